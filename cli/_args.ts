@@ -1,0 +1,157 @@
+/**
+ * Shared argument parsing for the `ledger` subcommands: a thin layer over
+ * `node:util` `parseArgs` that turns its errors into {@linkcode UsageError}s
+ * with one-line messages, and resolves the ledger root.
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Exit code of a command that succeeded. */
+export const EXIT_OK = 0;
+/** Exit code of a command that failed at run time (bad data, I/O, a failed rebuild). */
+export const EXIT_FAILURE = 1;
+/** Exit code of a command called wrongly (unknown flag, missing or malformed value). */
+export const EXIT_USAGE = 2;
+
+/**
+ * The command line was wrong: an unknown flag, a missing value, a value that
+ * does not parse. The message is one line and names the flag.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./_args.ts";
+ * const err = new UsageError("--limit must be a positive integer, got \"x\"");
+ * console.assert(err.name === "UsageError");
+ * ```
+ */
+export class UsageError extends Error {
+  /** Create a usage error with a one-line message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Options accepted by every subcommand. */
+export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
+
+/** The parsed result of {@linkcode parseFlags}. */
+export interface ParsedFlags {
+  /** Flag values by long name. */
+  values: Record<string, string | boolean | string[] | undefined>;
+  /** Positional arguments, in order. */
+  positionals: string[];
+}
+
+/** Options for {@linkcode parseFlags}. */
+export interface ParseFlagsOptions {
+  /** Allow positional arguments. @default {false} */
+  allowPositionals?: boolean;
+}
+
+/**
+ * Parse `args` strictly against `spec` (plus `--root` and `--help`, which
+ * every command takes). Unknown flags and missing values become
+ * {@linkcode UsageError}s naming the flag.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./_args.ts";
+ * const { values } = parseFlags(["--limit", "5"], { limit: { type: "string" } });
+ * console.assert(values.limit === "5");
+ * ```
+ */
+export function parseFlags(
+  args: string[],
+  spec: FlagSpec,
+  options: ParseFlagsOptions = {},
+): ParsedFlags {
+  const full: FlagSpec = {
+    root: { type: "string" },
+    help: { type: "boolean", short: "h" },
+    ...spec,
+  };
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: full,
+      strict: true,
+      allowPositionals: options.allowPositionals ?? false,
+    });
+    return { values: values as ParsedFlags["values"], positionals };
+  } catch (err) {
+    if (err instanceof TypeError) throw new UsageError(firstLine(err.message));
+    throw err;
+  }
+}
+
+/**
+ * Return a string flag's value, or `undefined` when absent. An empty value
+ * (`--run-id ""`) is kept: the caller decides whether it is valid.
+ *
+ * @example
+ * ```ts
+ * import { stringFlag } from "./_args.ts";
+ * console.assert(stringFlag({ a: "x" }, "a") === "x");
+ * ```
+ */
+export function stringFlag(
+  values: ParsedFlags["values"],
+  name: string,
+): string | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") throw new UsageError(`--${name} needs a value`);
+  return v;
+}
+
+/**
+ * Parse a flag that must be a non-negative integer (`--limit`, `--interval`).
+ *
+ * @example
+ * ```ts
+ * import { integerFlag } from "./_args.ts";
+ * console.assert(integerFlag({ n: "3" }, "n") === 3);
+ * ```
+ */
+export function integerFlag(
+  values: ParsedFlags["values"],
+  name: string,
+): number | undefined {
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new UsageError(`--${name} must be an integer >= 0, got ${JSON.stringify(raw)}`);
+  }
+  const n = Number(raw.trim());
+  if (!Number.isSafeInteger(n)) {
+    throw new UsageError(`--${name} is too large, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/**
+ * Resolve the ledger root: `--root` wins, then `LEDGER_ROOT`, then
+ * `data/ledger` under the working directory.
+ *
+ * @example
+ * ```ts
+ * import { resolveRootFlag } from "./_args.ts";
+ * console.assert(resolveRootFlag({ root: "/tmp/x" }) === "/tmp/x");
+ * ```
+ */
+export function resolveRootFlag(values: ParsedFlags["values"]): string {
+  const flag = stringFlag(values, "root");
+  if (flag !== undefined) {
+    if (flag === "") throw new UsageError("--root must not be empty");
+    return flag;
+  }
+  const env = Deno.env.get("LEDGER_ROOT");
+  if (env) return env;
+  return "data/ledger";
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0];
+}

@@ -1,0 +1,106 @@
+/**
+ * `ledger`: the one entry point of the command line (and of the compiled
+ * binary). It only dispatches: each subcommand lives in its own module and is
+ * imported lazily, so `ledger emit` never loads DuckDB or the backtest code.
+ *
+ * @module
+ */
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./_args.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** A subcommand: takes its arguments, returns the process exit code. */
+export type CommandMain = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMain> }> = {
+  "emit": {
+    summary: "append one event (or a JSONL batch with --stdin) to the log",
+    load: async () => (await import("./emit.ts")).main,
+  },
+  "rebuild-index": {
+    summary: "build or update the DuckDB index from the log",
+    load: async () => (await import("./rebuild_index.ts")).main,
+  },
+  "daemon": {
+    summary: "keep the index up to date, rebuilding when the log changes",
+    load: async () => (await import("./daemon.ts")).main,
+  },
+  "runs": {
+    summary: "list the latest runs from the index",
+    load: async () => (await import("./runs.ts")).main,
+  },
+  "show": {
+    summary: "show one run: phases, trials, artifacts",
+    load: async () => (await import("./show.ts")).main,
+  },
+  "backtest": {
+    summary: "run a path-only or policy backtest",
+    load: async () => (await import("./backtest.ts")).main,
+  },
+  "legacy": {
+    summary: "dual mode: backfill, parity and archive of the legacy DuckDB",
+    load: async () => (await import("./legacy.ts")).main,
+  },
+  "verify": {
+    summary: "scan the log and report torn, invalid and duplicate lines",
+    load: async () => (await import("./verify.ts")).main,
+  },
+};
+
+/** The usage text printed by `ledger --help`. */
+export function usage(): string {
+  const lines = [
+    `ledger ${denoJson.version}: the run ledger for backtests`,
+    "",
+    "Usage: ledger <command> [flags]   (every command takes --root DIR and --help)",
+    "",
+    "Commands:",
+  ];
+  for (const [name, cmd] of Object.entries(COMMANDS)) {
+    lines.push(`  ${name.padEnd(14)} ${cmd.summary}`);
+  }
+  lines.push("", "Root: --root DIR, else $LEDGER_ROOT, else data/ledger.");
+  return lines.join("\n");
+}
+
+/**
+ * Run the `ledger` command line with `args` and return the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./ledger.ts";
+ * const code = await run(["--version"]);
+ * console.assert(code === 0);
+ * ```
+ */
+export async function run(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    console.log(`ledger ${denoJson.version}`);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`ledger: unknown command ${JSON.stringify(name)}; see ledger --help`);
+    return EXIT_USAGE;
+  }
+  try {
+    const main = await cmd.load();
+    return await main(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`ledger ${name}: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`ledger ${name}: ${message.split("\n")[0]}`);
+    return EXIT_FAILURE;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await run(Deno.args));
+}

@@ -1,0 +1,35 @@
+import { equal as assertEquals, match as assertMatch } from "node:assert/strict";
+import denoJson from "../../deno.json" with { type: "json" };
+
+const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
+
+async function ledger(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      CLI,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("ledger --version prints the version from deno.json", async () => {
+  const r = await ledger(["--version"]);
+  assertEquals(r.code, 0);
+  assertEquals(r.stdout.trim(), `ledger ${denoJson.version}`);
+});
+
+Deno.test("ledger with an unknown command exits 2 and names it", async () => {
+  const r = await ledger(["frobnicate"]);
+  assertEquals(r.code, 2);
+  assertMatch(r.stderr, /unknown command "frobnicate"/);
+});

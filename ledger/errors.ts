@@ -1,0 +1,137 @@
+/**
+ * The error classes of the ledger core. Each names the thing that went wrong
+ * and the bad value, in one sentence-case line, so that a command line can
+ * print `err.message` as is.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode ValidationError}. */
+export interface ValidationErrorOptions {
+  /** The event type the field belongs to, when known. @default {undefined} */
+  eventType?: string;
+  /** Replace the generated message (kept one line). @default {undefined} */
+  message?: string;
+}
+
+/**
+ * An event (or event input) does not match its schema. `field` is the dotted
+ * path of the offending field (`duration_ms`, `error.message`), `expected`
+ * says what was wanted (`an integer >= 0`, or `required`), and `got` is the
+ * found value as JSON (`undefined` when the field is missing).
+ *
+ * @example
+ * ```ts
+ * import { ValidationError } from "./errors.ts";
+ * const err = new ValidationError("duration_ms", "an integer >= 0", '"abc"', {
+ *   eventType: "phase.completed",
+ * });
+ * console.assert(err.message === 'phase.completed: duration_ms must be an integer >= 0, got "abc"');
+ * ```
+ */
+export class ValidationError extends Error {
+  /** Dotted path of the offending field, e.g. `duration_ms` or `error.message`. */
+  readonly field: string;
+  /** What the field must be, e.g. `an integer >= 0`; `required` when missing. */
+  readonly expected: string;
+  /** The found value as JSON text; `undefined` when the field is missing. */
+  readonly got: string | undefined;
+  /** The event type, when known. */
+  readonly eventType: string | undefined;
+
+  /** Build the message `<type>: <field> must be <expected>, got <got>`. */
+  constructor(
+    field: string,
+    expected: string,
+    got: string | undefined,
+    options: ValidationErrorOptions = {},
+  ) {
+    const prefix = options.eventType === undefined ? "" : `${options.eventType}: `;
+    const body = got === undefined && expected === "required"
+      ? `${field} is required`
+      : `${field} must be ${expected}, got ${got ?? "nothing"}`;
+    super(options.message ?? prefix + body);
+    this.name = "ValidationError";
+    this.field = field;
+    this.expected = expected;
+    this.got = got;
+    this.eventType = options.eventType;
+  }
+}
+
+/**
+ * A serialized event line is larger than the limit (`LINE_BYTES_MAX`).
+ *
+ * @example
+ * ```ts
+ * import { EventTooLargeError } from "./errors.ts";
+ * const err = new EventTooLargeError(2_000_000, 1_048_576, "trial.recorded");
+ * console.assert(err.lineBytes === 2_000_000);
+ * ```
+ */
+export class EventTooLargeError extends Error {
+  /** Size of the serialized line, newline included, in bytes. */
+  readonly lineBytes: number;
+  /** The limit that was passed, in bytes. */
+  readonly lineBytesMax: number;
+
+  /** Create the error for a line of `lineBytes` bytes against `lineBytesMax`. */
+  constructor(lineBytes: number, lineBytesMax: number, eventType?: string) {
+    const prefix = eventType === undefined ? "" : `${eventType}: `;
+    super(`${prefix}event is too large: ${lineBytes} bytes, limit ${lineBytesMax} bytes`);
+    this.name = "EventTooLargeError";
+    this.lineBytes = lineBytes;
+    this.lineBytesMax = lineBytesMax;
+  }
+}
+
+/**
+ * Writing to the log failed (disk full, read-only filesystem, closed file).
+ * Events of the failed call were not acknowledged; the writer moves on to a
+ * new part file for the next call.
+ *
+ * @example
+ * ```ts
+ * import { WriteError } from "./errors.ts";
+ * const err = new WriteError("/data/ledger/events/day=2026-01-23/part-x-000001.jsonl", "No space left on device");
+ * console.assert(err.path.endsWith(".jsonl"));
+ * ```
+ */
+export class WriteError extends Error {
+  /** The file or directory being written. */
+  readonly path: string;
+
+  /** Create the error for `path`; `cause` is the underlying error. */
+  constructor(path: string, reason: string, options: ErrorOptions = {}) {
+    super(`Cannot write ${path}: ${reason}`, options);
+    this.name = "WriteError";
+    this.path = path;
+  }
+}
+
+/**
+ * The log holds something that cannot be explained by a crash (for example a
+ * part file whose name does not follow the layout). Torn tails and invalid
+ * lines are not errors: the reader reports them as records.
+ *
+ * @example
+ * ```ts
+ * import { LogCorruptionError } from "./errors.ts";
+ * const err = new LogCorruptionError("day=2026-01-23/part-a1.jsonl", 41, "unexpected end of JSON");
+ * console.assert(err.line === 41);
+ * ```
+ */
+export class LogCorruptionError extends Error {
+  /** The file, relative to the events directory. */
+  readonly file: string;
+  /** The 1-based line number, or 0 when the whole file is at fault. */
+  readonly line: number;
+
+  /** Create the error for `line` of `file`. */
+  constructor(file: string, line: number, reason: string) {
+    super(`Cannot parse line ${line} of ${file}: ${reason}`);
+    this.name = "LogCorruptionError";
+    this.file = file;
+    this.line = line;
+  }
+}

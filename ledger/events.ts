@@ -1,0 +1,365 @@
+/**
+ * The event registry (SPEC 4, 5): one zod schema per (event_type,
+ * schema_version), and everything derived from it: the TypeScript types, the
+ * validator ({@linkcode validateEvent}), upcasting of old versions, and the
+ * line encoding with its size limit. `registry.ts` exports the same schemas
+ * as JSON Schema.
+ *
+ * Wire shape: one flat JSON object per line. Envelope fields `event_type`,
+ * `event_id`, `timestamp_ms`, `run_id`, `schema_version` (absent means 1),
+ * then the type fields. Unknown extra fields are kept.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { EventTooLargeError, ValidationError } from "./errors.ts";
+import { newEventId, RUN_ID_PATTERN } from "./ids.ts";
+
+export { RUN_ID_PATTERN } from "./ids.ts";
+
+/** Largest serialized event line, newline included, in bytes. */
+export const LINE_BYTES_MAX = 1024 * 1024;
+
+/** Largest accepted `timestamp_ms`: 9999-12-31T23:59:59.999Z. */
+export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
+
+/** Longest accepted `event_id` and `run_id` (read mode), in characters. */
+export const ID_LENGTH_MAX = 256;
+
+const JSON_PREVIEW_CHARS_MAX = 80;
+
+// ---- field builders: each carries its expectation text for error messages ----
+
+function text() {
+  return z.string({ error: "a string" });
+}
+
+function name() {
+  return z.string({ error: "a non-empty string" }).min(1, { error: "a non-empty string" });
+}
+
+function count() {
+  const expected = "an integer >= 0";
+  return z.int({ error: expected }).min(0, { error: expected });
+}
+
+function object() {
+  return z.record(z.string(), z.unknown(), { error: "an object" });
+}
+
+function objectOfStrings() {
+  return z.record(z.string(), z.string({ error: "a string" }), {
+    error: "an object of strings",
+  });
+}
+
+function errorObject() {
+  return z.looseObject({ message: text() }, { error: "an object with a string message" });
+}
+
+// ---- the registry: current version of every type ----
+
+const CURRENT_FIELDS = {
+  "run.created": { run_type: name(), config: object(), data_fingerprint: text() },
+  "run.started": { host: text().optional(), pid: count().optional() },
+  "phase.started": { phase_name: name(), phase_order: count() },
+  "phase.completed": { phase_name: name(), duration_ms: count(), output_summary: object() },
+  "trial.recorded": { trial_id: name(), params: object(), metrics: object() },
+  "artifact.created": { artifact_type: name(), artifact_path: name(), size_bytes: count() },
+  "baseline.completed": { alerts_total: count(), alerts_ok: count(), artifact_path: name() },
+  "run.completed": { summary: object(), artifact_paths: objectOfStrings() },
+  "run.failed": { error: errorObject(), phase_name: name().optional() },
+} as const;
+
+/** An event type name, e.g. `"run.created"`. */
+export type EventType = keyof typeof CURRENT_FIELDS;
+
+/**
+ * Every registered event type, in lifecycle order.
+ *
+ * @example
+ * ```ts
+ * import { EVENT_TYPES } from "./events.ts";
+ * console.assert(EVENT_TYPES.includes("run.failed"));
+ * ```
+ */
+export const EVENT_TYPES: readonly EventType[] = Object.keys(CURRENT_FIELDS) as EventType[];
+
+/** Turns an event of version `v` into version `v + 1` (a pure function). */
+export type Upcaster = (event: Record<string, unknown>) => Record<string, unknown>;
+
+/** The schema history of one event type. */
+export interface EventDefinition {
+  /** The event type. */
+  type: EventType;
+  /** The version new events are written in. */
+  currentVersion: number;
+  /** Type fields per version (1..currentVersion). */
+  fieldsByVersion: Record<number, z.ZodRawShape>;
+  /** `upcasters[v]` turns version `v` into `v + 1`, for every v < currentVersion. */
+  upcasters: Record<number, Upcaster>;
+}
+
+/**
+ * The registry: every type, all its versions. To change a type, add version
+ * n + 1 here with an upcaster from n; never edit a published version.
+ *
+ * @example
+ * ```ts
+ * import { EVENT_DEFINITIONS } from "./events.ts";
+ * console.assert(EVENT_DEFINITIONS["run.created"].currentVersion === 1);
+ * ```
+ */
+export const EVENT_DEFINITIONS: Readonly<Record<EventType, EventDefinition>> = Object.fromEntries(
+  EVENT_TYPES.map((type) => [
+    type,
+    { type, currentVersion: 1, fieldsByVersion: { 1: CURRENT_FIELDS[type] }, upcasters: {} },
+  ]),
+) as unknown as Record<EventType, EventDefinition>;
+
+// ---- types derived from the schemas ----
+
+/** The type fields of event type `T` (current version). */
+export type EventFields<T extends EventType> = z.output<z.ZodObject<(typeof CURRENT_FIELDS)[T]>>;
+
+/** The fields every stored event has. */
+export interface EventEnvelope {
+  /** Unique id; new ids are UUIDv7, the Python writer's look like `1768867200000_a1b2c3d4`. */
+  event_id: string;
+  /** Milliseconds since the Unix epoch, UTC. */
+  timestamp_ms: number;
+  /** The run the event belongs to. */
+  run_id: string;
+  /** Schema version of the type fields (after upcasting: the current one). */
+  schema_version: number;
+}
+
+/** A validated event of type `T`. Unknown extra fields are kept at run time. */
+export type EventOf<T extends EventType> = { event_type: T } & EventEnvelope & EventFields<T>;
+
+/** A validated event of any registered type. */
+export type LedgerEvent = { [T in EventType]: EventOf<T> }[EventType];
+
+/** What a writer accepts: an event whose `event_id`, `timestamp_ms` and `schema_version` may be absent. */
+export type EventInput = {
+  [T in EventType]:
+    & { event_type: T; run_id: string }
+    & Partial<Pick<EventEnvelope, "event_id" | "timestamp_ms" | "schema_version">>
+    & EventFields<T>;
+}[EventType];
+
+// ---- zod schemas built from the registry ----
+
+/** Which run ids and event ids to accept. */
+export type ValidationMode = "write" | "read";
+
+function envelopeShape(mode: ValidationMode, version: number) {
+  const runId = mode === "write"
+    ? z.string({ error: `a string matching ${RUN_ID_PATTERN.source}` })
+      .regex(RUN_ID_PATTERN, { error: `a string matching ${RUN_ID_PATTERN.source}` })
+    : z.string({ error: "a non-empty string" }).min(1, { error: "a non-empty string" })
+      .max(ID_LENGTH_MAX, { error: `at most ${ID_LENGTH_MAX} characters` });
+  const versionSchema = z.literal(version, { error: `${version}` });
+  return {
+    event_id: z.string({ error: "a non-empty string" }).min(1, { error: "a non-empty string" })
+      .max(ID_LENGTH_MAX, { error: `at most ${ID_LENGTH_MAX} characters` }),
+    timestamp_ms: count().max(TIMESTAMP_MS_MAX, { error: `an integer <= ${TIMESTAMP_MS_MAX}` }),
+    run_id: runId,
+    // Version 1 may be absent (the Python writer did not write it).
+    schema_version: version === 1 ? versionSchema.optional() : versionSchema,
+  };
+}
+
+const schemaCache = new Map<string, z.ZodType>();
+
+/**
+ * The zod schema of one (event_type, schema_version): envelope plus type
+ * fields, unknown keys kept. `mode: "write"` (the default) enforces
+ * `RUN_ID_PATTERN` on `run_id`; `"read"` accepts any non-empty run id.
+ *
+ * @example
+ * ```ts
+ * import { eventSchema } from "./events.ts";
+ * const schema = eventSchema("phase.started", 1);
+ * console.assert(!schema.safeParse({ event_type: "phase.started" }).success);
+ * ```
+ */
+export function eventSchema(
+  type: EventType,
+  version: number,
+  mode: ValidationMode = "write",
+): z.ZodType {
+  const key = `${type}@${version}/${mode}`;
+  let schema = schemaCache.get(key);
+  if (schema === undefined) {
+    const fields = EVENT_DEFINITIONS[type].fieldsByVersion[version];
+    if (fields === undefined) throw new RangeError(`No schema for ${type} version ${version}`);
+    schema = z.looseObject({
+      event_type: z.literal(type),
+      ...envelopeShape(mode, version),
+      ...fields,
+    });
+    schemaCache.set(key, schema);
+  }
+  return schema;
+}
+
+// ---- validation ----
+
+/** Options for {@linkcode validateEvent}. */
+export interface ValidateEventOptions {
+  /**
+   * `"write"` enforces `RUN_ID_PATTERN` on `run_id` (new events);
+   * `"read"` accepts any non-empty run id (events already in a log).
+   * @default {"write"}
+   */
+  mode?: ValidationMode;
+}
+
+/**
+ * Validate a complete event (envelope included) and return it upcast to the
+ * current version of its type, with `schema_version` set and unknown fields
+ * kept. Throws a {@linkcode ValidationError} naming the first bad field.
+ *
+ * @example
+ * ```ts
+ * import { validateEvent } from "./events.ts";
+ * const event = validateEvent({
+ *   event_type: "run.started", event_id: "1768867200000_a1b2c3d4",
+ *   timestamp_ms: 1768867200000, run_id: "r1",
+ * });
+ * console.assert(event.schema_version === 1);
+ * ```
+ */
+export function validateEvent(input: unknown, options: ValidateEventOptions = {}): LedgerEvent {
+  const record = requireObject(input);
+  const type = requireEventType(record);
+  const definition = EVENT_DEFINITIONS[type];
+  const version = requireVersion(record, definition);
+  const result = eventSchema(type, version, options.mode ?? "write").safeParse(record);
+  if (!result.success) throw toValidationError(type, record, result.error.issues[0]);
+  let event = result.data as Record<string, unknown>;
+  for (let v = version; v < definition.currentVersion; v++) {
+    event = definition.upcasters[v]({ ...event, schema_version: v });
+  }
+  return orderFields({
+    ...event,
+    schema_version: definition.currentVersion,
+  }) as unknown as LedgerEvent;
+}
+
+/** Options for {@linkcode completeEvent}. */
+export interface CompleteEventOptions {
+  /** The time to stamp when `timestamp_ms` is absent. @default {Date.now()} */
+  nowMs?: number;
+}
+
+/**
+ * Fill in `event_id` (a new UUIDv7), `timestamp_ms` (now) and
+ * `schema_version` (the type's current version) where absent, then validate
+ * in write mode. Values given by the caller are kept.
+ *
+ * @example
+ * ```ts
+ * import { completeEvent } from "./events.ts";
+ * const event = completeEvent({ event_type: "run.started", run_id: "r1" });
+ * console.assert(event.event_id.length === 36);
+ * ```
+ */
+export function completeEvent(input: unknown, options: CompleteEventOptions = {}): LedgerEvent {
+  const record = requireObject(input);
+  const type = requireEventType(record);
+  const filled: Record<string, unknown> = { ...record };
+  if (filled.event_id === undefined) filled.event_id = newEventId();
+  if (filled.timestamp_ms === undefined) filled.timestamp_ms = options.nowMs ?? Date.now();
+  if (filled.schema_version === undefined) {
+    filled.schema_version = EVENT_DEFINITIONS[type].currentVersion;
+  }
+  return validateEvent(filled, { mode: "write" });
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Serialize a validated event as one line of UTF-8 JSON ending in `\n`.
+ * Throws {@linkcode EventTooLargeError} past {@linkcode LINE_BYTES_MAX}.
+ *
+ * @example
+ * ```ts
+ * import { completeEvent, encodeEventLine } from "./events.ts";
+ * const bytes = encodeEventLine(completeEvent({ event_type: "run.started", run_id: "r1" }));
+ * console.assert(bytes[bytes.length - 1] === 0x0a);
+ * ```
+ */
+export function encodeEventLine(event: LedgerEvent): Uint8Array {
+  const bytes = textEncoder.encode(JSON.stringify(event) + "\n");
+  if (bytes.length > LINE_BYTES_MAX) {
+    throw new EventTooLargeError(bytes.length, LINE_BYTES_MAX, event.event_type);
+  }
+  return bytes;
+}
+
+// ---- helpers ----
+
+const ENVELOPE_ORDER = ["event_type", "event_id", "timestamp_ms", "run_id", "schema_version"];
+
+function orderFields(event: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ENVELOPE_ORDER) if (key in event) out[key] = event[key];
+  for (const [key, value] of Object.entries(event)) if (!(key in out)) out[key] = value;
+  return out;
+}
+
+function requireObject(input: unknown): Record<string, unknown> {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new ValidationError("event", "a JSON object", preview(input));
+  }
+  return input as Record<string, unknown>;
+}
+
+function requireEventType(record: Record<string, unknown>): EventType {
+  const type = record.event_type;
+  if (type === undefined) throw new ValidationError("event_type", "required", undefined);
+  if (typeof type !== "string" || !Object.hasOwn(CURRENT_FIELDS, type)) {
+    const expected = `one of: ${EVENT_TYPES.join(", ")}`;
+    throw new ValidationError("event_type", expected, preview(type), {
+      message: `unknown event_type ${preview(type)} (expected ${expected})`,
+    });
+  }
+  return type as EventType;
+}
+
+function requireVersion(record: Record<string, unknown>, definition: EventDefinition): number {
+  const raw = record.schema_version;
+  if (raw === undefined) return 1;
+  if (typeof raw === "number" && Object.hasOwn(definition.fieldsByVersion, raw)) return raw;
+  const known = Object.keys(definition.fieldsByVersion).join(", ");
+  throw new ValidationError("schema_version", `one of ${known}`, preview(raw), {
+    eventType: definition.type,
+  });
+}
+
+function toValidationError(
+  type: EventType,
+  record: Record<string, unknown>,
+  issue: z.core.$ZodIssue,
+): ValidationError {
+  const field = issue.path.map(String).join(".");
+  let value: unknown = record;
+  for (const key of issue.path) {
+    value = typeof value === "object" && value !== null
+      ? (value as Record<PropertyKey, unknown>)[key]
+      : undefined;
+  }
+  if (value === undefined && issue.code === "invalid_type") {
+    return new ValidationError(field, "required", undefined, { eventType: type });
+  }
+  return new ValidationError(field || "event", issue.message, preview(value), { eventType: type });
+}
+
+function preview(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > JSON_PREVIEW_CHARS_MAX
+    ? `${json.slice(0, JSON_PREVIEW_CHARS_MAX)}...`
+    : json;
+}

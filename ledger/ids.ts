@@ -1,0 +1,122 @@
+/**
+ * Identifiers: time-sortable event ids (UUIDv7, RFC 9562) and writer ids.
+ *
+ * UUIDv7 puts the Unix time in milliseconds in the first 48 bits, so ids sort
+ * by creation time as strings; within one millisecond of one process a
+ * counter in the next 12 bits keeps them increasing (RFC 9562 method 1), and
+ * the remaining 62 bits come from `crypto.getRandomValues`, which makes ids
+ * unique across processes and machines.
+ *
+ * @module
+ */
+
+/** Matches a UUIDv7 in its canonical lower-case text form. */
+export const UUID_V7_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/**
+ * A run id of a new event: it becomes a directory name
+ * (`<root>/artifacts/runs/<run_id>`), so it must be a safe path segment.
+ */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Matches event ids written by the earlier Python writer: `<ms>_<8 hex>`. */
+export const LEGACY_EVENT_ID_PATTERN = /^\d{13}_[0-9a-f]{8}$/;
+
+const COUNTER_MAX = 0xfff;
+
+let lastMs = -1;
+let counter = 0;
+
+/**
+ * Return a new UUIDv7 event id. Ids made by one process increase strictly,
+ * even within one millisecond.
+ *
+ * @example
+ * ```ts
+ * import { newEventId, UUID_V7_PATTERN } from "./ids.ts";
+ * const a = newEventId();
+ * const b = newEventId();
+ * console.assert(UUID_V7_PATTERN.test(a) && a < b);
+ * ```
+ */
+export function newEventId(): string {
+  let ms = Date.now();
+  if (ms > lastMs) {
+    lastMs = ms;
+    // Seed the counter in the lower half so it rarely overflows in one ms.
+    counter = randomBytes(2)[0] & 0x7ff;
+  } else {
+    ms = lastMs; // the clock did not move (or moved back): keep order
+    counter += 1;
+    if (counter > COUNTER_MAX) {
+      lastMs += 1; // borrow the next millisecond rather than repeat an id
+      ms = lastMs;
+      counter = 0;
+    }
+  }
+  return formatUuidV7(ms, counter, randomBytes(8));
+}
+
+/**
+ * Return the millisecond timestamp embedded in a UUIDv7, or `undefined` for
+ * any other string.
+ *
+ * @example
+ * ```ts
+ * import { eventIdTimestampMs, newEventId } from "./ids.ts";
+ * const ms = eventIdTimestampMs(newEventId());
+ * console.assert(ms !== undefined && Math.abs(ms - Date.now()) < 1000);
+ * ```
+ */
+export function eventIdTimestampMs(id: string): number | undefined {
+  if (!UUID_V7_PATTERN.test(id)) return undefined;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
+
+/**
+ * Return a new writer id: 12 hex digits of the current time in milliseconds
+ * followed by 8 random hex digits, so part file names sort by writer start
+ * time and never collide between processes.
+ *
+ * @example
+ * ```ts
+ * import { newWriterId } from "./ids.ts";
+ * console.assert(/^[0-9a-f]{20}$/.test(newWriterId()));
+ * ```
+ */
+export function newWriterId(): string {
+  const ms = Date.now().toString(16).padStart(12, "0");
+  return ms + toHex(randomBytes(4));
+}
+
+function formatUuidV7(ms: number, seq: number, rand: Uint8Array): string {
+  const bytes = new Uint8Array(16);
+  // 48-bit big-endian milliseconds; split to stay within 32-bit operators.
+  const high = Math.floor(ms / 2 ** 16);
+  const low = ms % 2 ** 16;
+  bytes[0] = (high >>> 24) & 0xff;
+  bytes[1] = (high >>> 16) & 0xff;
+  bytes[2] = (high >>> 8) & 0xff;
+  bytes[3] = high & 0xff;
+  bytes[4] = (low >>> 8) & 0xff;
+  bytes[5] = low & 0xff;
+  bytes[6] = 0x70 | ((seq >>> 8) & 0x0f); // version 7 + counter high bits
+  bytes[7] = seq & 0xff;
+  bytes[8] = 0x80 | (rand[0] & 0x3f); // variant 10
+  bytes.set(rand.subarray(1, 8), 9);
+  const hex = toHex(bytes);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20)
+  }`;
+}
+
+function randomBytes(n: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}

@@ -1,0 +1,111 @@
+/**
+ * Where things live under a ledger root (SPEC 3): the event log, its day
+ * partitions, the schema export, the index and the run directories. Pure
+ * functions: nothing here touches the disk.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { RUN_ID_PATTERN } from "./ids.ts";
+
+/** Matches a day directory name of the log: `day=YYYY-MM-DD`. */
+export const DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
+
+/** Matches a part file name: `part-*.jsonl` (ours and the Python writer's). */
+export const PART_FILE_PATTERN = /^part-.+\.jsonl$/;
+
+/**
+ * The events directory: `<root>/events`.
+ *
+ * @example
+ * ```ts
+ * import { eventsDir } from "./paths.ts";
+ * console.assert(eventsDir("/data/ledger") === "/data/ledger/events");
+ * ```
+ */
+export function eventsDir(root: string): string {
+  return join(root, "events");
+}
+
+/**
+ * The UTC day of a timestamp, `YYYY-MM-DD`.
+ *
+ * @example
+ * ```ts
+ * import { dayOf } from "./paths.ts";
+ * console.assert(dayOf(Date.UTC(2026, 0, 23, 23, 59, 59, 999)) === "2026-01-23");
+ * ```
+ */
+export function dayOf(timestampMs: number): string {
+  return new Date(timestampMs).toISOString().slice(0, 10);
+}
+
+/**
+ * The directory of one day partition: `<root>/events/day=YYYY-MM-DD`.
+ *
+ * @example
+ * ```ts
+ * import { dayDir } from "./paths.ts";
+ * console.assert(dayDir("/r", "2026-01-23") === "/r/events/day=2026-01-23");
+ * ```
+ */
+export function dayDir(root: string, day: string): string {
+  return join(eventsDir(root), `day=${day}`);
+}
+
+/**
+ * The name of a part file: `part-<writerId>-<seq6>.jsonl`.
+ *
+ * @example
+ * ```ts
+ * import { partFileName } from "./paths.ts";
+ * console.assert(partFileName("abc", 7) === "part-abc-000007.jsonl");
+ * ```
+ */
+export function partFileName(writerId: string, seq: number): string {
+  return `part-${writerId}-${String(seq).padStart(6, "0")}.jsonl`;
+}
+
+/**
+ * The schema registry export: `<root>/events/_schema.json`.
+ *
+ * @example
+ * ```ts
+ * import { schemaPath } from "./paths.ts";
+ * console.assert(schemaPath("/r") === "/r/events/_schema.json");
+ * ```
+ */
+export function schemaPath(root: string): string {
+  return join(eventsDir(root), "_schema.json");
+}
+
+/**
+ * The DuckDB index: `<root>/index/runs.duckdb`.
+ *
+ * @example
+ * ```ts
+ * import { indexPath } from "./paths.ts";
+ * console.assert(indexPath("/r") === "/r/index/runs.duckdb");
+ * ```
+ */
+export function indexPath(root: string): string {
+  return join(root, "index", "runs.duckdb");
+}
+
+/**
+ * A run's artifact directory: `<root>/artifacts/runs/<runId>`. The run id
+ * must already be validated (`RUN_ID_PATTERN`), which makes it a safe path
+ * segment.
+ *
+ * @example
+ * ```ts
+ * import { runDir } from "./paths.ts";
+ * console.assert(runDir("/r", "run-1") === "/r/artifacts/runs/run-1");
+ * ```
+ */
+export function runDir(root: string, runId: string): string {
+  if (!RUN_ID_PATTERN.test(runId)) {
+    throw new TypeError(`Run id ${JSON.stringify(runId)} is not a safe path segment`);
+  }
+  return join(root, "artifacts", "runs", runId);
+}

@@ -6,42 +6,77 @@
  * @module
  */
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./_args.ts";
+import { missingPermissions, permissionMessage, type PermissionNeed } from "./_permissions.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** A subcommand: takes its arguments, returns the process exit code. */
 export type CommandMain = (args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMain> }> = {
+interface Command {
+  summary: string;
+  /** Checked with `Deno.permissions.query` before the module is loaded. */
+  needs: readonly PermissionNeed[];
+  load: () => Promise<CommandMain>;
+}
+
+const READ_ROOT: PermissionNeed = { name: "read", path: "root" };
+const WRITE_ROOT: PermissionNeed = { name: "write", path: "root" };
+/** DuckDB's native addon. */
+const FFI: PermissionNeed = { name: "ffi" };
+/** Git provenance in run manifests. */
+const RUN_GIT: PermissionNeed = { name: "run", command: "git" };
+
+const COMMANDS: Record<string, Command> = {
   "emit": {
     summary: "append one event (or a JSONL batch with --stdin) to the log",
+    needs: [READ_ROOT, WRITE_ROOT],
     load: async () => (await import("./emit.ts")).main,
   },
   "rebuild-index": {
     summary: "build or update the DuckDB index from the log",
+    needs: [
+      READ_ROOT,
+      WRITE_ROOT,
+      { name: "read", flag: "db" },
+      { name: "write", flag: "db" },
+      FFI,
+    ],
     load: async () => (await import("./rebuild_index.ts")).main,
   },
   "daemon": {
     summary: "keep the index up to date, rebuilding when the log changes",
+    needs: [
+      READ_ROOT,
+      WRITE_ROOT,
+      { name: "read", flag: "db" },
+      { name: "write", flag: "db" },
+      FFI,
+    ],
     load: async () => (await import("./daemon.ts")).main,
   },
   "runs": {
     summary: "list the latest runs from the index",
+    needs: [READ_ROOT, { name: "read", flag: "db" }, FFI],
     load: async () => (await import("./runs.ts")).main,
   },
   "show": {
     summary: "show one run: phases, trials, artifacts",
+    needs: [READ_ROOT, { name: "read", flag: "db" }, FFI],
     load: async () => (await import("./show.ts")).main,
   },
   "backtest": {
     summary: "run a path-only or policy backtest",
+    needs: [READ_ROOT, WRITE_ROOT, FFI, RUN_GIT],
     load: async () => (await import("./backtest.ts")).main,
   },
   "legacy": {
     summary: "dual mode: backfill, parity and archive of the legacy DuckDB",
+    needs: [READ_ROOT, WRITE_ROOT, FFI],
     load: async () => (await import("./legacy.ts")).main,
   },
   "verify": {
     summary: "scan the log and report torn, invalid and duplicate lines",
+    needs: [READ_ROOT],
     load: async () => (await import("./verify.ts")).main,
   },
 };
@@ -87,6 +122,14 @@ export async function run(args: string[]): Promise<number> {
     console.error(`ledger: unknown command ${JSON.stringify(name)}; see ledger --help`);
     return EXIT_USAGE;
   }
+  const wantsHelp = rest.includes("--help") || rest.includes("-h");
+  if (!wantsHelp) {
+    const missing = await missingPermissions(rest, cmd.needs);
+    if (missing.length > 0) {
+      console.error(permissionMessage(name, missing, { task: taskFor(name) }));
+      return EXIT_FAILURE;
+    }
+  }
   try {
     const main = await cmd.load();
     return await main(rest);
@@ -95,10 +138,22 @@ export async function run(args: string[]): Promise<number> {
       console.error(`ledger ${name}: ${err.message}`);
       return EXIT_USAGE;
     }
+    if (err instanceof Deno.errors.NotCapable) {
+      // A permission the table above did not foresee: still one line and a hint.
+      console.error(
+        `ledger ${name}: ${err.message.split("\n")[0]}; or use deno task ${taskFor(name)}`,
+      );
+      return EXIT_FAILURE;
+    }
     const message = err instanceof Error ? err.message : String(err);
     console.error(`ledger ${name}: ${message.split("\n")[0]}`);
     return EXIT_FAILURE;
   }
+}
+
+/** The `deno task` that runs `command` with its permissions (see deno.json). */
+function taskFor(command: string): string {
+  return command in denoJson.tasks ? command : "ledger";
 }
 
 if (import.meta.main) {

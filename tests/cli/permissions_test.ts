@@ -1,0 +1,207 @@
+/**
+ * Permissions: every `deno task` is scoped (no `-A`), a scoped task is
+ * refused outside its scope before anything is written, and `ledger` names
+ * the missing flag in one line instead of failing deep inside.
+ *
+ * @module
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import denoJson from "../../deno.json" with { type: "json" };
+import { missingPermissions, permissionMessage } from "../../cli/_permissions.ts";
+
+const PROJECT_DIR = new URL("../../", import.meta.url).pathname;
+const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
+const TASKS: Record<string, string> = denoJson.tasks;
+
+/** Commands that open DuckDB, so their tasks may load its addon. */
+const DUCKDB_TASKS = ["ledger", "rebuild-index", "daemon", "runs", "show", "backtest", "demo"];
+
+async function deno(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: PROJECT_DIR,
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+function flagsOf(task: string): string[] {
+  return TASKS[task].split(/\s+/).filter((word) => word.startsWith("-"));
+}
+
+Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
+  await t.step("no task uses -A or --allow-all", () => {
+    for (const [name, command] of Object.entries(TASKS)) {
+      ok(!/(^|\s)(-A|--allow-all)(\s|$)/.test(command), `task ${name} uses -A: ${command}`);
+    }
+  });
+  await t.step("--allow-ffi only where DuckDB is used (and the test task)", () => {
+    for (const name of Object.keys(TASKS)) {
+      const usesFfi = flagsOf(name).some((flag) => flag.startsWith("--allow-ffi"));
+      if (usesFfi) ok([...DUCKDB_TASKS, "test"].includes(name), `task ${name} has --allow-ffi`);
+    }
+    ok(!flagsOf("emit").some((flag) => flag.startsWith("--allow-ffi")));
+  });
+  await t.step("--allow-run is git only, except the test and compile tasks", () => {
+    for (const name of Object.keys(TASKS)) {
+      if (name === "test" || name === "compile") continue;
+      for (const flag of flagsOf(name).filter((f) => f.startsWith("--allow-run"))) {
+        equal(flag, "--allow-run=git", `task ${name}`);
+      }
+    }
+  });
+  await t.step("ledger command tasks scope read, write and env", () => {
+    for (const name of ["ledger", "emit", "rebuild-index", "daemon", "runs", "show", "backtest"]) {
+      const flags = flagsOf(name);
+      for (const flag of flags) {
+        ok(
+          !["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi"]
+            .includes(flag),
+          `task ${name} has an unscoped ${flag}`,
+        );
+      }
+      ok(flags.includes("--allow-read=data"), `task ${name} reads data/`);
+      ok(flags.includes("--allow-env=LEDGER_ROOT"), `task ${name} reads LEDGER_ROOT`);
+    }
+    ok(!flagsOf("runs").some((flag) => flag.startsWith("--allow-write")), "runs writes nothing");
+    ok(!flagsOf("show").some((flag) => flag.startsWith("--allow-write")), "show writes nothing");
+  });
+});
+
+Deno.test("a scoped task is refused outside its scope and writes nothing", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_perm_" });
+  try {
+    await t.step("deno task emit --root outside data/", async () => {
+      const root = `${dir}/elsewhere`;
+      const r = await deno([
+        "task",
+        "emit",
+        "--root",
+        root,
+        "--event-type",
+        "run.started",
+        "--run-id",
+        "r1",
+      ]);
+      equal(r.code, 1, r.stderr);
+      match(r.stderr, new RegExp(`ledger emit: missing permissions? .*--allow-write=${root}`));
+      match(r.stderr, /use deno task emit/);
+      equal(r.stdout, "");
+      equal(await exists(root), false, "the refused emit created the root");
+    });
+    await t.step("deno task rebuild-index --root outside data/", async () => {
+      const root = `${dir}/other`;
+      const r = await deno(["task", "rebuild-index", "--root", root]);
+      equal(r.code, 1, r.stderr);
+      match(r.stderr, new RegExp(`ledger rebuild-index: missing .*--allow-write=${root}`));
+      equal(await exists(root), false);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger names the missing flag in one line and exits 1", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_perm_" });
+  const scope = [`--allow-read=${dir}`, `--allow-write=${dir}`];
+  try {
+    await t.step("rebuild-index without --allow-ffi", async () => {
+      const r = await deno(["run", ...scope, CLI, "rebuild-index", "--root", dir]);
+      equal(r.code, 1);
+      equal(
+        r.stderr.trim(),
+        "ledger rebuild-index: missing permission --allow-ffi; " +
+          "add it to the deno run command or use deno task rebuild-index",
+      );
+    });
+    await t.step("backtest without --allow-run=git", async () => {
+      const r = await deno(["run", ...scope, "--allow-ffi", CLI, "backtest", "--root", dir]);
+      equal(r.code, 1);
+      match(r.stderr, /^ledger backtest: missing permission --allow-run=git; /);
+    });
+    await t.step("no --root and no --allow-env=LEDGER_ROOT", async () => {
+      const r = await deno(["run", "--allow-read", "--allow-write", CLI, "emit", "--run-id", "x"]);
+      equal(r.code, 1);
+      match(r.stderr, /^ledger emit: missing permission --allow-env=LEDGER_ROOT; /);
+    });
+    await t.step("LEDGER_ROOT outside the granted scope", async () => {
+      const r = await deno(
+        ["run", ...scope, "--allow-env=LEDGER_ROOT", "--allow-ffi", CLI, "runs"],
+        { LEDGER_ROOT: "/nonexistent/ledger" },
+      );
+      equal(r.code, 1);
+      equal(
+        r.stderr.trim(),
+        "ledger runs: missing permission --allow-read=/nonexistent/ledger; " +
+          "add it to the deno run command or use deno task runs",
+      );
+    });
+    await t.step("--db outside the granted scope", async () => {
+      const r = await deno([
+        "run",
+        ...scope,
+        "--allow-ffi",
+        CLI,
+        "rebuild-index",
+        "--root",
+        dir,
+        "--db=/nonexistent/runs.duckdb",
+      ]);
+      equal(r.code, 1);
+      match(r.stderr, /missing permissions --allow-read=\/nonexistent\/runs.duckdb --allow-write=/);
+    });
+    await t.step("--help needs no permission", async () => {
+      const r = await deno(["run", CLI, "rebuild-index", "--help"]);
+      ok(!r.stderr.includes("missing permission"), r.stderr);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("missingPermissions and permissionMessage", async (t) => {
+  await t.step("nothing is missing when everything is granted", async () => {
+    // This test process runs with broad --allow-* flags.
+    const missing = await missingPermissions(["--root", "/tmp/x"], [
+      { name: "read", path: "root" },
+      { name: "write", path: "root" },
+      { name: "write", flag: "db" },
+      { name: "ffi" },
+      { name: "run", command: "git" },
+    ]);
+    deepEqual(missing, []);
+  });
+  await t.step("the message for the compiled binary says to recompile", () => {
+    const line = permissionMessage("emit", ["--allow-write=/srv/x"], { standalone: true });
+    match(
+      line,
+      /^ledger emit: missing permission --allow-write=\/srv\/x; this binary was compiled/,
+    );
+    match(line, /deno task compile/);
+  });
+  await t.step("several flags are listed on one line", () => {
+    const line = permissionMessage("show", ["--allow-read=a", "--allow-ffi"], {
+      task: "show",
+      standalone: false,
+    });
+    equal(
+      line,
+      "ledger show: missing permissions --allow-read=a --allow-ffi; " +
+        "add them to the deno run command or use deno task show",
+    );
+  });
+});

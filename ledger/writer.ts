@@ -1,0 +1,398 @@
+/**
+ * The crash-safe event writer (SPEC 3, 6).
+ *
+ * - Each writer instance has a unique writer id and creates its own part
+ *   files, `events/day=YYYY-MM-DD/part-<writerId>-<seq6>.jsonl` (created with
+ *   `createNew`, so a part file has exactly one owner and a writer never
+ *   appends behind a torn line another process left).
+ * - Events are validated and encoded before any byte is written.
+ * - Appends are serialized through a promise chain, so lines of one process
+ *   never interleave; each call writes its whole lines with one `write`.
+ * - Durable mode (default): `append` resolves only after `fdatasync`.
+ *   Relaxed mode: group commit; `append` resolves once the line is buffered,
+ *   and the buffer is written and synced every `groupCommitMs` or
+ *   `groupCommitEvents` events, on `flush()` and on `close()`.
+ * - A failed write never acknowledges its events, and the part it failed on
+ *   is abandoned (it may end in a torn line): the next write opens a new part.
+ *
+ * @module
+ */
+import { completeEvent, encodeEventLine, type EventInput, type LedgerEvent } from "./events.ts";
+import { ValidationError, WriteError } from "./errors.ts";
+import { newWriterId } from "./ids.ts";
+import { dayDir, dayOf, eventsDir, partFileName } from "./paths.ts";
+import { writeSchemaFile } from "./registry.ts";
+import { ensureDirDurable, syncDir, writeAll } from "./_fs.ts";
+
+/** Default size past which a writer starts a new part file, in bytes (100 MiB). */
+export const PART_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
+/** Default group commit interval of relaxed mode, in milliseconds. */
+export const GROUP_COMMIT_MS_DEFAULT = 10;
+/** Default number of buffered events that triggers a group commit in relaxed mode. */
+export const GROUP_COMMIT_EVENTS_DEFAULT = 1000;
+/** Most events one `appendBatch` call accepts. */
+export const BATCH_EVENTS_MAX = 100_000;
+/** Buffered bytes past which a relaxed `append` waits for the commit (back pressure). */
+export const RELAXED_BUFFER_BYTES_MAX = 8 * 1024 * 1024;
+/** Most part files (one per day) a writer keeps open at once. */
+export const OPEN_PARTS_MAX = 4;
+/** Most attempts to find an unused part file name. */
+const PART_NAME_ATTEMPTS_MAX = 1000;
+
+/** When an append is durable: after its own fdatasync, or after a group commit. */
+export type Durability = "durable" | "relaxed";
+
+/** Options for {@linkcode openWriter}. */
+export interface WriterOptions {
+  /** Sync every append before it resolves (`"durable"`) or group commit (`"relaxed"`). @default {"durable"} */
+  durability?: Durability;
+  /** Start a new part file before a write would take it past this size, in bytes. @default {100 * 1024 * 1024} */
+  maxPartBytes?: number;
+  /** Relaxed mode: commit the buffer this long after its first line, in ms. @default {10} */
+  groupCommitMs?: number;
+  /** Relaxed mode: commit as soon as this many events are buffered. @default {1000} */
+  groupCommitEvents?: number;
+  /** The writer id in part file names; must be unique among writers of the log. @default {newWriterId()} */
+  writerId?: string;
+}
+
+interface Part {
+  day: string;
+  path: string;
+  file: Deno.FsFile;
+  bytes: number;
+}
+
+interface PendingLine {
+  day: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Open a writer on the log under `root`: creates `<root>/events` when missing
+ * (durably) and writes `_schema.json` when missing or outdated. Part files are
+ * created lazily, at the first write of each day.
+ *
+ * @example
+ * ```ts ignore
+ * import { openWriter } from "./writer.ts";
+ * const writer = await openWriter("data/ledger");
+ * const event = await writer.append({ event_type: "run.started", run_id: "r1" });
+ * await writer.close();
+ * ```
+ */
+export async function openWriter(root: string, options: WriterOptions = {}): Promise<EventWriter> {
+  const dir = eventsDir(root);
+  try {
+    await ensureDirDurable(dir);
+  } catch (err) {
+    throw new WriteError(dir, errorMessage(err), { cause: err });
+  }
+  await writeSchemaFile(root);
+  return new EventWriter(root, options);
+}
+
+/**
+ * Appends events to the log. Obtain one with {@linkcode openWriter}; one per
+ * process is enough (appends are serialized), and `close()` it at the end.
+ *
+ * @example
+ * ```ts ignore
+ * import { openWriter } from "./writer.ts";
+ * const writer = await openWriter("data/ledger", { durability: "relaxed" });
+ * await writer.appendBatch([
+ *   { event_type: "run.started", run_id: "r1" },
+ *   { event_type: "phase.started", run_id: "r1", phase_name: "plan", phase_order: 0 },
+ * ]);
+ * await writer.close(); // flushes
+ * ```
+ */
+export class EventWriter {
+  /** The ledger root this writer appends under. */
+  readonly root: string;
+  /** The unique id in this writer's part file names. */
+  readonly writerId: string;
+  /** The durability mode. */
+  readonly durability: Durability;
+  #maxPartBytes: number;
+  #groupCommitMs: number;
+  #groupCommitEvents: number;
+  #parts = new Map<string, Part>();
+  #knownDays = new Set<string>();
+  #seq = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #buffer: PendingLine[] = [];
+  #bufferBytes = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pendingError: Error | undefined;
+  #closed = false;
+
+  /** Use {@linkcode openWriter}, which prepares the events directory first. */
+  constructor(root: string, options: WriterOptions = {}) {
+    this.root = root;
+    this.writerId = options.writerId ?? newWriterId();
+    this.durability = options.durability ?? "durable";
+    this.#maxPartBytes = options.maxPartBytes ?? PART_BYTES_MAX_DEFAULT;
+    this.#groupCommitMs = options.groupCommitMs ?? GROUP_COMMIT_MS_DEFAULT;
+    this.#groupCommitEvents = options.groupCommitEvents ?? GROUP_COMMIT_EVENTS_DEFAULT;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.writerId)) {
+      throw new TypeError(`Writer id ${JSON.stringify(this.writerId)} is not a safe name`);
+    }
+    if (!(this.#maxPartBytes > 0)) throw new RangeError("maxPartBytes must be positive");
+  }
+
+  /**
+   * Validate `input` (filling `event_id`, `timestamp_ms`, `schema_version`
+   * when absent) and append it. Durable mode: resolves once the line is on
+   * disk. Relaxed mode: resolves once the line is buffered; `flush()` makes
+   * it durable. Throws `ValidationError`, `EventTooLargeError` (nothing
+   * written) or `WriteError` (not written).
+   */
+  append(input: EventInput | Record<string, unknown>): Promise<LedgerEvent> {
+    return this.appendBatch([input]).then((events) => events[0]);
+  }
+
+  /**
+   * Validate all `inputs` first, then append them (grouped by day, one write
+   * per part file touched). Any invalid input rejects the whole batch before
+   * a byte is written. An I/O failure part way through a batch that spans
+   * several days or parts can leave the earlier groups written: retrying
+   * with the returned ids is safe because the indexer counts an event id once.
+   */
+  async appendBatch(
+    inputs: readonly (EventInput | Record<string, unknown>)[],
+  ): Promise<LedgerEvent[]> {
+    this.#assertOpen();
+    if (inputs.length > BATCH_EVENTS_MAX) {
+      throw new RangeError(`Batch of ${inputs.length} events exceeds ${BATCH_EVENTS_MAX}`);
+    }
+    const events: LedgerEvent[] = [];
+    const lines: PendingLine[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const event = completeIndexed(inputs[i], i, inputs.length);
+      events.push(event);
+      lines.push({ day: dayOf(event.timestamp_ms), bytes: encodeEventLine(event) });
+    }
+    if (lines.length === 0) return events;
+    if (this.durability === "durable") {
+      await this.#enqueue(() => this.#writeLines(lines, true));
+      return events; // every line of this call is durable here
+    }
+    this.#takePendingError();
+    for (const line of lines) {
+      this.#buffer.push(line);
+      this.#bufferBytes += line.bytes.length;
+    }
+    if (
+      this.#buffer.length >= this.#groupCommitEvents ||
+      this.#bufferBytes >= RELAXED_BUFFER_BYTES_MAX
+    ) {
+      await this.#commit(); // back pressure: wait for the group to reach the disk
+      this.#takePendingError();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => void this.#commit(), this.#groupCommitMs);
+    }
+    return events; // relaxed: buffered, durable after the next group commit
+  }
+
+  /** Write and sync everything buffered (relaxed mode); rejects with the first failed commit's error. */
+  async flush(): Promise<void> {
+    await this.#commit();
+    await this.#chain;
+    this.#takePendingError();
+  }
+
+  /** Flush, then close every open part file. The writer cannot be used afterwards. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      await this.#enqueue(() => {
+        for (const part of this.#parts.values()) part.file.close();
+        this.#parts.clear();
+        return Promise.resolve();
+      });
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new WriteError(eventsDir(this.root), "the writer is closed");
+  }
+
+  #takePendingError(): void {
+    const err = this.#pendingError;
+    if (err !== undefined) {
+      this.#pendingError = undefined;
+      throw err;
+    }
+  }
+
+  /** Run `task` after every earlier task; a failed task does not stop later ones. */
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(task);
+    // The chain only orders tasks; each failure is delivered to its own caller via `run`.
+    this.#chain = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  /** Relaxed mode: hand the buffer to the chain as one group commit. */
+  #commit(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#buffer.length === 0) return this.#chain;
+    const lines = this.#buffer;
+    this.#buffer = [];
+    this.#bufferBytes = 0;
+    return this.#enqueue(() => this.#writeLines(lines, false)).catch((err) => {
+      // Reported by the next append/flush/close: relaxed appends already resolved.
+      this.#pendingError ??= err;
+    });
+  }
+
+  /** Write `lines` grouped by day; each group's chunks go to parts of that day. */
+  async #writeLines(lines: PendingLine[], syncEachChunk: boolean): Promise<void> {
+    const byDay = new Map<string, Uint8Array[]>();
+    for (const line of lines) {
+      const group = byDay.get(line.day) ?? [];
+      group.push(line.bytes);
+      byDay.set(line.day, group);
+    }
+    const touched = new Set<Part>();
+    for (const [day, group] of byDay) {
+      let part = await this.#partFor(day);
+      let chunk: Uint8Array[] = [];
+      let chunkBytes = 0;
+      for (const bytes of group) {
+        const wouldPass = part.bytes + chunkBytes + bytes.length > this.#maxPartBytes;
+        if (wouldPass && part.bytes + chunkBytes > 0) {
+          if (chunk.length > 0) await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk);
+          if (!syncEachChunk && chunk.length > 0) await this.#syncPart(part);
+          chunk = [];
+          chunkBytes = 0;
+          part = await this.#rotate(part);
+        }
+        chunk.push(bytes);
+        chunkBytes += bytes.length;
+      }
+      await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk);
+      touched.add(part);
+    }
+    if (!syncEachChunk) {
+      for (const part of touched) {
+        // Parts rotated or evicted meanwhile were synced before they were closed.
+        if (this.#parts.get(part.day) === part) await this.#syncPart(part);
+      }
+      // the group is durable from here
+    }
+  }
+
+  /** One write call of whole lines, then (durable mode) fdatasync. */
+  async #writeChunk(part: Part, chunk: Uint8Array[], size: number, sync: boolean): Promise<void> {
+    const data = new Uint8Array(size);
+    let offset = 0;
+    for (const bytes of chunk) {
+      data.set(bytes, offset);
+      offset += bytes.length;
+    }
+    if (data[data.length - 1] !== 0x0a) throw new Error("Invariant: a chunk ends with a newline");
+    try {
+      const written = await writeAll(part.file, data);
+      part.bytes += written; // only grows: the file is append-only and ours alone
+      if (sync) await part.file.syncData(); // the lines of this call are durable from here
+    } catch (err) {
+      this.#abandon(part); // it may end in a torn line: never write behind it
+      throw new WriteError(part.path, errorMessage(err), { cause: err });
+    }
+  }
+
+  async #syncPart(part: Part): Promise<void> {
+    try {
+      await part.file.syncData();
+    } catch (err) {
+      this.#abandon(part);
+      throw new WriteError(part.path, errorMessage(err), { cause: err });
+    }
+  }
+
+  #abandon(part: Part): void {
+    if (this.#parts.get(part.day) === part) this.#parts.delete(part.day);
+    try {
+      part.file.close();
+    } catch (err) {
+      // Closing a file whose write failed can fail again (EBADF): the part is
+      // dropped either way and the write error is what the caller sees.
+      if (!(err instanceof Deno.errors.BadResource)) throw err;
+    }
+  }
+
+  async #rotate(part: Part): Promise<Part> {
+    this.#parts.delete(part.day);
+    part.file.close(); // its lines were synced by the caller
+    return await this.#partFor(part.day);
+  }
+
+  /** The open part of `day`, or a new one (creating the day directory if needed). */
+  async #partFor(day: string): Promise<Part> {
+    const open = this.#parts.get(day);
+    if (open !== undefined) return open;
+    if (this.#parts.size >= OPEN_PARTS_MAX) {
+      const oldest = this.#parts.values().next().value!;
+      await this.#syncPart(oldest); // relaxed mode may have unsynced lines in it
+      this.#parts.delete(oldest.day);
+      oldest.file.close();
+    }
+    const dir = dayDir(this.root, day);
+    if (!this.#knownDays.has(day)) {
+      try {
+        await ensureDirDurable(dir); // fsyncs the events directory after creating it
+      } catch (err) {
+        throw new WriteError(dir, errorMessage(err), { cause: err });
+      }
+      this.#knownDays.add(day);
+    }
+    for (let attempt = 0; attempt < PART_NAME_ATTEMPTS_MAX; attempt++) {
+      this.#seq += 1;
+      const path = `${dir}/${partFileName(this.writerId, this.#seq)}`;
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(path, { append: true, createNew: true });
+      } catch (err) {
+        if (err instanceof Deno.errors.AlreadyExists) continue; // never share a part file
+        if (err instanceof Deno.errors.NotFound) this.#knownDays.delete(day);
+        throw new WriteError(path, errorMessage(err), { cause: err });
+      }
+      try {
+        await syncDir(dir); // the new part file's directory entry is durable from here
+      } catch (err) {
+        file.close();
+        throw new WriteError(dir, errorMessage(err), { cause: err });
+      }
+      const part: Part = { day, path, file, bytes: 0 };
+      this.#parts.set(day, part);
+      return part;
+    }
+    throw new WriteError(dir, `no free part file name after ${PART_NAME_ATTEMPTS_MAX} attempts`);
+  }
+}
+
+function completeIndexed(input: unknown, index: number, total: number): LedgerEvent {
+  try {
+    return completeEvent(input);
+  } catch (err) {
+    if (total > 1 && err instanceof ValidationError) {
+      throw new ValidationError(err.field, err.expected, err.got, {
+        eventType: err.eventType,
+        message: `event ${index + 1} of ${total}: ${err.message}`,
+      });
+    }
+    throw err;
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

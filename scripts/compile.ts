@@ -1,0 +1,313 @@
+/**
+ * `deno task compile`: build the `ledger` binary (`dist/ledger`) from
+ * `cli/ledger.ts` with the permissions a server install needs, DuckDB's
+ * native addon included.
+ *
+ * How the addon gets loaded: `deno compile` embeds `node_modules` (the
+ * `duckdb.node` addon and the `libduckdb.so` it links against, found through
+ * its `$ORIGIN` run path). Without `--self-extracting` a compiled program
+ * copies only the `.node` file to a temporary directory, so `libduckdb.so` is
+ * not found beside it. This script therefore compiles with
+ * `--self-extracting` (the whole embedded tree is unpacked to
+ * `<dir of binary>/.ledger/<hash>/` on first run, or under
+ * `$XDG_DATA_HOME/ledger/` when that is not writable), and with
+ * `--no-self-extracting` instead copies `libduckdb.so` to `dist/lib/` for use
+ * with `LD_LIBRARY_PATH` (docs/OPERATIONS.md says what was verified).
+ *
+ * The runtime base (`denort`) is downloaded by Deno, or taken from the file
+ * named by `DENORT_BIN`. When neither works this fails with one message that
+ * says so and how to fix it.
+ *
+ * Usage: `deno task compile [--output PATH] [--data-dir DIR] [--no-self-extracting]`
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { basename, dirname, join, resolve } from "node:path";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The environment variable Deno reads for a local runtime base. */
+export const DENORT_ENV_VARIABLE = "DENORT_BIN";
+/** How long the smoke run of a fresh binary may take. */
+const SMOKE_TIMEOUT_MS = 60_000;
+/** The npm package holding DuckDB's addon for this platform (glibc Linux). */
+const ADDON_PACKAGE = `@duckdb/node-bindings-${Deno.build.os}-${
+  Deno.build.arch === "x86_64" ? "x64" : "arm64"
+}`;
+
+/**
+ * The `--allow-*` flags baked into the binary. Read and write are unscoped
+ * unless `dataDir` is given, because a server's ledger root is chosen at run
+ * time (`--root`, `LEDGER_ROOT`); `ledger` checks them against the root at
+ * start. FFI is unscoped because the addon is loaded from wherever the binary
+ * unpacks it.
+ *
+ * @example
+ * ```ts
+ * import { compiledPermissions } from "./compile.ts";
+ * console.assert(compiledPermissions("/var/lib/ledger")[0] === "--allow-read=/var/lib/ledger");
+ * ```
+ */
+export function compiledPermissions(dataDir?: string): string[] {
+  const scope = dataDir === undefined ? "" : `=${dataDir}`;
+  return [
+    `--allow-read${scope}`,
+    `--allow-write${scope}`,
+    "--allow-env=LEDGER_ROOT",
+    "--allow-ffi",
+    "--allow-run=git",
+    "--allow-sys=hostname",
+  ];
+}
+
+/**
+ * The runtime base could not be had, or the built binary does not run. The
+ * message is the whole explanation, fix included.
+ *
+ * @example
+ * ```ts
+ * import { CompileError } from "./compile.ts";
+ * console.assert(new CompileError("x").name === "CompileError");
+ * ```
+ */
+export class CompileError extends Error {
+  /** Create a compile error with a message that says how to fix it. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CompileError";
+  }
+}
+
+/** Where the runtime base comes from, as found by {@linkcode findRuntimeBase}. */
+export interface RuntimeBase {
+  /** `"env"`: `DENORT_BIN`; `"cache"`: Deno's download cache; `"download"`: not yet had. */
+  source: "env" | "cache" | "download";
+  /** The file (for `env` and `cache`), or the file Deno would download into its cache. */
+  path: string;
+}
+
+/**
+ * Find the runtime base `deno compile` will use: `DENORT_BIN` when set
+ * (checked: it must exist and must not be the `deno` CLI itself, which would
+ * make a binary that starts a REPL), else Deno's cached download, else
+ * `source: "download"`.
+ *
+ * @example
+ * ```ts ignore
+ * import { findRuntimeBase } from "./compile.ts";
+ * const base = await findRuntimeBase();
+ * console.log(base.source, base.path);
+ * ```
+ */
+export async function findRuntimeBase(): Promise<RuntimeBase> {
+  const fromEnv = Deno.env.get(DENORT_ENV_VARIABLE);
+  if (fromEnv) {
+    await assertDenort(fromEnv);
+    return { source: "env", path: fromEnv };
+  }
+  const cached = join(
+    await denoDir(),
+    "dl",
+    "release",
+    `v${Deno.version.deno}`,
+    `denort-${Deno.build.target}.zip`,
+  );
+  return { source: await isFile(cached) ? "cache" : "download", path: cached };
+}
+
+/** Options for {@linkcode compile}. */
+export interface CompileOptions {
+  /** The binary to write. @default {"dist/ledger"} */
+  output?: string;
+  /** Scope read and write to this directory instead of granting them everywhere. @default {undefined} */
+  dataDir?: string;
+  /** Unpack the embedded files on first run so the addon finds libduckdb.so. @default {true} */
+  selfExtracting?: boolean;
+}
+
+/**
+ * Compile `cli/ledger.ts` into a binary and smoke-test it (`--version`).
+ * Throws {@linkcode CompileError} with the fix when the runtime base is
+ * missing or the result does not run.
+ *
+ * @example
+ * ```ts ignore
+ * import { compile } from "./compile.ts";
+ * await compile({ output: "dist/ledger" });
+ * ```
+ */
+export async function compile(options: CompileOptions = {}): Promise<string> {
+  const output = resolve(options.output ?? "dist/ledger");
+  const selfExtracting = options.selfExtracting ?? true;
+  const base = await findRuntimeBase();
+  const args = [
+    "compile",
+    "--quiet",
+    ...(selfExtracting ? ["--self-extracting"] : []),
+    ...compiledPermissions(options.dataDir),
+    "--output",
+    output,
+    "cli/ledger.ts",
+  ];
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: projectDir(),
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const stderr = new TextDecoder().decode(out.stderr);
+    throw baseOrCompileError(stderr, base);
+  }
+  if (!selfExtracting) await copyAddonLibrary(output);
+  await smokeTest(output);
+  return output;
+}
+
+function baseOrCompileError(stderr: string, base: RuntimeBase): CompileError {
+  const plain = stripAnsi(stderr);
+  if (!/base binary|denort/i.test(plain)) {
+    return new CompileError(`deno compile failed:\n${plain.trim()}`);
+  }
+  const cause =
+    plain.split("\n").map((l) => l.trim()).find((l) =>
+      /error sending request|dns error|Connect|No such file|not found/i.test(l)
+    ) ?? plain.trim().split("\n")[0];
+  const want = `denort ${Deno.version.deno} for ${Deno.build.target}`;
+  const how = `set ${DENORT_ENV_VARIABLE} to a denort binary of version ${Deno.version.deno} ` +
+    `for this platform (${Deno.build.target}; it is denort-${Deno.build.target}.zip of the ` +
+    `Deno v${Deno.version.deno} release, unzipped) and run deno task compile again`;
+  if (base.source === "env") {
+    return new CompileError(
+      `Cannot build with the runtime base ${DENORT_ENV_VARIABLE}=${base.path} (need ${want}): ` +
+        `${cause}. Fix: ${how}.`,
+    );
+  }
+  return new CompileError(
+    `Cannot get the runtime base for deno compile (${want}): Deno could not download it ` +
+      `(${cause.replace(/^\d+:\s*/, "")}) and ${DENORT_ENV_VARIABLE} is not set. Fix: ${how}.`,
+  );
+}
+
+async function assertDenort(path: string): Promise<void> {
+  if (!await isFile(path)) {
+    throw new CompileError(
+      `${DENORT_ENV_VARIABLE}=${path} does not exist or is not a file. Fix: point it to a denort ` +
+        `binary of version ${Deno.version.deno} for ${Deno.build.target}, or unset it to let ` +
+        `Deno download one.`,
+    );
+  }
+  // The deno CLI answers --version; used as a base it yields a binary that
+  // ignores the embedded program and starts a REPL.
+  const out = await new Deno.Command(path, {
+    args: ["--version"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(SMOKE_TIMEOUT_MS),
+  }).output();
+  if (/^deno \d+\.\d+\.\d+/.test(new TextDecoder().decode(out.stdout))) {
+    throw new CompileError(
+      `${DENORT_ENV_VARIABLE}=${path} is the deno CLI, not the denort runtime base: a binary ` +
+        `built on it starts a REPL instead of ledger. Fix: point it to denort ` +
+        `${Deno.version.deno} for ${Deno.build.target} (denort-${Deno.build.target}.zip).`,
+    );
+  }
+}
+
+async function copyAddonLibrary(output: string): Promise<void> {
+  const lib = await addonLibraryPath();
+  const dest = join(dirname(output), "lib", "libduckdb.so");
+  await Deno.mkdir(dirname(dest), { recursive: true });
+  await Deno.copyFile(lib, dest);
+  console.error(`copied ${lib} to ${dest}; run the binary with LD_LIBRARY_PATH=${dirname(dest)}`);
+}
+
+/** `libduckdb.so` inside `node_modules/.deno/<package>@<version>/node_modules/<package>/`. */
+async function addonLibraryPath(): Promise<string> {
+  const store = join(projectDir(), "node_modules", ".deno");
+  const prefix = `${ADDON_PACKAGE.replace("/", "+")}@`;
+  for await (const entry of Deno.readDir(store)) {
+    if (!entry.isDirectory || !entry.name.startsWith(prefix)) continue;
+    const lib = join(store, entry.name, "node_modules", ADDON_PACKAGE, "libduckdb.so");
+    if (await isFile(lib)) return lib;
+  }
+  throw new CompileError(
+    `Cannot find libduckdb.so of ${ADDON_PACKAGE} under ${store}; run deno install first`,
+  );
+}
+
+async function smokeTest(output: string): Promise<void> {
+  const out = await new Deno.Command(output, {
+    args: ["--version"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(SMOKE_TIMEOUT_MS),
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  const want = `ledger ${denoJson.version}`;
+  if (!out.success || stdout !== want) {
+    const stderr = new TextDecoder().decode(out.stderr).trim().split("\n")[0] ?? "";
+    throw new CompileError(
+      `The built ${basename(output)} does not run: \`${output} --version\` printed ` +
+        `${JSON.stringify(stdout)} (want ${JSON.stringify(want)}), exit ${out.code}` +
+        `${stderr ? `, stderr: ${stderr}` : ""}. Check that the runtime base is denort ` +
+        `${Deno.version.deno} for ${Deno.build.target}.`,
+    );
+  }
+}
+
+async function denoDir(): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new CompileError("Cannot find Deno's cache: deno info --json failed");
+  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+function projectDir(): string {
+  return new URL("../", import.meta.url).pathname;
+}
+
+function stripAnsi(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      output: { type: "string" },
+      "data-dir": { type: "string" },
+      "no-self-extracting": { type: "boolean" },
+    },
+    strict: true,
+  });
+  try {
+    const output = await compile({
+      output: values.output,
+      dataDir: values["data-dir"],
+      selfExtracting: !values["no-self-extracting"],
+    });
+    console.log(`built ${output}`);
+  } catch (err) {
+    if (!(err instanceof CompileError)) throw err;
+    console.error(`deno task compile: ${err.message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The in-process event emitter for backtests (SPEC 6): one method per event
+ * type, durable by default, and it never throws into the caller. A failure
+ * (invalid fields, disk full, read-only log) resolves to `null`, is counted in
+ * {@linkcode EventEmitter.stats}, and the first failure of each kind is
+ * logged once to stderr.
+ *
+ * @module
+ */
+import type { EventFields, EventInput, EventType } from "./events.ts";
+import { type Durability, type EventWriter, openWriter, type WriterOptions } from "./writer.ts";
+
+/** Default ledger root when neither the option nor `LEDGER_ROOT` is set. */
+export const DEFAULT_ROOT = "data/ledger";
+
+/** Options for {@linkcode EventEmitter} and {@linkcode getEventEmitter}. */
+export interface EventEmitterOptions {
+  /** The ledger root. @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"} */
+  root?: string;
+  /** Durability of every emit. @default {"durable"} */
+  durability?: Durability;
+  /** Further writer options (part size, group commit). @default {{}} */
+  writer?: Omit<WriterOptions, "durability">;
+  /** Where failures are logged (once per kind). @default {console.error} */
+  log?: (message: string) => void;
+}
+
+/** Counters of an emitter. */
+export interface EmitterStats {
+  /** Events written (durable mode) or buffered (relaxed mode). */
+  emitted: number;
+  /** Emits that failed and resolved to `null`. */
+  failed: number;
+  /** The message of the latest failure, if any. */
+  lastError: string | undefined;
+}
+
+/**
+ * Emits the events of runs. Prefer the per-root singleton from
+ * {@linkcode getEventEmitter}; `new EventEmitter()` is for tests and tools
+ * that need their own writer. The writer is opened at the first emit.
+ *
+ * @example
+ * ```ts ignore
+ * import { EventEmitter } from "./emitter.ts";
+ * const emitter = new EventEmitter({ root: "data/ledger" });
+ * const id = await emitter.runStarted("run-1", {});
+ * console.log(id, emitter.stats());
+ * await emitter.close();
+ * ```
+ */
+export class EventEmitter {
+  /** The ledger root events go to. */
+  readonly root: string;
+  /** The durability of every emit. */
+  readonly durability: Durability;
+  #writerOptions: WriterOptions;
+  #log: (message: string) => void;
+  #writer: Promise<EventWriter> | undefined;
+  #emitted = 0;
+  #failed = 0;
+  #lastError: string | undefined;
+  #loggedKinds = new Set<string>();
+
+  /** Create an emitter; nothing is opened until the first emit. */
+  constructor(options: EventEmitterOptions = {}) {
+    this.root = options.root ?? defaultRoot();
+    this.durability = options.durability ?? "durable";
+    this.#writerOptions = { ...options.writer, durability: this.durability };
+    this.#log = options.log ?? ((message) => console.error(message));
+  }
+
+  /** Emit `run.created`; resolves to the event id, or `null` on failure. */
+  runCreated(runId: string, fields: EventFields<"run.created">): Promise<string | null> {
+    return this.#emit("run.created", runId, fields);
+  }
+
+  /** Emit `run.started`, with this process's `host` and `pid` unless given. */
+  runStarted(runId: string, fields: EventFields<"run.started"> = {}): Promise<string | null> {
+    return this.#emit("run.started", runId, fields, () => ({
+      ...fields,
+      host: fields.host ?? hostname(),
+      pid: fields.pid ?? Deno.pid,
+    }));
+  }
+
+  /** Emit `phase.started`; resolves to the event id, or `null` on failure. */
+  phaseStarted(runId: string, fields: EventFields<"phase.started">): Promise<string | null> {
+    return this.#emit("phase.started", runId, fields);
+  }
+
+  /** Emit `phase.completed`; resolves to the event id, or `null` on failure. */
+  phaseCompleted(runId: string, fields: EventFields<"phase.completed">): Promise<string | null> {
+    return this.#emit("phase.completed", runId, fields);
+  }
+
+  /** Emit `trial.recorded`; resolves to the event id, or `null` on failure. */
+  trialRecorded(runId: string, fields: EventFields<"trial.recorded">): Promise<string | null> {
+    return this.#emit("trial.recorded", runId, fields);
+  }
+
+  /** Emit `artifact.created`; resolves to the event id, or `null` on failure. */
+  artifactCreated(runId: string, fields: EventFields<"artifact.created">): Promise<string | null> {
+    return this.#emit("artifact.created", runId, fields);
+  }
+
+  /** Emit `baseline.completed`; resolves to the event id, or `null` on failure. */
+  baselineCompleted(
+    runId: string,
+    fields: EventFields<"baseline.completed">,
+  ): Promise<string | null> {
+    return this.#emit("baseline.completed", runId, fields);
+  }
+
+  /** Emit `run.completed`; resolves to the event id, or `null` on failure. */
+  runCompleted(runId: string, fields: EventFields<"run.completed">): Promise<string | null> {
+    return this.#emit("run.completed", runId, fields);
+  }
+
+  /** Emit `run.failed`; resolves to the event id, or `null` on failure. */
+  runFailed(runId: string, fields: EventFields<"run.failed">): Promise<string | null> {
+    return this.#emit("run.failed", runId, fields);
+  }
+
+  /** The counters: emitted, failed, and the last error message. */
+  stats(): EmitterStats {
+    return { emitted: this.#emitted, failed: this.#failed, lastError: this.#lastError };
+  }
+
+  /** Make buffered events durable (relaxed mode). Never throws; a failure is counted. */
+  async flush(): Promise<void> {
+    if (this.#writer === undefined) return;
+    try {
+      await (await this.#writer).flush();
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /** Flush and close the writer. Never throws; a failure is counted. Emitting afterwards reopens. */
+  async close(): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    if (writer === undefined) return;
+    try {
+      await (await writer).close();
+    } catch (err) {
+      this.#fail(err);
+    }
+    if (singletons.get(this.root) === this) singletons.delete(this.root);
+  }
+
+  async #emit(
+    type: EventType,
+    runId: string,
+    fields: object,
+    fill?: () => object,
+  ): Promise<string | null> {
+    try {
+      const writer = await this.#openWriter();
+      const filled = fill === undefined ? fields : fill();
+      const input = { ...filled, event_type: type, run_id: runId } as EventInput;
+      const event = await writer.append(input);
+      this.#emitted += 1;
+      return event.event_id;
+    } catch (err) {
+      this.#fail(err);
+      return null;
+    }
+  }
+
+  #openWriter(): Promise<EventWriter> {
+    if (this.#writer === undefined) {
+      const opening = openWriter(this.root, this.#writerOptions);
+      this.#writer = opening;
+      // A failed open is retried at the next emit (the disk may come back).
+      opening.catch(() => {
+        if (this.#writer === opening) this.#writer = undefined;
+      });
+    }
+    return this.#writer;
+  }
+
+  #fail(err: unknown): void {
+    const kind = err instanceof Error ? err.name : typeof err;
+    const message = err instanceof Error ? err.message : String(err);
+    this.#failed += 1;
+    this.#lastError = message;
+    if (!this.#loggedKinds.has(kind)) {
+      this.#loggedKinds.add(kind);
+      this.#log(`ledger emitter: ${kind}: ${message} (further ${kind} failures are only counted)`);
+    }
+  }
+}
+
+const singletons = new Map<string, EventEmitter>();
+
+/**
+ * The process-wide emitter of a root (root from the option, else
+ * `LEDGER_ROOT`, else `data/ledger`). The first call for a root decides its
+ * durability.
+ *
+ * @example
+ * ```ts ignore
+ * import { getEventEmitter } from "./emitter.ts";
+ * const emitter = getEventEmitter();
+ * await emitter.phaseStarted("run-1", { phase_name: "plan", phase_order: 0 });
+ * ```
+ */
+export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter {
+  const root = options.root ?? defaultRoot();
+  let emitter = singletons.get(root);
+  if (emitter === undefined) {
+    emitter = new EventEmitter({ ...options, root });
+    singletons.set(root, emitter);
+  }
+  return emitter;
+}
+
+function defaultRoot(): string {
+  return Deno.env.get("LEDGER_ROOT") || DEFAULT_ROOT;
+}
+
+function hostname(): string | undefined {
+  try {
+    return Deno.hostname();
+  } catch (err) {
+    // Without --allow-sys the host stays unknown (`host` is optional); any
+    // other failure is reported by the emit that asked for it.
+    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+      return undefined;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The ledger core: event schemas and validation, the crash-safe writer, the
+ * log reader, the emitter for backtests, and the paths of a ledger root.
+ * Re-exports only.
+ *
+ * @example
+ * ```ts ignore
+ * import { getEventEmitter, readLog } from "./mod.ts";
+ * await getEventEmitter().runStarted("run-1");
+ * for await (const record of readLog("data/ledger")) console.log(record.kind);
+ * ```
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./ids.ts";
+export * from "./paths.ts";
+export * from "./events.ts";
+export * from "./registry.ts";
+export * from "./writer.ts";
+export * from "./reader.ts";
+export * from "./emitter.ts";

@@ -1,0 +1,244 @@
+/**
+ * Stream the event log back (SPEC 3, 6): every `day=*\/part-*.jsonl` in a
+ * deterministic order (day, then file name), line by line. Bad content never
+ * throws: a last line without `\n` is reported as `torn`, and a line that is
+ * empty, holds NUL bytes, is not UTF-8 or JSON, or is not a valid event is
+ * reported as `invalid` with the reason. Line numbers are 1-based; `file` is
+ * relative to the events directory (`day=2026-01-23/part-x-000001.jsonl`).
+ *
+ * A part file that a live writer is appending to can end in a line that is
+ * still being written: it is reported as `torn` and may be complete later.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type LedgerEvent, validateEvent, type ValidationMode } from "./events.ts";
+import { ValidationError } from "./errors.ts";
+import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
+
+/** Size of each read from a part file, in bytes. */
+const READ_CHUNK_BYTES = 256 * 1024;
+/** Lines longer than this are reported as invalid without being buffered whole, in bytes. */
+export const READ_LINE_BYTES_MAX = 64 * 1024 * 1024;
+
+/** Where a record came from. */
+export interface RecordPosition {
+  /** The part file, relative to the events directory. */
+  file: string;
+  /** 1-based line number within the file. */
+  line: number;
+  /** Byte offset of the start of the line within the file. */
+  offset: number;
+}
+
+/** One line of the log: a valid event, or a torn or invalid line with the reason. */
+export type LogRecord =
+  | ({ kind: "event"; event: LedgerEvent } & RecordPosition)
+  | ({ kind: "torn" | "invalid"; reason: string } & RecordPosition);
+
+/** A part file of the log. */
+export interface PartFile {
+  /** The UTC day of its partition, `YYYY-MM-DD`. */
+  day: string;
+  /** Path relative to the events directory: `day=YYYY-MM-DD/part-....jsonl`. */
+  file: string;
+  /** Full path. */
+  path: string;
+  /** Size when listed, in bytes. */
+  sizeBytes: number;
+}
+
+/** Options for {@linkcode listParts}. */
+export interface ListPartsOptions {
+  /** Only days on or after this UTC day (`YYYY-MM-DD`). @default {undefined} (all days) */
+  fromDay?: string;
+}
+
+/** Options for {@linkcode readLog}. */
+export interface ReadLogOptions extends ListPartsOptions {
+  /** Validation mode; `"read"` accepts run ids of older writers. @default {"read"} */
+  mode?: ValidationMode;
+}
+
+/** Options for {@linkcode readPartFile}. */
+export interface ReadPartFileOptions {
+  /** Name reported in records' `file`. @default {path} */
+  file?: string;
+  /** Start reading at this byte offset (must be the start of a line). @default {0} */
+  startOffset?: number;
+  /** Line number of the line at `startOffset`. @default {1} */
+  startLine?: number;
+  /** Validation mode. @default {"read"} */
+  mode?: ValidationMode;
+}
+
+/**
+ * List the part files of the log in reading order: day, then file name.
+ * A missing events directory is an empty log.
+ *
+ * @example
+ * ```ts ignore
+ * import { listParts } from "./reader.ts";
+ * for (const part of await listParts("data/ledger")) console.log(part.file, part.sizeBytes);
+ * ```
+ */
+export async function listParts(root: string, options: ListPartsOptions = {}): Promise<PartFile[]> {
+  const dir = eventsDir(root);
+  const days: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const match = DAY_DIR_PATTERN.exec(entry.name);
+      if (
+        entry.isDirectory && match && (options.fromDay === undefined || match[1] >= options.fromDay)
+      ) {
+        days.push(match[1]);
+      }
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+  days.sort();
+  const parts: PartFile[] = [];
+  for (const day of days) {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(join(dir, `day=${day}`))) {
+      if (entry.isFile && PART_FILE_PATTERN.test(entry.name)) names.push(entry.name);
+    }
+    names.sort();
+    for (const name of names) {
+      const file = `day=${day}/${name}`;
+      const path = join(dir, file);
+      parts.push({ day, file, path, sizeBytes: (await Deno.stat(path)).size });
+    }
+  }
+  return parts;
+}
+
+/**
+ * Stream every record of the log under `root` (or from `fromDay` on).
+ *
+ * @example
+ * ```ts ignore
+ * import { readLog } from "./reader.ts";
+ * for await (const record of readLog("data/ledger")) {
+ *   if (record.kind !== "event") console.error(`${record.file}:${record.line}: ${record.reason}`);
+ * }
+ * ```
+ */
+export async function* readLog(
+  root: string,
+  options: ReadLogOptions = {},
+): AsyncGenerator<LogRecord> {
+  for (const part of await listParts(root, options)) {
+    yield* readPartFile(part.path, { file: part.file, mode: options.mode });
+  }
+}
+
+/**
+ * Stream the records of one part file, optionally from a byte offset (for
+ * incremental readers). A file that vanished yields nothing.
+ *
+ * @example
+ * ```ts ignore
+ * import { readPartFile } from "./reader.ts";
+ * for await (const r of readPartFile("data/ledger/events/day=2026-01-23/part-000001.jsonl")) {
+ *   console.log(r.kind, r.line);
+ * }
+ * ```
+ */
+export async function* readPartFile(
+  path: string,
+  options: ReadPartFileOptions = {},
+): AsyncGenerator<LogRecord> {
+  const name = options.file ?? path;
+  const mode = options.mode ?? "read";
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  try {
+    let offset = options.startOffset ?? 0;
+    let line = options.startLine ?? 1;
+    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let overlong = false;
+    const buf = new Uint8Array(READ_CHUNK_BYTES);
+    while (true) {
+      const n = await file.read(buf);
+      if (n === null) break;
+      let start = 0;
+      while (start < n) {
+        const newline = buf.subarray(start, n).indexOf(0x0a);
+        const end = newline === -1 ? n : start + newline;
+        if (!overlong) pending.push(buf.slice(start, end));
+        pendingBytes += end - start;
+        if (pendingBytes > READ_LINE_BYTES_MAX && !overlong) {
+          overlong = true; // stop buffering; report once the line ends
+          pending = [];
+        }
+        if (newline === -1) break;
+        const pos = { file: name, line, offset };
+        yield overlong
+          ? { kind: "invalid", ...pos, reason: `line longer than ${READ_LINE_BYTES_MAX} bytes` }
+          : classify(concat(pending, pendingBytes), pos, mode);
+        offset += pendingBytes + 1;
+        line += 1;
+        pending = [];
+        pendingBytes = 0;
+        overlong = false;
+        start = end + 1;
+      }
+    }
+    if (pendingBytes > 0) {
+      const zeros = !overlong && concat(pending, pendingBytes).every((b) => b === 0);
+      const reason = `torn last line: ${pendingBytes} bytes without a newline` +
+        (zeros ? " (all NUL bytes)" : "");
+      yield { kind: "torn", file: name, line, offset, reason };
+    }
+  } finally {
+    file.close();
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function classify(bytes: Uint8Array, pos: RecordPosition, mode: ValidationMode): LogRecord {
+  if (bytes.length === 0) return { kind: "invalid", ...pos, reason: "empty line" };
+  if (bytes.includes(0)) {
+    return { kind: "invalid", ...pos, reason: "NUL bytes in line (data lost in a crash)" };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch (err) {
+    return { kind: "invalid", ...pos, reason: `not UTF-8: ${(err as Error).message}` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { kind: "invalid", ...pos, reason: `not JSON: ${(err as Error).message}` };
+  }
+  try {
+    return { kind: "event", ...pos, event: validateEvent(value, { mode }) };
+  } catch (err) {
+    if (err instanceof ValidationError) return { kind: "invalid", ...pos, reason: err.message };
+    throw err; // not bad content: a bug
+  }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

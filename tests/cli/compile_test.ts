@@ -20,8 +20,8 @@ async function runBase(): Promise<{ base?: RuntimeBase; why?: string }> {
     if (base.source === "download") {
       return {
         base,
-        why: `no runtime base: DENORT_BIN is not set and ${base.path} is not cached ` +
-          "; set DENORT_BIN to denort " +
+        why: `no runtime base: DENORT_BIN is not set and ${base.path} is not cached; ` +
+          "set DENORT_BIN to denort " +
           `${Deno.version.deno} for ${Deno.build.target} to run this test`,
       };
     }

@@ -14,7 +14,23 @@ const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 const TASKS: Record<string, string> = denoJson.tasks;
 
 /** Commands that open DuckDB, so their tasks may load its addon. */
-const DUCKDB_TASKS = ["ledger", "rebuild-index", "daemon", "runs", "show", "backtest", "demo"];
+const DUCKDB_TASKS = [
+  "ledger",
+  "rebuild-index",
+  "daemon",
+  "runs",
+  "show",
+  "backtest",
+  "demo",
+  "sample-data",
+];
+/**
+ * Tasks that may run any program: the test runner, the compiler, and the
+ * backtest tasks, which refresh the index by spawning `Deno.execPath()`
+ * (`--allow-run=deno` does not match it when deno is reached by a symlink or
+ * through npx).
+ */
+const RUN_ANY_TASKS = ["test", "compile", "backtest", "demo"];
 
 async function deno(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -56,9 +72,9 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
     }
     ok(!flagsOf("emit").some((flag) => flag.startsWith("--allow-ffi")));
   });
-  await t.step("--allow-run is git only, except the test and compile tasks", () => {
+  await t.step("--allow-run is git only, except RUN_ANY_TASKS", () => {
     for (const name of Object.keys(TASKS)) {
-      if (name === "test" || name === "compile") continue;
+      if (RUN_ANY_TASKS.includes(name)) continue;
       for (const flag of flagsOf(name).filter((f) => f.startsWith("--allow-run"))) {
         equal(flag, "--allow-run=git", `task ${name}`);
       }
@@ -128,7 +144,7 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
           "add it to the deno run command or use deno task rebuild-index",
       );
     });
-    await t.step("backtest without --allow-run=git", async () => {
+    await t.step("backtest without --allow-run=git (provenance)", async () => {
       const r = await deno(["run", ...scope, "--allow-ffi", CLI, "backtest", "--root", dir]);
       equal(r.code, 1);
       match(r.stderr, /^ledger backtest: missing permission --allow-run=git; /);

@@ -1,0 +1,62 @@
+/**
+ * Per-caller aggregation of policy trades: what the `aggregate` phase writes
+ * to `caller_summary.parquet` and into `run.completed`'s summary. Pure.
+ *
+ * @module
+ */
+import type { CallTrade } from "./executor.ts";
+import { mean, median } from "./metrics.ts";
+
+/** Aggregate of one caller's trades (snake_case: the Parquet and summary columns). */
+export interface CallerTradeSummary {
+  /** The caller (`"*"` in the overall row). */
+  caller: string;
+  /** Trades. */
+  count: number;
+  /** Share of trades with `realized_return_bps > 0`. */
+  win_rate: number;
+  /** Mean net return, bps. */
+  mean_return_bps: number | null;
+  /** Median net return, bps. */
+  median_return_bps: number | null;
+  /** Mean tail capture over trades that have one. */
+  mean_tail_capture: number | null;
+}
+
+/**
+ * Aggregate `trades` per caller (sorted by caller) and overall.
+ *
+ * @example
+ * ```ts ignore
+ * import { summarizeTrades } from "./aggregate.ts";
+ * const { byCaller, overall } = summarizeTrades(trades);
+ * console.log(overall.win_rate, byCaller.length);
+ * ```
+ */
+export function summarizeTrades(
+  trades: readonly CallTrade[],
+): { byCaller: CallerTradeSummary[]; overall: CallerTradeSummary } {
+  const groups = new Map<string, CallTrade[]>();
+  for (const t of trades) {
+    const list = groups.get(t.call.caller) ?? [];
+    list.push(t);
+    groups.set(t.call.caller, list);
+  }
+  const byCaller = [...groups.keys()].sort().map((caller) =>
+    summarizeGroup(caller, groups.get(caller)!)
+  );
+  return { byCaller, overall: summarizeGroup("*", trades) };
+}
+
+function summarizeGroup(caller: string, trades: readonly CallTrade[]): CallerTradeSummary {
+  const returns = trades.map((t) => t.trade.realizedReturnBps);
+  const wins = returns.filter((r) => r > 0).length;
+  return {
+    caller,
+    count: trades.length,
+    win_rate: trades.length === 0 ? 0 : wins / trades.length,
+    mean_return_bps: mean(returns),
+    median_return_bps: median(returns),
+    mean_tail_capture: mean(trades.map((t) => t.trade.tailCapture)),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Error classes of the backtest workflows. Each names the thing that is wrong
+ * and the bad value, in one sentence-case line, so the CLI can print it as is.
+ *
+ * @module
+ */
+
+/**
+ * An input file cannot be used: it does not exist, cannot be read, has an
+ * unknown format, or holds values that do not parse.
+ *
+ * @example
+ * ```ts
+ * import { InputError } from "./errors.ts";
+ * const err = new InputError("Calls file calls.csv does not exist");
+ * console.assert(err.name === "InputError");
+ * ```
+ */
+export class InputError extends Error {
+  /** Create an input error with a one-line message. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InputError";
+  }
+}
+
+/**
+ * An input file lacks columns the backtest needs. `file` is the path as
+ * given, `columns` the missing column names in the order they are required.
+ *
+ * @example
+ * ```ts
+ * import { MissingColumnsError } from "./errors.ts";
+ * const err = new MissingColumnsError("Calls", "calls.csv", ["mint", "alert_ts"]);
+ * console.assert(err.message === "Calls file calls.csv is missing columns: mint, alert_ts");
+ * ```
+ */
+export class MissingColumnsError extends InputError {
+  /** The file that lacks the columns. */
+  readonly file: string;
+  /** The missing column names. */
+  readonly columns: string[];
+  /** Create the error for `file` (described as `what`, e.g. "Calls") missing `columns`. */
+  constructor(what: string, file: string, columns: string[]) {
+    super(`${what} file ${file} is missing columns: ${columns.join(", ")}`);
+    this.name = "MissingColumnsError";
+    this.file = file;
+    this.columns = columns;
+  }
+}
+
+/**
+ * A policy does not validate. `field` is the dotted path of the bad field
+ * (`stopPct`, `levels.0.fraction`, `policies.1.trailPct`).
+ *
+ * @example
+ * ```ts
+ * import { PolicyError } from "./errors.ts";
+ * const err = new PolicyError("stopPct", "stopPct must be <= 1");
+ * console.assert(err.message === "Invalid policy: stopPct must be <= 1");
+ * ```
+ */
+export class PolicyError extends Error {
+  /** Dotted path of the offending field, or `policy` for the whole value. */
+  readonly field: string;
+  /** Create a policy error for `field` with the detail `reason`. */
+  constructor(field: string, reason: string) {
+    super(`Invalid policy: ${reason}`);
+    this.name = "PolicyError";
+    this.field = field;
+  }
+}
+
+/**
+ * No call of the run has a candle at or after its alert time, so there is
+ * nothing to compute.
+ *
+ * @example
+ * ```ts
+ * import { CoverageError } from "./errors.ts";
+ * const err = new CoverageError("No call has candles at or after its alert: 0 of 3 covered");
+ * console.assert(err.name === "CoverageError");
+ * ```
+ */
+export class CoverageError extends Error {
+  /** Create a coverage error with a one-line message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CoverageError";
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The policy executor: replays the candles after a call's anchor through an
+ * exit policy and reports the trade. Pure: no I/O.
+ *
+ * Rules (see `policies.ts` for the per-candle ones):
+ * - Entry at `p0` (close of the anchor candle, the first at or after the
+ *   alert), at `entry_ts_ms` = the anchor candle's `ts`. Replay starts with
+ *   the candle after the anchor.
+ * - Partial exits (ladders) are summed: `exit_px` is the fraction-weighted
+ *   average fill, `exit_ts_ms` and `exit_reason` are those of the fill that
+ *   closed the position.
+ * - What is still open when the candles end is sold at the last close
+ *   (`end_of_data`); with no candle after the anchor that is `p0` at entry time.
+ * - Fees and slippage are per side, in bps: the buy costs `p0·(1+c)` and a sale
+ *   yields `px·(1-c)` with `c = (feeBps + slippageBps) / 10_000`;
+ *   `realized_return_bps` is net of both, `entry_px`/`exit_px` are raw fills.
+ * - `max_adverse_excursion_bps`: lowest price seen while holding versus the
+ *   entry, bps, `<= 0`. The exit candle counts up to the exit: its open for a
+ *   time stop, the fill for a stop, its low otherwise.
+ * - `tail_capture`: `realized_return_bps` divided by the best possible return,
+ *   the highest high after the anchor (to the end of the candles) versus `p0`;
+ *   `null` when that high is not above `p0`.
+ *
+ * @module
+ */
+import { anchorIndex, BPS_PER_UNIT, bpsVersus } from "./metrics.ts";
+import {
+  createPolicyMachine,
+  type ExitReason,
+  type ExitSignal,
+  type Policy,
+  STOP_REASONS,
+} from "./policies.ts";
+import type { Call, CandleSeries } from "./types.ts";
+
+/** A position share below this counts as fully sold. */
+const POSITION_EPSILON = 1e-9;
+
+/** Costs applied to every replay. */
+export interface ReplayOptions {
+  /** Fee per side, bps. @default {0} */
+  feeBps?: number;
+  /** Slippage per side, bps. @default {0} */
+  slippageBps?: number;
+}
+
+/** One replayed trade (camelCase; the Parquet columns are the snake_case names). */
+export interface Trade {
+  /** `ts` of the anchor candle, epoch ms. */
+  entryTsMs: number;
+  /** `ts` of the candle of the closing fill, epoch ms. */
+  exitTsMs: number;
+  /** Entry price (`p0`). */
+  entryPx: number;
+  /** Fraction-weighted average exit price, before costs. */
+  exitPx: number;
+  /** Net return, bps. */
+  realizedReturnBps: number;
+  /** Reason of the closing fill. */
+  exitReason: ExitReason;
+  /** Whether the closing fill was a stop (`stop_loss`, `trailing_stop`, `hard_stop`). */
+  stopOut: boolean;
+  /** Lowest price while holding versus entry, bps (`<= 0`). */
+  maxAdverseExcursionBps: number;
+  /** `exitTsMs - entryTsMs`. */
+  timeExposedMs: number;
+  /** Realized over best possible return, or null. */
+  tailCapture: number | null;
+}
+
+const KIND_RANK = { open: 0, stop: 1, target: 2 } as const;
+
+function compareSignals(a: ExitSignal, b: ExitSignal): number {
+  if (a.kind !== b.kind) return KIND_RANK[a.kind] - KIND_RANK[b.kind];
+  if (a.kind === "stop") return b.price - a.price;
+  if (a.kind === "target") return a.price - b.price;
+  return 0;
+}
+
+/**
+ * Replay `policy` for a call alerted at `alertTsMs` on `series`. Returns
+ * `null` when no candle is at or after the alert or the anchor close is not
+ * positive.
+ *
+ * @example
+ * ```ts
+ * import { replayCall } from "./executor.ts";
+ * const s = {
+ *   ts: [0, 60_000, 120_000],
+ *   open: [1, 1, 1.2], high: [1, 1.3, 2.5], low: [1, 0.9, 1.1], close: [1, 1.2, 2.4],
+ * };
+ * const t = replayCall({ type: "fixed_stop", stopPct: 0.2, takeProfitPct: 1 }, s, { alertTsMs: 0 })!;
+ * console.assert(t.exitReason === "take_profit" && t.exitPx === 2);
+ * console.assert(Math.round(t.realizedReturnBps) === 10_000);
+ * ```
+ */
+export function replayCall(
+  policy: Policy,
+  series: CandleSeries,
+  options: ReplayOptions & { alertTsMs: number },
+): Trade | null {
+  const a = anchorIndex(series, options.alertTsMs);
+  if (a < 0) return null;
+  const p0 = series.close[a];
+  if (!(p0 > 0) || !Number.isFinite(p0)) return null;
+  const entryTsMs = series.ts[a];
+  const machine = createPolicyMachine(policy, { px: p0, tsMs: entryTsMs });
+  const n = series.ts.length;
+  const signals: ExitSignal[] = [];
+  let remaining = 1;
+  let proceeds = 0;
+  let minPx = p0;
+  let maxHigh = -Infinity;
+  let exitIndex = -1;
+  let exitReason: ExitReason = "end_of_data";
+  for (let i = a + 1; i < n; i++) {
+    const high = series.high[i];
+    if (high > maxHigh) maxHigh = high;
+    if (exitIndex >= 0) continue; // still scanning highs for tail capture
+    signals.length = 0;
+    machine.onCandle(series, i, signals);
+    if (signals.length > 1) signals.sort(compareSignals);
+    for (const s of signals) {
+      const sold = Math.min(s.fraction, remaining);
+      proceeds += sold * s.price;
+      remaining -= sold;
+      if (remaining <= POSITION_EPSILON) {
+        exitIndex = i;
+        exitReason = s.reason;
+        const worst = s.kind === "open"
+          ? series.open[i]
+          : s.kind === "stop"
+          ? s.price
+          : series.low[i];
+        if (worst < minPx) minPx = worst;
+        break;
+      }
+    }
+    if (exitIndex < 0 && series.low[i] < minPx) minPx = series.low[i];
+  }
+  if (exitIndex < 0) {
+    exitIndex = n - 1 > a ? n - 1 : a;
+    proceeds += remaining * series.close[exitIndex];
+    remaining = 0;
+  }
+  return finishTrade({ p0, entryTsMs, exitTsMs: series.ts[exitIndex], proceeds, minPx }, {
+    exitReason,
+    maxHigh,
+    costFraction: ((options.feeBps ?? 0) + (options.slippageBps ?? 0)) / BPS_PER_UNIT,
+  });
+}
+
+function finishTrade(
+  fill: { p0: number; entryTsMs: number; exitTsMs: number; proceeds: number; minPx: number },
+  extra: { exitReason: ExitReason; maxHigh: number; costFraction: number },
+): Trade {
+  const { p0, proceeds } = fill;
+  const c = extra.costFraction;
+  const realizedReturnBps = ((proceeds * (1 - c)) / (p0 * (1 + c)) - 1) * BPS_PER_UNIT;
+  const peakBps = extra.maxHigh > p0 ? bpsVersus(extra.maxHigh, p0) : 0;
+  return {
+    entryTsMs: fill.entryTsMs,
+    exitTsMs: fill.exitTsMs,
+    entryPx: p0,
+    exitPx: proceeds,
+    realizedReturnBps,
+    exitReason: extra.exitReason,
+    stopOut: STOP_REASONS.has(extra.exitReason),
+    maxAdverseExcursionBps: Math.min(0, bpsVersus(fill.minPx, p0)),
+    timeExposedMs: fill.exitTsMs - fill.entryTsMs,
+    tailCapture: peakBps > 0 ? realizedReturnBps / peakBps : null,
+  };
+}
+
+/** A replayed call: the call and its trade. */
+export interface CallTrade {
+  /** The call. */
+  call: Call;
+  /** Its trade. */
+  trade: Trade;
+}
+
+/** Options for {@linkcode replayCalls}. */
+export interface ReplayCallsOptions extends ReplayOptions {
+  /** Called every `progressEvery` calls and at the end with (done, total). @default {undefined} */
+  onProgress?: (done: number, total: number) => void;
+  /** Calls between progress callbacks. @default {500} */
+  progressEvery?: number;
+}
+
+/**
+ * Replay `policy` for every call whose mint has a series in `seriesByMint`.
+ * Calls without candles at or after the alert are counted in `skipped`.
+ *
+ * @example
+ * ```ts
+ * import { replayCalls } from "./executor.ts";
+ * const s = { ts: [0, 60_000], open: [1, 1], high: [1, 1.1], low: [1, 0.7], close: [1, 0.8] };
+ * const call = { callId: "c1", caller: "a", mint: "M", chain: "solana", alertTsMs: 0 };
+ * const r = replayCalls({ type: "fixed_stop", stopPct: 0.2 }, [call], {
+ *   seriesByMint: new Map([["M", s]]),
+ * });
+ * console.assert(r.trades.length === 1 && r.trades[0].trade.stopOut);
+ * ```
+ */
+export function replayCalls(
+  policy: Policy,
+  calls: readonly Call[],
+  options: ReplayCallsOptions & { seriesByMint: ReadonlyMap<string, CandleSeries> },
+): { trades: CallTrade[]; skipped: number } {
+  const trades: CallTrade[] = [];
+  let skipped = 0;
+  const every = options.progressEvery ?? 500;
+  for (let k = 0; k < calls.length; k++) {
+    const call = calls[k];
+    const series = options.seriesByMint.get(call.mint);
+    const trade = series === undefined
+      ? null
+      : replayCall(policy, series, { ...options, alertTsMs: call.alertTsMs });
+    if (trade === null) skipped++;
+    else trades.push({ call, trade });
+    if (options.onProgress && ((k + 1) % every === 0 || k + 1 === calls.length)) {
+      options.onProgress(k + 1, calls.length);
+    }
+  }
+  return { trades, skipped };
+}

@@ -1,0 +1,59 @@
+/**
+ * Shared data shapes of the backtests: calls (alerts) and columnar candle
+ * series.
+ *
+ * @module
+ */
+
+/**
+ * A call: a caller's public pick of a token at a time.
+ *
+ * @example
+ * ```ts
+ * import type { Call } from "./types.ts";
+ * const call: Call = {
+ *   callId: "c1", caller: "alice", mint: "MintA", chain: "solana", alertTsMs: 1767607200000,
+ * };
+ * console.assert(call.caller === "alice");
+ * ```
+ */
+export interface Call {
+  /** Unique id of the call. */
+  callId: string;
+  /** Who made the call. */
+  caller: string;
+  /** Token address. */
+  mint: string;
+  /** Chain name, e.g. `solana`. */
+  chain: string;
+  /** Alert time, epoch milliseconds UTC. */
+  alertTsMs: number;
+}
+
+/**
+ * OHLCV candles of one mint, columnar and sorted by `ts` ascending. `ts` is
+ * the bar's open time in epoch milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { CandleSeries } from "./types.ts";
+ * const s: CandleSeries = {
+ *   ts: [0, 60_000], open: [1, 1], high: [1.2, 2.1], low: [0.9, 1], close: [1, 2],
+ * };
+ * console.assert(s.ts.length === 2);
+ * ```
+ */
+export interface CandleSeries {
+  /** Bar open times, epoch ms, ascending. */
+  ts: ArrayLike<number>;
+  /** Open prices. */
+  open: ArrayLike<number>;
+  /** High prices. */
+  high: ArrayLike<number>;
+  /** Low prices. */
+  low: ArrayLike<number>;
+  /** Close prices. */
+  close: ArrayLike<number>;
+  /** Volumes (not used by the metrics). */
+  volume?: ArrayLike<number>;
+}

@@ -1,0 +1,328 @@
+/**
+ * The backfill that ends dual mode: every legacy run becomes `run.created`,
+ * `run.started`, `run.completed` (or `run.failed`) events in the log, written
+ * through the ledger writer with the legacy timestamps (so each lands in its
+ * own day partition) and with event ids derived from the run id and event
+ * type, so a second backfill finds them in the log and writes nothing.
+ *
+ * A legacy run whose id does not match `RUN_ID_PATTERN` (a new event's run id
+ * must be a safe path segment), or that has no `created_at_ms`, or whose
+ * events do not validate, is skipped and reported with the reason; it is not
+ * renamed, because a renamed run would show twice in dual mode.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import {
+  completeEvent,
+  encodeEventLine,
+  type EventInput,
+  RUN_ID_PATTERN,
+} from "../ledger/events.ts";
+import { openWriter } from "../ledger/writer.ts";
+import { readLog } from "../ledger/reader.ts";
+import {
+  DEFAULT_LEGACY_DB_PATH,
+  firstLine,
+  type LegacyRow,
+  readLegacyRows,
+} from "./_legacy_read.ts";
+
+/** Prefix of every backfilled event id. */
+export const LEGACY_EVENT_ID_PREFIX = "legacy-";
+
+/** Hex digits of the sha256 kept in a backfilled event id. */
+const EVENT_ID_HEX_DIGITS = 24;
+
+/** Events handed to the writer per batch (one durable write per batch and day). */
+export const BACKFILL_BATCH_EVENTS_MAX = 1000;
+
+/** `run_type` written for a legacy run whose `run_type` is NULL or empty. */
+export const UNKNOWN_RUN_TYPE = "unknown";
+
+/** Message of the `run.failed` error of a legacy failure that recorded none. */
+export const LEGACY_FAILURE_MESSAGE = "legacy run failed (no error recorded)";
+
+/** Options for {@linkcode backfillLegacy}. */
+export interface BackfillOptions {
+  /** The legacy DuckDB file. @default {"data/baseline_results.duckdb"} */
+  legacyDbPath?: string;
+  /** The writer's durability. @default {"durable"} */
+  durability?: "durable" | "relaxed";
+  /** Plan only: count what would be written, write nothing. @default {false} */
+  dryRun?: boolean;
+}
+
+/** A legacy run the backfill did not write, and why. */
+export interface SkippedRun {
+  run_id: string;
+  reason: string;
+}
+
+/** What {@linkcode backfillLegacy} did. */
+export interface BackfillReport {
+  /** Legacy runs read. */
+  legacyRuns: number;
+  /** Runs whose events were all valid (written now or before). */
+  backfillableRuns: number;
+  /** Events the legacy runs map to. */
+  eventsPlanned: number;
+  /** Events appended by this call. */
+  eventsWritten: number;
+  /** Events already in the log (an earlier backfill), not written again. */
+  eventsAlreadyPresent: number;
+  /** Runs not backfilled, with the reason. */
+  skipped: SkippedRun[];
+  /** Torn or invalid log lines met while looking for existing ids. */
+  unreadableLogLines: number;
+  warnings: string[];
+}
+
+/** The legacy database could not be read, so there is nothing to backfill or compare. */
+export class LegacyUnavailableError extends Error {
+  /** Create the error from the reader's warnings. */
+  constructor(path: string, warnings: string[]) {
+    super(`Cannot read the legacy database ${path}: ${warnings.join("; ")}`);
+    this.name = "LegacyUnavailableError";
+  }
+}
+
+/**
+ * The event id of the backfilled event `eventType` of legacy run `runId`:
+ * `legacy-` and the first 24 hex digits of a sha256 over both. The same run
+ * gives the same ids on every backfill.
+ *
+ * @example
+ * ```ts
+ * import { legacyEventId } from "./_legacy_backfill.ts";
+ * const id = legacyEventId("run-1", "run.created");
+ * console.assert(id === legacyEventId("run-1", "run.created") && id.startsWith("legacy-"));
+ * ```
+ */
+export function legacyEventId(runId: string, eventType: string): string {
+  const digest = createHash("sha256")
+    .update(`ledger-legacy-backfill-v1\u0000${runId}\u0000${eventType}`)
+    .digest("hex");
+  return LEGACY_EVENT_ID_PREFIX + digest.slice(0, EVENT_ID_HEX_DIGITS);
+}
+
+/** The events of one legacy run, or why it cannot be backfilled. */
+export type LegacyMapping = { events: EventInput[] } | { skip: string };
+
+/**
+ * Map one legacy row to the events that reproduce it in the index. JSON
+ * columns that are NULL or empty become `{}`; a value that is not a JSON
+ * object is kept under `legacy_value` (or, unparsable, its text under
+ * `legacy_text`); a NULL `run_type` becomes `"unknown"`, a NULL fingerprint
+ * `""`. {@linkcode checkParity} applies the same mapping.
+ *
+ * @example
+ * ```ts ignore
+ * import { legacyRowToEvents } from "./_legacy_backfill.ts";
+ * const mapped = legacyRowToEvents(row);
+ * if ("skip" in mapped) console.error(mapped.skip);
+ * ```
+ */
+export function legacyRowToEvents(row: LegacyRow): LegacyMapping {
+  if (!RUN_ID_PATTERN.test(row.run_id)) {
+    return { skip: `run_id does not match ${RUN_ID_PATTERN.source}` };
+  }
+  if (row.created_at_ms === null) return { skip: "created_at_ms is NULL" };
+  const expected = expectedRun(row);
+  const base = (type: string, timestampMs: number) => ({
+    event_type: type,
+    event_id: legacyEventId(row.run_id, type),
+    timestamp_ms: timestampMs,
+    run_id: row.run_id,
+  });
+  const events: EventInput[] = [{
+    ...base("run.created", row.created_at_ms),
+    run_type: expected.run_type,
+    config: expected.config,
+    data_fingerprint: expected.data_fingerprint,
+  } as EventInput];
+  if (row.started_at_ms !== null) {
+    events.push(base("run.started", row.started_at_ms) as EventInput);
+  }
+  if (row.completed_at_ms !== null) {
+    events.push({
+      ...base("run.completed", row.completed_at_ms),
+      summary: expected.summary ?? {},
+      artifact_paths: {},
+    } as EventInput);
+  }
+  if (expected.failed) {
+    events.push({
+      ...base("run.failed", expected.failed_at_ms!),
+      error: expected.error,
+    } as EventInput);
+  }
+  return { events };
+}
+
+/** What the index should hold for a legacy run once it is backfilled. */
+export interface ExpectedRun {
+  run_type: string;
+  created_at_ms: number | null;
+  config: Record<string, unknown>;
+  data_fingerprint: string;
+  started_at_ms: number | null;
+  completed_at_ms: number | null;
+  /** The summary object, or `null` when the run never completed. */
+  summary: Record<string, unknown> | null;
+  failed: boolean;
+  failed_at_ms: number | null;
+  error: Record<string, unknown> | null;
+}
+
+/**
+ * The values a backfilled legacy run has in the index: the single definition
+ * of the backfill mapping, shared by the backfill and the parity check.
+ *
+ * @example
+ * ```ts ignore
+ * import { expectedRun } from "./_legacy_backfill.ts";
+ * console.log(expectedRun(row).config);
+ * ```
+ */
+export function expectedRun(row: LegacyRow): ExpectedRun {
+  const failed = row.failed_at_ms !== null || row.error_json !== null ||
+    row.status_text?.toLowerCase() === "failed";
+  const failedAt = row.failed_at_ms ?? row.completed_at_ms ?? row.started_at_ms ??
+    row.created_at_ms;
+  let error: Record<string, unknown> | null = null;
+  if (failed) {
+    error = jsonObject(row.error_json);
+    if (typeof error.message !== "string") {
+      error = { ...error, message: LEGACY_FAILURE_MESSAGE };
+    }
+  }
+  return {
+    run_type: row.run_type ? row.run_type : UNKNOWN_RUN_TYPE,
+    created_at_ms: row.created_at_ms,
+    config: jsonObject(row.config),
+    data_fingerprint: row.data_fingerprint ?? "",
+    started_at_ms: row.started_at_ms,
+    completed_at_ms: row.completed_at_ms,
+    summary: row.completed_at_ms === null ? null : jsonObject(row.summary_json),
+    failed,
+    failed_at_ms: failed ? failedAt : null,
+    error,
+  };
+}
+
+/**
+ * Parse a JSON column as an object: NULL or empty is `{}`, an object is
+ * itself, another JSON value is `{legacy_value: value}`, text that is not
+ * JSON is `{legacy_text: text}`.
+ *
+ * @example
+ * ```ts
+ * import { jsonObject } from "./_legacy_backfill.ts";
+ * console.assert(JSON.stringify(jsonObject("[1]")) === '{"legacy_value":[1]}');
+ * ```
+ */
+export function jsonObject(text: string | null): Record<string, unknown> {
+  if (text === null || text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (_err) {
+    // Not JSON: keep the text as it was, under a named key.
+    return { legacy_text: text };
+  }
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    return value as Record<string, unknown>;
+  }
+  return { legacy_value: value };
+}
+
+/**
+ * Append the events of every legacy run to the log at `root`, skipping the
+ * ones already there (found by reading the log itself, so it holds without
+ * an index). Running it twice writes nothing the second time.
+ *
+ * @example
+ * ```ts ignore
+ * import { backfillLegacy } from "./_legacy_backfill.ts";
+ * const report = await backfillLegacy("data/ledger", { legacyDbPath: "old.duckdb" });
+ * console.log(`${report.eventsWritten} events written`);
+ * ```
+ */
+export async function backfillLegacy(
+  root: string,
+  options: BackfillOptions = {},
+): Promise<BackfillReport> {
+  const legacyDbPath = options.legacyDbPath ?? DEFAULT_LEGACY_DB_PATH;
+  const legacy = await readLegacyRows(legacyDbPath);
+  if (!legacy.available) throw new LegacyUnavailableError(legacyDbPath, legacy.warnings);
+  const skipped: SkippedRun[] = [];
+  const planned: EventInput[] = [];
+  let backfillableRuns = 0;
+  for (const row of legacy.rows) {
+    const mapped = validMapping(row);
+    if ("skip" in mapped) {
+      skipped.push({ run_id: row.run_id, reason: mapped.skip });
+      continue;
+    }
+    backfillableRuns += 1;
+    planned.push(...mapped.events);
+  }
+  const existing = await existingLegacyIds(root);
+  const toWrite = planned.filter((e) => !existing.ids.has(e.event_id as string));
+  if (!options.dryRun && toWrite.length > 0) await appendAll(root, toWrite, options);
+  skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
+  return {
+    legacyRuns: legacy.rows.length,
+    backfillableRuns,
+    eventsPlanned: planned.length,
+    eventsWritten: options.dryRun ? 0 : toWrite.length,
+    eventsAlreadyPresent: planned.length - toWrite.length,
+    skipped,
+    unreadableLogLines: existing.unreadable,
+    warnings: legacy.warnings,
+  };
+}
+
+/** The mapping of a row, with every event validated and size-checked up front. */
+function validMapping(row: LegacyRow): LegacyMapping {
+  const mapped = legacyRowToEvents(row);
+  if ("skip" in mapped) return mapped;
+  for (const event of mapped.events) {
+    try {
+      encodeEventLine(completeEvent(event));
+    } catch (err) {
+      return { skip: `its ${event.event_type} event is not valid: ${firstLine(err)}` };
+    }
+  }
+  return mapped;
+}
+
+async function existingLegacyIds(root: string): Promise<{ ids: Set<string>; unreadable: number }> {
+  const ids = new Set<string>();
+  let unreadable = 0;
+  for await (const record of readLog(root)) {
+    if (record.kind !== "event") {
+      unreadable += 1;
+      continue;
+    }
+    const id = record.event.event_id;
+    if (id.startsWith(LEGACY_EVENT_ID_PREFIX)) ids.add(id);
+  }
+  return { ids, unreadable };
+}
+
+async function appendAll(
+  root: string,
+  events: EventInput[],
+  options: BackfillOptions,
+): Promise<void> {
+  const writer = await openWriter(root, { durability: options.durability ?? "durable" });
+  try {
+    for (let i = 0; i < events.length; i += BACKFILL_BATCH_EVENTS_MAX) {
+      await writer.appendBatch(events.slice(i, i + BACKFILL_BATCH_EVENTS_MAX));
+    }
+  } finally {
+    await writer.close(); // every batch is durable from here
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The parity check between the legacy DuckDB file and the event-log index
+ * after a backfill, and the archive step that ends dual mode once parity
+ * holds. The archive moves the legacy file aside (never deletes it).
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import {
+  type ExpectedRun,
+  expectedRun,
+  legacyRowToEvents,
+  LegacyUnavailableError,
+  type SkippedRun,
+} from "./_legacy_backfill.ts";
+import {
+  DEFAULT_LEGACY_DB_PATH,
+  defaultIndexDbPath,
+  type IndexParityRow,
+  readIndexParityRows,
+  readLegacyRows,
+} from "./_legacy_read.ts";
+
+/** Options for {@linkcode checkParity}. */
+export interface ParityOptions {
+  /** The legacy DuckDB file. @default {"data/baseline_results.duckdb"} */
+  legacyDbPath?: string;
+  /**
+   * The ledger root, whose index is `<root>/index/runs.duckdb`.
+   * @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"}
+   */
+  root?: string;
+  /** The index file; overrides `root`. @default {indexPath(root)} */
+  indexDbPath?: string;
+  /**
+   * Let legacy runs the backfill cannot write (bad run id, no creation time)
+   * not count against parity; they are still listed.
+   * @default {false}
+   */
+  allowSkipped?: boolean;
+}
+
+/** One field of one run that differs between the legacy file and the index. */
+export interface ParityDifference {
+  run_id: string;
+  /** The field, or `missing` when the index lacks the run, or `skipped`. */
+  field: string;
+  /** The value the backfill maps the legacy row to (JSON text for objects). */
+  legacy: string | number | null;
+  /** The value in the index. */
+  index: string | number | null;
+}
+
+/** What {@linkcode checkParity} found. */
+export interface ParityReport {
+  /** True when every legacy run is in the index with the same values. */
+  holds: boolean;
+  /** Legacy runs read. */
+  legacyRuns: number;
+  /** Legacy runs compared with the index (not skipped). */
+  comparedRuns: number;
+  /** Differences, sorted by run id then field. */
+  differences: ParityDifference[];
+  /** Legacy runs that cannot be backfilled. */
+  skipped: SkippedRun[];
+  warnings: string[];
+}
+
+/** The index cannot be read, so parity cannot be checked. */
+export class IndexUnavailableError extends Error {
+  /** Create the error from the reader's warnings. */
+  constructor(path: string, warnings: string[]) {
+    super(`Cannot read the event-log index ${path}: ${warnings.join("; ")}`);
+    this.name = "IndexUnavailableError";
+  }
+}
+
+/** Archive was asked for while parity does not hold. */
+export class ParityError extends Error {
+  /** The report that failed. */
+  readonly report: ParityReport;
+  /** Create the error for a failed `report`. */
+  constructor(path: string, report: ParityReport) {
+    super(
+      `Parity does not hold for ${path}: ${report.differences.length} difference(s); ` +
+        "run ledger legacy parity to see them",
+    );
+    this.name = "ParityError";
+    this.report = report;
+  }
+}
+
+/**
+ * Compare every legacy run with the index: run type, creation time, config,
+ * fingerprint, start/completion/failure times, summary and error, each as the
+ * backfill maps them. The index must have been rebuilt after the backfill.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkParity } from "./_legacy_parity.ts";
+ * const report = await checkParity({ indexDbPath: "data/ledger/index/runs.duckdb" });
+ * console.log(report.holds ? "parity holds" : report.differences);
+ * ```
+ */
+export async function checkParity(options: ParityOptions = {}): Promise<ParityReport> {
+  const legacyDbPath = options.legacyDbPath ?? DEFAULT_LEGACY_DB_PATH;
+  const indexDbPath = options.indexDbPath ?? defaultIndexDbPath(options.root);
+  const legacy = await readLegacyRows(legacyDbPath);
+  if (!legacy.available) throw new LegacyUnavailableError(legacyDbPath, legacy.warnings);
+  const index = await readIndexParityRows(indexDbPath);
+  if (!index.available) throw new IndexUnavailableError(indexDbPath, index.warnings);
+  const byId = new Map(index.rows.map((r) => [r.run_id, r]));
+  const differences: ParityDifference[] = [];
+  const skipped: SkippedRun[] = [];
+  let comparedRuns = 0;
+  for (const row of legacy.rows) {
+    const mapped = legacyRowToEvents(row);
+    if ("skip" in mapped) {
+      skipped.push({ run_id: row.run_id, reason: mapped.skip });
+      if (!options.allowSkipped) {
+        differences.push({
+          run_id: row.run_id,
+          field: "skipped",
+          legacy: mapped.skip,
+          index: null,
+        });
+      }
+      continue;
+    }
+    comparedRuns += 1;
+    const indexed = byId.get(row.run_id);
+    if (!indexed) {
+      differences.push({ run_id: row.run_id, field: "missing", legacy: "present", index: null });
+      continue;
+    }
+    differences.push(...compareRun(row.run_id, expectedRun(row), indexed));
+  }
+  differences.sort((a, b) =>
+    a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : a.field < b.field ? -1 : 1
+  );
+  return {
+    holds: differences.length === 0,
+    legacyRuns: legacy.rows.length,
+    comparedRuns,
+    differences,
+    skipped,
+    warnings: legacy.warnings,
+  };
+}
+
+function compareRun(
+  runId: string,
+  want: ExpectedRun,
+  got: IndexParityRow,
+): ParityDifference[] {
+  const pairs: [string, string | number | null, string | number | null][] = [
+    ["run_type", want.run_type, got.run_type],
+    ["created_at_ms", want.created_at_ms, got.created_at_ms],
+    ["config", canonicalJson(want.config), canonicalText(got.config)],
+    ["data_fingerprint", want.data_fingerprint, got.data_fingerprint],
+    ["started_at_ms", want.started_at_ms, got.started_at_ms],
+    ["completed_at_ms", want.completed_at_ms, got.completed_at_ms],
+  ];
+  if (want.summary !== null) {
+    pairs.push(["summary_json", canonicalJson(want.summary), canonicalText(got.summary_json)]);
+  }
+  if (want.failed) {
+    pairs.push(["failed_at_ms", want.failed_at_ms, got.failed_at_ms]);
+    pairs.push(["error_json", canonicalJson(want.error), canonicalText(got.error_json)]);
+  }
+  return pairs
+    .filter(([, a, b]) => a !== b)
+    .map(([field, legacy, index]) => ({ run_id: runId, field, legacy, index }));
+}
+
+/** JSON text with object keys sorted, so equal values compare equal as text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function canonicalText(text: string | null): string | null {
+  if (text === null) return null;
+  try {
+    return canonicalJson(JSON.parse(text));
+  } catch (_err) {
+    return text; // not JSON: compared as it is, and reported as a difference
+  }
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Options for {@linkcode archiveLegacy}. */
+export interface ArchiveOptions extends ParityOptions {
+  /** The clock that stamps the archived name. @default {Date.now()} */
+  nowMs?: number;
+}
+
+/** What {@linkcode archiveLegacy} did. */
+export interface ArchiveReport {
+  /** Where the legacy file now is. */
+  archivedPath: string;
+  /** Other files moved with it (its `.wal`). */
+  movedAlso: string[];
+  parity: ParityReport;
+}
+
+/** The archive target exists already; nothing was moved. */
+export class ArchiveExistsError extends Error {
+  /** Create the error for the existing `path`. */
+  constructor(path: string) {
+    super(`Archive target ${path} exists already; nothing was moved`);
+    this.name = "ArchiveExistsError";
+  }
+}
+
+/**
+ * `<path>.archived-YYYYMMDDTHHMMSSZ` for the UTC time `nowMs`.
+ *
+ * @example
+ * ```ts
+ * import { archivedName } from "./_legacy_parity.ts";
+ * const name = archivedName("data/b.duckdb", Date.UTC(2026, 1, 3, 4, 5, 6));
+ * console.assert(name === "data/b.duckdb.archived-20260203T040506Z");
+ * ```
+ */
+export function archivedName(path: string, nowMs: number): string {
+  const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  return `${path}.archived-${stamp}`;
+}
+
+/**
+ * Check parity, and only when it holds move the legacy file (and its `.wal`)
+ * to `<file>.archived-<UTC stamp>`. Readers then find no legacy file and see
+ * the event log only: dual mode has ended. Throws {@linkcode ParityError}
+ * (moving nothing) when parity does not hold.
+ *
+ * @example
+ * ```ts ignore
+ * import { archiveLegacy } from "./_legacy_parity.ts";
+ * const { archivedPath } = await archiveLegacy({ legacyDbPath: "data/baseline_results.duckdb" });
+ * console.log(`legacy file moved to ${archivedPath}`);
+ * ```
+ */
+export async function archiveLegacy(options: ArchiveOptions = {}): Promise<ArchiveReport> {
+  const legacyDbPath = options.legacyDbPath ?? DEFAULT_LEGACY_DB_PATH;
+  const parity = await checkParity(options);
+  if (!parity.holds) throw new ParityError(legacyDbPath, parity);
+  const archivedPath = archivedName(legacyDbPath, options.nowMs ?? Date.now());
+  if (await exists(archivedPath)) throw new ArchiveExistsError(archivedPath);
+  const movedAlso: string[] = [];
+  const wal = `${legacyDbPath}.wal`;
+  if (await exists(wal)) {
+    await Deno.rename(wal, `${archivedPath}.wal`);
+    movedAlso.push(`${archivedPath}.wal`);
+  }
+  await Deno.rename(legacyDbPath, archivedPath);
+  await syncDir(dirname(archivedPath)); // the move is durable from here
+  return { archivedPath, movedAlso, parity };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await Deno.open(dir === "" ? "." : dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * Reading the two stores of dual mode: the legacy DuckDB file and the
+ * event-log index. Both are opened read-only, read, and closed before the
+ * function returns. A missing file, table or column is a warning in the
+ * result, never an exception.
+ *
+ * @module
+ */
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import {
+  columnExpression,
+  type ColumnKind,
+  LEGACY_SCHEMA,
+  legacySelect,
+  missingColumnExpression,
+  SQL_INDEX_PARITY,
+  SQL_INDEX_RUNS,
+  SQL_INDEX_TABLES,
+  SQL_LEGACY_COLUMNS,
+} from "./_legacy_sql.ts";
+import { indexPath } from "../ledger/paths.ts";
+
+/** Where the legacy DuckDB file is by default, relative to the working directory. */
+export const DEFAULT_LEGACY_DB_PATH = "data/baseline_results.duckdb";
+
+/** The ledger root when none is given: `LEDGER_ROOT`, else `data/ledger`. */
+export function defaultRoot(): string {
+  return Deno.env.get("LEDGER_ROOT") || "data/ledger";
+}
+
+/** The index of `root` (default {@linkcode defaultRoot}). */
+export function defaultIndexDbPath(root?: string): string {
+  return indexPath(root ?? defaultRoot());
+}
+
+/** A run's status, as the index reports it (SPEC 7). */
+export type RunStatus = "completed" | "failed" | "running" | "pending" | "stale";
+
+/** One legacy run: `optimizer.runs_d` joined with `optimizer.runs_status`. */
+export interface LegacyRow {
+  run_id: string;
+  run_type: string | null;
+  created_at_ms: number | null;
+  config: string | null;
+  data_fingerprint: string | null;
+  started_at_ms: number | null;
+  completed_at_ms: number | null;
+  failed_at_ms: number | null;
+  summary_json: string | null;
+  error_json: string | null;
+  /** The legacy `status` column, when the file has one. */
+  status_text: string | null;
+  /** Whether `optimizer.runs_status` has a row for this run. */
+  has_status_row: boolean;
+}
+
+/** One run of the index (`latest_runs` with failure columns of `runs_status`). */
+export interface IndexRow {
+  run_id: string;
+  run_type: string | null;
+  created_at_ms: number | null;
+  started_at_ms: number | null;
+  completed_at_ms: number | null;
+  failed_at_ms: number | null;
+  summary_json: string | null;
+  error_json: string | null;
+  status: string | null;
+}
+
+/** One run definition and status of the index, for the parity check. */
+export interface IndexParityRow {
+  run_id: string;
+  run_type: string | null;
+  created_at_ms: number | null;
+  config: string | null;
+  data_fingerprint: string | null;
+  started_at_ms: number | null;
+  completed_at_ms: number | null;
+  failed_at_ms: number | null;
+  summary_json: string | null;
+  error_json: string | null;
+}
+
+/** What one store gave: its rows, whether it could be read, and why not. */
+export interface StoreRead<T> {
+  rows: T[];
+  /** False when the file or its tables are missing or unreadable. */
+  available: boolean;
+  warnings: string[];
+}
+
+/** Filter applied inside the SQL, with bound values. */
+export interface ReadFilter {
+  /** Only this run. */
+  runId?: string;
+}
+
+type Row = Record<string, unknown>;
+
+/** Read the legacy runs of `path` (schema `optimizer`). */
+export async function readLegacyRows(
+  path: string,
+  filter: ReadFilter = {},
+): Promise<StoreRead<LegacyRow>> {
+  const opened = await openReadOnly(path, "legacy database");
+  if ("warning" in opened) return { rows: [], available: false, warnings: [opened.warning] };
+  const { instance, connection } = opened;
+  try {
+    return await readLegacyTables(connection, path, filter);
+  } catch (err) {
+    return {
+      rows: [],
+      available: false,
+      warnings: [`Cannot read legacy database ${path}: ${firstLine(err)}`],
+    };
+  } finally {
+    connection.disconnectSync();
+    instance.closeSync();
+  }
+}
+
+async function readLegacyTables(
+  connection: DuckDBConnection,
+  path: string,
+  filter: ReadFilter,
+): Promise<StoreRead<LegacyRow>> {
+  const warnings: string[] = [];
+  const columns = await legacyColumns(connection);
+  const defs = columns.get("runs_d");
+  if (!defs?.has("run_id")) {
+    const what = defs ? "has no run_id column" : "is missing";
+    warnings.push(`Legacy table ${LEGACY_SCHEMA}.runs_d in ${path} ${what}; no legacy runs read`);
+    return { rows: [], available: false, warnings };
+  }
+  const defRows = await selectLegacy(connection, "runs_d", defs, RUNS_KINDS, filter);
+  const stats = columns.get("runs_status");
+  let statusRows: Row[] = [];
+  if (!stats?.has("run_id")) {
+    warnings.push(
+      `Legacy table ${LEGACY_SCHEMA}.runs_status in ${path} is missing; legacy runs show as pending`,
+    );
+  } else {
+    statusRows = await selectLegacy(connection, "runs_status", stats, STATUS_KINDS, filter);
+  }
+  return { rows: joinLegacy(defRows, statusRows), available: true, warnings };
+}
+
+const RUNS_KINDS: Record<string, ColumnKind> = {
+  run_id: "id",
+  run_type: "text",
+  created_at_ms: "ms",
+  config: "json",
+  data_fingerprint: "text",
+};
+
+const STATUS_KINDS: Record<string, ColumnKind> = {
+  run_id: "id",
+  started_at_ms: "ms",
+  completed_at_ms: "ms",
+  summary_json: "json",
+  failed_at_ms: "ms",
+  error_json: "json",
+  status: "text",
+};
+
+async function legacyColumns(
+  connection: DuckDBConnection,
+): Promise<Map<string, Map<string, string>>> {
+  const reader = await connection.runAndReadAll(SQL_LEGACY_COLUMNS, [LEGACY_SCHEMA]);
+  const tables = new Map<string, Map<string, string>>();
+  for (const row of reader.getRowObjectsJS()) {
+    const table = String(row.table_name);
+    if (!tables.has(table)) tables.set(table, new Map());
+    tables.get(table)!.set(String(row.column_name).toLowerCase(), String(row.data_type));
+  }
+  return tables;
+}
+
+async function selectLegacy(
+  connection: DuckDBConnection,
+  table: "runs_d" | "runs_status",
+  present: Map<string, string>,
+  kinds: Record<string, ColumnKind>,
+  filter: ReadFilter,
+): Promise<Row[]> {
+  const expressions = Object.entries(kinds).map(([name, kind]) => {
+    const type = present.get(name);
+    return type === undefined ? missingColumnExpression(name) : columnExpression(name, type, kind);
+  });
+  let sql = legacySelect(table, expressions);
+  const values: string[] = [];
+  if (filter.runId !== undefined) {
+    sql += ` WHERE "run_id" = ?`;
+    values.push(filter.runId);
+  }
+  const reader = await connection.runAndReadAll(sql, values);
+  return reader.getRowObjectsJS() as Row[];
+}
+
+function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
+  const statusById = new Map<string, Row>();
+  for (const s of statusRows) {
+    if (s.run_id === null) continue;
+    const id = String(s.run_id);
+    const seen = statusById.get(id);
+    // Several status rows for one run: the one that got furthest wins.
+    if (!seen || statusProgress(s) > statusProgress(seen)) statusById.set(id, s);
+  }
+  const byId = new Map<string, LegacyRow>();
+  for (const d of defRows) {
+    if (d.run_id === null) continue;
+    const id = String(d.run_id);
+    const s = statusById.get(id);
+    const row: LegacyRow = {
+      run_id: id,
+      run_type: text(d.run_type),
+      created_at_ms: ms(d.created_at_ms),
+      config: text(d.config),
+      data_fingerprint: text(d.data_fingerprint),
+      started_at_ms: ms(s?.started_at_ms),
+      completed_at_ms: ms(s?.completed_at_ms),
+      failed_at_ms: ms(s?.failed_at_ms),
+      summary_json: text(s?.summary_json),
+      error_json: text(s?.error_json),
+      status_text: text(s?.status),
+      has_status_row: s !== undefined,
+    };
+    const seen = byId.get(id);
+    // Duplicate definitions: the earliest created wins, deterministically.
+    if (!seen || (row.created_at_ms ?? Infinity) < (seen.created_at_ms ?? Infinity)) {
+      byId.set(id, row);
+    }
+  }
+  return [...byId.values()];
+}
+
+function statusProgress(s: Row): number {
+  return (s.failed_at_ms != null ? 4 : 0) + (s.completed_at_ms != null ? 2 : 0) +
+    (s.started_at_ms != null ? 1 : 0);
+}
+
+/** Read the runs of the index at `indexDbPath` (`latest_runs` + `runs_status`). */
+export async function readIndexRows(
+  indexDbPath: string,
+  filter: ReadFilter = {},
+): Promise<StoreRead<IndexRow>> {
+  return await readIndex(indexDbPath, SQL_INDEX_RUNS, "l", filter, ["latest_runs", "runs_status"]);
+}
+
+/** Read run definitions and status of the index, for the parity check. */
+export async function readIndexParityRows(
+  indexDbPath: string,
+): Promise<StoreRead<IndexParityRow>> {
+  return await readIndex(indexDbPath, SQL_INDEX_PARITY, "d", {}, ["runs_d", "runs_status"]);
+}
+
+async function readIndex<T>(
+  indexDbPath: string,
+  baseSql: string,
+  alias: string,
+  filter: ReadFilter,
+  needed: string[],
+): Promise<StoreRead<T>> {
+  const opened = await openReadOnly(indexDbPath, "event-log index");
+  if ("warning" in opened) return { rows: [], available: false, warnings: [opened.warning] };
+  const { instance, connection } = opened;
+  try {
+    const tables = await connection.runAndReadAll(SQL_INDEX_TABLES);
+    const have = new Set(tables.getRowObjectsJS().map((r) => String(r.table_name)));
+    const missing = needed.filter((t) => !have.has(t));
+    if (missing.length > 0) {
+      const warning = `Event-log index ${indexDbPath} lacks ${missing.join(", ")}; ` +
+        "no event-log runs read (run ledger rebuild-index)";
+      return { rows: [], available: false, warnings: [warning] };
+    }
+    let sql = baseSql;
+    const values: string[] = [];
+    if (filter.runId !== undefined) {
+      sql += ` WHERE ${alias}.run_id = ?`;
+      values.push(filter.runId);
+    }
+    const reader = await connection.runAndReadAll(sql, values);
+    const rows = reader.getRowObjectsJS().map((r) => normalizeIndexRow(r as Row)) as T[];
+    return { rows, available: true, warnings: [] };
+  } catch (err) {
+    return {
+      rows: [],
+      available: false,
+      warnings: [`Cannot read event-log index ${indexDbPath}: ${firstLine(err)}`],
+    };
+  } finally {
+    connection.disconnectSync();
+    instance.closeSync();
+  }
+}
+
+function normalizeIndexRow(r: Row): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(r)) {
+    out[key] = key.endsWith("_ms") ? ms(value) : key === "run_id" ? String(value) : text(value);
+  }
+  return out;
+}
+
+type Opened = { instance: DuckDBInstance; connection: DuckDBConnection } | { warning: string };
+
+/** Open `path` read-only, or say in one sentence why not. */
+async function openReadOnly(path: string, what: string): Promise<Opened> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) return { warning: `The ${what} ${path} is not a file; skipped` };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      return { warning: `The ${what} ${path} does not exist; skipped` };
+    }
+    return { warning: `Cannot stat the ${what} ${path}: ${firstLine(err)}` };
+  }
+  let instance: DuckDBInstance | undefined;
+  try {
+    instance = await DuckDBInstance.create(path, { access_mode: "READ_ONLY" });
+    const connection = await instance.connect();
+    return { instance, connection };
+  } catch (err) {
+    instance?.closeSync();
+    return { warning: `Cannot open the ${what} ${path} read-only: ${firstLine(err)}` };
+  }
+}
+
+function ms(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "number") return Number.isFinite(v) ? Math.trunc(v) : null;
+  if (v instanceof Date) return v.getTime();
+  const n = Number(v);
+  return Number.isFinite(n) ? Math.trunc(n) : null;
+}
+
+function text(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === "string" ? v : String(v);
+}
+
+/** The first line of an error's message. */
+export function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split("\n")[0];
+}

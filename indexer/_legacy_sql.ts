@@ -1,0 +1,114 @@
+/**
+ * The SQL of dual mode, in one place: the statements that read the legacy
+ * DuckDB file (schema `optimizer`) and the event-log index. Every value is
+ * bound as a parameter; the only text spliced into a statement is a column
+ * expression chosen from the fixed templates below for a column name taken
+ * from a fixed list, never from data.
+ *
+ * @module
+ */
+
+/** The schema of the legacy tables. */
+export const LEGACY_SCHEMA = "optimizer";
+
+/** Columns of `optimizer.runs_d`, in the order dual mode reads them. */
+export const LEGACY_RUNS_COLUMNS = [
+  "run_id",
+  "run_type",
+  "created_at_ms",
+  "config",
+  "data_fingerprint",
+] as const;
+
+/** Columns of `optimizer.runs_status`; the last three are optional in old files. */
+export const LEGACY_STATUS_COLUMNS = [
+  "run_id",
+  "started_at_ms",
+  "completed_at_ms",
+  "summary_json",
+  "failed_at_ms",
+  "error_json",
+  "status",
+] as const;
+
+/** Which columns of the two legacy tables exist, with their DuckDB types. */
+export const SQL_LEGACY_COLUMNS = `
+SELECT table_name, column_name, data_type
+FROM information_schema.columns
+WHERE table_schema = ? AND table_name IN ('runs_d', 'runs_status')`;
+
+/** Which of the index tables and views dual mode reads exist. */
+export const SQL_INDEX_TABLES = `
+SELECT table_name
+FROM information_schema.tables
+WHERE table_name IN ('runs_d', 'runs_status', 'latest_runs')`;
+
+/** The kind of value a column holds, which picks the expression that reads it. */
+export type ColumnKind = "id" | "text" | "ms" | "json";
+
+/**
+ * The expression that reads column `name` of DuckDB type `dataType` as the
+ * kind dual mode wants: milliseconds as BIGINT (a TIMESTAMP becomes its epoch
+ * milliseconds), JSON as its text, text as VARCHAR. `name` must come from
+ * {@linkcode LEGACY_RUNS_COLUMNS} or {@linkcode LEGACY_STATUS_COLUMNS}.
+ */
+export function columnExpression(name: string, dataType: string, kind: ColumnKind): string {
+  assertKnownColumn(name);
+  const type = dataType.toUpperCase();
+  const col = `"${name}"`;
+  if (kind === "ms") {
+    if (type.startsWith("TIMESTAMP") || type === "DATE") return `epoch_ms(${col}) AS ${col}`;
+    return `TRY_CAST(${col} AS BIGINT) AS ${col}`;
+  }
+  if (kind === "json") {
+    if (type === "VARCHAR" || type === "JSON") return `CAST(${col} AS VARCHAR) AS ${col}`;
+    return `CAST(to_json(${col}) AS VARCHAR) AS ${col}`;
+  }
+  return `CAST(${col} AS VARCHAR) AS ${col}`;
+}
+
+/** `NULL AS name` for an optional column the file does not have. */
+export function missingColumnExpression(name: string): string {
+  assertKnownColumn(name);
+  return `NULL AS "${name}"`;
+}
+
+/** The SELECT over `optimizer.<table>` with the given column expressions. */
+export function legacySelect(table: "runs_d" | "runs_status", expressions: string[]): string {
+  return `SELECT ${expressions.join(", ")} FROM ${LEGACY_SCHEMA}.${table}`;
+}
+
+/** Index runs (newest first), with failure columns from `runs_status`. */
+export const SQL_INDEX_RUNS = `
+SELECT l.run_id, l.run_type, CAST(l.created_at_ms AS BIGINT) AS created_at_ms,
+       CAST(l.started_at_ms AS BIGINT) AS started_at_ms,
+       CAST(l.completed_at_ms AS BIGINT) AS completed_at_ms,
+       CAST(s.failed_at_ms AS BIGINT) AS failed_at_ms,
+       CAST(l.summary_json AS VARCHAR) AS summary_json,
+       CAST(s.error_json AS VARCHAR) AS error_json,
+       CAST(l.status AS VARCHAR) AS status
+FROM latest_runs l
+LEFT JOIN runs_status s ON s.run_id = l.run_id`;
+
+/** Index run definitions and status, for the parity check. */
+export const SQL_INDEX_PARITY = `
+SELECT d.run_id, d.run_type, CAST(d.created_at_ms AS BIGINT) AS created_at_ms,
+       CAST(d.config AS VARCHAR) AS config, d.data_fingerprint,
+       CAST(s.started_at_ms AS BIGINT) AS started_at_ms,
+       CAST(s.completed_at_ms AS BIGINT) AS completed_at_ms,
+       CAST(s.failed_at_ms AS BIGINT) AS failed_at_ms,
+       CAST(s.summary_json AS VARCHAR) AS summary_json,
+       CAST(s.error_json AS VARCHAR) AS error_json
+FROM runs_d d
+LEFT JOIN runs_status s ON s.run_id = d.run_id`;
+
+const KNOWN_COLUMNS: ReadonlySet<string> = new Set([
+  ...LEGACY_RUNS_COLUMNS,
+  ...LEGACY_STATUS_COLUMNS,
+]);
+
+function assertKnownColumn(name: string): void {
+  if (!KNOWN_COLUMNS.has(name)) {
+    throw new Error(`Column ${JSON.stringify(name)} is not a dual-mode column`);
+  }
+}

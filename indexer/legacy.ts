@@ -1,0 +1,442 @@
+/**
+ * Dual mode (SPEC 10): one list of runs over the legacy DuckDB file
+ * (`data/baseline_results.duckdb`, schema `optimizer`) and the event-log
+ * index, until the legacy file is backfilled, checked and archived.
+ *
+ * - A run present in both stores appears once: created before the cutover
+ *   (2026-01-23T00:00:00Z by default) it is answered from the legacy store,
+ *   later from the event log. A run in one store only is answered from it.
+ *   Every row says where it came from in `source`.
+ * - Both files are opened read-only and closed before a call returns; a
+ *   missing file, table or column is a warning in the result, not an error.
+ * - Every value reaches SQL as a bound parameter.
+ *
+ * The migration that ends dual mode lives beside it and is re-exported here:
+ * {@linkcode backfillLegacy}, {@linkcode checkParity}, {@linkcode archiveLegacy}.
+ *
+ * @example
+ * ```ts ignore
+ * import { queryRuns } from "./indexer/legacy.ts";
+ * const { runs, warnings } = await queryRuns({ sinceDate: "2026-01-01" }, { root: "data/ledger" });
+ * for (const w of warnings) console.error(w);
+ * for (const r of runs) console.log(r.run_id, r.status, r.source);
+ * ```
+ *
+ * @module
+ */
+import {
+  DEFAULT_LEGACY_DB_PATH,
+  defaultIndexDbPath,
+  defaultRoot,
+  type IndexRow,
+  type LegacyRow,
+  readIndexRows,
+  readLegacyRows,
+  type RunStatus,
+} from "./_legacy_read.ts";
+import { expectedRun } from "./_legacy_backfill.ts";
+
+export type { RunStatus } from "./_legacy_read.ts";
+export {
+  archivedName,
+  ArchiveExistsError,
+  archiveLegacy,
+  type ArchiveOptions,
+  type ArchiveReport,
+  checkParity,
+  IndexUnavailableError,
+  type ParityDifference,
+  ParityError,
+  type ParityOptions,
+  type ParityReport,
+} from "./_legacy_parity.ts";
+export {
+  backfillLegacy,
+  type BackfillOptions,
+  type BackfillReport,
+  expectedRun,
+  jsonObject,
+  legacyEventId,
+  legacyRowToEvents,
+  LegacyUnavailableError,
+  type SkippedRun,
+} from "./_legacy_backfill.ts";
+
+export { DEFAULT_LEGACY_DB_PATH } from "./_legacy_read.ts";
+
+/** The day the event log took over, as `YYYY-MM-DD` (UTC midnight). */
+export const DEFAULT_CUTOVER_DATE = "2026-01-23";
+
+/** Which store answered for a run. */
+export type RunSource = "legacy" | "event_log";
+
+/** A legacy run that started and has been silent this long shows as `stale`. */
+export const LEGACY_SILENCE_MS_MAX = 24 * 60 * 60 * 1000;
+
+/** Where the two stores are, and the cutover between them. */
+export interface DualModeOptions {
+  /** The legacy DuckDB file. @default {"data/baseline_results.duckdb"} */
+  legacyDbPath?: string;
+  /**
+   * The ledger root, whose index is `<root>/index/runs.duckdb`.
+   * @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"}
+   */
+  root?: string;
+  /** The event-log index file; overrides `root`. @default {indexPath(root)} */
+  indexDbPath?: string;
+  /** The cutover day, `YYYY-MM-DD`, at UTC midnight. @default {"2026-01-23"} */
+  cutoverDate?: string;
+  /** Leave the legacy store out entirely (dual mode has ended). @default {false} */
+  skipLegacy?: boolean;
+  /** Leave the event-log index out entirely. @default {false} */
+  skipIndex?: boolean;
+  /** The clock used to tell a silent legacy run (`stale`). @default {Date.now()} */
+  nowMs?: number;
+}
+
+/** One run of the dual-mode list. Field names are those of the index (snake_case). */
+export interface DualRun {
+  run_id: string;
+  run_type: string | null;
+  created_at_ms: number | null;
+  started_at_ms: number | null;
+  completed_at_ms: number | null;
+  failed_at_ms: number | null;
+  summary_json: string | null;
+  status: RunStatus | string;
+  /** Which store answered: `legacy` or `event_log`. */
+  source: RunSource;
+}
+
+/** One run's status in the dual-mode view. */
+export interface DualRunStatus {
+  run_id: string;
+  started_at_ms: number | null;
+  completed_at_ms: number | null;
+  failed_at_ms: number | null;
+  summary_json: string | null;
+  error_json: string | null;
+  status: RunStatus | string;
+  source: RunSource;
+}
+
+/** Filter for {@linkcode queryRuns}. */
+export interface QueryRunsFilter {
+  /** Only runs created on or after this UTC day (`YYYY-MM-DD`). @default {undefined} */
+  sinceDate?: string;
+  /** Only runs of this type. @default {undefined} */
+  runType?: string;
+  /** Only runs with this status. @default {undefined} */
+  status?: string;
+  /** Only this run. @default {undefined} */
+  runId?: string;
+  /** At most this many runs, newest first. @default {undefined} (all) */
+  limit?: number;
+}
+
+/** What {@linkcode queryRuns} found. */
+export interface QueryRunsResult {
+  /** The runs, newest first (by `created_at_ms`, then `run_id`). */
+  runs: DualRun[];
+  /** One sentence per store that could not be read (missing file or table). */
+  warnings: string[];
+}
+
+/** Filter for {@linkcode queryRunStatus}. */
+export interface QueryRunStatusFilter {
+  /** Only this run. @default {undefined} (all runs) */
+  runId?: string;
+}
+
+/** What {@linkcode queryRunStatus} found. */
+export interface QueryRunStatusResult {
+  statuses: DualRunStatus[];
+  warnings: string[];
+}
+
+/** What {@linkcode getSourceForRun} decided. */
+export interface SourceResult {
+  /** The store that answers for the run, or `null` when neither has it. */
+  source: RunSource | null;
+  warnings: string[];
+}
+
+/** The value of a `--cutover-date`/`sinceDate` string was not a UTC day. */
+export class DateFormatError extends Error {
+  /** Create the error for the bad `value` of `what`. */
+  constructor(what: string, value: string) {
+    super(`${what} must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+    this.name = "DateFormatError";
+  }
+}
+
+/**
+ * The UTC midnight of `day` (`YYYY-MM-DD`) in milliseconds since the epoch.
+ *
+ * @example
+ * ```ts
+ * import { dayStartMs } from "./legacy.ts";
+ * console.assert(dayStartMs("2026-01-23") === Date.UTC(2026, 0, 23));
+ * ```
+ */
+export function dayStartMs(day: string, what = "The date"): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) throw new DateFormatError(what, day);
+  const msValue = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (new Date(msValue).toISOString().slice(0, 10) !== day) throw new DateFormatError(what, day);
+  return msValue;
+}
+
+/**
+ * The cutover instant of `options` in milliseconds (UTC midnight of the day).
+ *
+ * @example
+ * ```ts
+ * import { cutoverMs } from "./legacy.ts";
+ * console.assert(cutoverMs() === Date.UTC(2026, 0, 23));
+ * ```
+ */
+export function cutoverMs(options: Pick<DualModeOptions, "cutoverDate"> = {}): number {
+  return dayStartMs(options.cutoverDate ?? DEFAULT_CUTOVER_DATE, "The cutover date");
+}
+
+/**
+ * The store that answers for a run created at `createdAtMs`: `legacy` before
+ * the cutover, `event_log` from it on.
+ *
+ * @example
+ * ```ts
+ * import { sourceForCreatedAt } from "./legacy.ts";
+ * console.assert(sourceForCreatedAt(Date.UTC(2025, 5, 1)) === "legacy");
+ * console.assert(sourceForCreatedAt(Date.UTC(2026, 0, 23)) === "event_log");
+ * ```
+ */
+export function sourceForCreatedAt(
+  createdAtMs: number,
+  options: Pick<DualModeOptions, "cutoverDate"> = {},
+): RunSource {
+  return createdAtMs < cutoverMs(options) ? "legacy" : "event_log";
+}
+
+/**
+ * List runs from both stores as one list, newest first; a run present in
+ * both appears once, answered by the store its creation time selects.
+ *
+ * @example
+ * ```ts ignore
+ * import { queryRuns } from "./legacy.ts";
+ * const { runs } = await queryRuns({ limit: 20 }, { legacyDbPath: "old.duckdb", root: "data/ledger" });
+ * console.log(runs.map((r) => `${r.run_id} ${r.source}`));
+ * ```
+ */
+export async function queryRuns(
+  filter: QueryRunsFilter = {},
+  options: DualModeOptions = {},
+): Promise<QueryRunsResult> {
+  const cut = cutoverMs(options);
+  const sinceMs = filter.sinceDate === undefined
+    ? undefined
+    : dayStartMs(filter.sinceDate, "The since date");
+  const { legacy, index, warnings } = await readBoth(filter.runId, options);
+  const nowMs = options.nowMs ?? Date.now();
+  const merged = new Map<string, DualRun>();
+  for (const row of index) merged.set(row.run_id, fromIndex(row));
+  for (const row of legacy) {
+    const other = merged.get(row.run_id);
+    if (other && !legacyAnswers(row, other.created_at_ms, cut)) continue;
+    merged.set(row.run_id, fromLegacy(row, nowMs));
+  }
+  let runs = [...merged.values()].filter((r) =>
+    (sinceMs === undefined || (r.created_at_ms !== null && r.created_at_ms >= sinceMs)) &&
+    (filter.runType === undefined || r.run_type === filter.runType) &&
+    (filter.status === undefined || r.status === filter.status)
+  );
+  runs.sort(newestFirst);
+  if (filter.limit !== undefined) runs = runs.slice(0, filter.limit);
+  return { runs, warnings };
+}
+
+/**
+ * The status rows of all runs, or of one (`runId`), from the store that
+ * answers for each run.
+ *
+ * @example
+ * ```ts ignore
+ * import { queryRunStatus } from "./legacy.ts";
+ * const { statuses } = await queryRunStatus({ runId: "run-42" });
+ * console.log(statuses[0]?.status, statuses[0]?.source);
+ * ```
+ */
+export async function queryRunStatus(
+  filter: QueryRunStatusFilter = {},
+  options: DualModeOptions = {},
+): Promise<QueryRunStatusResult> {
+  const cut = cutoverMs(options);
+  const { legacy, index, warnings } = await readBoth(filter.runId, options);
+  const nowMs = options.nowMs ?? Date.now();
+  const merged = new Map<string, DualRunStatus>();
+  const createdById = new Map<string, number | null>();
+  for (const row of index) {
+    createdById.set(row.run_id, row.created_at_ms);
+    merged.set(row.run_id, {
+      run_id: row.run_id,
+      started_at_ms: row.started_at_ms,
+      completed_at_ms: row.completed_at_ms,
+      failed_at_ms: row.failed_at_ms,
+      summary_json: row.summary_json,
+      error_json: row.error_json,
+      status: row.status ?? "pending",
+      source: "event_log",
+    });
+  }
+  for (const row of legacy) {
+    if (merged.has(row.run_id) && !legacyAnswers(row, createdById.get(row.run_id)!, cut)) continue;
+    merged.set(row.run_id, {
+      run_id: row.run_id,
+      started_at_ms: row.started_at_ms,
+      completed_at_ms: row.completed_at_ms,
+      failed_at_ms: row.failed_at_ms,
+      summary_json: row.summary_json,
+      error_json: row.error_json,
+      status: legacyStatus(row, nowMs),
+      source: "legacy",
+    });
+  }
+  const statuses = [...merged.values()].sort((a, b) => compareText(a.run_id, b.run_id));
+  return { statuses, warnings };
+}
+
+/**
+ * The store that answers for `runId`. Given `createdAtMs` the answer follows
+ * from the cutover alone (no file is opened); otherwise both stores are
+ * looked up, and a run found in only one is answered by it (`null` when
+ * neither has it).
+ *
+ * @example
+ * ```ts ignore
+ * import { getSourceForRun } from "./legacy.ts";
+ * const { source } = await getSourceForRun("run-42", Date.UTC(2025, 11, 1));
+ * console.assert(source === "legacy");
+ * ```
+ */
+export async function getSourceForRun(
+  runId: string,
+  createdAtMs?: number | null,
+  options: DualModeOptions = {},
+): Promise<SourceResult> {
+  if (createdAtMs !== undefined && createdAtMs !== null) {
+    return { source: sourceForCreatedAt(createdAtMs, options), warnings: [] };
+  }
+  const { runs, warnings } = await queryRuns({ runId }, options);
+  return { source: runs[0]?.source ?? null, warnings };
+}
+
+/** The legacy path, root and index path that `options` resolve to. */
+export function resolveDualPaths(
+  options: DualModeOptions = {},
+): { legacyDbPath: string; root: string; indexDbPath: string } {
+  const root = options.root ?? defaultRoot();
+  return {
+    legacyDbPath: options.legacyDbPath ?? DEFAULT_LEGACY_DB_PATH,
+    root,
+    indexDbPath: options.indexDbPath ?? defaultIndexDbPath(root),
+  };
+}
+
+/**
+ * The status a legacy row shows: its own `status` column when it has a known
+ * one, else from its timestamps as the index derives it: completed or failed
+ * (the later wins, a tie is failed), running (stale when silent longer than
+ * {@linkcode LEGACY_SILENCE_MS_MAX}, the index's default too), or pending.
+ *
+ * @example
+ * ```ts ignore
+ * import { legacyStatus } from "./legacy.ts";
+ * console.log(legacyStatus(row, Date.now()));
+ * ```
+ */
+export function legacyStatus(row: LegacyRow, nowMs: number): RunStatus {
+  const own = row.status_text?.toLowerCase();
+  if (own && KNOWN_STATUSES.has(own)) return own as RunStatus;
+  // The index's rule: completed and failed both known -> the later wins, a tie is failed.
+  const { failed, failed_at_ms: failedAtMs } = expectedRun(row);
+  const completedAtMs = row.completed_at_ms;
+  if (completedAtMs !== null && (!failed || failedAtMs === null || completedAtMs > failedAtMs)) {
+    return "completed";
+  }
+  if (failed) return "failed";
+  if (row.started_at_ms !== null) {
+    return nowMs - row.started_at_ms > LEGACY_SILENCE_MS_MAX ? "stale" : "running";
+  }
+  return "pending";
+}
+
+const KNOWN_STATUSES: ReadonlySet<string> = new Set([
+  "completed",
+  "failed",
+  "running",
+  "pending",
+  "stale",
+]);
+
+async function readBoth(
+  runId: string | undefined,
+  options: DualModeOptions,
+): Promise<{ legacy: LegacyRow[]; index: IndexRow[]; warnings: string[] }> {
+  const paths = resolveDualPaths(options);
+  const filter = runId === undefined ? {} : { runId };
+  const [legacy, index] = await Promise.all([
+    options.skipLegacy ? undefined : readLegacyRows(paths.legacyDbPath, filter),
+    options.skipIndex ? undefined : readIndexRows(paths.indexDbPath, filter),
+  ]);
+  return {
+    legacy: legacy?.rows ?? [],
+    index: index?.rows ?? [],
+    warnings: [...(legacy?.warnings ?? []), ...(index?.warnings ?? [])],
+  };
+}
+
+/** Whether the legacy row answers for a run the index also has. */
+function legacyAnswers(row: LegacyRow, indexCreatedAtMs: number | null, cut: number): boolean {
+  const created = row.created_at_ms ?? indexCreatedAtMs;
+  return created !== null && created < cut;
+}
+
+function fromIndex(row: IndexRow): DualRun {
+  return {
+    run_id: row.run_id,
+    run_type: row.run_type,
+    created_at_ms: row.created_at_ms,
+    started_at_ms: row.started_at_ms,
+    completed_at_ms: row.completed_at_ms,
+    failed_at_ms: row.failed_at_ms,
+    summary_json: row.summary_json,
+    status: row.status ?? "pending",
+    source: "event_log",
+  };
+}
+
+function fromLegacy(row: LegacyRow, nowMs: number): DualRun {
+  return {
+    run_id: row.run_id,
+    run_type: row.run_type,
+    created_at_ms: row.created_at_ms,
+    started_at_ms: row.started_at_ms,
+    completed_at_ms: row.completed_at_ms,
+    failed_at_ms: row.failed_at_ms,
+    summary_json: row.summary_json,
+    status: legacyStatus(row, nowMs),
+    source: "legacy",
+  };
+}
+
+function newestFirst(a: DualRun, b: DualRun): number {
+  const ac = a.created_at_ms ?? -Infinity;
+  const bc = b.created_at_ms ?? -Infinity;
+  if (ac !== bc) return bc - ac;
+  return compareText(a.run_id, b.run_id);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

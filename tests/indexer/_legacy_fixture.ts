@@ -1,0 +1,202 @@
+/**
+ * Test fixtures for dual mode: a legacy DuckDB file (schema `optimizer`,
+ * tables `runs_d` and `runs_status`) and a stand-in event-log index with the
+ * SPEC 7 tables and `latest_runs` view, both built with `@duckdb/node-api`
+ * and closed before the builder returns.
+ *
+ * @module
+ */
+import { DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+
+/** One legacy run of a fixture. Omitted fields are NULL. */
+export interface FixtureRun {
+  run_id: string;
+  run_type?: string | null;
+  created_at_ms: number | null;
+  config?: string | null;
+  data_fingerprint?: string | null;
+  started_at_ms?: number | null;
+  completed_at_ms?: number | null;
+  summary_json?: string | null;
+  failed_at_ms?: number | null;
+  error_json?: string | null;
+  /** Leave this run out of `runs_status`. */
+  noStatusRow?: boolean;
+}
+
+/** Options for {@linkcode createLegacyDb}. */
+export interface LegacyDbOptions {
+  /** Create `optimizer.runs_d`. @default {true} */
+  runsTable?: boolean;
+  /** Create `optimizer.runs_status`. @default {true} */
+  statusTable?: boolean;
+  /** Give `runs_status` the optional `failed_at_ms` and `error_json` columns. @default {true} */
+  failureColumns?: boolean;
+}
+
+/**
+ * Write a legacy DuckDB file at `path` holding `runs`.
+ *
+ * @example
+ * ```ts ignore
+ * await createLegacyDb(`${dir}/baseline_results.duckdb`, [{ run_id: "r1", created_at_ms: 1 }]);
+ * ```
+ */
+export async function createLegacyDb(
+  path: string,
+  runs: FixtureRun[],
+  options: LegacyDbOptions = {},
+): Promise<void> {
+  const failure = options.failureColumns ?? true;
+  await withDb(path, async (exec) => {
+    await exec("CREATE SCHEMA IF NOT EXISTS optimizer");
+    if (options.runsTable ?? true) {
+      await exec(
+        "CREATE TABLE optimizer.runs_d(run_id VARCHAR PRIMARY KEY, run_type VARCHAR, " +
+          "created_at_ms BIGINT, config JSON, data_fingerprint VARCHAR)",
+      );
+      for (const r of runs) {
+        await exec("INSERT INTO optimizer.runs_d VALUES (?, ?, ?, ?, ?)", [
+          r.run_id,
+          r.run_type ?? null,
+          big(r.created_at_ms),
+          r.config ?? null,
+          r.data_fingerprint ?? null,
+        ]);
+      }
+    }
+    if (options.statusTable ?? true) {
+      await exec(
+        "CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms BIGINT, " +
+          "completed_at_ms BIGINT, summary_json VARCHAR" +
+          (failure ? ", failed_at_ms BIGINT, error_json VARCHAR)" : ")"),
+      );
+      for (const r of runs) {
+        if (r.noStatusRow) continue;
+        const values: DuckDBValue[] = [
+          r.run_id,
+          big(r.started_at_ms),
+          big(r.completed_at_ms),
+          r.summary_json ?? null,
+        ];
+        if (failure) values.push(big(r.failed_at_ms), r.error_json ?? null);
+        const marks = values.map(() => "?").join(", ");
+        await exec(`INSERT INTO optimizer.runs_status VALUES (${marks})`, values);
+      }
+    }
+  });
+}
+
+/** One run of a stand-in index. */
+export interface IndexFixtureRun {
+  run_id: string;
+  run_type: string;
+  created_at_ms: number;
+  config?: string;
+  data_fingerprint?: string;
+  started_at_ms?: number | null;
+  completed_at_ms?: number | null;
+  summary_json?: string | null;
+  status: string;
+}
+
+/**
+ * Write a stand-in index at `path` with the SPEC 7 run tables and a
+ * `latest_runs` view (status stored, not derived), for tests that must not
+ * depend on the indexer.
+ *
+ * @example
+ * ```ts ignore
+ * await createIndexDb(`${dir}/index/runs.duckdb`, [{ run_id: "r2", run_type: "t", created_at_ms: 2, status: "running" }]);
+ * ```
+ */
+export async function createIndexDb(path: string, runs: IndexFixtureRun[]): Promise<void> {
+  await withDb(path, async (exec) => {
+    await exec(
+      "CREATE TABLE runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms BIGINT, " +
+        "config JSON, data_fingerprint VARCHAR)",
+    );
+    await exec(
+      "CREATE TABLE runs_status(run_id VARCHAR, started_at_ms BIGINT, completed_at_ms BIGINT, " +
+        "failed_at_ms BIGINT, summary_json JSON, error_json JSON, status VARCHAR)",
+    );
+    await exec(
+      "CREATE VIEW latest_runs AS SELECT d.run_id, d.run_type, d.created_at_ms, s.started_at_ms, " +
+        "s.completed_at_ms, s.summary_json, s.status FROM runs_d d " +
+        "LEFT JOIN runs_status s USING (run_id) ORDER BY d.created_at_ms DESC",
+    );
+    for (const r of runs) {
+      await exec("INSERT INTO runs_d VALUES (?, ?, ?, ?, ?)", [
+        r.run_id,
+        r.run_type,
+        BigInt(r.created_at_ms),
+        r.config ?? "{}",
+        r.data_fingerprint ?? "",
+      ]);
+      await exec("INSERT INTO runs_status VALUES (?, ?, ?, NULL, ?, NULL, ?)", [
+        r.run_id,
+        big(r.started_at_ms),
+        big(r.completed_at_ms),
+        r.summary_json ?? null,
+        r.status,
+      ]);
+    }
+  });
+}
+
+/**
+ * Run `sql` with bound `values` against the DuckDB file at `path` (read-write),
+ * e.g. to change a legacy row after a backfill.
+ *
+ * @example
+ * ```ts ignore
+ * await execSql(db, "UPDATE optimizer.runs_d SET run_type = ? WHERE run_id = ?", ["x", "r1"]);
+ * ```
+ */
+export async function execSql(path: string, sql: string, values: DuckDBValue[] = []) {
+  await withDb(path, async (exec) => {
+    await exec(sql, values);
+  });
+}
+
+/**
+ * The number of rows `sql` returns from the DuckDB file at `path`, opened read-only.
+ *
+ * @example
+ * ```ts ignore
+ * const n = await countRows(db, "SELECT * FROM optimizer.runs_d");
+ * ```
+ */
+export async function countRows(path: string, sql: string): Promise<number> {
+  const instance = await DuckDBInstance.create(path, { access_mode: "READ_ONLY" });
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.currentRowCount;
+  } finally {
+    connection.disconnectSync();
+    instance.closeSync();
+  }
+}
+
+type Exec = (sql: string, values?: DuckDBValue[]) => Promise<void>;
+
+async function withDb(path: string, body: (exec: Exec) => Promise<void>): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+  const instance = await DuckDBInstance.create(path);
+  const connection = await instance.connect();
+  try {
+    await body(async (sql, values) => {
+      await connection.run(sql, values ?? []);
+    });
+    await connection.run("CHECKPOINT");
+  } finally {
+    connection.disconnectSync();
+    instance.closeSync();
+  }
+}
+
+function big(v: number | null | undefined): bigint | null {
+  return v === null || v === undefined ? null : BigInt(v);
+}

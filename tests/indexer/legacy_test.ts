@@ -1,0 +1,274 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import {
+  cutoverMs,
+  dayStartMs,
+  getSourceForRun,
+  legacyEventId,
+  queryRuns,
+  queryRunStatus,
+  sourceForCreatedAt,
+} from "../../indexer/legacy.ts";
+import {
+  countRows,
+  createIndexDb,
+  createLegacyDb,
+  type FixtureRun,
+  type IndexFixtureRun,
+} from "./_legacy_fixture.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const CUT = Date.UTC(2026, 0, 23);
+const INJECTION_ID = "x'; DROP TABLE runs_d; --";
+
+const LEGACY: FixtureRun[] = [
+  {
+    run_id: "old-1",
+    run_type: "path-only",
+    created_at_ms: CUT - 10 * DAY_MS,
+    config: '{"a":1}',
+    data_fingerprint: "fp1",
+    started_at_ms: CUT - 10 * DAY_MS + 1000,
+    completed_at_ms: CUT - 10 * DAY_MS + 5000,
+    summary_json: '{"calls":3}',
+  },
+  {
+    // Also in the index (backfilled), created before the cutover: legacy answers.
+    run_id: "both-old",
+    run_type: "policy",
+    created_at_ms: CUT - 2 * DAY_MS,
+    config: "{}",
+    data_fingerprint: "fp2",
+    started_at_ms: CUT - 2 * DAY_MS + 10,
+    failed_at_ms: CUT - 2 * DAY_MS + 20,
+    error_json: '{"message":"boom"}',
+  },
+  {
+    // Also in the index, created after the cutover (dual writes): the event log answers.
+    run_id: "both-new",
+    run_type: "policy",
+    created_at_ms: CUT + DAY_MS,
+    config: "{}",
+    data_fingerprint: "fp3",
+  },
+  { run_id: INJECTION_ID, run_type: "path-only", created_at_ms: CUT - 5 * DAY_MS },
+];
+
+const INDEX: IndexFixtureRun[] = [
+  {
+    run_id: "both-old",
+    run_type: "policy",
+    created_at_ms: CUT - 2 * DAY_MS,
+    started_at_ms: CUT - 2 * DAY_MS + 10,
+    status: "running",
+  },
+  {
+    run_id: "both-new",
+    run_type: "policy",
+    created_at_ms: CUT + DAY_MS,
+    started_at_ms: CUT + DAY_MS + 10,
+    completed_at_ms: CUT + DAY_MS + 99,
+    summary_json: '{"ok":true}',
+    status: "completed",
+  },
+  { run_id: "new-1", run_type: "path-only", created_at_ms: CUT + 3 * DAY_MS, status: "pending" },
+];
+
+async function withStores(
+  body: (
+    paths: { dir: string; legacyDbPath: string; root: string; indexDbPath: string },
+  ) => Promise<
+    void
+  >,
+  stores: { legacy?: FixtureRun[]; index?: IndexFixtureRun[] } = { legacy: LEGACY, index: INDEX },
+) {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_" });
+  try {
+    const legacyDbPath = join(dir, "baseline_results.duckdb");
+    const root = join(dir, "ledger");
+    const indexDbPath = join(root, "index", "runs.duckdb");
+    if (stores.legacy) await createLegacyDb(legacyDbPath, stores.legacy);
+    if (stores.index) await createIndexDb(indexDbPath, stores.index);
+    await body({ dir, legacyDbPath, root, indexDbPath });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("cutover and source rules", async (t) => {
+  await t.step("the default cutover is 2026-01-23 at UTC midnight", () => {
+    equal(cutoverMs(), CUT);
+    equal(cutoverMs({ cutoverDate: "2025-12-01" }), Date.UTC(2025, 11, 1));
+  });
+  await t.step("before the cutover is legacy, from it on the event log", () => {
+    equal(sourceForCreatedAt(CUT - 1), "legacy");
+    equal(sourceForCreatedAt(CUT), "event_log");
+    equal(sourceForCreatedAt(CUT - 1, { cutoverDate: "2026-01-01" }), "event_log");
+  });
+  await t.step("a malformed date is rejected with its value", () => {
+    let message = "";
+    try {
+      dayStartMs("2026-02-30");
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    match(message, /YYYY-MM-DD, got "2026-02-30"/);
+  });
+  await t.step("backfill event ids are deterministic and distinct per type", () => {
+    equal(legacyEventId("r1", "run.created"), legacyEventId("r1", "run.created"));
+    ok(legacyEventId("r1", "run.created") !== legacyEventId("r1", "run.started"));
+    match(legacyEventId("r1", "run.created"), /^legacy-[0-9a-f]{24}$/);
+  });
+});
+
+Deno.test("queryRuns unions both stores, each run once", async (t) => {
+  await withStores(async ({ legacyDbPath, root }) => {
+    const { runs, warnings } = await queryRuns({}, { legacyDbPath, root, nowMs: CUT });
+    await t.step("no warnings when both stores are there", () => deepEqual(warnings, []));
+    await t.step("every run once, newest first, with its source", () => {
+      deepEqual(
+        runs.map((r) => [r.run_id, r.source]),
+        [
+          ["new-1", "event_log"],
+          ["both-new", "event_log"],
+          ["both-old", "legacy"],
+          [INJECTION_ID, "legacy"],
+          ["old-1", "legacy"],
+        ],
+      );
+    });
+    await t.step("status follows the answering store", () => {
+      const status = Object.fromEntries(runs.map((r) => [r.run_id, r.status]));
+      equal(status["both-old"], "failed"); // the legacy row, not the index's "running"
+      equal(status["both-new"], "completed");
+      equal(status["old-1"], "completed");
+      equal(status[INJECTION_ID], "pending");
+      equal(runs.find((r) => r.run_id === "old-1")!.created_at_ms, CUT - 10 * DAY_MS);
+    });
+    await t.step("sinceDate, runType, status and limit filter", async () => {
+      const since = await queryRuns({ sinceDate: "2026-01-21" }, { legacyDbPath, root });
+      deepEqual(since.runs.map((r) => r.run_id), ["new-1", "both-new", "both-old"]);
+      const typed = await queryRuns({ runType: "policy", limit: 1 }, { legacyDbPath, root });
+      deepEqual(typed.runs.map((r) => r.run_id), ["both-new"]);
+      const failed = await queryRuns({ status: "failed" }, { legacyDbPath, root });
+      deepEqual(failed.runs.map((r) => r.run_id), ["both-old"]);
+    });
+    await t.step("a later cutover moves a shared run to the legacy store", async () => {
+      const { runs } = await queryRuns({}, { legacyDbPath, root, cutoverDate: "2026-06-01" });
+      equal(runs.find((r) => r.run_id === "both-new")!.source, "legacy");
+      equal(runs.find((r) => r.run_id === "new-1")!.source, "event_log");
+    });
+  });
+});
+
+Deno.test("queryRunStatus and getSourceForRun", async (t) => {
+  await withStores(async ({ legacyDbPath, root }) => {
+    const options = { legacyDbPath, root };
+    await t.step("one run's status, from the store that answers", async () => {
+      const { statuses } = await queryRunStatus({ runId: "both-old" }, options);
+      equal(statuses.length, 1);
+      equal(statuses[0].source, "legacy");
+      equal(statuses[0].status, "failed");
+      equal(statuses[0].failed_at_ms, CUT - 2 * DAY_MS + 20);
+      equal(statuses[0].error_json, '{"message":"boom"}');
+      const all = await queryRunStatus({}, options);
+      equal(all.statuses.length, 5);
+    });
+    await t.step("with createdAtMs the cutover decides without opening files", async () => {
+      const r = await getSourceForRun("anything", CUT - 1, { legacyDbPath: "/nonexistent.db" });
+      deepEqual(r, { source: "legacy", warnings: [] });
+    });
+    await t.step("without createdAtMs the stores are looked up", async () => {
+      equal((await getSourceForRun("old-1", undefined, options)).source, "legacy");
+      equal((await getSourceForRun("both-old", undefined, options)).source, "legacy");
+      equal((await getSourceForRun("both-new", undefined, options)).source, "event_log");
+      equal((await getSourceForRun("new-1", undefined, options)).source, "event_log");
+      equal((await getSourceForRun("nobody", undefined, options)).source, null);
+    });
+  });
+});
+
+Deno.test("SQL-injection-shaped run ids are bound, not spliced", async () => {
+  await withStores(async ({ legacyDbPath, root, indexDbPath }) => {
+    const options = { legacyDbPath, root };
+    const { runs } = await queryRuns({ runId: INJECTION_ID }, options);
+    deepEqual(runs.map((r) => [r.run_id, r.source]), [[INJECTION_ID, "legacy"]]);
+    const { statuses } = await queryRunStatus({ runId: INJECTION_ID }, options);
+    equal(statuses.length, 1);
+    equal((await getSourceForRun(INJECTION_ID, undefined, options)).source, "legacy");
+    const quoted = await queryRuns({ runId: `old-1' OR '1'='1` }, options);
+    deepEqual(quoted.runs, []);
+    // Both tables are still there with all their rows.
+    equal(await countRows(legacyDbPath, "SELECT * FROM optimizer.runs_d"), LEGACY.length);
+    equal(await countRows(indexDbPath, "SELECT * FROM runs_d"), INDEX.length);
+  });
+});
+
+Deno.test("missing sources are warnings, not crashes", async (t) => {
+  await t.step("no legacy file: event-log runs and one warning", async () => {
+    await withStores(async ({ legacyDbPath, root }) => {
+      const { runs, warnings } = await queryRuns({}, { legacyDbPath, root });
+      deepEqual(runs.map((r) => r.source), ["event_log", "event_log", "event_log"]);
+      equal(warnings.length, 1);
+      match(warnings[0], /legacy database .*baseline_results\.duckdb does not exist/);
+    }, { index: INDEX });
+  });
+  await t.step("no index: legacy runs and one warning", async () => {
+    await withStores(async ({ legacyDbPath, root }) => {
+      const { runs, warnings } = await queryRuns({}, { legacyDbPath, root });
+      equal(runs.length, LEGACY.length);
+      ok(runs.every((r) => r.source === "legacy"));
+      equal(warnings.length, 1);
+      match(warnings[0], /event-log index .*runs\.duckdb does not exist/);
+    }, { legacy: LEGACY });
+  });
+  await t.step("neither: an empty list and two warnings", async () => {
+    await withStores(async ({ legacyDbPath, root }) => {
+      const { runs, warnings } = await queryRuns({}, { legacyDbPath, root });
+      deepEqual(runs, []);
+      equal(warnings.length, 2);
+      equal((await getSourceForRun("old-1", undefined, { legacyDbPath, root })).source, null);
+    }, {});
+  });
+  await t.step("a legacy file without runs_status: runs show as pending", async () => {
+    await withStores(async ({ dir, root }) => {
+      const legacyDbPath = join(dir, "nostatus.duckdb");
+      await createLegacyDb(legacyDbPath, LEGACY, { statusTable: false });
+      const { runs, warnings } = await queryRuns({}, { legacyDbPath, root });
+      equal(runs.length, LEGACY.length);
+      ok(runs.every((r) => r.status === "pending"));
+      match(warnings.join("\n"), /optimizer\.runs_status .* is missing/);
+    }, {});
+  });
+  await t.step("a legacy file without runs_d: no legacy runs, a warning", async () => {
+    await withStores(async ({ dir, root }) => {
+      const legacyDbPath = join(dir, "empty.duckdb");
+      await createLegacyDb(legacyDbPath, [], { runsTable: false, statusTable: false });
+      const { runs, warnings } = await queryRuns({}, { legacyDbPath, root });
+      equal(runs.length, INDEX.length);
+      match(warnings.join("\n"), /optimizer\.runs_d .* is missing/);
+    }, { index: INDEX });
+  });
+  await t.step("a legacy file without the optional failure columns", async () => {
+    await withStores(async ({ dir, root }) => {
+      const legacyDbPath = join(dir, "nofail.duckdb");
+      await createLegacyDb(legacyDbPath, LEGACY, { failureColumns: false });
+      const nowMs = CUT - 2 * DAY_MS + 60_000;
+      const options = { legacyDbPath, root, skipIndex: true, nowMs };
+      const { runs, warnings } = await queryRuns({}, options);
+      deepEqual(warnings, []);
+      equal(runs.find((r) => r.run_id === "both-old")!.status, "running");
+      const later = await queryRuns({}, { ...options, nowMs: CUT });
+      equal(later.runs.find((r) => r.run_id === "both-old")!.status, "stale");
+    }, {});
+  });
+  await t.step("a file that is not a DuckDB database: a warning", async () => {
+    await withStores(async ({ dir, root }) => {
+      const legacyDbPath = join(dir, "garbage.duckdb");
+      await Deno.writeTextFile(legacyDbPath, "not a database\n".repeat(100));
+      const { runs, warnings } = await queryRuns({}, { legacyDbPath, root });
+      equal(runs.length, INDEX.length);
+      match(warnings.join("\n"), /Cannot open the legacy database/);
+    }, { index: INDEX });
+  });
+});

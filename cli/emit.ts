@@ -1,19 +1,221 @@
 /**
- * `ledger emit`: append one event (or a JSONL batch with --stdin) to the log.
+ * `ledger emit`: append one event (type flags or `--event JSON`) or a JSONL
+ * batch (`--stdin`) to the log. Everything is parsed and validated before the
+ * writer is opened, so a failure writes nothing (not even a directory); a
+ * success prints the event id(s), one per line. Exit codes: 0 ok, 1 invalid
+ * event or I/O failure, 2 usage error.
+ *
+ * Imports only the ledger core (zod), never DuckDB: cold start matters for
+ * shell scripts that emit one event per call.
  *
  * @module
  */
+import { completeEvent, encodeEventLine, type LedgerEvent } from "../ledger/events.ts";
+import { ValidationError } from "../ledger/errors.ts";
+import { openWriter } from "../ledger/writer.ts";
+import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
+
+/** Most bytes read from standard input with `--stdin`. */
+export const STDIN_BYTES_MAX = 64 * 1024 * 1024;
+
+type FieldKind = "string" | "integer" | "json";
+
+/** Type flags and the wire field each fills (SPEC 8, plus envelope flags for backfills). */
+const FIELD_FLAGS: Record<string, { field: string; kind: FieldKind }> = {
+  "run-id": { field: "run_id", kind: "string" },
+  "run-type": { field: "run_type", kind: "string" },
+  "config": { field: "config", kind: "json" },
+  "data-fingerprint": { field: "data_fingerprint", kind: "string" },
+  "phase-name": { field: "phase_name", kind: "string" },
+  "phase-order": { field: "phase_order", kind: "integer" },
+  "duration-ms": { field: "duration_ms", kind: "integer" },
+  "output-summary": { field: "output_summary", kind: "json" },
+  "summary": { field: "summary", kind: "json" },
+  "artifact-paths": { field: "artifact_paths", kind: "json" },
+  "trial-id": { field: "trial_id", kind: "string" },
+  "params": { field: "params", kind: "json" },
+  "metrics": { field: "metrics", kind: "json" },
+  "artifact-type": { field: "artifact_type", kind: "string" },
+  "artifact-path": { field: "artifact_path", kind: "string" },
+  "size-bytes": { field: "size_bytes", kind: "integer" },
+  "alerts-total": { field: "alerts_total", kind: "integer" },
+  "alerts-ok": { field: "alerts_ok", kind: "integer" },
+  "error": { field: "error", kind: "json" },
+  "host": { field: "host", kind: "string" },
+  "pid": { field: "pid", kind: "integer" },
+  "event-id": { field: "event_id", kind: "string" },
+  "timestamp-ms": { field: "timestamp_ms", kind: "integer" },
+};
+
+const FLAGS: FlagSpec = {
+  "event-type": { type: "string" },
+  "event": { type: "string" },
+  "stdin": { type: "boolean" },
+  ...Object.fromEntries(Object.keys(FIELD_FLAGS).map((name) => [name, { type: "string" }])),
+};
+
+const USAGE = `Usage: ledger emit --event-type TYPE --run-id RUN_ID [type flags] [--root DIR]
+       ledger emit --event JSON [--root DIR]
+       ledger emit --stdin [--root DIR] < events.jsonl
+
+Append one event, or a JSONL batch from standard input (all lines validated
+first, all or nothing), to the log under --root (else $LEDGER_ROOT, else
+data/ledger). Prints the event id(s), one per line.
+
+Type flags (JSON flags take a JSON value):
+  --run-type S --config JSON --data-fingerprint S        run.created
+  --host S --pid N                                       run.started (optional)
+  --phase-name S --phase-order N                         phase.started
+  --phase-name S --duration-ms N --output-summary JSON   phase.completed
+  --trial-id S --params JSON --metrics JSON              trial.recorded
+  --artifact-type S --artifact-path S --size-bytes N     artifact.created
+  --alerts-total N --alerts-ok N --artifact-path S       baseline.completed
+  --summary JSON --artifact-paths JSON                   run.completed
+  --error JSON [--phase-name S]                          run.failed
+Backfills: --event-id ID --timestamp-ms MS (kept as given).
+
+Exit codes: 0 written, 1 invalid event or write failure (nothing written), 2 usage error.`;
 
 /**
- * Run `ledger emit` with `args`; returns the exit code.
+ * Run `ledger emit` with `args`; returns the exit code. Validation and write
+ * failures are thrown (the dispatcher prints them and exits 1); usage
+ * problems throw `UsageError` (exit 2).
  *
  * @example
  * ```ts ignore
  * import { main } from "./emit.ts";
- * Deno.exit(await main(["--help"]));
+ * Deno.exit(await main(["--event-type", "run.started", "--run-id", "r1"]));
  * ```
  */
-export function main(_args: string[]): Promise<number> {
-  console.error("ledger emit: not implemented yet");
-  return Promise.resolve(1);
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, FLAGS);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const root = resolveRootFlag(values);
+  const events = await eventsFromFlags(values);
+  const writer = await openWriter(root);
+  try {
+    await writer.appendBatch(events); // durable when it resolves
+  } finally {
+    await writer.close();
+  }
+  console.log(events.map((event) => event.event_id).join("\n"));
+  return 0;
+}
+
+type Values = ReturnType<typeof parseFlags>["values"];
+
+/** Build and validate every event the command line asks for; writes nothing. */
+async function eventsFromFlags(values: Values): Promise<LedgerEvent[]> {
+  const fieldFlags = Object.keys(FIELD_FLAGS).filter((name) => values[name] !== undefined);
+  const eventJson = stringFlag(values, "event");
+  const sources = [values.stdin === true, eventJson !== undefined].filter(Boolean).length;
+  if (sources > 1) throw new UsageError("--event and --stdin cannot be combined");
+  if (sources === 1) {
+    const other = values["event-type"] !== undefined ? "event-type" : fieldFlags[0];
+    if (other !== undefined) {
+      const source = values.stdin === true ? "--stdin" : "--event";
+      throw new UsageError(`${source} cannot be combined with --${other}`);
+    }
+  }
+  if (values.stdin === true) return await eventsFromStdin();
+  if (eventJson !== undefined) return [prepare(parseJson(eventJson, "--event"))];
+  const type = stringFlag(values, "event-type");
+  if (type === undefined) {
+    throw new UsageError("missing --event-type (or give --event JSON or --stdin)");
+  }
+  const input: Record<string, unknown> = { event_type: type };
+  for (const name of fieldFlags) {
+    const { field, kind } = FIELD_FLAGS[name];
+    input[field] = flagValue(stringFlag(values, name)!, kind, type, field);
+  }
+  return [prepare(input)];
+}
+
+/** Fill, validate and size-check one event (throws ValidationError or EventTooLargeError). */
+function prepare(input: unknown): LedgerEvent {
+  const event = completeEvent(input);
+  encodeEventLine(event); // refuses an oversize event before anything is written
+  return event;
+}
+
+function flagValue(raw: string, kind: FieldKind, type: string, field: string): unknown {
+  if (kind === "string") return raw;
+  if (kind === "integer") {
+    // Strict: only plain decimal numbers become numbers; anything else is kept
+    // as the string so the validator names it (`got "abc"`).
+    if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+    return raw;
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new ValidationError(field, "valid JSON", JSON.stringify(raw), {
+      eventType: type,
+      message: `${type}: ${field} must be valid JSON, got ${JSON.stringify(raw)} (${
+        (err as Error).message
+      })`,
+    });
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ValidationError("event", "valid JSON", JSON.stringify(text), {
+      message: `${what} is not valid JSON: ${(err as Error).message}`,
+    });
+  }
+}
+
+async function eventsFromStdin(): Promise<LedgerEvent[]> {
+  const text = await readStdin();
+  const events: LedgerEvent[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === "") continue;
+    try {
+      events.push(prepare(parseJson(line, "the line")));
+    } catch (err) {
+      if (err instanceof Error) err.message = `line ${i + 1}: ${err.message}`;
+      throw err;
+    }
+  }
+  if (events.length === 0) {
+    throw new ValidationError("stdin", "JSONL events", '""', {
+      message: "no events on standard input",
+    });
+  }
+  return events;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of Deno.stdin.readable) {
+    size += chunk.length;
+    if (size > STDIN_BYTES_MAX) {
+      throw new ValidationError("stdin", `at most ${STDIN_BYTES_MAX} bytes`, String(size), {
+        message: `standard input is larger than ${STDIN_BYTES_MAX} bytes`,
+      });
+    }
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+  } catch (err) {
+    throw new ValidationError("stdin", "UTF-8", "bytes", {
+      message: `standard input is not UTF-8: ${(err as Error).message}`,
+    });
+  }
 }

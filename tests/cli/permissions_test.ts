@@ -25,12 +25,13 @@ const DUCKDB_TASKS = [
   "sample-data",
 ];
 /**
- * Tasks that may run any program: the test runner, the compiler, and the
+ * Tasks that may run any program: the test runner, the compiler, the events
+ * doc generator (it runs `deno fmt`), and the
  * backtest tasks, which refresh the index by spawning `Deno.execPath()`
  * (`--allow-run=deno` does not match it when deno is reached by a symlink or
  * through npx).
  */
-const RUN_ANY_TASKS = ["test", "compile", "backtest", "demo"];
+const RUN_ANY_TASKS = ["test", "compile", "events-doc", "backtest", "demo"];
 
 async function deno(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -20,6 +20,7 @@ import {
   RUN_ID_PATTERN,
 } from "../ledger/events.ts";
 import { openWriter } from "../ledger/writer.ts";
+import { dayOf } from "../ledger/paths.ts";
 import { readLog } from "../ledger/reader.ts";
 import {
   DEFAULT_LEGACY_DB_PATH,
@@ -268,7 +269,7 @@ export async function backfillLegacy(
     backfillableRuns += 1;
     planned.push(...mapped.events);
   }
-  const existing = await existingLegacyIds(root);
+  const existing = await existingLegacyIds(root, planned);
   const toWrite = planned.filter((e) => !existing.ids.has(e.event_id as string));
   if (!options.dryRun && toWrite.length > 0) await appendAll(root, toWrite, options);
   skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
@@ -298,10 +299,20 @@ function validMapping(row: LegacyRow): LegacyMapping {
   return mapped;
 }
 
-async function existingLegacyIds(root: string): Promise<{ ids: Set<string>; unreadable: number }> {
+/**
+ * The backfilled ids already in the log. Only the days from the earliest
+ * planned event on are read: a backfilled event lives in its timestamp's day.
+ */
+async function existingLegacyIds(
+  root: string,
+  planned: EventInput[],
+): Promise<{ ids: Set<string>; unreadable: number }> {
   const ids = new Set<string>();
   let unreadable = 0;
-  for await (const record of readLog(root)) {
+  if (planned.length === 0) return { ids, unreadable };
+  let earliestMs = Infinity;
+  for (const e of planned) earliestMs = Math.min(earliestMs, e.timestamp_ms as number);
+  for await (const record of readLog(root, { fromDay: dayOf(earliestMs) })) {
     if (record.kind !== "event") {
       unreadable += 1;
       continue;

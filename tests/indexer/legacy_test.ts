@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import {
+  backfillLegacy,
   cutoverMs,
   dayStartMs,
   getSourceForRun,
@@ -271,4 +272,114 @@ Deno.test("missing sources are warnings, not crashes", async (t) => {
       match(warnings.join("\n"), /Cannot open the legacy database/);
     }, { index: INDEX });
   });
+});
+
+async function logLines(root: string): Promise<string[]> {
+  const lines: string[] = [];
+  const events = join(root, "events");
+  for await (const day of Deno.readDir(events)) {
+    if (!day.isDirectory) continue;
+    for await (const part of Deno.readDir(join(events, day.name))) {
+      const text = await Deno.readTextFile(join(events, day.name, part.name));
+      for (const line of text.split("\n")) if (line) lines.push(`${day.name} ${line}`);
+    }
+  }
+  return lines.sort();
+}
+
+Deno.test("backfillLegacy writes each legacy run once, with its own timestamps", async (t) => {
+  await withStores(async ({ legacyDbPath, root }) => {
+    const first = await backfillLegacy(root, { legacyDbPath });
+    const lines = await logLines(root);
+    await t.step("counts: 3 runs backfilled, the injection-shaped id skipped", () => {
+      equal(first.legacyRuns, 4);
+      equal(first.backfillableRuns, 3);
+      // old-1: created, started, completed; both-old: created, started, failed; both-new: created
+      equal(first.eventsPlanned, 7);
+      equal(first.eventsWritten, 7);
+      equal(first.eventsAlreadyPresent, 0);
+      deepEqual(first.skipped.map((s) => s.run_id), [INJECTION_ID]);
+      match(first.skipped[0].reason, /run_id does not match/);
+      equal(lines.length, 7);
+    });
+    await t.step("events keep the legacy timestamps and land in their day partitions", () => {
+      const byId = new Map(lines.map((l) => {
+        const [day, json] = [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)];
+        const e = JSON.parse(json);
+        return [e.event_id, { day, e }];
+      }));
+      const created = byId.get(legacyEventId("old-1", "run.created"))!;
+      equal(created.e.timestamp_ms, CUT - 10 * DAY_MS);
+      equal(created.day, "day=2026-01-13");
+      deepEqual(created.e.config, { a: 1 });
+      equal(created.e.data_fingerprint, "fp1");
+      const completed = byId.get(legacyEventId("old-1", "run.completed"))!;
+      deepEqual(completed.e.summary, { calls: 3 });
+      const failed = byId.get(legacyEventId("both-old", "run.failed"))!;
+      equal(failed.e.timestamp_ms, CUT - 2 * DAY_MS + 20);
+      deepEqual(failed.e.error, { message: "boom" });
+      equal(byId.get(legacyEventId("both-new", "run.started")), undefined);
+    });
+    await t.step("a second backfill adds nothing", async () => {
+      const second = await backfillLegacy(root, { legacyDbPath });
+      equal(second.eventsWritten, 0);
+      equal(second.eventsAlreadyPresent, 7);
+      deepEqual(await logLines(root), lines);
+    });
+    await t.step("a dry run writes nothing", async () => {
+      const dry = await backfillLegacy(join(root, "..", "other"), { legacyDbPath, dryRun: true });
+      equal(dry.eventsPlanned, 7);
+      equal(dry.eventsWritten, 0);
+      equal(dry.eventsAlreadyPresent, 0);
+    });
+  }, { legacy: LEGACY });
+});
+
+Deno.test("backfillLegacy maps odd legacy values and reports unreadable sources", async (t) => {
+  await withStores(async ({ dir, root }) => {
+    const legacyDbPath = join(dir, "odd.duckdb");
+    await createLegacyDb(legacyDbPath, [
+      { run_id: "null-type", created_at_ms: CUT - DAY_MS, config: null },
+      { run_id: "no-created", created_at_ms: null },
+      {
+        run_id: "failed-no-message",
+        run_type: "t",
+        created_at_ms: CUT - DAY_MS,
+        config: "[1,2]",
+        error_json: '{"code":7}',
+      },
+    ]);
+    const report = await backfillLegacy(root, { legacyDbPath });
+    await t.step("NULL created_at_ms is skipped with its reason", () => {
+      deepEqual(report.skipped, [{ run_id: "no-created", reason: "created_at_ms is NULL" }]);
+    });
+    await t.step(
+      "NULL run_type, non-object config and message-less errors are mapped",
+      async () => {
+        const events = (await logLines(root)).map((l) => JSON.parse(l.slice(l.indexOf(" ") + 1)));
+        const created = events.find((e) =>
+          e.run_id === "null-type" && e.event_type === "run.created"
+        );
+        equal(created.run_type, "unknown");
+        deepEqual(created.config, {});
+        equal(created.data_fingerprint, "");
+        const odd = events.find((e) =>
+          e.run_id === "failed-no-message" && e.event_type === "run.created"
+        );
+        deepEqual(odd.config, { legacy_value: [1, 2] });
+        const failed = events.find((e) => e.event_type === "run.failed");
+        deepEqual(failed.error, { code: 7, message: "legacy run failed (no error recorded)" });
+        equal(failed.timestamp_ms, CUT - DAY_MS);
+      },
+    );
+    await t.step("a missing legacy file is an error naming it", async () => {
+      let message = "";
+      try {
+        await backfillLegacy(root, { legacyDbPath: join(dir, "nope.duckdb") });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      match(message, /Cannot read the legacy database .*nope\.duckdb/);
+    });
+  }, {});
 });

@@ -56,7 +56,7 @@ const COMMANDS: Record<string, Command> = {
   },
   "runs": {
     summary: "list the latest runs from the index",
-    needs: [READ_ROOT, { name: "read", flag: "db" }, FFI],
+    needs: [READ_ROOT, { name: "read", flag: "db" }, { name: "read", flag: "legacy-db" }, FFI],
     load: async () => (await import("./runs.ts")).main,
   },
   "show": {
@@ -71,7 +71,13 @@ const COMMANDS: Record<string, Command> = {
   },
   "legacy": {
     summary: "dual mode: backfill, parity and archive of the legacy DuckDB",
-    needs: [READ_ROOT, WRITE_ROOT, FFI],
+    needs: [
+      READ_ROOT,
+      WRITE_ROOT,
+      { name: "read", flag: "legacy-db" },
+      { name: "write", flag: "legacy-db" },
+      FFI,
+    ],
     load: async () => (await import("./legacy.ts")).main,
   },
   "verify": {

@@ -122,8 +122,8 @@ export const EVENT_DEFINITIONS: Readonly<Record<EventType, EventDefinition>> = O
 /** The type fields of event type `T` (current version). */
 export type EventFields<T extends EventType> = z.output<z.ZodObject<(typeof CURRENT_FIELDS)[T]>>;
 
-/** The fields every stored event has. */
-export interface EventEnvelope {
+/** The fields every stored event has (a type alias, so events widen to `Record<string, unknown>`). */
+export type EventEnvelope = {
   /** Unique id; new ids are UUIDv7, the Python writer's look like `1768867200000_a1b2c3d4`. */
   event_id: string;
   /** Milliseconds since the Unix epoch, UTC. */
@@ -132,7 +132,7 @@ export interface EventEnvelope {
   run_id: string;
   /** Schema version of the type fields (after upcasting: the current one). */
   schema_version: number;
-}
+};
 
 /** A validated event of type `T`. Unknown extra fields are kept at run time. */
 export type EventOf<T extends EventType> = { event_type: T } & EventEnvelope & EventFields<T>;

@@ -45,13 +45,15 @@ const ADDON_PACKAGE = `@duckdb/node-bindings-${Deno.build.os}-${
  * @example
  * ```ts
  * import { compiledPermissions } from "./compile.ts";
- * console.assert(compiledPermissions("/var/lib/ledger")[0] === "--allow-read=/var/lib/ledger");
+ * console.assert(compiledPermissions("/srv/l")[0] === "--allow-read=/srv/l,/proc");
  * ```
  */
 export function compiledPermissions(dataDir?: string): string[] {
   const scope = dataDir === undefined ? "" : `=${dataDir}`;
+  // /proc: the indexer checks whether the process of a running run is alive.
+  const readScope = dataDir === undefined ? "" : `=${dataDir},/proc`;
   return [
-    `--allow-read${scope}`,
+    `--allow-read${readScope}`,
     `--allow-write${scope}`,
     "--allow-env=LEDGER_ROOT",
     "--allow-ffi",

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { EventEmitter, getEventEmitter } from "../../ledger/emitter.ts";
+import { readLog } from "../../ledger/reader.ts";
+import type { LedgerEvent } from "../../ledger/events.ts";
+import { withTempDir } from "./_helpers.ts";
+
+async function events(root: string): Promise<LedgerEvent[]> {
+  const out: LedgerEvent[] = [];
+  for await (const r of readLog(root)) if (r.kind === "event") out.push(r.event);
+  return out;
+}
+
+Deno.test("emitter: one method per type, ids returned, events in the log", async () => {
+  await withTempDir(async (root) => {
+    const emitter = new EventEmitter({ root });
+    const ids = [
+      await emitter.runCreated("r1", {
+        run_type: "policy",
+        config: { a: 1 },
+        data_fingerprint: "f",
+      }),
+      await emitter.runStarted("r1"),
+      await emitter.phaseStarted("r1", { phase_name: "plan", phase_order: 0 }),
+      await emitter.phaseCompleted("r1", {
+        phase_name: "plan",
+        duration_ms: 3,
+        output_summary: {},
+      }),
+      await emitter.trialRecorded("r1", { trial_id: "t", params: {}, metrics: { x: 1 } }),
+      await emitter.artifactCreated("r1", {
+        artifact_type: "a",
+        artifact_path: "p",
+        size_bytes: 1,
+      }),
+      await emitter.baselineCompleted("r1", { alerts_total: 2, alerts_ok: 1, artifact_path: "p" }),
+      await emitter.runCompleted("r1", { summary: {}, artifact_paths: { a: "p" } }),
+      await emitter.runFailed("r1", { error: { message: "boom", code: 3 }, phase_name: "load" }),
+    ];
+    await emitter.close();
+    const logged = await events(root);
+    assert.deepEqual(logged.map((e) => e.event_id), ids);
+    const started = logged[1];
+    assert.ok(started.event_type === "run.started");
+    assert.equal(started.pid, Deno.pid);
+    assert.equal(started.host, Deno.hostname());
+    assert.deepEqual(emitter.stats(), { emitted: 9, failed: 0, lastError: undefined });
+  });
+});
+
+Deno.test("emitter: failures resolve to null, are counted and logged once per kind", async () => {
+  await withTempDir(async (dir) => {
+    const logs: string[] = [];
+    const emitter = new EventEmitter({ root: dir, log: (m) => logs.push(m) });
+    assert.equal(await emitter.phaseStarted("../x", { phase_name: "p", phase_order: 0 }), null);
+    assert.equal(await emitter.phaseStarted("../y", { phase_name: "p", phase_order: 0 }), null);
+    assert.equal(
+      await emitter.phaseStarted("ok", { phase_name: "p", phase_order: "x" as unknown as number }),
+      null,
+    );
+    const stats = emitter.stats();
+    assert.equal(stats.failed, 3);
+    assert.match(stats.lastError!, /phase_order must be an integer >= 0, got "x"/);
+    assert.equal(logs.length, 1, "one log line per kind of failure");
+    await emitter.close();
+
+    const fileRoot = join(dir, "a-file");
+    await Deno.writeTextFile(fileRoot, "");
+    const broken = new EventEmitter({ root: fileRoot, log: (m) => logs.push(m) });
+    assert.equal(await broken.runStarted("r"), null);
+    assert.equal(await broken.runStarted("r"), null);
+    assert.equal(broken.stats().failed, 2);
+    assert.match(logs[1], /WriteError/);
+    assert.equal(logs.length, 2);
+    await broken.close();
+  });
+});
+
+Deno.test("emitter: getEventEmitter is a singleton per root", async () => {
+  await withTempDir(async (root) => {
+    const a = getEventEmitter({ root });
+    assert.equal(getEventEmitter({ root }), a);
+    assert.notEqual(getEventEmitter({ root: join(root, "other") }), a);
+    await getEventEmitter({ root: join(root, "other") }).close();
+    assert.ok(await a.runStarted("r"));
+    await a.close();
+    assert.notEqual(getEventEmitter({ root }), a, "a closed singleton is replaced");
+    await getEventEmitter({ root }).close();
+  });
+});
+
+Deno.test("emitter: relaxed mode persists on flush", async () => {
+  await withTempDir(async (root) => {
+    const emitter = new EventEmitter({
+      root,
+      durability: "relaxed",
+      writer: { groupCommitMs: 60_000 },
+    });
+    const id = await emitter.runStarted("r");
+    await emitter.flush();
+    assert.deepEqual((await events(root)).map((e) => e.event_id), [id]);
+    await emitter.close();
+  });
+});

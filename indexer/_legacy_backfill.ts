@@ -83,7 +83,7 @@ export interface BackfillReport {
 export class LegacyUnavailableError extends Error {
   /** Create the error from the reader's warnings. */
   constructor(path: string, warnings: string[]) {
-    super(`Cannot read the legacy database ${path}: ${warnings.join("; ")}`);
+    super(warnings.length > 0 ? warnings.join("; ") : `Cannot read the legacy database ${path}`);
     this.name = "LegacyUnavailableError";
   }
 }

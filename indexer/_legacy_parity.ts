@@ -70,7 +70,10 @@ export interface ParityReport {
 export class IndexUnavailableError extends Error {
   /** Create the error from the reader's warnings. */
   constructor(path: string, warnings: string[]) {
-    super(`Cannot read the event-log index ${path}: ${warnings.join("; ")}`);
+    super(
+      `${warnings.length > 0 ? warnings.join("; ") : `Cannot read the event-log index ${path}`}` +
+        "; build it with ledger rebuild-index (or ledger legacy backfill) first",
+    );
     this.name = "IndexUnavailableError";
   }
 }

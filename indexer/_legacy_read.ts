@@ -308,10 +308,10 @@ type Opened = { instance: DuckDBInstance; connection: DuckDBConnection } | { war
 async function openReadOnly(path: string, what: string): Promise<Opened> {
   try {
     const info = await Deno.stat(path);
-    if (!info.isFile) return { warning: `The ${what} ${path} is not a file; skipped` };
+    if (!info.isFile) return { warning: `The ${what} ${path} is not a file` };
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      return { warning: `The ${what} ${path} does not exist; skipped` };
+      return { warning: `The ${what} ${path} does not exist` };
     }
     return { warning: `Cannot stat the ${what} ${path}: ${firstLine(err)}` };
   }

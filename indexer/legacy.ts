@@ -331,6 +331,31 @@ export async function getSourceForRun(
   return { source: runs[0]?.source ?? null, warnings };
 }
 
+/**
+ * The legacy file dual mode should read, or `undefined` when dual mode is
+ * off: the given path (even if missing: asking for it and not finding it
+ * deserves a warning), else the default path when that file exists. After
+ * `ledger legacy archive` the default file is gone and this returns
+ * `undefined`: readers see the event log only.
+ *
+ * @example
+ * ```ts ignore
+ * import { activeLegacyDbPath } from "./legacy.ts";
+ * const legacyDbPath = await activeLegacyDbPath(undefined);
+ * console.log(legacyDbPath ?? "dual mode has ended");
+ * ```
+ */
+export async function activeLegacyDbPath(given: string | undefined): Promise<string | undefined> {
+  if (given !== undefined) return given;
+  try {
+    await Deno.stat(DEFAULT_LEGACY_DB_PATH);
+    return DEFAULT_LEGACY_DB_PATH;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
 /** The legacy path, root and index path that `options` resolve to. */
 export function resolveDualPaths(
   options: DualModeOptions = {},

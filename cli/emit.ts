@@ -88,7 +88,7 @@ Exit codes: 0 written, 1 invalid event or write failure (nothing written), 2 usa
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, FLAGS);
+  const { values } = parseFlags(joinNegativeValues(args), FLAGS);
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -106,6 +106,25 @@ export async function main(args: string[]): Promise<number> {
 }
 
 type Values = ReturnType<typeof parseFlags>["values"];
+
+/**
+ * `--size-bytes -5` would be read as a flag by `parseArgs` ("argument is
+ * ambiguous"); join such numeric values (`--size-bytes=-5`) so the validator
+ * can name the field and the negative value instead.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : "";
+    if (Object.hasOwn(FIELD_FLAGS, name) && /^-\d/.test(args[i + 1] ?? "")) {
+      out.push(`${args[i]}=${args[i + 1]}`);
+      i += 1;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}
 
 /** Build and validate every event the command line asks for; writes nothing. */
 async function eventsFromFlags(values: Values): Promise<LedgerEvent[]> {

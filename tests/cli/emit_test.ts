@@ -1,0 +1,381 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readLog } from "../../ledger/reader.ts";
+import type { LedgerEvent } from "../../ledger/events.ts";
+import { UUID_V7_PATTERN } from "../../ledger/ids.ts";
+import { CONFIG_PATH, hashTree, REPO_ROOT, runDeno, withTempDir } from "../ledger/_helpers.ts";
+
+const CLI = join(REPO_ROOT, "cli/ledger.ts");
+
+/** `ledger emit` with broad permissions and an explicit root. */
+function emit(root: string, args: string[], stdin?: string) {
+  return runDeno([
+    "run",
+    "--quiet",
+    "--config",
+    CONFIG_PATH,
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    CLI,
+    "emit",
+    "--root",
+    root,
+    ...args,
+  ], { stdin });
+}
+
+async function events(root: string): Promise<LedgerEvent[]> {
+  const out: LedgerEvent[] = [];
+  for await (const r of readLog(root)) {
+    assert.equal(r.kind, "event");
+    if (r.kind === "event") out.push(r.event);
+  }
+  return out;
+}
+
+const RUN_CREATED = [
+  "--event-type",
+  "run.created",
+  "--run-id",
+  "test-123",
+  "--run-type",
+  "baseline",
+  "--config",
+  "{}",
+  "--data-fingerprint",
+  "test-fp",
+];
+
+Deno.test("ledger emit: the earlier emit_event.py command line works under the task's permissions", async () => {
+  await withTempDir(async (cwd) => {
+    await Deno.mkdir(join(cwd, "data"));
+    const child = new Deno.Command(Deno.execPath(), {
+      // exactly the permissions of `deno task emit`; the root defaults to data/ledger
+      args: [
+        "run",
+        "--quiet",
+        "--config",
+        CONFIG_PATH,
+        "--allow-read=data",
+        "--allow-write=data",
+        "--allow-env=LEDGER_ROOT",
+        CLI,
+        "emit",
+        ...RUN_CREATED,
+      ],
+      cwd,
+      env: { LEDGER_ROOT: "" },
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    const id = new TextDecoder().decode(out.stdout).trim();
+    assert.match(id, UUID_V7_PATTERN);
+    const [event] = await events(join(cwd, "data/ledger"));
+    assert.equal(event.event_id, id);
+    assert.ok(event.event_type === "run.created");
+    assert.deepEqual(event.config, {});
+    assert.equal(event.data_fingerprint, "test-fp");
+  });
+});
+
+Deno.test("ledger emit: type flags, --event and --stdin write what they say", async (t) => {
+  await withTempDir(async (root) => {
+    await t.step("type flags with numbers, JSON and backfill envelope", async () => {
+      const r = await emit(root, [
+        "--event-type",
+        "phase.completed",
+        "--run-id",
+        "r1",
+        "--phase-name",
+        "load",
+        "--duration-ms",
+        "42",
+        "--output-summary",
+        '{"rows":3}',
+        "--event-id",
+        "1768867200000_a1b2c3d4",
+        "--timestamp-ms",
+        "1768867200000",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "1768867200000_a1b2c3d4\n");
+    });
+    await t.step("run.started with --host and --pid", async () => {
+      const r = await emit(root, [
+        "--event-type",
+        "run.started",
+        "--run-id",
+        "r1",
+        "--host",
+        "h",
+        "--pid",
+        "7",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    });
+    await t.step("--event", async () => {
+      const r = await emit(root, [
+        "--event",
+        JSON.stringify({
+          event_type: "run.failed",
+          run_id: "r1",
+          error: { message: "x", code: 1 },
+        }),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    });
+    await t.step("--stdin batch prints one id per line", async () => {
+      const lines = [
+        JSON.stringify({
+          event_type: "trial.recorded",
+          run_id: "r2",
+          trial_id: "t1",
+          params: {},
+          metrics: {},
+        }),
+        "",
+        JSON.stringify({
+          event_type: "run.completed",
+          run_id: "r2",
+          summary: {},
+          artifact_paths: {},
+        }),
+      ];
+      const r = await emit(root, ["--stdin"], lines.join("\n") + "\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split("\n").length, 2);
+    });
+    const logged = await events(root);
+    assert.deepEqual(logged.map((e) => e.event_type), [
+      "phase.completed",
+      "run.started",
+      "run.failed",
+      "trial.recorded",
+      "run.completed",
+    ]);
+    const completed = logged[0];
+    assert.ok(completed.event_type === "phase.completed");
+    assert.equal(completed.duration_ms, 42);
+    assert.deepEqual(completed.output_summary, { rows: 3 });
+    assert.equal(completed.timestamp_ms, 1768867200000);
+    const started = logged[1];
+    assert.ok(started.event_type === "run.started");
+    assert.equal(started.host, "h");
+    assert.equal(started.pid, 7);
+  });
+});
+
+interface BadCase {
+  name: string;
+  args: string[];
+  stdin?: string;
+  code: 1 | 2;
+  stderr: RegExp;
+}
+
+const line = (event: Record<string, unknown>) => JSON.stringify(event);
+const goodLine = line({ event_type: "run.started", run_id: "ok" });
+
+const BAD_CASES: BadCase[] = [
+  {
+    name: "unknown event type",
+    args: ["--event-type", "run.exploded", "--run-id", "r"],
+    code: 1,
+    stderr: /unknown event_type "run\.exploded" \(expected one of: run\.created, /,
+  },
+  {
+    name: "missing field",
+    args: RUN_CREATED.filter((a, i, all) => a !== "--config" && all[i - 1] !== "--config"),
+    code: 1,
+    stderr: /run\.created: config is required/,
+  },
+  {
+    name: "wrong type",
+    args: [
+      "--event-type",
+      "phase.completed",
+      "--run-id",
+      "r",
+      "--phase-name",
+      "p",
+      "--duration-ms",
+      "abc",
+      "--output-summary",
+      "{}",
+    ],
+    code: 1,
+    stderr: /phase\.completed: duration_ms must be an integer >= 0, got "abc"/,
+  },
+  {
+    name: "negative number",
+    args: [
+      "--event-type",
+      "artifact.created",
+      "--run-id",
+      "r",
+      "--artifact-type",
+      "a",
+      "--artifact-path",
+      "p",
+      "--size-bytes",
+      "-5",
+    ],
+    code: 1,
+    stderr: /artifact\.created: size_bytes must be an integer >= 0, got -5/,
+  },
+  {
+    name: "fractional number",
+    args: [
+      "--event-type",
+      "phase.started",
+      "--run-id",
+      "r",
+      "--phase-name",
+      "p",
+      "--phase-order",
+      "1.5",
+    ],
+    code: 1,
+    stderr: /phase_order must be an integer >= 0, got 1\.5/,
+  },
+  {
+    name: "broken JSON flag",
+    args: RUN_CREATED.map((a) => a === "{}" ? "{bad" : a),
+    code: 1,
+    stderr: /run\.created: config must be valid JSON, got "\{bad"/,
+  },
+  {
+    name: "non-object config",
+    args: RUN_CREATED.map((a) => a === "{}" ? "[]" : a),
+    code: 1,
+    stderr: /run\.created: config must be an object, got \[\]/,
+  },
+  {
+    name: "path-like run id ../x",
+    args: RUN_CREATED.map((a) => a === "test-123" ? "../x" : a),
+    code: 1,
+    stderr: /run_id must be a string matching .*, got "\.\.\/x"/,
+  },
+  {
+    name: "path-like run id a/b",
+    args: RUN_CREATED.map((a) => a === "test-123" ? "a/b" : a),
+    code: 1,
+    stderr: /run_id must be a string matching .*, got "a\/b"/,
+  },
+  {
+    name: "empty run id",
+    args: RUN_CREATED.map((a) => a === "test-123" ? "" : a),
+    code: 1,
+    stderr: /run_id must be a string matching .*, got ""/,
+  },
+  {
+    name: "run.failed without error.message",
+    args: ["--event", line({ event_type: "run.failed", run_id: "r", error: {} })],
+    code: 1,
+    stderr: /run\.failed: error\.message is required/,
+  },
+  {
+    name: "artifact_paths not strings",
+    args: [
+      "--event-type",
+      "run.completed",
+      "--run-id",
+      "r",
+      "--summary",
+      "{}",
+      "--artifact-paths",
+      '{"a":1}',
+    ],
+    code: 1,
+    stderr: /artifact_paths\.a must be a string, got 1/,
+  },
+  {
+    name: "--event not JSON",
+    args: ["--event", "{nope"],
+    code: 1,
+    stderr: /--event is not valid JSON/,
+  },
+  {
+    name: "oversize event",
+    args: ["--stdin"],
+    stdin: line({
+      event_type: "trial.recorded",
+      run_id: "r",
+      trial_id: "t",
+      params: { blob: "x".repeat(1_100_000) },
+      metrics: {},
+    }) + "\n",
+    code: 1,
+    stderr: /line 1: trial\.recorded: event is too large: \d+ bytes, limit 1048576 bytes/,
+  },
+  {
+    name: "batch with one bad line",
+    args: ["--stdin"],
+    stdin: [
+      goodLine,
+      goodLine,
+      line({ event_type: "phase.started", run_id: "r", phase_name: "p", phase_order: -1 }),
+      goodLine,
+    ].join("\n"),
+    code: 1,
+    stderr: /^ledger emit: line 3: phase\.started: phase_order must be an integer >= 0, got -1$/,
+  },
+  {
+    name: "batch with broken JSON",
+    args: ["--stdin"],
+    stdin: [goodLine, "{oops"].join("\n"),
+    code: 1,
+    stderr: /line 2: the line is not valid JSON/,
+  },
+  {
+    name: "unknown schema version",
+    args: ["--event", line({ event_type: "run.started", run_id: "r", schema_version: 9 })],
+    code: 1,
+    stderr: /schema_version must be one of 1, got 9/,
+  },
+  {
+    name: "unknown flag",
+    args: ["--event-type", "run.started", "--run-id", "r", "--bogus", "1"],
+    code: 2,
+    stderr: /--bogus/,
+  },
+  {
+    name: "missing --event-type",
+    args: ["--run-id", "r"],
+    code: 2,
+    stderr: /missing --event-type/,
+  },
+  {
+    name: "--event with type flags",
+    args: ["--event", goodLine, "--run-id", "r"],
+    code: 2,
+    stderr: /--event cannot be combined with --run-id/,
+  },
+];
+
+Deno.test("ledger emit: bad input exits non-zero, names the problem, writes nothing", async (t) => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    const seeded = await emit(root, RUN_CREATED);
+    assert.equal(seeded.code, 0, seeded.stderr);
+    const before = await hashTree(root);
+    const fresh = join(dir, "fresh"); // a root that does not exist yet must stay absent
+    for (const bad of BAD_CASES) {
+      await t.step(bad.name, async () => {
+        for (const target of [root, fresh]) {
+          const r = await emit(target, bad.args, bad.stdin);
+          assert.equal(r.code, bad.code, `exit code; stderr: ${r.stderr}`);
+          assert.equal(r.stdout, "");
+          assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line: ${r.stderr}`);
+          assert.match(r.stderr.trimEnd(), bad.stderr);
+        }
+        assert.equal(await hashTree(root), before, "the log is byte-for-byte unchanged");
+        assert.equal(await hashTree(fresh), "missing", "no directory was created");
+      });
+    }
+  });
+});

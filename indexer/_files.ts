@@ -1,0 +1,80 @@
+/**
+ * Finding the part files of a log: `<root>/events/day=YYYY-MM-DD/part-*.jsonl`,
+ * with their size and mtime (the cheap change signal the daemon and the
+ * incremental rebuild use). Other files and directories are ignored.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "../ledger/paths.ts";
+
+/** One part file of the log. */
+export interface PartFile {
+  /** Name relative to the events directory: `day=2026-01-20/part-000001.jsonl`. */
+  file: string;
+  /** Absolute or root-relative path to read. */
+  path: string;
+  /** The UTC day of its partition, `YYYY-MM-DD`. */
+  day: string;
+  /** Size when listed. */
+  sizeBytes: number;
+  /** Modification time when listed, ms since epoch. */
+  mtimeMs: number;
+}
+
+/**
+ * List the part files under `root`, sorted by name (day, then file). A
+ * missing events directory is an empty log.
+ *
+ * @example
+ * ```ts ignore
+ * import { listPartFiles } from "./_files.ts";
+ * const files = await listPartFiles("data/ledger");
+ * ```
+ */
+export async function listPartFiles(root: string): Promise<PartFile[]> {
+  const base = eventsDir(root);
+  const files: PartFile[] = [];
+  for (const dayEntry of await readDirOrEmpty(base)) {
+    const m = DAY_DIR_PATTERN.exec(dayEntry.name);
+    if (!dayEntry.isDirectory || m === null) continue;
+    for (const entry of await readDirOrEmpty(join(base, dayEntry.name))) {
+      if (!entry.isFile || !PART_FILE_PATTERN.test(entry.name)) continue;
+      const path = join(base, dayEntry.name, entry.name);
+      const stat = await statOrNull(path);
+      if (stat === null) continue; // removed between listing and stat: not part of this scan
+      files.push({
+        file: `${dayEntry.name}/${entry.name}`,
+        path,
+        day: m[1],
+        sizeBytes: stat.size,
+        mtimeMs: stat.mtime?.getTime() ?? 0,
+      });
+    }
+  }
+  files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return files;
+}
+
+/** The day (`YYYY-MM-DD`) of a relative part file name, or undefined. */
+export function dayOfFile(file: string): string | undefined {
+  return DAY_DIR_PATTERN.exec(file.split("/")[0])?.[1];
+}
+
+async function readDirOrEmpty(dir: string): Promise<Deno.DirEntry[]> {
+  try {
+    return await Array.fromAsync(Deno.readDir(dir));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
+async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}

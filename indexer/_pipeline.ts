@@ -1,0 +1,192 @@
+/**
+ * The ingest pipeline shared by full and incremental rebuilds: given the
+ * files (or staged byte ranges of files) to read, run the SQL of
+ * `schema.ts` that splits them into lines, checks them, deduplicates the
+ * events and records the offsets. DuckDB does the bulk work; TypeScript
+ * only handles the rare file that is not valid UTF-8.
+ *
+ * @module
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { join } from "node:path";
+import { exec, rows } from "./_sql.ts";
+import {
+  CREATE_SCAN_FILES_SQL,
+  CREATE_STAGE_EVENTS_SQL,
+  DROP_RESUMED_TAIL_ERRORS_SQL,
+  DROP_TEMP_SQL,
+  INSERT_STAGE_ERRORS_SQL,
+  MARK_INVALID_UTF8_SQL,
+  MERGE_INGEST_FILES_SQL,
+  MERGE_STAGE_EVENTS_SQL,
+  STAGE_COUNTS_SQL,
+  STAGE_LINES_SQL,
+} from "./schema.ts";
+
+/** Most bytes read into one stage; larger scans run in several batches. */
+export const STAGE_BYTES_MAX = 512 * 1024 * 1024;
+
+/** One file (or the new tail of one) to read. */
+export interface ScanEntry {
+  /** Name relative to the events directory. */
+  file: string;
+  /** What DuckDB reads: the part file, or a staging copy of its new bytes. */
+  readPath: string;
+  /** Lines of the file before `readPath`'s first byte. */
+  lineBase: number;
+  /** Bytes of the file before `readPath`'s first byte. */
+  byteBase: number;
+  /** Size of the part file when listed. */
+  sizeBytes: number;
+  /** Modification time of the part file when listed. */
+  mtimeMs: number;
+  /** Bytes `readPath` holds (for batching). */
+  readBytes: number;
+}
+
+/** What one ingest read. */
+export interface IngestCounts {
+  /** Lines read (complete ones plus torn tails). */
+  lines: number;
+  /** Valid event lines (before deduplication). */
+  events: number;
+  /** Lines sent to `ingest_errors`. */
+  errors: number;
+}
+
+/**
+ * Read `entries` into the index open on `conn`, in batches of at most
+ * {@linkcode STAGE_BYTES_MAX}. `stagingDir` receives sanitized copies of
+ * files that are not valid UTF-8. The runs touched are added to
+ * `affected_runs` (which must exist).
+ */
+export async function ingest(
+  conn: DuckDBConnection,
+  entries: readonly ScanEntry[],
+  stagingDir: string,
+): Promise<IngestCounts> {
+  const total: IngestCounts = { lines: 0, events: 0, errors: 0 };
+  for (const batch of batches(entries)) {
+    const counts = await ingestBatch(conn, batch, stagingDir);
+    total.lines += counts.lines;
+    total.events += counts.events;
+    total.errors += counts.errors;
+  }
+  return total;
+}
+
+function* batches(entries: readonly ScanEntry[]): Generator<ScanEntry[]> {
+  let batch: ScanEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    if (batch.length > 0 && bytes + entry.readBytes > STAGE_BYTES_MAX) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(entry);
+    bytes += entry.readBytes;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function ingestBatch(
+  conn: DuckDBConnection,
+  batch: ScanEntry[],
+  stagingDir: string,
+): Promise<IngestCounts> {
+  let invalid: InvalidLines = { files: [], lines: [] };
+  try {
+    await stageLines(conn, batch);
+  } catch (err) {
+    if (!isUtf8Error(err)) throw err;
+    // Rare path: some file is not UTF-8. Copy those files with their bad lines
+    // made readable (same byte length, so offsets stay right) and mark the lines.
+    invalid = await sanitizeFiles(batch, stagingDir);
+    await stageLines(conn, batch);
+    await exec(conn, MARK_INVALID_UTF8_SQL, [{ strings: invalid.files }, {
+      bigints: invalid.lines,
+    }]);
+  }
+  await exec(conn, DROP_RESUMED_TAIL_ERRORS_SQL);
+  await exec(conn, INSERT_STAGE_ERRORS_SQL);
+  const [counts] = await rows(conn, STAGE_COUNTS_SQL);
+  await exec(conn, CREATE_STAGE_EVENTS_SQL);
+  await exec(conn, MERGE_STAGE_EVENTS_SQL);
+  await exec(conn, MERGE_INGEST_FILES_SQL);
+  await exec(conn, DROP_TEMP_SQL);
+  return {
+    lines: Number(counts.lines),
+    events: Number(counts.events),
+    errors: Number(counts.errors),
+  };
+}
+
+async function stageLines(conn: DuckDBConnection, batch: ScanEntry[]): Promise<void> {
+  await exec(conn, CREATE_SCAN_FILES_SQL, [
+    { strings: batch.map((e) => e.readPath) },
+    { strings: batch.map((e) => e.file) },
+    { bigints: batch.map((e) => e.lineBase) },
+    { bigints: batch.map((e) => e.byteBase) },
+    { bigints: batch.map((e) => e.sizeBytes) },
+    { bigints: batch.map((e) => e.mtimeMs) },
+  ]);
+  await exec(conn, STAGE_LINES_SQL, [{ strings: batch.map((e) => e.readPath) }]);
+}
+
+function isUtf8Error(err: unknown): boolean {
+  return err instanceof Error && /UTF-8/i.test(err.message);
+}
+
+interface InvalidLines {
+  files: string[];
+  lines: number[];
+}
+
+const NEWLINE = 0x0a;
+const QUESTION_MARK = 0x3f;
+const ASCII_MAX = 0x7f;
+
+/**
+ * For each entry whose bytes are not valid UTF-8, write a copy to
+ * `stagingDir` in which every byte above 0x7F of a bad line becomes `?`,
+ * point the entry at it, and return the bad lines.
+ */
+async function sanitizeFiles(batch: ScanEntry[], stagingDir: string): Promise<InvalidLines> {
+  const out: InvalidLines = { files: [], lines: [] };
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  for (const [i, entry] of batch.entries()) {
+    const bytes = await Deno.readFile(entry.readPath);
+    if (isUtf8(strict, bytes)) continue;
+    let start = 0;
+    let line = entry.lineBase;
+    while (start < bytes.length) {
+      const nl = bytes.indexOf(NEWLINE, start);
+      const end = nl < 0 ? bytes.length : nl;
+      line += 1;
+      const slice = bytes.subarray(start, end);
+      if (!isUtf8(strict, slice)) {
+        for (let k = 0; k < slice.length; k++) {
+          if (slice[k] > ASCII_MAX) slice[k] = QUESTION_MARK;
+        }
+        out.files.push(entry.file);
+        out.lines.push(line);
+      }
+      start = end + 1;
+    }
+    const copy = join(stagingDir, `utf8-${i}-${crypto.randomUUID()}.jsonl`);
+    await Deno.writeFile(copy, bytes);
+    batch[i] = { ...entry, readPath: copy };
+  }
+  return out;
+}
+
+function isUtf8(decoder: TextDecoder, bytes: Uint8Array): boolean {
+  try {
+    decoder.decode(bytes);
+    return true;
+  } catch (err) {
+    if (err instanceof TypeError) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Publishing an index atomically (PITFALLS "DuckDB locking"): the new index
+ * is built in `<index>.tmp-<pid>` beside the live file, checkpointed and
+ * closed by the caller, then made durable and renamed over the live file.
+ * Readers that have the old file open keep it; new readers get the new one;
+ * nobody ever sees a half-built index or a lock held by the indexer.
+ *
+ * Also the rebuild lock: two rebuilds of the same index (the daemon and a
+ * manual `rebuild-index`) run one after the other, never interleaved.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+
+/** The temporary file a rebuild of `dbPath` builds into. */
+export function tempPathFor(dbPath: string): string {
+  return `${dbPath}.tmp-${Deno.pid}`;
+}
+
+/**
+ * Remove a temporary index and the files DuckDB may have left beside it
+ * (`.wal`, the spill directory `.tmp`).
+ */
+export async function removeTemp(tempPath: string): Promise<void> {
+  for (const path of [tempPath, `${tempPath}.wal`, `${tempPath}.tmp`]) {
+    await removeIfPresent(path);
+  }
+}
+
+/**
+ * Make `tempPath` durable and rename it over `dbPath`, then make the rename
+ * durable. The caller has run `CHECKPOINT` and closed the database, so the
+ * file is complete and no `.wal` belongs to it.
+ */
+export async function publish(tempPath: string, dbPath: string): Promise<void> {
+  const file = await Deno.open(tempPath, { read: true, write: true });
+  try {
+    await file.sync(); // the new index content is durable from here
+  } finally {
+    file.close();
+  }
+  // Empty after CHECKPOINT + close. Never leave a .wal beside the live file: the live
+  // file is only ever opened read-only, so one there is stale and would be replayed.
+  await removeIfPresent(`${tempPath}.wal`);
+  await removeIfPresent(`${dbPath}.wal`);
+  await Deno.rename(tempPath, dbPath); // readers opening from now on get the new index
+  await syncDir(dirname(dbPath)); // the rename is durable from here
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.remove(path, { recursive: true });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}
+
+/** An exclusive lock serializing rebuilds of one index file. */
+export interface RebuildLock {
+  /** Release the lock and close its file. */
+  release(): void;
+}
+
+/**
+ * Take the rebuild lock of `dbPath` (`.<name>.rebuild.lock` beside it),
+ * waiting for a rebuild in another process to finish. The kernel releases
+ * it if the holder dies.
+ */
+export async function lockRebuild(dbPath: string): Promise<RebuildLock> {
+  const path = join(dirname(dbPath), `.${basename(dbPath)}.rebuild.lock`);
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  try {
+    await file.lock(true);
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+  return {
+    release() {
+      file.unlockSync();
+      file.close();
+    },
+  };
+}

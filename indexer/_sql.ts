@@ -1,0 +1,109 @@
+/**
+ * Small helpers to run the statements of `schema.ts` on a DuckDB connection
+ * with bound parameters, and to turn DuckDB values into plain JSON values.
+ *
+ * @module
+ */
+import {
+  BIGINT,
+  BOOLEAN,
+  type DuckDBConnection,
+  type DuckDBType,
+  type DuckDBValue,
+  LIST,
+  listValue,
+  VARCHAR,
+} from "@duckdb/node-api";
+
+/** A parameter: a scalar, or a typed list bound as `LIST(type)`. */
+export type SqlParam =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | { strings: readonly string[] }
+  | { bigints: readonly (number | bigint)[] }
+  | { booleans: readonly boolean[] };
+
+function bind(params: readonly SqlParam[]): { values: DuckDBValue[]; types: DuckDBType[] } {
+  const values: DuckDBValue[] = [];
+  const types: DuckDBType[] = [];
+  for (const p of params) {
+    if (p === null || typeof p !== "object") {
+      values.push(typeof p === "number" ? BigInt(p) : p);
+      types.push(
+        typeof p === "string"
+          ? VARCHAR
+          : typeof p === "boolean"
+          ? BOOLEAN
+          : p === null
+          ? VARCHAR
+          : BIGINT,
+      );
+    } else if ("strings" in p) {
+      values.push(listValue([...p.strings]));
+      types.push(LIST(VARCHAR));
+    } else if ("bigints" in p) {
+      values.push(listValue(p.bigints.map((n) => BigInt(n))));
+      types.push(LIST(BIGINT));
+    } else {
+      values.push(listValue([...p.booleans]));
+      types.push(LIST(BOOLEAN));
+    }
+  }
+  return { values, types };
+}
+
+/** Run one statement (or several in order) with the same parameters. */
+export async function exec(
+  conn: DuckDBConnection,
+  sql: string | readonly string[],
+  params: readonly SqlParam[] = [],
+): Promise<void> {
+  for (const statement of typeof sql === "string" ? [sql] : sql) {
+    const used = maxParam(statement);
+    if (used === 0) {
+      await conn.run(statement);
+    } else {
+      const { values, types } = bind(params.slice(0, used));
+      await conn.run(statement, values, types);
+    }
+  }
+}
+
+/** Run a query and return its rows as JSON-friendly objects (BIGINT as number). */
+export async function rows(
+  conn: DuckDBConnection,
+  sql: string,
+  params: readonly SqlParam[] = [],
+): Promise<Record<string, unknown>[]> {
+  const { values, types } = bind(params);
+  const reader = params.length === 0
+    ? await conn.runAndReadAll(sql)
+    : await conn.runAndReadAll(sql, values, types);
+  return reader.getRowObjectsJS().map(toPlain);
+}
+
+/** Highest `$n` a statement uses: extra parameters make DuckDB fail. */
+function maxParam(sql: string): number {
+  let max = 0;
+  for (const m of sql.matchAll(/\$(\d+)/g)) max = Math.max(max, Number(m[1]));
+  return max;
+}
+
+/** Convert bigint to number (exact within 2^53) and lists/structs recursively. */
+export function toPlain(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = plainValue(v);
+  return out;
+}
+
+function plainValue(v: unknown): unknown {
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v)) return v.map(plainValue);
+  if (v !== null && typeof v === "object" && !(v instanceof Date)) {
+    return toPlain(v as Record<string, unknown>);
+  }
+  return v;
+}

@@ -1,0 +1,428 @@
+/**
+ * Build or update the DuckDB index of a ledger (SPEC 7): a full rebuild reads
+ * every part file; an incremental one (the default when an index exists)
+ * reads only the files and bytes added since the last rebuild. Both run the
+ * same SQL pipeline, so they give the same index for the same log. The new
+ * index is built beside the live one and published with an atomic rename.
+ *
+ * @module
+ */
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { createHash } from "node:crypto";
+import { dirname } from "node:path";
+import { indexPath } from "../ledger/paths.ts";
+import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
+import { probeLiveness } from "./_liveness.ts";
+import { ingest, type ScanEntry } from "./_pipeline.ts";
+import { lockRebuild, publish, removeTemp, tempPathFor } from "./_publish.ts";
+import { exec, rows } from "./_sql.ts";
+import {
+  COUNTS_SQL,
+  CREATE_AFFECTED_RUNS_SQL,
+  CREATE_REREAD_SQL,
+  CREATE_SCHEMA_SQL,
+  DERIVE_SQL,
+  DROP_REREAD_SQL,
+  EXPAND_REREAD_SQL,
+  GET_META_SQL,
+  INDEX_FORMAT_VERSION,
+  INSERT_REREAD_SQL,
+  REPLACE_LIVENESS_SQL,
+  SELECT_INGEST_FILES_SQL,
+  SELECT_LIVENESS_CANDIDATES_SQL,
+  SET_META_SQL,
+} from "./schema.ts";
+
+/** Default silence after which a running run shows as `stale`: 24 h in ms. */
+export const STALE_AFTER_MS_DEFAULT = 24 * 60 * 60 * 1000;
+
+/** Options for {@linkcode rebuildIndex}. */
+export interface RebuildOptions {
+  /** The index file. @default {`<root>/index/runs.duckdb`} */
+  dbPath?: string;
+  /** Rebuild from scratch even when an index exists. @default {false} */
+  full?: boolean;
+  /**
+   * Re-read the partitions from this UTC day (`YYYY-MM-DD`) on and keep
+   * everything indexed before it. @default {undefined}
+   */
+  sinceDate?: string;
+  /**
+   * A running run with no event for this long shows as `stale`; stored in
+   * the index, used by the `latest_runs` view. @default {STALE_AFTER_MS_DEFAULT}
+   */
+  staleAfterMs?: number;
+  /** Receives progress lines (files, events, errors, time). @default {undefined} */
+  onProgress?: (message: string) => void;
+}
+
+/** What a rebuild did. */
+export interface RebuildReport {
+  /** `full` or `incremental`. */
+  mode: "full" | "incremental";
+  /** The index file published. */
+  dbPath: string;
+  /** Part files in the log. */
+  filesScanned: number;
+  /** Files (or new tails of files) read. */
+  filesRead: number;
+  /** Bytes read. */
+  bytesRead: number;
+  /** Lines read (complete ones and torn tails). */
+  linesRead: number;
+  /** Valid event lines read (before deduplication). */
+  eventsRead: number;
+  /** Bad lines found in what was read. */
+  errorsFound: number;
+  /** Events in the index (deduplicated). */
+  events: number;
+  /** Runs in the index. */
+  runs: number;
+  /** Rows of `ingest_errors`. */
+  errors: number;
+  /** Rows of `event_duplicates`. */
+  duplicates: number;
+  /** Why the pid liveness check was skipped, if it was. */
+  livenessSkipped?: string;
+  /** Wall time of the rebuild. */
+  elapsedMs: number;
+}
+
+/** `--since-date` is not a real `YYYY-MM-DD` day. */
+export class InvalidDateError extends Error {
+  /** The value given. */
+  readonly value: string;
+  /** Create the error for `value`. */
+  constructor(value: string) {
+    super(`Invalid --since-date ${JSON.stringify(value)}: expected a real day as YYYY-MM-DD`);
+    this.name = "InvalidDateError";
+    this.value = value;
+  }
+}
+
+/** A rebuild failed; the previous index is still in place. */
+export class RebuildError extends Error {
+  /** Create the error, keeping the cause. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RebuildError";
+  }
+}
+
+/**
+ * Check that `value` is a real UTC day `YYYY-MM-DD` (2026-02-30 is not);
+ * throws {@linkcode InvalidDateError}.
+ *
+ * @example
+ * ```ts
+ * import { parseDay } from "./rebuild.ts";
+ * console.assert(parseDay("2026-01-23") === "2026-01-23");
+ * ```
+ */
+export function parseDay(value: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (m === null) throw new InvalidDateError(value);
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (date.toISOString().slice(0, 10) !== value) throw new InvalidDateError(value);
+  return value;
+}
+
+/**
+ * Build or update the index of the ledger at `root` and publish it
+ * atomically. Incremental unless `full` is set or no usable index exists.
+ * On failure throws {@linkcode RebuildError} and leaves the previous index.
+ *
+ * @example
+ * ```ts ignore
+ * import { rebuildIndex } from "./rebuild.ts";
+ * const report = await rebuildIndex("data/ledger", { full: true });
+ * console.log(report.events, report.errors, report.elapsedMs);
+ * ```
+ */
+export async function rebuildIndex(
+  root: string,
+  options: RebuildOptions = {},
+): Promise<RebuildReport> {
+  const startMs = performance.now();
+  const sinceDate = options.sinceDate === undefined ? undefined : parseDay(options.sinceDate);
+  const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS_DEFAULT;
+  if (!Number.isSafeInteger(staleAfterMs) || staleAfterMs <= 0) {
+    throw new RangeError(`staleAfterMs must be a positive integer, got ${staleAfterMs}`);
+  }
+  const dbPath = options.dbPath ?? indexPath(root);
+  const progress = options.onProgress ?? (() => {});
+  await Deno.mkdir(dirname(dbPath), { recursive: true });
+  const lock = await lockRebuild(dbPath);
+  const tempPath = tempPathFor(dbPath);
+  try {
+    await removeTemp(tempPath);
+    const files = await listPartFiles(root);
+    progress(`log: ${files.length} part files`);
+    const mode = !options.full && (await exists(dbPath)) ? "incremental" : "full";
+    if (mode === "incremental") await Deno.copyFile(dbPath, tempPath);
+    const built = await buildInto(tempPath, files, { mode, sinceDate, staleAfterMs, progress });
+    await publish(tempPath, dbPath);
+    const elapsedMs = Math.round(performance.now() - startMs);
+    progress(
+      `published ${dbPath} (${built.mode}): ${built.events} events, ${built.runs} runs, ` +
+        `${built.errors} ingest errors, ${elapsedMs} ms`,
+    );
+    return { ...built, dbPath, filesScanned: files.length, elapsedMs };
+  } catch (err) {
+    await removeTemp(tempPath);
+    if (err instanceof InvalidDateError) throw err;
+    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new RebuildError(`Rebuild of ${dbPath} failed: ${message}`, { cause: err });
+  } finally {
+    lock.release();
+  }
+}
+
+interface BuildContext {
+  mode: "full" | "incremental";
+  sinceDate: string | undefined;
+  staleAfterMs: number;
+  progress: (message: string) => void;
+}
+
+type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs">;
+
+async function buildInto(tempPath: string, files: PartFile[], ctx: BuildContext): Promise<Built> {
+  const instance = await DuckDBInstance.create(tempPath);
+  const conn = await instance.connect();
+  const stagingDir = await Deno.makeTempDir({ dir: dirname(tempPath), prefix: ".stage-" });
+  try {
+    let mode = ctx.mode;
+    if (mode === "incremental" && !(await formatMatches(conn))) {
+      ctx.progress("index format changed: rebuilding in full");
+      mode = "full";
+      await dropEverything(conn);
+    }
+    await exec(conn, CREATE_SCHEMA_SQL);
+    await exec(conn, CREATE_AFFECTED_RUNS_SQL);
+    const entries = await planScan(conn, files, { ...ctx, mode }, stagingDir);
+    const readBytes = entries.reduce((n, e) => n + e.readBytes, 0);
+    ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
+    const counts = await ingest(conn, entries, stagingDir);
+    ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
+    await exec(conn, DERIVE_SQL);
+    const livenessSkipped = await recordLiveness(conn);
+    if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
+    await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
+    await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
+    await exec(conn, "DROP TABLE IF EXISTS affected_runs");
+    const [totals] = await rows(conn, COUNTS_SQL);
+    await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here
+    return {
+      mode,
+      filesRead: entries.length,
+      bytesRead: readBytes,
+      linesRead: counts.lines,
+      eventsRead: counts.events,
+      errorsFound: counts.errors,
+      events: Number(totals.events),
+      runs: Number(totals.runs),
+      errors: Number(totals.errors),
+      duplicates: Number(totals.duplicates),
+      livenessSkipped,
+    };
+  } finally {
+    conn.disconnectSync();
+    instance.closeSync();
+    await Deno.remove(stagingDir, { recursive: true });
+  }
+}
+
+async function formatMatches(conn: DuckDBConnection) {
+  const tables = await rows(
+    conn,
+    `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'index_meta'`,
+  );
+  if (Number(tables[0].n) === 0) return false;
+  const meta = await rows(conn, GET_META_SQL, ["format_version"]);
+  return meta.length === 1 && meta[0].value === String(INDEX_FORMAT_VERSION);
+}
+
+async function dropEverything(conn: DuckDBConnection) {
+  const views = await rows(conn, `SELECT view_name FROM duckdb_views() WHERE NOT internal`);
+  for (const v of views) await exec(conn, `DROP VIEW IF EXISTS "${String(v.view_name)}"`);
+  const tables = await rows(conn, `SELECT table_name FROM duckdb_tables() WHERE NOT temporary`);
+  for (const t of tables) await exec(conn, `DROP TABLE IF EXISTS "${String(t.table_name)}"`);
+}
+
+interface IndexedFile {
+  sizeBytes: number;
+  mtimeMs: number;
+  bytesIndexed: number;
+  linesIndexed: number;
+  lastLineMd5: string | null;
+  lastLineBytes: number;
+}
+
+/**
+ * Decide what to read. Full: every file. Incremental: new files whole;
+ * grown files from their offset (staged); files that shrank, changed before
+ * their offset, or vanished are dropped and read again whole, as are the
+ * days from `sinceDate` on (days before it are left as indexed).
+ */
+async function planScan(
+  conn: DuckDBConnection,
+  files: PartFile[],
+  ctx: BuildContext,
+  stagingDir: string,
+): Promise<ScanEntry[]> {
+  const indexed = new Map<string, IndexedFile>();
+  for (const r of await rows(conn, SELECT_INGEST_FILES_SQL)) {
+    indexed.set(String(r.file), {
+      sizeBytes: Number(r.size_bytes),
+      mtimeMs: Number(r.mtime_ms),
+      bytesIndexed: Number(r.bytes_indexed),
+      linesIndexed: Number(r.lines_indexed),
+      lastLineMd5: r.last_line_md5 === null ? null : String(r.last_line_md5),
+      lastLineBytes: Number(r.last_line_bytes),
+    });
+  }
+  const current = new Map(files.map((f) => [f.file, f]));
+  const reread = new Set<string>();
+  const resume = new Map<string, IndexedFile>();
+  for (const [name, old] of indexed) {
+    const f = current.get(name);
+    const day = dayOfFile(name);
+    if (f === undefined) reread.add(name); // vanished: drop what it held
+    else if (ctx.sinceDate !== undefined && day !== undefined && day >= ctx.sinceDate) {
+      reread.add(name);
+    } else if (ctx.sinceDate !== undefined) continue; // before the window: keep as indexed
+    else if (f.sizeBytes === old.sizeBytes && f.mtimeMs === old.mtimeMs) continue;
+    else if (await prefixUnchanged(f, old)) resume.set(name, old);
+    else reread.add(name);
+  }
+  for (const name of await expandReread(conn, reread)) {
+    reread.add(name);
+    resume.delete(name);
+  }
+  const entries: ScanEntry[] = [];
+  for (const f of files) {
+    const old = resume.get(f.file);
+    if (old !== undefined) {
+      entries.push(await stageTail(f, old, stagingDir));
+    } else if (!indexed.has(f.file) || reread.has(f.file)) {
+      if (ctx.sinceDate !== undefined && f.day < ctx.sinceDate && !reread.has(f.file)) continue;
+      entries.push(wholeFile(f));
+    }
+  }
+  return entries;
+}
+
+/** Grow the re-read set to a fixpoint, drop what it indexed, return it. */
+async function expandReread(
+  conn: DuckDBConnection,
+  reread: Set<string>,
+): Promise<string[]> {
+  await exec(conn, CREATE_REREAD_SQL);
+  if (reread.size === 0) return [];
+  await exec(conn, INSERT_REREAD_SQL, [{ strings: [...reread] }]);
+  for (let round = 0; round < REREAD_ROUNDS_MAX; round++) {
+    const added = await rows(conn, EXPAND_REREAD_SQL);
+    if (added.length === 0) break;
+  }
+  const all = (await rows(conn, `SELECT file FROM reread ORDER BY file`)).map((r) =>
+    String(r.file)
+  );
+  await exec(conn, DROP_REREAD_SQL);
+  return all;
+}
+
+/** Bound on re-read expansion rounds (each adds files; the log has finitely many). */
+const REREAD_ROUNDS_MAX = 10_000;
+
+function wholeFile(f: PartFile): ScanEntry {
+  return {
+    file: f.file,
+    readPath: f.path,
+    lineBase: 0,
+    byteBase: 0,
+    sizeBytes: f.sizeBytes,
+    mtimeMs: f.mtimeMs,
+    readBytes: f.sizeBytes,
+  };
+}
+
+/** Is the indexed prefix of `f` what was indexed (same size floor, same last line)? */
+async function prefixUnchanged(f: PartFile, old: IndexedFile): Promise<boolean> {
+  if (f.sizeBytes < old.bytesIndexed) return false;
+  if (old.lastLineMd5 === null || old.lastLineBytes === 0) return true;
+  const file = await Deno.open(f.path, { read: true });
+  try {
+    const start = old.bytesIndexed - old.lastLineBytes;
+    await file.seek(start, Deno.SeekMode.Start);
+    const buf = new Uint8Array(old.lastLineBytes);
+    let got = 0;
+    while (got < buf.length) {
+      const n = await file.read(buf.subarray(got));
+      if (n === null) return false;
+      got += n;
+    }
+    if (buf[buf.length - 1] !== 0x0a) return false;
+    const md5 = createHash("md5").update(buf.subarray(0, buf.length - 1)).digest("hex");
+    return md5 === old.lastLineMd5;
+  } finally {
+    file.close();
+  }
+}
+
+/** Copy the bytes of `f` past its offset into a staging file to read. */
+async function stageTail(f: PartFile, old: IndexedFile, stagingDir: string): Promise<ScanEntry> {
+  const file = await Deno.open(f.path, { read: true });
+  let bytes: Uint8Array;
+  try {
+    await file.seek(old.bytesIndexed, Deno.SeekMode.Start);
+    bytes = new Uint8Array(await new Response(file.readable).arrayBuffer());
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+  const readPath = `${stagingDir}/tail-${crypto.randomUUID()}.jsonl`;
+  await Deno.writeFile(readPath, bytes);
+  return {
+    file: f.file,
+    readPath,
+    lineBase: old.linesIndexed,
+    byteBase: old.bytesIndexed,
+    sizeBytes: f.sizeBytes,
+    mtimeMs: f.mtimeMs,
+    readBytes: bytes.length,
+  };
+}
+
+/** Record which running runs on this host have lost their process. */
+async function recordLiveness(
+  conn: DuckDBConnection,
+): Promise<string | undefined> {
+  const probe = probeLiveness();
+  if (probe.kind === "skipped") {
+    await exec(conn, REPLACE_LIVENESS_SQL[0]);
+    return probe.reason;
+  }
+  const candidates = await rows(conn, SELECT_LIVENESS_CANDIDATES_SQL, [probe.host]);
+  const pids = candidates.map((c) => Number(c.pid));
+  const alive = candidates.map((c) =>
+    probe.isAlive(Number(c.pid), c.started_at_ms === null ? null : Number(c.started_at_ms))
+  );
+  await exec(conn, REPLACE_LIVENESS_SQL, [
+    { strings: candidates.map(() => probe.host) },
+    { bigints: pids },
+    { booleans: alive },
+    Date.now(),
+  ]);
+  return undefined;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,584 @@
+/**
+ * All the SQL of the index, in one place: the tables and views of SPEC 7,
+ * the bookkeeping tables, and the statements of the ingest pipeline that
+ * both the full and the incremental rebuild run.
+ *
+ * How the pipeline works (one code path for full and incremental):
+ *
+ * 1. `scan_files` (temp) lists what to read: for every file, the path
+ *    DuckDB reads (the part file itself, or a staging copy of its new
+ *    bytes), its name relative to the events directory, and the line and
+ *    byte numbers the read starts at.
+ * 2. {@linkcode STAGE_LINES_SQL} reads those files as text (`read_text`),
+ *    splits them on `\n`, numbers the lines, and checks every line in SQL
+ *    (JSON validity, envelope and type fields) so DuckDB does the bulk work.
+ *    The part after the last `\n` is a torn tail: reported, never indexed.
+ * 3. Valid lines are deduplicated by `event_id` against `events` (the
+ *    occurrence with the smallest `(timestamp_ms, file, line)` wins, so the
+ *    result does not depend on file order); losers go to `event_duplicates`.
+ * 4. The derived tables are recomputed for the affected runs only.
+ *
+ * Values from the outside (paths, dates, ids) are always bound as
+ * parameters; the only SQL built in code is from the constant field table
+ * below.
+ *
+ * @module
+ */
+
+/** Version of the index layout; an index with another version is rebuilt in full. */
+export const INDEX_FORMAT_VERSION = 1;
+
+/** Largest accepted `timestamp_ms` (9999-12-31T23:59:59.999Z), as in `ledger/events.ts`. */
+export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
+
+/** Longest accepted `event_id` and `run_id`, in characters, as in `ledger/events.ts`. */
+export const ID_LENGTH_MAX = 256;
+
+/** How much of a bad line `ingest_errors.raw` keeps, in characters. */
+export const ERROR_RAW_CHARS_MAX = 500;
+
+/** The schema versions the index understands (absent on read means 1). */
+export const SCHEMA_VERSIONS_SUPPORTED = [1] as const;
+
+/** How a type field is checked. `count` is an integer >= 0; `name` a non-empty string. */
+type FieldKind = "text" | "name" | "count" | "object" | "string_map" | "error_object";
+
+interface FieldRule {
+  field: string;
+  kind: FieldKind;
+  optional?: boolean;
+}
+
+/**
+ * Required (and optional) type fields per event type: the same rules as the
+ * zod registry of `ledger/events.ts`, checked in SQL.
+ */
+export const EVENT_FIELD_RULES: Readonly<Record<string, readonly FieldRule[]>> = {
+  "run.created": [
+    { field: "run_type", kind: "name" },
+    { field: "config", kind: "object" },
+    { field: "data_fingerprint", kind: "text" },
+  ],
+  "run.started": [
+    { field: "host", kind: "text", optional: true },
+    { field: "pid", kind: "count", optional: true },
+  ],
+  "phase.started": [
+    { field: "phase_name", kind: "name" },
+    { field: "phase_order", kind: "count" },
+  ],
+  "phase.completed": [
+    { field: "phase_name", kind: "name" },
+    { field: "duration_ms", kind: "count" },
+    { field: "output_summary", kind: "object" },
+  ],
+  "trial.recorded": [
+    { field: "trial_id", kind: "name" },
+    { field: "params", kind: "object" },
+    { field: "metrics", kind: "object" },
+  ],
+  "artifact.created": [
+    { field: "artifact_type", kind: "name" },
+    { field: "artifact_path", kind: "name" },
+    { field: "size_bytes", kind: "count" },
+  ],
+  "baseline.completed": [
+    { field: "alerts_total", kind: "count" },
+    { field: "alerts_ok", kind: "count" },
+    { field: "artifact_path", kind: "name" },
+  ],
+  "run.completed": [
+    { field: "summary", kind: "object" },
+    { field: "artifact_paths", kind: "string_map" },
+  ],
+  "run.failed": [
+    { field: "error", kind: "error_object" },
+    { field: "phase_name", kind: "name", optional: true },
+  ],
+};
+
+/** The event types the index knows, in registry order. */
+export const INDEXED_EVENT_TYPES: readonly string[] = Object.keys(EVENT_FIELD_RULES);
+
+// Every field extracted from a line, in one json_extract call (one parse per line).
+const ENVELOPE_FIELDS = ["event_type", "event_id", "timestamp_ms", "run_id", "schema_version"];
+const TYPE_FIELDS = [
+  ...new Set(Object.values(EVENT_FIELD_RULES).flatMap((rules) => rules.map((r) => r.field))),
+];
+const EXTRACTED_FIELDS = [...ENVELOPE_FIELDS, ...TYPE_FIELDS];
+
+/** 1-based index of a field in the extracted list `f`. */
+function at(field: string): string {
+  const i = EXTRACTED_FIELDS.indexOf(field);
+  if (i < 0) throw new Error(`Field ${field} is not extracted`);
+  return `f[${i + 1}]`;
+}
+
+function sqlString(value: string): string {
+  // Only ever called on the constant names above, never on input.
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** SQL condition: the extracted field satisfies its kind. */
+function kindOk(field: string, kind: FieldKind): string {
+  const v = at(field);
+  switch (kind) {
+    case "text":
+      return `json_type(${v}) = 'VARCHAR'`;
+    case "name":
+      return `(json_type(${v}) = 'VARCHAR' AND (${v} ->> '$') <> '')`;
+    case "count":
+      return `json_type(${v}) = 'UBIGINT'`;
+    case "object":
+      return `json_type(${v}) = 'OBJECT'`;
+    case "string_map":
+      return `(json_type(${v}) = 'OBJECT' AND coalesce(list_bool_and(` +
+        `[json_type(x) = 'VARCHAR' FOR x IN json_extract(${v}, '$.*')]), true))`;
+    case "error_object":
+      return `(json_type(${v}) = 'OBJECT' AND json_type(${v}, '$.message') = 'VARCHAR')`;
+  }
+}
+
+const KIND_TEXT: Record<FieldKind, string> = {
+  text: "a string",
+  name: "a non-empty string",
+  count: "an integer >= 0",
+  object: "an object",
+  string_map: "an object of strings",
+  error_object: "an object with a string message",
+};
+
+/** SQL text expression naming what a field holds: its JSON type, or "missing". */
+function got(field: string): string {
+  const v = at(field);
+  return `CASE WHEN ${v} IS NULL THEN 'missing'
+    WHEN json_type(${v}) IN ('OBJECT', 'ARRAY') THEN 'an ' || lower(json_type(${v}))
+    ELSE left(${v}::VARCHAR, ${GOT_CHARS_MAX}) END`;
+}
+
+/** How much of a bad value an error message quotes, in characters. */
+const GOT_CHARS_MAX = 60;
+
+/** The `WHEN ... THEN reason` branches checking the type fields of every type. */
+function typeFieldChecks(): string {
+  const branches: string[] = [];
+  for (const [type, rules] of Object.entries(EVENT_FIELD_RULES)) {
+    for (const rule of rules) {
+      const present = rule.optional ? `${at(rule.field)} IS NOT NULL AND ` : "";
+      branches.push(
+        `WHEN event_type = ${sqlString(type)} AND ${present}NOT (${
+          kindOk(rule.field, rule.kind)
+        }) ` +
+          `THEN 'invalid field ${rule.field} of ${type}: expected ${
+            KIND_TEXT[rule.kind]
+          }, got ' || ` +
+          `${got(rule.field)}`,
+      );
+    }
+  }
+  return branches.join("\n      ");
+}
+
+const TYPE_LIST_SQL = INDEXED_EVENT_TYPES.map(sqlString).join(", ");
+const VERSION_LIST_SQL = SCHEMA_VERSIONS_SUPPORTED.join(", ");
+
+/** The tables and views of the index (SPEC 7) plus bookkeeping. Idempotent. */
+export const CREATE_SCHEMA_SQL: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS index_meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)`,
+  // One row per deduplicated valid event; the derived tables are computed from it.
+  `CREATE TABLE IF NOT EXISTS events (
+    event_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
+    timestamp_ms BIGINT NOT NULL, schema_version INTEGER NOT NULL,
+    file VARCHAR NOT NULL, line BIGINT NOT NULL,
+    run_type VARCHAR, config VARCHAR, data_fingerprint VARCHAR, host VARCHAR, pid BIGINT,
+    phase_name VARCHAR, phase_order BIGINT, duration_ms BIGINT, output_summary VARCHAR,
+    trial_id VARCHAR, params VARCHAR, metrics VARCHAR,
+    artifact_type VARCHAR, artifact_path VARCHAR, size_bytes BIGINT,
+    alerts_total BIGINT, alerts_ok BIGINT, summary VARCHAR, artifact_paths VARCHAR, error VARCHAR,
+    raw VARCHAR NOT NULL)`,
+  // Every occurrence of an event_id that lost deduplication to the row in `events`.
+  `CREATE TABLE IF NOT EXISTS event_duplicates (
+    event_id VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT NOT NULL,
+    timestamp_ms BIGINT NOT NULL)`,
+  // Per part file: how much of it is indexed (complete lines only).
+  `CREATE TABLE IF NOT EXISTS ingest_files (
+    file VARCHAR NOT NULL, size_bytes BIGINT NOT NULL, mtime_ms BIGINT NOT NULL,
+    bytes_indexed BIGINT NOT NULL, lines_indexed BIGINT NOT NULL,
+    last_line_md5 VARCHAR, last_line_bytes BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ingest_errors (
+    file VARCHAR NOT NULL, line BIGINT NOT NULL, reason VARCHAR NOT NULL, raw VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS runs_d (
+    run_id VARCHAR NOT NULL, run_type VARCHAR, created_at_ms BIGINT, config VARCHAR,
+    data_fingerprint VARCHAR, event_id VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS runs_status (
+    run_id VARCHAR NOT NULL, started_at_ms BIGINT, completed_at_ms BIGINT, failed_at_ms BIGINT,
+    summary_json VARCHAR, error_json VARCHAR, artifact_paths_json VARCHAR, failed_phase VARCHAR,
+    host VARCHAR, pid BIGINT, first_event_at_ms BIGINT, last_event_at_ms BIGINT,
+    activity_at_ms BIGINT, event_count BIGINT)`,
+  `CREATE TABLE IF NOT EXISTS phase_timings (
+    run_id VARCHAR NOT NULL, phase_name VARCHAR NOT NULL, phase_order BIGINT,
+    started_at_ms BIGINT, completed_at_ms BIGINT, duration_ms BIGINT,
+    output_summary_json VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS trial_results (
+    run_id VARCHAR NOT NULL, trial_id VARCHAR NOT NULL, recorded_at_ms BIGINT,
+    params VARCHAR, metrics VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS artifacts_catalog (
+    run_id VARCHAR NOT NULL, artifact_type VARCHAR, artifact_path VARCHAR NOT NULL,
+    size_bytes BIGINT, created_at_ms BIGINT)`,
+  `CREATE TABLE IF NOT EXISTS baseline_results (
+    run_id VARCHAR NOT NULL, alerts_total BIGINT, alerts_ok BIGINT, artifact_path VARCHAR,
+    completed_at_ms BIGINT, event_id VARCHAR NOT NULL)`,
+  // Liveness of the processes of running runs on this host, checked at index time.
+  `CREATE TABLE IF NOT EXISTS process_liveness (
+    host VARCHAR NOT NULL, pid BIGINT NOT NULL, alive BOOLEAN NOT NULL,
+    checked_at_ms BIGINT NOT NULL)`,
+  // Status: completed/failed (the later wins; a tie counts as failed), running when the run
+  // started or shows any activity, pending when only created; running becomes stale when its
+  // process on this host is gone or its last event is older than stale_after_ms.
+  `CREATE OR REPLACE VIEW latest_runs AS
+  SELECT s.run_id, d.run_type, d.created_at_ms, s.started_at_ms, s.completed_at_ms,
+    s.summary_json,
+    CASE
+      WHEN s.completed_at_ms IS NOT NULL
+        AND (s.failed_at_ms IS NULL OR s.completed_at_ms > s.failed_at_ms) THEN 'completed'
+      WHEN s.failed_at_ms IS NOT NULL THEN 'failed'
+      WHEN s.activity_at_ms IS NULL THEN 'pending'
+      WHEN p.alive = false THEN 'stale'
+      WHEN s.last_event_at_ms < epoch_ms(now()) - (
+        SELECT coalesce(max(TRY_CAST(value AS BIGINT)), 86400000)
+        FROM index_meta WHERE key = 'stale_after_ms') THEN 'stale'
+      ELSE 'running'
+    END AS status,
+    s.failed_at_ms, s.error_json, s.host, s.pid, s.last_event_at_ms, s.event_count,
+    d.data_fingerprint, d.config
+  FROM runs_status s
+  LEFT JOIN runs_d d USING (run_id)
+  LEFT JOIN process_liveness p ON p.host = s.host AND p.pid = s.pid
+  ORDER BY coalesce(d.created_at_ms, s.first_event_at_ms) DESC, s.run_id`,
+  `CREATE OR REPLACE VIEW run_phase_summary AS
+  SELECT run_id, count(*) AS phase_count, sum(duration_ms) AS total_duration_ms,
+    list(phase_name ORDER BY phase_order NULLS LAST, started_at_ms, phase_name) AS phase_names,
+    list(duration_ms ORDER BY phase_order NULLS LAST, started_at_ms, phase_name)
+      AS phase_durations_ms
+  FROM phase_timings GROUP BY run_id`,
+];
+
+/** Tables whose content a full and an incremental rebuild must agree on. */
+export const CONTENT_TABLES: readonly string[] = [
+  "events",
+  "event_duplicates",
+  "ingest_files",
+  "ingest_errors",
+  "runs_d",
+  "runs_status",
+  "phase_timings",
+  "trial_results",
+  "artifacts_catalog",
+  "baseline_results",
+];
+
+/** Read one meta value: `$1` key. */
+export const GET_META_SQL = `SELECT value FROM index_meta WHERE key = $1`;
+/** Set one meta value: `$1` key, `$2` value (run both statements). */
+export const SET_META_SQL: readonly string[] = [
+  `DELETE FROM index_meta WHERE key = $1`,
+  `INSERT INTO index_meta VALUES ($1, $2)`,
+];
+
+/** The indexed state of every file (for change detection). */
+export const SELECT_INGEST_FILES_SQL =
+  `SELECT file, size_bytes, mtime_ms, bytes_indexed, lines_indexed, last_line_md5,
+    last_line_bytes FROM ingest_files`;
+
+/** The list of files to read: `$1..$6` parallel lists. */
+export const CREATE_SCAN_FILES_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE scan_files (
+    read_path VARCHAR, file VARCHAR, line_base BIGINT, byte_base BIGINT,
+    size_bytes BIGINT, mtime_ms BIGINT)`,
+  `INSERT INTO scan_files
+    SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]), unnest($3::BIGINT[]),
+      unnest($4::BIGINT[]), unnest($5::BIGINT[]), unnest($6::BIGINT[])`,
+];
+
+/**
+ * Files whose rows are dropped before being read again (`reread` temp table,
+ * one column `file`); grown to a fixpoint with {@linkcode EXPAND_REREAD_SQL}.
+ */
+export const CREATE_REREAD_SQL = `CREATE OR REPLACE TEMP TABLE reread (file VARCHAR)`;
+/** Add files to `reread`: `$1` list of names. */
+export const INSERT_REREAD_SQL =
+  `INSERT INTO reread SELECT DISTINCT unnest($1::VARCHAR[]) EXCEPT SELECT file FROM reread`;
+/**
+ * Dropping a winning event whose duplicate lives in a file that is not
+ * re-read would lose the event: re-read that file too. Returns the files
+ * added; run until it adds none.
+ */
+export const EXPAND_REREAD_SQL = `INSERT INTO reread
+  SELECT DISTINCT d.file FROM event_duplicates d
+  JOIN events e USING (event_id)
+  WHERE e.file IN (SELECT file FROM reread) AND d.file NOT IN (SELECT file FROM reread)
+  RETURNING file`;
+
+/** Drop everything indexed from the `reread` files, remembering the runs it touched. */
+export const DROP_REREAD_SQL: readonly string[] = [
+  `INSERT INTO affected_runs SELECT DISTINCT run_id FROM events
+    WHERE file IN (SELECT file FROM reread)`,
+  `DELETE FROM events WHERE file IN (SELECT file FROM reread)`,
+  `DELETE FROM event_duplicates WHERE file IN (SELECT file FROM reread)`,
+  `DELETE FROM ingest_errors WHERE file IN (SELECT file FROM reread)`,
+  `DELETE FROM ingest_files WHERE file IN (SELECT file FROM reread)`,
+];
+
+/** The runs whose derived rows are recomputed at the end. */
+export const CREATE_AFFECTED_RUNS_SQL =
+  `CREATE OR REPLACE TEMP TABLE affected_runs (run_id VARCHAR)`;
+
+/**
+ * Read the `scan_files` (`$1`: the list of read paths, the same as
+ * `scan_files.read_path`), split into lines, and check every line. One row
+ * per line, plus one per file for the text after the last `\n`
+ * (`is_tail`; empty when the file ends with a newline). `reason` is NULL for
+ * a valid event.
+ */
+export const STAGE_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage AS
+WITH split AS (
+  SELECT filename AS read_path, string_split(content, chr(10)) AS parts FROM read_text($1)
+), numbered AS (
+  SELECT read_path, unnest(parts) AS raw, generate_subscripts(parts, 1) AS ord,
+    len(parts) AS n
+  FROM split
+), lines AS (
+  SELECT s.file, s.line_base + ord AS line, ord = n AS is_tail, raw,
+    CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS text
+  FROM numbered JOIN scan_files s USING (read_path)
+), parsed AS (
+  SELECT *, json_valid(text) AS valid,
+    CASE WHEN json_valid(text) THEN json_extract(text, [${
+  EXTRACTED_FIELDS.map((f) => sqlString(`$."${f}"`)).join(", ")
+}]) END AS f
+  FROM lines
+), typed AS (
+  SELECT *, CASE WHEN json_type(f[1]) = 'VARCHAR' THEN f[1] ->> '$' END AS event_type
+  FROM parsed
+)
+SELECT file, line, is_tail, raw, text, f, event_type,
+  CASE
+    WHEN is_tail THEN CASE WHEN raw = '' THEN NULL ELSE 'torn tail: no newline at end of file' END
+    WHEN NOT valid THEN CASE
+      WHEN trim(text) = '' THEN 'blank line'
+      WHEN contains(text, chr(0)) THEN 'not JSON: NUL bytes in line'
+      ELSE 'not JSON' END
+    WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
+    WHEN event_type IS NULL
+      THEN 'invalid field event_type: expected a string, got ' || ${got("event_type")}
+    WHEN event_type NOT IN (${TYPE_LIST_SQL}) THEN 'unknown event_type ' || to_json(event_type)
+    WHEN NOT (json_type(${at("event_id")}) = 'VARCHAR' AND (${at("event_id")} ->> '$') <> ''
+        AND length(${at("event_id")} ->> '$') <= ${ID_LENGTH_MAX})
+      THEN 'invalid field event_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
+        'characters, got ' || ${got("event_id")}
+    WHEN NOT (json_type(${at("timestamp_ms")}) = 'UBIGINT'
+        AND TRY_CAST(${at("timestamp_ms")} AS BIGINT) <= ${TIMESTAMP_MS_MAX})
+      THEN 'invalid field timestamp_ms: expected an integer between 0 and ${TIMESTAMP_MS_MAX}, ' ||
+        'got ' || ${got("timestamp_ms")}
+    WHEN NOT (json_type(${at("run_id")}) = 'VARCHAR' AND (${at("run_id")} ->> '$') <> ''
+        AND length(${at("run_id")} ->> '$') <= ${ID_LENGTH_MAX})
+      THEN 'invalid field run_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
+        'characters, got ' || ${got("run_id")}
+    WHEN ${at("schema_version")} IS NOT NULL AND NOT (json_type(${at("schema_version")}) = 'UBIGINT'
+        AND TRY_CAST(${at("schema_version")} AS BIGINT) IN (${VERSION_LIST_SQL}))
+      THEN 'unsupported schema_version ' || ${at("schema_version")}::VARCHAR
+      ${typeFieldChecks()}
+    ELSE NULL
+  END AS reason
+FROM typed`;
+
+/** Bad lines of the stage go to `ingest_errors`. */
+export const INSERT_STAGE_ERRORS_SQL = `INSERT INTO ingest_errors
+  SELECT file, line, reason, left(raw, ${ERROR_RAW_CHARS_MAX}) FROM stage
+  WHERE reason IS NOT NULL`;
+
+function str(field: string): string {
+  return `CASE WHEN json_type(${at(field)}) = 'VARCHAR' THEN ${at(field)} ->> '$' END`;
+}
+function big(field: string): string {
+  return `TRY_CAST(${at(field)} AS BIGINT)`;
+}
+function json(field: string): string {
+  return `${at(field)}::VARCHAR`;
+}
+
+/** The valid lines of the stage as event rows (before deduplication). */
+export const CREATE_STAGE_EVENTS_SQL = `CREATE OR REPLACE TEMP TABLE stage_events AS
+  SELECT ${str("event_id")} AS event_id, event_type, ${str("run_id")} AS run_id,
+    ${big("timestamp_ms")} AS timestamp_ms,
+    coalesce(TRY_CAST(${at("schema_version")} AS INTEGER), 1) AS schema_version,
+    file, line,
+    ${str("run_type")} AS run_type, ${json("config")} AS config,
+    ${str("data_fingerprint")} AS data_fingerprint, ${str("host")} AS host, ${big("pid")} AS pid,
+    ${str("phase_name")} AS phase_name, ${big("phase_order")} AS phase_order,
+    ${big("duration_ms")} AS duration_ms, ${json("output_summary")} AS output_summary,
+    ${str("trial_id")} AS trial_id, ${json("params")} AS params, ${json("metrics")} AS metrics,
+    ${str("artifact_type")} AS artifact_type, ${str("artifact_path")} AS artifact_path,
+    ${big("size_bytes")} AS size_bytes, ${big("alerts_total")} AS alerts_total,
+    ${big("alerts_ok")} AS alerts_ok, ${json("summary")} AS summary,
+    ${json("artifact_paths")} AS artifact_paths, ${json("error")} AS error,
+    text AS raw
+  FROM stage WHERE reason IS NULL AND NOT is_tail`;
+
+/**
+ * Deduplicate the stage against `events`: the occurrence with the smallest
+ * `(timestamp_ms, file, line)` of each `event_id` wins; the others go to
+ * `event_duplicates`. Records the touched runs in `affected_runs`.
+ */
+export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE candidates AS
+    SELECT *, row_number() OVER (
+      PARTITION BY event_id ORDER BY timestamp_ms, file, line) AS rank
+    FROM (
+      SELECT * FROM stage_events
+      UNION ALL
+      SELECT * FROM events WHERE event_id IN (SELECT event_id FROM stage_events)
+    )`,
+  `INSERT INTO affected_runs SELECT DISTINCT run_id FROM candidates`,
+  `DELETE FROM events WHERE event_id IN (SELECT event_id FROM stage_events)`,
+  `INSERT INTO events SELECT * EXCLUDE (rank) FROM candidates WHERE rank = 1`,
+  `INSERT INTO event_duplicates
+    SELECT event_id, file, line, timestamp_ms FROM candidates WHERE rank > 1`,
+];
+
+/**
+ * Update `ingest_files` from the stage: the new offset counts complete lines
+ * only, so a torn tail is read again (and indexed once complete) next time.
+ */
+export const MERGE_INGEST_FILES_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE stage_files AS
+    SELECT s.file, s.size_bytes, s.mtime_ms,
+      s.byte_base + coalesce(sum(strlen(g.raw) + 1) FILTER (WHERE NOT g.is_tail), 0)
+        AS bytes_indexed,
+      s.line_base + count(g.line) FILTER (WHERE NOT g.is_tail) AS lines_indexed,
+      md5(arg_max(g.raw, g.line) FILTER (WHERE NOT g.is_tail)) AS last_line_md5,
+      strlen(arg_max(g.raw, g.line) FILTER (WHERE NOT g.is_tail)) + 1 AS last_line_bytes
+    FROM scan_files s LEFT JOIN stage g USING (file)
+    GROUP BY s.file, s.size_bytes, s.mtime_ms, s.byte_base, s.line_base`,
+  `CREATE OR REPLACE TEMP TABLE merged_files AS
+    SELECT n.file, n.size_bytes, n.mtime_ms, n.bytes_indexed, n.lines_indexed,
+      coalesce(n.last_line_md5, o.last_line_md5) AS last_line_md5,
+      CASE WHEN n.last_line_md5 IS NULL THEN coalesce(o.last_line_bytes, 0)
+        ELSE n.last_line_bytes END AS last_line_bytes
+    FROM stage_files n LEFT JOIN ingest_files o USING (file)`,
+  `DELETE FROM ingest_files WHERE file IN (SELECT file FROM stage_files)`,
+  `INSERT INTO ingest_files SELECT * FROM merged_files`,
+];
+
+/**
+ * A file read again from its offset: its old torn-tail error (the only kind
+ * past `lines_indexed`) is replaced by what the new read finds.
+ */
+export const DROP_RESUMED_TAIL_ERRORS_SQL = `DELETE FROM ingest_errors e
+  USING scan_files s WHERE e.file = s.file AND e.line > s.line_base`;
+
+const AFFECTED = `run_id IN (SELECT run_id FROM affected_runs)`;
+const LATEST = `(timestamp_ms, event_id)`;
+function keyed(order: string): string {
+  return `{'t': timestamp_ms, 'id': event_id}${order}`;
+}
+
+/**
+ * Recompute the derived tables for `affected_runs`. Picks: the first
+ * `run.created`, the first `run.started` time with host and pid of the last
+ * one, the last `run.completed` and `run.failed`; per phase the first start
+ * and the last completion; the last `trial.recorded` per trial id and the last
+ * `artifact.created` per path. "First" and "last" are by `(timestamp_ms,
+ * event_id)`, so they do not depend on file order.
+ */
+export const DERIVE_SQL: readonly string[] = [
+  `DELETE FROM runs_d WHERE ${AFFECTED}`,
+  `INSERT INTO runs_d
+    SELECT run_id, run_type, timestamp_ms, config, data_fingerprint, event_id FROM events
+    WHERE event_type = 'run.created' AND ${AFFECTED}
+    QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY ${LATEST}) = 1`,
+  `DELETE FROM runs_status WHERE ${AFFECTED}`,
+  `INSERT INTO runs_status
+    SELECT run_id,
+      min(timestamp_ms) FILTER (WHERE event_type = 'run.started'),
+      max(timestamp_ms) FILTER (WHERE event_type = 'run.completed'),
+      max(timestamp_ms) FILTER (WHERE event_type = 'run.failed'),
+      arg_max_null(summary, ${keyed("")}) FILTER (WHERE event_type = 'run.completed'),
+      arg_max_null(error, ${keyed("")}) FILTER (WHERE event_type = 'run.failed'),
+      arg_max_null(artifact_paths, ${keyed("")}) FILTER (WHERE event_type = 'run.completed'),
+      arg_max_null(phase_name, ${keyed("")}) FILTER (WHERE event_type = 'run.failed'),
+      arg_max_null(host, ${keyed("")}) FILTER (WHERE event_type = 'run.started'),
+      arg_max_null(pid, ${keyed("")}) FILTER (WHERE event_type = 'run.started'),
+      min(timestamp_ms), max(timestamp_ms),
+      max(timestamp_ms) FILTER (WHERE event_type <> 'run.created'),
+      count(*)
+    FROM events WHERE ${AFFECTED} GROUP BY run_id`,
+  `DELETE FROM phase_timings WHERE ${AFFECTED}`,
+  `INSERT INTO phase_timings
+    SELECT run_id, phase_name,
+      arg_min_null(phase_order, ${keyed("")}) FILTER (WHERE event_type = 'phase.started'),
+      min(timestamp_ms) FILTER (WHERE event_type = 'phase.started'),
+      max(timestamp_ms) FILTER (WHERE event_type = 'phase.completed'),
+      arg_max_null(duration_ms, ${keyed("")}) FILTER (WHERE event_type = 'phase.completed'),
+      arg_max_null(output_summary, ${keyed("")}) FILTER (WHERE event_type = 'phase.completed')
+    FROM events
+    WHERE event_type IN ('phase.started', 'phase.completed') AND ${AFFECTED}
+    GROUP BY run_id, phase_name`,
+  `DELETE FROM trial_results WHERE ${AFFECTED}`,
+  `INSERT INTO trial_results
+    SELECT run_id, trial_id, timestamp_ms, params, metrics FROM events
+    WHERE event_type = 'trial.recorded' AND ${AFFECTED}
+    QUALIFY row_number() OVER (PARTITION BY run_id, trial_id ORDER BY ${LATEST} DESC) = 1`,
+  `DELETE FROM artifacts_catalog WHERE ${AFFECTED}`,
+  `INSERT INTO artifacts_catalog
+    SELECT run_id, artifact_type, artifact_path, size_bytes, timestamp_ms FROM events
+    WHERE event_type = 'artifact.created' AND ${AFFECTED}
+    QUALIFY row_number() OVER (PARTITION BY run_id, artifact_path ORDER BY ${LATEST} DESC) = 1`,
+  `DELETE FROM baseline_results WHERE ${AFFECTED}`,
+  `INSERT INTO baseline_results
+    SELECT run_id, alerts_total, alerts_ok, artifact_path, timestamp_ms, event_id FROM events
+    WHERE event_type = 'baseline.completed' AND ${AFFECTED}`,
+];
+
+/** Unfinished runs on `$1` (this host) with a pid: their process liveness is checked. */
+export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT host, pid, max(started_at_ms) AS started_at_ms
+  FROM runs_status
+  WHERE host = $1 AND pid IS NOT NULL AND completed_at_ms IS NULL AND failed_at_ms IS NULL
+  GROUP BY host, pid ORDER BY pid`;
+
+/** Replace the liveness table: `$1` hosts, `$2` pids, `$3` alive flags, `$4` check time. */
+export const REPLACE_LIVENESS_SQL: readonly string[] = [
+  `DELETE FROM process_liveness`,
+  `INSERT INTO process_liveness
+    SELECT unnest($1::VARCHAR[]), unnest($2::BIGINT[]), unnest($3::BOOLEAN[]), $4::BIGINT`,
+];
+
+/** Drop the temp tables of a pipeline run. */
+export const DROP_TEMP_SQL: readonly string[] = [
+  "stage",
+  "stage_events",
+  "candidates",
+  "stage_files",
+  "merged_files",
+  "scan_files",
+].map((t) => `DROP TABLE IF EXISTS ${t}`);
+
+/** Totals for the report. */
+export const COUNTS_SQL = `SELECT
+  (SELECT count(*) FROM events) AS events,
+  (SELECT count(*) FROM runs_status) AS runs,
+  (SELECT count(*) FROM ingest_errors) AS errors,
+  (SELECT count(*) FROM event_duplicates) AS duplicates,
+  (SELECT count(*) FROM ingest_files) AS files`;
+
+/** What the last stage held: `lines` read, `events` valid, `errors` bad. */
+export const STAGE_COUNTS_SQL = `SELECT
+  count(*) FILTER (WHERE NOT is_tail OR raw <> '') AS lines,
+  count(*) FILTER (WHERE reason IS NULL AND NOT is_tail) AS events,
+  count(*) FILTER (WHERE reason IS NOT NULL) AS errors
+  FROM stage`;
+
+/** Lines found not to be UTF-8 (`$1` files, `$2` lines): their reason says so. */
+export const MARK_INVALID_UTF8_SQL = `UPDATE stage SET reason = 'not UTF-8'
+  FROM (SELECT unnest($1::VARCHAR[]) AS file, unnest($2::BIGINT[]) AS line) bad
+  WHERE stage.file = bad.file AND stage.line = bad.line AND NOT stage.is_tail`;

@@ -55,7 +55,8 @@ export function compiledPermissions(dataDir?: string): string[] {
   return [
     `--allow-read${readScope}`,
     `--allow-write${scope}`,
-    "--allow-env=LEDGER_ROOT",
+    // LEDGER_PROFILE: the indexer's optional SQL timing output.
+    "--allow-env=LEDGER_ROOT,LEDGER_PROFILE",
     "--allow-ffi",
     "--allow-run=git",
     "--allow-sys=hostname",

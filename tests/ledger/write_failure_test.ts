@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { listParts, readPartFile } from "../../ledger/reader.ts";
+import { denoRunArgs, REPO_ROOT, withTempDir } from "./_helpers.ts";
+
+const CHILD = new URL("./_efbig_child.ts", import.meta.url).pathname;
+/** File size limit of the child (`ulimit -f`, 1 KiB blocks): 2 MiB. */
+const FILE_BLOCKS_MAX = 2048;
+
+function quote(arg: string): string {
+  return `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+Deno.test("writer: a failed write (EFBIG) is a WriteError, unacknowledged, and the next write starts a new part", async () => {
+  await withTempDir(async (root) => {
+    const command = [Deno.execPath(), ...denoRunArgs(CHILD, [root])].map(quote).join(" ");
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command("bash", {
+        args: ["-c", `ulimit -f ${FILE_BLOCKS_MAX} && exec ${command}`],
+        cwd: REPO_ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      console.log("skipped: bash is not installed, so no file size limit can be set");
+      return;
+    }
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const report = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(report.failure?.name, "WriteError");
+    assert.match(report.failure.message, /File too large/);
+
+    const parts = await listParts(root);
+    assert.equal(parts.length, 2, "the failed part was abandoned for a new one");
+    assert.equal(report.failure.path, parts[0].path, "the error names the file");
+    const present = new Set<string>();
+    const kinds: string[][] = [];
+    for (const part of parts) {
+      const fileKinds: string[] = [];
+      for await (const record of readPartFile(part.path)) {
+        fileKinds.push(record.kind);
+        if (record.kind === "event") present.add(record.event.event_id);
+      }
+      kinds.push(fileKinds);
+    }
+    for (const id of report.acked) assert.ok(present.has(id), `acknowledged ${id} is in the log`);
+    assert.equal(present.size, report.acked.length, "the failed event was not acknowledged");
+    assert.ok(kinds[0].slice(0, -1).every((k) => k === "event"));
+    assert.equal(kinds[0].at(-1), "torn", "the partial write is a torn tail, nothing after it");
+    assert.deepEqual(kinds[1], ["event"]);
+  });
+});

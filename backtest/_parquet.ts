@@ -1,0 +1,83 @@
+/**
+ * Internal: write rows to a Parquet file through DuckDB (appender into a
+ * temporary table, then `COPY ... TO ... (FORMAT parquet)`).
+ *
+ * @module
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { copyToParquetSql, createTempTableSql, dropTableSql } from "./_sql.ts";
+
+/** A column of a Parquet output: name and DuckDB type. */
+export interface ColumnSpec {
+  /** Column name. */
+  name: string;
+  /** DuckDB type. */
+  type: "VARCHAR" | "DOUBLE" | "BIGINT" | "BOOLEAN";
+}
+
+/** One row: a value per column, in column order; `null` for SQL NULL. */
+export type Row = readonly (string | number | boolean | null)[];
+
+let tableSeq = 0;
+
+/**
+ * Write `rows` with `columns` to the Parquet file `path` (overwritten) and
+ * return the number of rows written.
+ *
+ * @example
+ * ```ts ignore
+ * await writeParquet(conn, "out.parquet", { columns: [{ name: "x", type: "DOUBLE" }], rows: [[1]] });
+ * ```
+ */
+export async function writeParquet(
+  conn: DuckDBConnection,
+  path: string,
+  options: { columns: readonly ColumnSpec[]; rows: Iterable<Row> },
+): Promise<number> {
+  const table = `_parquet_out_${++tableSeq}`;
+  await conn.run(createTempTableSql(table, options.columns));
+  let count = 0;
+  try {
+    const appender = await conn.createAppender(table);
+    try {
+      for (const row of options.rows) {
+        appendRow(appender, options.columns, row);
+        count++;
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    await conn.run(copyToParquetSql(table, path));
+  } finally {
+    await conn.run(dropTableSql(table));
+  }
+  return count;
+}
+
+type Appender = Awaited<ReturnType<DuckDBConnection["createAppender"]>>;
+
+function appendRow(appender: Appender, columns: readonly ColumnSpec[], row: Row): void {
+  for (let c = 0; c < columns.length; c++) {
+    const v = row[c];
+    if (v === null || (typeof v === "number" && !Number.isFinite(v))) {
+      appender.appendNull();
+      continue;
+    }
+    switch (columns[c].type) {
+      case "VARCHAR":
+        appender.appendVarchar(String(v));
+        break;
+      case "DOUBLE":
+        appender.appendDouble(Number(v));
+        break;
+      case "BIGINT":
+        appender.appendBigInt(BigInt(Math.trunc(Number(v))));
+        break;
+      case "BOOLEAN":
+        appender.appendBoolean(Boolean(v));
+        break;
+    }
+  }
+  appender.endRow();
+}

@@ -1,0 +1,158 @@
+/**
+ * Internal: every SQL statement of the backtests, in one place. Values are
+ * bound as parameters where DuckDB allows it; file paths in `CREATE VIEW`
+ * and `COPY` cannot be parameters, so they go through {@linkcode sqlString},
+ * and identifiers are only ever our own constants or checked column names.
+ *
+ * @module
+ */
+
+/** Input file formats DuckDB reads for us. */
+export type FileFormat = "csv" | "json" | "parquet";
+
+/** Quote `value` as a SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Quote `name` as a SQL identifier. */
+export function sqlIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The table function that reads `path` in `format`; CSV is read all-VARCHAR when asked. */
+export function readFileSql(path: string, format: FileFormat, allVarchar = false): string {
+  const p = sqlString(path);
+  switch (format) {
+    case "csv":
+      return `read_csv(${p}, header = true${allVarchar ? ", all_varchar = true" : ""})`;
+    case "json":
+      return `read_json(${p}, format = 'newline_delimited')`;
+    case "parquet":
+      return `read_parquet(${p})`;
+  }
+}
+
+/** Session settings: timestamps without an offset are UTC. */
+export const SESSION_SQL = "SET TimeZone = 'UTC'";
+
+/** A view `name` over the file. */
+export function createViewSql(name: string, source: string): string {
+  return `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM ${source}`;
+}
+
+/** Column names and types of a relation. */
+export function describeSql(name: string): string {
+  return `DESCRIBE SELECT * FROM ${name}`;
+}
+
+/**
+ * Expression turning column `col` of DuckDB type `type` into epoch
+ * milliseconds: numbers are epoch ms, timestamps are converted (UTC when
+ * naive), strings are either all digits (epoch ms) or ISO-8601.
+ */
+export function epochMsExpr(col: string, type: string): string {
+  const c = sqlIdent(col);
+  const t = type.toUpperCase();
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UBIGINT|UINTEGER|DOUBLE|FLOAT|DECIMAL)/.test(t)) {
+    return `CAST(${c} AS BIGINT)`;
+  }
+  if (t.startsWith("TIMESTAMP") || t === "DATE") return `epoch_ms(CAST(${c} AS TIMESTAMPTZ))`;
+  const s = `trim(CAST(${c} AS VARCHAR))`;
+  return `CASE WHEN regexp_full_match(${s}, '-?[0-9]+') THEN TRY_CAST(${s} AS BIGINT) ` +
+    `ELSE epoch_ms(TRY_CAST(${s} AS TIMESTAMPTZ)) END`;
+}
+
+/** Normalized calls: `call_id, caller, mint, chain, alert_ts_ms, alert_ts_raw`. */
+export function callsSelectSql(source: string, alertTsType: string): string {
+  return `SELECT CAST(call_id AS VARCHAR) AS call_id, CAST(caller AS VARCHAR) AS caller,
+    CAST(mint AS VARCHAR) AS mint, CAST(chain AS VARCHAR) AS chain,
+    ${epochMsExpr("alert_ts", alertTsType)} AS alert_ts_ms,
+    CAST(alert_ts AS VARCHAR) AS alert_ts_raw
+  FROM ${source}`;
+}
+
+/** A view of normalized candles (`mint, ts_ms, open, high, low, close, volume`). */
+export function candlesViewSql(
+  name: string,
+  source: string,
+  options: { tsType: string; interval?: string },
+): string {
+  const where = options.interval === undefined
+    ? ""
+    : `WHERE CAST("interval" AS VARCHAR) = ${sqlString(options.interval)}`;
+  return `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT CAST(mint AS VARCHAR) AS mint,
+    ${epochMsExpr("ts", options.tsType)} AS ts_ms,
+    TRY_CAST(open AS DOUBLE) AS open, TRY_CAST(high AS DOUBLE) AS high,
+    TRY_CAST(low AS DOUBLE) AS low, TRY_CAST(close AS DOUBLE) AS close,
+    TRY_CAST(volume AS DOUBLE) AS volume
+  FROM ${source} ${where}`;
+}
+
+/** Distinct values of the `interval` column of a candle source. */
+export function distinctIntervalsSql(source: string): string {
+  return `SELECT DISTINCT CAST("interval" AS VARCHAR) AS iv FROM ${source} ORDER BY 1 LIMIT 10`;
+}
+
+/** Table of the mints the run needs and the earliest alert of each. */
+export const CREATE_WANTED_SQL =
+  "CREATE OR REPLACE TEMP TABLE wanted (mint VARCHAR PRIMARY KEY, from_ts_ms BIGINT)";
+
+/** Per wanted mint: candle count and last candle time. */
+export function coverageSql(candles: string): string {
+  return `SELECT k.mint AS mint, count(*) AS n, max(k.ts_ms) AS last_ts_ms
+    FROM ${candles} k JOIN wanted w ON k.mint = w.mint GROUP BY k.mint`;
+}
+
+/** The sliced candles: wanted mints from their earliest alert on. */
+export function createSliceSql(candles: string): string {
+  return `CREATE OR REPLACE TEMP TABLE slice AS SELECT k.* FROM ${candles} k
+    JOIN wanted w ON k.mint = w.mint WHERE k.ts_ms >= w.from_ts_ms`;
+}
+
+/** Smallest positive step between consecutive candles of a mint in `slice`. */
+export const BASE_INTERVAL_SQL = `SELECT min(d) AS step_ms FROM (
+  SELECT ts_ms - lag(ts_ms) OVER (PARTITION BY mint ORDER BY ts_ms) AS d FROM slice) WHERE d > 0`;
+
+/** Rebuild `slice` in bars of `$1` ms (open first, high max, low min, close last, volume sum). */
+export const RESAMPLE_SLICE_SQL = `CREATE OR REPLACE TEMP TABLE slice AS
+  SELECT mint, (ts_ms // $1) * $1 AS ts_ms, arg_min(open, ts_ms) AS open, max(high) AS high,
+    min(low) AS low, arg_max(close, ts_ms) AS close, sum(volume) AS volume
+  FROM slice GROUP BY mint, (ts_ms // $1) * $1`;
+
+/** Rows of `slice` with a value that did not parse, and the first of them. */
+export const SLICE_BAD_ROWS_SQL = `SELECT count(*) AS n, min(mint) AS mint FROM slice
+  WHERE ts_ms IS NULL OR open IS NULL OR high IS NULL OR low IS NULL OR close IS NULL`;
+
+/** Rows of `slice` whose high is below its low. */
+export const SLICE_INVERTED_SQL = "SELECT count(*) AS n FROM slice WHERE high < low";
+
+/** Duplicate (mint, ts) candles in `slice`. */
+export const SLICE_DUPLICATES_SQL = `SELECT count(*) AS n FROM (
+  SELECT mint, ts_ms FROM slice GROUP BY mint, ts_ms HAVING count(*) > 1)`;
+
+/** The slice, in load order. */
+export const SLICE_READ_SQL = `SELECT CAST(ts_ms AS DOUBLE) AS ts_ms, open, high, low, close,
+  coalesce(volume, 0) AS volume FROM slice ORDER BY mint, ts_ms`;
+
+/** Mints of the slice with their candle counts, in load order. */
+export const SLICE_MINTS_SQL = "SELECT mint, count(*) AS n FROM slice GROUP BY mint ORDER BY mint";
+
+/** A temporary table with `columns`. */
+export function createTempTableSql(
+  table: string,
+  columns: readonly { name: string; type: string }[],
+): string {
+  const cols = columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(", ");
+  return `CREATE OR REPLACE TEMP TABLE ${table} (${cols})`;
+}
+
+/** Drop a table if it exists. */
+export function dropTableSql(table: string): string {
+  return `DROP TABLE IF EXISTS ${table}`;
+}
+
+/** Write a table to a Parquet file (zstd). */
+export function copyToParquetSql(table: string, path: string): string {
+  return `COPY ${table} TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`;
+}

@@ -1,0 +1,430 @@
+/**
+ * Internal: what the path-only and policy workflows share. A run is created
+ * (id, config, input fingerprint, `run.created`, `run.started`), then runs
+ * its phases through {@linkcode RunContext.phase} (each emits
+ * `phase.started`/`phase.completed` with duration and output summary), and
+ * ends with `run.completed` or, on any error after `run.created`,
+ * `run.failed` with the error and the phase, plus a manifest saying so.
+ *
+ * @module
+ */
+import { type EventEmitter, getEventEmitter } from "../ledger/emitter.ts";
+import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import {
+  fingerprintInputs,
+  type GitProvenance,
+  gitProvenance,
+  type InputFile,
+  type Manifest,
+  MANIFEST_VERSION,
+  newRunId,
+  RunDirectory,
+} from "./artifacts.ts";
+import {
+  type Coverage,
+  coverCalls,
+  type DataSession,
+  type Interval,
+  loadCalls,
+  openCandles,
+  openDataSession,
+  readSlice,
+  type Slice,
+  sliceCandles,
+} from "./data.ts";
+import { CoverageError, InputError } from "./errors.ts";
+import type { Call, CandleSeries } from "./types.ts";
+
+/** The sample calls, relative to the working directory (the repository root). */
+export const SAMPLE_CALLS_PATH = "data/sample/calls.csv";
+/** The sample candles, relative to the working directory. */
+export const SAMPLE_CANDLES_PATH = "data/sample/candles_1m.parquet";
+/** Default ledger root. */
+const ROOT_DEFAULT = "data/ledger";
+
+/** Options every backtest workflow takes. */
+export interface BacktestOptions {
+  /** Ledger root. @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"} */
+  root?: string;
+  /** Calls file (CSV, JSONL, Parquet). @default {"data/sample/calls.csv"} */
+  calls?: string;
+  /** Candles file (CSV, JSONL, Parquet). @default {"data/sample/candles_1m.parquet"} */
+  candles?: string;
+  /** Keep calls alerted at or after this time, epoch ms. @default {undefined} */
+  fromMs?: number;
+  /** Keep calls alerted before this time, epoch ms. @default {undefined} */
+  toMs?: number;
+  /** Candle interval to use (finer candles are resampled). @default {the file's interval} */
+  interval?: Interval;
+  /** Run id. @default {generated: `<run_type>-<yyyymmddThhmmss>-<6 hex>`} */
+  runId?: string;
+  /** Emitter for the run's events. @default {getEventEmitter({ root })} */
+  emitter?: EventEmitter;
+  /** Progress of the compute/execute phase: (calls done, calls total). @default {undefined} */
+  onProgress?: (done: number, total: number) => void;
+  /** Directory whose git provenance goes into the manifest. @default {Deno.cwd()} */
+  gitCwd?: string;
+}
+
+/** One phase as it ran. */
+export interface PhaseRecord {
+  /** Phase name. */
+  name: string;
+  /** Order, from 0. */
+  order: number;
+  /** Wall time, ms. */
+  durationMs: number;
+  /** Output summary (rows in/out and more). */
+  summary: Record<string, unknown>;
+}
+
+/** The outcome of a completed run. */
+export interface RunResult {
+  /** The run id. */
+  runId: string;
+  /** `path_only` or `policy`. */
+  runType: string;
+  /** The run directory. */
+  runDir: string;
+  /** The summary sent with `run.completed`. */
+  summary: Record<string, unknown>;
+  /** Artifact paths by name, as sent with `run.completed`. */
+  artifactPaths: Record<string, string>;
+  /** Phases in order. */
+  phases: PhaseRecord[];
+}
+
+/**
+ * A run failed after `run.created`; `run.failed` was recorded. The message is
+ * the cause's; `phaseName` is where it happened.
+ *
+ * @example
+ * ```ts
+ * import { RunFailedError } from "./_workflow.ts";
+ * const err = new RunFailedError("p-1", "plan", new Error("Bad"));
+ * console.assert(err.message === "Bad" && err.phaseName === "plan");
+ * ```
+ */
+export class RunFailedError extends Error {
+  /** The failed run. */
+  readonly runId: string;
+  /** The phase that failed, or null outside a phase. */
+  readonly phaseName: string | null;
+  /** Create the error for `runId` failing in `phaseName` because of `cause`. */
+  constructor(runId: string, phaseName: string | null, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "RunFailedError";
+    this.runId = runId;
+    this.phaseName = phaseName;
+  }
+}
+
+/** A run in progress: its id, emitter, directory and phase bookkeeping. */
+export class RunContext {
+  /** The run id. */
+  readonly runId: string;
+  /** `path_only` or `policy`. */
+  readonly runType: string;
+  /** The ledger root. */
+  readonly root: string;
+  /** The run's config as recorded. */
+  readonly config: Record<string, unknown>;
+  /** Hashes of the inputs. */
+  readonly inputs: Record<string, InputFile>;
+  /** Combined input fingerprint. */
+  readonly fingerprint: string;
+  /** The emitter. */
+  readonly emitter: EventEmitter;
+  /** Phases run so far. */
+  readonly phases: PhaseRecord[] = [];
+  /** Artifact paths by name. */
+  readonly artifactPaths: Record<string, string> = {};
+  /** Output files for the manifest. */
+  readonly outputs: Manifest["outputs"] = {};
+  /** Git provenance (filled in by the plan phase). */
+  git: GitProvenance = { commit: null, branch: null, dirty: null };
+  #createdAt = new Date();
+  #dir: RunDirectory | undefined;
+  #currentPhase: string | null = null;
+
+  constructor(fields: {
+    runId: string;
+    runType: string;
+    root: string;
+    config: Record<string, unknown>;
+    inputs: Record<string, InputFile>;
+    fingerprint: string;
+    emitter: EventEmitter;
+  }) {
+    this.runId = fields.runId;
+    this.runType = fields.runType;
+    this.root = fields.root;
+    this.config = fields.config;
+    this.inputs = fields.inputs;
+    this.fingerprint = fields.fingerprint;
+    this.emitter = fields.emitter;
+  }
+
+  /** The run directory, created on first use. */
+  async dir(): Promise<RunDirectory> {
+    this.#dir ??= await RunDirectory.create(this.root, this.runId);
+    return this.#dir;
+  }
+
+  /**
+   * Run phase `name`: emit `phase.started`, run `fn`, emit `phase.completed`
+   * with its duration and the summary `fn` returned.
+   */
+  async phase<T>(
+    name: string,
+    fn: () => Promise<{ value: T; summary: Record<string, unknown> }>,
+  ): Promise<T> {
+    const order = this.phases.length;
+    this.#currentPhase = name;
+    await this.emitter.phaseStarted(this.runId, { phase_name: name, phase_order: order });
+    const t0 = performance.now();
+    const { value, summary } = await fn();
+    const durationMs = Math.max(0, Math.round(performance.now() - t0));
+    await this.emitter.phaseCompleted(this.runId, {
+      phase_name: name,
+      duration_ms: durationMs,
+      output_summary: summary,
+    });
+    this.phases.push({ name, order, durationMs, summary });
+    this.#currentPhase = null;
+    return value;
+  }
+
+  /** Record an artifact file: `artifact.created`, artifact path, manifest entry. */
+  async artifact(type: string, path: string, sizeBytes: number): Promise<void> {
+    await this.emitter.artifactCreated(this.runId, {
+      artifact_type: type,
+      artifact_path: path,
+      size_bytes: sizeBytes,
+    });
+    this.artifactPaths[type] = path;
+    this.outputs[type] = { file: path.slice(path.lastIndexOf("/") + 1), size_bytes: sizeBytes };
+  }
+
+  /** Write the manifest (completed or failed) and record it as an artifact. */
+  async writeManifest(
+    status: Manifest["status"],
+    extra: { summary?: Record<string, unknown>; error?: Manifest["error"] },
+  ): Promise<void> {
+    const dir = await this.dir();
+    const manifest: Manifest = {
+      manifest_version: MANIFEST_VERSION,
+      run_id: this.runId,
+      run_type: this.runType,
+      status,
+      created_at: this.#createdAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      config: this.config,
+      inputs: this.inputs,
+      data_fingerprint: this.fingerprint,
+      git: this.git,
+      outputs: { ...this.outputs },
+      summary: extra.summary ?? null,
+      error: extra.error ?? null,
+    };
+    const { path, sizeBytes } = await dir.writeManifest(manifest);
+    await this.artifact("manifest", path, sizeBytes);
+  }
+
+  /** The phase running now, if any. */
+  get currentPhase(): string | null {
+    return this.#currentPhase;
+  }
+}
+
+/** Resolve the root, inputs and run id, hash the inputs, emit `run.created` and `run.started`. */
+export async function startRun(
+  runType: string,
+  options: BacktestOptions,
+  extraConfig: Record<string, unknown>,
+): Promise<RunContext> {
+  const root = options.root ?? (Deno.env.get("LEDGER_ROOT") || ROOT_DEFAULT);
+  const calls = options.calls ?? SAMPLE_CALLS_PATH;
+  const candles = options.candles ?? SAMPLE_CANDLES_PATH;
+  const runId = options.runId ?? newRunId(runType);
+  if (!RUN_ID_PATTERN.test(runId)) {
+    throw new InputError(
+      `Run id ${JSON.stringify(runId)} is not valid: use letters, digits, '.', '_', '-' (max 128)`,
+    );
+  }
+  let fp: Awaited<ReturnType<typeof fingerprintInputs>>;
+  try {
+    fp = await fingerprintInputs({ calls, candles });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      const missing = (await exists(calls)) ? `Candles file ${candles}` : `Calls file ${calls}`;
+      throw new InputError(`${missing} does not exist`);
+    }
+    throw err;
+  }
+  const config = {
+    run_type: runType,
+    calls,
+    candles,
+    from: options.fromMs === undefined ? null : new Date(options.fromMs).toISOString(),
+    to: options.toMs === undefined ? null : new Date(options.toMs).toISOString(),
+    interval: options.interval ?? null,
+    ...extraConfig,
+  };
+  const emitter = options.emitter ?? getEventEmitter({ root });
+  const ctx = new RunContext({
+    runId,
+    runType,
+    root,
+    config,
+    inputs: fp.files,
+    fingerprint: fp.fingerprint,
+    emitter,
+  });
+  await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fp.fingerprint });
+  await emitter.runStarted(runId, {});
+  return ctx;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * Run `body` for a started run with a DuckDB session; on success emit
+ * `run.completed`, on failure `run.failed` (with the phase) and a failed
+ * manifest, then throw {@linkcode RunFailedError}.
+ */
+export async function finishRun(
+  ctx: RunContext,
+  body: (session: DataSession) => Promise<Record<string, unknown>>,
+): Promise<RunResult> {
+  let session: DataSession | undefined;
+  let summary: Record<string, unknown>;
+  try {
+    session = await openDataSession();
+    summary = await body(session);
+  } catch (err) {
+    const phaseName = ctx.currentPhase;
+    const message = err instanceof Error ? err.message : String(err);
+    const error = { message, type: err instanceof Error ? err.name : typeof err };
+    await ctx.emitter.runFailed(
+      ctx.runId,
+      phaseName === null ? { error } : { error, phase_name: phaseName },
+    );
+    await writeFailedManifest(ctx, { message, phase_name: phaseName });
+    await ctx.emitter.flush();
+    throw new RunFailedError(ctx.runId, phaseName, err);
+  } finally {
+    session?.close();
+  }
+  await ctx.emitter.runCompleted(ctx.runId, { summary, artifact_paths: ctx.artifactPaths });
+  await ctx.emitter.flush();
+  return {
+    runId: ctx.runId,
+    runType: ctx.runType,
+    runDir: (await ctx.dir()).path,
+    summary,
+    artifactPaths: { ...ctx.artifactPaths },
+    phases: ctx.phases,
+  };
+}
+
+async function writeFailedManifest(ctx: RunContext, error: NonNullable<Manifest["error"]>) {
+  try {
+    await ctx.writeManifest("failed", { error });
+  } catch (err) {
+    // The run already failed and run.failed is recorded; a manifest we cannot
+    // write must not hide the original error, so it is only logged.
+    console.error(`ledger backtest: cannot write the manifest of failed run ${ctx.runId}: ${err}`);
+  }
+}
+
+/** What the shared data phases produce. */
+export interface LoadedData {
+  /** Calls after --from/--to. */
+  calls: Call[];
+  /** Coverage split. */
+  coverage: Coverage;
+  /** The slice. */
+  slice: Slice;
+  /** Candle series by mint. */
+  seriesByMint: Map<string, CandleSeries>;
+}
+
+/**
+ * The shared phases `plan`, `coverage`, `slice`, `load`. `beforePlan` runs
+ * first inside `plan` (policy validation), so its errors fail the plan phase.
+ */
+export async function dataPhases(
+  ctx: RunContext,
+  session: DataSession,
+  options: BacktestOptions & { beforePlan?: () => void },
+): Promise<LoadedData> {
+  const { conn } = session;
+  const { calls, source } = await ctx.phase("plan", async () => {
+    options.beforePlan?.();
+    ctx.git = await gitProvenance({ cwd: options.gitCwd });
+    const loaded = await loadCalls(conn, String(ctx.config.calls), {
+      fromMs: options.fromMs,
+      toMs: options.toMs,
+    });
+    const source = await openCandles(conn, String(ctx.config.candles), {
+      interval: options.interval,
+    });
+    return {
+      value: { calls: loaded.calls, source },
+      summary: {
+        rows_in: loaded.rowsIn,
+        rows_out: loaded.calls.length,
+        calls_outside_window: loaded.rowsIn - loaded.calls.length,
+        git_commit: ctx.git.commit,
+      },
+    };
+  });
+  const coverage = await ctx.phase("coverage", async () => {
+    const cov = await coverCalls(conn, calls);
+    if (cov.covered.length === 0) {
+      throw new CoverageError(
+        `No call has candles at or after its alert: 0 of ${calls.length} calls covered by ${ctx.config.candles}`,
+      );
+    }
+    return {
+      value: cov,
+      summary: {
+        rows_in: calls.length,
+        rows_out: cov.covered.length,
+        calls_no_candles: cov.uncovered.length,
+        mints: cov.mints,
+      },
+    };
+  });
+  const slice = await ctx.phase("slice", async () => {
+    const s = await sliceCandles(conn, source, { interval: options.interval });
+    return {
+      value: s,
+      summary: {
+        rows_in: coverage.candleRows,
+        rows_out: s.rows,
+        interval: s.interval,
+        resampled_from: s.resampledFrom,
+      },
+    };
+  });
+  const seriesByMint = await ctx.phase("load", async () => {
+    const byMint = await readSlice(conn);
+    let candles = 0;
+    for (const s of byMint.values()) candles += s.ts.length;
+    return {
+      value: byMint,
+      summary: { rows_in: slice.rows, rows_out: candles, mints: byMint.size },
+    };
+  });
+  return { calls, coverage, slice, seriesByMint };
+}

@@ -1,0 +1,542 @@
+/**
+ * Loading calls and candles with DuckDB.
+ *
+ * - Calls: CSV, JSONL or Parquet with `call_id, caller, mint, chain, alert_ts`.
+ * - Candles: CSV, JSONL or Parquet with `mint, ts, open, high, low, close, volume`
+ *   (`ts` is the bar's open time), optionally an `interval` column.
+ * - Timestamps are ISO-8601 (UTC when no offset is given) or epoch
+ *   milliseconds (numbers, or strings of digits).
+ * - A file that lacks a needed column fails with {@linkcode MissingColumnsError}
+ *   naming the file and the columns; unparseable values fail with
+ *   {@linkcode InputError} naming the file, the column and an example.
+ *
+ * The steps match the workflow phases: {@linkcode loadCalls} (plan),
+ * {@linkcode openCandles} (plan), {@linkcode coverCalls} (coverage),
+ * {@linkcode sliceCandles} (slice), {@linkcode readSlice} (load).
+ *
+ * @module
+ */
+import {
+  DuckDBConnection,
+  DuckDBDoubleVector,
+  DuckDBInstance,
+  type DuckDBVector,
+} from "@duckdb/node-api";
+import { InputError, MissingColumnsError } from "./errors.ts";
+import {
+  BASE_INTERVAL_SQL,
+  callsSelectSql,
+  candlesViewSql,
+  coverageSql,
+  CREATE_WANTED_SQL,
+  createSliceSql,
+  createViewSql,
+  describeSql,
+  distinctIntervalsSql,
+  type FileFormat,
+  readFileSql,
+  RESAMPLE_SLICE_SQL,
+  SESSION_SQL,
+  SLICE_BAD_ROWS_SQL,
+  SLICE_DUPLICATES_SQL,
+  SLICE_INVERTED_SQL,
+  SLICE_MINTS_SQL,
+  SLICE_READ_SQL,
+} from "./_sql.ts";
+import type { Call, CandleSeries } from "./types.ts";
+
+/** Columns a calls file must have. */
+export const CALL_COLUMNS = ["call_id", "caller", "mint", "chain", "alert_ts"] as const;
+/** Columns a candles file must have. */
+export const CANDLE_COLUMNS = ["mint", "ts", "open", "high", "low", "close", "volume"] as const;
+/** Candle intervals `--interval` accepts, with their length in ms. */
+export const INTERVAL_MS = {
+  "1m": 60_000,
+  "5m": 300_000,
+  "15m": 900_000,
+  "1h": 3_600_000,
+} as const;
+/** A candle interval name. */
+export type Interval = keyof typeof INTERVAL_MS;
+/** Epoch-ms values below this are taken for epoch seconds and rejected (1973-03-03). */
+const EPOCH_MS_MIN = 100_000_000_000;
+
+/**
+ * Whether `value` is a supported interval name.
+ *
+ * @example
+ * ```ts
+ * import { isInterval } from "./data.ts";
+ * console.assert(isInterval("5m") && !isInterval("2m"));
+ * ```
+ */
+export function isInterval(value: string): value is Interval {
+  return Object.hasOwn(INTERVAL_MS, value);
+}
+
+/**
+ * Name of an interval of `ms` milliseconds (`1m`, `1h`, or `90000ms`).
+ *
+ * @example
+ * ```ts
+ * import { intervalName } from "./data.ts";
+ * console.assert(intervalName(300_000) === "5m");
+ * ```
+ */
+export function intervalName(ms: number): string {
+  for (const [name, len] of Object.entries(INTERVAL_MS)) if (len === ms) return name;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms}ms`;
+}
+
+/**
+ * The format of a data file, from its extension (`.csv`, `.jsonl`/`.ndjson`/`.json`,
+ * `.parquet`). `what` names the file in the error (`Calls`, `Candles`).
+ *
+ * @example
+ * ```ts
+ * import { fileFormat } from "./data.ts";
+ * console.assert(fileFormat("x/calls.JSONL", "Calls") === "json");
+ * ```
+ */
+export function fileFormat(path: string, what: string): FileFormat {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".csv")) return "csv";
+  if (/\.(jsonl|ndjson|json)$/.test(lower)) return "json";
+  if (lower.endsWith(".parquet")) return "parquet";
+  throw new InputError(
+    `${what} file ${path} has an unknown format; use .csv, .jsonl or .parquet`,
+  );
+}
+
+/** An in-memory DuckDB for one run; close it when done. */
+export interface DataSession {
+  /** The connection. */
+  conn: DuckDBConnection;
+  /** Close the connection and the instance. */
+  close(): void;
+}
+
+/**
+ * Open an in-memory DuckDB session with UTC as the time zone.
+ *
+ * @example
+ * ```ts ignore
+ * import { openDataSession } from "./data.ts";
+ * const s = await openDataSession();
+ * s.close();
+ * ```
+ */
+export async function openDataSession(): Promise<DataSession> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  await conn.run(SESSION_SQL);
+  return {
+    conn,
+    close() {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+async function requireFile(path: string, what: string): Promise<void> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new InputError(`${what} file ${path} is not a file`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new InputError(`${what} file ${path} does not exist`);
+    }
+    throw err;
+  }
+}
+
+/** Create view `name` over `path` and return its column types by name. */
+async function openSource(
+  conn: DuckDBConnection,
+  path: string,
+  options: { what: string; name: string; allVarchar: boolean; required: readonly string[] },
+): Promise<Map<string, string>> {
+  await requireFile(path, options.what);
+  const format = fileFormat(path, options.what);
+  const types = new Map<string, string>();
+  try {
+    await conn.run(createViewSql(options.name, readFileSql(path, format, options.allVarchar)));
+    const described = await conn.runAndReadAll(describeSql(options.name));
+    for (const row of described.getRowObjectsJS()) {
+      types.set(String(row.column_name), String(row.column_type));
+    }
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new InputError(`${options.what} file ${path} cannot be read: ${why}`, { cause: err });
+  }
+  const missing = options.required.filter((c) => !types.has(c));
+  if (missing.length > 0) throw new MissingColumnsError(options.what, path, missing);
+  return types;
+}
+
+/** Options for {@linkcode loadCalls}. */
+export interface LoadCallsOptions {
+  /** Keep calls alerted at or after this time, epoch ms. @default {undefined} */
+  fromMs?: number;
+  /** Keep calls alerted before this time, epoch ms. @default {undefined} */
+  toMs?: number;
+}
+
+/**
+ * Load the calls file `path`, check its columns and values, and keep the
+ * calls in `[fromMs, toMs)`. Returns the calls (sorted by alert time, then
+ * call id) and the number of rows in the file.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadCalls, openDataSession } from "./data.ts";
+ * const s = await openDataSession();
+ * const { calls, rowsIn } = await loadCalls(s.conn, "data/sample/calls.csv");
+ * s.close();
+ * ```
+ */
+export async function loadCalls(
+  conn: DuckDBConnection,
+  path: string,
+  options: LoadCallsOptions = {},
+): Promise<{ calls: Call[]; rowsIn: number }> {
+  const types = await openSource(conn, path, {
+    what: "Calls",
+    name: "calls_src",
+    allVarchar: true,
+    required: CALL_COLUMNS,
+  });
+  let rows: Record<string, unknown>[];
+  try {
+    const reader = await conn.runAndReadAll(callsSelectSql("calls_src", types.get("alert_ts")!));
+    rows = reader.getRowObjectsJS();
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new InputError(`Calls file ${path} cannot be read: ${why}`, { cause: err });
+  }
+  const calls: Call[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < rows.length; i++) {
+    const call = toCall(rows[i], { path, row: i + 1 });
+    if (seen.has(call.callId)) {
+      throw new InputError(`Calls file ${path} has call_id ${JSON.stringify(call.callId)} twice`);
+    }
+    seen.add(call.callId);
+    if (options.fromMs !== undefined && call.alertTsMs < options.fromMs) continue;
+    if (options.toMs !== undefined && call.alertTsMs >= options.toMs) continue;
+    calls.push(call);
+  }
+  calls.sort((a, b) =>
+    a.alertTsMs - b.alertTsMs || (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0)
+  );
+  return { calls, rowsIn: rows.length };
+}
+
+function toCall(row: Record<string, unknown>, where: { path: string; row: number }): Call {
+  for (const col of ["call_id", "caller", "mint", "alert_ts_raw"]) {
+    const v = row[col];
+    if (v === null || v === undefined || String(v).trim() === "") {
+      const name = col === "alert_ts_raw" ? "alert_ts" : col;
+      throw new InputError(`Calls file ${where.path} row ${where.row} has no ${name}`);
+    }
+  }
+  const ms = row.alert_ts_ms;
+  if (ms === null || ms === undefined) {
+    throw new InputError(
+      `Calls file ${where.path} row ${where.row} has alert_ts ${
+        JSON.stringify(row.alert_ts_raw)
+      }, which is neither ISO-8601 nor epoch milliseconds`,
+    );
+  }
+  const alertTsMs = Number(ms);
+  if (alertTsMs < EPOCH_MS_MIN) {
+    throw new InputError(
+      `Calls file ${where.path} row ${where.row} has alert_ts ${alertTsMs}, ` +
+        "which looks like epoch seconds; epoch milliseconds are expected",
+    );
+  }
+  return {
+    callId: String(row.call_id),
+    caller: String(row.caller),
+    mint: String(row.mint),
+    chain: row.chain === null ? "" : String(row.chain),
+    alertTsMs,
+  };
+}
+
+/** An opened candles file: the view `candles` of normalized rows. */
+export interface CandleSource {
+  /** The file. */
+  path: string;
+  /** The interval the rows were filtered on (files with an `interval` column). */
+  interval: string | undefined;
+}
+
+/** Options for {@linkcode openCandles}. */
+export interface OpenCandlesOptions {
+  /** Interval asked for (`--interval`). @default {undefined} */
+  interval?: Interval;
+}
+
+/**
+ * Open the candles file `path` as the view `candles` (`mint, ts_ms, open,
+ * high, low, close, volume`), after checking its columns. With an
+ * `interval` column the rows of the asked interval are kept (without
+ * `--interval` the file must hold a single interval).
+ *
+ * @example
+ * ```ts ignore
+ * import { openCandles, openDataSession } from "./data.ts";
+ * const s = await openDataSession();
+ * await openCandles(s.conn, "data/sample/candles_1m.parquet", { interval: "1m" });
+ * s.close();
+ * ```
+ */
+export async function openCandles(
+  conn: DuckDBConnection,
+  path: string,
+  options: OpenCandlesOptions = {},
+): Promise<CandleSource> {
+  const types = await openSource(conn, path, {
+    what: "Candles",
+    name: "candles_src",
+    allVarchar: false,
+    required: CANDLE_COLUMNS,
+  });
+  let interval: string | undefined;
+  if (types.has("interval")) {
+    const reader = await conn.runAndReadAll(distinctIntervalsSql("candles_src"));
+    const present = reader.getRowObjectsJS().map((r) => String(r.iv));
+    if (options.interval !== undefined) {
+      if (!present.includes(options.interval)) {
+        throw new InputError(
+          `Candles file ${path} has no ${options.interval} candles (intervals: ${
+            present.join(", ")
+          })`,
+        );
+      }
+      interval = options.interval;
+    } else if (present.length === 1) {
+      interval = present[0];
+    } else {
+      throw new InputError(
+        `Candles file ${path} holds several intervals (${present.join(", ")}); pass --interval`,
+      );
+    }
+  }
+  await conn.run(candlesViewSql("candles", "candles_src", { tsType: types.get("ts")!, interval }));
+  return { path, interval };
+}
+
+/** What {@linkcode coverCalls} found. */
+export interface Coverage {
+  /** Calls whose mint has a candle at or after the alert. */
+  covered: Call[];
+  /** Calls without such a candle (skipped by the run). */
+  uncovered: Call[];
+  /** Distinct mints of the covered calls. */
+  mints: number;
+  /** Candles of the covered mints in the file (all times). */
+  candleRows: number;
+}
+
+/**
+ * Split `calls` into those with a candle at or after their alert and those
+ * without, using the opened `candles` view. Also registers the covered
+ * mints and their earliest alert for {@linkcode sliceCandles}.
+ *
+ * @example
+ * ```ts ignore
+ * const cov = await coverCalls(s.conn, calls);
+ * console.log(cov.covered.length, cov.uncovered.length);
+ * ```
+ */
+export async function coverCalls(
+  conn: DuckDBConnection,
+  calls: readonly Call[],
+): Promise<Coverage> {
+  const firstAlert = new Map<string, number>();
+  for (const c of calls) {
+    const prev = firstAlert.get(c.mint);
+    if (prev === undefined || c.alertTsMs < prev) firstAlert.set(c.mint, c.alertTsMs);
+  }
+  await fillWanted(conn, firstAlert);
+  const reader = await conn.runAndReadAll(coverageSql("candles"));
+  const lastTs = new Map<string, { n: number; last: number | null }>();
+  for (const r of reader.getRowObjectsJS()) {
+    lastTs.set(String(r.mint), {
+      n: Number(r.n),
+      last: r.last_ts_ms === null ? null : Number(r.last_ts_ms),
+    });
+  }
+  const covered: Call[] = [];
+  const uncovered: Call[] = [];
+  for (const c of calls) {
+    const info = lastTs.get(c.mint);
+    if (info !== undefined && info.last !== null && info.last >= c.alertTsMs) covered.push(c);
+    else uncovered.push(c);
+  }
+  const coveredMints = new Map<string, number>();
+  for (const c of covered) {
+    const prev = coveredMints.get(c.mint);
+    if (prev === undefined || c.alertTsMs < prev) coveredMints.set(c.mint, c.alertTsMs);
+  }
+  await fillWanted(conn, coveredMints);
+  let candleRows = 0;
+  for (const mint of coveredMints.keys()) candleRows += lastTs.get(mint)?.n ?? 0;
+  return { covered, uncovered, mints: coveredMints.size, candleRows };
+}
+
+async function fillWanted(conn: DuckDBConnection, fromByMint: Map<string, number>): Promise<void> {
+  await conn.run(CREATE_WANTED_SQL);
+  const appender = await conn.createAppender("wanted");
+  try {
+    for (const [mint, fromMs] of fromByMint) {
+      appender.appendVarchar(mint);
+      appender.appendBigInt(BigInt(fromMs));
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+/** Options for {@linkcode sliceCandles}. */
+export interface SliceCandlesOptions {
+  /** Interval asked for; finer candles are resampled to it. @default {the file's interval} */
+  interval?: Interval;
+}
+
+/** What {@linkcode sliceCandles} kept. */
+export interface Slice {
+  /** Candles in the slice. */
+  rows: number;
+  /** The interval of the slice, e.g. `1m`. */
+  interval: string;
+  /** The interval of the file when the slice was resampled from it, else null. */
+  resampledFrom: string | null;
+}
+
+/**
+ * Build the table `slice`: the candles of the covered mints from each mint's
+ * earliest alert on, at the asked interval (resampled from finer candles).
+ * Checks the values: unparseable numbers or timestamps, highs below lows,
+ * duplicate bars and epoch seconds fail with {@linkcode InputError}.
+ *
+ * @example
+ * ```ts ignore
+ * const slice = await sliceCandles(s.conn, source, { interval: "5m" });
+ * ```
+ */
+export async function sliceCandles(
+  conn: DuckDBConnection,
+  source: CandleSource,
+  options: SliceCandlesOptions = {},
+): Promise<Slice> {
+  await conn.run(createSliceSql("candles"));
+  await checkSlice(conn, source.path);
+  const stepRow = (await conn.runAndReadAll(BASE_INTERVAL_SQL)).getRowObjectsJS()[0];
+  const stepMs = stepRow?.step_ms === null || stepRow === undefined
+    ? null
+    : Number(stepRow.step_ms);
+  const fileInterval = source.interval ?? (stepMs === null ? null : intervalName(stepMs));
+  let interval = fileInterval ?? options.interval ?? "unknown";
+  let resampledFrom: string | null = null;
+  if (options.interval !== undefined && source.interval === undefined && stepMs !== null) {
+    const wantMs = INTERVAL_MS[options.interval];
+    if (wantMs !== stepMs) {
+      if (wantMs < stepMs || wantMs % stepMs !== 0) {
+        throw new InputError(
+          `Candles file ${source.path} has ${fileInterval} candles; --interval ${options.interval} cannot be built from them`,
+        );
+      }
+      await conn.run(RESAMPLE_SLICE_SQL, [wantMs]);
+      resampledFrom = fileInterval;
+    }
+    interval = options.interval;
+  }
+  const count = await conn.runAndReadAll("SELECT count(*) AS n FROM slice");
+  return { rows: Number(count.getRowObjectsJS()[0].n), interval, resampledFrom };
+}
+
+async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
+  const bad = (await conn.runAndReadAll(SLICE_BAD_ROWS_SQL)).getRowObjectsJS()[0];
+  if (Number(bad.n) > 0) {
+    throw new InputError(
+      `Candles file ${path} has ${bad.n} rows with a ts or price that does not parse (mint ${bad.mint})`,
+    );
+  }
+  const inverted = (await conn.runAndReadAll(SLICE_INVERTED_SQL)).getRowObjectsJS()[0];
+  if (Number(inverted.n) > 0) {
+    throw new InputError(
+      `Candles file ${path} has ${inverted.n} candles whose high is below the low`,
+    );
+  }
+  const dups = (await conn.runAndReadAll(SLICE_DUPLICATES_SQL)).getRowObjectsJS()[0];
+  if (Number(dups.n) > 0) {
+    throw new InputError(
+      `Candles file ${path} has ${dups.n} duplicate (mint, ts) candles; pass --interval if it mixes intervals`,
+    );
+  }
+  const min = (await conn.runAndReadAll("SELECT min(ts_ms) AS m FROM slice")).getRowObjectsJS()[0];
+  if (min.m !== null && Number(min.m) < EPOCH_MS_MIN) {
+    throw new InputError(
+      `Candles file ${path} has ts ${min.m}, which looks like epoch seconds; epoch milliseconds are expected`,
+    );
+  }
+}
+
+/**
+ * Read the table `slice` into one columnar series per mint.
+ *
+ * @example
+ * ```ts ignore
+ * const byMint = await readSlice(s.conn);
+ * console.log(byMint.size);
+ * ```
+ */
+export async function readSlice(conn: DuckDBConnection): Promise<Map<string, CandleSeries>> {
+  const groups = (await conn.runAndReadAll(SLICE_MINTS_SQL)).getRowObjectsJS();
+  const n = groups.reduce((sum, g) => sum + Number(g.n), 0);
+  const arrays = Array.from({ length: 6 }, () => new Float64Array(n));
+  const result = await conn.stream(SLICE_READ_SQL);
+  let row = 0;
+  for (let chunk = await result.fetchChunk(); chunk !== null; chunk = await result.fetchChunk()) {
+    const size = chunk.rowCount;
+    if (size === 0) break;
+    if (row + size > n) throw new Error(`Slice grew while being read: more than ${n} rows`);
+    for (let c = 0; c < 6; c++) copyDoubles(chunk.getColumnVector(c), arrays[c], row, size);
+    row += size;
+  }
+  if (row !== n) throw new Error(`Slice read ${row} rows, expected ${n}`);
+  const out = new Map<string, CandleSeries>();
+  let start = 0;
+  for (const g of groups) {
+    const end = start + Number(g.n);
+    const [ts, open, high, low, close, volume] = arrays.map((a) => a.subarray(start, end));
+    out.set(String(g.mint), { ts, open, high, low, close, volume });
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * Copy `size` doubles of a DuckDB vector into `out` at `offset`. The slice has
+ * no NULLs (checked by {@linkcode sliceCandles}), so the vector's backing
+ * `Float64Array` is copied in one go when the binding exposes it; otherwise
+ * item by item.
+ */
+function copyDoubles(vec: DuckDBVector, out: Float64Array, offset: number, size: number): void {
+  const items = vec instanceof DuckDBDoubleVector
+    ? (vec as unknown as { items?: unknown }).items
+    : undefined;
+  if (items instanceof Float64Array && items.length >= size) {
+    out.set(items.subarray(0, size), offset);
+    return;
+  }
+  for (let i = 0; i < size; i++) out[offset + i] = Number(vec.getItem(i) ?? NaN);
+}

@@ -1,0 +1,33 @@
+/**
+ * Backtests for the ledger: path-only and policy workflows over calls and
+ * candles, fully evented, with Parquet artifacts. Re-exports only.
+ *
+ * @example
+ * ```ts ignore
+ * import { runPathOnly, runPolicy } from "./mod.ts";
+ * const truth = await runPathOnly({ root: "data/ledger" });
+ * const pol = await runPolicy({ root: "data/ledger", policy: { type: "fixed_stop", stopPct: 0.3 } });
+ * console.log(truth.runId, pol.summary);
+ * ```
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./types.ts";
+export * from "./metrics.ts";
+export * from "./policies.ts";
+export * from "./executor.ts";
+export * from "./aggregate.ts";
+export * from "./data.ts";
+export * from "./artifacts.ts";
+export {
+  type BacktestOptions,
+  type PhaseRecord,
+  RunFailedError,
+  type RunResult,
+  SAMPLE_CALLS_PATH,
+  SAMPLE_CANDLES_PATH,
+} from "./_workflow.ts";
+export * from "./path_only.ts";
+export * from "./policy.ts";
+export * from "./sample_data.ts";

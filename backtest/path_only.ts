@@ -1,0 +1,126 @@
+/**
+ * The path-only workflow (the truth layer): per call, the path metrics of
+ * `metrics.ts` on the candles after the alert. Phases `plan, coverage,
+ * slice, load, compute, store`; artifact `path_metrics.parquet`
+ * (`path_metrics`) and `manifest.json` (`manifest`).
+ *
+ * @module
+ */
+import {
+  type BacktestOptions,
+  dataPhases,
+  finishRun,
+  type RunResult,
+  startRun,
+} from "./_workflow.ts";
+import type { ColumnSpec, Row } from "./artifacts.ts";
+import { type PathMetrics, pathMetrics, summarizePaths } from "./metrics.ts";
+import type { Call } from "./types.ts";
+
+/** Run type recorded in `run.created`. */
+export const PATH_ONLY_RUN_TYPE = "path_only";
+/** Phases of a path-only run, in order. */
+export const PATH_ONLY_PHASES = ["plan", "coverage", "slice", "load", "compute", "store"] as const;
+/** File name of the per-call metrics. */
+export const PATH_METRICS_FILE = "path_metrics.parquet";
+
+/** Columns of `path_metrics.parquet`, in order. */
+export const PATH_METRICS_COLUMNS: readonly ColumnSpec[] = [
+  { name: "call_id", type: "VARCHAR" },
+  { name: "caller", type: "VARCHAR" },
+  { name: "mint", type: "VARCHAR" },
+  { name: "t0_ms", type: "BIGINT" },
+  { name: "p0", type: "DOUBLE" },
+  { name: "hit_2x", type: "BOOLEAN" },
+  { name: "t_2x_ms", type: "BIGINT" },
+  { name: "hit_3x", type: "BOOLEAN" },
+  { name: "t_3x_ms", type: "BIGINT" },
+  { name: "hit_4x", type: "BOOLEAN" },
+  { name: "t_4x_ms", type: "BIGINT" },
+  { name: "dd_bps", type: "DOUBLE" },
+  { name: "dd_to_2x_bps", type: "DOUBLE" },
+  { name: "alert_to_activity_ms", type: "BIGINT" },
+  { name: "peak_multiple", type: "DOUBLE" },
+];
+
+/** Options for {@linkcode runPathOnly}: the common backtest options. */
+export type PathOnlyOptions = BacktestOptions;
+
+function metricsRow(call: Call, m: PathMetrics): Row {
+  return [
+    call.callId,
+    call.caller,
+    call.mint,
+    m.t0Ms,
+    m.p0,
+    m.hit2x,
+    m.t2xMs,
+    m.hit3x,
+    m.t3xMs,
+    m.hit4x,
+    m.t4xMs,
+    m.ddBps,
+    m.ddTo2xBps,
+    m.alertToActivityMs,
+    m.peakMultiple,
+  ];
+}
+
+/**
+ * Run a path-only backtest and record it in the ledger. Throws
+ * `InputError` before the run exists (missing input file, bad run id) and
+ * `RunFailedError` after `run.failed` was recorded.
+ *
+ * @example
+ * ```ts ignore
+ * import { runPathOnly } from "./path_only.ts";
+ * const r = await runPathOnly({ root: "data/ledger" });
+ * console.log(r.runId, r.summary.hit_2x_rate, r.artifactPaths.path_metrics);
+ * ```
+ */
+export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunResult> {
+  const ctx = await startRun(PATH_ONLY_RUN_TYPE, options, {});
+  return await finishRun(ctx, async (session) => {
+    const data = await dataPhases(ctx, session, options);
+    const rows = await ctx.phase("compute", () => {
+      const out: { call: Call; metrics: PathMetrics }[] = [];
+      const total = data.coverage.covered.length;
+      data.coverage.covered.forEach((call, k) => {
+        const series = data.seriesByMint.get(call.mint);
+        const metrics = series === undefined ? null : pathMetrics(series, call.alertTsMs);
+        if (metrics !== null) out.push({ call, metrics });
+        if (options.onProgress && ((k + 1) % 100 === 0 || k + 1 === total)) {
+          options.onProgress(k + 1, total);
+        }
+      });
+      return Promise.resolve({
+        value: out,
+        summary: { rows_in: total, rows_out: out.length, calls_skipped: total - out.length },
+      });
+    });
+    const paths = summarizePaths(rows.map((r) => ({ caller: r.call.caller, metrics: r.metrics })));
+    const summary = {
+      calls_total: data.calls.length,
+      calls_covered: data.coverage.covered.length,
+      calls_no_candles: data.coverage.uncovered.length,
+      calls_computed: rows.length,
+      interval: data.slice.interval,
+      ...paths.overall,
+      by_caller: paths.byCaller,
+    };
+    await ctx.phase("store", async () => {
+      const dir = await ctx.dir();
+      const out = await dir.writeParquet(session.conn, PATH_METRICS_FILE, {
+        columns: PATH_METRICS_COLUMNS,
+        rows: rows.map((r) => metricsRow(r.call, r.metrics)),
+      });
+      await ctx.artifact("path_metrics", out.path, out.sizeBytes);
+      await ctx.writeManifest("completed", { summary });
+      return {
+        value: undefined,
+        summary: { rows_in: rows.length, rows_out: out.rows, files: 2, bytes: out.sizeBytes },
+      };
+    });
+    return summary;
+  });
+}

@@ -314,11 +314,12 @@ export async function finishRun(
     const phaseName = ctx.currentPhase;
     const message = err instanceof Error ? err.message : String(err);
     const error = { message, type: err instanceof Error ? err.name : typeof err };
+    // The manifest first: run.failed is the last event of the run.
+    await writeFailedManifest(ctx, { message, phase_name: phaseName });
     await ctx.emitter.runFailed(
       ctx.runId,
       phaseName === null ? { error } : { error, phase_name: phaseName },
     );
-    await writeFailedManifest(ctx, { message, phase_name: phaseName });
     await ctx.emitter.flush();
     throw new RunFailedError(ctx.runId, phaseName, err);
   } finally {

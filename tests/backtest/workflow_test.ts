@@ -1,0 +1,351 @@
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { EventEmitter } from "../../ledger/emitter.ts";
+import type { LedgerEvent } from "../../ledger/events.ts";
+import { PATH_METRICS_COLUMNS, PATH_ONLY_PHASES, runPathOnly } from "../../backtest/path_only.ts";
+import {
+  CALLER_SUMMARY_COLUMNS,
+  POLICY_PHASES,
+  POLICY_RESULTS_COLUMNS,
+  runPolicy,
+} from "../../backtest/policy.ts";
+import { RunFailedError } from "../../backtest/_workflow.ts";
+import { MINUTE_MS, runEvents, T0_MS, writeFixtures } from "./_fixtures.ts";
+
+async function readParquet(
+  path: string,
+): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet('${path}') ORDER BY 1`);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJS() };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Check the trail: created, started, each phase started/completed in order, artifacts, then the end. */
+function assertTrail(events: LedgerEvent[], phases: readonly string[], end: string): void {
+  const types = events.map((e) => e.event_type);
+  equal(types[0], "run.created");
+  equal(types[1], "run.started");
+  equal(types.at(-1), end);
+  const phaseEvents = events.filter((e) => e.event_type.startsWith("phase."));
+  const expected = phases.flatMap((p, i) => [`phase.started:${p}:${i}`, `phase.completed:${p}`]);
+  deepEqual(
+    phaseEvents.map((e) =>
+      e.event_type === "phase.started"
+        ? `${e.event_type}:${e.phase_name}:${e.phase_order}`
+        : `${e.event_type}:${(e as { phase_name: string }).phase_name}`
+    ),
+    expected,
+  );
+  for (const e of phaseEvents) {
+    if (e.event_type !== "phase.completed") continue;
+    ok(Number.isInteger(e.duration_ms) && e.duration_ms >= 0);
+    ok("rows_in" in e.output_summary && "rows_out" in e.output_summary, e.phase_name);
+  }
+}
+
+async function withRoot(fn: (dir: string, emitter: EventEmitter) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_bt_" });
+  const emitter = new EventEmitter({ root: `${dir}/ledger`, durability: "relaxed" });
+  try {
+    await fn(dir, emitter);
+  } finally {
+    await emitter.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("path-only run on the hand-worked fixtures", async (t) => {
+  await withRoot(async (dir, emitter) => {
+    const root = `${dir}/ledger`;
+    const inputs = await writeFixtures(dir);
+    const r = await runPathOnly({ root, emitter, ...inputs, runId: "po-1", gitCwd: dir });
+    await t.step("summary counts coverage and skips the call without candles", () => {
+      equal(r.summary.calls_total, 3);
+      equal(r.summary.calls_covered, 2);
+      equal(r.summary.calls_no_candles, 1);
+      equal(r.summary.hit_2x_rate, 0.5);
+      equal(r.summary.interval, "1m");
+      deepEqual(Object.keys(r.summary.by_caller as object), ["alice", "bob"]);
+    });
+    await t.step(
+      "path_metrics.parquet has the issue's columns and the hand-worked values",
+      async () => {
+        const { columns, rows } = await readParquet(r.artifactPaths.path_metrics);
+        deepEqual(columns, PATH_METRICS_COLUMNS.map((c) => c.name));
+        equal(rows.length, 2);
+        const a = rows.find((x) => x.call_id === "a1")!;
+        equal(Number(a.t0_ms), T0_MS + 30_000);
+        equal(a.p0, 1.0);
+        equal(a.hit_2x, true);
+        equal(Number(a.t_2x_ms), T0_MS + 4 * MINUTE_MS);
+        equal(Number(a.t_3x_ms), T0_MS + 5 * MINUTE_MS);
+        equal(a.hit_4x, false);
+        equal(a.t_4x_ms, null);
+        equal(Math.round(a.dd_bps as number), -3000);
+        equal(Math.round(a.dd_to_2x_bps as number), -1500);
+        equal(Number(a.alert_to_activity_ms), 90_000);
+        equal(a.peak_multiple, 3.2);
+        const b = rows.find((x) => x.call_id === "b1")!;
+        equal(b.hit_2x, false);
+        equal(b.dd_to_2x_bps, null);
+      },
+    );
+    await t.step("events: full trail in order, artifacts with sizes, completed last", async () => {
+      const events = await runEvents(root, "po-1");
+      assertTrail(events, PATH_ONLY_PHASES, "run.completed");
+      const created = events[0] as Extract<LedgerEvent, { event_type: "run.created" }>;
+      equal(created.run_type, "path_only");
+      equal(created.config.calls, inputs.calls);
+      ok(/^[0-9a-f]{64}$/.test(created.data_fingerprint));
+      const started = events[1] as Extract<LedgerEvent, { event_type: "run.started" }>;
+      equal(started.pid, Deno.pid);
+      const artifacts = events.filter((e) => e.event_type === "artifact.created") as Extract<
+        LedgerEvent,
+        { event_type: "artifact.created" }
+      >[];
+      deepEqual(artifacts.map((a) => a.artifact_type), ["path_metrics", "manifest"]);
+      for (const a of artifacts) equal(a.size_bytes, (await Deno.stat(a.artifact_path)).size);
+      const done = events.at(-1) as Extract<LedgerEvent, { event_type: "run.completed" }>;
+      deepEqual(Object.keys(done.artifact_paths).sort(), ["manifest", "path_metrics"]);
+      equal(done.summary.calls_covered, 2);
+      const coverage = events.find((e) =>
+        e.event_type === "phase.completed" && e.phase_name === "coverage"
+      ) as Extract<LedgerEvent, { event_type: "phase.completed" }>;
+      deepEqual(coverage.output_summary, {
+        rows_in: 3,
+        rows_out: 2,
+        calls_no_candles: 1,
+        mints: 2,
+      });
+    });
+    await t.step(
+      "manifest: config, inputs with hashes, fingerprint, null git outside a checkout",
+      async () => {
+        const m = JSON.parse(await Deno.readTextFile(`${r.runDir}/manifest.json`));
+        equal(m.run_id, "po-1");
+        equal(m.status, "completed");
+        equal(m.inputs.calls.path, inputs.calls);
+        ok(/^[0-9a-f]{64}$/.test(m.inputs.candles.sha256));
+        deepEqual(m.git, { commit: null, branch: null, dirty: null });
+        equal(m.outputs.path_metrics.file, "path_metrics.parquet");
+      },
+    );
+  });
+});
+
+Deno.test("policy run on the hand-worked fixtures", async (t) => {
+  await withRoot(async (dir, emitter) => {
+    const root = `${dir}/ledger`;
+    const inputs = await writeFixtures(dir, { callsFormat: "jsonl", epochMs: true });
+    const r = await runPolicy({
+      root,
+      emitter,
+      ...inputs,
+      runId: "pol-1",
+      policy: '{"type":"fixed_stop","stopPct":0.2,"takeProfitPct":1}',
+    });
+    await t.step("policy_results.parquet: a take-profit and a stop-out", async () => {
+      const { columns, rows } = await readParquet(r.artifactPaths.policy_results);
+      deepEqual(columns, POLICY_RESULTS_COLUMNS.map((c) => c.name));
+      const a = rows.find((x) => x.call_id === "a1")!;
+      equal(Number(a.entry_ts_ms), T0_MS + MINUTE_MS);
+      equal(Number(a.exit_ts_ms), T0_MS + 4 * MINUTE_MS);
+      equal(a.exit_px, 2.0);
+      equal(Math.round(a.realized_return_bps as number), 10_000);
+      equal(a.exit_reason, "take_profit");
+      equal(a.stop_out, false);
+      equal(Math.round(a.max_adverse_excursion_bps as number), -1500);
+      equal(Number(a.time_exposed_ms), 3 * MINUTE_MS);
+      equal((a.tail_capture as number).toFixed(6), (10_000 / 22_000).toFixed(6));
+      const b = rows.find((x) => x.call_id === "b1")!;
+      equal(b.exit_reason, "stop_loss");
+      equal(b.stop_out, true);
+      equal(b.exit_px, 0.8);
+      equal(Math.round(b.realized_return_bps as number), -2000);
+    });
+    await t.step("caller_summary.parquet and the run.completed summary", async () => {
+      const { columns, rows } = await readParquet(r.artifactPaths.caller_summary);
+      deepEqual(columns, CALLER_SUMMARY_COLUMNS.map((c) => c.name));
+      deepEqual(rows.map((x) => [x.caller, Number(x.count), x.win_rate]), [
+        ["alice", 1, 1],
+        ["bob", 1, 0],
+      ]);
+      equal(r.summary.count, 2);
+      equal(r.summary.win_rate, 0.5);
+      equal(Math.round(r.summary.mean_return_bps as number), 4000);
+      const byCaller = r.summary.by_caller as Record<string, { count: number }>;
+      equal(byCaller.bob.count, 1);
+    });
+    await t.step("events: full trail in order with three artifacts", async () => {
+      const events = await runEvents(root, "pol-1");
+      assertTrail(events, POLICY_PHASES, "run.completed");
+      const created = events[0] as Extract<LedgerEvent, { event_type: "run.created" }>;
+      equal(created.run_type, "policy");
+      deepEqual(created.config.policy, { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 1 });
+      const types = events.filter((e) => e.event_type === "artifact.created").map((e) =>
+        (e as { artifact_type: string }).artifact_type
+      );
+      deepEqual(types, ["policy_results", "caller_summary", "manifest"]);
+    });
+  });
+});
+
+Deno.test("failures after run.created leave a complete trail with run.failed", async (t) => {
+  await withRoot(async (dir, emitter) => {
+    const root = `${dir}/ledger`;
+    async function failed(
+      runId: string,
+      phase: string,
+      message: RegExp,
+      run: () => Promise<unknown>,
+    ) {
+      await rejects(run, (err: unknown) => {
+        ok(err instanceof RunFailedError, String(err));
+        equal(err.phaseName, phase);
+        ok(message.test(err.message), err.message);
+        return true;
+      });
+      const events = await runEvents(root, runId);
+      const phases = ["plan", "coverage", "slice", "load"].slice(
+        0,
+        ["plan", "coverage"].indexOf(phase) + 1,
+      );
+      equal(events[0].event_type, "run.created");
+      equal(events[1].event_type, "run.started");
+      const last = events.at(-1) as Extract<LedgerEvent, { event_type: "run.failed" }>;
+      equal(last.event_type, "run.failed");
+      equal(last.phase_name, phase);
+      ok(message.test(last.error.message));
+      const started = events.filter((e) => e.event_type === "phase.started").map((e) =>
+        (e as { phase_name: string }).phase_name
+      );
+      deepEqual(started, phases);
+      const m = JSON.parse(
+        await Deno.readTextFile(`${root}/artifacts/runs/${runId}/manifest.json`),
+      );
+      equal(m.status, "failed");
+      equal(m.error.phase_name, phase);
+    }
+    await t.step("missing columns name the file and the columns", async () => {
+      const sub = `${dir}/missing`;
+      await Deno.mkdir(sub);
+      const inputs = await writeFixtures(sub, { dropCallColumns: ["chain", "alert_ts"] });
+      await failed(
+        "fail-cols",
+        "plan",
+        new RegExp(`Calls file ${inputs.calls} is missing columns: chain, alert_ts`),
+        () => runPathOnly({ root, emitter, ...inputs, runId: "fail-cols" }),
+      );
+    });
+    await t.step("missing candle columns", async () => {
+      const sub = `${dir}/missing2`;
+      await Deno.mkdir(sub);
+      const inputs = await writeFixtures(sub, { dropCandleColumns: ["low"] });
+      await failed(
+        "fail-candle-cols",
+        "plan",
+        /Candles file .*candles\.csv is missing columns: low/,
+        () => runPathOnly({ root, emitter, ...inputs, runId: "fail-candle-cols" }),
+      );
+    });
+    await t.step("an impossible policy fails the plan phase", async () => {
+      const inputs = await writeFixtures(dir);
+      await failed(
+        "fail-policy",
+        "plan",
+        /^Invalid policy: stopPct must be <= 1$/,
+        () =>
+          runPolicy({
+            root,
+            emitter,
+            ...inputs,
+            runId: "fail-policy",
+            policy: { type: "fixed_stop", stopPct: 1.5 },
+          }),
+      );
+    });
+    await t.step("no candles for any call fails the coverage phase", async () => {
+      const inputs = await writeFixtures(dir);
+      const late = `${dir}/late_calls.csv`;
+      await Deno.writeTextFile(
+        late,
+        "call_id,caller,mint,chain,alert_ts\nz1,zed,A,solana,2027-01-01T00:00:00Z\nz2,zed,C,solana,2026-01-05T00:00:00Z\n",
+      );
+      await failed(
+        "fail-coverage",
+        "coverage",
+        /No call has candles at or after its alert: 0 of 2/,
+        () =>
+          runPathOnly({
+            root,
+            emitter,
+            calls: late,
+            candles: inputs.candles,
+            runId: "fail-coverage",
+          }),
+      );
+    });
+  });
+});
+
+Deno.test("input errors before the run exists record nothing", async () => {
+  await withRoot(async (dir, emitter) => {
+    const root = `${dir}/ledger`;
+    await rejects(
+      () => runPathOnly({ root, emitter, calls: `${dir}/nope.csv`, runId: "never" }),
+      /Calls file .*nope\.csv does not exist/,
+    );
+    await emitter.flush();
+    equal((await runEvents(root, "never").catch(() => [])).length, 0);
+  });
+});
+
+Deno.test("--interval 5m resamples 1m candles; --from/--to filter calls", async () => {
+  await withRoot(async (dir, emitter) => {
+    const root = `${dir}/ledger`;
+    const inputs = await writeFixtures(dir);
+    const r = await runPathOnly({
+      root,
+      emitter,
+      ...inputs,
+      interval: "5m",
+      fromMs: T0_MS + 1,
+      runId: "po-5m",
+    });
+    equal(r.summary.calls_total, 1); // only a1 is alerted after T0
+    equal(r.summary.interval, "5m");
+    const slice = r.phases.find((p) => p.name === "slice")!;
+    equal(slice.summary.resampled_from, "1m");
+    // Mint A in 5m bars from 0:00: the alert at 0:30 anchors on the 5:00 bar (close 0.9).
+    const { rows } = await readParquet(r.artifactPaths.path_metrics);
+    equal(rows[0].p0, 0.9);
+  });
+});
+
+Deno.test("the committed sample set runs end to end", async () => {
+  await withRoot(async (dir, emitter) => {
+    const root = `${dir}/ledger`;
+    const r = await runPolicy({
+      root,
+      emitter,
+      policy: {
+        type: "combo",
+        policies: [{ type: "fixed_stop", stopPct: 0.5 }, {
+          type: "time_stop",
+          maxHoldMs: 6 * 3_600_000,
+        }],
+      },
+      feeBps: 25,
+      slippageBps: 50,
+    });
+    ok((r.summary.calls_covered as number) >= 300);
+    equal(r.summary.count, r.summary.calls_covered);
+    equal(Object.keys(r.summary.by_caller as object).length, 12);
+  });
+});

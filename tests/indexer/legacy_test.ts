@@ -1,11 +1,15 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
 import {
+  archiveLegacy,
   backfillLegacy,
+  checkParity,
   cutoverMs,
   dayStartMs,
   getSourceForRun,
   legacyEventId,
+  ParityError,
   queryRuns,
   queryRunStatus,
   sourceForCreatedAt,
@@ -14,6 +18,7 @@ import {
   countRows,
   createIndexDb,
   createLegacyDb,
+  execSql,
   type FixtureRun,
   type IndexFixtureRun,
 } from "./_legacy_fixture.ts";
@@ -379,7 +384,97 @@ Deno.test("backfillLegacy maps odd legacy values and reports unreadable sources"
       } catch (err) {
         message = (err as Error).message;
       }
-      match(message, /Cannot read the legacy database .*nope\.duckdb/);
+      match(message, /legacy database .*nope\.duckdb does not exist/);
     });
   }, {});
+});
+
+Deno.test("parity after a backfill, and archive only when it holds", async (t) => {
+  await withStores(async ({ dir, legacyDbPath, root }) => {
+    await backfillLegacy(root, { legacyDbPath });
+    await rebuildIndex(root, {});
+    const options = { legacyDbPath, root };
+    await t.step("parity holds, except for the run the backfill had to skip", async () => {
+      const strict = await checkParity(options);
+      equal(strict.holds, false);
+      deepEqual(strict.differences.map((d) => [d.run_id, d.field]), [[INJECTION_ID, "skipped"]]);
+      const lenient = await checkParity({ ...options, allowSkipped: true });
+      deepEqual(lenient.differences, []);
+      equal(lenient.holds, true);
+      equal(lenient.comparedRuns, 3);
+      deepEqual(lenient.skipped.map((s) => s.run_id), [INJECTION_ID]);
+    });
+    await t.step("after the backfill the shared run reads the same from both stores", async () => {
+      const { runs } = await queryRuns({ runId: "old-1" }, { ...options, skipLegacy: true });
+      equal(runs[0].source, "event_log");
+      equal(runs[0].status, "completed");
+      equal(runs[0].created_at_ms, CUT - 10 * DAY_MS);
+    });
+    await t.step("a legacy row changed after the backfill is a difference", async () => {
+      await execSql(legacyDbPath, "UPDATE optimizer.runs_d SET run_type = ? WHERE run_id = ?", [
+        "changed",
+        "old-1",
+      ]);
+      await execSql(
+        legacyDbPath,
+        "UPDATE optimizer.runs_status SET summary_json = ? WHERE run_id = ?",
+        ['{"calls":4}', "old-1"],
+      );
+      await execSql(legacyDbPath, "INSERT INTO optimizer.runs_d VALUES (?, ?, ?, ?, ?)", [
+        "late-1",
+        "t",
+        BigInt(CUT - DAY_MS),
+        "{}",
+        "fp",
+      ]);
+      const report = await checkParity({ ...options, allowSkipped: true });
+      equal(report.holds, false);
+      deepEqual(report.differences, [
+        { run_id: "late-1", field: "missing", legacy: "present", index: null },
+        { run_id: "old-1", field: "run_type", legacy: "changed", index: "path-only" },
+        { run_id: "old-1", field: "summary_json", legacy: '{"calls":4}', index: '{"calls":3}' },
+      ]);
+    });
+    await t.step("archive refuses while parity does not hold and moves nothing", async () => {
+      let error: unknown;
+      try {
+        await archiveLegacy({ ...options, allowSkipped: true });
+      } catch (err) {
+        error = err;
+      }
+      ok(error instanceof ParityError);
+      match((error as Error).message, /Parity does not hold .* 3 difference/);
+      ok((await Deno.stat(legacyDbPath)).isFile);
+    });
+    await t.step("archive moves the file aside when parity holds; dual mode ends", async () => {
+      await execSql(legacyDbPath, "DELETE FROM optimizer.runs_d WHERE run_id = ?", ["late-1"]);
+      await execSql(legacyDbPath, "UPDATE optimizer.runs_d SET run_type = ? WHERE run_id = ?", [
+        "path-only",
+        "old-1",
+      ]);
+      await execSql(
+        legacyDbPath,
+        "UPDATE optimizer.runs_status SET summary_json = ? WHERE run_id = ?",
+        ['{"calls":3}', "old-1"],
+      );
+      const nowMs = Date.UTC(2026, 2, 4, 5, 6, 7);
+      const report = await archiveLegacy({ ...options, allowSkipped: true, nowMs });
+      equal(report.archivedPath, `${legacyDbPath}.archived-20260304T050607Z`);
+      ok((await Deno.stat(report.archivedPath)).isFile);
+      let gone = false;
+      try {
+        await Deno.stat(legacyDbPath);
+      } catch (err) {
+        gone = err instanceof Deno.errors.NotFound;
+      }
+      ok(gone);
+      const { runs, warnings } = await queryRuns({}, options);
+      ok(runs.every((r) => r.source === "event_log"));
+      equal(runs.length, 3);
+      match(warnings.join("\n"), /does not exist/);
+      const names = [];
+      for await (const e of Deno.readDir(dir)) names.push(e.name);
+      ok(names.includes("baseline_results.duckdb.archived-20260304T050607Z"));
+    });
+  }, { legacy: LEGACY });
 });

@@ -1,0 +1,143 @@
+import { equal, match, ok } from "node:assert/strict";
+import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
+
+const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
+
+async function ledger(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      "--allow-run",
+      CLI,
+      "backtest",
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trimEnd().split("\n");
+  equal(lines.length, 1, `expected one line on stderr, got: ${stderr}`);
+  return lines[0];
+}
+
+Deno.test("ledger backtest: usage errors exit 2 with one line", async (t) => {
+  await t.step("--help prints usage and exits 0", async () => {
+    const r = await ledger(["--help"]);
+    equal(r.code, 0);
+    match(r.stdout, /Usage: ledger backtest path-only\|policy/);
+    match(r.stdout, /--no-index/);
+  });
+  const cases: [string[], RegExp][] = [
+    [[], /name a workflow: path-only or policy/],
+    [["frobnicate"], /unknown workflow "frobnicate"/],
+    [["policy", "--no-index"], /policy runs need --policy/],
+    [["path-only", "--interval", "2m"], /--interval must be one of 1m, 5m, 15m, 1h/],
+    [["policy", "--policy", "{}", "--fee-bps", "x"], /--fee-bps must be a number/],
+    [["path-only", "--from", "yesterday"], /--from must be an ISO-8601 time/],
+    [["path-only", "--run-id", "../x"], /--run-id must match/],
+    [["path-only", "--policy", "{}"], /--policy applies to policy runs only/],
+  ];
+  for (const [args, pattern] of cases) {
+    await t.step(args.join(" ") || "(no workflow)", async () => {
+      const r = await ledger(args);
+      equal(r.code, 2);
+      match(oneLine(r.stderr), pattern);
+    });
+  }
+});
+
+Deno.test("ledger backtest: runs and failures", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_bt_" });
+  const root = `${dir}/ledger`;
+  try {
+    const inputs = await writeFixtures(dir);
+    const common = [
+      "--root",
+      root,
+      "--calls",
+      inputs.calls,
+      "--candles",
+      inputs.candles,
+      "--no-index",
+    ];
+    await t.step("path-only --json prints the result, exits 0", async () => {
+      const r = await ledger(["path-only", ...common, "--json", "--run-id", "cli-po"]);
+      equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      equal(out.run_id, "cli-po");
+      equal(out.status, "completed");
+      equal(out.summary.calls_covered, 2);
+      equal(out.phases.length, 6);
+      ok((await Deno.stat(out.artifact_paths.path_metrics)).size > 0);
+      const events = await runEvents(root, "cli-po");
+      equal(events.at(-1)?.event_type, "run.completed");
+    });
+    await t.step("policy from @file, human output", async () => {
+      const file = `${dir}/policy.json`;
+      await Deno.writeTextFile(file, '{"type":"trailing_stop","activationPct":0.5,"trailPct":0.2}');
+      const r = await ledger(["policy", ...common, "--policy", `@${file}`, "--fee-bps", "10"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /^run policy-\d{8}T\d{6}-[0-9a-f]{6} completed/);
+      match(r.stdout, /trailing_stop: win rate/);
+    });
+    await t.step("an impossible policy: exit 1, one line, run.failed recorded", async () => {
+      const r = await ledger([
+        "policy",
+        ...common,
+        "--run-id",
+        "cli-bad-policy",
+        "--policy",
+        '{"type":"fixed_stop","stopPct":1.5}',
+      ]);
+      equal(r.code, 1);
+      match(
+        oneLine(r.stderr),
+        /Invalid policy: stopPct must be <= 1 \(run cli-bad-policy failed in phase plan\)/,
+      );
+      const events = await runEvents(root, "cli-bad-policy");
+      equal(events.at(-1)?.event_type, "run.failed");
+    });
+    await t.step("missing columns: exit 1 naming the file and columns", async () => {
+      const sub = `${dir}/cols`;
+      await Deno.mkdir(sub);
+      const bad = await writeFixtures(sub, { dropCandleColumns: ["volume"] });
+      const r = await ledger([
+        "path-only",
+        "--root",
+        root,
+        "--calls",
+        bad.calls,
+        "--candles",
+        bad.candles,
+        "--no-index",
+      ]);
+      equal(r.code, 1);
+      match(oneLine(r.stderr), /Candles file .*cols\/candles\.csv is missing columns: volume/);
+    });
+    await t.step("a missing calls file: exit 1, no run", async () => {
+      const r = await ledger([
+        "path-only",
+        "--root",
+        root,
+        "--calls",
+        `${dir}/none.csv`,
+        "--no-index",
+      ]);
+      equal(r.code, 1);
+      match(oneLine(r.stderr), /Calls file .*none\.csv does not exist/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,8 +1,40 @@
 /**
- * `ledger verify`: scan the log and report torn, invalid and duplicate lines.
+ * `ledger verify [--root DIR] [--json] [--strict]`: check the event log
+ * read-only (see `ledger/verify.ts` for what counts as a problem). Prints a
+ * per-day report with each finding as `file:line: reason` (or the report as
+ * JSON with `--json`). Exit codes: 0 the log is sound, 1 it has problems or
+ * the root is missing, 2 usage error.
  *
  * @module
  */
+import { formatReport, verifyLog } from "../ledger/verify.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  type FlagSpec,
+  parseFlags,
+  resolveRootFlag,
+  UsageError,
+} from "./_args.ts";
+
+const FLAGS: FlagSpec = {
+  json: { type: "boolean" },
+  strict: { type: "boolean" },
+};
+
+const USAGE = `Usage: ledger verify [--root DIR] [--json] [--strict]
+
+Check the event log under --root (else $LEDGER_ROOT, else data/ledger)
+without changing it: per day, part files, lines, events by type, torn tails,
+invalid lines (file:line: reason), duplicate event ids, and runs with an
+impossible lifecycle (run.completed/run.failed without run.created,
+phase.completed without its phase.started). Events after a run's end, a
+missing _schema.json and files the readers skip are reported, not counted.
+
+  --json     print the report as JSON
+  --strict   count torn tails (a crash's last line, or a line being written) as problems
+
+Exit codes: 0 sound, 1 problems found (or the root is missing), 2 usage error.`;
 
 /**
  * Run `ledger verify` with `args`; returns the exit code.
@@ -10,10 +42,36 @@
  * @example
  * ```ts ignore
  * import { main } from "./verify.ts";
- * Deno.exit(await main(["--help"]));
+ * Deno.exit(await main(["--root", "data/ledger", "--strict"]));
  * ```
  */
-export function main(_args: string[]): Promise<number> {
-  console.error("ledger verify: not implemented yet");
-  return Promise.resolve(1);
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  }
+  const root = resolveRootFlag(values);
+  const report = await verifyLog(root, { strict: values.strict === true });
+  console.log(
+    values.json === true ? JSON.stringify(snakeCase(report), null, 2) : formatReport(report),
+  );
+  return report.sound ? EXIT_OK : EXIT_FAILURE;
+}
+
+/**
+ * The report with snake_case keys, as everything on the wire is. Keys of
+ * `eventsByType` are event types and are kept as they are.
+ */
+function snakeCase(value: unknown, key = ""): unknown {
+  if (Array.isArray(value)) return value.map((v) => snakeCase(v));
+  if (value === null || typeof value !== "object" || key === "eventsByType") return value;
+  return Object.fromEntries(
+    Object.entries(value).map((
+      [k, v],
+    ) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeCase(v, k)]),
+  );
 }

@@ -1,0 +1,482 @@
+/**
+ * Check a ledger's event log without touching it (`ledger verify`): per day,
+ * the part files, lines and events by type, torn tails, invalid lines with
+ * `file:line: reason`, event ids seen more than once, and runs whose
+ * lifecycle is impossible. Opens files read-only; never writes, never
+ * creates a directory.
+ *
+ * What counts as a problem (makes the log unsound):
+ * - an invalid line (empty, NUL bytes, not UTF-8, not JSON, not a valid event);
+ * - an `event_id` on more than one line (the indexer counts it once, but a
+ *   log written by our writers never repeats an id);
+ * - `run.completed` or `run.failed` of a run that has no `run.created`;
+ * - `phase.completed` of a phase the run never started (`phase.started` with
+ *   the same `phase_name`);
+ * - with `strict`, a torn tail (a last line without `\n`: what a crash leaves,
+ *   or a line a live writer is still writing).
+ *
+ * Reported as warnings, not problems: events of a run timestamped after its
+ * `run.completed`/`run.failed` (late artifacts, backfills; the index keeps the
+ * later terminal event), a run both completed and failed, a missing
+ * `_schema.json` (the next writer recreates it), a day directory without part
+ * files. Entries the readers skip (files in `events/` that are not day
+ * directories, files in a day directory that are not `part-*.jsonl`,
+ * symbolic links) are listed as ignored.
+ *
+ * Order does not matter for the lifecycle checks: they look at the whole log,
+ * since writers' clocks and part files interleave.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
+import { type LogRecord, readPartFile } from "./reader.ts";
+import type { LedgerEvent } from "./events.ts";
+
+/** Most findings of one kind kept in a report (counts are always complete). */
+export const FINDINGS_LISTED_MAX = 1000;
+
+/** Options for {@linkcode verifyLog}. */
+export interface VerifyOptions {
+  /** Count torn tails as problems. @default {false} */
+  strict?: boolean;
+  /** Most findings of each kind listed (torn, invalid, duplicates, ...). @default {FINDINGS_LISTED_MAX} */
+  findingsListedMax?: number;
+}
+
+/** One line the check found fault with. */
+export interface LineFinding {
+  /** The part file, relative to the events directory. */
+  file: string;
+  /** 1-based line number. */
+  line: number;
+  /** Why. */
+  reason: string;
+}
+
+/** What one day partition holds. */
+export interface DayReport {
+  /** The UTC day, `YYYY-MM-DD`. */
+  day: string;
+  /** Part files. */
+  files: number;
+  /** Bytes in its part files. */
+  bytes: number;
+  /** Lines (complete ones plus torn tails). */
+  lines: number;
+  /** Valid events. */
+  events: number;
+  /** Valid events by `event_type`. */
+  eventsByType: Record<string, number>;
+  /** Torn tails (count). */
+  tornCount: number;
+  /** Invalid lines (count). */
+  invalidCount: number;
+  /** Torn tails, up to the listing limit. */
+  torn: LineFinding[];
+  /** Invalid lines, up to the listing limit. */
+  invalid: LineFinding[];
+}
+
+/** An event id on more than one line. */
+export interface DuplicateId {
+  /** The repeated id. */
+  eventId: string;
+  /** Every line holding it, in log order. */
+  occurrences: { file: string; line: number }[];
+}
+
+/** A run whose events cannot come from a real run. */
+export interface LifecycleFinding extends LineFinding {
+  /** The run. */
+  runId: string;
+}
+
+/** Totals over the whole log. */
+export interface VerifyTotals {
+  /** Day partitions. */
+  days: number;
+  /** Part files. */
+  files: number;
+  /** Bytes in part files. */
+  bytes: number;
+  /** Lines. */
+  lines: number;
+  /** Valid events (every line, duplicates included). */
+  events: number;
+  /** Distinct runs. */
+  runs: number;
+  /** Torn tails. */
+  torn: number;
+  /** Invalid lines. */
+  invalid: number;
+  /** Event ids on more than one line. */
+  duplicateIds: number;
+  /** Lifecycle problems. */
+  lifecycle: number;
+}
+
+/** The result of {@linkcode verifyLog}. */
+export interface VerifyReport {
+  /** The ledger root checked. */
+  root: string;
+  /** Whether torn tails counted as problems. */
+  strict: boolean;
+  /** `true` when `problems` is 0. */
+  sound: boolean;
+  /** Number of problems (see the module doc for what counts). */
+  problems: number;
+  /** Totals. */
+  totals: VerifyTotals;
+  /** Per day, in day order. */
+  days: DayReport[];
+  /** Repeated event ids, up to the listing limit. */
+  duplicates: DuplicateId[];
+  /** Impossible lifecycles, up to the listing limit. */
+  lifecycle: LifecycleFinding[];
+  /** Things worth knowing that are not problems. */
+  warnings: string[];
+  /** Entries the readers skip, relative to the root. */
+  ignored: string[];
+}
+
+/** The ledger root to verify does not exist or is not a directory. */
+export class LedgerRootError extends Error {
+  /** The root given. */
+  readonly root: string;
+  /** Create the error for `root` with the reason. */
+  constructor(root: string, reason: string) {
+    super(`Ledger root ${root} ${reason}`);
+    this.name = "LedgerRootError";
+    this.root = root;
+  }
+}
+
+/**
+ * Check the log under `root` read-only and return what was found. Throws
+ * {@linkcode LedgerRootError} when `root` is missing or not a directory; a
+ * root without an `events` directory is an empty (sound) log.
+ *
+ * @example
+ * ```ts ignore
+ * import { verifyLog } from "./verify.ts";
+ * const report = await verifyLog("data/ledger", { strict: true });
+ * if (!report.sound) console.error(`${report.problems} problems`);
+ * ```
+ */
+export async function verifyLog(root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  await requireRoot(root);
+  const strict = options.strict ?? false;
+  const scan = new Scan(options.findingsListedMax ?? FINDINGS_LISTED_MAX);
+  const layout = await listLayout(root);
+  scan.warnings.push(...layout.warnings);
+  for (const { day, parts } of layout.days) {
+    const report = scan.startDay(day);
+    for (const part of parts) {
+      report.files += 1;
+      report.bytes += part.sizeBytes;
+      for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
+        scan.add(report, record);
+      }
+    }
+  }
+  return scan.finish(root, strict, layout.ignored);
+}
+
+/**
+ * Render a report as text: one line per day, then each finding as
+ * `file:line: reason`, then a verdict line.
+ *
+ * @example
+ * ```ts ignore
+ * import { formatReport, verifyLog } from "./verify.ts";
+ * console.log(formatReport(await verifyLog("data/ledger")));
+ * ```
+ */
+export function formatReport(report: VerifyReport): string {
+  const out = [`ledger root ${report.root}`];
+  for (const d of report.days) {
+    const types = Object.entries(d.eventsByType).map(([t, n]) => `${t} ${n}`).join(", ");
+    out.push(
+      `day=${d.day}: ${plural(d.files, "file")}, ${plural(d.lines, "line")}, ` +
+        `${plural(d.events, "event")}${types === "" ? "" : ` (${types})`}, ` +
+        `${plural(d.tornCount, "torn tail")}, ${plural(d.invalidCount, "invalid line")}`,
+    );
+    for (const f of d.invalid) out.push(`  ${f.file}:${f.line}: invalid: ${f.reason}`);
+    for (const f of d.torn) out.push(`  ${f.file}:${f.line}: ${f.reason}`);
+  }
+  for (const dup of report.duplicates) {
+    const where = dup.occurrences.map((o) => `${o.file}:${o.line}`).join(", ");
+    out.push(`duplicate event id ${dup.eventId}: ${where}`);
+  }
+  for (const l of report.lifecycle) {
+    out.push(`${l.file}:${l.line}: run ${l.runId}: ${l.reason}`);
+  }
+  for (const w of report.warnings) out.push(`warning: ${w}`);
+  for (const i of report.ignored) out.push(`ignored: ${i}`);
+  out.push(verdict(report));
+  return out.join("\n");
+}
+
+function verdict(report: VerifyReport): string {
+  const t = report.totals;
+  const summary = `${plural(t.days, "day")}, ${plural(t.files, "file")}, ` +
+    `${plural(t.events, "event")}, ${plural(t.runs, "run")}`;
+  if (report.sound) {
+    const torn = t.torn > 0
+      ? `; ${plural(t.torn, "torn tail")} (a problem only with --strict)`
+      : "";
+    return `sound: ${summary}${torn}`;
+  }
+  const kinds = [
+    [t.invalid, "invalid line"],
+    [t.duplicateIds, "duplicate event id"],
+    [t.lifecycle, "impossible lifecycle"],
+    [report.strict ? t.torn : 0, "torn tail"],
+  ].filter(([n]) => (n as number) > 0).map(([n, what]) => plural(n as number, what as string));
+  return `NOT SOUND: ${plural(report.problems, "problem")} (${kinds.join(", ")}); ${summary}`;
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+async function requireRoot(root: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(root); // follows a symlinked root
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new LedgerRootError(root, "does not exist");
+    throw err;
+  }
+  if (!info.isDirectory) throw new LedgerRootError(root, "is not a directory");
+}
+
+interface PartEntry {
+  file: string;
+  path: string;
+  sizeBytes: number;
+}
+
+interface Layout {
+  days: { day: string; parts: PartEntry[] }[];
+  ignored: string[];
+  warnings: string[];
+}
+
+/** The day directories and part files, what is ignored, and layout warnings. */
+async function listLayout(root: string): Promise<Layout> {
+  const dir = eventsDir(root);
+  const layout: Layout = { days: [], ignored: [], warnings: [] };
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    layout.warnings.push("no events directory: the log is empty");
+    return layout;
+  }
+  if (!entries.some((e) => e.name === "_schema.json" && e.isFile)) {
+    layout.warnings.push("events/_schema.json is missing (the next writer recreates it)");
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const match = DAY_DIR_PATTERN.exec(entry.name);
+    if (entry.isDirectory && match) {
+      layout.days.push({ day: match[1], parts: await listDay(dir, entry.name, layout) });
+    } else if (entry.name !== "_schema.json" || !entry.isFile) {
+      layout.ignored.push(`events/${entry.name} (${describe(entry)}, not a day directory)`);
+    }
+  }
+  return layout;
+}
+
+async function listDay(dir: string, dayName: string, layout: Layout): Promise<PartEntry[]> {
+  const parts: PartEntry[] = [];
+  const names = (await Array.fromAsync(Deno.readDir(join(dir, dayName))))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of names) {
+    const file = `${dayName}/${entry.name}`;
+    if (entry.isFile && PART_FILE_PATTERN.test(entry.name)) {
+      const path = join(dir, file);
+      parts.push({ file, path, sizeBytes: (await Deno.stat(path)).size });
+    } else {
+      layout.ignored.push(`events/${file} (${describe(entry)}, not a part-*.jsonl file)`);
+    }
+  }
+  if (parts.length === 0) layout.warnings.push(`${dayName} holds no part files`);
+  return parts;
+}
+
+function capped(items: string[], max: number): string[] {
+  if (items.length <= max) return items;
+  return [...items.slice(0, max), `... and ${items.length - max} more`];
+}
+
+function describe(entry: Deno.DirEntry): string {
+  return entry.isSymlink ? "symbolic link" : entry.isDirectory ? "directory" : "file";
+}
+
+interface Where {
+  file: string;
+  line: number;
+}
+
+interface RunState {
+  created: boolean;
+  terminal: { type: string; timestampMs: number; where: Where }[];
+  /** The latest non-terminal event. */
+  lastOther?: { type: string; timestampMs: number; where: Where };
+  phasesStarted: Set<string>;
+  phasesCompleted: { name: string; where: Where }[];
+}
+
+/** Accumulates the findings of one pass over the log. */
+class Scan {
+  readonly warnings: string[] = [];
+  #listedMax: number;
+  #days: DayReport[] = [];
+  #firstSeen = new Map<string, Where>();
+  #duplicates = new Map<string, Where[]>();
+  #runs = new Map<string, RunState>();
+  #events = 0;
+
+  constructor(listedMax: number) {
+    this.#listedMax = listedMax;
+  }
+
+  startDay(day: string): DayReport {
+    const report: DayReport = {
+      day,
+      files: 0,
+      bytes: 0,
+      lines: 0,
+      events: 0,
+      eventsByType: {},
+      tornCount: 0,
+      invalidCount: 0,
+      torn: [],
+      invalid: [],
+    };
+    this.#days.push(report);
+    return report;
+  }
+
+  add(day: DayReport, record: LogRecord): void {
+    day.lines += 1;
+    const where = { file: record.file, line: record.line };
+    if (record.kind !== "event") {
+      const finding = { ...where, reason: record.reason };
+      if (record.kind === "torn") {
+        day.tornCount += 1;
+        if (day.torn.length < this.#listedMax) day.torn.push(finding);
+      } else {
+        day.invalidCount += 1;
+        if (day.invalid.length < this.#listedMax) day.invalid.push(finding);
+      }
+      return;
+    }
+    const event = record.event;
+    day.events += 1;
+    this.#events += 1;
+    day.eventsByType[event.event_type] = (day.eventsByType[event.event_type] ?? 0) + 1;
+    this.#noteId(event.event_id, where);
+    this.#noteRun(event, where);
+  }
+
+  #noteId(id: string, where: Where): void {
+    const first = this.#firstSeen.get(id);
+    if (first === undefined) {
+      this.#firstSeen.set(id, where);
+      return;
+    }
+    const seen = this.#duplicates.get(id);
+    if (seen === undefined) this.#duplicates.set(id, [first, where]);
+    else seen.push(where);
+  }
+
+  #noteRun(event: LedgerEvent, where: Where): void {
+    let run = this.#runs.get(event.run_id);
+    if (run === undefined) {
+      run = { created: false, terminal: [], phasesStarted: new Set(), phasesCompleted: [] };
+      this.#runs.set(event.run_id, run);
+    }
+    const type = event.event_type;
+    const at = { type, timestampMs: event.timestamp_ms, where };
+    if (type === "run.created") run.created = true;
+    if (type === "phase.started") run.phasesStarted.add(event.phase_name);
+    if (type === "phase.completed") run.phasesCompleted.push({ name: event.phase_name, where });
+    if (type === "run.completed" || type === "run.failed") run.terminal.push(at);
+    else if (run.lastOther === undefined || at.timestampMs > run.lastOther.timestampMs) {
+      run.lastOther = at;
+    }
+  }
+
+  finish(root: string, strict: boolean, ignored: string[]): VerifyReport {
+    const lifecycle = this.#lifecycle();
+    const sum = (f: (d: DayReport) => number) => this.#days.reduce((n, d) => n + f(d), 0);
+    const totals: VerifyTotals = {
+      days: this.#days.length,
+      files: sum((d) => d.files),
+      bytes: sum((d) => d.bytes),
+      lines: sum((d) => d.lines),
+      events: this.#events,
+      runs: this.#runs.size,
+      torn: sum((d) => d.tornCount),
+      invalid: sum((d) => d.invalidCount),
+      duplicateIds: this.#duplicates.size,
+      lifecycle: lifecycle.length,
+    };
+    const problems = totals.invalid + totals.duplicateIds + totals.lifecycle +
+      (strict ? totals.torn : 0);
+    const duplicates = [...this.#duplicates].slice(0, this.#listedMax)
+      .map(([eventId, occurrences]) => ({ eventId, occurrences }));
+    return {
+      root,
+      strict,
+      sound: problems === 0,
+      problems,
+      totals,
+      days: this.#days,
+      duplicates,
+      lifecycle: lifecycle.slice(0, this.#listedMax),
+      warnings: capped(this.warnings, this.#listedMax),
+      ignored: capped(ignored, this.#listedMax),
+    };
+  }
+
+  /** Impossible lifecycles (problems); late events and double endings go to warnings. */
+  #lifecycle(): LifecycleFinding[] {
+    const found: LifecycleFinding[] = [];
+    for (const [runId, run] of this.#runs) {
+      for (const end of run.terminal) {
+        if (!run.created) {
+          found.push({ runId, ...end.where, reason: `${end.type} without run.created` });
+        }
+      }
+      for (const phase of run.phasesCompleted) {
+        if (!run.phasesStarted.has(phase.name)) {
+          const reason = `phase.completed of phase ${JSON.stringify(phase.name)} ` +
+            `without its phase.started`;
+          found.push({ runId, ...phase.where, reason });
+        }
+      }
+      this.#lifecycleWarnings(runId, run);
+    }
+    return found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+  }
+
+  #lifecycleWarnings(runId: string, run: RunState): void {
+    if (run.terminal.length === 0) return;
+    const types = new Set(run.terminal.map((t) => t.type));
+    if (types.size > 1) this.warnings.push(`run ${runId} is both completed and failed`);
+    const firstEnd = run.terminal.reduce((a, b) => (b.timestampMs < a.timestampMs ? b : a));
+    const late = run.lastOther;
+    if (late !== undefined && late.timestampMs > firstEnd.timestampMs) {
+      this.warnings.push(
+        `run ${runId} has ${late.type} at ${late.where.file}:${late.where.line} ` +
+          `after its ${firstEnd.type}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { openWriter } from "../../ledger/writer.ts";
+import { verifyLog } from "../../ledger/verify.ts";
+import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
+import { PYTHON_LINES, sampleInputs } from "../ledger/_helpers.ts";
+
+const DAY = "day=2026-01-20";
+const T0 = Date.UTC(2026, 0, 20);
+
+async function writeLines(root: string, file: string, text: string): Promise<string> {
+  const path = join(root, "events", file);
+  await Deno.mkdir(join(path, ".."), { recursive: true });
+  await Deno.writeTextFile(path, text, { append: true });
+  return path;
+}
+
+function line(event: Record<string, unknown>): string {
+  return JSON.stringify(event) + "\n";
+}
+
+let seq = 0;
+function ev(type: string, runId: string, fields: Record<string, unknown> = {}) {
+  seq += 1;
+  return {
+    event_type: type,
+    event_id: `ev-${seq}`,
+    timestamp_ms: T0 + seq,
+    run_id: runId,
+    ...fields,
+  };
+}
+
+Deno.test("ledger verify: a log written by the writer is sound and is not touched", async () => {
+  await withTempDir(async (root) => {
+    const writer = await openWriter(root);
+    await writer.appendBatch(sampleInputs("run-1").slice(0, 8)); // up to run.completed
+    await writer.close();
+    const before = await hashTree(root);
+    const r = await runLedger(["verify", "--root", root]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^day=\d{4}-\d{2}-\d{2}: 1 file, 8 lines, 8 events \(run\.created 1, /m);
+    assert.match(r.stdout, /^sound: 1 day, 1 file, 8 events, 1 run$/m);
+    assert.equal(await hashTree(root), before, "verify changed nothing");
+  });
+});
+
+Deno.test("ledger verify: lines of the earlier Python writer are valid events", async () => {
+  await withTempDir(async (root) => {
+    await writeLines(root, `${DAY}/part-000001.jsonl`, PYTHON_LINES.join("\n") + "\n");
+    const report = await verifyLog(root);
+    assert.equal(report.totals.events, 3);
+    assert.equal(report.totals.invalid, 0);
+    // the fixture's phase.completed has no phase.started: the one problem
+    assert.deepEqual(report.lifecycle.map((l) => l.reason), [
+      'phase.completed of phase "load" without its phase.started',
+    ]);
+  });
+});
+
+Deno.test("ledger verify: finds torn tails, invalid lines, duplicate ids and impossible lifecycles", async (t) => {
+  await withTempDir(async (root) => {
+    const created = ev("run.created", "ok", { run_type: "x", config: {}, data_fingerprint: "f" });
+    const started = ev("phase.started", "ok", { phase_name: "load", phase_order: 0 });
+    await writeLines(
+      root,
+      `${DAY}/part-a.jsonl`,
+      line(created) + line(started) + "not json\n" + '{"event_type":"run.st',
+    );
+    await writeLines(
+      root,
+      `${DAY}/part-b.jsonl`,
+      line(created) + // same id as in part-a
+        line(ev("run.completed", "orphan", { summary: {}, artifact_paths: {} })) +
+        line(
+          ev("phase.completed", "ok", { phase_name: "plan", duration_ms: 1, output_summary: {} }),
+        ) +
+        "\n",
+    );
+    await Deno.writeTextFile(join(root, "events", "notes.txt"), "hello");
+
+    await t.step("library report", async () => {
+      const report = await verifyLog(root);
+      assert.equal(report.sound, false);
+      assert.deepEqual(report.totals, {
+        days: 1,
+        files: 2,
+        bytes: report.totals.bytes,
+        lines: 8,
+        events: 5,
+        runs: 2,
+        torn: 1,
+        invalid: 2,
+        duplicateIds: 1,
+        lifecycle: 2,
+      });
+      assert.equal(report.problems, 5, "2 invalid + 1 duplicate + 2 lifecycle, torn not counted");
+      const [day] = report.days;
+      assert.deepEqual(day.invalid.map((f) => `${f.file}:${f.line}`), [
+        "day=2026-01-20/part-a.jsonl:3",
+        "day=2026-01-20/part-b.jsonl:4",
+      ]);
+      assert.match(day.invalid[0].reason, /not JSON/);
+      assert.match(day.invalid[1].reason, /empty line/);
+      assert.deepEqual(day.torn.map((f) => `${f.file}:${f.line}`), [
+        "day=2026-01-20/part-a.jsonl:4",
+      ]);
+      assert.deepEqual(report.duplicates, [{
+        eventId: created.event_id,
+        occurrences: [
+          { file: "day=2026-01-20/part-a.jsonl", line: 1 },
+          { file: "day=2026-01-20/part-b.jsonl", line: 1 },
+        ],
+      }]);
+      assert.deepEqual(report.lifecycle.map((l) => [l.runId, l.line, l.reason]), [
+        ["orphan", 2, "run.completed without run.created"],
+        ["ok", 3, 'phase.completed of phase "plan" without its phase.started'],
+      ]);
+      assert.ok(report.warnings.some((w) => w.includes("_schema.json is missing")));
+      assert.deepEqual(report.ignored, ["events/notes.txt (file, not a day directory)"]);
+      assert.equal((await verifyLog(root, { strict: true })).problems, 6);
+    });
+
+    await t.step("text: file:line: reason, exit 1", async () => {
+      const r = await runLedger(["verify", "--root", root]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /^ {2}day=2026-01-20\/part-a\.jsonl:3: invalid: not JSON/m);
+      assert.match(r.stdout, /^ {2}day=2026-01-20\/part-a\.jsonl:4: torn last line/m);
+      assert.match(r.stdout, /^duplicate event id ev-\d+: day=2026-01-20\/part-a\.jsonl:1, /m);
+      assert.match(
+        r.stdout,
+        /^day=2026-01-20\/part-b\.jsonl:2: run orphan: run\.completed without/m,
+      );
+      assert.match(r.stdout, /^NOT SOUND: 5 problems \(2 invalid lines, 1 duplicate event id, 2 /m);
+    });
+
+    await t.step("--json has snake_case keys", async () => {
+      const r = await runLedger(["verify", "--root", root, "--json"]);
+      assert.equal(r.code, 1, r.stderr);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.sound, false);
+      assert.equal(report.totals.duplicate_ids, 1);
+      assert.equal(report.days[0].events_by_type["run.created"], 2);
+      assert.equal(report.lifecycle[0].run_id, "orphan");
+    });
+  });
+});
+
+Deno.test("ledger verify: a torn tail is a problem only with --strict; late events only warn", async () => {
+  await withTempDir(async (root) => {
+    const runId = "r";
+    await writeLines(
+      root,
+      `${DAY}/part-a.jsonl`,
+      line(ev("run.created", runId, { run_type: "x", config: {}, data_fingerprint: "f" })) +
+        line(ev("run.completed", runId, { summary: {}, artifact_paths: {} })) +
+        line(ev("artifact.created", runId, {
+          artifact_type: "t",
+          artifact_path: "p",
+          size_bytes: 1,
+        })) + '{"event_type"',
+    );
+    const lax = await runLedger(["verify", "--root", root]);
+    assert.equal(lax.code, 0, lax.stdout);
+    assert.match(
+      lax.stdout,
+      /^warning: run r has artifact\.created at .*:3 after its run\.completed$/m,
+    );
+    assert.match(lax.stdout, /1 torn tail \(a problem only with --strict\)/);
+    const strict = await runLedger(["verify", "--root", root, "--strict"]);
+    assert.equal(strict.code, 1, strict.stdout);
+    assert.match(strict.stdout, /^NOT SOUND: 1 problem \(1 torn tail\)/m);
+  });
+});
+
+Deno.test("ledger verify: roots and usage", async (t) => {
+  await withTempDir(async (dir) => {
+    await t.step("missing root: one line, exit 1, nothing created", async () => {
+      const root = join(dir, "nope");
+      const r = await runLedger(["verify", "--root", root]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `ledger verify: Ledger root ${root} does not exist\n`);
+      assert.equal(await hashTree(root), "missing");
+    });
+    await t.step("root that is a file", async () => {
+      const file = join(dir, "file");
+      await Deno.writeTextFile(file, "x");
+      const r = await runLedger(["verify", "--root", file]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /is not a directory/);
+    });
+    await t.step("root without events: an empty, sound log; creates nothing", async () => {
+      const root = join(dir, "empty");
+      await Deno.mkdir(root);
+      const r = await runLedger(["verify", "--root", root]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /no events directory/);
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(root)), []);
+    });
+    await t.step("symlinked root is followed", async () => {
+      const real = join(dir, "real");
+      const writer = await openWriter(real);
+      await writer.append({ event_type: "run.started", run_id: "x" });
+      await writer.close();
+      await Deno.symlink(real, join(dir, "link"));
+      const r = await runLedger(["verify", "--root", join(dir, "link")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /1 event/);
+    });
+    await t.step("usage errors exit 2 with one line", async () => {
+      for (const args of [["--bogus"], ["extra"], ["--root"]]) {
+        const r = await runLedger(["verify", ...args]);
+        assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      }
+      const help = await runLedger(["verify", "--help"]);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /^Usage: ledger verify/);
+    });
+  });
+});

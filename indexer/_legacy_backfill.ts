@@ -56,7 +56,9 @@ export interface BackfillOptions {
 
 /** A legacy run the backfill did not write, and why. */
 export interface SkippedRun {
+  /** The legacy run id, as it is in the legacy file. */
   run_id: string;
+  /** Why it was not backfilled, one sentence. */
   reason: string;
 }
 
@@ -76,6 +78,7 @@ export interface BackfillReport {
   skipped: SkippedRun[];
   /** Torn or invalid log lines met while looking for existing ids. */
   unreadableLogLines: number;
+  /** Problems reading the legacy file that did not stop the backfill. */
   warnings: string[];
 }
 
@@ -107,8 +110,25 @@ export function legacyEventId(runId: string, eventType: string): string {
   return LEGACY_EVENT_ID_PREFIX + digest.slice(0, EVENT_ID_HEX_DIGITS);
 }
 
+/**
+ * One event the backfill writes: the envelope with every id and time given
+ * (so the writer keeps them), plus the type's fields. The writer validates it.
+ */
+export interface BackfillEvent {
+  /** `run.created`, `run.started`, `run.completed` or `run.failed`. */
+  event_type: string;
+  /** {@linkcode legacyEventId} of the run and type. */
+  event_id: string;
+  /** The legacy time of the step, ms since the epoch. */
+  timestamp_ms: number;
+  /** The legacy run id. */
+  run_id: string;
+  /** The type's fields. */
+  [field: string]: unknown;
+}
+
 /** The events of one legacy run, or why it cannot be backfilled. */
-export type LegacyMapping = { events: EventInput[] } | { skip: string };
+export type LegacyMapping = { events: BackfillEvent[] } | { skip: string };
 
 /**
  * Map one legacy row to the events that reproduce it in the index. JSON
@@ -136,43 +156,52 @@ export function legacyRowToEvents(row: LegacyRow): LegacyMapping {
     timestamp_ms: timestampMs,
     run_id: row.run_id,
   });
-  const events: EventInput[] = [{
+  const events: BackfillEvent[] = [{
     ...base("run.created", row.created_at_ms),
     run_type: expected.run_type,
     config: expected.config,
     data_fingerprint: expected.data_fingerprint,
-  } as EventInput];
+  }];
   if (row.started_at_ms !== null) {
-    events.push(base("run.started", row.started_at_ms) as EventInput);
+    events.push(base("run.started", row.started_at_ms));
   }
   if (row.completed_at_ms !== null) {
     events.push({
       ...base("run.completed", row.completed_at_ms),
       summary: expected.summary ?? {},
       artifact_paths: {},
-    } as EventInput);
+    });
   }
   if (expected.failed) {
     events.push({
       ...base("run.failed", expected.failed_at_ms!),
       error: expected.error,
-    } as EventInput);
+    });
   }
   return { events };
 }
 
 /** What the index should hold for a legacy run once it is backfilled. */
 export interface ExpectedRun {
+  /** `run_type`; `"unknown"` for NULL or empty. */
   run_type: string;
+  /** `created_at_ms`, the `run.created` timestamp. */
   created_at_ms: number | null;
+  /** `config` as an object (see {@linkcode jsonObject}). */
   config: Record<string, unknown>;
+  /** `data_fingerprint`; `""` for NULL. */
   data_fingerprint: string;
+  /** `started_at_ms`, the `run.started` timestamp, if any. */
   started_at_ms: number | null;
+  /** `completed_at_ms`, the `run.completed` timestamp, if any. */
   completed_at_ms: number | null;
   /** The summary object, or `null` when the run never completed. */
   summary: Record<string, unknown> | null;
+  /** Whether a `run.failed` is written (failure time, error or status says so). */
   failed: boolean;
+  /** The `run.failed` timestamp, or `null` when not failed. */
   failed_at_ms: number | null;
+  /** The `run.failed` error (with a `message`), or `null` when not failed. */
   error: Record<string, unknown> | null;
 }
 
@@ -258,7 +287,7 @@ export async function backfillLegacy(
   const legacy = await readLegacyRows(legacyDbPath);
   if (!legacy.available) throw new LegacyUnavailableError(legacyDbPath, legacy.warnings);
   const skipped: SkippedRun[] = [];
-  const planned: EventInput[] = [];
+  const planned: BackfillEvent[] = [];
   let backfillableRuns = 0;
   for (const row of legacy.rows) {
     const mapped = validMapping(row);
@@ -270,7 +299,7 @@ export async function backfillLegacy(
     planned.push(...mapped.events);
   }
   const existing = await existingLegacyIds(root, planned);
-  const toWrite = planned.filter((e) => !existing.ids.has(e.event_id as string));
+  const toWrite = planned.filter((e) => !existing.ids.has(e.event_id));
   if (!options.dryRun && toWrite.length > 0) await appendAll(root, toWrite, options);
   skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
   return {
@@ -305,13 +334,13 @@ function validMapping(row: LegacyRow): LegacyMapping {
  */
 async function existingLegacyIds(
   root: string,
-  planned: EventInput[],
+  planned: BackfillEvent[],
 ): Promise<{ ids: Set<string>; unreadable: number }> {
   const ids = new Set<string>();
   let unreadable = 0;
   if (planned.length === 0) return { ids, unreadable };
   let earliestMs = Infinity;
-  for (const e of planned) earliestMs = Math.min(earliestMs, e.timestamp_ms as number);
+  for (const e of planned) earliestMs = Math.min(earliestMs, e.timestamp_ms);
   for await (const record of readLog(root, { fromDay: dayOf(earliestMs) })) {
     if (record.kind !== "event") {
       unreadable += 1;
@@ -325,13 +354,15 @@ async function existingLegacyIds(
 
 async function appendAll(
   root: string,
-  events: EventInput[],
+  events: BackfillEvent[],
   options: BackfillOptions,
 ): Promise<void> {
   const writer = await openWriter(root, { durability: options.durability ?? "durable" });
   try {
     for (let i = 0; i < events.length; i += BACKFILL_BATCH_EVENTS_MAX) {
-      await writer.appendBatch(events.slice(i, i + BACKFILL_BATCH_EVENTS_MAX));
+      // Validated again by the writer; the cast only widens our plain objects to its input type.
+      const batch = events.slice(i, i + BACKFILL_BATCH_EVENTS_MAX) as unknown as EventInput[];
+      await writer.appendBatch(batch);
     }
   } finally {
     await writer.close(); // every batch is durable from here

@@ -42,6 +42,7 @@ export interface ParityOptions {
 
 /** One field of one run that differs between the legacy file and the index. */
 export interface ParityDifference {
+  /** The legacy run id. */
   run_id: string;
   /** The field, or `missing` when the index lacks the run, or `skipped`. */
   field: string;
@@ -63,6 +64,7 @@ export interface ParityReport {
   differences: ParityDifference[];
   /** Legacy runs that cannot be backfilled. */
   skipped: SkippedRun[];
+  /** Problems reading the legacy file that did not stop the check. */
   warnings: string[];
 }
 
@@ -214,6 +216,7 @@ export interface ArchiveReport {
   archivedPath: string;
   /** Other files moved with it (its `.wal`). */
   movedAlso: string[];
+  /** The parity check that allowed the move. */
   parity: ParityReport;
 }
 

@@ -38,15 +38,25 @@ export type RunStatus = "completed" | "failed" | "running" | "pending" | "stale"
 
 /** One legacy run: `optimizer.runs_d` joined with `optimizer.runs_status`. */
 export interface LegacyRow {
+  /** `runs_d.run_id`. */
   run_id: string;
+  /** `runs_d.run_type`. */
   run_type: string | null;
+  /** `runs_d.created_at_ms` (a TIMESTAMP column is read as its epoch ms). */
   created_at_ms: number | null;
+  /** `runs_d.config` as JSON text. */
   config: string | null;
+  /** `runs_d.data_fingerprint`. */
   data_fingerprint: string | null;
+  /** `runs_status.started_at_ms`. */
   started_at_ms: number | null;
+  /** `runs_status.completed_at_ms`. */
   completed_at_ms: number | null;
+  /** `runs_status.failed_at_ms`, when the file has the column. */
   failed_at_ms: number | null;
+  /** `runs_status.summary_json` as JSON text. */
   summary_json: string | null;
+  /** `runs_status.error_json` as JSON text, when the file has the column. */
   error_json: string | null;
   /** The legacy `status` column, when the file has one. */
   status_text: string | null;

@@ -36,7 +36,7 @@ import {
 } from "./_legacy_read.ts";
 import { expectedRun } from "./_legacy_backfill.ts";
 
-export type { RunStatus } from "./_legacy_read.ts";
+export type { LegacyRow, RunStatus } from "./_legacy_read.ts";
 export {
   archivedName,
   ArchiveExistsError,
@@ -51,12 +51,15 @@ export {
   type ParityReport,
 } from "./_legacy_parity.ts";
 export {
+  type BackfillEvent,
   backfillLegacy,
   type BackfillOptions,
   type BackfillReport,
+  type ExpectedRun,
   expectedRun,
   jsonObject,
   legacyEventId,
+  type LegacyMapping,
   legacyRowToEvents,
   LegacyUnavailableError,
   type SkippedRun,
@@ -96,13 +99,21 @@ export interface DualModeOptions {
 
 /** One run of the dual-mode list. Field names are those of the index (snake_case). */
 export interface DualRun {
+  /** The run id. */
   run_id: string;
+  /** The run type (`path-only`, `policy`, ...). */
   run_type: string | null;
+  /** When the run was created, ms since the epoch (UTC). */
   created_at_ms: number | null;
+  /** When it started, or `null`. */
   started_at_ms: number | null;
+  /** When it completed, or `null`. */
   completed_at_ms: number | null;
+  /** When it failed, or `null`. */
   failed_at_ms: number | null;
+  /** The completion summary as JSON text, or `null`. */
   summary_json: string | null;
+  /** `completed`, `failed`, `running`, `pending` or `stale`. */
   status: RunStatus | string;
   /** Which store answered: `legacy` or `event_log`. */
   source: RunSource;
@@ -110,13 +121,21 @@ export interface DualRun {
 
 /** One run's status in the dual-mode view. */
 export interface DualRunStatus {
+  /** The run id. */
   run_id: string;
+  /** When it started, or `null`. */
   started_at_ms: number | null;
+  /** When it completed, or `null`. */
   completed_at_ms: number | null;
+  /** When it failed, or `null`. */
   failed_at_ms: number | null;
+  /** The completion summary as JSON text, or `null`. */
   summary_json: string | null;
+  /** The failure's error object as JSON text, or `null`. */
   error_json: string | null;
+  /** `completed`, `failed`, `running`, `pending` or `stale`. */
   status: RunStatus | string;
+  /** Which store answered: `legacy` or `event_log`. */
   source: RunSource;
 }
 
@@ -150,7 +169,9 @@ export interface QueryRunStatusFilter {
 
 /** What {@linkcode queryRunStatus} found. */
 export interface QueryRunStatusResult {
+  /** One row per run, sorted by run id. */
   statuses: DualRunStatus[];
+  /** One sentence per store that could not be read (missing file or table). */
   warnings: string[];
 }
 
@@ -158,6 +179,7 @@ export interface QueryRunStatusResult {
 export interface SourceResult {
   /** The store that answers for the run, or `null` when neither has it. */
   source: RunSource | null;
+  /** One sentence per store that could not be read (missing file or table). */
   warnings: string[];
 }
 

@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { exec, rows } from "./_sql.ts";
 import {
   CREATE_SCAN_FILES_SQL,
-  CREATE_STAGE_EVENTS_SQL,
   DROP_RESUMED_TAIL_ERRORS_SQL,
   DROP_TEMP_SQL,
   INSERT_STAGE_ERRORS_SQL,
@@ -111,7 +110,6 @@ async function ingestBatch(
   await exec(conn, DROP_RESUMED_TAIL_ERRORS_SQL);
   await exec(conn, INSERT_STAGE_ERRORS_SQL);
   const [counts] = await rows(conn, STAGE_COUNTS_SQL);
-  await exec(conn, CREATE_STAGE_EVENTS_SQL);
   await exec(conn, MERGE_STAGE_EVENTS_SQL);
   await exec(conn, MERGE_INGEST_FILES_SQL);
   await exec(conn, DROP_TEMP_SQL);

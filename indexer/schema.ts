@@ -100,18 +100,19 @@ export const EVENT_FIELD_RULES: Readonly<Record<string, readonly FieldRule[]>> =
 /** The event types the index knows, in registry order. */
 export const INDEXED_EVENT_TYPES: readonly string[] = Object.keys(EVENT_FIELD_RULES);
 
-// Every field extracted from a line, in one json_extract call (one parse per line).
+// Every field read from a line, in one from_json call (one parse per line) into a
+// struct of JSON fragments `j`; the type checks look at the fragments.
 const ENVELOPE_FIELDS = ["event_type", "event_id", "timestamp_ms", "run_id", "schema_version"];
 const TYPE_FIELDS = [
   ...new Set(Object.values(EVENT_FIELD_RULES).flatMap((rules) => rules.map((r) => r.field))),
 ];
 const EXTRACTED_FIELDS = [...ENVELOPE_FIELDS, ...TYPE_FIELDS];
+const EXTRACT_STRUCT = JSON.stringify(Object.fromEntries(EXTRACTED_FIELDS.map((f) => [f, "JSON"])));
 
-/** 1-based index of a field in the extracted list `f`. */
+/** The JSON fragment of a field of the line (NULL when absent). */
 function at(field: string): string {
-  const i = EXTRACTED_FIELDS.indexOf(field);
-  if (i < 0) throw new Error(`Field ${field} is not extracted`);
-  return `f[${i + 1}]`;
+  if (!EXTRACTED_FIELDS.includes(field)) throw new Error(`Field ${field} is not extracted`);
+  return `j."${field}"`;
 }
 
 function sqlString(value: string): string {
@@ -119,23 +120,38 @@ function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+// Fragments are re-serialized JSON, so their first character tells strings and objects apart
+// without parsing them again; integers are checked with json_type (a tiny parse).
+function isString(v: string): string {
+  return `starts_with(${v}, '"')`;
+}
+function isName(v: string): string {
+  return `(starts_with(${v}, '"') AND ${v} <> '""')`;
+}
+function isCount(v: string): string {
+  return `(json_type(${v}) = 'UBIGINT' AND TRY_CAST(${v} AS BIGINT) IS NOT NULL)`;
+}
+function isObject(v: string): string {
+  return `starts_with(${v}, '{')`;
+}
+
 /** SQL condition: the extracted field satisfies its kind. */
 function kindOk(field: string, kind: FieldKind): string {
   const v = at(field);
   switch (kind) {
     case "text":
-      return `json_type(${v}) = 'VARCHAR'`;
+      return isString(v);
     case "name":
-      return `(json_type(${v}) = 'VARCHAR' AND (${v} ->> '$') <> '')`;
+      return isName(v);
     case "count":
-      return `json_type(${v}) = 'UBIGINT'`;
+      return isCount(v);
     case "object":
-      return `json_type(${v}) = 'OBJECT'`;
+      return isObject(v);
     case "string_map":
-      return `(json_type(${v}) = 'OBJECT' AND coalesce(list_bool_and(` +
+      return `(${isObject(v)} AND coalesce(list_bool_and(` +
         `[json_type(x) = 'VARCHAR' FOR x IN json_extract(${v}, '$.*')]), true))`;
     case "error_object":
-      return `(json_type(${v}) = 'OBJECT' AND json_type(${v}, '$.message') = 'VARCHAR')`;
+      return `(${isObject(v)} AND json_type(${v}, '$.message') = 'VARCHAR')`;
   }
 }
 
@@ -148,7 +164,7 @@ const KIND_TEXT: Record<FieldKind, string> = {
   error_object: "an object with a string message",
 };
 
-/** SQL text expression naming what a field holds: its JSON type, or "missing". */
+/** SQL text expression naming what a field holds: its value, its kind, or "missing". */
 function got(field: string): string {
   const v = at(field);
   return `CASE WHEN ${v} IS NULL THEN 'missing'
@@ -159,25 +175,39 @@ function got(field: string): string {
 /** How much of a bad value an error message quotes, in characters. */
 const GOT_CHARS_MAX = 60;
 
-/** The `WHEN ... THEN reason` branches checking the type fields of every type. */
+/**
+ * The `WHEN event_type = ... THEN CASE ... END` branches checking the type
+ * fields: one outer branch per type (a row leaves at its type), most
+ * frequent types first.
+ */
 function typeFieldChecks(): string {
   const branches: string[] = [];
-  for (const [type, rules] of Object.entries(EVENT_FIELD_RULES)) {
-    for (const rule of rules) {
+  for (const type of TYPE_CHECK_ORDER) {
+    const checks = EVENT_FIELD_RULES[type].map((rule) => {
       const present = rule.optional ? `${at(rule.field)} IS NOT NULL AND ` : "";
-      branches.push(
-        `WHEN event_type = ${sqlString(type)} AND ${present}NOT (${
-          kindOk(rule.field, rule.kind)
-        }) ` +
-          `THEN 'invalid field ${rule.field} of ${type}: expected ${
-            KIND_TEXT[rule.kind]
-          }, got ' || ` +
-          `${got(rule.field)}`,
-      );
-    }
+      return `WHEN ${present}NOT (${kindOk(rule.field, rule.kind)}) ` +
+        `THEN 'invalid field ${rule.field} of ${type}: expected ${
+          KIND_TEXT[rule.kind]
+        }, got ' || ` +
+        `${got(rule.field)}`;
+    });
+    branches.push(`WHEN event_type = ${sqlString(type)} THEN CASE ${checks.join(" ")} END`);
   }
   return branches.join("\n      ");
 }
+
+/** Types in the order the checks try them: the most frequent in real logs first. */
+const TYPE_CHECK_ORDER = [
+  "trial.recorded",
+  "phase.completed",
+  "phase.started",
+  "artifact.created",
+  "run.created",
+  "run.started",
+  "run.completed",
+  "run.failed",
+  "baseline.completed",
+];
 
 const TYPE_LIST_SQL = INDEXED_EVENT_TYPES.map(sqlString).join(", ");
 const VERSION_LIST_SQL = SCHEMA_VERSIONS_SUPPORTED.join(", ");
@@ -190,12 +220,12 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
     event_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
     timestamp_ms BIGINT NOT NULL, schema_version INTEGER NOT NULL,
     file VARCHAR NOT NULL, line BIGINT NOT NULL,
-    run_type VARCHAR, config VARCHAR, data_fingerprint VARCHAR, host VARCHAR, pid BIGINT,
-    phase_name VARCHAR, phase_order BIGINT, duration_ms BIGINT, output_summary VARCHAR,
-    trial_id VARCHAR, params VARCHAR, metrics VARCHAR,
+    run_type VARCHAR, data_fingerprint VARCHAR, host VARCHAR, pid BIGINT,
+    phase_name VARCHAR, phase_order BIGINT, duration_ms BIGINT, trial_id VARCHAR,
     artifact_type VARCHAR, artifact_path VARCHAR, size_bytes BIGINT,
-    alerts_total BIGINT, alerts_ok BIGINT, summary VARCHAR, artifact_paths VARCHAR, error VARCHAR,
-    raw VARCHAR NOT NULL)`,
+    alerts_total BIGINT, alerts_ok BIGINT,
+    config VARCHAR, output_summary VARCHAR, params VARCHAR, metrics VARCHAR, summary VARCHAR,
+    artifact_paths VARCHAR, error VARCHAR)`,
   // Every occurrence of an event_id that lost deduplication to the row in `events`.
   `CREATE TABLE IF NOT EXISTS event_duplicates (
     event_id VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT NOT NULL,
@@ -333,19 +363,60 @@ export const DROP_REREAD_SQL: readonly string[] = [
 export const CREATE_AFFECTED_RUNS_SQL =
   `CREATE OR REPLACE TEMP TABLE affected_runs (run_id VARCHAR)`;
 
+/** The columns of `events`, in table order. */
+export const EVENT_COLUMNS = [
+  "event_id",
+  "event_type",
+  "run_id",
+  "timestamp_ms",
+  "schema_version",
+  "file",
+  "line",
+  "run_type",
+  "data_fingerprint",
+  "host",
+  "pid",
+  "phase_name",
+  "phase_order",
+  "duration_ms",
+  "trial_id",
+  "artifact_type",
+  "artifact_path",
+  "size_bytes",
+  "alerts_total",
+  "alerts_ok",
+  "config",
+  "output_summary",
+  "params",
+  "metrics",
+  "summary",
+  "artifact_paths",
+  "error",
+] as const;
+const EVENT_COLUMNS_SQL = EVENT_COLUMNS.join(", ");
+
+function str(field: string): string {
+  return `CASE WHEN ${isString(at(field))} THEN ${at(field)} ->> '$' END`;
+}
+function obj(field: string): string {
+  return `CASE WHEN ${isObject(at(field))} THEN ${at(field)}::VARCHAR END`;
+}
+function big(field: string): string {
+  return `CASE WHEN json_type(${at(field)}) = 'UBIGINT' THEN TRY_CAST(${at(field)} AS BIGINT) END`;
+}
+
 /**
  * Read the `scan_files` (`$1`: the list of read paths, the same as
- * `scan_files.read_path`), split into lines, and check every line. One row
- * per line, plus one per file for the text after the last `\n`
+ * `scan_files.read_path`), split into lines, parse and check every line.
+ * One row per line, plus one per file for the text after the last `\n`
  * (`is_tail`; empty when the file ends with a newline). `reason` is NULL for
- * a valid event.
+ * a valid event, whose columns are those of `events`.
  */
 export const STAGE_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage AS
 WITH split AS (
   SELECT filename AS read_path, string_split(content, chr(10)) AS parts FROM read_text($1)
 ), numbered AS (
-  SELECT read_path, unnest(parts) AS raw, generate_subscripts(parts, 1) AS ord,
-    len(parts) AS n
+  SELECT read_path, unnest(parts) AS raw, generate_subscripts(parts, 1) AS ord, len(parts) AS n
   FROM split
 ), lines AS (
   SELECT s.file, s.line_base + ord AS line, ord = n AS is_tail, raw,
@@ -353,95 +424,98 @@ WITH split AS (
   FROM numbered JOIN scan_files s USING (read_path)
 ), parsed AS (
   SELECT *, json_valid(text) AS valid,
-    CASE WHEN json_valid(text) THEN json_extract(text, [${
-  EXTRACTED_FIELDS.map((f) => sqlString(`$."${f}"`)).join(", ")
-}]) END AS f
+    CASE WHEN NOT is_tail AND json_valid(text)
+      THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
   FROM lines
 ), typed AS (
-  SELECT *, CASE WHEN json_type(f[1]) = 'VARCHAR' THEN f[1] ->> '$' END AS event_type
+  SELECT *, CASE WHEN ${isString(at("event_type"))} THEN ${at("event_type")} ->> '$' END
+    AS event_type
   FROM parsed
-)
-SELECT file, line, is_tail, raw, text, f, event_type,
+), checked AS (
+  SELECT *,
   CASE
     WHEN is_tail THEN CASE WHEN raw = '' THEN NULL ELSE 'torn tail: no newline at end of file' END
     WHEN NOT valid THEN CASE
       WHEN trim(text) = '' THEN 'blank line'
       WHEN contains(text, chr(0)) THEN 'not JSON: NUL bytes in line'
       ELSE 'not JSON' END
-    WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
-    WHEN event_type IS NULL
-      THEN 'invalid field event_type: expected a string, got ' || ${got("event_type")}
+    WHEN event_type IS NULL THEN CASE
+      WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
+      ELSE 'invalid field event_type: expected a string, got ' || ${got("event_type")} END
     WHEN event_type NOT IN (${TYPE_LIST_SQL}) THEN 'unknown event_type ' || to_json(event_type)
-    WHEN NOT (json_type(${at("event_id")}) = 'VARCHAR' AND (${at("event_id")} ->> '$') <> ''
-        AND length(${at("event_id")} ->> '$') <= ${ID_LENGTH_MAX})
+    WHEN NOT (${isName(at("event_id"))} AND length(${at("event_id")} ->> '$') <= ${ID_LENGTH_MAX})
       THEN 'invalid field event_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("event_id")}
-    WHEN NOT (json_type(${at("timestamp_ms")}) = 'UBIGINT'
+    WHEN NOT (${isCount(at("timestamp_ms"))}
         AND TRY_CAST(${at("timestamp_ms")} AS BIGINT) <= ${TIMESTAMP_MS_MAX})
       THEN 'invalid field timestamp_ms: expected an integer between 0 and ${TIMESTAMP_MS_MAX}, ' ||
         'got ' || ${got("timestamp_ms")}
-    WHEN NOT (json_type(${at("run_id")}) = 'VARCHAR' AND (${at("run_id")} ->> '$') <> ''
-        AND length(${at("run_id")} ->> '$') <= ${ID_LENGTH_MAX})
+    WHEN NOT (${isName(at("run_id"))} AND length(${at("run_id")} ->> '$') <= ${ID_LENGTH_MAX})
       THEN 'invalid field run_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("run_id")}
-    WHEN ${at("schema_version")} IS NOT NULL AND NOT (json_type(${at("schema_version")}) = 'UBIGINT'
-        AND TRY_CAST(${at("schema_version")} AS BIGINT) IN (${VERSION_LIST_SQL}))
-      THEN 'unsupported schema_version ' || ${at("schema_version")}::VARCHAR
+    WHEN ${at("schema_version")} IS NOT NULL
+        AND TRY_CAST(${at("schema_version")} AS BIGINT) NOT IN (${VERSION_LIST_SQL})
+        OR (${at("schema_version")} IS NOT NULL AND NOT ${isCount(at("schema_version"))})
+      THEN 'unsupported schema_version ' || left(${at("schema_version")}::VARCHAR, ${GOT_CHARS_MAX})
       ${typeFieldChecks()}
     ELSE NULL
   END AS reason
-FROM typed`;
+  FROM typed
+)
+SELECT file, line, is_tail, raw, reason,
+  CASE WHEN reason IS NULL AND NOT is_tail THEN {
+    event_id: ${str("event_id")}, event_type: event_type, run_id: ${str("run_id")},
+    timestamp_ms: ${big("timestamp_ms")},
+    schema_version: coalesce(TRY_CAST(${at("schema_version")} AS INTEGER), 1),
+    file: file, line: line,
+    run_type: ${str("run_type")}, data_fingerprint: ${str("data_fingerprint")},
+    host: ${str("host")}, pid: ${big("pid")},
+    phase_name: ${str("phase_name")}, phase_order: ${big("phase_order")},
+    duration_ms: ${big("duration_ms")}, trial_id: ${str("trial_id")},
+    artifact_type: ${str("artifact_type")}, artifact_path: ${str("artifact_path")},
+    size_bytes: ${big("size_bytes")}, alerts_total: ${big("alerts_total")},
+    alerts_ok: ${big("alerts_ok")},
+    config: ${obj("config")}, output_summary: ${obj("output_summary")},
+    params: ${obj("params")}, metrics: ${obj("metrics")}, summary: ${obj("summary")},
+    artifact_paths: ${obj("artifact_paths")}, error: ${obj("error")}
+  } END AS e
+FROM checked`;
 
 /** Bad lines of the stage go to `ingest_errors`. */
 export const INSERT_STAGE_ERRORS_SQL = `INSERT INTO ingest_errors
   SELECT file, line, reason, left(raw, ${ERROR_RAW_CHARS_MAX}) FROM stage
   WHERE reason IS NOT NULL`;
 
-function str(field: string): string {
-  return `CASE WHEN json_type(${at(field)}) = 'VARCHAR' THEN ${at(field)} ->> '$' END`;
-}
-function big(field: string): string {
-  return `TRY_CAST(${at(field)} AS BIGINT)`;
-}
-function json(field: string): string {
-  return `${at(field)}::VARCHAR`;
-}
-
-/** The valid lines of the stage as event rows (before deduplication). */
-export const CREATE_STAGE_EVENTS_SQL = `CREATE OR REPLACE TEMP TABLE stage_events AS
-  SELECT ${str("event_id")} AS event_id, event_type, ${str("run_id")} AS run_id,
-    ${big("timestamp_ms")} AS timestamp_ms,
-    coalesce(TRY_CAST(${at("schema_version")} AS INTEGER), 1) AS schema_version,
-    file, line,
-    ${str("run_type")} AS run_type, ${json("config")} AS config,
-    ${str("data_fingerprint")} AS data_fingerprint, ${str("host")} AS host, ${big("pid")} AS pid,
-    ${str("phase_name")} AS phase_name, ${big("phase_order")} AS phase_order,
-    ${big("duration_ms")} AS duration_ms, ${json("output_summary")} AS output_summary,
-    ${str("trial_id")} AS trial_id, ${json("params")} AS params, ${json("metrics")} AS metrics,
-    ${str("artifact_type")} AS artifact_type, ${str("artifact_path")} AS artifact_path,
-    ${big("size_bytes")} AS size_bytes, ${big("alerts_total")} AS alerts_total,
-    ${big("alerts_ok")} AS alerts_ok, ${json("summary")} AS summary,
-    ${json("artifact_paths")} AS artifact_paths, ${json("error")} AS error,
-    text AS raw
-  FROM stage WHERE reason IS NULL AND NOT is_tail`;
-
 /**
- * Deduplicate the stage against `events`: the occurrence with the smallest
- * `(timestamp_ms, file, line)` of each `event_id` wins; the others go to
- * `event_duplicates`. Records the touched runs in `affected_runs`.
+ * Deduplicate the stage against itself and `events`: the occurrence with the
+ * smallest `(timestamp_ms, file, line)` of each `event_id` wins; the others
+ * go to `event_duplicates`. Only the (few) ids seen more than once go through
+ * the ranking; the rest are inserted as they are. Records the touched runs in
+ * `affected_runs`.
  */
 export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE dup_ids AS
+    SELECT e.event_id FROM stage WHERE e IS NOT NULL GROUP BY e.event_id HAVING count(*) > 1
+    UNION
+    SELECT e.event_id FROM stage WHERE e IS NOT NULL AND e.event_id IN (SELECT event_id FROM events)`,
   `CREATE OR REPLACE TEMP TABLE candidates AS
     SELECT *, row_number() OVER (
       PARTITION BY event_id ORDER BY timestamp_ms, file, line) AS rank
     FROM (
-      SELECT * FROM stage_events
+      SELECT unnest(e) FROM stage
+      WHERE e IS NOT NULL AND e.event_id IN (SELECT event_id FROM dup_ids)
       UNION ALL
-      SELECT * FROM events WHERE event_id IN (SELECT event_id FROM stage_events)
+      SELECT ${EVENT_COLUMNS_SQL} FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)
     )`,
-  `INSERT INTO affected_runs SELECT DISTINCT run_id FROM candidates`,
-  `DELETE FROM events WHERE event_id IN (SELECT event_id FROM stage_events)`,
-  `INSERT INTO events SELECT * EXCLUDE (rank) FROM candidates WHERE rank = 1`,
+  `INSERT INTO affected_runs
+    SELECT DISTINCT e.run_id FROM stage WHERE e IS NOT NULL
+    UNION SELECT run_id FROM candidates`,
+  `DELETE FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+  `INSERT INTO events (${EVENT_COLUMNS_SQL})
+    SELECT unnest(e) FROM stage
+    WHERE e IS NOT NULL AND e.event_id NOT IN (SELECT event_id FROM dup_ids)`,
+  `INSERT INTO events (${EVENT_COLUMNS_SQL})
+    SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
   `INSERT INTO event_duplicates
     SELECT event_id, file, line, timestamp_ms FROM candidates WHERE rank > 1`,
 ];
@@ -479,9 +553,8 @@ export const DROP_RESUMED_TAIL_ERRORS_SQL = `DELETE FROM ingest_errors e
 
 const AFFECTED = `run_id IN (SELECT run_id FROM affected_runs)`;
 const LATEST = `(timestamp_ms, event_id)`;
-function keyed(order: string): string {
-  return `{'t': timestamp_ms, 'id': event_id}${order}`;
-}
+/** Order key for "first"/"last" picks: `(timestamp_ms, event_id)` as a struct. */
+const KEY = `{'t': timestamp_ms, 'id': event_id}`;
 
 /**
  * Recompute the derived tables for `affected_runs`. Picks: the first
@@ -494,7 +567,8 @@ function keyed(order: string): string {
 export const DERIVE_SQL: readonly string[] = [
   `DELETE FROM runs_d WHERE ${AFFECTED}`,
   `INSERT INTO runs_d
-    SELECT run_id, run_type, timestamp_ms, config, data_fingerprint, event_id FROM events
+    SELECT run_id, run_type, timestamp_ms, config, data_fingerprint, event_id
+    FROM events
     WHERE event_type = 'run.created' AND ${AFFECTED}
     QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY ${LATEST}) = 1`,
   `DELETE FROM runs_status WHERE ${AFFECTED}`,
@@ -503,12 +577,12 @@ export const DERIVE_SQL: readonly string[] = [
       min(timestamp_ms) FILTER (WHERE event_type = 'run.started'),
       max(timestamp_ms) FILTER (WHERE event_type = 'run.completed'),
       max(timestamp_ms) FILTER (WHERE event_type = 'run.failed'),
-      arg_max_null(summary, ${keyed("")}) FILTER (WHERE event_type = 'run.completed'),
-      arg_max_null(error, ${keyed("")}) FILTER (WHERE event_type = 'run.failed'),
-      arg_max_null(artifact_paths, ${keyed("")}) FILTER (WHERE event_type = 'run.completed'),
-      arg_max_null(phase_name, ${keyed("")}) FILTER (WHERE event_type = 'run.failed'),
-      arg_max_null(host, ${keyed("")}) FILTER (WHERE event_type = 'run.started'),
-      arg_max_null(pid, ${keyed("")}) FILTER (WHERE event_type = 'run.started'),
+      arg_max_null(summary, ${KEY}) FILTER (WHERE event_type = 'run.completed'),
+      arg_max_null(error, ${KEY}) FILTER (WHERE event_type = 'run.failed'),
+      arg_max_null(artifact_paths, ${KEY}) FILTER (WHERE event_type = 'run.completed'),
+      arg_max_null(phase_name, ${KEY}) FILTER (WHERE event_type = 'run.failed'),
+      arg_max_null(host, ${KEY}) FILTER (WHERE event_type = 'run.started'),
+      arg_max_null(pid, ${KEY}) FILTER (WHERE event_type = 'run.started'),
       min(timestamp_ms), max(timestamp_ms),
       max(timestamp_ms) FILTER (WHERE event_type <> 'run.created'),
       count(*)
@@ -516,19 +590,24 @@ export const DERIVE_SQL: readonly string[] = [
   `DELETE FROM phase_timings WHERE ${AFFECTED}`,
   `INSERT INTO phase_timings
     SELECT run_id, phase_name,
-      arg_min_null(phase_order, ${keyed("")}) FILTER (WHERE event_type = 'phase.started'),
+      arg_min_null(phase_order, ${KEY}) FILTER (WHERE event_type = 'phase.started'),
       min(timestamp_ms) FILTER (WHERE event_type = 'phase.started'),
       max(timestamp_ms) FILTER (WHERE event_type = 'phase.completed'),
-      arg_max_null(duration_ms, ${keyed("")}) FILTER (WHERE event_type = 'phase.completed'),
-      arg_max_null(output_summary, ${keyed("")}) FILTER (WHERE event_type = 'phase.completed')
+      arg_max_null(duration_ms, ${KEY}) FILTER (WHERE event_type = 'phase.completed'),
+      arg_max_null(output_summary, ${KEY}) FILTER (WHERE event_type = 'phase.completed')
     FROM events
     WHERE event_type IN ('phase.started', 'phase.completed') AND ${AFFECTED}
     GROUP BY run_id, phase_name`,
   `DELETE FROM trial_results WHERE ${AFFECTED}`,
   `INSERT INTO trial_results
-    SELECT run_id, trial_id, timestamp_ms, params, metrics FROM events
-    WHERE event_type = 'trial.recorded' AND ${AFFECTED}
-    QUALIFY row_number() OVER (PARTITION BY run_id, trial_id ORDER BY ${LATEST} DESC) = 1`,
+    WITH last AS (
+      SELECT run_id, trial_id, max(${KEY}) AS k FROM events
+      WHERE event_type = 'trial.recorded' AND ${AFFECTED} GROUP BY run_id, trial_id
+    )
+    SELECT e.run_id, e.trial_id, e.timestamp_ms, e.params, e.metrics
+    FROM events e JOIN last ON e.run_id = last.run_id AND e.trial_id = last.trial_id
+      AND e.timestamp_ms = last.k.t AND e.event_id = last.k.id
+    WHERE e.event_type = 'trial.recorded'`,
   `DELETE FROM artifacts_catalog WHERE ${AFFECTED}`,
   `INSERT INTO artifacts_catalog
     SELECT run_id, artifact_type, artifact_path, size_bytes, timestamp_ms FROM events
@@ -556,7 +635,7 @@ export const REPLACE_LIVENESS_SQL: readonly string[] = [
 /** Drop the temp tables of a pipeline run. */
 export const DROP_TEMP_SQL: readonly string[] = [
   "stage",
-  "stage_events",
+  "dup_ids",
   "candidates",
   "stage_files",
   "merged_files",
@@ -574,11 +653,11 @@ export const COUNTS_SQL = `SELECT
 /** What the last stage held: `lines` read, `events` valid, `errors` bad. */
 export const STAGE_COUNTS_SQL = `SELECT
   count(*) FILTER (WHERE NOT is_tail OR raw <> '') AS lines,
-  count(*) FILTER (WHERE reason IS NULL AND NOT is_tail) AS events,
+  count(*) FILTER (WHERE e IS NOT NULL) AS events,
   count(*) FILTER (WHERE reason IS NOT NULL) AS errors
   FROM stage`;
 
 /** Lines found not to be UTF-8 (`$1` files, `$2` lines): their reason says so. */
-export const MARK_INVALID_UTF8_SQL = `UPDATE stage SET reason = 'not UTF-8'
+export const MARK_INVALID_UTF8_SQL = `UPDATE stage SET reason = 'not UTF-8', e = NULL
   FROM (SELECT unnest($1::VARCHAR[]) AS file, unnest($2::BIGINT[]) AS line) bad
   WHERE stage.file = bad.file AND stage.line = bad.line AND NOT stage.is_tail`;

@@ -7,8 +7,7 @@
  * @module
  */
 
-/** Input file formats DuckDB reads for us. */
-export type FileFormat = "csv" | "json" | "parquet";
+import type { FileFormat } from "./types.ts";
 
 /** Quote `value` as a SQL string literal. */
 export function sqlString(value: string): string {

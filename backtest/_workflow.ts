@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type EventEmitter, getEventEmitter } from "../ledger/emitter.ts";
+import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import {
   fingerprintInputs,
@@ -42,6 +42,48 @@ export const SAMPLE_CANDLES_PATH = "data/sample/candles_1m.parquet";
 /** Default ledger root. */
 const ROOT_DEFAULT = "data/ledger";
 
+/**
+ * Where a run's events go: the methods of the ledger's `EventEmitter` that
+ * the workflows use (an `EventEmitter` is one). Like the emitter, an
+ * implementation must not throw.
+ */
+export interface RunEventSink {
+  /** `run.created`. */
+  runCreated(
+    runId: string,
+    fields: { run_type: string; config: Record<string, unknown>; data_fingerprint: string },
+  ): Promise<unknown>;
+  /** `run.started` (the emitter fills host and pid). */
+  runStarted(runId: string, fields: { host?: string; pid?: number }): Promise<unknown>;
+  /** `phase.started`. */
+  phaseStarted(
+    runId: string,
+    fields: { phase_name: string; phase_order: number },
+  ): Promise<unknown>;
+  /** `phase.completed`. */
+  phaseCompleted(
+    runId: string,
+    fields: { phase_name: string; duration_ms: number; output_summary: Record<string, unknown> },
+  ): Promise<unknown>;
+  /** `artifact.created`. */
+  artifactCreated(
+    runId: string,
+    fields: { artifact_type: string; artifact_path: string; size_bytes: number },
+  ): Promise<unknown>;
+  /** `run.completed`. */
+  runCompleted(
+    runId: string,
+    fields: { summary: Record<string, unknown>; artifact_paths: Record<string, string> },
+  ): Promise<unknown>;
+  /** `run.failed`. */
+  runFailed(
+    runId: string,
+    fields: { error: { message: string; [key: string]: unknown }; phase_name?: string },
+  ): Promise<unknown>;
+  /** Make buffered events durable. */
+  flush(): Promise<void>;
+}
+
 /** Options every backtest workflow takes. */
 export interface BacktestOptions {
   /** Ledger root. @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"} */
@@ -58,8 +100,8 @@ export interface BacktestOptions {
   interval?: Interval;
   /** Run id. @default {generated: `<run_type>-<yyyymmddThhmmss>-<6 hex>`} */
   runId?: string;
-  /** Emitter for the run's events. @default {getEventEmitter({ root })} */
-  emitter?: EventEmitter;
+  /** Where the run's events go. @default {getEventEmitter({ root })} */
+  emitter?: RunEventSink;
   /** Progress of the compute/execute phase: (calls done, calls total). @default {undefined} */
   onProgress?: (done: number, total: number) => void;
   /** Directory whose git provenance goes into the manifest. @default {Deno.cwd()} */
@@ -133,8 +175,8 @@ export class RunContext {
   readonly inputs: Record<string, InputFile>;
   /** Combined input fingerprint. */
   readonly fingerprint: string;
-  /** The emitter. */
-  readonly emitter: EventEmitter;
+  /** Where the events go. */
+  readonly emitter: RunEventSink;
   /** Phases run so far. */
   readonly phases: PhaseRecord[] = [];
   /** Artifact paths by name. */
@@ -154,7 +196,7 @@ export class RunContext {
     config: Record<string, unknown>;
     inputs: Record<string, InputFile>;
     fingerprint: string;
-    emitter: EventEmitter;
+    emitter: RunEventSink;
   }) {
     this.runId = fields.runId;
     this.runType = fields.runType;

@@ -33,7 +33,6 @@ import {
   createViewSql,
   describeSql,
   distinctIntervalsSql,
-  type FileFormat,
   readFileSql,
   RESAMPLE_SLICE_SQL,
   SESSION_SQL,
@@ -43,7 +42,7 @@ import {
   SLICE_MINTS_SQL,
   SLICE_READ_SQL,
 } from "./_sql.ts";
-import type { Call, CandleSeries } from "./types.ts";
+import type { Call, CandleSeries, FileFormat } from "./types.ts";
 
 /** Columns a calls file must have. */
 export const CALL_COLUMNS = ["call_id", "caller", "mint", "chain", "alert_ts"] as const;

@@ -18,11 +18,32 @@ export * from "./metrics.ts";
 export * from "./policies.ts";
 export * from "./executor.ts";
 export * from "./aggregate.ts";
-export * from "./data.ts";
-export * from "./artifacts.ts";
+export {
+  CALL_COLUMNS,
+  CANDLE_COLUMNS,
+  fileFormat,
+  type Interval,
+  INTERVAL_MS,
+  intervalName,
+  isInterval,
+} from "./data.ts";
+export {
+  type ColumnSpec,
+  fingerprintInputs,
+  type GitProvenance,
+  gitProvenance,
+  type GitProvenanceOptions,
+  type InputFile,
+  type Manifest,
+  MANIFEST_FILE,
+  MANIFEST_VERSION,
+  newRunId,
+  type Row,
+} from "./artifacts.ts";
 export {
   type BacktestOptions,
   type PhaseRecord,
+  type RunEventSink,
   RunFailedError,
   type RunResult,
   SAMPLE_CALLS_PATH,

@@ -42,30 +42,90 @@ const FRACTION_SUM_SLACK = 1e-9;
 const fraction = z.number().gt(0).max(1);
 const positive = z.number().gt(0);
 
-/** Schema of a `fixed_stop` policy. */
-export const FixedStopSchema = z.strictObject({
+/** `fixed_stop`: sell all at `p0·(1-stopPct)` or at `p0·(1+takeProfitPct)`. */
+export interface FixedStopPolicy {
+  /** Policy type. */
+  type: "fixed_stop";
+  /** Stop distance below the entry, a fraction in (0, 1]. */
+  stopPct: number;
+  /** Target distance above the entry, a fraction > 0. */
+  takeProfitPct?: number;
+}
+
+/** `time_stop`: sell all at the open of the first candle `maxHoldMs` after entry, or at the target. */
+export interface TimeStopPolicy {
+  /** Policy type. */
+  type: "time_stop";
+  /** Longest hold, ms (integer > 0). */
+  maxHoldMs: number;
+  /** Target distance above the entry, a fraction > 0. */
+  takeProfitPct?: number;
+}
+
+/** `trailing_stop`: after `+activationPct`, trail the highest high by `trailPct`. */
+export interface TrailingStopPolicy {
+  /** Policy type. */
+  type: "trailing_stop";
+  /** Rise above the entry that arms the trail, a fraction >= 0. */
+  activationPct: number;
+  /** Trail distance below the highest high, a fraction in (0, 1). */
+  trailPct: number;
+  /** Fixed stop below the entry, always active, a fraction in (0, 1]. */
+  hardStopPct?: number;
+}
+
+/** One level of a ladder: sell `fraction` of the initial position at `p0·multiple`. */
+export interface LadderLevel {
+  /** Price multiple of the entry, > 1. */
+  multiple: number;
+  /** Share of the initial position, in (0, 1]. */
+  fraction: number;
+}
+
+/** `ladder`: partial sells at multiples; the stop sells what is left. */
+export interface LadderPolicy {
+  /** Policy type. */
+  type: "ladder";
+  /** Levels (1 to 16), fractions summing to at most 1. */
+  levels: LadderLevel[];
+  /** Stop distance below the entry, a fraction in (0, 1]. */
+  stopPct?: number;
+}
+
+/** A policy other than `combo`. */
+export type SimplePolicy = FixedStopPolicy | TimeStopPolicy | TrailingStopPolicy | LadderPolicy;
+
+/** `combo`: all sub-policies watch the position; the first trigger wins. */
+export interface ComboPolicy {
+  /** Policy type. */
+  type: "combo";
+  /** Sub-policies (1 to 8), no nested combos. */
+  policies: SimplePolicy[];
+}
+
+/** A validated exit policy. */
+export type Policy = SimplePolicy | ComboPolicy;
+
+const FixedStopSchema = z.strictObject({
   type: z.literal("fixed_stop"),
   stopPct: fraction,
   takeProfitPct: positive.optional(),
 });
 
-/** Schema of a `time_stop` policy. */
-export const TimeStopSchema = z.strictObject({
+const TimeStopSchema = z.strictObject({
   type: z.literal("time_stop"),
   maxHoldMs: z.number().int().gt(0),
   takeProfitPct: positive.optional(),
 });
 
-/** Schema of a `trailing_stop` policy. */
-export const TrailingStopSchema = z.strictObject({
+const TrailingStopSchema = z.strictObject({
   type: z.literal("trailing_stop"),
   activationPct: z.number().min(0),
   trailPct: z.number().gt(0).lt(1),
   hardStopPct: fraction.optional(),
 });
 
-/** Schema of a `ladder` policy: fractions of the initial position, summing to at most 1. */
-export const LadderSchema = z.strictObject({
+const LadderSchema = z.strictObject({
   type: z.literal("ladder"),
   levels: z.array(z.strictObject({ multiple: z.number().gt(1), fraction }))
     .min(1).max(LADDER_LEVELS_MAX)
@@ -83,14 +143,12 @@ const SimplePolicySchema = z.discriminatedUnion("type", [
   LadderSchema,
 ]);
 
-/** Schema of a `combo` policy: simple policies, first trigger wins. */
-export const ComboSchema = z.strictObject({
+const ComboSchema = z.strictObject({
   type: z.literal("combo"),
   policies: z.array(SimplePolicySchema).min(1).max(COMBO_POLICIES_MAX),
 });
 
-/** Schema of any exit policy. */
-export const PolicySchema = z.discriminatedUnion("type", [
+const PolicySchema = z.discriminatedUnion("type", [
   FixedStopSchema,
   TimeStopSchema,
   TrailingStopSchema,
@@ -98,10 +156,10 @@ export const PolicySchema = z.discriminatedUnion("type", [
   ComboSchema,
 ]);
 
-/** A validated exit policy. */
-export type Policy = z.output<typeof PolicySchema>;
-/** A validated policy other than `combo`. */
-export type SimplePolicy = z.output<typeof SimplePolicySchema>;
+// The schemas and the interfaces above must agree, both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const SCHEMAS_MATCH_TYPES: Same<z.output<typeof PolicySchema>, Policy> = true;
+void SCHEMAS_MATCH_TYPES;
 
 /**
  * Validate `input` (an object, or a JSON string) as a policy. Throws
@@ -258,10 +316,7 @@ function stopFill(series: CandleSeries, i: number, level: number): number {
   return Math.min(level, series.open[i]);
 }
 
-function fixedStopMachine(
-  policy: z.output<typeof FixedStopSchema>,
-  entry: Entry,
-): PolicyMachine {
+function fixedStopMachine(policy: FixedStopPolicy, entry: Entry): PolicyMachine {
   const stop = entry.px * (1 - policy.stopPct);
   const target = policy.takeProfitPct === undefined
     ? Infinity
@@ -283,7 +338,7 @@ function fixedStopMachine(
   };
 }
 
-function timeStopMachine(policy: z.output<typeof TimeStopSchema>, entry: Entry): PolicyMachine {
+function timeStopMachine(policy: TimeStopPolicy, entry: Entry): PolicyMachine {
   const deadlineMs = entry.tsMs + policy.maxHoldMs;
   const target = policy.takeProfitPct === undefined
     ? Infinity
@@ -301,10 +356,7 @@ function timeStopMachine(policy: z.output<typeof TimeStopSchema>, entry: Entry):
   };
 }
 
-function trailingStopMachine(
-  policy: z.output<typeof TrailingStopSchema>,
-  entry: Entry,
-): PolicyMachine {
+function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMachine {
   const activation = entry.px * (1 + policy.activationPct);
   const hard = policy.hardStopPct === undefined ? -Infinity : entry.px * (1 - policy.hardStopPct);
   let active = false;
@@ -338,7 +390,7 @@ function trailingStopMachine(
   };
 }
 
-function ladderMachine(policy: z.output<typeof LadderSchema>, entry: Entry): PolicyMachine {
+function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
   const stop = policy.stopPct === undefined ? -Infinity : entry.px * (1 - policy.stopPct);
   const levels = [...policy.levels].sort((a, b) => a.multiple - b.multiple);
   const fractionTotal = levels.reduce((s, l) => s + l.fraction, 0);

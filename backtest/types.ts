@@ -57,3 +57,6 @@ export interface CandleSeries {
   /** Volumes (not used by the metrics). */
   volume?: ArrayLike<number>;
 }
+
+/** Formats of input files, by extension: `.csv`, `.jsonl`/`.ndjson`/`.json`, `.parquet`. */
+export type FileFormat = "csv" | "json" | "parquet";

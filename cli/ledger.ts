@@ -66,7 +66,14 @@ const COMMANDS: Record<string, Command> = {
   },
   "backtest": {
     summary: "run a path-only or policy backtest",
-    needs: [READ_ROOT, WRITE_ROOT, FFI, RUN_GIT],
+    needs: [
+      READ_ROOT,
+      WRITE_ROOT,
+      { name: "read", flag: "calls" },
+      { name: "read", flag: "candles" },
+      FFI,
+      RUN_GIT,
+    ],
     load: async () => (await import("./backtest.ts")).main,
   },
   "legacy": {

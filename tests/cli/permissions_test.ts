@@ -31,7 +31,7 @@ const DUCKDB_TASKS = [
  * (`--allow-run=deno` does not match it when deno is reached by a symlink or
  * through npx).
  */
-const RUN_ANY_TASKS = ["test", "compile", "events-doc", "backtest", "demo"];
+const RUN_ANY_TASKS = ["test", "compile", "events-doc", "backtest"];
 
 async function deno(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -1,19 +1,113 @@
 /**
- * `ledger daemon`: keep the index up to date, rebuilding when the log changes.
+ * `ledger daemon`: keep the index up to date. Checks the log's part files
+ * (sizes and mtimes) every interval and rebuilds incrementally when they
+ * changed; one line per rebuild on stdout. SIGINT/SIGTERM let the current
+ * rebuild finish, then exit 0. A second daemon on the same root refuses to
+ * start (exit 1).
  *
  * @module
  */
+import { resolve } from "node:path";
+import { indexPath } from "../ledger/paths.ts";
+import { DaemonLockedError, runDaemon } from "../indexer/daemon.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  type FlagSpec,
+  type ParsedFlags,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+
+const FLAGS: FlagSpec = {
+  "interval": { type: "string" },
+  "verbose": { type: "boolean", short: "v" },
+  "db": { type: "string" },
+  "stale-after-hours": { type: "string" },
+};
+
+const USAGE = `Usage: ledger daemon [--interval SECONDS] [--verbose] [--db PATH]
+                     [--stale-after-hours H] [--root DIR]
+
+Keep the index up to date: every --interval seconds (default 30) look at the
+sizes and mtimes of the log's part files and, when they changed, update the
+index incrementally. Prints one line per rebuild. SIGINT or SIGTERM finish
+the current rebuild and exit 0. One daemon per root (lock file
+<root>/index/daemon.lock); a second one exits 1.
+
+Exit codes: 0 stopped by a signal, 1 failure (another daemon runs), 2 usage error.`;
+
+/** Largest `--interval`: one day, in seconds. */
+const INTERVAL_SECONDS_MAX = 86_400;
+/** Largest `--stale-after-hours`: ten years. */
+const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 
 /**
- * Run `ledger daemon` with `args`; returns the exit code.
+ * Run `ledger daemon` with `args`; returns the exit code when stopped.
  *
  * @example
  * ```ts ignore
  * import { main } from "./daemon.ts";
- * Deno.exit(await main(["--help"]));
+ * Deno.exit(await main(["--interval", "5"]));
  * ```
  */
-export function main(_args: string[]): Promise<number> {
-  console.error("ledger daemon: not implemented yet");
-  return Promise.resolve(1);
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, FLAGS);
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  const root = resolveRootFlag(values);
+  const intervalSeconds = positiveNumber(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
+  const staleHours = positiveNumber(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+  const db = stringFlag(values, "db");
+  if (db === "") throw new UsageError("--db must not be empty");
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    console.error(
+      `ledger daemon: watching ${root} every ${intervalSeconds} s (pid ${Deno.pid}); ` +
+        `SIGINT/SIGTERM to stop`,
+    );
+    const summary = await runDaemon(root, {
+      intervalMs: Math.round(intervalSeconds * 1000),
+      dbPath: db === undefined ? indexPath(root) : resolve(db),
+      staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+      signal: stop.signal,
+      onProgress: values.verbose ? (m) => console.error(m) : undefined,
+    });
+    console.error(
+      `ledger daemon: stopped after ${summary.checks} checks, ${summary.rebuilds} rebuilds ` +
+        `(${summary.failures} failed)`,
+    );
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof DaemonLockedError) {
+      console.error(`ledger daemon: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+function positiveNumber(
+  values: ParsedFlags["values"],
+  name: string,
+  max: number,
+): number | undefined {
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
+    throw new UsageError(
+      `--${name} must be a number > 0 and <= ${max}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
 }

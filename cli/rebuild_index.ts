@@ -1,8 +1,51 @@
 /**
  * `ledger rebuild-index`: build or update the DuckDB index from the log.
+ * Incremental when an index exists (only new files and bytes are read),
+ * full with `--full`; the new index is published atomically. Exits 0 on
+ * success and 1 on any failure, usage errors included (SPEC 8).
  *
  * @module
  */
+import { resolve } from "node:path";
+import { indexPath } from "../ledger/paths.ts";
+import { InvalidDateError, parseDay, rebuildIndex } from "../indexer/rebuild.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  type FlagSpec,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+
+const FLAGS: FlagSpec = {
+  "db": { type: "string" },
+  "since-date": { type: "string" },
+  "full": { type: "boolean" },
+  "verbose": { type: "boolean", short: "v" },
+  "stale-after-hours": { type: "string" },
+};
+
+const USAGE =
+  `Usage: ledger rebuild-index [--db PATH] [--since-date YYYY-MM-DD] [--full] [--verbose]
+                            [--stale-after-hours H] [--root DIR]
+
+Build or update the DuckDB index (default <root>/index/runs.duckdb) from the
+event log. Without --full an existing index is updated incrementally: only
+files and bytes added since the last rebuild are read. --since-date D re-reads
+the day partitions from D on and keeps what was indexed before D. The new
+index is built beside the live one and renamed over it, so readers never see
+a half-built index. Bad lines go to the ingest_errors table, never fail the
+rebuild.
+
+  --stale-after-hours H   a running run silent this long shows as stale (default 24)
+  --verbose               progress on stderr (files, events, errors, time)
+
+Exit codes: 0 success, 1 failure (including a bad flag or date).`;
+
+/** Largest `--stale-after-hours`: ten years. */
+const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 
 /**
  * Run `ledger rebuild-index` with `args`; returns the exit code.
@@ -10,10 +53,80 @@
  * @example
  * ```ts ignore
  * import { main } from "./rebuild_index.ts";
- * Deno.exit(await main(["--help"]));
+ * Deno.exit(await main(["--root", "data/ledger", "--verbose"]));
  * ```
  */
-export function main(_args: string[]): Promise<number> {
-  console.error("ledger rebuild-index: not implemented yet");
-  return Promise.resolve(1);
+export async function main(args: string[]): Promise<number> {
+  let options;
+  try {
+    options = parseOptions(args);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof InvalidDateError) {
+      console.error(`ledger rebuild-index: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+  if (options === "help") {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  const started = performance.now();
+  const report = await rebuildIndex(options.root, {
+    dbPath: options.dbPath,
+    full: options.full,
+    sinceDate: options.sinceDate,
+    staleAfterMs: options.staleAfterMs,
+    onProgress: options.verbose
+      ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
+      : undefined,
+  });
+  console.log(
+    `Indexed ${report.events} events of ${report.runs} runs into ${report.dbPath} ` +
+      `(${report.mode}: read ${report.filesRead} of ${report.filesScanned} files, ` +
+      `${report.errorsFound} new bad lines, ${report.errors} in ingest_errors) ` +
+      `in ${report.elapsedMs} ms`,
+  );
+  return EXIT_OK;
+}
+
+interface Options {
+  root: string;
+  dbPath: string;
+  full: boolean;
+  sinceDate?: string;
+  staleAfterMs?: number;
+  verbose: boolean;
+}
+
+function parseOptions(args: string[]): Options | "help" {
+  const { values } = parseFlags(args, FLAGS);
+  if (values.help) return "help";
+  const root = resolveRootFlag(values);
+  const db = stringFlag(values, "db");
+  if (db === "") throw new UsageError("--db must not be empty");
+  const sinceDate = stringFlag(values, "since-date");
+  if (sinceDate !== undefined) {
+    parseDay(sinceDate); // checked before anything is opened; throws InvalidDateError
+  }
+  return {
+    root,
+    dbPath: db === undefined ? indexPath(root) : resolve(db),
+    full: values.full === true,
+    sinceDate,
+    staleAfterMs: staleAfterMs(stringFlag(values, "stale-after-hours")),
+    verbose: values.verbose === true,
+  };
+}
+
+function staleAfterMs(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const hours = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(hours) || hours <= 0 || hours > STALE_AFTER_HOURS_MAX) {
+    throw new UsageError(
+      `--stale-after-hours must be a number of hours > 0 and <= ${STALE_AFTER_HOURS_MAX}, ` +
+        `got ${JSON.stringify(raw)}`,
+    );
+  }
+  return Math.max(1, Math.round(hours * 3_600_000));
 }

@@ -1,8 +1,41 @@
 /**
- * `ledger show`: show one run: phases, trials, artifacts.
+ * `ledger show RUN_ID`: one run from the index with its phases (and their
+ * durations), trials and artifacts; `--json` for scripts. Reads the index
+ * read-only.
  *
  * @module
  */
+import { resolve } from "node:path";
+import { indexPath } from "../ledger/paths.ts";
+import { getRun, IndexNotFoundError, type RunDetail } from "../indexer/queries.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  type FlagSpec,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import { formatDuration, formatTime } from "./runs.ts";
+
+const FLAGS: FlagSpec = {
+  "json": { type: "boolean" },
+  "db": { type: "string" },
+};
+
+const USAGE = `Usage: ledger show RUN_ID [--json] [--db PATH] [--root DIR]
+
+Show one run from the index: status and times, config, summary or error,
+its phases with durations, trials and artifacts. --json prints one object
+{run, phases, trials, artifacts, baselines}.
+
+Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
+
+/** Trials the text view lists before summarizing the rest. */
+const TRIALS_SHOWN_MAX = 20;
+/** Longest JSON value printed inline in the text view, in characters. */
+const INLINE_JSON_CHARS_MAX = 200;
 
 /**
  * Run `ledger show` with `args`; returns the exit code.
@@ -10,10 +43,108 @@
  * @example
  * ```ts ignore
  * import { main } from "./show.ts";
- * Deno.exit(await main(["--help"]));
+ * Deno.exit(await main(["run-1", "--json"]));
  * ```
  */
-export function main(_args: string[]): Promise<number> {
-  console.error("ledger show: not implemented yet");
-  return Promise.resolve(1);
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? "RUN_ID is required"
+        : `expected one RUN_ID, got ${positionals.length}`,
+    );
+  }
+  const runId = positionals[0];
+  if (runId === "") throw new UsageError("RUN_ID must not be empty");
+  const root = resolveRootFlag(values);
+  const db = stringFlag(values, "db");
+  if (db === "") throw new UsageError("--db must not be empty");
+  const dbPath = db === undefined ? indexPath(root) : resolve(db);
+  let detail: RunDetail | null;
+  try {
+    detail = await getRun(dbPath, runId);
+  } catch (err) {
+    if (err instanceof IndexNotFoundError) {
+      console.error(`ledger show: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+  if (detail === null) {
+    console.error(
+      `ledger show: run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
+        `(see \`ledger runs\`; new events need \`ledger rebuild-index\`)`,
+    );
+    return EXIT_FAILURE;
+  }
+  console.log(values.json ? JSON.stringify(detail, null, 2) : formatRunDetail(detail));
+  return EXIT_OK;
+}
+
+/**
+ * The text view of one run.
+ *
+ * @example
+ * ```ts ignore
+ * import { formatRunDetail } from "./show.ts";
+ * console.log(formatRunDetail(detail));
+ * ```
+ */
+export function formatRunDetail(detail: RunDetail): string {
+  const r = detail.run;
+  const lines = [
+    `run        ${r.run_id}`,
+    `type       ${r.run_type ?? "-"}`,
+    `status     ${r.status}`,
+    `created    ${formatTime(r.created_at_ms)}`,
+    `started    ${formatTime(r.started_at_ms)}`,
+  ];
+  if (r.completed_at_ms !== null) lines.push(`completed  ${formatTime(r.completed_at_ms)}`);
+  if (r.failed_at_ms !== null) lines.push(`failed     ${formatTime(r.failed_at_ms)}`);
+  lines.push(`duration   ${formatDuration(r.duration_ms)}`);
+  if (r.host !== null || r.pid !== null) {
+    lines.push(`process    ${r.host ?? "?"} pid ${r.pid ?? "?"}`);
+  }
+  lines.push(`last event ${formatTime(r.last_event_at_ms)} (${r.event_count} events)`);
+  if (r.data_fingerprint !== null) lines.push(`data       ${r.data_fingerprint}`);
+  if (r.config !== null) lines.push(`config     ${inline(r.config)}`);
+  if (r.summary !== null) lines.push(`summary    ${inline(r.summary)}`);
+  if (r.error !== null) lines.push(`error      ${inline(r.error)}`);
+  lines.push("", `phases (${detail.phases.length})`);
+  for (const p of detail.phases) {
+    lines.push(
+      `  ${String(p.phase_order ?? "-").padStart(2)}  ${p.phase_name.padEnd(12)} ` +
+        `${formatDuration(p.duration_ms).padStart(10)}  ${
+          p.completed_at_ms === null ? "not completed" : inline(p.output_summary)
+        }`,
+    );
+  }
+  lines.push("", `trials (${detail.trials.length})`);
+  for (const t of detail.trials.slice(0, TRIALS_SHOWN_MAX)) {
+    lines.push(`  ${t.trial_id}  params ${inline(t.params)}  metrics ${inline(t.metrics)}`);
+  }
+  if (detail.trials.length > TRIALS_SHOWN_MAX) {
+    lines.push(`  ... ${detail.trials.length - TRIALS_SHOWN_MAX} more (use --json)`);
+  }
+  lines.push("", `artifacts (${detail.artifacts.length})`);
+  for (const a of detail.artifacts) {
+    lines.push(`  ${a.artifact_type.padEnd(12)} ${a.artifact_path}  ${a.size_bytes} bytes`);
+  }
+  if (detail.baselines.length > 0) {
+    lines.push("", `baselines (${detail.baselines.length})`);
+    for (const b of detail.baselines) {
+      lines.push(`  ${b.alerts_ok}/${b.alerts_total} alerts ok  ${b.artifact_path}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+function inline(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length > INLINE_JSON_CHARS_MAX ? `${text.slice(0, INLINE_JSON_CHARS_MAX)}...` : text;
 }

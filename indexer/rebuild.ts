@@ -203,7 +203,9 @@ async function buildInto(tempPath: string, files: PartFile[], ctx: BuildContext)
     }
     await exec(conn, CREATE_SCHEMA_SQL);
     await exec(conn, CREATE_AFFECTED_RUNS_SQL);
-    const entries = await planScan(conn, files, { ...ctx, mode }, stagingDir);
+    // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
+    const sinceDate = mode === "full" ? undefined : ctx.sinceDate;
+    const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
     const readBytes = entries.reduce((n, e) => n + e.readBytes, 0);
     ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
     const counts = await ingest(conn, entries, stagingDir);

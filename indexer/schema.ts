@@ -26,7 +26,7 @@
  */
 
 /** Version of the index layout; an index with another version is rebuilt in full. */
-export const INDEX_FORMAT_VERSION = 1;
+export const INDEX_FORMAT_VERSION = 2;
 
 /** Largest accepted `timestamp_ms` (9999-12-31T23:59:59.999Z), as in `ledger/events.ts`. */
 export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
@@ -661,3 +661,46 @@ export const STAGE_COUNTS_SQL = `SELECT
 export const MARK_INVALID_UTF8_SQL = `UPDATE stage SET reason = 'not UTF-8', e = NULL
   FROM (SELECT unnest($1::VARCHAR[]) AS file, unnest($2::BIGINT[]) AS line) bad
   WHERE stage.file = bad.file AND stage.line = bad.line AND NOT stage.is_tail`;
+
+// ---- read queries (indexer/queries.ts) ----
+
+/** The statuses `latest_runs.status` can take. */
+export const RUN_STATUSES = ["completed", "failed", "running", "pending", "stale"] as const;
+
+/**
+ * One row per run, newest first: `latest_runs` plus phase summary and
+ * duration. `$1` status or NULL for all, `$2` limit or NULL for no limit.
+ */
+export const LIST_RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
+    r.started_at_ms, r.completed_at_ms, r.failed_at_ms,
+    coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
+    coalesce(p.phase_count, 0) AS phase_count, coalesce(p.phase_names, []) AS phase_names,
+    p.total_duration_ms AS phase_duration_ms, r.last_event_at_ms, r.event_count,
+    r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config
+  FROM latest_runs r LEFT JOIN run_phase_summary p USING (run_id)
+  WHERE $1::VARCHAR IS NULL OR r.status = $1::VARCHAR
+  ORDER BY coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) DESC, r.run_id
+  LIMIT coalesce($2::BIGINT, 9223372036854775807)`;
+
+/** One run by id (`$1`), same columns as {@linkcode LIST_RUNS_SQL}. */
+export const GET_RUN_SQL = LIST_RUNS_SQL
+  .replace("WHERE $1::VARCHAR IS NULL OR r.status = $1::VARCHAR", "WHERE r.run_id = $1::VARCHAR")
+  .replace("LIMIT coalesce($2::BIGINT, 9223372036854775807)", "");
+
+/** Phases of run `$1` in order. */
+export const RUN_PHASES_SQL = `SELECT phase_name, phase_order, started_at_ms, completed_at_ms,
+    duration_ms, output_summary_json
+  FROM phase_timings WHERE run_id = $1
+  ORDER BY phase_order NULLS LAST, started_at_ms, phase_name`;
+
+/** Trials of run `$1`. */
+export const RUN_TRIALS_SQL = `SELECT trial_id, recorded_at_ms, params, metrics
+  FROM trial_results WHERE run_id = $1 ORDER BY recorded_at_ms, trial_id`;
+
+/** Artifacts of run `$1`. */
+export const RUN_ARTIFACTS_SQL = `SELECT artifact_type, artifact_path, size_bytes, created_at_ms
+  FROM artifacts_catalog WHERE run_id = $1 ORDER BY created_at_ms, artifact_path`;
+
+/** Baselines of run `$1`. */
+export const RUN_BASELINES_SQL = `SELECT alerts_total, alerts_ok, artifact_path, completed_at_ms
+  FROM baseline_results WHERE run_id = $1 ORDER BY completed_at_ms, event_id`;

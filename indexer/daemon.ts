@@ -1,0 +1,223 @@
+/**
+ * The index daemon: keeps the index of one ledger root up to date. Every
+ * interval it lists the part files with their sizes and mtimes (never their
+ * contents) and runs an incremental rebuild only when something changed.
+ * Rebuilds never overlap (one loop, one rebuild at a time). Stopping (the
+ * abort signal, wired to SIGINT/SIGTERM by the CLI) lets the current rebuild
+ * finish, then returns.
+ *
+ * One daemon per root: `<root>/index/daemon.lock` is held with an exclusive
+ * `flock` and names the holder (pid, host). The kernel drops the lock when
+ * the holder dies, so a stale lock file is simply taken over.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { indexPath } from "../ledger/paths.ts";
+import { listPartFiles } from "./_files.ts";
+import { rebuildIndex, type RebuildReport } from "./rebuild.ts";
+
+/** Default time between two checks of the log: 30 s. */
+export const DAEMON_INTERVAL_MS_DEFAULT = 30_000;
+
+/** Options for {@linkcode runDaemon}. */
+export interface DaemonOptions {
+  /** Time between two checks of the log. @default {DAEMON_INTERVAL_MS_DEFAULT} */
+  intervalMs?: number;
+  /** The index file. @default {`<root>/index/runs.duckdb`} */
+  dbPath?: string;
+  /** Passed to each rebuild (see `RebuildOptions.staleAfterMs`). @default {24 h} */
+  staleAfterMs?: number;
+  /** Stops the daemon after the current step. @default {undefined} (runs until aborted) */
+  signal?: AbortSignal;
+  /** Receives one line per rebuild (and per failed rebuild). @default {console.log} */
+  onLog?: (line: string) => void;
+  /** Receives rebuild progress and "no change" lines. @default {undefined} */
+  onProgress?: (message: string) => void;
+}
+
+/** What a daemon did before it stopped. */
+export interface DaemonSummary {
+  /** Checks of the log. */
+  checks: number;
+  /** Rebuilds run. */
+  rebuilds: number;
+  /** Rebuilds that failed (the daemon keeps going). */
+  failures: number;
+}
+
+/** Another live daemon holds the lock of this root. */
+export class DaemonLockedError extends Error {
+  /** The lock file. */
+  readonly lockPath: string;
+  /** Create the error for `lockPath` and what it says about its holder. */
+  constructor(lockPath: string, holder: string) {
+    super(`Another daemon is already running for this root (${holder}); lock file ${lockPath}`);
+    this.name = "DaemonLockedError";
+    this.lockPath = lockPath;
+  }
+}
+
+/** The daemon lock file of a root: `<root>/index/daemon.lock`. */
+export function daemonLockPath(root: string): string {
+  return join(root, "index", "daemon.lock");
+}
+
+/**
+ * Run the daemon on `root` until `signal` aborts. Throws
+ * {@linkcode DaemonLockedError} when another daemon holds the root.
+ *
+ * @example
+ * ```ts ignore
+ * import { runDaemon } from "./daemon.ts";
+ * const stop = new AbortController();
+ * Deno.addSignalListener("SIGTERM", () => stop.abort());
+ * await runDaemon("data/ledger", { intervalMs: 5_000, signal: stop.signal });
+ * ```
+ */
+export async function runDaemon(root: string, options: DaemonOptions = {}): Promise<DaemonSummary> {
+  const intervalMs = options.intervalMs ?? DAEMON_INTERVAL_MS_DEFAULT;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+    throw new RangeError(`intervalMs must be > 0, got ${intervalMs}`);
+  }
+  const dbPath = options.dbPath ?? indexPath(root);
+  const log = options.onLog ?? ((line: string) => console.log(line));
+  const progress = options.onProgress ?? (() => {});
+  const lock = await acquireDaemonLock(root);
+  const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
+  let last: string | undefined;
+  try {
+    while (!options.signal?.aborted) {
+      summary.checks++;
+      const snapshot = await logSnapshot(root, dbPath);
+      if (snapshot !== last) {
+        summary.rebuilds++;
+        try {
+          const report = await rebuildIndex(root, {
+            dbPath,
+            staleAfterMs: options.staleAfterMs,
+            onProgress: options.onProgress,
+          });
+          log(rebuildLine(report));
+          last = snapshot;
+        } catch (err) {
+          summary.failures++;
+          const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+          log(`${new Date().toISOString()} rebuild failed: ${message}`);
+        }
+      } else {
+        progress(`${new Date().toISOString()} no change in the log`);
+      }
+      await sleep(intervalMs, options.signal);
+    }
+  } finally {
+    lock.release();
+  }
+  return summary;
+}
+
+/** One log line for a rebuild. */
+function rebuildLine(r: RebuildReport): string {
+  return `${new Date().toISOString()} rebuild ${r.mode}: read ${r.filesRead} files ` +
+    `(${r.eventsRead} events, ${r.errorsFound} errors); index has ${r.events} events, ` +
+    `${r.runs} runs, ${r.errors} ingest errors; ${r.elapsedMs} ms`;
+}
+
+/**
+ * The cheap change signal: names, sizes and mtimes of the part files, plus
+ * whether the index exists (a deleted index is rebuilt).
+ */
+async function logSnapshot(root: string, dbPath: string): Promise<string> {
+  const files = await listPartFiles(root);
+  let indexState = "present";
+  try {
+    await Deno.stat(dbPath);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    indexState = "absent";
+  }
+  return JSON.stringify([indexState, files.map((f) => [f.file, f.sizeBytes, f.mtimeMs])]);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+/** A held daemon lock. */
+export interface DaemonLock {
+  /** Release the lock (the file stays; the next daemon reuses it). */
+  release(): void;
+}
+
+/**
+ * Take the daemon lock of `root` or throw {@linkcode DaemonLockedError}
+ * naming the holder.
+ *
+ * @example
+ * ```ts ignore
+ * import { acquireDaemonLock } from "./daemon.ts";
+ * const lock = await acquireDaemonLock("data/ledger");
+ * lock.release();
+ * ```
+ */
+export async function acquireDaemonLock(root: string): Promise<DaemonLock> {
+  const path = daemonLockPath(root);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  let locked = false;
+  try {
+    locked = await file.tryLock(true);
+    if (!locked) {
+      const holder = (await Deno.readTextFile(path)).trim() || "holder unknown";
+      throw new DaemonLockedError(path, describeHolder(holder));
+    }
+    // We hold the lock: whatever the file said (a dead daemon) is stale. Say who we are.
+    await file.truncate(0);
+    const me = JSON.stringify({
+      pid: Deno.pid,
+      host: hostnameOrUnknown(),
+      started_at_ms: Date.now(),
+    });
+    await file.write(new TextEncoder().encode(me + "\n"));
+  } catch (err) {
+    if (locked) file.unlockSync();
+    file.close();
+    throw err;
+  }
+  return {
+    release() {
+      file.unlockSync();
+      file.close();
+    },
+  };
+}
+
+function describeHolder(text: string): string {
+  try {
+    const h = JSON.parse(text) as { pid?: number; host?: string };
+    return `pid ${h.pid ?? "?"} on host ${h.host ?? "?"}`;
+  } catch (err) {
+    if (err instanceof SyntaxError) return text.slice(0, 200);
+    throw err;
+  }
+}
+
+function hostnameOrUnknown(): string {
+  try {
+    return Deno.hostname();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      return "unknown";
+    }
+    throw err;
+  }
+}

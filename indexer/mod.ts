@@ -1,0 +1,40 @@
+/**
+ * The indexer: builds the DuckDB index (SPEC 7) from the event log, keeps it
+ * up to date (daemon) and answers the readers' queries. Re-exports only.
+ *
+ * @module
+ */
+export {
+  InvalidDateError,
+  parseDay,
+  RebuildError,
+  rebuildIndex,
+  type RebuildOptions,
+  type RebuildReport,
+  STALE_AFTER_MS_DEFAULT,
+} from "./rebuild.ts";
+export {
+  acquireDaemonLock,
+  DAEMON_INTERVAL_MS_DEFAULT,
+  type DaemonLock,
+  DaemonLockedError,
+  daemonLockPath,
+  type DaemonOptions,
+  type DaemonSummary,
+  runDaemon,
+} from "./daemon.ts";
+export {
+  type ArtifactRow,
+  type BaselineRow,
+  getRun,
+  IndexNotFoundError,
+  listRuns,
+  type ListRunsOptions,
+  type PhaseRow,
+  RUN_STATUSES,
+  type RunDetail,
+  type RunRow,
+  type RunStatus,
+  type TrialRow,
+  withIndex,
+} from "./queries.ts";

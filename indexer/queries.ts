@@ -1,0 +1,266 @@
+/**
+ * Reading the index: the runs list and one run's details. Every call opens
+ * the index read-only, runs its queries and closes it at once, so readers
+ * never hold the file and never block (or are blocked by) a rebuild, which
+ * replaces the file by rename.
+ *
+ * @module
+ */
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { rows } from "./_sql.ts";
+import {
+  GET_RUN_SQL,
+  LIST_RUNS_SQL,
+  RUN_ARTIFACTS_SQL,
+  RUN_BASELINES_SQL,
+  RUN_PHASES_SQL,
+  RUN_STATUSES,
+  RUN_TRIALS_SQL,
+} from "./schema.ts";
+
+export { RUN_STATUSES };
+
+/** A status of `latest_runs`. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** One run as the runs list shows it. Times are ms since epoch (UTC). */
+export interface RunRow {
+  /** The run id. */
+  run_id: string;
+  /** `run_type` of its `run.created`, null when that event is missing. */
+  run_type: string | null;
+  /** completed, failed, running, pending or stale. */
+  status: RunStatus;
+  /** Time of `run.created`. */
+  created_at_ms: number | null;
+  /** Time of the first `run.started`. */
+  started_at_ms: number | null;
+  /** Time of the last `run.completed`. */
+  completed_at_ms: number | null;
+  /** Time of the last `run.failed`. */
+  failed_at_ms: number | null;
+  /** End (completed or failed) minus start, null while unfinished. */
+  duration_ms: number | null;
+  /** Phases seen. */
+  phase_count: number;
+  /** Phase names in order. */
+  phase_names: string[];
+  /** Sum of the phase durations. */
+  phase_duration_ms: number | null;
+  /** Time of the run's latest event. */
+  last_event_at_ms: number | null;
+  /** Events of the run. */
+  event_count: number;
+  /** `summary` of `run.completed`. */
+  summary: unknown;
+  /** `error` of `run.failed`. */
+  error: unknown;
+  /** Host of `run.started`. */
+  host: string | null;
+  /** Pid of `run.started`. */
+  pid: number | null;
+  /** `data_fingerprint` of `run.created`. */
+  data_fingerprint: string | null;
+  /** `config` of `run.created`. */
+  config: unknown;
+}
+
+/** One phase of a run. */
+export interface PhaseRow {
+  /** Phase name. */
+  phase_name: string;
+  /** Order from `phase.started`. */
+  phase_order: number | null;
+  /** Start time. */
+  started_at_ms: number | null;
+  /** Completion time. */
+  completed_at_ms: number | null;
+  /** Duration from `phase.completed`. */
+  duration_ms: number | null;
+  /** `output_summary` of `phase.completed`. */
+  output_summary: unknown;
+}
+
+/** One trial of a run. */
+export interface TrialRow {
+  /** Trial id. */
+  trial_id: string;
+  /** Time recorded. */
+  recorded_at_ms: number;
+  /** Parameters. */
+  params: unknown;
+  /** Metrics. */
+  metrics: unknown;
+}
+
+/** One artifact of a run. */
+export interface ArtifactRow {
+  /** Artifact type. */
+  artifact_type: string;
+  /** Path. */
+  artifact_path: string;
+  /** Size in bytes. */
+  size_bytes: number;
+  /** Time created. */
+  created_at_ms: number;
+}
+
+/** One baseline result of a run. */
+export interface BaselineRow {
+  /** Alerts evaluated. */
+  alerts_total: number;
+  /** Alerts that passed. */
+  alerts_ok: number;
+  /** Path of the baseline artifact. */
+  artifact_path: string;
+  /** Time completed. */
+  completed_at_ms: number;
+}
+
+/** A run with its phases, trials, artifacts and baselines. */
+export interface RunDetail {
+  /** The run. */
+  run: RunRow;
+  /** Its phases in order. */
+  phases: PhaseRow[];
+  /** Its trials. */
+  trials: TrialRow[];
+  /** Its artifacts. */
+  artifacts: ArtifactRow[];
+  /** Its baselines. */
+  baselines: BaselineRow[];
+}
+
+/** There is no index file yet. */
+export class IndexNotFoundError extends Error {
+  /** The index path looked for. */
+  readonly dbPath: string;
+  /** Create the error for `dbPath`. */
+  constructor(dbPath: string) {
+    super(`No index at ${dbPath}; build it with \`ledger rebuild-index\``);
+    this.name = "IndexNotFoundError";
+    this.dbPath = dbPath;
+  }
+}
+
+/** Options for {@linkcode listRuns}. */
+export interface ListRunsOptions {
+  /** Only runs with this status. @default {undefined} (all) */
+  status?: RunStatus;
+  /** At most this many runs. @default {undefined} (all) */
+  limit?: number;
+}
+
+/**
+ * The latest runs, newest first.
+ *
+ * @example
+ * ```ts ignore
+ * import { listRuns } from "./queries.ts";
+ * const failed = await listRuns("data/ledger/index/runs.duckdb", { status: "failed", limit: 10 });
+ * ```
+ */
+export async function listRuns(dbPath: string, options: ListRunsOptions = {}): Promise<RunRow[]> {
+  return await withIndex(dbPath, async (conn) => {
+    const found = await rows(conn, LIST_RUNS_SQL, [options.status ?? null, options.limit ?? null]);
+    return found.map(toRunRow);
+  });
+}
+
+/**
+ * One run with its phases, trials, artifacts and baselines, or null when
+ * the index has no such run.
+ *
+ * @example
+ * ```ts ignore
+ * import { getRun } from "./queries.ts";
+ * const detail = await getRun("data/ledger/index/runs.duckdb", "run-1");
+ * console.log(detail?.run.status, detail?.phases.length);
+ * ```
+ */
+export async function getRun(dbPath: string, runId: string): Promise<RunDetail | null> {
+  return await withIndex(dbPath, async (conn) => {
+    const [run] = await rows(conn, GET_RUN_SQL, [runId]);
+    if (run === undefined) return null;
+    const phases = (await rows(conn, RUN_PHASES_SQL, [runId])).map((p) => ({
+      phase_name: String(p.phase_name),
+      phase_order: p.phase_order as number | null,
+      started_at_ms: p.started_at_ms as number | null,
+      completed_at_ms: p.completed_at_ms as number | null,
+      duration_ms: p.duration_ms as number | null,
+      output_summary: parseJson(p.output_summary_json),
+    }));
+    const trials = (await rows(conn, RUN_TRIALS_SQL, [runId])).map((t) => ({
+      trial_id: String(t.trial_id),
+      recorded_at_ms: Number(t.recorded_at_ms),
+      params: parseJson(t.params),
+      metrics: parseJson(t.metrics),
+    }));
+    const artifacts = (await rows(conn, RUN_ARTIFACTS_SQL, [runId])) as unknown as ArtifactRow[];
+    const baselines = (await rows(conn, RUN_BASELINES_SQL, [runId])) as unknown as BaselineRow[];
+    return { run: toRunRow(run), phases, trials, artifacts, baselines };
+  });
+}
+
+/**
+ * Open the index read-only, run `fn`, close it. Throws
+ * {@linkcode IndexNotFoundError} when the file does not exist.
+ *
+ * @example
+ * ```ts ignore
+ * import { withIndex } from "./queries.ts";
+ * const n = await withIndex("data/ledger/index/runs.duckdb", async (conn) =>
+ *   (await conn.runAndReadAll("SELECT count(*) FROM events")).getRows()[0][0]);
+ * ```
+ */
+export async function withIndex<T>(
+  dbPath: string,
+  fn: (conn: DuckDBConnection) => Promise<T>,
+): Promise<T> {
+  try {
+    await Deno.stat(dbPath);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(dbPath);
+    throw err;
+  }
+  const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+  try {
+    const conn = await instance.connect();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.disconnectSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}
+
+function toRunRow(r: Record<string, unknown>): RunRow {
+  return {
+    run_id: String(r.run_id),
+    run_type: r.run_type as string | null,
+    status: r.status as RunStatus,
+    created_at_ms: r.created_at_ms as number | null,
+    started_at_ms: r.started_at_ms as number | null,
+    completed_at_ms: r.completed_at_ms as number | null,
+    failed_at_ms: r.failed_at_ms as number | null,
+    duration_ms: r.duration_ms as number | null,
+    phase_count: Number(r.phase_count),
+    phase_names: (r.phase_names ?? []) as string[],
+    phase_duration_ms: r.phase_duration_ms as number | null,
+    last_event_at_ms: r.last_event_at_ms as number | null,
+    event_count: Number(r.event_count ?? 0),
+    summary: parseJson(r.summary_json),
+    error: parseJson(r.error_json),
+    host: r.host as string | null,
+    pid: r.pid as number | null,
+    data_fingerprint: r.data_fingerprint as string | null,
+    config: parseJson(r.config),
+  };
+}
+
+function parseJson(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  return JSON.parse(String(value));
+}

@@ -57,17 +57,27 @@ export function epochMsExpr(col: string, type: string): string {
     return `CAST(${c} AS BIGINT)`;
   }
   if (t.startsWith("TIMESTAMP") || t === "DATE") return `epoch_ms(CAST(${c} AS TIMESTAMPTZ))`;
-  const s = `trim(CAST(${c} AS VARCHAR))`;
+  const s = `trim(${textExpr(col, type)})`;
   return `CASE WHEN regexp_full_match(${s}, '-?[0-9]+') THEN TRY_CAST(${s} AS BIGINT) ` +
     `ELSE epoch_ms(TRY_CAST(${s} AS TIMESTAMPTZ)) END`;
 }
 
+/**
+ * Expression turning column `col` of DuckDB type `type` into text; JSON
+ * values (mixed types in a JSONL file) lose their quotes.
+ */
+export function textExpr(col: string, type: string): string {
+  const c = sqlIdent(col);
+  return type.toUpperCase() === "JSON" ? `json_extract_string(${c}, '$')` : `CAST(${c} AS VARCHAR)`;
+}
+
 /** Normalized calls: `call_id, caller, mint, chain, alert_ts_ms, alert_ts_raw`. */
-export function callsSelectSql(source: string, alertTsType: string): string {
-  return `SELECT CAST(call_id AS VARCHAR) AS call_id, CAST(caller AS VARCHAR) AS caller,
-    CAST(mint AS VARCHAR) AS mint, CAST(chain AS VARCHAR) AS chain,
-    ${epochMsExpr("alert_ts", alertTsType)} AS alert_ts_ms,
-    CAST(alert_ts AS VARCHAR) AS alert_ts_raw
+export function callsSelectSql(source: string, types: ReadonlyMap<string, string>): string {
+  const text = (col: string) => textExpr(col, types.get(col) ?? "VARCHAR");
+  return `SELECT ${text("call_id")} AS call_id, ${text("caller")} AS caller,
+    ${text("mint")} AS mint, ${text("chain")} AS chain,
+    ${epochMsExpr("alert_ts", types.get("alert_ts") ?? "VARCHAR")} AS alert_ts_ms,
+    ${text("alert_ts")} AS alert_ts_raw
   FROM ${source}`;
 }
 
@@ -75,16 +85,21 @@ export function callsSelectSql(source: string, alertTsType: string): string {
 export function candlesViewSql(
   name: string,
   source: string,
-  options: { tsType: string; interval?: string },
+  options: { types: ReadonlyMap<string, string>; interval?: string },
 ): string {
   const where = options.interval === undefined
     ? ""
     : `WHERE CAST("interval" AS VARCHAR) = ${sqlString(options.interval)}`;
-  return `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT CAST(mint AS VARCHAR) AS mint,
-    ${epochMsExpr("ts", options.tsType)} AS ts_ms,
-    TRY_CAST(open AS DOUBLE) AS open, TRY_CAST(high AS DOUBLE) AS high,
-    TRY_CAST(low AS DOUBLE) AS low, TRY_CAST(close AS DOUBLE) AS close,
-    TRY_CAST(volume AS DOUBLE) AS volume
+  const num = (col: string) =>
+    options.types.get(col)?.toUpperCase() === "JSON"
+      ? `TRY_CAST(${textExpr(col, "JSON")} AS DOUBLE)`
+      : `TRY_CAST(${sqlIdent(col)} AS DOUBLE)`;
+  return `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT ${
+    textExpr("mint", options.types.get("mint") ?? "VARCHAR")
+  } AS mint,
+    ${epochMsExpr("ts", options.types.get("ts") ?? "VARCHAR")} AS ts_ms,
+    ${num("open")} AS open, ${num("high")} AS high, ${num("low")} AS low,
+    ${num("close")} AS close, ${num("volume")} AS volume
   FROM ${source} ${where}`;
 }
 

@@ -210,7 +210,7 @@ export async function loadCalls(
   });
   let rows: Record<string, unknown>[];
   try {
-    const reader = await conn.runAndReadAll(callsSelectSql("calls_src", types.get("alert_ts")!));
+    const reader = await conn.runAndReadAll(callsSelectSql("calls_src", types));
     rows = reader.getRowObjectsJS();
   } catch (err) {
     const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
@@ -326,7 +326,7 @@ export async function openCandles(
       );
     }
   }
-  await conn.run(candlesViewSql("candles", "candles_src", { tsType: types.get("ts")!, interval }));
+  await conn.run(candlesViewSql("candles", "candles_src", { types, interval }));
   return { path, interval };
 }
 

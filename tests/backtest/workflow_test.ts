@@ -349,3 +349,68 @@ Deno.test("the committed sample set runs end to end", async () => {
     equal(Object.keys(r.summary.by_caller as object).length, 12);
   });
 });
+
+Deno.test("input formats: JSONL with mixed ISO offsets and epoch ms, Parquet calls and candles", async () => {
+  await withRoot(async (dir, emitter) => {
+    const root = `${dir}/ledger`;
+    const csv = await writeFixtures(dir);
+    // a1 at 0:30 written three ways: with a +02:00 offset, as epoch ms, and naive (UTC).
+    const jsonl = `${dir}/mixed.jsonl`;
+    await Deno.writeTextFile(
+      jsonl,
+      [
+        {
+          call_id: 1,
+          caller: "alice",
+          mint: "A",
+          chain: "solana",
+          alert_ts: "2026-01-05T02:00:30+02:00",
+        },
+        { call_id: 2, caller: "alice", mint: "A", chain: "solana", alert_ts: T0_MS + 30_000 },
+        { call_id: 3, caller: "alice", mint: "A", chain: null, alert_ts: "2026-01-05 00:00:30" },
+      ].map((r) => JSON.stringify(r)).join("\n") + "\n",
+    );
+    const r1 = await runPathOnly({
+      root,
+      emitter,
+      calls: jsonl,
+      candles: csv.candles,
+      runId: "fmt-jsonl",
+    });
+    const { rows } = await readParquet(r1.artifactPaths.path_metrics);
+    deepEqual(rows.map((x) => [x.call_id, Number(x.t0_ms), Number(x.t_2x_ms)]), [
+      ["1", T0_MS + 30_000, T0_MS + 4 * MINUTE_MS],
+      ["2", T0_MS + 30_000, T0_MS + 4 * MINUTE_MS],
+      ["3", T0_MS + 30_000, T0_MS + 4 * MINUTE_MS],
+    ]);
+    // The same fixtures as Parquet (TIMESTAMP alert_ts, BIGINT ts) give the same metrics.
+    const instance = await DuckDBInstance.create(":memory:");
+    const conn = await instance.connect();
+    try {
+      await conn.run(
+        `COPY (SELECT call_id, caller, mint, chain, CAST(alert_ts AS TIMESTAMP) AS alert_ts
+          FROM read_csv('${csv.calls}')) TO '${dir}/calls.parquet' (FORMAT parquet)`,
+      );
+      await conn.run(
+        `COPY (SELECT mint, epoch_ms(CAST(ts AS TIMESTAMP)) AS ts, open, high, low, close, volume
+          FROM read_csv('${csv.candles}')) TO '${dir}/candles.parquet' (FORMAT parquet)`,
+      );
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+    const r2 = await runPathOnly({
+      root,
+      emitter,
+      calls: `${dir}/calls.parquet`,
+      candles: `${dir}/candles.parquet`,
+      runId: "fmt-parquet",
+    });
+    const r3 = await runPathOnly({ root, emitter, ...csv, runId: "fmt-csv" });
+    deepEqual(
+      (await readParquet(r2.artifactPaths.path_metrics)).rows,
+      (await readParquet(r3.artifactPaths.path_metrics)).rows,
+    );
+    equal(r2.summary.calls_covered, 2);
+  });
+});

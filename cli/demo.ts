@@ -1,11 +1,186 @@
 /**
- * The README's main job: sample backtests, events, the index and a table of
- * runs. Filled in as the pieces land.
+ * The README's main job, `deno task demo`: a path-only run and two policy
+ * runs on the sample data in `data/sample/`, each recorded in the ledger
+ * (events, Parquet artifacts, manifest), then an index rebuild, the latest
+ * runs from the index and a per-caller leaderboard. Takes seconds.
+ *
+ * Root: `--root DIR`, else `LEDGER_ROOT`, else `data/ledger`.
  *
  * @module
  */
-import { run } from "./ledger.ts";
+import { parseFlags, resolveRootFlag, UsageError } from "./_args.ts";
+import { getEventEmitter } from "../ledger/emitter.ts";
+import { indexPath } from "../ledger/paths.ts";
+import { runPathOnly } from "../backtest/path_only.ts";
+import { runPolicy } from "../backtest/policy.ts";
+import type { RunResult } from "../backtest/_workflow.ts";
+import type { CallerPathSummary } from "../backtest/metrics.ts";
+import type { Policy } from "../backtest/policies.ts";
+import { rebuildIndex } from "../indexer/rebuild.ts";
+import { listRuns } from "../indexer/queries.ts";
+
+/** Rows of the latest-runs table. */
+const LATEST_RUNS_LIMIT = 8;
+/** Fees and slippage of the demo's policy runs, bps per side. */
+const DEMO_COSTS = { feeBps: 25, slippageBps: 50 } as const;
+
+/** The two policies the demo replays, with a short label each. */
+export const DEMO_POLICIES: readonly { label: string; policy: Policy }[] = [
+  {
+    label: "stop30/tp100",
+    policy: { type: "fixed_stop", stopPct: 0.3, takeProfitPct: 1 },
+  },
+  {
+    label: "trail25+12h",
+    policy: {
+      type: "combo",
+      policies: [
+        { type: "trailing_stop", activationPct: 0.5, trailPct: 0.25, hardStopPct: 0.4 },
+        { type: "time_stop", maxHoldMs: 12 * 3_600_000 },
+      ],
+    },
+  },
+];
+
+const USAGE = `Usage: deno task demo [--root DIR]
+
+Runs a path-only backtest and two policy backtests on data/sample/, rebuilds
+the index, and prints the latest runs and a per-caller leaderboard.`;
+
+/**
+ * Run the demo with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./demo.ts";
+ * Deno.exit(await main(["--root", "data/ledger"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {});
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const root = resolveRootFlag(values);
+  const t0 = performance.now();
+  console.log(`ledger demo: sample backtests on data/sample/, ledger root ${root}\n`);
+  const emitter = getEventEmitter({ root });
+  let truth: RunResult;
+  const policies: { label: string; result: RunResult }[] = [];
+  try {
+    truth = await runPathOnly({ root, emitter });
+    console.log(runLine("path-only", truth));
+    for (const { label, policy } of DEMO_POLICIES) {
+      const result = await runPolicy({ root, emitter, policy, ...DEMO_COSTS });
+      policies.push({ label, result });
+      console.log(runLine(label, result));
+    }
+  } finally {
+    await emitter.close();
+  }
+  const report = await rebuildIndex(root, {});
+  console.log(
+    `\nindex rebuilt: ${report.events} events, ${report.runs} runs in ${
+      Math.round(report.elapsedMs)
+    } ms (${report.dbPath})\n`,
+  );
+  const runs = await listRuns(indexPath(root), { limit: LATEST_RUNS_LIMIT });
+  console.log(`Latest runs (from the index):`);
+  console.log(table(
+    ["run_id", "run_type", "status", "created (UTC)", "phases", "duration"],
+    runs.map((r) => [
+      r.run_id,
+      r.run_type ?? "-",
+      r.status,
+      r.created_at_ms === null ? "-" : new Date(r.created_at_ms).toISOString().slice(0, 19),
+      String(r.phase_count),
+      r.duration_ms === null ? "-" : `${r.duration_ms} ms`,
+    ]),
+  ));
+  console.log("\nPer-caller leaderboard (path-only truth, then each policy's win rate and median");
+  console.log(
+    `net return per call after ${DEMO_COSTS.feeBps} bps fee + ${DEMO_COSTS.slippageBps} bps ` +
+      "slippage per side):",
+  );
+  console.log(leaderboard(truth, policies));
+  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(
+    `\ndone in ${seconds} s. Next: deno task runs, deno task show ${policies[0].result.runId}`,
+  );
+  return 0;
+}
+
+function runLine(label: string, r: RunResult): string {
+  const s = r.summary;
+  const ms = r.phases.reduce((sum, p) => sum + p.durationMs, 0);
+  const detail = r.runType === "path_only"
+    ? `2x hit rate ${pct(s.hit_2x_rate)}, median peak ${fixed(s.median_peak_multiple, 2)}x`
+    : `win rate ${pct(s.win_rate)}, median ${fixed(s.median_return_bps, 0)} bps, ` +
+      `stop-outs ${pct(s.stop_out_rate)}`;
+  return `  ${label.padEnd(13)} ${r.runId.padEnd(36)} ${String(ms).padStart(5)} ms  ${detail}`;
+}
+
+function leaderboard(
+  truth: RunResult,
+  policies: readonly { label: string; result: RunResult }[],
+): string {
+  const paths = truth.summary.by_caller as Record<string, CallerPathSummary>;
+  const perPolicy = policies.map((p) =>
+    p.result.summary.by_caller as Record<
+      string,
+      { win_rate: number; median_return_bps: number | null }
+    >
+  );
+  const callers = Object.keys(paths).sort((a, b) =>
+    paths[b].hit_2x_rate - paths[a].hit_2x_rate ||
+    (paths[b].median_peak_multiple ?? 0) - (paths[a].median_peak_multiple ?? 0)
+  );
+  return table(
+    [
+      "caller",
+      "calls",
+      "2x hit",
+      "median peak",
+      ...policies.flatMap((p) => [`${p.label} win`, "median bps"]),
+    ],
+    callers.map((c) => [
+      c,
+      String(paths[c].count),
+      pct(paths[c].hit_2x_rate),
+      `${fixed(paths[c].median_peak_multiple, 2)}x`,
+      ...perPolicy.flatMap((by) => [
+        pct(by[c]?.win_rate ?? null),
+        fixed(by[c]?.median_return_bps ?? null, 0),
+      ]),
+    ]),
+  );
+}
+
+function pct(x: unknown): string {
+  return typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "-";
+}
+
+function fixed(x: unknown, digits: number): string {
+  return typeof x === "number" ? x.toFixed(digits) : "-";
+}
+
+/** A plain text table: text columns left-aligned, numbers (and dashes) right-aligned. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const numeric = header.map((_, i) => rows.every((r) => /^[-+\d.,%x ms]*$/.test(r[i])));
+  const line = (cells: string[]) =>
+    "  " +
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
 
 if (import.meta.main) {
-  Deno.exit(await run(["--help"]) === 0 ? 0 : 1);
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`ledger demo: ${message.split("\n")[0]}`);
+    Deno.exit(err instanceof UsageError ? 2 : 1);
+  }
 }

@@ -141,3 +141,35 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the demo runs three backtests, rebuilds the index and prints the tables", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_demo_" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
+        "--allow-run",
+        new URL("../../cli/demo.ts", import.meta.url).pathname,
+        "--root",
+        `${dir}/ledger`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    match(stdout, /index rebuilt: \d+ events, 3 runs/);
+    match(stdout, /Latest runs \(from the index\):/);
+    equal((stdout.match(/ completed /g) ?? []).length, 3);
+    match(stdout, /Per-caller leaderboard/);
+    match(stdout, /alpha_whale/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

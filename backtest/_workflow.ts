@@ -432,7 +432,7 @@ export async function dataPhases(
     };
   });
   const coverage = await ctx.phase("coverage", async () => {
-    const cov = await coverCalls(conn, calls);
+    const cov = await coverCalls(conn, calls, { candlesPath: source.path });
     if (cov.covered.length === 0) {
       throw new CoverageError(
         `No call has candles at or after its alert: 0 of ${calls.length} calls covered by ${ctx.config.candles}`,

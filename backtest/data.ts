@@ -342,6 +342,12 @@ export interface Coverage {
   candleRows: number;
 }
 
+/** Options for {@linkcode coverCalls}. */
+export interface CoverCallsOptions {
+  /** The candles file, for error messages. @default {undefined} */
+  candlesPath?: string;
+}
+
 /**
  * Split `calls` into those with a candle at or after their alert and those
  * without, using the opened `candles` view. Also registers the covered
@@ -356,6 +362,7 @@ export interface Coverage {
 export async function coverCalls(
   conn: DuckDBConnection,
   calls: readonly Call[],
+  options: CoverCallsOptions = {},
 ): Promise<Coverage> {
   const firstAlert = new Map<string, number>();
   for (const c of calls) {
@@ -370,6 +377,14 @@ export async function coverCalls(
       n: Number(r.n),
       last: r.last_ts_ms === null ? null : Number(r.last_ts_ms),
     });
+  }
+  for (const info of lastTs.values()) {
+    if (info.last !== null && info.last < EPOCH_MS_MIN) {
+      throw new InputError(
+        `Candles file ${options.candlesPath ?? "(candles)"} has ts ${info.last}, which looks ` +
+          "like epoch seconds; epoch milliseconds are expected",
+      );
+    }
   }
   const covered: Call[] = [];
   const uncovered: Call[] = [];

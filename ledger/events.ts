@@ -242,10 +242,10 @@ export function validateEvent(input: unknown, options: ValidateEventOptions = {}
   for (let v = version; v < definition.currentVersion; v++) {
     event = definition.upcasters[v]({ ...event, schema_version: v });
   }
-  return orderFields({
-    ...event,
-    schema_version: definition.currentVersion,
-  }) as unknown as LedgerEvent;
+  if (event.schema_version !== definition.currentVersion) {
+    event = { ...event, schema_version: definition.currentVersion };
+  }
+  return orderFields(event) as unknown as LedgerEvent;
 }
 
 /** Options for {@linkcode completeEvent}. */
@@ -303,7 +303,19 @@ export function encodeEventLine(event: LedgerEvent): Uint8Array {
 
 const ENVELOPE_ORDER = ["event_type", "event_id", "timestamp_ms", "run_id", "schema_version"];
 
+/** `event` with the envelope fields first, in `ENVELOPE_ORDER` (a new object unless it already is so). */
 function orderFields(event: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(event);
+  let next = 0;
+  for (const key of ENVELOPE_ORDER) {
+    if (!(key in event)) continue;
+    if (keys[next] !== key) return reorderFields(event);
+    next++;
+  }
+  return event; // zod keeps the shape's order, so this is the usual case
+}
+
+function reorderFields(event: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of ENVELOPE_ORDER) if (key in event) out[key] = event[key];
   for (const [key, value] of Object.entries(event)) if (!(key in out)) out[key] = value;

@@ -91,32 +91,37 @@ export function newWriterId(): string {
 }
 
 function formatUuidV7(ms: number, seq: number, rand: Uint8Array): string {
-  const bytes = new Uint8Array(16);
-  // 48-bit big-endian milliseconds; split to stay within 32-bit operators.
-  const high = Math.floor(ms / 2 ** 16);
-  const low = ms % 2 ** 16;
-  bytes[0] = (high >>> 24) & 0xff;
-  bytes[1] = (high >>> 16) & 0xff;
-  bytes[2] = (high >>> 8) & 0xff;
-  bytes[3] = high & 0xff;
-  bytes[4] = (low >>> 8) & 0xff;
-  bytes[5] = low & 0xff;
-  bytes[6] = 0x70 | ((seq >>> 8) & 0x0f); // version 7 + counter high bits
-  bytes[7] = seq & 0xff;
-  bytes[8] = 0x80 | (rand[0] & 0x3f); // variant 10
-  bytes.set(rand.subarray(1, 8), 9);
-  const hex = toHex(bytes);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
-    hex.slice(20)
+  // 48-bit big-endian milliseconds, then version 7 with the 12-bit counter,
+  // then variant 10 and 62 random bits, as 32 hex digits in 8-4-4-4-12 groups.
+  const time = ms.toString(16).padStart(12, "0");
+  const version = (0x7000 | (seq & 0x0fff)).toString(16);
+  const variant = HEX_OF_BYTE[0x80 | (rand[0] & 0x3f)] + HEX_OF_BYTE[rand[1]];
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-${version}-${variant}-${
+    toHex(rand.subarray(2, 8))
   }`;
 }
 
+/** Random bytes fetched from the CSPRNG at once and handed out in slices. */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = new Uint8Array(0);
+let randomPoolOffset = 0;
+
+/** `n` fresh random bytes (a view into a pool; never handed out twice). */
 function randomBytes(n: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(n));
+  if (randomPoolOffset + n > randomPool.length) {
+    randomPool = crypto.getRandomValues(new Uint8Array(RANDOM_POOL_BYTES));
+    randomPoolOffset = 0;
+  }
+  const bytes = randomPool.subarray(randomPoolOffset, randomPoolOffset + n);
+  randomPoolOffset += n;
+  return bytes;
 }
+
+/** Two lower-case hex digits of every byte value. */
+const HEX_OF_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += HEX_OF_BYTE[bytes[i]];
   return out;
 }

@@ -37,8 +37,18 @@ export function eventsDir(root: string): string {
  * ```
  */
 export function dayOf(timestampMs: number): string {
-  return new Date(timestampMs).toISOString().slice(0, 10);
+  // Events come in time order: reuse the last day while the time stays in it.
+  if (timestampMs >= lastDayStartMs && timestampMs < lastDayStartMs + DAY_MS) return lastDay;
+  const day = new Date(timestampMs).toISOString().slice(0, 10);
+  lastDayStartMs = timestampMs - (((timestampMs % DAY_MS) + DAY_MS) % DAY_MS);
+  lastDay = day;
+  return day;
 }
+
+/** Milliseconds in a UTC day (no leap seconds in epoch time). */
+const DAY_MS = 24 * 60 * 60 * 1000;
+let lastDayStartMs = NaN;
+let lastDay = "";
 
 /**
  * The directory of one day partition: `<root>/events/day=YYYY-MM-DD`.

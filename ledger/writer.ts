@@ -32,7 +32,7 @@ export const GROUP_COMMIT_MS_DEFAULT = 10;
 export const GROUP_COMMIT_EVENTS_DEFAULT = 1000;
 /** Most events one `appendBatch` call accepts. */
 export const BATCH_EVENTS_MAX = 100_000;
-/** Buffered bytes past which a relaxed `append` waits for the commit (back pressure). */
+/** Bytes of relaxed groups not yet on disk past which an `append` waits for the commit (back pressure). */
 export const RELAXED_BUFFER_BYTES_MAX = 8 * 1024 * 1024;
 /** Most part files (one per day) a writer keeps open at once. */
 export const OPEN_PARTS_MAX = 4;
@@ -123,6 +123,8 @@ export class EventWriter {
   #chain: Promise<void> = Promise.resolve();
   #buffer: PendingLine[] = [];
   #bufferBytes = 0;
+  /** Bytes of relaxed groups handed to the chain and not yet written and synced. */
+  #inflightBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pendingError: Error | undefined;
   #closed = false;
@@ -187,8 +189,13 @@ export class EventWriter {
       this.#buffer.length >= this.#groupCommitEvents ||
       this.#bufferBytes >= RELAXED_BUFFER_BYTES_MAX
     ) {
-      await this.#commit(); // back pressure: wait for the group to reach the disk
-      this.#takePendingError();
+      // The next group fills while this one is written and synced; only when
+      // the groups not yet on disk pass the byte limit does the caller wait.
+      const committed = this.#commit();
+      if (this.#inflightBytes >= RELAXED_BUFFER_BYTES_MAX) {
+        await committed; // back pressure: wait for the group to reach the disk
+        this.#takePendingError();
+      }
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => void this.#commit(), this.#groupCommitMs);
     }
@@ -245,11 +252,15 @@ export class EventWriter {
     }
     if (this.#buffer.length === 0) return this.#chain;
     const lines = this.#buffer;
+    const bytes = this.#bufferBytes;
     this.#buffer = [];
     this.#bufferBytes = 0;
+    this.#inflightBytes += bytes;
     return this.#enqueue(() => this.#writeLines(lines, false)).catch((err) => {
       // Reported by the next append/flush/close: relaxed appends already resolved.
       this.#pendingError ??= err;
+    }).finally(() => {
+      this.#inflightBytes -= bytes;
     });
   }
 

@@ -15,6 +15,7 @@ import { EVENT_DEFINITIONS, EVENT_TYPES, eventSchema } from "./events.ts";
 import { WriteError } from "./errors.ts";
 import { schemaPath } from "./paths.ts";
 import { syncDir, writeAll } from "./_fs.ts";
+import { SCHEMA_FILE_TEXT } from "./_schema_text.ts";
 
 /** The `$id` of the exported document. */
 export const SCHEMA_DOCUMENT_ID = "https://ledger.local/events/_schema.json";
@@ -85,7 +86,10 @@ export function renderSchemaFile(): string {
  */
 export async function writeSchemaFile(root: string): Promise<boolean> {
   const path = schemaPath(root);
-  const text = renderSchemaFile();
+  // renderSchemaFile() generated ahead of time: zod's JSON Schema generation
+  // costs ~10 ms at every writer open (every `ledger emit`). A test keeps the
+  // two equal (tests/ledger/schema_text_test.ts).
+  const text = SCHEMA_FILE_TEXT;
   try {
     if (await Deno.readTextFile(path) === text) return false;
   } catch (err) {

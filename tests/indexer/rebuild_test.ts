@@ -1,6 +1,6 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
-import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { RebuildError, rebuildIndex } from "../../indexer/rebuild.ts";
 import { dumpTables, ev, fullRun, query, T0, writePart } from "./_fixtures.ts";
 
 const DAY1 = "day=2026-01-20";
@@ -123,6 +123,222 @@ Deno.test("bad lines go to ingest_errors and never become events", async () => {
     const [files] = await query(db, "SELECT lines_indexed FROM ingest_files");
     equal(files.lines_indexed, 8);
     ok((await dumpTables(db)).events.length === 1);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+const DAY2 = "day=2026-01-21";
+const DAY3 = "day=2026-01-22";
+const T1 = T0 + 86_400_000;
+const T2 = T0 + 2 * 86_400_000;
+
+/** Rebuild incrementally into the live index and in full into a second file; compare all tables. */
+async function assertIncrementalEqualsFull(root: string): Promise<void> {
+  const incremental = await rebuildIndex(root, {});
+  equal(incremental.mode, "incremental");
+  const fullDb = join(root, "index", "full.duckdb");
+  await rebuildIndex(root, { full: true, dbPath: fullDb });
+  deepEqual(await dumpTables(join(root, "index", "runs.duckdb")), await dumpTables(fullDb));
+}
+
+Deno.test("incremental rebuilds give the same index as full rebuilds", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    const runA = fullRun("run-a", T0);
+    const runB = fullRun("run-b", T1);
+    await writePart(root, `${DAY1}/part-000001.jsonl`, runA.slice(0, 3), {
+      tail: JSON.stringify(runA[3]).slice(0, 25), // a writer is still finishing this line
+    });
+    await rebuildIndex(root, {});
+
+    await t.step("torn tail completed later, more lines, a new file", async () => {
+      const path = join(root, "events", DAY1, "part-000001.jsonl");
+      await Deno.writeTextFile(path, JSON.stringify(runA[3]).slice(25) + "\n", { append: true });
+      await writePart(root, `${DAY1}/part-000001.jsonl`, runA.slice(4), { append: true });
+      await writePart(root, `${DAY2}/part-b.jsonl`, runB);
+      await assertIncrementalEqualsFull(root);
+      const db = join(root, "index", "runs.duckdb");
+      equal((await query(db, "SELECT count(*) AS n FROM ingest_errors"))[0].n, 0);
+      equal((await query(db, "SELECT count(*) AS n FROM events"))[0].n, 20);
+    });
+
+    await t.step("duplicates across files and bad lines in the new bytes", async () => {
+      await writePart(root, `${DAY2}/part-c.jsonl`, [runA[0], "garbage", runA[9]]);
+      await writePart(root, `${DAY2}/part-b.jsonl`, ["{}", runB[0]], {
+        append: true,
+      });
+      await assertIncrementalEqualsFull(root);
+      const db = join(root, "index", "runs.duckdb");
+      equal((await query(db, "SELECT count(*) AS n FROM event_duplicates"))[0].n, 3);
+      equal((await query(db, "SELECT count(*) AS n FROM ingest_errors"))[0].n, 2);
+    });
+
+    await t.step("a file rewritten with other content is read again", async () => {
+      await writePart(root, `${DAY2}/part-c.jsonl`, [
+        ev("run.created", "run-c", T1 + 5, { run_type: "x", config: {}, data_fingerprint: "" }),
+      ]);
+      await assertIncrementalEqualsFull(root);
+    });
+
+    await t.step(
+      "a file that shrank or vanished is dropped and its duplicates come back",
+      async () => {
+        await Deno.remove(join(root, "events", DAY1, "part-000001.jsonl"));
+        await writePart(root, `${DAY2}/part-c.jsonl`, [runA[0], runA[9]]);
+        await assertIncrementalEqualsFull(root);
+        const db = join(root, "index", "runs.duckdb");
+        const runs = await query(db, "SELECT run_id, status FROM latest_runs ORDER BY run_id");
+        deepEqual(runs, [{ run_id: "run-a", status: "completed" }, {
+          run_id: "run-b",
+          status: "completed",
+        }]);
+      },
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("the earliest copy of a duplicated event wins, whatever the file names", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    const created = ev("run.created", "r", T0 + 10, {
+      run_type: "late",
+      config: {},
+      data_fingerprint: "",
+    });
+    const earlier = { ...created, timestamp_ms: T0 + 5, run_type: "early" };
+    await writePart(root, `${DAY1}/part-a.jsonl`, [created]);
+    await writePart(root, `${DAY1}/part-b.jsonl`, [earlier]);
+    await rebuildIndex(root, {});
+    const db = join(root, "index", "runs.duckdb");
+    deepEqual(await query(db, "SELECT run_type, created_at_ms FROM runs_d"), [
+      { run_type: "early", created_at_ms: T0 + 5 },
+    ]);
+    deepEqual(await query(db, "SELECT file FROM event_duplicates"), [
+      { file: `${DAY1}/part-a.jsonl` },
+    ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--since-date re-reads from that day and keeps what was indexed before", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    await writePart(root, `${DAY1}/part-1.jsonl`, fullRun("run-1", T0));
+    await writePart(root, `${DAY2}/part-1.jsonl`, fullRun("run-2", T1));
+    await writePart(root, `${DAY3}/part-1.jsonl`, fullRun("run-3", T2));
+    await rebuildIndex(root, {});
+    const db = join(root, "index", "runs.duckdb");
+    // Rewrite day 1 (must be kept as indexed) and day 3 (must be re-read).
+    await writePart(root, `${DAY1}/part-1.jsonl`, []);
+    await writePart(root, `${DAY3}/part-1.jsonl`, fullRun("run-3b", T2));
+    const report = await rebuildIndex(root, { sinceDate: "2026-01-21" });
+    equal(report.mode, "incremental");
+    const runs = await query(db, "SELECT run_id FROM runs_d ORDER BY run_id");
+    deepEqual(runs.map((r) => r.run_id), ["run-1", "run-2", "run-3b"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("lines that are not UTF-8 are reported, the rest of the file is indexed", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    const run = fullRun("run-u", T0);
+    const path = await writePart(root, `${DAY1}/part-1.jsonl`, run.slice(0, 2));
+    const bad = new Uint8Array([
+      ...new TextEncoder().encode('{"x":"'),
+      0xff,
+      0xfe,
+      0x22,
+      0x7d,
+      0x0a,
+    ]);
+    await Deno.writeFile(path, bad, { append: true });
+    await writePart(root, `${DAY1}/part-1.jsonl`, run.slice(2), { append: true });
+    await rebuildIndex(root, {});
+    await assertIncrementalEqualsFull(root);
+    const db = join(root, "index", "runs.duckdb");
+    deepEqual(await query(db, "SELECT line, reason FROM ingest_errors"), [
+      { line: 3, reason: "not UTF-8" },
+    ]);
+    equal((await query(db, "SELECT count(*) AS n FROM events"))[0].n, run.length);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a failed rebuild leaves the previous index and no temporary file", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    await writePart(root, `${DAY1}/part-1.jsonl`, fullRun("run-1", T0));
+    const db = join(root, "index", "runs.duckdb");
+    await Deno.mkdir(join(root, "index"), { recursive: true });
+    await Deno.writeTextFile(db, "not a duckdb file");
+    await rejects(() => rebuildIndex(root, {}), RebuildError);
+    equal(await Deno.readTextFile(db), "not a duckdb file");
+    const left = [...Deno.readDirSync(join(root, "index"))].map((e) => e.name).filter((n) =>
+      n.includes(".tmp") || n.startsWith(".stage")
+    );
+    deepEqual(left, []);
+    const report = await rebuildIndex(root, { full: true });
+    equal(report.events, 10);
+    ok(!(await exists(`${db}.wal`)));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+Deno.test("stale: a running run whose process on this host is gone, or silent too long", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    const host = Deno.hostname();
+    const child = new Deno.Command(Deno.execPath(), { args: ["eval", "0"] }).spawn();
+    const deadPid = child.pid;
+    await child.status;
+    const now = Date.now();
+    const created = (id: string, ageMs = 10) =>
+      ev("run.created", id, now - ageMs, { run_type: "x", config: {}, data_fingerprint: "" });
+    await writePart(root, `${DAY1}/part-1.jsonl`, [
+      created("alive"),
+      ev("run.started", "alive", now - 5, { host, pid: Deno.pid }),
+      created("dead"),
+      ev("run.started", "dead", now - 5, { host, pid: deadPid }),
+      created("other-host"),
+      ev("run.started", "other-host", now - 5, { host: "some-other-host", pid: deadPid }),
+      created("old", 3 * 3_600_000 + 10),
+      ev("run.started", "old", now - 3 * 3_600_000),
+    ]);
+    const db = join(root, "index", "runs.duckdb");
+    await rebuildIndex(root, { staleAfterMs: 3_600_000 });
+    const status = async () =>
+      Object.fromEntries(
+        (await query(db, "SELECT run_id, status FROM latest_runs")).map((
+          r,
+        ) => [r.run_id, r.status]),
+      );
+    const liveness = await query(db, "SELECT * FROM process_liveness ORDER BY pid");
+    deepEqual(await status(), {
+      alive: "running",
+      dead: "stale",
+      "other-host": "running",
+      old: "stale",
+    }, `liveness ${JSON.stringify(liveness)}, own pid ${Deno.pid}, dead pid ${deadPid}`);
+    await rebuildIndex(root, { staleAfterMs: 24 * 3_600_000 });
+    equal((await status()).old, "running");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

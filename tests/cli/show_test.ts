@@ -1,0 +1,63 @@
+import { deepEqual, equal, match } from "node:assert/strict";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+
+const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
+const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
+
+async function ledger(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("ledger show: text and --json views, unknown run and missing index exit 1", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    await t.step("no index", async () => {
+      const r = await ledger(["show", "run-a", "--root", root]);
+      equal(r.code, 1);
+      match(r.stderr, /No index at .*ledger rebuild-index/);
+    });
+
+    await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-a", T0));
+    await rebuildIndex(root, {});
+
+    await t.step("text view lists phases with durations, trials, artifacts", async () => {
+      const r = await ledger(["show", "run-a", "--root", root]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /status\s+completed/);
+      match(r.stdout, /phases \(2\)\n\s+0\s+plan\s+10 ms/);
+      match(r.stdout, /1\s+load\s+20 ms/);
+      match(r.stdout, /trials \(1\)\n\s+t1/);
+      match(
+        r.stdout,
+        /artifacts \(1\)\n\s+paths\s+artifacts\/runs\/run-a\/paths.parquet\s+1234 bytes/,
+      );
+    });
+
+    await t.step("--json", async () => {
+      const r = await ledger(["show", "run-a", "--root", root, "--json"]);
+      equal(r.code, 0, r.stderr);
+      const detail = JSON.parse(r.stdout);
+      equal(detail.run.status, "completed");
+      deepEqual(detail.phases.map((p: { duration_ms: number }) => p.duration_ms), [10, 20]);
+      deepEqual(detail.trials[0].metrics, { sharpe: 1.5 });
+      equal(detail.artifacts[0].size_bytes, 1234);
+      equal(detail.baselines[0].alerts_ok, 9);
+    });
+
+    await t.step("unknown run: exit 1 naming it; no RUN_ID: usage error", async () => {
+      const r = await ledger(["show", "nope'; DROP TABLE runs_d; --", "--root", root]);
+      equal(r.code, 1);
+      match(r.stderr, /run "nope'; DROP TABLE runs_d; --" is not in the index/);
+      equal((await ledger(["show", "--root", root])).code, 2);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

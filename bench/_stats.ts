@@ -1,0 +1,155 @@
+/**
+ * Small statistics and process helpers shared by the benchmark items of
+ * `bench/main.ts`: nearest-rank percentiles, whole-process timing of a child
+ * `deno` process, and the JSON line protocol of the bench child scripts.
+ *
+ * @module
+ */
+import process from "node:process";
+
+/** Percentiles of a sample, in the unit of the sample. */
+export interface SampleSummary {
+  /** Number of samples. */
+  count: number;
+  /** Median (nearest rank). */
+  p50: number;
+  /** 99th percentile (nearest rank). */
+  p99: number;
+  /** Arithmetic mean. */
+  mean: number;
+}
+
+/**
+ * Nearest-rank percentile `p` (0..1) of `samples`; `NaN` for an empty sample.
+ *
+ * @example
+ * ```ts
+ * import { percentile } from "./_stats.ts";
+ * console.assert(percentile([3, 1, 2], 0.5) === 2);
+ * ```
+ */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+/**
+ * Median, p99 and mean of `samples`.
+ *
+ * @example
+ * ```ts
+ * import { summarize } from "./_stats.ts";
+ * console.assert(summarize([1, 2, 3]).p50 === 2);
+ * ```
+ */
+export function summarize(samples: readonly number[]): SampleSummary {
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return {
+    count: samples.length,
+    p50: percentile(samples, 0.5),
+    p99: percentile(samples, 0.99),
+    mean,
+  };
+}
+
+/** Options for {@linkcode timeProcess}. */
+export interface TimeProcessOptions {
+  /** Working directory of the child. @default {Deno.cwd()} */
+  cwd?: string;
+  /** Extra environment variables of the child. @default {{}} */
+  env?: Record<string, string>;
+}
+
+/** What {@linkcode timeProcess} measured. */
+export interface ProcessTiming {
+  /** Wall time from spawn to exit, in ms. */
+  wallMs: number;
+  /** Exit code. */
+  code: number;
+  /** Standard output, as text. */
+  stdout: string;
+  /** Standard error, as text. */
+  stderr: string;
+}
+
+/**
+ * Run `deno` (this executable) with `args` to completion and time it as a
+ * whole process, from spawn to exit.
+ *
+ * @example
+ * ```ts ignore
+ * import { timeProcess } from "./_stats.ts";
+ * const t = await timeProcess(["run", "bench/_empty.ts"]);
+ * console.log(t.wallMs);
+ * ```
+ */
+export async function timeProcess(
+  args: readonly string[],
+  options: TimeProcessOptions = {},
+): Promise<ProcessTiming> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: [...args],
+    cwd: options.cwd,
+    env: options.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const t0 = performance.now();
+  const out = await command.output();
+  const wallMs = performance.now() - t0;
+  const decoder = new TextDecoder();
+  return {
+    wallMs,
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** A bench child script failed (non-zero exit or no JSON result). */
+export class BenchChildError extends Error {
+  /** Create the error for `script`, keeping its last stderr line. */
+  constructor(script: string, code: number, stderr: string) {
+    const last = stderr.trim().split("\n").at(-1) ?? "";
+    super(`Bench child ${script} exited ${code}: ${last}`);
+    this.name = "BenchChildError";
+  }
+}
+
+/**
+ * Run a bench child script (`bench/_*_child.ts`) with `permissions` and
+ * `args`, and parse the JSON object it prints as its last stdout line.
+ *
+ * @example
+ * ```ts ignore
+ * import { runChild } from "./_stats.ts";
+ * const r = await runChild("bench/_rebuild_child.ts", ["--allow-all"], ["--root", "/tmp/x"]);
+ * ```
+ */
+export async function runChild<T>(
+  script: string,
+  permissions: readonly string[],
+  args: readonly string[],
+): Promise<T & { wallMs: number }> {
+  const t = await timeProcess(["run", "--no-prompt", ...permissions, script, ...args]);
+  const last = t.stdout.trim().split("\n").at(-1) ?? "";
+  if (t.code !== 0 || !last.startsWith("{")) throw new BenchChildError(script, t.code, t.stderr);
+  return { ...(JSON.parse(last) as T), wallMs: t.wallMs };
+}
+
+/**
+ * Peak resident memory of this process so far (`getrusage` max RSS, the
+ * kernel's `VmHWM`), in bytes. Read through `node:process` because Deno only
+ * lets `--allow-all` read `/proc`.
+ *
+ * @example
+ * ```ts
+ * import { peakRssBytes } from "./_stats.ts";
+ * console.assert(peakRssBytes() > 0);
+ * ```
+ */
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
+}

@@ -1,0 +1,136 @@
+/**
+ * `deno task bench`: the ledger measured the way its users compare it, in one
+ * run, as ratios to a floor or a peer measured in the same run (issue 7).
+ *
+ * Items: 1 durable emit p50/p99 vs write+fdatasync; 2 relaxed emit vs pino;
+ * 3 eight concurrent durable writer processes; 4 a CLI process per event vs
+ * the in-process emitter; 5 `ledger emit` cold start vs an empty `deno run`;
+ * 6 full rebuild at 10k/100k/1M events vs DuckDB `read_json`, with the peak
+ * memory of the rebuild process; 7 incremental rebuild after +1% vs full;
+ * 8 `ledger runs`/`ledger show` on an index of 100k runs; 9 policy executor
+ * calls/s. Benchmarks are not tests: nothing fails on a time.
+ *
+ * Flags: `--quick` (small sizes, a few seconds per item), `--json` (print the
+ * results as JSON instead of the table), `--only 1,5` (some items),
+ * `--dir DIR` (where the temporary logs go; default the system temp dir),
+ * `--out PATH` (the Markdown results; default `bench/results.md`, `-` for none).
+ *
+ * Run from the repository root: `deno task bench [--quick] [--json]`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { benchConcurrent, benchDurable, benchProcesses, benchRelaxed } from "./_emit.ts";
+import { benchQueries, benchRebuild, type IndexBenchOptions } from "./_index.ts";
+import { benchPolicy } from "./_policy.ts";
+import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
+import type { BenchRow } from "./_result.ts";
+
+/** Sizes of one bench run. */
+interface Plan {
+  durableEvents: number;
+  relaxedEvents: number;
+  relaxedRepeat: number;
+  concurrentEvents: number;
+  processRuns: number;
+  index: Omit<IndexBenchOptions, "log">;
+  policyCalls: number;
+  policyRepeat: number;
+}
+
+const FULL: Plan = {
+  durableEvents: 2000,
+  relaxedEvents: 200_000,
+  relaxedRepeat: 3,
+  concurrentEvents: 500,
+  processRuns: 20,
+  index: { sizes: [10_000, 100_000, 1_000_000], repeat: 3, runs: 100_000, processRuns: 10 },
+  policyCalls: 10_000,
+  policyRepeat: 5,
+};
+
+const QUICK: Plan = {
+  durableEvents: 300,
+  relaxedEvents: 20_000,
+  relaxedRepeat: 2,
+  concurrentEvents: 50,
+  processRuns: 5,
+  index: { sizes: [2_000, 10_000], repeat: 1, runs: 2_000, processRuns: 3 },
+  policyCalls: 1_000,
+  policyRepeat: 2,
+};
+
+/** Run the items of `only` (all when empty) and return their rows. */
+async function runItems(
+  dir: string,
+  plan: Plan,
+  only: Set<number>,
+  log: (message: string) => void,
+): Promise<BenchRow[]> {
+  const want = (item: number) => only.size === 0 || only.has(item);
+  const rows: BenchRow[] = [];
+  const step = async (items: number[], fn: () => Promise<BenchRow[]>) => {
+    if (!items.some(want)) return;
+    const t0 = performance.now();
+    const got = (await fn()).filter((row) => want(row.item));
+    rows.push(...got);
+    log(`items ${items.join(",")}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  };
+  let inProcessMs: number | null = null;
+  await step([1, 4], async () => {
+    const got = await benchDurable(dir, plan.durableEvents);
+    inProcessMs = got.find((row) => row.name === "durable emit p50")?.median ?? null;
+    return got;
+  });
+  await step([2], () => benchRelaxed(dir, plan.relaxedEvents, plan.relaxedRepeat));
+  await step([3], () => benchConcurrent(dir, plan.concurrentEvents));
+  await step([4, 5], () => benchProcesses(dir, plan.processRuns, inProcessMs));
+  await step([6, 7], () => benchRebuild(dir, { ...plan.index, log }));
+  await step([8], () => benchQueries(dir, { ...plan.index, log }));
+  await step([9], () => benchPolicy(plan.policyCalls, plan.policyRepeat));
+  return rows.sort((a, b) => a.item - b.item);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      only: { type: "string", default: "" },
+      dir: { type: "string" },
+      out: { type: "string", default: "bench/results.md" },
+    },
+  });
+  const only = new Set(values.only.split(",").filter((s) => s !== "").map(Number));
+  for (const item of only) {
+    if (!(Number.isInteger(item) && item >= 1 && item <= 9)) {
+      console.error(`bench: --only takes item numbers 1..9, got ${JSON.stringify(values.only)}`);
+      return 2;
+    }
+  }
+  const plan = values.quick ? QUICK : FULL;
+  const dir = await Deno.makeTempDir({ dir: values.dir, prefix: "ledger_bench_" });
+  const log = (message: string) => console.error(`bench: ${message}`);
+  try {
+    const machine = await describeMachine(dir, values.quick ? "quick" : "full");
+    log(machineLine(machine));
+    const rows = await runItems(dir, plan, only, log);
+    machine.loadAvg[1] = Deno.loadavg()[0];
+    if (values.json) {
+      console.log(JSON.stringify({ machine, rows }, null, 2));
+    } else {
+      console.log(machineLine(machine));
+      console.log(markdownTable(rows));
+    }
+    if (values.out !== "-") {
+      await Deno.writeTextFile(values.out, resultsMarkdown(machine, rows));
+      log(`wrote ${values.out}`);
+    }
+    return 0;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());

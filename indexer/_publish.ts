@@ -27,6 +27,30 @@ export async function removeTemp(tempPath: string): Promise<void> {
   }
 }
 
+/** Prefix of the staging directories of rebuilds of `dbPath` (beside it). */
+export function stagingPrefixFor(dbPath: string): string {
+  return `.${basename(dbPath)}.stage-`;
+}
+
+/**
+ * Remove what crashed rebuilds of `dbPath` left beside it (temporary index
+ * files and staging directories of any pid). Call only while holding the
+ * rebuild lock: then no other rebuild of `dbPath` is running.
+ */
+export async function removeLeftovers(dbPath: string): Promise<string[]> {
+  const dir = dirname(dbPath);
+  const tempPrefix = `${basename(dbPath)}.tmp-`;
+  const stagePrefix = stagingPrefixFor(dbPath);
+  const removed: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.startsWith(tempPrefix) || entry.name.startsWith(stagePrefix)) {
+      await removeIfPresent(join(dir, entry.name));
+      removed.push(entry.name);
+    }
+  }
+  return removed;
+}
+
 /**
  * Make `tempPath` durable and rename it over `dbPath`, then make the rename
  * durable. The caller has run `CHECKPOINT` and closed the database, so the

@@ -36,5 +36,4 @@ export {
   type RunRow,
   type RunStatus,
   type TrialRow,
-  withIndex,
 } from "./queries.ts";

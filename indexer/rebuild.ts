@@ -14,7 +14,14 @@ import { indexPath } from "../ledger/paths.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { probeLiveness } from "./_liveness.ts";
 import { ingest, type ScanEntry } from "./_pipeline.ts";
-import { lockRebuild, publish, removeTemp, tempPathFor } from "./_publish.ts";
+import {
+  lockRebuild,
+  publish,
+  removeLeftovers,
+  removeTemp,
+  stagingPrefixFor,
+  tempPathFor,
+} from "./_publish.ts";
 import { exec, rows } from "./_sql.ts";
 import {
   COUNTS_SQL,
@@ -155,12 +162,19 @@ export async function rebuildIndex(
   const lock = await lockRebuild(dbPath);
   const tempPath = tempPathFor(dbPath);
   try {
-    await removeTemp(tempPath);
+    const leftovers = await removeLeftovers(dbPath);
+    if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
     const files = await listPartFiles(root);
     progress(`log: ${files.length} part files`);
     const mode = !options.full && (await exists(dbPath)) ? "incremental" : "full";
     if (mode === "incremental") await Deno.copyFile(dbPath, tempPath);
-    const built = await buildInto(tempPath, files, { mode, sinceDate, staleAfterMs, progress });
+    const built = await buildInto(tempPath, files, {
+      mode,
+      sinceDate,
+      staleAfterMs,
+      progress,
+      stagingPrefix: stagingPrefixFor(dbPath),
+    });
     await publish(tempPath, dbPath);
     const elapsedMs = Math.round(performance.now() - startMs);
     progress(
@@ -183,59 +197,75 @@ interface BuildContext {
   sinceDate: string | undefined;
   staleAfterMs: number;
   progress: (message: string) => void;
+  stagingPrefix: string;
 }
 
 type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs">;
 
 async function buildInto(tempPath: string, files: PartFile[], ctx: BuildContext): Promise<Built> {
-  const instance = await DuckDBInstance.create(tempPath);
-  const conn = await instance.connect();
+  const stagingDir = await Deno.makeTempDir({ dir: dirname(tempPath), prefix: ctx.stagingPrefix });
+  try {
+    const instance = await DuckDBInstance.create(tempPath);
+    try {
+      const conn = await instance.connect();
+      try {
+        return await buildWith(conn, files, ctx, stagingDir);
+      } finally {
+        conn.disconnectSync();
+      }
+    } finally {
+      instance.closeSync(); // with the CHECKPOINT done, the file is complete and the .wal empty
+    }
+  } finally {
+    await Deno.remove(stagingDir, { recursive: true });
+  }
+}
+
+async function buildWith(
+  conn: DuckDBConnection,
+  files: PartFile[],
+  ctx: BuildContext,
+  stagingDir: string,
+): Promise<Built> {
   // Row order in tables carries no meaning here (line numbers are computed); letting
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
-  const stagingDir = await Deno.makeTempDir({ dir: dirname(tempPath), prefix: ".stage-" });
-  try {
-    let mode = ctx.mode;
-    if (mode === "incremental" && !(await formatMatches(conn))) {
-      ctx.progress("index format changed: rebuilding in full");
-      mode = "full";
-      await dropEverything(conn);
-    }
-    await exec(conn, CREATE_SCHEMA_SQL);
-    await exec(conn, CREATE_AFFECTED_RUNS_SQL);
-    // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
-    const sinceDate = mode === "full" ? undefined : ctx.sinceDate;
-    const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
-    const readBytes = entries.reduce((n, e) => n + e.readBytes, 0);
-    ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
-    const counts = await ingest(conn, entries, stagingDir);
-    ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
-    await exec(conn, DERIVE_SQL);
-    const livenessSkipped = await recordLiveness(conn);
-    if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
-    await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
-    await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
-    await exec(conn, "DROP TABLE IF EXISTS affected_runs");
-    const [totals] = await rows(conn, COUNTS_SQL);
-    await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here
-    return {
-      mode,
-      filesRead: entries.length,
-      bytesRead: readBytes,
-      linesRead: counts.lines,
-      eventsRead: counts.events,
-      errorsFound: counts.errors,
-      events: Number(totals.events),
-      runs: Number(totals.runs),
-      errors: Number(totals.errors),
-      duplicates: Number(totals.duplicates),
-      livenessSkipped,
-    };
-  } finally {
-    conn.disconnectSync();
-    instance.closeSync();
-    await Deno.remove(stagingDir, { recursive: true });
+  let mode = ctx.mode;
+  if (mode === "incremental" && !(await formatMatches(conn))) {
+    ctx.progress("index format changed: rebuilding in full");
+    mode = "full";
+    await dropEverything(conn);
   }
+  await exec(conn, CREATE_SCHEMA_SQL);
+  await exec(conn, CREATE_AFFECTED_RUNS_SQL);
+  // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
+  const sinceDate = mode === "full" ? undefined : ctx.sinceDate;
+  const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
+  const readBytes = entries.reduce((n, e) => n + e.readBytes, 0);
+  ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
+  const counts = await ingest(conn, entries, stagingDir);
+  ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
+  await exec(conn, DERIVE_SQL);
+  const livenessSkipped = await recordLiveness(conn);
+  if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
+  await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
+  await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
+  await exec(conn, "DROP TABLE IF EXISTS affected_runs");
+  const [totals] = await rows(conn, COUNTS_SQL);
+  await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here
+  return {
+    mode,
+    filesRead: entries.length,
+    bytesRead: readBytes,
+    linesRead: counts.lines,
+    eventsRead: counts.events,
+    errorsFound: counts.errors,
+    events: Number(totals.events),
+    runs: Number(totals.runs),
+    errors: Number(totals.errors),
+    duplicates: Number(totals.duplicates),
+    livenessSkipped,
+  };
 }
 
 async function formatMatches(conn: DuckDBConnection) {

@@ -281,7 +281,7 @@ Deno.test("a failed rebuild leaves the previous index and no temporary file", as
     await rejects(() => rebuildIndex(root, {}), RebuildError);
     equal(await Deno.readTextFile(db), "not a duckdb file");
     const left = [...Deno.readDirSync(join(root, "index"))].map((e) => e.name).filter((n) =>
-      n.includes(".tmp") || n.startsWith(".stage")
+      n.includes(".tmp") || n.includes(".stage-")
     );
     deepEqual(left, []);
     const report = await rebuildIndex(root, { full: true });

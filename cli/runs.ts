@@ -15,10 +15,20 @@ import {
   type RunStatus,
 } from "../indexer/queries.ts";
 import {
+  activeLegacyDbPath,
+  DateFormatError,
+  dayStartMs,
+  DEFAULT_CUTOVER_DATE,
+  DEFAULT_LEGACY_DB_PATH,
+  type DualRunRow,
+  listDualRuns,
+} from "../indexer/legacy.ts";
+import {
   EXIT_FAILURE,
   EXIT_OK,
   type FlagSpec,
   integerFlag,
+  type ParsedFlags,
   parseFlags,
   resolveRootFlag,
   stringFlag,
@@ -30,17 +40,26 @@ const FLAGS: FlagSpec = {
   "limit": { type: "string" },
   "json": { type: "boolean" },
   "db": { type: "string" },
+  "legacy-db": { type: "string" },
+  "cutover-date": { type: "string" },
 };
 
 /** Rows the table shows when `--limit` is not given (`--json` shows all). */
 export const TABLE_ROWS_DEFAULT = 50;
 
 const USAGE = `Usage: ledger runs [--status S] [--limit N] [--json] [--db PATH] [--root DIR]
+                   [--legacy-db PATH] [--cutover-date YYYY-MM-DD]
 
 List the latest runs from the index, newest first: run id, type, status,
 created (UTC), duration, phases. --status keeps one of
 ${RUN_STATUSES.join(", ")}. --limit N shows at most N runs (the table shows
 ${TABLE_ROWS_DEFAULT} by default; --json prints all as a JSON array).
+
+Dual mode (docs/MIGRATION.md): when ${DEFAULT_LEGACY_DB_PATH} exists or
+--legacy-db PATH is given, runs of that legacy DuckDB are listed too, each run
+once: created before the cutover (${DEFAULT_CUTOVER_DATE}, or --cutover-date) from
+the legacy file, later from the index. Rows carry "source" (legacy or
+event_log) in --json and a SOURCE column in the table.
 
 Exit codes: 0 ok, 1 no index or unreadable index, 2 usage error.`;
 
@@ -69,6 +88,17 @@ export async function main(args: string[]): Promise<number> {
   if (db === "") throw new UsageError("--db must not be empty");
   const dbPath = db === undefined ? indexPath(root) : resolve(db);
   const json = values.json === true;
+  const legacyDbPath = await activeLegacyDbPath(legacyDbFlag(values));
+  if (legacyDbPath !== undefined) {
+    const dual = await listDualRuns(dbPath, {
+      legacyDbPath,
+      cutoverDate: cutoverDateFlag(values),
+      status,
+      limit: limit ?? (json ? undefined : TABLE_ROWS_DEFAULT + 1),
+    });
+    for (const w of dual.warnings) console.error(`ledger runs: warning: ${w}`);
+    return printRuns(dual.runs, { json, limit });
+  }
   let runs: RunRow[];
   try {
     runs = await listRuns(dbPath, {
@@ -82,14 +112,41 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  if (json) {
+  return printRuns(runs.map((r) => ({ ...r, source: "event_log" })), { json, limit });
+}
+
+function printRuns(
+  runs: DualRunRow[],
+  options: { json: boolean; limit: number | undefined },
+): number {
+  if (options.json) {
     console.log(JSON.stringify(runs, null, 2));
     return EXIT_OK;
   }
-  const more = limit === undefined && runs.length > TABLE_ROWS_DEFAULT;
-  console.log(formatRunsTable(more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs));
+  const more = options.limit === undefined && runs.length > TABLE_ROWS_DEFAULT;
+  const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
+  const dual = runs.some((r) => r.source === "legacy");
+  console.log(formatRunsTable(shown, { source: dual }));
   if (more) console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --json for more)`);
   return EXIT_OK;
+}
+
+function legacyDbFlag(values: ParsedFlags["values"]): string | undefined {
+  const raw = stringFlag(values, "legacy-db");
+  if (raw === "") throw new UsageError("--legacy-db must not be empty");
+  return raw;
+}
+
+function cutoverDateFlag(values: ParsedFlags["values"]): string | undefined {
+  const raw = stringFlag(values, "cutover-date");
+  if (raw === undefined) return undefined;
+  try {
+    dayStartMs(raw, "--cutover-date");
+  } catch (err) {
+    if (err instanceof DateFormatError) throw new UsageError(err.message);
+    throw err;
+  }
+  return raw;
 }
 
 function statusFlag(raw: string | undefined): RunStatus | undefined {
@@ -102,8 +159,15 @@ function statusFlag(raw: string | undefined): RunStatus | undefined {
   return raw as RunStatus;
 }
 
+/** Options for {@linkcode formatRunsTable}. */
+export interface FormatRunsTableOptions {
+  /** Add a SOURCE column (`legacy` or `event_log`), for dual mode. @default {false} */
+  source?: boolean;
+}
+
 /**
- * The runs table: run id, type, status, created, duration, phases.
+ * The runs table: run id, type, status, created, duration, phases (and the
+ * source in dual mode).
  *
  * @example
  * ```ts ignore
@@ -111,9 +175,13 @@ function statusFlag(raw: string | undefined): RunStatus | undefined {
  * console.log(formatRunsTable([]));
  * ```
  */
-export function formatRunsTable(runs: readonly RunRow[]): string {
+export function formatRunsTable(
+  runs: readonly (RunRow & { source?: string })[],
+  options: FormatRunsTableOptions = {},
+): string {
   if (runs.length === 0) return "No runs in the index.";
   const header = ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", "PHASES"];
+  if (options.source) header.push("SOURCE");
   const body = runs.map((r) => [
     r.run_id,
     r.run_type ?? "-",
@@ -121,6 +189,7 @@ export function formatRunsTable(runs: readonly RunRow[]): string {
     formatTime(r.created_at_ms),
     formatDuration(r.duration_ms),
     String(r.phase_count),
+    ...(options.source ? [r.source ?? "event_log"] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   return [header, ...body]

@@ -35,6 +35,7 @@ import {
   type RunStatus,
 } from "./_legacy_read.ts";
 import { expectedRun } from "./_legacy_backfill.ts";
+import { IndexNotFoundError, listRuns, type RunRow } from "./queries.ts";
 
 export type { LegacyRow, RunStatus } from "./_legacy_read.ts";
 export {
@@ -378,6 +379,98 @@ export async function activeLegacyDbPath(given: string | undefined): Promise<str
   }
 }
 
+/** Options for {@linkcode listDualRuns}. */
+export interface ListDualRunsOptions {
+  /** The legacy DuckDB file. @default {"data/baseline_results.duckdb"} */
+  legacyDbPath?: string;
+  /** The cutover day, `YYYY-MM-DD`, at UTC midnight. @default {"2026-01-23"} */
+  cutoverDate?: string;
+  /** Only runs with this status. @default {undefined} (all) */
+  status?: string;
+  /** At most this many runs, newest first. @default {undefined} (all) */
+  limit?: number;
+  /** The clock used to tell a silent legacy run (`stale`). @default {Date.now()} */
+  nowMs?: number;
+}
+
+/** A row of `ledger runs` in dual mode: the index's run row plus where it came from. */
+export type DualRunRow = RunRow & {
+  /** Which store answered: `legacy` or `event_log`. */
+  source: RunSource;
+};
+
+/**
+ * The `ledger runs` list in dual mode: the index's rows (as
+ * `indexer/queries.ts` `listRuns` gives them) and the legacy runs in the
+ * same shape, each run once, newest first, each with its `source`. A
+ * missing index or legacy file is a warning, not an error.
+ *
+ * @example
+ * ```ts ignore
+ * import { listDualRuns } from "./legacy.ts";
+ * const { runs, warnings } = await listDualRuns("data/ledger/index/runs.duckdb", { limit: 20 });
+ * ```
+ */
+export async function listDualRuns(
+  indexDbPath: string,
+  options: ListDualRunsOptions = {},
+): Promise<{ runs: DualRunRow[]; warnings: string[] }> {
+  const cut = cutoverMs(options);
+  const nowMs = options.nowMs ?? Date.now();
+  const warnings: string[] = [];
+  let indexRows: RunRow[] = [];
+  try {
+    indexRows = await listRuns(indexDbPath, {});
+  } catch (err) {
+    if (!(err instanceof IndexNotFoundError)) throw err;
+    warnings.push(err.message);
+  }
+  const legacy = await readLegacyRows(options.legacyDbPath ?? DEFAULT_LEGACY_DB_PATH);
+  warnings.push(...legacy.warnings);
+  const merged = new Map<string, DualRunRow>();
+  for (const row of indexRows) merged.set(row.run_id, { ...row, source: "event_log" });
+  for (const row of legacy.rows) {
+    const other = merged.get(row.run_id);
+    if (other && !legacyAnswers(row, other.created_at_ms, cut)) continue;
+    merged.set(row.run_id, legacyRunRow(row, nowMs));
+  }
+  let runs = [...merged.values()].filter((r) =>
+    options.status === undefined || r.status === options.status
+  );
+  runs.sort(newestFirst);
+  if (options.limit !== undefined) runs = runs.slice(0, options.limit);
+  return { runs, warnings };
+}
+
+function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
+  const expected = expectedRun(row);
+  const endMs = row.completed_at_ms ?? expected.failed_at_ms;
+  const times = [row.created_at_ms, row.started_at_ms, row.completed_at_ms, expected.failed_at_ms]
+    .filter((t): t is number => t !== null);
+  return {
+    run_id: row.run_id,
+    run_type: row.run_type,
+    status: legacyStatus(row, nowMs),
+    created_at_ms: row.created_at_ms,
+    started_at_ms: row.started_at_ms,
+    completed_at_ms: row.completed_at_ms,
+    failed_at_ms: expected.failed_at_ms,
+    duration_ms: endMs !== null && row.started_at_ms !== null ? endMs - row.started_at_ms : null,
+    phase_count: 0,
+    phase_names: [],
+    phase_duration_ms: null,
+    last_event_at_ms: times.length > 0 ? Math.max(...times) : null,
+    event_count: 0,
+    summary: expected.summary,
+    error: expected.error,
+    host: null,
+    pid: null,
+    data_fingerprint: row.data_fingerprint,
+    config: expected.config,
+    source: "legacy",
+  };
+}
+
 /** The legacy path, root and index path that `options` resolve to. */
 export function resolveDualPaths(
   options: DualModeOptions = {},
@@ -477,7 +570,10 @@ function fromLegacy(row: LegacyRow, nowMs: number): DualRun {
   };
 }
 
-function newestFirst(a: DualRun, b: DualRun): number {
+function newestFirst(
+  a: { created_at_ms: number | null; run_id: string },
+  b: { created_at_ms: number | null; run_id: string },
+): number {
   const ac = a.created_at_ms ?? -Infinity;
   const bc = b.created_at_ms ?? -Infinity;
   if (ac !== bc) return bc - ac;

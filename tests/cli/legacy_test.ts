@@ -1,6 +1,8 @@
-import { equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { createLegacyDb, execSql, type FixtureRun } from "../indexer/_legacy_fixture.ts";
+import { openWriter } from "../../ledger/writer.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 const CUT = Date.UTC(2026, 0, 23);
@@ -29,9 +31,12 @@ const RUNS: FixtureRun[] = [
   },
 ];
 
-async function ledger(args: string[]) {
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+
+async function ledger(args: string[], cwd?: string) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", CLI, ...args],
+    args: ["run", "--allow-all", "--config", CONFIG, CLI, ...args],
+    cwd,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -134,6 +139,92 @@ Deno.test("ledger legacy backfill, parity, archive from dual mode to cutover", a
       const again = await ledger(["legacy", "parity", ...common]);
       equal(again.code, 1);
       match(again.stderr, /does not exist/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger runs in dual mode: one list with a source per run", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_runs_dual_" });
+  try {
+    const root = join(dir, "ledger");
+    const db = join(dir, "data", "baseline_results.duckdb");
+    const injection = "x'; DROP TABLE runs_d; --";
+    await createLegacyDb(db, [
+      ...RUNS,
+      { run_id: injection, run_type: "policy", created_at_ms: CUT - 7 * DAY_MS },
+      // Dual-written: also in the log, created after the cutover, so the log answers.
+      { run_id: "dual-1", run_type: "policy", created_at_ms: CUT + DAY_MS },
+    ]);
+    const writer = await openWriter(root, {});
+    try {
+      for (const runId of ["dual-1", "new-1"]) {
+        await writer.append({
+          event_type: "run.created",
+          run_id: runId,
+          timestamp_ms: CUT + (runId === "new-1" ? 2 : 1) * DAY_MS,
+          run_type: "path-only",
+          config: {},
+          data_fingerprint: "fx",
+        });
+      }
+    } finally {
+      await writer.close();
+    }
+    await rebuildIndex(root, {});
+    const sources = (stdout: string) =>
+      JSON.parse(stdout).map((r: { run_id: string; source: string }) => [r.run_id, r.source]);
+    await t.step("--legacy-db: each run once, newest first, with its source", async () => {
+      const r = await ledger(["runs", "--root", root, "--legacy-db", db, "--json"]);
+      equal(r.code, 0, r.stderr);
+      deepEqual(sources(r.stdout), [
+        ["new-1", "event_log"],
+        ["dual-1", "event_log"],
+        ["legacy-b", "legacy"],
+        [injection, "legacy"],
+        ["legacy-a", "legacy"],
+      ]);
+      const rows = JSON.parse(r.stdout);
+      const a = rows.find((x: { run_id: string }) => x.run_id === "legacy-a");
+      equal(a.run_type, "path-only");
+      equal(a.status, "completed");
+      equal(a.created_at_ms, CUT - 30 * DAY_MS);
+      equal(rows.find((x: { run_id: string }) => x.run_id === "legacy-b").status, "failed");
+      equal(rows.find((x: { run_id: string }) => x.run_id === "dual-1").run_type, "path-only");
+    });
+    await t.step("the default data/baseline_results.duckdb turns dual mode on", async () => {
+      const r = await ledger(["runs", "--root", root, "--json", "--status", "failed"], dir);
+      equal(r.code, 0, r.stderr);
+      deepEqual(sources(r.stdout), [["legacy-b", "legacy"]]);
+      const table = await ledger(["runs", "--root", root], dir);
+      match(table.stdout.split("\n")[0], /PHASES\s+SOURCE$/);
+    });
+    await t.step("a later --cutover-date moves the dual-written run to legacy", async () => {
+      const r = await ledger(
+        ["runs", "--root", root, "--json", "--cutover-date", "2027-01-01"],
+        dir,
+      );
+      const row = JSON.parse(r.stdout).find((x: { run_id: string }) => x.run_id === "dual-1");
+      equal(row.source, "legacy");
+      equal(row.run_type, "policy");
+      equal((await ledger(["runs", "--root", root, "--cutover-date", "2026-13-01"], dir)).code, 2);
+    });
+    await t.step("without a legacy file rows still say event_log", async () => {
+      const r = await ledger(["runs", "--root", root, "--json"]);
+      equal(r.code, 0, r.stderr);
+      deepEqual(sources(r.stdout), [["new-1", "event_log"], ["dual-1", "event_log"]]);
+    });
+    await t.step("a missing --legacy-db or index is a warning, not a failure", async () => {
+      const gone = join(dir, "gone.duckdb");
+      const r = await ledger(["runs", "--root", root, "--legacy-db", gone, "--json"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stderr, /warning: The legacy database .*gone\.duckdb does not exist/);
+      equal(JSON.parse(r.stdout).length, 2);
+      const noIndex = await ledger(["runs", "--root", join(dir, "empty"), "--legacy-db", db]);
+      equal(noIndex.code, 0, noIndex.stderr);
+      match(noIndex.stderr, /warning: No index at/);
+      match(noIndex.stdout, /legacy-a/);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -45,15 +45,13 @@ const ADDON_PACKAGE = `@duckdb/node-bindings-${Deno.build.os}-${
  * @example
  * ```ts
  * import { compiledPermissions } from "./compile.ts";
- * console.assert(compiledPermissions("/srv/l")[0] === "--allow-read=/srv/l,/proc");
+ * console.assert(compiledPermissions("/srv/l")[0] === "--allow-read=/srv/l");
  * ```
  */
 export function compiledPermissions(dataDir?: string): string[] {
   const scope = dataDir === undefined ? "" : `=${dataDir}`;
-  // /proc: the indexer checks whether the process of a running run is alive.
-  const readScope = dataDir === undefined ? "" : `=${dataDir},/proc`;
   return [
-    `--allow-read${readScope}`,
+    `--allow-read${scope}`,
     `--allow-write${scope}`,
     // LEDGER_PROFILE: the indexer's optional SQL timing output.
     "--allow-env=LEDGER_ROOT,LEDGER_PROFILE",

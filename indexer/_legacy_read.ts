@@ -33,8 +33,10 @@ export function defaultIndexDbPath(root?: string): string {
   return indexPath(root ?? defaultRoot());
 }
 
-/** A run's status, as the index reports it (SPEC 7). */
-export type RunStatus = "completed" | "failed" | "running" | "pending" | "stale";
+import type { RunStatus } from "./queries.ts";
+
+/** A run's status, as the index reports it (SPEC 7): the index's own type. */
+export type { RunStatus };
 
 /** One legacy run: `optimizer.runs_d` joined with `optimizer.runs_status`. */
 export interface LegacyRow {

@@ -38,6 +38,7 @@ import { expectedRun } from "./_legacy_backfill.ts";
 import { IndexNotFoundError, listRuns, type RunRow } from "./queries.ts";
 
 export type { LegacyRow, RunStatus } from "./_legacy_read.ts";
+export { RUN_STATUSES, type RunRow } from "./queries.ts";
 export {
   archivedName,
   ArchiveExistsError,

@@ -56,7 +56,7 @@ export function compiledPermissions(dataDir?: string): string[] {
     // LEDGER_PROFILE: the indexer's optional SQL timing output.
     "--allow-env=LEDGER_ROOT,LEDGER_PROFILE",
     "--allow-ffi",
-    "--allow-run=git",
+    "--allow-run=git,ps",
     "--allow-sys=hostname",
   ];
 }

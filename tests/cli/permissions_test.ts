@@ -31,6 +31,8 @@ const DUCKDB_TASKS = [
  * (`--allow-run=deno` does not match it when deno is reached by a symlink or
  * through npx).
  */
+/** git: provenance in run manifests; ps: is a running run's process alive (indexer). */
+const SCOPED_PROGRAMS = ["git", "ps"];
 const RUN_ANY_TASKS = ["test", "compile", "events-doc", "backtest"];
 
 async function deno(args: string[], env: Record<string, string> = {}) {
@@ -73,13 +75,15 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
     }
     ok(!flagsOf("emit").some((flag) => flag.startsWith("--allow-ffi")));
   });
-  await t.step("--allow-run is git only, except RUN_ANY_TASKS", () => {
+  await t.step("--allow-run names only git and ps, except RUN_ANY_TASKS", () => {
     for (const name of Object.keys(TASKS)) {
       if (RUN_ANY_TASKS.includes(name)) continue;
       for (const flag of flagsOf(name).filter((f) => f.startsWith("--allow-run"))) {
-        equal(flag, "--allow-run=git", `task ${name}`);
+        const programs = flag.startsWith("--allow-run=") ? flag.slice(12).split(",") : ["*"];
+        ok(programs.every((p) => SCOPED_PROGRAMS.includes(p)), `task ${name}: ${flag}`);
       }
     }
+    ok(!flagsOf("emit").some((flag) => flag.startsWith("--allow-run")), "emit runs nothing");
   });
   await t.step("ledger command tasks scope read, write and env", () => {
     for (const name of ["ledger", "emit", "rebuild-index", "daemon", "runs", "show", "backtest"]) {

@@ -5,15 +5,20 @@
  * has resolved (durable: acknowledged). A failed emit prints nothing and is
  * counted on stderr.
  *
- * Usage: `_emitter_child.ts ROOT RUN_ID [EVENTS] [PAUSE_MS] [BLOB_BYTES]`.
- * EVENTS 0 (default) means until killed; PAUSE_MS between events (default 0).
- * With a finite EVENTS the run ends with `run.completed`.
+ * Usage: `_emitter_child.ts ROOT RUN_ID [EVENTS] [PAUSE_MS] [BLOB_BYTES] [DURATION_MS]`.
+ * EVENTS 0 (default) means no count limit; PAUSE_MS between phases
+ * (default 0); DURATION_MS 0 (default) means no time limit. Without any
+ * limit it runs until killed; when a limit is reached the run ends with
+ * `run.completed` and the process exits.
  *
  * @module
  */
 import { getEventEmitter } from "../../ledger/emitter.ts";
 
-const [root, runId, eventsText = "0", pauseText = "0", blobText = "0"] = Deno.args;
+const [root, runId, eventsText = "0", pauseText = "0", blobText = "0", durationText = "0"] =
+  Deno.args;
+const durationMs = Number(durationText);
+const startMs = Date.now();
 const eventsMax = Number(eventsText);
 const pauseMs = Number(pauseText);
 const blob = "é".repeat(Number(blobText) / 2);
@@ -40,7 +45,12 @@ await ack(
   }),
 );
 await ack(await emitter.runStarted(runId));
-for (let phase = 0; eventsMax === 0 || emitted < eventsMax; phase++) {
+function goOn(): boolean {
+  if (eventsMax > 0 && emitted >= eventsMax) return false;
+  return durationMs === 0 || Date.now() - startMs < durationMs;
+}
+
+for (let phase = 0; goOn(); phase++) {
   const name = `phase-${phase}`;
   await ack(await emitter.phaseStarted(runId, { phase_name: name, phase_order: phase }));
   await ack(

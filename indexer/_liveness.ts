@@ -1,27 +1,46 @@
 /**
- * Is the process of a running run still alive? Linux `/proc` answers for
- * this host: the pid must exist and must have started no later than the run
- * did (otherwise the pid was reused by another process). Needs read access
- * to `/proc` and `--allow-sys=hostname`; without them the check is skipped
- * and says why.
+ * Is the process of a running run still alive? Asked for this host only,
+ * in two ways, the first that the permissions allow:
+ *
+ * 1. Linux `/proc/<pid>/stat` (Deno 2.9 lets only `--allow-all` read
+ *    `/proc`): the pid must exist, not be a zombie, and have started no
+ *    later than the run did (otherwise the pid was reused).
+ * 2. `ps -o pid=,etime= -p PIDS` (needs `--allow-run=ps`; Linux and macOS):
+ *    the same checks from the elapsed time since each process started.
+ *
+ * Both need the hostname (`--allow-sys=hostname`). Without any of this the
+ * check is skipped and says why; only the "silent too long" rule then marks
+ * runs stale.
  *
  * @module
  */
 
 /** Clock ticks per second of `/proc/<pid>/stat` start times (USER_HZ, 100 on Linux). */
 const PROC_TICKS_PER_SECOND = 100;
-/** Slack between a process's start and its `run.started` event, in ms. */
+/** Slack between a process's start and its `run.started` event, in ms (clock skew, ps's 1 s grain). */
 const START_SLACK_MS = 5_000;
+/** Longest wait for `ps`. */
+const PS_TIMEOUT_MS = 10_000;
 
-/** The outcome of a liveness check: `alive` per pid, or why it was skipped. */
+/** A process to check: its pid and when its run started (null when unknown). */
+export interface LivenessCandidate {
+  /** Process id from `run.started`. */
+  pid: number;
+  /** `started_at_ms` of the run, for the pid-reuse check. */
+  startedAtMs: number | null;
+}
+
+/** A liveness checker for this host, or why there is none. */
 export type LivenessProbe =
-  | { kind: "ok"; host: string; isAlive(pid: number, startedAtMs: number | null): boolean }
+  | {
+    kind: "ok";
+    host: string;
+    method: "proc" | "ps";
+    check(candidates: readonly LivenessCandidate[]): Promise<boolean[]>;
+  }
   | { kind: "skipped"; reason: string };
 
-/**
- * A prober for this host, or the reason none is possible (no permission,
- * not Linux).
- */
+/** The best checker the permissions allow. */
 export function probeLiveness(): LivenessProbe {
   let host: string;
   try {
@@ -29,31 +48,42 @@ export function probeLiveness(): LivenessProbe {
   } catch (err) {
     return { kind: "skipped", reason: `hostname unavailable (${firstLine(err)})` };
   }
-  let bootMs: number;
+  let procError: string;
   try {
-    bootMs = readBootTimeMs();
+    const bootMs = readBootTimeMs();
+    return {
+      kind: "ok",
+      host,
+      method: "proc",
+      check: (candidates) =>
+        Promise.resolve(candidates.map((c) => startedInTime(processStartMs(c.pid, bootMs), c))),
+    };
   } catch (err) {
-    return { kind: "skipped", reason: `/proc unreadable (${firstLine(err)})` };
+    if (!isPermissionOrMissing(err)) throw err;
+    procError = firstLine(err);
+  }
+  if (Deno.permissions.querySync({ name: "run", command: "ps" }).state === "granted") {
+    return { kind: "ok", host, method: "ps", check: checkWithPs };
   }
   return {
-    kind: "ok",
-    host,
-    isAlive(pid, startedAtMs) {
-      const startMs = processStartMs(pid, bootMs);
-      if (startMs === null) return false;
-      return startedAtMs === null || startMs <= startedAtMs + START_SLACK_MS;
-    },
+    kind: "skipped",
+    reason: `/proc unreadable (${procError}) and no --allow-run=ps`,
   };
+}
+
+function startedInTime(startMs: number | null, c: LivenessCandidate): boolean {
+  if (startMs === null) return false;
+  return c.startedAtMs === null || startMs <= c.startedAtMs + START_SLACK_MS;
 }
 
 function readBootTimeMs(): number {
   const stat = Deno.readTextFileSync("/proc/stat");
   const m = /^btime (\d+)$/m.exec(stat);
-  if (m === null) throw new Error("no btime line in /proc/stat");
+  if (m === null) throw new Deno.errors.NotFound("no btime line in /proc/stat");
   return Number(m[1]) * 1000;
 }
 
-/** Start time of `pid` in ms since epoch, or null when there is no such process. */
+/** Start time of `pid` in ms since epoch, or null when there is no such live process. */
 function processStartMs(pid: number, bootMs: number): number | null {
   let stat: string;
   try {
@@ -68,6 +98,40 @@ function processStartMs(pid: number, bootMs: number): number | null {
   if (state === "Z" || state === "X") return null; // zombie or dead: the run's process is gone
   const startTicks = Number(rest[19]); // field 22 overall: starttime
   return bootMs + (startTicks * 1000) / PROC_TICKS_PER_SECOND;
+}
+
+/** Ask `ps` once for all candidates; a pid it does not list is gone. */
+async function checkWithPs(candidates: readonly LivenessCandidate[]): Promise<boolean[]> {
+  if (candidates.length === 0) return [];
+  const nowMs = Date.now();
+  const out = await new Deno.Command("ps", {
+    args: ["-o", "pid=,stat=,etime=", "-p", candidates.map((c) => c.pid).join(",")],
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.timeout(PS_TIMEOUT_MS),
+  }).output();
+  // ps exits 1 when none of the pids exists; its output is still what counts.
+  const startMs = new Map<number, number>();
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const [pid, state, etime] = line.trim().split(/\s+/);
+    if (pid === undefined || etime === undefined || state.startsWith("Z")) continue;
+    const elapsedMs = parseEtimeMs(etime);
+    if (elapsedMs !== null) startMs.set(Number(pid), nowMs - elapsedMs);
+  }
+  return candidates.map((c) => startedInTime(startMs.get(c.pid) ?? null, c));
+}
+
+/** `ps` elapsed time `[[dd-]hh:]mm:ss` in ms, or null when it does not parse. */
+export function parseEtimeMs(etime: string): number | null {
+  const m = /^(?:(?:(\d+)-)?(\d+):)?(\d+):(\d+)$/.exec(etime);
+  if (m === null) return null;
+  const [days, hours, minutes, seconds] = [m[1], m[2], m[3], m[4]].map((x) => Number(x ?? 0));
+  return (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
+}
+
+function isPermissionOrMissing(err: unknown): boolean {
+  return err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied ||
+    err instanceof Deno.errors.NotFound;
 }
 
 function firstLine(err: unknown): string {

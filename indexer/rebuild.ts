@@ -440,9 +440,10 @@ async function recordLiveness(
   }
   const candidates = await rows(conn, SELECT_LIVENESS_CANDIDATES_SQL, [probe.host]);
   const pids = candidates.map((c) => Number(c.pid));
-  const alive = candidates.map((c) =>
-    probe.isAlive(Number(c.pid), c.started_at_ms === null ? null : Number(c.started_at_ms))
-  );
+  const alive = await probe.check(candidates.map((c) => ({
+    pid: Number(c.pid),
+    startedAtMs: c.started_at_ms === null ? null : Number(c.started_at_ms),
+  })));
   await exec(conn, REPLACE_LIVENESS_SQL, [
     { strings: candidates.map(() => probe.host) },
     { bigints: pids },

@@ -41,11 +41,15 @@ export const ERROR_RAW_CHARS_MAX = 500;
 export const SCHEMA_VERSIONS_SUPPORTED = [1] as const;
 
 /** How a type field is checked. `count` is an integer >= 0; `name` a non-empty string. */
-type FieldKind = "text" | "name" | "count" | "object" | "string_map" | "error_object";
+export type FieldKind = "text" | "name" | "count" | "object" | "string_map" | "error_object";
 
-interface FieldRule {
+/** The rule for one type field of an event type. */
+export interface FieldRule {
+  /** Field name on the wire. */
   field: string;
+  /** What it must hold. */
   kind: FieldKind;
+  /** May be absent (when present it must still be valid). @default {false} */
   optional?: boolean;
 }
 
@@ -683,7 +687,7 @@ export const LIST_RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_a
   LIMIT coalesce($2::BIGINT, 9223372036854775807)`;
 
 /** One run by id (`$1`), same columns as {@linkcode LIST_RUNS_SQL}. */
-export const GET_RUN_SQL = LIST_RUNS_SQL
+export const GET_RUN_SQL: string = LIST_RUNS_SQL
   .replace("WHERE $1::VARCHAR IS NULL OR r.status = $1::VARCHAR", "WHERE r.run_id = $1::VARCHAR")
   .replace("LIMIT coalesce($2::BIGINT, 9223372036854775807)", "");
 

@@ -1,6 +1,6 @@
-import { equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { fullRun, query, T0, writePart } from "../indexer/_fixtures.ts";
+import { ev, fullRun, query, T0, writePart } from "../indexer/_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
@@ -77,6 +77,57 @@ Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 1 on bad
       equal(r.code, 0);
       ok(r.stdout.includes("--since-date"));
     });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("ledger rebuild-index: a dead run process shows stale under task-like permissions (ps)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), { args: ["eval", "0"] }).spawn();
+    const deadPid = child.pid;
+    await child.status;
+    const host = Deno.hostname();
+    const now = Date.now();
+    const created = (id: string) =>
+      ev("run.created", id, now - 10, { run_type: "x", config: {}, data_fingerprint: "" });
+    await writePart(root, "day=2026-01-20/part-1.jsonl", [
+      created("dead"),
+      ev("run.started", "dead", now - 5, { host, pid: deadPid }),
+      created("alive"),
+      ev("run.started", "alive", now - 5, { host, pid: Deno.pid }),
+    ]);
+    // No --allow-all: /proc is out of reach (Deno 2.9), so the ps fallback answers.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys=hostname",
+        "--allow-run=ps",
+        CLI,
+        "rebuild-index",
+        "--root",
+        root,
+        "--verbose",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    equal(out.code, 0, stderr);
+    ok(!stderr.includes("pid check skipped"), stderr);
+    const status = await query(
+      join(root, "index", "runs.duckdb"),
+      "SELECT run_id, status FROM latest_runs ORDER BY run_id",
+    );
+    deepEqual(status, [{ run_id: "alive", status: "running" }, {
+      run_id: "dead",
+      status: "stale",
+    }]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -53,8 +53,7 @@ export function compiledPermissions(dataDir?: string): string[] {
   return [
     `--allow-read${scope}`,
     `--allow-write${scope}`,
-    // LEDGER_PROFILE: the indexer's optional SQL timing output.
-    "--allow-env=LEDGER_ROOT,LEDGER_PROFILE",
+    "--allow-env=LEDGER_ROOT",
     "--allow-ffi",
     "--allow-run=git,ps",
     "--allow-sys=hostname",

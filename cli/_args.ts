@@ -155,3 +155,45 @@ export function resolveRootFlag(values: ParsedFlags["values"]): string {
 function firstLine(message: string): string {
   return message.split("\n")[0];
 }
+
+/**
+ * The ledger root named by `--root` or `LEDGER_ROOT` does not exist. Commands
+ * that would otherwise create an index there refuse, so a typo does not
+ * silently become a new, empty ledger.
+ *
+ * @example
+ * ```ts
+ * import { RootNotFoundError } from "./_args.ts";
+ * console.assert(new RootNotFoundError("/typo").message.includes("/typo"));
+ * ```
+ */
+export class RootNotFoundError extends Error {
+  /** The root that was asked for. */
+  readonly root: string;
+  /** Create the error for `root`. */
+  constructor(root: string) {
+    super(
+      `Ledger root ${root} does not exist (check --root / LEDGER_ROOT, or emit an event first)`,
+    );
+    this.name = "RootNotFoundError";
+    this.root = root;
+  }
+}
+
+/**
+ * Throw {@linkcode RootNotFoundError} unless `root` is an existing directory.
+ *
+ * @example
+ * ```ts
+ * import { requireExistingRoot } from "./_args.ts";
+ * await requireExistingRoot(Deno.cwd());
+ * ```
+ */
+export async function requireExistingRoot(root: string): Promise<void> {
+  try {
+    if ((await Deno.stat(root)).isDirectory) return;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  throw new RootNotFoundError(root);
+}

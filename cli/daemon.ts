@@ -16,6 +16,7 @@ import {
   type FlagSpec,
   type ParsedFlags,
   parseFlags,
+  requireExistingRoot,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -64,6 +65,7 @@ export async function main(args: string[]): Promise<number> {
   const staleHours = positiveNumber(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
+  await requireExistingRoot(root);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];

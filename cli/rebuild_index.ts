@@ -14,6 +14,7 @@ import {
   EXIT_OK,
   type FlagSpec,
   parseFlags,
+  requireExistingRoot,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -71,6 +72,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT_OK;
   }
+  await requireExistingRoot(options.root);
   const started = performance.now();
   const report = await rebuildIndex(options.root, {
     dbPath: options.dbPath,

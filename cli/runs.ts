@@ -88,11 +88,17 @@ export async function main(args: string[]): Promise<number> {
   if (db === "") throw new UsageError("--db must not be empty");
   const dbPath = db === undefined ? indexPath(root) : resolve(db);
   const json = values.json === true;
-  const legacyDbPath = await activeLegacyDbPath(legacyDbFlag(values));
+  const cutoverDate = cutoverDateFlag(values);
+  const givenLegacyDb = legacyDbFlag(values);
+  if (givenLegacyDb !== undefined && !(await isFile(givenLegacyDb))) {
+    console.error(`ledger runs: legacy DuckDB file ${givenLegacyDb} (--legacy-db) does not exist`);
+    return EXIT_FAILURE;
+  }
+  const legacyDbPath = await activeLegacyDbPath(givenLegacyDb);
   if (legacyDbPath !== undefined) {
     const dual = await listDualRuns(dbPath, {
       legacyDbPath,
-      cutoverDate: cutoverDateFlag(values),
+      cutoverDate,
       status,
       limit: limit ?? (json ? undefined : TABLE_ROWS_DEFAULT + 1),
     });
@@ -129,6 +135,15 @@ function printRuns(
   console.log(formatRunsTable(shown, { source: dual }));
   if (more) console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --json for more)`);
   return EXIT_OK;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
 }
 
 function legacyDbFlag(values: ParsedFlags["values"]): string | undefined {

@@ -59,6 +59,14 @@ export interface TimeProcessOptions {
   cwd?: string;
   /** Extra environment variables of the child. @default {{}} */
   env?: Record<string, string>;
+  /**
+   * Start the child from a small `sh` rather than from this process. Linux
+   * carries the peak RSS (`ru_maxrss`) of the forked parent's memory across
+   * `execve`, so a child forked directly from a big bench process reports
+   * the bench's peak as its own; one forked from a fresh `sh` does not.
+   * @default {false}
+   */
+  viaShell?: boolean;
 }
 
 /** What {@linkcode timeProcess} measured. */
@@ -88,8 +96,12 @@ export async function timeProcess(
   args: readonly string[],
   options: TimeProcessOptions = {},
 ): Promise<ProcessTiming> {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: [...args],
+  // `; exit $?` keeps sh from exec'ing deno in its own place (which would keep the inherited peak).
+  const [program, programArgs] = options.viaShell
+    ? ["sh", ["-c", '"$0" "$@"; exit $?', Deno.execPath(), ...args]]
+    : [Deno.execPath(), [...args]];
+  const command = new Deno.Command(program, {
+    args: programArgs,
     cwd: options.cwd,
     env: options.env,
     stdin: "null",
@@ -133,7 +145,9 @@ export async function runChild<T>(
   permissions: readonly string[],
   args: readonly string[],
 ): Promise<T & { wallMs: number }> {
-  const t = await timeProcess(["run", "--no-prompt", ...permissions, script, ...args]);
+  const t = await timeProcess(["run", "--no-prompt", ...permissions, script, ...args], {
+    viaShell: true, // so that its peak RSS is its own (see TimeProcessOptions.viaShell)
+  });
   const last = t.stdout.trim().split("\n").at(-1) ?? "";
   if (t.code !== 0 || !last.startsWith("{")) throw new BenchChildError(script, t.code, t.stderr);
   return { ...(JSON.parse(last) as T), wallMs: t.wallMs };

@@ -2,10 +2,9 @@
  * Stale runs (issue 6): a run whose process on this host is gone shows as
  * `stale`, a run whose process lives shows as `running`, and a run silent
  * for longer than `staleAfterMs` shows as `stale`. The pid probe reads
- * `/proc`, which Deno 2.9 grants only with `--allow-all`: the first test
- * runs the rebuild that way, the second under the `rebuild-index` task's own
- * permissions (ignored until `indexer/_liveness.ts` works there; see
- * /work/coord/requests.md).
+ * `/proc` (which Deno 2.9 grants only with `--allow-all`) or asks `ps`: the
+ * rebuild runs once with `--allow-all` and once with the permissions of
+ * `deno task rebuild-index`, read from deno.json.
  *
  * @module
  */
@@ -85,24 +84,29 @@ Deno.test("stale: a killed run on this host is stale, a live one running (pid pr
   await withTempDir((root) => killedAndLive(root, ["--allow-all"]));
 });
 
-Deno.test({
-  name: "stale: the same under the rebuild-index task's permissions",
-  // indexer/_liveness.ts cannot read /proc without -A (requests.md, H6 -> H3): run it with
-  // LEDGER_TEST_LIVENESS_TASK=1 until that is fixed.
-  ignore: Deno.env.get("LEDGER_TEST_LIVENESS_TASK") !== "1",
-  fn: async () => {
-    await withTempDir(async (dir) => {
-      const root = join(dir, "data", "ledger");
-      await killedAndLive(root, [
-        `--allow-read=${dir}/data,/proc`,
-        `--allow-write=${dir}/data`,
-        "--allow-env=LEDGER_ROOT,LEDGER_PROFILE",
-        "--allow-ffi",
-        "--allow-sys=hostname",
-      ]);
-    });
-  },
+Deno.test("stale: the same under the rebuild-index task's own permissions", async () => {
+  await withTempDir(async (dir) => {
+    await killedAndLive(join(dir, "data", "ledger"), await taskPermissions("rebuild-index", dir));
+  });
 });
+
+/**
+ * The `--allow-*` flags of a `deno task` in deno.json, with its relative
+ * paths (`data`, `node_modules`) made absolute for a run in `dir`.
+ */
+async function taskPermissions(task: string, dir: string): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(CONFIG_PATH));
+  const flags = String(config.tasks[task]).split(/\s+/).filter((f) => f.startsWith("--allow-"));
+  assert.ok(flags.length > 0, `deno task ${task} grants permissions`);
+  return flags.map((flag) => {
+    const [name, list] = flag.split("=", 2);
+    if (list === undefined) return flag;
+    const paths = list.split(",").map((p) =>
+      p === "data" ? join(dir, "data") : p === "node_modules" ? join(REPO_ROOT, p) : p
+    );
+    return `${name}=${paths.join(",")}`;
+  });
+}
 
 Deno.test("stale: a running run silent for longer than staleAfterMs is stale", async () => {
   await withTempDir(async (root) => {

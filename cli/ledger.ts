@@ -61,7 +61,7 @@ const COMMANDS: Record<string, Command> = {
   },
   "show": {
     summary: "show one run: phases, trials, artifacts",
-    needs: [READ_ROOT, { name: "read", flag: "db" }, FFI],
+    needs: [READ_ROOT, { name: "read", flag: "db" }, { name: "read", flag: "legacy-db" }, FFI],
     load: async () => (await import("./show.ts")).main,
   },
   "backtest": {

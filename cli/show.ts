@@ -18,17 +18,28 @@ import {
   UsageError,
 } from "./_args.ts";
 import { formatDuration, formatTime } from "./runs.ts";
+import {
+  activeLegacyDbPath,
+  DEFAULT_LEGACY_DB_PATH,
+  type DualRun,
+  queryRuns,
+} from "../indexer/legacy.ts";
 
 const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
   "db": { type: "string" },
+  "legacy-db": { type: "string" },
 };
 
-const USAGE = `Usage: ledger show RUN_ID [--json] [--db PATH] [--root DIR]
+const USAGE = `Usage: ledger show RUN_ID [--json] [--db PATH] [--legacy-db PATH] [--root DIR]
 
 Show one run from the index: status and times, config, summary or error,
 its phases with durations, trials and artifacts. --json prints one object
 {run, phases, trials, artifacts, baselines}.
+
+Dual mode (docs/MIGRATION.md): a run that is not in the index is looked up
+in the legacy DuckDB (${DEFAULT_LEGACY_DB_PATH} when it exists, or
+--legacy-db PATH); --json then prints {run, source: "legacy"}.
 
 Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
 
@@ -65,17 +76,21 @@ export async function main(args: string[]): Promise<number> {
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   const dbPath = db === undefined ? indexPath(root) : resolve(db);
+  const legacyFlag = stringFlag(values, "legacy-db");
+  if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
   let detail: RunDetail | null;
   try {
     detail = await getRun(dbPath, runId);
   } catch (err) {
-    if (err instanceof IndexNotFoundError) {
-      console.error(`ledger show: ${err.message}`);
-      return EXIT_FAILURE;
-    }
-    throw err;
+    if (!(err instanceof IndexNotFoundError)) throw err;
+    const legacy = await legacyRun(runId, legacyFlag);
+    if (legacy !== null) return printLegacyRun(legacy, values.json === true);
+    console.error(`ledger show: ${err.message}`);
+    return EXIT_FAILURE;
   }
   if (detail === null) {
+    const legacy = await legacyRun(runId, legacyFlag);
+    if (legacy !== null) return printLegacyRun(legacy, values.json === true);
     console.error(
       `ledger show: run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
         `(see \`ledger runs\`; new events need \`ledger rebuild-index\`)`,
@@ -83,6 +98,32 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   console.log(values.json ? JSON.stringify(detail, null, 2) : formatRunDetail(detail));
+  return EXIT_OK;
+}
+
+/** The run as the legacy DuckDB answers it, or `null` (no legacy file, or not there). */
+async function legacyRun(runId: string, given: string | undefined): Promise<DualRun | null> {
+  const legacyDbPath = await activeLegacyDbPath(given);
+  if (legacyDbPath === undefined) return null;
+  const { runs, warnings } = await queryRuns({ runId }, { legacyDbPath, skipIndex: true });
+  for (const w of warnings) console.error(`ledger show: warning: ${w}`);
+  return runs.find((r) => r.run_id === runId && r.source === "legacy") ?? null;
+}
+
+function printLegacyRun(run: DualRun, json: boolean): number {
+  if (json) {
+    console.log(JSON.stringify({ run, source: "legacy" }, null, 2));
+    return EXIT_OK;
+  }
+  console.log([
+    `run        ${run.run_id}   (legacy DuckDB: no phases, trials or artifacts recorded)`,
+    `type       ${run.run_type ?? "-"}`,
+    `status     ${run.status}`,
+    `created    ${formatTime(run.created_at_ms)}`,
+    `started    ${formatTime(run.started_at_ms)}`,
+    `completed  ${formatTime(run.completed_at_ms)}`,
+    `summary    ${run.summary_json ?? "-"}`,
+  ].join("\n"));
   return EXIT_OK;
 }
 

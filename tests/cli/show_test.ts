@@ -1,6 +1,7 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+import { createLegacyDb } from "../indexer/_legacy_fixture.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
@@ -56,6 +57,58 @@ Deno.test("ledger show: text and --json views, unknown run and missing index exi
       equal(r.code, 1);
       match(r.stderr, /run "nope'; DROP TABLE runs_d; --" is not in the index/);
       equal((await ledger(["show", "--root", root])).code, 2);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dual mode)", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    const legacyDb = `${root}/baseline_results.duckdb`;
+    const created = Date.UTC(2026, 0, 10);
+    await createLegacyDb(legacyDb, [{
+      run_id: "old-run",
+      run_type: "baseline",
+      created_at_ms: created,
+      config: "{}",
+      data_fingerprint: "fp",
+      started_at_ms: created + 10,
+      completed_at_ms: created + 500,
+      summary_json: '{"alerts":3}',
+    }]);
+    await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-a", T0));
+    await rebuildIndex(root, {});
+
+    await t.step("--json names the legacy source", async () => {
+      const r = await ledger([
+        "show",
+        "old-run",
+        "--root",
+        root,
+        "--legacy-db",
+        legacyDb,
+        "--json",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      equal(out.source, "legacy");
+      equal(out.run.status, "completed");
+      equal(out.run.created_at_ms, created);
+    });
+
+    await t.step("text view", async () => {
+      const r = await ledger(["show", "old-run", "--root", root, "--legacy-db", legacyDb]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /legacy DuckDB/);
+      match(r.stdout, /status\s+completed/);
+    });
+
+    await t.step("a run in neither store still exits 1", async () => {
+      const r = await ledger(["show", "nope", "--root", root, "--legacy-db", legacyDb]);
+      equal(r.code, 1);
+      match(r.stderr, /"nope" is not in the index/);
     });
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -264,8 +264,33 @@ export class EventWriter {
     });
   }
 
-  /** Write `lines` grouped by day; each group's chunks go to parts of that day. */
+  /**
+   * Write `lines` grouped by day; each group's chunks go to parts of that day.
+   * All or nothing: when any write or sync fails, every part this call wrote
+   * to is truncated back to its size before the call, so no line of a failed
+   * call stays in the log to be indexed (or doubled by a retry).
+   */
   async #writeLines(lines: PendingLine[], syncEachChunk: boolean): Promise<void> {
+    const sizesBefore = new Map<string, number>();
+    try {
+      await this.#writeLinesOnce(lines, syncEachChunk, sizesBefore);
+    } catch (err) {
+      const notUndone = await rollBack(sizesBefore);
+      if (notUndone.length === 0 || !(err instanceof WriteError)) throw err;
+      throw new WriteError(
+        err.path,
+        `${err.message}; could not roll back ${notUndone.join(", ")}: ` +
+          "lines of this failed call may remain in the log",
+        { cause: err },
+      );
+    }
+  }
+
+  async #writeLinesOnce(
+    lines: PendingLine[],
+    syncEachChunk: boolean,
+    sizesBefore: Map<string, number>,
+  ): Promise<void> {
     const byDay = new Map<string, Uint8Array[]>();
     for (const line of lines) {
       const group = byDay.get(line.day) ?? [];
@@ -280,7 +305,9 @@ export class EventWriter {
       for (const bytes of group) {
         const wouldPass = part.bytes + chunkBytes + bytes.length > this.#maxPartBytes;
         if (wouldPass && part.bytes + chunkBytes > 0) {
-          if (chunk.length > 0) await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk);
+          if (chunk.length > 0) {
+            await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, sizesBefore);
+          }
           if (!syncEachChunk && chunk.length > 0) await this.#syncPart(part);
           chunk = [];
           chunkBytes = 0;
@@ -289,7 +316,7 @@ export class EventWriter {
         chunk.push(bytes);
         chunkBytes += bytes.length;
       }
-      await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk);
+      await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, sizesBefore);
       touched.add(part);
     }
     if (!syncEachChunk) {
@@ -302,7 +329,13 @@ export class EventWriter {
   }
 
   /** One write call of whole lines, then (durable mode) fdatasync. */
-  async #writeChunk(part: Part, chunk: Uint8Array[], size: number, sync: boolean): Promise<void> {
+  async #writeChunk(
+    part: Part,
+    chunk: Uint8Array[],
+    size: number,
+    sync: boolean,
+    sizesBefore: Map<string, number>,
+  ): Promise<void> {
     const data = new Uint8Array(size);
     let offset = 0;
     for (const bytes of chunk) {
@@ -310,6 +343,7 @@ export class EventWriter {
       offset += bytes.length;
     }
     if (data[data.length - 1] !== 0x0a) throw new Error("Invariant: a chunk ends with a newline");
+    if (!sizesBefore.has(part.path)) sizesBefore.set(part.path, part.bytes);
     try {
       const written = await writeAll(part.file, data);
       part.bytes += written; // only grows: the file is append-only and ours alone
@@ -406,4 +440,28 @@ function completeIndexed(input: unknown, index: number, total: number): LedgerEv
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Truncate each part back to its size before a failed call and sync it.
+ * Safe because a part file has exactly one writer: nobody else appended
+ * behind us. Returns the parts that could not be rolled back (a read-only
+ * remount, say), for the error message.
+ */
+async function rollBack(sizesBefore: Map<string, number>): Promise<string[]> {
+  const notUndone: string[] = [];
+  for (const [path, size] of sizesBefore) {
+    try {
+      const file = await Deno.open(path, { write: true });
+      try {
+        await file.truncate(size);
+        await file.syncData(); // the rollback is durable from here
+      } finally {
+        file.close();
+      }
+    } catch (err) {
+      notUndone.push(`${path} (${errorMessage(err)})`);
+    }
+  }
+  return notUndone;
 }

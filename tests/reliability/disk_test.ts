@@ -158,11 +158,11 @@ Deno.test("disk full fallback: a file size limit (EFBIG) fails emit --stdin clea
     }
     const log = await readCheckedLog(root); // whole lines, at most a torn tail
     assert.ok(log.ids.has(first.stdout.trim()));
+    // All or nothing: the writer truncated the part back, so none of the 100 remain.
+    assert.equal(log.events, 1, "no event of the failed batch stays in the log");
     const after = await runLedger(emitArgs(root, "after"));
     assert.equal(after.code, 0, after.stderr);
-    const v = await runLedger(["verify", "--root", root]);
-    assert.equal(v.code, 0, v.stdout);
-    // What a failed batch may leave: see requests.md (H6 -> H1) on all-or-nothing.
-    console.log(`efbig: a failed 100-event batch left ${log.events - 1} of its events in the log`);
+    const v = await runLedger(["verify", "--root", root, "--strict"]);
+    assert.equal(v.code, 0, v.stdout); // --strict: not even a torn tail is left
   });
 });

@@ -88,15 +88,6 @@ export async function runLedger(
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
-/**
- * Is `cli/<name>.ts` still the skeleton's placeholder? Suites skip (and say
- * so) the cases of commands whose owners have not landed them yet.
- */
-export async function isPlaceholder(name: string): Promise<boolean> {
-  const source = await Deno.readTextFile(join(REPO_ROOT, "cli", `${name}.ts`));
-  return source.includes("not implemented yet");
-}
-
 /** A seeded pseudo-random generator (mulberry32): `next()` in [0, 1). */
 export class SeededRandom {
   #state: number;

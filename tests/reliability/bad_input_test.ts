@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { sampleInputs } from "../ledger/_helpers.ts";
-import { hashTree, isPlaceholder, REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
+import { hashTree, REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
 
 /** Cases run at once (each is a separate process). */
 const PARALLEL_CASES = 3;
@@ -32,8 +32,6 @@ interface BadInput {
   code: 1 | 2 | "nonzero";
   /** What the one stderr line must mention. */
   names: RegExp;
-  /** A known bug in another helper's file (requests.md): a failure is printed, not fatal. */
-  knownBug?: string;
 }
 
 const ROOT = "{S}/ledger";
@@ -377,23 +375,6 @@ const CASES: BadInput[] = [
       ROOT,
       ...SAMPLE,
       "--policy",
-      '{"type":"moon"}',
-      "--no-index",
-    ],
-    code: 2,
-    names: /policy|moon/,
-    knownBug: "cli/backtest.ts: an invalid --policy is found in phase plan, after run.created " +
-      "(exit 1, run.failed written) instead of a usage error before the run exists",
-  },
-  {
-    command: "backtest",
-    args: [
-      "backtest",
-      "policy",
-      "--root",
-      ROOT,
-      ...SAMPLE,
-      "--policy",
       "@{S}/nope.json",
       "--no-index",
     ],
@@ -505,42 +486,47 @@ async function runCase(c: BadInput, template: string): Promise<string | undefine
 Deno.test("bad input catalog: non-zero exit, one line naming the problem, nothing changed", async () => {
   await withTempDir(async (template) => {
     await buildTemplate(template);
-    const skipped = new Set<string>();
-    const runnable: BadInput[] = [];
-    for (const c of CASES) {
-      if (await isPlaceholder(c.command)) skipped.add(c.command);
-      else runnable.push(c);
-    }
-    if (skipped.size > 0) {
-      console.log(`skipped: cli/{${[...skipped].join(",")}}.ts still placeholders`);
-    }
     const failures: string[] = [];
-    const known: string[] = [];
-    for (let i = 0; i < runnable.length; i += PARALLEL_CASES) {
-      const batch = runnable.slice(i, i + PARALLEL_CASES);
+    for (let i = 0; i < CASES.length; i += PARALLEL_CASES) {
+      const batch = CASES.slice(i, i + PARALLEL_CASES);
       const results = await Promise.all(batch.map((c) => runCase(c, template)));
-      for (const [k, failure] of results.entries()) {
-        if (failure === undefined) {
-          if (batch[k].knownBug !== undefined) {
-            console.log(`known bug now fixed, drop its mark: ${batch[k].knownBug}`);
-          }
-          continue;
-        }
-        if (batch[k].knownBug !== undefined) known.push(`${failure} [known: ${batch[k].knownBug}]`);
-        else failures.push(failure);
-      }
+      for (const failure of results) if (failure !== undefined) failures.push(failure);
     }
-    for (const k of known) console.log(`KNOWN BUG (see /work/coord/requests.md): ${k}`);
-    const commands = new Set(runnable.map((c) => c.command));
+    const commands = new Set(CASES.map((c) => c.command));
     console.log(
-      `bad input: ${runnable.length} cases over ${commands.size} commands, ` +
-        `${runnable.length - failures.length - known.length} refused cleanly, ` +
-        `${known.length} known bugs`,
+      `bad input: ${CASES.length} cases over ${commands.size} commands, ` +
+        `${CASES.length - failures.length} refused cleanly`,
     );
     assert.deepEqual(failures, []);
-    assert.ok(
-      runnable.length >= 40 || skipped.size > 0,
-      `at least 40 cases, ran ${runnable.length}`,
-    );
+    assert.ok(CASES.length >= 40, `at least 40 cases, ran ${CASES.length}`);
+  });
+});
+
+// Issue 4 asks that an impossible policy fail the run with run.failed recorded
+// (a complete trail), so this one bad input writes a failed run on purpose:
+// everything else in the catalog leaves the disk unchanged.
+Deno.test("bad input: an impossible --policy fails the run in phase plan, names the field, records run.failed", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    const r = await runLedger([
+      "backtest",
+      "policy",
+      "--root",
+      root,
+      ...SAMPLE,
+      "--policy",
+      '{"type":"fixed_stop","stopPct":1.5}',
+      "--no-index",
+    ], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /stopPct must be <= 1/);
+    const v = await runLedger(["verify", "--root", root, "--json", "--strict"], { cwd: dir });
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    const report = JSON.parse(v.stdout);
+    assert.equal(report.days.length, 1);
+    assert.equal(report.days[0].events_by_type["run.failed"], 1, v.stdout);
+    assert.equal(report.days[0].events_by_type["run.completed"], undefined, v.stdout);
   });
 });

@@ -26,7 +26,6 @@ import {
   delay,
   denoScriptArgs,
   indexedIds,
-  isPlaceholder,
   LineCollector,
   queryIndex,
   readCheckedLog,
@@ -331,12 +330,8 @@ Deno.test("kill: SIGKILLed writers lose no acknowledged event and never leave a 
       lane("emit", 1, cliSingles),
       lane("batch", 2, cliBatches),
       lane("emitter", 3, emitters),
+      lane("backtest", 4, backtests),
     ];
-    if (await isPlaceholder("backtest")) {
-      console.log("kill: backtest lane skipped: cli/backtest.ts is still a placeholder");
-    } else {
-      lanes.push(lane("backtest", 4, backtests));
-    }
     const counts = Object.fromEntries(await Promise.all(lanes));
     console.log(
       `kill: ${totals.killPoints} kill points survived (${JSON.stringify(counts)}), ` +

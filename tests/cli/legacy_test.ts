@@ -215,17 +215,20 @@ Deno.test("ledger runs in dual mode: one list with a source per run", async (t) 
       equal(r.code, 0, r.stderr);
       deepEqual(sources(r.stdout), [["new-1", "event_log"], ["dual-1", "event_log"]]);
     });
-    await t.step("a missing --legacy-db or index is a warning, not a failure", async () => {
-      const gone = join(dir, "gone.duckdb");
-      const r = await ledger(["runs", "--root", root, "--legacy-db", gone, "--json"]);
-      equal(r.code, 0, r.stderr);
-      match(r.stderr, /warning: The legacy database .*gone\.duckdb does not exist/);
-      equal(JSON.parse(r.stdout).length, 2);
-      const noIndex = await ledger(["runs", "--root", join(dir, "empty"), "--legacy-db", db]);
-      equal(noIndex.code, 0, noIndex.stderr);
-      match(noIndex.stderr, /warning: No index at/);
-      match(noIndex.stdout, /legacy-a/);
-    });
+    await t.step(
+      "a named --legacy-db that is missing fails; a missing index is a warning",
+      async () => {
+        const gone = join(dir, "gone.duckdb");
+        const r = await ledger(["runs", "--root", root, "--legacy-db", gone, "--json"]);
+        equal(r.code, 1, r.stderr);
+        match(r.stderr, /gone\.duckdb \(--legacy-db\) does not exist/);
+        equal(r.stdout, "");
+        const noIndex = await ledger(["runs", "--root", join(dir, "empty"), "--legacy-db", db]);
+        equal(noIndex.code, 0, noIndex.stderr);
+        match(noIndex.stderr, /warning: No index at/);
+        match(noIndex.stdout, /legacy-a/);
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

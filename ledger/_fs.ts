@@ -59,6 +59,12 @@ export async function ensureDirDurable(path: string, depth = 0): Promise<boolean
       throw again;
     }
   }
-  await syncDir(dirname(path)); // the new directory entry is durable from here
+  const parent = dirname(path);
+  // A parent outside the process's read scope (creating a new ledger root
+  // under --allow-write=ROOT) cannot be opened to fsync. Everything from the
+  // root down is still synced; only the root's own entry then waits for the
+  // filesystem's metadata flush. Asked, never prompted.
+  if (Deno.permissions.querySync({ name: "read", path: parent }).state !== "granted") return true;
+  await syncDir(parent); // the new directory entry is durable from here
   return true;
 }

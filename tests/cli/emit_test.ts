@@ -82,6 +82,32 @@ Deno.test("ledger emit: the earlier emit_event.py command line works under the t
   });
 });
 
+Deno.test("ledger emit: a new root under permissions scoped to that root alone", async () => {
+  await withTempDir(async (dir) => {
+    // The parent of the new root is outside the read scope, so it cannot be
+    // opened for fsync: the first emit must still create the root and succeed.
+    const root = join(dir, "fresh-root");
+    const r = await runDeno([
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--config",
+      CONFIG_PATH,
+      `--allow-read=${root}`,
+      `--allow-write=${root}`,
+      "--allow-env=LEDGER_ROOT",
+      CLI,
+      "emit",
+      "--root",
+      root,
+      ...RUN_CREATED,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const [event] = await events(root);
+    assert.equal(event.event_id, r.stdout.trim());
+  });
+});
+
 Deno.test("ledger emit: type flags, --event and --stdin write what they say", async (t) => {
   await withTempDir(async (root) => {
     await t.step("type flags with numbers, JSON and backfill envelope", async () => {

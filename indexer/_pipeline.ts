@@ -102,7 +102,7 @@ async function ingestBatch(
     // Rare path: some file is not UTF-8. Copy those files with their bad lines
     // made readable (same byte length, so offsets stay right) and mark the lines.
     invalid = await sanitizeFiles(batch, stagingDir);
-    await stageLines(conn, batch);
+    await stageLines(conn, batch, new Set(invalid.files));
     await exec(conn, MARK_INVALID_UTF8_SQL, [{ strings: invalid.files }, {
       bigints: invalid.lines,
     }]);
@@ -120,7 +120,12 @@ async function ingestBatch(
   };
 }
 
-async function stageLines(conn: DuckDBConnection, batch: ScanEntry[]): Promise<void> {
+/** Stage `batch`; lines of the files in `keepRaw` keep their text (they may be marked bad). */
+async function stageLines(
+  conn: DuckDBConnection,
+  batch: ScanEntry[],
+  keepRaw: ReadonlySet<string> = new Set(),
+): Promise<void> {
   await exec(conn, CREATE_SCAN_FILES_SQL, [
     { strings: batch.map((e) => e.readPath) },
     { strings: batch.map((e) => e.file) },
@@ -128,6 +133,7 @@ async function stageLines(conn: DuckDBConnection, batch: ScanEntry[]): Promise<v
     { bigints: batch.map((e) => e.byteBase) },
     { bigints: batch.map((e) => e.sizeBytes) },
     { bigints: batch.map((e) => e.mtimeMs) },
+    { booleans: batch.map((e) => keepRaw.has(e.file)) },
   ]);
   await exec(conn, STAGE_LINES_SQL, [{ strings: batch.map((e) => e.readPath) }]);
 }

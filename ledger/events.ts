@@ -59,7 +59,18 @@ function errorObject() {
 
 // ---- the registry: current version of every type ----
 
-const CURRENT_FIELDS = {
+/**
+ * The type fields of every event type at its current version: the one
+ * source the zod validators, the TypeScript types and `_schema.json` come
+ * from.
+ *
+ * @example
+ * ```ts
+ * import { CURRENT_FIELDS } from "./events.ts";
+ * console.assert("duration_ms" in CURRENT_FIELDS["phase.completed"]);
+ * ```
+ */
+export const CURRENT_FIELDS = {
   "run.created": { run_type: name(), config: object(), data_fingerprint: text() },
   "run.started": { host: text().optional(), pid: count().optional() },
   "phase.started": { phase_name: name(), phase_order: count() },
@@ -85,6 +96,9 @@ export type EventType = keyof typeof CURRENT_FIELDS;
  */
 export const EVENT_TYPES: readonly EventType[] = Object.keys(CURRENT_FIELDS) as EventType[];
 
+/** The type fields of one version: field name to its (zod) schema, opaque outside this module. */
+export type FieldShape = Readonly<Record<string, unknown>>;
+
 /** Turns an event of version `v` into version `v + 1` (a pure function). */
 export type Upcaster = (event: Record<string, unknown>) => Record<string, unknown>;
 
@@ -94,8 +108,8 @@ export interface EventDefinition {
   type: EventType;
   /** The version new events are written in. */
   currentVersion: number;
-  /** Type fields per version (1..currentVersion). */
-  fieldsByVersion: Record<number, z.ZodRawShape>;
+  /** Type fields per version (1..currentVersion): field name to its zod schema. */
+  fieldsByVersion: Record<number, FieldShape>;
   /** `upcasters[v]` turns version `v` into `v + 1`, for every v < currentVersion. */
   upcasters: Record<number, Upcaster>;
 }
@@ -119,8 +133,105 @@ export const EVENT_DEFINITIONS: Readonly<Record<EventType, EventDefinition>> = O
 
 // ---- types derived from the schemas ----
 
+/**
+ * The type fields of every event type (current version), written out so the
+ * public API does not expose zod's types. `_fieldsMatchSchemas` below makes
+ * the compiler check them against the zod schemas, which stay the one source.
+ */
+export interface EventFieldsMap {
+  /** A run was created. */
+  "run.created": {
+    /** The kind of run (`path_only`, `policy`, `baseline`, ...). */
+    run_type: string;
+    /** The run's full configuration. */
+    config: Record<string, unknown>;
+    /** A hash of the run's input data. */
+    data_fingerprint: string;
+  };
+  /** A run's process started it. */
+  "run.started": {
+    /** Host of the process running the run. */
+    host?: string;
+    /** Pid of the process running the run. */
+    pid?: number;
+  };
+  /** A phase started. */
+  "phase.started": {
+    /** The phase (`plan`, `load`, ...). */
+    phase_name: string;
+    /** Its position in the run, from 0. */
+    phase_order: number;
+  };
+  /** A phase completed. */
+  "phase.completed": {
+    /** The phase. */
+    phase_name: string;
+    /** How long it took, in ms. */
+    duration_ms: number;
+    /** What it produced (rows in/out, ...). */
+    output_summary: Record<string, unknown>;
+  };
+  /** An optimizer trial was recorded. */
+  "trial.recorded": {
+    /** The trial's id within the run. */
+    trial_id: string;
+    /** The parameters tried. */
+    params: Record<string, unknown>;
+    /** What they scored. */
+    metrics: Record<string, unknown>;
+  };
+  /** An artifact file was written. */
+  "artifact.created": {
+    /** Its kind (`path_metrics`, `policy_results`, ...). */
+    artifact_type: string;
+    /** Its path. */
+    artifact_path: string;
+    /** Its size in bytes. */
+    size_bytes: number;
+  };
+  /** A baseline run finished its alerts. */
+  "baseline.completed": {
+    /** Alerts processed. */
+    alerts_total: number;
+    /** Alerts that succeeded. */
+    alerts_ok: number;
+    /** Where its results are. */
+    artifact_path: string;
+  };
+  /** A run completed. */
+  "run.completed": {
+    /** The run's results. */
+    summary: Record<string, unknown>;
+    /** Artifact name to path. */
+    artifact_paths: Record<string, string>;
+  };
+  /** A run failed. */
+  "run.failed": {
+    /** What went wrong; `message` is required, other keys are kept. */
+    error: { message: string; [key: string]: unknown };
+    /** The phase it failed in, when known. */
+    phase_name?: string;
+  };
+}
+
 /** The type fields of event type `T` (current version). */
-export type EventFields<T extends EventType> = z.output<z.ZodObject<(typeof CURRENT_FIELDS)[T]>>;
+export type EventFields<T extends EventType> = EventFieldsMap[T];
+
+type _ZodFields<T extends EventType> = z.output<z.ZodObject<(typeof CURRENT_FIELDS)[T]>>;
+type _Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Compile-time proof that the written-out types are the zod schemas' types.
+const _fieldsMatchSchemas: { [T in EventType]: _Same<EventFields<T>, _ZodFields<T>> } = {
+  "run.created": true,
+  "run.started": true,
+  "phase.started": true,
+  "phase.completed": true,
+  "trial.recorded": true,
+  "artifact.created": true,
+  "baseline.completed": true,
+  "run.completed": true,
+  "run.failed": true,
+};
+void _fieldsMatchSchemas;
 
 /** The fields every stored event has (a type alias, so events widen to `Record<string, unknown>`). */
 export type EventEnvelope = {
@@ -197,7 +308,7 @@ export function eventSchema(
     schema = z.looseObject({
       event_type: z.literal(type),
       ...envelopeShape(mode, version),
-      ...fields,
+      ...(fields as z.ZodRawShape),
     });
     schemaCache.set(key, schema);
   }

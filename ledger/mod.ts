@@ -15,7 +15,31 @@
 export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./paths.ts";
-export * from "./events.ts";
+// eventSchema (the zod schema itself) stays internal: registry.ts uses it.
+export {
+  completeEvent,
+  type CompleteEventOptions,
+  CURRENT_FIELDS,
+  encodeEventLine,
+  EVENT_DEFINITIONS,
+  EVENT_TYPES,
+  type EventDefinition,
+  type EventEnvelope,
+  type EventFields,
+  type EventFieldsMap,
+  type EventInput,
+  type EventOf,
+  type EventType,
+  type FieldShape,
+  ID_LENGTH_MAX,
+  type LedgerEvent,
+  LINE_BYTES_MAX,
+  TIMESTAMP_MS_MAX,
+  type Upcaster,
+  validateEvent,
+  type ValidateEventOptions,
+  type ValidationMode,
+} from "./events.ts";
 export * from "./registry.ts";
 export * from "./writer.ts";
 export * from "./reader.ts";

@@ -81,7 +81,15 @@ export function anchorIndex(series: CandleSeries, tsMs: number): number {
   return lo < series.ts.length ? lo : -1;
 }
 
-/** Basis points of `price` versus `base` (`(price / base - 1) * 10_000`). */
+/**
+ * Basis points of `price` versus `base` (`(price / base - 1) * 10_000`).
+ *
+ * @example
+ * ```ts
+ * import { bpsVersus } from "./metrics.ts";
+ * console.assert(bpsVersus(1.5, 1) === 5000);
+ * ```
+ */
 export function bpsVersus(price: number, base: number): number {
   return (price / base - 1) * BPS_PER_UNIT;
 }

@@ -94,7 +94,15 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-/** The usage text printed by `ledger --help`. */
+/**
+ * The usage text printed by `ledger --help`.
+ *
+ * @example
+ * ```ts
+ * import { usage } from "./ledger.ts";
+ * console.assert(usage().includes("rebuild-index"));
+ * ```
+ */
 export function usage(): string {
   const lines = [
     `ledger ${denoJson.version}: the run ledger for backtests`,

@@ -46,7 +46,19 @@ export interface DaemonSummary {
   failures: number;
 }
 
-/** Another live daemon holds the lock of this root. */
+/**
+ * Another live daemon holds the lock of this root.
+ *
+ * @example
+ * ```ts ignore
+ * import { acquireDaemonLock, DaemonLockedError } from "./daemon.ts";
+ * try {
+ *   await acquireDaemonLock("data/ledger");
+ * } catch (err) {
+ *   if (err instanceof DaemonLockedError) console.error(err.message);
+ * }
+ * ```
+ */
 export class DaemonLockedError extends Error {
   /** The lock file. */
   readonly lockPath: string;
@@ -58,7 +70,15 @@ export class DaemonLockedError extends Error {
   }
 }
 
-/** The daemon lock file of a root: `<root>/index/daemon.lock`. */
+/**
+ * The daemon lock file of a root: `<root>/index/daemon.lock`.
+ *
+ * @example
+ * ```ts
+ * import { daemonLockPath } from "./daemon.ts";
+ * console.assert(daemonLockPath("/srv/ledger") === "/srv/ledger/index/daemon.lock");
+ * ```
+ */
 export function daemonLockPath(root: string): string {
   return join(root, "index", "daemon.lock");
 }

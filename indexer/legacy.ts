@@ -185,7 +185,16 @@ export interface SourceResult {
   warnings: string[];
 }
 
-/** The value of a `--cutover-date`/`sinceDate` string was not a UTC day. */
+/**
+ * The value of a `--cutover-date`/`sinceDate` string was not a UTC day.
+ *
+ * @example
+ * ```ts
+ * import { DateFormatError } from "./legacy.ts";
+ * const err = new DateFormatError("--cutover-date", "2026-13-01");
+ * console.assert(err.message.includes("2026-13-01"));
+ * ```
+ */
 export class DateFormatError extends Error {
   /** Create the error for the bad `value` of `what`. */
   constructor(what: string, value: string) {
@@ -472,7 +481,16 @@ function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
   };
 }
 
-/** The legacy path, root and index path that `options` resolve to. */
+/**
+ * The legacy path, root and index path that `options` resolve to.
+ *
+ * @example
+ * ```ts ignore
+ * import { resolveDualPaths } from "./legacy.ts";
+ * const paths = resolveDualPaths({ root: "/srv/ledger" });
+ * console.assert(paths.indexDbPath === "/srv/ledger/index/runs.duckdb");
+ * ```
+ */
 export function resolveDualPaths(
   options: DualModeOptions = {},
 ): { legacyDbPath: string; root: string; indexDbPath: string } {

@@ -131,7 +131,19 @@ export interface RunDetail {
   baselines: BaselineRow[];
 }
 
-/** There is no index file yet. */
+/**
+ * There is no index file yet.
+ *
+ * @example
+ * ```ts ignore
+ * import { IndexNotFoundError, listRuns } from "./queries.ts";
+ * try {
+ *   await listRuns("data/ledger/index/runs.duckdb");
+ * } catch (err) {
+ *   if (err instanceof IndexNotFoundError) console.error(err.message); // says how to build it
+ * }
+ * ```
+ */
 export class IndexNotFoundError extends Error {
   /** The index path looked for. */
   readonly dbPath: string;

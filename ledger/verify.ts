@@ -140,7 +140,19 @@ export interface VerifyReport {
   ignored: string[];
 }
 
-/** The ledger root to verify does not exist or is not a directory. */
+/**
+ * The ledger root to verify does not exist or is not a directory.
+ *
+ * @example
+ * ```ts ignore
+ * import { LedgerRootError, verifyLog } from "./verify.ts";
+ * try {
+ *   await verifyLog("/no/such/root");
+ * } catch (err) {
+ *   if (err instanceof LedgerRootError) console.error(err.message);
+ * }
+ * ```
+ */
 export class LedgerRootError extends Error {
   /** The root given. */
   readonly root: string;

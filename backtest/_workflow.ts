@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import {
@@ -279,6 +280,27 @@ export class RunContext {
   }
 }
 
+/**
+ * A sample input: under the working directory when it is there (the
+ * repository root, as `deno task` runs), else the copy beside this module,
+ * so `ledger backtest` from another directory still finds the sample set.
+ */
+async function samplePath(relative: string): Promise<string> {
+  if (await isFile(relative)) return relative;
+  const beside = new URL(`../${relative}`, import.meta.url);
+  if (beside.protocol === "file:" && await isFile(beside)) return fileURLToPath(beside);
+  return relative; // missing everywhere: loading it fails with the path named
+}
+
+async function isFile(path: string | URL): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable) return false;
+    throw err;
+  }
+}
+
 /** Resolve the root, inputs and run id, hash the inputs, emit `run.created` and `run.started`. */
 export async function startRun(
   runType: string,
@@ -286,8 +308,8 @@ export async function startRun(
   extraConfig: Record<string, unknown>,
 ): Promise<RunContext> {
   const root = options.root ?? (Deno.env.get("LEDGER_ROOT") || ROOT_DEFAULT);
-  const calls = options.calls ?? SAMPLE_CALLS_PATH;
-  const candles = options.candles ?? SAMPLE_CANDLES_PATH;
+  const calls = options.calls ?? await samplePath(SAMPLE_CALLS_PATH);
+  const candles = options.candles ?? await samplePath(SAMPLE_CANDLES_PATH);
   const runId = options.runId ?? newRunId(runType);
   if (!RUN_ID_PATTERN.test(runId)) {
     throw new InputError(

@@ -3,8 +3,9 @@ import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
-async function ledger(args: string[]) {
+async function ledger(args: string[], cwd?: string) {
   const out = await new Deno.Command(Deno.execPath(), {
+    cwd,
     args: [
       "run",
       "--no-prompt",
@@ -137,6 +138,19 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       equal(r.code, 1);
       match(oneLine(r.stderr), /Calls file .*none\.csv does not exist/);
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger backtest: without --calls/--candles the sample set is found from any directory", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_bt_" });
+  try {
+    const r = await ledger(["path-only", "--root", `${dir}/ledger`, "--no-index", "--json"], dir);
+    equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    equal(out.status, "completed");
+    ok(out.summary.calls_covered > 100, JSON.stringify(out.summary));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

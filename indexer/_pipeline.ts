@@ -18,9 +18,12 @@ import {
   MARK_INVALID_UTF8_SQL,
   MERGE_INGEST_FILES_SQL,
   MERGE_STAGE_EVENTS_SQL,
+  SPLIT_LINES_SQL,
   STAGE_COUNTS_SQL,
   STAGE_LINES_SQL,
 } from "./schema.ts";
+
+const DROP_STAGE_LINES_SQL = "DROP TABLE IF EXISTS stage_lines";
 
 /** Most bytes read into one stage; larger scans run in several batches. */
 export const STAGE_BYTES_MAX = 512 * 1024 * 1024;
@@ -135,7 +138,9 @@ async function stageLines(
     { bigints: batch.map((e) => e.mtimeMs) },
     { booleans: batch.map((e) => keepRaw.has(e.file)) },
   ]);
-  await exec(conn, STAGE_LINES_SQL, [{ strings: batch.map((e) => e.readPath) }]);
+  await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => e.readPath) }]);
+  await exec(conn, STAGE_LINES_SQL);
+  await exec(conn, DROP_STAGE_LINES_SQL); // the stage has what is needed: free the text
 }
 
 function isUtf8Error(err: unknown): boolean {

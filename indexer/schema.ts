@@ -129,6 +129,15 @@ function sqlString(value: string): string {
 function isString(v: string): string {
   return `starts_with(${v}, '"')`;
 }
+/**
+ * The text of a JSON string fragment (NULL for any other kind). Without a
+ * backslash the fragment has no escapes, so its text is what lies between
+ * the quotes: no second parse for the common case.
+ */
+function stringValue(v: string): string {
+  return `(CASE WHEN NOT ${isString(v)} THEN NULL WHEN contains(${v}, '\\') THEN ${v} ->> '$' ` +
+    `ELSE substring(${v}, 2, length(${v}) - 2) END)`;
+}
 function isName(v: string): string {
   return `(starts_with(${v}, '"') AND ${v} <> '""')`;
 }
@@ -405,7 +414,7 @@ export const EVENT_COLUMNS = [
 const EVENT_COLUMNS_SQL = EVENT_COLUMNS.join(", ");
 
 function str(field: string): string {
-  return `CASE WHEN ${isString(at(field))} THEN ${at(field)} ->> '$' END`;
+  return stringValue(at(field));
 }
 function obj(field: string): string {
   return `CASE WHEN ${isObject(at(field))} THEN ${at(field)}::VARCHAR END`;
@@ -416,33 +425,41 @@ function big(field: string): string {
 
 /**
  * Read the `scan_files` (`$1`: the list of read paths, the same as
- * `scan_files.read_path`), split into lines, parse and check every line.
- * One row per line, plus one per file for the text after the last `\n`
- * (`is_tail`; empty when the file ends with a newline). `reason` is NULL for
- * a valid event, whose columns are those of `events`. `raw_bytes` is the
- * line's length; its text `raw` is kept only where something reads it (bad
- * lines, the tail, the last complete line of a file for its md5, and files
- * with `keep_raw`), so the stage does not hold a second copy of the log.
+ * `scan_files.read_path`) and split them into numbered lines in the temp
+ * table `stage_lines`. Reading and splitting run on one thread; the checks
+ * of {@linkcode STAGE_LINES_SQL} then scan a table, which DuckDB spreads
+ * over all threads.
  */
-export const STAGE_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage AS
+export const SPLIT_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage_lines AS
 WITH split AS (
   SELECT filename AS read_path, string_split(content, chr(10)) AS parts FROM read_text($1)
 ), numbered AS (
   SELECT read_path, unnest(parts) AS raw, generate_subscripts(parts, 1) AS ord, len(parts) AS n
   FROM split
-), lines AS (
-  SELECT s.file, s.line_base + ord AS line, ord = n AS is_tail, ord = n - 1 AS is_last,
-    s.keep_raw, raw,
-    CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS text
-  FROM numbered JOIN scan_files s USING (read_path)
+)
+SELECT s.file, s.line_base + ord AS line, ord = n AS is_tail, ord = n - 1 AS is_last,
+  s.keep_raw, raw,
+  CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS text
+FROM numbered JOIN scan_files s USING (read_path)`;
+
+/**
+ * Parse and check the lines of `stage_lines` (see {@linkcode SPLIT_LINES_SQL})
+ * into `stage`: one row per line, plus one per file for the text after the
+ * last `\n` (`is_tail`; empty when the file ends with a newline). `reason`
+ * is NULL for a valid event, whose columns are those of `events`. `raw_bytes`
+ * is the line's length; its text `raw` is kept only where something reads it
+ * (bad lines, the tail, the last complete line of a file for its md5, and
+ * files with `keep_raw`), so the stage does not hold a second copy of the log.
+ */
+export const STAGE_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage AS
+WITH validated AS (
+  SELECT *, json_valid(text) AS valid FROM stage_lines
 ), parsed AS (
-  SELECT *, json_valid(text) AS valid,
-    CASE WHEN NOT is_tail AND json_valid(text)
-      THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
-  FROM lines
+  SELECT *,
+    CASE WHEN NOT is_tail AND valid THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
+  FROM validated
 ), typed AS (
-  SELECT *, CASE WHEN ${isString(at("event_type"))} THEN ${at("event_type")} ->> '$' END
-    AS event_type
+  SELECT *, ${stringValue(at("event_type"))} AS event_type
   FROM parsed
 ), checked AS (
   SELECT *,
@@ -456,14 +473,16 @@ WITH split AS (
       WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
       ELSE 'invalid field event_type: expected a string, got ' || ${got("event_type")} END
     WHEN event_type NOT IN (${TYPE_LIST_SQL}) THEN 'unknown event_type ' || to_json(event_type)
-    WHEN NOT (${isName(at("event_id"))} AND length(${at("event_id")} ->> '$') <= ${ID_LENGTH_MAX})
+    WHEN NOT (${isName(at("event_id"))} AND length(${
+  stringValue(at("event_id"))
+}) <= ${ID_LENGTH_MAX})
       THEN 'invalid field event_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("event_id")}
     WHEN NOT (${isCount(at("timestamp_ms"))}
         AND TRY_CAST(${at("timestamp_ms")} AS BIGINT) <= ${TIMESTAMP_MS_MAX})
       THEN 'invalid field timestamp_ms: expected an integer between 0 and ${TIMESTAMP_MS_MAX}, ' ||
         'got ' || ${got("timestamp_ms")}
-    WHEN NOT (${isName(at("run_id"))} AND length(${at("run_id")} ->> '$') <= ${ID_LENGTH_MAX})
+    WHEN NOT (${isName(at("run_id"))} AND length(${stringValue(at("run_id"))}) <= ${ID_LENGTH_MAX})
       THEN 'invalid field run_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("run_id")}
     WHEN ${at("schema_version")} IS NOT NULL
@@ -659,6 +678,7 @@ export const REPLACE_LIVENESS_SQL: readonly string[] = [
 
 /** Drop the temp tables of a pipeline run. */
 export const DROP_TEMP_SQL: readonly string[] = [
+  "stage_lines",
   "stage",
   "dup_ids",
   "candidates",

@@ -28,6 +28,7 @@ import {
   CREATE_AFFECTED_RUNS_SQL,
   CREATE_REREAD_SQL,
   CREATE_SCHEMA_SQL,
+  DERIVE_ALL_SQL,
   DERIVE_SQL,
   DROP_REREAD_SQL,
   EXPAND_REREAD_SQL,
@@ -245,7 +246,8 @@ async function buildWith(
   ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
   const counts = await ingest(conn, entries, stagingDir);
   ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
-  await exec(conn, DERIVE_SQL);
+  // In a full rebuild every run is affected: derive without the per-run filter.
+  await exec(conn, mode === "full" ? DERIVE_ALL_SQL : DERIVE_SQL);
   const livenessSkipped = await recordLiveness(conn);
   if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
   await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);

@@ -9,9 +9,10 @@
  *    DuckDB reads (the part file itself, or a staging copy of its new
  *    bytes), its name relative to the events directory, and the line and
  *    byte numbers the read starts at.
- * 2. {@linkcode STAGE_LINES_SQL} reads those files as text (`read_text`),
- *    splits them on `\n`, numbers the lines, and checks every line in SQL
- *    (JSON validity, envelope and type fields) so DuckDB does the bulk work.
+ * 2. {@linkcode SPLIT_LINES_SQL} reads those files as text (`read_text`),
+ *    splits them on `\n` and numbers the lines; {@linkcode STAGE_LINES_SQL}
+ *    checks every line in SQL (JSON validity, envelope and type fields) so
+ *    DuckDB does the bulk work.
  *    The part after the last `\n` is a torn tail: reported, never indexed.
  * 3. Valid lines are deduplicated by `event_id` against `events` (the
  *    occurrence with the smallest `(timestamp_ms, file, line)` wins, so the
@@ -423,6 +424,9 @@ function big(field: string): string {
   return `CASE WHEN json_type(${at(field)}) = 'UBIGINT' THEN TRY_CAST(${at(field)} AS BIGINT) END`;
 }
 
+const EVENT_ID_TEXT = stringValue(at("event_id"));
+const RUN_ID_TEXT = stringValue(at("run_id"));
+
 /**
  * Read the `scan_files` (`$1`: the list of read paths, the same as
  * `scan_files.read_path`) and split them into numbered lines in the temp
@@ -438,8 +442,7 @@ WITH split AS (
   FROM split
 )
 SELECT s.file, s.line_base + ord AS line, ord = n AS is_tail, ord = n - 1 AS is_last,
-  s.keep_raw, raw,
-  CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS text
+  s.keep_raw, raw
 FROM numbered JOIN scan_files s USING (read_path)`;
 
 /**
@@ -452,8 +455,11 @@ FROM numbered JOIN scan_files s USING (read_path)`;
  * files with `keep_raw`), so the stage does not hold a second copy of the log.
  */
 export const STAGE_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage AS
-WITH validated AS (
-  SELECT *, json_valid(text) AS valid FROM stage_lines
+WITH lines AS (
+  SELECT *, CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS text
+  FROM stage_lines
+), validated AS (
+  SELECT *, json_valid(text) AS valid FROM lines
 ), parsed AS (
   SELECT *,
     CASE WHEN NOT is_tail AND valid THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
@@ -473,16 +479,14 @@ WITH validated AS (
       WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
       ELSE 'invalid field event_type: expected a string, got ' || ${got("event_type")} END
     WHEN event_type NOT IN (${TYPE_LIST_SQL}) THEN 'unknown event_type ' || to_json(event_type)
-    WHEN NOT (${isName(at("event_id"))} AND length(${
-  stringValue(at("event_id"))
-}) <= ${ID_LENGTH_MAX})
+    WHEN NOT (${isName(at("event_id"))} AND length(${EVENT_ID_TEXT}) <= ${ID_LENGTH_MAX})
       THEN 'invalid field event_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("event_id")}
     WHEN NOT (${isCount(at("timestamp_ms"))}
         AND TRY_CAST(${at("timestamp_ms")} AS BIGINT) <= ${TIMESTAMP_MS_MAX})
       THEN 'invalid field timestamp_ms: expected an integer between 0 and ${TIMESTAMP_MS_MAX}, ' ||
         'got ' || ${got("timestamp_ms")}
-    WHEN NOT (${isName(at("run_id"))} AND length(${stringValue(at("run_id"))}) <= ${ID_LENGTH_MAX})
+    WHEN NOT (${isName(at("run_id"))} AND length(${RUN_ID_TEXT}) <= ${ID_LENGTH_MAX})
       THEN 'invalid field run_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("run_id")}
     WHEN ${at("schema_version")} IS NOT NULL
@@ -662,6 +666,18 @@ export const DERIVE_SQL: readonly string[] = [
     SELECT run_id, alerts_total, alerts_ok, artifact_path, timestamp_ms, event_id FROM events
     WHERE event_type = 'baseline.completed' AND ${AFFECTED}`,
 ];
+
+/**
+ * {@linkcode DERIVE_SQL} for a full rebuild, where every run of `events` is
+ * in `affected_runs`: the same statements without the run filter, which
+ * would only test a million rows against a set that holds all their runs.
+ */
+export const DERIVE_ALL_SQL: readonly string[] = DERIVE_SQL.map((sql) =>
+  sql.replaceAll(` AND ${AFFECTED}`, "").replaceAll(` WHERE ${AFFECTED}`, "")
+);
+if (DERIVE_ALL_SQL.some((sql) => sql.includes(AFFECTED))) {
+  throw new Error("DERIVE_ALL_SQL still filters on affected_runs");
+}
 
 /** Unfinished runs on `$1` (this host) with a pid: their process liveness is checked. */
 export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT host, pid, max(started_at_ms) AS started_at_ms

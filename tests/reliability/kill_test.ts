@@ -56,7 +56,7 @@ const ACK_WAIT_MS_MAX = 20_000;
 const EMITTER_CHILD = new URL("./_emitter_child.ts", import.meta.url).pathname;
 
 /** Totals reported at the end. */
-const totals = { killPoints: 0, lost: 0, staleChecked: 0, staleSkipped: "" };
+const totals = { killPoints: 0, spawns: 0, lost: 0, staleChecked: 0, staleSkipped: "" };
 
 interface Lane {
   root: string;
@@ -70,10 +70,37 @@ async function newLane(root: string): Promise<Lane> {
 }
 
 /**
- * SIGKILL `child` after `delayMs` unless it exited first; true when the kill
- * is what ended it.
+ * Where to kill a child: a delay drawn from 5%..95% of how long such a child
+ * takes when left alone. Fixed windows miss on a fast machine (every child
+ * exits before its kill time) and on a slow one; the window starts from a
+ * guess and shrinks to the shortest whole run seen, so nearly every spawn
+ * becomes a kill point whatever the machine's speed.
  */
-async function killAfter(child: Deno.ChildProcess, delayMs: number): Promise<boolean> {
+class KillWindow {
+  #wholeRunMs: number;
+  constructor(guessMs: number) {
+    this.#wholeRunMs = guessMs;
+  }
+  next(rng: SeededRandom): number {
+    return rng.int(Math.floor(this.#wholeRunMs * 0.05), Math.ceil(this.#wholeRunMs * 0.95));
+  }
+  /** A child ran to its end in `ms`: kill points must come before that. */
+  finished(ms: number): void {
+    this.#wholeRunMs = Math.max(10, Math.min(this.#wholeRunMs, ms));
+  }
+}
+
+/**
+ * SIGKILL `child` after `delayMs` unless it exited first; true when the kill
+ * is what ended it. A child that finished first tells `window` its run time.
+ */
+async function killAfter(
+  child: Deno.ChildProcess,
+  delayMs: number,
+  window: KillWindow,
+): Promise<boolean> {
+  const startMs = performance.now();
+  totals.spawns += 1;
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -87,7 +114,9 @@ async function killAfter(child: Deno.ChildProcess, delayMs: number): Promise<boo
       if (!(err instanceof TypeError)) throw err; // it exited in between
     }
   }
-  return (await status).signal === "SIGKILL";
+  const killed = (await status).signal === "SIGKILL";
+  if (!killed) window.finished(performance.now() - startMs);
+  return killed;
 }
 
 function spawnLedger(args: string[], stdin: "piped" | "null" = "null"): Deno.ChildProcess {
@@ -165,6 +194,7 @@ async function cliSingles(lane: Lane, rng: SeededRandom): Promise<number> {
   assert.equal(r.code, 0, r.stderr);
   lane.acked.push(...r.stdout.trim().split("\n"));
   let kills = 0;
+  const window = new KillWindow(330);
   for (let i = 0; kills < CLI_SINGLE_KILLS; i++) {
     assert.ok(i < CLI_SINGLE_KILLS * ATTEMPTS_PER_KILL_MAX, "too few emits were killed");
     const runId = `cli-${i}`;
@@ -182,7 +212,7 @@ async function cliSingles(lane: Lane, rng: SeededRandom): Promise<number> {
       "0",
     ]);
     const output = child.output();
-    const killed = await killAfter(child, rng.int(60, 330));
+    const killed = await killAfter(child, window.next(rng), window);
     const out = await output;
     if (out.code === 0) lane.acked.push(new TextDecoder().decode(out.stdout).trim());
     if (!killed) continue;
@@ -194,6 +224,7 @@ async function cliSingles(lane: Lane, rng: SeededRandom): Promise<number> {
 
 async function cliBatches(lane: Lane, rng: SeededRandom): Promise<number> {
   let kills = 0;
+  const window = new KillWindow(330);
   for (let i = 0; kills < CLI_BATCH_KILLS; i++) {
     assert.ok(i < CLI_BATCH_KILLS * ATTEMPTS_PER_KILL_MAX, "too few batches were killed");
     const runId = `batch-${i}`;
@@ -217,7 +248,7 @@ async function cliBatches(lane: Lane, rng: SeededRandom): Promise<number> {
         if (!(err instanceof Deno.errors.BrokenPipe)) throw err; // killed while reading
       }
     })();
-    const killed = await killAfter(child, rng.int(40, 330));
+    const killed = await killAfter(child, window.next(rng), window);
     const out = await output;
     await feed;
     if (out.code === 0) {
@@ -269,6 +300,7 @@ async function backtests(lane: Lane, rng: SeededRandom): Promise<number> {
   const reference = await runSequence(lane.root, "bt-ref");
   assert.equal(reference.at(-1), "run.completed");
   let kills = 0;
+  const window = new KillWindow(1300);
   for (let i = 0; kills < BACKTEST_KILLS; i++) {
     assert.ok(i < BACKTEST_KILLS * ATTEMPTS_PER_KILL_MAX, "too few backtests were killed");
     const runId = `bt-${i}`;
@@ -282,7 +314,7 @@ async function backtests(lane: Lane, rng: SeededRandom): Promise<number> {
       "--no-index",
     ]);
     const output = child.output();
-    const killed = await killAfter(child, rng.int(150, 1300));
+    const killed = await killAfter(child, window.next(rng), window);
     await output;
     if (!killed) continue;
     kills += 1;
@@ -334,7 +366,8 @@ Deno.test("kill: SIGKILLed writers lose no acknowledged event and never leave a 
     ];
     const counts = Object.fromEntries(await Promise.all(lanes));
     console.log(
-      `kill: ${totals.killPoints} kill points survived (${JSON.stringify(counts)}), ` +
+      `kill: ${totals.killPoints} kill points survived (${JSON.stringify(counts)}; ` +
+        `${totals.spawns} timed spawns), ` +
         `${totals.lost} acknowledged events lost; stale status checked for ${totals.staleChecked} ` +
         `dead runs${totals.staleSkipped ? ` (pid probe skipped: ${totals.staleSkipped})` : ""}`,
     );

@@ -35,6 +35,7 @@ import {
 } from "./data.ts";
 import { CoverageError, InputError } from "./errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
+import { exists } from "../ledger/exists.ts";
 
 /** The sample calls, relative to the working directory (the repository root). */
 export const SAMPLE_CALLS_PATH = "data/sample/calls.csv";
@@ -286,19 +287,12 @@ export class RunContext {
  * so `ledger backtest` from another directory still finds the sample set.
  */
 async function samplePath(relative: string): Promise<string> {
-  if (await isFile(relative)) return relative;
+  if (await exists(relative, { isFile: true })) return relative;
   const beside = new URL(`../${relative}`, import.meta.url);
-  if (beside.protocol === "file:" && await isFile(beside)) return fileURLToPath(beside);
-  return relative; // missing everywhere: loading it fails with the path named
-}
-
-async function isFile(path: string | URL): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable) return false;
-    throw err;
+  if (beside.protocol === "file:" && await exists(beside, { isFile: true })) {
+    return fileURLToPath(beside);
   }
+  return relative; // missing everywhere: loading it fails with the path named
 }
 
 /** Resolve the root, inputs and run id, hash the inputs, emit `run.created` and `run.started`. */
@@ -348,16 +342,6 @@ export async function startRun(
   await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fp.fingerprint });
   await emitter.runStarted(runId, {});
   return ctx;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /**

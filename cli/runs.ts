@@ -34,6 +34,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
+import { exists } from "../ledger/exists.ts";
 
 const FLAGS: FlagSpec = {
   "status": { type: "string" },
@@ -90,7 +91,7 @@ export async function main(args: string[]): Promise<number> {
   const json = values.json === true;
   const cutoverDate = cutoverDateFlag(values);
   const givenLegacyDb = legacyDbFlag(values);
-  if (givenLegacyDb !== undefined && !(await isFile(givenLegacyDb))) {
+  if (givenLegacyDb !== undefined && !(await exists(givenLegacyDb, { isFile: true }))) {
     console.error(`ledger runs: legacy DuckDB file ${givenLegacyDb} (--legacy-db) does not exist`);
     return EXIT_FAILURE;
   }
@@ -135,15 +136,6 @@ function printRuns(
   console.log(formatRunsTable(shown, { source: dual }));
   if (more) console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --json for more)`);
   return EXIT_OK;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 function legacyDbFlag(values: ParsedFlags["values"]): string | undefined {

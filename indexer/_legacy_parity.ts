@@ -20,6 +20,7 @@ import {
   readIndexParityRows,
   readLegacyRows,
 } from "./_legacy_read.ts";
+import { exists } from "../ledger/exists.ts";
 
 /** Options for {@linkcode checkParity}. */
 export interface ParityOptions {
@@ -262,26 +263,16 @@ export async function archiveLegacy(options: ArchiveOptions = {}): Promise<Archi
   const parity = await checkParity(options);
   if (!parity.holds) throw new ParityError(legacyDbPath, parity);
   const archivedPath = archivedName(legacyDbPath, options.nowMs ?? Date.now());
-  if (await exists(archivedPath)) throw new ArchiveExistsError(archivedPath);
+  if (await exists(archivedPath, { noFollow: true })) throw new ArchiveExistsError(archivedPath);
   const movedAlso: string[] = [];
   const wal = `${legacyDbPath}.wal`;
-  if (await exists(wal)) {
+  if (await exists(wal, { noFollow: true })) {
     await Deno.rename(wal, `${archivedPath}.wal`);
     movedAlso.push(`${archivedPath}.wal`);
   }
   await Deno.rename(legacyDbPath, archivedPath);
   await syncDir(dirname(archivedPath)); // the move is durable from here
   return { archivedPath, movedAlso, parity };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -40,6 +40,7 @@ import {
   SELECT_LIVENESS_CANDIDATES_SQL,
   SET_META_SQL,
 } from "./schema.ts";
+import { exists } from "../ledger/exists.ts";
 
 /** Default silence after which a running run shows as `stale`: 24 h in ms. */
 export const STALE_AFTER_MS_DEFAULT = 24 * 60 * 60 * 1000;
@@ -453,14 +454,4 @@ async function recordLiveness(
     Date.now(),
   ]);
   return undefined;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }

@@ -25,6 +25,7 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join, resolve } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
+import { exists } from "../ledger/exists.ts";
 
 /** The environment variable Deno reads for a local runtime base. */
 export const DENORT_ENV_VARIABLE = "DENORT_BIN";
@@ -112,7 +113,7 @@ export async function findRuntimeBase(): Promise<RuntimeBase> {
     `v${Deno.version.deno}`,
     `denort-${Deno.build.target}.zip`,
   );
-  return { source: await isFile(cached) ? "cache" : "download", path: cached };
+  return { source: await exists(cached, { isFile: true }) ? "cache" : "download", path: cached };
 }
 
 /** Options for {@linkcode compile}. */
@@ -191,7 +192,7 @@ function baseOrCompileError(stderr: string, base: RuntimeBase): CompileError {
 }
 
 async function assertDenort(path: string): Promise<void> {
-  if (!await isFile(path)) {
+  if (!await exists(path, { isFile: true })) {
     throw new CompileError(
       `${DENORT_ENV_VARIABLE}=${path} does not exist or is not a file. Fix: point it to a denort ` +
         `binary of version ${Deno.version.deno} for ${Deno.build.target}, or unset it to let ` +
@@ -231,7 +232,7 @@ async function addonLibraryPath(): Promise<string> {
   for await (const entry of Deno.readDir(store)) {
     if (!entry.isDirectory || !entry.name.startsWith(prefix)) continue;
     const lib = join(store, entry.name, "node_modules", ADDON_PACKAGE, "libduckdb.so");
-    if (await isFile(lib)) return lib;
+    if (await exists(lib, { isFile: true })) return lib;
   }
   throw new CompileError(
     `Cannot find libduckdb.so of ${ADDON_PACKAGE} under ${store}; run deno install first`,
@@ -268,15 +269,6 @@ async function denoDir(): Promise<string> {
   }).output();
   if (!out.success) throw new CompileError("Cannot find Deno's cache: deno info --json failed");
   return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 function projectDir(): string {

@@ -8,6 +8,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { missingPermissions, permissionMessage } from "../../cli/_permissions.ts";
+import { exists } from "../../ledger/exists.ts";
 
 const PROJECT_DIR = new URL("../../", import.meta.url).pathname;
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
@@ -47,16 +48,6 @@ async function deno(args: string[], env: Record<string, string> = {}) {
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 function flagsOf(task: string): string[] {
@@ -130,14 +121,14 @@ Deno.test("a scoped task is refused outside its scope and writes nothing", async
       match(r.stderr, new RegExp(`ledger emit: missing permissions? .*--allow-write=${root}`));
       match(r.stderr, /use deno task emit/);
       equal(r.stdout, "");
-      equal(await exists(root), false, "the refused emit created the root");
+      equal(await exists(root, { noFollow: true }), false, "the refused emit created the root");
     });
     await t.step("deno task rebuild-index --root outside data/", async () => {
       const root = `${dir}/other`;
       const r = await deno(["task", "rebuild-index", "--root", root]);
       equal(r.code, 1, r.stderr);
       match(r.stderr, new RegExp(`ledger rebuild-index: missing .*--allow-write=${root}`));
-      equal(await exists(root), false);
+      equal(await exists(root, { noFollow: true }), false);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -6,22 +6,13 @@
  * @module
  */
 import { deepEqual } from "node:assert/strict";
+import { exists } from "../../ledger/exists.ts";
 
 const PROJECT_DIR = new URL("../../", import.meta.url);
 const DOCS = ["README.md", "CHANGELOG.md", "docs/ARCHITECTURE.md", "docs/QUICKSTART.md"]
   .concat(["docs/OPERATIONS.md", "docs/EVENTS.md", "docs/MIGRATION.md"]);
 const FILE_PATTERN = /`((?:tests|cli|ledger|indexer|backtest|scripts|bench)\/[\w./-]+\.ts)`/g;
 const LINK_PATTERN = /\]\(((?!https?:|#)[^)#\s]+)(?:#[^)]*)?\)/g;
-
-async function exists(url: URL): Promise<boolean> {
-  try {
-    await Deno.stat(url);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
 
 Deno.test("docs name only files that exist", async (t) => {
   for (const doc of DOCS) {

@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { RebuildError, rebuildIndex } from "../../indexer/rebuild.ts";
 import { dumpTables, ev, fullRun, query, T0, writePart } from "./_fixtures.ts";
+import { exists } from "../../ledger/exists.ts";
 
 const DAY1 = "day=2026-01-20";
 
@@ -291,16 +292,6 @@ Deno.test("a failed rebuild leaves the previous index and no temporary file", as
     await Deno.remove(root, { recursive: true });
   }
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
 
 Deno.test("stale: a running run whose process on this host is gone, or silent too long", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });

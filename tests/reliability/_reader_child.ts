@@ -9,6 +9,7 @@
  * @module
  */
 import { DuckDBInstance } from "@duckdb/node-api";
+import { exists } from "../../ledger/exists.ts";
 
 /** Pause between two queries, in ms. */
 const PAUSE_MS = 20;
@@ -20,16 +21,6 @@ const deadline = Date.now() + Number(durationText);
 const errors: string[] = [];
 let errorCount = 0;
 let queries = 0;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
 
 while (!(await exists(dbPath)) && Date.now() < deadline) {
   await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));

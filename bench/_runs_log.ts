@@ -9,6 +9,7 @@
  * @module
  */
 import { join } from "node:path";
+import { mulberry32 } from "../backtest/sample_data.ts";
 
 /** Options for {@linkcode generateRunsLog}. */
 export interface RunsLogOptions {
@@ -21,17 +22,6 @@ export interface RunsLogOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The run id of run number `n` of a generated runs log.

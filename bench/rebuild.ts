@@ -19,6 +19,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { rebuildIndex } from "../indexer/rebuild.ts";
+import { mulberry32 } from "../backtest/sample_data.ts";
 
 /** Options for {@linkcode generateLog}. */
 export interface GenerateLogOptions {
@@ -52,17 +53,6 @@ export interface GeneratedLog {
 
 const PHASES = ["plan", "coverage", "slice", "load", "execute", "store", "aggregate"];
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Write a synthetic log under `root/events`: runs of every event type with

@@ -17,6 +17,7 @@ import {
   REPO_ROOT,
   withTempDir,
 } from "./ledger/_helpers.ts";
+import { mulberry32 } from "../backtest/sample_data.ts";
 
 export { type ChildResult, CONFIG_PATH, hashTree, REPO_ROOT, withTempDir };
 
@@ -90,18 +91,14 @@ export async function runLedger(
 
 /** A seeded pseudo-random generator (mulberry32): `next()` in [0, 1). */
 export class SeededRandom {
-  #state: number;
+  #next: () => number;
   /** Start from `seed` (any 32-bit integer). */
   constructor(seed: number) {
-    this.#state = seed >>> 0;
+    this.#next = mulberry32(seed);
   }
   /** The next number in [0, 1). */
   next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.#next();
   }
   /** An integer in [min, max]. */
   int(min: number, max: number): number {

@@ -2,18 +2,11 @@ import { deepEqual, equal, match } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 import { createLegacyDb } from "../indexer/_legacy_fixture.ts";
+import { runLedger } from "../_helpers.ts";
 
-const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
-const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
-
-async function ledger(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+/** `ledger ARGS` as a child process, with the permissions `deno task test` grants. */
+function ledger(args: string[]) {
+  return runLedger(args);
 }
 
 Deno.test("ledger show: text and --json views, unknown run and missing index exit 1", async (t) => {

@@ -41,7 +41,7 @@ export async function listPartFiles(root: string): Promise<PartFile[]> {
     for (const entry of await readDirOrEmpty(join(base, dayEntry.name))) {
       if (!entry.isFile || !PART_FILE_PATTERN.test(entry.name)) continue;
       const path = join(base, dayEntry.name, entry.name);
-      const stat = await statOrNull(path);
+      const stat = statOrNull(path);
       if (stat === null) continue; // removed between listing and stat: not part of this scan
       files.push({
         file: `${dayEntry.name}/${entry.name}`,
@@ -70,9 +70,14 @@ async function readDirOrEmpty(dir: string): Promise<Deno.DirEntry[]> {
   }
 }
 
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
+/**
+ * Synchronous on purpose: hundreds of local stats, one after the other, are
+ * several times faster without an async round trip each (the daemon's
+ * change check and every incremental rebuild start with this listing).
+ */
+function statOrNull(path: string): Deno.FileInfo | null {
   try {
-    return await Deno.stat(path);
+    return Deno.statSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
     throw err;

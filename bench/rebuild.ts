@@ -151,9 +151,18 @@ export async function generateLog(
   return { events, runs, files: buffers.size, bytes };
 }
 
+/** Remove `path` (recursively); a path that is not there is fine, any other error is not. */
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.remove(path, { recursive: true });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
 /** The baseline: a plain `read_json` of the same files into one table, in a new file. */
 async function plainReadJson(root: string, dbPath: string): Promise<number> {
-  await Deno.remove(dbPath).catch(() => {});
+  await removeIfPresent(dbPath);
   const t0 = performance.now();
   const instance = await DuckDBInstance.create(dbPath);
   const conn = await instance.connect();
@@ -181,7 +190,7 @@ function median(xs: number[]): number {
 
 async function benchSize(base: string, events: number, repeat: number): Promise<string> {
   const root = join(base, `log-${events}`);
-  await Deno.remove(root, { recursive: true }).catch(() => {});
+  await removeIfPresent(root);
   const t0 = performance.now();
   const log = await generateLog(root, { events, seed: 7 });
   const genMs = performance.now() - t0;

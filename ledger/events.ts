@@ -283,6 +283,12 @@ function envelopeShape(mode: ValidationMode, version: number) {
 
 const schemaCache = new Map<string, z.ZodType>();
 
+/** Options for {@linkcode eventSchema}. */
+export interface EventSchemaOptions {
+  /** Which run ids to accept: `RUN_ID_PATTERN` (`"write"`) or any (`"read"`). @default {"write"} */
+  mode?: ValidationMode;
+}
+
 /**
  * The zod schema of one (event_type, schema_version): envelope plus type
  * fields, unknown keys kept. `mode: "write"` (the default) enforces
@@ -298,8 +304,9 @@ const schemaCache = new Map<string, z.ZodType>();
 export function eventSchema(
   type: EventType,
   version: number,
-  mode: ValidationMode = "write",
+  options: EventSchemaOptions = {},
 ): z.ZodType {
+  const mode = options.mode ?? "write";
   const key = `${type}@${version}/${mode}`;
   let schema = schemaCache.get(key);
   if (schema === undefined) {
@@ -347,7 +354,7 @@ export function validateEvent(input: unknown, options: ValidateEventOptions = {}
   const type = requireEventType(record);
   const definition = EVENT_DEFINITIONS[type];
   const version = requireVersion(record, definition);
-  const result = eventSchema(type, version, options.mode ?? "write").safeParse(record);
+  const result = eventSchema(type, version, { mode: options.mode }).safeParse(record);
   if (!result.success) throw toValidationError(type, record, result.error.issues[0]);
   let event = result.data as Record<string, unknown>;
   for (let v = version; v < definition.currentVersion; v++) {

@@ -12,8 +12,11 @@
  *   Relaxed mode: group commit; `append` resolves once the line is buffered,
  *   and the buffer is written and synced every `groupCommitMs` or
  *   `groupCommitEvents` events, on `flush()` and on `close()`.
- * - A failed write never acknowledges its events, and the part it failed on
- *   is abandoned (it may end in a torn line): the next write opens a new part.
+ * - A failed write never acknowledges its events: every part the failed call
+ *   wrote to is truncated back to its size before the call (all or nothing),
+ *   and the part it failed on is abandoned: the next write opens a new part.
+ *   Only if even the truncation fails (a read-only remount) can lines of the
+ *   failed call remain, and the error says so.
  *
  * @module
  */
@@ -157,9 +160,9 @@ export class EventWriter {
   /**
    * Validate all `inputs` first, then append them (grouped by day, one write
    * per part file touched). Any invalid input rejects the whole batch before
-   * a byte is written. An I/O failure part way through a batch that spans
-   * several days or parts can leave the earlier groups written: retrying
-   * with the returned ids is safe because the indexer counts an event id once.
+   * a byte is written. An I/O failure part way through rolls back what the
+   * batch had written to every part (see the module doc), so a failed batch
+   * can be retried as it is.
    */
   async appendBatch(
     inputs: readonly (EventInput | Record<string, unknown>)[],

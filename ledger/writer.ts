@@ -278,6 +278,13 @@ export class EventWriter {
     try {
       await this.#writeLinesOnce(lines, syncEachChunk, sizesBefore);
     } catch (err) {
+      // Every part this call touched is dropped, not only the one that
+      // failed: a part still open would keep a size that the truncation
+      // below made wrong (and a later rollback to that size would extend
+      // the file with zeros).
+      for (const part of [...this.#parts.values()]) {
+        if (sizesBefore.has(part.path)) this.#abandon(part);
+      }
       const notUndone = await rollBack(sizesBefore);
       if (notUndone.length === 0 || !(err instanceof WriteError)) throw err;
       throw new WriteError(

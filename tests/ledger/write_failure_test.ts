@@ -3,6 +3,7 @@ import { listParts, readPartFile } from "../../ledger/reader.ts";
 import { denoRunArgs, REPO_ROOT, withTempDir } from "./_helpers.ts";
 
 const CHILD = new URL("./_efbig_child.ts", import.meta.url).pathname;
+const ROLLBACK_CHILD = new URL("./_rollback_child.ts", import.meta.url).pathname;
 /** File size limit of the child (`ulimit -f`, 1 KiB blocks): 2 MiB. */
 const FILE_BLOCKS_MAX = 2048;
 
@@ -52,5 +53,34 @@ Deno.test("writer: a failed write (EFBIG) is a WriteError, unacknowledged, rolle
       "the partial write was rolled back: no torn tail, nothing after it",
     );
     assert.deepEqual(kinds[1], ["event"]);
+  });
+});
+
+Deno.test("writer: a batch failing on its second day rolls back its first day too, and later writes stay clean", async () => {
+  await withTempDir(async (root) => {
+    const command = [Deno.execPath(), ...denoRunArgs(ROLLBACK_CHILD, [root])].map(quote).join(" ");
+    const out = await new Deno.Command("bash", {
+      args: ["-c", `ulimit -f ${FILE_BLOCKS_MAX} && exec ${command}`],
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const report = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(report.failures, 2, "both oversized batches failed");
+    const present: string[] = [];
+    for (const part of await listParts(root)) {
+      const bytes = await Deno.readFile(part.path);
+      assert.ok(!bytes.includes(0), `${part.path} holds NUL bytes (a rollback extended it)`);
+      for await (const record of readPartFile(part.path)) {
+        assert.equal(record.kind, "event", `${part.path}:${record.line} is ${record.kind}`);
+        if (record.kind === "event") present.push(record.event.event_id);
+      }
+    }
+    assert.deepEqual(
+      present.sort(),
+      [...report.acked].sort(),
+      "the log holds exactly the acked events",
+    );
   });
 });

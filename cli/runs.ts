@@ -34,7 +34,6 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { exists } from "../ledger/exists.ts";
 
 const FLAGS: FlagSpec = {
   "status": { type: "string" },
@@ -90,12 +89,7 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = db === undefined ? indexPath(root) : resolve(db);
   const json = values.json === true;
   const cutoverDate = cutoverDateFlag(values);
-  const givenLegacyDb = legacyDbFlag(values);
-  if (givenLegacyDb !== undefined && !(await exists(givenLegacyDb, { isFile: true }))) {
-    console.error(`ledger runs: legacy DuckDB file ${givenLegacyDb} (--legacy-db) does not exist`);
-    return EXIT_FAILURE;
-  }
-  const legacyDbPath = await activeLegacyDbPath(givenLegacyDb);
+  const legacyDbPath = await activeLegacyDbPath(legacyDbFlag(values));
   if (legacyDbPath !== undefined) {
     const dual = await listDualRuns(dbPath, {
       legacyDbPath,

@@ -36,6 +36,7 @@ import {
 } from "./_legacy_read.ts";
 import { expectedRun } from "./_legacy_backfill.ts";
 import { IndexNotFoundError, listRuns, type RunRow } from "./queries.ts";
+import { exists } from "../ledger/exists.ts";
 
 export type { LegacyRow, RunStatus } from "./_legacy_read.ts";
 export { RUN_STATUSES, type RunRow } from "./queries.ts";
@@ -379,13 +380,32 @@ export async function getSourceForRun(
  * ```
  */
 export async function activeLegacyDbPath(given: string | undefined): Promise<string | undefined> {
-  if (given !== undefined) return given;
-  try {
-    await Deno.stat(DEFAULT_LEGACY_DB_PATH);
-    return DEFAULT_LEGACY_DB_PATH;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
+  if (given !== undefined) {
+    // A file the user named must be there; only the default may be absent.
+    if (!(await exists(given, { isFile: true }))) throw new LegacyDbNotFoundError(given);
+    return given;
+  }
+  return (await exists(DEFAULT_LEGACY_DB_PATH)) ? DEFAULT_LEGACY_DB_PATH : undefined;
+}
+
+/**
+ * A legacy DuckDB file named with `--legacy-db` does not exist. (A missing
+ * default file is not an error: dual mode has ended.)
+ *
+ * @example
+ * ```ts
+ * import { LegacyDbNotFoundError } from "./legacy.ts";
+ * console.assert(new LegacyDbNotFoundError("/x.duckdb").message.includes("/x.duckdb"));
+ * ```
+ */
+export class LegacyDbNotFoundError extends Error {
+  /** The path that was named. */
+  readonly path: string;
+  /** Create the error for `path`. */
+  constructor(path: string) {
+    super(`Legacy DuckDB file ${path} (--legacy-db) does not exist`);
+    this.name = "LegacyDbNotFoundError";
+    this.path = path;
   }
 }
 

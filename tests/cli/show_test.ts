@@ -98,6 +98,19 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       match(r.stdout, /status\s+completed/);
     });
 
+    await t.step("a named --legacy-db that does not exist fails, naming it", async () => {
+      const r = await ledger([
+        "show",
+        "old-run",
+        "--root",
+        root,
+        "--legacy-db",
+        `${root}/gone.duckdb`,
+      ]);
+      equal(r.code, 1);
+      match(r.stderr, /gone\.duckdb \(--legacy-db\) does not exist/);
+    });
+
     await t.step("a run in neither store still exits 1", async () => {
       const r = await ledger(["show", "nope", "--root", root, "--legacy-db", legacyDb]);
       equal(r.code, 1);

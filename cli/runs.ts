@@ -22,7 +22,7 @@ import {
   DEFAULT_LEGACY_DB_PATH,
   type DualRunRow,
   listDualRuns,
-} from "../indexer/legacy.ts";
+} from "../legacy/dual.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,

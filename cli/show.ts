@@ -20,10 +20,10 @@ import {
 import { formatDuration, formatTime } from "./runs.ts";
 import {
   activeLegacyDbPath,
+  answerForRun,
   DEFAULT_LEGACY_DB_PATH,
   type DualRun,
-  queryRuns,
-} from "../indexer/legacy.ts";
+} from "../legacy/dual.ts";
 
 const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
@@ -78,19 +78,17 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = db === undefined ? indexPath(root) : resolve(db);
   const legacyFlag = stringFlag(values, "legacy-db");
   if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
+  const legacy = await legacyAnswer(runId, legacyFlag, dbPath);
+  if (legacy !== null) return printLegacyRun(legacy, values.json === true);
   let detail: RunDetail | null;
   try {
     detail = await getRun(dbPath, runId);
   } catch (err) {
     if (!(err instanceof IndexNotFoundError)) throw err;
-    const legacy = await legacyRun(runId, legacyFlag);
-    if (legacy !== null) return printLegacyRun(legacy, values.json === true);
     console.error(`ledger show: ${err.message}`);
     return EXIT_FAILURE;
   }
   if (detail === null) {
-    const legacy = await legacyRun(runId, legacyFlag);
-    if (legacy !== null) return printLegacyRun(legacy, values.json === true);
     console.error(
       `ledger show: run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
         `(see \`ledger runs\`; new events need \`ledger rebuild-index\`)`,
@@ -101,13 +99,20 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-/** The run as the legacy DuckDB answers it, or `null` (no legacy file, or not there). */
-async function legacyRun(runId: string, given: string | undefined): Promise<DualRun | null> {
+/**
+ * The run when the legacy DuckDB answers for it (dual mode on, and the one
+ * rule of `answerForRun` picks the legacy store), else `null`.
+ */
+async function legacyAnswer(
+  runId: string,
+  given: string | undefined,
+  indexDbPath: string,
+): Promise<DualRun | null> {
   const legacyDbPath = await activeLegacyDbPath(given);
   if (legacyDbPath === undefined) return null;
-  const { runs, warnings } = await queryRuns({ runId }, { legacyDbPath, skipIndex: true });
+  const { source, run, warnings } = await answerForRun(runId, { legacyDbPath, indexDbPath });
   for (const w of warnings) console.error(`ledger show: warning: ${w}`);
-  return runs.find((r) => r.run_id === runId && r.source === "legacy") ?? null;
+  return source === "legacy" ? run : null;
 }
 
 function printLegacyRun(run: DualRun, json: boolean): number {

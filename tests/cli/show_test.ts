@@ -1,7 +1,7 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
-import { createLegacyDb } from "../indexer/_legacy_fixture.ts";
+import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 import { runLedger } from "../_helpers.ts";
 
 /** `ledger ARGS` as a child process, with the permissions `deno task test` grants. */

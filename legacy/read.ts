@@ -17,7 +17,7 @@ import {
   SQL_INDEX_RUNS,
   SQL_INDEX_TABLES,
   SQL_LEGACY_COLUMNS,
-} from "./_legacy_sql.ts";
+} from "./_sql.ts";
 import { indexPath } from "../ledger/paths.ts";
 
 /** Where the legacy DuckDB file is by default, relative to the working directory. */
@@ -33,7 +33,7 @@ export function defaultIndexDbPath(root?: string): string {
   return indexPath(root ?? defaultRoot());
 }
 
-import type { RunStatus } from "./queries.ts";
+import type { RunStatus } from "../indexer/queries.ts";
 
 /** A run's status, as the index reports it (SPEC 7): the index's own type. */
 export type { RunStatus };

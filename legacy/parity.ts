@@ -12,14 +12,14 @@ import {
   legacyRowToEvents,
   LegacyUnavailableError,
   type SkippedRun,
-} from "./_legacy_backfill.ts";
+} from "./backfill.ts";
 import {
   DEFAULT_LEGACY_DB_PATH,
   defaultIndexDbPath,
   type IndexParityRow,
   readIndexParityRows,
   readLegacyRows,
-} from "./_legacy_read.ts";
+} from "./read.ts";
 import { exists } from "../ledger/exists.ts";
 
 /** Options for {@linkcode checkParity}. */
@@ -103,7 +103,7 @@ export class ParityError extends Error {
  *
  * @example
  * ```ts ignore
- * import { checkParity } from "./_legacy_parity.ts";
+ * import { checkParity } from "./parity.ts";
  * const report = await checkParity({ indexDbPath: "data/ledger/index/runs.duckdb" });
  * console.log(report.holds ? "parity holds" : report.differences);
  * ```
@@ -235,7 +235,7 @@ export class ArchiveExistsError extends Error {
  *
  * @example
  * ```ts
- * import { archivedName } from "./_legacy_parity.ts";
+ * import { archivedName } from "./parity.ts";
  * const name = archivedName("data/b.duckdb", Date.UTC(2026, 1, 3, 4, 5, 6));
  * console.assert(name === "data/b.duckdb.archived-20260203T040506Z");
  * ```
@@ -253,7 +253,7 @@ export function archivedName(path: string, nowMs: number): string {
  *
  * @example
  * ```ts ignore
- * import { archiveLegacy } from "./_legacy_parity.ts";
+ * import { archiveLegacy } from "./parity.ts";
  * const { archivedPath } = await archiveLegacy({ legacyDbPath: "data/baseline_results.duckdb" });
  * console.log(`legacy file moved to ${archivedPath}`);
  * ```

@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { resolveRoot } from "../ledger/paths.ts";
 
 /** Exit code of a command that succeeded. */
 export const EXIT_OK = 0;
@@ -147,9 +148,7 @@ export function resolveRootFlag(values: ParsedFlags["values"]): string {
     if (flag === "") throw new UsageError("--root must not be empty");
     return flag;
   }
-  const env = Deno.env.get("LEDGER_ROOT");
-  if (env) return env;
-  return "data/ledger";
+  return resolveRoot();
 }
 
 function firstLine(message: string): string {

@@ -9,9 +9,10 @@
  */
 import type { EventFields, EventInput, EventType } from "./events.ts";
 import { type Durability, type EventWriter, openWriter, type WriterOptions } from "./writer.ts";
+import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
 
 /** Default ledger root when neither the option nor `LEDGER_ROOT` is set. */
-export const DEFAULT_ROOT = "data/ledger";
+export const DEFAULT_ROOT = ROOT_DEFAULT;
 
 /** Options for {@linkcode EventEmitter} and {@linkcode getEventEmitter}. */
 export interface EventEmitterOptions {
@@ -218,7 +219,7 @@ export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter
 }
 
 function defaultRoot(): string {
-  return Deno.env.get("LEDGER_ROOT") || DEFAULT_ROOT;
+  return resolveRoot();
 }
 
 function hostname(): string | undefined {

@@ -8,6 +8,27 @@
 import { join } from "node:path";
 import { RUN_ID_PATTERN } from "./ids.ts";
 
+/** Environment variable naming the ledger root when `--root` is absent. */
+export const ROOT_ENV_VARIABLE = "LEDGER_ROOT";
+/** The root used when neither `--root` nor `LEDGER_ROOT` is given (relative to the cwd). */
+export const ROOT_DEFAULT = "data/ledger";
+
+/**
+ * The one root rule: `root` when given (a `--root` flag or an option), else
+ * `$LEDGER_ROOT` when set and not empty, else `data/ledger`. Every command
+ * and library entry point resolves its root here.
+ *
+ * @example
+ * ```ts
+ * import { resolveRoot } from "./paths.ts";
+ * console.assert(resolveRoot("/srv/ledger") === "/srv/ledger");
+ * ```
+ */
+export function resolveRoot(root?: string): string {
+  if (root !== undefined) return root;
+  return Deno.env.get(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
+}
+
 /** Matches a day directory name of the log: `day=YYYY-MM-DD`. */
 export const DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
 

@@ -18,14 +18,14 @@ import {
   SQL_INDEX_TABLES,
   SQL_LEGACY_COLUMNS,
 } from "./_sql.ts";
-import { indexPath } from "../ledger/paths.ts";
+import { indexPath, resolveRoot } from "../ledger/paths.ts";
 
 /** Where the legacy DuckDB file is by default, relative to the working directory. */
 export const DEFAULT_LEGACY_DB_PATH = "data/baseline_results.duckdb";
 
 /** The ledger root when none is given: `LEDGER_ROOT`, else `data/ledger`. */
 export function defaultRoot(): string {
-  return Deno.env.get("LEDGER_ROOT") || "data/ledger";
+  return resolveRoot();
 }
 
 /** The index of `root` (default {@linkcode defaultRoot}). */

@@ -10,8 +10,8 @@ import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { InvalidDateError, parseDay, rebuildIndex } from "../indexer/rebuild.ts";
 import {
-  EXIT_FAILURE,
   EXIT_OK,
+  EXIT_USAGE,
   type FlagSpec,
   parseFlags,
   requireExistingRoot,
@@ -43,7 +43,7 @@ rebuild.
   --stale-after-hours H   a running run silent this long shows as stale (default 24)
   --verbose               progress on stderr (files, events, errors, time)
 
-Exit codes: 0 success, 1 failure (including a bad flag or date).`;
+Exit codes: 0 success, 1 failure, 2 usage (a bad flag or date).`;
 
 /** Largest `--stale-after-hours`: ten years. */
 const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
@@ -64,7 +64,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError || err instanceof InvalidDateError) {
       console.error(`ledger rebuild-index: ${err.message}`);
-      return EXIT_FAILURE;
+      return EXIT_USAGE;
     }
     throw err;
   }

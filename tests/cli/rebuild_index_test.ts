@@ -10,7 +10,7 @@ function ledger(args: string[]) {
   return runLedger(args);
 }
 
-Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 1 on bad input", async (t) => {
+Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 2 on bad input", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
   try {
     await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-1", T0));
@@ -49,7 +49,7 @@ Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 1 on bad
       equal((await query(db, "SELECT count(*) AS n FROM runs_d"))[0].n, 2);
     });
 
-    await t.step("bad dates, unknown flags and bad values exit 1 with one line", async () => {
+    await t.step("bad dates, unknown flags and bad values exit 2 (usage) with one line", async () => {
       for (
         const args of [
           ["--since-date", "2026-02-30"],
@@ -61,7 +61,7 @@ Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 1 on bad
         ]
       ) {
         const r = await ledger(["rebuild-index", "--root", root, ...args]);
-        equal(r.code, 1, args.join(" "));
+        equal(r.code, 2, args.join(" "));
         equal(r.stderr.trim().split("\n").length, 1, r.stderr);
         match(r.stderr, /^ledger rebuild-index: /);
       }

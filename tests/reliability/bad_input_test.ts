@@ -204,41 +204,41 @@ const CASES: BadInput[] = [
     code: 1,
     names: /stray\.txt/,
   },
-  // rebuild-index (exit 1 for every failure, usage included)
+  // rebuild-index (exit 2 for usage, 1 for failure, like every command)
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--bogus"],
-    code: 1,
+    code: 2,
     names: /--bogus/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--since-date", "2026-02-30"],
-    code: 1,
+    code: 2,
     names: /2026-02-30/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--since-date", "yesterday"],
-    code: 1,
+    code: 2,
     names: /yesterday/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--db"],
-    code: 1,
+    code: 2,
     names: /--db/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--stale-after-hours", "-1"],
-    code: 1,
+    code: 2,
     names: /stale-after-hours/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--stale-after-hours", "NaN"],
-    code: 1,
+    code: 2,
     names: /stale-after-hours/,
   },
   {

@@ -49,23 +49,26 @@ Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 2 on bad
       equal((await query(db, "SELECT count(*) AS n FROM runs_d"))[0].n, 2);
     });
 
-    await t.step("bad dates, unknown flags and bad values exit 2 (usage) with one line", async () => {
-      for (
-        const args of [
-          ["--since-date", "2026-02-30"],
-          ["--since-date", "garbage"],
-          ["--since-date", "2026-1-5"],
-          ["--bogus"],
-          ["--stale-after-hours", "0"],
-          ["--db", ""],
-        ]
-      ) {
-        const r = await ledger(["rebuild-index", "--root", root, ...args]);
-        equal(r.code, 2, args.join(" "));
-        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-        match(r.stderr, /^ledger rebuild-index: /);
-      }
-    });
+    await t.step(
+      "bad dates, unknown flags and bad values exit 2 (usage) with one line",
+      async () => {
+        for (
+          const args of [
+            ["--since-date", "2026-02-30"],
+            ["--since-date", "garbage"],
+            ["--since-date", "2026-1-5"],
+            ["--bogus"],
+            ["--stale-after-hours", "0"],
+            ["--db", ""],
+          ]
+        ) {
+          const r = await ledger(["rebuild-index", "--root", root, ...args]);
+          equal(r.code, 2, args.join(" "));
+          equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+          match(r.stderr, /^ledger rebuild-index: /);
+        }
+      },
+    );
 
     await t.step("--help prints usage and exits 0", async () => {
       const r = await ledger(["rebuild-index", "--help"]);

@@ -80,6 +80,10 @@ export const CURRENT_FIELDS = {
   "baseline.completed": { alerts_total: count(), alerts_ok: count(), artifact_path: name() },
   "run.completed": { summary: object(), artifact_paths: objectOfStrings() },
   "run.failed": { error: errorObject(), phase_name: name().optional() },
+  "run.tagged": { tags: objectOfStrings() },
+  "run.noted": { note: text() },
+  "run.archived": { reason: text().optional() },
+  "run.restored": {},
 } as const;
 
 /** An event type name, e.g. `"run.created"`. */
@@ -212,6 +216,24 @@ export interface EventFieldsMap {
     /** The phase it failed in, when known. */
     phase_name?: string;
   };
+  /** Tags were set on a run (an annotation). */
+  "run.tagged": {
+    /** Tag key to value; a later value of a key wins, an empty string removes the key. */
+    tags: Record<string, string>;
+  };
+  /** A note was added to a run (an annotation). */
+  "run.noted": {
+    /** The note's text. */
+    note: string;
+  };
+  /** A run was archived: hidden from listings by default (an annotation). */
+  "run.archived": {
+    /** Why, when given. */
+    reason?: string;
+  };
+  /** An archived run was restored to the listings (an annotation). */
+  // deno-lint-ignore ban-types
+  "run.restored": {};
 }
 
 /** The type fields of event type `T` (current version). */
@@ -230,6 +252,10 @@ const _fieldsMatchSchemas: { [T in EventType]: _Same<EventFields<T>, _ZodFields<
   "baseline.completed": true,
   "run.completed": true,
   "run.failed": true,
+  "run.tagged": true,
+  "run.noted": true,
+  "run.archived": true,
+  "run.restored": true,
 };
 void _fieldsMatchSchemas;
 

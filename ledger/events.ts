@@ -524,7 +524,7 @@ function requireSoundStructure(event: Record<string, unknown>, type: EventType):
       const childPath = path === "" ? key : `${path}.${key}`;
       if (!key.isWellFormed()) {
         throw new ValidationError(
-          childPath,
+          JSON.stringify(childPath).slice(1, -1), // escaped: the raw path is not printable
           "a key in well-formed Unicode (a lone UTF-16 surrogate)",
           preview(key),
           { eventType: type },

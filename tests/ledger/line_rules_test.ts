@@ -303,7 +303,10 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
         { event_type: "run.started", run_id: "r", schema_version: 2 },
         /schema_version must be one of 1, got 2/,
       );
-      refuse(writerEventOfSize("r-big", LINE_BYTES_MAX + 1), /too large: 1048577 bytes, limit 1048576/);
+      refuse(
+        writerEventOfSize("r-big", LINE_BYTES_MAX + 1),
+        /too large: 1048577 bytes, limit 1048576/,
+      );
     });
 
     await t.step("what the writer accepts, verify and the indexer accept", async () => {

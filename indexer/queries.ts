@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { parseJsonText } from "../ledger/json_text.ts";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { rows } from "./_sql.ts";
 import {
@@ -272,7 +273,8 @@ function toRunRow(r: Record<string, unknown>): RunRow {
   };
 }
 
+/** A stored JSON column: NaN/Infinity (Python's) read as null, deep nesting cut (SPEC 3). */
 function parseJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  return JSON.parse(String(value));
+  return parseJsonText(String(value));
 }

@@ -26,8 +26,21 @@
  * @module
  */
 
+import {
+  countValue,
+  depthIfSuspect,
+  hasLoneSurrogate,
+  hasRepeatedKey,
+  isCount as isWholeCount,
+  isOverlong,
+  isPresent,
+  JSON_DEPTH_MAX,
+  lineText,
+  overlongReason,
+} from "./_line_checks.ts";
+
 /** Version of the index layout; an index with another version is rebuilt in full. */
-export const INDEX_FORMAT_VERSION = 2;
+export const INDEX_FORMAT_VERSION = 3; // 3: one definition of a valid line (issue 19.1)
 
 /** Largest accepted `timestamp_ms` (9999-12-31T23:59:59.999Z), as in `ledger/events.ts`. */
 export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
@@ -143,7 +156,7 @@ function isName(v: string): string {
   return `(starts_with(${v}, '"') AND ${v} <> '""')`;
 }
 function isCount(v: string): string {
-  return `(json_type(${v}) = 'UBIGINT' AND TRY_CAST(${v} AS BIGINT) IS NOT NULL)`;
+  return isWholeCount(v); // 5, 5.0 and 5e0 alike (one definition of a valid line)
 }
 function isObject(v: string): string {
   return `starts_with(${v}, '{')`;
@@ -198,8 +211,8 @@ function typeFieldChecks(): string {
   const branches: string[] = [];
   for (const type of TYPE_CHECK_ORDER) {
     const checks = EVENT_FIELD_RULES[type].map((rule) => {
-      const present = rule.optional ? `${at(rule.field)} IS NOT NULL AND ` : "";
-      return `WHEN ${present}NOT (${kindOk(rule.field, rule.kind)}) ` +
+      const present = rule.optional ? `${isPresent(at(rule.field))} AND ` : "";
+      return `WHEN ${present}NOT coalesce(${kindOk(rule.field, rule.kind)}, false) ` +
         `THEN 'invalid field ${rule.field} of ${type}: expected ${
           KIND_TEXT[rule.kind]
         }, got ' || ` +
@@ -421,7 +434,7 @@ function obj(field: string): string {
   return `CASE WHEN ${isObject(at(field))} THEN ${at(field)}::VARCHAR END`;
 }
 function big(field: string): string {
-  return `CASE WHEN json_type(${at(field)}) = 'UBIGINT' THEN TRY_CAST(${at(field)} AS BIGINT) END`;
+  return countValue(at(field));
 }
 
 const EVENT_ID_TEXT = stringValue(at("event_id"));
@@ -456,14 +469,18 @@ FROM numbered JOIN scan_files s USING (read_path)`;
  */
 export const STAGE_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage AS
 WITH lines AS (
-  SELECT *, CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS text
+  SELECT *, ${lineText("raw", "line")} AS text, ${isOverlong("raw")} AS overlong
   FROM stage_lines
 ), validated AS (
-  SELECT *, json_valid(text) AS valid FROM lines
+  SELECT *, NOT overlong AND json_valid(text) AS valid FROM lines
+), measured AS (
+  SELECT *, CASE WHEN valid AND NOT is_tail THEN ${depthIfSuspect("text")} END AS depth
+  FROM validated
 ), parsed AS (
   SELECT *,
-    CASE WHEN NOT is_tail AND valid THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
-  FROM validated
+    CASE WHEN NOT is_tail AND valid AND coalesce(depth <= ${JSON_DEPTH_MAX}, true)
+      THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
+  FROM measured
 ), typed AS (
   SELECT *, ${stringValue(at("event_type"))} AS event_type
   FROM parsed
@@ -471,27 +488,37 @@ WITH lines AS (
   SELECT *,
   CASE
     WHEN is_tail THEN CASE WHEN raw = '' THEN NULL ELSE 'torn tail: no newline at end of file' END
+    WHEN overlong THEN ${overlongReason("raw")}
     WHEN NOT valid THEN CASE
       WHEN trim(text) = '' THEN 'blank line'
       WHEN contains(text, chr(0)) THEN 'not JSON: NUL bytes in line'
+      WHEN starts_with(text, chr(65279))
+        THEN 'byte order mark (U+FEFF) before a line that does not start the file'
+      WHEN ${hasLoneSurrogate("text")}
+        THEN 'lone UTF-16 surrogate escape in a string (not well-formed Unicode)'
       ELSE 'not JSON' END
+    WHEN depth > ${JSON_DEPTH_MAX}
+      THEN 'nested ' || depth || ' levels deep (at most ${JSON_DEPTH_MAX})'
+    WHEN json_type(text) = 'OBJECT' AND ${hasRepeatedKey("text")}
+      THEN 'repeated key in the event object (which value counts is unclear)'
     WHEN event_type IS NULL THEN CASE
       WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
       ELSE 'invalid field event_type: expected a string, got ' || ${got("event_type")} END
     WHEN event_type NOT IN (${TYPE_LIST_SQL}) THEN 'unknown event_type ' || to_json(event_type)
-    WHEN NOT (${isName(at("event_id"))} AND length(${EVENT_ID_TEXT}) <= ${ID_LENGTH_MAX})
+    WHEN NOT coalesce(${
+  isName(at("event_id"))
+} AND length(${EVENT_ID_TEXT}) <= ${ID_LENGTH_MAX}, false)
       THEN 'invalid field event_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("event_id")}
     WHEN NOT (${isCount(at("timestamp_ms"))}
-        AND TRY_CAST(${at("timestamp_ms")} AS BIGINT) <= ${TIMESTAMP_MS_MAX})
+        AND TRY_CAST(${at("timestamp_ms")} AS DOUBLE) <= ${TIMESTAMP_MS_MAX})
       THEN 'invalid field timestamp_ms: expected an integer between 0 and ${TIMESTAMP_MS_MAX}, ' ||
         'got ' || ${got("timestamp_ms")}
-    WHEN NOT (${isName(at("run_id"))} AND length(${RUN_ID_TEXT}) <= ${ID_LENGTH_MAX})
+    WHEN NOT coalesce(${isName(at("run_id"))} AND length(${RUN_ID_TEXT}) <= ${ID_LENGTH_MAX}, false)
       THEN 'invalid field run_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("run_id")}
-    WHEN ${at("schema_version")} IS NOT NULL
-        AND TRY_CAST(${at("schema_version")} AS BIGINT) NOT IN (${VERSION_LIST_SQL})
-        OR (${at("schema_version")} IS NOT NULL AND NOT ${isCount(at("schema_version"))})
+    WHEN ${isPresent(at("schema_version"))} AND NOT (${isCount(at("schema_version"))}
+        AND TRY_CAST(${at("schema_version")} AS DOUBLE) IN (${VERSION_LIST_SQL}))
       THEN 'unsupported schema_version ' || left(${at("schema_version")}::VARCHAR, ${GOT_CHARS_MAX})
       ${typeFieldChecks()}
     ELSE NULL
@@ -504,7 +531,7 @@ SELECT file, line, is_tail,
   CASE WHEN reason IS NULL AND NOT is_tail THEN {
     event_id: ${str("event_id")}, event_type: event_type, run_id: ${str("run_id")},
     timestamp_ms: ${big("timestamp_ms")},
-    schema_version: coalesce(TRY_CAST(${at("schema_version")} AS INTEGER), 1),
+    schema_version: coalesce(CAST(${countValue(at("schema_version"))} AS INTEGER), 1),
     file: file, line: line,
     run_type: ${str("run_type")}, data_fingerprint: ${str("data_fingerprint")},
     host: ${str("host")}, pid: ${big("pid")},

@@ -78,6 +78,17 @@ export function sampleInputs(runId: string): EventInput[] {
   ];
 }
 
+/** One valid input of each annotation type (SPEC 11) for `runId`; kept apart from
+ * {@linkcode sampleInputs}, whose events every indexer test indexes. */
+export function annotationInputs(runId: string): EventInput[] {
+  return [
+    { event_type: "run.tagged", run_id: runId, tags: { label: "best", gone: "" } },
+    { event_type: "run.noted", run_id: runId, note: "stop too tight" },
+    { event_type: "run.archived", run_id: runId, reason: "superseded" },
+    { event_type: "run.restored", run_id: runId },
+  ];
+}
+
 /** Lines as the earlier Python writer wrote them (no schema_version, `<ms>_<hex>` ids). */
 export const PYTHON_LINES = [
   '{"event_type": "run.created", "event_id": "1768867200000_a1b2c3d4", "timestamp_ms": 1768867200000, "run_id": "test-123", "run_type": "baseline", "config": {}, "data_fingerprint": "test-fp"}',

@@ -73,10 +73,10 @@ Deno.test("writer: day partitions follow the UTC day of timestamp_ms", async () 
   });
 });
 
-Deno.test("writer: rotates before a part would pass maxPartBytes", async () => {
+Deno.test("writer: rotates before a part would pass partBytesMax", async () => {
   await withTempDir(async (root) => {
-    const maxPartBytes = 1000;
-    const writer = await openWriter(root, { maxPartBytes });
+    const partBytesMax = 1000;
+    const writer = await openWriter(root, { partBytesMax });
     const inputs = Array.from({ length: 40 }, (_, i) => ({
       event_type: "phase.started" as const,
       run_id: "r",
@@ -90,8 +90,8 @@ Deno.test("writer: rotates before a part would pass maxPartBytes", async () => {
     const parts = await listParts(root);
     assert.ok(parts.length >= 4, `expected several parts, got ${parts.length}`);
     for (const part of parts) {
-      assert.ok(part.sizeBytes <= maxPartBytes, `${part.file} has ${part.sizeBytes} bytes`);
-      assert.match(part.file, new RegExp(`part-${writer.writerId}-\\d{6}\\.jsonl$`));
+      assert.ok(part.sizeBytes <= partBytesMax, `${part.file} has ${part.sizeBytes} bytes`);
+      assert.match(part.file, new RegExp(`ledger-${writer.writerId}-\\d{6}\\.jsonl$`));
     }
     const orders = (await collect(root)).map((r) =>
       r.kind === "event" && (r.event as Record<string, unknown>).phase_order

@@ -174,7 +174,18 @@ export class EventWriter {
    * written) or `WriteError` (not written).
    */
   append(input: EventInput | Record<string, unknown>): Promise<LedgerEvent> {
-    return this.appendBatch([input]).then((events) => events[0]);
+    if (this.durability === "durable" || this.#closed || this.#pendingError !== undefined) {
+      return this.appendBatch([input]).then((events) => events[0]);
+    }
+    // Relaxed fast path (the throughput case): no batch arrays, no async frame.
+    try {
+      const event = completeEvent(input);
+      const bytes = encodeEventLine(event);
+      const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), bytes });
+      return pressure === undefined ? Promise.resolve(event) : pressure.then(() => event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -213,10 +224,20 @@ export class EventWriter {
       return events; // every line of this call is durable here
     }
     this.#takePendingError();
-    for (const line of lines) {
-      this.#buffer.push(line);
-      this.#bufferBytes += line.bytes.length;
-    }
+    let pressure: Promise<void> | undefined;
+    for (const line of lines) pressure = this.#buffered(line) ?? pressure;
+    if (pressure !== undefined) await pressure;
+    return events; // relaxed: buffered, durable after the next group commit
+  }
+
+  /**
+   * Relaxed mode: buffer `line`, starting a group commit when the buffer is
+   * full. Returns a promise to wait on when the groups not yet on disk pass
+   * the byte limit (back pressure), else undefined.
+   */
+  #buffered(line: PendingLine): Promise<void> | undefined {
+    this.#buffer.push(line);
+    this.#bufferBytes += line.bytes.length;
     if (
       this.#buffer.length >= this.#groupCommitEvents ||
       this.#bufferBytes >= RELAXED_BUFFER_BYTES_MAX
@@ -225,13 +246,13 @@ export class EventWriter {
       // the groups not yet on disk pass the byte limit does the caller wait.
       const committed = this.#commit();
       if (this.#inflightBytes >= RELAXED_BUFFER_BYTES_MAX) {
-        await committed; // back pressure: wait for the group to reach the disk
-        this.#takePendingError();
+        // back pressure: wait for the group to reach the disk
+        return committed.then(() => this.#takePendingError());
       }
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => void this.#commit(), this.#groupCommitMs);
     }
-    return events; // relaxed: buffered, durable after the next group commit
+    return undefined;
   }
 
   /** Write and sync everything buffered (relaxed mode); rejects with the first failed commit's error. */

@@ -9,7 +9,9 @@
  * - every acknowledged event is in the log;
  * - no torn line sits in the middle of a file (at most a torn tail);
  * - the log takes new writes (in-process and shared CLI parts) and stays so;
- * - a run manifest written before the crash is there, whole.
+ * - a run manifest written before the crash is there, whole;
+ * - an index publish cut at any of its durable operations leaves the old
+ *   index or the new one, and the next rebuild brings it up to the log.
  *
  * Seeds: `LEDGER_CRASH_SEEDS` (default below; 10000 for the long mode),
  * from `LEDGER_CRASH_SEED_BASE`. A failure prints its seed; replay one with
@@ -22,7 +24,8 @@ import { join } from "node:path";
 import { completeEvent, encodeEventLine, type EventInput } from "../../ledger/events.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { appendShared } from "../../ledger/shared_part.ts";
-import { readCheckedLog, SeededRandom, withTempDir } from "../_helpers.ts";
+import { queryIndex, readCheckedLog, SeededRandom, withTempDir } from "../_helpers.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { type CrashModel, FaultFs, PowerLossError } from "./_fault_fs.ts";
 import { RunDirectory } from "../../backtest/artifacts.ts";
 
@@ -212,3 +215,89 @@ Deno.test("power loss: a run manifest written before the crash survives it whole
     assert.equal(after, text, "the manifest survived whole");
   });
 });
+
+/** About how many (crash point, model) cases of the publish test run in `deno task test`. */
+const PUBLISH_CASES_CI = 4;
+/** Events of each of the two runs of the publish test. */
+const PUBLISH_RUN_EVENTS = 20;
+
+Deno.test({
+  name: "power loss: an index publish cut at any point leaves the old index or the new one",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const template = join(dir, "template");
+      const runEvents = (runId: string) =>
+        Array.from({ length: PUBLISH_RUN_EVENTS }, (_, i) => ({
+          event_type: "phase.started" as const,
+          run_id: runId,
+          phase_name: "p",
+          phase_order: i,
+        }));
+      await Deno.mkdir(template);
+      let writer = await openWriter(template);
+      await writer.appendBatch(runEvents("old"));
+      await writer.close();
+      await rebuildIndex(template); // the old index: the first run only
+      writer = await openWriter(template);
+      await writer.appendBatch(runEvents("new"));
+      await writer.close();
+      const counts = new Set([PUBLISH_RUN_EVENTS, 2 * PUBLISH_RUN_EVENTS]);
+
+      let total = 0;
+      await withCopy(template, join(dir, "count"), async (root) => {
+        const layer = await FaultFs.attach(root);
+        try {
+          await rebuildIndex(root);
+        } finally {
+          layer.detach();
+        }
+        total = layer.ops;
+      });
+      assert.ok(total >= 3, `the publish goes through the durable seam (${total} operations)`);
+      // Every (point, model) in the long mode; a seeded few in `deno task test`.
+      const rng = new SeededRandom(SEED_BASE);
+      const cases = Array.from({ length: total }, (_, i) => i + 1)
+        .flatMap((crashAt) => (["drop", "random"] as const).map((model) => ({ crashAt, model })))
+        .filter((_, _i, all) => SEEDS >= 1000 || rng.next() < PUBLISH_CASES_CI / all.length);
+      let points = 0;
+      for (const { crashAt, model } of cases) {
+        const label = `publish crash at op ${crashAt}/${total}, model ${model}`;
+        await withCopy(template, join(dir, `p${crashAt}-${model}`), async (root) => {
+          const layer = await FaultFs.attach(root, crashAt);
+          try {
+            await rebuildIndex(root);
+          } catch (err) {
+            if (!isPowerLoss(err)) throw err;
+          }
+          assert.ok(layer.crashed, `${label}: the power loss happened`);
+          await layer.restore(model, new SeededRandom(crashAt));
+          const db = join(root, "index", "runs.duckdb");
+          const [{ n }] = await queryIndex(db, "SELECT count(*) AS n FROM events");
+          assert.ok(counts.has(Number(n)), `${label}: the index holds ${n} events`);
+          // And the next rebuild, after power is back, brings it up to the log.
+          await rebuildIndex(root);
+          const [{ n: after }] = await queryIndex(db, "SELECT count(*) AS n FROM events");
+          assert.equal(after, 2 * PUBLISH_RUN_EVENTS, `${label}: rebuilt after the crash`);
+        });
+        points += 1;
+      }
+      console.log(
+        `power loss: index publish cut at ${points} of ${total * 2} (point, model) cases ` +
+          `(all of them with LEDGER_CRASH_SEEDS >= 1000)`,
+      );
+    });
+  },
+});
+
+/** Run `fn` on a fresh copy of `template` at `path`. */
+async function withCopy(
+  template: string,
+  path: string,
+  fn: (root: string) => Promise<void>,
+): Promise<void> {
+  const out = await new Deno.Command("cp", { args: ["-a", template, path] }).output();
+  assert.ok(out.success, `cp -a ${template} ${path}`);
+  await fn(path);
+}

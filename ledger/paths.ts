@@ -8,6 +8,9 @@
 import { join } from "node:path";
 import { RUN_ID_PATTERN } from "./ids.ts";
 
+/** Default size past which a writer starts a new part file, in bytes (100 MiB, SPEC 3). */
+export const PART_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
+
 /** Matches a day directory name of the log: `day=YYYY-MM-DD`. */
 export const DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
 

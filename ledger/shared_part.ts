@@ -23,8 +23,13 @@
  */
 import { type LedgerEvent } from "./events.ts";
 import { WriteError } from "./errors.ts";
-import { dayDir, dayOf, SHARED_PART_PATTERN, sharedPartFileName } from "./paths.ts";
-import { writeSchemaFile } from "./registry.ts";
+import {
+  dayDir,
+  dayOf,
+  PART_BYTES_MAX_DEFAULT,
+  SHARED_PART_PATTERN,
+  sharedPartFileName,
+} from "./paths.ts";
 import { assert } from "./assert.ts";
 import {
   assertRegularFileOrAbsent,
@@ -34,7 +39,6 @@ import {
   syncDir,
   writeAll,
 } from "./durable_fs.ts";
-import { PART_BYTES_MAX_DEFAULT } from "./writer.ts";
 
 /** Most shared parts one day's append walks past (all full) before giving up. */
 export const SHARED_PART_ATTEMPTS_MAX = 1000;
@@ -145,7 +149,10 @@ async function prepareRoot(root: string, days: readonly string[]): Promise<void>
     } catch (err) {
       throw new WriteError(dir, message(err), { cause: err });
     }
-    // A new day: the first emit of a log also writes `_schema.json`.
+    // A new day: the first emit of a log also writes `_schema.json`. Imported
+    // here, not at the top: most emits append to an existing day, and the
+    // registry export is a cold-start cost every `ledger emit` would pay.
+    const { writeSchemaFile } = await import("./registry.ts");
     await writeSchemaFile(root);
   }
 }

@@ -28,7 +28,7 @@
 import { completeEvent, encodeEventLine, type EventInput, type LedgerEvent } from "./events.ts";
 import { ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
-import { dayDir, dayOf, eventsDir, partFileName } from "./paths.ts";
+import { dayDir, dayOf, eventsDir, PART_BYTES_MAX_DEFAULT, partFileName } from "./paths.ts";
 import { writeSchemaFile } from "./registry.ts";
 import { assert } from "./assert.ts";
 import {
@@ -41,7 +41,7 @@ import {
 } from "./durable_fs.ts";
 
 /** Default size past which a writer starts a new part file, in bytes (100 MiB). */
-export const PART_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
+export { PART_BYTES_MAX_DEFAULT } from "./paths.ts";
 /** Default group commit interval of relaxed mode, in milliseconds. */
 export const GROUP_COMMIT_MS_DEFAULT = 10;
 /** Default number of buffered events that triggers a group commit in relaxed mode. */

@@ -22,6 +22,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { assert } from "./assert.ts";
 
 /** Most missing ancestors {@linkcode ensureDirDurable} creates. */
 export const DIR_DEPTH_MAX = 64;
@@ -206,9 +207,7 @@ export async function writeAll(file: DurableFile, data: Uint8Array): Promise<num
   let offset = 0;
   while (offset < data.length) {
     const n = await file.write(data.subarray(offset));
-    if (!(n > 0 && n <= data.length - offset)) {
-      throw new Error(`Write returned ${n} for ${data.length - offset} bytes`);
-    }
+    assert(n > 0 && n <= data.length - offset, "a write makes progress within what it was given");
     offset += n;
   }
   return offset;

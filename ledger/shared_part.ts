@@ -26,6 +26,7 @@ import { WriteError } from "./errors.ts";
 import {
   dayDir,
   dayOf,
+  eventsDir,
   PART_BYTES_MAX_DEFAULT,
   SHARED_PART_PATTERN,
   sharedPartFileName,
@@ -35,6 +36,7 @@ import {
   assertRegularFileOrAbsent,
   type DurableFile,
   ensureDirDurable,
+  NotRegularFileError,
   openFile,
   syncDir,
   writeAll,
@@ -144,16 +146,22 @@ async function prepareRoot(root: string, days: readonly string[]): Promise<void>
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw new WriteError(dir, message(err));
     }
+    // A new day: the first emit of a log also writes `_schema.json`, before the
+    // day exists (a refused schema path leaves nothing behind). Imported here,
+    // not at the top: most emits append to an existing day, and the registry
+    // export is a cold-start cost every `ledger emit` would pay.
+    try {
+      await ensureDirDurable(eventsDir(root));
+    } catch (err) {
+      throw new WriteError(eventsDir(root), message(err), { cause: err });
+    }
+    const { writeSchemaFile } = await import("./registry.ts");
+    await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
     } catch (err) {
       throw new WriteError(dir, message(err), { cause: err });
     }
-    // A new day: the first emit of a log also writes `_schema.json`. Imported
-    // here, not at the top: most emits append to an existing day, and the
-    // registry export is a cold-start cost every `ledger emit` would pay.
-    const { writeSchemaFile } = await import("./registry.ts");
-    await writeSchemaFile(root);
   }
 }
 
@@ -210,7 +218,10 @@ async function openShared(path: string): Promise<DurableFile> {
     await assertRegularFileOrAbsent(path); // a FIFO would block, or take lines nobody keeps
     return await openFile(path, { read: true, write: true });
   } catch (err) {
-    throw new WriteError(path, message(err), { cause: err });
+    const reason = err instanceof NotRegularFileError
+      ? `it is ${err.kind}, not a regular file: refusing to open it`
+      : message(err);
+    throw new WriteError(path, reason, { cause: err });
   }
 }
 

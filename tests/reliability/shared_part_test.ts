@@ -10,10 +10,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { exists } from "../../ledger/exists.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { listParts, readPartFile } from "../../ledger/reader.ts";
-import { dayDir, dayOf, sharedPartFileName } from "../../ledger/paths.ts";
+import { dayDir, dayOf, schemaPath, sharedPartFileName } from "../../ledger/paths.ts";
 import {
   CLI_PATH,
   denoScriptArgs,
@@ -130,5 +131,42 @@ Deno.test("shared part: a writer SIGKILLed while holding the lock loses nothing 
     );
     assert.deepEqual(acked.filter((id) => !ids.has(id)), [], "every acknowledged event is there");
     assert.ok(!ids.has("torn-by-kill"));
+  });
+});
+
+const HAS_MKFIFO = await new Deno.Command("mkfifo", { args: ["--version"], stdout: "null" })
+  .output().then((o) => o.success, () => false);
+if (!HAS_MKFIFO) console.log("shared part FIFO test ignored: mkfifo is not installed");
+
+Deno.test({
+  name: "shared part: emit refuses a FIFO at _schema.json or at the shared part, never hangs",
+  ignore: !HAS_MKFIFO,
+}, async (t) => {
+  await withTempDir(async (root) => {
+    const mkfifo = async (path: string) => {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      assert.ok((await new Deno.Command("mkfifo", { args: [path] }).output()).success);
+    };
+    const day = dayOf(Date.now());
+    for (
+      const [label, path] of [
+        ["_schema.json", schemaPath(root)],
+        ["the shared part", join(dayDir(root, day), sharedPartFileName(1))],
+      ] as const
+    ) {
+      await t.step(label, async () => {
+        await mkfifo(path);
+        const r = await runLedger(emitArgs(root, "fifo"));
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        assert.match(r.stderr, /FIFO, not a regular file/);
+        assert.ok(r.stderr.includes(path), r.stderr);
+        assert.deepEqual(await listParts(root), [], "nothing written");
+        if (label === "_schema.json") {
+          assert.ok(!(await exists(dayDir(root, day))), "not even the day directory");
+        }
+        await Deno.remove(path);
+      });
+    }
   });
 });

@@ -30,7 +30,7 @@ import { ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
 import { dayDir, dayOf, eventsDir, PART_BYTES_MAX_DEFAULT, partFileName } from "./paths.ts";
 import { writeSchemaFile } from "./registry.ts";
-import { assert } from "./assert.ts";
+import { assert, AssertionError } from "./assert.ts";
 import {
   type DurableFile,
   ensureDirDurable,
@@ -408,12 +408,11 @@ export class EventWriter {
     assert(data.length > 0 && data[data.length - 1] === 0x0a, "a chunk is whole lines");
     if (!sizesBefore.has(part.path)) sizesBefore.set(part.path, part.bytes);
     try {
-      const written = await writeAll(part.file, data);
-      assert(written === data.length, "a write moves the offset forward by its size");
-      part.bytes += written; // only grows: the file is append-only and ours alone
+      part.bytes += await writeAll(part.file, data); // only grows: append-only and ours alone
       if (sync) await part.file.syncData(); // the lines of this call are durable from here
     } catch (err) {
       this.#abandon(part); // it may end in a torn line: never write behind it
+      if (err instanceof AssertionError) throw err; // a bug, not an I/O failure
       throw new WriteError(part.path, errorMessage(err), { cause: err });
     }
   }

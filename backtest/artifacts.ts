@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { runDir } from "../ledger/paths.ts";
+import { ensureDirDurable, writeFileAtomic } from "../ledger/durable_fs.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { type ColumnSpec, type Row, writeParquet } from "./_parquet.ts";
 
@@ -202,7 +203,7 @@ export class RunDirectory {
   /** Create (if needed) the run directory of `runId` under `root`. */
   static async create(root: string, runId: string): Promise<RunDirectory> {
     const path = runDir(root, runId);
-    await Deno.mkdir(path, { recursive: true });
+    await ensureDirDurable(path);
     return new RunDirectory(path, runId);
   }
 
@@ -226,15 +227,13 @@ export class RunDirectory {
   }
 
   /**
-   * Write `manifest.json` atomically (temporary file, then rename); returns
-   * its path and size.
+   * Write `manifest.json` atomically and durably (temporary file, fdatasync,
+   * rename, directory fsync); returns its path and size.
    */
   async writeManifest(manifest: Manifest): Promise<{ path: string; sizeBytes: number }> {
     const path = this.file(MANIFEST_FILE);
-    const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
     const text = JSON.stringify(manifest, null, 2) + "\n";
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
+    await writeFileAtomic(path, text); // the manifest is durable from here
     return { path, sizeBytes: new TextEncoder().encode(text).length };
   }
 }

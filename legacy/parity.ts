@@ -21,6 +21,7 @@ import {
   readLegacyRows,
 } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
+import { rename, syncDir } from "../ledger/durable_fs.ts";
 
 /** Options for {@linkcode checkParity}. */
 export interface ParityOptions {
@@ -267,19 +268,10 @@ export async function archiveLegacy(options: ArchiveOptions = {}): Promise<Archi
   const movedAlso: string[] = [];
   const wal = `${legacyDbPath}.wal`;
   if (await exists(wal, { noFollow: true })) {
-    await Deno.rename(wal, `${archivedPath}.wal`);
+    await rename(wal, `${archivedPath}.wal`);
     movedAlso.push(`${archivedPath}.wal`);
   }
-  await Deno.rename(legacyDbPath, archivedPath);
+  await rename(legacyDbPath, archivedPath);
   await syncDir(dirname(archivedPath)); // the move is durable from here
   return { archivedPath, movedAlso, parity };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await Deno.open(dir === "" ? "." : dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
 }

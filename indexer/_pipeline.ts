@@ -106,9 +106,8 @@ async function ingestBatch(
     // made readable (same byte length, so offsets stay right) and mark the lines.
     invalid = await sanitizeFiles(batch, stagingDir);
     await stageLines(conn, batch, new Set(invalid.files));
-    await exec(conn, MARK_INVALID_UTF8_SQL, [{ strings: invalid.files }, {
-      bigints: invalid.lines,
-    }]);
+    const marks = invalid.files.map((file, i) => ({ file, line: invalid.lines[i] }));
+    await exec(conn, MARK_INVALID_UTF8_SQL, [JSON.stringify(marks)]);
   }
   await exec(conn, DROP_RESUMED_TAIL_ERRORS_SQL);
   await exec(conn, INSERT_STAGE_ERRORS_SQL);
@@ -129,15 +128,16 @@ async function stageLines(
   batch: ScanEntry[],
   keepRaw: ReadonlySet<string> = new Set(),
 ): Promise<void> {
-  await exec(conn, CREATE_SCAN_FILES_SQL, [
-    { strings: batch.map((e) => e.readPath) },
-    { strings: batch.map((e) => e.file) },
-    { bigints: batch.map((e) => e.lineBase) },
-    { bigints: batch.map((e) => e.byteBase) },
-    { bigints: batch.map((e) => e.sizeBytes) },
-    { bigints: batch.map((e) => e.mtimeMs) },
-    { booleans: batch.map((e) => keepRaw.has(e.file)) },
-  ]);
+  const scanFiles = batch.map((e) => ({
+    read_path: e.readPath,
+    file: e.file,
+    line_base: e.lineBase,
+    byte_base: e.byteBase,
+    size_bytes: e.sizeBytes,
+    mtime_ms: e.mtimeMs,
+    keep_raw: keepRaw.has(e.file),
+  }));
+  await exec(conn, CREATE_SCAN_FILES_SQL, [JSON.stringify(scanFiles)]);
   await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => e.readPath) }]);
   await exec(conn, STAGE_LINES_SQL);
   await exec(conn, DROP_STAGE_LINES_SQL); // the stage has what is needed: free the text

@@ -358,7 +358,7 @@ async function expandReread(
 ): Promise<string[]> {
   await exec(conn, CREATE_REREAD_SQL);
   if (reread.size === 0) return [];
-  await exec(conn, INSERT_REREAD_SQL, [{ strings: [...reread] }]);
+  await exec(conn, INSERT_REREAD_SQL, [JSON.stringify([...reread])]);
   for (let round = 0; round < REREAD_ROUNDS_MAX; round++) {
     const added = await rows(conn, EXPAND_REREAD_SQL);
     if (added.length === 0) break;
@@ -447,11 +447,7 @@ async function recordLiveness(
     pid: Number(c.pid),
     startedAtMs: c.started_at_ms === null ? null : Number(c.started_at_ms),
   })));
-  await exec(conn, REPLACE_LIVENESS_SQL, [
-    { strings: candidates.map(() => probe.host) },
-    { bigints: pids },
-    { booleans: alive },
-    Date.now(),
-  ]);
+  const checked = pids.map((pid, i) => ({ host: probe.host, pid, alive: alive[i] }));
+  await exec(conn, REPLACE_LIVENESS_SQL, [JSON.stringify(checked), Date.now()]);
   return undefined;
 }

@@ -561,6 +561,36 @@ export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
 ];
 
 /**
+ * A full rebuild appends the valid lines of each batch as they are and
+ * deduplicates once at the end ({@linkcode DEDUP_EVENTS_SQL}): probing every
+ * batch against all the events indexed so far would grow with the log.
+ */
+export const APPEND_STAGE_EVENTS_SQL = `INSERT INTO events (${EVENT_COLUMNS_SQL})
+  SELECT unnest(e) FROM stage WHERE e IS NOT NULL`;
+
+/**
+ * Deduplicate all of `events` after a full rebuild's batches, with the rule
+ * of {@linkcode MERGE_STAGE_EVENTS_SQL}: the smallest `(timestamp_ms, file,
+ * line)` of each `event_id` stays, the others go to `event_duplicates`. The
+ * grouping spills to disk under the memory limit.
+ */
+export const DEDUP_EVENTS_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE dup_ids AS
+    SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1`,
+  `CREATE OR REPLACE TEMP TABLE candidates AS
+    SELECT ${EVENT_COLUMNS_SQL}, row_number() OVER (
+      PARTITION BY event_id ORDER BY timestamp_ms, file, line) AS rank
+    FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+  `DELETE FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+  `INSERT INTO events (${EVENT_COLUMNS_SQL})
+    SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
+  `INSERT INTO event_duplicates
+    SELECT event_id, file, line, timestamp_ms FROM candidates WHERE rank > 1`,
+  `DROP TABLE IF EXISTS dup_ids`,
+  `DROP TABLE IF EXISTS candidates`,
+];
+
+/**
  * Update `ingest_files` from the stage: the new offset counts complete lines
  * only, so a torn tail is read again (and indexed once complete) next time.
  */
@@ -697,6 +727,15 @@ export const REPLACE_LIVENESS_SQL: readonly string[] = [
     SELECT host, pid, alive, $2::BIGINT FROM (SELECT unnest(from_json($1::VARCHAR,
       '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN"}]'), recursive := true))`,
 ];
+
+/**
+ * Keep liveness rows known from a previous index (`$1` a JSON array of
+ * `{host, pid, alive, checked_at_ms}`) when the check cannot run now.
+ */
+export const KEEP_LIVENESS_SQL = `INSERT INTO process_liveness
+  SELECT host, pid, alive, checked_at_ms FROM (SELECT unnest(from_json($1::VARCHAR,
+    '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN", "checked_at_ms": "BIGINT"}]'),
+    recursive := true))`;
 
 /** Drop the temp tables of a pipeline run. */
 export const DROP_TEMP_SQL: readonly string[] = [

@@ -5,8 +5,11 @@
  * Items: 1 durable emit p50/p99 vs write+fdatasync; 2 relaxed emit vs pino;
  * 3 eight concurrent durable writer processes; 4 a CLI process per event vs
  * the in-process emitter; 5 `ledger emit` cold start vs an empty `deno run`;
- * 6 full rebuild at 10k/100k/1M events vs DuckDB `read_json`, with the peak
- * memory of the rebuild process; 7 incremental rebuild after +1% vs full;
+ * 6 full rebuild at 10k/100k/1M/5M events vs DuckDB `read_json`, with the peak
+ * memory of the rebuild process against 1.5 GiB, and 20k vs 40k one-line part
+ * files (linear?); `LEDGER_BENCH_HUGE=20000000,50000000` adds the long sizes
+ * (not for CI: 50M events is about 11 GB of log); 7 incremental rebuild after
+ * +1% to 1M vs full;
  * 8 `ledger runs`/`ledger show` on an index of 100k runs; 9 policy executor
  * calls/s. Benchmarks are not tests: nothing fails on a time.
  *
@@ -26,6 +29,22 @@ import { benchPolicy } from "./_policy.ts";
 import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
 import type { BenchRow } from "./_result.ts";
 
+/**
+ * Extra log sizes of item 6 from `LEDGER_BENCH_HUGE` (comma-separated event
+ * counts, e.g. `20000000` or `20000000,50000000`): too long for a normal run
+ * (20M events is about 4.6 GB of log, 50M about 11 GB), so off by default.
+ */
+function hugeSizes(): number[] {
+  const raw = Deno.env.get("LEDGER_BENCH_HUGE") ?? "";
+  const sizes = raw.split(",").filter((s) => s.trim() !== "").map(Number);
+  for (const n of sizes) {
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      throw new RangeError(`LEDGER_BENCH_HUGE takes event counts, got ${JSON.stringify(raw)}`);
+    }
+  }
+  return sizes;
+}
+
 /** Sizes of one bench run. */
 interface Plan {
   durableEvents: number;
@@ -44,7 +63,13 @@ const FULL: Plan = {
   relaxedRepeat: 3,
   concurrentEvents: 500,
   processRuns: 20,
-  index: { sizes: [10_000, 100_000, 1_000_000], repeat: 3, runs: 100_000, processRuns: 10 },
+  index: {
+    sizes: [10_000, 100_000, 1_000_000, 5_000_000, ...hugeSizes()],
+    repeat: 3,
+    runs: 100_000,
+    processRuns: 10,
+    manyFiles: [20_000, 40_000],
+  },
   policyCalls: 10_000,
   policyRepeat: 5,
 };
@@ -55,7 +80,13 @@ const QUICK: Plan = {
   relaxedRepeat: 2,
   concurrentEvents: 50,
   processRuns: 5,
-  index: { sizes: [2_000, 10_000], repeat: 1, runs: 2_000, processRuns: 3 },
+  index: {
+    sizes: [2_000, 10_000],
+    repeat: 1,
+    runs: 2_000,
+    processRuns: 3,
+    manyFiles: [2_000, 4_000],
+  },
   policyCalls: 1_000,
   policyRepeat: 2,
 };

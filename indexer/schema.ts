@@ -348,18 +348,20 @@ export const SELECT_INGEST_FILES_SQL =
     last_line_bytes FROM ingest_files`;
 
 /**
- * The list of files to read: `$1..$7` parallel lists. `keep_raw` keeps the
- * text of every line in the stage (files whose lines may still be marked bad
- * after staging, see {@linkcode MARK_INVALID_UTF8_SQL}).
+ * The list of files to read: `$1` a JSON array of objects with the columns
+ * below (one bound string: binding seven lists and unnesting them was
+ * quadratic in the number of files). `keep_raw` keeps the text of every line
+ * in the stage (files whose lines may still be marked bad after staging, see
+ * {@linkcode MARK_INVALID_UTF8_SQL}).
  */
 export const CREATE_SCAN_FILES_SQL: readonly string[] = [
   `CREATE OR REPLACE TEMP TABLE scan_files (
     read_path VARCHAR, file VARCHAR, line_base BIGINT, byte_base BIGINT,
     size_bytes BIGINT, mtime_ms BIGINT, keep_raw BOOLEAN)`,
   `INSERT INTO scan_files
-    SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]), unnest($3::BIGINT[]),
-      unnest($4::BIGINT[]), unnest($5::BIGINT[]), unnest($6::BIGINT[]),
-      unnest($7::BOOLEAN[])`,
+    SELECT unnest(from_json($1::VARCHAR, '[{"read_path": "VARCHAR", "file": "VARCHAR",
+      "line_base": "BIGINT", "byte_base": "BIGINT", "size_bytes": "BIGINT",
+      "mtime_ms": "BIGINT", "keep_raw": "BOOLEAN"}]'), recursive := true)`,
 ];
 
 /**
@@ -367,9 +369,9 @@ export const CREATE_SCAN_FILES_SQL: readonly string[] = [
  * one column `file`); grown to a fixpoint with {@linkcode EXPAND_REREAD_SQL}.
  */
 export const CREATE_REREAD_SQL = `CREATE OR REPLACE TEMP TABLE reread (file VARCHAR)`;
-/** Add files to `reread`: `$1` list of names. */
-export const INSERT_REREAD_SQL =
-  `INSERT INTO reread SELECT DISTINCT unnest($1::VARCHAR[]) EXCEPT SELECT file FROM reread`;
+/** Add files to `reread`: `$1` a JSON array of names. */
+export const INSERT_REREAD_SQL = `INSERT INTO reread
+  SELECT DISTINCT unnest(from_json($1::VARCHAR, '["VARCHAR"]')) EXCEPT SELECT file FROM reread`;
 /**
  * Dropping a winning event whose duplicate lives in a file that is not
  * re-read would lose the event: re-read that file too. Returns the files
@@ -586,6 +588,36 @@ export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
 ];
 
 /**
+ * A full rebuild appends the valid lines of each batch as they are and
+ * deduplicates once at the end ({@linkcode DEDUP_EVENTS_SQL}): probing every
+ * batch against all the events indexed so far would grow with the log.
+ */
+export const APPEND_STAGE_EVENTS_SQL = `INSERT INTO events (${EVENT_COLUMNS_SQL})
+  SELECT unnest(e) FROM stage WHERE e IS NOT NULL`;
+
+/**
+ * Deduplicate all of `events` after a full rebuild's batches, with the rule
+ * of {@linkcode MERGE_STAGE_EVENTS_SQL}: the smallest `(timestamp_ms, file,
+ * line)` of each `event_id` stays, the others go to `event_duplicates`. The
+ * grouping spills to disk under the memory limit.
+ */
+export const DEDUP_EVENTS_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE dup_ids AS
+    SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1`,
+  `CREATE OR REPLACE TEMP TABLE candidates AS
+    SELECT ${EVENT_COLUMNS_SQL}, row_number() OVER (
+      PARTITION BY event_id ORDER BY timestamp_ms, file, line) AS rank
+    FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+  `DELETE FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+  `INSERT INTO events (${EVENT_COLUMNS_SQL})
+    SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
+  `INSERT INTO event_duplicates
+    SELECT event_id, file, line, timestamp_ms FROM candidates WHERE rank > 1`,
+  `DROP TABLE IF EXISTS dup_ids`,
+  `DROP TABLE IF EXISTS candidates`,
+];
+
+/**
  * Update `ingest_files` from the stage: the new offset counts complete lines
  * only, so a torn tail is read again (and indexed once complete) next time.
  */
@@ -712,12 +744,25 @@ export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT host, pid, max(started_at_
   WHERE host = $1 AND pid IS NOT NULL AND completed_at_ms IS NULL AND failed_at_ms IS NULL
   GROUP BY host, pid ORDER BY pid`;
 
-/** Replace the liveness table: `$1` hosts, `$2` pids, `$3` alive flags, `$4` check time. */
+/**
+ * Replace the liveness table: `$1` a JSON array of `{host, pid, alive}`,
+ * `$2` check time.
+ */
 export const REPLACE_LIVENESS_SQL: readonly string[] = [
   `DELETE FROM process_liveness`,
   `INSERT INTO process_liveness
-    SELECT unnest($1::VARCHAR[]), unnest($2::BIGINT[]), unnest($3::BOOLEAN[]), $4::BIGINT`,
+    SELECT host, pid, alive, $2::BIGINT FROM (SELECT unnest(from_json($1::VARCHAR,
+      '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN"}]'), recursive := true))`,
 ];
+
+/**
+ * Keep liveness rows known from a previous index (`$1` a JSON array of
+ * `{host, pid, alive, checked_at_ms}`) when the check cannot run now.
+ */
+export const KEEP_LIVENESS_SQL = `INSERT INTO process_liveness
+  SELECT host, pid, alive, checked_at_ms FROM (SELECT unnest(from_json($1::VARCHAR,
+    '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN", "checked_at_ms": "BIGINT"}]'),
+    recursive := true))`;
 
 /** Drop the temp tables of a pipeline run. */
 export const DROP_TEMP_SQL: readonly string[] = [
@@ -745,9 +790,13 @@ export const STAGE_COUNTS_SQL = `SELECT
   count(*) FILTER (WHERE reason IS NOT NULL) AS errors
   FROM stage`;
 
-/** Lines found not to be UTF-8 (`$1` files, `$2` lines): their reason says so. */
+/**
+ * Lines found not to be UTF-8 (`$1` a JSON array of `{file, line}`): their
+ * reason says so.
+ */
 export const MARK_INVALID_UTF8_SQL = `UPDATE stage SET reason = 'not UTF-8', e = NULL
-  FROM (SELECT unnest($1::VARCHAR[]) AS file, unnest($2::BIGINT[]) AS line) bad
+  FROM (SELECT unnest(from_json($1::VARCHAR, '[{"file": "VARCHAR", "line": "BIGINT"}]'),
+    recursive := true)) bad
   WHERE stage.file = bad.file AND stage.line = bad.line AND NOT stage.is_tail`;
 
 // ---- read queries (indexer/queries.ts) ----

@@ -20,6 +20,8 @@ import { isInterval } from "../backtest/data.ts";
 import { type BacktestOptions, RunFailedError, type RunResult } from "../backtest/_workflow.ts";
 import { runPathOnly } from "../backtest/path_only.ts";
 import { runPolicy } from "../backtest/policy.ts";
+import { parsePolicy } from "../backtest/policies.ts";
+import { PolicyError } from "../backtest/errors.ts";
 
 /** Width of the progress bar, in characters. */
 const PROGRESS_BAR_WIDTH = 30;
@@ -55,10 +57,12 @@ Flags:
                        default data/sample/calls.csv
   --candles FILE       candles (CSV, JSONL, Parquet: mint, ts, open, high, low, close, volume)
                        default data/sample/candles_1m.parquet
-  --from ISO           keep calls alerted at or after this time (ISO-8601 or epoch ms)
+  --from ISO           keep calls alerted at or after this time (ISO-8601 or epoch ms;
+                       without an offset the time is UTC)
   --to ISO             keep calls alerted before this time
   --interval I         1m, 5m, 15m or 1h: select (interval column) or resample finer candles
   --policy JSON|@FILE  policy runs: e.g. '{"type":"fixed_stop","stopPct":0.3,"takeProfitPct":1}'
+                       ("kind" as quantBot's RiskPolicy works too; docs/QUANTBOT.md)
                        types: fixed_stop {stopPct, takeProfitPct?}, time_stop {maxHoldMs,
                        takeProfitPct?}, trailing_stop {activationPct, trailPct, hardStopPct?},
                        ladder {levels:[{multiple, fraction}], stopPct?}, combo {policies}
@@ -116,6 +120,7 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError("policy runs need --policy JSON or --policy @file.json");
   }
   const policy = policyFlag === undefined ? undefined : await readPolicyFlag(policyFlag);
+  if (policy !== undefined) checkPolicy(policy);
   const emitter = getEventEmitter({ root });
   const progress = Deno.stderr.isTerminal() ? progressBar() : undefined;
   let result: RunResult;
@@ -194,8 +199,8 @@ function nonEmpty(values: ParsedFlags["values"], name: string): string | undefin
 function timeFlag(values: ParsedFlags["values"], name: string): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
-  const ms = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Date.parse(raw);
-  if (!Number.isFinite(ms)) {
+  const ms = parseUtcTime(raw);
+  if (ms === undefined) {
     throw new UsageError(
       `--${name} must be an ISO-8601 time (2026-01-05T00:00:00Z) or epoch ms, got ${
         JSON.stringify(raw)
@@ -203,6 +208,31 @@ function timeFlag(values: ParsedFlags["values"], name: string): number | undefin
     );
   }
   return ms;
+}
+
+/** `2026-01-05`, `2026-01-05T04:00[:ss[.sss]]` with `T` or a space, and an optional `Z`/`±hh:mm`. */
+const ISO_TIME_PATTERN =
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * Epoch ms of an ISO-8601 time or of epoch ms digits; `undefined` when it is
+ * neither. A time without an offset is UTC, whatever the process's time
+ * zone (`Date.parse` would read `2026-01-05T04:00` in local time).
+ */
+export function parseUtcTime(raw: string): number | undefined {
+  const text = raw.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const m = ISO_TIME_PATTERN.exec(text);
+  if (m === null) return undefined;
+  const [, date, time, offset] = m;
+  // Date.parse rolls 2026-02-30 over to March: the day must exist as written.
+  const day = Date.parse(`${date}T00:00Z`);
+  if (!Number.isFinite(day) || new Date(day).toISOString().slice(0, 10) !== date) return undefined;
+  const zone = offset === undefined || offset.toUpperCase() === "Z"
+    ? "Z"
+    : `${offset.slice(0, 3)}:${offset.slice(-2)}`;
+  const ms = Date.parse(`${date}T${time ?? "00:00"}${zone}`);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {
@@ -215,6 +245,16 @@ function bpsFlag(values: ParsedFlags["values"], name: string): number | undefine
     );
   }
   return n;
+}
+
+/** A bad policy is a usage error (exit 2) found before anything is written. */
+function checkPolicy(policy: string): void {
+  try {
+    parsePolicy(policy);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(`--policy: ${err.message}`);
+    throw err;
+  }
 }
 
 async function readPolicyFlag(flag: string): Promise<string> {

@@ -3,9 +3,10 @@ import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
-async function ledger(args: string[], cwd?: string) {
+async function ledger(args: string[], cwd?: string, env?: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
     cwd,
+    env,
     args: [
       "run",
       "--no-prompt",
@@ -46,6 +47,7 @@ Deno.test("ledger backtest: usage errors exit 2 with one line", async (t) => {
     [["path-only", "--interval", "2m"], /--interval must be one of 1m, 5m, 15m, 1h/],
     [["policy", "--policy", "{}", "--fee-bps", "x"], /--fee-bps must be a number/],
     [["path-only", "--from", "yesterday"], /--from must be an ISO-8601 time/],
+    [["path-only", "--from", "2026-02-30"], /--from must be an ISO-8601 time/],
     [["path-only", "--run-id", "../x"], /--run-id must match/],
     [["path-only", "--policy", "{}"], /--policy applies to policy runs only/],
   ];
@@ -92,22 +94,48 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       match(r.stdout, /^run policy-\d{8}T\d{6}-[0-9a-f]{6} completed/);
       match(r.stdout, /trailing_stop: win rate/);
     });
-    await t.step("an impossible policy: exit 1, one line, run.failed recorded", async () => {
+    await t.step("an impossible policy: exit 2, one line, nothing written", async () => {
+      for (
+        const [policy, pattern] of [
+          [
+            '{"kind":"fixed_stop","stopPct":1.5}',
+            /--policy: Invalid policy: stopPct must be <= 1$/,
+          ],
+          ["{not json", /--policy: Invalid policy: not valid JSON/],
+          ['{"kind":"moon"}', /--policy: Invalid policy: type must be one of fixed_stop/],
+        ] as const
+      ) {
+        const r = await ledger([
+          "policy",
+          ...common,
+          "--run-id",
+          "cli-bad-policy",
+          "--policy",
+          policy,
+        ]);
+        equal(r.code, 2, r.stderr);
+        match(oneLine(r.stderr), pattern);
+        equal((await runEvents(root, "cli-bad-policy")).length, 0);
+        const dirExists = await Deno.stat(`${root}/artifacts/runs/cli-bad-policy`).then(
+          () => true,
+          () => false,
+        );
+        equal(dirExists, false);
+      }
+    });
+    await t.step("quantBot's RiskPolicy JSON runs as given", async () => {
       const r = await ledger([
         "policy",
         ...common,
-        "--run-id",
-        "cli-bad-policy",
+        "--json",
         "--policy",
-        '{"type":"fixed_stop","stopPct":1.5}',
+        '{"kind":"fixed_stop","stopPct":0.2,"takeProfitPct":1.0}',
       ]);
-      equal(r.code, 1);
-      match(
-        oneLine(r.stderr),
-        /Invalid policy: stopPct must be <= 1 \(run cli-bad-policy failed in phase plan\)/,
-      );
-      const events = await runEvents(root, "cli-bad-policy");
-      equal(events.at(-1)?.event_type, "run.failed");
+      equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      equal(out.summary.policy_type, "fixed_stop");
+      equal(out.summary.calls_no_entry, 1);
+      equal(out.summary.count, 2);
     });
     await t.step("missing columns: exit 1 naming the file and columns", async () => {
       const sub = `${dir}/cols`;
@@ -138,6 +166,47 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       equal(r.code, 1);
       match(oneLine(r.stderr), /Calls file .*none\.csv does not exist/);
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger backtest: --from/--to without an offset are UTC in any TZ", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_tz_" });
+  try {
+    const inputs = await writeFixtures(dir);
+    // a1 is alerted at 00:00:30Z, b1 and c1 at 00:00:00Z: from 00:00:10 keeps a1 only.
+    for (const tz of ["UTC", "America/New_York"]) {
+      await t.step(`TZ=${tz}`, async () => {
+        const r = await ledger(
+          [
+            "path-only",
+            "--root",
+            `${dir}/ledger`,
+            "--calls",
+            inputs.calls,
+            "--candles",
+            inputs.candles,
+            "--from",
+            "2026-01-05T00:00:10",
+            "--to",
+            "2026-01-05 01:00",
+            "--no-index",
+            "--json",
+          ],
+          undefined,
+          { TZ: tz },
+        );
+        equal(r.code, 0, r.stderr);
+        const out = JSON.parse(r.stdout);
+        equal(out.summary.calls_total, 1);
+        const created = (await runEvents(`${dir}/ledger`, out.run_id))[0] as unknown as {
+          config: { from: string; to: string };
+        };
+        equal(created.config.from, "2026-01-05T00:00:10.000Z");
+        equal(created.config.to, "2026-01-05T01:00:00.000Z");
+      });
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

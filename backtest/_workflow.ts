@@ -36,6 +36,7 @@ import {
 import { CoverageError, InputError } from "./errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
 import { exists } from "../ledger/exists.ts";
+import { findRunEvents } from "../ledger/run_lookup.ts";
 
 /** The sample calls, relative to the working directory (the repository root). */
 export const SAMPLE_CALLS_PATH = "data/sample/calls.csv";
@@ -163,6 +164,29 @@ export class RunFailedError extends Error {
   }
 }
 
+/**
+ * The run id is taken: the log already has events of that run, or its run
+ * directory exists. Thrown before anything is written (a usage error for
+ * the CLI).
+ *
+ * @example
+ * ```ts
+ * import { RunIdTakenError } from "./_workflow.ts";
+ * const err = new RunIdTakenError("p-1", "the log has its events");
+ * console.assert(err.message.startsWith("Run id p-1 is taken"));
+ * ```
+ */
+export class RunIdTakenError extends InputError {
+  /** The taken id. */
+  readonly runId: string;
+  /** Create the error for `runId`; `why` says where it was found. */
+  constructor(runId: string, why: string) {
+    super(`Run id ${runId} is taken (${why}); choose another --run-id or leave it out`);
+    this.name = "RunIdTakenError";
+    this.runId = runId;
+  }
+}
+
 /** A run in progress: its id, emitter, directory and phase bookkeeping. */
 export class RunContext {
   /** The run id. */
@@ -213,6 +237,11 @@ export class RunContext {
   async dir(): Promise<RunDirectory> {
     this.#dir ??= await RunDirectory.create(this.root, this.runId);
     return this.#dir;
+  }
+
+  /** Use `dir` (claimed by {@linkcode startRun}) as the run directory. */
+  adoptDir(dir: RunDirectory): void {
+    this.#dir = dir;
   }
 
   /**
@@ -310,6 +339,10 @@ export async function startRun(
       `Run id ${JSON.stringify(runId)} is not valid: use letters, digits, '.', '_', '-' (max 128)`,
     );
   }
+  const known = await findRunEvents(root, runId, { limit: 1 });
+  if (known.length > 0) {
+    throw new RunIdTakenError(runId, `the log has its ${known[0].eventType} in ${known[0].file}`);
+  }
   let fp: Awaited<ReturnType<typeof fingerprintInputs>>;
   try {
     fp = await fingerprintInputs({ calls, candles });
@@ -329,6 +362,9 @@ export async function startRun(
     interval: options.interval ?? null,
     ...extraConfig,
   };
+  // The directory is the claim: mkdir fails for a second process with this id.
+  const claimed = await RunDirectory.claim(root, runId);
+  if (claimed === null) throw new RunIdTakenError(runId, "its run directory exists");
   const emitter = options.emitter ?? getEventEmitter({ root });
   const ctx = new RunContext({
     runId,
@@ -339,6 +375,7 @@ export async function startRun(
     fingerprint: fp.fingerprint,
     emitter,
   });
+  ctx.adoptDir(claimed);
   await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fp.fingerprint });
   await emitter.runStarted(runId, {});
   return ctx;

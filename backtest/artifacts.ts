@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { dirname } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { runDir } from "../ledger/paths.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
@@ -203,6 +204,23 @@ export class RunDirectory {
   static async create(root: string, runId: string): Promise<RunDirectory> {
     const path = runDir(root, runId);
     await Deno.mkdir(path, { recursive: true });
+    return new RunDirectory(path, runId);
+  }
+
+  /**
+   * Create the run directory of `runId` under `root` only if it does not
+   * exist yet; `null` when it does (another run has the id). The `mkdir`
+   * is atomic, so of two processes claiming one id only one gets it.
+   */
+  static async claim(root: string, runId: string): Promise<RunDirectory | null> {
+    const path = runDir(root, runId);
+    await Deno.mkdir(dirname(path), { recursive: true });
+    try {
+      await Deno.mkdir(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) return null;
+      throw err;
+    }
     return new RunDirectory(path, runId);
   }
 

@@ -17,7 +17,12 @@ import {
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { isInterval } from "../backtest/data.ts";
-import { type BacktestOptions, RunFailedError, type RunResult } from "../backtest/_workflow.ts";
+import {
+  type BacktestOptions,
+  RunFailedError,
+  RunIdTakenError,
+  type RunResult,
+} from "../backtest/_workflow.ts";
 import { runPathOnly } from "../backtest/path_only.ts";
 import { runPolicy } from "../backtest/policy.ts";
 import { parsePolicy } from "../backtest/policies.ts";
@@ -137,6 +142,7 @@ export async function main(args: string[]): Promise<number> {
       });
   } catch (err) {
     progress?.done();
+    if (err instanceof RunIdTakenError) throw new UsageError(err.message);
     if (!(err instanceof RunFailedError)) throw err;
     const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
     console.error(`ledger backtest: ${firstLine(err.message)} (run ${err.runId} failed${where})`);

@@ -19,6 +19,8 @@ import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { isInterval } from "../backtest/data.ts";
 import {
   type BacktestOptions,
+  type InterruptInfo,
+  type PhaseEvent,
   RunFailedError,
   RunIdTakenError,
   type RunResult,
@@ -30,6 +32,8 @@ import { PolicyError } from "../backtest/errors.ts";
 
 /** Width of the progress bar, in characters. */
 const PROGRESS_BAR_WIDTH = 30;
+/** Width of the phase name column of the phase display, in characters. */
+const PHASE_NAME_WIDTH = 10;
 /** Most bytes a `--policy @file` may have. */
 const POLICY_FILE_BYTES_MAX = 64 * 1024;
 
@@ -127,19 +131,24 @@ export async function main(args: string[]): Promise<number> {
   const policy = policyFlag === undefined ? undefined : await readPolicyFlag(policyFlag);
   if (policy !== undefined) checkPolicy(policy);
   const emitter = getEventEmitter({ root });
-  const progress = Deno.stderr.isTerminal() ? progressBar() : undefined;
+  const progress = Deno.stderr.isTerminal() ? phaseDisplay() : undefined;
+  const hooks = {
+    emitter,
+    onProgress: progress?.progress,
+    onPhase: progress?.phase,
+    onInterrupt: (i: InterruptInfo) => {
+      progress?.done();
+      const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
+      console.error(
+        `ledger backtest: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`,
+      );
+    },
+  };
   let result: RunResult;
   try {
     result = workflow === "path-only"
-      ? await runPathOnly({ ...options, emitter, onProgress: progress?.update })
-      : await runPolicy({
-        ...options,
-        emitter,
-        onProgress: progress?.update,
-        policy,
-        feeBps,
-        slippageBps,
-      });
+      ? await runPathOnly({ ...options, ...hooks })
+      : await runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps });
   } catch (err) {
     progress?.done();
     if (err instanceof RunIdTakenError) throw new UsageError(err.message);
@@ -331,22 +340,48 @@ function describeResult(r: RunResult): string {
   return lines.join("\n");
 }
 
-/** A stderr progress bar (only used when stderr is a terminal). */
-function progressBar(): { update: (done: number, total: number) => void; done: () => void } {
+/** What the terminal shows while a run is going: phases, elapsed times, the execute bar. */
+interface PhaseDisplay {
+  /** A phase started or completed. */
+  phase(event: PhaseEvent): void;
+  /** Calls done in the compute/execute phase. */
+  progress(done: number, total: number): void;
+  /** Finish the current line (before an error or the result). */
+  done(): void;
+}
+
+/**
+ * The phase display on stderr: each phase by name, then its elapsed time
+ * (`  plan        12 ms`), and a progress bar during compute/execute. Only
+ * used when stderr is a terminal; a pipe gets nothing.
+ */
+function phaseDisplay(): PhaseDisplay {
   const enc = new TextEncoder();
-  let drawn = false;
+  const write = (text: string) => Deno.stderr.writeSync(enc.encode(text));
+  let open: { name: string; t0: number } | null = null;
+  const label = (name: string) => `  ${name.padEnd(PHASE_NAME_WIDTH)}`;
   return {
-    update(done, total) {
+    phase(event) {
+      if (event.state === "started") {
+        open = { name: event.name, t0: performance.now() };
+        write(`\r\x1b[K${label(event.name)} ...`);
+      } else {
+        write(`\r\x1b[K${label(event.name)} ${event.elapsedMs} ms\n`);
+        open = null;
+      }
+    },
+    progress(done, total) {
+      if (open === null) return;
       const filled = total === 0
         ? PROGRESS_BAR_WIDTH
         : Math.round((done / total) * PROGRESS_BAR_WIDTH);
       const bar = "#".repeat(filled) + "-".repeat(PROGRESS_BAR_WIDTH - filled);
-      Deno.stderr.writeSync(enc.encode(`\r[${bar}] ${done}/${total} calls`));
-      drawn = true;
+      const elapsed = Math.round(performance.now() - open.t0);
+      write(`\r\x1b[K${label(open.name)} [${bar}] ${done}/${total} calls, ${elapsed} ms`);
     },
     done() {
-      if (drawn) Deno.stderr.writeSync(enc.encode("\n"));
-      drawn = false;
+      if (open !== null) write("\n");
+      open = null;
     },
   };
 }

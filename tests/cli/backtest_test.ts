@@ -256,3 +256,123 @@ Deno.test("the demo runs three backtests, rebuilds the index and prints the tabl
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Wait until the log under `root` has a line containing `text`. */
+async function waitForLog(root: string, text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const events = await readEventsText(`${root}/events`);
+    if (events.includes(text)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no ${text} in ${root} after ${timeoutMs} ms`);
+}
+
+async function readEventsText(dir: string): Promise<string> {
+  let text = "";
+  try {
+    for await (const day of Deno.readDir(dir)) {
+      if (!day.isDirectory) continue;
+      for await (const f of Deno.readDir(`${dir}/${day.name}`)) {
+        text += await Deno.readTextFile(`${dir}/${day.name}/${f.name}`);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return text;
+}
+
+Deno.test("ledger backtest: Ctrl-C or SIGTERM records run.failed, prints one line, exits 130/143", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_sig_" });
+  try {
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+      await t.step(signal, async () => {
+        const root = `${dir}/${signal}`;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", CLI, "backtest", "path-only", "--root", root, "--run-id", "sig"],
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const stdout = new Response(child.stdout).text();
+        const stderr = new Response(child.stderr).text();
+        await waitForLog(root, '"run.started"', 30_000);
+        child.kill(signal);
+        const status = await child.status;
+        const err = await stderr;
+        equal(status.code, code, err);
+        equal(await stdout, "");
+        match(
+          oneLine(err),
+          new RegExp(
+            `^ledger backtest: interrupted by ${signal}( in phase \\w+)?; run sig recorded as failed$`,
+          ),
+        );
+        const events = await runEvents(root, "sig");
+        const last = events.at(-1) as { event_type: string; phase_name?: string; error: unknown };
+        equal(last.event_type, "run.failed");
+        equal((last.error as { message: string }).message, "interrupted");
+        const phase = /in phase (\w+)/.exec(err)?.[1];
+        equal(last.phase_name, phase);
+        const names: string[] = [];
+        for await (const e of Deno.readDir(`${root}/artifacts/runs/sig`)) names.push(e.name);
+        equal(names.filter((n) => n.includes(".tmp-")).length, 0, names.join(","));
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger backtest: phases by name with elapsed time on a TTY, nothing on a pipe", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_tty_" });
+  try {
+    const inputs = await writeFixtures(dir);
+    const args = [
+      "policy",
+      "--root",
+      `${dir}/ledger`,
+      "--calls",
+      inputs.calls,
+      "--candles",
+      inputs.candles,
+      "--no-index",
+      "--policy",
+      '{"type":"fixed_stop","stopPct":0.2}',
+    ];
+    await t.step("a pipe gets the result on stdout and nothing on stderr", async () => {
+      const r = await ledger(args);
+      equal(r.code, 0, r.stderr);
+      equal(r.stderr, "");
+    });
+    const hasScript = await new Deno.Command("script", { args: ["--version"] }).output().then(
+      (o) => o.success,
+      () => false,
+    );
+    await t.step({
+      name: "a terminal (script(1) gives the child a pty) shows every phase and its time",
+      ignore: !hasScript,
+      fn: async () => {
+        const command = [Deno.execPath(), "run", "-A", CLI, "backtest", ...args].map((a) =>
+          `'${a.replaceAll("'", "'\\''")}'`
+        ).join(" ");
+        const out = await new Deno.Command("script", {
+          args: ["-qec", command, "/dev/null"],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(out.stdout).replaceAll("\x1b[K", "")
+          .replaceAll("\r", "\n");
+        equal(out.code, 0, text);
+        for (
+          const phase of ["plan", "coverage", "slice", "load", "execute", "store", "aggregate"]
+        ) {
+          match(text, new RegExp(`^  ${phase} +\\d+ ms$`, "m"), phase);
+        }
+      },
+    });
+    if (!hasScript) console.log("script(1) not found: the TTY step is ignored");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

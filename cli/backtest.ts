@@ -15,6 +15,12 @@ import {
   UsageError,
 } from "./_args.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
+import {
+  grantFlags,
+  LIVENESS_NEEDS,
+  REBUILD_INDEX_NEEDS,
+  UnsafePermissionPathError,
+} from "./_permissions.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { isInterval } from "../backtest/data.ts";
 import {
@@ -386,44 +392,91 @@ function phaseDisplay(): PhaseDisplay {
   };
 }
 
+/** How to start the background refresh: program, arguments, working directory. */
+export interface RefreshCommand {
+  /** The program: the running deno (or `deno` from PATH), or the compiled binary. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Its working directory: the ledger root under `deno run`; inherited when absent. */
+  cwd?: string;
+}
+
 /**
- * Start `ledger rebuild-index --root ROOT` as a detached child and return at
- * once. Under `deno run` the child is `deno run ... cli/ledger.ts`; in the
- * compiled binary it is the binary itself. Failures are logged, never thrown:
- * the daemon or the next rebuild catches up.
+ * The command of the background `rebuild-index` for `root`, or the reason
+ * there is none. Under `deno run` the child gets exactly what
+ * `rebuild-index` needs plus the liveness check's `ps` and host name, from
+ * the one list in `_permissions.ts`; it runs with the root as its working
+ * directory and is granted `.`, so no character of `--root` (a comma above
+ * all, which Deno would read as a second path) ever reaches a permission
+ * flag. The compiled binary carries its own permissions.
+ *
+ * @example
+ * ```ts ignore
+ * import { refreshCommand } from "./backtest.ts";
+ * const r = await refreshCommand("data/ledger");
+ * if ("command" in r) console.log(r.command, r.args.join(" "));
+ * ```
  */
-async function refreshIndexInBackground(root: string): Promise<void> {
+export async function refreshCommand(root: string): Promise<RefreshCommand | { reason: string }> {
   const exe = Deno.execPath();
-  const status = await Deno.permissions.query({ name: "run", command: exe });
-  if (status.state !== "granted") {
-    console.error(
-      "ledger backtest: index not refreshed (no permission to run " +
-        `${exe}); run ledger rebuild-index or the daemon`,
-    );
-    return;
-  }
   const base = exe.slice(exe.lastIndexOf("/") + 1);
   const underDeno = /^deno(\.exe)?$/i.test(base);
   const here = new URL("./ledger.ts", import.meta.url);
-  const args = underDeno && here.protocol === "file:"
-    ? [
+  if (!underDeno || here.protocol !== "file:") {
+    // Its permissions were fixed at compile time (relative to the working
+    // directory, so that stays as it is); --root is an argument, never a grant.
+    if (!await canRun(exe)) return { reason: `no permission to run ${exe}` };
+    return { command: exe, args: ["rebuild-index", "--root", root] };
+  }
+  // deno task grants --allow-run=deno: the deno on PATH, which the running
+  // one (reached through a symlink or npx) may not match by path.
+  const command = await canRun(exe) ? exe : await canRun("deno") ? "deno" : null;
+  if (command === null) return { reason: `no permission to run ${exe} (or deno)` };
+  let flags: string[];
+  try {
+    flags = grantFlags([...REBUILD_INDEX_NEEDS, ...LIVENESS_NEEDS], { root: "." });
+  } catch (err) {
+    if (err instanceof UnsafePermissionPathError) return { reason: err.message };
+    throw err;
+  }
+  return {
+    command,
+    args: [
       "run",
       "--no-prompt",
       `--config=${fromFileUrl(new URL("../deno.json", import.meta.url))}`,
-      `--allow-read=${root},/proc`,
-      `--allow-write=${root}`,
-      "--allow-env=LEDGER_ROOT,LEDGER_PROFILE",
-      "--allow-ffi",
-      "--allow-sys=hostname",
+      ...flags,
       fromFileUrl(here),
       "rebuild-index",
       "--root",
-      root,
-    ]
-    : ["rebuild-index", "--root", root];
+      ".",
+    ],
+    cwd: root,
+  };
+}
+
+async function canRun(command: string): Promise<boolean> {
+  return (await Deno.permissions.query({ name: "run", command })).state === "granted";
+}
+
+/**
+ * Start the background `rebuild-index` of {@linkcode refreshCommand} as a
+ * detached child and return at once. Failures are logged, never thrown: the
+ * daemon or the next rebuild catches up.
+ */
+async function refreshIndexInBackground(root: string): Promise<void> {
+  const refresh = await refreshCommand(root);
+  if ("reason" in refresh) {
+    console.error(
+      `ledger backtest: index not refreshed (${refresh.reason}); run ledger rebuild-index or the daemon`,
+    );
+    return;
+  }
   try {
-    const child = new Deno.Command(exe, {
-      args,
+    const child = new Deno.Command(refresh.command, {
+      args: refresh.args,
+      cwd: refresh.cwd,
       stdin: "null",
       stdout: "null",
       stderr: "null",

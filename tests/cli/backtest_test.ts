@@ -376,3 +376,22 @@ Deno.test("ledger backtest: phases by name with elapsed time on a TTY, nothing o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("docs spell run types as backtests record them (path_only, policy)", async () => {
+  const { PATH_ONLY_RUN_TYPE } = await import("../../backtest/path_only.ts");
+  equal(PATH_ONLY_RUN_TYPE, "path_only");
+  const root = new URL("../../", import.meta.url).pathname;
+  const files = ["README.md"];
+  for await (const e of Deno.readDir(`${root}docs`)) {
+    if (e.name.endsWith(".md")) files.push(`docs/${e.name}`);
+  }
+  const bad: string[] = [];
+  for (const file of files) {
+    const lines = (await Deno.readTextFile(`${root}${file}`)).split("\n");
+    lines.forEach((line, i) => {
+      // The workflow is `ledger backtest path-only`; the run type it records is path_only.
+      if (/run[-_]type["'=:\s]+"?path-only/.test(line)) bad.push(`${file}:${i + 1}: ${line}`);
+    });
+  }
+  equal(bad.join("\n"), "");
+});

@@ -249,3 +249,14 @@ Deno.test("difference 7: a trailing stop trails the highs of earlier candles onl
   equal(tr.exitTsMs, 2 * MINUTE_MS);
   near(tr.exitPx, 1.8, "exit_px");
 });
+
+Deno.test("docs/QUANTBOT.md lists each difference with its test, and only those", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/QUANTBOT.md", import.meta.url));
+  const tests = await Deno.readTextFile(new URL(import.meta.url));
+  const inDoc = [...doc.matchAll(/\(`difference (\d+)/g)].map((m) => Number(m[1]));
+  const inTests = [...tests.matchAll(/Deno\.test\("difference (\d+):/g)].map((m) => Number(m[1]));
+  deepEqual(inDoc, inTests);
+  for (const topic of ["look-ahead", "open", "Multiplicative costs", "Tail capture", "Combo"]) {
+    equal(doc.includes(topic), true, topic);
+  }
+});

@@ -446,7 +446,10 @@ export async function startRun(
       `Run id ${JSON.stringify(runId)} is not valid: use letters, digits, '.', '_', '-' (max 128)`,
     );
   }
-  const known = await findRunEvents(root, runId, { limit: 1 });
+  // A chosen id may be one the log has (a rerun, an id from emit): read the
+  // log for it. A generated id is new by construction (time and 24 random
+  // bits); the directory claim below still catches a collision.
+  const known = options.runId === undefined ? [] : await findRunEvents(root, runId, { limit: 1 });
   if (known.length > 0) {
     throw new RunIdTakenError(runId, `the log has its ${known[0].eventType} in ${known[0].file}`);
   }

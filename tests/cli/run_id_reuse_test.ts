@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { equal, match } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
@@ -152,6 +152,33 @@ Deno.test("emit refuses a second run.created for a run id unless asked", async (
       ]);
       equal(r.code, 0, r.stderr);
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("findRunEvents matches the run_id field only", async () => {
+  const { findRunEvents } = await import("../../ledger/run_lookup.ts");
+  const dir = await Deno.makeTempDir({ prefix: "ledger_lookup_" });
+  try {
+    const day = `${dir}/events/day=2026-01-05`;
+    await Deno.mkdir(day, { recursive: true });
+    const lines = [
+      // Python's json.dumps spacing.
+      '{"event_id": "e1", "event_type": "run.created", "run_id": "r1", "config": {}}',
+      // The id inside another run's config, and a longer id that contains it.
+      '{"event_id":"e2","event_type":"run.created","run_id":"r2","config":{"parent":"r1"}}',
+      '{"event_id":"e3","event_type":"run.started","run_id":"r10"}',
+      'not json but "r1"',
+      '{"event_id":"e4","event_type":"run.started","run_id":"r1"', // torn
+    ];
+    await Deno.writeTextFile(`${day}/part-a-000001.jsonl`, lines.join("\n"));
+    deepEqual(await findRunEvents(dir, "r1"), [
+      { eventId: "e1", eventType: "run.created", file: "day=2026-01-05/part-a-000001.jsonl" },
+    ]);
+    deepEqual(await findRunEvents(dir, "r1", { eventType: "run.started" }), []);
+    deepEqual((await findRunEvents(dir, "r10")).map((f) => f.eventId), ["e3"]);
+    deepEqual(await findRunEvents(`${dir}/none`, "r1"), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

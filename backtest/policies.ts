@@ -198,10 +198,13 @@ export function parsePolicy(input: unknown): Policy {
       throw new PolicyError("policy", `not valid JSON (${why})`);
     }
   }
-  const result = PolicySchema.safeParse(normalize(value, "", 0));
+  const kindAt = new Set<string>();
+  const result = PolicySchema.safeParse(normalize(value, "", 0, kindAt));
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue.path.length === 0 ? "policy" : issue.path.map(String).join(".");
+  let field = issue.path.length === 0 ? "policy" : issue.path.map(String).join(".");
+  // Name the field as the user spelt it: `kind` where the policy said kind.
+  if (kindAt.has(field)) field = field.replace(/type$/, "kind");
   throw new PolicyError(field, describeIssue(field, issue));
 }
 
@@ -210,7 +213,7 @@ export function parsePolicy(input: unknown): Policy {
  * when they agree), nested combos are flattened. Anything else is left for
  * the schema to judge.
  */
-function normalize(value: unknown, at: string, depth: number): unknown {
+function normalize(value: unknown, at: string, depth: number, kindAt: Set<string>): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   const { kind, ...rest } = value as Record<string, unknown>;
   const field = (name: string) => at === "" ? name : `${at}.${name}`;
@@ -223,6 +226,7 @@ function normalize(value: unknown, at: string, depth: number): unknown {
     );
   }
   const out: Record<string, unknown> = kind === undefined ? { ...rest } : { ...rest, type: kind };
+  if (kind !== undefined) kindAt.add(field("type"));
   const name = kind === undefined ? "type" : "kind";
   if (typeof out.type === "string" && Object.hasOwn(REFUSED_KINDS, out.type)) {
     throw new PolicyError(field(name), `${field(name)}: ${REFUSED_KINDS[out.type]}`);
@@ -232,7 +236,7 @@ function normalize(value: unknown, at: string, depth: number): unknown {
       throw new PolicyError(field("policies"), `combos nest deeper than ${COMBO_DEPTH_MAX}`);
     }
     out.policies = out.policies.flatMap((p, i) => {
-      const sub = normalize(p, field(`policies.${i}`), depth + 1);
+      const sub = normalize(p, field(`policies.${i}`), depth + 1, kindAt);
       const isCombo = typeof sub === "object" && sub !== null &&
         (sub as Record<string, unknown>).type === "combo";
       return isCombo ? (sub as ComboPolicy).policies : [sub];

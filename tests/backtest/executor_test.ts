@@ -274,7 +274,7 @@ Deno.test("parsePolicy names the bad field", async (t) => {
     ],
     [
       { kind: "moon" },
-      "Invalid policy: type must be one of fixed_stop, time_stop, trailing_stop, ladder, combo",
+      "Invalid policy: kind must be one of fixed_stop, time_stop, trailing_stop, ladder, combo",
     ],
     ["{not json", "Invalid policy: not valid JSON"],
     [42, "Invalid policy: policy must be an object"],

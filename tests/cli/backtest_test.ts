@@ -102,7 +102,7 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
             /--policy: Invalid policy: stopPct must be <= 1$/,
           ],
           ["{not json", /--policy: Invalid policy: not valid JSON/],
-          ['{"kind":"moon"}', /--policy: Invalid policy: type must be one of fixed_stop/],
+          ['{"kind":"moon"}', /--policy: Invalid policy: kind must be one of fixed_stop/],
         ] as const
       ) {
         const r = await ledger([

@@ -6,7 +6,12 @@
  * @module
  */
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./_args.ts";
-import { missingPermissions, permissionMessage, type PermissionNeed } from "./_permissions.ts";
+import {
+  missingPermissions,
+  permissionMessage,
+  type PermissionNeed,
+  REBUILD_INDEX_NEEDS,
+} from "./_permissions.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** A subcommand: takes its arguments, returns the process exit code. */
@@ -34,13 +39,7 @@ const COMMANDS: Record<string, Command> = {
   },
   "rebuild-index": {
     summary: "build or update the DuckDB index from the log",
-    needs: [
-      READ_ROOT,
-      WRITE_ROOT,
-      { name: "read", flag: "db" },
-      { name: "write", flag: "db" },
-      FFI,
-    ],
+    needs: REBUILD_INDEX_NEEDS,
     load: async () => (await import("./rebuild_index.ts")).main,
   },
   "daemon": {

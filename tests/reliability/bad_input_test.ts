@@ -387,6 +387,44 @@ const CASES: BadInput[] = [
     code: 2,
     names: /fee-bps/,
   },
+  {
+    command: "backtest",
+    args: [
+      "backtest",
+      "policy",
+      "--root",
+      ROOT,
+      ...SAMPLE,
+      "--policy",
+      '{"kind":"fixed_stop","stopPct":1.5}',
+      "--no-index",
+    ],
+    code: 2,
+    names: /stopPct/,
+  },
+  {
+    command: "backtest",
+    args: ["backtest", "path-only", "--root", ROOT, ...SAMPLE, "--run-id", "run-b", "--no-index"],
+    code: 2,
+    names: /run-b is taken/,
+  },
+  {
+    command: "emit",
+    args: emit(
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "run-b",
+      "--run-type",
+      "policy",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "x",
+    ),
+    code: 2,
+    names: /run run-b already exists/,
+  },
   // legacy
   {
     command: "legacy",
@@ -505,7 +543,7 @@ Deno.test("bad input catalog: non-zero exit, one line naming the problem, nothin
 // Issue 4 asks that an impossible policy fail the run with run.failed recorded
 // (a complete trail), so this one bad input writes a failed run on purpose:
 // everything else in the catalog leaves the disk unchanged.
-Deno.test("bad input: an impossible --policy fails the run in phase plan, names the field, records run.failed", async () => {
+Deno.test("bad input: an impossible --policy is a usage error that names the field and writes nothing", async () => {
   await withTempDir(async (dir) => {
     const root = join(dir, "ledger");
     const r = await runLedger([
@@ -518,15 +556,11 @@ Deno.test("bad input: an impossible --policy fails the run in phase plan, names 
       '{"type":"fixed_stop","stopPct":1.5}',
       "--no-index",
     ], { cwd: dir });
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 2, r.stderr);
     const lines = r.stderr.trim().split("\n");
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], /stopPct must be <= 1/);
-    const v = await runLedger(["verify", "--root", root, "--json", "--strict"], { cwd: dir });
-    assert.equal(v.code, 0, v.stdout + v.stderr);
-    const report = JSON.parse(v.stdout);
-    assert.equal(report.days.length, 1);
-    assert.equal(report.days[0].events_by_type["run.failed"], 1, v.stdout);
-    assert.equal(report.days[0].events_by_type["run.completed"], undefined, v.stdout);
+    // No failed run, no run folder: the root was never created.
+    assert.equal(await Deno.stat(root).then(() => true, () => false), false);
   });
 });

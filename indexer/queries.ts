@@ -8,6 +8,7 @@
  */
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { rows } from "./_sql.ts";
+import { parseJsonLenient } from "./query/_json.ts";
 import {
   GET_RUN_SQL,
   LIST_RUNS_SQL,
@@ -155,6 +156,17 @@ export class IndexNotFoundError extends Error {
   }
 }
 
+/**
+ * DuckDB settings every reader of the index opens it with: read-only, with
+ * external access disabled and the configuration locked, so no query (and
+ * no view stored in the index) can read or write another file.
+ */
+export const READER_CONFIG: Readonly<Record<string, string>> = {
+  access_mode: "READ_ONLY",
+  enable_external_access: "false",
+  lock_configuration: "true",
+};
+
 /** Options for {@linkcode listRuns}. */
 export interface ListRunsOptions {
   /** Only runs with this status. @default {undefined} (all) */
@@ -229,13 +241,15 @@ export async function withIndex<T>(
   dbPath: string,
   fn: (conn: DuckDBConnection) => Promise<T>,
 ): Promise<T> {
+  let info: Deno.FileInfo;
   try {
-    await Deno.stat(dbPath);
+    info = await Deno.stat(dbPath);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(dbPath);
     throw err;
   }
-  const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+  if (!info.isFile) throw new Error(`The index ${dbPath} is not a regular file`);
+  const instance = await DuckDBInstance.create(dbPath, { ...READER_CONFIG });
   try {
     const conn = await instance.connect();
     try {
@@ -273,6 +287,5 @@ function toRunRow(r: Record<string, unknown>): RunRow {
 }
 
 function parseJson(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  return JSON.parse(String(value));
+  return parseJsonLenient(value);
 }

@@ -20,3 +20,4 @@ export * from "./reader.ts";
 export * from "./runs.ts";
 export * from "./resolve.ts";
 export { parseJsonLenient } from "./_json.ts";
+export * from "./compare.ts";

@@ -12,10 +12,13 @@ import { parseJsonLenient } from "./query/_json.ts";
 import {
   GET_RUN_SQL,
   LIST_RUNS_SQL,
+  RUN_ARCHIVED_SQL,
   RUN_ARTIFACTS_SQL,
   RUN_BASELINES_SQL,
+  RUN_NOTES_SQL,
   RUN_PHASES_SQL,
   RUN_STATUSES,
+  RUN_TAGS_SQL,
   RUN_TRIALS_SQL,
 } from "./schema.ts";
 
@@ -130,6 +133,20 @@ export interface RunDetail {
   artifacts: ArtifactRow[];
   /** Its baselines. */
   baselines: BaselineRow[];
+  /** Its tags (latest value per key, SPEC 11). */
+  tags: Record<string, string>;
+  /** Its notes, oldest first. */
+  notes: NoteRow[];
+  /** Whether it is archived. */
+  archived: boolean;
+}
+
+/** One note of a run. */
+export interface NoteRow {
+  /** The note. */
+  note: string;
+  /** When it was added. */
+  noted_at_ms: number;
 }
 
 /**
@@ -222,7 +239,21 @@ export async function getRun(dbPath: string, runId: string): Promise<RunDetail |
     }));
     const artifacts = (await rows(conn, RUN_ARTIFACTS_SQL, [runId])) as unknown as ArtifactRow[];
     const baselines = (await rows(conn, RUN_BASELINES_SQL, [runId])) as unknown as BaselineRow[];
-    return { run: toRunRow(run), phases, trials, artifacts, baselines };
+    const tags = Object.fromEntries(
+      (await rows(conn, RUN_TAGS_SQL, [runId])).map((t) => [String(t.key), String(t.value)]),
+    );
+    const notes = (await rows(conn, RUN_NOTES_SQL, [runId])) as unknown as NoteRow[];
+    const [archive] = await rows(conn, RUN_ARCHIVED_SQL, [runId]);
+    return {
+      run: toRunRow(run),
+      phases,
+      trials,
+      artifacts,
+      baselines,
+      tags,
+      notes,
+      archived: archive?.archived === true,
+    };
   });
 }
 

@@ -827,3 +827,13 @@ export const RUN_ARTIFACTS_SQL = `SELECT artifact_type, artifact_path, size_byte
 /** Baselines of run `$1`. */
 export const RUN_BASELINES_SQL = `SELECT alerts_total, alerts_ok, artifact_path, completed_at_ms
   FROM baseline_results WHERE run_id = $1 ORDER BY completed_at_ms, event_id`;
+
+/** Tags of run `$1` (latest value per key). */
+export const RUN_TAGS_SQL = `SELECT key, value FROM run_tags WHERE run_id = $1 ORDER BY key`;
+
+/** Notes of run `$1`, oldest first. */
+export const RUN_NOTES_SQL = `SELECT note, noted_at_ms FROM run_notes WHERE run_id = $1
+  ORDER BY noted_at_ms, event_id`;
+
+/** Whether run `$1` is archived (no row: never archived). */
+export const RUN_ARCHIVED_SQL = `SELECT archived, reason FROM run_archive WHERE run_id = $1`;

@@ -108,6 +108,16 @@ const COMMANDS: Record<string, Command> = {
     needs: QUERY,
     load: async () => (await import("./trials.ts")).main,
   },
+  "sql": {
+    summary: "run one read-only SQL query on the index",
+    needs: QUERY,
+    load: async () => (await import("./sql.ts")).main,
+  },
+  "export": {
+    summary: "write runs or trials as a flat Parquet, CSV or JSONL table",
+    needs: [...QUERY, { name: "write", flag: "out" }],
+    load: async () => (await import("./export.ts")).main,
+  },
   "tag": {
     summary: "tag a run: key=value (label is shown as the run's label)",
     needs: ANNOTATE,

@@ -21,3 +21,4 @@ export * from "./runs.ts";
 export * from "./resolve.ts";
 export { parseJsonLenient } from "./_json.ts";
 export * from "./compare.ts";
+export * from "./export.ts";

@@ -97,6 +97,32 @@ export async function* streamRows(
   }
 }
 
+/**
+ * Run `sql` and return its column names at once, with its rows to stream
+ * in batches (as {@linkcode streamRows} gives them).
+ *
+ * @example
+ * ```ts ignore
+ * import { openStream, withReader } from "./reader.ts";
+ * await withReader(path, async (conn) => {
+ *   const { columns, batches } = await openStream(conn, "SELECT 1 AS x");
+ *   console.log(columns);
+ *   for await (const batch of batches) console.log(batch);
+ * });
+ * ```
+ */
+export async function openStream(
+  conn: DuckDBConnection,
+  sql: string,
+): Promise<{ columns: string[]; batches: AsyncGenerator<Record<string, unknown>[]> }> {
+  const result = await conn.stream(sql);
+  const columns = result.deduplicatedColumnNames();
+  async function* batches() {
+    for await (const batch of result.yieldRowObjectJs()) yield batch.map(plainRow);
+  }
+  return { columns, batches: batches() };
+}
+
 /** All rows of `sql` (for small results). */
 export async function allRows(
   conn: DuckDBConnection,

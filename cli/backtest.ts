@@ -154,7 +154,7 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-function backtestOptions(values: ParsedFlags["values"], root: string): BacktestOptions {
+export function backtestOptions(values: ParsedFlags["values"], root: string): BacktestOptions {
   const interval = stringFlag(values, "interval");
   if (interval !== undefined && !isInterval(interval)) {
     throw new UsageError(
@@ -205,7 +205,7 @@ function timeFlag(values: ParsedFlags["values"], name: string): number | undefin
   return ms;
 }
 
-function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {
+export function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
   const n = Number(raw.trim());
@@ -311,7 +311,7 @@ function progressBar(): { update: (done: number, total: number) => void; done: (
  * compiled binary it is the binary itself. Failures are logged, never thrown:
  * the daemon or the next rebuild catches up.
  */
-async function refreshIndexInBackground(root: string): Promise<void> {
+export async function refreshIndexInBackground(root: string): Promise<void> {
   const exe = Deno.execPath();
   const status = await Deno.permissions.query({ name: "run", command: exe });
   if (status.state !== "granted") {
@@ -353,6 +353,6 @@ async function refreshIndexInBackground(root: string): Promise<void> {
   }
 }
 
-function firstLine(message: string): string {
+export function firstLine(message: string): string {
   return message.split("\n")[0];
 }

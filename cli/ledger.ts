@@ -76,6 +76,18 @@ const COMMANDS: Record<string, Command> = {
     ],
     load: async () => (await import("./backtest.ts")).main,
   },
+  "sweep": {
+    summary: "run every combination of a policy grid as one sweep run",
+    needs: [
+      READ_ROOT,
+      WRITE_ROOT,
+      { name: "read", flag: "calls" },
+      { name: "read", flag: "candles" },
+      FFI,
+      RUN_GIT,
+    ],
+    load: async () => (await import("./sweep.ts")).main,
+  },
   "legacy": {
     summary: "dual mode: backfill, parity and archive of the legacy DuckDB",
     needs: [

@@ -267,6 +267,13 @@ export interface PolicyMachine {
    * before it opened) onto `out`, then update the state with the candle.
    */
   onCandle(series: CandleSeries, i: number, out: ExitSignal[]): void;
+  /**
+   * Whether a run of candles whose lowest low is `minLow`, highest high
+   * `maxHigh` and last `ts` is `lastTsMs` can neither trigger a signal nor
+   * change the state: then the executor skips it whole (a speed-up that must
+   * not change any result). Optional: without it every candle is visited.
+   */
+  quiet?(minLow: number, maxHigh: number, lastTsMs: number): boolean;
 }
 
 /** Where a position was entered. */
@@ -306,6 +313,12 @@ export function createPolicyMachine(policy: Policy, entry: Entry): PolicyMachine
         onCandle(series, i, out) {
           for (const m of machines) m.onCandle(series, i, out);
         },
+        quiet(minLow, maxHigh, lastTsMs) {
+          for (const m of machines) {
+            if (m.quiet === undefined || !m.quiet(minLow, maxHigh, lastTsMs)) return false;
+          }
+          return true;
+        },
       };
     }
   }
@@ -335,6 +348,9 @@ function fixedStopMachine(policy: FixedStopPolicy, entry: Entry): PolicyMachine 
         out.push({ kind: "target", price: target, fraction: 1, reason: "take_profit" });
       }
     },
+    quiet(minLow, maxHigh) {
+      return minLow > stop && maxHigh < target;
+    },
   };
 }
 
@@ -352,6 +368,9 @@ function timeStopMachine(policy: TimeStopPolicy, entry: Entry): PolicyMachine {
       if (series.high[i] >= target) {
         out.push({ kind: "target", price: target, fraction: 1, reason: "take_profit" });
       }
+    },
+    quiet(_minLow, maxHigh, lastTsMs) {
+      return lastTsMs < deadlineMs && maxHigh < target;
     },
   };
 }
@@ -387,6 +406,12 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
       if (!active && high >= activation) active = true;
       if (active && high > peak) peak = high;
     },
+    quiet(minLow, maxHigh) {
+      if (!(minLow > hard)) return false;
+      return active
+        ? minLow > peak * (1 - policy.trailPct) && maxHigh <= peak
+        : maxHigh < activation;
+    },
   };
 }
 
@@ -418,6 +443,10 @@ function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
         });
         next++;
       }
+    },
+    quiet(minLow, maxHigh) {
+      return minLow > stop &&
+        (next >= levels.length || maxHigh < entry.px * levels[next].multiple);
     },
   };
 }

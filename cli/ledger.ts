@@ -88,6 +88,11 @@ const COMMANDS: Record<string, Command> = {
     ],
     load: async () => (await import("./sweep.ts")).main,
   },
+  "rerun": {
+    summary: "repeat a backtest or sweep from its manifest and compare the results",
+    needs: [READ_ROOT, WRITE_ROOT, FFI, RUN_GIT],
+    load: async () => (await import("./rerun.ts")).main,
+  },
   "legacy": {
     summary: "dual mode: backfill, parity and archive of the legacy DuckDB",
     needs: [

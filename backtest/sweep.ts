@@ -115,7 +115,9 @@ export interface TrialResult {
  * console.assert(trials.length === 2);
  * ```
  */
-export function planSweep(options: Pick<SweepOptions, "grid" | "objective" | "maxTrials">) {
+export function planSweep(
+  options: Pick<SweepOptions, "grid" | "objective" | "maxTrials">,
+): GridTrial[] {
   const objective = options.objective ?? SWEEP_OBJECTIVE_DEFAULT;
   if (!(SWEEP_OBJECTIVES as readonly string[]).includes(objective)) {
     throw new RangeError(

@@ -129,6 +129,7 @@ export function replayCall(
       if (k > 0) {
         const blockLow = index!.minLow[k][i >> k];
         if (blockLow < minPx) minPx = blockLow;
+        machine.pass?.(index!.maxHigh[k][i >> k]);
         i = Math.min(n, i + (1 << k));
         continue;
       }

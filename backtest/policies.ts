@@ -268,12 +268,15 @@ export interface PolicyMachine {
    */
   onCandle(series: CandleSeries, i: number, out: ExitSignal[]): void;
   /**
-   * Whether a run of candles whose lowest low is `minLow`, highest high
-   * `maxHigh` and last `ts` is `lastTsMs` can neither trigger a signal nor
-   * change the state: then the executor skips it whole (a speed-up that must
-   * not change any result). Optional: without it every candle is visited.
+   * Whether no candle of a run of candles whose lowest low is `minLow`,
+   * highest high `maxHigh` and last `ts` is `lastTsMs` can trigger a signal.
+   * Pure. When none can, the executor skips the run whole and calls `pass`
+   * (a speed-up that must not change any result). Optional: without it
+   * every candle is visited.
    */
   quiet?(minLow: number, maxHigh: number, lastTsMs: number): boolean;
+  /** Update the state as the candles of a quiet run would have (e.g. a trailing peak). */
+  pass?(maxHigh: number): void;
 }
 
 /** Where a position was entered. */
@@ -318,6 +321,9 @@ export function createPolicyMachine(policy: Policy, entry: Entry): PolicyMachine
             if (m.quiet === undefined || !m.quiet(minLow, maxHigh, lastTsMs)) return false;
           }
           return true;
+        },
+        pass(maxHigh) {
+          for (const m of machines) m.pass?.(maxHigh);
         },
       };
     }
@@ -408,9 +414,16 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
     },
     quiet(minLow, maxHigh) {
       if (!(minLow > hard)) return false;
-      return active
-        ? minLow > peak * (1 - policy.trailPct) && maxHigh <= peak
-        : maxHigh < activation;
+      if (!active && maxHigh < activation) return true;
+      // Active, or armed inside the run: no trail in the run is above the one
+      // from the highest high, so lows above it cannot trigger.
+      return minLow > Math.max(peak, maxHigh) * (1 - policy.trailPct);
+    },
+    pass(maxHigh) {
+      // Arming happens on the first high >= activation: every earlier high is lower,
+      // so the run's highest high is also the highest since arming.
+      if (!active && maxHigh >= activation) active = true;
+      if (active && maxHigh > peak) peak = maxHigh;
     },
   };
 }

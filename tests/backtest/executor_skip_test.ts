@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { deepEqual } from "node:assert/strict";
+import { deepEqual, ok } from "node:assert/strict";
 import { replayCall } from "../../backtest/executor.ts";
 import type { Policy } from "../../backtest/policies.ts";
 import type { CandleSeries } from "../../backtest/types.ts";
@@ -65,16 +65,25 @@ Deno.test("skipping quiet blocks never changes a trade", async (t) => {
   for (const policy of POLICIES) {
     await t.step(JSON.stringify(policy), () => {
       let compared = 0;
+      const reasons = new Set<string>();
       for (const series of seriesList) {
         for (let alert = 0; alert < 1_500; alert += 37) {
           const opts = { alertTsMs: alert * MINUTE_MS + 1, feeBps: 30, slippageBps: 10 };
           const fast = replayCall(policy, series, opts);
           const slow = replayCall(policy, series, { ...opts, blockSkip: false });
           deepEqual(fast, slow, `alert at minute ${alert}`);
+          if (fast !== null) reasons.add(fast.exitReason);
           compared++;
         }
       }
       deepEqual(compared, 6 * 41);
+      // The paths exercise the policies: stops, targets and trails fill.
+      if (policy === POLICIES[0]) {
+        ok(reasons.has("stop_loss") && reasons.has("take_profit"), [...reasons].join(","));
+      }
+      if (policy.type === "trailing_stop" || policy.type === "combo") {
+        ok(reasons.has("trailing_stop"), [...reasons].join(","));
+      }
     });
   }
 });

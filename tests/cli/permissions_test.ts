@@ -25,17 +25,19 @@ const DUCKDB_TASKS = [
   "demo",
   "sample-data",
   "bench",
+  "sweep",
+  "rerun",
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the
  * compiler, the events doc generator (it runs `deno fmt`), and the
- * backtest tasks, which refresh the index by spawning `Deno.execPath()`
+ * backtest tasks (backtest, sweep, rerun), which refresh the index by spawning `Deno.execPath()`
  * (`--allow-run=deno` does not match it when deno is reached by a symlink or
  * through npx).
  */
 /** git: provenance in run manifests; ps: is a running run's process alive (indexer). */
 const SCOPED_PROGRAMS = ["git", "ps"];
-const RUN_ANY_TASKS = ["test", "bench", "compile", "events-doc", "backtest"];
+const RUN_ANY_TASKS = ["test", "bench", "compile", "events-doc", "backtest", "sweep", "rerun"];
 
 async function deno(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -21,6 +21,13 @@
  *   the highest high after the anchor (to the end of the candles) versus `p0`;
  *   `null` when that high is not above `p0`.
  *
+ * Speed: a per-series index, built once and shared by every call and sweep
+ * trial on the series, gives the highest high to the end in one lookup and
+ * lets the replay skip aligned runs of 2, 4, 8, ... candles in which the
+ * policy cannot act (`quiet` and `pass` of `PolicyMachine`). The trades are
+ * the same as when every candle is visited (`blockSkip: false`), which
+ * `tests/backtest/executor_skip_test.ts` checks on random paths.
+ *
  * @module
  */
 import { anchorIndex, BPS_PER_UNIT, bpsVersus } from "./metrics.ts";

@@ -11,7 +11,9 @@
  * (not for CI: 50M events is about 11 GB of log); 7 incremental rebuild after
  * +1% to 1M vs full;
  * 8 `ledger runs`/`ledger show` on an index of 100k runs; 9 policy executor
- * calls/s. Benchmarks are not tests: nothing fails on a time.
+ * calls/s; 10 executor calls per CPU-second and 11 a 100-combination sweep
+ * vs one policy run (issue 12, `bench/_sweep.ts`). Benchmarks are not tests:
+ * nothing fails on a time.
  *
  * Flags: `--quick` (small sizes, a few seconds per item), `--json` (print the
  * results as JSON instead of the table), `--only 1,5` (some items),
@@ -26,6 +28,7 @@ import { parseArgs } from "node:util";
 import { benchConcurrent, benchDurable, benchProcesses, benchRelaxed } from "./_emit.ts";
 import { benchQueries, benchRebuild, type IndexBenchOptions } from "./_index.ts";
 import { benchPolicy } from "./_policy.ts";
+import { benchSweep } from "./_sweep.ts";
 import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
 import type { BenchRow } from "./_result.ts";
 
@@ -44,6 +47,8 @@ function hugeSizes(): number[] {
   }
   return sizes;
 }
+/** Highest item number. */
+const ITEM_MAX = 11;
 
 /** Sizes of one bench run. */
 interface Plan {
@@ -119,6 +124,7 @@ async function runItems(
   await step([6, 7], () => benchRebuild(dir, { ...plan.index, log }));
   await step([8], () => benchQueries(dir, { ...plan.index, log }));
   await step([9], () => benchPolicy(plan.policyCalls, plan.policyRepeat));
+  await step([10, 11], () => benchSweep(plan.policyRepeat));
   return rows.sort((a, b) => a.item - b.item);
 }
 
@@ -135,8 +141,10 @@ async function main(): Promise<number> {
   });
   const only = new Set(values.only.split(",").filter((s) => s !== "").map(Number));
   for (const item of only) {
-    if (!(Number.isInteger(item) && item >= 1 && item <= 9)) {
-      console.error(`bench: --only takes item numbers 1..9, got ${JSON.stringify(values.only)}`);
+    if (!(Number.isInteger(item) && item >= 1 && item <= ITEM_MAX)) {
+      console.error(
+        `bench: --only takes item numbers 1..${ITEM_MAX}, got ${JSON.stringify(values.only)}`,
+      );
       return 2;
     }
   }

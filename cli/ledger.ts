@@ -86,6 +86,23 @@ const COMMANDS: Record<string, Command> = {
     ],
     load: async () => (await import("./backtest.ts")).main,
   },
+  "sweep": {
+    summary: "run every combination of a policy grid as one sweep run",
+    needs: [
+      READ_ROOT,
+      WRITE_ROOT,
+      { name: "read", flag: "calls" },
+      { name: "read", flag: "candles" },
+      FFI,
+      RUN_GIT,
+    ],
+    load: async () => (await import("./sweep.ts")).main,
+  },
+  "rerun": {
+    summary: "repeat a backtest or sweep from its manifest and compare the results",
+    needs: [READ_ROOT, WRITE_ROOT, FFI, RUN_GIT],
+    load: async () => (await import("./rerun.ts")).main,
+  },
   "legacy": {
     summary: "dual mode: backfill, parity and archive of the legacy DuckDB",
     needs: [

@@ -42,6 +42,8 @@ const DUCKDB_TASKS = [
   "note",
   "archive",
   "restore",
+  "sweep",
+  "rerun",
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the

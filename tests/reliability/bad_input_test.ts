@@ -57,6 +57,10 @@ const SAMPLE = [
   join(REPO_ROOT, "data/sample/candles_1m.parquet"),
 ];
 
+/** Sweep grids: two valid combinations, and one valid and one invalid. */
+const GRID_2 = '{"type":"fixed_stop","stopPct":[0.2,0.3]}';
+const GRID_BAD = '{"type":"fixed_stop","stopPct":[0.2,7]}';
+
 function emit(...args: string[]): string[] {
   return ["emit", "--root", ROOT, ...args];
 }
@@ -457,6 +461,62 @@ const CASES: BadInput[] = [
     code: 1,
     names: /stray\.txt/,
   },
+  // sweep: refused before any work, nothing written
+  {
+    command: "sweep",
+    args: [
+      "sweep",
+      "policy",
+      "--root",
+      ROOT,
+      ...SAMPLE,
+      "--no-index",
+      "--grid",
+      GRID_2,
+      "--max-trials",
+      "1",
+    ],
+    code: 2,
+    names: /Grid has 2 combinations.*limit of 1/,
+  },
+  {
+    command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, ...SAMPLE, "--no-index", "--grid", GRID_BAD],
+    code: 2,
+    names: /combination 2 of 2 \{"stopPct":7\}.*stopPct must be <= 1/,
+  },
+  {
+    command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, ...SAMPLE],
+    code: 2,
+    names: /--grid/,
+  },
+  {
+    command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, ...SAMPLE, "--grid", GRID_2, "--objective", "luck"],
+    code: 2,
+    names: /--objective must be one of/,
+  },
+  {
+    command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, "--grid", "@{S}/nope.json"],
+    code: 2,
+    names: /nope\.json/,
+  },
+  // rerun
+  {
+    command: "rerun",
+    args: ["rerun", "run-a", "--root", ROOT],
+    code: 2,
+    names: /run-a has no manifest/,
+  },
+  {
+    command: "rerun",
+    args: ["rerun", PATH_ID, "--root", ROOT],
+    code: 2,
+    names: /RUN_ID must match/,
+  },
+  { command: "rerun", args: ["rerun", "--root", ROOT], code: 2, names: /RUN_ID/ },
   // verify
   { command: "verify", args: ["verify", "--root", ROOT, "--bogus"], code: 2, names: /--bogus/ },
   {

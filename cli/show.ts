@@ -18,6 +18,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { formatDuration, formatTime } from "./runs.ts";
+import { equitySparklineLine } from "../report/sparkline.ts";
 import {
   activeLegacyDbPath,
   DEFAULT_LEGACY_DB_PATH,
@@ -98,6 +99,10 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   console.log(values.json ? JSON.stringify(detail, null, 2) : formatRunDetail(detail));
+  if (!values.json) {
+    const equity = await equitySparklineLine(root, detail.run.run_id);
+    if (equity !== null) console.log(`\n${equity}`);
+  }
   return EXIT_OK;
 }
 

@@ -104,10 +104,10 @@
       });
     },
     equity(data, width) {
-      const series = data.series.filter((s) => s.points.length > 0);
+      const series = data.series.filter((s) => s.t.length > 0);
       if (series.length === 0) return null;
       const points = series.flatMap((s) =>
-        s.points.map((p) => ({ run: s.label, t: new Date(p[0]), v: p[1] }))
+        s.t.map((dt, i) => ({ run: s.label, t: new Date(s.t0 + dt * 1000), v: s.v[i] }))
       );
       const many = series.length > 1;
       return Plot.plot({

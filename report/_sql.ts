@@ -55,36 +55,48 @@ export const FACETS_SQL = `SELECT 'type' AS facet, run_type AS value FROM runs_d
   UNION ALL SELECT 'status', status FROM latest_runs GROUP BY status
   ORDER BY facet, value`;
 
-/** One run by id `$1`. */
-export const RUN_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
+/** Runs whose id is in the list `$1`. */
+export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, r.completed_at_ms, r.failed_at_ms,
     coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
     r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config,
     r.event_count, r.last_event_at_ms
-  FROM latest_runs r WHERE r.run_id = $1::VARCHAR`;
+  FROM latest_runs r WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
-/** Phases of run `$1` in order. */
-export const PHASES_SQL = `SELECT phase_name, phase_order, started_at_ms, completed_at_ms,
-    duration_ms
-  FROM phase_timings WHERE run_id = $1::VARCHAR
-  ORDER BY phase_order NULLS LAST, started_at_ms, phase_name`;
+/** Phases of the runs `$1` in order. */
+export const PHASES_SQL = `SELECT run_id, phase_name, phase_order, started_at_ms,
+    completed_at_ms, duration_ms
+  FROM phase_timings WHERE list_contains($1::VARCHAR[], run_id)
+  ORDER BY run_id, phase_order NULLS LAST, started_at_ms, phase_name`;
 
-/** Trials of run `$1`. */
-export const TRIALS_SQL = `SELECT trial_id, recorded_at_ms, params, metrics
-  FROM trial_results WHERE run_id = $1::VARCHAR ORDER BY recorded_at_ms, trial_id`;
+/** Trials of the runs `$1`. */
+export const TRIALS_SQL = `SELECT run_id, trial_id, recorded_at_ms, params, metrics
+  FROM trial_results WHERE list_contains($1::VARCHAR[], run_id)
+  ORDER BY run_id, recorded_at_ms, trial_id`;
 
-/** Artifacts of run `$1`. */
-export const ARTIFACTS_SQL = `SELECT artifact_type, artifact_path, size_bytes
-  FROM artifacts_catalog WHERE run_id = $1::VARCHAR ORDER BY created_at_ms, artifact_path`;
+/** Artifacts of the runs `$1`. */
+export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_bytes
+  FROM artifacts_catalog WHERE list_contains($1::VARCHAR[], run_id)
+  ORDER BY run_id, created_at_ms, artifact_path`;
 
-/** Per-call results of a policy run, by exit time: the Parquet file `$1`. */
-export const TRADES_SQL = `SELECT exit_ts_ms, realized_return_bps, max_adverse_excursion_bps
-  FROM read_parquet($1::VARCHAR)
+/**
+ * Per-call results of policy runs, one row per Parquet file of the list
+ * `$1`: exit times, realized returns and adverse excursions as JSON arrays
+ * ordered by exit time (one string per file converts far faster than one
+ * value per call).
+ */
+export const TRADES_SQL = `SELECT filename,
+    to_json(list(exit_ts_ms ORDER BY exit_ts_ms, call_id))::VARCHAR AS exits,
+    to_json(list(realized_return_bps ORDER BY exit_ts_ms, call_id))::VARCHAR AS returns,
+    to_json(list(max_adverse_excursion_bps ORDER BY exit_ts_ms, call_id))::VARCHAR AS adverse
+  FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true)
   WHERE exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
-  ORDER BY exit_ts_ms, call_id`;
+  GROUP BY filename`;
 
-/** Per-caller results of a policy run: the Parquet file `$1`, every column. */
-export const CALLERS_SQL = `SELECT * FROM read_parquet($1::VARCHAR) ORDER BY count DESC, caller`;
+/** Per-caller results of policy runs: each row of the Parquet files `$1` as JSON. */
+export const CALLERS_SQL = `SELECT t.filename, to_json(t)::VARCHAR AS row_json
+  FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true) t
+  ORDER BY t.filename, t.count DESC, t.caller`;
 
 /** Runs whose id is `$1` or starts with it (at most `$2`), exact match first. */
 export const RESOLVE_RUN_SQL = `SELECT run_id FROM runs_status

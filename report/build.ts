@@ -78,11 +78,7 @@ export async function buildReport(
       const byId = new Map(overview.runs.map((r) => [r.run_id, r]));
       overview.runs = named.map((id) => byId.get(id)!).filter((r) => r !== undefined);
     }
-    const views: RunView[] = [];
-    for (const id of runIds.slice(0, REPORT_RUNS_MAX)) {
-      const view = await index.run(id);
-      if (view !== null) views.push(view);
-    }
+    const views: RunView[] = await index.runs(runIds.slice(0, REPORT_RUNS_MAX));
     const position = new Map(views.map((v, i) => [v.run.run_id, i]));
     const compared = named !== undefined && named.length >= 2;
     const links: Links = {

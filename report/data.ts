@@ -27,8 +27,8 @@ import {
   OVERVIEW_SORTS,
   PHASES_SQL,
   RESOLVE_RUN_SQL,
-  RUN_SQL,
   RUNS_PER_DAY_SQL,
+  RUNS_SQL,
   TRADES_SQL,
   TRIALS_SQL,
 } from "./_sql.ts";
@@ -385,82 +385,149 @@ export class ReportIndex {
 
   /** The view of one run, or null when the index does not know it. */
   async run(runId: string): Promise<RunView | null> {
-    const [r] = await rows(this.#conn, RUN_SQL, [runId]);
-    if (r === undefined) return null;
-    const phases = await rows(this.#conn, PHASES_SQL, [runId]);
-    const firstStart = Math.min(
-      ...phases.map((p) => p.started_at_ms as number | null).filter((t) => t !== null),
-    );
-    const trials = await rows(this.#conn, TRIALS_SQL, [runId]);
-    const artifacts = await rows(this.#conn, ARTIFACTS_SQL, [runId]);
-    const dir = RUN_ID_PATTERN.test(runId) ? runDir(this.root, runId) : null;
-    return {
-      run: {
-        run_id: String(r.run_id),
-        run_type: r.run_type as string | null,
-        status: String(r.status),
-        created_at_ms: r.created_at_ms as number | null,
-        started_at_ms: r.started_at_ms as number | null,
-        completed_at_ms: r.completed_at_ms as number | null,
-        failed_at_ms: r.failed_at_ms as number | null,
-        duration_ms: r.duration_ms as number | null,
-        summary: parseJsonLoose(r.summary_json),
-        error: parseJsonLoose(r.error_json),
-        config: parseJsonLoose(r.config),
-        data_fingerprint: r.data_fingerprint as string | null,
-        host: r.host as string | null,
-        pid: r.pid as number | null,
-        event_count: Number(r.event_count ?? 0),
-      },
-      phases: phases.map((p) => ({
-        name: String(p.phase_name),
-        order: p.phase_order as number | null,
-        start_ms: p.started_at_ms === null || !Number.isFinite(firstStart)
-          ? null
-          : Number(p.started_at_ms) - firstStart,
-        duration_ms: p.duration_ms as number | null,
-      })),
-      trades: dir === null ? null : await this.#trades(`${dir}/${POLICY_RESULTS_FILE}`),
-      callers: dir === null ? null : await this.#callers(`${dir}/${CALLER_SUMMARY_FILE}`),
-      provenance: dir === null ? null : await readProvenance(`${dir}/${MANIFEST_FILE}`),
-      trials: trials.slice(0, TRIALS_MAX).map((t) => ({
-        trial_id: String(t.trial_id),
-        params: flatten(parseJsonLoose(t.params)),
-        metrics: flatten(parseJsonLoose(t.metrics)),
-      })),
-      artifacts: artifacts.map((a) => ({
-        artifact_type: String(a.artifact_type),
-        artifact_path: String(a.artifact_path),
-        size_bytes: a.size_bytes as number | null,
-      })),
-    };
+    return (await this.runs([runId]))[0] ?? null;
   }
 
-  async #trades(path: string): Promise<TradesView | null> {
-    if (!await isFile(path)) return null;
-    const found = await this.#conn.runAndReadAll(TRADES_SQL, [path]);
-    const cols = found.getColumnsJS();
-    const exits = (cols[0] ?? []).map(Number);
-    const returns = (cols[1] ?? []).map(Number);
-    const adverse = (cols[2] ?? []).map((v) => (v === null ? NaN : Number(v)));
-    let sum = 0;
-    const equity: [number, number][] = exits.map((t, i) => [t, round2(sum += returns[i])]);
-    return {
-      count: exits.length,
-      equity: thin(equity, EQUITY_POINTS_MAX),
-      returns: histogram(returns),
-      adverse: histogram(adverse.filter(Number.isFinite)),
-    };
-  }
-
-  async #callers(path: string): Promise<Record<string, unknown>[] | null> {
-    if (!await isFile(path)) return null;
-    return (await rows(this.#conn, CALLERS_SQL, [path])).map((row) => {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(row)) out[k] = typeof v === "number" ? round4(v) : v;
+  /**
+   * The views of `runIds`, in that order; runs the index does not know are
+   * left out. A few queries in all, whatever the number of runs.
+   */
+  async runs(runIds: readonly string[]): Promise<RunView[]> {
+    if (runIds.length === 0) return [];
+    const ids = { strings: runIds };
+    const byRun = <T>(found: Record<string, unknown>[], map: (r: Record<string, unknown>) => T) => {
+      const out = new Map<string, T[]>();
+      for (const r of found) {
+        const id = String(r.run_id);
+        if (!out.has(id)) out.set(id, []);
+        out.get(id)!.push(map(r));
+      }
       return out;
-    });
+    };
+    const found = new Map(
+      (await rows(this.#conn, RUNS_SQL, [ids])).map((r) => [String(r.run_id), r]),
+    );
+    const phases = byRun(await rows(this.#conn, PHASES_SQL, [ids]), (p) => p);
+    const trials = byRun(await rows(this.#conn, TRIALS_SQL, [ids]), (t) => ({
+      trial_id: String(t.trial_id),
+      params: flatten(parseJsonLoose(t.params)),
+      metrics: flatten(parseJsonLoose(t.metrics)),
+    }));
+    const artifacts = byRun(await rows(this.#conn, ARTIFACTS_SQL, [ids]), (a) => ({
+      artifact_type: String(a.artifact_type),
+      artifact_path: String(a.artifact_path),
+      size_bytes: a.size_bytes as number | null,
+    }));
+    const dirs = new Map<string, string>();
+    for (const id of runIds) {
+      if (found.has(id) && RUN_ID_PATTERN.test(id)) dirs.set(id, runDir(this.root, id));
+    }
+    const trades = await this.#trades(dirs);
+    const callers = await this.#callers(dirs);
+    const views: RunView[] = [];
+    for (const id of runIds) {
+      const r = found.get(id);
+      if (r === undefined) continue;
+      const dir = dirs.get(id);
+      views.push({
+        run: toRunInfo(r),
+        phases: toPhases(phases.get(id) ?? []),
+        trades: trades.get(id) ?? null,
+        callers: callers.get(id) ?? null,
+        provenance: dir === undefined ? null : await readProvenance(`${dir}/${MANIFEST_FILE}`),
+        trials: (trials.get(id) ?? []).slice(0, TRIALS_MAX),
+        artifacts: artifacts.get(id) ?? [],
+      });
+    }
+    return views;
   }
+
+  /** The existing files `name` of the run directories `dirs`, by run id and by path. */
+  async #existing(dirs: Map<string, string>, name: string): Promise<Map<string, string>> {
+    const byPath = new Map<string, string>();
+    for (const [id, dir] of dirs) {
+      const path = `${dir}/${name}`;
+      if (await isFile(path)) byPath.set(path, id);
+    }
+    return byPath;
+  }
+
+  async #trades(dirs: Map<string, string>): Promise<Map<string, TradesView>> {
+    const files = await this.#existing(dirs, POLICY_RESULTS_FILE);
+    const out = new Map<string, TradesView>();
+    if (files.size === 0) return out;
+    for (const row of await rows(this.#conn, TRADES_SQL, [{ strings: [...files.keys()] }])) {
+      const runId = files.get(String(row.filename));
+      if (runId === undefined) continue;
+      const numbers = (text: unknown) =>
+        (parseJsonLoose(text) as (number | null)[]).map((v) => (v === null ? NaN : Number(v)));
+      out.set(runId, toTrades(numbers(row.exits), numbers(row.returns), numbers(row.adverse)));
+    }
+    return out;
+  }
+
+  async #callers(dirs: Map<string, string>): Promise<Map<string, Record<string, unknown>[]>> {
+    const files = await this.#existing(dirs, CALLER_SUMMARY_FILE);
+    const out = new Map<string, Record<string, unknown>[]>();
+    if (files.size === 0) return out;
+    for (const row of await rows(this.#conn, CALLERS_SQL, [{ strings: [...files.keys()] }])) {
+      const runId = files.get(String(row.filename));
+      if (runId === undefined) continue;
+      const clean: Record<string, unknown> = {};
+      const parsed = parseJsonLoose(row.row_json) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(parsed)) {
+        if (k !== "filename") clean[k] = typeof v === "number" ? round4(v) : v;
+      }
+      if (!out.has(runId)) out.set(runId, []);
+      out.get(runId)!.push(clean);
+    }
+    return out;
+  }
+}
+
+function toRunInfo(r: Record<string, unknown>): RunView["run"] {
+  return {
+    run_id: String(r.run_id),
+    run_type: r.run_type as string | null,
+    status: String(r.status),
+    created_at_ms: r.created_at_ms as number | null,
+    started_at_ms: r.started_at_ms as number | null,
+    completed_at_ms: r.completed_at_ms as number | null,
+    failed_at_ms: r.failed_at_ms as number | null,
+    duration_ms: r.duration_ms as number | null,
+    summary: parseJsonLoose(r.summary_json),
+    error: parseJsonLoose(r.error_json),
+    config: parseJsonLoose(r.config),
+    data_fingerprint: r.data_fingerprint as string | null,
+    host: r.host as string | null,
+    pid: r.pid as number | null,
+    event_count: Number(r.event_count ?? 0),
+  };
+}
+
+function toPhases(phases: Record<string, unknown>[]): PhaseView[] {
+  const starts = phases.map((p) => p.started_at_ms as number | null).filter((t) => t !== null);
+  const firstStart = starts.length === 0 ? null : Math.min(...starts);
+  return phases.map((p) => ({
+    name: String(p.phase_name),
+    order: p.phase_order as number | null,
+    start_ms: p.started_at_ms === null || firstStart === null
+      ? null
+      : Number(p.started_at_ms) - firstStart,
+    duration_ms: p.duration_ms as number | null,
+  }));
+}
+
+/** Equity curve and histograms of one run's calls, ordered by exit time. */
+function toTrades(exits: number[], returns: number[], adverse: number[]): TradesView {
+  let sum = 0;
+  const equity: [number, number][] = exits.map((t, i) => [t, Math.round(sum += returns[i])]);
+  return {
+    count: exits.length,
+    equity: thin(equity, EQUITY_POINTS_MAX),
+    returns: histogram(returns),
+    adverse: histogram(adverse.filter(Number.isFinite)),
+  };
 }
 
 /**
@@ -673,10 +740,6 @@ function thin<T>(points: T[], max: number): T[] {
   const step = (points.length - 1) / (max - 1);
   for (let i = 0; i < max; i++) out.push(points[Math.round(i * step)]);
   return out;
-}
-
-function round2(v: number): number {
-  return Math.round(v * 100) / 100;
 }
 
 function round4(v: number): number {

@@ -293,7 +293,7 @@ export function renderRun(view: RunView, key: string): Fragment {
     parts.push(`<div class="card"><h2>Error</h2><pre>${escapeHtml(pretty(r.error))}</pre></div>`);
   }
   if (view.trades !== null) {
-    charts[`${key}-equity`] = { series: [{ label: r.run_id, points: view.trades.equity }] };
+    charts[`${key}-equity`] = { series: [{ label: r.run_id, ...packEquity(view.trades.equity) }] };
     charts[`${key}-returns`] = { bins: view.trades.returns, label: "realized return (bps)" };
     charts[`${key}-adverse`] = { bins: view.trades.adverse, label: "max adverse excursion (bps)" };
     parts.push(`<div class="card">${
@@ -403,7 +403,7 @@ export function renderCompare(views: readonly RunView[], links: Links, key: stri
     letters,
     series: views.filter((v) => v.trades !== null).map((v) => ({
       label: letters[views.indexOf(v)],
-      points: v.trades!.equity,
+      ...packEquity(v.trades!.equity),
     })),
   };
   charts[`${key}-phases`] = {
@@ -432,6 +432,19 @@ export function renderCompare(views: readonly RunView[], links: Links, key: stri
     )
   }</div></div>`;
   return { html, charts };
+}
+
+/**
+ * An equity curve packed small for the page: the first exit time `t0` (ms),
+ * then seconds after it `t` and cumulative bps `v`, as two flat arrays.
+ */
+function packEquity(points: readonly [number, number][]): { t0: number; t: number[]; v: number[] } {
+  const t0 = points[0]?.[0] ?? 0;
+  return {
+    t0,
+    t: points.map(([t]) => Math.round((t - t0) / 1000)),
+    v: points.map(([, v]) => v),
+  };
 }
 
 /** `A`, `B`, ... `Z`, `AA`, ... */

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runLedger } from "../_helpers.ts";
+import { CLI_PATH, CONFIG_PATH, runLedger, TEST_PERMISSIONS } from "../_helpers.ts";
 
 /** The run id of the XSS probe: must show as text everywhere. */
 export const XSS_RUN_ID = `<script>alert("xss")</script>`;
@@ -155,3 +155,121 @@ async function writeXssProbe(root: string): Promise<void> {
     lines.map((l) => JSON.stringify(l)).join("\n") + "\n",
   );
 }
+
+/**
+ * Add `count` runs that copy `templateRunId` (its config, phases and
+ * Parquet artifacts under new run ids `<prefix>-<n>`), one day apart going
+ * back, as one `emit --stdin` batch. For size and speed checks at 100 runs.
+ */
+export async function addCopiesOfRun(
+  root: string,
+  templateRunId: string,
+  options: { count: number; prefix: string },
+): Promise<string[]> {
+  const template = join(root, "artifacts", "runs", templateRunId);
+  const manifest = JSON.parse(await Deno.readTextFile(join(template, "manifest.json")));
+  const ids: string[] = [];
+  const lines: string[] = [];
+  const now = Date.now();
+  for (let n = 0; n < options.count; n++) {
+    const runId = `${options.prefix}-${String(n).padStart(4, "0")}`;
+    ids.push(runId);
+    const dir = join(root, "artifacts", "runs", runId);
+    await Deno.mkdir(dir, { recursive: true });
+    for await (const entry of Deno.readDir(template)) {
+      await Deno.copyFile(join(template, entry.name), join(dir, entry.name));
+    }
+    const t0 = now - (n % 30) * 86_400_000 - n * 1000;
+    const ev = (type: string, dt: number, fields: Record<string, unknown> = {}) =>
+      lines.push(
+        JSON.stringify({ event_type: type, run_id: runId, timestamp_ms: t0 + dt, ...fields }),
+      );
+    ev("run.created", 0, {
+      run_type: "policy",
+      config: manifest.config,
+      data_fingerprint: manifest.data_fingerprint,
+    });
+    ev("run.started", 1);
+    ["plan", "coverage", "slice", "load", "execute", "store", "aggregate"].forEach((phase, i) => {
+      ev("phase.started", 10 + i * 100, { phase_name: phase, phase_order: i });
+      ev("phase.completed", 10 + i * 100 + 50 + i * 7, {
+        phase_name: phase,
+        duration_ms: 50 + i * 7,
+        output_summary: {},
+      });
+    });
+    const status = n % 10 === 9 ? "run.failed" : "run.completed";
+    if (status === "run.failed") ev("run.failed", 800, { error: { message: "copied run failed" } });
+    else ev("run.completed", 800, { summary: manifest.summary ?? {}, artifact_paths: {} });
+  }
+  const res = await runLedger(["emit", "--stdin", "--root", root], {
+    stdin: lines.join("\n") + "\n",
+  });
+  assert.equal(res.code, 0, res.stderr);
+  const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  return ids;
+}
+
+/** A running `ledger ui` child process. */
+export interface UiProcess {
+  /** Its base URL, `http://127.0.0.1:PORT`. */
+  url: string;
+  /** The process. */
+  child: Deno.ChildProcess;
+  /** Send SIGTERM and wait: exit code and everything it printed. */
+  stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** Start `ledger ui --port 0 --root root` and wait until it listens. */
+export async function startUi(root: string, args: string[] = []): Promise<UiProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--config",
+      CONFIG_PATH,
+      ...TEST_PERMISSIONS,
+      "--allow-net=127.0.0.1",
+      CLI_PATH,
+      "ui",
+      "--port",
+      "0",
+      "--root",
+      root,
+      ...args,
+    ],
+    env: { LEDGER_ROOT: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  const deadline = Date.now() + UI_START_MS_MAX;
+  while (!/http:\/\/\S+\//.test(stdout)) {
+    if (Date.now() > deadline) throw new Error(`ledger ui did not start: ${stdout}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`ledger ui exited before listening: ${stdout}`);
+    stdout += value;
+  }
+  const url = stdout.match(/(http:\/\/\S+?)\/ /)![1];
+  const stderrText = new Response(child.stderr).text();
+  return {
+    url,
+    child,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      child.kill(signal);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stdout += value;
+      }
+      const status = await child.status;
+      return { code: status.code, stdout, stderr: await stderrText };
+    },
+  };
+}
+
+/** Most time `ledger ui` may take to listen, ms. */
+const UI_START_MS_MAX = 30_000;

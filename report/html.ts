@@ -105,11 +105,13 @@ export function renderPage(options: PageOptions): string {
       // A library's text may hold "</script" inside strings: split it so the element stays whole.
       : `<script>${(s.inline ?? "").replace(/<\/script/gi, "<\\/script")}</script>`
   ).join("\n");
-  const csp = options.mode === "file" ? FILE_CSP : LIVE_CSP;
+  // The UI sends its policy as a header (a <meta> cannot carry frame-ancestors).
+  const csp = options.mode === "file"
+    ? `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(FILE_CSP)}">\n`
+    : "";
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+${csp}<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)}</title>
 <style>${STYLE}</style></head>
 <body data-mode="${options.mode}">

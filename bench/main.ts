@@ -25,6 +25,7 @@ import { benchQueries, benchRebuild, type IndexBenchOptions } from "./_index.ts"
 import { benchPolicy } from "./_policy.ts";
 import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
 import type { BenchRow } from "./_result.ts";
+import { benchReportViews } from "./_report_view.ts";
 
 /** Sizes of one bench run. */
 interface Plan {
@@ -88,6 +89,12 @@ async function runItems(
   await step([6, 7], () => benchRebuild(dir, { ...plan.index, log }));
   await step([8], () => benchQueries(dir, { ...plan.index, log }));
   await step([9], () => benchPolicy(plan.policyCalls, plan.policyRepeat));
+  await step([13], () =>
+    benchReportViews(dir, {
+      uiRuns: plan === QUICK ? 2_000 : 100_000,
+      repeat: plan === QUICK ? 2 : 5,
+      log,
+    }));
   return rows.sort((a, b) => a.item - b.item);
 }
 
@@ -104,8 +111,10 @@ async function main(): Promise<number> {
   });
   const only = new Set(values.only.split(",").filter((s) => s !== "").map(Number));
   for (const item of only) {
-    if (!(Number.isInteger(item) && item >= 1 && item <= 9)) {
-      console.error(`bench: --only takes item numbers 1..9, got ${JSON.stringify(values.only)}`);
+    if (!(Number.isInteger(item) && ((item >= 1 && item <= 9) || item === 13))) {
+      console.error(
+        `bench: --only takes item numbers 1..9 or 13, got ${JSON.stringify(values.only)}`,
+      );
       return 2;
     }
   }

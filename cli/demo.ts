@@ -108,7 +108,15 @@ export async function main(args: string[]): Promise<number> {
   console.log(
     `\ndone in ${seconds} s. Next: deno task runs, deno task show ${policies[0].result.runId}`,
   );
+  console.log(reportCommand(root, policies.map((p) => p.result.runId)));
   return 0;
+}
+
+/** The command that writes the HTML report of the demo's policy runs (and how to browse live). */
+function reportCommand(root: string, runIds: string[]): string {
+  const rootFlag = root === "data/ledger" ? "" : ` --root ${root}`;
+  return `See it: deno task report${rootFlag} ${runIds.join(" ")} --out data/report.html\n` +
+    `   (then open data/report.html), or browse live: deno task ui${rootFlag}`;
 }
 
 function runLine(label: string, r: RunResult): string {

@@ -155,6 +155,8 @@ figure.chart .empty{color:var(--muted);font-style:italic}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-all}
 a{color:var(--accent)}
+.scroll{overflow-x:auto}.scroll td.id{white-space:nowrap;word-break:normal}
+.card > h2:first-child{margin-top:0}
 .pager{display:flex;gap:12px;align-items:center;margin:10px 0}
 `;
 
@@ -424,7 +426,7 @@ export function renderCompare(views: readonly RunView[], links: Links, key: stri
     chartFigure("equity", `${key}-equity`, "Equity curves: cumulative return (bps) by exit time")
   }</div>
 <div class="card">${chartFigure("compare-phases", `${key}-phases`, "Phase durations (ms)")}</div>
-<div class="grid"><div class="card"><h2>Config that differs</h2>${
+<div class="card"><h2>Config that differs</h2>${
     diffTable(views.map((v) => flatten(v.run.config)), letters)
   }</div><div class="card"><h2>Summary</h2>${
     diffTable(
@@ -432,7 +434,7 @@ export function renderCompare(views: readonly RunView[], links: Links, key: stri
       letters,
       { all: true },
     )
-  }</div></div>`;
+  }</div>`;
   return { html, charts };
 }
 
@@ -468,7 +470,7 @@ function diffTable(
     return values.size > 1;
   });
   if (shown.length === 0) return `<p class="muted">No differences.</p>`;
-  return `<table><thead><tr><th>path</th>${
+  return `<div class="scroll"><table><thead><tr><th>path</th>${
     letters.map((l) => `<th class="num">${l}</th>`).join("")
   }</tr></thead><tbody>${
     shown.map((p) =>
@@ -476,7 +478,7 @@ function diffTable(
         flat.map((f) => `<td class="num">${escapeHtml(formatValue(f[p]))}</td>`).join("")
       }</tr>`
     ).join("")
-  }</tbody></table>`;
+  }</tbody></table></div>`;
 }
 
 function callersTable(callers: Record<string, unknown>[]): string {

@@ -96,6 +96,7 @@ async function chartData(page: Page): Promise<Charts> {
 
 async function shot(page: Page, name: string): Promise<void> {
   await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
+  await page.mouse.move(0, 0); // no tooltip left over from a click
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 

@@ -27,7 +27,7 @@
  */
 
 /** Version of the index layout; an index with another version is rebuilt in full. */
-export const INDEX_FORMAT_VERSION = 2;
+export const INDEX_FORMAT_VERSION = 3;
 
 /** Largest accepted `timestamp_ms` (9999-12-31T23:59:59.999Z), as in `ledger/events.ts`. */
 export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
@@ -100,7 +100,20 @@ export const EVENT_FIELD_RULES: Readonly<Record<string, readonly FieldRule[]>> =
     { field: "error", kind: "error_object" },
     { field: "phase_name", kind: "name", optional: true },
   ],
+  // Annotations (SPEC 11): they never change a run's status or liveness.
+  "run.tagged": [{ field: "tags", kind: "string_map" }],
+  "run.noted": [{ field: "note", kind: "text" }],
+  "run.archived": [{ field: "reason", kind: "text", optional: true }],
+  "run.restored": [],
 };
+
+/** The annotation event types (SPEC 11): not activity of the run they annotate. */
+export const ANNOTATION_EVENT_TYPES: readonly string[] = [
+  "run.tagged",
+  "run.noted",
+  "run.archived",
+  "run.restored",
+];
 
 /** The event types the index knows, in registry order. */
 export const INDEXED_EVENT_TYPES: readonly string[] = Object.keys(EVENT_FIELD_RULES);
@@ -205,6 +218,7 @@ function typeFieldChecks(): string {
         }, got ' || ` +
         `${got(rule.field)}`;
     });
+    if (checks.length === 0) continue; // no type fields to check
     branches.push(`WHEN event_type = ${sqlString(type)} THEN CASE ${checks.join(" ")} END`);
   }
   return branches.join("\n      ");
@@ -221,9 +235,14 @@ const TYPE_CHECK_ORDER = [
   "run.completed",
   "run.failed",
   "baseline.completed",
+  "run.tagged",
+  "run.noted",
+  "run.archived",
+  "run.restored",
 ];
 
 const TYPE_LIST_SQL = INDEXED_EVENT_TYPES.map(sqlString).join(", ");
+const ANNOTATIONS_SQL = ANNOTATION_EVENT_TYPES.map(sqlString).join(", ");
 const VERSION_LIST_SQL = SCHEMA_VERSIONS_SUPPORTED.join(", ");
 
 /** The tables and views of the index (SPEC 7) plus bookkeeping. Idempotent. */
@@ -239,7 +258,7 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
     artifact_type VARCHAR, artifact_path VARCHAR, size_bytes BIGINT,
     alerts_total BIGINT, alerts_ok BIGINT,
     config VARCHAR, output_summary VARCHAR, params VARCHAR, metrics VARCHAR, summary VARCHAR,
-    artifact_paths VARCHAR, error VARCHAR)`,
+    artifact_paths VARCHAR, error VARCHAR, tags VARCHAR, note VARCHAR, reason VARCHAR)`,
   // Every occurrence of an event_id that lost deduplication to the row in `events`.
   `CREATE TABLE IF NOT EXISTS event_duplicates (
     event_id VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT NOT NULL,
@@ -269,6 +288,17 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS artifacts_catalog (
     run_id VARCHAR NOT NULL, artifact_type VARCHAR, artifact_path VARCHAR NOT NULL,
     size_bytes BIGINT, created_at_ms BIGINT)`,
+  // Annotations (SPEC 11): the latest value of each tag (an empty value removes it), every
+  // note, and whether the run is archived (the later of run.archived and run.restored).
+  `CREATE TABLE IF NOT EXISTS run_tags (
+    run_id VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR NOT NULL,
+    tagged_at_ms BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS run_notes (
+    run_id VARCHAR NOT NULL, note VARCHAR NOT NULL, noted_at_ms BIGINT NOT NULL,
+    event_id VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS run_archive (
+    run_id VARCHAR NOT NULL, archived BOOLEAN NOT NULL, reason VARCHAR,
+    changed_at_ms BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS baseline_results (
     run_id VARCHAR NOT NULL, alerts_total BIGINT, alerts_ok BIGINT, artifact_path VARCHAR,
     completed_at_ms BIGINT, event_id VARCHAR NOT NULL)`,
@@ -294,10 +324,12 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
       ELSE 'running'
     END AS status,
     s.failed_at_ms, s.error_json, s.host, s.pid, s.last_event_at_ms, s.event_count,
-    d.data_fingerprint, d.config
+    d.data_fingerprint, d.config, lbl.value AS label, coalesce(a.archived, false) AS archived
   FROM runs_status s
   LEFT JOIN runs_d d USING (run_id)
   LEFT JOIN process_liveness p ON p.host = s.host AND p.pid = s.pid
+  LEFT JOIN run_tags lbl ON lbl.run_id = s.run_id AND lbl.key = 'label'
+  LEFT JOIN run_archive a ON a.run_id = s.run_id
   ORDER BY coalesce(d.created_at_ms, s.first_event_at_ms) DESC, s.run_id`,
   `CREATE OR REPLACE VIEW run_phase_summary AS
   SELECT run_id, count(*) AS phase_count, sum(duration_ms) AS total_duration_ms,
@@ -319,6 +351,9 @@ export const CONTENT_TABLES: readonly string[] = [
   "trial_results",
   "artifacts_catalog",
   "baseline_results",
+  "run_tags",
+  "run_notes",
+  "run_archive",
 ];
 
 /** Read one meta value: `$1` key. */
@@ -411,6 +446,9 @@ export const EVENT_COLUMNS = [
   "summary",
   "artifact_paths",
   "error",
+  "tags",
+  "note",
+  "reason",
 ] as const;
 const EVENT_COLUMNS_SQL = EVENT_COLUMNS.join(", ");
 
@@ -515,7 +553,8 @@ SELECT file, line, is_tail,
     alerts_ok: ${big("alerts_ok")},
     config: ${obj("config")}, output_summary: ${obj("output_summary")},
     params: ${obj("params")}, metrics: ${obj("metrics")}, summary: ${obj("summary")},
-    artifact_paths: ${obj("artifact_paths")}, error: ${obj("error")}
+    artifact_paths: ${obj("artifact_paths")}, error: ${obj("error")},
+    tags: ${obj("tags")}, note: ${str("note")}, reason: ${str("reason")}
   } END AS e
 FROM checked`;
 
@@ -618,8 +657,10 @@ export const DERIVE_SQL: readonly string[] = [
         min(timestamp_ms) FILTER (WHERE event_type = 'run.started') AS started_at_ms,
         max(timestamp_ms) FILTER (WHERE event_type = 'run.completed') AS completed_at_ms,
         max(timestamp_ms) FILTER (WHERE event_type = 'run.failed') AS failed_at_ms,
-        min(timestamp_ms) AS first_event_at_ms, max(timestamp_ms) AS last_event_at_ms,
-        max(timestamp_ms) FILTER (WHERE event_type <> 'run.created') AS activity_at_ms,
+        min(timestamp_ms) AS first_event_at_ms,
+        max(timestamp_ms) FILTER (WHERE event_type NOT IN (${ANNOTATIONS_SQL})) AS last_event_at_ms,
+        max(timestamp_ms) FILTER (WHERE event_type <> 'run.created'
+          AND event_type NOT IN (${ANNOTATIONS_SQL})) AS activity_at_ms,
         count(*) AS event_count
       FROM events WHERE ${AFFECTED} GROUP BY run_id
     ), picks AS (
@@ -665,6 +706,27 @@ export const DERIVE_SQL: readonly string[] = [
   `INSERT INTO baseline_results
     SELECT run_id, alerts_total, alerts_ok, artifact_path, timestamp_ms, event_id FROM events
     WHERE event_type = 'baseline.completed' AND ${AFFECTED}`,
+  `DELETE FROM run_tags WHERE ${AFFECTED}`,
+  `INSERT INTO run_tags
+    SELECT run_id, key, value, tagged_at_ms FROM (
+      SELECT run_id, kv.key AS key, kv.value AS value, timestamp_ms AS tagged_at_ms, event_id
+      FROM (
+        SELECT run_id, timestamp_ms, event_id,
+          unnest(map_entries(json_transform(tags, '"MAP(VARCHAR, VARCHAR)"'))) AS kv
+        FROM events WHERE event_type = 'run.tagged' AND ${AFFECTED})
+      QUALIFY row_number() OVER (
+        PARTITION BY run_id, key ORDER BY tagged_at_ms DESC, event_id DESC) = 1)
+    WHERE value <> ''`,
+  `DELETE FROM run_notes WHERE ${AFFECTED}`,
+  `INSERT INTO run_notes
+    SELECT run_id, note, timestamp_ms, event_id FROM events
+    WHERE event_type = 'run.noted' AND ${AFFECTED}`,
+  `DELETE FROM run_archive WHERE ${AFFECTED}`,
+  `INSERT INTO run_archive
+    SELECT run_id, arg_max_null(event_type = 'run.archived', ${KEY}),
+      arg_max_null(reason, ${KEY}), max(timestamp_ms)
+    FROM events WHERE event_type IN ('run.archived', 'run.restored') AND ${AFFECTED}
+    GROUP BY run_id`,
 ];
 
 /**
@@ -765,3 +827,13 @@ export const RUN_ARTIFACTS_SQL = `SELECT artifact_type, artifact_path, size_byte
 /** Baselines of run `$1`. */
 export const RUN_BASELINES_SQL = `SELECT alerts_total, alerts_ok, artifact_path, completed_at_ms
   FROM baseline_results WHERE run_id = $1 ORDER BY completed_at_ms, event_id`;
+
+/** Tags of run `$1` (latest value per key). */
+export const RUN_TAGS_SQL = `SELECT key, value FROM run_tags WHERE run_id = $1 ORDER BY key`;
+
+/** Notes of run `$1`, oldest first. */
+export const RUN_NOTES_SQL = `SELECT note, noted_at_ms FROM run_notes WHERE run_id = $1
+  ORDER BY noted_at_ms, event_id`;
+
+/** Whether run `$1` is archived (no row: never archived). */
+export const RUN_ARCHIVED_SQL = `SELECT archived, reason FROM run_archive WHERE run_id = $1`;

@@ -80,6 +80,10 @@ export const CURRENT_FIELDS = {
   "baseline.completed": { alerts_total: count(), alerts_ok: count(), artifact_path: name() },
   "run.completed": { summary: object(), artifact_paths: objectOfStrings() },
   "run.failed": { error: errorObject(), phase_name: name().optional() },
+  "run.tagged": { tags: objectOfStrings() },
+  "run.noted": { note: text() },
+  "run.archived": { reason: text().optional() },
+  "run.restored": {},
 } as const;
 
 /** An event type name, e.g. `"run.created"`. */
@@ -212,6 +216,23 @@ export interface EventFieldsMap {
     /** The phase it failed in, when known. */
     phase_name?: string;
   };
+  /** Tags were set on a run (a later value of a key wins; an empty value removes it). */
+  "run.tagged": {
+    /** Tag name to value; the tag `label` is shown as the run's label. */
+    tags: Record<string, string>;
+  };
+  /** A note was added to a run. */
+  "run.noted": {
+    /** The note's text. */
+    note: string;
+  };
+  /** A run was archived: hidden from listings unless asked for. */
+  "run.archived": {
+    /** Why, when given. */
+    reason?: string;
+  };
+  /** An archived run was restored. */
+  "run.restored": Record<never, never>;
 }
 
 /** The type fields of event type `T` (current version). */
@@ -230,6 +251,10 @@ const _fieldsMatchSchemas: { [T in EventType]: _Same<EventFields<T>, _ZodFields<
   "baseline.completed": true,
   "run.completed": true,
   "run.failed": true,
+  "run.tagged": true,
+  "run.noted": true,
+  "run.archived": true,
+  "run.restored": true,
 };
 void _fieldsMatchSchemas;
 

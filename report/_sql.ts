@@ -8,10 +8,11 @@
 
 /**
  * Filter of the overview, shared by the page query, the count and the
- * per-day counts. `$1` run ids (list, or NULL for all), `$2` status or
+ * per-day counts. `$1` run ids (list, or NULL for all but archived runs), `$2` status or
  * NULL, `$3` run type or NULL, `$4` substring of the run id or NULL.
  */
-const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], r.run_id))
+const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL AND NOT coalesce(r.archived, false)
+      OR list_contains($1::VARCHAR[], r.run_id))
     AND ($2::VARCHAR IS NULL OR r.status = $2::VARCHAR)
     AND ($3::VARCHAR IS NULL OR r.run_type = $3::VARCHAR)
     AND ($4::VARCHAR IS NULL OR contains(lower(r.run_id), lower($4::VARCHAR)))`;
@@ -32,7 +33,7 @@ export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
  */
 export const OVERVIEW_PAGE_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
-    r.summary_json, r.data_fingerprint
+    r.summary_json, r.data_fingerprint, r.label
   FROM latest_runs r
   WHERE ${OVERVIEW_FILTER}
   ORDER BY {order} NULLS LAST, r.run_id
@@ -60,7 +61,7 @@ export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, r.completed_at_ms, r.failed_at_ms,
     coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
     r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config,
-    r.event_count, r.last_event_at_ms
+    r.event_count, r.last_event_at_ms, r.label, r.archived
   FROM latest_runs r WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
 /** Phases of the runs `$1` in order. */

@@ -80,7 +80,9 @@ export async function buildReport(
     }
     const views: RunView[] = await index.runs(runIds.slice(0, REPORT_RUNS_MAX));
     const position = new Map(views.map((v, i) => [v.run.run_id, i]));
-    const compared = named !== undefined && named.length >= 2;
+    // A compare of the runs named on the command line (not of a --where match).
+    const compared = (options.runIds?.length ?? 0) >= 2 && named !== undefined &&
+      named.length >= 2;
     const links: Links = {
       overview: "#overview",
       run: (id) => `#run-${position.get(id) ?? 0}`,

@@ -16,6 +16,7 @@ import { resolve } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { rows, type SqlParam } from "../indexer/_sql.ts";
 import { IndexNotFoundError } from "../indexer/queries.ts";
+import { queryRuns } from "../indexer/query/mod.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
 import {
@@ -70,6 +71,8 @@ export interface OverviewRun {
   mean_return_bps: number | null;
   /** The `data_fingerprint` of `run.created`. */
   data_fingerprint: string | null;
+  /** The run's `label` tag. */
+  label: string | null;
 }
 
 /** Runs created on one UTC day with one status. */
@@ -183,6 +186,8 @@ export interface RunView {
     host: string | null;
     pid: number | null;
     event_count: number;
+    label: string | null;
+    archived: boolean;
   };
   /** Phases in order. */
   phases: PhaseView[];
@@ -341,6 +346,21 @@ export class ReportIndex {
       if (!out.includes(resolved)) out.push(resolved);
     }
     return out;
+  }
+
+  /**
+   * The ids of the runs matching every `--where` expression (SPEC 11),
+   * archived runs included, newest first, at most `limit`. Throws the query
+   * surface's usage errors for a bad expression.
+   */
+  async runIdsWhere(where: readonly string[], limit: number): Promise<string[]> {
+    const found = await queryRuns(this.#conn, {
+      where,
+      limit,
+      summary: false,
+      includeArchived: true,
+    });
+    return found.map((r) => r.run_id);
   }
 
   /** The distinct run types and statuses in the index. */
@@ -502,6 +522,8 @@ function toRunInfo(r: Record<string, unknown>): RunView["run"] {
     host: r.host as string | null,
     pid: r.pid as number | null,
     event_count: Number(r.event_count ?? 0),
+    label: (r.label ?? null) as string | null,
+    archived: r.archived === true,
   };
 }
 
@@ -633,6 +655,7 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
     win_rate: num(summary?.win_rate),
     mean_return_bps: num(summary?.mean_return_bps),
     data_fingerprint: r.data_fingerprint as string | null,
+    label: (r.label ?? null) as string | null,
   };
 }
 

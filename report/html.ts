@@ -155,6 +155,7 @@ figure.chart .empty{color:var(--muted);font-style:italic}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-all}
 a{color:var(--accent)}
+.label{color:var(--muted);font-family:system-ui,sans-serif;font-size:12.5px}p.label{margin:-8px 0 12px;font-size:14px}
 .scroll{overflow-x:auto}.scroll td.id{white-space:nowrap;word-break:normal}
 .card > h2:first-child{margin-top:0}
 .pager{display:flex;gap:12px;align-items:center;margin:10px 0}
@@ -172,7 +173,14 @@ export interface OverviewOptions {
   links: Links;
   /** The live UI's pager and filter form; absent in the report (all rows, filtered in page). */
   live?: {
-    query: { status?: string; runType?: string; text?: string; sort?: string; ascending?: boolean };
+    query: {
+      status?: string;
+      runType?: string;
+      text?: string;
+      sort?: string;
+      ascending?: boolean;
+      where?: string;
+    };
     offset: number;
     limit: number;
     facets: { types: string[]; statuses: string[] };
@@ -220,9 +228,10 @@ ${
 function overviewRow(r: OverviewRun, links: Links): string {
   const cell = (v: number | null, text: string) =>
     `<td class="num" data-v="${v ?? ""}">${escapeHtml(text)}</td>`;
+  const label = r.label === null ? "" : `<br><span class="label">${escapeHtml(r.label)}</span>`;
   return `<tr><td class="id"><a href="${escapeHtml(links.run(r.run_id))}">${
     escapeHtml(r.run_id)
-  }</a></td><td>${escapeHtml(r.run_type ?? "-")}</td><td>${statusBadge(r.status)}</td>` +
+  }</a>${label}</td><td>${escapeHtml(r.run_type ?? "-")}</td><td>${statusBadge(r.status)}</td>` +
     `<td data-v="${r.created_at_ms ?? ""}">${escapeHtml(formatTime(r.created_at_ms))}</td>` +
     cell(r.duration_ms, formatDuration(r.duration_ms)) +
     cell(r.calls, r.calls === null ? "-" : String(r.calls)) +
@@ -248,6 +257,8 @@ function liveFilterForm(
   return `<form class="toolbar" method="get" action="/">` +
     `<input type="search" name="q" value="${escapeHtml(q.text ?? "")}" ` +
     `placeholder="run id contains" aria-label="run id contains">` +
+    `<input type="search" name="where" value="${escapeHtml(q.where ?? "")}" size="28" ` +
+    `placeholder="where: summary.win_rate > 0.3" aria-label="where">` +
     select("status", "status", live.facets.statuses, q.status) +
     select("type", "type", live.facets.types, q.runType) +
     `<select name="sort" aria-label="sort">${
@@ -276,7 +287,12 @@ export function renderRun(view: RunView, key: string): Fragment {
   const r = view.run;
   const charts: ChartData = {};
   const parts: string[] = [];
-  parts.push(`<h1>${escapeHtml(r.run_id)} ${statusBadge(r.status)}</h1>`);
+  parts.push(
+    `<h1>${escapeHtml(r.run_id)} ${statusBadge(r.status)}${
+      r.archived ? ` <span class="status status-pending">archived</span>` : ""
+    }</h1>`,
+  );
+  if (r.label !== null) parts.push(`<p class="label">${escapeHtml(r.label)}</p>`);
   parts.push(`<div class="grid"><div class="card">${
     kv([
       ["type", r.run_type ?? "-"],

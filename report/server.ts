@@ -14,6 +14,12 @@
  */
 import { chartLibrary, clientScript } from "./charts.ts";
 import {
+  FilterSyntaxError,
+  InstantFormatError,
+  QueryUsageError,
+  UnknownFieldError,
+} from "../indexer/query/mod.ts";
+import {
   IndexNotFoundError,
   LiveIndex,
   type OverviewQuery,
@@ -37,6 +43,8 @@ export const PAGE_ROWS_DEFAULT = 50;
 export const PAGE_ROWS_MAX = 500;
 /** Most runs in one compare page. */
 export const COMPARE_RUNS_MAX = 12;
+/** Most runs a `?where=` filter of the overview keeps. */
+export const WHERE_RUNS_MAX = 100_000;
 /** Longest URL served, in characters. */
 const URL_CHARS_MAX = 8_192;
 
@@ -136,7 +144,23 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const p = url.searchParams;
   const limit = clampInt(p.get("limit"), PAGE_ROWS_DEFAULT, 1, PAGE_ROWS_MAX);
   const offset = clampInt(p.get("offset"), 0, 0, Number.MAX_SAFE_INTEGER);
+  const where = p.get("where")?.trim() || undefined;
+  let runIds: string[] | undefined;
+  if (where !== undefined) {
+    try {
+      runIds = await index.runIdsWhere([where], WHERE_RUNS_MAX);
+    } catch (err) {
+      if (!isQueryUsageError(err)) throw err;
+      return page(
+        400,
+        "Bad filter",
+        `<h1>Bad filter</h1><p>${escapeHtml((err as Error).message)}</p>` +
+          `<p><a href="/">All runs</a></p>`,
+      );
+    }
+  }
   const query: OverviewQuery = {
+    runIds,
     status: p.get("status") || undefined,
     runType: p.get("type") || undefined,
     text: p.get("q") || undefined,
@@ -149,7 +173,7 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const frag = renderOverview(overview, {
     links: LINKS,
     live: {
-      query,
+      query: { ...query, where },
       offset,
       limit,
       facets,
@@ -246,6 +270,13 @@ function decodePath(segment: string): string | null {
     if (err instanceof URIError) return null;
     throw err;
   }
+}
+
+/** A bad `where` expression (the query surface's usage errors), not a server fault. */
+function isQueryUsageError(err: unknown): boolean {
+  return err instanceof QueryUsageError || err instanceof FilterSyntaxError ||
+    err instanceof UnknownFieldError || err instanceof InstantFormatError ||
+    (err instanceof Error && /regular expression|regex/i.test(err.message));
 }
 
 function clampInt(raw: string | null, fallback: number, min: number, max: number): number {

@@ -30,7 +30,7 @@ Deno.test("ledger show: text and --json views, unknown run and missing index exi
       match(r.stdout, /trials \(1\)\n\s+t1/);
       match(
         r.stdout,
-        /artifacts \(1\)\n\s+paths\s+artifacts\/runs\/run-a\/paths.parquet\s+1234 bytes/,
+        /artifacts \(1\)\n\s+TYPE\s+PATH\s+SIZE\n\s+paths\s+artifacts\/runs\/run-a\/paths.parquet\s+1234 bytes/,
       );
     });
 

@@ -67,7 +67,7 @@ Deno.test("events: error messages name type, field, expectation and value", asyn
       "unknown type",
       { event_type: "foo", run_id: "r" },
       'unknown event_type "foo" (expected one of: run.created, run.started, phase.started, ' +
-      "phase.completed, trial.recorded, artifact.created, baseline.completed, run.completed, run.failed)",
+      "phase.completed, trial.recorded, artifact.created, baseline.completed, run.completed, run.failed, run.tagged, run.noted, run.archived, run.restored)",
     ],
     [
       "negative count",

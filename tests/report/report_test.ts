@@ -162,6 +162,74 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       assert.deepEqual(leftovers, []);
     });
 
+    await t.step("--where keeps the matching runs; a bad expression is a usage error", async () => {
+      const only = join(dir, "where.html");
+      const res = await runLedger([
+        "report",
+        "--root",
+        root,
+        "--out",
+        only,
+        "--where",
+        "run_type = 'policy' and summary.win_rate > 0.3",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /: 1 runs/);
+      const html = await Deno.readTextFile(only);
+      assert.ok(html.includes(fx.policyRuns[1]), "win rate 0.38 kept");
+      assert.ok(!html.includes(fx.policyRuns[0]), "win rate 0.28 dropped");
+      const named = await runLedger([
+        "report",
+        "--root",
+        root,
+        "--out",
+        only,
+        ...fx.policyRuns,
+        SWEEP_RUN_ID,
+        "--where",
+        "run_type = 'policy'",
+      ]);
+      assert.equal(named.code, 0, named.stderr);
+      assert.match(named.stdout, /: 2 runs and their compare/);
+      const bad = await runLedger([
+        "report",
+        "--root",
+        root,
+        "--out",
+        only,
+        "--where",
+        "confg.x = 1",
+      ]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /^ledger report: .*confg\.x/);
+      assert.equal(bad.stderr.trim().split("\n").length, 1);
+      const syntax = await runLedger([
+        "report",
+        "--root",
+        root,
+        "--out",
+        only,
+        "--where",
+        "status =",
+      ]);
+      assert.equal(syntax.code, 2, syntax.stderr);
+    });
+
+    await t.step("archived runs leave the overview unless named", async () => {
+      const archived = await runLedger(["archive", fx.pathOnlyRun, "--root", root]);
+      assert.equal(archived.code, 0, archived.stderr);
+      const all = join(dir, "all.html");
+      const res = await runLedger(["report", "--root", root, "--out", all]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /: 4 runs/);
+      assert.ok(!(await Deno.readTextFile(all)).includes(fx.pathOnlyRun));
+      const named = await runLedger(["report", "--root", root, "--out", all, fx.pathOnlyRun]);
+      assert.equal(named.code, 0, named.stderr);
+      assert.ok((await Deno.readTextFile(all)).includes("archived</span>"));
+      const restored = await runLedger(["restore", fx.pathOnlyRun, "--root", root]);
+      assert.equal(restored.code, 0, restored.stderr);
+    });
+
     await t.step("the live UI: GET only, escaped, paginated, stops on SIGTERM", async () => {
       const ui = await startUi(root);
       try {
@@ -194,6 +262,14 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         assert.equal((page2.match(/<tr><td class="id">/g) ?? []).length, 2);
         const failed = await (await fetch(`${ui.url}/?status=failed`)).text();
         assert.equal((failed.match(/<tr><td class="id">/g) ?? []).length, 1);
+        const where = await (await fetch(
+          `${ui.url}/?where=${encodeURIComponent("run_type = 'sweep'")}`,
+        )).text();
+        assert.equal((where.match(/<tr><td class="id">/g) ?? []).length, 1);
+        assert.ok(where.includes(SWEEP_RUN_ID));
+        const badWhere = await fetch(`${ui.url}/?where=${encodeURIComponent("<b>x = 1")}`);
+        assert.equal(badWhere.status, 400);
+        assert.ok(!(await badWhere.text()).includes("<b>x"));
 
         const missing = await fetch(`${ui.url}/run/nope`);
         assert.equal(missing.status, 404);

@@ -27,28 +27,31 @@ export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * One page of the overview. `$1..$4` the filter, `$5` limit, `$6` offset;
- * `{order}` is replaced by an {@linkcode OVERVIEW_SORTS} expression and a
- * direction.
+ * The run ids of one page of the overview. `$1..$4` the filter, `$5` limit,
+ * `$6` offset; `{order}` is replaced by an {@linkcode OVERVIEW_SORTS}
+ * expression and a direction. Only the id and the sort key go through the
+ * sort; the page's columns come from {@linkcode OVERVIEW_ROWS_SQL}.
  */
-export const OVERVIEW_PAGE_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
-    r.started_at_ms, coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
-    r.summary_json, r.data_fingerprint, r.label
+export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
   FROM latest_runs r
   WHERE ${OVERVIEW_FILTER}
   ORDER BY {order} NULLS LAST, r.run_id
   LIMIT $5::BIGINT OFFSET $6::BIGINT`;
 
-/** How many runs the filter keeps (`$1..$4`). */
-export const OVERVIEW_COUNT_SQL =
-  `SELECT count(*) AS n FROM latest_runs r WHERE ${OVERVIEW_FILTER}`;
+/** The overview's columns of the runs `$1`. */
+export const OVERVIEW_ROWS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
+    r.started_at_ms, coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
+    r.summary_json, r.data_fingerprint, r.label
+  FROM latest_runs r WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
-/** Runs per UTC day of creation and status, for the filter `$1..$4`. */
+/**
+ * Runs per UTC day of creation and status for the filter `$1..$4`; runs
+ * without any time count under a NULL day (the total is the sum).
+ */
 export const RUNS_PER_DAY_SQL = `SELECT strftime(epoch_ms(coalesce(r.created_at_ms,
       r.started_at_ms, r.last_event_at_ms)), '%Y-%m-%d') AS day, r.status, count(*) AS count
   FROM latest_runs r WHERE ${OVERVIEW_FILTER}
-    AND coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) IS NOT NULL
-  GROUP BY ALL ORDER BY day, r.status`;
+  GROUP BY ALL ORDER BY day NULLS LAST, r.status`;
 
 /** The distinct run types and statuses, for the filter menus. */
 export const FACETS_SQL = `SELECT 'type' AS facet, run_type AS value FROM runs_d

@@ -23,8 +23,8 @@ import {
   ARTIFACTS_SQL,
   CALLERS_SQL,
   FACETS_SQL,
-  OVERVIEW_COUNT_SQL,
   OVERVIEW_PAGE_SQL,
+  OVERVIEW_ROWS_SQL,
   OVERVIEW_SORTS,
   PHASES_SQL,
   RESOLVE_RUN_SQL,
@@ -46,6 +46,8 @@ export const MANIFEST_FILE = "manifest.json";
 export const EQUITY_POINTS_MAX = 600;
 /** Bins of a histogram, about. */
 export const HISTOGRAM_BINS_TARGET = 30;
+/** Filters whose per-day counts one open index keeps. */
+const PER_DAY_CACHE_MAX = 64;
 /** Largest manifest read, in bytes. */
 const MANIFEST_BYTES_MAX = 4 * 1024 * 1024;
 /** Most trials of one run carried into a view. */
@@ -286,6 +288,8 @@ export class ReportIndex {
   readonly dbPath: string;
   #instance: DuckDBInstance;
   #conn: DuckDBConnection;
+  #perDayCache = new Map<string, Promise<{ total: number; days: DayCount[] }>>();
+  #facets: Promise<{ types: string[]; statuses: string[] }> | null = null;
 
   private constructor(
     root: string,
@@ -363,13 +367,13 @@ export class ReportIndex {
     return found.map((r) => r.run_id);
   }
 
-  /** The distinct run types and statuses in the index. */
-  async facets(): Promise<{ types: string[]; statuses: string[] }> {
-    const found = await rows(this.#conn, FACETS_SQL);
-    return {
+  /** The distinct run types and statuses in the index (kept: the file does not change). */
+  facets(): Promise<{ types: string[]; statuses: string[] }> {
+    this.#facets ??= rows(this.#conn, FACETS_SQL).then((found) => ({
       types: found.filter((r) => r.facet === "type").map((r) => String(r.value)),
       statuses: found.filter((r) => r.facet === "status").map((r) => String(r.value)),
-    };
+    }));
+    return this.#facets;
   }
 
   /** One page of the runs overview, with the total and runs per day. */
@@ -385,22 +389,45 @@ export class ReportIndex {
       "{order}",
       `${sortSql} ${query.ascending ? "ASC" : "DESC"}`,
     );
-    const page = await rows(this.#conn, sql, [
+    const ids = (await rows(this.#conn, sql, [
       ...filter,
       query.limit ?? 100,
       query.offset ?? 0,
-    ]);
-    const [{ n }] = await rows(this.#conn, OVERVIEW_COUNT_SQL, filter);
-    const days = await rows(this.#conn, RUNS_PER_DAY_SQL, filter);
+    ])).map((r) => String(r.run_id));
+    const byId = new Map(
+      (ids.length === 0 ? [] : await rows(this.#conn, OVERVIEW_ROWS_SQL, [{ strings: ids }]))
+        .map((r) => [String(r.run_id), r]),
+    );
+    const { total, days } = await this.#perDay(filter);
     return {
-      runs: page.map(toOverviewRun),
-      total: Number(n),
-      days: days.map((d) => ({
-        day: String(d.day),
-        status: String(d.status),
-        count: Number(d.count),
-      })),
+      runs: ids.map((id) => byId.get(id)).filter((r) => r !== undefined).map(toOverviewRun),
+      total,
+      days,
     };
+  }
+
+  /**
+   * Runs per day and status of a filter, and their total. The file behind a
+   * `ReportIndex` never changes (a publish is a new file, opened anew), so
+   * the answer is kept for the next page of the same filter.
+   */
+  #perDay(filter: SqlParam[]): Promise<{ total: number; days: DayCount[] }> {
+    const key = JSON.stringify(filter);
+    let found = this.#perDayCache.get(key);
+    if (found === undefined) {
+      if (this.#perDayCache.size >= PER_DAY_CACHE_MAX) this.#perDayCache.clear();
+      found = rows(this.#conn, RUNS_PER_DAY_SQL, filter).then((counted) => ({
+        total: counted.reduce((sum, d) => sum + Number(d.count), 0),
+        days: counted.filter((d) => d.day !== null).map((d) => ({
+          day: String(d.day),
+          status: String(d.status),
+          count: Number(d.count),
+        })),
+      }));
+      found.catch(() => this.#perDayCache.delete(key));
+      this.#perDayCache.set(key, found);
+    }
+    return found;
   }
 
   /** The view of one run, or null when the index does not know it. */

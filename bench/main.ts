@@ -12,7 +12,9 @@
  * +1% to 1M vs full;
  * 8 `ledger runs`/`ledger show` on an index of 100k runs; 9 policy executor
  * calls/s; 10 executor calls per CPU-second and 11 a 100-combination sweep
- * vs one policy run (issue 12, `bench/_sweep.ts`). Benchmarks are not tests:
+ * vs one policy run (issue 12, `bench/_sweep.ts`); 12 the query surface on 100k
+ * runs (`bench/_query.ts`, when present); 13 `ledger report` of 100 runs and a `ui`
+ * page on 100k runs (issue 13). Benchmarks are not tests:
  * nothing fails on a time.
  *
  * Flags: `--quick` (small sizes, a few seconds per item), `--json` (print the
@@ -31,6 +33,7 @@ import { benchPolicy } from "./_policy.ts";
 import { benchSweep } from "./_sweep.ts";
 import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
 import type { BenchRow } from "./_result.ts";
+import { benchReportViews } from "./_report_view.ts";
 
 /**
  * Extra log sizes of item 6 from `LEDGER_BENCH_HUGE` (comma-separated event
@@ -48,7 +51,7 @@ function hugeSizes(): number[] {
   return sizes;
 }
 /** Highest item number. */
-const ITEM_MAX = 11;
+const ITEM_MAX = 13;
 
 /** Sizes of one bench run. */
 interface Plan {
@@ -125,6 +128,12 @@ async function runItems(
   await step([8], () => benchQueries(dir, { ...plan.index, log }));
   await step([9], () => benchPolicy(plan.policyCalls, plan.policyRepeat));
   await step([10, 11], () => benchSweep(plan.policyRepeat));
+  await step([13], () =>
+    benchReportViews(dir, {
+      uiRuns: plan === QUICK ? 2_000 : 100_000,
+      repeat: plan === QUICK ? 2 : 5,
+      log,
+    }));
   return rows.sort((a, b) => a.item - b.item);
 }
 

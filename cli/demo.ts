@@ -117,8 +117,20 @@ export async function main(args: string[]): Promise<number> {
   console.log(`\ndone in ${seconds} s. Next, on the demo's root:`);
   console.log(`  deno task runs --root ${root}`);
   console.log(`  deno task show ${policies[0].result.runId} --root ${root}`);
+  console.log(reportCommand(root, policies.map((p) => p.result.runId)));
   console.log(`Remove the demo's runs: rm -rf ${root}`);
   return 0;
+}
+
+/** The command that writes the HTML report of the demo's policy runs (and how to browse live). */
+function reportCommand(root: string, runIds: string[]): string {
+  const rootFlag = root === "data/ledger" ? "" : ` --root ${root}`;
+  return [
+    "See them: one offline HTML file (open data/report.html), or live in a browser:",
+    `  deno task report${rootFlag} --out data/report.html \\`,
+    `    ${runIds.join(" ")}`,
+    `  deno task ui${rootFlag}`,
+  ].join("\n");
 }
 
 function runLine(label: string, r: RunResult): string {

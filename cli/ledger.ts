@@ -114,6 +114,16 @@ const COMMANDS: Record<string, Command> = {
     ],
     load: async () => (await import("./legacy.ts")).main,
   },
+  "report": {
+    summary: "write one self-contained HTML report (overview, runs, compare, sweeps)",
+    needs: [READ_ROOT, { name: "read", flag: "db" }, { name: "write", flag: "out" }, FFI],
+    load: async () => (await import("./report.ts")).main,
+  },
+  "ui": {
+    summary: "serve the report's views live from the index (read-only, loopback)",
+    needs: [READ_ROOT, { name: "read", flag: "db" }, FFI],
+    load: async () => (await import("./ui.ts")).main,
+  },
   "compare": {
     summary: "compare runs side by side: config, summary deltas, phases, callers",
     needs: QUERY,

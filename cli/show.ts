@@ -18,6 +18,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { formatDuration, formatTime } from "./runs.ts";
+import { equitySparklineLine } from "../report/sparkline.ts";
 import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
 import { asUsage } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth } from "./_table.ts";
@@ -103,6 +104,10 @@ export async function main(args: string[]): Promise<number> {
       width: terminalWidth(),
     }),
   );
+  if (!values.json) {
+    const equity = await equitySparklineLine(root, detail.run.run_id);
+    if (equity !== null) console.log(`\n${equity}`);
+  }
   return EXIT_OK;
 }
 

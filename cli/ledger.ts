@@ -87,6 +87,11 @@ const COMMANDS: Record<string, Command> = {
     ],
     load: async () => (await import("./legacy.ts")).main,
   },
+  "ship": {
+    summary: "upload the log's new complete lines to an S3 bucket (--to s3://bucket/prefix)",
+    needs: [READ_ROOT, WRITE_ROOT],
+    load: async () => (await import("./ship.ts")).main,
+  },
   "verify": {
     summary: "scan the log and report torn, invalid and duplicate lines",
     needs: [READ_ROOT],

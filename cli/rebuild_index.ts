@@ -42,6 +42,7 @@ rebuild.
 
   --stale-after-hours H   a running run silent this long shows as stale (default 24)
   --verbose               progress on stderr (files, events, errors, time)
+  --from s3://BUCKET/P    index the log shipped to a bucket (ledger ship); see --from --help
 
 Exit codes: 0 success, 1 failure (including a bad flag or date).`;
 
@@ -58,6 +59,9 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  if (args.some((a) => a === "--from" || a.startsWith("--from="))) {
+    return await (await import("./_from_bucket.ts")).rebuildIndexMain(args); // SPEC 14
+  }
   let options;
   try {
     options = parseOptions(args);

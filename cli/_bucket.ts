@@ -1,0 +1,67 @@
+/**
+ * Opening the bucket named by `--to` / `--from` (private to the CLI): parse
+ * the `s3://bucket/prefix` URL (a usage error when it is not one), read the
+ * endpoint from the standard AWS variables, and check the network permission
+ * for that endpoint before anything is sent, so a scoped `deno run` fails
+ * with one line naming the exact `--allow-net` to add.
+ *
+ * @module
+ */
+import { type BucketLocation, BucketUrlError, parseBucketUrl } from "../storage/object_store.ts";
+import type { ObjectStore } from "../storage/object_store.ts";
+import { openS3Store, s3EndpointFromEnv } from "../storage/s3.ts";
+import { UsageError } from "./_args.ts";
+
+/** An opened bucket location. */
+export interface OpenedBucket {
+  /** Bucket and prefix. */
+  location: BucketLocation;
+  /** The endpoint URL, when not AWS itself. */
+  endpoint: string | undefined;
+  /** The store. */
+  store: ObjectStore;
+}
+
+/**
+ * Open the bucket named by `url` (the value of `flag`). Throws
+ * {@linkcode UsageError} for a value that is not an `s3://` URL and
+ * `Deno.errors.NotCapable` when the endpoint may not be reached.
+ */
+export async function openBucket(url: string, flag: string): Promise<OpenedBucket> {
+  let location: BucketLocation;
+  try {
+    location = parseBucketUrl(url);
+  } catch (err) {
+    if (err instanceof BucketUrlError) throw new UsageError(`--${flag}: ${err.message}`);
+    throw err;
+  }
+  const where = s3EndpointFromEnv();
+  const host = netHost(where.endpoint, where.region);
+  const status = await Deno.permissions.query({ name: "net", host });
+  if (status.state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `missing permission --allow-net=${host} to reach the bucket endpoint`,
+    );
+  }
+  return {
+    location,
+    endpoint: where.endpoint,
+    store: openS3Store(location.bucket, { endpoint: where }),
+  };
+}
+
+/** `host:port` of the endpoint (AWS: the regional S3 host, port 443). */
+function netHost(endpoint: string | undefined, region: string): string {
+  if (endpoint === undefined) return `s3.${region}.amazonaws.com:443`;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch (err) {
+    if (err instanceof TypeError) {
+      throw new UsageError(`AWS_ENDPOINT_URL_S3 is not a URL: ${JSON.stringify(endpoint)}`);
+    }
+    throw err;
+  }
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  return `${url.hostname}:${port}`;
+}

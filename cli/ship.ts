@@ -80,20 +80,53 @@ export async function main(args: string[]): Promise<number> {
     endpoint: bucket.endpoint,
     onProgress: verbose ? (m) => console.error(`ledger ship: ${m}`) : undefined,
   });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
-    await shipper.open();
-  } catch (err) {
-    if (err instanceof ObjectStoreError || err instanceof ShipperLockedError) {
-      console.error(`ledger ship: ${err.message}`);
-      return EXIT_FAILURE;
+    if (!await openShipper(shipper, once ? undefined : intervalSeconds, stop.signal)) {
+      return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
     }
-    throw err;
-  }
-  try {
-    return once ? await passOnce(shipper, to) : await runOn(shipper, to, intervalSeconds);
+    try {
+      return once
+        ? await passOnce(shipper, to)
+        : await runOn(shipper, to, intervalSeconds, stop.signal);
+    } finally {
+      shipper.close();
+    }
   } finally {
-    shipper.close();
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
+}
+
+/**
+ * Check the bucket and take the lock. A wrong bucket, credentials or a second
+ * shipper fail at once; an unreachable endpoint fails at once with --once and
+ * is retried every interval otherwise (a shipper may start before the server).
+ */
+async function openShipper(
+  shipper: Shipper,
+  retrySeconds: number | undefined,
+  signal: AbortSignal,
+): Promise<boolean> {
+  while (!signal.aborted) {
+    try {
+      await shipper.open();
+      return true;
+    } catch (err) {
+      if (!(err instanceof ObjectStoreError || err instanceof ShipperLockedError)) throw err;
+      const retry = retrySeconds !== undefined && err instanceof ObjectStoreError &&
+        err.kind === "unreachable";
+      if (!retry) {
+        console.error(`ledger ship: ${err.message}`);
+        return false;
+      }
+      console.error(`ledger ship: ${err.message}; retrying in ${retrySeconds} s`);
+      await sleep(retrySeconds * 1000, signal);
+    }
+  }
+  return false;
 }
 
 async function passOnce(shipper: Shipper, to: string): Promise<number> {
@@ -111,30 +144,27 @@ async function passOnce(shipper: Shipper, to: string): Promise<number> {
   }
 }
 
-async function runOn(shipper: Shipper, to: string, intervalSeconds: number): Promise<number> {
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
+async function runOn(
+  shipper: Shipper,
+  to: string,
+  intervalSeconds: number,
+  signal: AbortSignal,
+): Promise<number> {
   console.error(
     `ledger ship: shipping to ${to} every ${intervalSeconds} s (pid ${Deno.pid}); ` +
       `SIGINT/SIGTERM to stop`,
   );
-  try {
-    while (!stop.signal.aborted) {
-      try {
-        const report = await shipper.pass();
-        if (report.chunksPut + report.chunksFound > 0) console.log(summary(report, to));
-        for (const p of report.problems) console.error(`ledger ship: ${p}`);
-      } catch (err) {
-        if (!(err instanceof ObjectStoreError)) throw err;
-        // The bucket is unreachable for now: what is shipped stays recorded; try again.
-        console.error(`ledger ship: ${err.message}; retrying in ${intervalSeconds} s`);
-      }
-      await sleep(intervalSeconds * 1000, stop.signal);
+  while (!signal.aborted) {
+    try {
+      const report = await shipper.pass();
+      if (report.chunksPut + report.chunksFound > 0) console.log(summary(report, to));
+      for (const p of report.problems) console.error(`ledger ship: ${p}`);
+    } catch (err) {
+      if (!(err instanceof ObjectStoreError)) throw err;
+      // The bucket is unreachable for now: what is shipped stays recorded; try again.
+      console.error(`ledger ship: ${err.message}; retrying in ${intervalSeconds} s`);
     }
-  } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    await sleep(intervalSeconds * 1000, signal);
   }
   return EXIT_OK;
 }

@@ -347,6 +347,7 @@ export async function rebuildIndexFromBucket(
   location: BucketLocation,
   options: BucketIndexOptions = {},
 ): Promise<BucketIndexReport> {
+  await store.check(); // before anything is created locally
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
   const mirror = await mirrorBucket(store, location, cacheRoot, options);
   options.onProgress?.(

@@ -8,7 +8,10 @@
  * @module
  */
 import { resolve } from "node:path";
-import { DaemonLockedError } from "../indexer/daemon.ts";
+import { DaemonLockedError, runDaemon } from "../indexer/daemon.ts";
+import { indexPath } from "../ledger/paths.ts";
+import { Shipper } from "../storage/ship.ts";
+import { openShipper, shipLoop } from "./ship.ts";
 import { InvalidDateError, parseDay } from "../indexer/rebuild.ts";
 import { ObjectStoreError } from "../storage/object_store.ts";
 import { rebuildIndexFromBucket, runBucketDaemon } from "../storage/bucket_index.ts";
@@ -18,6 +21,7 @@ import {
   type FlagSpec,
   type ParsedFlags,
   parseFlags,
+  requireExistingRoot,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -101,25 +105,31 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
 
 const DAEMON_FLAGS: FlagSpec = {
   "from": { type: "string" },
+  "to": { type: "string" },
   "interval": { type: "string" },
   "verbose": { type: "boolean", short: "v" },
   "db": { type: "string" },
   "stale-after-hours": { type: "string" },
 };
 
-const DAEMON_USAGE =
-  `Usage: ledger daemon --from s3://BUCKET[/PREFIX] [--interval SECONDS] [--verbose] [--db PATH]
-                     [--stale-after-hours H] [--root DIR]
+const DAEMON_USAGE = `Usage: ledger daemon [--from s3://BUCKET[/PREFIX]] [--to s3://BUCKET[/PREFIX]]
+                     [--interval SECONDS] [--verbose] [--db PATH] [--stale-after-hours H]
+                     [--root DIR]
 
-Keep the index of <root> up to date from a bucket: every --interval seconds
-(default 30) fetch the new chunk objects and, when any arrived, update the
-index. SIGINT or SIGTERM finish the current step and exit 0.
+--from: keep the index of <root> up to date from a bucket: every --interval
+seconds (default 30) fetch the new chunk objects and, when any arrived,
+update the index. --to (ship mode): also ship the local log to a bucket every
+interval, as ledger ship does (without --from the index follows the local
+log). SIGINT or SIGTERM finish the current step and exit 0.
 
 Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.`;
 
 /**
- * `ledger daemon --from s3://bucket/prefix [...]`: every interval, fetch the
- * new chunks and update the index. SIGINT/SIGTERM finish the current step.
+ * `ledger daemon --from s3://... | --to s3://... [...]`: with `--from`, every
+ * interval fetch the new chunks of the bucket and update the index; with
+ * `--to`, also ship the local log to a bucket every interval (the ship mode:
+ * without `--from` the index follows the local log as usual). SIGINT/SIGTERM
+ * finish the current step.
  */
 export async function daemonMain(args: string[]): Promise<number> {
   const { values } = parseFlags(args, DAEMON_FLAGS);
@@ -131,46 +141,72 @@ export async function daemonMain(args: string[]): Promise<number> {
   const intervalSeconds = positive(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
   const staleHours = positive(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
   const dbPath = dbFlag(values);
-  const from = stringFlag(values, "from") ?? "";
-  const bucket = await openBucket(from, "from");
-  try {
-    await bucket.store.check();
-  } catch (err) {
-    if (err instanceof ObjectStoreError) {
-      console.error(`ledger daemon: ${err.message}`);
-      return EXIT_FAILURE;
-    }
-    throw err;
-  }
+  const from = stringFlag(values, "from");
+  const to = stringFlag(values, "to");
+  const source = from === undefined ? undefined : await openBucket(from, "from");
+  const target = to === undefined ? undefined : await openBucket(to, "to");
+  if (source === undefined) await requireExistingRoot(root);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
+  let shipper: Shipper | undefined;
   try {
+    if (source !== undefined) await source.store.check();
+    if (target !== undefined) {
+      shipper = new Shipper(root, target.store, target.location, {
+        endpoint: target.endpoint,
+        onProgress: values.verbose ? (m) => console.error(`ledger daemon: ${m}`) : undefined,
+      });
+      if (!await openShipper(shipper, intervalSeconds, stop.signal)) {
+        shipper = undefined;
+        return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
+      }
+    }
     console.error(
-      `ledger daemon: indexing ${from} into ${root} every ${intervalSeconds} s ` +
-        `(pid ${Deno.pid}); SIGINT/SIGTERM to stop`,
+      `ledger daemon: indexing ${from ?? root}${to === undefined ? "" : `, shipping to ${to}`} ` +
+        `every ${intervalSeconds} s (pid ${Deno.pid}); SIGINT/SIGTERM to stop`,
     );
-    const summary = await runBucketDaemon(root, bucket.store, bucket.location, {
-      endpoint: bucket.endpoint,
+    const common = {
       intervalMs: Math.round(intervalSeconds * 1000),
-      dbPath,
+      dbPath: dbPath ?? indexPath(root),
       staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
       signal: stop.signal,
-      onProgress: values.verbose ? (m) => console.error(m) : undefined,
-    });
+      onProgress: values.verbose ? (m: string) => console.error(m) : undefined,
+    };
+    const indexing = source === undefined
+      ? runDaemon(root, common)
+      : runBucketDaemon(root, source.store, source.location, {
+        ...common,
+        endpoint: source.endpoint,
+      });
+    const shipping = shipper === undefined
+      ? Promise.resolve()
+      : shipLoop(shipper, to!, intervalSeconds, stop.signal);
+    // A failure of either loop stops the other.
+    const [summary] = await Promise.all([
+      indexing.catch((err) => {
+        stop.abort();
+        throw err;
+      }),
+      shipping.catch((err) => {
+        stop.abort();
+        throw err;
+      }),
+    ]);
     console.error(
       `ledger daemon: stopped after ${summary.checks} checks, ${summary.rebuilds} rebuilds ` +
         `(${summary.failures} failed)`,
     );
     return EXIT_OK;
   } catch (err) {
-    if (err instanceof DaemonLockedError) {
+    if (err instanceof DaemonLockedError || err instanceof ObjectStoreError) {
       console.error(`ledger daemon: ${err.message}`);
       return EXIT_FAILURE;
     }
     throw err;
   } finally {
+    shipper?.close();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
 }

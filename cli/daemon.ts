@@ -37,7 +37,8 @@ sizes and mtimes of the log's part files and, when they changed, update the
 index incrementally. Prints one line per rebuild. SIGINT or SIGTERM finish
 the current rebuild and exit 0. One daemon per root (lock file
 <root>/index/daemon.lock); a second one exits 1. With --from s3://BUCKET/P
-the log is read from a bucket instead (see ledger daemon --from x --help).
+the log is read from a bucket instead; --to s3://BUCKET/P also ships the
+local log there (see ledger daemon --to x --help).
 
 Exit codes: 0 stopped by a signal, 1 failure (another daemon runs), 2 usage error.`;
 
@@ -56,7 +57,7 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  if (args.some((a) => a === "--from" || a.startsWith("--from="))) {
+  if (args.some((a) => /^--(from|to)(=|$)/.test(a))) {
     return await (await import("./_from_bucket.ts")).daemonMain(args); // SPEC 14
   }
   const { values } = parseFlags(args, FLAGS);

@@ -105,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
  * shipper fail at once; an unreachable endpoint fails at once with --once and
  * is retried every interval otherwise (a shipper may start before the server).
  */
-async function openShipper(
+export async function openShipper(
   shipper: Shipper,
   retrySeconds: number | undefined,
   signal: AbortSignal,
@@ -154,6 +154,20 @@ async function runOn(
     `ledger ship: shipping to ${to} every ${intervalSeconds} s (pid ${Deno.pid}); ` +
       `SIGINT/SIGTERM to stop`,
   );
+  await shipLoop(shipper, to, intervalSeconds, signal);
+  return EXIT_OK;
+}
+
+/**
+ * Ship every `intervalSeconds` until `signal` aborts (the current pass
+ * finishes first). An unreachable bucket is retried; local failures throw.
+ */
+export async function shipLoop(
+  shipper: Shipper,
+  to: string,
+  intervalSeconds: number,
+  signal: AbortSignal,
+): Promise<void> {
   while (!signal.aborted) {
     try {
       const report = await shipper.pass();
@@ -166,7 +180,6 @@ async function runOn(
     }
     await sleep(intervalSeconds * 1000, signal);
   }
-  return EXIT_OK;
 }
 
 function summary(r: ShipReport, to: string): string {

@@ -64,7 +64,7 @@ async function ledger(args: string[], env: Record<string, string> = {}): Promise
 class Child {
   readonly process: Deno.ChildProcess;
   readonly lines: string[] = [];
-  readonly stderr: Promise<string>;
+  readonly errLines: string[] = [];
   readonly done: Promise<void>;
 
   constructor(script: string, args: string[]) {
@@ -76,15 +76,20 @@ class Child {
       stderr: "piped",
     }).spawn();
     this.process = process;
-    this.stderr = new Response(process.stderr).text();
-    this.done = (async () => {
-      let rest = "";
-      for await (const chunk of process.stdout.pipeThrough(new TextDecoderStream())) {
-        const parts = (rest + chunk).split("\n");
-        rest = parts.pop()!;
-        this.lines.push(...parts);
-      }
-    })();
+    this.done = Promise.all([
+      collect(process.stdout, this.lines),
+      collect(process.stderr, this.errLines),
+    ]).then(() => undefined);
+  }
+
+  /** Everything the child printed on stderr so far. */
+  get stderr(): string {
+    return this.errLines.join("\n");
+  }
+
+  /** Whether a long-running command printed its start banner (its signal handlers are set). */
+  get started(): boolean {
+    return this.errLines.some((l) => l.includes("SIGINT/SIGTERM to stop"));
   }
 
   async stop(signal: Deno.Signal): Promise<Deno.CommandStatus> {
@@ -95,9 +100,18 @@ class Child {
     }
     const status = await this.process.status;
     await this.done;
-    await this.stderr;
     return status;
   }
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    into.push(...parts);
+  }
+  if (rest !== "") into.push(rest);
 }
 
 /** Wait until `ok()` holds, at most 30 s. */
@@ -174,7 +188,7 @@ async function emitRuns(root: string, tag: string, runs: number): Promise<string
   const child = new Child(EMIT_CHILD, [root, tag, String(runs)]);
   const status = await child.process.status;
   await child.done;
-  assert.equal(status.code, 0, await child.stderr);
+  assert.equal(status.code, 0, child.stderr);
   return child.lines;
 }
 
@@ -309,7 +323,11 @@ async function threeMachines(server: CephServer, tmp: string): Promise<void> {
   const to = "s3://fleet/ledger";
   await Deno.mkdir(reader);
   for (const m of machines) await Deno.mkdir(join(m, "events"), { recursive: true });
-  const shipArgs = (root: string) => ["ship", "--root", root, "--to", to, "--interval", "0.2"];
+  // m1 ships with the daemon's ship mode (it also indexes its own log); m2 and m3 with ledger ship.
+  const shipArgs = (root: string) =>
+    root === machines[0]
+      ? ["daemon", "--root", root, "--to", to, "--interval", "0.2"]
+      : ["ship", "--root", root, "--to", to, "--interval", "0.2"];
   const writers = machines.map((m, i) => new Child(EMIT_CHILD, [m, `m${i + 1}`, "120", "20"]));
   const shippers = machines.map((m) => new Child(CLI_PATH, shipArgs(m)));
   const daemon = new Child(CLI_PATH, [
@@ -330,7 +348,7 @@ async function threeMachines(server: CephServer, tmp: string): Promise<void> {
     await shippers[1].stop("SIGKILL"); // mid-upload or between passes: either must be safe
     shippers[1] = new Child(CLI_PATH, shipArgs(machines[1]));
     const stopped = await shippers[2].stop("SIGTERM");
-    assert.equal(stopped.code, 0, await shippers[2].stderr);
+    assert.equal(stopped.code, 0, shippers[2].stderr);
     const states = [...Deno.readDirSync(join(machines[2], "ship"))].filter((e) =>
       e.name.endsWith(".json")
     );
@@ -348,15 +366,21 @@ async function threeMachines(server: CephServer, tmp: string): Promise<void> {
     for (const w of writers) {
       const status = await w.process.status;
       await w.done;
-      assert.equal(status.code, 0, await w.stderr);
+      assert.equal(status.code, 0, w.stderr);
     }
     await waitFor("the reader's daemon indexed", () => daemon.lines.length > 0);
+    await waitFor("the restarted shippers run", () => shippers.every((s) => s.started));
   } finally {
-    for (const s of shippers) await s.stop("SIGTERM");
+    for (const s of shippers) {
+      const status = await s.stop("SIGTERM");
+      assert.equal(status.code, 0, s.stderr);
+    }
     const stopped = await daemon.stop("SIGTERM");
-    assert.equal(stopped.code, 0, await daemon.stderr);
+    assert.equal(stopped.code, 0, daemon.stderr);
   }
-  assert.ok(daemon.lines.length > 0, `the daemon indexed: ${await daemon.stderr}`);
+  assert.ok(daemon.lines.length > 0, `the daemon indexed: ${daemon.stderr}`);
+  assert.ok(shippers[0].lines.some((l) => l.startsWith("Shipped")), "the daemon shipped");
+  assert.ok(await Deno.stat(join(machines[0], "index/runs.duckdb")), "and indexed its own log");
   const acked = writers.flatMap((w) => w.lines);
   assert.equal(acked.length, 3 * 120 * 6);
   for (const m of machines) {

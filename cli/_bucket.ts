@@ -9,7 +9,7 @@
  */
 import { type BucketLocation, BucketUrlError, parseBucketUrl } from "../storage/object_store.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
-import { openS3Store, s3EndpointFromEnv } from "../storage/s3.ts";
+import { s3EndpointFromEnv } from "../storage/s3_env.ts";
 import { UsageError } from "./_args.ts";
 
 /** An opened bucket location. */
@@ -35,19 +35,44 @@ export async function openBucket(url: string, flag: string): Promise<OpenedBucke
     if (err instanceof BucketUrlError) throw new UsageError(`--${flag}: ${err.message}`);
     throw err;
   }
+  await checkPermissions();
+  // Loaded only now: the AWS SDK reads the environment as soon as it is imported.
+  const { openS3Store } = await import("../storage/s3.ts");
   const where = s3EndpointFromEnv();
-  const host = netHost(where.endpoint, where.region);
-  const status = await Deno.permissions.query({ name: "net", host });
-  if (status.state !== "granted") {
-    throw new Deno.errors.NotCapable(
-      `missing permission --allow-net=${host} to reach the bucket endpoint`,
-    );
-  }
   return {
     location,
     endpoint: where.endpoint,
     store: openS3Store(location.bucket, { endpoint: where }),
   };
+}
+
+/**
+ * The AWS SDK reads many `AWS_*` variables and the OS release (its user
+ * agent); the endpoint needs the network. Throw one `NotCapable` naming every
+ * missing flag, before anything is read or sent.
+ */
+async function checkPermissions(): Promise<void> {
+  const missing: string[] = [];
+  const envOk = await granted({ name: "env" });
+  if (!envOk) missing.push("--allow-env");
+  if (!await granted({ name: "sys", kind: "osRelease" })) missing.push("--allow-sys=osRelease");
+  if (envOk) {
+    const where = s3EndpointFromEnv();
+    const host = netHost(where.endpoint, where.region);
+    if (!await granted({ name: "net", host })) missing.push(`--allow-net=${host}`);
+  } else if (!await granted({ name: "net" })) {
+    missing.push("--allow-net=HOST:PORT (the endpoint of AWS_ENDPOINT_URL_S3)");
+  }
+  if (missing.length > 0) {
+    const noun = missing.length === 1 ? "permission" : "permissions";
+    throw new Deno.errors.NotCapable(
+      `missing ${noun} ${missing.join(" ")} to reach the bucket`,
+    );
+  }
+}
+
+async function granted(descriptor: Deno.PermissionDescriptor): Promise<boolean> {
+  return (await Deno.permissions.query(descriptor)).state === "granted";
 }
 
 /** `host:port` of the endpoint (AWS: the regional S3 host, port 443). */

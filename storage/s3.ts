@@ -27,6 +27,9 @@ import {
   type ObjectStoreErrorKind,
   type PutResult,
 } from "./object_store.ts";
+import { type S3Endpoint, s3EndpointFromEnv } from "./s3_env.ts";
+
+export { type S3Endpoint, s3EndpointFromEnv };
 
 /** Attempts per request (the SDK retries throttling, 5xx and network errors). */
 const REQUEST_ATTEMPTS_MAX = 3;
@@ -36,35 +39,6 @@ const CONNECTION_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 120_000;
 /** Keys per listing page (the S3 maximum). */
 const LIST_PAGE_KEYS_MAX = 1000;
-
-/** Where the S3 endpoint is, as read from the environment. */
-export interface S3Endpoint {
-  /** `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`; undefined means AWS itself. */
-  endpoint?: string;
-  /** The region to sign for. */
-  region: string;
-}
-
-/**
- * Read the endpoint and region from the standard AWS variables.
- *
- * @example
- * ```ts
- * import { s3EndpointFromEnv } from "./s3.ts";
- * const { region } = s3EndpointFromEnv();
- * console.assert(region.length > 0);
- * ```
- */
-export function s3EndpointFromEnv(): S3Endpoint {
-  const endpoint = env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL");
-  const region = env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1";
-  return { endpoint, region };
-}
-
-function env(name: string): string | undefined {
-  const v = Deno.env.get(name);
-  return v === undefined || v === "" ? undefined : v;
-}
 
 /** Options for {@linkcode openS3Store}. */
 export interface S3StoreOptions {

@@ -226,6 +226,29 @@ async function badInput(server: CephServer, tmp: string): Promise<void> {
     assert.ok(!line.includes("wrong-secret-value"), "the secret is never printed");
     assert.equal(await hashTree(root), before, `${c.args.join(" ")} changed the root`);
   }
+  // A network grant that does not cover the endpoint: one line with the exact flag to add.
+  const scoped = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--config",
+      CONFIG_PATH,
+      ...TEST_PERMISSIONS,
+      "--allow-net=example.com:443",
+      CLI_PATH,
+      ...["ship", "--root", root, "--to", "s3://fleet/x", "--once"],
+    ],
+    env: { ...server.env, LEDGER_ROOT: "" },
+    stdin: "null",
+  }).output();
+  assert.equal(scoped.code, 1);
+  const port = new URL(server.endpoint).port;
+  assert.match(
+    oneLine(new TextDecoder().decode(scoped.stderr)),
+    new RegExp(`missing permission --allow-net=127\\.0\\.0\\.1:${port}`),
+  );
+  assert.equal(await hashTree(root), before, "a refused permission changed the root");
   const fromCases = [
     { args: ["--from", "s3://no-such-bucket/x"], says: /does not exist/ },
     { args: ["--from", "file:///tmp/x"], says: /s3:\/\// },

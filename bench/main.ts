@@ -14,7 +14,9 @@
  * calls/s; 10 executor calls per CPU-second and 11 a 100-combination sweep
  * vs one policy run (issue 12, `bench/_sweep.ts`); 12 the query surface on 100k
  * runs (`bench/_query.ts`, when present); 13 `ledger report` of 100 runs and a `ui`
- * page on 100k runs (issue 13). Benchmarks are not tests:
+ * page on 100k runs (issue 13); 14 `ledger ship` MB/s and indexing from the
+ * bucket vs the local full rebuild (needs Ceph: `scripts/ceph_rgw.sh install`;
+ * else one row says why). Benchmarks are not tests:
  * nothing fails on a time.
  *
  * Flags: `--quick` (small sizes, a few seconds per item), `--json` (print the
@@ -31,6 +33,7 @@ import { benchConcurrent, benchDurable, benchProcesses, benchRelaxed } from "./_
 import { benchQueries, benchRebuild, type IndexBenchOptions } from "./_index.ts";
 import { benchPolicy } from "./_policy.ts";
 import { benchSweep } from "./_sweep.ts";
+import { benchShip } from "./_ship.ts";
 import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
 import type { BenchRow } from "./_result.ts";
 import { benchReportViews } from "./_report_view.ts";
@@ -51,7 +54,7 @@ function hugeSizes(): number[] {
   return sizes;
 }
 /** Highest item number. */
-const ITEM_MAX = 13;
+const ITEM_MAX = 14;
 
 /** Sizes of one bench run. */
 interface Plan {
@@ -63,6 +66,7 @@ interface Plan {
   index: Omit<IndexBenchOptions, "log">;
   policyCalls: number;
   policyRepeat: number;
+  shipEvents: number;
 }
 
 const FULL: Plan = {
@@ -80,6 +84,7 @@ const FULL: Plan = {
   },
   policyCalls: 10_000,
   policyRepeat: 5,
+  shipEvents: 1_000_000,
 };
 
 const QUICK: Plan = {
@@ -97,6 +102,7 @@ const QUICK: Plan = {
   },
   policyCalls: 1_000,
   policyRepeat: 2,
+  shipEvents: 20_000,
 };
 
 /** Run the items of `only` (all when empty) and return their rows. */
@@ -134,6 +140,7 @@ async function runItems(
       repeat: plan === QUICK ? 2 : 5,
       log,
     }));
+  await step([14], () => benchShip(dir, { events: plan.shipEvents, log }));
   return rows.sort((a, b) => a.item - b.item);
 }
 

@@ -50,7 +50,9 @@ sizes and mtimes of the log's part files and, when they changed, update the
 index incrementally. A damaged index is rebuilt in full from the log (a
 warn line says so). SIGINT or SIGTERM finish the current rebuild and exit 0.
 One daemon per root (lock file <root>/index/daemon.lock); a second one
-exits 1.
+exits 1. With --from s3://BUCKET/P the log is read from a bucket instead;
+--to s3://BUCKET/P also ships the local log there (see ledger daemon --to x
+--help).
 
 Log lines go to stdout, one per event, all in one format:
   2026-01-20T00:00:00.000Z info rebuild incremental: read 2 files (...)
@@ -77,6 +79,9 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  if (args.some((a) => /^--(from|to)(=|$)/.test(a))) {
+    return await (await import("./_from_bucket.ts")).daemonMain(args); // SPEC 14
+  }
   const { values } = parseFlags(args, FLAGS);
   if (values.help) {
     console.log(USAGE);

@@ -164,6 +164,11 @@ const COMMANDS: Record<string, Command> = {
     needs: ANNOTATE,
     load: async () => (await import("./tag.ts")).restoreMain,
   },
+  "ship": {
+    summary: "upload the log's new complete lines to an S3 bucket (--to s3://bucket/prefix)",
+    needs: [READ_ROOT, WRITE_ROOT],
+    load: async () => (await import("./ship.ts")).main,
+  },
   "verify": {
     summary: "scan the log and report torn, invalid and duplicate lines",
     needs: [READ_ROOT],

@@ -57,6 +57,7 @@ rebuild.
                           index (default ${MEMORY_LIMIT_DEFAULT}; e.g. 512MB, 4GB)
   --verbose               progress on stderr (files, events, errors, time);
                           without it a terminal shows one updating progress line
+  --from s3://BUCKET/P    index the log shipped to a bucket (ledger ship); see --from --help
 
 SIGINT or SIGTERM stop the rebuild, remove its temporary files, keep the
 previous index and exit 130 or 143.
@@ -76,6 +77,9 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  if (args.some((a) => a === "--from" || a.startsWith("--from="))) {
+    return await (await import("./_from_bucket.ts")).rebuildIndexMain(args); // SPEC 14
+  }
   let options;
   try {
     options = parseOptions(args);

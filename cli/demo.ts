@@ -124,7 +124,7 @@ export async function main(args: string[]): Promise<number> {
 
 /** The command that writes the HTML report of the demo's policy runs (and how to browse live). */
 function reportCommand(root: string, runIds: string[]): string {
-  const rootFlag = root === "data/ledger" ? "" : ` --root ${root}`;
+  const rootFlag = ` --root ${root}`;
   return [
     "See them: one offline HTML file (open data/report.html), or live in a browser:",
     `  deno task report${rootFlag} --out data/report.html \\`,

@@ -44,6 +44,9 @@ const DUCKDB_TASKS = [
   "restore",
   "sweep",
   "rerun",
+  "report",
+  "ui",
+  "sample-legacy",
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the

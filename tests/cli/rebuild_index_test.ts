@@ -221,7 +221,7 @@ Deno.test("ledger rebuild-index: a progress line on a terminal only, and damage 
       const r = await ledger(["rebuild-index", "--root", root, "--memory-limit", "256MB"]);
       equal(r.code, 0, r.stderr);
       const bad = await ledger(["rebuild-index", "--root", root, "--memory-limit", "lots"]);
-      equal(bad.code, 1);
+      equal(bad.code, 2);
       match(bad.stderr, /^ledger rebuild-index: Invalid --memory-limit "lots"/);
       equal(bad.stderr.trim().split("\n").length, 1);
     });

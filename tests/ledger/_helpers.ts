@@ -75,10 +75,6 @@ export function sampleInputs(runId: string): EventInput[] {
       error: { message: "boom", stack: "at x" },
       phase_name: "load",
     },
-    { event_type: "run.tagged", run_id: runId, tags: { label: "baseline", owner: "qa" } },
-    { event_type: "run.noted", run_id: runId, note: "rerun with fees" },
-    { event_type: "run.archived", run_id: runId, reason: "superseded" },
-    { event_type: "run.restored", run_id: runId },
   ];
 }
 

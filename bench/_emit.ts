@@ -166,7 +166,7 @@ export async function benchRelaxed(
     breakdown("validation (zod, completeEvent)", cost.validateUs),
     breakdown("encoding (JSON + UTF-8, encodeEventLine)", cost.encodeUs),
     breakdown(
-      "writer (buffer, group commit, fdatasync)",
+      "writer, by difference (buffer, group commit, fdatasync)",
       Math.max(0, ledgerUs - cost.validateUs - cost.encodeUs),
     ),
     {

@@ -1,5 +1,5 @@
 /**
- * Finding the part files of a log: `<root>/events/day=YYYY-MM-DD/part-*.jsonl`,
+ * Finding the part files of a log: `<root>/events/day=YYYY-MM-DD/*.jsonl`,
  * with their size and mtime (the cheap change signal the daemon and the
  * incremental rebuild use). Other files and directories are ignored.
  *

@@ -1,5 +1,5 @@
 /**
- * Stream the event log back (SPEC 3, 6): every `day=*\/part-*.jsonl` in a
+ * Stream the event log back (SPEC 3, 6): every `day=*\/*.jsonl` in a
  * deterministic order (day, then file name), line by line. Bad content never
  * throws: a last line without `\n` is reported as `torn`, and a line that is
  * empty, holds NUL bytes, is not UTF-8 or JSON, or is not a valid event is

@@ -24,7 +24,7 @@
  * this machine's clock, a missing
  * `_schema.json` (the next writer recreates it), a day directory without part
  * files. Entries the readers skip (files in `events/` that are not day
- * directories, files in a day directory that are not `part-*.jsonl`,
+ * directories, files in a day directory that are not `*.jsonl`,
  * symbolic links) are listed as ignored.
  *
  * Order does not matter for the lifecycle checks: they look at the whole log,
@@ -326,7 +326,7 @@ async function listDay(dir: string, dayName: string, layout: Layout): Promise<Pa
       const path = join(dir, file);
       parts.push({ file, path, sizeBytes: (await Deno.stat(path)).size });
     } else {
-      layout.ignored.push(`events/${file} (${describe(entry)}, not a part-*.jsonl file)`);
+      layout.ignored.push(`events/${file} (${describe(entry)}, not a *.jsonl file)`);
     }
   }
   if (parts.length === 0) layout.warnings.push(`${dayName} holds no part files`);

@@ -13,7 +13,8 @@
  * - an index publish cut at any of its durable operations leaves the old
  *   index or the new one, and the next rebuild brings it up to the log.
  *
- * Seeds: `LEDGER_CRASH_SEEDS` (default below; 10000 for the long mode),
+ * Seeds: `LEDGER_CRASH_SEEDS` (default below; 10000 in the long mode,
+ * `deno task test:power-loss`),
  * from `LEDGER_CRASH_SEED_BASE`. A failure prints its seed; replay one with
  * `LEDGER_CRASH_SEED=<seed>`.
  *

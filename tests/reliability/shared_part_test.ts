@@ -27,7 +27,7 @@ import {
 } from "../_helpers.ts";
 
 /** Emit processes of the many-emits test (`LEDGER_EMITS` overrides). */
-const EMITS = Number(Deno.env.get("LEDGER_EMITS") ?? "40");
+const EMITS = Number(Deno.env.get("LEDGER_EMITS") ?? "24");
 /** Emit processes running at once. */
 const EMITS_PARALLEL = 8;
 /** Emits left waiting on the lock while its holder is killed. */

@@ -135,7 +135,7 @@ cmd_start() {
   ceph-osd "${conf[@]}" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" 2>>"$DIR/log/daemons.stderr"
   ceph-osd "${conf[@]}" -i "$osd_id" 2>>"$DIR/log/daemons.stderr"
   start_rgw
-  radosgw-admin "${conf[@]}" -n client.rgw.ledger user create --uid=ledger \
+  radosgw-admin "${conf[@]}" user create --uid=ledger \
     --display-name=ledger --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null
   # The first bucket and object create three more pools (2-3 s): make them now.
   for pool in default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do

@@ -101,8 +101,10 @@ wait_for() {
 start_rgw() {
   local port
   port=$(cat "$DIR/port")
+  rm -f "$DIR/run/client.rgw.ledger.asok" # left by a killed gateway
   # radosgw daemonizes only after it reached the cluster: bound the wait.
-  timeout "$RGW_START_SECONDS_MAX" radosgw -c "$DIR/ceph.conf" -n client.rgw.ledger ||
+  timeout "$RGW_START_SECONDS_MAX" radosgw -c "$DIR/ceph.conf" -n client.rgw.ledger \
+    2>>"$DIR/log/daemons.stderr" ||
     die "radosgw did not start within ${RGW_START_SECONDS_MAX} s (logs in $DIR/log)"
   wait_for "the gateway on port $port" "$RGW_START_SECONDS_MAX" port_taken "$port"
 }
@@ -124,16 +126,16 @@ cmd_start() {
   write_conf "$DIR" "$port" "$fsid"
   local conf=(-c "$DIR/ceph.conf")
   monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:3300]" "$DIR/monmap" >/dev/null
-  ceph-mon "${conf[@]}" --mkfs -i a --monmap "$DIR/monmap"
-  ceph-mon "${conf[@]}" -i a
+  ceph-mon "${conf[@]}" --mkfs -i a --monmap "$DIR/monmap" 2>>"$DIR/log/daemons.stderr"
+  ceph-mon "${conf[@]}" -i a 2>>"$DIR/log/daemons.stderr"
   wait_for "the monitor" "$MON_START_SECONDS_MAX" timeout 5 ceph "${conf[@]}" mon stat
   osd_uuid=$(cat /proc/sys/kernel/random/uuid)
   osd_id=$(ceph "${conf[@]}" osd new "$osd_uuid")
   mkdir -p "$DIR/osd/ceph-$osd_id"
-  ceph-osd "${conf[@]}" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" 2>/dev/null
-  ceph-osd "${conf[@]}" -i "$osd_id"
+  ceph-osd "${conf[@]}" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" 2>>"$DIR/log/daemons.stderr"
+  ceph-osd "${conf[@]}" -i "$osd_id" 2>>"$DIR/log/daemons.stderr"
   start_rgw
-  radosgw-admin "${conf[@]}" -n client.rgw.ledger user create --uid=ledger \
+  radosgw-admin "${conf[@]}" user create --uid=ledger \
     --display-name=ledger --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null
   # The first bucket and object create three more pools (2-3 s): make them now.
   for pool in default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do

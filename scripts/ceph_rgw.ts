@@ -58,9 +58,9 @@ async function script(args: string[]): Promise<string> {
 
 /** Start a cluster in a new temporary directory on a free port. */
 export async function startCeph(): Promise<CephServer> {
+  const port = freePort();
   const parent = await Deno.makeTempDir({ prefix: "ledger_ceph_" });
   const dir = join(parent, "cluster");
-  const port = freePort();
   let text: string;
   try {
     text = await script(["start", dir, String(port)]);

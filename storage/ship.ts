@@ -19,7 +19,7 @@
  */
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "../ledger/paths.ts";
+import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";
 import { ensureDir, type FileLock, tryLock, writeFileAtomic } from "./_durable.ts";
 import {
   chunkKey,
@@ -413,6 +413,13 @@ interface LocalPart {
   sizeBytes: number;
 }
 
+/**
+ * What is shipped: every `*.jsonl` of a day folder except hidden files
+ * (temporary files), whatever the writer named it (ledger, Python, or an
+ * import); the indexer decides what it reads.
+ */
+const SHIPPED_FILE_PATTERN = /^[^.].*\.jsonl$/;
+
 /** Every `*.jsonl` part under `<root>/events/day=*` (names do not matter), sorted. */
 async function listLocalParts(root: string): Promise<LocalPart[]> {
   const base = eventsDir(root);
@@ -421,7 +428,7 @@ async function listLocalParts(root: string): Promise<LocalPart[]> {
     const m = DAY_DIR_PATTERN.exec(dayEntry.name);
     if (!dayEntry.isDirectory || m === null) continue;
     for (const e of await readDirOrEmpty(join(base, dayEntry.name))) {
-      if (!e.isFile || !PART_FILE_PATTERN.test(e.name)) continue;
+      if (!e.isFile || !SHIPPED_FILE_PATTERN.test(e.name)) continue;
       const path = join(base, dayEntry.name, e.name);
       let sizeBytes: number;
       try {

@@ -11,6 +11,7 @@ export {
   createBucket,
   startCeph,
 } from "../../scripts/ceph_rgw.ts";
+import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { openS3Store } from "../../storage/s3.ts";
 import type { ObjectStore } from "../../storage/object_store.ts";
 
@@ -36,4 +37,32 @@ export async function bucketLines(
     for (const line of text.slice(0, -1).split("\n")) out.push({ key: o.key, line });
   }
   return out;
+}
+
+/** Delete every object under `prefix` (retention by day prefix, as an operator would). */
+export async function deletePrefix(
+  server: CephServer,
+  bucket: string,
+  prefix: string,
+): Promise<number> {
+  const store = storeOf(server, bucket);
+  const client = new S3Client({
+    region: server.env.AWS_REGION,
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: server.env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY,
+    },
+  });
+  let n = 0;
+  try {
+    for await (const o of store.list(prefix)) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.key }));
+      n++;
+    }
+  } finally {
+    client.destroy();
+  }
+  return n;
 }

@@ -10,18 +10,22 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, CONFIG_PATH, hashTree, TEST_PERMISSIONS } from "../_helpers.ts";
 import { chunkKey, fingerprintOf } from "../../storage/_layout.ts";
-import { Shipper } from "../../storage/ship.ts";
+import { shipOnce, Shipper } from "../../storage/ship.ts";
+import { rebuildIndexFromBucket } from "../../storage/bucket_index.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
 import type { ObjectStore, PutResult } from "../../storage/object_store.ts";
 import {
   bucketLines,
   type CephServer,
   cephUnavailable,
   createBucket,
+  deletePrefix,
   startCeph,
   storeOf,
   useServerEnv,
 } from "./_server.ts";
 import { compareIndexes } from "./_compare.ts";
+import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 
 const unavailable = cephUnavailable();
 if (unavailable !== undefined) {
@@ -173,6 +177,9 @@ Deno.test({
     await t.step("remote content that disagrees is an error, never overwritten", async () => {
       await conflict(server, tmp);
     });
+    await t.step("retention by day prefix: the index from the bucket follows", async () => {
+      await retention(server, tmp);
+    });
     await t.step("three machines ship while a fourth indexes the bucket", async () => {
       await threeMachines(server, tmp);
     });
@@ -217,8 +224,12 @@ async function badInput(server: CephServer, tmp: string): Promise<void> {
       says: /Cannot reach/,
     },
   ];
-  for (const c of cases) {
-    const r = await ledger([...c.args, "--root", root], { ...server.env, ...c.env });
+  // Independent cases, run at once: each must leave the root as it was.
+  const results = await Promise.all(
+    cases.map((c) => ledger([...c.args, "--root", root], { ...server.env, ...c.env })),
+  );
+  for (const [i, c] of cases.entries()) {
+    const r = results[i];
     assert.equal(r.code, c.code, `${c.args.join(" ")}: ${r.stderr}`);
     const line = oneLine(r.stderr);
     assert.match(line, c.says);
@@ -462,7 +473,30 @@ async function threeMachines(server: CephServer, tmp: string): Promise<void> {
   await assertSameIndex(join(reader, "index/runs.duckdb"), join(union, "index/runs.duckdb"));
 }
 
-async function assertSameIndex(a: string, b: string): Promise<void> {
+async function retention(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "retention");
+  const dayMs = 24 * 3_600_000;
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("old-run", T0));
+  await writePart(root, "day=2026-01-21/part-000001.jsonl", fullRun("new-run", T0 + dayMs));
+  const location = { bucket: "fleet", prefix: "retention/" };
+  const store = storeOf(server, "fleet");
+  const reader = join(tmp, "retention-reader");
+  assert.equal((await shipOnce(root, store, location)).chunksPut, 2);
+  const first = await rebuildIndexFromBucket(reader, store, location);
+  assert.equal(first.mirror.parts, 2);
+  // The operator drops the old day: in the log first, then in the bucket.
+  await Deno.remove(join(root, "events/day=2026-01-20"), { recursive: true });
+  assert.equal(await deletePrefix(server, "fleet", "retention/events/day=2026-01-20/"), 1);
+  const after = await rebuildIndexFromBucket(reader, store, location);
+  assert.equal(after.mirror.filesRemoved, 1);
+  assert.equal(after.index.mode, "incremental");
+  await rebuildIndex(root, { full: true });
+  await assertSameIndex(join(reader, "index/runs.duckdb"), join(root, "index/runs.duckdb"), 0);
+  const again = await shipOnce(root, store, location);
+  assert.equal(again.chunksPut + again.chunksFound, 0, "the deleted day is not re-uploaded");
+}
+
+async function assertSameIndex(a: string, b: string, ingestErrors = 2): Promise<void> {
   const diff = await compareIndexes(a, b);
   for (const [table, d] of Object.entries(diff)) {
     assert.equal(
@@ -471,5 +505,8 @@ async function assertSameIndex(a: string, b: string): Promise<void> {
       `${table}: ${d.onlyA} rows only in ${a}, ${d.onlyB} in ${b}`,
     );
   }
-  assert.ok(diff.events.rowsA > 0 && diff.ingest_errors.rowsA === 2, JSON.stringify(diff));
+  assert.ok(
+    diff.events.rowsA > 0 && diff.ingest_errors.rowsA === ingestErrors,
+    JSON.stringify(diff),
+  );
 }

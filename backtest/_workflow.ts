@@ -11,6 +11,7 @@
 import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { resolveRoot } from "../ledger/paths.ts";
 import {
   fingerprintInputs,
   type GitProvenance,
@@ -20,6 +21,7 @@ import {
   MANIFEST_VERSION,
   newRunId,
   RunDirectory,
+  type StagedManifest,
 } from "./artifacts.ts";
 import {
   type Coverage,
@@ -36,13 +38,13 @@ import {
 import { CoverageError, InputError } from "./errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
 import { exists } from "../ledger/exists.ts";
+import { findRunEvents } from "../ledger/run_lookup.ts";
 
 /** The sample calls, relative to the working directory (the repository root). */
 export const SAMPLE_CALLS_PATH = "data/sample/calls.csv";
 /** The sample candles, relative to the working directory. */
 export const SAMPLE_CANDLES_PATH = "data/sample/candles_1m.parquet";
 /** Default ledger root. */
-const ROOT_DEFAULT = "data/ledger";
 
 /**
  * Where a run's events go: the methods of the ledger's `EventEmitter` that
@@ -108,7 +110,48 @@ export interface BacktestOptions {
   onProgress?: (done: number, total: number) => void;
   /** Directory whose git provenance goes into the manifest. @default {Deno.cwd()} */
   gitCwd?: string;
+  /** Called when a phase starts and when it completes (progress display). @default {undefined} */
+  onPhase?: (event: PhaseEvent) => void;
+  /**
+   * Handle SIGINT/SIGTERM while the run is open: record `run.failed`
+   * ("interrupted", with the phase), remove temporary files, call this with
+   * what happened, and exit 130/143. Without it signals keep their default.
+   * @default {undefined}
+   */
+  onInterrupt?: (info: InterruptInfo) => void;
 }
+
+/** A phase starting or completing, for {@linkcode BacktestOptions.onPhase}. */
+export interface PhaseEvent {
+  /** Phase name. */
+  name: string;
+  /** `started` or `completed`. */
+  state: "started" | "completed";
+  /** Time since the phase started, ms (0 when it starts). */
+  elapsedMs: number;
+}
+
+/** What an interrupt did, for {@linkcode BacktestOptions.onInterrupt}. */
+export interface InterruptInfo {
+  /** The run. */
+  runId: string;
+  /** `SIGINT` or `SIGTERM`. */
+  signal: InterruptSignal;
+  /** The phase that was running, or null between phases. */
+  phaseName: string | null;
+  /** Temporary files removed. */
+  removed: string[];
+  /** The exit code about to be used: 130 (SIGINT) or 143 (SIGTERM). */
+  exitCode: number;
+}
+
+/** Signals an interruptible run handles. */
+export type InterruptSignal = "SIGINT" | "SIGTERM";
+/** Exit code after each signal: 128 + its number, as shells report it. */
+export const INTERRUPT_EXIT_CODES: Readonly<Record<InterruptSignal, number>> = {
+  SIGINT: 130,
+  SIGTERM: 143,
+};
 
 /** One phase as it ran. */
 export interface PhaseRecord {
@@ -163,6 +206,29 @@ export class RunFailedError extends Error {
   }
 }
 
+/**
+ * The run id is taken: the log already has events of that run, or its run
+ * directory exists. Thrown before anything is written (a usage error for
+ * the CLI).
+ *
+ * @example
+ * ```ts
+ * import { RunIdTakenError } from "./_workflow.ts";
+ * const err = new RunIdTakenError("p-1", "the log has its events");
+ * console.assert(err.message.startsWith("Run id p-1 is taken"));
+ * ```
+ */
+export class RunIdTakenError extends InputError {
+  /** The taken id. */
+  readonly runId: string;
+  /** Create the error for `runId`; `why` says where it was found. */
+  constructor(runId: string, why: string) {
+    super(`Run id ${runId} is taken (${why}); choose another --run-id or leave it out`);
+    this.name = "RunIdTakenError";
+    this.runId = runId;
+  }
+}
+
 /** A run in progress: its id, emitter, directory and phase bookkeeping. */
 export class RunContext {
   /** The run id. */
@@ -190,6 +256,8 @@ export class RunContext {
   #createdAt = new Date();
   #dir: RunDirectory | undefined;
   #currentPhase: string | null = null;
+  #staged: StagedManifest | undefined;
+  #interrupted = false;
 
   constructor(fields: {
     runId: string;
@@ -215,6 +283,11 @@ export class RunContext {
     return this.#dir;
   }
 
+  /** Use `dir` (claimed by {@linkcode startRun}) as the run directory. */
+  adoptDir(dir: RunDirectory): void {
+    this.#dir = dir;
+  }
+
   /**
    * Run phase `name`: emit `phase.started`, run `fn`, emit `phase.completed`
    * with its duration and the summary `fn` returned.
@@ -224,11 +297,15 @@ export class RunContext {
     fn: () => Promise<{ value: T; summary: Record<string, unknown> }>,
   ): Promise<T> {
     const order = this.phases.length;
+    await this.#stopIfInterrupted();
     this.#currentPhase = name;
     await this.emitter.phaseStarted(this.runId, { phase_name: name, phase_order: order });
     const t0 = performance.now();
+    this.onPhase?.({ name, state: "started", elapsedMs: 0 });
     const { value, summary } = await fn();
     const durationMs = Math.max(0, Math.round(performance.now() - t0));
+    await this.#stopIfInterrupted();
+    this.onPhase?.({ name, state: "completed", elapsedMs: durationMs });
     await this.emitter.phaseCompleted(this.runId, {
       phase_name: name,
       duration_ms: durationMs,
@@ -250,7 +327,11 @@ export class RunContext {
     this.outputs[type] = { file: path.slice(path.lastIndexOf("/") + 1), size_bytes: sizeBytes };
   }
 
-  /** Write the manifest (completed or failed) and record it as an artifact. */
+  /**
+   * Write the manifest (completed or failed) aside and record it as an
+   * artifact; it is put in place by {@linkcode RunContext.commitManifest}
+   * once the run's last event is in the log (the manifest follows the log).
+   */
   async writeManifest(
     status: Manifest["status"],
     extra: { summary?: Record<string, unknown>; error?: Manifest["error"] },
@@ -271,8 +352,63 @@ export class RunContext {
       summary: extra.summary ?? null,
       error: extra.error ?? null,
     };
-    const { path, sizeBytes } = await dir.writeManifest(manifest);
-    await this.artifact("manifest", path, sizeBytes);
+    if (this.#staged !== undefined) await dir.discardManifest(this.#staged);
+    this.#staged = await dir.stageManifest(manifest);
+    await this.artifact("manifest", this.#staged.path, this.#staged.sizeBytes);
+  }
+
+  /**
+   * Put the staged manifest in place when `lastEventId` (the id of
+   * `run.completed` or `run.failed`, null when the emitter could not write
+   * it) says the log has the run's end; else drop it.
+   */
+  async commitManifest(lastEventId: unknown): Promise<void> {
+    const staged = this.#staged;
+    if (staged === undefined) return;
+    this.#staged = undefined;
+    const dir = await this.dir();
+    if (lastEventId === null) {
+      await dir.discardManifest(staged);
+      console.error(
+        `ledger backtest: the end of run ${this.runId} is not in the log; manifest not written`,
+      );
+      return;
+    }
+    await dir.commitManifest(staged);
+  }
+
+  /** Remove the temporary files of the run directory (interrupts); returns them. */
+  removeTempFilesSync(): string[] {
+    return this.#dir?.removeTempFilesSync() ?? [];
+  }
+
+  /** Removes the signal handlers of {@linkcode installInterruptHandler} (set by startRun). */
+  releaseInterrupts: () => void = () => {};
+
+  /** Progress hook of the caller ({@linkcode BacktestOptions.onPhase}). */
+  onPhase: ((event: PhaseEvent) => void) | undefined;
+
+  /**
+   * Mark the run interrupted: from now on it emits nothing more of its own
+   * (phases and the end wait for the exit the interrupt handler makes).
+   */
+  markInterrupted(): void {
+    this.#interrupted = true;
+  }
+
+  /** Whether an interrupt took over the run. */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** Once interrupted, never resolve: the handler records the end and exits. */
+  async #stopIfInterrupted(): Promise<void> {
+    if (this.#interrupted) await new Promise<never>(() => {});
+  }
+
+  /** Wait here for ever when interrupted (see {@linkcode RunContext.markInterrupted}). */
+  async stopIfInterrupted(): Promise<void> {
+    await this.#stopIfInterrupted();
   }
 
   /** The phase running now, if any. */
@@ -301,7 +437,7 @@ export async function startRun(
   options: BacktestOptions,
   extraConfig: Record<string, unknown>,
 ): Promise<RunContext> {
-  const root = options.root ?? (Deno.env.get("LEDGER_ROOT") || ROOT_DEFAULT);
+  const root = resolveRoot(options.root);
   const calls = options.calls ?? await samplePath(SAMPLE_CALLS_PATH);
   const candles = options.candles ?? await samplePath(SAMPLE_CANDLES_PATH);
   const runId = options.runId ?? newRunId(runType);
@@ -309,6 +445,13 @@ export async function startRun(
     throw new InputError(
       `Run id ${JSON.stringify(runId)} is not valid: use letters, digits, '.', '_', '-' (max 128)`,
     );
+  }
+  // A chosen id may be one the log has (a rerun, an id from emit): read the
+  // log for it. A generated id is new by construction (time and 24 random
+  // bits); the directory claim below still catches a collision.
+  const known = options.runId === undefined ? [] : await findRunEvents(root, runId, { limit: 1 });
+  if (known.length > 0) {
+    throw new RunIdTakenError(runId, `the log has its ${known[0].eventType} in ${known[0].file}`);
   }
   let fp: Awaited<ReturnType<typeof fingerprintInputs>>;
   try {
@@ -329,6 +472,9 @@ export async function startRun(
     interval: options.interval ?? null,
     ...extraConfig,
   };
+  // The directory is the claim: mkdir fails for a second process with this id.
+  const claimed = await RunDirectory.claim(root, runId);
+  if (claimed === null) throw new RunIdTakenError(runId, "its run directory exists");
   const emitter = options.emitter ?? getEventEmitter({ root });
   const ctx = new RunContext({
     runId,
@@ -339,7 +485,12 @@ export async function startRun(
     fingerprint: fp.fingerprint,
     emitter,
   });
+  ctx.adoptDir(claimed);
+  ctx.onPhase = options.onPhase;
   await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fp.fingerprint });
+  if (options.onInterrupt !== undefined) {
+    ctx.releaseInterrupts = installInterruptHandler(ctx, options.onInterrupt);
+  }
   await emitter.runStarted(runId, {});
   return ctx;
 }
@@ -353,28 +504,47 @@ export async function finishRun(
   ctx: RunContext,
   body: (session: DataSession) => Promise<Record<string, unknown>>,
 ): Promise<RunResult> {
+  try {
+    return await finishRunBody(ctx, body);
+  } finally {
+    ctx.releaseInterrupts();
+  }
+}
+
+async function finishRunBody(
+  ctx: RunContext,
+  body: (session: DataSession) => Promise<Record<string, unknown>>,
+): Promise<RunResult> {
   let session: DataSession | undefined;
   let summary: Record<string, unknown>;
   try {
     session = await openDataSession();
     summary = await body(session);
   } catch (err) {
+    await ctx.stopIfInterrupted();
     const phaseName = ctx.currentPhase;
     const message = err instanceof Error ? err.message : String(err);
     const error = { message, type: err instanceof Error ? err.name : typeof err };
-    // The manifest first: run.failed is the last event of the run.
+    // The manifest is staged first (run.failed is the last event of the run)
+    // and put in place once run.failed is durable.
     await writeFailedManifest(ctx, { message, phase_name: phaseName });
-    await ctx.emitter.runFailed(
+    const failedId = await ctx.emitter.runFailed(
       ctx.runId,
       phaseName === null ? { error } : { error, phase_name: phaseName },
     );
     await ctx.emitter.flush();
+    await commitFailedManifest(ctx, failedId);
     throw new RunFailedError(ctx.runId, phaseName, err);
   } finally {
     session?.close();
   }
-  await ctx.emitter.runCompleted(ctx.runId, { summary, artifact_paths: ctx.artifactPaths });
-  await ctx.emitter.flush();
+  await ctx.stopIfInterrupted();
+  const completedId = await ctx.emitter.runCompleted(ctx.runId, {
+    summary,
+    artifact_paths: ctx.artifactPaths,
+  });
+  await ctx.emitter.flush(); // run.completed is durable from here
+  await ctx.commitManifest(completedId); // only now may the manifest say "completed"
   return {
     runId: ctx.runId,
     runType: ctx.runType,
@@ -385,12 +555,85 @@ export async function finishRun(
   };
 }
 
+/** What an interrupt handler needs of a run (a {@linkcode RunContext} is one). */
+export interface InterruptibleRun {
+  /** The run id. */
+  readonly runId: string;
+  /** Where its events go. */
+  readonly emitter: RunEventSink;
+  /** The phase running now, if any. */
+  readonly currentPhase: string | null;
+  /** Stop the run's own events (see {@linkcode RunContext.markInterrupted}). */
+  markInterrupted(): void;
+  /** Remove temporary files; returns their paths. */
+  removeTempFilesSync(): string[];
+}
+
+/**
+ * Handle SIGINT and SIGTERM for `run` until the returned function is called:
+ * the first signal stops the run's own events, removes its temporary files,
+ * records `run.failed` (`error.message` "interrupted", the signal, the
+ * phase), makes it durable, calls `onInterrupt` (one line for the user) and
+ * exits 130 (SIGINT) or 143 (SIGTERM). A second signal while this happens
+ * exits at once with the same code. Used by every long-running workflow
+ * (backtests, sweeps).
+ *
+ * @example
+ * ```ts ignore
+ * import { installInterruptHandler } from "./_workflow.ts";
+ * const release = installInterruptHandler(ctx, (i) => console.error(`interrupted in ${i.phaseName}`));
+ * try { await work(); } finally { release(); }
+ * ```
+ */
+export function installInterruptHandler(
+  run: InterruptibleRun,
+  onInterrupt: (info: InterruptInfo) => void,
+): () => void {
+  let handling: InterruptSignal | null = null;
+  const handlers = new Map<InterruptSignal, () => void>();
+  for (const signal of Object.keys(INTERRUPT_EXIT_CODES) as InterruptSignal[]) {
+    const exitCode = INTERRUPT_EXIT_CODES[signal];
+    const handler = () => {
+      if (handling !== null) Deno.exit(INTERRUPT_EXIT_CODES[handling]);
+      handling = signal;
+      run.markInterrupted();
+      const phaseName = run.currentPhase;
+      const removed = run.removeTempFilesSync();
+      const error = { message: "interrupted", type: "Interrupted", signal };
+      void (async () => {
+        await run.emitter.runFailed(
+          run.runId,
+          phaseName === null ? { error } : { error, phase_name: phaseName },
+        );
+        await run.emitter.flush(); // run.failed is durable from here
+        onInterrupt({ runId: run.runId, signal, phaseName, removed, exitCode });
+        Deno.exit(exitCode);
+      })();
+    };
+    handlers.set(signal, handler);
+    Deno.addSignalListener(signal, handler);
+  }
+  return () => {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    handlers.clear();
+  };
+}
+
 async function writeFailedManifest(ctx: RunContext, error: NonNullable<Manifest["error"]>) {
   try {
     await ctx.writeManifest("failed", { error });
   } catch (err) {
     // The run already failed and run.failed is recorded; a manifest we cannot
     // write must not hide the original error, so it is only logged.
+    console.error(`ledger backtest: cannot write the manifest of failed run ${ctx.runId}: ${err}`);
+  }
+}
+
+async function commitFailedManifest(ctx: RunContext, failedId: unknown): Promise<void> {
+  try {
+    await ctx.commitManifest(failedId);
+  } catch (err) {
+    // As above: the failure already recorded must not be hidden by the manifest's.
     console.error(`ledger backtest: cannot write the manifest of failed run ${ctx.runId}: ${err}`);
   }
 }

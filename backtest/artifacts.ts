@@ -6,8 +6,10 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { dirname } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { runDir } from "../ledger/paths.ts";
+import { ensureDirDurable, rename, syncDir, syncFile } from "../ledger/durable_fs.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { type ColumnSpec, type Row, writeParquet } from "./_parquet.ts";
 
@@ -148,6 +150,19 @@ export async function fingerprintInputs(
   return { fingerprint: combined.digest("hex"), files };
 }
 
+/** Infix of the temporary files a run directory writes aside: `<name>.tmp-<8 hex>`. */
+export const TEMP_INFIX = ".tmp-";
+
+/** A manifest written aside, waiting for the log ({@linkcode RunDirectory.stageManifest}). */
+export interface StagedManifest {
+  /** Its final path, `<run dir>/manifest.json`. */
+  path: string;
+  /** The temporary file holding it. */
+  tmp: string;
+  /** Its size, bytes. */
+  sizeBytes: number;
+}
+
 /** The content of `manifest.json`. */
 export interface Manifest {
   /** Layout version. */
@@ -193,6 +208,8 @@ export class RunDirectory {
   readonly path: string;
   /** The run id. */
   readonly runId: string;
+  /** Temporary files written aside and not yet renamed or removed. */
+  #temps = new Set<string>();
 
   private constructor(path: string, runId: string) {
     this.path = path;
@@ -202,7 +219,24 @@ export class RunDirectory {
   /** Create (if needed) the run directory of `runId` under `root`. */
   static async create(root: string, runId: string): Promise<RunDirectory> {
     const path = runDir(root, runId);
-    await Deno.mkdir(path, { recursive: true });
+    await ensureDirDurable(path);
+    return new RunDirectory(path, runId);
+  }
+
+  /**
+   * Create the run directory of `runId` under `root` only if it does not
+   * exist yet; `null` when it does (another run has the id). The `mkdir`
+   * is atomic, so of two processes claiming one id only one gets it.
+   */
+  static async claim(root: string, runId: string): Promise<RunDirectory | null> {
+    const path = runDir(root, runId);
+    await Deno.mkdir(dirname(path), { recursive: true });
+    try {
+      await Deno.mkdir(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) return null;
+      throw err;
+    }
     return new RunDirectory(path, runId);
   }
 
@@ -213,7 +247,10 @@ export class RunDirectory {
 
   /**
    * Write rows to the Parquet file `name` through DuckDB's
-   * `COPY ... (FORMAT parquet)`; returns its path, rows and size.
+   * `COPY ... (FORMAT parquet)`, aside first: DuckDB writes a temporary
+   * file, which is synced and renamed to `name` (then the directory is
+   * synced), so `name` is never a partial file. Returns its path, rows and
+   * size.
    */
   async writeParquet(
     conn: DuckDBConnection,
@@ -221,20 +258,86 @@ export class RunDirectory {
     options: { columns: readonly ColumnSpec[]; rows: Iterable<Row> },
   ): Promise<{ path: string; rows: number; sizeBytes: number }> {
     const path = this.file(name);
-    const rows = await writeParquet(conn, path, options);
-    return { path, rows, sizeBytes: (await Deno.stat(path)).size };
+    const tmp = this.#tempPath(path);
+    try {
+      const rows = await writeParquet(conn, tmp, options);
+      await syncFile(tmp);
+      const sizeBytes = (await Deno.stat(tmp)).size;
+      await rename(tmp, path);
+      await syncDir(this.path); // the file is durable under its name from here
+      return { path, rows, sizeBytes };
+    } finally {
+      await this.#dropTemp(tmp);
+    }
   }
 
   /**
-   * Write `manifest.json` atomically (temporary file, then rename); returns
-   * its path and size.
+   * Write `manifest.json` aside (a synced temporary file) without putting
+   * it in place: {@linkcode RunDirectory.commitManifest} renames it once the
+   * log has the run's last event, so the manifest never says more than the
+   * log. Returns the final path and size.
+   */
+  async stageManifest(manifest: Manifest): Promise<StagedManifest> {
+    const path = this.file(MANIFEST_FILE);
+    const tmp = this.#tempPath(path);
+    const data = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
+    await Deno.writeFile(tmp, data);
+    await syncFile(tmp);
+    return { path, tmp, sizeBytes: data.length };
+  }
+
+  /** Put a staged manifest in place (rename, then sync the directory). */
+  async commitManifest(staged: StagedManifest): Promise<void> {
+    await rename(staged.tmp, staged.path);
+    this.#temps.delete(staged.tmp);
+    await syncDir(this.path); // the manifest is durable from here
+  }
+
+  /** Drop a staged manifest that will not be committed. */
+  async discardManifest(staged: StagedManifest): Promise<void> {
+    await this.#dropTemp(staged.tmp);
+  }
+
+  /**
+   * Write `manifest.json` at once (staged, then committed); returns its path
+   * and size.
    */
   async writeManifest(manifest: Manifest): Promise<{ path: string; sizeBytes: number }> {
-    const path = this.file(MANIFEST_FILE);
-    const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-    const text = JSON.stringify(manifest, null, 2) + "\n";
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-    return { path, sizeBytes: new TextEncoder().encode(text).length };
+    const staged = await this.stageManifest(manifest);
+    await this.commitManifest(staged);
+    return { path: staged.path, sizeBytes: staged.sizeBytes };
+  }
+
+  /**
+   * Remove every temporary file this directory has in flight (an
+   * interrupted run); synchronous so a signal handler can call it last.
+   */
+  removeTempFilesSync(): string[] {
+    const removed: string[] = [];
+    for (const tmp of this.#temps) {
+      try {
+        Deno.removeSync(tmp);
+        removed.push(tmp);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }
+    this.#temps.clear();
+    return removed;
+  }
+
+  #tempPath(path: string): string {
+    const tmp = `${path}${TEMP_INFIX}${crypto.randomUUID().slice(0, 8)}`;
+    this.#temps.add(tmp);
+    return tmp;
+  }
+
+  async #dropTemp(tmp: string): Promise<void> {
+    if (!this.#temps.delete(tmp)) return;
+    try {
+      await Deno.remove(tmp);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
   }
 }

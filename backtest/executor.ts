@@ -298,6 +298,34 @@ function finishTrade(
   };
 }
 
+/**
+ * The row of a call that was never entered (no candle at or after its alert,
+ * or no positive entry price): `no_entry`, 0 bps, entry and exit at the
+ * alert, prices 0, as quantBot's executor records it. Callers count these
+ * apart from the trades.
+ *
+ * @example
+ * ```ts
+ * import { noEntryTrade } from "./executor.ts";
+ * const t = noEntryTrade(1_000);
+ * console.assert(t.exitReason === "no_entry" && t.realizedReturnBps === 0);
+ * ```
+ */
+export function noEntryTrade(alertTsMs: number): Trade {
+  return {
+    entryTsMs: alertTsMs,
+    exitTsMs: alertTsMs,
+    entryPx: 0,
+    exitPx: 0,
+    realizedReturnBps: 0,
+    exitReason: "no_entry",
+    stopOut: false,
+    maxAdverseExcursionBps: 0,
+    timeExposedMs: 0,
+    tailCapture: null,
+  };
+}
+
 /** A replayed call: the call and its trade. */
 export interface CallTrade {
   /** The call. */
@@ -316,7 +344,8 @@ export interface ReplayCallsOptions extends ReplayOptions {
 
 /**
  * Replay `policy` for every call whose mint has a series in `seriesByMint`.
- * Calls without candles at or after the alert are counted in `skipped`.
+ * Calls without candles at or after the alert are counted in `skipped` and
+ * returned as `no_entry` rows in `noEntry` (not in `trades`).
  *
  * @example
  * ```ts
@@ -333,8 +362,9 @@ export function replayCalls(
   policy: Policy,
   calls: readonly Call[],
   options: ReplayCallsOptions & { seriesByMint: ReadonlyMap<string, CandleSeries> },
-): { trades: CallTrade[]; skipped: number } {
+): { trades: CallTrade[]; skipped: number; noEntry: CallTrade[] } {
   const trades: CallTrade[] = [];
+  const noEntry: CallTrade[] = [];
   let skipped = 0;
   const every = options.progressEvery ?? 500;
   // One options object for every call (only the alert changes): no copy per call.
@@ -344,11 +374,13 @@ export function replayCalls(
     const series = options.seriesByMint.get(call.mint);
     perCall.alertTsMs = call.alertTsMs;
     const trade = series === undefined ? null : replayCall(policy, series, perCall);
-    if (trade === null) skipped++;
-    else trades.push({ call, trade });
+    if (trade === null) {
+      skipped++;
+      noEntry.push({ call, trade: noEntryTrade(call.alertTsMs) });
+    } else trades.push({ call, trade });
     if (options.onProgress && ((k + 1) % every === 0 || k + 1 === calls.length)) {
       options.onProgress(k + 1, calls.length);
     }
   }
-  return { trades, skipped };
+  return { trades, skipped, noEntry };
 }

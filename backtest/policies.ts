@@ -2,7 +2,8 @@
  * Exit policies: their zod schemas (what `--policy` accepts) and their
  * per-candle exit logic. Pure: no I/O, no clocks.
  *
- * A policy is JSON with a `type`:
+ * A policy is JSON with a `type` (or `kind`, as quantBot's RiskPolicy spells
+ * it; docs/QUANTBOT.md lists what differs from quantBot's executor):
  * - `fixed_stop {stopPct, takeProfitPct?}`: sell all at `p0·(1-stopPct)`, or
  *   at `p0·(1+takeProfitPct)`.
  * - `time_stop {maxHoldMs, takeProfitPct?}`: sell all at the open of the
@@ -13,9 +14,12 @@
  *   `trailPct`; `hardStopPct` is a fixed stop from the entry, always active.
  * - `ladder {levels: [{multiple, fraction}], stopPct?}`: sell `fraction` of
  *   the initial position when a high reaches `p0·multiple`; the stop sells
- *   whatever is left.
+ *   whatever is left; when the levels sell everything the exit reason is
+ *   `ladder_complete`.
  * - `combo {policies}`: all sub-policies watch the same position; the first
- *   one to trigger fills (no nesting of combos).
+ *   one to trigger fills (a combo nested in a combo is flattened into it).
+ * - `takeProfitPct`, `hardStopPct` and the ladder's `stopPct` mean "none"
+ *   when 0, as in quantBot.
  *
  * Per-candle rules (conservative, documented here once):
  * - A machine decides on a candle with the levels it knew before the candle
@@ -32,23 +36,23 @@ import { z } from "zod";
 import { PolicyError } from "./errors.ts";
 import type { CandleSeries } from "./types.ts";
 
-/** Most levels a ladder may have. */
-export const LADDER_LEVELS_MAX = 16;
-/** Most sub-policies a combo may have. */
-export const COMBO_POLICIES_MAX = 8;
-/** Rounding slack when checking that ladder fractions sum to at most 1. */
-const FRACTION_SUM_SLACK = 1e-9;
+/** Most levels a ladder may have (quantBot sets none; a limit keeps a typo from costing hours). */
+export const LADDER_LEVELS_MAX = 256;
+/** Most sub-policies a combo may have, after nested combos are flattened. */
+export const COMBO_POLICIES_MAX = 64;
+/** Deepest nesting of combos inside combos. */
+export const COMBO_DEPTH_MAX = 8;
 
-const fraction = z.number().gt(0).max(1);
-const positive = z.number().gt(0);
+const unit = z.number().min(0).max(1);
+const nonNegative = z.number().min(0);
 
 /** `fixed_stop`: sell all at `p0·(1-stopPct)` or at `p0·(1+takeProfitPct)`. */
 export interface FixedStopPolicy {
   /** Policy type. */
   type: "fixed_stop";
-  /** Stop distance below the entry, a fraction in (0, 1]. */
+  /** Stop distance below the entry, a fraction in [0, 1] (0: stop at the entry, 1: never). */
   stopPct: number;
-  /** Target distance above the entry, a fraction > 0. */
+  /** Target distance above the entry, a fraction >= 0 (0 or absent: no target, as quantBot). */
   takeProfitPct?: number;
 }
 
@@ -58,7 +62,7 @@ export interface TimeStopPolicy {
   type: "time_stop";
   /** Longest hold, ms (integer > 0). */
   maxHoldMs: number;
-  /** Target distance above the entry, a fraction > 0. */
+  /** Target distance above the entry, a fraction >= 0 (0 or absent: no target). */
   takeProfitPct?: number;
 }
 
@@ -68,17 +72,17 @@ export interface TrailingStopPolicy {
   type: "trailing_stop";
   /** Rise above the entry that arms the trail, a fraction >= 0. */
   activationPct: number;
-  /** Trail distance below the highest high, a fraction in (0, 1). */
+  /** Trail distance below the highest high, a fraction in [0, 1] (1: never fires). */
   trailPct: number;
-  /** Fixed stop below the entry, always active, a fraction in (0, 1]. */
+  /** Fixed stop below the entry, always active, in [0, 1] (0 or absent: none, as quantBot). */
   hardStopPct?: number;
 }
 
 /** One level of a ladder: sell `fraction` of the initial position at `p0·multiple`. */
 export interface LadderLevel {
-  /** Price multiple of the entry, > 1. */
+  /** Price multiple of the entry, >= 1. */
   multiple: number;
-  /** Share of the initial position, in (0, 1]. */
+  /** Share of the initial position, in [0, 1]; a level sells at most what is left. */
   fraction: number;
 }
 
@@ -86,9 +90,9 @@ export interface LadderLevel {
 export interface LadderPolicy {
   /** Policy type. */
   type: "ladder";
-  /** Levels (1 to 16), fractions summing to at most 1. */
+  /** Levels (1 to 256). */
   levels: LadderLevel[];
-  /** Stop distance below the entry, a fraction in (0, 1]. */
+  /** Stop distance below the entry, in [0, 1] (0 or absent: none, as quantBot). */
   stopPct?: number;
 }
 
@@ -99,7 +103,7 @@ export type SimplePolicy = FixedStopPolicy | TimeStopPolicy | TrailingStopPolicy
 export interface ComboPolicy {
   /** Policy type. */
   type: "combo";
-  /** Sub-policies (1 to 8), no nested combos. */
+  /** Sub-policies (1 to 64); nested combos are flattened into their parent. */
   policies: SimplePolicy[];
 }
 
@@ -108,32 +112,32 @@ export type Policy = SimplePolicy | ComboPolicy;
 
 const FixedStopSchema = z.strictObject({
   type: z.literal("fixed_stop"),
-  stopPct: fraction,
-  takeProfitPct: positive.optional(),
+  stopPct: unit,
+  takeProfitPct: nonNegative.optional(),
 });
 
 const TimeStopSchema = z.strictObject({
   type: z.literal("time_stop"),
   maxHoldMs: z.number().int().gt(0),
-  takeProfitPct: positive.optional(),
+  takeProfitPct: nonNegative.optional(),
 });
 
 const TrailingStopSchema = z.strictObject({
   type: z.literal("trailing_stop"),
-  activationPct: z.number().min(0),
-  trailPct: z.number().gt(0).lt(1),
-  hardStopPct: fraction.optional(),
+  activationPct: nonNegative,
+  trailPct: unit,
+  hardStopPct: unit.optional(),
 });
 
 const LadderSchema = z.strictObject({
   type: z.literal("ladder"),
-  levels: z.array(z.strictObject({ multiple: z.number().gt(1), fraction }))
-    .min(1).max(LADDER_LEVELS_MAX)
-    .refine(
-      (levels) => levels.reduce((s, l) => s + l.fraction, 0) <= 1 + FRACTION_SUM_SLACK,
-      { message: "level fractions must sum to <= 1" },
-    ),
-  stopPct: fraction.optional(),
+  levels: z.array(z.strictObject({
+    // quantBot accepts any multiple > 0; below 1 a "target" sells under the
+    // entry at a price the candle need not have traded: refused, use stopPct.
+    multiple: z.number().min(1),
+    fraction: unit,
+  })).min(1).max(LADDER_LEVELS_MAX),
+  stopPct: unit.optional(),
 });
 
 const SimplePolicySchema = z.discriminatedUnion("type", [
@@ -161,15 +165,23 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const SCHEMAS_MATCH_TYPES: Same<z.output<typeof PolicySchema>, Policy> = true;
 void SCHEMAS_MATCH_TYPES;
 
+/** quantBot policy kinds that ledger refuses, with the reason. */
+const REFUSED_KINDS: Readonly<Record<string, string>> = {
+  wash_rebound: "wash_rebound re-enters after an exit (several trades per call); " +
+    "ledger replays one position per call and does not run it",
+};
+
 /**
- * Validate `input` (an object, or a JSON string) as a policy. Throws
- * {@linkcode PolicyError} naming the first bad field, e.g.
+ * Validate `input` (an object, or a JSON string) as a policy. The policy
+ * type may be given as `type` (ledger) or `kind` (quantBot's RiskPolicy);
+ * combos nested in combos are flattened (first trigger wins either way).
+ * Throws {@linkcode PolicyError} naming the first bad field, e.g.
  * `Invalid policy: stopPct must be <= 1`.
  *
  * @example
  * ```ts
  * import { parsePolicy } from "./policies.ts";
- * const p = parsePolicy('{"type":"fixed_stop","stopPct":0.3,"takeProfitPct":1}');
+ * const p = parsePolicy('{"kind":"fixed_stop","stopPct":0.2,"takeProfitPct":1.0}');
  * console.assert(p.type === "fixed_stop");
  * try { parsePolicy({ type: "fixed_stop", stopPct: 1.5 }); } catch (e) {
  *   console.assert((e as Error).message === "Invalid policy: stopPct must be <= 1");
@@ -186,11 +198,51 @@ export function parsePolicy(input: unknown): Policy {
       throw new PolicyError("policy", `not valid JSON (${why})`);
     }
   }
-  const result = PolicySchema.safeParse(value);
+  const kindAt = new Set<string>();
+  const result = PolicySchema.safeParse(normalize(value, "", 0, kindAt));
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue.path.length === 0 ? "policy" : issue.path.map(String).join(".");
+  let field = issue.path.length === 0 ? "policy" : issue.path.map(String).join(".");
+  // Name the field as the user spelt it: `kind` where the policy said kind.
+  if (kindAt.has(field)) field = field.replace(/type$/, "kind");
   throw new PolicyError(field, describeIssue(field, issue));
+}
+
+/**
+ * quantBot's spelling to ledger's: `kind` becomes `type` (both may be given
+ * when they agree), nested combos are flattened. Anything else is left for
+ * the schema to judge.
+ */
+function normalize(value: unknown, at: string, depth: number, kindAt: Set<string>): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const { kind, ...rest } = value as Record<string, unknown>;
+  const field = (name: string) => at === "" ? name : `${at}.${name}`;
+  if (kind !== undefined && rest.type !== undefined && kind !== rest.type) {
+    throw new PolicyError(
+      field("kind"),
+      `${field("kind")} ${JSON.stringify(kind)} and ${field("type")} ${
+        JSON.stringify(rest.type)
+      } disagree; give one of them`,
+    );
+  }
+  const out: Record<string, unknown> = kind === undefined ? { ...rest } : { ...rest, type: kind };
+  if (kind !== undefined) kindAt.add(field("type"));
+  const name = kind === undefined ? "type" : "kind";
+  if (typeof out.type === "string" && Object.hasOwn(REFUSED_KINDS, out.type)) {
+    throw new PolicyError(field(name), `${field(name)}: ${REFUSED_KINDS[out.type]}`);
+  }
+  if (out.type === "combo" && Array.isArray(out.policies)) {
+    if (depth >= COMBO_DEPTH_MAX) {
+      throw new PolicyError(field("policies"), `combos nest deeper than ${COMBO_DEPTH_MAX}`);
+    }
+    out.policies = out.policies.flatMap((p, i) => {
+      const sub = normalize(p, field(`policies.${i}`), depth + 1, kindAt);
+      const isCombo = typeof sub === "object" && sub !== null &&
+        (sub as Record<string, unknown>).type === "combo";
+      return isCombo ? (sub as ComboPolicy).policies : [sub];
+    });
+  }
+  return out;
 }
 
 function describeIssue(field: string, issue: z.core.$ZodIssue): string {
@@ -234,7 +286,26 @@ export type ExitReason =
   | "time_stop"
   | "trailing_stop"
   | "hard_stop"
-  | "end_of_data";
+  | "ladder_complete"
+  | "end_of_data"
+  | "no_entry";
+
+/**
+ * Every exit reason, as quantBot's policy executor names them: the ladder's
+ * levels selling the whole position is `ladder_complete`; a call without a
+ * candle at or after its alert (or without a positive entry price) is
+ * `no_entry`, a 0 bps row counted apart from the trades.
+ */
+export const EXIT_REASONS: readonly ExitReason[] = [
+  "stop_loss",
+  "take_profit",
+  "time_stop",
+  "trailing_stop",
+  "hard_stop",
+  "ladder_complete",
+  "end_of_data",
+  "no_entry",
+];
 
 /** Exit reasons that count as a stop-out (`stop_out = true`). */
 export const STOP_REASONS: ReadonlySet<ExitReason> = new Set([
@@ -335,11 +406,19 @@ function stopFill(series: CandleSeries, i: number, level: number): number {
   return Math.min(level, series.open[i]);
 }
 
+/** The target price of `takeProfitPct`: none when absent or 0 (as quantBot reads it). */
+function targetOf(entry: Entry, takeProfitPct: number | undefined): number {
+  return takeProfitPct ? entry.px * (1 + takeProfitPct) : Infinity;
+}
+
+/** The price of an optional stop: none when absent or 0 (as quantBot reads it). */
+function optionalStopOf(entry: Entry, pct: number | undefined): number {
+  return pct ? entry.px * (1 - pct) : -Infinity;
+}
+
 function fixedStopMachine(policy: FixedStopPolicy, entry: Entry): PolicyMachine {
   const stop = entry.px * (1 - policy.stopPct);
-  const target = policy.takeProfitPct === undefined
-    ? Infinity
-    : entry.px * (1 + policy.takeProfitPct);
+  const target = targetOf(entry, policy.takeProfitPct);
   return {
     onCandle(series, i, out) {
       if (series.low[i] <= stop) {
@@ -362,9 +441,7 @@ function fixedStopMachine(policy: FixedStopPolicy, entry: Entry): PolicyMachine 
 
 function timeStopMachine(policy: TimeStopPolicy, entry: Entry): PolicyMachine {
   const deadlineMs = entry.tsMs + policy.maxHoldMs;
-  const target = policy.takeProfitPct === undefined
-    ? Infinity
-    : entry.px * (1 + policy.takeProfitPct);
+  const target = targetOf(entry, policy.takeProfitPct);
   return {
     onCandle(series, i, out) {
       if (series.ts[i] >= deadlineMs) {
@@ -383,7 +460,7 @@ function timeStopMachine(policy: TimeStopPolicy, entry: Entry): PolicyMachine {
 
 function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMachine {
   const activation = entry.px * (1 + policy.activationPct);
-  const hard = policy.hardStopPct === undefined ? -Infinity : entry.px * (1 - policy.hardStopPct);
+  const hard = optionalStopOf(entry, policy.hardStopPct);
   let active = false;
   let peak = entry.px;
   return {
@@ -428,8 +505,11 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
   };
 }
 
+/** Rounding slack: ladder fractions summing to at least `1 - slack` sell the whole position. */
+const FRACTION_SUM_SLACK = 1e-9;
+
 function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
-  const stop = policy.stopPct === undefined ? -Infinity : entry.px * (1 - policy.stopPct);
+  const stop = optionalStopOf(entry, policy.stopPct);
   const levels = [...policy.levels].sort((a, b) => a.multiple - b.multiple);
   const fractionTotal = levels.reduce((s, l) => s + l.fraction, 0);
   let next = 0;
@@ -452,7 +532,7 @@ function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
           kind: "target",
           price: entry.px * level.multiple,
           fraction: isLast ? 1 : level.fraction,
-          reason: "take_profit",
+          reason: "ladder_complete",
         });
         next++;
       }

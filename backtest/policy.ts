@@ -16,7 +16,7 @@ import {
 } from "./_workflow.ts";
 import { type CallerTradeSummary, callerWinRateIntervals, summarizeTrades } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
-import { type CallTrade, replayCalls } from "./executor.ts";
+import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
 import { tradeMetrics } from "./metrics.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 
@@ -62,6 +62,7 @@ export const CALLER_SUMMARY_COLUMNS: readonly ColumnSpec[] = [
   { name: "mean_return_bps", type: "DOUBLE" },
   { name: "median_return_bps", type: "DOUBLE" },
   { name: "mean_tail_capture", type: "DOUBLE" },
+  { name: "calls_no_entry", type: "BIGINT" },
 ];
 
 /** Options for {@linkcode runPolicy}. */
@@ -92,7 +93,7 @@ function tradeRow({ call, trade }: CallTrade): Row {
   ];
 }
 
-function summaryRow(s: CallerTradeSummary): Row {
+function summaryRow(s: CallerTradeSummary, noEntry: number): Row {
   return [
     s.caller,
     s.count,
@@ -100,14 +101,47 @@ function summaryRow(s: CallerTradeSummary): Row {
     s.mean_return_bps,
     s.median_return_bps,
     s.mean_tail_capture,
+    noEntry,
   ];
 }
 
+/** `no_entry` rows per caller. */
+function countByCaller(rows: readonly CallTrade[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { call } of rows) counts.set(call.caller, (counts.get(call.caller) ?? 0) + 1);
+  return counts;
+}
+
 /**
- * Run a policy backtest and record it in the ledger. An invalid policy
- * fails the plan phase (recorded as `run.failed`). Throws `InputError`
- * before the run exists (missing input file, bad run id) and
- * `RunFailedError` after `run.failed` was recorded.
+ * The caller summary: one row per caller with trades or `no_entry` calls
+ * (a caller with only `no_entry` calls has count 0 and null returns).
+ */
+function callerRows(byCaller: readonly CallerTradeSummary[], noEntry: Map<string, number>): Row[] {
+  const seen = new Set(byCaller.map((s) => s.caller));
+  const all: CallerTradeSummary[] = [...byCaller];
+  for (const caller of noEntry.keys()) {
+    if (seen.has(caller)) continue;
+    all.push({
+      caller,
+      count: 0,
+      win_rate: 0,
+      mean_return_bps: null,
+      median_return_bps: null,
+      mean_tail_capture: null,
+    });
+  }
+  all.sort((a, b) => a.caller < b.caller ? -1 : a.caller > b.caller ? 1 : 0);
+  return all.map((s) => summaryRow(s, noEntry.get(s.caller) ?? 0));
+}
+
+/**
+ * Run a policy backtest and record it in the ledger. Throws before the run
+ * exists (nothing written): `PolicyError` for an invalid policy,
+ * `RangeError` for bad costs, `InputError` for a missing input file or a
+ * bad or taken run id; and `RunFailedError` after `run.failed` was recorded.
+ * Calls without a candle at or after their alert are `no_entry` rows of
+ * `policy_results.parquet` (0 bps), counted apart (`calls_no_entry`) and
+ * left out of the returns, win rate and stop-out rate.
  *
  * @example
  * ```ts ignore
@@ -119,34 +153,36 @@ function summaryRow(s: CallerTradeSummary): Row {
 export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
   const feeBps = options.feeBps ?? 0;
   const slippageBps = options.slippageBps ?? 0;
+  // Checked before the run exists: a bad policy writes nothing.
+  const policy: Policy = parsePolicy(options.policy);
+  checkCosts(feeBps, slippageBps);
   const ctx = await startRun(POLICY_RUN_TYPE, options, {
     policy: policyForConfig(options.policy),
     fee_bps: feeBps,
     slippage_bps: slippageBps,
   });
-  let policy: Policy | undefined;
   return await finishRun(ctx, async (session) => {
-    const data = await dataPhases(ctx, session, {
-      ...options,
-      beforePlan: () => {
-        policy = parsePolicy(options.policy);
-        checkCosts(feeBps, slippageBps);
-      },
-    });
+    const data = await dataPhases(ctx, session, options);
+    let noEntry: CallTrade[] = [];
     const replayed = await ctx.phase("execute", () => {
-      const r = replayCalls(policy!, data.coverage.covered, {
+      const r = replayCalls(policy, data.coverage.covered, {
         seriesByMint: data.seriesByMint,
         feeBps,
         slippageBps,
         onProgress: options.onProgress,
         progressEvery: 100,
       });
+      noEntry = [
+        ...data.coverage.uncovered.map((call) => ({ call, trade: noEntryTrade(call.alertTsMs) })),
+        ...r.noEntry,
+      ];
       return Promise.resolve({
         value: r.trades,
         summary: {
-          rows_in: data.coverage.covered.length,
-          rows_out: r.trades.length,
+          rows_in: data.calls.length,
+          rows_out: r.trades.length + noEntry.length,
           calls_skipped: r.skipped,
+          calls_no_entry: noEntry.length,
         },
       });
     });
@@ -154,7 +190,7 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
       const dir = await ctx.dir();
       const out = await dir.writeParquet(session.conn, POLICY_RESULTS_FILE, {
         columns: POLICY_RESULTS_COLUMNS,
-        rows: replayed.map(tradeRow),
+        rows: [...replayed, ...noEntry].map(tradeRow),
       });
       await ctx.artifact("policy_results", out.path, out.sizeBytes);
       return {
@@ -167,7 +203,7 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
       const dir = await ctx.dir();
       const out = await dir.writeParquet(session.conn, CALLER_SUMMARY_FILE, {
         columns: CALLER_SUMMARY_COLUMNS,
-        rows: byCaller.map(summaryRow),
+        rows: callerRows(byCaller, countByCaller(noEntry)),
       });
       await ctx.artifact("caller_summary", out.path, out.sizeBytes);
       const { caller: _all, ...totals } = overall;
@@ -176,8 +212,9 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
         calls_total: data.calls.length,
         calls_covered: data.coverage.covered.length,
         calls_no_candles: data.coverage.uncovered.length,
+        calls_no_entry: noEntry.length,
         interval: data.slice.interval,
-        policy_type: policy!.type,
+        policy_type: policy.type,
         ...totals,
         ...tradeMetrics(replayed.map((t) => t.trade)),
         stop_out_rate: replayed.length === 0

@@ -13,10 +13,8 @@
  * @module
  */
 
-/** Environment variable naming the ledger root when `--root` is absent. */
-export const ROOT_ENV_VARIABLE = "LEDGER_ROOT";
-/** The root used when neither `--root` nor `LEDGER_ROOT` is given. */
-export const ROOT_DEFAULT = "data/ledger";
+import { ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
+export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
 
 /**
  * One permission a subcommand needs before it starts.
@@ -48,6 +46,107 @@ export type PermissionNeed =
   | { name: "run"; command: string }
   | { name: "env"; variable: string }
   | { name: "sys"; kind: Deno.SysPermissionDescriptor["kind"] };
+
+/** What `rebuild-index` needs (the command table and the backtest's background refresh share it). */
+export const REBUILD_INDEX_NEEDS: readonly PermissionNeed[] = [
+  { name: "read", path: "root" },
+  { name: "write", path: "root" },
+  { name: "read", flag: "db" },
+  { name: "write", flag: "db" },
+  { name: "ffi" },
+];
+
+/**
+ * What the indexer's liveness check uses when it may (`ps` and the host
+ * name; reading `/proc` needs `--allow-all` in Deno 2.9, so it is not
+ * asked for): without them the check is skipped, not failed.
+ */
+export const LIVENESS_NEEDS: readonly PermissionNeed[] = [
+  { name: "run", command: "ps" },
+  { name: "sys", kind: "hostname" },
+];
+
+/**
+ * A path cannot be put in an `--allow-*=` list as is: Deno splits the list
+ * at commas (there is no escape), so `a,/elsewhere` would grant two paths.
+ *
+ * @example
+ * ```ts
+ * import { UnsafePermissionPathError } from "./_permissions.ts";
+ * const err = new UnsafePermissionPathError("/tmp/a,b");
+ * console.assert(err.message.includes("comma"));
+ * ```
+ */
+export class UnsafePermissionPathError extends Error {
+  /** The path. */
+  readonly path: string;
+  /** Create the error for `path`. */
+  constructor(path: string) {
+    super(
+      `${JSON.stringify(path)} contains a comma, which a deno --allow-* list cannot hold ` +
+        "(it would grant two paths)",
+    );
+    this.name = "UnsafePermissionPathError";
+    this.path = path;
+  }
+}
+
+/** Options for {@linkcode grantFlags}. */
+export interface GrantFlagsOptions {
+  /** The path granted for `path: "root"` needs. */
+  root: string;
+  /** Values of path flags (`db`, `calls`, ...); needs of absent flags grant nothing. @default {{}} */
+  flags?: Record<string, string | undefined>;
+  /** The directory holding `node_modules` (FFI is scoped to it). @default {the project's} */
+  nodeModulesDir?: string;
+}
+
+/**
+ * The `--allow-*` flags that grant exactly `needs` (the other side of
+ * {@linkcode missingPermissions}): each path scoped, FFI scoped to
+ * `node_modules`, programs and variables by name, one flag per kind.
+ * Throws {@linkcode UnsafePermissionPathError} for a path Deno would split.
+ *
+ * @example
+ * ```ts
+ * import { grantFlags, REBUILD_INDEX_NEEDS } from "./_permissions.ts";
+ * const flags = grantFlags(REBUILD_INDEX_NEEDS, { root: ".", nodeModulesDir: "/app/node_modules" });
+ * console.assert(flags.join(" ") ===
+ *   "--allow-read=. --allow-write=. --allow-ffi=/app/node_modules");
+ * ```
+ */
+export function grantFlags(needs: readonly PermissionNeed[], options: GrantFlagsOptions): string[] {
+  const lists = new Map<string, string[]>();
+  const add = (kind: string, value: string) => {
+    if (value.includes(",")) throw new UnsafePermissionPathError(value);
+    const list = lists.get(kind) ?? [];
+    if (!list.includes(value)) list.push(value);
+    lists.set(kind, list);
+  };
+  for (const need of needs) {
+    switch (need.name) {
+      case "read":
+      case "write": {
+        const path = "path" in need ? options.root : options.flags?.[need.flag];
+        if (path !== undefined) add(need.name, path);
+        break;
+      }
+      case "ffi":
+        add("ffi", options.nodeModulesDir ?? defaultNodeModulesDir());
+        break;
+      case "run":
+        add("run", need.command);
+        break;
+      case "env":
+        add("env", need.variable);
+        break;
+      case "sys":
+        if (need.kind !== undefined) add("sys", need.kind);
+        break;
+    }
+  }
+  return [...lists].map(([kind, values]) => `--allow-${kind}=${values.join(",")}`);
+}
 
 /** Options for {@linkcode missingPermissions}. */
 export interface MissingPermissionsOptions {
@@ -117,13 +216,14 @@ export interface PermissionMessageOptions {
  * @example
  * ```ts
  * import { permissionMessage } from "./_permissions.ts";
- * const line = permissionMessage("emit", ["--allow-write=data/ledger"], {
+ * const line = permissionMessage("emit", ["--allow-write=/srv/ledger"], {
  *   task: "emit",
  *   standalone: false,
  * });
  * console.assert(line ===
- *   "ledger emit: missing permission --allow-write=data/ledger; " +
- *     "add it to the deno run command or use deno task emit");
+ *   "ledger emit: missing permission --allow-write=/srv/ledger; deno task emit reads and " +
+ *     "writes only under data/; keep the paths there or add it to a deno run command " +
+ *     "(deno run --allow-write=/srv/ledger ... cli/ledger.ts emit)");
  * ```
  */
 export function permissionMessage(
@@ -134,10 +234,21 @@ export function permissionMessage(
   const noun = flags.length === 1 ? "permission" : "permissions";
   const them = flags.length === 1 ? "it" : "them";
   const standalone = options.standalone ?? isStandalone();
+  const task = options.task ?? "ledger";
+  const pathsOnly = flags.every((f) => /^--allow-(read|write)=/.test(f));
+  const readsOnly = flags.every((f) => f.startsWith("--allow-read="));
+  const deno = `a deno run command (deno run ${flags.join(" ")} ... cli/ledger.ts ${command})`;
+  // deno task backtest reads any input; every task reads and writes only under data/.
+  const readsAnything = task === "backtest";
   const fix = standalone
     ? `this binary was compiled without ${them}; rebuild it with deno task compile ` +
       `(see docs/OPERATIONS.md) or use a root inside the compiled scope`
-    : `add ${them} to the deno run command or use deno task ${options.task ?? "ledger"}`;
+    : pathsOnly && readsOnly && readsAnything
+    ? `use deno task backtest, which reads any input file, or add ${them} to ${deno}`
+    : pathsOnly
+    ? `deno task ${task} ${readsAnything ? "writes" : "reads and writes"} only under data/; ` +
+      `keep the paths there or add ${them} to ${deno}`
+    : `add ${them} to the deno run command or use deno task ${task}`;
   return `ledger ${command}: missing ${noun} ${flags.join(" ")}; ${fix}`;
 }
 

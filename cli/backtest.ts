@@ -15,14 +15,31 @@ import {
   UsageError,
 } from "./_args.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
+import {
+  grantFlags,
+  LIVENESS_NEEDS,
+  REBUILD_INDEX_NEEDS,
+  UnsafePermissionPathError,
+} from "./_permissions.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { isInterval } from "../backtest/data.ts";
-import { type BacktestOptions, RunFailedError, type RunResult } from "../backtest/_workflow.ts";
+import {
+  type BacktestOptions,
+  type InterruptInfo,
+  type PhaseEvent,
+  RunFailedError,
+  RunIdTakenError,
+  type RunResult,
+} from "../backtest/_workflow.ts";
 import { runPathOnly } from "../backtest/path_only.ts";
 import { runPolicy } from "../backtest/policy.ts";
+import { parsePolicy } from "../backtest/policies.ts";
+import { PolicyError } from "../backtest/errors.ts";
 
 /** Width of the progress bar, in characters. */
 const PROGRESS_BAR_WIDTH = 30;
+/** Width of the phase name column of the phase display, in characters. */
+const PHASE_NAME_WIDTH = 10;
 /** Most bytes a `--policy @file` may have. */
 const POLICY_FILE_BYTES_MAX = 64 * 1024;
 
@@ -55,10 +72,12 @@ Flags:
                        default data/sample/calls.csv
   --candles FILE       candles (CSV, JSONL, Parquet: mint, ts, open, high, low, close, volume)
                        default data/sample/candles_1m.parquet
-  --from ISO           keep calls alerted at or after this time (ISO-8601 or epoch ms)
+  --from ISO           keep calls alerted at or after this time (ISO-8601 or epoch ms;
+                       without an offset the time is UTC)
   --to ISO             keep calls alerted before this time
   --interval I         1m, 5m, 15m or 1h: select (interval column) or resample finer candles
   --policy JSON|@FILE  policy runs: e.g. '{"type":"fixed_stop","stopPct":0.3,"takeProfitPct":1}'
+                       ("kind" as quantBot's RiskPolicy works too; docs/QUANTBOT.md)
                        types: fixed_stop {stopPct, takeProfitPct?}, time_stop {maxHoldMs,
                        takeProfitPct?}, trailing_stop {activationPct, trailPct, hardStopPct?},
                        ladder {levels:[{multiple, fraction}], stopPct?}, combo {policies}
@@ -116,22 +135,29 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError("policy runs need --policy JSON or --policy @file.json");
   }
   const policy = policyFlag === undefined ? undefined : await readPolicyFlag(policyFlag);
+  if (policy !== undefined) checkPolicy(policy);
   const emitter = getEventEmitter({ root });
-  const progress = Deno.stderr.isTerminal() ? progressBar() : undefined;
+  const progress = Deno.stderr.isTerminal() ? phaseDisplay() : undefined;
+  const hooks = {
+    emitter,
+    onProgress: progress?.progress,
+    onPhase: progress?.phase,
+    onInterrupt: (i: InterruptInfo) => {
+      progress?.done();
+      const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
+      console.error(
+        `ledger backtest: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`,
+      );
+    },
+  };
   let result: RunResult;
   try {
     result = workflow === "path-only"
-      ? await runPathOnly({ ...options, emitter, onProgress: progress?.update })
-      : await runPolicy({
-        ...options,
-        emitter,
-        onProgress: progress?.update,
-        policy,
-        feeBps,
-        slippageBps,
-      });
+      ? await runPathOnly({ ...options, ...hooks })
+      : await runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps });
   } catch (err) {
     progress?.done();
+    if (err instanceof RunIdTakenError) throw new UsageError(err.message);
     if (!(err instanceof RunFailedError)) throw err;
     const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
     console.error(`ledger backtest: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
@@ -194,8 +220,8 @@ function nonEmpty(values: ParsedFlags["values"], name: string): string | undefin
 function timeFlag(values: ParsedFlags["values"], name: string): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
-  const ms = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Date.parse(raw);
-  if (!Number.isFinite(ms)) {
+  const ms = parseUtcTime(raw);
+  if (ms === undefined) {
     throw new UsageError(
       `--${name} must be an ISO-8601 time (2026-01-05T00:00:00Z) or epoch ms, got ${
         JSON.stringify(raw)
@@ -203,6 +229,31 @@ function timeFlag(values: ParsedFlags["values"], name: string): number | undefin
     );
   }
   return ms;
+}
+
+/** `2026-01-05`, `2026-01-05T04:00[:ss[.sss]]` with `T` or a space, and an optional `Z`/`±hh:mm`. */
+const ISO_TIME_PATTERN =
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * Epoch ms of an ISO-8601 time or of epoch ms digits; `undefined` when it is
+ * neither. A time without an offset is UTC, whatever the process's time
+ * zone (`Date.parse` would read `2026-01-05T04:00` in local time).
+ */
+export function parseUtcTime(raw: string): number | undefined {
+  const text = raw.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const m = ISO_TIME_PATTERN.exec(text);
+  if (m === null) return undefined;
+  const [, date, time, offset] = m;
+  // Date.parse rolls 2026-02-30 over to March: the day must exist as written.
+  const day = Date.parse(`${date}T00:00Z`);
+  if (!Number.isFinite(day) || new Date(day).toISOString().slice(0, 10) !== date) return undefined;
+  const zone = offset === undefined || offset.toUpperCase() === "Z"
+    ? "Z"
+    : `${offset.slice(0, 3)}:${offset.slice(-2)}`;
+  const ms = Date.parse(`${date}T${time ?? "00:00"}${zone}`);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 export function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {
@@ -215,6 +266,16 @@ export function bpsFlag(values: ParsedFlags["values"], name: string): number | u
     );
   }
   return n;
+}
+
+/** A bad policy is a usage error (exit 2) found before anything is written. */
+function checkPolicy(policy: string): void {
+  try {
+    parsePolicy(policy);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(`--policy: ${err.message}`);
+    throw err;
+  }
 }
 
 async function readPolicyFlag(flag: string): Promise<string> {
@@ -285,64 +346,137 @@ function describeResult(r: RunResult): string {
   return lines.join("\n");
 }
 
-/** A stderr progress bar (only used when stderr is a terminal). */
-function progressBar(): { update: (done: number, total: number) => void; done: () => void } {
+/** What the terminal shows while a run is going: phases, elapsed times, the execute bar. */
+interface PhaseDisplay {
+  /** A phase started or completed. */
+  phase(event: PhaseEvent): void;
+  /** Calls done in the compute/execute phase. */
+  progress(done: number, total: number): void;
+  /** Finish the current line (before an error or the result). */
+  done(): void;
+}
+
+/**
+ * The phase display on stderr: each phase by name, then its elapsed time
+ * (`  plan        12 ms`), and a progress bar during compute/execute. Only
+ * used when stderr is a terminal; a pipe gets nothing.
+ */
+function phaseDisplay(): PhaseDisplay {
   const enc = new TextEncoder();
-  let drawn = false;
+  const write = (text: string) => Deno.stderr.writeSync(enc.encode(text));
+  let open: { name: string; t0: number } | null = null;
+  const label = (name: string) => `  ${name.padEnd(PHASE_NAME_WIDTH)}`;
   return {
-    update(done, total) {
+    phase(event) {
+      if (event.state === "started") {
+        open = { name: event.name, t0: performance.now() };
+        write(`\r\x1b[K${label(event.name)} ...`);
+      } else {
+        write(`\r\x1b[K${label(event.name)} ${event.elapsedMs} ms\n`);
+        open = null;
+      }
+    },
+    progress(done, total) {
+      if (open === null) return;
       const filled = total === 0
         ? PROGRESS_BAR_WIDTH
         : Math.round((done / total) * PROGRESS_BAR_WIDTH);
       const bar = "#".repeat(filled) + "-".repeat(PROGRESS_BAR_WIDTH - filled);
-      Deno.stderr.writeSync(enc.encode(`\r[${bar}] ${done}/${total} calls`));
-      drawn = true;
+      const elapsed = Math.round(performance.now() - open.t0);
+      write(`\r\x1b[K${label(open.name)} [${bar}] ${done}/${total} calls, ${elapsed} ms`);
     },
     done() {
-      if (drawn) Deno.stderr.writeSync(enc.encode("\n"));
-      drawn = false;
+      if (open !== null) write("\n");
+      open = null;
     },
   };
 }
 
+/** How to start the background refresh: program, arguments, working directory. */
+export interface RefreshCommand {
+  /** The program: the running deno (or `deno` from PATH), or the compiled binary. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Its working directory: the ledger root under `deno run`; inherited when absent. */
+  cwd?: string;
+}
+
 /**
- * Start `ledger rebuild-index --root ROOT` as a detached child and return at
- * once. Under `deno run` the child is `deno run ... cli/ledger.ts`; in the
- * compiled binary it is the binary itself. Failures are logged, never thrown:
- * the daemon or the next rebuild catches up.
+ * The command of the background `rebuild-index` for `root`, or the reason
+ * there is none. Under `deno run` the child gets exactly what
+ * `rebuild-index` needs plus the liveness check's `ps` and host name, from
+ * the one list in `_permissions.ts`; it runs with the root as its working
+ * directory and is granted `.`, so no character of `--root` (a comma above
+ * all, which Deno would read as a second path) ever reaches a permission
+ * flag. The compiled binary carries its own permissions.
+ *
+ * @example
+ * ```ts ignore
+ * import { refreshCommand } from "./backtest.ts";
+ * const r = await refreshCommand("data/ledger");
+ * if ("command" in r) console.log(r.command, r.args.join(" "));
+ * ```
  */
-export async function refreshIndexInBackground(root: string): Promise<void> {
+export async function refreshCommand(root: string): Promise<RefreshCommand | { reason: string }> {
   const exe = Deno.execPath();
-  const status = await Deno.permissions.query({ name: "run", command: exe });
-  if (status.state !== "granted") {
-    console.error(
-      "ledger backtest: index not refreshed (no permission to run " +
-        `${exe}); run ledger rebuild-index or the daemon`,
-    );
-    return;
-  }
   const base = exe.slice(exe.lastIndexOf("/") + 1);
   const underDeno = /^deno(\.exe)?$/i.test(base);
   const here = new URL("./ledger.ts", import.meta.url);
-  const args = underDeno && here.protocol === "file:"
-    ? [
+  if (!underDeno || here.protocol !== "file:") {
+    // Its permissions were fixed at compile time (relative to the working
+    // directory, so that stays as it is); --root is an argument, never a grant.
+    if (!await canRun(exe)) return { reason: `no permission to run ${exe}` };
+    return { command: exe, args: ["rebuild-index", "--root", root] };
+  }
+  // deno task grants --allow-run=deno: the deno on PATH, which the running
+  // one (reached through a symlink or npx) may not match by path.
+  const command = await canRun(exe) ? exe : await canRun("deno") ? "deno" : null;
+  if (command === null) return { reason: `no permission to run ${exe} (or deno)` };
+  let flags: string[];
+  try {
+    flags = grantFlags([...REBUILD_INDEX_NEEDS, ...LIVENESS_NEEDS], { root: "." });
+  } catch (err) {
+    if (err instanceof UnsafePermissionPathError) return { reason: err.message };
+    throw err;
+  }
+  return {
+    command,
+    args: [
       "run",
       "--no-prompt",
       `--config=${fromFileUrl(new URL("../deno.json", import.meta.url))}`,
-      `--allow-read=${root},/proc`,
-      `--allow-write=${root}`,
-      "--allow-env=LEDGER_ROOT,LEDGER_PROFILE",
-      "--allow-ffi",
-      "--allow-sys=hostname",
+      ...flags,
       fromFileUrl(here),
       "rebuild-index",
       "--root",
-      root,
-    ]
-    : ["rebuild-index", "--root", root];
+      ".",
+    ],
+    cwd: root,
+  };
+}
+
+async function canRun(command: string): Promise<boolean> {
+  return (await Deno.permissions.query({ name: "run", command })).state === "granted";
+}
+
+/**
+ * Start the background `rebuild-index` of {@linkcode refreshCommand} as a
+ * detached child and return at once. Failures are logged, never thrown: the
+ * daemon or the next rebuild catches up.
+ */
+export async function refreshIndexInBackground(root: string): Promise<void> {
+  const refresh = await refreshCommand(root);
+  if ("reason" in refresh) {
+    console.error(
+      `ledger backtest: index not refreshed (${refresh.reason}); run ledger rebuild-index or the daemon`,
+    );
+    return;
+  }
   try {
-    const child = new Deno.Command(exe, {
-      args,
+    const child = new Deno.Command(refresh.command, {
+      args: refresh.args,
+      cwd: refresh.cwd,
       stdin: "null",
       stdout: "null",
       stderr: "null",

@@ -12,7 +12,8 @@
  */
 import { completeEvent, encodeEventLine, type LedgerEvent } from "../ledger/events.ts";
 import { ValidationError } from "../ledger/errors.ts";
-import { openWriter } from "../ledger/writer.ts";
+import { appendShared } from "../ledger/shared_part.ts";
+import { findRunEvents } from "../ledger/run_lookup.ts";
 import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
 
 /** Most bytes read from standard input with `--stdin`. */
@@ -51,6 +52,7 @@ const FLAGS: FlagSpec = {
   "event-type": { type: "string" },
   "event": { type: "string" },
   "stdin": { type: "boolean" },
+  "allow-existing": { type: "boolean" },
   ...Object.fromEntries(Object.keys(FIELD_FLAGS).map((name) => [name, { type: "string" }])),
 };
 
@@ -73,6 +75,8 @@ Type flags (JSON flags take a JSON value):
   --summary JSON --artifact-paths JSON                   run.completed
   --error JSON [--phase-name S]                          run.failed
 Backfills: --event-id ID --timestamp-ms MS (kept as given).
+A run.created for a run id the log already has is refused (exit 2) unless it
+is the same event (same event id) or --allow-existing is given.
 
 Exit codes: 0 written, 1 invalid event or write failure (nothing written), 2 usage error.`;
 
@@ -94,18 +98,35 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const root = resolveRootFlag(values);
-  const events = await eventsFromFlags(values);
-  const writer = await openWriter(root);
-  try {
-    await writer.appendBatch(events); // durable when it resolves
-  } finally {
-    await writer.close();
-  }
+  const prepared = await eventsFromFlags(values);
+  const events = prepared.map((p) => p.event);
+  if (values["allow-existing"] !== true) await refuseExistingRuns(root, events);
+  // Short-lived: append to the day's shared CLI part under its lock, not a
+  // part file of its own (SPEC 3).
+  await appendShared(root, events, prepared.map((p) => p.line)); // durable when it resolves
   console.log(events.map((event) => event.event_id).join("\n"));
   return 0;
 }
 
 type Values = ReturnType<typeof parseFlags>["values"];
+
+/**
+ * A `run.created` for a run the log already has would merge two runs in the
+ * index: refused unless the log's `run.created` is this very event (a retry).
+ */
+async function refuseExistingRuns(root: string, events: readonly LedgerEvent[]): Promise<void> {
+  for (const event of events) {
+    if (event.event_type !== "run.created") continue;
+    const found = await findRunEvents(root, event.run_id, { eventType: "run.created" });
+    const other = found.find((f) => f.eventId !== event.event_id);
+    if (other !== undefined) {
+      throw new UsageError(
+        `run ${event.run_id} already exists (run.created ${other.eventId} in ${other.file}); ` +
+          "use another --run-id, or --allow-existing to record a second run.created",
+      );
+    }
+  }
+}
 
 /**
  * `--size-bytes -5` would be read as a flag by `parseArgs` ("argument is
@@ -126,8 +147,13 @@ function joinNegativeValues(args: string[]): string[] {
   return out;
 }
 
-/** Build and validate every event the command line asks for; writes nothing. */
-async function eventsFromFlags(values: Values): Promise<LedgerEvent[]> {
+interface Prepared {
+  event: LedgerEvent;
+  line: Uint8Array;
+}
+
+/** Build, validate and encode every event the command line asks for; writes nothing. */
+async function eventsFromFlags(values: Values): Promise<Prepared[]> {
   const fieldFlags = Object.keys(FIELD_FLAGS).filter((name) => values[name] !== undefined);
   const eventJson = stringFlag(values, "event");
   const sources = [values.stdin === true, eventJson !== undefined].filter(Boolean).length;
@@ -153,11 +179,10 @@ async function eventsFromFlags(values: Values): Promise<LedgerEvent[]> {
   return [prepare(input)];
 }
 
-/** Fill, validate and size-check one event (throws ValidationError or EventTooLargeError). */
-function prepare(input: unknown): LedgerEvent {
+/** Fill, validate and encode one event (throws ValidationError or EventTooLargeError). */
+function prepare(input: unknown): Prepared {
   const event = completeEvent(input);
-  encodeEventLine(event); // refuses an oversize event before anything is written
-  return event;
+  return { event, line: encodeEventLine(event) }; // refuses an oversize event before anything is written
 }
 
 function flagValue(raw: string, kind: FieldKind, type: string, field: string): unknown {
@@ -190,9 +215,9 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-async function eventsFromStdin(): Promise<LedgerEvent[]> {
+async function eventsFromStdin(): Promise<Prepared[]> {
   const text = await readStdin();
-  const events: LedgerEvent[] = [];
+  const events: Prepared[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();

@@ -149,7 +149,7 @@ Deno.test("ladder: partial sells at multiples", async (t) => {
         [3, 2.0, 3.5, 1.9, 3.2], // the rest at 3.0
       ],
     );
-    equal(tr.exitReason, "take_profit");
+    equal(tr.exitReason, "ladder_complete");
     equal(tr.exitTsMs, 3 * MINUTE_MS);
     near(tr.exitPx, 2.5, "exit_px");
     near(tr.realizedReturnBps, 15000, "return");
@@ -244,7 +244,7 @@ Deno.test("replayCalls skips calls without candles and aggregates per caller", (
 Deno.test("parsePolicy names the bad field", async (t) => {
   const cases: [unknown, string][] = [
     [{ type: "fixed_stop", stopPct: 1.5 }, "Invalid policy: stopPct must be <= 1"],
-    [{ type: "fixed_stop", stopPct: 0 }, "Invalid policy: stopPct must be > 0"],
+    [{ type: "fixed_stop", stopPct: -0.1 }, "Invalid policy: stopPct must be >= 0"],
     [{ type: "fixed_stop" }, "Invalid policy: stopPct must be a number"],
     [{ type: "fixed_stop", stopPct: 0.1, stopPtc: 1 }, "Invalid policy: unknown field stopPtc"],
     [
@@ -253,20 +253,28 @@ Deno.test("parsePolicy names the bad field", async (t) => {
     ],
     [{ type: "time_stop", maxHoldMs: 1.5 }, "Invalid policy: maxHoldMs must be an integer"],
     [
-      { type: "trailing_stop", activationPct: 0.1, trailPct: 1 },
-      "Invalid policy: trailPct must be < 1",
-    ],
-    [
-      { type: "ladder", levels: [{ multiple: 2, fraction: 0.7 }, { multiple: 3, fraction: 0.7 }] },
-      "Invalid policy: levels: level fractions must sum to <= 1",
+      { type: "trailing_stop", activationPct: 0.1, trailPct: 1.5 },
+      "Invalid policy: trailPct must be <= 1",
     ],
     [
       { type: "ladder", levels: [{ multiple: 0.5, fraction: 0.5 }] },
-      "Invalid policy: levels.0.multiple must be > 1",
+      "Invalid policy: levels.0.multiple must be >= 1",
     ],
     [
       { type: "combo", policies: [{ type: "combo", policies: [] }] },
-      "Invalid policy: policies.0.type must be one of fixed_stop, time_stop, trailing_stop, ladder",
+      "Invalid policy: policies must have at least 1 items",
+    ],
+    [
+      { kind: "fixed_stop", type: "time_stop", stopPct: 0.2 },
+      'Invalid policy: kind "fixed_stop" and type "time_stop" disagree',
+    ],
+    [
+      { kind: "wash_rebound", trailPct: 0.2, washPct: 0.5, reboundPct: 0.2 },
+      "Invalid policy: kind: wash_rebound re-enters after an exit",
+    ],
+    [
+      { kind: "moon" },
+      "Invalid policy: kind must be one of fixed_stop, time_stop, trailing_stop, ladder, combo",
     ],
     ["{not json", "Invalid policy: not valid JSON"],
     [42, "Invalid policy: policy must be an object"],

@@ -168,14 +168,27 @@ Deno.test("policy run on the hand-worked fixtures", async (t) => {
       equal(b.stop_out, true);
       equal(b.exit_px, 0.8);
       equal(Math.round(b.realized_return_bps as number), -2000);
+      // c1 has no candles: a no_entry row at its alert, 0 bps (quantBot's reason).
+      const c = rows.find((x) => x.call_id === "c1")!;
+      deepEqual(
+        [c.exit_reason, c.realized_return_bps, Number(c.entry_ts_ms), c.stop_out, c.tail_capture],
+        ["no_entry", 0, T0_MS, false, null],
+      );
+      equal(rows.length, 3);
     });
     await t.step("caller_summary.parquet and the run.completed summary", async () => {
       const { columns, rows } = await readParquet(r.artifactPaths.caller_summary);
       deepEqual(columns, CALLER_SUMMARY_COLUMNS.map((c) => c.name));
-      deepEqual(rows.map((x) => [x.caller, Number(x.count), x.win_rate]), [
-        ["alice", 1, 1],
-        ["bob", 1, 0],
-      ]);
+      deepEqual(
+        rows.map((x) => [x.caller, Number(x.count), x.win_rate, Number(x.calls_no_entry)]),
+        [
+          ["alice", 1, 1, 0],
+          ["bob", 1, 0, 0],
+          ["carol", 0, 0, 1],
+        ],
+      );
+      // no_entry rows are counted apart: not in count, win rate or returns.
+      equal(r.summary.calls_no_entry, 1);
       equal(r.summary.count, 2);
       equal(r.summary.win_rate, 0.5);
       equal(Math.round(r.summary.mean_return_bps as number), 4000);
@@ -254,22 +267,6 @@ Deno.test("failures after run.created leave a complete trail with run.failed", a
         () => runPathOnly({ root, emitter, ...inputs, runId: "fail-candle-cols" }),
       );
     });
-    await t.step("an impossible policy fails the plan phase", async () => {
-      const inputs = await writeFixtures(dir);
-      await failed(
-        "fail-policy",
-        "plan",
-        /^Invalid policy: stopPct must be <= 1$/,
-        () =>
-          runPolicy({
-            root,
-            emitter,
-            ...inputs,
-            runId: "fail-policy",
-            policy: { type: "fixed_stop", stopPct: 1.5 },
-          }),
-      );
-    });
     await t.step("no candles for any call fails the coverage phase", async () => {
       const inputs = await writeFixtures(dir);
       const late = `${dir}/late_calls.csv`;
@@ -303,6 +300,25 @@ Deno.test("input errors before the run exists record nothing", async () => {
     );
     await emitter.flush();
     equal((await runEvents(root, "never").catch(() => [])).length, 0);
+    // A bad policy is refused before the run exists: no event, no run folder.
+    const inputs = await writeFixtures(dir);
+    await rejects(
+      () =>
+        runPolicy({
+          root,
+          emitter,
+          ...inputs,
+          runId: "bad-policy",
+          policy: { kind: "fixed_stop", stopPct: 1.5 },
+        }),
+      /^PolicyError: Invalid policy: stopPct must be <= 1$/,
+    );
+    await emitter.flush();
+    equal((await runEvents(root, "bad-policy").catch(() => [])).length, 0);
+    equal(
+      await Deno.stat(`${root}/artifacts/runs/bad-policy`).then(() => true, () => false),
+      false,
+    );
   });
 });
 

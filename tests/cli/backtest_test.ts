@@ -3,9 +3,10 @@ import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
-async function ledger(args: string[], cwd?: string) {
+async function ledger(args: string[], cwd?: string, env?: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
     cwd,
+    env,
     args: [
       "run",
       "--no-prompt",
@@ -46,6 +47,7 @@ Deno.test("ledger backtest: usage errors exit 2 with one line", async (t) => {
     [["path-only", "--interval", "2m"], /--interval must be one of 1m, 5m, 15m, 1h/],
     [["policy", "--policy", "{}", "--fee-bps", "x"], /--fee-bps must be a number/],
     [["path-only", "--from", "yesterday"], /--from must be an ISO-8601 time/],
+    [["path-only", "--from", "2026-02-30"], /--from must be an ISO-8601 time/],
     [["path-only", "--run-id", "../x"], /--run-id must match/],
     [["path-only", "--policy", "{}"], /--policy applies to policy runs only/],
   ];
@@ -92,22 +94,48 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       match(r.stdout, /^run policy-\d{8}T\d{6}-[0-9a-f]{6} completed/);
       match(r.stdout, /trailing_stop: win rate/);
     });
-    await t.step("an impossible policy: exit 1, one line, run.failed recorded", async () => {
+    await t.step("an impossible policy: exit 2, one line, nothing written", async () => {
+      for (
+        const [policy, pattern] of [
+          [
+            '{"kind":"fixed_stop","stopPct":1.5}',
+            /--policy: Invalid policy: stopPct must be <= 1$/,
+          ],
+          ["{not json", /--policy: Invalid policy: not valid JSON/],
+          ['{"kind":"moon"}', /--policy: Invalid policy: kind must be one of fixed_stop/],
+        ] as const
+      ) {
+        const r = await ledger([
+          "policy",
+          ...common,
+          "--run-id",
+          "cli-bad-policy",
+          "--policy",
+          policy,
+        ]);
+        equal(r.code, 2, r.stderr);
+        match(oneLine(r.stderr), pattern);
+        equal((await runEvents(root, "cli-bad-policy")).length, 0);
+        const dirExists = await Deno.stat(`${root}/artifacts/runs/cli-bad-policy`).then(
+          () => true,
+          () => false,
+        );
+        equal(dirExists, false);
+      }
+    });
+    await t.step("quantBot's RiskPolicy JSON runs as given", async () => {
       const r = await ledger([
         "policy",
         ...common,
-        "--run-id",
-        "cli-bad-policy",
+        "--json",
         "--policy",
-        '{"type":"fixed_stop","stopPct":1.5}',
+        '{"kind":"fixed_stop","stopPct":0.2,"takeProfitPct":1.0}',
       ]);
-      equal(r.code, 1);
-      match(
-        oneLine(r.stderr),
-        /Invalid policy: stopPct must be <= 1 \(run cli-bad-policy failed in phase plan\)/,
-      );
-      const events = await runEvents(root, "cli-bad-policy");
-      equal(events.at(-1)?.event_type, "run.failed");
+      equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      equal(out.summary.policy_type, "fixed_stop");
+      equal(out.summary.calls_no_entry, 1);
+      equal(out.summary.count, 2);
     });
     await t.step("missing columns: exit 1 naming the file and columns", async () => {
       const sub = `${dir}/cols`;
@@ -138,6 +166,47 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       equal(r.code, 1);
       match(oneLine(r.stderr), /Calls file .*none\.csv does not exist/);
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger backtest: --from/--to without an offset are UTC in any TZ", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_tz_" });
+  try {
+    const inputs = await writeFixtures(dir);
+    // a1 is alerted at 00:00:30Z, b1 and c1 at 00:00:00Z: from 00:00:10 keeps a1 only.
+    for (const tz of ["UTC", "America/New_York"]) {
+      await t.step(`TZ=${tz}`, async () => {
+        const r = await ledger(
+          [
+            "path-only",
+            "--root",
+            `${dir}/ledger`,
+            "--calls",
+            inputs.calls,
+            "--candles",
+            inputs.candles,
+            "--from",
+            "2026-01-05T00:00:10",
+            "--to",
+            "2026-01-05 01:00",
+            "--no-index",
+            "--json",
+          ],
+          undefined,
+          { TZ: tz },
+        );
+        equal(r.code, 0, r.stderr);
+        const out = JSON.parse(r.stdout);
+        equal(out.summary.calls_total, 1);
+        const created = (await runEvents(`${dir}/ledger`, out.run_id))[0] as unknown as {
+          config: { from: string; to: string };
+        };
+        equal(created.config.from, "2026-01-05T00:00:10.000Z");
+        equal(created.config.to, "2026-01-05T01:00:00.000Z");
+      });
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -186,4 +255,143 @@ Deno.test("the demo runs three backtests, rebuilds the index and prints the tabl
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Wait until the log under `root` has a line containing `text`. */
+async function waitForLog(root: string, text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const events = await readEventsText(`${root}/events`);
+    if (events.includes(text)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no ${text} in ${root} after ${timeoutMs} ms`);
+}
+
+async function readEventsText(dir: string): Promise<string> {
+  let text = "";
+  try {
+    for await (const day of Deno.readDir(dir)) {
+      if (!day.isDirectory) continue;
+      for await (const f of Deno.readDir(`${dir}/${day.name}`)) {
+        text += await Deno.readTextFile(`${dir}/${day.name}/${f.name}`);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return text;
+}
+
+Deno.test("ledger backtest: Ctrl-C or SIGTERM records run.failed, prints one line, exits 130/143", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_sig_" });
+  try {
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+      await t.step(signal, async () => {
+        const root = `${dir}/${signal}`;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", CLI, "backtest", "path-only", "--root", root, "--run-id", "sig"],
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const stdout = new Response(child.stdout).text();
+        const stderr = new Response(child.stderr).text();
+        await waitForLog(root, '"run.started"', 30_000);
+        child.kill(signal);
+        const status = await child.status;
+        const err = await stderr;
+        equal(status.code, code, err);
+        equal(await stdout, "");
+        match(
+          oneLine(err),
+          new RegExp(
+            `^ledger backtest: interrupted by ${signal}( in phase \\w+)?; run sig recorded as failed$`,
+          ),
+        );
+        const events = await runEvents(root, "sig");
+        const last = events.at(-1) as { event_type: string; phase_name?: string; error: unknown };
+        equal(last.event_type, "run.failed");
+        equal((last.error as { message: string }).message, "interrupted");
+        const phase = /in phase (\w+)/.exec(err)?.[1];
+        equal(last.phase_name, phase);
+        const names: string[] = [];
+        for await (const e of Deno.readDir(`${root}/artifacts/runs/sig`)) names.push(e.name);
+        equal(names.filter((n) => n.includes(".tmp-")).length, 0, names.join(","));
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger backtest: phases by name with elapsed time on a TTY, nothing on a pipe", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_tty_" });
+  try {
+    const inputs = await writeFixtures(dir);
+    const args = [
+      "policy",
+      "--root",
+      `${dir}/ledger`,
+      "--calls",
+      inputs.calls,
+      "--candles",
+      inputs.candles,
+      "--no-index",
+      "--policy",
+      '{"type":"fixed_stop","stopPct":0.2}',
+    ];
+    await t.step("a pipe gets the result on stdout and nothing on stderr", async () => {
+      const r = await ledger(args);
+      equal(r.code, 0, r.stderr);
+      equal(r.stderr, "");
+    });
+    const hasScript = await new Deno.Command("script", { args: ["--version"] }).output().then(
+      (o) => o.success,
+      () => false,
+    );
+    await t.step({
+      name: "a terminal (script(1) gives the child a pty) shows every phase and its time",
+      ignore: !hasScript,
+      fn: async () => {
+        const command = [Deno.execPath(), "run", "-A", CLI, "backtest", ...args].map((a) =>
+          `'${a.replaceAll("'", "'\\''")}'`
+        ).join(" ");
+        const out = await new Deno.Command("script", {
+          args: ["-qec", command, "/dev/null"],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(out.stdout).replaceAll("\x1b[K", "")
+          .replaceAll("\r", "\n");
+        equal(out.code, 0, text);
+        for (
+          const phase of ["plan", "coverage", "slice", "load", "execute", "store", "aggregate"]
+        ) {
+          match(text, new RegExp(`^  ${phase} +\\d+ ms$`, "m"), phase);
+        }
+      },
+    });
+    if (!hasScript) console.log("script(1) not found: the TTY step is ignored");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("docs spell run types as backtests record them (path_only, policy)", async () => {
+  const { PATH_ONLY_RUN_TYPE } = await import("../../backtest/path_only.ts");
+  equal(PATH_ONLY_RUN_TYPE, "path_only");
+  const root = new URL("../../", import.meta.url).pathname;
+  const files = ["README.md"];
+  for await (const e of Deno.readDir(`${root}docs`)) {
+    if (e.name.endsWith(".md")) files.push(`docs/${e.name}`);
+  }
+  const bad: string[] = [];
+  for (const file of files) {
+    const lines = (await Deno.readTextFile(`${root}${file}`)).split("\n");
+    lines.forEach((line, i) => {
+      // The workflow is `ledger backtest path-only`; the run type it records is path_only.
+      if (/run[-_]type["'=:\s]+"?path-only/.test(line)) bad.push(`${file}:${i + 1}: ${line}`);
+    });
+  }
+  equal(bad.join("\n"), "");
 });

@@ -5,9 +5,18 @@
  *
  * @module
  */
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { missingPermissions, permissionMessage } from "../../cli/_permissions.ts";
+import {
+  grantFlags,
+  LIVENESS_NEEDS,
+  missingPermissions,
+  permissionMessage,
+  REBUILD_INDEX_NEEDS,
+  UnsafePermissionPathError,
+} from "../../cli/_permissions.ts";
+import { refreshCommand } from "../../cli/backtest.ts";
+import { writeFixtures } from "../backtest/_fixtures.ts";
 import { exists } from "../../ledger/exists.ts";
 
 const PROJECT_DIR = new URL("../../", import.meta.url).pathname;
@@ -25,19 +34,27 @@ const DUCKDB_TASKS = [
   "demo",
   "sample-data",
   "bench",
+  "compare",
+  "trials",
+  "sql",
+  "export",
+  "tag",
+  "note",
+  "archive",
+  "restore",
   "sweep",
   "rerun",
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the
- * compiler, the events doc generator (it runs `deno fmt`), and the
- * backtest tasks (backtest, sweep, rerun), which refresh the index by spawning `Deno.execPath()`
- * (`--allow-run=deno` does not match it when deno is reached by a symlink or
- * through npx).
+ * compiler and the events doc generator (it runs `deno fmt`).
  */
-/** git: provenance in run manifests; ps: is a running run's process alive (indexer). */
-const SCOPED_PROGRAMS = ["git", "ps"];
-const RUN_ANY_TASKS = ["test", "bench", "compile", "events-doc", "backtest", "sweep", "rerun"];
+const RUN_ANY_TASKS = ["test", "bench", "compile", "events-doc"];
+/**
+ * git: provenance in run manifests; ps: is a running run's process alive
+ * (indexer); deno: the background index refresh of backtests (`deno` from PATH).
+ */
+const SCOPED_PROGRAMS = ["git", "ps", "deno"];
 
 async function deno(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -69,7 +86,7 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
     }
     ok(!flagsOf("emit").some((flag) => flag.startsWith("--allow-ffi")));
   });
-  await t.step("--allow-run names only git and ps, except RUN_ANY_TASKS", () => {
+  await t.step("--allow-run names only git, ps and deno, except RUN_ANY_TASKS", () => {
     for (const name of Object.keys(TASKS)) {
       if (RUN_ANY_TASKS.includes(name)) continue;
       for (const flag of flagsOf(name).filter((f) => f.startsWith("--allow-run"))) {
@@ -82,16 +99,18 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
   await t.step("ledger command tasks scope read, write and env", () => {
     for (const name of ["ledger", "emit", "rebuild-index", "daemon", "runs", "show", "backtest"]) {
       const flags = flagsOf(name);
+      // The backtest task reads the inputs it is named, wherever they are (issue 15.3).
+      const unscopedOk = name === "backtest" ? ["--allow-read"] : [];
       for (const flag of flags) {
         ok(
           !["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi"]
-            .includes(flag),
+            .filter((f) => !unscopedOk.includes(f)).includes(flag),
           `task ${name} has an unscoped ${flag}`,
         );
       }
       ok(flags.includes("--no-prompt"), `task ${name} may prompt`);
       ok(
-        flags.some((flag) => /^--allow-read=data(,|$)/.test(flag)),
+        flags.some((flag) => /^--allow-read(=data(,|$)|$)/.test(flag)),
         `task ${name} reads data/`,
       );
       ok(
@@ -121,7 +140,11 @@ Deno.test("a scoped task is refused outside its scope and writes nothing", async
       ]);
       equal(r.code, 1, r.stderr);
       match(r.stderr, new RegExp(`ledger emit: missing permissions? .*--allow-write=${root}`));
-      match(r.stderr, /use deno task emit/);
+      match(r.stderr, /deno task emit reads and writes only under data\/; /);
+      match(
+        r.stderr.trim(),
+        new RegExp(`\\(deno run .*--allow-write=${root} \\.\\.\\. cli/ledger.ts emit\\)$`),
+      );
       equal(r.stdout, "");
       equal(await exists(root, { noFollow: true }), false, "the refused emit created the root");
     });
@@ -169,7 +192,9 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
       equal(
         r.stderr.trim(),
         "ledger runs: missing permission --allow-read=/nonexistent/ledger; " +
-          "add it to the deno run command or use deno task runs",
+          "deno task runs reads and writes only under data/; keep the paths there or " +
+          "add it to a deno run command (deno run --allow-read=/nonexistent/ledger ... " +
+          "cli/ledger.ts runs)",
       );
     });
     await t.step("--db outside the granted scope", async () => {
@@ -226,4 +251,126 @@ Deno.test("missingPermissions and permissionMessage", async (t) => {
         "add them to the deno run command or use deno task show",
     );
   });
+});
+
+Deno.test("the background refresh child gets only what rebuild-index needs", async (t) => {
+  await t.step("grantFlags scopes every kind and refuses a comma", () => {
+    deepEqual(
+      grantFlags([...REBUILD_INDEX_NEEDS, ...LIVENESS_NEEDS], {
+        root: ".",
+        nodeModulesDir: "/app/node_modules",
+      }),
+      [
+        "--allow-read=.",
+        "--allow-write=.",
+        "--allow-ffi=/app/node_modules",
+        "--allow-run=ps",
+        "--allow-sys=hostname",
+      ],
+    );
+    throws(
+      () => grantFlags(REBUILD_INDEX_NEEDS, { root: "data/x,/tmp/else" }),
+      UnsafePermissionPathError,
+    );
+  });
+  for (const root of ["data/x,/tmp/else", "/tmp/a b/'q\"", "/tmp/x --allow-all", "-A"]) {
+    await t.step(`--root ${JSON.stringify(root)} reaches no permission flag`, async () => {
+      const r = await refreshCommand(root);
+      ok("command" in r, JSON.stringify(r));
+      equal(r.cwd, root);
+      const flags = r.args.filter((a) => a.startsWith("--allow-"));
+      deepEqual(flags, [
+        "--allow-read=.",
+        "--allow-write=.",
+        `--allow-ffi=${new URL("../../node_modules", import.meta.url).pathname}`,
+        "--allow-run=ps",
+        "--allow-sys=hostname",
+      ]);
+      ok(!r.args.some((a) => a.includes(root) && a !== r.args.at(-1)), r.args.join(" "));
+      deepEqual(r.args.slice(-3), ["rebuild-index", "--root", "."]);
+      ok(!r.args.some((a) => a === "--allow-env" || a.startsWith("--allow-env=")), "env");
+    });
+  }
+});
+
+/** Wait for the background refresh to publish the index of `root`. */
+async function waitForIndex(root: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await exists(`${root}/index/runs.duckdb`, { isFile: true })) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+Deno.test("backtests from every entry point refresh the index; inputs outside data/ read", async (t) => {
+  const tag = crypto.randomUUID().slice(0, 8);
+  const outside = await Deno.makeTempDir({ prefix: "ledger_inputs_" });
+  const roots: string[] = [];
+  const rootFor = (name: string) => {
+    const root = `data/test-${name}-${tag}`;
+    roots.push(`${PROJECT_DIR}${root}`);
+    return root;
+  };
+  try {
+    const inputs = await writeFixtures(outside);
+    const io = ["--calls", inputs.calls, "--candles", inputs.candles];
+    await t.step("deno task backtest --calls /tmp/...: read, run, index refreshed", async () => {
+      const root = rootFor("task");
+      const r = await deno(["task", "backtest", "path-only", "--root", root, ...io]);
+      equal(r.code, 0, r.stderr);
+      ok(!r.stderr.includes("index not refreshed"), r.stderr);
+      ok(await waitForIndex(`${PROJECT_DIR}${root}`, 60_000), "no index after 60 s");
+    });
+    await t.step("deno task ledger backtest (MIGRATION's style): index refreshed", async () => {
+      const root = rootFor("ledger");
+      const r = await deno(["task", "ledger", "backtest", "path-only", "--root", root]);
+      equal(r.code, 0, r.stderr);
+      ok(!r.stderr.includes("index not refreshed"), r.stderr);
+      ok(await waitForIndex(`${PROJECT_DIR}${root}`, 60_000), "no index after 60 s");
+    });
+    await t.step("deno task ledger backtest --calls outside data/: names the fix", async () => {
+      const root = rootFor("ledger-out");
+      const r = await deno(["task", "ledger", "backtest", "path-only", "--root", root, ...io]);
+      equal(r.code, 1);
+      match(
+        r.stderr.trim().split("\n").at(-1)!, // after deno task's own "Task ..." line
+        new RegExp(
+          `^ledger backtest: missing permissions? --allow-read=${inputs.calls}.*; ` +
+            "use deno task backtest, which reads any input file, or add (it|them) to a deno run command",
+        ),
+      );
+    });
+    await t.step("deno run with a root holding a comma: refreshed inside that root", async () => {
+      const root = `${outside}/r,${outside}/else`;
+      const r = await deno([
+        "run",
+        "--no-prompt",
+        `--allow-read`,
+        `--allow-write=${outside}`,
+        "--allow-env=LEDGER_ROOT",
+        "--allow-ffi",
+        "--allow-run=git,deno",
+        "--allow-sys=hostname",
+        CLI,
+        "backtest",
+        "path-only",
+        "--root",
+        root,
+        ...io,
+      ]);
+      equal(r.code, 0, r.stderr);
+      ok(await waitForIndex(root, 60_000), "no index after 60 s");
+      equal(await exists(`${outside}/else`), false);
+    });
+  } finally {
+    // Give detached refresh children time to finish before removing their roots.
+    for (const root of roots) {
+      await waitForIndex(root, 10_000);
+      await Deno.remove(root, { recursive: true }).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+    }
+    await Deno.remove(outside, { recursive: true });
+  }
 });

@@ -1,0 +1,112 @@
+/**
+ * SIGINT/SIGTERM during a backtest (real processes, real signals): the run
+ * is recorded as failed with `error.message` "interrupted" and the phase,
+ * temporary files are removed, one line is printed, the exit code is 130 or
+ * 143; and the manifest never says "completed" before `run.completed` is in
+ * the log.
+ *
+ * @module
+ */
+import { deepEqual, equal, match } from "node:assert/strict";
+import { runEvents, writeFixtures } from "./_fixtures.ts";
+
+const CHILD = new URL("./_interrupt_child.ts", import.meta.url).pathname;
+
+/** Start the child, wait for READY, send `signal`, return its exit code and stderr. */
+async function interrupt(args: string[], signal: Deno.Signal) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CHILD, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const seen: string[] = [];
+  let buffered = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    seen.push(...lines);
+    if (lines.includes("READY")) {
+      child.kill(signal);
+      break;
+    }
+  }
+  const status = await child.status;
+  return { code: status.code, stderr: await stderr, stdout: seen };
+}
+
+async function filesIn(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}
+
+Deno.test("an interrupted backtest records run.failed and exits 130/143", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_int_" });
+  const root = `${dir}/ledger`;
+  try {
+    const inputs = await writeFixtures(dir);
+    await t.step("SIGINT in the execute phase: exit 130, phase execute", async () => {
+      const r = await interrupt([root, inputs.calls, inputs.candles, "int-1", "execute"], "SIGINT");
+      equal(r.code, 130, r.stderr);
+      equal(r.stderr.trimEnd(), "interrupted SIGINT execute removed=0");
+      const events = await runEvents(root, "int-1");
+      const last = events.at(-1) as { event_type: string; phase_name?: string; error: unknown };
+      equal(last.event_type, "run.failed");
+      equal(last.phase_name, "execute");
+      deepEqual(last.error, { message: "interrupted", type: "Interrupted", signal: "SIGINT" });
+      equal(events.filter((e) => e.event_type.startsWith("run.")).length, 3);
+    });
+    await t.step("SIGTERM before run.completed: exit 143, staged manifest removed", async () => {
+      const r = await interrupt(
+        [root, inputs.calls, inputs.candles, "int-2", "run.completed"],
+        "SIGTERM",
+      );
+      equal(r.code, 143, r.stderr);
+      equal(r.stderr.trimEnd(), "interrupted SIGTERM null removed=1");
+      const events = await runEvents(root, "int-2");
+      equal(events.at(-1)?.event_type, "run.failed");
+      equal(events.some((e) => e.event_type === "run.completed"), false);
+      // Parquet outputs are in place under their names; no manifest, no temp file.
+      deepEqual(await filesIn(`${root}/artifacts/runs/int-2`), [
+        "caller_summary.parquet",
+        "policy_results.parquet",
+      ]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the manifest follows the log: killed before run.completed, no completed manifest", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_kill_" });
+  const root = `${dir}/ledger`;
+  try {
+    const inputs = await writeFixtures(dir);
+    const r = await interrupt(
+      [root, inputs.calls, inputs.candles, "kill-1", "run.completed"],
+      "SIGKILL",
+    );
+    equal(r.code, 137);
+    const events = await runEvents(root, "kill-1");
+    // The aggregate phase staged the manifest (artifact.created) and completed; then the kill.
+    equal(events.at(-1)?.event_type, "phase.completed");
+    equal(events.some((e) => e.event_type === "run.completed"), false);
+    const names = await filesIn(`${root}/artifacts/runs/kill-1`);
+    equal(names.includes("manifest.json"), false);
+    // The staged manifest is a temp file (a kill cannot clean up); it says "completed"
+    // only under its temporary name, which no reader opens.
+    equal(names.filter((n) => n.startsWith("manifest.json.tmp-")).length, 1);
+    for (const n of names.filter((n) => n.endsWith(".parquet"))) {
+      const size = (await Deno.stat(`${root}/artifacts/runs/kill-1/${n}`)).size;
+      equal(size > 0, true, n);
+    }
+    match(
+      names.join(","),
+      /caller_summary\.parquet,manifest\.json\.tmp-[0-9a-f]{8},policy_results\.parquet/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

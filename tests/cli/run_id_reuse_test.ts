@@ -1,0 +1,185 @@
+/**
+ * A run id the log already has is refused (issue 19.3): a second backtest
+ * with the same `--run-id` exits 2 and writes nothing; `emit` of a second
+ * `run.created` is refused unless it is the same event or `--allow-existing`.
+ *
+ * @module
+ */
+import { deepEqual, equal, match } from "node:assert/strict";
+import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
+
+const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
+
+async function ledger(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Every file under `dir` with its size and modification time. */
+async function snapshot(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string) {
+    for await (const e of Deno.readDir(d)) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else {
+        const st = await Deno.stat(p);
+        out.push(`${p}:${st.size}:${st.mtime?.getTime()}`);
+      }
+    }
+  }
+  await walk(dir);
+  return out.sort();
+}
+
+Deno.test("a backtest refuses a run id the log already has", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_reuse_" });
+  const root = `${dir}/ledger`;
+  try {
+    const inputs = await writeFixtures(dir);
+    const common = ["--root", root, "--calls", inputs.calls, "--candles", inputs.candles];
+    const first = await ledger([
+      "backtest",
+      "path-only",
+      ...common,
+      "--run-id",
+      "dup",
+      "--no-index",
+    ]);
+    equal(first.code, 0, first.stderr);
+    await t.step("same id again: exit 2, one line, nothing changes", async () => {
+      const before = await snapshot(root);
+      const r = await ledger([
+        "backtest",
+        "policy",
+        ...common,
+        "--run-id",
+        "dup",
+        "--no-index",
+        "--policy",
+        '{"type":"fixed_stop","stopPct":0.2}',
+      ]);
+      equal(r.code, 2, r.stderr);
+      equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      match(r.stderr, /Run id dup is taken \(the log has its run\.created in day=/);
+      equal(r.stdout, "");
+      equal((await snapshot(root)).join("\n"), before.join("\n"));
+      const events = await runEvents(root, "dup");
+      equal(events.filter((e) => e.event_type === "run.created").length, 1);
+    });
+    await t.step("an id known only from emit is taken too", async () => {
+      const e = await ledger([
+        "emit",
+        "--root",
+        root,
+        "--event-type",
+        "run.created",
+        "--run-id",
+        "emitted",
+        "--run-type",
+        "policy",
+        "--config",
+        "{}",
+        "--data-fingerprint",
+        "x",
+      ]);
+      equal(e.code, 0, e.stderr);
+      const r = await ledger(["backtest", "path-only", ...common, "--run-id", "emitted"]);
+      equal(r.code, 2, r.stderr);
+      match(r.stderr, /Run id emitted is taken/);
+      equal(await Deno.stat(`${root}/artifacts/runs/emitted`).then(() => true, () => false), false);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("emit refuses a second run.created for a run id unless asked", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_reuse_emit_" });
+  const root = `${dir}/ledger`;
+  const created = (eventId?: string, extra: string[] = []) => [
+    "emit",
+    "--root",
+    root,
+    "--event-type",
+    "run.created",
+    "--run-id",
+    "r1",
+    "--run-type",
+    "path_only",
+    "--config",
+    "{}",
+    "--data-fingerprint",
+    "fp",
+    ...(eventId === undefined ? [] : ["--event-id", eventId]),
+    ...extra,
+  ];
+  try {
+    const first = await ledger(created());
+    equal(first.code, 0, first.stderr);
+    const firstId = first.stdout.trim();
+    await t.step("a second run.created: exit 2 naming the run and the event", async () => {
+      const r = await ledger(created());
+      equal(r.code, 2);
+      match(r.stderr, new RegExp(`run r1 already exists \\(run\\.created ${firstId} in day=`));
+      match(r.stderr, /--allow-existing/);
+      equal((await runEvents(root, "r1")).length, 1);
+    });
+    await t.step("the same event again (a retry) is accepted", async () => {
+      const r = await ledger(created(firstId));
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout.trim(), firstId);
+    });
+    await t.step("--allow-existing records a second run.created", async () => {
+      const r = await ledger(created(undefined, ["--allow-existing"]));
+      equal(r.code, 0, r.stderr);
+      equal((await runEvents(root, "r1")).filter((e) => e.event_type === "run.created").length, 3);
+    });
+    await t.step("other events of a known run are not refused", async () => {
+      const r = await ledger([
+        "emit",
+        "--root",
+        root,
+        "--event-type",
+        "run.started",
+        "--run-id",
+        "r1",
+      ]);
+      equal(r.code, 0, r.stderr);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("findRunEvents matches the run_id field only", async () => {
+  const { findRunEvents } = await import("../../ledger/run_lookup.ts");
+  const dir = await Deno.makeTempDir({ prefix: "ledger_lookup_" });
+  try {
+    const day = `${dir}/events/day=2026-01-05`;
+    await Deno.mkdir(day, { recursive: true });
+    const lines = [
+      // Python's json.dumps spacing.
+      '{"event_id": "e1", "event_type": "run.created", "run_id": "r1", "config": {}}',
+      // The id inside another run's config, and a longer id that contains it.
+      '{"event_id":"e2","event_type":"run.created","run_id":"r2","config":{"parent":"r1"}}',
+      '{"event_id":"e3","event_type":"run.started","run_id":"r10"}',
+      'not json but "r1"',
+      '{"event_id":"e4","event_type":"run.started","run_id":"r1"', // torn
+    ];
+    await Deno.writeTextFile(`${day}/part-a-000001.jsonl`, lines.join("\n"));
+    deepEqual(await findRunEvents(dir, "r1"), [
+      { eventId: "e1", eventType: "run.created", file: "day=2026-01-05/part-a-000001.jsonl" },
+    ]);
+    deepEqual(await findRunEvents(dir, "r1", { eventType: "run.started" }), []);
+    deepEqual((await findRunEvents(dir, "r10")).map((f) => f.eventId), ["e3"]);
+    deepEqual(await findRunEvents(`${dir}/none`, "r1"), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -132,9 +132,11 @@ function describeReport(r: RerunReport): string {
     `  inputs: ${
       Object.entries(r.inputs).map(([n, i]) => `${n} ${short(i.sha256)}`).join(", ")
     } (unchanged)`,
-    `  git: recorded ${short(r.git.recorded_commit)}, now ${short(r.git.current_commit)}${
-      r.git.same ? " (same)" : " (different: results may differ)"
-    }`,
+    r.git.recorded_commit === null && r.git.current_commit === null
+      ? "  git: unknown (not run from a git checkout)"
+      : `  git: recorded ${short(r.git.recorded_commit)}, now ${short(r.git.current_commit)}${
+        r.git.same ? " (same)" : " (different: results may differ)"
+      }`,
   );
   return lines.join("\n");
 }

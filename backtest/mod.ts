@@ -42,6 +42,9 @@ export {
 } from "./artifacts.ts";
 export {
   type BacktestOptions,
+  type InterruptInfo,
+  type InterruptSignal,
+  type PhaseEvent,
   type PhaseRecord,
   type RunEventSink,
   RunFailedError,

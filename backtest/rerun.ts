@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { runDir } from "../ledger/paths.ts";
+import { resolveRoot, runDir } from "../ledger/paths.ts";
 import { fingerprintInputs, gitProvenance, type Manifest, MANIFEST_FILE } from "./artifacts.ts";
 import type { BacktestOptions, RunEventSink, RunResult } from "./_workflow.ts";
 import { runPathOnly } from "./path_only.ts";
@@ -159,7 +159,7 @@ export async function rerunRun(
   runId: string,
   options: RerunOptions = {},
 ): Promise<{ report: RerunReport; result: RunResult }> {
-  const root = options.root ?? (Deno.env.get("LEDGER_ROOT") || "data/ledger");
+  const root = resolveRoot(options.root);
   const manifest = await readManifest(root, runId);
   if (!(RERUN_TYPES as readonly string[]).includes(manifest.run_type)) {
     throw new RerunError(

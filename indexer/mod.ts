@@ -19,6 +19,8 @@ export {
   type DaemonLock,
   DaemonLockedError,
   daemonLockPath,
+  type DaemonLogEntry,
+  type DaemonLogLevel,
   type DaemonOptions,
   type DaemonSummary,
   runDaemon,

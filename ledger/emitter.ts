@@ -12,7 +12,7 @@ import { type Durability, type EventWriter, openWriter, type WriterOptions } fro
 import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
 
 /** Default ledger root when neither the option nor `LEDGER_ROOT` is set. */
-export const DEFAULT_ROOT = ROOT_DEFAULT;
+export const DEFAULT_ROOT: string = ROOT_DEFAULT;
 
 /** Options for {@linkcode EventEmitter} and {@linkcode getEventEmitter}. */
 export interface EventEmitterOptions {

@@ -10,7 +10,7 @@
  */
 import { resolveRoot, runDir } from "../ledger/paths.ts";
 import { fingerprintInputs, gitProvenance, type Manifest, MANIFEST_FILE } from "./artifacts.ts";
-import type { RunEventSink, RunResult } from "./_workflow.ts";
+import type { BacktestOptions, RunEventSink, RunResult } from "./_workflow.ts";
 import { runPathOnly } from "./path_only.ts";
 import { runPolicy } from "./policy.ts";
 import { runSweep, type SweepEventSink, type SweepObjective } from "./sweep.ts";
@@ -51,6 +51,10 @@ export interface RerunOptions {
   emitter?: SweepEventSink;
   /** Directory whose git commit is compared and recorded. @default {Deno.cwd()} */
   gitCwd?: string;
+  /** Phase hook of the new run (see `BacktestOptions`). @default {undefined} */
+  onPhase?: BacktestOptions["onPhase"];
+  /** Interrupt hook of the new run (see `BacktestOptions`). @default {undefined} */
+  onInterrupt?: BacktestOptions["onInterrupt"];
 }
 
 /** One artifact of the original run compared with the rerun's. */
@@ -230,6 +234,8 @@ function repeat(
     root: options.root,
     runId: options.runId,
     gitCwd: options.gitCwd,
+    onPhase: options.onPhase,
+    onInterrupt: options.onInterrupt,
     calls: String(c.calls ?? manifest.inputs.calls.path),
     candles: String(c.candles ?? manifest.inputs.candles.path),
     fromMs: timeOf(c.from),

@@ -187,7 +187,7 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
         calls_covered: data.coverage.covered.length,
         calls_no_candles: data.coverage.uncovered.length,
         interval: data.slice.interval,
-        policy_type: String(template.type),
+        policy_type: trials[0].policy.type,
         trials: executed.results.length,
         axes: Object.fromEntries(axes.map((a) => [a.path, a.values])),
         objective,

@@ -347,7 +347,7 @@ function describeResult(r: RunResult): string {
 }
 
 /** What the terminal shows while a run is going: phases, elapsed times, the execute bar. */
-interface PhaseDisplay {
+export interface PhaseDisplay {
   /** A phase started or completed. */
   phase(event: PhaseEvent): void;
   /** Calls done in the compute/execute phase. */
@@ -361,7 +361,7 @@ interface PhaseDisplay {
  * (`  plan        12 ms`), and a progress bar during compute/execute. Only
  * used when stderr is a terminal; a pipe gets nothing.
  */
-function phaseDisplay(): PhaseDisplay {
+export function phaseDisplay(unit = "calls"): PhaseDisplay {
   const enc = new TextEncoder();
   const write = (text: string) => Deno.stderr.writeSync(enc.encode(text));
   let open: { name: string; t0: number } | null = null;
@@ -383,7 +383,7 @@ function phaseDisplay(): PhaseDisplay {
         : Math.round((done / total) * PROGRESS_BAR_WIDTH);
       const bar = "#".repeat(filled) + "-".repeat(PROGRESS_BAR_WIDTH - filled);
       const elapsed = Math.round(performance.now() - open.t0);
-      write(`\r\x1b[K${label(open.name)} [${bar}] ${done}/${total} calls, ${elapsed} ms`);
+      write(`\r\x1b[K${label(open.name)} [${bar}] ${done}/${total} ${unit}, ${elapsed} ms`);
     },
     done() {
       if (open !== null) write("\n");

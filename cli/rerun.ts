@@ -16,7 +16,7 @@ import {
 import { firstLine, refreshIndexInBackground } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { RunFailedError } from "../backtest/_workflow.ts";
+import { RunFailedError, RunIdTakenError } from "../backtest/_workflow.ts";
 import { RerunError, type RerunReport, rerunRun } from "../backtest/rerun.ts";
 
 const FLAGS = {
@@ -75,13 +75,24 @@ export async function main(args: string[]): Promise<number> {
   const emitter = getEventEmitter({ root });
   let report: RerunReport;
   try {
-    ({ report } = await rerunRun(runId, { root, emitter, runId: stringFlag(values, "run-id") }));
+    ({ report } = await rerunRun(runId, {
+      root,
+      emitter,
+      runId: stringFlag(values, "run-id"),
+      onInterrupt: (i) => {
+        const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
+        console.error(
+          `ledger rerun: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`,
+        );
+      },
+    }));
   } catch (err) {
     if (err instanceof RerunError) {
       if (err.kind === "not_found") throw new UsageError(err.message);
       console.error(`ledger rerun: ${err.message}`);
       return EXIT_FAILURE;
     }
+    if (err instanceof RunIdTakenError) throw new UsageError(err.message);
     if (err instanceof RunFailedError) {
       const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
       console.error(`ledger rerun: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
@@ -121,9 +132,11 @@ function describeReport(r: RerunReport): string {
     `  inputs: ${
       Object.entries(r.inputs).map(([n, i]) => `${n} ${short(i.sha256)}`).join(", ")
     } (unchanged)`,
-    `  git: recorded ${short(r.git.recorded_commit)}, now ${short(r.git.current_commit)}${
-      r.git.same ? " (same)" : " (different: results may differ)"
-    }`,
+    r.git.recorded_commit === null && r.git.current_commit === null
+      ? "  git: unknown (not run from a git checkout)"
+      : `  git: recorded ${short(r.git.recorded_commit)}, now ${short(r.git.current_commit)}${
+        r.git.same ? " (same)" : " (different: results may differ)"
+      }`,
   );
   return lines.join("\n");
 }

@@ -14,9 +14,20 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { backtestOptions, bpsFlag, firstLine, refreshIndexInBackground } from "./backtest.ts";
+import {
+  backtestOptions,
+  bpsFlag,
+  firstLine,
+  phaseDisplay,
+  refreshIndexInBackground,
+} from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
-import { RunFailedError, type RunResult } from "../backtest/_workflow.ts";
+import {
+  type InterruptInfo,
+  RunFailedError,
+  RunIdTakenError,
+  type RunResult,
+} from "../backtest/_workflow.ts";
 import { GRID_TRIALS_MAX_DEFAULT, GridError } from "../backtest/grid.ts";
 import {
   planSweep,
@@ -131,12 +142,25 @@ export async function main(args: string[]): Promise<number> {
     throw err;
   }
   const emitter = getEventEmitter({ root });
-  const progress = Deno.stderr.isTerminal() ? trialProgress() : undefined;
+  const progress = Deno.stderr.isTerminal() ? phaseDisplay("trials") : undefined;
   let result: RunResult;
   try {
-    result = await runSweep({ ...sweep, emitter, onProgress: progress?.update });
+    result = await runSweep({
+      ...sweep,
+      emitter,
+      onProgress: progress?.progress,
+      onPhase: progress?.phase,
+      onInterrupt: (i: InterruptInfo) => {
+        progress?.done();
+        const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
+        console.error(
+          `ledger sweep: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`,
+        );
+      },
+    });
   } catch (err) {
     progress?.done();
+    if (err instanceof RunIdTakenError) throw new UsageError(err.message);
     if (!(err instanceof RunFailedError)) throw err;
     const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
     console.error(`ledger sweep: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
@@ -223,20 +247,4 @@ function describeSweep(r: RunResult): string {
   }
   lines.push(`  trials: ${r.artifactPaths.trials}`);
   return lines.join("\n");
-}
-
-/** A stderr progress line per trial (only when stderr is a terminal). */
-function trialProgress(): { update: (done: number, total: number) => void; done: () => void } {
-  const enc = new TextEncoder();
-  let drawn = false;
-  return {
-    update(done, total) {
-      Deno.stderr.writeSync(enc.encode(`\rtrial ${done}/${total}`));
-      drawn = true;
-    },
-    done() {
-      if (drawn) Deno.stderr.writeSync(enc.encode("\n"));
-      drawn = false;
-    },
-  };
 }

@@ -295,13 +295,40 @@ Deno.test("ledger sweep policy (CLI)", async (t) => {
     });
     await t.step("a sweep from a grid file, --json", async () => {
       await Deno.writeTextFile(`${dir}/grid.json`, JSON.stringify(GRID));
-      const r = await ledger([...base, "--grid", `@${dir}/grid.json`, "--json"]);
+      const r = await ledger([
+        ...base,
+        "--grid",
+        `@${dir}/grid.json`,
+        "--json",
+        "--run-id",
+        "sweep-cli",
+      ]);
       equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout);
       equal(out.run_type, "sweep");
       equal(out.status, "completed");
       equal(out.summary.trials, 4);
       equal(out.summary.best_trial.trial_id, "t002");
+    });
+    await t.step("ledger trials sorts the sweep's trials by a metric", async () => {
+      equal((await ledger(["rebuild-index", "--root", root])).code, 0);
+      const r = await ledger([
+        "trials",
+        "--root",
+        root,
+        "--run",
+        "sweep-cli",
+        "--sort",
+        "metrics.median_return_bps:desc",
+        "--format",
+        "json",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const rows = JSON.parse(r.stdout) as { trial_id: string }[];
+      // medians: t002 1500, t000 and t001 -1000, t003 -2000
+      equal(rows.length, 4);
+      equal(rows[0].trial_id, "t002");
+      equal(rows[3].trial_id, "t003");
     });
   });
 });

@@ -105,7 +105,37 @@ export async function main(args: string[]): Promise<number> {
   // part file of its own (SPEC 3).
   await appendShared(root, events, prepared.map((p) => p.line)); // durable when it resolves
   console.log(events.map((event) => event.event_id).join("\n"));
+  for (const warning of await unknownRunWarnings(root, events)) {
+    console.error(`ledger emit: warning: ${warning}`);
+  }
   return 0;
+}
+
+/**
+ * Runs the events speak of that have no `run.created` in the batch or the
+ * log (QUICKSTART once emitted run.started and run.failed alone, and
+ * `ledger verify` then reported a broken lifecycle forever). Written anyway
+ * (the log takes events in any order: a backfill may add run.created
+ * later), but said on stderr after the ids.
+ */
+async function unknownRunWarnings(root: string, events: readonly LedgerEvent[]): Promise<string[]> {
+  const created = new Set(
+    events.filter((e) => e.event_type === "run.created").map((e) => e.run_id),
+  );
+  const asked = new Set<string>();
+  const warnings: string[] = [];
+  for (const event of events) {
+    if (created.has(event.run_id) || asked.has(event.run_id)) continue;
+    asked.add(event.run_id);
+    const found = await findRunEvents(root, event.run_id, { eventType: "run.created", limit: 1 });
+    if (found.length === 0) {
+      warnings.push(
+        `run ${event.run_id} has no run.created in the log; emit it first, or ` +
+          "ledger verify will report the run's lifecycle as broken",
+      );
+    }
+  }
+  return warnings;
 }
 
 type Values = ReturnType<typeof parseFlags>["values"];

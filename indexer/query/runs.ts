@@ -261,7 +261,11 @@ function runJsonSql(withSummary: boolean, extra: readonly Field[], params: Query
     "'data_fingerprint', r.data_fingerprint",
   ];
   if (withSummary) pairs.push("'summary', r.summary_json::JSON");
-  for (const f of extra) pairs.push(`${nameLiteral(f.name)}, ${jsonValueSql(f, params)}`);
+  const fixed = new Set(pairs.map((p) => p.slice(1, p.indexOf("'", 1))));
+  for (const f of extra) {
+    if (fixed.has(f.name)) continue; // already a key of every row
+    pairs.push(`${nameLiteral(f.name)}, ${jsonValueSql(f, params)}`);
+  }
   return `json_object(${pairs.join(", ")})::VARCHAR AS j`;
 }
 
@@ -476,6 +480,9 @@ export interface TrialRecord {
   [column: string]: unknown;
 }
 
+/** Keys every trial row has. */
+const TRIAL_KEYS = new Set(["run_id", "trial_id", "recorded_at", "params", "metrics"]);
+
 /** The SQL of a trial query, with its parameters. */
 export function trialQuerySql(
   query: TrialQuery,
@@ -500,7 +507,9 @@ export function trialQuerySql(
       `'recorded_at', ${isoSql("t.recorded_at_ms")}`,
       "'params', t.params::JSON",
       "'metrics', t.metrics::JSON",
-      ...extra.map((f) => `${nameLiteral(f.name)}, ${jsonValueSql(f, selectParams)}`),
+      ...extra.filter((f) => !TRIAL_KEYS.has(f.name)).map((f) =>
+        `${nameLiteral(f.name)}, ${jsonValueSql(f, selectParams)}`
+      ),
     ];
     select.splice(0, 1, `json_object(${pairs.join(", ")})::VARCHAR AS j`);
   } else {

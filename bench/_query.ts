@@ -140,7 +140,7 @@ export async function benchQuerySurface(
   const base = [
     "run",
     "--no-prompt",
-    `--allow-read=${root}`,
+    `--allow-read=${dir},data`,
     `--allow-write=${dir}`,
     "--allow-env=LEDGER_ROOT",
     "--allow-ffi=node_modules",

@@ -288,13 +288,14 @@ async function printDual(
 
 function formatDualTable(runs: readonly DualRunRow[]): string {
   return formatTable(
-    ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", "SOURCE"],
+    ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", "PHASES", "SOURCE"],
     runs.map((r) => [
       r.run_id,
       r.run_type ?? "-",
       r.status,
       formatTime(r.created_at_ms),
       formatDuration(r.duration_ms),
+      String(r.phase_count),
       r.source,
     ]),
   );

@@ -148,6 +148,8 @@ export interface RunRecord {
   phase_count: number;
   /** `data_fingerprint` of `run.created`. */
   data_fingerprint: string | null;
+  /** Where the row comes from: `event_log` (the index; dual mode adds `legacy`). */
+  source?: string;
   /** `summary` of `run.completed` (when asked for). */
   summary?: unknown;
   /** Extra columns by field name. */
@@ -259,6 +261,7 @@ function runJsonSql(withSummary: boolean, extra: readonly Field[], params: Query
     "'archived', r.archived",
     "'phase_count', coalesce(p.phase_count, 0)",
     "'data_fingerprint', r.data_fingerprint",
+    "'source', 'event_log'",
   ];
   if (withSummary) pairs.push("'summary', r.summary_json::JSON");
   const fixed = new Set(pairs.map((p) => p.slice(1, p.indexOf("'", 1))));
@@ -427,6 +430,7 @@ function toRunRecord(
     archived: row.archived === true,
     phase_count: Number(row.phase_count ?? 0),
     data_fingerprint: row.data_fingerprint as string | null,
+    source: "event_log",
   };
   if (withSummary) record.summary = parseJsonLenient(row.summary_json);
   extra.forEach((f, i) => {

@@ -34,6 +34,7 @@ import { benchQueries, benchRebuild, type IndexBenchOptions } from "./_index.ts"
 import { benchPolicy } from "./_policy.ts";
 import { benchSweep } from "./_sweep.ts";
 import { benchShip } from "./_ship.ts";
+import { benchQuerySurface, type QueryBenchOptions } from "./_query.ts";
 import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
 import type { BenchRow } from "./_result.ts";
 import { benchReportViews } from "./_report_view.ts";
@@ -67,6 +68,7 @@ interface Plan {
   policyCalls: number;
   policyRepeat: number;
   shipEvents: number;
+  query: Omit<QueryBenchOptions, "log">;
 }
 
 const FULL: Plan = {
@@ -85,6 +87,7 @@ const FULL: Plan = {
   policyCalls: 10_000,
   policyRepeat: 5,
   shipEvents: 1_000_000,
+  query: { runs: 100_000, trialsPerRun: 10, processRuns: 5 },
 };
 
 const QUICK: Plan = {
@@ -103,6 +106,7 @@ const QUICK: Plan = {
   policyCalls: 1_000,
   policyRepeat: 2,
   shipEvents: 20_000,
+  query: { runs: 2_000, trialsPerRun: 10, processRuns: 2 },
 };
 
 /** Run the items of `only` (all when empty) and return their rows. */
@@ -141,6 +145,7 @@ async function runItems(
       log,
     }));
   await step([14], () => benchShip(dir, { events: plan.shipEvents, log }));
+  await step([12], () => benchQuerySurface(dir, { ...plan.query, log }));
   return rows.sort((a, b) => a.item - b.item);
 }
 

@@ -5,15 +5,20 @@
  * the ledger exists for.
  *
  * This module only re-exports the public API of `ledger/` (events, writer,
- * reader, emitter), `indexer/` (rebuild, daemon, queries, legacy adapter) and
- * `backtest/` (data, metrics, policies, workflows, artifacts), plus the
- * command line's entry point.
+ * reader, emitter), `indexer/` (rebuild, daemon, queries), `legacy/` (the dual-mode adapter) and
+ * `backtest/` (data, metrics, policies, workflows, artifacts). It does not load
+ * the command line (`cli/ledger.ts` is the entry point of the binary, not of the library).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { getEventEmitter } from "./mod.ts";
- * const emitter = getEventEmitter({ root: "data/ledger" });
- * await emitter.runCreated("run-1", { run_type: "policy", config: {}, data_fingerprint: "fp" });
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const emitter = getEventEmitter({ root });
+ *   await emitter.runCreated("run-1", { run_type: "policy", config: {}, data_fingerprint: "fp" });
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  *
  * @module
@@ -21,4 +26,4 @@
 export * from "./ledger/mod.ts";
 export * from "./indexer/mod.ts";
 export * from "./backtest/mod.ts";
-export { run } from "./cli/ledger.ts";
+export * from "./legacy/dual.ts";

@@ -11,6 +11,7 @@
 import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { resolveRoot } from "../ledger/paths.ts";
 import {
   fingerprintInputs,
   type GitProvenance,
@@ -44,7 +45,6 @@ export const SAMPLE_CALLS_PATH = "data/sample/calls.csv";
 /** The sample candles, relative to the working directory. */
 export const SAMPLE_CANDLES_PATH = "data/sample/candles_1m.parquet";
 /** Default ledger root. */
-const ROOT_DEFAULT = "data/ledger";
 
 /**
  * Where a run's events go: the methods of the ledger's `EventEmitter` that
@@ -437,7 +437,7 @@ export async function startRun(
   options: BacktestOptions,
   extraConfig: Record<string, unknown>,
 ): Promise<RunContext> {
-  const root = options.root ?? (Deno.env.get("LEDGER_ROOT") || ROOT_DEFAULT);
+  const root = resolveRoot(options.root);
   const calls = options.calls ?? await samplePath(SAMPLE_CALLS_PATH);
   const candles = options.candles ?? await samplePath(SAMPLE_CANDLES_PATH);
   const runId = options.runId ?? newRunId(runType);

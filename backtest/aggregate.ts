@@ -5,7 +5,7 @@
  * @module
  */
 import type { CallTrade } from "./executor.ts";
-import { mean, median } from "./metrics.ts";
+import { mean, median, winRateInterval } from "./metrics.ts";
 
 /** Aggregate of one caller's trades (snake_case: the Parquet and summary columns). */
 export interface CallerTradeSummary {
@@ -59,4 +59,41 @@ function summarizeGroup(caller: string, trades: readonly CallTrade[]): CallerTra
     median_return_bps: median(returns),
     mean_tail_capture: mean(trades.map((t) => t.trade.tailCapture)),
   };
+}
+
+/** The bootstrap interval of a caller's win rate, as it goes into a summary. */
+export interface CallerWinRateInterval {
+  /** Lower bound of the 95% interval. */
+  win_rate_ci_low: number | null;
+  /** Upper bound of the 95% interval. */
+  win_rate_ci_high: number | null;
+}
+
+/**
+ * Per caller, the seeded bootstrap 95% interval of the win rate (seeded with
+ * the caller name, so a rerun gives the same interval; see docs/METRICS.md).
+ *
+ * @example
+ * ```ts
+ * import { callerWinRateIntervals } from "./aggregate.ts";
+ * console.assert(Object.keys(callerWinRateIntervals([])).length === 0);
+ * ```
+ */
+export function callerWinRateIntervals(
+  trades: readonly CallTrade[],
+): Record<string, CallerWinRateInterval> {
+  const counts = new Map<string, { wins: number; count: number }>();
+  for (const t of trades) {
+    const c = counts.get(t.call.caller) ?? { wins: 0, count: 0 };
+    c.count++;
+    if (t.trade.realizedReturnBps > 0) c.wins++;
+    counts.set(t.call.caller, c);
+  }
+  const out: Record<string, CallerWinRateInterval> = {};
+  for (const caller of [...counts.keys()].sort()) {
+    const { wins, count } = counts.get(caller)!;
+    const ci = winRateInterval(wins, count, { seed: caller });
+    out[caller] = { win_rate_ci_low: ci?.low ?? null, win_rate_ci_high: ci?.high ?? null };
+  }
+  return out;
 }

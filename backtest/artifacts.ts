@@ -9,10 +9,9 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { runDir } from "../ledger/paths.ts";
+import { ensureDirDurable, rename, syncDir, syncFile } from "../ledger/durable_fs.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { type ColumnSpec, type Row, writeParquet } from "./_parquet.ts";
-// ledger/_fs.ts's syncDir until the writer's durable_fs.ts (writeFileAtomic) lands.
-import { syncDir } from "../ledger/_fs.ts";
 
 export type { ColumnSpec, Row } from "./_parquet.ts";
 
@@ -164,12 +163,6 @@ export interface StagedManifest {
   sizeBytes: number;
 }
 
-/** fsync a file's data and metadata. */
-async function syncFile(path: string): Promise<void> {
-  using file = await Deno.open(path, { read: true, write: true });
-  await file.sync();
-}
-
 /** The content of `manifest.json`. */
 export interface Manifest {
   /** Layout version. */
@@ -226,7 +219,7 @@ export class RunDirectory {
   /** Create (if needed) the run directory of `runId` under `root`. */
   static async create(root: string, runId: string): Promise<RunDirectory> {
     const path = runDir(root, runId);
-    await Deno.mkdir(path, { recursive: true });
+    await ensureDirDurable(path);
     return new RunDirectory(path, runId);
   }
 
@@ -270,7 +263,7 @@ export class RunDirectory {
       const rows = await writeParquet(conn, tmp, options);
       await syncFile(tmp);
       const sizeBytes = (await Deno.stat(tmp)).size;
-      await Deno.rename(tmp, path);
+      await rename(tmp, path);
       await syncDir(this.path); // the file is durable under its name from here
       return { path, rows, sizeBytes };
     } finally {
@@ -295,7 +288,7 @@ export class RunDirectory {
 
   /** Put a staged manifest in place (rename, then sync the directory). */
   async commitManifest(staged: StagedManifest): Promise<void> {
-    await Deno.rename(staged.tmp, staged.path);
+    await rename(staged.tmp, staged.path);
     this.#temps.delete(staged.tmp);
     await syncDir(this.path); // the manifest is durable from here
   }

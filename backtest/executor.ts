@@ -21,6 +21,13 @@
  *   the highest high after the anchor (to the end of the candles) versus `p0`;
  *   `null` when that high is not above `p0`.
  *
+ * Speed: a per-series index, built once and shared by every call and sweep
+ * trial on the series, gives the highest high to the end in one lookup and
+ * lets the replay skip aligned runs of 2, 4, 8, ... candles in which the
+ * policy cannot act (`quiet` and `pass` of `PolicyMachine`). The trades are
+ * the same as when every candle is visited (`blockSkip: false`), which
+ * `tests/backtest/executor_skip_test.ts` checks on random paths.
+ *
  * @module
  */
 import { anchorIndex, BPS_PER_UNIT, bpsVersus } from "./metrics.ts";
@@ -42,6 +49,12 @@ export interface ReplayOptions {
   feeBps?: number;
   /** Slippage per side, bps. @default {0} */
   slippageBps?: number;
+  /**
+   * Skip runs of candles in which the policy cannot act (a per-series index,
+   * built once). Only a speed-up: results are the same without it.
+   * @default {true}
+   */
+  blockSkip?: boolean;
 }
 
 /** One replayed trade (camelCase; the Parquet columns are the snake_case names). */
@@ -105,18 +118,29 @@ export function replayCall(
   if (!(p0 > 0) || !Number.isFinite(p0)) return null;
   const entryTsMs = series.ts[a];
   const machine = createPolicyMachine(policy, { px: p0, tsMs: entryTsMs });
+  const index = options.blockSkip === false ? null : seriesIndex(series);
   const n = series.ts.length;
+  const low = series.low;
   const signals: ExitSignal[] = [];
   let remaining = 1;
   let proceeds = 0;
   let minPx = p0;
-  let maxHigh = -Infinity;
   let exitIndex = -1;
   let exitReason: ExitReason = "end_of_data";
-  for (let i = a + 1; i < n; i++) {
-    const high = series.high[i];
-    if (high > maxHigh) maxHigh = high;
-    if (exitIndex >= 0) continue; // still scanning highs for tail capture
+  let i = a + 1;
+  const quiet = index === null ? undefined : machine.quiet;
+  while (i < n) {
+    if (quiet !== undefined) {
+      // The largest aligned block starting at i in which the machine is quiet, if any.
+      const k = quietLevel(index!, quiet, series.ts, i);
+      if (k > 0) {
+        const blockLow = index!.minLow[k][i >> k];
+        if (blockLow < minPx) minPx = blockLow;
+        machine.pass?.(index!.maxHigh[k][i >> k]);
+        i = Math.min(n, i + (1 << k));
+        continue;
+      }
+    }
     signals.length = 0;
     machine.onCandle(series, i, signals);
     if (signals.length > 1) signals.sort(compareSignals);
@@ -127,27 +151,129 @@ export function replayCall(
       if (remaining <= POSITION_EPSILON) {
         exitIndex = i;
         exitReason = s.reason;
-        const worst = s.kind === "open"
-          ? series.open[i]
-          : s.kind === "stop"
-          ? s.price
-          : series.low[i];
+        const worst = s.kind === "open" ? series.open[i] : s.kind === "stop" ? s.price : low[i];
         if (worst < minPx) minPx = worst;
         break;
       }
     }
-    if (exitIndex < 0 && series.low[i] < minPx) minPx = series.low[i];
+    if (exitIndex >= 0) break;
+    if (low[i] < minPx) minPx = low[i];
+    i++;
   }
   if (exitIndex < 0) {
     exitIndex = n - 1 > a ? n - 1 : a;
     proceeds += remaining * series.close[exitIndex];
     remaining = 0;
   }
+  // The highest high after the anchor, to the end of the candles (tail capture).
+  const maxHigh = a + 1 >= n
+    ? -Infinity
+    : index === null
+    ? highestHigh(series, a + 1)
+    : index.suffixMaxHigh[a + 1];
   return finishTrade({ p0, entryTsMs, exitTsMs: series.ts[exitIndex], proceeds, minPx }, {
     exitReason,
     maxHigh,
     costFraction: ((options.feeBps ?? 0) + (options.slippageBps ?? 0)) / BPS_PER_UNIT,
   });
+}
+
+/** Most levels of the skip index: blocks of up to 2^16 candles. */
+const SKIP_LEVELS_MAX = 16;
+
+/** What the executor precomputes once per series to replay many calls and trials fast. */
+interface SeriesIndex {
+  /** Highest high from index `i` to the end (NaN highs ignored; -Infinity past the end). */
+  suffixMaxHigh: Float64Array;
+  /** `minLow[k][b]`: lowest low of candles `b·2^k .. (b+1)·2^k - 1` (k >= 1; NaN ignored). */
+  minLow: Float64Array[];
+  /** `maxHigh[k][b]`: highest high of the same candles. */
+  maxHigh: Float64Array[];
+}
+
+/** Indexes by series: built on first use, dropped with the series. */
+const SERIES_INDEXES = new WeakMap<CandleSeries, SeriesIndex>();
+
+/**
+ * The skip index of `series` (cached): the suffix maximum of the highs (tail
+ * capture without scanning past the exit) and, for aligned blocks of 2, 4,
+ * 8, ... candles, the lowest low and highest high, so a block in which the
+ * policy machine is `quiet` (see `PolicyMachine` in policies.ts) is skipped
+ * whole. The candles of a series must not change after its first replay.
+ */
+function seriesIndex(series: CandleSeries): SeriesIndex {
+  const cached = SERIES_INDEXES.get(series);
+  if (cached !== undefined) return cached;
+  const n = series.ts.length;
+  const suffixMaxHigh = new Float64Array(n + 1);
+  suffixMaxHigh[n] = -Infinity;
+  for (let i = n - 1; i >= 0; i--) {
+    const h = series.high[i];
+    suffixMaxHigh[i] = h > suffixMaxHigh[i + 1] ? h : suffixMaxHigh[i + 1];
+  }
+  const minLow: Float64Array[] = [new Float64Array(0)];
+  const maxHigh: Float64Array[] = [new Float64Array(0)];
+  let prevLow: ArrayLike<number> = series.low;
+  let prevHigh: ArrayLike<number> = series.high;
+  for (let k = 1; k <= SKIP_LEVELS_MAX && 1 << (k - 1) < n; k++) {
+    const blocks = Math.ceil(n / (1 << k));
+    const lows = new Float64Array(blocks);
+    const highs = new Float64Array(blocks);
+    for (let b = 0; b < blocks; b++) {
+      const l0 = prevLow[2 * b];
+      const l1 = 2 * b + 1 < prevLow.length ? prevLow[2 * b + 1] : Infinity;
+      const h0 = prevHigh[2 * b];
+      const h1 = 2 * b + 1 < prevHigh.length ? prevHigh[2 * b + 1] : -Infinity;
+      lows[b] = lowest(l0, l1);
+      highs[b] = highest(h0, h1);
+    }
+    minLow.push(lows);
+    maxHigh.push(highs);
+    prevLow = lows;
+    prevHigh = highs;
+  }
+  const index = { suffixMaxHigh, minLow, maxHigh };
+  SERIES_INDEXES.set(series, index);
+  return index;
+}
+
+/** The lower of two prices, NaN ignored (Infinity when both are NaN). */
+function lowest(a: number, b: number): number {
+  if (a <= b) return a;
+  return b === b ? b : (a === a ? a : Infinity);
+}
+
+/** The higher of two prices, NaN ignored (-Infinity when both are NaN). */
+function highest(a: number, b: number): number {
+  if (a >= b) return a;
+  return b === b ? b : (a === a ? a : -Infinity);
+}
+
+/**
+ * The level `k` of the largest aligned block of `2^k` candles starting at
+ * `i` (i >= 1) in which the machine is quiet, or 0 when even the 2-candle
+ * block is not.
+ */
+function quietLevel(
+  index: SeriesIndex,
+  quiet: NonNullable<ReturnType<typeof createPolicyMachine>["quiet"]>,
+  ts: ArrayLike<number>,
+  i: number,
+): number {
+  const n = ts.length;
+  let k = Math.min(index.minLow.length - 1, 31 - Math.clz32(i & -i));
+  for (; k >= 1; k--) {
+    const b = i >> k;
+    const end = Math.min(n, (b + 1) << k);
+    if (quiet(index.minLow[k][b], index.maxHigh[k][b], ts[end - 1])) return k;
+  }
+  return 0;
+}
+
+function highestHigh(series: CandleSeries, from: number): number {
+  let max = -Infinity;
+  for (let i = from; i < series.ts.length; i++) if (series.high[i] > max) max = series.high[i];
+  return max;
 }
 
 function finishTrade(
@@ -241,12 +367,13 @@ export function replayCalls(
   const noEntry: CallTrade[] = [];
   let skipped = 0;
   const every = options.progressEvery ?? 500;
+  // One options object for every call (only the alert changes): no copy per call.
+  const perCall = { ...options, alertTsMs: 0 };
   for (let k = 0; k < calls.length; k++) {
     const call = calls[k];
     const series = options.seriesByMint.get(call.mint);
-    const trade = series === undefined
-      ? null
-      : replayCall(policy, series, { ...options, alertTsMs: call.alertTsMs });
+    perCall.alertTsMs = call.alertTsMs;
+    const trade = series === undefined ? null : replayCall(policy, series, perCall);
     if (trade === null) {
       skipped++;
       noEntry.push({ call, trade: noEntryTrade(call.alertTsMs) });

@@ -19,6 +19,11 @@
  *   time; `null` when the price never moved 10%.
  * - `peak_multiple`: highest high from the anchor on divided by `p0`.
  *
+ * Trade metrics of a policy run or a sweep trial ({@linkcode tradeMetrics}:
+ * win rate, profit factor, expectancy, equity drawdown, per-trade Sharpe and
+ * Sortino, hold time) and the seeded bootstrap interval of a caller's win
+ * rate ({@linkcode winRateInterval}) are defined once in docs/METRICS.md.
+ *
  * @module
  */
 import type { CandleSeries } from "./types.ts";
@@ -250,5 +255,219 @@ function summarizeGroup(ms: readonly PathMetrics[]): CallerPathSummary {
     hit_4x_rate: rate((m) => m.hit4x),
     median_peak_multiple: median(ms.map((m) => m.peakMultiple)),
     median_dd_bps: median(ms.map((m) => m.ddBps)),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Trade metrics: what a quant ranks policies by. Definitions: docs/METRICS.md.
+
+/** Resamples of the win-rate bootstrap. */
+export const BOOTSTRAP_RESAMPLES = 1_000;
+/** Base seed of the win-rate bootstrap; mixed with the caller name, so a rerun draws the same. */
+export const BOOTSTRAP_SEED = 20_260_123;
+/** Confidence of the bootstrap interval. */
+export const BOOTSTRAP_CONFIDENCE = 0.95;
+
+/** What the trade metrics need of one trade. */
+export interface TradeOutcome {
+  /** Net realized return, bps. */
+  realizedReturnBps: number;
+  /** Exit time (closing fill), epoch ms: orders the equity curve. */
+  exitTsMs: number;
+  /** Time exposed, ms. */
+  timeExposedMs: number;
+}
+
+/** Trade metrics of a set of trades (snake_case: these go into summaries and trials as is). */
+export interface TradeMetrics {
+  /** Trades (replayed calls). */
+  calls: number;
+  /** Share of trades with a return > 0 (0 without trades). */
+  win_rate: number;
+  /** Mean return, bps. */
+  mean_return_bps: number | null;
+  /** Median return, bps. */
+  median_return_bps: number | null;
+  /** Gross profit over gross loss; null without a losing trade. */
+  profit_factor: number | null;
+  /** win_rate · mean win + (1 - win_rate) · mean non-win, bps. */
+  expectancy_bps: number | null;
+  /** Deepest fall of the equal-weight equity curve by exit time, bps (`<= 0`). */
+  max_drawdown_bps: number;
+  /** Mean over sample standard deviation of the returns. */
+  sharpe_per_trade: number | null;
+  /** Mean over downside deviation of the returns. */
+  sortino_per_trade: number | null;
+  /** Mean time exposed, ms. */
+  avg_hold_ms: number | null;
+}
+
+/** The names of {@linkcode TradeMetrics}, in order (the columns of `trials.parquet`). */
+export const TRADE_METRIC_NAMES: readonly (keyof TradeMetrics)[] = [
+  "calls",
+  "win_rate",
+  "mean_return_bps",
+  "median_return_bps",
+  "profit_factor",
+  "expectancy_bps",
+  "max_drawdown_bps",
+  "sharpe_per_trade",
+  "sortino_per_trade",
+  "avg_hold_ms",
+];
+
+/**
+ * Compute the trade metrics of `trades` (definitions in docs/METRICS.md).
+ *
+ * @example
+ * ```ts
+ * import { tradeMetrics } from "./metrics.ts";
+ * const t = (r: number, exit: number) => ({ realizedReturnBps: r, exitTsMs: exit, timeExposedMs: 60_000 });
+ * const m = tradeMetrics([t(100, 1), t(-50, 2), t(200, 3)]);
+ * console.assert(m.profit_factor === 6 && m.max_drawdown_bps === -50);
+ * ```
+ */
+export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
+  const n = trades.length;
+  const returns = trades.map((t) => t.realizedReturnBps);
+  let wins = 0;
+  let grossProfit = 0;
+  let grossLoss = 0;
+  let downsideSq = 0;
+  for (const r of returns) {
+    if (r > 0) {
+      wins++;
+      grossProfit += r;
+    } else if (r < 0) {
+      grossLoss -= r;
+      downsideSq += r * r;
+    }
+  }
+  const meanBps = mean(returns);
+  const winRate = n === 0 ? 0 : wins / n;
+  const meanWin = wins === 0 ? 0 : grossProfit / wins;
+  const meanNonWin = n - wins === 0 ? 0 : -grossLoss / (n - wins);
+  const sd = sampleStdev(returns, meanBps);
+  const downside = Math.sqrt(downsideSq / Math.max(1, n));
+  return {
+    calls: n,
+    win_rate: winRate,
+    mean_return_bps: meanBps,
+    median_return_bps: median(returns),
+    profit_factor: grossLoss > 0 ? grossProfit / grossLoss : null,
+    expectancy_bps: n === 0 ? null : winRate * meanWin + (1 - winRate) * meanNonWin,
+    max_drawdown_bps: equityDrawdownBps(trades),
+    sharpe_per_trade: meanBps === null || sd === null || sd === 0 ? null : meanBps / sd,
+    sortino_per_trade: meanBps === null || downside === 0 ? null : meanBps / downside,
+    avg_hold_ms: mean(trades.map((t) => t.timeExposedMs)),
+  };
+}
+
+function sampleStdev(xs: readonly number[], m: number | null): number | null {
+  if (m === null || xs.length < 2) return null;
+  let ss = 0;
+  for (const x of xs) ss += (x - m) * (x - m);
+  return Math.sqrt(ss / (xs.length - 1));
+}
+
+/**
+ * Max drawdown of the equal-weight equity curve, bps (`<= 0`): the trades
+ * sorted by exit time (ties keep their order), equity = running sum of their
+ * returns from 0, drawdown = equity minus its running peak (the start counts).
+ *
+ * @example
+ * ```ts
+ * import { equityDrawdownBps } from "./metrics.ts";
+ * const t = (r: number, exit: number) => ({ realizedReturnBps: r, exitTsMs: exit, timeExposedMs: 0 });
+ * // by exit: +100, -50, +200, -300 -> equity 100, 50, 250, -50; peak 250 -> -300
+ * console.assert(equityDrawdownBps([t(-300, 4), t(100, 1), t(200, 3), t(-50, 2)]) === -300);
+ * ```
+ */
+export function equityDrawdownBps(trades: readonly TradeOutcome[]): number {
+  const byExit = [...trades].sort((a, b) => a.exitTsMs - b.exitTsMs);
+  let equity = 0;
+  let peak = 0;
+  let worst = 0;
+  for (const t of byExit) {
+    equity += t.realizedReturnBps;
+    if (equity > peak) peak = equity;
+    if (equity - peak < worst) worst = equity - peak;
+  }
+  return worst;
+}
+
+/** A bootstrap interval of a win rate. */
+export interface WinRateInterval {
+  /** Lower bound (2.5th percentile of the resampled win rates). */
+  low: number;
+  /** Upper bound (97.5th percentile). */
+  high: number;
+}
+
+/** Options for {@linkcode winRateInterval}. */
+export interface WinRateIntervalOptions {
+  /** Mixed into {@linkcode BOOTSTRAP_SEED} (the caller name). @default {""} */
+  seed?: string;
+  /** Resamples. @default {1000} */
+  resamples?: number;
+}
+
+/**
+ * Seeded percentile bootstrap 95% interval of a win rate of `wins` out of
+ * `count` trades: `resamples` times, draw `count` trades with replacement and
+ * take the share of wins; the interval is the 2.5th and 97.5th percentiles
+ * (sorted rates at `floor(0.025·B)` and `ceil(0.975·B) - 1`). The same
+ * inputs and seed always give the same interval; null without trades.
+ *
+ * @example
+ * ```ts
+ * import { winRateInterval } from "./metrics.ts";
+ * const a = winRateInterval(30, 60, { seed: "alice" })!;
+ * console.assert(a.low < 0.5 && a.high > 0.5);
+ * console.assert(JSON.stringify(a) === JSON.stringify(winRateInterval(30, 60, { seed: "alice" })));
+ * ```
+ */
+export function winRateInterval(
+  wins: number,
+  count: number,
+  options: WinRateIntervalOptions = {},
+): WinRateInterval | null {
+  if (count === 0) return null;
+  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
+  const random = mulberry32((BOOTSTRAP_SEED ^ fnv1a(options.seed ?? "")) >>> 0);
+  const p = wins / count;
+  const rates = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    let w = 0;
+    // Drawing trade floor(u·count) from a list with the wins first: a win when u < p.
+    for (let i = 0; i < count; i++) if (random() < p) w++;
+    rates[b] = w / count;
+  }
+  rates.sort();
+  const tail = (1 - BOOTSTRAP_CONFIDENCE) / 2;
+  return {
+    low: rates[Math.floor(tail * resamples)],
+    high: rates[Math.ceil((1 - tail) * resamples) - 1],
+  };
+}
+
+/** 32-bit FNV-1a hash of a string's UTF-16 code units. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Mulberry32: a small seeded PRNG of uniform numbers in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }

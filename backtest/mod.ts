@@ -57,3 +57,6 @@ export {
 export * from "./path_only.ts";
 export * from "./policy.ts";
 export * from "./sample_data.ts";
+export * from "./grid.ts";
+export * from "./sweep.ts";
+export * from "./rerun.ts";

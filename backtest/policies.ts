@@ -338,6 +338,16 @@ export interface PolicyMachine {
    * before it opened) onto `out`, then update the state with the candle.
    */
   onCandle(series: CandleSeries, i: number, out: ExitSignal[]): void;
+  /**
+   * Whether no candle of a run of candles whose lowest low is `minLow`,
+   * highest high `maxHigh` and last `ts` is `lastTsMs` can trigger a signal.
+   * Pure. When none can, the executor skips the run whole and calls `pass`
+   * (a speed-up that must not change any result). Optional: without it
+   * every candle is visited.
+   */
+  quiet?(minLow: number, maxHigh: number, lastTsMs: number): boolean;
+  /** Update the state as the candles of a quiet run would have (e.g. a trailing peak). */
+  pass?(maxHigh: number): void;
 }
 
 /** Where a position was entered. */
@@ -377,6 +387,15 @@ export function createPolicyMachine(policy: Policy, entry: Entry): PolicyMachine
         onCandle(series, i, out) {
           for (const m of machines) m.onCandle(series, i, out);
         },
+        quiet(minLow, maxHigh, lastTsMs) {
+          for (const m of machines) {
+            if (m.quiet === undefined || !m.quiet(minLow, maxHigh, lastTsMs)) return false;
+          }
+          return true;
+        },
+        pass(maxHigh) {
+          for (const m of machines) m.pass?.(maxHigh);
+        },
       };
     }
   }
@@ -414,6 +433,9 @@ function fixedStopMachine(policy: FixedStopPolicy, entry: Entry): PolicyMachine 
         out.push({ kind: "target", price: target, fraction: 1, reason: "take_profit" });
       }
     },
+    quiet(minLow, maxHigh) {
+      return minLow > stop && maxHigh < target;
+    },
   };
 }
 
@@ -429,6 +451,9 @@ function timeStopMachine(policy: TimeStopPolicy, entry: Entry): PolicyMachine {
       if (series.high[i] >= target) {
         out.push({ kind: "target", price: target, fraction: 1, reason: "take_profit" });
       }
+    },
+    quiet(_minLow, maxHigh, lastTsMs) {
+      return lastTsMs < deadlineMs && maxHigh < target;
     },
   };
 }
@@ -464,6 +489,19 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
       if (!active && high >= activation) active = true;
       if (active && high > peak) peak = high;
     },
+    quiet(minLow, maxHigh) {
+      if (!(minLow > hard)) return false;
+      if (!active && maxHigh < activation) return true;
+      // Active, or armed inside the run: no trail in the run is above the one
+      // from the highest high, so lows above it cannot trigger.
+      return minLow > Math.max(peak, maxHigh) * (1 - policy.trailPct);
+    },
+    pass(maxHigh) {
+      // Arming happens on the first high >= activation: every earlier high is lower,
+      // so the run's highest high is also the highest since arming.
+      if (!active && maxHigh >= activation) active = true;
+      if (active && maxHigh > peak) peak = maxHigh;
+    },
   };
 }
 
@@ -498,6 +536,10 @@ function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
         });
         next++;
       }
+    },
+    quiet(minLow, maxHigh) {
+      return minLow > stop &&
+        (next >= levels.length || maxHigh < entry.px * levels[next].multiple);
     },
   };
 }

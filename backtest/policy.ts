@@ -14,9 +14,10 @@ import {
   type RunResult,
   startRun,
 } from "./_workflow.ts";
-import { type CallerTradeSummary, summarizeTrades } from "./aggregate.ts";
+import { type CallerTradeSummary, callerWinRateIntervals, summarizeTrades } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
 import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
+import { tradeMetrics } from "./metrics.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 
 /** Run type recorded in `run.created`. */
@@ -206,6 +207,7 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
       });
       await ctx.artifact("caller_summary", out.path, out.sizeBytes);
       const { caller: _all, ...totals } = overall;
+      const intervals = callerWinRateIntervals(replayed);
       const summary = {
         calls_total: data.calls.length,
         calls_covered: data.coverage.covered.length,
@@ -214,10 +216,13 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
         interval: data.slice.interval,
         policy_type: policy.type,
         ...totals,
+        ...tradeMetrics(replayed.map((t) => t.trade)),
         stop_out_rate: replayed.length === 0
           ? 0
           : replayed.filter((t) => t.trade.stopOut).length / replayed.length,
-        by_caller: Object.fromEntries(byCaller.map(({ caller, ...rest }) => [caller, rest])),
+        by_caller: Object.fromEntries(
+          byCaller.map(({ caller, ...rest }) => [caller, { ...rest, ...intervals[caller] }]),
+        ),
       };
       await ctx.writeManifest("completed", { summary });
       return {

@@ -4,8 +4,14 @@
  * 6. full rebuild at several log sizes vs a plain DuckDB `read_json` of the
  *    same files into one table (both as child processes, alternating), and
  *    the peak memory (max RSS) of the rebuild process;
- * 7. incremental rebuild after appending 1% to the largest log vs its full
- *    rebuild;
+ * 7. incremental rebuild after appending 1% to the 1M log (or the largest
+ *    below it) vs its full rebuild;
+ *
+ * plus, under item 6, the peak memory of each full rebuild against the
+ * 1.5 GiB bound (sizes above {@linkcode READ_JSON_FLOOR_MAX_EVENTS} skip the
+ * read_json floor: one run, time and peak memory only), and the rebuild time
+ * of many one-line part files (20k and 40k: the ratio shows whether file
+ * bookkeeping is linear, issue 19.7);
  * 8. `ledger runs` and `ledger show` as whole processes on an index of many
  *    runs, next to `deno run` of an empty file.
  *
@@ -24,6 +30,12 @@ import { runChild, summarize, timeProcess } from "./_stats.ts";
 const LOG_SEED = 7;
 /** Bytes in a MiB. */
 const MIB = 1024 * 1024;
+/** Peak RSS bound of a full rebuild (issue 16), in MiB. */
+const PEAK_RSS_TARGET_MIB = 1.5 * 1024;
+/** Largest log also read with the read_json floor; larger ones are timed alone, once. */
+export const READ_JSON_FLOOR_MAX_EVENTS = 20_000_000;
+/** Log size of the incremental item (issue 16: +1% at 1M). */
+const INCREMENTAL_AT_EVENTS = 1_000_000;
 
 /** Permissions of the rebuild and read_json children. */
 function childPermissions(dir: string): string[] {
@@ -46,8 +58,10 @@ interface ReadJsonChildResult {
 
 /** Sizes of the read-side items. */
 export interface IndexBenchOptions {
-  /** Log sizes of item 6, in events; item 7 appends 1% to the last. */
+  /** Log sizes of item 6, in events; item 7 appends 1% to the 1M one (or the largest below). */
   sizes: number[];
+  /** Part-file counts of the many-files rows (one line each). @default {[]} */
+  manyFiles?: number[];
   /** Repetitions of each measurement of items 6 and 7. */
   repeat: number;
   /** Runs in the index of item 8. */
@@ -79,68 +93,135 @@ function rebuild(dir: string, root: string, mode: "full" | "incremental") {
  */
 export async function benchRebuild(dir: string, options: IndexBenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  let lastFullMs: number | null = null;
-  let lastRoot = "";
-  let lastEvents = 0;
+  const incrementalAt = Math.max(
+    ...options.sizes.filter((n) => n <= INCREMENTAL_AT_EVENTS),
+    Math.min(...options.sizes),
+  );
   for (const size of options.sizes) {
     const root = join(dir, `log-${size}`);
     const log = await generateLog(root, { events: size, seed: LOG_SEED });
     options.log(
       `item 6: ${log.events} events, ${log.files} files, ${(log.bytes / MIB).toFixed(0)} MiB`,
     );
+    const withFloor = size <= READ_JSON_FLOOR_MAX_EVENTS;
+    const repeat = size > 5_000_000 ? 1 : options.repeat;
     const full: number[] = [];
     const plain: number[] = [];
     const peak: number[] = [];
     const plainPeak: number[] = [];
-    for (let r = 0; r < options.repeat; r++) {
-      const p = await runChild<ReadJsonChildResult>(
-        "bench/_read_json_child.ts",
-        childPermissions(dir),
-        [root, join(dir, "plain.duckdb")],
-      );
-      plain.push(p.elapsedMs);
-      plainPeak.push(p.peakRssBytes / MIB);
+    for (let r = 0; r < repeat; r++) {
+      if (withFloor) {
+        const p = await runChild<ReadJsonChildResult>(
+          "bench/_read_json_child.ts",
+          childPermissions(dir),
+          [root, join(dir, "plain.duckdb")],
+        );
+        await Deno.remove(join(dir, "plain.duckdb"));
+        plain.push(p.elapsedMs);
+        plainPeak.push(p.peakRssBytes / MIB);
+      }
       const f = await rebuild(dir, root, "full");
       full.push(f.elapsedMs);
       peak.push(f.peakRssBytes / MIB);
-      options.log(`  read_json ${p.elapsedMs.toFixed(0)} ms, full rebuild ${f.elapsedMs} ms`);
+      options.log(
+        `  read_json ${plain.at(-1)?.toFixed(0) ?? "-"} ms, full rebuild ${f.elapsedMs} ms, ` +
+          `peak ${(f.peakRssBytes / MIB).toFixed(0)} MiB`,
+      );
     }
     const f = summarize(full).p50;
-    const p = summarize(plain).p50;
-    const isLargest = size === Math.max(...options.sizes);
+    const p = withFloor ? summarize(plain).p50 : null;
+    const speedTarget = size >= 1_000_000 && size <= 5_000_000;
     rows.push({
       item: 6,
       name: `full rebuild ${fmtCount(log.events)} events`,
       unit: "ms",
       median: f,
-      reference: "DuckDB read_json",
+      reference: withFloor ? "DuckDB read_json" : undefined,
       referenceMedian: p,
-      ratio: f / p,
-      target: isLargest ? "<= 1.5x read_json" : undefined,
-      met: isLargest ? f / p <= 1.5 : undefined,
-      note: `${(log.bytes / MIB).toFixed(0)} MiB, ${log.files} files, x${options.repeat}`,
+      ratio: p === null ? null : f / p,
+      target: speedTarget ? "<= 1.5x read_json" : undefined,
+      met: speedTarget && p !== null ? f / p <= 1.5 : undefined,
+      note: `${(log.bytes / MIB).toFixed(0)} MiB, ${log.files} files, x${repeat}` +
+        (withFloor ? "" : ", read_json floor not run at this size"),
     });
+    const peakMib = Math.max(...peak);
     rows.push({
       item: 6,
       name: `rebuild peak memory ${fmtCount(log.events)}`,
       unit: "MiB",
-      median: summarize(peak).p50,
-      reference: "read_json process",
-      referenceMedian: summarize(plainPeak).p50,
-      ratio: summarize(peak).p50 / summarize(plainPeak).p50,
-      note: "max RSS (VmHWM) of the whole process",
+      median: peakMib,
+      reference: withFloor ? "read_json process" : undefined,
+      referenceMedian: withFloor ? Math.max(...plainPeak) : null,
+      ratio: withFloor ? peakMib / Math.max(...plainPeak) : null,
+      target: `<= ${PEAK_RSS_TARGET_MIB} MiB`,
+      met: peakMib <= PEAK_RSS_TARGET_MIB,
+      note: "max RSS (VmHWM) of the whole rebuild process, highest of the runs",
     });
-    if (isLargest) {
-      lastFullMs = f;
-      lastRoot = root;
-      lastEvents = log.events;
-    } else {
-      await Deno.remove(root, { recursive: true });
+    if (size === incrementalAt) {
+      rows.push(await benchIncremental(dir, root, log.events, f, options));
     }
+    await Deno.remove(root, { recursive: true });
   }
-  rows.push(await benchIncremental(dir, lastRoot, lastEvents, lastFullMs, options));
-  await Deno.remove(lastRoot, { recursive: true });
+  if ((options.manyFiles ?? []).length > 0) {
+    rows.push(...await benchManyFiles(dir, options.manyFiles!, options));
+  }
   return rows;
+}
+
+/**
+ * Full rebuild of `counts[i]` one-line part files each: the time per count,
+ * and the ratio of each to the first scaled by the count (1.0 = linear).
+ */
+async function benchManyFiles(
+  dir: string,
+  counts: number[],
+  options: IndexBenchOptions,
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  let firstMsPerFile: number | null = null;
+  for (const count of counts) {
+    const root = join(dir, `files-${count}`);
+    await writeOneLineParts(root, count);
+    const r = await rebuild(dir, root, "full");
+    if (r.events !== count) throw new Error(`Expected ${count} events, indexed ${r.events}`);
+    const msPerFile = r.elapsedMs / count;
+    firstMsPerFile ??= msPerFile;
+    options.log(`item 6: ${count} one-line part files, full rebuild ${r.elapsedMs} ms`);
+    rows.push({
+      item: 6,
+      name: `full rebuild ${fmtCount(count)} one-line files`,
+      unit: "ms",
+      median: r.elapsedMs,
+      reference: `${fmtCount(counts[0])} files, scaled by count`,
+      referenceMedian: firstMsPerFile * count,
+      ratio: msPerFile / firstMsPerFile,
+      target: count === counts[0] ? undefined : "linear: per-file time <= 1.5x (was 8x at 40k)",
+      met: count === counts[0] ? undefined : msPerFile / firstMsPerFile <= 1.5,
+      note: `peak ${(r.peakRssBytes / MIB).toFixed(0)} MiB, x1`,
+    });
+    await Deno.remove(root, { recursive: true });
+  }
+  return rows;
+}
+
+/** `count` part files of one valid event each, in one day folder (as many CLI emits left). */
+async function writeOneLineParts(root: string, count: number): Promise<void> {
+  const dayDir = join(root, "events", "day=2026-01-20");
+  await Deno.mkdir(dayDir, { recursive: true });
+  const t0 = Date.UTC(2026, 0, 20);
+  const encoder = new TextEncoder();
+  for (let i = 0; i < count; i++) {
+    const event = {
+      event_type: i % 2 === 0 ? "run.created" : "run.started",
+      event_id: `many-${i}`,
+      timestamp_ms: t0 + i,
+      run_id: `many-run-${Math.floor(i / 2)}`,
+      schema_version: 1,
+      ...(i % 2 === 0 ? { run_type: "path-only", config: {}, data_fingerprint: "x" } : {}),
+    };
+    const name = `part-${String(i).padStart(7, "0")}.jsonl`;
+    await Deno.writeFile(join(dayDir, name), encoder.encode(JSON.stringify(event) + "\n"));
+  }
 }
 
 /** Item 7: append 1% to the log (index up to date), then an incremental rebuild. */
@@ -170,8 +251,8 @@ async function benchIncremental(
     reference: "full rebuild",
     referenceMedian: fullMs,
     ratio: fullMs === null ? null : m / fullMs,
-    target: "< 10% of full",
-    met: fullMs === null ? null : m / fullMs < 0.1,
+    target: "<= 5% of full",
+    met: fullMs === null ? null : m / fullMs <= 0.05,
     note: `+${added} events x${options.repeat}`,
   };
 }

@@ -7,7 +7,7 @@
 
 /** One measured quantity and what it is compared with, measured in the same run. */
 export interface BenchRow {
-  /** Item number of issue 7 (1..9). */
+  /** Item number (issues 7 and 12, 1..11). */
   item: number;
   /** What was measured, e.g. `durable emit latency`. */
   name: string;

@@ -5,10 +5,19 @@
  * Items: 1 durable emit p50/p99 vs write+fdatasync; 2 relaxed emit vs pino;
  * 3 eight concurrent durable writer processes; 4 a CLI process per event vs
  * the in-process emitter; 5 `ledger emit` cold start vs an empty `deno run`;
- * 6 full rebuild at 10k/100k/1M events vs DuckDB `read_json`, with the peak
- * memory of the rebuild process; 7 incremental rebuild after +1% vs full;
+ * 6 full rebuild at 10k/100k/1M/5M events vs DuckDB `read_json`, with the peak
+ * memory of the rebuild process against 1.5 GiB, and 20k vs 40k one-line part
+ * files (linear?); `LEDGER_BENCH_HUGE=20000000,50000000` adds the long sizes
+ * (not for CI: 50M events is about 11 GB of log); 7 incremental rebuild after
+ * +1% to 1M vs full;
  * 8 `ledger runs`/`ledger show` on an index of 100k runs; 9 policy executor
- * calls/s. Benchmarks are not tests: nothing fails on a time.
+ * calls/s; 10 executor calls per CPU-second and 11 a 100-combination sweep
+ * vs one policy run (issue 12, `bench/_sweep.ts`); 12 the query surface on 100k
+ * runs (`bench/_query.ts`, when present); 13 `ledger report` of 100 runs and a `ui`
+ * page on 100k runs (issue 13); 14 `ledger ship` MB/s and indexing from the
+ * bucket vs the local full rebuild (needs Ceph: `scripts/ceph_rgw.sh install`;
+ * else one row says why). Benchmarks are not tests:
+ * nothing fails on a time.
  *
  * Flags: `--quick` (small sizes, a few seconds per item), `--json` (print the
  * results as JSON instead of the table), `--only 1,5` (some items),
@@ -23,8 +32,29 @@ import { parseArgs } from "node:util";
 import { benchConcurrent, benchDurable, benchProcesses, benchRelaxed } from "./_emit.ts";
 import { benchQueries, benchRebuild, type IndexBenchOptions } from "./_index.ts";
 import { benchPolicy } from "./_policy.ts";
+import { benchSweep } from "./_sweep.ts";
+import { benchShip } from "./_ship.ts";
 import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
 import type { BenchRow } from "./_result.ts";
+import { benchReportViews } from "./_report_view.ts";
+
+/**
+ * Extra log sizes of item 6 from `LEDGER_BENCH_HUGE` (comma-separated event
+ * counts, e.g. `20000000` or `20000000,50000000`): too long for a normal run
+ * (20M events is about 4.6 GB of log, 50M about 11 GB), so off by default.
+ */
+function hugeSizes(): number[] {
+  const raw = Deno.env.get("LEDGER_BENCH_HUGE") ?? "";
+  const sizes = raw.split(",").filter((s) => s.trim() !== "").map(Number);
+  for (const n of sizes) {
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      throw new RangeError(`LEDGER_BENCH_HUGE takes event counts, got ${JSON.stringify(raw)}`);
+    }
+  }
+  return sizes;
+}
+/** Highest item number. */
+const ITEM_MAX = 14;
 
 /** Sizes of one bench run. */
 interface Plan {
@@ -36,6 +66,7 @@ interface Plan {
   index: Omit<IndexBenchOptions, "log">;
   policyCalls: number;
   policyRepeat: number;
+  shipEvents: number;
 }
 
 const FULL: Plan = {
@@ -44,9 +75,16 @@ const FULL: Plan = {
   relaxedRepeat: 3,
   concurrentEvents: 500,
   processRuns: 20,
-  index: { sizes: [10_000, 100_000, 1_000_000], repeat: 3, runs: 100_000, processRuns: 10 },
+  index: {
+    sizes: [10_000, 100_000, 1_000_000, 5_000_000, ...hugeSizes()],
+    repeat: 3,
+    runs: 100_000,
+    processRuns: 10,
+    manyFiles: [20_000, 40_000],
+  },
   policyCalls: 10_000,
   policyRepeat: 5,
+  shipEvents: 1_000_000,
 };
 
 const QUICK: Plan = {
@@ -55,9 +93,16 @@ const QUICK: Plan = {
   relaxedRepeat: 2,
   concurrentEvents: 50,
   processRuns: 5,
-  index: { sizes: [2_000, 10_000], repeat: 1, runs: 2_000, processRuns: 3 },
+  index: {
+    sizes: [2_000, 10_000],
+    repeat: 1,
+    runs: 2_000,
+    processRuns: 3,
+    manyFiles: [2_000, 4_000],
+  },
   policyCalls: 1_000,
   policyRepeat: 2,
+  shipEvents: 20_000,
 };
 
 /** Run the items of `only` (all when empty) and return their rows. */
@@ -88,6 +133,14 @@ async function runItems(
   await step([6, 7], () => benchRebuild(dir, { ...plan.index, log }));
   await step([8], () => benchQueries(dir, { ...plan.index, log }));
   await step([9], () => benchPolicy(plan.policyCalls, plan.policyRepeat));
+  await step([10, 11], () => benchSweep(plan.policyRepeat));
+  await step([13], () =>
+    benchReportViews(dir, {
+      uiRuns: plan === QUICK ? 2_000 : 100_000,
+      repeat: plan === QUICK ? 2 : 5,
+      log,
+    }));
+  await step([14], () => benchShip(dir, { events: plan.shipEvents, log }));
   return rows.sort((a, b) => a.item - b.item);
 }
 
@@ -104,8 +157,10 @@ async function main(): Promise<number> {
   });
   const only = new Set(values.only.split(",").filter((s) => s !== "").map(Number));
   for (const item of only) {
-    if (!(Number.isInteger(item) && item >= 1 && item <= 9)) {
-      console.error(`bench: --only takes item numbers 1..9, got ${JSON.stringify(values.only)}`);
+    if (!(Number.isInteger(item) && item >= 1 && item <= ITEM_MAX)) {
+      console.error(
+        `bench: --only takes item numbers 1..${ITEM_MAX}, got ${JSON.stringify(values.only)}`,
+      );
       return 2;
     }
   }

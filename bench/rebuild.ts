@@ -81,8 +81,28 @@ export async function generateLog(
   const hex = () => Math.floor(rand() * 0xffffffff).toString(16).padStart(8, "0");
   let events = 0;
   let runs = 0;
+  let bytes = 0;
+  let bufferedDay = 0;
+  // Written a day at a time (runs are generated day by day), so memory stays flat at 50M events.
+  const flush = async () => {
+    for (const [file, lines] of buffers) {
+      const path = join(root, "events", file);
+      await Deno.mkdir(join(path, ".."), { recursive: true });
+      const text = lines.join("\n") + "\n";
+      const data = new TextEncoder().encode(text);
+      bytes += data.length;
+      await Deno.writeFile(path, data, { append: true });
+      files.add(file);
+    }
+    buffers.clear();
+  };
+  const files = new Set<string>();
   while (events < target) {
     const day = Math.floor(runs / runsPerDay);
+    if (day !== bufferedDay) {
+      await flush();
+      bufferedDay = day;
+    }
     let t = startMs + day * DAY_MS + Math.floor(rand() * (DAY_MS - 3_600_000));
     const dayName = new Date(startMs + day * DAY_MS).toISOString().slice(0, 10);
     const file = `day=${dayName}/part-w${Math.floor(rand() * writers)}${suffix}.jsonl`;
@@ -140,15 +160,8 @@ export async function generateLog(
     }
     runs++;
   }
-  let bytes = 0;
-  for (const [file, lines] of buffers) {
-    const path = join(root, "events", file);
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    const text = lines.join("\n") + "\n";
-    bytes += new TextEncoder().encode(text).length;
-    await Deno.writeTextFile(path, text, { append: true });
-  }
-  return { events, runs, files: buffers.size, bytes };
+  await flush();
+  return { events, runs, files: files.size, bytes };
 }
 
 /** Remove `path` (recursively); a path that is not there is fine, any other error is not. */

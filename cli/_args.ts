@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { resolveRoot } from "../ledger/paths.ts";
 
 /** Exit code of a command that succeeded. */
 export const EXIT_OK = 0;
@@ -81,7 +82,7 @@ export function parseFlags(
     });
     return { values: values as ParsedFlags["values"], positionals };
   } catch (err) {
-    if (err instanceof TypeError) throw new UsageError(firstLine(err.message));
+    if (err instanceof TypeError) throw new UsageError(ownWords(firstLine(err.message)));
     throw err;
   }
 }
@@ -147,13 +148,21 @@ export function resolveRootFlag(values: ParsedFlags["values"]): string {
     if (flag === "") throw new UsageError("--root must not be empty");
     return flag;
   }
-  const env = Deno.env.get("LEDGER_ROOT");
-  if (env) return env;
-  return "data/ledger";
+  return resolveRoot();
 }
 
 function firstLine(message: string): string {
   return message.split("\n")[0];
+}
+
+/**
+ * `node:util`'s parse errors in ledger's words: its hint about positionals
+ * after `--` names a syntax ledger's commands do not document.
+ */
+function ownWords(message: string): string {
+  const hint = message.indexOf(". To specify a positional argument");
+  const text = hint === -1 ? message : message.slice(0, hint);
+  return text.replace(/^Unknown option '([^']*)'$/, "unknown flag $1 (see --help)");
 }
 
 /**

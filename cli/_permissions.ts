@@ -13,10 +13,8 @@
  * @module
  */
 
-/** Environment variable naming the ledger root when `--root` is absent. */
-export const ROOT_ENV_VARIABLE = "LEDGER_ROOT";
-/** The root used when neither `--root` nor `LEDGER_ROOT` is given. */
-export const ROOT_DEFAULT = "data/ledger";
+import { ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
+export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
 
 /**
  * One permission a subcommand needs before it starts.

@@ -180,7 +180,7 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-function backtestOptions(values: ParsedFlags["values"], root: string): BacktestOptions {
+export function backtestOptions(values: ParsedFlags["values"], root: string): BacktestOptions {
   const interval = stringFlag(values, "interval");
   if (interval !== undefined && !isInterval(interval)) {
     throw new UsageError(
@@ -256,7 +256,7 @@ export function parseUtcTime(raw: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {
+export function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
   const n = Number(raw.trim());
@@ -465,7 +465,7 @@ async function canRun(command: string): Promise<boolean> {
  * detached child and return at once. Failures are logged, never thrown: the
  * daemon or the next rebuild catches up.
  */
-async function refreshIndexInBackground(root: string): Promise<void> {
+export async function refreshIndexInBackground(root: string): Promise<void> {
   const refresh = await refreshCommand(root);
   if ("reason" in refresh) {
     console.error(
@@ -487,6 +487,6 @@ async function refreshIndexInBackground(root: string): Promise<void> {
   }
 }
 
-function firstLine(message: string): string {
+export function firstLine(message: string): string {
   return message.split("\n")[0];
 }

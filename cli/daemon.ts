@@ -1,7 +1,8 @@
 /**
  * `ledger daemon`: keep the index up to date. Checks the log's part files
  * (sizes and mtimes) every interval and rebuilds incrementally when they
- * changed; one line per rebuild on stdout. SIGINT/SIGTERM let the current
+ * changed; one log line per rebuild on stdout, every line in one format
+ * (`<ISO time> <level> <message>`, or JSON lines with `--log-json`). SIGINT/SIGTERM let the current
  * rebuild finish, then exit 0. A second daemon on the same root refuses to
  * start (exit 1).
  *
@@ -9,7 +10,17 @@
  */
 import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
-import { DaemonLockedError, runDaemon } from "../indexer/daemon.ts";
+import {
+  DaemonLockedError,
+  type DaemonLogEntry,
+  formatLogEntry,
+  runDaemon,
+} from "../indexer/daemon.ts";
+import {
+  InvalidMemoryLimitError,
+  MEMORY_LIMIT_DEFAULT,
+  parseMemoryLimit,
+} from "../indexer/rebuild.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -27,16 +38,29 @@ const FLAGS: FlagSpec = {
   "verbose": { type: "boolean", short: "v" },
   "db": { type: "string" },
   "stale-after-hours": { type: "string" },
+  "log-json": { type: "boolean" },
+  "memory-limit": { type: "string" },
 };
 
-const USAGE = `Usage: ledger daemon [--interval SECONDS] [--verbose] [--db PATH]
-                     [--stale-after-hours H] [--root DIR]
+const USAGE = `Usage: ledger daemon [--interval SECONDS] [--verbose] [--log-json] [--db PATH]
+                     [--stale-after-hours H] [--memory-limit SIZE] [--root DIR]
 
 Keep the index up to date: every --interval seconds (default 30) look at the
 sizes and mtimes of the log's part files and, when they changed, update the
-index incrementally. Prints one line per rebuild. SIGINT or SIGTERM finish
-the current rebuild and exit 0. One daemon per root (lock file
-<root>/index/daemon.lock); a second one exits 1.
+index incrementally. A damaged index is rebuilt in full from the log (a
+warn line says so). SIGINT or SIGTERM finish the current rebuild and exit 0.
+One daemon per root (lock file <root>/index/daemon.lock); a second one
+exits 1. With --from s3://BUCKET/P the log is read from a bucket instead;
+--to s3://BUCKET/P also ships the local log there (see ledger daemon --to x
+--help).
+
+Log lines go to stdout, one per event, all in one format:
+  2026-01-20T00:00:00.000Z info rebuild incremental: read 2 files (...)
+Levels: debug (only with --verbose), info, warn, error.
+
+  --log-json            one JSON object per line instead:
+                        {"time":"...","level":"info","msg":"...",...fields}
+  --memory-limit SIZE   DuckDB memory limit of each rebuild (default ${MEMORY_LIMIT_DEFAULT})
 
 Exit codes: 0 stopped by a signal, 1 failure (another daemon runs), 2 usage error.`;
 
@@ -55,6 +79,9 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  if (args.some((a) => /^--(from|to)(=|$)/.test(a))) {
+    return await (await import("./_from_bucket.ts")).daemonMain(args); // SPEC 14
+  }
   const { values } = parseFlags(args, FLAGS);
   if (values.help) {
     console.log(USAGE);
@@ -65,27 +92,45 @@ export async function main(args: string[]): Promise<number> {
   const staleHours = positiveNumber(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
+  const memoryLimitRaw = stringFlag(values, "memory-limit");
+  let memoryLimit: string | undefined;
+  try {
+    memoryLimit = memoryLimitRaw === undefined ? undefined : parseMemoryLimit(memoryLimitRaw);
+  } catch (err) {
+    if (err instanceof InvalidMemoryLimitError) throw new UsageError(err.message);
+    throw err;
+  }
   await requireExistingRoot(root);
+  const json = values["log-json"] === true;
+  const verbose = values.verbose === true;
+  const log = (entry: DaemonLogEntry) => {
+    if (entry.level !== "debug" || verbose) console.log(formatLogEntry(entry, json));
+  };
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
-    console.error(
-      `ledger daemon: watching ${root} every ${intervalSeconds} s (pid ${Deno.pid}); ` +
+    log({
+      level: "info",
+      msg: `watching ${root} every ${intervalSeconds} s (pid ${Deno.pid}); ` +
         `SIGINT/SIGTERM to stop`,
-    );
+      fields: { event: "start", root, interval_s: intervalSeconds, pid: Deno.pid },
+    });
     const summary = await runDaemon(root, {
       intervalMs: Math.round(intervalSeconds * 1000),
       dbPath: db === undefined ? indexPath(root) : resolve(db),
       staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
       signal: stop.signal,
-      onProgress: values.verbose ? (m) => console.error(m) : undefined,
+      memoryLimit,
+      log,
     });
-    console.error(
-      `ledger daemon: stopped after ${summary.checks} checks, ${summary.rebuilds} rebuilds ` +
+    log({
+      level: "info",
+      msg: `stopped after ${summary.checks} checks, ${summary.rebuilds} rebuilds ` +
         `(${summary.failures} failed)`,
-    );
+      fields: { event: "stop", ...summary },
+    });
     return EXIT_OK;
   } catch (err) {
     if (err instanceof DaemonLockedError) {

@@ -4,11 +4,13 @@
  * (events, Parquet artifacts, manifest), then an index rebuild, the latest
  * runs from the index and a per-caller leaderboard. Takes seconds.
  *
- * Root: `--root DIR`, else `LEDGER_ROOT`, else `data/ledger`.
+ * Root: `--root DIR`, else a root of its own, `data/demo` (never `$LEDGER_ROOT`
+ * or `data/ledger`: the demo's runs must not mix with real ones, and
+ * `rm -rf data/demo` removes every trace of them).
  *
  * @module
  */
-import { parseFlags, resolveRootFlag, UsageError } from "./_args.ts";
+import { parseFlags, stringFlag, UsageError } from "./_args.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { runPathOnly } from "../backtest/path_only.ts";
@@ -42,10 +44,17 @@ export const DEMO_POLICIES: readonly { label: string; policy: Policy }[] = [
   },
 ];
 
+/** The demo's own root when `--root` is not given (relative to the working directory). */
+export const DEMO_ROOT = "data/demo";
+/** Width the demo's output fits in, in columns (a terminal's default). */
+const OUTPUT_COLUMNS_MAX = 80;
+
 const USAGE = `Usage: deno task demo [--root DIR]
 
 Runs a path-only backtest and two policy backtests on data/sample/, rebuilds
-the index, and prints the latest runs and a per-caller leaderboard.`;
+the index, and prints the latest runs and a per-caller leaderboard. The demo
+writes to a root of its own (default ${DEMO_ROOT}, not the real ledger root),
+so its runs never mix with yours; rm -rf ${DEMO_ROOT} removes them.`;
 
 /**
  * Run the demo with `args`; returns the exit code.
@@ -62,9 +71,10 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const root = resolveRootFlag(values);
+  const root = stringFlag(values, "root") ?? DEMO_ROOT;
+  if (root === "") throw new UsageError("--root must not be empty");
   const t0 = performance.now();
-  console.log(`ledger demo: sample backtests on data/sample/, ledger root ${root}\n`);
+  console.log(`ledger demo: sample backtests on data/sample/, demo root ${root}\n`);
   const emitter = getEventEmitter({ root });
   let truth: RunResult;
   const policies: { label: string; result: RunResult }[] = [];
@@ -88,12 +98,11 @@ export async function main(args: string[]): Promise<number> {
   const runs = await listRuns(indexPath(root), { limit: LATEST_RUNS_LIMIT });
   console.log(`Latest runs (from the index):`);
   console.log(table(
-    ["run_id", "run_type", "status", "created (UTC)", "phases", "duration"],
+    ["run_id", "run_type", "status", "phases", "duration"],
     runs.map((r) => [
       r.run_id,
       r.run_type ?? "-",
       r.status,
-      r.created_at_ms === null ? "-" : new Date(r.created_at_ms).toISOString().slice(0, 19),
       String(r.phase_count),
       r.duration_ms === null ? "-" : `${r.duration_ms} ms`,
     ]),
@@ -105,10 +114,23 @@ export async function main(args: string[]): Promise<number> {
   );
   console.log(leaderboard(truth, policies));
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(
-    `\ndone in ${seconds} s. Next: deno task runs, deno task show ${policies[0].result.runId}`,
-  );
+  console.log(`\ndone in ${seconds} s. Next, on the demo's root:`);
+  console.log(`  deno task runs --root ${root}`);
+  console.log(`  deno task show ${policies[0].result.runId} --root ${root}`);
+  console.log(reportCommand(root, policies.map((p) => p.result.runId)));
+  console.log(`Remove the demo's runs: rm -rf ${root}`);
   return 0;
+}
+
+/** The command that writes the HTML report of the demo's policy runs (and how to browse live). */
+function reportCommand(root: string, runIds: string[]): string {
+  const rootFlag = root === "data/ledger" ? "" : ` --root ${root}`;
+  return [
+    "See them: one offline HTML file (open data/report.html), or live in a browser:",
+    `  deno task report${rootFlag} --out data/report.html \\`,
+    `    ${runIds.join(" ")}`,
+    `  deno task ui${rootFlag}`,
+  ].join("\n");
 }
 
 function runLine(label: string, r: RunResult): string {
@@ -118,7 +140,7 @@ function runLine(label: string, r: RunResult): string {
     ? `2x hit rate ${pct(s.hit_2x_rate)}, median peak ${fixed(s.median_peak_multiple, 2)}x`
     : `win rate ${pct(s.win_rate)}, median ${fixed(s.median_return_bps, 0)} bps, ` +
       `stop-outs ${pct(s.stop_out_rate)}`;
-  return `  ${label.padEnd(13)} ${r.runId.padEnd(36)} ${String(ms).padStart(5)} ms  ${detail}`;
+  return `  ${label.padEnd(13)} ${r.runId} (${ms} ms)\n  ${"".padEnd(13)} ${detail}`;
 }
 
 function leaderboard(
@@ -136,13 +158,15 @@ function leaderboard(
     paths[b].hit_2x_rate - paths[a].hit_2x_rate ||
     (paths[b].median_peak_multiple ?? 0) - (paths[a].median_peak_multiple ?? 0)
   );
-  return table(
+  const keys = policies.map((_, i) => String.fromCharCode(65 + i)); // A, B, ...
+  const legend = policies.map((p, i) => `${keys[i]} = ${p.label}`).join(", ");
+  return legend + "\n" + table(
     [
       "caller",
       "calls",
       "2x hit",
-      "median peak",
-      ...policies.flatMap((p) => [`${p.label} win`, "median bps"]),
+      "med. peak",
+      ...keys.flatMap((k) => [`${k} win`, `${k} bps`]),
     ],
     callers.map((c) => [
       c,
@@ -165,14 +189,31 @@ function fixed(x: unknown, digits: number): string {
   return typeof x === "number" ? x.toFixed(digits) : "-";
 }
 
-/** A plain text table: text columns left-aligned, numbers (and dashes) right-aligned. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+/**
+ * A plain text table: text columns left-aligned, numbers (and dashes)
+ * right-aligned, cells cut with an ellipsis so a row fits the output width.
+ */
+function table(header: string[], fullRows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...fullRows.map((r) => r[i].length)));
+  const gapsColumns = 2 + 2 * (header.length - 1);
+  while (widths.reduce((a, b) => a + b, gapsColumns) > OUTPUT_COLUMNS_MAX) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest] <= CELL_COLUMNS_MIN) break;
+    widths[widest] -= 1;
+  }
+  const rows = fullRows.map((r) => r.map((c, i) => cut(c, widths[i])));
   const numeric = header.map((_, i) => rows.every((r) => /^[-+\d.,%x ms]*$/.test(r[i])));
   const line = (cells: string[]) =>
     "  " +
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/** Narrowest a column is cut to when the table is too wide, in columns. */
+const CELL_COLUMNS_MIN = 8;
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 if (import.meta.main) {

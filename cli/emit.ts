@@ -12,7 +12,7 @@
  */
 import { completeEvent, encodeEventLine, type LedgerEvent } from "../ledger/events.ts";
 import { ValidationError } from "../ledger/errors.ts";
-import { openWriter } from "../ledger/writer.ts";
+import { appendShared } from "../ledger/shared_part.ts";
 import { findRunEvents } from "../ledger/run_lookup.ts";
 import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
 
@@ -98,14 +98,12 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const root = resolveRootFlag(values);
-  const events = await eventsFromFlags(values);
+  const prepared = await eventsFromFlags(values);
+  const events = prepared.map((p) => p.event);
   if (values["allow-existing"] !== true) await refuseExistingRuns(root, events);
-  const writer = await openWriter(root);
-  try {
-    await writer.appendBatch(events); // durable when it resolves
-  } finally {
-    await writer.close();
-  }
+  // Short-lived: append to the day's shared CLI part under its lock, not a
+  // part file of its own (SPEC 3).
+  await appendShared(root, events, prepared.map((p) => p.line)); // durable when it resolves
   console.log(events.map((event) => event.event_id).join("\n"));
   return 0;
 }
@@ -149,8 +147,13 @@ function joinNegativeValues(args: string[]): string[] {
   return out;
 }
 
-/** Build and validate every event the command line asks for; writes nothing. */
-async function eventsFromFlags(values: Values): Promise<LedgerEvent[]> {
+interface Prepared {
+  event: LedgerEvent;
+  line: Uint8Array;
+}
+
+/** Build, validate and encode every event the command line asks for; writes nothing. */
+async function eventsFromFlags(values: Values): Promise<Prepared[]> {
   const fieldFlags = Object.keys(FIELD_FLAGS).filter((name) => values[name] !== undefined);
   const eventJson = stringFlag(values, "event");
   const sources = [values.stdin === true, eventJson !== undefined].filter(Boolean).length;
@@ -176,11 +179,10 @@ async function eventsFromFlags(values: Values): Promise<LedgerEvent[]> {
   return [prepare(input)];
 }
 
-/** Fill, validate and size-check one event (throws ValidationError or EventTooLargeError). */
-function prepare(input: unknown): LedgerEvent {
+/** Fill, validate and encode one event (throws ValidationError or EventTooLargeError). */
+function prepare(input: unknown): Prepared {
   const event = completeEvent(input);
-  encodeEventLine(event); // refuses an oversize event before anything is written
-  return event;
+  return { event, line: encodeEventLine(event) }; // refuses an oversize event before anything is written
 }
 
 function flagValue(raw: string, kind: FieldKind, type: string, field: string): unknown {
@@ -213,9 +215,9 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-async function eventsFromStdin(): Promise<LedgerEvent[]> {
+async function eventsFromStdin(): Promise<Prepared[]> {
   const text = await readStdin();
-  const events: LedgerEvent[] = [];
+  const events: Prepared[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();

@@ -31,6 +31,17 @@ const FFI: PermissionNeed = { name: "ffi" };
 /** Git provenance in run manifests. */
 const RUN_GIT: PermissionNeed = { name: "run", command: "git" };
 
+/** The annotation commands: read the index, append to the log, refresh the index. */
+const ANNOTATE: readonly PermissionNeed[] = [
+  READ_ROOT,
+  WRITE_ROOT,
+  { name: "read", flag: "db" },
+  { name: "write", flag: "db" },
+  FFI,
+];
+/** The query commands: read the index only. */
+const QUERY: readonly PermissionNeed[] = [READ_ROOT, { name: "read", flag: "db" }, FFI];
+
 const COMMANDS: Record<string, Command> = {
   "emit": {
     summary: "append one event (or a JSONL batch with --stdin) to the log",
@@ -75,6 +86,23 @@ const COMMANDS: Record<string, Command> = {
     ],
     load: async () => (await import("./backtest.ts")).main,
   },
+  "sweep": {
+    summary: "run every combination of a policy grid as one sweep run",
+    needs: [
+      READ_ROOT,
+      WRITE_ROOT,
+      { name: "read", flag: "calls" },
+      { name: "read", flag: "candles" },
+      FFI,
+      RUN_GIT,
+    ],
+    load: async () => (await import("./sweep.ts")).main,
+  },
+  "rerun": {
+    summary: "repeat a backtest or sweep from its manifest and compare the results",
+    needs: [READ_ROOT, WRITE_ROOT, FFI, RUN_GIT],
+    load: async () => (await import("./rerun.ts")).main,
+  },
   "legacy": {
     summary: "dual mode: backfill, parity and archive of the legacy DuckDB",
     needs: [
@@ -85,6 +113,61 @@ const COMMANDS: Record<string, Command> = {
       FFI,
     ],
     load: async () => (await import("./legacy.ts")).main,
+  },
+  "report": {
+    summary: "write one self-contained HTML report (overview, runs, compare, sweeps)",
+    needs: [READ_ROOT, { name: "read", flag: "db" }, { name: "write", flag: "out" }, FFI],
+    load: async () => (await import("./report.ts")).main,
+  },
+  "ui": {
+    summary: "serve the report's views live from the index (read-only, loopback)",
+    needs: [READ_ROOT, { name: "read", flag: "db" }, FFI],
+    load: async () => (await import("./ui.ts")).main,
+  },
+  "compare": {
+    summary: "compare runs side by side: config, summary deltas, phases, callers",
+    needs: QUERY,
+    load: async () => (await import("./compare.ts")).main,
+  },
+  "trials": {
+    summary: "list optimizer trials across runs, with filter and sort",
+    needs: QUERY,
+    load: async () => (await import("./trials.ts")).main,
+  },
+  "sql": {
+    summary: "run one read-only SQL query on the index",
+    needs: QUERY,
+    load: async () => (await import("./sql.ts")).main,
+  },
+  "export": {
+    summary: "write runs or trials as a flat Parquet, CSV or JSONL table",
+    needs: [...QUERY, { name: "write", flag: "out" }],
+    load: async () => (await import("./export.ts")).main,
+  },
+  "tag": {
+    summary: "tag a run: key=value (label is shown as the run's label)",
+    needs: ANNOTATE,
+    load: async () => (await import("./tag.ts")).tagMain,
+  },
+  "note": {
+    summary: "add a note to a run",
+    needs: ANNOTATE,
+    load: async () => (await import("./tag.ts")).noteMain,
+  },
+  "archive": {
+    summary: "archive a run: hidden from ledger runs unless --all",
+    needs: ANNOTATE,
+    load: async () => (await import("./tag.ts")).archiveMain,
+  },
+  "restore": {
+    summary: "restore an archived run",
+    needs: ANNOTATE,
+    load: async () => (await import("./tag.ts")).restoreMain,
+  },
+  "ship": {
+    summary: "upload the log's new complete lines to an S3 bucket (--to s3://bucket/prefix)",
+    needs: [READ_ROOT, WRITE_ROOT],
+    load: async () => (await import("./ship.ts")).main,
   },
   "verify": {
     summary: "scan the log and report torn, invalid and duplicate lines",

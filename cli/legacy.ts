@@ -25,7 +25,7 @@ import {
   DEFAULT_LEGACY_DB_PATH,
   ParityError,
   type ParityReport,
-} from "../indexer/legacy.ts";
+} from "../legacy/dual.ts";
 
 const USAGE = `Usage: ledger legacy <backfill|parity|archive> [flags]
 

@@ -8,10 +8,20 @@
  */
 import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
-import { InvalidDateError, parseDay, rebuildIndex } from "../indexer/rebuild.ts";
 import {
-  EXIT_FAILURE,
+  InvalidDateError,
+  InvalidMemoryLimitError,
+  MEMORY_LIMIT_DEFAULT,
+  parseDay,
+  parseMemoryLimit,
+  rebuildIndex,
+  RebuildInterruptedError,
+  type RebuildOptions,
+} from "../indexer/rebuild.ts";
+import { progressLine } from "./_progress_line.ts";
+import {
   EXIT_OK,
+  EXIT_USAGE,
   type FlagSpec,
   parseFlags,
   requireExistingRoot,
@@ -26,11 +36,13 @@ const FLAGS: FlagSpec = {
   "full": { type: "boolean" },
   "verbose": { type: "boolean", short: "v" },
   "stale-after-hours": { type: "string" },
+  "memory-limit": { type: "string" },
 };
 
 const USAGE =
   `Usage: ledger rebuild-index [--db PATH] [--since-date YYYY-MM-DD] [--full] [--verbose]
-                            [--stale-after-hours H] [--root DIR]
+                            [--stale-after-hours H] [--memory-limit SIZE]
+                            [--root DIR]
 
 Build or update the DuckDB index (default <root>/index/runs.duckdb) from the
 event log. Without --full an existing index is updated incrementally: only
@@ -41,9 +53,16 @@ a half-built index. Bad lines go to the ingest_errors table, never fail the
 rebuild.
 
   --stale-after-hours H   a running run silent this long shows as stale (default 24)
-  --verbose               progress on stderr (files, events, errors, time)
+  --memory-limit SIZE     DuckDB memory limit; more spills to disk beside the
+                          index (default ${MEMORY_LIMIT_DEFAULT}; e.g. 512MB, 4GB)
+  --verbose               progress on stderr (files, events, errors, time);
+                          without it a terminal shows one updating progress line
+  --from s3://BUCKET/P    index the log shipped to a bucket (ledger ship); see --from --help
 
-Exit codes: 0 success, 1 failure (including a bad flag or date).`;
+SIGINT or SIGTERM stop the rebuild, remove its temporary files, keep the
+previous index and exit 130 or 143.
+
+Exit codes: 0 success, 1 failure, 2 usage (a bad flag or date).`;
 
 /** Largest `--stale-after-hours`: ten years. */
 const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
@@ -58,13 +77,19 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  if (args.some((a) => a === "--from" || a.startsWith("--from="))) {
+    return await (await import("./_from_bucket.ts")).rebuildIndexMain(args); // SPEC 14
+  }
   let options;
   try {
     options = parseOptions(args);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof InvalidDateError) {
+    if (
+      err instanceof UsageError || err instanceof InvalidDateError ||
+      err instanceof InvalidMemoryLimitError
+    ) {
       console.error(`ledger rebuild-index: ${err.message}`);
-      return EXIT_FAILURE;
+      return EXIT_USAGE;
     }
     throw err;
   }
@@ -74,15 +99,51 @@ export async function main(args: string[]): Promise<number> {
   }
   await requireExistingRoot(options.root);
   const started = performance.now();
-  const report = await rebuildIndex(options.root, {
+  const stop = new AbortController();
+  let caught: Deno.Signal | undefined;
+  const onSignal = (signal: Deno.Signal) => () => {
+    caught ??= signal;
+    stop.abort(new Error(`${signal} received`));
+  };
+  const listeners = SIGNALS.map((signal) => ({ signal, handler: onSignal(signal) }));
+  for (const l of listeners) Deno.addSignalListener(l.signal, l.handler);
+  // One updating line on a terminal when not verbose; nothing at all on a pipe.
+  const line = options.verbose ? undefined : progressLine(Deno.stderr, "rebuild-index");
+  const rebuildOptions: RebuildOptions = {
     dbPath: options.dbPath,
     full: options.full,
     sinceDate: options.sinceDate,
     staleAfterMs: options.staleAfterMs,
+    memoryLimit: options.memoryLimit,
+    signal: stop.signal,
     onProgress: options.verbose
       ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
-      : undefined,
-  });
+      : line?.message,
+    onRead: line?.read,
+  };
+  let report;
+  try {
+    report = await rebuildIndex(options.root, rebuildOptions);
+  } catch (err) {
+    line?.clear();
+    if (err instanceof RebuildInterruptedError && caught !== undefined) {
+      console.error(
+        `ledger rebuild-index: interrupted by ${caught}; temporary files removed, ` +
+          `the previous index is unchanged`,
+      );
+      return caught === "SIGINT" ? EXIT_SIGINT : EXIT_SIGTERM;
+    }
+    throw err;
+  } finally {
+    for (const l of listeners) Deno.removeSignalListener(l.signal, l.handler);
+  }
+  line?.clear();
+  if (report.recoveredFrom !== undefined) {
+    console.error(
+      `ledger rebuild-index: warning: the index could not be updated ` +
+        `(${report.recoveredFrom}); rebuilt it in full from the log`,
+    );
+  }
   console.log(
     `Indexed ${report.events} events of ${report.runs} runs into ${report.dbPath} ` +
       `(${report.mode}: read ${report.filesRead} of ${report.filesScanned} files, ` +
@@ -92,12 +153,19 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
+const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+/** Exit code after SIGINT (128 + 2), as shells report it. */
+const EXIT_SIGINT = 130;
+/** Exit code after SIGTERM (128 + 15). */
+const EXIT_SIGTERM = 143;
+
 interface Options {
   root: string;
   dbPath: string;
   full: boolean;
   sinceDate?: string;
   staleAfterMs?: number;
+  memoryLimit?: string;
   verbose: boolean;
 }
 
@@ -117,6 +185,7 @@ function parseOptions(args: string[]): Options | "help" {
     full: values.full === true,
     sinceDate,
     staleAfterMs: staleAfterMs(stringFlag(values, "stale-after-hours")),
+    memoryLimit: memoryLimit(stringFlag(values, "memory-limit")),
     verbose: values.verbose === true,
   };
 }
@@ -131,4 +200,8 @@ function staleAfterMs(raw: string | undefined): number | undefined {
     );
   }
   return Math.max(1, Math.round(hours * 3_600_000));
+}
+
+function memoryLimit(raw: string | undefined): string | undefined {
+  return raw === undefined ? undefined : parseMemoryLimit(raw); // throws InvalidMemoryLimitError
 }

@@ -1,19 +1,11 @@
 /**
- * `ledger runs`: list the latest runs from the index, newest first, as a
- * table (run id, type, status, created, duration, phases) or, with
- * `--json`, as a JSON array for scripts. Reads the index read-only.
+ * `ledger runs`: list runs from the index (SPEC 11): filter by type,
+ * status, creation time and `--where` expressions, sort by any field, add
+ * columns, print a table that fits the terminal or stream json, jsonl or
+ * csv. Archived runs are hidden unless `--all`. Reads the index read-only.
  *
  * @module
  */
-import { resolve } from "node:path";
-import { indexPath } from "../ledger/paths.ts";
-import {
-  IndexNotFoundError,
-  listRuns,
-  RUN_STATUSES,
-  type RunRow,
-  type RunStatus,
-} from "../indexer/queries.ts";
 import {
   activeLegacyDbPath,
   DateFormatError,
@@ -22,44 +14,109 @@ import {
   DEFAULT_LEGACY_DB_PATH,
   type DualRunRow,
   listDualRuns,
-} from "../indexer/legacy.ts";
+} from "../legacy/dual.ts";
+import { RUN_STATUSES } from "../indexer/queries.ts";
 import {
-  EXIT_FAILURE,
+  fieldHelp,
+  isDateOnly,
+  parseColumns,
+  parseInstant,
+  parseSort,
+  type RunQuery,
+  type RunRecord,
+  streamRuns,
+  withReader,
+} from "../indexer/query/mod.ts";
+import { allRows } from "../indexer/query/reader.ts";
+import {
   EXIT_OK,
   type FlagSpec,
   integerFlag,
   type ParsedFlags,
   parseFlags,
-  resolveRootFlag,
   stringFlag,
   UsageError,
 } from "./_args.ts";
+import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
+import { cellText, formatTable, tableFits, terminalWidth, writeRows } from "./_table.ts";
 
 const FLAGS: FlagSpec = {
-  "status": { type: "string" },
-  "limit": { type: "string" },
+  "type": { type: "string", multiple: true },
+  "status": { type: "string", multiple: true },
+  "since": { type: "string" },
+  "until": { type: "string" },
+  "where": { type: "string", multiple: true },
+  "sort": { type: "string" },
+  "columns": { type: "string" },
+  "format": { type: "string" },
   "json": { type: "boolean" },
+  "limit": { type: "string" },
+  "all": { type: "boolean" },
+  "wide": { type: "boolean" },
   "db": { type: "string" },
   "legacy-db": { type: "string" },
   "cutover-date": { type: "string" },
 };
 
-/** Rows the table shows when `--limit` is not given (`--json` shows all). */
+/** Rows the table shows when `--limit` is not given (the machine formats show all). */
 export const TABLE_ROWS_DEFAULT = 50;
 
-const USAGE = `Usage: ledger runs [--status S] [--limit N] [--json] [--db PATH] [--root DIR]
-                   [--legacy-db PATH] [--cutover-date YYYY-MM-DD]
+/** Summary metrics the table shows when the runs have them, in this order of preference. */
+export const HEADLINE_METRICS: readonly string[] = [
+  "win_rate",
+  "mean_return_bps",
+  "median_return_bps",
+  "profit_factor",
+  "expectancy_bps",
+  "hit_2x_rate",
+  "median_peak_multiple",
+  "median_dd_bps",
+  "best_score",
+  "trials",
+  "count",
+];
+/** Short table headers of the headline metrics. */
+const METRIC_HEADERS: Readonly<Record<string, string>> = {
+  win_rate: "WIN_RATE",
+  mean_return_bps: "MEAN_BPS",
+  median_return_bps: "MED_BPS",
+  profit_factor: "PF",
+  expectancy_bps: "EXP_BPS",
+  hit_2x_rate: "HIT_2X",
+  median_peak_multiple: "PEAK_X",
+  median_dd_bps: "DD_BPS",
+  best_score: "BEST",
+  trials: "TRIALS",
+  count: "COUNT",
+};
+/** Headline metric columns the table shows at most. */
+const HEADLINE_COLUMNS_MAX = 3;
 
-List the latest runs from the index, newest first: run id, type, status,
-created (UTC), duration, phases. --status keeps one of
-${RUN_STATUSES.join(", ")}. --limit N shows at most N runs (the table shows
-${TABLE_ROWS_DEFAULT} by default; --json prints all as a JSON array).
+const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [--until WHEN]
+                   [--where EXPR]... [--sort FIELD[:asc|desc]] [--columns F1,F2]
+                   [--format table|json|jsonl|csv | --json] [--limit N] [--all]
+                   [--wide] [--db PATH] [--root DIR]
 
-Dual mode (docs/MIGRATION.md): when ${DEFAULT_LEGACY_DB_PATH} exists or
---legacy-db PATH is given, runs of that legacy DuckDB are listed too, each run
-once: created before the cutover (${DEFAULT_CUTOVER_DATE}, or --cutover-date) from
-the legacy file, later from the index. Rows carry "source" (legacy or
-event_log) in --json and a SOURCE column in the table.
+List runs from the index, newest first. The table shows id, type, status,
+created (UTC), duration, headline summary metrics and the label, fitted to
+the terminal (--wide: no truncation); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
+json, jsonl and csv list every match (streamed).
+
+  --type T, --status S   keep these (repeatable; status: ${RUN_STATUSES.join(", ")})
+  --since, --until       creation time: a UTC date or ISO instant (no offset =
+                         UTC); --until DATE includes that whole day
+  --where EXPR           filter (repeatable, all must hold), e.g.
+                         "summary.win_rate >= 0.5 and config.fee_bps = 10"
+                         ops = != < <= > >= ~ 'regex', is [not] null,
+                         and/or/not, parentheses
+  --sort FIELD[:dir]     sort by any field (numbers numerically, nulls last)
+  --columns F1,F2        extra columns, in the table and every format
+  --all                  include archived runs
+Fields: ${fieldHelp("runs")}.
+
+Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} or --legacy-db,
+legacy runs are listed too (--status, --type, --limit, --format only);
+cutover ${DEFAULT_CUTOVER_DATE} or --cutover-date.
 
 Exit codes: 0 ok, 1 no index or unreadable index, 2 usage error.`;
 
@@ -78,58 +135,176 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT_OK;
   }
-  const root = resolveRootFlag(values);
-  const status = statusFlag(stringFlag(values, "status"));
+  const format = formatFlag(values);
   const limit = integerFlag(values, "limit");
   if (limit !== undefined && limit < 1) {
     throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
   }
-  const db = stringFlag(values, "db");
-  if (db === "") throw new UsageError("--db must not be empty");
-  const dbPath = db === undefined ? indexPath(root) : resolve(db);
-  const json = values.json === true;
+  const statuses = listFlag(values, "status");
+  for (const s of statuses) statusCheck(s);
+  const query = await asUsage(() => Promise.resolve(runQueryFlags(values)));
+  const dbPath = indexDbPath(values);
   const cutoverDate = cutoverDateFlag(values);
   const legacyDbPath = await activeLegacyDbPath(legacyDbFlag(values));
   if (legacyDbPath !== undefined) {
-    const dual = await listDualRuns(dbPath, {
-      legacyDbPath,
-      cutoverDate,
-      status,
-      limit: limit ?? (json ? undefined : TABLE_ROWS_DEFAULT + 1),
-    });
-    for (const w of dual.warnings) console.error(`ledger runs: warning: ${w}`);
-    return printRuns(dual.runs, { json, limit });
+    return await printDual(dbPath, { legacyDbPath, cutoverDate, query, statuses, limit, format });
   }
-  let runs: RunRow[];
-  try {
-    runs = await listRuns(dbPath, {
-      status,
-      limit: limit ?? (json ? undefined : TABLE_ROWS_DEFAULT + 1),
-    });
-  } catch (err) {
-    if (err instanceof IndexNotFoundError) {
-      console.error(`ledger runs: ${err.message}`);
-      return EXIT_FAILURE;
-    }
-    throw err;
-  }
-  return printRuns(runs.map((r) => ({ ...r, source: "event_log" })), { json, limit });
+  const machine = format !== "table";
+  const runQuery: RunQuery = {
+    ...query,
+    statuses,
+    limit: limit ?? (machine ? undefined : TABLE_ROWS_DEFAULT + 1),
+  };
+  return await asUsage(() =>
+    withReader(dbPath, async (conn) => {
+      if (machine) {
+        await writeRows(streamRuns(conn, runQuery), {
+          format,
+          csvColumns: csvColumns(runQuery.columns ?? []),
+        });
+        return EXIT_OK;
+      }
+      const runs: RunRecord[] = [];
+      for await (const batch of streamRuns(conn, runQuery)) runs.push(...batch);
+      if (runs.length === 0) {
+        console.log(await emptyMessage(conn, values));
+        return EXIT_OK;
+      }
+      const more = limit === undefined && runs.length > TABLE_ROWS_DEFAULT;
+      const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
+      console.log(
+        formatRunsTable(shown, { columns: runQuery.columns, wide: values.wide === true }),
+      );
+      if (more) {
+        console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
+      }
+      return EXIT_OK;
+    })
+  );
 }
 
-function printRuns(
-  runs: DualRunRow[],
-  options: { json: boolean; limit: number | undefined },
-): number {
-  if (options.json) {
-    console.log(JSON.stringify(runs, null, 2));
+/** The query the flags describe (everything but status and limit). */
+function runQueryFlags(values: ParsedFlags["values"]): RunQuery {
+  const since = stringFlag(values, "since");
+  const until = stringFlag(values, "until");
+  const sort = stringFlag(values, "sort");
+  const columns = stringFlag(values, "columns");
+  const types = listFlag(values, "type");
+  if (types.some((t) => t === "")) throw new UsageError("--type must not be empty");
+  return {
+    types,
+    sinceMs: since === undefined ? undefined : instantFlag("--since", since),
+    untilMs: until === undefined
+      ? undefined
+      : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 : 0),
+    where: listFlag(values, "where"),
+    sort: sort === undefined ? undefined : parseSort(sort, "runs"),
+    columns: columns === undefined ? [] : parseColumns(columns, "runs"),
+    includeArchived: values.all === true,
+  };
+}
+
+function instantFlag(flag: string, text: string): number {
+  try {
+    return parseInstant(text);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** "No runs match" when the index has runs the filters left out, else "No runs in the index." */
+async function emptyMessage(
+  conn: Parameters<Parameters<typeof withReader>[1]>[0],
+  values: ParsedFlags["values"],
+): Promise<string> {
+  const [{ total, archived }] = await allRows(
+    conn,
+    "SELECT count(*) AS total, count(*) FILTER (WHERE archived) AS archived FROM latest_runs",
+  );
+  if (Number(total) === 0) return "No runs in the index.";
+  const hidden = values.all === true || Number(archived) === 0
+    ? ""
+    : `; ${archived} archived, shown with --all`;
+  return `No runs match (${total} runs in the index${hidden}).`;
+}
+
+async function printDual(
+  dbPath: string,
+  o: {
+    legacyDbPath: string;
+    cutoverDate: string | undefined;
+    query: RunQuery;
+    statuses: string[];
+    limit: number | undefined;
+    format: string;
+  },
+): Promise<number> {
+  const q = o.query;
+  if (
+    (q.where ?? []).length > 0 || q.sort !== undefined || (q.columns ?? []).length > 0 ||
+    q.sinceMs !== undefined || q.untilMs !== undefined || o.statuses.length > 1
+  ) {
+    throw new UsageError(
+      "--where, --sort, --columns, --since, --until and several --status are not supported " +
+        "with the legacy DuckDB (dual mode); use --legacy-db on a copy without legacy runs " +
+        "or query the index with ledger sql",
+    );
+  }
+  const dual = await listDualRuns(dbPath, {
+    legacyDbPath: o.legacyDbPath,
+    cutoverDate: o.cutoverDate,
+    status: o.statuses[0],
+  });
+  for (const w of dual.warnings) console.error(`ledger runs: warning: ${w}`);
+  let runs = dual.runs.filter((r) =>
+    (q.types ?? []).length === 0 || (q.types ?? []).includes(r.run_type ?? "")
+  );
+  const limit = o.limit ?? (o.format === "table" ? TABLE_ROWS_DEFAULT : undefined);
+  if (limit !== undefined) runs = runs.slice(0, limit);
+  if (o.format === "table") {
+    console.log(runs.length === 0 ? "No runs in the index." : formatDualTable(runs));
     return EXIT_OK;
   }
-  const more = options.limit === undefined && runs.length > TABLE_ROWS_DEFAULT;
-  const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
-  const dual = runs.some((r) => r.source === "legacy");
-  console.log(formatRunsTable(shown, { source: dual }));
-  if (more) console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --json for more)`);
+  await writeRows(
+    (async function* () {
+      yield runs as unknown as Record<string, unknown>[];
+    })(),
+    { format: o.format as "json" | "jsonl" | "csv", csvColumns: csvColumns([]) },
+  );
   return EXIT_OK;
+}
+
+function formatDualTable(runs: readonly DualRunRow[]): string {
+  return formatTable(
+    ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", "SOURCE"],
+    runs.map((r) => [
+      r.run_id,
+      r.run_type ?? "-",
+      r.status,
+      formatTime(r.created_at_ms),
+      formatDuration(r.duration_ms),
+      r.source,
+    ]),
+  );
+}
+
+/** CSV columns of the runs list: the fixed ones, then the extra columns. */
+function csvColumns(extra: readonly string[]) {
+  const fixed = [
+    "run_id",
+    "run_type",
+    "status",
+    "created_at",
+    "duration_ms",
+    "label",
+    "archived",
+    "phase_count",
+    "data_fingerprint",
+  ];
+  return [...fixed, ...extra].map((name) => ({
+    header: name,
+    get: (row: Record<string, unknown>) => row[name],
+  }));
 }
 
 function legacyDbFlag(values: ParsedFlags["values"]): string | undefined {
@@ -150,52 +325,115 @@ function cutoverDateFlag(values: ParsedFlags["values"]): string | undefined {
   return raw;
 }
 
-function statusFlag(raw: string | undefined): RunStatus | undefined {
-  if (raw === undefined) return undefined;
+function statusCheck(raw: string): void {
   if (!(RUN_STATUSES as readonly string[]).includes(raw)) {
     throw new UsageError(
       `--status must be one of ${RUN_STATUSES.join(", ")}, got ${JSON.stringify(raw)}`,
     );
   }
-  return raw as RunStatus;
 }
 
 /** Options for {@linkcode formatRunsTable}. */
 export interface FormatRunsTableOptions {
-  /** Add a SOURCE column (`legacy` or `event_log`), for dual mode. @default {false} */
-  source?: boolean;
+  /** Extra columns (field names, keys of the rows). @default {[]} */
+  columns?: readonly string[];
+  /** Do not truncate cells. @default {false} */
+  wide?: boolean;
+  /** Width to fit. @default {terminal width, 80 on a pipe} */
+  width?: number;
 }
 
 /**
- * The runs table: run id, type, status, created, duration, phases (and the
- * source in dual mode).
+ * The headline summary metrics of `runs`: the first of
+ * {@linkcode HEADLINE_METRICS} that some run's summary has as a number.
+ *
+ * @example
+ * ```ts
+ * import { headlineMetrics } from "./runs.ts";
+ * console.assert(headlineMetrics([{ summary: { win_rate: 0.5 } }])[0] === "win_rate");
+ * ```
+ */
+export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[] {
+  const present = new Set<string>();
+  for (const r of runs) {
+    const s = r.summary;
+    if (s === null || typeof s !== "object") continue;
+    for (const [k, v] of Object.entries(s)) if (typeof v === "number") present.add(k);
+  }
+  return HEADLINE_METRICS.filter((m) => present.has(m)).slice(0, HEADLINE_COLUMNS_MAX);
+}
+
+/**
+ * The runs table: id, type, status, created, duration, headline metrics,
+ * label, then the extra columns; fitted to the width.
  *
  * @example
  * ```ts ignore
  * import { formatRunsTable } from "./runs.ts";
- * console.log(formatRunsTable([]));
+ * console.log(formatRunsTable(runs, { width: 100 }));
  * ```
  */
 export function formatRunsTable(
-  runs: readonly (RunRow & { source?: string })[],
+  runs: readonly RunRecord[],
   options: FormatRunsTableOptions = {},
 ): string {
-  if (runs.length === 0) return "No runs in the index.";
-  const header = ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", "PHASES"];
-  if (options.source) header.push("SOURCE");
-  const body = runs.map((r) => [
-    r.run_id,
-    r.run_type ?? "-",
-    r.status,
-    formatTime(r.created_at_ms),
-    formatDuration(r.duration_ms),
-    String(r.phase_count),
-    ...(options.source ? [r.source ?? "event_log"] : []),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  return [header, ...body]
-    .map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd())
-    .join("\n");
+  const width = options.width ?? terminalWidth();
+  const all = headlineMetrics(runs);
+  // Fewer metric columns until the table fits with no number and no time cut.
+  for (let n = all.length; n >= 0; n--) {
+    const t = runsTable(runs, all.slice(0, n), options.columns ?? []);
+    if (options.wide || n === 0 || tableFits(t.header, t.body, { width, minWidths: t.mins })) {
+      return formatTable(t.header, t.body, {
+        wide: options.wide,
+        width,
+        alignRight: t.right,
+        minWidths: t.mins,
+      });
+    }
+  }
+  throw new Error("unreachable: n = 0 always returns");
+}
+
+function runsTable(
+  runs: readonly RunRecord[],
+  metrics: readonly string[],
+  extra: readonly string[],
+) {
+  const header = [
+    "RUN ID",
+    "TYPE",
+    "STATUS",
+    "CREATED",
+    "DURATION",
+    ...metrics.map((m) => METRIC_HEADERS[m] ?? m.toUpperCase()),
+    "LABEL",
+    ...extra,
+  ];
+  const body = runs.map((r) => {
+    const summary = (r.summary ?? {}) as Record<string, unknown>;
+    return [
+      r.run_id,
+      r.run_type ?? "-",
+      r.status + (r.archived ? " (archived)" : ""),
+      formatTime(r.created_at_ms),
+      formatDuration(r.duration_ms),
+      ...metrics.map((m) => cellText(summary[m])),
+      r.label ?? "",
+      ...extra.map((c) => cellText(r[c])),
+    ];
+  });
+  const numberWidth = (i: number) => Math.max(1, ...body.map((row) => row[i].length));
+  const mins = [
+    12,
+    6,
+    9,
+    20,
+    8,
+    ...metrics.map((m, i) => Math.max(numberWidth(5 + i), (METRIC_HEADERS[m] ?? m).length)),
+    6,
+    ...extra.map((c) => Math.min(c.length, 16)),
+  ];
+  return { header, body, mins, right: [4, ...metrics.map((_, i) => 5 + i)] };
 }
 
 /**

@@ -18,12 +18,16 @@ import {
   UsageError,
 } from "./_args.ts";
 import { formatDuration, formatTime } from "./runs.ts";
+import { equitySparklineLine } from "../report/sparkline.ts";
+import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
+import { asUsage } from "./_query.ts";
+import { escapeControl, formatTable, terminalWidth } from "./_table.ts";
 import {
   activeLegacyDbPath,
+  answerForRun,
   DEFAULT_LEGACY_DB_PATH,
   type DualRun,
-  queryRuns,
-} from "../indexer/legacy.ts";
+} from "../legacy/dual.ts";
 
 const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
@@ -78,36 +82,62 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = db === undefined ? indexPath(root) : resolve(db);
   const legacyFlag = stringFlag(values, "legacy-db");
   if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
+  const legacy = await legacyAnswer(runId, legacyFlag, dbPath);
+  if (legacy !== null) return printLegacyRun(legacy, values.json === true);
   let detail: RunDetail | null;
   try {
-    detail = await getRun(dbPath, runId);
+    detail = await getRun(dbPath, await resolvedId(dbPath, runId));
   } catch (err) {
     if (!(err instanceof IndexNotFoundError)) throw err;
-    const legacy = await legacyRun(runId, legacyFlag);
-    if (legacy !== null) return printLegacyRun(legacy, values.json === true);
     console.error(`ledger show: ${err.message}`);
     return EXIT_FAILURE;
   }
   if (detail === null) {
-    const legacy = await legacyRun(runId, legacyFlag);
-    if (legacy !== null) return printLegacyRun(legacy, values.json === true);
     console.error(
       `ledger show: run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
         `(see \`ledger runs\`; new events need \`ledger rebuild-index\`)`,
     );
     return EXIT_FAILURE;
   }
-  console.log(values.json ? JSON.stringify(detail, null, 2) : formatRunDetail(detail));
+  console.log(
+    values.json ? JSON.stringify(detail, null, 2) : formatRunDetail(detail, {
+      width: terminalWidth(),
+    }),
+  );
+  if (!values.json) {
+    const equity = await equitySparklineLine(root, detail.run.run_id);
+    if (equity !== null) console.log(`\n${equity}`);
+  }
   return EXIT_OK;
 }
 
-/** The run as the legacy DuckDB answers it, or `null` (no legacy file, or not there). */
-async function legacyRun(runId: string, given: string | undefined): Promise<DualRun | null> {
+/**
+ * The full id a unique prefix stands for; an unknown id is returned as is
+ * (the legacy DuckDB may know it). An ambiguous prefix is a usage error.
+ */
+async function resolvedId(dbPath: string, runId: string): Promise<string> {
+  try {
+    return await asUsage(() => withReader(dbPath, (conn) => resolveRunId(conn, runId)));
+  } catch (err) {
+    if (err instanceof UnknownRunError) return runId;
+    throw err;
+  }
+}
+
+/**
+ * The run when the legacy DuckDB answers for it (dual mode on, and the one
+ * rule of `answerForRun` picks the legacy store), else `null`.
+ */
+async function legacyAnswer(
+  runId: string,
+  given: string | undefined,
+  indexDbPath: string,
+): Promise<DualRun | null> {
   const legacyDbPath = await activeLegacyDbPath(given);
   if (legacyDbPath === undefined) return null;
-  const { runs, warnings } = await queryRuns({ runId }, { legacyDbPath, skipIndex: true });
+  const { source, run, warnings } = await answerForRun(runId, { legacyDbPath, indexDbPath });
   for (const w of warnings) console.error(`ledger show: warning: ${w}`);
-  return runs.find((r) => r.run_id === runId && r.source === "legacy") ?? null;
+  return source === "legacy" ? run : null;
 }
 
 function printLegacyRun(run: DualRun, json: boolean): number {
@@ -127,19 +157,28 @@ function printLegacyRun(run: DualRun, json: boolean): number {
   return EXIT_OK;
 }
 
+/** Options for {@linkcode formatRunDetail}. */
+export interface FormatRunDetailOptions {
+  /** Wrap config and summary at this width. @default {80} */
+  width?: number;
+}
+
 /**
- * The text view of one run.
+ * The text view of one run: config and summary whole (pretty JSON wrapped
+ * at the width), phases, trials, artifacts in aligned columns, tags and
+ * notes. Control characters in stored values are escaped.
  *
  * @example
  * ```ts ignore
  * import { formatRunDetail } from "./show.ts";
- * console.log(formatRunDetail(detail));
+ * console.log(formatRunDetail(detail, { width: 100 }));
  * ```
  */
-export function formatRunDetail(detail: RunDetail): string {
+export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptions = {}): string {
+  const width = options.width ?? 80;
   const r = detail.run;
   const lines = [
-    `run        ${r.run_id}`,
+    `run        ${r.run_id}${detail.archived ? "   (archived)" : ""}`,
     `type       ${r.run_type ?? "-"}`,
     `status     ${r.status}`,
     `created    ${formatTime(r.created_at_ms)}`,
@@ -153,9 +192,11 @@ export function formatRunDetail(detail: RunDetail): string {
   }
   lines.push(`last event ${formatTime(r.last_event_at_ms)} (${r.event_count} events)`);
   if (r.data_fingerprint !== null) lines.push(`data       ${r.data_fingerprint}`);
-  if (r.config !== null) lines.push(`config     ${inline(r.config)}`);
-  if (r.summary !== null) lines.push(`summary    ${inline(r.summary)}`);
-  if (r.error !== null) lines.push(`error      ${inline(r.error)}`);
+  const tags = Object.entries(detail.tags);
+  if (tags.length > 0) lines.push(`tags       ${tags.map(([k, v]) => `${k}=${v}`).join(", ")}`);
+  if (r.config !== null) lines.push(...block("config", r.config, width));
+  if (r.summary !== null) lines.push(...block("summary", r.summary, width));
+  if (r.error !== null) lines.push(...block("error", r.error, width));
   lines.push("", `phases (${detail.phases.length})`);
   for (const p of detail.phases) {
     lines.push(
@@ -173,8 +214,13 @@ export function formatRunDetail(detail: RunDetail): string {
     lines.push(`  ... ${detail.trials.length - TRIALS_SHOWN_MAX} more (use --json)`);
   }
   lines.push("", `artifacts (${detail.artifacts.length})`);
-  for (const a of detail.artifacts) {
-    lines.push(`  ${a.artifact_type.padEnd(12)} ${a.artifact_path}  ${a.size_bytes} bytes`);
+  if (detail.artifacts.length > 0) {
+    const table = formatTable(
+      ["TYPE", "PATH", "SIZE"],
+      detail.artifacts.map((a) => [a.artifact_type, a.artifact_path, `${a.size_bytes} bytes`]),
+      { wide: true, alignRight: [2] },
+    );
+    lines.push(...table.split("\n").map((l) => `  ${l}`));
   }
   if (detail.baselines.length > 0) {
     lines.push("", `baselines (${detail.baselines.length})`);
@@ -182,10 +228,42 @@ export function formatRunDetail(detail: RunDetail): string {
       lines.push(`  ${b.alerts_ok}/${b.alerts_total} alerts ok  ${b.artifact_path}`);
     }
   }
+  if (detail.notes.length > 0) {
+    lines.push("", `notes (${detail.notes.length})`);
+    for (const n of detail.notes) {
+      lines.push(
+        ...wrap(`  ${formatTime(n.noted_at_ms)}  ${escapeControl(n.note)}`, width, "    "),
+      );
+    }
+  }
   return lines.join("\n");
 }
 
+/** `label` and the value as indented pretty JSON, every line wrapped at `width`. */
+function block(label: string, value: unknown, width: number): string[] {
+  const text = JSON.stringify(value, null, 2) ?? "null";
+  const out = [`${label}`];
+  for (const line of text.split("\n")) {
+    out.push(...wrap(`  ${escapeControl(line)}`, width, "      "));
+  }
+  return out;
+}
+
+/** Hard-wrap `line` at `width` characters, continuation lines starting with `indent`. */
+function wrap(line: string, width: number, indent: string): string[] {
+  const chars = [...line];
+  if (chars.length <= width || width <= indent.length + 10) return [line];
+  const out = [chars.slice(0, width).join("")];
+  let rest = chars.slice(width);
+  const room = width - indent.length;
+  while (rest.length > 0) {
+    out.push(indent + rest.slice(0, room).join(""));
+    rest = rest.slice(room);
+  }
+  return out;
+}
+
 function inline(value: unknown): string {
-  const text = JSON.stringify(value);
+  const text = escapeControl(JSON.stringify(value) ?? "null");
   return text.length > INLINE_JSON_CHARS_MAX ? `${text.slice(0, INLINE_JSON_CHARS_MAX)}...` : text;
 }

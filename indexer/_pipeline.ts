@@ -11,7 +11,9 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { join } from "node:path";
 import { exec, rows } from "./_sql.ts";
 import {
+  APPEND_STAGE_EVENTS_SQL,
   CREATE_SCAN_FILES_SQL,
+  DEDUP_EVENTS_SQL,
   DROP_RESUMED_TAIL_ERRORS_SQL,
   DROP_TEMP_SQL,
   INSERT_STAGE_ERRORS_SQL,
@@ -25,8 +27,13 @@ import {
 
 const DROP_STAGE_LINES_SQL = "DROP TABLE IF EXISTS stage_lines";
 
-/** Most bytes read into one stage; larger scans run in several batches. */
-export const STAGE_BYTES_MAX = 512 * 1024 * 1024;
+/**
+ * Most bytes read into one stage by default; larger scans run in several
+ * batches, and larger files are read in ranges of this size (`_stage.ts`).
+ * With DuckDB's memory limit this bounds a rebuild's memory whatever the
+ * size of the log.
+ */
+export const STAGE_BYTES_MAX = 128 * 1024 * 1024;
 
 /** One file (or the new tail of one) to read. */
 export interface ScanEntry {
@@ -56,37 +63,66 @@ export interface IngestCounts {
   errors: number;
 }
 
+/** How {@linkcode ingest} runs. */
+export interface IngestOptions {
+  /**
+   * Append each batch's events as they are and deduplicate once at the end
+   * (a full rebuild into an empty index); otherwise each batch is merged
+   * into `events` and the runs it touches go to `affected_runs`.
+   */
+  deferDedup: boolean;
+  /** Most bytes per batch. @default {STAGE_BYTES_MAX} */
+  batchBytes?: number;
+  /** Called after each batch with the bytes read so far and in all. */
+  onBatch?: (doneBytes: number, totalBytes: number) => void;
+  /** Checked between batches: an aborted signal stops the ingest (throws its reason). */
+  signal?: AbortSignal;
+}
+
 /**
  * Read `entries` into the index open on `conn`, in batches of at most
- * {@linkcode STAGE_BYTES_MAX}. `stagingDir` receives sanitized copies of
- * files that are not valid UTF-8. The runs touched are added to
- * `affected_runs` (which must exist).
+ * `batchBytes`; two ranges of one file never share a batch. `stagingDir`
+ * receives sanitized copies of files that are not valid UTF-8. Without
+ * `deferDedup` the runs touched are added to `affected_runs` (which must
+ * exist).
  */
 export async function ingest(
   conn: DuckDBConnection,
   entries: readonly ScanEntry[],
   stagingDir: string,
+  options: IngestOptions = { deferDedup: false },
 ): Promise<IngestCounts> {
   const total: IngestCounts = { lines: 0, events: 0, errors: 0 };
-  for (const batch of batches(entries)) {
-    const counts = await ingestBatch(conn, batch, stagingDir);
+  const totalBytes = entries.reduce((n, e) => n + e.readBytes, 0);
+  let doneBytes = 0;
+  for (const batch of batches(entries, options.batchBytes ?? STAGE_BYTES_MAX)) {
+    options.signal?.throwIfAborted();
+    const counts = await ingestBatch(conn, batch, stagingDir, options.deferDedup);
     total.lines += counts.lines;
     total.events += counts.events;
     total.errors += counts.errors;
+    doneBytes += batch.reduce((n, e) => n + e.readBytes, 0);
+    options.onBatch?.(doneBytes, totalBytes);
   }
+  options.signal?.throwIfAborted();
+  if (options.deferDedup) await exec(conn, DEDUP_EVENTS_SQL);
   return total;
 }
 
-function* batches(entries: readonly ScanEntry[]): Generator<ScanEntry[]> {
+function* batches(entries: readonly ScanEntry[], batchBytes: number): Generator<ScanEntry[]> {
   let batch: ScanEntry[] = [];
+  let files = new Set<string>();
   let bytes = 0;
   for (const entry of entries) {
-    if (batch.length > 0 && bytes + entry.readBytes > STAGE_BYTES_MAX) {
+    const full = batch.length > 0 && bytes + entry.readBytes > batchBytes;
+    if (full || files.has(entry.file)) {
       yield batch;
       batch = [];
+      files = new Set();
       bytes = 0;
     }
     batch.push(entry);
+    files.add(entry.file);
     bytes += entry.readBytes;
   }
   if (batch.length > 0) yield batch;
@@ -96,6 +132,7 @@ async function ingestBatch(
   conn: DuckDBConnection,
   batch: ScanEntry[],
   stagingDir: string,
+  deferDedup: boolean,
 ): Promise<IngestCounts> {
   let invalid: InvalidLines = { files: [], lines: [] };
   try {
@@ -106,14 +143,13 @@ async function ingestBatch(
     // made readable (same byte length, so offsets stay right) and mark the lines.
     invalid = await sanitizeFiles(batch, stagingDir);
     await stageLines(conn, batch, new Set(invalid.files));
-    await exec(conn, MARK_INVALID_UTF8_SQL, [{ strings: invalid.files }, {
-      bigints: invalid.lines,
-    }]);
+    const marks = invalid.files.map((file, i) => ({ file, line: invalid.lines[i] }));
+    await exec(conn, MARK_INVALID_UTF8_SQL, [JSON.stringify(marks)]);
   }
   await exec(conn, DROP_RESUMED_TAIL_ERRORS_SQL);
   await exec(conn, INSERT_STAGE_ERRORS_SQL);
   const [counts] = await rows(conn, STAGE_COUNTS_SQL);
-  await exec(conn, MERGE_STAGE_EVENTS_SQL);
+  await exec(conn, deferDedup ? APPEND_STAGE_EVENTS_SQL : MERGE_STAGE_EVENTS_SQL);
   await exec(conn, MERGE_INGEST_FILES_SQL);
   await exec(conn, DROP_TEMP_SQL);
   return {
@@ -129,15 +165,16 @@ async function stageLines(
   batch: ScanEntry[],
   keepRaw: ReadonlySet<string> = new Set(),
 ): Promise<void> {
-  await exec(conn, CREATE_SCAN_FILES_SQL, [
-    { strings: batch.map((e) => e.readPath) },
-    { strings: batch.map((e) => e.file) },
-    { bigints: batch.map((e) => e.lineBase) },
-    { bigints: batch.map((e) => e.byteBase) },
-    { bigints: batch.map((e) => e.sizeBytes) },
-    { bigints: batch.map((e) => e.mtimeMs) },
-    { booleans: batch.map((e) => keepRaw.has(e.file)) },
-  ]);
+  const scanFiles = batch.map((e) => ({
+    read_path: e.readPath,
+    file: e.file,
+    line_base: e.lineBase,
+    byte_base: e.byteBase,
+    size_bytes: e.sizeBytes,
+    mtime_ms: e.mtimeMs,
+    keep_raw: keepRaw.has(e.file),
+  }));
+  await exec(conn, CREATE_SCAN_FILES_SQL, [JSON.stringify(scanFiles)]);
   await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => e.readPath) }]);
   await exec(conn, STAGE_LINES_SQL);
   await exec(conn, DROP_STAGE_LINES_SQL); // the stage has what is needed: free the text

@@ -11,6 +11,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
+import { removeIfPresent, rename, syncDir, syncFile } from "../ledger/durable_fs.ts";
 
 /** The temporary file a rebuild of `dbPath` builds into. */
 export function tempPathFor(dbPath: string): string {
@@ -57,35 +58,13 @@ export async function removeLeftovers(dbPath: string): Promise<string[]> {
  * file is complete and no `.wal` belongs to it.
  */
 export async function publish(tempPath: string, dbPath: string): Promise<void> {
-  const file = await Deno.open(tempPath, { read: true, write: true });
-  try {
-    await file.sync(); // the new index content is durable from here
-  } finally {
-    file.close();
-  }
+  await syncFile(tempPath); // the new index content is durable from here
   // Empty after CHECKPOINT + close. Never leave a .wal beside the live file: the live
   // file is only ever opened read-only, so one there is stale and would be replayed.
   await removeIfPresent(`${tempPath}.wal`);
   await removeIfPresent(`${dbPath}.wal`);
-  await Deno.rename(tempPath, dbPath); // readers opening from now on get the new index
+  await rename(tempPath, dbPath); // readers opening from now on get the new index
   await syncDir(dirname(dbPath)); // the rename is durable from here
-}
-
-async function removeIfPresent(path: string): Promise<void> {
-  try {
-    await Deno.remove(path, { recursive: true });
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
 }
 
 /** An exclusive lock serializing rebuilds of one index file. */

@@ -10,6 +10,9 @@
  * `flock` and names the holder (pid, host). The kernel drops the lock when
  * the holder dies, so a stale lock file is simply taken over.
  *
+ * Every log line has one shape, `<ISO time> <level> <message>`, or one JSON
+ * object per line for machines (see {@linkcode formatLogEntry}).
+ *
  * @module
  */
 import { dirname, join } from "node:path";
@@ -30,10 +33,50 @@ export interface DaemonOptions {
   staleAfterMs?: number;
   /** Stops the daemon after the current step. @default {undefined} (runs until aborted) */
   signal?: AbortSignal;
-  /** Receives one line per rebuild (and per failed rebuild). @default {console.log} */
-  onLog?: (line: string) => void;
-  /** Receives rebuild progress and "no change" lines. @default {undefined} */
-  onProgress?: (message: string) => void;
+  /**
+   * Receives every log entry: `info` per rebuild, `warn` when a damaged
+   * index was rebuilt in full, `error` per failed rebuild, `debug` for
+   * rebuild progress and "no change". @default {text lines on stdout, no debug}
+   */
+  log?: (entry: DaemonLogEntry) => void;
+  /** DuckDB memory limit of each rebuild (see `RebuildOptions.memoryLimit`). @default {"1GB"} */
+  memoryLimit?: string;
+}
+
+/** How much a log entry matters. */
+export type DaemonLogLevel = "debug" | "info" | "warn" | "error";
+
+/** One log entry of the daemon: a level, a message, and fields for machines. */
+export interface DaemonLogEntry {
+  /** How much it matters. */
+  level: DaemonLogLevel;
+  /** The message, complete for a human reader. */
+  msg: string;
+  /** Fields for machines (snake_case), included in the JSON form. */
+  fields?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * One log line: `<ISO time> <level> <message>`, or with `json` one JSON
+ * object `{"time", "level", "msg", ...fields}`. Control characters in the
+ * text form are escaped, so a path cannot forge a second line.
+ *
+ * @example
+ * ```ts
+ * import { formatLogEntry } from "./daemon.ts";
+ * const at = new Date(Date.UTC(2026, 0, 20));
+ * const line = formatLogEntry({ level: "info", msg: "hello" }, false, at);
+ * console.assert(line === "2026-01-20T00:00:00.000Z info hello");
+ * ```
+ */
+export function formatLogEntry(entry: DaemonLogEntry, json: boolean, at = new Date()): string {
+  const time = at.toISOString();
+  if (json) {
+    return JSON.stringify({ time, level: entry.level, msg: entry.msg, ...entry.fields });
+  }
+  // deno-lint-ignore no-control-regex
+  const msg = entry.msg.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return `${time} ${entry.level} ${msg}`;
 }
 
 /** What a daemon did before it stopped. */
@@ -101,32 +144,45 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
     throw new RangeError(`intervalMs must be > 0, got ${intervalMs}`);
   }
   const dbPath = options.dbPath ?? indexPath(root);
-  const log = options.onLog ?? ((line: string) => console.log(line));
-  const progress = options.onProgress ?? (() => {});
+  const log = options.log ??
+    ((entry: DaemonLogEntry) => {
+      if (entry.level !== "debug") console.log(formatLogEntry(entry, false));
+    });
+  const debug = (msg: string) => log({ level: "debug", msg });
   const lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
-  let last: string | undefined;
+  let last: Snapshot | undefined;
   try {
     while (!options.signal?.aborted) {
       summary.checks++;
       const snapshot = await logSnapshot(root, dbPath);
-      if (snapshot !== last) {
+      if (last === undefined || snapshot.log !== last.log || snapshot.index !== last.index) {
         summary.rebuilds++;
         try {
           const report = await rebuildIndex(root, {
             dbPath,
             staleAfterMs: options.staleAfterMs,
-            onProgress: options.onProgress,
+            memoryLimit: options.memoryLimit,
+            onProgress: debug,
           });
-          log(rebuildLine(report));
-          last = snapshot;
+          if (report.recoveredFrom !== undefined) {
+            log({
+              level: "warn",
+              msg: `the index could not be updated (${report.recoveredFrom}); ` +
+                `rebuilt it in full from the log`,
+              fields: { reason: report.recoveredFrom },
+            });
+          }
+          log(rebuildEntry(report));
+          // The log as it was before this rebuild, the index as this rebuild left it.
+          last = { log: snapshot.log, index: await indexState(dbPath) };
         } catch (err) {
           summary.failures++;
           const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-          log(`${new Date().toISOString()} rebuild failed: ${message}`);
+          log({ level: "error", msg: `rebuild failed: ${message}`, fields: { error: message } });
         }
       } else {
-        progress(`${new Date().toISOString()} no change in the log`);
+        debug("no change in the log");
       }
       await sleep(intervalMs, options.signal);
     }
@@ -136,27 +192,53 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
   return summary;
 }
 
-/** One log line for a rebuild. */
-function rebuildLine(r: RebuildReport): string {
-  return `${new Date().toISOString()} rebuild ${r.mode}: read ${r.filesRead} files ` +
-    `(${r.eventsRead} events, ${r.errorsFound} errors); index has ${r.events} events, ` +
-    `${r.runs} runs, ${r.errors} ingest errors; ${r.elapsedMs} ms`;
+/** The log entry of a rebuild. */
+function rebuildEntry(r: RebuildReport): DaemonLogEntry {
+  return {
+    level: "info",
+    msg: `rebuild ${r.mode}: read ${r.filesRead} files ` +
+      `(${r.eventsRead} events, ${r.errorsFound} errors); index has ${r.events} events, ` +
+      `${r.runs} runs, ${r.errors} ingest errors; ${r.elapsedMs} ms`,
+    fields: {
+      event: "rebuild",
+      mode: r.mode,
+      files_read: r.filesRead,
+      events_read: r.eventsRead,
+      errors_found: r.errorsFound,
+      events: r.events,
+      runs: r.runs,
+      ingest_errors: r.errors,
+      elapsed_ms: r.elapsedMs,
+    },
+  };
+}
+
+interface Snapshot {
+  log: string;
+  index: string;
 }
 
 /**
- * The cheap change signal: names, sizes and mtimes of the part files, plus
- * whether the index exists (a deleted index is rebuilt).
+ * The cheap change signal: names, sizes and mtimes of the part files, and
+ * the index file's own size and mtime (an index deleted, damaged or
+ * replaced by hand is rebuilt).
  */
-async function logSnapshot(root: string, dbPath: string): Promise<string> {
+async function logSnapshot(root: string, dbPath: string): Promise<Snapshot> {
   const files = await listPartFiles(root);
-  let indexState = "present";
+  return {
+    log: JSON.stringify(files.map((f) => [f.file, f.sizeBytes, f.mtimeMs])),
+    index: await indexState(dbPath),
+  };
+}
+
+async function indexState(dbPath: string): Promise<string> {
   try {
-    await Deno.stat(dbPath);
+    const info = await Deno.stat(dbPath);
+    return `${info.size}:${info.mtime?.getTime() ?? 0}`;
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-    indexState = "absent";
+    return "absent";
   }
-  return JSON.stringify([indexState, files.map((f) => [f.file, f.sizeBytes, f.mtimeMs])]);
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -30,6 +30,7 @@ export {
   IndexNotFoundError,
   listRuns,
   type ListRunsOptions,
+  type NoteRow,
   type PhaseRow,
   RUN_STATUSES,
   type RunDetail,

@@ -6,15 +6,19 @@
  *
  * @module
  */
+import { parseJsonText } from "../ledger/json_text.ts";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { rows } from "./_sql.ts";
 import {
   GET_RUN_SQL,
   LIST_RUNS_SQL,
+  RUN_ARCHIVED_SQL,
   RUN_ARTIFACTS_SQL,
   RUN_BASELINES_SQL,
+  RUN_NOTES_SQL,
   RUN_PHASES_SQL,
   RUN_STATUSES,
+  RUN_TAGS_SQL,
   RUN_TRIALS_SQL,
 } from "./schema.ts";
 
@@ -129,6 +133,20 @@ export interface RunDetail {
   artifacts: ArtifactRow[];
   /** Its baselines. */
   baselines: BaselineRow[];
+  /** Its tags (latest value per key, SPEC 11). */
+  tags: Record<string, string>;
+  /** Its notes, oldest first. */
+  notes: NoteRow[];
+  /** Whether it is archived. */
+  archived: boolean;
+}
+
+/** One note of a run. */
+export interface NoteRow {
+  /** The note. */
+  note: string;
+  /** When it was added. */
+  noted_at_ms: number;
 }
 
 /**
@@ -154,6 +172,17 @@ export class IndexNotFoundError extends Error {
     this.dbPath = dbPath;
   }
 }
+
+/**
+ * DuckDB settings every reader of the index opens it with: read-only, with
+ * external access disabled and the configuration locked, so no query (and
+ * no view stored in the index) can read or write another file.
+ */
+export const READER_CONFIG: Readonly<Record<string, string>> = {
+  access_mode: "READ_ONLY",
+  enable_external_access: "false",
+  lock_configuration: "true",
+};
 
 /** Options for {@linkcode listRuns}. */
 export interface ListRunsOptions {
@@ -210,7 +239,21 @@ export async function getRun(dbPath: string, runId: string): Promise<RunDetail |
     }));
     const artifacts = (await rows(conn, RUN_ARTIFACTS_SQL, [runId])) as unknown as ArtifactRow[];
     const baselines = (await rows(conn, RUN_BASELINES_SQL, [runId])) as unknown as BaselineRow[];
-    return { run: toRunRow(run), phases, trials, artifacts, baselines };
+    const tags = Object.fromEntries(
+      (await rows(conn, RUN_TAGS_SQL, [runId])).map((t) => [String(t.key), String(t.value)]),
+    );
+    const notes = (await rows(conn, RUN_NOTES_SQL, [runId])) as unknown as NoteRow[];
+    const [archive] = await rows(conn, RUN_ARCHIVED_SQL, [runId]);
+    return {
+      run: toRunRow(run),
+      phases,
+      trials,
+      artifacts,
+      baselines,
+      tags,
+      notes,
+      archived: archive?.archived === true,
+    };
   });
 }
 
@@ -229,13 +272,15 @@ export async function withIndex<T>(
   dbPath: string,
   fn: (conn: DuckDBConnection) => Promise<T>,
 ): Promise<T> {
+  let info: Deno.FileInfo;
   try {
-    await Deno.stat(dbPath);
+    info = await Deno.stat(dbPath);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(dbPath);
     throw err;
   }
-  const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+  if (!info.isFile) throw new Error(`The index ${dbPath} is not a regular file`);
+  const instance = await DuckDBInstance.create(dbPath, { ...READER_CONFIG });
   try {
     const conn = await instance.connect();
     try {
@@ -272,7 +317,8 @@ function toRunRow(r: Record<string, unknown>): RunRow {
   };
 }
 
+/** A stored JSON column: NaN/Infinity (Python's) read as null, deep nesting cut (SPEC 3). */
 function parseJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  return JSON.parse(String(value));
+  return parseJsonText(String(value));
 }

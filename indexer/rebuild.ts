@@ -9,11 +9,12 @@
  */
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { probeLiveness } from "./_liveness.ts";
-import { ingest, type ScanEntry } from "./_pipeline.ts";
+import { ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
+import { stageRanges } from "./_stage.ts";
 import {
   lockRebuild,
   publish,
@@ -35,12 +36,20 @@ import {
   GET_META_SQL,
   INDEX_FORMAT_VERSION,
   INSERT_REREAD_SQL,
+  KEEP_LIVENESS_SQL,
   REPLACE_LIVENESS_SQL,
   SELECT_INGEST_FILES_SQL,
   SELECT_LIVENESS_CANDIDATES_SQL,
   SET_META_SQL,
 } from "./schema.ts";
 import { exists } from "../ledger/exists.ts";
+
+/**
+ * Default DuckDB memory limit of a rebuild. With batches of
+ * {@linkcode STAGE_BYTES_MAX} and the spill directory beside the index it
+ * keeps a full rebuild's peak RSS under 1.5 GiB whatever the log's size.
+ */
+export const MEMORY_LIMIT_DEFAULT = "1GB";
 
 /** Default silence after which a running run shows as `stale`: 24 h in ms. */
 export const STALE_AFTER_MS_DEFAULT = 24 * 60 * 60 * 1000;
@@ -63,6 +72,23 @@ export interface RebuildOptions {
   staleAfterMs?: number;
   /** Receives progress lines (files, events, errors, time). @default {undefined} */
   onProgress?: (message: string) => void;
+  /**
+   * Called after each batch of the log is read, with the bytes read so far
+   * and in all (for a progress line). @default {undefined}
+   */
+  onRead?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * DuckDB's memory limit (`512MB`, `1.5GB`, `2GiB`); work past it spills to
+   * a directory beside the index. @default {MEMORY_LIMIT_DEFAULT}
+   */
+  memoryLimit?: string;
+  /**
+   * Aborting stops the rebuild at once (the running statement is
+   * interrupted), removes its temporary files and throws
+   * {@linkcode RebuildInterruptedError}; the previous index stays.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
 }
 
 /** What a rebuild did. */
@@ -93,6 +119,11 @@ export interface RebuildReport {
   duplicates: number;
   /** Why the pid liveness check was skipped, if it was. */
   livenessSkipped?: string;
+  /**
+   * Why the existing index could not be updated (damaged, unreadable), when
+   * the rebuild fell back to a full one from the log.
+   */
+  recoveredFrom?: string;
   /** Wall time of the rebuild. */
   elapsedMs: number;
 }
@@ -107,6 +138,63 @@ export class InvalidDateError extends Error {
     this.name = "InvalidDateError";
     this.value = value;
   }
+}
+
+/** `--memory-limit` is not a size DuckDB takes. */
+export class InvalidMemoryLimitError extends Error {
+  /** The value given. */
+  readonly value: string;
+  /** Create the error for `value`. */
+  constructor(value: string) {
+    super(
+      `Invalid --memory-limit ${JSON.stringify(value)}: expected a size such as 512MB, 1.5GB ` +
+        `or 2GiB (at least 64MB)`,
+    );
+    this.name = "InvalidMemoryLimitError";
+    this.value = value;
+  }
+}
+
+/** A rebuild was stopped by its abort signal; its temporary files are removed. */
+export class RebuildInterruptedError extends Error {
+  /** Create the error, keeping the abort reason as cause. */
+  constructor(dbPath: string, options?: ErrorOptions) {
+    super(`Rebuild of ${dbPath} interrupted; the previous index is unchanged`, options);
+    this.name = "RebuildInterruptedError";
+  }
+}
+
+const MEMORY_UNITS: Record<string, number> = {
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+/** Smallest accepted memory limit, in bytes. */
+const MEMORY_LIMIT_MIN_BYTES = 64e6;
+
+/**
+ * Check a memory limit (`512MB`, `1.5GB`, `2GiB`) and return it in the form
+ * DuckDB takes; throws {@linkcode InvalidMemoryLimitError}.
+ *
+ * @example
+ * ```ts
+ * import { parseMemoryLimit } from "./rebuild.ts";
+ * console.assert(parseMemoryLimit("1.5 GB") === "1.5GB");
+ * ```
+ */
+export function parseMemoryLimit(value: string): string {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b)\s*$/i.exec(value);
+  if (m === null) throw new InvalidMemoryLimitError(value);
+  const bytes = Number(m[1]) * MEMORY_UNITS[m[2].toLowerCase()];
+  if (!Number.isFinite(bytes) || bytes < MEMORY_LIMIT_MIN_BYTES) {
+    throw new InvalidMemoryLimitError(value);
+  }
+  return `${m[1]}${m[2].toUpperCase().replace("IB", "iB")}`;
 }
 
 /** A rebuild failed; the previous index is still in place. */
@@ -159,7 +247,10 @@ export async function rebuildIndex(
     throw new RangeError(`staleAfterMs must be a positive integer, got ${staleAfterMs}`);
   }
   const dbPath = options.dbPath ?? indexPath(root);
+  const memoryLimit = parseMemoryLimit(options.memoryLimit ?? MEMORY_LIMIT_DEFAULT);
   const progress = options.onProgress ?? (() => {});
+  const signal = options.signal;
+  signal?.throwIfAborted();
   await Deno.mkdir(dirname(dbPath), { recursive: true });
   const lock = await lockRebuild(dbPath);
   const tempPath = tempPathFor(dbPath);
@@ -168,37 +259,78 @@ export async function rebuildIndex(
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
     const files = await listPartFiles(root);
     progress(`log: ${files.length} part files`);
-    const mode = !options.full && (await exists(dbPath)) ? "incremental" : "full";
-    if (mode === "incremental") await Deno.copyFile(dbPath, tempPath);
-    const built = await buildInto(tempPath, files, {
-      mode,
+    const ctx = {
+      dbPath,
       sinceDate,
       staleAfterMs,
+      memoryLimit,
       progress,
+      onRead: options.onRead,
+      signal,
       stagingPrefix: stagingPrefixFor(dbPath),
-    });
+    };
+    let built: Built;
+    let recoveredFrom: string | undefined;
+    if (!options.full && (await exists(dbPath))) {
+      try {
+        await Deno.copyFile(dbPath, tempPath);
+        built = await buildInto(tempPath, files, { ...ctx, mode: "incremental" });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        // The log is the truth: an index that cannot be updated is rebuilt from it.
+        await removeTemp(tempPath);
+        recoveredFrom = describeError(err, tempPath);
+        progress(`the index could not be updated (${recoveredFrom}): rebuilding in full`);
+        built = await buildInto(tempPath, files, { ...ctx, mode: "full" });
+      }
+    } else {
+      built = await buildInto(tempPath, files, { ...ctx, mode: "full" });
+    }
+    signal?.throwIfAborted();
     await publish(tempPath, dbPath);
     const elapsedMs = Math.round(performance.now() - startMs);
     progress(
       `published ${dbPath} (${built.mode}): ${built.events} events, ${built.runs} runs, ` +
         `${built.errors} ingest errors, ${elapsedMs} ms`,
     );
-    return { ...built, dbPath, filesScanned: files.length, elapsedMs };
+    return { ...built, dbPath, filesScanned: files.length, elapsedMs, recoveredFrom };
   } catch (err) {
     await removeTemp(tempPath);
+    if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
     if (err instanceof InvalidDateError) throw err;
-    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new RebuildError(`Rebuild of ${dbPath} failed: ${message}`, { cause: err });
+    throw new RebuildError(
+      `Rebuild of ${dbPath} failed (the previous index is unchanged): ` +
+        describeError(err, tempPath),
+      { cause: err },
+    );
   } finally {
     lock.release();
   }
 }
 
+/**
+ * The first line of an error, with the temporary file named for what it is
+ * (a DuckDB error about `runs.duckdb.tmp-123` means the copy being built).
+ */
+function describeError(err: unknown, tempPath: string): string {
+  const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+  return message.replaceAll(
+    tempPath,
+    `${tempPath} (the new index being built beside ${
+      basename(tempPath.replace(/\.tmp-\d+$/, ""))
+    }, removed)`,
+  );
+}
+
 interface BuildContext {
+  dbPath: string;
   mode: "full" | "incremental";
   sinceDate: string | undefined;
   staleAfterMs: number;
+  memoryLimit: string;
   progress: (message: string) => void;
+  onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
+  signal: AbortSignal | undefined;
   stagingPrefix: string;
 }
 
@@ -207,12 +339,20 @@ type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs">;
 async function buildInto(tempPath: string, files: PartFile[], ctx: BuildContext): Promise<Built> {
   const stagingDir = await Deno.makeTempDir({ dir: dirname(tempPath), prefix: ctx.stagingPrefix });
   try {
-    const instance = await DuckDBInstance.create(tempPath);
+    // Work past the memory limit spills into the staging directory, removed below.
+    const instance = await DuckDBInstance.create(tempPath, {
+      memory_limit: ctx.memoryLimit,
+      temp_directory: join(stagingDir, "spill"),
+    });
     try {
       const conn = await instance.connect();
+      const interrupt = () => conn.interrupt();
+      ctx.signal?.addEventListener("abort", interrupt, { once: true });
       try {
+        ctx.signal?.throwIfAborted();
         return await buildWith(conn, files, ctx, stagingDir);
       } finally {
+        ctx.signal?.removeEventListener("abort", interrupt);
         conn.disconnectSync();
       }
     } finally {
@@ -245,11 +385,15 @@ async function buildWith(
   const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
   const readBytes = entries.reduce((n, e) => n + e.readBytes, 0);
   ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
-  const counts = await ingest(conn, entries, stagingDir);
+  const counts = await ingest(conn, entries, stagingDir, {
+    deferDedup: mode === "full",
+    onBatch: ctx.onRead,
+    signal: ctx.signal,
+  });
   ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
   // In a full rebuild every run is affected: derive without the per-run filter.
   await exec(conn, mode === "full" ? DERIVE_ALL_SQL : DERIVE_SQL);
-  const livenessSkipped = await recordLiveness(conn);
+  const livenessSkipped = await recordLiveness(conn, { ...ctx, mode });
   if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
   await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
   await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
@@ -340,12 +484,16 @@ async function planScan(
   }
   const entries: ScanEntry[] = [];
   for (const f of files) {
+    ctx.signal?.throwIfAborted();
     const old = resume.get(f.file);
     if (old !== undefined) {
-      entries.push(await stageTail(f, old, stagingDir));
+      // Only the new bytes, streamed into staging files of bounded size.
+      const start = { byteBase: old.bytesIndexed, lineBase: old.linesIndexed };
+      entries.push(...await stageRanges(f, start, STAGE_BYTES_MAX, stagingDir));
     } else if (!indexed.has(f.file) || reread.has(f.file)) {
       if (ctx.sinceDate !== undefined && f.day < ctx.sinceDate && !reread.has(f.file)) continue;
-      entries.push(wholeFile(f));
+      const start = { byteBase: 0, lineBase: 0 };
+      entries.push(...await stageRanges(f, start, STAGE_BYTES_MAX, stagingDir));
     }
   }
   return entries;
@@ -358,7 +506,7 @@ async function expandReread(
 ): Promise<string[]> {
   await exec(conn, CREATE_REREAD_SQL);
   if (reread.size === 0) return [];
-  await exec(conn, INSERT_REREAD_SQL, [{ strings: [...reread] }]);
+  await exec(conn, INSERT_REREAD_SQL, [JSON.stringify([...reread])]);
   for (let round = 0; round < REREAD_ROUNDS_MAX; round++) {
     const added = await rows(conn, EXPAND_REREAD_SQL);
     if (added.length === 0) break;
@@ -372,18 +520,6 @@ async function expandReread(
 
 /** Bound on re-read expansion rounds (each adds files; the log has finitely many). */
 const REREAD_ROUNDS_MAX = 10_000;
-
-function wholeFile(f: PartFile): ScanEntry {
-  return {
-    file: f.file,
-    readPath: f.path,
-    lineBase: 0,
-    byteBase: 0,
-    sizeBytes: f.sizeBytes,
-    mtimeMs: f.mtimeMs,
-    readBytes: f.sizeBytes,
-  };
-}
 
 /** Is the indexed prefix of `f` what was indexed (same size floor, same last line)? */
 async function prefixUnchanged(f: PartFile, old: IndexedFile): Promise<boolean> {
@@ -408,37 +544,19 @@ async function prefixUnchanged(f: PartFile, old: IndexedFile): Promise<boolean> 
   }
 }
 
-/** Copy the bytes of `f` past its offset into a staging file to read. */
-async function stageTail(f: PartFile, old: IndexedFile, stagingDir: string): Promise<ScanEntry> {
-  const file = await Deno.open(f.path, { read: true });
-  let bytes: Uint8Array;
-  try {
-    await file.seek(old.bytesIndexed, Deno.SeekMode.Start);
-    bytes = new Uint8Array(await new Response(file.readable).arrayBuffer());
-  } catch (err) {
-    file.close();
-    throw err;
-  }
-  const readPath = `${stagingDir}/tail-${crypto.randomUUID()}.jsonl`;
-  await Deno.writeFile(readPath, bytes);
-  return {
-    file: f.file,
-    readPath,
-    lineBase: old.linesIndexed,
-    byteBase: old.bytesIndexed,
-    sizeBytes: f.sizeBytes,
-    mtimeMs: f.mtimeMs,
-    readBytes: bytes.length,
-  };
-}
-
-/** Record which running runs on this host have lost their process. */
+/**
+ * Record which running runs on this host have lost their process. When the
+ * check cannot run (no `/proc`, no `ps`), what is known stays: an incremental
+ * rebuild keeps the rows it copied, a full one takes them from the index it
+ * replaces, so runs already found stale never come back as running.
+ */
 async function recordLiveness(
   conn: DuckDBConnection,
+  ctx: BuildContext,
 ): Promise<string | undefined> {
   const probe = probeLiveness();
   if (probe.kind === "skipped") {
-    await exec(conn, REPLACE_LIVENESS_SQL[0]);
+    if (ctx.mode === "full") await keepKnownLiveness(conn, ctx);
     return probe.reason;
   }
   const candidates = await rows(conn, SELECT_LIVENESS_CANDIDATES_SQL, [probe.host]);
@@ -447,11 +565,33 @@ async function recordLiveness(
     pid: Number(c.pid),
     startedAtMs: c.started_at_ms === null ? null : Number(c.started_at_ms),
   })));
-  await exec(conn, REPLACE_LIVENESS_SQL, [
-    { strings: candidates.map(() => probe.host) },
-    { bigints: pids },
-    { booleans: alive },
-    Date.now(),
-  ]);
+  const checked = pids.map((pid, i) => ({ host: probe.host, pid, alive: alive[i] }));
+  await exec(conn, REPLACE_LIVENESS_SQL, [JSON.stringify(checked), Date.now()]);
   return undefined;
+}
+
+/** Copy the liveness rows of the index being replaced (if it is there and readable). */
+async function keepKnownLiveness(conn: DuckDBConnection, ctx: BuildContext): Promise<void> {
+  if (!(await exists(ctx.dbPath))) return;
+  let known: Record<string, unknown>[];
+  try {
+    const previous = await DuckDBInstance.create(ctx.dbPath, { access_mode: "READ_ONLY" });
+    try {
+      const c = await previous.connect();
+      try {
+        known = await rows(c, `SELECT host, pid, alive, checked_at_ms FROM process_liveness`);
+      } finally {
+        c.disconnectSync();
+      }
+    } finally {
+      previous.closeSync();
+    }
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    // A damaged or older index has nothing usable to keep; the rebuild goes on without it.
+    ctx.progress(`previous liveness not kept: ${describeError(err, ctx.dbPath)}`);
+    return;
+  }
+  await exec(conn, REPLACE_LIVENESS_SQL[0]);
+  await exec(conn, KEEP_LIVENESS_SQL, [JSON.stringify(known)]);
 }

@@ -26,8 +26,22 @@
  * @module
  */
 
+import {
+  countValue,
+  depthIfSuspect,
+  hasLoneSurrogate,
+  hasRepeatedKey,
+  isCount as isWholeCount,
+  isOverlong,
+  isPresent,
+  JSON_DEPTH_MAX,
+  lineText,
+  overlongReason,
+} from "./_line_checks.ts";
+
 /** Version of the index layout; an index with another version is rebuilt in full. */
-export const INDEX_FORMAT_VERSION = 2;
+// 3: one definition of a valid line (issue 19.1); 4: annotations (tags, notes, archived).
+export const INDEX_FORMAT_VERSION = 4;
 
 /** Largest accepted `timestamp_ms` (9999-12-31T23:59:59.999Z), as in `ledger/events.ts`. */
 export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
@@ -100,7 +114,20 @@ export const EVENT_FIELD_RULES: Readonly<Record<string, readonly FieldRule[]>> =
     { field: "error", kind: "error_object" },
     { field: "phase_name", kind: "name", optional: true },
   ],
+  // Annotations (SPEC 11): they never change a run's status or liveness.
+  "run.tagged": [{ field: "tags", kind: "string_map" }],
+  "run.noted": [{ field: "note", kind: "text" }],
+  "run.archived": [{ field: "reason", kind: "text", optional: true }],
+  "run.restored": [],
 };
+
+/** The annotation event types (SPEC 11): not activity of the run they annotate. */
+export const ANNOTATION_EVENT_TYPES: readonly string[] = [
+  "run.tagged",
+  "run.noted",
+  "run.archived",
+  "run.restored",
+];
 
 /** The event types the index knows, in registry order. */
 export const INDEXED_EVENT_TYPES: readonly string[] = Object.keys(EVENT_FIELD_RULES);
@@ -143,7 +170,7 @@ function isName(v: string): string {
   return `(starts_with(${v}, '"') AND ${v} <> '""')`;
 }
 function isCount(v: string): string {
-  return `(json_type(${v}) = 'UBIGINT' AND TRY_CAST(${v} AS BIGINT) IS NOT NULL)`;
+  return isWholeCount(v); // 5, 5.0 and 5e0 alike (one definition of a valid line)
 }
 function isObject(v: string): string {
   return `starts_with(${v}, '{')`;
@@ -198,13 +225,14 @@ function typeFieldChecks(): string {
   const branches: string[] = [];
   for (const type of TYPE_CHECK_ORDER) {
     const checks = EVENT_FIELD_RULES[type].map((rule) => {
-      const present = rule.optional ? `${at(rule.field)} IS NOT NULL AND ` : "";
-      return `WHEN ${present}NOT (${kindOk(rule.field, rule.kind)}) ` +
+      const present = rule.optional ? `${isPresent(at(rule.field))} AND ` : "";
+      return `WHEN ${present}NOT coalesce(${kindOk(rule.field, rule.kind)}, false) ` +
         `THEN 'invalid field ${rule.field} of ${type}: expected ${
           KIND_TEXT[rule.kind]
         }, got ' || ` +
         `${got(rule.field)}`;
     });
+    if (checks.length === 0) continue; // no type fields to check
     branches.push(`WHEN event_type = ${sqlString(type)} THEN CASE ${checks.join(" ")} END`);
   }
   return branches.join("\n      ");
@@ -221,9 +249,14 @@ const TYPE_CHECK_ORDER = [
   "run.completed",
   "run.failed",
   "baseline.completed",
+  "run.tagged",
+  "run.noted",
+  "run.archived",
+  "run.restored",
 ];
 
 const TYPE_LIST_SQL = INDEXED_EVENT_TYPES.map(sqlString).join(", ");
+const ANNOTATIONS_SQL = ANNOTATION_EVENT_TYPES.map(sqlString).join(", ");
 const VERSION_LIST_SQL = SCHEMA_VERSIONS_SUPPORTED.join(", ");
 
 /** The tables and views of the index (SPEC 7) plus bookkeeping. Idempotent. */
@@ -239,7 +272,7 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
     artifact_type VARCHAR, artifact_path VARCHAR, size_bytes BIGINT,
     alerts_total BIGINT, alerts_ok BIGINT,
     config VARCHAR, output_summary VARCHAR, params VARCHAR, metrics VARCHAR, summary VARCHAR,
-    artifact_paths VARCHAR, error VARCHAR)`,
+    artifact_paths VARCHAR, error VARCHAR, tags VARCHAR, note VARCHAR, reason VARCHAR)`,
   // Every occurrence of an event_id that lost deduplication to the row in `events`.
   `CREATE TABLE IF NOT EXISTS event_duplicates (
     event_id VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT NOT NULL,
@@ -269,6 +302,17 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS artifacts_catalog (
     run_id VARCHAR NOT NULL, artifact_type VARCHAR, artifact_path VARCHAR NOT NULL,
     size_bytes BIGINT, created_at_ms BIGINT)`,
+  // Annotations (SPEC 11): the latest value of each tag (an empty value removes it), every
+  // note, and whether the run is archived (the later of run.archived and run.restored).
+  `CREATE TABLE IF NOT EXISTS run_tags (
+    run_id VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR NOT NULL,
+    tagged_at_ms BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS run_notes (
+    run_id VARCHAR NOT NULL, note VARCHAR NOT NULL, noted_at_ms BIGINT NOT NULL,
+    event_id VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS run_archive (
+    run_id VARCHAR NOT NULL, archived BOOLEAN NOT NULL, reason VARCHAR,
+    changed_at_ms BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS baseline_results (
     run_id VARCHAR NOT NULL, alerts_total BIGINT, alerts_ok BIGINT, artifact_path VARCHAR,
     completed_at_ms BIGINT, event_id VARCHAR NOT NULL)`,
@@ -294,10 +338,12 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
       ELSE 'running'
     END AS status,
     s.failed_at_ms, s.error_json, s.host, s.pid, s.last_event_at_ms, s.event_count,
-    d.data_fingerprint, d.config
+    d.data_fingerprint, d.config, lbl.value AS label, coalesce(a.archived, false) AS archived
   FROM runs_status s
   LEFT JOIN runs_d d USING (run_id)
   LEFT JOIN process_liveness p ON p.host = s.host AND p.pid = s.pid
+  LEFT JOIN run_tags lbl ON lbl.run_id = s.run_id AND lbl.key = 'label'
+  LEFT JOIN run_archive a ON a.run_id = s.run_id
   ORDER BY coalesce(d.created_at_ms, s.first_event_at_ms) DESC, s.run_id`,
   `CREATE OR REPLACE VIEW run_phase_summary AS
   SELECT run_id, count(*) AS phase_count, sum(duration_ms) AS total_duration_ms,
@@ -319,6 +365,9 @@ export const CONTENT_TABLES: readonly string[] = [
   "trial_results",
   "artifacts_catalog",
   "baseline_results",
+  "run_tags",
+  "run_notes",
+  "run_archive",
 ];
 
 /** Read one meta value: `$1` key. */
@@ -335,18 +384,20 @@ export const SELECT_INGEST_FILES_SQL =
     last_line_bytes FROM ingest_files`;
 
 /**
- * The list of files to read: `$1..$7` parallel lists. `keep_raw` keeps the
- * text of every line in the stage (files whose lines may still be marked bad
- * after staging, see {@linkcode MARK_INVALID_UTF8_SQL}).
+ * The list of files to read: `$1` a JSON array of objects with the columns
+ * below (one bound string: binding seven lists and unnesting them was
+ * quadratic in the number of files). `keep_raw` keeps the text of every line
+ * in the stage (files whose lines may still be marked bad after staging, see
+ * {@linkcode MARK_INVALID_UTF8_SQL}).
  */
 export const CREATE_SCAN_FILES_SQL: readonly string[] = [
   `CREATE OR REPLACE TEMP TABLE scan_files (
     read_path VARCHAR, file VARCHAR, line_base BIGINT, byte_base BIGINT,
     size_bytes BIGINT, mtime_ms BIGINT, keep_raw BOOLEAN)`,
   `INSERT INTO scan_files
-    SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]), unnest($3::BIGINT[]),
-      unnest($4::BIGINT[]), unnest($5::BIGINT[]), unnest($6::BIGINT[]),
-      unnest($7::BOOLEAN[])`,
+    SELECT unnest(from_json($1::VARCHAR, '[{"read_path": "VARCHAR", "file": "VARCHAR",
+      "line_base": "BIGINT", "byte_base": "BIGINT", "size_bytes": "BIGINT",
+      "mtime_ms": "BIGINT", "keep_raw": "BOOLEAN"}]'), recursive := true)`,
 ];
 
 /**
@@ -354,9 +405,9 @@ export const CREATE_SCAN_FILES_SQL: readonly string[] = [
  * one column `file`); grown to a fixpoint with {@linkcode EXPAND_REREAD_SQL}.
  */
 export const CREATE_REREAD_SQL = `CREATE OR REPLACE TEMP TABLE reread (file VARCHAR)`;
-/** Add files to `reread`: `$1` list of names. */
-export const INSERT_REREAD_SQL =
-  `INSERT INTO reread SELECT DISTINCT unnest($1::VARCHAR[]) EXCEPT SELECT file FROM reread`;
+/** Add files to `reread`: `$1` a JSON array of names. */
+export const INSERT_REREAD_SQL = `INSERT INTO reread
+  SELECT DISTINCT unnest(from_json($1::VARCHAR, '["VARCHAR"]')) EXCEPT SELECT file FROM reread`;
 /**
  * Dropping a winning event whose duplicate lives in a file that is not
  * re-read would lose the event: re-read that file too. Returns the files
@@ -411,6 +462,9 @@ export const EVENT_COLUMNS = [
   "summary",
   "artifact_paths",
   "error",
+  "tags",
+  "note",
+  "reason",
 ] as const;
 const EVENT_COLUMNS_SQL = EVENT_COLUMNS.join(", ");
 
@@ -421,7 +475,7 @@ function obj(field: string): string {
   return `CASE WHEN ${isObject(at(field))} THEN ${at(field)}::VARCHAR END`;
 }
 function big(field: string): string {
-  return `CASE WHEN json_type(${at(field)}) = 'UBIGINT' THEN TRY_CAST(${at(field)} AS BIGINT) END`;
+  return countValue(at(field));
 }
 
 const EVENT_ID_TEXT = stringValue(at("event_id"));
@@ -456,14 +510,18 @@ FROM numbered JOIN scan_files s USING (read_path)`;
  */
 export const STAGE_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage AS
 WITH lines AS (
-  SELECT *, CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS text
+  SELECT *, ${lineText("raw", "line")} AS text, ${isOverlong("raw")} AS overlong
   FROM stage_lines
 ), validated AS (
-  SELECT *, json_valid(text) AS valid FROM lines
+  SELECT *, NOT overlong AND json_valid(text) AS valid FROM lines
+), measured AS (
+  SELECT *, CASE WHEN valid AND NOT is_tail THEN ${depthIfSuspect("text")} END AS depth
+  FROM validated
 ), parsed AS (
   SELECT *,
-    CASE WHEN NOT is_tail AND valid THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
-  FROM validated
+    CASE WHEN NOT is_tail AND valid AND coalesce(depth <= ${JSON_DEPTH_MAX}, true)
+      THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
+  FROM measured
 ), typed AS (
   SELECT *, ${stringValue(at("event_type"))} AS event_type
   FROM parsed
@@ -471,27 +529,37 @@ WITH lines AS (
   SELECT *,
   CASE
     WHEN is_tail THEN CASE WHEN raw = '' THEN NULL ELSE 'torn tail: no newline at end of file' END
+    WHEN overlong THEN ${overlongReason("raw")}
     WHEN NOT valid THEN CASE
       WHEN trim(text) = '' THEN 'blank line'
       WHEN contains(text, chr(0)) THEN 'not JSON: NUL bytes in line'
+      WHEN starts_with(text, chr(65279))
+        THEN 'byte order mark (U+FEFF) before a line that does not start the file'
+      WHEN ${hasLoneSurrogate("text")}
+        THEN 'lone UTF-16 surrogate escape in a string (not well-formed Unicode)'
       ELSE 'not JSON' END
+    WHEN depth > ${JSON_DEPTH_MAX}
+      THEN 'nested ' || depth || ' levels deep (at most ${JSON_DEPTH_MAX})'
+    WHEN json_type(text) = 'OBJECT' AND ${hasRepeatedKey("text")}
+      THEN 'repeated key in the event object (which value counts is unclear)'
     WHEN event_type IS NULL THEN CASE
       WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
       ELSE 'invalid field event_type: expected a string, got ' || ${got("event_type")} END
     WHEN event_type NOT IN (${TYPE_LIST_SQL}) THEN 'unknown event_type ' || to_json(event_type)
-    WHEN NOT (${isName(at("event_id"))} AND length(${EVENT_ID_TEXT}) <= ${ID_LENGTH_MAX})
+    WHEN NOT coalesce(${
+  isName(at("event_id"))
+} AND length(${EVENT_ID_TEXT}) <= ${ID_LENGTH_MAX}, false)
       THEN 'invalid field event_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("event_id")}
     WHEN NOT (${isCount(at("timestamp_ms"))}
-        AND TRY_CAST(${at("timestamp_ms")} AS BIGINT) <= ${TIMESTAMP_MS_MAX})
+        AND TRY_CAST(${at("timestamp_ms")} AS DOUBLE) <= ${TIMESTAMP_MS_MAX})
       THEN 'invalid field timestamp_ms: expected an integer between 0 and ${TIMESTAMP_MS_MAX}, ' ||
         'got ' || ${got("timestamp_ms")}
-    WHEN NOT (${isName(at("run_id"))} AND length(${RUN_ID_TEXT}) <= ${ID_LENGTH_MAX})
+    WHEN NOT coalesce(${isName(at("run_id"))} AND length(${RUN_ID_TEXT}) <= ${ID_LENGTH_MAX}, false)
       THEN 'invalid field run_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("run_id")}
-    WHEN ${at("schema_version")} IS NOT NULL
-        AND TRY_CAST(${at("schema_version")} AS BIGINT) NOT IN (${VERSION_LIST_SQL})
-        OR (${at("schema_version")} IS NOT NULL AND NOT ${isCount(at("schema_version"))})
+    WHEN ${isPresent(at("schema_version"))} AND NOT (${isCount(at("schema_version"))}
+        AND TRY_CAST(${at("schema_version")} AS DOUBLE) IN (${VERSION_LIST_SQL}))
       THEN 'unsupported schema_version ' || left(${at("schema_version")}::VARCHAR, ${GOT_CHARS_MAX})
       ${typeFieldChecks()}
     ELSE NULL
@@ -504,7 +572,7 @@ SELECT file, line, is_tail,
   CASE WHEN reason IS NULL AND NOT is_tail THEN {
     event_id: ${str("event_id")}, event_type: event_type, run_id: ${str("run_id")},
     timestamp_ms: ${big("timestamp_ms")},
-    schema_version: coalesce(TRY_CAST(${at("schema_version")} AS INTEGER), 1),
+    schema_version: coalesce(CAST(${countValue(at("schema_version"))} AS INTEGER), 1),
     file: file, line: line,
     run_type: ${str("run_type")}, data_fingerprint: ${str("data_fingerprint")},
     host: ${str("host")}, pid: ${big("pid")},
@@ -515,7 +583,8 @@ SELECT file, line, is_tail,
     alerts_ok: ${big("alerts_ok")},
     config: ${obj("config")}, output_summary: ${obj("output_summary")},
     params: ${obj("params")}, metrics: ${obj("metrics")}, summary: ${obj("summary")},
-    artifact_paths: ${obj("artifact_paths")}, error: ${obj("error")}
+    artifact_paths: ${obj("artifact_paths")}, error: ${obj("error")},
+    tags: ${obj("tags")}, note: ${str("note")}, reason: ${str("reason")}
   } END AS e
 FROM checked`;
 
@@ -556,6 +625,36 @@ export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
     SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
   `INSERT INTO event_duplicates
     SELECT event_id, file, line, timestamp_ms FROM candidates WHERE rank > 1`,
+];
+
+/**
+ * A full rebuild appends the valid lines of each batch as they are and
+ * deduplicates once at the end ({@linkcode DEDUP_EVENTS_SQL}): probing every
+ * batch against all the events indexed so far would grow with the log.
+ */
+export const APPEND_STAGE_EVENTS_SQL = `INSERT INTO events (${EVENT_COLUMNS_SQL})
+  SELECT unnest(e) FROM stage WHERE e IS NOT NULL`;
+
+/**
+ * Deduplicate all of `events` after a full rebuild's batches, with the rule
+ * of {@linkcode MERGE_STAGE_EVENTS_SQL}: the smallest `(timestamp_ms, file,
+ * line)` of each `event_id` stays, the others go to `event_duplicates`. The
+ * grouping spills to disk under the memory limit.
+ */
+export const DEDUP_EVENTS_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE dup_ids AS
+    SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1`,
+  `CREATE OR REPLACE TEMP TABLE candidates AS
+    SELECT ${EVENT_COLUMNS_SQL}, row_number() OVER (
+      PARTITION BY event_id ORDER BY timestamp_ms, file, line) AS rank
+    FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+  `DELETE FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+  `INSERT INTO events (${EVENT_COLUMNS_SQL})
+    SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
+  `INSERT INTO event_duplicates
+    SELECT event_id, file, line, timestamp_ms FROM candidates WHERE rank > 1`,
+  `DROP TABLE IF EXISTS dup_ids`,
+  `DROP TABLE IF EXISTS candidates`,
 ];
 
 /**
@@ -618,8 +717,10 @@ export const DERIVE_SQL: readonly string[] = [
         min(timestamp_ms) FILTER (WHERE event_type = 'run.started') AS started_at_ms,
         max(timestamp_ms) FILTER (WHERE event_type = 'run.completed') AS completed_at_ms,
         max(timestamp_ms) FILTER (WHERE event_type = 'run.failed') AS failed_at_ms,
-        min(timestamp_ms) AS first_event_at_ms, max(timestamp_ms) AS last_event_at_ms,
-        max(timestamp_ms) FILTER (WHERE event_type <> 'run.created') AS activity_at_ms,
+        min(timestamp_ms) AS first_event_at_ms,
+        max(timestamp_ms) FILTER (WHERE event_type NOT IN (${ANNOTATIONS_SQL})) AS last_event_at_ms,
+        max(timestamp_ms) FILTER (WHERE event_type <> 'run.created'
+          AND event_type NOT IN (${ANNOTATIONS_SQL})) AS activity_at_ms,
         count(*) AS event_count
       FROM events WHERE ${AFFECTED} GROUP BY run_id
     ), picks AS (
@@ -665,6 +766,27 @@ export const DERIVE_SQL: readonly string[] = [
   `INSERT INTO baseline_results
     SELECT run_id, alerts_total, alerts_ok, artifact_path, timestamp_ms, event_id FROM events
     WHERE event_type = 'baseline.completed' AND ${AFFECTED}`,
+  `DELETE FROM run_tags WHERE ${AFFECTED}`,
+  `INSERT INTO run_tags
+    SELECT run_id, key, value, tagged_at_ms FROM (
+      SELECT run_id, kv.key AS key, kv.value AS value, timestamp_ms AS tagged_at_ms, event_id
+      FROM (
+        SELECT run_id, timestamp_ms, event_id,
+          unnest(map_entries(json_transform(tags, '"MAP(VARCHAR, VARCHAR)"'))) AS kv
+        FROM events WHERE event_type = 'run.tagged' AND ${AFFECTED})
+      QUALIFY row_number() OVER (
+        PARTITION BY run_id, key ORDER BY tagged_at_ms DESC, event_id DESC) = 1)
+    WHERE value <> ''`,
+  `DELETE FROM run_notes WHERE ${AFFECTED}`,
+  `INSERT INTO run_notes
+    SELECT run_id, note, timestamp_ms, event_id FROM events
+    WHERE event_type = 'run.noted' AND ${AFFECTED}`,
+  `DELETE FROM run_archive WHERE ${AFFECTED}`,
+  `INSERT INTO run_archive
+    SELECT run_id, arg_max_null(event_type = 'run.archived', ${KEY}),
+      arg_max_null(reason, ${KEY}), max(timestamp_ms)
+    FROM events WHERE event_type IN ('run.archived', 'run.restored') AND ${AFFECTED}
+    GROUP BY run_id`,
 ];
 
 /**
@@ -685,12 +807,25 @@ export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT host, pid, max(started_at_
   WHERE host = $1 AND pid IS NOT NULL AND completed_at_ms IS NULL AND failed_at_ms IS NULL
   GROUP BY host, pid ORDER BY pid`;
 
-/** Replace the liveness table: `$1` hosts, `$2` pids, `$3` alive flags, `$4` check time. */
+/**
+ * Replace the liveness table: `$1` a JSON array of `{host, pid, alive}`,
+ * `$2` check time.
+ */
 export const REPLACE_LIVENESS_SQL: readonly string[] = [
   `DELETE FROM process_liveness`,
   `INSERT INTO process_liveness
-    SELECT unnest($1::VARCHAR[]), unnest($2::BIGINT[]), unnest($3::BOOLEAN[]), $4::BIGINT`,
+    SELECT host, pid, alive, $2::BIGINT FROM (SELECT unnest(from_json($1::VARCHAR,
+      '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN"}]'), recursive := true))`,
 ];
+
+/**
+ * Keep liveness rows known from a previous index (`$1` a JSON array of
+ * `{host, pid, alive, checked_at_ms}`) when the check cannot run now.
+ */
+export const KEEP_LIVENESS_SQL = `INSERT INTO process_liveness
+  SELECT host, pid, alive, checked_at_ms FROM (SELECT unnest(from_json($1::VARCHAR,
+    '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN", "checked_at_ms": "BIGINT"}]'),
+    recursive := true))`;
 
 /** Drop the temp tables of a pipeline run. */
 export const DROP_TEMP_SQL: readonly string[] = [
@@ -718,9 +853,13 @@ export const STAGE_COUNTS_SQL = `SELECT
   count(*) FILTER (WHERE reason IS NOT NULL) AS errors
   FROM stage`;
 
-/** Lines found not to be UTF-8 (`$1` files, `$2` lines): their reason says so. */
+/**
+ * Lines found not to be UTF-8 (`$1` a JSON array of `{file, line}`): their
+ * reason says so.
+ */
 export const MARK_INVALID_UTF8_SQL = `UPDATE stage SET reason = 'not UTF-8', e = NULL
-  FROM (SELECT unnest($1::VARCHAR[]) AS file, unnest($2::BIGINT[]) AS line) bad
+  FROM (SELECT unnest(from_json($1::VARCHAR, '[{"file": "VARCHAR", "line": "BIGINT"}]'),
+    recursive := true)) bad
   WHERE stage.file = bad.file AND stage.line = bad.line AND NOT stage.is_tail`;
 
 // ---- read queries (indexer/queries.ts) ----
@@ -765,3 +904,13 @@ export const RUN_ARTIFACTS_SQL = `SELECT artifact_type, artifact_path, size_byte
 /** Baselines of run `$1`. */
 export const RUN_BASELINES_SQL = `SELECT alerts_total, alerts_ok, artifact_path, completed_at_ms
   FROM baseline_results WHERE run_id = $1 ORDER BY completed_at_ms, event_id`;
+
+/** Tags of run `$1` (latest value per key). */
+export const RUN_TAGS_SQL = `SELECT key, value FROM run_tags WHERE run_id = $1 ORDER BY key`;
+
+/** Notes of run `$1`, oldest first. */
+export const RUN_NOTES_SQL = `SELECT note, noted_at_ms FROM run_notes WHERE run_id = $1
+  ORDER BY noted_at_ms, event_id`;
+
+/** Whether run `$1` is archived (no row: never archived). */
+export const RUN_ARCHIVED_SQL = `SELECT archived, reason FROM run_archive WHERE run_id = $1`;

@@ -66,6 +66,30 @@ export const SCHEMA_FILE_TEXT = `{
       "versions": [
         1
       ]
+    },
+    "run.tagged": {
+      "current": 1,
+      "versions": [
+        1
+      ]
+    },
+    "run.noted": {
+      "current": 1,
+      "versions": [
+        1
+      ]
+    },
+    "run.archived": {
+      "current": 1,
+      "versions": [
+        1
+      ]
+    },
+    "run.restored": {
+      "current": 1,
+      "versions": [
+        1
+      ]
     }
   },
   "oneOf": [
@@ -95,6 +119,18 @@ export const SCHEMA_FILE_TEXT = `{
     },
     {
       "$ref": "#/$defs/run.failed@v1"
+    },
+    {
+      "$ref": "#/$defs/run.tagged@v1"
+    },
+    {
+      "$ref": "#/$defs/run.noted@v1"
+    },
+    {
+      "$ref": "#/$defs/run.archived@v1"
+    },
+    {
+      "$ref": "#/$defs/run.restored@v1"
     }
   ],
   "$defs": {
@@ -554,6 +590,163 @@ export const SCHEMA_FILE_TEXT = `{
         "timestamp_ms",
         "run_id",
         "error"
+      ],
+      "additionalProperties": {}
+    },
+    "run.tagged@v1": {
+      "title": "run.tagged version 1",
+      "type": "object",
+      "properties": {
+        "event_type": {
+          "type": "string",
+          "const": "run.tagged"
+        },
+        "event_id": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 256
+        },
+        "timestamp_ms": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 253402300799999
+        },
+        "run_id": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+        },
+        "schema_version": {
+          "type": "number",
+          "const": 1
+        },
+        "tags": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "type": "string"
+          }
+        }
+      },
+      "required": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "tags"
+      ],
+      "additionalProperties": {}
+    },
+    "run.noted@v1": {
+      "title": "run.noted version 1",
+      "type": "object",
+      "properties": {
+        "event_type": {
+          "type": "string",
+          "const": "run.noted"
+        },
+        "event_id": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 256
+        },
+        "timestamp_ms": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 253402300799999
+        },
+        "run_id": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+        },
+        "schema_version": {
+          "type": "number",
+          "const": 1
+        },
+        "note": {
+          "type": "string"
+        }
+      },
+      "required": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "note"
+      ],
+      "additionalProperties": {}
+    },
+    "run.archived@v1": {
+      "title": "run.archived version 1",
+      "type": "object",
+      "properties": {
+        "event_type": {
+          "type": "string",
+          "const": "run.archived"
+        },
+        "event_id": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 256
+        },
+        "timestamp_ms": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 253402300799999
+        },
+        "run_id": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+        },
+        "schema_version": {
+          "type": "number",
+          "const": 1
+        },
+        "reason": {
+          "type": "string"
+        }
+      },
+      "required": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id"
+      ],
+      "additionalProperties": {}
+    },
+    "run.restored@v1": {
+      "title": "run.restored version 1",
+      "type": "object",
+      "properties": {
+        "event_type": {
+          "type": "string",
+          "const": "run.restored"
+        },
+        "event_id": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 256
+        },
+        "timestamp_ms": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 253402300799999
+        },
+        "run_id": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+        },
+        "schema_version": {
+          "type": "number",
+          "const": 1
+        }
+      },
+      "required": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id"
       ],
       "additionalProperties": {}
     }

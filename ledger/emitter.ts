@@ -9,9 +9,10 @@
  */
 import type { EventFields, EventInput, EventType } from "./events.ts";
 import { type Durability, type EventWriter, openWriter, type WriterOptions } from "./writer.ts";
+import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
 
 /** Default ledger root when neither the option nor `LEDGER_ROOT` is set. */
-export const DEFAULT_ROOT = "data/ledger";
+export const DEFAULT_ROOT = ROOT_DEFAULT;
 
 /** Options for {@linkcode EventEmitter} and {@linkcode getEventEmitter}. */
 export interface EventEmitterOptions {
@@ -122,6 +123,26 @@ export class EventEmitter {
     return this.#emit("run.failed", runId, fields);
   }
 
+  /** Emit `run.tagged` (an empty value removes the tag); resolves to the event id, or `null`. */
+  runTagged(runId: string, fields: EventFields<"run.tagged">): Promise<string | null> {
+    return this.#emit("run.tagged", runId, fields);
+  }
+
+  /** Emit `run.noted`; resolves to the event id, or `null` on failure. */
+  runNoted(runId: string, fields: EventFields<"run.noted">): Promise<string | null> {
+    return this.#emit("run.noted", runId, fields);
+  }
+
+  /** Emit `run.archived`; resolves to the event id, or `null` on failure. */
+  runArchived(runId: string, fields: EventFields<"run.archived"> = {}): Promise<string | null> {
+    return this.#emit("run.archived", runId, fields);
+  }
+
+  /** Emit `run.restored`; resolves to the event id, or `null` on failure. */
+  runRestored(runId: string): Promise<string | null> {
+    return this.#emit("run.restored", runId, {});
+  }
+
   /** The counters: emitted, failed, and the last error message. */
   stats(): EmitterStats {
     return { emitted: this.#emitted, failed: this.#failed, lastError: this.#lastError };
@@ -218,7 +239,7 @@ export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter
 }
 
 function defaultRoot(): string {
-  return Deno.env.get("LEDGER_ROOT") || DEFAULT_ROOT;
+  return resolveRoot();
 }
 
 function hostname(): string | undefined {

@@ -14,14 +14,24 @@
 import { z } from "zod";
 import { EventTooLargeError, ValidationError } from "./errors.ts";
 import { newEventId, RUN_ID_PATTERN } from "./ids.ts";
+import { JSON_DEPTH_MAX } from "./json_text.ts";
 
 export { RUN_ID_PATTERN } from "./ids.ts";
+export { JSON_DEPTH_MAX } from "./json_text.ts";
 
 /** Largest serialized event line, newline included, in bytes. */
 export const LINE_BYTES_MAX = 1024 * 1024;
 
 /** Largest accepted `timestamp_ms`: 9999-12-31T23:59:59.999Z. */
 export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
+
+/**
+ * How far ahead of the reading machine's clock an event's `timestamp_ms` may
+ * be before it is suspect, in ms (one day): `verify` warns about later
+ * events, and the index counts a running run whose newest event is later as
+ * `stale` (a clock set in the future must not keep a run "running" forever).
+ */
+export const FUTURE_TIMESTAMP_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 
 /** Longest accepted `event_id` and `run_id` (read mode), in characters. */
 export const ID_LENGTH_MAX = 256;
@@ -80,6 +90,10 @@ export const CURRENT_FIELDS = {
   "baseline.completed": { alerts_total: count(), alerts_ok: count(), artifact_path: name() },
   "run.completed": { summary: object(), artifact_paths: objectOfStrings() },
   "run.failed": { error: errorObject(), phase_name: name().optional() },
+  "run.tagged": { tags: objectOfStrings() },
+  "run.noted": { note: text() },
+  "run.archived": { reason: text().optional() },
+  "run.restored": {},
 } as const;
 
 /** An event type name, e.g. `"run.created"`. */
@@ -212,6 +226,24 @@ export interface EventFieldsMap {
     /** The phase it failed in, when known. */
     phase_name?: string;
   };
+  /** Tags were set on a run (an annotation). */
+  "run.tagged": {
+    /** Tag key to value; a later value of a key wins, an empty string removes the key. */
+    tags: Record<string, string>;
+  };
+  /** A note was added to a run (an annotation). */
+  "run.noted": {
+    /** The note's text. */
+    note: string;
+  };
+  /** A run was archived: hidden from listings by default (an annotation). */
+  "run.archived": {
+    /** Why, when given. */
+    reason?: string;
+  };
+  /** An archived run was restored to the listings (an annotation). */
+  // deno-lint-ignore ban-types
+  "run.restored": {};
 }
 
 /** The type fields of event type `T` (current version). */
@@ -230,6 +262,10 @@ const _fieldsMatchSchemas: { [T in EventType]: _Same<EventFields<T>, _ZodFields<
   "baseline.completed": true,
   "run.completed": true,
   "run.failed": true,
+  "run.tagged": true,
+  "run.noted": true,
+  "run.archived": true,
+  "run.restored": true,
 };
 void _fieldsMatchSchemas;
 
@@ -350,8 +386,9 @@ export interface ValidateEventOptions {
  * ```
  */
 export function validateEvent(input: unknown, options: ValidateEventOptions = {}): LedgerEvent {
-  const record = requireObject(input);
-  const type = requireEventType(record);
+  const type = requireEventType(requireObject(input));
+  requireSoundStructure(input as Record<string, unknown>, type);
+  const record = dropNullOptionals(input as Record<string, unknown>, type);
   const definition = EVENT_DEFINITIONS[type];
   const version = requireVersion(record, definition);
   const result = eventSchema(type, version, { mode: options.mode }).safeParse(record);
@@ -418,6 +455,93 @@ export function encodeEventLine(event: LedgerEvent): Uint8Array {
 }
 
 // ---- helpers ----
+
+/** Type fields that may be absent, per type (any version), plus `schema_version`. */
+const OPTIONAL_FIELDS: Readonly<Record<EventType, ReadonlySet<string>>> = Object.fromEntries(
+  EVENT_TYPES.map((type) => {
+    const optional = new Set(["schema_version"]);
+    for (const fields of Object.values(EVENT_DEFINITIONS[type].fieldsByVersion)) {
+      for (const [name, schema] of Object.entries(fields)) {
+        if ((schema as z.ZodType).safeParse(undefined).success) optional.add(name);
+      }
+    }
+    return [type, optional];
+  }),
+) as unknown as Record<EventType, ReadonlySet<string>>;
+
+/**
+ * `null` in an optional field (or `schema_version`) means absent, as for
+ * the indexer (SPEC 4 rules in docs/EVENTS.md): `record` without those keys
+ * (the same object when it has none).
+ */
+function dropNullOptionals(
+  record: Record<string, unknown>,
+  type: EventType,
+): Record<string, unknown> {
+  const optional = OPTIONAL_FIELDS[type];
+  let out = record;
+  for (const name of optional) {
+    if (Object.hasOwn(record, name) && record[name] === null) {
+      if (out === record) out = { ...record };
+      delete out[name];
+    }
+  }
+  return out;
+}
+
+/**
+ * Refuse what no reader could hold: nesting deeper than
+ * {@linkcode JSON_DEPTH_MAX} (the event object is level 1) and strings or
+ * keys with a lone UTF-16 surrogate (DuckDB, hence the index, refuses the
+ * `\uD83D` escape JSON.stringify writes for it). Iterative: a 10,000-deep
+ * value cannot overflow the stack here.
+ */
+function requireSoundStructure(event: Record<string, unknown>, type: EventType): void {
+  const stack: [unknown, number, string][] = [[event, 1, ""]];
+  while (stack.length > 0) {
+    const [node, level, path] = stack.pop()!;
+    if (typeof node === "string") {
+      if (!node.isWellFormed()) {
+        throw new ValidationError(
+          path,
+          "well-formed Unicode (a lone UTF-16 surrogate, e.g. text cut inside an emoji)",
+          preview(node),
+          { eventType: type },
+        );
+      }
+      continue;
+    }
+    if (typeof node !== "object" || node === null) continue;
+    if (level > JSON_DEPTH_MAX) {
+      throw new ValidationError(
+        shortPath(path),
+        `nested at most ${JSON_DEPTH_MAX} levels deep (the event object is level 1)`,
+        "a deeper value",
+        { eventType: type },
+      );
+    }
+    for (const [key, child] of Object.entries(node)) {
+      const childPath = path === "" ? key : `${path}.${key}`;
+      if (!key.isWellFormed()) {
+        throw new ValidationError(
+          JSON.stringify(childPath).slice(1, -1), // escaped: the raw path is not printable
+          "a key in well-formed Unicode (a lone UTF-16 surrogate)",
+          preview(key),
+          { eventType: type },
+        );
+      }
+      stack.push([child, level + 1, childPath]);
+    }
+  }
+}
+
+const PATH_SEGMENTS_SHOWN = 4;
+
+function shortPath(path: string): string {
+  const parts = path.split(".");
+  if (parts.length <= PATH_SEGMENTS_SHOWN) return path;
+  return `${parts.slice(0, PATH_SEGMENTS_SHOWN).join(".")}... (${parts.length} levels)`;
+}
 
 const ENVELOPE_ORDER = ["event_type", "event_id", "timestamp_ms", "run_id", "schema_version"];
 

@@ -8,11 +8,50 @@
 import { join } from "node:path";
 import { RUN_ID_PATTERN } from "./ids.ts";
 
+/** Environment variable naming the ledger root when `--root` is absent. */
+export const ROOT_ENV_VARIABLE = "LEDGER_ROOT";
+/** The root used when neither `--root` nor `LEDGER_ROOT` is given (relative to the cwd). */
+export const ROOT_DEFAULT = "data/ledger";
+
+/**
+ * The one root rule: `root` when given (a `--root` flag or an option), else
+ * `$LEDGER_ROOT` when set and not empty, else `data/ledger`. Every command
+ * and library entry point resolves its root here.
+ *
+ * @example
+ * ```ts
+ * import { resolveRoot } from "./paths.ts";
+ * console.assert(resolveRoot("/srv/ledger") === "/srv/ledger");
+ * ```
+ */
+export function resolveRoot(root?: string): string {
+  if (root !== undefined) return root;
+  return Deno.env.get(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
+}
+
+/** Default size past which a writer starts a new part file, in bytes (100 MiB, SPEC 3). */
+export const PART_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
+
 /** Matches a day directory name of the log: `day=YYYY-MM-DD`. */
 export const DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
 
-/** Matches a part file name: `part-*.jsonl` (ours and the Python writer's). */
-export const PART_FILE_PATTERN = /^part-.+\.jsonl$/;
+/**
+ * Matches a file of the log: every `*.jsonl` of a day folder (SPEC 3), not
+ * hidden: ledger's own `ledger-<writer>-<seq>.jsonl` and `emit-<seq>.jsonl`,
+ * ledger 0.1's `part-<writer>-<seq>.jsonl` and the Python writer's
+ * `part-<seq>.jsonl` alike.
+ */
+export const PART_FILE_PATTERN = /^[^.].*\.jsonl$/;
+
+/**
+ * Matches the Python writer's choice of file: it appends to the last
+ * `part-*.jsonl` of a day folder by name order. No file ledger creates
+ * matches it.
+ */
+export const PYTHON_PART_PATTERN = /^part-.*\.jsonl$/;
+
+/** Matches a shared CLI part name, `emit-<seq6>.jsonl`; group 1 is the sequence number. */
+export const SHARED_PART_PATTERN = /^emit-(\d{6,})\.jsonl$/;
 
 /**
  * The events directory: `<root>/events`.
@@ -64,16 +103,33 @@ export function dayDir(root: string, day: string): string {
 }
 
 /**
- * The name of a part file: `part-<writerId>-<seq6>.jsonl`.
+ * The name of an in-process writer's part file:
+ * `ledger-<writerId>-<seq6>.jsonl`. Never `part-*`: the Python writer appends
+ * to the last `part-*.jsonl` of a day folder (SPEC 3).
  *
  * @example
  * ```ts
  * import { partFileName } from "./paths.ts";
- * console.assert(partFileName("abc", 7) === "part-abc-000007.jsonl");
+ * console.assert(partFileName("abc", 7) === "ledger-abc-000007.jsonl");
  * ```
  */
 export function partFileName(writerId: string, seq: number): string {
-  return `part-${writerId}-${String(seq).padStart(6, "0")}.jsonl`;
+  return `ledger-${writerId}-${String(seq).padStart(6, "0")}.jsonl`;
+}
+
+/**
+ * The name of a shared CLI part, `emit-<seq6>.jsonl`: the file short-lived
+ * `ledger emit` processes of one day append to, one at a time under an
+ * exclusive lock (see `shared_part.ts`).
+ *
+ * @example
+ * ```ts
+ * import { sharedPartFileName } from "./paths.ts";
+ * console.assert(sharedPartFileName(1) === "emit-000001.jsonl");
+ * ```
+ */
+export function sharedPartFileName(seq: number): string {
+  return `emit-${String(seq).padStart(6, "0")}.jsonl`;
 }
 
 /**

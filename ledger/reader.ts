@@ -12,14 +12,18 @@
  * @module
  */
 import { join } from "node:path";
-import { type LedgerEvent, validateEvent, type ValidationMode } from "./events.ts";
-import { ValidationError } from "./errors.ts";
+import { type LedgerEvent, LINE_BYTES_MAX, type ValidationMode } from "./events.ts";
+import { checkEventLine } from "./event_line.ts";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 
 /** Size of each read from a part file, in bytes. */
 const READ_CHUNK_BYTES = 256 * 1024;
-/** Lines longer than this are reported as invalid without being buffered whole, in bytes. */
-export const READ_LINE_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * Longest valid line, newline included, in bytes: {@linkcode LINE_BYTES_MAX},
+ * the writer's limit (one definition of a valid line). Longer lines are
+ * reported as invalid without being buffered whole.
+ */
+export const READ_LINE_BYTES_MAX = LINE_BYTES_MAX;
 
 /** Where a record came from. */
 export interface RecordPosition {
@@ -31,9 +35,13 @@ export interface RecordPosition {
   offset: number;
 }
 
-/** One line of the log: a valid event, or a torn or invalid line with the reason. */
+/**
+ * One line of the log: a valid event, or a torn or invalid line with the
+ * reason. `nonFiniteCount` counts the `NaN`/`Infinity` values of an event's
+ * line, read as `null` (`verify` warns about them).
+ */
 export type LogRecord =
-  | ({ kind: "event"; event: LedgerEvent } & RecordPosition)
+  | ({ kind: "event"; event: LedgerEvent; nonFiniteCount: number } & RecordPosition)
   | ({ kind: "torn" | "invalid"; reason: string } & RecordPosition);
 
 /** A part file of the log. */
@@ -177,14 +185,19 @@ export async function* readPartFile(
         const end = newline === -1 ? n : start + newline;
         if (!overlong) pending.push(buf.slice(start, end));
         pendingBytes += end - start;
-        if (pendingBytes > READ_LINE_BYTES_MAX && !overlong) {
+        if (pendingBytes >= READ_LINE_BYTES_MAX && !overlong) {
           overlong = true; // stop buffering; report once the line ends
           pending = [];
         }
         if (newline === -1) break;
         const pos = { file: name, line, offset };
         yield overlong
-          ? { kind: "invalid", ...pos, reason: `line longer than ${READ_LINE_BYTES_MAX} bytes` }
+          ? {
+            kind: "invalid",
+            ...pos,
+            reason: `line of ${pendingBytes + 1} bytes is longer than the limit of ` +
+              `${READ_LINE_BYTES_MAX} bytes (newline included)`,
+          }
           : classify(concat(pending, pendingBytes), pos, mode);
         offset += pendingBytes + 1;
         line += 1;
@@ -205,31 +218,11 @@ export async function* readPartFile(
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 function classify(bytes: Uint8Array, pos: RecordPosition, mode: ValidationMode): LogRecord {
-  if (bytes.length === 0) return { kind: "invalid", ...pos, reason: "empty line" };
-  if (bytes.includes(0)) {
-    return { kind: "invalid", ...pos, reason: "NUL bytes in line (data lost in a crash)" };
-  }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch (err) {
-    return { kind: "invalid", ...pos, reason: `not UTF-8: ${(err as Error).message}` };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { kind: "invalid", ...pos, reason: `not JSON: ${(err as Error).message}` };
-  }
-  try {
-    return { kind: "event", ...pos, event: validateEvent(value, { mode }) };
-  } catch (err) {
-    if (err instanceof ValidationError) return { kind: "invalid", ...pos, reason: err.message };
-    throw err; // not bad content: a bug
-  }
+  const verdict = checkEventLine(bytes, { mode, startOfFile: pos.offset === 0 });
+  return verdict.ok
+    ? { kind: "event", ...pos, event: verdict.event, nonFiniteCount: verdict.nonFiniteCount }
+    : { kind: "invalid", ...pos, reason: verdict.reason };
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

@@ -10,11 +10,10 @@
  * @module
  */
 import { z } from "zod";
-import { dirname } from "node:path";
 import { EVENT_DEFINITIONS, EVENT_TYPES, eventSchema } from "./events.ts";
 import { WriteError } from "./errors.ts";
 import { schemaPath } from "./paths.ts";
-import { syncDir, writeAll } from "./_fs.ts";
+import { assertRegularFileOrAbsent, writeFileAtomic } from "./durable_fs.ts";
 import { SCHEMA_FILE_TEXT } from "./_schema_text.ts";
 
 /** The `$id` of the exported document. */
@@ -91,6 +90,7 @@ export async function writeSchemaFile(root: string): Promise<boolean> {
   // two equal (tests/ledger/schema_text_test.ts).
   const text = SCHEMA_FILE_TEXT;
   try {
+    await assertRegularFileOrAbsent(path); // a FIFO here would block the read forever
     if (await Deno.readTextFile(path) === text) return false;
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) {
@@ -99,29 +99,12 @@ export async function writeSchemaFile(root: string): Promise<boolean> {
       });
     }
   }
-  await writeFileAtomic(path, text);
-  return true;
-}
-
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
-  const tmp = `${path}.tmp-${Deno.pid}-${random}`;
   try {
-    const file = await Deno.open(tmp, { write: true, createNew: true });
-    try {
-      await writeAll(file, new TextEncoder().encode(text));
-      await file.sync(); // content durable before the rename can publish it
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-    await syncDir(dirname(path)); // the rename is durable from here
+    await writeFileAtomic(path, text);
   } catch (err) {
-    await Deno.remove(tmp).catch((cleanupErr) => {
-      if (!(cleanupErr instanceof Deno.errors.NotFound)) throw cleanupErr;
-    });
     throw new WriteError(path, message(err), { cause: err });
   }
+  return true;
 }
 
 function message(err: unknown): string {

@@ -17,7 +17,11 @@
  *
  * Reported as warnings, not problems: events of a run timestamped after its
  * `run.completed`/`run.failed` (late artifacts, backfills; the index keeps the
- * later terminal event), a run both completed and failed, a missing
+ * later terminal event), a run both completed and failed or completed twice
+ * (see "Conflicting endings" in docs/EVENTS.md for which one counts), events
+ * holding `NaN`/`Infinity` (valid events; the values read as `null`), events
+ * timestamped more than {@linkcode FUTURE_TIMESTAMP_TOLERANCE_MS} ahead of
+ * this machine's clock, a missing
  * `_schema.json` (the next writer recreates it), a day directory without part
  * files. Entries the readers skip (files in `events/` that are not day
  * directories, files in a day directory that are not `part-*.jsonl`,
@@ -31,7 +35,7 @@
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
-import type { LedgerEvent } from "./events.ts";
+import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
 
 /** Most findings of one kind kept in a report (counts are always complete). */
 export const FINDINGS_LISTED_MAX = 1000;
@@ -42,6 +46,8 @@ export interface VerifyOptions {
   strict?: boolean;
   /** Most findings of each kind listed (torn, invalid, duplicates, ...). @default {FINDINGS_LISTED_MAX} */
   findingsListedMax?: number;
+  /** The time future timestamps are judged against, in ms since the epoch. @default {Date.now()} */
+  nowMs?: number;
 }
 
 /** One line the check found fault with. */
@@ -114,6 +120,10 @@ export interface VerifyTotals {
   duplicateIds: number;
   /** Lifecycle problems. */
   lifecycle: number;
+  /** Valid events holding `NaN`/`Infinity` values (read as `null`; a warning, not a problem). */
+  nonFiniteEvents: number;
+  /** Valid events timestamped more than a day ahead of the clock (a warning, not a problem). */
+  futureEvents: number;
 }
 
 /** The result of {@linkcode verifyLog}. */
@@ -179,7 +189,10 @@ export class LedgerRootError extends Error {
 export async function verifyLog(root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   await requireRoot(root);
   const strict = options.strict ?? false;
-  const scan = new Scan(options.findingsListedMax ?? FINDINGS_LISTED_MAX);
+  const scan = new Scan(
+    options.findingsListedMax ?? FINDINGS_LISTED_MAX,
+    (options.nowMs ?? Date.now()) + FUTURE_TIMESTAMP_TOLERANCE_MS,
+  );
   const layout = await listLayout(root);
   scan.warnings.push(...layout.warnings);
   for (const { day, parts } of layout.days) {
@@ -352,9 +365,13 @@ class Scan {
   #duplicates = new Map<string, Where[]>();
   #runs = new Map<string, RunState>();
   #events = 0;
+  #futureAfterMs: number;
+  #nonFinite = { events: 0, first: undefined as Where | undefined };
+  #future = { events: 0, first: undefined as (Where & { timestampMs: number }) | undefined };
 
-  constructor(listedMax: number) {
+  constructor(listedMax: number, futureAfterMs: number) {
     this.#listedMax = listedMax;
+    this.#futureAfterMs = futureAfterMs;
   }
 
   startDay(day: string): DayReport {
@@ -394,6 +411,14 @@ class Scan {
     day.eventsByType[event.event_type] = (day.eventsByType[event.event_type] ?? 0) + 1;
     this.#noteId(event.event_id, where);
     this.#noteRun(event, where);
+    if (record.nonFiniteCount > 0) {
+      this.#nonFinite.events += 1;
+      this.#nonFinite.first ??= where;
+    }
+    if (event.timestamp_ms > this.#futureAfterMs) {
+      this.#future.events += 1;
+      this.#future.first ??= { ...where, timestampMs: event.timestamp_ms };
+    }
   }
 
   #noteId(id: string, where: Where): void {
@@ -438,7 +463,10 @@ class Scan {
       invalid: sum((d) => d.invalidCount),
       duplicateIds: this.#duplicates.size,
       lifecycle: lifecycle.length,
+      nonFiniteEvents: this.#nonFinite.events,
+      futureEvents: this.#future.events,
     };
+    this.#valueWarnings();
     const problems = totals.invalid + totals.duplicateIds + totals.lifecycle +
       (strict ? totals.torn : 0);
     const duplicates = [...this.#duplicates].slice(0, this.#listedMax)
@@ -455,6 +483,25 @@ class Scan {
       warnings: capped(this.warnings, this.#listedMax),
       ignored: capped(ignored, this.#listedMax),
     };
+  }
+
+  #valueWarnings(): void {
+    const nonFinite = this.#nonFinite;
+    if (nonFinite.first !== undefined) {
+      this.warnings.push(
+        `${plural(nonFinite.events, "event")} hold NaN or Infinity values, read as null ` +
+          `(first at ${nonFinite.first.file}:${nonFinite.first.line})`,
+      );
+    }
+    const future = this.#future;
+    if (future.first !== undefined) {
+      const first = future.first;
+      this.warnings.push(
+        `${plural(future.events, "event")} timestamped more than a day ahead of this ` +
+          `machine's clock (first at ${first.file}:${first.line}: ` +
+          `${new Date(first.timestampMs).toISOString()}); such a run shows as stale`,
+      );
+    }
   }
 
   /** Impossible lifecycles (problems); late events and double endings go to warnings. */
@@ -481,7 +528,18 @@ class Scan {
   #lifecycleWarnings(runId: string, run: RunState): void {
     if (run.terminal.length === 0) return;
     const types = new Set(run.terminal.map((t) => t.type));
-    if (types.size > 1) this.warnings.push(`run ${runId} is both completed and failed`);
+    if (types.size > 1) {
+      this.warnings.push(
+        `run ${runId} is both completed and failed (the later ending counts; a tie counts as failed)`,
+      );
+    }
+    const completions = run.terminal.filter((t) => t.type === "run.completed").length;
+    if (completions > 1) {
+      this.warnings.push(
+        `run ${runId} has ${completions} run.completed events (the last by timestamp_ms, ` +
+          `then event_id, gives the summary)`,
+      );
+    }
     const firstEnd = run.terminal.reduce((a, b) => (b.timestampMs < a.timestampMs ? b : a));
     const late = run.lastOther;
     if (late !== undefined && late.timestampMs > firstEnd.timestampMs) {

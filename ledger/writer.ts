@@ -2,9 +2,11 @@
  * The crash-safe event writer (SPEC 3, 6).
  *
  * - Each writer instance has a unique writer id and creates its own part
- *   files, `events/day=YYYY-MM-DD/part-<writerId>-<seq6>.jsonl` (created with
- *   `createNew`, so a part file has exactly one owner and a writer never
- *   appends behind a torn line another process left).
+ *   files, `events/day=YYYY-MM-DD/ledger-<writerId>-<seq6>.jsonl` (created
+ *   with `createNew`, so a part file has exactly one owner and a writer never
+ *   appends behind a torn line another process left). Never `part-*.jsonl`:
+ *   the Python writer appends to the last such file of a day folder.
+ *   Short-lived `ledger emit` processes use `shared_part.ts` instead.
  * - Events are validated and encoded before any byte is written.
  * - Appends are serialized through a promise chain, so lines of one process
  *   never interleave; each call writes its whole lines with one `write`.
@@ -16,25 +18,40 @@
  *   wrote to is truncated back to its size before the call (all or nothing),
  *   and the part it failed on is abandoned: the next write opens a new part.
  *   Only if even the truncation fails (a read-only remount) can lines of the
- *   failed call remain, and the error says so.
+ *   failed call remain, and the error says so. A part the failed call
+ *   created is removed (no empty files from a full disk).
+ * - Every file operation goes through `durable_fs.ts`, the seam the
+ *   power-loss suite replaces with a layer that drops unsynced data.
  *
  * @module
  */
 import { completeEvent, encodeEventLine, type EventInput, type LedgerEvent } from "./events.ts";
 import { ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
-import { dayDir, dayOf, eventsDir, partFileName } from "./paths.ts";
+import { dayDir, dayOf, eventsDir, PART_BYTES_MAX_DEFAULT, partFileName } from "./paths.ts";
 import { writeSchemaFile } from "./registry.ts";
-import { ensureDirDurable, syncDir, writeAll } from "./_fs.ts";
+import { assert, AssertionError } from "./assert.ts";
+import {
+  type DurableFile,
+  ensureDirDurable,
+  openFile,
+  removeIfPresent,
+  syncDir,
+  writeAll,
+} from "./durable_fs.ts";
 
 /** Default size past which a writer starts a new part file, in bytes (100 MiB). */
-export const PART_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
+export { PART_BYTES_MAX_DEFAULT } from "./paths.ts";
 /** Default group commit interval of relaxed mode, in milliseconds. */
 export const GROUP_COMMIT_MS_DEFAULT = 10;
 /** Default number of buffered events that triggers a group commit in relaxed mode. */
 export const GROUP_COMMIT_EVENTS_DEFAULT = 1000;
 /** Most events one `appendBatch` call accepts. */
 export const BATCH_EVENTS_MAX = 100_000;
+/** Most encoded bytes one `appendBatch` call accepts (64 MiB). */
+export const BATCH_BYTES_MAX = 64 * 1024 * 1024;
+/** Most durable appends queued behind the one being written; more wait their turn. */
+export const QUEUED_APPENDS_MAX = 10_000;
 /** Bytes of relaxed groups not yet on disk past which an `append` waits for the commit (back pressure). */
 export const RELAXED_BUFFER_BYTES_MAX = 8 * 1024 * 1024;
 /** Most part files (one per day) a writer keeps open at once. */
@@ -50,7 +67,7 @@ export interface WriterOptions {
   /** Sync every append before it resolves (`"durable"`) or group commit (`"relaxed"`). @default {"durable"} */
   durability?: Durability;
   /** Start a new part file before a write would take it past this size, in bytes. @default {100 * 1024 * 1024} */
-  maxPartBytes?: number;
+  partBytesMax?: number;
   /** Relaxed mode: commit the buffer this long after its first line, in ms. @default {10} */
   groupCommitMs?: number;
   /** Relaxed mode: commit as soon as this many events are buffered. @default {1000} */
@@ -62,7 +79,8 @@ export interface WriterOptions {
 interface Part {
   day: string;
   path: string;
-  file: Deno.FsFile;
+  file: DurableFile;
+  /** Bytes in the file: only grows (the file is append-only and ours alone). */
   bytes: number;
 }
 
@@ -117,13 +135,15 @@ export class EventWriter {
   readonly writerId: string;
   /** The durability mode. */
   readonly durability: Durability;
-  #maxPartBytes: number;
+  #partBytesMax: number;
   #groupCommitMs: number;
   #groupCommitEvents: number;
   #parts = new Map<string, Part>();
   #knownDays = new Set<string>();
   #seq = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** Tasks in the chain not yet finished (bounded by QUEUED_APPENDS_MAX). */
+  #queued = 0;
   #buffer: PendingLine[] = [];
   #bufferBytes = 0;
   /** Bytes of relaxed groups handed to the chain and not yet written and synced. */
@@ -137,13 +157,13 @@ export class EventWriter {
     this.root = root;
     this.writerId = options.writerId ?? newWriterId();
     this.durability = options.durability ?? "durable";
-    this.#maxPartBytes = options.maxPartBytes ?? PART_BYTES_MAX_DEFAULT;
+    this.#partBytesMax = options.partBytesMax ?? PART_BYTES_MAX_DEFAULT;
     this.#groupCommitMs = options.groupCommitMs ?? GROUP_COMMIT_MS_DEFAULT;
     this.#groupCommitEvents = options.groupCommitEvents ?? GROUP_COMMIT_EVENTS_DEFAULT;
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.writerId)) {
       throw new TypeError(`Writer id ${JSON.stringify(this.writerId)} is not a safe name`);
     }
-    if (!(this.#maxPartBytes > 0)) throw new RangeError("maxPartBytes must be positive");
+    if (!(this.#partBytesMax > 0)) throw new RangeError("partBytesMax must be positive");
   }
 
   /**
@@ -154,7 +174,18 @@ export class EventWriter {
    * written) or `WriteError` (not written).
    */
   append(input: EventInput | Record<string, unknown>): Promise<LedgerEvent> {
-    return this.appendBatch([input]).then((events) => events[0]);
+    if (this.durability === "durable" || this.#closed || this.#pendingError !== undefined) {
+      return this.appendBatch([input]).then((events) => events[0]);
+    }
+    // Relaxed fast path (the throughput case): no batch arrays, no async frame.
+    try {
+      const event = completeEvent(input);
+      const bytes = encodeEventLine(event);
+      const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), bytes });
+      return pressure === undefined ? Promise.resolve(event) : pressure.then(() => event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -173,21 +204,40 @@ export class EventWriter {
     }
     const events: LedgerEvent[] = [];
     const lines: PendingLine[] = [];
+    let batchBytes = 0;
     for (let i = 0; i < inputs.length; i++) {
       const event = completeIndexed(inputs[i], i, inputs.length);
+      const bytes = encodeEventLine(event);
+      batchBytes += bytes.length;
+      if (batchBytes > BATCH_BYTES_MAX) {
+        throw new RangeError(
+          `Batch of ${inputs.length} events exceeds ${BATCH_BYTES_MAX} bytes at event ${i + 1}`,
+        );
+      }
       events.push(event);
-      lines.push({ day: dayOf(event.timestamp_ms), bytes: encodeEventLine(event) });
+      lines.push({ day: dayOf(event.timestamp_ms), bytes });
     }
     if (lines.length === 0) return events;
     if (this.durability === "durable") {
+      while (this.#queued >= QUEUED_APPENDS_MAX) await this.#chain; // back pressure
       await this.#enqueue(() => this.#writeLines(lines, true));
       return events; // every line of this call is durable here
     }
     this.#takePendingError();
-    for (const line of lines) {
-      this.#buffer.push(line);
-      this.#bufferBytes += line.bytes.length;
-    }
+    let pressure: Promise<void> | undefined;
+    for (const line of lines) pressure = this.#buffered(line) ?? pressure;
+    if (pressure !== undefined) await pressure;
+    return events; // relaxed: buffered, durable after the next group commit
+  }
+
+  /**
+   * Relaxed mode: buffer `line`, starting a group commit when the buffer is
+   * full. Returns a promise to wait on when the groups not yet on disk pass
+   * the byte limit (back pressure), else undefined.
+   */
+  #buffered(line: PendingLine): Promise<void> | undefined {
+    this.#buffer.push(line);
+    this.#bufferBytes += line.bytes.length;
     if (
       this.#buffer.length >= this.#groupCommitEvents ||
       this.#bufferBytes >= RELAXED_BUFFER_BYTES_MAX
@@ -196,13 +246,13 @@ export class EventWriter {
       // the groups not yet on disk pass the byte limit does the caller wait.
       const committed = this.#commit();
       if (this.#inflightBytes >= RELAXED_BUFFER_BYTES_MAX) {
-        await committed; // back pressure: wait for the group to reach the disk
-        this.#takePendingError();
+        // back pressure: wait for the group to reach the disk
+        return committed.then(() => this.#takePendingError());
       }
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => void this.#commit(), this.#groupCommitMs);
     }
-    return events; // relaxed: buffered, durable after the next group commit
+    return undefined;
   }
 
   /** Write and sync everything buffered (relaxed mode); rejects with the first failed commit's error. */
@@ -241,7 +291,10 @@ export class EventWriter {
 
   /** Run `task` after every earlier task; a failed task does not stop later ones. */
   #enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.#chain.then(task);
+    this.#queued += 1;
+    const run = this.#chain.then(task).finally(() => {
+      this.#queued -= 1;
+    });
     // The chain only orders tasks; each failure is delivered to its own caller via `run`.
     this.#chain = run.then(() => undefined, () => undefined);
     return run;
@@ -285,7 +338,7 @@ export class EventWriter {
       for (const part of [...this.#parts.values()]) {
         if (sizesBefore.has(part.path)) this.#abandon(part);
       }
-      const notUndone = await rollBack(sizesBefore);
+      const notUndone = await rollBack(sizesBefore); // parts left empty are removed
       if (notUndone.length === 0 || !(err instanceof WriteError)) throw err;
       throw new WriteError(
         err.path,
@@ -313,7 +366,7 @@ export class EventWriter {
       let chunk: Uint8Array[] = [];
       let chunkBytes = 0;
       for (const bytes of group) {
-        const wouldPass = part.bytes + chunkBytes + bytes.length > this.#maxPartBytes;
+        const wouldPass = part.bytes + chunkBytes + bytes.length > this.#partBytesMax;
         if (wouldPass && part.bytes + chunkBytes > 0) {
           if (chunk.length > 0) {
             await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, sizesBefore);
@@ -352,14 +405,14 @@ export class EventWriter {
       data.set(bytes, offset);
       offset += bytes.length;
     }
-    if (data[data.length - 1] !== 0x0a) throw new Error("Invariant: a chunk ends with a newline");
+    assert(data.length > 0 && data[data.length - 1] === 0x0a, "a chunk is whole lines");
     if (!sizesBefore.has(part.path)) sizesBefore.set(part.path, part.bytes);
     try {
-      const written = await writeAll(part.file, data);
-      part.bytes += written; // only grows: the file is append-only and ours alone
+      part.bytes += await writeAll(part.file, data); // only grows: append-only and ours alone
       if (sync) await part.file.syncData(); // the lines of this call are durable from here
     } catch (err) {
       this.#abandon(part); // it may end in a torn line: never write behind it
+      if (err instanceof AssertionError) throw err; // a bug, not an I/O failure
       throw new WriteError(part.path, errorMessage(err), { cause: err });
     }
   }
@@ -385,6 +438,7 @@ export class EventWriter {
   }
 
   async #rotate(part: Part): Promise<Part> {
+    assert(this.#parts.get(part.day) === part, "a rotated part is the open part of its day");
     this.#parts.delete(part.day);
     part.file.close(); // its lines were synced by the caller
     return await this.#partFor(part.day);
@@ -412,9 +466,11 @@ export class EventWriter {
     for (let attempt = 0; attempt < PART_NAME_ATTEMPTS_MAX; attempt++) {
       this.#seq += 1;
       const path = `${dir}/${partFileName(this.writerId, this.#seq)}`;
-      let file: Deno.FsFile;
+      let file: DurableFile;
       try {
-        file = await Deno.open(path, { append: true, createNew: true });
+        // createNew: the part has exactly one owner, this writer (a FIFO or
+        // any other file already there is skipped, never opened).
+        file = await openFile(path, { append: true, createNew: true });
       } catch (err) {
         if (err instanceof Deno.errors.AlreadyExists) continue; // never share a part file
         if (err instanceof Deno.errors.NotFound) this.#knownDays.delete(day);
@@ -424,10 +480,12 @@ export class EventWriter {
         await syncDir(dir); // the new part file's directory entry is durable from here
       } catch (err) {
         file.close();
+        await removeIfPresent(path); // empty and never handed out
         throw new WriteError(dir, errorMessage(err), { cause: err });
       }
       const part: Part = { day, path, file, bytes: 0 };
       this.#parts.set(day, part);
+      assert(this.#parts.size <= OPEN_PARTS_MAX, "at most OPEN_PARTS_MAX parts are open");
       return part;
     }
     throw new WriteError(dir, `no free part file name after ${PART_NAME_ATTEMPTS_MAX} attempts`);
@@ -453,16 +511,22 @@ function errorMessage(err: unknown): string {
 }
 
 /**
- * Truncate each part back to its size before a failed call and sync it.
- * Safe because a part file has exactly one writer: nobody else appended
- * behind us. Returns the parts that could not be rolled back (a read-only
- * remount, say), for the error message.
+ * Truncate each part back to its size before a failed call and sync it; a
+ * part the failed call had created (size 0 before it) is removed instead, so
+ * failed writes on a full disk leave no empty files behind. Safe because a
+ * part file has exactly one writer: nobody else appended behind us. Returns
+ * the parts that could not be rolled back (a read-only remount, say), for
+ * the error message.
  */
 async function rollBack(sizesBefore: Map<string, number>): Promise<string[]> {
   const notUndone: string[] = [];
   for (const [path, size] of sizesBefore) {
     try {
-      const file = await Deno.open(path, { write: true });
+      if (size === 0) {
+        await removeIfPresent(path); // not synced: if the removal is lost, an empty part remains
+        continue;
+      }
+      const file = await openFile(path, { write: true });
       try {
         await file.truncate(size);
         await file.syncData(); // the rollback is durable from here

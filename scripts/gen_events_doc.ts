@@ -35,6 +35,12 @@ const PURPOSE: Record<string, string> = {
   "run.completed": "The run finished; `artifact_paths` maps names to the files it wrote.",
   "run.failed": "The run failed. Without it a crashed run would look running forever " +
     "(the index marks silent runs `stale`).",
+  "run.tagged": "Tags were set on a run (an annotation; the log stays append-only). A later " +
+    "value of a key wins; an empty string removes the key. A tag `label` is the run's label.",
+  "run.noted": "A free-text note was added to a run (an annotation).",
+  "run.archived": "The run is archived: listings hide it unless asked for all runs " +
+    "(an annotation; `run.restored` undoes it).",
+  "run.restored": "An archived run is shown in listings again (an annotation).",
 };
 
 type JsonSchema = {

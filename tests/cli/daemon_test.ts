@@ -26,14 +26,17 @@ function startDaemon(root: string, extra: string[] = []) {
     }
   })();
   const stderr = new Response(child.stderr).text();
-  async function waitForLines(n: number): Promise<void> {
+  /** The log lines of rebuilds (text or JSON form). */
+  const rebuilds = () => lines.filter((l) => /rebuild (full|incremental)/.test(l));
+  async function waitFor(what: string, ready: () => boolean): Promise<void> {
     const end = Date.now() + LINE_WAIT_MS;
-    while (lines.length < n) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${n} lines: ${lines}`);
+    while (!ready()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${lines}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { child, lines, stdoutDone, stderr, waitForLines };
+  const waitForLines = (n: number) => waitFor(`${n} rebuild lines`, () => rebuilds().length >= n);
+  return { child, lines, rebuilds, stdoutDone, stderr, waitFor, waitForLines };
 }
 
 Deno.test("ledger daemon: rebuilds on change only, one daemon per root, exits 0 on SIGTERM", async (t) => {
@@ -44,25 +47,25 @@ Deno.test("ledger daemon: rebuilds on change only, one daemon per root, exits 0 
 
     await t.step("first check builds the index", async () => {
       await daemon.waitForLines(1);
-      match(daemon.lines[0], /rebuild (full|incremental)/);
+      match(daemon.rebuilds()[0], /rebuild (full|incremental)/);
     });
 
     await t.step("an append is picked up by an incremental rebuild", async () => {
       await daemon.waitForLines(1);
-      const before = daemon.lines.length;
+      const before = daemon.rebuilds().length;
       await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-2", T0 + 100), {
         append: true,
       });
       await daemon.waitForLines(before + 1);
-      match(daemon.lines.at(-1)!, /rebuild incremental/);
+      match(daemon.rebuilds().at(-1)!, /rebuild incremental/);
       const runs = await query(join(root, "index", "runs.duckdb"), "SELECT run_id FROM runs_d");
       ok(runs.some((r) => r.run_id === "run-2"));
     });
 
     await t.step("no change, no rebuild", async () => {
-      const before = daemon.lines.length;
+      const before = daemon.rebuilds().length;
       await new Promise((r) => setTimeout(r, 1000));
-      equal(daemon.lines.length, before);
+      equal(daemon.rebuilds().length, before);
     });
 
     await t.step("a second daemon on the same root refuses with exit 1", async () => {
@@ -79,7 +82,16 @@ Deno.test("ledger daemon: rebuilds on change only, one daemon per root, exits 0 
       daemon.child.kill("SIGTERM");
       equal((await daemon.child.status).code, 0);
       await daemon.stdoutDone;
-      match(await daemon.stderr, /stopped after/);
+      equal(await daemon.stderr, "");
+      match(daemon.lines.at(-1)!, /info stopped after \d+ checks/);
+    });
+
+    await t.step("every line has one format: ISO time, level, message", () => {
+      ok(daemon.lines.length >= 4, daemon.lines.join("\n"));
+      for (const line of daemon.lines) {
+        match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (debug|info|warn|error) \S/);
+      }
+      match(daemon.lines[0], /info watching .* every 0\.2 s \(pid \d+\)/);
     });
 
     await t.step("a lock left by a dead daemon is taken over; SIGINT exits 0", async () => {
@@ -121,5 +133,41 @@ Deno.test("ledger daemon: bad --interval is a usage error", async () => {
     }).output();
     equal(out.code, 2, bad);
     match(new TextDecoder().decode(out.stderr), /--interval/);
+  }
+});
+
+Deno.test("ledger daemon: --log-json lines, and a damaged index heals with a warn line", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-daemon-" });
+  await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-1", T0));
+  const daemon = startDaemon(root, ["--log-json", "--verbose"]);
+  try {
+    const entries = () => daemon.lines.map((l) => JSON.parse(l));
+    await t.step("JSON lines with time, level, msg and fields", async () => {
+      await daemon.waitForLines(1);
+      const rebuild = entries().find((e) => e.event === "rebuild");
+      equal(rebuild.level, "info");
+      equal(rebuild.events, 10);
+      match(rebuild.time, /^\d{4}-\d\d-\d\dT.*Z$/);
+      match(rebuild.msg, /^rebuild (full|incremental): /);
+      ok(entries().some((e) => e.level === "debug"), "--verbose adds debug entries");
+    });
+    await t.step("garbage written over the index: rebuilt in full, warned, readable", async () => {
+      const before = daemon.rebuilds().length;
+      await Deno.writeTextFile(join(root, "index", "runs.duckdb"), "garbage");
+      await daemon.waitForLines(before + 1);
+      const warn = entries().find((e) => e.level === "warn");
+      ok(warn !== undefined, daemon.lines.join("\n"));
+      match(warn.msg, /the index could not be updated .*rebuilt it in full from the log/);
+      const runs = await query(join(root, "index", "runs.duckdb"), "SELECT run_id FROM runs_d");
+      equal(runs.length, 1);
+      ok(!entries().some((e) => e.level === "error"), daemon.lines.join("\n"));
+    });
+    daemon.child.kill("SIGTERM");
+    equal((await daemon.child.status).code, 0);
+    await daemon.stdoutDone;
+    equal(await daemon.stderr, "");
+  } finally {
+    await stopIfRunning(daemon.child);
+    await Deno.remove(root, { recursive: true });
   }
 });

@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { createLegacyDb, execSql, type FixtureRun } from "../indexer/_legacy_fixture.ts";
+import { createLegacyDb, execSql, type FixtureRun } from "../legacy/_legacy_fixture.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 

@@ -34,6 +34,16 @@ const DUCKDB_TASKS = [
   "demo",
   "sample-data",
   "bench",
+  "compare",
+  "trials",
+  "sql",
+  "export",
+  "tag",
+  "note",
+  "archive",
+  "restore",
+  "sweep",
+  "rerun",
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the

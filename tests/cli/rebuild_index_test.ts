@@ -1,7 +1,8 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { ev, fullRun, query, T0, writePart } from "../indexer/_fixtures.ts";
-import { runLedger } from "../_helpers.ts";
+import { denoScriptArgs, runLedger } from "../_helpers.ts";
+import { generateLog } from "../../bench/rebuild.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
@@ -10,7 +11,7 @@ function ledger(args: string[]) {
   return runLedger(args);
 }
 
-Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 1 on bad input", async (t) => {
+Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 2 on bad input", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
   try {
     await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-1", T0));
@@ -49,23 +50,26 @@ Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 1 on bad
       equal((await query(db, "SELECT count(*) AS n FROM runs_d"))[0].n, 2);
     });
 
-    await t.step("bad dates, unknown flags and bad values exit 1 with one line", async () => {
-      for (
-        const args of [
-          ["--since-date", "2026-02-30"],
-          ["--since-date", "garbage"],
-          ["--since-date", "2026-1-5"],
-          ["--bogus"],
-          ["--stale-after-hours", "0"],
-          ["--db", ""],
-        ]
-      ) {
-        const r = await ledger(["rebuild-index", "--root", root, ...args]);
-        equal(r.code, 1, args.join(" "));
-        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-        match(r.stderr, /^ledger rebuild-index: /);
-      }
-    });
+    await t.step(
+      "bad dates, unknown flags and bad values exit 2 (usage) with one line",
+      async () => {
+        for (
+          const args of [
+            ["--since-date", "2026-02-30"],
+            ["--since-date", "garbage"],
+            ["--since-date", "2026-1-5"],
+            ["--bogus"],
+            ["--stale-after-hours", "0"],
+            ["--db", ""],
+          ]
+        ) {
+          const r = await ledger(["rebuild-index", "--root", root, ...args]);
+          equal(r.code, 2, args.join(" "));
+          equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+          match(r.stderr, /^ledger rebuild-index: /);
+        }
+      },
+    );
 
     await t.step("--help prints usage and exits 0", async () => {
       const r = await ledger(["rebuild-index", "--help"]);
@@ -123,6 +127,104 @@ Deno.test("ledger rebuild-index: a dead run process shows stale under task-like 
       run_id: "dead",
       status: "stale",
     }]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** Index-directory entries a rebuild must never leave behind. */
+async function tempLeftovers(root: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(join(root, "index"))) {
+    if (/\.tmp-|\.stage-|\.wal$/.test(e.name)) names.push(e.name);
+  }
+  return names;
+}
+
+/** A log big enough that a full rebuild takes a few seconds. */
+async function bigLog(root: string): Promise<void> {
+  await generateLog(root, { events: BIG_LOG_EVENTS, seed: 3 });
+}
+const BIG_LOG_EVENTS = 150_000;
+
+Deno.test("ledger rebuild-index: SIGINT/SIGTERM remove the temp files, one line, exit 130/143", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-1", T0));
+    equal((await ledger(["rebuild-index", "--root", root])).code, 0);
+    const db = join(root, "index", "runs.duckdb");
+    const before = await Deno.readFile(db);
+    await bigLog(root);
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+      await t.step(`${signal} while the new index is being built`, async () => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: denoScriptArgs(CLI, ["rebuild-index", "--root", root, "--full"]),
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const temp = `runs.duckdb.tmp-${child.pid}`;
+        const deadline = Date.now() + 60_000;
+        while (!(await tempLeftovers(root)).includes(temp)) {
+          if (Date.now() > deadline) throw new Error(`${temp} never appeared`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await new Promise((r) => setTimeout(r, 300)); // well inside the build
+        child.kill(signal);
+        const out = await child.output();
+        const stderr = new TextDecoder().decode(out.stderr);
+        equal(out.code, code, stderr);
+        equal(stderr.trim().split("\n").length, 1, stderr);
+        match(stderr, new RegExp(`^ledger rebuild-index: interrupted by ${signal}; temporary`));
+        equal(new TextDecoder().decode(out.stdout), "");
+        deepEqual(await tempLeftovers(root), []);
+        deepEqual(await Deno.readFile(db), before, "the previous index is unchanged");
+      });
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("ledger rebuild-index: a progress line on a terminal only, and damage heals", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    await bigLog(root);
+    await t.step("on a pipe: nothing on stderr", async () => {
+      const r = await ledger(["rebuild-index", "--root", root, "--full"]);
+      equal(r.code, 0, r.stderr);
+      equal(r.stderr, "");
+    });
+    await t.step("on a terminal (script's pty): one line redrawn with \\r", async () => {
+      const command = [Deno.execPath(), ...denoScriptArgs(CLI, ["rebuild-index", "--root", root])]
+        .concat("--full")
+        .map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+      const out = await new Deno.Command("script", {
+        args: ["-qec", command, "/dev/null"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      equal(out.code, 0, text);
+      ok(text.includes("\r\x1b[Krebuild-index: "), JSON.stringify(text.slice(0, 300)));
+      match(text, /Indexed \d+ events/);
+    });
+    await t.step("a garbage index: warning line, full rebuild, exit 0", async () => {
+      await Deno.writeTextFile(join(root, "index", "runs.duckdb"), "garbage");
+      const r = await ledger(["rebuild-index", "--root", root]);
+      equal(r.code, 0, r.stderr);
+      match(r.stderr, /^ledger rebuild-index: warning: the index could not be updated \(/);
+      match(r.stderr, /rebuilt it in full from the log/);
+      ok(!/\.tmp-\d+[^ ]/.test(r.stderr.replace(/\.tmp-\d+ \(the new index being built/, "")));
+      match(r.stdout, /\(full: /);
+    });
+    await t.step("--memory-limit: taken, and a bad one is refused in one line", async () => {
+      const r = await ledger(["rebuild-index", "--root", root, "--memory-limit", "256MB"]);
+      equal(r.code, 0, r.stderr);
+      const bad = await ledger(["rebuild-index", "--root", root, "--memory-limit", "lots"]);
+      equal(bad.code, 1);
+      match(bad.stderr, /^ledger rebuild-index: Invalid --memory-limit "lots"/);
+      equal(bad.stderr.trim().split("\n").length, 1);
+    });
   } finally {
     await Deno.remove(root, { recursive: true });
   }

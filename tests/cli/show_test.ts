@@ -1,7 +1,7 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
-import { createLegacyDb } from "../indexer/_legacy_fixture.ts";
+import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 import { runLedger } from "../_helpers.ts";
 
 /** `ledger ARGS` as a child process, with the permissions `deno task test` grants. */
@@ -30,7 +30,7 @@ Deno.test("ledger show: text and --json views, unknown run and missing index exi
       match(r.stdout, /trials \(1\)\n\s+t1/);
       match(
         r.stdout,
-        /artifacts \(1\)\n\s+paths\s+artifacts\/runs\/run-a\/paths.parquet\s+1234 bytes/,
+        /artifacts \(1\)\n\s+TYPE\s+PATH\s+SIZE\n\s+paths\s+artifacts\/runs\/run-a\/paths.parquet\s+1234 bytes/,
       );
     });
 

@@ -93,6 +93,8 @@ Deno.test("ledger verify: finds torn tails, invalid lines, duplicate ids and imp
         invalid: 2,
         duplicateIds: 1,
         lifecycle: 2,
+        nonFiniteEvents: 0,
+        futureEvents: 0,
       });
       assert.equal(report.problems, 5, "2 invalid + 1 duplicate + 2 lifecycle, torn not counted");
       const [day] = report.days;

@@ -1,8 +1,7 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
-import { RebuildError, rebuildIndex } from "../../indexer/rebuild.ts";
+import { rebuildIndex, RebuildInterruptedError } from "../../indexer/rebuild.ts";
 import { dumpTables, ev, fullRun, query, T0, writePart } from "./_fixtures.ts";
-import { exists } from "../../ledger/exists.ts";
 
 const DAY1 = "day=2026-01-20";
 
@@ -272,22 +271,76 @@ Deno.test("lines that are not UTF-8 are reported, the rest of the file is indexe
   }
 });
 
-Deno.test("a failed rebuild leaves the previous index and no temporary file", async () => {
+/** Names of temporary files and staging directories left in the index directory. */
+function leftovers(root: string): string[] {
+  return [...Deno.readDirSync(join(root, "index"))].map((e) => e.name).filter((n) =>
+    n.includes(".tmp") || n.includes(".stage-") || n.endsWith(".wal")
+  );
+}
+
+Deno.test("a damaged index is rebuilt in full from the log, by itself", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
   try {
     await writePart(root, `${DAY1}/part-1.jsonl`, fullRun("run-1", T0));
     const db = join(root, "index", "runs.duckdb");
     await Deno.mkdir(join(root, "index"), { recursive: true });
-    await Deno.writeTextFile(db, "not a duckdb file");
-    await rejects(() => rebuildIndex(root, {}), RebuildError);
-    equal(await Deno.readTextFile(db), "not a duckdb file");
-    const left = [...Deno.readDirSync(join(root, "index"))].map((e) => e.name).filter((n) =>
-      n.includes(".tmp") || n.includes(".stage-")
-    );
-    deepEqual(left, []);
-    const report = await rebuildIndex(root, { full: true });
-    equal(report.events, 10);
-    ok(!(await exists(`${db}.wal`)));
+
+    await t.step("garbage: the incremental rebuild falls back to full and says why", async () => {
+      await Deno.writeTextFile(db, "not a duckdb file");
+      const report = await rebuildIndex(root, {});
+      equal(report.mode, "full");
+      equal(report.events, 10);
+      ok(report.recoveredFrom !== undefined);
+      match(report.recoveredFrom, /the new index being built beside runs\.duckdb, removed/);
+      deepEqual(leftovers(root), []);
+      equal((await query(db, "SELECT count(*) AS n FROM events"))[0].n, 10);
+    });
+
+    await t.step("truncated: the same", async () => {
+      await writePart(root, `${DAY1}/part-2.jsonl`, fullRun("run-2", T0 + 100));
+      await rebuildIndex(root, { full: true });
+      const bytes = await Deno.readFile(db);
+      await Deno.writeFile(db, bytes.subarray(0, Math.floor(bytes.length / 3)));
+      const report = await rebuildIndex(root, {});
+      equal(report.events, 20);
+      ok(report.recoveredFrom !== undefined, "the fallback is reported");
+      deepEqual(leftovers(root), []);
+      const again = await rebuildIndex(root, {});
+      equal(again.mode, "incremental");
+      equal(again.recoveredFrom, undefined);
+      equal(again.events, 20);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("an interrupted rebuild leaves the previous index and no temporary file", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    await writePart(root, `${DAY1}/part-1.jsonl`, fullRun("run-1", T0));
+    await rebuildIndex(root, { full: true });
+    const db = join(root, "index", "runs.duckdb");
+    const before = await Deno.readFile(db);
+    await writePart(root, `${DAY1}/part-2.jsonl`, fullRun("run-2", T0 + 100));
+    for (const step of ["log:", "reading", "read "]) {
+      const stop = new AbortController();
+      await rejects(
+        () =>
+          rebuildIndex(root, {
+            full: true,
+            signal: stop.signal,
+            onProgress: (m) => {
+              if (m.startsWith(step)) stop.abort(new Error("test stop"));
+            },
+          }),
+        RebuildInterruptedError,
+      );
+      deepEqual(await Deno.readFile(db), before, `index unchanged after a stop at ${step}`);
+      deepEqual(leftovers(root), [], `no leftovers after a stop at ${step}`);
+    }
+    const report = await rebuildIndex(root, {});
+    equal(report.events, 20);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -328,9 +381,48 @@ Deno.test("stale: a running run whose process on this host is gone, or silent to
       "other-host": "running",
       old: "stale",
     }, `liveness ${JSON.stringify(liveness)}, own pid ${Deno.pid}, dead pid ${deadPid}`);
+    // A rebuild that can neither read /proc nor run ps (the background refresh child of a
+    // backtest) keeps what is known: the dead run stays stale, incremental or full.
+    for (const full of [false, true]) {
+      await writePart(root, `${DAY1}/part-2.jsonl`, [created(`more-${full}`)], { append: true });
+      const r = await rebuildWithoutLiveness(root, full);
+      equal(r.code, 0, r.stderr);
+      match(r.stderr, /pid check skipped/);
+      equal((await status()).dead, "stale", `after a ${full ? "full" : "incremental"} rebuild`);
+    }
     await rebuildIndex(root, { staleAfterMs: 24 * 3_600_000 });
     equal((await status()).old, "running");
   } finally {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+/** `ledger rebuild-index` in a child that can read only the root and the code: no /proc, no ps. */
+async function rebuildWithoutLiveness(root: string, full: boolean) {
+  const repo = new URL("../..", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--config",
+      join(repo, "deno.json"),
+      `--allow-read=${root},${repo}`,
+      `--allow-write=${root}`,
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys=hostname",
+      join(repo, "cli/ledger.ts"),
+      "rebuild-index",
+      "--root",
+      root,
+      "--verbose",
+      "--stale-after-hours",
+      "1",
+      ...(full ? ["--full"] : []),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}

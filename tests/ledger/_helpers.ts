@@ -75,6 +75,21 @@ export function sampleInputs(runId: string): EventInput[] {
       error: { message: "boom", stack: "at x" },
       phase_name: "load",
     },
+    { event_type: "run.tagged", run_id: runId, tags: { label: "baseline", owner: "qa" } },
+    { event_type: "run.noted", run_id: runId, note: "rerun with fees" },
+    { event_type: "run.archived", run_id: runId, reason: "superseded" },
+    { event_type: "run.restored", run_id: runId },
+  ];
+}
+
+/** One valid input of each annotation type (SPEC 11) for `runId`; kept apart from
+ * {@linkcode sampleInputs}, whose events every indexer test indexes. */
+export function annotationInputs(runId: string): EventInput[] {
+  return [
+    { event_type: "run.tagged", run_id: runId, tags: { label: "best", gone: "" } },
+    { event_type: "run.noted", run_id: runId, note: "stop too tight" },
+    { event_type: "run.archived", run_id: runId, reason: "superseded" },
+    { event_type: "run.restored", run_id: runId },
   ];
 }
 

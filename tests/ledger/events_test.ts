@@ -8,7 +8,7 @@ import {
 } from "../../ledger/events.ts";
 import { EventTooLargeError, ValidationError } from "../../ledger/errors.ts";
 import { eventIdTimestampMs, newEventId, UUID_V7_PATTERN } from "../../ledger/ids.ts";
-import { PYTHON_LINES, sampleInputs } from "./_helpers.ts";
+import { annotationInputs, PYTHON_LINES, sampleInputs } from "./_helpers.ts";
 
 function messageOf(input: unknown): string {
   try {
@@ -21,7 +21,7 @@ function messageOf(input: unknown): string {
 }
 
 Deno.test("events: every type validates and keeps its fields", async (t) => {
-  const inputs = sampleInputs("run-1");
+  const inputs = [...sampleInputs("run-1"), ...annotationInputs("run-1")];
   assert.deepEqual(inputs.map((i) => i.event_type), [...EVENT_TYPES]);
   for (const input of inputs) {
     await t.step(input.event_type, () => {
@@ -67,7 +67,8 @@ Deno.test("events: error messages name type, field, expectation and value", asyn
       "unknown type",
       { event_type: "foo", run_id: "r" },
       'unknown event_type "foo" (expected one of: run.created, run.started, phase.started, ' +
-      "phase.completed, trial.recorded, artifact.created, baseline.completed, run.completed, run.failed)",
+      "phase.completed, trial.recorded, artifact.created, baseline.completed, run.completed, run.failed, " +
+      "run.tagged, run.noted, run.archived, run.restored)",
     ],
     [
       "negative count",

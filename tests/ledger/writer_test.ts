@@ -1,10 +1,21 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { openWriter } from "../../ledger/writer.ts";
+import { dirname, join } from "node:path";
+import { BATCH_BYTES_MAX, openWriter } from "../../ledger/writer.ts";
+import { appendShared } from "../../ledger/shared_part.ts";
+import { type DurableFsOps, REAL_FS, useDurableFs } from "../../ledger/durable_fs.ts";
+import { completeEvent, encodeEventLine } from "../../ledger/events.ts";
 import { listParts, type LogRecord, readLog } from "../../ledger/reader.ts";
 import { EventTooLargeError, ValidationError, WriteError } from "../../ledger/errors.ts";
 import { LINE_BYTES_MAX } from "../../ledger/events.ts";
-import { dayDir, eventsDir } from "../../ledger/paths.ts";
+import {
+  dayDir,
+  eventsDir,
+  PART_FILE_PATTERN,
+  partFileName,
+  PYTHON_PART_PATTERN,
+  schemaPath,
+  sharedPartFileName,
+} from "../../ledger/paths.ts";
 import { hashTree, PYTHON_LINES, sampleInputs, withTempDir } from "./_helpers.ts";
 
 async function collect(root: string, fromDay?: string): Promise<LogRecord[]> {
@@ -73,10 +84,10 @@ Deno.test("writer: day partitions follow the UTC day of timestamp_ms", async () 
   });
 });
 
-Deno.test("writer: rotates before a part would pass maxPartBytes", async () => {
+Deno.test("writer: rotates before a part would pass partBytesMax", async () => {
   await withTempDir(async (root) => {
-    const maxPartBytes = 1000;
-    const writer = await openWriter(root, { maxPartBytes });
+    const partBytesMax = 1000;
+    const writer = await openWriter(root, { partBytesMax });
     const inputs = Array.from({ length: 40 }, (_, i) => ({
       event_type: "phase.started" as const,
       run_id: "r",
@@ -90,8 +101,8 @@ Deno.test("writer: rotates before a part would pass maxPartBytes", async () => {
     const parts = await listParts(root);
     assert.ok(parts.length >= 4, `expected several parts, got ${parts.length}`);
     for (const part of parts) {
-      assert.ok(part.sizeBytes <= maxPartBytes, `${part.file} has ${part.sizeBytes} bytes`);
-      assert.match(part.file, new RegExp(`part-${writer.writerId}-\\d{6}\\.jsonl$`));
+      assert.ok(part.sizeBytes <= partBytesMax, `${part.file} has ${part.sizeBytes} bytes`);
+      assert.match(part.file, new RegExp(`ledger-${writer.writerId}-\\d{6}\\.jsonl$`));
     }
     const orders = (await collect(root)).map((r) =>
       r.kind === "event" && (r.event as Record<string, unknown>).phase_order
@@ -212,5 +223,162 @@ Deno.test("writer: a failed open is a WriteError naming the path", async () => {
       openWriter(root),
       (err: unknown) => err instanceof WriteError && err.path === eventsDir(root),
     );
+  });
+});
+
+/** A file layer whose writes to part files fail like a full disk (ENOSPC). */
+function fullDiskFs(): DurableFsOps {
+  return {
+    ...REAL_FS,
+    async open(path, options) {
+      const file = await REAL_FS.open(path, options);
+      if (!path.endsWith(".jsonl")) return file;
+      return {
+        write: () => Promise.reject(new Error("No space left on device (os error 28)")),
+        read: (b) => file.read(b),
+        seek: (o, w) => file.seek(o, w),
+        syncData: () => file.syncData(),
+        sync: () => file.sync(),
+        truncate: (s) => file.truncate(s),
+        lock: (e) => file.lock(e),
+        unlock: () => file.unlock(),
+        stat: () => file.stat(),
+        close: () => file.close(),
+      };
+    },
+  };
+}
+
+Deno.test("writer: a part that a failed first write left empty is removed", async (t) => {
+  await withTempDir(async (root) => {
+    const writer = await openWriter(root);
+    const restore = useDurableFs(fullDiskFs());
+    try {
+      await t.step("in-process writer: each failed append leaves no part behind", async () => {
+        for (let i = 0; i < 3; i++) {
+          await assert.rejects(
+            writer.append({ event_type: "run.started", run_id: `r${i}` }),
+            (err: unknown) => err instanceof WriteError && /No space left/.test(err.message),
+          );
+        }
+        assert.deepEqual(await listParts(root), [], "no empty part files");
+      });
+    } finally {
+      restore();
+      await writer.close();
+    }
+    await t.step("the next append (disk freed) writes normally", async () => {
+      const again = await openWriter(root);
+      await again.append({ event_type: "run.started", run_id: "after" });
+      await again.close();
+      assert.equal((await listParts(root)).length, 1);
+    });
+  });
+});
+
+const HAS_MKFIFO = await new Deno.Command("mkfifo", { args: ["--version"], stdout: "null" })
+  .output().then((o) => o.success, () => false);
+if (!HAS_MKFIFO) console.log("writer FIFO test ignored: mkfifo is not installed");
+
+Deno.test({
+  name: "writer: a FIFO where a file should be is refused with a message, never waited on",
+  ignore: !HAS_MKFIFO,
+}, async (t) => {
+  await withTempDir(async (root) => {
+    const mkfifo = async (path: string) => {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      const out = await new Deno.Command("mkfifo", { args: [path] }).output();
+      assert.ok(out.success);
+    };
+    await t.step("_schema.json: openWriter and appendShared name it", async () => {
+      await mkfifo(schemaPath(root));
+      await assert.rejects(
+        openWriter(root),
+        (err: unknown) => err instanceof WriteError && /_schema\.json.*FIFO/.test(err.message),
+      );
+      const event = completeEvent({ event_type: "run.started", run_id: "f" });
+      await assert.rejects(
+        appendShared(root, [event], [encodeEventLine(event)]),
+        (err: unknown) => err instanceof WriteError && /_schema\.json.*FIFO/.test(err.message),
+      );
+      await Deno.remove(schemaPath(root));
+    });
+    await t.step("a shared part path: refused, the log unchanged", async () => {
+      const event = completeEvent({
+        event_type: "run.started",
+        run_id: "f",
+        timestamp_ms: MIDNIGHT_MS,
+      });
+      const path = join(dayDir(root, "2026-01-23"), sharedPartFileName(1));
+      await mkfifo(path);
+      await assert.rejects(
+        appendShared(root, [event], [encodeEventLine(event)]),
+        (err: unknown) =>
+          err instanceof WriteError && err.path === path && /FIFO/.test(err.message),
+      );
+    });
+    await t.step("an in-process part path: skipped for the next free name", async () => {
+      const path = join(dayDir(root, "2026-01-23"), partFileName("w", 1));
+      await mkfifo(path);
+      const writer = await openWriter(root, { writerId: "w" });
+      await writer.append({ event_type: "run.started", run_id: "w", timestamp_ms: MIDNIGHT_MS });
+      await writer.close();
+      const files = (await listParts(root)).map((p) => p.file);
+      assert.ok(files.includes(`day=2026-01-23/${partFileName("w", 2)}`), files.join(", "));
+    });
+  });
+});
+
+Deno.test("writer: limits on one appendBatch and names that never match part-*.jsonl", async (t) => {
+  await t.step("a batch past BATCH_BYTES_MAX is refused before a byte is written", async () => {
+    await withTempDir(async (root) => {
+      const writer = await openWriter(root);
+      const blob = "x".repeat(1024 * 1024 - 200);
+      const count = Math.ceil(BATCH_BYTES_MAX / (1024 * 1024)) + 1;
+      const inputs = Array.from({ length: count }, () => ({
+        event_type: "run.started" as const,
+        run_id: "big",
+        blob,
+      }));
+      await assert.rejects(writer.appendBatch(inputs), RangeError);
+      await writer.close();
+      assert.deepEqual(await listParts(root), []);
+    });
+  });
+  await t.step("ledger's part names never match the Python writer's part-*.jsonl", () => {
+    for (
+      const name of [partFileName("abc", 1), partFileName("part", 999999), sharedPartFileName(3)]
+    ) {
+      assert.doesNotMatch(name, PYTHON_PART_PATTERN);
+      assert.match(name, PART_FILE_PATTERN, `${name} is read as part of the log`);
+    }
+  });
+});
+
+Deno.test("shared part: batches spanning days, rotation past partBytesMax, torn tail repaired", async () => {
+  await withTempDir(async (root) => {
+    const encode = (inputs: Record<string, unknown>[]) => {
+      const events = inputs.map((input) => completeEvent(input));
+      return [events, events.map((e) => encodeEventLine(e))] as const;
+    };
+    const day1 = { event_type: "run.started", run_id: "a", timestamp_ms: MIDNIGHT_MS };
+    const day0 = { ...day1, timestamp_ms: MIDNIGHT_MS - 1 };
+    const [events, lines] = encode([day1, day0, day1]);
+    const report = await appendShared(root, events, lines);
+    assert.deepEqual(report.paths.map((p) => p.split("/").slice(-2).join("/")), [
+      "day=2026-01-22/emit-000001.jsonl",
+      "day=2026-01-23/emit-000001.jsonl",
+    ]);
+    const path = join(dayDir(root, "2026-01-23"), sharedPartFileName(1));
+    await Deno.writeTextFile(path, '{"event_id":"torn', { append: true }); // a writer killed mid-write
+    const [more, moreLines] = encode([day1]);
+    const repaired = await appendShared(root, more, moreLines);
+    assert.equal(repaired.tornBytesRepaired, '{"event_id":"torn'.length);
+    const [big, bigLines] = encode(Array.from({ length: 12 }, () => day1));
+    const rotated = await appendShared(root, big, bigLines, { partBytesMax: 600 });
+    assert.match(rotated.paths[0], /emit-000002\.jsonl$/, "a full part is left for the next");
+    const records = await collect(root);
+    assert.ok(records.every((r) => r.kind === "event"), "no torn or invalid line anywhere");
+    assert.equal(records.length, 3 + 1 + 12);
   });
 });

@@ -57,6 +57,10 @@ const SAMPLE = [
   join(REPO_ROOT, "data/sample/candles_1m.parquet"),
 ];
 
+/** Sweep grids: two valid combinations, and one valid and one invalid. */
+const GRID_2 = '{"type":"fixed_stop","stopPct":[0.2,0.3]}';
+const GRID_BAD = '{"type":"fixed_stop","stopPct":[0.2,7]}';
+
 function emit(...args: string[]): string[] {
   return ["emit", "--root", ROOT, ...args];
 }
@@ -204,41 +208,41 @@ const CASES: BadInput[] = [
     code: 1,
     names: /stray\.txt/,
   },
-  // rebuild-index (exit 1 for every failure, usage included)
+  // rebuild-index (exit 2 for usage, 1 for failure, like every command)
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--bogus"],
-    code: 1,
+    code: 2,
     names: /--bogus/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--since-date", "2026-02-30"],
-    code: 1,
+    code: 2,
     names: /2026-02-30/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--since-date", "yesterday"],
-    code: 1,
+    code: 2,
     names: /yesterday/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--db"],
-    code: 1,
+    code: 2,
     names: /--db/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--stale-after-hours", "-1"],
-    code: 1,
+    code: 2,
     names: /stale-after-hours/,
   },
   {
     command: "rebuild_index",
     args: ["rebuild-index", "--root", ROOT, "--stale-after-hours", "NaN"],
-    code: 1,
+    code: 2,
     names: /stale-after-hours/,
   },
   {
@@ -457,6 +461,62 @@ const CASES: BadInput[] = [
     code: 1,
     names: /stray\.txt/,
   },
+  // sweep: refused before any work, nothing written
+  {
+    command: "sweep",
+    args: [
+      "sweep",
+      "policy",
+      "--root",
+      ROOT,
+      ...SAMPLE,
+      "--no-index",
+      "--grid",
+      GRID_2,
+      "--max-trials",
+      "1",
+    ],
+    code: 2,
+    names: /Grid has 2 combinations.*limit of 1/,
+  },
+  {
+    command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, ...SAMPLE, "--no-index", "--grid", GRID_BAD],
+    code: 2,
+    names: /combination 2 of 2 \{"stopPct":7\}.*stopPct must be <= 1/,
+  },
+  {
+    command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, ...SAMPLE],
+    code: 2,
+    names: /--grid/,
+  },
+  {
+    command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, ...SAMPLE, "--grid", GRID_2, "--objective", "luck"],
+    code: 2,
+    names: /--objective must be one of/,
+  },
+  {
+    command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, "--grid", "@{S}/nope.json"],
+    code: 2,
+    names: /nope\.json/,
+  },
+  // rerun
+  {
+    command: "rerun",
+    args: ["rerun", "run-a", "--root", ROOT],
+    code: 2,
+    names: /run-a has no manifest/,
+  },
+  {
+    command: "rerun",
+    args: ["rerun", PATH_ID, "--root", ROOT],
+    code: 2,
+    names: /RUN_ID must match/,
+  },
+  { command: "rerun", args: ["rerun", "--root", ROOT], code: 2, names: /RUN_ID/ },
   // verify
   { command: "verify", args: ["verify", "--root", ROOT, "--bogus"], code: 2, names: /--bogus/ },
   {
@@ -474,7 +534,54 @@ const CASES: BadInput[] = [
   { command: "verify", args: ["verify", "--root", ROOT, "extra"], code: 2, names: /extra/ },
   // the dispatcher
   { command: "verify", args: ["explode", "--root", ROOT], code: 2, names: /explode/ },
+  // the query surface (SPEC 11): expressions, fields, formats, prefixes, --out
+  ...queryCases(),
 ];
+
+function queryCases(): BadInput[] {
+  const q = (command: string, args: string[], code: 1 | 2, names: RegExp): BadInput => ({
+    command,
+    args: [command, "--root", ROOT, ...args],
+    code,
+    names,
+  });
+  return [
+    q("runs", ["--where", "status = "], 2, /column 10/),
+    q("runs", ["--where", "(status = 'failed'"], 2, /column 19/),
+    q("runs", ["--where", "bogus.x = 1"], 2, /bogus\.x.*column 1/),
+    q("runs", ["--where", `run_id = 'x' ; DROP TABLE events`], 2, /";"/),
+    q("runs", ["--sort", "nope:desc"], 2, /nope/),
+    q("runs", ["--columns", "config.a b"], 2, /config\.a b/),
+    q("runs", ["--format", "xml"], 2, /format/),
+    q("runs", ["--since", "yesterday"], 2, /yesterday/),
+    q("show", ["run-"], 2, /ambiguous.*run-a, run-b/),
+    q("compare", ["run-a", "zzz"], 1, /zzz/),
+    q("compare", ["run-", "run-a"], 2, /ambiguous/),
+    q("compare", ["run-a"], 2, /two/),
+    q("trials", ["--run", "zzz"], 1, /zzz/),
+    q("trials", ["--run", "run-"], 2, /ambiguous/),
+    q("trials", ["--where", "params.x >"], 2, /column 11/),
+    q("trials", ["--format", "yaml"], 2, /format/),
+    q("tag", ["run-a"], 2, /key=value/),
+    q("tag", ["zzz", "a=b"], 1, /zzz/),
+    q("tag", ["run-", "a=b"], 2, /ambiguous/),
+    q("tag", ["run-a", "bad key=1"], 2, /bad key/),
+    q("note", ["zzz", "hello"], 1, /zzz/),
+    q("note", ["run-a"], 2, /TEXT/),
+    q("archive", ["zzz"], 1, /zzz/),
+    q("restore", ["run-"], 2, /ambiguous/),
+    q("sql", ["DROP TABLE runs_d"], 1, /DROP|read-only/),
+    q("sql", ["SELECT * FROM read_text('/etc/passwd')"], 1, /disabled|Permission/),
+    q("sql", [], 2, /QUERY/),
+    q("sql", ["SELECT 1", "--format", "xml"], 2, /format/),
+    q("export", ["runs", "--format", "xlsx", "--out", "{S}/x.xlsx"], 2, /format/),
+    q("export", ["runs", "--format", "csv", "--out", "{S}/nodir/x.csv"], 1, /nodir/),
+    q("export", ["runs", "--format", "csv", "--out", "{S}/ledger"], 1, /directory/),
+    q("export", ["things", "--format", "csv", "--out", "{S}/x.csv"], 2, /things/),
+    q("export", ["runs", "--out", "{S}/x.csv"], 2, /--format/),
+    q("export", ["runs", "--format", "csv", "--out", "{S}/x.csv", "--where", "x = 1"], 2, /"x"/),
+  ];
+}
 
 /** A log with two runs, its index, a stray file and a dangling symlink. */
 async function buildTemplate(dir: string): Promise<void> {

@@ -13,7 +13,7 @@ import {
   queryRuns,
   queryRunStatus,
   sourceForCreatedAt,
-} from "../../indexer/legacy.ts";
+} from "../../legacy/dual.ts";
 import {
   countRows,
   createIndexDb,

@@ -17,15 +17,15 @@ import {
   SQL_INDEX_RUNS,
   SQL_INDEX_TABLES,
   SQL_LEGACY_COLUMNS,
-} from "./_legacy_sql.ts";
-import { indexPath } from "../ledger/paths.ts";
+} from "./_sql.ts";
+import { indexPath, resolveRoot } from "../ledger/paths.ts";
 
 /** Where the legacy DuckDB file is by default, relative to the working directory. */
 export const DEFAULT_LEGACY_DB_PATH = "data/baseline_results.duckdb";
 
 /** The ledger root when none is given: `LEDGER_ROOT`, else `data/ledger`. */
 export function defaultRoot(): string {
-  return Deno.env.get("LEDGER_ROOT") || "data/ledger";
+  return resolveRoot();
 }
 
 /** The index of `root` (default {@linkcode defaultRoot}). */
@@ -33,7 +33,7 @@ export function defaultIndexDbPath(root?: string): string {
   return indexPath(root ?? defaultRoot());
 }
 
-import type { RunStatus } from "./queries.ts";
+import type { RunStatus } from "../indexer/queries.ts";
 
 /** A run's status, as the index reports it (SPEC 7): the index's own type. */
 export type { RunStatus };

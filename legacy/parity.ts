@@ -12,15 +12,16 @@ import {
   legacyRowToEvents,
   LegacyUnavailableError,
   type SkippedRun,
-} from "./_legacy_backfill.ts";
+} from "./backfill.ts";
 import {
   DEFAULT_LEGACY_DB_PATH,
   defaultIndexDbPath,
   type IndexParityRow,
   readIndexParityRows,
   readLegacyRows,
-} from "./_legacy_read.ts";
+} from "./read.ts";
 import { exists } from "../ledger/exists.ts";
+import { rename, syncDir } from "../ledger/durable_fs.ts";
 
 /** Options for {@linkcode checkParity}. */
 export interface ParityOptions {
@@ -103,7 +104,7 @@ export class ParityError extends Error {
  *
  * @example
  * ```ts ignore
- * import { checkParity } from "./_legacy_parity.ts";
+ * import { checkParity } from "./parity.ts";
  * const report = await checkParity({ indexDbPath: "data/ledger/index/runs.duckdb" });
  * console.log(report.holds ? "parity holds" : report.differences);
  * ```
@@ -235,7 +236,7 @@ export class ArchiveExistsError extends Error {
  *
  * @example
  * ```ts
- * import { archivedName } from "./_legacy_parity.ts";
+ * import { archivedName } from "./parity.ts";
  * const name = archivedName("data/b.duckdb", Date.UTC(2026, 1, 3, 4, 5, 6));
  * console.assert(name === "data/b.duckdb.archived-20260203T040506Z");
  * ```
@@ -253,7 +254,7 @@ export function archivedName(path: string, nowMs: number): string {
  *
  * @example
  * ```ts ignore
- * import { archiveLegacy } from "./_legacy_parity.ts";
+ * import { archiveLegacy } from "./parity.ts";
  * const { archivedPath } = await archiveLegacy({ legacyDbPath: "data/baseline_results.duckdb" });
  * console.log(`legacy file moved to ${archivedPath}`);
  * ```
@@ -267,19 +268,10 @@ export async function archiveLegacy(options: ArchiveOptions = {}): Promise<Archi
   const movedAlso: string[] = [];
   const wal = `${legacyDbPath}.wal`;
   if (await exists(wal, { noFollow: true })) {
-    await Deno.rename(wal, `${archivedPath}.wal`);
+    await rename(wal, `${archivedPath}.wal`);
     movedAlso.push(`${archivedPath}.wal`);
   }
-  await Deno.rename(legacyDbPath, archivedPath);
+  await rename(legacyDbPath, archivedPath);
   await syncDir(dirname(archivedPath)); // the move is durable from here
   return { archivedPath, movedAlso, parity };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await Deno.open(dir === "" ? "." : dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
 }

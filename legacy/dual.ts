@@ -16,7 +16,7 @@
  *
  * @example
  * ```ts ignore
- * import { queryRuns } from "./indexer/legacy.ts";
+ * import { queryRuns } from "./legacy/dual.ts";
  * const { runs, warnings } = await queryRuns({ sinceDate: "2026-01-01" }, { root: "data/ledger" });
  * for (const w of warnings) console.error(w);
  * for (const r of runs) console.log(r.run_id, r.status, r.source);
@@ -33,13 +33,13 @@ import {
   readIndexRows,
   readLegacyRows,
   type RunStatus,
-} from "./_legacy_read.ts";
-import { expectedRun } from "./_legacy_backfill.ts";
-import { IndexNotFoundError, listRuns, type RunRow } from "./queries.ts";
+} from "./read.ts";
+import { expectedRun } from "./backfill.ts";
+import { IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
 import { exists } from "../ledger/exists.ts";
 
-export type { LegacyRow, RunStatus } from "./_legacy_read.ts";
-export { RUN_STATUSES, type RunRow } from "./queries.ts";
+export type { LegacyRow, RunStatus } from "./read.ts";
+export { RUN_STATUSES, type RunRow } from "../indexer/queries.ts";
 export {
   archivedName,
   ArchiveExistsError,
@@ -52,7 +52,7 @@ export {
   ParityError,
   type ParityOptions,
   type ParityReport,
-} from "./_legacy_parity.ts";
+} from "./parity.ts";
 export {
   type BackfillEvent,
   backfillLegacy,
@@ -66,9 +66,9 @@ export {
   legacyRowToEvents,
   LegacyUnavailableError,
   type SkippedRun,
-} from "./_legacy_backfill.ts";
+} from "./backfill.ts";
 
-export { DEFAULT_LEGACY_DB_PATH } from "./_legacy_read.ts";
+export { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
 
 /** The day the event log took over, as `YYYY-MM-DD` (UTC midnight). */
 export const DEFAULT_CUTOVER_DATE = "2026-01-23";
@@ -191,7 +191,7 @@ export interface SourceResult {
  *
  * @example
  * ```ts
- * import { DateFormatError } from "./legacy.ts";
+ * import { DateFormatError } from "./dual.ts";
  * const err = new DateFormatError("--cutover-date", "2026-13-01");
  * console.assert(err.message.includes("2026-13-01"));
  * ```
@@ -209,7 +209,7 @@ export class DateFormatError extends Error {
  *
  * @example
  * ```ts
- * import { dayStartMs } from "./legacy.ts";
+ * import { dayStartMs } from "./dual.ts";
  * console.assert(dayStartMs("2026-01-23") === Date.UTC(2026, 0, 23));
  * ```
  */
@@ -226,7 +226,7 @@ export function dayStartMs(day: string, what = "The date"): number {
  *
  * @example
  * ```ts
- * import { cutoverMs } from "./legacy.ts";
+ * import { cutoverMs } from "./dual.ts";
  * console.assert(cutoverMs() === Date.UTC(2026, 0, 23));
  * ```
  */
@@ -240,7 +240,7 @@ export function cutoverMs(options: Pick<DualModeOptions, "cutoverDate"> = {}): n
  *
  * @example
  * ```ts
- * import { sourceForCreatedAt } from "./legacy.ts";
+ * import { sourceForCreatedAt } from "./dual.ts";
  * console.assert(sourceForCreatedAt(Date.UTC(2025, 5, 1)) === "legacy");
  * console.assert(sourceForCreatedAt(Date.UTC(2026, 0, 23)) === "event_log");
  * ```
@@ -258,7 +258,7 @@ export function sourceForCreatedAt(
  *
  * @example
  * ```ts ignore
- * import { queryRuns } from "./legacy.ts";
+ * import { queryRuns } from "./dual.ts";
  * const { runs } = await queryRuns({ limit: 20 }, { legacyDbPath: "old.duckdb", root: "data/ledger" });
  * console.log(runs.map((r) => `${r.run_id} ${r.source}`));
  * ```
@@ -296,7 +296,7 @@ export async function queryRuns(
  *
  * @example
  * ```ts ignore
- * import { queryRunStatus } from "./legacy.ts";
+ * import { queryRunStatus } from "./dual.ts";
  * const { statuses } = await queryRunStatus({ runId: "run-42" });
  * console.log(statuses[0]?.status, statuses[0]?.source);
  * ```
@@ -348,7 +348,7 @@ export async function queryRunStatus(
  *
  * @example
  * ```ts ignore
- * import { getSourceForRun } from "./legacy.ts";
+ * import { getSourceForRun } from "./dual.ts";
  * const { source } = await getSourceForRun("run-42", Date.UTC(2025, 11, 1));
  * console.assert(source === "legacy");
  * ```
@@ -361,8 +361,48 @@ export async function getSourceForRun(
   if (createdAtMs !== undefined && createdAtMs !== null) {
     return { source: sourceForCreatedAt(createdAtMs, options), warnings: [] };
   }
+  const { source, warnings } = await answerForRun(runId, options);
+  return { source, warnings };
+}
+
+/** What {@linkcode answerForRun} found. */
+export interface RunAnswer {
+  /** The store that answers for the run, or `null` when neither has it. */
+  source: RunSource | null;
+  /** The run as that store answers it, or `null`. */
+  run: DualRun | null;
+  /** Problems met while reading either store. */
+  warnings: string[];
+}
+
+/**
+ * The one rule that decides which store answers for `runId`, used by every
+ * reader (`ledger runs` lists with it, `ledger show` picks with it): both
+ * stores are read, and a run both have is answered by the store its creation
+ * time selects (legacy before the cutover).
+ *
+ * @example
+ * ```ts
+ * import { answerForRun } from "./dual.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const answer = await answerForRun("run-42", {
+ *     legacyDbPath: `${dir}/missing.duckdb`,
+ *     root: dir,
+ *   });
+ *   console.assert(answer.source === null && answer.run === null);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function answerForRun(
+  runId: string,
+  options: DualModeOptions = {},
+): Promise<RunAnswer> {
   const { runs, warnings } = await queryRuns({ runId }, options);
-  return { source: runs[0]?.source ?? null, warnings };
+  const run = runs.find((r) => r.run_id === runId) ?? null;
+  return { source: run?.source ?? null, run, warnings };
 }
 
 /**
@@ -374,7 +414,7 @@ export async function getSourceForRun(
  *
  * @example
  * ```ts ignore
- * import { activeLegacyDbPath } from "./legacy.ts";
+ * import { activeLegacyDbPath } from "./dual.ts";
  * const legacyDbPath = await activeLegacyDbPath(undefined);
  * console.log(legacyDbPath ?? "dual mode has ended");
  * ```
@@ -394,7 +434,7 @@ export async function activeLegacyDbPath(given: string | undefined): Promise<str
  *
  * @example
  * ```ts
- * import { LegacyDbNotFoundError } from "./legacy.ts";
+ * import { LegacyDbNotFoundError } from "./dual.ts";
  * console.assert(new LegacyDbNotFoundError("/x.duckdb").message.includes("/x.duckdb"));
  * ```
  */
@@ -437,7 +477,7 @@ export type DualRunRow = RunRow & {
  *
  * @example
  * ```ts ignore
- * import { listDualRuns } from "./legacy.ts";
+ * import { listDualRuns } from "./dual.ts";
  * const { runs, warnings } = await listDualRuns("data/ledger/index/runs.duckdb", { limit: 20 });
  * ```
  */
@@ -506,7 +546,7 @@ function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
  *
  * @example
  * ```ts ignore
- * import { resolveDualPaths } from "./legacy.ts";
+ * import { resolveDualPaths } from "./dual.ts";
  * const paths = resolveDualPaths({ root: "/srv/ledger" });
  * console.assert(paths.indexDbPath === "/srv/ledger/index/runs.duckdb");
  * ```
@@ -530,7 +570,7 @@ export function resolveDualPaths(
  *
  * @example
  * ```ts ignore
- * import { legacyStatus } from "./legacy.ts";
+ * import { legacyStatus } from "./dual.ts";
  * console.log(legacyStatus(row, Date.now()));
  * ```
  */

@@ -22,12 +22,7 @@ import {
 import { openWriter } from "../ledger/writer.ts";
 import { dayOf } from "../ledger/paths.ts";
 import { readLog } from "../ledger/reader.ts";
-import {
-  DEFAULT_LEGACY_DB_PATH,
-  firstLine,
-  type LegacyRow,
-  readLegacyRows,
-} from "./_legacy_read.ts";
+import { DEFAULT_LEGACY_DB_PATH, firstLine, type LegacyRow, readLegacyRows } from "./read.ts";
 
 /** Prefix of every backfilled event id. */
 export const LEGACY_EVENT_ID_PREFIX = "legacy-";
@@ -98,7 +93,7 @@ export class LegacyUnavailableError extends Error {
  *
  * @example
  * ```ts
- * import { legacyEventId } from "./_legacy_backfill.ts";
+ * import { legacyEventId } from "./backfill.ts";
  * const id = legacyEventId("run-1", "run.created");
  * console.assert(id === legacyEventId("run-1", "run.created") && id.startsWith("legacy-"));
  * ```
@@ -139,7 +134,7 @@ export type LegacyMapping = { events: BackfillEvent[] } | { skip: string };
  *
  * @example
  * ```ts ignore
- * import { legacyRowToEvents } from "./_legacy_backfill.ts";
+ * import { legacyRowToEvents } from "./backfill.ts";
  * const mapped = legacyRowToEvents(row);
  * if ("skip" in mapped) console.error(mapped.skip);
  * ```
@@ -211,7 +206,7 @@ export interface ExpectedRun {
  *
  * @example
  * ```ts ignore
- * import { expectedRun } from "./_legacy_backfill.ts";
+ * import { expectedRun } from "./backfill.ts";
  * console.log(expectedRun(row).config);
  * ```
  */
@@ -248,7 +243,7 @@ export function expectedRun(row: LegacyRow): ExpectedRun {
  *
  * @example
  * ```ts
- * import { jsonObject } from "./_legacy_backfill.ts";
+ * import { jsonObject } from "./backfill.ts";
  * console.assert(JSON.stringify(jsonObject("[1]")) === '{"legacy_value":[1]}');
  * ```
  */
@@ -274,7 +269,7 @@ export function jsonObject(text: string | null): Record<string, unknown> {
  *
  * @example
  * ```ts ignore
- * import { backfillLegacy } from "./_legacy_backfill.ts";
+ * import { backfillLegacy } from "./backfill.ts";
  * const report = await backfillLegacy("data/ledger", { legacyDbPath: "old.duckdb" });
  * console.log(`${report.eventsWritten} events written`);
  * ```

@@ -1,0 +1,231 @@
+/**
+ * Policy grids for sweeps: a grid is a policy (any type, `combo` and
+ * `ladder` levels included) whose numeric fields may be lists of numbers;
+ * every list is an axis and the grid stands for every combination of one
+ * value per axis. Pure: no I/O.
+ *
+ * - A list of numbers is an axis (`"stopPct": [0.2, 0.3]`); a list of objects
+ *   is structure (`levels`, `policies`), walked into. An empty list, or a list
+ *   mixing numbers with anything else, is refused.
+ * - Combinations are in grid order: the axes in the order they appear in the
+ *   JSON, the last one varying fastest. Trial ids are `t` and the 0-based
+ *   combination number, zero-padded (`t000`, `t001`, ...).
+ * - The count is checked against the limit before anything is expanded, and
+ *   every combination is validated as a policy before any work starts.
+ *
+ * @module
+ */
+import { PolicyError } from "./errors.ts";
+import { parsePolicy, type Policy } from "./policies.ts";
+
+/** Most combinations a grid may expand to unless told otherwise (`--max-trials`). */
+export const GRID_TRIALS_MAX_DEFAULT = 10_000;
+/** Fewest digits of a trial id's number. */
+const TRIAL_ID_DIGITS_MIN = 3;
+
+/**
+ * A grid cannot be run: not JSON, an empty or mixed list, too many
+ * combinations, or a combination that is not a valid policy. `field` is the
+ * dotted path of the bad field when there is one; `combination` the axis
+ * values of the bad combination.
+ *
+ * @example
+ * ```ts
+ * import { GridError } from "./grid.ts";
+ * const err = new GridError("Grid has 20000 combinations", {});
+ * console.assert(err.name === "GridError" && err.field === null);
+ * ```
+ */
+export class GridError extends Error {
+  /** Dotted path of the bad field, or null. */
+  readonly field: string | null;
+  /** Axis values of the bad combination, or null. */
+  readonly combination: Record<string, number> | null;
+  /** Create the error with its message and context. */
+  constructor(
+    message: string,
+    context: { field?: string; combination?: Record<string, number> },
+  ) {
+    super(message);
+    this.name = "GridError";
+    this.field = context.field ?? null;
+    this.combination = context.combination ?? null;
+  }
+}
+
+/** One axis of a grid: a dotted path and its values. */
+export interface GridAxis {
+  /** Dotted path of the field (`stopPct`, `levels.0.multiple`, `policies.1.trailPct`). */
+  path: string;
+  /** The values, in the given order. */
+  values: readonly number[];
+}
+
+/** One combination of a grid: a concrete, validated policy. */
+export interface GridTrial {
+  /** `t000`, `t001`, ... in grid order. */
+  trialId: string;
+  /** The concrete policy. */
+  policy: Policy;
+  /** The axis values of this combination, by path. */
+  values: Record<string, number>;
+}
+
+/** Options for {@linkcode expandGrid}. */
+export interface ExpandGridOptions {
+  /** Most combinations accepted. @default {10_000} */
+  maxTrials?: number;
+}
+
+/**
+ * Parse a grid (object or JSON text) and return its axes and count without
+ * expanding it.
+ *
+ * @example
+ * ```ts
+ * import { gridAxes } from "./grid.ts";
+ * const g = gridAxes('{"type":"fixed_stop","stopPct":[0.2,0.3],"takeProfitPct":[1,2,3]}');
+ * console.assert(g.count === 6 && g.axes[1].path === "takeProfitPct");
+ * ```
+ */
+export function gridAxes(
+  input: unknown,
+): { template: Record<string, unknown>; axes: GridAxis[]; count: number } {
+  let value = input;
+  if (typeof input === "string") {
+    try {
+      value = JSON.parse(input);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new GridError(`Grid is not valid JSON (${why})`, {});
+    }
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new GridError("Grid must be a JSON object: a policy whose numbers may be lists", {});
+  }
+  const axes: GridAxis[] = [];
+  collectAxes(value, "", axes);
+  const count = axes.reduce((n, a) => n * a.values.length, 1);
+  return { template: value as Record<string, unknown>, axes, count };
+}
+
+function collectAxes(value: unknown, path: string, axes: GridAxis[]): void {
+  if (Array.isArray(value)) {
+    const field = path === "" ? "grid" : path;
+    if (value.length === 0) throw new GridError(`Grid field ${field} is an empty list`, { field });
+    const numbers = value.filter((v) => typeof v === "number").length;
+    if (numbers === value.length) {
+      axes.push({ path: field, values: value as number[] });
+      return;
+    }
+    if (numbers > 0) {
+      throw new GridError(`Grid field ${field} mixes numbers with other values`, { field });
+    }
+    value.forEach((v, i) => collectAxes(v, join(path, String(i)), axes));
+    return;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, v] of Object.entries(value)) collectAxes(v, join(path, key), axes);
+  }
+}
+
+function join(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+/**
+ * Expand a grid into its combinations, each validated as a policy. Throws
+ * {@linkcode GridError} naming the count when there are more than
+ * `maxTrials`, or naming the field and the combination of the first
+ * invalid one.
+ *
+ * @example
+ * ```ts
+ * import { expandGrid } from "./grid.ts";
+ * const trials = expandGrid({ type: "fixed_stop", stopPct: [0.2, 0.3], takeProfitPct: 1 });
+ * console.assert(trials.length === 2 && trials[1].trialId === "t001");
+ * console.assert(trials[1].policy.type === "fixed_stop" && trials[1].values.stopPct === 0.3);
+ * try { expandGrid({ type: "fixed_stop", stopPct: [0.2, 7] }); } catch (e) {
+ *   console.assert((e as Error).message.includes("stopPct"));
+ * }
+ * ```
+ */
+export function expandGrid(input: unknown, options: ExpandGridOptions = {}): GridTrial[] {
+  const maxTrials = options.maxTrials ?? GRID_TRIALS_MAX_DEFAULT;
+  const { template, axes, count } = gridAxes(input);
+  if (count > maxTrials) {
+    throw new GridError(
+      `Grid has ${count} combinations (${
+        axes.map((a) => `${a.path}: ${a.values.length}`).join(" x ")
+      }), more than the limit of ${maxTrials} (--max-trials)`,
+      {},
+    );
+  }
+  const digits = Math.max(TRIAL_ID_DIGITS_MIN, String(count - 1).length);
+  const trials: GridTrial[] = [];
+  for (let k = 0; k < count; k++) {
+    const values: Record<string, number> = {};
+    let rest = k;
+    for (let a = axes.length - 1; a >= 0; a--) {
+      const axis = axes[a];
+      values[axis.path] = axis.values[rest % axis.values.length];
+      rest = Math.floor(rest / axis.values.length);
+    }
+    const ordered = Object.fromEntries(axes.map((a) => [a.path, values[a.path]]));
+    const concrete = substitute(template, "", ordered);
+    let policy: Policy;
+    try {
+      policy = parsePolicy(concrete);
+    } catch (err) {
+      if (!(err instanceof PolicyError)) throw err;
+      const shown = axes.length === 0 ? JSON.stringify(concrete) : JSON.stringify(ordered);
+      throw new GridError(
+        `Grid combination ${k + 1} of ${count} ${shown} is not a valid policy: ${
+          err.message.replace(/^Invalid policy: /, "")
+        }`,
+        { field: err.field, combination: ordered },
+      );
+    }
+    trials.push({ trialId: `t${String(k).padStart(digits, "0")}`, policy, values: ordered });
+  }
+  return trials;
+}
+
+/** A copy of `value` with every axis (a list of numbers) replaced by its value in `values`. */
+function substitute(value: unknown, path: string, values: Record<string, number>): unknown {
+  if (Array.isArray(value)) {
+    const field = path === "" ? "grid" : path;
+    if (field in values) return values[field];
+    return value.map((v, i) => substitute(v, join(path, String(i)), values));
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, v]) => [key, substitute(v, join(path, key), values)]),
+    );
+  }
+  return value;
+}
+
+/**
+ * Flatten a JSON object into dotted paths (`levels.0.multiple`), leaves only:
+ * the `params.<path>` columns of `trials.parquet`.
+ *
+ * @example
+ * ```ts
+ * import { flattenObject } from "./grid.ts";
+ * const flat = flattenObject({ type: "ladder", levels: [{ multiple: 2, fraction: 1 }] });
+ * console.assert(flat["levels.0.multiple"] === 2 && flat.type === "ladder");
+ * ```
+ */
+export function flattenObject(
+  value: unknown,
+  prefix = "",
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
+  if (value !== null && typeof value === "object") {
+    for (const [key, v] of Object.entries(value)) flattenObject(v, join(prefix, key), out);
+    return out;
+  }
+  out[prefix] = value;
+  return out;
+}

@@ -1,0 +1,259 @@
+/**
+ * Rerun a recorded backtest (path-only, policy or sweep) from its
+ * `manifest.json`: the same config on the same inputs, checked by their
+ * sha256 first (a changed input refuses the rerun), then the new run's
+ * artifacts compared with the original's by sha256. The git commit is
+ * compared and reported, not enforced (check the commit out to rerun old
+ * code).
+ *
+ * @module
+ */
+import { runDir } from "../ledger/paths.ts";
+import { fingerprintInputs, gitProvenance, type Manifest, MANIFEST_FILE } from "./artifacts.ts";
+import type { RunEventSink, RunResult } from "./_workflow.ts";
+import { runPathOnly } from "./path_only.ts";
+import { runPolicy } from "./policy.ts";
+import { runSweep, type SweepEventSink, type SweepObjective } from "./sweep.ts";
+import type { Interval } from "./data.ts";
+
+/** Run types a rerun can repeat. */
+export const RERUN_TYPES = ["path_only", "policy", "sweep"] as const;
+
+/**
+ * A run cannot be rerun: no manifest, a run type or status that cannot be
+ * repeated, or inputs whose content changed. `kind` says which.
+ *
+ * @example
+ * ```ts
+ * import { RerunError } from "./rerun.ts";
+ * const err = new RerunError("not_found", "Run x has no manifest");
+ * console.assert(err.kind === "not_found");
+ * ```
+ */
+export class RerunError extends Error {
+  /** `not_found` (no such run or manifest), `not_rerunnable`, or `inputs_changed`. */
+  readonly kind: "not_found" | "not_rerunnable" | "inputs_changed";
+  /** Create the error. */
+  constructor(kind: RerunError["kind"], message: string) {
+    super(message);
+    this.name = "RerunError";
+    this.kind = kind;
+  }
+}
+
+/** Options for {@linkcode rerunRun}. */
+export interface RerunOptions {
+  /** Ledger root. @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"} */
+  root?: string;
+  /** Id of the new run. @default {generated} */
+  runId?: string;
+  /** Where the new run's events go. @default {getEventEmitter({ root })} */
+  emitter?: SweepEventSink;
+  /** Directory whose git commit is compared and recorded. @default {Deno.cwd()} */
+  gitCwd?: string;
+}
+
+/** One artifact of the original run compared with the rerun's. */
+export interface ArtifactComparison {
+  /** sha256 of the original file, or null when it is gone. */
+  original_sha256: string | null;
+  /** sha256 of the rerun's file, or null when the rerun has none. */
+  rerun_sha256: string | null;
+  /** Whether both exist and are byte-identical. */
+  same: boolean;
+}
+
+/** What a rerun found. */
+export interface RerunReport {
+  /** The run repeated. */
+  original_run_id: string;
+  /** The new run. */
+  rerun_run_id: string;
+  /** Its run type. */
+  run_type: string;
+  /** Every artifact (but the manifest, which has times) byte-identical. */
+  identical: boolean;
+  /** Per artifact name. */
+  artifacts: Record<string, ArtifactComparison>;
+  /** Input files checked, with their sha256 (equal to the recorded ones). */
+  inputs: Record<string, { path: string; sha256: string }>;
+  /** Git commit recorded and now. */
+  git: { recorded_commit: string | null; current_commit: string | null; same: boolean };
+}
+
+/** Read and check the manifest of `runId`. */
+export async function readManifest(root: string, runId: string): Promise<Manifest> {
+  const path = `${runDir(root, runId)}/${MANIFEST_FILE}`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new RerunError("not_found", `Run ${runId} has no manifest at ${path}`);
+    }
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch (err) {
+    throw new RerunError("not_rerunnable", `Manifest ${path} is not valid JSON: ${err}`);
+  }
+}
+
+/**
+ * Check that every input of `manifest` still has its recorded sha256.
+ * Throws {@linkcode RerunError} (`inputs_changed`) naming the file otherwise.
+ */
+export async function checkInputs(
+  manifest: Manifest,
+): Promise<Record<string, { path: string; sha256: string }>> {
+  const inputs = manifest.inputs ?? {};
+  const names = Object.keys(inputs);
+  if (names.length === 0 || names.some((n) => typeof inputs[n]?.sha256 !== "string")) {
+    throw new RerunError(
+      "not_rerunnable",
+      `Run ${manifest.run_id}'s manifest records no input hashes: it cannot be rerun`,
+    );
+  }
+  const checked: Record<string, { path: string; sha256: string }> = {};
+  for (const name of names) {
+    const { path, sha256 } = inputs[name];
+    let now: string;
+    try {
+      now = (await fingerprintInputs({ [name]: path })).files[name].sha256;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new RerunError("inputs_changed", `Input ${name} file ${path} no longer exists`);
+      }
+      throw err;
+    }
+    if (now !== sha256) {
+      throw new RerunError(
+        "inputs_changed",
+        `Input ${name} file ${path} changed since run ${manifest.run_id}: sha256 was ${sha256}, now ${now}`,
+      );
+    }
+    checked[name] = { path, sha256 };
+  }
+  return checked;
+}
+
+/**
+ * Repeat run `runId` from its manifest and compare the results. Throws
+ * {@linkcode RerunError} before anything is written when the run cannot be
+ * repeated or its inputs changed; a failure of the new run throws the
+ * workflow's `RunFailedError`.
+ *
+ * @example
+ * ```ts ignore
+ * import { rerunRun } from "./rerun.ts";
+ * const { report } = await rerunRun("policy-20260123T101500-a1b2c3");
+ * console.log(report.identical, report.artifacts);
+ * ```
+ */
+export async function rerunRun(
+  runId: string,
+  options: RerunOptions = {},
+): Promise<{ report: RerunReport; result: RunResult }> {
+  const root = options.root ?? (Deno.env.get("LEDGER_ROOT") || "data/ledger");
+  const manifest = await readManifest(root, runId);
+  if (!(RERUN_TYPES as readonly string[]).includes(manifest.run_type)) {
+    throw new RerunError(
+      "not_rerunnable",
+      `Run ${runId} is a ${manifest.run_type} run; rerun repeats ${RERUN_TYPES.join(", ")} runs`,
+    );
+  }
+  if (manifest.status !== "completed") {
+    throw new RerunError(
+      "not_rerunnable",
+      `Run ${runId} did not complete (${manifest.status}): there are no results to compare`,
+    );
+  }
+  const inputs = await checkInputs(manifest);
+  const result = await repeat(manifest, { ...options, root });
+  const artifacts: Record<string, ArtifactComparison> = {};
+  const names = new Set([...Object.keys(manifest.outputs), ...Object.keys(result.artifactPaths)]);
+  names.delete("manifest"); // it records times and ids
+  for (const name of [...names].sort()) {
+    const output = manifest.outputs[name];
+    const original = output === undefined
+      ? null
+      : await sha256OrNull(`${runDir(root, runId)}/${output.file}`);
+    const path = result.artifactPaths[name];
+    const rerun = path === undefined ? null : await sha256OrNull(path);
+    artifacts[name] = {
+      original_sha256: original,
+      rerun_sha256: rerun,
+      same: original !== null && original === rerun,
+    };
+  }
+  const current = await gitProvenance({ cwd: options.gitCwd });
+  const recorded = manifest.git?.commit ?? null;
+  return {
+    result,
+    report: {
+      original_run_id: runId,
+      rerun_run_id: result.runId,
+      run_type: manifest.run_type,
+      identical: Object.values(artifacts).every((a) => a.same),
+      artifacts,
+      inputs,
+      git: {
+        recorded_commit: recorded,
+        current_commit: current.commit,
+        same: recorded !== null && recorded === current.commit,
+      },
+    },
+  };
+}
+
+async function sha256OrNull(path: string): Promise<string | null> {
+  try {
+    return (await fingerprintInputs({ f: path })).files.f.sha256;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+function timeOf(value: unknown): number | undefined {
+  return typeof value === "string" ? Date.parse(value) : undefined;
+}
+
+/** Run the manifest's workflow again with its config. */
+function repeat(
+  manifest: Manifest,
+  options: RerunOptions & { root: string },
+): Promise<RunResult> {
+  const c = manifest.config;
+  const base = {
+    root: options.root,
+    runId: options.runId,
+    gitCwd: options.gitCwd,
+    calls: String(c.calls ?? manifest.inputs.calls.path),
+    candles: String(c.candles ?? manifest.inputs.candles.path),
+    fromMs: timeOf(c.from),
+    toMs: timeOf(c.to),
+    interval: (c.interval ?? undefined) as Interval | undefined,
+  };
+  const costs = {
+    feeBps: typeof c.fee_bps === "number" ? c.fee_bps : undefined,
+    slippageBps: typeof c.slippage_bps === "number" ? c.slippage_bps : undefined,
+  };
+  const emitter = options.emitter as (RunEventSink & SweepEventSink) | undefined;
+  switch (manifest.run_type) {
+    case "path_only":
+      return runPathOnly({ ...base, emitter });
+    case "policy":
+      return runPolicy({ ...base, ...costs, emitter, policy: c.policy });
+    default:
+      return runSweep({
+        ...base,
+        ...costs,
+        emitter,
+        grid: c.grid,
+        objective: c.objective as SweepObjective | undefined,
+        maxTrials: typeof c.max_trials === "number" ? c.max_trials : undefined,
+      });
+  }
+}

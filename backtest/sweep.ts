@@ -1,0 +1,339 @@
+/**
+ * The sweep workflow (SPEC 13): every combination of a policy grid
+ * (`grid.ts`) replayed over one data set in one process. One run of
+ * `run_type` `sweep`; the data phases run once (`plan, coverage, slice,
+ * load`), then `execute` replays each combination through the executor and
+ * records one `trial.recorded` per combination (`params`: the concrete
+ * policy, `metrics`: the trade metrics of docs/METRICS.md), `store` writes
+ * `trials.parquet` (one row per trial: `trial_id`, `params.<path>`,
+ * `metrics.<name>`), and `aggregate` picks the best trial by the objective
+ * (default `median_return_bps`) for `run.completed`'s summary.
+ *
+ * The grid is expanded and every combination validated before the run
+ * exists: a grid over the limit or with an invalid combination throws
+ * {@linkcode GridError} and writes nothing.
+ *
+ * @module
+ */
+import {
+  type BacktestOptions,
+  dataPhases,
+  finishRun,
+  type RunContext,
+  type RunEventSink,
+  type RunResult,
+  startRun,
+} from "./_workflow.ts";
+import { callerWinRateIntervals, summarizeTrades } from "./aggregate.ts";
+import type { ColumnSpec, Row } from "./artifacts.ts";
+import { type CallTrade, replayCalls } from "./executor.ts";
+import { expandGrid, flattenObject, gridAxes, GridError, type GridTrial } from "./grid.ts";
+import { TRADE_METRIC_NAMES, type TradeMetrics, tradeMetrics } from "./metrics.ts";
+import { getEventEmitter } from "../ledger/emitter.ts";
+import type { LoadedData } from "./_workflow.ts";
+import type { DataSession } from "./data.ts";
+
+/** Run type recorded in `run.created`. */
+export const SWEEP_RUN_TYPE = "sweep";
+/** Phases of a sweep, in order (those of a policy run). */
+export const SWEEP_PHASES = [
+  "plan",
+  "coverage",
+  "slice",
+  "load",
+  "execute",
+  "store",
+  "aggregate",
+] as const;
+/** File name of the per-trial table. */
+export const TRIALS_FILE = "trials.parquet";
+/** Metrics a sweep may rank trials by (higher is better for each). */
+export const SWEEP_OBJECTIVES = [
+  "win_rate",
+  "mean_return_bps",
+  "median_return_bps",
+  "profit_factor",
+  "expectancy_bps",
+  "max_drawdown_bps",
+  "sharpe_per_trade",
+  "sortino_per_trade",
+] as const;
+/** A metric a sweep may rank trials by. */
+export type SweepObjective = typeof SWEEP_OBJECTIVES[number];
+/** The default objective. */
+export const SWEEP_OBJECTIVE_DEFAULT: SweepObjective = "median_return_bps";
+
+/** Where a sweep's events go: a run's events plus `trial.recorded`. */
+export interface SweepEventSink extends RunEventSink {
+  /** `trial.recorded`. */
+  trialRecorded(
+    runId: string,
+    fields: { trial_id: string; params: Record<string, unknown>; metrics: Record<string, unknown> },
+  ): Promise<unknown>;
+}
+
+/** Options for {@linkcode runSweep}. */
+export interface SweepOptions extends Omit<BacktestOptions, "emitter"> {
+  /** The grid: an object or JSON text (a policy whose numbers may be lists). */
+  grid: unknown;
+  /** Fee per side, bps. @default {0} */
+  feeBps?: number;
+  /** Slippage per side, bps. @default {0} */
+  slippageBps?: number;
+  /** Metric that picks the best trial. @default {"median_return_bps"} */
+  objective?: SweepObjective;
+  /** Most combinations accepted. @default {10_000} */
+  maxTrials?: number;
+  /** Where the events go. @default {getEventEmitter({ root })} */
+  emitter?: SweepEventSink;
+  /** Progress of the execute phase: (trials done, trials total). @default {undefined} */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The metrics of one trial as recorded. */
+export type TrialMetrics = TradeMetrics & { calls_skipped: number; stop_out_rate: number };
+
+/** One executed trial. */
+export interface TrialResult {
+  /** The trial id. */
+  trialId: string;
+  /** The concrete policy. */
+  params: Record<string, unknown>;
+  /** Its metrics. */
+  metrics: TrialMetrics;
+}
+
+/**
+ * Check a sweep's grid, objective and limit; returns the combinations.
+ * Throws {@linkcode GridError} (or `RangeError` for a bad objective or
+ * limit) without writing anything.
+ *
+ * @example
+ * ```ts
+ * import { planSweep } from "./sweep.ts";
+ * const trials = planSweep({ grid: { type: "time_stop", maxHoldMs: [60_000, 120_000] } });
+ * console.assert(trials.length === 2);
+ * ```
+ */
+export function planSweep(
+  options: Pick<SweepOptions, "grid" | "objective" | "maxTrials">,
+): GridTrial[] {
+  const objective = options.objective ?? SWEEP_OBJECTIVE_DEFAULT;
+  if (!(SWEEP_OBJECTIVES as readonly string[]).includes(objective)) {
+    throw new RangeError(
+      `objective must be one of ${SWEEP_OBJECTIVES.join(", ")}, got ${JSON.stringify(objective)}`,
+    );
+  }
+  const maxTrials = options.maxTrials;
+  if (maxTrials !== undefined && !(Number.isInteger(maxTrials) && maxTrials >= 1)) {
+    throw new RangeError(`max trials must be an integer >= 1, got ${maxTrials}`);
+  }
+  return expandGrid(options.grid, { maxTrials });
+}
+
+/**
+ * Run a sweep and record it in the ledger. Throws {@linkcode GridError} or
+ * `InputError` before the run exists, `RunFailedError` after `run.failed`
+ * was recorded.
+ *
+ * @example
+ * ```ts ignore
+ * import { runSweep } from "./sweep.ts";
+ * const r = await runSweep({ grid: { type: "fixed_stop", stopPct: [0.2, 0.3], takeProfitPct: [1, 2] } });
+ * console.log(r.summary.best_trial);
+ * ```
+ */
+export async function runSweep(options: SweepOptions): Promise<RunResult> {
+  const trials = planSweep(options);
+  const objective = options.objective ?? SWEEP_OBJECTIVE_DEFAULT;
+  const feeBps = options.feeBps ?? 0;
+  const slippageBps = options.slippageBps ?? 0;
+  checkCosts(feeBps, slippageBps);
+  const { template, axes } = gridAxes(options.grid);
+  // The same root rule as startRun's (the emitter's default root).
+  const emitter = options.emitter ?? getEventEmitter({ root: options.root });
+  const ctx = await startRun(SWEEP_RUN_TYPE, { ...options, emitter }, {
+    grid: template,
+    fee_bps: feeBps,
+    slippage_bps: slippageBps,
+    objective,
+    max_trials: options.maxTrials ?? null,
+    trials: trials.length,
+  });
+  return await finishRun(ctx, async (session) => {
+    const data = await dataPhases(ctx, session, { ...options, emitter });
+    const executed = await ctx.phase("execute", async () => {
+      const value = await executeTrials(ctx, emitter, trials, data, {
+        feeBps,
+        slippageBps,
+        objective,
+        onProgress: options.onProgress,
+      });
+      return {
+        value,
+        summary: {
+          rows_in: data.coverage.covered.length,
+          rows_out: value.results.length,
+          trials: value.results.length,
+          calls_per_trial: data.coverage.covered.length,
+        },
+      };
+    });
+    await ctx.phase("store", () => storeTrials(ctx, session, executed.results));
+    return await ctx.phase("aggregate", async () => {
+      const best = executed.best;
+      const summary = {
+        calls_total: data.calls.length,
+        calls_covered: data.coverage.covered.length,
+        calls_no_candles: data.coverage.uncovered.length,
+        interval: data.slice.interval,
+        policy_type: String(template.type),
+        trials: executed.results.length,
+        axes: Object.fromEntries(axes.map((a) => [a.path, a.values])),
+        objective,
+        best_trial: best === null ? null : bestTrialSummary(best),
+      };
+      await ctx.writeManifest("completed", { summary });
+      return {
+        value: summary,
+        summary: { rows_in: executed.results.length, rows_out: best === null ? 0 : 1 },
+      };
+    });
+  });
+}
+
+interface Best {
+  result: TrialResult;
+  trades: CallTrade[];
+}
+
+async function executeTrials(
+  ctx: RunContext,
+  emitter: SweepEventSink,
+  trials: readonly GridTrial[],
+  data: LoadedData,
+  options: {
+    feeBps: number;
+    slippageBps: number;
+    objective: SweepObjective;
+    onProgress?: (done: number, total: number) => void;
+  },
+): Promise<{ results: TrialResult[]; best: Best | null }> {
+  const results: TrialResult[] = [];
+  let best: Best | null = null;
+  for (const trial of trials) {
+    const r = replayCalls(trial.policy, data.coverage.covered, {
+      seriesByMint: data.seriesByMint,
+      feeBps: options.feeBps,
+      slippageBps: options.slippageBps,
+    });
+    const outcomes = r.trades.map((t) => t.trade);
+    const stopOuts = outcomes.filter((t) => t.stopOut).length;
+    const metrics: TrialMetrics = {
+      ...tradeMetrics(outcomes),
+      calls_skipped: r.skipped,
+      stop_out_rate: outcomes.length === 0 ? 0 : stopOuts / outcomes.length,
+    };
+    const result = { trialId: trial.trialId, params: { ...trial.policy }, metrics };
+    await emitter.trialRecorded(ctx.runId, {
+      trial_id: trial.trialId,
+      params: result.params,
+      metrics: { ...metrics },
+    });
+    results.push(result);
+    if (
+      best === null || better(metrics[options.objective], best.result.metrics[options.objective])
+    ) {
+      best = { result, trades: r.trades };
+    }
+    options.onProgress?.(results.length, trials.length);
+  }
+  return { results, best };
+}
+
+/** Whether `a` beats `b`: higher wins, null ranks last, a tie keeps the earlier trial. */
+function better(a: number | null, b: number | null): boolean {
+  if (a === null || !Number.isFinite(a)) return false;
+  if (b === null || !Number.isFinite(b)) return true;
+  return a > b;
+}
+
+function bestTrialSummary(best: Best): Record<string, unknown> {
+  const { byCaller } = summarizeTrades(best.trades);
+  const intervals = callerWinRateIntervals(best.trades);
+  return {
+    trial_id: best.result.trialId,
+    params: best.result.params,
+    metrics: best.result.metrics,
+    by_caller: Object.fromEntries(
+      byCaller.map(({ caller, ...rest }) => [caller, { ...rest, ...intervals[caller] }]),
+    ),
+  };
+}
+
+/** The columns of `trials.parquet` for these trials: id, flat params, metrics. */
+export function trialColumns(results: readonly TrialResult[]): ColumnSpec[] {
+  const params = new Map<string, ColumnSpec["type"]>();
+  for (const r of results) {
+    for (const [path, v] of Object.entries(flattenObject(r.params))) {
+      if (v === null || v === undefined || params.has(path)) continue;
+      params.set(
+        path,
+        typeof v === "number" ? "DOUBLE" : typeof v === "boolean" ? "BOOLEAN" : "VARCHAR",
+      );
+    }
+  }
+  const metricNames = [...TRADE_METRIC_NAMES, "calls_skipped", "stop_out_rate"];
+  return [
+    { name: "trial_id", type: "VARCHAR" },
+    ...[...params].map(([path, type]) => ({ name: `params.${path}`, type })),
+    ...metricNames.map((m): ColumnSpec => ({
+      name: `metrics.${m}`,
+      type: m === "calls" || m === "calls_skipped" ? "BIGINT" : "DOUBLE",
+    })),
+  ];
+}
+
+function trialRow(columns: readonly ColumnSpec[], r: TrialResult): Row {
+  const flat = flattenObject(r.params);
+  const metrics = r.metrics as unknown as Record<string, number | null>;
+  return columns.map((c) => {
+    if (c.name === "trial_id") return r.trialId;
+    if (c.name.startsWith("params.")) {
+      const v = flat[c.name.slice("params.".length)];
+      return v === undefined ? null : v as string | number | boolean | null;
+    }
+    return metrics[c.name.slice("metrics.".length)] ?? null;
+  });
+}
+
+async function storeTrials(
+  ctx: RunContext,
+  session: DataSession,
+  results: readonly TrialResult[],
+): Promise<{ value: undefined; summary: Record<string, unknown> }> {
+  const dir = await ctx.dir();
+  const columns = trialColumns(results);
+  const out = await dir.writeParquet(session.conn, TRIALS_FILE, {
+    columns,
+    rows: results.map((r) => trialRow(columns, r)),
+  });
+  await ctx.artifact("trials", out.path, out.sizeBytes);
+  return {
+    value: undefined,
+    summary: { rows_in: results.length, rows_out: out.rows, bytes: out.sizeBytes },
+  };
+}
+
+/** Most bps a fee or slippage may be per side (100%). */
+const COST_BPS_MAX = 10_000;
+
+function checkCosts(feeBps: number, slippageBps: number): void {
+  for (const [name, v] of [["fee_bps", feeBps], ["slippage_bps", slippageBps]] as const) {
+    if (!Number.isFinite(v) || v < 0 || v >= COST_BPS_MAX) {
+      throw new GridError(`${name} must be >= 0 and < ${COST_BPS_MAX}, got ${v}`, {
+        field: name,
+      });
+    }
+  }
+}

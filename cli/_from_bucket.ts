@@ -1,0 +1,230 @@
+/**
+ * `ledger rebuild-index --from s3://...` and `ledger daemon --from s3://...`
+ * (private to the CLI): the same flags as the local commands plus `--from`;
+ * the bucket's chunks are mirrored under `<root>/remote/` and indexed into
+ * `<root>/index/runs.duckdb` (or `--db`). Loaded only when `--from` is given,
+ * so the local commands never load the AWS SDK.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { DaemonLockedError, runDaemon } from "../indexer/daemon.ts";
+import { indexPath } from "../ledger/paths.ts";
+import { Shipper } from "../storage/ship.ts";
+import { openShipper, shipLoop } from "./ship.ts";
+import { InvalidDateError, parseDay } from "../indexer/rebuild.ts";
+import { ObjectStoreError } from "../storage/object_store.ts";
+import { rebuildIndexFromBucket, runBucketDaemon } from "../storage/bucket_index.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  type FlagSpec,
+  type ParsedFlags,
+  parseFlags,
+  requireExistingRoot,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import { openBucket } from "./_bucket.ts";
+
+/** Largest `--stale-after-hours`: ten years. */
+const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
+/** Largest `--interval`: one day, in seconds. */
+const INTERVAL_SECONDS_MAX = 86_400;
+
+const REBUILD_FLAGS: FlagSpec = {
+  "from": { type: "string" },
+  "db": { type: "string" },
+  "since-date": { type: "string" },
+  "full": { type: "boolean" },
+  "verbose": { type: "boolean", short: "v" },
+  "stale-after-hours": { type: "string" },
+};
+
+const REBUILD_USAGE =
+  `Usage: ledger rebuild-index --from s3://BUCKET[/PREFIX] [--db PATH] [--full] [--verbose]
+                            [--since-date YYYY-MM-DD] [--stale-after-hours H] [--root DIR]
+
+Build or update the index of <root> from the log in a bucket (written by
+ledger ship): new chunk objects are fetched once into <root>/remote/ and
+indexed incrementally, with the same rules as a local rebuild. Endpoint and
+credentials come from the standard AWS variables and files.
+
+Exit codes: 0 success, 1 failure (including a bad flag, URL or bucket).`;
+
+/**
+ * `ledger rebuild-index --from s3://bucket/prefix [...]`. Exits 0 on success
+ * and 1 on any failure, usage errors included (as `rebuild-index` does).
+ */
+export async function rebuildIndexMain(args: string[]): Promise<number> {
+  try {
+    const { values } = parseFlags(args, REBUILD_FLAGS);
+    if (values.help) {
+      console.log(REBUILD_USAGE);
+      return EXIT_OK;
+    }
+    const root = resolveRootFlag(values);
+    const sinceDate = stringFlag(values, "since-date");
+    if (sinceDate !== undefined) parseDay(sinceDate);
+    const dbPath = dbFlag(values);
+    const staleHours = positive(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+    const bucket = await openBucket(stringFlag(values, "from") ?? "", "from");
+    const started = performance.now();
+    const verbose = values.verbose === true;
+    const r = await rebuildIndexFromBucket(root, bucket.store, bucket.location, {
+      endpoint: bucket.endpoint,
+      dbPath,
+      full: values.full === true,
+      sinceDate,
+      staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+      onProgress: verbose
+        ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
+        : undefined,
+    });
+    console.log(
+      `Indexed ${r.index.events} events of ${r.index.runs} runs from ${
+        stringFlag(values, "from")
+      } ` +
+        `into ${r.index.dbPath} (${r.index.mode}: fetched ${r.mirror.chunksFetched} new chunks, ` +
+        `${r.mirror.bytesFetched} bytes, of ${r.mirror.chunksListed}; ${r.index.errorsFound} new ` +
+        `bad lines, ${r.index.errors} in ingest_errors) in ${r.index.elapsedMs} ms`,
+    );
+    return EXIT_OK;
+  } catch (err) {
+    if (
+      err instanceof UsageError || err instanceof InvalidDateError ||
+      err instanceof ObjectStoreError
+    ) {
+      console.error(`ledger rebuild-index: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+}
+
+const DAEMON_FLAGS: FlagSpec = {
+  "from": { type: "string" },
+  "to": { type: "string" },
+  "interval": { type: "string" },
+  "verbose": { type: "boolean", short: "v" },
+  "db": { type: "string" },
+  "stale-after-hours": { type: "string" },
+};
+
+const DAEMON_USAGE = `Usage: ledger daemon [--from s3://BUCKET[/PREFIX]] [--to s3://BUCKET[/PREFIX]]
+                     [--interval SECONDS] [--verbose] [--db PATH] [--stale-after-hours H]
+                     [--root DIR]
+
+--from: keep the index of <root> up to date from a bucket: every --interval
+seconds (default 30) fetch the new chunk objects and, when any arrived,
+update the index. --to (ship mode): also ship the local log to a bucket every
+interval, as ledger ship does (without --from the index follows the local
+log). SIGINT or SIGTERM finish the current step and exit 0.
+
+Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.`;
+
+/**
+ * `ledger daemon --from s3://... | --to s3://... [...]`: with `--from`, every
+ * interval fetch the new chunks of the bucket and update the index; with
+ * `--to`, also ship the local log to a bucket every interval (the ship mode:
+ * without `--from` the index follows the local log as usual). SIGINT/SIGTERM
+ * finish the current step.
+ */
+export async function daemonMain(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, DAEMON_FLAGS);
+  if (values.help) {
+    console.log(DAEMON_USAGE);
+    return EXIT_OK;
+  }
+  const root = resolveRootFlag(values);
+  const intervalSeconds = positive(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
+  const staleHours = positive(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+  const dbPath = dbFlag(values);
+  const from = stringFlag(values, "from");
+  const to = stringFlag(values, "to");
+  const source = from === undefined ? undefined : await openBucket(from, "from");
+  const target = to === undefined ? undefined : await openBucket(to, "to");
+  if (source === undefined) await requireExistingRoot(root);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  let shipper: Shipper | undefined;
+  try {
+    if (source !== undefined) await source.store.check();
+    if (target !== undefined) {
+      shipper = new Shipper(root, target.store, target.location, {
+        endpoint: target.endpoint,
+        onProgress: values.verbose ? (m) => console.error(`ledger daemon: ${m}`) : undefined,
+      });
+      if (!await openShipper(shipper, intervalSeconds, stop.signal)) {
+        shipper = undefined;
+        return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
+      }
+    }
+    console.error(
+      `ledger daemon: indexing ${from ?? root}${to === undefined ? "" : `, shipping to ${to}`} ` +
+        `every ${intervalSeconds} s (pid ${Deno.pid}); SIGINT/SIGTERM to stop`,
+    );
+    const common = {
+      intervalMs: Math.round(intervalSeconds * 1000),
+      dbPath: dbPath ?? indexPath(root),
+      staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+      signal: stop.signal,
+      onProgress: values.verbose ? (m: string) => console.error(m) : undefined,
+    };
+    const indexing = source === undefined
+      ? runDaemon(root, common)
+      : runBucketDaemon(root, source.store, source.location, {
+        ...common,
+        endpoint: source.endpoint,
+      });
+    const shipping = shipper === undefined
+      ? Promise.resolve()
+      : shipLoop(shipper, to!, intervalSeconds, stop.signal);
+    // A failure of either loop stops the other.
+    const [summary] = await Promise.all([
+      indexing.catch((err) => {
+        stop.abort();
+        throw err;
+      }),
+      shipping.catch((err) => {
+        stop.abort();
+        throw err;
+      }),
+    ]);
+    console.error(
+      `ledger daemon: stopped after ${summary.checks} checks, ${summary.rebuilds} rebuilds ` +
+        `(${summary.failures} failed)`,
+    );
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof DaemonLockedError || err instanceof ObjectStoreError) {
+      console.error(`ledger daemon: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  } finally {
+    shipper?.close();
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+function dbFlag(values: ParsedFlags["values"]): string | undefined {
+  const db = stringFlag(values, "db");
+  if (db === "") throw new UsageError("--db must not be empty");
+  return db === undefined ? undefined : resolve(db);
+}
+
+function positive(values: ParsedFlags["values"], name: string, max: number): number | undefined {
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
+    throw new UsageError(
+      `--${name} must be a number > 0 and <= ${max}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
+}

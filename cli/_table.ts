@@ -1,0 +1,314 @@
+/**
+ * Printing rows for people and for scripts: tables that fit the terminal
+ * (cells truncated with an ellipsis, never wrapped, control characters
+ * escaped), and the machine formats `json` (a streamed array), `jsonl` and
+ * `csv`, written batch by batch so memory does not grow with the rows.
+ *
+ * @module
+ */
+
+/** Output formats of the listing commands. */
+export const OUTPUT_FORMATS = ["table", "json", "jsonl", "csv"] as const;
+/** One of {@linkcode OUTPUT_FORMATS}. */
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Width used when standard output is not a terminal, in columns. */
+export const PIPE_WIDTH_COLUMNS = 80;
+/** Narrowest a truncated column gets, in characters (ellipsis included). */
+const COLUMN_WIDTH_MIN = 4;
+/** Space between columns. */
+const GAP = "  ";
+const ELLIPSIS = "…";
+
+/**
+ * The width to fit: the terminal's columns, or 80 when standard output is
+ * not a terminal.
+ *
+ * @example
+ * ```ts
+ * import { terminalWidth } from "./_table.ts";
+ * console.assert(terminalWidth() >= 20);
+ * ```
+ */
+export function terminalWidth(): number {
+  try {
+    if (Deno.stdout.isTerminal()) return Math.max(20, Deno.consoleSize().columns);
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    // No console size (e.g. a closed terminal): fall back to the pipe width.
+  }
+  return PIPE_WIDTH_COLUMNS;
+}
+
+// C0 and C1 control characters, DEL, and the bidirectional overrides.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every control character shown as an escape (`\x1b`, `\n`),
+ * so terminal escapes in stored values never reach the terminal raw.
+ *
+ * @example
+ * ```ts
+ * import { escapeControl } from "./_table.ts";
+ * console.assert(escapeControl("a\x1b[31mb") === "a\\x1b[31mb");
+ * ```
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (ch) => {
+    if (ch === "\n") return "\\n";
+    if (ch === "\t") return "\\t";
+    if (ch === "\r") return "\\r";
+    const code = ch.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** Options for {@linkcode formatTable}. */
+export interface TableOptions {
+  /** Fit into this many columns. @default {terminalWidth()} */
+  width?: number;
+  /** Do not truncate: show every cell whole. @default {false} */
+  wide?: boolean;
+  /** Right-align these column indexes (numbers). @default {[]} */
+  alignRight?: readonly number[];
+  /**
+   * Narrowest each column may be cut to (by index); columns without one go
+   * down to 4. When the row cannot fit even so, every column may go to 4.
+   * @default {[]}
+   */
+  minWidths?: readonly (number | undefined)[];
+}
+
+/**
+ * A text table: a header line and one line per row, columns separated by
+ * two spaces, fitted to the width by truncating the widest columns with an
+ * ellipsis. Every cell has its control characters escaped.
+ *
+ * @example
+ * ```ts
+ * import { formatTable } from "./_table.ts";
+ * const t = formatTable(["A", "B"], [["x", "a very long value"]], { width: 12 });
+ * console.assert(t.split("\n").every((l) => l.length <= 12));
+ * ```
+ */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: TableOptions = {},
+): string {
+  const cells = [header, ...rows].map((row) => row.map((c) => escapeControl(c)));
+  const widths = naturalWidths(cells);
+  if (!options.wide) {
+    const width = options.width ?? terminalWidth();
+    const mins = widths.map((w, i) => Math.min(w, options.minWidths?.[i] ?? COLUMN_WIDTH_MIN));
+    if (!fitWidths(widths, width, mins)) {
+      fitWidths(
+        widths,
+        width,
+        widths.map(() => COLUMN_WIDTH_MIN),
+      );
+    }
+  }
+  const right = new Set(options.alignRight ?? []);
+  return cells.map((row) =>
+    row.map((cell, i) => {
+      const text = truncate(cell, widths[i]);
+      const pad = widths[i] - charLength(text);
+      if (i === row.length - 1 && !right.has(i)) return text;
+      return right.has(i) ? " ".repeat(pad) + text : text + " ".repeat(pad);
+    }).join(GAP).trimEnd()
+  ).join("\n");
+}
+
+function naturalWidths(cells: readonly (readonly string[])[]): number[] {
+  return cells[0].map((_, i) => Math.max(...cells.map((r) => charLength(r[i] ?? ""))));
+}
+
+/**
+ * Shrink the widest columns (above their minimum) one character at a time
+ * until the row fits; false when it cannot.
+ */
+function fitWidths(widths: number[], width: number, mins: readonly number[]): boolean {
+  const total = () => widths.reduce((a, b) => a + b, 0) + GAP.length * (widths.length - 1);
+  while (total() > width) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++) {
+      if (widths[i] > mins[i] && (widest < 0 || widths[i] > widths[widest])) widest = i;
+    }
+    if (widest < 0) return false;
+    widths[widest]--;
+  }
+  return true;
+}
+
+/**
+ * Whether the table fits `width` with every column at least its minimum
+ * width (see {@linkcode TableOptions.minWidths}).
+ *
+ * @example
+ * ```ts
+ * import { tableFits } from "./_table.ts";
+ * console.assert(!tableFits(["A", "B"], [["xxxxxx", "yyyyyy"]], { width: 8, minWidths: [6, 6] }));
+ * ```
+ */
+export function tableFits(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: { width: number; minWidths: readonly (number | undefined)[] },
+): boolean {
+  const cells = [header, ...rows].map((row) => row.map((c) => escapeControl(c)));
+  const widths = naturalWidths(cells);
+  const mins = widths.map((w, i) => Math.min(w, options.minWidths[i] ?? COLUMN_WIDTH_MIN));
+  return fitWidths(widths, options.width, mins);
+}
+
+function charLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/**
+ * `text` cut to `width` characters, ending in an ellipsis when cut.
+ *
+ * @example
+ * ```ts
+ * import { truncate } from "./_table.ts";
+ * console.assert(truncate("abcdef", 4) === "abc…");
+ * ```
+ */
+export function truncate(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  if (width <= 1) return ELLIPSIS.slice(0, width);
+  return chars.slice(0, width - 1).join("") + ELLIPSIS;
+}
+
+/**
+ * A value as a table cell: `-` for null, numbers shortened to 4
+ * significant digits (integers whole), objects as JSON.
+ *
+ * @example
+ * ```ts
+ * import { cellText } from "./_table.ts";
+ * console.assert(cellText(0.123456) === "0.1235" && cellText(null) === "-");
+ * ```
+ */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "-";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) return String(value);
+    if (Number.isInteger(value)) return String(value);
+    return String(Number(value.toPrecision(4)));
+  }
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote or line
+ * break; objects as JSON; null as empty.
+ *
+ * @example
+ * ```ts
+ * import { csvField } from "./_table.ts";
+ * console.assert(csvField('a,"b"') === '"a,""b"""');
+ * ```
+ */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * Writes output to standard output in large writes, so streamed formats
+ * cost one system call per batch, not per row.
+ */
+export class OutputBuffer {
+  #parts: string[] = [];
+  #chars = 0;
+  #encoder = new TextEncoder();
+  #out: { write(p: Uint8Array): Promise<number> };
+  /** Flush when this many characters are buffered. */
+  static readonly FLUSH_CHARS = 1 << 20;
+
+  /** Write to `out` (standard output by default). */
+  constructor(out: { write(p: Uint8Array): Promise<number> } = Deno.stdout) {
+    this.#out = out;
+  }
+
+  /** Buffer `text`; flushes when the buffer is large. */
+  async push(text: string): Promise<void> {
+    this.#parts.push(text);
+    this.#chars += text.length;
+    if (this.#chars >= OutputBuffer.FLUSH_CHARS) await this.flush();
+  }
+
+  /** Write everything buffered. */
+  async flush(): Promise<void> {
+    if (this.#parts.length === 0) return;
+    let bytes = this.#encoder.encode(this.#parts.join(""));
+    this.#parts = [];
+    this.#chars = 0;
+    while (bytes.length > 0) {
+      const n = await this.#out.write(bytes);
+      bytes = bytes.subarray(n);
+    }
+  }
+}
+
+/** Options for {@linkcode writeRows}. */
+export interface WriteRowsOptions {
+  /** `json`, `jsonl` or `csv`. */
+  format: Exclude<OutputFormat, "table">;
+  /** CSV columns: each a header and how to get the value from a row. */
+  csvColumns: readonly { header: string; get: (row: Record<string, unknown>) => unknown }[];
+  /** Where to write. @default {new OutputBuffer()} */
+  out?: OutputBuffer;
+}
+
+/**
+ * Write streamed batches of rows in a machine format: `json` (one array,
+ * streamed), `jsonl` (one object per line) or `csv` (header and rows).
+ * Returns the number of rows written.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeRows } from "./_table.ts";
+ * async function* batches() { yield [{ a: 1 }]; }
+ * await writeRows(batches(), { format: "jsonl", csvColumns: [] });
+ * ```
+ */
+export async function writeRows(
+  batches: AsyncIterable<readonly Record<string, unknown>[]>,
+  options: WriteRowsOptions,
+): Promise<number> {
+  const out = options.out ?? new OutputBuffer();
+  let n = 0;
+  if (options.format === "json") await out.push("[");
+  if (options.format === "csv") {
+    await out.push(options.csvColumns.map((c) => csvField(c.header)).join(",") + "\n");
+  }
+  for await (const batch of batches) {
+    let text = "";
+    for (const row of batch) {
+      if (options.format === "json") {
+        text += (n === 0 ? "\n" : ",\n") + JSON.stringify(row);
+      } else if (options.format === "jsonl") {
+        text += JSON.stringify(row) + "\n";
+      } else {
+        text += options.csvColumns.map((c) => csvField(c.get(row))).join(",") + "\n";
+      }
+      n++;
+    }
+    await out.push(text);
+  }
+  if (options.format === "json") await out.push(n === 0 ? "]\n" : "\n]\n");
+  await out.flush();
+  return n;
+}

@@ -1,0 +1,152 @@
+/**
+ * `ledger compare RUN RUN [RUN...] [--json]`: runs side by side (SPEC 11):
+ * one column per run, the config paths that differ, every summary metric
+ * with its delta to the first run, phase durations, same data or not, git
+ * commit and dirty flag, and per-caller results where the runs have them.
+ *
+ * @module
+ */
+import { compareRuns, type Comparison, resolveRunIds, withReader } from "../indexer/query/mod.ts";
+import {
+  EXIT_OK,
+  type FlagSpec,
+  parseFlags,
+  requireExistingRoot,
+  resolveRootFlag,
+  UsageError,
+} from "./_args.ts";
+import { asUsage, indexDbPath } from "./_query.ts";
+import { cellText, formatTable } from "./_table.ts";
+import { formatDuration } from "./runs.ts";
+
+const FLAGS: FlagSpec = {
+  "json": { type: "boolean" },
+  "wide": { type: "boolean" },
+  "db": { type: "string" },
+};
+
+const USAGE = `Usage: ledger compare RUN RUN [RUN...] [--json] [--wide] [--db PATH] [--root DIR]
+
+Compare runs side by side, one column per run (a unique id prefix is
+enough): whether they saw the same data, git commit and dirty flag, the
+config paths whose values differ, every summary metric with its delta to
+the first run, phase durations, and per-caller results (a policy run's
+caller_summary.parquet). --json prints
+{runs, same_data, config, summary, phases, callers, git}.
+
+Exit codes: 0 ok, 1 unknown run or no index, 2 usage error (ambiguous prefix).`;
+
+/**
+ * Run `ledger compare` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./compare.ts";
+ * Deno.exit(await main(["run-a", "run-b", "--json"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length < 2) {
+    throw new UsageError(`expected at least two runs to compare, got ${positionals.length}`);
+  }
+  const root = resolveRootFlag(values);
+  await requireExistingRoot(root);
+  const dbPath = indexDbPath(values);
+  const comparison = await asUsage(() =>
+    withReader(dbPath, async (conn) => {
+      const ids = await resolveRunIds(conn, positionals);
+      const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+      if (twice !== undefined) throw new UsageError(`run ${twice} is named twice`);
+      return await compareRuns(conn, ids, { root });
+    })
+  );
+  console.log(
+    values.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison, {
+      wide: values.wide === true,
+    }),
+  );
+  return EXIT_OK;
+}
+
+/** Options for {@linkcode formatComparison}. */
+export interface FormatComparisonOptions {
+  /** Do not truncate cells. @default {false} */
+  wide?: boolean;
+  /** Width to fit. @default {terminal width, 80 on a pipe} */
+  width?: number;
+}
+
+/**
+ * The comparison as a table: one row per item, one column per run; numbers
+ * after the first run carry their delta (`0.6 (+0.1)`).
+ *
+ * @example
+ * ```ts ignore
+ * import { formatComparison } from "./compare.ts";
+ * console.log(formatComparison(comparison));
+ * ```
+ */
+export function formatComparison(c: Comparison, options: FormatComparisonOptions = {}): string {
+  const header = ["", ...c.runs];
+  const rows: string[][] = [];
+  const section = (title: string) => rows.push([`[${title}]`, ...c.runs.map(() => "")]);
+  section("data");
+  rows.push(["same data", ...c.runs.map(() => (c.same_data ? "yes" : "no"))]);
+  rows.push(["git commit", ...c.runs.map((id) => c.git[id]?.commit?.slice(0, 12) ?? "-")]);
+  rows.push(["git dirty", ...c.runs.map((id) => cellText(c.git[id]?.dirty ?? null))]);
+  section(`config (${Object.keys(c.config).length} differ)`);
+  for (const [path, values] of Object.entries(c.config)) {
+    rows.push([path, ...c.runs.map((id) => cellText(values[id]))]);
+  }
+  section("summary");
+  for (const [path, values] of Object.entries(c.summary)) rows.push(withDeltas(path, values, c));
+  section("phases");
+  for (const [name, values] of Object.entries(c.phases)) {
+    rows.push([
+      name,
+      ...c.runs.map((id, i) => {
+        const ms = values[id];
+        const base = values[c.runs[0]];
+        const d = i > 0 && ms !== null && base !== null ? ` (${signed(ms - base)} ms)` : "";
+        return formatDuration(ms) + d;
+      }),
+    ]);
+  }
+  if (Object.keys(c.callers).length > 0) {
+    section("callers");
+    for (const [caller, perRun] of Object.entries(c.callers)) {
+      const metrics = [...new Set(c.runs.flatMap((id) => Object.keys(perRun[id] ?? {})))];
+      for (const m of metrics) {
+        const values = Object.fromEntries(c.runs.map((id) => [id, perRun[id]?.[m] ?? null]));
+        rows.push(withDeltas(`${caller} ${m}`, values, c));
+      }
+    }
+  }
+  return formatTable(header, rows, {
+    wide: options.wide,
+    width: options.width,
+    minWidths: [16, ...c.runs.map(() => 10)],
+  });
+}
+
+function withDeltas(label: string, values: Record<string, unknown>, c: Comparison): string[] {
+  const base = values[c.runs[0]];
+  return [
+    label,
+    ...c.runs.map((id, i) => {
+      const v = values[id];
+      if (i === 0 || typeof v !== "number" || typeof base !== "number") return cellText(v);
+      return `${cellText(v)} (${signed(v - base)})`;
+    }),
+  ];
+}
+
+function signed(n: number): string {
+  const text = cellText(Number(n.toPrecision(4)));
+  return n > 0 ? `+${text}` : text;
+}

@@ -1,0 +1,89 @@
+/**
+ * `ledger export runs|trials --format parquet|csv|jsonl --out PATH
+ * [--where EXPR]`: a flat table for pandas or polars (SPEC 11), columns
+ * `config.*`, `summary.*`, `tags.*` (runs) or `params.*`, `metrics.*`
+ * (trials) with their types kept.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  exportTable,
+  withReader,
+} from "../indexer/query/mod.ts";
+import { EXIT_OK, type FlagSpec, parseFlags, stringFlag, UsageError } from "./_args.ts";
+import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
+
+const FLAGS: FlagSpec = {
+  "format": { type: "string" },
+  "out": { type: "string" },
+  "where": { type: "string", multiple: true },
+  "all": { type: "boolean" },
+  "db": { type: "string" },
+};
+
+const USAGE = `Usage: ledger export runs|trials --format parquet|csv|jsonl --out PATH
+                     [--where EXPR]... [--all] [--db PATH] [--root DIR]
+
+Write runs (or trials) as one flat table: fixed columns (run_id, status,
+created_at, ...) then one column per config.*, summary.*, tags.* path (runs)
+or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT or
+DOUBLE), booleans BOOLEAN, the rest text. --where filters as in ledger runs
+or ledger trials; --all includes archived runs. The file is written aside
+and renamed into place.
+
+  python: pandas.read_parquet("runs.parquet"); polars.read_parquet(...)
+
+Exit codes: 0 ok, 1 no index or the file cannot be written, 2 usage error.`;
+
+/**
+ * Run `ledger export` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./export.ts";
+ * Deno.exit(await main(["runs", "--format", "parquet", "--out", "runs.parquet"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  const [what, ...rest] = positionals;
+  if (what !== "runs" && what !== "trials") {
+    throw new UsageError(
+      what === undefined
+        ? "expected what to export: runs or trials"
+        : `expected runs or trials, got ${JSON.stringify(what)}`,
+    );
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  if (stringFlag(values, "format") === undefined) {
+    throw new UsageError(`--format is required (${EXPORT_FORMATS.join(", ")})`);
+  }
+  const format = formatFlag(values, EXPORT_FORMATS) as string as ExportFormat;
+  const out = stringFlag(values, "out");
+  if (out === undefined || out === "") throw new UsageError("--out PATH is required");
+  if (what === "trials" && values.all === true) {
+    throw new UsageError("--all applies to runs only");
+  }
+  const dbPath = indexDbPath(values);
+  const report = await asUsage(() =>
+    withReader(dbPath, (conn) =>
+      exportTable(conn, {
+        what,
+        format,
+        outPath: resolve(out),
+        where: listFlag(values, "where"),
+        includeArchived: values.all === true,
+      }))
+  );
+  console.log(
+    `wrote ${report.rows} ${what} x ${report.columns.length} columns to ${out} (${format})`,
+  );
+  return EXIT_OK;
+}

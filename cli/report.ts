@@ -1,0 +1,111 @@
+/**
+ * `ledger report [RUN...] --out FILE.html`: write one self-contained HTML
+ * file (runs overview, a page per run, compare, sweep heatmap) from the
+ * index. The file makes no network request and opens from disk. The file is
+ * written aside and renamed into place: a failed report leaves an existing
+ * file as it was.
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { buildReport } from "../report/build.ts";
+import { AmbiguousRunError, IndexNotFoundError, RunNotFoundError } from "../report/data.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  type FlagSpec,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import { whereFilter } from "./_report_where.ts";
+
+const FLAGS: FlagSpec = {
+  "out": { type: "string", short: "o" },
+  "where": { type: "string", multiple: true },
+  "db": { type: "string" },
+  "title": { type: "string" },
+};
+
+const USAGE = `Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--db PATH] [--root DIR]
+
+Write one self-contained HTML file: the runs overview (sortable, filterable,
+runs per day by status), a page per run (phase timeline, equity curve,
+return and adverse-excursion histograms, per-caller results, config and
+provenance), a compare of the runs named (two or more) and, for sweeps, a
+heatmap over two chosen parameters. Scripts, styles and data are inline: the
+file makes no network request and opens from disk.
+
+RUN is a run id or a unique prefix; without RUN the newest runs are shown
+(at most 500). --where EXPR keeps runs matching EXPR (see ledger runs --help).
+
+Exit codes: 0 written, 1 no index or unknown run, 2 usage error.`;
+
+/**
+ * Run `ledger report` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./report.ts";
+ * Deno.exit(await main(["--out", "report.html"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  const out = stringFlag(values, "out");
+  if (out === undefined) throw new UsageError("--out FILE.html is required");
+  if (out === "") throw new UsageError("--out must not be empty");
+  const db = stringFlag(values, "db");
+  if (db === "") throw new UsageError("--db must not be empty");
+  for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
+  const where = (values.where ?? []) as string[];
+  const filterRunIds = where.length === 0 ? undefined : whereFilter(where);
+  const root = resolveRootFlag(values);
+  const started = performance.now();
+  let built;
+  try {
+    built = await buildReport(root, {
+      runIds: positionals,
+      dbPath: db === undefined ? undefined : resolve(db),
+      title: stringFlag(values, "title"),
+      filterRunIds,
+    });
+  } catch (err) {
+    if (err instanceof AmbiguousRunError) throw new UsageError(err.message);
+    if (err instanceof IndexNotFoundError || err instanceof RunNotFoundError) {
+      console.error(`ledger report: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+  const path = resolve(out);
+  await writeReplacing(path, built.html);
+  const kb = (new TextEncoder().encode(built.html).length / 1024).toFixed(0);
+  console.log(
+    `Wrote ${out}: ${built.runs.length} runs${built.compared ? " and their compare" : ""}, ` +
+      `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
+  );
+  return EXIT_OK;
+}
+
+/** Write `text` beside `path`, then rename it over `path`. */
+async function writeReplacing(path: string, text: string): Promise<void> {
+  const tmp = `${dirname(path)}/.${crypto.randomUUID().slice(0, 8)}.report.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch((cleanup) => {
+      if (!(cleanup instanceof Deno.errors.NotFound)) throw cleanup;
+    });
+    if (err instanceof Deno.errors.NotFound) {
+      throw new UsageError(`--out ${path}: the folder ${dirname(path)} does not exist`);
+    }
+    throw err;
+  }
+}

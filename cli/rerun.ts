@@ -1,0 +1,129 @@
+/**
+ * `ledger rerun RUN_ID`: repeat a path-only, policy or sweep run from its
+ * manifest (config, input hashes), refusing when an input changed, and say
+ * whether the results are identical (same artifact sha256).
+ *
+ * @module
+ */
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import { firstLine, refreshIndexInBackground } from "./backtest.ts";
+import { getEventEmitter } from "../ledger/emitter.ts";
+import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { RunFailedError } from "../backtest/_workflow.ts";
+import { RerunError, type RerunReport, rerunRun } from "../backtest/rerun.ts";
+
+const FLAGS = {
+  "run-id": { type: "string" },
+  "no-index": { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+/** Usage text of `ledger rerun`. */
+export const USAGE = `Usage: ledger rerun RUN_ID [flags]
+
+Repeats a path-only, policy or sweep run from its manifest.json: the same
+config on the same input files. Refuses (exit 1, nothing written) when an
+input's sha256 differs from the one recorded. The new run is an ordinary run;
+the report says whether its artifacts are byte-identical to the original's
+(manifest.json aside: it records times) and whether the git commit is the same.
+
+Flags:
+  --run-id ID          id of the new run (default <run_type>-<yyyymmddThhmmss>-<6 hex>)
+  --no-index           do not refresh the index in the background afterwards
+  --json               print the report as JSON on stdout
+  --root DIR           ledger root (default $LEDGER_ROOT, else data/ledger)
+  -h, --help           show this help
+
+Exit codes: 0 rerun completed (identical or not: see the report), 1 inputs
+changed or the rerun failed, 2 usage error or unknown run.`;
+
+/**
+ * Run `ledger rerun` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./rerun.ts";
+ * Deno.exit(await main(["policy-20260123T101500-a1b2c3"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  const runId = positionals[0];
+  if (runId === undefined) throw new UsageError("name the run to rerun: ledger rerun RUN_ID");
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  }
+  for (const [flag, id] of [["RUN_ID", runId], ["--run-id", stringFlag(values, "run-id")]]) {
+    if (id !== undefined && !RUN_ID_PATTERN.test(id)) {
+      throw new UsageError(
+        `${flag} must match ${RUN_ID_PATTERN.source}, got ${JSON.stringify(id)}`,
+      );
+    }
+  }
+  const root = resolveRootFlag(values);
+  const emitter = getEventEmitter({ root });
+  let report: RerunReport;
+  try {
+    ({ report } = await rerunRun(runId, { root, emitter, runId: stringFlag(values, "run-id") }));
+  } catch (err) {
+    if (err instanceof RerunError) {
+      if (err.kind === "not_found") throw new UsageError(err.message);
+      console.error(`ledger rerun: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    if (err instanceof RunFailedError) {
+      const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
+      console.error(`ledger rerun: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  } finally {
+    await emitter.close();
+  }
+  if (values.json) console.log(JSON.stringify(report, null, 2));
+  else console.log(describeReport(report));
+  if (!values["no-index"]) await refreshIndexInBackground(root);
+  return EXIT_OK;
+}
+
+function short(sha: string | null): string {
+  return sha === null ? "none" : sha.slice(0, 12);
+}
+
+function describeReport(r: RerunReport): string {
+  const names = Object.keys(r.artifacts);
+  const lines = [
+    `rerun of ${r.original_run_id} (${r.run_type}) as ${r.rerun_run_id}: ${
+      r.identical
+        ? `identical (${names.length} artifacts, same sha256)`
+        : "NOT identical (artifacts differ)"
+    }`,
+  ];
+  for (const [name, a] of Object.entries(r.artifacts)) {
+    lines.push(
+      `  ${name}: ${a.same ? "same" : "differs"} (${short(a.original_sha256)} -> ${
+        short(a.rerun_sha256)
+      })`,
+    );
+  }
+  lines.push(
+    `  inputs: ${
+      Object.entries(r.inputs).map(([n, i]) => `${n} ${short(i.sha256)}`).join(", ")
+    } (unchanged)`,
+    `  git: recorded ${short(r.git.recorded_commit)}, now ${short(r.git.current_commit)}${
+      r.git.same ? " (same)" : " (different: results may differ)"
+    }`,
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,215 @@
+/**
+ * `ledger ship --to s3://bucket/prefix [--interval S] [--once]`: upload every
+ * complete line of the local log that the bucket lacks (SPEC 14). With
+ * `--once` one pass, else a pass every interval until SIGINT/SIGTERM (the
+ * current pass finishes first).
+ *
+ * @module
+ */
+import { ObjectStoreError } from "../storage/object_store.ts";
+import { Shipper, ShipperLockedError, type ShipReport } from "../storage/ship.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  type FlagSpec,
+  type ParsedFlags,
+  parseFlags,
+  requireExistingRoot,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import { openBucket } from "./_bucket.ts";
+
+const FLAGS: FlagSpec = {
+  "to": { type: "string" },
+  "interval": { type: "string" },
+  "once": { type: "boolean" },
+  "verbose": { type: "boolean", short: "v" },
+};
+
+const USAGE = `Usage: ledger ship --to s3://BUCKET[/PREFIX] [--interval SECONDS] [--once]
+                   [--verbose] [--root DIR]
+
+Upload every complete line of the local log that the bucket lacks, as
+immutable chunk objects PREFIX/events/day=YYYY-MM-DD/<part>.<fingerprint>.<offset>.jsonl
+(whole lines each, so DuckDB, Spark or Trino read the bucket as a log).
+Shipping is idempotent: what was shipped is kept in <root>/ship/, and after a
+crash or a lost state file the bucket is checked, never written twice. Remote
+content that disagrees with the local log is an error, never overwritten.
+
+  --once            one pass, then exit (exit 1 if anything could not be shipped)
+  --interval S      seconds between passes when running on (default 30)
+  --verbose         progress on stderr
+
+Endpoint and credentials come only from the standard AWS variables and files:
+AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_PROFILE, ~/.aws/credentials. Path-style addressing.
+
+Exit codes: 0 done (or stopped by a signal), 1 failure, 2 usage error.`;
+
+/** Largest `--interval`: one day, in seconds. */
+const INTERVAL_SECONDS_MAX = 86_400;
+/** Default `--interval`, in seconds. */
+const INTERVAL_SECONDS_DEFAULT = 30;
+
+/**
+ * Run `ledger ship` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./ship.ts";
+ * Deno.exit(await main(["--to", "s3://ledger-logs/team-a", "--once"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, FLAGS);
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  const root = resolveRootFlag(values);
+  const to = stringFlag(values, "to");
+  if (to === undefined) throw new UsageError("--to s3://bucket/prefix is required");
+  const once = values.once === true;
+  const intervalSeconds = interval(values) ?? INTERVAL_SECONDS_DEFAULT;
+  const bucket = await openBucket(to, "to");
+  await requireExistingRoot(root);
+  const verbose = values.verbose === true;
+  const shipper = new Shipper(root, bucket.store, bucket.location, {
+    endpoint: bucket.endpoint,
+    onProgress: verbose ? (m) => console.error(`ledger ship: ${m}`) : undefined,
+  });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    if (!await openShipper(shipper, once ? undefined : intervalSeconds, stop.signal)) {
+      return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
+    }
+    try {
+      return once
+        ? await passOnce(shipper, to)
+        : await runOn(shipper, to, intervalSeconds, stop.signal);
+    } finally {
+      shipper.close();
+    }
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+/**
+ * Check the bucket and take the lock. A wrong bucket, credentials or a second
+ * shipper fail at once; an unreachable endpoint fails at once with --once and
+ * is retried every interval otherwise (a shipper may start before the server).
+ */
+export async function openShipper(
+  shipper: Shipper,
+  retrySeconds: number | undefined,
+  signal: AbortSignal,
+): Promise<boolean> {
+  while (!signal.aborted) {
+    try {
+      await shipper.open();
+      return true;
+    } catch (err) {
+      if (!(err instanceof ObjectStoreError || err instanceof ShipperLockedError)) throw err;
+      const retry = retrySeconds !== undefined && err instanceof ObjectStoreError &&
+        err.kind === "unreachable";
+      if (!retry) {
+        console.error(`ledger ship: ${err.message}`);
+        return false;
+      }
+      console.error(`ledger ship: ${err.message}; retrying in ${retrySeconds} s`);
+      await sleep(retrySeconds * 1000, signal);
+    }
+  }
+  return false;
+}
+
+async function passOnce(shipper: Shipper, to: string): Promise<number> {
+  try {
+    const report = await shipper.pass();
+    console.log(summary(report, to));
+    for (const p of report.problems) console.error(`ledger ship: ${p}`);
+    return report.problems.length === 0 ? EXIT_OK : EXIT_FAILURE;
+  } catch (err) {
+    if (err instanceof ObjectStoreError) {
+      console.error(`ledger ship: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+}
+
+async function runOn(
+  shipper: Shipper,
+  to: string,
+  intervalSeconds: number,
+  signal: AbortSignal,
+): Promise<number> {
+  console.error(
+    `ledger ship: shipping to ${to} every ${intervalSeconds} s (pid ${Deno.pid}); ` +
+      `SIGINT/SIGTERM to stop`,
+  );
+  await shipLoop(shipper, to, intervalSeconds, signal);
+  return EXIT_OK;
+}
+
+/**
+ * Ship every `intervalSeconds` until `signal` aborts (the current pass
+ * finishes first). An unreachable bucket is retried; local failures throw.
+ */
+export async function shipLoop(
+  shipper: Shipper,
+  to: string,
+  intervalSeconds: number,
+  signal: AbortSignal,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const report = await shipper.pass();
+      if (report.chunksPut + report.chunksFound > 0) console.log(summary(report, to));
+      for (const p of report.problems) console.error(`ledger ship: ${p}`);
+    } catch (err) {
+      if (!(err instanceof ObjectStoreError)) throw err;
+      // The bucket is unreachable for now: what is shipped stays recorded; try again.
+      console.error(`ledger ship: ${err.message}; retrying in ${intervalSeconds} s`);
+    }
+    await sleep(intervalSeconds * 1000, signal);
+  }
+}
+
+function summary(r: ShipReport, to: string): string {
+  return `Shipped ${r.bytesShipped} bytes in ${r.chunksPut} new chunks to ${to} ` +
+    `(${r.chunksFound} already there, ${r.partsScanned} parts, ` +
+    `${r.bytesInBucket} bytes in the bucket) in ${r.elapsedMs} ms`;
+}
+
+function interval(values: ParsedFlags["values"]): number | undefined {
+  const raw = stringFlag(values, "interval");
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > INTERVAL_SECONDS_MAX) {
+    throw new UsageError(
+      `--interval must be a number of seconds > 0 and <= ${INTERVAL_SECONDS_MAX}, ` +
+        `got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * `ledger sql QUERY [--format table|json|jsonl|csv]`: run one query on the
+ * index (SPEC 11) through a read-only connection with DuckDB's external
+ * access disabled and its configuration locked: nothing it runs can change
+ * the index or read or write any other file.
+ *
+ * @module
+ */
+import { openStream, withReader } from "../indexer/query/mod.ts";
+import { EXIT_OK, type FlagSpec, parseFlags, UsageError } from "./_args.ts";
+import { formatFlag, indexDbPath } from "./_query.ts";
+import { cellText, formatTable, writeRows } from "./_table.ts";
+
+const FLAGS: FlagSpec = {
+  "format": { type: "string" },
+  "json": { type: "boolean" },
+  "wide": { type: "boolean" },
+  "db": { type: "string" },
+};
+
+/** Rows the table shows at most (the machine formats stream every row). */
+export const SQL_TABLE_ROWS_MAX = 1000;
+
+const USAGE = `Usage: ledger sql QUERY [--format table|json|jsonl|csv] [--json] [--wide]
+                  [--db PATH] [--root DIR]
+
+Run one SQL query on the index, read-only: writes fail, and DuckDB's
+external access (files, extensions, network) is disabled and locked.
+Tables and views: docs/INDEX.md. e.g.
+  ledger sql "SELECT run_type, count(*) FROM latest_runs GROUP BY ALL"
+
+Exit codes: 0 ok, 1 no index or the query failed, 2 usage error.`;
+
+/**
+ * Run `ledger sql` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./sql.ts";
+ * Deno.exit(await main(["SELECT count(*) FROM latest_runs", "--format", "json"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length !== 1 || positionals[0].trim() === "") {
+    throw new UsageError(
+      positionals.length === 0 ? "QUERY is required" : "expected one QUERY (quote it)",
+    );
+  }
+  const query = positionals[0];
+  const format = formatFlag(values);
+  const dbPath = indexDbPath(values);
+  return await withReader(dbPath, async (conn) => {
+    const { columns, batches } = await openStream(conn, query);
+    if (format !== "table") {
+      await writeRows(
+        (async function* () {
+          for await (const batch of batches) yield batch.map(jsonSafe);
+        })(),
+        {
+          format,
+          csvColumns: columns.map((name) => ({
+            header: name,
+            get: (row: Record<string, unknown>) => row[name],
+          })),
+        },
+      );
+      return EXIT_OK;
+    }
+    const rows: Record<string, unknown>[] = [];
+    let more = false;
+    for await (const batch of batches) {
+      for (const row of batch) {
+        if (rows.length >= SQL_TABLE_ROWS_MAX) {
+          more = true;
+          break;
+        }
+        rows.push(jsonSafe(row));
+      }
+      if (more) break;
+    }
+    if (rows.length === 0) {
+      console.log(formatTable(columns, [], { wide: values.wide === true }) + "\n(no rows)");
+      return EXIT_OK;
+    }
+    console.log(
+      formatTable(columns, rows.map((r) => columns.map((h) => cellText(r[h]))), {
+        wide: values.wide === true,
+      }),
+    );
+    if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);
+    return EXIT_OK;
+  });
+}
+
+/** Values JSON can carry: dates as ISO text, binary as hex. */
+function jsonSafe(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    out[k] = v instanceof Date
+      ? v.toISOString()
+      : v instanceof Uint8Array
+      ? [...v].map((b) => b.toString(16).padStart(2, "0")).join("")
+      : v;
+  }
+  return out;
+}

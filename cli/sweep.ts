@@ -1,0 +1,242 @@
+/**
+ * `ledger sweep policy --grid JSON|@file`: run every combination of a policy
+ * grid over one data set in one process (SPEC 13), record it in the ledger,
+ * and refresh the index in the background.
+ *
+ * @module
+ */
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  integerFlag,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import { backtestOptions, bpsFlag, firstLine, refreshIndexInBackground } from "./backtest.ts";
+import { getEventEmitter } from "../ledger/emitter.ts";
+import { RunFailedError, type RunResult } from "../backtest/_workflow.ts";
+import { GRID_TRIALS_MAX_DEFAULT, GridError } from "../backtest/grid.ts";
+import {
+  planSweep,
+  runSweep,
+  SWEEP_OBJECTIVE_DEFAULT,
+  SWEEP_OBJECTIVES,
+  type SweepObjective,
+} from "../backtest/sweep.ts";
+
+/** Most bytes a `--grid @file` may have. */
+const GRID_FILE_BYTES_MAX = 64 * 1024;
+
+const FLAGS = {
+  calls: { type: "string" },
+  candles: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  interval: { type: "string" },
+  grid: { type: "string" },
+  "fee-bps": { type: "string" },
+  "slippage-bps": { type: "string" },
+  objective: { type: "string" },
+  "max-trials": { type: "string" },
+  "run-id": { type: "string" },
+  "no-index": { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+/** Usage text of `ledger sweep`. */
+export const USAGE = `Usage: ledger sweep policy --grid JSON|@FILE [flags]
+
+Runs every combination of a policy grid over one data set in one process: one
+run of run_type sweep (data loaded once), one trial.recorded per combination,
+trials.parquet (one row per trial: trial_id, params.<path>, metrics.<name>) and
+the best trial in run.completed's summary. Metrics: docs/METRICS.md.
+
+A grid is a policy whose numeric fields may be lists; every combination is a
+trial, e.g. '{"type":"fixed_stop","stopPct":[0.2,0.3],"takeProfitPct":[1,2,3]}'
+(6 trials). Ladder levels and combo sub-policies take lists too.
+
+Flags:
+  --grid JSON|@FILE    the grid (required)
+  --objective M        metric that picks the best trial, highest wins (default ${SWEEP_OBJECTIVE_DEFAULT}):
+                       ${SWEEP_OBJECTIVES.join(", ")}
+  --max-trials N       refuse a grid of more than N combinations (default ${GRID_TRIALS_MAX_DEFAULT})
+  --calls FILE         calls (CSV, JSONL, Parquet); default data/sample/calls.csv
+  --candles FILE       candles (CSV, JSONL, Parquet); default data/sample/candles_1m.parquet
+  --from ISO           keep calls alerted at or after this time (ISO-8601 or epoch ms)
+  --to ISO             keep calls alerted before this time
+  --interval I         1m, 5m, 15m or 1h
+  --fee-bps N          fee per side in bps (default 0)
+  --slippage-bps N     slippage per side in bps (default 0)
+  --run-id ID          run id (default sweep-<yyyymmddThhmmss>-<6 hex>)
+  --no-index           do not refresh the index in the background afterwards
+  --json               print the result as JSON on stdout
+  --root DIR           ledger root (default $LEDGER_ROOT, else data/ledger)
+  -h, --help           show this help
+
+Exit codes: 0 completed, 1 failed (run.failed is recorded once the run exists),
+2 usage error (a grid over --max-trials or with an invalid combination writes nothing).`;
+
+/**
+ * Run `ledger sweep` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./sweep.ts";
+ * Deno.exit(await main(["policy", "--grid", '{"type":"fixed_stop","stopPct":[0.2,0.3]}']));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  if (positionals[0] !== "policy") {
+    throw new UsageError(
+      positionals[0] === undefined
+        ? "name what to sweep: policy"
+        : `unknown sweep ${JSON.stringify(positionals[0])}; use policy`,
+    );
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  }
+  const root = resolveRootFlag(values);
+  const options = backtestOptions(values, root);
+  const gridFlag = stringFlag(values, "grid");
+  if (gridFlag === undefined) throw new UsageError("a sweep needs --grid JSON or --grid @file");
+  const grid = await readGridFlag(gridFlag);
+  const objective = (stringFlag(values, "objective") ?? SWEEP_OBJECTIVE_DEFAULT) as SweepObjective;
+  if (!(SWEEP_OBJECTIVES as readonly string[]).includes(objective)) {
+    throw new UsageError(
+      `--objective must be one of ${SWEEP_OBJECTIVES.join(", ")}, got ${JSON.stringify(objective)}`,
+    );
+  }
+  const maxTrials = integerFlag(values, "max-trials");
+  if (maxTrials === 0) throw new UsageError("--max-trials must be at least 1");
+  const sweep = {
+    ...options,
+    grid,
+    objective,
+    maxTrials,
+    feeBps: bpsFlag(values, "fee-bps"),
+    slippageBps: bpsFlag(values, "slippage-bps"),
+  };
+  try {
+    planSweep(sweep); // before any work: the count and every combination
+  } catch (err) {
+    if (err instanceof GridError) throw new UsageError(err.message);
+    throw err;
+  }
+  const emitter = getEventEmitter({ root });
+  const progress = Deno.stderr.isTerminal() ? trialProgress() : undefined;
+  let result: RunResult;
+  try {
+    result = await runSweep({ ...sweep, emitter, onProgress: progress?.update });
+  } catch (err) {
+    progress?.done();
+    if (!(err instanceof RunFailedError)) throw err;
+    const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
+    console.error(`ledger sweep: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
+    if (values.json) {
+      console.log(JSON.stringify({
+        run_id: err.runId,
+        status: "failed",
+        error: { message: err.message },
+        phase_name: err.phaseName,
+      }));
+    }
+    return EXIT_FAILURE;
+  } finally {
+    await emitter.close();
+  }
+  progress?.done();
+  if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
+  else console.log(describeSweep(result));
+  if (!values["no-index"]) await refreshIndexInBackground(root);
+  return EXIT_OK;
+}
+
+async function readGridFlag(flag: string): Promise<string> {
+  if (!flag.startsWith("@")) return flag;
+  const path = flag.slice(1);
+  if (path === "") throw new UsageError("--grid @file needs a file name after @");
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new UsageError(`grid file ${path} does not exist`);
+    }
+    throw err;
+  }
+  if (info.size > GRID_FILE_BYTES_MAX) {
+    throw new UsageError(`grid file ${path} is larger than ${GRID_FILE_BYTES_MAX} bytes`);
+  }
+  return await Deno.readTextFile(path);
+}
+
+function resultJson(r: RunResult): Record<string, unknown> {
+  return {
+    run_id: r.runId,
+    run_type: r.runType,
+    status: "completed",
+    run_dir: r.runDir,
+    summary: r.summary,
+    artifact_paths: r.artifactPaths,
+    phases: r.phases.map((p) => ({
+      phase_name: p.name,
+      phase_order: p.order,
+      duration_ms: p.durationMs,
+      output_summary: p.summary,
+    })),
+  };
+}
+
+function num(x: unknown, digits = 0): string {
+  return typeof x === "number" ? x.toFixed(digits) : "-";
+}
+
+function describeSweep(r: RunResult): string {
+  const s = r.summary;
+  const totalMs = r.phases.reduce((sum, p) => sum + p.durationMs, 0);
+  const best = s.best_trial as
+    | { trial_id: string; params: unknown; metrics: Record<string, unknown> }
+    | null;
+  const lines = [
+    `run ${r.runId} completed (sweep, ${s.trials} trials, ${totalMs} ms)`,
+    `  calls: ${s.calls_total} (with candles ${s.calls_covered}, without ${s.calls_no_candles}), interval ${s.interval}`,
+  ];
+  if (best === null) {
+    lines.push(`  no best trial: every trial's ${s.objective} is null`);
+  } else {
+    const m = best.metrics;
+    lines.push(
+      `  best by ${s.objective}: ${best.trial_id} ${JSON.stringify(best.params)}`,
+      `    win rate ${num(Number(m.win_rate) * 100, 1)}%, median ${
+        num(m.median_return_bps)
+      } bps, mean ${num(m.mean_return_bps)} bps, profit factor ${num(m.profit_factor, 2)}, ` +
+        `max drawdown ${num(m.max_drawdown_bps)} bps`,
+    );
+  }
+  lines.push(`  trials: ${r.artifactPaths.trials}`);
+  return lines.join("\n");
+}
+
+/** A stderr progress line per trial (only when stderr is a terminal). */
+function trialProgress(): { update: (done: number, total: number) => void; done: () => void } {
+  const enc = new TextEncoder();
+  let drawn = false;
+  return {
+    update(done, total) {
+      Deno.stderr.writeSync(enc.encode(`\rtrial ${done}/${total}`));
+      drawn = true;
+    },
+    done() {
+      if (drawn) Deno.stderr.writeSync(enc.encode("\n"));
+      drawn = false;
+    },
+  };
+}

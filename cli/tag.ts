@@ -1,0 +1,212 @@
+/**
+ * Annotations (SPEC 11): `ledger tag RUN key=value...`, `ledger note RUN
+ * TEXT`, `ledger archive RUN [--reason TEXT]`, `ledger restore RUN`. Each
+ * appends one event to the log (which stays append-only) through the
+ * writer, for a run the index knows (a unique id prefix is enough), then
+ * refreshes the index so the next `ledger runs` shows it (`--no-index`
+ * skips that).
+ *
+ * @module
+ */
+import { rebuildIndex } from "../indexer/rebuild.ts";
+import { resolveRunId, withReader } from "../indexer/query/mod.ts";
+import { openWriter } from "../ledger/writer.ts";
+import type { EventInput } from "../ledger/events.ts";
+import {
+  EXIT_OK,
+  type FlagSpec,
+  type ParsedFlags,
+  parseFlags,
+  requireExistingRoot,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import { asUsage, indexDbPath } from "./_query.ts";
+
+/** A tag key: what `tags.<key>` can name in a filter. */
+export const TAG_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Longest tag value or note, in characters. */
+export const ANNOTATION_CHARS_MAX = 10_000;
+
+const COMMON: FlagSpec = {
+  "db": { type: "string" },
+  "no-index": { type: "boolean" },
+};
+
+const TRAILER = `RUN is a run id or a unique prefix of one; the run must be in the index.
+The event is appended to the log, then the index is refreshed (--no-index:
+not refreshed; run ledger rebuild-index or the daemon).
+
+Exit codes: 0 ok, 1 unknown run or failure, 2 usage error (ambiguous prefix).`;
+
+const USAGES: Record<Kind, string> = {
+  tag: `Usage: ledger tag RUN key=value... [--no-index] [--db PATH] [--root DIR]
+
+Set tags on a run (run.tagged). A later value of a key wins; key= (empty)
+removes it. The tag "label" is shown as the run's label. Keys: letters,
+digits, _ and -; filter with --where "tags.KEY = 'value'".
+
+${TRAILER}`,
+  note: `Usage: ledger note RUN TEXT [--no-index] [--db PATH] [--root DIR]
+
+Add a note to a run (run.noted); ledger show lists its notes.
+
+${TRAILER}`,
+  archive: `Usage: ledger archive RUN [--reason TEXT] [--no-index] [--db PATH] [--root DIR]
+
+Archive a run (run.archived): ledger runs hides it unless --all.
+
+${TRAILER}`,
+  restore: `Usage: ledger restore RUN [--no-index] [--db PATH] [--root DIR]
+
+Restore an archived run (run.restored).
+
+${TRAILER}`,
+};
+
+type Kind = "tag" | "note" | "archive" | "restore";
+
+/**
+ * Run `ledger tag` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { tagMain } from "./tag.ts";
+ * Deno.exit(await tagMain(["run-1", "label=baseline"]));
+ * ```
+ */
+export function tagMain(args: string[]): Promise<number> {
+  return annotate("tag", args);
+}
+
+/**
+ * Run `ledger note` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { noteMain } from "./tag.ts";
+ * Deno.exit(await noteMain(["run-1", "fees were wrong"]));
+ * ```
+ */
+export function noteMain(args: string[]): Promise<number> {
+  return annotate("note", args);
+}
+
+/**
+ * Run `ledger archive` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { archiveMain } from "./tag.ts";
+ * Deno.exit(await archiveMain(["run-1", "--reason", "superseded"]));
+ * ```
+ */
+export function archiveMain(args: string[]): Promise<number> {
+  return annotate("archive", args);
+}
+
+/**
+ * Run `ledger restore` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { restoreMain } from "./tag.ts";
+ * Deno.exit(await restoreMain(["run-1"]));
+ * ```
+ */
+export function restoreMain(args: string[]): Promise<number> {
+  return annotate("restore", args);
+}
+
+async function annotate(kind: Kind, args: string[]): Promise<number> {
+  const spec: FlagSpec = kind === "archive" ? { ...COMMON, "reason": { type: "string" } } : COMMON;
+  const { values, positionals } = parseFlags(args, spec, { allowPositionals: true });
+  if (values.help) {
+    console.log(USAGES[kind]);
+    return EXIT_OK;
+  }
+  const [prefix, ...rest] = positionals;
+  if (prefix === undefined || prefix === "") throw new UsageError("RUN is required");
+  const fields = annotationFields(kind, rest, values);
+  const root = resolveRootFlag(values);
+  await requireExistingRoot(root);
+  const dbPath = indexDbPath(values);
+  const runId = await asUsage(() => withReader(dbPath, (conn) => resolveRunId(conn, prefix)));
+  const writer = await openWriter(root);
+  try {
+    await writer.append({ event_type: EVENT_TYPE[kind], run_id: runId, ...fields } as EventInput);
+  } finally {
+    await writer.close();
+  }
+  console.log(`${PAST[kind]} ${runId}${describe(kind, fields)}`);
+  if (values["no-index"] !== true) await rebuildIndex(root, { dbPath });
+  return EXIT_OK;
+}
+
+const EVENT_TYPE = {
+  tag: "run.tagged",
+  note: "run.noted",
+  archive: "run.archived",
+  restore: "run.restored",
+} as const;
+
+const PAST: Record<Kind, string> = {
+  tag: "tagged",
+  note: "noted",
+  archive: "archived",
+  restore: "restored",
+};
+
+function describe(kind: Kind, fields: Record<string, unknown>): string {
+  if (kind === "tag") {
+    return ": " + Object.entries(fields.tags as Record<string, string>)
+      .map(([k, v]) => (v === "" ? `${k} removed` : `${k}=${v}`)).join(", ");
+  }
+  if (kind === "archive" && fields.reason !== undefined) return ` (${fields.reason})`;
+  return "";
+}
+
+/** The event's type fields from the positional arguments and flags. */
+function annotationFields(
+  kind: Kind,
+  rest: string[],
+  values: ParsedFlags["values"],
+): Record<string, unknown> {
+  if (kind === "tag") {
+    if (rest.length === 0) throw new UsageError("expected at least one key=value after RUN");
+    const tags: Record<string, string> = {};
+    for (const pair of rest) {
+      const eq = pair.indexOf("=");
+      const key = eq < 0 ? pair : pair.slice(0, eq);
+      if (eq < 0 || !TAG_KEY_PATTERN.test(key)) {
+        throw new UsageError(
+          `tag ${JSON.stringify(pair)} must be key=value with a key of letters, digits, _ or -`,
+        );
+      }
+      tags[key] = checkLength(pair.slice(eq + 1), `tag ${key}`);
+    }
+    return { tags };
+  }
+  if (kind === "note") {
+    if (rest.length !== 1 || rest[0].trim() === "") {
+      throw new UsageError(
+        rest.length === 0 ? "TEXT is required" : "expected one TEXT (quote it)",
+      );
+    }
+    return { note: checkLength(rest[0], "the note") };
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  if (kind === "archive") {
+    const reason = stringFlag(values, "reason");
+    return reason === undefined ? {} : { reason: checkLength(reason, "--reason") };
+  }
+  return {};
+}
+
+function checkLength(text: string, what: string): string {
+  if (text.length > ANNOTATION_CHARS_MAX) {
+    throw new UsageError(`${what} is ${text.length} characters; at most ${ANNOTATION_CHARS_MAX}`);
+  }
+  return text;
+}

@@ -1,0 +1,175 @@
+/**
+ * `ledger trials`: optimizer trials across runs or of one run (SPEC 11),
+ * one row per `(run_id, trial_id)`, with the same filter, sort, limit and
+ * format flags as `ledger runs`.
+ *
+ * @module
+ */
+import {
+  fieldHelp,
+  flatten,
+  parseColumns,
+  parseSort,
+  resolveRunId,
+  streamTrials,
+  type TrialQuery,
+  type TrialRecord,
+  withReader,
+} from "../indexer/query/mod.ts";
+import {
+  EXIT_OK,
+  type FlagSpec,
+  integerFlag,
+  parseFlags,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
+import { cellText, formatTable, writeRows } from "./_table.ts";
+
+const FLAGS: FlagSpec = {
+  "run": { type: "string" },
+  "where": { type: "string", multiple: true },
+  "sort": { type: "string" },
+  "columns": { type: "string" },
+  "format": { type: "string" },
+  "json": { type: "boolean" },
+  "limit": { type: "string" },
+  "wide": { type: "boolean" },
+  "db": { type: "string" },
+};
+
+/** Rows the table shows when `--limit` is not given. */
+export const TRIAL_ROWS_DEFAULT = 50;
+
+const USAGE = `Usage: ledger trials [--run RUN] [--where EXPR]... [--sort FIELD[:asc|desc]]
+                     [--columns F1,F2] [--limit N] [--format table|json|jsonl|csv]
+                     [--json] [--wide] [--db PATH] [--root DIR]
+
+List optimizer trials (trial.recorded), across runs or of one run (--run: an
+id or unique prefix). The table shows run, trial and the params and metrics
+(${TRIAL_ROWS_DEFAULT} rows unless --limit); json, jsonl and csv list every match.
+e.g. --where "metrics.sharpe > 1 and params.stopPct <= 0.2" --sort metrics.sharpe:desc
+Fields: ${fieldHelp("trials")}.
+
+Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
+
+/**
+ * Run `ledger trials` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./trials.ts";
+ * Deno.exit(await main(["--sort", "metrics.sharpe:desc", "--limit", "20"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, FLAGS);
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  const format = formatFlag(values);
+  const limit = integerFlag(values, "limit");
+  if (limit !== undefined && limit < 1) {
+    throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
+  }
+  const run = stringFlag(values, "run");
+  if (run === "") throw new UsageError("--run must not be empty");
+  const sort = stringFlag(values, "sort");
+  const columns = stringFlag(values, "columns");
+  const dbPath = indexDbPath(values);
+  return await asUsage(() =>
+    withReader(dbPath, async (conn) => {
+      const query: TrialQuery = {
+        runId: run === undefined ? undefined : await resolveRunId(conn, run),
+        where: listFlag(values, "where"),
+        sort: sort === undefined ? undefined : parseSort(sort, "trials"),
+        columns: columns === undefined ? [] : parseColumns(columns, "trials"),
+        limit: limit ?? (format === "table" ? TRIAL_ROWS_DEFAULT + 1 : undefined),
+      };
+      if (format !== "table") {
+        const extra = query.columns ?? [];
+        await writeRows(streamTrials(conn, query), {
+          format,
+          csvColumns: ["run_id", "trial_id", "recorded_at", "params", "metrics", ...extra].map((
+            name,
+          ) => ({ header: name, get: (row: Record<string, unknown>) => row[name] })),
+        });
+        return EXIT_OK;
+      }
+      const trials: TrialRecord[] = [];
+      for await (const batch of streamTrials(conn, query)) trials.push(...batch);
+      if (trials.length === 0) {
+        console.log("No trials match.");
+        return EXIT_OK;
+      }
+      const more = limit === undefined && trials.length > TRIAL_ROWS_DEFAULT;
+      const shown = more ? trials.slice(0, TRIAL_ROWS_DEFAULT) : trials;
+      console.log(formatTrialsTable(shown, { columns: query.columns, wide: values.wide === true }));
+      if (more) {
+        console.log(
+          `(first ${TRIAL_ROWS_DEFAULT} trials; use --limit N or --format jsonl for more)`,
+        );
+      }
+      return EXIT_OK;
+    })
+  );
+}
+
+/** Options for {@linkcode formatTrialsTable}. */
+export interface FormatTrialsTableOptions {
+  /** Extra columns. @default {[]} */
+  columns?: readonly string[];
+  /** Do not truncate. @default {false} */
+  wide?: boolean;
+  /** Width to fit. @default {terminal width} */
+  width?: number;
+}
+
+/**
+ * The trials table: run, trial, then every params.* and metrics.* path of
+ * the rows shown, then the extra columns.
+ *
+ * @example
+ * ```ts ignore
+ * import { formatTrialsTable } from "./trials.ts";
+ * console.log(formatTrialsTable(trials));
+ * ```
+ */
+export function formatTrialsTable(
+  trials: readonly TrialRecord[],
+  options: FormatTrialsTableOptions = {},
+): string {
+  const flat = trials.map((t) => ({
+    params: flatten(t.params),
+    metrics: flatten(t.metrics),
+  }));
+  const keys = (k: "params" | "metrics") => [...new Set(flat.flatMap((f) => Object.keys(f[k])))];
+  const params = keys("params");
+  const metrics = keys("metrics");
+  const extra = options.columns ?? [];
+  const header = [
+    "RUN ID",
+    "TRIAL",
+    ...params.map((p) => `params.${p}`),
+    ...metrics.map((m) => `metrics.${m}`),
+    ...extra,
+  ];
+  const body = trials.map((t, i) => [
+    t.run_id,
+    t.trial_id,
+    ...params.map((p) => cellText(flat[i].params[p])),
+    ...metrics.map((m) => cellText(flat[i].metrics[m])),
+    ...extra.map((c) => cellText(t[c])),
+  ]);
+  const numeric = header.map((_, i) => i).filter((i) =>
+    i >= 2 && i < 2 + params.length + metrics.length
+  );
+  return formatTable(header, body, {
+    wide: options.wide,
+    width: options.width,
+    alignRight: numeric,
+    minWidths: [10, 6],
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * `ledger ui [--port 8765] [--host 127.0.0.1]`: serve the report's views
+ * live from the index, read-only, on the loopback interface unless `--host`
+ * says otherwise. SIGINT and SIGTERM stop it cleanly (exit 0).
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { serveUi } from "../report/server.ts";
+import {
+  EXIT_OK,
+  type FlagSpec,
+  integerFlag,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+
+const FLAGS: FlagSpec = {
+  "port": { type: "string" },
+  "host": { type: "string" },
+  "db": { type: "string" },
+};
+
+/** Port used when `--port` is absent. */
+export const UI_PORT_DEFAULT = 8765;
+/** Interface bound when `--host` is absent: loopback only. */
+export const UI_HOST_DEFAULT = "127.0.0.1";
+
+const USAGE =
+  `Usage: ledger ui [--port ${UI_PORT_DEFAULT}] [--host ${UI_HOST_DEFAULT}] [--db PATH] [--root DIR]
+
+Serve the runs overview, run pages, compare and sweep heatmaps live from the
+index at http://HOST:PORT/. Read-only (GET only); the index is reopened after
+each rebuild. Binds ${UI_HOST_DEFAULT} unless --host says otherwise (anyone who
+can reach that interface can read the ledger). --port 0 picks a free port.
+Ctrl-C (SIGINT) or SIGTERM stops it.
+
+Exit codes: 0 stopped by a signal, 1 failure (port in use, ...), 2 usage error.`;
+
+/**
+ * Run `ledger ui` with `args`; returns the exit code once stopped.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./ui.ts";
+ * Deno.exit(await main(["--port", "8765"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, FLAGS);
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+  const port = integerFlag(values, "port") ?? UI_PORT_DEFAULT;
+  if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  const host = stringFlag(values, "host") ?? UI_HOST_DEFAULT;
+  if (host === "") throw new UsageError("--host must not be empty");
+  const db = stringFlag(values, "db");
+  if (db === "") throw new UsageError("--db must not be empty");
+  const root = resolveRootFlag(values);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    await serveUi(root, {
+      port,
+      hostname: host,
+      dbPath: db === undefined ? undefined : resolve(db),
+      signal: stop.signal,
+      onListen: (addr) => {
+        const shown = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+        console.log(
+          `ledger ui: serving ${root} at http://${shown}:${addr.port}/ (read-only; Ctrl-C stops)`,
+        );
+      },
+    });
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+  console.log("ledger ui: stopped");
+  return EXIT_OK;
+}

@@ -1,0 +1,102 @@
+/**
+ * SQL expressions for the rules of a valid line that DuckDB's JSON functions
+ * do not check by themselves, so that the indexer gives the same verdict as
+ * the reader and `verify` (`ledger/event_line.ts`; the rules are listed in
+ * docs/EVENTS.md and tests/ledger/line_rules_test.ts runs all three on one
+ * table of lines). Each function takes SQL text of a JSON fragment or of a
+ * line's text and returns SQL text; nothing here sees input.
+ *
+ * @module
+ */
+import { LINE_BYTES_MAX } from "../ledger/events.ts";
+import { JSON_DEPTH_MAX } from "../ledger/json_text.ts";
+
+export { JSON_DEPTH_MAX, LINE_BYTES_MAX };
+
+/** Largest integer a JSON number may hold in an integer field (`Number.MAX_SAFE_INTEGER`). */
+export const INTEGER_MAX = Number.MAX_SAFE_INTEGER;
+
+/** The byte order mark, as DuckDB text. */
+export const BOM_SQL = "chr(65279)";
+
+/**
+ * The fragment is present: not absent, not JSON `null`, and not a
+ * non-finite number (`NaN`/`Infinity` read as `null`, which means absent in
+ * an optional field). DuckDB gives JSON `null` as SQL NULL already.
+ */
+export function isPresent(v: string): string {
+  return `(${v} IS NOT NULL AND NOT coalesce(json_type(${v}) = 'DOUBLE' ` +
+    `AND NOT isfinite(TRY_CAST(${v} AS DOUBLE)), false))`;
+}
+
+/**
+ * An integer >= 0 as the zod rules read it: any JSON number whose value is
+ * whole and at most {@linkcode INTEGER_MAX} (`5`, `5.0`, `5e0`, `-0`). Never
+ * NULL.
+ */
+export function isCount(v: string): string {
+  const d = `TRY_CAST(${v} AS DOUBLE)`;
+  return `coalesce(json_type(${v}) IN ('UBIGINT', 'BIGINT', 'DOUBLE') ` +
+    `AND ${d} BETWEEN 0 AND ${INTEGER_MAX} AND ${d} = floor(${d}), false)`;
+}
+
+/** The value of a count fragment as BIGINT (NULL unless {@linkcode isCount}). */
+export function countValue(v: string): string {
+  return `CASE WHEN ${isCount(v)} THEN CAST(TRY_CAST(${v} AS DOUBLE) AS BIGINT) END`;
+}
+
+/** The line's text: without trailing `\r`s, and without a byte order mark on line 1. */
+export function lineText(raw: string, line: string): string {
+  const trimmed =
+    `CASE WHEN ends_with(${raw}, chr(13)) THEN rtrim(${raw}, chr(13)) ELSE ${raw} END`;
+  return `CASE WHEN ${line} = 1 AND starts_with(${raw}, ${BOM_SQL}) ` +
+    `THEN substr(${trimmed}, 2) ELSE ${trimmed} END`;
+}
+
+/** The line (newline included) is longer than {@linkcode LINE_BYTES_MAX}. */
+export function isOverlong(raw: string): string {
+  return `(strlen(${raw}) + 1 > ${LINE_BYTES_MAX})`;
+}
+
+/** The reason text for an overlong line, as the reader words it. */
+export function overlongReason(raw: string): string {
+  return `'line of ' || (strlen(${raw}) + 1) || ' bytes is longer than the limit of ` +
+    `${LINE_BYTES_MAX} bytes (newline included)'`;
+}
+
+const DEPTH_UNIT = 4_194_304; // 2^22 > any depth a line of LINE_BYTES_MAX can reach
+
+/**
+ * Deepest nesting of objects and arrays of a JSON text, or NULL when it
+ * cannot be deeper than {@linkcode JSON_DEPTH_MAX} (fewer opening brackets
+ * than that, counting those in strings: the cheap test that spares almost
+ * every line the exact count). The exact count drops strings, keeps the
+ * brackets and takes the highest running sum (`list_reduce` carries
+ * `depth * 2^22 + max`).
+ */
+export function depthIfSuspect(text: string): string {
+  const opens = `strlen(${text}) - strlen(replace(replace(${text}, '{', ''), '[', ''))`;
+  const brackets = `regexp_replace(regexp_replace(${text}, '"(?:[^"\\\\]|\\\\.)*"', '', 'g'), ` +
+    `'[^\\[\\]{}]', '', 'g')`;
+  const steps = `list_transform(string_split(${brackets}, ''), ` +
+    `lambda c: CASE WHEN c IN ('{', '[') THEN 1::BIGINT ELSE -1::BIGINT END)`;
+  const u = DEPTH_UNIT;
+  const reduce = `list_reduce(${steps}, lambda acc, x: ` +
+    `(acc // ${u} + x) * ${u} + greatest(acc % ${u}, acc // ${u} + x), 0::BIGINT) % ${u}`;
+  return `CASE WHEN ${opens} > ${JSON_DEPTH_MAX} THEN ${reduce} END`;
+}
+
+/** The text of a JSON object repeats a top-level key (a second parse: `json_keys`). */
+export function hasRepeatedKey(text: string): string {
+  return `(len(json_keys(${text})) > len(list_distinct(json_keys(${text}))))`;
+}
+
+/**
+ * The text holds a `\uD800`-`\uDFFF` escape that is not part of a pair
+ * (DuckDB's JSON parser refuses the line; this only words the reason).
+ */
+export function hasLoneSurrogate(text: string): string {
+  const pair = `'\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2}'`;
+  return `regexp_matches(regexp_replace(${text}, ${pair}, '', 'g'), ` +
+    `'\\\\u[dD][89a-fA-F][0-9a-fA-F]{2}')`;
+}

@@ -1,0 +1,134 @@
+/**
+ * Staging byte ranges of part files for the ingest pipeline, in bounded
+ * memory: a file (or the new tail of one) larger than a batch is copied, as a
+ * stream, into staging files of at most about `chunkBytes` each, every one
+ * cut just after a newline, so that no batch and no `read_text` ever holds
+ * more than one chunk of a large file. Small files are read in place.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { PartFile } from "./_files.ts";
+import type { ScanEntry } from "./_pipeline.ts";
+
+const NEWLINE = 0x0a;
+/** Bytes read from a part file per read call while staging. */
+const READ_BUFFER_BYTES = 1024 * 1024;
+
+/** Where a read of a part file starts. */
+export interface RangeStart {
+  /** Bytes of the file before the range (0 for the whole file). */
+  byteBase: number;
+  /** Lines of the file before the range. */
+  lineBase: number;
+}
+
+/**
+ * The entries that read `f` from `start` to its end: the file itself when
+ * it is read whole and fits in `chunkBytes`, otherwise staging copies of
+ * consecutive ranges, each ending after a newline (the last one holds
+ * whatever follows the last newline, a torn tail included).
+ *
+ * @example
+ * ```ts ignore
+ * import { stageRanges } from "./_stage.ts";
+ * const entries = await stageRanges(file, { byteBase: 0, lineBase: 0 }, 64 << 20, "/tmp/stage");
+ * ```
+ */
+export async function stageRanges(
+  f: PartFile,
+  start: RangeStart,
+  chunkBytes: number,
+  stagingDir: string,
+): Promise<ScanEntry[]> {
+  if (start.byteBase === 0 && f.sizeBytes <= chunkBytes) {
+    return [{
+      file: f.file,
+      readPath: f.path,
+      lineBase: start.lineBase,
+      byteBase: 0,
+      sizeBytes: f.sizeBytes,
+      mtimeMs: f.mtimeMs,
+      readBytes: f.sizeBytes,
+    }];
+  }
+  const entries: ScanEntry[] = [];
+  const source = await Deno.open(f.path, { read: true });
+  let chunk: Chunk | undefined;
+  let byteBase = start.byteBase;
+  let lineBase = start.lineBase;
+  try {
+    await source.seek(start.byteBase, Deno.SeekMode.Start);
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    while (true) {
+      const n = await source.read(buffer);
+      if (n === null) break;
+      let piece = buffer.subarray(0, n);
+      chunk ??= await openChunk(stagingDir, byteBase, lineBase);
+      if (chunk.bytes + piece.length > chunkBytes) {
+        const nl = piece.lastIndexOf(NEWLINE);
+        if (nl >= 0) {
+          await chunk.write(piece.subarray(0, nl + 1));
+          piece = piece.subarray(nl + 1);
+          entries.push(chunk.close(f));
+          byteBase += chunk.bytes;
+          lineBase += chunk.lines;
+          chunk = await openChunk(stagingDir, byteBase, lineBase);
+        } // no newline in this read: the line goes on, the chunk grows past its size
+      }
+      await chunk.write(piece);
+    }
+    if (chunk !== undefined && (chunk.bytes > 0 || entries.length === 0)) {
+      entries.push(chunk.close(f));
+    } else chunk?.close(f);
+    chunk = undefined;
+  } finally {
+    chunk?.close(f);
+    source.close();
+  }
+  if (entries.length === 0) {
+    // Nothing past the offset: an empty read still records the file's new size and mtime.
+    const empty = await openChunk(stagingDir, byteBase, lineBase);
+    entries.push(empty.close(f));
+  }
+  return entries;
+}
+
+interface Chunk {
+  bytes: number;
+  lines: number;
+  write(bytes: Uint8Array): Promise<void>;
+  close(f: PartFile): ScanEntry;
+}
+
+async function openChunk(stagingDir: string, byteBase: number, lineBase: number): Promise<Chunk> {
+  const path = join(stagingDir, `range-${crypto.randomUUID()}.jsonl`);
+  const file = await Deno.open(path, { write: true, createNew: true });
+  let closed = false;
+  const chunk: Chunk = {
+    bytes: 0,
+    lines: 0,
+    async write(bytes) {
+      let off = 0;
+      while (off < bytes.length) off += await file.write(bytes.subarray(off));
+      chunk.bytes += bytes.length;
+      for (let i = bytes.indexOf(NEWLINE); i >= 0; i = bytes.indexOf(NEWLINE, i + 1)) {
+        chunk.lines++;
+      }
+    },
+    close(f) {
+      if (!closed) file.close();
+      closed = true;
+      return {
+        file: f.file,
+        readPath: path,
+        lineBase,
+        byteBase,
+        sizeBytes: f.sizeBytes,
+        mtimeMs: f.mtimeMs,
+        readBytes: chunk.bytes,
+      };
+    },
+  };
+  return chunk;
+}

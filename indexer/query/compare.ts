@@ -1,0 +1,269 @@
+/**
+ * Side by side comparison of runs (SPEC 11 `ledger compare`): the config
+ * paths whose values differ, every summary metric, phase durations,
+ * whether the runs saw the same data, per-caller results and git
+ * provenance. Configs and summaries come from the index; per-caller results
+ * from each run's `caller_summary.parquet` (else the summary's
+ * `by_caller`), git from each run's `manifest.json`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { runDir } from "../../ledger/paths.ts";
+import { parseJsonLenient } from "./_json.ts";
+import { allRows, plainRow } from "./reader.ts";
+
+/** File name of a policy run's per-caller results (see `backtest/policy.ts`). */
+export const CALLER_SUMMARY_FILE = "caller_summary.parquet";
+/** File name of a run's manifest (see `backtest/artifacts.ts`). */
+export const MANIFEST_FILE = "manifest.json";
+/** Largest manifest read, in bytes. */
+const MANIFEST_BYTES_MAX = 16 * 1024 * 1024;
+
+/** A value per run id. */
+export type PerRun<T> = Record<string, T>;
+
+/** The result of {@linkcode compareRuns}: the shape of `ledger compare --json`. */
+export interface Comparison {
+  /** The run ids, in the order given (the first is the reference for deltas). */
+  runs: string[];
+  /** Every run has the same `data_fingerprint`. */
+  same_data: boolean;
+  /** Config paths whose values differ: path to value per run (null when absent). */
+  config: Record<string, PerRun<unknown>>;
+  /** Every summary path: path to value per run. */
+  summary: Record<string, PerRun<unknown>>;
+  /** Phase durations: phase name to ms per run. */
+  phases: Record<string, PerRun<number | null>>;
+  /** Per-caller results: caller to run to its metrics. */
+  callers: Record<string, PerRun<Record<string, unknown>>>;
+  /** Git provenance per run (null when the run has no manifest). */
+  git: PerRun<{ commit: string | null; dirty: boolean | null } | null>;
+}
+
+/** Options for {@linkcode compareRuns}. */
+export interface CompareOptions {
+  /** The ledger root, where run directories are. */
+  root: string;
+}
+
+/**
+ * Compare the runs `runIds` (full ids, see `resolveRunIds`) of the index
+ * open on `conn`.
+ *
+ * @example
+ * ```ts ignore
+ * import { compareRuns, withReader } from "./mod.ts";
+ * const c = await withReader(path, (conn) => compareRuns(conn, ["a", "b"], { root }));
+ * console.log(c.same_data, Object.keys(c.config));
+ * ```
+ */
+export async function compareRuns(
+  conn: DuckDBConnection,
+  runIds: readonly string[],
+  options: CompareOptions,
+): Promise<Comparison> {
+  const placeholders = runIds.map(() => "?").join(", ");
+  const rows = await allRows(
+    conn,
+    `SELECT run_id, config, summary_json, data_fingerprint FROM latest_runs
+      WHERE run_id IN (${placeholders})`,
+    [...runIds],
+  );
+  const byId = new Map(rows.map((r) => [String(r.run_id), r]));
+  const configs: PerRun<Record<string, unknown>> = {};
+  const summaries: PerRun<Record<string, unknown>> = {};
+  for (const id of runIds) {
+    const r = byId.get(id);
+    configs[id] = flatten(parseJsonLenient(r?.config));
+    summaries[id] = flatten(parseJsonLenient(r?.summary_json));
+  }
+  const fingerprints = new Set(runIds.map((id) => byId.get(id)?.data_fingerprint ?? null));
+  const phases: Record<string, PerRun<number | null>> = {};
+  const phaseRows = await allRows(
+    conn,
+    `SELECT run_id, phase_name, duration_ms FROM phase_timings WHERE run_id IN (${placeholders})
+      ORDER BY phase_order NULLS LAST, started_at_ms, phase_name`,
+    [...runIds],
+  );
+  for (const p of phaseRows) {
+    const name = String(p.phase_name);
+    phases[name] ??= Object.fromEntries(runIds.map((id) => [id, null]));
+    phases[name][String(p.run_id)] = p.duration_ms as number | null;
+  }
+  return {
+    runs: [...runIds],
+    same_data: fingerprints.size === 1 && !fingerprints.has(null),
+    config: sidebyside(runIds, configs, { differingOnly: true }),
+    summary: sidebyside(runIds, summaries, { differingOnly: false, skipRoot: "by_caller" }),
+    phases,
+    callers: await callerResults(runIds, summaries, options.root),
+    git: Object.fromEntries(
+      await Promise.all(runIds.map(async (id) => [id, await gitOf(options.root, id)])),
+    ),
+  };
+}
+
+/**
+ * Flatten a JSON object into dotted paths of its leaves (arrays are
+ * leaves). Anything that is not an object gives `{}`.
+ *
+ * @example
+ * ```ts
+ * import { flatten } from "./compare.ts";
+ * console.assert(flatten({ a: { b: 1 }, c: [1] })["a.b"] === 1);
+ * ```
+ */
+export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return out;
+  for (const [k, v] of Object.entries(value)) {
+    const path = prefix === "" ? k : `${prefix}.${k}`;
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      const inner = flatten(v, path);
+      if (Object.keys(inner).length === 0) out[path] = v;
+      Object.assign(out, inner);
+    } else {
+      out[path] = v;
+    }
+  }
+  return out;
+}
+
+function sidebyside(
+  runIds: readonly string[],
+  flat: PerRun<Record<string, unknown>>,
+  options: { differingOnly: boolean; skipRoot?: string },
+): Record<string, PerRun<unknown>> {
+  const paths: string[] = [];
+  const seen = new Set<string>();
+  for (const id of runIds) {
+    for (const p of Object.keys(flat[id])) {
+      if (
+        options.skipRoot !== undefined && (p === options.skipRoot ||
+          p.startsWith(`${options.skipRoot}.`))
+      ) continue;
+      if (!seen.has(p)) {
+        seen.add(p);
+        paths.push(p);
+      }
+    }
+  }
+  const out: Record<string, PerRun<unknown>> = {};
+  for (const p of paths) {
+    const values = Object.fromEntries(runIds.map((id) => [id, flat[id][p] ?? null]));
+    if (options.differingOnly) {
+      const texts = new Set(Object.values(values).map((v) => JSON.stringify(v)));
+      if (texts.size === 1) continue;
+    }
+    out[p] = values;
+  }
+  return out;
+}
+
+/** Per-caller results from `caller_summary.parquet`, else the summary's `by_caller`. */
+async function callerResults(
+  runIds: readonly string[],
+  summaries: PerRun<Record<string, unknown>>,
+  root: string,
+): Promise<Record<string, PerRun<Record<string, unknown>>>> {
+  const out: Record<string, PerRun<Record<string, unknown>>> = {};
+  let instance: DuckDBInstance | undefined;
+  try {
+    for (const id of runIds) {
+      const dir = runDirOrNull(root, id);
+      const path = dir === null ? null : join(dir, CALLER_SUMMARY_FILE);
+      let rows: Record<string, unknown>[] | null = null;
+      if (path !== null && await isFile(path)) {
+        instance ??= await DuckDBInstance.create(":memory:");
+        rows = await readParquet(instance, path);
+      }
+      const perCaller = rows === null ? byCallerOfSummary(summaries[id]) : rowsByCaller(rows);
+      for (const [caller, metrics] of Object.entries(perCaller)) {
+        out[caller] ??= {};
+        out[caller][id] = metrics;
+      }
+    }
+  } finally {
+    instance?.closeSync();
+  }
+  return out;
+}
+
+async function readParquet(
+  instance: DuckDBInstance,
+  path: string,
+): Promise<Record<string, unknown>[]> {
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll("SELECT * FROM read_parquet(?)", [path]);
+    return reader.getRowObjectsJS().map(plainRow);
+  } finally {
+    conn.disconnectSync();
+  }
+}
+
+function rowsByCaller(rows: Record<string, unknown>[]): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const { caller, ...rest } of rows) out[String(caller)] = rest;
+  return out;
+}
+
+/** `by_caller.<caller>.<metric>` paths of a flattened summary, regrouped. */
+function byCallerOfSummary(
+  flat: Record<string, unknown>,
+): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [path, value] of Object.entries(flat)) {
+    const m = /^by_caller\.([^.]+)\.(.+)$/.exec(path);
+    if (m === null) continue;
+    out[m[1]] ??= {};
+    out[m[1]][m[2]] = value;
+  }
+  return out;
+}
+
+async function gitOf(
+  root: string,
+  runId: string,
+): Promise<{ commit: string | null; dirty: boolean | null } | null> {
+  const dir = runDirOrNull(root, runId);
+  if (dir === null) return null;
+  const path = join(dir, MANIFEST_FILE);
+  if (!(await isFile(path))) return null;
+  const info = await Deno.stat(path);
+  if (info.size > MANIFEST_BYTES_MAX) return null;
+  let manifest: Record<string, unknown> | null;
+  try {
+    manifest = parseJsonLenient(await Deno.readTextFile(path)) as Record<string, unknown> | null;
+  } catch (err) {
+    if (err instanceof SyntaxError) return null; // a damaged manifest has no provenance to show
+    throw err;
+  }
+  const git = (manifest?.git ?? null) as Record<string, unknown> | null;
+  if (git === null || typeof git !== "object") return null;
+  return {
+    commit: typeof git.commit === "string" ? git.commit : null,
+    dirty: typeof git.dirty === "boolean" ? git.dirty : null,
+  };
+}
+
+/** The run's directory, or null for an id that is not a safe path segment (legacy ids). */
+function runDirOrNull(root: string, runId: string): string | null {
+  try {
+    return runDir(root, runId);
+  } catch (err) {
+    if (err instanceof TypeError) return null;
+    throw err;
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The fields of the query surface (SPEC 11) and the SQL each one reads.
+ * A field is a name (`run_id`, `created_at`) or a root with a dotted path
+ * into a JSON object (`config.policy.stopPct`, `summary.win_rate`,
+ * `tags.label`). Every path is bound as a parameter: no name the user types
+ * ever becomes SQL text.
+ *
+ * Runs are read from the `latest_runs` view as `r`; trials from
+ * `trial_results` as `t`.
+ *
+ * @module
+ */
+
+/** What a query lists: runs or trials. */
+export type QueryTarget = "runs" | "trials";
+
+/** A value bound to a `?` placeholder. */
+export type QueryParam = string | number | boolean | null;
+
+/** SQL text with its `?` parameters, in order. */
+export interface SqlFragment {
+  /** SQL with `?` placeholders. */
+  sql: string;
+  /** The values of the placeholders, in order. */
+  params: QueryParam[];
+}
+
+/** How a field compares: as text, as a number, as an instant, or as a JSON value. */
+export type FieldKind = "text" | "number" | "time" | "json";
+
+/** A field named on the command line, resolved. */
+export interface Field {
+  /** The name as written (`summary.win_rate`). */
+  name: string;
+  /** The root (`summary`) or the plain field (`run_id`). */
+  root: string;
+  /** The path inside a JSON root, empty for plain fields. */
+  path: string[];
+  /** How it compares. */
+  kind: FieldKind;
+  /** SQL giving the value as text (NULL when absent). */
+  text: SqlFragment;
+  /** SQL giving the value as a finite DOUBLE (NULL when absent or not a number). */
+  num: SqlFragment;
+  /** SQL giving the whole JSON value (for JSON roots) or the plain value. */
+  value: SqlFragment;
+}
+
+/**
+ * The field does not exist for this target. `column` is 1-based in the
+ * text it came from, when known.
+ *
+ * @example
+ * ```ts
+ * import { UnknownFieldError } from "./fields.ts";
+ * console.assert(new UnknownFieldError("confg.x", "runs").message.includes("confg.x"));
+ * ```
+ */
+export class UnknownFieldError extends Error {
+  /** The field as written. */
+  readonly field: string;
+  /** Create the error for `field` of `target`. */
+  constructor(field: string, target: QueryTarget, column?: number) {
+    super(
+      `Unknown field ${JSON.stringify(field)}${
+        column === undefined ? "" : ` at column ${column}`
+      } (fields: ${fieldHelp(target)})`,
+    );
+    this.name = "UnknownFieldError";
+    this.field = field;
+  }
+}
+
+interface PlainField {
+  kind: FieldKind;
+  /** The SQL of the value. */
+  sql: string;
+}
+
+/** Plain (non-JSON) fields of runs: the SQL reads the `latest_runs` row `r`. */
+const RUN_FIELDS: Record<string, PlainField> = {
+  run_id: { kind: "text", sql: "r.run_id" },
+  run_type: { kind: "text", sql: "r.run_type" },
+  status: { kind: "text", sql: "r.status" },
+  created_at: { kind: "time", sql: "r.created_at_ms" },
+  duration_ms: {
+    kind: "number",
+    sql: "(coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms)",
+  },
+  label: { kind: "text", sql: "r.label" },
+};
+
+/** JSON roots of runs: the column holding the JSON text. */
+const RUN_JSON_ROOTS: Record<string, string> = {
+  config: "r.config",
+  summary: "r.summary_json",
+};
+
+/** Plain fields of trials: the SQL reads the `trial_results` row `t`. */
+const TRIAL_FIELDS: Record<string, PlainField> = {
+  run_id: { kind: "text", sql: "t.run_id" },
+  trial_id: { kind: "text", sql: "t.trial_id" },
+  recorded_at: { kind: "time", sql: "t.recorded_at_ms" },
+};
+
+const TRIAL_JSON_ROOTS: Record<string, string> = {
+  params: "t.params",
+  metrics: "t.metrics",
+};
+
+const NON_FINITE_SQL = "('NaN', 'Infinity', '-Infinity')";
+
+/** A path segment: letters, digits, `_` and `-`. */
+const SEGMENT_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** The fields of `target`, for help and error messages. */
+export function fieldHelp(target: QueryTarget): string {
+  if (target === "runs") {
+    return "run_id, run_type, status, created_at, duration_ms, label, config.<path>, " +
+      "summary.<path>, tags.<key>";
+  }
+  return "run_id, trial_id, recorded_at, params.<path>, metrics.<path>";
+}
+
+/** Options for {@linkcode resolveField}. */
+export interface ResolveFieldOptions {
+  /** Accept a bare JSON root (`config`) meaning the whole object. @default {false} */
+  allowBareRoot?: boolean;
+  /** Column of the name in its source text, for error messages. @default {undefined} */
+  column?: number;
+}
+
+/**
+ * Resolve a field name for `target`; throws {@linkcode UnknownFieldError}.
+ *
+ * @example
+ * ```ts
+ * import { resolveField } from "./fields.ts";
+ * const f = resolveField("summary.win_rate", "runs");
+ * console.assert(f.kind === "json" && f.num.params[0] === '$."win_rate"');
+ * ```
+ */
+export function resolveField(
+  name: string,
+  target: QueryTarget,
+  options: ResolveFieldOptions = {},
+): Field {
+  const plain = (target === "runs" ? RUN_FIELDS : TRIAL_FIELDS)[name];
+  if (plain !== undefined && Object.hasOwn(target === "runs" ? RUN_FIELDS : TRIAL_FIELDS, name)) {
+    return plainField(name, plain);
+  }
+  const dot = name.indexOf(".");
+  const root = dot < 0 ? name : name.slice(0, dot);
+  const path = dot < 0 ? [] : name.slice(dot + 1).split(".");
+  const bad = () => new UnknownFieldError(name, target, options.column);
+  if (path.some((s) => !SEGMENT_PATTERN.test(s))) throw bad();
+  if (target === "runs" && root === "tags") {
+    if (path.length !== 1) throw bad();
+    return tagField(name, path[0]);
+  }
+  const roots = target === "runs" ? RUN_JSON_ROOTS : TRIAL_JSON_ROOTS;
+  if (!Object.hasOwn(roots, root)) throw bad();
+  if (path.length === 0 && !options.allowBareRoot) throw bad();
+  return jsonField(name, root, path, roots[root]);
+}
+
+function plainField(name: string, f: PlainField): Field {
+  const text = f.kind === "time"
+    ? `strftime(make_timestamp(${f.sql} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`
+    : f.kind === "number"
+    ? `CAST(${f.sql} AS VARCHAR)`
+    : f.sql;
+  const num = f.kind === "text"
+    ? finite(`TRY_CAST(${f.sql} AS DOUBLE)`)
+    : `CAST(${f.sql} AS DOUBLE)`;
+  return {
+    name,
+    root: name,
+    path: [],
+    kind: f.kind,
+    text: { sql: text, params: [] },
+    num: { sql: num, params: [] },
+    value: { sql: f.sql, params: [] },
+  };
+}
+
+function tagField(name: string, key: string): Field {
+  const sql = "(SELECT g.value FROM run_tags g WHERE g.run_id = r.run_id AND g.key = ?)";
+  return {
+    name,
+    root: "tags",
+    path: [key],
+    kind: "text",
+    text: { sql, params: [key] },
+    num: { sql: finite(`TRY_CAST(${sql} AS DOUBLE)`), params: [key] },
+    value: { sql, params: [key] },
+  };
+}
+
+function jsonField(name: string, root: string, path: string[], column: string): Field {
+  const jsonPath = jsonPathOf(path);
+  // NaN and infinities (Python's json.dumps writes them) read as null (SPEC 3).
+  const text = `CASE WHEN json_extract(${column}, ?)::VARCHAR IN ${NON_FINITE_SQL} THEN NULL ` +
+    `ELSE json_extract_string(${column}, ?) END`;
+  return {
+    name,
+    root,
+    path,
+    kind: "json",
+    text: { sql: text, params: [jsonPath, jsonPath] },
+    num: {
+      sql: finite(`TRY_CAST(json_extract_string(${column}, ?) AS DOUBLE)`),
+      params: [jsonPath],
+    },
+    value: path.length === 0
+      ? { sql: column, params: [] }
+      : { sql: `json_extract(${column}, ?)`, params: [jsonPath] },
+  };
+}
+
+/**
+ * The DuckDB JSON path of `segments`, each quoted: `$."policy"."stopPct"`.
+ *
+ * @example
+ * ```ts
+ * import { jsonPathOf } from "./fields.ts";
+ * console.assert(jsonPathOf(["a", "b-c"]) === '$."a"."b-c"');
+ * ```
+ */
+export function jsonPathOf(segments: readonly string[]): string {
+  return "$" + segments.map((s) => `."${s}"`).join("");
+}
+
+/**
+ * `expr` when it is a finite number, else NULL (NaN and infinities read as
+ * null, SPEC 3). `expr` appears once, so its parameters are bound once.
+ */
+function finite(expr: string): string {
+  return `nullif(nullif(nullif(${expr}, 'NaN'::DOUBLE), 'inf'::DOUBLE), '-inf'::DOUBLE)`;
+}

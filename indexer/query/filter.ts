@@ -1,0 +1,485 @@
+/**
+ * The filter language of SPEC 11 (`--where`): a small recursive-descent
+ * parser and its compiler to DuckDB SQL with bound parameters only.
+ *
+ * ```
+ * expr       := or
+ * or         := and ("or" and)*
+ * and        := unary ("and" unary)*
+ * unary      := "not" unary | primary
+ * primary    := "(" expr ")" | comparison
+ * comparison := FIELD OP VALUE | FIELD "~" STRING | FIELD "is" ["not"] "null"
+ * OP         := = | != | < | <= | > | >=
+ * VALUE      := NUMBER | 'string' | "string" | true | false | null
+ * ```
+ *
+ * Keywords are case-insensitive. A comparison with a number compares
+ * numbers: a JSON value stored as the string `"0.3"` and one stored as the
+ * number `0.3` both match `<= 0.3`; NaN and infinities count as null. A
+ * string compared with `created_at` (or `recorded_at`) is read as a UTC
+ * date or instant. Errors are {@linkcode FilterSyntaxError}s naming the
+ * token and its 1-based column.
+ *
+ * @module
+ */
+import {
+  type Field,
+  type QueryParam,
+  type QueryTarget,
+  resolveField,
+  type SqlFragment,
+  UnknownFieldError,
+} from "./fields.ts";
+import { parseInstant } from "./time.ts";
+
+/** A comparison operator. */
+export type CompareOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
+
+/** A literal value of the language. */
+export type FilterValue = number | string | boolean | null;
+
+/** The parsed expression. */
+export type FilterExpr =
+  | { kind: "and" | "or"; left: FilterExpr; right: FilterExpr }
+  | { kind: "not"; expr: FilterExpr }
+  | { kind: "compare"; field: string; column: number; op: CompareOp; value: FilterValue }
+  | { kind: "regex"; field: string; column: number; pattern: string; valueColumn: number }
+  | { kind: "null"; field: string; column: number; negated: boolean };
+
+/**
+ * The expression does not parse, or names a field or value that cannot be
+ * used. The message names the token and its 1-based column.
+ *
+ * @example
+ * ```ts
+ * import { FilterSyntaxError, parseFilter } from "./filter.ts";
+ * try {
+ *   parseFilter("status = ");
+ * } catch (err) {
+ *   console.assert(err instanceof FilterSyntaxError && err.column === 10);
+ * }
+ * ```
+ */
+export class FilterSyntaxError extends Error {
+  /** 1-based column of the offending token. */
+  readonly column: number;
+  /** The offending token's text (empty at the end of the input). */
+  readonly token: string;
+  /** Create the error. */
+  constructor(message: string, token: string, column: number) {
+    super(message);
+    this.name = "FilterSyntaxError";
+    this.token = token;
+    this.column = column;
+  }
+}
+
+type TokenKind = "ident" | "number" | "string" | "op" | "tilde" | "lparen" | "rparen" | "end";
+
+interface Token {
+  kind: TokenKind;
+  text: string;
+  /** The value of a number or string token. */
+  value?: number | string;
+  /** 1-based column. */
+  column: number;
+}
+
+/** Longest accepted expression, in characters. */
+export const FILTER_CHARS_MAX = 10_000;
+/** Deepest nesting of parentheses and `not`. */
+export const FILTER_DEPTH_MAX = 100;
+
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*/y;
+const NUMBER = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+
+function describe(t: Token): string {
+  return t.kind === "end" ? "end of expression" : JSON.stringify(t.text);
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    const column = i + 1;
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    if (ch === "(" || ch === ")") {
+      tokens.push({ kind: ch === "(" ? "lparen" : "rparen", text: ch, column });
+      i++;
+      continue;
+    }
+    if (ch === "~") {
+      tokens.push({ kind: "tilde", text: ch, column });
+      i++;
+      continue;
+    }
+    const op = /^(?:!=|<=|>=|<>|=|<|>)/.exec(text.slice(i, i + 2));
+    if (op !== null) {
+      tokens.push({ kind: "op", text: op[0] === "<>" ? "!=" : op[0], column });
+      i += op[0].length;
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      const { value, end } = readString(text, i);
+      tokens.push({ kind: "string", text: text.slice(i, end), value, column });
+      i = end;
+      continue;
+    }
+    NUMBER.lastIndex = i;
+    const num = NUMBER.exec(text);
+    if (num !== null && (ch !== "-" || /[\d.]/.test(text[i + 1] ?? ""))) {
+      const after = text[i + num[0].length];
+      if (after === undefined || !/[A-Za-z_]/.test(after)) {
+        tokens.push({ kind: "number", text: num[0], value: Number(num[0]), column });
+        i += num[0].length;
+        continue;
+      }
+    }
+    IDENT.lastIndex = i;
+    const id = IDENT.exec(text);
+    if (id !== null) {
+      tokens.push({ kind: "ident", text: id[0], column });
+      i += id[0].length;
+      continue;
+    }
+    throw new FilterSyntaxError(
+      `Unexpected character ${JSON.stringify(ch)} at column ${column}`,
+      ch,
+      column,
+    );
+  }
+  tokens.push({ kind: "end", text: "", column: text.length + 1 });
+  return tokens;
+}
+
+/** Read a quoted string starting at `start` (backslash escapes the next character). */
+function readString(text: string, start: number): { value: string; end: number } {
+  const quote = text[start];
+  let value = "";
+  let i = start + 1;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === "\\" && i + 1 < text.length) {
+      const next = text[i + 1];
+      value += next === "n" ? "\n" : next === "t" ? "\t" : next;
+      i += 2;
+      continue;
+    }
+    if (ch === quote) return { value, end: i + 1 };
+    value += ch;
+    i++;
+  }
+  throw new FilterSyntaxError(
+    `Unterminated string starting at column ${start + 1}`,
+    text.slice(start),
+    start + 1,
+  );
+}
+
+class Parser {
+  #tokens: Token[];
+  #pos = 0;
+  #depth = 0;
+  constructor(tokens: Token[]) {
+    this.#tokens = tokens;
+  }
+
+  get #peek(): Token {
+    return this.#tokens[this.#pos];
+  }
+
+  #kind(): TokenKind {
+    return this.#tokens[this.#pos].kind;
+  }
+
+  #next(): Token {
+    return this.#tokens[this.#pos++];
+  }
+
+  #isKeyword(word: string): boolean {
+    const t = this.#peek;
+    return t.kind === "ident" && t.text.toLowerCase() === word;
+  }
+
+  #fail(expected: string, t: Token = this.#peek): never {
+    throw new FilterSyntaxError(
+      `Unexpected ${describe(t)} at column ${t.column}: expected ${expected}`,
+      t.text,
+      t.column,
+    );
+  }
+
+  parse(): FilterExpr {
+    if (this.#kind() === "end") this.#fail("a comparison");
+    const expr = this.#or();
+    if (this.#kind() !== "end") this.#fail("and, or, or the end of the expression");
+    return expr;
+  }
+
+  #or(): FilterExpr {
+    let left = this.#and();
+    while (this.#isKeyword("or")) {
+      this.#next();
+      left = { kind: "or", left, right: this.#and() };
+    }
+    return left;
+  }
+
+  #and(): FilterExpr {
+    let left = this.#unary();
+    while (this.#isKeyword("and")) {
+      this.#next();
+      left = { kind: "and", left, right: this.#unary() };
+    }
+    return left;
+  }
+
+  #unary(): FilterExpr {
+    if (++this.#depth > FILTER_DEPTH_MAX) {
+      this.#fail(`at most ${FILTER_DEPTH_MAX} levels of nesting`);
+    }
+    try {
+      if (this.#isKeyword("not")) {
+        this.#next();
+        return { kind: "not", expr: this.#unary() };
+      }
+      if (this.#kind() === "lparen") {
+        this.#next();
+        const expr = this.#or();
+        if (this.#kind() !== "rparen") this.#fail('")"');
+        this.#next();
+        return expr;
+      }
+      return this.#comparison();
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  #comparison(): FilterExpr {
+    const f = this.#peek;
+    if (f.kind !== "ident" || KEYWORDS.has(f.text.toLowerCase())) {
+      this.#fail('a field, "not" or "("');
+    }
+    this.#next();
+    const op = this.#peek;
+    if (op.kind === "op") {
+      this.#next();
+      return {
+        kind: "compare",
+        field: f.text,
+        column: f.column,
+        op: op.text as CompareOp,
+        value: this.#value(),
+      };
+    }
+    if (op.kind === "tilde") {
+      this.#next();
+      const v = this.#peek;
+      if (v.kind !== "string") this.#fail("a quoted regular expression after ~");
+      this.#next();
+      return {
+        kind: "regex",
+        field: f.text,
+        column: f.column,
+        pattern: v.value as string,
+        valueColumn: v.column,
+      };
+    }
+    if (this.#isKeyword("is")) {
+      this.#next();
+      let negated = false;
+      if (this.#isKeyword("not")) {
+        this.#next();
+        negated = true;
+      }
+      if (!this.#isKeyword("null")) this.#fail('"null" after "is"');
+      this.#next();
+      return { kind: "null", field: f.text, column: f.column, negated };
+    }
+    this.#fail("an operator (= != < <= > >= ~ is)", op);
+  }
+
+  #value(): FilterValue {
+    const t = this.#next();
+    if (t.kind === "number" || t.kind === "string") return t.value!;
+    if (t.kind === "ident") {
+      const word = t.text.toLowerCase();
+      if (word === "true") return true;
+      if (word === "false") return false;
+      if (word === "null") return null;
+    }
+    this.#fail("a value (number, quoted string, true, false, null)", t);
+  }
+}
+
+const KEYWORDS = new Set(["and", "or", "not", "is", "null", "true", "false"]);
+
+/**
+ * Parse a filter expression; throws {@linkcode FilterSyntaxError}.
+ *
+ * @example
+ * ```ts
+ * import { parseFilter } from "./filter.ts";
+ * const e = parseFilter("a.b = 1 or not c.d ~ 'x' and e.f is null");
+ * console.assert(e.kind === "or");
+ * ```
+ */
+export function parseFilter(text: string): FilterExpr {
+  if (text.length > FILTER_CHARS_MAX) {
+    throw new FilterSyntaxError(
+      `Expression too long: ${text.length} characters (at most ${FILTER_CHARS_MAX})`,
+      "",
+      FILTER_CHARS_MAX + 1,
+    );
+  }
+  return new Parser(tokenize(text)).parse();
+}
+
+/**
+ * Compile parsed expressions for `target` to one SQL condition (all must
+ * hold) with `?` parameters. Throws {@linkcode FilterSyntaxError} for an
+ * unknown field or a value that cannot be used with its operator.
+ *
+ * @example
+ * ```ts
+ * import { compileFilter, parseFilter } from "./filter.ts";
+ * const { sql, params } = compileFilter([parseFilter("summary.win_rate >= 0.5")], "runs");
+ * console.assert(sql.includes("?") && params.includes(0.5));
+ * ```
+ */
+export function compileFilter(exprs: readonly FilterExpr[], target: QueryTarget): SqlFragment {
+  if (exprs.length === 0) return { sql: "true", params: [] };
+  const parts = exprs.map((e) => compile(e, target));
+  return {
+    sql: parts.map((p) => `(${p.sql})`).join(" AND "),
+    params: parts.flatMap((p) => p.params),
+  };
+}
+
+/**
+ * Parse and compile `--where` texts (all must hold).
+ *
+ * @example
+ * ```ts
+ * import { whereSql } from "./filter.ts";
+ * console.assert(whereSql(["status = 'completed'"], "runs").params[0] === "completed");
+ * ```
+ */
+export function whereSql(texts: readonly string[], target: QueryTarget): SqlFragment {
+  return compileFilter(texts.map(parseFilter), target);
+}
+
+function compile(e: FilterExpr, target: QueryTarget): SqlFragment {
+  switch (e.kind) {
+    case "and":
+    case "or": {
+      const l = compile(e.left, target);
+      const r = compile(e.right, target);
+      return {
+        sql: `(${l.sql}) ${e.kind.toUpperCase()} (${r.sql})`,
+        params: [...l.params, ...r.params],
+      };
+    }
+    case "not": {
+      // NOT of an unknown (NULL) comparison is false, not unknown.
+      const inner = compile(e.expr, target);
+      return { sql: `NOT coalesce((${inner.sql}), false)`, params: inner.params };
+    }
+    case "null": {
+      const f = field(e.field, e.column, target);
+      return { sql: `${f.text.sql} IS ${e.negated ? "NOT " : ""}NULL`, params: f.text.params };
+    }
+    case "regex": {
+      const f = field(e.field, e.column, target);
+      checkRegex(e.pattern, e.valueColumn);
+      return {
+        sql: `regexp_matches(${f.text.sql}, ?)`,
+        params: [...f.text.params, e.pattern],
+      };
+    }
+    case "compare":
+      return compileCompare(e, field(e.field, e.column, target));
+  }
+}
+
+function field(name: string, column: number, target: QueryTarget): Field {
+  try {
+    return resolveField(name, target, { column });
+  } catch (err) {
+    if (err instanceof UnknownFieldError) {
+      throw new FilterSyntaxError(err.message, name, column);
+    }
+    throw err;
+  }
+}
+
+function compileCompare(
+  e: Extract<FilterExpr, { kind: "compare" }>,
+  f: Field,
+): SqlFragment {
+  const op = e.op === "!=" ? "<>" : e.op;
+  const v = e.value;
+  if (v === null) {
+    if (e.op !== "=" && e.op !== "!=") {
+      throw new FilterSyntaxError(
+        `Cannot compare ${e.field} ${e.op} null at column ${e.column}: use = null, != null, ` +
+          "is null or is not null",
+        "null",
+        e.column,
+      );
+    }
+    return { sql: `${f.text.sql} IS ${e.op === "=" ? "" : "NOT "}NULL`, params: f.text.params };
+  }
+  if (typeof v === "number") {
+    return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, v] };
+  }
+  if (typeof v === "boolean") {
+    if (e.op !== "=" && e.op !== "!=") {
+      throw new FilterSyntaxError(
+        `Cannot order by a boolean: ${e.field} ${e.op} ${v} at column ${e.column}`,
+        String(v),
+        e.column,
+      );
+    }
+    return {
+      sql: `TRY_CAST(${f.text.sql} AS BOOLEAN) ${op} ?`,
+      params: [...f.text.params, v],
+    };
+  }
+  if (f.kind === "time") {
+    let ms: number;
+    try {
+      ms = parseInstant(v);
+    } catch (err) {
+      throw new FilterSyntaxError(
+        `${err instanceof Error ? err.message : String(err)} (${e.field}, column ${e.column})`,
+        v,
+        e.column,
+      );
+    }
+    return { sql: `${f.value.sql} ${op} ?`, params: [...f.value.params, ms] };
+  }
+  return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, v] };
+}
+
+function checkRegex(pattern: string, column: number): void {
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    throw new FilterSyntaxError(
+      `Invalid regular expression ${JSON.stringify(pattern)} at column ${column}: ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+      pattern,
+      column,
+    );
+  }
+}
+
+/** The parameters of a fragment, for callers that build larger statements. */
+export type { QueryParam, SqlFragment };

@@ -1,0 +1,110 @@
+/**
+ * Run ids on the command line may be a unique prefix (SPEC 11). This module
+ * is the one place that decides what a prefix means: an exact id wins, a
+ * prefix of exactly one id resolves to it, a prefix of several is
+ * ambiguous, a prefix of none is unknown.
+ *
+ * @module
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { allRows } from "./reader.ts";
+
+/** Candidates an ambiguity error lists at most. */
+export const CANDIDATES_SHOWN_MAX = 10;
+
+/**
+ * No run in the index has this id or starts with it.
+ *
+ * @example
+ * ```ts
+ * import { UnknownRunError } from "./resolve.ts";
+ * console.assert(new UnknownRunError("r9").message.includes("r9"));
+ * ```
+ */
+export class UnknownRunError extends Error {
+  /** The id or prefix given. */
+  readonly runId: string;
+  /** Create the error for `runId`. */
+  constructor(runId: string) {
+    super(
+      `Run ${JSON.stringify(runId)} is not in the index (see \`ledger runs --all\`; ` +
+        "new events need `ledger rebuild-index`)",
+    );
+    this.name = "UnknownRunError";
+    this.runId = runId;
+  }
+}
+
+/**
+ * The prefix matches several runs.
+ *
+ * @example
+ * ```ts
+ * import { AmbiguousRunError } from "./resolve.ts";
+ * console.assert(new AmbiguousRunError("r", ["r1", "r2"]).message.includes("r1, r2"));
+ * ```
+ */
+export class AmbiguousRunError extends Error {
+  /** The prefix given. */
+  readonly prefix: string;
+  /** Some of the runs it matches (at most {@linkcode CANDIDATES_SHOWN_MAX}). */
+  readonly candidates: string[];
+  /** Create the error. */
+  constructor(prefix: string, candidates: string[], more = false) {
+    super(
+      `Run id prefix ${JSON.stringify(prefix)} is ambiguous: it matches ${candidates.join(", ")}${
+        more ? ", ..." : ""
+      }`,
+    );
+    this.name = "AmbiguousRunError";
+    this.prefix = prefix;
+    this.candidates = candidates;
+  }
+}
+
+/**
+ * The full run id `idOrPrefix` stands for in the index open on `conn`.
+ * Throws {@linkcode UnknownRunError} or {@linkcode AmbiguousRunError}.
+ *
+ * @example
+ * ```ts ignore
+ * import { resolveRunId, withReader } from "./mod.ts";
+ * const id = await withReader(path, (conn) => resolveRunId(conn, "2026-01-20T"));
+ * ```
+ */
+export async function resolveRunId(conn: DuckDBConnection, idOrPrefix: string): Promise<string> {
+  if (idOrPrefix === "") throw new UnknownRunError(idOrPrefix);
+  const found = await allRows(
+    conn,
+    `SELECT run_id, run_id = ? AS exact FROM runs_status
+      WHERE starts_with(run_id, ?) ORDER BY exact DESC, run_id LIMIT ?`,
+    [idOrPrefix, idOrPrefix, CANDIDATES_SHOWN_MAX + 1],
+  );
+  if (found.length === 0) throw new UnknownRunError(idOrPrefix);
+  if (found[0].exact === true || found.length === 1) return String(found[0].run_id);
+  const ids = found.map((r) => String(r.run_id));
+  throw new AmbiguousRunError(
+    idOrPrefix,
+    ids.slice(0, CANDIDATES_SHOWN_MAX),
+    ids.length > CANDIDATES_SHOWN_MAX,
+  );
+}
+
+/**
+ * Resolve several ids or prefixes; duplicates after resolution are kept in
+ * order (the caller decides whether they are allowed).
+ *
+ * @example
+ * ```ts ignore
+ * import { resolveRunIds, withReader } from "./mod.ts";
+ * const ids = await withReader(path, (conn) => resolveRunIds(conn, ["a1", "b2"]));
+ * ```
+ */
+export async function resolveRunIds(
+  conn: DuckDBConnection,
+  idsOrPrefixes: readonly string[],
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of idsOrPrefixes) out.push(await resolveRunId(conn, id));
+  return out;
+}

@@ -1,0 +1,455 @@
+/**
+ * Listing runs and trials with the query surface of SPEC 11: type, status
+ * and time filters, `--where` expressions, sorting by any field, extra
+ * columns, a limit, archived runs hidden unless asked for. Rows stream in
+ * batches; only the columns asked for are read (a huge `config` is never
+ * loaded unless a `config.*` column is named).
+ *
+ * @module
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import {
+  type Field,
+  type QueryParam,
+  type QueryTarget,
+  resolveField,
+  type SqlFragment,
+  UnknownFieldError,
+} from "./fields.ts";
+import { compileFilter, FilterSyntaxError, parseFilter } from "./filter.ts";
+import { parseJsonLenient } from "./_json.ts";
+import { streamRows } from "./reader.ts";
+
+/** A sort key: a field and its direction. */
+export interface SortKey {
+  /** The field name. */
+  field: string;
+  /** Direction. */
+  descending: boolean;
+}
+
+/**
+ * The sort text is not `FIELD[:asc|desc]` or names an unknown field.
+ *
+ * @example
+ * ```ts
+ * import { QueryUsageError } from "./runs.ts";
+ * console.assert(new QueryUsageError("bad").name === "QueryUsageError");
+ * ```
+ */
+export class QueryUsageError extends Error {
+  /** Create the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "QueryUsageError";
+  }
+}
+
+/**
+ * Parse `FIELD[:asc|desc]` (several separated by commas); the direction
+ * defaults to ascending.
+ *
+ * @example
+ * ```ts
+ * import { parseSort } from "./runs.ts";
+ * const [k] = parseSort("summary.win_rate:desc", "runs");
+ * console.assert(k.field === "summary.win_rate" && k.descending);
+ * ```
+ */
+export function parseSort(text: string, target: QueryTarget): SortKey[] {
+  const keys: SortKey[] = [];
+  for (const part of text.split(",")) {
+    const m = /^\s*([^:\s]+)\s*(?::\s*(asc|desc)\s*)?$/i.exec(part);
+    if (m === null) {
+      throw new QueryUsageError(
+        `Invalid sort ${JSON.stringify(part)}: expected FIELD[:asc|desc]`,
+      );
+    }
+    checkField(m[1], target);
+    keys.push({ field: m[1], descending: (m[2] ?? "asc").toLowerCase() === "desc" });
+  }
+  return keys;
+}
+
+/**
+ * Parse `F1,F2` into field names, each checked for `target`.
+ *
+ * @example
+ * ```ts
+ * import { parseColumns } from "./runs.ts";
+ * console.assert(parseColumns("config.policy.stopPct, label", "runs").length === 2);
+ * ```
+ */
+export function parseColumns(text: string, target: QueryTarget): string[] {
+  const names = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (names.length === 0) throw new QueryUsageError("--columns needs at least one field");
+  for (const name of names) checkField(name, target, true);
+  return names;
+}
+
+function checkField(name: string, target: QueryTarget, allowBareRoot = false): Field {
+  try {
+    return resolveField(name, target, { allowBareRoot });
+  } catch (err) {
+    if (err instanceof UnknownFieldError) throw new QueryUsageError(err.message);
+    throw err;
+  }
+}
+
+/** What to list: the options of {@linkcode queryRuns} and {@linkcode streamRuns}. */
+export interface RunQuery {
+  /** Only these run types (any of them). @default {[]} (all) */
+  types?: readonly string[];
+  /** Only these statuses (any of them). @default {[]} (all) */
+  statuses?: readonly string[];
+  /** Only runs created at or after this instant, ms. @default {undefined} */
+  sinceMs?: number;
+  /** Only runs created before this instant, ms. @default {undefined} */
+  untilMs?: number;
+  /** Filter expressions; all must hold. @default {[]} */
+  where?: readonly string[];
+  /** Sort keys. @default {newest first} */
+  sort?: readonly SortKey[];
+  /** At most this many rows. @default {undefined} (all) */
+  limit?: number;
+  /** Include archived runs. @default {false} */
+  includeArchived?: boolean;
+  /** Extra fields, each a key of the rows returned. @default {[]} */
+  columns?: readonly string[];
+  /** Include the parsed `summary` object. @default {true} */
+  summary?: boolean;
+}
+
+/** One run as the query surface lists it. Times are ms since epoch (UTC). */
+export interface RunRecord {
+  /** The run id. */
+  run_id: string;
+  /** `run_type` of its `run.created`. */
+  run_type: string | null;
+  /** completed, failed, running, pending or stale. */
+  status: string;
+  /** Creation time as ISO 8601 UTC. */
+  created_at: string | null;
+  /** Creation time. */
+  created_at_ms: number | null;
+  /** Start time. */
+  started_at_ms: number | null;
+  /** Completion time. */
+  completed_at_ms: number | null;
+  /** Failure time. */
+  failed_at_ms: number | null;
+  /** End minus start, null while unfinished. */
+  duration_ms: number | null;
+  /** The run's `label` tag. */
+  label: string | null;
+  /** Whether the run is archived. */
+  archived: boolean;
+  /** Phases seen. */
+  phase_count: number;
+  /** Phase names in order. */
+  phase_names: string[];
+  /** `data_fingerprint` of `run.created`. */
+  data_fingerprint: string | null;
+  /** `summary` of `run.completed` (when asked for). */
+  summary?: unknown;
+  /** Extra columns by field name. */
+  [column: string]: unknown;
+}
+
+const RUN_COLUMNS_SQL = `r.run_id, r.run_type, r.status, r.created_at_ms, r.started_at_ms,
+  r.completed_at_ms, r.failed_at_ms,
+  coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
+  r.label, r.archived, coalesce(p.phase_count, 0) AS phase_count,
+  coalesce(p.phase_names, []) AS phase_names, r.data_fingerprint`;
+
+/** The SQL of a run query, with its parameters (exported for tests and the report). */
+export function runQuerySql(query: RunQuery): SqlFragment & { extra: Field[] } {
+  const conds: string[] = [];
+  const params: QueryParam[] = [];
+  if (!query.includeArchived) conds.push("NOT r.archived");
+  if (query.types !== undefined && query.types.length > 0) {
+    conds.push(`r.run_type IN (${query.types.map(() => "?").join(", ")})`);
+    params.push(...query.types);
+  }
+  if (query.statuses !== undefined && query.statuses.length > 0) {
+    conds.push(`r.status IN (${query.statuses.map(() => "?").join(", ")})`);
+    params.push(...query.statuses);
+  }
+  if (query.sinceMs !== undefined) {
+    conds.push("r.created_at_ms >= ?");
+    params.push(query.sinceMs);
+  }
+  if (query.untilMs !== undefined) {
+    conds.push("r.created_at_ms < ?");
+    params.push(query.untilMs);
+  }
+  const where = compileWhere(query.where ?? [], "runs");
+  conds.push(where.sql);
+  params.push(...where.params);
+  const extra = (query.columns ?? []).map((c) => checkField(c, "runs", true));
+  const select: string[] = [RUN_COLUMNS_SQL];
+  const selectParams: QueryParam[] = [];
+  if (query.summary !== false) select.push("r.summary_json");
+  extra.forEach((f, i) => {
+    select.push(`${f.value.sql} AS "x${i}"`);
+    selectParams.push(...f.value.params);
+  });
+  const order = orderSql(query.sort ?? [], "runs", [
+    "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) DESC",
+    "r.run_id",
+  ]);
+  const sql = `SELECT ${select.join(", ")}
+    FROM latest_runs r LEFT JOIN run_phase_summary p ON p.run_id = r.run_id
+    WHERE ${conds.join(" AND ")}
+    ORDER BY ${order.sql}
+    ${query.limit === undefined ? "" : "LIMIT ?"}`;
+  return {
+    sql,
+    params: [
+      ...selectParams,
+      ...params,
+      ...order.params,
+      ...(query.limit === undefined ? [] : [query.limit]),
+    ],
+    extra,
+  };
+}
+
+/** Parse and compile `--where` texts, turning their errors into usage errors. */
+function compileWhere(texts: readonly string[], target: QueryTarget): SqlFragment {
+  try {
+    return compileFilter(texts.map(parseFilter), target);
+  } catch (err) {
+    if (err instanceof FilterSyntaxError) {
+      throw new QueryUsageError(`--where: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+function orderSql(
+  keys: readonly SortKey[],
+  target: QueryTarget,
+  fallback: string[],
+): SqlFragment {
+  const parts: string[] = [];
+  const params: QueryParam[] = [];
+  for (const k of keys) {
+    const f = checkField(k.field, target);
+    const dir = k.descending ? "DESC" : "ASC";
+    // Numbers sort as numbers, then values that are not numbers as text; nulls last.
+    parts.push(`${f.num.sql} ${dir} NULLS LAST`, `${f.text.sql} ${dir} NULLS LAST`);
+    params.push(...f.num.params, ...f.text.params);
+  }
+  return { sql: [...parts, ...fallback].join(", "), params };
+}
+
+/**
+ * Stream the runs matching `query` in batches.
+ *
+ * @example
+ * ```ts ignore
+ * import { streamRuns, withReader } from "./mod.ts";
+ * await withReader(path, async (conn) => {
+ *   for await (const batch of streamRuns(conn, { where: ["summary.win_rate > 0.5"] })) {
+ *     for (const run of batch) console.log(run.run_id);
+ *   }
+ * });
+ * ```
+ */
+export async function* streamRuns(
+  conn: DuckDBConnection,
+  query: RunQuery = {},
+): AsyncGenerator<RunRecord[]> {
+  const { sql, params, extra } = runQuerySql(query);
+  for await (const batch of streamRows(conn, sql, params)) {
+    yield batch.map((row) => toRunRecord(row, extra, query.summary !== false));
+  }
+}
+
+/**
+ * The runs matching `query`, all at once (use {@linkcode streamRuns} for
+ * large results).
+ *
+ * @example
+ * ```ts ignore
+ * import { queryRuns, withReader } from "./mod.ts";
+ * const best = await withReader(path, (conn) =>
+ *   queryRuns(conn, { sort: [{ field: "summary.win_rate", descending: true }], limit: 5 }));
+ * ```
+ */
+export async function queryRuns(
+  conn: DuckDBConnection,
+  query: RunQuery = {},
+): Promise<RunRecord[]> {
+  const out: RunRecord[] = [];
+  for await (const batch of streamRuns(conn, query)) out.push(...batch);
+  return out;
+}
+
+function toRunRecord(
+  row: Record<string, unknown>,
+  extra: readonly Field[],
+  withSummary: boolean,
+): RunRecord {
+  const createdMs = row.created_at_ms as number | null;
+  const record: RunRecord = {
+    run_id: String(row.run_id),
+    run_type: row.run_type as string | null,
+    status: String(row.status),
+    created_at: createdMs === null ? null : isoTime(createdMs),
+    created_at_ms: createdMs,
+    started_at_ms: row.started_at_ms as number | null,
+    completed_at_ms: row.completed_at_ms as number | null,
+    failed_at_ms: row.failed_at_ms as number | null,
+    duration_ms: row.duration_ms as number | null,
+    label: row.label as string | null,
+    archived: row.archived === true,
+    phase_count: Number(row.phase_count ?? 0),
+    phase_names: (row.phase_names ?? []) as string[],
+    data_fingerprint: row.data_fingerprint as string | null,
+  };
+  if (withSummary) record.summary = parseJsonLenient(row.summary_json);
+  extra.forEach((f, i) => {
+    record[f.name] = columnValue(f, row[`x${i}`]);
+  });
+  return record;
+}
+
+/** The value of an extra column: JSON roots parsed (types kept), times as ISO. */
+export function columnValue(f: Field, raw: unknown): unknown {
+  if (raw === null || raw === undefined) return null;
+  if (f.kind === "json") return parseJsonLenient(raw);
+  if (f.kind === "time") return isoTime(Number(raw));
+  return raw;
+}
+
+/** ISO 8601 UTC with milliseconds. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+// ---- trials ----
+
+/** What to list: the options of {@linkcode streamTrials}. */
+export interface TrialQuery {
+  /** Only trials of this run (a full run id). @default {undefined} (all runs) */
+  runId?: string;
+  /** Filter expressions over trial fields; all must hold. @default {[]} */
+  where?: readonly string[];
+  /** Sort keys. @default {by run, then recording time} */
+  sort?: readonly SortKey[];
+  /** At most this many rows. @default {undefined} (all) */
+  limit?: number;
+  /** Extra fields. @default {[]} */
+  columns?: readonly string[];
+}
+
+/** One trial as the query surface lists it. */
+export interface TrialRecord {
+  /** The run. */
+  run_id: string;
+  /** The trial id. */
+  trial_id: string;
+  /** When it was recorded (ISO 8601 UTC). */
+  recorded_at: string | null;
+  /** Parameters. */
+  params: unknown;
+  /** Metrics. */
+  metrics: unknown;
+  /** Extra columns by field name. */
+  [column: string]: unknown;
+}
+
+/** The SQL of a trial query, with its parameters. */
+export function trialQuerySql(query: TrialQuery): SqlFragment & { extra: Field[] } {
+  const conds: string[] = ["true"];
+  const params: QueryParam[] = [];
+  if (query.runId !== undefined) {
+    conds.push("t.run_id = ?");
+    params.push(query.runId);
+  }
+  const where = compileWhere(query.where ?? [], "trials");
+  conds.push(where.sql);
+  params.push(...where.params);
+  const extra = (query.columns ?? []).map((c) => checkField(c, "trials", true));
+  const select = ["t.run_id, t.trial_id, t.recorded_at_ms, t.params, t.metrics"];
+  const selectParams: QueryParam[] = [];
+  extra.forEach((f, i) => {
+    select.push(`${f.value.sql} AS "x${i}"`);
+    selectParams.push(...f.value.params);
+  });
+  const order = orderSql(query.sort ?? [], "trials", [
+    "t.run_id",
+    "t.recorded_at_ms",
+    "t.trial_id",
+  ]);
+  const sql = `SELECT ${select.join(", ")} FROM trial_results t
+    WHERE ${conds.join(" AND ")}
+    ORDER BY ${order.sql}
+    ${query.limit === undefined ? "" : "LIMIT ?"}`;
+  return {
+    sql,
+    params: [
+      ...selectParams,
+      ...params,
+      ...order.params,
+      ...(query.limit === undefined ? [] : [query.limit]),
+    ],
+    extra,
+  };
+}
+
+/**
+ * Stream the trials matching `query` in batches.
+ *
+ * @example
+ * ```ts ignore
+ * import { streamTrials, withReader } from "./mod.ts";
+ * await withReader(path, async (conn) => {
+ *   for await (const batch of streamTrials(conn, { where: ["metrics.sharpe > 1"] })) {
+ *     console.log(batch.length);
+ *   }
+ * });
+ * ```
+ */
+export async function* streamTrials(
+  conn: DuckDBConnection,
+  query: TrialQuery = {},
+): AsyncGenerator<TrialRecord[]> {
+  const { sql, params, extra } = trialQuerySql(query);
+  for await (const batch of streamRows(conn, sql, params)) {
+    yield batch.map((row) => {
+      const rec: TrialRecord = {
+        run_id: String(row.run_id),
+        trial_id: String(row.trial_id),
+        recorded_at: row.recorded_at_ms === null ? null : isoTime(Number(row.recorded_at_ms)),
+        params: parseJsonLenient(row.params),
+        metrics: parseJsonLenient(row.metrics),
+      };
+      extra.forEach((f, i) => {
+        rec[f.name] = columnValue(f, row[`x${i}`]);
+      });
+      return rec;
+    });
+  }
+}
+
+/**
+ * The trials matching `query`, all at once.
+ *
+ * @example
+ * ```ts ignore
+ * import { queryTrials, withReader } from "./mod.ts";
+ * const top = await withReader(path, (conn) =>
+ *   queryTrials(conn, { sort: [{ field: "metrics.sharpe", descending: true }], limit: 20 }));
+ * ```
+ */
+export async function queryTrials(
+  conn: DuckDBConnection,
+  query: TrialQuery = {},
+): Promise<TrialRecord[]> {
+  const out: TrialRecord[] = [];
+  for await (const batch of streamTrials(conn, query)) out.push(...batch);
+  return out;
+}

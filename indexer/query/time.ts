@@ -1,0 +1,70 @@
+/**
+ * Instants as the query surface reads them: a UTC date (`2026-01-20`) or an
+ * ISO 8601 instant (`2026-01-20T04:00`, `2026-01-20T04:00:00.5Z`,
+ * `2026-01-20T06:00+02:00`). Anything without an offset is UTC: nothing
+ * here depends on the machine's time zone.
+ *
+ * @module
+ */
+
+/**
+ * The text is not a date or instant this module reads.
+ *
+ * @example
+ * ```ts
+ * import { InstantFormatError } from "./time.ts";
+ * console.assert(new InstantFormatError("soon").message.includes("soon"));
+ * ```
+ */
+export class InstantFormatError extends Error {
+  /** The text given. */
+  readonly value: string;
+  /** Create the error for `value`. */
+  constructor(value: string) {
+    super(
+      `Invalid date or instant ${JSON.stringify(value)}: expected YYYY-MM-DD or ` +
+        "YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH:MM] (UTC when no offset)",
+    );
+    this.name = "InstantFormatError";
+    this.value = value;
+  }
+}
+
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Whether `text` is a date only (`YYYY-MM-DD`). */
+export function isDateOnly(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text.trim());
+}
+
+/**
+ * Milliseconds since the epoch of a UTC date or ISO instant; throws
+ * {@linkcode InstantFormatError}.
+ *
+ * @example
+ * ```ts
+ * import { parseInstant } from "./time.ts";
+ * console.assert(parseInstant("1970-01-02") === 86_400_000);
+ * console.assert(parseInstant("1970-01-01T01:00+01:00") === 0);
+ * ```
+ */
+export function parseInstant(text: string): number {
+  const m = INSTANT.exec(text.trim());
+  if (m === null) throw new InstantFormatError(text);
+  const [, y, mo, d, h = "00", mi = "00", s = "00", frac = "", zone] = m;
+  const ms = Number(frac.padEnd(3, "0").slice(0, 3));
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const check = new Date(utc);
+  if (
+    check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 ||
+    check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59
+  ) {
+    throw new InstantFormatError(text);
+  }
+  if (zone === undefined || zone === "Z") return utc;
+  const sign = zone[0] === "-" ? -1 : 1;
+  const digits = zone.slice(1).replace(":", "");
+  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
+  return utc - sign * offsetMin * 60_000;
+}

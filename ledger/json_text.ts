@@ -1,0 +1,330 @@
+/**
+ * Parsing JSON text the way the log holds it (SPEC 3, 4): one place that
+ * every reader of stored JSON uses, so that no reader fails where another
+ * succeeds.
+ *
+ * - Python's `json.dumps` writes `NaN`, `Infinity` and `-Infinity`, and
+ *   DuckDB's JSON reader (the indexer) accepts them too, in any letter case
+ *   and as `inf`, plus a trailing comma before `]` or `}`. V8's `JSON.parse`
+ *   refuses all of them. {@linkcode parseJsonText} reads the non-finite
+ *   numbers as `null` and drops the trailing commas.
+ * - A value nested deeper than {@linkcode JSON_DEPTH_MAX} makes
+ *   `JSON.stringify` overflow the stack; {@linkcode parseJsonText} cuts such
+ *   values (deeper levels become a marker string) so that printing what it
+ *   returns never fails.
+ * - {@linkcode scanJsonText} reports what the rules of a valid line look at
+ *   and `JSON.parse` hides: nesting depth, non-finite numbers, lone UTF-16
+ *   surrogate escapes, and the number of members of the top-level object
+ *   (repeated keys).
+ *
+ * @module
+ */
+
+/**
+ * Deepest nesting of objects and arrays an event may have: the event object
+ * itself is level 1, `config: {}` level 2. Deeper events are refused by the
+ * writer and invalid for `verify` and the indexer.
+ */
+export const JSON_DEPTH_MAX = 64;
+
+/** What replaces a value nested deeper than the limit in what {@linkcode parseJsonText} returns. */
+export const DEPTH_CUT_MARKER = `[nested deeper than ${JSON_DEPTH_MAX} levels: not shown]`;
+
+/** What {@linkcode scanJsonText} found in a text. */
+export interface JsonTextFacts {
+  /** Deepest nesting of objects and arrays (0 for a scalar). */
+  depthMax: number;
+  /** `NaN` / `Infinity` / `-Infinity` / `inf` tokens outside strings (any case). */
+  nonFiniteCount: number;
+  /** Commas directly before a `]` or `}` (outside strings). */
+  trailingCommaCount: number;
+  /** Whether a string holds a `\uD800`-`\uDFFF` escape that is not part of a valid pair. */
+  loneSurrogate: boolean;
+  /** Members of the top-level object, repeated keys counted each time (0 if not an object). */
+  topLevelMembers: number;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const LOWER_U = 0x75;
+
+/**
+ * One pass over `text` (assumed to be JSON, possibly with the extensions
+ * above): depth, non-finite tokens, trailing commas, lone surrogate escapes
+ * and top-level members. Never throws, whatever the text.
+ *
+ * @example
+ * ```ts
+ * import { scanJsonText } from "./json_text.ts";
+ * const facts = scanJsonText('{"a": NaN, "a": [1]}');
+ * console.assert(facts.nonFiniteCount === 1 && facts.topLevelMembers === 2);
+ * console.assert(facts.depthMax === 2);
+ * ```
+ */
+export function scanJsonText(text: string): JsonTextFacts {
+  const facts: JsonTextFacts = {
+    depthMax: 0,
+    nonFiniteCount: 0,
+    trailingCommaCount: 0,
+    loneSurrogate: false,
+    topLevelMembers: 0,
+  };
+  let depth = 0;
+  let topIsObject = false;
+  let lastSignificant = 0; // last non-space character outside strings
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = scanString(text, i, facts);
+      lastSignificant = QUOTE;
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth === 0 && lastSignificant === 0) topIsObject = c === OPEN_BRACE;
+      depth += 1;
+      if (depth > facts.depthMax) facts.depthMax = depth;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (lastSignificant === COMMA) facts.trailingCommaCount += 1;
+      depth -= 1;
+    } else if (c === COLON) {
+      if (depth === 1 && topIsObject) facts.topLevelMembers += 1;
+    } else if (isNonFiniteStart(c)) {
+      const length = nonFiniteTokenLength(text, i);
+      if (length > 0) {
+        facts.nonFiniteCount += 1;
+        i += length - 1;
+      }
+    }
+    if (!isSpace(c)) lastSignificant = c;
+  }
+  return facts;
+}
+
+/**
+ * `JSON.parse` that also reads what Python and DuckDB write: `NaN`,
+ * `Infinity`, `-Infinity` (any case, `inf` too) become `null`, a trailing
+ * comma before `]`/`}` is dropped. Values nested deeper than `depthMax` are
+ * replaced by {@linkcode DEPTH_CUT_MARKER}, so `JSON.stringify` of the result
+ * never overflows. Throws `SyntaxError` for anything else that is not JSON.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonText } from "./json_text.ts";
+ * const value = parseJsonText('{"sharpe": NaN, "peak": -Infinity, "n": [1, 2,]}');
+ * console.assert(JSON.stringify(value) === '{"sharpe":null,"peak":null,"n":[1,2]}');
+ * ```
+ */
+export function parseJsonText(text: string, options: ParseJsonTextOptions = {}): unknown {
+  const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    const facts = scanJsonText(text);
+    if (facts.nonFiniteCount === 0 && facts.trailingCommaCount === 0) throw err;
+    value = JSON.parse(normalizeJsonText(text));
+  }
+  return mayBeDeeper(text, depthMax) ? cutDeep(value, depthMax) : value;
+}
+
+/** Options for {@linkcode parseJsonText}. */
+export interface ParseJsonTextOptions {
+  /** Levels kept; deeper values become {@linkcode DEPTH_CUT_MARKER}. @default {JSON_DEPTH_MAX} */
+  depthMax?: number;
+}
+
+/**
+ * `text` with non-finite number tokens replaced by `null` and trailing
+ * commas removed (strings untouched): text `JSON.parse` accepts when `text`
+ * is JSON with those extensions.
+ *
+ * @example
+ * ```ts
+ * import { normalizeJsonText } from "./json_text.ts";
+ * console.assert(normalizeJsonText('{"a":"NaN","b":nan,}') === '{"a":"NaN","b":null}');
+ * ```
+ */
+export function normalizeJsonText(text: string): string {
+  const out: string[] = [];
+  let copiedTo = 0;
+  let pendingComma = -1; // index of a comma that may turn out to be trailing
+  const ignore: JsonTextFacts = {
+    depthMax: 0,
+    nonFiniteCount: 0,
+    trailingCommaCount: 0,
+    loneSurrogate: false,
+    topLevelMembers: 0,
+  };
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = scanString(text, i, ignore);
+      pendingComma = -1;
+      continue;
+    }
+    if (isSpace(c)) continue;
+    if (c === COMMA) {
+      pendingComma = i;
+      continue;
+    }
+    if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && pendingComma >= 0) {
+      out.push(text.slice(copiedTo, pendingComma));
+      copiedTo = pendingComma + 1;
+    } else if (isNonFiniteStart(c)) {
+      const length = nonFiniteTokenLength(text, i);
+      if (length > 0) {
+        out.push(text.slice(copiedTo, i), "null");
+        copiedTo = i + length;
+        i += length - 1;
+      }
+    }
+    pendingComma = -1;
+  }
+  out.push(text.slice(copiedTo));
+  return out.join("");
+}
+
+/**
+ * How deep `value` nests objects and arrays (0 for a scalar), without
+ * recursion; stops counting past `limit` (returns `limit + 1`).
+ *
+ * @example
+ * ```ts
+ * import { valueDepth } from "./json_text.ts";
+ * console.assert(valueDepth({ a: [1, { b: 2 }] }) === 3);
+ * ```
+ */
+export function valueDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, level] = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return limit + 1;
+    for (const child of Object.values(node)) stack.push([child, level + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * The dotted path of the first place where `value` nests deeper than
+ * `depthMax` (`config.a.a`), or `undefined` when it does not. The path
+ * starts at `value`'s own keys.
+ *
+ * @example
+ * ```ts
+ * import { pathDeeperThan } from "./json_text.ts";
+ * console.assert(pathDeeperThan({ config: { a: { b: {} } } }, 3) === "config.a.b");
+ * ```
+ */
+export function pathDeeperThan(value: unknown, depthMax: number): string | undefined {
+  const stack: [unknown, number, string][] = [[value, 1, ""]];
+  while (stack.length > 0) {
+    const [node, level, path] = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    if (level > depthMax) return path;
+    for (const [key, child] of Object.entries(node)) {
+      stack.push([child, level + 1, path === "" ? key : `${path}.${key}`]);
+    }
+  }
+  return undefined;
+}
+
+function mayBeDeeper(text: string, depthMax: number): boolean {
+  // A value deeper than depthMax needs more than depthMax opening brackets.
+  return text.length > 2 * depthMax && scanJsonText(text).depthMax > depthMax;
+}
+
+/** A copy of `value` whose levels below `depthMax` are replaced by the marker (no recursion). */
+function cutDeep(value: unknown, depthMax: number): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const root: Record<string, unknown> | unknown[] = Array.isArray(value) ? [] : {};
+  const stack: [unknown, Record<string, unknown> | unknown[], number][] = [[value, root, 1]];
+  while (stack.length > 0) {
+    const [source, target, level] = stack.pop()!;
+    for (const [key, child] of Object.entries(source as object)) {
+      let copy: unknown = child;
+      if (typeof child === "object" && child !== null) {
+        if (level >= depthMax) {
+          copy = DEPTH_CUT_MARKER;
+        } else {
+          copy = Array.isArray(child) ? [] : {};
+          stack.push([child, copy as Record<string, unknown>, level + 1]);
+        }
+      }
+      (target as Record<string, unknown>)[key] = copy;
+    }
+  }
+  return root;
+}
+
+/** Skip the string starting at `start` (a quote); returns the index of its closing quote. */
+function scanString(text: string, start: number, facts: JsonTextFacts): number {
+  const n = text.length;
+  let pendingHigh = false; // the previous escape was a high surrogate
+  for (let i = start + 1; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      if (pendingHigh) facts.loneSurrogate = true;
+      return i;
+    }
+    if (c !== BACKSLASH) {
+      if (pendingHigh) facts.loneSurrogate = true;
+      pendingHigh = false;
+      continue;
+    }
+    const next = text.charCodeAt(i + 1);
+    if (next !== LOWER_U) {
+      if (pendingHigh) facts.loneSurrogate = true;
+      pendingHigh = false;
+      i += 1;
+      continue;
+    }
+    const unit = Number.parseInt(text.slice(i + 2, i + 6), 16);
+    const isHigh = unit >= 0xd800 && unit <= 0xdbff;
+    const isLow = unit >= 0xdc00 && unit <= 0xdfff;
+    if (pendingHigh && isLow) {
+      pendingHigh = false; // a valid pair
+    } else {
+      if (pendingHigh || isLow) facts.loneSurrogate = true;
+      pendingHigh = isHigh;
+    }
+    i += 5;
+  }
+  return n;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** `-`, `N`/`n`, `I`/`i`: the first characters of a non-finite token. */
+function isNonFiniteStart(c: number): boolean {
+  return c === 0x2d || c === 0x4e || c === 0x6e || c === 0x49 || c === 0x69;
+}
+
+const NON_FINITE_WORDS = ["infinity", "inf", "nan"];
+
+/** Length of the non-finite token at `i` (`NaN`, `-Infinity`, `inf`, any case), or 0. */
+function nonFiniteTokenLength(text: string, i: number): number {
+  const sign = text.charCodeAt(i) === 0x2d ? 1 : 0;
+  for (const word of NON_FINITE_WORDS) {
+    const end = i + sign + word.length;
+    if (text.slice(i + sign, end).toLowerCase() !== word) continue;
+    const after = text.charCodeAt(end);
+    // Letters or digits right after would make it another token (`nano`, `Infinity2`).
+    if (!Number.isNaN(after) && /[A-Za-z0-9_]/.test(String.fromCharCode(after))) continue;
+    return sign + word.length;
+  }
+  return 0;
+}

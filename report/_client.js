@@ -1,0 +1,386 @@
+// The browser side of `ledger report` and `ledger ui`: draws the charts with
+// Observable Plot (inlined beside this script), sorts and filters tables,
+// switches sections of the report file by #hash. Reads its data from the
+// <script type="application/json" id="ledger-data"> element; writes text
+// only through DOM text nodes (Plot does the same), never as HTML.
+/* global Plot, document */
+(function () {
+  "use strict";
+  const DATA = JSON.parse(document.getElementById("ledger-data").textContent);
+  const STATUS_COLORS = {
+    completed: "#2e8540",
+    failed: "#c62828",
+    running: "#2f6fdf",
+    pending: "#8a94a3",
+    stale: "#d97706",
+  };
+  const fmtBps = (v) => Math.round(v).toLocaleString("en-US");
+
+  function widthOf(fig) {
+    return Math.max(320, Math.min(1200, fig.clientWidth || fig.parentElement.clientWidth || 640));
+  }
+
+  function empty(fig, text) {
+    const p = document.createElement("p");
+    p.className = "empty";
+    p.textContent = text;
+    fig.append(p);
+  }
+
+  const CHARTS = {
+    days(data, width) {
+      if (data.length === 0) return null;
+      const statuses = [...new Set(data.map((d) => d.status))];
+      const DAY_MS = 86400000;
+      const times = data.map((d) => Date.parse(d.day + "T00:00:00Z"));
+      const first = Math.min(...times);
+      const last = Math.max(...times) + DAY_MS;
+      // At least two weeks wide, so one busy day is a bar, not the whole chart.
+      const pad = Math.max(0, (14 * DAY_MS - (last - first)) / 2);
+      return Plot.plot({
+        width,
+        height: 200,
+        marginLeft: 44,
+        x: { type: "utc", label: null, domain: [new Date(first - pad), new Date(last + pad)] },
+        y: { label: "runs", grid: true, tickFormat: (v) => (Number.isInteger(v) ? v : "") },
+        color: {
+          legend: true,
+          domain: statuses,
+          range: statuses.map((s) => STATUS_COLORS[s] || "#6b7280"),
+        },
+        marks: [
+          Plot.rectY(data, {
+            x: (d) => new Date(d.day + "T00:00:00Z"),
+            interval: "day",
+            y: "count",
+            fill: "status",
+            inset: 1,
+            title: (d) => `${d.day} ${d.status}: ${d.count}`,
+          }),
+          Plot.ruleY([0]),
+        ],
+      });
+    },
+    phases(data, width) {
+      const rows = data.filter((p) => p.duration_ms !== null);
+      if (rows.length === 0) return null;
+      const order = rows.map((p) => p.name);
+      let cursor = 0;
+      const bars = rows.map((p) => {
+        const start = p.start_ms === null ? cursor : p.start_ms;
+        cursor = start + p.duration_ms;
+        return {
+          name: p.name,
+          start,
+          end: start + Math.max(p.duration_ms, 0.5),
+          ms: p.duration_ms,
+        };
+      });
+      const total = Math.max(...bars.map((b) => b.end));
+      return Plot.plot({
+        width,
+        height: 40 + 26 * rows.length,
+        marginLeft: 90,
+        marginRight: 70,
+        x: { label: "ms", grid: true, domain: [0, total * 1.02] },
+        y: { domain: order, label: null },
+        marks: [
+          Plot.barX(bars, {
+            x1: "start",
+            x2: "end",
+            y: "name",
+            fill: "#2f6fdf",
+            title: (d) => `${d.name}: ${d.ms} ms`,
+          }),
+          Plot.text(bars, {
+            x: "end",
+            y: "name",
+            text: (d) => `${d.ms} ms`,
+            textAnchor: "start",
+            dx: 4,
+            fill: "#1d2330",
+          }),
+        ],
+      });
+    },
+    equity(data, width) {
+      const series = data.series.filter((s) => s.t.length > 0);
+      if (series.length === 0) return null;
+      const points = series.flatMap((s) =>
+        s.t.map((dt, i) => ({ run: s.label, t: new Date(s.t0 + dt * 1000), v: s.v[i] }))
+      );
+      const many = series.length > 1;
+      return Plot.plot({
+        width,
+        height: 280,
+        marginLeft: 64,
+        x: { type: "utc", label: "exit time (UTC)" },
+        y: { label: "cumulative return (bps)", grid: true, tickFormat: fmtBps },
+        color: many ? { legend: true, domain: data.letters } : undefined,
+        marks: [
+          Plot.ruleY([0], { stroke: "#8a94a3" }),
+          Plot.lineY(points, {
+            x: "t",
+            y: "v",
+            z: "run",
+            stroke: many ? "run" : "#2f6fdf",
+            strokeWidth: 1.6,
+            curve: "step-after",
+          }),
+          Plot.tip(
+            points,
+            Plot.pointerX({ x: "t", y: "v", title: (d) => `${d.run}: ${fmtBps(d.v)} bps` }),
+          ),
+        ],
+      });
+    },
+    hist(data, width) {
+      if (data.bins.length === 0) return null;
+      return Plot.plot({
+        width: Math.min(width, 620),
+        height: 220,
+        marginLeft: 44,
+        x: { label: data.label, tickFormat: fmtBps, ticks: 6 },
+        y: { label: "calls", grid: true },
+        marks: [
+          Plot.rectY(data.bins, {
+            x1: "x0",
+            x2: "x1",
+            y: "count",
+            fill: (d) => (d.x1 <= 0 ? "#c62828" : d.x0 >= 0 ? "#2e8540" : "#8a94a3"),
+            inset: 0.5,
+            title: (d) => `[${fmtBps(d.x0)}, ${fmtBps(d.x1)}): ${d.count}`,
+          }),
+          Plot.ruleY([0]),
+          Plot.ruleX([0], { stroke: "#1d2330", strokeDasharray: "3,3" }),
+        ],
+      });
+    },
+    callers(data, width) {
+      if (data.length === 0) return null;
+      const lo = Object.keys(data[0]).find((k) => /^mean_return_bps_(lo|low|lower)$/.test(k));
+      const hi = Object.keys(data[0]).find((k) => /^mean_return_bps_(hi|high|upper)$/.test(k));
+      const rows = data.slice().sort((a, b) => b.mean_return_bps - a.mean_return_bps);
+      const marks = [
+        Plot.barX(rows, {
+          x: "mean_return_bps",
+          y: "caller",
+          fill: (d) => (d.mean_return_bps >= 0 ? "#2e8540" : "#c62828"),
+          title: (d) => `${d.caller}: ${fmtBps(d.mean_return_bps)} bps over ${d.count} calls`,
+        }),
+        Plot.ruleX([0]),
+        Plot.text(rows, {
+          x: (d) => Math.max(0, d.mean_return_bps),
+          y: "caller",
+          text: (d) =>
+            `n=${d.count}` + (d.win_rate == null ? "" : `  win ${(d.win_rate * 100).toFixed(0)}%`),
+          textAnchor: "start",
+          dx: 6,
+          fill: "#1d2330",
+        }),
+      ];
+      if (lo && hi) {
+        marks.push(
+          Plot.ruleY(rows, { x1: lo, x2: hi, y: "caller", stroke: "#1d2330", strokeWidth: 1.5 }),
+        );
+      }
+      return Plot.plot({
+        width,
+        height: 40 + 24 * rows.length,
+        marginLeft: 110,
+        marginRight: 150,
+        x: { label: "mean return (bps)", grid: true, tickFormat: fmtBps },
+        y: { domain: rows.map((d) => d.caller), label: null },
+        marks,
+      });
+    },
+    "compare-phases"(data, width) {
+      const rows = data.rows;
+      if (rows.length === 0) return null;
+      const phases = [...new Set(rows.map((d) => d.phase))];
+      return Plot.plot({
+        width,
+        height: 40 + 12 * data.letters.length * phases.length + 8 * phases.length,
+        marginLeft: 90,
+        marginRight: 20,
+        x: { label: "ms", grid: true },
+        y: { axis: null, domain: data.letters },
+        fy: { label: null, domain: phases, axis: "left", padding: 0.15 },
+        color: { legend: true, domain: data.letters },
+        marks: [
+          Plot.barX(rows, {
+            x: "ms",
+            y: "run",
+            fy: "phase",
+            fill: "run",
+            title: (d) => `${d.run} ${d.phase}: ${d.ms} ms`,
+          }),
+          Plot.ruleX([0]),
+        ],
+      });
+    },
+    heatmap(data, width, fig) {
+      const controls = document.querySelector(
+        `[data-heatmap-controls="${CSS.escape(fig.dataset.key)}"]`,
+      );
+      const pick = (axis) => controls.querySelector(`[data-axis="${axis}"]`).value;
+      const x = pick("x");
+      const y = pick("y");
+      const metric = pick("metric");
+      const rows = data.filter((d) => typeof d[metric] === "number" && Number.isFinite(d[metric]));
+      if (rows.length === 0 || !x || !y) return null;
+      const values = rows.map((d) => d[metric]);
+      const min = Math.min(...values);
+      const max = Math.max(...values);
+      const color = min < 0 && max > 0
+        ? { type: "diverging", scheme: "RdYlGn", pivot: 0, legend: true, label: metric }
+        : { scheme: "Viridis", legend: true, label: metric };
+      const sortNum = (
+        a,
+        b,
+      ) => (typeof a === "number" && typeof b === "number"
+        ? a - b
+        : String(a).localeCompare(String(b)));
+      const xs = [...new Set(rows.map((d) => d[x]))].sort(sortNum);
+      const ys = [...new Set(rows.map((d) => d[y]))].sort(sortNum);
+      return Plot.plot({
+        width: Math.min(width, 120 + 90 * xs.length),
+        height: 70 + 44 * ys.length,
+        marginLeft: 90,
+        padding: 0.04,
+        x: { domain: xs, label: x },
+        y: { domain: ys, label: y },
+        color,
+        marks: [
+          Plot.cell(rows, Plot.group({ fill: "max" }, { x, y, fill: metric })),
+          Plot.text(
+            rows,
+            Plot.group({ text: "max" }, {
+              x,
+              y,
+              text: metric,
+              fill: "#111",
+              stroke: "white",
+              strokeWidth: 3,
+              paintOrder: "stroke",
+            }),
+          ),
+        ],
+        style: { fontSize: "12px" },
+      });
+    },
+  };
+
+  function draw(fig) {
+    const kind = fig.dataset.chart;
+    const data = DATA.charts[fig.dataset.key];
+    fig.querySelectorAll("svg, figure, .empty, div.plot").forEach((n) => {
+      if (n !== fig) n.remove();
+    });
+    if (data === undefined || CHARTS[kind] === undefined) {
+      empty(fig, "No data.");
+    } else {
+      const chart = CHARTS[kind](data, widthOf(fig), fig);
+      if (chart === null) empty(fig, "No data to draw.");
+      else fig.append(chart);
+    }
+    fig.dataset.drawn = "1";
+  }
+
+  function drawWithin(root) {
+    root.querySelectorAll("figure.chart[data-chart]").forEach((fig) => {
+      if (fig.dataset.drawn !== "1") draw(fig);
+    });
+  }
+
+  function sortable(table) {
+    const heads = [...table.tHead.rows[0].cells];
+    heads.forEach((th, col) => {
+      if (!th.dataset.sort) return;
+      th.addEventListener("click", () => {
+        const asc = !th.classList.contains("sorted-asc");
+        heads.forEach((h) => h.classList.remove("sorted-asc", "sorted-desc"));
+        th.classList.add(asc ? "sorted-asc" : "sorted-desc");
+        const body = table.tBodies[0];
+        const key = (tr) => {
+          const td = tr.cells[col];
+          if (th.dataset.sort === "num") {
+            const v = td.dataset.v;
+            return v === "" || v === undefined ? NaN : Number(v);
+          }
+          return td.dataset.v !== undefined && td.dataset.v !== ""
+            ? Number(td.dataset.v)
+            : td.textContent;
+        };
+        const rows = [...body.rows].map((tr) => [key(tr), tr]);
+        rows.sort((a, b) => {
+          const [ka, kb] = [a[0], b[0]];
+          const na = typeof ka === "number" && Number.isNaN(ka);
+          const nb = typeof kb === "number" && Number.isNaN(kb);
+          if (na || nb) return na === nb ? 0 : na ? 1 : -1;
+          const c = typeof ka === "number" && typeof kb === "number"
+            ? ka - kb
+            : String(ka).localeCompare(String(kb));
+          return asc ? c : -c;
+        });
+        rows.forEach(([, tr]) => body.append(tr));
+      });
+    });
+  }
+
+  function filters() {
+    document.querySelectorAll("input[data-filter]").forEach((input) => {
+      const table = document.getElementById(input.dataset.filter);
+      const status = document.querySelector(`select[data-filter-status="${input.dataset.filter}"]`);
+      const count = document.querySelector(`[data-count="${input.dataset.filter}"]`);
+      const apply = () => {
+        const text = input.value.trim().toLowerCase();
+        const want = status ? status.value : "";
+        let shown = 0;
+        for (const tr of table.tBodies[0].rows) {
+          const ok = (!text || tr.textContent.toLowerCase().includes(text)) &&
+            (!want || tr.cells[2].textContent.trim() === want);
+          tr.hidden = !ok;
+          if (ok) shown++;
+        }
+        if (count) count.textContent = `${shown} runs`;
+      };
+      input.addEventListener("input", apply);
+      if (status) status.addEventListener("change", apply);
+    });
+  }
+
+  function heatmapControls() {
+    document.querySelectorAll("[data-heatmap-controls]").forEach((controls) => {
+      controls.addEventListener("change", () => {
+        const fig = document.querySelector(
+          `figure[data-chart="heatmap"][data-key="${
+            CSS.escape(controls.dataset.heatmapControls)
+          }"]`,
+        );
+        if (fig) draw(fig);
+      });
+    });
+  }
+
+  function showSection() {
+    const sections = [...document.querySelectorAll("section.view")];
+    const id = decodeURIComponent(globalThis.location.hash.slice(1));
+    const target = sections.find((s) => s.id === id) || sections[0];
+    sections.forEach((s) => s.classList.toggle("active", s === target));
+    if (target) {
+      drawWithin(target);
+      if (id && target.id === id) globalThis.scrollTo(0, 0);
+    }
+  }
+
+  document.querySelectorAll("table[data-sortable]").forEach(sortable);
+  filters();
+  heatmapControls();
+  if (document.body.dataset.mode === "file") {
+    globalThis.addEventListener("hashchange", showSection);
+    showSection();
+  } else {
+    drawWithin(document);
+  }
+})();

@@ -1,0 +1,108 @@
+/**
+ * The read queries of the report and the UI, in one place. Every value comes
+ * in as a bound parameter (`$n`); column names for sorting come from a fixed
+ * list ({@linkcode OVERVIEW_SORTS}), never from the request.
+ *
+ * @module
+ */
+
+/**
+ * Filter of the overview, shared by the page query, the count and the
+ * per-day counts. `$1` run ids (list, or NULL for all but archived runs), `$2` status or
+ * NULL, `$3` run type or NULL, `$4` substring of the run id or NULL.
+ */
+const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL AND NOT coalesce(r.archived, false)
+      OR list_contains($1::VARCHAR[], r.run_id))
+    AND ($2::VARCHAR IS NULL OR r.status = $2::VARCHAR)
+    AND ($3::VARCHAR IS NULL OR r.run_type = $3::VARCHAR)
+    AND ($4::VARCHAR IS NULL OR contains(lower(r.run_id), lower($4::VARCHAR)))`;
+
+/** Sort keys of the overview and their SQL (newest first is the default). */
+export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
+  "created": "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms)",
+  "run_id": "r.run_id",
+  "run_type": "r.run_type",
+  "status": "r.status",
+  "duration": "coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms",
+};
+
+/**
+ * The run ids of one page of the overview. `$1..$4` the filter, `$5` limit,
+ * `$6` offset; `{order}` is replaced by an {@linkcode OVERVIEW_SORTS}
+ * expression and a direction. Only the id and the sort key go through the
+ * sort; the page's columns come from {@linkcode OVERVIEW_ROWS_SQL}.
+ */
+export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
+  FROM latest_runs r
+  WHERE ${OVERVIEW_FILTER}
+  ORDER BY {order} NULLS LAST, r.run_id
+  LIMIT $5::BIGINT OFFSET $6::BIGINT`;
+
+/** The overview's columns of the runs `$1`. */
+export const OVERVIEW_ROWS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
+    r.started_at_ms, coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
+    r.summary_json, r.data_fingerprint, r.label
+  FROM latest_runs r WHERE list_contains($1::VARCHAR[], r.run_id)`;
+
+/**
+ * Runs per UTC day of creation and status for the filter `$1..$4`; runs
+ * without any time count under a NULL day (the total is the sum).
+ */
+export const RUNS_PER_DAY_SQL = `SELECT strftime(epoch_ms(coalesce(r.created_at_ms,
+      r.started_at_ms, r.last_event_at_ms)), '%Y-%m-%d') AS day, r.status, count(*) AS count
+  FROM latest_runs r WHERE ${OVERVIEW_FILTER}
+  GROUP BY ALL ORDER BY day NULLS LAST, r.status`;
+
+/** The distinct run types and statuses, for the filter menus. */
+export const FACETS_SQL = `SELECT 'type' AS facet, run_type AS value FROM runs_d
+    WHERE run_type IS NOT NULL GROUP BY run_type
+  UNION ALL SELECT 'status', status FROM latest_runs GROUP BY status
+  ORDER BY facet, value`;
+
+/** Runs whose id is in the list `$1`. */
+export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
+    r.started_at_ms, r.completed_at_ms, r.failed_at_ms,
+    coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
+    r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config,
+    r.event_count, r.last_event_at_ms, r.label, r.archived
+  FROM latest_runs r WHERE list_contains($1::VARCHAR[], r.run_id)`;
+
+/** Phases of the runs `$1` in order. */
+export const PHASES_SQL = `SELECT run_id, phase_name, phase_order, started_at_ms,
+    completed_at_ms, duration_ms
+  FROM phase_timings WHERE list_contains($1::VARCHAR[], run_id)
+  ORDER BY run_id, phase_order NULLS LAST, started_at_ms, phase_name`;
+
+/** Trials of the runs `$1`. */
+export const TRIALS_SQL = `SELECT run_id, trial_id, recorded_at_ms, params, metrics
+  FROM trial_results WHERE list_contains($1::VARCHAR[], run_id)
+  ORDER BY run_id, recorded_at_ms, trial_id`;
+
+/** Artifacts of the runs `$1`. */
+export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_bytes
+  FROM artifacts_catalog WHERE list_contains($1::VARCHAR[], run_id)
+  ORDER BY run_id, created_at_ms, artifact_path`;
+
+/**
+ * Per-call results of policy runs, one row per Parquet file of the list
+ * `$1`: exit times, realized returns and adverse excursions as JSON arrays
+ * ordered by exit time (one string per file converts far faster than one
+ * value per call).
+ */
+export const TRADES_SQL = `SELECT filename,
+    to_json(list(exit_ts_ms ORDER BY exit_ts_ms, call_id))::VARCHAR AS exits,
+    to_json(list(realized_return_bps ORDER BY exit_ts_ms, call_id))::VARCHAR AS returns,
+    to_json(list(max_adverse_excursion_bps ORDER BY exit_ts_ms, call_id))::VARCHAR AS adverse
+  FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true)
+  WHERE exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
+  GROUP BY filename`;
+
+/** Per-caller results of policy runs: each row of the Parquet files `$1` as JSON. */
+export const CALLERS_SQL = `SELECT t.filename, to_json(t)::VARCHAR AS row_json
+  FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true) t
+  ORDER BY t.filename, t.count DESC, t.caller`;
+
+/** Runs whose id is `$1` or starts with it (at most `$2`), exact match first. */
+export const RESOLVE_RUN_SQL = `SELECT run_id FROM runs_status
+  WHERE run_id = $1::VARCHAR OR starts_with(run_id, $1::VARCHAR)
+  ORDER BY run_id <> $1::VARCHAR, run_id LIMIT $2::BIGINT`;

@@ -1,0 +1,132 @@
+/**
+ * `ledger report`: one self-contained HTML file with the runs overview, a
+ * section per run, the compare of the runs given and a sweep's heatmap. The
+ * chart library, the client script, the styles and every datum are inline;
+ * the page's Content Security Policy forbids any request, so it opens from
+ * disk, offline, as it was written.
+ *
+ * @module
+ */
+import { chartLibrary, clientScript } from "./charts.ts";
+import { ReportIndex, type RunView } from "./data.ts";
+import {
+  type ChartData,
+  escapeHtml,
+  type Links,
+  renderCompare,
+  renderHeader,
+  renderOverview,
+  renderPage,
+  renderRun,
+} from "./html.ts";
+
+/** Most runs one report holds (the newest, when no run is named). */
+export const REPORT_RUNS_MAX = 500;
+/** Most runs a compare view holds. */
+export const COMPARE_RUNS_MAX = 12;
+
+/** Options for {@linkcode buildReport}. */
+export interface BuildReportOptions {
+  /** Runs to show (ids or unique prefixes), in this order. @default {the newest runs} */
+  runIds?: readonly string[];
+  /** Keep only runs for which this returns true (applied to the resolved ids). */
+  filterRunIds?: (
+    index: ReportIndex,
+    runIds: string[] | undefined,
+  ) => Promise<string[] | undefined>;
+  /** The index file. @default {<root>/index/runs.duckdb} */
+  dbPath?: string;
+  /** Page title. @default {"ledger report"} */
+  title?: string;
+}
+
+/** What {@linkcode buildReport} made. */
+export interface BuiltReport {
+  /** The page. */
+  html: string;
+  /** Runs with a section of their own. */
+  runs: string[];
+  /** Whether a compare section was made. */
+  compared: boolean;
+}
+
+/**
+ * Build the report of `root`'s index.
+ *
+ * @example
+ * ```ts ignore
+ * import { buildReport } from "./build.ts";
+ * const { html } = await buildReport("data/ledger");
+ * await Deno.writeTextFile("report.html", html);
+ * ```
+ */
+export async function buildReport(
+  root: string,
+  options: BuildReportOptions = {},
+): Promise<BuiltReport> {
+  const [library, client] = await Promise.all([chartLibrary(), clientScript()]);
+  const index = await ReportIndex.open(root, { dbPath: options.dbPath });
+  try {
+    let named = options.runIds === undefined || options.runIds.length === 0
+      ? undefined
+      : await index.resolveRunIds(options.runIds);
+    if (options.filterRunIds) named = await options.filterRunIds(index, named);
+    const overview = await index.overview({ runIds: named, limit: REPORT_RUNS_MAX });
+    const runIds = named ?? overview.runs.map((r) => r.run_id);
+    if (named !== undefined) {
+      // Keep the order the runs were named in.
+      const byId = new Map(overview.runs.map((r) => [r.run_id, r]));
+      overview.runs = named.map((id) => byId.get(id)!).filter((r) => r !== undefined);
+    }
+    const views: RunView[] = await index.runs(runIds.slice(0, REPORT_RUNS_MAX));
+    const position = new Map(views.map((v, i) => [v.run.run_id, i]));
+    // A compare of the runs named on the command line (not of a --where match).
+    const compared = (options.runIds?.length ?? 0) >= 2 && named !== undefined &&
+      named.length >= 2;
+    const links: Links = {
+      overview: "#overview",
+      run: (id) => `#run-${position.get(id) ?? 0}`,
+      compare: () => (compared ? "#compare" : null),
+    };
+    const charts: ChartData = {};
+    const sections: string[] = [];
+    const ov = renderOverview(overview, { links });
+    Object.assign(charts, ov.charts);
+    sections.push(
+      `<section class="view" id="overview">${ov.html}${
+        overview.total > overview.runs.length
+          ? `<p class="muted">Showing the newest ${overview.runs.length} of ${overview.total} runs; ` +
+            `name runs (or use ledger ui) to see others.</p>`
+          : ""
+      }</section>`,
+    );
+    if (compared) {
+      const cmp = renderCompare(views.slice(0, COMPARE_RUNS_MAX), links, "compare");
+      Object.assign(charts, cmp.charts);
+      sections.push(`<section class="view" id="compare">${cmp.html}</section>`);
+    }
+    views.forEach((view, i) => {
+      const frag = renderRun(view, `run-${i}`);
+      Object.assign(charts, frag.charts);
+      sections.push(`<section class="view" id="run-${i}">${frag.html}</section>`);
+    });
+    const generated = new Date().toISOString().slice(0, 19).replace("T", " ");
+    const body = renderHeader(
+      links,
+      (compared ? `<a href="#compare">Compare</a>` : "") +
+        `<span class="muted">${
+          escapeHtml(`${views.length} runs, generated ${generated} UTC`)
+        }</span>`,
+    ) + `<main>${sections.join("\n")}</main>`;
+    const html = renderPage({
+      title: options.title ?? "ledger report",
+      body,
+      charts,
+      scripts: [{ inline: library }, { inline: client }],
+      mode: "file",
+    });
+    return { html, runs: views.map((v) => v.run.run_id), compared };
+  } finally {
+    index.close();
+  }
+}

@@ -1,0 +1,797 @@
+/**
+ * The data behind `ledger report` and `ledger ui`: the runs overview, one
+ * run's view (phases, equity curve, histograms, per-caller results, config,
+ * provenance, trials) and the compare of several runs, read from the index
+ * and the runs' Parquet artifacts. Returns plain data; the HTML lives in
+ * `html.ts`.
+ *
+ * The index is opened read-only with DuckDB's external access switched off,
+ * except for the root's `artifacts/` folder (`allowed_directories`), so
+ * nothing a run id or an artifact path in the index says can make it read
+ * another file.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { rows, type SqlParam } from "../indexer/_sql.ts";
+import { IndexNotFoundError } from "../indexer/queries.ts";
+import { queryRuns } from "../indexer/query/mod.ts";
+import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { indexPath, runDir } from "../ledger/paths.ts";
+import {
+  ARTIFACTS_SQL,
+  CALLERS_SQL,
+  FACETS_SQL,
+  OVERVIEW_PAGE_SQL,
+  OVERVIEW_ROWS_SQL,
+  OVERVIEW_SORTS,
+  PHASES_SQL,
+  RESOLVE_RUN_SQL,
+  RUNS_PER_DAY_SQL,
+  RUNS_SQL,
+  TRADES_SQL,
+  TRIALS_SQL,
+} from "./_sql.ts";
+
+export { IndexNotFoundError };
+
+/** Per-call results of a policy run (see `backtest/policy.ts`). */
+export const POLICY_RESULTS_FILE = "policy_results.parquet";
+/** Per-caller results of a policy run. */
+export const CALLER_SUMMARY_FILE = "caller_summary.parquet";
+/** The run's manifest (config, inputs, git provenance). */
+export const MANIFEST_FILE = "manifest.json";
+/** Most points of an equity curve kept (evenly thinned beyond, last point kept). */
+export const EQUITY_POINTS_MAX = 600;
+/** Bins of a histogram, about. */
+export const HISTOGRAM_BINS_TARGET = 30;
+/** Filters whose per-day counts one open index keeps. */
+const PER_DAY_CACHE_MAX = 64;
+/** Largest manifest read, in bytes. */
+const MANIFEST_BYTES_MAX = 4 * 1024 * 1024;
+/** Most trials of one run carried into a view. */
+export const TRIALS_MAX = 5_000;
+
+/** One row of the runs overview. Times are ms since epoch (UTC). */
+export interface OverviewRun {
+  /** The run id. */
+  run_id: string;
+  /** Its run type, null when `run.created` is missing. */
+  run_type: string | null;
+  /** completed, failed, running, pending or stale. */
+  status: string;
+  /** Time of `run.created` (or its first event). */
+  created_at_ms: number | null;
+  /** End minus start, null while unfinished. */
+  duration_ms: number | null;
+  /** Calls of a backtest run (`summary.count` or `summary.calls_total`). */
+  calls: number | null;
+  /** `summary.win_rate`. */
+  win_rate: number | null;
+  /** `summary.mean_return_bps`. */
+  mean_return_bps: number | null;
+  /** The `data_fingerprint` of `run.created`. */
+  data_fingerprint: string | null;
+  /** The run's `label` tag. */
+  label: string | null;
+}
+
+/** Runs created on one UTC day with one status. */
+export interface DayCount {
+  /** `YYYY-MM-DD`. */
+  day: string;
+  /** The status. */
+  status: string;
+  /** Runs. */
+  count: number;
+}
+
+/** What the overview shows: a filter, a sort and a page. */
+export interface OverviewQuery {
+  /** Only these runs. @default {undefined} (all) */
+  runIds?: readonly string[];
+  /** Only this status. */
+  status?: string;
+  /** Only this run type. */
+  runType?: string;
+  /** Only run ids containing this text (any case). */
+  text?: string;
+  /** A key of {@linkcode OVERVIEW_SORTS}. @default {"created"} */
+  sort?: string;
+  /** Ascending instead of descending. @default {false} */
+  ascending?: boolean;
+  /** Rows per page. @default {100} */
+  limit?: number;
+  /** Rows skipped. @default {0} */
+  offset?: number;
+}
+
+/** The runs overview. */
+export interface Overview {
+  /** The page of runs. */
+  runs: OverviewRun[];
+  /** Runs the filter keeps, over all pages. */
+  total: number;
+  /** Runs per day and status (over the whole filter). */
+  days: DayCount[];
+}
+
+/** One phase of a run, offsets from the run's first phase start. */
+export interface PhaseView {
+  /** Phase name. */
+  name: string;
+  /** Order from `phase.started`. */
+  order: number | null;
+  /** Start, ms after the first phase started (null when unknown). */
+  start_ms: number | null;
+  /** Duration in ms (null while running). */
+  duration_ms: number | null;
+}
+
+/** One bin of a histogram: `[x0, x1)` holds `count` values. */
+export interface Bin {
+  /** Lower edge. */
+  x0: number;
+  /** Upper edge. */
+  x1: number;
+  /** Values in the bin. */
+  count: number;
+}
+
+/** Per-call results of a policy run, reduced to what the charts draw. */
+export interface TradesView {
+  /** Calls with an exit. */
+  count: number;
+  /** Cumulative return in bps by exit time: `[exit_ts_ms, cumulative_bps]`, thinned. */
+  equity: [number, number][];
+  /** Histogram of realized returns, bps. */
+  returns: Bin[];
+  /** Histogram of max adverse excursions, bps. */
+  adverse: Bin[];
+}
+
+/** Git provenance and inputs from the run's manifest. */
+export interface Provenance {
+  /** Commit sha, branch and dirty flag. */
+  git: { commit: string | null; branch: string | null; dirty: boolean | null } | null;
+  /** Input files: path, sha256, size. */
+  inputs: Record<string, unknown> | null;
+}
+
+/** One trial of a sweep. */
+export interface TrialView {
+  /** Trial id. */
+  trial_id: string;
+  /** Parameters, flattened to dotted paths. */
+  params: Record<string, unknown>;
+  /** Metrics, flattened to dotted paths. */
+  metrics: Record<string, unknown>;
+}
+
+/** Everything the page of one run shows. */
+export interface RunView {
+  /** Id, type, status, times, summary, error, config, process. */
+  run: {
+    run_id: string;
+    run_type: string | null;
+    status: string;
+    created_at_ms: number | null;
+    started_at_ms: number | null;
+    completed_at_ms: number | null;
+    failed_at_ms: number | null;
+    duration_ms: number | null;
+    summary: unknown;
+    error: unknown;
+    config: unknown;
+    data_fingerprint: string | null;
+    host: string | null;
+    pid: number | null;
+    event_count: number;
+    label: string | null;
+    archived: boolean;
+  };
+  /** Phases in order. */
+  phases: PhaseView[];
+  /** Per-call results, when the run has `policy_results.parquet`. */
+  trades: TradesView | null;
+  /** Per-caller rows (every column of `caller_summary.parquet`), when present. */
+  callers: Record<string, unknown>[] | null;
+  /** From `manifest.json`, when present. */
+  provenance: Provenance | null;
+  /** Trials (sweeps), at most {@linkcode TRIALS_MAX}. */
+  trials: TrialView[];
+  /** Artifacts recorded for the run. */
+  artifacts: { artifact_type: string; artifact_path: string; size_bytes: number | null }[];
+}
+
+/** Candidates listed when a prefix matches several runs. */
+const AMBIGUOUS_SHOWN_MAX = 10;
+
+/**
+ * The index knows no run with this id or prefix.
+ *
+ * @example
+ * ```ts
+ * import { RunNotFoundError } from "./data.ts";
+ * console.assert(new RunNotFoundError("x", "i.duckdb").message.includes('"x"'));
+ * ```
+ */
+export class RunNotFoundError extends Error {
+  /** The id asked for. */
+  readonly runId: string;
+  /** Create the error for `runId` in the index `dbPath`. */
+  constructor(runId: string, dbPath: string) {
+    super(
+      `Run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
+        "(see `ledger runs`; new events need `ledger rebuild-index`)",
+    );
+    this.name = "RunNotFoundError";
+    this.runId = runId;
+  }
+}
+
+/**
+ * A run id prefix matches more than one run.
+ *
+ * @example
+ * ```ts
+ * import { AmbiguousRunError } from "./data.ts";
+ * console.assert(new AmbiguousRunError("p", ["p1", "p2"]).message.includes("p1"));
+ * ```
+ */
+export class AmbiguousRunError extends Error {
+  /** The prefix. */
+  readonly prefix: string;
+  /** Some of the runs it matches. */
+  readonly candidates: string[];
+  /** Create the error for `prefix` matching `candidates`. */
+  constructor(prefix: string, candidates: string[]) {
+    const shown = candidates.slice(0, AMBIGUOUS_SHOWN_MAX);
+    super(
+      `Run id prefix ${JSON.stringify(prefix)} is ambiguous: it matches ${shown.join(", ")}${
+        candidates.length > AMBIGUOUS_SHOWN_MAX ? ", ..." : ""
+      }`,
+    );
+    this.name = "AmbiguousRunError";
+    this.prefix = prefix;
+    this.candidates = candidates;
+  }
+}
+
+/** Options for {@linkcode ReportIndex.open}. */
+export interface ReportIndexOptions {
+  /** The index file. @default {indexPath(root)} */
+  dbPath?: string;
+}
+
+/**
+ * A read-only view of one ledger's index and artifacts. Open, ask, close;
+ * the UI reopens it after each publish (see {@linkcode LiveIndex}).
+ *
+ * @example
+ * ```ts ignore
+ * import { ReportIndex } from "./data.ts";
+ * const index = await ReportIndex.open("data/ledger");
+ * try {
+ *   const { runs, total } = await index.overview({ limit: 10 });
+ *   console.log(total, runs[0]?.run_id);
+ * } finally {
+ *   index.close();
+ * }
+ * ```
+ */
+export class ReportIndex {
+  /** The ledger root. */
+  readonly root: string;
+  /** The index file opened. */
+  readonly dbPath: string;
+  #instance: DuckDBInstance;
+  #conn: DuckDBConnection;
+  #perDayCache = new Map<string, Promise<{ total: number; days: DayCount[] }>>();
+  #facets: Promise<{ types: string[]; statuses: string[] }> | null = null;
+
+  private constructor(
+    root: string,
+    dbPath: string,
+    opened: { instance: DuckDBInstance; conn: DuckDBConnection },
+  ) {
+    this.root = root;
+    this.dbPath = dbPath;
+    this.#instance = opened.instance;
+    this.#conn = opened.conn;
+  }
+
+  /** Open the index of `root` read-only. Throws {@linkcode IndexNotFoundError}. */
+  static async open(root: string, options: ReportIndexOptions = {}): Promise<ReportIndex> {
+    const absRoot = resolve(root);
+    const dbPath = resolve(options.dbPath ?? indexPath(absRoot));
+    try {
+      await Deno.stat(dbPath);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(dbPath);
+      throw err;
+    }
+    const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+    try {
+      const conn = await instance.connect();
+      // Parquet artifacts only: no other file, no network, from here on.
+      const artifacts = `${absRoot}/artifacts/`.replaceAll("'", "''");
+      await conn.run(`SET allowed_directories = ['${artifacts}']`);
+      await conn.run("SET enable_external_access = false");
+      await conn.run("SET lock_configuration = true");
+      return new ReportIndex(absRoot, dbPath, { instance, conn });
+    } catch (err) {
+      instance.closeSync();
+      throw err;
+    }
+  }
+
+  /** Close the connection and the database. */
+  close(): void {
+    this.#conn.disconnectSync();
+    this.#instance.closeSync();
+  }
+
+  /**
+   * Resolve run ids as given on a command line: an exact id, or a prefix of
+   * exactly one run. Throws {@linkcode RunNotFoundError} or
+   * {@linkcode AmbiguousRunError}; duplicates are dropped, order kept.
+   */
+  async resolveRunIds(given: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of given) {
+      const found = await rows(this.#conn, RESOLVE_RUN_SQL, [id, AMBIGUOUS_SHOWN_MAX + 1]);
+      const ids = found.map((r) => String(r.run_id));
+      const exact = ids.includes(id) ? id : undefined;
+      if (exact === undefined && ids.length === 0) throw new RunNotFoundError(id, this.dbPath);
+      if (exact === undefined && ids.length > 1) throw new AmbiguousRunError(id, ids);
+      const resolved = exact ?? ids[0];
+      if (!out.includes(resolved)) out.push(resolved);
+    }
+    return out;
+  }
+
+  /**
+   * The ids of the runs matching every `--where` expression (SPEC 11),
+   * archived runs included, newest first, at most `limit`. Throws the query
+   * surface's usage errors for a bad expression.
+   */
+  async runIdsWhere(where: readonly string[], limit: number): Promise<string[]> {
+    const found = await queryRuns(this.#conn, {
+      where,
+      limit,
+      summary: false,
+      includeArchived: true,
+    });
+    return found.map((r) => r.run_id);
+  }
+
+  /** The distinct run types and statuses in the index (kept: the file does not change). */
+  facets(): Promise<{ types: string[]; statuses: string[] }> {
+    this.#facets ??= rows(this.#conn, FACETS_SQL).then((found) => ({
+      types: found.filter((r) => r.facet === "type").map((r) => String(r.value)),
+      statuses: found.filter((r) => r.facet === "status").map((r) => String(r.value)),
+    }));
+    return this.#facets;
+  }
+
+  /** One page of the runs overview, with the total and runs per day. */
+  async overview(query: OverviewQuery = {}): Promise<Overview> {
+    const filter: SqlParam[] = [
+      query.runIds === undefined ? null : { strings: query.runIds },
+      query.status || null,
+      query.runType || null,
+      query.text || null,
+    ];
+    const sortSql = OVERVIEW_SORTS[query.sort ?? "created"] ?? OVERVIEW_SORTS.created;
+    const sql = OVERVIEW_PAGE_SQL.replace(
+      "{order}",
+      `${sortSql} ${query.ascending ? "ASC" : "DESC"}`,
+    );
+    const ids = (await rows(this.#conn, sql, [
+      ...filter,
+      query.limit ?? 100,
+      query.offset ?? 0,
+    ])).map((r) => String(r.run_id));
+    const byId = new Map(
+      (ids.length === 0 ? [] : await rows(this.#conn, OVERVIEW_ROWS_SQL, [{ strings: ids }]))
+        .map((r) => [String(r.run_id), r]),
+    );
+    const { total, days } = await this.#perDay(filter);
+    return {
+      runs: ids.map((id) => byId.get(id)).filter((r) => r !== undefined).map(toOverviewRun),
+      total,
+      days,
+    };
+  }
+
+  /**
+   * Runs per day and status of a filter, and their total. The file behind a
+   * `ReportIndex` never changes (a publish is a new file, opened anew), so
+   * the answer is kept for the next page of the same filter.
+   */
+  #perDay(filter: SqlParam[]): Promise<{ total: number; days: DayCount[] }> {
+    const key = JSON.stringify(filter);
+    let found = this.#perDayCache.get(key);
+    if (found === undefined) {
+      if (this.#perDayCache.size >= PER_DAY_CACHE_MAX) this.#perDayCache.clear();
+      found = rows(this.#conn, RUNS_PER_DAY_SQL, filter).then((counted) => ({
+        total: counted.reduce((sum, d) => sum + Number(d.count), 0),
+        days: counted.filter((d) => d.day !== null).map((d) => ({
+          day: String(d.day),
+          status: String(d.status),
+          count: Number(d.count),
+        })),
+      }));
+      found.catch(() => this.#perDayCache.delete(key));
+      this.#perDayCache.set(key, found);
+    }
+    return found;
+  }
+
+  /** The view of one run, or null when the index does not know it. */
+  async run(runId: string): Promise<RunView | null> {
+    return (await this.runs([runId]))[0] ?? null;
+  }
+
+  /**
+   * The views of `runIds`, in that order; runs the index does not know are
+   * left out. A few queries in all, whatever the number of runs.
+   */
+  async runs(runIds: readonly string[]): Promise<RunView[]> {
+    if (runIds.length === 0) return [];
+    const ids = { strings: runIds };
+    const byRun = <T>(found: Record<string, unknown>[], map: (r: Record<string, unknown>) => T) => {
+      const out = new Map<string, T[]>();
+      for (const r of found) {
+        const id = String(r.run_id);
+        if (!out.has(id)) out.set(id, []);
+        out.get(id)!.push(map(r));
+      }
+      return out;
+    };
+    const found = new Map(
+      (await rows(this.#conn, RUNS_SQL, [ids])).map((r) => [String(r.run_id), r]),
+    );
+    const phases = byRun(await rows(this.#conn, PHASES_SQL, [ids]), (p) => p);
+    const trials = byRun(await rows(this.#conn, TRIALS_SQL, [ids]), (t) => ({
+      trial_id: String(t.trial_id),
+      params: flatten(parseJsonLoose(t.params)),
+      metrics: flatten(parseJsonLoose(t.metrics)),
+    }));
+    const artifacts = byRun(await rows(this.#conn, ARTIFACTS_SQL, [ids]), (a) => ({
+      artifact_type: String(a.artifact_type),
+      artifact_path: String(a.artifact_path),
+      size_bytes: a.size_bytes as number | null,
+    }));
+    const dirs = new Map<string, string>();
+    for (const id of runIds) {
+      if (found.has(id) && RUN_ID_PATTERN.test(id)) dirs.set(id, runDir(this.root, id));
+    }
+    const trades = await this.#trades(dirs);
+    const callers = await this.#callers(dirs);
+    const views: RunView[] = [];
+    for (const id of runIds) {
+      const r = found.get(id);
+      if (r === undefined) continue;
+      const dir = dirs.get(id);
+      views.push({
+        run: toRunInfo(r),
+        phases: toPhases(phases.get(id) ?? []),
+        trades: trades.get(id) ?? null,
+        callers: callers.get(id) ?? null,
+        provenance: dir === undefined ? null : await readProvenance(`${dir}/${MANIFEST_FILE}`),
+        trials: (trials.get(id) ?? []).slice(0, TRIALS_MAX),
+        artifacts: artifacts.get(id) ?? [],
+      });
+    }
+    return views;
+  }
+
+  /** The existing files `name` of the run directories `dirs`, by run id and by path. */
+  async #existing(dirs: Map<string, string>, name: string): Promise<Map<string, string>> {
+    const byPath = new Map<string, string>();
+    for (const [id, dir] of dirs) {
+      const path = `${dir}/${name}`;
+      if (await isFile(path)) byPath.set(path, id);
+    }
+    return byPath;
+  }
+
+  async #trades(dirs: Map<string, string>): Promise<Map<string, TradesView>> {
+    const files = await this.#existing(dirs, POLICY_RESULTS_FILE);
+    const out = new Map<string, TradesView>();
+    if (files.size === 0) return out;
+    for (const row of await rows(this.#conn, TRADES_SQL, [{ strings: [...files.keys()] }])) {
+      const runId = files.get(String(row.filename));
+      if (runId === undefined) continue;
+      const numbers = (text: unknown) =>
+        (parseJsonLoose(text) as (number | null)[]).map((v) => (v === null ? NaN : Number(v)));
+      out.set(runId, toTrades(numbers(row.exits), numbers(row.returns), numbers(row.adverse)));
+    }
+    return out;
+  }
+
+  async #callers(dirs: Map<string, string>): Promise<Map<string, Record<string, unknown>[]>> {
+    const files = await this.#existing(dirs, CALLER_SUMMARY_FILE);
+    const out = new Map<string, Record<string, unknown>[]>();
+    if (files.size === 0) return out;
+    for (const row of await rows(this.#conn, CALLERS_SQL, [{ strings: [...files.keys()] }])) {
+      const runId = files.get(String(row.filename));
+      if (runId === undefined) continue;
+      const clean: Record<string, unknown> = {};
+      const parsed = parseJsonLoose(row.row_json) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(parsed)) {
+        if (k !== "filename") clean[k] = typeof v === "number" ? round4(v) : v;
+      }
+      if (!out.has(runId)) out.set(runId, []);
+      out.get(runId)!.push(clean);
+    }
+    return out;
+  }
+}
+
+function toRunInfo(r: Record<string, unknown>): RunView["run"] {
+  return {
+    run_id: String(r.run_id),
+    run_type: r.run_type as string | null,
+    status: String(r.status),
+    created_at_ms: r.created_at_ms as number | null,
+    started_at_ms: r.started_at_ms as number | null,
+    completed_at_ms: r.completed_at_ms as number | null,
+    failed_at_ms: r.failed_at_ms as number | null,
+    duration_ms: r.duration_ms as number | null,
+    summary: parseJsonLoose(r.summary_json),
+    error: parseJsonLoose(r.error_json),
+    config: parseJsonLoose(r.config),
+    data_fingerprint: r.data_fingerprint as string | null,
+    host: r.host as string | null,
+    pid: r.pid as number | null,
+    event_count: Number(r.event_count ?? 0),
+    label: (r.label ?? null) as string | null,
+    archived: r.archived === true,
+  };
+}
+
+function toPhases(phases: Record<string, unknown>[]): PhaseView[] {
+  const starts = phases.map((p) => p.started_at_ms as number | null).filter((t) => t !== null);
+  const firstStart = starts.length === 0 ? null : Math.min(...starts);
+  return phases.map((p) => ({
+    name: String(p.phase_name),
+    order: p.phase_order as number | null,
+    start_ms: p.started_at_ms === null || firstStart === null
+      ? null
+      : Number(p.started_at_ms) - firstStart,
+    duration_ms: p.duration_ms as number | null,
+  }));
+}
+
+/** Equity curve and histograms of one run's calls, ordered by exit time. */
+function toTrades(exits: number[], returns: number[], adverse: number[]): TradesView {
+  let sum = 0;
+  const equity: [number, number][] = exits.map((t, i) => [t, Math.round(sum += returns[i])]);
+  return {
+    count: exits.length,
+    equity: thin(equity, EQUITY_POINTS_MAX),
+    returns: histogram(returns),
+    adverse: histogram(adverse.filter(Number.isFinite)),
+  };
+}
+
+/**
+ * The index of a live UI: reopened when the file changed since it was last
+ * opened (the indexer publishes by rename, and DuckDB keeps serving the file
+ * it opened to any process that keeps it open). A run in flight finishes on
+ * the old file; the next request opens the new one.
+ *
+ * @example
+ * ```ts ignore
+ * import { LiveIndex } from "./data.ts";
+ * const live = new LiveIndex("data/ledger");
+ * const overview = await live.use((index) => index.overview({ limit: 50 }));
+ * live.close();
+ * ```
+ */
+export class LiveIndex {
+  readonly #root: string;
+  readonly #options: ReportIndexOptions;
+  #current: { index: ReportIndex; key: string; users: number; retired: boolean } | null = null;
+
+  /** A live view of the index of `root`; nothing is opened until {@linkcode LiveIndex.use}. */
+  constructor(root: string, options: ReportIndexOptions = {}) {
+    this.#root = root;
+    this.#options = options;
+  }
+
+  /** Run `fn` on an index that is current as of this call. */
+  async use<T>(fn: (index: ReportIndex) => Promise<T>): Promise<T> {
+    const dbPath = resolve(this.#options.dbPath ?? indexPath(this.#root));
+    const key = await fileKey(dbPath);
+    if (this.#current !== null && this.#current.key !== key) this.#retire();
+    if (this.#current === null) {
+      const index = await ReportIndex.open(this.#root, this.#options);
+      this.#current = { index, key, users: 0, retired: false };
+    }
+    const entry = this.#current;
+    entry.users++;
+    try {
+      return await fn(entry.index);
+    } finally {
+      entry.users--;
+      if (entry.retired && entry.users === 0) entry.index.close();
+    }
+  }
+
+  /** Close the index (requests in flight finish first). */
+  close(): void {
+    this.#retire();
+  }
+
+  #retire(): void {
+    const entry = this.#current;
+    if (entry === null) return;
+    this.#current = null;
+    entry.retired = true;
+    if (entry.users === 0) entry.index.close();
+  }
+}
+
+/** Identity of the file at `path`: inode, size and mtime (a publish changes the inode). */
+async function fileKey(path: string): Promise<string> {
+  try {
+    const st = await Deno.stat(path);
+    return `${st.ino}:${st.size}:${st.mtime?.getTime()}`;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(path);
+    throw err;
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function readProvenance(path: string): Promise<Provenance | null> {
+  if (!await isFile(path)) return null;
+  if ((await Deno.stat(path)).size > MANIFEST_BYTES_MAX) return null;
+  const manifest = parseJsonLoose(await Deno.readTextFile(path));
+  if (manifest === null || typeof manifest !== "object") return null;
+  const m = manifest as Record<string, unknown>;
+  return {
+    git: (m.git ?? null) as Provenance["git"],
+    inputs: (m.inputs ?? null) as Record<string, unknown> | null,
+  };
+}
+
+function toOverviewRun(r: Record<string, unknown>): OverviewRun {
+  const summary = parseJsonLoose(r.summary_json) as Record<string, unknown> | null;
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return {
+    run_id: String(r.run_id),
+    run_type: r.run_type as string | null,
+    status: String(r.status),
+    created_at_ms: (r.created_at_ms ?? r.started_at_ms ?? null) as number | null,
+    duration_ms: r.duration_ms as number | null,
+    calls: num(summary?.count) ?? num(summary?.calls_total),
+    win_rate: num(summary?.win_rate),
+    mean_return_bps: num(summary?.mean_return_bps),
+    data_fingerprint: r.data_fingerprint as string | null,
+    label: (r.label ?? null) as string | null,
+  };
+}
+
+/**
+ * Parse a stored JSON text. Python writes `NaN`/`Infinity`, which
+ * `JSON.parse` refuses: they read as null (SPEC 3). A text that still does
+ * not parse is kept as the string it is.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonLoose } from "./data.ts";
+ * console.assert((parseJsonLoose('{"a": NaN}') as { a: null }).a === null);
+ * ```
+ */
+export function parseJsonLoose(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  const text = String(value);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    const fixed = text.replace(
+      /("(?:[^"\\]|\\.)*")|-?\b(?:NaN|Infinity)\b|-Infinity/g,
+      (m, str) => (str === undefined ? "null" : m),
+    );
+    try {
+      return JSON.parse(fixed);
+    } catch (err2) {
+      if (err2 instanceof SyntaxError) return text;
+      throw err2;
+    }
+  }
+}
+
+/**
+ * Flatten an object to dotted paths (`{policy: {stopPct: 1}}` to
+ * `{"policy.stopPct": 1}`); arrays stay values.
+ *
+ * @example
+ * ```ts
+ * import { flatten } from "./data.ts";
+ * console.assert(flatten({ a: { b: 1 } })["a.b"] === 1);
+ * ```
+ */
+export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    if (prefix !== "") out[prefix] = value;
+    return out;
+  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const path = prefix === "" ? k : `${prefix}.${k}`;
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      Object.assign(out, flatten(v, path));
+    } else {
+      out[path] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Bin `values` into about {@linkcode HISTOGRAM_BINS_TARGET} bins of a round
+ * width (1, 2 or 5 times a power of ten).
+ *
+ * @example
+ * ```ts
+ * import { histogram } from "./data.ts";
+ * const bins = histogram([0, 1, 2, 3, 10]);
+ * console.assert(bins.reduce((s, b) => s + b.count, 0) === 5);
+ * ```
+ */
+export function histogram(values: readonly number[]): Bin[] {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return [];
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of finite) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const step = niceStep((max - min) / HISTOGRAM_BINS_TARGET);
+  const start = Math.floor(min / step) * step;
+  const n = Math.max(1, Math.floor((max - start) / step) + 1);
+  const counts = new Array<number>(n).fill(0);
+  for (const v of finite) counts[Math.min(n - 1, Math.floor((v - start) / step))]++;
+  return counts.map((count, i) => ({
+    x0: round4(start + i * step),
+    x1: round4(start + (i + 1) * step),
+    count,
+  }));
+}
+
+function niceStep(raw: number): number {
+  if (!(raw > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / power;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
+}
+
+/** Keep at most `max` points, evenly spaced, always the first and the last. */
+function thin<T>(points: T[], max: number): T[] {
+  if (points.length <= max) return points;
+  const out: T[] = [];
+  const step = (points.length - 1) / (max - 1);
+  for (let i = 0; i < max; i++) out.push(points[Math.round(i * step)]);
+  return out;
+}
+
+function round4(v: number): number {
+  return Math.round(v * 10_000) / 10_000;
+}

@@ -1,0 +1,622 @@
+/**
+ * HTML of the report and the UI: the page shell (styles, inline data, the
+ * chart library and the client script), the runs overview, the page of one
+ * run, the compare of several runs and a sweep's heatmap. Every text from the
+ * ledger goes through {@linkcode escapeHtml}; data for the charts goes in one
+ * `application/json` script through {@linkcode jsonForScript}, so a run id
+ * like `<script>` shows as text and runs nothing.
+ *
+ * The same section functions serve both: the report links to `#run-3`
+ * anchors in one file, the UI to `/run/<id>` pages ({@linkcode Links}).
+ *
+ * @module
+ */
+import type { DayCount, Overview, OverviewRun, RunView, TrialView } from "./data.ts";
+import { flatten } from "./data.ts";
+
+/** Chart data by chart key, carried in the page as JSON. */
+export type ChartData = Record<string, unknown>;
+
+/** How a view links to another one. */
+export interface Links {
+  /** The overview. */
+  overview: string;
+  /** The page (or anchor) of a run. */
+  run(runId: string): string;
+  /** The compare of runs. */
+  compare(runIds: readonly string[]): string | null;
+}
+
+/** A rendered view: its HTML and the data of its charts. */
+export interface Fragment {
+  /** HTML. */
+  html: string;
+  /** Chart data by key. */
+  charts: ChartData;
+}
+
+/**
+ * Escape text for HTML content and attribute values.
+ *
+ * @example
+ * ```ts
+ * import { escapeHtml } from "./html.ts";
+ * console.assert(escapeHtml("<script>") === "&lt;script&gt;");
+ * ```
+ */
+export function escapeHtml(text: unknown): string {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+const ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/**
+ * JSON for an inline `<script type="application/json">`: `<`, `>`, `&` and the
+ * line separators are escaped, so no value can close the script element.
+ *
+ * @example
+ * ```ts
+ * import { jsonForScript } from "./html.ts";
+ * console.assert(!jsonForScript({ id: "</script>" }).includes("</"));
+ * ```
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+/** Options for {@linkcode renderPage}. */
+export interface PageOptions {
+  /** Page title. */
+  title: string;
+  /** The body: navigation and sections. */
+  body: string;
+  /** Chart data of every section. */
+  charts: ChartData;
+  /** Inline scripts (library first, then the client), or `src` URLs of the same origin. */
+  scripts: { inline?: string; src?: string }[];
+  /** `file` (one page, sections switched by `#hash`) or `live` (one section per page). */
+  mode: "file" | "live";
+}
+
+/** Content Security Policy of the report file: nothing may leave the page. */
+export const FILE_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+/** Content Security Policy of the UI: scripts of the same origin only, no other host. */
+export const LIVE_CSP =
+  "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; " +
+  "img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/** A whole HTML page. */
+export function renderPage(options: PageOptions): string {
+  const scripts = options.scripts.map((s) =>
+    s.src !== undefined
+      ? `<script src="${escapeHtml(s.src)}"></script>`
+      // A library's text may hold "</script" inside strings: split it so the element stays whole.
+      : `<script>${(s.inline ?? "").replace(/<\/script/gi, "<\\/script")}</script>`
+  ).join("\n");
+  // The UI sends its policy as a header (a <meta> cannot carry frame-ancestors).
+  const csp = options.mode === "file"
+    ? `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(FILE_CSP)}">\n`
+    : "";
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+${csp}<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(options.title)}</title>
+<style>${STYLE}</style></head>
+<body data-mode="${options.mode}">
+${options.body}
+<script type="application/json" id="ledger-data">${
+    jsonForScript({ charts: options.charts })
+  }</script>
+${scripts}
+</body></html>
+`;
+}
+
+const STYLE = `
+:root{--fg:#1d2330;--muted:#5f6b7a;--line:#dde2ea;--bg:#f6f7f9;--card:#fff;--accent:#2f6fdf}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+header.top{display:flex;gap:18px;align-items:baseline;padding:10px 24px;background:#1d2330;color:#fff}
+header.top a{color:#cfe0ff;text-decoration:none}header.top strong{font-size:16px}
+main{padding:16px 24px;max-width:1280px}
+section.view{display:block}body[data-mode=file] section.view{display:none}
+body[data-mode=file] section.view.active{display:block}
+h1{font-size:20px;margin:4px 0 12px;word-break:break-all}h2{font-size:16px;margin:22px 0 8px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin:0 0 14px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:14px;margin:0 0 14px}
+.grid .card{margin:0}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;color:var(--muted);white-space:nowrap}
+th[data-sort]{cursor:pointer;user-select:none}th[data-sort]:hover{color:var(--accent)}
+th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
+td.num,th.num{text-align:right;white-space:nowrap}
+td.id{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px;word-break:break-all}
+pre{background:#f0f2f5;padding:8px;border-radius:4px;overflow:auto;max-height:340px;font-size:12px;margin:0}
+.status{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff}
+.status-completed{background:#2e8540}.status-failed{background:#c62828}.status-running{background:#2f6fdf}
+.status-pending{background:#8a94a3}.status-stale{background:#d97706}
+.muted{color:var(--muted)}.toolbar{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:0 0 10px}
+input,select,button{font:inherit;padding:3px 6px}
+figure.chart{margin:0;min-height:60px}figure.chart figcaption{font-weight:600;margin:0 0 4px}
+figure.chart .empty{color:var(--muted);font-style:italic}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}
+dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-all}
+a{color:var(--accent)}
+.label{color:var(--muted);font-family:system-ui,sans-serif;font-size:12.5px}p.label{margin:-8px 0 12px;font-size:14px}
+.scroll{overflow-x:auto}.scroll td.id{white-space:nowrap;word-break:normal}
+.card > h2:first-child{margin-top:0}
+.pager{display:flex;gap:12px;align-items:center;margin:10px 0}
+`;
+
+/** The header bar with the way back to the overview. */
+export function renderHeader(links: Links, extra = ""): string {
+  return `<header class="top"><strong>ledger</strong>` +
+    `<a href="${escapeHtml(links.overview)}">Runs</a>${extra}</header>`;
+}
+
+/** Options for {@linkcode renderOverview}. */
+export interface OverviewOptions {
+  /** Where links go. */
+  links: Links;
+  /** The live UI's pager and filter form; absent in the report (all rows, filtered in page). */
+  live?: {
+    query: {
+      status?: string;
+      runType?: string;
+      text?: string;
+      sort?: string;
+      ascending?: boolean;
+      where?: string;
+    };
+    offset: number;
+    limit: number;
+    facets: { types: string[]; statuses: string[] };
+    /** The URL of another page of the same query. */
+    pageUrl(offset: number): string;
+  };
+}
+
+/** The runs overview: runs per day by status and the sortable, filterable table. */
+export function renderOverview(overview: Overview, options: OverviewOptions): Fragment {
+  const { links, live } = options;
+  const statuses = live?.facets.statuses ?? [...new Set(overview.runs.map((r) => r.status))];
+  const rowsHtml = overview.runs.map((r) => overviewRow(r, links)).join("\n");
+  const filter = live === undefined
+    ? `<div class="toolbar"><input type="search" data-filter="runs" placeholder="filter runs" ` +
+      `aria-label="filter runs"><select data-filter-status="runs" aria-label="status">` +
+      `<option value="">any status</option>${
+        statuses.map((s) => `<option>${escapeHtml(s)}</option>`).join("")
+      }</select><span class="muted" data-count="runs">${overview.runs.length} runs</span></div>`
+    : liveFilterForm(overview, live);
+  const compareIds = overview.runs.slice(0, 6).map((r) => r.run_id);
+  const compareHref = compareIds.length >= 2 ? links.compare(compareIds) : null;
+  const html = `<h1>Runs</h1>
+<div class="card"><figure class="chart" data-chart="days" data-key="days">
+<figcaption>Runs per day by status</figcaption></figure></div>
+<div class="card">${filter}
+<table id="runs" data-sortable><thead><tr>
+<th data-sort="text">run</th><th data-sort="text">type</th><th data-sort="text">status</th>
+<th data-sort="text">created (UTC)</th><th data-sort="num" class="num">duration</th>
+<th data-sort="num" class="num">calls</th><th data-sort="num" class="num">win rate</th>
+<th data-sort="num" class="num">mean return (bps)</th></tr></thead>
+<tbody>${rowsHtml}</tbody></table>
+${live === undefined ? "" : pager(overview, live)}
+${
+    compareHref === null
+      ? ""
+      : `<p><a href="${
+        escapeHtml(compareHref)
+      }">Compare the ${compareIds.length} runs shown first</a></p>`
+  }
+</div>`;
+  return { html, charts: { days: overview.days satisfies DayCount[] } };
+}
+
+function overviewRow(r: OverviewRun, links: Links): string {
+  const cell = (v: number | null, text: string) =>
+    `<td class="num" data-v="${v ?? ""}">${escapeHtml(text)}</td>`;
+  const label = r.label === null ? "" : `<br><span class="label">${escapeHtml(r.label)}</span>`;
+  return `<tr><td class="id"><a href="${escapeHtml(links.run(r.run_id))}">${
+    escapeHtml(r.run_id)
+  }</a>${label}</td><td>${escapeHtml(r.run_type ?? "-")}</td><td>${statusBadge(r.status)}</td>` +
+    `<td data-v="${r.created_at_ms ?? ""}">${escapeHtml(formatTime(r.created_at_ms))}</td>` +
+    cell(r.duration_ms, formatDuration(r.duration_ms)) +
+    cell(r.calls, r.calls === null ? "-" : String(r.calls)) +
+    cell(r.win_rate, r.win_rate === null ? "-" : `${(r.win_rate * 100).toFixed(1)}%`) +
+    cell(r.mean_return_bps, r.mean_return_bps === null ? "-" : r.mean_return_bps.toFixed(0)) +
+    `</tr>`;
+}
+
+function liveFilterForm(
+  overview: Overview,
+  live: NonNullable<OverviewOptions["live"]>,
+): string {
+  const q = live.query;
+  const select = (name: string, label: string, values: string[], current?: string) =>
+    `<select name="${name}" aria-label="${label}"><option value="">any ${label}</option>${
+      values.map((v) =>
+        `<option${v === current ? " selected" : ""} value="${escapeHtml(v)}">${
+          escapeHtml(v)
+        }</option>`
+      ).join("")
+    }</select>`;
+  const sorts = ["created", "run_id", "run_type", "status", "duration"];
+  return `<form class="toolbar" method="get" action="/">` +
+    `<input type="search" name="q" value="${escapeHtml(q.text ?? "")}" ` +
+    `placeholder="run id contains" aria-label="run id contains">` +
+    `<input type="search" name="where" value="${escapeHtml(q.where ?? "")}" size="28" ` +
+    `placeholder="where: summary.win_rate > 0.3" aria-label="where">` +
+    select("status", "status", live.facets.statuses, q.status) +
+    select("type", "type", live.facets.types, q.runType) +
+    `<select name="sort" aria-label="sort">${
+      sorts.map((s) => `<option${s === (q.sort ?? "created") ? " selected" : ""}>${s}</option>`)
+        .join("")
+    }</select><select name="dir" aria-label="direction"><option value="desc">desc</option>` +
+    `<option value="asc"${q.ascending ? " selected" : ""}>asc</option></select>` +
+    `<button type="submit">Apply</button>` +
+    `<span class="muted">${overview.total} runs</span></form>`;
+}
+
+function pager(overview: Overview, live: NonNullable<OverviewOptions["live"]>): string {
+  const from = overview.total === 0 ? 0 : live.offset + 1;
+  const to = Math.min(overview.total, live.offset + overview.runs.length);
+  const prev = live.offset > 0
+    ? `<a href="${escapeHtml(live.pageUrl(Math.max(0, live.offset - live.limit)))}">previous</a>`
+    : "";
+  const next = to < overview.total
+    ? `<a href="${escapeHtml(live.pageUrl(live.offset + live.limit))}">next</a>`
+    : "";
+  return `<div class="pager">${prev}<span class="muted">${from}-${to} of ${overview.total}</span>${next}</div>`;
+}
+
+/** The page of one run; `key` keeps its chart keys apart from other runs'. */
+export function renderRun(view: RunView, key: string): Fragment {
+  const r = view.run;
+  const charts: ChartData = {};
+  const parts: string[] = [];
+  parts.push(
+    `<h1>${escapeHtml(r.run_id)} ${statusBadge(r.status)}${
+      r.archived ? ` <span class="status status-pending">archived</span>` : ""
+    }</h1>`,
+  );
+  if (r.label !== null) parts.push(`<p class="label">${escapeHtml(r.label)}</p>`);
+  parts.push(`<div class="grid"><div class="card">${
+    kv([
+      ["type", r.run_type ?? "-"],
+      ["created", formatTime(r.created_at_ms)],
+      ["started", formatTime(r.started_at_ms)],
+      ["ended", formatTime(r.completed_at_ms ?? r.failed_at_ms)],
+      ["duration", formatDuration(r.duration_ms)],
+      ["events", String(r.event_count)],
+      ["process", r.host === null ? "-" : `${r.host} pid ${r.pid ?? "?"}`],
+      ["data", r.data_fingerprint ?? "-"],
+      ["git", gitText(view)],
+    ])
+  }</div>`);
+  charts[`${key}-phases`] = view.phases;
+  parts.push(chartCard("phases", `${key}-phases`, "Phase timeline (ms from the first phase)"));
+  parts.push(`</div>`);
+  if (r.error !== null) {
+    parts.push(`<div class="card"><h2>Error</h2><pre>${escapeHtml(pretty(r.error))}</pre></div>`);
+  }
+  if (view.trades !== null) {
+    charts[`${key}-equity`] = { series: [{ label: r.run_id, ...packEquity(view.trades.equity) }] };
+    charts[`${key}-returns`] = { bins: view.trades.returns, label: "realized return (bps)" };
+    charts[`${key}-adverse`] = { bins: view.trades.adverse, label: "max adverse excursion (bps)" };
+    parts.push(`<div class="card">${
+      chartFigure(
+        "equity",
+        `${key}-equity`,
+        `Equity curve: cumulative return by exit time, ${view.trades.count} calls`,
+      )
+    }</div>`);
+    parts.push(
+      `<div class="grid"><div class="card">${
+        chartFigure("hist", `${key}-returns`, "Realized return per call")
+      }</div><div class="card">${
+        chartFigure("hist", `${key}-adverse`, "Max adverse excursion per call")
+      }</div></div>`,
+    );
+  }
+  if (view.callers !== null && view.callers.length > 0) {
+    charts[`${key}-callers`] = view.callers;
+    parts.push(
+      `<div class="card">${
+        chartFigure("callers", `${key}-callers`, "Per caller: mean return (bps), n = calls")
+      }${callersTable(view.callers)}</div>`,
+    );
+  }
+  if (view.trials.length > 0) {
+    const sweep = renderSweep(view.trials, `${key}-sweep`);
+    Object.assign(charts, sweep.charts);
+    parts.push(sweep.html);
+  }
+  const summary = summaryWithoutCallers(r.summary, view.callers !== null);
+  parts.push(
+    `<div class="grid"><div class="card"><h2>Config</h2><pre>${
+      escapeHtml(pretty(r.config))
+    }</pre></div><div class="card"><h2>Summary</h2><pre>${
+      escapeHtml(pretty(summary))
+    }</pre></div></div>`,
+  );
+  parts.push(
+    `<div class="grid"><div class="card"><h2>Provenance</h2><pre>${
+      escapeHtml(pretty(view.provenance))
+    }</pre></div><div class="card"><h2>Artifacts</h2>${artifactsTable(view)}</div></div>`,
+  );
+  return { html: parts.join("\n"), charts };
+}
+
+/** A sweep's trials: heatmap over two chosen parameters and one metric, and the trials table. */
+export function renderSweep(trials: readonly TrialView[], key: string): Fragment {
+  const params = varyingKeys(trials.map((t) => t.params));
+  const metrics = numericKeys(trials.map((t) => t.metrics));
+  const preferred = ["expectancy_bps", "mean_return_bps", "win_rate", "profit_factor"];
+  const metric = preferred.find((m) => metrics.includes(m)) ?? metrics[0] ?? "";
+  const options = (values: string[], selected: string) =>
+    values.map((v) =>
+      `<option${v === selected ? " selected" : ""} value="${escapeHtml(v)}">${
+        escapeHtml(v)
+      }</option>`
+    ).join("");
+  const x = params[0] ?? "";
+  const y = params[1] ?? params[0] ?? "";
+  const controls = `<div class="toolbar" data-heatmap-controls="${escapeHtml(key)}">` +
+    `<label>x <select data-axis="x">${options(params, x)}</select></label>` +
+    `<label>y <select data-axis="y">${options(params, y)}</select></label>` +
+    `<label>color <select data-axis="metric">${options(metrics, metric)}</select></label>` +
+    `<span class="muted">${trials.length} trials; a cell shows the best of its trials</span></div>`;
+  const head = [...params, ...metrics.slice(0, 8)];
+  const table = `<table data-sortable><thead><tr><th data-sort="text">trial</th>${
+    head.map((h) => `<th data-sort="num" class="num">${escapeHtml(h)}</th>`).join("")
+  }</tr></thead><tbody>${
+    trials.slice(0, 500).map((t) =>
+      `<tr><td class="id">${escapeHtml(t.trial_id)}</td>${
+        head.map((h) => {
+          const v = h in t.params ? t.params[h] : t.metrics[h];
+          return `<td class="num" data-v="${typeof v === "number" ? v : ""}">${
+            escapeHtml(formatValue(v))
+          }</td>`;
+        }).join("")
+      }</tr>`
+    ).join("")
+  }</tbody></table>`;
+  const html = `<div class="card"><h2>Sweep</h2>${controls}${
+    chartFigure("heatmap", key, "Parameter heatmap")
+  }<details><summary>Trials</summary>${table}</details></div>`;
+  return {
+    html,
+    charts: { [key]: trials.map((t) => ({ id: t.trial_id, ...t.params, ...t.metrics })) },
+  };
+}
+
+/** The compare of several runs: overlaid equity, phases, and the config and summary that differ. */
+export function renderCompare(views: readonly RunView[], links: Links, key: string): Fragment {
+  const letters = views.map((_, i) => runLetter(i));
+  const charts: ChartData = {};
+  const legend = `<table><thead><tr><th></th><th>run</th><th>type</th><th>status</th>` +
+    `<th>created</th><th class="num">duration</th></tr></thead><tbody>${
+      views.map((v, i) =>
+        `<tr><td><strong>${letters[i]}</strong></td><td class="id"><a href="${
+          escapeHtml(links.run(v.run.run_id))
+        }">${escapeHtml(v.run.run_id)}</a></td><td>${escapeHtml(v.run.run_type ?? "-")}</td>` +
+        `<td>${statusBadge(v.run.status)}</td><td>${escapeHtml(formatTime(v.run.created_at_ms))}` +
+        `</td><td class="num">${escapeHtml(formatDuration(v.run.duration_ms))}</td></tr>`
+      ).join("")
+    }</tbody></table>`;
+  const fingerprints = new Set(views.map((v) => v.run.data_fingerprint));
+  const sameData = fingerprints.size === 1 && !fingerprints.has(null);
+  charts[`${key}-equity`] = {
+    letters,
+    series: views.filter((v) => v.trades !== null).map((v) => ({
+      label: letters[views.indexOf(v)],
+      ...packEquity(v.trades!.equity),
+    })),
+  };
+  charts[`${key}-phases`] = {
+    letters,
+    rows: views.flatMap((v, i) =>
+      v.phases.map((p) => ({ run: letters[i], phase: p.name, ms: p.duration_ms ?? 0 }))
+    ),
+  };
+  const html = `<h1>Compare ${views.length} runs</h1>
+<div class="card">${legend}<p class="muted">${
+    sameData
+      ? "Same data: every run has the same data fingerprint."
+      : "Different data fingerprints."
+  }</p></div>
+<div class="card">${
+    chartFigure("equity", `${key}-equity`, "Equity curves: cumulative return (bps) by exit time")
+  }</div>
+<div class="card">${chartFigure("compare-phases", `${key}-phases`, "Phase durations (ms)")}</div>
+<div class="card"><h2>Config that differs</h2>${
+    diffTable(views.map((v) => flatten(v.run.config)), letters)
+  }</div><div class="card"><h2>Summary</h2>${
+    diffTable(
+      views.map((v) => flatten(summaryWithoutCallers(v.run.summary, true))),
+      letters,
+      { all: true },
+    )
+  }</div>`;
+  return { html, charts };
+}
+
+/**
+ * An equity curve packed small for the page: the first exit time `t0` (ms),
+ * then seconds after it `t` and cumulative bps `v`, as two flat arrays.
+ */
+function packEquity(points: readonly [number, number][]): { t0: number; t: number[]; v: number[] } {
+  const t0 = points[0]?.[0] ?? 0;
+  return {
+    t0,
+    t: points.map(([t]) => Math.round((t - t0) / 1000)),
+    v: points.map(([, v]) => v),
+  };
+}
+
+/** `A`, `B`, ... `Z`, `AA`, ... */
+function runLetter(i: number): string {
+  return i < 26
+    ? String.fromCharCode(65 + i)
+    : runLetter(Math.floor(i / 26) - 1) + runLetter(i % 26);
+}
+
+function diffTable(
+  flat: Record<string, unknown>[],
+  letters: string[],
+  options: { all?: boolean } = {},
+): string {
+  const paths = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort();
+  const shown = paths.filter((p) => {
+    if (options.all) return true;
+    const values = new Set(flat.map((f) => JSON.stringify(f[p] ?? null)));
+    return values.size > 1;
+  });
+  if (shown.length === 0) return `<p class="muted">No differences.</p>`;
+  return `<div class="scroll"><table><thead><tr><th>path</th>${
+    letters.map((l) => `<th class="num">${l}</th>`).join("")
+  }</tr></thead><tbody>${
+    shown.map((p) =>
+      `<tr><td class="id">${escapeHtml(p)}</td>${
+        flat.map((f) => `<td class="num">${escapeHtml(formatValue(f[p]))}</td>`).join("")
+      }</tr>`
+    ).join("")
+  }</tbody></table></div>`;
+}
+
+function callersTable(callers: Record<string, unknown>[]): string {
+  const cols = Object.keys(callers[0]);
+  return `<details><summary>Per-caller table</summary><table data-sortable><thead><tr>${
+    cols.map((c) =>
+      `<th data-sort="${typeof callers[0][c] === "number" ? "num" : "text"}"${
+        typeof callers[0][c] === "number" ? ' class="num"' : ""
+      }>${escapeHtml(c)}</th>`
+    ).join("")
+  }</tr></thead><tbody>${
+    callers.map((row) =>
+      `<tr>${
+        cols.map((c) =>
+          typeof row[c] === "number"
+            ? `<td class="num" data-v="${row[c]}">${escapeHtml(formatValue(row[c]))}</td>`
+            : `<td>${escapeHtml(formatValue(row[c]))}</td>`
+        ).join("")
+      }</tr>`
+    ).join("")
+  }</tbody></table></details>`;
+}
+
+function artifactsTable(view: RunView): string {
+  if (view.artifacts.length === 0) return `<p class="muted">None recorded.</p>`;
+  return `<table><tbody>${
+    view.artifacts.map((a) =>
+      `<tr><td>${escapeHtml(a.artifact_type)}</td><td class="id">${
+        escapeHtml(a.artifact_path)
+      }</td><td class="num">${escapeHtml(a.size_bytes ?? "-")} B</td></tr>`
+    ).join("")
+  }</tbody></table>`;
+}
+
+function chartCard(kind: string, key: string, caption: string): string {
+  return `<div class="card">${chartFigure(kind, key, caption)}</div>`;
+}
+
+function chartFigure(kind: string, key: string, caption: string): string {
+  return `<figure class="chart" data-chart="${kind}" data-key="${escapeHtml(key)}">` +
+    `<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+function kv(pairs: [string, string][]): string {
+  return `<dl class="kv">${
+    pairs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")
+  }</dl>`;
+}
+
+function gitText(view: RunView): string {
+  const git = view.provenance?.git;
+  if (!git || git.commit === null) return "-";
+  return `${git.commit.slice(0, 12)}${git.branch ? ` (${git.branch})` : ""}${
+    git.dirty ? " dirty" : ""
+  }`;
+}
+
+function statusBadge(status: string): string {
+  const known = ["completed", "failed", "running", "pending", "stale"].includes(status);
+  return `<span class="status ${known ? `status-${status}` : ""}">${escapeHtml(status)}</span>`;
+}
+
+function summaryWithoutCallers(summary: unknown, drop: boolean): unknown {
+  if (!drop || summary === null || typeof summary !== "object" || Array.isArray(summary)) {
+    return summary;
+  }
+  const { by_caller: _omitted, ...rest } = summary as Record<string, unknown>;
+  return rest;
+}
+
+/** Keys present in the objects with more than one distinct value (or all keys when none vary). */
+function varyingKeys(objects: Record<string, unknown>[]): string[] {
+  const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
+  const varying = keys.filter((k) => new Set(objects.map((o) => JSON.stringify(o[k]))).size > 1);
+  return varying.length > 0 ? varying : keys;
+}
+
+function numericKeys(objects: Record<string, unknown>[]): string[] {
+  const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
+  return keys.filter((k) => objects.some((o) => typeof o[k] === "number"));
+}
+
+function pretty(value: unknown): string {
+  return JSON.stringify(value, null, 2) ?? "null";
+}
+
+function formatValue(v: unknown): string {
+  if (v === null || v === undefined) return "-";
+  if (typeof v === "number") {
+    return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
+  }
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+/**
+ * An instant as `YYYY-MM-DD HH:MM:SS` (UTC), or `-`.
+ *
+ * @example
+ * ```ts
+ * import { formatTime } from "./html.ts";
+ * console.assert(formatTime(0) === "1970-01-01 00:00:00");
+ * ```
+ */
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "-";
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
+
+/**
+ * A duration in ms as `850 ms`, `2.4 s`, `3.1 min` or `1.2 h`, or `-`.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./html.ts";
+ * console.assert(formatDuration(2400) === "2.4 s");
+ * ```
+ */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "-";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}

@@ -1,0 +1,285 @@
+/**
+ * `ledger ui`: the report's views served live from the index with
+ * `Deno.serve`. Read-only: it answers GET only (anything else gets 405),
+ * opens the index read-only with DuckDB's external access off, and reopens it
+ * when the indexer has published a new file ({@linkcode LiveIndex}). Every
+ * page carries a Content Security Policy that allows scripts of its own
+ * origin only, and every text from the ledger is escaped.
+ *
+ * Routes: `/` (overview, paginated: `?offset=&limit=&status=&type=&q=&sort=&dir=`),
+ * `/run/<run id>`, `/compare?run=A&run=B...`, `/assets/plot.js`,
+ * `/assets/client.js`.
+ *
+ * @module
+ */
+import { chartLibrary, clientScript } from "./charts.ts";
+import {
+  FilterSyntaxError,
+  InstantFormatError,
+  QueryUsageError,
+  UnknownFieldError,
+} from "../indexer/query/mod.ts";
+import {
+  IndexNotFoundError,
+  LiveIndex,
+  type OverviewQuery,
+  type ReportIndex,
+  type RunView,
+} from "./data.ts";
+import {
+  escapeHtml,
+  type Links,
+  LIVE_CSP,
+  renderCompare,
+  renderHeader,
+  renderOverview,
+  renderPage,
+  renderRun,
+} from "./html.ts";
+
+/** Rows per overview page unless `?limit=` says otherwise. */
+export const PAGE_ROWS_DEFAULT = 50;
+/** Most rows per overview page. */
+export const PAGE_ROWS_MAX = 500;
+/** Most runs in one compare page. */
+export const COMPARE_RUNS_MAX = 12;
+/** Most runs a `?where=` filter of the overview keeps. */
+export const WHERE_RUNS_MAX = 100_000;
+/** Longest URL served, in characters. */
+const URL_CHARS_MAX = 8_192;
+
+/** Options for {@linkcode serveUi}. */
+export interface ServeUiOptions {
+  /** Port; 0 picks a free one. @default {8765} */
+  port?: number;
+  /** Interface to bind. @default {"127.0.0.1"} */
+  hostname?: string;
+  /** The index file. @default {<root>/index/runs.duckdb} */
+  dbPath?: string;
+  /** Stops the server when aborted. */
+  signal?: AbortSignal;
+  /** Called once the server listens. */
+  onListen?: (addr: { hostname: string; port: number }) => void;
+}
+
+/**
+ * Serve the UI of `root` until `options.signal` aborts; resolves when the
+ * server has stopped and the index is closed.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveUi } from "./server.ts";
+ * const stop = new AbortController();
+ * Deno.addSignalListener("SIGINT", () => stop.abort());
+ * await serveUi("data/ledger", { port: 8765, signal: stop.signal });
+ * ```
+ */
+export async function serveUi(root: string, options: ServeUiOptions = {}): Promise<void> {
+  const live = new LiveIndex(root, { dbPath: options.dbPath });
+  const handler = uiHandler(live);
+  const server = Deno.serve({
+    port: options.port ?? 8765,
+    hostname: options.hostname ?? "127.0.0.1",
+    signal: options.signal,
+    onListen: (addr) => options.onListen?.({ hostname: addr.hostname, port: addr.port }),
+  }, handler);
+  try {
+    await server.finished;
+  } finally {
+    live.close();
+  }
+}
+
+/**
+ * The request handler of the UI over `live` (exported for tests and benches).
+ *
+ * @example
+ * ```ts ignore
+ * import { uiHandler } from "./server.ts";
+ * import { LiveIndex } from "./data.ts";
+ * const res = await uiHandler(new LiveIndex("data/ledger"))(new Request("http://x/"));
+ * console.log(res.status);
+ * ```
+ */
+export function uiHandler(live: LiveIndex): (req: Request) => Promise<Response> {
+  return async (req) => {
+    if (req.method !== "GET") {
+      return text(405, "Method not allowed: this UI is read-only (GET only)", { "Allow": "GET" });
+    }
+    if (req.url.length > URL_CHARS_MAX) return text(414, "URL too long");
+    const url = new URL(req.url);
+    try {
+      if (url.pathname === "/assets/plot.js") return script(await chartLibrary());
+      if (url.pathname === "/assets/client.js") return script(await clientScript());
+      if (url.pathname === "/") return await live.use((index) => overviewPage(index, url));
+      if (url.pathname.startsWith("/run/")) {
+        const runId = decodePath(url.pathname.slice("/run/".length));
+        if (runId === null) return text(400, "Bad run id in the path");
+        return await live.use((index) => runPage(index, runId));
+      }
+      if (url.pathname === "/compare") {
+        return await live.use((index) => comparePage(index, url.searchParams.getAll("run")));
+      }
+      return page(
+        404,
+        "Not found",
+        `<h1>Not found</h1><p>No page at ${escapeHtml(url.pathname)}.</p>`,
+      );
+    } catch (err) {
+      if (err instanceof IndexNotFoundError) {
+        return page(503, "No index", `<h1>No index yet</h1><p>${escapeHtml(err.message)}</p>`);
+      }
+      throw err;
+    }
+  };
+}
+
+const LINKS: Links = {
+  overview: "/",
+  run: (id) => `/run/${encodeURIComponent(id)}`,
+  compare: (ids) => `/compare?${ids.map((id) => `run=${encodeURIComponent(id)}`).join("&")}`,
+};
+
+async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
+  const p = url.searchParams;
+  const limit = clampInt(p.get("limit"), PAGE_ROWS_DEFAULT, 1, PAGE_ROWS_MAX);
+  const offset = clampInt(p.get("offset"), 0, 0, Number.MAX_SAFE_INTEGER);
+  const where = p.get("where")?.trim() || undefined;
+  let runIds: string[] | undefined;
+  if (where !== undefined) {
+    try {
+      runIds = await index.runIdsWhere([where], WHERE_RUNS_MAX);
+    } catch (err) {
+      if (!isQueryUsageError(err)) throw err;
+      return page(
+        400,
+        "Bad filter",
+        `<h1>Bad filter</h1><p>${escapeHtml((err as Error).message)}</p>` +
+          `<p><a href="/">All runs</a></p>`,
+      );
+    }
+  }
+  const query: OverviewQuery = {
+    runIds,
+    status: p.get("status") || undefined,
+    runType: p.get("type") || undefined,
+    text: p.get("q") || undefined,
+    sort: p.get("sort") || undefined,
+    ascending: p.get("dir") === "asc",
+    limit,
+    offset,
+  };
+  const [overview, facets] = await Promise.all([index.overview(query), index.facets()]);
+  const frag = renderOverview(overview, {
+    links: LINKS,
+    live: {
+      query: { ...query, where },
+      offset,
+      limit,
+      facets,
+      pageUrl: (o) => {
+        const next = new URLSearchParams(p);
+        next.set("offset", String(o));
+        return `/?${next}`;
+      },
+    },
+  });
+  return page(200, "Runs - ledger", frag.html, frag.charts);
+}
+
+async function runPage(index: ReportIndex, runId: string): Promise<Response> {
+  const view = await index.run(runId);
+  if (view === null) {
+    return page(
+      404,
+      "Unknown run",
+      `<h1>Unknown run</h1><p>The index has no run ${escapeHtml(JSON.stringify(runId))}.</p>`,
+    );
+  }
+  const frag = renderRun(view, "run");
+  return page(200, `${runId} - ledger`, frag.html, frag.charts);
+}
+
+async function comparePage(index: ReportIndex, ids: string[]): Promise<Response> {
+  if (ids.length < 2 || ids.length > COMPARE_RUNS_MAX) {
+    return page(
+      400,
+      "Compare",
+      `<h1>Compare</h1><p>Name 2 to ${COMPARE_RUNS_MAX} runs: /compare?run=A&amp;run=B</p>`,
+    );
+  }
+  const views: RunView[] = [];
+  for (const id of ids) {
+    const view = await index.run(id);
+    if (view === null) {
+      return page(
+        404,
+        "Unknown run",
+        `<h1>Unknown run</h1><p>${escapeHtml(JSON.stringify(id))}</p>`,
+      );
+    }
+    views.push(view);
+  }
+  const frag = renderCompare(views, LINKS, "compare");
+  return page(200, "Compare - ledger", frag.html, frag.charts);
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "Content-Security-Policy": LIVE_CSP,
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+};
+
+function page(status: number, title: string, body: string, charts = {}): Response {
+  const html = renderPage({
+    title,
+    body: renderHeader(LINKS) + `<main><section class="view">${body}</section></main>`,
+    charts,
+    scripts: [{ src: "/assets/plot.js" }, { src: "/assets/client.js" }],
+    mode: "live",
+  });
+  return new Response(html, {
+    status,
+    headers: { ...SECURITY_HEADERS, "Content-Type": "text/html; charset=utf-8" },
+  });
+}
+
+function script(js: string): Response {
+  return new Response(js, {
+    headers: {
+      ...SECURITY_HEADERS,
+      "Content-Type": "text/javascript; charset=utf-8",
+      "Cache-Control": "max-age=3600",
+    },
+  });
+}
+
+function text(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(body + "\n", {
+    status,
+    headers: { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+function decodePath(segment: string): string | null {
+  try {
+    const id = decodeURIComponent(segment);
+    return id === "" ? null : id;
+  } catch (err) {
+    if (err instanceof URIError) return null;
+    throw err;
+  }
+}
+
+/** A bad `where` expression (the query surface's usage errors), not a server fault. */
+function isQueryUsageError(err: unknown): boolean {
+  return err instanceof QueryUsageError || err instanceof FilterSyntaxError ||
+    err instanceof UnknownFieldError || err instanceof InstantFormatError ||
+    (err instanceof Error && /regular expression|regex/i.test(err.message));
+}
+
+function clampInt(raw: string | null, fallback: number, min: number, max: number): number {
+  if (raw === null || !/^\d+$/.test(raw)) return fallback;
+  return Math.min(max, Math.max(min, Number(raw)));
+}

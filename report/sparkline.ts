@@ -1,0 +1,135 @@
+/**
+ * A sparkline of a run's equity curve for the terminal (`ledger show`):
+ * one line of block characters (`▁▂▃▄▅▆▇█`), or plain ASCII (`_.-'"`) when the
+ * terminal's locale does not say UTF-8.
+ *
+ * @module
+ */
+import { DuckDBInstance } from "@duckdb/node-api";
+import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { runDir } from "../ledger/paths.ts";
+import { POLICY_RESULTS_FILE } from "./data.ts";
+
+/** Block characters from low to high. */
+const BLOCKS = "▁▂▃▄▅▆▇█";
+/** ASCII stand-ins from low to high. */
+const ASCII_LEVELS = "_.-'\"";
+/** Characters of a sparkline unless told otherwise. */
+export const SPARKLINE_WIDTH_DEFAULT = 48;
+
+/** Options for {@linkcode sparkline}. */
+export interface SparklineOptions {
+  /** Characters at most; longer series are averaged into buckets. @default {48} */
+  width?: number;
+  /** Block characters (true) or ASCII (false). @default {true} */
+  unicode?: boolean;
+}
+
+/**
+ * Draw `values` as one line of characters, low to high.
+ *
+ * @example
+ * ```ts
+ * import { sparkline } from "./sparkline.ts";
+ * console.assert(sparkline([0, 1, 2, 3, 4, 5, 6, 7]) === "▁▂▃▄▅▆▇█");
+ * console.assert(sparkline([0, 4], { unicode: false }) === '_"');
+ * ```
+ */
+export function sparkline(values: readonly number[], options: SparklineOptions = {}): string {
+  const levels = options.unicode === false ? ASCII_LEVELS : BLOCKS;
+  const width = Math.max(1, options.width ?? SPARKLINE_WIDTH_DEFAULT);
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return "";
+  const points = bucket(finite, width);
+  const min = Math.min(...points);
+  const max = Math.max(...points);
+  const span = max - min;
+  return points.map((v) => {
+    const i = span === 0 ? 0 : Math.round(((v - min) / span) * (levels.length - 1));
+    return levels[i];
+  }).join("");
+}
+
+/** Average `values` into at most `width` buckets of equal length. */
+function bucket(values: number[], width: number): number[] {
+  if (values.length <= width) return values;
+  const out: number[] = [];
+  for (let b = 0; b < width; b++) {
+    const from = Math.floor((b * values.length) / width);
+    const to = Math.floor(((b + 1) * values.length) / width);
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += values[i];
+    out.push(sum / (to - from));
+  }
+  return out;
+}
+
+/**
+ * Whether the terminal takes UTF-8: the first of `LC_ALL`, `LC_CTYPE`,
+ * `LANG` that is set decides (C/POSIX locales are ASCII). Variables this
+ * process may not read (no prompt is ever shown) count as unset; with none
+ * set, UTF-8 is assumed.
+ *
+ * @example
+ * ```ts
+ * import { terminalTakesUnicode } from "./sparkline.ts";
+ * console.assert(typeof terminalTakesUnicode() === "boolean");
+ * ```
+ */
+export function terminalTakesUnicode(): boolean {
+  for (const variable of ["LC_ALL", "LC_CTYPE", "LANG"]) {
+    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") continue;
+    const value = Deno.env.get(variable);
+    if (value === undefined || value === "") continue;
+    return /utf-?8/i.test(value);
+  }
+  return true;
+}
+
+/**
+ * The `equity` line of `ledger show` for a policy run: the sparkline of the
+ * cumulative return by exit time and its final value, or null when the run
+ * has no `policy_results.parquet`.
+ *
+ * @example
+ * ```ts ignore
+ * import { equitySparklineLine } from "./sparkline.ts";
+ * console.log(await equitySparklineLine("data/ledger", "policy-20260101T000000-abcdef"));
+ * ```
+ */
+export async function equitySparklineLine(
+  root: string,
+  runId: string,
+  options: SparklineOptions = {},
+): Promise<string | null> {
+  if (!RUN_ID_PATTERN.test(runId)) return null;
+  const path = `${runDir(root, runId)}/${POLICY_RESULTS_FILE}`;
+  try {
+    if (!(await Deno.stat(path)).isFile) return null;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+  const instance = await DuckDBInstance.create(":memory:");
+  try {
+    const conn = await instance.connect();
+    try {
+      const reader = await conn.runAndReadAll(
+        `SELECT sum(realized_return_bps) OVER (ORDER BY exit_ts_ms, call_id) AS equity
+         FROM read_parquet($1::VARCHAR)
+         WHERE exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
+         ORDER BY exit_ts_ms, call_id`,
+        [path],
+      );
+      const equity = (reader.getColumnsJS()[0] ?? []).map(Number);
+      if (equity.length === 0) return null;
+      const line = sparkline(equity, { unicode: terminalTakesUnicode(), ...options });
+      const last = Math.round(equity[equity.length - 1]);
+      return `equity     ${line}  ${last >= 0 ? "+" : ""}${last} bps over ${equity.length} calls`;
+    } finally {
+      conn.disconnectSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * How the log is laid out in a bucket (private). Every local part file is
+ * shipped as immutable chunk objects of whole lines:
+ *
+ * ```
+ * <prefix>events/day=YYYY-MM-DD/<part stem>.<fingerprint>.<start byte, 16 digits>.jsonl
+ * ```
+ *
+ * - the `day=` folder and the `.jsonl` suffix keep the bucket a Hive-style
+ *   log that DuckDB, Spark or Trino read as they read a local root;
+ * - `<fingerprint>` (12 hex digits of the SHA-256 of the part's first line)
+ *   tells apart two machines' parts of the same name (every Python writer
+ *   starts at `part-000001.jsonl`) and a part replaced by a new file;
+ * - the start offset makes each key owned by exactly one byte range of one
+ *   part: a chunk is never rewritten, so no two writers ever race on a key,
+ *   and the chunks of a part sort by offset.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+/** A chunk key relative to the prefix: day, stem, fingerprint, start offset. */
+const CHUNK_KEY_PATTERN =
+  /^events\/day=(\d{4}-\d{2}-\d{2})\/(.+)\.([0-9a-f]{12})\.(\d{16})\.jsonl$/;
+
+/** Digits of the start offset in a key (zero-padded, so keys sort by offset). */
+const OFFSET_DIGITS = 16;
+
+/** The identity of one shipped part: its day, file stem and fingerprint. */
+export interface RemotePart {
+  /** UTC day of the partition, `YYYY-MM-DD`. */
+  day: string;
+  /** The local file name without `.jsonl`. */
+  stem: string;
+  /** 12 hex digits of the SHA-256 of the part's first line. */
+  fingerprint: string;
+}
+
+/** One chunk object: the bytes `[startByte, startByte + sizeBytes)` of a part. */
+export interface Chunk extends RemotePart {
+  /** Offset of the chunk's first byte in the local part file. */
+  startByte: number;
+  /** The object's size. */
+  sizeBytes: number;
+  /** The full key. */
+  key: string;
+}
+
+/** The key of the chunk of `part` starting at `startByte`. */
+export function chunkKey(prefix: string, part: RemotePart, startByte: number): string {
+  if (!Number.isSafeInteger(startByte) || startByte < 0) {
+    throw new RangeError(`Chunk offset must be a non-negative integer, got ${startByte}`);
+  }
+  return `${partKeyPrefix(prefix, part)}${String(startByte).padStart(OFFSET_DIGITS, "0")}.jsonl`;
+}
+
+/** The common prefix of every chunk key of `part` (ends with `.`). */
+export function partKeyPrefix(prefix: string, part: RemotePart): string {
+  return `${prefix}events/day=${part.day}/${part.stem}.${part.fingerprint}.`;
+}
+
+/** Parse a listed key under `prefix`; `null` for keys that are not chunks. */
+export function parseChunkKey(prefix: string, key: string, sizeBytes: number): Chunk | null {
+  if (!key.startsWith(prefix)) return null;
+  const m = CHUNK_KEY_PATTERN.exec(key.slice(prefix.length));
+  if (m === null) return null;
+  return {
+    day: m[1],
+    stem: m[2],
+    fingerprint: m[3],
+    startByte: Number(m[4]),
+    sizeBytes,
+    key,
+  };
+}
+
+/** A stable string for a remote part: `day=D/<stem>.<fingerprint>.jsonl` (its mirror file). */
+export function remotePartFile(part: RemotePart): string {
+  return `day=${part.day}/${part.stem}.${part.fingerprint}.jsonl`;
+}
+
+/** The fingerprint of a part from its first line (without the `\n`). */
+export function fingerprintOf(firstLine: Uint8Array): string {
+  return createHash("sha256").update(firstLine).digest("hex").slice(0, 12);
+}
+
+/** A short stable name for a bucket location (state and cache file names). */
+export function locationId(endpoint: string | undefined, bucket: string, prefix: string): string {
+  return createHash("sha256").update(`${endpoint ?? "aws"}\n${bucket}\n${prefix}`).digest("hex")
+    .slice(0, 16);
+}

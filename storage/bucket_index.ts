@@ -1,0 +1,448 @@
+/**
+ * Indexing a log from a bucket (SPEC 14): `rebuild-index --from` and
+ * `daemon --from`. The chunks of each remote part are appended, in offset
+ * order, to one local mirror file under `<root>/remote/<location id>/events/`
+ * (a cache root with the layout of a local log), then the ordinary indexer
+ * runs over that mirror with every rule of SPEC 7: incremental (a mirror file
+ * only grows, so only its new bytes are read), dedup by `event_id`, bad lines
+ * to `ingest_errors`, atomic publish. Each chunk object is fetched once.
+ *
+ * The mirror's verified sizes are kept in `mirror.json` (written atomically
+ * after the appended bytes are synced); after a crash every mirror file is cut
+ * back to its recorded size, so a torn append is never indexed twice.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { DAY_DIR_PATTERN, eventsDir, indexPath } from "../ledger/paths.ts";
+import { rebuildIndex, type RebuildReport } from "../indexer/rebuild.ts";
+import { acquireDaemonLock, type DaemonSummary } from "../indexer/daemon.ts";
+import { appendDurable, ensureDir, syncDir, writeFileAtomic } from "./_durable.ts";
+import { type Chunk, locationId, parseChunkKey, remotePartFile } from "./_layout.ts";
+import { forEachLimited } from "./_pool.ts";
+import type { BucketLocation, ObjectStore } from "./object_store.ts";
+
+/** Remote parts mirrored at the same time. */
+const PARTS_CONCURRENT_MAX = 4;
+/** Format of `mirror.json`. */
+const MIRROR_FORMAT = 1;
+
+/** Options for {@linkcode rebuildIndexFromBucket}. */
+export interface BucketIndexOptions {
+  /** The endpoint URL (only to name the cache). @default {undefined} */
+  endpoint?: string;
+  /** The index file. @default {`<root>/index/runs.duckdb`} */
+  dbPath?: string;
+  /** Rebuild the index from scratch (the mirror is kept). @default {false} */
+  full?: boolean;
+  /** Re-read the partitions from this day on (see `RebuildOptions`). @default {undefined} */
+  sinceDate?: string;
+  /** A running run silent this long shows as stale. @default {24 h} */
+  staleAfterMs?: number;
+  /** Receives progress lines. @default {undefined} */
+  onProgress?: (message: string) => void;
+}
+
+/** What one mirror pass did. */
+export interface MirrorReport {
+  /** Chunk objects listed under the prefix. */
+  chunksListed: number;
+  /** Chunk objects fetched (the new ones). */
+  chunksFetched: number;
+  /** Bytes fetched. */
+  bytesFetched: number;
+  /** Remote parts (mirror files). */
+  parts: number;
+  /** Keys under `events/` that are not chunks of this layout (ignored). */
+  foreignKeys: number;
+  /** Mirror files removed (gone from the bucket) or reset. */
+  filesRemoved: number;
+  /** Whether any mirror file changed. */
+  changed: boolean;
+}
+
+/**
+ * The cache root that mirrors `location` for the ledger at `root`.
+ *
+ * @example
+ * ```ts
+ * import { cacheRootFor } from "./bucket_index.ts";
+ * const dir = cacheRootFor("/srv/ledger", undefined, { bucket: "logs", prefix: "" });
+ * console.assert(dir.startsWith("/srv/ledger/remote/"));
+ * ```
+ */
+export function cacheRootFor(
+  root: string,
+  endpoint: string | undefined,
+  location: BucketLocation,
+): string {
+  return join(root, "remote", locationId(endpoint, location.bucket, location.prefix));
+}
+
+/**
+ * Bring the mirror at `cacheRoot` up to date with the bucket: fetch only the
+ * chunks it lacks, remove what the bucket no longer has.
+ *
+ * @example
+ * ```ts ignore
+ * import { openS3Store } from "./s3.ts";
+ * import { mirrorBucket } from "./bucket_index.ts";
+ * await mirrorBucket(openS3Store("logs"), { bucket: "logs", prefix: "" }, "/tmp/mirror");
+ * ```
+ */
+export async function mirrorBucket(
+  store: ObjectStore,
+  location: BucketLocation,
+  cacheRoot: string,
+  options: Pick<BucketIndexOptions, "onProgress"> = {},
+): Promise<MirrorReport> {
+  const progress = options.onProgress ?? (() => {});
+  await ensureDir(cacheRoot);
+  const lockFile = await Deno.open(join(cacheRoot, ".mirror.lock"), {
+    read: true,
+    write: true,
+    create: true,
+  });
+  try {
+    await lockFile.lock(true); // one mirror pass per cache at a time
+    const mirror = new Mirror(store, cacheRoot, progress);
+    return await mirror.pass(location);
+  } finally {
+    lockFile.close();
+  }
+}
+
+class Mirror {
+  #store: ObjectStore;
+  #cacheRoot: string;
+  #progress: (message: string) => void;
+  #sizes = new Map<string, number>();
+
+  constructor(store: ObjectStore, cacheRoot: string, progress: (message: string) => void) {
+    this.#store = store;
+    this.#cacheRoot = cacheRoot;
+    this.#progress = progress;
+  }
+
+  async pass(location: BucketLocation): Promise<MirrorReport> {
+    const report: MirrorReport = {
+      chunksListed: 0,
+      chunksFetched: 0,
+      bytesFetched: 0,
+      parts: 0,
+      foreignKeys: 0,
+      filesRemoved: 0,
+      changed: false,
+    };
+    await this.#recover(report);
+    const groups = new Map<string, Chunk[]>();
+    for await (const o of this.#store.list(`${location.prefix}events/`)) {
+      const c = parseChunkKey(location.prefix, o.key, o.sizeBytes);
+      if (c === null) {
+        report.foreignKeys++;
+        continue;
+      }
+      report.chunksListed++;
+      const name = remotePartFile(c);
+      const list = groups.get(name);
+      if (list === undefined) groups.set(name, [c]);
+      else list.push(c);
+    }
+    report.parts = groups.size;
+    if (report.foreignKeys > 0) {
+      this.#progress(`ignored ${report.foreignKeys} keys that are not ledger chunks`);
+    }
+    for (const name of [...this.#sizes.keys()]) {
+      if (!groups.has(name)) await this.#remove(name, "gone from the bucket", report);
+    }
+    let failure: unknown;
+    await forEachLimited([...groups], PARTS_CONCURRENT_MAX, async ([name, chunks]) => {
+      try {
+        await this.#follow(name, chunks, report);
+      } catch (err) {
+        failure ??= err;
+      }
+    });
+    if (report.changed) await this.#saveState(); // after every appended byte is synced
+    if (failure !== undefined) throw failure;
+    return report;
+  }
+
+  /** Load `mirror.json` and cut every mirror file back to its recorded size. */
+  async #recover(report: MirrorReport): Promise<void> {
+    const recorded = await this.#loadState();
+    const onDisk = await listMirrorFiles(this.#cacheRoot);
+    if (recorded === undefined && onDisk.length > 0) {
+      this.#progress("mirror state missing: starting the mirror over");
+    }
+    for (const name of onDisk) {
+      const want = recorded?.get(name);
+      const path = this.#path(name);
+      const size = (await Deno.stat(path)).size;
+      if (want === undefined || size < want) {
+        await Deno.remove(path); // not recorded (a crash before the state write) or lost bytes
+        report.filesRemoved++;
+        report.changed = true;
+        continue;
+      }
+      if (size > want) {
+        // Bytes appended before a crash, not yet recorded: cut them, fetch them again.
+        const file = await Deno.open(path, { write: true });
+        try {
+          await file.truncate(want);
+          await file.syncData();
+        } finally {
+          file.close();
+        }
+      }
+      this.#sizes.set(name, want);
+    }
+    if (recorded !== undefined) {
+      for (const name of recorded.keys()) {
+        if (!this.#sizes.has(name)) report.changed = true; // recorded but vanished
+      }
+    }
+  }
+
+  /** Append the chunks of one remote part that the mirror lacks, in order. */
+  async #follow(name: string, chunks: Chunk[], report: MirrorReport): Promise<void> {
+    chunks.sort((a, b) => a.startByte - b.startByte);
+    let have = this.#sizes.get(name) ?? 0;
+    const ends = new Set<number>([0]);
+    let chainEnd = 0;
+    for (const c of chunks) {
+      if (c.startByte !== chainEnd) break;
+      chainEnd += c.sizeBytes;
+      ends.add(chainEnd);
+    }
+    if (!ends.has(have)) {
+      // The mirror does not end on a chunk boundary of the bucket: the part was changed.
+      await this.#remove(name, "no longer matches the bucket", report);
+      have = 0;
+    }
+    if (chainEnd < (chunks.at(-1)!.startByte + chunks.at(-1)!.sizeBytes)) {
+      this.#progress(`${name}: waiting for bytes from ${chainEnd} (a chunk is missing)`);
+    }
+    const todo = chunks.filter((c) => c.startByte >= have && c.startByte < chainEnd);
+    if (todo.length === 0) return;
+    const path = this.#path(name);
+    const created = have === 0;
+    await ensureDir(dirname(path));
+    const file = await Deno.open(path, { write: true, append: true, create: true });
+    try {
+      if (created) await syncDir(dirname(path)); // the new mirror file's entry is durable
+      for (const c of todo) {
+        const bytes = await this.#store.get(c.key);
+        if (bytes.length !== c.sizeBytes) {
+          throw new Error(
+            `Bucket object ${c.key} has ${bytes.length} bytes, listed ${c.sizeBytes}`,
+          );
+        }
+        await appendDurable(file, bytes);
+        have += bytes.length;
+        this.#sizes.set(name, have);
+        report.chunksFetched++;
+        report.bytesFetched += bytes.length;
+        report.changed = true;
+      }
+    } finally {
+      file.close();
+    }
+  }
+
+  async #remove(name: string, why: string, report: MirrorReport): Promise<void> {
+    this.#progress(`${name}: ${why}; dropped from the mirror`);
+    try {
+      await Deno.remove(this.#path(name));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    this.#sizes.delete(name);
+    report.filesRemoved++;
+    report.changed = true;
+  }
+
+  #path(name: string): string {
+    return join(eventsDir(this.#cacheRoot), name);
+  }
+
+  get #statePath(): string {
+    return join(this.#cacheRoot, "mirror.json");
+  }
+
+  async #loadState(): Promise<Map<string, number> | undefined> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.#statePath);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    }
+    let raw: { format?: number; files?: Record<string, number> };
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      if (err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+    if (raw?.format !== MIRROR_FORMAT || typeof raw.files !== "object" || raw.files === null) {
+      return undefined;
+    }
+    return new Map(Object.entries(raw.files).filter(([, v]) => Number.isSafeInteger(v)));
+  }
+
+  async #saveState(): Promise<void> {
+    const files: Record<string, number> = {};
+    for (const name of [...this.#sizes.keys()].sort()) files[name] = this.#sizes.get(name)!;
+    const text = JSON.stringify({ format: MIRROR_FORMAT, files }, null, 1) + "\n";
+    await writeFileAtomic(this.#statePath, new TextEncoder().encode(text));
+  }
+}
+
+/** `day=D/<name>.jsonl` of every file in the mirror's events directory. */
+async function listMirrorFiles(cacheRoot: string): Promise<string[]> {
+  const out: string[] = [];
+  const base = eventsDir(cacheRoot);
+  for (const d of await readDirOrEmpty(base)) {
+    if (!d.isDirectory || !DAY_DIR_PATTERN.test(d.name)) continue;
+    for (const f of await readDirOrEmpty(join(base, d.name))) {
+      if (f.isFile && f.name.endsWith(".jsonl")) out.push(`${d.name}/${f.name}`);
+    }
+  }
+  return out.sort();
+}
+
+async function readDirOrEmpty(dir: string): Promise<Deno.DirEntry[]> {
+  try {
+    return await Array.fromAsync(Deno.readDir(dir));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
+/** What {@linkcode rebuildIndexFromBucket} did. */
+export interface BucketIndexReport {
+  /** The mirror pass. */
+  mirror: MirrorReport;
+  /** The index rebuild over the mirror. */
+  index: RebuildReport;
+}
+
+/**
+ * Update the mirror of `location`, then build or update the index of `root`
+ * from it (incremental unless `full`).
+ *
+ * @example
+ * ```ts ignore
+ * import { openS3Store } from "./s3.ts";
+ * import { rebuildIndexFromBucket } from "./bucket_index.ts";
+ * const r = await rebuildIndexFromBucket("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" });
+ * console.log(r.index.events);
+ * ```
+ */
+export async function rebuildIndexFromBucket(
+  root: string,
+  store: ObjectStore,
+  location: BucketLocation,
+  options: BucketIndexOptions = {},
+): Promise<BucketIndexReport> {
+  await store.check(); // before anything is created locally
+  const cacheRoot = cacheRootFor(root, options.endpoint, location);
+  const mirror = await mirrorBucket(store, location, cacheRoot, options);
+  options.onProgress?.(
+    `mirror: ${mirror.chunksFetched} new chunks (${mirror.bytesFetched} bytes) of ` +
+      `${mirror.chunksListed} listed, ${mirror.parts} parts`,
+  );
+  const index = await rebuildIndex(cacheRoot, {
+    dbPath: options.dbPath ?? indexPath(root),
+    full: options.full,
+    sinceDate: options.sinceDate,
+    staleAfterMs: options.staleAfterMs,
+    onProgress: options.onProgress,
+  });
+  return { mirror, index };
+}
+
+/** Options for {@linkcode runBucketDaemon}. */
+export interface BucketDaemonOptions extends Omit<BucketIndexOptions, "full" | "sinceDate"> {
+  /** Time between two checks of the bucket. @default {30_000} */
+  intervalMs?: number;
+  /** Stops the daemon after the current step. @default {undefined} */
+  signal?: AbortSignal;
+  /** Receives one line per rebuild (and per failure). @default {console.log} */
+  onLog?: (line: string) => void;
+}
+
+/**
+ * Keep the index of `root` up to date from the bucket: every interval, fetch
+ * the new chunks and, when any arrived, update the index. One daemon per
+ * root (the same lock as the local daemon).
+ *
+ * @example
+ * ```ts ignore
+ * import { openS3Store } from "./s3.ts";
+ * import { runBucketDaemon } from "./bucket_index.ts";
+ * const stop = new AbortController();
+ * await runBucketDaemon("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" }, {
+ *   signal: stop.signal,
+ * });
+ * ```
+ */
+export async function runBucketDaemon(
+  root: string,
+  store: ObjectStore,
+  location: BucketLocation,
+  options: BucketDaemonOptions = {},
+): Promise<DaemonSummary> {
+  const intervalMs = options.intervalMs ?? 30_000;
+  const log = options.onLog ?? ((line: string) => console.log(line));
+  const lock = await acquireDaemonLock(root);
+  const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
+  const cacheRoot = cacheRootFor(root, options.endpoint, location);
+  const dbPath = options.dbPath ?? indexPath(root);
+  let first = true;
+  try {
+    while (!options.signal?.aborted) {
+      summary.checks++;
+      try {
+        const mirror = await mirrorBucket(store, location, cacheRoot, options);
+        if (mirror.changed || first) {
+          summary.rebuilds++;
+          const index = await rebuildIndex(cacheRoot, {
+            dbPath,
+            staleAfterMs: options.staleAfterMs,
+            onProgress: options.onProgress,
+          });
+          log(
+            `${new Date().toISOString()} fetched ${mirror.chunksFetched} chunks ` +
+              `(${mirror.bytesFetched} bytes); indexed ${index.events} events of ${index.runs} ` +
+              `runs (${index.mode}, ${index.errors} in ingest_errors) in ${index.elapsedMs} ms`,
+          );
+        }
+        first = false;
+      } catch (err) {
+        summary.failures++;
+        const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+        log(`${new Date().toISOString()} update from the bucket failed: ${message}`);
+      }
+      await sleep(intervalMs, options.signal);
+    }
+  } finally {
+    lock.release();
+  }
+  return summary;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,246 @@
+/**
+ * {@linkcode ObjectStore} over any S3-compatible endpoint (AWS S3, MinIO,
+ * Ceph RGW, R2, GCS in S3 mode) with the AWS SDK for JavaScript v3.
+ *
+ * Configuration comes only from the standard AWS variables and files:
+ * `AWS_ENDPOINT_URL_S3` (else `AWS_ENDPOINT_URL`, else AWS itself),
+ * `AWS_REGION` (else `AWS_DEFAULT_REGION`, else `us-east-1`), and the SDK's
+ * default credential chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`,
+ * `AWS_PROFILE` and `~/.aws/credentials`, ...). Credentials are never taken
+ * from flags and never printed. Addressing is path-style (`endpoint/bucket/key`),
+ * which every S3-compatible server accepts.
+ *
+ * @module
+ */
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  type ListOptions,
+  type ObjectInfo,
+  type ObjectStore,
+  ObjectStoreError,
+  type ObjectStoreErrorKind,
+  type PutResult,
+} from "./object_store.ts";
+import { type S3Endpoint, s3EndpointFromEnv } from "./s3_env.ts";
+
+export { type S3Endpoint, s3EndpointFromEnv };
+
+/** Attempts per request (the SDK retries throttling, 5xx and network errors). */
+const REQUEST_ATTEMPTS_MAX = 3;
+/** Time allowed to open a connection. */
+const CONNECTION_TIMEOUT_MS = 5_000;
+/** Time allowed for one request once connected (a 16 MiB chunk on a slow link). */
+const REQUEST_TIMEOUT_MS = 120_000;
+/** Keys per listing page (the S3 maximum). */
+const LIST_PAGE_KEYS_MAX = 1000;
+
+/** Options for {@linkcode openS3Store}. */
+export interface S3StoreOptions {
+  /** Endpoint and region. @default {s3EndpointFromEnv()} */
+  endpoint?: S3Endpoint;
+}
+
+/**
+ * Open an {@linkcode ObjectStore} on `bucket`. Nothing is sent until the
+ * first call; {@linkcode ObjectStore.check} is the cheap first call.
+ *
+ * @example
+ * ```ts
+ * import { openS3Store } from "./s3.ts";
+ * const store = openS3Store("ledger-logs", { endpoint: { endpoint: "http://127.0.0.1:1", region: "us-east-1" } });
+ * console.assert(store.description.startsWith("s3://ledger-logs"));
+ * ```
+ */
+export function openS3Store(bucket: string, options: S3StoreOptions = {}): ObjectStore {
+  return new S3Store(bucket, options.endpoint ?? s3EndpointFromEnv());
+}
+
+class S3Store implements ObjectStore {
+  readonly description: string;
+  #bucket: string;
+  #client: S3Client;
+
+  constructor(bucket: string, where: S3Endpoint) {
+    this.#bucket = bucket;
+    this.description = `s3://${bucket} at ${where.endpoint ?? "AWS"}`;
+    this.#client = new S3Client({
+      region: where.region,
+      endpoint: where.endpoint,
+      forcePathStyle: true,
+      maxAttempts: REQUEST_ATTEMPTS_MAX,
+      // Ceph RGW 16 rejects the SDK's default streamed checksums (PITFALLS).
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      requestHandler: {
+        connectionTimeout: CONNECTION_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+      },
+    });
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, MaxKeys: 1 }));
+    } catch (err) {
+      throw this.#translate(err, undefined);
+    }
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: prefix,
+            StartAfter: token === undefined ? options.startAfter : undefined,
+            ContinuationToken: token,
+            MaxKeys: LIST_PAGE_KEYS_MAX,
+          }),
+        );
+      } catch (err) {
+        throw this.#translate(err, prefix);
+      }
+      for (const o of page.Contents ?? []) {
+        if (o.Key !== undefined) yield { key: o.Key, sizeBytes: o.Size ?? 0 };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  async get(key: string, range?: { start: number; end: number }): Promise<Uint8Array> {
+    if (range !== undefined && range.end <= range.start) return new Uint8Array(0);
+    try {
+      const out = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Range: range === undefined ? undefined : `bytes=${range.start}-${range.end - 1}`,
+        }),
+      );
+      if (out.Body === undefined) return new Uint8Array(0);
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      throw this.#translate(err, key);
+    }
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array): Promise<PutResult> {
+    try {
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ContentType: "application/x-ndjson",
+          IfNoneMatch: "*",
+        }),
+      );
+      return "created";
+    } catch (err) {
+      if (statusOf(err) === 412) return "exists";
+      throw this.#translate(err, key);
+    }
+  }
+
+  async head(key: string): Promise<number | null> {
+    try {
+      const out = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: key }),
+      );
+      return out.ContentLength ?? 0;
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw this.#translate(err, key);
+    }
+  }
+
+  #translate(err: unknown, key: string | undefined): ObjectStoreError {
+    const kind = classify(err);
+    const where = key === undefined ? this.description : `${this.description}, key ${key}`;
+    const detail = detailOf(err);
+    const message = {
+      "no-bucket": `Bucket does not exist: ${this.description}`,
+      "access-denied":
+        `Access denied by ${this.description} (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile): ${detail}`,
+      "no-credentials":
+        `No AWS credentials found for ${this.description} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile)`,
+      "unreachable": `Cannot reach ${this.description}: ${detail}`,
+      "not-found": `Not found: ${where}`,
+      "other": `Request to ${where} failed: ${detail}`,
+    }[kind];
+    return new ObjectStoreError(kind, message, { cause: err });
+  }
+}
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  cause?: unknown;
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as SdkErrorShape | null)?.$metadata?.httpStatusCode;
+}
+
+const ACCESS_NAMES = new Set([
+  "AccessDenied",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "InvalidToken",
+  "ExpiredToken",
+]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
+
+function classify(err: unknown): ObjectStoreErrorKind {
+  const e = (err ?? {}) as SdkErrorShape;
+  const name = e.name ?? "";
+  if (name === "NoSuchBucket" || e.Code === "NoSuchBucket") return "no-bucket";
+  if (ACCESS_NAMES.has(name) || statusOf(err) === 403) return "access-denied";
+  if (name === "CredentialsProviderError") return "no-credentials";
+  if (name === "NoSuchKey" || name === "NotFound") return "not-found";
+  if (isNetworkError(err)) return "unreachable";
+  return "other";
+}
+
+function isNetworkError(err: unknown): boolean {
+  for (let e = err as SdkErrorShape | undefined, depth = 0; e && depth < 4; depth++) {
+    if (e.code !== undefined && NETWORK_CODES.has(e.code)) return true;
+    if (e.name === "TimeoutError" || e.name === "ConnectionRefused") return true;
+    if (/connection refused|ECONNREFUSED|connect ETIMEDOUT/i.test(e.message ?? "")) return true;
+    e = e.cause as SdkErrorShape | undefined;
+  }
+  return false;
+}
+
+function detailOf(err: unknown): string {
+  const e = (err ?? {}) as SdkErrorShape;
+  const status = statusOf(err);
+  const raw = (e.message ?? String(err)).split("\n")[0];
+  // The SDK says "UnknownError" when the server sent no message body.
+  const text = raw === "UnknownError" ? "" : raw;
+  const name = e.name && e.name !== "Error" ? e.name : "";
+  const both = name !== "" && text !== "" ? `${name}: ${text}` : name + text;
+  return `${both}${status === undefined ? "" : ` (HTTP ${status})`}`;
+}

@@ -1,0 +1,479 @@
+/**
+ * The shipper (SPEC 14): uploads what a local log has that the bucket lacks,
+ * complete lines only, as immutable chunk objects (layout in `_layout.ts`).
+ *
+ * Resumable and idempotent:
+ * - what was shipped is kept per part in `<root>/ship/<location id>.json`
+ *   (written atomically after each pass); it is only a cache of the bucket;
+ * - the first time a process touches a part with new bytes it lists that
+ *   part's chunks from the recorded offset on, checks the content of any it
+ *   finds against the local file and moves past them, so a crash between an
+ *   upload and the state write, or a lost state file, costs a re-check and
+ *   never a duplicate or a gap;
+ * - every chunk is written with `If-None-Match: *`: a key that already exists
+ *   is read back and must be a prefix of the local bytes at that offset.
+ * Remote content that disagrees with the local log is a
+ * {@linkcode RemoteConflictError}, never an overwrite.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { join } from "node:path";
+import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "../ledger/paths.ts";
+import { ensureDir, type FileLock, tryLock, writeFileAtomic } from "./_durable.ts";
+import {
+  chunkKey,
+  fingerprintOf,
+  locationId,
+  parseChunkKey,
+  partKeyPrefix,
+  type RemotePart,
+} from "./_layout.ts";
+import { forEachLimited } from "./_pool.ts";
+import { type BucketLocation, formatBucketUrl, type ObjectStore } from "./object_store.ts";
+
+/** Most bytes in one chunk object (and read from a part at once). */
+export const CHUNK_BYTES_MAX = 16 * 1024 * 1024;
+/** Parts shipped at the same time. */
+const PARTS_CONCURRENT_MAX = 4;
+/** Bytes read to find a part's first line (a line is at most this long). */
+const FIRST_LINE_BYTES_MAX = 1024 * 1024;
+/** Format of the state file. */
+const STATE_FORMAT = 1;
+
+/** Options for {@linkcode shipOnce} and {@linkcode runShipper}. */
+export interface ShipOptions {
+  /** The endpoint URL (only to name the state file). @default {undefined} */
+  endpoint?: string;
+  /** Receives progress lines. @default {undefined} */
+  onProgress?: (message: string) => void;
+}
+
+/** What one pass did. */
+export interface ShipReport {
+  /** Local part files looked at. */
+  partsScanned: number;
+  /** Chunk objects created. */
+  chunksPut: number;
+  /** Chunks found already in the bucket (after a crash or a lost state). */
+  chunksFound: number;
+  /** Bytes uploaded. */
+  bytesShipped: number;
+  /** Bytes of the local log known to be in the bucket after the pass. */
+  bytesInBucket: number;
+  /** One line per part that could not be shipped (conflicts). */
+  problems: string[];
+  /** Wall time. */
+  elapsedMs: number;
+}
+
+/**
+ * The bucket holds bytes for a part that differ from the local file (or the
+ * local file lost bytes it had shipped). Never resolved by overwriting.
+ */
+export class RemoteConflictError extends Error {
+  /** Create the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RemoteConflictError";
+  }
+}
+
+/** Another shipper of this root to this location is running. */
+export class ShipperLockedError extends Error {
+  /** Create the error for the lock file at `path`. */
+  constructor(path: string) {
+    super(`Another ledger ship runs for this root and bucket (lock ${path})`);
+    this.name = "ShipperLockedError";
+  }
+}
+
+interface PartMemory {
+  fingerprint: string | undefined;
+  shippedBytes: number;
+  /** Checked against the bucket by this process. */
+  verified: boolean;
+}
+
+/** A shipper bound to one root and one bucket location; keeps what it learnt between passes. */
+export class Shipper {
+  #root: string;
+  #store: ObjectStore;
+  #location: BucketLocation;
+  #statePath: string;
+  #lockPath: string;
+  #lock: FileLock | null = null;
+  #parts = new Map<string, PartMemory>();
+  #loaded = false;
+  #progress: (message: string) => void;
+
+  /** Create a shipper; nothing is read or written until {@linkcode Shipper.pass}. */
+  constructor(
+    root: string,
+    store: ObjectStore,
+    location: BucketLocation,
+    options: ShipOptions = {},
+  ) {
+    this.#root = root;
+    this.#store = store;
+    this.#location = location;
+    const id = locationId(options.endpoint, location.bucket, location.prefix);
+    this.#statePath = join(root, "ship", `${id}.json`);
+    this.#lockPath = join(root, "ship", `${id}.lock`);
+    this.#progress = options.onProgress ?? (() => {});
+  }
+
+  /** The state file of this root and location. */
+  get statePath(): string {
+    return this.#statePath;
+  }
+
+  /**
+   * Check the bucket, then take the lock of this root and location. Nothing
+   * is written locally before the bucket answered.
+   */
+  async open(): Promise<void> {
+    await this.#store.check();
+    await ensureDir(join(this.#root, "ship"));
+    this.#lock = await tryLock(this.#lockPath);
+    if (this.#lock === null) throw new ShipperLockedError(this.#lockPath);
+  }
+
+  /** Release the lock. */
+  close(): void {
+    this.#lock?.release();
+    this.#lock = null;
+  }
+
+  /** Ship every complete line not yet in the bucket; save the state. */
+  async pass(): Promise<ShipReport> {
+    if (this.#lock === null) throw new Error("Shipper.pass before open");
+    const started = performance.now();
+    if (!this.#loaded) await this.#loadState();
+    const files = await listLocalParts(this.#root);
+    const report: ShipReport = {
+      partsScanned: files.length,
+      chunksPut: 0,
+      chunksFound: 0,
+      bytesShipped: 0,
+      bytesInBucket: 0,
+      problems: [],
+      elapsedMs: 0,
+    };
+    const present = new Set(files.map((f) => f.file));
+    for (const name of this.#parts.keys()) if (!present.has(name)) this.#parts.delete(name);
+    let failure: unknown;
+    await forEachLimited(files, PARTS_CONCURRENT_MAX, async (f) => {
+      try {
+        await this.#shipPart(f, report);
+      } catch (err) {
+        if (err instanceof RemoteConflictError) report.problems.push(err.message);
+        else failure ??= err;
+      }
+    });
+    await this.#saveState(); // even after a failure: what did upload is recorded
+    if (failure !== undefined) throw failure;
+    for (const m of this.#parts.values()) report.bytesInBucket += m.shippedBytes;
+    report.elapsedMs = Math.round(performance.now() - started);
+    return report;
+  }
+
+  async #shipPart(f: LocalPart, report: ShipReport): Promise<void> {
+    let mem = this.#parts.get(f.file);
+    // Nothing new: no request at all (the bucket cannot hold more than the file has).
+    if (mem !== undefined && f.sizeBytes === mem.shippedBytes) return;
+    const file = await Deno.open(f.path, { read: true });
+    try {
+      const size = (await file.stat()).size;
+      if (mem === undefined || !mem.verified) {
+        const fingerprint = await firstLineFingerprint(file, size);
+        if (fingerprint === undefined) return; // no complete line yet
+        if (mem === undefined || mem.fingerprint !== fingerprint) {
+          mem = { fingerprint, shippedBytes: 0, verified: false }; // new, or a replaced file
+        }
+        this.#parts.set(f.file, mem);
+        const part = { day: f.day, stem: f.stem, fingerprint };
+        mem.shippedBytes = await this.#reconcile(file, size, part, mem.shippedBytes, report);
+        mem.verified = true;
+      }
+      if (size < mem.shippedBytes) {
+        mem.verified = false;
+        throw new RemoteConflictError(
+          `Local part ${f.file} has ${size} bytes but ${mem.shippedBytes} were shipped ` +
+            `(the file shrank or was replaced)`,
+        );
+      }
+      const part = { day: f.day, stem: f.stem, fingerprint: mem.fingerprint! };
+      await this.#upload(file, size, part, mem, report);
+    } catch (err) {
+      if (mem !== undefined) mem.verified = false; // look at the bucket again next time
+      throw err;
+    } finally {
+      file.close();
+    }
+  }
+
+  /** Move past the chunks the bucket already has from `fromByte` on; returns the new offset. */
+  async #reconcile(
+    file: Deno.FsFile,
+    size: number,
+    part: RemotePart,
+    fromByte: number,
+    report: ShipReport,
+  ): Promise<number> {
+    const { prefix } = this.#location;
+    const startAfter = fromByte === 0 ? undefined : chunkKey(prefix, part, fromByte - 1);
+    let cursor = fromByte;
+    for await (const o of this.#store.list(partKeyPrefix(prefix, part), { startAfter })) {
+      const c = parseChunkKey(prefix, o.key, o.sizeBytes);
+      if (c === null || c.stem !== part.stem || c.fingerprint !== part.fingerprint) continue;
+      if (c.startByte !== cursor) {
+        throw new RemoteConflictError(
+          `Bucket object ${c.key} starts at byte ${c.startByte} but the part's chunks end at ` +
+            `${cursor}: the bucket was changed by something else`,
+        );
+      }
+      await this.#verifyRemote(file, size, c.key, cursor, o.sizeBytes);
+      cursor += o.sizeBytes;
+      report.chunksFound++;
+    }
+    if (cursor !== fromByte) {
+      this.#progress(`${remoteName(part)}: bucket already had bytes ${fromByte}-${cursor}`);
+    }
+    return cursor;
+  }
+
+  /** The object `key` must equal the local bytes at `[start, start + length)`. */
+  async #verifyRemote(
+    file: Deno.FsFile,
+    size: number,
+    key: string,
+    start: number,
+    length: number,
+  ): Promise<void> {
+    if (start + length > size) {
+      throw new RemoteConflictError(
+        `Bucket object ${key} holds bytes ${start}-${start + length} but the local part has ` +
+          `only ${size} bytes`,
+      );
+    }
+    const remote = await this.#store.get(key);
+    const local = await readRange(file, start, start + length);
+    if (!bytesEqual(remote, local) || remote[remote.length - 1] !== NEWLINE) {
+      throw new RemoteConflictError(
+        `Bucket object ${key} differs from the local log at bytes ${start}-${start + length}`,
+      );
+    }
+  }
+
+  async #upload(
+    file: Deno.FsFile,
+    size: number,
+    part: RemotePart,
+    mem: PartMemory,
+    report: ShipReport,
+  ): Promise<void> {
+    while (mem.shippedBytes < size) {
+      const start = mem.shippedBytes;
+      const bytes = await readRange(file, start, Math.min(size, start + CHUNK_BYTES_MAX));
+      const cut = bytes.lastIndexOf(NEWLINE) + 1;
+      if (cut === 0) {
+        if (start + bytes.length < size) {
+          throw new RemoteConflictError(
+            `A line of ${part.stem}.jsonl at byte ${start} is longer than ${CHUNK_BYTES_MAX} bytes`,
+          );
+        }
+        return; // only an incomplete last line: it ships once complete
+      }
+      const body = bytes.subarray(0, cut);
+      const key = chunkKey(this.#location.prefix, part, start);
+      const result = await this.#store.putIfAbsent(key, body);
+      if (result === "created") {
+        mem.shippedBytes = start + body.length; // this chunk is in the bucket from here
+        report.chunksPut++;
+        report.bytesShipped += body.length;
+        continue;
+      }
+      // The key exists: an upload before a crash. It must be a prefix of ours.
+      const existing = await this.#store.head(key);
+      if (existing === null) throw new Error(`Bucket reported ${key} as existing, then not found`);
+      await this.#verifyRemote(file, size, key, start, existing);
+      mem.shippedBytes = start + existing;
+      report.chunksFound++;
+    }
+  }
+
+  async #loadState(): Promise<void> {
+    this.#loaded = true;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.#statePath);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        this.#progress(`no state file ${this.#statePath}: checking the bucket part by part`);
+        return;
+      }
+      throw err;
+    }
+    const state = parseState(text);
+    if (state === undefined) {
+      this.#progress(`state file ${this.#statePath} is unreadable: checking the bucket instead`);
+      return;
+    }
+    for (const [name, p] of Object.entries(state.parts)) {
+      this.#parts.set(name, {
+        fingerprint: p.fingerprint,
+        shippedBytes: p.shipped_bytes,
+        verified: false,
+      });
+    }
+  }
+
+  async #saveState(): Promise<void> {
+    const parts: Record<string, StatePart> = {};
+    for (const [name, m] of [...this.#parts].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (m.fingerprint === undefined) continue;
+      parts[name] = { fingerprint: m.fingerprint, shipped_bytes: m.shippedBytes };
+    }
+    const state: StateFile = {
+      format: STATE_FORMAT,
+      target: formatBucketUrl(this.#location),
+      saved_at_ms: Date.now(),
+      parts,
+    };
+    const text = JSON.stringify(state, null, 1) + "\n";
+    await writeFileAtomic(this.#statePath, new TextEncoder().encode(text));
+  }
+}
+
+interface StatePart {
+  fingerprint: string;
+  shipped_bytes: number;
+}
+
+interface StateFile {
+  format: number;
+  target: string;
+  saved_at_ms: number;
+  parts: Record<string, StatePart>;
+}
+
+function parseState(text: string): StateFile | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+  const s = raw as Partial<StateFile> | null;
+  if (s === null || typeof s !== "object" || s.format !== STATE_FORMAT) return undefined;
+  if (typeof s.parts !== "object" || s.parts === null) return undefined;
+  for (const p of Object.values(s.parts)) {
+    if (typeof p?.fingerprint !== "string" || !Number.isSafeInteger(p.shipped_bytes)) {
+      return undefined;
+    }
+  }
+  return s as StateFile;
+}
+
+/**
+ * Ship once: check the bucket, lock, one pass, unlock.
+ *
+ * @example
+ * ```ts ignore
+ * import { openS3Store } from "./s3.ts";
+ * import { shipOnce } from "./ship.ts";
+ * const report = await shipOnce("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" });
+ * console.log(report.bytesShipped);
+ * ```
+ */
+export async function shipOnce(
+  root: string,
+  store: ObjectStore,
+  location: BucketLocation,
+  options: ShipOptions = {},
+): Promise<ShipReport> {
+  const shipper = new Shipper(root, store, location, options);
+  await shipper.open();
+  try {
+    return await shipper.pass();
+  } finally {
+    shipper.close();
+  }
+}
+
+/** One local part file. */
+interface LocalPart {
+  /** `day=D/<name>.jsonl`. */
+  file: string;
+  path: string;
+  day: string;
+  stem: string;
+  sizeBytes: number;
+}
+
+/** Every `*.jsonl` part under `<root>/events/day=*` (names do not matter), sorted. */
+async function listLocalParts(root: string): Promise<LocalPart[]> {
+  const base = eventsDir(root);
+  const out: LocalPart[] = [];
+  for (const dayEntry of await readDirOrEmpty(base)) {
+    const m = DAY_DIR_PATTERN.exec(dayEntry.name);
+    if (!dayEntry.isDirectory || m === null) continue;
+    for (const e of await readDirOrEmpty(join(base, dayEntry.name))) {
+      if (!e.isFile || !PART_FILE_PATTERN.test(e.name)) continue;
+      const path = join(base, dayEntry.name, e.name);
+      let sizeBytes: number;
+      try {
+        sizeBytes = (await Deno.stat(path)).size;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) continue; // removed since listed
+        throw err;
+      }
+      const stem = e.name.slice(0, -".jsonl".length);
+      out.push({ file: `${dayEntry.name}/${e.name}`, path, day: m[1], stem, sizeBytes });
+    }
+  }
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+async function readDirOrEmpty(dir: string): Promise<Deno.DirEntry[]> {
+  try {
+    return await Array.fromAsync(Deno.readDir(dir));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
+const NEWLINE = 0x0a;
+
+async function firstLineFingerprint(file: Deno.FsFile, size: number): Promise<string | undefined> {
+  const head = await readRange(file, 0, Math.min(size, FIRST_LINE_BYTES_MAX));
+  const end = head.indexOf(NEWLINE);
+  if (end < 0) return undefined;
+  return fingerprintOf(head.subarray(0, end));
+}
+
+/** Read exactly `[start, end)` of `file` (the caller knows the file has it). */
+async function readRange(file: Deno.FsFile, start: number, end: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(end - start);
+  await file.seek(start, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < buf.length) {
+    const n = await file.read(buf.subarray(got));
+    if (n === null) {
+      throw new RemoteConflictError(`The local part ended at byte ${start + got}, expected ${end}`);
+    }
+    got += n;
+  }
+  return buf;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+function remoteName(part: RemotePart): string {
+  return `day=${part.day}/${part.stem}.jsonl`;
+}

@@ -1,0 +1,307 @@
+import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { EventEmitter } from "../../ledger/emitter.ts";
+import type { LedgerEvent } from "../../ledger/events.ts";
+import { expandGrid, GridError } from "../../backtest/grid.ts";
+import { runPolicy } from "../../backtest/policy.ts";
+import { runSweep, SWEEP_PHASES } from "../../backtest/sweep.ts";
+import { runEvents, writeFixtures } from "./_fixtures.ts";
+
+const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
+
+/** Assert `actual` is within 1e-6 of `expected`. */
+function near(actual: unknown, expected: number, what: string): void {
+  ok(
+    typeof actual === "number" && Math.abs(actual - expected) <= 1e-6,
+    `${what}: expected ${expected}, got ${actual}`,
+  );
+}
+
+async function readParquet(path: string): Promise<{ columns: string[]; rows: unknown[][] }> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet('${path}') ORDER BY 1`);
+    return { columns: reader.columnNames(), rows: reader.getRowsJS() };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function ledger(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function withRoot(fn: (dir: string, root: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_sweep_test_" });
+  try {
+    await fn(dir, `${dir}/ledger`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+// The fixtures (tests/backtest/_fixtures.ts): a1 (alice) on mint A with p0 = 1.0
+// at minute 1, b1 (bob) on mint B with p0 = 1.0 at minute 0, c1 (carol) without
+// candles. Grid: stopPct [0.1, 0.2] x takeProfitPct [0.5, 1.5], grid order:
+//   t000 stop 0.1 tp 0.5: A stops at 0.9 on minute 2 (low 0.85); B stops at 0.9 on
+//        minute 1 (low 0.75): -1000, -1000 -> median -1000
+//   t001 stop 0.1 tp 1.5: the same stops: -1000, -1000
+//   t002 stop 0.2 tp 0.5: A's minute 3 high 1.6 reaches 1.5 (lows stay above 0.8):
+//        +5000; B stops at 0.8 on minute 1: -2000 -> median 1500, win rate 0.5,
+//        profit factor 5000 / 2000 = 2.5; equity by exit B, A: -2000, 3000 -> dd -2000
+//   t003 stop 0.2 tp 1.5: A's minute 5 touches both 0.8 and 2.5: the stop fills
+//        first, -2000; B -2000 -> median -2000; equity -2000, -4000 -> dd -4000
+// Best by median_return_bps: t002. By max_drawdown_bps: t000, t001, t002 tie at
+// -2000 (t000: B -1000, A -1000 -> -2000), the earliest, t000, wins.
+const GRID = { type: "fixed_stop", stopPct: [0.1, 0.2], takeProfitPct: [0.5, 1.5] };
+
+Deno.test("runSweep: one run, a trial per combination, trials.parquet, the best trial", async (t) => {
+  await withRoot(async (dir, root) => {
+    const inputs = await writeFixtures(dir);
+    const emitter = new EventEmitter({ root });
+    const progress: [number, number][] = [];
+    const r = await runSweep({
+      root,
+      ...inputs,
+      emitter,
+      grid: JSON.stringify(GRID),
+      gitCwd: dir,
+      onProgress: (done, total) => progress.push([done, total]),
+    });
+    await emitter.close();
+    const events = await runEvents(root, r.runId);
+
+    await t.step("one run of run_type sweep, the policy phases, completed", () => {
+      equal(r.runType, "sweep");
+      const created = events[0] as LedgerEvent & { run_type: string; config: { grid: unknown } };
+      equal(created.event_type, "run.created");
+      equal(created.run_type, "sweep");
+      deepEqual(created.config.grid, GRID);
+      equal(events.at(-1)!.event_type, "run.completed");
+      deepEqual(r.phases.map((p) => p.name), [...SWEEP_PHASES]);
+      deepEqual(progress, [[1, 4], [2, 4], [3, 4], [4, 4]]);
+    });
+
+    await t.step("one trial.recorded per combination with the concrete policy", () => {
+      const trials = events.filter((e) => e.event_type === "trial.recorded") as (LedgerEvent & {
+        trial_id: string;
+        params: Record<string, unknown>;
+        metrics: Record<string, number | null>;
+      })[];
+      deepEqual(trials.map((e) => e.trial_id), ["t000", "t001", "t002", "t003"]);
+      deepEqual(trials[2].params, { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
+      const medians = [-1000, -1000, 1500, -2000];
+      const drawdowns = [-2000, -2000, -2000, -4000];
+      trials.forEach((e, i) => {
+        equal(e.metrics.calls, 2);
+        near(e.metrics.median_return_bps, medians[i], `${e.trial_id} median`);
+        near(e.metrics.max_drawdown_bps, drawdowns[i], `${e.trial_id} drawdown`);
+        for (
+          const m of ["win_rate", "mean_return_bps", "profit_factor", "expectancy_bps"]
+        ) ok(m in e.metrics, `${e.trial_id} has ${m}`);
+      });
+      equal(trials[2].metrics.win_rate, 0.5);
+      near(trials[2].metrics.profit_factor, 2.5, "t002 profit factor");
+      near(trials[2].metrics.expectancy_bps, 1500, "t002 expectancy");
+      equal(trials[0].metrics.profit_factor, 0);
+    });
+
+    await t.step("the best trial by median_return_bps is in the summary", () => {
+      const best = r.summary.best_trial as {
+        trial_id: string;
+        params: unknown;
+        metrics: Record<string, number>;
+        by_caller: Record<string, Record<string, number>>;
+      };
+      equal(r.summary.objective, "median_return_bps");
+      equal(r.summary.trials, 4);
+      equal(best.trial_id, "t002");
+      deepEqual(best.params, { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
+      near(best.metrics.median_return_bps, 1500, "best median");
+      // alice won her one trade, bob lost his: the bootstrap cannot move either.
+      equal(best.by_caller.alice.win_rate_ci_low, 1);
+      equal(best.by_caller.alice.win_rate_ci_high, 1);
+      equal(best.by_caller.bob.win_rate_ci_high, 0);
+      const completed = events.at(-1) as LedgerEvent & { summary: { best_trial: unknown } };
+      deepEqual(completed.summary.best_trial, r.summary.best_trial);
+    });
+
+    await t.step("trials.parquet: one row per trial, flat params and metrics", async () => {
+      const created = events.filter((e) =>
+        e.event_type === "artifact.created"
+      ) as (LedgerEvent & { artifact_type: string; artifact_path: string })[];
+      deepEqual(created.map((e) => e.artifact_type), ["trials", "manifest"]);
+      equal(r.artifactPaths.trials, `${r.runDir}/trials.parquet`);
+      const { columns, rows } = await readParquet(r.artifactPaths.trials);
+      deepEqual(columns.slice(0, 4), [
+        "trial_id",
+        "params.type",
+        "params.stopPct",
+        "params.takeProfitPct",
+      ]);
+      ok(columns.includes("metrics.median_return_bps"));
+      ok(columns.includes("metrics.sharpe_per_trade"));
+      equal(rows.length, 4);
+      deepEqual(rows[3].slice(0, 4), ["t003", "fixed_stop", 0.2, 1.5]);
+      equal(rows[0][columns.indexOf("metrics.calls")], 2n);
+    });
+  });
+});
+
+Deno.test("runSweep: --objective picks by another metric, ties keep grid order", async () => {
+  await withRoot(async (dir, root) => {
+    const inputs = await writeFixtures(dir);
+    const emitter = new EventEmitter({ root });
+    const r = await runSweep({
+      root,
+      ...inputs,
+      emitter,
+      grid: GRID,
+      objective: "max_drawdown_bps",
+      gitCwd: dir,
+    });
+    await emitter.close();
+    equal((r.summary.best_trial as { trial_id: string }).trial_id, "t000");
+  });
+});
+
+Deno.test("policy runs' summaries carry the trade metrics", async () => {
+  await withRoot(async (dir, root) => {
+    const inputs = await writeFixtures(dir);
+    const emitter = new EventEmitter({ root });
+    const r = await runPolicy({
+      root,
+      ...inputs,
+      emitter,
+      policy: { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 },
+      gitCwd: dir,
+    });
+    await emitter.close();
+    // The trades of t002 above: +5000 (alice, held minute 1 -> 3), -2000 (bob, 0 -> 1).
+    const s = r.summary as Record<string, unknown> & {
+      by_caller: Record<string, Record<string, number>>;
+    };
+    equal(s.calls, 2);
+    near(s.profit_factor, 2.5, "profit factor");
+    near(s.max_drawdown_bps, -2000, "drawdown");
+    near(s.median_return_bps, 1500, "median");
+    // hold: (2 + 1) minutes / 2 = 90 000 ms
+    equal(s.avg_hold_ms, 90_000);
+    // sample stdev of 5000 and -2000 around 1500: sqrt(2 * 3500^2) = 4949.747; sharpe 0.303046
+    near(s.sharpe_per_trade, 1500 / Math.sqrt(2 * 3500 ** 2), "sharpe");
+    // downside sqrt(2000^2 / 2) = 1414.2136; sortino 1.06066
+    near(s.sortino_per_trade, 1500 / Math.sqrt(2000 ** 2 / 2), "sortino");
+    deepEqual(
+      [s.by_caller.alice.win_rate_ci_low, s.by_caller.alice.win_rate_ci_high],
+      [1, 1],
+    );
+  });
+});
+
+Deno.test("grids: every policy type, ladder levels and combo sub-policies", async (t) => {
+  await t.step("ladder levels take lists", () => {
+    const trials = expandGrid({
+      type: "ladder",
+      levels: [{ multiple: [2, 3], fraction: 0.5 }, { multiple: 4, fraction: [0.25, 0.5] }],
+      stopPct: 0.3,
+    });
+    equal(trials.length, 4);
+    deepEqual(trials[3].policy, {
+      type: "ladder",
+      levels: [{ multiple: 3, fraction: 0.5 }, { multiple: 4, fraction: 0.5 }],
+      stopPct: 0.3,
+    });
+    deepEqual(trials[1].values, { "levels.0.multiple": 2, "levels.1.fraction": 0.5 });
+  });
+  await t.step("combo sub-policies take lists", () => {
+    const trials = expandGrid({
+      type: "combo",
+      policies: [
+        { type: "trailing_stop", activationPct: [0.2, 0.5], trailPct: [0.1, 0.2, 0.3] },
+        { type: "time_stop", maxHoldMs: [3_600_000, 7_200_000] },
+      ],
+    });
+    equal(trials.length, 12);
+    deepEqual(trials[11].values, {
+      "policies.0.activationPct": 0.5,
+      "policies.0.trailPct": 0.3,
+      "policies.1.maxHoldMs": 7_200_000,
+    });
+  });
+  await t.step("time_stop and trailing_stop", () => {
+    equal(expandGrid({ type: "time_stop", maxHoldMs: [60_000, 120_000] }).length, 2);
+    equal(
+      expandGrid({ type: "trailing_stop", activationPct: [0, 1], trailPct: 0.2 }).length,
+      2,
+    );
+  });
+  await t.step("a grid without lists is one trial", () => {
+    equal(expandGrid({ type: "fixed_stop", stopPct: 0.3 }).length, 1);
+  });
+  await t.step("refusals name the count, or the field and the combination", () => {
+    throws(
+      () => expandGrid(GRID, { maxTrials: 3 }),
+      (e: Error) => e instanceof GridError && /Grid has 4 combinations/.test(e.message),
+    );
+    throws(
+      () => expandGrid({ type: "fixed_stop", stopPct: [0.2, 7], takeProfitPct: [1, 2] }),
+      (e: Error) =>
+        e instanceof GridError && e.field === "stopPct" &&
+        e.message.includes('combination 3 of 4 {"stopPct":7,"takeProfitPct":1}') &&
+        e.message.includes("stopPct must be <= 1"),
+    );
+    throws(() => expandGrid({ type: "fixed_stop", stopPct: [] }), /stopPct is an empty list/);
+    throws(() => expandGrid("{not json"), /Grid is not valid JSON/);
+  });
+});
+
+Deno.test("ledger sweep policy (CLI)", async (t) => {
+  await withRoot(async (dir, root) => {
+    const inputs = await writeFixtures(dir);
+    const base = ["sweep", "policy", "--root", root, "--calls", inputs.calls];
+    base.push("--candles", inputs.candles, "--no-index");
+    const nothingWritten = async () => {
+      const entries = [];
+      for await (const e of Deno.readDir(dir)) entries.push(e.name);
+      deepEqual(entries.sort(), ["calls.csv", "candles.csv"], "no run folder, no events");
+    };
+    await t.step("a grid over --max-trials: exit 2 naming the count, nothing written", async () => {
+      const r = await ledger([...base, "--grid", JSON.stringify(GRID), "--max-trials", "3"]);
+      equal(r.code, 2);
+      match(r.stderr.trim(), /^ledger sweep: Grid has 4 combinations .*more than the limit of 3/);
+      equal(r.stderr.trim().split("\n").length, 1);
+      await nothingWritten();
+    });
+    await t.step("an invalid combination: exit 2 naming field and combination", async () => {
+      const grid = JSON.stringify({ type: "fixed_stop", stopPct: [0.2, 7] });
+      const r = await ledger([...base, "--grid", grid]);
+      equal(r.code, 2);
+      match(r.stderr.trim(), /combination 2 of 2 \{"stopPct":7\}.*stopPct must be <= 1/);
+      await nothingWritten();
+    });
+    await t.step("an unknown objective is a usage error", async () => {
+      const r = await ledger([...base, "--grid", JSON.stringify(GRID), "--objective", "luck"]);
+      equal(r.code, 2);
+      match(r.stderr, /--objective must be one of/);
+      await nothingWritten();
+    });
+    await t.step("a sweep from a grid file, --json", async () => {
+      await Deno.writeTextFile(`${dir}/grid.json`, JSON.stringify(GRID));
+      const r = await ledger([...base, "--grid", `@${dir}/grid.json`, "--json"]);
+      equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      equal(out.run_type, "sweep");
+      equal(out.status, "completed");
+      equal(out.summary.trials, 4);
+      equal(out.summary.best_trial.trial_id, "t002");
+    });
+  });
+});

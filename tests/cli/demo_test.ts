@@ -1,0 +1,34 @@
+import { equal, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { denoScriptArgs, REPO_ROOT } from "../_helpers.ts";
+import { exists } from "../../ledger/exists.ts";
+
+const DEMO = join(REPO_ROOT, "cli/demo.ts");
+/** Widest line the demo may print (issue 15.8: the leaderboard was 112). */
+const OUTPUT_COLUMNS_MAX = 80;
+
+// Issue 15.11: the demo wrote into the real ledger root ($LEDGER_ROOT or
+// data/ledger) and its runs could not be removed. It now has a root of its own.
+Deno.test("deno task demo: its own root, output within 80 columns", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "ledger-demo-" });
+  const realRoot = join(cwd, "real-root");
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: denoScriptArgs(DEMO),
+      cwd,
+      env: { LEDGER_ROOT: realRoot },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const wide = stdout.split("\n").filter((line) => [...line].length > OUTPUT_COLUMNS_MAX);
+    equal(wide.join("\n"), "", "every line fits 80 columns");
+    ok(await exists(join(cwd, "data/demo/index/runs.duckdb")), "the demo's own root");
+    equal(await exists(realRoot), false, "LEDGER_ROOT untouched");
+    equal(await exists(join(cwd, "data/ledger")), false, "data/ledger untouched");
+    ok(stdout.includes("rm -rf data/demo"), "says how to remove its runs");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

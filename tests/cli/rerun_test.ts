@@ -1,0 +1,103 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { EventEmitter } from "../../ledger/emitter.ts";
+import { runPathOnly } from "../../backtest/path_only.ts";
+import { runPolicy } from "../../backtest/policy.ts";
+import { runSweep } from "../../backtest/sweep.ts";
+import { rerunRun } from "../../backtest/rerun.ts";
+import { writeFixtures } from "../backtest/_fixtures.ts";
+
+const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
+
+async function ledger(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "-A", CLI, "rerun", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function runDirs(root: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(`${root}/artifacts/runs`)) names.push(e.name);
+  return names.sort();
+}
+
+Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_rerun_test_" });
+  const root = `${dir}/ledger`;
+  try {
+    const inputs = await writeFixtures(dir);
+    const emitter = new EventEmitter({ root });
+    const common = { root, ...inputs, emitter, gitCwd: dir };
+    await runPolicy({
+      ...common,
+      runId: "pol-1",
+      policy: { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 },
+      feeBps: 25,
+    });
+    await runPathOnly({ ...common, runId: "path-1" });
+    await runSweep({
+      ...common,
+      runId: "sweep-1",
+      grid: { type: "time_stop", maxHoldMs: [60_000, 180_000] },
+    });
+
+    await t.step("a policy run reruns identically (CLI, --json)", async () => {
+      const r = await ledger([
+        "pol-1",
+        "--root",
+        root,
+        "--run-id",
+        "pol-1-again",
+        "--no-index",
+        "--json",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout);
+      equal(report.rerun_run_id, "pol-1-again");
+      equal(report.run_type, "policy");
+      equal(report.identical, true);
+      deepEqual(Object.keys(report.artifacts), ["caller_summary", "policy_results"]);
+      ok(Object.values(report.artifacts).every((a) => (a as { same: boolean }).same));
+      const manifest = JSON.parse(
+        await Deno.readTextFile(`${root}/artifacts/runs/pol-1-again/manifest.json`),
+      );
+      equal(manifest.config.fee_bps, 25);
+      deepEqual(manifest.config.policy, { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
+    });
+
+    await t.step("path-only and sweep runs rerun identically", async () => {
+      const path = await rerunRun("path-1", { root, emitter, gitCwd: dir });
+      equal(path.report.identical, true);
+      deepEqual(Object.keys(path.report.artifacts), ["path_metrics"]);
+      const sweep = await rerunRun("sweep-1", { root, emitter, gitCwd: dir });
+      equal(sweep.report.identical, true);
+      deepEqual(Object.keys(sweep.report.artifacts), ["trials"]);
+      equal(sweep.result.summary.trials, 2);
+    });
+
+    await t.step("an unknown run is a usage error", async () => {
+      const r = await ledger(["no-such-run", "--root", root, "--no-index"]);
+      equal(r.code, 2);
+      match(r.stderr, /Run no-such-run has no manifest/);
+    });
+
+    await t.step("a changed input refuses the rerun and writes nothing", async () => {
+      await emitter.close();
+      const before = await runDirs(root);
+      await Deno.writeTextFile(inputs.candles, "mint,ts,open,high,low,close,volume\n", {
+        append: true,
+      });
+      const r = await ledger(["pol-1", "--root", root, "--no-index"]);
+      equal(r.code, 1);
+      equal(r.stderr.trim().split("\n").length, 1);
+      match(r.stderr, /Input candles file .*candles\.csv changed since run pol-1: sha256 was/);
+      deepEqual(await runDirs(root), before);
+    });
+    await emitter.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,36 @@
+import { doesNotMatch, equal, match } from "node:assert/strict";
+import { runLedger } from "../_helpers.ts";
+
+/** The command names `ledger --help` lists. */
+async function commandNames(): Promise<string[]> {
+  const r = await runLedger(["--help"]);
+  equal(r.code, 0, r.stderr);
+  const block = r.stdout.split("Commands:\n")[1] ?? "";
+  return block.split("\n").map((line) => line.match(/^ {2}(\S+)\s/)?.[1]).filter((
+    name,
+  ): name is string => name !== undefined);
+}
+
+// One rule for every command: 2 for usage, 1 for failure (issue 15.9). In
+// 0.1.0 rebuild-index exited 1 on a bad flag and every unknown flag carried
+// node:util's hint about '--'.
+Deno.test("every command: an unknown flag is a usage error (exit 2) in ledger's own words", async (t) => {
+  const names = await commandNames();
+  equal(names.includes("rebuild-index"), true, names.join(","));
+  const root = await Deno.makeTempDir({ prefix: "ledger-usage-" });
+  try {
+    for (const name of names) {
+      await t.step(name, async () => {
+        const r = await runLedger([name, "--no-such-flag", "--root", root]);
+        equal(r.code, 2, `${name}: ${r.stderr}`);
+        equal(r.stdout, "");
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        match(r.stderr, /--no-such-flag/);
+        doesNotMatch(r.stderr, /place it after|positional argument/);
+      });
+    }
+    equal([...Deno.readDirSync(root)].length, 0, "nothing written");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,0 +1,65 @@
+import { equal } from "node:assert/strict";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+import { createLegacyDb } from "./_legacy_fixture.ts";
+import { runLedger } from "../_helpers.ts";
+
+// A run both stores hold: `runs` and `show` must pick the same store by the
+// one rule of `answerForRun` (before the cutover, the legacy store answers).
+// 0.1.0's `show` preferred the index whenever it had the run.
+Deno.test("dual mode: runs and show pick the same store for a run both hold", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-dual-" });
+  try {
+    const legacyDb = `${root}/baseline_results.duckdb`;
+    await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("both-run", T0));
+    await writePart(root, "day=2026-01-24/part-1.jsonl", fullRun("new-run", Date.UTC(2026, 0, 24)));
+    await rebuildIndex(root, {});
+    await createLegacyDb(legacyDb, [
+      {
+        run_id: "both-run",
+        run_type: "baseline",
+        created_at_ms: T0,
+        config: "{}",
+        data_fingerprint: "fp",
+        started_at_ms: T0 + 10,
+        completed_at_ms: T0 + 500,
+        summary_json: '{"alerts":3}',
+      },
+      {
+        run_id: "new-run",
+        run_type: "baseline",
+        created_at_ms: Date.UTC(2026, 0, 24),
+        config: "{}",
+        data_fingerprint: "fp",
+      },
+    ]);
+    const listed = await runLedger(["runs", "--root", root, "--legacy-db", legacyDb, "--json"]);
+    equal(listed.code, 0, listed.stderr);
+    const sources = new Map<string, string>(
+      JSON.parse(listed.stdout).map((r: { run_id: string; source: string }) => [
+        r.run_id,
+        r.source,
+      ]),
+    );
+    for (const runId of ["both-run", "new-run"]) {
+      await t.step(`${runId}: show answers from the store runs lists`, async () => {
+        const r = await runLedger([
+          "show",
+          runId,
+          "--root",
+          root,
+          "--legacy-db",
+          legacyDb,
+          "--json",
+        ]);
+        equal(r.code, 0, r.stderr);
+        const shown = JSON.parse(r.stdout);
+        equal(shown.source ?? "event_log", sources.get(runId));
+      });
+    }
+    equal(sources.get("both-run"), "legacy");
+    equal(sources.get("new-run"), "event_log");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,0 +1,172 @@
+/**
+ * Shared CLI parts (SPEC 3 "short-lived writers"): many `ledger emit`
+ * processes of one day append to one `emit-NNNNNN.jsonl` under an exclusive
+ * lock, and a writer SIGKILLed while holding that lock loses nothing that
+ * was acknowledged and leaves no torn line in the middle of the file.
+ *
+ * `LEDGER_EMITS` sets how many emit processes the first test runs (default
+ * below; 10000 for the full claim of SPEC 3, a long run).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { exists } from "../../ledger/exists.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { listParts, readPartFile } from "../../ledger/reader.ts";
+import { dayDir, dayOf, schemaPath, sharedPartFileName } from "../../ledger/paths.ts";
+import {
+  CLI_PATH,
+  denoScriptArgs,
+  indexedIds,
+  LineCollector,
+  readCheckedLog,
+  REPO_ROOT,
+  runLedger,
+  withTempDir,
+} from "../_helpers.ts";
+
+/** Emit processes of the many-emits test (`LEDGER_EMITS` overrides). */
+const EMITS = Number(Deno.env.get("LEDGER_EMITS") ?? "40");
+/** Emit processes running at once. */
+const EMITS_PARALLEL = 8;
+/** Emits left waiting on the lock while its holder is killed. */
+const WAITING_EMITS = 4;
+/** How long the waiting emits are given to (wrongly) finish while the lock is held, in ms. */
+const LOCK_HELD_MS = 1500;
+
+const LOCK_HOLDER = new URL("./_lock_holder_child.ts", import.meta.url).pathname;
+
+function emitArgs(root: string, runId: string): string[] {
+  return ["emit", "--root", root, "--event-type", "run.started", "--run-id", runId];
+}
+
+Deno.test(`shared part: ${EMITS} emit processes leave one part file per day`, async () => {
+  await withTempDir(async (root) => {
+    const acked: string[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < EMITS) {
+        const i = next++;
+        const r = await runLedger(emitArgs(root, `many-${i}`));
+        assert.equal(r.code, 0, r.stderr);
+        acked.push(r.stdout.trim());
+      }
+    };
+    const startMs = performance.now();
+    await Promise.all(Array.from({ length: EMITS_PARALLEL }, lane));
+    const parts = await listParts(root);
+    const days = new Set(parts.map((p) => p.file.split("/")[0]));
+    console.log(
+      `shared part: ${EMITS} emits in ${Math.round(performance.now() - startMs)} ms ` +
+        `(${EMITS_PARALLEL} at once) left ${parts.length} part file(s) over ${days.size} day(s)`,
+    );
+    assert.ok(parts.length <= days.size * 2, `${parts.length} parts for ${days.size} days`);
+    for (const part of parts) assert.match(part.file, /\/emit-\d{6}\.jsonl$/);
+    const log = await readCheckedLog(root);
+    assert.deepEqual(acked.filter((id) => !log.ids.has(id)), [], "acknowledged events in the log");
+    assert.equal(log.ids.size, EMITS);
+    await rebuildIndex(root);
+    const indexed = await indexedIds(join(root, "index", "runs.duckdb"));
+    assert.deepEqual(acked.filter((id) => !indexed.has(id)), [], "acknowledged events indexed");
+  });
+});
+
+Deno.test("shared part: a writer SIGKILLed while holding the lock loses nothing acknowledged and leaves no torn line in the middle", async () => {
+  await withTempDir(async (root) => {
+    const first = await runLedger(emitArgs(root, "before"));
+    assert.equal(first.code, 0, first.stderr);
+    const acked = [first.stdout.trim()];
+    const day = dayOf(Date.now());
+    const path = join(dayDir(root, day), sharedPartFileName(1));
+
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: denoScriptArgs(LOCK_HOLDER, [path]),
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const said = new LineCollector(holder.stdout);
+    await said.waitFor(1, 20_000);
+    assert.deepEqual(said.lines, ["locked"]);
+
+    let finishedWhileLocked = 0;
+    const waiting = Array.from({ length: WAITING_EMITS }, (_, i) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: denoScriptArgs(CLI_PATH, emitArgs(root, `waiting-${i}`)),
+        cwd: REPO_ROOT,
+        env: { LEDGER_ROOT: "" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return child.then((out) => {
+        if (!killed) finishedWhileLocked += 1;
+        return out;
+      });
+    });
+    let killed = false;
+    await new Promise((resolve) => setTimeout(resolve, LOCK_HELD_MS));
+    assert.equal(finishedWhileLocked, 0, "an emit wrote while another process held the lock");
+    killed = true;
+    holder.kill("SIGKILL");
+    assert.equal((await holder.status).signal, "SIGKILL");
+    await said.done;
+    for (const out of await Promise.all(waiting)) {
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      acked.push(new TextDecoder().decode(out.stdout).trim());
+    }
+
+    const bytes = await Deno.readFile(path);
+    assert.equal(bytes.at(-1), 0x0a, "the part ends with a whole line");
+    const kinds: string[] = [];
+    const ids = new Set<string>();
+    for await (const record of readPartFile(path)) {
+      kinds.push(record.kind);
+      if (record.kind === "event") ids.add(record.event.event_id);
+    }
+    assert.deepEqual(
+      kinds,
+      acked.map(() => "event"),
+      "only whole event lines: the torn one was cut",
+    );
+    assert.deepEqual(acked.filter((id) => !ids.has(id)), [], "every acknowledged event is there");
+    assert.ok(!ids.has("torn-by-kill"));
+  });
+});
+
+const HAS_MKFIFO = await new Deno.Command("mkfifo", { args: ["--version"], stdout: "null" })
+  .output().then((o) => o.success, () => false);
+if (!HAS_MKFIFO) console.log("shared part FIFO test ignored: mkfifo is not installed");
+
+Deno.test({
+  name: "shared part: emit refuses a FIFO at _schema.json or at the shared part, never hangs",
+  ignore: !HAS_MKFIFO,
+}, async (t) => {
+  await withTempDir(async (root) => {
+    const mkfifo = async (path: string) => {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      assert.ok((await new Deno.Command("mkfifo", { args: [path] }).output()).success);
+    };
+    const day = dayOf(Date.now());
+    for (
+      const [label, path] of [
+        ["_schema.json", schemaPath(root)],
+        ["the shared part", join(dayDir(root, day), sharedPartFileName(1))],
+      ] as const
+    ) {
+      await t.step(label, async () => {
+        await mkfifo(path);
+        const r = await runLedger(emitArgs(root, "fifo"));
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        assert.match(r.stderr, /FIFO, not a regular file/);
+        assert.ok(r.stderr.includes(path), r.stderr);
+        assert.deepEqual(await listParts(root), [], "nothing written");
+        if (label === "_schema.json") {
+          assert.ok(!(await exists(dayDir(root, day))), "not even the day directory");
+        }
+        await Deno.remove(path);
+      });
+    }
+  });
+});

@@ -14,9 +14,15 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { backtestOptions, bpsFlag, firstLine, refreshIndexInBackground } from "./backtest.ts";
+import {
+  backtestOptions,
+  bpsFlag,
+  firstLine,
+  interruptLine,
+  refreshIndexInBackground,
+} from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
-import { RunFailedError, type RunResult } from "../backtest/_workflow.ts";
+import { RunFailedError, RunIdTakenError, type RunResult } from "../backtest/_workflow.ts";
 import { GRID_TRIALS_MAX_DEFAULT, GridError } from "../backtest/grid.ts";
 import {
   planSweep,
@@ -134,9 +140,18 @@ export async function main(args: string[]): Promise<number> {
   const progress = Deno.stderr.isTerminal() ? trialProgress() : undefined;
   let result: RunResult;
   try {
-    result = await runSweep({ ...sweep, emitter, onProgress: progress?.update });
+    result = await runSweep({
+      ...sweep,
+      emitter,
+      onProgress: progress?.update,
+      onInterrupt: (i) => {
+        progress?.done();
+        console.error(interruptLine("sweep", i));
+      },
+    });
   } catch (err) {
     progress?.done();
+    if (err instanceof RunIdTakenError) throw new UsageError(err.message);
     if (!(err instanceof RunFailedError)) throw err;
     const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
     console.error(`ledger sweep: ${firstLine(err.message)} (run ${err.runId} failed${where})`);

@@ -44,6 +44,9 @@ const DUCKDB_TASKS = [
   "restore",
   "sweep",
   "rerun",
+  "sample-legacy",
+  "report",
+  "ui",
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the

@@ -42,12 +42,14 @@ export {
 } from "./artifacts.ts";
 export {
   type BacktestOptions,
+  INTERRUPT_EXIT_CODES,
   type InterruptInfo,
   type InterruptSignal,
   type PhaseEvent,
   type PhaseRecord,
   type RunEventSink,
   RunFailedError,
+  RunIdTakenError,
   type RunResult,
   SAMPLE_CALLS_PATH,
   SAMPLE_CANDLES_PATH,

@@ -144,10 +144,7 @@ export async function main(args: string[]): Promise<number> {
     onPhase: progress?.phase,
     onInterrupt: (i: InterruptInfo) => {
       progress?.done();
-      const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
-      console.error(
-        `ledger backtest: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`,
-      );
+      console.error(interruptLine("backtest", i));
     },
   };
   let result: RunResult;
@@ -485,6 +482,23 @@ export async function refreshIndexInBackground(root: string): Promise<void> {
   } catch (err) {
     console.error(`ledger backtest: index not refreshed: ${firstLine(String(err))}`);
   }
+}
+
+/**
+ * The one line a command prints when SIGINT/SIGTERM interrupted its run.
+ *
+ * @example
+ * ```ts
+ * import { interruptLine } from "./backtest.ts";
+ * const line = interruptLine("sweep", {
+ *   runId: "s-1", signal: "SIGINT", phaseName: "execute", removed: [], exitCode: 130,
+ * });
+ * console.assert(line === "ledger sweep: interrupted by SIGINT in phase execute; run s-1 recorded as failed");
+ * ```
+ */
+export function interruptLine(command: string, i: InterruptInfo): string {
+  const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
+  return `ledger ${command}: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`;
 }
 
 export function firstLine(message: string): string {

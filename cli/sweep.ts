@@ -18,6 +18,7 @@ import {
   backtestOptions,
   bpsFlag,
   firstLine,
+  interruptLine,
   phaseDisplay,
   refreshIndexInBackground,
 } from "./backtest.ts";
@@ -152,10 +153,7 @@ export async function main(args: string[]): Promise<number> {
       onPhase: progress?.phase,
       onInterrupt: (i: InterruptInfo) => {
         progress?.done();
-        const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
-        console.error(
-          `ledger sweep: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`,
-        );
+        console.error(interruptLine("sweep", i));
       },
     });
   } catch (err) {

@@ -40,8 +40,8 @@ import { PolicyError } from "../backtest/errors.ts";
 const PROGRESS_BAR_WIDTH = 30;
 /** Width of the phase name column of the phase display, in characters. */
 const PHASE_NAME_WIDTH = 10;
-/** Most bytes a `--policy @file` may have. */
-const POLICY_FILE_BYTES_MAX = 64 * 1024;
+/** Most bytes a `--policy @file` or `--grid @file` may have. */
+const JSON_FILE_BYTES_MAX = 64 * 1024;
 
 const FLAGS = {
   calls: { type: "string" },
@@ -276,25 +276,35 @@ function checkPolicy(policy: string): void {
 }
 
 async function readPolicyFlag(flag: string): Promise<string> {
+  return await readJsonFlag(flag, "policy");
+}
+
+/**
+ * The JSON text of a flag that takes `JSON` or `@file` (`--policy`,
+ * `--grid`): the text itself, or the file's content, refused past
+ * {@linkcode JSON_FILE_BYTES_MAX} or when the file is missing.
+ */
+export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promise<string> {
   if (!flag.startsWith("@")) return flag;
   const path = flag.slice(1);
-  if (path === "") throw new UsageError("--policy @file needs a file name after @");
+  if (path === "") throw new UsageError(`--${what} @file needs a file name after @`);
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(`policy file ${path} does not exist`);
+      throw new UsageError(`${what} file ${path} does not exist`);
     }
     throw err;
   }
-  if (info.size > POLICY_FILE_BYTES_MAX) {
-    throw new UsageError(`policy file ${path} is larger than ${POLICY_FILE_BYTES_MAX} bytes`);
+  if (info.size > JSON_FILE_BYTES_MAX) {
+    throw new UsageError(`${what} file ${path} is larger than ${JSON_FILE_BYTES_MAX} bytes`);
   }
   return await Deno.readTextFile(path);
 }
 
-function resultJson(r: RunResult): Record<string, unknown> {
+/** The `--json` output of a finished backtest or sweep run. */
+export function resultJson(r: RunResult): Record<string, unknown> {
   return {
     run_id: r.runId,
     run_type: r.runType,

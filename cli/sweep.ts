@@ -20,7 +20,9 @@ import {
   firstLine,
   interruptLine,
   phaseDisplay,
+  readJsonFlag,
   refreshIndexInBackground,
+  resultJson,
 } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import {
@@ -37,9 +39,6 @@ import {
   SWEEP_OBJECTIVES,
   type SweepObjective,
 } from "../backtest/sweep.ts";
-
-/** Most bytes a `--grid @file` may have. */
-const GRID_FILE_BYTES_MAX = 64 * 1024;
 
 const FLAGS = {
   calls: { type: "string" },
@@ -119,7 +118,7 @@ export async function main(args: string[]): Promise<number> {
   const options = backtestOptions(values, root);
   const gridFlag = stringFlag(values, "grid");
   if (gridFlag === undefined) throw new UsageError("a sweep needs --grid JSON or --grid @file");
-  const grid = await readGridFlag(gridFlag);
+  const grid = await readJsonFlag(gridFlag, "grid");
   const objective = (stringFlag(values, "objective") ?? SWEEP_OBJECTIVE_DEFAULT) as SweepObjective;
   if (!(SWEEP_OBJECTIVES as readonly string[]).includes(objective)) {
     throw new UsageError(
@@ -179,42 +178,6 @@ export async function main(args: string[]): Promise<number> {
   else console.log(describeSweep(result));
   if (!values["no-index"]) await refreshIndexInBackground(root);
   return EXIT_OK;
-}
-
-async function readGridFlag(flag: string): Promise<string> {
-  if (!flag.startsWith("@")) return flag;
-  const path = flag.slice(1);
-  if (path === "") throw new UsageError("--grid @file needs a file name after @");
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(`grid file ${path} does not exist`);
-    }
-    throw err;
-  }
-  if (info.size > GRID_FILE_BYTES_MAX) {
-    throw new UsageError(`grid file ${path} is larger than ${GRID_FILE_BYTES_MAX} bytes`);
-  }
-  return await Deno.readTextFile(path);
-}
-
-function resultJson(r: RunResult): Record<string, unknown> {
-  return {
-    run_id: r.runId,
-    run_type: r.runType,
-    status: "completed",
-    run_dir: r.runDir,
-    summary: r.summary,
-    artifact_paths: r.artifactPaths,
-    phases: r.phases.map((p) => ({
-      phase_name: p.name,
-      phase_order: p.order,
-      duration_ms: p.durationMs,
-      output_summary: p.summary,
-    })),
-  };
 }
 
 function num(x: unknown, digits = 0): string {

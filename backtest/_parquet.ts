@@ -25,8 +25,22 @@ let tableSeq = 0;
  * return the number of rows written.
  *
  * @example
- * ```ts ignore
- * await writeParquet(conn, "out.parquet", { columns: [{ name: "x", type: "DOUBLE" }], rows: [[1]] });
+ * ```ts
+ * import assert from "node:assert";
+ * import { writeParquet } from "./_parquet.ts";
+ * import { openDataSession } from "./data.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = await openDataSession();
+ * try {
+ *   const path = `${dir}/out.parquet`;
+ *   const columns = [{ name: "x", type: "DOUBLE" }] as const;
+ *   assert(await writeParquet(s.conn, path, { columns, rows: [[1], [2]] }) === 2);
+ *   const back = await s.conn.runAndReadAll(`SELECT sum(x) FROM '${path}'`);
+ *   assert(back.getRows()[0][0] === 3);
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeParquet(

@@ -27,10 +27,17 @@ export interface CallerTradeSummary {
  * Aggregate `trades` per caller (sorted by caller) and overall.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { summarizeTrades } from "./aggregate.ts";
+ * import { replayCalls } from "./executor.ts";
+ * const s = { ts: [0, 60_000], open: [1, 1], high: [1, 1.1], low: [1, 0.7], close: [1, 0.8] };
+ * const call = { callId: "c1", caller: "a", mint: "M", chain: "solana", alertTsMs: 0 };
+ * const { trades } = replayCalls({ type: "fixed_stop", stopPct: 0.2 }, [call], {
+ *   seriesByMint: new Map([["M", s]]),
+ * });
  * const { byCaller, overall } = summarizeTrades(trades);
- * console.log(overall.win_rate, byCaller.length);
+ * assert(byCaller.length === 1 && byCaller[0].caller === "a" && overall.win_rate === 0);
  * ```
  */
 export function summarizeTrades(

@@ -65,10 +65,16 @@ export interface GitProvenanceOptions {
  * fields are `null`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { gitProvenance } from "./artifacts.ts";
- * const git = await gitProvenance();
- * console.log(git.commit, git.branch, git.dirty);
+ * const dir = await Deno.makeTempDir(); // not a git checkout
+ * try {
+ *   const git = await gitProvenance({ cwd: dir });
+ *   assert(git.commit === null && git.branch === null && git.dirty === null);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function gitProvenance(options: GitProvenanceOptions = {}): Promise<GitProvenance> {
@@ -123,10 +129,17 @@ export interface InputFile {
  * the order given. Throws `Deno.errors.NotFound` for a missing file.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { fingerprintInputs } from "./artifacts.ts";
- * const fp = await fingerprintInputs({ calls: "data/sample/calls.csv" });
- * console.log(fp.fingerprint, fp.files.calls.sha256);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/calls.csv`, "call_id\n");
+ *   const fp = await fingerprintInputs({ calls: `${dir}/calls.csv` });
+ *   assert(/^[0-9a-f]{64}$/.test(fp.fingerprint) && fp.files.calls.sha256 !== fp.fingerprint);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function fingerprintInputs(
@@ -197,10 +210,17 @@ export interface Manifest {
  * A run directory: where a run's files go.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { RunDirectory } from "./artifacts.ts";
- * const dir = await RunDirectory.create("data/ledger", "policy-20260101T000000-abcdef");
- * console.log(dir.path, dir.file("policy_results.parquet"));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const dir = await RunDirectory.create(root, "policy-20260101T000000-abcdef");
+ *   assert(dir.path === `${root}/artifacts/runs/policy-20260101T000000-abcdef`);
+ *   assert(dir.file("policy_results.parquet") === `${dir.path}/policy_results.parquet`);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export class RunDirectory {

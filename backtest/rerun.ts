@@ -149,10 +149,25 @@ export async function checkInputs(
  * workflow's `RunFailedError`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { rerunRun } from "./rerun.ts";
- * const { report } = await rerunRun("policy-20260123T101500-a1b2c3");
- * console.log(report.identical, report.artifacts);
+ * import { runPolicy } from "./policy.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const first = await runPolicy({
+ *     root,
+ *     calls: data.callsPath,
+ *     candles: data.candlesPath,
+ *     policy: { type: "fixed_stop", stopPct: 0.2 },
+ *   });
+ *   const { report } = await rerunRun(first.runId, { root });
+ *   assert(report.original_run_id === first.runId && report.identical);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function rerunRun(

@@ -382,10 +382,16 @@ export interface WriteSampleDataOptions extends SampleDataOptions {
  * paths and row counts.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { writeSampleData } from "./sample_data.ts";
- * const out = await writeSampleData("data/sample");
- * console.log(out.calls, out.candles);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const out = await writeSampleData(dir, { calls: 5, mints: 2, spanDays: 1 });
+ *   assert(out.calls === 5 && out.candles > 0 && out.callsPath === `${dir}/calls.csv`);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeSampleData(

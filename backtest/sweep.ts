@@ -137,10 +137,24 @@ export function planSweep(
  * was recorded.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { runSweep } from "./sweep.ts";
- * const r = await runSweep({ grid: { type: "fixed_stop", stopPct: [0.2, 0.3], takeProfitPct: [1, 2] } });
- * console.log(r.summary.best_trial);
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const r = await runSweep({
+ *     root,
+ *     calls: data.callsPath,
+ *     candles: data.candlesPath,
+ *     grid: { type: "fixed_stop", stopPct: [0.2, 0.3], takeProfitPct: [1, 2] },
+ *   });
+ *   const best = r.summary.best_trial as { trial_id: string; params: { stopPct: number } };
+ *   assert(r.runType === "sweep" && [0.2, 0.3].includes(best.params.stopPct));
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function runSweep(options: SweepOptions): Promise<RunResult> {

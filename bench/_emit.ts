@@ -35,9 +35,16 @@ const CHILD_START_DELAY_MS = 3000;
  * Item 1: durable emit p50/p99 vs write+fdatasync of the same bytes.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { benchDurable } from "./_emit.ts";
- * const rows = await benchDurable("/tmp/bench", 2000);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const rows = await benchDurable(dir, 20);
+ *   assert(rows[0].item === 1 && rows[0].median! > 0);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function benchDurable(dir: string, events: number): Promise<BenchRow[]> {
@@ -131,9 +138,16 @@ async function pinoPass(path: string, events: number): Promise<number> {
  * Item 2: relaxed emit throughput vs pino, alternating passes.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { benchRelaxed } from "./_emit.ts";
- * const rows = await benchRelaxed("/tmp/bench", 200_000, 3);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const rows = await benchRelaxed(dir, 500, 1);
+ *   assert(rows.every((r) => r.item === 2));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function benchRelaxed(
@@ -211,9 +225,16 @@ interface WriterChildResult {
  * Item 3: 8 writer processes appending durably at the same time.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { benchConcurrent } from "./_emit.ts";
- * const rows = await benchConcurrent("/tmp/bench", 500);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const [aggregate, latency] = await benchConcurrent(dir, 5); // children start together after 3 s
+ *   assert(aggregate.unit === "events/s" && latency.unit === "ms");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function benchConcurrent(dir: string, eventsEach: number): Promise<BenchRow[]> {
@@ -269,9 +290,16 @@ export async function benchConcurrent(dir: string, eventsEach: number): Promise<
  * `inProcessMedianMs` is the median of item 1.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { benchProcesses } from "./_emit.ts";
- * const rows = await benchProcesses("/tmp/bench", 20, 0.3);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const rows = await benchProcesses(dir, 1, null);
+ *   assert(rows.some((r) => r.item === 4) && rows.some((r) => r.item === 5));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function benchProcesses(

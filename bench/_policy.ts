@@ -40,9 +40,11 @@ function rowOf(set: BenchSet, repeat: number): BenchRow {
  * Item 9: calls/s on the sample set and on a generated set of `calls` calls.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { benchPolicy } from "./_policy.ts";
- * const rows = await benchPolicy(10_000, 5);
+ * const rows = await benchPolicy(200, 1);
+ * assert(rows.length === 2 && rows.every((r) => r.item === 9 && r.median! > 0));
  * ```
  */
 export async function benchPolicy(calls: number, repeat: number): Promise<BenchRow[]> {

@@ -56,9 +56,11 @@ function cpuModel(): string {
  * in later by the caller).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { describeMachine } from "./_report.ts";
- * console.log(await describeMachine("/tmp", "quick"));
+ * const m = await describeMachine(Deno.cwd(), "quick");
+ * assert(m.mode === "quick" && m.cores === navigator.hardwareConcurrency);
  * ```
  */
 export async function describeMachine(dir: string, mode: string): Promise<MachineInfo> {
@@ -129,9 +131,11 @@ export function markdownTable(rows: readonly BenchRow[]): string {
  * One line describing the machine.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { describeMachine, machineLine } from "./_report.ts";
- * console.log(machineLine(await describeMachine("/tmp", "quick")));
+ * const line = machineLine(await describeMachine(Deno.cwd(), "quick"));
+ * assert(line.includes("quick run"));
  * ```
  */
 export function machineLine(m: MachineInfo): string {
@@ -144,9 +148,11 @@ export function machineLine(m: MachineInfo): string {
  * The text of `bench/results.md`: how it was made, the machine, the table.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { describeMachine, resultsMarkdown } from "./_report.ts";
- * console.log(resultsMarkdown(await describeMachine("/tmp", "quick"), []));
+ * const text = resultsMarkdown(await describeMachine(Deno.cwd(), "quick"), []);
+ * assert(text.startsWith("# Benchmark results"));
  * ```
  */
 export function resultsMarkdown(machine: MachineInfo, rows: readonly BenchRow[]): string {

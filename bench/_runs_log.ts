@@ -41,9 +41,16 @@ export function runsLogRunId(n: number): string {
  * events written.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { generateRunsLog } from "./_runs_log.ts";
- * const events = await generateRunsLog("/tmp/ledger", 1000);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const events = await generateRunsLog(dir, 3);
+ *   assert(events >= 3, "at least one event per run");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function generateRunsLog(

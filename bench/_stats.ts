@@ -86,10 +86,11 @@ export interface ProcessTiming {
  * whole process, from spawn to exit.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { timeProcess } from "./_stats.ts";
- * const t = await timeProcess(["run", "bench/_empty.ts"]);
- * console.log(t.wallMs);
+ * const t = await timeProcess(["eval", "console.log('hi')"]);
+ * assert(t.code === 0 && t.stdout === "hi\n" && t.wallMs > 0);
  * ```
  */
 export async function timeProcess(
@@ -135,9 +136,18 @@ export class BenchChildError extends Error {
  * `args`, and parse the JSON object it prints as its last stdout line.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { runChild } from "./_stats.ts";
- * const r = await runChild("bench/_rebuild_child.ts", ["--allow-all"], ["--root", "/tmp/x"]);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const path = `${dir}/child.ts`;
+ *   await Deno.writeTextFile(path, "console.log(JSON.stringify({ answer: 42 }));");
+ *   const r = await runChild<{ answer: number }>(path, [], []);
+ *   assert(r.answer === 42 && r.wallMs > 0);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function runChild<T>(

@@ -35,10 +35,21 @@ export interface FindRunEventsOptions {
  * JSON objects are skipped: `verify` reports them). A missing log has none.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { findRunEvents } from "./run_lookup.ts";
- * const found = await findRunEvents("data/ledger", "policy-1", { limit: 1 });
- * if (found.length > 0) console.error(`run policy-1 exists (${found[0].file})`);
+ * import { openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   const started = await writer.append({ event_type: "run.started", run_id: "policy-1" });
+ *   await writer.close();
+ *   const found = await findRunEvents(root, "policy-1", { limit: 1 });
+ *   assert(found.length === 1 && found[0].eventId === started.event_id);
+ *   assert((await findRunEvents(root, "policy-2")).length === 0);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function findRunEvents(

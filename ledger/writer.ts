@@ -95,11 +95,18 @@ interface PendingLine {
  * created lazily, at the first write of each day.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { openWriter } from "./writer.ts";
- * const writer = await openWriter("data/ledger");
- * const event = await writer.append({ event_type: "run.started", run_id: "r1" });
- * await writer.close();
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   const event = await writer.append({ event_type: "run.started", run_id: "r1" });
+ *   await writer.close();
+ *   assert(event.run_id === "r1" && typeof event.event_id === "string");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function openWriter(root: string, options: WriterOptions = {}): Promise<EventWriter> {
@@ -118,14 +125,21 @@ export async function openWriter(root: string, options: WriterOptions = {}): Pro
  * process is enough (appends are serialized), and `close()` it at the end.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { openWriter } from "./writer.ts";
- * const writer = await openWriter("data/ledger", { durability: "relaxed" });
- * await writer.appendBatch([
- *   { event_type: "run.started", run_id: "r1" },
- *   { event_type: "phase.started", run_id: "r1", phase_name: "plan", phase_order: 0 },
- * ]);
- * await writer.close(); // flushes
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root, { durability: "relaxed" });
+ *   const events = await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "r1" },
+ *     { event_type: "phase.started", run_id: "r1", phase_name: "plan", phase_order: 0 },
+ *   ]);
+ *   await writer.close(); // flushes
+ *   assert(events.length === 2 && events[1].event_type === "phase.started");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export class EventWriter {

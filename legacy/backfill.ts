@@ -133,10 +133,18 @@ export type LegacyMapping = { events: BackfillEvent[] } | { skip: string };
  * `""`. {@linkcode checkParity} applies the same mapping.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { legacyRowToEvents } from "./backfill.ts";
+ * const row = {
+ *   run_id: "old-1", run_type: "path-only", created_at_ms: Date.UTC(2025, 11, 1), config: "{}",
+ *   data_fingerprint: "fp", started_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: null,
+ *   failed_at_ms: null, summary_json: null, error_json: null, status_text: null,
+ *   has_status_row: true,
+ * };
  * const mapped = legacyRowToEvents(row);
- * if ("skip" in mapped) console.error(mapped.skip);
+ * assert("events" in mapped && mapped.events[0].event_type === "run.created");
+ * assert("skip" in legacyRowToEvents({ ...row, created_at_ms: null }));
  * ```
  */
 export function legacyRowToEvents(row: LegacyRow): LegacyMapping {
@@ -205,9 +213,17 @@ export interface ExpectedRun {
  * of the backfill mapping, shared by the backfill and the parity check.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { expectedRun } from "./backfill.ts";
- * console.log(expectedRun(row).config);
+ * const row = {
+ *   run_id: "old-1", run_type: "path-only", created_at_ms: Date.UTC(2025, 11, 1), config: "{}",
+ *   data_fingerprint: "fp", started_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: null,
+ *   failed_at_ms: null, summary_json: null, error_json: null, status_text: null,
+ *   has_status_row: true,
+ * };
+ * const expected = expectedRun({ ...row, run_type: null, config: null });
+ * assert(expected.run_type === "unknown" && Object.keys(expected.config).length === 0);
  * ```
  */
 export function expectedRun(row: LegacyRow): ExpectedRun {
@@ -268,10 +284,20 @@ export function jsonObject(text: string | null): Record<string, unknown> {
  * an index). Running it twice writes nothing the second time.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { backfillLegacy } from "./backfill.ts";
- * const report = await backfillLegacy("data/ledger", { legacyDbPath: "old.duckdb" });
- * console.log(`${report.eventsWritten} events written`);
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) }]);
+ *   const first = await backfillLegacy(`${dir}/ledger`, { legacyDbPath });
+ *   const again = await backfillLegacy(`${dir}/ledger`, { legacyDbPath });
+ *   assert(first.eventsWritten > 0 && again.eventsWritten === 0);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function backfillLegacy(

@@ -15,11 +15,21 @@
  * {@linkcode backfillLegacy}, {@linkcode checkParity}, {@linkcode archiveLegacy}.
  *
  * @example
- * ```ts ignore
- * import { queryRuns } from "./legacy/dual.ts";
- * const { runs, warnings } = await queryRuns({ sinceDate: "2026-01-01" }, { root: "data/ledger" });
- * for (const w of warnings) console.error(w);
- * for (const r of runs) console.log(r.run_id, r.status, r.source);
+ * ```ts
+ * import assert from "node:assert";
+ * import { queryRuns } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: Date.UTC(2026, 0, 2) }]);
+ *   const filter = { sinceDate: "2026-01-01" };
+ *   const { runs, warnings } = await queryRuns(filter, { legacyDbPath, root: dir });
+ *   assert(runs[0].run_id === "old-1" && runs[0].source === "legacy");
+ *   assert(warnings.length === 1); // the event-log index does not exist yet
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  *
  * @module
@@ -257,10 +267,22 @@ export function sourceForCreatedAt(
  * both appears once, answered by the store its creation time selects.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { queryRuns } from "./dual.ts";
- * const { runs } = await queryRuns({ limit: 20 }, { legacyDbPath: "old.duckdb", root: "data/ledger" });
- * console.log(runs.map((r) => `${r.run_id} ${r.source}`));
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) },
+ *     { run_id: "old-2", created_at_ms: Date.UTC(2025, 11, 2) },
+ *   ]);
+ *   const { runs } = await queryRuns({ limit: 20 }, { legacyDbPath, root: dir });
+ *   assert.deepEqual(runs.map((r) => `${r.run_id} ${r.source}`), ["old-2 legacy", "old-1 legacy"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function queryRuns(
@@ -295,10 +317,20 @@ export async function queryRuns(
  * answers for each run.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { queryRunStatus } from "./dual.ts";
- * const { statuses } = await queryRunStatus({ runId: "run-42" });
- * console.log(statuses[0]?.status, statuses[0]?.source);
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const run42 = { run_id: "run-42", created_at_ms: Date.UTC(2025, 11, 1) };
+ *   await createLegacyDb(legacyDbPath, [{ ...run42, completed_at_ms: Date.UTC(2025, 11, 2) }]);
+ *   const { statuses } = await queryRunStatus({ runId: "run-42" }, { legacyDbPath, root: dir });
+ *   assert(statuses[0].status === "completed" && statuses[0].source === "legacy");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function queryRunStatus(
@@ -347,10 +379,11 @@ export async function queryRunStatus(
  * neither has it).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { getSourceForRun } from "./dual.ts";
- * const { source } = await getSourceForRun("run-42", Date.UTC(2025, 11, 1));
- * console.assert(source === "legacy");
+ * const { source } = await getSourceForRun("run-42", Date.UTC(2025, 11, 1)); // opens no file
+ * assert(source === "legacy");
  * ```
  */
 export async function getSourceForRun(
@@ -413,10 +446,20 @@ export async function answerForRun(
  * `undefined`: readers see the event log only.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { activeLegacyDbPath } from "./dual.ts";
- * const legacyDbPath = await activeLegacyDbPath(undefined);
- * console.log(legacyDbPath ?? "dual mode has ended");
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, []);
+ *   assert(await activeLegacyDbPath(legacyDbPath) === legacyDbPath);
+ *   await Deno.remove(legacyDbPath); // a file the user named must be there
+ *   await activeLegacyDbPath(legacyDbPath).then(() => assert(false), (err) => assert(err));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function activeLegacyDbPath(given: string | undefined): Promise<string | undefined> {
@@ -476,9 +519,20 @@ export type DualRunRow = RunRow & {
  * missing index or legacy file is a warning, not an error.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { listDualRuns } from "./dual.ts";
- * const { runs, warnings } = await listDualRuns("data/ledger/index/runs.duckdb", { limit: 20 });
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) }]);
+ *   const { runs, warnings } = await listDualRuns(`${dir}/index/runs.duckdb`, { legacyDbPath });
+ *   assert(runs.length === 1 && runs[0].source === "legacy");
+ *   assert(warnings.length === 1); // no index yet: a warning, not an error
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function listDualRuns(
@@ -545,10 +599,11 @@ function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
  * The legacy path, root and index path that `options` resolve to.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { resolveDualPaths } from "./dual.ts";
  * const paths = resolveDualPaths({ root: "/srv/ledger" });
- * console.assert(paths.indexDbPath === "/srv/ledger/index/runs.duckdb");
+ * assert(paths.indexDbPath === "/srv/ledger/index/runs.duckdb");
  * ```
  */
 export function resolveDualPaths(
@@ -569,9 +624,17 @@ export function resolveDualPaths(
  * {@linkcode LEGACY_SILENCE_MS_MAX}, the index's default too), or pending.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { legacyStatus } from "./dual.ts";
- * console.log(legacyStatus(row, Date.now()));
+ * const row = {
+ *   run_id: "old-1", run_type: "path-only", created_at_ms: Date.UTC(2025, 11, 1), config: "{}",
+ *   data_fingerprint: "fp", started_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: null,
+ *   failed_at_ms: null, summary_json: null, error_json: null, status_text: null,
+ *   has_status_row: true,
+ * };
+ * assert(legacyStatus(row, Date.UTC(2025, 11, 1, 0, 1)) === "running");
+ * assert(legacyStatus({ ...row, completed_at_ms: Date.UTC(2025, 11, 1, 1) }, Date.now()) === "completed");
  * ```
  */
 export function legacyStatus(row: LegacyRow, nowMs: number): RunStatus {

@@ -103,10 +103,24 @@ export class ParityError extends Error {
  * backfill maps them. The index must have been rebuilt after the backfill.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { checkParity } from "./parity.ts";
- * const report = await checkParity({ indexDbPath: "data/ledger/index/runs.duckdb" });
- * console.log(report.holds ? "parity holds" : report.differences);
+ * import { backfillLegacy } from "./backfill.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const root = `${dir}/ledger`;
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) }]);
+ *   await backfillLegacy(root, { legacyDbPath });
+ *   await rebuildIndex(root, {});
+ *   const report = await checkParity({ legacyDbPath, root });
+ *   assert(report.holds && report.comparedRuns === 1, JSON.stringify(report.differences));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function checkParity(options: ParityOptions = {}): Promise<ParityReport> {
@@ -253,10 +267,24 @@ export function archivedName(path: string, nowMs: number): string {
  * (moving nothing) when parity does not hold.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { archiveLegacy } from "./parity.ts";
- * const { archivedPath } = await archiveLegacy({ legacyDbPath: "data/baseline_results.duckdb" });
- * console.log(`legacy file moved to ${archivedPath}`);
+ * import { backfillLegacy } from "./backfill.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/baseline_results.duckdb`;
+ *   const root = `${dir}/ledger`;
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) }]);
+ *   await backfillLegacy(root, { legacyDbPath });
+ *   await rebuildIndex(root, {});
+ *   const { archivedPath } = await archiveLegacy({ legacyDbPath, root });
+ *   assert((await Deno.stat(archivedPath)).isFile && archivedPath.startsWith(legacyDbPath));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function archiveLegacy(options: ArchiveOptions = {}): Promise<ArchiveReport> {

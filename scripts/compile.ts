@@ -94,10 +94,17 @@ export interface RuntimeBase {
  * `source: "download"`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { findRuntimeBase } from "./compile.ts";
- * const base = await findRuntimeBase();
- * console.log(base.source, base.path);
+ * const saved = Deno.env.get("DENORT_BIN");
+ * Deno.env.delete("DENORT_BIN");
+ * try {
+ *   const base = await findRuntimeBase(); // Deno's cached denort, or "download" when not cached
+ *   assert(base.source !== "env" && base.path.endsWith(`denort-${Deno.build.target}.zip`));
+ * } finally {
+ *   if (saved !== undefined) Deno.env.set("DENORT_BIN", saved);
+ * }
  * ```
  */
 export async function findRuntimeBase(): Promise<RuntimeBase> {
@@ -133,6 +140,7 @@ export interface CompileOptions {
  *
  * @example
  * ```ts ignore
+ * // not run as a test: writes a ~100 MB binary in tens of seconds, and may download denort
  * import { compile } from "./compile.ts";
  * await compile({ output: "dist/ledger" });
  * ```

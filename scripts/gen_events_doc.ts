@@ -207,10 +207,11 @@ export interface GenerateEventsDocOptions {
  * `--allow-run`): the exact text of `docs/EVENTS.md`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { generateEventsDoc } from "./gen_events_doc.ts";
  * const text = await generateEventsDoc();
- * console.log(text.split("\n")[0]); // "# Events"
+ * assert(text.split("\n")[0] === "# Events" && text.includes("run.created"));
  * ```
  */
 export async function generateEventsDoc(options: GenerateEventsDocOptions = {}): Promise<string> {

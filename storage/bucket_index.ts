@@ -83,41 +83,11 @@ export function cacheRootFor(
  * Bring the mirror at `cacheRoot` up to date with the bucket: fetch only the
  * chunks it lacks, remove what the bucket no longer has.
  *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import type { ObjectStore } from "./object_store.ts";
+ * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
+ * ```ts ignore
+ * import { openS3Store } from "./s3.ts";
  * import { mirrorBucket } from "./bucket_index.ts";
- * import { shipOnce } from "./ship.ts";
- * import { openWriter } from "../ledger/writer.ts";
- * const objects = new Map<string, Uint8Array>();
- * const store: ObjectStore = { // an in-memory stand-in for openS3Store("logs")
- *   description: "memory://logs",
- *   check: () => Promise.resolve(),
- *   async *list(prefix, options) {
- *     for (const key of [...objects.keys()].sort()) {
- *       if (key.startsWith(prefix) && key > (options?.startAfter ?? "")) {
- *         yield { key, sizeBytes: objects.get(key)!.length };
- *       }
- *     }
- *   },
- *   get: (key, range) => Promise.resolve(objects.get(key)!.slice(range?.start, range?.end)),
- *   putIfAbsent: (key, body) =>
- *     Promise.resolve(objects.has(key) ? "exists" : (objects.set(key, body), "created")),
- *   head: (key) => Promise.resolve(objects.get(key)?.length ?? null),
- * };
- * const dir = await Deno.makeTempDir();
- * try {
- *   const writer = await openWriter(`${dir}/ledger`);
- *   await writer.append({ event_type: "run.started", run_id: "r1" });
- *   await writer.close();
- *   await shipOnce(`${dir}/ledger`, store, { bucket: "logs", prefix: "" });
- *   const first = await mirrorBucket(store, { bucket: "logs", prefix: "" }, `${dir}/mirror`);
- *   const again = await mirrorBucket(store, { bucket: "logs", prefix: "" }, `${dir}/mirror`);
- *   assert(first.chunksFetched === 1 && again.chunksFetched === 0 && !again.changed);
- * } finally {
- *   await Deno.remove(dir, { recursive: true });
- * }
+ * await mirrorBucket(openS3Store("logs"), { bucket: "logs", prefix: "" }, "/tmp/mirror");
  * ```
  */
 export async function mirrorBucket(
@@ -363,40 +333,12 @@ export interface BucketIndexReport {
  * Update the mirror of `location`, then build or update the index of `root`
  * from it (incremental unless `full`).
  *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import type { ObjectStore } from "./object_store.ts";
+ * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
+ * ```ts ignore
+ * import { openS3Store } from "./s3.ts";
  * import { rebuildIndexFromBucket } from "./bucket_index.ts";
- * import { shipOnce } from "./ship.ts";
- * import { openWriter } from "../ledger/writer.ts";
- * const objects = new Map<string, Uint8Array>();
- * const store: ObjectStore = { // an in-memory stand-in for openS3Store("logs")
- *   description: "memory://logs",
- *   check: () => Promise.resolve(),
- *   async *list(prefix, options) {
- *     for (const key of [...objects.keys()].sort()) {
- *       if (key.startsWith(prefix) && key > (options?.startAfter ?? "")) {
- *         yield { key, sizeBytes: objects.get(key)!.length };
- *       }
- *     }
- *   },
- *   get: (key, range) => Promise.resolve(objects.get(key)!.slice(range?.start, range?.end)),
- *   putIfAbsent: (key, body) =>
- *     Promise.resolve(objects.has(key) ? "exists" : (objects.set(key, body), "created")),
- *   head: (key) => Promise.resolve(objects.get(key)?.length ?? null),
- * };
- * const dir = await Deno.makeTempDir();
- * try {
- *   const writer = await openWriter(`${dir}/writer`);
- *   await writer.append({ event_type: "run.started", run_id: "r1" });
- *   await writer.close();
- *   await shipOnce(`${dir}/writer`, store, { bucket: "logs", prefix: "" });
- *   const r = await rebuildIndexFromBucket(`${dir}/reader`, store, { bucket: "logs", prefix: "" });
- *   assert(r.mirror.chunksFetched === 1 && r.index.events === 1);
- * } finally {
- *   await Deno.remove(dir, { recursive: true });
- * }
+ * const r = await rebuildIndexFromBucket("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" });
+ * console.log(r.index.events);
  * ```
  */
 export async function rebuildIndexFromBucket(
@@ -437,38 +379,14 @@ export interface BucketDaemonOptions extends Omit<BucketIndexOptions, "full" | "
  * the new chunks and, when any arrived, update the index. One daemon per
  * root (the same lock as the local daemon).
  *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import type { ObjectStore } from "./object_store.ts";
+ * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
+ * ```ts ignore
+ * import { openS3Store } from "./s3.ts";
  * import { runBucketDaemon } from "./bucket_index.ts";
- * const objects = new Map<string, Uint8Array>();
- * const store: ObjectStore = { // an in-memory stand-in for openS3Store("logs")
- *   description: "memory://logs",
- *   check: () => Promise.resolve(),
- *   async *list(prefix, options) {
- *     for (const key of [...objects.keys()].sort()) {
- *       if (key.startsWith(prefix) && key > (options?.startAfter ?? "")) {
- *         yield { key, sizeBytes: objects.get(key)!.length };
- *       }
- *     }
- *   },
- *   get: (key, range) => Promise.resolve(objects.get(key)!.slice(range?.start, range?.end)),
- *   putIfAbsent: (key, body) =>
- *     Promise.resolve(objects.has(key) ? "exists" : (objects.set(key, body), "created")),
- *   head: (key) => Promise.resolve(objects.get(key)?.length ?? null),
- * };
- * const root = await Deno.makeTempDir();
- * try {
- *   const stop = new AbortController();
- *   const summary = await runBucketDaemon(root, store, { bucket: "logs", prefix: "" }, {
- *     signal: stop.signal,
- *     onLog: () => stop.abort(), // stop after the first rebuild
- *   });
- *   assert(summary.checks === 1 && summary.rebuilds === 1 && summary.failures === 0);
- * } finally {
- *   await Deno.remove(root, { recursive: true });
- * }
+ * const stop = new AbortController();
+ * await runBucketDaemon("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" }, {
+ *   signal: stop.signal,
+ * });
  * ```
  */
 export async function runBucketDaemon(

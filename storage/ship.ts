@@ -380,39 +380,12 @@ function parseState(text: string): StateFile | undefined {
 /**
  * Ship once: check the bucket, lock, one pass, unlock.
  *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import type { ObjectStore } from "./object_store.ts";
+ * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
+ * ```ts ignore
+ * import { openS3Store } from "./s3.ts";
  * import { shipOnce } from "./ship.ts";
- * import { openWriter } from "../ledger/writer.ts";
- * const objects = new Map<string, Uint8Array>();
- * const store: ObjectStore = { // an in-memory stand-in for openS3Store("logs")
- *   description: "memory://logs",
- *   check: () => Promise.resolve(),
- *   async *list(prefix, options) {
- *     for (const key of [...objects.keys()].sort()) {
- *       if (key.startsWith(prefix) && key > (options?.startAfter ?? "")) {
- *         yield { key, sizeBytes: objects.get(key)!.length };
- *       }
- *     }
- *   },
- *   get: (key, range) => Promise.resolve(objects.get(key)!.slice(range?.start, range?.end)),
- *   putIfAbsent: (key, body) =>
- *     Promise.resolve(objects.has(key) ? "exists" : (objects.set(key, body), "created")),
- *   head: (key) => Promise.resolve(objects.get(key)?.length ?? null),
- * };
- * const root = await Deno.makeTempDir();
- * try {
- *   const writer = await openWriter(root);
- *   await writer.append({ event_type: "run.started", run_id: "r1" });
- *   await writer.close();
- *   const report = await shipOnce(root, store, { bucket: "logs", prefix: "" });
- *   assert(report.chunksPut === 1 && report.bytesShipped === report.bytesInBucket);
- *   assert((await shipOnce(root, store, { bucket: "logs", prefix: "" })).chunksPut === 0);
- * } finally {
- *   await Deno.remove(root, { recursive: true });
- * }
+ * const report = await shipOnce("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" });
+ * console.log(report.bytesShipped);
  * ```
  */
 export async function shipOnce(

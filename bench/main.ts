@@ -8,7 +8,9 @@
  * 6 full rebuild at 10k/100k/1M events vs DuckDB `read_json`, with the peak
  * memory of the rebuild process; 7 incremental rebuild after +1% vs full;
  * 8 `ledger runs`/`ledger show` on an index of 100k runs; 9 policy executor
- * calls/s. Benchmarks are not tests: nothing fails on a time.
+ * calls/s; 10 the query surface (`runs --where --sort`, `compare`, `trials`,
+ * `export`) on 100k runs and 1M trials. Benchmarks are not tests: nothing
+ * fails on a time.
  *
  * Flags: `--quick` (small sizes, a few seconds per item), `--json` (print the
  * results as JSON instead of the table), `--only 1,5` (some items),
@@ -23,6 +25,7 @@ import { parseArgs } from "node:util";
 import { benchConcurrent, benchDurable, benchProcesses, benchRelaxed } from "./_emit.ts";
 import { benchQueries, benchRebuild, type IndexBenchOptions } from "./_index.ts";
 import { benchPolicy } from "./_policy.ts";
+import { benchQuerySurface, type QueryBenchOptions } from "./_query.ts";
 import { describeMachine, machineLine, markdownTable, resultsMarkdown } from "./_report.ts";
 import type { BenchRow } from "./_result.ts";
 import { benchReportViews } from "./_report_view.ts";
@@ -37,6 +40,7 @@ interface Plan {
   index: Omit<IndexBenchOptions, "log">;
   policyCalls: number;
   policyRepeat: number;
+  query: Omit<QueryBenchOptions, "log">;
 }
 
 const FULL: Plan = {
@@ -48,6 +52,7 @@ const FULL: Plan = {
   index: { sizes: [10_000, 100_000, 1_000_000], repeat: 3, runs: 100_000, processRuns: 10 },
   policyCalls: 10_000,
   policyRepeat: 5,
+  query: { runs: 100_000, trialsPerRun: 10, processRuns: 5 },
 };
 
 const QUICK: Plan = {
@@ -59,6 +64,7 @@ const QUICK: Plan = {
   index: { sizes: [2_000, 10_000], repeat: 1, runs: 2_000, processRuns: 3 },
   policyCalls: 1_000,
   policyRepeat: 2,
+  query: { runs: 2_000, trialsPerRun: 10, processRuns: 2 },
 };
 
 /** Run the items of `only` (all when empty) and return their rows. */
@@ -89,6 +95,7 @@ async function runItems(
   await step([6, 7], () => benchRebuild(dir, { ...plan.index, log }));
   await step([8], () => benchQueries(dir, { ...plan.index, log }));
   await step([9], () => benchPolicy(plan.policyCalls, plan.policyRepeat));
+  await step([10], () => benchQuerySurface(dir, { ...plan.query, log }));
   await step([13], () =>
     benchReportViews(dir, {
       uiRuns: plan === QUICK ? 2_000 : 100_000,
@@ -111,9 +118,9 @@ async function main(): Promise<number> {
   });
   const only = new Set(values.only.split(",").filter((s) => s !== "").map(Number));
   for (const item of only) {
-    if (!(Number.isInteger(item) && ((item >= 1 && item <= 9) || item === 13))) {
+    if (!(Number.isInteger(item) && ((item >= 1 && item <= 10) || item === 13))) {
       console.error(
-        `bench: --only takes item numbers 1..9 or 13, got ${JSON.stringify(values.only)}`,
+        `bench: --only takes item numbers 1..10 or 13, got ${JSON.stringify(values.only)}`,
       );
       return 2;
     }

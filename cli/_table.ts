@@ -262,6 +262,38 @@ export class OutputBuffer {
   }
 }
 
+/**
+ * Write streamed batches of JSON texts (one object each) as `json` (one
+ * array) or `jsonl`. Returns the number of rows.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeJsonTexts } from "./_table.ts";
+ * async function* batches() { yield ['{"a":1}']; }
+ * await writeJsonTexts(batches(), "jsonl");
+ * ```
+ */
+export async function writeJsonTexts(
+  batches: AsyncIterable<readonly string[]>,
+  format: "json" | "jsonl",
+  out: OutputBuffer = new OutputBuffer(),
+): Promise<number> {
+  let n = 0;
+  if (format === "json") await out.push("[");
+  for await (const batch of batches) {
+    if (batch.length === 0) continue;
+    if (format === "jsonl") {
+      await out.push(batch.join("\n") + "\n");
+    } else {
+      await out.push((n === 0 ? "\n" : ",\n") + batch.join(",\n"));
+    }
+    n += batch.length;
+  }
+  if (format === "json") await out.push(n === 0 ? "]\n" : "\n]\n");
+  await out.flush();
+  return n;
+}
+
 /** Options for {@linkcode writeRows}. */
 export interface WriteRowsOptions {
   /** `json`, `jsonl` or `csv`. */

@@ -25,6 +25,7 @@ import {
   type RunQuery,
   type RunRecord,
   streamRuns,
+  streamRunsJson,
   withReader,
 } from "../indexer/query/mod.ts";
 import { allRows } from "../indexer/query/reader.ts";
@@ -38,7 +39,14 @@ import {
   UsageError,
 } from "./_args.ts";
 import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
-import { cellText, formatTable, tableFits, terminalWidth, writeRows } from "./_table.ts";
+import {
+  cellText,
+  formatTable,
+  tableFits,
+  terminalWidth,
+  writeJsonTexts,
+  writeRows,
+} from "./_table.ts";
 
 const FLAGS: FlagSpec = {
   "type": { type: "string", multiple: true },
@@ -157,6 +165,10 @@ export async function main(args: string[]): Promise<number> {
   };
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
+      if (format === "json" || format === "jsonl") {
+        await writeJsonTexts(streamRunsJson(conn, runQuery), format);
+        return EXIT_OK;
+      }
       if (machine) {
         await writeRows(streamRuns(conn, runQuery), {
           format,
@@ -276,13 +288,14 @@ async function printDual(
 
 function formatDualTable(runs: readonly DualRunRow[]): string {
   return formatTable(
-    ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", "SOURCE"],
+    ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", "PHASES", "SOURCE"],
     runs.map((r) => [
       r.run_id,
       r.run_type ?? "-",
       r.status,
       formatTime(r.created_at_ms),
       formatDuration(r.duration_ms),
+      String(r.phase_count),
       r.source,
     ]),
   );

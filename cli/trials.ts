@@ -12,6 +12,7 @@ import {
   parseSort,
   resolveRunId,
   streamTrials,
+  streamTrialsJson,
   type TrialQuery,
   type TrialRecord,
   withReader,
@@ -25,7 +26,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
-import { cellText, formatTable, writeRows } from "./_table.ts";
+import { cellText, formatTable, writeJsonTexts, writeRows } from "./_table.ts";
 
 const FLAGS: FlagSpec = {
   "run": { type: "string" },
@@ -88,6 +89,10 @@ export async function main(args: string[]): Promise<number> {
         columns: columns === undefined ? [] : parseColumns(columns, "trials"),
         limit: limit ?? (format === "table" ? TRIAL_ROWS_DEFAULT + 1 : undefined),
       };
+      if (format === "json" || format === "jsonl") {
+        await writeJsonTexts(streamTrialsJson(conn, query), format);
+        return EXIT_OK;
+      }
       if (format !== "table") {
         const extra = query.columns ?? [];
         await writeRows(streamTrials(conn, query), {

@@ -6,18 +6,18 @@
  * column (BIGINT when all integers, else DOUBLE), all booleans a BOOLEAN,
  * anything else VARCHAR (objects and arrays as JSON text).
  *
- * The index is read with external access disabled (as every reader); the
- * rows go through an appender into a separate in-memory DuckDB, which
- * writes the file beside the target and renames it into place, so a failed
- * export leaves nothing behind.
+ * The index is read with external access disabled (as every reader). Each
+ * row is flattened once and written to a staging JSONL file beside the
+ * target; a separate in-memory DuckDB reads it with the column types fixed
+ * and writes the target format aside, which is renamed into place, so a
+ * failed export leaves nothing behind.
  *
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { flatten } from "./compare.ts";
-import { allRows } from "./reader.ts";
-import { streamRuns, streamTrials } from "./runs.ts";
+import { streamRunsJson, streamTrialsJson } from "./runs.ts";
 
 /** Export file formats. */
 export const EXPORT_FORMATS = ["parquet", "csv", "jsonl"] as const;
@@ -71,10 +71,6 @@ export class ExportTargetError extends Error {
 
 type ColumnType = "BIGINT" | "DOUBLE" | "BOOLEAN" | "VARCHAR";
 
-interface FlatRow {
-  [column: string]: unknown;
-}
-
 /**
  * Export runs or trials of the index open on `conn` (see `withReader`) to
  * a flat file.
@@ -91,58 +87,140 @@ export async function exportTable(
   options: ExportOptions,
 ): Promise<ExportReport> {
   await checkTarget(options.outPath);
-  const tags = options.what === "runs" ? await tagsByRun(conn) : new Map();
-  const rowsOf = () =>
-    options.what === "runs" ? flatRuns(conn, options, tags) : flatTrials(conn, options);
-  // Pass 1: the columns and their types; pass 2: the values.
-  const types = new Map<string, ColumnType>();
-  const fixed = options.what === "runs" ? RUN_COLUMNS : TRIAL_COLUMNS;
-  for (const [name, type] of fixed) types.set(name, type);
-  const seen = new Map<string, Set<string>>();
-  for await (const batch of rowsOf()) {
-    for (const row of batch) {
-      for (const [k, v] of Object.entries(row)) {
-        if (types.has(k) && fixed.some(([n]) => n === k)) continue;
-        let kinds = seen.get(k);
-        if (kinds === undefined) seen.set(k, kinds = new Set());
-        kinds.add(kindOf(v));
-      }
-    }
-  }
-  for (const [k, kinds] of seen) types.set(k, columnType(kinds));
-  const columns = [...types.keys()];
-  const instance = await DuckDBInstance.create(":memory:");
-  const temp = join(dirname(options.outPath), `.${basename(options.outPath)}.tmp-${Deno.pid}`);
+  const dir = dirname(options.outPath);
+  const stem = `.${basename(options.outPath)}.tmp-${Deno.pid}`;
+  const staging = join(dir, `${stem}.jsonl`);
+  const temp = join(dir, stem);
   try {
-    const out = await instance.connect();
+    // One pass over the index: each row flattened once (one JSON.parse), written to a
+    // staging JSONL file, its column types noted.
+    const fixedColumns = options.what === "runs" ? RUN_COLUMNS : TRIAL_COLUMNS;
+    const kinds = new Map<string, Set<string>>();
+    for (const [name] of fixedColumns) kinds.set(name, new Set());
+    const n = await writeStaging(staging, flatRows(conn, options), kinds);
+    const fixed = new Map(fixedColumns);
+    const columns = [...kinds.keys()];
+    const types = columns.map((c) => fixed.get(c) ?? columnType(kinds.get(c)!));
+    // DuckDB (its own in-memory instance, not the index) reads the staging file with the
+    // types fixed and writes the target format beside the target.
+    const instance = await DuckDBInstance.create(":memory:");
     try {
-      await out.run(
-        `CREATE TABLE export_rows (${
-          columns.map((c) => `${quoteIdent(c)} ${types.get(c)}`).join(", ")
-        })`,
-      );
-      const appender = await out.createAppender("export_rows");
-      let n = 0;
-      for await (const batch of rowsOf()) {
-        for (const row of batch) {
-          for (const c of columns) appendValue(appender, types.get(c)!, row[c]);
-          appender.endRow();
-          n++;
-        }
+      const out = await instance.connect();
+      try {
+        const struct = columns.map((c, i) => `${quoteLiteral(c)}: '${types[i]}'`).join(", ");
+        await out.run(
+          `COPY (SELECT ${columns.map(quoteIdent).join(", ")}
+            FROM read_json(${quoteLiteral(staging)}, format = 'newline_delimited',
+              columns = {${struct}}))
+          TO ${quoteLiteral(temp)} (${copyOptions(options.format)})`,
+        );
+      } finally {
+        out.disconnectSync();
       }
-      appender.closeSync();
-      await out.run(`COPY export_rows TO ${quoteLiteral(temp)} (${copyOptions(options.format)})`);
-      await Deno.rename(temp, options.outPath); // the file is complete from here
-      return { rows: n, columns, outPath: options.outPath };
     } finally {
-      out.disconnectSync();
+      instance.closeSync();
     }
+    await Deno.rename(temp, options.outPath); // the file is complete from here
+    return { rows: n, columns, outPath: options.outPath };
   } catch (err) {
     await removeIfThere(temp);
     throw err;
   } finally {
-    instance.closeSync();
+    await removeIfThere(staging);
   }
+}
+
+/** Rows flattened: `config.*`, `summary.*`, `tags.*` (runs) or `params.*`, `metrics.*`. */
+async function* flatRows(
+  conn: DuckDBConnection,
+  options: ExportOptions,
+): AsyncGenerator<Record<string, unknown>[]> {
+  const batches = options.what === "trials"
+    ? streamTrialsJson(conn, { where: options.where })
+    : streamRunsJson(conn, {
+      where: options.where,
+      includeArchived: options.includeArchived,
+      columns: ["config", "tags"],
+      sort: [{ field: "created_at", descending: false }, { field: "run_id", descending: false }],
+    });
+  for await (const batch of batches) {
+    yield batch.map((text) => {
+      const row = JSON.parse(text) as Record<string, unknown>;
+      const flat: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(row)) {
+        if (FLATTENED_KEYS.has(k)) {
+          for (const [path, leaf] of Object.entries(flatten(v))) flat[`${k}.${path}`] = leaf;
+        } else {
+          flat[k] = v;
+        }
+      }
+      return flat;
+    });
+  }
+}
+
+/** Keys whose object becomes `key.path` columns. */
+const FLATTENED_KEYS = new Set(["config", "summary", "tags", "params", "metrics"]);
+
+/** Write the rows as JSONL to `path`, noting the kinds of values of each column. */
+async function writeStaging(
+  path: string,
+  rows: AsyncIterable<Record<string, unknown>[]>,
+  kinds: Map<string, Set<string>>,
+): Promise<number> {
+  const file = await Deno.open(path, { write: true, createNew: true });
+  const encoder = new TextEncoder();
+  let n = 0;
+  try {
+    for await (const batch of rows) {
+      let text = "";
+      for (const row of batch) {
+        for (const [k, v] of Object.entries(row)) {
+          let set = kinds.get(k);
+          if (set === undefined) kinds.set(k, set = new Set());
+          set.add(kindOf(v));
+          // Arrays and empty objects are leaves: kept as JSON text in a VARCHAR column.
+          if (v !== null && typeof v === "object") row[k] = JSON.stringify(v);
+        }
+        text += JSON.stringify(row) + "\n";
+      }
+      n += batch.length;
+      let bytes = encoder.encode(text);
+      while (bytes.length > 0) bytes = bytes.subarray(await file.write(bytes));
+    }
+  } finally {
+    file.close();
+  }
+  return n;
+}
+
+const NUMERIC_TEXT = /^\s*-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+function kindOf(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
+  if (typeof v === "string") {
+    if (NUMERIC_TEXT.test(v)) return Number.isInteger(Number(v)) ? "int-text" : "float-text";
+    return "text";
+  }
+  if (typeof v === "boolean") return "bool";
+  return "json";
+}
+
+/**
+ * A column's type from the kinds of its values: numbers (numeric strings
+ * among them allowed) BIGINT when all integers, else DOUBLE; all booleans
+ * BOOLEAN; anything else VARCHAR.
+ */
+function columnType(kinds: Set<string>): ColumnType {
+  const present = [...kinds].filter((k) => k !== "null");
+  if (present.length === 0) return "VARCHAR";
+  const numeric = present.every((k) => k.startsWith("int") || k.startsWith("float"));
+  if (numeric && present.some((k) => k === "int" || k === "float")) {
+    return present.every((k) => k.startsWith("int")) ? "BIGINT" : "DOUBLE";
+  }
+  if (present.length === 1 && present[0] === "bool") return "BOOLEAN";
+  return "VARCHAR";
 }
 
 const RUN_COLUMNS: [string, ColumnType][] = [
@@ -165,112 +243,6 @@ const TRIAL_COLUMNS: [string, ColumnType][] = [
   ["trial_id", "VARCHAR"],
   ["recorded_at", "VARCHAR"],
 ];
-
-async function* flatRuns(
-  conn: DuckDBConnection,
-  options: ExportOptions,
-  tags: Map<string, Record<string, string>>,
-): AsyncGenerator<FlatRow[]> {
-  for await (
-    const batch of streamRuns(conn, {
-      where: options.where,
-      includeArchived: options.includeArchived,
-      columns: ["config"],
-      sort: [{ field: "created_at", descending: false }, { field: "run_id", descending: false }],
-    })
-  ) {
-    yield batch.map((r) => {
-      const row: FlatRow = {};
-      for (const [name] of RUN_COLUMNS) row[name] = r[name];
-      prefixed(row, "config", flatten(r.config));
-      prefixed(row, "summary", flatten(r.summary));
-      prefixed(row, "tags", tags.get(r.run_id) ?? {});
-      return row;
-    });
-  }
-}
-
-async function* flatTrials(
-  conn: DuckDBConnection,
-  options: ExportOptions,
-): AsyncGenerator<FlatRow[]> {
-  for await (const batch of streamTrials(conn, { where: options.where })) {
-    yield batch.map((t) => {
-      const row: FlatRow = { run_id: t.run_id, trial_id: t.trial_id, recorded_at: t.recorded_at };
-      prefixed(row, "params", flatten(t.params));
-      prefixed(row, "metrics", flatten(t.metrics));
-      return row;
-    });
-  }
-}
-
-function prefixed(row: FlatRow, root: string, flat: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(flat)) row[`${root}.${k}`] = v;
-}
-
-async function tagsByRun(conn: DuckDBConnection): Promise<Map<string, Record<string, string>>> {
-  const out = new Map<string, Record<string, string>>();
-  for (const t of await allRows(conn, "SELECT run_id, key, value FROM run_tags")) {
-    const id = String(t.run_id);
-    const tags = out.get(id) ?? {};
-    tags[String(t.key)] = String(t.value);
-    out.set(id, tags);
-  }
-  return out;
-}
-
-const NUMERIC_TEXT = /^\s*-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
-
-function kindOf(v: unknown): string {
-  if (v === null || v === undefined) return "null";
-  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
-  if (typeof v === "string") {
-    if (NUMERIC_TEXT.test(v)) return Number.isInteger(Number(v)) ? "int-text" : "float-text";
-    return "text";
-  }
-  if (typeof v === "boolean") return "bool";
-  return "json";
-}
-
-function columnType(kinds: Set<string>): ColumnType {
-  kinds.delete("null");
-  if (kinds.size === 0) return "VARCHAR";
-  const numeric = [...kinds].every((k) => k.startsWith("int") || k.startsWith("float"));
-  if (numeric) {
-    const anyNumber = kinds.has("int") || kinds.has("float");
-    if (!anyNumber) return "VARCHAR"; // only numeric-looking strings: keep them as text
-    return [...kinds].every((k) => k.startsWith("int")) ? "BIGINT" : "DOUBLE";
-  }
-  if (kinds.size === 1 && kinds.has("bool")) return "BOOLEAN";
-  return "VARCHAR";
-}
-
-function appendValue(appender: DuckDBAppender, type: ColumnType, v: unknown): void {
-  if (v === null || v === undefined) {
-    appender.appendNull();
-    return;
-  }
-  switch (type) {
-    case "BIGINT": {
-      const n = Number(v);
-      if (Number.isSafeInteger(n)) appender.appendBigInt(BigInt(n));
-      else appender.appendNull();
-      return;
-    }
-    case "DOUBLE": {
-      const n = Number(v);
-      if (Number.isFinite(n)) appender.appendDouble(n);
-      else appender.appendNull();
-      return;
-    }
-    case "BOOLEAN":
-      appender.appendBoolean(v === true);
-      return;
-    case "VARCHAR":
-      appender.appendVarchar(typeof v === "object" ? JSON.stringify(v) : String(v));
-      return;
-  }
-}
 
 function copyOptions(format: ExportFormat): string {
   switch (format) {

@@ -18,7 +18,7 @@ import {
 } from "./fields.ts";
 import { compileFilter, FilterSyntaxError, parseFilter } from "./filter.ts";
 import { parseJsonLenient } from "./_json.ts";
-import { streamRows } from "./reader.ts";
+import { bindParams, streamRows } from "./reader.ts";
 
 /** A sort key: a field and its direction. */
 export interface SortKey {
@@ -146,10 +146,10 @@ export interface RunRecord {
   archived: boolean;
   /** Phases seen. */
   phase_count: number;
-  /** Phase names in order. */
-  phase_names: string[];
   /** `data_fingerprint` of `run.created`. */
   data_fingerprint: string | null;
+  /** Where the row comes from: `event_log` (the index; dual mode adds `legacy`). */
+  source?: string;
   /** `summary` of `run.completed` (when asked for). */
   summary?: unknown;
   /** Extra columns by field name. */
@@ -159,11 +159,28 @@ export interface RunRecord {
 const RUN_COLUMNS_SQL = `r.run_id, r.run_type, r.status, r.created_at_ms, r.started_at_ms,
   r.completed_at_ms, r.failed_at_ms,
   coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
-  r.label, r.archived, coalesce(p.phase_count, 0) AS phase_count,
-  coalesce(p.phase_names, []) AS phase_names, r.data_fingerprint`;
+  r.label, r.archived, coalesce(p.phase_count, 0) AS phase_count, r.data_fingerprint`;
+
+/**
+ * Phases per run: a plain count (the ordered name lists of
+ * `run_phase_summary` cost seconds at 100k runs, so listings leave them to
+ * `ledger show`).
+ */
+const PHASE_COUNTS_SQL = `(SELECT run_id, count(*) AS phase_count FROM phase_timings
+  GROUP BY run_id)`;
+
+/**
+ * How a query returns its rows: as columns, or as one JSON text per row
+ * built by DuckDB (the fast path of `--format json|jsonl`: no per-value
+ * conversion in JavaScript).
+ */
+export type RowShape = "columns" | "json";
 
 /** The SQL of a run query, with its parameters (exported for tests and the report). */
-export function runQuerySql(query: RunQuery): SqlFragment & { extra: Field[] } {
+export function runQuerySql(
+  query: RunQuery,
+  shape: RowShape = "columns",
+): SqlFragment & { extra: Field[] } {
   const conds: string[] = [];
   const params: QueryParam[] = [];
   if (!query.includeArchived) conds.push("NOT r.archived");
@@ -189,17 +206,21 @@ export function runQuerySql(query: RunQuery): SqlFragment & { extra: Field[] } {
   const extra = (query.columns ?? []).map((c) => checkField(c, "runs", true));
   const select: string[] = [RUN_COLUMNS_SQL];
   const selectParams: QueryParam[] = [];
-  if (query.summary !== false) select.push("r.summary_json");
-  extra.forEach((f, i) => {
-    select.push(`${f.value.sql} AS "x${i}"`);
-    selectParams.push(...f.value.params);
-  });
+  if (shape === "json") {
+    select.splice(0, 1, runJsonSql(query.summary !== false, extra, selectParams));
+  } else {
+    if (query.summary !== false) select.push("r.summary_json");
+    extra.forEach((f, i) => {
+      select.push(`${f.value.sql} AS "x${i}"`);
+      selectParams.push(...f.value.params);
+    });
+  }
   const order = orderSql(query.sort ?? [], "runs", [
     "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) DESC",
     "r.run_id",
   ]);
   const sql = `SELECT ${select.join(", ")}
-    FROM latest_runs r LEFT JOIN run_phase_summary p ON p.run_id = r.run_id
+    FROM latest_runs r LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id
     WHERE ${conds.join(" AND ")}
     ORDER BY ${order.sql}
     ${query.limit === undefined ? "" : "LIMIT ?"}`;
@@ -213,6 +234,58 @@ export function runQuerySql(query: RunQuery): SqlFragment & { extra: Field[] } {
     ],
     extra,
   };
+}
+
+/** ISO 8601 UTC with milliseconds of a ms column, in SQL. */
+function isoSql(column: string): string {
+  return `strftime(make_timestamp(${column} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+}
+
+/**
+ * One JSON object per run with the keys of {@linkcode RunRecord}, built by
+ * DuckDB. Extra column names are field names (checked: letters, digits,
+ * `_`, `-`, `.`), written as constants.
+ */
+function runJsonSql(withSummary: boolean, extra: readonly Field[], params: QueryParam[]): string {
+  const pairs = [
+    "'run_id', r.run_id",
+    "'run_type', r.run_type",
+    "'status', r.status",
+    `'created_at', ${isoSql("r.created_at_ms")}`,
+    "'created_at_ms', r.created_at_ms",
+    "'started_at_ms', r.started_at_ms",
+    "'completed_at_ms', r.completed_at_ms",
+    "'failed_at_ms', r.failed_at_ms",
+    "'duration_ms', coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms",
+    "'label', r.label",
+    "'archived', r.archived",
+    "'phase_count', coalesce(p.phase_count, 0)",
+    "'data_fingerprint', r.data_fingerprint",
+    "'source', 'event_log'",
+  ];
+  if (withSummary) pairs.push("'summary', r.summary_json::JSON");
+  const fixed = new Set(pairs.map((p) => p.slice(1, p.indexOf("'", 1))));
+  for (const f of extra) {
+    if (fixed.has(f.name)) continue; // already a key of every row
+    pairs.push(`${nameLiteral(f.name)}, ${jsonValueSql(f, params)}`);
+  }
+  return `json_object(${pairs.join(", ")})::VARCHAR AS j`;
+}
+
+/** The SQL of a field's value in a JSON row (times as ISO text); appends its parameters. */
+function jsonValueSql(f: Field, params: QueryParam[]): string {
+  if (f.kind === "time") {
+    params.push(...f.value.params);
+    return isoSql(f.value.sql);
+  }
+  params.push(...f.value.params);
+  return f.value.sql;
+}
+
+/** A field name as a SQL string constant (names are checked by `resolveField`). */
+function nameLiteral(name: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`Invariant: unchecked field ${name}`);
+  return `'${name}'`;
 }
 
 /** Parse and compile `--where` texts, turning their errors into usage errors. */
@@ -238,8 +311,12 @@ function orderSql(
     const f = checkField(k.field, target);
     const dir = k.descending ? "DESC" : "ASC";
     // Numbers sort as numbers, then values that are not numbers as text; nulls last.
-    parts.push(`${f.num.sql} ${dir} NULLS LAST`, `${f.text.sql} ${dir} NULLS LAST`);
-    params.push(...f.num.params, ...f.text.params);
+    parts.push(`${f.num.sql} ${dir} NULLS LAST`);
+    params.push(...f.num.params);
+    if (f.kind === "text" || f.kind === "json") {
+      parts.push(`${f.text.sql} ${dir} NULLS LAST`);
+      params.push(...f.text.params);
+    }
   }
   return { sql: [...parts, ...fallback].join(", "), params };
 }
@@ -266,6 +343,52 @@ export async function* streamRuns(
     yield batch.map((row) => toRunRecord(row, extra, query.summary !== false));
   }
 }
+
+/**
+ * Stream the runs matching `query` as JSON texts (one object per run, the
+ * keys of {@linkcode RunRecord}), in batches. NaN and infinities in stored
+ * JSON come out as `null`.
+ *
+ * @example
+ * ```ts ignore
+ * import { streamRunsJson, withReader } from "./mod.ts";
+ * await withReader(path, async (conn) => {
+ *   for await (const lines of streamRunsJson(conn, {})) console.log(lines.join("\n"));
+ * });
+ * ```
+ */
+export async function* streamRunsJson(
+  conn: DuckDBConnection,
+  query: RunQuery = {},
+): AsyncGenerator<string[]> {
+  const { sql, params } = runQuerySql(query, "json");
+  yield* streamJsonColumn(conn, sql, params);
+}
+
+/** Yield the JSON texts of column `j`, chunk by chunk, with non-finite numbers made null. */
+async function* streamJsonColumn(
+  conn: DuckDBConnection,
+  sql: string,
+  params: readonly QueryParam[],
+): AsyncGenerator<string[]> {
+  const { values, types } = bindParams(params);
+  const result = params.length === 0
+    ? await conn.stream(sql)
+    : await conn.stream(sql, values, types);
+  while (true) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) return;
+    const vector = chunk.getColumnVector(0);
+    const out: string[] = new Array(chunk.rowCount);
+    for (let i = 0; i < chunk.rowCount; i++) {
+      const text = vector.getItem(i) as string;
+      out[i] = NON_FINITE_TOKEN.test(text) ? JSON.stringify(parseJsonLenient(text)) : text;
+    }
+    yield out;
+  }
+}
+
+const NON_FINITE_TOKEN = /\b(?:NaN|Infinity)\b/;
 
 /**
  * The runs matching `query`, all at once (use {@linkcode streamRuns} for
@@ -306,8 +429,8 @@ function toRunRecord(
     label: row.label as string | null,
     archived: row.archived === true,
     phase_count: Number(row.phase_count ?? 0),
-    phase_names: (row.phase_names ?? []) as string[],
     data_fingerprint: row.data_fingerprint as string | null,
+    source: "event_log",
   };
   if (withSummary) record.summary = parseJsonLenient(row.summary_json);
   extra.forEach((f, i) => {
@@ -361,8 +484,14 @@ export interface TrialRecord {
   [column: string]: unknown;
 }
 
+/** Keys every trial row has. */
+const TRIAL_KEYS = new Set(["run_id", "trial_id", "recorded_at", "params", "metrics"]);
+
 /** The SQL of a trial query, with its parameters. */
-export function trialQuerySql(query: TrialQuery): SqlFragment & { extra: Field[] } {
+export function trialQuerySql(
+  query: TrialQuery,
+  shape: RowShape = "columns",
+): SqlFragment & { extra: Field[] } {
   const conds: string[] = ["true"];
   const params: QueryParam[] = [];
   if (query.runId !== undefined) {
@@ -375,10 +504,24 @@ export function trialQuerySql(query: TrialQuery): SqlFragment & { extra: Field[]
   const extra = (query.columns ?? []).map((c) => checkField(c, "trials", true));
   const select = ["t.run_id, t.trial_id, t.recorded_at_ms, t.params, t.metrics"];
   const selectParams: QueryParam[] = [];
-  extra.forEach((f, i) => {
-    select.push(`${f.value.sql} AS "x${i}"`);
-    selectParams.push(...f.value.params);
-  });
+  if (shape === "json") {
+    const pairs = [
+      "'run_id', t.run_id",
+      "'trial_id', t.trial_id",
+      `'recorded_at', ${isoSql("t.recorded_at_ms")}`,
+      "'params', t.params::JSON",
+      "'metrics', t.metrics::JSON",
+      ...extra.filter((f) => !TRIAL_KEYS.has(f.name)).map((f) =>
+        `${nameLiteral(f.name)}, ${jsonValueSql(f, selectParams)}`
+      ),
+    ];
+    select.splice(0, 1, `json_object(${pairs.join(", ")})::VARCHAR AS j`);
+  } else {
+    extra.forEach((f, i) => {
+      select.push(`${f.value.sql} AS "x${i}"`);
+      selectParams.push(...f.value.params);
+    });
+  }
   const order = orderSql(query.sort ?? [], "trials", [
     "t.run_id",
     "t.recorded_at_ms",
@@ -433,6 +576,26 @@ export async function* streamTrials(
       return rec;
     });
   }
+}
+
+/**
+ * Stream the trials matching `query` as JSON texts (the keys of
+ * {@linkcode TrialRecord}), in batches.
+ *
+ * @example
+ * ```ts ignore
+ * import { streamTrialsJson, withReader } from "./mod.ts";
+ * await withReader(path, async (conn) => {
+ *   for await (const lines of streamTrialsJson(conn, { limit: 5 })) console.log(lines);
+ * });
+ * ```
+ */
+export async function* streamTrialsJson(
+  conn: DuckDBConnection,
+  query: TrialQuery = {},
+): AsyncGenerator<string[]> {
+  const { sql, params } = trialQuerySql(query, "json");
+  yield* streamJsonColumn(conn, sql, params);
 }
 
 /**

@@ -27,6 +27,14 @@ const DUCKDB_TASKS = [
   "bench",
   "report",
   "ui",
+  "compare",
+  "trials",
+  "sql",
+  "export",
+  "tag",
+  "note",
+  "archive",
+  "restore",
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the

@@ -51,7 +51,7 @@ Deno.test("ledger runs: table, --json, --status, --limit, usage errors, no index
           created_at_ms: rows[0].created_at_ms,
           started_at_ms: rows[0].started_at_ms,
           completed_at_ms: rows[0].completed_at_ms,
-          phase_names: rows[0].phase_names,
+          phase_count: rows[0].phase_count,
         },
         {
           run_id: "run-a",
@@ -60,7 +60,7 @@ Deno.test("ledger runs: table, --json, --status, --limit, usage errors, no index
           created_at_ms: T0,
           started_at_ms: T0 + 1,
           completed_at_ms: T0 + 60,
-          phase_names: ["plan", "load"],
+          phase_count: 2,
         },
       );
       const limited = JSON.parse(

@@ -10,7 +10,7 @@ import { exists } from "../../ledger/exists.ts";
 
 const PROJECT_DIR = new URL("../../", import.meta.url);
 const DOCS = ["README.md", "CHANGELOG.md", "docs/ARCHITECTURE.md", "docs/QUICKSTART.md"]
-  .concat(["docs/OPERATIONS.md", "docs/EVENTS.md", "docs/MIGRATION.md"]);
+  .concat(["docs/OPERATIONS.md", "docs/EVENTS.md", "docs/MIGRATION.md", "docs/INDEX.md"]);
 const FILE_PATTERN = /`((?:tests|cli|ledger|indexer|backtest|scripts|bench)\/[\w./-]+\.ts)`/g;
 const LINK_PATTERN = /\]\(((?!https?:|#)[^)#\s]+)(?:#[^)]*)?\)/g;
 

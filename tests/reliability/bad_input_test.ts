@@ -436,7 +436,54 @@ const CASES: BadInput[] = [
   { command: "verify", args: ["verify", "--root", ROOT, "extra"], code: 2, names: /extra/ },
   // the dispatcher
   { command: "verify", args: ["explode", "--root", ROOT], code: 2, names: /explode/ },
+  // the query surface (SPEC 11): expressions, fields, formats, prefixes, --out
+  ...queryCases(),
 ];
+
+function queryCases(): BadInput[] {
+  const q = (command: string, args: string[], code: 1 | 2, names: RegExp): BadInput => ({
+    command,
+    args: [command, "--root", ROOT, ...args],
+    code,
+    names,
+  });
+  return [
+    q("runs", ["--where", "status = "], 2, /column 10/),
+    q("runs", ["--where", "(status = 'failed'"], 2, /column 19/),
+    q("runs", ["--where", "bogus.x = 1"], 2, /bogus\.x.*column 1/),
+    q("runs", ["--where", `run_id = 'x' ; DROP TABLE events`], 2, /";"/),
+    q("runs", ["--sort", "nope:desc"], 2, /nope/),
+    q("runs", ["--columns", "config.a b"], 2, /config\.a b/),
+    q("runs", ["--format", "xml"], 2, /format/),
+    q("runs", ["--since", "yesterday"], 2, /yesterday/),
+    q("show", ["run-"], 2, /ambiguous.*run-a, run-b/),
+    q("compare", ["run-a", "zzz"], 1, /zzz/),
+    q("compare", ["run-", "run-a"], 2, /ambiguous/),
+    q("compare", ["run-a"], 2, /two/),
+    q("trials", ["--run", "zzz"], 1, /zzz/),
+    q("trials", ["--run", "run-"], 2, /ambiguous/),
+    q("trials", ["--where", "params.x >"], 2, /column 11/),
+    q("trials", ["--format", "yaml"], 2, /format/),
+    q("tag", ["run-a"], 2, /key=value/),
+    q("tag", ["zzz", "a=b"], 1, /zzz/),
+    q("tag", ["run-", "a=b"], 2, /ambiguous/),
+    q("tag", ["run-a", "bad key=1"], 2, /bad key/),
+    q("note", ["zzz", "hello"], 1, /zzz/),
+    q("note", ["run-a"], 2, /TEXT/),
+    q("archive", ["zzz"], 1, /zzz/),
+    q("restore", ["run-"], 2, /ambiguous/),
+    q("sql", ["DROP TABLE runs_d"], 1, /DROP|read-only/),
+    q("sql", ["SELECT * FROM read_text('/etc/passwd')"], 1, /disabled|Permission/),
+    q("sql", [], 2, /QUERY/),
+    q("sql", ["SELECT 1", "--format", "xml"], 2, /format/),
+    q("export", ["runs", "--format", "xlsx", "--out", "{S}/x.xlsx"], 2, /format/),
+    q("export", ["runs", "--format", "csv", "--out", "{S}/nodir/x.csv"], 1, /nodir/),
+    q("export", ["runs", "--format", "csv", "--out", "{S}/ledger"], 1, /directory/),
+    q("export", ["things", "--format", "csv", "--out", "{S}/x.csv"], 2, /things/),
+    q("export", ["runs", "--out", "{S}/x.csv"], 2, /--format/),
+    q("export", ["runs", "--format", "csv", "--out", "{S}/x.csv", "--where", "x = 1"], 2, /"x"/),
+  ];
+}
 
 /** A log with two runs, its index, a stray file and a dangling symlink. */
 async function buildTemplate(dir: string): Promise<void> {

@@ -1,0 +1,233 @@
+/**
+ * Benchmark item 10: the query surface (issue 11) on an index of 100k
+ * policy runs and 1M trials: `runs --where --sort --limit 50`, `compare` of
+ * 3 runs, `trials --sort --limit 20` and `export runs --format parquet`,
+ * each a whole `ledger` process, as a ratio to an empty `deno run`
+ * measured in the same run. Targets (issue 11): 0.5 s, 0.4 s, 0.6 s, 3 s.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { mulberry32 } from "../backtest/sample_data.ts";
+import { rebuildIndex } from "../indexer/rebuild.ts";
+import { fmtCount } from "./_index.ts";
+import type { BenchRow } from "./_result.ts";
+import { summarize, timeProcess } from "./_stats.ts";
+
+/** Options for {@linkcode benchQuerySurface}. */
+export interface QueryBenchOptions {
+  /** Runs in the index. */
+  runs: number;
+  /** Trials per run. */
+  trialsPerRun: number;
+  /** Timed processes per command (after one warm-up). */
+  processRuns: number;
+  /** Progress lines. */
+  log: (message: string) => void;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const RUNS_PER_DAY = 5000;
+
+/** The run id of run `n` of the generated log. */
+export function queryRunId(n: number): string {
+  return `q-${String(n).padStart(7, "0")}`;
+}
+
+/**
+ * Write a log of `runs` completed policy runs with `trialsPerRun` trials
+ * each (seeded); returns the number of events.
+ *
+ * @example
+ * ```ts ignore
+ * import { generateQueryLog } from "./_query.ts";
+ * await generateQueryLog("/tmp/ledger", 1000, 10);
+ * ```
+ */
+export async function generateQueryLog(
+  root: string,
+  runs: number,
+  trialsPerRun: number,
+): Promise<number> {
+  const rand = mulberry32(23);
+  const startMs = Date.UTC(2026, 0, 1);
+  let events = 0;
+  for (let first = 0; first < runs; first += RUNS_PER_DAY) {
+    const dayStartMs = startMs + (first / RUNS_PER_DAY) * DAY_MS;
+    const lines: string[] = [];
+    for (let n = first; n < Math.min(runs, first + RUNS_PER_DAY); n++) {
+      const runId = queryRunId(n);
+      let t = dayStartMs + (n - first) * 10_000;
+      const emit = (type: string, fields: Record<string, unknown>) => {
+        t += 1;
+        lines.push(JSON.stringify({
+          event_type: type,
+          event_id: `${t}_${n.toString(16).padStart(8, "0")}`,
+          timestamp_ms: t,
+          run_id: runId,
+          ...fields,
+        }));
+        events++;
+      };
+      const stopPct = [0.1, 0.2, 0.3, 0.4, 0.5][n % 5];
+      emit("run.created", {
+        run_type: "policy",
+        config: {
+          policy: { type: "fixed_stop", stopPct, takeProfitPct: 1 },
+          fee_bps: [5, 10, 20][n % 3],
+          slippage_bps: 5,
+        },
+        data_fingerprint: `fp-${n % 7}`,
+      });
+      emit("run.started", { host: "bench", pid: 1 });
+      for (const [i, phase] of ["plan", "load", "execute", "aggregate"].entries()) {
+        emit("phase.started", { phase_name: phase, phase_order: i });
+        emit("phase.completed", {
+          phase_name: phase,
+          duration_ms: Math.floor(rand() * 1000),
+          output_summary: { rows_out: 10 },
+        });
+      }
+      for (let k = 0; k < trialsPerRun; k++) {
+        emit("trial.recorded", {
+          trial_id: `t${k}`,
+          params: { stopPct: stopPct + k / 100 },
+          metrics: { sharpe: rand() * 3, win_rate: rand(), calls: 100 },
+        });
+      }
+      emit("run.completed", {
+        summary: {
+          win_rate: rand(),
+          mean_return_bps: rand() * 400 - 100,
+          median_return_bps: rand() * 300 - 100,
+          calls_total: 100,
+        },
+        artifact_paths: {},
+      });
+    }
+    const day = new Date(dayStartMs).toISOString().slice(0, 10);
+    const dir = join(root, "events", `day=${day}`);
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(join(dir, "part-bench-query-1.jsonl"), lines.join("\n") + "\n");
+  }
+  return events;
+}
+
+/**
+ * Measure the query commands on a generated index.
+ *
+ * @example
+ * ```ts ignore
+ * import { benchQuerySurface } from "./_query.ts";
+ * const rows = await benchQuerySurface("/tmp/b", {
+ *   runs: 1000, trialsPerRun: 10, processRuns: 3, log: console.error,
+ * });
+ * ```
+ */
+export async function benchQuerySurface(
+  dir: string,
+  options: QueryBenchOptions,
+): Promise<BenchRow[]> {
+  const root = join(dir, "query");
+  const events = await generateQueryLog(root, options.runs, options.trialsPerRun);
+  const t0 = performance.now();
+  await rebuildIndex(root, { full: true });
+  options.log(
+    `item 10: ${fmtCount(options.runs)} runs, ${
+      fmtCount(options.runs * options.trialsPerRun)
+    } trials (${events} events) indexed in ${Math.round(performance.now() - t0)} ms`,
+  );
+  const base = [
+    "run",
+    "--no-prompt",
+    `--allow-read=${dir},data`,
+    `--allow-write=${dir}`,
+    "--allow-env=LEDGER_ROOT",
+    "--allow-ffi=node_modules",
+    "cli/ledger.ts",
+  ];
+  const mid = Math.floor(options.runs / 2);
+  const commands: [string, string[], number][] = [
+    ["runs --where --sort --limit 50", [
+      ...base,
+      "runs",
+      "--root",
+      root,
+      "--where",
+      "summary.win_rate > 0.5 and config.fee_bps = 10",
+      "--sort",
+      "summary.mean_return_bps:desc",
+      "--limit",
+      "50",
+    ], 500],
+    ["compare 3 runs", [
+      ...base,
+      "compare",
+      "--root",
+      root,
+      queryRunId(1),
+      queryRunId(mid),
+      queryRunId(options.runs - 1),
+      "--json",
+    ], 400],
+    ["trials --sort --limit 20", [
+      ...base,
+      "trials",
+      "--root",
+      root,
+      "--sort",
+      "metrics.sharpe:desc",
+      "--limit",
+      "20",
+    ], 600],
+    ["export runs --format parquet", [
+      ...base,
+      "export",
+      "runs",
+      "--root",
+      root,
+      "--format",
+      "parquet",
+      "--out",
+      join(dir, "runs.parquet"),
+    ], 3000],
+  ];
+  const emptyArgs = ["run", "--no-prompt", "bench/_empty.ts"];
+  const samples = new Map<string, number[]>(commands.map(([name]) => [name, []]));
+  const failures = new Map<string, string>();
+  const empty: number[] = [];
+  for (let i = 0; i < options.processRuns + 1; i++) {
+    for (const [name, args] of commands) {
+      if (failures.has(name)) continue;
+      const t = await timeProcess(args);
+      if (t.code !== 0) failures.set(name, `exit ${t.code}: ${t.stderr.trim().split("\n")[0]}`);
+      else if (i > 0) samples.get(name)!.push(t.wallMs); // the first run warms the cache
+    }
+    const e = await timeProcess(emptyArgs);
+    if (i > 0) empty.push(e.wallMs);
+  }
+  await Deno.remove(root, { recursive: true });
+  const z = summarize(empty);
+  return commands.map(([name, , targetMs]) => {
+    const failure = failures.get(name);
+    if (failure !== undefined) {
+      return { item: 10, name, unit: "ms", median: null, note: `not measured: ${failure}` };
+    }
+    const s = summarize(samples.get(name)!);
+    return {
+      item: 10,
+      name,
+      unit: "ms",
+      median: s.p50,
+      p99: s.p99,
+      reference: "deno run empty file",
+      referenceMedian: z.p50,
+      ratio: s.p50 / z.p50,
+      target: `<= ${targetMs} ms whole process`,
+      met: s.p50 <= targetMs,
+      note: `${fmtCount(options.runs)} runs, ${
+        fmtCount(options.runs * options.trialsPerRun)
+      } trials; ${s.count} runs`,
+    };
+  });
+}

@@ -1,0 +1,393 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { indexPath } from "../../ledger/paths.ts";
+import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
+import { buildQueryFixture } from "./_query_fixture.ts";
+
+function ids(stdout: string): string[] {
+  return JSON.parse(stdout).map((r: { run_id: string }) => r.run_id);
+}
+
+Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", async (t) => {
+  await withTempDir(async (root) => {
+    await buildQueryFixture(root);
+    const runs = (...args: string[]) => runLedger(["runs", "--root", root, ...args]);
+
+    await t.step("--type, repeatable --status, --since/--until (UTC), --limit", async () => {
+      let r = await runs("--json", "--type", "path_only", "--type", "policy", "--status", "failed");
+      equal(r.code, 0, r.stderr);
+      deepEqual(ids(r.stdout), ["fail-y"]);
+      r = await runs("--json", "--since", "2026-01-21", "--until", "2026-01-22");
+      deepEqual(ids(r.stdout), ["path-x", "pol-c1", "pol-b2"]);
+      r = await runs("--json", "--since", "2026-01-21T00:00:30", "--until", "2026-01-22T00:00Z");
+      deepEqual(ids(r.stdout), ["pol-c1"]);
+      r = await runs("--json", "--limit", "2");
+      deepEqual(ids(r.stdout), ["fail-y", "path-x"]);
+    });
+
+    await t.step("--where (repeatable) and --sort with direction", async () => {
+      const r = await runs(
+        "--json",
+        "--where",
+        "run_type = 'policy'",
+        "--where",
+        "summary.win_rate <= 0.3 or summary.win_rate > 0.7",
+        "--sort",
+        "summary.win_rate:desc",
+      );
+      equal(r.code, 0, r.stderr);
+      deepEqual(ids(r.stdout), ["pol-b2", "pol-a2", "pol-a1"]);
+    });
+
+    await t.step("--columns adds fields to json, jsonl, csv and the table", async () => {
+      const cols = [
+        "--columns",
+        "config.policy.stopPct,config.fee_bps",
+        "--where",
+        "run_id ~ '^pol-a'",
+      ];
+      const json = JSON.parse((await runs("--json", ...cols)).stdout);
+      deepEqual(json.map((r: Record<string, unknown>) => r["config.policy.stopPct"]), [0.2, 0.1]);
+      const jsonl = (await runs("--format", "jsonl", ...cols)).stdout.trim().split("\n");
+      equal(jsonl.length, 2);
+      equal(JSON.parse(jsonl[0])["config.fee_bps"], 10);
+      const csv = (await runs("--format", "csv", ...cols)).stdout.trim().split("\n");
+      match(csv[0], /^run_id,.*,config\.policy\.stopPct,config\.fee_bps$/);
+      match(csv[1], /^pol-a2,policy,completed,.*,0\.2,10$/);
+      const table = (await runs(...cols, "--wide")).stdout;
+      match(table, /config\.policy\.stopPct/);
+    });
+
+    await t.step("table: headline metrics and label, fits 80 columns on a pipe", async () => {
+      await runLedger(["tag", "--root", root, "pol-b2", "label=best of sweep"]);
+      const r = await runs("--type", "policy");
+      equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trimEnd().split("\n");
+      match(lines[0], /^RUN ID\s+TYPE\s+STATUS\s+CREATED\s+DURATION\s+WIN_RATE.*LABEL$/);
+      match(
+        r.stdout,
+        /pol-b2\s+policy\s+completed\s+2026-01-21T00:00:00Z\s+499 ms\s+0\.75.*best of/,
+      );
+      for (const line of lines) ok([...line].length <= 80, `too wide: ${line}`);
+      const wide = await runs("--type", "policy", "--wide");
+      match(wide.stdout, /best of sweep/);
+    });
+
+    await t.step("archived runs are hidden unless --all; no match vs empty index", async () => {
+      let r = await runLedger(["archive", "--root", root, "pol-a", "--reason", "dup"]);
+      equal(r.code, 2, "pol-a is ambiguous");
+      match(r.stderr, /ambiguous.*pol-a1, pol-a2/);
+      r = await runLedger(["archive", "--root", root, "pol-a1", "--reason", "dup"]);
+      equal(r.code, 0, r.stderr);
+      ok(!ids((await runs("--json")).stdout).includes("pol-a1"));
+      ok(ids((await runs("--json", "--all")).stdout).includes("pol-a1"));
+      r = await runs("--where", "run_id = 'pol-a1'");
+      match(r.stdout, /^No runs match \(8 runs in the index; 1 archived, shown with --all\)\.$/m);
+      r = await runLedger(["restore", "--root", root, "pol-a1"]);
+      equal(r.code, 0, r.stderr);
+      ok(ids((await runs("--json")).stdout).includes("pol-a1"));
+    });
+
+    await t.step("usage errors: bad expression, field, sort, format, since", async () => {
+      const cases: [string[], RegExp][] = [
+        [["--where", "summary.win_rate >"], /column 19/],
+        [["--where", "confg.x = 1"], /Unknown field "confg.x" at column 1/],
+        [["--sort", "nope:desc"], /Unknown field "nope"/],
+        [["--sort", "run_id:sideways"], /FIELD\[:asc\|desc\]/],
+        [["--format", "xml"], /--format must be one of/],
+        [["--since", "yesterday"], /--since: Invalid date or instant/],
+        [["--columns", "summary.a b"], /Unknown field/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await runs(...args);
+        equal(r.code, 2, args.join(" "));
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        match(r.stderr, message);
+      }
+    });
+  });
+});
+
+Deno.test("ledger compare, trials, tag/note, show prefixes", async (t) => {
+  await withTempDir(async (root) => {
+    await buildQueryFixture(root);
+
+    await t.step("compare --json: the SPEC 11 shape", async () => {
+      const r = await runLedger(["compare", "--root", root, "pol-a1", "pol-b2", "pol-c", "--json"]);
+      equal(r.code, 0, r.stderr);
+      const c = JSON.parse(r.stdout);
+      deepEqual(Object.keys(c), [
+        "runs",
+        "same_data",
+        "config",
+        "summary",
+        "phases",
+        "callers",
+        "git",
+      ]);
+      deepEqual(c.runs, ["pol-a1", "pol-b2", "pol-c1"]);
+      equal(c.same_data, false);
+      deepEqual(c.config["policy.stopPct"], { "pol-a1": 0.1, "pol-b2": 0.4, "pol-c1": 0.5 });
+      equal(c.config["policy.type"], undefined, "equal config paths are left out");
+      deepEqual(c.summary.win_rate, { "pol-a1": 0.25, "pol-b2": 0.75, "pol-c1": 0.6 });
+      deepEqual(c.phases.execute, { "pol-a1": 100, "pol-b2": 400, "pol-c1": 500 });
+      equal(c.callers.alice["pol-b2"].win_rate, 0.8);
+      equal(c.callers.bob["pol-a1"].count, 1);
+      deepEqual(c.git["pol-a1"], { commit: "abc123", dirty: false });
+      deepEqual(c.git["pol-b2"], { commit: "def456", dirty: true });
+      equal(c.git["pol-c1"], null);
+      const same = JSON.parse(
+        (await runLedger(["compare", "--root", root, "pol-a1", "pol-a2", "--json"])).stdout,
+      );
+      equal(same.same_data, true);
+    });
+
+    await t.step("compare table: deltas to the first run", async () => {
+      const r = await runLedger(["compare", "--root", root, "pol-a1", "pol-b2"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /win_rate\s+0\.25\s+0\.75 \(\+0\.5\)/);
+      match(r.stdout, /execute\s+100 ms\s+400 ms \(\+300 ms\)/);
+      match(r.stdout, /alice win_rate\s+0\.2\s+0\.8 \(\+0\.6\)/);
+    });
+
+    await t.step("compare: unknown run exit 1, ambiguous prefix and one run exit 2", async () => {
+      let r = await runLedger(["compare", "--root", root, "pol-a1", "zzz"]);
+      equal(r.code, 1);
+      match(r.stderr, /"zzz" is not in the index/);
+      r = await runLedger(["compare", "--root", root, "pol-a1", "pol-b"]);
+      equal(r.code, 2);
+      match(r.stderr, /ambiguous: it matches pol-b1, pol-b2/);
+      equal((await runLedger(["compare", "--root", root, "pol-a1"])).code, 2);
+    });
+
+    await t.step("trials: --run prefix, --where, --sort, --limit, formats", async () => {
+      let r = await runLedger([
+        "trials",
+        "--root",
+        root,
+        "--sort",
+        "metrics.sharpe:desc",
+        "--limit",
+        "2",
+        "--json",
+      ]);
+      equal(r.code, 0, r.stderr);
+      deepEqual(
+        JSON.parse(r.stdout).map((x: { run_id: string; trial_id: string }) =>
+          `${x.run_id}/${x.trial_id}`
+        ),
+        ["pol-b2/t2", "pol-a2/t2"],
+      );
+      r = await runLedger(["trials", "--root", root, "--run", "pol-c", "--format", "jsonl"]);
+      deepEqual(r.stdout.trim().split("\n").map((l) => JSON.parse(l).trial_id), ["t1", "t2"]);
+      r = await runLedger(["trials", "--root", root, "--where", "params.stopPct >= 0.8"]);
+      match(r.stdout, /^RUN ID\s+TRIAL\s+params\.stopPct\s+metrics\.sharpe/);
+      match(r.stdout, /pol-b2\s+t2\s+0\.8\s+2\.4/);
+      r = await runLedger(["trials", "--root", root, "--where", "config.x = 1"]);
+      equal(r.code, 2);
+      match(r.stderr, /Unknown field "config.x"/);
+    });
+
+    await t.step("tag and note: shown by show, filterable, empty value removes", async () => {
+      let r = await runLedger(["tag", "--root", root, "path", "label=truth", "owner=qa"]);
+      equal(r.code, 0, r.stderr);
+      r = await runLedger(["note", "--root", root, "path-x", "re-run with 5m candles"]);
+      equal(r.code, 0, r.stderr);
+      r = await runLedger(["show", "--root", root, "path", "--json"]);
+      const detail = JSON.parse(r.stdout);
+      deepEqual(detail.tags, { label: "truth", owner: "qa" });
+      equal(detail.notes[0].note, "re-run with 5m candles");
+      r = await runLedger(["tag", "--root", root, "path-x", "owner="]);
+      equal(r.code, 0, r.stderr);
+      r = await runLedger(["runs", "--root", root, "--json", "--where", "tags.owner is null"]);
+      ok(ids(r.stdout).includes("path-x"));
+      r = await runLedger(["runs", "--root", root, "--json", "--where", "label = 'truth'"]);
+      deepEqual(ids(r.stdout), ["path-x"]);
+      r = await runLedger(["show", "--root", root, "path"]);
+      match(r.stdout, /tags\s+label=truth/);
+      match(r.stdout, /notes \(1\)\n.*re-run with 5m candles/);
+    });
+
+    await t.step("annotations refuse unknown runs and write nothing", async () => {
+      const before = await hashTree(join(root, "events"));
+      for (const args of [["tag", "nope", "a=b"], ["note", "nope", "x"], ["archive", "nope"]]) {
+        const r = await runLedger([args[0], "--root", root, ...args.slice(1)]);
+        equal(r.code, 1, args.join(" "));
+        match(r.stderr, /"nope" is not in the index/);
+      }
+      equal(await hashTree(join(root, "events")), before);
+    });
+
+    await t.step("show: config and summary whole, NaN tolerated", async () => {
+      const r = await runLedger(["show", "--root", root, "nan-z"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /summary\n {2}\{\n {4}"win_rate": null,/);
+      const j = await runLedger(["show", "--root", root, "nan", "--json"]);
+      equal(JSON.parse(j.stdout).run.summary.win_rate, null);
+    });
+  });
+});
+
+Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
+  await withTempDir(async (root) => {
+    await buildQueryFixture(root);
+    const db = indexPath(root);
+
+    await t.step("sql: a query in every format", async () => {
+      let r = await runLedger([
+        "sql",
+        "--root",
+        root,
+        "SELECT run_id, archived FROM latest_runs WHERE run_id LIKE 'pol-a%' ORDER BY run_id",
+        "--format",
+        "json",
+      ]);
+      equal(r.code, 0, r.stderr);
+      deepEqual(JSON.parse(r.stdout), [
+        { run_id: "pol-a1", archived: false },
+        { run_id: "pol-a2", archived: false },
+      ]);
+      r = await runLedger(["sql", "--root", root, "SELECT 1 AS a, 'x,y' AS b", "--format", "csv"]);
+      equal(r.stdout, 'a,b\n1,"x,y"\n');
+      r = await runLedger(["sql", "--root", root, "SELECT count(*) AS n FROM trial_results"]);
+      match(r.stdout, /^n\n10$/m);
+    });
+
+    await t.step(
+      "sql: writes, file access and re-enabling it fail; the index is unchanged",
+      async () => {
+        const before = await Deno.readFile(db);
+        const outside = join(root, "outside.txt");
+        for (
+          const q of [
+            "DROP TABLE runs_d",
+            "DELETE FROM events",
+            "CREATE TABLE x AS SELECT 1",
+            "SET enable_external_access = true",
+            `SELECT * FROM read_text('${db}')`,
+            `COPY (SELECT 1) TO '${outside}'`,
+            "ATTACH ':memory:' AS m",
+            "INSTALL httpfs",
+          ]
+        ) {
+          const r = await runLedger(["sql", "--root", root, q]);
+          equal(r.code, 1, `${q} succeeded: ${r.stdout}`);
+          equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        }
+        deepEqual(await Deno.readFile(db), before);
+        let exists = true;
+        try {
+          await Deno.stat(outside);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+          exists = false;
+        }
+        equal(exists, false);
+      },
+    );
+
+    await t.step("export runs to parquet: flat typed columns", async () => {
+      const out = join(root, "runs.parquet");
+      const r = await runLedger([
+        "export",
+        "runs",
+        "--root",
+        root,
+        "--format",
+        "parquet",
+        "--out",
+        out,
+        "--where",
+        "run_type = 'policy'",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const instance = await DuckDBInstance.create(":memory:");
+      const conn = await instance.connect();
+      try {
+        const types = Object.fromEntries(
+          (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${out}')`))
+            .getRowObjectsJS().map((x) => [x.column_name, x.column_type]),
+        );
+        equal(types["config.policy.stopPct"], "DOUBLE");
+        equal(types["config.fee_bps"], "BIGINT");
+        equal(types["config.policy.type"], "VARCHAR");
+        equal(types["summary.win_rate"], "DOUBLE");
+        equal(types["archived"], "BOOLEAN");
+        const rows = (await conn.runAndReadAll(
+          `SELECT run_id, "summary.win_rate" AS w FROM read_parquet('${out}') ORDER BY run_id`,
+        )).getRowObjectsJS();
+        deepEqual(rows.map((x) => [x.run_id, x.w]), [
+          ["fail-y", null],
+          ["nan-z", null],
+          ["pol-a1", 0.25],
+          ["pol-a2", 0.3],
+          ["pol-b1", 0.5],
+          ["pol-b2", 0.75],
+          ["pol-c1", 0.6],
+        ]);
+      } finally {
+        conn.disconnectSync();
+        instance.closeSync();
+      }
+    });
+
+    await t.step("export trials to csv and jsonl", async () => {
+      const csv = join(root, "t.csv");
+      let r = await runLedger([
+        "export",
+        "trials",
+        "--root",
+        root,
+        "--format",
+        "csv",
+        "--out",
+        csv,
+        "--where",
+        "run_id = 'pol-a1'",
+      ]);
+      equal(r.code, 0, r.stderr);
+      equal(
+        await Deno.readTextFile(csv),
+        "run_id,trial_id,recorded_at,params.stopPct,metrics.sharpe,metrics.calls\n" +
+          "pol-a1,t1,2026-01-20T00:00:00.400Z,0.1,0.5,3\n" +
+          "pol-a1,t2,2026-01-20T00:00:00.401Z,0.2,1.0,3\n",
+      );
+      const jsonl = join(root, "t.jsonl");
+      r = await runLedger([
+        "export",
+        "trials",
+        "--root",
+        root,
+        "--format",
+        "jsonl",
+        "--out",
+        jsonl,
+      ]);
+      equal(r.code, 0, r.stderr);
+      const lines = (await Deno.readTextFile(jsonl)).trim().split("\n").map((l) => JSON.parse(l));
+      equal(lines.length, 10);
+      equal(typeof lines[0]["metrics.sharpe"], "number");
+    });
+
+    await t.step("export refuses an unwritable --out and leaves nothing", async () => {
+      const before = await hashTree(root);
+      let r = await runLedger([
+        "export",
+        "runs",
+        "--root",
+        root,
+        "--format",
+        "csv",
+        "--out",
+        join(root, "no", "such", "dir.csv"),
+      ]);
+      equal(r.code, 1);
+      match(r.stderr, /does not exist/);
+      r = await runLedger(["export", "runs", "--root", root, "--format", "xlsx", "--out", "x"]);
+      equal(r.code, 2);
+      match(r.stderr, /--format must be one of parquet, csv, jsonl/);
+      equal(await hashTree(root), before);
+    });
+  });
+});

@@ -87,7 +87,9 @@ export async function main(args: string[]): Promise<number> {
   await writeReplacing(path, built.html);
   const kb = (new TextEncoder().encode(built.html).length / 1024).toFixed(0);
   console.log(
-    `Wrote ${out}: ${built.runs.length} runs${built.compared ? " and their compare" : ""}, ` +
+    `Wrote ${out}: ${built.runs.length} run${built.runs.length === 1 ? "" : "s"}${
+      built.compared ? " and their compare" : ""
+    }, ` +
       `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
   );
   return EXIT_OK;

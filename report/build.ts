@@ -101,7 +101,7 @@ export async function buildReport(
       }</section>`,
     );
     if (compared) {
-      const cmp = renderCompare(views.slice(0, COMPARE_RUNS_MAX), links, "compare");
+      const cmp = renderCompare(views.slice(0, COMPARE_RUNS_MAX), { links, key: "compare" });
       Object.assign(charts, cmp.charts);
       sections.push(`<section class="view" id="compare">${cmp.html}</section>`);
     }

@@ -403,8 +403,25 @@ export function renderSweep(trials: readonly TrialView[], key: string): Fragment
   };
 }
 
-/** The compare of several runs: overlaid equity, phases, and the config and summary that differ. */
-export function renderCompare(views: readonly RunView[], links: Links, key: string): Fragment {
+/** Options for {@linkcode renderCompare}. */
+export interface CompareOptions {
+  /** Where links go. */
+  links: Links;
+  /** Prefix of the chart keys. */
+  key: string;
+}
+
+/**
+ * The compare of several runs: overlaid equity, phases, and the config and summary that differ.
+ *
+ * @example
+ * ```ts ignore
+ * import { renderCompare } from "./html.ts";
+ * const { html, charts } = renderCompare(views, { links, key: "compare" });
+ * ```
+ */
+export function renderCompare(views: readonly RunView[], options: CompareOptions): Fragment {
+  const { links, key } = options;
   const letters = views.map((_, i) => runLetter(i));
   const charts: ChartData = {};
   const legend = `<table><thead><tr><th></th><th>run</th><th>type</th><th>status</th>` +

@@ -220,7 +220,7 @@ async function comparePage(index: ReportIndex, ids: string[]): Promise<Response>
     }
     views.push(view);
   }
-  const frag = renderCompare(views, LINKS, "compare");
+  const frag = renderCompare(views, { links: LINKS, key: "compare" });
   return page(200, "Compare - ledger", frag.html, frag.charts);
 }
 

@@ -34,6 +34,8 @@ const DUCKDB_TASKS = [
   "demo",
   "sample-data",
   "bench",
+  "report",
+  "ui",
   "compare",
   "trials",
   "sql",
@@ -82,6 +84,17 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
       ok(!/(^|\s)(-A|--allow-all)(\s|$)/.test(command), `task ${name} uses -A: ${command}`);
     }
   });
+  await t.step("only ui listens, on loopback only; report writes nothing but data", () => {
+    for (const name of Object.keys(TASKS)) {
+      const net = flagsOf(name).filter((f) => f.startsWith("--allow-net"));
+      if (name === "ui" || name === "test") deepEqual(net, ["--allow-net=127.0.0.1"], name);
+      else if (!["bench"].includes(name)) deepEqual(net, [], `task ${name} has ${net}`);
+    }
+    deepEqual(flagsOf("report").filter((f) => f.startsWith("--allow-write")), [
+      "--allow-write=data",
+    ]);
+    deepEqual(flagsOf("ui").filter((f) => f.startsWith("--allow-write")), []);
+  });
   await t.step("--allow-ffi only where DuckDB is used (and the test task)", () => {
     for (const name of Object.keys(TASKS)) {
       const usesFfi = flagsOf(name).some((flag) => flag.startsWith("--allow-ffi"));
@@ -100,7 +113,19 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
     ok(!flagsOf("emit").some((flag) => flag.startsWith("--allow-run")), "emit runs nothing");
   });
   await t.step("ledger command tasks scope read, write and env", () => {
-    for (const name of ["ledger", "emit", "rebuild-index", "daemon", "runs", "show", "backtest"]) {
+    for (
+      const name of [
+        "ledger",
+        "emit",
+        "rebuild-index",
+        "daemon",
+        "runs",
+        "show",
+        "backtest",
+        "report",
+        "ui",
+      ]
+    ) {
       const flags = flagsOf(name);
       // The backtest task reads the inputs it is named, wherever they are (issue 15.3).
       const unscopedOk = name === "backtest" ? ["--allow-read"] : [];

@@ -174,7 +174,7 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         "run_type = 'policy' and summary.win_rate > 0.3",
       ]);
       assert.equal(res.code, 0, res.stderr);
-      assert.match(res.stdout, /: 1 runs/);
+      assert.match(res.stdout, /: 1 run,/);
       const html = await Deno.readTextFile(only);
       assert.ok(html.includes(fx.policyRuns[1]), "win rate 0.38 kept");
       assert.ok(!html.includes(fx.policyRuns[0]), "win rate 0.28 dropped");

@@ -107,9 +107,10 @@ async function runSnippet(snippet: Snippet, cwd: string): Promise<Deno.CommandOu
   const script = snippet.timeoutS === undefined
     ? snippet.code
     // Job control puts the block in its own process group (and keeps SIGINT
-    // from being ignored in it), so Ctrl-C reaches the daemon under deno task.
+    // from being ignored in it), so Ctrl-C reaches the daemon under deno task;
+    // stopped by Ctrl-C, a command may exit 0 or 130 (deno task passes it on).
     : `set -m; ( ${snippet.code}\n) & pid=$!; sleep ${snippet.timeoutS}; ` +
-      `kill -INT -- -$pid; wait $pid`;
+      `kill -INT -- -$pid; rc=0; wait $pid || rc=$?; [ $rc -eq 0 ] || [ $rc -eq 130 ]`;
   const child = new Deno.Command("bash", {
     args: ["-c", `${preamble}\n${script}`],
     cwd,

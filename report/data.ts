@@ -476,11 +476,12 @@ export class ReportIndex {
       const r = found.get(id);
       if (r === undefined) continue;
       const dir = dirs.get(id);
+      const run = toRunInfo(r);
       views.push({
-        run: toRunInfo(r),
+        run,
         phases: toPhases(phases.get(id) ?? []),
         trades: trades.get(id) ?? null,
-        callers: callers.get(id) ?? null,
+        callers: withIntervals(callers.get(id) ?? null, run.summary),
         provenance: dir === undefined ? null : await readProvenance(`${dir}/${MANIFEST_FILE}`),
         trials: (trials.get(id) ?? []).slice(0, TRIALS_MAX),
         artifacts: artifacts.get(id) ?? [],
@@ -530,6 +531,33 @@ export class ReportIndex {
     }
     return out;
   }
+}
+
+/** Interval columns of a caller in a policy summary's `by_caller` (docs/METRICS.md). */
+const CALLER_INTERVAL_KEYS = ["win_rate_ci_low", "win_rate_ci_high"] as const;
+
+/**
+ * The per-caller rows with the seeded bootstrap interval of each caller's win
+ * rate added from the run summary's `by_caller`, where the run has one.
+ */
+function withIntervals(
+  callers: Record<string, unknown>[] | null,
+  summary: unknown,
+): Record<string, unknown>[] | null {
+  if (callers === null) return null;
+  const byCaller = (summary as { by_caller?: unknown } | null)?.by_caller;
+  if (typeof byCaller !== "object" || byCaller === null) return callers;
+  return callers.map((row) => {
+    const entry = (byCaller as Record<string, Record<string, unknown> | undefined>)[
+      String(row.caller)
+    ];
+    if (entry === undefined) return row;
+    const added: Record<string, unknown> = { ...row };
+    for (const key of CALLER_INTERVAL_KEYS) {
+      if (typeof entry[key] === "number") added[key] = round4(entry[key] as number);
+    }
+    return added;
+  });
 }
 
 function toRunInfo(r: Record<string, unknown>): RunView["run"] {

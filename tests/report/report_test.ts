@@ -325,6 +325,14 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         const view = await index.run(fx.policyRuns[0]);
         assert.ok(view?.trades !== null && view!.trades.count === 320);
         assert.ok(view!.callers!.length > 1);
+        // Each caller carries the seeded bootstrap interval of its win rate.
+        for (const c of view!.callers!) {
+          const low = c.win_rate_ci_low as number, high = c.win_rate_ci_high as number;
+          assert.ok(
+            low <= (c.win_rate as number) && (c.win_rate as number) <= high,
+            String(c.caller),
+          );
+        }
         assert.equal(typeof view!.provenance?.git?.commit, "string");
       } finally {
         index.close();

@@ -86,11 +86,6 @@ export function depthIfSuspect(text: string): string {
   return `CASE WHEN ${opens} > ${JSON_DEPTH_MAX} THEN ${reduce} END`;
 }
 
-/** The text of a JSON object repeats a top-level key (a second parse: `json_keys`). */
-export function hasRepeatedKey(text: string): string {
-  return `(len(json_keys(${text})) > len(list_distinct(json_keys(${text}))))`;
-}
-
 /**
  * The text holds a `\uD800`-`\uDFFF` escape that is not part of a pair
  * (DuckDB's JSON parser refuses the line; this only words the reason).

@@ -30,7 +30,6 @@ import {
   countValue,
   depthIfSuspect,
   hasLoneSurrogate,
-  hasRepeatedKey,
   isCount as isWholeCount,
   isOverlong,
   isPresent,
@@ -499,8 +498,6 @@ WITH lines AS (
       ELSE 'not JSON' END
     WHEN depth > ${JSON_DEPTH_MAX}
       THEN 'nested ' || depth || ' levels deep (at most ${JSON_DEPTH_MAX})'
-    WHEN json_type(text) = 'OBJECT' AND ${hasRepeatedKey("text")}
-      THEN 'repeated key in the event object (which value counts is unclear)'
     WHEN event_type IS NULL THEN CASE
       WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
       ELSE 'invalid field event_type: expected a string, got ' || ${got("event_type")} END

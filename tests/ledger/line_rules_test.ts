@@ -96,9 +96,9 @@ const CASES: LineCase[] = [
     second: true,
   },
   {
-    name: "repeated top-level key",
-    text: started("dup", `,"host":"a","host":"b"`),
-    valid: false,
+    name: "repeated top-level key (the first value counts)",
+    text: started("dup", `,"host":"a","pid":1,"host":"b"`),
+    valid: true,
   },
   {
     name: "repeated key inside an object field",
@@ -200,8 +200,19 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
           `${c.name}: ${JSON.stringify(record)}`,
         );
       }
+      const dupAt = position(CASES.findIndex((c) => c.name.startsWith("repeated top-level")));
+      const [dup] = await Array.fromAsync(
+        readPartFile(join(root, "events", dupAt.file), { file: dupAt.file }),
+      );
+      assert.ok(dup.kind === "event" && dup.repeatedKey);
+      assert.equal((dup.event as Record<string, unknown>).host, "a");
       const report = await verifyLog(root);
       assert.equal(report.totals.invalid, CASES.filter((c) => !c.valid).length);
+      assert.ok(
+        report.warnings.some((w) =>
+          /1 event with a repeated top-level key: the first value counts/.test(w)
+        ),
+      );
     });
 
     await t.step("indexer verdicts (events vs ingest_errors)", async () => {
@@ -235,7 +246,7 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
         db,
         "SELECT event_id, timestamp_ms, duration_ms, schema_version, host, pid FROM events " +
           "WHERE event_id IN ('e-tsdot', 'e-tsexp', 'e-dur1e12', 'e-sv10', 'e-optnull', " +
-          "'e-nanpid', 'e-negzero') ORDER BY event_id",
+          "'e-nanpid', 'e-negzero', 'e-dup') ORDER BY event_id",
       );
       const byId = Object.fromEntries(rows.map((r) => [r.event_id, r]));
       assert.equal(byId["e-tsdot"].timestamp_ms, T0);
@@ -245,6 +256,7 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
       assert.equal(byId["e-sv10"].schema_version, 1);
       assert.equal(byId["e-optnull"].host, null);
       assert.equal(byId["e-nanpid"].pid, null);
+      assert.equal(byId["e-dup"].host, "a", "a repeated key: the first value counts");
     });
 
     await t.step("the writer refuses what would be invalid, naming the field", () => {

@@ -44,6 +44,7 @@ const PURPOSE: Record<string, string> = {
 };
 
 type JsonSchema = {
+  anyOf?: JsonSchema[];
   type?: string;
   const?: unknown;
   minLength?: number;
@@ -133,13 +134,16 @@ function fieldTable(schema: JsonSchema): string[] {
   if (fields.length === 0) return ["No type fields."];
   const rows = ["| field | type | required |", "|---|---|---|"];
   for (const field of fields) {
-    const required = schema.required?.includes(field) ? "yes" : "no";
+    const required = schema.required?.includes(field) ? "yes" : "no (`null` = absent)";
     rows.push(`| \`${field}\` | ${describe(schema.properties![field])} | ${required} |`);
   }
   return rows;
 }
 
 function describe(schema: JsonSchema): string {
+  if (schema.anyOf !== undefined) {
+    return describe(schema.anyOf.find((s) => s.type !== "null") ?? {}); // null = absent
+  }
   if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
   switch (schema.type) {
     case "string": {

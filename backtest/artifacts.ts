@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { runDir } from "../ledger/paths.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { type ColumnSpec, type Row, writeParquet } from "./_parquet.ts";

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { dirname } from "node:path";
 import { EVENT_DEFINITIONS, EVENT_TYPES, eventSchema } from "./events.ts";
 import { WriteError } from "./errors.ts";

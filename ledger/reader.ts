@@ -23,7 +23,7 @@ const READ_CHUNK_BYTES = 256 * 1024;
  * the writer's limit (one definition of a valid line). Longer lines are
  * reported as invalid without being buffered whole.
  */
-export const READ_LINE_BYTES_MAX = LINE_BYTES_MAX;
+export const READ_LINE_BYTES_MAX: number = LINE_BYTES_MAX;
 
 /** Where a record came from. */
 export interface RecordPosition {

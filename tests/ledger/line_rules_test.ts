@@ -13,6 +13,7 @@ import { JSON_DEPTH_MAX } from "../../ledger/json_text.ts";
 import { type LogRecord, readPartFile } from "../../ledger/reader.ts";
 import { verifyLog } from "../../ledger/verify.ts";
 import { openWriter } from "../../ledger/writer.ts";
+import { EventEmitter } from "../../ledger/emitter.ts";
 import { query } from "../indexer/_fixtures.ts";
 
 const DAY = "day=2026-01-20";
@@ -319,6 +320,20 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
         writerEventOfSize("r-big", LINE_BYTES_MAX + 1),
         /too large: 1048577 bytes, limit 1048576/,
       );
+    });
+
+    await t.step("the emitter reports the refusal instead of writing", async () => {
+      const logs: string[] = [];
+      const emitter = new EventEmitter({ root, log: (m) => logs.push(m) });
+      const name = "🚀x".slice(0, 1); // a name cut mid-emoji
+      const id = await emitter.runCreated("cut", {
+        run_type: name,
+        config: {},
+        data_fingerprint: "f",
+      });
+      await emitter.close();
+      assert.equal(id, null);
+      assert.match(emitter.stats().lastError!, /run_type must be well-formed Unicode/);
     });
 
     await t.step("what the writer accepts, verify and the indexer accept", async () => {

@@ -164,6 +164,8 @@ const LINE_RULES = [
   "     `5.5` is not an integer; this holds for `schema_version` too (`1.0` is version 1);",
   "   - `null` in an optional field (and in `schema_version`) means the field is absent, and so",
   "     does `NaN`; `null` in a required field makes the line invalid;",
+  "   - string lengths (`event_id`, `run_id` at most 256) count characters (code points): an",
+  "     emoji is one;",
   "   - unknown extra fields are kept.",
   "",
   "Values from Python: `json.dumps` writes `NaN`, `Infinity`, `-Infinity` for non-finite floats.",

@@ -160,6 +160,16 @@ const CASES: LineCase[] = [
     valid: true,
   },
   { name: "CRLF line ending", text: started("crlf") + "\r", valid: true },
+  {
+    name: "event_id of 256 characters past U+FFFF (lengths count code points)",
+    text: started("astral-ok").replace('"e-astral-ok"', JSON.stringify("🚀".repeat(256))),
+    valid: true,
+  },
+  {
+    name: "event_id of 257 characters past U+FFFF",
+    text: started("astral-long").replace('"e-astral-long"', JSON.stringify("🚀".repeat(257))),
+    valid: false,
+  },
   { name: "not an object", text: "[1,2]", valid: false },
   { name: "blank line", text: "   ", valid: false },
   { name: "empty line", text: "", valid: false },

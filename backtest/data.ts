@@ -21,7 +21,7 @@ import {
   DuckDBDoubleVector,
   DuckDBInstance,
   type DuckDBVector,
-} from "@duckdb/node-api";
+} from "npm:@duckdb/node-api@1.5.6-r.1";
 import { InputError, MissingColumnsError } from "./errors.ts";
 import {
   BASE_INTERVAL_SQL,

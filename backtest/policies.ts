@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { PolicyError } from "./errors.ts";
 import type { CandleSeries } from "./types.ts";
 

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { writeParquet } from "./_parquet.ts";
 import type { Call } from "./types.ts";
 

@@ -28,8 +28,12 @@ Check the event log under --root (else $LEDGER_ROOT, else data/ledger)
 without changing it: per day, part files, lines, events by type, torn tails,
 invalid lines (file:line: reason), duplicate event ids, and runs with an
 impossible lifecycle (run.completed/run.failed without run.created,
-phase.completed without its phase.started). Events after a run's end, a
-missing _schema.json and files the readers skip are reported, not counted.
+phase.completed without its phase.started). Reported as warnings, not
+counted: events after a run's end, runs completed twice or both completed and
+failed, NaN/Infinity values (read as null), repeated top-level keys (the first
+counts), timestamps more than a day ahead of this clock, a missing
+_schema.json, and files the readers skip. docs/EVENTS.md lists what makes a
+line valid.
 
   --json     print the report as JSON
   --strict   count torn tails (a crash's last line, or a line being written) as problems

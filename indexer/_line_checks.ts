@@ -75,7 +75,9 @@ const DEPTH_UNIT = 4_194_304; // 2^22 > any depth a line of LINE_BYTES_MAX can r
  * `depth * 2^22 + max`).
  */
 export function depthIfSuspect(text: string): string {
-  const opens = `strlen(${text}) - strlen(replace(replace(${text}, '{', ''), '[', ''))`;
+  // More than JSON_DEPTH_MAX opening brackets anywhere: one regexp match, no copy of the
+  // text (3x cheaper here than counting with replace()).
+  const suspect = `regexp_matches(${text}, '(?:[\\[{][^\\[{]*){${JSON_DEPTH_MAX + 1}}')`;
   const brackets = `regexp_replace(regexp_replace(${text}, '"(?:[^"\\\\]|\\\\.)*"', '', 'g'), ` +
     `'[^\\[\\]{}]', '', 'g')`;
   const steps = `list_transform(string_split(${brackets}, ''), ` +
@@ -83,12 +85,7 @@ export function depthIfSuspect(text: string): string {
   const u = DEPTH_UNIT;
   const reduce = `list_reduce(${steps}, lambda acc, x: ` +
     `(acc // ${u} + x) * ${u} + greatest(acc % ${u}, acc // ${u} + x), 0::BIGINT) % ${u}`;
-  return `CASE WHEN ${opens} > ${JSON_DEPTH_MAX} THEN ${reduce} END`;
-}
-
-/** The text of a JSON object repeats a top-level key (a second parse: `json_keys`). */
-export function hasRepeatedKey(text: string): string {
-  return `(len(json_keys(${text})) > len(list_distinct(json_keys(${text}))))`;
+  return `CASE WHEN ${suspect} THEN ${reduce} END`;
 }
 
 /**

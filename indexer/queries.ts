@@ -7,7 +7,7 @@
  * @module
  */
 import { parseJsonText } from "../ledger/json_text.ts";
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { rows } from "./_sql.ts";
 import {
   GET_RUN_SQL,

@@ -26,11 +26,11 @@
  * @module
  */
 
+import { FUTURE_TIMESTAMP_TOLERANCE_MS } from "../ledger/events.ts";
 import {
   countValue,
   depthIfSuspect,
   hasLoneSurrogate,
-  hasRepeatedKey,
   isCount as isWholeCount,
   isOverlong,
   isPresent,
@@ -322,7 +322,9 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
     checked_at_ms BIGINT NOT NULL)`,
   // Status: completed/failed (the later wins; a tie counts as failed), running when the run
   // started or shows any activity, pending when only created; running becomes stale when its
-  // process on this host is gone or its last event is older than stale_after_ms.
+  // process on this host is gone, its last event is older than stale_after_ms, or its last
+  // event is more than a day in the future (a wrong clock must not keep it running forever).
+  // docs/EVENTS.md ("What the index makes of events") states these rules.
   `CREATE OR REPLACE VIEW latest_runs AS
   SELECT s.run_id, d.run_type, d.created_at_ms, s.started_at_ms, s.completed_at_ms,
     s.summary_json,
@@ -332,6 +334,7 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
       WHEN s.failed_at_ms IS NOT NULL THEN 'failed'
       WHEN s.activity_at_ms IS NULL THEN 'pending'
       WHEN p.alive = false THEN 'stale'
+      WHEN s.last_event_at_ms > epoch_ms(now()) + ${FUTURE_TIMESTAMP_TOLERANCE_MS} THEN 'stale'
       WHEN s.last_event_at_ms < epoch_ms(now()) - (
         SELECT coalesce(max(TRY_CAST(value AS BIGINT)), 86400000)
         FROM index_meta WHERE key = 'stale_after_ms') THEN 'stale'
@@ -345,12 +348,14 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
   LEFT JOIN run_tags lbl ON lbl.run_id = s.run_id AND lbl.key = 'label'
   LEFT JOIN run_archive a ON a.run_id = s.run_id
   ORDER BY coalesce(d.created_at_ms, s.first_event_at_ms) DESC, s.run_id`,
+  // Completed phases only, as the earlier Python indexer counted them: a phase that started
+  // and never completed (running, or where the run failed) is in phase_timings, not here.
   `CREATE OR REPLACE VIEW run_phase_summary AS
   SELECT run_id, count(*) AS phase_count, sum(duration_ms) AS total_duration_ms,
     list(phase_name ORDER BY phase_order NULLS LAST, started_at_ms, phase_name) AS phase_names,
     list(duration_ms ORDER BY phase_order NULLS LAST, started_at_ms, phase_name)
       AS phase_durations_ms
-  FROM phase_timings GROUP BY run_id`,
+  FROM phase_timings WHERE completed_at_ms IS NOT NULL GROUP BY run_id`,
 ];
 
 /** Tables whose content a full and an incremental rebuild must agree on. */
@@ -540,8 +545,6 @@ WITH lines AS (
       ELSE 'not JSON' END
     WHEN depth > ${JSON_DEPTH_MAX}
       THEN 'nested ' || depth || ' levels deep (at most ${JSON_DEPTH_MAX})'
-    WHEN json_type(text) = 'OBJECT' AND ${hasRepeatedKey("text")}
-      THEN 'repeated key in the event object (which value counts is unclear)'
     WHEN event_type IS NULL THEN CASE
       WHEN json_type(text) <> 'OBJECT' THEN 'not a JSON object: ' || lower(json_type(text))
       ELSE 'invalid field event_type: expected a string, got ' || ${got("event_type")} END

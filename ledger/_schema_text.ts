@@ -11,7 +11,297 @@ export const SCHEMA_FILE_TEXT = `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://ledger.local/events/_schema.json",
   "title": "ledger events (one JSON object per line of events/day=*/part-*.jsonl)",
-  "description": "Absent schema_version means 1. Unknown extra fields are allowed.",
+  "description": "Absent schema_version means 1. Unknown extra fields are allowed. version, event_types and migrations are the earlier Python tools' registry.",
+  "version": "1.0.0",
+  "event_types": {
+    "run.created": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "run_type",
+        "config",
+        "data_fingerprint"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "run_type": "str",
+        "config": "dict",
+        "data_fingerprint": "str"
+      }
+    },
+    "run.started": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id"
+      ],
+      "optional_fields": [
+        "schema_version",
+        "host",
+        "pid"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "host": "str",
+        "pid": "int"
+      }
+    },
+    "phase.started": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "phase_name",
+        "phase_order"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "phase_name": "str",
+        "phase_order": "int"
+      }
+    },
+    "phase.completed": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "phase_name",
+        "duration_ms",
+        "output_summary"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "phase_name": "str",
+        "duration_ms": "int",
+        "output_summary": "dict"
+      }
+    },
+    "trial.recorded": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "trial_id",
+        "params",
+        "metrics"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "trial_id": "str",
+        "params": "dict",
+        "metrics": "dict"
+      }
+    },
+    "artifact.created": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "artifact_type",
+        "artifact_path",
+        "size_bytes"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "artifact_type": "str",
+        "artifact_path": "str",
+        "size_bytes": "int"
+      }
+    },
+    "baseline.completed": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "alerts_total",
+        "alerts_ok",
+        "artifact_path"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "alerts_total": "int",
+        "alerts_ok": "int",
+        "artifact_path": "str"
+      }
+    },
+    "run.completed": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "summary",
+        "artifact_paths"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "summary": "dict",
+        "artifact_paths": "dict"
+      }
+    },
+    "run.failed": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "error"
+      ],
+      "optional_fields": [
+        "schema_version",
+        "phase_name"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "error": "dict",
+        "phase_name": "str"
+      }
+    },
+    "run.tagged": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "tags"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "tags": "dict"
+      }
+    },
+    "run.noted": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id",
+        "note"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "note": "str"
+      }
+    },
+    "run.archived": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id"
+      ],
+      "optional_fields": [
+        "schema_version",
+        "reason"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float",
+        "reason": "str"
+      }
+    },
+    "run.restored": {
+      "required_fields": [
+        "event_type",
+        "event_id",
+        "timestamp_ms",
+        "run_id"
+      ],
+      "optional_fields": [
+        "schema_version"
+      ],
+      "field_types": {
+        "event_type": "str",
+        "event_id": "str",
+        "timestamp_ms": "int",
+        "run_id": "str",
+        "schema_version": "float"
+      }
+    }
+  },
+  "migrations": [],
   "x-ledger-versions": {
     "run.created": {
       "current": 1,
@@ -157,8 +447,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "run_type": {
           "type": "string",
@@ -209,16 +506,37 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "host": {
-          "type": "string"
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "pid": {
-          "type": "integer",
-          "minimum": 0,
-          "maximum": 9007199254740991
+          "anyOf": [
+            {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            {
+              "type": "null"
+            }
+          ]
         }
       },
       "required": [
@@ -252,8 +570,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "phase_name": {
           "type": "string",
@@ -298,8 +623,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "phase_name": {
           "type": "string",
@@ -352,8 +684,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "trial_id": {
           "type": "string",
@@ -408,8 +747,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "artifact_type": {
           "type": "string",
@@ -459,8 +805,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "alerts_total": {
           "type": "integer",
@@ -511,8 +864,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "summary": {
           "type": "object",
@@ -564,8 +924,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "error": {
           "type": "object",
@@ -580,8 +947,15 @@ export const SCHEMA_FILE_TEXT = `{
           "additionalProperties": {}
         },
         "phase_name": {
-          "type": "string",
-          "minLength": 1
+          "anyOf": [
+            {
+              "type": "string",
+              "minLength": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         }
       },
       "required": [
@@ -616,8 +990,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "tags": {
           "type": "object",
@@ -661,8 +1042,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "note": {
           "type": "string"
@@ -700,11 +1088,25 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "reason": {
-          "type": "string"
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ]
         }
       },
       "required": [
@@ -738,8 +1140,15 @@ export const SCHEMA_FILE_TEXT = `{
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
         },
         "schema_version": {
-          "type": "number",
-          "const": 1
+          "anyOf": [
+            {
+              "type": "number",
+              "const": 1
+            },
+            {
+              "type": "null"
+            }
+          ]
         }
       },
       "required": [

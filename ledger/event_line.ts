@@ -15,7 +15,8 @@
  * 5. is not JSON, where `NaN`, `Infinity`, `-Infinity` (any case, `inf`)
  *    are read as `null` and a trailing comma before `]`/`}` is dropped, as
  *    Python and DuckDB write and read them;
- * 6. is not an object, or repeats a top-level key;
+ * 6. is not an object (a repeated top-level key keeps its FIRST value, as
+ *    DuckDB reads it; `verify` warns);
  * 7. is not a valid event (`validateEvent`: integers may be written `5.0` or
  *    `5e0`, `null` in an optional field means absent).
  *
@@ -23,7 +24,7 @@
  */
 import { type LedgerEvent, LINE_BYTES_MAX, validateEvent, type ValidationMode } from "./events.ts";
 import { ValidationError } from "./errors.ts";
-import { JSON_DEPTH_MAX, normalizeJsonText, scanJsonText } from "./json_text.ts";
+import { JSON_DEPTH_MAX, normalizeJsonText, parseFirstKeyWins, scanJsonText } from "./json_text.ts";
 
 /** Options for {@linkcode checkEventLine}. */
 export interface CheckEventLineOptions {
@@ -35,7 +36,7 @@ export interface CheckEventLineOptions {
 
 /** The verdict on one line: the event (and how many non-finite numbers read as `null`), or why not. */
 export type LineVerdict =
-  | { ok: true; event: LedgerEvent; nonFiniteCount: number }
+  | { ok: true; event: LedgerEvent; nonFiniteCount: number; repeatedKey: boolean }
   | { ok: false; reason: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -100,27 +101,24 @@ function checkEventText(text: string, mode: ValidationMode): LineVerdict {
     };
   }
   let value: unknown;
+  let repeatedKey = false;
   try {
     const lenient = facts.nonFiniteCount > 0 || facts.trailingCommaCount > 0;
-    value = JSON.parse(lenient ? normalizeJsonText(text) : text);
+    const json = lenient ? normalizeJsonText(text) : text;
+    value = JSON.parse(json);
+    if (
+      typeof value === "object" && value !== null && !Array.isArray(value) &&
+      Object.keys(value).length < facts.topLevelMembers
+    ) {
+      repeatedKey = true;
+      value = parseFirstKeyWins(json); // the first value counts, as for the indexer
+    }
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
-  if (
-    typeof value === "object" && value !== null && !Array.isArray(value) &&
-    Object.keys(value).length < facts.topLevelMembers
-  ) {
-    return {
-      ok: false,
-      reason: "repeated key in the event object (which value counts is unclear)",
-    };
-  }
   try {
-    return {
-      ok: true,
-      event: validateEvent(value, { mode }),
-      nonFiniteCount: facts.nonFiniteCount,
-    };
+    const event = validateEvent(value, { mode });
+    return { ok: true, event, nonFiniteCount: facts.nonFiniteCount, repeatedKey };
   } catch (err) {
     if (err instanceof ValidationError) return { ok: false, reason: err.message };
     throw err; // not bad content: a bug

@@ -68,13 +68,7 @@ const LOWER_U = 0x75;
  * ```
  */
 export function scanJsonText(text: string): JsonTextFacts {
-  const facts: JsonTextFacts = {
-    depthMax: 0,
-    nonFiniteCount: 0,
-    trailingCommaCount: 0,
-    loneSurrogate: false,
-    topLevelMembers: 0,
-  };
+  const facts = newFacts();
   let depth = 0;
   let topIsObject = false;
   let lastSignificant = 0; // last non-space character outside strings
@@ -156,13 +150,7 @@ export function normalizeJsonText(text: string): string {
   const out: string[] = [];
   let copiedTo = 0;
   let pendingComma = -1; // index of a comma that may turn out to be trailing
-  const ignore: JsonTextFacts = {
-    depthMax: 0,
-    nonFiniteCount: 0,
-    trailingCommaCount: 0,
-    loneSurrogate: false,
-    topLevelMembers: 0,
-  };
+  const ignore = newFacts();
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -238,6 +226,80 @@ export function pathDeeperThan(value: unknown, depthMax: number): string | undef
     }
   }
   return undefined;
+}
+
+/**
+ * Parse the JSON object `text` so that a repeated top-level key keeps its
+ * FIRST value, as DuckDB (the indexer) reads it; `JSON.parse` keeps the last.
+ * Values are parsed as {@linkcode parseJsonText} does. Returns `undefined`
+ * when `text` is not an object. Throws `SyntaxError` when it is not JSON.
+ *
+ * @example
+ * ```ts
+ * import { parseFirstKeyWins } from "./json_text.ts";
+ * const value = parseFirstKeyWins('{"a": 1, "b": [NaN], "a": 2}');
+ * console.assert(JSON.stringify(value) === '{"a":1,"b":[null]}');
+ * ```
+ */
+export function parseFirstKeyWins(text: string): Record<string, unknown> | undefined {
+  const members = splitTopLevel(text);
+  if (members === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [keyText, valueText] of members) {
+    const key = JSON.parse(keyText) as string;
+    if (Object.hasOwn(out, key)) continue;
+    // defineProperty: a "__proto__" key stays a plain key, as JSON.parse makes it.
+    Object.defineProperty(out, key, {
+      value: parseJsonText(valueText, { depthMax: Number.MAX_SAFE_INTEGER }),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/** The `[key, value]` texts of the members of the top-level object of `text`. */
+function splitTopLevel(text: string): [string, string][] | undefined {
+  const ignore = newFacts();
+  const members: [string, string][] = [];
+  let i = skipSpace(text, 0);
+  if (text.charCodeAt(i) !== OPEN_BRACE) return undefined;
+  i = skipSpace(text, i + 1);
+  while (i < text.length && text.charCodeAt(i) !== CLOSE_BRACE) {
+    if (text.charCodeAt(i) !== QUOTE) throw new SyntaxError(`Expected a key at position ${i}`);
+    const keyEnd = scanString(text, i, ignore);
+    const keyText = text.slice(i, keyEnd + 1);
+    i = skipSpace(text, keyEnd + 1);
+    if (text.charCodeAt(i) !== COLON) throw new SyntaxError(`Expected ':' at position ${i}`);
+    const valueStart = i + 1;
+    let depth = 0;
+    for (i = valueStart; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) i = scanString(text, i, ignore);
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
+      else if (c === COMMA && depth === 0) break;
+    }
+    members.push([keyText, text.slice(valueStart, i)]);
+    if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
+  }
+  return members;
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+function newFacts(): JsonTextFacts {
+  return {
+    depthMax: 0,
+    nonFiniteCount: 0,
+    trailingCommaCount: 0,
+    loneSurrogate: false,
+    topLevelMembers: 0,
+  };
 }
 
 function mayBeDeeper(text: string, depthMax: number): boolean {

@@ -31,6 +31,7 @@ export {
   type EventOf,
   type EventType,
   type FieldShape,
+  FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
   type LedgerEvent,
   LINE_BYTES_MAX,
@@ -40,6 +41,8 @@ export {
   type ValidateEventOptions,
   type ValidationMode,
 } from "./events.ts";
+export * from "./json_text.ts";
+export * from "./event_line.ts";
 export * from "./registry.ts";
 export * from "./writer.ts";
 export * from "./reader.ts";

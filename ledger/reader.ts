@@ -38,10 +38,14 @@ export interface RecordPosition {
 /**
  * One line of the log: a valid event, or a torn or invalid line with the
  * reason. `nonFiniteCount` counts the `NaN`/`Infinity` values of an event's
- * line, read as `null` (`verify` warns about them).
+ * line, read as `null`; `repeatedKey` tells that a top-level key appeared
+ * twice (the first value counts). `verify` warns about both.
  */
 export type LogRecord =
-  | ({ kind: "event"; event: LedgerEvent; nonFiniteCount: number } & RecordPosition)
+  | (
+    & { kind: "event"; event: LedgerEvent; nonFiniteCount: number; repeatedKey: boolean }
+    & RecordPosition
+  )
   | ({ kind: "torn" | "invalid"; reason: string } & RecordPosition);
 
 /** A part file of the log. */
@@ -221,7 +225,13 @@ export async function* readPartFile(
 function classify(bytes: Uint8Array, pos: RecordPosition, mode: ValidationMode): LogRecord {
   const verdict = checkEventLine(bytes, { mode, startOfFile: pos.offset === 0 });
   return verdict.ok
-    ? { kind: "event", ...pos, event: verdict.event, nonFiniteCount: verdict.nonFiniteCount }
+    ? {
+      kind: "event",
+      ...pos,
+      event: verdict.event,
+      nonFiniteCount: verdict.nonFiniteCount,
+      repeatedKey: verdict.repeatedKey,
+    }
     : { kind: "invalid", ...pos, reason: verdict.reason };
 }
 

@@ -20,6 +20,7 @@
  * later terminal event), a run both completed and failed or completed twice
  * (see "Conflicting endings" in docs/EVENTS.md for which one counts), events
  * holding `NaN`/`Infinity` (valid events; the values read as `null`), events
+ * repeating a top-level key (the first value counts, as in the index), events
  * timestamped more than {@linkcode FUTURE_TIMESTAMP_TOLERANCE_MS} ahead of
  * this machine's clock, a missing
  * `_schema.json` (the next writer recreates it), a day directory without part
@@ -367,6 +368,7 @@ class Scan {
   #events = 0;
   #futureAfterMs: number;
   #nonFinite = { events: 0, first: undefined as Where | undefined };
+  #repeatedKey = { events: 0, first: undefined as Where | undefined };
   #future = { events: 0, first: undefined as (Where & { timestampMs: number }) | undefined };
 
   constructor(listedMax: number, futureAfterMs: number) {
@@ -411,6 +413,10 @@ class Scan {
     day.eventsByType[event.event_type] = (day.eventsByType[event.event_type] ?? 0) + 1;
     this.#noteId(event.event_id, where);
     this.#noteRun(event, where);
+    if (record.repeatedKey) {
+      this.#repeatedKey.events += 1;
+      this.#repeatedKey.first ??= where;
+    }
     if (record.nonFiniteCount > 0) {
       this.#nonFinite.events += 1;
       this.#nonFinite.first ??= where;
@@ -491,6 +497,15 @@ class Scan {
       this.warnings.push(
         `${plural(nonFinite.events, "event")} hold NaN or Infinity values, read as null ` +
           `(first at ${nonFinite.first.file}:${nonFinite.first.line})`,
+      );
+    }
+    const repeated = this.#repeatedKey;
+    if (repeated.first !== undefined) {
+      this.warnings.push(
+        `${
+          plural(repeated.events, "event")
+        } with a repeated top-level key: the first value counts, ` +
+          `as in the index (first at ${repeated.first.file}:${repeated.first.line})`,
       );
     }
     const future = this.#future;

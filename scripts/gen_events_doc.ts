@@ -9,6 +9,7 @@
  * @module
  */
 import { registryJsonSchema } from "../ledger/registry.ts";
+import { FUTURE_TIMESTAMP_TOLERANCE_MS, JSON_DEPTH_MAX, LINE_BYTES_MAX } from "../ledger/events.ts";
 
 /** Where the generated document lives, relative to the project directory. */
 export const EVENTS_DOC_PATH = "docs/EVENTS.md";
@@ -44,6 +45,7 @@ const PURPOSE: Record<string, string> = {
 };
 
 type JsonSchema = {
+  anyOf?: JsonSchema[];
   type?: string;
   const?: unknown;
   minLength?: number;
@@ -82,7 +84,10 @@ export function renderEventsDoc(): string {
     "",
     "Every line of `<root>/events/day=YYYY-MM-DD/part-*.jsonl` is one event: one flat JSON object,",
     "UTF-8, ending in `\\n`. The same schemas are exported as JSON Schema to",
-    "`<root>/events/_schema.json` for tools in other languages.",
+    "`<root>/events/_schema.json` for tools in other languages. That file is also the earlier",
+    "Python tools' registry: it carries their `version`, `event_types` (per type",
+    "`required_fields`, `optional_fields`, `field_types`) and `migrations`, and ledger keeps what",
+    "they register when it rewrites the file.",
     "",
     "- Unknown extra fields are kept, not rejected (forward compatibility).",
     "- The writer fills in `event_id`, `timestamp_ms` and `schema_version` when absent; values a",
@@ -125,21 +130,91 @@ export function renderEventsDoc(): string {
       }
     }
   }
+  out.push("", ...LINE_RULES, "", ...INDEX_RULES);
   return out.join("\n") + "\n";
 }
+
+/** The one definition of a valid line (ledger/event_line.ts, indexer/_line_checks.ts). */
+const LINE_RULES = [
+  "## What makes a line valid",
+  "",
+  "The writer, `ledger verify` (the reader) and the indexer apply the same rules, and",
+  "`tests/ledger/line_rules_test.ts` runs all three on one table of lines. The writer refuses an",
+  "event that would break them, so an event it acknowledges is one the index holds. A line is a",
+  "valid event when, in this order:",
+  "",
+  "1. it ends with `\\n` (a last line without one is a torn tail: a crash, or a line still being",
+  "   written; reported, never indexed);",
+  `2. it is at most ${LINE_BYTES_MAX} bytes (\`LINE_BYTES_MAX\`), newline included;`,
+  "3. it is not empty, holds no NUL byte, and is UTF-8. A UTF-8 byte order mark is skipped at the",
+  "   start of a file (Windows tools write one); before any other line it makes the line invalid;",
+  '4. its strings hold no lone UTF-16 surrogate escape (`"\\ud83d"`: text cut inside an emoji;',
+  "   the writer refuses such a string and names the field), and it nests at most",
+  `   ${JSON_DEPTH_MAX} levels of objects and arrays (\`JSON_DEPTH_MAX\`; the event object is level 1;`,
+  "   the writer refuses deeper events and names the field);",
+  "5. it is one JSON value. As Python writes them and DuckDB reads them, `NaN`, `Infinity` and",
+  "   `-Infinity` (any letter case, `inf` too) are numbers that read as `null`, and a trailing",
+  "   comma before `]` or `}` is ignored;",
+  "6. it is an object. A key repeated at the top level keeps its **first** value (as DuckDB reads",
+  "   it; `JSON.parse` would keep the last); `verify` warns. Repeated keys inside an object field",
+  "   are kept as written: which one a reader sees is up to the reader, so do not write them;",
+  "7. its fields match the schema of its type and version (below), where",
+  "   - an integer field takes any JSON number whose value is a whole number from 0 to",
+  "     2^53 − 1: `1768867200000`, `1768867200000.0` and `1.7688672e12` are the same value;",
+  "     `5.5` is not an integer; this holds for `schema_version` too (`1.0` is version 1);",
+  "   - `null` in an optional field (and in `schema_version`) means the field is absent, and so",
+  "     does `NaN`; `null` in a required field makes the line invalid;",
+  "   - string lengths (`event_id`, `run_id` at most 256) count characters (code points): an",
+  "     emoji is one;",
+  "   - unknown extra fields are kept.",
+  "",
+  "Values from Python: `json.dumps` writes `NaN`, `Infinity`, `-Infinity` for non-finite floats.",
+  "Such a line is an event like any other; every reader (`ledger runs`, `ledger show`, the",
+  "library's queries) reads those values as `null`, and `ledger verify` reports them as a",
+  "warning, not as an invalid line. The index keeps the object fields as written.",
+];
+
+/** The rules the index applies to the events of a run (indexer/schema.ts). */
+const INDEX_RULES = [
+  "## What the index makes of events",
+  "",
+  "- **Conflicting endings.** A run's status is `completed` or `failed` by its *latest* ending:",
+  "  the latest `run.completed` against the latest `run.failed`, by `timestamp_ms`; a `run.failed`",
+  "  after a `run.completed` makes the run failed, and the reverse completed. When both have the",
+  "  same `timestamp_ms`, the run is `failed` (the cautious reading). With two `run.completed`, the",
+  "  last by `(timestamp_ms, event_id)` gives `summary` and `artifact_paths`, and",
+  "  `completed_at_ms` is the latest. `ledger verify` warns about a run that is both completed and",
+  "  failed, and about a run completed more than once.",
+  "- **Running, pending, stale.** A run with no ending is `running` once it started or shows any",
+  "  activity, `pending` when it was only created. A running run is `stale` when its process on",
+  "  this host is known to be gone, when its newest event is older than the stale limit (one day",
+  "  by default), or when its newest event is more than",
+  `  ${FUTURE_TIMESTAMP_TOLERANCE_MS / 3_600_000} hours ahead of the clock (a machine whose clock`,
+  "  is set in the future must not leave a run running forever). `ledger verify` warns about",
+  "  every event timestamped more than that ahead.",
+  "- **`run_phase_summary`** counts completed phases only (a `phase.completed` was seen), as the",
+  "  earlier Python indexer did: `phase_count`, `total_duration_ms`, `phase_names` and",
+  "  `phase_durations_ms` leave out a phase that started and never completed (still running, or",
+  "  where the run failed). `phase_timings` lists every phase, started or completed.",
+  "- **Duplicates.** An `event_id` seen twice counts once: the occurrence with the smallest",
+  "  `(timestamp_ms, file, line)`.",
+];
 
 function fieldTable(schema: JsonSchema): string[] {
   const fields = Object.keys(schema.properties ?? {}).filter((f) => !ENVELOPE_FIELDS.includes(f));
   if (fields.length === 0) return ["No type fields."];
   const rows = ["| field | type | required |", "|---|---|---|"];
   for (const field of fields) {
-    const required = schema.required?.includes(field) ? "yes" : "no";
+    const required = schema.required?.includes(field) ? "yes" : "no (`null` = absent)";
     rows.push(`| \`${field}\` | ${describe(schema.properties![field])} | ${required} |`);
   }
   return rows;
 }
 
 function describe(schema: JsonSchema): string {
+  if (schema.anyOf !== undefined) {
+    return describe(schema.anyOf.find((s) => s.type !== "null") ?? {}); // null = absent
+  }
   if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
   switch (schema.type) {
     case "string": {

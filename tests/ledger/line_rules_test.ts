@@ -13,6 +13,7 @@ import { JSON_DEPTH_MAX } from "../../ledger/json_text.ts";
 import { type LogRecord, readPartFile } from "../../ledger/reader.ts";
 import { verifyLog } from "../../ledger/verify.ts";
 import { openWriter } from "../../ledger/writer.ts";
+import { EventEmitter } from "../../ledger/emitter.ts";
 import { query } from "../indexer/_fixtures.ts";
 
 const DAY = "day=2026-01-20";
@@ -96,9 +97,9 @@ const CASES: LineCase[] = [
     second: true,
   },
   {
-    name: "repeated top-level key",
-    text: started("dup", `,"host":"a","host":"b"`),
-    valid: false,
+    name: "repeated top-level key (the first value counts)",
+    text: started("dup", `,"host":"a","pid":1,"host":"b"`),
+    valid: true,
   },
   {
     name: "repeated key inside an object field",
@@ -159,6 +160,16 @@ const CASES: LineCase[] = [
     valid: true,
   },
   { name: "CRLF line ending", text: started("crlf") + "\r", valid: true },
+  {
+    name: "event_id of 256 characters past U+FFFF (lengths count code points)",
+    text: started("astral-ok").replace('"e-astral-ok"', JSON.stringify("🚀".repeat(256))),
+    valid: true,
+  },
+  {
+    name: "event_id of 257 characters past U+FFFF",
+    text: started("astral-long").replace('"e-astral-long"', JSON.stringify("🚀".repeat(257))),
+    valid: false,
+  },
   { name: "not an object", text: "[1,2]", valid: false },
   { name: "blank line", text: "   ", valid: false },
   { name: "empty line", text: "", valid: false },
@@ -200,8 +211,19 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
           `${c.name}: ${JSON.stringify(record)}`,
         );
       }
+      const dupAt = position(CASES.findIndex((c) => c.name.startsWith("repeated top-level")));
+      const [dup] = await Array.fromAsync(
+        readPartFile(join(root, "events", dupAt.file), { file: dupAt.file }),
+      );
+      assert.ok(dup.kind === "event" && dup.repeatedKey);
+      assert.equal((dup.event as Record<string, unknown>).host, "a");
       const report = await verifyLog(root);
       assert.equal(report.totals.invalid, CASES.filter((c) => !c.valid).length);
+      assert.ok(
+        report.warnings.some((w) =>
+          /1 event with a repeated top-level key: the first value counts/.test(w)
+        ),
+      );
     });
 
     await t.step("indexer verdicts (events vs ingest_errors)", async () => {
@@ -235,7 +257,7 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
         db,
         "SELECT event_id, timestamp_ms, duration_ms, schema_version, host, pid FROM events " +
           "WHERE event_id IN ('e-tsdot', 'e-tsexp', 'e-dur1e12', 'e-sv10', 'e-optnull', " +
-          "'e-nanpid', 'e-negzero') ORDER BY event_id",
+          "'e-nanpid', 'e-negzero', 'e-dup') ORDER BY event_id",
       );
       const byId = Object.fromEntries(rows.map((r) => [r.event_id, r]));
       assert.equal(byId["e-tsdot"].timestamp_ms, T0);
@@ -245,6 +267,7 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
       assert.equal(byId["e-sv10"].schema_version, 1);
       assert.equal(byId["e-optnull"].host, null);
       assert.equal(byId["e-nanpid"].pid, null);
+      assert.equal(byId["e-dup"].host, "a", "a repeated key: the first value counts");
     });
 
     await t.step("the writer refuses what would be invalid, naming the field", () => {
@@ -307,6 +330,20 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
         writerEventOfSize("r-big", LINE_BYTES_MAX + 1),
         /too large: 1048577 bytes, limit 1048576/,
       );
+    });
+
+    await t.step("the emitter reports the refusal instead of writing", async () => {
+      const logs: string[] = [];
+      const emitter = new EventEmitter({ root, log: (m) => logs.push(m) });
+      const name = "🚀x".slice(0, 1); // a name cut mid-emoji
+      const id = await emitter.runCreated("cut", {
+        run_type: name,
+        config: {},
+        data_fingerprint: "f",
+      });
+      await emitter.close();
+      assert.equal(id, null);
+      assert.match(emitter.stats().lastError!, /run_type must be well-formed Unicode/);
     });
 
     await t.step("what the writer accepts, verify and the indexer accept", async () => {

@@ -67,6 +67,31 @@ function emit(...args: string[]): string[] {
 
 const CASES: BadInput[] = [
   // emit
+  {
+    // A name cut mid-emoji (a lone UTF-16 surrogate): refused, the field named (issue 19.1).
+    command: "emit",
+    args: emit("--event", '{"event_type":"run.started","run_id":"r1","host":"\\ud83d"}'),
+    code: 1,
+    names: /host must be well-formed Unicode/,
+  },
+  {
+    // Nesting past JSON_DEPTH_MAX: refused, the field named, no stack overflow (issue 19.9).
+    command: "emit",
+    args: emit(
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "r1",
+      "--run-type",
+      "x",
+      "--data-fingerprint",
+      "f",
+      "--config",
+      '{"a":'.repeat(10_000) + "1" + "}".repeat(10_000),
+    ),
+    code: 1,
+    names: /config\.a\.a\.a\.\.\. \(\d+ levels\) must be nested at most/,
+  },
   { command: "emit", args: emit("--bogus", "1"), code: 2, names: /--bogus/ },
   {
     command: "emit",

@@ -1,0 +1,131 @@
+/**
+ * What the index makes of events, as docs/EVENTS.md states it: which ending
+ * counts when a run has several (issue 19.14), future timestamps and
+ * staleness (issue 19.15), completed phases only in run_phase_summary
+ * (issue 14.5). `verify` warns about the same runs.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { listRuns } from "../../indexer/queries.ts";
+import { verifyLog } from "../../ledger/verify.ts";
+import { ev, query, T0, writePart } from "./_fixtures.ts";
+
+const DAY = "day=2026-01-20";
+const FUTURE_MS = Date.UTC(2999, 0, 1);
+
+function created(runId: string, at: number): Record<string, unknown> {
+  return ev("run.created", runId, at, { run_type: "policy", config: {}, data_fingerprint: "f" });
+}
+function completed(runId: string, at: number, v: number, eventId?: string) {
+  const e = ev("run.completed", runId, at, { summary: { v }, artifact_paths: {} });
+  return eventId === undefined ? e : { ...e, event_id: eventId };
+}
+function failed(runId: string, at: number) {
+  return ev("run.failed", runId, at, { error: { message: "boom" } });
+}
+
+Deno.test("index rules: conflicting endings, future timestamps, completed phases", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-rules-" });
+  try {
+    await writePart(root, `${DAY}/part-rules-1.jsonl`, [
+      created("twice", T0),
+      completed("twice", T0 + 20, 2),
+      completed("twice", T0 + 10, 1),
+      created("fail-after", T0),
+      completed("fail-after", T0 + 10, 1),
+      failed("fail-after", T0 + 20),
+      created("complete-after", T0),
+      failed("complete-after", T0 + 10),
+      completed("complete-after", T0 + 20, 1),
+      created("tie", T0),
+      completed("tie", T0 + 10, 1),
+      failed("tie", T0 + 10),
+      created("tie-ids", T0),
+      completed("tie-ids", T0 + 10, 2, "tie-ids-b"),
+      completed("tie-ids", T0 + 10, 1, "tie-ids-a"),
+      created("phases", T0),
+      ev("run.started", "phases", T0 + 1),
+      ev("phase.started", "phases", T0 + 2, { phase_name: "plan", phase_order: 0 }),
+      ev("phase.completed", "phases", T0 + 3, {
+        phase_name: "plan",
+        duration_ms: 1,
+        output_summary: {},
+      }),
+      ev("phase.started", "phases", T0 + 4, { phase_name: "load", phase_order: 1 }),
+    ]);
+    const now = Date.now();
+    await writePart(root, `day=2999-01-01/part-rules-2.jsonl`, [
+      created("future", FUTURE_MS),
+      ev("run.started", "future", FUTURE_MS + 1),
+    ]);
+    const today = new Date(now).toISOString().slice(0, 10);
+    await writePart(root, `day=${today}/part-rules-3.jsonl`, [
+      created("live", now - 1000),
+      ev("run.started", "live", now - 500),
+    ]);
+    await rebuildIndex(root, { full: true });
+    const db = join(root, "index", "runs.duckdb");
+    const rows = await query(
+      db,
+      "SELECT run_id, status, completed_at_ms, failed_at_ms, summary_json FROM latest_runs",
+    );
+    const byId = Object.fromEntries(rows.map((r) => [r.run_id, r]));
+
+    await t.step("two run.completed: the last by (timestamp_ms, event_id) counts", () => {
+      assert.equal(byId.twice.status, "completed");
+      assert.equal(byId.twice.completed_at_ms, T0 + 20);
+      assert.deepEqual(JSON.parse(String(byId.twice.summary_json)), { v: 2 });
+      assert.deepEqual(
+        JSON.parse(String(byId["tie-ids"].summary_json)),
+        { v: 2 },
+        "event_id b > a",
+      );
+    });
+
+    await t.step("run.failed after run.completed: the later ending counts, a tie is failed", () => {
+      assert.equal(byId["fail-after"].status, "failed");
+      assert.equal(byId["complete-after"].status, "completed");
+      assert.equal(byId.tie.status, "failed");
+    });
+
+    await t.step("a run whose newest event is more than a day ahead is stale", () => {
+      assert.equal(byId.future.status, "stale");
+      assert.equal(byId.live.status, "running");
+    });
+
+    await t.step("run_phase_summary counts completed phases only", async () => {
+      const [summary] = await query(
+        db,
+        "SELECT phase_count, phase_names, total_duration_ms FROM run_phase_summary " +
+          "WHERE run_id = 'phases'",
+      );
+      assert.deepEqual(summary, { phase_count: 1, phase_names: ["plan"], total_duration_ms: 1 });
+      const timings = await query(
+        db,
+        "SELECT count(*) AS n FROM phase_timings WHERE run_id = 'phases'",
+      );
+      assert.equal(timings[0].n, 2, "the started phase is still in phase_timings");
+      const [run] = (await listRuns(db)).filter((r) => r.run_id === "phases");
+      assert.equal(run.phase_count, 1);
+    });
+
+    await t.step("verify warns about each of them", async () => {
+      const report = await verifyLog(root, { nowMs: now });
+      assert.equal(report.sound, true);
+      const has = (pattern: RegExp) =>
+        assert.ok(report.warnings.some((w) => pattern.test(w)), `${pattern}: ${report.warnings}`);
+      has(/run twice has 2 run\.completed events \(the last by timestamp_ms, then event_id/);
+      has(
+        /run fail-after is both completed and failed \(the later ending counts; a tie counts as failed\)/,
+      );
+      has(/run tie is both completed and failed/);
+      has(
+        /2 events timestamped more than a day ahead of this machine's clock \(first at day=2999-01-01\/part-rules-2\.jsonl:1: 2999-01-01T00:00:00\.000Z\)/,
+      );
+      assert.equal(report.totals.futureEvents, 2);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

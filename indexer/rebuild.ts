@@ -126,6 +126,12 @@ export interface RebuildReport {
   recoveredFrom?: string;
   /** Wall time of the rebuild. */
   elapsedMs: number;
+  /**
+   * Where the time went, in ms per step: `copy` (of the live index, for an
+   * incremental rebuild), `plan`, `ingest` (read, check, deduplicate),
+   * `derive`, `liveness`, `checkpoint`, `close`, `publish`.
+   */
+  phasesMs: Record<string, number>;
 }
 
 /** `--since-date` is not a real `YYYY-MM-DD` day. */
@@ -259,7 +265,9 @@ export async function rebuildIndex(
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
     const files = await listPartFiles(root);
     progress(`log: ${files.length} part files`);
+    const phasesMs: Record<string, number> = {};
     const ctx = {
+      phasesMs,
       dbPath,
       sinceDate,
       staleAfterMs,
@@ -273,7 +281,9 @@ export async function rebuildIndex(
     let recoveredFrom: string | undefined;
     if (!options.full && (await exists(dbPath))) {
       try {
+        const copyStart = performance.now();
         await Deno.copyFile(dbPath, tempPath);
+        phasesMs.copy = Math.round(performance.now() - copyStart);
         built = await buildInto(tempPath, files, { ...ctx, mode: "incremental" });
       } catch (err) {
         if (signal?.aborted) throw err;
@@ -287,13 +297,15 @@ export async function rebuildIndex(
       built = await buildInto(tempPath, files, { ...ctx, mode: "full" });
     }
     signal?.throwIfAborted();
+    const publishStart = performance.now();
     await publish(tempPath, dbPath);
+    phasesMs.publish = Math.round(performance.now() - publishStart);
     const elapsedMs = Math.round(performance.now() - startMs);
     progress(
       `published ${dbPath} (${built.mode}): ${built.events} events, ${built.runs} runs, ` +
         `${built.errors} ingest errors, ${elapsedMs} ms`,
     );
-    return { ...built, dbPath, filesScanned: files.length, elapsedMs, recoveredFrom };
+    return { ...built, dbPath, filesScanned: files.length, elapsedMs, recoveredFrom, phasesMs };
   } catch (err) {
     await removeTemp(tempPath);
     if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
@@ -323,6 +335,7 @@ function describeError(err: unknown, tempPath: string): string {
 }
 
 interface BuildContext {
+  phasesMs: Record<string, number>;
   dbPath: string;
   mode: "full" | "incremental";
   sinceDate: string | undefined;
@@ -334,7 +347,7 @@ interface BuildContext {
   stagingPrefix: string;
 }
 
-type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs">;
+type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs" | "phasesMs">;
 
 async function buildInto(tempPath: string, files: PartFile[], ctx: BuildContext): Promise<Built> {
   const stagingDir = await Deno.makeTempDir({ dir: dirname(tempPath), prefix: ctx.stagingPrefix });
@@ -356,7 +369,9 @@ async function buildInto(tempPath: string, files: PartFile[], ctx: BuildContext)
         conn.disconnectSync();
       }
     } finally {
+      const closeStart = performance.now();
       instance.closeSync(); // with the CHECKPOINT done, the file is complete and the .wal empty
+      ctx.phasesMs.close = Math.round(performance.now() - closeStart);
     }
   } finally {
     await Deno.remove(stagingDir, { recursive: true });
@@ -369,6 +384,12 @@ async function buildWith(
   ctx: BuildContext,
   stagingDir: string,
 ): Promise<Built> {
+  let lapStart = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    ctx.phasesMs[phase] = Math.round(now - lapStart);
+    lapStart = now;
+  };
   // Row order in tables carries no meaning here (line numbers are computed); letting
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
@@ -385,21 +406,26 @@ async function buildWith(
   const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
   const readBytes = entries.reduce((n, e) => n + e.readBytes, 0);
   ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
+  lap("plan");
   const counts = await ingest(conn, entries, stagingDir, {
     deferDedup: mode === "full",
     onBatch: ctx.onRead,
     signal: ctx.signal,
   });
   ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
+  lap("ingest");
   // In a full rebuild every run is affected: derive without the per-run filter.
   await exec(conn, mode === "full" ? DERIVE_ALL_SQL : DERIVE_SQL);
+  lap("derive");
   const livenessSkipped = await recordLiveness(conn, { ...ctx, mode });
+  lap("liveness");
   if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
   await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
   await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
   const [totals] = await rows(conn, COUNTS_SQL);
   await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here
+  lap("checkpoint");
   return {
     mode,
     filesRead: entries.length,

@@ -51,6 +51,9 @@ import { exists } from "../ledger/exists.ts";
  */
 export const MEMORY_LIMIT_DEFAULT = "1GB";
 
+/** Smallest accepted `batchBytes`. */
+const BATCH_BYTES_MIN = 64 * 1024;
+
 /** Default silence after which a running run shows as `stale`: 24 h in ms. */
 export const STALE_AFTER_MS_DEFAULT = 24 * 60 * 60 * 1000;
 
@@ -82,6 +85,11 @@ export interface RebuildOptions {
    * a directory beside the index. @default {MEMORY_LIMIT_DEFAULT}
    */
   memoryLimit?: string;
+  /**
+   * Most bytes read per batch, and the size of the ranges a larger file is
+   * read in (at least 64 KiB). @default {STAGE_BYTES_MAX}
+   */
+  batchBytes?: number;
   /**
    * Aborting stops the rebuild at once (the running statement is
    * interrupted), removes its temporary files and throws
@@ -254,6 +262,10 @@ export async function rebuildIndex(
   }
   const dbPath = options.dbPath ?? indexPath(root);
   const memoryLimit = parseMemoryLimit(options.memoryLimit ?? MEMORY_LIMIT_DEFAULT);
+  const batchBytes = options.batchBytes ?? STAGE_BYTES_MAX;
+  if (!Number.isSafeInteger(batchBytes) || batchBytes < BATCH_BYTES_MIN) {
+    throw new RangeError(`batchBytes must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`);
+  }
   const progress = options.onProgress ?? (() => {});
   const signal = options.signal;
   signal?.throwIfAborted();
@@ -272,6 +284,7 @@ export async function rebuildIndex(
       sinceDate,
       staleAfterMs,
       memoryLimit,
+      batchBytes,
       progress,
       onRead: options.onRead,
       signal,
@@ -341,6 +354,7 @@ interface BuildContext {
   sinceDate: string | undefined;
   staleAfterMs: number;
   memoryLimit: string;
+  batchBytes: number;
   progress: (message: string) => void;
   onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
   signal: AbortSignal | undefined;
@@ -409,6 +423,7 @@ async function buildWith(
   lap("plan");
   const counts = await ingest(conn, entries, stagingDir, {
     deferDedup: mode === "full",
+    batchBytes: ctx.batchBytes,
     onBatch: ctx.onRead,
     signal: ctx.signal,
   });
@@ -515,11 +530,11 @@ async function planScan(
     if (old !== undefined) {
       // Only the new bytes, streamed into staging files of bounded size.
       const start = { byteBase: old.bytesIndexed, lineBase: old.linesIndexed };
-      entries.push(...await stageRanges(f, start, STAGE_BYTES_MAX, stagingDir));
+      entries.push(...await stageRanges(f, start, ctx.batchBytes, stagingDir));
     } else if (!indexed.has(f.file) || reread.has(f.file)) {
       if (ctx.sinceDate !== undefined && f.day < ctx.sinceDate && !reread.has(f.file)) continue;
       const start = { byteBase: 0, lineBase: 0 };
-      entries.push(...await stageRanges(f, start, STAGE_BYTES_MAX, stagingDir));
+      entries.push(...await stageRanges(f, start, ctx.batchBytes, stagingDir));
     }
   }
   return entries;

@@ -6,9 +6,13 @@
  */
 export {
   InvalidDateError,
+  InvalidMemoryLimitError,
+  MEMORY_LIMIT_DEFAULT,
   parseDay,
+  parseMemoryLimit,
   RebuildError,
   rebuildIndex,
+  RebuildInterruptedError,
   type RebuildOptions,
   type RebuildReport,
   STALE_AFTER_MS_DEFAULT,
@@ -19,8 +23,11 @@ export {
   type DaemonLock,
   DaemonLockedError,
   daemonLockPath,
+  type DaemonLogEntry,
+  type DaemonLogLevel,
   type DaemonOptions,
   type DaemonSummary,
+  formatLogEntry,
   runDaemon,
 } from "./daemon.ts";
 export {

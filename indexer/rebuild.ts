@@ -38,6 +38,7 @@ import {
   INSERT_REREAD_SQL,
   KEEP_LIVENESS_SQL,
   REPLACE_LIVENESS_SQL,
+  SELECT_DERIVE_GROUP_SQL,
   SELECT_INGEST_FILES_SQL,
   SELECT_LIVENESS_CANDIDATES_SQL,
   SET_META_SQL,
@@ -90,6 +91,11 @@ export interface RebuildOptions {
    * read in (at least 64 KiB). @default {STAGE_BYTES_MAX}
    */
   batchBytes?: number;
+  /**
+   * Most events a full rebuild derives the run tables of in one pass; more
+   * are derived in groups of runs. @default {memory limit / 256 bytes}
+   */
+  deriveGroupEvents?: number;
   /**
    * Aborting stops the rebuild at once (the running statement is
    * interrupted), removes its temporary files and throws
@@ -262,7 +268,7 @@ export async function rebuildIndex(
   }
   const dbPath = options.dbPath ?? indexPath(root);
   const memoryLimit = parseMemoryLimit(options.memoryLimit ?? MEMORY_LIMIT_DEFAULT);
-  const batchBytes = options.batchBytes ?? STAGE_BYTES_MAX;
+  const batchBytes = options.batchBytes ?? defaultBatchBytes(memoryLimit);
   if (!Number.isSafeInteger(batchBytes) || batchBytes < BATCH_BYTES_MIN) {
     throw new RangeError(`batchBytes must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`);
   }
@@ -285,6 +291,8 @@ export async function rebuildIndex(
       staleAfterMs,
       memoryLimit,
       batchBytes,
+      deriveGroupEvents: options.deriveGroupEvents ??
+        Math.max(1, Math.floor(memoryLimitBytes(memoryLimit) / DERIVE_BYTES_PER_EVENT)),
       progress,
       onRead: options.onRead,
       signal,
@@ -355,6 +363,7 @@ interface BuildContext {
   staleAfterMs: number;
   memoryLimit: string;
   batchBytes: number;
+  deriveGroupEvents: number;
   progress: (message: string) => void;
   onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
   signal: AbortSignal | undefined;
@@ -429,8 +438,8 @@ async function buildWith(
   });
   ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
   lap("ingest");
-  // In a full rebuild every run is affected: derive without the per-run filter.
-  await exec(conn, mode === "full" ? DERIVE_ALL_SQL : DERIVE_SQL);
+  if (mode === "full") await deriveAll(conn, ctx);
+  else await exec(conn, DERIVE_SQL);
   lap("derive");
   const livenessSkipped = await recordLiveness(conn, { ...ctx, mode });
   lap("liveness");
@@ -454,6 +463,46 @@ async function buildWith(
     duplicates: Number(totals.duplicates),
     livenessSkipped,
   };
+}
+
+/**
+ * Derive every run after a full rebuild: in one pass without the per-run
+ * filter when the events fit the memory limit comfortably, otherwise in
+ * groups of runs (bounded memory for the aggregates and windows).
+ */
+async function deriveAll(conn: DuckDBConnection, ctx: BuildContext): Promise<void> {
+  const [{ n }] = await rows(conn, `SELECT count(*) AS n FROM events`);
+  const groups = Math.ceil(Number(n) / ctx.deriveGroupEvents);
+  if (groups <= 1) {
+    // Every run is affected: derive without the per-run filter.
+    await exec(conn, DERIVE_ALL_SQL);
+    return;
+  }
+  for (let g = 0; g < groups; g++) {
+    ctx.signal?.throwIfAborted();
+    ctx.progress(`deriving run tables: group ${g + 1} of ${groups}`);
+    await exec(conn, SELECT_DERIVE_GROUP_SQL, [groups, g]);
+    await exec(conn, DERIVE_SQL);
+  }
+}
+
+/**
+ * Memory budget per event when deriving in one pass (aggregate states and
+ * window rows with their JSON text); above it the runs are derived in groups.
+ */
+const DERIVE_BYTES_PER_EVENT = 256;
+
+/** The default batch: an eighth of the memory limit, at most {@linkcode STAGE_BYTES_MAX}. */
+function defaultBatchBytes(memoryLimit: string): number {
+  const eighth = Math.floor(memoryLimitBytes(memoryLimit) / 8);
+  return Math.max(BATCH_BYTES_MIN, Math.min(STAGE_BYTES_MAX, eighth));
+}
+
+/** Bytes of a memory limit checked by {@linkcode parseMemoryLimit}. */
+function memoryLimitBytes(memoryLimit: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmgt]i?b)$/i.exec(memoryLimit);
+  if (m === null) throw new InvalidMemoryLimitError(memoryLimit);
+  return Number(m[1]) * MEMORY_UNITS[m[2].toLowerCase()];
 }
 
 async function formatMatches(conn: DuckDBConnection) {

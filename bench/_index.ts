@@ -43,6 +43,7 @@ function childPermissions(dir: string): string[] {
 }
 
 interface RebuildChildResult {
+  phasesMs: Record<string, number>;
   elapsedMs: number;
   events: number;
   runs: number;
@@ -109,6 +110,7 @@ export async function benchRebuild(dir: string, options: IndexBenchOptions): Pro
     const plain: number[] = [];
     const peak: number[] = [];
     const plainPeak: number[] = [];
+    let phases: Record<string, number> = {};
     for (let r = 0; r < repeat; r++) {
       if (withFloor) {
         const p = await runChild<ReadJsonChildResult>(
@@ -123,6 +125,7 @@ export async function benchRebuild(dir: string, options: IndexBenchOptions): Pro
       const f = await rebuild(dir, root, "full");
       full.push(f.elapsedMs);
       peak.push(f.peakRssBytes / MIB);
+      phases = f.phasesMs;
       options.log(
         `  read_json ${plain.at(-1)?.toFixed(0) ?? "-"} ms, full rebuild ${f.elapsedMs} ms, ` +
           `peak ${(f.peakRssBytes / MIB).toFixed(0)} MiB`,
@@ -142,7 +145,8 @@ export async function benchRebuild(dir: string, options: IndexBenchOptions): Pro
       target: speedTarget ? "<= 1.5x read_json" : undefined,
       met: speedTarget && p !== null ? f / p <= 1.5 : undefined,
       note: `${(log.bytes / MIB).toFixed(0)} MiB, ${log.files} files, x${repeat}` +
-        (withFloor ? "" : ", read_json floor not run at this size"),
+        (withFloor ? "" : ", read_json floor not run at this size") +
+        `; time went to ${phaseShares(phases)}`,
     });
     const peakMib = Math.max(...peak);
     rows.push({
@@ -233,6 +237,7 @@ async function benchIncremental(
   options: IndexBenchOptions,
 ): Promise<BenchRow> {
   const incremental: number[] = [];
+  let phases: Record<string, number> = {};
   const added = Math.floor(events / 100);
   for (let r = 0; r < options.repeat; r++) {
     // New runs appended to existing part files of the first days (tails) and new ones.
@@ -240,6 +245,7 @@ async function benchIncremental(
     const i = await rebuild(dir, root, "incremental");
     if (i.mode !== "incremental") throw new Error(`Expected an incremental rebuild, got ${i.mode}`);
     incremental.push(i.elapsedMs);
+    phases = i.phasesMs;
     options.log(`item 7: +${added} events, incremental ${i.elapsedMs} ms`);
   }
   const m = summarize(incremental).p50;
@@ -253,7 +259,7 @@ async function benchIncremental(
     ratio: fullMs === null ? null : m / fullMs,
     target: "<= 5% of full",
     met: fullMs === null ? null : m / fullMs <= 0.05,
-    note: `+${added} events x${options.repeat}`,
+    note: `+${added} events x${options.repeat}; time went to ${phaseShares(phases)}`,
   };
 }
 
@@ -335,4 +341,15 @@ export function fmtCount(n: number): string {
   if (n >= 1e6 && n % 1e6 < 1e4) return `${Math.round(n / 1e6)}M`;
   if (n >= 1e3 && n % 1e3 < 50) return `${Math.round(n / 1e3)}k`;
   return String(n);
+}
+
+/** `ingest 61%, derive 20%, ...`: the largest steps of a rebuild report, as shares. */
+function phaseShares(phasesMs: Record<string, number>): string {
+  const total = Object.values(phasesMs).reduce((a, b) => a + b, 0);
+  if (total === 0) return "(no breakdown)";
+  return Object.entries(phasesMs)
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, ms]) => ms / total >= 0.03)
+    .map(([phase, ms]) => `${phase} ${Math.round((ms / total) * 100)}%`)
+    .join(", ");
 }

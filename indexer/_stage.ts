@@ -59,7 +59,7 @@ export async function stageRanges(
   let lineBase = start.lineBase;
   try {
     await source.seek(start.byteBase, Deno.SeekMode.Start);
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const buffer = new Uint8Array(Math.min(READ_BUFFER_BYTES, chunkBytes));
     while (true) {
       const n = await source.read(buffer);
       if (n === null) break;

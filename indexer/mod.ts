@@ -6,9 +6,13 @@
  */
 export {
   InvalidDateError,
+  InvalidMemoryLimitError,
+  MEMORY_LIMIT_DEFAULT,
   parseDay,
+  parseMemoryLimit,
   RebuildError,
   rebuildIndex,
+  RebuildInterruptedError,
   type RebuildOptions,
   type RebuildReport,
   STALE_AFTER_MS_DEFAULT,
@@ -23,6 +27,7 @@ export {
   type DaemonLogLevel,
   type DaemonOptions,
   type DaemonSummary,
+  formatLogEntry,
   runDaemon,
 } from "./daemon.ts";
 export {

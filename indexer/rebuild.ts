@@ -38,6 +38,7 @@ import {
   INSERT_REREAD_SQL,
   KEEP_LIVENESS_SQL,
   REPLACE_LIVENESS_SQL,
+  SELECT_DERIVE_GROUP_SQL,
   SELECT_INGEST_FILES_SQL,
   SELECT_LIVENESS_CANDIDATES_SQL,
   SET_META_SQL,
@@ -50,6 +51,9 @@ import { exists } from "../ledger/exists.ts";
  * keeps a full rebuild's peak RSS under 1.5 GiB whatever the log's size.
  */
 export const MEMORY_LIMIT_DEFAULT = "1GB";
+
+/** Smallest accepted `batchBytes`. */
+const BATCH_BYTES_MIN = 64 * 1024;
 
 /** Default silence after which a running run shows as `stale`: 24 h in ms. */
 export const STALE_AFTER_MS_DEFAULT = 24 * 60 * 60 * 1000;
@@ -82,6 +86,16 @@ export interface RebuildOptions {
    * a directory beside the index. @default {MEMORY_LIMIT_DEFAULT}
    */
   memoryLimit?: string;
+  /**
+   * Most bytes read per batch, and the size of the ranges a larger file is
+   * read in (at least 64 KiB). @default {STAGE_BYTES_MAX}
+   */
+  batchBytes?: number;
+  /**
+   * Most events a full rebuild derives the run tables of in one pass; more
+   * are derived in groups of runs. @default {memory limit / 256 bytes}
+   */
+  deriveGroupEvents?: number;
   /**
    * Aborting stops the rebuild at once (the running statement is
    * interrupted), removes its temporary files and throws
@@ -126,6 +140,12 @@ export interface RebuildReport {
   recoveredFrom?: string;
   /** Wall time of the rebuild. */
   elapsedMs: number;
+  /**
+   * Where the time went, in ms per step: `copy` (of the live index, for an
+   * incremental rebuild), `plan`, `ingest` (read, check, deduplicate),
+   * `derive`, `liveness`, `checkpoint`, `close`, `publish`.
+   */
+  phasesMs: Record<string, number>;
 }
 
 /** `--since-date` is not a real `YYYY-MM-DD` day. */
@@ -248,6 +268,10 @@ export async function rebuildIndex(
   }
   const dbPath = options.dbPath ?? indexPath(root);
   const memoryLimit = parseMemoryLimit(options.memoryLimit ?? MEMORY_LIMIT_DEFAULT);
+  const batchBytes = options.batchBytes ?? defaultBatchBytes(memoryLimit);
+  if (!Number.isSafeInteger(batchBytes) || batchBytes < BATCH_BYTES_MIN) {
+    throw new RangeError(`batchBytes must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`);
+  }
   const progress = options.onProgress ?? (() => {});
   const signal = options.signal;
   signal?.throwIfAborted();
@@ -259,11 +283,16 @@ export async function rebuildIndex(
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
     const files = await listPartFiles(root);
     progress(`log: ${files.length} part files`);
+    const phasesMs: Record<string, number> = {};
     const ctx = {
+      phasesMs,
       dbPath,
       sinceDate,
       staleAfterMs,
       memoryLimit,
+      batchBytes,
+      deriveGroupEvents: options.deriveGroupEvents ??
+        Math.max(1, Math.floor(memoryLimitBytes(memoryLimit) / DERIVE_BYTES_PER_EVENT)),
       progress,
       onRead: options.onRead,
       signal,
@@ -273,7 +302,9 @@ export async function rebuildIndex(
     let recoveredFrom: string | undefined;
     if (!options.full && (await exists(dbPath))) {
       try {
+        const copyStart = performance.now();
         await Deno.copyFile(dbPath, tempPath);
+        phasesMs.copy = Math.round(performance.now() - copyStart);
         built = await buildInto(tempPath, files, { ...ctx, mode: "incremental" });
       } catch (err) {
         if (signal?.aborted) throw err;
@@ -287,13 +318,15 @@ export async function rebuildIndex(
       built = await buildInto(tempPath, files, { ...ctx, mode: "full" });
     }
     signal?.throwIfAborted();
+    const publishStart = performance.now();
     await publish(tempPath, dbPath);
+    phasesMs.publish = Math.round(performance.now() - publishStart);
     const elapsedMs = Math.round(performance.now() - startMs);
     progress(
       `published ${dbPath} (${built.mode}): ${built.events} events, ${built.runs} runs, ` +
         `${built.errors} ingest errors, ${elapsedMs} ms`,
     );
-    return { ...built, dbPath, filesScanned: files.length, elapsedMs, recoveredFrom };
+    return { ...built, dbPath, filesScanned: files.length, elapsedMs, recoveredFrom, phasesMs };
   } catch (err) {
     await removeTemp(tempPath);
     if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
@@ -323,18 +356,21 @@ function describeError(err: unknown, tempPath: string): string {
 }
 
 interface BuildContext {
+  phasesMs: Record<string, number>;
   dbPath: string;
   mode: "full" | "incremental";
   sinceDate: string | undefined;
   staleAfterMs: number;
   memoryLimit: string;
+  batchBytes: number;
+  deriveGroupEvents: number;
   progress: (message: string) => void;
   onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
   signal: AbortSignal | undefined;
   stagingPrefix: string;
 }
 
-type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs">;
+type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs" | "phasesMs">;
 
 async function buildInto(tempPath: string, files: PartFile[], ctx: BuildContext): Promise<Built> {
   const stagingDir = await Deno.makeTempDir({ dir: dirname(tempPath), prefix: ctx.stagingPrefix });
@@ -356,7 +392,9 @@ async function buildInto(tempPath: string, files: PartFile[], ctx: BuildContext)
         conn.disconnectSync();
       }
     } finally {
+      const closeStart = performance.now();
       instance.closeSync(); // with the CHECKPOINT done, the file is complete and the .wal empty
+      ctx.phasesMs.close = Math.round(performance.now() - closeStart);
     }
   } finally {
     await Deno.remove(stagingDir, { recursive: true });
@@ -369,6 +407,12 @@ async function buildWith(
   ctx: BuildContext,
   stagingDir: string,
 ): Promise<Built> {
+  let lapStart = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    ctx.phasesMs[phase] = Math.round(now - lapStart);
+    lapStart = now;
+  };
   // Row order in tables carries no meaning here (line numbers are computed); letting
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
@@ -385,21 +429,27 @@ async function buildWith(
   const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
   const readBytes = entries.reduce((n, e) => n + e.readBytes, 0);
   ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
+  lap("plan");
   const counts = await ingest(conn, entries, stagingDir, {
     deferDedup: mode === "full",
+    batchBytes: ctx.batchBytes,
     onBatch: ctx.onRead,
     signal: ctx.signal,
   });
   ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
-  // In a full rebuild every run is affected: derive without the per-run filter.
-  await exec(conn, mode === "full" ? DERIVE_ALL_SQL : DERIVE_SQL);
+  lap("ingest");
+  if (mode === "full") await deriveAll(conn, ctx);
+  else await exec(conn, DERIVE_SQL);
+  lap("derive");
   const livenessSkipped = await recordLiveness(conn, { ...ctx, mode });
+  lap("liveness");
   if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
   await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
   await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
   const [totals] = await rows(conn, COUNTS_SQL);
   await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here
+  lap("checkpoint");
   return {
     mode,
     filesRead: entries.length,
@@ -413,6 +463,46 @@ async function buildWith(
     duplicates: Number(totals.duplicates),
     livenessSkipped,
   };
+}
+
+/**
+ * Derive every run after a full rebuild: in one pass without the per-run
+ * filter when the events fit the memory limit comfortably, otherwise in
+ * groups of runs (bounded memory for the aggregates and windows).
+ */
+async function deriveAll(conn: DuckDBConnection, ctx: BuildContext): Promise<void> {
+  const [{ n }] = await rows(conn, `SELECT count(*) AS n FROM events`);
+  const groups = Math.ceil(Number(n) / ctx.deriveGroupEvents);
+  if (groups <= 1) {
+    // Every run is affected: derive without the per-run filter.
+    await exec(conn, DERIVE_ALL_SQL);
+    return;
+  }
+  for (let g = 0; g < groups; g++) {
+    ctx.signal?.throwIfAborted();
+    ctx.progress(`deriving run tables: group ${g + 1} of ${groups}`);
+    await exec(conn, SELECT_DERIVE_GROUP_SQL, [groups, g]);
+    await exec(conn, DERIVE_SQL);
+  }
+}
+
+/**
+ * Memory budget per event when deriving in one pass (aggregate states and
+ * window rows with their JSON text); above it the runs are derived in groups.
+ */
+const DERIVE_BYTES_PER_EVENT = 256;
+
+/** The default batch: an eighth of the memory limit, at most {@linkcode STAGE_BYTES_MAX}. */
+function defaultBatchBytes(memoryLimit: string): number {
+  const eighth = Math.floor(memoryLimitBytes(memoryLimit) / 8);
+  return Math.max(BATCH_BYTES_MIN, Math.min(STAGE_BYTES_MAX, eighth));
+}
+
+/** Bytes of a memory limit checked by {@linkcode parseMemoryLimit}. */
+function memoryLimitBytes(memoryLimit: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmgt]i?b)$/i.exec(memoryLimit);
+  if (m === null) throw new InvalidMemoryLimitError(memoryLimit);
+  return Number(m[1]) * MEMORY_UNITS[m[2].toLowerCase()];
 }
 
 async function formatMatches(conn: DuckDBConnection) {
@@ -489,11 +579,11 @@ async function planScan(
     if (old !== undefined) {
       // Only the new bytes, streamed into staging files of bounded size.
       const start = { byteBase: old.bytesIndexed, lineBase: old.linesIndexed };
-      entries.push(...await stageRanges(f, start, STAGE_BYTES_MAX, stagingDir));
+      entries.push(...await stageRanges(f, start, ctx.batchBytes, stagingDir));
     } else if (!indexed.has(f.file) || reread.has(f.file)) {
       if (ctx.sinceDate !== undefined && f.day < ctx.sinceDate && !reread.has(f.file)) continue;
       const start = { byteBase: 0, lineBase: 0 };
-      entries.push(...await stageRanges(f, start, STAGE_BYTES_MAX, stagingDir));
+      entries.push(...await stageRanges(f, start, ctx.batchBytes, stagingDir));
     }
   }
   return entries;

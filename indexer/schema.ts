@@ -804,6 +804,18 @@ if (DERIVE_ALL_SQL.some((sql) => sql.includes(AFFECTED))) {
   throw new Error("DERIVE_ALL_SQL still filters on affected_runs");
 }
 
+/**
+ * One group of runs for a full rebuild that derives in several passes
+ * (`$1` groups, `$2` this group): the runs whose id hashes to it become
+ * `affected_runs`, and {@linkcode DERIVE_SQL} then works on their events
+ * only, so no aggregate or window holds every event of a large log at once.
+ */
+export const SELECT_DERIVE_GROUP_SQL: readonly string[] = [
+  `DELETE FROM affected_runs`,
+  `INSERT INTO affected_runs
+    SELECT DISTINCT run_id FROM events WHERE hash(run_id) % $1::UBIGINT = $2::UBIGINT`,
+];
+
 /** Unfinished runs on `$1` (this host) with a pid: their process liveness is checked. */
 export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT host, pid, max(started_at_ms) AS started_at_ms
   FROM runs_status

@@ -5,7 +5,8 @@ import { fullRun, T0, writePart } from "./_fixtures.ts";
 
 const READER = new URL("./_reader_loop.ts", import.meta.url).pathname;
 const READERS = 2;
-const READ_MS = 5_000;
+// Long enough for several rebuilds even on a busy machine (each takes seconds under load).
+const READ_MS = 12_000;
 
 Deno.test("reader processes querying in a loop see no error while rebuilds publish", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-pub-" });

@@ -426,3 +426,57 @@ async function rebuildWithoutLiveness(root: string, full: boolean) {
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
+
+Deno.test("files larger than a batch are read in ranges and give the same index", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    // ~270 KiB in one part: 4+ ranges of 64 KiB, with bad lines, a duplicate across ranges,
+    // a line longer than a range, and a torn tail.
+    const lines: (Record<string, unknown> | string)[] = [];
+    for (let i = 0; i < 250; i++) lines.push(...fullRun(`run-${i}`, T0 + i * 100));
+    lines.splice(1234, 0, "not json", "");
+    lines.splice(2500, 0, lines[10]); // a duplicate of an early event, far later in the file
+    lines.splice(2000, 0, {
+      ...ev("trial.recorded", "run-5", T0 + 501, { trial_id: "big", metrics: {} }),
+      params: { blob: "x".repeat(100_000) },
+    });
+    await writePart(root, `${DAY1}/part-big.jsonl`, lines, { tail: '{"event_type": "run.sta' });
+    await writePart(root, `${DAY1}/part-small.jsonl`, fullRun("run-small", T0 + 7));
+    const small = join(root, "index", "small.duckdb");
+    const whole = join(root, "index", "whole.duckdb");
+    const tiny = { batchBytes: 64 * 1024 };
+    // Also derived in groups of runs (as a log far larger than the memory limit is).
+    const ranged = await rebuildIndex(root, {
+      full: true,
+      dbPath: small,
+      ...tiny,
+      deriveGroupEvents: 300,
+    });
+    await rebuildIndex(root, { full: true, dbPath: whole });
+
+    await t.step("full: ranges and whole reads agree, line numbers included", async () => {
+      ok(ranged.phasesMs.derive !== undefined);
+      deepEqual(await dumpTables(small), await dumpTables(whole));
+      equal(ranged.duplicates, 1);
+      const errors = await query(small, "SELECT line, reason FROM ingest_errors ORDER BY line");
+      deepEqual(errors.map((e) => e.line), [1235, 1236, lines.length + 1]);
+    });
+
+    await t.step("incremental in ranges after appends agrees with full", async () => {
+      const more: Record<string, unknown>[] = [];
+      for (let i = 0; i < 60; i++) more.push(...fullRun(`more-${i}`, T0 + 90_000 + i));
+      const path = join(root, "events", DAY1, "part-big.jsonl");
+      const text = await Deno.readTextFile(path);
+      // Complete the torn tail, then append whole lines.
+      const completed = text + 'rted", "event_id": "tail-1", "timestamp_ms": ' + (T0 + 5) +
+        ', "run_id": "run-1"}\n' + more.map((e) => JSON.stringify(e) + "\n").join("");
+      await Deno.writeTextFile(path, completed);
+      const r = await rebuildIndex(root, { dbPath: small, ...tiny });
+      equal(r.mode, "incremental");
+      await rebuildIndex(root, { full: true, dbPath: whole });
+      deepEqual(await dumpTables(small), await dumpTables(whole));
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

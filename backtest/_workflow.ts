@@ -579,10 +579,24 @@ export interface InterruptibleRun {
  * (backtests, sweeps).
  *
  * @example
- * ```ts ignore
- * import { installInterruptHandler } from "./_workflow.ts";
- * const release = installInterruptHandler(ctx, (i) => console.error(`interrupted in ${i.phaseName}`));
- * try { await work(); } finally { release(); }
+ * ```ts
+ * import assert from "node:assert";
+ * // A signal ends the process, so this runs in a child: the handler records
+ * // run.failed with the phase, reports, and exits 130 on SIGINT.
+ * const code = `
+ * import { installInterruptHandler } from "${new URL("./_workflow.ts", import.meta.url)}";
+ * const failed = [];
+ * const run = {
+ *   runId: "r1", currentPhase: "simulate", markInterrupted() {}, removeTempFilesSync: () => [],
+ *   emitter: { runFailed: async (_id, e) => { failed.push(e); }, flush: async () => {} },
+ * };
+ * const release = installInterruptHandler(run, (i) => console.log(i.phaseName, failed.length));
+ * Deno.kill(Deno.pid, "SIGINT");
+ * setTimeout(release, 5000);
+ * `;
+ * const out = await new Deno.Command(Deno.execPath(), { args: ["eval", code] }).output();
+ * assert.equal(out.code, 130);
+ * assert.equal(new TextDecoder().decode(out.stdout), "simulate 1\n");
  * ```
  */
 export function installInterruptHandler(

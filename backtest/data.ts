@@ -121,10 +121,16 @@ export interface DataSession {
  * Open an in-memory DuckDB session with UTC as the time zone.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { openDataSession } from "./data.ts";
  * const s = await openDataSession();
- * s.close();
+ * try {
+ *   const rows = (await s.conn.runAndReadAll("SELECT 1 + 1 AS two")).getRowObjectsJS();
+ *   assert.equal(rows[0].two, 2);
+ * } finally {
+ *   s.close();
+ * }
  * ```
  */
 export async function openDataSession(): Promise<DataSession> {
@@ -190,11 +196,21 @@ export interface LoadCallsOptions {
  * call id) and the number of rows in the file.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { loadCalls, openDataSession } from "./data.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
  * const s = await openDataSession();
- * const { calls, rowsIn } = await loadCalls(s.conn, "data/sample/calls.csv");
- * s.close();
+ * try {
+ *   const data = await writeSampleData(dir, { calls: 5, mints: 2, spanDays: 1 });
+ *   const { calls, rowsIn } = await loadCalls(s.conn, data.callsPath);
+ *   assert.equal(rowsIn, 5);
+ *   assert(calls.every((c, i) => i === 0 || calls[i - 1].alertTsMs <= c.alertTsMs));
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function loadCalls(
@@ -287,11 +303,23 @@ export interface OpenCandlesOptions {
  * `--interval` the file must hold a single interval).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { openCandles, openDataSession } from "./data.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
  * const s = await openDataSession();
- * await openCandles(s.conn, "data/sample/candles_1m.parquet", { interval: "1m" });
- * s.close();
+ * try {
+ *   const data = await writeSampleData(dir, { calls: 5, mints: 2, spanDays: 1 });
+ *   const source = await openCandles(s.conn, data.candlesPath, { interval: "1m" });
+ *   assert.equal(source.path, data.candlesPath);
+ *   const rows = (await s.conn.runAndReadAll("SELECT count(*)::INTEGER AS n FROM candles"))
+ *     .getRowObjectsJS();
+ *   assert.equal(rows[0].n, data.candles);
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function openCandles(
@@ -354,9 +382,22 @@ export interface CoverCallsOptions {
  * mints and their earliest alert for {@linkcode sliceCandles}.
  *
  * @example
- * ```ts ignore
- * const cov = await coverCalls(s.conn, calls);
- * console.log(cov.covered.length, cov.uncovered.length);
+ * ```ts
+ * import assert from "node:assert";
+ * import { coverCalls, loadCalls, openCandles, openDataSession } from "./data.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = await openDataSession();
+ * try {
+ *   const data = await writeSampleData(dir, { calls: 5, mints: 2, spanDays: 1 });
+ *   const { calls } = await loadCalls(s.conn, data.callsPath);
+ *   await openCandles(s.conn, data.candlesPath);
+ *   const cov = await coverCalls(s.conn, calls);
+ *   assert.equal(cov.covered.length + cov.uncovered.length, calls.length);
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function coverCalls(
@@ -442,8 +483,23 @@ export interface Slice {
  * duplicate bars and epoch seconds fail with {@linkcode InputError}.
  *
  * @example
- * ```ts ignore
- * const slice = await sliceCandles(s.conn, source, { interval: "5m" });
+ * ```ts
+ * import assert from "node:assert";
+ * import { coverCalls, loadCalls, openCandles, openDataSession, sliceCandles } from "./data.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = await openDataSession();
+ * try {
+ *   const data = await writeSampleData(dir, { calls: 5, mints: 2, spanDays: 1 });
+ *   const { calls } = await loadCalls(s.conn, data.callsPath);
+ *   const source = await openCandles(s.conn, data.candlesPath);
+ *   await coverCalls(s.conn, calls);
+ *   const slice = await sliceCandles(s.conn, source, { interval: "5m" });
+ *   assert.deepEqual([slice.interval, slice.resampledFrom], ["5m", "1m"]);
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function sliceCandles(
@@ -508,9 +564,24 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
  * Read the table `slice` into one columnar series per mint.
  *
  * @example
- * ```ts ignore
- * const byMint = await readSlice(s.conn);
- * console.log(byMint.size);
+ * ```ts
+ * import assert from "node:assert";
+ * import { coverCalls, loadCalls, openCandles, openDataSession, readSlice, sliceCandles } from "./data.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = await openDataSession();
+ * try {
+ *   const data = await writeSampleData(dir, { calls: 5, mints: 2, spanDays: 1 });
+ *   const { calls } = await loadCalls(s.conn, data.callsPath);
+ *   const source = await openCandles(s.conn, data.candlesPath);
+ *   const cov = await coverCalls(s.conn, calls);
+ *   await sliceCandles(s.conn, source);
+ *   const byMint = await readSlice(s.conn);
+ *   assert.equal(byMint.size, cov.mints);
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function readSlice(conn: DuckDBConnection): Promise<Map<string, CandleSeries>> {

@@ -3,11 +3,21 @@
  * candles, fully evented, with Parquet artifacts. Re-exports only.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { runPathOnly, runPolicy } from "./mod.ts";
- * const truth = await runPathOnly({ root: "data/ledger" });
- * const pol = await runPolicy({ root: "data/ledger", policy: { type: "fixed_stop", stopPct: 0.3 } });
- * console.log(truth.runId, pol.summary);
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   const truth = await runPathOnly(files);
+ *   const pol = await runPolicy({ ...files, policy: { type: "fixed_stop", stopPct: 0.3 } });
+ *   assert.notEqual(truth.runId, pol.runId);
+ *   assert.equal(pol.summary.calls_total, 5);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  *
  * @module

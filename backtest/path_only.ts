@@ -72,10 +72,21 @@ function metricsRow(call: Call, m: PathMetrics): Row {
  * `RunFailedError` after `run.failed` was recorded.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { runPathOnly } from "./path_only.ts";
- * const r = await runPathOnly({ root: "data/ledger" });
- * console.log(r.runId, r.summary.hit_2x_rate, r.artifactPaths.path_metrics);
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   const r = await runPathOnly(files);
+ *   assert.equal(r.runType, "path_only");
+ *   assert.equal(typeof r.summary.hit_2x_rate, "number");
+ *   await Deno.stat(r.artifactPaths.path_metrics); // the artifact exists
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunResult> {

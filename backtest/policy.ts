@@ -144,10 +144,22 @@ function callerRows(byCaller: readonly CallerTradeSummary[], noEntry: Map<string
  * left out of the returns, win rate and stop-out rate.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { runPolicy } from "./policy.ts";
- * const r = await runPolicy({ policy: { type: "fixed_stop", stopPct: 0.3, takeProfitPct: 1 } });
- * console.log(r.summary.win_rate, r.artifactPaths.caller_summary);
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   const policy = { type: "fixed_stop", stopPct: 0.3, takeProfitPct: 1 };
+ *   const r = await runPolicy({ ...files, policy });
+ *   assert.equal(r.runType, "policy");
+ *   assert.equal(r.summary.calls_total, 5);
+ *   await Deno.stat(r.artifactPaths.caller_summary); // the per-caller table exists
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function runPolicy(options: PolicyOptions): Promise<RunResult> {

@@ -53,10 +53,31 @@ export interface CompareOptions {
  * open on `conn`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { compareRuns, withReader } from "./mod.ts";
- * const c = await withReader(path, (conn) => compareRuns(conn, ["a", "b"], { root }));
- * console.log(c.same_data, Object.keys(c.config));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const c = await withReader(indexPath(root), (conn) => compareRuns(conn, ["a1", "b2"], { root }));
+ *   assert.equal(c.same_data, true); // both have data_fingerprint fp1
+ *   assert.deepEqual(Object.keys(c.config), ["stop"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function compareRuns(

@@ -76,10 +76,34 @@ type ColumnType = "BIGINT" | "DOUBLE" | "BOOLEAN" | "VARCHAR";
  * a flat file.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { exportTable, withReader } from "./mod.ts";
- * await withReader(path, (conn) =>
- *   exportTable(conn, { what: "runs", format: "parquet", outPath: "runs.parquet" }));
+ * import { join } from "node:path";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const outPath = join(root, "runs.csv");
+ *   const report = await withReader(indexPath(root), (conn) =>
+ *     exportTable(conn, { what: "runs", format: "csv", outPath }));
+ *   assert.equal(report.rows, 2);
+ *   assert.match(await Deno.readTextFile(outPath), /^run_id,/);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function exportTable(

@@ -31,11 +31,31 @@ export { IndexNotFoundError, READER_CONFIG };
  * is no such file, and refuses anything that is not a regular file.
  *
  * @example
- * ```ts ignore
- * import { withReader } from "./reader.ts";
- * await withReader("data/ledger/index/runs.duckdb", async (conn) => {
- *   console.log((await conn.runAndReadAll("SELECT count(*) FROM runs_d")).getRows());
- * });
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { withReader } from "./mod.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const rows = await withReader(indexPath(root), async (conn) =>
+ *     (await conn.runAndReadAll("SELECT count(*)::INTEGER FROM runs_d")).getRows());
+ *   assert.deepEqual(rows, [[2]]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function withReader<T>(
@@ -76,11 +96,35 @@ export function bindParams(
  * each), as plain objects: BIGINT as number, lists and structs recursively.
  *
  * @example
- * ```ts ignore
- * import { streamRows, withReader } from "./reader.ts";
- * await withReader(path, async (conn) => {
- *   for await (const batch of streamRows(conn, "SELECT 1 AS x")) console.log(batch);
- * });
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { streamRows, withReader } from "./mod.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const rows: Record<string, unknown>[] = [];
+ *   await withReader(indexPath(root), async (conn) => {
+ *     for await (const batch of streamRows(conn, "SELECT run_id FROM runs_d ORDER BY run_id")) {
+ *       rows.push(...batch);
+ *     }
+ *   });
+ *   assert.deepEqual(rows, [{ run_id: "a1" }, { run_id: "b2" }]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function* streamRows(
@@ -102,13 +146,33 @@ export async function* streamRows(
  * in batches (as {@linkcode streamRows} gives them).
  *
  * @example
- * ```ts ignore
- * import { openStream, withReader } from "./reader.ts";
- * await withReader(path, async (conn) => {
- *   const { columns, batches } = await openStream(conn, "SELECT 1 AS x");
- *   console.log(columns);
- *   for await (const batch of batches) console.log(batch);
- * });
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { openStream, withReader } from "./mod.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   await withReader(indexPath(root), async (conn) => {
+ *     const { columns, batches } = await openStream(conn, "SELECT 1 AS x");
+ *     assert.deepEqual(columns, ["x"]);
+ *     for await (const batch of batches) assert.deepEqual(batch, [{ x: 1 }]);
+ *   });
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function openStream(

@@ -67,9 +67,30 @@ export class AmbiguousRunError extends Error {
  * Throws {@linkcode UnknownRunError} or {@linkcode AmbiguousRunError}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { resolveRunId, withReader } from "./mod.ts";
- * const id = await withReader(path, (conn) => resolveRunId(conn, "2026-01-20T"));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const id = await withReader(indexPath(root), (conn) => resolveRunId(conn, "b"));
+ *   assert.equal(id, "b2"); // a unique prefix resolves to the full id
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function resolveRunId(conn: DuckDBConnection, idOrPrefix: string): Promise<string> {
@@ -95,9 +116,30 @@ export async function resolveRunId(conn: DuckDBConnection, idOrPrefix: string): 
  * order (the caller decides whether they are allowed).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { resolveRunIds, withReader } from "./mod.ts";
- * const ids = await withReader(path, (conn) => resolveRunIds(conn, ["a1", "b2"]));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const ids = await withReader(indexPath(root), (conn) => resolveRunIds(conn, ["b", "a1"]));
+ *   assert.deepEqual(ids, ["b2", "a1"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function resolveRunIds(

@@ -325,13 +325,35 @@ function orderSql(
  * Stream the runs matching `query` in batches.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { streamRuns, withReader } from "./mod.ts";
- * await withReader(path, async (conn) => {
- *   for await (const batch of streamRuns(conn, { where: ["summary.win_rate > 0.5"] })) {
- *     for (const run of batch) console.log(run.run_id);
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
  *   }
- * });
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const ids: string[] = [];
+ *   await withReader(indexPath(root), async (conn) => {
+ *     for await (const batch of streamRuns(conn, { where: ["summary.win_rate > 0.5"] })) {
+ *       for (const run of batch) ids.push(run.run_id);
+ *     }
+ *   });
+ *   assert.deepEqual(ids, ["b2"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function* streamRuns(
@@ -350,11 +372,35 @@ export async function* streamRuns(
  * JSON come out as `null`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { streamRunsJson, withReader } from "./mod.ts";
- * await withReader(path, async (conn) => {
- *   for await (const lines of streamRunsJson(conn, {})) console.log(lines.join("\n"));
- * });
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const lines: string[] = [];
+ *   await withReader(indexPath(root), async (conn) => {
+ *     for await (const batch of streamRunsJson(conn, { where: ["run_id = 'a1'"] })) {
+ *       lines.push(...batch);
+ *     }
+ *   });
+ *   assert.equal(JSON.parse(lines[0]).summary.win_rate, 0.4);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function* streamRunsJson(
@@ -395,10 +441,32 @@ const NON_FINITE_TOKEN = /\b(?:NaN|Infinity)\b/;
  * large results).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { queryRuns, withReader } from "./mod.ts";
- * const best = await withReader(path, (conn) =>
- *   queryRuns(conn, { sort: [{ field: "summary.win_rate", descending: true }], limit: 5 }));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const best = await withReader(indexPath(root), (conn) =>
+ *     queryRuns(conn, { sort: [{ field: "summary.win_rate", descending: true }], limit: 1 }));
+ *   assert.equal(best[0].run_id, "b2");
+ *   assert.equal(best[0].status, "completed");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function queryRuns(
@@ -547,13 +615,37 @@ export function trialQuerySql(
  * Stream the trials matching `query` in batches.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { streamTrials, withReader } from "./mod.ts";
- * await withReader(path, async (conn) => {
- *   for await (const batch of streamTrials(conn, { where: ["metrics.sharpe > 1"] })) {
- *     console.log(batch.length);
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "trial.recorded", run_id, trial_id: "t1", params: { stop: win_rate },
+ *         metrics: { sharpe: win_rate * 2 } },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
  *   }
- * });
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   let count = 0;
+ *   await withReader(indexPath(root), async (conn) => {
+ *     for await (const batch of streamTrials(conn, { where: ["metrics.sharpe > 1"] })) {
+ *       count += batch.length;
+ *     }
+ *   });
+ *   assert.equal(count, 1); // only b2's trial has sharpe 1.4
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function* streamTrials(
@@ -583,11 +675,36 @@ export async function* streamTrials(
  * {@linkcode TrialRecord}), in batches.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { streamTrialsJson, withReader } from "./mod.ts";
- * await withReader(path, async (conn) => {
- *   for await (const lines of streamTrialsJson(conn, { limit: 5 })) console.log(lines);
- * });
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "trial.recorded", run_id, trial_id: "t1", params: { stop: win_rate },
+ *         metrics: { sharpe: win_rate * 2 } },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const lines: string[] = [];
+ *   await withReader(indexPath(root), async (conn) => {
+ *     for await (const batch of streamTrialsJson(conn, { limit: 5 })) lines.push(...batch);
+ *   });
+ *   assert.equal(lines.length, 2);
+ *   assert.equal(JSON.parse(lines[0]).trial_id, "t1");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function* streamTrialsJson(
@@ -602,10 +719,33 @@ export async function* streamTrialsJson(
  * The trials matching `query`, all at once.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
  * import { queryTrials, withReader } from "./mod.ts";
- * const top = await withReader(path, (conn) =>
- *   queryTrials(conn, { sort: [{ field: "metrics.sharpe", descending: true }], limit: 20 }));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "trial.recorded", run_id, trial_id: "t1", params: { stop: win_rate },
+ *         metrics: { sharpe: win_rate * 2 } },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const top = await withReader(indexPath(root), (conn) =>
+ *     queryTrials(conn, { sort: [{ field: "metrics.sharpe", descending: true }], limit: 1 }));
+ *   assert.equal(top[0].run_id, "b2");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function queryTrials(

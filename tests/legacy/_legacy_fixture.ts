@@ -38,8 +38,17 @@ export interface LegacyDbOptions {
  * Write a legacy DuckDB file at `path` holding `runs`.
  *
  * @example
- * ```ts ignore
- * await createLegacyDb(`${dir}/baseline_results.duckdb`, [{ run_id: "r1", created_at_ms: 1 }]);
+ * ```ts
+ * import assert from "node:assert";
+ * import { countRows, createLegacyDb } from "./_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const db = `${dir}/baseline_results.duckdb`;
+ *   await createLegacyDb(db, [{ run_id: "r1", created_at_ms: 1 }]);
+ *   assert.equal(await countRows(db, "SELECT * FROM optimizer.runs_d"), 1);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function createLegacyDb(
@@ -106,8 +115,17 @@ export interface IndexFixtureRun {
  * depend on the indexer.
  *
  * @example
- * ```ts ignore
- * await createIndexDb(`${dir}/index/runs.duckdb`, [{ run_id: "r2", run_type: "t", created_at_ms: 2, status: "running" }]);
+ * ```ts
+ * import assert from "node:assert";
+ * import { countRows, createIndexDb } from "./_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const db = `${dir}/runs.duckdb`;
+ *   await createIndexDb(db, [{ run_id: "r2", run_type: "t", created_at_ms: 2, status: "running" }]);
+ *   assert.equal(await countRows(db, "SELECT * FROM latest_runs WHERE status = 'running'"), 1);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function createIndexDb(path: string, runs: IndexFixtureRun[]): Promise<void> {
@@ -149,8 +167,18 @@ export async function createIndexDb(path: string, runs: IndexFixtureRun[]): Prom
  * e.g. to change a legacy row after a backfill.
  *
  * @example
- * ```ts ignore
- * await execSql(db, "UPDATE optimizer.runs_d SET run_type = ? WHERE run_id = ?", ["x", "r1"]);
+ * ```ts
+ * import assert from "node:assert";
+ * import { countRows, createLegacyDb, execSql } from "./_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const db = `${dir}/baseline_results.duckdb`;
+ *   await createLegacyDb(db, [{ run_id: "r1", created_at_ms: 1 }]);
+ *   await execSql(db, "UPDATE optimizer.runs_d SET run_type = ? WHERE run_id = ?", ["x", "r1"]);
+ *   assert.equal(await countRows(db, "SELECT * FROM optimizer.runs_d WHERE run_type = 'x'"), 1);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function execSql(path: string, sql: string, values: DuckDBValue[] = []) {
@@ -163,8 +191,17 @@ export async function execSql(path: string, sql: string, values: DuckDBValue[] =
  * The number of rows `sql` returns from the DuckDB file at `path`, opened read-only.
  *
  * @example
- * ```ts ignore
- * const n = await countRows(db, "SELECT * FROM optimizer.runs_d");
+ * ```ts
+ * import assert from "node:assert";
+ * import { countRows, createLegacyDb } from "./_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const db = `${dir}/baseline_results.duckdb`;
+ *   await createLegacyDb(db, [{ run_id: "r1", created_at_ms: 1 }, { run_id: "r2", created_at_ms: 2 }]);
+ *   assert.equal(await countRows(db, "SELECT * FROM optimizer.runs_d"), 2);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function countRows(path: string, sql: string): Promise<number> {

@@ -10,7 +10,7 @@
 export const SCHEMA_FILE_TEXT = `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://ledger.local/events/_schema.json",
-  "title": "ledger events (one JSON object per line of events/day=*/part-*.jsonl)",
+  "title": "ledger events (one JSON object per line of events/day=*/*.jsonl)",
   "description": "Absent schema_version means 1. Unknown extra fields are allowed. version, event_types and migrations are the earlier Python tools' registry.",
   "version": "1.0.0",
   "event_types": {

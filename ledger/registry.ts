@@ -80,7 +80,7 @@ export function registryJsonSchema(): Record<string, unknown> {
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: SCHEMA_DOCUMENT_ID,
-    title: "ledger events (one JSON object per line of events/day=*/part-*.jsonl)",
+    title: "ledger events (one JSON object per line of events/day=*/*.jsonl)",
     description: "Absent schema_version means 1. Unknown extra fields are allowed. " +
       "version, event_types and migrations are the earlier Python tools' registry.",
     version: PYTHON_REGISTRY_VERSION,

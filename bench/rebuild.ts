@@ -165,7 +165,12 @@ export async function generateLog(
 }
 
 /** Remove `path` (recursively); a path that is not there is fine, any other error is not. */
-async function removeIfPresent(path: string): Promise<void> {
+/**
+ * Remove the bench's scratch file or tree, if there: not a durability helper
+ * (nothing here is synced; `ledger/durable_fs.ts` removeIfPresent is the
+ * library's, for single files behind the fault seam).
+ */
+async function removeScratch(path: string): Promise<void> {
   try {
     await Deno.remove(path, { recursive: true });
   } catch (err) {
@@ -175,7 +180,7 @@ async function removeIfPresent(path: string): Promise<void> {
 
 /** The baseline: a plain `read_json` of the same files into one table, in a new file. */
 async function plainReadJson(root: string, dbPath: string): Promise<number> {
-  await removeIfPresent(dbPath);
+  await removeScratch(dbPath);
   const t0 = performance.now();
   const instance = await DuckDBInstance.create(dbPath);
   const conn = await instance.connect();
@@ -203,7 +208,7 @@ function median(xs: number[]): number {
 
 async function benchSize(base: string, events: number, repeat: number): Promise<string> {
   const root = join(base, `log-${events}`);
-  await removeIfPresent(root);
+  await removeScratch(root);
   const t0 = performance.now();
   const log = await generateLog(root, { events, seed: 7 });
   const genMs = performance.now() - t0;

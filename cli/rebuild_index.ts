@@ -120,6 +120,8 @@ export async function main(args: string[]): Promise<number> {
       ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
       : line?.message,
     onRead: line?.read,
+    // Said with or without --verbose: a silent wait looks like a hang.
+    onWait: (m) => console.error(`ledger rebuild-index: ${m}`),
   };
   let report;
   try {

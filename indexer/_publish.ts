@@ -11,7 +11,13 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { removeIfPresent, rename, syncDir, syncFile } from "../ledger/durable_fs.ts";
+import {
+  assertRegularFileOrAbsent,
+  removeIfPresent,
+  rename,
+  syncDir,
+  syncFile,
+} from "../ledger/durable_fs.ts";
 
 /** The temporary file a rebuild of `dbPath` builds into. */
 export function tempPathFor(dbPath: string): string {
@@ -75,14 +81,27 @@ export interface RebuildLock {
 
 /**
  * Take the rebuild lock of `dbPath` (`.<name>.rebuild.lock` beside it),
- * waiting for a rebuild in another process to finish. The kernel releases
- * it if the holder dies.
+ * waiting for a rebuild in another process to finish; `onWait` is told once,
+ * before the wait, who holds it (the holder writes its pid into the lock
+ * file). The kernel releases the lock if the holder dies.
  */
-export async function lockRebuild(dbPath: string): Promise<RebuildLock> {
+export async function lockRebuild(
+  dbPath: string,
+  onWait?: (message: string) => void,
+): Promise<RebuildLock> {
   const path = join(dirname(dbPath), `.${basename(dbPath)}.rebuild.lock`);
+  await assertRegularFileOrAbsent(path); // a FIFO here would block the open forever
   const file = await Deno.open(path, { read: true, write: true, create: true });
   try {
-    await file.lock(true);
+    if (!await file.tryLock(true)) {
+      onWait?.(
+        `waiting for another rebuild of ${dbPath} to finish (${await lockHolder(path)}; ` +
+          `lock file ${path})`,
+      );
+      await file.lock(true);
+    }
+    await file.truncate(0);
+    await file.write(new TextEncoder().encode(`${Deno.pid}\n`)); // who holds it, for waiters
   } catch (err) {
     file.close();
     throw err;
@@ -93,4 +112,10 @@ export async function lockRebuild(dbPath: string): Promise<RebuildLock> {
       file.close();
     },
   };
+}
+
+/** Who holds a rebuild lock, from the pid its holder wrote (never raw file bytes). */
+async function lockHolder(path: string): Promise<string> {
+  const text = (await Deno.readTextFile(path)).trim();
+  return /^\d{1,10}$/.test(text) ? `held by pid ${text}` : "holder unknown";
 }

@@ -74,7 +74,6 @@ export function formatLogEntry(entry: DaemonLogEntry, json: boolean, at = new Da
   if (json) {
     return JSON.stringify({ time, level: entry.level, msg: entry.msg, ...entry.fields });
   }
-  // deno-lint-ignore no-control-regex
   const msg = entry.msg.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
   return `${time} ${entry.level} ${msg}`;
 }
@@ -303,14 +302,26 @@ export async function acquireDaemonLock(root: string): Promise<DaemonLock> {
   };
 }
 
+/**
+ * Who holds the daemon lock, from what its holder wrote. Never the file's
+ * raw bytes: a damaged or foreign lock file (binary, escape sequences) is
+ * described, not echoed to the terminal.
+ */
 function describeHolder(text: string): string {
   try {
-    const h = JSON.parse(text) as { pid?: number; host?: string };
-    return `pid ${h.pid ?? "?"} on host ${h.host ?? "?"}`;
+    const h = JSON.parse(text) as { pid?: unknown; host?: unknown };
+    const pid = typeof h.pid === "number" ? String(h.pid) : "?";
+    const host = typeof h.host === "string" ? printable(h.host) : "?";
+    return `pid ${pid} on host ${host}`;
   } catch (err) {
-    if (err instanceof SyntaxError) return text.slice(0, 200);
+    if (err instanceof SyntaxError) return `holder unknown: lock file of ${text.length} characters`;
     throw err;
   }
+}
+
+/** `text` with control characters escaped, at most 64 characters. */
+function printable(text: string): string {
+  return JSON.stringify(text.slice(0, 64)).slice(1, -1).replace(/[\u007f-\u009f]/g, "?");
 }
 
 function hostnameOrUnknown(): string {

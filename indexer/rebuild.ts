@@ -11,6 +11,7 @@ import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
+import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { probeLiveness } from "./_liveness.ts";
 import { ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
@@ -76,6 +77,12 @@ export interface RebuildOptions {
   staleAfterMs?: number;
   /** Receives progress lines (files, events, errors, time). @default {undefined} */
   onProgress?: (message: string) => void;
+  /**
+   * Told once when another process's rebuild of the same index holds the
+   * lock, before this one waits for it (whose pid, which lock file).
+   * @default {undefined}
+   */
+  onWait?: (message: string) => void;
   /**
    * Called after each batch of the log is read, with the bytes read so far
    * and in all (for a progress line). @default {undefined}
@@ -276,7 +283,8 @@ export async function rebuildIndex(
   const signal = options.signal;
   signal?.throwIfAborted();
   await Deno.mkdir(dirname(dbPath), { recursive: true });
-  const lock = await lockRebuild(dbPath);
+  await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
+  const lock = await lockRebuild(dbPath, options.onWait);
   const tempPath = tempPathFor(dbPath);
   try {
     const leftovers = await removeLeftovers(dbPath);

@@ -306,12 +306,15 @@ export class ReportIndex {
   static async open(root: string, options: ReportIndexOptions = {}): Promise<ReportIndex> {
     const absRoot = resolve(root);
     const dbPath = resolve(options.dbPath ?? indexPath(absRoot));
+    let info: Deno.FileInfo;
     try {
-      await Deno.stat(dbPath);
+      info = await Deno.stat(dbPath);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(dbPath);
       throw err;
     }
+    // A FIFO or directory there would hang or confuse DuckDB's open.
+    if (!info.isFile) throw new Error(`The index ${dbPath} is not a regular file`);
     const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
     try {
       const conn = await instance.connect();

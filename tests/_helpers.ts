@@ -56,6 +56,8 @@ export interface RunLedgerOptions {
   env?: Record<string, string>;
   /** Working directory. @default {REPO_ROOT} */
   cwd?: string;
+  /** Kills the child when aborted (a test's bound on a command that might hang). @default {undefined} */
+  signal?: AbortSignal;
 }
 
 /** Run `ledger ARGS` to completion as a child process. */
@@ -70,6 +72,7 @@ export async function runLedger(
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
+    signal: options.signal,
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { assert } from "../ledger/assert.ts";
 import { join } from "node:path";
 import type { PartFile } from "./_files.ts";
 import type { ScanEntry } from "./_pipeline.ts";
@@ -71,6 +72,7 @@ export async function stageRanges(
           await chunk.write(piece.subarray(0, nl + 1));
           piece = piece.subarray(nl + 1);
           entries.push(chunk.close(f));
+          assert(chunk.bytes > 0, "a staged range moves the offset forward");
           byteBase += chunk.bytes;
           lineBase += chunk.lines;
           chunk = await openChunk(stagingDir, byteBase, lineBase);

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
+import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { probeLiveness } from "./_liveness.ts";
 import { ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
@@ -586,6 +587,10 @@ async function planScan(
     const old = resume.get(f.file);
     if (old !== undefined) {
       // Only the new bytes, streamed into staging files of bounded size.
+      assert(
+        old.bytesIndexed <= f.sizeBytes && old.linesIndexed >= 0,
+        "a resumed part's indexed offset never moves backwards past its size",
+      );
       const start = { byteBase: old.bytesIndexed, lineBase: old.linesIndexed };
       entries.push(...await stageRanges(f, start, ctx.batchBytes, stagingDir));
     } else if (!indexed.has(f.file) || reread.has(f.file)) {

@@ -33,7 +33,7 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 /** Largest `--interval`: one day, in seconds. */
 const INTERVAL_SECONDS_MAX = 86_400;
 
-const REBUILD_FLAGS: FlagSpec = {
+export const REBUILD_FLAGS: FlagSpec = {
   "from": { type: "string" },
   "db": { type: "string" },
   "since-date": { type: "string" },
@@ -103,7 +103,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
   }
 }
 
-const DAEMON_FLAGS: FlagSpec = {
+export const DAEMON_FLAGS: FlagSpec = {
   "from": { type: "string" },
   "to": { type: "string" },
   "interval": { type: "string" },

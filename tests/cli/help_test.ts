@@ -168,6 +168,28 @@ for (const command of commands) {
   });
 }
 
+Deno.test("the --from s3:// help of rebuild-index and daemon fits 80 columns", async (t) => {
+  const mod = await import(pathToFileURL(join(REPO_ROOT, "cli", "_from_bucket.ts")).href) as {
+    REBUILD_FLAGS: FlagSpec;
+    DAEMON_FLAGS: FlagSpec;
+  };
+  for (
+    const [command, spec] of [
+      ["rebuild-index", mod.REBUILD_FLAGS],
+      ["daemon", mod.DAEMON_FLAGS],
+    ] as const
+  ) {
+    await t.step(command, async () => {
+      const help = await runLedger([command, "--from", "s3://bucket/prefix", "--help"]);
+      assert.equal(help.code, 0, help.stderr);
+      assert.ok(help.stdout.includes("s3://BUCKET"), help.stdout);
+      assert.deepEqual(wideLines(help.stdout), []);
+      const named = new Set(flagsIn(help.stdout));
+      assert.deepEqual(Object.keys(spec).filter((flag) => !named.has(flag)), []);
+    });
+  }
+});
+
 Deno.test("every cli module that exports FLAGS is covered by a listed command", async () => {
   const covered = new Set(commands.map((c) => MODULE_OF[c] ?? `${c}.ts`));
   const uncovered: string[] = [];

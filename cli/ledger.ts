@@ -100,7 +100,7 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import("./sweep.ts")).main,
   },
   "rerun": {
-    summary: "repeat a backtest or sweep from its manifest, compare the results",
+    summary: "rerun a backtest or sweep from its manifest and compare results",
     needs: [READ_ROOT, WRITE_ROOT, FFI, RUN_GIT],
     load: async () => (await import("./rerun.ts")).main,
   },

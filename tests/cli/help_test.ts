@@ -110,6 +110,10 @@ const commands = top.stdout.split("\n").slice(
 Deno.test("ledger --help fits 80 columns and lists the commands", () => {
   assert.equal(top.code, 0, top.stderr);
   assert.deepEqual(wideLines(top.stdout), []);
+  const lines = top.stdout.split("\n");
+  const listing = lines.slice(lines.indexOf("Commands:") + 1);
+  const continued = listing.slice(0, listing.indexOf("")).filter((l) => !/^ {2}\S/.test(l));
+  assert.deepEqual(continued, [], "each command summary fits on its own line");
   assert.ok(commands.length >= 20, `commands parsed from ledger --help: ${commands.join(" ")}`);
   assert.ok(commands.includes("emit") && commands.includes("ship"), commands.join(" "));
 });

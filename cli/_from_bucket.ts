@@ -33,7 +33,7 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 /** Largest `--interval`: one day, in seconds. */
 const INTERVAL_SECONDS_MAX = 86_400;
 
-const REBUILD_FLAGS: FlagSpec = {
+export const REBUILD_FLAGS: FlagSpec = {
   "from": { type: "string" },
   "db": { type: "string" },
   "since-date": { type: "string" },
@@ -42,9 +42,9 @@ const REBUILD_FLAGS: FlagSpec = {
   "stale-after-hours": { type: "string" },
 };
 
-const REBUILD_USAGE =
-  `Usage: ledger rebuild-index --from s3://BUCKET[/PREFIX] [--db PATH] [--full] [--verbose]
-                            [--since-date YYYY-MM-DD] [--stale-after-hours H] [--root DIR]
+const REBUILD_USAGE = `Usage: ledger rebuild-index --from s3://BUCKET[/PREFIX] [--db PATH] [--full]
+                            [--verbose] [--since-date YYYY-MM-DD]
+                            [--stale-after-hours H] [--root DIR]
 
 Build or update the index of <root> from the log in a bucket (written by
 ledger ship): new chunk objects are fetched once into <root>/remote/ and
@@ -103,7 +103,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
   }
 }
 
-const DAEMON_FLAGS: FlagSpec = {
+export const DAEMON_FLAGS: FlagSpec = {
   "from": { type: "string" },
   "to": { type: "string" },
   "interval": { type: "string" },
@@ -113,8 +113,8 @@ const DAEMON_FLAGS: FlagSpec = {
 };
 
 const DAEMON_USAGE = `Usage: ledger daemon [--from s3://BUCKET[/PREFIX]] [--to s3://BUCKET[/PREFIX]]
-                     [--interval SECONDS] [--verbose] [--db PATH] [--stale-after-hours H]
-                     [--root DIR]
+                     [--interval SECONDS] [--verbose] [--db PATH]
+                     [--stale-after-hours H] [--root DIR]
 
 --from: keep the index of <root> up to date from a bucket: every --interval
 seconds (default 30) fetch the new chunk objects and, when any arrived,

@@ -19,13 +19,14 @@ import { asUsage, indexDbPath } from "./_query.ts";
 import { cellText, formatTable } from "./_table.ts";
 import { formatDuration } from "./runs.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
   "wide": { type: "boolean" },
   "db": { type: "string" },
 };
 
-const USAGE = `Usage: ledger compare RUN RUN [RUN...] [--json] [--wide] [--db PATH] [--root DIR]
+const USAGE = `Usage: ledger compare RUN RUN [RUN...] [--json] [--wide] [--db PATH]
+                      [--root DIR]
 
 Compare runs side by side, one column per run (a unique id prefix is
 enough): whether they saw the same data, git commit and dirty flag, the

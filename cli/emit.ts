@@ -48,7 +48,7 @@ const FIELD_FLAGS: Record<string, { field: string; kind: FieldKind }> = {
   "timestamp-ms": { field: "timestamp_ms", kind: "integer" },
 };
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "event-type": { type: "string" },
   "event": { type: "string" },
   "stdin": { type: "boolean" },
@@ -56,7 +56,8 @@ const FLAGS: FlagSpec = {
   ...Object.fromEntries(Object.keys(FIELD_FLAGS).map((name) => [name, { type: "string" }])),
 };
 
-const USAGE = `Usage: ledger emit --event-type TYPE --run-id RUN_ID [type flags] [--root DIR]
+const USAGE = `Usage: ledger emit --event-type TYPE --run-id RUN_ID [type flags]
+                   [--root DIR]
        ledger emit --event JSON [--root DIR]
        ledger emit --stdin [--root DIR] < events.jsonl
 
@@ -78,7 +79,8 @@ Backfills: --event-id ID --timestamp-ms MS (kept as given).
 A run.created for a run id the log already has is refused (exit 2) unless it
 is the same event (same event id) or --allow-existing is given.
 
-Exit codes: 0 written, 1 invalid event or write failure (nothing written), 2 usage error.`;
+Exit codes: 0 written, 1 invalid event or write failure (nothing written),
+2 usage error.`;
 
 /**
  * Run `ledger emit` with `args`; returns the exit code. Validation and write

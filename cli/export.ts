@@ -16,7 +16,7 @@ import {
 import { EXIT_OK, type FlagSpec, parseFlags, stringFlag, UsageError } from "./_args.ts";
 import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "format": { type: "string" },
   "out": { type: "string" },
   "where": { type: "string", multiple: true },
@@ -30,8 +30,9 @@ const USAGE = `Usage: ledger export runs|trials --format parquet|csv|jsonl --out
 Write runs (or trials) as one flat table: fixed columns (run_id, status,
 created_at, ...) then one column per config.*, summary.*, tags.* path (runs)
 or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT or
-DOUBLE), booleans BOOLEAN, the rest text. --where filters as in ledger runs
-or ledger trials; --all includes archived runs. The file is written aside
+DOUBLE), booleans BOOLEAN, the rest text. --where filters as in
+ledger runs or ledger trials.
+--all includes archived runs. The file is written aside
 and renamed into place.
 
   python: pandas.read_parquet("runs.parquet"); polars.read_parquet(...)

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { wrapText } from "./_wrap.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./_args.ts";
 import {
   missingPermissions,
@@ -99,7 +100,7 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import("./sweep.ts")).main,
   },
   "rerun": {
-    summary: "repeat a backtest or sweep from its manifest and compare the results",
+    summary: "rerun a backtest or sweep from its manifest and compare results",
     needs: [READ_ROOT, WRITE_ROOT, FFI, RUN_GIT],
     load: async () => (await import("./rerun.ts")).main,
   },
@@ -115,17 +116,17 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import("./legacy.ts")).main,
   },
   "report": {
-    summary: "write one self-contained HTML report (overview, runs, compare, sweeps)",
+    summary: "write one HTML report: overview, runs, compare, sweeps",
     needs: [READ_ROOT, { name: "read", flag: "db" }, { name: "write", flag: "out" }, FFI],
     load: async () => (await import("./report.ts")).main,
   },
   "ui": {
-    summary: "serve the report's views live from the index (read-only, loopback)",
+    summary: "serve the report live from the index (read-only, loopback)",
     needs: [READ_ROOT, { name: "read", flag: "db" }, FFI],
     load: async () => (await import("./ui.ts")).main,
   },
   "compare": {
-    summary: "compare runs side by side: config, summary deltas, phases, callers",
+    summary: "compare runs: config, summary deltas, phases, callers",
     needs: QUERY,
     load: async () => (await import("./compare.ts")).main,
   },
@@ -165,7 +166,7 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import("./tag.ts")).restoreMain,
   },
   "ship": {
-    summary: "upload the log's new complete lines to an S3 bucket (--to s3://bucket/prefix)",
+    summary: "upload new complete log lines to S3 (--to s3://BUCKET/PREFIX)",
     needs: [READ_ROOT, WRITE_ROOT],
     load: async () => (await import("./ship.ts")).main,
   },
@@ -194,7 +195,7 @@ export function usage(): string {
     "Commands:",
   ];
   for (const [name, cmd] of Object.entries(COMMANDS)) {
-    lines.push(`  ${name.padEnd(14)} ${cmd.summary}`);
+    lines.push(`  ${name.padEnd(14)} ${wrapText(cmd.summary, 17)}`); // 80 columns
   }
   lines.push("", "Root: --root DIR, else $LEDGER_ROOT, else data/ledger.");
   return lines.join("\n");

@@ -30,27 +30,29 @@ import {
 const USAGE = `Usage: ledger legacy <backfill|parity|archive> [flags]
 
 Dual mode ends in three steps (see docs/MIGRATION.md):
-  backfill   write every legacy run into the event log as run.created, run.started,
-             run.completed / run.failed events (with the legacy timestamps and
-             deterministic event ids: a second backfill writes nothing), then
-             refresh the index
+  backfill   write every legacy run into the event log as run.created,
+             run.started, run.completed / run.failed events (with the legacy
+             timestamps and deterministic event ids: a second backfill writes
+             nothing), then refresh the index
   parity     compare every legacy run with the index; print the differences;
              exit 1 if there are any, 0 when parity holds
-  archive    when parity holds, move the legacy file to <file>.archived-<UTC stamp>
-             (never deleted); readers then see the event log only
+  archive    when parity holds, move the legacy file to
+             <file>.archived-<UTC stamp> (never deleted); readers then see
+             the event log only
 
 Flags:
-  --legacy-db PATH   the legacy DuckDB file (default ${DEFAULT_LEGACY_DB_PATH})
+  --legacy-db PATH   the legacy DuckDB file
+                     (default ${DEFAULT_LEGACY_DB_PATH})
   --root DIR         the ledger root (default $LEDGER_ROOT, else data/ledger)
-  --allow-skipped    parity/archive: legacy runs the backfill cannot write (run id
-                     not valid in the event log, no created_at_ms) do not count
-                     as differences (they are still listed)
+  --allow-skipped    parity/archive: legacy runs the backfill cannot write
+                     (run id not valid in the event log, no created_at_ms)
+                     do not count as differences (they are still listed)
   --no-index         backfill: do not refresh the index afterwards
   --dry-run          backfill: count what would be written, write nothing
   --json             print the report as JSON on stdout
   --help             this text`;
 
-const FLAGS = {
+export const FLAGS = {
   "legacy-db": { type: "string" },
   "allow-skipped": { type: "boolean" },
   "no-index": { type: "boolean" },

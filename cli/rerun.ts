@@ -19,7 +19,7 @@ import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { RunFailedError, RunIdTakenError } from "../backtest/_workflow.ts";
 import { RerunError, type RerunReport, rerunRun } from "../backtest/rerun.ts";
 
-const FLAGS = {
+export const FLAGS = {
   "run-id": { type: "string" },
   "no-index": { type: "boolean" },
   json: { type: "boolean" },
@@ -35,7 +35,8 @@ the report says whether its artifacts are byte-identical to the original's
 (manifest.json aside: it records times) and whether the git commit is the same.
 
 Flags:
-  --run-id ID          id of the new run (default <run_type>-<yyyymmddThhmmss>-<6 hex>)
+  --run-id ID          id of the new run
+                       (default <run_type>-<yyyymmddThhmmss>-<6 hex>)
   --no-index           do not refresh the index in the background afterwards
   --json               print the report as JSON on stdout
   --root DIR           ledger root (default $LEDGER_ROOT, else data/ledger)

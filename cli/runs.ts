@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { wrapText } from "./_wrap.ts";
 import {
   activeLegacyDbPath,
   DateFormatError,
@@ -48,7 +49,7 @@ import {
   writeRows,
 } from "./_table.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "type": { type: "string", multiple: true },
   "status": { type: "string", multiple: true },
   "since": { type: "string" },
@@ -110,7 +111,8 @@ created (UTC), duration, headline summary metrics and the label, fitted to
 the terminal (--wide: no truncation); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
 json, jsonl and csv list every match (streamed).
 
-  --type T, --status S   keep these (repeatable; status: ${RUN_STATUSES.join(", ")})
+  --type T, --status S   keep these (repeatable); status: one of
+                         ${RUN_STATUSES.join(", ")}
   --since, --until       creation time: a UTC date or ISO instant (no offset =
                          UTC); --until DATE includes that whole day
   --where EXPR           filter (repeatable, all must hold), e.g.
@@ -120,7 +122,7 @@ json, jsonl and csv list every match (streamed).
   --sort FIELD[:dir]     sort by any field (numbers numerically, nulls last)
   --columns F1,F2        extra columns, in the table and every format
   --all                  include archived runs
-Fields: ${fieldHelp("runs")}.
+Fields: ${wrapText(`${fieldHelp("runs")}.`, 8)}
 
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} or --legacy-db,
 legacy runs are listed too (--status, --type, --limit, --format only);

@@ -21,7 +21,7 @@ import {
 } from "./_args.ts";
 import { openBucket } from "./_bucket.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "to": { type: "string" },
   "interval": { type: "string" },
   "once": { type: "boolean" },
@@ -32,13 +32,15 @@ const USAGE = `Usage: ledger ship --to s3://BUCKET[/PREFIX] [--interval SECONDS]
                    [--verbose] [--root DIR]
 
 Upload every complete line of the local log that the bucket lacks, as
-immutable chunk objects PREFIX/events/day=YYYY-MM-DD/<part>.<fingerprint>.<offset>.jsonl
+immutable chunk objects
+  PREFIX/events/day=YYYY-MM-DD/<part>.<fingerprint>.<offset>.jsonl
 (whole lines each, so DuckDB, Spark or Trino read the bucket as a log).
 Shipping is idempotent: what was shipped is kept in <root>/ship/, and after a
 crash or a lost state file the bucket is checked, never written twice. Remote
 content that disagrees with the local log is an error, never overwritten.
 
-  --once            one pass, then exit (exit 1 if anything could not be shipped)
+  --once            one pass, then exit (exit 1 if anything could not be
+                    shipped)
   --interval S      seconds between passes when running on (default 30)
   --verbose         progress on stderr
 

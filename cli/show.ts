@@ -29,7 +29,7 @@ import {
   type DualRun,
 } from "../legacy/dual.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
   "db": { type: "string" },
   "legacy-db": { type: "string" },

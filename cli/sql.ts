@@ -11,7 +11,7 @@ import { EXIT_OK, type FlagSpec, parseFlags, UsageError } from "./_args.ts";
 import { formatFlag, indexDbPath } from "./_query.ts";
 import { cellText, formatTable, writeRows } from "./_table.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "format": { type: "string" },
   "json": { type: "boolean" },
   "wide": { type: "boolean" },

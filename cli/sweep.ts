@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { wrapText } from "./_wrap.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -40,7 +41,7 @@ import {
   type SweepObjective,
 } from "../backtest/sweep.ts";
 
-const FLAGS = {
+export const FLAGS = {
   calls: { type: "string" },
   candles: { type: "string" },
   from: { type: "string" },
@@ -70,12 +71,17 @@ trial, e.g. '{"type":"fixed_stop","stopPct":[0.2,0.3],"takeProfitPct":[1,2,3]}'
 
 Flags:
   --grid JSON|@FILE    the grid (required)
-  --objective M        metric that picks the best trial, highest wins (default ${SWEEP_OBJECTIVE_DEFAULT}):
-                       ${SWEEP_OBJECTIVES.join(", ")}
-  --max-trials N       refuse a grid of more than N combinations (default ${GRID_TRIALS_MAX_DEFAULT})
-  --calls FILE         calls (CSV, JSONL, Parquet); default data/sample/calls.csv
-  --candles FILE       candles (CSV, JSONL, Parquet); default data/sample/candles_1m.parquet
-  --from ISO           keep calls alerted at or after this time (ISO-8601 or epoch ms)
+  --objective M        metric that picks the best trial, highest wins
+                       (default ${SWEEP_OBJECTIVE_DEFAULT}); one of:
+                       ${wrapText(SWEEP_OBJECTIVES.join(", "), 23)}
+  --max-trials N       refuse a grid of more than N combinations
+                       (default ${GRID_TRIALS_MAX_DEFAULT})
+  --calls FILE         calls (CSV, JSONL, Parquet);
+                       default data/sample/calls.csv
+  --candles FILE       candles (CSV, JSONL, Parquet);
+                       default data/sample/candles_1m.parquet
+  --from ISO           keep calls alerted at or after this time
+                       (ISO-8601 or epoch ms)
   --to ISO             keep calls alerted before this time
   --interval I         1m, 5m, 15m or 1h
   --fee-bps N          fee per side in bps (default 0)
@@ -87,7 +93,8 @@ Flags:
   -h, --help           show this help
 
 Exit codes: 0 completed, 1 failed (run.failed is recorded once the run exists),
-2 usage error (a grid over --max-trials or with an invalid combination writes nothing).`;
+2 usage error (a grid over --max-trials or with an invalid combination
+writes nothing).`;
 
 /**
  * Run `ledger sweep` with `args`; returns the exit code.

@@ -29,7 +29,7 @@ export const TAG_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Longest tag value or note, in characters. */
 export const ANNOTATION_CHARS_MAX = 10_000;
 
-const COMMON: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "db": { type: "string" },
   "no-index": { type: "boolean" },
 };
@@ -45,7 +45,7 @@ const USAGES: Record<Kind, string> = {
 
 Set tags on a run (run.tagged). A later value of a key wins; key= (empty)
 removes it. The tag "label" is shown as the run's label. Keys: letters,
-digits, _ and -; filter with --where "tags.KEY = 'value'".
+digits, _ and -; filter with ledger runs --where "tags.KEY = 'value'".
 
 ${TRAILER}`,
   note: `Usage: ledger note RUN TEXT [--no-index] [--db PATH] [--root DIR]
@@ -120,7 +120,7 @@ export function restoreMain(args: string[]): Promise<number> {
 }
 
 async function annotate(kind: Kind, args: string[]): Promise<number> {
-  const spec: FlagSpec = kind === "archive" ? { ...COMMON, "reason": { type: "string" } } : COMMON;
+  const spec: FlagSpec = kind === "archive" ? { ...FLAGS, "reason": { type: "string" } } : FLAGS;
   const { values, positionals } = parseFlags(args, spec, { allowPositionals: true });
   if (values.help) {
     console.log(USAGES[kind]);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { wrapText } from "./_wrap.ts";
 import {
   fieldHelp,
   flatten,
@@ -28,7 +29,7 @@ import {
 import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
 import { cellText, formatTable, writeJsonTexts, writeRows } from "./_table.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "run": { type: "string" },
   "where": { type: "string", multiple: true },
   "sort": { type: "string" },
@@ -44,14 +45,16 @@ const FLAGS: FlagSpec = {
 export const TRIAL_ROWS_DEFAULT = 50;
 
 const USAGE = `Usage: ledger trials [--run RUN] [--where EXPR]... [--sort FIELD[:asc|desc]]
-                     [--columns F1,F2] [--limit N] [--format table|json|jsonl|csv]
-                     [--json] [--wide] [--db PATH] [--root DIR]
+                     [--columns F1,F2] [--limit N]
+                     [--format table|json|jsonl|csv] [--json] [--wide]
+                     [--db PATH] [--root DIR]
 
 List optimizer trials (trial.recorded), across runs or of one run (--run: an
 id or unique prefix). The table shows run, trial and the params and metrics
 (${TRIAL_ROWS_DEFAULT} rows unless --limit); json, jsonl and csv list every match.
-e.g. --where "metrics.sharpe > 1 and params.stopPct <= 0.2" --sort metrics.sharpe:desc
-Fields: ${fieldHelp("trials")}.
+e.g. --where "metrics.sharpe > 1 and params.stopPct <= 0.2"
+     --sort metrics.sharpe:desc
+Fields: ${wrapText(`${fieldHelp("trials")}.`, 8)}
 
 Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
 

@@ -120,7 +120,8 @@ Deno.test({
         const table = await runLedger(["runs", "--root", root]);
         assert.equal(table.code, 0, table.stderr);
         assert.match(table.stdout, /py-nan\s+policy\s+completed/);
-        const json = await runLedger(["runs", "--root", root, "--json"]);
+        // config is not in the default rows (issue 19.11: only the columns asked for are read).
+        const json = await runLedger(["runs", "--root", root, "--json", "--columns", "config"]);
         assert.equal(json.code, 0, json.stderr);
         const [run] = JSON.parse(json.stdout);
         assert.deepEqual(run.summary, { sharpe: null, ok: 1 });
@@ -191,7 +192,8 @@ Deno.test({
       await t.step("rebuild, runs --json and show --json exit 0", async () => {
         const rebuilt = await runLedger(["rebuild-index", "--root", root]);
         assert.equal(rebuilt.code, 0, rebuilt.stderr);
-        const json = await runLedger(["runs", "--root", root, "--json"]);
+        // config is not in the default rows (issue 19.11: only the columns asked for are read).
+        const json = await runLedger(["runs", "--root", root, "--json", "--columns", "config"]);
         assert.equal(json.code, 0, json.stderr);
         assert.deepEqual(JSON.parse(json.stdout).map((r: { run_id: string }) => r.run_id).sort(), [
           "deep-2",

@@ -63,7 +63,7 @@ export {
   type RunResult,
   SAMPLE_CALLS_PATH,
   SAMPLE_CANDLES_PATH,
-} from "./_workflow.ts";
+} from "./workflow.ts";
 export * from "./path_only.ts";
 export * from "./policy.ts";
 export * from "./sample_data.ts";

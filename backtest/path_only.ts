@@ -12,7 +12,7 @@ import {
   finishRun,
   type RunResult,
   startRun,
-} from "./_workflow.ts";
+} from "./workflow.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
 import { type PathMetrics, pathMetrics, summarizePaths } from "./metrics.ts";
 import type { Call } from "./types.ts";

@@ -13,7 +13,7 @@ import {
   finishRun,
   type RunResult,
   startRun,
-} from "./_workflow.ts";
+} from "./workflow.ts";
 import { type CallerTradeSummary, callerWinRateIntervals, summarizeTrades } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
 import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";

@@ -10,7 +10,7 @@
  */
 import { resolveRoot, runDir } from "../ledger/paths.ts";
 import { fingerprintInputs, gitProvenance, type Manifest, MANIFEST_FILE } from "./artifacts.ts";
-import type { BacktestOptions, RunEventSink, RunResult } from "./_workflow.ts";
+import type { BacktestOptions, RunEventSink, RunResult } from "./workflow.ts";
 import { runPathOnly } from "./path_only.ts";
 import { runPolicy } from "./policy.ts";
 import { runSweep, type SweepEventSink, type SweepObjective } from "./sweep.ts";

@@ -23,14 +23,14 @@ import {
   type RunEventSink,
   type RunResult,
   startRun,
-} from "./_workflow.ts";
+} from "./workflow.ts";
 import { callerWinRateIntervals, summarizeTrades } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
 import { type CallTrade, replayCalls } from "./executor.ts";
 import { expandGrid, flattenObject, gridAxes, GridError, type GridTrial } from "./grid.ts";
 import { TRADE_METRIC_NAMES, type TradeMetrics, tradeMetrics } from "./metrics.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
-import type { LoadedData } from "./_workflow.ts";
+import type { LoadedData } from "./workflow.ts";
 import type { DataSession } from "./data.ts";
 
 /** Run type recorded in `run.created`. */

@@ -30,7 +30,7 @@ import {
   RunFailedError,
   RunIdTakenError,
   type RunResult,
-} from "../backtest/_workflow.ts";
+} from "../backtest/workflow.ts";
 import { runPathOnly } from "../backtest/path_only.ts";
 import { runPolicy } from "../backtest/policy.ts";
 import { parsePolicy } from "../backtest/policies.ts";
@@ -43,7 +43,7 @@ const PHASE_NAME_WIDTH = 10;
 /** Most bytes a `--policy @file` or `--grid @file` may have. */
 const JSON_FILE_BYTES_MAX = 64 * 1024;
 
-const FLAGS = {
+export const FLAGS = {
   calls: { type: "string" },
   candles: { type: "string" },
   from: { type: "string" },
@@ -61,26 +61,32 @@ const FLAGS = {
 export const USAGE = `Usage: ledger backtest path-only|policy [flags]
 
 Runs a backtest on calls and candles and records it in the ledger: events in
-<root>/events, Parquet outputs and manifest.json in <root>/artifacts/runs/<run_id>/.
+<root>/events, Parquet outputs and manifest.json in
+<root>/artifacts/runs/<run_id>/.
 
 Workflows:
-  path-only   per call: p0, 2x/3x/4x first touch, drawdowns, activity, peak multiple
+  path-only   per call: p0, 2x/3x/4x first touch, drawdowns, activity,
+              peak multiple
   policy      replay an exit policy per call; per-caller win rate and returns
 
 Flags:
-  --calls FILE         calls (CSV, JSONL, Parquet: call_id, caller, mint, chain, alert_ts)
-                       default data/sample/calls.csv
-  --candles FILE       candles (CSV, JSONL, Parquet: mint, ts, open, high, low, close, volume)
-                       default data/sample/candles_1m.parquet
-  --from ISO           keep calls alerted at or after this time (ISO-8601 or epoch ms;
-                       without an offset the time is UTC)
+  --calls FILE         calls (CSV, JSONL, Parquet: call_id, caller, mint,
+                       chain, alert_ts); default data/sample/calls.csv
+  --candles FILE       candles (CSV, JSONL, Parquet: mint, ts, open, high, low,
+                       close, volume); default data/sample/candles_1m.parquet
+  --from ISO           keep calls alerted at or after this time (ISO-8601 or
+                       epoch ms; without an offset the time is UTC)
   --to ISO             keep calls alerted before this time
-  --interval I         1m, 5m, 15m or 1h: select (interval column) or resample finer candles
-  --policy JSON|@FILE  policy runs: e.g. '{"type":"fixed_stop","stopPct":0.3,"takeProfitPct":1}'
-                       ("kind" as quantBot's RiskPolicy works too; docs/QUANTBOT.md)
-                       types: fixed_stop {stopPct, takeProfitPct?}, time_stop {maxHoldMs,
-                       takeProfitPct?}, trailing_stop {activationPct, trailPct, hardStopPct?},
-                       ladder {levels:[{multiple, fraction}], stopPct?}, combo {policies}
+  --interval I         1m, 5m, 15m or 1h: select (interval column) or resample
+                       finer candles
+  --policy JSON|@FILE  policy runs, e.g.
+                       '{"type":"fixed_stop","stopPct":0.3,"takeProfitPct":1}'
+                       ("kind" as in quantBot's RiskPolicy works too;
+                       docs/QUANTBOT.md). Types: fixed_stop {stopPct,
+                       takeProfitPct?}, time_stop {maxHoldMs, takeProfitPct?},
+                       trailing_stop {activationPct, trailPct, hardStopPct?},
+                       ladder {levels:[{multiple, fraction}], stopPct?},
+                       combo {policies}
   --fee-bps N          fee per side in bps (policy runs; default 0)
   --slippage-bps N     slippage per side in bps (policy runs; default 0)
   --run-id ID          run id (default <run_type>-<yyyymmddThhmmss>-<6 hex>)
@@ -89,7 +95,8 @@ Flags:
   --root DIR           ledger root (default $LEDGER_ROOT, else data/ledger)
   -h, --help           show this help
 
-Exit codes: 0 completed, 1 failed (run.failed is recorded once the run exists), 2 usage error.`;
+Exit codes: 0 completed, 1 failed (run.failed is recorded once the run
+exists), 2 usage error.`;
 
 /**
  * Run `ledger backtest` with `args`; returns the exit code.

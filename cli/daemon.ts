@@ -33,7 +33,7 @@ import {
   UsageError,
 } from "./_args.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "interval": { type: "string" },
   "verbose": { type: "boolean", short: "v" },
   "db": { type: "string" },
@@ -62,7 +62,7 @@ Levels: debug (only with --verbose), info, warn, error.
                         {"time":"...","level":"info","msg":"...",...fields}
   --memory-limit SIZE   DuckDB memory limit of each rebuild (default ${MEMORY_LIMIT_DEFAULT})
 
-Exit codes: 0 stopped by a signal, 1 failure (another daemon runs), 2 usage error.`;
+Exit codes: 0 stopped by a signal, 1 failure (another daemon runs), 2 usage.`;
 
 /** Largest `--interval`: one day, in seconds. */
 const INTERVAL_SECONDS_MAX = 86_400;

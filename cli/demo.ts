@@ -15,7 +15,7 @@ import { getEventEmitter } from "../ledger/emitter.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { runPathOnly } from "../backtest/path_only.ts";
 import { runPolicy } from "../backtest/policy.ts";
-import type { RunResult } from "../backtest/_workflow.ts";
+import type { RunResult } from "../backtest/workflow.ts";
 import type { CallerPathSummary } from "../backtest/metrics.ts";
 import type { Policy } from "../backtest/policies.ts";
 import { rebuildIndex } from "../indexer/rebuild.ts";

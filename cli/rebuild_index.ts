@@ -30,7 +30,7 @@ import {
   UsageError,
 } from "./_args.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "db": { type: "string" },
   "since-date": { type: "string" },
   "full": { type: "boolean" },
@@ -39,10 +39,9 @@ const FLAGS: FlagSpec = {
   "memory-limit": { type: "string" },
 };
 
-const USAGE =
-  `Usage: ledger rebuild-index [--db PATH] [--since-date YYYY-MM-DD] [--full] [--verbose]
-                            [--stale-after-hours H] [--memory-limit SIZE]
-                            [--root DIR]
+const USAGE = `Usage: ledger rebuild-index [--db PATH] [--since-date YYYY-MM-DD] [--full]
+                            [--verbose] [--stale-after-hours H]
+                            [--memory-limit SIZE] [--root DIR]
 
 Build or update the DuckDB index (default <root>/index/runs.duckdb) from the
 event log. Without --full an existing index is updated incrementally: only
@@ -52,12 +51,14 @@ index is built beside the live one and renamed over it, so readers never see
 a half-built index. Bad lines go to the ingest_errors table, never fail the
 rebuild.
 
-  --stale-after-hours H   a running run silent this long shows as stale (default 24)
+  --stale-after-hours H   a running run silent this long shows as stale
+                          (default 24)
   --memory-limit SIZE     DuckDB memory limit; more spills to disk beside the
                           index (default ${MEMORY_LIMIT_DEFAULT}; e.g. 512MB, 4GB)
   --verbose               progress on stderr (files, events, errors, time);
                           without it a terminal shows one updating progress line
-  --from s3://BUCKET/P    index the log shipped to a bucket (ledger ship); see --from --help
+  --from s3://BUCKET/P    index the log shipped to a bucket (ledger ship);
+                          see ledger rebuild-index --from s3://B/P --help
 
 SIGINT or SIGTERM stop the rebuild, remove its temporary files, keep the
 previous index and exit 130 or 143.

@@ -21,14 +21,15 @@ import {
 } from "./_args.ts";
 import { whereFilter } from "./_report_where.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "out": { type: "string", short: "o" },
   "where": { type: "string", multiple: true },
   "db": { type: "string" },
   "title": { type: "string" },
 };
 
-const USAGE = `Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--db PATH] [--root DIR]
+const USAGE = `Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--db PATH]
+                     [--title TEXT] [--root DIR]
 
 Write one self-contained HTML file: the runs overview (sortable, filterable,
 runs per day by status), a page per run (phase timeline, equity curve,
@@ -39,6 +40,7 @@ file makes no network request and opens from disk.
 
 RUN is a run id or a unique prefix; without RUN the newest runs are shown
 (at most 500). --where EXPR keeps runs matching EXPR (see ledger runs --help).
+--title TEXT names the report (default: ledger report). -o is --out.
 
 Exit codes: 0 written, 1 no index or unknown run, 2 usage error.`;
 

@@ -16,7 +16,7 @@ import {
 import { firstLine, refreshIndexInBackground } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { RunFailedError, RunIdTakenError } from "../backtest/_workflow.ts";
+import { RunFailedError, RunIdTakenError } from "../backtest/workflow.ts";
 import { RerunError, type RerunReport, rerunRun } from "../backtest/rerun.ts";
 
 export const FLAGS = {

@@ -31,7 +31,7 @@ import {
   RunFailedError,
   RunIdTakenError,
   type RunResult,
-} from "../backtest/_workflow.ts";
+} from "../backtest/workflow.ts";
 import { GRID_TRIALS_MAX_DEFAULT, GridError } from "../backtest/grid.ts";
 import {
   planSweep,

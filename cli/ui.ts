@@ -17,7 +17,7 @@ import {
   UsageError,
 } from "./_args.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   "port": { type: "string" },
   "host": { type: "string" },
   "db": { type: "string" },

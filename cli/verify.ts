@@ -17,7 +17,7 @@ import {
   UsageError,
 } from "./_args.ts";
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   json: { type: "boolean" },
   strict: { type: "boolean" },
 };
@@ -36,7 +36,8 @@ _schema.json, and files the readers skip. docs/EVENTS.md lists what makes a
 line valid.
 
   --json     print the report as JSON
-  --strict   count torn tails (a crash's last line, or a line being written) as problems
+  --strict   count torn tails (a crash's last line, or a line being written)
+             as problems
 
 Exit codes: 0 sound, 1 problems found (or the root is missing), 2 usage error.`;
 

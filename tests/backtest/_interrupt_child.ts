@@ -8,7 +8,7 @@
  * @module
  */
 import { EventEmitter } from "../../ledger/emitter.ts";
-import type { RunEventSink } from "../../backtest/_workflow.ts";
+import type { RunEventSink } from "../../backtest/workflow.ts";
 import { runPolicy } from "../../backtest/policy.ts";
 
 const [root, calls, candles, runId, hold] = Deno.args;

@@ -9,7 +9,7 @@ import {
   POLICY_RESULTS_COLUMNS,
   runPolicy,
 } from "../../backtest/policy.ts";
-import { RunFailedError } from "../../backtest/_workflow.ts";
+import { RunFailedError } from "../../backtest/workflow.ts";
 import { MINUTE_MS, runEvents, T0_MS, writeFixtures } from "./_fixtures.ts";
 
 async function readParquet(

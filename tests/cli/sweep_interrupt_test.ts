@@ -1,7 +1,7 @@
 /**
  * SIGINT/SIGTERM during `ledger sweep` (a real process, a real signal): the
  * same interrupt handling as backtests (`installInterruptHandler` in
- * backtest/_workflow.ts): `run.failed` "interrupted" with the phase, one
+ * backtest/workflow.ts): `run.failed` "interrupted" with the phase, one
  * line, exit 130/143.
  *
  * @module

@@ -1,5 +1,6 @@
 /**
- * Internal: what the path-only and policy workflows share. A run is created
+ * The run lifecycle that path-only runs, policy runs, sweeps and reruns share
+ * (public: `backtest/mod.ts` re-exports its types). A run is created
  * (id, config, input fingerprint, `run.created`, `run.started`), then runs
  * its phases through {@linkcode RunContext.phase} (each emits
  * `phase.started`/`phase.completed` with duration and output summary), and
@@ -187,7 +188,7 @@ export interface RunResult {
  *
  * @example
  * ```ts
- * import { RunFailedError } from "./_workflow.ts";
+ * import { RunFailedError } from "./workflow.ts";
  * const err = new RunFailedError("p-1", "plan", new Error("Bad"));
  * console.assert(err.message === "Bad" && err.phaseName === "plan");
  * ```
@@ -213,7 +214,7 @@ export class RunFailedError extends Error {
  *
  * @example
  * ```ts
- * import { RunIdTakenError } from "./_workflow.ts";
+ * import { RunIdTakenError } from "./workflow.ts";
  * const err = new RunIdTakenError("p-1", "the log has its events");
  * console.assert(err.message.startsWith("Run id p-1 is taken"));
  * ```
@@ -584,7 +585,7 @@ export interface InterruptibleRun {
  * // A signal ends the process, so this runs in a child: the handler records
  * // run.failed with the phase, reports, and exits 130 on SIGINT.
  * const code = `
- * import { installInterruptHandler } from "${new URL("./_workflow.ts", import.meta.url)}";
+ * import { installInterruptHandler } from "${new URL("./workflow.ts", import.meta.url)}";
  * const failed = [];
  * const run = {
  *   runId: "r1", currentPhase: "simulate", markInterrupted() {}, removeTempFilesSync: () => [],

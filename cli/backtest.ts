@@ -102,9 +102,11 @@ exists), 2 usage error.`;
  * Run `ledger backtest` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./backtest.ts";
- * Deno.exit(await main(["path-only", "--no-index"]));
+ * // The command line is `await main(args)`, e.g. main(["path-only", "--no-index"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -41,9 +41,11 @@ Exit codes: 0 ok, 1 unknown run or no index, 2 usage error (ambiguous prefix).`;
  * Run `ledger compare` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./compare.ts";
- * Deno.exit(await main(["run-a", "run-b", "--json"]));
+ * // The command line is `await main(args)`, e.g. main(["run-a", "run-b", "--json"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -73,9 +73,11 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * Run `ledger daemon` with `args`; returns the exit code when stopped.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./daemon.ts";
- * Deno.exit(await main(["--interval", "5"]));
+ * // The command line is `await main(args)`, e.g. main(["--interval", "5"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -60,9 +60,11 @@ so its runs never mix with yours; rm -rf ${DEMO_ROOT} removes them.`;
  * Run the demo with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./demo.ts";
- * Deno.exit(await main(["--root", "data/ledger"]));
+ * // The command line is `await main(args)`, e.g. main(["--root", "data/ledger"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

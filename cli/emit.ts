@@ -88,9 +88,11 @@ Exit codes: 0 written, 1 invalid event or write failure (nothing written),
  * problems throw `UsageError` (exit 2).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./emit.ts";
- * Deno.exit(await main(["--event-type", "run.started", "--run-id", "r1"]));
+ * // The command line is `await main(args)`, e.g. main(["--event-type", "run.started", "--run-id", "r1"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

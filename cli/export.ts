@@ -43,9 +43,11 @@ Exit codes: 0 ok, 1 no index or the file cannot be written, 2 usage error.`;
  * Run `ledger export` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./export.ts";
- * Deno.exit(await main(["runs", "--format", "parquet", "--out", "runs.parquet"]));
+ * // The command line is `await main(args)`, e.g. main(["runs", "--format", "parquet", "--out", "runs.parquet"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

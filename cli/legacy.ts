@@ -70,9 +70,11 @@ const SUBCOMMANDS: Record<string, (values: ParsedFlags["values"]) => Promise<num
  * Run `ledger legacy` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./legacy.ts";
- * Deno.exit(await main(["parity", "--legacy-db", "data/baseline_results.duckdb"]));
+ * // The command line is `await main(args)`, e.g. main(["parity", "--legacy-db", "data/baseline_results.duckdb"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

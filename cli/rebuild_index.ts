@@ -72,9 +72,11 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * Run `ledger rebuild-index` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./rebuild_index.ts";
- * Deno.exit(await main(["--root", "data/ledger", "--verbose"]));
+ * // The command line is `await main(args)`, e.g. main(["--root", "data/ledger", "--verbose"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -48,9 +48,11 @@ Exit codes: 0 written, 1 no index or unknown run, 2 usage error.`;
  * Run `ledger report` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./report.ts";
- * Deno.exit(await main(["--out", "report.html"]));
+ * // The command line is `await main(args)`, e.g. main(["--out", "report.html"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -49,9 +49,11 @@ changed or the rerun failed, 2 usage error or unknown run.`;
  * Run `ledger rerun` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./rerun.ts";
- * Deno.exit(await main(["policy-20260123T101500-a1b2c3"]));
+ * // The command line is `await main(args)`, e.g. main(["policy-20260123T101500-a1b2c3"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -134,9 +134,11 @@ Exit codes: 0 ok, 1 no index or unreadable index, 2 usage error.`;
  * Run `ledger runs` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./runs.ts";
- * Deno.exit(await main(["--status", "failed", "--json"]));
+ * // The command line is `await main(args)`, e.g. main(["--status", "failed", "--json"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

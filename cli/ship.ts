@@ -59,9 +59,11 @@ const INTERVAL_SECONDS_DEFAULT = 30;
  * Run `ledger ship` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./ship.ts";
- * Deno.exit(await main(["--to", "s3://ledger-logs/team-a", "--once"]));
+ * // The command line is `await main(args)`, e.g. main(["--to", "s3://ledger-logs/team-a", "--once"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -56,9 +56,11 @@ const INLINE_JSON_CHARS_MAX = 200;
  * Run `ledger show` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./show.ts";
- * Deno.exit(await main(["run-1", "--json"]));
+ * // The command line is `await main(args)`, e.g. main(["run-1", "--json"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

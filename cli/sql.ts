@@ -35,9 +35,11 @@ Exit codes: 0 ok, 1 no index or the query failed, 2 usage error.`;
  * Run `ledger sql` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./sql.ts";
- * Deno.exit(await main(["SELECT count(*) FROM latest_runs", "--format", "json"]));
+ * // The command line is `await main(args)`, e.g. main(["SELECT count(*) FROM latest_runs", "--format", "json"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -100,9 +100,11 @@ writes nothing).`;
  * Run `ledger sweep` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./sweep.ts";
- * Deno.exit(await main(["policy", "--grid", '{"type":"fixed_stop","stopPct":[0.2,0.3]}']));
+ * // The command line is `await main(args)`, e.g. main(["policy", "--grid", '{"type":"fixed_stop","stopPct":[0.2,0.3]}']); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -71,9 +71,11 @@ type Kind = "tag" | "note" | "archive" | "restore";
  * Run `ledger tag` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { tagMain } from "./tag.ts";
- * Deno.exit(await tagMain(["run-1", "label=baseline"]));
+ * // The command line is `await tagMain(args)`, e.g. tagMain(["run-1", "label=baseline"]); it returns the exit code.
+ * assert.equal(await tagMain(["--help"]), 0); // prints the usage
  * ```
  */
 export function tagMain(args: string[]): Promise<number> {
@@ -84,9 +86,11 @@ export function tagMain(args: string[]): Promise<number> {
  * Run `ledger note` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { noteMain } from "./tag.ts";
- * Deno.exit(await noteMain(["run-1", "fees were wrong"]));
+ * // The command line is `await noteMain(args)`, e.g. noteMain(["run-1", "fees were wrong"]); it returns the exit code.
+ * assert.equal(await noteMain(["--help"]), 0); // prints the usage
  * ```
  */
 export function noteMain(args: string[]): Promise<number> {
@@ -97,9 +101,11 @@ export function noteMain(args: string[]): Promise<number> {
  * Run `ledger archive` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { archiveMain } from "./tag.ts";
- * Deno.exit(await archiveMain(["run-1", "--reason", "superseded"]));
+ * // The command line is `await archiveMain(args)`, e.g. archiveMain(["run-1", "--reason", "superseded"]); it returns the exit code.
+ * assert.equal(await archiveMain(["--help"]), 0); // prints the usage
  * ```
  */
 export function archiveMain(args: string[]): Promise<number> {
@@ -110,9 +116,11 @@ export function archiveMain(args: string[]): Promise<number> {
  * Run `ledger restore` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { restoreMain } from "./tag.ts";
- * Deno.exit(await restoreMain(["run-1"]));
+ * // The command line is `await restoreMain(args)`, e.g. restoreMain(["run-1"]); it returns the exit code.
+ * assert.equal(await restoreMain(["--help"]), 0); // prints the usage
  * ```
  */
 export function restoreMain(args: string[]): Promise<number> {

@@ -62,9 +62,11 @@ Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
  * Run `ledger trials` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./trials.ts";
- * Deno.exit(await main(["--sort", "metrics.sharpe:desc", "--limit", "20"]));
+ * // The command line is `await main(args)`, e.g. main(["--sort", "metrics.sharpe:desc", "--limit", "20"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -43,9 +43,11 @@ Exit codes: 0 stopped by a signal, 1 failure (port in use, ...), 2 usage error.`
  * Run `ledger ui` with `args`; returns the exit code once stopped.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./ui.ts";
- * Deno.exit(await main(["--port", "8765"]));
+ * // The command line is `await main(args)`, e.g. main(["--port", "8765"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -45,9 +45,11 @@ Exit codes: 0 sound, 1 problems found (or the root is missing), 2 usage error.`;
  * Run `ledger verify` with `args`; returns the exit code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { main } from "./verify.ts";
- * Deno.exit(await main(["--root", "data/ledger", "--strict"]));
+ * // The command line is `await main(args)`, e.g. main(["--root", "data/ledger", "--strict"]); it returns the exit code.
+ * assert.equal(await main(["--help"]), 0); // prints the usage
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -258,10 +258,27 @@ export function parseDay(value: string): string {
  * On failure throws {@linkcode RebuildError} and leaves the previous index.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { rebuildIndex } from "./rebuild.ts";
- * const report = await rebuildIndex("data/ledger", { full: true });
- * console.log(report.events, report.errors, report.elapsedMs);
+ * import { openWriter } from "../ledger/writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.append({
+ *     event_type: "run.created",
+ *     run_id: "r1",
+ *     run_type: "policy",
+ *     config: {},
+ *     data_fingerprint: "fp",
+ *   });
+ *   await writer.close();
+ *   const report = await rebuildIndex(root, { full: true });
+ *   assert.equal(report.events, 1);
+ *   assert.equal(report.runs, 1);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function rebuildIndex(

@@ -42,12 +42,19 @@ export interface EmitterStats {
  * that need their own writer. The writer is opened at the first emit.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { EventEmitter } from "./emitter.ts";
- * const emitter = new EventEmitter({ root: "data/ledger" });
- * const id = await emitter.runStarted("run-1", {});
- * console.log(id, emitter.stats());
- * await emitter.close();
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const emitter = new EventEmitter({ root });
+ *   const id = await emitter.runStarted("run-1", {});
+ *   assert.equal(typeof id, "string");
+ *   assert.equal(emitter.stats().emitted, 1);
+ *   await emitter.close();
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export class EventEmitter {
@@ -222,10 +229,18 @@ const singletons = new Map<string, EventEmitter>();
  * durability.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { getEventEmitter } from "./emitter.ts";
- * const emitter = getEventEmitter();
- * await emitter.phaseStarted("run-1", { phase_name: "plan", phase_order: 0 });
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const emitter = getEventEmitter({ root });
+ *   assert.equal(getEventEmitter({ root }), emitter); // one per root
+ *   await emitter.phaseStarted("run-1", { phase_name: "plan", phase_order: 0 });
+ *   await emitter.close();
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter {

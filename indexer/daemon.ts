@@ -74,6 +74,7 @@ export function formatLogEntry(entry: DaemonLogEntry, json: boolean, at = new Da
   if (json) {
     return JSON.stringify({ time, level: entry.level, msg: entry.msg, ...entry.fields });
   }
+  // deno-lint-ignore no-control-regex
   const msg = entry.msg.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
   return `${time} ${entry.level} ${msg}`;
 }

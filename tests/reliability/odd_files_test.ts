@@ -93,6 +93,7 @@ Deno.test("odd files: a damaged daemon lock file is described, not echoed", asyn
         signal: AbortSignal.timeout(REFUSAL_MS_MAX),
       });
       equal(r.code, 1, r.stderr);
+      // deno-lint-ignore no-control-regex
       ok(!/[\u0000-\u0008\u001b\u007f]/.test(r.stderr), JSON.stringify(r.stderr));
       match(r.stderr, /Another daemon is already running for this root \(holder unknown/);
     } finally {

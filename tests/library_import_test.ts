@@ -12,7 +12,7 @@ const REPO = new URL("../", import.meta.url);
 const LIBRARY_DIRS = ["ledger", "indexer", "backtest", "cli"];
 /** Static `import`/`export ... from "x"` statements (multi-line too), and `import("x")`. */
 const SPECIFIERS = [
-  /^(?:import|export)\b[^;]*?\bfrom\s*"([^"\n]+)"/gm,
+  /^(?:import|export)\s+(?:type\s+)?(?:\{[^}]*\}|\*(?:\s+as\s+\w+)?|\w+(?:\s*,\s*\{[^}]*\})?)\s*from\s*"([^"\n]+)"/gm,
   /^import\s*"([^"\n]+)"/gm,
   /\bimport\(\s*"([^"\n]+)"\s*\)/g,
 ];

@@ -11,9 +11,9 @@ import { resolve } from "node:path";
 import { DaemonLockedError, runDaemon } from "../indexer/daemon.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { Shipper } from "../storage/ship.ts";
-import { openShipper, shipLoop } from "./ship.ts";
+import { openShipper, shipLoop, sleep } from "./ship.ts";
 import { InvalidDateError, parseDay } from "../indexer/rebuild.ts";
-import { ObjectStoreError } from "../storage/object_store.ts";
+import { type ObjectStore, ObjectStoreError } from "../storage/object_store.ts";
 import { rebuildIndexFromBucket, runBucketDaemon } from "../storage/bucket_index.ts";
 import {
   EXIT_FAILURE,
@@ -152,7 +152,9 @@ export async function daemonMain(args: string[]): Promise<number> {
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   let shipper: Shipper | undefined;
   try {
-    if (source !== undefined) await source.store.check();
+    if (source !== undefined && !await reachSource(source.store, intervalSeconds, stop.signal)) {
+      return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
+    }
     if (target !== undefined) {
       shipper = new Shipper(root, target.store, target.location, {
         endpoint: target.endpoint,
@@ -209,6 +211,30 @@ export async function daemonMain(args: string[]): Promise<number> {
     shipper?.close();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
+}
+
+/**
+ * Reach the bucket the daemon indexes from. A daemon may start while the
+ * endpoint is down (a restart, a network blip): that is retried every
+ * interval, as `ledger ship --interval` does; any other problem (no such
+ * bucket, bad credentials) is said once and ends the daemon.
+ */
+async function reachSource(
+  store: ObjectStore,
+  retrySeconds: number,
+  signal: AbortSignal,
+): Promise<boolean> {
+  while (!signal.aborted) {
+    try {
+      await store.check();
+      return true;
+    } catch (err) {
+      if (!(err instanceof ObjectStoreError) || err.kind !== "unreachable") throw err;
+      console.error(`ledger daemon: ${err.message}; retrying in ${retrySeconds} s`);
+      await sleep(retrySeconds * 1000, signal);
+    }
+  }
+  return false;
 }
 
 function dbFlag(values: ParsedFlags["values"]): string | undefined {

@@ -302,7 +302,17 @@ export async function rebuildIndex(
   signal?.throwIfAborted();
   await Deno.mkdir(dirname(dbPath), { recursive: true });
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
-  const lock = await lockRebuild(dbPath, options.onWait);
+  let lock;
+  try {
+    lock = await lockRebuild(dbPath, options.onWait);
+  } catch (err) {
+    // A full disk fails the lock file's pid write: the same one-line failure.
+    throw new RebuildError(
+      `Rebuild of ${dbPath} failed (the previous index is unchanged): ` +
+        `cannot take the rebuild lock: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
   const tempPath = tempPathFor(dbPath);
   try {
     const leftovers = await removeLeftovers(dbPath);

@@ -163,19 +163,7 @@ export async function main(args: string[]): Promise<number> {
       : await runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps });
   } catch (err) {
     progress?.done();
-    if (err instanceof RunIdTakenError) throw new UsageError(err.message);
-    if (!(err instanceof RunFailedError)) throw err;
-    const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
-    console.error(`ledger backtest: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
-    if (values.json) {
-      console.log(JSON.stringify({
-        run_id: err.runId,
-        status: "failed",
-        error: { message: err.message },
-        phase_name: err.phaseName,
-      }));
-    }
-    return EXIT_FAILURE;
+    return failedRunExit("backtest", err, values.json === true);
   } finally {
     await emitter.close();
   }
@@ -184,6 +172,28 @@ export async function main(args: string[]): Promise<number> {
   else console.log(describeResult(result));
   if (!values["no-index"]) await refreshIndexInBackground(root);
   return EXIT_OK;
+}
+
+/**
+ * How `ledger backtest` and `ledger sweep` end on a run that failed: a taken
+ * run id is a usage error (thrown); a run that recorded `run.failed` is one
+ * stderr line (and the failure as JSON with `--json`), exit 1; anything else
+ * is rethrown.
+ */
+export function failedRunExit(command: string, err: unknown, json: boolean): number {
+  if (err instanceof RunIdTakenError) throw new UsageError(err.message);
+  if (!(err instanceof RunFailedError)) throw err;
+  const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
+  console.error(`ledger ${command}: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
+  if (json) {
+    console.log(JSON.stringify({
+      run_id: err.runId,
+      status: "failed",
+      error: { message: err.message },
+      phase_name: err.phaseName,
+    }));
+  }
+  return EXIT_FAILURE;
 }
 
 export function backtestOptions(values: ParsedFlags["values"], root: string): BacktestOptions {

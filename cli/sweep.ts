@@ -7,7 +7,6 @@
  */
 import { wrapText } from "./_wrap.ts";
 import {
-  EXIT_FAILURE,
   EXIT_OK,
   integerFlag,
   parseFlags,
@@ -18,7 +17,7 @@ import {
 import {
   backtestOptions,
   bpsFlag,
-  firstLine,
+  failedRunExit,
   interruptLine,
   phaseDisplay,
   readJsonFlag,
@@ -26,12 +25,7 @@ import {
   resultJson,
 } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
-import {
-  type InterruptInfo,
-  RunFailedError,
-  RunIdTakenError,
-  type RunResult,
-} from "../backtest/workflow.ts";
+import { type InterruptInfo, type RunResult } from "../backtest/workflow.ts";
 import { GRID_TRIALS_MAX_DEFAULT, GridError } from "../backtest/grid.ts";
 import {
   planSweep,
@@ -166,19 +160,7 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (err) {
     progress?.done();
-    if (err instanceof RunIdTakenError) throw new UsageError(err.message);
-    if (!(err instanceof RunFailedError)) throw err;
-    const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
-    console.error(`ledger sweep: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
-    if (values.json) {
-      console.log(JSON.stringify({
-        run_id: err.runId,
-        status: "failed",
-        error: { message: err.message },
-        phase_name: err.phaseName,
-      }));
-    }
-    return EXIT_FAILURE;
+    return failedRunExit("sweep", err, values.json === true);
   } finally {
     await emitter.close();
   }

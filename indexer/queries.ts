@@ -153,13 +153,11 @@ export interface NoteRow {
  * There is no index file yet.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { IndexNotFoundError, listRuns } from "./queries.ts";
- * try {
- *   await listRuns("data/ledger/index/runs.duckdb");
- * } catch (err) {
- *   if (err instanceof IndexNotFoundError) console.error(err.message); // says how to build it
- * }
+ * // The message says how to build the index.
+ * await assert.rejects(listRuns("/no/such/runs.duckdb"), IndexNotFoundError);
  * ```
  */
 export class IndexNotFoundError extends Error {
@@ -196,9 +194,26 @@ export interface ListRunsOptions {
  * The latest runs, newest first.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { listRuns } from "./queries.ts";
- * const failed = await listRuns("data/ledger/index/runs.duckdb", { status: "failed", limit: 10 });
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "r1", run_type: "policy", config: {}, data_fingerprint: "f" },
+ *     { event_type: "run.failed", run_id: "r1", error: { message: "no candles" } },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const failed = await listRuns(indexPath(root), { status: "failed", limit: 10 });
+ *   assert.deepEqual(failed.map((r) => r.run_id), ["r1"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function listRuns(dbPath: string, options: ListRunsOptions = {}): Promise<RunRow[]> {
@@ -213,10 +228,27 @@ export async function listRuns(dbPath: string, options: ListRunsOptions = {}): P
  * the index has no such run.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { getRun } from "./queries.ts";
- * const detail = await getRun("data/ledger/index/runs.duckdb", "run-1");
- * console.log(detail?.run.status, detail?.phases.length);
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "r1", run_type: "policy", config: {}, data_fingerprint: "f" },
+ *     { event_type: "run.failed", run_id: "r1", error: { message: "no candles" } },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const detail = await getRun(indexPath(root), "r1");
+ *   assert.equal(detail?.run.status, "failed");
+ *   assert.equal(await getRun(indexPath(root), "nope"), null);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function getRun(dbPath: string, runId: string): Promise<RunDetail | null> {
@@ -262,10 +294,27 @@ export async function getRun(dbPath: string, runId: string): Promise<RunDetail |
  * {@linkcode IndexNotFoundError} when the file does not exist.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { withIndex } from "./queries.ts";
- * const n = await withIndex("data/ledger/index/runs.duckdb", async (conn) =>
- *   (await conn.runAndReadAll("SELECT count(*) FROM events")).getRows()[0][0]);
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "r1", run_type: "policy", config: {}, data_fingerprint: "f" },
+ *     { event_type: "run.failed", run_id: "r1", error: { message: "no candles" } },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const n = await withIndex(indexPath(root), async (conn) =>
+ *     (await conn.runAndReadAll("SELECT count(*) FROM runs_d")).getRows()[0][0]);
+ *   assert.equal(Number(n), 1);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function withIndex<T>(

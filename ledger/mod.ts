@@ -4,10 +4,20 @@
  * Re-exports only.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { getEventEmitter, readLog } from "./mod.ts";
- * await getEventEmitter().runStarted("run-1");
- * for await (const record of readLog("data/ledger")) console.log(record.kind);
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const emitter = getEventEmitter({ root });
+ *   await emitter.runStarted("run-1");
+ *   await emitter.close();
+ *   const kinds: string[] = [];
+ *   for await (const record of readLog(root)) kinds.push(record.kind);
+ *   assert.deepEqual(kinds, ["event"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  *
  * @module

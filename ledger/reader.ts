@@ -89,9 +89,21 @@ export interface ReadPartFileOptions {
  * A missing events directory is an empty log.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { listParts } from "./reader.ts";
- * for (const part of await listParts("data/ledger")) console.log(part.file, part.sizeBytes);
+ * import { openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.append({ event_type: "run.started", run_id: "r1" });
+ *   await writer.close();
+ *   const parts = await listParts(root);
+ *   assert.equal(parts.length, 1);
+ *   assert.ok(parts[0].file.startsWith("day=") && parts[0].sizeBytes > 0);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function listParts(root: string, options: ListPartsOptions = {}): Promise<PartFile[]> {
@@ -131,10 +143,20 @@ export async function listParts(root: string, options: ListPartsOptions = {}): P
  * Stream every record of the log under `root` (or from `fromDay` on).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { readLog } from "./reader.ts";
- * for await (const record of readLog("data/ledger")) {
- *   if (record.kind !== "event") console.error(`${record.file}:${record.line}: ${record.reason}`);
+ * import { openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.append({ event_type: "run.started", run_id: "r1" });
+ *   await writer.close();
+ *   const kinds: string[] = [];
+ *   for await (const record of readLog(root)) kinds.push(record.kind); // torn/invalid name file:line
+ *   assert.deepEqual(kinds, ["event"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
  * }
  * ```
  */
@@ -152,10 +174,21 @@ export async function* readLog(
  * incremental readers). A file that vanished yields nothing.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { readPartFile } from "./reader.ts";
- * for await (const r of readPartFile("data/ledger/events/day=2026-01-23/part-000001.jsonl")) {
- *   console.log(r.kind, r.line);
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const path = `${root}/part-000001.jsonl`; // a Python-writer part, last line torn
+ *   await Deno.writeTextFile(
+ *     path,
+ *     '{"event_type":"run.started","run_id":"r1","event_id":"e1","timestamp_ms":1}\n{"event_t',
+ *   );
+ *   const kinds: string[] = [];
+ *   for await (const r of readPartFile(path)) kinds.push(`${r.kind}@${r.line}`);
+ *   assert.deepEqual(kinds, ["event@1", "torn@2"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
  * }
  * ```
  */

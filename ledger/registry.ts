@@ -194,9 +194,19 @@ export function renderSchemaFile(): string {
  * directory must exist. Throws {@linkcode WriteError} on I/O failure.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { writeSchemaFile } from "./registry.ts";
- * await writeSchemaFile("data/ledger");
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   await Deno.mkdir(`${root}/events`); // the writer creates it on its first event
+ *   assert.equal(await writeSchemaFile(root), true); // written
+ *   assert.equal(await writeSchemaFile(root), false); // already current
+ *   const doc = JSON.parse(await Deno.readTextFile(`${root}/events/_schema.json`));
+ *   assert.ok("event_types" in doc); // the Python tools' shape too
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function writeSchemaFile(root: string): Promise<boolean> {

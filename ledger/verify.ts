@@ -155,13 +155,10 @@ export interface VerifyReport {
  * The ledger root to verify does not exist or is not a directory.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { LedgerRootError, verifyLog } from "./verify.ts";
- * try {
- *   await verifyLog("/no/such/root");
- * } catch (err) {
- *   if (err instanceof LedgerRootError) console.error(err.message);
- * }
+ * await assert.rejects(verifyLog("/no/such/root"), LedgerRootError);
  * ```
  */
 export class LedgerRootError extends Error {
@@ -181,10 +178,26 @@ export class LedgerRootError extends Error {
  * root without an `events` directory is an empty (sound) log.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { verifyLog } from "./verify.ts";
- * const report = await verifyLog("data/ledger", { strict: true });
- * if (!report.sound) console.error(`${report.problems} problems`);
+ * import { openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.append({
+ *     event_type: "run.created",
+ *     run_id: "r1",
+ *     run_type: "policy",
+ *     config: {},
+ *     data_fingerprint: "fp",
+ *   });
+ *   await writer.close();
+ *   const report = await verifyLog(root, { strict: true });
+ *   assert.ok(report.sound, `${report.problems} problems`);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function verifyLog(root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -214,9 +227,17 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
  * `file:line: reason`, then a verdict line.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { formatReport, verifyLog } from "./verify.ts";
- * console.log(formatReport(await verifyLog("data/ledger")));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   await Deno.mkdir(`${root}/events`);
+ *   const text = formatReport(await verifyLog(root));
+ *   assert.ok(text.startsWith(`ledger root ${root}`));
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function formatReport(report: VerifyReport): string {

@@ -250,7 +250,8 @@ function policyForConfig(policy: unknown): unknown {
   if (typeof policy !== "string") return policy ?? null;
   try {
     return JSON.parse(policy);
-  } catch (_err) {
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
     // Not JSON: the plan phase reports it; the config keeps the text as given.
     return policy;
   }

@@ -11,6 +11,7 @@
  * @module
  */
 import { listParts } from "./reader.ts";
+import { parseJsonText } from "./json_text.ts";
 
 /** One event of the run found in the log. */
 export interface FoundRunEvent {
@@ -90,9 +91,13 @@ export async function findRunEvents(
 
 function parseObject(line: string): Record<string, unknown> | null {
   try {
-    const value = JSON.parse(line);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : null;
-  } catch (_err) {
+    // Python's NaN/Infinity are read as null, as every reader does (SPEC 3).
+    const value = parseJsonText(line);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? value as Record<string, unknown>
+      : null;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
     // A torn or invalid line is verify's business; it names no run here.
     return null;
   }

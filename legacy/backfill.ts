@@ -268,7 +268,8 @@ export function jsonObject(text: string | null): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (_err) {
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
     // Not JSON: keep the text as it was, under a named key.
     return { legacy_text: text };
   }

@@ -203,7 +203,8 @@ function canonicalText(text: string | null): string | null {
   if (text === null) return null;
   try {
     return canonicalJson(JSON.parse(text));
-  } catch (_err) {
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
     return text; // not JSON: compared as it is, and reported as a difference
   }
 }

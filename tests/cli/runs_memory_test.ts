@@ -1,0 +1,132 @@
+/**
+ * Issue 19.8: `ledger runs --json` of 1M runs failed with "Invalid string
+ * length" after 2.9 GB, because the whole answer was built as one string.
+ * Output is now streamed in batches; this suite holds the JavaScript heap of
+ * the reading process to `HEAP_MIB_MAX` and asks for an answer several times
+ * that size, in every machine format. A reader that keeps every row (or the
+ * whole text) in memory runs out of heap and exits non-zero; a streaming
+ * one finishes, and every row arrives.
+ *
+ * (DuckDB's memory is native and outside this heap: its sort holds the
+ * printed columns of every matching run. Measured with `/usr/bin/time`, the
+ * reader's peak RSS went from 160 MB at 10k runs to 255 MB at 100k under a
+ * 24 MiB heap, against 160 and 315 MB uncapped.)
+ *
+ * @module
+ */
+import assert from "node:assert";
+import { join } from "node:path";
+import { CLI_PATH, CONFIG_PATH, runLedger, TEST_PERMISSIONS, withTempDir } from "../_helpers.ts";
+
+/** The V8 old-space cap of the reading process. */
+const HEAP_MIB_MAX = 24;
+/** Runs in the log: enough that the answer is several times `HEAP_MIB_MAX`. */
+const RUNS = 60_000;
+/** Runs per day folder. */
+const RUNS_PER_DAY = 20_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Write `RUNS` created-and-completed runs whose configs carry ~600 bytes. */
+async function writeLog(root: string): Promise<void> {
+  const padding = "x".repeat(600);
+  const startMs = Date.UTC(2026, 0, 1);
+  for (let first = 0; first < RUNS; first += RUNS_PER_DAY) {
+    const dayMs = startMs + (first / RUNS_PER_DAY) * DAY_MS;
+    const lines: string[] = [];
+    for (let n = first; n < first + RUNS_PER_DAY; n++) {
+      const t = dayMs + (n - first) * 2;
+      const runId = `mem-${String(n).padStart(7, "0")}`;
+      const base = { run_id: runId, schema_version: 1 };
+      lines.push(JSON.stringify({
+        event_type: "run.created",
+        event_id: `${t}_${n.toString(16).padStart(8, "0")}`,
+        timestamp_ms: t,
+        ...base,
+        run_type: "policy",
+        data_fingerprint: "sha256:mem",
+        config: { policy: { stopPct: (n % 50) / 100 }, note: padding },
+      }));
+      lines.push(JSON.stringify({
+        event_type: "run.completed",
+        event_id: `${t + 1}_${n.toString(16).padStart(8, "0")}`,
+        timestamp_ms: t + 1,
+        ...base,
+        summary: { calls: n % 997 },
+        artifact_paths: {},
+      }));
+    }
+    const dir = join(root, "events", `day=${new Date(dayMs).toISOString().slice(0, 10)}`);
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(join(dir, "part-mem-000001.jsonl"), lines.join("\n") + "\n");
+  }
+}
+
+/** Run `ledger runs ARGS` with the heap capped, its output to `outPath`. */
+async function runsCapped(root: string, args: string[], outPath: string): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--config",
+      CONFIG_PATH,
+      `--v8-flags=--max-old-space-size=${HEAP_MIB_MAX}`,
+      ...TEST_PERMISSIONS,
+      CLI_PATH,
+      "runs",
+      "--root",
+      root,
+      ...args,
+    ],
+    env: { LEDGER_ROOT: "" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // pipeTo closes the file when the output ends.
+  const out = await Deno.open(outPath, { write: true, create: true, truncate: true });
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+    child.stdout.pipeTo(out.writable),
+  ]);
+  assert.equal(
+    status.code,
+    0,
+    `runs ${args.join(" ")} under a ${HEAP_MIB_MAX} MiB heap: ${stderr}`,
+  );
+  return status.code;
+}
+
+Deno.test({
+  name: `runs streams json, jsonl and csv of ${RUNS} runs within a ${HEAP_MIB_MAX} MiB heap`,
+  sanitizeResources: false,
+  async fn() {
+    await withTempDir(async (root) => {
+      await writeLog(root);
+      const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      const heapBytes = HEAP_MIB_MAX * 1024 * 1024;
+
+      const jsonPath = join(root, "runs.json");
+      await runsCapped(root, ["--json", "--columns", "config"], jsonPath);
+      const jsonBytes = (await Deno.stat(jsonPath)).size;
+      assert(jsonBytes > 1.5 * heapBytes, `json answer ${jsonBytes} B is not larger than the heap`);
+      const rows = JSON.parse(await Deno.readTextFile(jsonPath)) as Record<string, unknown>[];
+      assert.equal(rows.length, RUNS);
+      assert.equal(new Set(rows.map((r) => r.run_id)).size, RUNS);
+      assert.equal(rows.every((r) => r.status === "completed"), true);
+
+      const jsonlPath = join(root, "runs.jsonl");
+      await runsCapped(root, ["--format", "jsonl", "--columns", "config"], jsonlPath);
+      const lines = (await Deno.readTextFile(jsonlPath)).trimEnd().split("\n");
+      assert.equal(lines.length, RUNS);
+      assert.equal(JSON.parse(lines[RUNS - 1]).config.note.length, 600);
+
+      const csvPath = join(root, "runs.csv");
+      await runsCapped(root, ["--format", "csv", "--columns", "config.note"], csvPath);
+      const csvLines = (await Deno.readTextFile(csvPath)).trimEnd().split("\n");
+      assert.equal(csvLines.length, RUNS + 1, "a header and one line per run");
+    });
+  },
+});

@@ -454,6 +454,42 @@ export function encodeEventLine(event: LedgerEvent): Uint8Array {
   return bytes;
 }
 
+/** One event line as text, with its length in UTF-8 bytes. */
+export interface EventLineText {
+  /** The JSON object and its `\n`. */
+  text: string;
+  /** UTF-8 bytes of `text` (at most {@linkcode LINE_BYTES_MAX}). */
+  bytes: number;
+}
+
+// deno-lint-ignore no-control-regex
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/**
+ * Serialize a validated event as {@linkcode encodeEventLine} does, but keep
+ * the text: a writer that buffers many lines encodes them with one call
+ * (each `TextEncoder.encode` call allocates, which costs more than the
+ * JSON). Throws {@linkcode EventTooLargeError} past {@linkcode LINE_BYTES_MAX}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent, encodeEventLine, encodeEventText } from "./events.ts";
+ * const event = completeEvent({ event_type: "run.noted", run_id: "r1", note: "größer" });
+ * const line = encodeEventText(event);
+ * assert.equal(line.bytes, encodeEventLine(event).length); // ö and ß take two bytes each
+ * assert.equal(line.text.length, line.bytes - 2);
+ * ```
+ */
+export function encodeEventText(event: LedgerEvent): EventLineText {
+  const text = JSON.stringify(event) + "\n";
+  // ASCII is one byte per UTF-16 unit; anything else is measured (a validated event's
+  // strings are well-formed, so the encoding is exact).
+  const bytes = ASCII_ONLY.test(text) ? text.length : textEncoder.encode(text).length;
+  if (bytes > LINE_BYTES_MAX) throw new EventTooLargeError(bytes, LINE_BYTES_MAX, event.event_type);
+  return { text, bytes };
+}
+
 // ---- helpers ----
 
 /** Type fields that may be absent, per type (any version), plus `schema_version`. */

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { completeEvent, encodeEventLine, type EventInput, type LedgerEvent } from "./events.ts";
+import { completeEvent, encodeEventText, type EventInput, type LedgerEvent } from "./events.ts";
 import { ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
 import { dayDir, dayOf, eventsDir, PART_BYTES_MAX_DEFAULT, partFileName } from "./paths.ts";
@@ -84,10 +84,15 @@ interface Part {
   bytes: number;
 }
 
+/** A validated line waiting to be written: its text is encoded with its chunk's. */
 interface PendingLine {
   day: string;
-  bytes: Uint8Array;
+  text: string;
+  /** UTF-8 bytes of `text`. */
+  bytes: number;
 }
+
+const textEncoder = new TextEncoder();
 
 /**
  * Open a writer on the log under `root`: creates `<root>/events` when missing
@@ -194,8 +199,8 @@ export class EventWriter {
     // Relaxed fast path (the throughput case): no batch arrays, no async frame.
     try {
       const event = completeEvent(input);
-      const bytes = encodeEventLine(event);
-      const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), bytes });
+      const { text, bytes } = encodeEventText(event);
+      const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), text, bytes });
       return pressure === undefined ? Promise.resolve(event) : pressure.then(() => event);
     } catch (err) {
       return Promise.reject(err);
@@ -221,15 +226,15 @@ export class EventWriter {
     let batchBytes = 0;
     for (let i = 0; i < inputs.length; i++) {
       const event = completeIndexed(inputs[i], i, inputs.length);
-      const bytes = encodeEventLine(event);
-      batchBytes += bytes.length;
+      const { text, bytes } = encodeEventText(event);
+      batchBytes += bytes;
       if (batchBytes > BATCH_BYTES_MAX) {
         throw new RangeError(
           `Batch of ${inputs.length} events exceeds ${BATCH_BYTES_MAX} bytes at event ${i + 1}`,
         );
       }
       events.push(event);
-      lines.push({ day: dayOf(event.timestamp_ms), bytes });
+      lines.push({ day: dayOf(event.timestamp_ms), text, bytes });
     }
     if (lines.length === 0) return events;
     if (this.durability === "durable") {
@@ -251,7 +256,7 @@ export class EventWriter {
    */
   #buffered(line: PendingLine): Promise<void> | undefined {
     this.#buffer.push(line);
-    this.#bufferBytes += line.bytes.length;
+    this.#bufferBytes += line.bytes;
     if (
       this.#buffer.length >= this.#groupCommitEvents ||
       this.#bufferBytes >= RELAXED_BUFFER_BYTES_MAX
@@ -368,19 +373,19 @@ export class EventWriter {
     syncEachChunk: boolean,
     sizesBefore: Map<string, number>,
   ): Promise<void> {
-    const byDay = new Map<string, Uint8Array[]>();
+    const byDay = new Map<string, PendingLine[]>();
     for (const line of lines) {
       const group = byDay.get(line.day) ?? [];
-      group.push(line.bytes);
+      group.push(line);
       byDay.set(line.day, group);
     }
     const touched = new Set<Part>();
     for (const [day, group] of byDay) {
       let part = await this.#partFor(day);
-      let chunk: Uint8Array[] = [];
+      let chunk: PendingLine[] = [];
       let chunkBytes = 0;
-      for (const bytes of group) {
-        const wouldPass = part.bytes + chunkBytes + bytes.length > this.#partBytesMax;
+      for (const line of group) {
+        const wouldPass = part.bytes + chunkBytes + line.bytes > this.#partBytesMax;
         if (wouldPass && part.bytes + chunkBytes > 0) {
           if (chunk.length > 0) {
             await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, sizesBefore);
@@ -390,8 +395,8 @@ export class EventWriter {
           chunkBytes = 0;
           part = await this.#rotate(part);
         }
-        chunk.push(bytes);
-        chunkBytes += bytes.length;
+        chunk.push(line);
+        chunkBytes += line.bytes;
       }
       await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, sizesBefore);
       touched.add(part);
@@ -408,18 +413,17 @@ export class EventWriter {
   /** One write call of whole lines, then (durable mode) fdatasync. */
   async #writeChunk(
     part: Part,
-    chunk: Uint8Array[],
+    chunk: readonly PendingLine[],
     size: number,
     sync: boolean,
     sizesBefore: Map<string, number>,
   ): Promise<void> {
+    // One encoding call for the chunk: per-line encoding costs more than the JSON.
+    const text = chunk.map((line) => line.text).join("");
     const data = new Uint8Array(size);
-    let offset = 0;
-    for (const bytes of chunk) {
-      data.set(bytes, offset);
-      offset += bytes.length;
-    }
-    assert(data.length > 0 && data[data.length - 1] === 0x0a, "a chunk is whole lines");
+    const { read, written } = textEncoder.encodeInto(text, data);
+    assert(read === text.length && written === size, "the chunk encodes to its lines' sizes");
+    assert(data[data.length - 1] === 0x0a, "a chunk is whole lines");
     if (!sizesBefore.has(part.path)) sizesBefore.set(part.path, part.bytes);
     try {
       part.bytes += await writeAll(part.file, data); // only grows: append-only and ours alone

@@ -73,24 +73,24 @@ export interface ServeUiOptions {
  * import { rebuildIndex } from "../indexer/rebuild.ts";
  * import { serveUi } from "./server.ts";
  * const root = await Deno.makeTempDir();
+ * const stop = new AbortController(); // `ledger ui` aborts it on SIGINT
+ * const listening = Promise.withResolvers<string>();
+ * const served = serveUi(root, {
+ *   port: 0, // any free port
+ *   signal: stop.signal,
+ *   onListen: ({ hostname, port }) => listening.resolve(`http://${hostname}:${port}`),
+ * });
  * try {
  *   const writer = await openWriter(root);
  *   await writer.append({ event_type: "run.started", run_id: "a1" });
  *   await writer.close();
  *   await rebuildIndex(root, {});
- *   const stop = new AbortController(); // `ledger ui` aborts it on SIGINT
- *   const listening = Promise.withResolvers<string>();
- *   const served = serveUi(root, {
- *     port: 0, // any free port
- *     signal: stop.signal,
- *     onListen: ({ hostname, port }) => listening.resolve(`http://${hostname}:${port}`),
- *   });
  *   const res = await fetch(`${await listening.promise}/run/a1`);
  *   assert.equal(res.status, 200);
  *   assert.ok((await res.text()).includes("<title>a1 - ledger</title>"));
+ * } finally {
  *   stop.abort();
  *   await served; // the server has stopped and the index is closed
- * } finally {
  *   await Deno.remove(root, { recursive: true });
  * }
  * ```

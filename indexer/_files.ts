@@ -27,9 +27,27 @@ export interface PartFile {
  * missing events directory is an empty log.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
  * import { listPartFiles } from "./_files.ts";
- * const files = await listPartFiles("data/ledger");
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([ // partitioned by the events' UTC day
+ *     { event_type: "run.started", run_id: "a1", timestamp_ms: Date.UTC(2026, 0, 21, 9) },
+ *     { event_type: "run.started", run_id: "b2", timestamp_ms: Date.UTC(2026, 0, 20, 9) },
+ *   ]);
+ *   await writer.close();
+ *   await Deno.writeTextFile(`${root}/events/day=2026-01-20/notes.txt`, "not a part file");
+ *   const files = await listPartFiles(root);
+ *   assert.deepEqual(files.map((f) => f.day), ["2026-01-20", "2026-01-21"]);
+ *   assert.ok(files[0].file.startsWith("day=2026-01-20/") && files[0].file.endsWith(".jsonl"));
+ *   assert.equal(files[0].sizeBytes, (await Deno.stat(files[0].path)).size);
+ *   assert.deepEqual(await listPartFiles(`${root}/empty`), []); // no events directory
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function listPartFiles(root: string): Promise<PartFile[]> {

@@ -31,9 +31,33 @@ export interface RangeStart {
  * whatever follows the last newline, a torn tail included).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { listPartFiles } from "./_files.ts";
  * import { stageRanges } from "./_stage.ts";
- * const entries = await stageRanges(file, { byteBase: 0, lineBase: 0 }, 64 << 20, "/tmp/stage");
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   const runIds = ["a1", "b2", "c3", "d4", "e5", "f6"];
+ *   await writer.appendBatch(runIds.map((run_id) => ({ event_type: "run.started", run_id })));
+ *   await writer.close();
+ *   const [file] = await listPartFiles(root);
+ *   const start = { byteBase: 0, lineBase: 0 };
+ *   // A whole file that fits in a chunk is read in place.
+ *   const inPlace = await stageRanges(file, start, 64 << 20, root);
+ *   assert.deepEqual(inPlace.map((e) => e.readPath), [file.path]);
+ *   // A larger one is copied into staging files, each cut just after a newline.
+ *   const stagingDir = await Deno.makeTempDir({ dir: root });
+ *   const staged = await stageRanges(file, start, Math.floor(file.sizeBytes / 3), stagingDir);
+ *   const copies = await Promise.all(staged.map((e) => Deno.readTextFile(e.readPath)));
+ *   assert.ok(staged.length > 1 && copies.every((c) => c.endsWith("\n")));
+ *   assert.equal(copies.join(""), await Deno.readTextFile(file.path));
+ *   assert.equal(staged[1].byteBase, staged[0].readBytes);
+ *   assert.equal(staged[1].lineBase, copies[0].split("\n").length - 1); // lines before it
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function stageRanges(

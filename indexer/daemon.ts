@@ -93,12 +93,23 @@ export interface DaemonSummary {
  * Another live daemon holds the lock of this root.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { acquireDaemonLock, DaemonLockedError } from "./daemon.ts";
+ * const root = await Deno.makeTempDir();
+ * const held = await acquireDaemonLock(root); // a daemon runs on root
  * try {
- *   await acquireDaemonLock("data/ledger");
- * } catch (err) {
- *   if (err instanceof DaemonLockedError) console.error(err.message);
+ *   let message = "";
+ *   try {
+ *     (await acquireDaemonLock(root)).release();
+ *   } catch (err) {
+ *     if (!(err instanceof DaemonLockedError)) throw err;
+ *     message = err.message; // names the holder
+ *   }
+ *   assert.ok(message.includes(`Another daemon is already running for this root (pid ${Deno.pid}`));
+ * } finally {
+ *   held.release();
+ *   await Deno.remove(root, { recursive: true });
  * }
  * ```
  */
@@ -131,11 +142,32 @@ export function daemonLockPath(root: string): string {
  * {@linkcode DaemonLockedError} when another daemon holds the root.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
  * import { runDaemon } from "./daemon.ts";
- * const stop = new AbortController();
- * Deno.addSignalListener("SIGTERM", () => stop.abort());
- * await runDaemon("data/ledger", { intervalMs: 5_000, signal: stop.signal });
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.append({ event_type: "run.started", run_id: "a1" });
+ *   await writer.close();
+ *   const stop = new AbortController(); // the CLI aborts it on SIGINT or SIGTERM
+ *   const rebuilds: unknown[] = [];
+ *   const summary = await runDaemon(root, {
+ *     intervalMs: 20,
+ *     signal: stop.signal,
+ *     log: (entry) => {
+ *       if (entry.fields?.event === "rebuild") rebuilds.push(entry.fields.runs);
+ *       // Stop at the second check (or at a failed rebuild, which would be retried forever).
+ *       if (entry.msg === "no change in the log" || entry.level === "error") stop.abort();
+ *     },
+ *   });
+ *   // The first check indexes the log; the second sees no change and rebuilds nothing.
+ *   assert.deepEqual(summary, { checks: 2, rebuilds: 1, failures: 0 });
+ *   assert.deepEqual(rebuilds, [1]); // the index has 1 run
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function runDaemon(root: string, options: DaemonOptions = {}): Promise<DaemonSummary> {
@@ -265,10 +297,19 @@ export interface DaemonLock {
  * naming the holder.
  *
  * @example
- * ```ts ignore
- * import { acquireDaemonLock } from "./daemon.ts";
- * const lock = await acquireDaemonLock("data/ledger");
- * lock.release();
+ * ```ts
+ * import assert from "node:assert";
+ * import { acquireDaemonLock, daemonLockPath } from "./daemon.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const lock = await acquireDaemonLock(root);
+ *   const holder = JSON.parse(await Deno.readTextFile(daemonLockPath(root)));
+ *   assert.equal(holder.pid, Deno.pid); // the lock file names its holder
+ *   lock.release();
+ *   (await acquireDaemonLock(root)).release(); // released: the next daemon takes it
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function acquireDaemonLock(root: string): Promise<DaemonLock> {

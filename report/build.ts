@@ -54,10 +54,34 @@ export interface BuiltReport {
  * Build the report of `root`'s index.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
  * import { buildReport } from "./build.ts";
- * const { html } = await buildReport("data/ledger");
- * await Deno.writeTextFile("report.html", html);
+ * import { escapeHtml, FILE_CSP } from "./html.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   // Two runs named: a section each and a compare of them, in the order given.
+ *   const { html, runs, compared } = await buildReport(root, { runIds: ["b2", "a1"] });
+ *   await Deno.writeTextFile(`${root}/report.html`, html);
+ *   assert.deepEqual(runs, ["b2", "a1"]);
+ *   assert.ok(compared && html.includes(`<section class="view" id="compare">`));
+ *   assert.ok(html.includes(escapeHtml(FILE_CSP))); // its CSP forbids every request
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function buildReport(

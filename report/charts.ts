@@ -39,10 +39,15 @@ let cached: Promise<string> | null = null;
  * The text of d3 and Observable Plot, one after the other (read once per process).
  *
  * @example
- * ```ts ignore
- * import { chartLibrary } from "./charts.ts";
+ * ```ts
+ * import assert from "node:assert";
+ * import { CHART_LIBRARY_FILES, chartLibrary } from "./charts.ts";
  * const js = await chartLibrary();
- * console.assert(js.includes("Plot"));
+ * // Each npm file follows a comment naming it, d3 first: Plot's UMD build reads the global d3.
+ * const [d3At, plotAt] = CHART_LIBRARY_FILES.map((file) => js.indexOf(`// ${file}\n`));
+ * assert.ok(d3At === 0 && plotAt > d3At);
+ * assert.ok(js.length > 100_000); // the minified files themselves, not a stub
+ * assert.equal(chartLibrary(), chartLibrary()); // read once per process
  * ```
  */
 export function chartLibrary(): Promise<string> {
@@ -69,9 +74,13 @@ async function readLibrary(): Promise<string> {
  * (`report/_client.js`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { clientScript } from "./charts.ts";
- * console.assert((await clientScript()).includes("ledger-data"));
+ * const js = await clientScript();
+ * // It reads the chart data from the element the page carries, and draws with Plot.
+ * assert.ok(js.includes(`document.getElementById("ledger-data")`));
+ * assert.ok(js.includes("Plot.plot("));
  * ```
  */
 export async function clientScript(): Promise<string> {

@@ -270,14 +270,39 @@ export interface ReportIndexOptions {
  * the UI reopens it after each publish (see {@linkcode LiveIndex}).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
  * import { ReportIndex } from "./data.ts";
- * const index = await ReportIndex.open("data/ledger");
+ * const root = await Deno.makeTempDir();
  * try {
- *   const { runs, total } = await index.overview({ limit: 10 });
- *   console.log(total, runs[0]?.run_id);
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const index = await ReportIndex.open(root);
+ *   try {
+ *     const { runs, total } = await index.overview({ sort: "run_id", ascending: true, limit: 10 });
+ *     assert.equal(total, 2);
+ *     assert.deepEqual(runs.map((r) => [r.run_id, r.status, r.win_rate]), [
+ *       ["a1", "completed", 0.4],
+ *       ["b2", "completed", 0.7],
+ *     ]);
+ *     assert.deepEqual(await index.resolveRunIds(["b"]), ["b2"]); // a unique prefix
+ *     assert.deepEqual((await index.run("b2"))?.run.config, { stop: 0.7 });
+ *   } finally {
+ *     index.close();
+ *   }
  * } finally {
- *   index.close();
+ *   await Deno.remove(root, { recursive: true });
  * }
  * ```
  */
@@ -617,11 +642,28 @@ function toTrades(exits: number[], returns: number[], adverse: number[]): Trades
  * the old file; the next request opens the new one.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
  * import { LiveIndex } from "./data.ts";
- * const live = new LiveIndex("data/ledger");
- * const overview = await live.use((index) => index.overview({ limit: 50 }));
- * live.close();
+ * const root = await Deno.makeTempDir();
+ * const writer = await openWriter(root);
+ * const live = new LiveIndex(root);
+ * try {
+ *   await writer.append({ event_type: "run.started", run_id: "a1" });
+ *   await rebuildIndex(root, {});
+ *   assert.equal((await live.use((index) => index.overview())).total, 1);
+ *   // The indexer publishes a new file; the next use opens it.
+ *   await writer.append({ event_type: "run.started", run_id: "b2" });
+ *   await rebuildIndex(root, {});
+ *   const overview = await live.use((index) => index.overview({ limit: 50 }));
+ *   assert.deepEqual(overview.runs.map((r) => r.run_id).sort(), ["a1", "b2"]);
+ * } finally {
+ *   live.close();
+ *   await writer.close();
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export class LiveIndex {

@@ -415,9 +415,41 @@ export interface CompareOptions {
  * The compare of several runs: overlaid equity, phases, and the config and summary that differ.
  *
  * @example
- * ```ts ignore
- * import { renderCompare } from "./html.ts";
- * const { html, charts } = renderCompare(views, { links, key: "compare" });
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
+ * import { ReportIndex } from "./data.ts";
+ * import { type Links, renderCompare } from "./html.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, stop] of [["a1", 0.3], ["b2", 0.5]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop, side: "long" } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate: stop }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const index = await ReportIndex.open(root);
+ *   try {
+ *     const views = await index.runs(["a1", "b2"]);
+ *     const links: Links = { overview: "/", run: (id) => `/run/${id}`, compare: () => null };
+ *     const { html, charts } = renderCompare(views, { links, key: "compare" });
+ *     assert.ok(html.includes("<h1>Compare 2 runs</h1>") && html.includes("Same data"));
+ *     // The config table shows what differs (stop), not what is the same (side).
+ *     const config = html.slice(html.indexOf("Config that differs"), html.indexOf("<h2>Summary"));
+ *     assert.ok(config.includes(">stop<") && !config.includes(">side<"));
+ *     assert.deepEqual(Object.keys(charts), ["compare-equity", "compare-phases"]);
+ *   } finally {
+ *     index.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function renderCompare(views: readonly RunView[], options: CompareOptions): Fragment {

@@ -67,11 +67,32 @@ export interface ServeUiOptions {
  * server has stopped and the index is closed.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
  * import { serveUi } from "./server.ts";
- * const stop = new AbortController();
- * Deno.addSignalListener("SIGINT", () => stop.abort());
- * await serveUi("data/ledger", { port: 8765, signal: stop.signal });
+ * const root = await Deno.makeTempDir();
+ * const stop = new AbortController(); // `ledger ui` aborts it on SIGINT
+ * const listening = Promise.withResolvers<string>();
+ * const served = serveUi(root, {
+ *   port: 0, // any free port
+ *   signal: stop.signal,
+ *   onListen: ({ hostname, port }) => listening.resolve(`http://${hostname}:${port}`),
+ * });
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.append({ event_type: "run.started", run_id: "a1" });
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const res = await fetch(`${await listening.promise}/run/a1`);
+ *   assert.equal(res.status, 200);
+ *   assert.ok((await res.text()).includes("<title>a1 - ledger</title>"));
+ * } finally {
+ *   stop.abort();
+ *   await served; // the server has stopped and the index is closed
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function serveUi(root: string, options: ServeUiOptions = {}): Promise<void> {
@@ -94,11 +115,30 @@ export async function serveUi(root: string, options: ServeUiOptions = {}): Promi
  * The request handler of the UI over `live` (exported for tests and benches).
  *
  * @example
- * ```ts ignore
- * import { uiHandler } from "./server.ts";
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
  * import { LiveIndex } from "./data.ts";
- * const res = await uiHandler(new LiveIndex("data/ledger"))(new Request("http://x/"));
- * console.log(res.status);
+ * import { uiHandler } from "./server.ts";
+ * const root = await Deno.makeTempDir();
+ * const live = new LiveIndex(root);
+ * try {
+ *   const handle = uiHandler(live);
+ *   // No index yet: 503, then the same handler serves the index once it is built.
+ *   assert.equal((await handle(new Request("http://ui/"))).status, 503);
+ *   const writer = await openWriter(root);
+ *   await writer.append({ event_type: "run.started", run_id: "a1" });
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const res = await handle(new Request("http://ui/"));
+ *   assert.equal(res.status, 200);
+ *   assert.ok((await res.text()).includes(`href="/run/a1"`));
+ *   assert.equal((await handle(new Request("http://ui/", { method: "POST" }))).status, 405);
+ * } finally {
+ *   live.close();
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function uiHandler(live: LiveIndex): (req: Request) => Promise<Response> {

@@ -92,9 +92,29 @@ export function terminalTakesUnicode(): boolean {
  * has no `policy_results.parquet`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
+ * import { DuckDBInstance } from "@duckdb/node-api";
+ * import { runDir } from "../ledger/paths.ts";
+ * import { POLICY_RESULTS_FILE } from "./data.ts";
  * import { equitySparklineLine } from "./sparkline.ts";
- * console.log(await equitySparklineLine("data/ledger", "policy-20260101T000000-abcdef"));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   // A policy run's per-call results: returns of +10, -4 and +20 bps, in exit order.
+ *   const dir = runDir(root, "policy-1");
+ *   await Deno.mkdir(dir, { recursive: true });
+ *   const db = await DuckDBInstance.create(":memory:");
+ *   const conn = await db.connect();
+ *   await conn.run(`COPY (FROM (VALUES ('c1', 1000, 10), ('c2', 2000, -4), ('c3', 3000, 20))
+ *     t(call_id, exit_ts_ms, realized_return_bps)) TO '${dir}/${POLICY_RESULTS_FILE}'`);
+ *   conn.disconnectSync();
+ *   db.closeSync();
+ *   const line = await equitySparklineLine(root, "policy-1", { unicode: false });
+ *   assert.equal(line, `equity     ._"  +26 bps over 3 calls`); // equity 10, 6, 26
+ *   assert.equal(await equitySparklineLine(root, "path-only-1"), null); // no per-call results
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function equitySparklineLine(

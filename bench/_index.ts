@@ -85,11 +85,29 @@ function rebuild(dir: string, root: string, mode: "full" | "incremental") {
  * incremental after +1% to the largest log.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { benchRebuild } from "./_index.ts";
- * const rows = await benchRebuild("/tmp/bench", {
- *   sizes: [10_000], repeat: 1, runs: 1000, processRuns: 3, log: console.error,
- * });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const lines: string[] = [];
+ *   const rows = await benchRebuild(dir, {
+ *     sizes: [300], // bench/main.ts: up to 50M events
+ *     repeat: 1,
+ *     runs: 1000, // runs and processRuns are item 8's (benchQueries)
+ *     processRuns: 3,
+ *     log: (line) => lines.push(line),
+ *   });
+ *   assert.match(lines[0], /^item 6: 303 events, 4 files/); // whole runs: a little over 300
+ *   assert.deepEqual(rows.map((r) => r.name), [
+ *     "full rebuild 303 events",
+ *     "rebuild peak memory 303",
+ *     "incremental +1% to 303",
+ *   ]);
+ *   assert.ok(rows.every((r) => r.median !== null && r.median > 0));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function benchRebuild(dir: string, options: IndexBenchOptions): Promise<BenchRow[]> {
@@ -268,10 +286,23 @@ async function benchIncremental(
  *
  * @example
  * ```ts ignore
+ * // Not run by the doc tests: it times 6 whole `ledger` processes (about 3 s), over their budget.
+ * import assert from "node:assert";
  * import { benchQueries } from "./_index.ts";
- * const rows = await benchQueries("/tmp/bench", {
- *   sizes: [], repeat: 1, runs: 1000, processRuns: 3, log: console.error,
- * });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const rows = await benchQueries(dir, {
+ *     runs: 20, // bench/main.ts: 100k
+ *     processRuns: 1,
+ *     sizes: [], // sizes and repeat are items 6 and 7's (benchRebuild)
+ *     repeat: 1,
+ *     log: () => {},
+ *   });
+ *   assert.deepEqual(rows.map((r) => r.name), ["ledger runs", "ledger runs --json", "ledger show"]);
+ *   assert.ok(rows.every((r) => r.median !== null && r.median > 0)); // no command failed
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function benchQueries(dir: string, options: IndexBenchOptions): Promise<BenchRow[]> {

@@ -39,9 +39,28 @@ export function queryRunId(n: number): string {
  * each (seeded); returns the number of events.
  *
  * @example
- * ```ts ignore
- * import { generateQueryLog } from "./_query.ts";
- * await generateQueryLog("/tmp/ledger", 1000, 10);
+ * ```ts
+ * import assert from "node:assert";
+ * import { generateQueryLog, queryRunId } from "./_query.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
+ * import { listRuns } from "../indexer/queries.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const events = await generateQueryLog(root, 3, 2); // 3 runs of 2 trials each
+ *   // Each run: created, started, 4 phases (started, completed), 2 trials, completed.
+ *   assert.equal(events, 3 * (2 + 4 * 2 + 2 + 1));
+ *   const report = await rebuildIndex(root, {});
+ *   assert.equal(report.events, events);
+ *   const runs = await listRuns(indexPath(root));
+ *   assert.deepEqual(runs.map((r) => [r.run_id, r.status]), [
+ *     [queryRunId(2), "completed"],
+ *     [queryRunId(1), "completed"],
+ *     [queryRunId(0), "completed"],
+ *   ]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function generateQueryLog(
@@ -118,10 +137,28 @@ export async function generateQueryLog(
  *
  * @example
  * ```ts ignore
+ * // Not run by the doc tests: it times 8 whole `ledger` processes (about 4 s), over their budget.
+ * import assert from "node:assert";
  * import { benchQuerySurface } from "./_query.ts";
- * const rows = await benchQuerySurface("/tmp/b", {
- *   runs: 1000, trialsPerRun: 10, processRuns: 3, log: console.error,
- * });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // Tiny sizes; bench/main.ts: 100k runs of 10 trials, 5 timed processes per command.
+ *   const rows = await benchQuerySurface(dir, {
+ *     runs: 20,
+ *     trialsPerRun: 2,
+ *     processRuns: 1,
+ *     log: () => {},
+ *   });
+ *   assert.deepEqual(rows.map((r) => r.name), [
+ *     "runs --where --sort --limit 50",
+ *     "compare 3 runs",
+ *     "trials --sort --limit 20",
+ *     "export runs --format parquet",
+ *   ]);
+ *   assert.ok(rows.every((r) => r.median !== null && r.median > 0)); // no command failed
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function benchQuerySurface(

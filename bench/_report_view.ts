@@ -47,9 +47,28 @@ export interface ReportBenchOptions {
  * Measure the report and the UI pages; rows of item 13.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { benchReportViews } from "./_report_view.ts";
- * const rows = await benchReportViews("/tmp/bench", { uiRuns: 2000, log: console.error });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // Tiny sizes; bench/main.ts uses the defaults (100 and 100k runs, 5 repetitions).
+ *   const rows = await benchReportViews(dir, {
+ *     reportRuns: 2,
+ *     uiRuns: 50,
+ *     repeat: 1,
+ *     log: () => {},
+ *   });
+ *   assert.deepEqual(rows.map((r) => r.name), [
+ *     "ledger report, 2 runs",
+ *     "ui overview page",
+ *     "ui overview page, offset half way",
+ *     "ui run page",
+ *   ]);
+ *   assert.ok(rows.every((r) => r.median !== null && r.median > 0));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function benchReportViews(

@@ -146,8 +146,14 @@ async function sweepRow(repeat: number): Promise<BenchRow> {
  *
  * @example
  * ```ts ignore
+ * // Not run by the doc tests: a sweep on the whole sample set takes about 3 s, over their budget.
+ * import assert from "node:assert";
  * import { benchSweep } from "./_sweep.ts";
- * const rows = await benchSweep(5);
+ * const [executor, sweep] = await benchSweep(1); // one timed repetition; bench/main.ts: 5
+ * assert.equal(executor.unit, "calls/CPU-s");
+ * assert.match(executor.note ?? "", /^320 calls, \d+ candles/); // the committed sample set
+ * assert.equal(sweep.name, "sweep of 100 fixed-stop combinations, sample set");
+ * assert.ok([executor, sweep].every((r) => r.median !== null && r.median > 0));
  * ```
  */
 export async function benchSweep(repeat: number): Promise<BenchRow[]> {

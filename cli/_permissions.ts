@@ -165,13 +165,18 @@ export interface MissingPermissionsOptions {
  * only, so it never prompts.
  *
  * @example
- * ```ts ignore
- * import { missingPermissions } from "./_permissions.ts";
- * // run with: deno run --allow-read=data cli/_permissions.ts
- * const flags = await missingPermissions(["--root", "data/ledger"], [
+ * ```ts
+ * import assert from "node:assert";
+ * import { missingPermissions, type PermissionNeed } from "./_permissions.ts";
+ * const needs: PermissionNeed[] = [
  *   { name: "write", path: "root" },
- * ]);
- * console.log(flags); // ["--allow-write=data/ledger"]
+ *   { name: "run", command: "git" },
+ * ];
+ * const flags = await missingPermissions(["--root", "data/ledger"], needs);
+ * // The doc tests run with --allow-write --allow-run: nothing is missing.
+ * assert.deepEqual(flags, []);
+ * // Under `deno run --allow-read=data` the same call returns
+ * // ["--allow-write=data/ledger", "--allow-run=git"].
  * ```
  */
 export async function missingPermissions(

@@ -25,11 +25,29 @@ export interface ProgressLine {
  * A progress line on `stream`, or `undefined` when it is not a terminal.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { progressLine } from "./_progress_line.ts";
- * const line = progressLine(Deno.stderr, "rebuild-index");
- * line?.read(10, 100);
- * line?.clear();
+ * // The CLI passes Deno.stderr; here a terminal that keeps what is drawn.
+ * let drawn = "";
+ * const terminal = {
+ *   isTerminal: () => true,
+ *   writeSync(p: Uint8Array) {
+ *     drawn += new TextDecoder().decode(p);
+ *     return p.length;
+ *   },
+ * };
+ * const line = progressLine(terminal, "rebuild-index")!;
+ * line.read(10 * 2 ** 20, 40 * 2 ** 20);
+ * assert.equal(drawn, ""); // nothing in the first second: short commands stay quiet
+ * await new Promise((resolve) => setTimeout(resolve, 1_100));
+ * line.read(40 * 2 ** 20, 40 * 2 ** 20); // the last step is drawn at once
+ * assert.match(drawn, /^\r\x1b\[Krebuild-index: read 40 of 40 MiB \(100%\) \(\d+ s\)$/);
+ * line.clear(); // before the command prints its result
+ * assert.ok(drawn.endsWith("\r\x1b[K"));
+ * // On a pipe or a file there is no line at all.
+ * const pipe = { isTerminal: () => false, writeSync: (p: Uint8Array) => p.length };
+ * assert.equal(progressLine(pipe, "rebuild-index"), undefined);
  * ```
  */
 export function progressLine(

@@ -78,9 +78,19 @@ export function listFlag(values: ParsedFlags["values"], name: string): string[] 
  * refuses) into {@linkcode UsageError}s.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { asUsage } from "./_query.ts";
- * await asUsage(() => Promise.resolve(1));
+ * import { UsageError } from "./_args.ts";
+ * import { parseFilter } from "../indexer/query/filter.ts";
+ * // A bad --where is the user's mistake: a UsageError (exit 2) with the parser's message.
+ * await assert.rejects(
+ *   asUsage(async () => parseFilter("summary.win_rate >")),
+ *   (err) => err instanceof UsageError && /^Unexpected end of expression/.test(err.message),
+ * );
+ * // Any other error passes through as it is; a result comes back unchanged.
+ * await assert.rejects(asUsage(() => Promise.reject(new RangeError("disk"))), RangeError);
+ * assert.equal(await asUsage(() => Promise.resolve(3)), 3);
  * ```
  */
 export async function asUsage<T>(fn: () => Promise<T>): Promise<T> {

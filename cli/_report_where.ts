@@ -14,9 +14,38 @@ import { REPORT_RUNS_MAX } from "../report/build.ts";
  * expression, newest first when none were named.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { whereFilter } from "./_report_where.ts";
- * const filter = whereFilter(["summary.win_rate >= 0.3"]);
+ * import { ReportIndex } from "../report/data.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [i, win_rate] of [0.2, 0.4, 0.6].entries()) {
+ *     const run_id = `r${i + 1}`;
+ *     const timestamp_ms = Date.UTC(2026, 0, 20, 12, i); // r3 is the newest
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, timestamp_ms, run_type: "policy", config: {},
+ *         data_fingerprint: "fp" },
+ *       { event_type: "run.completed", run_id, timestamp_ms, summary: { win_rate },
+ *         artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const filter = whereFilter(["summary.win_rate >= 0.3"]);
+ *   const index = await ReportIndex.open(root);
+ *   try {
+ *     assert.deepEqual(await filter(index, undefined), ["r3", "r2"]); // no runs named: newest first
+ *     assert.deepEqual(await filter(index, ["r1", "r2"]), ["r2"]); // the named ones that match
+ *   } finally {
+ *     index.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function whereFilter(

@@ -267,10 +267,24 @@ export class OutputBuffer {
  * array) or `jsonl`. Returns the number of rows.
  *
  * @example
- * ```ts ignore
- * import { writeJsonTexts } from "./_table.ts";
- * async function* batches() { yield ['{"a":1}']; }
- * await writeJsonTexts(batches(), "jsonl");
+ * ```ts
+ * import assert from "node:assert";
+ * import { OutputBuffer, writeJsonTexts } from "./_table.ts";
+ * // Standard output by default; here a writer that keeps the text.
+ * let text = "";
+ * const out = new OutputBuffer({
+ *   write(p) {
+ *     text += new TextDecoder().decode(p);
+ *     return Promise.resolve(p.length);
+ *   },
+ * });
+ * async function* batches() {
+ *   yield ['{"run_id":"r1"}', '{"run_id":"r2"}'];
+ *   yield ['{"run_id":"r3"}'];
+ * }
+ * assert.equal(await writeJsonTexts(batches(), "json", out), 3);
+ * assert.equal(text, '[\n{"run_id":"r1"},\n{"run_id":"r2"},\n{"run_id":"r3"}\n]\n');
+ * assert.equal(JSON.parse(text).length, 3);
  * ```
  */
 export async function writeJsonTexts(
@@ -310,10 +324,30 @@ export interface WriteRowsOptions {
  * Returns the number of rows written.
  *
  * @example
- * ```ts ignore
- * import { writeRows } from "./_table.ts";
- * async function* batches() { yield [{ a: 1 }]; }
- * await writeRows(batches(), { format: "jsonl", csvColumns: [] });
+ * ```ts
+ * import assert from "node:assert";
+ * import { OutputBuffer, writeRows } from "./_table.ts";
+ * // Standard output by default; here a writer that keeps the text.
+ * let text = "";
+ * const out = new OutputBuffer({
+ *   write(p) {
+ *     text += new TextDecoder().decode(p);
+ *     return Promise.resolve(p.length);
+ *   },
+ * });
+ * async function* batches() {
+ *   yield [{ run_id: "r1", label: "fast, cheap" }, { run_id: "r2", label: null }];
+ * }
+ * const n = await writeRows(batches(), {
+ *   format: "csv",
+ *   csvColumns: [
+ *     { header: "run_id", get: (row) => row.run_id },
+ *     { header: "label", get: (row) => row.label },
+ *   ],
+ *   out,
+ * });
+ * assert.equal(n, 2);
+ * assert.equal(text, 'run_id,label\nr1,"fast, cheap"\nr2,\n');
  * ```
  */
 export async function writeRows(

@@ -438,10 +438,22 @@ export interface RefreshCommand {
  * flag. The compiled binary carries its own permissions.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { refreshCommand } from "./backtest.ts";
- * const r = await refreshCommand("data/ledger");
- * if ("command" in r) console.log(r.command, r.args.join(" "));
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const r = await refreshCommand(root);
+ *   if ("reason" in r) throw new Error(r.reason);
+ *   assert.equal(r.cwd, root); // runs in the root, so the child is granted "." only
+ *   assert.deepEqual(r.args.slice(-3), ["rebuild-index", "--root", "."]);
+ *   assert.ok(r.args.includes("--allow-write=."));
+ *   const { code } = await new Deno.Command(r.command, { args: r.args, cwd: r.cwd }).output();
+ *   assert.equal(code, 0);
+ *   assert.ok((await Deno.stat(`${root}/index/runs.duckdb`)).isFile);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export async function refreshCommand(root: string): Promise<RefreshCommand | { reason: string }> {

@@ -89,9 +89,35 @@ export interface FormatComparisonOptions {
  * after the first run carry their delta (`0.6 (+0.1)`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { formatComparison } from "./compare.ts";
- * console.log(formatComparison(comparison));
+ * // `comparison` is what compareRuns returns (the shape of `ledger compare --json`).
+ * const comparison = {
+ *   runs: ["a1", "b2"],
+ *   same_data: true,
+ *   config: { "policy.stopPct": { a1: 0.2, b2: 0.3 } },
+ *   summary: { win_rate: { a1: 0.5, b2: 0.6 } },
+ *   phases: { execute: { a1: 1200, b2: 900 } },
+ *   callers: {},
+ *   git: { a1: { commit: "0123456789abcdef", dirty: false }, b2: null },
+ * };
+ * assert.equal(
+ *   formatComparison(comparison, { width: 80 }),
+ *   [
+ *     "                     a1            b2",
+ *     "[data]",
+ *     "same data            yes           yes",
+ *     "git commit           0123456789ab  -",
+ *     "git dirty            false         -",
+ *     "[config (1 differ)]",
+ *     "policy.stopPct       0.2           0.3",
+ *     "[summary]",
+ *     "win_rate             0.5           0.6 (+0.1)",
+ *     "[phases]",
+ *     "execute              1.2 s         900 ms (-300 ms)",
+ *   ].join("\n"),
+ * );
  * ```
  */
 export function formatComparison(c: Comparison, options: FormatComparisonOptions = {}): string {

@@ -385,9 +385,38 @@ export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[
  * label, then the extra columns; fitted to the width.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { formatRunsTable } from "./runs.ts";
- * console.log(formatRunsTable(runs, { width: 100 }));
+ * // A run as queryRuns returns it (with its summary).
+ * const t0 = Date.UTC(2026, 0, 20, 12);
+ * const run = {
+ *   run_id: "bt-0001",
+ *   run_type: "policy",
+ *   status: "completed",
+ *   created_at: "2026-01-20T12:00:00Z",
+ *   created_at_ms: t0,
+ *   started_at_ms: t0,
+ *   completed_at_ms: t0 + 12_300,
+ *   failed_at_ms: null,
+ *   duration_ms: 12_300,
+ *   label: "baseline",
+ *   archived: false,
+ *   phase_count: 7,
+ *   data_fingerprint: "fp",
+ *   summary: { win_rate: 0.5, mean_return_bps: 12.5 },
+ * };
+ * assert.equal(
+ *   formatRunsTable([run], { width: 100 }),
+ *   "RUN ID   TYPE    STATUS     CREATED               DURATION  WIN_RATE  MEAN_BPS  LABEL\n" +
+ *     "bt-0001  policy  completed  2026-01-20T12:00:00Z    12.3 s       0.5      12.5  baseline",
+ * );
+ * // Narrower: metric columns go first, so no time or number is cut.
+ * assert.equal(
+ *   formatRunsTable([run], { width: 80 }),
+ *   "RUN ID   TYPE    STATUS     CREATED               DURATION  WIN_RATE  LABEL\n" +
+ *     "bt-0001  policy  completed  2026-01-20T12:00:00Z    12.3 s       0.5  baseline",
+ * );
  * ```
  */
 export function formatRunsTable(

@@ -171,9 +171,61 @@ export interface FormatRunDetailOptions {
  * notes. Control characters in stored values are escaped.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { formatRunDetail } from "./show.ts";
- * console.log(formatRunDetail(detail, { width: 100 }));
+ * import { getRun } from "../indexer/queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const run_id = "bt-0001";
+ *   const t = Date.UTC(2026, 0, 20, 12);
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id, timestamp_ms: t, run_type: "policy",
+ *       config: { fee_bps: 10 }, data_fingerprint: "fp1" },
+ *     { event_type: "run.started", run_id, timestamp_ms: t, host: "box", pid: 42 },
+ *     { event_type: "phase.started", run_id, timestamp_ms: t, phase_name: "execute",
+ *       phase_order: 0 },
+ *     { event_type: "phase.completed", run_id, timestamp_ms: t + 12_000, phase_name: "execute",
+ *       duration_ms: 12_000, output_summary: { calls: 100 } },
+ *     { event_type: "run.completed", run_id, timestamp_ms: t + 12_300,
+ *       summary: { win_rate: 0.5 }, artifact_paths: {} },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const detail = await getRun(indexPath(root), run_id); // what `ledger show` prints
+ *   assert.ok(detail !== null);
+ *   assert.equal(formatRunDetail(detail, { width: 100 }), `run        bt-0001
+ * type       policy
+ * status     completed
+ * created    2026-01-20T12:00:00Z
+ * started    2026-01-20T12:00:00Z
+ * completed  2026-01-20T12:00:12Z
+ * duration   12.3 s
+ * process    box pid 42
+ * last event 2026-01-20T12:00:12Z (5 events)
+ * data       fp1
+ * config
+ *   {
+ *     "fee_bps": 10
+ *   }
+ * summary
+ *   {
+ *     "win_rate": 0.5
+ *   }
+ *
+ * phases (1)
+ *    0  execute          12.0 s  {"calls":100}
+ *
+ * trials (0)
+ *
+ * artifacts (0)`);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptions = {}): string {

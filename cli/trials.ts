@@ -142,9 +142,24 @@ export interface FormatTrialsTableOptions {
  * the rows shown, then the extra columns.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert";
  * import { formatTrialsTable } from "./trials.ts";
- * console.log(formatTrialsTable(trials));
+ * // Trials as queryTrials returns them.
+ * const trials = [
+ *   { run_id: "sweep-01", trial_id: "t0", recorded_at: "2026-01-20T12:00:00Z",
+ *     params: { stopPct: 0.1 }, metrics: { win_rate: 0.42 } },
+ *   { run_id: "sweep-01", trial_id: "t1", recorded_at: "2026-01-20T12:00:01Z",
+ *     params: { stopPct: 0.2 }, metrics: { win_rate: 0.515 } },
+ * ];
+ * assert.equal(
+ *   formatTrialsTable(trials, { width: 80 }),
+ *   [
+ *     "RUN ID    TRIAL  params.stopPct  metrics.win_rate",
+ *     "sweep-01  t0                0.1              0.42",
+ *     "sweep-01  t1                0.2             0.515",
+ *   ].join("\n"),
+ * );
  * ```
  */
 export function formatTrialsTable(

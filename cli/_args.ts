@@ -1,11 +1,12 @@
 /**
  * Shared argument parsing for the `ledger` subcommands: a thin layer over
- * `node:util` `parseArgs` that turns its errors into {@linkcode UsageError}s
- * with one-line messages, and resolves the ledger root.
+ * `_parse_args.ts` (`node:util`'s `parseArgs` rules, without its import
+ * cost) that turns its errors into {@linkcode UsageError}s with one-line
+ * messages, and resolves the ledger root.
  *
  * @module
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ArgsError, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
 import { resolveRoot } from "../ledger/paths.ts";
 
 /** Exit code of a command that succeeded. */
@@ -34,8 +35,7 @@ export class UsageError extends Error {
   }
 }
 
-/** Options accepted by every subcommand. */
-export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
+export type { FlagOption, FlagSpec } from "./_parse_args.ts";
 
 /** The parsed result of {@linkcode parseFlags}. */
 export interface ParsedFlags {
@@ -74,15 +74,14 @@ export function parseFlags(
     ...spec,
   };
   try {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseArgsStrict(
       args,
-      options: full,
-      strict: true,
-      allowPositionals: options.allowPositionals ?? false,
-    });
+      full,
+      options.allowPositionals ?? false,
+    );
     return { values: values as ParsedFlags["values"], positionals };
   } catch (err) {
-    if (err instanceof TypeError) throw new UsageError(ownWords(firstLine(err.message)));
+    if (err instanceof ArgsError) throw new UsageError(ownWords(firstLine(err.message)));
     throw err;
   }
 }
@@ -156,7 +155,7 @@ function firstLine(message: string): string {
 }
 
 /**
- * `node:util`'s parse errors in ledger's words: its hint about positionals
+ * The parser's errors (`node:util`'s words) in ledger's words: its hint about positionals
  * after `--` names a syntax ledger's commands do not document.
  */
 function ownWords(message: string): string {

@@ -1,0 +1,100 @@
+/**
+ * `cli/_parse_args.ts` replaces `node:util`'s `parseArgs` on every command
+ * (issue 16: importing `node:util` cost the emit cold start about 0.4x of an
+ * empty `deno run`). Both parse one table of command lines here and must
+ * agree on values, positionals and every error message.
+ *
+ * @module
+ */
+import assert from "node:assert";
+import { parseArgs } from "node:util";
+import { type FlagSpec, parseArgsStrict } from "../../cli/_parse_args.ts";
+
+const SPEC: FlagSpec = {
+  root: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  verbose: { type: "boolean", short: "v" },
+  out: { type: "string", short: "o" },
+  where: { type: "string", multiple: true },
+  flag: { type: "boolean", multiple: true },
+  limit: { type: "string", default: "10" },
+};
+
+const CASES: [string[], boolean][] = [
+  [[], false],
+  [["--root", "data/x"], false],
+  [["--root=data/x"], false],
+  [["--root="], false],
+  [["--root", "-"], false],
+  [["--root", "-x"], false],
+  [["--root", "--help"], false],
+  [["--root"], false],
+  [["--help"], false],
+  [["-h"], false],
+  [["-hv"], false],
+  [["-vo", "file"], false],
+  [["-ofile"], false],
+  [["-o"], false],
+  [["-o", "-x"], false],
+  [["--help=yes"], false],
+  [["--nope"], false],
+  [["--nope=1"], false],
+  [["--nope"], true],
+  [["-hx"], true],
+  [["--out", "-x"], false],
+  [["-ho", "-x"], false],
+  [["-h=1"], false],
+  [["-x"], false],
+  [["-hx"], false],
+  [["-5"], true],
+  [["run1"], false],
+  [["run1"], true],
+  [["run1", "--verbose", "run2"], true],
+  [["--", "--help", "x"], true],
+  [["--", "--help"], false],
+  [["-"], true],
+  [["--where", "a = 1", "--where", "b > 2"], false],
+  [["--flag", "--flag"], false],
+  [["--limit", "5"], false],
+  [["--root", "a", "--root", "b"], false],
+  [["--toString"], false],
+  [["--__proto__", "x"], false],
+  [["--root", "a b,c"], false],
+  [["--out=--x"], false],
+];
+
+function outcome(parse: () => { values: object; positionals: string[] }) {
+  try {
+    const { values, positionals } = parse();
+    return { values: { ...values }, positionals };
+  } catch (err) {
+    assert(err instanceof TypeError, `a parse error is a TypeError: ${err}`);
+    return { error: err.message };
+  }
+}
+
+for (const [args, allowPositionals] of CASES) {
+  Deno.test(`parseArgsStrict agrees with node:util on ${JSON.stringify(args)}${allowPositionals ? " (positionals)" : ""}`, () => {
+    const ours = outcome(() => parseArgsStrict(args, SPEC, allowPositionals));
+    const node = outcome(() =>
+      parseArgs({ args, options: SPEC as never, strict: true, allowPositionals })
+    );
+    assert.deepEqual(ours, node);
+  });
+}
+
+Deno.test("the ledger command line does not load node:util", async () => {
+  const graph = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "cli/emit.ts"],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await graph.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  const specifiers = info.modules.map((m) => m.specifier);
+  assert(specifiers.some((s) => s.endsWith("/cli/_parse_args.ts")), "emit uses _parse_args.ts");
+  assert.equal(specifiers.includes("node:util"), false, "emit's module graph has node:util");
+});

@@ -8,8 +8,6 @@
 const t0 = performance.now();
 await import("zod");
 const t1 = performance.now();
-await import("node:util"); // cli/_args.ts parses flags with node:util's parseArgs
-const t2 = performance.now();
 const events = await import("../ledger/events.ts"); // the registry: zod schemas built at import
 const t3 = performance.now();
 await import("../cli/emit.ts");
@@ -18,8 +16,7 @@ events.encodeEventLine(events.completeEvent({ event_type: "run.started", run_id:
 const t5 = performance.now();
 console.log(JSON.stringify({
   zodImportMs: t1 - t0,
-  nodeUtilImportMs: t2 - t1,
-  eventsImportMs: t3 - t2,
+  eventsImportMs: t3 - t1, // flags are parsed without node:util (cli/_parse_args.ts)
   emitRestImportMs: t4 - t3,
   firstValidationMs: t5 - t4,
 }));

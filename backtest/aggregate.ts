@@ -82,8 +82,9 @@ export interface CallerWinRateInterval {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { callerWinRateIntervals } from "./aggregate.ts";
- * console.assert(Object.keys(callerWinRateIntervals([])).length === 0);
+ * assert.equal(Object.keys(callerWinRateIntervals([])).length, 0);
  * ```
  */
 export function callerWinRateIntervals(

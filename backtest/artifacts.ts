@@ -30,8 +30,9 @@ const HASH_CHUNK_BYTES = 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { newRunId } from "./artifacts.ts";
- * console.assert(/^policy-\d{8}T\d{6}-[0-9a-f]{6}$/.test(newRunId("policy")));
+ * assert.match(newRunId("policy"), /^policy-\d{8}T\d{6}-[0-9a-f]{6}$/);
  * ```
  */
 export function newRunId(prefix: string, nowMs: number = Date.now()): string {

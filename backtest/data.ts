@@ -65,8 +65,10 @@ const EPOCH_MS_MIN = 100_000_000_000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { isInterval } from "./data.ts";
- * console.assert(isInterval("5m") && !isInterval("2m"));
+ * assert(isInterval("5m"));
+ * assert(!isInterval("2m"));
  * ```
  */
 export function isInterval(value: string): value is Interval {
@@ -78,8 +80,9 @@ export function isInterval(value: string): value is Interval {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { intervalName } from "./data.ts";
- * console.assert(intervalName(300_000) === "5m");
+ * assert.equal(intervalName(300_000), "5m");
  * ```
  */
 export function intervalName(ms: number): string {
@@ -95,8 +98,9 @@ export function intervalName(ms: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { fileFormat } from "./data.ts";
- * console.assert(fileFormat("x/calls.JSONL", "Calls") === "json");
+ * assert.equal(fileFormat("x/calls.JSONL", "Calls"), "json");
  * ```
  */
 export function fileFormat(path: string, what: string): FileFormat {

@@ -11,9 +11,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { InputError } from "./errors.ts";
  * const err = new InputError("Calls file calls.csv does not exist");
- * console.assert(err.name === "InputError");
+ * assert.equal(err.name, "InputError");
  * ```
  */
 export class InputError extends Error {
@@ -30,9 +31,10 @@ export class InputError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { MissingColumnsError } from "./errors.ts";
  * const err = new MissingColumnsError("Calls", "calls.csv", ["mint", "alert_ts"]);
- * console.assert(err.message === "Calls file calls.csv is missing columns: mint, alert_ts");
+ * assert.equal(err.message, "Calls file calls.csv is missing columns: mint, alert_ts");
  * ```
  */
 export class MissingColumnsError extends InputError {
@@ -55,9 +57,10 @@ export class MissingColumnsError extends InputError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { PolicyError } from "./errors.ts";
  * const err = new PolicyError("stopPct", "stopPct must be <= 1");
- * console.assert(err.message === "Invalid policy: stopPct must be <= 1");
+ * assert.equal(err.message, "Invalid policy: stopPct must be <= 1");
  * ```
  */
 export class PolicyError extends Error {
@@ -77,9 +80,10 @@ export class PolicyError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { CoverageError } from "./errors.ts";
  * const err = new CoverageError("No call has candles at or after its alert: 0 of 3 covered");
- * console.assert(err.name === "CoverageError");
+ * assert.equal(err.name, "CoverageError");
  * ```
  */
 export class CoverageError extends Error {

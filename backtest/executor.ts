@@ -97,14 +97,16 @@ function compareSignals(a: ExitSignal, b: ExitSignal): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { replayCall } from "./executor.ts";
  * const s = {
  *   ts: [0, 60_000, 120_000],
  *   open: [1, 1, 1.2], high: [1, 1.3, 2.5], low: [1, 0.9, 1.1], close: [1, 1.2, 2.4],
  * };
  * const t = replayCall({ type: "fixed_stop", stopPct: 0.2, takeProfitPct: 1 }, s, { alertTsMs: 0 })!;
- * console.assert(t.exitReason === "take_profit" && t.exitPx === 2);
- * console.assert(Math.round(t.realizedReturnBps) === 10_000);
+ * assert.equal(t.exitReason, "take_profit");
+ * assert.equal(t.exitPx, 2);
+ * assert.equal(Math.round(t.realizedReturnBps), 10_000);
  * ```
  */
 export function replayCall(
@@ -306,9 +308,11 @@ function finishTrade(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { noEntryTrade } from "./executor.ts";
  * const t = noEntryTrade(1_000);
- * console.assert(t.exitReason === "no_entry" && t.realizedReturnBps === 0);
+ * assert.equal(t.exitReason, "no_entry");
+ * assert.equal(t.realizedReturnBps, 0);
  * ```
  */
 export function noEntryTrade(alertTsMs: number): Trade {
@@ -349,13 +353,15 @@ export interface ReplayCallsOptions extends ReplayOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { replayCalls } from "./executor.ts";
  * const s = { ts: [0, 60_000], open: [1, 1], high: [1, 1.1], low: [1, 0.7], close: [1, 0.8] };
  * const call = { callId: "c1", caller: "a", mint: "M", chain: "solana", alertTsMs: 0 };
  * const r = replayCalls({ type: "fixed_stop", stopPct: 0.2 }, [call], {
  *   seriesByMint: new Map([["M", s]]),
  * });
- * console.assert(r.trades.length === 1 && r.trades[0].trade.stopOut);
+ * assert.equal(r.trades.length, 1);
+ * assert.equal(r.trades[0].trade.stopOut, true);
  * ```
  */
 export function replayCalls(

@@ -31,9 +31,11 @@ const TRIAL_ID_DIGITS_MIN = 3;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { GridError } from "./grid.ts";
  * const err = new GridError("Grid has 20000 combinations", {});
- * console.assert(err.name === "GridError" && err.field === null);
+ * assert.equal(err.name, "GridError");
+ * assert.strictEqual(err.field, null);
  * ```
  */
 export class GridError extends Error {
@@ -83,9 +85,11 @@ export interface ExpandGridOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { gridAxes } from "./grid.ts";
  * const g = gridAxes('{"type":"fixed_stop","stopPct":[0.2,0.3],"takeProfitPct":[1,2,3]}');
- * console.assert(g.count === 6 && g.axes[1].path === "takeProfitPct");
+ * assert.equal(g.count, 6);
+ * assert.equal(g.axes[1].path, "takeProfitPct");
  * ```
  */
 export function gridAxes(
@@ -141,13 +145,14 @@ function join(path: string, key: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { expandGrid } from "./grid.ts";
  * const trials = expandGrid({ type: "fixed_stop", stopPct: [0.2, 0.3], takeProfitPct: 1 });
- * console.assert(trials.length === 2 && trials[1].trialId === "t001");
- * console.assert(trials[1].policy.type === "fixed_stop" && trials[1].values.stopPct === 0.3);
- * try { expandGrid({ type: "fixed_stop", stopPct: [0.2, 7] }); } catch (e) {
- *   console.assert((e as Error).message.includes("stopPct"));
- * }
+ * assert.equal(trials.length, 2);
+ * assert.equal(trials[1].trialId, "t001");
+ * assert.equal(trials[1].policy.type, "fixed_stop");
+ * assert.equal(trials[1].values.stopPct, 0.3);
+ * assert.throws(() => expandGrid({ type: "fixed_stop", stopPct: [0.2, 7] }), /stopPct/);
  * ```
  */
 export function expandGrid(input: unknown, options: ExpandGridOptions = {}): GridTrial[] {
@@ -212,9 +217,11 @@ function substitute(value: unknown, path: string, values: Record<string, number>
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { flattenObject } from "./grid.ts";
  * const flat = flattenObject({ type: "ladder", levels: [{ multiple: 2, fraction: 1 }] });
- * console.assert(flat["levels.0.multiple"] === 2 && flat.type === "ladder");
+ * assert.equal(flat["levels.0.multiple"], 2);
+ * assert.equal(flat.type, "ladder");
  * ```
  */
 export function flattenObject(

@@ -69,10 +69,11 @@ export interface PathMetrics {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { anchorIndex } from "./metrics.ts";
  * const s = { ts: [0, 60, 120], open: [1, 1, 1], high: [1, 1, 1], low: [1, 1, 1], close: [1, 1, 1] };
- * console.assert(anchorIndex(s, 61) === 2);
- * console.assert(anchorIndex(s, 121) === -1);
+ * assert.equal(anchorIndex(s, 61), 2);
+ * assert.equal(anchorIndex(s, 121), -1);
  * ```
  */
 export function anchorIndex(series: CandleSeries, tsMs: number): number {
@@ -91,8 +92,9 @@ export function anchorIndex(series: CandleSeries, tsMs: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { bpsVersus } from "./metrics.ts";
- * console.assert(bpsVersus(1.5, 1) === 5000);
+ * assert.equal(bpsVersus(1.5, 1), 5000);
  * ```
  */
 export function bpsVersus(price: number, base: number): number {
@@ -106,14 +108,16 @@ export function bpsVersus(price: number, base: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { pathMetrics } from "./metrics.ts";
  * const s = {
  *   ts: [0, 60_000, 120_000],
  *   open: [1, 1, 1.5], high: [1, 1.6, 2.2], low: [1, 0.8, 1.4], close: [1, 1.5, 2],
  * };
  * const m = pathMetrics(s, 0)!;
- * console.assert(m.hit2x && m.t2xMs === 120_000);
- * console.assert(Math.round(m.ddBps) === -2000);
+ * assert.equal(m.hit2x, true);
+ * assert.equal(m.t2xMs, 120_000);
+ * assert.equal(Math.round(m.ddBps), -2000);
  * ```
  */
 export function pathMetrics(series: CandleSeries, alertTsMs: number): PathMetrics | null {
@@ -167,10 +171,11 @@ export function pathMetrics(series: CandleSeries, alertTsMs: number): PathMetric
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { median } from "./metrics.ts";
- * console.assert(median([3, 1, 2]) === 2);
- * console.assert(median([4, 1, 2, 3]) === 2.5);
- * console.assert(median([]) === null);
+ * assert.equal(median([3, 1, 2]), 2);
+ * assert.equal(median([4, 1, 2, 3]), 2.5);
+ * assert.strictEqual(median([]), null);
  * ```
  */
 export function median(values: readonly (number | null)[]): number | null {
@@ -186,8 +191,9 @@ export function median(values: readonly (number | null)[]): number | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { mean } from "./metrics.ts";
- * console.assert(mean([1, 2, null, 3]) === 2);
+ * assert.equal(mean([1, 2, null, 3]), 2);
  * ```
  */
 export function mean(values: readonly (number | null)[]): number | null {
@@ -223,9 +229,10 @@ export interface CallerPathSummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { summarizePaths } from "./metrics.ts";
  * const s = summarizePaths([]);
- * console.assert(s.overall.count === 0);
+ * assert.equal(s.overall.count, 0);
  * ```
  */
 export function summarizePaths(
@@ -321,10 +328,12 @@ export const TRADE_METRIC_NAMES: readonly (keyof TradeMetrics)[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { tradeMetrics } from "./metrics.ts";
  * const t = (r: number, exit: number) => ({ realizedReturnBps: r, exitTsMs: exit, timeExposedMs: 60_000 });
  * const m = tradeMetrics([t(100, 1), t(-50, 2), t(200, 3)]);
- * console.assert(m.profit_factor === 6 && m.max_drawdown_bps === -50);
+ * assert.equal(m.profit_factor, 6);
+ * assert.equal(m.max_drawdown_bps, -50);
  * ```
  */
 export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
@@ -377,10 +386,11 @@ function sampleStdev(xs: readonly number[], m: number | null): number | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { equityDrawdownBps } from "./metrics.ts";
  * const t = (r: number, exit: number) => ({ realizedReturnBps: r, exitTsMs: exit, timeExposedMs: 0 });
  * // by exit: +100, -50, +200, -300 -> equity 100, 50, 250, -50; peak 250 -> -300
- * console.assert(equityDrawdownBps([t(-300, 4), t(100, 1), t(200, 3), t(-50, 2)]) === -300);
+ * assert.equal(equityDrawdownBps([t(-300, 4), t(100, 1), t(200, 3), t(-50, 2)]), -300);
  * ```
  */
 export function equityDrawdownBps(trades: readonly TradeOutcome[]): number {
@@ -421,10 +431,11 @@ export interface WinRateIntervalOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { winRateInterval } from "./metrics.ts";
  * const a = winRateInterval(30, 60, { seed: "alice" })!;
- * console.assert(a.low < 0.5 && a.high > 0.5);
- * console.assert(JSON.stringify(a) === JSON.stringify(winRateInterval(30, 60, { seed: "alice" })));
+ * assert(a.low < 0.5 && a.high > 0.5);
+ * assert.deepStrictEqual(winRateInterval(30, 60, { seed: "alice" }), a);
  * ```
  */
 export function winRateInterval(

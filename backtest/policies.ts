@@ -180,12 +180,13 @@ const REFUSED_KINDS: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parsePolicy } from "./policies.ts";
  * const p = parsePolicy('{"kind":"fixed_stop","stopPct":0.2,"takeProfitPct":1.0}');
- * console.assert(p.type === "fixed_stop");
- * try { parsePolicy({ type: "fixed_stop", stopPct: 1.5 }); } catch (e) {
- *   console.assert((e as Error).message === "Invalid policy: stopPct must be <= 1");
- * }
+ * assert.equal(p.type, "fixed_stop");
+ * assert.throws(() => parsePolicy({ type: "fixed_stop", stopPct: 1.5 }), {
+ *   message: "Invalid policy: stopPct must be <= 1",
+ * });
  * ```
  */
 export function parsePolicy(input: unknown): Policy {
@@ -363,12 +364,14 @@ export interface Entry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { createPolicyMachine, type ExitSignal } from "./policies.ts";
  * const m = createPolicyMachine({ type: "fixed_stop", stopPct: 0.2 }, { px: 1, tsMs: 0 });
  * const s = { ts: [60_000], open: [1], high: [1.1], low: [0.7], close: [0.75] };
  * const out: ExitSignal[] = [];
  * m.onCandle(s, 0, out);
- * console.assert(out[0].reason === "stop_loss" && out[0].price === 0.8);
+ * assert.equal(out[0].reason, "stop_loss");
+ * assert.equal(out[0].price, 0.8);
  * ```
  */
 export function createPolicyMachine(policy: Policy, entry: Entry): PolicyMachine {

@@ -25,9 +25,10 @@ export const RERUN_TYPES = ["path_only", "policy", "sweep"] as const;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { RerunError } from "./rerun.ts";
  * const err = new RerunError("not_found", "Run x has no manifest");
- * console.assert(err.kind === "not_found");
+ * assert.equal(err.kind, "not_found");
  * ```
  */
 export class RerunError extends Error {

@@ -107,9 +107,12 @@ const CALLERS: readonly [string, number][] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { mulberry32 } from "./sample_data.ts";
  * const a = mulberry32(7), b = mulberry32(7);
- * console.assert(a() === b() && a() < 1);
+ * const x = a();
+ * assert.equal(x, b());
+ * assert(x >= 0 && x < 1);
  * ```
  */
 export function mulberry32(seed: number): () => number {
@@ -305,10 +308,12 @@ function callTime(rng: Rng, plan: PathPlan, skill: number, callWindowMin: number
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { generateSampleData } from "./sample_data.ts";
  * const a = generateSampleData({ calls: 20, mints: 10, windowMs: 3_600_000, callWindowMs: 600_000 });
  * const b = generateSampleData({ calls: 20, mints: 10, windowMs: 3_600_000, callWindowMs: 600_000 });
- * console.assert(a.calls.length === 20 && a.calls[7].alertTsMs === b.calls[7].alertTsMs);
+ * assert.equal(a.calls.length, 20);
+ * assert.equal(a.calls[7].alertTsMs, b.calls[7].alertTsMs);
  * ```
  */
 export function generateSampleData(options: SampleDataOptions = {}): SampleData {

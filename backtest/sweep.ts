@@ -110,9 +110,10 @@ export interface TrialResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { planSweep } from "./sweep.ts";
  * const trials = planSweep({ grid: { type: "time_stop", maxHoldMs: [60_000, 120_000] } });
- * console.assert(trials.length === 2);
+ * assert.equal(trials.length, 2);
  * ```
  */
 export function planSweep(

@@ -10,11 +10,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import type { Call } from "./types.ts";
  * const call: Call = {
  *   callId: "c1", caller: "alice", mint: "MintA", chain: "solana", alertTsMs: 1767607200000,
  * };
- * console.assert(call.caller === "alice");
+ * assert.equal(call.caller, "alice");
  * ```
  */
 export interface Call {
@@ -36,11 +37,12 @@ export interface Call {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import type { CandleSeries } from "./types.ts";
  * const s: CandleSeries = {
  *   ts: [0, 60_000], open: [1, 1], high: [1.2, 2.1], low: [0.9, 1], close: [1, 2],
  * };
- * console.assert(s.ts.length === 2);
+ * assert.equal(s.ts.length, 2);
  * ```
  */
 export interface CandleSeries {

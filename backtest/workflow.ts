@@ -188,9 +188,11 @@ export interface RunResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { RunFailedError } from "./workflow.ts";
  * const err = new RunFailedError("p-1", "plan", new Error("Bad"));
- * console.assert(err.message === "Bad" && err.phaseName === "plan");
+ * assert.equal(err.message, "Bad");
+ * assert.equal(err.phaseName, "plan");
  * ```
  */
 export class RunFailedError extends Error {
@@ -214,9 +216,10 @@ export class RunFailedError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { RunIdTakenError } from "./workflow.ts";
  * const err = new RunIdTakenError("p-1", "the log has its events");
- * console.assert(err.message.startsWith("Run id p-1 is taken"));
+ * assert.match(err.message, /^Run id p-1 is taken/);
  * ```
  */
 export class RunIdTakenError extends InputError {

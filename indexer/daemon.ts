@@ -63,10 +63,11 @@ export interface DaemonLogEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatLogEntry } from "./daemon.ts";
  * const at = new Date(Date.UTC(2026, 0, 20));
  * const line = formatLogEntry({ level: "info", msg: "hello" }, false, at);
- * console.assert(line === "2026-01-20T00:00:00.000Z info hello");
+ * assert.equal(line, "2026-01-20T00:00:00.000Z info hello");
  * ```
  */
 export function formatLogEntry(entry: DaemonLogEntry, json: boolean, at = new Date()): string {
@@ -129,8 +130,9 @@ export class DaemonLockedError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { daemonLockPath } from "./daemon.ts";
- * console.assert(daemonLockPath("/srv/ledger") === "/srv/ledger/index/daemon.lock");
+ * assert.equal(daemonLockPath("/srv/ledger"), "/srv/ledger/index/daemon.lock");
  * ```
  */
 export function daemonLockPath(root: string): string {

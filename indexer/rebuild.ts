@@ -211,8 +211,9 @@ const MEMORY_LIMIT_MIN_BYTES = 64e6;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseMemoryLimit } from "./rebuild.ts";
- * console.assert(parseMemoryLimit("1.5 GB") === "1.5GB");
+ * assert.equal(parseMemoryLimit("1.5 GB"), "1.5GB");
  * ```
  */
 export function parseMemoryLimit(value: string): string {
@@ -240,8 +241,9 @@ export class RebuildError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseDay } from "./rebuild.ts";
- * console.assert(parseDay("2026-01-23") === "2026-01-23");
+ * assert.equal(parseDay("2026-01-23"), "2026-01-23");
  * ```
  */
 export function parseDay(value: string): string {

@@ -12,8 +12,9 @@ export class AssertionError extends Error {
   /**
    * @example
    * ```ts
+   * import assert from "node:assert";
    * import { AssertionError } from "./assert.ts";
-   * console.assert(new AssertionError("x").message === "Invariant broken: x");
+   * assert.equal(new AssertionError("x").message, "Invariant broken: x");
    * ```
    */
   constructor(invariant: string) {

@@ -154,8 +154,9 @@ export class NotRegularFileError extends Error {
   /**
    * @example
    * ```ts
+   * import assert from "node:assert";
    * import { NotRegularFileError } from "./durable_fs.ts";
-   * console.assert(new NotRegularFileError("/x", "a FIFO").message.includes("FIFO"));
+   * assert.match(new NotRegularFileError("/x", "a FIFO").message, /FIFO/);
    * ```
    */
   constructor(path: string, kind: string) {
@@ -195,10 +196,11 @@ export async function syncDir(path: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { openFile, writeAll } from "./durable_fs.ts";
  * const dir = await Deno.makeTempDir();
  * const file = await openFile(`${dir}/a`, { write: true, createNew: true });
- * console.assert(await writeAll(file, new Uint8Array([10])) === 1);
+ * assert.equal(await writeAll(file, new Uint8Array([10])), 1);
  * file.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -220,10 +222,11 @@ export async function writeAll(file: DurableFile, data: Uint8Array): Promise<num
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { ensureDirDurable } from "./durable_fs.ts";
  * const dir = await Deno.makeTempDir();
- * console.assert(await ensureDirDurable(`${dir}/a/b`));
- * console.assert(!(await ensureDirDurable(`${dir}/a/b`)));
+ * assert(await ensureDirDurable(`${dir}/a/b`));
+ * assert(!(await ensureDirDurable(`${dir}/a/b`)));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -263,10 +266,11 @@ async function ensureDirAt(path: string, depth: number): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { writeFileAtomic } from "./durable_fs.ts";
  * const dir = await Deno.makeTempDir();
  * await writeFileAtomic(`${dir}/manifest.json`, "{}\n");
- * console.assert(await Deno.readTextFile(`${dir}/manifest.json`) === "{}\n");
+ * assert.equal(await Deno.readTextFile(`${dir}/manifest.json`), "{}\n");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -353,8 +357,9 @@ export async function rename(from: string, to: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { removeIfPresent } from "./durable_fs.ts";
- * console.assert(!(await removeIfPresent("/no/such/file")));
+ * assert(!(await removeIfPresent("/no/such/file")));
  * ```
  */
 export async function removeIfPresent(path: string): Promise<boolean> {

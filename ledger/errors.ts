@@ -22,11 +22,12 @@ export interface ValidationErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { ValidationError } from "./errors.ts";
  * const err = new ValidationError("duration_ms", "an integer >= 0", '"abc"', {
  *   eventType: "phase.completed",
  * });
- * console.assert(err.message === 'phase.completed: duration_ms must be an integer >= 0, got "abc"');
+ * assert.equal(err.message, 'phase.completed: duration_ms must be an integer >= 0, got "abc"');
  * ```
  */
 export class ValidationError extends Error {
@@ -64,9 +65,10 @@ export class ValidationError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { EventTooLargeError } from "./errors.ts";
  * const err = new EventTooLargeError(2_000_000, 1_048_576, "trial.recorded");
- * console.assert(err.lineBytes === 2_000_000);
+ * assert.equal(err.lineBytes, 2_000_000);
  * ```
  */
 export class EventTooLargeError extends Error {
@@ -92,9 +94,10 @@ export class EventTooLargeError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { WriteError } from "./errors.ts";
  * const err = new WriteError("/data/ledger/events/day=2026-01-23/part-x-000001.jsonl", "No space left on device");
- * console.assert(err.path.endsWith(".jsonl"));
+ * assert.match(err.path, /\.jsonl$/);
  * ```
  */
 export class WriteError extends Error {
@@ -116,9 +119,10 @@ export class WriteError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { LogCorruptionError } from "./errors.ts";
  * const err = new LogCorruptionError("day=2026-01-23/part-a1.jsonl", 41, "unexpected end of JSON");
- * console.assert(err.line === 41);
+ * assert.equal(err.line, 41);
  * ```
  */
 export class LogCorruptionError extends Error {

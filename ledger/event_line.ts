@@ -48,11 +48,13 @@ const BOM = [0xef, 0xbb, 0xbf];
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { checkEventLine } from "./event_line.ts";
  * const line = '{"event_type":"run.started","event_id":"e1","timestamp_ms":1.0e12,' +
  *   '"run_id":"r1","host":null,"pid":NaN}';
  * const verdict = checkEventLine(new TextEncoder().encode(line));
- * console.assert(verdict.ok && verdict.nonFiniteCount === 1);
+ * assert(verdict.ok);
+ * assert.equal(verdict.nonFiniteCount, 1);
  * ```
  */
 export function checkEventLine(

@@ -76,8 +76,9 @@ function errorObject() {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { CURRENT_FIELDS } from "./events.ts";
- * console.assert("duration_ms" in CURRENT_FIELDS["phase.completed"]);
+ * assert("duration_ms" in CURRENT_FIELDS["phase.completed"]);
  * ```
  */
 export const CURRENT_FIELDS = {
@@ -104,8 +105,9 @@ export type EventType = keyof typeof CURRENT_FIELDS;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { EVENT_TYPES } from "./events.ts";
- * console.assert(EVENT_TYPES.includes("run.failed"));
+ * assert(EVENT_TYPES.includes("run.failed"));
  * ```
  */
 export const EVENT_TYPES: readonly EventType[] = Object.keys(CURRENT_FIELDS) as EventType[];
@@ -134,8 +136,9 @@ export interface EventDefinition {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { EVENT_DEFINITIONS } from "./events.ts";
- * console.assert(EVENT_DEFINITIONS["run.created"].currentVersion === 1);
+ * assert.equal(EVENT_DEFINITIONS["run.created"].currentVersion, 1);
  * ```
  */
 export const EVENT_DEFINITIONS: Readonly<Record<EventType, EventDefinition>> = Object.fromEntries(
@@ -332,9 +335,10 @@ export interface EventSchemaOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { eventSchema } from "./events.ts";
  * const schema = eventSchema("phase.started", 1);
- * console.assert(!schema.safeParse({ event_type: "phase.started" }).success);
+ * assert(!schema.safeParse({ event_type: "phase.started" }).success);
  * ```
  */
 export function eventSchema(
@@ -377,12 +381,13 @@ export interface ValidateEventOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { validateEvent } from "./events.ts";
  * const event = validateEvent({
  *   event_type: "run.started", event_id: "1768867200000_a1b2c3d4",
  *   timestamp_ms: 1768867200000, run_id: "r1",
  * });
- * console.assert(event.schema_version === 1);
+ * assert.equal(event.schema_version, 1);
  * ```
  */
 export function validateEvent(input: unknown, options: ValidateEventOptions = {}): LedgerEvent {
@@ -416,9 +421,10 @@ export interface CompleteEventOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { completeEvent } from "./events.ts";
  * const event = completeEvent({ event_type: "run.started", run_id: "r1" });
- * console.assert(event.event_id.length === 36);
+ * assert.equal(event.event_id.length, 36);
  * ```
  */
 export function completeEvent(input: unknown, options: CompleteEventOptions = {}): LedgerEvent {
@@ -441,9 +447,10 @@ const textEncoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { completeEvent, encodeEventLine } from "./events.ts";
  * const bytes = encodeEventLine(completeEvent({ event_type: "run.started", run_id: "r1" }));
- * console.assert(bytes[bytes.length - 1] === 0x0a);
+ * assert.equal(bytes[bytes.length - 1], 0x0a);
  * ```
  */
 export function encodeEventLine(event: LedgerEvent): Uint8Array {

@@ -19,9 +19,10 @@ export interface ExistsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { exists } from "./exists.ts";
- * console.assert(await exists(new URL(import.meta.url), { isFile: true }));
- * console.assert(!(await exists("/no/such/path")));
+ * assert(await exists(new URL(import.meta.url), { isFile: true }));
+ * assert(!(await exists("/no/such/path")));
  * ```
  */
 export async function exists(path: string | URL, options: ExistsOptions = {}): Promise<boolean> {

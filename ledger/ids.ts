@@ -34,10 +34,12 @@ let counter = 0;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { newEventId, UUID_V7_PATTERN } from "./ids.ts";
  * const a = newEventId();
  * const b = newEventId();
- * console.assert(UUID_V7_PATTERN.test(a) && a < b);
+ * assert.match(a, UUID_V7_PATTERN);
+ * assert(a < b);
  * ```
  */
 export function newEventId(): string {
@@ -64,9 +66,11 @@ export function newEventId(): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { eventIdTimestampMs, newEventId } from "./ids.ts";
  * const ms = eventIdTimestampMs(newEventId());
- * console.assert(ms !== undefined && Math.abs(ms - Date.now()) < 1000);
+ * assert(ms !== undefined);
+ * assert(Math.abs(ms - Date.now()) < 1000);
  * ```
  */
 export function eventIdTimestampMs(id: string): number | undefined {
@@ -81,8 +85,9 @@ export function eventIdTimestampMs(id: string): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { newWriterId } from "./ids.ts";
- * console.assert(/^[0-9a-f]{20}$/.test(newWriterId()));
+ * assert.match(newWriterId(), /^[0-9a-f]{20}$/);
  * ```
  */
 export function newWriterId(): string {

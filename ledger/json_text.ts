@@ -61,10 +61,12 @@ const LOWER_U = 0x75;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { scanJsonText } from "./json_text.ts";
  * const facts = scanJsonText('{"a": NaN, "a": [1]}');
- * console.assert(facts.nonFiniteCount === 1 && facts.topLevelMembers === 2);
- * console.assert(facts.depthMax === 2);
+ * assert.equal(facts.nonFiniteCount, 1);
+ * assert.equal(facts.topLevelMembers, 2);
+ * assert.equal(facts.depthMax, 2);
  * ```
  */
 export function scanJsonText(text: string): JsonTextFacts {
@@ -110,9 +112,10 @@ export function scanJsonText(text: string): JsonTextFacts {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseJsonText } from "./json_text.ts";
  * const value = parseJsonText('{"sharpe": NaN, "peak": -Infinity, "n": [1, 2,]}');
- * console.assert(JSON.stringify(value) === '{"sharpe":null,"peak":null,"n":[1,2]}');
+ * assert.equal(JSON.stringify(value), '{"sharpe":null,"peak":null,"n":[1,2]}');
  * ```
  */
 export function parseJsonText(text: string, options: ParseJsonTextOptions = {}): unknown {
@@ -142,8 +145,9 @@ export interface ParseJsonTextOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { normalizeJsonText } from "./json_text.ts";
- * console.assert(normalizeJsonText('{"a":"NaN","b":nan,}') === '{"a":"NaN","b":null}');
+ * assert.equal(normalizeJsonText('{"a":"NaN","b":nan,}'), '{"a":"NaN","b":null}');
  * ```
  */
 export function normalizeJsonText(text: string): string {
@@ -187,8 +191,9 @@ export function normalizeJsonText(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { valueDepth } from "./json_text.ts";
- * console.assert(valueDepth({ a: [1, { b: 2 }] }) === 3);
+ * assert.equal(valueDepth({ a: [1, { b: 2 }] }), 3);
  * ```
  */
 export function valueDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
@@ -211,8 +216,9 @@ export function valueDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): num
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { pathDeeperThan } from "./json_text.ts";
- * console.assert(pathDeeperThan({ config: { a: { b: {} } } }, 3) === "config.a.b");
+ * assert.equal(pathDeeperThan({ config: { a: { b: {} } } }, 3), "config.a.b");
  * ```
  */
 export function pathDeeperThan(value: unknown, depthMax: number): string | undefined {
@@ -236,9 +242,10 @@ export function pathDeeperThan(value: unknown, depthMax: number): string | undef
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseFirstKeyWins } from "./json_text.ts";
  * const value = parseFirstKeyWins('{"a": 1, "b": [NaN], "a": 2}');
- * console.assert(JSON.stringify(value) === '{"a":1,"b":[null]}');
+ * assert.equal(JSON.stringify(value), '{"a":1,"b":[null]}');
  * ```
  */
 export function parseFirstKeyWins(text: string): Record<string, unknown> | undefined {

@@ -20,8 +20,9 @@ export const ROOT_DEFAULT = "data/ledger";
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { resolveRoot } from "./paths.ts";
- * console.assert(resolveRoot("/srv/ledger") === "/srv/ledger");
+ * assert.equal(resolveRoot("/srv/ledger"), "/srv/ledger");
  * ```
  */
 export function resolveRoot(root?: string): string {
@@ -58,8 +59,9 @@ export const SHARED_PART_PATTERN = /^emit-(\d{6,})\.jsonl$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { eventsDir } from "./paths.ts";
- * console.assert(eventsDir("/data/ledger") === "/data/ledger/events");
+ * assert.equal(eventsDir("/data/ledger"), "/data/ledger/events");
  * ```
  */
 export function eventsDir(root: string): string {
@@ -71,8 +73,9 @@ export function eventsDir(root: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { dayOf } from "./paths.ts";
- * console.assert(dayOf(Date.UTC(2026, 0, 23, 23, 59, 59, 999)) === "2026-01-23");
+ * assert.equal(dayOf(Date.UTC(2026, 0, 23, 23, 59, 59, 999)), "2026-01-23");
  * ```
  */
 export function dayOf(timestampMs: number): string {
@@ -94,8 +97,9 @@ let lastDay = "";
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { dayDir } from "./paths.ts";
- * console.assert(dayDir("/r", "2026-01-23") === "/r/events/day=2026-01-23");
+ * assert.equal(dayDir("/r", "2026-01-23"), "/r/events/day=2026-01-23");
  * ```
  */
 export function dayDir(root: string, day: string): string {
@@ -109,8 +113,9 @@ export function dayDir(root: string, day: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { partFileName } from "./paths.ts";
- * console.assert(partFileName("abc", 7) === "ledger-abc-000007.jsonl");
+ * assert.equal(partFileName("abc", 7), "ledger-abc-000007.jsonl");
  * ```
  */
 export function partFileName(writerId: string, seq: number): string {
@@ -124,8 +129,9 @@ export function partFileName(writerId: string, seq: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { sharedPartFileName } from "./paths.ts";
- * console.assert(sharedPartFileName(1) === "emit-000001.jsonl");
+ * assert.equal(sharedPartFileName(1), "emit-000001.jsonl");
  * ```
  */
 export function sharedPartFileName(seq: number): string {
@@ -137,8 +143,9 @@ export function sharedPartFileName(seq: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { schemaPath } from "./paths.ts";
- * console.assert(schemaPath("/r") === "/r/events/_schema.json");
+ * assert.equal(schemaPath("/r"), "/r/events/_schema.json");
  * ```
  */
 export function schemaPath(root: string): string {
@@ -150,8 +157,9 @@ export function schemaPath(root: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { indexPath } from "./paths.ts";
- * console.assert(indexPath("/r") === "/r/index/runs.duckdb");
+ * assert.equal(indexPath("/r"), "/r/index/runs.duckdb");
  * ```
  */
 export function indexPath(root: string): string {
@@ -165,8 +173,9 @@ export function indexPath(root: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { runDir } from "./paths.ts";
- * console.assert(runDir("/r", "run-1") === "/r/artifacts/runs/run-1");
+ * assert.equal(runDir("/r", "run-1"), "/r/artifacts/runs/run-1");
  * ```
  */
 export function runDir(root: string, runId: string): string {

@@ -52,9 +52,10 @@ type PropertySchema = { type?: string; const?: unknown; anyOf?: PropertySchema[]
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { registryJsonSchema } from "./registry.ts";
  * const doc = registryJsonSchema() as { $defs: Record<string, unknown> };
- * console.assert("run.created@v1" in doc.$defs);
+ * assert("run.created@v1" in doc.$defs);
  * ```
  */
 export function registryJsonSchema(): Record<string, unknown> {
@@ -141,13 +142,14 @@ function pythonType(schema: PropertySchema): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { mergeSchemaDocument } from "./registry.ts";
  * const merged = mergeSchemaDocument(
  *   { version: "1.0.0", event_types: { "run.created": {} }, migrations: [] },
  *   { created_at: "2026-01-23T00:00:00", event_types: { "my.type": { required_fields: [] } } },
  * );
- * console.assert(Object.keys(merged.event_types as object).join() === "run.created,my.type");
- * console.assert(merged.created_at === "2026-01-23T00:00:00");
+ * assert.deepEqual(Object.keys(merged.event_types as object), ["run.created", "my.type"]);
+ * assert.equal(merged.created_at, "2026-01-23T00:00:00");
  * ```
  */
 export function mergeSchemaDocument(
@@ -180,8 +182,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { renderSchemaFile } from "./registry.ts";
- * console.assert(renderSchemaFile().endsWith("}\n"));
+ * assert.match(renderSchemaFile(), /\}\n$/);
  * ```
  */
 export function renderSchemaFile(): string {

@@ -75,12 +75,13 @@ interface Locked {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { appendShared } from "./shared_part.ts";
  * import { completeEvent, encodeEventLine } from "./events.ts";
  * const root = await Deno.makeTempDir();
  * const event = completeEvent({ event_type: "run.started", run_id: "r1" });
  * const report = await appendShared(root, [event], [encodeEventLine(event)]);
- * console.assert(report.paths[0].endsWith("emit-000001.jsonl"));
+ * assert.match(report.paths[0], /\/emit-000001\.jsonl$/);
  * await Deno.remove(root, { recursive: true });
  * ```
  */

@@ -93,9 +93,11 @@ export class LegacyUnavailableError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { legacyEventId } from "./backfill.ts";
  * const id = legacyEventId("run-1", "run.created");
- * console.assert(id === legacyEventId("run-1", "run.created") && id.startsWith("legacy-"));
+ * assert.equal(legacyEventId("run-1", "run.created"), id);
+ * assert.match(id, /^legacy-/);
  * ```
  */
 export function legacyEventId(runId: string, eventType: string): string {
@@ -259,8 +261,9 @@ export function expectedRun(row: LegacyRow): ExpectedRun {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { jsonObject } from "./backfill.ts";
- * console.assert(JSON.stringify(jsonObject("[1]")) === '{"legacy_value":[1]}');
+ * assert.deepStrictEqual(jsonObject("[1]"), { legacy_value: [1] });
  * ```
  */
 export function jsonObject(text: string | null): Record<string, unknown> {

@@ -201,9 +201,10 @@ export interface SourceResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { DateFormatError } from "./dual.ts";
  * const err = new DateFormatError("--cutover-date", "2026-13-01");
- * console.assert(err.message.includes("2026-13-01"));
+ * assert.match(err.message, /2026-13-01/);
  * ```
  */
 export class DateFormatError extends Error {
@@ -219,8 +220,9 @@ export class DateFormatError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { dayStartMs } from "./dual.ts";
- * console.assert(dayStartMs("2026-01-23") === Date.UTC(2026, 0, 23));
+ * assert.equal(dayStartMs("2026-01-23"), Date.UTC(2026, 0, 23));
  * ```
  */
 export function dayStartMs(day: string, what = "The date"): number {
@@ -236,8 +238,9 @@ export function dayStartMs(day: string, what = "The date"): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { cutoverMs } from "./dual.ts";
- * console.assert(cutoverMs() === Date.UTC(2026, 0, 23));
+ * assert.equal(cutoverMs(), Date.UTC(2026, 0, 23));
  * ```
  */
 export function cutoverMs(options: Pick<DualModeOptions, "cutoverDate"> = {}): number {
@@ -250,9 +253,10 @@ export function cutoverMs(options: Pick<DualModeOptions, "cutoverDate"> = {}): n
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { sourceForCreatedAt } from "./dual.ts";
- * console.assert(sourceForCreatedAt(Date.UTC(2025, 5, 1)) === "legacy");
- * console.assert(sourceForCreatedAt(Date.UTC(2026, 0, 23)) === "event_log");
+ * assert.equal(sourceForCreatedAt(Date.UTC(2025, 5, 1)), "legacy");
+ * assert.equal(sourceForCreatedAt(Date.UTC(2026, 0, 23)), "event_log");
  * ```
  */
 export function sourceForCreatedAt(
@@ -416,6 +420,7 @@ export interface RunAnswer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { answerForRun } from "./dual.ts";
  * const dir = await Deno.makeTempDir();
  * try {
@@ -423,7 +428,8 @@ export interface RunAnswer {
  *     legacyDbPath: `${dir}/missing.duckdb`,
  *     root: dir,
  *   });
- *   console.assert(answer.source === null && answer.run === null);
+ *   assert.strictEqual(answer.source, null);
+ *   assert.strictEqual(answer.run, null);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -477,8 +483,9 @@ export async function activeLegacyDbPath(given: string | undefined): Promise<str
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { LegacyDbNotFoundError } from "./dual.ts";
- * console.assert(new LegacyDbNotFoundError("/x.duckdb").message.includes("/x.duckdb"));
+ * assert.match(new LegacyDbNotFoundError("/x.duckdb").message, /\/x\.duckdb/);
  * ```
  */
 export class LegacyDbNotFoundError extends Error {

@@ -251,9 +251,10 @@ export class ArchiveExistsError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { archivedName } from "./parity.ts";
  * const name = archivedName("data/b.duckdb", Date.UTC(2026, 1, 3, 4, 5, 6));
- * console.assert(name === "data/b.duckdb.archived-20260203T040506Z");
+ * assert.equal(name, "data/b.duckdb.archived-20260203T040506Z");
  * ```
  */
 export function archivedName(path: string, nowMs: number): string {

@@ -213,8 +213,9 @@ const AMBIGUOUS_SHOWN_MAX = 10;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { RunNotFoundError } from "./data.ts";
- * console.assert(new RunNotFoundError("x", "i.duckdb").message.includes('"x"'));
+ * assert.match(new RunNotFoundError("x", "i.duckdb").message, /"x"/);
  * ```
  */
 export class RunNotFoundError extends Error {
@@ -236,8 +237,9 @@ export class RunNotFoundError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { AmbiguousRunError } from "./data.ts";
- * console.assert(new AmbiguousRunError("p", ["p1", "p2"]).message.includes("p1"));
+ * assert.match(new AmbiguousRunError("p", ["p1", "p2"]).message, /p1/);
  * ```
  */
 export class AmbiguousRunError extends Error {
@@ -766,8 +768,9 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseJsonLoose } from "./data.ts";
- * console.assert((parseJsonLoose('{"a": NaN}') as { a: null }).a === null);
+ * assert.deepStrictEqual(parseJsonLoose('{"a": NaN}'), { a: null });
  * ```
  */
 export function parseJsonLoose(value: unknown): unknown {
@@ -796,8 +799,9 @@ export function parseJsonLoose(value: unknown): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { flatten } from "./data.ts";
- * console.assert(flatten({ a: { b: 1 } })["a.b"] === 1);
+ * assert.equal(flatten({ a: { b: 1 } })["a.b"], 1);
  * ```
  */
 export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
@@ -823,9 +827,10 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { histogram } from "./data.ts";
  * const bins = histogram([0, 1, 2, 3, 10]);
- * console.assert(bins.reduce((s, b) => s + b.count, 0) === 5);
+ * assert.equal(bins.reduce((s, b) => s + b.count, 0), 5);
  * ```
  */
 export function histogram(values: readonly number[]): Bin[] {

@@ -40,8 +40,9 @@ export interface Fragment {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { escapeHtml } from "./html.ts";
- * console.assert(escapeHtml("<script>") === "&lt;script&gt;");
+ * assert.equal(escapeHtml("<script>"), "&lt;script&gt;");
  * ```
  */
 export function escapeHtml(text: unknown): string {
@@ -62,8 +63,9 @@ const ESCAPES: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { jsonForScript } from "./html.ts";
- * console.assert(!jsonForScript({ id: "</script>" }).includes("</"));
+ * assert.doesNotMatch(jsonForScript({ id: "</script>" }), /<\//);
  * ```
  */
 export function jsonForScript(value: unknown): string {
@@ -644,8 +646,9 @@ function formatValue(v: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatTime } from "./html.ts";
- * console.assert(formatTime(0) === "1970-01-01 00:00:00");
+ * assert.equal(formatTime(0), "1970-01-01 00:00:00");
  * ```
  */
 export function formatTime(ms: number | null | undefined): string {
@@ -658,8 +661,9 @@ export function formatTime(ms: number | null | undefined): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatDuration } from "./html.ts";
- * console.assert(formatDuration(2400) === "2.4 s");
+ * assert.equal(formatDuration(2400), "2.4 s");
  * ```
  */
 export function formatDuration(ms: number | null | undefined): string {

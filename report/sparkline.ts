@@ -30,9 +30,10 @@ export interface SparklineOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { sparkline } from "./sparkline.ts";
- * console.assert(sparkline([0, 1, 2, 3, 4, 5, 6, 7]) === "▁▂▃▄▅▆▇█");
- * console.assert(sparkline([0, 4], { unicode: false }) === '_"');
+ * assert.equal(sparkline([0, 1, 2, 3, 4, 5, 6, 7]), "▁▂▃▄▅▆▇█");
+ * assert.equal(sparkline([0, 4], { unicode: false }), '_"');
  * ```
  */
 export function sparkline(values: readonly number[], options: SparklineOptions = {}): string {
@@ -72,8 +73,9 @@ function bucket(values: number[], width: number): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { terminalTakesUnicode } from "./sparkline.ts";
- * console.assert(typeof terminalTakesUnicode() === "boolean");
+ * assert.equal(typeof terminalTakesUnicode(), "boolean");
  * ```
  */
 export function terminalTakesUnicode(): boolean {

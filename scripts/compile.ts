@@ -45,8 +45,9 @@ const ADDON_PACKAGE = `@duckdb/node-bindings-${Deno.build.os}-${
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { compiledPermissions } from "./compile.ts";
- * console.assert(compiledPermissions("/srv/l")[0] === "--allow-read=/srv/l");
+ * assert.equal(compiledPermissions("/srv/l")[0], "--allow-read=/srv/l");
  * ```
  */
 export function compiledPermissions(dataDir?: string): string[] {
@@ -67,8 +68,9 @@ export function compiledPermissions(dataDir?: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { CompileError } from "./compile.ts";
- * console.assert(new CompileError("x").name === "CompileError");
+ * assert.equal(new CompileError("x").name, "CompileError");
  * ```
  */
 export class CompileError extends Error {

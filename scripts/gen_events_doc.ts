@@ -64,8 +64,9 @@ type JsonSchema = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { renderEventsDoc } from "./gen_events_doc.ts";
- * console.assert(renderEventsDoc().includes("## `run.created`"));
+ * assert.match(renderEventsDoc(), /^## `run\.created`$/m);
  * ```
  */
 export function renderEventsDoc(): string {

@@ -19,8 +19,9 @@ export const SCHEMA_TEXT_MODULE = "ledger/_schema_text.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { schemaTextModule } from "./gen_schema_text.ts";
- * console.assert(schemaTextModule().includes("SCHEMA_FILE_TEXT"));
+ * assert.match(schemaTextModule(), /SCHEMA_FILE_TEXT/);
  * ```
  */
 export function schemaTextModule(): string {

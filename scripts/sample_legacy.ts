@@ -25,8 +25,9 @@ const SAMPLE_T0_MS = Date.UTC(2026, 0, 16, 9, 30);
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { sampleLegacyRuns } from "./sample_legacy.ts";
- * console.assert(sampleLegacyRuns().length === 5);
+ * assert.equal(sampleLegacyRuns().length, 5);
  * ```
  */
 export function sampleLegacyRuns(): FixtureRun[] {

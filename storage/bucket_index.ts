@@ -66,9 +66,10 @@ export interface MirrorReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { cacheRootFor } from "./bucket_index.ts";
  * const dir = cacheRootFor("/srv/ledger", undefined, { bucket: "logs", prefix: "" });
- * console.assert(dir.startsWith("/srv/ledger/remote/"));
+ * assert.match(dir, /^\/srv\/ledger\/remote\//);
  * ```
  */
 export function cacheRootFor(

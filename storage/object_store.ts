@@ -59,9 +59,10 @@ export type ObjectStoreErrorKind =
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { ObjectStoreError } from "./object_store.ts";
  * const err = new ObjectStoreError("no-bucket", "Bucket s3://nope does not exist");
- * console.assert(err.kind === "no-bucket");
+ * assert.equal(err.kind, "no-bucket");
  * ```
  */
 export class ObjectStoreError extends Error {
@@ -88,8 +89,9 @@ export interface BucketLocation {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { BucketUrlError } from "./object_store.ts";
- * console.assert(new BucketUrlError("x", "why").message.includes("\"x\""));
+ * assert.match(new BucketUrlError("x", "why").message, /"x"/);
  * ```
  */
 export class BucketUrlError extends Error {
@@ -112,9 +114,11 @@ const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseBucketUrl } from "./object_store.ts";
  * const loc = parseBucketUrl("s3://ledger-logs/team-a");
- * console.assert(loc.bucket === "ledger-logs" && loc.prefix === "team-a/");
+ * assert.equal(loc.bucket, "ledger-logs");
+ * assert.equal(loc.prefix, "team-a/");
  * ```
  */
 export function parseBucketUrl(value: string): BucketLocation {
@@ -136,8 +140,9 @@ export function parseBucketUrl(value: string): BucketLocation {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatBucketUrl } from "./object_store.ts";
- * console.assert(formatBucketUrl({ bucket: "b0b", prefix: "p/" }) === "s3://b0b/p/");
+ * assert.equal(formatBucketUrl({ bucket: "b0b", prefix: "p/" }), "s3://b0b/p/");
  * ```
  */
 export function formatBucketUrl(location: BucketLocation): string {

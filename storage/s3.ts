@@ -52,9 +52,10 @@ export interface S3StoreOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { openS3Store } from "./s3.ts";
  * const store = openS3Store("ledger-logs", { endpoint: { endpoint: "http://127.0.0.1:1", region: "us-east-1" } });
- * console.assert(store.description.startsWith("s3://ledger-logs"));
+ * assert.match(store.description, /^s3:\/\/ledger-logs/);
  * ```
  */
 export function openS3Store(bucket: string, options: S3StoreOptions = {}): ObjectStore {

@@ -19,9 +19,10 @@ export interface S3Endpoint {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { s3EndpointFromEnv } from "./s3_env.ts";
  * const { region } = s3EndpointFromEnv();
- * console.assert(region.length > 0);
+ * assert(region.length > 0);
  * ```
  */
 export function s3EndpointFromEnv(): S3Endpoint {

@@ -12,9 +12,10 @@ import { parseJsonText } from "../../ledger/json_text.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseJsonLenient } from "./_json.ts";
  * const v = parseJsonLenient('{"a": NaN, "b": "NaN"}') as Record<string, unknown>;
- * console.assert(v.a === null && v.b === "NaN");
+ * assert.deepStrictEqual(v, { a: null, b: "NaN" });
  * ```
  */
 export function parseJsonLenient(text: unknown): unknown {

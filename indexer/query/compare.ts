@@ -132,8 +132,9 @@ export async function compareRuns(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { flatten } from "./compare.ts";
- * console.assert(flatten({ a: { b: 1 }, c: [1] })["a.b"] === 1);
+ * assert.equal(flatten({ a: { b: 1 }, c: [1] })["a.b"], 1);
  * ```
  */
 export function flatten(value: unknown, prefix = ""): Record<string, unknown> {

@@ -54,8 +54,9 @@ export interface ExportReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { ExportTargetError } from "./export.ts";
- * console.assert(new ExportTargetError("/x/y.csv", "no such directory").message.includes("/x"));
+ * assert.match(new ExportTargetError("/x/y.csv", "no such directory").message, /\/x\/y\.csv/);
  * ```
  */
 export class ExportTargetError extends Error {

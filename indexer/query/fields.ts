@@ -55,8 +55,9 @@ export interface Field {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { UnknownFieldError } from "./fields.ts";
- * console.assert(new UnknownFieldError("confg.x", "runs").message.includes("confg.x"));
+ * assert.match(new UnknownFieldError("confg.x", "runs").message, /"confg\.x"/);
  * ```
  */
 export class UnknownFieldError extends Error {
@@ -138,9 +139,13 @@ export interface ResolveFieldOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { resolveField } from "./fields.ts";
  * const f = resolveField("summary.win_rate", "runs");
- * console.assert(f.kind === "json" && f.num.params[0] === '$."win_rate"');
+ * assert.equal(f.kind, "json");
+ * // The JSON path is a SQL constant built from checked segments, not a bound parameter.
+ * assert.match(f.num.sql, /json_extract_string\(r\.summary_json, '\$\."win_rate"'\)/);
+ * assert.deepEqual(f.num.params, []);
  * ```
  */
 export function resolveField(
@@ -247,8 +252,9 @@ function pathLiteral(segments: readonly string[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { jsonPathOf } from "./fields.ts";
- * console.assert(jsonPathOf(["a", "b-c"]) === '$."a"."b-c"');
+ * assert.equal(jsonPathOf(["a", "b-c"]), '$."a"."b-c"');
  * ```
  */
 export function jsonPathOf(segments: readonly string[]): string {

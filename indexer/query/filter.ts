@@ -52,12 +52,12 @@ export type FilterExpr =
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { FilterSyntaxError, parseFilter } from "./filter.ts";
- * try {
- *   parseFilter("status = ");
- * } catch (err) {
- *   console.assert(err instanceof FilterSyntaxError && err.column === 10);
- * }
+ * assert.throws(
+ *   () => parseFilter("status = "),
+ *   (err) => err instanceof FilterSyntaxError && err.column === 10,
+ * );
  * ```
  */
 export class FilterSyntaxError extends Error {
@@ -324,9 +324,10 @@ const KEYWORDS = new Set(["and", "or", "not", "is", "null", "true", "false"]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseFilter } from "./filter.ts";
  * const e = parseFilter("a.b = 1 or not c.d ~ 'x' and e.f is null");
- * console.assert(e.kind === "or");
+ * assert.equal(e.kind, "or");
  * ```
  */
 export function parseFilter(text: string): FilterExpr {
@@ -347,9 +348,11 @@ export function parseFilter(text: string): FilterExpr {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { compileFilter, parseFilter } from "./filter.ts";
  * const { sql, params } = compileFilter([parseFilter("summary.win_rate >= 0.5")], "runs");
- * console.assert(sql.includes("?") && params.includes(0.5));
+ * assert.match(sql, />= \?/);
+ * assert.deepEqual(params, [0.5]);
  * ```
  */
 export function compileFilter(exprs: readonly FilterExpr[], target: QueryTarget): SqlFragment {
@@ -366,8 +369,9 @@ export function compileFilter(exprs: readonly FilterExpr[], target: QueryTarget)
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { whereSql } from "./filter.ts";
- * console.assert(whereSql(["status = 'completed'"], "runs").params[0] === "completed");
+ * assert.equal(whereSql(["status = 'completed'"], "runs").params[0], "completed");
  * ```
  */
 export function whereSql(texts: readonly string[], target: QueryTarget): SqlFragment {

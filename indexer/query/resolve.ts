@@ -17,8 +17,9 @@ export const CANDIDATES_SHOWN_MAX = 10;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { UnknownRunError } from "./resolve.ts";
- * console.assert(new UnknownRunError("r9").message.includes("r9"));
+ * assert.match(new UnknownRunError("r9").message, /"r9"/);
  * ```
  */
 export class UnknownRunError extends Error {
@@ -40,8 +41,9 @@ export class UnknownRunError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { AmbiguousRunError } from "./resolve.ts";
- * console.assert(new AmbiguousRunError("r", ["r1", "r2"]).message.includes("r1, r2"));
+ * assert.match(new AmbiguousRunError("r", ["r1", "r2"]).message, /r1, r2/);
  * ```
  */
 export class AmbiguousRunError extends Error {

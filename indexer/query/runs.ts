@@ -33,8 +33,9 @@ export interface SortKey {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { QueryUsageError } from "./runs.ts";
- * console.assert(new QueryUsageError("bad").name === "QueryUsageError");
+ * assert.equal(new QueryUsageError("bad").name, "QueryUsageError");
  * ```
  */
 export class QueryUsageError extends Error {
@@ -51,9 +52,11 @@ export class QueryUsageError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseSort } from "./runs.ts";
  * const [k] = parseSort("summary.win_rate:desc", "runs");
- * console.assert(k.field === "summary.win_rate" && k.descending);
+ * assert.equal(k.field, "summary.win_rate");
+ * assert.equal(k.descending, true);
  * ```
  */
 export function parseSort(text: string, target: QueryTarget): SortKey[] {
@@ -76,8 +79,9 @@ export function parseSort(text: string, target: QueryTarget): SortKey[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseColumns } from "./runs.ts";
- * console.assert(parseColumns("config.policy.stopPct, label", "runs").length === 2);
+ * assert.equal(parseColumns("config.policy.stopPct, label", "runs").length, 2);
  * ```
  */
 export function parseColumns(text: string, target: QueryTarget): string[] {

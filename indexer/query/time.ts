@@ -12,8 +12,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { InstantFormatError } from "./time.ts";
- * console.assert(new InstantFormatError("soon").message.includes("soon"));
+ * assert.match(new InstantFormatError("soon").message, /"soon"/);
  * ```
  */
 export class InstantFormatError extends Error {
@@ -44,9 +45,10 @@ export function isDateOnly(text: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseInstant } from "./time.ts";
- * console.assert(parseInstant("1970-01-02") === 86_400_000);
- * console.assert(parseInstant("1970-01-01T01:00+01:00") === 0);
+ * assert.equal(parseInstant("1970-01-02"), 86_400_000);
+ * assert.equal(parseInstant("1970-01-01T01:00+01:00"), 0);
  * ```
  */
 export function parseInstant(text: string): number {

@@ -530,11 +530,15 @@ export async function refreshIndexInBackground(root: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { interruptLine } from "./backtest.ts";
  * const line = interruptLine("sweep", {
  *   runId: "s-1", signal: "SIGINT", phaseName: "execute", removed: [], exitCode: 130,
  * });
- * console.assert(line === "ledger sweep: interrupted by SIGINT in phase execute; run s-1 recorded as failed");
+ * assert.equal(
+ *   line,
+ *   "ledger sweep: interrupted by SIGINT in phase execute; run s-1 recorded as failed",
+ * );
  * ```
  */
 export function interruptLine(command: string, i: InterruptInfo): string {

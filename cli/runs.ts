@@ -366,8 +366,9 @@ export interface FormatRunsTableOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { headlineMetrics } from "./runs.ts";
- * console.assert(headlineMetrics([{ summary: { win_rate: 0.5 } }])[0] === "win_rate");
+ * assert.deepEqual(headlineMetrics([{ summary: { win_rate: 0.5 } }]), ["win_rate"]);
  * ```
  */
 export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[] {
@@ -487,8 +488,9 @@ function runsTable(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatTime } from "./runs.ts";
- * console.assert(formatTime(0) === "1970-01-01T00:00:00Z");
+ * assert.equal(formatTime(0), "1970-01-01T00:00:00Z");
  * ```
  */
 export function formatTime(ms: number | null): string {
@@ -501,8 +503,9 @@ export function formatTime(ms: number | null): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatDuration } from "./runs.ts";
- * console.assert(formatDuration(12_300) === "12.3 s");
+ * assert.equal(formatDuration(12_300), "12.3 s");
  * ```
  */
 export function formatDuration(ms: number | null): string {

@@ -106,7 +106,18 @@ exists), 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./backtest.ts";
  * // The command line is `await main(args)`, e.g. main(["path-only", "--no-index"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(printed.split("\n")[0], "Usage: ledger backtest path-only|policy [flags]");
  * ```
  */
 export async function main(args: string[]): Promise<number> {

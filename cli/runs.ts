@@ -138,7 +138,21 @@ Exit codes: 0 ok, 1 no index or unreadable index, 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./runs.ts";
  * // The command line is `await main(args)`, e.g. main(["--status", "failed", "--json"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [--until WHEN]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

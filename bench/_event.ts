@@ -11,8 +11,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { benchFields } from "./_event.ts";
- * console.assert(benchFields(3).duration_ms === 3);
+ * assert.equal(benchFields(3).duration_ms, 3);
  * ```
  */
 export function benchFields(i: number): {

@@ -364,8 +364,9 @@ export async function benchQueries(dir: string, options: IndexBenchOptions): Pro
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { fmtCount } from "./_index.ts";
- * console.assert(fmtCount(1_000_000) === "1M");
+ * assert.equal(fmtCount(1_000_000), "1M");
  * ```
  */
 export function fmtCount(n: number): string {

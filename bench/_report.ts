@@ -116,9 +116,10 @@ const HEADER = ["#", "measure", "median", "p99", "vs", "vs median", "ratio", "ta
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { markdownTable } from "./_report.ts";
  * const text = markdownTable([{ item: 1, name: "x", unit: "ms", median: 1 }]);
- * console.assert(text.includes("| 1 | x | 1.00 ms |"));
+ * assert.equal(text.split("\n")[2], "| 1 | x | 1.00 ms |  |  |  |  |  |  |");
  * ```
  */
 export function markdownTable(rows: readonly BenchRow[]): string {

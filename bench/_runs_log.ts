@@ -28,8 +28,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { runsLogRunId } from "./_runs_log.ts";
- * console.assert(runsLogRunId(42) === "bench-0000042");
+ * assert.equal(runsLogRunId(42), "bench-0000042");
  * ```
  */
 export function runsLogRunId(n: number): string {

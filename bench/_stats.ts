@@ -24,8 +24,9 @@ export interface SampleSummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { percentile } from "./_stats.ts";
- * console.assert(percentile([3, 1, 2], 0.5) === 2);
+ * assert.equal(percentile([3, 1, 2], 0.5), 2);
  * ```
  */
 export function percentile(samples: readonly number[], p: number): number {
@@ -39,8 +40,9 @@ export function percentile(samples: readonly number[], p: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { summarize } from "./_stats.ts";
- * console.assert(summarize([1, 2, 3]).p50 === 2);
+ * assert.equal(summarize([1, 2, 3]).p50, 2);
  * ```
  */
 export function summarize(samples: readonly number[]): SampleSummary {
@@ -170,8 +172,9 @@ export async function runChild<T>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { peakRssBytes } from "./_stats.ts";
- * console.assert(peakRssBytes() > 0);
+ * assert(peakRssBytes() > 0);
  * ```
  */
 export function peakRssBytes(): number {

@@ -38,8 +38,9 @@ export interface LatencySummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { summarize } from "./emit_latency.ts";
- * console.assert(summarize([1, 2, 3]).p50Ms === 2);
+ * assert.equal(summarize([1, 2, 3]).p50Ms, 2);
  * ```
  */
 export function summarize(samplesMs: number[]): LatencySummary {

@@ -22,9 +22,10 @@ export const EXIT_USAGE = 2;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { UsageError } from "./_args.ts";
  * const err = new UsageError("--limit must be a positive integer, got \"x\"");
- * console.assert(err.name === "UsageError");
+ * assert.equal(err.name, "UsageError");
  * ```
  */
 export class UsageError extends Error {
@@ -58,9 +59,10 @@ export interface ParseFlagsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseFlags } from "./_args.ts";
  * const { values } = parseFlags(["--limit", "5"], { limit: { type: "string" } });
- * console.assert(values.limit === "5");
+ * assert.equal(values.limit, "5");
  * ```
  */
 export function parseFlags(
@@ -92,8 +94,9 @@ export function parseFlags(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { stringFlag } from "./_args.ts";
- * console.assert(stringFlag({ a: "x" }, "a") === "x");
+ * assert.equal(stringFlag({ a: "x" }, "a"), "x");
  * ```
  */
 export function stringFlag(
@@ -111,8 +114,9 @@ export function stringFlag(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { integerFlag } from "./_args.ts";
- * console.assert(integerFlag({ n: "3" }, "n") === 3);
+ * assert.equal(integerFlag({ n: "3" }, "n"), 3);
  * ```
  */
 export function integerFlag(
@@ -137,8 +141,9 @@ export function integerFlag(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { resolveRootFlag } from "./_args.ts";
- * console.assert(resolveRootFlag({ root: "/tmp/x" }) === "/tmp/x");
+ * assert.equal(resolveRootFlag({ root: "/tmp/x" }), "/tmp/x");
  * ```
  */
 export function resolveRootFlag(values: ParsedFlags["values"]): string {
@@ -171,8 +176,9 @@ function ownWords(message: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { RootNotFoundError } from "./_args.ts";
- * console.assert(new RootNotFoundError("/typo").message.includes("/typo"));
+ * assert.match(new RootNotFoundError("/typo").message, /^Ledger root \/typo does not exist/);
  * ```
  */
 export class RootNotFoundError extends Error {

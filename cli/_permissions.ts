@@ -31,12 +31,13 @@ export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import type { PermissionNeed } from "./_permissions.ts";
  * const emit: PermissionNeed[] = [
  *   { name: "read", path: "root" },
  *   { name: "write", path: "root" },
  * ];
- * console.assert(emit.length === 2);
+ * assert.equal(emit.length, 2);
  * ```
  */
 export type PermissionNeed =
@@ -72,9 +73,10 @@ export const LIVENESS_NEEDS: readonly PermissionNeed[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { UnsafePermissionPathError } from "./_permissions.ts";
  * const err = new UnsafePermissionPathError("/tmp/a,b");
- * console.assert(err.message.includes("comma"));
+ * assert.match(err.message, /contains a comma/);
  * ```
  */
 export class UnsafePermissionPathError extends Error {
@@ -109,10 +111,10 @@ export interface GrantFlagsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { grantFlags, REBUILD_INDEX_NEEDS } from "./_permissions.ts";
  * const flags = grantFlags(REBUILD_INDEX_NEEDS, { root: ".", nodeModulesDir: "/app/node_modules" });
- * console.assert(flags.join(" ") ===
- *   "--allow-read=. --allow-write=. --allow-ffi=/app/node_modules");
+ * assert.deepEqual(flags, ["--allow-read=.", "--allow-write=.", "--allow-ffi=/app/node_modules"]);
  * ```
  */
 export function grantFlags(needs: readonly PermissionNeed[], options: GrantFlagsOptions): string[] {
@@ -220,15 +222,18 @@ export interface PermissionMessageOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { permissionMessage } from "./_permissions.ts";
  * const line = permissionMessage("emit", ["--allow-write=/srv/ledger"], {
  *   task: "emit",
  *   standalone: false,
  * });
- * console.assert(line ===
+ * assert.equal(
+ *   line,
  *   "ledger emit: missing permission --allow-write=/srv/ledger; deno task emit reads and " +
  *     "writes only under data/; keep the paths there or add it to a deno run command " +
- *     "(deno run --allow-write=/srv/ledger ... cli/ledger.ts emit)");
+ *     "(deno run --allow-write=/srv/ledger ... cli/ledger.ts emit)",
+ * );
  * ```
  */
 export function permissionMessage(

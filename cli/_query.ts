@@ -20,8 +20,9 @@ import { type ParsedFlags, resolveRootFlag, stringFlag, UsageError } from "./_ar
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { indexDbPath } from "./_query.ts";
- * console.assert(indexDbPath({ root: "/r" }) === "/r/index/runs.duckdb");
+ * assert.equal(indexDbPath({ root: "/r" }), "/r/index/runs.duckdb");
  * ```
  */
 export function indexDbPath(values: ParsedFlags["values"]): string {
@@ -36,8 +37,9 @@ export function indexDbPath(values: ParsedFlags["values"]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatFlag } from "./_query.ts";
- * console.assert(formatFlag({ json: true }) === "json");
+ * assert.equal(formatFlag({ json: true }), "json");
  * ```
  */
 export function formatFlag(

@@ -26,8 +26,9 @@ const ELLIPSIS = "…";
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { terminalWidth } from "./_table.ts";
- * console.assert(terminalWidth() >= 20);
+ * assert(terminalWidth() >= 20);
  * ```
  */
 export function terminalWidth(): number {
@@ -50,8 +51,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { escapeControl } from "./_table.ts";
- * console.assert(escapeControl("a\x1b[31mb") === "a\\x1b[31mb");
+ * assert.equal(escapeControl("a\x1b[31mb"), "a\\x1b[31mb");
  * ```
  */
 export function escapeControl(text: string): string {
@@ -89,9 +91,10 @@ export interface TableOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatTable } from "./_table.ts";
  * const t = formatTable(["A", "B"], [["x", "a very long value"]], { width: 12 });
- * console.assert(t.split("\n").every((l) => l.length <= 12));
+ * assert.equal(t, "A  B\nx  a very l…"); // the long cell is cut to fit 12 columns
  * ```
  */
 export function formatTable(
@@ -150,8 +153,10 @@ function fitWidths(widths: number[], width: number, mins: readonly number[]): bo
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { tableFits } from "./_table.ts";
- * console.assert(!tableFits(["A", "B"], [["xxxxxx", "yyyyyy"]], { width: 8, minWidths: [6, 6] }));
+ * const fits = tableFits(["A", "B"], [["xxxxxx", "yyyyyy"]], { width: 8, minWidths: [6, 6] });
+ * assert.equal(fits, false); // 6 + 2 + 6 columns do not fit in 8
  * ```
  */
 export function tableFits(
@@ -176,8 +181,9 @@ function charLength(text: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { truncate } from "./_table.ts";
- * console.assert(truncate("abcdef", 4) === "abc…");
+ * assert.equal(truncate("abcdef", 4), "abc…");
  * ```
  */
 export function truncate(text: string, width: number): string {
@@ -193,8 +199,10 @@ export function truncate(text: string, width: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { cellText } from "./_table.ts";
- * console.assert(cellText(0.123456) === "0.1235" && cellText(null) === "-");
+ * assert.equal(cellText(0.123456), "0.1235");
+ * assert.equal(cellText(null), "-");
  * ```
  */
 export function cellText(value: unknown): string {
@@ -215,8 +223,9 @@ export function cellText(value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { csvField } from "./_table.ts";
- * console.assert(csvField('a,"b"') === '"a,""b"""');
+ * assert.equal(csvField('a,"b"'), '"a,""b"""');
  * ```
  */
 export function csvField(value: unknown): string {

@@ -14,8 +14,9 @@ export const HELP_WIDTH = 80;
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { wrapText } from "./_wrap.ts";
- * console.assert(wrapText("a b", 2, 0) === "a b");
+ * assert.equal(wrapText("a b", 2, 0), "a b");
  * ```
  */
 export function wrapText(text: string, indent: number, first = indent): string {

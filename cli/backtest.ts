@@ -106,7 +106,18 @@ exists), 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./backtest.ts";
  * // The command line is `await main(args)`, e.g. main(["path-only", "--no-index"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(printed.split("\n")[0], "Usage: ledger backtest path-only|policy [flags]");
  * ```
  */
 export async function main(args: string[]): Promise<number> {
@@ -530,11 +541,15 @@ export async function refreshIndexInBackground(root: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { interruptLine } from "./backtest.ts";
  * const line = interruptLine("sweep", {
  *   runId: "s-1", signal: "SIGINT", phaseName: "execute", removed: [], exitCode: 130,
  * });
- * console.assert(line === "ledger sweep: interrupted by SIGINT in phase execute; run s-1 recorded as failed");
+ * assert.equal(
+ *   line,
+ *   "ledger sweep: interrupted by SIGINT in phase execute; run s-1 recorded as failed",
+ * );
  * ```
  */
 export function interruptLine(command: string, i: InterruptInfo): string {

@@ -45,7 +45,21 @@ Exit codes: 0 ok, 1 unknown run or no index, 2 usage error (ambiguous prefix).`;
  * import assert from "node:assert";
  * import { main } from "./compare.ts";
  * // The command line is `await main(args)`, e.g. main(["run-a", "run-b", "--json"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger compare RUN RUN [RUN...] [--json] [--wide] [--db PATH]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

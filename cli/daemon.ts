@@ -77,7 +77,21 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * import assert from "node:assert";
  * import { main } from "./daemon.ts";
  * // The command line is `await main(args)`, e.g. main(["--interval", "5"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger daemon [--interval SECONDS] [--verbose] [--log-json] [--db PATH]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

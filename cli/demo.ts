@@ -64,7 +64,18 @@ so its runs never mix with yours; rm -rf ${DEMO_ROOT} removes them.`;
  * import assert from "node:assert";
  * import { main } from "./demo.ts";
  * // The command line is `await main(args)`, e.g. main(["--root", "data/ledger"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(printed.split("\n")[0], "Usage: deno task demo [--root DIR]");
  * ```
  */
 export async function main(args: string[]): Promise<number> {

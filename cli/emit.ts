@@ -92,7 +92,21 @@ Exit codes: 0 written, 1 invalid event or write failure (nothing written),
  * import assert from "node:assert";
  * import { main } from "./emit.ts";
  * // The command line is `await main(args)`, e.g. main(["--event-type", "run.started", "--run-id", "r1"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger emit --event-type TYPE --run-id RUN_ID [type flags]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -47,7 +47,21 @@ Exit codes: 0 ok, 1 no index or the file cannot be written, 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./export.ts";
  * // The command line is `await main(args)`, e.g. main(["runs", "--format", "parquet", "--out", "runs.parquet"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger export runs|trials --format parquet|csv|jsonl --out PATH",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

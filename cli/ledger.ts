@@ -182,8 +182,11 @@ const COMMANDS: Record<string, Command> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { usage } from "./ledger.ts";
- * console.assert(usage().includes("rebuild-index"));
+ * const text = usage();
+ * assert.match(text, /^ledger \d+\.\d+\.\d+: the run ledger for backtests\n/);
+ * assert.match(text, /^ {2}rebuild-index /m); // one line per command
  * ```
  */
 export function usage(): string {
@@ -206,9 +209,20 @@ export function usage(): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { run } from "./ledger.ts";
- * const code = await run(["--version"]);
- * console.assert(code === 0);
+ * // `ledger --version` prints one line with console.log; catch it to check it.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await run(["--version"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.match(printed, /^ledger \d+\.\d+\.\d+$/);
  * ```
  */
 export async function run(args: string[]): Promise<number> {

@@ -74,7 +74,18 @@ const SUBCOMMANDS: Record<string, (values: ParsedFlags["values"]) => Promise<num
  * import assert from "node:assert";
  * import { main } from "./legacy.ts";
  * // The command line is `await main(args)`, e.g. main(["parity", "--legacy-db", "data/baseline_results.duckdb"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(printed.split("\n")[0], "Usage: ledger legacy <backfill|parity|archive> [flags]");
  * ```
  */
 export async function main(args: string[]): Promise<number> {

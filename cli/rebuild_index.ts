@@ -76,7 +76,21 @@ const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
  * import assert from "node:assert";
  * import { main } from "./rebuild_index.ts";
  * // The command line is `await main(args)`, e.g. main(["--root", "data/ledger", "--verbose"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger rebuild-index [--db PATH] [--since-date YYYY-MM-DD] [--full]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -52,7 +52,21 @@ Exit codes: 0 written, 1 no index or unknown run, 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./report.ts";
  * // The command line is `await main(args)`, e.g. main(["--out", "report.html"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--db PATH]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -53,7 +53,18 @@ changed or the rerun failed, 2 usage error or unknown run.`;
  * import assert from "node:assert";
  * import { main } from "./rerun.ts";
  * // The command line is `await main(args)`, e.g. main(["policy-20260123T101500-a1b2c3"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(printed.split("\n")[0], "Usage: ledger rerun RUN_ID [flags]");
  * ```
  */
 export async function main(args: string[]): Promise<number> {

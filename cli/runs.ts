@@ -138,7 +138,21 @@ Exit codes: 0 ok, 1 no index or unreadable index, 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./runs.ts";
  * // The command line is `await main(args)`, e.g. main(["--status", "failed", "--json"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [--until WHEN]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {
@@ -366,8 +380,9 @@ export interface FormatRunsTableOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { headlineMetrics } from "./runs.ts";
- * console.assert(headlineMetrics([{ summary: { win_rate: 0.5 } }])[0] === "win_rate");
+ * assert.deepEqual(headlineMetrics([{ summary: { win_rate: 0.5 } }]), ["win_rate"]);
  * ```
  */
 export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[] {
@@ -487,8 +502,9 @@ function runsTable(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatTime } from "./runs.ts";
- * console.assert(formatTime(0) === "1970-01-01T00:00:00Z");
+ * assert.equal(formatTime(0), "1970-01-01T00:00:00Z");
  * ```
  */
 export function formatTime(ms: number | null): string {
@@ -501,8 +517,9 @@ export function formatTime(ms: number | null): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatDuration } from "./runs.ts";
- * console.assert(formatDuration(12_300) === "12.3 s");
+ * assert.equal(formatDuration(12_300), "12.3 s");
  * ```
  */
 export function formatDuration(ms: number | null): string {

@@ -63,7 +63,21 @@ const INTERVAL_SECONDS_DEFAULT = 30;
  * import assert from "node:assert";
  * import { main } from "./ship.ts";
  * // The command line is `await main(args)`, e.g. main(["--to", "s3://ledger-logs/team-a", "--once"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger ship --to s3://BUCKET[/PREFIX] [--interval SECONDS] [--once]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

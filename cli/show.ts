@@ -60,7 +60,21 @@ const INLINE_JSON_CHARS_MAX = 200;
  * import assert from "node:assert";
  * import { main } from "./show.ts";
  * // The command line is `await main(args)`, e.g. main(["run-1", "--json"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger show RUN_ID [--json] [--db PATH] [--legacy-db PATH] [--root DIR]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

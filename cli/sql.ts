@@ -39,7 +39,21 @@ Exit codes: 0 ok, 1 no index or the query failed, 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./sql.ts";
  * // The command line is `await main(args)`, e.g. main(["SELECT count(*) FROM latest_runs", "--format", "json"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger sql QUERY [--format table|json|jsonl|csv] [--json] [--wide]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -98,7 +98,18 @@ writes nothing).`;
  * import assert from "node:assert";
  * import { main } from "./sweep.ts";
  * // The command line is `await main(args)`, e.g. main(["policy", "--grid", '{"type":"fixed_stop","stopPct":[0.2,0.3]}']); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(printed.split("\n")[0], "Usage: ledger sweep policy --grid JSON|@FILE [flags]");
  * ```
  */
 export async function main(args: string[]): Promise<number> {

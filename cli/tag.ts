@@ -75,7 +75,21 @@ type Kind = "tag" | "note" | "archive" | "restore";
  * import assert from "node:assert";
  * import { tagMain } from "./tag.ts";
  * // The command line is `await tagMain(args)`, e.g. tagMain(["run-1", "label=baseline"]); it returns the exit code.
- * assert.equal(await tagMain(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await tagMain(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger tag RUN key=value... [--no-index] [--db PATH] [--root DIR]",
+ * );
  * ```
  */
 export function tagMain(args: string[]): Promise<number> {
@@ -90,7 +104,21 @@ export function tagMain(args: string[]): Promise<number> {
  * import assert from "node:assert";
  * import { noteMain } from "./tag.ts";
  * // The command line is `await noteMain(args)`, e.g. noteMain(["run-1", "fees were wrong"]); it returns the exit code.
- * assert.equal(await noteMain(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await noteMain(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger note RUN TEXT [--no-index] [--db PATH] [--root DIR]",
+ * );
  * ```
  */
 export function noteMain(args: string[]): Promise<number> {
@@ -105,7 +133,21 @@ export function noteMain(args: string[]): Promise<number> {
  * import assert from "node:assert";
  * import { archiveMain } from "./tag.ts";
  * // The command line is `await archiveMain(args)`, e.g. archiveMain(["run-1", "--reason", "superseded"]); it returns the exit code.
- * assert.equal(await archiveMain(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await archiveMain(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger archive RUN [--reason TEXT] [--no-index] [--db PATH] [--root DIR]",
+ * );
  * ```
  */
 export function archiveMain(args: string[]): Promise<number> {
@@ -120,7 +162,21 @@ export function archiveMain(args: string[]): Promise<number> {
  * import assert from "node:assert";
  * import { restoreMain } from "./tag.ts";
  * // The command line is `await restoreMain(args)`, e.g. restoreMain(["run-1"]); it returns the exit code.
- * assert.equal(await restoreMain(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await restoreMain(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger restore RUN [--no-index] [--db PATH] [--root DIR]",
+ * );
  * ```
  */
 export function restoreMain(args: string[]): Promise<number> {

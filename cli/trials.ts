@@ -66,7 +66,21 @@ Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./trials.ts";
  * // The command line is `await main(args)`, e.g. main(["--sort", "metrics.sharpe:desc", "--limit", "20"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger trials [--run RUN] [--where EXPR]... [--sort FIELD[:asc|desc]]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

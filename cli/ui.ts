@@ -47,7 +47,21 @@ Exit codes: 0 stopped by a signal, 1 failure (port in use, ...), 2 usage error.`
  * import assert from "node:assert";
  * import { main } from "./ui.ts";
  * // The command line is `await main(args)`, e.g. main(["--port", "8765"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(
+ *   printed.split("\n")[0],
+ *   "Usage: ledger ui [--port 8765] [--host 127.0.0.1] [--db PATH] [--root DIR]",
+ * );
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -49,7 +49,18 @@ Exit codes: 0 sound, 1 problems found (or the root is missing), 2 usage error.`;
  * import assert from "node:assert";
  * import { main } from "./verify.ts";
  * // The command line is `await main(args)`, e.g. main(["--root", "data/ledger", "--strict"]); it returns the exit code.
- * assert.equal(await main(["--help"]), 0); // prints the usage
+ * // --help prints the usage with console.log; catch it to check its first line.
+ * const log = console.log;
+ * let printed = "";
+ * console.log = (text: string) => {
+ *   printed += text;
+ * };
+ * try {
+ *   assert.equal(await main(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(printed.split("\n")[0], "Usage: ledger verify [--root DIR] [--json] [--strict]");
  * ```
  */
 export async function main(args: string[]): Promise<number> {

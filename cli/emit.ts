@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { completeEvent, encodeEventLine, type LedgerEvent } from "../ledger/events.ts";
+import type { LedgerEvent } from "../ledger/events.ts";
+import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
 import { ValidationError } from "../ledger/errors.ts";
 import { appendShared } from "../ledger/shared_part.ts";
 import { findRunEvents } from "../ledger/run_lookup.ts";
@@ -214,7 +215,7 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
     }
   }
   if (values.stdin === true) return await eventsFromStdin();
-  if (eventJson !== undefined) return [prepare(parseJson(eventJson, "--event"))];
+  if (eventJson !== undefined) return [await prepare(parseJson(eventJson, "--event"))];
   const type = stringFlag(values, "event-type");
   if (type === undefined) {
     throw new UsageError("missing --event-type (or give --event JSON or --stdin)");
@@ -224,12 +225,17 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
     const { field, kind } = FIELD_FLAGS[name];
     input[field] = flagValue(stringFlag(values, name)!, kind, type, field);
   }
-  return [prepare(input)];
+  return [await prepare(input)];
 }
 
-/** Fill, validate and encode one event (throws ValidationError or EventTooLargeError). */
-function prepare(input: unknown): Prepared {
-  const event = completeEvent(input);
+/**
+ * Fill, validate and encode one event (throws ValidationError or
+ * EventTooLargeError). A valid event never loads zod (the cold start); the
+ * registry is imported only to decide and word what the fast path does not accept.
+ */
+async function prepare(input: unknown): Promise<Prepared> {
+  const event = completeEventFast(input) ??
+    (await import("../ledger/events.ts")).completeEvent(input);
   return { event, line: encodeEventLine(event) }; // refuses an oversize event before anything is written
 }
 
@@ -271,7 +277,7 @@ async function eventsFromStdin(): Promise<Prepared[]> {
     const line = lines[i].trim();
     if (line === "") continue;
     try {
-      events.push(prepare(parseJson(line, "the line")));
+      events.push(await prepare(parseJson(line, "the line")));
     } catch (err) {
       if (err instanceof Error) err.message = `line ${i + 1}: ${err.message}`;
       throw err;

@@ -26,7 +26,17 @@
  * @module
  */
 
-import { FUTURE_TIMESTAMP_TOLERANCE_MS } from "../ledger/events.ts";
+import {
+  FUTURE_TIMESTAMP_TOLERANCE_MS,
+  ID_LENGTH_MAX,
+  TIMESTAMP_MS_MAX,
+} from "../ledger/limits.ts";
+import {
+  EVENT_FIELD_RULES,
+  type FieldKind,
+  type FieldRule,
+  KIND_EXPECTED,
+} from "../ledger/field_rules.ts";
 import {
   countValue,
   depthIfSuspect,
@@ -43,83 +53,14 @@ import {
 // 3: one definition of a valid line (issue 19.1); 4: annotations (tags, notes, archived).
 export const INDEX_FORMAT_VERSION = 4;
 
-/** Largest accepted `timestamp_ms` (9999-12-31T23:59:59.999Z), as in `ledger/events.ts`. */
-export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
-
-/** Longest accepted `event_id` and `run_id`, in characters, as in `ledger/events.ts`. */
-export const ID_LENGTH_MAX = 256;
+export { ID_LENGTH_MAX, TIMESTAMP_MS_MAX };
+export { EVENT_FIELD_RULES, type FieldKind, type FieldRule };
 
 /** How much of a bad line `ingest_errors.raw` keeps, in characters. */
 export const ERROR_RAW_CHARS_MAX = 500;
 
 /** The schema versions the index understands (absent on read means 1). */
 export const SCHEMA_VERSIONS_SUPPORTED = [1] as const;
-
-/** How a type field is checked. `count` is an integer >= 0; `name` a non-empty string. */
-export type FieldKind = "text" | "name" | "count" | "object" | "string_map" | "error_object";
-
-/** The rule for one type field of an event type. */
-export interface FieldRule {
-  /** Field name on the wire. */
-  field: string;
-  /** What it must hold. */
-  kind: FieldKind;
-  /** May be absent (when present it must still be valid). @default {false} */
-  optional?: boolean;
-}
-
-/**
- * Required (and optional) type fields per event type: the same rules as the
- * zod registry of `ledger/events.ts`, checked in SQL.
- */
-export const EVENT_FIELD_RULES: Readonly<Record<string, readonly FieldRule[]>> = {
-  "run.created": [
-    { field: "run_type", kind: "name" },
-    { field: "config", kind: "object" },
-    { field: "data_fingerprint", kind: "text" },
-  ],
-  "run.started": [
-    { field: "host", kind: "text", optional: true },
-    { field: "pid", kind: "count", optional: true },
-  ],
-  "phase.started": [
-    { field: "phase_name", kind: "name" },
-    { field: "phase_order", kind: "count" },
-  ],
-  "phase.completed": [
-    { field: "phase_name", kind: "name" },
-    { field: "duration_ms", kind: "count" },
-    { field: "output_summary", kind: "object" },
-  ],
-  "trial.recorded": [
-    { field: "trial_id", kind: "name" },
-    { field: "params", kind: "object" },
-    { field: "metrics", kind: "object" },
-  ],
-  "artifact.created": [
-    { field: "artifact_type", kind: "name" },
-    { field: "artifact_path", kind: "name" },
-    { field: "size_bytes", kind: "count" },
-  ],
-  "baseline.completed": [
-    { field: "alerts_total", kind: "count" },
-    { field: "alerts_ok", kind: "count" },
-    { field: "artifact_path", kind: "name" },
-  ],
-  "run.completed": [
-    { field: "summary", kind: "object" },
-    { field: "artifact_paths", kind: "string_map" },
-  ],
-  "run.failed": [
-    { field: "error", kind: "error_object" },
-    { field: "phase_name", kind: "name", optional: true },
-  ],
-  // Annotations (SPEC 11): they never change a run's status or liveness.
-  "run.tagged": [{ field: "tags", kind: "string_map" }],
-  "run.noted": [{ field: "note", kind: "text" }],
-  "run.archived": [{ field: "reason", kind: "text", optional: true }],
-  "run.restored": [],
-};
 
 /** The annotation event types (SPEC 11): not activity of the run they annotate. */
 export const ANNOTATION_EVENT_TYPES: readonly string[] = [
@@ -196,15 +137,6 @@ function kindOk(field: string, kind: FieldKind): string {
   }
 }
 
-const KIND_TEXT: Record<FieldKind, string> = {
-  text: "a string",
-  name: "a non-empty string",
-  count: "an integer >= 0",
-  object: "an object",
-  string_map: "an object of strings",
-  error_object: "an object with a string message",
-};
-
 /** SQL text expression naming what a field holds: its value, its kind, or "missing". */
 function got(field: string): string {
   const v = at(field);
@@ -228,7 +160,7 @@ function typeFieldChecks(): string {
       const present = rule.optional ? `${isPresent(at(rule.field))} AND ` : "";
       return `WHEN ${present}NOT coalesce(${kindOk(rule.field, rule.kind)}, false) ` +
         `THEN 'invalid field ${rule.field} of ${type}: expected ${
-          KIND_TEXT[rule.kind]
+          KIND_EXPECTED[rule.kind]
         }, got ' || ` +
         `${got(rule.field)}`;
     });

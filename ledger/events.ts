@@ -12,29 +12,23 @@
  * @module
  */
 import { z } from "npm:zod@4.6.7";
-import { EventTooLargeError, ValidationError } from "./errors.ts";
-import { newEventId, RUN_ID_PATTERN } from "./ids.ts";
+import { ValidationError } from "./errors.ts";
+import { RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
+import { checkFilledEvent, fillEvent } from "./event_write.ts";
+import { assert } from "./assert.ts";
 
 export { RUN_ID_PATTERN } from "./ids.ts";
 export { JSON_DEPTH_MAX } from "./json_text.ts";
 
-/** Largest serialized event line, newline included, in bytes. */
-export const LINE_BYTES_MAX = 1024 * 1024;
+import {
+  FUTURE_TIMESTAMP_TOLERANCE_MS,
+  ID_LENGTH_MAX,
+  LINE_BYTES_MAX,
+  TIMESTAMP_MS_MAX,
+} from "./limits.ts";
 
-/** Largest accepted `timestamp_ms`: 9999-12-31T23:59:59.999Z. */
-export const TIMESTAMP_MS_MAX = 253_402_300_799_999;
-
-/**
- * How far ahead of the reading machine's clock an event's `timestamp_ms` may
- * be before it is suspect, in ms (one day): `verify` warns about later
- * events, and the index counts a running run whose newest event is later as
- * `stale` (a clock set in the future must not keep a run "running" forever).
- */
-export const FUTURE_TIMESTAMP_TOLERANCE_MS = 24 * 60 * 60 * 1000;
-
-/** Longest accepted `event_id` and `run_id` (read mode), in characters. */
-export const ID_LENGTH_MAX = 256;
+export { FUTURE_TIMESTAMP_TOLERANCE_MS, ID_LENGTH_MAX, LINE_BYTES_MAX, TIMESTAMP_MS_MAX };
 
 const JSON_PREVIEW_CHARS_MAX = 80;
 
@@ -428,74 +422,17 @@ export interface CompleteEventOptions {
  * ```
  */
 export function completeEvent(input: unknown, options: CompleteEventOptions = {}): LedgerEvent {
-  const record = requireObject(input);
-  const type = requireEventType(record);
-  const filled: Record<string, unknown> = { ...record };
-  if (filled.event_id === undefined) filled.event_id = newEventId();
-  if (filled.timestamp_ms === undefined) filled.timestamp_ms = options.nowMs ?? Date.now();
-  if (filled.schema_version === undefined) {
-    filled.schema_version = EVENT_DEFINITIONS[type].currentVersion;
+  const filled = fillEvent(input, options);
+  if (filled === undefined) {
+    requireEventType(requireObject(input)); // throws: not an object of a registered type
+    assert(false, "fillEvent refuses only what requireObject or requireEventType refuses");
   }
-  return validateEvent(filled, { mode: "write" });
+  // The fast path gives zod's answer for every event it accepts (event_write_test.ts);
+  // zod decides the rest and names what is wrong.
+  return checkFilledEvent(filled) ?? validateEvent(filled, { mode: "write" });
 }
 
-const textEncoder = new TextEncoder();
-
-/**
- * Serialize a validated event as one line of UTF-8 JSON ending in `\n`.
- * Throws {@linkcode EventTooLargeError} past {@linkcode LINE_BYTES_MAX}.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { completeEvent, encodeEventLine } from "./events.ts";
- * const bytes = encodeEventLine(completeEvent({ event_type: "run.started", run_id: "r1" }));
- * assert.equal(bytes[bytes.length - 1], 0x0a);
- * ```
- */
-export function encodeEventLine(event: LedgerEvent): Uint8Array {
-  const bytes = textEncoder.encode(JSON.stringify(event) + "\n");
-  if (bytes.length > LINE_BYTES_MAX) {
-    throw new EventTooLargeError(bytes.length, LINE_BYTES_MAX, event.event_type);
-  }
-  return bytes;
-}
-
-/** One event line as text, with its length in UTF-8 bytes. */
-export interface EventLineText {
-  /** The JSON object and its `\n`. */
-  text: string;
-  /** UTF-8 bytes of `text` (at most {@linkcode LINE_BYTES_MAX}). */
-  bytes: number;
-}
-
-// deno-lint-ignore no-control-regex
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
-
-/**
- * Serialize a validated event as {@linkcode encodeEventLine} does, but keep
- * the text: a writer that buffers many lines encodes them with one call
- * (each `TextEncoder.encode` call allocates, which costs more than the
- * JSON). Throws {@linkcode EventTooLargeError} past {@linkcode LINE_BYTES_MAX}.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { completeEvent, encodeEventLine, encodeEventText } from "./events.ts";
- * const event = completeEvent({ event_type: "run.noted", run_id: "r1", note: "größer" });
- * const line = encodeEventText(event);
- * assert.equal(line.bytes, encodeEventLine(event).length); // ö and ß take two bytes each
- * assert.equal(line.text.length, line.bytes - 2);
- * ```
- */
-export function encodeEventText(event: LedgerEvent): EventLineText {
-  const text = JSON.stringify(event) + "\n";
-  // ASCII is one byte per UTF-16 unit; anything else is measured (a validated event's
-  // strings are well-formed, so the encoding is exact).
-  const bytes = ASCII_ONLY.test(text) ? text.length : textEncoder.encode(text).length;
-  if (bytes > LINE_BYTES_MAX) throw new EventTooLargeError(bytes, LINE_BYTES_MAX, event.event_type);
-  return { text, bytes };
-}
+export { encodeEventLine, encodeEventText, type EventLineText } from "./event_write.ts";
 
 // ---- helpers ----
 

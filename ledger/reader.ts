@@ -11,10 +11,11 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { type LedgerEvent, LINE_BYTES_MAX, type ValidationMode } from "./events.ts";
 import { checkEventLine } from "./event_line.ts";
-import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
+import { listParts, type ListPartsOptions } from "./parts.ts";
+
+export { listParts, type ListPartsOptions, type PartFile } from "./parts.ts";
 
 /** Size of each read from a part file, in bytes. */
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -48,24 +49,6 @@ export type LogRecord =
   )
   | ({ kind: "torn" | "invalid"; reason: string } & RecordPosition);
 
-/** A part file of the log. */
-export interface PartFile {
-  /** The UTC day of its partition, `YYYY-MM-DD`. */
-  day: string;
-  /** Path relative to the events directory: `day=YYYY-MM-DD/part-....jsonl`. */
-  file: string;
-  /** Full path. */
-  path: string;
-  /** Size when listed, in bytes. */
-  sizeBytes: number;
-}
-
-/** Options for {@linkcode listParts}. */
-export interface ListPartsOptions {
-  /** Only days on or after this UTC day (`YYYY-MM-DD`). @default {undefined} (all days) */
-  fromDay?: string;
-}
-
 /** Options for {@linkcode readLog}. */
 export interface ReadLogOptions extends ListPartsOptions {
   /** Validation mode; `"read"` accepts run ids of older writers. @default {"read"} */
@@ -82,61 +65,6 @@ export interface ReadPartFileOptions {
   startLine?: number;
   /** Validation mode. @default {"read"} */
   mode?: ValidationMode;
-}
-
-/**
- * List the part files of the log in reading order: day, then file name.
- * A missing events directory is an empty log.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { listParts } from "./reader.ts";
- * import { openWriter } from "./writer.ts";
- * const root = await Deno.makeTempDir();
- * try {
- *   const writer = await openWriter(root);
- *   await writer.append({ event_type: "run.started", run_id: "r1" });
- *   await writer.close();
- *   const parts = await listParts(root);
- *   assert.equal(parts.length, 1);
- *   assert.ok(parts[0].file.startsWith("day=") && parts[0].sizeBytes > 0);
- * } finally {
- *   await Deno.remove(root, { recursive: true });
- * }
- * ```
- */
-export async function listParts(root: string, options: ListPartsOptions = {}): Promise<PartFile[]> {
-  const dir = eventsDir(root);
-  const days: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      const match = DAY_DIR_PATTERN.exec(entry.name);
-      if (
-        entry.isDirectory && match && (options.fromDay === undefined || match[1] >= options.fromDay)
-      ) {
-        days.push(match[1]);
-      }
-    }
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  days.sort();
-  const parts: PartFile[] = [];
-  for (const day of days) {
-    const names: string[] = [];
-    for await (const entry of Deno.readDir(join(dir, `day=${day}`))) {
-      if (entry.isFile && PART_FILE_PATTERN.test(entry.name)) names.push(entry.name);
-    }
-    names.sort();
-    for (const name of names) {
-      const file = `day=${day}/${name}`;
-      const path = join(dir, file);
-      parts.push({ day, file, path, sizeBytes: (await Deno.stat(path)).size });
-    }
-  }
-  return parts;
 }
 
 /**

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { listParts } from "./reader.ts";
+import { listParts } from "./parts.ts";
 import { parseJsonText } from "./json_text.ts";
 
 /** One event of the run found in the log. */

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { type LedgerEvent } from "./events.ts";
+import type { LedgerEvent } from "./events.ts";
 import { WriteError } from "./errors.ts";
 import {
   dayDir,

@@ -1,0 +1,256 @@
+/**
+ * What a writer does to an event before writing it, without loading zod:
+ * fill in `event_id`, `timestamp_ms` and `schema_version`, check the event,
+ * encode it as one line.
+ *
+ * The check is a fast path of `completeEvent` (`events.ts`): it accepts
+ * only events the zod registry accepts, and returns the same event (same
+ * fields, same order, so the same line). Anything it does not accept,
+ * including everything invalid, goes to `completeEvent` for the verdict and
+ * its error message. It reads the rules as data (`field_rules.ts`), so
+ * `ledger emit` starts without importing zod (issue 16: about 1x an empty
+ * `deno run`) and relaxed appends skip zod's per-event cost.
+ * `tests/ledger/event_write_test.ts` runs both on a table of events and
+ * mutations of every field and requires the same verdicts and lines.
+ *
+ * @module
+ */
+import type { LedgerEvent } from "./events.ts";
+import { EventTooLargeError } from "./errors.ts";
+import { newEventId, RUN_ID_PATTERN } from "./ids.ts";
+import { JSON_DEPTH_MAX } from "./json_text.ts";
+import { ID_LENGTH_MAX, LINE_BYTES_MAX, TIMESTAMP_MS_MAX } from "./limits.ts";
+import { CURRENT_SCHEMA_VERSION, EVENT_FIELD_RULES, type FieldRule } from "./field_rules.ts";
+
+/** Options for {@linkcode fillEvent}. */
+export interface FillEventOptions {
+  /** The time to stamp when `timestamp_ms` is absent. @default {Date.now()} */
+  nowMs?: number;
+}
+
+/**
+ * `input` with `event_id` (a new UUIDv7), `timestamp_ms` (now) and
+ * `schema_version` (current) set where absent: a new object. `undefined`
+ * when `input` is not an object of a registered `event_type`
+ * (`completeEvent` says why).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fillEvent } from "./event_write.ts";
+ * const filled = fillEvent({ event_type: "run.started", run_id: "r1" }, { nowMs: 5 });
+ * assert.equal(filled?.timestamp_ms, 5);
+ * assert.equal(filled?.schema_version, 1);
+ * assert.equal(fillEvent({ event_type: "no.such" }), undefined);
+ * ```
+ */
+export function fillEvent(
+  input: unknown,
+  options: FillEventOptions = {},
+): Record<string, unknown> | undefined {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined;
+  const record = input as Record<string, unknown>;
+  const type = record.event_type;
+  if (typeof type !== "string" || !Object.hasOwn(EVENT_FIELD_RULES, type)) return undefined;
+  const filled: Record<string, unknown> = { ...record };
+  if (filled.event_id === undefined) filled.event_id = newEventId();
+  if (filled.timestamp_ms === undefined) filled.timestamp_ms = options.nowMs ?? Date.now();
+  if (filled.schema_version === undefined) filled.schema_version = CURRENT_SCHEMA_VERSION;
+  return filled;
+}
+
+/**
+ * The event `completeEvent` would make of a filled record (see
+ * {@linkcode fillEvent}), when the fast path can tell it is valid;
+ * `undefined` otherwise (invalid, or a case left to zod).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkFilledEvent, fillEvent } from "./event_write.ts";
+ * const ok = fillEvent({ event_type: "phase.started", run_id: "r1", phase_name: "load", phase_order: 0 });
+ * assert.equal(checkFilledEvent(ok!)?.event_type, "phase.started");
+ * const bad = fillEvent({ event_type: "phase.started", run_id: "r1", phase_name: "", phase_order: 0 });
+ * assert.equal(checkFilledEvent(bad!), undefined); // completeEvent names the field
+ * ```
+ */
+export function checkFilledEvent(filled: Record<string, unknown>): LedgerEvent | undefined {
+  const rules = EVENT_FIELD_RULES[filled.event_type as string];
+  if (rules === undefined || !isPlainObject(filled)) return undefined;
+  const { event_id: id, timestamp_ms: ms, run_id: runId } = filled;
+  if (typeof id !== "string" || id.length < 1 || id.length > ID_LENGTH_MAX) return undefined;
+  if (!Number.isSafeInteger(ms) || (ms as number) < 0 || (ms as number) > TIMESTAMP_MS_MAX) {
+    return undefined;
+  }
+  if (typeof runId !== "string" || !RUN_ID_PATTERN.test(runId)) return undefined;
+  const version = filled.schema_version;
+  if (version !== CURRENT_SCHEMA_VERSION && version !== null) return undefined;
+  if (!isSoundStructure(filled)) return undefined;
+  const out: Record<string, unknown> = {
+    event_type: filled.event_type,
+    event_id: id,
+    timestamp_ms: ms,
+    run_id: runId,
+    schema_version: CURRENT_SCHEMA_VERSION,
+  };
+  for (const rule of rules) {
+    const value = filled[rule.field];
+    if (value === undefined || (value === null && rule.optional === true)) {
+      if (rule.optional === true) continue;
+      return undefined;
+    }
+    const kept = keptValue(rule, value);
+    if (kept === undefined) return undefined;
+    out[rule.field] = kept;
+  }
+  for (const key of Object.keys(filled)) {
+    if (Object.hasOwn(out, key) || isRuleField(rules, key)) continue;
+    if (key === "__proto__") return undefined; // zod drops it: let zod decide
+    out[key] = filled[key];
+  }
+  return out as LedgerEvent;
+}
+
+/**
+ * Fill and check `input` on the fast path: the event, or `undefined` when
+ * `completeEvent` must decide (and name what is wrong).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEventFast } from "./event_write.ts";
+ * const event = completeEventFast({ event_type: "run.noted", run_id: "r1", note: "ok" });
+ * assert.equal(event?.event_type, "run.noted");
+ * assert.equal(completeEventFast({ event_type: "run.noted", run_id: "r1" }), undefined);
+ * ```
+ */
+export function completeEventFast(
+  input: unknown,
+  options: FillEventOptions = {},
+): LedgerEvent | undefined {
+  const filled = fillEvent(input, options);
+  return filled === undefined ? undefined : checkFilledEvent(filled);
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Serialize a validated event as one line of UTF-8 JSON ending in `\n`.
+ * Throws {@linkcode EventTooLargeError} past {@linkcode LINE_BYTES_MAX}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent } from "./events.ts";
+ * import { encodeEventLine } from "./event_write.ts";
+ * const bytes = encodeEventLine(completeEvent({ event_type: "run.started", run_id: "r1" }));
+ * assert.equal(bytes[bytes.length - 1], 0x0a);
+ * ```
+ */
+export function encodeEventLine(event: LedgerEvent): Uint8Array {
+  const bytes = textEncoder.encode(JSON.stringify(event) + "\n");
+  if (bytes.length > LINE_BYTES_MAX) {
+    throw new EventTooLargeError(bytes.length, LINE_BYTES_MAX, event.event_type);
+  }
+  return bytes;
+}
+
+/** One event line as text, with its length in UTF-8 bytes. */
+export interface EventLineText {
+  /** The JSON object and its `\n`. */
+  text: string;
+  /** UTF-8 bytes of `text` (at most {@linkcode LINE_BYTES_MAX}). */
+  bytes: number;
+}
+
+// deno-lint-ignore no-control-regex
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/**
+ * Serialize a validated event as {@linkcode encodeEventLine} does, but keep
+ * the text: a writer that buffers many lines encodes them with one call
+ * (each `TextEncoder.encode` call allocates, which costs more than the
+ * JSON). Throws {@linkcode EventTooLargeError} past {@linkcode LINE_BYTES_MAX}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent } from "./events.ts";
+ * import { encodeEventLine, encodeEventText } from "./event_write.ts";
+ * const event = completeEvent({ event_type: "run.noted", run_id: "r1", note: "größer" });
+ * const line = encodeEventText(event);
+ * assert.equal(line.bytes, encodeEventLine(event).length); // ö and ß take two bytes each
+ * assert.equal(line.text.length, line.bytes - 2);
+ * ```
+ */
+export function encodeEventText(event: LedgerEvent): EventLineText {
+  const text = JSON.stringify(event) + "\n";
+  // ASCII is one byte per UTF-16 unit; anything else is measured (a validated event's
+  // strings are well-formed, so the encoding is exact).
+  const bytes = ASCII_ONLY.test(text) ? text.length : textEncoder.encode(text).length;
+  if (bytes > LINE_BYTES_MAX) throw new EventTooLargeError(bytes, LINE_BYTES_MAX, event.event_type);
+  return { text, bytes };
+}
+
+// ---- helpers ----
+
+function isRuleField(rules: readonly FieldRule[], key: string): boolean {
+  for (const rule of rules) if (rule.field === key) return true;
+  return false;
+}
+
+/** A plain object (prototype `Object.prototype` or none) without symbol keys. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.getOwnPropertySymbols(value).length === 0;
+}
+
+/** The value as zod's schema for `rule` outputs it, or `undefined` to leave it to zod. */
+function keptValue(rule: FieldRule, value: unknown): unknown {
+  switch (rule.kind) {
+    case "text":
+      return typeof value === "string" ? value : undefined;
+    case "name":
+      return typeof value === "string" && value.length > 0 ? value : undefined;
+    case "count":
+      return Number.isSafeInteger(value) && (value as number) >= 0 ? value : undefined;
+    case "object":
+      return isPlainObject(value) && !Object.hasOwn(value, "__proto__") ? value : undefined;
+    case "string_map":
+      if (!isPlainObject(value) || Object.hasOwn(value, "__proto__")) return undefined;
+      for (const key in value) if (typeof value[key] !== "string") return undefined;
+      return value;
+    case "error_object": {
+      if (!isPlainObject(value) || Object.hasOwn(value, "__proto__")) return undefined;
+      if (typeof value.message !== "string") return undefined;
+      return { message: value.message, ...value }; // zod's shape puts message first
+    }
+  }
+}
+
+/**
+ * Every string and key well-formed Unicode and nothing nested deeper than
+ * {@linkcode JSON_DEPTH_MAX} (the event object is level 1): the structural
+ * rules `completeEvent` checks before zod (it builds the error's path; this
+ * only answers yes or no).
+ */
+function isSoundStructure(event: Record<string, unknown>): boolean {
+  const stack: [unknown, number][] = [[event, 1]];
+  while (stack.length > 0) {
+    const [node, level] = stack.pop()!;
+    if (typeof node === "string") {
+      if (!node.isWellFormed()) return false;
+      continue;
+    }
+    if (typeof node !== "object" || node === null) continue;
+    if (level > JSON_DEPTH_MAX) return false;
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue;
+      if (!key.isWellFormed()) return false;
+      stack.push([(node as Record<string, unknown>)[key], level + 1]);
+    }
+  }
+  return true;
+}

@@ -1,0 +1,209 @@
+/**
+ * The writer's zod-free fast path (`ledger/event_write.ts`) against the zod
+ * registry (`ledger/events.ts`): on a table of valid events of every type
+ * and mutations of every field, the fast path accepts only what zod
+ * accepts, makes the same line from it, and declines no valid JSON event
+ * (so `ledger emit` and relaxed appends never need zod for one).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  CURRENT_FIELDS,
+  EVENT_DEFINITIONS,
+  EVENT_TYPES,
+  validateEvent,
+} from "../../ledger/events.ts";
+import {
+  checkFilledEvent,
+  completeEventFast,
+  encodeEventLine,
+  fillEvent,
+} from "../../ledger/event_write.ts";
+import { CURRENT_SCHEMA_VERSION, EVENT_FIELD_RULES } from "../../ledger/field_rules.ts";
+import { completeEvent } from "../../ledger/events.ts";
+import { ValidationError } from "../../ledger/errors.ts";
+
+const NOW_MS = Date.UTC(2026, 10, 29);
+
+/** One valid event of each type, every optional field present. */
+const BASE: Record<string, Record<string, unknown>> = {
+  "run.created": { run_type: "policy", config: { stop: 0.2 }, data_fingerprint: "fp" },
+  "run.started": { host: "h1", pid: 42 },
+  "phase.started": { phase_name: "load", phase_order: 0 },
+  "phase.completed": { phase_name: "load", duration_ms: 12, output_summary: { rows: 3 } },
+  "trial.recorded": { trial_id: "t1", params: { a: 1 }, metrics: { sharpe: 1.2 } },
+  "artifact.created": { artifact_type: "paths", artifact_path: "a/b.parquet", size_bytes: 10 },
+  "baseline.completed": { alerts_total: 5, alerts_ok: 4, artifact_path: "x.parquet" },
+  "run.completed": { summary: { calls: 3 }, artifact_paths: { paths: "a/b.parquet" } },
+  "run.failed": { error: { message: "boom", code: 7 }, phase_name: "load" },
+  "run.tagged": { tags: { label: "best" } },
+  "run.noted": { note: "looked fine" },
+  "run.archived": { reason: "old" },
+  "run.restored": {},
+};
+
+function nested(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = { k: value };
+  return value;
+}
+
+const symbolKeyed: Record<string | symbol, unknown> = { a: 1 };
+symbolKeyed[Symbol("s")] = 2;
+
+/** Values every field is set to: `json` says whether JSON can carry it. */
+const VALUES: [string, () => unknown, boolean][] = [
+  ["absent", () => undefined, true],
+  ["null", () => null, true],
+  ["empty string", () => "", true],
+  ["string", () => "x", true],
+  ["string with space", () => "a b", true],
+  ["256 chars", () => "x".repeat(256), true],
+  ["257 chars", () => "x".repeat(257), true],
+  ["lone surrogate", () => "\ud800x", true],
+  ["emoji", () => "🚀", true],
+  ["zero", () => 0, true],
+  ["minus zero", () => -0, false],
+  ["negative", () => -1, true],
+  ["fraction", () => 1.5, true],
+  ["whole float", () => 5.0, true],
+  ["2^53", () => 2 ** 53, true],
+  ["max timestamp", () => 253_402_300_799_999, true],
+  ["past max timestamp", () => 253_402_300_800_000, true],
+  ["NaN", () => NaN, false],
+  ["Infinity", () => Infinity, false],
+  ["true", () => true, true],
+  ["array", () => [1, "a"], true],
+  ["empty array", () => [], true],
+  ["empty object", () => ({}), true],
+  ["object of numbers", () => ({ a: 1, b: 2 }), true],
+  ["object of strings", () => ({ a: "s", b: "" }), true],
+  ["error object", () => ({ code: 1, message: "m" }), true],
+  ["error object, numeric message", () => ({ message: 5 }), true],
+  ["object with a null", () => ({ a: null }), true],
+  ["nested 63 deep", () => nested(63), true],
+  ["nested 64 deep", () => nested(64), true],
+  ["lone surrogate key", () => ({ ["\udc00"]: 1 }), true],
+  ["lone surrogate deep", () => ({ a: ["ok", { b: "\ud83d" }] }), true],
+  ["__proto__ key", () => JSON.parse('{"__proto__": {"x": 1}, "b": "2"}'), true],
+  ["toString key", () => ({ toString: "s" }), true],
+  ["Date", () => new Date(0), false],
+  ["Map", () => new Map([["a", 1]]), false],
+  ["null prototype", () => Object.assign(Object.create(null), { a: "1" }), false],
+  ["symbol key", () => ({ ...symbolKeyed }), false],
+  ["undefined inside", () => ({ a: undefined, b: "s" }), false],
+];
+
+const ENVELOPE = ["event_id", "timestamp_ms", "run_id", "schema_version"];
+
+interface Case {
+  name: string;
+  input: Record<string, unknown>;
+  json: boolean;
+}
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  for (const type of EVENT_TYPES) {
+    const base = { event_type: type, run_id: "run-1", ...BASE[type] };
+    out.push({ name: `${type} as given`, input: base, json: true });
+    const fields = [...ENVELOPE, ...Object.keys(CURRENT_FIELDS[type]), "extra"];
+    for (const field of fields) {
+      for (const [label, make, json] of VALUES) {
+        const input: Record<string, unknown> = { ...base };
+        const value = make();
+        if (value === undefined) delete input[field];
+        else input[field] = value;
+        out.push({ name: `${type}.${field} = ${label}`, input, json });
+      }
+    }
+    for (
+      const [key, value] of [["schema_version", 1], ["schema_version", 2], ["schema_version", "1"]]
+    ) {
+      out.push({
+        name: `${type}.${key} = ${JSON.stringify(value)}`,
+        input: { ...base, [key]: value },
+        json: true,
+      });
+    }
+    const withProto = JSON.parse(`{"__proto__": 1, "event_type": "${type}", "run_id": "r1"}`);
+    out.push({
+      name: `${type} with a top-level __proto__ key`,
+      input: { ...withProto, ...BASE[type] },
+      json: true,
+    });
+    const bad = ["bad run id", "-lead", "x".repeat(129), "ok.id_1-2"];
+    for (const runId of bad) {
+      out.push({
+        name: `${type}.run_id = ${runId.slice(0, 12)}`,
+        input: { ...base, run_id: runId },
+        json: true,
+      });
+    }
+  }
+  return out;
+}
+
+function zodVerdict(filled: Record<string, unknown>): { line?: string; error?: string } {
+  try {
+    return { line: JSON.stringify(validateEvent(filled, { mode: "write" })) };
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return { error: err.message };
+  }
+}
+
+Deno.test("field_rules.ts has the zod registry's types, fields, order and versions", () => {
+  assert.deepEqual(Object.keys(EVENT_FIELD_RULES), [...EVENT_TYPES]);
+  for (const type of EVENT_TYPES) {
+    assert.deepEqual(
+      EVENT_FIELD_RULES[type].map((r) => r.field),
+      Object.keys(CURRENT_FIELDS[type]),
+      type,
+    );
+    assert.equal(EVENT_DEFINITIONS[type].currentVersion, CURRENT_SCHEMA_VERSION, type);
+  }
+});
+
+Deno.test("the fast path accepts only what zod accepts, with the same line, and every valid JSON event", () => {
+  let accepted = 0;
+  let declinedValid = 0;
+  const all = cases();
+  for (const c of all) {
+    const filled = fillEvent(c.input, { nowMs: NOW_MS });
+    assert.ok(filled !== undefined, `${c.name}: a registered type fills`);
+    const fast = checkFilledEvent(filled);
+    const zod = zodVerdict(filled);
+    if (fast !== undefined) {
+      accepted += 1;
+      assert.equal(zod.error, undefined, `${c.name}: the fast path accepts what zod refuses`);
+      assert.equal(JSON.stringify(fast), zod.line, `${c.name}: a different line`);
+    } else if (zod.line !== undefined) {
+      declinedValid += 1;
+      // Only values JSON cannot carry (or keys zod drops) are left to zod.
+      assert.ok(!c.json || JSON.stringify(c.input).includes("__proto__"), `${c.name}: declined`);
+    }
+  }
+  console.log(
+    `${all.length} cases: fast path accepted ${accepted}, left ${declinedValid} valid ones to zod`,
+  );
+  assert.ok(accepted > 500, "the table exercises the accepting path");
+});
+
+Deno.test("completeEvent takes the fast path and still names what is wrong", () => {
+  const event = completeEvent({ event_type: "run.noted", run_id: "r1", note: "n" }, { nowMs: 5 });
+  assert.equal(event.timestamp_ms, 5);
+  assert.deepEqual(
+    JSON.parse(new TextDecoder().decode(encodeEventLine(event))),
+    JSON.parse(JSON.stringify(event)),
+  );
+  assert.throws(
+    () =>
+      completeEvent({ event_type: "phase.started", run_id: "r1", phase_name: "", phase_order: 0 }),
+    (err: unknown) => err instanceof ValidationError && err.message.includes("phase_name"),
+  );
+  assert.throws(() => completeEvent([1]), ValidationError);
+  assert.throws(() => completeEvent({ event_type: "no.such", run_id: "r1" }), ValidationError);
+  assert.equal(completeEventFast({ event_type: "no.such", run_id: "r1" }), undefined);
+});

@@ -48,6 +48,12 @@ export type PermissionNeed =
   | { name: "env"; variable: string }
   | { name: "sys"; kind: Deno.SysPermissionDescriptor["kind"] };
 
+/** What `emit` needs (the command table and `ledger_emit.ts` share it). */
+export const EMIT_NEEDS: readonly PermissionNeed[] = [
+  { name: "read", path: "root" },
+  { name: "write", path: "root" },
+];
+
 /** What `rebuild-index` needs (the command table and the backtest's background refresh share it). */
 export const REBUILD_INDEX_NEEDS: readonly PermissionNeed[] = [
   { name: "read", path: "root" },

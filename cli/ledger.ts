@@ -6,17 +6,12 @@
  * @module
  */
 import { wrapText } from "./_wrap.ts";
-import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./_args.ts";
-import {
-  missingPermissions,
-  permissionMessage,
-  type PermissionNeed,
-  REBUILD_INDEX_NEEDS,
-} from "./_permissions.ts";
+import { EXIT_USAGE } from "./_args.ts";
+import { EMIT_NEEDS, type PermissionNeed, REBUILD_INDEX_NEEDS } from "./_permissions.ts";
+import { type CommandMain, runCommand } from "./_command.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
-/** A subcommand: takes its arguments, returns the process exit code. */
-export type CommandMain = (args: string[]) => Promise<number>;
+export type { CommandMain } from "./_command.ts";
 
 interface Command {
   summary: string;
@@ -46,7 +41,7 @@ const QUERY: readonly PermissionNeed[] = [READ_ROOT, { name: "read", flag: "db" 
 const COMMANDS: Record<string, Command> = {
   "emit": {
     summary: "append one event (or a JSONL batch with --stdin) to the log",
-    needs: [READ_ROOT, WRITE_ROOT],
+    needs: EMIT_NEEDS,
     load: async () => (await import("./emit.ts")).main,
   },
   "rebuild-index": {
@@ -240,38 +235,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`ledger: unknown command ${JSON.stringify(name)}; see ledger --help`);
     return EXIT_USAGE;
   }
-  const wantsHelp = rest.includes("--help") || rest.includes("-h");
-  if (!wantsHelp) {
-    const missing = await missingPermissions(rest, cmd.needs);
-    if (missing.length > 0) {
-      console.error(permissionMessage(name, missing, { task: taskFor(name) }));
-      return EXIT_FAILURE;
-    }
-  }
-  try {
-    const main = await cmd.load();
-    return await main(rest);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`ledger ${name}: ${err.message}`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof Deno.errors.NotCapable) {
-      // A permission the table above did not foresee: still one line and a hint.
-      console.error(
-        `ledger ${name}: ${err.message.split("\n")[0]}; or use deno task ${taskFor(name)}`,
-      );
-      return EXIT_FAILURE;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    console.error(`ledger ${name}: ${message.split("\n")[0]}`);
-    return EXIT_FAILURE;
-  }
-}
-
-/** The `deno task` that runs `command` with its permissions (see deno.json). */
-function taskFor(command: string): string {
-  return command in denoJson.tasks ? command : "ledger";
+  return await runCommand(name, rest, cmd);
 }
 
 if (import.meta.main) {

@@ -39,7 +39,7 @@ export interface DaemonOptions {
    * rebuild progress and "no change". @default {text lines on stdout, no debug}
    */
   log?: (entry: DaemonLogEntry) => void;
-  /** DuckDB memory limit of each rebuild (see `RebuildOptions.memoryLimit`). @default {"1GB"} */
+  /** DuckDB memory limit of each rebuild (see `RebuildOptions.memoryLimit`). @default {"768MB"} */
   memoryLimit?: string;
 }
 

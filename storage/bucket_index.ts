@@ -86,6 +86,8 @@ export function cacheRootFor(
  *
  * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
  * ```ts ignore
+ * // Not run by the doc tests: it needs an S3 server and the AWS_* variables
+ * // (tests/storage runs the same calls against a real one, Ceph RGW or s3rver).
  * import { openS3Store } from "./s3.ts";
  * import { mirrorBucket } from "./bucket_index.ts";
  * await mirrorBucket(openS3Store("logs"), { bucket: "logs", prefix: "" }, "/tmp/mirror");
@@ -336,6 +338,8 @@ export interface BucketIndexReport {
  *
  * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
  * ```ts ignore
+ * // Not run by the doc tests: it needs an S3 server and the AWS_* variables
+ * // (tests/storage runs the same calls against a real one, Ceph RGW or s3rver).
  * import { openS3Store } from "./s3.ts";
  * import { rebuildIndexFromBucket } from "./bucket_index.ts";
  * const r = await rebuildIndexFromBucket("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" });
@@ -382,6 +386,8 @@ export interface BucketDaemonOptions extends Omit<BucketIndexOptions, "full" | "
  *
  * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
  * ```ts ignore
+ * // Not run by the doc tests: it needs an S3 server and the AWS_* variables
+ * // (tests/storage runs the same calls against a real one, Ceph RGW or s3rver).
  * import { openS3Store } from "./s3.ts";
  * import { runBucketDaemon } from "./bucket_index.ts";
  * const stop = new AbortController();

@@ -87,7 +87,7 @@ export function cacheRootFor(
  * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
  * ```ts ignore
  * // Not run by the doc tests: it needs an S3 server and the AWS_* variables
- * // (tests/storage runs the same calls against a real one, Ceph RGW or s3rver).
+ * // (tests/storage runs the same calls against a real one: Ceph RGW on loopback).
  * import { openS3Store } from "./s3.ts";
  * import { mirrorBucket } from "./bucket_index.ts";
  * await mirrorBucket(openS3Store("logs"), { bucket: "logs", prefix: "" }, "/tmp/mirror");
@@ -339,7 +339,7 @@ export interface BucketIndexReport {
  * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
  * ```ts ignore
  * // Not run by the doc tests: it needs an S3 server and the AWS_* variables
- * // (tests/storage runs the same calls against a real one, Ceph RGW or s3rver).
+ * // (tests/storage runs the same calls against a real one: Ceph RGW on loopback).
  * import { openS3Store } from "./s3.ts";
  * import { rebuildIndexFromBucket } from "./bucket_index.ts";
  * const r = await rebuildIndexFromBucket("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" });
@@ -387,7 +387,7 @@ export interface BucketDaemonOptions extends Omit<BucketIndexOptions, "full" | "
  * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
  * ```ts ignore
  * // Not run by the doc tests: it needs an S3 server and the AWS_* variables
- * // (tests/storage runs the same calls against a real one, Ceph RGW or s3rver).
+ * // (tests/storage runs the same calls against a real one: Ceph RGW on loopback).
  * import { openS3Store } from "./s3.ts";
  * import { runBucketDaemon } from "./bucket_index.ts";
  * const stop = new AbortController();

@@ -383,7 +383,7 @@ function parseState(text: string): StateFile | undefined {
  * @example Needs an S3 server (`tests/storage/ship_test.ts` runs these calls against Ceph RGW)
  * ```ts ignore
  * // Not run by the doc tests: it needs an S3 server and the AWS_* variables
- * // (tests/storage runs the same calls against a real one, Ceph RGW or s3rver).
+ * // (tests/storage runs the same calls against a real one: Ceph RGW on loopback).
  * import { openS3Store } from "./s3.ts";
  * import { shipOnce } from "./ship.ts";
  * const report = await shipOnce("data/ledger", openS3Store("logs"), { bucket: "logs", prefix: "" });

@@ -15,7 +15,7 @@ import { z } from "npm:zod@4.6.7";
 import { ValidationError } from "./errors.ts";
 import { RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
-import { checkFilledEvent, fillEvent } from "./event_write.ts";
+import { completeEventFast, fillEvent } from "./event_write.ts";
 import { assert } from "./assert.ts";
 
 export { RUN_ID_PATTERN } from "./ids.ts";
@@ -422,14 +422,16 @@ export interface CompleteEventOptions {
  * ```
  */
 export function completeEvent(input: unknown, options: CompleteEventOptions = {}): LedgerEvent {
+  // The fast path gives zod's answer for every event it accepts (event_write_test.ts);
+  // zod decides the rest and names what is wrong.
+  const fast = completeEventFast(input, options);
+  if (fast !== undefined) return fast;
   const filled = fillEvent(input, options);
   if (filled === undefined) {
     requireEventType(requireObject(input)); // throws: not an object of a registered type
     assert(false, "fillEvent refuses only what requireObject or requireEventType refuses");
   }
-  // The fast path gives zod's answer for every event it accepts (event_write_test.ts);
-  // zod decides the rest and names what is wrong.
-  return checkFilledEvent(filled) ?? validateEvent(filled, { mode: "write" });
+  return validateEvent(filled, { mode: "write" });
 }
 
 export { encodeEventLine, encodeEventText, type EventLineText } from "./event_write.ts";

@@ -95,15 +95,22 @@ export function newWriterId(): string {
   return ms + toHex(randomBytes(4));
 }
 
+/** `ms` as the first two groups of a UUIDv7 (`xxxxxxxx-xxxx-`), cached for the current ms. */
+let timePrefixMs = -1;
+let timePrefix = "";
+
 function formatUuidV7(ms: number, seq: number, rand: Uint8Array): string {
   // 48-bit big-endian milliseconds, then version 7 with the 12-bit counter,
   // then variant 10 and 62 random bits, as 32 hex digits in 8-4-4-4-12 groups.
-  const time = ms.toString(16).padStart(12, "0");
-  const version = (0x7000 | (seq & 0x0fff)).toString(16);
+  if (ms !== timePrefixMs) {
+    const time = ms.toString(16).padStart(12, "0");
+    timePrefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-`;
+    timePrefixMs = ms;
+  }
+  const version = HEX_OF_BYTE[0x70 | ((seq >> 8) & 0x0f)] + HEX_OF_BYTE[seq & 0xff];
   const variant = HEX_OF_BYTE[0x80 | (rand[0] & 0x3f)] + HEX_OF_BYTE[rand[1]];
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-${version}-${variant}-${
-    toHex(rand.subarray(2, 8))
-  }`;
+  return timePrefix + version + "-" + variant + "-" + HEX_OF_BYTE[rand[2]] + HEX_OF_BYTE[rand[3]] +
+    HEX_OF_BYTE[rand[4]] + HEX_OF_BYTE[rand[5]] + HEX_OF_BYTE[rand[6]] + HEX_OF_BYTE[rand[7]];
 }
 
 /** Random bytes fetched from the CSPRNG at once and handed out in slices. */

@@ -175,6 +175,13 @@ Deno.test("the fast path accepts only what zod accepts, with the same line, and 
     assert.ok(filled !== undefined, `${c.name}: a registered type fills`);
     const fast = checkFilledEvent(filled);
     const zod = zodVerdict(filled);
+    // The writer's fused path (no intermediate copy) gives the same answer.
+    const direct = completeEventFast(c.input, { nowMs: NOW_MS });
+    assert.equal(direct === undefined, fast === undefined, `${c.name}: fused path differs`);
+    if (direct !== undefined) {
+      const sameId = { ...direct, event_id: filled.event_id };
+      assert.equal(JSON.stringify(sameId), JSON.stringify(fast), `${c.name}: fused line differs`);
+    }
     if (fast !== undefined) {
       accepted += 1;
       assert.equal(zod.error, undefined, `${c.name}: the fast path accepts what zod refuses`);

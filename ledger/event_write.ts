@@ -75,8 +75,10 @@ export function fillEvent(
  * ```
  */
 export function checkFilledEvent(filled: Record<string, unknown>): LedgerEvent | undefined {
-  const rules = EVENT_FIELD_RULES[filled.event_type as string];
-  if (rules === undefined || !isPlainObject(filled)) return undefined;
+  const type = filled.event_type;
+  if (typeof type !== "string" || !Object.hasOwn(EVENT_FIELD_RULES, type)) return undefined;
+  const rules = EVENT_FIELD_RULES[type];
+  if (!isPlainObject(filled)) return undefined;
   return checked(filled, rules, filled.event_id, filled.timestamp_ms, filled.schema_version);
 }
 
@@ -143,10 +145,9 @@ export function completeEventFast(
 ): LedgerEvent | undefined {
   // fillEvent then checkFilledEvent, without the intermediate copy (the relaxed writer's hot path).
   if (!isPlainObject(input)) return undefined;
-  const rules = EVENT_FIELD_RULES[input.event_type as string];
-  if (rules === undefined || !Object.hasOwn(EVENT_FIELD_RULES, input.event_type as string)) {
-    return undefined;
-  }
+  const type = input.event_type;
+  if (typeof type !== "string" || !Object.hasOwn(EVENT_FIELD_RULES, type)) return undefined;
+  const rules = EVENT_FIELD_RULES[type];
   const id = input.event_id === undefined ? newEventId() : input.event_id;
   const ms = input.timestamp_ms === undefined ? options.nowMs ?? Date.now() : input.timestamp_ms;
   const version = input.schema_version === undefined

@@ -16,7 +16,7 @@
  */
 import assert from "node:assert";
 import { join } from "node:path";
-import { CLI_PATH, CONFIG_PATH, runLedger, TEST_PERMISSIONS, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
 
 /** The V8 old-space cap of the reading process. */
 const HEAP_MIB_MAX = 24;
@@ -62,22 +62,11 @@ async function writeLog(root: string): Promise<void> {
 }
 
 /** Run `ledger runs ARGS` with the heap capped, its output to `outPath`. */
-async function runsCapped(root: string, args: string[], outPath: string): Promise<number> {
+async function runsCapped(root: string, cliArgs: string[], outPath: string): Promise<number> {
+  const args = denoScriptArgs(CLI_PATH, ["runs", "--root", root, ...cliArgs]);
+  args.splice(1, 0, `--v8-flags=--max-old-space-size=${HEAP_MIB_MAX}`); // before the script
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      CONFIG_PATH,
-      `--v8-flags=--max-old-space-size=${HEAP_MIB_MAX}`,
-      ...TEST_PERMISSIONS,
-      CLI_PATH,
-      "runs",
-      "--root",
-      root,
-      ...args,
-    ],
+    args,
     env: { LEDGER_ROOT: "" },
     stdin: "null",
     stdout: "piped",

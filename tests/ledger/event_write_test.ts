@@ -213,4 +213,9 @@ Deno.test("completeEvent takes the fast path and still names what is wrong", () 
   assert.throws(() => completeEvent([1]), ValidationError);
   assert.throws(() => completeEvent({ event_type: "no.such", run_id: "r1" }), ValidationError);
   assert.equal(completeEventFast({ event_type: "no.such", run_id: "r1" }), undefined);
+  for (const type of ["toString", "constructor", "__proto__", 5]) {
+    assert.equal(completeEventFast({ event_type: type, run_id: "r1" }), undefined, String(type));
+    assert.equal(checkFilledEvent({ event_type: type, run_id: "r1" }), undefined, String(type));
+    assert.throws(() => completeEvent({ event_type: type, run_id: "r1" }), ValidationError);
+  }
 });

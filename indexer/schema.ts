@@ -38,14 +38,14 @@ import {
   KIND_EXPECTED,
 } from "../ledger/field_rules.ts";
 import {
-  countValue,
   depthIfSuspect,
   hasLoneSurrogate,
-  isCount as isWholeCount,
   isOverlong,
   isPresent,
+  isWholeCount,
   JSON_DEPTH_MAX,
   lineText,
+  numberOf,
   overlongReason,
 } from "./_line_checks.ts";
 
@@ -110,9 +110,6 @@ function stringValue(v: string): string {
 function isName(v: string): string {
   return `(starts_with(${v}, '"') AND ${v} <> '""')`;
 }
-function isCount(v: string): string {
-  return isWholeCount(v); // 5, 5.0 and 5e0 alike (one definition of a valid line)
-}
 function isObject(v: string): string {
   return `starts_with(${v}, '{')`;
 }
@@ -126,7 +123,7 @@ function kindOk(field: string, kind: FieldKind): string {
     case "name":
       return isName(v);
     case "count":
-      return isCount(v);
+      return countOk(field);
     case "object":
       return isObject(v);
     case "string_map":
@@ -405,18 +402,66 @@ export const EVENT_COLUMNS = [
 ] as const;
 const EVENT_COLUMNS_SQL = EVENT_COLUMNS.join(", ");
 
+/**
+ * Fields read as numbers and as strings. Each is parsed once per line into
+ * a column of the `typed` step (`n__<field>`, `s__<field>`), which the
+ * checks and the event both read: written inline, every `isCount` parsed
+ * its fragment four times, in the checks and again for the value.
+ */
+const COUNT_FIELDS = [
+  "timestamp_ms",
+  "schema_version",
+  ...new Set(
+    Object.values(EVENT_FIELD_RULES).flatMap((rules) =>
+      rules.filter((r) => r.kind === "count").map((r) => r.field)
+    ),
+  ),
+];
+const STRING_FIELDS = [
+  "event_id",
+  "run_id",
+  "run_type",
+  "data_fingerprint",
+  "host",
+  "phase_name",
+  "trial_id",
+  "artifact_type",
+  "artifact_path",
+  "note",
+  "reason",
+];
+
+/** The `typed` step's columns: each count field's number, each string field's text. */
+function typedColumns(): string {
+  const numbers = COUNT_FIELDS.map((f) => `${numberOf(at(f))} AS ${num(f)}`);
+  const strings = STRING_FIELDS.map((f) => `${stringValue(at(f))} AS ${text(f)}`);
+  return [...numbers, ...strings].join(",\n    ");
+}
+function num(field: string): string {
+  if (!COUNT_FIELDS.includes(field)) throw new Error(`Field ${field} is not read as a number`);
+  return `n__${field}`;
+}
+function text(field: string): string {
+  if (!STRING_FIELDS.includes(field)) throw new Error(`Field ${field} is not read as a string`);
+  return `s__${field}`;
+}
+/** The field holds an integer >= 0 ({@linkcode isWholeCount} of its `typed` number). */
+function countOk(field: string): string {
+  return isWholeCount(num(field));
+}
+
 function str(field: string): string {
-  return stringValue(at(field));
+  return text(field);
 }
 function obj(field: string): string {
   return `CASE WHEN ${isObject(at(field))} THEN ${at(field)}::VARCHAR END`;
 }
 function big(field: string): string {
-  return countValue(at(field));
+  return `CASE WHEN ${countOk(field)} THEN CAST(${num(field)} AS BIGINT) END`;
 }
 
-const EVENT_ID_TEXT = stringValue(at("event_id"));
-const RUN_ID_TEXT = stringValue(at("run_id"));
+const EVENT_ID_TEXT = text("event_id");
+const RUN_ID_TEXT = text("run_id");
 
 /**
  * Read the `scan_files` (`$1`: the list of read paths, the same as
@@ -460,7 +505,8 @@ WITH lines AS (
       THEN from_json(text, ${sqlString(EXTRACT_STRUCT)}) END AS j
   FROM measured
 ), typed AS (
-  SELECT *, ${stringValue(at("event_type"))} AS event_type
+  SELECT *, ${stringValue(at("event_type"))} AS event_type,
+    ${typedColumns()}
   FROM parsed
 ), checked AS (
   SELECT *,
@@ -486,15 +532,14 @@ WITH lines AS (
 } AND length(${EVENT_ID_TEXT}) <= ${ID_LENGTH_MAX}, false)
       THEN 'invalid field event_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("event_id")}
-    WHEN NOT (${isCount(at("timestamp_ms"))}
-        AND TRY_CAST(${at("timestamp_ms")} AS DOUBLE) <= ${TIMESTAMP_MS_MAX})
+    WHEN NOT (${countOk("timestamp_ms")} AND ${num("timestamp_ms")} <= ${TIMESTAMP_MS_MAX})
       THEN 'invalid field timestamp_ms: expected an integer between 0 and ${TIMESTAMP_MS_MAX}, ' ||
         'got ' || ${got("timestamp_ms")}
     WHEN NOT coalesce(${isName(at("run_id"))} AND length(${RUN_ID_TEXT}) <= ${ID_LENGTH_MAX}, false)
       THEN 'invalid field run_id: expected a non-empty string of at most ${ID_LENGTH_MAX} ' ||
         'characters, got ' || ${got("run_id")}
-    WHEN ${isPresent(at("schema_version"))} AND NOT (${isCount(at("schema_version"))}
-        AND TRY_CAST(${at("schema_version")} AS DOUBLE) IN (${VERSION_LIST_SQL}))
+    WHEN ${isPresent(at("schema_version"))} AND NOT (${countOk("schema_version")}
+        AND ${num("schema_version")} IN (${VERSION_LIST_SQL}))
       THEN 'unsupported schema_version ' || left(${at("schema_version")}::VARCHAR, ${GOT_CHARS_MAX})
       ${typeFieldChecks()}
     ELSE NULL
@@ -507,7 +552,7 @@ SELECT file, line, is_tail,
   CASE WHEN reason IS NULL AND NOT is_tail THEN {
     event_id: ${str("event_id")}, event_type: event_type, run_id: ${str("run_id")},
     timestamp_ms: ${big("timestamp_ms")},
-    schema_version: coalesce(CAST(${countValue(at("schema_version"))} AS INTEGER), 1),
+    schema_version: coalesce(CAST(${big("schema_version")} AS INTEGER), 1),
     file: file, line: line,
     run_type: ${str("run_type")}, data_fingerprint: ${str("data_fingerprint")},
     host: ${str("host")}, pid: ${big("pid")},

@@ -21,6 +21,13 @@ const HELP_PENDING: readonly string[] = [];
 /** How long one "is this flag accepted" run may go on before it is stopped, ms. */
 const FLAG_CHECK_MS_MAX = 8_000;
 
+/**
+ * Commands that keep running once their flags parse: their flag checks add
+ * `--help`, which they read only after parsing every flag (an unknown one is
+ * still refused), so the check does not wait FLAG_CHECK_MS_MAX for each.
+ */
+const LONG_RUNNING: readonly string[] = ["daemon"];
+
 /** Flags every command takes (parseFlags adds them). */
 const COMMON_FLAGS: FlagSpec = { root: { type: "string" }, help: { type: "boolean" } };
 
@@ -143,6 +150,7 @@ for (const command of commands) {
             if (flag === "root") args.push(root);
             else if (known[flag]?.type === "string") args.push("x");
             if (flag !== "root") args.push("--root", root);
+            if (LONG_RUNNING.includes(owner)) args.push("--help");
             // A flag that parses may start a long-running command (daemon, ui):
             // a usage error comes at once, so stop whatever still runs after
             // FLAG_CHECK_MS_MAX (SIGTERM ends both cleanly).

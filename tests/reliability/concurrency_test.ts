@@ -24,7 +24,7 @@ import {
 } from "../_helpers.ts";
 
 /** How long writers and readers run, in seconds. */
-const DURATION_S = Number(Deno.env.get("LEDGER_TEST_CONCURRENCY_SECONDS") ?? "30");
+const DURATION_S = Number(Deno.env.get("LEDGER_TEST_CONCURRENCY_SECONDS") ?? "20");
 /** Writer processes. */
 const WRITERS = 16;
 /** `ledger runs --json` reader loops and read-only DuckDB reader processes. */

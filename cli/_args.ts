@@ -109,6 +109,67 @@ export function stringFlag(
   return v;
 }
 
+/** Largest `--stale-after-hours` of `rebuild-index` and `daemon`: ten years. */
+export const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
+/** Largest `--interval` of `daemon` and `ship`: one day, in seconds. */
+export const INTERVAL_SECONDS_MAX = 86_400;
+
+/**
+ * Parse a flag that must be a number > 0 and at most `max` (`--interval`,
+ * `--stale-after-hours`); `unit` names what it counts in the message
+ * ("a number of hours").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { positiveNumberFlag, UsageError } from "./_args.ts";
+ * assert.equal(positiveNumberFlag({ interval: "1.5" }, "interval", 60), 1.5);
+ * assert.throws(
+ *   () => positiveNumberFlag({ interval: "0" }, "interval", 60, "seconds"),
+ *   new UsageError('--interval must be a number of seconds > 0 and <= 60, got "0"'),
+ * );
+ * ```
+ */
+export function positiveNumberFlag(
+  values: ParsedFlags["values"],
+  name: string,
+  max: number,
+  unit?: string,
+): number | undefined {
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
+    const what = unit === undefined ? "a number" : `a number of ${unit}`;
+    throw new UsageError(`--${name} must be ${what} > 0 and <= ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/**
+ * Parse a flag that must be an integer >= 1 (`--limit`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { positiveIntegerFlag } from "./_args.ts";
+ * assert.equal(positiveIntegerFlag({ limit: "20" }, "limit"), 20);
+ * assert.throws(() => positiveIntegerFlag({ limit: "0" }, "limit"), /positive integer/);
+ * ```
+ */
+export function positiveIntegerFlag(
+  values: ParsedFlags["values"],
+  name: string,
+): number | undefined {
+  const n = integerFlag(values, name);
+  if (n !== undefined && n < 1) {
+    throw new UsageError(
+      `--${name} must be a positive integer, got ${JSON.stringify(values[name])}`,
+    );
+  }
+  return n;
+}
+
 /**
  * Parse a flag that must be a non-negative integer (`--limit`, `--interval`).
  *

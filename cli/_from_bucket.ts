@@ -19,19 +19,17 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   type FlagSpec,
+  INTERVAL_SECONDS_MAX,
   type ParsedFlags,
   parseFlags,
+  positiveNumberFlag,
   requireExistingRoot,
   resolveRootFlag,
+  STALE_AFTER_HOURS_MAX,
   stringFlag,
   UsageError,
 } from "./_args.ts";
 import { openBucket } from "./_bucket.ts";
-
-/** Largest `--stale-after-hours`: ten years. */
-const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
-/** Largest `--interval`: one day, in seconds. */
-const INTERVAL_SECONDS_MAX = 86_400;
 
 export const REBUILD_FLAGS: FlagSpec = {
   "from": { type: "string" },
@@ -68,7 +66,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     const sinceDate = stringFlag(values, "since-date");
     if (sinceDate !== undefined) parseDay(sinceDate);
     const dbPath = dbFlag(values);
-    const staleHours = positive(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+    const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
     const bucket = await openBucket(stringFlag(values, "from") ?? "", "from");
     const started = performance.now();
     const verbose = values.verbose === true;
@@ -138,8 +136,8 @@ export async function daemonMain(args: string[]): Promise<number> {
     return EXIT_OK;
   }
   const root = resolveRootFlag(values);
-  const intervalSeconds = positive(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
-  const staleHours = positive(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+  const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
+  const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
   const dbPath = dbFlag(values);
   const from = stringFlag(values, "from");
   const to = stringFlag(values, "to");
@@ -241,16 +239,4 @@ function dbFlag(values: ParsedFlags["values"]): string | undefined {
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   return db === undefined ? undefined : resolve(db);
-}
-
-function positive(values: ParsedFlags["values"], name: string, max: number): number | undefined {
-  const raw = stringFlag(values, name);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
-    throw new UsageError(
-      `--${name} must be a number > 0 and <= ${max}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return n;
 }

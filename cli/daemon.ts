@@ -25,10 +25,12 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   type FlagSpec,
-  type ParsedFlags,
+  INTERVAL_SECONDS_MAX,
   parseFlags,
+  positiveNumberFlag,
   requireExistingRoot,
   resolveRootFlag,
+  STALE_AFTER_HOURS_MAX,
   stringFlag,
   UsageError,
 } from "./_args.ts";
@@ -63,11 +65,6 @@ Levels: debug (only with --verbose), info, warn, error.
   --memory-limit SIZE   DuckDB memory limit of each rebuild (default ${MEMORY_LIMIT_DEFAULT})
 
 Exit codes: 0 stopped by a signal, 1 failure (another daemon runs), 2 usage.`;
-
-/** Largest `--interval`: one day, in seconds. */
-const INTERVAL_SECONDS_MAX = 86_400;
-/** Largest `--stale-after-hours`: ten years. */
-const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 
 /**
  * Run `ledger daemon` with `args`; returns the exit code when stopped.
@@ -104,8 +101,8 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_OK;
   }
   const root = resolveRootFlag(values);
-  const intervalSeconds = positiveNumber(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
-  const staleHours = positiveNumber(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+  const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
+  const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   const memoryLimitRaw = stringFlag(values, "memory-limit");
@@ -157,20 +154,4 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
-}
-
-function positiveNumber(
-  values: ParsedFlags["values"],
-  name: string,
-  max: number,
-): number | undefined {
-  const raw = stringFlag(values, name);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
-    throw new UsageError(
-      `--${name} must be a number > 0 and <= ${max}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return n;
 }

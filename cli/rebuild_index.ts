@@ -24,8 +24,10 @@ import {
   EXIT_USAGE,
   type FlagSpec,
   parseFlags,
+  positiveNumberFlag,
   requireExistingRoot,
   resolveRootFlag,
+  STALE_AFTER_HOURS_MAX,
   stringFlag,
   UsageError,
 } from "./_args.ts";
@@ -64,9 +66,6 @@ SIGINT or SIGTERM stop the rebuild, remove its temporary files, keep the
 previous index and exit 130 or 143.
 
 Exit codes: 0 success, 1 failure, 2 usage (a bad flag or date).`;
-
-/** Largest `--stale-after-hours`: ten years. */
-const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 
 /**
  * Run `ledger rebuild-index` with `args`; returns the exit code.
@@ -203,22 +202,16 @@ function parseOptions(args: string[]): Options | "help" {
     dbPath: db === undefined ? indexPath(root) : resolve(db),
     full: values.full === true,
     sinceDate,
-    staleAfterMs: staleAfterMs(stringFlag(values, "stale-after-hours")),
+    staleAfterMs: staleAfterMs(
+      positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX, "hours"),
+    ),
     memoryLimit: memoryLimit(stringFlag(values, "memory-limit")),
     verbose: values.verbose === true,
   };
 }
 
-function staleAfterMs(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const hours = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(hours) || hours <= 0 || hours > STALE_AFTER_HOURS_MAX) {
-    throw new UsageError(
-      `--stale-after-hours must be a number of hours > 0 and <= ${STALE_AFTER_HOURS_MAX}, ` +
-        `got ${JSON.stringify(raw)}`,
-    );
-  }
-  return Math.max(1, Math.round(hours * 3_600_000));
+function staleAfterMs(hours: number | undefined): number | undefined {
+  return hours === undefined ? undefined : Math.max(1, Math.round(hours * 3_600_000));
 }
 
 function memoryLimit(raw: string | undefined): string | undefined {

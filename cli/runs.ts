@@ -33,9 +33,9 @@ import { allRows } from "../indexer/query/reader.ts";
 import {
   EXIT_OK,
   type FlagSpec,
-  integerFlag,
   type ParsedFlags,
   parseFlags,
+  positiveIntegerFlag,
   stringFlag,
   UsageError,
 } from "./_args.ts";
@@ -162,10 +162,7 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_OK;
   }
   const format = formatFlag(values);
-  const limit = integerFlag(values, "limit");
-  if (limit !== undefined && limit < 1) {
-    throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
-  }
+  const limit = positiveIntegerFlag(values, "limit");
   const statuses = listFlag(values, "status");
   for (const s of statuses) statusCheck(s);
   const query = await asUsage(() => Promise.resolve(runQueryFlags(values)));

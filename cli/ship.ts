@@ -12,8 +12,9 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   type FlagSpec,
-  type ParsedFlags,
+  INTERVAL_SECONDS_MAX,
   parseFlags,
+  positiveNumberFlag,
   requireExistingRoot,
   resolveRootFlag,
   stringFlag,
@@ -50,8 +51,6 @@ AWS_PROFILE, ~/.aws/credentials. Path-style addressing.
 
 Exit codes: 0 done (or stopped by a signal), 1 failure, 2 usage error.`;
 
-/** Largest `--interval`: one day, in seconds. */
-const INTERVAL_SECONDS_MAX = 86_400;
 /** Default `--interval`, in seconds. */
 const INTERVAL_SECONDS_DEFAULT = 30;
 
@@ -90,7 +89,8 @@ export async function main(args: string[]): Promise<number> {
   const to = stringFlag(values, "to");
   if (to === undefined) throw new UsageError("--to s3://bucket/prefix is required");
   const once = values.once === true;
-  const intervalSeconds = interval(values) ?? INTERVAL_SECONDS_DEFAULT;
+  const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX, "seconds") ??
+    INTERVAL_SECONDS_DEFAULT;
   const bucket = await openBucket(to, "to");
   await requireExistingRoot(root);
   const verbose = values.verbose === true;
@@ -204,19 +204,6 @@ function summary(r: ShipReport, to: string): string {
   return `Shipped ${r.bytesShipped} bytes in ${r.chunksPut} new chunks to ${to} ` +
     `(${r.chunksFound} already there, ${r.partsScanned} parts, ` +
     `${r.bytesInBucket} bytes in the bucket) in ${r.elapsedMs} ms`;
-}
-
-function interval(values: ParsedFlags["values"]): number | undefined {
-  const raw = stringFlag(values, "interval");
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > INTERVAL_SECONDS_MAX) {
-    throw new UsageError(
-      `--interval must be a number of seconds > 0 and <= ${INTERVAL_SECONDS_MAX}, ` +
-        `got ${JSON.stringify(raw)}`,
-    );
-  }
-  return n;
 }
 
 /** Wait `ms`, or less when `signal` aborts. */

@@ -21,8 +21,8 @@ import {
 import {
   EXIT_OK,
   type FlagSpec,
-  integerFlag,
   parseFlags,
+  positiveIntegerFlag,
   stringFlag,
   UsageError,
 } from "./_args.ts";
@@ -90,10 +90,7 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_OK;
   }
   const format = formatFlag(values);
-  const limit = integerFlag(values, "limit");
-  if (limit !== undefined && limit < 1) {
-    throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
-  }
+  const limit = positiveIntegerFlag(values, "limit");
   const run = stringFlag(values, "run");
   if (run === "") throw new UsageError("--run must not be empty");
   const sort = stringFlag(values, "sort");

@@ -214,29 +214,53 @@ export function runQuerySql(
     select.splice(0, 1, runJsonSql(query.summary !== false, extra, selectParams));
   } else {
     if (query.summary !== false) select.push("r.summary_json");
-    extra.forEach((f, i) => {
-      select.push(`${f.value.sql} AS "x${i}"`);
-      selectParams.push(...f.value.params);
-    });
+    selectExtra(extra, select, selectParams);
   }
   const order = orderSql(query.sort ?? [], "runs", [
     "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) DESC",
     "r.run_id",
   ]);
-  const sql = `SELECT ${select.join(", ")}
-    FROM latest_runs r LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id
-    WHERE ${conds.join(" AND ")}
-    ORDER BY ${order.sql}
-    ${query.limit === undefined ? "" : "LIMIT ?"}`;
+  const from = `latest_runs r LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id`;
+  return {
+    ...selectSql({ select, selectParams, from, conds, params, order, limit: query.limit }),
+    extra,
+  };
+}
+
+/** Add the `--columns` fields to a columns-shaped select list as `x0`, `x1`, ... */
+function selectExtra(extra: readonly Field[], select: string[], selectParams: QueryParam[]) {
+  extra.forEach((f, i) => {
+    select.push(`${f.value.sql} AS "x${i}"`);
+    selectParams.push(...f.value.params);
+  });
+}
+
+/** The parts of a list query, each with the parameters of its placeholders. */
+interface SelectParts {
+  select: readonly string[];
+  selectParams: readonly QueryParam[];
+  from: string;
+  conds: readonly string[];
+  params: readonly QueryParam[];
+  order: SqlFragment;
+  limit: number | undefined;
+}
+
+/** `SELECT ... FROM ... WHERE ... ORDER BY ... [LIMIT ?]`, parameters in placeholder order. */
+function selectSql(parts: SelectParts): SqlFragment {
+  const sql = `SELECT ${parts.select.join(", ")}
+    FROM ${parts.from}
+    WHERE ${parts.conds.join(" AND ")}
+    ORDER BY ${parts.order.sql}
+    ${parts.limit === undefined ? "" : "LIMIT ?"}`;
   return {
     sql,
     params: [
-      ...selectParams,
-      ...params,
-      ...order.params,
-      ...(query.limit === undefined ? [] : [query.limit]),
+      ...parts.selectParams,
+      ...parts.params,
+      ...parts.order.params,
+      ...(parts.limit === undefined ? [] : [parts.limit]),
     ],
-    extra,
   };
 }
 
@@ -589,28 +613,23 @@ export function trialQuerySql(
     ];
     select.splice(0, 1, `json_object(${pairs.join(", ")})::VARCHAR AS j`);
   } else {
-    extra.forEach((f, i) => {
-      select.push(`${f.value.sql} AS "x${i}"`);
-      selectParams.push(...f.value.params);
-    });
+    selectExtra(extra, select, selectParams);
   }
   const order = orderSql(query.sort ?? [], "trials", [
     "t.run_id",
     "t.recorded_at_ms",
     "t.trial_id",
   ]);
-  const sql = `SELECT ${select.join(", ")} FROM trial_results t
-    WHERE ${conds.join(" AND ")}
-    ORDER BY ${order.sql}
-    ${query.limit === undefined ? "" : "LIMIT ?"}`;
   return {
-    sql,
-    params: [
-      ...selectParams,
-      ...params,
-      ...order.params,
-      ...(query.limit === undefined ? [] : [query.limit]),
-    ],
+    ...selectSql({
+      select,
+      selectParams,
+      from: "trial_results t",
+      conds,
+      params,
+      order,
+      limit: query.limit,
+    }),
     extra,
   };
 }

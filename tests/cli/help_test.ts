@@ -21,13 +21,6 @@ const HELP_PENDING: readonly string[] = [];
 /** How long one "is this flag accepted" run may go on before it is stopped, ms. */
 const FLAG_CHECK_MS_MAX = 8_000;
 
-/**
- * Commands that keep running once their flags parse: their flag checks add
- * `--help`, which they read only after parsing every flag (an unknown one is
- * still refused), so the check does not wait FLAG_CHECK_MS_MAX for each.
- */
-const LONG_RUNNING: readonly string[] = ["daemon"];
-
 /** Flags every command takes (parseFlags adds them). */
 const COMMON_FLAGS: FlagSpec = { root: { type: "string" }, help: { type: "boolean" } };
 
@@ -150,10 +143,11 @@ for (const command of commands) {
             if (flag === "root") args.push(root);
             else if (known[flag]?.type === "string") args.push("x");
             if (flag !== "root") args.push("--root", root);
-            if (LONG_RUNNING.includes(owner)) args.push("--help");
-            // A flag that parses may start a long-running command (daemon, ui):
-            // a usage error comes at once, so stop whatever still runs after
-            // FLAG_CHECK_MS_MAX (SIGTERM ends both cleanly).
+            // Every command parses all its flags before it reads --help, so an unknown
+            // flag is still refused, and a flag that parses only prints the usage instead
+            // of starting the command (the daemon ran until stopped). Whatever still runs
+            // after FLAG_CHECK_MS_MAX is stopped (SIGTERM ends it cleanly).
+            args.push("--help");
             const run = await runLedger(args, {
               cwd: dir,
               signal: AbortSignal.timeout(FLAG_CHECK_MS_MAX),

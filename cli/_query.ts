@@ -12,6 +12,8 @@ import { AmbiguousRunError } from "../indexer/query/resolve.ts";
 import { FilterSyntaxError } from "../indexer/query/filter.ts";
 import { QueryUsageError } from "../indexer/query/runs.ts";
 import { InstantFormatError } from "../indexer/query/time.ts";
+import { READER_MEMORY_LIMIT_DEFAULT } from "../indexer/queries.ts";
+import { InvalidMemoryLimitError, parseMemoryLimit } from "../indexer/memory_limit.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./_table.ts";
 import { type ParsedFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
 
@@ -29,6 +31,31 @@ export function indexDbPath(values: ParsedFlags["values"]): string {
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   return db === undefined ? indexPath(resolveRootFlag(values)) : resolve(db);
+}
+
+/**
+ * The reader's DuckDB memory limit: `--memory-limit SIZE`, else
+ * {@linkcode READER_MEMORY_LIMIT_DEFAULT}; a size DuckDB does not take is a
+ * usage error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readerMemoryLimitFlag } from "./_query.ts";
+ * assert.equal(readerMemoryLimitFlag({}), "256MB");
+ * assert.equal(readerMemoryLimitFlag({ "memory-limit": "1 gib" }), "1GiB");
+ * assert.throws(() => readerMemoryLimitFlag({ "memory-limit": "lots" }), /--memory-limit "lots"/);
+ * ```
+ */
+export function readerMemoryLimitFlag(values: ParsedFlags["values"]): string {
+  const raw = stringFlag(values, "memory-limit");
+  if (raw === undefined) return READER_MEMORY_LIMIT_DEFAULT;
+  try {
+    return parseMemoryLimit(raw);
+  } catch (err) {
+    if (err instanceof InvalidMemoryLimitError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /**

@@ -11,10 +11,11 @@ import {
   EXPORT_FORMATS,
   type ExportFormat,
   exportTable,
+  READER_MEMORY_LIMIT_DEFAULT,
   withReader,
 } from "../indexer/query/mod.ts";
 import { EXIT_OK, type FlagSpec, parseFlags, stringFlag, UsageError } from "./_args.ts";
-import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
+import { asUsage, formatFlag, indexDbPath, listFlag, readerMemoryLimitFlag } from "./_query.ts";
 
 export const FLAGS: FlagSpec = {
   "format": { type: "string" },
@@ -22,10 +23,12 @@ export const FLAGS: FlagSpec = {
   "where": { type: "string", multiple: true },
   "all": { type: "boolean" },
   "db": { type: "string" },
+  "memory-limit": { type: "string" },
 };
 
 const USAGE = `Usage: ledger export runs|trials --format parquet|csv|jsonl --out PATH
-                     [--where EXPR]... [--all] [--db PATH] [--root DIR]
+                     [--where EXPR]... [--all] [--memory-limit SIZE]
+                     [--db PATH] [--root DIR]
 
 Write runs (or trials) as one flat table: fixed columns (run_id, status,
 created_at, ...) then one column per config.*, summary.*, tags.* path (runs)
@@ -33,7 +36,8 @@ or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT or
 DOUBLE), booleans BOOLEAN, the rest text. --where filters as in
 ledger runs or ledger trials.
 --all includes archived runs. The file is written aside
-and renamed into place.
+and renamed into place. --memory-limit: DuckDB memory of the query
+(default 256MB a core: ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills beside the index.
 
   python: pandas.read_parquet("runs.parquet"); polars.read_parquet(...)
 
@@ -97,7 +101,7 @@ export async function main(args: string[]): Promise<number> {
         outPath: resolve(out),
         where: listFlag(values, "where"),
         includeArchived: values.all === true,
-      }))
+      }), { memoryLimit: readerMemoryLimitFlag(values) })
   );
   console.log(
     `wrote ${report.rows} ${what} x ${report.columns.length} columns to ${out} (${format})`,

@@ -23,6 +23,7 @@ import {
   parseColumns,
   parseInstant,
   parseSort,
+  READER_MEMORY_LIMIT_DEFAULT,
   type RunQuery,
   type RunRecord,
   streamRuns,
@@ -39,7 +40,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
+import { asUsage, formatFlag, indexDbPath, listFlag, readerMemoryLimitFlag } from "./_query.ts";
 import {
   cellText,
   formatTable,
@@ -63,6 +64,7 @@ export const FLAGS: FlagSpec = {
   "all": { type: "boolean" },
   "wide": { type: "boolean" },
   "db": { type: "string" },
+  "memory-limit": { type: "string" },
   "legacy-db": { type: "string" },
   "cutover-date": { type: "string" },
 };
@@ -104,7 +106,7 @@ const HEADLINE_COLUMNS_MAX = 3;
 const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [--until WHEN]
                    [--where EXPR]... [--sort FIELD[:asc|desc]] [--columns F1,F2]
                    [--format table|json|jsonl|csv | --json] [--limit N] [--all]
-                   [--wide] [--db PATH] [--root DIR]
+                   [--wide] [--memory-limit SIZE] [--db PATH] [--root DIR]
 
 List runs from the index, newest first. The table shows id, type, status,
 created (UTC), duration, headline summary metrics and the label, fitted to
@@ -122,6 +124,8 @@ json, jsonl and csv list every match (streamed).
   --sort FIELD[:dir]     sort by any field (numbers numerically, nulls last)
   --columns F1,F2        extra columns, in the table and every format
   --all                  include archived runs
+  --memory-limit SIZE    DuckDB memory of the query (default 256MB a core:
+                         ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills beside the index
 Fields: ${wrapText(`${fieldHelp("runs")}.`, 8)}
 
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} or --legacy-db,
@@ -173,6 +177,7 @@ export async function main(args: string[]): Promise<number> {
     return await printDual(dbPath, { legacyDbPath, cutoverDate, query, statuses, limit, format });
   }
   const machine = format !== "table";
+  const memoryLimit = readerMemoryLimitFlag(values);
   const runQuery: RunQuery = {
     ...query,
     statuses,
@@ -206,7 +211,7 @@ export async function main(args: string[]): Promise<number> {
         console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
       }
       return EXIT_OK;
-    })
+    }, { memoryLimit })
   );
 }
 

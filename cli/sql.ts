@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { openStream, withReader } from "../indexer/query/mod.ts";
+import { openStream, READER_MEMORY_LIMIT_DEFAULT, withReader } from "../indexer/query/mod.ts";
 import { EXIT_OK, type FlagSpec, parseFlags, UsageError } from "./_args.ts";
-import { formatFlag, indexDbPath } from "./_query.ts";
+import { formatFlag, indexDbPath, readerMemoryLimitFlag } from "./_query.ts";
 import { cellText, formatTable, writeRows } from "./_table.ts";
 
 export const FLAGS: FlagSpec = {
@@ -16,18 +16,24 @@ export const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
   "wide": { type: "boolean" },
   "db": { type: "string" },
+  "memory-limit": { type: "string" },
 };
 
 /** Rows the table shows at most (the machine formats stream every row). */
 export const SQL_TABLE_ROWS_MAX = 1000;
 
 const USAGE = `Usage: ledger sql QUERY [--format table|json|jsonl|csv] [--json] [--wide]
-                  [--db PATH] [--root DIR]
+                  [--memory-limit SIZE] [--db PATH] [--root DIR]
 
 Run one SQL query on the index, read-only: writes fail, and DuckDB's
 external access (files, extensions, network) is disabled and locked.
 Tables and views: docs/INDEX.md. e.g.
   ledger sql "SELECT run_type, count(*) FROM latest_runs GROUP BY ALL"
+--memory-limit: DuckDB memory of the query (default 256MB a core:
+${READER_MEMORY_LIMIT_DEFAULT}); sorts, joins and aggregates past it spill to a
+directory beside the index (removed after). Rows stream; at the end their
+number is checked against a count of the query, so a result DuckDB stopped
+early fails (exit 1) instead of printing part of the answer.
 
 Exit codes: 0 ok, 1 no index or the query failed, 2 usage error.`;
 
@@ -70,6 +76,7 @@ export async function main(args: string[]): Promise<number> {
   const query = positionals[0];
   const format = formatFlag(values);
   const dbPath = indexDbPath(values);
+  const memoryLimit = readerMemoryLimitFlag(values);
   return await withReader(dbPath, async (conn) => {
     const { columns, batches } = await openStream(conn, query);
     if (format !== "table") {
@@ -110,7 +117,7 @@ export async function main(args: string[]): Promise<number> {
     );
     if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);
     return EXIT_OK;
-  });
+  }, { memoryLimit });
 }
 
 /** Values JSON can carry: dates as ISO text, binary as hex. */

@@ -11,6 +11,7 @@ import {
   flatten,
   parseColumns,
   parseSort,
+  READER_MEMORY_LIMIT_DEFAULT,
   resolveRunId,
   streamTrials,
   streamTrialsJson,
@@ -26,7 +27,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, formatFlag, indexDbPath, listFlag } from "./_query.ts";
+import { asUsage, formatFlag, indexDbPath, listFlag, readerMemoryLimitFlag } from "./_query.ts";
 import { cellText, formatTable, writeJsonTexts, writeRows } from "./_table.ts";
 
 export const FLAGS: FlagSpec = {
@@ -39,6 +40,7 @@ export const FLAGS: FlagSpec = {
   "limit": { type: "string" },
   "wide": { type: "boolean" },
   "db": { type: "string" },
+  "memory-limit": { type: "string" },
 };
 
 /** Rows the table shows when `--limit` is not given. */
@@ -47,13 +49,15 @@ export const TRIAL_ROWS_DEFAULT = 50;
 const USAGE = `Usage: ledger trials [--run RUN] [--where EXPR]... [--sort FIELD[:asc|desc]]
                      [--columns F1,F2] [--limit N]
                      [--format table|json|jsonl|csv] [--json] [--wide]
-                     [--db PATH] [--root DIR]
+                     [--memory-limit SIZE] [--db PATH] [--root DIR]
 
 List optimizer trials (trial.recorded), across runs or of one run (--run: an
 id or unique prefix). The table shows run, trial and the params and metrics
 (${TRIAL_ROWS_DEFAULT} rows unless --limit); json, jsonl and csv list every match.
 e.g. --where "metrics.sharpe > 1 and params.stopPct <= 0.2"
      --sort metrics.sharpe:desc
+--memory-limit: DuckDB memory of the query (default 256MB a core:
+${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills to a directory beside the index.
 Fields: ${wrapText(`${fieldHelp("trials")}.`, 8)}
 
 Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
@@ -96,6 +100,7 @@ export async function main(args: string[]): Promise<number> {
   const sort = stringFlag(values, "sort");
   const columns = stringFlag(values, "columns");
   const dbPath = indexDbPath(values);
+  const memoryLimit = readerMemoryLimitFlag(values);
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const query: TrialQuery = {
@@ -134,7 +139,7 @@ export async function main(args: string[]): Promise<number> {
         );
       }
       return EXIT_OK;
-    })
+    }, { memoryLimit })
   );
 }
 

@@ -18,6 +18,7 @@ import {
   syncDir,
   syncFile,
 } from "../ledger/durable_fs.ts";
+import { READER_SPILL_STALE_MS, readerSpillPrefixFor } from "./queries.ts";
 
 /** The temporary file a rebuild of `dbPath` builds into. */
 export function tempPathFor(dbPath: string): string {
@@ -41,21 +42,36 @@ export function stagingPrefixFor(dbPath: string): string {
 
 /**
  * Remove what crashed rebuilds of `dbPath` left beside it (temporary index
- * files and staging directories of any pid). Call only while holding the
- * rebuild lock: then no other rebuild of `dbPath` is running.
+ * files and staging directories of any pid), and the spill directories of
+ * readers killed while they spilled (untouched for
+ * {@linkcode READER_SPILL_STALE_MS}; a live reader removes its own). Call
+ * only while holding the rebuild lock: then no other rebuild of `dbPath` is
+ * running.
  */
-export async function removeLeftovers(dbPath: string): Promise<string[]> {
+export async function removeLeftovers(
+  dbPath: string,
+  nowMs: number = Date.now(),
+): Promise<string[]> {
   const dir = dirname(dbPath);
   const tempPrefix = `${basename(dbPath)}.tmp-`;
   const stagePrefix = stagingPrefixFor(dbPath);
+  const readerPrefix = readerSpillPrefixFor(dbPath);
   const removed: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    if (entry.name.startsWith(tempPrefix) || entry.name.startsWith(stagePrefix)) {
-      await removeIfPresent(join(dir, entry.name));
+    const path = join(dir, entry.name);
+    const leftover = entry.name.startsWith(tempPrefix) || entry.name.startsWith(stagePrefix) ||
+      (entry.name.startsWith(readerPrefix) && await untouchedFor(path, nowMs));
+    if (leftover) {
+      await removeIfPresent(path);
       removed.push(entry.name);
     }
   }
   return removed;
+}
+
+async function untouchedFor(path: string, nowMs: number): Promise<boolean> {
+  const info = await Deno.lstat(path);
+  return info.mtime !== null && nowMs - info.mtime.getTime() > READER_SPILL_STALE_MS;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { parseJsonText } from "../ledger/json_text.ts";
 import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
 import {
   GET_RUN_SQL,
@@ -182,6 +183,82 @@ export const READER_CONFIG: Readonly<Record<string, string>> = {
   lock_configuration: "true",
 };
 
+/**
+ * DuckDB memory of a streaming reader per thread, in MB. DuckDB's sort
+ * spills past its limit, but in 1.5 it fails (or stops a streamed result
+ * early) when each thread gets too little: measured here with 2 threads,
+ * `ledger runs --format jsonl` of 3M runs failed at 256MB in all and
+ * completed at 512MB (930 MB peak RSS, against 3.1 GB without a limit).
+ */
+export const READER_MEMORY_MB_PER_THREAD = 256;
+
+/** DuckDB threads of a reader: one per core, DuckDB's own default. */
+export const READER_THREADS: number = Math.max(1, navigator.hardwareConcurrency || 1);
+
+/**
+ * DuckDB memory limit of the commands that stream every matching row
+ * (`runs`, `trials`, `export`, `sql`), changed with their `--memory-limit`:
+ * {@linkcode READER_MEMORY_MB_PER_THREAD} per thread (512MB on 2 cores).
+ * A sort or join past it spills to a directory beside the index instead of
+ * growing the process: `ledger runs --format jsonl` of 1M runs peaked at
+ * 1.26 GB RSS without a limit and at 878 MB with 512MB.
+ */
+export const READER_MEMORY_LIMIT_DEFAULT = `${READER_MEMORY_MB_PER_THREAD * READER_THREADS}MB`;
+
+/**
+ * Age after which the rebuild removes a reader's spill directory (a reader
+ * killed while it spilled leaves its directory; a live one removes its own
+ * when it closes), in milliseconds.
+ */
+export const READER_SPILL_STALE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Name prefix of the spill directories readers create beside `dbPath`
+ * (one per reader: `.runs.duckdb.reader-PID-HEX`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readerSpillPrefixFor } from "./queries.ts";
+ * assert.equal(readerSpillPrefixFor("/data/ledger/index/runs.duckdb"), ".runs.duckdb.reader-");
+ * ```
+ */
+export function readerSpillPrefixFor(dbPath: string): string {
+  return `.${basename(dbPath)}.reader-`;
+}
+
+/** Options of {@linkcode withIndex}. */
+export interface WithIndexOptions {
+  /**
+   * DuckDB memory limit (`256MB`), checked by the caller. Past it a query
+   * spills to its own directory beside the index, which DuckDB creates
+   * only when it spills and removes when the reader closes.
+   * @default {undefined} (DuckDB's: 80% of the machine's memory, no spill)
+   */
+  memoryLimit?: string;
+}
+
+/**
+ * A query needed more than the reader's memory limit even with spilling
+ * (some operators cannot spill). Carries the limit so the message can say
+ * how to raise it.
+ */
+export class ReaderMemoryError extends Error {
+  /** The memory limit the reader ran with. */
+  readonly memoryLimit: string;
+  /** Create the error for `memoryLimit`, keeping DuckDB's error as the cause. */
+  constructor(memoryLimit: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    super(
+      `The query needs more memory than the reader's limit of ${memoryLimit}; ` +
+        `raise it with --memory-limit (DuckDB: ${detail})`,
+      { cause },
+    );
+    this.name = "ReaderMemoryError";
+    this.memoryLimit = memoryLimit;
+  }
+}
+
 /** Options for {@linkcode listRuns}. */
 export interface ListRunsOptions {
   /** Only runs with this status. @default {undefined} (all) */
@@ -320,6 +397,7 @@ export async function getRun(dbPath: string, runId: string): Promise<RunDetail |
 export async function withIndex<T>(
   dbPath: string,
   fn: (conn: DuckDBConnection) => Promise<T>,
+  options: WithIndexOptions = {},
 ): Promise<T> {
   let info: Deno.FileInfo;
   try {
@@ -329,7 +407,7 @@ export async function withIndex<T>(
     throw err;
   }
   if (!info.isFile) throw new Error(`The index ${dbPath} is not a regular file`);
-  const instance = await DuckDBInstance.create(dbPath, { ...READER_CONFIG });
+  const instance = await DuckDBInstance.create(dbPath, readerConfig(dbPath, options));
   try {
     const conn = await instance.connect();
     try {
@@ -337,9 +415,38 @@ export async function withIndex<T>(
     } finally {
       conn.disconnectSync();
     }
+  } catch (err) {
+    if (options.memoryLimit !== undefined && isOutOfMemory(err)) {
+      throw new ReaderMemoryError(options.memoryLimit, err);
+    }
+    throw err;
   } finally {
-    instance.closeSync();
+    instance.closeSync(); // removes the spill directory, if DuckDB made one
   }
+}
+
+/**
+ * {@linkcode READER_CONFIG} plus the memory limit and its spill directory.
+ * Order matters: DuckDB refuses `temp_directory` once external access is
+ * disabled, and applies the settings in the object's order.
+ */
+function readerConfig(dbPath: string, options: WithIndexOptions): Record<string, string> {
+  if (options.memoryLimit === undefined) return { ...READER_CONFIG };
+  const suffix = crypto.getRandomValues(new Uint8Array(6));
+  const hex = Array.from(suffix, (b) => b.toString(16).padStart(2, "0")).join("");
+  const spillDir = join(dirname(dbPath), `${readerSpillPrefixFor(dbPath)}${Deno.pid}-${hex}`);
+  return {
+    access_mode: READER_CONFIG.access_mode,
+    threads: String(READER_THREADS),
+    memory_limit: options.memoryLimit,
+    temp_directory: spillDir,
+    enable_external_access: READER_CONFIG.enable_external_access,
+    lock_configuration: READER_CONFIG.lock_configuration,
+  };
+}
+
+function isOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && /Out of Memory Error/i.test(err.message);
 }
 
 function toRunRow(r: Record<string, unknown>): RunRow {

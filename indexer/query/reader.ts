@@ -3,7 +3,9 @@
  * external access disabled and the configuration locked, so nothing a
  * query runs (or a view stored in the index) can read or write any other
  * file, and no statement can turn that back on. Rows stream chunk by
- * chunk, so memory does not grow with the number of rows.
+ * chunk, and the commands that stream every row open it with a DuckDB
+ * memory limit (sorts past it spill beside the index), so memory does not
+ * grow with the number of rows.
  *
  * DuckDB caches one database per path per process only through its
  * instance cache; this module always creates a fresh instance and closes
@@ -16,19 +18,36 @@ import {
   BOOLEAN,
   DOUBLE,
   type DuckDBConnection,
+  type DuckDBResult,
   type DuckDBType,
   type DuckDBValue,
   VARCHAR,
 } from "@duckdb/node-api";
 import type { QueryParam } from "./fields.ts";
-import { IndexNotFoundError, READER_CONFIG, withIndex } from "../queries.ts";
+import {
+  IndexNotFoundError,
+  READER_CONFIG,
+  READER_MEMORY_LIMIT_DEFAULT,
+  ReaderMemoryError,
+  withIndex,
+  type WithIndexOptions,
+} from "../queries.ts";
 
-export { IndexNotFoundError, READER_CONFIG };
+export {
+  IndexNotFoundError,
+  READER_CONFIG,
+  READER_MEMORY_LIMIT_DEFAULT,
+  ReaderMemoryError,
+  type WithIndexOptions,
+};
 
 /**
  * Open the index at `dbPath` read-only with external access disabled, run
  * `fn`, close everything. Throws {@linkcode IndexNotFoundError} when there
- * is no such file, and refuses anything that is not a regular file.
+ * is no such file, and refuses anything that is not a regular file. With
+ * `options.memoryLimit`, a query past the limit spills to a directory of its
+ * own beside the index (removed on close), and one that cannot spill throws
+ * {@linkcode ReaderMemoryError}.
  *
  * @example
  * ```ts
@@ -61,8 +80,9 @@ export { IndexNotFoundError, READER_CONFIG };
 export function withReader<T>(
   dbPath: string,
   fn: (conn: DuckDBConnection) => Promise<T>,
+  options: WithIndexOptions = {},
 ): Promise<T> {
-  return withIndex(dbPath, fn);
+  return withIndex(dbPath, fn, options);
 }
 
 /** Values and DuckDB types for `?` parameters (numbers bind as DOUBLE). */
@@ -132,13 +152,89 @@ export async function* streamRows(
   sql: string,
   params: readonly QueryParam[] = [],
 ): AsyncGenerator<Record<string, unknown>[]> {
-  const { values, types } = bindParams(params);
-  const result = params.length === 0
-    ? await conn.stream(sql)
-    : await conn.stream(sql, values, types);
+  const result = await startStream(conn, sql, params);
+  let streamed = 0;
   for await (const batch of result.yieldRowObjectJs()) {
+    streamed += batch.length;
     yield batch.map(plainRow);
   }
+  await checkStreamComplete(conn, sql, params, streamed);
+}
+
+/** `conn.stream(sql)` with `params` bound. */
+export async function startStream(
+  conn: DuckDBConnection,
+  sql: string,
+  params: readonly QueryParam[],
+): Promise<DuckDBResult> {
+  const { values, types } = bindParams(params);
+  return params.length === 0 ? await conn.stream(sql) : await conn.stream(sql, values, types);
+}
+
+/**
+ * A streamed result ended before its last row. DuckDB's streaming API ends
+ * a result that fails part-way (out of memory in a spilled sort, an
+ * `error()` at row 500,000) exactly as it ends a complete one, and the
+ * Node binding gives no way to read that error; so every stream is counted
+ * and checked against a count of the same query.
+ */
+export class StreamTruncatedError extends Error {
+  /** Rows that arrived. */
+  readonly streamed: number;
+  /** Rows the query has. */
+  readonly expected: number;
+  /** Create the error for `streamed` of `expected` rows. */
+  constructor(streamed: number, expected: number) {
+    super(
+      `The query's result ended after ${streamed} of its ${expected} rows: DuckDB stopped ` +
+        `streaming it without saying why (most often memory: raise --memory-limit); ` +
+        `what was printed is incomplete`,
+    );
+    this.name = "StreamTruncatedError";
+    this.streamed = streamed;
+    this.expected = expected;
+  }
+}
+
+/**
+ * The SQL that counts the rows of `sql` (which fails to prepare when `sql`
+ * cannot be a subquery: a PRAGMA, EXPLAIN...). A trailing `;` is dropped,
+ * and the closing parenthesis goes on a line of its own, after any `--`
+ * comment.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { countSqlFor } from "./reader.ts";
+ * assert.equal(
+ *   countSqlFor("SELECT 1 -- one;\n;"),
+ *   "SELECT count(*)::BIGINT AS n FROM (\nSELECT 1 -- one\n) AS streamed",
+ * );
+ * ```
+ */
+export function countSqlFor(sql: string): string {
+  return `SELECT count(*)::BIGINT AS n FROM (\n${sql.replace(/[\s;]+$/, "")}\n) AS streamed`;
+}
+
+/**
+ * Throw {@linkcode StreamTruncatedError} when `streamed` is fewer rows than
+ * `sql` has. Call only once the stream is exhausted (a consumer that stops
+ * early has nothing to check). The count runs materialized, so an error in
+ * it is thrown, not lost.
+ */
+export async function checkStreamComplete(
+  conn: DuckDBConnection,
+  sql: string,
+  params: readonly QueryParam[],
+  streamed: number,
+): Promise<void> {
+  const { values, types } = bindParams(params);
+  const countSql = countSqlFor(sql);
+  const reader = params.length === 0
+    ? await conn.runAndReadAll(countSql)
+    : await conn.runAndReadAll(countSql, values, types);
+  const expected = Number(reader.getRows()[0][0]);
+  if (streamed < expected) throw new StreamTruncatedError(streamed, expected);
 }
 
 /**
@@ -179,10 +275,35 @@ export async function openStream(
   conn: DuckDBConnection,
   sql: string,
 ): Promise<{ columns: string[]; batches: AsyncGenerator<Record<string, unknown>[]> }> {
+  let wrappable = true;
+  try {
+    await conn.prepare(countSqlFor(sql));
+  } catch (err) {
+    // Not a query that can be a subquery (PRAGMA, EXPLAIN, SET...): its rows cannot be
+    // counted, so it runs materialized, where DuckDB reports every error.
+    if (!(err instanceof Error)) throw err;
+    wrappable = false;
+  }
+  if (!wrappable) {
+    const reader = await conn.runAndReadAll(sql);
+    const columns = reader.deduplicatedColumnNames();
+    const rows = reader.getRowObjectsJS().map((r) => plainRow(r as Record<string, unknown>));
+    return {
+      columns,
+      batches: (async function* () {
+        if (rows.length > 0) yield rows;
+      })(),
+    };
+  }
   const result = await conn.stream(sql);
   const columns = result.deduplicatedColumnNames();
   async function* batches() {
-    for await (const batch of result.yieldRowObjectJs()) yield batch.map(plainRow);
+    let streamed = 0;
+    for await (const batch of result.yieldRowObjectJs()) {
+      streamed += batch.length;
+      yield batch.map(plainRow);
+    }
+    await checkStreamComplete(conn, sql, [], streamed);
   }
   return { columns, batches: batches() };
 }

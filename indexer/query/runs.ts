@@ -18,7 +18,7 @@ import {
 } from "./fields.ts";
 import { compileFilter, FilterSyntaxError, parseFilter } from "./filter.ts";
 import { parseJsonLenient } from "./_json.ts";
-import { bindParams, streamRows } from "./reader.ts";
+import { checkStreamComplete, startStream, streamRows } from "./reader.ts";
 
 /** A sort key: a field and its direction. */
 export interface SortKey {
@@ -445,13 +445,12 @@ async function* streamJsonColumn(
   sql: string,
   params: readonly QueryParam[],
 ): AsyncGenerator<string[]> {
-  const { values, types } = bindParams(params);
-  const result = params.length === 0
-    ? await conn.stream(sql)
-    : await conn.stream(sql, values, types);
+  const result = await startStream(conn, sql, params);
+  let streamed = 0;
   while (true) {
     const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) return;
+    if (chunk === null || chunk.rowCount === 0) break;
+    streamed += chunk.rowCount;
     const vector = chunk.getColumnVector(0);
     const out: string[] = new Array(chunk.rowCount);
     for (let i = 0; i < chunk.rowCount; i++) {
@@ -460,6 +459,7 @@ async function* streamJsonColumn(
     }
     yield out;
   }
+  await checkStreamComplete(conn, sql, params, streamed);
 }
 
 const NON_FINITE_TOKEN = /\b(?:NaN|Infinity)\b/;

@@ -114,6 +114,9 @@ export function bindParams(
 /**
  * Run `sql` with `params` and yield its rows in batches (one DuckDB chunk
  * each), as plain objects: BIGINT as number, lists and structs recursively.
+ * Once exhausted, the rows are checked against a count of the query
+ * ({@linkcode checkStreamComplete}); `limit`, the query's own `LIMIT`, spares
+ * that count when the stream reached it.
  *
  * @example
  * ```ts
@@ -151,6 +154,7 @@ export async function* streamRows(
   conn: DuckDBConnection,
   sql: string,
   params: readonly QueryParam[] = [],
+  limit?: number,
 ): AsyncGenerator<Record<string, unknown>[]> {
   const result = await startStream(conn, sql, params);
   let streamed = 0;
@@ -158,7 +162,7 @@ export async function* streamRows(
     streamed += batch.length;
     yield batch.map(plainRow);
   }
-  await checkStreamComplete(conn, sql, params, streamed);
+  await checkStreamComplete(conn, sql, params, streamed, limit);
 }
 
 /** `conn.stream(sql)` with `params` bound. */
@@ -220,14 +224,17 @@ export function countSqlFor(sql: string): string {
  * Throw {@linkcode StreamTruncatedError} when `streamed` is fewer rows than
  * `sql` has. Call only once the stream is exhausted (a consumer that stops
  * early has nothing to check). The count runs materialized, so an error in
- * it is thrown, not lost.
+ * it is thrown, not lost. When the query ends in `LIMIT limit` and that
+ * many rows arrived, nothing is missing and no count runs.
  */
 export async function checkStreamComplete(
   conn: DuckDBConnection,
   sql: string,
   params: readonly QueryParam[],
   streamed: number,
+  limit?: number,
 ): Promise<void> {
+  if (limit !== undefined && streamed >= limit) return;
   const { values, types } = bindParams(params);
   const countSql = countSqlFor(sql);
   const reader = params.length === 0

@@ -389,7 +389,7 @@ export async function* streamRuns(
   query: RunQuery = {},
 ): AsyncGenerator<RunRecord[]> {
   const { sql, params, extra } = runQuerySql(query);
-  for await (const batch of streamRows(conn, sql, params)) {
+  for await (const batch of streamRows(conn, sql, params, query.limit)) {
     yield batch.map((row) => toRunRecord(row, extra, query.summary !== false));
   }
 }
@@ -436,7 +436,7 @@ export async function* streamRunsJson(
   query: RunQuery = {},
 ): AsyncGenerator<string[]> {
   const { sql, params } = runQuerySql(query, "json");
-  yield* streamJsonColumn(conn, sql, params);
+  yield* streamJsonColumn(conn, sql, params, query.limit);
 }
 
 /** Yield the JSON texts of column `j`, chunk by chunk, with non-finite numbers made null. */
@@ -444,6 +444,7 @@ async function* streamJsonColumn(
   conn: DuckDBConnection,
   sql: string,
   params: readonly QueryParam[],
+  limit: number | undefined,
 ): AsyncGenerator<string[]> {
   const result = await startStream(conn, sql, params);
   let streamed = 0;
@@ -459,7 +460,7 @@ async function* streamJsonColumn(
     }
     yield out;
   }
-  await checkStreamComplete(conn, sql, params, streamed);
+  await checkStreamComplete(conn, sql, params, streamed, limit);
 }
 
 const NON_FINITE_TOKEN = /\b(?:NaN|Infinity)\b/;
@@ -676,7 +677,7 @@ export async function* streamTrials(
   query: TrialQuery = {},
 ): AsyncGenerator<TrialRecord[]> {
   const { sql, params, extra } = trialQuerySql(query);
-  for await (const batch of streamRows(conn, sql, params)) {
+  for await (const batch of streamRows(conn, sql, params, query.limit)) {
     yield batch.map((row) => {
       const rec: TrialRecord = {
         run_id: String(row.run_id),
@@ -735,7 +736,7 @@ export async function* streamTrialsJson(
   query: TrialQuery = {},
 ): AsyncGenerator<string[]> {
   const { sql, params } = trialQuerySql(query, "json");
-  yield* streamJsonColumn(conn, sql, params);
+  yield* streamJsonColumn(conn, sql, params, query.limit);
 }
 
 /**

@@ -180,6 +180,9 @@ Deno.test("reader memory: checkStreamComplete throws on a short stream", async (
       assert.ok(err instanceof StreamTruncatedError, String(err));
       assert.equal(err.streamed, 7);
       assert.equal(err.expected, 10);
+      // A stream that reached its query's LIMIT is complete: no count runs (this SQL cannot).
+      await checkStreamComplete(conn, "not a query", [], 5, 5);
+      await assert.rejects(checkStreamComplete(conn, "not a query", [], 4, 5), /Parser Error/);
     });
   });
 });

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "./_path.ts";
 import { assert } from "./assert.ts";
 
 /** Most missing ancestors {@linkcode ensureDirDurable} creates. */

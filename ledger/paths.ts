@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./_path.ts";
 import { RUN_ID_PATTERN } from "./ids.ts";
 
 /** Environment variable naming the ledger root when `--root` is absent. */

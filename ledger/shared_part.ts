@@ -156,7 +156,7 @@ async function prepareRoot(root: string, days: readonly string[]): Promise<void>
     } catch (err) {
       throw new WriteError(eventsDir(root), message(err), { cause: err });
     }
-    const { writeSchemaFile } = await import("./registry.ts");
+    const { writeSchemaFile } = await import("./schema_file.ts");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);

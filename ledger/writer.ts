@@ -29,7 +29,7 @@ import { completeEvent, encodeEventText, type EventInput, type LedgerEvent } fro
 import { ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
 import { dayDir, dayOf, eventsDir, PART_BYTES_MAX_DEFAULT, partFileName } from "./paths.ts";
-import { writeSchemaFile } from "./registry.ts";
+import { writeSchemaFile } from "./schema_file.ts";
 import { assert, AssertionError } from "./assert.ts";
 import {
   type DurableFile,

@@ -187,8 +187,8 @@ export const READER_CONFIG: Readonly<Record<string, string>> = {
  * DuckDB memory of a streaming reader per thread, in MB. DuckDB's sort
  * spills past its limit, but in 1.5 it fails (or stops a streamed result
  * early) when each thread gets too little: measured here with 2 threads,
- * `ledger runs --format jsonl` of 3M runs failed at 256MB in all and
- * completed at 512MB (930 MB peak RSS, against 3.1 GB without a limit).
+ * `ledger runs --format jsonl` of 3M runs failed with 256MB in all and
+ * completed at 512MB (908-979 MiB peak RSS, against 3053 MiB without a limit).
  */
 export const READER_MEMORY_MB_PER_THREAD = 256;
 
@@ -201,7 +201,7 @@ export const READER_THREADS: number = Math.max(1, navigator.hardwareConcurrency 
  * {@linkcode READER_MEMORY_MB_PER_THREAD} per thread (512MB on 2 cores).
  * A sort or join past it spills to a directory beside the index instead of
  * growing the process: `ledger runs --format jsonl` of 1M runs peaked at
- * 1.26 GB RSS without a limit and at 878 MB with 512MB.
+ * 1236 MiB RSS without a limit and at 881 MiB with 512MB.
  */
 export const READER_MEMORY_LIMIT_DEFAULT = `${READER_MEMORY_MB_PER_THREAD * READER_THREADS}MB`;
 

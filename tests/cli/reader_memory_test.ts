@@ -2,7 +2,7 @@
  * Issue 19.8, the native half. DuckDB's memory is outside the JavaScript
  * heap (`runs_memory_test.ts` caps that), and its `ORDER BY` held every
  * matching row before the first one streamed out, so `ledger runs --format
- * jsonl` of 1M runs peaked at 1.26 GB RSS (3M runs: 3.1 GB). The commands
+ * jsonl` of 1M runs peaked at 1236 MiB RSS (3M runs: 3053 MiB). The commands
  * that stream every row (`runs`, `trials`, `export`, `sql`) now open the
  * index with a DuckDB memory limit (`--memory-limit`, default 256MB a core)
  * and a spill directory of their own beside the index, removed on close.

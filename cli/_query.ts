@@ -42,7 +42,8 @@ export function indexDbPath(values: ParsedFlags["values"]): string {
  * ```ts
  * import assert from "node:assert";
  * import { readerMemoryLimitFlag } from "./_query.ts";
- * assert.equal(readerMemoryLimitFlag({}), "256MB");
+ * import { READER_THREADS } from "../indexer/queries.ts";
+ * assert.equal(readerMemoryLimitFlag({}), `${256 * READER_THREADS}MB`); // 256MB a DuckDB thread
  * assert.equal(readerMemoryLimitFlag({ "memory-limit": "1 gib" }), "1GiB");
  * assert.throws(() => readerMemoryLimitFlag({ "memory-limit": "lots" }), /--memory-limit "lots"/);
  * ```

@@ -153,6 +153,29 @@ Deno.test("docs: every shell snippet of the README tour and QUICKSTART runs, and
       equal(out.code, 0, d.decode(out.stdout) + d.decode(out.stderr));
     });
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeWhenQuiet(dir);
   }
 });
+
+/** Most tries to remove the checkout while a background refresh may still write into it. */
+const REMOVE_TRIES_MAX = 20;
+/** Pause between those tries, in milliseconds. */
+const REMOVE_PAUSE_MS = 500;
+
+/**
+ * Remove `dir`, retrying while it is "not empty": a backtest's background
+ * index refresh (a detached `rebuild-index`) may still be writing its
+ * staging files into the checkout when the last snippet returns.
+ */
+async function removeWhenQuiet(dir: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await Deno.remove(dir, { recursive: true });
+      return;
+    } catch (err) {
+      const notEmpty = err instanceof Error && /not empty/i.test(err.message);
+      if (!notEmpty || attempt >= REMOVE_TRIES_MAX) throw err;
+      await new Promise((resolve) => setTimeout(resolve, REMOVE_PAUSE_MS));
+    }
+  }
+}

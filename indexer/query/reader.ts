@@ -115,8 +115,7 @@ export function bindParams(
  * Run `sql` with `params` and yield its rows in batches (one DuckDB chunk
  * each), as plain objects: BIGINT as number, lists and structs recursively.
  * Once exhausted, the rows are checked against a count of the query
- * ({@linkcode checkStreamComplete}); `limit`, the query's own `LIMIT`, spares
- * that count when the stream reached it.
+ * ({@linkcode checkStreamComplete}, with `check`).
  *
  * @example
  * ```ts
@@ -154,7 +153,7 @@ export async function* streamRows(
   conn: DuckDBConnection,
   sql: string,
   params: readonly QueryParam[] = [],
-  limit?: number,
+  check: StreamCheck = {},
 ): AsyncGenerator<Record<string, unknown>[]> {
   const result = await startStream(conn, sql, params);
   let streamed = 0;
@@ -162,7 +161,7 @@ export async function* streamRows(
     streamed += batch.length;
     yield batch.map(plainRow);
   }
-  await checkStreamComplete(conn, sql, params, streamed, limit);
+  await checkStreamComplete(conn, sql, params, streamed, check);
 }
 
 /** `conn.stream(sql)` with `params` bound. */
@@ -220,26 +219,40 @@ export function countSqlFor(sql: string): string {
   return `SELECT count(*)::BIGINT AS n FROM (\n${sql.replace(/[\s;]+$/, "")}\n) AS streamed`;
 }
 
+/** How {@linkcode checkStreamComplete} counts a query's rows. */
+export interface StreamCheck {
+  /**
+   * The query's own `LIMIT`: when that many rows arrived, nothing is
+   * missing and no count runs. @default {undefined}
+   */
+  limit?: number;
+  /**
+   * A query that returns the row count (one row, one column), cheaper than
+   * wrapping the query (no select list, no order, fewer joins).
+   * @default {undefined} ({@linkcode countSqlFor} of the query)
+   */
+  count?: { sql: string; params: readonly QueryParam[] };
+}
+
 /**
  * Throw {@linkcode StreamTruncatedError} when `streamed` is fewer rows than
  * `sql` has. Call only once the stream is exhausted (a consumer that stops
  * early has nothing to check). The count runs materialized, so an error in
- * it is thrown, not lost. When the query ends in `LIMIT limit` and that
- * many rows arrived, nothing is missing and no count runs.
+ * it is thrown, not lost.
  */
 export async function checkStreamComplete(
   conn: DuckDBConnection,
   sql: string,
   params: readonly QueryParam[],
   streamed: number,
-  limit?: number,
+  check: StreamCheck = {},
 ): Promise<void> {
-  if (limit !== undefined && streamed >= limit) return;
-  const { values, types } = bindParams(params);
-  const countSql = countSqlFor(sql);
-  const reader = params.length === 0
-    ? await conn.runAndReadAll(countSql)
-    : await conn.runAndReadAll(countSql, values, types);
+  if (check.limit !== undefined && streamed >= check.limit) return;
+  const count = check.count ?? { sql: countSqlFor(sql), params };
+  const { values, types } = bindParams(count.params);
+  const reader = count.params.length === 0
+    ? await conn.runAndReadAll(count.sql)
+    : await conn.runAndReadAll(count.sql, values, types);
   const expected = Number(reader.getRows()[0][0]);
   if (streamed < expected) throw new StreamTruncatedError(streamed, expected);
 }

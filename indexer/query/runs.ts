@@ -18,7 +18,7 @@ import {
 } from "./fields.ts";
 import { compileFilter, FilterSyntaxError, parseFilter } from "./filter.ts";
 import { parseJsonLenient } from "./_json.ts";
-import { checkStreamComplete, startStream, streamRows } from "./reader.ts";
+import { checkStreamComplete, startStream, type StreamCheck, streamRows } from "./reader.ts";
 
 /** A sort key: a field and its direction. */
 export interface SortKey {
@@ -184,7 +184,7 @@ export type RowShape = "columns" | "json";
 export function runQuerySql(
   query: RunQuery,
   shape: RowShape = "columns",
-): SqlFragment & { extra: Field[] } {
+): SqlFragment & { extra: Field[]; count: SqlFragment } {
   const conds: string[] = [];
   const params: QueryParam[] = [];
   if (!query.includeArchived) conds.push("NOT r.archived");
@@ -221,8 +221,19 @@ export function runQuerySql(
     "r.run_id",
   ]);
   const from = `latest_runs r LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id`;
+  // The phase counts join at most one row per run: counting needs it only when a condition does.
+  const countFrom = conds.some((c) => /\bp\./.test(c)) ? from : "latest_runs r";
   return {
-    ...selectSql({ select, selectParams, from, conds, params, order, limit: query.limit }),
+    ...selectSql({
+      select,
+      selectParams,
+      from,
+      countFrom,
+      conds,
+      params,
+      order,
+      limit: query.limit,
+    }),
     extra,
   };
 }
@@ -240,27 +251,36 @@ interface SelectParts {
   select: readonly string[];
   selectParams: readonly QueryParam[];
   from: string;
+  /** What the count of the rows reads (`from`, or fewer joins that keep the row count). */
+  countFrom?: string;
   conds: readonly string[];
   params: readonly QueryParam[];
   order: SqlFragment;
   limit: number | undefined;
 }
 
-/** `SELECT ... FROM ... WHERE ... ORDER BY ... [LIMIT ?]`, parameters in placeholder order. */
-function selectSql(parts: SelectParts): SqlFragment {
+/**
+ * `SELECT ... FROM ... WHERE ... ORDER BY ... [LIMIT ?]`, parameters in
+ * placeholder order, and `count`: the number of rows it returns, without
+ * the select list or the order (what a stream's rows are checked against).
+ */
+function selectSql(parts: SelectParts): SqlFragment & { count: SqlFragment } {
+  const where = parts.conds.join(" AND ");
+  const limit = parts.limit === undefined ? "" : "LIMIT ?";
+  const limitParams = parts.limit === undefined ? [] : [parts.limit];
   const sql = `SELECT ${parts.select.join(", ")}
     FROM ${parts.from}
-    WHERE ${parts.conds.join(" AND ")}
+    WHERE ${where}
     ORDER BY ${parts.order.sql}
-    ${parts.limit === undefined ? "" : "LIMIT ?"}`;
+    ${limit}`;
   return {
     sql,
-    params: [
-      ...parts.selectParams,
-      ...parts.params,
-      ...parts.order.params,
-      ...(parts.limit === undefined ? [] : [parts.limit]),
-    ],
+    params: [...parts.selectParams, ...parts.params, ...parts.order.params, ...limitParams],
+    count: {
+      sql: `SELECT count(*)::BIGINT AS n FROM (SELECT 1 FROM ${parts.countFrom ?? parts.from}
+        WHERE ${where} ${limit}) AS counted`,
+      params: [...parts.params, ...limitParams],
+    },
   };
 }
 
@@ -388,8 +408,8 @@ export async function* streamRuns(
   conn: DuckDBConnection,
   query: RunQuery = {},
 ): AsyncGenerator<RunRecord[]> {
-  const { sql, params, extra } = runQuerySql(query);
-  for await (const batch of streamRows(conn, sql, params, query.limit)) {
+  const { sql, params, extra, count } = runQuerySql(query);
+  for await (const batch of streamRows(conn, sql, params, { limit: query.limit, count })) {
     yield batch.map((row) => toRunRecord(row, extra, query.summary !== false));
   }
 }
@@ -435,8 +455,8 @@ export async function* streamRunsJson(
   conn: DuckDBConnection,
   query: RunQuery = {},
 ): AsyncGenerator<string[]> {
-  const { sql, params } = runQuerySql(query, "json");
-  yield* streamJsonColumn(conn, sql, params, query.limit);
+  const { sql, params, count } = runQuerySql(query, "json");
+  yield* streamJsonColumn(conn, sql, params, { limit: query.limit, count });
 }
 
 /** Yield the JSON texts of column `j`, chunk by chunk, with non-finite numbers made null. */
@@ -444,7 +464,7 @@ async function* streamJsonColumn(
   conn: DuckDBConnection,
   sql: string,
   params: readonly QueryParam[],
-  limit: number | undefined,
+  check: StreamCheck,
 ): AsyncGenerator<string[]> {
   const result = await startStream(conn, sql, params);
   let streamed = 0;
@@ -460,7 +480,7 @@ async function* streamJsonColumn(
     }
     yield out;
   }
-  await checkStreamComplete(conn, sql, params, streamed, limit);
+  await checkStreamComplete(conn, sql, params, streamed, check);
 }
 
 const NON_FINITE_TOKEN = /\b(?:NaN|Infinity)\b/;
@@ -588,7 +608,7 @@ const TRIAL_KEYS = new Set(["run_id", "trial_id", "recorded_at", "params", "metr
 export function trialQuerySql(
   query: TrialQuery,
   shape: RowShape = "columns",
-): SqlFragment & { extra: Field[] } {
+): SqlFragment & { extra: Field[]; count: SqlFragment } {
   const conds: string[] = ["true"];
   const params: QueryParam[] = [];
   if (query.runId !== undefined) {
@@ -676,8 +696,8 @@ export async function* streamTrials(
   conn: DuckDBConnection,
   query: TrialQuery = {},
 ): AsyncGenerator<TrialRecord[]> {
-  const { sql, params, extra } = trialQuerySql(query);
-  for await (const batch of streamRows(conn, sql, params, query.limit)) {
+  const { sql, params, extra, count } = trialQuerySql(query);
+  for await (const batch of streamRows(conn, sql, params, { limit: query.limit, count })) {
     yield batch.map((row) => {
       const rec: TrialRecord = {
         run_id: String(row.run_id),
@@ -735,8 +755,8 @@ export async function* streamTrialsJson(
   conn: DuckDBConnection,
   query: TrialQuery = {},
 ): AsyncGenerator<string[]> {
-  const { sql, params } = trialQuerySql(query, "json");
-  yield* streamJsonColumn(conn, sql, params, query.limit);
+  const { sql, params, count } = trialQuerySql(query, "json");
+  yield* streamJsonColumn(conn, sql, params, { limit: query.limit, count });
 }
 
 /**

@@ -29,10 +29,19 @@ import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { removeLeftovers } from "../../indexer/_publish.ts";
 import { READER_SPILL_STALE_MS, READER_THREADS } from "../../indexer/queries.ts";
 import {
+  allRows,
   checkStreamComplete,
   StreamTruncatedError,
   withReader,
 } from "../../indexer/query/reader.ts";
+import {
+  type RunQuery,
+  runQuerySql,
+  type TrialQuery,
+  trialQuerySql,
+} from "../../indexer/query/runs.ts";
+import type { QueryParam } from "../../indexer/query/fields.ts";
+import { buildQueryFixture } from "./_query_fixture.ts";
 
 async function oneRunIndex(root: string): Promise<string> {
   const writer = await openWriter(root);
@@ -181,8 +190,18 @@ Deno.test("reader memory: checkStreamComplete throws on a short stream", async (
       assert.equal(err.streamed, 7);
       assert.equal(err.expected, 10);
       // A stream that reached its query's LIMIT is complete: no count runs (this SQL cannot).
-      await checkStreamComplete(conn, "not a query", [], 5, 5);
-      await assert.rejects(checkStreamComplete(conn, "not a query", [], 4, 5), /Parser Error/);
+      await checkStreamComplete(conn, "not a query", [], 5, { limit: 5 });
+      await assert.rejects(
+        checkStreamComplete(conn, "not a query", [], 4, { limit: 5 }),
+        /Parser Error/,
+      );
+      // A count query of its own, with its parameters.
+      const count = { sql: "SELECT ?::BIGINT", params: [12] };
+      await checkStreamComplete(conn, "not a query", [], 12, { count });
+      await assert.rejects(
+        checkStreamComplete(conn, "not a query", [], 11, { count }),
+        /11 of its 12/,
+      );
     });
   });
 });
@@ -227,5 +246,38 @@ Deno.test("reader memory: a rebuild removes spill directories untouched for a da
     const removed = await removeLeftovers(dbPath, nowMs);
     assert.deepEqual(removed, [".runs.duckdb.reader-4242-aaaaaaaaaaaa"]);
     assert.deepEqual(await spillDirs(dbPath), [".runs.duckdb.reader-4243-bbbbbbbbbbbb"]);
+  });
+});
+
+Deno.test("reader memory: each list query's own count equals the rows it returns", async () => {
+  await withTempDir(async (root) => {
+    await buildQueryFixture(root);
+    const runQueries: RunQuery[] = [
+      {},
+      { limit: 3 },
+      { limit: 100 },
+      { includeArchived: true },
+      { types: ["policy"], statuses: ["completed"] },
+      { where: ["summary.win_rate >= 0.5 or config.fee_bps = 10"], sort: [] },
+      { where: ["run_id ~ '^pol'"], limit: 2, columns: ["config.fee_bps"] },
+      { sinceMs: 0, untilMs: Date.UTC(2100, 0, 1) },
+    ];
+    const trialQueries: TrialQuery[] = [{}, { limit: 1 }, { where: ["metrics.sharpe > 1"] }];
+    await withReader(indexPath(root), async (conn) => {
+      const counted = async (q: { sql: string; params: readonly QueryParam[] }) =>
+        Number((await allRows(conn, q.sql, [...q.params]))[0].n);
+      for (const query of runQueries) {
+        for (const shape of ["columns", "json"] as const) {
+          const { sql, params, count } = runQuerySql(query, shape);
+          const rows = await allRows(conn, sql, params);
+          assert.equal(await counted(count), rows.length, JSON.stringify({ query, shape }));
+        }
+      }
+      for (const query of trialQueries) {
+        const { sql, params, count } = trialQuerySql(query, "json");
+        const rows = await allRows(conn, sql, params);
+        assert.equal(await counted(count), rows.length, JSON.stringify(query));
+      }
+    });
   });
 });

@@ -8,6 +8,7 @@
  */
 import { ArgsError, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
 import { resolveRoot } from "../ledger/paths.ts";
+import { InvalidMemoryLimitError, parseMemoryLimit } from "../indexer/memory_limit.ts";
 
 /** Exit code of a command that succeeded. */
 export const EXIT_OK = 0;
@@ -144,6 +145,30 @@ export function positiveNumberFlag(
     throw new UsageError(`--${name} must be ${what} > 0 and <= ${max}, got ${JSON.stringify(raw)}`);
   }
   return n;
+}
+
+/**
+ * `--memory-limit SIZE` in the form DuckDB takes (`512MB`, `1.5GB`, `2GiB`),
+ * or undefined when absent; a size DuckDB does not take is a usage error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { memoryLimitFlag } from "./_args.ts";
+ * assert.equal(memoryLimitFlag({ "memory-limit": "1 gib" }), "1GiB");
+ * assert.equal(memoryLimitFlag({}), undefined);
+ * assert.throws(() => memoryLimitFlag({ "memory-limit": "lots" }), /--memory-limit "lots"/);
+ * ```
+ */
+export function memoryLimitFlag(values: ParsedFlags["values"]): string | undefined {
+  const raw = stringFlag(values, "memory-limit");
+  if (raw === undefined) return undefined;
+  try {
+    return parseMemoryLimit(raw);
+  } catch (err) {
+    if (err instanceof InvalidMemoryLimitError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /**

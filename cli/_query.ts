@@ -13,9 +13,14 @@ import { FilterSyntaxError } from "../indexer/query/filter.ts";
 import { QueryUsageError } from "../indexer/query/runs.ts";
 import { InstantFormatError } from "../indexer/query/time.ts";
 import { READER_MEMORY_LIMIT_DEFAULT } from "../indexer/queries.ts";
-import { InvalidMemoryLimitError, parseMemoryLimit } from "../indexer/memory_limit.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./_table.ts";
-import { type ParsedFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
+import {
+  memoryLimitFlag,
+  type ParsedFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
 
 /**
  * The index file: `--db PATH`, else `<root>/index/runs.duckdb`.
@@ -49,14 +54,7 @@ export function indexDbPath(values: ParsedFlags["values"]): string {
  * ```
  */
 export function readerMemoryLimitFlag(values: ParsedFlags["values"]): string {
-  const raw = stringFlag(values, "memory-limit");
-  if (raw === undefined) return READER_MEMORY_LIMIT_DEFAULT;
-  try {
-    return parseMemoryLimit(raw);
-  } catch (err) {
-    if (err instanceof InvalidMemoryLimitError) throw new UsageError(err.message);
-    throw err;
-  }
+  return memoryLimitFlag(values) ?? READER_MEMORY_LIMIT_DEFAULT;
 }
 
 /**

@@ -16,16 +16,13 @@ import {
   formatLogEntry,
   runDaemon,
 } from "../indexer/daemon.ts";
-import {
-  InvalidMemoryLimitError,
-  MEMORY_LIMIT_DEFAULT,
-  parseMemoryLimit,
-} from "../indexer/rebuild.ts";
+import { MEMORY_LIMIT_DEFAULT } from "../indexer/rebuild.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
   type FlagSpec,
   INTERVAL_SECONDS_MAX,
+  memoryLimitFlag,
   parseFlags,
   positiveNumberFlag,
   requireExistingRoot,
@@ -105,14 +102,7 @@ export async function main(args: string[]): Promise<number> {
   const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
-  const memoryLimitRaw = stringFlag(values, "memory-limit");
-  let memoryLimit: string | undefined;
-  try {
-    memoryLimit = memoryLimitRaw === undefined ? undefined : parseMemoryLimit(memoryLimitRaw);
-  } catch (err) {
-    if (err instanceof InvalidMemoryLimitError) throw new UsageError(err.message);
-    throw err;
-  }
+  const memoryLimit = memoryLimitFlag(values);
   await requireExistingRoot(root);
   const json = values["log-json"] === true;
   const verbose = values.verbose === true;

@@ -10,10 +10,8 @@ import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import {
   InvalidDateError,
-  InvalidMemoryLimitError,
   MEMORY_LIMIT_DEFAULT,
   parseDay,
-  parseMemoryLimit,
   rebuildIndex,
   RebuildInterruptedError,
   type RebuildOptions,
@@ -23,6 +21,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   type FlagSpec,
+  memoryLimitFlag,
   parseFlags,
   positiveNumberFlag,
   requireExistingRoot,
@@ -100,10 +99,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     options = parseOptions(args);
   } catch (err) {
-    if (
-      err instanceof UsageError || err instanceof InvalidDateError ||
-      err instanceof InvalidMemoryLimitError
-    ) {
+    if (err instanceof UsageError || err instanceof InvalidDateError) {
       console.error(`ledger rebuild-index: ${err.message}`);
       return EXIT_USAGE;
     }
@@ -205,15 +201,11 @@ function parseOptions(args: string[]): Options | "help" {
     staleAfterMs: staleAfterMs(
       positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX, "hours"),
     ),
-    memoryLimit: memoryLimit(stringFlag(values, "memory-limit")),
+    memoryLimit: memoryLimitFlag(values),
     verbose: values.verbose === true,
   };
 }
 
 function staleAfterMs(hours: number | undefined): number | undefined {
   return hours === undefined ? undefined : Math.max(1, Math.round(hours * 3_600_000));
-}
-
-function memoryLimit(raw: string | undefined): string | undefined {
-  return raw === undefined ? undefined : parseMemoryLimit(raw); // throws InvalidMemoryLimitError
 }

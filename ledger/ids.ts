@@ -47,7 +47,8 @@ export function newEventId(): string {
   if (ms > lastMs) {
     lastMs = ms;
     // Seed the counter in the lower half so it rarely overflows in one ms.
-    counter = randomBytes(2)[0] & 0x7ff;
+    const seed = takeRandom(1); // before reading randomPool: it may refill the pool
+    counter = randomPool[seed] & 0x7ff;
   } else {
     ms = lastMs; // the clock did not move (or moved back): keep order
     counter += 1;
@@ -57,7 +58,8 @@ export function newEventId(): string {
       counter = 0;
     }
   }
-  return formatUuidV7(ms, counter, randomBytes(8));
+  const at = takeRandom(8);
+  return formatUuidV7(ms, counter, at);
 }
 
 /**
@@ -99,18 +101,21 @@ export function newWriterId(): string {
 let timePrefixMs = -1;
 let timePrefix = "";
 
-function formatUuidV7(ms: number, seq: number, rand: Uint8Array): string {
+function formatUuidV7(ms: number, seq: number, at: number): string {
   // 48-bit big-endian milliseconds, then version 7 with the 12-bit counter,
-  // then variant 10 and 62 random bits, as 32 hex digits in 8-4-4-4-12 groups.
+  // then variant 10 and 62 random bits (pool bytes at..at+8), as 32 hex
+  // digits in 8-4-4-4-12 groups.
   if (ms !== timePrefixMs) {
     const time = ms.toString(16).padStart(12, "0");
     timePrefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-`;
     timePrefixMs = ms;
   }
   const version = HEX_OF_BYTE[0x70 | ((seq >> 8) & 0x0f)] + HEX_OF_BYTE[seq & 0xff];
-  const variant = HEX_OF_BYTE[0x80 | (rand[0] & 0x3f)] + HEX_OF_BYTE[rand[1]];
-  return timePrefix + version + "-" + variant + "-" + HEX_OF_BYTE[rand[2]] + HEX_OF_BYTE[rand[3]] +
-    HEX_OF_BYTE[rand[4]] + HEX_OF_BYTE[rand[5]] + HEX_OF_BYTE[rand[6]] + HEX_OF_BYTE[rand[7]];
+  const variant = HEX_OF_BYTE[0x80 | (randomPool[at] & 0x3f)] + HEX_OF_BYTE[randomPool[at + 1]];
+  return timePrefix + version + "-" + variant + "-" + HEX_OF_BYTE[randomPool[at + 2]] +
+    HEX_OF_BYTE[randomPool[at + 3]] + HEX_OF_BYTE[randomPool[at + 4]] +
+    HEX_OF_BYTE[randomPool[at + 5]] + HEX_OF_BYTE[randomPool[at + 6]] +
+    HEX_OF_BYTE[randomPool[at + 7]];
 }
 
 /** Random bytes fetched from the CSPRNG at once and handed out in slices. */
@@ -118,15 +123,24 @@ const RANDOM_POOL_BYTES = 4096;
 let randomPool = new Uint8Array(0);
 let randomPoolOffset = 0;
 
-/** `n` fresh random bytes (a view into a pool; never handed out twice). */
-function randomBytes(n: number): Uint8Array {
+/**
+ * Where `n` fresh random bytes start in `randomPool` (never handed out
+ * twice): the event id path reads them in place, without a view per id.
+ */
+function takeRandom(n: number): number {
   if (randomPoolOffset + n > randomPool.length) {
     randomPool = crypto.getRandomValues(new Uint8Array(RANDOM_POOL_BYTES));
     randomPoolOffset = 0;
   }
-  const bytes = randomPool.subarray(randomPoolOffset, randomPoolOffset + n);
+  const at = randomPoolOffset;
   randomPoolOffset += n;
-  return bytes;
+  return at;
+}
+
+/** `n` fresh random bytes (a view into the pool). */
+function randomBytes(n: number): Uint8Array {
+  const at = takeRandom(n);
+  return randomPool.subarray(at, at + n);
 }
 
 /** Two lower-case hex digits of every byte value. */

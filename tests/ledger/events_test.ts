@@ -176,6 +176,8 @@ Deno.test("ids: UUIDv7, unique, increasing, carry their time", () => {
   assert.equal(new Set(ids).size, ids.length);
   for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1] < ids[i], `${ids[i - 1]} < ${ids[i]}`);
   for (const id of ids.slice(0, 10)) assert.match(id, UUID_V7_PATTERN);
+  // 5000 ids draw on the random pool about ten times: no random tail repeats across refills.
+  assert.equal(new Set(ids.map((id) => id.slice(-12))).size, ids.length);
   const ms = eventIdTimestampMs(ids[0])!;
   assert.ok(Math.abs(ms - Date.now()) < 5000);
 });

@@ -17,9 +17,13 @@ import {
 import {
   checkFilledEvent,
   completeEventFast,
+  encodeEventJson,
   encodeEventLine,
+  encodeEventText,
   fillEvent,
 } from "../../ledger/event_write.ts";
+import { EventTooLargeError } from "../../ledger/errors.ts";
+import { LINE_BYTES_MAX } from "../../ledger/limits.ts";
 import { CURRENT_SCHEMA_VERSION, EVENT_FIELD_RULES } from "../../ledger/field_rules.ts";
 import { completeEvent } from "../../ledger/events.ts";
 import { ValidationError } from "../../ledger/errors.ts";
@@ -218,4 +222,51 @@ Deno.test("completeEvent takes the fast path and still names what is wrong", () 
     assert.equal(checkFilledEvent({ event_type: type, run_id: "r1" }), undefined, String(type));
     assert.throws(() => completeEvent({ event_type: type, run_id: "r1" }), ValidationError);
   }
+});
+
+Deno.test("encodeEventJson counts a line's UTF-8 bytes exactly, up to the limit and past it", () => {
+  // One character of each UTF-8 length; notes padded so the line lands on the limit or one past.
+  for (const char of ["a", "é", "€", "😀"]) {
+    const bare = completeEvent({ event_type: "run.noted", run_id: "r1", note: "" }, { nowMs: 5 });
+    const bareBytes = encodeEventLine(bare).length;
+    const charBytes = new TextEncoder().encode(char).length;
+    const count = Math.floor((LINE_BYTES_MAX - bareBytes) / charBytes);
+    const pad = "a".repeat(LINE_BYTES_MAX - bareBytes - count * charBytes);
+    for (const extra of ["", "a"]) {
+      const event = { ...bare, note: char.repeat(count) + pad + extra };
+      if (extra === "") {
+        const { json, bytes } = encodeEventJson(event);
+        const line = encodeEventText(event);
+        assert.equal(bytes, LINE_BYTES_MAX, `${char}: a line of exactly the limit`);
+        assert.equal(bytes, encodeEventLine(event).length, `${char}: the same count`);
+        assert.equal(json + "\n", line.text);
+        assert.equal(line.bytes, bytes);
+      } else {
+        assert.throws(() => encodeEventJson(event), EventTooLargeError, `${char}: one byte over`);
+        assert.throws(() => encodeEventLine(event), EventTooLargeError);
+        assert.throws(() => encodeEventText(event), EventTooLargeError);
+      }
+    }
+  }
+  // Far past the limit (the text does not fit the measuring buffer at all).
+  const huge = completeEvent({
+    event_type: "run.noted",
+    run_id: "r1",
+    note: "€".repeat(LINE_BYTES_MAX),
+  });
+  assert.throws(
+    () => encodeEventJson(huge),
+    (err: unknown) =>
+      err instanceof EventTooLargeError && err.message.includes(String(LINE_BYTES_MAX)),
+  );
+});
+
+Deno.test("the fast path tests every new run id, also right after a valid one", () => {
+  // It remembers the last run id that passed, so a run's events test it once.
+  const verdict = (run_id: string) =>
+    completeEventFast({ event_type: "run.started", run_id }) !== undefined;
+  assert.deepEqual(
+    ["r1", "r1", "", "r1", "bad id", "bad id", "r2", "r1", ".r"].map(verdict),
+    [true, true, false, true, false, false, true, true, false],
+  );
 });

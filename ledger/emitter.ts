@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { EventFields, EventInput, EventType } from "./events.ts";
+import type { EventFields, EventInput, EventType, LedgerEvent } from "./events.ts";
 import { type Durability, type EventWriter, openWriter, type WriterOptions } from "./writer.ts";
 import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
 
@@ -65,6 +65,8 @@ export class EventEmitter {
   #writerOptions: WriterOptions;
   #log: (message: string) => void;
   #writer: Promise<EventWriter> | undefined;
+  /** `#writer` once it has opened: an emit then calls it without awaiting the open. */
+  #opened: EventWriter | undefined;
   #emitted = 0;
   #failed = 0;
   #lastError: string | undefined;
@@ -169,6 +171,7 @@ export class EventEmitter {
   async close(): Promise<void> {
     const writer = this.#writer;
     this.#writer = undefined;
+    this.#opened = undefined;
     if (writer === undefined) return;
     try {
       await (await writer).close();
@@ -178,7 +181,29 @@ export class EventEmitter {
     if (singletons.get(this.root) === this) singletons.delete(this.root);
   }
 
-  async #emit(
+  #emit(
+    type: EventType,
+    runId: string,
+    fields: object,
+    fill?: () => object,
+  ): Promise<string | null> {
+    const writer = this.#opened;
+    if (writer === undefined) return this.#emitOpening(type, runId, fields, fill);
+    // The writer is open: no async frame. A relaxed append answers at once, so the
+    // emit costs one settled promise (issue 16: relaxed emit against pino).
+    try {
+      const appended = writer.appendNow(this.#input(type, runId, fields, fill));
+      if (appended instanceof Promise) {
+        return appended.then((event) => this.#done(event), (err) => this.#fail(err));
+      }
+      return Promise.resolve(this.#done(appended));
+    } catch (err) {
+      return Promise.resolve(this.#fail(err));
+    }
+  }
+
+  /** The first emit, or one after a failed open: wait for the writer, then append. */
+  async #emitOpening(
     type: EventType,
     runId: string,
     fields: object,
@@ -186,30 +211,41 @@ export class EventEmitter {
   ): Promise<string | null> {
     try {
       const writer = await this.#openWriter();
-      const filled = fill === undefined ? fields : fill();
-      const input = { ...filled, event_type: type, run_id: runId } as EventInput;
-      const event = await writer.append(input);
-      this.#emitted += 1;
-      return event.event_id;
+      return this.#done(await writer.appendNow(this.#input(type, runId, fields, fill)));
     } catch (err) {
-      this.#fail(err);
-      return null;
+      return this.#fail(err);
     }
+  }
+
+  #input(type: EventType, runId: string, fields: object, fill?: () => object): EventInput {
+    const filled = fill === undefined ? fields : fill();
+    return { ...filled, event_type: type, run_id: runId } as EventInput;
+  }
+
+  #done(event: LedgerEvent): string {
+    this.#emitted += 1;
+    return event.event_id;
   }
 
   #openWriter(): Promise<EventWriter> {
     if (this.#writer === undefined) {
       const opening = openWriter(this.root, this.#writerOptions);
       this.#writer = opening;
-      // A failed open is retried at the next emit (the disk may come back).
-      opening.catch(() => {
-        if (this.#writer === opening) this.#writer = undefined;
-      });
+      opening.then(
+        (writer) => {
+          if (this.#writer === opening) this.#opened = writer;
+        },
+        // A failed open is retried at the next emit (the disk may come back).
+        () => {
+          if (this.#writer === opening) this.#writer = undefined;
+        },
+      );
     }
     return this.#writer;
   }
 
-  #fail(err: unknown): void {
+  /** Count and log (once per kind) a failure; an emit that failed resolves to `null`. */
+  #fail(err: unknown): null {
     const kind = err instanceof Error ? err.name : typeof err;
     const message = err instanceof Error ? err.message : String(err);
     this.#failed += 1;
@@ -218,6 +254,7 @@ export class EventEmitter {
       this.#loggedKinds.add(kind);
       this.#log(`ledger emitter: ${kind}: ${message} (further ${kind} failures are only counted)`);
     }
+    return null;
   }
 }
 

@@ -25,7 +25,8 @@
  *
  * @module
  */
-import { completeEvent, encodeEventText, type EventInput, type LedgerEvent } from "./events.ts";
+import { completeEvent, type EventInput, type LedgerEvent } from "./events.ts";
+import { encodeEventJson } from "./event_write.ts";
 import { ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
 import { dayDir, dayOf, eventsDir, PART_BYTES_MAX_DEFAULT, partFileName } from "./paths.ts";
@@ -87,8 +88,9 @@ interface Part {
 /** A validated line waiting to be written: its text is encoded with its chunk's. */
 interface PendingLine {
   day: string;
-  text: string;
-  /** UTF-8 bytes of `text`. */
+  /** The event's JSON, without the newline (added when its chunk is joined). */
+  json: string;
+  /** UTF-8 bytes of the line, newline included. */
   bytes: number;
 }
 
@@ -165,8 +167,14 @@ export class EventWriter {
   #queued = 0;
   #buffer: PendingLine[] = [];
   #bufferBytes = 0;
-  /** Bytes of relaxed groups handed to the chain and not yet written and synced. */
+  /** Bytes of relaxed groups taken from the buffer and not yet written and synced. */
   #inflightBytes = 0;
+  /**
+   * The relaxed group commit waiting in the chain behind the one being
+   * written: it takes the buffer only when it starts, so every append made
+   * meanwhile joins it (one write and one fdatasync for all of them).
+   */
+  #nextCommit: Promise<void> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pendingError: Error | undefined;
   #closed = false;
@@ -193,18 +201,48 @@ export class EventWriter {
    * written) or `WriteError` (not written).
    */
   append(input: EventInput | Record<string, unknown>): Promise<LedgerEvent> {
+    try {
+      const appended = this.appendNow(input);
+      return appended instanceof Promise ? appended : Promise.resolve(appended);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * {@linkcode EventWriter.append} for a caller that can take the answer at
+   * once. Relaxed mode: the event itself as soon as it is buffered (no
+   * promise, so no turn of the event loop per event: `EventEmitter`'s
+   * hot path), or a promise when the append has to wait for the disk (back
+   * pressure). Durable mode, a closed writer or a failed commit: the promise
+   * `append` returns. Throws what `append` rejects with when the event is
+   * refused before anything is written (`ValidationError`,
+   * `EventTooLargeError`).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { openWriter } from "./writer.ts";
+   * const root = await Deno.makeTempDir();
+   * try {
+   *   const writer = await openWriter(root, { durability: "relaxed" });
+   *   const event = writer.appendNow({ event_type: "run.started", run_id: "r1" });
+   *   assert.ok(!(event instanceof Promise) && event.event_type === "run.started");
+   *   await writer.close(); // durable from here
+   * } finally {
+   *   await Deno.remove(root, { recursive: true });
+   * }
+   * ```
+   */
+  appendNow(input: EventInput | Record<string, unknown>): LedgerEvent | Promise<LedgerEvent> {
     if (this.durability === "durable" || this.#closed || this.#pendingError !== undefined) {
       return this.appendBatch([input]).then((events) => events[0]);
     }
     // Relaxed fast path (the throughput case): no batch arrays, no async frame.
-    try {
-      const event = completeEvent(input);
-      const { text, bytes } = encodeEventText(event);
-      const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), text, bytes });
-      return pressure === undefined ? Promise.resolve(event) : pressure.then(() => event);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const event = completeEvent(input);
+    const { json, bytes } = encodeEventJson(event);
+    const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), json, bytes });
+    return pressure === undefined ? event : pressure.then(() => event);
   }
 
   /**
@@ -226,7 +264,7 @@ export class EventWriter {
     let batchBytes = 0;
     for (let i = 0; i < inputs.length; i++) {
       const event = completeIndexed(inputs[i], i, inputs.length);
-      const { text, bytes } = encodeEventText(event);
+      const { json, bytes } = encodeEventJson(event);
       batchBytes += bytes;
       if (batchBytes > BATCH_BYTES_MAX) {
         throw new RangeError(
@@ -234,7 +272,7 @@ export class EventWriter {
         );
       }
       events.push(event);
-      lines.push({ day: dayOf(event.timestamp_ms), text, bytes });
+      lines.push({ day: dayOf(event.timestamp_ms), json, bytes });
     }
     if (lines.length === 0) return events;
     if (this.durability === "durable") {
@@ -262,10 +300,10 @@ export class EventWriter {
       this.#bufferBytes >= RELAXED_BUFFER_BYTES_MAX
     ) {
       // The next group fills while this one is written and synced; only when
-      // the groups not yet on disk pass the byte limit does the caller wait.
+      // the bytes not yet on disk pass the limit does the caller wait.
       const committed = this.#commit();
-      if (this.#inflightBytes >= RELAXED_BUFFER_BYTES_MAX) {
-        // back pressure: wait for the group to reach the disk
+      if (this.#inflightBytes + this.#bufferBytes >= RELAXED_BUFFER_BYTES_MAX) {
+        // back pressure: wait for the commit that takes this line to reach the disk
         return committed.then(() => this.#takePendingError());
       }
     } else if (this.#timer === undefined) {
@@ -319,24 +357,39 @@ export class EventWriter {
     return run;
   }
 
-  /** Relaxed mode: hand the buffer to the chain as one group commit. */
+  /**
+   * Relaxed mode: commit the buffer as one group. The commit joins the chain
+   * and takes the buffer when its turn comes: appends made while earlier
+   * groups are written and synced go to disk together, so a backlog (a
+   * slow disk, or an emit loop that keeps the event loop from running I/O)
+   * costs one fdatasync, not one per `groupCommitEvents`. Resolves when the
+   * lines buffered so far are durable; a failure is kept for the next
+   * append, flush or close.
+   */
   #commit(): Promise<void> {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+    if (this.#nextCommit !== undefined) return this.#nextCommit; // it takes these lines too
     if (this.#buffer.length === 0) return this.#chain;
-    const lines = this.#buffer;
-    const bytes = this.#bufferBytes;
-    this.#buffer = [];
-    this.#bufferBytes = 0;
-    this.#inflightBytes += bytes;
-    return this.#enqueue(() => this.#writeLines(lines, false)).catch((err) => {
+    const commit = this.#enqueue(() => {
+      this.#nextCommit = undefined;
+      const lines = this.#buffer;
+      const bytes = this.#bufferBytes;
+      this.#buffer = [];
+      this.#bufferBytes = 0;
+      assert(lines.length > 0, "nothing takes the buffer but its queued commit");
+      this.#inflightBytes += bytes;
+      return this.#writeLines(lines, false).finally(() => {
+        this.#inflightBytes -= bytes;
+      });
+    }).catch((err) => {
       // Reported by the next append/flush/close: relaxed appends already resolved.
       this.#pendingError ??= err;
-    }).finally(() => {
-      this.#inflightBytes -= bytes;
     });
+    this.#nextCommit = commit;
+    return commit;
   }
 
   /**
@@ -373,14 +426,8 @@ export class EventWriter {
     syncEachChunk: boolean,
     sizesBefore: Map<string, number>,
   ): Promise<void> {
-    const byDay = new Map<string, PendingLine[]>();
-    for (const line of lines) {
-      const group = byDay.get(line.day) ?? [];
-      group.push(line);
-      byDay.set(line.day, group);
-    }
     const touched = new Set<Part>();
-    for (const [day, group] of byDay) {
+    for (const [day, group] of groupByDay(lines)) {
       let part = await this.#partFor(day);
       let chunk: PendingLine[] = [];
       let chunkBytes = 0;
@@ -419,7 +466,7 @@ export class EventWriter {
     sizesBefore: Map<string, number>,
   ): Promise<void> {
     // One encoding call for the chunk: per-line encoding costs more than the JSON.
-    const text = chunk.map((line) => line.text).join("");
+    const text = chunk.map((line) => line.json).join("\n") + "\n";
     const data = new Uint8Array(size);
     const { read, written } = textEncoder.encodeInto(text, data);
     assert(read === text.length && written === size, "the chunk encodes to its lines' sizes");
@@ -508,6 +555,20 @@ export class EventWriter {
     }
     throw new WriteError(dir, `no free part file name after ${PART_NAME_ATTEMPTS_MAX} attempts`);
   }
+}
+
+/** `lines` grouped by day, in order of first appearance (one group, as is, when they share a day). */
+function groupByDay(lines: PendingLine[]): Iterable<[string, PendingLine[]]> {
+  assert(lines.length > 0, "a write has lines");
+  const first = lines[0].day;
+  if (lines.every((line) => line.day === first)) return [[first, lines]];
+  const byDay = new Map<string, PendingLine[]>();
+  for (const line of lines) {
+    const group = byDay.get(line.day) ?? [];
+    group.push(line);
+    byDay.set(line.day, group);
+  }
+  return byDay;
 }
 
 function completeIndexed(input: unknown, index: number, total: number): LedgerEvent {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { BATCH_BYTES_MAX, openWriter } from "../../ledger/writer.ts";
+import { BATCH_BYTES_MAX, openWriter, RELAXED_BUFFER_BYTES_MAX } from "../../ledger/writer.ts";
 import { appendShared } from "../../ledger/shared_part.ts";
 import { type DurableFsOps, REAL_FS, useDurableFs } from "../../ledger/durable_fs.ts";
 import { completeEvent, encodeEventLine } from "../../ledger/events.ts";
@@ -152,6 +152,51 @@ Deno.test("writer: durable and relaxed modes", async (t) => {
       await writer.close();
       await assert.rejects(writer.append({ event_type: "run.started", run_id: "x" }), WriteError);
     });
+  });
+});
+
+Deno.test("writer: a relaxed loop that never yields waits only at the byte limit, with its lines on disk", async () => {
+  await withTempDir(async (root) => {
+    // 60,000 lines of about 400 bytes (24 MB, three times RELAXED_BUFFER_BYTES_MAX), appended
+    // by a loop that awaits nothing but the waits: group commits pile up behind each other.
+    const writer = await openWriter(root, { durability: "relaxed" });
+    const count = 60_000;
+    let appendedBytes = 0;
+    let onDiskAtLastWait = 0;
+    let waits = 0;
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const input = {
+        event_type: "trial.recorded",
+        run_id: "bp",
+        trial_id: `t${i}`,
+        params: { pad: "x".repeat(300) },
+        metrics: {},
+      };
+      const appended = writer.appendNow(input);
+      const event = appended instanceof Promise ? await appended : appended;
+      appendedBytes += encodeEventLine(event).length;
+      ids.push(event.event_id);
+      if (appended instanceof Promise) {
+        waits += 1;
+        // A wait ends when every line up to this one is on disk.
+        let onDisk = 0;
+        for (const part of await listParts(root)) onDisk += (await Deno.stat(part.path)).size;
+        assert.equal(onDisk, appendedBytes, `wait ${waits}: the lines before it are on disk`);
+        onDiskAtLastWait = onDisk;
+      } else {
+        const backlog = appendedBytes - onDiskAtLastWait; // at most this much is not on disk
+        assert.ok(backlog < 2 * RELAXED_BUFFER_BYTES_MAX, `a backlog of ${backlog} bytes, no wait`);
+      }
+    }
+    await writer.close();
+    // About one wait per RELAXED_BUFFER_BYTES_MAX of backlog: at least one, not one per group.
+    assert.ok(
+      waits >= 1 && waits <= Math.ceil(appendedBytes / RELAXED_BUFFER_BYTES_MAX),
+      `${waits}`,
+    );
+    const records = await collect(root);
+    assert.deepEqual(records.map((r) => r.kind === "event" && r.event.event_id), ids);
   });
 });
 

@@ -17,7 +17,8 @@ import { join } from "node:path";
 import { once } from "node:events";
 import pino from "pino";
 import { EventEmitter } from "../ledger/emitter.ts";
-import { completeEvent, encodeEventLine, encodeEventText } from "../ledger/events.ts";
+import { completeEvent, encodeEventLine } from "../ledger/events.ts";
+import { encodeEventJson } from "../ledger/event_write.ts";
 import { BENCH_RUN_ID, benchFields } from "./_event.ts";
 import type { BenchRow } from "./_result.ts";
 import { summarize, timeProcess } from "./_stats.ts";
@@ -178,7 +179,7 @@ export async function benchRelaxed(
   });
   return [
     breakdown("validation (completeEvent: zod-free fast path)", cost.validateUs),
-    breakdown("encoding (JSON + byte count, encodeEventText)", cost.encodeUs),
+    breakdown("encoding (JSON + byte count, encodeEventJson)", cost.encodeUs),
     breakdown(
       "writer, by difference (buffer, group commit, fdatasync)",
       Math.max(0, ledgerUs - cost.validateUs - cost.encodeUs),
@@ -208,7 +209,7 @@ function perEventCost(events: number): { validateUs: number; encodeUs: number } 
   const done = inputs.map((input) => completeEvent(input));
   const validateUs = ((performance.now() - t0) * 1000) / events;
   t0 = performance.now();
-  for (const event of done) encodeEventText(event); // the writer encodes a group at once
+  for (const event of done) encodeEventJson(event); // the writer encodes a group at once
   const encodeUs = ((performance.now() - t0) * 1000) / events;
   return { validateUs, encodeUs };
 }

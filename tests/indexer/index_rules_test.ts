@@ -156,27 +156,20 @@ Deno.test("index rules: a trial or an artifact recorded again keeps its last rec
       artifact("b.json", T0 + 5, 7),
     ]);
     const dbPath = join(root, "index", "runs.duckdb");
+    // [trial_id, metrics.v] of each trial and [artifact_path, size_bytes] of each artifact.
     const picks = async () => ({
-      trials: await query(
+      trials: (await query(dbPath, "SELECT trial_id, metrics FROM trial_results ORDER BY 1"))
+        .map((r) => [r.trial_id, JSON.parse(String(r.metrics)).v]),
+      artifacts: (await query(
         dbPath,
-        "SELECT trial_id, metrics, recorded_at_ms FROM trial_results ORDER BY trial_id",
-      ),
-      artifacts: await query(
-        dbPath,
-        "SELECT artifact_path, size_bytes FROM artifacts_catalog ORDER BY artifact_path",
-      ),
+        "SELECT artifact_path, size_bytes FROM artifacts_catalog ORDER BY 1",
+      )).map((r) => [r.artifact_path, r.size_bytes]),
     });
     await rebuildIndex(root, { full: true });
-    const full = await picks();
-    assert.deepEqual(full.trials.map((r) => [r.trial_id, JSON.parse(String(r.metrics)).v]), [
-      ["again", "late"],
-      ["once", "only"],
-      ["tie", "b"],
-    ]);
-    assert.deepEqual(full.artifacts.map((r) => [r.artifact_path, r.size_bytes]), [
-      ["a.json", 2],
-      ["b.json", 7],
-    ]);
+    assert.deepEqual(await picks(), {
+      trials: [["again", "late"], ["once", "only"], ["tie", "b"]],
+      artifacts: [["a.json", 2], ["b.json", 7]],
+    });
     // A later file records "again" and "once" anew: an incremental update picks among
     // the old rows and the new ones the same way.
     await writePart(root, `${DAY}/part-picks-2.jsonl`, [
@@ -187,15 +180,10 @@ Deno.test("index rules: a trial or an artifact recorded again keeps its last rec
     const incremental = await rebuildIndex(root, {});
     assert.equal(incremental.mode, "incremental");
     const after = await picks();
-    assert.deepEqual(after.trials.map((r) => [r.trial_id, JSON.parse(String(r.metrics)).v]), [
-      ["again", "late"],
-      ["once", "newer"],
-      ["tie", "b"],
-    ]);
-    assert.deepEqual(after.artifacts.map((r) => [r.artifact_path, r.size_bytes]), [
-      ["a.json", 2],
-      ["b.json", 7],
-    ]);
+    assert.deepEqual(after, {
+      trials: [["again", "late"], ["once", "newer"], ["tie", "b"]],
+      artifacts: [["a.json", 2], ["b.json", 7]],
+    });
     await rebuildIndex(root, { full: true });
     assert.deepEqual(await picks(), after, "a full rebuild of the same log agrees");
   } finally {

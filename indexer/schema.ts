@@ -32,6 +32,7 @@ import {
   TIMESTAMP_MS_MAX,
 } from "../ledger/limits.ts";
 import {
+  ENVELOPE_FIELDS,
   EVENT_FIELD_RULES,
   type FieldKind,
   type FieldRule,
@@ -75,7 +76,6 @@ export const INDEXED_EVENT_TYPES: readonly string[] = Object.keys(EVENT_FIELD_RU
 
 // Every field read from a line, in one from_json call (one parse per line) into a
 // struct of JSON fragments `j`; the type checks look at the fragments.
-const ENVELOPE_FIELDS = ["event_type", "event_id", "timestamp_ms", "run_id", "schema_version"];
 const TYPE_FIELDS = [
   ...new Set(Object.values(EVENT_FIELD_RULES).flatMap((rules) => rules.map((r) => r.field))),
 ];

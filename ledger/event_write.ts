@@ -20,7 +20,12 @@ import { EventTooLargeError } from "./errors.ts";
 import { newEventId, RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
 import { ID_LENGTH_MAX, LINE_BYTES_MAX, TIMESTAMP_MS_MAX } from "./limits.ts";
-import { CURRENT_SCHEMA_VERSION, EVENT_FIELD_RULES, type FieldRule } from "./field_rules.ts";
+import {
+  CURRENT_SCHEMA_VERSION,
+  ENVELOPE_FIELDS,
+  EVENT_FIELD_RULES,
+  type FieldRule,
+} from "./field_rules.ts";
 
 /** Options for {@linkcode fillEvent}. */
 export interface FillEventOptions {
@@ -274,9 +279,7 @@ let lastValidRunId: string | undefined;
 const PLACED_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = Object.fromEntries(
   Object.entries(EVENT_FIELD_RULES).map(([type, rules]) => [
     type,
-    new Set(["event_type", "event_id", "timestamp_ms", "run_id", "schema_version"].concat(
-      rules.map((rule) => rule.field),
-    )),
+    new Set([...ENVELOPE_FIELDS, ...rules.map((rule) => rule.field)]),
   ]),
 );
 

@@ -16,6 +16,7 @@ import { ValidationError } from "./errors.ts";
 import { RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
+import { ENVELOPE_FIELDS } from "./field_rules.ts";
 import { assert } from "./assert.ts";
 
 export { RUN_ID_PATTERN } from "./ids.ts";
@@ -525,13 +526,11 @@ function shortPath(path: string): string {
   return `${parts.slice(0, PATH_SEGMENTS_SHOWN).join(".")}... (${parts.length} levels)`;
 }
 
-const ENVELOPE_ORDER = ["event_type", "event_id", "timestamp_ms", "run_id", "schema_version"];
-
-/** `event` with the envelope fields first, in `ENVELOPE_ORDER` (a new object unless it already is so). */
+/** `event` with the envelope fields first, in `ENVELOPE_FIELDS` order (a new object unless it already is so). */
 function orderFields(event: Record<string, unknown>): Record<string, unknown> {
   const keys = Object.keys(event);
   let next = 0;
-  for (const key of ENVELOPE_ORDER) {
+  for (const key of ENVELOPE_FIELDS) {
     if (!(key in event)) continue;
     if (keys[next] !== key) return reorderFields(event);
     next++;
@@ -541,7 +540,7 @@ function orderFields(event: Record<string, unknown>): Record<string, unknown> {
 
 function reorderFields(event: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of ENVELOPE_ORDER) if (key in event) out[key] = event[key];
+  for (const key of ENVELOPE_FIELDS) if (key in event) out[key] = event[key];
   for (const [key, value] of Object.entries(event)) if (!(key in out)) out[key] = value;
   return out;
 }

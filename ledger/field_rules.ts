@@ -30,6 +30,19 @@ export interface FieldRule {
 }
 
 /**
+ * The envelope every event carries, in the order every line has it: the
+ * writer puts them first, the zod registry's lines keep them first, and the
+ * indexer reads them from each line before the type fields.
+ */
+export const ENVELOPE_FIELDS: readonly string[] = [
+  "event_type",
+  "event_id",
+  "timestamp_ms",
+  "run_id",
+  "schema_version",
+];
+
+/**
  * Required (and optional) type fields per event type: the rules of the zod
  * registry (`events.ts`) as data, which the indexer checks in SQL and the
  * writer's fast path in TypeScript (`event_write.ts`).

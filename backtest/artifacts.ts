@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { runDir } from "../ledger/paths.ts";
 import { ensureDirDurable, rename, syncDir, syncFile } from "../ledger/durable_fs.ts";
-import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { randomHex, RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { type ColumnSpec, type Row, writeParquet } from "./_parquet.ts";
 
 export type { ColumnSpec, Row } from "./_parquet.ts";
@@ -37,9 +37,7 @@ const HASH_CHUNK_BYTES = 1024 * 1024;
  */
 export function newRunId(prefix: string, nowMs: number = Date.now()): string {
   const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, "").slice(0, 15);
-  const bytes = crypto.getRandomValues(new Uint8Array(3));
-  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-  const id = `${prefix}-${stamp}-${hex}`;
+  const id = `${prefix}-${stamp}-${randomHex(3)}`;
   if (!RUN_ID_PATTERN.test(id)) throw new Error(`Run id ${id} does not match ${RUN_ID_PATTERN}`);
   return id;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { parseJsonText } from "../ledger/json_text.ts";
+import { randomHex } from "../ledger/ids.ts";
 import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
@@ -428,20 +429,17 @@ export async function withIndex<T>(
 /**
  * {@linkcode READER_CONFIG} plus the memory limit and its spill directory.
  * Order matters: DuckDB refuses `temp_directory` once external access is
- * disabled, and applies the settings in the object's order.
+ * disabled, and applies the settings in the object's order, so the spill
+ * settings come before every setting of `READER_CONFIG`.
  */
 function readerConfig(dbPath: string, options: WithIndexOptions): Record<string, string> {
   if (options.memoryLimit === undefined) return { ...READER_CONFIG };
-  const suffix = crypto.getRandomValues(new Uint8Array(6));
-  const hex = Array.from(suffix, (b) => b.toString(16).padStart(2, "0")).join("");
-  const spillDir = join(dirname(dbPath), `${readerSpillPrefixFor(dbPath)}${Deno.pid}-${hex}`);
+  const spillName = `${readerSpillPrefixFor(dbPath)}${Deno.pid}-${randomHex(6)}`;
   return {
-    access_mode: READER_CONFIG.access_mode,
     threads: String(READER_THREADS),
     memory_limit: options.memoryLimit,
-    temp_directory: spillDir,
-    enable_external_access: READER_CONFIG.enable_external_access,
-    lock_configuration: READER_CONFIG.lock_configuration,
+    temp_directory: join(dirname(dbPath), spillName),
+    ...READER_CONFIG,
   };
 }
 

@@ -94,7 +94,24 @@ export function eventIdTimestampMs(id: string): number | undefined {
  */
 export function newWriterId(): string {
   const ms = Date.now().toString(16).padStart(12, "0");
-  return ms + toHex(randomBytes(4));
+  return ms + randomHex(4);
+}
+
+/**
+ * `byteCount` fresh random bytes (from `crypto.getRandomValues`) as
+ * lower-case hex: the unique part of run ids, writer ids and spill
+ * directory names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { randomHex } from "./ids.ts";
+ * assert.match(randomHex(3), /^[0-9a-f]{6}$/);
+ * assert.notEqual(randomHex(8), randomHex(8));
+ * ```
+ */
+export function randomHex(byteCount: number): string {
+  return toHex(randomBytes(byteCount));
 }
 
 /** `ms` as the first two groups of a UUIDv7 (`xxxxxxxx-xxxx-`), cached for the current ms. */

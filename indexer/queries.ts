@@ -443,7 +443,18 @@ function readerConfig(dbPath: string, options: WithIndexOptions): Record<string,
   };
 }
 
-function isOutOfMemory(err: unknown): boolean {
+/**
+ * The error is DuckDB's "Out of Memory Error" (a query past its memory limit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isOutOfMemory } from "./queries.ts";
+ * assert.ok(isOutOfMemory(new Error("Out of Memory Error: failed to allocate data of size 4.0 MiB")));
+ * assert.ok(!isOutOfMemory(new Error("Binder Error: column x not found")));
+ * ```
+ */
+export function isOutOfMemory(err: unknown): boolean {
   return err instanceof Error && /Out of Memory Error/i.test(err.message);
 }
 

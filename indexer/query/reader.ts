@@ -248,13 +248,39 @@ export async function checkStreamComplete(
   check: StreamCheck = {},
 ): Promise<void> {
   if (check.limit !== undefined && streamed >= check.limit) return;
-  const count = check.count ?? { sql: countSqlFor(sql), params };
+  const expected = await countRows(conn, check.count ?? { sql: countSqlFor(sql), params });
+  if (streamed < expected) throw new StreamTruncatedError(streamed, expected);
+}
+
+/**
+ * Run a count query (one row, one column) materialized, so that an error in
+ * it is thrown, and return the count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DuckDBInstance } from "@duckdb/node-api";
+ * import { countRows } from "./reader.ts";
+ * const instance = await DuckDBInstance.create(":memory:");
+ * const conn = await instance.connect();
+ * try {
+ *   const sql = "SELECT count(*) FROM range(5) AS r(n) WHERE n >= ?";
+ *   assert.equal(await countRows(conn, { sql, params: [2] }), 3);
+ * } finally {
+ *   conn.disconnectSync();
+ *   instance.closeSync();
+ * }
+ * ```
+ */
+export async function countRows(
+  conn: DuckDBConnection,
+  count: { sql: string; params: readonly QueryParam[] },
+): Promise<number> {
   const { values, types } = bindParams(count.params);
   const reader = count.params.length === 0
     ? await conn.runAndReadAll(count.sql)
     : await conn.runAndReadAll(count.sql, values, types);
-  const expected = Number(reader.getRows()[0][0]);
-  if (streamed < expected) throw new StreamTruncatedError(streamed, expected);
+  return Number(reader.getRows()[0][0]);
 }
 
 /**

@@ -17,6 +17,7 @@
 import assert from "node:assert";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
+import { generateRunsLog } from "../../bench/_runs_log.ts";
 
 /** The V8 old-space cap of the reading process. */
 const HEAP_MIB_MAX = 24;
@@ -116,6 +117,42 @@ Deno.test({
       await runsCapped(root, ["--format", "csv", "--columns", "config.note"], csvPath);
       const csvLines = (await Deno.readTextFile(csvPath)).trimEnd().split("\n");
       assert.equal(csvLines.length, RUNS + 1, "a header and one line per run");
+    });
+  },
+});
+
+/** Runs of the fallback test: 37 MB of `runs --json`. */
+const FALLBACK_RUNS = 100_000;
+/**
+ * A reader memory limit the row stream of that answer fits (it needs about
+ * 88MB here) and its blocks do not (they need 128-160MB on 2 cores).
+ */
+const FALLBACK_MEMORY_LIMIT = "112MB";
+
+Deno.test({
+  name: "runs --json whose blocks do not fit the memory limit streams row by row: same bytes",
+  sanitizeResources: false,
+  async fn() {
+    await withTempDir(async (root) => {
+      await generateRunsLog(root, FALLBACK_RUNS);
+      const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      const roomy = await runLedger(["runs", "--root", root, "--json"]);
+      assert.equal(roomy.code, 0, roomy.stderr);
+      const tight = await runLedger([
+        "runs",
+        "--root",
+        root,
+        "--json",
+        "--memory-limit",
+        FALLBACK_MEMORY_LIMIT,
+      ]);
+      assert.equal(tight.code, 0, `runs --json under ${FALLBACK_MEMORY_LIMIT}: ${tight.stderr}`);
+      assert.equal(tight.stderr, "");
+      assert.equal(tight.stdout, roomy.stdout);
+      const rows = JSON.parse(tight.stdout) as { run_id: string }[];
+      assert.equal(rows.length, FALLBACK_RUNS);
+      assert.equal(new Set(rows.map((r) => r.run_id)).size, FALLBACK_RUNS);
     });
   },
 });

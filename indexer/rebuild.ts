@@ -11,7 +11,7 @@ import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
-import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
+import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { probeLiveness } from "./_liveness.ts";
@@ -295,12 +295,20 @@ export async function rebuildIndex(
     let built: Built;
     let recoveredFrom: string | undefined;
     if (!options.full && (await exists(dbPath))) {
+      let copySynced: Promise<unknown> = Promise.resolve(null);
       try {
         const copyStart = performance.now();
         await Deno.copyFile(dbPath, tempPath);
+        // ext4 writes a new file's bytes before the first commit that touches it: syncing
+        // the copy now puts that write beside the plan and the check query instead of
+        // in front of the copy's first commit (settles to its error, never rejects).
+        copySynced = syncFile(tempPath).then(() => null, (err: unknown) => err);
         phasesMs.copy = Math.round(performance.now() - copyStart);
         built = await buildInto(tempPath, files, { ...ctx, mode: "incremental" });
+        const syncError = await copySynced;
+        if (syncError !== null) throw syncError;
       } catch (err) {
+        await copySynced; // done with the copy before it is removed
         if (signal?.aborted) throw err;
         // The log is the truth: an index that cannot be updated is rebuilt from it.
         await removeTemp(tempPath);
@@ -411,12 +419,20 @@ async function buildWith(
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
   let mode = ctx.mode;
-  if (mode === "incremental" && !(await formatMatches(conn))) {
-    ctx.progress("index format changed: rebuilding in full");
-    mode = "full";
-    await dropEverything(conn);
+  let schemaCurrent = false;
+  if (mode === "incremental") {
+    const made = await madeWith(conn);
+    schemaCurrent = made.schemaCurrent;
+    if (!made.formatMatches) {
+      ctx.progress("index format changed: rebuilding in full");
+      mode = "full";
+      schemaCurrent = false;
+      await dropEverything(conn);
+    }
   }
-  await exec(conn, CREATE_SCHEMA_SQL);
+  // The same schema SQL has nothing to create. Skipping it also leaves the copy's first
+  // commit (which waits for the copy's bytes to reach the disk) until after the check query.
+  if (!schemaCurrent) await exec(conn, CREATE_SCHEMA_SQL);
   await exec(conn, CREATE_AFFECTED_RUNS_SQL);
   // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
   const sinceDate = mode === "full" ? undefined : ctx.sinceDate;
@@ -439,6 +455,7 @@ async function buildWith(
   lap("liveness");
   if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
   await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
+  await exec(conn, SET_META_SQL, ["schema_sha256", SCHEMA_SQL_SHA256]);
   await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
   const [totals] = await rows(conn, COUNTS_SQL);
@@ -495,14 +512,29 @@ function defaultBatchBytes(memoryLimit: string): number {
   return Math.max(BATCH_BYTES_MIN, Math.min(STAGE_BYTES_MAX, eighth));
 }
 
-async function formatMatches(conn: DuckDBConnection) {
+/** SHA-256 of the schema SQL, kept in `index_meta`: an index made with other SQL gets it run. */
+const SCHEMA_SQL_SHA256 = createHash("sha256").update(CREATE_SCHEMA_SQL.join("\n;\n"))
+  .digest("hex");
+
+/** Whether the index open on `conn` has this code's format and this code's schema SQL. */
+async function madeWith(
+  conn: DuckDBConnection,
+): Promise<{ formatMatches: boolean; schemaCurrent: boolean }> {
   const tables = await rows(
     conn,
     `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'index_meta'`,
   );
-  if (Number(tables[0].n) === 0) return false;
-  const meta = await rows(conn, GET_META_SQL, ["format_version"]);
-  return meta.length === 1 && meta[0].value === String(INDEX_FORMAT_VERSION);
+  if (Number(tables[0].n) === 0) return { formatMatches: false, schemaCurrent: false };
+  return {
+    formatMatches: await metaValue(conn, "format_version") === String(INDEX_FORMAT_VERSION),
+    schemaCurrent: await metaValue(conn, "schema_sha256") === SCHEMA_SQL_SHA256,
+  };
+}
+
+/** The value of `key` in `index_meta`, or undefined unless it is there exactly once. */
+async function metaValue(conn: DuckDBConnection, key: string): Promise<string | undefined> {
+  const meta = await rows(conn, GET_META_SQL, [key]);
+  return meta.length === 1 ? String(meta[0].value) : undefined;
 }
 
 async function dropEverything(conn: DuckDBConnection) {

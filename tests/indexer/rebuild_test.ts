@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex, RebuildInterruptedError } from "../../indexer/rebuild.ts";
 import { dumpTables, ev, fullRun, query, T0, writePart } from "./_fixtures.ts";
+import { DuckDBInstance } from "@duckdb/node-api";
 
 const DAY1 = "day=2026-01-20";
 
@@ -480,3 +481,64 @@ Deno.test("files larger than a batch are read in ranges and give the same index"
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("an incremental rebuild runs the schema SQL unless the index was made with the same", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    await writePart(root, `${DAY1}/part-1.jsonl`, fullRun("run-1", T0));
+    const db = join(root, "index", "runs.duckdb");
+    const first = await rebuildIndex(root, {});
+    equal(first.mode, "full");
+    const [made] = await query(db, "SELECT value FROM index_meta WHERE key = 'schema_sha256'");
+    match(String(made.value), /^[0-9a-f]{64}$/);
+
+    await t.step("other schema SQL (an older ledger's, a view changed): run again", async () => {
+      // As an index made by a ledger whose views differed: a view missing, another fingerprint.
+      await writeIndex(db, [
+        "DROP VIEW run_phase_summary",
+        "UPDATE index_meta SET value = 'made-by-other-sql' WHERE key = 'schema_sha256'",
+      ]);
+      await writePart(root, `${DAY1}/part-2.jsonl`, fullRun("run-2", T0 + 100));
+      const report = await rebuildIndex(root, {});
+      equal(report.mode, "incremental");
+      equal(report.runs, 2);
+      deepEqual(
+        (await query(db, "SELECT run_id FROM run_phase_summary ORDER BY run_id")).map((r) =>
+          r.run_id
+        ),
+        ["run-1", "run-2"],
+      );
+      deepEqual(
+        await query(db, "SELECT value FROM index_meta WHERE key = 'schema_sha256'"),
+        [made],
+      );
+    });
+
+    await t.step(
+      "the same schema SQL: the incremental rebuild gives the full one's index",
+      async () => {
+        await writePart(root, `${DAY1}/part-3.jsonl`, fullRun("run-3", T0 + 200));
+        const incremental = await rebuildIndex(root, {});
+        equal(incremental.mode, "incremental");
+        const tables = await dumpTables(db);
+        await rebuildIndex(root, { full: true });
+        deepEqual(tables, await dumpTables(db));
+      },
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** Run `statements` on the index file read-write (as another writer would have left it). */
+async function writeIndex(dbPath: string, statements: string[]): Promise<void> {
+  const instance = await DuckDBInstance.create(dbPath);
+  const conn = await instance.connect();
+  try {
+    for (const sql of statements) await conn.run(sql);
+    await conn.run("CHECKPOINT");
+  } finally {
+    conn.disconnectSync();
+    instance.closeSync();
+  }
+}

@@ -59,8 +59,19 @@ async function collect(batches: AsyncGenerator<string[]>): Promise<string[][]> {
   return out;
 }
 
-/** The texts both ways, after checking that each way was taken (by batch sizes). */
-function sameBothWays(blocks: string[][], rows: string[][], label: string): string[] {
+/** Read every answer row by row. */
+const ROWS: JsonStreamOptions = { blocksRowsMax: 0 };
+
+/**
+ * The texts of `stream` read both ways, after checking that they agree and
+ * that each way was taken (by the sizes of the batches).
+ */
+async function bothWays(
+  stream: (options: JsonStreamOptions) => AsyncGenerator<string[]>,
+  label: string,
+): Promise<string[]> {
+  const blocks = await collect(stream({}));
+  const rows = await collect(stream(ROWS));
   const flat = blocks.flat();
   assert.deepEqual(flat, rows.flat(), label);
   assert.ok(blocks.every((b) => b.length <= JSON_BLOCK_ROWS), `${label}: blocks`);
@@ -69,8 +80,6 @@ function sameBothWays(blocks: string[][], rows: string[][], label: string): stri
   }
   return flat;
 }
-
-const ROWS: JsonStreamOptions = { blocksRowsMax: 0 };
 
 /** How many of the fixture's runs `keep` keeps (by run number). */
 function runsWhere(keep: (n: number) => boolean): number {
@@ -109,19 +118,12 @@ Deno.test("json streams: blocks and rows give the same texts in the same order",
         ];
         for (const [query, count] of queries) {
           const label = JSON.stringify(query);
-          const texts = sameBothWays(
-            await collect(streamRunsJson(conn, query)),
-            await collect(streamRunsJson(conn, query, ROWS)),
-            label,
-          );
+          const texts = await bothWays((o) => streamRunsJson(conn, query, o), label);
           assert.equal(texts.length, count, label);
           for (const text of texts) JSON.parse(text); // valid JSON, non-finite numbers included
         }
-        const [nan] = sameBothWays(
-          await collect(streamRunsJson(conn, { where: ["summary.calls = 97"] })),
-          await collect(streamRunsJson(conn, { where: ["summary.calls = 97"] }, ROWS)),
-          "NaN",
-        );
+        const nanQuery = { where: ["summary.calls = 97"] };
+        const [nan] = await bothWays((o) => streamRunsJson(conn, nanQuery, o), "NaN");
         assert.deepEqual(JSON.parse(nan).summary, { win_rate: null, worst: null, calls: 97 });
         const sorted = (await collect(streamRunsJson(conn, {
           sort: [{ field: "summary.calls", descending: true }],
@@ -142,11 +144,7 @@ Deno.test("json streams: blocks and rows give the same texts in the same order",
         ];
         for (const [query, count] of queries) {
           const label = JSON.stringify(query);
-          const texts = sameBothWays(
-            await collect(streamTrialsJson(conn, query)),
-            await collect(streamTrialsJson(conn, query, ROWS)),
-            label,
-          );
+          const texts = await bothWays((o) => streamTrialsJson(conn, query, o), label);
           assert.equal(texts.length, count, label);
         }
       });

@@ -293,11 +293,12 @@ function selectSql(
 export const JSON_BLOCK_ROWS = 128;
 
 /**
- * Answers of at most this many rows are read in blocks; larger ones stream
- * row by row. Blocks are built by an aggregate that does not spill: 100k
- * runs (37 MB of JSON) needed more than 128MB and fit in 512MB, the reader's
- * default on 2 cores. An answer that still does not fit falls back to the
- * row stream (see {@linkcode streamJsonRows}).
+ * Answers of more than one block and at most this many rows are read in
+ * blocks; larger ones stream row by row. Blocks are built by an aggregate
+ * that does not spill: 100k runs (37 MB of JSON) needed 128-160MB of DuckDB
+ * memory (the row stream 88MB), within the reader's default of 512MB on 2
+ * cores. An answer whose blocks still do not fit falls back to the row
+ * stream (see {@linkcode streamJsonRows}).
  */
 export const JSON_BLOCKS_ROWS_MAX = 250_000;
 

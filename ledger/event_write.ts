@@ -108,12 +108,8 @@ function checked(
     lastValidRunId = runId; // a run's events come one after another: test its id once
   }
   if (version !== CURRENT_SCHEMA_VERSION && version !== null) return undefined;
-  // isSoundStructure(record, 1), with the keys kept for the copy of the other fields below.
-  const keys = Object.keys(record);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (!key.isWellFormed() || !isSoundStructure(record[key], 2)) return undefined;
-  }
+  const keys = Object.keys(record); // kept for the copy of the other fields below
+  if (!areSoundEntries(record, keys, 1)) return undefined;
   const out: Record<string, unknown> = {
     event_type: record.event_type,
     event_id: id,
@@ -324,9 +320,18 @@ function isSoundStructure(node: unknown, level: number): boolean {
   if (typeof node === "string") return node.isWellFormed();
   if (typeof node !== "object" || node === null) return true;
   if (level > JSON_DEPTH_MAX) return false; // so the recursion is at most JSON_DEPTH_MAX deep
-  for (const key of Object.keys(node)) {
-    if (!key.isWellFormed()) return false;
-    if (!isSoundStructure((node as Record<string, unknown>)[key], level + 1)) return false;
+  return areSoundEntries(node as Record<string, unknown>, Object.keys(node), level);
+}
+
+/** The `keys` of `node` (at `level`) and their values pass {@linkcode isSoundStructure}. */
+function areSoundEntries(
+  node: Record<string, unknown>,
+  keys: readonly string[],
+  level: number,
+): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (!key.isWellFormed() || !isSoundStructure(node[key], level + 1)) return false;
   }
   return true;
 }

@@ -285,8 +285,7 @@ export async function rebuildIndex(
       staleAfterMs,
       memoryLimit,
       batchBytes,
-      deriveGroupEvents: options.deriveGroupEvents ??
-        Math.max(1, Math.floor(memoryLimitBytes(memoryLimit) / DERIVE_BYTES_PER_EVENT)),
+      deriveGroupEvents: options.deriveGroupEvents ?? deriveGroupEventsFor(memoryLimit),
       progress,
       onRead: options.onRead,
       signal,
@@ -448,7 +447,7 @@ async function buildWith(
   });
   ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
   lap("ingest");
-  if (mode === "full") await deriveAll(conn, ctx);
+  if (mode === "full") await deriveAll(conn, ctx.deriveGroupEvents, ctx);
   else await exec(conn, DERIVE_SQL);
   lap("derive");
   const livenessSkipped = await recordLiveness(conn, { ...ctx, mode });
@@ -478,23 +477,36 @@ async function buildWith(
 
 /**
  * Derive every run after a full rebuild: in one pass without the per-run
- * filter when the events fit the memory limit comfortably, otherwise in
- * groups of runs (bounded memory for the aggregates and windows).
+ * filter when there are at most `groupEvents` events, otherwise in groups of
+ * runs of about that many events (bounded memory for the aggregates and
+ * windows). The index open on `conn` needs the temp table `affected_runs`
+ * (`CREATE_AFFECTED_RUNS_SQL`). Exported for the benchmark's floor of a full
+ * rebuild (`bench/_store_floor_child.ts`), which derives the same way.
  */
-async function deriveAll(conn: DuckDBConnection, ctx: BuildContext): Promise<void> {
+export async function deriveAll(
+  conn: DuckDBConnection,
+  groupEvents: number,
+  options: { progress?: (message: string) => void; signal?: AbortSignal } = {},
+): Promise<void> {
+  assert(Number.isSafeInteger(groupEvents) && groupEvents > 0, "groupEvents is a positive integer");
   const [{ n }] = await rows(conn, `SELECT count(*) AS n FROM events`);
-  const groups = Math.ceil(Number(n) / ctx.deriveGroupEvents);
+  const groups = Math.ceil(Number(n) / groupEvents);
   if (groups <= 1) {
     // Every run is affected: derive without the per-run filter.
     await exec(conn, DERIVE_ALL_SQL);
     return;
   }
   for (let g = 0; g < groups; g++) {
-    ctx.signal?.throwIfAborted();
-    ctx.progress(`deriving run tables: group ${g + 1} of ${groups}`);
+    options.signal?.throwIfAborted();
+    options.progress?.(`deriving run tables: group ${g + 1} of ${groups}`);
     await exec(conn, SELECT_DERIVE_GROUP_SQL, [groups, g]);
     await exec(conn, DERIVE_SQL);
   }
+}
+
+/** Most events a full rebuild derives in one pass under `memoryLimit` (DuckDB's syntax). */
+export function deriveGroupEventsFor(memoryLimit: string): number {
+  return Math.max(1, Math.floor(memoryLimitBytes(memoryLimit) / DERIVE_BYTES_PER_EVENT));
 }
 
 /**

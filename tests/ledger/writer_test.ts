@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { BATCH_BYTES_MAX, openWriter, RELAXED_BUFFER_BYTES_MAX } from "../../ledger/writer.ts";
+import {
+  BATCH_BYTES_MAX,
+  GROUP_COMMIT_EVENTS_DEFAULT,
+  openWriter,
+  RELAXED_BUFFER_BYTES_MAX,
+} from "../../ledger/writer.ts";
 import { appendShared } from "../../ledger/shared_part.ts";
 import { type DurableFsOps, REAL_FS, useDurableFs } from "../../ledger/durable_fs.ts";
-import { completeEvent, encodeEventLine } from "../../ledger/events.ts";
+import { completeEvent, encodeEventLine, type LedgerEvent } from "../../ledger/events.ts";
 import { listParts, type LogRecord, readLog } from "../../ledger/reader.ts";
 import { EventTooLargeError, ValidationError, WriteError } from "../../ledger/errors.ts";
 import { LINE_BYTES_MAX } from "../../ledger/events.ts";
@@ -155,48 +160,109 @@ Deno.test("writer: durable and relaxed modes", async (t) => {
   });
 });
 
-Deno.test("writer: a relaxed loop that never yields waits only at the byte limit, with its lines on disk", async () => {
+/** Bytes of the part files under `root`. */
+async function bytesOnDisk(root: string): Promise<number> {
+  let onDisk = 0;
+  for (const part of await listParts(root)) onDisk += (await Deno.stat(part.path)).size;
+  return onDisk;
+}
+
+/** The trial id of a `trial.recorded` event (undefined for other types). */
+function trialIdOf(event: LedgerEvent): string | undefined {
+  return event.event_type === "trial.recorded" ? event.trial_id : undefined;
+}
+
+/** A `trial.recorded` input of about 400 bytes. */
+function paddedTrial(i: number) {
+  return {
+    event_type: "trial.recorded",
+    run_id: "bp",
+    trial_id: `t${i}`,
+    params: { pad: "x".repeat(300) },
+    metrics: {},
+  };
+}
+
+Deno.test("writer: a relaxed loop that awaits what appendNow returns writes while it runs", async () => {
   await withTempDir(async (root) => {
-    // 60,000 lines of about 400 bytes (24 MB, three times RELAXED_BUFFER_BYTES_MAX), appended
-    // by a loop that awaits nothing but the waits: group commits pile up behind each other.
+    // 60,000 lines of about 400 bytes (24 MB, three times RELAXED_BUFFER_BYTES_MAX), appended by
+    // a loop that awaits nothing but what appendNow returns. Each group commit gives the event
+    // loop a turn, so groups reach the disk while the loop goes on, long before the byte limit
+    // (before that turn, such a loop ran no I/O until it stopped at the limit).
     const writer = await openWriter(root, { durability: "relaxed" });
     const count = 60_000;
     let appendedBytes = 0;
-    let onDiskAtLastWait = 0;
-    let waits = 0;
+    let appendedAtFirstBytesOnDisk: number | undefined;
+    let turns = 0;
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const input = {
-        event_type: "trial.recorded",
-        run_id: "bp",
-        trial_id: `t${i}`,
-        params: { pad: "x".repeat(300) },
-        metrics: {},
-      };
-      const appended = writer.appendNow(input);
+      const appended = writer.appendNow(paddedTrial(i));
       const event = appended instanceof Promise ? await appended : appended;
       appendedBytes += encodeEventLine(event).length;
       ids.push(event.event_id);
       if (appended instanceof Promise) {
-        waits += 1;
-        // A wait ends when every line up to this one is on disk.
-        let onDisk = 0;
-        for (const part of await listParts(root)) onDisk += (await Deno.stat(part.path)).size;
-        assert.equal(onDisk, appendedBytes, `wait ${waits}: the lines before it are on disk`);
-        onDiskAtLastWait = onDisk;
-      } else {
-        const backlog = appendedBytes - onDiskAtLastWait; // at most this much is not on disk
-        assert.ok(backlog < 2 * RELAXED_BUFFER_BYTES_MAX, `a backlog of ${backlog} bytes, no wait`);
+        turns += 1;
+        const onDisk = await bytesOnDisk(root);
+        if (onDisk > 0) appendedAtFirstBytesOnDisk ??= appendedBytes;
+        const backlog = appendedBytes - onDisk; // at most this much is not on disk
+        assert.ok(backlog < 2 * RELAXED_BUFFER_BYTES_MAX, `a backlog of ${backlog} bytes`);
       }
     }
-    await writer.close();
-    // About one wait per RELAXED_BUFFER_BYTES_MAX of backlog: at least one, not one per group.
+    // One turn per group of GROUP_COMMIT_EVENTS_DEFAULT events (the last group is not full).
+    assert.equal(turns, Math.floor(count / GROUP_COMMIT_EVENTS_DEFAULT));
     assert.ok(
-      waits >= 1 && waits <= Math.ceil(appendedBytes / RELAXED_BUFFER_BYTES_MAX),
-      `${waits}`,
+      appendedAtFirstBytesOnDisk !== undefined &&
+        appendedAtFirstBytesOnDisk < RELAXED_BUFFER_BYTES_MAX / 2,
+      `first bytes on disk after ${appendedAtFirstBytesOnDisk} bytes appended`,
     );
+    await writer.close();
+    assert.equal(await bytesOnDisk(root), appendedBytes);
     const records = await collect(root);
     assert.deepEqual(records.map((r) => r.kind === "event" && r.event.event_id), ids);
+  });
+});
+
+Deno.test("writer: past the byte limit a relaxed append waits until its group is on disk", async () => {
+  await withTempDir(async (root) => {
+    // A loop that never awaits runs no I/O at all: the buffer grows to the byte limit, and from
+    // there every append returns a promise that resolves once the lines before it are on disk.
+    const writer = await openWriter(root, { durability: "relaxed" });
+    const trial = (i: number) => ({
+      ...paddedTrial(i),
+      trial_id: `t${String(i).padStart(6, "0")}`,
+    });
+    const first = writer.appendNow(trial(0));
+    assert.ok(!(first instanceof Promise));
+    const lineBytes = encodeEventLine(first).length; // every line has this length
+    let lines = 1;
+    let appendsPastLimit = 0;
+    let promisesPastLimit = 0;
+    let waiting: { promise: Promise<LedgerEvent>; bytesBefore: number; line: number } | undefined;
+    while (lines * lineBytes < 2 * RELAXED_BUFFER_BYTES_MAX) {
+      const bytesBefore = lines * lineBytes;
+      const appended = writer.appendNow(trial(lines));
+      lines += 1;
+      if (bytesBefore + lineBytes < RELAXED_BUFFER_BYTES_MAX) continue;
+      appendsPastLimit += 1;
+      if (!(appended instanceof Promise)) continue;
+      promisesPastLimit += 1;
+      waiting ??= { promise: appended, bytesBefore, line: lines };
+    }
+    assert.equal(promisesPastLimit, appendsPastLimit, "every append past the limit waits");
+    assert.ok(waiting !== undefined && appendsPastLimit > 1000, `${appendsPastLimit}`);
+    const parts = Deno.readDirSync(join(root, "events")).filter((e) => e.isDirectory).toArray();
+    assert.equal(parts.length, 0, "a loop that never awaits has run no I/O");
+    const event = await waiting.promise;
+    assert.equal(trialIdOf(event), `t${String(waiting.line - 1).padStart(6, "0")}`);
+    const onDisk = await bytesOnDisk(root);
+    assert.ok(onDisk >= waiting.bytesBefore + lineBytes, `${onDisk} bytes on disk`);
+    await writer.close();
+    assert.equal(await bytesOnDisk(root), lines * lineBytes);
+    const records = await collect(root);
+    assert.deepEqual(
+      records.map((r) => r.kind === "event" && trialIdOf(r.event)),
+      Array.from({ length: lines }, (_, i) => `t${String(i).padStart(6, "0")}`),
+    );
   });
 });
 

@@ -220,9 +220,9 @@ export class EventWriter {
    * which the groups' writes and fdatasyncs make progress, or, past
    * {@linkcode RELAXED_BUFFER_BYTES_MAX} of groups not yet on disk (back
    * pressure), once this event's group is on disk. Durable mode, a closed
-   * writer or a failed commit: the promise `append` returns. Throws what `append` rejects with when the event is
-   * refused before anything is written (`ValidationError`,
-   * `EventTooLargeError`).
+   * writer or a failed commit: the promise `append` returns. Throws what
+   * `append` rejects with when the event is refused before anything is
+   * written (`ValidationError`, `EventTooLargeError`).
    *
    * @example
    * ```ts
@@ -287,6 +287,9 @@ export class EventWriter {
     }
     this.#takePendingError();
     let pressure: Promise<void> | undefined;
+    // The last promise is the one to wait on: once a line of this loop passes the byte
+    // limit, every later one does too (bytes leave the backlog only when I/O completes,
+    // which needs the event loop), so a turn never replaces a wait for the disk.
     for (const line of lines) pressure = this.#buffered(line) ?? pressure;
     if (pressure !== undefined) await pressure;
     return events; // relaxed: buffered, durable after the next group commit

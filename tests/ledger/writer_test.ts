@@ -208,8 +208,14 @@ Deno.test("writer: a relaxed loop that awaits what appendNow returns writes whil
         assert.ok(backlog < 2 * RELAXED_BUFFER_BYTES_MAX, `a backlog of ${backlog} bytes`);
       }
     }
-    // One turn per group of GROUP_COMMIT_EVENTS_DEFAULT events (the last group is not full).
-    assert.equal(turns, Math.floor(count / GROUP_COMMIT_EVENTS_DEFAULT));
+    // One turn per group of GROUP_COMMIT_EVENTS_DEFAULT appends. A slow disk can add a wait at
+    // the byte limit (at most one per RELAXED_BUFFER_BYTES_MAX appended: a wait ends with the
+    // backlog on disk), which restarts the count: at most that many promises more or fewer.
+    // The writer before the turns gave 0-3 promises here; one that turned on every append past
+    // a full group while a commit waited, 74.
+    const groups = Math.floor(count / GROUP_COMMIT_EVENTS_DEFAULT);
+    const waitsMax = Math.ceil(appendedBytes / RELAXED_BUFFER_BYTES_MAX);
+    assert.ok(Math.abs(turns - groups) <= waitsMax, `${turns} promises for ${groups} groups`);
     assert.ok(
       appendedAtFirstBytesOnDisk !== undefined &&
         appendedAtFirstBytesOnDisk < RELAXED_BUFFER_BYTES_MAX / 2,

@@ -346,7 +346,7 @@ export class RunDirectory {
   }
 
   #tempPath(path: string): string {
-    const tmp = `${path}${TEMP_INFIX}${crypto.randomUUID().slice(0, 8)}`;
+    const tmp = `${path}${TEMP_INFIX}${randomHex(4)}`;
     this.#temps.add(tmp);
     return tmp;
   }

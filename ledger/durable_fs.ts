@@ -23,6 +23,7 @@
  */
 import { dirname } from "./_path.ts";
 import { assert } from "./assert.ts";
+import { randomHex } from "./ids.ts";
 
 /** Most missing ancestors {@linkcode ensureDirDurable} creates. */
 export const DIR_DEPTH_MAX = 64;
@@ -275,8 +276,7 @@ async function ensureDirAt(path: string, depth: number): Promise<boolean> {
  * ```
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
-  const tmp = `${path}.tmp-${Deno.pid}-${random}`;
+  const tmp = `${path}.tmp-${Deno.pid}-${randomHex(4)}`;
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
     const file = await fs.open(tmp, { write: true, createNew: true });

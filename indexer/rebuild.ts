@@ -418,20 +418,15 @@ async function buildWith(
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
   let mode = ctx.mode;
-  let schemaCurrent = false;
-  if (mode === "incremental") {
-    const made = await madeWith(conn);
-    schemaCurrent = made.schemaCurrent;
-    if (!made.formatMatches) {
-      ctx.progress("index format changed: rebuilding in full");
-      mode = "full";
-      schemaCurrent = false;
-      await dropEverything(conn);
-    }
+  const made = mode === "incremental" ? await madeWith(conn) : undefined;
+  if (made !== undefined && !made.formatMatches) {
+    ctx.progress("index format changed: rebuilding in full");
+    mode = "full";
+    await dropEverything(conn);
   }
   // The same schema SQL has nothing to create. Skipping it also leaves the copy's first
   // commit (which waits for the copy's bytes to reach the disk) until after the check query.
-  if (!schemaCurrent) await exec(conn, CREATE_SCHEMA_SQL);
+  if (mode === "full" || !made?.schemaCurrent) await exec(conn, CREATE_SCHEMA_SQL);
   await exec(conn, CREATE_AFFECTED_RUNS_SQL);
   // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
   const sinceDate = mode === "full" ? undefined : ctx.sinceDate;

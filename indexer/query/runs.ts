@@ -285,7 +285,7 @@ function selectSql(
         WHERE ${where} ${limit}) AS counted`,
       params: [...parts.params, ...limitParams],
     },
-    blocks: blocksSql(parts, where),
+    blocks: blocksSql(parts, where, limitParams),
   };
 }
 
@@ -306,11 +306,16 @@ export const JSON_BLOCKS_ROWS_MAX = 250_000;
  * The rows of a query whose select list is one JSON text column `j`, in
  * order, joined by `\n` into blocks (`j`) of at most
  * {@linkcode JSON_BLOCK_ROWS} rows, with the rows each holds (`n`). JSON
- * text holds no raw newline, so a block splits back into its rows. The row number follows the query's order, whose keys end with a
- * unique column, and takes its limit; the JSON is built only for the rows
- * that pass.
+ * text holds no raw newline, so a block splits back into its rows. The row
+ * number follows the query's order, whose keys end with a unique column,
+ * and takes its limit (`limitParams`, as {@linkcode selectSql} binds it);
+ * the JSON is built only for the rows that pass.
  */
-function blocksSql(parts: SelectParts, where: string): SqlFragment {
+function blocksSql(
+  parts: SelectParts,
+  where: string,
+  limitParams: readonly number[],
+): SqlFragment {
   const limit = parts.limit === undefined ? "" : "QUALIFY rn <= ?";
   const numbered = `SELECT ${parts.select.join(", ")},
       row_number() OVER (ORDER BY ${parts.order.sql}) AS rn
@@ -322,12 +327,7 @@ function blocksSql(parts: SelectParts, where: string): SqlFragment {
     FROM (${numbered}) AS numbered
     GROUP BY (rn - 1) // ${JSON_BLOCK_ROWS}
     ORDER BY min(rn)`,
-    params: [
-      ...parts.selectParams,
-      ...parts.order.params,
-      ...parts.params,
-      ...(parts.limit === undefined ? [] : [parts.limit]),
-    ],
+    params: [...parts.selectParams, ...parts.order.params, ...parts.params, ...limitParams],
   };
 }
 

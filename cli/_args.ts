@@ -247,12 +247,29 @@ function firstLine(message: string): string {
 
 /**
  * The parser's errors (`node:util`'s words) in ledger's words: its hint about positionals
- * after `--` names a syntax ledger's commands do not document.
+ * after `--` names a syntax ledger's commands do not document, and a value that starts
+ * with a dash (`--port -1`) is "ambiguous" in a first line that says neither what to do
+ * nor that the flag got no value.
+ *
+ * @example
+ * ```ts ignore
+ * ownWords("Option '--port' argument is ambiguous.");
+ * // "--port needs a value (one that starts with a dash is written --port=-VALUE)"
+ * ```
  */
 function ownWords(message: string): string {
   const hint = message.indexOf(". To specify a positional argument");
   const text = hint === -1 ? message : message.slice(0, hint);
-  return text.replace(/^Unknown option '([^']*)'$/, "unknown flag $1 (see --help)");
+  return text
+    .replace(/^Unknown option '([^']*)'$/, "unknown flag $1 (see --help)")
+    .replace(
+      /^Option '(-\w|--[^']+)' argument is ambiguous\.$/,
+      (_, flag: string) =>
+        `${flag} needs a value (one that starts with a dash is written ${
+          flag.startsWith("--") ? `${flag}=-VALUE` : `${flag}-VALUE`
+        })`,
+    )
+    .replace(/^Option '(?:-\w, )?(--[^ ']+)(?: <value>)?' argument missing$/, "$1 needs a value");
 }
 
 /**

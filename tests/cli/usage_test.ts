@@ -34,3 +34,27 @@ Deno.test("every command: an unknown flag is a usage error (exit 2) in ledger's 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+// A flag whose value is missing or starts with a dash: one line that names the flag and says
+// how to write such a value, not node:util's "argument is ambiguous".
+Deno.test("a flag without its value is a usage error that names the flag", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-usage-" });
+  try {
+    const cases: [string[], RegExp][] = [
+      [["runs", "--limit", "-1"], /^ledger runs: --limit needs a value \(.*--limit=-VALUE\)$/],
+      [["daemon", "--interval", "-5"], /--interval needs a value \(.*--interval=-VALUE\)$/],
+      [["runs", "--limit"], /^ledger runs: --limit needs a value$/],
+      [["rebuild-index", "--from", "--full"], /--from needs a value/],
+    ];
+    for (const [args, says] of cases) {
+      const r = await runLedger([args[0], "--root", root, ...args.slice(1)]);
+      equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      match(r.stderr.trim(), says);
+      doesNotMatch(r.stderr, /ambiguous/);
+    }
+    equal([...Deno.readDirSync(root)].length, 0, "nothing written");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -220,7 +220,7 @@ async function readParquet(
   const conn = await instance.connect();
   try {
     const reader = await conn.runAndReadAll("SELECT * FROM read_parquet(?)", [path]);
-    return reader.getRowObjectsJS().map(plainRow);
+    return reader.getRowObjectsJS().map((row) => plainRow(row));
   } finally {
     conn.disconnectSync();
   }

@@ -159,7 +159,7 @@ export async function* streamRows(
   let streamed = 0;
   for await (const batch of result.yieldRowObjectJs()) {
     streamed += batch.length;
-    yield batch.map(plainRow);
+    yield batch.map((row) => plainRow(row));
   }
   await checkStreamComplete(conn, sql, params, streamed, check);
 }
@@ -321,6 +321,7 @@ export async function openStream(
   conn: DuckDBConnection,
   sql: string,
 ): Promise<{ columns: string[]; batches: AsyncGenerator<Record<string, unknown>[]> }> {
+  const plain = (row: Record<string, unknown>) => plainRow(row, { exactIntegers: true });
   let wrappable = true;
   try {
     await conn.prepare(countSqlFor(sql));
@@ -333,7 +334,7 @@ export async function openStream(
   if (!wrappable) {
     const reader = await conn.runAndReadAll(sql);
     const columns = reader.deduplicatedColumnNames();
-    const rows = reader.getRowObjectsJS().map((r) => plainRow(r as Record<string, unknown>));
+    const rows = reader.getRowObjectsJS().map((r) => plain(r as Record<string, unknown>));
     return {
       columns,
       batches: (async function* () {
@@ -347,7 +348,7 @@ export async function openStream(
     let streamed = 0;
     for await (const batch of result.yieldRowObjectJs()) {
       streamed += batch.length;
-      yield batch.map(plainRow);
+      yield batch.map(plain);
     }
     await checkStreamComplete(conn, sql, [], streamed);
   }
@@ -365,18 +366,51 @@ export async function allRows(
   return out;
 }
 
-/** A row with BIGINT as number (exact within 2^53) and nested values converted. */
-export function plainRow(row: Record<string, unknown>): Record<string, unknown> {
+/** How {@linkcode plainRow} converts integers. */
+export interface PlainRowOptions {
+  /**
+   * Integers past 2^53 (BIGINT, HUGEINT) become `JSON.rawJSON` of their
+   * digits, which `JSON.stringify` writes exactly, instead of the nearest
+   * double (`ledger sql` prints whatever a query returns).
+   * @default {false}
+   */
+  exactIntegers?: boolean;
+}
+
+/**
+ * A row with BIGINT as number (exact within 2^53; past it, see
+ * {@linkcode PlainRowOptions.exactIntegers}) and nested values converted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { plainRow } from "./reader.ts";
+ * assert.deepEqual(plainRow({ n: 5n }), { n: 5 });
+ * const big = plainRow({ n: 9007199254740993n }, { exactIntegers: true });
+ * assert.equal(JSON.stringify(big), '{"n":9007199254740993}');
+ * ```
+ */
+export function plainRow(
+  row: Record<string, unknown>,
+  options: PlainRowOptions = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) out[k] = plainValue(v);
+  for (const [k, v] of Object.entries(row)) out[k] = plainValue(v, options.exactIntegers === true);
   return out;
 }
 
-function plainValue(v: unknown): unknown {
-  if (typeof v === "bigint") return Number(v);
-  if (Array.isArray(v)) return v.map(plainValue);
+/** `JSON.rawJSON` (in V8, not yet in TypeScript's lib): a value JSON.stringify writes as given. */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): object }).rawJSON;
+
+function plainValue(v: unknown, exact: boolean): unknown {
+  if (typeof v === "bigint") {
+    return exact && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+      ? rawJSON(String(v))
+      : Number(v);
+  }
+  if (Array.isArray(v)) return v.map((x) => plainValue(x, exact));
   if (v !== null && typeof v === "object" && !(v instanceof Date)) {
-    return plainRow(v as Record<string, unknown>);
+    return plainRow(v as Record<string, unknown>, { exactIntegers: exact });
   }
   return v;
 }

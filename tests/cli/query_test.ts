@@ -252,6 +252,21 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
       equal(r.stdout, 'a,b\n1,"x,y"\n');
       r = await runLedger(["sql", "--root", root, "SELECT count(*) AS n FROM trial_results"]);
       match(r.stdout, /^n\n10$/m);
+      // Integers past 2^53 keep every digit in every format (not the nearest double).
+      const big = "SELECT 9007199254740993::BIGINT AS b, -9007199254740993::BIGINT AS n, " +
+        "12345678901234567890::HUGEINT AS h, [9007199254740993::BIGINT] AS l, 5::BIGINT AS s";
+      const digits = ["9007199254740993", "-9007199254740993", "12345678901234567890"];
+      for (const format of ["json", "jsonl", "csv", "table"]) {
+        r = await runLedger(["sql", "--root", root, big, "--format", format]);
+        equal(r.code, 0, r.stderr);
+        for (const d of digits) match(r.stdout, new RegExp(`(^|[^\\d])${d}([^\\d]|$)`), format);
+      }
+      r = await runLedger(["sql", "--root", root, big, "--format", "jsonl"]);
+      equal(
+        r.stdout,
+        '{"b":9007199254740993,"n":-9007199254740993,"h":12345678901234567890,' +
+          '"l":[9007199254740993],"s":5}\n',
+      );
     });
 
     await t.step(

@@ -8,7 +8,12 @@
  * @module
  */
 import { resolve } from "node:path";
-import { DaemonLockedError, runDaemon } from "../indexer/daemon.ts";
+import {
+  DaemonLockedError,
+  type DaemonLogEntry,
+  formatLogEntry,
+  runDaemon,
+} from "../indexer/daemon.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { Shipper } from "../storage/ship.ts";
 import { openShipper, shipLoop, sleep } from "./ship.ts";
@@ -18,8 +23,10 @@ import { rebuildIndexFromBucket, runBucketDaemon } from "../storage/bucket_index
 import {
   EXIT_FAILURE,
   EXIT_OK,
+  EXIT_USAGE,
   type FlagSpec,
   INTERVAL_SECONDS_MAX,
+  memoryLimitFlag,
   type ParsedFlags,
   parseFlags,
   positiveNumberFlag,
@@ -38,22 +45,26 @@ export const REBUILD_FLAGS: FlagSpec = {
   "full": { type: "boolean" },
   "verbose": { type: "boolean", short: "v" },
   "stale-after-hours": { type: "string" },
+  "memory-limit": { type: "string" },
 };
 
 const REBUILD_USAGE = `Usage: ledger rebuild-index --from s3://BUCKET[/PREFIX] [--db PATH] [--full]
                             [--verbose] [--since-date YYYY-MM-DD]
-                            [--stale-after-hours H] [--root DIR]
+                            [--stale-after-hours H] [--memory-limit SIZE]
+                            [--root DIR]
 
 Build or update the index of <root> from the log in a bucket (written by
 ledger ship): new chunk objects are fetched once into <root>/remote/ and
 indexed incrementally, with the same rules as a local rebuild. Endpoint and
-credentials come from the standard AWS variables and files.
+credentials come from the standard AWS variables and files. --memory-limit
+is the DuckDB memory limit of the rebuild, as without --from.
 
-Exit codes: 0 success, 1 failure (including a bad flag, URL or bucket).`;
+Exit codes: 0 success, 1 failure (an unreachable or missing bucket, refused
+credentials), 2 usage (a bad flag, date or URL).`;
 
 /**
- * `ledger rebuild-index --from s3://bucket/prefix [...]`. Exits 0 on success
- * and 1 on any failure, usage errors included (as `rebuild-index` does).
+ * `ledger rebuild-index --from s3://bucket/prefix [...]`. Exits 0 on success,
+ * 1 on a failure and 2 on a usage error, as `rebuild-index` does.
  */
 export async function rebuildIndexMain(args: string[]): Promise<number> {
   try {
@@ -67,6 +78,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     if (sinceDate !== undefined) parseDay(sinceDate);
     const dbPath = dbFlag(values);
     const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+    const memoryLimit = memoryLimitFlag(values);
     const bucket = await openBucket(stringFlag(values, "from") ?? "", "from");
     const started = performance.now();
     const verbose = values.verbose === true;
@@ -76,6 +88,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
       full: values.full === true,
       sinceDate,
       staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+      memoryLimit,
       onProgress: verbose
         ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
         : undefined,
@@ -90,10 +103,11 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     );
     return EXIT_OK;
   } catch (err) {
-    if (
-      err instanceof UsageError || err instanceof InvalidDateError ||
-      err instanceof ObjectStoreError
-    ) {
+    if (err instanceof UsageError || err instanceof InvalidDateError) {
+      console.error(`ledger rebuild-index: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ObjectStoreError) {
       console.error(`ledger rebuild-index: ${err.message}`);
       return EXIT_FAILURE;
     }
@@ -106,19 +120,25 @@ export const DAEMON_FLAGS: FlagSpec = {
   "to": { type: "string" },
   "interval": { type: "string" },
   "verbose": { type: "boolean", short: "v" },
+  "log-json": { type: "boolean" },
   "db": { type: "string" },
   "stale-after-hours": { type: "string" },
+  "memory-limit": { type: "string" },
 };
 
 const DAEMON_USAGE = `Usage: ledger daemon [--from s3://BUCKET[/PREFIX]] [--to s3://BUCKET[/PREFIX]]
-                     [--interval SECONDS] [--verbose] [--db PATH]
-                     [--stale-after-hours H] [--root DIR]
+                     [--interval SECONDS] [--verbose] [--log-json] [--db PATH]
+                     [--stale-after-hours H] [--memory-limit SIZE] [--root DIR]
 
 --from: keep the index of <root> up to date from a bucket: every --interval
 seconds (default 30) fetch the new chunk objects and, when any arrived,
 update the index. --to (ship mode): also ship the local log to a bucket every
 interval, as ledger ship does (without --from the index follows the local
 log). SIGINT or SIGTERM finish the current step and exit 0.
+
+Log lines go to stdout in the local daemon's format (ledger daemon --help),
+one JSON object per line with --log-json; --verbose adds debug lines;
+--memory-limit is each rebuild's DuckDB memory limit.
 
 Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.`;
 
@@ -138,7 +158,14 @@ export async function daemonMain(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
   const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+  const memoryLimit = memoryLimitFlag(values);
   const dbPath = dbFlag(values);
+  const json = values["log-json"] === true;
+  const verbose = values.verbose === true;
+  const log = (entry: DaemonLogEntry) => {
+    if (entry.level !== "debug" || verbose) console.log(formatLogEntry(entry, json));
+  };
+  const debug = (msg: string) => log({ level: "debug", msg });
   const from = stringFlag(values, "from");
   const to = stringFlag(values, "to");
   const source = from === undefined ? undefined : await openBucket(from, "from");
@@ -156,23 +183,33 @@ export async function daemonMain(args: string[]): Promise<number> {
     if (target !== undefined) {
       shipper = new Shipper(root, target.store, target.location, {
         endpoint: target.endpoint,
-        onProgress: values.verbose ? (m) => console.error(`ledger daemon: ${m}`) : undefined,
+        onProgress: debug,
       });
       if (!await openShipper(shipper, intervalSeconds, stop.signal)) {
         shipper = undefined;
         return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
       }
     }
-    console.error(
-      `ledger daemon: indexing ${from ?? root}${to === undefined ? "" : `, shipping to ${to}`} ` +
+    log({
+      level: "info",
+      msg: `indexing ${from ?? root}${to === undefined ? "" : `, shipping to ${to}`} ` +
         `every ${intervalSeconds} s (pid ${Deno.pid}); SIGINT/SIGTERM to stop`,
-    );
+      fields: {
+        event: "start",
+        root,
+        from: from ?? null,
+        to: to ?? null,
+        interval_s: intervalSeconds,
+        pid: Deno.pid,
+      },
+    });
     const common = {
       intervalMs: Math.round(intervalSeconds * 1000),
       dbPath: dbPath ?? indexPath(root),
       staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+      memoryLimit,
       signal: stop.signal,
-      onProgress: values.verbose ? (m: string) => console.error(m) : undefined,
+      log,
     };
     const indexing = source === undefined
       ? runDaemon(root, common)
@@ -182,7 +219,7 @@ export async function daemonMain(args: string[]): Promise<number> {
       });
     const shipping = shipper === undefined
       ? Promise.resolve()
-      : shipLoop(shipper, to!, intervalSeconds, stop.signal);
+      : shipLoop(shipper, to!, intervalSeconds, stop.signal, log);
     // A failure of either loop stops the other.
     const [summary] = await Promise.all([
       indexing.catch((err) => {
@@ -194,10 +231,12 @@ export async function daemonMain(args: string[]): Promise<number> {
         throw err;
       }),
     ]);
-    console.error(
-      `ledger daemon: stopped after ${summary.checks} checks, ${summary.rebuilds} rebuilds ` +
+    log({
+      level: "info",
+      msg: `stopped after ${summary.checks} checks, ${summary.rebuilds} rebuilds ` +
         `(${summary.failures} failed)`,
-    );
+      fields: { event: "stop", ...summary },
+    });
     return EXIT_OK;
   } catch (err) {
     if (err instanceof DaemonLockedError || err instanceof ObjectStoreError) {

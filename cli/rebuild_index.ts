@@ -2,7 +2,7 @@
  * `ledger rebuild-index`: build or update the DuckDB index from the log.
  * Incremental when an index exists (only new files and bytes are read),
  * full with `--full`; the new index is published atomically. Exits 0 on
- * success and 1 on any failure, usage errors included (SPEC 8).
+ * success, 1 on a failure (SPEC 8) and 2 on a usage error (a bad flag or date).
  *
  * @module
  */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { DaemonLogEntry } from "../indexer/daemon.ts";
 import { ObjectStoreError } from "../storage/object_store.ts";
 import { Shipper, ShipperLockedError, type ShipReport } from "../storage/ship.ts";
 import {
@@ -179,25 +180,51 @@ async function runOn(
 /**
  * Ship every `intervalSeconds` until `signal` aborts (the current pass
  * finishes first). An unreachable bucket is retried; local failures throw.
+ * Each pass's summary, problems and retries go to `log` (by default
+ * `ledger ship`'s own lines; the daemon's `--to` passes its log).
  */
 export async function shipLoop(
   shipper: Shipper,
   to: string,
   intervalSeconds: number,
   signal: AbortSignal,
+  log: (entry: DaemonLogEntry) => void = shipLines,
 ): Promise<void> {
   while (!signal.aborted) {
     try {
       const report = await shipper.pass();
-      if (report.chunksPut + report.chunksFound > 0) console.log(summary(report, to));
-      for (const p of report.problems) console.error(`ledger ship: ${p}`);
+      if (report.chunksPut + report.chunksFound > 0) {
+        log({
+          level: "info",
+          msg: summary(report, to),
+          fields: {
+            event: "ship",
+            bytes_shipped: report.bytesShipped,
+            chunks_put: report.chunksPut,
+            chunks_found: report.chunksFound,
+            parts_scanned: report.partsScanned,
+            elapsed_ms: report.elapsedMs,
+          },
+        });
+      }
+      for (const p of report.problems) log({ level: "error", msg: p, fields: { event: "ship" } });
     } catch (err) {
       if (!(err instanceof ObjectStoreError)) throw err;
       // The bucket is unreachable for now: what is shipped stays recorded; try again.
-      console.error(`ledger ship: ${err.message}; retrying in ${intervalSeconds} s`);
+      log({
+        level: "warn",
+        msg: `${err.message}; retrying in ${intervalSeconds} s`,
+        fields: { event: "ship", error: err.message },
+      });
     }
     await sleep(intervalSeconds * 1000, signal);
   }
+}
+
+/** `ledger ship --interval`'s own lines: the summary on stdout, problems on stderr. */
+function shipLines(entry: DaemonLogEntry): void {
+  if (entry.level === "info") console.log(entry.msg);
+  else if (entry.level !== "debug") console.error(`ledger ship: ${entry.msg}`);
 }
 
 function summary(r: ShipReport, to: string): string {

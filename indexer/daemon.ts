@@ -207,7 +207,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
               fields: { reason: report.recoveredFrom },
             });
           }
-          log(rebuildEntry(report));
+          log(rebuildLogEntry(report));
           // The log as it was before this rebuild, the index as this rebuild left it.
           last = { log: snapshot.log, index: await indexState(dbPath) };
         } catch (err) {
@@ -226,8 +226,23 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
   return summary;
 }
 
-/** The log entry of a rebuild. */
-function rebuildEntry(r: RebuildReport): DaemonLogEntry {
+/**
+ * The log entry of a rebuild (`event: "rebuild"`), as the local daemon and
+ * the bucket daemon (`storage/bucket_index.ts`) write it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { rebuildLogEntry } from "./daemon.ts";
+ * import type { RebuildReport } from "./rebuild.ts";
+ * const report = { mode: "incremental", filesRead: 2, eventsRead: 10, errorsFound: 0, events: 10,
+ *   runs: 1, errors: 0, elapsedMs: 42 } as RebuildReport;
+ * const entry = rebuildLogEntry(report);
+ * assert.equal(entry.fields?.event, "rebuild");
+ * assert.match(entry.msg, /^rebuild incremental: read 2 files/);
+ * ```
+ */
+export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
   return {
     level: "info",
     msg: `rebuild ${r.mode}: read ${r.filesRead} files ` +

@@ -16,7 +16,13 @@
 import { dirname, join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir, indexPath } from "../ledger/paths.ts";
 import { rebuildIndex, type RebuildReport } from "../indexer/rebuild.ts";
-import { acquireDaemonLock, type DaemonSummary } from "../indexer/daemon.ts";
+import {
+  acquireDaemonLock,
+  type DaemonLogEntry,
+  type DaemonSummary,
+  formatLogEntry,
+  rebuildLogEntry,
+} from "../indexer/daemon.ts";
 import { appendDurable, ensureDir, syncDir, writeFileAtomic } from "./_durable.ts";
 import { type Chunk, locationId, parseChunkKey, remotePartFile } from "./_layout.ts";
 import { forEachLimited } from "./_pool.ts";
@@ -39,6 +45,8 @@ export interface BucketIndexOptions {
   sinceDate?: string;
   /** A running run silent this long shows as stale. @default {24 h} */
   staleAfterMs?: number;
+  /** DuckDB memory limit of the rebuild (see `RebuildOptions.memoryLimit`). */
+  memoryLimit?: string;
   /** Receives progress lines. @default {undefined} */
   onProgress?: (message: string) => void;
 }
@@ -364,19 +372,26 @@ export async function rebuildIndexFromBucket(
     full: options.full,
     sinceDate: options.sinceDate,
     staleAfterMs: options.staleAfterMs,
+    memoryLimit: options.memoryLimit,
     onProgress: options.onProgress,
   });
   return { mirror, index };
 }
 
 /** Options for {@linkcode runBucketDaemon}. */
-export interface BucketDaemonOptions extends Omit<BucketIndexOptions, "full" | "sinceDate"> {
+export interface BucketDaemonOptions
+  extends Omit<BucketIndexOptions, "full" | "sinceDate" | "onProgress"> {
   /** Time between two checks of the bucket. @default {30_000} */
   intervalMs?: number;
   /** Stops the daemon after the current step. @default {undefined} */
   signal?: AbortSignal;
-  /** Receives one line per rebuild (and per failure). @default {console.log} */
-  onLog?: (line: string) => void;
+  /**
+   * Receives the log entries, as the local daemon's `log` does: one per
+   * rebuild (`event: "rebuild"`, with the mirror's `chunks_fetched` and
+   * `bytes_fetched`), one per failure (level `error`), progress as `debug`.
+   * @default {non-debug entries printed with `formatLogEntry`}
+   */
+  log?: (entry: DaemonLogEntry) => void;
 }
 
 /**
@@ -403,7 +418,11 @@ export async function runBucketDaemon(
   options: BucketDaemonOptions = {},
 ): Promise<DaemonSummary> {
   const intervalMs = options.intervalMs ?? 30_000;
-  const log = options.onLog ?? ((line: string) => console.log(line));
+  const log = options.log ??
+    ((entry: DaemonLogEntry) => {
+      if (entry.level !== "debug") console.log(formatLogEntry(entry, false));
+    });
+  const debug = (msg: string) => log({ level: "debug", msg });
   const lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
@@ -413,25 +432,38 @@ export async function runBucketDaemon(
     while (!options.signal?.aborted) {
       summary.checks++;
       try {
-        const mirror = await mirrorBucket(store, location, cacheRoot, options);
+        const mirror = await mirrorBucket(store, location, cacheRoot, { onProgress: debug });
         if (mirror.changed || first) {
           summary.rebuilds++;
           const index = await rebuildIndex(cacheRoot, {
             dbPath,
             staleAfterMs: options.staleAfterMs,
-            onProgress: options.onProgress,
+            memoryLimit: options.memoryLimit,
+            onProgress: debug,
           });
-          log(
-            `${new Date().toISOString()} fetched ${mirror.chunksFetched} chunks ` +
-              `(${mirror.bytesFetched} bytes); indexed ${index.events} events of ${index.runs} ` +
-              `runs (${index.mode}, ${index.errors} in ingest_errors) in ${index.elapsedMs} ms`,
-          );
+          const entry = rebuildLogEntry(index);
+          log({
+            ...entry,
+            msg:
+              `fetched ${mirror.chunksFetched} chunks (${mirror.bytesFetched} bytes); ${entry.msg}`,
+            fields: {
+              ...entry.fields,
+              chunks_fetched: mirror.chunksFetched,
+              bytes_fetched: mirror.bytesFetched,
+            },
+          });
+        } else {
+          debug("no new chunks in the bucket");
         }
         first = false;
       } catch (err) {
         summary.failures++;
         const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-        log(`${new Date().toISOString()} update from the bucket failed: ${message}`);
+        log({
+          level: "error",
+          msg: `update from the bucket failed: ${message}`,
+          fields: { error: message },
+        });
       }
       await sleep(intervalMs, options.signal);
     }

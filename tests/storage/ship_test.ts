@@ -95,7 +95,8 @@ class Child {
 
   /** Whether a long-running command printed its start banner (its signal handlers are set). */
   get started(): boolean {
-    return this.errLines.some((l) => l.includes("SIGINT/SIGTERM to stop"));
+    // ledger ship says it on stderr, the daemon in its log on stdout.
+    return [...this.errLines, ...this.lines].some((l) => l.includes("SIGINT/SIGTERM to stop"));
   }
 
   async stop(signal: Deno.Signal): Promise<Deno.CommandStatus> {
@@ -260,13 +261,26 @@ async function badInput(server: CephServer, tmp: string): Promise<void> {
     new RegExp(`missing permission --allow-net=127\\.0\\.0\\.1:${port}`),
   );
   assert.equal(await hashTree(root), before, "a refused permission changed the root");
+  // A failure exits 1, a usage error 2 (as rebuild-index without --from).
   const fromCases = [
-    { args: ["--from", "s3://no-such-bucket/x"], says: /does not exist/ },
-    { args: ["--from", "file:///tmp/x"], says: /s3:\/\// },
+    { args: ["--from", "s3://no-such-bucket/x"], code: 1, says: /does not exist/ },
+    { args: ["--from", "file:///tmp/x"], code: 2, says: /s3:\/\// },
+    { args: ["--from", "s3://fleet/x", "--bogus"], code: 2, says: /unknown flag --bogus/ },
+    {
+      args: ["--from", "s3://fleet/x", "--since-date", "2026-13-45"],
+      code: 2,
+      says: /2026-13-45/,
+    },
+    {
+      args: ["--from", "s3://fleet/x", "--memory-limit", "lots"],
+      code: 2,
+      says: /--memory-limit "lots"/,
+    },
+    { args: ["--from", "--full"], code: 2, says: /--from needs a value/ },
   ];
   for (const c of fromCases) {
     const r = await ledger(["rebuild-index", "--root", reader, ...c.args], server.env);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, c.code, `${c.args.join(" ")}: ${r.stderr}`);
     assert.match(oneLine(r.stderr), c.says);
     assert.equal(await hashTree(reader), beforeReader, "rebuild-index --from changed the root");
   }
@@ -353,6 +367,16 @@ async function conflict(server: CephServer, tmp: string): Promise<void> {
   assert.deepEqual(await store.get(key), foreign, "the bucket object is not overwritten");
 }
 
+/** A pass's summary line: ledger ship's own, or the same message in the daemon's log. */
+function shipped(line: string): boolean {
+  return /^(\S+Z info )?Shipped \d+ bytes/.test(line);
+}
+
+/** A rebuild line of the bucket daemon's log. */
+function indexed(line: string): boolean {
+  return /^\S+Z info fetched \d+ chunks \(\d+ bytes\); rebuild (full|incremental): /.test(line);
+}
+
 async function threeMachines(server: CephServer, tmp: string): Promise<void> {
   const machines = ["m1", "m2", "m3"].map((m) => join(tmp, m));
   const reader = join(tmp, "reader");
@@ -378,7 +402,7 @@ async function threeMachines(server: CephServer, tmp: string): Promise<void> {
     "0.5",
   ]);
   try {
-    await waitFor("every shipper shipped once", () => shippers.every((s) => s.lines.length > 0));
+    await waitFor("every shipper shipped once", () => shippers.every((s) => s.lines.some(shipped)));
     await server.stopGateway(); // the server goes away in the middle of shipping
     await sleep(1500);
     await server.startGateway();
@@ -406,7 +430,7 @@ async function threeMachines(server: CephServer, tmp: string): Promise<void> {
       await w.done;
       assert.equal(status.code, 0, w.stderr);
     }
-    await waitFor("the reader's daemon indexed", () => daemon.lines.length > 0);
+    await waitFor("the reader's daemon indexed", () => daemon.lines.some(indexed));
     await waitFor("the restarted shippers run", () => shippers.every((s) => s.started));
   } finally {
     for (const s of shippers) {
@@ -416,8 +440,15 @@ async function threeMachines(server: CephServer, tmp: string): Promise<void> {
     const stopped = await daemon.stop("SIGTERM");
     assert.equal(stopped.code, 0, daemon.stderr);
   }
-  assert.ok(daemon.lines.length > 0, `the daemon indexed: ${daemon.stderr}`);
-  assert.ok(shippers[0].lines.some((l) => l.startsWith("Shipped")), "the daemon shipped");
+  assert.ok(daemon.lines.some(indexed), `the daemon indexed: ${daemon.stderr}`);
+  assert.ok(shippers[0].lines.some(shipped), "the daemon shipped");
+  // The daemon logs in one format: every stdout line is "<time> <level> <message>".
+  for (const d of [daemon, shippers[0]]) {
+    const odd = d.lines.filter((l) =>
+      !/^\d{4}-\d\d-\d\dT[\d:.]+Z (debug|info|warn|error) /.test(l)
+    );
+    assert.deepEqual(odd, [], "daemon log lines");
+  }
   assert.ok(await Deno.stat(join(machines[0], "index/runs.duckdb")), "and indexed its own log");
   const acked = writers.flatMap((w) => w.lines);
   assert.equal(acked.length, 3 * RUNS_PER_MACHINE * 6); // six events per run

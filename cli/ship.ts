@@ -27,11 +27,12 @@ export const FLAGS: FlagSpec = {
   "to": { type: "string" },
   "interval": { type: "string" },
   "once": { type: "boolean" },
+  "verify": { type: "boolean" },
   "verbose": { type: "boolean", short: "v" },
 };
 
 const USAGE = `Usage: ledger ship --to s3://BUCKET[/PREFIX] [--interval SECONDS] [--once]
-                   [--verbose] [--root DIR]
+                   [--verify] [--verbose] [--root DIR]
 
 Upload every complete line of the local log that the bucket lacks, as
 immutable chunk objects
@@ -40,9 +41,13 @@ immutable chunk objects
 Shipping is idempotent: what was shipped is kept in <root>/ship/, and after a
 crash or a lost state file the bucket is checked, never written twice. Remote
 content that disagrees with the local log is an error, never overwritten.
+With a state file, the chunks it records are trusted: only the end of the last
+one is compared with the local log, in parts with bytes to ship.
 
   --once            one pass, then exit (exit 1 if anything could not be
                     shipped)
+  --verify          first compare every chunk in the bucket with the local
+                    log, byte for byte (downloads them)
   --interval S      seconds between passes when running on (default 30)
   --verbose         progress on stderr
 
@@ -98,6 +103,7 @@ export async function main(args: string[]): Promise<number> {
   const shipper = new Shipper(root, bucket.store, bucket.location, {
     endpoint: bucket.endpoint,
     onProgress: verbose ? (m) => console.error(`ledger ship: ${m}`) : undefined,
+    verifyAll: values.verify === true,
   });
   const stop = new AbortController();
   const onSignal = () => stop.abort();

@@ -40,6 +40,11 @@ const PARTS_CONCURRENT_MAX = 4;
 const FIRST_LINE_BYTES_MAX = 1024 * 1024;
 /** Format of the state file. */
 const STATE_FORMAT = 1;
+/**
+ * Bytes at the end of the last chunk the state file records that a process
+ * compares with the local part before it ships more of it.
+ */
+const TAIL_CHECK_BYTES = 64 * 1024;
 
 /** Options for {@linkcode shipOnce} and {@linkcode runShipper}. */
 export interface ShipOptions {
@@ -47,6 +52,14 @@ export interface ShipOptions {
   endpoint?: string;
   /** Receives progress lines. @default {undefined} */
   onProgress?: (message: string) => void;
+  /**
+   * Compare every chunk in the bucket with the local log, byte for byte,
+   * once per process (`ledger ship --verify`), instead of trusting the
+   * chunks the state file records as shipped (of those, only the end of the
+   * last one is compared, and only in parts with bytes to ship).
+   * @default {false}
+   */
+  verifyAll?: boolean;
 }
 
 /** What one pass did. */
@@ -106,6 +119,7 @@ export class Shipper {
   #parts = new Map<string, PartMemory>();
   #loaded = false;
   #progress: (message: string) => void;
+  #verifyAll: boolean;
 
   /** Create a shipper; nothing is read or written until {@linkcode Shipper.pass}. */
   constructor(
@@ -121,6 +135,7 @@ export class Shipper {
     this.#statePath = join(root, "ship", `${id}.json`);
     this.#lockPath = join(root, "ship", `${id}.lock`);
     this.#progress = options.onProgress ?? (() => {});
+    this.#verifyAll = options.verifyAll ?? false;
   }
 
   /** The state file of this root and location. */
@@ -180,8 +195,11 @@ export class Shipper {
 
   async #shipPart(f: LocalPart, report: ShipReport): Promise<void> {
     let mem = this.#parts.get(f.file);
-    // Nothing new: no request at all (the bucket cannot hold more than the file has).
-    if (mem !== undefined && f.sizeBytes === mem.shippedBytes) return;
+    // Nothing new: no request at all (the bucket cannot hold more than the file has),
+    // unless every chunk is to be compared and this one was not yet.
+    if (
+      mem !== undefined && f.sizeBytes === mem.shippedBytes && (mem.verified || !this.#verifyAll)
+    ) return;
     const file = await Deno.open(f.path, { read: true });
     try {
       const size = (await file.stat()).size;
@@ -193,7 +211,7 @@ export class Shipper {
         }
         this.#parts.set(f.file, mem);
         const part = { day: f.day, stem: f.stem, fingerprint };
-        mem.shippedBytes = await this.#reconcile(file, size, part, mem.shippedBytes, report);
+        await this.#reconcile(file, size, part, mem, report);
         mem.verified = true;
       }
       if (size < mem.shippedBytes) {
@@ -213,34 +231,88 @@ export class Shipper {
     }
   }
 
-  /** Move past the chunks the bucket already has from `fromByte` on; returns the new offset. */
+  /**
+   * Set `mem.shippedBytes` to the end of the part's chunks in the bucket,
+   * which must follow each other from byte 0 with no gap or overlap. The
+   * chunks up to the state file's offset are trusted, but that offset must
+   * end a chunk and the end of that chunk must still equal the local bytes
+   * (a state file ahead of the bucket, or one that points into a line, would
+   * otherwise ship a chunk that starts mid-line); the chunks after it are
+   * compared byte for byte. An offset that ends no chunk is not trusted:
+   * every chunk is compared. A part with no chunk at all keeps its offset
+   * (its day may have been removed from the bucket on purpose).
+   */
   async #reconcile(
     file: Deno.FsFile,
     size: number,
     part: RemotePart,
-    fromByte: number,
+    mem: PartMemory,
     report: ShipReport,
-  ): Promise<number> {
+  ): Promise<void> {
     const { prefix } = this.#location;
-    const startAfter = fromByte === 0 ? undefined : chunkKey(prefix, part, fromByte - 1);
-    let cursor = fromByte;
-    for await (const o of this.#store.list(partKeyPrefix(prefix, part), { startAfter })) {
+    const chunks: { key: string; start: number; length: number }[] = [];
+    let end = 0;
+    for await (const o of this.#store.list(partKeyPrefix(prefix, part))) {
       const c = parseChunkKey(prefix, o.key, o.sizeBytes);
       if (c === null || c.stem !== part.stem || c.fingerprint !== part.fingerprint) continue;
-      if (c.startByte !== cursor) {
+      if (c.startByte !== end) {
         throw new RemoteConflictError(
           `Bucket object ${c.key} starts at byte ${c.startByte} but the part's chunks end at ` +
-            `${cursor}: the bucket was changed by something else`,
+            `${end}: the bucket was changed by something else`,
         );
       }
-      await this.#verifyRemote(file, size, c.key, cursor, o.sizeBytes);
-      cursor += o.sizeBytes;
-      report.chunksFound++;
+      chunks.push({ key: c.key, start: end, length: o.sizeBytes });
+      end += o.sizeBytes;
     }
-    if (cursor !== fromByte) {
-      this.#progress(`${remoteName(part)}: bucket already had bytes ${fromByte}-${cursor}`);
+    if (chunks.length === 0) return;
+    const stated = this.#verifyAll ? 0 : mem.shippedBytes;
+    const trusted = stated === 0 || chunks.some((c) => c.start + c.length === stated) ? stated : 0;
+    if (trusted !== stated) {
+      this.#progress(
+        `${remoteName(part)}: the state file's ${stated} bytes end no chunk of the bucket ` +
+          `(${end} bytes): comparing every chunk`,
+      );
     }
-    return cursor;
+    mem.shippedBytes = 0;
+    for (const c of chunks) {
+      const chunkEnd = c.start + c.length;
+      if (chunkEnd < trusted) continue;
+      if (chunkEnd === trusted) await this.#verifyTail(file, size, c.key, c.start, c.length);
+      else {
+        await this.#verifyRemote(file, size, c.key, c.start, c.length);
+        report.chunksFound++;
+      }
+      mem.shippedBytes = chunkEnd; // known to be in the bucket from here
+    }
+    if (end !== trusted) {
+      this.#progress(`${remoteName(part)}: bucket already had bytes ${trusted}-${end}`);
+    }
+  }
+
+  /** The last {@linkcode TAIL_CHECK_BYTES} of the object `key` must equal the local bytes. */
+  async #verifyTail(
+    file: Deno.FsFile,
+    size: number,
+    key: string,
+    start: number,
+    length: number,
+  ): Promise<void> {
+    const from = Math.max(0, length - TAIL_CHECK_BYTES);
+    if (start + length > size) {
+      throw new RemoteConflictError(
+        `Bucket object ${key} holds bytes ${start}-${start + length} but the local part has ` +
+          `only ${size} bytes`,
+      );
+    }
+    const remote = await this.#store.get(key, { start: from, end: length });
+    const local = await readRange(file, start + from, start + length);
+    if (!bytesEqual(remote, local) || remote[remote.length - 1] !== NEWLINE) {
+      throw new RemoteConflictError(
+        `Bucket object ${key} differs from the local log at bytes ${start + from}-${
+          start + length
+        }`,
+      );
+    }
   }
 
   /** The object `key` must equal the local bytes at `[start, start + length)`. */

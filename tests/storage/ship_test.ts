@@ -178,6 +178,9 @@ Deno.test({
     await t.step("remote content that disagrees is an error, never overwritten", async () => {
       await conflict(server, tmp);
     });
+    await t.step("a state file that points into a line or trusts changed bytes", async () => {
+      await wrongState(server, tmp);
+    });
     await t.step("retention by day prefix: the index from the bucket follows", async () => {
       await retention(server, tmp);
     });
@@ -365,6 +368,51 @@ async function conflict(server: CephServer, tmp: string): Promise<void> {
   assert.equal(r.code, 1, r.stderr);
   assert.match(oneLine(r.stderr), /differs from the local log/);
   assert.deepEqual(await store.get(key), foreign, "the bucket object is not overwritten");
+}
+
+/**
+ * A state file is only a cache of what the bucket holds: one edited to point into a line
+ * must not make ship upload a chunk that starts mid-line (it did: the bucket then held a
+ * torn line and the incremental and full indexes of it differed), and `--verify` compares
+ * the chunks the state file trusts.
+ */
+async function wrongState(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "state");
+  const acked = await emitRuns(root, "state", 3);
+  const to = "s3://fleet/state";
+  let r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  const shipDir = join(root, "ship");
+  const stateName = [...Deno.readDirSync(shipDir)].find((e) => e.name.endsWith(".json"))!.name;
+  const statePath = join(shipDir, stateName);
+  const state = JSON.parse(await Deno.readTextFile(statePath));
+  const [[partName, partBytes]] = [...await localParts(root)];
+  const midLine = new TextDecoder().decode(partBytes).indexOf("\n") + 10;
+  state.parts[partName].shipped_bytes = midLine;
+  await Deno.writeTextFile(statePath, JSON.stringify(state));
+  acked.push(...await emitRuns(root, "state2", 2));
+  r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  const store = storeOf(server, "fleet");
+  const lines = await bucketLines(store, "state/");
+  const ids = lines.map((l) => JSON.parse(l.line).event_id as string); // a torn line throws
+  assert.equal(ids.length, new Set(ids).size, "no line twice in the bucket");
+  assert.deepEqual(new Set(ids), new Set(acked), "every acknowledged event, once");
+  // A shipped byte changed locally (same length): a pass with nothing new trusts the state,
+  // (a part whose first line changed is another part, shipped under another fingerprint);
+  // --verify compares every chunk and refuses; the bucket is not overwritten.
+  const path = join(root, "events", partName);
+  const text = await Deno.readTextFile(path);
+  assert.ok(text.includes('"state-'), text.slice(0, 200));
+  const at = text.lastIndexOf('"state-'); // not in the first line: that names another part
+  await Deno.writeTextFile(path, text.slice(0, at) + '"stAte-' + text.slice(at + 7));
+  const before = await bucketLines(store, "state/");
+  r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await ledger(["ship", "--root", root, "--to", to, "--once", "--verify"]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(oneLine(r.stderr), /differs from the local log/);
+  assert.deepEqual(await bucketLines(store, "state/"), before, "the bucket is unchanged");
 }
 
 /** A pass's summary line: ledger ship's own, or the same message in the daemon's log. */

@@ -38,8 +38,11 @@ export interface Comparison {
   phases: Record<string, PerRun<number | null>>;
   /** Per-caller results: caller to run to its metrics. */
   callers: Record<string, PerRun<Record<string, unknown>>>;
-  /** Git provenance per run (null when the run has no manifest). */
-  git: PerRun<{ commit: string | null; dirty: boolean | null } | null>;
+  /**
+   * Git provenance per run, as SPEC 11 shapes it (`{commit, dirty}` for
+   * every run); both null when the run has no manifest or no git in it.
+   */
+  git: PerRun<GitProvenance>;
 }
 
 /** Options for {@linkcode compareRuns}. */
@@ -246,25 +249,33 @@ function byCallerOfSummary(
   return out;
 }
 
-async function gitOf(
-  root: string,
-  runId: string,
-): Promise<{ commit: string | null; dirty: boolean | null } | null> {
+/** A run's git commit and whether the tree was dirty (null: not recorded). */
+export interface GitProvenance {
+  /** The commit the run's code came from. */
+  commit: string | null;
+  /** Whether the working tree had uncommitted changes. */
+  dirty: boolean | null;
+}
+
+const NO_GIT: GitProvenance = { commit: null, dirty: null };
+
+async function gitOf(root: string, runId: string): Promise<GitProvenance> {
   const dir = runDirOrNull(root, runId);
-  if (dir === null) return null;
+  if (dir === null) return { ...NO_GIT };
   const path = join(dir, MANIFEST_FILE);
-  if (!(await isFile(path))) return null;
+  if (!(await isFile(path))) return { ...NO_GIT };
   const info = await Deno.stat(path);
-  if (info.size > MANIFEST_BYTES_MAX) return null;
+  if (info.size > MANIFEST_BYTES_MAX) return { ...NO_GIT };
   let manifest: Record<string, unknown> | null;
   try {
     manifest = parseJsonLenient(await Deno.readTextFile(path)) as Record<string, unknown> | null;
   } catch (err) {
-    if (err instanceof SyntaxError) return null; // a damaged manifest has no provenance to show
+    // A damaged manifest has no provenance to show.
+    if (err instanceof SyntaxError) return { ...NO_GIT };
     throw err;
   }
   const git = (manifest?.git ?? null) as Record<string, unknown> | null;
-  if (git === null || typeof git !== "object") return null;
+  if (git === null || typeof git !== "object") return { ...NO_GIT };
   return {
     commit: typeof git.commit === "string" ? git.commit : null,
     dirty: typeof git.dirty === "boolean" ? git.dirty : null,

@@ -136,7 +136,7 @@ Deno.test("ledger compare, trials, tag/note, show prefixes", async (t) => {
       equal(c.callers.bob["pol-a1"].count, 1);
       deepEqual(c.git["pol-a1"], { commit: "abc123", dirty: false });
       deepEqual(c.git["pol-b2"], { commit: "def456", dirty: true });
-      equal(c.git["pol-c1"], null);
+      deepEqual(c.git["pol-c1"], { commit: null, dirty: null }); // no manifest: same shape
       const same = JSON.parse(
         (await runLedger(["compare", "--root", root, "pol-a1", "pol-a2", "--json"])).stdout,
       );

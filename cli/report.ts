@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { buildReport } from "../report/build.ts";
 import { AmbiguousRunError, IndexNotFoundError, RunNotFoundError } from "../report/data.ts";
 import {
@@ -81,6 +81,7 @@ export async function main(args: string[]): Promise<number> {
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
+  await refuseDirectory(resolve(out));
   const where = (values.where ?? []) as string[];
   const filterRunIds = where.length === 0 ? undefined : whereFilter(where);
   const root = resolveRootFlag(values);
@@ -111,6 +112,22 @@ export async function main(args: string[]): Promise<number> {
       `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
   );
   return EXIT_OK;
+}
+
+/** `--out` names a folder: a usage error before any work, not the rename's OS error after it. */
+async function refuseDirectory(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (info.isDirectory) {
+    throw new UsageError(
+      `--out ${path} is a folder: name the HTML file to write (e.g. ${join(path, "report.html")})`,
+    );
+  }
 }
 
 /** Write `text` beside `path`, then rename it over `path`. */

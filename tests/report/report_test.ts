@@ -154,6 +154,13 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       ]);
       assert.equal(noDir.code, 2);
       assert.match(noDir.stderr, /does not exist/);
+      const folder = await runLedger(["report", "--root", root, "--out", dir]);
+      assert.equal(folder.code, 2, folder.stderr);
+      assert.match(
+        folder.stderr.trim(),
+        /^ledger report: --out \S+ is a folder: name the HTML file/,
+      );
+      assert.equal(folder.stderr.trim().split("\n").length, 1);
       const noIndex = await runLedger(["report", "--root", join(dir, "empty"), "--out", out]);
       assert.equal(noIndex.code, 1);
       assert.match(noIndex.stderr, /No index at/);

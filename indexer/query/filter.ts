@@ -13,7 +13,13 @@
  * VALUE      := NUMBER | 'string' | "string" | true | false | null
  * ```
  *
- * Keywords are case-insensitive. A comparison with a number compares
+ * Keywords are case-insensitive. In a quoted string a backslash escapes
+ * only that string's quote and a backslash (`'it\'s'`, `"say \"hi\""`,
+ * `'a\\b'`); any other backslash is kept as it is, so `'^alpha-\d$'` reaches
+ * the regular expression engine unchanged. A regular expression after `~`
+ * is DuckDB's (RE2 syntax: `(?i)` and `(?P<name>...)`, no look-around or
+ * backreferences); {@linkcode checkPatterns} asks DuckDB whether each one
+ * compiles before a query runs. A comparison with a number compares
  * numbers: a JSON value stored as the string `"0.3"` and one stored as the
  * number `0.3` both match `<= 0.3`; NaN and infinities count as null. A
  * string compared with `created_at` (or `recorded_at`) is read as a UTC
@@ -31,6 +37,7 @@ import {
   UnknownFieldError,
 } from "./fields.ts";
 import { parseInstant } from "./time.ts";
+import type { DuckDBConnection } from "@duckdb/node-api";
 
 /** A comparison operator. */
 export type CompareOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
@@ -65,9 +72,9 @@ export class FilterSyntaxError extends Error {
   readonly column: number;
   /** The offending token's text (empty at the end of the input). */
   readonly token: string;
-  /** Create the error. */
-  constructor(message: string, token: string, column: number) {
-    super(message);
+  /** Create the error; `options.cause` is the engine's own error, if any. */
+  constructor(message: string, token: string, column: number, options?: ErrorOptions) {
+    super(message, options);
     this.name = "FilterSyntaxError";
     this.token = token;
     this.column = column;
@@ -156,7 +163,13 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-/** Read a quoted string starting at `start` (backslash escapes the next character). */
+/**
+ * Read a quoted string starting at `start`. A backslash escapes only the
+ * string's own quote and a backslash (`\'` in '...', `\"` in "...", `\\`
+ * in either); any other backslash is kept with the character after it, so
+ * a regular expression keeps its `\d` and `\.` (SPEC 11: no escape
+ * processing).
+ */
 function readString(text: string, start: number): { value: string; end: number } {
   const quote = text[start];
   let value = "";
@@ -165,7 +178,7 @@ function readString(text: string, start: number): { value: string; end: number }
     const ch = text[i];
     if (ch === "\\" && i + 1 < text.length) {
       const next = text[i + 1];
-      value += next === "n" ? "\n" : next === "t" ? "\t" : next;
+      value += next === quote || next === "\\" ? next : ch + next;
       i += 2;
       continue;
     }
@@ -344,7 +357,9 @@ export function parseFilter(text: string): FilterExpr {
 /**
  * Compile parsed expressions for `target` to one SQL condition (all must
  * hold) with `?` parameters. Throws {@linkcode FilterSyntaxError} for an
- * unknown field or a value that cannot be used with its operator.
+ * unknown field or a value that cannot be used with its operator. Regular
+ * expressions are not checked here (that needs the engine that runs them):
+ * call {@linkcode checkPatterns} on the connection before the query.
  *
  * @example
  * ```ts
@@ -378,6 +393,86 @@ export function whereSql(texts: readonly string[], target: QueryTarget): SqlFrag
   return compileFilter(texts.map(parseFilter), target);
 }
 
+/** The query that compiles one pattern with DuckDB's own regexp engine (RE2). */
+const PATTERN_CHECK_SQL = "SELECT regexp_matches('', $1)";
+/** How DuckDB's error for a pattern it cannot compile starts. */
+const PATTERN_ERROR_PREFIX = "Invalid Input Error: ";
+
+type RegexExpr = Extract<FilterExpr, { kind: "regex" }>;
+
+/**
+ * Check every regular expression of the `--where` texts with DuckDB's own
+ * regexp engine (RE2, the one that runs them), one tiny query per distinct
+ * pattern, before the main query runs. A pattern DuckDB cannot compile
+ * throws a {@linkcode FilterSyntaxError} naming the pattern's token, its
+ * column and DuckDB's reason (the DuckDB error is its `cause`); so does a
+ * text that does not parse. Other DuckDB errors pass through.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DuckDBInstance } from "@duckdb/node-api";
+ * import { checkPatterns, FilterSyntaxError } from "./filter.ts";
+ * const instance = await DuckDBInstance.create(":memory:");
+ * const conn = await instance.connect();
+ * try {
+ *   await checkPatterns(conn, ["run_id ~ '(?i)^ALPHA-\\d$'"]); // RE2 takes (?i) and \d
+ *   await assert.rejects(
+ *     checkPatterns(conn, ["run_id ~ 'a(?!l)'"]), // RE2 has no look-ahead
+ *     (err) => err instanceof FilterSyntaxError && err.column === 10 && err.token === "'a(?!l)'",
+ *   );
+ * } finally {
+ *   conn.disconnectSync();
+ *   instance.closeSync();
+ * }
+ * ```
+ */
+export async function checkPatterns(
+  conn: DuckDBConnection,
+  where: readonly string[],
+): Promise<void> {
+  for (const text of where) {
+    const seen = new Set<string>();
+    for (const e of regexExprs(parseFilter(text))) {
+      if (seen.has(e.pattern)) continue;
+      seen.add(e.pattern);
+      await checkPattern(conn, text, e);
+    }
+  }
+}
+
+function regexExprs(e: FilterExpr): RegexExpr[] {
+  switch (e.kind) {
+    case "and":
+    case "or":
+      return [...regexExprs(e.left), ...regexExprs(e.right)];
+    case "not":
+      return regexExprs(e.expr);
+    case "regex":
+      return [e];
+    default:
+      return [];
+  }
+}
+
+async function checkPattern(conn: DuckDBConnection, text: string, e: RegexExpr): Promise<void> {
+  try {
+    await conn.run(PATTERN_CHECK_SQL, [e.pattern]);
+  } catch (err) {
+    // The query's only input is the pattern: DuckDB's invalid-input error is about it.
+    if (!(err instanceof Error && err.message.startsWith(PATTERN_ERROR_PREFIX))) throw err;
+    const start = e.valueColumn - 1;
+    const token = text.slice(start, readString(text, start).end);
+    const reason = err.message.slice(PATTERN_ERROR_PREFIX.length).split("\n")[0];
+    throw new FilterSyntaxError(
+      `Invalid regular expression ${token} at column ${e.valueColumn}: ${reason}`,
+      token,
+      e.valueColumn,
+      { cause: err },
+    );
+  }
+}
+
 function compile(e: FilterExpr, target: QueryTarget): SqlFragment {
   switch (e.kind) {
     case "and":
@@ -399,8 +494,8 @@ function compile(e: FilterExpr, target: QueryTarget): SqlFragment {
       return { sql: `${f.text.sql} IS ${e.negated ? "NOT " : ""}NULL`, params: f.text.params };
     }
     case "regex": {
+      // The pattern is checked by the engine that runs it: see checkPatterns.
       const f = field(e.field, e.column, target);
-      checkRegex(e.pattern, e.valueColumn);
       return {
         sql: `regexp_matches(${f.text.sql}, ?)`,
         params: [...f.text.params, e.pattern],
@@ -469,20 +564,6 @@ function compileCompare(
     return { sql: `${f.value.sql} ${op} ?`, params: [...f.value.params, ms] };
   }
   return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, v] };
-}
-
-function checkRegex(pattern: string, column: number): void {
-  try {
-    new RegExp(pattern);
-  } catch (err) {
-    throw new FilterSyntaxError(
-      `Invalid regular expression ${JSON.stringify(pattern)} at column ${column}: ${
-        err instanceof Error ? err.message : String(err)
-      }`,
-      pattern,
-      column,
-    );
-  }
 }
 
 /** The parameters of a fragment, for callers that build larger statements. */

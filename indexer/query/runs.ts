@@ -16,7 +16,7 @@ import {
   type SqlFragment,
   UnknownFieldError,
 } from "./fields.ts";
-import { compileFilter, FilterSyntaxError, parseFilter } from "./filter.ts";
+import { checkPatterns, compileFilter, FilterSyntaxError, parseFilter } from "./filter.ts";
 import { parseJsonLenient } from "./_json.ts";
 import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
 import { isOutOfMemory } from "../queries.ts";
@@ -41,9 +41,9 @@ export interface SortKey {
  * ```
  */
 export class QueryUsageError extends Error {
-  /** Create the error. */
-  constructor(message: string) {
-    super(message);
+  /** Create the error; `options.cause` is the error it reports, if any. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "QueryUsageError";
   }
 }
@@ -414,11 +414,31 @@ function compileWhere(texts: readonly string[], target: QueryTarget): SqlFragmen
   try {
     return compileFilter(texts.map(parseFilter), target);
   } catch (err) {
-    if (err instanceof FilterSyntaxError) {
-      throw new QueryUsageError(`--where: ${err.message}`);
-    }
-    throw err;
+    throw whereUsageError(err);
   }
+}
+
+/**
+ * Check the regular expressions of `--where` texts with DuckDB's own engine
+ * before a query that holds them runs, turning a bad one into a usage error.
+ */
+async function checkWherePatterns(
+  conn: DuckDBConnection,
+  texts: readonly string[] | undefined,
+): Promise<void> {
+  try {
+    await checkPatterns(conn, texts ?? []);
+  } catch (err) {
+    throw whereUsageError(err);
+  }
+}
+
+/** A {@linkcode FilterSyntaxError} as a {@linkcode QueryUsageError}; other errors as they are. */
+function whereUsageError(err: unknown): unknown {
+  if (err instanceof FilterSyntaxError) {
+    return new QueryUsageError(`--where: ${err.message}`, { cause: err });
+  }
+  return err;
 }
 
 function orderSql(
@@ -482,6 +502,7 @@ export async function* streamRuns(
   query: RunQuery = {},
 ): AsyncGenerator<RunRecord[]> {
   const { sql, params, extra, count } = runQuerySql(query);
+  await checkWherePatterns(conn, query.where);
   for await (const batch of streamRows(conn, sql, params, { limit: query.limit, count })) {
     yield batch.map((row) => toRunRecord(row, extra, query.summary !== false));
   }
@@ -529,7 +550,9 @@ export async function* streamRunsJson(
   query: RunQuery = {},
   options: JsonStreamOptions = {},
 ): AsyncGenerator<string[]> {
-  yield* streamJsonRows(conn, runQuerySql(query, "json"), options);
+  const sql = runQuerySql(query, "json");
+  await checkWherePatterns(conn, query.where);
+  yield* streamJsonRows(conn, sql, options);
 }
 
 /** Options for {@linkcode streamRunsJson} and {@linkcode streamTrialsJson}. */
@@ -855,6 +878,7 @@ export async function* streamTrials(
   query: TrialQuery = {},
 ): AsyncGenerator<TrialRecord[]> {
   const { sql, params, extra, count } = trialQuerySql(query);
+  await checkWherePatterns(conn, query.where);
   for await (const batch of streamRows(conn, sql, params, { limit: query.limit, count })) {
     yield batch.map((row) => {
       const rec: TrialRecord = {
@@ -914,7 +938,9 @@ export async function* streamTrialsJson(
   query: TrialQuery = {},
   options: JsonStreamOptions = {},
 ): AsyncGenerator<string[]> {
-  yield* streamJsonRows(conn, trialQuerySql(query, "json"), options);
+  const sql = trialQuerySql(query, "json");
+  await checkWherePatterns(conn, query.where);
+  yield* streamJsonRows(conn, sql, options);
 }
 
 /**

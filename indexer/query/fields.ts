@@ -9,7 +9,9 @@
  * other SQL can reach it; tag keys are bound.
  *
  * Runs are read from the `latest_runs` view as `r`; trials from
- * `trial_results` as `t`.
+ * `trial_results` as `t`, and a trial query may also name its run's fields
+ * (SPEC 11: `config.fee_bps`, `status`...), read from `latest_runs` as `r`
+ * (see {@linkcode readsRun}).
  *
  * @module
  */
@@ -123,7 +125,24 @@ export function fieldHelp(target: QueryTarget): string {
     return "run_id, run_type, status, created_at, duration_ms, label, config.<path>, " +
       "summary.<path>, tags.<key>";
   }
-  return "run_id, trial_id, recorded_at, params.<path>, metrics.<path>";
+  return "run_id, trial_id, recorded_at, params.<path>, metrics.<path>, and the run's " +
+    "run_type, status, created_at, duration_ms, label, config.<path>, summary.<path>, tags.<key>";
+}
+
+/**
+ * The SQL reads the run's row `r` of `latest_runs`: a trial query that holds
+ * it joins its trials' runs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readsRun, resolveField } from "./fields.ts";
+ * assert.ok(readsRun(resolveField("config.fee_bps", "trials").text.sql));
+ * assert.ok(!readsRun(resolveField("metrics.sharpe", "trials").text.sql));
+ * ```
+ */
+export function readsRun(sql: string): boolean {
+  return /\br\./.test(sql);
 }
 
 /** Options for {@linkcode resolveField}. */
@@ -168,7 +187,16 @@ export function resolveField(
     return tagField(name, path[0]);
   }
   const roots = target === "runs" ? RUN_JSON_ROOTS : TRIAL_JSON_ROOTS;
-  if (!Object.hasOwn(roots, root)) throw bad();
+  if (!Object.hasOwn(roots, root)) {
+    if (target === "runs") throw bad();
+    // A trial names its run's fields too (SPEC 11); trial_id and run_id are the trial's own.
+    try {
+      return resolveField(name, "runs", options);
+    } catch (err) {
+      if (err instanceof UnknownFieldError) throw bad();
+      throw err;
+    }
+  }
   if (path.length === 0 && !options.allowBareRoot) throw bad();
   return jsonField(name, root, path, roots[root]);
 }

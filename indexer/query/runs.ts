@@ -12,6 +12,7 @@ import {
   type Field,
   type QueryParam,
   type QueryTarget,
+  readsRun,
   resolveField,
   type SqlFragment,
   UnknownFieldError,
@@ -821,11 +822,16 @@ export function trialQuerySql(
     "t.recorded_at_ms",
     "t.trial_id",
   ]);
+  // A run field (config.fee_bps, status...) reads the trial's run: one row per run, so the
+  // join keeps one row per trial.
+  const joinRun = [...conds, ...select, order.sql].some(readsRun);
   return {
     ...selectSql({
       select,
       selectParams,
-      from: "trial_results t",
+      from: joinRun
+        ? "trial_results t LEFT JOIN latest_runs r ON r.run_id = t.run_id"
+        : "trial_results t",
       boundFrom: "trial_results",
       conds,
       params,

@@ -184,9 +184,34 @@ Deno.test("ledger compare, trials, tag/note, show prefixes", async (t) => {
       r = await runLedger(["trials", "--root", root, "--where", "params.stopPct >= 0.8"]);
       match(r.stdout, /^RUN ID\s+TRIAL\s+params\.stopPct\s+metrics\.sharpe/);
       match(r.stdout, /pol-b2\s+t2\s+0\.8\s+2\.4/);
-      r = await runLedger(["trials", "--root", root, "--where", "config.x = 1"]);
+      // A trial query names its run's fields too (SPEC 11): filter, sort and show them.
+      r = await runLedger([
+        ...["sql", "--root", root, "--json"],
+        "SELECT t.run_id, count(*)::INTEGER AS n FROM trial_results t JOIN latest_runs r " +
+        "USING (run_id) WHERE TRY_CAST(json_extract_string(r.config, '$.fee_bps') AS DOUBLE) " +
+        "= 10 AND r.status = 'completed' GROUP BY t.run_id ORDER BY t.run_id",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const expected = JSON.parse(r.stdout) as { run_id: string; n: number }[];
+      equal(expected.length > 0, true, "the fixture has such trials");
+      r = await runLedger([
+        ...["trials", "--root", root, "--where", "config.fee_bps = 10 and status = 'completed'"],
+        ...["--sort", "created_at:desc", "--columns", "config.fee_bps,status", "--json"],
+      ]);
+      equal(r.code, 0, r.stderr);
+      const trials = JSON.parse(r.stdout) as Record<string, unknown>[];
+      deepEqual(
+        [...new Set(trials.map((x) => x.run_id as string))].sort(),
+        expected.map((x) => x.run_id),
+      );
+      equal(trials.length, expected.reduce((n, x) => n + x.n, 0), "each trial once");
+      for (const x of trials) deepEqual([x["config.fee_bps"], x.status], [10, "completed"]);
+      r = await runLedger(["trials", "--root", root, "--where", "config.x = 1", "--json"]);
+      equal(r.code, 0, r.stderr);
+      deepEqual(JSON.parse(r.stdout), []);
+      r = await runLedger(["trials", "--root", root, "--where", "nope.x = 1"]);
       equal(r.code, 2);
-      match(r.stderr, /Unknown field "config.x"/);
+      match(r.stderr, /Unknown field "nope.x".*config\.<path>/);
     });
 
     await t.step("tag and note: shown by show, filterable, empty value removes", async () => {

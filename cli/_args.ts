@@ -172,27 +172,28 @@ export function memoryLimitFlag(values: ParsedFlags["values"]): string | undefin
 }
 
 /**
- * Parse a flag that must be an integer >= 1 (`--limit`).
+ * Parse a flag that must be an integer >= 1 (`--limit`); every bad value
+ * gets the same words (`0`, `abc` and `-1` alike).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { positiveIntegerFlag } from "./_args.ts";
  * assert.equal(positiveIntegerFlag({ limit: "20" }, "limit"), 20);
- * assert.throws(() => positiveIntegerFlag({ limit: "0" }, "limit"), /positive integer/);
+ * assert.throws(() => positiveIntegerFlag({ limit: "0" }, "limit"), /an integer >= 1, got "0"/);
+ * assert.throws(() => positiveIntegerFlag({ limit: "x" }, "limit"), /an integer >= 1, got "x"/);
  * ```
  */
 export function positiveIntegerFlag(
   values: ParsedFlags["values"],
   name: string,
 ): number | undefined {
-  const n = integerFlag(values, name);
-  if (n !== undefined && n < 1) {
-    throw new UsageError(
-      `--${name} must be a positive integer, got ${JSON.stringify(values[name])}`,
-    );
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw.trim()) < 1) {
+    throw new UsageError(`--${name} must be an integer >= 1, got ${JSON.stringify(raw)}`);
   }
-  return n;
+  return integerFlag(values, name);
 }
 
 /**

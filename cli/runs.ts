@@ -334,7 +334,8 @@ function csvColumns(extra: readonly string[]) {
     "phase_count",
     "data_fingerprint",
   ];
-  return [...fixed, ...extra].map((name) => ({
+  // A fixed column named in --columns is not repeated.
+  return [...fixed, ...extra.filter((name) => !fixed.includes(name))].map((name) => ({
     header: name,
     get: (row: Record<string, unknown>) => row[name],
   }));

@@ -30,6 +30,9 @@ import {
 import { asUsage, formatFlag, indexDbPath, listFlag, readerMemoryLimitFlag } from "./_query.ts";
 import { cellText, formatTable, writeJsonTexts, writeRows } from "./_table.ts";
 
+/** The fixed CSV columns of the trials list; --columns adds others after them. */
+const TRIAL_CSV_COLUMNS = ["run_id", "trial_id", "recorded_at", "params", "metrics"];
+
 export const FLAGS: FlagSpec = {
   "run": { type: "string" },
   "where": { type: "string", multiple: true },
@@ -115,12 +118,14 @@ export async function main(args: string[]): Promise<number> {
         return EXIT_OK;
       }
       if (format !== "table") {
-        const extra = query.columns ?? [];
+        // A fixed column named in --columns is not repeated.
+        const extra = (query.columns ?? []).filter((c) => !TRIAL_CSV_COLUMNS.includes(c));
         await writeRows(streamTrials(conn, query), {
           format,
-          csvColumns: ["run_id", "trial_id", "recorded_at", "params", "metrics", ...extra].map((
-            name,
-          ) => ({ header: name, get: (row: Record<string, unknown>) => row[name] })),
+          csvColumns: [...TRIAL_CSV_COLUMNS, ...extra].map((name) => ({
+            header: name,
+            get: (row: Record<string, unknown>) => row[name],
+          })),
         });
         return EXIT_OK;
       }

@@ -88,10 +88,16 @@ export function parseSort(text: string, target: QueryTarget): SortKey[] {
  * ```
  */
 export function parseColumns(text: string, target: QueryTarget): string[] {
-  const names = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (names.length === 0) throw new QueryUsageError("--columns needs at least one field");
-  for (const name of names) checkField(name, target, true);
-  return names;
+  const items = text.split(",").map((s) => s.trim());
+  if (items.every((s) => s === "")) throw new QueryUsageError("--columns needs at least one field");
+  const empty = items.indexOf("");
+  if (empty >= 0) {
+    throw new QueryUsageError(
+      `--columns has an empty field at item ${empty + 1} of ${JSON.stringify(text)}`,
+    );
+  }
+  for (const name of items) checkField(name, target, true);
+  return [...new Set(items)]; // a field named twice is one column
 }
 
 function checkField(name: string, target: QueryTarget, allowBareRoot = false): Field {

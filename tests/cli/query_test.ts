@@ -98,6 +98,9 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
         [["--format", "xml"], /--format must be one of/],
         [["--since", "yesterday"], /--since: Invalid date or instant/],
         [["--columns", "summary.a b"], /Unknown field/],
+        [["--columns", "config.fee_bps,,summary.x"], /empty field at item 2/],
+        [["--limit", "0"], /--limit must be an integer >= 1, got "0"/],
+        [["--limit", "abc"], /--limit must be an integer >= 1, got "abc"/],
       ];
       for (const [args, message] of cases) {
         const r = await runs(...args);
@@ -105,6 +108,12 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
         equal(r.stderr.trim().split("\n").length, 1, r.stderr);
         match(r.stderr, message);
       }
+      // A fixed column named in --columns (or a field named twice) is one CSV column.
+      const csv = await runs("--columns", "run_id,summary.win_rate,run_id", "--format", "csv");
+      equal(csv.code, 0, csv.stderr);
+      const header = csv.stdout.split("\n")[0].split(",");
+      deepEqual(header.filter((h) => h === "run_id"), ["run_id"]);
+      equal(header.at(-1), "summary.win_rate");
     });
   });
 });

@@ -5,8 +5,10 @@
  * value per axis. Pure: no I/O.
  *
  * - A list of numbers is an axis (`"stopPct": [0.2, 0.3]`); a list of objects
- *   is structure (`levels`, `policies`), walked into. An empty list, or a list
- *   mixing numbers with anything else, is refused.
+ *   is structure (`levels`, `policies`), walked into. An empty list, a list
+ *   mixing numbers with anything else, a list of other values (`"type":
+ *   ["fixed_stop", "time_stop"]`: one sweep per type) and an axis naming a
+ *   value twice are refused.
  * - Combinations are in grid order: the axes in the order they appear in the
  *   JSON, the last one varying fastest. Trial ids are `t` and the 0-based
  *   combination number, zero-padded (`t000`, `t001`, ...).
@@ -119,11 +121,24 @@ function collectAxes(value: unknown, path: string, axes: GridAxis[]): void {
     if (value.length === 0) throw new GridError(`Grid field ${field} is an empty list`, { field });
     const numbers = value.filter((v) => typeof v === "number").length;
     if (numbers === value.length) {
+      const twice = value.find((v, i) => value.indexOf(v) !== i);
+      if (twice !== undefined) {
+        // Two equal values would run the same trial twice under two ids.
+        throw new GridError(`Grid field ${field} lists ${twice} twice`, { field });
+      }
       axes.push({ path: field, values: value as number[] });
       return;
     }
     if (numbers > 0) {
       throw new GridError(`Grid field ${field} mixes numbers with other values`, { field });
+    }
+    const objects = value.filter((v) => v !== null && typeof v === "object").length;
+    if (objects !== value.length) {
+      throw new GridError(
+        `Grid field ${field} is a list of ${JSON.stringify(value).slice(0, 80)}: only numbers ` +
+          `vary in a grid (run one sweep per policy type or other value)`,
+        { field },
+      );
     }
     value.forEach((v, i) => collectAxes(v, join(path, String(i)), axes));
     return;

@@ -260,6 +260,15 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
     );
     throws(() => expandGrid({ type: "fixed_stop", stopPct: [] }), /stopPct is an empty list/);
     throws(() => expandGrid("{not json"), /Grid is not valid JSON/);
+    // One value twice would run one trial twice; a list of policy types is two sweeps.
+    throws(
+      () => expandGrid({ type: "fixed_stop", stopPct: [0.2, 0.3, 0.2] }),
+      (e: Error) => e instanceof GridError && e.field === "stopPct" && /0.2 twice/.test(e.message),
+    );
+    throws(
+      () => expandGrid({ type: ["fixed_stop", "time_stop"], stopPct: 0.2 }),
+      /Grid field type is a list of \["fixed_stop","time_stop"\]: only numbers vary/,
+    );
   });
 });
 

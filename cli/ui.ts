@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { serveUi } from "../report/server.ts";
 import {
+  EXIT_FAILURE,
   EXIT_OK,
   type FlagSpec,
   integerFlag,
@@ -82,22 +83,64 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    await serveUi(root, {
-      port,
-      hostname: host,
-      dbPath: db === undefined ? undefined : resolve(db),
-      signal: stop.signal,
-      onListen: (addr) => {
-        const shown = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-        console.log(
-          `ledger ui: serving ${root} at http://${shown}:${addr.port}/ (read-only; Ctrl-C stops)`,
-        );
-      },
-    });
+    await listenOn(host, port, () =>
+      serveUi(root, {
+        port,
+        hostname: host,
+        dbPath: db === undefined ? undefined : resolve(db),
+        signal: stop.signal,
+        onListen: (addr) => {
+          const shown = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+          console.log(
+            `ledger ui: serving ${root} at http://${shown}:${addr.port}/ (read-only; Ctrl-C stops)`,
+          );
+        },
+      }));
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    console.error(`ledger ui: ${err.message}`);
+    return EXIT_FAILURE;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
   console.log("ledger ui: stopped");
   return EXIT_OK;
+}
+
+/** The server could not listen where it was told: the message names the host or port. */
+class ListenError extends Error {
+  constructor(message: string, options: ErrorOptions) {
+    super(message, options);
+    this.name = "ListenError";
+  }
+}
+
+/**
+ * Run `serve`, turning the errors of binding `host:port` into a
+ * {@linkcode ListenError} that names what to change (the OS's words alone
+ * name neither the port nor the host).
+ */
+async function listenOn<T>(host: string, port: number, serve: () => Promise<T>): Promise<T> {
+  try {
+    return await serve();
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new ListenError(
+        `port ${port} on ${host} is in use (--port another one, or --port 0 for a free one)`,
+        { cause: err },
+      );
+    }
+    if (err instanceof Deno.errors.AddrNotAvailable) {
+      throw new ListenError(`--host ${host} is not an address of this machine (${err.message})`, {
+        cause: err,
+      });
+    }
+    if (err instanceof Error && /failed to lookup address/i.test(err.message)) {
+      throw new ListenError(`--host ${host}: no such host or address (${err.message})`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }

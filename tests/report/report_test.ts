@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runLedger, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, CONFIG_PATH, runLedger, TEST_PERMISSIONS, withTempDir } from "../_helpers.ts";
 import {
   addCopiesOfRun,
   makeFixture,
@@ -316,6 +316,33 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         const stopped = await ui.stop("SIGTERM");
         assert.equal(stopped.code, 0, stopped.stderr);
         assert.match(stopped.stdout, /ledger ui: stopped/);
+      }
+    });
+
+    await t.step("ui: a port in use or a bad --host is one line naming it, exit 1", async () => {
+      const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      try {
+        const port = String((taken.addr as Deno.NetAddr).port);
+        const cases: [string[], RegExp][] = [
+          [["--port", port], new RegExp(`^ledger ui: port ${port} on 127\\.0\\.0\\.1 is in use`)],
+          [["--host", "999.1.1.1", "--port", "0"], /^ledger ui: --host 999\.1\.1\.1: no such host/],
+        ];
+        for (const [args, says] of cases) {
+          const r = await new Deno.Command(Deno.execPath(), {
+            args: [
+              ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, ...TEST_PERMISSIONS],
+              ...["--allow-net", CLI_PATH, "ui", "--root", root, ...args],
+            ],
+            env: { LEDGER_ROOT: "" },
+            stdin: "null",
+          }).output();
+          const stderr = new TextDecoder().decode(r.stderr).trim();
+          assert.equal(r.code, 1, stderr);
+          assert.equal(stderr.split("\n").length, 1, stderr);
+          assert.match(stderr, says);
+        }
+      } finally {
+        taken.close();
       }
     });
 

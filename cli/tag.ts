@@ -1,17 +1,19 @@
 /**
  * Annotations (SPEC 11): `ledger tag RUN key=value...`, `ledger note RUN
  * TEXT`, `ledger archive RUN [--reason TEXT]`, `ledger restore RUN`. Each
- * appends one event to the log (which stays append-only) through the
- * writer, for a run the index knows (a unique id prefix is enough), then
- * refreshes the index so the next `ledger runs` shows it (`--no-index`
- * skips that).
+ * appends one event to the log (which stays append-only), for a run the
+ * index knows (a unique id prefix is enough), then refreshes the index so
+ * the next `ledger runs` shows it (`--no-index` skips that). Like `ledger
+ * emit`, a short-lived process: it appends to the day's shared CLI part
+ * (`ledger/shared_part.ts`), so a shell loop of tags leaves no file per
+ * call (SPEC 3).
  *
  * @module
  */
 import { rebuildIndex } from "../indexer/rebuild.ts";
 import { resolveRunId, withReader } from "../indexer/query/mod.ts";
-import { openWriter } from "../ledger/writer.ts";
-import type { EventInput } from "../ledger/events.ts";
+import { completeEvent, encodeEventLine } from "../ledger/events.ts";
+import { appendShared } from "../ledger/shared_part.ts";
 import {
   EXIT_OK,
   type FlagSpec,
@@ -197,12 +199,10 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   await requireExistingRoot(root);
   const dbPath = indexDbPath(values);
   const runId = await asUsage(() => withReader(dbPath, (conn) => resolveRunId(conn, prefix)));
-  const writer = await openWriter(root);
-  try {
-    await writer.append({ event_type: EVENT_TYPE[kind], run_id: runId, ...fields } as EventInput);
-  } finally {
-    await writer.close();
-  }
+  // Validated and encoded before anything is written; then appended to the
+  // day's shared CLI part under its lock, as `ledger emit` does (SPEC 3).
+  const event = completeEvent({ event_type: EVENT_TYPE[kind], run_id: runId, ...fields });
+  await appendShared(root, [event], [encodeEventLine(event)]); // durable when it resolves
   console.log(`${PAST[kind]} ${runId}${describe(kind, fields)}`);
   if (values["no-index"] !== true) await rebuildIndex(root, { dbPath });
   return EXIT_OK;

@@ -124,8 +124,8 @@ export function partFileName(writerId: string, seq: number): string {
 
 /**
  * The name of a shared CLI part, `emit-<seq6>.jsonl`: the file short-lived
- * `ledger emit` processes of one day append to, one at a time under an
- * exclusive lock (see `shared_part.ts`).
+ * CLI writers of one day (`ledger emit`, `ledger tag|note|archive|restore`)
+ * append to, one at a time under an exclusive lock (see `shared_part.ts`).
  *
  * @example
  * ```ts

@@ -1,6 +1,7 @@
 /**
  * Shared CLI parts (SPEC 3 "short-lived writers"): `ledger emit` processes
- * do not create a part file each; all of them append to the day's
+ * and the annotation commands (`ledger tag|note|archive|restore`) do not
+ * create a part file each; all of them append to the day's
  * `emit-<seq6>.jsonl`, one process at a time under an exclusive advisory
  * lock (`flock`, released by the kernel when the holder dies):
  *

@@ -6,7 +6,8 @@
  *   with `createNew`, so a part file has exactly one owner and a writer never
  *   appends behind a torn line another process left). Never `part-*.jsonl`:
  *   the Python writer appends to the last such file of a day folder.
- *   Short-lived `ledger emit` processes use `shared_part.ts` instead.
+ *   Short-lived CLI writers (`ledger emit`, `ledger tag` and the other
+ *   annotation commands) use `shared_part.ts` instead.
  * - Events are validated and encoded before any byte is written.
  * - Appends are serialized through a promise chain, so lines of one process
  *   never interleave; each call writes its whole lines with one `write`.

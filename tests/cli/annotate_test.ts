@@ -1,0 +1,111 @@
+/**
+ * `ledger tag|note|archive|restore` are short-lived writers like `ledger
+ * emit` (SPEC 3): a shell loop of them appends to the day's shared CLI part
+ * (`emit-NNNNNN.jsonl`, under its lock) instead of leaving one part file per
+ * call, and each still refreshes the index unless `--no-index`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { basename } from "node:path";
+import { listParts, readLog } from "../../ledger/reader.ts";
+import { sharedPartFileName } from "../../ledger/paths.ts";
+import { readCheckedLog, runLedger, withTempDir } from "../_helpers.ts";
+
+/** `ledger tag` processes the test runs at once. */
+const TAGS = 5;
+/** `ledger note` processes run beside them. */
+const NOTES = 3;
+
+Deno.test("annotations: tag, note, archive and restore processes share the day's emit part", async () => {
+  await withTempDir(async (root) => {
+    const created = await runLedger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "ann-1",
+      "--run-type",
+      "policy",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "f",
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const indexed = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(indexed.code, 0, indexed.stderr);
+
+    // Several processes at once (the lock serializes them); "ann" is a unique prefix.
+    const results = await Promise.all([
+      ...Array.from(
+        { length: TAGS },
+        (_, i) => runLedger(["tag", "--root", root, "ann", `k${i}=v${i}`, "--no-index"]),
+      ),
+      ...Array.from(
+        { length: NOTES },
+        (_, i) => runLedger(["note", "--root", root, "ann-1", `note ${i}`, "--no-index"]),
+      ),
+    ]);
+    results.forEach((r, i) => {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, i < TAGS ? `tagged ann-1: k${i}=v${i}\n` : "noted ann-1\n");
+    });
+    // These two refresh the index (no --no-index): ledger runs sees each.
+    const archived = await runLedger(["archive", "--root", root, "ann-1", "--reason", "dup"]);
+    assert.equal(archived.code, 0, archived.stderr);
+    assert.equal(archived.stdout, "archived ann-1 (dup)\n");
+    assert.deepEqual(await listedRuns(root), []);
+    const restored = await runLedger(["restore", "--root", root, "ann-1"]);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.equal(restored.stdout, "restored ann-1\n");
+    assert.deepEqual(await listedRuns(root), ["ann-1"]);
+
+    const parts = await listParts(root);
+    const days = new Set(parts.map((p) => p.file.split("/")[0]));
+    assert.deepEqual(
+      parts.map((p) => basename(p.file)),
+      [...days].map(() => sharedPartFileName(1)),
+      "one shared part per day, the one emit appended to",
+    );
+    const log = await readCheckedLog(root); // every line valid, at most a torn tail
+    assert.equal(log.torn, 0);
+    assert.equal(log.events, 1 + TAGS + NOTES + 2);
+    const types: Record<string, number> = {};
+    const tags: Record<string, string> = {};
+    const notes: string[] = [];
+    for await (const record of readLog(root)) {
+      if (record.kind !== "event") continue;
+      const event = record.event;
+      types[event.event_type] = (types[event.event_type] ?? 0) + 1;
+      if (event.event_type === "run.tagged") Object.assign(tags, event.tags);
+      if (event.event_type === "run.noted") notes.push(event.note);
+      assert.equal(event.run_id, "ann-1");
+    }
+    assert.deepEqual(types, {
+      "run.created": 1,
+      "run.tagged": TAGS,
+      "run.noted": NOTES,
+      "run.archived": 1,
+      "run.restored": 1,
+    });
+    assert.deepEqual(tags, { k0: "v0", k1: "v1", k2: "v2", k3: "v3", k4: "v4" });
+    assert.deepEqual(notes.sort(), ["note 0", "note 1", "note 2"]);
+
+    // The --no-index events reached the index with the last refresh.
+    const shown = await runLedger(["show", "--root", root, "ann-1", "--json"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    const detail = JSON.parse(shown.stdout);
+    assert.deepEqual(detail.tags, tags);
+    assert.equal(detail.notes.length, NOTES);
+  });
+});
+
+/** The run ids `ledger runs --json` lists (archived runs hidden). */
+async function listedRuns(root: string): Promise<string[]> {
+  const r = await runLedger(["runs", "--root", root, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout).map((run: { run_id: string }) => run.run_id);
+}

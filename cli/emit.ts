@@ -13,6 +13,7 @@
 import type { LedgerEvent } from "../ledger/events.ts";
 import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
 import { ValidationError } from "../ledger/errors.ts";
+import { parseJsonText } from "../ledger/json_text.ts";
 import { appendShared } from "../ledger/shared_part.ts";
 import { findRunEvents } from "../ledger/run_lookup.ts";
 import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
@@ -66,7 +67,7 @@ Append one event, or a JSONL batch from standard input (all lines validated
 first, all or nothing), to the log under --root (else $LEDGER_ROOT, else
 data/ledger). Prints the event id(s), one per line.
 
-Type flags (JSON flags take a JSON value):
+Type flags (JSON flags take a JSON value; NaN and Infinity read as null):
   --run-type S --config JSON --data-fingerprint S        run.created
   --host S --pid N                                       run.started (optional)
   --phase-name S --phase-order N                         phase.started
@@ -248,7 +249,7 @@ function flagValue(raw: string, kind: FieldKind, type: string, field: string): u
     return raw;
   }
   try {
-    return JSON.parse(raw);
+    return parseInputJson(raw);
   } catch (err) {
     throw new ValidationError(field, "valid JSON", JSON.stringify(raw), {
       eventType: type,
@@ -259,9 +260,21 @@ function flagValue(raw: string, kind: FieldKind, type: string, field: string): u
   }
 }
 
+/**
+ * JSON the way the log reads it (SPEC 3, `ledger/json_text.ts`): Python's
+ * `json.dumps` writes `NaN`, `Infinity` and `-Infinity`, and quantBot pipes
+ * its output into `ledger emit --stdin`, so those read as `null` here too and
+ * are then validated like any `null` (refused in a required field, absent in
+ * an optional one); the line written is strict JSON. No depth cut: the
+ * validator refuses a value nested too deep and names its field.
+ */
+function parseInputJson(text: string): unknown {
+  return parseJsonText(text, { depthMax: Number.POSITIVE_INFINITY });
+}
+
 function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseInputJson(text);
   } catch (err) {
     throw new ValidationError("event", "valid JSON", JSON.stringify(text), {
       message: `${what} is not valid JSON: ${(err as Error).message}`,

@@ -173,6 +173,9 @@ const LINE_RULES = [
   "Such a line is an event like any other; every reader (`ledger runs`, `ledger show`, the",
   "library's queries) reads those values as `null`, and `ledger verify` reports them as a",
   "warning, not as an invalid line. The index keeps the object fields as written.",
+  "`ledger emit` takes such JSON too (`--stdin`, `--event` and the JSON flags such as",
+  "`--summary`): the values read as `null` (refused in a required field, absent in an optional",
+  "one), and the line written holds `null`.",
 ];
 
 /** The rules the index applies to the events of a run (indexer/schema.ts). */

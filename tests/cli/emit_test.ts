@@ -195,6 +195,68 @@ Deno.test("ledger emit: type flags, --event and --stdin write what they say", as
   });
 });
 
+Deno.test("ledger emit: Python's NaN, Infinity and -Infinity read as null (SPEC 3)", async (t) => {
+  await withTempDir(async (root) => {
+    // What Python's json.dumps writes for non-finite floats, as quantBot pipes it in.
+    await t.step("--stdin", async () => {
+      const stdin = [
+        '{"event_type": "trial.recorded", "run_id": "py1", "trial_id": "t1", ' +
+        '"params": {"x": 1}, "metrics": {"sharpe": NaN, "worst": -Infinity}}',
+        '{"event_type": "run.completed", "run_id": "py1", "summary": {"sharpe": NaN, ' +
+        '"peak": Infinity, "ok": 1}, "artifact_paths": {}}',
+      ].join("\n") + "\n";
+      const r = await emit(root, ["--stdin"], stdin);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split("\n").length, 2);
+    });
+    await t.step("--event", async () => {
+      const r = await emit(root, [
+        "--event",
+        '{"event_type":"run.started","run_id":"py1","pid":NaN,"extra":{"v":-Infinity}}',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    });
+    await t.step("JSON-valued flags", async () => {
+      const r = await emit(root, [
+        "--event-type",
+        "trial.recorded",
+        "--run-id",
+        "py1",
+        "--trial-id",
+        "t2",
+        "--params",
+        '{"stop": Infinity}',
+        "--metrics",
+        '{"sharpe": NaN}',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    });
+    const logged = await events(root);
+    assert.deepEqual(logged.map((e) => [e.event_type, e.run_id]), [
+      ["trial.recorded", "py1"],
+      ["run.completed", "py1"],
+      ["run.started", "py1"],
+      ["trial.recorded", "py1"],
+    ]);
+    const [trial, completed, started, flagged] = logged as unknown as Record<string, unknown>[];
+    assert.deepEqual(trial.metrics, { sharpe: null, worst: null });
+    assert.deepEqual(completed.summary, { sharpe: null, peak: null, ok: 1 });
+    assert.equal("pid" in started, false, "NaN in an optional field: absent, like null");
+    assert.deepEqual(started.extra, { v: null });
+    assert.deepEqual(flagged.params, { stop: null });
+    assert.deepEqual(flagged.metrics, { sharpe: null });
+    // The lines written are strict JSON: JSON.parse reads every one.
+    for await (const entry of Deno.readDir(join(root, "events"))) {
+      if (!entry.isDirectory) continue;
+      for await (const part of Deno.readDir(join(root, "events", entry.name))) {
+        const text = await Deno.readTextFile(join(root, "events", entry.name, part.name));
+        assert.doesNotMatch(text, /NaN|Infinity/);
+        for (const l of text.trimEnd().split("\n")) JSON.parse(l);
+      }
+    }
+  });
+});
+
 interface BadCase {
   name: string;
   args: string[];
@@ -318,6 +380,24 @@ const BAD_CASES: BadCase[] = [
     ],
     code: 1,
     stderr: /artifact_paths\.a must be a string, got 1/,
+  },
+  {
+    name: "bare NaN in a required integer (--event)",
+    args: [
+      "--event",
+      '{"event_type":"phase.started","run_id":"r","phase_name":"p","phase_order":NaN}',
+    ],
+    code: 1,
+    stderr: /^ledger emit: phase\.started: phase_order must be an integer >= 0, got null$/,
+  },
+  {
+    name: "bare Infinity in a required integer (--stdin)",
+    args: ["--stdin"],
+    stdin: goodLine + "\n" +
+      '{"event_type":"baseline.completed","run_id":"r","alerts_total":Infinity,' +
+      '"alerts_ok":1,"artifact_path":"a"}\n',
+    code: 1,
+    stderr: /^ledger emit: line 2: baseline\.completed: alerts_total must be an integer/,
   },
   {
     name: "--event not JSON",

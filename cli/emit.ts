@@ -243,9 +243,13 @@ async function prepare(input: unknown): Promise<Prepared> {
 function flagValue(raw: string, kind: FieldKind, type: string, field: string): unknown {
   if (kind === "string") return raw;
   if (kind === "integer") {
-    // Strict: only plain decimal numbers become numbers; anything else is kept
-    // as the string so the validator names it (`got "abc"`).
-    if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+    // Strict: only plain decimal numbers that a double holds exactly become numbers;
+    // anything else is kept as the string so the validator names it as typed (`got
+    // "abc"`, `got "99999999999999999999"`, not the rounded 100000000000000000000).
+    if (/^-?\d+(\.\d+)?$/.test(raw)) {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || Number.isSafeInteger(n)) return n;
+    }
     return raw;
   }
   try {

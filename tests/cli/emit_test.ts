@@ -316,6 +316,15 @@ const BAD_CASES: BadCase[] = [
     stderr: /artifact\.created: size_bytes must be an integer >= 0, got -5/,
   },
   {
+    name: "integer past 2^53 named as typed",
+    args: [
+      ...["--event-type", "artifact.created", "--run-id", "r", "--artifact-type", "a"],
+      ...["--artifact-path", "p", "--size-bytes", "99999999999999999999"],
+    ],
+    code: 1,
+    stderr: /size_bytes must be an integer >= 0, got "99999999999999999999"/,
+  },
+  {
     name: "fractional number",
     args: [
       "--event-type",

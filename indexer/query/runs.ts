@@ -193,7 +193,7 @@ export type RowShape = "columns" | "json";
 export function runQuerySql(
   query: RunQuery,
   shape: RowShape = "columns",
-): SqlFragment & { extra: Field[] } & CountedQuery {
+): SqlFragment & { extra: Field[]; count: SqlFragment; blocks: SqlFragment } {
   const conds: string[] = [];
   const params: QueryParam[] = [];
   if (!query.includeArchived) conds.push("NOT r.archived");
@@ -238,7 +238,6 @@ export function runQuerySql(
       selectParams,
       from,
       countFrom,
-      boundFrom: "runs_status",
       conds,
       params,
       order,
@@ -263,12 +262,6 @@ interface SelectParts {
   from: string;
   /** What the count of the rows reads (`from`, or fewer joins that keep the row count). */
   countFrom?: string;
-  /**
-   * A table with at least as many rows as the answer before its filters
-   * (one row per run or per trial), counted from its metadata in about a
-   * millisecond where counting the answer takes 80-100 ms at 100k runs.
-   */
-  boundFrom: string;
   conds: readonly string[];
   params: readonly QueryParam[];
   order: SqlFragment;
@@ -276,25 +269,13 @@ interface SelectParts {
 }
 
 /**
- * A list query and the queries beside it: `count`, the number of rows it
- * returns; `bound`, a cheap upper bound of that number; `blocks`, its rows
- * in blocks (for the `json` shape, see {@linkcode blocksSql}).
- */
-export interface CountedQuery extends SqlFragment {
-  /** The number of rows of the query (what a stream's rows are checked against). */
-  count: SqlFragment;
-  /** At least the number of rows of the query, counted without running its joins. */
-  bound: SqlFragment;
-  /** The rows of the `json` shape joined into blocks, each with its row count and the total. */
-  blocks: SqlFragment;
-}
-
-/**
  * `SELECT ... FROM ... WHERE ... ORDER BY ... [LIMIT ?]`, parameters in
- * placeholder order, and the queries of {@linkcode CountedQuery}: the count
- * without the select list or the order, the bound from `boundFrom` alone.
+ * placeholder order, and `count`: the number of rows it returns, without
+ * the select list or the order (what a stream's rows are checked against).
  */
-function selectSql(parts: SelectParts): CountedQuery {
+function selectSql(
+  parts: SelectParts,
+): SqlFragment & { count: SqlFragment; blocks: SqlFragment } {
   const where = parts.conds.join(" AND ");
   const limit = parts.limit === undefined ? "" : "LIMIT ?";
   const limitParams = parts.limit === undefined ? [] : [parts.limit];
@@ -310,10 +291,6 @@ function selectSql(parts: SelectParts): CountedQuery {
       sql: `SELECT count(*)::BIGINT AS n FROM (SELECT 1 FROM ${parts.countFrom ?? parts.from}
         WHERE ${where} ${limit}) AS counted`,
       params: [...parts.params, ...limitParams],
-    },
-    bound: {
-      sql: `SELECT count(*)::BIGINT AS n FROM (SELECT 1 FROM ${parts.boundFrom} ${limit}) AS b`,
-      params: limitParams,
     },
     blocks: blocksSql(parts, where, limitParams),
   };
@@ -335,9 +312,7 @@ export const JSON_BLOCKS_ROWS_MAX = 250_000;
 /**
  * The rows of a query whose select list is one JSON text column `j`, in
  * order, joined by `\n` into blocks (`j`) of at most
- * {@linkcode JSON_BLOCK_ROWS} rows, with the rows each holds (`n`) and the
- * rows of all blocks (`total`: a window over the blocks, so it is known
- * before the first block comes out and a stream cut short is seen). JSON
+ * {@linkcode JSON_BLOCK_ROWS} rows, with the rows each holds (`n`). JSON
  * text holds no raw newline, so a block splits back into its rows. The row
  * number follows the query's order, whose keys end with a unique column,
  * and takes its limit (`limitParams`, as {@linkcode selectSql} binds it);
@@ -355,8 +330,7 @@ function blocksSql(
     WHERE ${where}
     ${limit}`;
   return {
-    sql: `SELECT string_agg(j, chr(10) ORDER BY rn) AS j, count(*)::INTEGER AS n,
-      sum(count(*)) OVER ()::BIGINT AS total
+    sql: `SELECT string_agg(j, chr(10) ORDER BY rn) AS j, count(*)::INTEGER AS n
     FROM (${numbered}) AS numbered
     GROUP BY (rn - 1) // ${JSON_BLOCK_ROWS}
     ORDER BY min(rn)`,
@@ -576,33 +550,28 @@ export interface JsonStreamOptions {
 /**
  * Yield the JSON texts of a query built with the `json` shape (column `j`),
  * in batches, with non-finite numbers made null, and check that every row
- * arrived (a stream DuckDB stopped part-way ends like a complete one).
- * Answers that may hold more than one block and at most
- * {@linkcode JSON_BLOCKS_ROWS_MAX} rows (by the query's cheap `bound`) are
- * read in blocks: the Node binding spends about 3.5 us taking one text out
- * of a result (a native call and a decode), 350 ms of a 1.6 s
+ * arrived. The rows are counted first (the count is needed at the end
+ * anyway: a stream DuckDB stopped part-way ends like a complete one).
+ * Answers of more than one block and up to {@linkcode JSON_BLOCKS_ROWS_MAX}
+ * rows are read in blocks: the Node binding spends about 3.5 us taking one
+ * text out of a result (a native call and a decode), 350 ms of a 1.6 s
  * `ledger runs --json` of 100k runs, and a block pays that once for
- * {@linkcode JSON_BLOCK_ROWS} rows. The blocks carry the answer's row count,
- * so the answer is not counted apart (80-100 ms at 100k runs) unless no
- * block arrives. Other answers, and answers whose blocks do not fit the
- * reader's memory limit, are counted first and stream row by row, which
- * spills.
+ * {@linkcode JSON_BLOCK_ROWS} rows. Other answers, and answers whose blocks
+ * do not fit the reader's memory limit, stream row by row, which spills.
  */
 async function* streamJsonRows(
   conn: DuckDBConnection,
-  q: CountedQuery,
+  q: SqlFragment & { count: SqlFragment; blocks: SqlFragment },
   options: JsonStreamOptions,
 ): AsyncGenerator<string[]> {
+  const expected = await countRows(conn, q.count);
+  let streamed = 0;
   const blocksRowsMax = options.blocksRowsMax ?? JSON_BLOCKS_ROWS_MAX;
-  const bound = blocksRowsMax > JSON_BLOCK_ROWS ? await countRows(conn, q.bound) : 0;
   // A block saves nothing on an answer that fits in one.
-  const blocks = bound > JSON_BLOCK_ROWS && bound <= blocksRowsMax
+  const blocks = expected > JSON_BLOCK_ROWS && expected <= blocksRowsMax
     ? await startBlocks(conn, q.blocks)
     : null;
-  const seen: BlocksSeen = { total: undefined };
-  let expected = blocks === null ? await countRows(conn, q.count) : undefined;
-  const texts = blocks === null ? streamJsonTexts(conn, q) : readBlocks(blocks, seen);
-  let streamed = 0;
+  const texts = blocks === null ? streamJsonTexts(conn, q) : readBlocks(blocks);
   for await (const batch of texts) {
     for (const [i, text] of batch.entries()) {
       if (NON_FINITE_TOKEN.test(text)) batch[i] = JSON.stringify(parseJsonLenient(text));
@@ -610,15 +579,7 @@ async function* streamJsonRows(
     streamed += batch.length;
     yield batch;
   }
-  // No block at all: an empty answer, or a stream stopped before its first block.
-  expected ??= seen.total ?? await countRows(conn, q.count);
   if (streamed < expected) throw new StreamTruncatedError(streamed, expected);
-}
-
-/** What {@linkcode readBlocks} learnt of the whole answer. */
-interface BlocksSeen {
-  /** The answer's rows, from the first block (undefined until one arrives). */
-  total: number | undefined;
 }
 
 /** Start the blocks query; null when it does not fit the reader's memory limit. */
@@ -636,14 +597,13 @@ async function startBlocks(
   }
 }
 
-/** The rows of each block of a started blocks query; the answer's row count goes to `seen`. */
-async function* readBlocks(result: DuckDBResult, seen: BlocksSeen): AsyncGenerator<string[]> {
+/** The rows of each block of a started blocks query. */
+async function* readBlocks(result: DuckDBResult): AsyncGenerator<string[]> {
   while (true) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
     const texts = chunk.getColumnVector(0);
     const counts = chunk.getColumnVector(1);
-    seen.total ??= Number(chunk.getColumnVector(2).getItem(0));
     for (let b = 0; b < chunk.rowCount; b++) {
       // A vector keeps every text it decoded: read each block through a slice of its own,
       // so that only the block being yielded is held.
@@ -795,7 +755,7 @@ const TRIAL_KEYS = new Set(["run_id", "trial_id", "recorded_at", "params", "metr
 export function trialQuerySql(
   query: TrialQuery,
   shape: RowShape = "columns",
-): SqlFragment & { extra: Field[] } & CountedQuery {
+): SqlFragment & { extra: Field[]; count: SqlFragment; blocks: SqlFragment } {
   const conds: string[] = ["true"];
   const params: QueryParam[] = [];
   if (query.runId !== undefined) {
@@ -838,7 +798,6 @@ export function trialQuerySql(
       from: joinRun
         ? "trial_results t LEFT JOIN latest_runs r ON r.run_id = t.run_id"
         : "trial_results t",
-      boundFrom: "trial_results",
       conds,
       params,
       order,

@@ -161,12 +161,22 @@ async function unknownRunWarnings(root: string, events: readonly LedgerEvent[]):
 type Values = ReturnType<typeof parseFlags>["values"];
 
 /**
- * A `run.created` for a run the log already has would merge two runs in the
- * index: refused unless the log's `run.created` is this very event (a retry).
+ * A `run.created` for a run the log already has, or a second one for a run
+ * in the same batch, would merge two runs in the index: refused unless the
+ * log's `run.created` is this very event (a retry).
  */
 async function refuseExistingRuns(root: string, events: readonly LedgerEvent[]): Promise<void> {
-  for (const event of events) {
+  const createdAt = new Map<string, number>(); // run id -> its run.created's place in the batch
+  for (const [i, event] of events.entries()) {
     if (event.event_type !== "run.created") continue;
+    const first = createdAt.get(event.run_id);
+    if (first !== undefined && events[first].event_id !== event.event_id) {
+      throw new UsageError(
+        `run ${event.run_id} has two run.created in this batch (events ${first + 1} and ` +
+          `${i + 1}); use another run id for the second, or --allow-existing`,
+      );
+    }
+    createdAt.set(event.run_id, first ?? i);
     const found = await findRunEvents(root, event.run_id, { eventType: "run.created" });
     const other = found.find((f) => f.eventId !== event.event_id);
     if (other !== undefined) {

@@ -7,6 +7,7 @@
  */
 import { deepEqual, equal, match } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
+import { runLedger } from "../_helpers.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
@@ -140,6 +141,24 @@ Deno.test("emit refuses a second run.created for a run id unless asked", async (
       equal(r.code, 0, r.stderr);
       equal((await runEvents(root, "r1")).filter((e) => e.event_type === "run.created").length, 3);
     });
+    await t.step(
+      "two run.created of one new run in one --stdin batch: exit 2, nothing written",
+      async () => {
+        const batch = ["n1", "n1"].map((run_id) =>
+          JSON.stringify({
+            event_type: "run.created",
+            run_id,
+            run_type: "path_only",
+            config: {},
+            data_fingerprint: "fp",
+          })
+        ).join("\n") + "\n";
+        const r = await runLedger(["emit", "--root", root, "--stdin"], { stdin: batch });
+        equal(r.code, 2, r.stderr);
+        match(r.stderr, /run n1 has two run\.created in this batch \(events 1 and 2\)/);
+        equal((await runEvents(root, "n1")).length, 0);
+      },
+    );
     await t.step("other events of a known run are not refused", async () => {
       const r = await ledger([
         "emit",

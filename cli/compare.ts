@@ -114,7 +114,7 @@ export interface FormatComparisonOptions {
  *   summary: { win_rate: { a1: 0.5, b2: 0.6 } },
  *   phases: { execute: { a1: 1200, b2: 900 } },
  *   callers: {},
- *   git: { a1: { commit: "0123456789abcdef", dirty: false }, b2: null },
+ *   git: { a1: { commit: "0123456789abcdef", dirty: false }, b2: { commit: null, dirty: null } },
  * };
  * assert.equal(
  *   formatComparison(comparison, { width: 80 }),
@@ -140,8 +140,8 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   const section = (title: string) => rows.push([`[${title}]`, ...c.runs.map(() => "")]);
   section("data");
   rows.push(["same data", ...c.runs.map(() => (c.same_data ? "yes" : "no"))]);
-  rows.push(["git commit", ...c.runs.map((id) => c.git[id]?.commit?.slice(0, 12) ?? "-")]);
-  rows.push(["git dirty", ...c.runs.map((id) => cellText(c.git[id]?.dirty ?? null))]);
+  rows.push(["git commit", ...c.runs.map((id) => c.git[id].commit?.slice(0, 12) ?? "-")]);
+  rows.push(["git dirty", ...c.runs.map((id) => cellText(c.git[id].dirty))]);
   section(`config (${Object.keys(c.config).length} differ)`);
   for (const [path, values] of Object.entries(c.config)) {
     rows.push([path, ...c.runs.map((id) => cellText(values[id]))]);

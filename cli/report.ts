@@ -8,6 +8,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
+import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
 import { buildReport } from "../report/build.ts";
 import { AmbiguousRunError, IndexNotFoundError, RunNotFoundError } from "../report/data.ts";
 import {
@@ -81,7 +82,7 @@ export async function main(args: string[]): Promise<number> {
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
-  await refuseDirectory(resolve(out));
+  await refuseNonFile(resolve(out));
   const where = (values.where ?? []) as string[];
   const filterRunIds = where.length === 0 ? undefined : whereFilter(where);
   const root = resolveRootFlag(values);
@@ -114,18 +115,19 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-/** `--out` names a folder: a usage error before any work, not the rename's OS error after it. */
-async function refuseDirectory(path: string): Promise<void> {
-  let info: Deno.FileInfo;
+/**
+ * `--out` names a folder (or a FIFO...): a usage error before any work, not
+ * the rename's OS error after it.
+ */
+async function refuseNonFile(path: string): Promise<void> {
   try {
-    info = await Deno.stat(path);
+    await assertRegularFileOrAbsent(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (info.isDirectory) {
+    if (!(err instanceof NotRegularFileError)) throw err;
     throw new UsageError(
-      `--out ${path} is a folder: name the HTML file to write (e.g. ${join(path, "report.html")})`,
+      `--out ${path} is ${err.kind}: name the HTML file to write (e.g. ${
+        join(path, "report.html")
+      })`,
     );
   }
 }

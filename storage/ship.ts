@@ -277,8 +277,9 @@ export class Shipper {
     for (const c of chunks) {
       const chunkEnd = c.start + c.length;
       if (chunkEnd < trusted) continue;
-      if (chunkEnd === trusted) await this.#verifyTail(file, size, c.key, c.start, c.length);
-      else {
+      if (chunkEnd === trusted) {
+        await this.#verifyRemote(file, size, c.key, c.start, c.length, TAIL_CHECK_BYTES);
+      } else {
         await this.#verifyRemote(file, size, c.key, c.start, c.length);
         report.chunksFound++;
       }
@@ -289,39 +290,18 @@ export class Shipper {
     }
   }
 
-  /** The last {@linkcode TAIL_CHECK_BYTES} of the object `key` must equal the local bytes. */
-  async #verifyTail(
-    file: Deno.FsFile,
-    size: number,
-    key: string,
-    start: number,
-    length: number,
-  ): Promise<void> {
-    const from = Math.max(0, length - TAIL_CHECK_BYTES);
-    if (start + length > size) {
-      throw new RemoteConflictError(
-        `Bucket object ${key} holds bytes ${start}-${start + length} but the local part has ` +
-          `only ${size} bytes`,
-      );
-    }
-    const remote = await this.#store.get(key, { start: from, end: length });
-    const local = await readRange(file, start + from, start + length);
-    if (!bytesEqual(remote, local) || remote[remote.length - 1] !== NEWLINE) {
-      throw new RemoteConflictError(
-        `Bucket object ${key} differs from the local log at bytes ${start + from}-${
-          start + length
-        }`,
-      );
-    }
-  }
-
-  /** The object `key` must equal the local bytes at `[start, start + length)`. */
+  /**
+   * The object `key` must equal the local bytes at `[start, start + length)`;
+   * with `lastBytes`, only its last `lastBytes` are fetched and compared (the
+   * end of a chunk the state file records).
+   */
   async #verifyRemote(
     file: Deno.FsFile,
     size: number,
     key: string,
     start: number,
     length: number,
+    lastBytes = length,
   ): Promise<void> {
     if (start + length > size) {
       throw new RemoteConflictError(
@@ -329,11 +309,17 @@ export class Shipper {
           `only ${size} bytes`,
       );
     }
-    const remote = await this.#store.get(key);
-    const local = await readRange(file, start, start + length);
+    const from = Math.max(0, length - lastBytes);
+    const remote = await this.#store.get(
+      key,
+      from === 0 ? undefined : { start: from, end: length },
+    );
+    const local = await readRange(file, start + from, start + length);
     if (!bytesEqual(remote, local) || remote[remote.length - 1] !== NEWLINE) {
       throw new RemoteConflictError(
-        `Bucket object ${key} differs from the local log at bytes ${start}-${start + length}`,
+        `Bucket object ${key} differs from the local log at bytes ${start + from}-${
+          start + length
+        }`,
       );
     }
   }

@@ -158,7 +158,7 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       assert.equal(folder.code, 2, folder.stderr);
       assert.match(
         folder.stderr.trim(),
-        /^ledger report: --out \S+ is a folder: name the HTML file/,
+        /^ledger report: --out \S+ is a directory: name the HTML file/,
       );
       assert.equal(folder.stderr.trim().split("\n").length, 1);
       const noIndex = await runLedger(["report", "--root", join(dir, "empty"), "--out", out]);

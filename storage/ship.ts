@@ -276,7 +276,10 @@ export class Shipper {
     mem.shippedBytes = 0;
     for (const c of chunks) {
       const chunkEnd = c.start + c.length;
-      if (chunkEnd < trusted) continue;
+      if (chunkEnd < trusted) {
+        mem.shippedBytes = chunkEnd; // trusted: recorded as shipped, and it ends a chunk
+        continue;
+      }
       if (chunkEnd === trusted) {
         await this.#verifyRemote(file, size, c.key, c.start, c.length, TAIL_CHECK_BYTES);
       } else {

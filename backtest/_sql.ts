@@ -138,6 +138,18 @@ export const RESAMPLE_SLICE_SQL = `CREATE OR REPLACE TEMP TABLE slice AS
 export const SLICE_BAD_ROWS_SQL = `SELECT count(*) AS n, min(mint) AS mint FROM slice
   WHERE ts_ms IS NULL OR open IS NULL OR high IS NULL OR low IS NULL OR close IS NULL`;
 
+/**
+ * The first row of `slice` (by mint and time) with a price that is not a
+ * finite number >= 0, with the count of such rows (`n`); none when all are
+ * good. pandas
+ * writes a missing price as `NaN`, which parses as a number and would turn
+ * every metric it reaches into NaN or null without an error.
+ */
+export const SLICE_NON_FINITE_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts FROM slice
+  WHERE NOT (isfinite(open) AND isfinite(high) AND isfinite(low) AND isfinite(close))
+    OR least(open, high, low, close) < 0
+  ORDER BY mint, ts_ms LIMIT 1`;
+
 /** Rows of `slice` whose high is below its low. */
 export const SLICE_INVERTED_SQL = "SELECT count(*) AS n FROM slice WHERE high < low";
 

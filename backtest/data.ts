@@ -40,6 +40,7 @@ import {
   SLICE_DUPLICATES_SQL,
   SLICE_INVERTED_SQL,
   SLICE_MINTS_SQL,
+  SLICE_NON_FINITE_SQL,
   SLICE_READ_SQL,
 } from "./_sql.ts";
 import type { Call, CandleSeries, FileFormat } from "./types.ts";
@@ -542,6 +543,15 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
   if (Number(bad.n) > 0) {
     throw new InputError(
       `Candles file ${path} has ${bad.n} rows with a ts or price that does not parse (mint ${bad.mint})`,
+    );
+  }
+  const [nonFinite] = (await conn.runAndReadAll(SLICE_NON_FINITE_SQL)).getRowObjectsJS();
+  if (nonFinite !== undefined) {
+    throw new InputError(
+      `Candles file ${path} has ${nonFinite.n} rows with a price that is NaN, infinite or ` +
+        `negative (first: mint ${nonFinite.mint} at ${
+          new Date(Number(nonFinite.ts)).toISOString()
+        })`,
     );
   }
   const inverted = (await conn.runAndReadAll(SLICE_INVERTED_SQL)).getRowObjectsJS()[0];

@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { InputError } from "./errors.ts";
 import { anchorIndex, BPS_PER_UNIT, bpsVersus } from "./metrics.ts";
 import {
   createPolicyMachine,
@@ -380,6 +381,14 @@ export function replayCalls(
     const series = options.seriesByMint.get(call.mint);
     perCall.alertTsMs = call.alertTsMs;
     const trade = series === undefined ? null : replayCall(policy, series, perCall);
+    if (trade !== null && !Number.isFinite(trade.realizedReturnBps)) {
+      // Prices many orders of magnitude apart (1e-300 to 1e10) overflow a double: every
+      // metric the trade reaches would be NaN, read as null or 0, with no error.
+      throw new InputError(
+        `Call ${call.callId} (mint ${call.mint}): its return does not fit a number (entry ` +
+          `price ${trade.entryPx}, exit price ${trade.exitPx}): check the candles' prices`,
+      );
+    }
     if (trade === null) {
       skipped++;
       noEntry.push({ call, trade: noEntryTrade(call.alertTsMs) });

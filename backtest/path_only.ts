@@ -14,6 +14,7 @@ import {
   startRun,
 } from "./workflow.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
+import { InputError } from "./errors.ts";
 import { type PathMetrics, pathMetrics, summarizePaths } from "./metrics.ts";
 import type { Call } from "./types.ts";
 
@@ -99,6 +100,13 @@ export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunRes
       data.coverage.covered.forEach((call, k) => {
         const series = data.seriesByMint.get(call.mint);
         const metrics = series === undefined ? null : pathMetrics(series, call.alertTsMs);
+        if (metrics !== null && !Number.isFinite(metrics.peakMultiple)) {
+          // Prices many orders of magnitude apart overflow a double (see replayCalls).
+          throw new InputError(
+            `Call ${call.callId} (mint ${call.mint}): its peak multiple does not fit a number ` +
+              `(p0 ${metrics.p0}): check the candles' prices`,
+          );
+        }
         if (metrics !== null) out.push({ call, metrics });
         if (options.onProgress && ((k + 1) % 100 === 0 || k + 1 === total)) {
           options.onProgress(k + 1, total);

@@ -291,6 +291,75 @@ Deno.test("failures after run.created leave a complete trail with run.failed", a
   });
 });
 
+// pandas writes a missing price as NaN, which parses as a number: it used to reach the metrics
+// as NaN and come out as null or 0 in the summary (win rate over 3 calls, mean over 2), exit 0.
+Deno.test("NaN, infinite or overflowing prices fail the run naming the row or the call", async () => {
+  await withRoot(async (dir, emitter) => {
+    const root = `${dir}/ledger`;
+    const calls = `${dir}/calls.csv`;
+    await Deno.writeTextFile(
+      calls,
+      "call_id,caller,mint,chain,alert_ts\nc1,alice,MA,solana,2026-02-01T00:00:00Z\n" +
+        "c2,alice,MB,solana,2026-02-01T00:00:00Z\n",
+    );
+    const candles = async (name: string, maLast: string) => {
+      const path = `${dir}/${name}.csv`;
+      await Deno.writeTextFile(
+        path,
+        "mint,ts,open,high,low,close,volume\n" +
+          "MA,2026-02-01T00:00:00Z,1e-300,1e-300,1e-300,1e-300,1\n" +
+          `MA,2026-02-01T00:01:00Z,${maLast},1\n` +
+          "MB,2026-02-01T00:00:00Z,1,1,1,1,1\nMB,2026-02-01T00:01:00Z,1,1.5,1,1.5,1\n",
+      );
+      return path;
+    };
+    const cases: [string, string, string, RegExp][] = [
+      [
+        "nan",
+        "1e-300,1e-300,1e-300,NaN",
+        "slice",
+        /1 rows with a price that is NaN.*mint MA at 2026-02-01T00:01:00\.000Z/,
+      ],
+      ["inf", "1e-300,inf,1e-300,1e-300", "slice", /price that is NaN, infinite or negative/],
+      ["neg", "1e-300,1e-300,-1,1e-300", "slice", /price that is NaN, infinite or negative/],
+      [
+        "huge",
+        "1e-300,1e10,1e-300,1e10",
+        "execute",
+        /Call c1 \(mint MA\): its return does not fit a number/,
+      ],
+    ];
+    const policy = { type: "fixed_stop", stopPct: 0.8 } as const;
+    for (const [name, row, phase, message] of cases) {
+      const runId = `bad-${name}`;
+      const inputs = { calls, candles: await candles(name, row) };
+      await rejects(
+        () => runPolicy({ root, emitter, ...inputs, runId, policy }),
+        (err: unknown) => {
+          ok(err instanceof RunFailedError, String(err));
+          equal(err.phaseName, phase, name);
+          ok(message.test(err.message), err.message);
+          return true;
+        },
+      );
+      const last = (await runEvents(root, runId)).at(-1)!;
+      equal(last.event_type, "run.failed", name);
+    }
+    // Path-only measures the same series: the overflowing peak multiple fails it too.
+    await rejects(
+      () =>
+        runPathOnly({
+          root,
+          emitter,
+          calls,
+          candles: `${dir}/huge.csv`,
+          runId: "bad-huge-path",
+        }),
+      /Call c1 \(mint MA\): its peak multiple does not fit a number/,
+    );
+  });
+});
+
 Deno.test("input errors before the run exists record nothing", async () => {
   await withRoot(async (dir, emitter) => {
     const root = `${dir}/ledger`;

@@ -135,7 +135,9 @@ export function pathMetrics(series: CandleSeries, alertTsMs: number): PathMetric
   let minLowTo2x: number | null = null;
   let maxHigh = p0;
   const n = series.ts.length;
-  for (let i = a; i < n; i++) {
+  // From the candle after the anchor: the anchor's own high and low came before its close,
+  // the entry price p0, so they are no move from it (the executor starts there too).
+  for (let i = a + 1; i < n; i++) {
     const high = series.high[i];
     const low = series.low[i];
     const ts = series.ts[i];

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { isAbsolute } from "node:path";
 import { resolveRoot, runDir } from "../ledger/paths.ts";
 import { fingerprintInputs, gitProvenance, type Manifest, MANIFEST_FILE } from "./artifacts.ts";
 import type { BacktestOptions, RunEventSink, RunResult } from "./workflow.ts";
@@ -82,8 +83,18 @@ export interface RerunReport {
   artifacts: Record<string, ArtifactComparison>;
   /** Input files checked, with their sha256 (equal to the recorded ones). */
   inputs: Record<string, { path: string; sha256: string }>;
-  /** Git commit recorded and now. */
-  git: { recorded_commit: string | null; current_commit: string | null; same: boolean };
+  /**
+   * Git commit recorded and now; `recorded_dirty` and `current_dirty`: the
+   * tree had uncommitted changes (null: unknown). `same` is the same commit
+   * with neither tree dirty: only then is the code known to be the same.
+   */
+  git: {
+    recorded_commit: string | null;
+    current_commit: string | null;
+    recorded_dirty: boolean | null;
+    current_dirty: boolean | null;
+    same: boolean;
+  };
 }
 
 /** Read and check the manifest of `runId`. */
@@ -128,7 +139,12 @@ export async function checkInputs(
       now = (await fingerprintInputs({ [name]: path })).files[name].sha256;
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        throw new RerunError("inputs_changed", `Input ${name} file ${path} no longer exists`);
+        // Manifests before 2026-11-29 recorded the path as given, maybe relative.
+        const where = isAbsolute(path) ? "" : ` (resolved against ${Deno.cwd()})`;
+        throw new RerunError(
+          "inputs_changed",
+          `Input ${name} file ${path}${where} no longer exists`,
+        );
       }
       throw err;
     }
@@ -209,6 +225,7 @@ export async function rerunRun(
   }
   const current = await gitProvenance({ cwd: options.gitCwd });
   const recorded = manifest.git?.commit ?? null;
+  const recordedDirty = manifest.git?.dirty ?? null;
   return {
     result,
     report: {
@@ -221,7 +238,10 @@ export async function rerunRun(
       git: {
         recorded_commit: recorded,
         current_commit: current.commit,
-        same: recorded !== null && recorded === current.commit,
+        recorded_dirty: recordedDirty,
+        current_dirty: current.dirty,
+        same: recorded !== null && recorded === current.commit && recordedDirty === false &&
+          current.dirty === false,
       },
     },
   };

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
@@ -442,8 +443,10 @@ export async function startRun(
   extraConfig: Record<string, unknown>,
 ): Promise<RunContext> {
   const root = resolveRoot(options.root);
-  const calls = options.calls ?? await samplePath(SAMPLE_CALLS_PATH);
-  const candles = options.candles ?? await samplePath(SAMPLE_CANDLES_PATH);
+  // Absolute, so the manifest's inputs (and `ledger rerun`) do not depend on the
+  // directory the run was started from.
+  const calls = resolve(options.calls ?? await samplePath(SAMPLE_CALLS_PATH));
+  const candles = resolve(options.candles ?? await samplePath(SAMPLE_CANDLES_PATH));
   const runId = options.runId ?? newRunId(runType);
   if (!RUN_ID_PATTERN.test(runId)) {
     throw new InputError(

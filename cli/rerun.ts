@@ -122,6 +122,11 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
+/** ` with uncommitted changes` for a dirty tree, nothing otherwise. */
+function dirty(d: boolean | null): string {
+  return d === true ? " with uncommitted changes" : "";
+}
+
 function short(sha: string | null): string {
   return sha === null ? "none" : sha.slice(0, 12);
 }
@@ -148,8 +153,14 @@ function describeReport(r: RerunReport): string {
     } (unchanged)`,
     r.git.recorded_commit === null && r.git.current_commit === null
       ? "  git: unknown (not run from a git checkout)"
-      : `  git: recorded ${short(r.git.recorded_commit)}, now ${short(r.git.current_commit)}${
-        r.git.same ? " (same)" : " (different: results may differ)"
+      : `  git: recorded ${short(r.git.recorded_commit)}${dirty(r.git.recorded_dirty)}, now ${
+        short(r.git.current_commit)
+      }${dirty(r.git.current_dirty)}${
+        r.git.same
+          ? " (same)"
+          : r.git.recorded_commit === r.git.current_commit
+          ? " (same commit, but uncommitted changes: the code may differ)"
+          : " (different: results may differ)"
       }`,
   );
   return lines.join("\n");

@@ -101,3 +101,55 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+async function git(cwd: string, ...args: string[]): Promise<void> {
+  const out = await new Deno.Command("git", {
+    args: ["-c", "user.email=t@t", "-c", "user.name=t", ...args],
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+}
+
+// A black-box audit: a run started with relative input paths could not be rerun from another
+// directory ("no longer exists"), and a run made from uncommitted changes reran as "(same)".
+Deno.test("ledger rerun: from another directory, and a dirty tree is never 'same'", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_rerun_cwd_" });
+  try {
+    const root = `${dir}/ledger`;
+    const work = `${dir}/work`;
+    await Deno.mkdir(work);
+    await writeFixtures(work);
+    await git(work, "init", "-q");
+    await git(work, "add", ".");
+    await git(work, "commit", "-q", "-m", "fixtures");
+    await Deno.writeTextFile(`${work}/strategy.txt`, "an uncommitted change\n");
+    // Relative input paths, from the work directory (a git checkout with a dirty tree).
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        ...["run", "--no-prompt", "-A", CLI, "backtest", "path-only", "--root", root],
+        ...["--calls", "calls.csv", "--candles", "candles.csv", "--run-id", "rel-1", "--no-index"],
+      ],
+      cwd: work,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    const manifest = JSON.parse(
+      await Deno.readTextFile(`${root}/artifacts/runs/rel-1/manifest.json`),
+    );
+    equal(manifest.inputs.calls.path, `${work}/calls.csv`, "recorded absolute");
+    equal(manifest.git.dirty, true);
+    // The rerun, from the test's own directory.
+    const r = await ledger(["rel-1", "--root", root, "--no-index", "--run-id", "rel-1-again"]);
+    equal(r.code, 0, r.stderr);
+    match(r.stdout, /recorded [0-9a-f]+ with uncommitted changes/);
+    const report = (await rerunRun("rel-1", { root, gitCwd: work, runId: "rel-1-b" })).report;
+    equal(report.identical, true);
+    equal(report.git.recorded_dirty, true);
+    equal(report.git.same, false, "the same commit with uncommitted changes is not the same code");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -172,13 +172,14 @@ export class EventEmitter {
     const writer = this.#writer;
     this.#writer = undefined;
     this.#opened = undefined;
+    // Closed, written to or not: the next getEventEmitter of the root makes a new one.
+    if (singletons.get(this.root) === this) singletons.delete(this.root);
     if (writer === undefined) return;
     try {
       await (await writer).close();
     } catch (err) {
       this.#fail(err);
     }
-    if (singletons.get(this.root) === this) singletons.delete(this.root);
   }
 
   #emit(
@@ -261,9 +262,43 @@ export class EventEmitter {
 const singletons = new Map<string, EventEmitter>();
 
 /**
+ * {@linkcode getEventEmitter} was asked for a durability other than the one
+ * the root's emitter already has: giving the open one would make a caller
+ * that asked for durable writes get relaxed ones without knowing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EmitterDurabilityError } from "./emitter.ts";
+ * const err = new EmitterDurabilityError("/r", "relaxed", "durable");
+ * assert.match(err.message, /already open with durability relaxed/);
+ * ```
+ */
+export class EmitterDurabilityError extends Error {
+  /** The root. */
+  readonly root: string;
+  /** The durability of the open emitter. */
+  readonly open: Durability;
+  /** The durability asked for. */
+  readonly asked: Durability;
+  /** Create the error. */
+  constructor(root: string, open: Durability, asked: Durability) {
+    super(
+      `The emitter of ${root} is already open with durability ${open}, not ${asked}: ` +
+        `close it first, or use new EventEmitter() for a writer of its own`,
+    );
+    this.name = "EmitterDurabilityError";
+    this.root = root;
+    this.open = open;
+    this.asked = asked;
+  }
+}
+
+/**
  * The process-wide emitter of a root (root from the option, else
  * `LEDGER_ROOT`, else `data/ledger`). The first call for a root decides its
- * durability.
+ * durability; a later call that names another durability throws
+ * {@linkcode EmitterDurabilityError} (one that names none gets the open one).
  *
  * @example
  * ```ts
@@ -286,6 +321,8 @@ export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter
   if (emitter === undefined) {
     emitter = new EventEmitter({ ...options, root });
     singletons.set(root, emitter);
+  } else if (options.durability !== undefined && options.durability !== emitter.durability) {
+    throw new EmitterDurabilityError(root, emitter.durability, options.durability);
   }
   return emitter;
 }

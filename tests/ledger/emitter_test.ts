@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { EventEmitter, getEventEmitter } from "../../ledger/emitter.ts";
+import { EmitterDurabilityError, EventEmitter, getEventEmitter } from "../../ledger/emitter.ts";
 import { readLog } from "../../ledger/reader.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { withTempDir } from "./_helpers.ts";
@@ -101,4 +101,26 @@ Deno.test("emitter: relaxed mode persists on flush", async () => {
     assert.deepEqual((await events(root)).map((e) => e.event_id), [id]);
     await emitter.close();
   });
+});
+
+// A black-box audit: asking for a durable emitter where a relaxed one was open returned the
+// relaxed one, so "durable" writes were not durable, silently.
+Deno.test("getEventEmitter refuses a durability other than the open emitter's", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger_emitter_dur_" });
+  try {
+    const relaxed = getEventEmitter({ root, durability: "relaxed" });
+    assert.throws(
+      () => getEventEmitter({ root, durability: "durable" }),
+      (err: unknown) =>
+        err instanceof EmitterDurabilityError && err.open === "relaxed" && err.asked === "durable",
+    );
+    assert.equal(getEventEmitter({ root }), relaxed, "no durability named: the open one");
+    assert.equal(getEventEmitter({ root, durability: "relaxed" }), relaxed);
+    await relaxed.close();
+    const durable = getEventEmitter({ root, durability: "durable" });
+    assert.equal(durable.durability, "durable");
+    await durable.close();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

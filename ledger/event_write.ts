@@ -311,14 +311,14 @@ function keptValue(rule: FieldRule, value: unknown): unknown {
 }
 
 /**
- * Every string and key well-formed Unicode and nothing nested deeper than
- * {@linkcode JSON_DEPTH_MAX} (the event object is level 1): the structural
+ * Every string and key well-formed Unicode, no BigInt, and nothing nested
+ * deeper than {@linkcode JSON_DEPTH_MAX} (the event object is level 1): the structural
  * rules `completeEvent` checks before zod (it builds the error's path; this
  * only answers yes or no).
  */
 function isSoundStructure(node: unknown, level: number): boolean {
   if (typeof node === "string") return node.isWellFormed();
-  if (typeof node !== "object" || node === null) return true;
+  if (typeof node !== "object" || node === null) return typeof node !== "bigint"; // not JSON
   if (level > JSON_DEPTH_MAX) return false; // so the recursion is at most JSON_DEPTH_MAX deep
   return areSoundEntries(node as Record<string, unknown>, Object.keys(node), level);
 }

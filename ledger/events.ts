@@ -473,7 +473,7 @@ function dropNullOptionals(
 }
 
 /**
- * Refuse what no reader could hold: nesting deeper than
+ * Refuse what no reader could hold: a BigInt (not JSON), nesting deeper than
  * {@linkcode JSON_DEPTH_MAX} (the event object is level 1) and strings or
  * keys with a lone UTF-16 surrogate (DuckDB, hence the index, refuses the
  * `\uD83D` escape JSON.stringify writes for it). Iterative: a 10,000-deep
@@ -493,6 +493,15 @@ function requireSoundStructure(event: Record<string, unknown>, type: EventType):
         );
       }
       continue;
+    }
+    if (typeof node === "bigint") {
+      // JSON.stringify throws a bare TypeError on it; say which field, typed.
+      throw new ValidationError(
+        path,
+        "a JSON number (a BigInt is not JSON: convert it with Number() or String())",
+        `${node}n`,
+        { eventType: type },
+      );
     }
     if (typeof node !== "object" || node === null) continue;
     if (level > JSON_DEPTH_MAX) {

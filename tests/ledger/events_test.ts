@@ -181,3 +181,28 @@ Deno.test("ids: UUIDv7, unique, increasing, carry their time", () => {
   const ms = eventIdTimestampMs(ids[0])!;
   assert.ok(Math.abs(ms - Date.now()) < 5000);
 });
+
+// A black-box audit: a BigInt in an object field threw JSON.stringify's bare TypeError.
+Deno.test("a BigInt anywhere in an event is a ValidationError naming its path", async () => {
+  const { openWriter } = await import("../../ledger/writer.ts");
+  const input = {
+    event_type: "run.completed",
+    run_id: "r1",
+    summary: { nested: { calls: 3n } },
+    artifact_paths: {},
+  };
+  assert.throws(
+    () => completeEvent(input),
+    (err: unknown) =>
+      err instanceof ValidationError && err.field === "summary.nested.calls" &&
+      /BigInt is not JSON.*got 3n/.test(err.message),
+  );
+  const root = await Deno.makeTempDir({ prefix: "ledger_bigint_" });
+  try {
+    const writer = await openWriter(root);
+    await assert.rejects(writer.append(input as never), ValidationError);
+    await writer.close();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -32,7 +32,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "run_type": "str",
         "config": "dict",
         "data_fingerprint": "str"
@@ -55,7 +55,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "host": "str",
         "pid": "int"
       }
@@ -77,7 +77,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "phase_name": "str",
         "phase_order": "int"
       }
@@ -100,7 +100,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "phase_name": "str",
         "duration_ms": "int",
         "output_summary": "dict"
@@ -124,7 +124,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "trial_id": "str",
         "params": "dict",
         "metrics": "dict"
@@ -148,7 +148,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "artifact_type": "str",
         "artifact_path": "str",
         "size_bytes": "int"
@@ -172,7 +172,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "alerts_total": "int",
         "alerts_ok": "int",
         "artifact_path": "str"
@@ -195,7 +195,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "summary": "dict",
         "artifact_paths": "dict"
       }
@@ -217,7 +217,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "error": "dict",
         "phase_name": "str"
       }
@@ -238,7 +238,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "tags": "dict"
       }
     },
@@ -258,7 +258,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "note": "str"
       }
     },
@@ -278,7 +278,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float",
+        "schema_version": "int",
         "reason": "str"
       }
     },
@@ -297,7 +297,7 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": "str",
         "timestamp_ms": "int",
         "run_id": "str",
-        "schema_version": "float"
+        "schema_version": "int"
       }
     }
   },
@@ -449,7 +449,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -508,7 +508,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -572,7 +572,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -625,7 +625,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -686,7 +686,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -749,7 +749,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -807,7 +807,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -866,7 +866,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -926,7 +926,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -992,7 +992,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -1044,7 +1044,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -1090,7 +1090,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {
@@ -1142,7 +1142,7 @@ export const SCHEMA_FILE_TEXT = `{
         "schema_version": {
           "anyOf": [
             {
-              "type": "number",
+              "type": "integer",
               "const": 1
             },
             {

@@ -96,11 +96,24 @@ function nullableOptionals(
   schema: { properties: Record<string, PropertySchema>; required?: string[] },
 ): Record<string, PropertySchema> {
   return Object.fromEntries(
-    Object.entries(schema.properties).map(([name, property]) => [
-      name,
-      schema.required?.includes(name) ? property : { anyOf: [property, { type: "null" }] },
-    ]),
+    Object.entries(schema.properties).map(([name, raw]) => {
+      const property = integerConst(raw);
+      return [
+        name,
+        schema.required?.includes(name) ? property : { anyOf: [property, { type: "null" }] },
+      ];
+    }),
   );
+}
+
+/**
+ * zod writes `z.literal(1)` as `{type: "number", const: 1}`; an integer
+ * constant (`schema_version`, SPEC 4: an integer) is `type: "integer"`.
+ */
+function integerConst(property: PropertySchema): PropertySchema {
+  return property.type === "number" && Number.isInteger(property.const)
+    ? { ...property, type: "integer" }
+    : property;
 }
 
 /** The Python registry's `event_types` entry of each type, from its current JSON Schema. */
@@ -125,10 +138,12 @@ function pythonEventTypes(
 }
 
 function pythonType(schema: PropertySchema): string {
+  // An optional field is {anyOf: [its schema, null]}: its type is the schema's.
+  const inner = schema.anyOf?.find((s) => s.type !== "null");
+  if (inner !== undefined) return pythonType(inner);
   if (typeof schema.const === "number") return Number.isInteger(schema.const) ? "int" : "float";
   if (schema.const !== undefined) return "str";
-  const type = schema.type ?? schema.anyOf?.find((s) => s.type !== "null")?.type;
-  return PYTHON_TYPE_NAMES[type ?? ""] ?? "object";
+  return PYTHON_TYPE_NAMES[schema.type ?? ""] ?? "object";
 }
 
 /**

@@ -9,7 +9,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { runDir } from "../../ledger/paths.ts";
 import { parseJsonLenient } from "./_json.ts";
 import { allRows, plainRow } from "./reader.ts";

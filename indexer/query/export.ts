@@ -15,7 +15,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { flatten } from "./compare.ts";
 import { streamRunsJson, streamTrialsJson } from "./runs.ts";
 

@@ -13,8 +13,7 @@ import {
   dayStartMs,
   DEFAULT_CUTOVER_DATE,
   DEFAULT_LEGACY_DB_PATH,
-  type DualRunRow,
-  listDualRuns,
+  queryMergedRuns,
 } from "../legacy/dual.ts";
 import { RUN_STATUSES } from "../indexer/queries.ts";
 import {
@@ -129,8 +128,9 @@ json, jsonl and csv list every match (streamed).
 Fields: ${wrapText(`${fieldHelp("runs")}.`, 8)}
 
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} or --legacy-db,
-legacy runs are listed too (--status, --type, --limit, --format only);
-cutover ${DEFAULT_CUTOVER_DATE} or --cutover-date.
+legacy runs are listed too, every flag above applying to the one list (legacy
+runs: no label, tags or phases, never archived); the table adds SOURCE;
+cutover ${DEFAULT_CUTOVER_DATE} or --cutover-date; --memory-limit does not apply.
 
 Exit codes: 0 ok, 1 no index or unreadable index, 2 usage error.`;
 
@@ -173,16 +173,18 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = indexDbPath(values);
   const cutoverDate = cutoverDateFlag(values);
   const legacyDbPath = await activeLegacyDbPath(legacyDbFlag(values));
-  if (legacyDbPath !== undefined) {
-    return await printDual(dbPath, { legacyDbPath, cutoverDate, query, statuses, limit, format });
-  }
   const machine = format !== "table";
-  const memoryLimit = readerMemoryLimitFlag(values);
   const runQuery: RunQuery = {
     ...query,
     statuses,
     limit: limit ?? (machine ? undefined : TABLE_ROWS_DEFAULT + 1),
   };
+  if (legacyDbPath !== undefined) {
+    const dual = { legacyDbPath, indexDbPath: dbPath, cutoverDate };
+    const wide = values.wide === true;
+    return await printDual(runQuery, dual, { format, wide, limitGiven: limit !== undefined });
+  }
+  const memoryLimit = readerMemoryLimitFlag(values);
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       if (format === "json" || format === "jsonl") {
@@ -260,65 +262,92 @@ async function emptyMessage(
   return `No runs match (${total} runs in the index${hidden}).`;
 }
 
+/** `ledger runs` in dual mode: the same query over the merged list of both stores. */
 async function printDual(
-  dbPath: string,
-  o: {
-    legacyDbPath: string;
-    cutoverDate: string | undefined;
-    query: RunQuery;
-    statuses: string[];
-    limit: number | undefined;
-    format: string;
-  },
+  query: RunQuery,
+  dual: { legacyDbPath: string; indexDbPath: string; cutoverDate: string | undefined },
+  o: { format: string; wide: boolean; limitGiven: boolean },
 ): Promise<number> {
-  const q = o.query;
-  if (
-    (q.where ?? []).length > 0 || q.sort !== undefined || (q.columns ?? []).length > 0 ||
-    q.sinceMs !== undefined || q.untilMs !== undefined || o.statuses.length > 1
-  ) {
-    throw new UsageError(
-      "--where, --sort, --columns, --since, --until and several --status are not supported " +
-        "with the legacy DuckDB (dual mode); use --legacy-db on a copy without legacy runs " +
-        "or query the index with ledger sql",
+  const merged = await asUsage(() => queryMergedRuns(query, dual));
+  for (const w of merged.warnings) console.error(`ledger runs: warning: ${w}`);
+  const runs = merged.runs;
+  if (o.format !== "table") {
+    await writeRows(
+      (async function* () {
+        yield runs;
+      })(),
+      { format: o.format as "json" | "jsonl" | "csv", csvColumns: csvColumns(query.columns ?? []) },
     );
-  }
-  const dual = await listDualRuns(dbPath, {
-    legacyDbPath: o.legacyDbPath,
-    cutoverDate: o.cutoverDate,
-    status: o.statuses[0],
-  });
-  for (const w of dual.warnings) console.error(`ledger runs: warning: ${w}`);
-  let runs = dual.runs.filter((r) =>
-    (q.types ?? []).length === 0 || (q.types ?? []).includes(r.run_type ?? "")
-  );
-  const limit = o.limit ?? (o.format === "table" ? TABLE_ROWS_DEFAULT : undefined);
-  if (limit !== undefined) runs = runs.slice(0, limit);
-  if (o.format === "table") {
-    console.log(runs.length === 0 ? "No runs in the index." : formatDualTable(runs));
     return EXIT_OK;
   }
-  await writeRows(
-    (async function* () {
-      yield runs as unknown as Record<string, unknown>[];
-    })(),
-    { format: o.format as "json" | "jsonl" | "csv", csvColumns: csvColumns([]) },
-  );
+  if (runs.length === 0) {
+    console.log(
+      dualEmptyMessage(merged.runsTotal, query.includeArchived ? 0 : merged.archivedTotal),
+    );
+    return EXIT_OK;
+  }
+  const more = !o.limitGiven && runs.length > TABLE_ROWS_DEFAULT;
+  const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
+  console.log(formatDualTable(shown, { columns: query.columns ?? [], wide: o.wide }));
+  if (more) {
+    console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
+  }
   return EXIT_OK;
 }
 
-function formatDualTable(runs: readonly DualRunRow[]): string {
-  return formatTable(
-    ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", "PHASES", "SOURCE"],
-    runs.map((r) => [
-      r.run_id,
-      r.run_type ?? "-",
-      r.status,
-      formatTime(r.created_at_ms),
-      formatDuration(r.duration_ms),
-      String(r.phase_count),
-      r.source,
-    ]),
+function dualEmptyMessage(total: number, archivedHidden: number): string {
+  const stores = "the index and the legacy DuckDB";
+  if (total === 0) return `No runs in ${stores}.`;
+  const hidden = archivedHidden === 0 ? "" : `; ${archivedHidden} archived, shown with --all`;
+  return `No runs match (${total} runs in ${stores}${hidden}).`;
+}
+
+/**
+ * The dual-mode table: the index's columns, LABEL (when a shown run has one
+ * and the table fits with it), the extra columns, then PHASES and SOURCE.
+ */
+function formatDualTable(
+  runs: readonly RunRecord[],
+  options: { columns: readonly string[]; wide: boolean },
+): string {
+  const width = terminalWidth();
+  const hasLabel = runs.some((r) => r.label !== null && r.label !== "");
+  const tables = (hasLabel ? [true, false] : [false]).map((withLabel) =>
+    dualTable(runs, options.columns, withLabel)
   );
+  // The label goes first, so that no time or duration is cut.
+  const t =
+    tables.find((t) => options.wide || tableFits(t.header, t.body, { width, minWidths: t.mins })) ??
+      tables[tables.length - 1];
+  return formatTable(t.header, t.body, { wide: options.wide, width, minWidths: t.mins });
+}
+
+function dualTable(runs: readonly RunRecord[], extra: readonly string[], withLabel: boolean) {
+  const label = withLabel ? ["LABEL"] : [];
+  const header = ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", ...label, ...extra];
+  header.push("PHASES", "SOURCE");
+  const body = runs.map((r) => [
+    r.run_id,
+    r.run_type ?? "-",
+    r.status + (r.archived ? " (archived)" : ""),
+    formatTime(r.created_at_ms),
+    formatDuration(r.duration_ms),
+    ...(withLabel ? [r.label ?? ""] : []),
+    ...extra.map((c) => cellText(r[c])),
+    String(r.phase_count),
+    String(r.source),
+  ]);
+  const mins = [
+    10,
+    6,
+    9,
+    20,
+    8,
+    ...label.map(() => 6),
+    ...extra.map((c) => Math.min(c.length, 16)),
+  ];
+  mins.push(6, 9);
+  return { header, body, mins };
 }
 
 /** CSV columns of the runs list: the fixed ones, then the extra columns. */

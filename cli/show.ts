@@ -41,9 +41,10 @@ Show one run from the index: status and times, config, summary or error,
 its phases with durations, trials and artifacts. --json prints one object
 {run, phases, trials, artifacts, baselines}.
 
-Dual mode (docs/MIGRATION.md): a run that is not in the index is looked up
-in the legacy DuckDB (${DEFAULT_LEGACY_DB_PATH} when it exists, or
---legacy-db PATH); --json then prints {run, source: "legacy"}.
+Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} (when it
+exists) or --legacy-db PATH, a run is shown from the store \`ledger runs\`
+lists it from: the legacy DuckDB for a run only it has, or one both have
+that was created before the cutover; --json then prints {run, source: "legacy"}.
 
 Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
 
@@ -98,11 +99,11 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = db === undefined ? indexPath(root) : resolve(db);
   const legacyFlag = stringFlag(values, "legacy-db");
   if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
-  const legacy = await legacyAnswer(runId, legacyFlag, dbPath);
-  if (legacy !== null) return printLegacyRun(legacy, values.json === true);
+  const answer = await dualAnswer(runId, legacyFlag, dbPath);
+  if (answer.legacyRun !== null) return printLegacyRun(answer.legacyRun, values.json === true);
   let detail: RunDetail | null;
   try {
-    detail = await getRun(dbPath, await resolvedId(dbPath, runId));
+    detail = await getRun(dbPath, answer.runId);
   } catch (err) {
     if (!(err instanceof IndexNotFoundError)) throw err;
     console.error(`ledger show: ${err.message}`);
@@ -129,31 +130,44 @@ export async function main(args: string[]): Promise<number> {
 
 /**
  * The full id a unique prefix stands for; an unknown id is returned as is
- * (the legacy DuckDB may know it). An ambiguous prefix is a usage error.
+ * (the legacy DuckDB may know it), and so is any id when there is no index
+ * (reading the run then says so). An ambiguous prefix is a usage error.
  */
 async function resolvedId(dbPath: string, runId: string): Promise<string> {
   try {
     return await asUsage(() => withReader(dbPath, (conn) => resolveRunId(conn, runId)));
   } catch (err) {
-    if (err instanceof UnknownRunError) return runId;
+    if (err instanceof UnknownRunError || err instanceof IndexNotFoundError) return runId;
     throw err;
   }
 }
 
 /**
- * The run when the legacy DuckDB answers for it (dual mode on, and the one
- * rule of `answerForRun` picks the legacy store), else `null`.
+ * The run id to show and, when the legacy DuckDB answers for it, the legacy
+ * run. Outside dual mode: the id a prefix stands for in the index. In dual
+ * mode the one rule of `answerForRun` (the one `ledger runs` lists with)
+ * decides, for the id as given when a store has it, else for the index run
+ * a unique prefix stands for: a run both stores hold is shown from the
+ * legacy store when created before the cutover, whichever way it is named.
  */
-async function legacyAnswer(
+async function dualAnswer(
   runId: string,
   given: string | undefined,
   indexDbPath: string,
-): Promise<DualRun | null> {
+): Promise<{ runId: string; legacyRun: DualRun | null }> {
   const legacyDbPath = await activeLegacyDbPath(given);
-  if (legacyDbPath === undefined) return null;
-  const { source, run, warnings } = await answerForRun(runId, { legacyDbPath, indexDbPath });
-  for (const w of warnings) console.error(`ledger show: warning: ${w}`);
-  return source === "legacy" ? run : null;
+  if (legacyDbPath === undefined) {
+    return { runId: await resolvedId(indexDbPath, runId), legacyRun: null };
+  }
+  const options = { legacyDbPath, indexDbPath };
+  let id = runId;
+  let answer = await answerForRun(id, options);
+  if (answer.source === null) {
+    id = await resolvedId(indexDbPath, runId);
+    if (id !== runId) answer = await answerForRun(id, options);
+  }
+  for (const w of answer.warnings) console.error(`ledger show: warning: ${w}`);
+  return { runId: id, legacyRun: answer.source === "legacy" ? answer.run : null };
 }
 
 function printLegacyRun(run: DualRun, json: boolean): number {

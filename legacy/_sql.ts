@@ -112,3 +112,44 @@ function assertKnownColumn(name: string): void {
     throw new Error(`Column ${JSON.stringify(name)} is not a dual-mode column`);
   }
 }
+
+/**
+ * The columns of the index's `latest_runs` that the query surface reads
+ * (`indexer/query/fields.ts`, `indexer/query/runs.ts`), in the order of
+ * {@linkcode SQL_MERGED_SCHEMA}'s `latest_runs`. JSON columns as text.
+ */
+export const SQL_INDEX_LIST_RUNS = `
+SELECT run_id, run_type, CAST(status AS VARCHAR) AS status,
+       CAST(created_at_ms AS BIGINT) AS created_at_ms,
+       CAST(started_at_ms AS BIGINT) AS started_at_ms,
+       CAST(completed_at_ms AS BIGINT) AS completed_at_ms,
+       CAST(failed_at_ms AS BIGINT) AS failed_at_ms,
+       label, archived,
+       CAST(config AS VARCHAR) AS config,
+       CAST(summary_json AS VARCHAR) AS summary_json,
+       data_fingerprint,
+       CAST(last_event_at_ms AS BIGINT) AS last_event_at_ms
+FROM latest_runs`;
+
+/** Every tag of the index (`tags.<key>` and `--columns tags` read them). */
+export const SQL_INDEX_LIST_TAGS = `SELECT run_id, key, value FROM run_tags`;
+
+/** Phases per run of the index (`phase_count` counts `phase_timings` rows). */
+export const SQL_INDEX_LIST_PHASES = `
+SELECT run_id, CAST(count(*) AS BIGINT) AS phase_count FROM phase_timings GROUP BY run_id`;
+
+/**
+ * The relations of the index that the query surface reads, as tables of an
+ * in-memory DuckDB that holds the merged dual-mode list: `latest_runs` (the
+ * columns of {@linkcode SQL_INDEX_LIST_RUNS}), `run_tags` and
+ * `phase_timings` (one row per phase; only `run_id` is read).
+ */
+export const SQL_MERGED_SCHEMA: readonly string[] = [
+  `CREATE TABLE latest_runs (
+    run_id VARCHAR NOT NULL PRIMARY KEY, run_type VARCHAR, status VARCHAR NOT NULL,
+    created_at_ms BIGINT, started_at_ms BIGINT, completed_at_ms BIGINT, failed_at_ms BIGINT,
+    label VARCHAR, archived BOOLEAN NOT NULL, config VARCHAR, summary_json VARCHAR,
+    data_fingerprint VARCHAR, last_event_at_ms BIGINT)`,
+  `CREATE TABLE run_tags (run_id VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR)`,
+  `CREATE TABLE phase_timings (run_id VARCHAR NOT NULL)`,
+];

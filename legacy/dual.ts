@@ -6,7 +6,11 @@
  * - A run present in both stores appears once: created before the cutover
  *   (2026-01-23T00:00:00Z by default) it is answered from the legacy store,
  *   later from the event log. A run in one store only is answered from it.
- *   Every row says where it came from in `source`.
+ *   Every row says where it came from in `source`. {@linkcode getSourceForRun}
+ *   and {@linkcode answerForRun} apply the same rule to one run.
+ * - {@linkcode queryMergedRuns} is `ledger runs` in dual mode: the index's
+ *   whole query surface (SPEC 11) over the merged list, rows shaped as the
+ *   index alone gives them.
  * - Both files are opened read-only and closed before a call returns; a
  *   missing file, table or column is a warning in the result, not an error.
  * - Every value reaches SQL as a bound parameter.
@@ -46,10 +50,13 @@ import {
 } from "./read.ts";
 import { expectedRun } from "./backfill.ts";
 import { IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
+import { type RunQuery, type RunRecord, streamRuns } from "../indexer/query/runs.ts";
 import { exists } from "../ledger/exists.ts";
+import { type MergedContent, type MergedRun, readIndexContent, withMergedDb } from "./_merged.ts";
 
 export type { LegacyRow, RunStatus } from "./read.ts";
 export { RUN_STATUSES, type RunRow } from "../indexer/queries.ts";
+export type { RunQuery, RunRecord, SortKey } from "../indexer/query/runs.ts";
 export {
   archivedName,
   ArchiveExistsError,
@@ -302,8 +309,7 @@ export async function queryRuns(
   const merged = new Map<string, DualRun>();
   for (const row of index) merged.set(row.run_id, fromIndex(row));
   for (const row of legacy) {
-    const other = merged.get(row.run_id);
-    if (other && !legacyAnswers(row, other.created_at_ms, cut)) continue;
+    if (answeringStore(row, merged.get(row.run_id), { cutMs: cut }) !== "legacy") continue;
     merged.set(row.run_id, fromLegacy(row, nowMs));
   }
   let runs = [...merged.values()].filter((r) =>
@@ -360,7 +366,10 @@ export async function queryRunStatus(
     });
   }
   for (const row of legacy) {
-    if (merged.has(row.run_id) && !legacyAnswers(row, createdById.get(row.run_id)!, cut)) continue;
+    const inIndex = createdById.has(row.run_id)
+      ? { created_at_ms: createdById.get(row.run_id) ?? null }
+      : undefined;
+    if (answeringStore(row, inIndex, { cutMs: cut }) !== "legacy") continue;
     merged.set(row.run_id, {
       run_id: row.run_id,
       started_at_ms: row.started_at_ms,
@@ -377,17 +386,32 @@ export async function queryRunStatus(
 }
 
 /**
- * The store that answers for `runId`. Given `createdAtMs` the answer follows
- * from the cutover alone (no file is opened); otherwise both stores are
- * looked up, and a run found in only one is answered by it (`null` when
- * neither has it).
+ * The store that answers for `runId`, by the one rule of dual mode: both
+ * stores are looked up; a run found in only one is answered by it whatever
+ * its date; a run both hold is answered by the store its creation time
+ * selects (legacy before the cutover); `null` when neither has it (or
+ * neither could be read: see `warnings`). `createdAtMs` is the run's
+ * creation time as the caller knows it: it decides only for a run both
+ * stores hold when neither records a creation time. For the cutover alone,
+ * without looking at the stores, use {@linkcode sourceForCreatedAt}.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { getSourceForRun } from "./dual.ts";
- * const { source } = await getSourceForRun("run-42", Date.UTC(2025, 11, 1)); // opens no file
- * assert(source === "legacy");
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   // Created after the cutover, yet only the legacy store has it: legacy answers.
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "late-1", created_at_ms: Date.UTC(2026, 1, 1) }]);
+ *   const options = { legacyDbPath, root: dir };
+ *   const { source } = await getSourceForRun("late-1", Date.UTC(2026, 1, 1), options);
+ *   assert.strictEqual(source, "legacy");
+ *   assert.strictEqual((await getSourceForRun("nobody", undefined, options)).source, null);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function getSourceForRun(
@@ -395,10 +419,13 @@ export async function getSourceForRun(
   createdAtMs?: number | null,
   options: DualModeOptions = {},
 ): Promise<SourceResult> {
-  if (createdAtMs !== undefined && createdAtMs !== null) {
-    return { source: sourceForCreatedAt(createdAtMs, options), warnings: [] };
-  }
-  const { source, warnings } = await answerForRun(runId, options);
+  const cutMs = cutoverMs(options);
+  const { legacy, index, warnings } = await readBoth(runId, options);
+  const source = answeringStore(
+    legacy.find((r) => r.run_id === runId),
+    index.find((r) => r.run_id === runId),
+    { cutMs, createdAtMs },
+  );
   return { source, warnings };
 }
 
@@ -561,8 +588,7 @@ export async function listDualRuns(
   const merged = new Map<string, DualRunRow>();
   for (const row of indexRows) merged.set(row.run_id, { ...row, source: "event_log" });
   for (const row of legacy.rows) {
-    const other = merged.get(row.run_id);
-    if (other && !legacyAnswers(row, other.created_at_ms, cut)) continue;
+    if (answeringStore(row, merged.get(row.run_id), { cutMs: cut }) !== "legacy") continue;
     merged.set(row.run_id, legacyRunRow(row, nowMs));
   }
   let runs = [...merged.values()].filter((r) =>
@@ -573,11 +599,158 @@ export async function listDualRuns(
   return { runs, warnings };
 }
 
+/** What {@linkcode queryMergedRuns} found. */
+export interface MergedRunsResult {
+  /**
+   * The runs that match, in the query's order, each run once, as the index
+   * alone lists them (the keys of `RunRecord`, extra columns included),
+   * `source` saying which store answered.
+   */
+  runs: RunRecord[];
+  /** Runs of the merged list before any filter (archived ones included). */
+  runsTotal: number;
+  /** Archived runs of the merged list (only the event log archives runs). */
+  archivedTotal: number;
+  /** One sentence per store that could not be read (missing file or table). */
+  warnings: string[];
+}
+
+/**
+ * The `ledger runs` list in dual mode: the whole query surface of SPEC 11
+ * (types, statuses, `sinceMs`/`untilMs`, `--where`, `--sort`, `--columns`,
+ * limit, archived runs hidden unless `includeArchived`) applied to one list
+ * of runs from both stores, each run once by the one rule (see
+ * {@linkcode getSourceForRun}). Rows have the keys and values the index
+ * alone gives; a legacy run has what the legacy file knows: its creation
+ * time (null when the file has none), no label, tags or phases, never
+ * archived. The filters are the index's own SQL, run over an in-memory
+ * copy of the merged list, so they mean the same in both modes. A missing
+ * index or legacy file is a warning; a query error (unknown field, bad
+ * regex) is thrown as the index alone throws it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { queryMergedRuns } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: Date.UTC(2025, 11, 1),
+ *       summary_json: '{"win_rate":0.4}' },
+ *     { run_id: "old-2", created_at_ms: Date.UTC(2025, 11, 2), completed_at_ms: Date.UTC(2025, 11, 2),
+ *       summary_json: '{"win_rate":0.7}' },
+ *   ]);
+ *   const query = { where: ["summary.win_rate > 0.5"], columns: ["summary.win_rate"] };
+ *   const { runs, warnings } = await queryMergedRuns(query, { legacyDbPath, root: dir });
+ *   assert.deepEqual(runs.map((r) => [r.run_id, r.created_at, r.label, r.archived, r.source]), [
+ *     ["old-2", "2025-12-02T00:00:00.000Z", null, false, "legacy"],
+ *   ]);
+ *   assert.equal(runs[0]["summary.win_rate"], 0.7);
+ *   assert.equal(warnings.length, 1); // no index yet: a warning, not an error
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function queryMergedRuns(
+  query: RunQuery = {},
+  options: DualModeOptions = {},
+): Promise<MergedRunsResult> {
+  const cutMs = cutoverMs(options);
+  const nowMs = options.nowMs ?? Date.now();
+  const paths = resolveDualPaths(options);
+  const warnings: string[] = [];
+  let index: MergedContent = { runs: [], tags: [], phaseCounts: new Map() };
+  if (!options.skipIndex) {
+    try {
+      index = await readIndexContent(paths.indexDbPath);
+    } catch (err) {
+      if (!(err instanceof IndexNotFoundError)) throw err;
+      warnings.push(err.message); // the legacy runs are still listed
+    }
+  }
+  const legacy = options.skipLegacy ? [] : await readLegacyListing(paths.legacyDbPath, warnings);
+  const merged = mergeStores(legacy, index, { cutMs, nowMs });
+  return await withMergedDb(merged.content, async (conn) => {
+    const runs: RunRecord[] = [];
+    for await (const batch of streamRuns(conn, query)) {
+      for (const run of batch) {
+        run.source = merged.legacyIds.has(run.run_id) ? "legacy" : "event_log";
+        runs.push(run);
+      }
+    }
+    const archivedTotal = merged.content.runs.filter((r) => r.archived).length;
+    return { runs, runsTotal: merged.content.runs.length, archivedTotal, warnings };
+  });
+}
+
+async function readLegacyListing(path: string, warnings: string[]): Promise<LegacyRow[]> {
+  const read = await readLegacyRows(path);
+  warnings.push(...read.warnings);
+  return read.rows;
+}
+
+/**
+ * The content of the merged list: each run once, from the store the one
+ * rule picks; an event-log run keeps its tags and phases, a legacy run has
+ * none. `legacyIds` are the runs the legacy store answers.
+ */
+function mergeStores(
+  legacy: readonly LegacyRow[],
+  index: MergedContent,
+  at: { cutMs: number; nowMs: number },
+): { content: MergedContent; legacyIds: Set<string> } {
+  const indexById = new Map(index.runs.map((r) => [r.run_id, r]));
+  const legacyIds = new Set<string>();
+  const legacyRuns: MergedRun[] = [];
+  for (const row of legacy) {
+    if (answeringStore(row, indexById.get(row.run_id), { cutMs: at.cutMs }) !== "legacy") continue;
+    legacyIds.add(row.run_id);
+    legacyRuns.push(legacyMergedRun(row, at.nowMs));
+  }
+  const fromLog = (id: string) => !legacyIds.has(id);
+  return {
+    content: {
+      runs: [...index.runs.filter((r) => fromLog(r.run_id)), ...legacyRuns],
+      tags: index.tags.filter((t) => fromLog(t.run_id)),
+      phaseCounts: new Map([...index.phaseCounts].filter(([id]) => fromLog(id))),
+    },
+    legacyIds,
+  };
+}
+
+/** A legacy run as a row of the merged list: what the legacy file knows, mapped as backfill maps it. */
+function legacyMergedRun(row: LegacyRow, nowMs: number): MergedRun {
+  const expected = expectedRun(row);
+  return {
+    run_id: row.run_id,
+    run_type: row.run_type,
+    status: legacyStatus(row, nowMs),
+    created_at_ms: row.created_at_ms,
+    started_at_ms: row.started_at_ms,
+    completed_at_ms: row.completed_at_ms,
+    failed_at_ms: expected.failed_at_ms,
+    label: null,
+    archived: false,
+    config: JSON.stringify(expected.config),
+    summary_json: expected.summary === null ? null : JSON.stringify(expected.summary),
+    data_fingerprint: row.data_fingerprint,
+    last_event_at_ms: lastLegacyTimeMs(row, expected.failed_at_ms),
+  };
+}
+
+/** The latest time a legacy row records, or `null`. */
+function lastLegacyTimeMs(row: LegacyRow, failedAtMs: number | null): number | null {
+  const times = [row.created_at_ms, row.started_at_ms, row.completed_at_ms, failedAtMs]
+    .filter((t): t is number => t !== null);
+  return times.length > 0 ? Math.max(...times) : null;
+}
+
 function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
   const expected = expectedRun(row);
   const endMs = row.completed_at_ms ?? expected.failed_at_ms;
-  const times = [row.created_at_ms, row.started_at_ms, row.completed_at_ms, expected.failed_at_ms]
-    .filter((t): t is number => t !== null);
   return {
     run_id: row.run_id,
     run_type: row.run_type,
@@ -590,7 +763,7 @@ function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
     phase_count: 0,
     phase_names: [],
     phase_duration_ms: null,
-    last_event_at_ms: times.length > 0 ? Math.max(...times) : null,
+    last_event_at_ms: lastLegacyTimeMs(row, expected.failed_at_ms),
     event_count: 0,
     summary: expected.summary,
     error: expected.error,
@@ -685,10 +858,30 @@ async function readBoth(
   };
 }
 
-/** Whether the legacy row answers for a run the index also has. */
-function legacyAnswers(row: LegacyRow, indexCreatedAtMs: number | null, cut: number): boolean {
-  const created = row.created_at_ms ?? indexCreatedAtMs;
-  return created !== null && created < cut;
+/** A run as one store holds it, as far as the rule needs it. */
+interface HeldRun {
+  /** The creation time that store records, or `null`. */
+  created_at_ms: number | null;
+}
+
+/**
+ * The one rule of dual mode (SPEC 10, docs/MIGRATION.md): the store that
+ * answers for a run, given what each store holds of it (`undefined`: that
+ * store does not have the run). A run in one store only is answered by it,
+ * whatever its date; a run both hold is answered by the legacy store when
+ * it was created before the cutover (the legacy creation time, else the
+ * index's, else `rule.createdAtMs`), else by the event log. `null` when
+ * neither has it. Every reader decides with this function.
+ */
+function answeringStore(
+  legacy: HeldRun | undefined,
+  eventLog: HeldRun | undefined,
+  rule: { cutMs: number; createdAtMs?: number | null },
+): RunSource | null {
+  if (legacy === undefined) return eventLog === undefined ? null : "event_log";
+  if (eventLog === undefined) return "legacy";
+  const created = legacy.created_at_ms ?? eventLog.created_at_ms ?? rule.createdAtMs ?? null;
+  return created !== null && created < rule.cutMs ? "legacy" : "event_log";
 }
 
 function fromIndex(row: IndexRow): DualRun {

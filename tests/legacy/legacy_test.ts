@@ -180,9 +180,31 @@ Deno.test("queryRunStatus and getSourceForRun", async (t) => {
       const all = await queryRunStatus({}, options);
       equal(all.statuses.length, 5);
     });
-    await t.step("with createdAtMs the cutover decides without opening files", async () => {
-      const r = await getSourceForRun("anything", CUT - 1, { legacyDbPath: "/nonexistent.db" });
-      deepEqual(r, { source: "legacy", warnings: [] });
+    await t.step(
+      "a run in one store only is answered by it, whatever createdAtMs says",
+      async () => {
+        // docs/MIGRATION.md: "A run in only one store is answered from that store whatever its date".
+        const beforeCut = Date.UTC(2026, 0, 1);
+        deepEqual(await getSourceForRun("new-1", beforeCut, options), {
+          source: "event_log",
+          warnings: [],
+        });
+        equal((await getSourceForRun("old-1", CUT + 10 * DAY_MS, options)).source, "legacy");
+      },
+    );
+    await t.step(
+      "for a run both hold, the stores' creation time wins over createdAtMs",
+      async () => {
+        equal((await getSourceForRun("both-new", CUT - DAY_MS, options)).source, "event_log");
+        equal((await getSourceForRun("both-old", CUT + DAY_MS, options)).source, "legacy");
+      },
+    );
+    await t.step("with createdAtMs a run in neither store is still null", async () => {
+      equal((await getSourceForRun("nobody", CUT - 1, options)).source, null);
+      const missing = { legacyDbPath: "/nonexistent.db", root: "/nonexistent-root" };
+      const r = await getSourceForRun("anything", CUT - 1, missing);
+      equal(r.source, null);
+      equal(r.warnings.length, 2);
     });
     await t.step("without createdAtMs the stores are looked up", async () => {
       equal((await getSourceForRun("old-1", undefined, options)).source, "legacy");

@@ -11,7 +11,11 @@ Deno.test("dual mode: runs and show pick the same store for a run both hold", as
   const root = await Deno.makeTempDir({ prefix: "ledger-dual-" });
   try {
     const legacyDb = `${root}/baseline_results.duckdb`;
-    await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("both-run", T0));
+    // log-old: before the cutover, only in the log; late-legacy: after it, only legacy.
+    await writePart(root, "day=2026-01-20/part-1.jsonl", [
+      ...fullRun("both-run", T0),
+      ...fullRun("log-old", T0 + 3_600_000),
+    ]);
     await writePart(root, "day=2026-01-24/part-1.jsonl", fullRun("new-run", Date.UTC(2026, 0, 24)));
     await rebuildIndex(root, {});
     await createLegacyDb(legacyDb, [
@@ -32,6 +36,7 @@ Deno.test("dual mode: runs and show pick the same store for a run both hold", as
         config: "{}",
         data_fingerprint: "fp",
       },
+      { run_id: "late-legacy", run_type: "baseline", created_at_ms: Date.UTC(2026, 1, 1) },
     ]);
     const listed = await runLedger(["runs", "--root", root, "--legacy-db", legacyDb, "--json"]);
     equal(listed.code, 0, listed.stderr);
@@ -41,7 +46,7 @@ Deno.test("dual mode: runs and show pick the same store for a run both hold", as
         r.source,
       ]),
     );
-    for (const runId of ["both-run", "new-run"]) {
+    for (const runId of ["both-run", "new-run", "log-old", "late-legacy"]) {
       await t.step(`${runId}: show answers from the store runs lists`, async () => {
         const r = await runLedger([
           "show",
@@ -59,6 +64,24 @@ Deno.test("dual mode: runs and show pick the same store for a run both hold", as
     }
     equal(sources.get("both-run"), "legacy");
     equal(sources.get("new-run"), "event_log");
+    equal(sources.get("log-old"), "event_log");
+    equal(sources.get("late-legacy"), "legacy");
+    // A prefix names the same run: the rule decides for the run, not for the text typed.
+    await t.step("a prefix of both-run: show answers from the legacy store too", async () => {
+      const r = await runLedger([
+        "show",
+        "both-r",
+        "--root",
+        root,
+        "--legacy-db",
+        legacyDb,
+        "--json",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const shown = JSON.parse(r.stdout);
+      equal(shown.source, "legacy");
+      equal(shown.run.run_id, "both-run");
+    });
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -771,15 +771,20 @@ export const DERIVE_SQL: readonly string[] = [
     SELECT run_id, alerts_total, alerts_ok, artifact_path, timestamp_ms, event_id FROM events
     WHERE event_type = 'baseline.completed' AND ${AFFECTED}`,
   `DELETE FROM run_tags WHERE ${AFFECTED}`,
+  // A key written twice in one event's tags ties on time and event id: its position in the
+  // object breaks the tie (the last, as JSON.parse reads it), so every build picks the same.
   `INSERT INTO run_tags
     SELECT run_id, key, value, tagged_at_ms FROM (
-      SELECT run_id, kv.key AS key, kv.value AS value, timestamp_ms AS tagged_at_ms, event_id
+      SELECT run_id, kv.key AS key, kv.value AS value, timestamp_ms AS tagged_at_ms, event_id, pos
       FROM (
-        SELECT run_id, timestamp_ms, event_id,
-          unnest(map_entries(json_transform(tags, '"MAP(VARCHAR, VARCHAR)"'))) AS kv
-        FROM events WHERE event_type = 'run.tagged' AND ${AFFECTED})
+        SELECT run_id, timestamp_ms, event_id, unnest(entries) AS kv,
+          generate_subscripts(entries, 1) AS pos
+        FROM (
+          SELECT run_id, timestamp_ms, event_id,
+            map_entries(json_transform(tags, '"MAP(VARCHAR, VARCHAR)"')) AS entries
+          FROM events WHERE event_type = 'run.tagged' AND ${AFFECTED}))
       QUALIFY row_number() OVER (
-        PARTITION BY run_id, key ORDER BY tagged_at_ms DESC, event_id DESC) = 1)
+        PARTITION BY run_id, key ORDER BY tagged_at_ms DESC, event_id DESC, pos DESC) = 1)
     WHERE value <> ''`,
   `DELETE FROM run_notes WHERE ${AFFECTED}`,
   `INSERT INTO run_notes

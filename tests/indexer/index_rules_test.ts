@@ -190,3 +190,37 @@ Deno.test("index rules: a trial or an artifact recorded again keeps its last rec
     await Deno.remove(root, { recursive: true });
   }
 });
+
+// Found by a differential fuzzer: a tag key written twice in one event's tags tied on time and
+// event id, so DuckDB picked either value, differently in a full build and an incremental one
+// (which re-derives only the runs it touched): the index was not a function of the log.
+Deno.test("index rules: a tag key written twice in one event keeps its last value, every build", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-rules-tagkey-" });
+  try {
+    const runs = 300; // enough rows for DuckDB's parallel window to pick either value
+    const line = (i: number) =>
+      `{"event_type":"run.tagged","event_id":"tk${i}","timestamp_ms":${T0},"run_id":"tk-${i}",` +
+      `"tags":{"k":"v1","k":"v2","label":"a","label":""}}`;
+    await writePart(
+      root,
+      `${DAY}/part-tk-1.jsonl`,
+      Array.from({ length: runs }, (_, i) => line(i)),
+    );
+    const dbPath = join(root, "index", "runs.duckdb");
+    const tags = () =>
+      query(
+        dbPath,
+        "SELECT key, value, count(*)::INTEGER AS n FROM run_tags GROUP BY ALL ORDER BY ALL",
+      );
+    await rebuildIndex(root, { full: true });
+    // The last value, as JSON.parse (and so verify and show) reads the object; "" removes.
+    assert.deepEqual(await tags(), [{ key: "k", value: "v2", n: runs }]);
+    await writePart(root, `${DAY}/part-tk-2.jsonl`, [
+      ev("run.noted", "tk-105", T0 + 1, { note: "touch one run" }),
+    ]);
+    assert.equal((await rebuildIndex(root, {})).mode, "incremental");
+    assert.deepEqual(await tags(), [{ key: "k", value: "v2", n: runs }]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

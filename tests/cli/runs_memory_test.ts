@@ -130,9 +130,11 @@ Deno.test({
 const FALLBACK_RUNS = 100_000;
 /**
  * A reader memory limit the row stream of that answer fits (it needs about
- * 88MB here) and its blocks do not (they need 128-160MB on 2 cores).
+ * 88MB here, and up to 101MB plus an 8MB allocation was seen under the
+ * parallel suite's load, which failed at 112MB once) and its blocks do not
+ * (they fail at 120MB with 114.5MiB in use and fit at 128MB on 2 cores).
  */
-const FALLBACK_MEMORY_LIMIT = "112MB";
+const FALLBACK_MEMORY_LIMIT = "120MB";
 
 Deno.test({
   name: "runs --json whose blocks do not fit the memory limit streams row by row: same bytes",

@@ -721,36 +721,35 @@ function mergeStores(
   };
 }
 
-/** A legacy run as a row of the merged list: what the legacy file knows, mapped as backfill maps it. */
+/**
+ * A legacy run as a row of the merged list: {@linkcode legacyRunRow}'s
+ * mapping (what backfill makes of the row), with the JSON fields as text and
+ * no label or archive (only the event log records those).
+ */
 function legacyMergedRun(row: LegacyRow, nowMs: number): MergedRun {
-  const expected = expectedRun(row);
+  const r = legacyRunRow(row, nowMs);
   return {
-    run_id: row.run_id,
-    run_type: row.run_type,
-    status: legacyStatus(row, nowMs),
-    created_at_ms: row.created_at_ms,
-    started_at_ms: row.started_at_ms,
-    completed_at_ms: row.completed_at_ms,
-    failed_at_ms: expected.failed_at_ms,
+    run_id: r.run_id,
+    run_type: r.run_type,
+    status: r.status,
+    created_at_ms: r.created_at_ms,
+    started_at_ms: r.started_at_ms,
+    completed_at_ms: r.completed_at_ms,
+    failed_at_ms: r.failed_at_ms,
     label: null,
     archived: false,
-    config: JSON.stringify(expected.config),
-    summary_json: expected.summary === null ? null : JSON.stringify(expected.summary),
-    data_fingerprint: row.data_fingerprint,
-    last_event_at_ms: lastLegacyTimeMs(row, expected.failed_at_ms),
+    config: JSON.stringify(r.config),
+    summary_json: r.summary === null ? null : JSON.stringify(r.summary),
+    data_fingerprint: r.data_fingerprint,
+    last_event_at_ms: r.last_event_at_ms,
   };
-}
-
-/** The latest time a legacy row records, or `null`. */
-function lastLegacyTimeMs(row: LegacyRow, failedAtMs: number | null): number | null {
-  const times = [row.created_at_ms, row.started_at_ms, row.completed_at_ms, failedAtMs]
-    .filter((t): t is number => t !== null);
-  return times.length > 0 ? Math.max(...times) : null;
 }
 
 function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
   const expected = expectedRun(row);
   const endMs = row.completed_at_ms ?? expected.failed_at_ms;
+  const times = [row.created_at_ms, row.started_at_ms, row.completed_at_ms, expected.failed_at_ms]
+    .filter((t): t is number => t !== null);
   return {
     run_id: row.run_id,
     run_type: row.run_type,
@@ -763,7 +762,7 @@ function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
     phase_count: 0,
     phase_names: [],
     phase_duration_ms: null,
-    last_event_at_ms: lastLegacyTimeMs(row, expected.failed_at_ms),
+    last_event_at_ms: times.length > 0 ? Math.max(...times) : null,
     event_count: 0,
     summary: expected.summary,
     error: expected.error,

@@ -244,7 +244,7 @@ function tagField(name: string, key: string): Field {
     path: [key],
     kind: "text",
     text: { sql, params: [key] },
-    num: { sql: finite(`TRY_CAST(${sql} AS DOUBLE)`), params: [key, key] },
+    num: { sql: finite(`TRY_CAST(${sql} AS DOUBLE)`), params: [key] },
     value: { sql, params: [key] },
   };
 }
@@ -291,10 +291,12 @@ export function jsonPathOf(segments: readonly string[]): string {
 
 /**
  * `expr` when it is a finite number, else NULL (NaN and infinities read as
- * null, SPEC 3). `expr` appears twice (DuckDB computes it once), so a
- * caller binds its parameters twice. (A nullif chain reads once but costs
- * 4x more per row.)
+ * null, SPEC 3). `expr` appears once: DuckDB shares a repeated expression
+ * within a select list, not within a `WHERE`, where `CASE WHEN
+ * isfinite(e) THEN e END` parsed each run's JSON twice (`runs --where` on
+ * two JSON fields of 100k runs: filter 206-259 ms against 121-142 ms for
+ * this form). (A nullif chain reads once but costs 4x more per row.)
  */
 function finite(expr: string): string {
-  return `(CASE WHEN isfinite(${expr}) THEN ${expr} END)`;
+  return `list_filter([${expr}], lambda v: isfinite(v))[1]`;
 }

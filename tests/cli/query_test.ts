@@ -238,6 +238,23 @@ Deno.test("ledger compare, trials, tag/note, show prefixes", async (t) => {
       ok(ids(r.stdout).includes("path-x"));
       r = await runLedger(["runs", "--root", root, "--json", "--where", "label = 'truth'"]);
       deepEqual(ids(r.stdout), ["path-x"]);
+      // A tag's value is text; compared with a number it reads as one (its key bound once).
+      r = await runLedger(["tag", "--root", root, "path-x", "rank=12"]);
+      equal(r.code, 0, r.stderr);
+      r = await runLedger(["runs", "--root", root, "--json", "--where", "tags.rank > 9"]);
+      equal(r.code, 0, r.stderr);
+      deepEqual(ids(r.stdout), ["path-x"]);
+      r = await runLedger([
+        "runs",
+        "--root",
+        root,
+        "--json",
+        "--sort",
+        "tags.rank:desc",
+        "--limit",
+        "1",
+      ]);
+      deepEqual(ids(r.stdout), ["path-x"]);
       r = await runLedger(["show", "--root", root, "path"]);
       match(r.stdout, /tags\s+label=truth/);
       match(r.stdout, /notes \(1\)\n.*re-run with 5m candles/);

@@ -7,7 +7,8 @@
  */
 import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
-import { getRun, IndexNotFoundError, type RunDetail } from "../indexer/queries.ts";
+import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { getRun, IndexNotFoundError, readRunDetail, type RunDetail } from "../indexer/queries.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -99,11 +100,19 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = db === undefined ? indexPath(root) : resolve(db);
   const legacyFlag = stringFlag(values, "legacy-db");
   if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
-  const answer = await dualAnswer(runId, legacyFlag, dbPath);
-  if (answer.legacyRun !== null) return printLegacyRun(answer.legacyRun, values.json === true);
+  const legacyDbPath = await activeLegacyDbPath(legacyFlag);
   let detail: RunDetail | null;
   try {
-    detail = await getRun(dbPath, answer.runId);
+    if (legacyDbPath === undefined) {
+      // One open of the index: resolve the prefix, read the run.
+      detail = await asUsage(() =>
+        withReader(dbPath, async (conn) => readRunDetail(conn, await resolvedIn(conn, runId)))
+      );
+    } else {
+      const answer = await dualAnswer(runId, legacyDbPath, dbPath);
+      if (answer.legacyRun !== null) return printLegacyRun(answer.legacyRun, values.json === true);
+      detail = await getRun(dbPath, answer.runId);
+    }
   } catch (err) {
     if (!(err instanceof IndexNotFoundError)) throw err;
     console.error(`ledger show: ${err.message}`);
@@ -135,9 +144,19 @@ export async function main(args: string[]): Promise<number> {
  */
 async function resolvedId(dbPath: string, runId: string): Promise<string> {
   try {
-    return await asUsage(() => withReader(dbPath, (conn) => resolveRunId(conn, runId)));
+    return await asUsage(() => withReader(dbPath, (conn) => resolvedIn(conn, runId)));
   } catch (err) {
-    if (err instanceof UnknownRunError || err instanceof IndexNotFoundError) return runId;
+    if (err instanceof IndexNotFoundError) return runId;
+    throw err;
+  }
+}
+
+/** {@linkcode resolvedId} in the index open on `conn`. */
+async function resolvedIn(conn: DuckDBConnection, runId: string): Promise<string> {
+  try {
+    return await resolveRunId(conn, runId);
+  } catch (err) {
+    if (err instanceof UnknownRunError) return runId;
     throw err;
   }
 }
@@ -152,13 +171,9 @@ async function resolvedId(dbPath: string, runId: string): Promise<string> {
  */
 async function dualAnswer(
   runId: string,
-  given: string | undefined,
+  legacyDbPath: string,
   indexDbPath: string,
 ): Promise<{ runId: string; legacyRun: DualRun | null }> {
-  const legacyDbPath = await activeLegacyDbPath(given);
-  if (legacyDbPath === undefined) {
-    return { runId: await resolvedId(indexDbPath, runId), legacyRun: null };
-  }
   const options = { legacyDbPath, indexDbPath };
   let id = runId;
   let answer = await answerForRun(id, options);

@@ -330,41 +330,50 @@ export async function listRuns(dbPath: string, options: ListRunsOptions = {}): P
  * ```
  */
 export async function getRun(dbPath: string, runId: string): Promise<RunDetail | null> {
-  return await withIndex(dbPath, async (conn) => {
-    const [run] = await rows(conn, GET_RUN_SQL, [runId]);
-    if (run === undefined) return null;
-    const phases = (await rows(conn, RUN_PHASES_SQL, [runId])).map((p) => ({
-      phase_name: String(p.phase_name),
-      phase_order: p.phase_order as number | null,
-      started_at_ms: p.started_at_ms as number | null,
-      completed_at_ms: p.completed_at_ms as number | null,
-      duration_ms: p.duration_ms as number | null,
-      output_summary: parseJson(p.output_summary_json),
-    }));
-    const trials = (await rows(conn, RUN_TRIALS_SQL, [runId])).map((t) => ({
-      trial_id: String(t.trial_id),
-      recorded_at_ms: Number(t.recorded_at_ms),
-      params: parseJson(t.params),
-      metrics: parseJson(t.metrics),
-    }));
-    const artifacts = (await rows(conn, RUN_ARTIFACTS_SQL, [runId])) as unknown as ArtifactRow[];
-    const baselines = (await rows(conn, RUN_BASELINES_SQL, [runId])) as unknown as BaselineRow[];
-    const tags = Object.fromEntries(
-      (await rows(conn, RUN_TAGS_SQL, [runId])).map((t) => [String(t.key), String(t.value)]),
-    );
-    const notes = (await rows(conn, RUN_NOTES_SQL, [runId])) as unknown as NoteRow[];
-    const [archive] = await rows(conn, RUN_ARCHIVED_SQL, [runId]);
-    return {
-      run: toRunRow(run),
-      phases,
-      trials,
-      artifacts,
-      baselines,
-      tags,
-      notes,
-      archived: archive?.archived === true,
-    };
-  });
+  return await withIndex(dbPath, (conn) => readRunDetail(conn, runId));
+}
+
+/**
+ * {@linkcode getRun} on an index already open on `conn` (`ledger show`
+ * resolves a prefix and reads the run with one open).
+ */
+export async function readRunDetail(
+  conn: DuckDBConnection,
+  runId: string,
+): Promise<RunDetail | null> {
+  const [run] = await rows(conn, GET_RUN_SQL, [runId]);
+  if (run === undefined) return null;
+  const phases = (await rows(conn, RUN_PHASES_SQL, [runId])).map((p) => ({
+    phase_name: String(p.phase_name),
+    phase_order: p.phase_order as number | null,
+    started_at_ms: p.started_at_ms as number | null,
+    completed_at_ms: p.completed_at_ms as number | null,
+    duration_ms: p.duration_ms as number | null,
+    output_summary: parseJson(p.output_summary_json),
+  }));
+  const trials = (await rows(conn, RUN_TRIALS_SQL, [runId])).map((t) => ({
+    trial_id: String(t.trial_id),
+    recorded_at_ms: Number(t.recorded_at_ms),
+    params: parseJson(t.params),
+    metrics: parseJson(t.metrics),
+  }));
+  const artifacts = (await rows(conn, RUN_ARTIFACTS_SQL, [runId])) as unknown as ArtifactRow[];
+  const baselines = (await rows(conn, RUN_BASELINES_SQL, [runId])) as unknown as BaselineRow[];
+  const tags = Object.fromEntries(
+    (await rows(conn, RUN_TAGS_SQL, [runId])).map((t) => [String(t.key), String(t.value)]),
+  );
+  const notes = (await rows(conn, RUN_NOTES_SQL, [runId])) as unknown as NoteRow[];
+  const [archive] = await rows(conn, RUN_ARCHIVED_SQL, [runId]);
+  return {
+    run: toRunRow(run),
+    phases,
+    trials,
+    artifacts,
+    baselines,
+    tags,
+    notes,
+    archived: archive?.archived === true,
+  };
 }
 
 /**

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { LINE_BYTES_MAX } from "../ledger/events.ts";
+import { LINE_BYTES_MAX } from "../ledger/limits.ts";
 import { JSON_DEPTH_MAX } from "../ledger/json_text.ts";
 
 export { JSON_DEPTH_MAX, LINE_BYTES_MAX };

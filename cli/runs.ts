@@ -13,8 +13,7 @@ import {
   dayStartMs,
   DEFAULT_CUTOVER_DATE,
   DEFAULT_LEGACY_DB_PATH,
-  queryMergedRuns,
-} from "../legacy/dual.ts";
+} from "../legacy/active.ts";
 import { RUN_STATUSES } from "../indexer/queries.ts";
 import {
   fieldHelp,
@@ -268,6 +267,8 @@ async function printDual(
   dual: { legacyDbPath: string; indexDbPath: string; cutoverDate: string | undefined },
   o: { format: string; wide: boolean; limitGiven: boolean },
 ): Promise<number> {
+  // Loaded only in dual mode: the legacy reader is not what a plain `runs` waits for.
+  const { queryMergedRuns } = await import("../legacy/dual.ts");
   const merged = await asUsage(() => queryMergedRuns(query, dual));
   for (const w of merged.warnings) console.error(`ledger runs: warning: ${w}`);
   const runs = merged.runs;

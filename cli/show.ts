@@ -23,12 +23,8 @@ import { equitySparklineLine } from "../report/sparkline.ts";
 import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
 import { asUsage } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth } from "./_table.ts";
-import {
-  activeLegacyDbPath,
-  answerForRun,
-  DEFAULT_LEGACY_DB_PATH,
-  type DualRun,
-} from "../legacy/dual.ts";
+import { activeLegacyDbPath, DEFAULT_LEGACY_DB_PATH } from "../legacy/active.ts";
+import type { DualRun } from "../legacy/dual.ts";
 
 export const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
@@ -174,6 +170,8 @@ async function dualAnswer(
   legacyDbPath: string,
   indexDbPath: string,
 ): Promise<{ runId: string; legacyRun: DualRun | null }> {
+  // Loaded only in dual mode: the legacy reader is not what a plain `show` waits for.
+  const { answerForRun } = await import("../legacy/dual.ts");
   const options = { legacyDbPath, indexDbPath };
   let id = runId;
   let answer = await answerForRun(id, options);

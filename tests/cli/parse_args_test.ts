@@ -98,3 +98,43 @@ Deno.test("the ledger command line does not load node:util", async () => {
   assert(specifiers.some((s) => s.endsWith("/cli/_parse_args.ts")), "emit uses _parse_args.ts");
   assert.equal(specifiers.includes("node:util"), false, "emit's module graph has node:util");
 });
+
+/** The modules a process loads before it runs: `file`'s static imports, transitively. */
+async function staticGraph(file: string): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", file],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: {
+      specifier: string;
+      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+    }[];
+    redirects?: Record<string, string>;
+  };
+  const byName = new Map(info.modules.map((m) => [m.specifier, m]));
+  const redirect = (s: string) => info.redirects?.[s] ?? s;
+  const seen = new Set<string>();
+  const queue = info.roots.map(redirect);
+  while (queue.length > 0) {
+    const s = queue.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    for (const d of byName.get(s)?.dependencies ?? []) {
+      if (d.isDynamic !== true && d.code !== undefined) queue.push(redirect(d.code.specifier));
+    }
+  }
+  return seen;
+}
+
+Deno.test("query commands load neither zod nor the legacy reader outside dual mode", async () => {
+  // zod and legacy/dual.ts (backfill, parity) cost 50-60 ms of every start.
+  for (const command of ["runs", "show", "compare", "trials", "export", "sql"]) {
+    const graph = [...await staticGraph(`cli/${command}.ts`)];
+    assert(graph.some((s) => s.includes("@duckdb/node-api")), `${command} loads DuckDB`);
+    assert.deepEqual(graph.filter((s) => /zod|\/legacy\/dual\.ts$/.test(s)), [], command);
+  }
+});

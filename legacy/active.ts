@@ -1,0 +1,108 @@
+/**
+ * Whether dual mode is on, and the dates it reads: the small part of
+ * `dual.ts` every `runs` and `show` needs, kept apart so that outside dual
+ * mode those commands do not load the legacy reader, backfill and parity
+ * code (and zod through them: 26 ms of every start). `dual.ts` re-exports
+ * all of it.
+ *
+ * @module
+ */
+import { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
+import { exists } from "../ledger/exists.ts";
+
+export { DEFAULT_LEGACY_DB_PATH };
+
+/** The day the event log took over, as `YYYY-MM-DD` (UTC midnight). */
+export const DEFAULT_CUTOVER_DATE = "2026-01-23";
+
+/**
+ * The value of a `--cutover-date`/`sinceDate` string was not a UTC day.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DateFormatError } from "./active.ts";
+ * const err = new DateFormatError("--cutover-date", "2026-13-01");
+ * assert.match(err.message, /2026-13-01/);
+ * ```
+ */
+export class DateFormatError extends Error {
+  /** Create the error for the bad `value` of `what`. */
+  constructor(what: string, value: string) {
+    super(`${what} must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+    this.name = "DateFormatError";
+  }
+}
+
+/**
+ * The UTC midnight of `day` (`YYYY-MM-DD`) in milliseconds since the epoch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { dayStartMs } from "./active.ts";
+ * assert.equal(dayStartMs("2026-01-23"), Date.UTC(2026, 0, 23));
+ * ```
+ */
+export function dayStartMs(day: string, what = "The date"): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) throw new DateFormatError(what, day);
+  const msValue = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (new Date(msValue).toISOString().slice(0, 10) !== day) throw new DateFormatError(what, day);
+  return msValue;
+}
+
+/**
+ * The legacy file dual mode should read, or `undefined` when dual mode is
+ * off: the given path (even if missing: asking for it and not finding it
+ * deserves a warning), else the default path when that file exists. After
+ * `ledger legacy archive` the default file is gone and this returns
+ * `undefined`: readers see the event log only.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { activeLegacyDbPath } from "./active.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, []);
+ *   assert(await activeLegacyDbPath(legacyDbPath) === legacyDbPath);
+ *   await Deno.remove(legacyDbPath); // a file the user named must be there
+ *   await activeLegacyDbPath(legacyDbPath).then(() => assert(false), (err) => assert(err));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function activeLegacyDbPath(given: string | undefined): Promise<string | undefined> {
+  if (given !== undefined) {
+    // A file the user named must be there; only the default may be absent.
+    if (!(await exists(given, { isFile: true }))) throw new LegacyDbNotFoundError(given);
+    return given;
+  }
+  return (await exists(DEFAULT_LEGACY_DB_PATH)) ? DEFAULT_LEGACY_DB_PATH : undefined;
+}
+
+/**
+ * A legacy DuckDB file named with `--legacy-db` does not exist. (A missing
+ * default file is not an error: dual mode has ended.)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LegacyDbNotFoundError } from "./active.ts";
+ * assert.match(new LegacyDbNotFoundError("/x.duckdb").message, /\/x\.duckdb/);
+ * ```
+ */
+export class LegacyDbNotFoundError extends Error {
+  /** The path that was named. */
+  readonly path: string;
+  /** Create the error for `path`. */
+  constructor(path: string) {
+    super(`Legacy DuckDB file ${path} (--legacy-db) does not exist`);
+    this.name = "LegacyDbNotFoundError";
+    this.path = path;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * `--sort` on a field of mixed kinds (SPEC 11): numbers by value first
+ * (numeric strings count as numbers), then the values that are not numbers
+ * by their text, then runs without the field; ascending and descending, as
+ * rows and as JSON.
+ */
+import { deepEqual } from "node:assert/strict";
+import { openWriter } from "../../ledger/writer.ts";
+import { indexPath } from "../../ledger/paths.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { queryRuns, streamRunsJson, withReader } from "../../indexer/query/mod.ts";
+import { withTempDir } from "../_helpers.ts";
+
+/** Run id and the `summary.x` it records (`undefined`: no such key). */
+const VALUES: [string, unknown][] = [
+  ["r-3", 3],
+  ["r-b", "beta"],
+  ["r-10", "10"],
+  ["r-a", "alpha"],
+  ["r-none", undefined],
+  ["r-neg", -1.5],
+  ["r-obj", { k: 1 }],
+  ["r-null", null],
+];
+
+Deno.test("sort: numbers by value, then other values as text, then missing", async () => {
+  await withTempDir(async (root) => {
+    const writer = await openWriter(root);
+    for (const [run_id, x] of VALUES) {
+      await writer.appendBatch([
+        { event_type: "run.created", run_id, run_type: "t", config: {}, data_fingerprint: "f" },
+        {
+          event_type: "run.completed",
+          run_id,
+          summary: x === undefined ? {} : { x },
+          artifact_paths: {},
+        },
+      ]);
+    }
+    await writer.close();
+    await rebuildIndex(root, {});
+    const ascending = ["r-neg", "r-3", "r-10", "r-a", "r-b", "r-obj"];
+    const descending = ["r-10", "r-3", "r-neg", "r-obj", "r-b", "r-a"];
+    // Runs without a value (null or missing) come last, in the default order (newest first).
+    const missing = new Set(["r-none", "r-null"]);
+    const check = (ids: string[], expected: readonly string[], label: string) => {
+      deepEqual(ids.slice(0, expected.length), expected, label);
+      deepEqual(new Set(ids.slice(expected.length)), missing, label);
+    };
+    await withReader(indexPath(root), async (conn) => {
+      for (const [descendingOrder, expected] of [[false, ascending], [true, descending]] as const) {
+        const sort = [{ field: "summary.x", descending: descendingOrder }];
+        check((await queryRuns(conn, { sort })).map((r) => r.run_id), expected, "rows");
+        const texts: string[] = [];
+        for await (const b of streamRunsJson(conn, { sort })) texts.push(...b);
+        check(texts.map((t) => JSON.parse(t).run_id), expected, "json");
+      }
+    });
+  });
+});

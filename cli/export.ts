@@ -10,9 +10,8 @@ import { resolve } from "node:path";
 import {
   EXPORT_FORMATS,
   type ExportFormat,
-  exportTable,
+  exportIndex,
   READER_MEMORY_LIMIT_DEFAULT,
-  withReader,
 } from "../indexer/query/mod.ts";
 import { EXIT_OK, type FlagSpec, parseFlags, stringFlag, UsageError } from "./_args.ts";
 import { asUsage, formatFlag, indexDbPath, listFlag, readerMemoryLimitFlag } from "./_query.ts";
@@ -94,14 +93,13 @@ export async function main(args: string[]): Promise<number> {
   }
   const dbPath = indexDbPath(values);
   const report = await asUsage(() =>
-    withReader(dbPath, (conn) =>
-      exportTable(conn, {
-        what,
-        format,
-        outPath: resolve(out),
-        where: listFlag(values, "where"),
-        includeArchived: values.all === true,
-      }), { memoryLimit: readerMemoryLimitFlag(values) })
+    exportIndex(dbPath, {
+      what,
+      format,
+      outPath: resolve(out),
+      where: listFlag(values, "where"),
+      includeArchived: values.all === true,
+    }, { memoryLimit: readerMemoryLimitFlag(values) })
   );
   console.log(
     `wrote ${report.rows} ${what} x ${report.columns.length} columns to ${out} (${format})`,

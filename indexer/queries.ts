@@ -237,6 +237,13 @@ export interface WithIndexOptions {
    * @default {undefined} (DuckDB's: 80% of the machine's memory, no spill)
    */
   memoryLimit?: string;
+  /**
+   * Files (exact paths) that statements may write, and only those, though
+   * external access stays disabled: DuckDB's `allowed_paths`, set before
+   * the configuration is locked (`ledger export` writes its one output
+   * file with `COPY`). @default {[]}
+   */
+  writablePaths?: readonly string[];
 }
 
 /**
@@ -417,10 +424,24 @@ export async function withIndex<T>(
     throw err;
   }
   if (!info.isFile) throw new Error(`The index ${dbPath} is not a regular file`);
-  const instance = await DuckDBInstance.create(dbPath, readerConfig(dbPath, options));
+  const writable = options.writablePaths ?? [];
+  const config = readerConfig(dbPath, options);
+  if (writable.length > 0) {
+    // DuckDB takes allowed_paths (a list) only by SQL, and only before the lock: the locking
+    // settings follow it below, before any statement reads the index.
+    delete config.enable_external_access;
+    delete config.lock_configuration;
+  }
+  const instance = await DuckDBInstance.create(dbPath, config);
   try {
     const conn = await instance.connect();
     try {
+      if (writable.length > 0) {
+        const list = writable.map((p) => `'${p.replaceAll("'", "''")}'`).join(", ");
+        await conn.run(`SET allowed_paths = [${list}]`);
+        await conn.run("SET enable_external_access = false");
+        await conn.run("SET lock_configuration = true");
+      }
       return await fn(conn);
     } finally {
       conn.disconnectSync();

@@ -1,23 +1,28 @@
 /**
  * `ledger export runs|trials`: a flat table (one column per `config.*`,
  * `summary.*`, `tags.*`, or `params.*`, `metrics.*` path) written as
- * Parquet, CSV or JSONL, ready for pandas or polars. Column types are kept:
- * a path whose values are all numbers (or numeric strings) is a number
- * column (BIGINT when all integers, else DOUBLE), all booleans a BOOLEAN,
- * anything else VARCHAR (objects and arrays as JSON text).
+ * Parquet, CSV or JSONL, ready for pandas or polars. Column types are kept
+ * as the JSON wrote them: a path whose numbers are all written as integers
+ * is a BIGINT column, one with a number written with a fraction or an
+ * exponent (`0.5`, `1.0`, `1e3`) a DOUBLE; numeric strings count as numbers
+ * in a column that holds numbers; all booleans make a BOOLEAN; anything else
+ * is VARCHAR (objects and arrays as JSON text). NaN and infinities are null.
  *
- * The index is read with external access disabled (as every reader). Each
- * row is flattened once and written to a staging JSONL file beside the
- * target; a separate in-memory DuckDB reads it with the column types fixed
- * and writes the target format aside, which is renamed into place, so a
- * failed export leaves nothing behind.
+ * DuckDB does all of it, in the index's own reader (external access
+ * disabled, as every reader, except for the one file it writes): the
+ * matching rows go to a temporary table with their place in the order, the
+ * paths and their kinds come from `json_structure` of each distinct shape,
+ * and one `COPY` writes the flat rows aside, renamed into place, so a
+ * failed export leaves nothing behind. No row passes through JavaScript.
  *
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
-import { flatten } from "./compare.ts";
-import { streamRunsJson, streamTrialsJson } from "./runs.ts";
+import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { randomHex } from "../../ledger/ids.ts";
+import { withIndex } from "../queries.ts";
+import { bindParams } from "./reader.ts";
+import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
 
 /** Export file formats. */
 export const EXPORT_FORMATS = ["parquet", "csv", "jsonl"] as const;
@@ -72,9 +77,76 @@ export class ExportTargetError extends Error {
 
 type ColumnType = "BIGINT" | "DOUBLE" | "BOOLEAN" | "VARCHAR";
 
+/** Options of the reader {@linkcode exportIndex} opens. */
+export interface ExportReaderOptions {
+  /** DuckDB memory limit of the export (see `WithIndexOptions`). @default {undefined} */
+  memoryLimit?: string;
+}
+
+/**
+ * Export runs or trials of the index at `dbPath` to a flat file. The index
+ * is opened read-only with external access disabled; the one file a
+ * statement may write is the target's temporary sibling.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { exportIndex } from "./mod.ts";
+ * import { join } from "node:path";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.created", run_id, run_type: "policy", data_fingerprint: "fp1",
+ *         config: { stop: win_rate, fee_bps: 10 } },
+ *       { event_type: "run.started", run_id },
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const outPath = join(root, "runs.csv");
+ *   const report = await exportIndex(indexPath(root), { what: "runs", format: "csv", outPath });
+ *   assert.equal(report.rows, 2);
+ *   assert.ok(report.columns.includes("config.fee_bps"));
+ *   assert.match(await Deno.readTextFile(outPath), /^run_id,/);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function exportIndex(
+  dbPath: string,
+  options: ExportOptions,
+  reader: ExportReaderOptions = {},
+): Promise<ExportReport> {
+  await checkTarget(options.outPath);
+  const temp = join(
+    dirname(options.outPath),
+    `.${basename(options.outPath)}.tmp-${Deno.pid}-${randomHex(4)}`,
+  );
+  try {
+    const written = await withIndex(
+      dbPath,
+      (conn) => writeExport(conn, options, temp),
+      { memoryLimit: reader.memoryLimit, writablePaths: [temp] },
+    );
+    await Deno.rename(temp, options.outPath); // the file is complete from here
+    return { ...written, outPath: options.outPath };
+  } catch (err) {
+    await removeIfThere(temp);
+    throw err;
+  }
+}
+
 /**
  * Export runs or trials of the index open on `conn` (see `withReader`) to
- * a flat file.
+ * a flat file: {@linkcode exportIndex} of the file `conn` reads (opened
+ * again, so that the target is the one file its statements may write).
  *
  * @example
  * ```ts
@@ -111,163 +183,273 @@ export async function exportTable(
   conn: DuckDBConnection,
   options: ExportOptions,
 ): Promise<ExportReport> {
-  await checkTarget(options.outPath);
-  const dir = dirname(options.outPath);
-  const stem = `.${basename(options.outPath)}.tmp-${Deno.pid}`;
-  const staging = join(dir, `${stem}.jsonl`);
-  const temp = join(dir, stem);
-  try {
-    // One pass over the index: each row flattened once (one JSON.parse), written to a
-    // staging JSONL file, its column types noted.
-    const fixedColumns = options.what === "runs" ? RUN_COLUMNS : TRIAL_COLUMNS;
-    const kinds = new Map<string, Set<string>>();
-    for (const [name] of fixedColumns) kinds.set(name, new Set());
-    const n = await writeStaging(staging, flatRows(conn, options), kinds);
-    const fixed = new Map(fixedColumns);
-    const columns = [...kinds.keys()];
-    const types = columns.map((c) => fixed.get(c) ?? columnType(kinds.get(c)!));
-    // DuckDB (its own in-memory instance, not the index) reads the staging file with the
-    // types fixed and writes the target format beside the target.
-    const instance = await DuckDBInstance.create(":memory:");
-    try {
-      const out = await instance.connect();
-      try {
-        const struct = columns.map((c, i) => `${quoteLiteral(c)}: '${types[i]}'`).join(", ");
-        await out.run(
-          `COPY (SELECT ${columns.map(quoteIdent).join(", ")}
-            FROM read_json(${quoteLiteral(staging)}, format = 'newline_delimited',
-              columns = {${struct}}))
-          TO ${quoteLiteral(temp)} (${copyOptions(options.format)})`,
-        );
-      } finally {
-        out.disconnectSync();
-      }
-    } finally {
-      instance.closeSync();
-    }
-    await Deno.rename(temp, options.outPath); // the file is complete from here
-    return { rows: n, columns, outPath: options.outPath };
-  } catch (err) {
-    await removeIfThere(temp);
-    throw err;
-  } finally {
-    await removeIfThere(staging);
+  const reader = await conn.runAndReadAll(
+    "SELECT path FROM duckdb_databases() WHERE database_name = current_database()",
+  );
+  const [[path]] = reader.getRows();
+  if (typeof path !== "string" || path === "") {
+    throw new Error("exportTable needs a connection to an index file, not an in-memory database");
   }
+  return await exportIndex(path, options);
 }
 
-/** Rows flattened: `config.*`, `summary.*`, `tags.*` (runs) or `params.*`, `metrics.*`. */
-async function* flatRows(
+/** A column of the export: its name, type and SQL value (over the rows of `export_rows`). */
+interface ExportColumn {
+  name: string;
+  type: ColumnType;
+  sql: string;
+}
+
+/** A JSON column of the rows whose object is flattened into `root.path` columns. */
+interface FlatRoot {
+  /** The column name prefix: `config`, `summary`, `tags`, `params`, `metrics`. */
+  root: string;
+  /** Its column in `export_rows`. */
+  column: string;
+}
+
+/** Where a flattened column's values are, and what `json_structure` saw there. */
+interface FlatPath {
+  name: string;
+  root: number;
+  pointer: string;
+  kinds: Set<string>;
+}
+
+const ROWS_TABLE = "export_rows";
+
+const RUN_FIXED: [string, ColumnType, string][] = [
+  ["run_id", "VARCHAR", "run_id"],
+  ["run_type", "VARCHAR", "run_type"],
+  ["status", "VARCHAR", "status"],
+  ["created_at", "VARCHAR", isoSql("created_at_ms")],
+  ["created_at_ms", "BIGINT", "created_at_ms"],
+  ["started_at_ms", "BIGINT", "started_at_ms"],
+  ["completed_at_ms", "BIGINT", "completed_at_ms"],
+  ["failed_at_ms", "BIGINT", "failed_at_ms"],
+  ["duration_ms", "BIGINT", "duration_ms"],
+  ["label", "VARCHAR", "label"],
+  ["archived", "BOOLEAN", "archived"],
+  ["data_fingerprint", "VARCHAR", "data_fingerprint"],
+  ["phase_count", "BIGINT", "phase_count"],
+  ["source", "VARCHAR", "'event_log'"],
+];
+// Flattened in the order a run's JSON row holds them (`ledger runs --json`).
+const RUN_ROOTS: FlatRoot[] = [
+  { root: "summary", column: "summary_json" },
+  { root: "config", column: "x0" },
+  { root: "tags", column: "x1" },
+];
+
+const TRIAL_FIXED: [string, ColumnType, string][] = [
+  ["run_id", "VARCHAR", "run_id"],
+  ["trial_id", "VARCHAR", "trial_id"],
+  ["recorded_at", "VARCHAR", isoSql("recorded_at_ms")],
+];
+const TRIAL_ROOTS: FlatRoot[] = [
+  { root: "params", column: "params" },
+  { root: "metrics", column: "metrics" },
+];
+
+async function writeExport(
   conn: DuckDBConnection,
   options: ExportOptions,
-): AsyncGenerator<Record<string, unknown>[]> {
-  const batches = options.what === "trials"
-    ? streamTrialsJson(conn, { where: options.where })
-    : streamRunsJson(conn, {
+  temp: string,
+): Promise<{ rows: number; columns: string[] }> {
+  const runs = options.what === "runs";
+  await checkWherePatterns(conn, options.where);
+  const numbered = runs
+    ? runQuerySql({
       where: options.where,
       includeArchived: options.includeArchived,
       columns: ["config", "tags"],
       sort: [{ field: "created_at", descending: false }, { field: "run_id", descending: false }],
-    });
-  for await (const batch of batches) {
-    yield batch.map((text) => {
-      const row = JSON.parse(text) as Record<string, unknown>;
-      const flat: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(row)) {
-        if (FLATTENED_KEYS.has(k)) {
-          for (const [path, leaf] of Object.entries(flatten(v))) flat[`${k}.${path}`] = leaf;
-        } else {
-          flat[k] = v;
-        }
-      }
-      return flat;
-    });
-  }
-}
-
-/** Keys whose object becomes `key.path` columns. */
-const FLATTENED_KEYS = new Set(["config", "summary", "tags", "params", "metrics"]);
-
-/** Write the rows as JSONL to `path`, noting the kinds of values of each column. */
-async function writeStaging(
-  path: string,
-  rows: AsyncIterable<Record<string, unknown>[]>,
-  kinds: Map<string, Set<string>>,
-): Promise<number> {
-  const file = await Deno.open(path, { write: true, createNew: true });
-  const encoder = new TextEncoder();
-  let n = 0;
-  try {
-    for await (const batch of rows) {
-      let text = "";
-      for (const row of batch) {
-        for (const [k, v] of Object.entries(row)) {
-          let set = kinds.get(k);
-          if (set === undefined) kinds.set(k, set = new Set());
-          set.add(kindOf(v));
-          // Arrays and empty objects are leaves: kept as JSON text in a VARCHAR column.
-          if (v !== null && typeof v === "object") row[k] = JSON.stringify(v);
-        }
-        text += JSON.stringify(row) + "\n";
-      }
-      n += batch.length;
-      let bytes = encoder.encode(text);
-      while (bytes.length > 0) bytes = bytes.subarray(await file.write(bytes));
-    }
-  } finally {
-    file.close();
-  }
-  return n;
-}
-
-const NUMERIC_TEXT = /^\s*-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
-
-function kindOf(v: unknown): string {
-  if (v === null || v === undefined) return "null";
-  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
-  if (typeof v === "string") {
-    if (NUMERIC_TEXT.test(v)) return Number.isInteger(Number(v)) ? "int-text" : "float-text";
-    return "text";
-  }
-  if (typeof v === "boolean") return "bool";
-  return "json";
+    }).numbered
+    : trialQuerySql({ where: options.where }).numbered;
+  const { values, types } = bindParams(numbered.params);
+  // The matching rows once, each with its place in the order: the shapes, the check of
+  // numeric strings and the COPY read them (the runs query's joins cost 300-500 ms at 100k).
+  await conn.run(`CREATE TEMP TABLE ${ROWS_TABLE} AS ${numbered.sql}`, values, types);
+  const roots = runs ? RUN_ROOTS : TRIAL_ROOTS;
+  const paths = await flatPaths(conn, roots);
+  const numericText = await numericTextPaths(conn, roots, paths);
+  const fixed = (runs ? RUN_FIXED : TRIAL_FIXED).map(([name, type, sql]) => ({ name, type, sql }));
+  const columns: ExportColumn[] = [...fixed, ...flatColumns(paths, numericText)];
+  const extracts = roots.map((r, i) => {
+    const pointers = paths.filter((p) => p.root === i).map((p) => sqlText(p.pointer));
+    return pointers.length === 0
+      ? `NULL::JSON[] AS "f${i}"`
+      : `json_extract(${r.column}, [${pointers.join(", ")}]) AS "f${i}"`;
+  });
+  const copied = await conn.runAndReadAll(
+    `COPY (
+      SELECT ${columns.map((c) => `${c.sql} AS ${quoteIdent(c.name)}`).join(",\n        ")}
+      FROM (SELECT *, ${extracts.join(", ")} FROM ${ROWS_TABLE}) AS x
+      ORDER BY rn
+    ) TO ${sqlText(temp)} (${copyOptions(options.format)})`,
+  );
+  await conn.run(`DROP TABLE ${ROWS_TABLE}`);
+  return { rows: Number(copied.getRows()[0][0]), columns: columns.map((c) => c.name) };
 }
 
 /**
- * A column's type from the kinds of its values: numbers (numeric strings
- * among them allowed) BIGINT when all integers, else DOUBLE; all booleans
- * BOOLEAN; anything else VARCHAR.
+ * The leaf paths of the flattened roots, in the order a reader of the rows
+ * meets them (by the first row that has the path, then by root, then by
+ * key), each with the `json_structure` types seen at it: one scan for the
+ * distinct shapes of each root, not one per row.
  */
-function columnType(kinds: Set<string>): ColumnType {
-  const present = [...kinds].filter((k) => k !== "null");
-  if (present.length === 0) return "VARCHAR";
-  const numeric = present.every((k) => k.startsWith("int") || k.startsWith("float"));
-  if (numeric && present.some((k) => k === "int" || k === "float")) {
-    return present.every((k) => k.startsWith("int")) ? "BIGINT" : "DOUBLE";
+async function flatPaths(conn: DuckDBConnection, roots: readonly FlatRoot[]): Promise<FlatPath[]> {
+  const shapes = roots.map((r, i) =>
+    `SELECT ${i} AS root, json_structure(${r.column})::VARCHAR AS shape, min(rn) AS first
+      FROM ${ROWS_TABLE} WHERE ${r.column} IS NOT NULL GROUP BY shape`
+  );
+  const found = (await conn.runAndReadAll(
+    `SELECT root, shape FROM (${shapes.join(" UNION ALL ")}) ORDER BY first, root`,
+  )).getRows();
+  const byName = new Map<string, FlatPath>();
+  for (const [root, shape] of found) {
+    const i = Number(root);
+    walkShape(JSON.parse(String(shape)), [], (segments, kind) => {
+      const name = `${roots[i].root}.${segments.join(".")}`;
+      const pointer = segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1"))
+        .join("");
+      // Two paths can flatten to one name ({"a.b": 1} and {"a": {"b": 2}}): the first wins.
+      let p = byName.get(name);
+      if (p === undefined) byName.set(name, p = { name, root: i, pointer, kinds: new Set() });
+      if (p.pointer === pointer) p.kinds.add(kind);
+    });
   }
-  if (present.length === 1 && present[0] === "bool") return "BOOLEAN";
+  return [...byName.values()];
+}
+
+/**
+ * Call `leaf` for each leaf of a `json_structure` shape: a key whose value
+ * is not an object with keys (an empty object's shape is `"JSON"`, an
+ * array's a list).
+ */
+function walkShape(
+  shape: unknown,
+  segments: string[],
+  leaf: (segments: string[], kind: string) => void,
+): void {
+  if (shape === null || typeof shape !== "object" || Array.isArray(shape)) return;
+  for (const [key, value] of Object.entries(shape)) {
+    const here = [...segments, key];
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      if (Object.keys(value).length > 0) {
+        walkShape(value, here, leaf);
+        continue;
+      }
+    }
+    leaf(here, Array.isArray(value) ? "ARRAY" : String(value));
+  }
+}
+
+const INTEGER_KINDS = new Set(["UBIGINT", "BIGINT"]);
+const NUMBER_KINDS = new Set(["UBIGINT", "BIGINT", "HUGEINT", "DOUBLE"]);
+
+/** The paths holding both numbers and strings. */
+function mixedPaths(paths: readonly FlatPath[]): FlatPath[] {
+  return paths.filter((p) =>
+    p.kinds.has("VARCHAR") && [...p.kinds].some((k) => NUMBER_KINDS.has(k)) &&
+    [...p.kinds].every((k) => k === "VARCHAR" || k === "NULL" || NUMBER_KINDS.has(k))
+  );
+}
+
+/**
+ * For the paths that hold numbers and strings, whether every string is a
+ * number (`"integer"` when each is an integer, `"number"` otherwise), in
+ * one scan; other paths are left out.
+ */
+async function numericTextPaths(
+  conn: DuckDBConnection,
+  roots: readonly FlatRoot[],
+  paths: readonly FlatPath[],
+): Promise<Map<string, "integer" | "number">> {
+  const out = new Map<string, "integer" | "number">();
+  const mixed = mixedPaths(paths);
+  if (mixed.length === 0) return out;
+  const checks = mixed.map((p, k) => {
+    const v = `json_extract_string(${roots[p.root].column}, ${sqlText(p.pointer)})`;
+    const isString = `json_type(${roots[p.root].column}, ${sqlText(p.pointer)}) = 'VARCHAR'`;
+    return `coalesce(bool_and(CASE WHEN ${isString} THEN regexp_full_match(${v}, ${
+      sqlText(NUMERIC_TEXT_RE2)
+    }) END), true) AS "n${k}", coalesce(bool_and(CASE WHEN ${isString} THEN ` +
+      `regexp_full_match(${v}, ${sqlText(INTEGER_TEXT_RE2)}) END), true) AS "i${k}"`;
+  });
+  const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
+    .getRows();
+  mixed.forEach((p, k) => {
+    if (row[2 * k] === true) out.set(p.name, row[2 * k + 1] === true ? "integer" : "number");
+  });
+  return out;
+}
+
+/** A number written as text: what a number column accepts from a string. */
+const NUMERIC_TEXT_RE2 = String.raw`\s*-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*`;
+const INTEGER_TEXT_RE2 = String.raw`\s*-?\d+\s*`;
+
+/** The flattened columns: type from the kinds seen, value from the path's fragment. */
+function flatColumns(
+  paths: readonly FlatPath[],
+  numericText: ReadonlyMap<string, "integer" | "number">,
+): ExportColumn[] {
+  const counts = new Map<number, number>();
+  return paths.map((p) => {
+    const index = (counts.get(p.root) ?? 0) + 1;
+    counts.set(p.root, index);
+    const f = `"f${p.root}"[${index}]`;
+    const type = columnType(p, numericText.get(p.name));
+    return { name: p.name, type, sql: valueSql(f, type) };
+  });
+}
+
+/**
+ * A column's type from the `json_structure` kinds at its path: BIGINT when
+ * every number is written as an integer, DOUBLE when one is not; strings
+ * count as numbers when each is one (`numericText`) and a number is there;
+ * BOOLEAN when all are booleans; otherwise VARCHAR. Nulls do not count.
+ */
+function columnType(p: FlatPath, numericText: "integer" | "number" | undefined): ColumnType {
+  const kinds = [...p.kinds].filter((k) => k !== "NULL");
+  if (kinds.length === 0) return "VARCHAR";
+  const numbers = kinds.filter((k) => NUMBER_KINDS.has(k));
+  if (numbers.length > 0) {
+    const rest = kinds.filter((k) => !NUMBER_KINDS.has(k));
+    if (rest.length === 0 || (numericText !== undefined && rest.every((k) => k === "VARCHAR"))) {
+      const integers = numbers.every((k) => INTEGER_KINDS.has(k)) &&
+        (rest.length === 0 || numericText === "integer");
+      return integers ? "BIGINT" : "DOUBLE";
+    }
+  }
+  if (kinds.length === 1 && kinds[0] === "BOOLEAN") return "BOOLEAN";
   return "VARCHAR";
 }
 
-const RUN_COLUMNS: [string, ColumnType][] = [
-  ["run_id", "VARCHAR"],
-  ["run_type", "VARCHAR"],
-  ["status", "VARCHAR"],
-  ["created_at", "VARCHAR"],
-  ["created_at_ms", "BIGINT"],
-  ["started_at_ms", "BIGINT"],
-  ["completed_at_ms", "BIGINT"],
-  ["failed_at_ms", "BIGINT"],
-  ["duration_ms", "BIGINT"],
-  ["label", "VARCHAR"],
-  ["archived", "BOOLEAN"],
-  ["data_fingerprint", "VARCHAR"],
-];
+/** The value of fragment `f` (a JSON value, NULL when absent) in a column of `type`. */
+function valueSql(f: string, type: ColumnType): string {
+  const text = `trim(${f} ->> '$')`;
+  switch (type) {
+    case "BIGINT":
+      return `TRY_CAST(${text} AS BIGINT)`;
+    case "DOUBLE":
+      return `list_filter([TRY_CAST(${text} AS DOUBLE)], lambda v: isfinite(v))[1]`;
+    case "BOOLEAN":
+      return `TRY_CAST(${f} ->> '$' AS BOOLEAN)`;
+    case "VARCHAR":
+      // Strings as their text; numbers, booleans, arrays and empty objects as JSON text; an
+      // object with keys is spread over its own columns; NaN and infinities read as null.
+      return `CASE WHEN json_type(${f}) = 'VARCHAR' THEN ${f} ->> '$'
+        WHEN json_type(${f}) = 'NULL' OR ${f}::VARCHAR IN ('NaN', 'Infinity', '-Infinity')
+          OR (json_type(${f}) = 'OBJECT' AND ${f}::VARCHAR <> '{}') THEN NULL
+        ELSE ${f}::VARCHAR END`;
+  }
+}
 
-const TRIAL_COLUMNS: [string, ColumnType][] = [
-  ["run_id", "VARCHAR"],
-  ["trial_id", "VARCHAR"],
-  ["recorded_at", "VARCHAR"],
-];
+/** ISO 8601 UTC with milliseconds of a ms column, in SQL (as `ledger runs --json`). */
+function isoSql(column: string): string {
+  return `strftime(make_timestamp(${column} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+}
 
 function copyOptions(format: ExportFormat): string {
   switch (format) {
@@ -285,8 +467,8 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** A SQL string literal for the output path (COPY takes no parameter for it). */
-function quoteLiteral(text: string): string {
+/** A SQL string constant (COPY takes no parameter for its path; JSON pointers are constants). */
+function sqlText(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 

@@ -193,7 +193,12 @@ export type RowShape = "columns" | "json";
 export function runQuerySql(
   query: RunQuery,
   shape: RowShape = "columns",
-): SqlFragment & { extra: Field[]; count: SqlFragment; blocks: SqlFragment } {
+): SqlFragment & {
+  extra: Field[];
+  count: SqlFragment;
+  numbered: SqlFragment;
+  blocks: SqlFragment;
+} {
   const conds: string[] = [];
   const params: QueryParam[] = [];
   if (!query.includeArchived) conds.push("NOT r.archived");
@@ -270,15 +275,18 @@ interface SelectParts {
 
 /**
  * `SELECT ... FROM ... WHERE ... ORDER BY ... [LIMIT ?]`, parameters in
- * placeholder order, and `count`: the number of rows it returns, without
- * the select list or the order (what a stream's rows are checked against).
+ * placeholder order; `count`: the number of rows it returns, without the
+ * select list or the order (what a stream's rows are checked against);
+ * `numbered` (see {@linkcode numberedSql}) and `blocks` (see
+ * {@linkcode blocksSql}): the same rows in other shapes.
  */
 function selectSql(
   parts: SelectParts,
-): SqlFragment & { count: SqlFragment; blocks: SqlFragment } {
+): SqlFragment & { count: SqlFragment; numbered: SqlFragment; blocks: SqlFragment } {
   const where = parts.conds.join(" AND ");
   const limit = parts.limit === undefined ? "" : "LIMIT ?";
   const limitParams = parts.limit === undefined ? [] : [parts.limit];
+  const numbered = numberedSql(parts, where, limitParams);
   const sql = `SELECT ${parts.select.join(", ")}
     FROM ${parts.from}
     WHERE ${where}
@@ -292,7 +300,8 @@ function selectSql(
         WHERE ${where} ${limit}) AS counted`,
       params: [...parts.params, ...limitParams],
     },
-    blocks: blocksSql(parts, where, limitParams),
+    numbered,
+    blocks: blocksSql(numbered),
   };
 }
 
@@ -318,22 +327,33 @@ export const JSON_BLOCKS_ROWS_MAX = 250_000;
  * and takes its limit (`limitParams`, as {@linkcode selectSql} binds it);
  * the JSON is built only for the rows that pass.
  */
-function blocksSql(
+function blocksSql(numbered: SqlFragment): SqlFragment {
+  return {
+    sql: `SELECT string_agg(j, chr(10) ORDER BY rn) AS j, count(*)::INTEGER AS n
+    FROM (${numbered.sql}) AS numbered
+    GROUP BY (rn - 1) // ${JSON_BLOCK_ROWS}
+    ORDER BY min(rn)`,
+    params: numbered.params,
+  };
+}
+
+/**
+ * The query's rows, unordered, each with its place in the order (`rn`,
+ * from 1), the limit applied: what a reader that sorts again, or groups,
+ * reads instead of the ordered query.
+ */
+function numberedSql(
   parts: SelectParts,
   where: string,
   limitParams: readonly number[],
 ): SqlFragment {
   const limit = parts.limit === undefined ? "" : "QUALIFY rn <= ?";
-  const numbered = `SELECT ${parts.select.join(", ")},
+  return {
+    sql: `SELECT ${parts.select.join(", ")},
       row_number() OVER (ORDER BY ${parts.order.sql}) AS rn
     FROM ${parts.from}
     WHERE ${where}
-    ${limit}`;
-  return {
-    sql: `SELECT string_agg(j, chr(10) ORDER BY rn) AS j, count(*)::INTEGER AS n
-    FROM (${numbered}) AS numbered
-    GROUP BY (rn - 1) // ${JSON_BLOCK_ROWS}
-    ORDER BY min(rn)`,
+    ${limit}`,
     params: [...parts.selectParams, ...parts.order.params, ...parts.params, ...limitParams],
   };
 }
@@ -403,7 +423,7 @@ function compileWhere(texts: readonly string[], target: QueryTarget): SqlFragmen
  * Check the regular expressions of `--where` texts with DuckDB's own engine
  * before a query that holds them runs, turning a bad one into a usage error.
  */
-async function checkWherePatterns(
+export async function checkWherePatterns(
   conn: DuckDBConnection,
   texts: readonly string[] | undefined,
 ): Promise<void> {
@@ -758,7 +778,12 @@ const TRIAL_KEYS = new Set(["run_id", "trial_id", "recorded_at", "params", "metr
 export function trialQuerySql(
   query: TrialQuery,
   shape: RowShape = "columns",
-): SqlFragment & { extra: Field[]; count: SqlFragment; blocks: SqlFragment } {
+): SqlFragment & {
+  extra: Field[];
+  count: SqlFragment;
+  numbered: SqlFragment;
+  blocks: SqlFragment;
+} {
   const conds: string[] = ["true"];
   const params: QueryParam[] = [];
   if (query.runId !== undefined) {

@@ -1,0 +1,102 @@
+/**
+ * `ledger export` (SPEC 11): flat `root.path` columns whose types follow
+ * what the JSON wrote, in the order the rows first hold them, the same rows
+ * as `ledger runs --json`, and nothing written but the target.
+ */
+import { deepEqual, equal } from "node:assert/strict";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { ev, T0, writePart } from "./_fixtures.ts";
+import { indexPath } from "../../ledger/paths.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { exportIndex, queryRuns, withReader } from "../../indexer/query/mod.ts";
+import { withTempDir } from "../_helpers.ts";
+
+/** Each run's config (its summary is `{n: i}`), oldest first. */
+const CONFIGS: Record<string, unknown>[] = [
+  { int: 1, float: 0.5, whole: 2, mixed: 1, text: "a", flag: true, nested: { k: 1 }, list: [1, 2] },
+  { int: 2, float: 1.0, whole: 3.0, mixed: "2", text: "7", flag: false, nested: { j: "x" } },
+  { int: 3, float: "1.5", mixed: "x", flag: null, empty: {}, late: 9 },
+];
+
+async function describe(path: string): Promise<[string, string][]> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    return (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`))
+      .getRows().map((r) => [String(r[0]), String(r[1])]);
+  } finally {
+    conn.disconnectSync();
+    instance.closeSync();
+  }
+}
+
+Deno.test("export: types as written, first-seen column order, runs' rows", async () => {
+  await withTempDir(async (root) => {
+    // Lines as Python writes them: 1.0 and 3.0 keep their fraction, NaN is a bare token.
+    const lines = CONFIGS.flatMap((config, i) => [
+      JSON.stringify(ev("run.created", `r${i}`, T0 + i * 60_000, {
+        run_type: "t",
+        config,
+        data_fingerprint: "f",
+      })).replace('"float":1,', '"float":1.0,').replace('"whole":3,', '"whole":3.0,'),
+      JSON.stringify(ev("run.completed", `r${i}`, T0 + i * 60_000 + 1, {
+        summary: { n: i },
+        artifact_paths: {},
+      })).replace('"summary":{"n":1}', '"summary":{"n":1,"nan":NaN}'),
+    ]);
+    await writePart(root, join("day=2026-01-20", "part-export.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const parquet = join(root, "runs.parquet");
+    const report = await exportIndex(indexPath(root), {
+      what: "runs",
+      format: "parquet",
+      outPath: parquet,
+    });
+    equal(report.rows, CONFIGS.length);
+    const flat = (await describe(parquet)).filter(([name]) => name.includes("."));
+    deepEqual(flat, [
+      ["summary.n", "BIGINT"],
+      ["config.int", "BIGINT"],
+      // 0.5 and 1.0 are written as fractions: DOUBLE; "1.5" is a number in a number column.
+      ["config.float", "DOUBLE"],
+      ["config.whole", "DOUBLE"],
+      // "x" is not a number: the column is text, its numbers as written.
+      ["config.mixed", "VARCHAR"],
+      // Numeric strings alone stay text.
+      ["config.text", "VARCHAR"],
+      ["config.flag", "BOOLEAN"],
+      ["config.nested.k", "BIGINT"],
+      ["config.list", "VARCHAR"],
+      // NaN is a number that reads as null (SPEC 3).
+      ["summary.nan", "DOUBLE"],
+      ["config.nested.j", "VARCHAR"],
+      ["config.empty", "VARCHAR"],
+      ["config.late", "BIGINT"],
+    ]);
+    const jsonl = join(root, "runs.jsonl");
+    await exportIndex(indexPath(root), { what: "runs", format: "jsonl", outPath: jsonl });
+    const rows = (await Deno.readTextFile(jsonl)).trim().split("\n").map((l) => JSON.parse(l));
+    deepEqual(rows.map((r) => r.run_id), ["r0", "r1", "r2"]);
+    deepEqual(rows.map((r) => r["config.float"]), [0.5, 1, 1.5]);
+    deepEqual(rows.map((r) => r["config.mixed"]), ["1", "2", "x"]);
+    deepEqual(rows.map((r) => r["config.list"]), ["[1,2]", null, null]);
+    deepEqual(rows.map((r) => r["config.empty"]), [null, null, "{}"]);
+    deepEqual(rows.map((r) => r["summary.nan"]), [null, null, null]);
+    deepEqual(rows.map((r) => r["config.flag"]), [true, false, null]);
+    // The fixed columns are those of `ledger runs --json`, with the same values.
+    const listed = await withReader(
+      indexPath(root),
+      (conn) => queryRuns(conn, { sort: [{ field: "created_at", descending: false }] }),
+    );
+    for (const [i, run] of listed.entries()) {
+      for (const key of ["run_id", "status", "created_at", "created_at_ms", "duration_ms"]) {
+        equal(rows[i][key], (run as Record<string, unknown>)[key], key);
+      }
+    }
+    // Nothing but the targets was written beside them.
+    const names = [];
+    for await (const e of Deno.readDir(root)) names.push(e.name);
+    deepEqual(names.filter((n) => n.startsWith(".runs")), []);
+  });
+});

@@ -20,6 +20,7 @@ import {
   RUN_ID_PATTERN,
 } from "../ledger/events.ts";
 import { openWriter } from "../ledger/writer.ts";
+import { parseJsonText } from "../ledger/json_text.ts";
 import { dayOf } from "../ledger/paths.ts";
 import { readLog } from "../ledger/reader.ts";
 import { DEFAULT_LEGACY_DB_PATH, firstLine, type LegacyRow, readLegacyRows } from "./read.ts";
@@ -257,20 +258,23 @@ export function expectedRun(row: LegacyRow): ExpectedRun {
 /**
  * Parse a JSON column as an object: NULL or empty is `{}`, an object is
  * itself, another JSON value is `{legacy_value: value}`, text that is not
- * JSON is `{legacy_text: text}`.
+ * JSON is `{legacy_text: text}`. The Python tools wrote these columns with
+ * `json.dumps`, so `NaN` and `Infinity` read as `null` (SPEC 3), as in the
+ * event log.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { jsonObject } from "./backfill.ts";
  * assert.deepStrictEqual(jsonObject("[1]"), { legacy_value: [1] });
+ * assert.deepStrictEqual(jsonObject('{"sharpe": NaN, "n": 2}'), { sharpe: null, n: 2 });
  * ```
  */
 export function jsonObject(text: string | null): Record<string, unknown> {
   if (text === null || text.trim() === "") return {};
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonText(text);
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
     // Not JSON: keep the text as it was, under a named key.

@@ -21,6 +21,7 @@ import {
   readLegacyRows,
 } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
+import { parseJsonText } from "../ledger/json_text.ts";
 import { rename, syncDir } from "../ledger/durable_fs.ts";
 
 /** Options for {@linkcode checkParity}. */
@@ -202,7 +203,7 @@ function canonicalJson(value: unknown): string {
 function canonicalText(text: string | null): string | null {
   if (text === null) return null;
   try {
-    return canonicalJson(JSON.parse(text));
+    return canonicalJson(parseJsonText(text));
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
     return text; // not JSON: compared as it is, and reported as a difference

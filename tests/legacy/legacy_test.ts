@@ -375,6 +375,14 @@ Deno.test("backfillLegacy maps odd legacy values and reports unreadable sources"
         config: "[1,2]",
         error_json: '{"code":7}',
       },
+      {
+        run_id: "nan-summary",
+        run_type: "t",
+        created_at_ms: CUT - DAY_MS,
+        started_at_ms: CUT - DAY_MS,
+        completed_at_ms: CUT - DAY_MS + 1,
+        summary_json: '{"sharpe": NaN, "peak": -Infinity, "win_rate": 0.3}',
+      },
     ]);
     const report = await backfillLegacy(root, { legacyDbPath });
     await t.step("NULL created_at_ms is skipped with its reason", () => {
@@ -397,6 +405,11 @@ Deno.test("backfillLegacy maps odd legacy values and reports unreadable sources"
         const failed = events.find((e) => e.event_type === "run.failed");
         deepEqual(failed.error, { code: 7, message: "legacy run failed (no error recorded)" });
         equal(failed.timestamp_ms, CUT - DAY_MS);
+        // json.dumps wrote NaN and -Infinity: they read as null (SPEC 3), the rest is kept.
+        const completed = events.find((e) =>
+          e.run_id === "nan-summary" && e.event_type === "run.completed"
+        );
+        deepEqual(completed.summary, { sharpe: null, peak: null, win_rate: 0.3 });
       },
     );
     await t.step("a missing legacy file is an error naming it", async () => {

@@ -274,22 +274,64 @@ async function writeExport(
   const paths = await flatPaths(conn, roots);
   const numericText = await numericTextPaths(conn, roots, paths);
   const fixed = (runs ? RUN_FIXED : TRIAL_FIXED).map(([name, type, sql]) => ({ name, type, sql }));
-  const columns: ExportColumn[] = [...fixed, ...flatColumns(paths, numericText)];
   const extracts = roots.map((r, i) => {
     const pointers = paths.filter((p) => p.root === i).map((p) => sqlText(p.pointer));
     return pointers.length === 0
       ? `NULL::JSON[] AS "f${i}"`
       : `json_extract(${r.column}, [${pointers.join(", ")}]) AS "f${i}"`;
   });
-  const copied = await conn.runAndReadAll(
-    `COPY (
-      SELECT ${columns.map((c) => `${c.sql} AS ${quoteIdent(c.name)}`).join(",\n        ")}
-      FROM (SELECT *, ${extracts.join(", ")} FROM ${ROWS_TABLE}) AS x
-      ORDER BY rn
-    ) TO ${sqlText(temp)} (${copyOptions(options.format)})`,
-  );
+  const copy = (columns: readonly ExportColumn[]) =>
+    conn.runAndReadAll(
+      `COPY (
+        SELECT ${columns.map((c) => `${c.sql} AS ${quoteIdent(c.name)}`).join(",\n          ")}
+        FROM (SELECT *, ${extracts.join(", ")} FROM ${ROWS_TABLE}) AS x
+        ORDER BY rn
+      ) TO ${sqlText(temp)} (${copyOptions(options.format)})`,
+    );
+  let columns: ExportColumn[] = [...fixed, ...flatColumns(paths, numericText, new Set())];
+  let copied;
+  try {
+    copied = await copy(columns);
+  } catch (err) {
+    // An integer column's values are cast strictly: one past BIGINT (json_structure calls
+    // 2^63..2^64-1 UBIGINT like any count) fails the COPY instead of becoming NULL. Such
+    // columns are found, made DOUBLE, and the file written again.
+    if (!(err instanceof Error) || !/Conversion Error/.test(err.message)) throw err;
+    const wide = await overflowingPaths(conn, roots, paths, numericText);
+    if (wide.size === 0) throw err;
+    await Deno.remove(temp).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    columns = [...fixed, ...flatColumns(paths, numericText, wide)];
+    copied = await copy(columns);
+  }
   await conn.run(`DROP TABLE ${ROWS_TABLE}`);
   return { rows: Number(copied.getRows()[0][0]), columns: columns.map((c) => c.name) };
+}
+
+/** The BIGINT paths holding an integer past BIGINT's range, in one scan. */
+async function overflowingPaths(
+  conn: DuckDBConnection,
+  roots: readonly FlatRoot[],
+  paths: readonly FlatPath[],
+  numericText: ReadonlyMap<string, "integer" | "number">,
+): Promise<Set<string>> {
+  const integers = paths.filter((p) =>
+    columnType(p, numericText.get(p.name), new Set()) === "BIGINT"
+  );
+  const out = new Set<string>();
+  if (integers.length === 0) return out;
+  const checks = integers.map((p, k) => {
+    const v = `trim(json_extract_string(${roots[p.root].column}, ${sqlText(p.pointer)}))`;
+    return `coalesce(bool_or(${v} IS NOT NULL AND TRY_CAST(${v} AS BIGINT) IS NULL), false) ` +
+      `AS "o${k}"`;
+  });
+  const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
+    .getRows();
+  integers.forEach((p, k) => {
+    if (row[k] === true) out.add(p.name);
+  });
+  return out;
 }
 
 /**
@@ -393,24 +435,30 @@ const INTEGER_TEXT_RE2 = String.raw`\s*-?\d+\s*`;
 function flatColumns(
   paths: readonly FlatPath[],
   numericText: ReadonlyMap<string, "integer" | "number">,
+  overflowing: ReadonlySet<string>,
 ): ExportColumn[] {
   const counts = new Map<number, number>();
   return paths.map((p) => {
     const index = (counts.get(p.root) ?? 0) + 1;
     counts.set(p.root, index);
     const f = `"f${p.root}"[${index}]`;
-    const type = columnType(p, numericText.get(p.name));
+    const type = columnType(p, numericText.get(p.name), overflowing);
     return { name: p.name, type, sql: valueSql(f, type) };
   });
 }
 
 /**
  * A column's type from the `json_structure` kinds at its path: BIGINT when
- * every number is written as an integer, DOUBLE when one is not; strings
+ * every number is written as an integer within BIGINT's range (not in
+ * `overflowing`), DOUBLE otherwise; strings
  * count as numbers when each is one (`numericText`) and a number is there;
  * BOOLEAN when all are booleans; otherwise VARCHAR. Nulls do not count.
  */
-function columnType(p: FlatPath, numericText: "integer" | "number" | undefined): ColumnType {
+function columnType(
+  p: FlatPath,
+  numericText: "integer" | "number" | undefined,
+  overflowing: ReadonlySet<string>,
+): ColumnType {
   const kinds = [...p.kinds].filter((k) => k !== "NULL");
   if (kinds.length === 0) return "VARCHAR";
   const numbers = kinds.filter((k) => NUMBER_KINDS.has(k));
@@ -418,7 +466,7 @@ function columnType(p: FlatPath, numericText: "integer" | "number" | undefined):
     const rest = kinds.filter((k) => !NUMBER_KINDS.has(k));
     if (rest.length === 0 || (numericText !== undefined && rest.every((k) => k === "VARCHAR"))) {
       const integers = numbers.every((k) => INTEGER_KINDS.has(k)) &&
-        (rest.length === 0 || numericText === "integer");
+        (rest.length === 0 || numericText === "integer") && !overflowing.has(p.name);
       return integers ? "BIGINT" : "DOUBLE";
     }
   }
@@ -431,7 +479,8 @@ function valueSql(f: string, type: ColumnType): string {
   const text = `trim(${f} ->> '$')`;
   switch (type) {
     case "BIGINT":
-      return `TRY_CAST(${text} AS BIGINT)`;
+      // Strict: a value past BIGINT fails the COPY (see writeExport), never a silent NULL.
+      return `CAST(${text} AS BIGINT)`;
     case "DOUBLE":
       return `list_filter([TRY_CAST(${text} AS DOUBLE)], lambda v: isfinite(v))[1]`;
     case "BOOLEAN":

@@ -100,3 +100,40 @@ Deno.test("export: types as written, first-seen column order, runs' rows", async
     deepEqual(names.filter((n) => n.startsWith(".runs")), []);
   });
 });
+
+Deno.test("export: an integer past BIGINT makes its column DOUBLE, never a null", async () => {
+  await withTempDir(async (root) => {
+    const big = "12345678901234567890"; // past 2^63 - 1, below 2^64: json_structure's UBIGINT
+    const lines = ["a", "b"].flatMap((run_id, i) => [
+      JSON.stringify(ev("run.created", run_id, T0 + i, {
+        run_type: "sweep",
+        config: {},
+        data_fingerprint: "f",
+      })),
+      JSON.stringify(ev("trial.recorded", run_id, T0 + 10 + i, {
+        trial_id: "t1",
+        params: { seed: 0, k: i },
+        metrics: { m: 1 },
+      })).replace('"seed":0', `"seed":${i === 0 ? big : "7"}`),
+    ]);
+    await writePart(root, join("day=2026-01-20", "part-big.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const out = join(root, "trials.parquet");
+    const report = await exportIndex(indexPath(root), {
+      what: "trials",
+      format: "parquet",
+      outPath: out,
+    });
+    equal(report.rows, 2);
+    deepEqual((await describe(out)).filter(([n]) => n.includes(".")), [
+      ["params.seed", "DOUBLE"],
+      ["params.k", "BIGINT"],
+      ["metrics.m", "BIGINT"],
+    ]);
+    const jsonl = join(root, "trials.jsonl");
+    await exportIndex(indexPath(root), { what: "trials", format: "jsonl", outPath: jsonl });
+    const rows = (await Deno.readTextFile(jsonl)).trim().split("\n").map((l) => JSON.parse(l));
+    deepEqual(rows.map((r) => r["params.seed"]), [Number(big), 7]);
+    deepEqual(rows.map((r) => r["params.k"]), [0, 1]);
+  });
+});

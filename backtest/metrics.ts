@@ -135,9 +135,9 @@ export function pathMetrics(series: CandleSeries, alertTsMs: number): PathMetric
   let minLowTo2x: number | null = null;
   let maxHigh = p0;
   const n = series.ts.length;
-  // From the candle after the anchor: the anchor's own high and low came before its close,
-  // the entry price p0, so they are no move from it (the executor starts there too).
-  for (let i = a + 1; i < n; i++) {
+  // From the anchor candle on, its own high and low included: issue 4 defines each touch and
+  // drawdown "from the anchor on" (docs/QUANTBOT.md, "Path-only metrics").
+  for (let i = a; i < n; i++) {
     const high = series.high[i];
     const low = series.low[i];
     const ts = series.ts[i];

@@ -53,22 +53,6 @@ Deno.test("pathMetrics matches the hand-worked path", async (t) => {
     equal(pathMetrics(PATH, 6 * MINUTE_MS + 1), null);
     equal(anchorIndex(PATH, 7 * MINUTE_MS), -1);
   });
-  await t.step("the anchor candle's own high and low are no move from p0 (its close)", () => {
-    // They happened before the close that is the entry price: a 3.5 high and a 0.2 low in
-    // the anchor candle, then a flat market, is no 2x, no 3x and no 80% drawdown.
-    const spike = seriesOf([[0, 1, 3.5, 0.2, 1], [1, 1, 1.01, 0.99, 1]]);
-    const m = pathMetrics(spike, 0)!;
-    equal(m.p0, 1);
-    equal(m.hit2x, false);
-    equal(m.hit3x, false);
-    equal(m.alertToActivityMs, null);
-    near(m.peakMultiple, 1.01, "peak_multiple");
-    near(m.ddBps, -100, "dd_bps");
-    // Nothing after the anchor: no move at all.
-    const alone = pathMetrics(seriesOf([[0, 1, 3.5, 0.2, 1]]), 0)!;
-    equal(alone.peakMultiple, 1);
-    equal(alone.ddBps, 0);
-  });
   await t.step("a quiet path has no activity and no 2x", () => {
     const quiet = seriesOf([[0, 1, 1.05, 0.95, 1], [1, 1, 1.09, 0.91, 1.02]]);
     const q = pathMetrics(quiet, 0)!;
@@ -76,6 +60,19 @@ Deno.test("pathMetrics matches the hand-worked path", async (t) => {
     equal(q.hit2x, false);
     equal(q.ddTo2xBps, null);
     near(q.ddBps, -900, "dd_bps");
+  });
+  await t.step("the anchor candle's own high and low count (from the anchor on)", () => {
+    // Issue 4: touches and drawdown are measured "from the anchor on": the anchor candle's
+    // 2.5 high is a 2x at the anchor, its 0.5 low a -5000 bps drawdown.
+    const spike = seriesOf([[1, 1, 2.5, 0.5, 1], [2, 1, 1.05, 0.95, 1]]);
+    const m = pathMetrics(spike, 30_000)!;
+    equal(m.p0, 1);
+    equal(m.hit2x, true);
+    equal(m.t2xMs, MINUTE_MS);
+    equal(m.hit3x, false);
+    near(m.ddBps, -5000, "dd_bps");
+    near(m.peakMultiple, 2.5, "peak_multiple");
+    equal(m.alertToActivityMs, MINUTE_MS - 30_000);
   });
 });
 

@@ -134,9 +134,10 @@ FROM latest_runs`;
 /** Every tag of the index (`tags.<key>` and `--columns tags` read them). */
 export const SQL_INDEX_LIST_TAGS = `SELECT run_id, key, value FROM run_tags`;
 
-/** Phases per run of the index (`phase_count` counts `phase_timings` rows). */
+/** Completed phases per run of the index (`phase_count`, as `run_phase_summary` counts them). */
 export const SQL_INDEX_LIST_PHASES = `
-SELECT run_id, CAST(count(*) AS BIGINT) AS phase_count FROM phase_timings GROUP BY run_id`;
+SELECT run_id, CAST(count(*) AS BIGINT) AS phase_count FROM phase_timings
+WHERE completed_at_ms IS NOT NULL GROUP BY run_id`;
 
 /**
  * The relations of the index that the query surface reads, as tables of an

@@ -175,12 +175,13 @@ const RUN_COLUMNS_SQL = `r.run_id, r.run_type, r.status, r.created_at_ms, r.star
   r.label, r.archived, coalesce(p.phase_count, 0) AS phase_count, r.data_fingerprint`;
 
 /**
- * Phases per run: a plain count (the ordered name lists of
- * `run_phase_summary` cost seconds at 100k runs, so listings leave them to
- * `ledger show`).
+ * Completed phases per run, as `run_phase_summary` counts them (a phase
+ * that started and never completed is in `phase_timings`, not counted): a
+ * plain count, since the view's ordered name lists cost seconds at 100k
+ * runs, so listings leave them to `ledger show`.
  */
 const PHASE_COUNTS_SQL = `(SELECT run_id, count(*) AS phase_count FROM phase_timings
-  GROUP BY run_id)`;
+  WHERE completed_at_ms IS NOT NULL GROUP BY run_id)`;
 
 /**
  * How a query returns its rows: as columns, or as one JSON text per row

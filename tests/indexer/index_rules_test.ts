@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { listRuns } from "../../indexer/queries.ts";
+import { queryRuns, withReader } from "../../indexer/query/mod.ts";
 import { verifyLog } from "../../ledger/verify.ts";
 import { ev, query, T0, writePart } from "./_fixtures.ts";
 
@@ -108,6 +109,12 @@ Deno.test("index rules: conflicting endings, future timestamps, completed phases
       assert.equal(timings[0].n, 2, "the started phase is still in phase_timings");
       const [run] = (await listRuns(db)).filter((r) => r.run_id === "phases");
       assert.equal(run.phase_count, 1);
+      // ledger runs (every format) and export count as the view does.
+      const [listed] = await withReader(
+        db,
+        (conn) => queryRuns(conn, { where: ["run_id = 'phases'"] }),
+      );
+      assert.equal(listed.phase_count, 1);
     });
 
     await t.step("verify warns about each of them", async () => {

@@ -564,7 +564,9 @@ interface IndexedFile {
  * Decide what to read. Full: every file. Incremental: new files whole;
  * grown files from their offset (staged); files that shrank, changed before
  * their offset, or vanished are dropped and read again whole, as are the
- * days from `sinceDate` on (days before it are left as indexed).
+ * days from `sinceDate` on. Days before `sinceDate` are left as indexed,
+ * files since removed included (issue 3: `--since-date` keeps everything
+ * indexed before its day; how old days are archived, docs/OPERATIONS.md).
  */
 async function planScan(
   conn: DuckDBConnection,
@@ -586,10 +588,13 @@ async function planScan(
   const current = new Map(files.map((f) => [f.file, f]));
   const reread = new Set<string>();
   const resume = new Map<string, IndexedFile>();
+  const keep = new Set<string>(); // vanished before the window: kept as indexed
   for (const [name, old] of indexed) {
     const f = current.get(name);
     const day = dayOfFile(name);
-    if (f === undefined) reread.add(name); // vanished: drop what it held
+    const beforeWindow = ctx.sinceDate !== undefined && day !== undefined && day < ctx.sinceDate;
+    if (f === undefined && beforeWindow) keep.add(name);
+    else if (f === undefined) reread.add(name); // vanished: drop what it held
     else if (ctx.sinceDate !== undefined && day !== undefined && day >= ctx.sinceDate) {
       reread.add(name);
     } else if (ctx.sinceDate !== undefined) continue; // before the window: keep as indexed
@@ -597,7 +602,7 @@ async function planScan(
     else if (await prefixUnchanged(f, old)) resume.set(name, old);
     else reread.add(name);
   }
-  for (const name of await expandReread(conn, reread)) {
+  for (const name of await expandReread(conn, reread, keep)) {
     reread.add(name);
     resume.delete(name);
   }
@@ -622,17 +627,27 @@ async function planScan(
   return entries;
 }
 
-/** Grow the re-read set to a fixpoint, drop what it indexed, return it. */
+/**
+ * Grow the re-read set to a fixpoint, drop what it indexed, return it. A
+ * file of `keep` (gone from the log, kept as indexed) is never added: it
+ * cannot be read again, so dropping it would lose its events.
+ */
 async function expandReread(
   conn: DuckDBConnection,
   reread: Set<string>,
+  keep: ReadonlySet<string>,
 ): Promise<string[]> {
   await exec(conn, CREATE_REREAD_SQL);
   if (reread.size === 0) return [];
   await exec(conn, INSERT_REREAD_SQL, [JSON.stringify([...reread])]);
   for (let round = 0; round < REREAD_ROUNDS_MAX; round++) {
     const added = await rows(conn, EXPAND_REREAD_SQL);
-    if (added.length === 0) break;
+    if (keep.size > 0) {
+      await exec(conn, `DELETE FROM reread WHERE list_contains($1::VARCHAR[], file)`, [
+        { strings: [...keep] },
+      ]);
+    }
+    if (added.every((r) => keep.has(String(r.file)))) break;
   }
   const all = (await rows(conn, `SELECT file FROM reread ORDER BY file`)).map((r) =>
     String(r.file)

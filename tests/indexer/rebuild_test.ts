@@ -245,6 +245,31 @@ Deno.test("--since-date re-reads from that day and keeps what was indexed before
   }
 });
 
+Deno.test("a removed day before --since-date stays indexed; otherwise it goes, as in full", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    await writePart(root, `${DAY1}/part-1.jsonl`, fullRun("run-1", T0));
+    await writePart(root, `${DAY2}/part-1.jsonl`, fullRun("run-2", T1));
+    await rebuildIndex(root, {});
+    const db = join(root, "index", "runs.duckdb");
+    const ids = async () =>
+      (await query(db, "SELECT run_id FROM runs_d ORDER BY run_id"))
+        .map((r) => r.run_id);
+    // Archived and removed (docs/OPERATIONS.md): kept by a rebuild whose window starts after it.
+    await Deno.remove(join(root, "events", DAY1), { recursive: true });
+    await writePart(root, `${DAY2}/part-2.jsonl`, fullRun("run-2b", T1 + 1000));
+    await rebuildIndex(root, { sinceDate: "2026-01-21" });
+    deepEqual(await ids(), ["run-1", "run-2", "run-2b"]);
+    const [kept] = await query(db, "SELECT count(*) AS n FROM events WHERE run_id = 'run-1'");
+    equal(kept.n, fullRun("run-1", T0).length);
+    // Without a window, the index is what a full rebuild of the log makes: the day is gone.
+    await rebuildIndex(root, {});
+    deepEqual(await ids(), ["run-2", "run-2b"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("lines that are not UTF-8 are reported, the rest of the file is indexed", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
   try {

@@ -131,8 +131,10 @@ function checked(
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     if (placed.has(key)) continue; // in `out` already, or a rule field left absent
-    if (key === "__proto__") return undefined; // zod drops it: let zod decide
-    out[key] = record[key];
+    // A "__proto__" key (JSON.parse makes it a plain key) stays one: SPEC 4 keeps unknown
+    // fields, and assigning it would set the prototype instead (zod drops it).
+    if (key === "__proto__") keepKey(out, key, record[key]);
+    else out[key] = record[key];
   }
   return out as LedgerEvent;
 }
@@ -287,7 +289,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return Object.getOwnPropertySymbols(value).length === 0;
 }
 
-/** The value as zod's schema for `rule` outputs it, or `undefined` to leave it to zod. */
+/** Define `key` on `out` as a plain own property, even `"__proto__"`. */
+function keepKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * The value as zod's schema for `rule` outputs it, or `undefined` to leave it
+ * to zod. Objects keep a `"__proto__"` key, which zod would drop.
+ */
 function keptValue(rule: FieldRule, value: unknown): unknown {
   switch (rule.kind) {
     case "text":
@@ -297,15 +307,16 @@ function keptValue(rule: FieldRule, value: unknown): unknown {
     case "count":
       return Number.isSafeInteger(value) && (value as number) >= 0 ? value : undefined;
     case "object":
-      return isPlainObject(value) && !Object.hasOwn(value, "__proto__") ? value : undefined;
+      return isPlainObject(value) ? value : undefined;
     case "string_map":
-      if (!isPlainObject(value) || Object.hasOwn(value, "__proto__")) return undefined;
-      for (const key in value) if (typeof value[key] !== "string") return undefined;
+      if (!isPlainObject(value)) return undefined;
+      for (const key of Object.keys(value)) if (typeof value[key] !== "string") return undefined;
       return value;
     case "error_object": {
-      if (!isPlainObject(value) || Object.hasOwn(value, "__proto__")) return undefined;
+      if (!isPlainObject(value)) return undefined;
       if (typeof value.message !== "string") return undefined;
-      return { message: value.message, ...value }; // zod's shape puts message first
+      // zod's shape puts message first; spreading defines keys, so "__proto__" stays a key.
+      return { message: value.message, ...value };
     }
   }
 }

@@ -16,7 +16,7 @@ import { ValidationError } from "./errors.ts";
 import { RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
-import { ENVELOPE_FIELDS } from "./field_rules.ts";
+import { ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
 import { assert } from "./assert.ts";
 
 export { RUN_ID_PATTERN } from "./ids.ts";
@@ -394,6 +394,7 @@ export function validateEvent(input: unknown, options: ValidateEventOptions = {}
   const result = eventSchema(type, version, { mode: options.mode }).safeParse(record);
   if (!result.success) throw toValidationError(type, record, result.error.issues[0]);
   let event = result.data as Record<string, unknown>;
+  restoreProtoKeys(record, event, type);
   for (let v = version; v < definition.currentVersion; v++) {
     event = definition.upcasters[v]({ ...event, schema_version: v });
   }
@@ -401,6 +402,41 @@ export function validateEvent(input: unknown, options: ValidateEventOptions = {}
     event = { ...event, schema_version: definition.currentVersion };
   }
   return orderFields(event) as unknown as LedgerEvent;
+}
+
+/**
+ * zod drops a `"__proto__"` key from the objects it parses (the event and
+ * its object fields), which JSON.parse made a plain key: put it back, as
+ * the fast path and every reader keep it (SPEC 4), and check it where a
+ * string map needs strings (as the indexer does), so the verdict and the
+ * line are the same whichever path decides. Deeper levels zod keeps as
+ * they are.
+ */
+function restoreProtoKeys(
+  record: Record<string, unknown>,
+  event: Record<string, unknown>,
+  type: EventType,
+): void {
+  const key = "__proto__";
+  if (Object.hasOwn(record, key)) defineKey(event, key, record[key]);
+  for (const rule of EVENT_FIELD_RULES[type]) {
+    const given = record[rule.field];
+    if (typeof given !== "object" || given === null || !Object.hasOwn(given, key)) continue;
+    const value = (given as Record<string, unknown>)[key];
+    if (rule.kind === "string_map" && typeof value !== "string") {
+      throw new ValidationError(`${rule.field}.${key}`, "a string", JSON.stringify(value), {
+        eventType: type,
+      });
+    }
+    // zod's copy holds the same members but the one key: the given object, whole, in order
+    // (an error object with its message first, as zod's shape puts it).
+    const whole = given as Record<string, unknown>;
+    event[rule.field] = rule.kind === "error_object" ? { message: whole.message, ...whole } : whole;
+  }
+}
+
+function defineKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Options for {@linkcode completeEvent}. */

@@ -27,6 +27,8 @@ import { LINE_BYTES_MAX } from "../../ledger/limits.ts";
 import { CURRENT_SCHEMA_VERSION, EVENT_FIELD_RULES } from "../../ledger/field_rules.ts";
 import { completeEvent } from "../../ledger/events.ts";
 import { ValidationError } from "../../ledger/errors.ts";
+import { openWriter } from "../../ledger/writer.ts";
+import { join } from "node:path";
 
 const NOW_MS = Date.UTC(2026, 10, 29);
 
@@ -189,11 +191,18 @@ Deno.test("the fast path accepts only what zod accepts, with the same line, and 
     if (fast !== undefined) {
       accepted += 1;
       assert.equal(zod.error, undefined, `${c.name}: the fast path accepts what zod refuses`);
-      assert.equal(JSON.stringify(fast), zod.line, `${c.name}: a different line`);
+      if (JSON.stringify(c.input).includes('"__proto__"')) {
+        // A "__proto__" key is kept (zod alone drops it), as every reader keeps it (SPEC 4);
+        // zod's path puts a top-level one last.
+        assert.ok(JSON.stringify(fast).includes('"__proto__"'), `${c.name}: key kept`);
+        assert.deepEqual(sortedKeys(fast), sortedKeys(JSON.parse(zod.line!)), c.name);
+      } else {
+        assert.equal(JSON.stringify(fast), zod.line, `${c.name}: a different line`);
+      }
     } else if (zod.line !== undefined) {
       declinedValid += 1;
-      // Only values JSON cannot carry (or keys zod drops) are left to zod.
-      assert.ok(!c.json || JSON.stringify(c.input).includes("__proto__"), `${c.name}: declined`);
+      // Only values JSON cannot carry are left to zod.
+      assert.ok(!c.json, `${c.name}: declined`);
     }
   }
   console.log(
@@ -269,4 +278,54 @@ Deno.test("the fast path tests every new run id, also right after a valid one", 
     ["r1", "r1", "", "r1", "bad id", "bad id", "r2", "r1", ".r"].map(verdict),
     [true, true, false, true, false, false, true, true, false],
   );
+});
+
+/** `value` as JSON text with every object's keys sorted ("__proto__" kept as a key). */
+function sortedKeys(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      Object.defineProperty(out, k, { value: v[k], enumerable: true, writable: true });
+    }
+    return out;
+  });
+}
+
+Deno.test("a __proto__ key in an event is written as a key, at every level", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const writer = await openWriter(root);
+    const created = JSON.parse(
+      '{"event_type":"run.created","run_id":"p1","run_type":"x","data_fingerprint":"f",' +
+        '"config":{"__proto__":{"polluted":1},"keep":1},"__proto__":{"top":1}}',
+    );
+    const completed = JSON.parse(
+      '{"event_type":"run.completed","run_id":"p1","summary":{"__proto__":5,"a":{"__proto__":[1]}},' +
+        '"artifact_paths":{"__proto__":"x"},"error_like":{"__proto__":2}}',
+    );
+    await writer.appendBatch([created, completed]);
+    await writer.close();
+    const lines: string[] = [];
+    for await (const e of Deno.readDir(join(root, "events"))) {
+      if (!e.isDirectory) continue; // _schema.json
+      for await (const f of Deno.readDir(join(root, "events", e.name))) {
+        lines.push(
+          ...(await Deno.readTextFile(join(root, "events", e.name, f.name))).trim().split("\n"),
+        );
+      }
+    }
+    const [first, second] = lines;
+    assert.match(first, /"config":\{"__proto__":\{"polluted":1\},"keep":1\}/);
+    assert.match(first, /"__proto__":\{"top":1\}/);
+    assert.match(second, /"summary":\{"__proto__":5,"a":\{"__proto__":\[1\]\}\}/);
+    assert.match(second, /"artifact_paths":\{"__proto__":"x"\}/);
+    // A string map's "__proto__" must be a string, whichever path validates it.
+    const bad = JSON.parse(
+      '{"event_type":"run.completed","run_id":"p1","summary":{},"artifact_paths":{"__proto__":{}}}',
+    );
+    assert.throws(() => completeEvent(bad), /artifact_paths\.__proto__ must be a string/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -11,8 +11,8 @@ import { indexPath } from "../ledger/paths.ts";
 import { AmbiguousRunError } from "../indexer/query/resolve.ts";
 import { FilterSyntaxError } from "../indexer/query/filter.ts";
 import { QueryUsageError } from "../indexer/query/runs.ts";
-import { InstantFormatError } from "../indexer/query/time.ts";
-import { READER_MEMORY_LIMIT_DEFAULT } from "../indexer/queries.ts";
+import { InstantFormatError, isDateOnly, parseInstant } from "../indexer/query/time.ts";
+import { READER_MEMORY_LIMIT_DEFAULT, RUN_STATUSES } from "../indexer/queries.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./_table.ts";
 import {
   memoryLimitFlag,
@@ -135,5 +135,79 @@ export async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
       throw new UsageError(`--where: ${err.message.split("\n")[0]}`);
     }
     throw err;
+  }
+}
+
+/**
+ * The flags that pick runs by what they are, shared by `runs`, `trials` and
+ * `export` ("the same flags as runs", issue 11): `--type` and `--status`
+ * (repeatable), `--since` and `--until` (creation time; a date alone is its
+ * UTC day, `--until` inclusive of it), `--all` (archived runs too).
+ */
+export const RUN_SELECT_FLAGS = {
+  "type": { type: "string", multiple: true },
+  "status": { type: "string", multiple: true },
+  "since": { type: "string" },
+  "until": { type: "string" },
+  "all": { type: "boolean" },
+} as const;
+
+/** What {@linkcode runSelection} reads from {@linkcode RUN_SELECT_FLAGS}. */
+export interface RunSelection {
+  /** Run types (any of). */
+  types: string[];
+  /** Run statuses (any of). */
+  statuses: string[];
+  /** Created at or after, ms. */
+  sinceMs: number | undefined;
+  /** Created before, ms. */
+  untilMs: number | undefined;
+  /** Archived runs too. */
+  includeArchived: boolean;
+}
+
+/**
+ * The run selection of the flags; a bad status, an empty type or a time
+ * that is not one is a usage error naming the flag.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { runSelection } from "./_query.ts";
+ * const s = runSelection({ type: ["policy"], until: "2026-01-20", all: true });
+ * assert.deepEqual(s.types, ["policy"]);
+ * assert.equal(s.untilMs, Date.UTC(2026, 0, 21)); // the whole day
+ * assert.throws(() => runSelection({ status: ["done"] }), /--status must be one of/);
+ * ```
+ */
+export function runSelection(values: ParsedFlags["values"]): RunSelection {
+  const types = listFlag(values, "type");
+  if (types.some((t) => t === "")) throw new UsageError("--type must not be empty");
+  const statuses = listFlag(values, "status");
+  for (const raw of statuses) {
+    if (!(RUN_STATUSES as readonly string[]).includes(raw)) {
+      throw new UsageError(
+        `--status must be one of ${RUN_STATUSES.join(", ")}, got ${JSON.stringify(raw)}`,
+      );
+    }
+  }
+  const since = stringFlag(values, "since");
+  const until = stringFlag(values, "until");
+  return {
+    types,
+    statuses,
+    sinceMs: since === undefined ? undefined : instantFlag("--since", since),
+    untilMs: until === undefined
+      ? undefined
+      : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 : 0),
+    includeArchived: values.all === true,
+  };
+}
+
+function instantFlag(flag: string, text: string): number {
+  try {
+    return parseInstant(text);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

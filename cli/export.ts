@@ -34,7 +34,7 @@ created_at, ...) then one column per config.*, summary.*, tags.* path (runs)
 or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT or
 DOUBLE), booleans BOOLEAN, the rest text. --where filters as in
 ledger runs or ledger trials.
---all includes archived runs. The file is written aside
+--all includes archived runs (and their trials). The file is written aside
 and renamed into place. --memory-limit: DuckDB memory of the query
 (default 256MB a core: ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills beside the index.
 
@@ -88,9 +88,6 @@ export async function main(args: string[]): Promise<number> {
   const format = formatFlag(values, EXPORT_FORMATS) as string as ExportFormat;
   const out = stringFlag(values, "out");
   if (out === undefined || out === "") throw new UsageError("--out PATH is required");
-  if (what === "trials" && values.all === true) {
-    throw new UsageError("--all applies to runs only");
-  }
   const dbPath = indexDbPath(values);
   const report = await asUsage(() =>
     exportIndex(dbPath, {

@@ -17,9 +17,7 @@ import {
 import { RUN_STATUSES } from "../indexer/queries.ts";
 import {
   fieldHelp,
-  isDateOnly,
   parseColumns,
-  parseInstant,
   parseSort,
   READER_MEMORY_LIMIT_DEFAULT,
   type RunQuery,
@@ -38,7 +36,15 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, formatFlag, indexDbPath, listFlag, readerMemoryLimitFlag } from "./_query.ts";
+import {
+  asUsage,
+  formatFlag,
+  indexDbPath,
+  listFlag,
+  readerMemoryLimitFlag,
+  RUN_SELECT_FLAGS,
+  runSelection,
+} from "./_query.ts";
 import {
   cellText,
   formatTable,
@@ -49,17 +55,13 @@ import {
 } from "./_table.ts";
 
 export const FLAGS: FlagSpec = {
-  "type": { type: "string", multiple: true },
-  "status": { type: "string", multiple: true },
-  "since": { type: "string" },
-  "until": { type: "string" },
+  ...RUN_SELECT_FLAGS,
   "where": { type: "string", multiple: true },
   "sort": { type: "string" },
   "columns": { type: "string" },
   "format": { type: "string" },
   "json": { type: "boolean" },
   "limit": { type: "string" },
-  "all": { type: "boolean" },
   "wide": { type: "boolean" },
   "db": { type: "string" },
   "memory-limit": { type: "string" },
@@ -166,8 +168,6 @@ export async function main(args: string[]): Promise<number> {
   }
   const format = formatFlag(values);
   const limit = positiveIntegerFlag(values, "limit");
-  const statuses = listFlag(values, "status");
-  for (const s of statuses) statusCheck(s);
   const query = await asUsage(() => Promise.resolve(runQueryFlags(values)));
   const dbPath = indexDbPath(values);
   const cutoverDate = cutoverDateFlag(values);
@@ -175,7 +175,6 @@ export async function main(args: string[]): Promise<number> {
   const machine = format !== "table";
   const runQuery: RunQuery = {
     ...query,
-    statuses,
     limit: limit ?? (machine ? undefined : TABLE_ROWS_DEFAULT + 1),
   };
   if (legacyDbPath !== undefined) {
@@ -218,31 +217,14 @@ export async function main(args: string[]): Promise<number> {
 
 /** The query the flags describe (everything but status and limit). */
 function runQueryFlags(values: ParsedFlags["values"]): RunQuery {
-  const since = stringFlag(values, "since");
-  const until = stringFlag(values, "until");
   const sort = stringFlag(values, "sort");
   const columns = stringFlag(values, "columns");
-  const types = listFlag(values, "type");
-  if (types.some((t) => t === "")) throw new UsageError("--type must not be empty");
   return {
-    types,
-    sinceMs: since === undefined ? undefined : instantFlag("--since", since),
-    untilMs: until === undefined
-      ? undefined
-      : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 : 0),
+    ...runSelection(values),
     where: listFlag(values, "where"),
     sort: sort === undefined ? undefined : parseSort(sort, "runs"),
     columns: columns === undefined ? [] : parseColumns(columns, "runs"),
-    includeArchived: values.all === true,
   };
-}
-
-function instantFlag(flag: string, text: string): number {
-  try {
-    return parseInstant(text);
-  } catch (err) {
-    throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 /** "No runs match" when the index has runs the filters left out, else "No runs in the index." */
@@ -387,14 +369,6 @@ function cutoverDateFlag(values: ParsedFlags["values"]): string | undefined {
     throw err;
   }
   return raw;
-}
-
-function statusCheck(raw: string): void {
-  if (!(RUN_STATUSES as readonly string[]).includes(raw)) {
-    throw new UsageError(
-      `--status must be one of ${RUN_STATUSES.join(", ")}, got ${JSON.stringify(raw)}`,
-    );
-  }
 }
 
 /** Options for {@linkcode formatRunsTable}. */

@@ -27,7 +27,15 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, formatFlag, indexDbPath, listFlag, readerMemoryLimitFlag } from "./_query.ts";
+import {
+  asUsage,
+  formatFlag,
+  indexDbPath,
+  listFlag,
+  readerMemoryLimitFlag,
+  RUN_SELECT_FLAGS,
+  runSelection,
+} from "./_query.ts";
 import { cellText, formatTable, writeJsonTexts, writeRows } from "./_table.ts";
 
 /** The fixed CSV columns of the trials list; --columns adds others after them. */
@@ -35,6 +43,7 @@ const TRIAL_CSV_COLUMNS = ["run_id", "trial_id", "recorded_at", "params", "metri
 
 export const FLAGS: FlagSpec = {
   "run": { type: "string" },
+  ...RUN_SELECT_FLAGS,
   "where": { type: "string", multiple: true },
   "sort": { type: "string" },
   "columns": { type: "string" },
@@ -50,15 +59,19 @@ export const FLAGS: FlagSpec = {
 export const TRIAL_ROWS_DEFAULT = 50;
 
 const USAGE = `Usage: ledger trials [--run RUN] [--where EXPR]... [--sort FIELD[:asc|desc]]
-                     [--columns F1,F2] [--limit N]
+                     [--type T]... [--status S]... [--since TIME] [--until TIME]
+                     [--all] [--columns F1,F2] [--limit N]
                      [--format table|json|jsonl|csv] [--json] [--wide]
                      [--memory-limit SIZE] [--db PATH] [--root DIR]
 
 List optimizer trials (trial.recorded), across runs or of one run (--run: an
 id or unique prefix). The table shows run, trial and the params and metrics
 (${TRIAL_ROWS_DEFAULT} rows unless --limit); json, jsonl and csv list every match.
-e.g. --where "metrics.sharpe > 1 and params.stopPct <= 0.2"
-     --sort metrics.sharpe:desc
+--type, --status, --since, --until and --all pick the trials' runs as
+ledger runs picks runs: trials of archived runs are left out unless --all
+(or --run names the run).
+e.g. --where "metrics.sharpe_per_trade > 1 and params.stopPct <= 0.2"
+     --sort metrics.sharpe_per_trade:desc
 --memory-limit: DuckDB memory of the query (default 256MB a core:
 ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills to a directory beside the index.
 Fields: ${wrapText(`${fieldHelp("trials")}.`, 8)}
@@ -102,11 +115,13 @@ export async function main(args: string[]): Promise<number> {
   if (run === "") throw new UsageError("--run must not be empty");
   const sort = stringFlag(values, "sort");
   const columns = stringFlag(values, "columns");
+  const selection = await asUsage(() => Promise.resolve(runSelection(values)));
   const dbPath = indexDbPath(values);
   const memoryLimit = readerMemoryLimitFlag(values);
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const query: TrialQuery = {
+        ...selection,
         runId: run === undefined ? undefined : await resolveRunId(conn, run),
         where: listFlag(values, "where"),
         sort: sort === undefined ? undefined : parseSort(sort, "trials"),

@@ -746,6 +746,19 @@ export function isoTime(ms: number): string {
 export interface TrialQuery {
   /** Only trials of this run (a full run id). @default {undefined} (all runs) */
   runId?: string;
+  /** Only trials of runs of these types. @default {undefined} (any) */
+  types?: readonly string[];
+  /** Only trials of runs with these statuses. @default {undefined} (any) */
+  statuses?: readonly string[];
+  /** Only trials of runs created at or after this, ms. @default {undefined} */
+  sinceMs?: number;
+  /** Only trials of runs created before this, ms. @default {undefined} */
+  untilMs?: number;
+  /**
+   * Trials of archived runs too (always when `runId` names one).
+   * @default {false}, as `ledger runs` hides archived runs
+   */
+  includeArchived?: boolean;
   /** Filter expressions over trial fields; all must hold. @default {[]} */
   where?: readonly string[];
   /** Sort keys. @default {by run, then recording time} */
@@ -790,6 +803,26 @@ export function trialQuerySql(
   if (query.runId !== undefined) {
     conds.push("t.run_id = ?");
     params.push(query.runId);
+  } else if (!query.includeArchived) {
+    // The archive table is small: no join with the runs for this alone.
+    conds.push("t.run_id NOT IN (SELECT run_id FROM run_archive WHERE archived)");
+  }
+  // The run's type, status and creation time, as `ledger runs` selects runs (joins them).
+  if (query.types !== undefined && query.types.length > 0) {
+    conds.push(`r.run_type IN (${query.types.map(() => "?").join(", ")})`);
+    params.push(...query.types);
+  }
+  if (query.statuses !== undefined && query.statuses.length > 0) {
+    conds.push(`r.status IN (${query.statuses.map(() => "?").join(", ")})`);
+    params.push(...query.statuses);
+  }
+  if (query.sinceMs !== undefined) {
+    conds.push("r.created_at_ms >= ?");
+    params.push(query.sinceMs);
+  }
+  if (query.untilMs !== undefined) {
+    conds.push("r.created_at_ms < ?");
+    params.push(query.untilMs);
   }
   const where = compileWhere(query.where ?? [], "trials");
   conds.push(where.sql);

@@ -223,6 +223,35 @@ Deno.test("ledger compare, trials, tag/note, show prefixes", async (t) => {
       match(r.stderr, /Unknown field "nope.x".*config\.<path>/);
     });
 
+    await t.step("trials: the run flags of ledger runs, archived runs' trials hidden", async () => {
+      const runsOf = async (...args: string[]) => {
+        const r = await runLedger(["trials", "--root", root, "--format", "jsonl", ...args]);
+        equal(r.code, 0, r.stderr);
+        const rows = r.stdout.trim() === "" ? [] : r.stdout.trim().split("\n");
+        return [...new Set(rows.map((l) => JSON.parse(l).run_id as string))].sort();
+      };
+      const all = ["pol-a1", "pol-a2", "pol-b1", "pol-b2", "pol-c1"];
+      deepEqual(await runsOf(), all);
+      deepEqual(await runsOf("--type", "path_only"), []);
+      deepEqual(await runsOf("--type", "policy", "--status", "completed"), all);
+      deepEqual(await runsOf("--status", "failed"), []);
+      // Created on the fixture's second day (2026-01-21), as ledger runs reads the times.
+      deepEqual(await runsOf("--since", "2026-01-21", "--until", "2026-01-21"), [
+        "pol-b2",
+        "pol-c1",
+      ]);
+      let r = await runLedger(["archive", "--root", root, "pol-b2"]);
+      equal(r.code, 0, r.stderr);
+      deepEqual(await runsOf(), all.filter((id) => id !== "pol-b2"));
+      deepEqual(await runsOf("--all"), all);
+      deepEqual(await runsOf("--run", "pol-b2"), ["pol-b2"], "--run names an archived run");
+      r = await runLedger(["trials", "--root", root, "--status", "done"]);
+      equal(r.code, 2);
+      match(r.stderr, /--status must be one of/);
+      r = await runLedger(["restore", "--root", root, "pol-b2"]);
+      equal(r.code, 0, r.stderr);
+    });
+
     await t.step("tag and note: shown by show, filterable, empty value removes", async () => {
       let r = await runLedger(["tag", "--root", root, "path", "label=truth", "owner=qa"]);
       equal(r.code, 0, r.stderr);

@@ -7,7 +7,12 @@
  * @module
  */
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./_args.ts";
-import { missingPermissions, permissionMessage, type PermissionNeed } from "./_permissions.ts";
+import {
+  missingPermissions,
+  notCapableHint,
+  permissionMessage,
+  type PermissionNeed,
+} from "./_permissions.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** A subcommand: takes its arguments, returns the process exit code. */
@@ -64,9 +69,8 @@ export async function runCommand(name: string, args: string[], spec: CommandSpec
     }
     if (err instanceof Deno.errors.NotCapable) {
       // A permission the command's needs did not foresee: still one line and a hint.
-      console.error(
-        `ledger ${name}: ${err.message.split("\n")[0]}; or use deno task ${taskFor(name)}`,
-      );
+      const first = err.message.split("\n")[0];
+      console.error(`ledger ${name}: ${first}; ${notCapableHint(name, first, taskFor(name))}`);
       return EXIT_FAILURE;
     }
     const message = err instanceof Error ? err.message : String(err);

@@ -14,6 +14,8 @@
  */
 
 import { ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
+import denoJson from "../deno.json" with { type: "json" };
+import { join } from "../ledger/_path.ts";
 export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
 
 /**
@@ -264,8 +266,81 @@ export function permissionMessage(
     : pathsOnly
     ? `deno task ${task} ${readsAnything ? "writes" : "reads and writes"} only under data/; ` +
       `keep the paths there or add ${them} to ${deno}`
+    : flags.some((f) => !taskGrants(task, f))
+    ? `deno task ${task} does not grant ${them} either: add ${them} to ${deno}`
     : `add ${them} to the deno run command or use deno task ${task}`;
   return `ledger ${command}: missing ${noun} ${flags.join(" ")}; ${fix}`;
+}
+
+/**
+ * The hint after Deno's own "Requires ... access" message (a permission a
+ * command's needs did not foresee): the task when it grants the permission,
+ * else the flag to add, so that a user already running the task is not sent
+ * back to it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { notCapableHint } from "./_permissions.ts";
+ * const message = 'Requires net access to "0.0.0.0:8080", run again with the --allow-net flag';
+ * assert.equal(
+ *   notCapableHint("ui", message, "ui"),
+ *   "deno task ui does not grant it: add --allow-net=0.0.0.0:8080 to a deno run command " +
+ *     "(deno run --allow-net=0.0.0.0:8080 ... cli/ledger.ts ui)",
+ * );
+ * ```
+ */
+export function notCapableHint(command: string, message: string, task: string): string {
+  const m = /Requires (\w+) access to "([^"]+)"/.exec(message);
+  if (m === null) return `or use deno task ${task}`;
+  const flag = `--allow-${m[1]}=${m[2]}`;
+  if (taskGrants(task, flag)) return `or use deno task ${task}`;
+  return `deno task ${task} does not grant it: add ${flag} to a deno run command ` +
+    `(deno run ${flag} ... cli/ledger.ts ${command})`;
+}
+
+/**
+ * Whether `deno task <task>` of deno.json grants `flag` (`--allow-x` or
+ * `--allow-x=value`): the task has the flag unscoped, or a scope that holds
+ * the value (a path under one of its paths, a host of its hosts).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { taskGrants } from "./_permissions.ts";
+ * assert.equal(taskGrants("ui", "--allow-net=127.0.0.1:8080"), true);
+ * assert.equal(taskGrants("ui", "--allow-net=0.0.0.0:8080"), false);
+ * assert.equal(taskGrants("rebuild-index", "--allow-env=AWS_REGION"), false);
+ * ```
+ */
+export function taskGrants(task: string, flag: string, cwd: string = Deno.cwd()): boolean {
+  const command = (denoJson.tasks as Record<string, string>)[task];
+  const want = /^--allow-([a-z]+)(?:=(.*))?$/.exec(flag);
+  if (command === undefined || want === null) return false;
+  const [, kind, value] = want;
+  for (const token of command.split(/\s+/)) {
+    if (token === "-A" || token === "--allow-all") return true;
+    const has = /^--allow-([a-z]+)(?:=(.*))?$/.exec(token);
+    if (has === null || has[1] !== kind) continue;
+    if (has[2] === undefined) return true; // the whole kind
+    // DuckDB's addon is all a command asks --allow-ffi for; the tasks scope it to node_modules.
+    if (value === undefined) return kind === "ffi";
+    const scopes = has[2].split(",");
+    if (kind === "read" || kind === "write" || kind === "ffi") {
+      const absolute = (p: string) => p.startsWith("/") ? join(p) : join(cwd, p);
+      const path = absolute(value);
+      return scopes.some((s) => {
+        const base = absolute(s);
+        return path === base || path.startsWith(base.endsWith("/") ? base : `${base}/`);
+      });
+    }
+    if (kind === "net") {
+      const host = value.replace(/:\d+$/, "");
+      return scopes.some((s) => s === value || s === host);
+    }
+    return scopes.includes(value);
+  }
+  return false;
 }
 
 async function missingFlag(

@@ -282,8 +282,22 @@ Deno.test("missingPermissions and permissionMessage", async (t) => {
     equal(
       line,
       "ledger show: missing permissions --allow-read=a --allow-ffi; " +
-        "add them to the deno run command or use deno task show",
+        "deno task show does not grant them either: add them to a deno run command " +
+        "(deno run --allow-read=a --allow-ffi ... cli/ledger.ts show)",
     );
+  });
+  await t.step("the task is offered only when it grants what is missing", () => {
+    const line = permissionMessage("show", ["--allow-read=data/ledger", "--allow-ffi"], {
+      task: "show",
+      standalone: false,
+    });
+    match(line, /or use deno task show$/);
+    // rebuild-index --from s3://... needs the network and the AWS variables: the task has neither.
+    const s3 = permissionMessage("rebuild-index", ["--allow-net=127.0.0.1:9000"], {
+      task: "rebuild-index",
+      standalone: false,
+    });
+    match(s3, /deno task rebuild-index does not grant it either: add it to a deno run command/);
   });
 });
 

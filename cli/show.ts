@@ -105,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
         withReader(dbPath, async (conn) => readRunDetail(conn, await resolvedIn(conn, runId)))
       );
     } else {
-      const answer = await dualAnswer(runId, legacyDbPath, dbPath);
+      const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath));
       if (answer.legacyRun !== null) return printLegacyRun(answer.legacyRun, values.json === true);
       detail = await getRun(dbPath, answer.runId);
     }

@@ -44,6 +44,7 @@ import {
   defaultRoot,
   type IndexRow,
   type LegacyRow,
+  type ReadFilter,
   readIndexRows,
   readLegacyRows,
   type RunStatus,
@@ -51,6 +52,7 @@ import {
 import { expectedRun } from "./backfill.ts";
 import { IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
 import { type RunQuery, type RunRecord, streamRuns } from "../indexer/query/runs.ts";
+import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
 import { type MergedContent, type MergedRun, readIndexContent, withMergedDb } from "./_merged.ts";
 
 export type { LegacyRow, RunStatus } from "./read.ts";
@@ -435,7 +437,19 @@ export async function answerForRun(
 ): Promise<RunAnswer> {
   const { runs, warnings } = await queryRuns({ runId }, options);
   const run = runs.find((r) => r.run_id === runId) ?? null;
-  return { source: run?.source ?? null, run, warnings };
+  if (run !== null || runId === "") return { source: run?.source ?? null, run, warnings };
+  // Not a run id of either store: a unique prefix of one (SPEC 11), whichever store has it.
+  const { legacy, index } = await readBoth({ runIdPrefix: runId }, options);
+  const ids = [...new Set([...legacy, ...index].map((r) => r.run_id))].sort();
+  if (ids.length > 1) {
+    throw new AmbiguousRunError(
+      runId,
+      ids.slice(0, CANDIDATES_SHOWN_MAX),
+      ids.length > CANDIDATES_SHOWN_MAX,
+    );
+  }
+  if (ids.length === 0) return { source: null, run: null, warnings };
+  return await answerForRun(ids[0], options);
 }
 
 /** Options for {@linkcode listDualRuns}. */
@@ -753,11 +767,11 @@ const KNOWN_STATUSES: ReadonlySet<string> = new Set([
 ]);
 
 async function readBoth(
-  runId: string | undefined,
+  runId: string | ReadFilter | undefined,
   options: DualModeOptions,
 ): Promise<{ legacy: LegacyRow[]; index: IndexRow[]; warnings: string[] }> {
   const paths = resolveDualPaths(options);
-  const filter = runId === undefined ? {} : { runId };
+  const filter = typeof runId === "object" ? runId : runId === undefined ? {} : { runId };
   const [legacy, index] = await Promise.all([
     options.skipLegacy ? undefined : readLegacyRows(paths.legacyDbPath, filter),
     options.skipIndex ? undefined : readIndexRows(paths.indexDbPath, filter),

@@ -105,6 +105,17 @@ export interface StoreRead<T> {
 export interface ReadFilter {
   /** Only this run. */
   runId?: string;
+  /** Only runs whose id starts with this (a prefix given on the command line). */
+  runIdPrefix?: string;
+}
+
+/** The WHERE clause and its values of `filter` over `column` (empty when no filter). */
+function filterSql(filter: ReadFilter, column: string): { sql: string; values: string[] } {
+  if (filter.runId !== undefined) return { sql: ` WHERE ${column} = ?`, values: [filter.runId] };
+  if (filter.runIdPrefix !== undefined) {
+    return { sql: ` WHERE starts_with(${column}, ?)`, values: [filter.runIdPrefix] };
+  }
+  return { sql: "", values: [] };
 }
 
 type Row = Record<string, unknown>;
@@ -199,13 +210,11 @@ async function selectLegacy(
     const type = present.get(name);
     return type === undefined ? missingColumnExpression(name) : columnExpression(name, type, kind);
   });
-  let sql = legacySelect(table, expressions);
-  const values: string[] = [];
-  if (filter.runId !== undefined) {
-    sql += ` WHERE "run_id" = ?`;
-    values.push(filter.runId);
-  }
-  const reader = await connection.runAndReadAll(sql, values);
+  const where = filterSql(filter, `"run_id"`);
+  const reader = await connection.runAndReadAll(
+    legacySelect(table, expressions) + where.sql,
+    where.values,
+  );
   return reader.getRowObjectsJS() as Row[];
 }
 
@@ -285,13 +294,8 @@ async function readIndex<T>(
         "no event-log runs read (run ledger rebuild-index)";
       return { rows: [], available: false, warnings: [warning] };
     }
-    let sql = baseSql;
-    const values: string[] = [];
-    if (filter.runId !== undefined) {
-      sql += ` WHERE ${alias}.run_id = ?`;
-      values.push(filter.runId);
-    }
-    const reader = await connection.runAndReadAll(sql, values);
+    const where = filterSql(filter, `${alias}.run_id`);
+    const reader = await connection.runAndReadAll(baseSql + where.sql, where.values);
     const rows = reader.getRowObjectsJS().map((r) => normalizeIndexRow(r as Row)) as T[];
     return { rows, available: true, warnings: [] };
   } catch (err) {

@@ -1,4 +1,4 @@
-import { equal } from "node:assert/strict";
+import { equal, match } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 import { createLegacyDb } from "./_legacy_fixture.ts";
@@ -81,6 +81,18 @@ Deno.test("dual mode: runs and show pick the same store for a run both hold", as
       const shown = JSON.parse(r.stdout);
       equal(shown.source, "legacy");
       equal(shown.run.run_id, "both-run");
+    });
+    await t.step("a prefix of a run only the legacy store has", async () => {
+      const args = ["--root", root, "--legacy-db", legacyDb, "--json"];
+      const r = await runLedger(["show", "late-", ...args]);
+      equal(r.code, 0, r.stderr);
+      const shown = JSON.parse(r.stdout);
+      equal(shown.source, "legacy");
+      equal(shown.run.run_id, "late-legacy");
+      // "l" starts late-legacy (legacy) and log-old (the log): ambiguous across the stores.
+      const both = await runLedger(["show", "l", ...args]);
+      equal(both.code, 2, both.stderr);
+      match(both.stderr, /late-legacy.*log-old/);
     });
   } finally {
     await Deno.remove(root, { recursive: true });

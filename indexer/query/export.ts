@@ -139,6 +139,11 @@ export async function exportIndex(
     return { ...written, outPath: options.outPath };
   } catch (err) {
     await removeIfThere(temp);
+    // DuckDB names the temporary file it could not write: say it of the target.
+    if (err instanceof Error && /^IO Error/.test(err.message) && err.message.includes(temp)) {
+      const reason = err.message.split("\n")[0].replace(/^IO Error: /, "");
+      throw new ExportTargetError(options.outPath, reason.replaceAll(temp, options.outPath));
+    }
     throw err;
   }
 }

@@ -3,7 +3,7 @@
  * what the JSON wrote, in the order the rows first hold them, the same rows
  * as `ledger runs --json`, and nothing written but the target.
  */
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { ev, T0, writePart } from "./_fixtures.ts";
@@ -135,5 +135,27 @@ Deno.test("export: an integer past BIGINT makes its column DOUBLE, never a null"
     const rows = (await Deno.readTextFile(jsonl)).trim().split("\n").map((l) => JSON.parse(l));
     deepEqual(rows.map((r) => r["params.seed"]), [Number(big), 7]);
     deepEqual(rows.map((r) => r["params.k"]), [0, 1]);
+  });
+});
+
+Deno.test("export: a target DuckDB cannot write is named, not its temporary file", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, join("day=2026-01-20", "part-1.jsonl"), [
+      JSON.stringify(
+        ev("run.created", "r1", T0, { run_type: "t", config: {}, data_fingerprint: "f" }),
+      ),
+    ]);
+    await rebuildIndex(root, {});
+    // /proc exists and is a directory, but no file can be created in it.
+    const out = "/proc/ledger-export-test.csv";
+    await rejects(
+      exportIndex(indexPath(root), { what: "runs", format: "csv", outPath: out }),
+      (err: Error) => {
+        equal(err.name, "ExportTargetError");
+        equal(err.message.startsWith(`Cannot write ${out}: `), true, err.message);
+        equal(err.message.includes(".tmp-"), false, err.message);
+        return true;
+      },
+    );
   });
 });

@@ -206,8 +206,20 @@ export class Shipper {
       if (mem === undefined || !mem.verified) {
         const fingerprint = await firstLineFingerprint(file, size);
         if (fingerprint === undefined) return; // no complete line yet
+        if (
+          mem?.fingerprint !== undefined && mem.fingerprint !== fingerprint &&
+          (mem.shippedBytes > 0 ||
+            await this.#hasChunks({ day: f.day, stem: f.stem, fingerprint: mem.fingerprint }))
+        ) {
+          // The log is append-only: a part whose first line changed after bytes of it were
+          // shipped was replaced or edited, and the bucket holds what it was.
+          throw new RemoteConflictError(
+            `Local part ${f.file} no longer starts with the line shipped from it, which the ` +
+              `bucket holds: the file was replaced or edited`,
+          );
+        }
         if (mem === undefined || mem.fingerprint !== fingerprint) {
-          mem = { fingerprint, shippedBytes: 0, verified: false }; // new, or a replaced file
+          mem = { fingerprint, shippedBytes: 0, verified: false }; // new
         }
         this.#parts.set(f.file, mem);
         const part = { day: f.day, stem: f.stem, fingerprint };
@@ -229,6 +241,16 @@ export class Shipper {
     } finally {
       file.close();
     }
+  }
+
+  /** Whether the bucket holds a chunk of `part`. */
+  async #hasChunks(part: RemotePart): Promise<boolean> {
+    const { prefix } = this.#location;
+    for await (const o of this.#store.list(partKeyPrefix(prefix, part))) {
+      const c = parseChunkKey(prefix, o.key, o.sizeBytes);
+      if (c !== null && c.stem === part.stem && c.fingerprint === part.fingerprint) return true;
+    }
+    return false;
   }
 
   /**

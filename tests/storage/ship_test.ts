@@ -398,8 +398,7 @@ async function wrongState(server: CephServer, tmp: string): Promise<void> {
   const ids = lines.map((l) => JSON.parse(l.line).event_id as string); // a torn line throws
   assert.equal(ids.length, new Set(ids).size, "no line twice in the bucket");
   assert.deepEqual(new Set(ids), new Set(acked), "every acknowledged event, once");
-  // A shipped byte changed locally (same length): a pass with nothing new trusts the state,
-  // (a part whose first line changed is another part, shipped under another fingerprint);
+  // A shipped byte changed locally (same length): a pass with nothing new trusts the state;
   // --verify compares every chunk and refuses; the bucket is not overwritten.
   const path = join(root, "events", partName);
   const text = await Deno.readTextFile(path);
@@ -413,6 +412,17 @@ async function wrongState(server: CephServer, tmp: string): Promise<void> {
   assert.equal(r.code, 1, r.stderr);
   assert.match(oneLine(r.stderr), /differs from the local log/);
   assert.deepEqual(await bucketLines(store, "state/"), before, "the bucket is unchanged");
+  // The first line changed (the file replaced or edited): not a new part shipped again whole
+  // beside the old one (it was, under the new line's fingerprint), but an error; the bucket
+  // is unchanged.
+  const edited = await Deno.readTextFile(path);
+  const first = edited.indexOf('"state-');
+  assert.ok(first >= 0 && first < edited.indexOf("\n"), "the first line names the run");
+  await Deno.writeTextFile(path, edited.slice(0, first) + '"stAtE-' + edited.slice(first + 7));
+  r = await ledger(["ship", "--root", root, "--to", to, "--once", "--verify"]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(oneLine(r.stderr), /no longer starts with the line shipped from it/);
+  assert.deepEqual(await bucketLines(store, "state/"), before, "nothing shipped again");
 }
 
 /** A pass's summary line: ledger ship's own, or the same message in the daemon's log. */

@@ -328,9 +328,10 @@ async function overflowingPaths(
   const out = new Set<string>();
   if (integers.length === 0) return out;
   const checks = integers.map((p, k) => {
-    const v = `trim(json_extract_string(${roots[p.root].column}, ${sqlText(p.pointer)}))`;
-    return `coalesce(bool_or(${v} IS NOT NULL AND TRY_CAST(${v} AS BIGINT) IS NULL), false) ` +
-      `AS "o${k}"`;
+    const at = `${roots[p.root].column}, ${sqlText(p.pointer)}`;
+    const v = `trim(json_extract_string(${at}))`;
+    return `coalesce(bool_or(json_type(${at}) <> 'OBJECT' AND ${v} IS NOT NULL ` +
+      `AND TRY_CAST(${v} AS BIGINT) IS NULL), false) AS "o${k}"`;
   });
   const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
     .getRows();
@@ -485,8 +486,9 @@ function valueSql(f: string, type: ColumnType): string {
   const text = `trim(${f} ->> '$')`;
   switch (type) {
     case "BIGINT":
-      // Strict: a value past BIGINT fails the COPY (see writeExport), never a silent NULL.
-      return `CAST(${text} AS BIGINT)`;
+      // Strict: a value past BIGINT fails the COPY (see writeExport), never a silent NULL. An
+      // object with keys there is spread over its own columns.
+      return `CASE WHEN json_type(${f}) = 'OBJECT' THEN NULL ELSE CAST(${text} AS BIGINT) END`;
     case "DOUBLE":
       return `list_filter([TRY_CAST(${text} AS DOUBLE)], lambda v: isfinite(v))[1]`;
     case "BOOLEAN":

@@ -16,7 +16,7 @@ import { withTempDir } from "../_helpers.ts";
 const CONFIGS: Record<string, unknown>[] = [
   { int: 1, float: 0.5, whole: 2, mixed: 1, text: "a", flag: true, nested: { k: 1 }, list: [1, 2] },
   { int: 2, float: 1.0, whole: 3.0, mixed: "2", text: "7", flag: false, nested: { j: "x" } },
-  { int: 3, float: "1.5", mixed: "x", flag: null, empty: {}, late: 9 },
+  { int: 3, float: "1.5", mixed: "x", flag: null, empty: {}, late: 9, nested: 4 },
 ];
 
 async function describe(path: string): Promise<[string, string][]> {
@@ -73,6 +73,8 @@ Deno.test("export: types as written, first-seen column order, runs' rows", async
       ["config.nested.j", "VARCHAR"],
       ["config.empty", "VARCHAR"],
       ["config.late", "BIGINT"],
+      // A number where other rows have an object: its own column; the objects spread.
+      ["config.nested", "BIGINT"],
     ]);
     const jsonl = join(root, "runs.jsonl");
     await exportIndex(indexPath(root), { what: "runs", format: "jsonl", outPath: jsonl });
@@ -84,6 +86,8 @@ Deno.test("export: types as written, first-seen column order, runs' rows", async
     deepEqual(rows.map((r) => r["config.empty"]), [null, null, "{}"]);
     deepEqual(rows.map((r) => r["summary.nan"]), [null, null, null]);
     deepEqual(rows.map((r) => r["config.flag"]), [true, false, null]);
+    deepEqual(rows.map((r) => r["config.nested"]), [null, null, 4]);
+    deepEqual(rows.map((r) => r["config.nested.k"]), [1, null, null]);
     // The fixed columns are those of `ledger runs --json`, with the same values.
     const listed = await withReader(
       indexPath(root),

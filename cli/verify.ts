@@ -25,15 +25,17 @@ export const FLAGS: FlagSpec = {
 const USAGE = `Usage: ledger verify [--root DIR] [--json] [--strict]
 
 Check the event log under --root (else $LEDGER_ROOT, else data/ledger)
-without changing it: per day, part files, lines, events by type, torn tails,
-invalid lines (file:line: reason), duplicate event ids, and runs with an
-impossible lifecycle (run.completed/run.failed without run.created,
-phase.completed without its phase.started). Reported as warnings, not
-counted: events after a run's end, runs completed twice or both completed and
-failed, NaN/Infinity values (read as null), repeated top-level keys (the first
-counts), timestamps more than a day ahead of this clock, a missing
-_schema.json, and files the readers skip. docs/EVENTS.md lists what makes a
-line valid.
+without changing it: per day, part files, lines, events by type (each event
+id once, as in the index), torn tails, invalid lines (file:line: reason),
+event ids on more than one line, and runs with an impossible lifecycle
+(run.completed/run.failed without run.created, phase.completed without its
+phase.started); a repeated id is said to hold the same event (apart from
+timestamp_ms: a retried emit) or another one (a conflict). Reported as
+warnings, not counted: events after a
+run's end, runs completed twice or both completed and failed, NaN/Infinity
+values (read as null), repeated top-level keys (the first counts), timestamps
+more than a day ahead of this clock, a missing _schema.json, and files the
+readers skip. docs/EVENTS.md lists what makes a line valid.
 
   --json     print the report as JSON
   --strict   count torn tails (a crash's last line, or a line being written)

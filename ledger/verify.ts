@@ -7,13 +7,24 @@
  *
  * What counts as a problem (makes the log unsound):
  * - an invalid line (empty, NUL bytes, not UTF-8, not JSON, not a valid event);
- * - an `event_id` on more than one line (the indexer counts it once, but a
- *   log written by our writers never repeats an id);
+ * - an `event_id` on more than one line (the indexer counts it once; the
+ *   report says whether the lines hold the same event apart from
+ *   `timestamp_ms`, a retry that lost nothing, or different events, a
+ *   conflict of which only the counted line is indexed);
  * - `run.completed` or `run.failed` of a run that has no `run.created`;
  * - `phase.completed` of a phase the run never started (`phase.started` with
  *   the same `phase_name`);
  * - with `strict`, a torn tail (a last line without `\n`: what a crash leaves,
  *   or a line a live writer is still writing).
+ *
+ * A retry (`ledger emit --event-id` run again, which stamps a new time, or
+ * a writer that appended twice) is still a problem for `verify`: the log
+ * holds a line twice, and issue 6 lists duplicate ids with what makes a log
+ * unsound; the report tells it apart from a conflict.
+ *
+ * Every event id counts once, as in the index (SPEC 7): the per-type counts
+ * and the lifecycle checks see only the occurrence with the smallest
+ * `(timestamp_ms, file, line)`. Its other lines are counted as duplicates.
  *
  * Reported as warnings, not problems: events of a run timestamped after its
  * `run.completed`/`run.failed` (late artifacts, backfills; the index keeps the
@@ -24,12 +35,15 @@
  * timestamped more than {@linkcode FUTURE_TIMESTAMP_TOLERANCE_MS} ahead of
  * this machine's clock, a missing
  * `_schema.json` (the next writer recreates it), a day directory without part
- * files. Entries the readers skip (files in `events/` that are not day
- * directories, files in a day directory that are not `*.jsonl`,
- * symbolic links) are listed as ignored.
+ * files. Entries the readers skip (entries of `events/` that are not day
+ * directories; in a day directory, names not ending in `.jsonl`, hidden
+ * files, and entries that are not regular files: directories, symbolic
+ * links, FIFOs, sockets, devices) are listed as ignored, with what each is.
  *
  * Order does not matter for the lifecycle checks: they look at the whole log,
- * since writers' clocks and part files interleave.
+ * since writers' clocks and part files interleave. When the log repeats an
+ * event id, a second read of the files holding it compares the lines (and,
+ * when a later line wins the id, counts the log again).
  *
  * @module
  */
@@ -71,10 +85,15 @@ export interface DayReport {
   bytes: number;
   /** Lines (complete ones plus torn tails). */
   lines: number;
-  /** Valid events. */
+  /** Valid events (every line, duplicates included). */
   events: number;
-  /** Valid events by `event_type`. */
+  /**
+   * Valid events by `event_type`, each event id once: in the day of its
+   * counted occurrence (the smallest `(timestamp_ms, file, line)`).
+   */
   eventsByType: Record<string, number>;
+  /** Valid events that repeat an event id counted elsewhere (not in `eventsByType`). */
+  duplicateEvents: number;
   /** Torn tails (count). */
   tornCount: number;
   /** Invalid lines (count). */
@@ -91,6 +110,14 @@ export interface DuplicateId {
   eventId: string;
   /** Every line holding it, in log order. */
   occurrences: { file: string; line: number }[];
+  /** The line that counts: the smallest `(timestamp_ms, file, line)`, as in the index. */
+  counted: { file: string; line: number };
+  /**
+   * `true` when every line holds the same event apart from `timestamp_ms` (a
+   * retry: nothing lost), `false` when they differ (a conflict: only
+   * `counted` is indexed). A problem either way.
+   */
+  sameEvent: boolean;
 }
 
 /** A run whose events cannot come from a real run. */
@@ -119,6 +146,8 @@ export interface VerifyTotals {
   invalid: number;
   /** Event ids on more than one line. */
   duplicateIds: number;
+  /** Of those, the ids whose lines hold different events (conflicts, not retries). */
+  conflictingIds: number;
   /** Lifecycle problems. */
   lifecycle: number;
   /** Valid events holding `NaN`/`Infinity` values (read as `null`; a warning, not a problem). */
@@ -219,7 +248,31 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
       }
     }
   }
+  if (scan.hasDuplicates) await rereadDuplicates(scan, layout);
   return scan.finish(root, strict, layout.ignored);
+}
+
+/**
+ * The second read, only when an event id repeats: the files holding a
+ * repeated id are read again to compare its lines; all files when a later
+ * line won an id, so that the counts follow the winners. The log is
+ * append-only, so a line keeps its place; a line gone since (a file removed)
+ * leaves its id counted as a conflict.
+ */
+async function rereadDuplicates(scan: Scan, layout: Layout): Promise<void> {
+  scan.startReread();
+  for (const { parts } of layout.days) {
+    for (const part of parts) {
+      if (!scan.rereads(part.file)) continue;
+      try {
+        for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
+          scan.addAgain(record);
+        }
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }
+  }
 }
 
 /**
@@ -243,7 +296,8 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
 export function formatReport(report: VerifyReport): string {
   const out = [`ledger root ${report.root}`];
   for (const d of report.days) {
-    const types = Object.entries(d.eventsByType).map(([t, n]) => `${t} ${n}`).join(", ");
+    const types = Object.entries(d.eventsByType).map(([t, n]) => `${t} ${n}`).join(", ") +
+      (d.duplicateEvents > 0 ? `; ${plural(d.duplicateEvents, "duplicate")}` : "");
     out.push(
       `day=${d.day}: ${plural(d.files, "file")}, ${plural(d.lines, "line")}, ` +
         `${plural(d.events, "event")}${types === "" ? "" : ` (${types})`}, ` +
@@ -254,7 +308,10 @@ export function formatReport(report: VerifyReport): string {
   }
   for (const dup of report.duplicates) {
     const where = dup.occurrences.map((o) => `${o.file}:${o.line}`).join(", ");
-    out.push(`duplicate event id ${dup.eventId}: ${where}`);
+    const what = dup.sameEvent
+      ? "the same event again, a retry: counted once"
+      : `a conflict, the lines differ: ${dup.counted.file}:${dup.counted.line} counts`;
+    out.push(`duplicate event id ${dup.eventId}: ${where} (${what})`);
   }
   for (const l of report.lifecycle) {
     out.push(`${l.file}:${l.line}: run ${l.runId}: ${l.reason}`);
@@ -332,7 +389,8 @@ async function listLayout(root: string): Promise<Layout> {
     if (entry.isDirectory && match) {
       layout.days.push({ day: match[1], parts: await listDay(dir, entry.name, layout) });
     } else if (entry.name !== "_schema.json" || !entry.isFile) {
-      layout.ignored.push(`events/${entry.name} (${describe(entry)}, not a day directory)`);
+      const kind = await describe(join(dir, entry.name), entry);
+      layout.ignored.push(`events/${entry.name} (${kind}, not a day directory)`);
     }
   }
   return layout;
@@ -344,11 +402,11 @@ async function listDay(dir: string, dayName: string, layout: Layout): Promise<Pa
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of names) {
     const file = `${dayName}/${entry.name}`;
+    const path = join(dir, file);
     if (entry.isFile && PART_FILE_PATTERN.test(entry.name)) {
-      const path = join(dir, file);
       parts.push({ file, path, sizeBytes: (await Deno.stat(path)).size });
     } else {
-      layout.ignored.push(`events/${file} (${describe(entry)}, not a *.jsonl file)`);
+      layout.ignored.push(`events/${file} (${await whyNotPart(path, entry)})`);
     }
   }
   if (parts.length === 0) layout.warnings.push(`${dayName} holds no part files`);
@@ -360,13 +418,46 @@ function capped(items: string[], max: number): string[] {
   return [...items.slice(0, max), `... and ${items.length - max} more`];
 }
 
-function describe(entry: Deno.DirEntry): string {
-  return entry.isSymlink ? "symbolic link" : entry.isDirectory ? "directory" : "file";
+/** Why a day directory's entry is not read as a part file: what it is, and the rule it misses. */
+async function whyNotPart(path: string, entry: Deno.DirEntry): Promise<string> {
+  const kind = await describe(path, entry);
+  if (!entry.isFile) return `${kind}, not a regular file`;
+  if (!entry.name.endsWith(".jsonl")) return `${kind}, not a *.jsonl file`;
+  return `${kind}, hidden: its name starts with a dot`;
+}
+
+/**
+ * What a directory entry is, in words. `readDir` tells only files,
+ * directories and symbolic links apart; anything else (a FIFO, a socket, a
+ * device) is named from `lstat`.
+ */
+async function describe(path: string, entry: Deno.DirEntry): Promise<string> {
+  if (entry.isSymlink) return "symbolic link";
+  if (entry.isDirectory) return "directory";
+  if (entry.isFile) return "file";
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "entry removed while listing";
+    throw err;
+  }
+  if (info.isFifo) return "FIFO";
+  if (info.isSocket) return "socket";
+  if (info.isBlockDevice) return "block device";
+  if (info.isCharDevice) return "character device";
+  return "special file";
 }
 
 interface Where {
   file: string;
   line: number;
+}
+
+/** One line holding an event id: where, when, and the day that lists it. */
+interface Occurrence extends Where {
+  timestampMs: number;
+  day: DayReport;
 }
 
 interface RunState {
@@ -378,13 +469,27 @@ interface RunState {
   phasesCompleted: { name: string; where: Where }[];
 }
 
+/** What the second read found of one repeated id. */
+interface Compared {
+  /** The lines read again, by `file:line`. */
+  seen: Set<string>;
+  /** The distinct events among them, as {@linkcode sameEventKey} gives them. */
+  keys: Set<string>;
+}
+
 /** Accumulates the findings of one pass over the log. */
 class Scan {
   readonly warnings: string[] = [];
   #listedMax: number;
   #days: DayReport[] = [];
-  #firstSeen = new Map<string, Where>();
-  #duplicates = new Map<string, Where[]>();
+  /** Per event id, the occurrence counted so far. */
+  #counted = new Map<string, Occurrence>();
+  /** Per repeated event id, every occurrence in log order. */
+  #duplicates = new Map<string, Occurrence[]>();
+  /** A later line won an id: the second read counts the log again. */
+  #recount = false;
+  #compared = new Map<string, Compared>();
+  #rereadFiles = new Set<string>();
   #runs = new Map<string, RunState>();
   #events = 0;
   #futureAfterMs: number;
@@ -397,6 +502,11 @@ class Scan {
     this.#futureAfterMs = futureAfterMs;
   }
 
+  /** Whether some event id is on more than one line. */
+  get hasDuplicates(): boolean {
+    return this.#duplicates.size > 0;
+  }
+
   startDay(day: string): DayReport {
     const report: DayReport = {
       day,
@@ -405,6 +515,7 @@ class Scan {
       lines: 0,
       events: 0,
       eventsByType: {},
+      duplicateEvents: 0,
       tornCount: 0,
       invalidCount: 0,
       torn: [],
@@ -431,9 +542,9 @@ class Scan {
     const event = record.event;
     day.events += 1;
     this.#events += 1;
-    day.eventsByType[event.event_type] = (day.eventsByType[event.event_type] ?? 0) + 1;
-    this.#noteId(event.event_id, where);
-    this.#noteRun(event, where);
+    if (this.#noteId(event.event_id, { ...where, timestampMs: event.timestamp_ms, day })) {
+      this.#count(day, event, where);
+    }
     if (record.repeatedKey) {
       this.#repeatedKey.events += 1;
       this.#repeatedKey.first ??= where;
@@ -448,15 +559,79 @@ class Scan {
     }
   }
 
-  #noteId(id: string, where: Where): void {
-    const first = this.#firstSeen.get(id);
-    if (first === undefined) {
-      this.#firstSeen.set(id, where);
-      return;
+  /**
+   * Record where `id` occurs; `true` when this is its first line (count the
+   * event now). A later line that wins the id (smaller `timestamp_ms`) makes
+   * the second read count the log again.
+   */
+  #noteId(id: string, at: Occurrence): boolean {
+    const counted = this.#counted.get(id);
+    if (counted === undefined) {
+      this.#counted.set(id, at);
+      return true;
     }
-    const seen = this.#duplicates.get(id);
-    if (seen === undefined) this.#duplicates.set(id, [first, where]);
-    else seen.push(where);
+    const all = this.#duplicates.get(id);
+    if (all === undefined) this.#duplicates.set(id, [counted, at]);
+    else all.push(at);
+    if (precedes(at, counted)) {
+      this.#counted.set(id, at);
+      counted.day.duplicateEvents += 1;
+      this.#recount = true;
+    } else {
+      at.day.duplicateEvents += 1;
+    }
+    return false;
+  }
+
+  /** Count one event (each id once): its type in its day, and its run. */
+  #count(day: DayReport, event: LedgerEvent, where: Where): void {
+    day.eventsByType[event.event_type] = (day.eventsByType[event.event_type] ?? 0) + 1;
+    this.#noteRun(event, where);
+  }
+
+  /**
+   * Prepare the second read: the files holding a repeated id, or every file
+   * when a later line won an id (then the per-type counts and the runs
+   * start again, counting only the winning lines).
+   */
+  startReread(): void {
+    for (const [id, all] of this.#duplicates) {
+      this.#compared.set(id, { seen: new Set(), keys: new Set() });
+      for (const at of all) this.#rereadFiles.add(at.file);
+    }
+    if (!this.#recount) return;
+    this.#runs.clear();
+    for (const day of this.#days) day.eventsByType = {};
+  }
+
+  /** Whether the second read needs `file`. */
+  rereads(file: string): boolean {
+    return this.#recount || this.#rereadFiles.has(file);
+  }
+
+  /** One record of the second read. */
+  addAgain(record: LogRecord): void {
+    if (record.kind !== "event") return;
+    const event = record.event;
+    const id = event.event_id;
+    const counted = this.#counted.get(id);
+    const isCounted = counted?.file === record.file && counted.line === record.line;
+    if (this.#recount && isCounted) {
+      this.#count(counted.day, event, { file: record.file, line: record.line });
+    }
+    const compared = this.#compared.get(id);
+    if (compared === undefined) return;
+    const all = this.#duplicates.get(id) ?? [];
+    if (all.some((at) => at.file === record.file && at.line === record.line)) {
+      compared.seen.add(`${record.file}:${record.line}`);
+      compared.keys.add(sameEventKey(event));
+    }
+  }
+
+  /** Whether every line of the repeated `id` holds the same event (apart from the time). */
+  #sameEvent(id: string, lines: number): boolean {
+    const compared = this.#compared.get(id);
+    return compared !== undefined && compared.seen.size === lines && compared.keys.size === 1;
   }
 
   #noteRun(event: LedgerEvent, where: Where): void {
@@ -479,6 +654,15 @@ class Scan {
   finish(root: string, strict: boolean, ignored: string[]): VerifyReport {
     const lifecycle = this.#lifecycle();
     const sum = (f: (d: DayReport) => number) => this.#days.reduce((n, d) => n + f(d), 0);
+    const duplicates: DuplicateId[] = [...this.#duplicates].map(([eventId, all]) => {
+      const counted = this.#counted.get(eventId)!;
+      return {
+        eventId,
+        occurrences: all.map((at) => ({ file: at.file, line: at.line })),
+        counted: { file: counted.file, line: counted.line },
+        sameEvent: this.#sameEvent(eventId, all.length),
+      };
+    });
     const totals: VerifyTotals = {
       days: this.#days.length,
       files: sum((d) => d.files),
@@ -488,7 +672,8 @@ class Scan {
       runs: this.#runs.size,
       torn: sum((d) => d.tornCount),
       invalid: sum((d) => d.invalidCount),
-      duplicateIds: this.#duplicates.size,
+      duplicateIds: duplicates.length,
+      conflictingIds: duplicates.filter((d) => !d.sameEvent).length,
       lifecycle: lifecycle.length,
       nonFiniteEvents: this.#nonFinite.events,
       futureEvents: this.#future.events,
@@ -496,8 +681,6 @@ class Scan {
     this.#valueWarnings();
     const problems = totals.invalid + totals.duplicateIds + totals.lifecycle +
       (strict ? totals.torn : 0);
-    const duplicates = [...this.#duplicates].slice(0, this.#listedMax)
-      .map(([eventId, occurrences]) => ({ eventId, occurrences }));
     return {
       root,
       strict,
@@ -505,13 +688,12 @@ class Scan {
       problems,
       totals,
       days: this.#days,
-      duplicates,
+      duplicates: duplicates.slice(0, this.#listedMax),
       lifecycle: lifecycle.slice(0, this.#listedMax),
       warnings: capped(this.warnings, this.#listedMax),
       ignored: capped(ignored, this.#listedMax),
     };
   }
-
   #valueWarnings(): void {
     const nonFinite = this.#nonFinite;
     if (nonFinite.first !== undefined) {
@@ -585,4 +767,47 @@ class Scan {
       );
     }
   }
+}
+
+/**
+ * Whether `a` wins an event id over `b`: the smaller `(timestamp_ms, file,
+ * line)`, the indexer's rule. Files compare as UTF-8 bytes, as DuckDB
+ * compares text (JavaScript's `<` compares UTF-16 units, which differs past
+ * U+FFFF).
+ */
+function precedes(a: Occurrence, b: Occurrence): boolean {
+  if (a.timestampMs !== b.timestampMs) return a.timestampMs < b.timestampMs;
+  if (a.file !== b.file) return compareUtf8(a.file, b.file) < 0;
+  return a.line < b.line;
+}
+
+const ENCODER = new TextEncoder();
+
+function compareUtf8(a: string, b: string): number {
+  const x = ENCODER.encode(a);
+  const y = ENCODER.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
+/**
+ * The event as text that two lines share when they hold the same event: its
+ * fields as read (so `1.0` and `1`, or keys in another order, are the same)
+ * with the keys sorted, without `timestamp_ms` (a retried emit stamps a new
+ * time).
+ */
+function sameEventKey(event: LedgerEvent): string {
+  const { timestamp_ms: _time, ...fields } = event;
+  return canonicalJson(fields);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
 }

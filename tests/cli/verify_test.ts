@@ -70,7 +70,7 @@ Deno.test("ledger verify: finds torn tails, invalid lines, duplicate ids and imp
     await writeLines(
       root,
       `${DAY}/part-b.jsonl`,
-      line(created) + // same id as in part-a
+      line({ ...created, run_type: "y" }) + // same id as in part-a, another event: a conflict
         line(ev("run.completed", "orphan", { summary: {}, artifact_paths: {} })) +
         line(
           ev("phase.completed", "ok", { phase_name: "plan", duration_ms: 1, output_summary: {} }),
@@ -92,6 +92,7 @@ Deno.test("ledger verify: finds torn tails, invalid lines, duplicate ids and imp
         torn: 1,
         invalid: 2,
         duplicateIds: 1,
+        conflictingIds: 1,
         lifecycle: 2,
         nonFiniteEvents: 0,
         futureEvents: 0,
@@ -113,6 +114,8 @@ Deno.test("ledger verify: finds torn tails, invalid lines, duplicate ids and imp
           { file: "day=2026-01-20/part-a.jsonl", line: 1 },
           { file: "day=2026-01-20/part-b.jsonl", line: 1 },
         ],
+        counted: { file: "day=2026-01-20/part-a.jsonl", line: 1 },
+        sameEvent: false,
       }]);
       assert.deepEqual(report.lifecycle.map((l) => [l.runId, l.line, l.reason]), [
         ["orphan", 2, "run.completed without run.created"],
@@ -128,7 +131,10 @@ Deno.test("ledger verify: finds torn tails, invalid lines, duplicate ids and imp
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stdout, /^ {2}day=2026-01-20\/part-a\.jsonl:3: invalid: not JSON/m);
       assert.match(r.stdout, /^ {2}day=2026-01-20\/part-a\.jsonl:4: torn last line/m);
-      assert.match(r.stdout, /^duplicate event id ev-\d+: day=2026-01-20\/part-a\.jsonl:1, /m);
+      assert.match(
+        r.stdout,
+        /^duplicate event id ev-\d+: day=2026-01-20\/part-a\.jsonl:1, .*\(a conflict, /m,
+      );
       assert.match(
         r.stdout,
         /^day=2026-01-20\/part-b\.jsonl:2: run orphan: run\.completed without/m,
@@ -142,7 +148,8 @@ Deno.test("ledger verify: finds torn tails, invalid lines, duplicate ids and imp
       const report = JSON.parse(r.stdout);
       assert.equal(report.sound, false);
       assert.equal(report.totals.duplicate_ids, 1);
-      assert.equal(report.days[0].events_by_type["run.created"], 2);
+      assert.equal(report.days[0].events_by_type["run.created"], 1, "an event id counts once");
+      assert.equal(report.days[0].duplicate_events, 1);
       assert.equal(report.lifecycle[0].run_id, "orphan");
     });
   });

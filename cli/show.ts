@@ -189,13 +189,15 @@ function printLegacyRun(run: DualRun, json: boolean): number {
     return EXIT_OK;
   }
   console.log([
-    `run        ${run.run_id}   (legacy DuckDB: no phases, trials or artifacts recorded)`,
-    `type       ${run.run_type ?? "-"}`,
-    `status     ${run.status}`,
+    `run        ${
+      escapeControl(run.run_id)
+    }   (legacy DuckDB: no phases, trials or artifacts recorded)`,
+    `type       ${escapeControl(run.run_type ?? "-")}`,
+    `status     ${escapeControl(run.status)}`,
     `created    ${formatTime(run.created_at_ms)}`,
     `started    ${formatTime(run.started_at_ms)}`,
     `completed  ${formatTime(run.completed_at_ms)}`,
-    `summary    ${run.summary_json ?? "-"}`,
+    `summary    ${escapeControl(run.summary_json ?? "-")}`,
   ].join("\n"));
   return EXIT_OK;
 }
@@ -209,7 +211,9 @@ export interface FormatRunDetailOptions {
 /**
  * The text view of one run: config and summary whole (pretty JSON wrapped
  * at the width), phases, trials, artifacts in aligned columns, tags and
- * notes. Control characters in stored values are escaped.
+ * notes. Control characters in every stored value (ids, type, host,
+ * fingerprint, tags, phase names, paths, JSON) are escaped, so a log line
+ * cannot send escape sequences to the terminal.
  *
  * @example
  * ```ts
@@ -272,9 +276,10 @@ export interface FormatRunDetailOptions {
 export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptions = {}): string {
   const width = options.width ?? 80;
   const r = detail.run;
+  const text = escapeControl;
   const lines = [
-    `run        ${r.run_id}${detail.archived ? "   (archived)" : ""}`,
-    `type       ${r.run_type ?? "-"}`,
+    `run        ${text(r.run_id)}${detail.archived ? "   (archived)" : ""}`,
+    `type       ${text(r.run_type ?? "-")}`,
     `status     ${r.status}`,
     `created    ${formatTime(r.created_at_ms)}`,
     `started    ${formatTime(r.started_at_ms)}`,
@@ -283,19 +288,19 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
   if (r.failed_at_ms !== null) lines.push(`failed     ${formatTime(r.failed_at_ms)}`);
   lines.push(`duration   ${formatDuration(r.duration_ms)}`);
   if (r.host !== null || r.pid !== null) {
-    lines.push(`process    ${r.host ?? "?"} pid ${r.pid ?? "?"}`);
+    lines.push(`process    ${text(r.host ?? "?")} pid ${r.pid ?? "?"}`);
   }
   lines.push(`last event ${formatTime(r.last_event_at_ms)} (${r.event_count} events)`);
-  if (r.data_fingerprint !== null) lines.push(`data       ${r.data_fingerprint}`);
-  const tags = Object.entries(detail.tags);
-  if (tags.length > 0) lines.push(`tags       ${tags.map(([k, v]) => `${k}=${v}`).join(", ")}`);
+  if (r.data_fingerprint !== null) lines.push(`data       ${text(r.data_fingerprint)}`);
+  const tags = Object.entries(detail.tags).map(([k, v]) => `${text(k)}=${text(v)}`);
+  if (tags.length > 0) lines.push(`tags       ${tags.join(", ")}`);
   if (r.config !== null) lines.push(...block("config", r.config, width));
   if (r.summary !== null) lines.push(...block("summary", r.summary, width));
   if (r.error !== null) lines.push(...block("error", r.error, width));
   lines.push("", `phases (${detail.phases.length})`);
   for (const p of detail.phases) {
     lines.push(
-      `  ${String(p.phase_order ?? "-").padStart(2)}  ${p.phase_name.padEnd(12)} ` +
+      `  ${String(p.phase_order ?? "-").padStart(2)}  ${text(p.phase_name).padEnd(12)} ` +
         `${formatDuration(p.duration_ms).padStart(10)}  ${
           p.completed_at_ms === null ? "not completed" : inline(p.output_summary)
         }`,
@@ -303,7 +308,9 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
   }
   lines.push("", `trials (${detail.trials.length})`);
   for (const t of detail.trials.slice(0, TRIALS_SHOWN_MAX)) {
-    lines.push(`  ${t.trial_id}  params ${inline(t.params)}  metrics ${inline(t.metrics)}`);
+    lines.push(
+      `  ${text(t.trial_id)}  params ${inline(t.params)}  metrics ${inline(t.metrics)}`,
+    );
   }
   if (detail.trials.length > TRIALS_SHOWN_MAX) {
     lines.push(`  ... ${detail.trials.length - TRIALS_SHOWN_MAX} more (use --json)`);
@@ -320,7 +327,7 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
   if (detail.baselines.length > 0) {
     lines.push("", `baselines (${detail.baselines.length})`);
     for (const b of detail.baselines) {
-      lines.push(`  ${b.alerts_ok}/${b.alerts_total} alerts ok  ${b.artifact_path}`);
+      lines.push(`  ${b.alerts_ok}/${b.alerts_total} alerts ok  ${text(b.artifact_path)}`);
     }
   }
   if (detail.notes.length > 0) {

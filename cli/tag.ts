@@ -25,6 +25,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { asUsage, indexDbPath } from "./_query.ts";
+import { escapeControl } from "./_table.ts";
 
 /** A tag key: what `tags.<key>` can name in a filter. */
 export const TAG_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -203,7 +204,7 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   // day's shared CLI part under its lock, as `ledger emit` does (SPEC 3).
   const event = completeEvent({ event_type: EVENT_TYPE[kind], run_id: runId, ...fields });
   await appendShared(root, [event], [encodeEventLine(event)]); // durable when it resolves
-  console.log(`${PAST[kind]} ${runId}${describe(kind, fields)}`);
+  console.log(`${PAST[kind]} ${escapeControl(runId)}${describe(kind, fields)}`);
   if (values["no-index"] !== true) await rebuildIndex(root, { dbPath });
   return EXIT_OK;
 }
@@ -222,12 +223,19 @@ const PAST: Record<Kind, string> = {
   restore: "restored",
 };
 
+/**
+ * What the confirmation line adds after the run id: the tags set or removed,
+ * the archive reason. Control characters are escaped: the values come from
+ * the command line and must not reach the terminal as escape sequences.
+ */
 function describe(kind: Kind, fields: Record<string, unknown>): string {
   if (kind === "tag") {
     return ": " + Object.entries(fields.tags as Record<string, string>)
-      .map(([k, v]) => (v === "" ? `${k} removed` : `${k}=${v}`)).join(", ");
+      .map(([k, v]) => (v === "" ? `${k} removed` : `${k}=${escapeControl(v)}`)).join(", ");
   }
-  if (kind === "archive" && fields.reason !== undefined) return ` (${fields.reason})`;
+  if (kind === "archive" && fields.reason !== undefined) {
+    return ` (${escapeControl(String(fields.reason))})`;
+  }
   return "";
 }
 

@@ -109,3 +109,48 @@ async function listedRuns(root: string): Promise<string[]> {
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout).map((run: { run_id: string }) => run.run_id);
 }
+
+Deno.test("annotations: the confirmation line escapes control characters", async () => {
+  await withTempDir(async (root) => {
+    const created = await runLedger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "ann-2",
+      "--run-type",
+      "policy",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "f",
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const red = "\x1b[31m";
+    const tagged = await runLedger(["tag", "--root", root, "ann-2", `label=l${red}`, "--no-index"]);
+    assert.equal(tagged.code, 0, tagged.stderr);
+    assert.equal(tagged.stdout, "tagged ann-2: label=l\\x1b[31m\n");
+    const archived = await runLedger([
+      "archive",
+      "--root",
+      root,
+      "ann-2",
+      "--reason",
+      `old${red}\x07`,
+      "--no-index",
+    ]);
+    assert.equal(archived.code, 0, archived.stderr);
+    assert.equal(archived.stdout, "archived ann-2 (old\\x1b[31m\\x07)\n");
+    // The log keeps the values as given.
+    const tags = [];
+    for await (const record of readLog(root)) {
+      if (record.kind === "event" && record.event.event_type === "run.tagged") {
+        tags.push(record.event.tags);
+      }
+    }
+    assert.deepEqual(tags, [{ label: `l${red}` }]);
+  });
+});

@@ -1,6 +1,6 @@
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
-import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+import { ev, fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 import { runLedger } from "../_helpers.ts";
 
@@ -115,6 +115,70 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       const r = await ledger(["show", "nope", "--root", root, "--legacy-db", legacyDb]);
       equal(r.code, 1);
       match(r.stderr, /"nope" is not in the index/);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** An ANSI escape (red) and a BEL: what must never reach the terminal raw. */
+const ESC = "\x1b[31m\x07";
+
+Deno.test("ledger show: control characters in stored values are escaped in the text view", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    // Every string the text view prints, with an escape sequence in it.
+    const hostile: Record<string, string> = {
+      run_type: `type${ESC}`,
+      data_fingerprint: `fp${ESC}`,
+      host: `host${ESC}`,
+      phase_name: `phase${ESC}`,
+      trial_id: `trial${ESC}`,
+      artifact_type: `kind${ESC}`,
+      artifact_path: `path${ESC}`,
+    };
+    const events = fullRun("run-x", T0).map((e) => {
+      const out = { ...e };
+      for (const key of Object.keys(hostile)) if (key in out) out[key] = hostile[key];
+      return out;
+    });
+    events.push(
+      ev("run.tagged", "run-x", T0 + 70, { tags: { [`key${ESC}`]: `value${ESC}` } }),
+      ev("run.noted", "run-x", T0 + 71, { note: `note${ESC}` }),
+    );
+    await writePart(root, "day=2026-01-20/part-1.jsonl", events);
+    await rebuildIndex(root, {});
+    const legacyDb = `${root}/baseline_results.duckdb`;
+    await createLegacyDb(legacyDb, [{
+      run_id: "old-run",
+      run_type: `legacy${ESC}`,
+      created_at_ms: T0,
+      summary_json: `{"a":"${ESC}"}`,
+    }]);
+
+    await t.step("text view: escaped, every value still shown", async () => {
+      const r = await ledger(["show", "run-x", "--root", root]);
+      equal(r.code, 0, r.stderr);
+      // deno-lint-ignore no-control-regex
+      equal(/[\x00-\x09\x0b-\x1f\x7f]/.exec(r.stdout), null, JSON.stringify(r.stdout));
+      for (const value of [...Object.values(hostile), `key${ESC}=value${ESC}`, `note${ESC}`]) {
+        const escaped = value.replaceAll("\x1b", "\\x1b").replaceAll("\x07", "\\x07");
+        ok(r.stdout.includes(escaped), `${JSON.stringify(escaped)} in ${r.stdout}`);
+      }
+    });
+
+    await t.step("--json keeps the values (JSON escapes them)", async () => {
+      const r = await ledger(["show", "run-x", "--root", root, "--json"]);
+      equal(r.code, 0, r.stderr);
+      equal(JSON.parse(r.stdout).run.run_type, hostile.run_type);
+    });
+
+    await t.step("a legacy run's text view", async () => {
+      const r = await ledger(["show", "old-run", "--root", root, "--legacy-db", legacyDb]);
+      equal(r.code, 0, r.stderr);
+      // deno-lint-ignore no-control-regex
+      equal(/[\x00-\x09\x0b-\x1f\x7f]/.exec(r.stdout), null, JSON.stringify(r.stdout));
+      match(r.stdout, /^type {7}legacy\\x1b\[31m\\x07$/m);
     });
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -114,12 +114,6 @@ export async function main(args: string[]): Promise<number> {
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
-    log({
-      level: "info",
-      msg: `watching ${root} every ${intervalSeconds} s (pid ${Deno.pid}); ` +
-        `SIGINT/SIGTERM to stop`,
-      fields: { event: "start", root, interval_s: intervalSeconds, pid: Deno.pid },
-    });
     const summary = await runDaemon(root, {
       intervalMs: Math.round(intervalSeconds * 1000),
       dbPath: db === undefined ? indexPath(root) : resolve(db),
@@ -127,6 +121,14 @@ export async function main(args: string[]): Promise<number> {
       signal: stop.signal,
       memoryLimit,
       log,
+      // Said once the lock is held: a daemon refused by another never says it watches.
+      onStart: () =>
+        log({
+          level: "info",
+          msg: `watching ${root} every ${intervalSeconds} s (pid ${Deno.pid}); ` +
+            `SIGINT/SIGTERM to stop`,
+          fields: { event: "start", root, interval_s: intervalSeconds, pid: Deno.pid },
+        }),
     });
     log({
       level: "info",

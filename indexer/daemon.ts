@@ -41,6 +41,12 @@ export interface DaemonOptions {
   log?: (entry: DaemonLogEntry) => void;
   /** DuckDB memory limit of each rebuild (see `RebuildOptions.memoryLimit`). @default {"768MB"} */
   memoryLimit?: string;
+  /**
+   * Called once the daemon holds the root's lock, before the first check: a
+   * daemon that another one keeps out never gets here, so a "watching" line
+   * logged from it is true. @default {undefined}
+   */
+  onStart?: () => void;
 }
 
 /** How much a log entry matters. */
@@ -187,6 +193,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
   let last: Snapshot | undefined;
   try {
+    options.onStart?.();
     while (!options.signal?.aborted) {
       summary.checks++;
       const snapshot = await logSnapshot(root, dbPath);

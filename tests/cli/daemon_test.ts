@@ -76,6 +76,8 @@ Deno.test("ledger daemon: rebuilds on change only, one daemon per root, exits 0 
       }).output();
       equal(out.code, 1);
       match(new TextDecoder().decode(out.stderr), /Another daemon is already running.*pid \d+/);
+      // It never held the lock, so it never said it was watching.
+      equal(new TextDecoder().decode(out.stdout), "");
     });
 
     await t.step("SIGTERM: exit 0", async () => {

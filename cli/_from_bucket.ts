@@ -190,20 +190,23 @@ export async function daemonMain(args: string[]): Promise<number> {
         return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
       }
     }
-    log({
-      level: "info",
-      msg: `indexing ${from ?? root}${to === undefined ? "" : `, shipping to ${to}`} ` +
-        `every ${intervalSeconds} s (pid ${Deno.pid}); SIGINT/SIGTERM to stop`,
-      fields: {
-        event: "start",
-        root,
-        from: from ?? null,
-        to: to ?? null,
-        interval_s: intervalSeconds,
-        pid: Deno.pid,
-      },
-    });
+    // Said once the index lock is held: a daemon refused by another never says it works.
+    const onStart = () =>
+      log({
+        level: "info",
+        msg: `indexing ${from ?? root}${to === undefined ? "" : `, shipping to ${to}`} ` +
+          `every ${intervalSeconds} s (pid ${Deno.pid}); SIGINT/SIGTERM to stop`,
+        fields: {
+          event: "start",
+          root,
+          from: from ?? null,
+          to: to ?? null,
+          interval_s: intervalSeconds,
+          pid: Deno.pid,
+        },
+      });
     const common = {
+      onStart,
       intervalMs: Math.round(intervalSeconds * 1000),
       dbPath: dbPath ?? indexPath(root),
       staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),

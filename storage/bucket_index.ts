@@ -392,6 +392,8 @@ export interface BucketDaemonOptions
    * @default {non-debug entries printed with `formatLogEntry`}
    */
   log?: (entry: DaemonLogEntry) => void;
+  /** Called once the daemon holds the root's lock (as `DaemonOptions.onStart`). @default {undefined} */
+  onStart?: () => void;
 }
 
 /**
@@ -429,6 +431,7 @@ export async function runBucketDaemon(
   const dbPath = options.dbPath ?? indexPath(root);
   let first = true;
   try {
+    options.onStart?.();
     while (!options.signal?.aborted) {
       summary.checks++;
       try {

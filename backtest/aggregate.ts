@@ -68,6 +68,45 @@ function summarizeGroup(caller: string, trades: readonly CallTrade[]): CallerTra
   };
 }
 
+/** A caller's row of `caller_summary.parquet`: its trades' aggregate and its `no_entry` calls. */
+export interface CallerSummary extends CallerTradeSummary {
+  /** Calls never entered (`no_entry` rows): counted apart, not in `count` or the returns. */
+  calls_no_entry: number;
+}
+
+/**
+ * One row per caller that has trades or `no_entry` calls, sorted by caller:
+ * what `caller_summary.parquet` holds and, with the same counts, the run
+ * summary's `by_caller`. A caller whose calls were all `no_entry` has count
+ * 0, win rate 0 and null returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { summarizeCallers } from "./aggregate.ts";
+ * import { noEntryTrade } from "./executor.ts";
+ * const call = { callId: "c1", caller: "b", mint: "M", chain: "solana", alertTsMs: 0 };
+ * const rows = summarizeCallers([], [{ call, trade: noEntryTrade(0) }]);
+ * assert.deepEqual(rows.map((r) => [r.caller, r.count, r.calls_no_entry]), [["b", 0, 1]]);
+ * ```
+ */
+export function summarizeCallers(
+  trades: readonly CallTrade[],
+  noEntry: readonly CallTrade[],
+): CallerSummary[] {
+  const noEntryCounts = new Map<string, number>();
+  for (const { call } of noEntry) {
+    noEntryCounts.set(call.caller, (noEntryCounts.get(call.caller) ?? 0) + 1);
+  }
+  const all = summarizeTrades(trades).byCaller;
+  const seen = new Set(all.map((s) => s.caller));
+  for (const caller of noEntryCounts.keys()) {
+    if (!seen.has(caller)) all.push(summarizeGroup(caller, []));
+  }
+  all.sort((a, b) => a.caller < b.caller ? -1 : a.caller > b.caller ? 1 : 0);
+  return all.map((s) => ({ ...s, calls_no_entry: noEntryCounts.get(s.caller) ?? 0 }));
+}
+
 /** The bootstrap interval of a caller's win rate, as it goes into a summary. */
 export interface CallerWinRateInterval {
   /** Lower bound of the 95% interval. */

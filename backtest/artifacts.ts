@@ -300,14 +300,25 @@ export class RunDirectory {
     const path = this.file(MANIFEST_FILE);
     const tmp = this.#tempPath(path);
     const data = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
-    await Deno.writeFile(tmp, data);
-    await syncFile(tmp);
+    try {
+      await Deno.writeFile(tmp, data);
+      await syncFile(tmp);
+    } catch (err) {
+      // A full disk leaves a partial (often empty) file: it is nobody's manifest.
+      await this.#dropTempAfter(tmp, err);
+      throw err;
+    }
     return { path, tmp, sizeBytes: data.length };
   }
 
   /** Put a staged manifest in place (rename, then sync the directory). */
   async commitManifest(staged: StagedManifest): Promise<void> {
-    await rename(staged.tmp, staged.path);
+    try {
+      await rename(staged.tmp, staged.path);
+    } catch (err) {
+      await this.#dropTempAfter(staged.tmp, err);
+      throw err;
+    }
     this.#temps.delete(staged.tmp);
     await syncDir(this.path); // the manifest is durable from here
   }
@@ -349,6 +360,18 @@ export class RunDirectory {
     const tmp = `${path}${TEMP_INFIX}${randomHex(4)}`;
     this.#temps.add(tmp);
     return tmp;
+  }
+
+  /**
+   * Remove `tmp` after `cause` failed the write that made it; a failure of
+   * the removal is logged, so that `cause` is what the caller sees.
+   */
+  async #dropTempAfter(tmp: string, cause: unknown): Promise<void> {
+    try {
+      await this.#dropTemp(tmp);
+    } catch (err) {
+      console.error(`ledger backtest: cannot remove ${tmp} after ${cause}: ${err}`);
+    }
   }
 
   async #dropTemp(tmp: string): Promise<void> {

@@ -16,7 +16,9 @@
  *   `realized_return_bps` is net of both, `entry_px`/`exit_px` are raw fills.
  * - `max_adverse_excursion_bps`: lowest price seen while holding versus the
  *   entry, bps, `<= 0`. The exit candle counts up to the exit: its open for a
- *   time stop, the fill for a stop, its low otherwise.
+ *   time stop, the stop level (its fill) for a stop, its low otherwise.
+ *   quantBot counts the exit candle's whole low (docs/QUANTBOT.md,
+ *   difference 7).
  * - `tail_capture`: `realized_return_bps` divided by the best possible return,
  *   the highest high after the anchor (to the end of the candles) versus `p0`;
  *   `null` when that high is not above `p0`.

@@ -18,6 +18,7 @@
  * @module
  */
 import { PolicyError } from "./errors.ts";
+import { describeJsonError } from "../ledger/json_syntax.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 
 /** Most combinations a grid may expand to unless told otherwise (`--max-trials`). */
@@ -102,8 +103,7 @@ export function gridAxes(
     try {
       value = JSON.parse(input);
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new GridError(`Grid is not valid JSON (${why})`, {});
+      throw new GridError(`Grid is not valid JSON (${describeJsonError(input, err)})`, {});
     }
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

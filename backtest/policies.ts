@@ -27,13 +27,15 @@
  * - Within one candle the order is: exits at the open (time stop), then stops
  *   from the highest level down, then targets from the lowest level up. So a
  *   candle that touches both a stop and a target fills the stop.
- * - A stop fills at its level, or at the candle's open when the candle opens
- *   below the level (a gap through the stop); a target fills at its level.
+ * - A stop fills at its level, a target at its level (issue 4, as quantBot):
+ *   also when the candle opens beyond the level (a gap through the stop), so
+ *   a gap costs no more than the stop says.
  *
  * @module
  */
 import { z } from "npm:zod@4.6.7";
 import { PolicyError } from "./errors.ts";
+import { describeJsonError } from "../ledger/json_syntax.ts";
 import type { CandleSeries } from "./types.ts";
 
 /** Most levels a ladder may have (quantBot sets none; a limit keeps a typo from costing hours). */
@@ -195,8 +197,7 @@ export function parsePolicy(input: unknown): Policy {
     try {
       value = JSON.parse(input);
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new PolicyError("policy", `not valid JSON (${why})`);
+      throw new PolicyError("policy", `not valid JSON (${describeJsonError(input, err)})`);
     }
   }
   const kindAt = new Set<string>();
@@ -404,11 +405,6 @@ export function createPolicyMachine(policy: Policy, entry: Entry): PolicyMachine
   }
 }
 
-/** Fill price of a stop at `level` on candle `i`: the level, or the open on a gap down. */
-function stopFill(series: CandleSeries, i: number, level: number): number {
-  return Math.min(level, series.open[i]);
-}
-
 /** The target price of `takeProfitPct`: none when absent or 0 (as quantBot reads it). */
 function targetOf(entry: Entry, takeProfitPct: number | undefined): number {
   return takeProfitPct ? entry.px * (1 + takeProfitPct) : Infinity;
@@ -427,7 +423,7 @@ function fixedStopMachine(policy: FixedStopPolicy, entry: Entry): PolicyMachine 
       if (series.low[i] <= stop) {
         out.push({
           kind: "stop",
-          price: stopFill(series, i, stop),
+          price: stop,
           fraction: 1,
           reason: "stop_loss",
         });
@@ -472,7 +468,7 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
       if (low <= hard) {
         out.push({
           kind: "stop",
-          price: stopFill(series, i, hard),
+          price: hard,
           fraction: 1,
           reason: "hard_stop",
         });
@@ -482,7 +478,7 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
         if (low <= trail) {
           out.push({
             kind: "stop",
-            price: stopFill(series, i, trail),
+            price: trail,
             fraction: 1,
             reason: "trailing_stop",
           });
@@ -521,7 +517,7 @@ function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
       if (series.low[i] <= stop) {
         out.push({
           kind: "stop",
-          price: stopFill(series, i, stop),
+          price: stop,
           fraction: 1,
           reason: "stop_loss",
         });

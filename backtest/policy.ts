@@ -14,7 +14,13 @@ import {
   type RunResult,
   startRun,
 } from "./workflow.ts";
-import { type CallerTradeSummary, callerWinRateIntervals, summarizeTrades } from "./aggregate.ts";
+import {
+  type CallerSummary,
+  type CallerWinRateInterval,
+  callerWinRateIntervals,
+  summarizeCallers,
+  summarizeTrades,
+} from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
 import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
 import { tradeMetrics } from "./metrics.ts";
@@ -93,7 +99,7 @@ function tradeRow({ call, trade }: CallTrade): Row {
   ];
 }
 
-function summaryRow(s: CallerTradeSummary, noEntry: number): Row {
+function summaryRow(s: CallerSummary): Row {
   return [
     s.caller,
     s.count,
@@ -101,38 +107,12 @@ function summaryRow(s: CallerTradeSummary, noEntry: number): Row {
     s.mean_return_bps,
     s.median_return_bps,
     s.mean_tail_capture,
-    noEntry,
+    s.calls_no_entry,
   ];
 }
 
-/** `no_entry` rows per caller. */
-function countByCaller(rows: readonly CallTrade[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const { call } of rows) counts.set(call.caller, (counts.get(call.caller) ?? 0) + 1);
-  return counts;
-}
-
-/**
- * The caller summary: one row per caller with trades or `no_entry` calls
- * (a caller with only `no_entry` calls has count 0 and null returns).
- */
-function callerRows(byCaller: readonly CallerTradeSummary[], noEntry: Map<string, number>): Row[] {
-  const seen = new Set(byCaller.map((s) => s.caller));
-  const all: CallerTradeSummary[] = [...byCaller];
-  for (const caller of noEntry.keys()) {
-    if (seen.has(caller)) continue;
-    all.push({
-      caller,
-      count: 0,
-      win_rate: 0,
-      mean_return_bps: null,
-      median_return_bps: null,
-      mean_tail_capture: null,
-    });
-  }
-  all.sort((a, b) => a.caller < b.caller ? -1 : a.caller > b.caller ? 1 : 0);
-  return all.map((s) => summaryRow(s, noEntry.get(s.caller) ?? 0));
-}
+/** The interval of a caller without trades (only `no_entry` calls): none. */
+const NO_INTERVAL: CallerWinRateInterval = { win_rate_ci_low: null, win_rate_ci_high: null };
 
 /**
  * Run a policy backtest and record it in the ledger. Throws before the run
@@ -211,11 +191,13 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
       };
     });
     return await ctx.phase("aggregate", async () => {
-      const { byCaller, overall } = summarizeTrades(replayed);
+      const { overall } = summarizeTrades(replayed);
+      // One list of callers for the Parquet file and the summary: the same rows, the same counts.
+      const callers = summarizeCallers(replayed, noEntry);
       const dir = await ctx.dir();
       const out = await dir.writeParquet(session.conn, CALLER_SUMMARY_FILE, {
         columns: CALLER_SUMMARY_COLUMNS,
-        rows: callerRows(byCaller, countByCaller(noEntry)),
+        rows: callers.map(summaryRow),
       });
       await ctx.artifact("caller_summary", out.path, out.sizeBytes);
       const { caller: _all, ...totals } = overall;
@@ -233,13 +215,16 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
           ? 0
           : replayed.filter((t) => t.trade.stopOut).length / replayed.length,
         by_caller: Object.fromEntries(
-          byCaller.map(({ caller, ...rest }) => [caller, { ...rest, ...intervals[caller] }]),
+          callers.map(({ caller, ...rest }) => [
+            caller,
+            { ...rest, ...(intervals[caller] ?? NO_INTERVAL) },
+          ]),
         ),
       };
       await ctx.writeManifest("completed", { summary });
       return {
         value: summary,
-        summary: { rows_in: replayed.length, rows_out: byCaller.length, bytes: out.sizeBytes },
+        summary: { rows_in: replayed.length, rows_out: callers.length, bytes: out.sizeBytes },
       };
     });
   });

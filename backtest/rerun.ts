@@ -8,8 +8,10 @@
  *
  * @module
  */
-import { isAbsolute } from "node:path";
+import { dirname, isAbsolute } from "node:path";
 import { resolveRoot, runDir } from "../ledger/paths.ts";
+import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { exists } from "../ledger/exists.ts";
 import { fingerprintInputs, gitProvenance, type Manifest, MANIFEST_FILE } from "./artifacts.ts";
 import type { BacktestOptions, RunEventSink, RunResult } from "./workflow.ts";
 import { runPathOnly } from "./path_only.ts";
@@ -21,8 +23,9 @@ import type { Interval } from "./data.ts";
 export const RERUN_TYPES = ["path_only", "policy", "sweep"] as const;
 
 /**
- * A run cannot be rerun: no manifest, a run type or status that cannot be
- * repeated, or inputs whose content changed. `kind` says which.
+ * A run cannot be rerun: no such run or manifest, a run id prefix that
+ * matches several runs, a run type or status that cannot be repeated, or
+ * inputs whose content changed. `kind` says which.
  *
  * @example
  * ```ts
@@ -33,14 +36,88 @@ export const RERUN_TYPES = ["path_only", "policy", "sweep"] as const;
  * ```
  */
 export class RerunError extends Error {
-  /** `not_found` (no such run or manifest), `not_rerunnable`, or `inputs_changed`. */
-  readonly kind: "not_found" | "not_rerunnable" | "inputs_changed";
+  /**
+   * `not_found` (no such run or manifest), `ambiguous` (a prefix of several
+   * runs), `not_rerunnable`, or `inputs_changed`.
+   */
+  readonly kind: "not_found" | "ambiguous" | "not_rerunnable" | "inputs_changed";
+  /** For `ambiguous`: every run id the prefix matches, sorted. Empty otherwise. */
+  readonly candidates: string[];
   /** Create the error. */
-  constructor(kind: RerunError["kind"], message: string) {
+  constructor(kind: RerunError["kind"], message: string, options: { candidates?: string[] } = {}) {
     super(message);
     this.name = "RerunError";
     this.kind = kind;
+    this.candidates = options.candidates ?? [];
   }
+}
+
+/**
+ * The run id that `idOrPrefix` names for a rerun (SPEC 11: a unique prefix
+ * will do). An exact run folder wins; else the prefix must match exactly
+ * one of the run folders under `<root>/artifacts/runs/` that hold a
+ * `manifest.json`. Throws {@linkcode RerunError}: `not_found` when none
+ * matches, `ambiguous` (with the candidates) when several do.
+ *
+ * The run folders answer, not the index: a rerun reads the manifest in the
+ * folder and nothing else, the folders are exactly the runs it can repeat,
+ * and they are there when the index is not (a `--no-index` run, a daemon
+ * that has not caught up, no index built yet). It also keeps DuckDB's index
+ * file, and its lock, out of a rerun.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { resolveRerunId } from "./rerun.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   for (const id of ["first-sweep", "fixed-1", "fixed-2"]) {
+ *     await Deno.mkdir(`${root}/artifacts/runs/${id}`, { recursive: true });
+ *     await Deno.writeTextFile(`${root}/artifacts/runs/${id}/manifest.json`, "{}");
+ *   }
+ *   assert.equal(await resolveRerunId(root, "first-sw"), "first-sweep");
+ *   await assert.rejects(resolveRerunId(root, "fixed"), { kind: "ambiguous" });
+ *   await assert.rejects(resolveRerunId(root, "zzz"), { kind: "not_found" });
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function resolveRerunId(root: string, idOrPrefix: string): Promise<string> {
+  const dir = runsDir(root);
+  if (await exists(runDir(root, idOrPrefix))) return idOrPrefix; // exact: its manifest decides
+  const candidates: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.name.startsWith(idOrPrefix) || !RUN_ID_PATTERN.test(entry.name)) continue;
+      const manifest = `${runDir(root, entry.name)}/${MANIFEST_FILE}`;
+      if (await exists(manifest, { isFile: true })) candidates.push(entry.name);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  candidates.sort();
+  if (candidates.length === 1) return candidates[0];
+  if (candidates.length === 0) {
+    throw new RerunError(
+      "not_found",
+      `Run ${JSON.stringify(idOrPrefix)} is not among the runs with a ${MANIFEST_FILE} in ${dir} ` +
+        "(see `ledger runs --all`)",
+    );
+  }
+  // The candidates go with the error, not into its message (there may be thousands):
+  // the caller shows as many as it likes.
+  throw new RerunError(
+    "ambiguous",
+    `Run id prefix ${JSON.stringify(idOrPrefix)} is ambiguous: it matches ${candidates.length} ` +
+      `runs with a ${MANIFEST_FILE} in ${dir}`,
+    { candidates },
+  );
+}
+
+/** `<root>/artifacts/runs`, the folder of every run's folder (from `runDir`, the layout's one home). */
+function runsDir(root: string): string {
+  return dirname(runDir(root, "x"));
 }
 
 /** Options for {@linkcode rerunRun}. */
@@ -192,6 +269,7 @@ export async function rerunRun(
   options: RerunOptions = {},
 ): Promise<{ report: RerunReport; result: RunResult }> {
   const root = resolveRoot(options.root);
+  runId = await resolveRerunId(root, runId);
   const manifest = await readManifest(root, runId);
   if (!(RERUN_TYPES as readonly string[]).includes(manifest.run_type)) {
     throw new RerunError(

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
@@ -357,7 +357,10 @@ export class RunContext {
       summary: extra.summary ?? null,
       error: extra.error ?? null,
     };
-    if (this.#staged !== undefined) await dir.discardManifest(this.#staged);
+    if (this.#staged !== undefined) {
+      await dir.discardManifest(this.#staged);
+      this.#staged = undefined; // a staging that fails below leaves nothing to commit
+    }
     this.#staged = await dir.stageManifest(manifest);
     await this.artifact("manifest", this.#staged.path, this.#staged.sizeBytes);
   }
@@ -436,6 +439,45 @@ async function samplePath(relative: string): Promise<string> {
   return relative; // missing everywhere: loading it fails with the path named
 }
 
+/** Most folders {@linkcode checkRootCreatable} walks up from the root. */
+const ROOT_ANCESTORS_MAX = 256;
+
+/**
+ * A backtest starts a new ledger when the root is missing (it is created),
+ * but not under a dangling symbolic link or a file: `mkdir` would fail with
+ * "File exists" or "Not a directory", naming neither. Throws
+ * {@linkcode InputError} naming the root and what is wrong, before anything
+ * is written.
+ */
+async function checkRootCreatable(root: string): Promise<void> {
+  let path = resolve(root);
+  for (let depth = 0; depth < ROOT_ANCESTORS_MAX; depth++) {
+    // Outside the read scope (a new root under --allow-read=ROOT): mkdir says what it finds.
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return;
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      const parent = dirname(path);
+      if (parent === path) return;
+      path = parent; // missing: created with the root
+      continue;
+    }
+    const where = path === resolve(root) ? `Ledger root ${root}` : `Ledger root ${root}: ${path}`;
+    if (info.isSymlink && !(await exists(path))) {
+      throw new InputError(
+        `${where} does not exist: it is a dangling symbolic link to ${await Deno.readLink(path)} ` +
+          "(check --root / LEDGER_ROOT)",
+      );
+    }
+    if (!(await Deno.stat(path)).isDirectory) {
+      throw new InputError(`${where} is not a directory (check --root / LEDGER_ROOT)`);
+    }
+    return;
+  }
+}
+
 /** Resolve the root, inputs and run id, hash the inputs, emit `run.created` and `run.started`. */
 export async function startRun(
   runType: string,
@@ -443,6 +485,7 @@ export async function startRun(
   extraConfig: Record<string, unknown>,
 ): Promise<RunContext> {
   const root = resolveRoot(options.root);
+  await checkRootCreatable(root);
   // Absolute, so the manifest's inputs (and `ledger rerun`) do not depend on the
   // directory the run was started from.
   const calls = resolve(options.calls ?? await samplePath(SAMPLE_CALLS_PATH));

@@ -154,8 +154,11 @@ export async function main(args: string[]): Promise<number> {
   } else if (policyFlag === undefined) {
     throw new UsageError("policy runs need --policy JSON or --policy @file.json");
   }
-  const policy = policyFlag === undefined ? undefined : await readPolicyFlag(policyFlag);
-  if (policy !== undefined) checkPolicy(policy);
+  let policy: string | undefined;
+  if (policyFlag !== undefined) {
+    policy = await readPolicyFlag(policyFlag);
+    checkPolicy(policy, jsonFlagName(policyFlag, "policy"));
+  }
   const emitter = getEventEmitter({ root });
   const progress = Deno.stderr.isTerminal() ? phaseDisplay() : undefined;
   const hooks = {
@@ -295,14 +298,34 @@ export function bpsFlag(values: ParsedFlags["values"], name: string): number | u
   return n;
 }
 
-/** A bad policy is a usage error (exit 2) found before anything is written. */
-function checkPolicy(policy: string): void {
+/**
+ * A bad policy is a usage error (exit 2) found before anything is written;
+ * the message starts with `flagName` (see {@linkcode jsonFlagName}).
+ */
+function checkPolicy(policy: string, flagName: string): void {
   try {
     parsePolicy(policy);
   } catch (err) {
-    if (err instanceof PolicyError) throw new UsageError(`--policy: ${err.message}`);
+    if (err instanceof PolicyError) throw new UsageError(`${flagName}: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * How a message names a flag that takes `JSON` or `@file`: `--policy`, or
+ * `--policy @FILE` when the value came from a file, so an error in the
+ * file's text (`at line 3 column 13`) says which file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { jsonFlagName } from "./backtest.ts";
+ * assert.equal(jsonFlagName('{"type":"fixed_stop"}', "policy"), "--policy");
+ * assert.equal(jsonFlagName("@grid.json", "grid"), "--grid @grid.json");
+ * ```
+ */
+export function jsonFlagName(flag: string, what: "policy" | "grid"): string {
+  return flag.startsWith("@") ? `--${what} ${flag}` : `--${what}`;
 }
 
 async function readPolicyFlag(flag: string): Promise<string> {

@@ -13,7 +13,8 @@
 import type { LedgerEvent } from "../ledger/events.ts";
 import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
 import { ValidationError } from "../ledger/errors.ts";
-import { parseJsonText } from "../ledger/json_text.ts";
+import { parseFirstKeyWins, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
+import { describeJsonError } from "../ledger/json_syntax.ts";
 import { appendShared } from "../ledger/shared_part.ts";
 import { findRunEvents } from "../ledger/run_lookup.ts";
 import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
@@ -234,7 +235,7 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
   const input: Record<string, unknown> = { event_type: type };
   for (const name of fieldFlags) {
     const { field, kind } = FIELD_FLAGS[name];
-    input[field] = flagValue(stringFlag(values, name)!, kind, type, field);
+    input[field] = flagValue(stringFlag(values, name)!, kind, type, { field, flag: `--${name}` });
   }
   return [await prepare(input)];
 }
@@ -250,7 +251,12 @@ async function prepare(input: unknown): Promise<Prepared> {
   return { event, line: encodeEventLine(event) }; // refuses an oversize event before anything is written
 }
 
-function flagValue(raw: string, kind: FieldKind, type: string, field: string): unknown {
+function flagValue(
+  raw: string,
+  kind: FieldKind,
+  type: string,
+  { field, flag }: { field: string; flag: string },
+): unknown {
   if (kind === "string") return raw;
   if (kind === "integer") {
     // Strict: only plain decimal numbers that a double holds exactly become numbers;
@@ -265,10 +271,11 @@ function flagValue(raw: string, kind: FieldKind, type: string, field: string): u
   try {
     return parseInputJson(raw);
   } catch (err) {
+    // One line: the flag, the value as given (escaped) and where the JSON breaks.
     throw new ValidationError(field, "valid JSON", JSON.stringify(raw), {
       eventType: type,
-      message: `${type}: ${field} must be valid JSON, got ${JSON.stringify(raw)} (${
-        (err as Error).message
+      message: `${type}: ${flag} must be valid JSON, got ${JSON.stringify(raw)} (${
+        describeInputJsonError(raw, err)
       })`,
     });
   }
@@ -286,12 +293,29 @@ function parseInputJson(text: string): unknown {
   return parseJsonText(text, { depthMax: Number.POSITIVE_INFINITY });
 }
 
+/**
+ * One line saying where `text` stops being JSON as {@linkcode parseInputJson}
+ * reads it (V8's message quotes the text with its newlines).
+ */
+function describeInputJsonError(text: string, err: unknown): string {
+  return describeJsonError(text, err, { extended: true });
+}
+
+/**
+ * An event given as JSON text (`--event`, a line of `--stdin`): a repeated
+ * top-level key keeps its FIRST value, as every reader of the log reads the
+ * line (docs/EVENTS.md, rule 6); `JSON.parse` keeps the last, so the event
+ * written would otherwise differ from the event the same line is read as.
+ */
 function parseJson(text: string, what: string): unknown {
   try {
-    return parseInputJson(text);
+    const value = parseInputJson(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+    if (Object.keys(value).length === scanJsonText(text).topLevelMembers) return value;
+    return parseFirstKeyWins(text) ?? value;
   } catch (err) {
     throw new ValidationError("event", "valid JSON", JSON.stringify(text), {
-      message: `${what} is not valid JSON: ${(err as Error).message}`,
+      message: `${what} is not valid JSON: ${describeInputJsonError(text, err)}`,
     });
   }
 }

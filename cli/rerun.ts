@@ -18,6 +18,7 @@ import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { RunFailedError, RunIdTakenError } from "../backtest/workflow.ts";
 import { RerunError, type RerunReport, rerunRun } from "../backtest/rerun.ts";
+import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
 
 export const FLAGS = {
   "run-id": { type: "string" },
@@ -33,6 +34,8 @@ config on the same input files. Refuses (exit 1, nothing written) when an
 input's sha256 differs from the one recorded. The new run is an ordinary run;
 the report says whether its artifacts are byte-identical to the original's
 (manifest.json aside: it records times) and whether the git commit is the same.
+RUN_ID may be a unique prefix of a run folder under <root>/artifacts/runs/
+that holds a manifest.json.
 
 Flags:
   --run-id ID          id of the new run
@@ -42,8 +45,8 @@ Flags:
   --root DIR           ledger root (default $LEDGER_ROOT, else data/ledger)
   -h, --help           show this help
 
-Exit codes: 0 rerun completed (identical or not: see the report), 1 inputs
-changed or the rerun failed, 2 usage error or unknown run.`;
+Exit codes: 0 rerun completed (identical or not: see the report), 1 unknown
+run, inputs changed or the rerun failed, 2 usage error or ambiguous prefix.`;
 
 /**
  * Run `ledger rerun` with `args`; returns the exit code.
@@ -102,7 +105,8 @@ export async function main(args: string[]): Promise<number> {
     }));
   } catch (err) {
     if (err instanceof RerunError) {
-      if (err.kind === "not_found") throw new UsageError(err.message);
+      if (err.kind === "ambiguous") throw new UsageError(ambiguousMessage(runId, err.candidates));
+      // An unknown run, a manifest missing or unreadable, changed inputs: exit 1 (SPEC 11).
       console.error(`ledger rerun: ${err.message}`);
       return EXIT_FAILURE;
     }
@@ -120,6 +124,15 @@ export async function main(args: string[]): Promise<number> {
   else console.log(describeReport(report));
   if (!values["no-index"]) await refreshIndexInBackground(root);
   return EXIT_OK;
+}
+
+/** An ambiguous run id prefix in the words `show` and the other query commands use. */
+function ambiguousMessage(prefix: string, candidates: readonly string[]): string {
+  return new AmbiguousRunError(
+    prefix,
+    candidates.slice(0, CANDIDATES_SHOWN_MAX),
+    candidates.length > CANDIDATES_SHOWN_MAX,
+  ).message;
 }
 
 /** ` with uncommitted changes` for a dirty tree, nothing otherwise. */

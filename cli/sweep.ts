@@ -19,6 +19,7 @@ import {
   bpsFlag,
   failedRunExit,
   interruptLine,
+  jsonFlagName,
   phaseDisplay,
   readJsonFlag,
   refreshIndexInBackground,
@@ -152,7 +153,9 @@ export async function main(args: string[]): Promise<number> {
   try {
     planSweep(sweep); // before any work: the count and every combination
   } catch (err) {
-    if (err instanceof GridError) throw new UsageError(err.message);
+    if (err instanceof GridError) {
+      throw new UsageError(`${jsonFlagName(gridFlag, "grid")}: ${err.message}`);
+    }
     throw err;
   }
   const emitter = getEventEmitter({ root });

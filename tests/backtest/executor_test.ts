@@ -52,11 +52,14 @@ Deno.test("fixed_stop: hand-worked exits", async (t) => {
     near(tr.exitPx, 0.9, "exit_px");
     near(tr.realizedReturnBps, -1000, "return");
   });
-  await t.step("a gap below the stop fills at the open", () => {
+  await t.step("a gap below the stop still fills at the stop level (issue 4)", () => {
     const tr = replay(parsePolicy({ type: "fixed_stop", stopPct: 0.2 }), [
-      [1, 0.7, 0.75, 0.6, 0.65],
+      [1, 0.7, 0.75, 0.6, 0.65], // opens at 0.7, under the stop 0.8
     ]);
-    near(tr.exitPx, 0.7, "exit_px");
+    equal(tr.exitReason, "stop_loss");
+    near(tr.exitPx, 0.8, "exit_px");
+    near(tr.realizedReturnBps, -2000, "return");
+    near(tr.maxAdverseExcursionBps, -2000, "mae"); // up to the fill, not the open or low
   });
   await t.step("no trigger: sold at the last close", () => {
     const tr = replay(parsePolicy({ type: "fixed_stop", stopPct: 0.5 }), [
@@ -133,6 +136,24 @@ Deno.test("trailing_stop: activates at +50%, trails the peak by 20%", async (t) 
     equal(tr.exitReason, "hard_stop");
     near(tr.exitPx, 0.7, "exit_px");
   });
+  await t.step("gaps through the trail and the hard stop fill at their levels", () => {
+    const policy = parsePolicy({
+      type: "trailing_stop",
+      activationPct: 0.5,
+      trailPct: 0.2,
+      hardStopPct: 0.3,
+    });
+    const trail = replay(policy, [
+      [1, 1.0, 2.0, 0.95, 1.9], // active, peak 2.0: trail 1.6 from minute 2
+      [2, 1.2, 1.3, 1.1, 1.15], // opens at 1.2, under the trail
+    ]);
+    equal(trail.exitReason, "trailing_stop");
+    near(trail.exitPx, 1.6, "trailing exit_px");
+    const hard = replay(policy, [[1, 0.5, 0.55, 0.4, 0.45]]); // opens at 0.5, under 0.7
+    equal(hard.exitReason, "hard_stop");
+    near(hard.exitPx, 0.7, "hard exit_px");
+    near(hard.maxAdverseExcursionBps, -3000, "hard mae");
+  });
 });
 
 Deno.test("ladder: partial sells at multiples", async (t) => {
@@ -171,6 +192,21 @@ Deno.test("ladder: partial sells at multiples", async (t) => {
     near(tr.exitPx, 1.35, "exit_px");
     near(tr.realizedReturnBps, 3500, "return");
     near(tr.maxAdverseExcursionBps, -3000, "mae");
+  });
+  await t.step("a gap through the ladder's stop fills the rest at the stop level", () => {
+    const tr = replay(
+      parsePolicy({
+        type: "ladder",
+        levels: [{ multiple: 2, fraction: 0.5 }, { multiple: 4, fraction: 0.5 }],
+        stopPct: 0.3,
+      }),
+      [
+        [1, 1.0, 2.2, 0.95, 2.1], // half at 2.0
+        [2, 0.5, 0.6, 0.4, 0.45], // opens at 0.5, under the stop 0.7: the other half at 0.7
+      ],
+    );
+    equal(tr.exitReason, "stop_loss");
+    near(tr.exitPx, 1.35, "exit_px");
   });
   await t.step("fractions below 1: the rest runs to the end of data", () => {
     const tr = replay(

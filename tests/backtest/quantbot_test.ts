@@ -109,6 +109,27 @@ Deno.test("quantBot's zeros mean 'none' where quantBot reads them so", async (t)
   });
 });
 
+Deno.test("stops fill at their level, also through a gap, as quantBot's do", async (t) => {
+  // Each candle opens under the stop level: quantBot and ledger fill at the level.
+  const gap = [[1, 0.5, 0.55, 0.4, 0.45]];
+  const cases: [unknown, string, number][] = [
+    [{ kind: "fixed_stop", stopPct: 0.2 }, "stop_loss", 0.8],
+    [
+      { kind: "trailing_stop", activationPct: 0.5, trailPct: 0.1, hardStopPct: 0.3 },
+      "hard_stop",
+      0.7,
+    ],
+    [{ kind: "ladder", levels: [{ multiple: 2, fraction: 1 }], stopPct: 0.25 }, "stop_loss", 0.75],
+  ];
+  for (const [input, reason, level] of cases) {
+    await t.step(`${reason} at ${level}`, () => {
+      const tr = replay(parsePolicy(input), gap);
+      equal(tr.exitReason, reason);
+      near(tr.exitPx, level, "exit_px");
+    });
+  }
+});
+
 Deno.test("exit reasons are quantBot's: ladder_complete and no_entry", async (t) => {
   await t.step("the levels selling everything is ladder_complete", () => {
     const tr = replay(
@@ -230,14 +251,7 @@ Deno.test("difference 5: a combo's sub-policies share one position", () => {
   near(tr.realizedReturnBps, 3500, "return");
 });
 
-Deno.test("difference 6: a stop gapped through fills at the open", () => {
-  // quantBot fills at the stop level (0.8); ledger at the open below it (0.6).
-  const tr = replay(parsePolicy({ kind: "fixed_stop", stopPct: 0.2 }), [[1, 0.6, 0.7, 0.5, 0.65]]);
-  equal(tr.exitReason, "stop_loss");
-  near(tr.exitPx, 0.6, "exit_px");
-});
-
-Deno.test("difference 7: a trailing stop trails the highs of earlier candles only", () => {
+Deno.test("difference 6: a trailing stop trails the highs of earlier candles only", () => {
   // Minute 1 activates and peaks at 2.0; its low 1.7 is under quantBot's trail
   // (2.0·0.9 = 1.8, moved by the same candle's high): quantBot exits at minute 1.
   // ledger's trail for minute 1 is still unarmed; minute 2's low 1.75 hits 1.8.
@@ -250,13 +264,32 @@ Deno.test("difference 7: a trailing stop trails the highs of earlier candles onl
   near(tr.exitPx, 1.8, "exit_px");
 });
 
+Deno.test("difference 7: the exit candle counts up to the stop fill in the adverse excursion", () => {
+  // A 10% stop; the exit candle's low is 0.85. quantBot takes the candle's low:
+  // -1500 bps. ledger counts the exit candle only up to the exit, the fill at 0.9.
+  const tr = replay(parsePolicy({ kind: "fixed_stop", stopPct: 0.1 }), [
+    [1, 1.0, 1.05, 0.85, 0.9],
+  ]);
+  equal(tr.exitReason, "stop_loss");
+  near(tr.exitPx, 0.9, "exit_px");
+  near(tr.maxAdverseExcursionBps, -1000, "max_adverse_excursion_bps");
+});
+
 Deno.test("docs/QUANTBOT.md lists each difference with its test, and only those", async () => {
   const doc = await Deno.readTextFile(new URL("../../docs/QUANTBOT.md", import.meta.url));
   const tests = await Deno.readTextFile(new URL(import.meta.url));
   const inDoc = [...doc.matchAll(/\(`difference (\d+)/g)].map((m) => Number(m[1]));
   const inTests = [...tests.matchAll(/Deno\.test\("difference (\d+):/g)].map((m) => Number(m[1]));
   deepEqual(inDoc, inTests);
-  for (const topic of ["look-ahead", "open", "Multiplicative costs", "Tail capture", "Combo"]) {
+  const topics = [
+    "look-ahead",
+    "open",
+    "Multiplicative costs",
+    "Tail capture",
+    "Combo",
+    "adverse excursion",
+  ];
+  for (const topic of topics) {
     equal(doc.includes(topic), true, topic);
   }
 });

@@ -285,7 +285,10 @@ Deno.test("ledger sweep policy (CLI)", async (t) => {
     await t.step("a grid over --max-trials: exit 2 naming the count, nothing written", async () => {
       const r = await ledger([...base, "--grid", JSON.stringify(GRID), "--max-trials", "3"]);
       equal(r.code, 2);
-      match(r.stderr.trim(), /^ledger sweep: Grid has 4 combinations .*more than the limit of 3/);
+      match(
+        r.stderr.trim(),
+        /^ledger sweep: --grid: Grid has 4 combinations .*more than the limit of 3/,
+      );
       equal(r.stderr.trim().split("\n").length, 1);
       await nothingWritten();
     });

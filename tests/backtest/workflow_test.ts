@@ -192,8 +192,26 @@ Deno.test("policy run on the hand-worked fixtures", async (t) => {
       equal(r.summary.count, 2);
       equal(r.summary.win_rate, 0.5);
       equal(Math.round(r.summary.mean_return_bps as number), 4000);
-      const byCaller = r.summary.by_caller as Record<string, { count: number }>;
-      equal(byCaller.bob.count, 1);
+      // by_caller lists the same callers with the same counts as caller_summary.parquet,
+      // carol (only a no_entry call) included.
+      const byCaller = r.summary.by_caller as Record<
+        string,
+        { count: number; win_rate: number; calls_no_entry: number }
+      >;
+      deepEqual(
+        Object.entries(byCaller).map(([c, x]) => [c, x.count, x.win_rate, x.calls_no_entry]),
+        rows.map((x) => [x.caller, Number(x.count), x.win_rate, Number(x.calls_no_entry)]),
+      );
+      deepEqual(byCaller.carol, {
+        count: 0,
+        win_rate: 0,
+        mean_return_bps: null,
+        median_return_bps: null,
+        mean_tail_capture: null,
+        calls_no_entry: 1,
+        win_rate_ci_low: null,
+        win_rate_ci_high: null,
+      });
     });
     await t.step("events: full trail in order with three artifacts", async () => {
       const events = await runEvents(root, "pol-1");

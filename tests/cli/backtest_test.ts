@@ -1,4 +1,4 @@
-import { equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
@@ -166,6 +166,67 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       equal(r.code, 1);
       match(oneLine(r.stderr), /Calls file .*none\.csv does not exist/);
     });
+    await t.step(
+      "a JSON typo in a --policy file: one line naming the file and the position",
+      async () => {
+        const file = `${dir}/typo.json`;
+        await Deno.writeTextFile(file, '{\n "type": "fixed_stop",\n "stopPct": abc\n}\n');
+        const r = await ledger(["policy", ...common, "--policy", `@${file}`]);
+        equal(r.code, 2, r.stderr);
+        match(
+          oneLine(r.stderr),
+          /^ledger backtest: --policy @\S+\/typo\.json: Invalid policy: not valid JSON \(Unexpected token 'a', .*"stopPct": abc } " is not valid JSON at line 3 column 13\)$/,
+        );
+      },
+    );
+    await t.step(
+      "a caller with only no_entry calls is in by_caller, with the same counts",
+      async () => {
+        // dave's one call comes after the last candle of mint B: a no_entry row, count 0.
+        const calls = `${dir}/calls_late.csv`;
+        await Deno.writeTextFile(
+          calls,
+          (await Deno.readTextFile(inputs.calls)).trimEnd() +
+            "\nd1,dave,B,solana,2026-01-05T01:00:00Z\n",
+        );
+        const r = await ledger([
+          ...["policy", "--root", root, "--calls", calls, "--candles", inputs.candles],
+          ...["--no-index", "--json", "--policy", '{"kind":"fixed_stop","stopPct":0.2}'],
+        ]);
+        equal(r.code, 0, r.stderr);
+        const s = JSON.parse(r.stdout).summary;
+        equal(s.calls_no_entry, 2); // carol (no candles) and dave (after the last candle)
+        deepEqual(Object.keys(s.by_caller), ["alice", "bob", "carol", "dave"]);
+        deepEqual(
+          Object.values(s.by_caller).map((c) => {
+            const { count, calls_no_entry } = c as Record<string, number>;
+            return [count, calls_no_entry];
+          }),
+          [[1, 0], [1, 0], [0, 1], [0, 1]],
+        );
+      },
+    );
+    await t.step(
+      "a root that is a dangling symlink: exit 1, one line, nothing created",
+      async () => {
+        const link = `${dir}/dangling`;
+        await Deno.symlink(`${dir}/gone`, link);
+        const r = await ledger([
+          "path-only",
+          "--root",
+          link,
+          "--calls",
+          inputs.calls,
+          "--no-index",
+        ]);
+        equal(r.code, 1, r.stderr);
+        match(
+          oneLine(r.stderr),
+          /^ledger backtest: Ledger root \S+\/dangling does not exist: it is a dangling symbolic link to \S+\/gone/,
+        );
+        equal(await Deno.lstat(`${dir}/gone`).then(() => true, () => false), false);
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

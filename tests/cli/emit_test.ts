@@ -34,6 +34,9 @@ async function events(root: string): Promise<LedgerEvent[]> {
   return out;
 }
 
+/** A JSON typo on the third of four lines (`abc` at line 3, column 13). */
+const MULTI_LINE_TYPO = '{\n "type": "fixed_stop",\n "stopPct": abc\n}';
+
 const RUN_CREATED = [
   "--event-type",
   "run.created",
@@ -195,6 +198,32 @@ Deno.test("ledger emit: type flags, --event and --stdin write what they say", as
   });
 });
 
+Deno.test("ledger emit: a repeated top-level key keeps its first value, as readers read it", async () => {
+  await withTempDir(async (root) => {
+    // docs/EVENTS.md rule 6: the log's readers take the first value; JSON.parse the last.
+    const stdin = [
+      '{"event_type":"run.created","run_id":"first","run_type":"x","config":{},' +
+      '"data_fingerprint":"f","run_id":"second"}',
+      '{"event_type":"run.started","event_id":"ev-kept","run_id":"first","event_id":null}',
+    ].join("\n") + "\n";
+    let r = await emit(root, ["--stdin"], stdin);
+    assert.equal(r.code, 0, r.stderr);
+    r = await emit(root, [
+      "--event",
+      '{"event_type":"run.noted","run_id":"first","note":"a","note":"b"}',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const logged = await events(root);
+    assert.deepEqual(logged.map((e) => [e.event_type, e.run_id]), [
+      ["run.created", "first"],
+      ["run.started", "first"],
+      ["run.noted", "first"],
+    ]);
+    assert.equal(logged[1].event_id, "ev-kept");
+    assert.equal((logged[2] as Record<string, unknown>).note, "a");
+  });
+});
+
 Deno.test("ledger emit: Python's NaN, Infinity and -Infinity read as null (SPEC 3)", async (t) => {
   await withTempDir(async (root) => {
     // What Python's json.dumps writes for non-finite floats, as quantBot pipes it in.
@@ -343,7 +372,22 @@ const BAD_CASES: BadCase[] = [
     name: "broken JSON flag",
     args: RUN_CREATED.map((a) => a === "{}" ? "{bad" : a),
     code: 1,
-    stderr: /run\.created: config must be valid JSON, got "\{bad"/,
+    stderr: /run\.created: --config must be valid JSON, got "\{bad"/,
+  },
+  {
+    // V8's message quotes the text with its newlines: it was cut at the first one.
+    name: "broken JSON flag over several lines: one line with the position",
+    args: RUN_CREATED.map((a) => a === "{}" ? MULTI_LINE_TYPO : a),
+    code: 1,
+    stderr:
+      /^ledger emit: run\.created: --config must be valid JSON, got ".*" \(Unexpected token 'a', .*"stopPct": abc }" is not valid JSON at line 3 column 13\)$/,
+  },
+  {
+    name: "--event over several lines, not JSON: one line with the position",
+    args: ["--event", MULTI_LINE_TYPO],
+    code: 1,
+    stderr:
+      /^ledger emit: --event is not valid JSON: Unexpected token 'a', .* at line 3 column 13$/,
   },
   {
     name: "non-object config",

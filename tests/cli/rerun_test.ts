@@ -3,7 +3,8 @@ import { EventEmitter } from "../../ledger/emitter.ts";
 import { runPathOnly } from "../../backtest/path_only.ts";
 import { runPolicy } from "../../backtest/policy.ts";
 import { runSweep } from "../../backtest/sweep.ts";
-import { rerunRun } from "../../backtest/rerun.ts";
+import { rerunRun, resolveRerunId } from "../../backtest/rerun.ts";
+import { exists } from "../../ledger/exists.ts";
 import { writeFixtures } from "../backtest/_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
@@ -78,10 +79,55 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       equal(sweep.result.summary.trials, 2);
     });
 
-    await t.step("an unknown run is a usage error", async () => {
+    // SPEC 11: a unique prefix names the run; an ambiguous one is a usage error listing the
+    // candidates; an unknown run is exit 1. Resolved from the run folders: there is no index.
+    await t.step("a unique prefix reruns its run, with no index", async () => {
+      equal(await exists(`${root}/index`), false, "no index was built");
+      // "path-" names path-1 alone (the rerun above is path_only-<time>-<hex>).
+      const r = await ledger([
+        "path-",
+        "--root",
+        root,
+        "--run-id",
+        "path-1-b",
+        "--no-index",
+        "--json",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout);
+      equal(report.original_run_id, "path-1");
+      equal(report.identical, true);
+    });
+
+    await t.step("an exact id wins over the longer ids it prefixes", async () => {
+      equal(await resolveRerunId(root, "pol-1"), "pol-1"); // pol-1-again exists too
+    });
+
+    await t.step("an ambiguous prefix: exit 2, one line listing the candidates", async () => {
+      const before = await runDirs(root);
+      const r = await ledger(["pol", "--root", root, "--no-index"]);
+      equal(r.code, 2, r.stderr);
+      equal(r.stderr.trim().split("\n").length, 1);
+      match(r.stderr, /Run id prefix "pol" is ambiguous: it matches pol-1, pol-1-again\n$/);
+      deepEqual(await runDirs(root), before);
+    });
+
+    await t.step("an unknown run: exit 1, one line", async () => {
       const r = await ledger(["no-such-run", "--root", root, "--no-index"]);
-      equal(r.code, 2);
-      match(r.stderr, /Run no-such-run has no manifest/);
+      equal(r.code, 1, r.stderr);
+      equal(r.stderr.trim().split("\n").length, 1);
+      match(r.stderr, /Run "no-such-run" is not among the runs with a manifest\.json in /);
+    });
+
+    await t.step("a run folder without a manifest: exit 1 naming it", async () => {
+      await Deno.mkdir(`${root}/artifacts/runs/crashed-1`);
+      const exact = await ledger(["crashed-1", "--root", root, "--no-index"]);
+      equal(exact.code, 1, exact.stderr);
+      match(exact.stderr, /Run crashed-1 has no manifest at /);
+      const prefix = await ledger(["crash", "--root", root, "--no-index"]);
+      equal(prefix.code, 1, prefix.stderr);
+      match(prefix.stderr, /Run "crash" is not among the runs with a manifest\.json/);
+      await Deno.remove(`${root}/artifacts/runs/crashed-1`);
     });
 
     await t.step("a changed input refuses the rerun and writes nothing", async () => {

@@ -60,6 +60,8 @@ const SAMPLE = [
 /** Sweep grids: two valid combinations, and one valid and one invalid. */
 const GRID_2 = '{"type":"fixed_stop","stopPct":[0.2,0.3]}';
 const GRID_BAD = '{"type":"fixed_stop","stopPct":[0.2,7]}';
+/** JSON over several lines with a typo at line 3, column 13. */
+const JSON_TYPO = '{\n "type": "fixed_stop",\n "stopPct": abc\n}';
 
 function emit(...args: string[]): string[] {
   return ["emit", "--root", ROOT, ...args];
@@ -417,6 +419,20 @@ const CASES: BadInput[] = [
     names: /fee-bps/,
   },
   {
+    // V8's message quotes the JSON with its newlines: one line, with the position.
+    command: "backtest",
+    args: ["backtest", "policy", "--root", ROOT, ...SAMPLE, "--policy", JSON_TYPO, "--no-index"],
+    code: 2,
+    names: /--policy: Invalid policy: not valid JSON .* at line 3 column 13/,
+  },
+  {
+    // A dangling symlink is a missing root that cannot be created (not "File exists").
+    command: "backtest",
+    args: ["backtest", "path-only", "--root", "{S}/dangling", ...SAMPLE, "--no-index"],
+    code: 1,
+    names: /dangling does not exist: it is a dangling symbolic link/,
+  },
+  {
     command: "backtest",
     args: [
       "backtest",
@@ -518,6 +534,12 @@ const CASES: BadInput[] = [
   },
   {
     command: "sweep",
+    args: ["sweep", "policy", "--root", ROOT, ...SAMPLE, "--grid", JSON_TYPO],
+    code: 2,
+    names: /--grid: Grid is not valid JSON .* at line 3 column 13/,
+  },
+  {
+    command: "sweep",
     args: ["sweep", "policy", "--root", ROOT, ...SAMPLE, "--grid", GRID_2, "--objective", "luck"],
     code: 2,
     names: /--objective must be one of/,
@@ -530,11 +552,13 @@ const CASES: BadInput[] = [
   },
   // rerun
   {
+    // run-a is in the log and the index but has no run folder: nothing to rerun (SPEC 11: exit 1).
     command: "rerun",
     args: ["rerun", "run-a", "--root", ROOT],
-    code: 2,
-    names: /run-a has no manifest/,
+    code: 1,
+    names: /Run "run-a" is not among the runs with a manifest\.json/,
   },
+  { command: "rerun", args: ["rerun", "zzz", "--root", ROOT], code: 1, names: /"zzz"/ },
   {
     command: "rerun",
     args: ["rerun", PATH_ID, "--root", ROOT],

@@ -150,6 +150,43 @@ Deno.test({
   });
 });
 
+Deno.test({
+  name: "disk full: a backtest that runs out of space leaves no temporary file",
+  ignore: TMPFS_UNAVAILABLE !== undefined,
+}, async () => {
+  await withTempDir(async (dir) => {
+    const mnt = join(dir, "mnt");
+    await Deno.mkdir(mnt);
+    const why = await mountTmpfs(mnt);
+    if (why !== undefined) throw new Error(`tmpfs mounted in the probe but not now: ${why}`);
+    try {
+      // The disk fills at different points of the run: an artifact, the manifest, the log.
+      for (const fillKib of [0, 8, 32, 48]) {
+        await sh(
+          `rm -rf ${quote(mnt)}/* && ` +
+            (fillKib === 0
+              ? "true"
+              : `dd if=/dev/zero of=${quote(mnt)}/fill bs=1k count=${fillKib}`),
+        );
+        const root = join(mnt, "ledger");
+        const r = await runLedger([
+          ...["backtest", "policy", "--root", root, "--no-index"],
+          ...["--calls", join(REPO_ROOT, "data/sample/calls.csv")],
+          ...["--candles", join(REPO_ROOT, "data/sample/candles_1m.parquet")],
+          ...["--policy", '{"type":"fixed_stop","stopPct":0.2}'],
+        ]);
+        assert.equal(r.code, 1, `filled ${fillKib} KiB: ${r.stderr}`);
+        assert.match(r.stderr, /No space left on device/);
+        const left = await sh(`find ${quote(mnt)} -name '*.tmp-*'`);
+        assert.equal(left.stdout, "", `filled ${fillKib} KiB: temporary files left`);
+      }
+    } finally {
+      const r = await sh(`umount ${quote(mnt)}`);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+});
+
 Deno.test("disk full fallback: a file size limit (EFBIG) fails emit --stdin cleanly", async () => {
   await withTempDir(async (root) => {
     const first = await runLedger(emitArgs(root, "before"));

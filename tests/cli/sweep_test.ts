@@ -1,0 +1,37 @@
+/**
+ * `ledger sweep` refusals that name the flag: a grid whose JSON does not
+ * parse is one stderr line with the flag, the file and the position, exit 2,
+ * nothing written. (The sweep itself: tests/backtest/sweep_test.ts.)
+ *
+ * @module
+ */
+import { equal, match } from "node:assert/strict";
+import { exists } from "../../ledger/exists.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+
+Deno.test("ledger sweep: a JSON typo in --grid is one line with the flag, the file and the position", async (t) => {
+  await withTempDir(async (dir) => {
+    const root = `${dir}/ledger`;
+    const typo = '{\n "type": "fixed_stop",\n "stopPct": [0.2, abc]\n}\n';
+    await t.step("--grid @file", async () => {
+      const file = `${dir}/grid.json`;
+      await Deno.writeTextFile(file, typo);
+      const r = await runLedger(["sweep", "policy", "--root", root, "--grid", `@${file}`]);
+      equal(r.code, 2, r.stderr);
+      equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      match(
+        r.stderr,
+        /^ledger sweep: --grid @\S+\/grid\.json: Grid is not valid JSON \(Unexpected token 'a', .* is not valid JSON at line 3 column 19\)\n$/,
+      );
+    });
+    await t.step("--grid JSON", async () => {
+      const r = await runLedger(["sweep", "policy", "--root", root, "--grid", typo]);
+      equal(r.code, 2, r.stderr);
+      match(
+        r.stderr,
+        /^ledger sweep: --grid: Grid is not valid JSON \(.* at line 3 column 19\)\n$/,
+      );
+    });
+    equal(await exists(root), false, "nothing written");
+  });
+});

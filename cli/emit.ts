@@ -126,10 +126,34 @@ export async function main(args: string[]): Promise<number> {
   // part file of its own (SPEC 3).
   await appendShared(root, events, prepared.map((p) => p.line)); // durable when it resolves
   console.log(events.map((event) => event.event_id).join("\n"));
-  for (const warning of await unknownRunWarnings(root, events)) {
+  for (const warning of [...runTypeWarnings(events), ...await unknownRunWarnings(root, events)]) {
     console.error(`ledger emit: warning: ${warning}`);
   }
   return 0;
+}
+
+/**
+ * The run types the backtests record, by another spelling a user may type
+ * (issue 15.2: one spelling). The event is written as given; the warning
+ * says which `--type` finds it.
+ */
+const RUN_TYPE_SPELLINGS: ReadonlyMap<string, string> = new Map([
+  ["path-only", "path_only"],
+  ["pathonly", "path_only"],
+]);
+
+function runTypeWarnings(events: readonly LedgerEvent[]): string[] {
+  const out: string[] = [];
+  for (const event of events) {
+    if (event.event_type !== "run.created") continue;
+    const usual = RUN_TYPE_SPELLINGS.get(event.run_type.toLowerCase());
+    if (usual === undefined || usual === event.run_type) continue;
+    out.push(
+      `run ${event.run_id} has run_type ${JSON.stringify(event.run_type)}; backtests record ` +
+        `${JSON.stringify(usual)} (ledger runs --type ${event.run_type} finds only this spelling)`,
+    );
+  }
+  return out;
 }
 
 /**

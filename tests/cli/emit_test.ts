@@ -224,6 +224,29 @@ Deno.test("ledger emit: a repeated top-level key keeps its first value, as reade
   });
 });
 
+Deno.test("ledger emit: run type path-only is written as given, with a warning", async () => {
+  await withTempDir(async (root) => {
+    const r = await emit(root, [
+      ...["--event-type", "run.created", "--run-id", "sp1", "--run-type", "path-only"],
+      ...["--config", "{}", "--data-fingerprint", "f"],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: run sp1 has run_type "path-only"; backtests record "path_only"/,
+    );
+    const c = await emit(root, [
+      ...["--event-type", "run.created", "--run-id", "c1", "--run-type", "constructor"],
+      ...["--config", "{}", "--data-fingerprint", "f"],
+    ]);
+    assert.equal(c.stderr, "", "no warning for another type");
+    assert.deepEqual((await events(root)).map((e) => (e as { run_type?: string }).run_type), [
+      "path-only",
+      "constructor",
+    ]);
+  });
+});
+
 Deno.test("ledger emit: Python's NaN, Infinity and -Infinity read as null (SPEC 3)", async (t) => {
   await withTempDir(async (root) => {
     // What Python's json.dumps writes for non-finite floats, as quantBot pipes it in.

@@ -77,6 +77,9 @@ export class ExportTargetError extends Error {
 
 type ColumnType = "BIGINT" | "DOUBLE" | "BOOLEAN" | "VARCHAR";
 
+/** Characters of the target's name kept in its temporary sibling's name. */
+const TEMP_STEM_CHARS_MAX = 64;
+
 /** Options of the reader {@linkcode exportIndex} opens. */
 export interface ExportReaderOptions {
   /** DuckDB memory limit of the export (see `WithIndexOptions`). @default {undefined} */
@@ -125,9 +128,11 @@ export async function exportIndex(
   reader: ExportReaderOptions = {},
 ): Promise<ExportReport> {
   await checkTarget(options.outPath);
+  // Beside the target (the rename stays on one file system), under a name of bounded length:
+  // a target's name may be near the 255-byte limit of a file name.
   const temp = join(
     dirname(options.outPath),
-    `.${basename(options.outPath)}.tmp-${Deno.pid}-${randomHex(4)}`,
+    `.${basename(options.outPath).slice(0, TEMP_STEM_CHARS_MAX)}.tmp-${Deno.pid}-${randomHex(4)}`,
   );
   try {
     const written = await withIndex(
@@ -550,8 +555,14 @@ async function checkTarget(path: string): Promise<void> {
   }
 }
 
+/**
+ * Remove `path` when it exists. Looked at first: a temporary file DuckDB
+ * never made is not removed (Deno refuses even to try under /proc without
+ * --allow-all, which hid DuckDB's own error).
+ */
 async function removeIfThere(path: string): Promise<void> {
   try {
+    await Deno.lstat(path);
     await Deno.remove(path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;

@@ -203,22 +203,7 @@ export function runQuerySql(
   const conds: string[] = [];
   const params: QueryParam[] = [];
   if (!query.includeArchived) conds.push("NOT r.archived");
-  if (query.types !== undefined && query.types.length > 0) {
-    conds.push(`r.run_type IN (${query.types.map(() => "?").join(", ")})`);
-    params.push(...query.types);
-  }
-  if (query.statuses !== undefined && query.statuses.length > 0) {
-    conds.push(`r.status IN (${query.statuses.map(() => "?").join(", ")})`);
-    params.push(...query.statuses);
-  }
-  if (query.sinceMs !== undefined) {
-    conds.push("r.created_at_ms >= ?");
-    params.push(query.sinceMs);
-  }
-  if (query.untilMs !== undefined) {
-    conds.push("r.created_at_ms < ?");
-    params.push(query.untilMs);
-  }
+  selectRuns(query, conds, params);
   const where = compileWhere(query.where ?? [], "runs");
   conds.push(where.sql);
   params.push(...where.params);
@@ -251,6 +236,34 @@ export function runQuerySql(
     }),
     extra,
   };
+}
+
+/** What picks runs by what they are: their type, status and creation time. */
+interface RunSelect {
+  types?: readonly string[];
+  statuses?: readonly string[];
+  sinceMs?: number;
+  untilMs?: number;
+}
+
+/** Add the conditions of `select` on the run row `r`, and their parameters. */
+function selectRuns(select: RunSelect, conds: string[], params: QueryParam[]): void {
+  if (select.types !== undefined && select.types.length > 0) {
+    conds.push(`r.run_type IN (${select.types.map(() => "?").join(", ")})`);
+    params.push(...select.types);
+  }
+  if (select.statuses !== undefined && select.statuses.length > 0) {
+    conds.push(`r.status IN (${select.statuses.map(() => "?").join(", ")})`);
+    params.push(...select.statuses);
+  }
+  if (select.sinceMs !== undefined) {
+    conds.push("r.created_at_ms >= ?");
+    params.push(select.sinceMs);
+  }
+  if (select.untilMs !== undefined) {
+    conds.push("r.created_at_ms < ?");
+    params.push(select.untilMs);
+  }
 }
 
 /** Add the `--columns` fields to a columns-shaped select list as `x0`, `x1`, ... */
@@ -807,23 +820,7 @@ export function trialQuerySql(
     // The archive table is small: no join with the runs for this alone.
     conds.push("t.run_id NOT IN (SELECT run_id FROM run_archive WHERE archived)");
   }
-  // The run's type, status and creation time, as `ledger runs` selects runs (joins them).
-  if (query.types !== undefined && query.types.length > 0) {
-    conds.push(`r.run_type IN (${query.types.map(() => "?").join(", ")})`);
-    params.push(...query.types);
-  }
-  if (query.statuses !== undefined && query.statuses.length > 0) {
-    conds.push(`r.status IN (${query.statuses.map(() => "?").join(", ")})`);
-    params.push(...query.statuses);
-  }
-  if (query.sinceMs !== undefined) {
-    conds.push("r.created_at_ms >= ?");
-    params.push(query.sinceMs);
-  }
-  if (query.untilMs !== undefined) {
-    conds.push("r.created_at_ms < ?");
-    params.push(query.untilMs);
-  }
+  selectRuns(query, conds, params); // the trial's run (joins it), as `ledger runs` selects runs
   const where = compileWhere(query.where ?? [], "trials");
   conds.push(where.sql);
   params.push(...where.params);

@@ -107,12 +107,10 @@ Deno.test("odd files: a damaged daemon lock file is described, not echoed", asyn
 Deno.test("odd files: verify names what a skipped entry is, and why it is skipped", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-odd-" });
   const day = join(root, "events", "day=2026-01-20");
-  let socket: Deno.Listener | undefined;
   try {
     await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-a", T0));
     await mkfifo(join(day, "x.jsonl"));
     await mkfifo(join(root, "events", "pipe"));
-    socket = Deno.listen({ transport: "unix", path: join(day, "s.jsonl") });
     await Deno.mkdir(join(day, "d.jsonl"));
     await Deno.writeTextFile(join(day, ".hidden.jsonl"), "");
     await Deno.writeTextFile(join(day, "notes.txt"), "");
@@ -126,13 +124,11 @@ Deno.test("odd files: verify names what a skipped entry is, and why it is skippe
         "ignored: events/day=2026-01-20/.hidden.jsonl (file, hidden: its name starts with a dot)",
         "ignored: events/day=2026-01-20/d.jsonl (directory, not a regular file)",
         "ignored: events/day=2026-01-20/notes.txt (file, not a *.jsonl file)",
-        "ignored: events/day=2026-01-20/s.jsonl (socket, not a regular file)",
         "ignored: events/day=2026-01-20/x.jsonl (FIFO, not a regular file)",
         "ignored: events/pipe (FIFO, not a day directory)",
       ].join("\n"),
     );
   } finally {
-    socket?.close();
     await Deno.remove(root, { recursive: true });
   }
 });

@@ -36,7 +36,14 @@ import {
   RUN_SELECT_FLAGS,
   runSelection,
 } from "./_query.ts";
-import { cellText, formatTable, writeJsonTexts, writeRows } from "./_table.ts";
+import {
+  cellText,
+  formatTable,
+  tableFits,
+  terminalWidth,
+  writeJsonTexts,
+  writeRows,
+} from "./_table.ts";
 
 /** The fixed CSV columns of the trials list; --columns adds others after them. */
 const TRIAL_CSV_COLUMNS = ["run_id", "trial_id", "recorded_at", "params", "metrics"];
@@ -224,13 +231,40 @@ export function formatTrialsTable(
     ...metrics.map((m) => cellText(flat[i].metrics[m])),
     ...extra.map((c) => cellText(t[c])),
   ]);
-  const numeric = header.map((_, i) => i).filter((i) =>
-    i >= 2 && i < 2 + params.length + metrics.length
+  const values = params.length + metrics.length;
+  const isValue = (i: number) => i >= 2 && i < 2 + values;
+  // The run and the trial are what a row is: kept whole (up to a bound). Value columns that do not
+  // fit at a readable width are left out from the last one, and a line says so; --wide shows all.
+  const mins = header.map((h, i) =>
+    i < 2 ? Math.min(Math.max(h.length, ...body.map((r) => r[i].length)), ID_CHARS_SHOWN_MAX) : 12
   );
-  return formatTable(header, body, {
+  let keep = header.map((_, i) => i);
+  const width = options.width ?? terminalWidth();
+  const pick = <T>(row: readonly T[]) => keep.map((i) => row[i]);
+  // Left out in turn from the end of the params and of the metrics, whichever shows more, so
+  // that a narrow terminal still shows some of each.
+  let shownParams = params.length;
+  let shownMetrics = metrics.length;
+  let hidden = 0;
+  while (
+    !options.wide && hidden < values &&
+    !tableFits(pick(header), body.map(pick), { width, minWidths: pick(mins) })
+  ) {
+    hidden++;
+    const last = shownParams > shownMetrics
+      ? 2 + --shownParams
+      : 2 + params.length + --shownMetrics;
+    keep = keep.filter((i) => i !== last);
+  }
+  const table = formatTable(pick(header), body.map(pick), {
     wide: options.wide,
-    width: options.width,
-    alignRight: numeric,
-    minWidths: [10, 6],
+    width,
+    alignRight: keep.map((i, k) => (isValue(i) ? k : -1)).filter((k) => k >= 0),
+    minWidths: pick(mins),
   });
+  if (hidden === 0) return table;
+  return `${table}\n(${hidden} more params/metrics columns: --wide or --format csv)`;
 }
+
+/** Longest run id or trial id the table shows whole; longer ones are cut. */
+const ID_CHARS_SHOWN_MAX = 28;

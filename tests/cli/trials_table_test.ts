@@ -1,0 +1,30 @@
+/**
+ * The trials table in a narrow terminal: run and trial ids whole, the
+ * params and metrics that do not fit left out in turn (some of each stay),
+ * and a line saying how many.
+ */
+import { deepEqual, equal, match } from "node:assert/strict";
+import { formatTrialsTable } from "../../cli/trials.ts";
+import type { TrialRecord } from "../../indexer/query/mod.ts";
+
+const TRIALS: TrialRecord[] = [0, 1].map((i) => ({
+  run_id: `sweep-20261129T101010-${i}abc`,
+  trial_id: `t${i}`,
+  recorded_at: null,
+  params: { type: "fixed_stop", stopPct: 0.1 * i, takeProfitPct: 1 },
+  metrics: { sharpe_per_trade: 0.5 + i, win_rate: 0.4, mean_return_bps: 123.4, calls_total: 320 },
+}));
+
+Deno.test("trials table: ids whole, columns left out in turn, said on a last line", () => {
+  const lines = formatTrialsTable(TRIALS, { width: 80 }).split("\n");
+  for (const line of lines) equal([...line].length <= 80, true, line);
+  match(lines[0], /^RUN ID +TRIAL {2}params\.type {2}params\.stopPct {2}metrics\.sharpe_/);
+  match(lines[1], /^sweep-20261129T101010-0abc {2}t0 /);
+  equal(lines.at(-1), "(4 more params/metrics columns: --wide or --format csv)");
+  // Wide enough, or --wide: every column, no last line.
+  for (const options of [{ width: 200 }, { width: 80, wide: true }]) {
+    const all = formatTrialsTable(TRIALS, options).split("\n");
+    deepEqual(all.length, 3);
+    match(all[0], /metrics\.calls_total$/);
+  }
+});

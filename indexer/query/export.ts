@@ -23,6 +23,7 @@ import { randomHex } from "../../ledger/ids.ts";
 import { withIndex } from "../queries.ts";
 import { bindParams } from "./reader.ts";
 import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
+import { isoTimeSql } from "./time.ts";
 
 /** Export file formats. */
 export const EXPORT_FORMATS = ["parquet", "csv", "jsonl"] as const;
@@ -232,7 +233,7 @@ const RUN_FIXED: [string, ColumnType, string][] = [
   ["run_id", "VARCHAR", "run_id"],
   ["run_type", "VARCHAR", "run_type"],
   ["status", "VARCHAR", "status"],
-  ["created_at", "VARCHAR", isoSql("created_at_ms")],
+  ["created_at", "VARCHAR", isoTimeSql("created_at_ms")],
   ["created_at_ms", "BIGINT", "created_at_ms"],
   ["started_at_ms", "BIGINT", "started_at_ms"],
   ["completed_at_ms", "BIGINT", "completed_at_ms"],
@@ -254,7 +255,7 @@ const RUN_ROOTS: FlatRoot[] = [
 const TRIAL_FIXED: [string, ColumnType, string][] = [
   ["run_id", "VARCHAR", "run_id"],
   ["trial_id", "VARCHAR", "trial_id"],
-  ["recorded_at", "VARCHAR", isoSql("recorded_at_ms")],
+  ["recorded_at", "VARCHAR", isoTimeSql("recorded_at_ms")],
 ];
 const TRIAL_ROOTS: FlatRoot[] = [
   { root: "params", column: "params" },
@@ -506,11 +507,6 @@ function valueSql(f: string, type: ColumnType): string {
           OR (json_type(${f}) = 'OBJECT' AND ${f}::VARCHAR <> '{}') THEN NULL
         ELSE ${f}::VARCHAR END`;
   }
-}
-
-/** ISO 8601 UTC with milliseconds of a ms column, in SQL (as `ledger runs --json`). */
-function isoSql(column: string): string {
-  return `strftime(make_timestamp(${column} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`;
 }
 
 function copyOptions(format: ExportFormat): string {

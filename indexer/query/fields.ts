@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { isoTimeSql } from "./time.ts";
 
 /** What a query lists: runs or trials. */
 export type QueryTarget = "runs" | "trials";
@@ -203,7 +204,7 @@ export function resolveField(
 
 function plainField(name: string, f: PlainField): Field {
   const text = f.kind === "time"
-    ? `strftime(make_timestamp(${f.sql} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`
+    ? isoTimeSql(f.sql)
     : f.kind === "number"
     ? `CAST(${f.sql} AS VARCHAR)`
     : f.sql;

@@ -19,6 +19,7 @@ import {
 } from "./fields.ts";
 import { checkPatterns, compileFilter, FilterSyntaxError, parseFilter } from "./filter.ts";
 import { parseJsonLenient } from "./_json.ts";
+import { isoTimeSql } from "./time.ts";
 import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
 import { isOutOfMemory } from "../queries.ts";
 import { assert } from "../../ledger/assert.ts";
@@ -372,11 +373,6 @@ function numberedSql(
   };
 }
 
-/** ISO 8601 UTC with milliseconds of a ms column, in SQL. */
-function isoSql(column: string): string {
-  return `strftime(make_timestamp(${column} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`;
-}
-
 /**
  * One JSON object per run with the keys of {@linkcode RunRecord}, built by
  * DuckDB. Extra column names are field names (checked: letters, digits,
@@ -387,7 +383,7 @@ function runJsonSql(withSummary: boolean, extra: readonly Field[], params: Query
     "'run_id', r.run_id",
     "'run_type', r.run_type",
     "'status', r.status",
-    `'created_at', ${isoSql("r.created_at_ms")}`,
+    `'created_at', ${isoTimeSql("r.created_at_ms")}`,
     "'created_at_ms', r.created_at_ms",
     "'started_at_ms', r.started_at_ms",
     "'completed_at_ms', r.completed_at_ms",
@@ -412,7 +408,7 @@ function runJsonSql(withSummary: boolean, extra: readonly Field[], params: Query
 function jsonValueSql(f: Field, params: QueryParam[]): string {
   if (f.kind === "time") {
     params.push(...f.value.params);
-    return isoSql(f.value.sql);
+    return isoTimeSql(f.value.sql);
   }
   params.push(...f.value.params);
   return f.value.sql;
@@ -831,7 +827,7 @@ export function trialQuerySql(
     const pairs = [
       "'run_id', t.run_id",
       "'trial_id', t.trial_id",
-      `'recorded_at', ${isoSql("t.recorded_at_ms")}`,
+      `'recorded_at', ${isoTimeSql("t.recorded_at_ms")}`,
       "'params', t.params::JSON",
       "'metrics', t.metrics::JSON",
       ...extra.filter((f) => !TRIAL_KEYS.has(f.name)).map((f) =>

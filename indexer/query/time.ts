@@ -70,3 +70,22 @@ export function parseInstant(text: string): number {
   const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
   return utc - sign * offsetMin * 60_000;
 }
+
+/**
+ * SQL for the ISO 8601 UTC text, with milliseconds, of a column of ms since
+ * the epoch: what `ledger runs --json` and `export` write for a time, the
+ * text `JSON.stringify(new Date(ms))` gives.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isoTimeSql } from "./time.ts";
+ * assert.equal(
+ *   isoTimeSql("r.created_at_ms"),
+ *   "strftime(make_timestamp(r.created_at_ms * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')",
+ * );
+ * ```
+ */
+export function isoTimeSql(column: string): string {
+  return `strftime(make_timestamp(${column} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+}

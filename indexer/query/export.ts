@@ -311,9 +311,7 @@ async function writeExport(
     if (!(err instanceof Error) || !/Conversion Error/.test(err.message)) throw err;
     const wide = await overflowingPaths(conn, roots, paths, numericText);
     if (wide.size === 0) throw err;
-    await Deno.remove(temp).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+    await removeIfThere(temp);
     columns = [...fixed, ...flatColumns(paths, numericText, wide)];
     copied = await copy(columns);
   }

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";
 import { ensureDir, type FileLock, tryLock, writeFileAtomic } from "./_durable.ts";
 import {
+  type Chunk,
   chunkKey,
   fingerprintOf,
   locationId,
@@ -243,13 +244,18 @@ export class Shipper {
     }
   }
 
-  /** Whether the bucket holds a chunk of `part`. */
-  async #hasChunks(part: RemotePart): Promise<boolean> {
+  /** The chunks of `part` in the bucket, in key order (so by start byte). */
+  async *#chunksOf(part: RemotePart): AsyncGenerator<Chunk> {
     const { prefix } = this.#location;
     for await (const o of this.#store.list(partKeyPrefix(prefix, part))) {
       const c = parseChunkKey(prefix, o.key, o.sizeBytes);
-      if (c !== null && c.stem === part.stem && c.fingerprint === part.fingerprint) return true;
+      if (c !== null && c.stem === part.stem && c.fingerprint === part.fingerprint) yield c;
     }
+  }
+
+  /** Whether the bucket holds a chunk of `part`. */
+  async #hasChunks(part: RemotePart): Promise<boolean> {
+    for await (const _ of this.#chunksOf(part)) return true;
     return false;
   }
 
@@ -271,20 +277,17 @@ export class Shipper {
     mem: PartMemory,
     report: ShipReport,
   ): Promise<void> {
-    const { prefix } = this.#location;
     const chunks: { key: string; start: number; length: number }[] = [];
     let end = 0;
-    for await (const o of this.#store.list(partKeyPrefix(prefix, part))) {
-      const c = parseChunkKey(prefix, o.key, o.sizeBytes);
-      if (c === null || c.stem !== part.stem || c.fingerprint !== part.fingerprint) continue;
+    for await (const c of this.#chunksOf(part)) {
       if (c.startByte !== end) {
         throw new RemoteConflictError(
           `Bucket object ${c.key} starts at byte ${c.startByte} but the part's chunks end at ` +
             `${end}: the bucket was changed by something else`,
         );
       }
-      chunks.push({ key: c.key, start: end, length: o.sizeBytes });
-      end += o.sizeBytes;
+      chunks.push({ key: c.key, start: end, length: c.sizeBytes });
+      end += c.sizeBytes;
     }
     if (chunks.length === 0) return;
     const stated = this.#verifyAll ? 0 : mem.shippedBytes;

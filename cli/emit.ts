@@ -13,7 +13,7 @@
 import type { LedgerEvent } from "../ledger/events.ts";
 import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
 import { ValidationError } from "../ledger/errors.ts";
-import { parseFirstKeyWins, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
+import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { appendShared } from "../ledger/shared_part.ts";
 import { findRunEvents } from "../ledger/run_lookup.ts";
@@ -333,10 +333,7 @@ function describeInputJsonError(text: string, err: unknown): string {
  */
 function parseJson(text: string, what: string): unknown {
   try {
-    const value = parseInputJson(text);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-    if (Object.keys(value).length === scanJsonText(text).topLevelMembers) return value;
-    return parseFirstKeyWins(text) ?? value;
+    return firstKeysWin(parseInputJson(text), text, scanJsonText(text).topLevelMembers);
   } catch (err) {
     throw new ValidationError("event", "valid JSON", JSON.stringify(text), {
       message: `${what} is not valid JSON: ${describeInputJsonError(text, err)}`,

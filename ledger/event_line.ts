@@ -24,7 +24,7 @@
  */
 import { type LedgerEvent, LINE_BYTES_MAX, validateEvent, type ValidationMode } from "./events.ts";
 import { ValidationError } from "./errors.ts";
-import { JSON_DEPTH_MAX, normalizeJsonText, parseFirstKeyWins, scanJsonText } from "./json_text.ts";
+import { firstKeysWin, JSON_DEPTH_MAX, normalizeJsonText, scanJsonText } from "./json_text.ts";
 
 /** Options for {@linkcode checkEventLine}. */
 export interface CheckEventLineOptions {
@@ -107,14 +107,9 @@ function checkEventText(text: string, mode: ValidationMode): LineVerdict {
   try {
     const lenient = facts.nonFiniteCount > 0 || facts.trailingCommaCount > 0;
     const json = lenient ? normalizeJsonText(text) : text;
-    value = JSON.parse(json);
-    if (
-      typeof value === "object" && value !== null && !Array.isArray(value) &&
-      Object.keys(value).length < facts.topLevelMembers
-    ) {
-      repeatedKey = true;
-      value = parseFirstKeyWins(json); // the first value counts, as for the indexer
-    }
+    const parsed = JSON.parse(json);
+    value = firstKeysWin(parsed, json, facts.topLevelMembers); // as for the indexer
+    repeatedKey = value !== parsed;
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }

@@ -235,6 +235,27 @@ export function pathDeeperThan(value: unknown, depthMax: number): string | undef
 }
 
 /**
+ * `value`, which `JSON.parse` made of `text`, with each repeated top-level
+ * key at its FIRST value, as DuckDB (the indexer) and every reader of the
+ * log read it (`JSON.parse` keeps the last): `value` itself when no key
+ * repeats. `topLevelMembers` is {@linkcode scanJsonText}'s count for `text`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { firstKeysWin, scanJsonText } from "./json_text.ts";
+ * const text = '{"a": 1, "b": 2, "a": 3}';
+ * const value = firstKeysWin(JSON.parse(text), text, scanJsonText(text).topLevelMembers);
+ * assert.equal(JSON.stringify(value), '{"a":1,"b":2}');
+ * ```
+ */
+export function firstKeysWin(value: unknown, text: string, topLevelMembers: number): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  if (Object.keys(value).length >= topLevelMembers) return value;
+  return parseFirstKeyWins(text) ?? value;
+}
+
+/**
  * Parse the JSON object `text` so that a repeated top-level key keeps its
  * FIRST value, as DuckDB (the indexer) reads it; `JSON.parse` keeps the last.
  * Values are parsed as {@linkcode parseJsonText} does. Returns `undefined`

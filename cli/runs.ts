@@ -447,10 +447,11 @@ export function formatRunsTable(
 ): string {
   const width = options.width ?? terminalWidth();
   const all = headlineMetrics(runs);
+  const extra = options.columns ?? [];
   // Fewer metric columns until the table fits with no number and no time cut.
-  for (let n = all.length; n >= 0; n--) {
-    const t = runsTable(runs, all.slice(0, n), options.columns ?? []);
-    if (options.wide || n === 0 || tableFits(t.header, t.body, { width, minWidths: t.mins })) {
+  for (let n = all.length; n > 0; n--) {
+    const t = runsTable(runs, all.slice(0, n), extra);
+    if (options.wide || tableFits(t.header, t.body, { width, minWidths: t.mins })) {
       return formatTable(t.header, t.body, {
         wide: options.wide,
         width,
@@ -459,8 +460,43 @@ export function formatRunsTable(
       });
     }
   }
-  throw new Error("unreachable: n = 0 always returns");
+  // Still too wide (columns asked for with --columns, long ids): the run id and the status stay
+  // whole, and whole columns are left out in turn (an empty LABEL, TYPE, DURATION, CREATED, then
+  // the extra columns from the last), and a last line names them (not an empty LABEL); --wide
+  // shows all.
+  const t = runsTable(runs, [], extra);
+  const labelled = runs.some((r) => r.label !== null && r.label !== "");
+  const order = [...(labelled ? [] : [LABEL_INDEX]), 1, 4, 3];
+  if (labelled) order.push(LABEL_INDEX);
+  for (let i = t.header.length - 1; i > LABEL_INDEX; i--) order.push(i);
+  let keep = t.header.map((_, i) => i);
+  const pick = <T>(row: readonly T[]) => keep.map((i) => row[i]);
+  const left: string[] = [];
+  while (
+    !options.wide && left.length < order.length &&
+    !tableFits(pick(t.header), t.body.map(pick), { width, minWidths: pick(t.mins) })
+  ) {
+    const out = order[left.length];
+    left.push(t.header[out]);
+    keep = keep.filter((i) => i !== out);
+  }
+  const named = labelled ? left : left.filter((h) => h !== "LABEL"); // an empty column is no loss
+  const table = formatTable(pick(t.header), t.body.map(pick), {
+    wide: options.wide,
+    width,
+    alignRight: keep.map((i, k) => (t.right.includes(i) ? k : -1)).filter((k) => k >= 0),
+    minWidths: pick(t.mins),
+  });
+  if (named.length === 0) return table;
+  return `${table}\n(left out to fit ${width} columns: ${
+    named.join(", ")
+  }; --wide or --format csv)`;
 }
+
+/** Where LABEL is in the runs table when it has no headline metric columns. */
+const LABEL_INDEX = 5;
+/** Longest run id or status the runs table keeps whole when it leaves columns out. */
+const WHOLE_CHARS_MAX = 28;
 
 function runsTable(
   runs: readonly RunRecord[],
@@ -491,10 +527,12 @@ function runsTable(
     ];
   });
   const numberWidth = (i: number) => Math.max(1, ...body.map((row) => row[i].length));
+  const whole = (i: number, floor: number) =>
+    Math.max(floor, Math.min(WHOLE_CHARS_MAX, ...body.map((row) => row[i].length)));
   const mins = [
-    12,
+    metrics.length === 0 ? whole(0, 12) : 12,
     6,
-    9,
+    metrics.length === 0 ? whole(2, 9) : 9,
     20,
     8,
     ...metrics.map((m, i) => Math.max(numberWidth(5 + i), (METRIC_HEADERS[m] ?? m).length)),

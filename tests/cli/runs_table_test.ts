@@ -1,0 +1,60 @@
+/**
+ * The runs table in a narrow terminal with `--columns`: the run id and the
+ * status stay whole, whole columns are left out in turn (TYPE, DURATION,
+ * CREATED, then the extra columns from the last), and a last line names
+ * them; an empty LABEL goes without a word.
+ */
+import { deepEqual, equal, match } from "node:assert/strict";
+import { formatRunsTable } from "../../cli/runs.ts";
+import type { RunRecord } from "../../indexer/query/mod.ts";
+
+const T0 = Date.UTC(2026, 0, 20, 12);
+
+function run(i: number, archived: boolean): RunRecord {
+  return {
+    run_id: `sweep-20261129T101010-${i}abc`,
+    run_type: "sweep",
+    status: "failed",
+    created_at: new Date(T0).toISOString(),
+    created_at_ms: T0,
+    started_at_ms: T0,
+    completed_at_ms: null,
+    failed_at_ms: T0 + 900,
+    duration_ms: 900,
+    label: null,
+    archived,
+    phase_count: 2,
+    data_fingerprint: "fp",
+    summary: { calls: 12 },
+    "summary.calls": 12,
+    "config.policy.stopPct": 0.25,
+  } as RunRecord;
+}
+
+const RUNS = [run(0, true), run(1, false)];
+const EXTRA = ["summary.calls", "config.policy.stopPct"];
+
+Deno.test("runs table: ids and status whole, columns left out in turn, named on a last line", () => {
+  const lines = formatRunsTable(RUNS, { width: 80, columns: EXTRA }).split("\n");
+  for (const line of lines) equal([...line].length <= 80, true, line);
+  match(lines[0], /^RUN ID +STATUS +summary\.calls {2}config\.policy\.sto…$/);
+  match(lines[1], /^sweep-20261129T101010-0abc {2}failed \(archived\) {2}12 +0\.25$/);
+  equal(
+    lines.at(-1),
+    "(left out to fit 80 columns: TYPE, DURATION, CREATED; --wide or --format csv)",
+  );
+  // Narrower still: the extra columns go from the last.
+  const narrow = formatRunsTable(RUNS, { width: 60, columns: EXTRA }).split("\n");
+  match(narrow[0], /^RUN ID +STATUS +summary\.calls$/);
+  equal(
+    narrow.at(-1),
+    "(left out to fit 60 columns: TYPE, DURATION, CREATED, config.policy.stopPct; " +
+      "--wide or --format csv)",
+  );
+  // Wide enough, or --wide: every column, no last line.
+  for (const options of [{ width: 200 }, { width: 80, wide: true }]) {
+    const all = formatRunsTable(RUNS, { ...options, columns: EXTRA }).split("\n");
+    deepEqual(all.length, 3);
+    match(all[0], /^RUN ID +TYPE +STATUS +CREATED +DURATION +LABEL +summary\.calls/);
+  }
+});

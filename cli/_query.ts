@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { AmbiguousRunError } from "../indexer/query/resolve.ts";
 import { FilterSyntaxError } from "../indexer/query/filter.ts";
@@ -21,6 +21,75 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
+
+/**
+ * Refuse an output path (`--out`) that would overwrite what the ledger keeps:
+ * anything under the root's `events/` (the append-only log), `index/` or
+ * `artifacts/` folders, and the index file `dbPath` with its `.wal`. Checked
+ * on the path as given and on its real path (symlinked folders), before any
+ * work; a usage error (exit 2) naming the flag and the folder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { refuseLedgerOut } from "./_query.ts";
+ * await assert.rejects(
+ *   refuseLedgerOut("/r/events/day=2026-01-20/part-1.jsonl", "/r", "/r/index/runs.duckdb"),
+ *   /--out .* is inside \/r\/events \(the ledger's append-only log\)/,
+ * );
+ * await refuseLedgerOut("/r/report.html", "/r", "/r/index/runs.duckdb"); // beside it: fine
+ * ```
+ */
+export async function refuseLedgerOut(out: string, root: string, dbPath: string): Promise<void> {
+  const guarded = [
+    { path: join(root, "events"), what: "the ledger's append-only log" },
+    { path: join(root, "index"), what: "the index folder" },
+    { path: join(root, "artifacts"), what: "the runs' artifacts" },
+    { path: dbPath, what: "the index file" },
+    { path: `${dbPath}.wal`, what: "the index file" },
+  ];
+  const outs = [resolve(out), await realPathOf(resolve(out))];
+  for (const g of guarded) {
+    const targets = [resolve(g.path), await realPathOf(resolve(g.path))];
+    for (const o of outs) {
+      for (const t of targets) {
+        const rel = relative(t, o);
+        if (rel === "") throw new UsageError(`--out ${out} is ${g.what}: write it elsewhere`);
+        if (!rel.startsWith("..") && !rel.startsWith("/")) {
+          throw new UsageError(
+            `--out ${out} is inside ${g.path} (${g.what}): write it elsewhere`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The real path of `path`: of its deepest existing folder, joined with the
+ * rest; `path` itself where this process may not read (a task granted only
+ * the ledger's folder, writing a report elsewhere).
+ */
+async function realPathOf(path: string): Promise<string> {
+  let head = path;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(await Deno.realPath(head), ...tail.reverse());
+    } catch (err) {
+      if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+        return path;
+      }
+      if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
+        throw err;
+      }
+      const parent = dirname(head);
+      if (parent === head) return path;
+      tail.push(basename(head));
+      head = parent;
+    }
+  }
+}
 
 /**
  * The index file: `--db PATH`, else `<root>/index/runs.duckdb`.

@@ -13,8 +13,22 @@ import {
   exportIndex,
   READER_MEMORY_LIMIT_DEFAULT,
 } from "../indexer/query/mod.ts";
-import { EXIT_OK, type FlagSpec, parseFlags, stringFlag, UsageError } from "./_args.ts";
-import { asUsage, formatFlag, indexDbPath, listFlag, readerMemoryLimitFlag } from "./_query.ts";
+import {
+  EXIT_OK,
+  type FlagSpec,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
+import {
+  asUsage,
+  formatFlag,
+  indexDbPath,
+  listFlag,
+  readerMemoryLimitFlag,
+  refuseLedgerOut,
+} from "./_query.ts";
 
 export const FLAGS: FlagSpec = {
   "format": { type: "string" },
@@ -89,6 +103,7 @@ export async function main(args: string[]): Promise<number> {
   const out = stringFlag(values, "out");
   if (out === undefined || out === "") throw new UsageError("--out PATH is required");
   const dbPath = indexDbPath(values);
+  await refuseLedgerOut(out, resolveRootFlag(values), dbPath);
   const report = await asUsage(() =>
     exportIndex(dbPath, {
       what,

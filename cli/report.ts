@@ -21,6 +21,8 @@ import {
   UsageError,
 } from "./_args.ts";
 import { whereFilter } from "./_report_where.ts";
+import { refuseLedgerOut } from "./_query.ts";
+import { indexPath } from "../ledger/paths.ts";
 
 export const FLAGS: FlagSpec = {
   "out": { type: "string", short: "o" },
@@ -83,9 +85,10 @@ export async function main(args: string[]): Promise<number> {
   if (db === "") throw new UsageError("--db must not be empty");
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
   await refuseNonFile(resolve(out));
+  const root = resolveRootFlag(values);
+  await refuseLedgerOut(out, root, db === undefined ? indexPath(root) : resolve(db));
   const where = (values.where ?? []) as string[];
   const filterRunIds = where.length === 0 ? undefined : whereFilter(where);
-  const root = resolveRootFlag(values);
   const started = performance.now();
   let built;
   try {

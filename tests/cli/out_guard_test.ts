@@ -1,0 +1,66 @@
+/**
+ * `--out` of `report` and `export` never overwrites what the ledger keeps:
+ * a part file of the log, the index, its folder or the artifacts, also
+ * through a symlinked folder. Each is a usage error (exit 2) of one line,
+ * and the log and the index keep their bytes.
+ */
+import { equal, match } from "node:assert/strict";
+import { join } from "node:path";
+import { runLedger } from "../_helpers.ts";
+
+async function bytesOf(path: string): Promise<string> {
+  return new TextDecoder().decode(await Deno.readFile(path));
+}
+
+Deno.test("report and export refuse an --out inside the log, the index or the artifacts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-out-guard-" });
+  const root = join(dir, "root");
+  try {
+    const emit = await runLedger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "g1",
+      "--run-type",
+      "policy",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "fp",
+    ]);
+    equal(emit.code, 0, emit.stderr);
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const day = [...Deno.readDirSync(join(root, "events"))][0].name;
+    const dayDir = join(root, "events", day);
+    const part = join(dayDir, [...Deno.readDirSync(dayDir)][0].name);
+    const db = join(root, "index", "runs.duckdb");
+    const logBefore = await bytesOf(part);
+    const dbBefore = await Deno.readFile(db);
+    await Deno.symlink(join(root, "events"), join(dir, "link"));
+    const outs = [part, db, join(root, "index", "new.csv"), join(root, "artifacts", "x.html")];
+    outs.push(join(dir, "link", day, "x.csv"));
+    for (const out of outs) {
+      for (
+        const args of [
+          ["report", "--root", root, "--out", out],
+          ["export", "runs", "--root", root, "--format", "csv", "--out", out],
+        ]
+      ) {
+        const r = await runLedger(args);
+        equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        match(r.stderr, /--out .* is (inside .* \(the |the index file)/);
+      }
+    }
+    equal(await bytesOf(part), logBefore);
+    equal((await Deno.readFile(db)).length, dbBefore.length);
+    // Beside the root's folders is fine.
+    const ok = await runLedger(["report", "--root", root, "--out", join(root, "report.html")]);
+    equal(ok.code, 0, ok.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

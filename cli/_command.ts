@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./_args.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./_args.ts";
 import {
   missingPermissions,
   notCapableHint,
@@ -63,6 +63,9 @@ export async function runCommand(name: string, args: string[], spec: CommandSpec
     const main = await spec.load();
     return await main(args);
   } catch (err) {
+    // The reader of standard output went away (`ledger runs --format jsonl | head -1`): what it
+    // wanted it has; stop quietly, as `cat` does. No command writes to another process's pipe.
+    if (err instanceof Deno.errors.BrokenPipe) return EXIT_OK;
     if (err instanceof UsageError) {
       console.error(`ledger ${name}: ${err.message}`);
       return EXIT_USAGE;

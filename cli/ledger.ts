@@ -221,7 +221,7 @@ export function usage(): string {
  * ```
  */
 export async function run(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
+  const [name, ...rest] = rootFirst(args);
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
     return name === undefined ? EXIT_USAGE : 0;
@@ -236,6 +236,16 @@ export async function run(args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   return await runCommand(name, rest, cmd);
+}
+
+/**
+ * `ledger --root DIR COMMAND ...` as `ledger COMMAND --root DIR ...`: every
+ * command takes `--root` (SPEC 8), also written before the command's name.
+ */
+function rootFirst(args: string[]): string[] {
+  if (args[0] === "--root" && args.length > 2) return [...args.slice(2), args[0], args[1]];
+  if (args[0]?.startsWith("--root=") && args.length > 1) return [...args.slice(1), args[0]];
+  return args;
 }
 
 if (import.meta.main) {

@@ -251,8 +251,10 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
     checked_at_ms BIGINT NOT NULL)`,
   // Status: completed/failed (the later wins; a tie counts as failed), running when the run
   // started or shows any activity, pending when only created; running becomes stale when its
-  // process on this host is gone, its last event is older than stale_after_ms, or its last
-  // event is more than a day in the future (a wrong clock must not keep it running forever).
+  // process on this host is gone or its last event is older than stale_after_ms, and a run with
+  // no ending (pending too) when its last event is more than a day in the future (a wrong clock
+  // must not keep it live at the top of every list forever). A pending run has no process to
+  // check and waits to be started: silence does not make it stale.
   // docs/EVENTS.md ("What the index makes of events") states these rules.
   `CREATE OR REPLACE VIEW latest_runs AS
   SELECT s.run_id, d.run_type, d.created_at_ms, s.started_at_ms, s.completed_at_ms,
@@ -261,9 +263,9 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
       WHEN s.completed_at_ms IS NOT NULL
         AND (s.failed_at_ms IS NULL OR s.completed_at_ms > s.failed_at_ms) THEN 'completed'
       WHEN s.failed_at_ms IS NOT NULL THEN 'failed'
+      WHEN s.last_event_at_ms > epoch_ms(now()) + ${FUTURE_TIMESTAMP_TOLERANCE_MS} THEN 'stale'
       WHEN s.activity_at_ms IS NULL THEN 'pending'
       WHEN p.alive = false THEN 'stale'
-      WHEN s.last_event_at_ms > epoch_ms(now()) + ${FUTURE_TIMESTAMP_TOLERANCE_MS} THEN 'stale'
       WHEN s.last_event_at_ms < epoch_ms(now()) - (
         SELECT coalesce(max(TRY_CAST(value AS BIGINT)), 86400000)
         FROM index_meta WHERE key = 'stale_after_ms') THEN 'stale'

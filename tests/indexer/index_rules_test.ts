@@ -1,7 +1,7 @@
 /**
  * What the index makes of events, as docs/EVENTS.md states it: which ending
  * counts when a run has several (issue 19.14), future timestamps and
- * staleness (issue 19.15), completed phases only in run_phase_summary
+ * staleness (issue 19.15, for pending runs too), completed phases only in run_phase_summary
  * (issue 14.5). `verify` warns about the same runs.
  */
 import assert from "node:assert/strict";
@@ -45,6 +45,7 @@ Deno.test("index rules: conflicting endings, future timestamps, completed phases
       created("tie-ids", T0),
       completed("tie-ids", T0 + 10, 2, "tie-ids-b"),
       completed("tie-ids", T0 + 10, 1, "tie-ids-a"),
+      created("old-pending", T0),
       created("phases", T0),
       ev("run.started", "phases", T0 + 1),
       ev("phase.started", "phases", T0 + 2, { phase_name: "plan", phase_order: 0 }),
@@ -59,11 +60,13 @@ Deno.test("index rules: conflicting endings, future timestamps, completed phases
     await writePart(root, `day=2999-01-01/part-rules-2.jsonl`, [
       created("future", FUTURE_MS),
       ev("run.started", "future", FUTURE_MS + 1),
+      created("future-pending", FUTURE_MS),
     ]);
     const today = new Date(now).toISOString().slice(0, 10);
     await writePart(root, `day=${today}/part-rules-3.jsonl`, [
       created("live", now - 1000),
       ev("run.started", "live", now - 500),
+      created("new-pending", now - 1000),
     ]);
     await rebuildIndex(root, { full: true });
     const db = join(root, "index", "runs.duckdb");
@@ -94,6 +97,15 @@ Deno.test("index rules: conflicting endings, future timestamps, completed phases
       assert.equal(byId.future.status, "stale");
       assert.equal(byId.live.status, "running");
     });
+
+    await t.step(
+      "a run only created stays pending however old, and is stale ahead of the clock",
+      () => {
+        assert.equal(byId["new-pending"].status, "pending");
+        assert.equal(byId["old-pending"].status, "pending");
+        assert.equal(byId["future-pending"].status, "stale");
+      },
+    );
 
     await t.step("run_phase_summary counts completed phases only", async () => {
       const [summary] = await query(
@@ -128,9 +140,9 @@ Deno.test("index rules: conflicting endings, future timestamps, completed phases
       );
       has(/run tie is both completed and failed/);
       has(
-        /2 events timestamped more than a day ahead of this machine's clock \(first at day=2999-01-01\/part-rules-2\.jsonl:1: 2999-01-01T00:00:00\.000Z\)/,
+        /3 events timestamped more than a day ahead of this machine's clock \(first at day=2999-01-01\/part-rules-2\.jsonl:1: 2999-01-01T00:00:00\.000Z\)/,
       );
-      assert.equal(report.totals.futureEvents, 2);
+      assert.equal(report.totals.futureEvents, 3);
     });
   } finally {
     await Deno.remove(root, { recursive: true });

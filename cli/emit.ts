@@ -45,6 +45,9 @@ const FIELD_FLAGS: Record<string, { field: string; kind: FieldKind }> = {
   "alerts-total": { field: "alerts_total", kind: "integer" },
   "alerts-ok": { field: "alerts_ok", kind: "integer" },
   "error": { field: "error", kind: "json" },
+  "tags": { field: "tags", kind: "json" },
+  "note": { field: "note", kind: "string" },
+  "reason": { field: "reason", kind: "string" },
   "host": { field: "host", kind: "string" },
   "pid": { field: "pid", kind: "integer" },
   "event-id": { field: "event_id", kind: "string" },
@@ -78,6 +81,9 @@ Type flags (JSON flags take a JSON value; NaN and Infinity read as null):
   --alerts-total N --alerts-ok N --artifact-path S       baseline.completed
   --summary JSON --artifact-paths JSON                   run.completed
   --error JSON [--phase-name S]                          run.failed
+  --tags JSON (string values; "" removes a key)          run.tagged
+  --note TEXT                                            run.noted
+  [--reason TEXT]                                        run.archived
 Backfills: --event-id ID --timestamp-ms MS (kept as given).
 A run.created for a run id the log already has is refused (exit 2) unless it
 is the same event (same event id) or --allow-existing is given.

@@ -256,9 +256,7 @@ async function executeTrials(
       metrics: { ...metrics },
     });
     results.push(result);
-    if (
-      best === null || better(metrics[options.objective], best.result.metrics[options.objective])
-    ) {
+    if (best === null || ranksAbove(metrics, best.result.metrics, options.objective)) {
       best = { result, trades: r.trades };
     }
     options.onProgress?.(results.length, trials.length);
@@ -266,11 +264,77 @@ async function executeTrials(
   return { results, best };
 }
 
-/** Whether `a` beats `b`: higher wins, null ranks last, a tie keeps the earlier trial. */
-function better(a: number | null, b: number | null): boolean {
-  if (a === null || !Number.isFinite(a)) return false;
-  if (b === null || !Number.isFinite(b)) return true;
-  return a > b;
+/** Objectives that are unbounded (stored as null) when no trade lost and one won. */
+const OBJECTIVES_UNBOUNDED_WITHOUT_LOSS: readonly SweepObjective[] = [
+  "profit_factor",
+  "sortino_per_trade",
+];
+
+/** The metrics of a trial that ranking reads. */
+export type RankedMetrics =
+  & Pick<TradeMetrics, "calls" | "win_rate" | "mean_return_bps">
+  & Partial<Record<SweepObjective, number | null>>;
+
+/**
+ * The value a trial ranks by for `objective` (docs/METRICS.md, "Sweeps: the
+ * objective"): the metric itself when finite; `Infinity` when the metric is
+ * `profit_factor` or `sortino_per_trade` and it is null because no trade lost
+ * while at least one won (gross profit over no loss, a positive mean over no
+ * downside: unbounded, better than any finite value); otherwise null, which
+ * ranks last (no trades, or all returns 0). The stored metric stays null: the
+ * `Infinity` lives only here, never in JSON.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { objectiveRankValue } from "./sweep.ts";
+ * // Two trades, both won: no loss, so the profit factor is unbounded.
+ * const allWon = { calls: 2, win_rate: 1, mean_return_bps: 5000, profit_factor: null };
+ * assert.equal(objectiveRankValue(allWon, "profit_factor"), Infinity);
+ * // No trades at all: nothing to rank by.
+ * const none = { calls: 0, win_rate: 0, mean_return_bps: null, profit_factor: null };
+ * assert.equal(objectiveRankValue(none, "profit_factor"), null);
+ * ```
+ */
+export function objectiveRankValue(
+  metrics: RankedMetrics,
+  objective: SweepObjective,
+): number | null {
+  const v = metrics[objective];
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  // With trades, these two are null only when no trade lost (no gross loss, no downside);
+  // a win then makes them unbounded. All returns 0 (no win) is 0 / 0: null, ranks last.
+  const unbounded = v === null && OBJECTIVES_UNBOUNDED_WITHOUT_LOSS.includes(objective) &&
+    metrics.calls > 0 && metrics.win_rate > 0;
+  return unbounded ? Infinity : null;
+}
+
+/**
+ * Whether a trial with metrics `a` ranks above the earlier trial (grid order)
+ * with metrics `b` by `objective`: the higher {@linkcode objectiveRankValue}
+ * wins and null ranks last; between two unbounded values (both trials without
+ * a losing trade) the higher `mean_return_bps` wins; any other tie keeps the
+ * earlier trial, so this is false.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ranksAbove } from "./sweep.ts";
+ * const pf5 = { calls: 2, win_rate: 0.5, mean_return_bps: 2000, profit_factor: 5 };
+ * const allWon = { calls: 2, win_rate: 1, mean_return_bps: 5000, profit_factor: null };
+ * assert.equal(ranksAbove(allWon, pf5, "profit_factor"), true);
+ * assert.equal(ranksAbove(pf5, allWon, "profit_factor"), false);
+ * ```
+ */
+export function ranksAbove(a: RankedMetrics, b: RankedMetrics, objective: SweepObjective): boolean {
+  const ra = objectiveRankValue(a, objective);
+  const rb = objectiveRankValue(b, objective);
+  if (ra === null) return false;
+  if (rb === null) return true;
+  if (ra === Infinity && rb === Infinity) {
+    return (a.mean_return_bps ?? -Infinity) > (b.mean_return_bps ?? -Infinity);
+  }
+  return ra > rb;
 }
 
 function bestTrialSummary(best: Best): Record<string, unknown> {

@@ -29,7 +29,9 @@ import { getEventEmitter } from "../ledger/emitter.ts";
 import { type InterruptInfo, type RunResult } from "../backtest/workflow.ts";
 import { GRID_TRIALS_MAX_DEFAULT, GridError } from "../backtest/grid.ts";
 import {
+  objectiveRankValue,
   planSweep,
+  type RankedMetrics,
   runSweep,
   SWEEP_OBJECTIVE_DEFAULT,
   SWEEP_OBJECTIVES,
@@ -66,7 +68,9 @@ trial, e.g. '{"type":"fixed_stop","stopPct":[0.2,0.3],"takeProfitPct":[1,2,3]}'
 
 Flags:
   --grid JSON|@FILE    the grid (required)
-  --objective M        metric that picks the best trial, highest wins
+  --objective M        metric that picks the best trial, highest wins;
+                       a profit factor or Sortino without a losing trade
+                       is unbounded and ranks first, by mean return
                        (default ${SWEEP_OBJECTIVE_DEFAULT}); one of:
                        ${wrapText(SWEEP_OBJECTIVES.join(", "), 23)}
   --max-trials N       refuse a grid of more than N combinations
@@ -203,11 +207,15 @@ function describeSweep(r: RunResult): string {
     lines.push(`  no best trial: every trial's ${s.objective} is null`);
   } else {
     const m = best.metrics;
+    // A null profit factor of a trial with a win and no loss is unbounded (docs/METRICS.md).
+    const pf = objectiveRankValue(m as unknown as RankedMetrics, "profit_factor") === Infinity
+      ? "unbounded (no losing trade)"
+      : num(m.profit_factor, 2);
     lines.push(
       `  best by ${s.objective}: ${best.trial_id} ${JSON.stringify(best.params)}`,
       `    win rate ${num(Number(m.win_rate) * 100, 1)}%, median ${
         num(m.median_return_bps)
-      } bps, mean ${num(m.mean_return_bps)} bps, profit factor ${num(m.profit_factor, 2)}, ` +
+      } bps, mean ${num(m.mean_return_bps)} bps, profit factor ${pf}, ` +
         `max drawdown ${num(m.max_drawdown_bps)} bps`,
     );
   }

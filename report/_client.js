@@ -223,10 +223,15 @@
       const controls = document.querySelector(
         `[data-heatmap-controls="${CSS.escape(fig.dataset.key)}"]`,
       );
-      const pick = (axis) => controls.querySelector(`[data-axis="${axis}"]`).value;
-      const x = pick("x");
-      const y = pick("y");
-      const metric = pick("metric");
+      const select = (axis) => controls.querySelector(`[data-axis="${axis}"]`);
+      const x = select("x").value;
+      const y = select("y").value;
+      const metric = select("metric").value;
+      // Axis names: the option's text (a combo's sub-policy type beside its path).
+      const labelOf = (axis) => {
+        const opt = select(axis).selectedOptions[0];
+        return opt ? opt.textContent : select(axis).value;
+      };
       const rows = data.filter((d) => typeof d[metric] === "number" && Number.isFinite(d[metric]));
       if (rows.length === 0 || !x || !y) return null;
       const values = rows.map((d) => d[metric]);
@@ -241,35 +246,75 @@
       ) => (typeof a === "number" && typeof b === "number"
         ? a - b
         : String(a).localeCompare(String(b)));
+      // Parameter values are the leaves of the params (numbers, strings): a
+      // grouping key and a tick label each. Durations (a path ending in Ms) read as 1h, 30m.
+      const tick = (path) => (v) => {
+        if (typeof v === "number" && /Ms$/.test(path)) return fmtDuration(v);
+        if (typeof v === "number") return String(+v.toPrecision(6));
+        return v === null || v === undefined ? "-" : String(v);
+      };
       const xs = [...new Set(rows.map((d) => d[x]))].sort(sortNum);
       const ys = [...new Set(rows.map((d) => d[y]))].sort(sortNum);
+      const fmtMetric = (v) =>
+        Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(+v.toPrecision(3));
+      // One cell per (x, y) value pair: the best (highest) value of its trials.
+      const cells = groupByTwo(rows, x, y).map((g) => {
+        const best = g.rows.reduce((a, b) => (b[metric] > a[metric] ? b : a));
+        return { x: g.x, y: g.y, v: best[metric], n: g.rows.length, id: best.id };
+      });
       return Plot.plot({
-        width: Math.min(width, 120 + 90 * xs.length),
-        height: 70 + 44 * ys.length,
-        marginLeft: 90,
+        width: Math.min(width, 160 + 90 * xs.length),
+        height: 100 + 44 * ys.length,
+        marginLeft: 110,
+        marginTop: 36,
+        marginBottom: 44,
         padding: 0.04,
-        x: { domain: xs, label: x },
-        y: { domain: ys, label: y },
+        x: { domain: xs, label: labelOf("x"), tickFormat: tick(x) },
+        // Above the axis, not rotated beside it: a leaf path is longer than a few rows are tall.
+        y: { domain: ys, label: labelOf("y"), labelAnchor: "top", tickFormat: tick(y) },
         color,
         marks: [
-          Plot.cell(rows, Plot.group({ fill: "max" }, { x, y, fill: metric })),
-          Plot.text(
-            rows,
-            Plot.group({ text: "max" }, {
-              x,
-              y,
-              text: metric,
-              fill: "#111",
-              stroke: "white",
-              strokeWidth: 3,
-              paintOrder: "stroke",
-            }),
-          ),
+          Plot.cell(cells, {
+            x: "x",
+            y: "y",
+            fill: "v",
+            title: (c) =>
+              `${labelOf("x")} = ${tick(x)(c.x)}\n${labelOf("y")} = ${tick(y)(c.y)}\n` +
+              `${metric} ${fmtMetric(c.v)}: best of ${c.n} trial${c.n === 1 ? "" : "s"} (${c.id})`,
+          }),
+          Plot.text(cells, {
+            x: "x",
+            y: "y",
+            text: (c) => fmtMetric(c.v),
+            fill: "#111",
+            stroke: "white",
+            strokeWidth: 3,
+            paintOrder: "stroke",
+          }),
         ],
         style: { fontSize: "12px" },
       });
     },
   };
+
+  // Rows grouped by their values at two paths, in first-seen order.
+  function groupByTwo(rows, x, y) {
+    const groups = new Map();
+    for (const d of rows) {
+      const key = JSON.stringify([d[x], d[y]]);
+      if (!groups.has(key)) groups.set(key, { x: d[x], y: d[y], rows: [] });
+      groups.get(key).rows.push(d);
+    }
+    return [...groups.values()];
+  }
+
+  function fmtDuration(ms) {
+    const units = [["d", 86400000], ["h", 3600000], ["m", 60000], ["s", 1000]];
+    for (const [name, size] of units) {
+      if (Math.abs(ms) >= size && ms % size === 0) return `${ms / size}${name}`;
+    }
+    return `${ms} ms`;
+  }
 
   function draw(fig) {
     const kind = fig.dataset.chart;

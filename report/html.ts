@@ -362,33 +362,62 @@ export function renderRun(view: RunView, key: string): Fragment {
   return { html: parts.join("\n"), charts };
 }
 
-/** A sweep's trials: heatmap over two chosen parameters and one metric, and the trials table. */
+/**
+ * A sweep's trials: heatmap over two chosen parameters and one metric, and the trials table.
+ *
+ * The parameters offered are the _leaf paths_ of the trials' params that vary
+ * (`stopPct`, `levels.0.multiple`, `policies.1.maxHoldMs`: the dotted paths of
+ * SPEC 11 and of the sweep summary's `axes`), so a `ladder` or `combo` sweep
+ * gets one axis per list in its grid, not one per whole `levels` array. A
+ * cell groups the trials with its two values and shows the best (highest)
+ * value of the metric among them, over every other axis.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { renderSweep } from "./html.ts";
+ * const trials = [2, 3].flatMap((multiple, i) =>
+ *   [0.2, 0.3].map((stopPct, j) => ({
+ *     trial_id: `t${i}${j}`,
+ *     params: { type: "ladder", levels: [{ multiple, fraction: 0.5 }], stopPct },
+ *     metrics: { expectancy_bps: 10 * i + j },
+ *   }))
+ * );
+ * const { html, charts } = renderSweep(trials, "s");
+ * assert.ok(html.includes(`value="levels.0.multiple"`) && !html.includes(`value="levels"`));
+ * const rows = charts.s as Record<string, unknown>[];
+ * assert.equal(rows[3]["levels.0.multiple"], 3);
+ * ```
+ */
 export function renderSweep(trials: readonly TrialView[], key: string): Fragment {
-  const params = varyingKeys(trials.map((t) => t.params));
+  const leaves = trials.map((t) => leafPaths(t.params));
+  const params = varyingKeys(leaves);
   const metrics = numericKeys(trials.map((t) => t.metrics));
   const preferred = ["expectancy_bps", "mean_return_bps", "win_rate", "profit_factor"];
   const metric = preferred.find((m) => metrics.includes(m)) ?? metrics[0] ?? "";
-  const options = (values: string[], selected: string) =>
+  const options = (values: string[], selected: string, label = (v: string) => v) =>
     values.map((v) =>
       `<option${v === selected ? " selected" : ""} value="${escapeHtml(v)}">${
-        escapeHtml(v)
+        escapeHtml(label(v))
       }</option>`
     ).join("");
+  const paramLabel = (path: string) => axisLabel(path, leaves);
   const x = params[0] ?? "";
   const y = params[1] ?? params[0] ?? "";
   const controls = `<div class="toolbar" data-heatmap-controls="${escapeHtml(key)}">` +
-    `<label>x <select data-axis="x">${options(params, x)}</select></label>` +
-    `<label>y <select data-axis="y">${options(params, y)}</select></label>` +
+    `<label>x <select data-axis="x">${options(params, x, paramLabel)}</select></label>` +
+    `<label>y <select data-axis="y">${options(params, y, paramLabel)}</select></label>` +
     `<label>color <select data-axis="metric">${options(metrics, metric)}</select></label>` +
-    `<span class="muted">${trials.length} trials; a cell shows the best of its trials</span></div>`;
+    `<span class="muted">${trials.length} trials; a cell shows the best of its trials ` +
+    `over the other parameters</span></div>`;
   const head = [...params, ...metrics.slice(0, 8)];
   const table = `<table data-sortable><thead><tr><th data-sort="text">trial</th>${
     head.map((h) => `<th data-sort="num" class="num">${escapeHtml(h)}</th>`).join("")
   }</tr></thead><tbody>${
-    trials.slice(0, 500).map((t) =>
+    trials.slice(0, 500).map((t, i) =>
       `<tr><td class="id">${escapeHtml(t.trial_id)}</td>${
         head.map((h) => {
-          const v = h in t.params ? t.params[h] : t.metrics[h];
+          const v = h in leaves[i] ? leaves[i][h] : t.metrics[h];
           return `<td class="num" data-v="${typeof v === "number" ? v : ""}">${
             escapeHtml(formatValue(v))
           }</td>`;
@@ -401,8 +430,38 @@ export function renderSweep(trials: readonly TrialView[], key: string): Fragment
   }<details><summary>Trials</summary>${table}</details></div>`;
   return {
     html,
-    charts: { [key]: trials.map((t) => ({ id: t.trial_id, ...t.params, ...t.metrics })) },
+    charts: { [key]: trials.map((t, i) => ({ id: t.trial_id, ...leaves[i], ...t.metrics })) },
   };
+}
+
+/**
+ * Every leaf of `params` by dotted path, arrays included (`levels.0.multiple`,
+ * `policies.1.maxHoldMs`): the report's {@linkcode flatten} keeps arrays as
+ * values, which no axis can group or label.
+ */
+function leafPaths(params: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const walk = (value: unknown, path: string) => {
+    if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) walk(v, path === "" ? k : `${path}.${k}`);
+    } else if (path !== "") {
+      out[path] = value;
+    }
+  };
+  walk(params, "");
+  return out;
+}
+
+/**
+ * The label of a parameter axis: its path, and for a path inside a combo's
+ * sub-policy the sub-policy's type (`policies.1.maxHoldMs (time_stop)`).
+ */
+function axisLabel(path: string, leaves: readonly Record<string, unknown>[]): string {
+  const at = path.lastIndexOf(".");
+  if (at < 0) return path;
+  const types = new Set(leaves.map((l) => l[`${path.slice(0, at)}.type`]));
+  const [type] = types;
+  return types.size === 1 && typeof type === "string" ? `${path} (${type})` : path;
 }
 
 /** Options for {@linkcode renderCompare}. */

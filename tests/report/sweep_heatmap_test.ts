@@ -1,0 +1,291 @@
+/**
+ * The sweep heatmap of `combo` and `ladder` sweeps: its axes are the varying
+ * leaf paths of the trials' params (`levels.0.multiple`,
+ * `policies.1.maxHoldMs`), not whole `levels` / `policies` arrays; its tick
+ * labels are the values (durations as `1h`), never `[object Object]`; a cell
+ * groups the trials with its two values and shows the best of them.
+ *
+ * The browser part runs real `ledger sweep policy` runs on the sample data,
+ * opens the report file and `ledger ui` in headless Chromium, and saves
+ * screenshots under `.tmp/report-screenshots/` (`report-sweep-combo.png`,
+ * `report-sweep-ladder.png`, `ui-sweep-ladder.png`). Skipped only when no
+ * Chromium is installed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { chromium, type Page } from "playwright-core";
+import { REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
+import { flatten, type TrialView } from "../../report/data.ts";
+import { renderSweep } from "../../report/html.ts";
+import { startUi } from "./_fixture.ts";
+
+const CHROMIUM_PATH = "/usr/bin/chromium";
+const SCREENSHOT_DIR = join(REPO_ROOT, ".tmp", "report-screenshots");
+const DRAW_MS_MAX = 15_000;
+const HOUR_MS = 3_600_000;
+
+const COMBO_GRID = {
+  type: "combo",
+  policies: [
+    { type: "fixed_stop", stopPct: [0.2, 0.3] },
+    { type: "time_stop", maxHoldMs: [HOUR_MS, 2 * HOUR_MS] },
+  ],
+};
+/** 2 x 2 x 2 x 2 = 16 trials. */
+const LADDER_GRID = {
+  type: "ladder",
+  levels: [{ multiple: [2, 3], fraction: [0.4, 0.5] }, { multiple: [5, 6], fraction: 0.25 }],
+  stopPct: [0.2, 0.3],
+};
+
+/** Trials as the index gives them to the report (params flattened, arrays kept). */
+function ladderTrials(): TrialView[] {
+  const trials: TrialView[] = [];
+  for (const m0 of [2, 3]) {
+    for (const m1 of [5, 6]) {
+      for (const stopPct of [0.2, 0.3]) {
+        const params = {
+          type: "ladder",
+          levels: [{ multiple: m0, fraction: 0.5 }, { multiple: m1, fraction: 0.25 }],
+          stopPct,
+        };
+        trials.push({
+          trial_id: `t${trials.length}`,
+          params: flatten(params),
+          metrics: { calls: 10, expectancy_bps: 100 * m0 + 10 * m1 + stopPct },
+        });
+      }
+    }
+  }
+  return trials;
+}
+
+function optionValues(html: string, axis: string): string[] {
+  const select = html.match(new RegExp(`data-axis="${axis}">(.*?)</select>`))![1];
+  return [...select.matchAll(/value="([^"]*)"/g)].map((m) => m[1]);
+}
+
+Deno.test("renderSweep: axes are the varying leaf paths of ladder and combo params", async (t) => {
+  await t.step("ladder: levels.N.multiple and stopPct, not levels", () => {
+    const { html, charts } = renderSweep(ladderTrials(), "s");
+    assert.deepEqual(optionValues(html, "x"), [
+      "levels.0.multiple",
+      "levels.1.multiple",
+      "stopPct",
+    ]);
+    assert.deepEqual(optionValues(html, "y"), optionValues(html, "x"));
+    assert.match(html, /<option selected value="levels\.0\.multiple">/);
+    assert.match(
+      html,
+      /data-axis="y"><option value="levels\.0\.multiple">levels\.0\.multiple<\/option><option selected value="levels\.1\.multiple">/,
+    );
+    const rows = charts.s as Record<string, unknown>[];
+    assert.equal(rows.length, 8);
+    assert.deepEqual(
+      [rows[5]["levels.0.multiple"], rows[5]["levels.1.multiple"], rows[5].stopPct],
+      [3, 5, 0.3],
+    );
+    assert.ok(!("levels" in rows[0]), "no whole array as a value");
+    assert.ok(!html.includes("[{"), "the trials table shows leaves, not JSON arrays");
+  });
+  await t.step("combo: policies.N.<field>, named with the sub-policy type", () => {
+    const trials: TrialView[] = [];
+    for (const stopPct of [0.2, 0.3]) {
+      for (const maxHoldMs of [HOUR_MS, 2 * HOUR_MS]) {
+        const params = {
+          type: "combo",
+          policies: [{ type: "fixed_stop", stopPct }, { type: "time_stop", maxHoldMs }],
+        };
+        trials.push({
+          trial_id: `t${trials.length}`,
+          params: flatten(params),
+          metrics: { expectancy_bps: stopPct * maxHoldMs },
+        });
+      }
+    }
+    const { html, charts } = renderSweep(trials, "c");
+    assert.deepEqual(optionValues(html, "x"), ["policies.0.stopPct", "policies.1.maxHoldMs"]);
+    assert.ok(html.includes(">policies.1.maxHoldMs (time_stop)</option>"));
+    const rows = charts.c as Record<string, unknown>[];
+    assert.equal(rows[3]["policies.1.maxHoldMs"], 2 * HOUR_MS);
+  });
+  await t.step("a flat sweep keeps its parameter names", () => {
+    const trials: TrialView[] = [0.2, 0.3].map((stopPct, i) => ({
+      trial_id: `t${i}`,
+      params: { type: "fixed_stop", stopPct, takeProfitPct: 1 },
+      metrics: { expectancy_bps: i },
+    }));
+    assert.deepEqual(optionValues(renderSweep(trials, "f").html, "x"), ["stopPct"]);
+  });
+});
+
+const chromiumMissing = (() => {
+  try {
+    Deno.statSync(CHROMIUM_PATH);
+    return false;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    console.log(`sweep_heatmap_test: browser part skipped: ${CHROMIUM_PATH} not found`);
+    return true;
+  }
+})();
+
+async function sweep(root: string, runId: string, grid: unknown): Promise<void> {
+  const res = await runLedger([
+    "sweep",
+    "policy",
+    "--root",
+    root,
+    "--run-id",
+    runId,
+    "--no-index",
+    "--grid",
+    JSON.stringify(grid),
+  ]);
+  assert.equal(res.code, 0, res.stderr);
+}
+
+/** Wait until every chart inside `scope` has drawn (as browser_test.ts does). */
+async function waitForCharts(page: Page, scope: string): Promise<void> {
+  const drawn = `(() => {
+    const figs = [...document.querySelectorAll(${JSON.stringify(`${scope} figure.chart`)})];
+    return figs.length > 0 && figs.every((f) => f.dataset.drawn === "1");
+  })()`;
+  await page.waitForFunction(drawn, undefined, { timeout: DRAW_MS_MAX });
+}
+
+/** What the heatmap `key` drew: cell count, tick labels, cell texts. */
+async function heatmap(page: Page, key: string) {
+  const fig = `figure[data-key="${key}"]`;
+  return {
+    cells: await page.locator(`${fig} svg g[aria-label="cell"] rect`).count(),
+    xTicks: await page.locator(`${fig} svg g[aria-label="x-axis tick label"] text`)
+      .allTextContents(),
+    yTicks: await page.locator(`${fig} svg g[aria-label="y-axis tick label"] text`)
+      .allTextContents(),
+    texts: await page.locator(`${fig} svg g[aria-label="text"] text`).allTextContents(),
+    svg: await page.locator(`${fig} svg`).last().textContent() ?? "",
+  };
+}
+
+/** The best expectancy per (x, y) pair of the chart data, formatted as the cells show it. */
+async function bestByPair(page: Page, key: string, x: string, y: string): Promise<string[]> {
+  const rows = await page.evaluate(
+    `JSON.parse(document.getElementById("ledger-data").textContent).charts[${JSON.stringify(key)}]`,
+  ) as Record<string, number>[];
+  const best = new Map<string, number>();
+  for (const r of rows) {
+    const k = JSON.stringify([r[x], r[y]]);
+    best.set(k, Math.max(best.get(k) ?? -Infinity, r.expectancy_bps));
+  }
+  return [...best.values()].map((v) => Math.round(v).toLocaleString("en-US")).sort();
+}
+
+async function shot(page: Page, key: string, name: string): Promise<void> {
+  await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
+  await page.mouse.move(0, 0);
+  await page.locator(`.card:has(figure[data-key="${key}"])`).screenshot({
+    path: join(SCREENSHOT_DIR, `${name}.png`),
+  });
+}
+
+Deno.test({
+  name: "the heatmap of combo and ladder sweeps in a real browser",
+  ignore: chromiumMissing,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    await withTempDir(async (dir) => {
+      const root = join(dir, "root");
+      await sweep(root, "combo", COMBO_GRID);
+      await sweep(root, "lad", LADDER_GRID);
+      const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      const out = join(dir, "r.html");
+      const made = await runLedger(["report", "combo", "lad", "--root", root, "--out", out]);
+      assert.equal(made.code, 0, made.stderr);
+      const context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
+        executablePath: CHROMIUM_PATH,
+        headless: true,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        viewport: { width: 1280, height: 900 },
+      });
+      try {
+        const page = await context.newPage();
+        const problems: string[] = [];
+        page.on("pageerror", (err) => problems.push(err.message));
+        page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+
+        await t.step("combo: one axis per sub-policy field, durations as hours", async () => {
+          await page.goto(`file://${out}#run-0`);
+          await waitForCharts(page, "section.active");
+          const h = await heatmap(page, "run-0-sweep");
+          assert.equal(h.cells, 4);
+          assert.deepEqual(h.xTicks, ["0.2", "0.3"]);
+          assert.deepEqual(h.yTicks, ["1h", "2h"]);
+          assert.ok(h.svg.includes("policies.0.stopPct (fixed_stop)"), h.svg);
+          assert.ok(h.svg.includes("policies.1.maxHoldMs (time_stop)"), h.svg);
+          assert.ok(!h.svg.includes("[object Object]"));
+          await shot(page, "run-0-sweep", "report-sweep-combo");
+        });
+
+        await t.step("ladder (16 trials): a 2 x 2 grid per axis pair, the best of 4", async () => {
+          await page.goto(`file://${out}#run-1`);
+          await waitForCharts(page, "section.active");
+          const controls = `[data-heatmap-controls="run-1-sweep"]`;
+          const options = await page.locator(`${controls} [data-axis="x"] option`)
+            .allTextContents();
+          assert.deepEqual(options, [
+            "levels.0.multiple",
+            "levels.0.fraction",
+            "levels.1.multiple",
+            "stopPct",
+          ]);
+          for (
+            const [x, y] of [
+              ["levels.0.multiple", "levels.0.fraction"],
+              ["levels.1.multiple", "stopPct"],
+            ]
+          ) {
+            await page.selectOption(`${controls} [data-axis="x"]`, x);
+            await page.selectOption(`${controls} [data-axis="y"]`, y);
+            const h = await heatmap(page, "run-1-sweep");
+            assert.equal(h.cells, 4, `${x} x ${y}`);
+            assert.ok(!h.svg.includes("[object Object]"));
+            assert.deepEqual(h.texts.slice().sort(), await bestByPair(page, "run-1-sweep", x, y));
+          }
+          const h = await heatmap(page, "run-1-sweep");
+          assert.deepEqual(h.xTicks, ["5", "6"]);
+          assert.deepEqual(h.yTicks, ["0.2", "0.3"]);
+          await page.selectOption(`${controls} [data-axis="x"]`, "levels.0.multiple");
+          await page.selectOption(`${controls} [data-axis="y"]`, "levels.1.multiple");
+          await shot(page, "run-1-sweep", "report-sweep-ladder");
+        });
+
+        await t.step("ledger ui: the same axes", async () => {
+          const ui = await startUi(root);
+          try {
+            const uiPage = await context.newPage();
+            uiPage.on("pageerror", (err) => problems.push(err.message));
+            await uiPage.goto(`${ui.url}/run/lad`);
+            await waitForCharts(uiPage, "main");
+            const h = await heatmap(uiPage, "run-sweep");
+            assert.equal(h.cells, 4);
+            assert.deepEqual(h.xTicks, ["2", "3"]);
+            assert.ok(!h.svg.includes("[object Object]"));
+            await shot(uiPage, "run-sweep", "ui-sweep-ladder");
+          } finally {
+            const stopped = await ui.stop();
+            assert.equal(stopped.code, 0, stopped.stderr);
+          }
+        });
+
+        await t.step("nothing went wrong in the pages", () => {
+          assert.deepEqual(problems, []);
+        });
+      } finally {
+        await context.close();
+      }
+    });
+  },
+});

@@ -107,7 +107,18 @@ interface PartMemory {
   shippedBytes: number;
   /** Checked against the bucket by this process. */
   verified: boolean;
+  /** The local file's inode when it was checked (a file replaced since has another). */
+  ino?: number | null;
+  /** The last bytes shipped (up to {@linkcode SHIPPED_TAIL_BYTES}), as the bucket holds them. */
+  tail?: Uint8Array;
 }
+
+/**
+ * Bytes before a checked part's shipped offset that a long-running shipper
+ * compares with the local file before it ships more of it (no request): an
+ * edit in place (same inode) that moved the line ends there is caught.
+ */
+const SHIPPED_TAIL_BYTES = 4096;
 
 /** A shipper bound to one root and one bucket location; keeps what it learnt between passes. */
 export class Shipper {
@@ -203,7 +214,22 @@ export class Shipper {
     ) return;
     const file = await Deno.open(f.path, { read: true });
     try {
-      const size = (await file.stat()).size;
+      const info = await file.stat();
+      const size = info.size;
+      // Checked by this process before: the same file still, with the bytes shipped last in
+      // place? A part replaced since (`sed -i` writes a new file) is checked again against the
+      // bucket; one edited in place before its shipped offset is a conflict. Either way no
+      // chunk ever starts inside a line.
+      if (mem?.verified && mem.ino !== info.ino) mem.verified = false;
+      if (mem?.verified && mem.tail !== undefined && size >= mem.shippedBytes) {
+        const local = await readRange(file, mem.shippedBytes - mem.tail.length, mem.shippedBytes);
+        if (!bytesEqual(local, mem.tail)) {
+          throw new RemoteConflictError(
+            `Local part ${f.file} changed before byte ${mem.shippedBytes}, which the bucket ` +
+              `holds: the file was edited`,
+          );
+        }
+      }
       if (mem === undefined || !mem.verified) {
         const fingerprint = await firstLineFingerprint(file, size);
         if (fingerprint === undefined) return; // no complete line yet
@@ -226,6 +252,12 @@ export class Shipper {
         const part = { day: f.day, stem: f.stem, fingerprint };
         await this.#reconcile(file, size, part, mem, report);
         mem.verified = true;
+        mem.ino = info.ino;
+        mem.tail = await readRange(
+          file,
+          Math.max(0, mem.shippedBytes - SHIPPED_TAIL_BYTES),
+          mem.shippedBytes,
+        );
       }
       if (size < mem.shippedBytes) {
         mem.verified = false;
@@ -376,6 +408,7 @@ export class Shipper {
       const result = await this.#store.putIfAbsent(key, body);
       if (result === "created") {
         mem.shippedBytes = start + body.length; // this chunk is in the bucket from here
+        mem.tail = body.slice(Math.max(0, body.length - SHIPPED_TAIL_BYTES));
         report.chunksPut++;
         report.bytesShipped += body.length;
         continue;
@@ -385,6 +418,11 @@ export class Shipper {
       if (existing === null) throw new Error(`Bucket reported ${key} as existing, then not found`);
       await this.#verifyRemote(file, size, key, start, existing);
       mem.shippedBytes = start + existing;
+      mem.tail = await readRange(
+        file,
+        Math.max(0, mem.shippedBytes - SHIPPED_TAIL_BYTES),
+        mem.shippedBytes,
+      );
       report.chunksFound++;
     }
   }
@@ -543,11 +581,18 @@ async function readDirOrEmpty(dir: string): Promise<Deno.DirEntry[]> {
 
 const NEWLINE = 0x0a;
 
+/**
+ * The fingerprint of a part's first line, or undefined while it has no
+ * complete line. A first line longer than {@linkcode FIRST_LINE_BYTES_MAX}
+ * (a bad line the indexer records, followed by good ones a Python writer
+ * may have written) is fingerprinted by its first bytes, which an
+ * append-only file never changes.
+ */
 async function firstLineFingerprint(file: Deno.FsFile, size: number): Promise<string | undefined> {
   const head = await readRange(file, 0, Math.min(size, FIRST_LINE_BYTES_MAX));
   const end = head.indexOf(NEWLINE);
-  if (end < 0) return undefined;
-  return fingerprintOf(head.subarray(0, end));
+  if (end >= 0) return fingerprintOf(head.subarray(0, end));
+  return size > FIRST_LINE_BYTES_MAX ? fingerprintOf(head) : undefined;
 }
 
 /** Read exactly `[start, end)` of `file` (the caller knows the file has it). */

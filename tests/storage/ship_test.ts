@@ -181,6 +181,15 @@ Deno.test({
     await t.step("a state file that points into a line or trusts changed bytes", async () => {
       await wrongState(server, tmp);
     });
+    await t.step("a part replaced or edited under a running shipper is a conflict", async () => {
+      await replacedUnderShipper(server, tmp);
+    });
+    await t.step(
+      "a part whose first line is over 1 MiB ships with the lines after it",
+      async () => {
+        await longFirstLine(server, tmp);
+      },
+    );
     await t.step("retention by day prefix: the index from the bucket follows", async () => {
       await retention(server, tmp);
     });
@@ -368,6 +377,118 @@ async function conflict(server: CephServer, tmp: string): Promise<void> {
   assert.equal(r.code, 1, r.stderr);
   assert.match(oneLine(r.stderr), /differs from the local log/);
   assert.deepEqual(await store.get(key), foreign, "the bucket object is not overwritten");
+}
+
+/**
+ * One shipper process, two passes: between them the part is rewritten without one of its
+ * shipped lines (as `sed -i` does: a new file under the same name) and grows. The second
+ * pass shipped the new file from the old offset, a chunk starting inside a line, and an
+ * event was lost from the bucket's index. It is a conflict now, and nothing is uploaded;
+ * the same for an edit in place (same file) before the shipped offset.
+ */
+async function replacedUnderShipper(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "replaced");
+  await emitRuns(root, "replaced", 3);
+  const [[name]] = [...await localParts(root)];
+  const path = join(root, "events", name);
+  const store = storeOf(server, "fleet");
+  const location = { bucket: "fleet", prefix: "replaced/" };
+  const shipper = new Shipper(root, store, location);
+  await shipper.open();
+  try {
+    const first = await shipper.pass();
+    assert.deepEqual(first.problems, []);
+    const before = await bucketLines(store, "replaced/");
+    // Replace: a new file without the second line, then more lines appended.
+    const lines = (await Deno.readTextFile(path)).split("\n");
+    lines.splice(1, 1);
+    await Deno.writeTextFile(`${path}.new`, lines.join("\n"));
+    await Deno.rename(`${path}.new`, path);
+    await Deno.writeTextFile(path, moreLines("replaced"), { append: true });
+    const second = await shipper.pass();
+    assert.equal(second.chunksPut, 0);
+    assert.equal(second.problems.length, 1, second.problems.join("; "));
+    assert.match(second.problems[0], /no longer|differs|changed/);
+    assert.deepEqual(await bucketLines(store, "replaced/"), before, "nothing uploaded");
+  } finally {
+    shipper.close();
+  }
+  // Edited in place (same inode) under a shipper that checked it: a conflict too.
+  const root2 = join(tmp, "edited");
+  await emitRuns(root2, "edited", 3);
+  const [[name2]] = [...await localParts(root2)];
+  const path2 = join(root2, "events", name2);
+  const location2 = { bucket: "fleet", prefix: "edited/" };
+  const shipper2 = new Shipper(root2, store, location2);
+  await shipper2.open();
+  try {
+    assert.deepEqual((await shipper2.pass()).problems, []);
+    const before = await bucketLines(store, "edited/");
+    const text = await Deno.readTextFile(path2);
+    const cut = text.lastIndexOf("\n", text.length - 2) + 1; // the last line moves back 3 bytes
+    await Deno.writeTextFile(path2, text.slice(0, cut - 4) + "\n" + text.slice(cut));
+    await Deno.writeTextFile(path2, moreLines("edited"), { append: true });
+    const second = await shipper2.pass();
+    assert.equal(second.chunksPut, 0);
+    assert.equal(second.problems.length, 1, second.problems.join("; "));
+    assert.deepEqual(await bucketLines(store, "edited/"), before, "nothing uploaded");
+  } finally {
+    shipper2.close();
+  }
+}
+
+/** Two trial lines to append to a part by hand. */
+function moreLines(tag: string): string {
+  return [1, 2].map((i) =>
+    JSON.stringify({
+      event_type: "trial.recorded",
+      event_id: `${tag}-more-${i}`,
+      timestamp_ms: T0 + i,
+      run_id: `${tag}-more`,
+      trial_id: `t${i}`,
+      params: {},
+      metrics: {},
+    }) + "\n"
+  ).join("");
+}
+
+/**
+ * A Python writer's part whose first line is longer than a line may be (a bad line the
+ * indexer records): ship found no first line in its first 1 MiB and shipped nothing of the
+ * part, forever, with exit 0. The lines after it now reach the bucket.
+ */
+async function longFirstLine(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "long");
+  const long = JSON.stringify({
+    event_type: "run.created",
+    event_id: "long-0",
+    timestamp_ms: T0,
+    run_id: "long",
+    run_type: "policy",
+    config: { blob: "x".repeat(1_500_000) },
+    data_fingerprint: "f",
+  });
+  const good = [1, 2, 3].map((i) =>
+    JSON.stringify({
+      event_type: "trial.recorded",
+      event_id: `long-t${i}`,
+      timestamp_ms: T0 + i,
+      run_id: "long",
+      trial_id: `t${i}`,
+      params: {},
+      metrics: {},
+    })
+  );
+  await Deno.mkdir(join(root, "events", "day=2026-01-20"), { recursive: true });
+  await Deno.writeTextFile(
+    join(root, "events", "day=2026-01-20", "part-000001.jsonl"),
+    [long, ...good].join("\n") + "\n",
+  );
+  const store = storeOf(server, "fleet");
+  const report = await shipOnce(root, store, { bucket: "fleet", prefix: "long/" });
+  assert.deepEqual(report.problems, []);
+  const lines = (await bucketLines(store, "long/")).map((l) => l.line);
+  assert.deepEqual(lines, [long, ...good]);
 }
 
 /**

@@ -95,6 +95,9 @@ export async function main(args: string[]): Promise<number> {
   const to = stringFlag(values, "to");
   if (to === undefined) throw new UsageError("--to s3://bucket/prefix is required");
   const once = values.once === true;
+  if (once && values.interval !== undefined) {
+    throw new UsageError("--once makes one pass: --interval has no meaning with it");
+  }
   const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX, "seconds") ??
     INTERVAL_SECONDS_DEFAULT;
   const bucket = await openBucket(to, "to");

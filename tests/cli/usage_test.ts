@@ -58,3 +58,25 @@ Deno.test("a flag without its value is a usage error that names the flag", async
     await Deno.remove(root, { recursive: true });
   }
 });
+
+// `ship --once --interval 5` ran once and ignored --interval without a word.
+Deno.test("ship: --once with --interval is a usage error, before the bucket is asked", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-usage-" });
+  try {
+    const r = await runLedger([
+      "ship",
+      "--root",
+      root,
+      "--to",
+      "s3://no-such-bucket/p",
+      "--once",
+      "--interval",
+      "5",
+    ]);
+    equal(r.code, 2, r.stderr);
+    equal(r.stderr.trim(), "ledger ship: --once makes one pass: --interval has no meaning with it");
+    equal([...Deno.readDirSync(root)].length, 0, "nothing written");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

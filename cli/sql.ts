@@ -78,6 +78,19 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = indexDbPath(values);
   const memoryLimit = readerMemoryLimitFlag(values);
   return await withReader(dbPath, async (conn) => {
+    const statements = await conn.extractStatements(query).catch((err: unknown) => {
+      // The parser's own words, as when the query runs ("Parser Error: ..."), not the binding's.
+      if (!(err instanceof Error)) throw err;
+      throw new Error(err.message.replace(/^Failed to extract statements: /, ""), { cause: err });
+    });
+    if (statements.count !== 1) {
+      throw new UsageError(`expected one query, got ${statements.count} statements`);
+    }
+    // DuckDB aborts the whole process (not an error) when logging to a file is refused under
+    // the reader's locked configuration: refuse it first.
+    if (/\benable_logging\b/i.test(query)) {
+      throw new UsageError("enable_logging is not available: the index is opened read-only");
+    }
     const { columns, batches } = await openStream(conn, query);
     if (format !== "table") {
       await writeRows(

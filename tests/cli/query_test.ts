@@ -382,6 +382,24 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
       },
     );
 
+    // Two statements ran both; a refused enable_logging aborted the process (exit 134).
+    await t.step("sql: one query only; enable_logging is refused, not a crash", async () => {
+      for (
+        const q of [
+          "SELECT 1; SELECT 2",
+          `CALL enable_logging(storage='file', storage_path='${join(root, "log")}'); SELECT 1`,
+          `CALL enable_logging(storage='file', storage_path='${join(root, "log")}')`,
+        ]
+      ) {
+        const r = await runLedger(["sql", "--root", root, q]);
+        equal(r.code, 2, `${q}: ${r.stderr}`);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      }
+      const one = await runLedger(["sql", "--root", root, "SELECT 42 AS x;", "--format", "jsonl"]);
+      equal(one.code, 0, one.stderr);
+      equal(one.stdout.trim(), '{"x":42}');
+    });
+
     await t.step("export runs to parquet: flat typed columns", async () => {
       const out = join(root, "runs.parquet");
       const r = await runLedger([

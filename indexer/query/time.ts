@@ -39,6 +39,9 @@ export function isDateOnly(text: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(text.trim());
 }
 
+/** Largest UTC offset accepted, in hours (ISO 8601 allows up to 23:59; in use: +14:00). */
+const OFFSET_HOURS_MAX = 14;
+
 /**
  * Milliseconds since the epoch of a UTC date or ISO instant; throws
  * {@linkcode InstantFormatError}.
@@ -49,6 +52,9 @@ export function isDateOnly(text: string): boolean {
  * import { parseInstant } from "./time.ts";
  * assert.equal(parseInstant("1970-01-02"), 86_400_000);
  * assert.equal(parseInstant("1970-01-01T01:00+01:00"), 0);
+ * // An offset no clock uses is a typo, refused rather than read as a shifted time.
+ * assert.throws(() => parseInstant("2026-01-02T00:00+25:00"), /Invalid date or instant/);
+ * assert.throws(() => parseInstant("2026-01-02T00:00+23:99"), /Invalid date or instant/);
  * ```
  */
 export function parseInstant(text: string): number {
@@ -67,8 +73,11 @@ export function parseInstant(text: string): number {
   if (zone === undefined || zone === "Z") return utc;
   const sign = zone[0] === "-" ? -1 : 1;
   const digits = zone.slice(1).replace(":", "");
-  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
-  return utc - sign * offsetMin * 60_000;
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2) || "0");
+  // Offsets in use run from -12:00 to +14:00; +25:00 or +23:99 is a typo, not a time.
+  if (hours > OFFSET_HOURS_MAX || minutes > 59) throw new InstantFormatError(text);
+  return utc - sign * (hours * 60 + minutes) * 60_000;
 }
 
 /**

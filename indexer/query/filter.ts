@@ -49,7 +49,14 @@ export type FilterValue = number | string | boolean | null;
 export type FilterExpr =
   | { kind: "and" | "or"; left: FilterExpr; right: FilterExpr }
   | { kind: "not"; expr: FilterExpr }
-  | { kind: "compare"; field: string; column: number; op: CompareOp; value: FilterValue }
+  | {
+    kind: "compare";
+    field: string;
+    column: number;
+    op: CompareOp;
+    value: FilterValue;
+    valueColumn: number;
+  }
   | { kind: "regex"; field: string; column: number; pattern: string; valueColumn: number }
   | { kind: "null"; field: string; column: number; negated: boolean };
 
@@ -106,10 +113,13 @@ function describe(t: Token): string {
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
+  // Columns count characters as people see them (code points), not UTF-16 units: an emoji
+  // before a bad token must not move its column by one.
+  const columnAt = (index: number) => [...text.slice(0, index)].length + 1;
   let i = 0;
   while (i < text.length) {
     const ch = text[i];
-    const column = i + 1;
+    const column = columnAt(i);
     if (/\s/.test(ch)) {
       i++;
       continue;
@@ -149,17 +159,29 @@ function tokenize(text: string): Token[] {
     IDENT.lastIndex = i;
     const id = IDENT.exec(text);
     if (id !== null) {
+      const after = i + id[0].length;
+      if (text[after] === "." && after + 1 < text.length) {
+        // `config.ü`: the path goes on with a character no field name takes; name that one.
+        const bad = String.fromCodePoint(text.codePointAt(after + 1)!);
+        throw new FilterSyntaxError(
+          `Unexpected character ${JSON.stringify(bad)} at column ${columnAt(after + 1)} ` +
+            "(a field's path takes letters, digits, _ and -)",
+          bad,
+          columnAt(after + 1),
+        );
+      }
       tokens.push({ kind: "ident", text: id[0], column });
-      i += id[0].length;
+      i = after;
       continue;
     }
+    const bad = String.fromCodePoint(text.codePointAt(i)!);
     throw new FilterSyntaxError(
-      `Unexpected character ${JSON.stringify(ch)} at column ${column}`,
-      ch,
+      `Unexpected character ${JSON.stringify(bad)} at column ${column}`,
+      bad,
       column,
     );
   }
-  tokens.push({ kind: "end", text: "", column: text.length + 1 });
+  tokens.push({ kind: "end", text: "", column: columnAt(text.length) });
   return tokens;
 }
 
@@ -282,12 +304,14 @@ class Parser {
     const op = this.#peek;
     if (op.kind === "op") {
       this.#next();
+      const valueColumn = this.#peek.column;
       return {
         kind: "compare",
         field: f.text,
         column: f.column,
         op: op.text as CompareOp,
         value: this.#value(),
+        valueColumn,
       };
     }
     if (op.kind === "tilde") {
@@ -545,10 +569,9 @@ function compileCompare(
         e.column,
       );
     }
-    return {
-      sql: `TRY_CAST(${f.text.sql} AS BOOLEAN) ${op} ?`,
-      params: [...f.text.params, v],
-    };
+    // Only a stored true or false (or its text) matches: not 1, "yes" or "t", which a cast to
+    // BOOLEAN would take (and `= 1` never matches true: no loose equality either way).
+    return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, String(v)] };
   }
   if (f.kind === "time") {
     let ms: number;
@@ -556,12 +579,16 @@ function compileCompare(
       ms = parseInstant(v);
     } catch (err) {
       throw new FilterSyntaxError(
-        `${err instanceof Error ? err.message : String(err)} (${e.field}, column ${e.column})`,
+        `${err instanceof Error ? err.message : String(err)} (${e.field}, column ${e.valueColumn})`,
         v,
-        e.column,
+        e.valueColumn,
       );
     }
     return { sql: `${f.value.sql} ${op} ?`, params: [...f.value.params, ms] };
+  }
+  if (f.kind === "number" && v.trim() !== "" && Number.isFinite(Number(v))) {
+    // A number field holds numbers only: duration_ms > '500' means 500, not the text "500".
+    return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, Number(v)] };
   }
   return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, v] };
 }

@@ -75,7 +75,10 @@ Deno.test("filter parser: precedence, quoting, values, errors with columns", asy
       ["label ~ 5", 9, /quoted regular expression/],
       ["summary.x < null", 1, /use = null/],
       ["summary.x < true", 1, /boolean/],
-      ["created_at > 'yesterday'", 1, /Invalid date or instant "yesterday"/],
+      ["created_at > 'yesterday'", 14, /Invalid date or instant "yesterday"/],
+      // Columns count code points; a path's bad character is named, not the dot before it.
+      ["run_id = '😀' and @", 18, /Unexpected character "@" at column 18/],
+      ["config.ü = 3", 8, /Unexpected character "ü" at column 8/],
       ["", 1, /expected a comparison/],
     ];
     for (const [text, column, message] of cases) {
@@ -159,6 +162,9 @@ Deno.test("filter on a real index: every operator, numbers vs strings, injection
       deepEqual(await ids(["created_at >= '2026-01-22'"]), ["fail-y", "path-x"]);
       deepEqual(await ids(["created_at < '2026-01-20T00:01'"]), ["nan-z", "pol-a1"]);
       deepEqual(await ids(["duration_ms < 10"]), ["fail-y"]);
+      // A number field against a quoted number compares numbers ('10' < '9' as text).
+      deepEqual(await ids(["duration_ms < '10'"]), ["fail-y"]);
+      deepEqual(await ids(["duration_ms < '9e1'"]), await ids(["duration_ms < 90"]));
     });
     await t.step("sort: numbers numerically, nulls last", async () => {
       const sorted = await withReader(db, (conn) =>

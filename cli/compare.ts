@@ -33,7 +33,9 @@ enough): whether they saw the same data, git commit and dirty flag, the
 config paths whose values differ, every summary metric with its delta to
 the first run, phase durations, and per-caller results (a policy run's
 caller_summary.parquet). --json prints
-{runs, same_data, config, summary, phases, callers, git}.
+{runs, same_data, config, summary, phases, callers, git}. Paths are named
+as ledger export names columns (a "." inside a key is "\\."); a run with an
+object where another has a value shows that object; null means absent.
 
 Exit codes: 0 ok, 1 unknown run or no index, 2 usage error (ambiguous prefix).`;
 

@@ -47,7 +47,9 @@ Write runs (or trials) as one flat table: fixed columns (run_id, status,
 created_at, ...) then one column per config.*, summary.*, tags.* path (runs)
 or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT or
 DOUBLE), booleans BOOLEAN, the rest text. --where filters as in
-ledger runs or ledger trials.
+ledger runs or ledger trials. Column names join keys with "." and write a
+"." inside a key as "\\." (key "a.b": config.a\\.b; path a -> b: config.a.b);
+names equal ignoring case get "~2", "~3"... (config.N, config.n~2).
 --all includes archived runs (and their trials). The file is written aside
 and renamed into place. --memory-limit: DuckDB memory of the query
 (default 256MB a core: ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills beside the index.

@@ -6,12 +6,21 @@
  * from each run's `caller_summary.parquet` (else the summary's
  * `by_caller`), git from each run's `manifest.json`.
  *
+ * Paths are the flat names of `flat_path.ts`, as `ledger export` names its
+ * columns: keys joined with `.`, a `.` in a key written `\.` (the key
+ * `"a.b"` is `a\.b`, the path a -> b `a.b`), so two different paths never
+ * meet under one name. A path lists the value each run has there: a leaf,
+ * or the whole object when the run has an object where another run has a
+ * leaf (`{}` against `{"k": 1}` is listed at `e`, and `e.k` as null against
+ * 1); null only when the run has nothing there (or null itself).
+ *
  * @module
  */
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { runDir } from "../../ledger/paths.ts";
-import { parseJsonLenient } from "./_json.ts";
+import { isExactInteger, parseJsonLenient } from "./_json.ts";
+import { flatPathName, flatPathSegments } from "./flat_path.ts";
 import { allRows, plainRow } from "./reader.ts";
 
 /** File name of a policy run's per-caller results (see `backtest/policy.ts`). */
@@ -30,9 +39,12 @@ export interface Comparison {
   runs: string[];
   /** Every run has the same `data_fingerprint`. */
   same_data: boolean;
-  /** Config paths whose values differ: path to value per run (null when absent). */
+  /**
+   * Config paths whose values differ: flat path (see `flat_path.ts`) to the
+   * value per run (null when absent).
+   */
   config: Record<string, PerRun<unknown>>;
-  /** Every summary path: path to value per run. */
+  /** Every summary path but `by_caller.*`: flat path to value per run. */
   summary: Record<string, PerRun<unknown>>;
   /** Phase durations: phase name to ms per run. */
   phases: Record<string, PerRun<number | null>>;
@@ -96,12 +108,12 @@ export async function compareRuns(
     [...runIds],
   );
   const byId = new Map(rows.map((r) => [String(r.run_id), r]));
-  const configs: PerRun<Record<string, unknown>> = {};
-  const summaries: PerRun<Record<string, unknown>> = {};
+  const configs: PerRun<unknown> = {};
+  const summaries: PerRun<unknown> = {};
   for (const id of runIds) {
     const r = byId.get(id);
-    configs[id] = flatten(parseJsonLenient(r?.config));
-    summaries[id] = flatten(parseJsonLenient(r?.summary_json));
+    configs[id] = parseJsonLenient(r?.config);
+    summaries[id] = parseJsonLenient(r?.summary_json);
   }
   const fingerprints = new Set(runIds.map((id) => byId.get(id)?.data_fingerprint ?? null));
   const phases: Record<string, PerRun<number | null>> = {};
@@ -130,45 +142,84 @@ export async function compareRuns(
 }
 
 /**
- * Flatten a JSON object into dotted paths of its leaves (arrays are
- * leaves). Anything that is not an object gives `{}`.
+ * Flatten a JSON object into the flat names of its leaves (see
+ * `flat_path.ts`: keys joined with `.`, a `.` in a key written `\.`): a
+ * leaf is anything but an object with keys (arrays, `{}`, integers kept
+ * exact). Anything that is not an object gives `{}`. `prefix`, when given,
+ * is put before each name with a `.`.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { flatten } from "./compare.ts";
- * assert.equal(flatten({ a: { b: 1 }, c: [1] })["a.b"], 1);
+ * assert.deepEqual(flatten({ a: { b: 1 }, "a.b": 2, c: [1], e: {} }), {
+ *   "a.b": 1,
+ *   "a\\.b": 2,
+ *   c: [1],
+ *   e: {},
+ * });
  * ```
  */
 export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return out;
-  for (const [k, v] of Object.entries(value)) {
-    const path = prefix === "" ? k : `${prefix}.${k}`;
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      const inner = flatten(v, path);
-      if (Object.keys(inner).length === 0) out[path] = v;
-      Object.assign(out, inner);
-    } else {
-      out[path] = v;
+  const walk = (node: Record<string, unknown>, segments: string[]) => {
+    for (const [k, v] of Object.entries(node)) {
+      const here = [...segments, k];
+      if (isBranch(v) && Object.keys(v).length > 0) {
+        walk(v, here);
+        continue;
+      }
+      const name = flatPathName(here);
+      setOwn(out, prefix === "" ? name : `${prefix}.${name}`, v);
     }
-  }
+  };
+  if (isBranch(value)) walk(value, []);
   return out;
 }
 
+/** An object whose keys are paths (not an array, not an exact integer). */
+function isBranch(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) &&
+    !isExactInteger(value);
+}
+
+/** Set an own property (a `__proto__` key stays a plain key). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** The value at the path `segments` of `tree`; undefined when there is none. */
+function valueAt(tree: unknown, segments: readonly string[]): unknown {
+  let node = tree;
+  for (const key of segments) {
+    if (!isBranch(node) || !Object.hasOwn(node, key)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+
+/**
+ * Path to value per run, for every leaf path of any run (in the order the
+ * runs have them); a run without a leaf there shows what it has at the path
+ * (an object) or null. `skipRoot` leaves out a top-level key.
+ */
 function sidebyside(
   runIds: readonly string[],
-  flat: PerRun<Record<string, unknown>>,
+  trees: PerRun<unknown>,
   options: { differingOnly: boolean; skipRoot?: string },
 ): Record<string, PerRun<unknown>> {
+  const flat = Object.fromEntries(runIds.map((id) => [id, flatten(trees[id])]));
+  const skipped = options.skipRoot === undefined ? undefined : flatPathName([options.skipRoot]);
   const paths: string[] = [];
   const seen = new Set<string>();
   for (const id of runIds) {
     for (const p of Object.keys(flat[id])) {
-      if (
-        options.skipRoot !== undefined && (p === options.skipRoot ||
-          p.startsWith(`${options.skipRoot}.`))
-      ) continue;
+      if (skipped !== undefined && (p === skipped || p.startsWith(`${skipped}.`))) continue;
       if (!seen.has(p)) {
         seen.add(p);
         paths.push(p);
@@ -177,12 +228,16 @@ function sidebyside(
   }
   const out: Record<string, PerRun<unknown>> = {};
   for (const p of paths) {
-    const values = Object.fromEntries(runIds.map((id) => [id, flat[id][p] ?? null]));
+    const values: PerRun<unknown> = {};
+    for (const id of runIds) {
+      const v = Object.hasOwn(flat[id], p) ? flat[id][p] : valueAt(trees[id], flatPathSegments(p));
+      setOwn(values, id, v ?? null);
+    }
     if (options.differingOnly) {
       const texts = new Set(Object.values(values).map((v) => JSON.stringify(v)));
       if (texts.size === 1) continue;
     }
-    out[p] = values;
+    setOwn(out, p, values);
   }
   return out;
 }
@@ -190,7 +245,7 @@ function sidebyside(
 /** Per-caller results from `caller_summary.parquet`, else the summary's `by_caller`. */
 async function callerResults(
   runIds: readonly string[],
-  summaries: PerRun<Record<string, unknown>>,
+  summaries: PerRun<unknown>,
   root: string,
 ): Promise<Record<string, PerRun<Record<string, unknown>>>> {
   const out: Record<string, PerRun<Record<string, unknown>>> = {};
@@ -206,8 +261,8 @@ async function callerResults(
       }
       const perCaller = rows === null ? byCallerOfSummary(summaries[id]) : rowsByCaller(rows);
       for (const [caller, metrics] of Object.entries(perCaller)) {
-        out[caller] ??= {};
-        out[caller][id] = metrics;
+        if (!Object.hasOwn(out, caller)) setOwn(out, caller, {});
+        setOwn(out[caller], id, metrics);
       }
     }
   } finally {
@@ -235,16 +290,14 @@ function rowsByCaller(rows: Record<string, unknown>[]): Record<string, Record<st
   return out;
 }
 
-/** `by_caller.<caller>.<metric>` paths of a flattened summary, regrouped. */
-function byCallerOfSummary(
-  flat: Record<string, unknown>,
-): Record<string, Record<string, unknown>> {
+/** The summary's `by_caller` object: caller to its metrics (flat paths); callers without any left out. */
+function byCallerOfSummary(summary: unknown): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
-  for (const [path, value] of Object.entries(flat)) {
-    const m = /^by_caller\.([^.]+)\.(.+)$/.exec(path);
-    if (m === null) continue;
-    out[m[1]] ??= {};
-    out[m[1]][m[2]] = value;
+  const byCaller = valueAt(summary, ["by_caller"]);
+  if (!isBranch(byCaller)) return out;
+  for (const [caller, metrics] of Object.entries(byCaller)) {
+    const flat = flatten(metrics);
+    if (Object.keys(flat).length > 0) setOwn(out, caller, flat);
   }
   return out;
 }

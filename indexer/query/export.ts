@@ -8,6 +8,14 @@
  * in a column that holds numbers; all booleans make a BOOLEAN; anything else
  * is VARCHAR (objects and arrays as JSON text). NaN and infinities are null.
  *
+ * Column names are the flat names of `flat_path.ts`, so that every path
+ * keeps its own column and no value is lost: keys joined with `.`, a `.` in
+ * a key written `\.` and a `\` written `\\` (the key `"a.b"` is
+ * `config.a\.b`, the path a -> b `config.a.b`); names equal ignoring ASCII
+ * case (`config.N`, `config.n`: DuckDB and its JSON writer treat them as
+ * one) are told apart by a suffix: sorted by code point, the first keeps its
+ * name, the others get `~2`, `~3`, ... (`config.N`, `config.n~2`).
+ *
  * DuckDB does all of it, in the index's own reader (external access
  * disabled, as every reader, except for the one file it writes): the
  * matching rows go to a temporary table with their place in the order, the
@@ -19,8 +27,10 @@
  */
 import { basename, dirname, join } from "node:path";
 import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { assert } from "../../ledger/assert.ts";
 import { randomHex } from "../../ledger/ids.ts";
 import { withIndex } from "../queries.ts";
+import { caseDistinctNames, flatPathName } from "./flat_path.ts";
 import { bindParams } from "./reader.ts";
 import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
 import { isoTimeSql } from "./time.ts";
@@ -363,16 +373,20 @@ async function flatPaths(conn: DuckDBConnection, roots: readonly FlatRoot[]): Pr
   for (const [root, shape] of found) {
     const i = Number(root);
     walkShape(JSON.parse(String(shape)), [], (segments, kind) => {
-      const name = `${roots[i].root}.${segments.join(".")}`;
+      // The key "a.b" is `a\.b`, the path a -> b is `a.b` (see flat_path.ts): one name, one path.
+      const name = `${roots[i].root}.${flatPathName(segments)}`;
       const pointer = segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1"))
         .join("");
-      // Two paths can flatten to one name ({"a.b": 1} and {"a": {"b": 2}}): the first wins.
       let p = byName.get(name);
       if (p === undefined) byName.set(name, p = { name, root: i, pointer, kinds: new Set() });
-      if (p.pointer === pointer) p.kinds.add(kind);
+      assert(p.pointer === pointer, `one flat name is one path: ${name}`);
+      p.kinds.add(kind);
     });
   }
-  return [...byName.values()];
+  // DuckDB compares column names ignoring case: `config.N` and `config.n` are told apart.
+  const paths = [...byName.values()];
+  const names = caseDistinctNames(paths.map((p) => p.name));
+  return paths.map((p, k) => ({ ...p, name: names[k] }));
 }
 
 /**
@@ -518,7 +532,7 @@ function copyOptions(format: ExportFormat): string {
   }
 }
 
-/** A SQL identifier, quoted (the names are field paths: letters, digits, `_`, `-`, `.`). */
+/** A SQL identifier, quoted (a flat name may hold any character a JSON key holds). */
 function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }

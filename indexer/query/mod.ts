@@ -40,6 +40,7 @@ export * from "./time.ts";
 export * from "./reader.ts";
 export * from "./runs.ts";
 export * from "./resolve.ts";
-export { parseJsonLenient } from "./_json.ts";
+export { type ExactInteger, isExactInteger, parseJsonLenient } from "./_json.ts";
+export * from "./flat_path.ts";
 export * from "./compare.ts";
 export * from "./export.ts";

@@ -1,0 +1,134 @@
+/**
+ * Flat names of paths into a JSON object: the one rule `ledger export`
+ * (column names) and `ledger compare` (config and summary paths) name a
+ * leaf by, so that no two paths share a name and no value is lost.
+ *
+ * - Keys are joined with `.`; a `.` inside a key is written `\.` and a `\`
+ *   inside a key `\\`. The key `"a.b"` is `a\.b`, the path `a` → `b` is
+ *   `a.b`: two different paths never have the same name, and
+ *   {@linkcode flatPathSegments} reads the keys back.
+ * - Names that differ only in ASCII letter case (`config.N`, `config.n`)
+ *   are one name to DuckDB (which writes the exports), so
+ *   {@linkcode caseDistinctNames} tells them apart: sorted by code point,
+ *   the first keeps its name and the others get `~2`, `~3`, ... in turn
+ *   (`config.N`, `config.n~2`), skipping any name already taken ignoring
+ *   case. The names depend only on the set of paths, not on row order.
+ *
+ * @module
+ */
+
+/** Separator of the keys of a flat name. */
+const SEPARATOR = ".";
+/** Escape of a separator or an escape inside a key. */
+const ESCAPE = "\\";
+
+/**
+ * The flat name of the path `segments` (keys, outermost first): keys joined
+ * with `.`, each `\` in a key written `\\` and each `.` written `\.`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { flatPathName } from "./flat_path.ts";
+ * assert.equal(flatPathName(["policy", "stopPct"]), "policy.stopPct");
+ * assert.equal(flatPathName(["a.b"]), "a\\.b"); // the key "a.b", not the path a -> b
+ * ```
+ */
+export function flatPathName(segments: readonly string[]): string {
+  return segments.map((s) =>
+    s.replaceAll(ESCAPE, ESCAPE + ESCAPE).replaceAll(SEPARATOR, ESCAPE + SEPARATOR)
+  )
+    .join(SEPARATOR);
+}
+
+/**
+ * The keys of a flat name (the inverse of {@linkcode flatPathName}): split
+ * at each `.` not escaped, `\.` and `\\` read as `.` and `\`. A `\` before
+ * any other character is kept as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { flatPathSegments } from "./flat_path.ts";
+ * assert.deepEqual(flatPathSegments("a\\.b.c"), ["a.b", "c"]);
+ * assert.deepEqual(flatPathSegments("policy.stopPct"), ["policy", "stopPct"]);
+ * ```
+ */
+export function flatPathSegments(name: string): string[] {
+  const out: string[] = [];
+  let key = "";
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    const next = name[i + 1];
+    if (c === ESCAPE && (next === ESCAPE || next === SEPARATOR)) {
+      key += next;
+      i++;
+    } else if (c === SEPARATOR) {
+      out.push(key);
+      key = "";
+    } else {
+      key += c;
+    }
+  }
+  out.push(key);
+  return out;
+}
+
+/** `text` with ASCII letters lowered: how DuckDB compares column and struct names. */
+function foldAsciiCase(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/**
+ * `names` (distinct as text) made distinct ignoring ASCII letter case, in
+ * the same order: of the names equal ignoring case, sorted by code point,
+ * the first is kept and the others get the suffix `~2`, `~3`, ... (the
+ * lowest not already taken by any name, ignoring case).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { caseDistinctNames } from "./flat_path.ts";
+ * assert.deepEqual(
+ *   caseDistinctNames(["config.n", "config.N", "config.x"]),
+ *   ["config.n~2", "config.N", "config.x"],
+ * );
+ * ```
+ */
+export function caseDistinctNames(names: readonly string[]): string[] {
+  if (new Set(names).size !== names.length) {
+    throw new Error(`Invariant: flat names are distinct as text (${names.join(", ")})`);
+  }
+  const groups = new Map<string, string[]>();
+  for (const name of names) {
+    const key = foldAsciiCase(name);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [name]);
+    else group.push(name);
+  }
+  const taken = new Set(groups.keys());
+  const renamed = new Map<string, string>();
+  for (const group of groups.values()) {
+    if (group.length === 1) continue;
+    const [, ...others] = [...group].sort(compareCodePoints);
+    for (const name of others) {
+      let k = 2;
+      while (taken.has(foldAsciiCase(`${name}~${k}`))) k++;
+      const distinct = `${name}~${k}`;
+      taken.add(foldAsciiCase(distinct));
+      renamed.set(name, distinct);
+    }
+  }
+  return names.map((name) => renamed.get(name) ?? name);
+}
+
+/** Order of strings by code point (not by UTF-16 unit, not by locale). */
+function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}

@@ -1,0 +1,102 @@
+/**
+ * `ledger compare` names paths as `ledger export` names columns
+ * (`indexer/query/flat_path.ts`): a key with a `.` is not the path through
+ * two keys, and a run that has an object where another has a leaf shows
+ * that object, never null.
+ */
+import { deepEqual, equal, match } from "node:assert/strict";
+import { join } from "node:path";
+import { ev, T0, writePart } from "../indexer/_fixtures.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { indexPath } from "../../ledger/paths.ts";
+import { compareRuns, flatten, withReader } from "../../indexer/query/mod.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+
+async function buildIndex(root: string, runs: [string, unknown, unknown][]): Promise<void> {
+  const lines = runs.flatMap(([runId, config, summary], i) => [
+    ev("run.created", runId, T0 + i * 60_000, { run_type: "p", config, data_fingerprint: "f" }),
+    ev("run.started", runId, T0 + i * 60_000 + 1),
+    ev("run.completed", runId, T0 + i * 60_000 + 2, { summary, artifact_paths: {} }),
+  ]);
+  await writePart(root, join("day=2026-01-20", "part-compare.jsonl"), lines);
+  await rebuildIndex(root, {});
+}
+
+Deno.test("compare: dotted keys, leaves against objects", async (t) => {
+  await withTempDir(async (root) => {
+    await buildIndex(root, [
+      ["c1", { "a.b": 1, e: {}, same: { x: 1 } }, { m: { "p.q": 1 }, z: 5 }],
+      ["c2", { a: { b: 1 }, e: { k: 1 }, same: { x: 1 } }, { m: { p: { q: 1 } } }],
+    ]);
+
+    await t.step("compare --json: both structures listed, no object called null", async () => {
+      const r = await runLedger(["compare", "--root", root, "c1", "c2", "--json"]);
+      equal(r.code, 0, r.stderr);
+      const c = JSON.parse(r.stdout);
+      deepEqual(Object.keys(c), [
+        "runs",
+        "same_data",
+        "config",
+        "summary",
+        "phases",
+        "callers",
+        "git",
+      ]);
+      deepEqual(c.config, {
+        "a\\.b": { c1: 1, c2: null }, // the key "a.b": only c1 has it
+        e: { c1: {}, c2: { k: 1 } }, // c2's e is an object, not null
+        "a.b": { c1: null, c2: 1 }, // the path a -> b: only c2 has it
+        "e.k": { c1: null, c2: 1 },
+      });
+      deepEqual(c.summary, {
+        "m.p\\.q": { c1: 1, c2: null },
+        z: { c1: 5, c2: null },
+        "m.p.q": { c1: null, c2: 1 },
+      });
+    });
+
+    await t.step("compare table: the same paths", async () => {
+      const r = await runLedger(["compare", "--root", root, "c1", "c2", "--wide"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /\[config \(4 differ\)\]/);
+      match(r.stdout, /^a\\\.b\s+1\s+-$/m);
+      match(r.stdout, /^e\s+\{\}\s+\{"k":1\}$/m);
+      match(r.stdout, /^a\.b\s+-\s+1$/m);
+    });
+  });
+});
+
+Deno.test("compare: a leaf against an object, absent, and by_caller keys with dots", async () => {
+  await withTempDir(async (root) => {
+    await buildIndex(root, [
+      ["d1", { e: 5, only: {} }, { by_caller: { "al.ice": { win_rate: 0.5 } } }],
+      ["d2", { e: { k: { j: 1 } } }, { by_caller: { "al.ice": { win_rate: 0.7 } } }],
+      ["d3", {}, null],
+    ]);
+    const c = await withReader(
+      indexPath(root),
+      (conn) => compareRuns(conn, ["d1", "d2", "d3"], { root }),
+    );
+    deepEqual(c.config, {
+      e: { d1: 5, d2: { k: { j: 1 } }, d3: null },
+      only: { d1: {}, d2: null, d3: null },
+      "e.k.j": { d1: null, d2: 1, d3: null },
+    });
+    // A caller's name is a key: a dot in it does not split it.
+    deepEqual(c.callers, { "al.ice": { d1: { win_rate: 0.5 }, d2: { win_rate: 0.7 } } });
+    deepEqual(c.summary, {});
+  });
+});
+
+Deno.test("flatten: flat names, leaves, own keys only", () => {
+  deepEqual(flatten({ a: { b: 1 }, "a.b": 2, c: [1], e: {}, "x\\": { y: 3 } }), {
+    "a.b": 1,
+    "a\\.b": 2,
+    c: [1],
+    e: {},
+    "x\\\\.y": 3,
+  });
+  const proto = flatten(JSON.parse('{"__proto__": {"polluted": 1}, "toString": 2}'));
+  deepEqual(Object.keys(proto), ["__proto__.polluted", "toString"]);
+  equal(({} as Record<string, unknown>).polluted, undefined);
+});

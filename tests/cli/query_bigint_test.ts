@@ -1,0 +1,138 @@
+/**
+ * Integers past 2^53 (a seed written by Python) are shown as the log holds
+ * them in every format of `ledger runs` and `ledger trials`, and `ledger
+ * compare` sees two such integers that `JSON.parse` would round alike.
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { isExactInteger, parseJsonLenient } from "../../indexer/query/mod.ts";
+import { cellText, csvField } from "../../cli/_table.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+
+const BIG = "9007199254740993"; // 2^53 + 1: JSON.parse reads 9007199254740992
+const BIG_EVEN = "9007199254740992"; // 2^53
+
+/** A part file as Python writes it: the integers as literal digits. */
+function pythonLines(): string {
+  const t0 = Date.UTC(2026, 0, 20, 12);
+  const line = (fields: string) => `{${fields}}\n`;
+  return [
+    line(
+      `"event_type": "run.created", "event_id": "big-1", "timestamp_ms": ${t0}, "run_id": "p1", ` +
+        `"run_type": "policy", "data_fingerprint": "f", "config": {"seed": ${BIG}, "neg": -${BIG}}`,
+    ),
+    line(
+      `"event_type": "run.created", "event_id": "big-2", "timestamp_ms": ${t0 + 1}, ` +
+        `"run_id": "p2", "run_type": "policy", "data_fingerprint": "f", ` +
+        `"config": {"seed": ${BIG_EVEN}, "neg": -${BIG}}`,
+    ),
+    line(
+      `"event_type": "run.started", "event_id": "big-3", "timestamp_ms": ${t0 + 2}, ` +
+        `"run_id": "p1"`,
+    ),
+    line(
+      `"event_type": "trial.recorded", "event_id": "big-4", "timestamp_ms": ${t0 + 3}, ` +
+        `"run_id": "p1", "trial_id": "t1", "params": {"seed": ${BIG}}, ` +
+        `"metrics": {"sharpe": NaN, "n": ${BIG}}`,
+    ),
+    line(
+      `"event_type": "run.completed", "event_id": "big-5", "timestamp_ms": ${t0 + 4}, ` +
+        `"run_id": "p1", "summary": {"count": ${BIG}, "nan": NaN}, "artifact_paths": {}`,
+    ),
+  ].join("");
+}
+
+async function buildIndex(root: string): Promise<void> {
+  const dir = join(root, "events", "day=2026-01-20");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(join(dir, "part-000001.jsonl"), pythonLines());
+  await rebuildIndex(root, {});
+}
+
+Deno.test("integers past 2^53: every format of runs and trials, and compare", async (t) => {
+  await withTempDir(async (root) => {
+    await buildIndex(root);
+    const runs = (...args: string[]) =>
+      runLedger(["runs", "--root", root, "--columns", "config.seed,config.neg", ...args]);
+
+    await t.step("compare --json lists config.seed with both values exact", async () => {
+      const r = await runLedger(["compare", "--root", root, "p1", "p2", "--json"]);
+      equal(r.code, 0, r.stderr);
+      const config = r.stdout.slice(r.stdout.indexOf('"config"'), r.stdout.indexOf('"summary"'));
+      match(config, new RegExp(`"seed": \\{\\s*"p1": ${BIG},\\s*"p2": ${BIG_EVEN}\\s*\\}`));
+      ok(!config.includes('"neg"'), "equal integers are equal");
+      const c = JSON.parse(r.stdout);
+      deepEqual(Object.keys(c.config), ["seed"]);
+      match(r.stdout, new RegExp(`"count": \\{\\s*"p1": ${BIG},\\s*"p2": null`));
+    });
+
+    await t.step("compare table shows the digits", async () => {
+      const r = await runLedger(["compare", "--root", root, "p1", "p2", "--wide"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, new RegExp(`^seed\\s+${BIG}\\s+${BIG_EVEN}$`, "m"));
+    });
+
+    await t.step("runs: csv, table, json and jsonl carry the same value", async () => {
+      const csv = await runs("--format", "csv");
+      equal(csv.code, 0, csv.stderr);
+      match(csv.stdout, new RegExp(`^p1,.*,${BIG},-${BIG}$`, "m"));
+      match(csv.stdout, new RegExp(`^p2,.*,${BIG_EVEN},-${BIG}$`, "m"));
+      const table = await runs("--wide");
+      equal(table.code, 0, table.stderr);
+      match(table.stdout, new RegExp(`^p1 .*\\s${BIG}\\s+-${BIG}$`, "m"));
+      match(table.stdout, new RegExp(`^p2 .*\\s${BIG_EVEN}\\s+-${BIG}$`, "m"));
+      for (const format of ["json", "jsonl"]) {
+        const r = await runs("--format", format);
+        equal(r.code, 0, r.stderr);
+        match(r.stdout, new RegExp(`"run_id":"p1".*"config.seed":${BIG},"config.neg":-${BIG}`));
+        // The summary holds NaN: the row is rewritten, the integer kept.
+        match(r.stdout, new RegExp(`"summary":\\{"count":${BIG},"nan":null\\}`));
+      }
+    });
+
+    await t.step("trials: csv, table and jsonl", async () => {
+      const trials = (...args: string[]) => runLedger(["trials", "--root", root, ...args]);
+      const table = await trials("--wide");
+      equal(table.code, 0, table.stderr);
+      match(table.stdout, new RegExp(`^p1\\s+t1\\s.*${BIG}`, "m"));
+      ok(!table.stdout.includes(BIG_EVEN), table.stdout);
+      for (const format of ["csv", "jsonl"]) {
+        const r = await trials("--format", format, "--columns", "params.seed");
+        equal(r.code, 0, r.stderr);
+        ok(r.stdout.includes(BIG), r.stdout);
+        ok(!r.stdout.includes(BIG_EVEN), r.stdout);
+      }
+    });
+  });
+});
+
+Deno.test("parseJsonLenient keeps integers past 2^53 exact", async (t) => {
+  await t.step("as raw JSON, written back digit for digit", () => {
+    const v = parseJsonLenient(
+      `{"a": ${BIG}, "b": -${BIG}, "c": [${BIG}, 1.5], "d": 12, "e": 1e400, "f": "${BIG}"}`,
+    ) as Record<string, unknown>;
+    ok(isExactInteger(v.a) && isExactInteger(v.b));
+    equal(v.d, 12);
+    equal(v.f, BIG);
+    equal(
+      JSON.stringify(v),
+      `{"a":${BIG},"b":-${BIG},"c":[${BIG},1.5],"d":12,"e":null,"f":"${BIG}"}`,
+    );
+  });
+
+  await t.step("NaN and trailing commas as before", () => {
+    const v = parseJsonLenient(`{"a": ${BIG}, "b": NaN, "c": [1,],}`);
+    equal(JSON.stringify(v), `{"a":${BIG},"b":null,"c":[1]}`);
+    const top = parseJsonLenient(BIG);
+    ok(isExactInteger(top));
+    equal(top.rawJSON, BIG);
+  });
+
+  await t.step("cells and CSV fields show the digits", () => {
+    const v = parseJsonLenient(BIG);
+    equal(cellText(v), BIG);
+    equal(csvField(v), BIG);
+    equal(cellText(parseJsonLenient(`[${BIG}]`)), `[${BIG}]`);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * Flat names (`indexer/query/flat_path.ts`): `ledger export` gives every
+ * path its own column, whatever its keys hold: a key with a `.` is not the
+ * path through two keys, and names equal ignoring case (one name to DuckDB)
+ * are told apart, in every format, with no value lost.
+ */
+import { deepEqual, equal, throws } from "node:assert/strict";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { ev, T0, writePart } from "./_fixtures.ts";
+import { indexPath } from "../../ledger/paths.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import {
+  caseDistinctNames,
+  exportIndex,
+  flatPathName,
+  flatPathSegments,
+} from "../../indexer/query/mod.ts";
+import { withTempDir } from "../_helpers.ts";
+
+/** Configs that collide under the old names: case, a dotted key against a path. */
+const CONFIGS: [string, Record<string, unknown>][] = [
+  ["r1", { N: 20, n: 5 }],
+  ["r2", { "a.b": 1 }],
+  ["r3", { a: { b: 2 } }],
+];
+
+async function readParquet(path: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(
+      `SELECT * FROM read_parquet('${path}') ORDER BY run_id`,
+    );
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    conn.disconnectSync();
+    instance.closeSync();
+  }
+}
+
+async function buildIndex(root: string): Promise<void> {
+  const lines = CONFIGS.map(([runId, config], i) =>
+    ev("run.created", runId, T0 + i * 60_000, { run_type: "p", config, data_fingerprint: "f" })
+  );
+  await writePart(root, join("day=2026-01-20", "part-flat.jsonl"), lines);
+  await rebuildIndex(root, {});
+}
+
+Deno.test("export: paths that flatten alike keep distinct columns and every value", async (t) => {
+  await withTempDir(async (root) => {
+    await buildIndex(root);
+    const expected = [
+      // r1: N and n are one name to DuckDB: n gets a suffix, both values kept.
+      { "config.N": 20, "config.n~2": 5, "config.a\\.b": null, "config.a.b": null },
+      // r2: the key "a.b" is `a\.b`.
+      { "config.N": null, "config.n~2": null, "config.a\\.b": 1, "config.a.b": null },
+      // r3: the path a -> b is `a.b`; its 2 is no longer lost.
+      { "config.N": null, "config.n~2": null, "config.a\\.b": null, "config.a.b": 2 },
+    ];
+    const pick = (row: Record<string, unknown>) =>
+      Object.fromEntries(Object.keys(expected[0]).map((k) => [k, row[k] ?? null]));
+
+    await t.step("csv: header and values", async () => {
+      const out = join(root, "runs.csv");
+      const report = await exportIndex(indexPath(root), {
+        what: "runs",
+        format: "csv",
+        outPath: out,
+      });
+      deepEqual(report.columns.filter((c) => c.startsWith("config.")), Object.keys(expected[0]));
+      const [header, ...rows] = (await Deno.readTextFile(out)).trim().split("\n");
+      const names = header.split(",");
+      deepEqual(names.filter((c) => c.startsWith("config.")), Object.keys(expected[0]));
+      const cells = rows.map((line) => {
+        const values = line.split(",");
+        return Object.fromEntries(
+          Object.keys(expected[0]).map((k) => {
+            const v = values[names.indexOf(k)];
+            return [k, v === "" ? null : Number(v)];
+          }),
+        );
+      });
+      deepEqual(cells, expected);
+    });
+
+    await t.step("jsonl: written (no duplicate struct entry), same values", async () => {
+      const out = join(root, "runs.jsonl");
+      await exportIndex(indexPath(root), { what: "runs", format: "jsonl", outPath: out });
+      const rows = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l));
+      deepEqual(rows.map((r) => r.run_id), ["r1", "r2", "r3"]);
+      deepEqual(rows.map(pick), expected);
+    });
+
+    await t.step("parquet: same columns and values", async () => {
+      const out = join(root, "runs.parquet");
+      await exportIndex(indexPath(root), { what: "runs", format: "parquet", outPath: out });
+      const rows = await readParquet(out);
+      deepEqual(rows.map((r) => r.run_id), ["r1", "r2", "r3"]);
+      deepEqual(
+        rows.map(pick).map((r) =>
+          Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : Number(v)]))
+        ),
+        expected,
+      );
+    });
+  });
+});
+
+Deno.test("flat names: escaping and case suffixes", async (t) => {
+  await t.step("a dotted key and a path have different names, read back", () => {
+    equal(flatPathName(["a.b"]), "a\\.b");
+    equal(flatPathName(["a", "b"]), "a.b");
+    equal(flatPathName(["a\\", "b"]), "a\\\\.b");
+    equal(flatPathName(["a\\.b"]), "a\\\\\\.b");
+    for (
+      const segments of [["a.b"], ["a", "b"], ["a\\", "b"], ["a\\.b"], ["", "x."], ["x\\"], ["."]]
+    ) {
+      deepEqual(flatPathSegments(flatPathName(segments)), segments);
+    }
+  });
+
+  await t.step("names equal ignoring ASCII case: the first by code point keeps its name", () => {
+    deepEqual(caseDistinctNames(["c.n", "c.N"]), ["c.n~2", "c.N"]);
+    deepEqual(caseDistinctNames(["c.N", "c.n"]), ["c.N", "c.n~2"], "not the order given");
+    // A suffix already taken (ignoring case) is skipped.
+    deepEqual(caseDistinctNames(["c.n", "c.N", "c.N~2"]), ["c.n~3", "c.N", "c.N~2"]);
+    deepEqual(caseDistinctNames(["c.ab", "c.aB", "c.Ab"]), ["c.ab~3", "c.aB~2", "c.Ab"]);
+    // DuckDB folds ASCII letters only: É and é are two names.
+    deepEqual(caseDistinctNames(["c.É", "c.é"]), ["c.É", "c.é"]);
+    throws(() => caseDistinctNames(["x", "x"]), /Invariant/);
+  });
+});

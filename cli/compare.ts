@@ -6,7 +6,14 @@
  *
  * @module
  */
-import { compareRuns, type Comparison, resolveRunIds, withReader } from "../indexer/query/mod.ts";
+import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import {
+  allRows,
+  compareRuns,
+  type Comparison,
+  resolveRunIds,
+  withReader,
+} from "../indexer/query/mod.ts";
 import {
   EXIT_OK,
   type FlagSpec,
@@ -81,12 +88,16 @@ export async function main(args: string[]): Promise<number> {
       const ids = await resolveRunIds(conn, positionals);
       const twice = ids.find((id, i) => ids.indexOf(id) !== i);
       if (twice !== undefined) throw new UsageError(`run ${twice} is named twice`);
-      return await compareRuns(conn, ids, { root });
+      const c = await compareRuns(conn, ids, { root });
+      // The table shows each run's label (SPEC 11); --json keeps SPEC 11's keys exactly.
+      const labels = values.json ? {} : await runLabels(conn, ids);
+      return { c, labels };
     })
   );
   console.log(
-    values.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison, {
+    values.json ? JSON.stringify(comparison.c, null, 2) : formatComparison(comparison.c, {
       wide: values.wide === true,
+      labels: comparison.labels,
     }),
   );
   return EXIT_OK;
@@ -98,6 +109,22 @@ export interface FormatComparisonOptions {
   wide?: boolean;
   /** Width to fit. @default {terminal width, 80 on a pipe} */
   width?: number;
+  /** Each run's label (tag `label`): a `label` row when any run has one. @default {{}} */
+  labels?: Readonly<Record<string, string | null>>;
+}
+
+/** The `label` tag of each of `runIds` that has one. */
+async function runLabels(
+  conn: DuckDBConnection,
+  runIds: readonly string[],
+): Promise<Record<string, string | null>> {
+  const placeholders = runIds.map(() => "?").join(", ");
+  const rows = await allRows(
+    conn,
+    `SELECT run_id, label FROM latest_runs WHERE run_id IN (${placeholders})`,
+    [...runIds],
+  );
+  return Object.fromEntries(rows.map((r) => [String(r.run_id), r.label as string | null]));
 }
 
 /**
@@ -141,6 +168,10 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   const rows: string[][] = [];
   const section = (title: string) => rows.push([`[${title}]`, ...c.runs.map(() => "")]);
   section("data");
+  const labels = options.labels ?? {};
+  if (c.runs.some((id) => (labels[id] ?? "") !== "")) {
+    rows.push(["label", ...c.runs.map((id) => labels[id] ?? "-")]);
+  }
   rows.push(["same data", ...c.runs.map(() => (c.same_data ? "yes" : "no"))]);
   rows.push(["git commit", ...c.runs.map((id) => c.git[id].commit?.slice(0, 12) ?? "-")]);
   rows.push(["git dirty", ...c.runs.map((id) => cellText(c.git[id].dirty))]);

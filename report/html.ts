@@ -517,12 +517,17 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
   const { links, key } = options;
   const letters = views.map((_, i) => runLetter(i));
   const charts: ChartData = {};
-  const legend = `<table><thead><tr><th></th><th>run</th><th>type</th><th>status</th>` +
-    `<th>created</th><th class="num">duration</th></tr></thead><tbody>${
+  // SPEC 11: a tag `label` is shown as the run's label, here beside its id.
+  const labelled = views.some((v) => (v.run.label ?? "") !== "");
+  const legend = `<table><thead><tr><th></th><th>run</th>${labelled ? "<th>label</th>" : ""}` +
+    `<th>type</th><th>status</th><th>created</th><th class="num">duration</th></tr></thead>` +
+    `<tbody>${
       views.map((v, i) =>
         `<tr><td><strong>${letters[i]}</strong></td><td class="id"><a href="${
           escapeHtml(links.run(v.run.run_id))
-        }">${escapeHtml(v.run.run_id)}</a></td><td>${escapeHtml(v.run.run_type ?? "-")}</td>` +
+        }">${escapeHtml(v.run.run_id)}</a></td>${
+          labelled ? `<td>${escapeHtml(v.run.label ?? "")}</td>` : ""
+        }<td>${escapeHtml(v.run.run_type ?? "-")}</td>` +
         `<td>${statusBadge(v.run.status)}</td><td>${escapeHtml(formatTime(v.run.created_at_ms))}` +
         `</td><td class="num">${escapeHtml(formatDuration(v.run.duration_ms))}</td></tr>`
       ).join("")

@@ -287,6 +287,10 @@ Deno.test("ledger compare, trials, tag/note, show prefixes", async (t) => {
       r = await runLedger(["show", "--root", root, "path"]);
       match(r.stdout, /tags\s+label=truth/);
       match(r.stdout, /notes \(1\)\n.*re-run with 5m candles/);
+      // SPEC 11: "A tag label is shown as the run's label", compare's table included.
+      r = await runLedger(["compare", "--root", root, "path-x", "pol-a1"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /^label +truth +-$/m);
     });
 
     await t.step("annotations refuse unknown runs and write nothing", async () => {

@@ -124,6 +124,19 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       assert.equal(data.charts["compare-phases"].rows.length, 7 + 7 + 6 + 0 + 1);
     });
 
+    await t.step("compare shows each run's label (SPEC 11)", async () => {
+      const tagged = await runLedger(["tag", "--root", root, fx.policyRuns[0], "label=Baseline"]);
+      assert.equal(tagged.code, 0, tagged.stderr);
+      assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+      const two = join(dir, "two.html");
+      const res = await runLedger(["report", "--root", root, "--out", two, ...fx.policyRuns]);
+      assert.equal(res.code, 0, res.stderr);
+      const html = await Deno.readTextFile(two);
+      const compare = html.split(`<section class="view" id="compare">`)[1].split("</section>")[0];
+      assert.match(compare, /<th>label<\/th>/);
+      assert.match(compare, /<td>Baseline<\/td>/);
+    });
+
     await t.step("the XSS probe shows as text only", async () => {
       const html = await Deno.readTextFile(out);
       assert.ok(!html.includes(`<script>alert("xss")</script>`));

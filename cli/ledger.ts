@@ -222,6 +222,9 @@ export function usage(): string {
  */
 export async function run(args: string[]): Promise<number> {
   const [name, ...rest] = rootFirst(args);
+  if (name === "help" && rest.length > 0 && COMMANDS[rest[0]] !== undefined) {
+    return await runCommand(rest[0], ["--help"], COMMANDS[rest[0]]); // `ledger help runs`
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
     return name === undefined ? EXIT_USAGE : 0;

@@ -207,3 +207,9 @@ Deno.test("every cli module that exports FLAGS is covered by a listed command", 
   }
   assert.deepEqual(uncovered, []);
 });
+
+Deno.test("ledger help COMMAND prints that command's help", async () => {
+  const r = await runLedger(["help", "runs"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.split("\n")[0], /^Usage: ledger runs /);
+});

@@ -35,7 +35,7 @@
  * timestamped more than {@linkcode FUTURE_TIMESTAMP_TOLERANCE_MS} ahead of
  * this machine's clock, a missing
  * `_schema.json` (the next writer recreates it), a day directory without part
- * files. Entries the readers skip (entries of `events/` that are not day
+ * files, a file whose name is not UTF-8 (no reader can open it: rename it). Entries the readers skip (entries of `events/` that are not day
  * directories; in a day directory, names not ending in `.jsonl`, hidden
  * files, and entries that are not regular files: directories, symbolic
  * links, FIFOs, sockets, devices) are listed as ignored, with what each is.
@@ -396,6 +396,9 @@ async function listLayout(root: string): Promise<Layout> {
   return layout;
 }
 
+/** What Deno puts in place of the bytes of a file name that are not UTF-8. */
+const REPLACEMENT_CHARACTER = "\uFFFD";
+
 async function listDay(dir: string, dayName: string, layout: Layout): Promise<PartEntry[]> {
   const parts: PartEntry[] = [];
   const names = (await Array.fromAsync(Deno.readDir(join(dir, dayName))))
@@ -403,6 +406,15 @@ async function listDay(dir: string, dayName: string, layout: Layout): Promise<Pa
   for (const entry of names) {
     const file = `${dayName}/${entry.name}`;
     const path = join(dir, file);
+    if (entry.name.includes(REPLACEMENT_CHARACTER)) {
+      // Deno names a file whose name is not UTF-8 with U+FFFD in its place: no path reaches it,
+      // so neither this check nor the indexer can read it. Say so instead of an OS error.
+      layout.warnings.push(
+        `events/${file}: the file name is not valid UTF-8, so it cannot be read or indexed ` +
+          "(rename it)",
+      );
+      continue;
+    }
     if (entry.isFile && PART_FILE_PATTERN.test(entry.name)) {
       parts.push({ file, path, sizeBytes: (await Deno.stat(path)).size });
     } else {

@@ -228,3 +228,30 @@ Deno.test("ledger verify: roots and usage", async (t) => {
     });
   });
 });
+
+// A part whose name is not UTF-8 failed verify with a bare "No such file or directory (os error
+// 2): stat '...bad\uFFFD.jsonl'": Deno cannot name such a file, so no reader can open it.
+Deno.test("ledger verify: a file name that is not UTF-8 is named in a warning, not an OS error", async () => {
+  await withTempDir(async (root) => {
+    const day = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(day, { recursive: true });
+    await Deno.writeTextFile(join(day, "part-000001.jsonl"), PYTHON_LINES[0] + "\n");
+    const made = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `printf '%s\\n' "$1" > "$2/$(printf 'bad\\377').jsonl"`,
+        "sh",
+        PYTHON_LINES[0],
+        day,
+      ],
+    }).output();
+    assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+    const r = await runLedger(["verify", "--root", root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /warning: events\/day=2026-01-20\/bad\uFFFD\.jsonl: the file name is not valid UTF-8/,
+    );
+    assert.equal(r.stderr, "");
+  });
+});

@@ -120,6 +120,10 @@ export function scanJsonText(text: string): JsonTextFacts {
  */
 export function parseJsonText(text: string, options: ParseJsonTextOptions = {}): unknown {
   const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
+  if (options.exactIntegers) {
+    const exact = parseKeepingIntegers(text, depthMax);
+    if (exact !== undefined) return exact;
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -136,6 +140,80 @@ export function parseJsonText(text: string, options: ParseJsonTextOptions = {}):
 export interface ParseJsonTextOptions {
   /** Levels kept; deeper values become {@linkcode DEPTH_CUT_MARKER}. @default {JSON_DEPTH_MAX} */
   depthMax?: number;
+  /**
+   * Keep integers past 2^53 exact, as {@linkcode ExactInteger}s (`JSON.parse`
+   * rounds `9007199254740993` to `...992`); `JSON.stringify` writes them
+   * back digit for digit. @default {false}
+   */
+  exactIntegers?: boolean;
+}
+
+/**
+ * An integer literal past `Number.MAX_SAFE_INTEGER` (either sign), kept as
+ * its JSON text by {@linkcode parseJsonText} with `exactIntegers`: a frozen
+ * raw JSON object (`JSON.rawJSON`) that `JSON.stringify` writes as the
+ * number itself. `String()` of it throws (it has no prototype): read its
+ * digits from `rawJSON`.
+ */
+export interface ExactInteger {
+  /** The integer as written in the JSON text, e.g. `9007199254740993`. */
+  readonly rawJSON: string;
+}
+
+/** JSON source text access (ES2025), which the TypeScript lib in use does not type yet. */
+interface JsonSourceAccess {
+  parse(
+    text: string,
+    reviver: (key: string, value: unknown, context: { source?: string }) => unknown,
+  ): unknown;
+  rawJSON(text: string): ExactInteger;
+  isRawJSON(value: unknown): boolean;
+}
+const JSON_SOURCE = JSON as unknown as JsonSourceAccess;
+
+/** A run of digits long enough to hold an integer past 2^53 (16 digits). */
+const LONG_DIGITS = /\d{16}/;
+/** An integer literal of JSON. */
+const INTEGER_LITERAL = /^-?\d+$/;
+
+/**
+ * `text` parsed keeping integers past 2^53 exact ({@linkcode ExactInteger});
+ * undefined when it holds none (no run of 16 digits) or nests past
+ * `depthMax` (the caller's plain parse cuts it).
+ */
+function parseKeepingIntegers(text: string, depthMax: number): unknown {
+  if (!LONG_DIGITS.test(text)) return undefined;
+  if (text.length > 2 * depthMax && scanJsonText(text).depthMax > depthMax) return undefined;
+  try {
+    return JSON_SOURCE.parse(text, keepExactIntegers);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    // NaN, Infinity and trailing commas, as the plain parse reads them; else the same error.
+    return JSON_SOURCE.parse(normalizeJsonText(text), keepExactIntegers);
+  }
+}
+
+function keepExactIntegers(_key: string, value: unknown, context: { source?: string }): unknown {
+  if (typeof value !== "number" || Number.isSafeInteger(value)) return value;
+  const source = context.source;
+  return source !== undefined && INTEGER_LITERAL.test(source) ? JSON_SOURCE.rawJSON(source) : value;
+}
+
+/**
+ * Whether `value` is an integer {@linkcode parseJsonText} kept exact.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isExactInteger, parseJsonText } from "./json_text.ts";
+ * const seed = parseJsonText("9007199254740993", { exactIntegers: true });
+ * assert.ok(isExactInteger(seed));
+ * assert.equal(seed.rawJSON, "9007199254740993");
+ * assert.ok(!isExactInteger(parseJsonText("12", { exactIntegers: true })));
+ * ```
+ */
+export function isExactInteger(value: unknown): value is ExactInteger {
+  return JSON_SOURCE.isRawJSON(value);
 }
 
 /**

@@ -274,7 +274,8 @@ export function jsonObject(text: string | null): Record<string, unknown> {
   if (text === null || text.trim() === "") return {};
   let value: unknown;
   try {
-    value = parseJsonText(text);
+    // Integers past 2^53 (a 64-bit seed) keep their digits in the log the backfill writes.
+    value = parseJsonText(text, { exactIntegers: true });
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
     // Not JSON: keep the text as it was, under a named key.
@@ -328,7 +329,22 @@ export async function backfillLegacy(
     planned.push(...mapped.events);
   }
   const existing = await existingLegacyIds(root, planned);
-  const toWrite = planned.filter((e) => !existing.ids.has(e.event_id));
+  // A run id the log already has from its own writers is another run (or the same run
+  // recorded since): a second run.created under that id would rewrite it (its creation time,
+  // config and data fingerprint are picked by time). It is left out and reported.
+  const taken = new Set<string>();
+  for (const e of planned) {
+    if (e.event_type === "run.created" && existing.logRunIds.has(e.run_id)) taken.add(e.run_id);
+  }
+  for (const runId of taken) {
+    backfillableRuns -= 1;
+    skipped.push({
+      run_id: runId,
+      reason: "the event log already has a run with this id (not from a backfill): " +
+        "backfilling it would give that run a second run.created",
+    });
+  }
+  const toWrite = planned.filter((e) => !existing.ids.has(e.event_id) && !taken.has(e.run_id));
   if (!options.dryRun && toWrite.length > 0) await appendAll(root, toWrite, options);
   skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
   return {
@@ -336,7 +352,7 @@ export async function backfillLegacy(
     backfillableRuns,
     eventsPlanned: planned.length,
     eventsWritten: options.dryRun ? 0 : toWrite.length,
-    eventsAlreadyPresent: planned.length - toWrite.length,
+    eventsAlreadyPresent: planned.filter((e) => existing.ids.has(e.event_id)).length,
     skipped,
     unreadableLogLines: existing.unreadable,
     warnings: legacy.warnings,
@@ -358,16 +374,20 @@ function validMapping(row: LegacyRow): LegacyMapping {
 }
 
 /**
- * The backfilled ids already in the log. Only the days from the earliest
- * planned event on are read: a backfilled event lives in its timestamp's day.
+ * The backfilled ids already in the log, and the runs the log's own writers
+ * created (a `run.created` whose id is not a backfill's). Only the days from
+ * the earliest planned event on are read: a backfilled event lives in its
+ * timestamp's day (a run the writers created before every legacy run began
+ * is not seen).
  */
 async function existingLegacyIds(
   root: string,
   planned: BackfillEvent[],
-): Promise<{ ids: Set<string>; unreadable: number }> {
+): Promise<{ ids: Set<string>; logRunIds: Set<string>; unreadable: number }> {
   const ids = new Set<string>();
+  const logRunIds = new Set<string>();
   let unreadable = 0;
-  if (planned.length === 0) return { ids, unreadable };
+  if (planned.length === 0) return { ids, logRunIds, unreadable };
   let earliestMs = Infinity;
   for (const e of planned) earliestMs = Math.min(earliestMs, e.timestamp_ms);
   for await (const record of readLog(root, { fromDay: dayOf(earliestMs) })) {
@@ -377,8 +397,9 @@ async function existingLegacyIds(
     }
     const id = record.event.event_id;
     if (id.startsWith(LEGACY_EVENT_ID_PREFIX)) ids.add(id);
+    else if (record.event.event_type === "run.created") logRunIds.add(record.event.run_id);
   }
-  return { ids, unreadable };
+  return { ids, logRunIds, unreadable };
 }
 
 async function appendAll(

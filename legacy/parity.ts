@@ -21,7 +21,7 @@ import {
   readLegacyRows,
 } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
-import { parseJsonText } from "../ledger/json_text.ts";
+import { isExactInteger, parseJsonText } from "../ledger/json_text.ts";
 import { rename, syncDir } from "../ledger/durable_fs.ts";
 
 /** Options for {@linkcode checkParity}. */
@@ -203,7 +203,7 @@ function canonicalJson(value: unknown): string {
 function canonicalText(text: string | null): string | null {
   if (text === null) return null;
   try {
-    return canonicalJson(parseJsonText(text));
+    return canonicalJson(parseJsonText(text, { exactIntegers: true })); // digits past 2^53 count
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
     return text; // not JSON: compared as it is, and reported as a difference
@@ -212,6 +212,7 @@ function canonicalText(text: string | null): string | null {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
+  if (isExactInteger(value)) return value; // a number, written back digit for digit
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {

@@ -14,39 +14,9 @@
  *
  * @module
  */
-import {
-  JSON_DEPTH_MAX,
-  normalizeJsonText,
-  parseJsonText,
-  scanJsonText,
-} from "../../ledger/json_text.ts";
+import { type ExactInteger, isExactInteger, parseJsonText } from "../../ledger/json_text.ts";
 
-/**
- * An integer literal past `Number.MAX_SAFE_INTEGER` (either sign), kept as
- * its JSON text: a frozen raw JSON object (`JSON.rawJSON`) that
- * `JSON.stringify` writes as the number itself. `String()` of it throws (it
- * has no prototype): read its digits from `rawJSON`.
- */
-export interface ExactInteger {
-  /** The integer as written in the JSON text, e.g. `9007199254740993`. */
-  readonly rawJSON: string;
-}
-
-/** JSON source text access (ES2025), which the TypeScript lib in use does not type yet. */
-interface JsonSourceAccess {
-  parse(
-    text: string,
-    reviver: (key: string, value: unknown, context: { source?: string }) => unknown,
-  ): unknown;
-  rawJSON(text: string): ExactInteger;
-  isRawJSON(value: unknown): boolean;
-}
-const JSON_SOURCE = JSON as unknown as JsonSourceAccess;
-
-/** A run of digits long enough to hold an integer past 2^53 (16 digits). */
-const LONG_DIGITS = /\d{16}/;
-/** An integer literal of JSON. */
-const INTEGER_LITERAL = /^-?\d+$/;
+export { type ExactInteger, isExactInteger };
 
 /**
  * Parse a stored JSON value; `null` and `undefined` give `null`. Integers
@@ -65,40 +35,5 @@ const INTEGER_LITERAL = /^-?\d+$/;
  */
 export function parseJsonLenient(text: unknown): unknown {
   if (text === null || text === undefined) return null;
-  const s = String(text);
-  if (!LONG_DIGITS.test(s)) return parseJsonText(s);
-  // A value nested past the limit is cut by parseJsonText (such a value is never indexed).
-  if (s.length > 2 * JSON_DEPTH_MAX && scanJsonText(s).depthMax > JSON_DEPTH_MAX) {
-    return parseJsonText(s);
-  }
-  try {
-    return JSON_SOURCE.parse(s, keepExactIntegers);
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    // NaN, Infinity and trailing commas, as parseJsonText reads them; else the same error.
-    return JSON_SOURCE.parse(normalizeJsonText(s), keepExactIntegers);
-  }
-}
-
-function keepExactIntegers(_key: string, value: unknown, context: { source?: string }): unknown {
-  if (typeof value !== "number" || Number.isSafeInteger(value)) return value;
-  const source = context.source;
-  return source !== undefined && INTEGER_LITERAL.test(source) ? JSON_SOURCE.rawJSON(source) : value;
-}
-
-/**
- * Whether `value` is an integer {@linkcode parseJsonLenient} kept exact.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { isExactInteger, parseJsonLenient } from "./_json.ts";
- * const seed = parseJsonLenient("9007199254740993");
- * assert.ok(isExactInteger(seed));
- * assert.equal(seed.rawJSON, "9007199254740993");
- * assert.ok(!isExactInteger(parseJsonLenient("12")));
- * ```
- */
-export function isExactInteger(value: unknown): value is ExactInteger {
-  return JSON_SOURCE.isRawJSON(value);
+  return parseJsonText(String(text), { exactIntegers: true });
 }

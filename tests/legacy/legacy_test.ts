@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { openWriter } from "../../ledger/writer.ts";
 import {
   archiveLegacy,
   backfillLegacy,
@@ -512,4 +513,63 @@ Deno.test("parity after a backfill, and archive only when it holds", async (t) =
       ok(names.includes("baseline_results.duckdb.archived-20260304T050607Z"));
     });
   }, { legacy: LEGACY });
+});
+
+// An audit: a legacy run whose id the event log already had got a second run.created from the
+// backfill, which rewrote the log's run (creation time, config, fingerprint) and left parity
+// failing for good; and integers past 2^53 were rounded on the way into the log while parity,
+// reading both sides the same rounded way, held.
+Deno.test("backfill: a run id the log has is left out; integers past 2^53 keep their digits", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-backfill-audit-" });
+  try {
+    const root = join(dir, "ledger");
+    const legacyDbPath = join(dir, "legacy.duckdb");
+    await createLegacyDb(legacyDbPath, [
+      {
+        run_id: "both-1",
+        run_type: "policy",
+        created_at_ms: CUT - 5 * DAY_MS,
+        config: '{"src":"legacy"}',
+        data_fingerprint: "legacy-fp",
+      },
+      {
+        run_id: "big-1",
+        run_type: "policy",
+        created_at_ms: CUT - 4 * DAY_MS,
+        config: '{"seed":12345678901234567891}',
+        data_fingerprint: "fp",
+        started_at_ms: CUT - 4 * DAY_MS + 1,
+        completed_at_ms: CUT - 4 * DAY_MS + 2,
+        summary_json: '{"trades":9007199254740993}',
+      },
+    ]);
+    const writer = await openWriter(root);
+    await writer.append({
+      event_type: "run.created",
+      run_id: "both-1",
+      run_type: "policy",
+      config: { src: "eventlog" },
+      data_fingerprint: "ev-fp",
+    });
+    await writer.close();
+    const report = await backfillLegacy(root, { legacyDbPath });
+    deepEqual(report.skipped.map((s) => s.run_id), ["both-1"]);
+    match(report.skipped[0].reason, /already has a run with this id/);
+    let text = "";
+    for await (const e of Deno.readDir(join(root, "events"))) {
+      if (!e.isDirectory) continue;
+      for await (const f of Deno.readDir(join(root, "events", e.name))) {
+        text += await Deno.readTextFile(join(root, "events", e.name, f.name));
+      }
+    }
+    equal((text.match(/"run_id":"both-1"/g) ?? []).length, 1, "both-1 keeps its one event");
+    ok(text.includes('"seed":12345678901234567891'), "the seed's digits");
+    ok(text.includes('"trades":9007199254740993'), "the summary's digits");
+    await rebuildIndex(root, {});
+    const parity = await checkParity({ legacyDbPath, root });
+    deepEqual(parity.differences.map((d) => d.run_id), ["both-1", "both-1", "both-1"]);
+    equal(parity.differences.some((d) => d.run_id === "big-1"), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -180,7 +180,11 @@ async function dualAnswer(
     if (id !== runId) answer = await answerForRun(id, options);
   }
   for (const w of answer.warnings) console.error(`ledger show: warning: ${w}`);
-  return { runId: id, legacyRun: answer.source === "legacy" ? answer.run : null };
+  // answerForRun resolves a unique prefix of either store itself: show the run it found.
+  return {
+    runId: answer.run?.run_id ?? id,
+    legacyRun: answer.source === "legacy" ? answer.run : null,
+  };
 }
 
 function printLegacyRun(run: DualRun, json: boolean): number {

@@ -98,6 +98,13 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       match(r.stdout, /status\s+completed/);
     });
 
+    // The prefix of a run only the index has said "not in the index" in dual mode.
+    await t.step("a prefix of an index-only run shows that run", async () => {
+      const r = await ledger(["show", "run-", "--root", root, "--legacy-db", legacyDb, "--json"]);
+      equal(r.code, 0, r.stderr);
+      equal(JSON.parse(r.stdout).run.run_id, "run-a");
+    });
+
     await t.step("a named --legacy-db that does not exist fails, naming it", async () => {
       const r = await ledger([
         "show",

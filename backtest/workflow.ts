@@ -390,6 +390,16 @@ export class RunContext {
     return this.#dir?.removeTempFilesSync() ?? [];
   }
 
+  /** The failed manifest of an interrupted run, staged (errors are printed, never thrown). */
+  async stageFailedManifest(error: NonNullable<Manifest["error"]>): Promise<void> {
+    await writeFailedManifest(this, error);
+  }
+
+  /** Put the staged failed manifest in place (errors are printed, never thrown). */
+  async commitFailedManifest(failedId: unknown): Promise<void> {
+    await commitFailedManifest(this, failedId);
+  }
+
   /** Removes the signal handlers of {@linkcode installInterruptHandler} (set by startRun). */
   releaseInterrupts: () => void = () => {};
 
@@ -617,6 +627,14 @@ export interface InterruptibleRun {
   markInterrupted(): void;
   /** Remove temporary files; returns their paths. */
   removeTempFilesSync(): string[];
+  /**
+   * Stage the failed manifest (before `run.failed`, whose last artifact it
+   * is) and put it in place once `run.failed` is durable, so an interrupted
+   * run leaves the trail of any failed run (issue 4). Optional.
+   */
+  stageFailedManifest?(error: NonNullable<Manifest["error"]>): Promise<void>;
+  /** See {@linkcode InterruptibleRun.stageFailedManifest}. */
+  commitFailedManifest?(failedId: unknown): Promise<void>;
 }
 
 /**
@@ -665,11 +683,13 @@ export function installInterruptHandler(
       const removed = run.removeTempFilesSync();
       const error = { message: "interrupted", type: "Interrupted", signal };
       void (async () => {
-        await run.emitter.runFailed(
+        await run.stageFailedManifest?.({ message: "interrupted", phase_name: phaseName });
+        const failedId = await run.emitter.runFailed(
           run.runId,
           phaseName === null ? { error } : { error, phase_name: phaseName },
         );
         await run.emitter.flush(); // run.failed is durable from here
+        await run.commitFailedManifest?.(failedId);
         onInterrupt({ runId: run.runId, signal, phaseName, removed, exitCode });
         Deno.exit(exitCode);
       })();

@@ -58,22 +58,32 @@ Deno.test("an interrupted backtest records run.failed and exits 130/143", async 
       deepEqual(last.error, { message: "interrupted", type: "Interrupted", signal: "SIGINT" });
       equal(events.filter((e) => e.event_type.startsWith("run.")).length, 3);
     });
-    await t.step("SIGTERM before run.completed: exit 143, staged manifest removed", async () => {
-      const r = await interrupt(
-        [root, inputs.calls, inputs.candles, "int-2", "run.completed"],
-        "SIGTERM",
-      );
-      equal(r.code, 143, r.stderr);
-      equal(r.stderr.trimEnd(), "interrupted SIGTERM null removed=1");
-      const events = await runEvents(root, "int-2");
-      equal(events.at(-1)?.event_type, "run.failed");
-      equal(events.some((e) => e.event_type === "run.completed"), false);
-      // Parquet outputs are in place under their names; no manifest, no temp file.
-      deepEqual(await filesIn(`${root}/artifacts/runs/int-2`), [
-        "caller_summary.parquet",
-        "policy_results.parquet",
-      ]);
-    });
+    await t.step(
+      "SIGTERM before run.completed: exit 143, a failed manifest in its place",
+      async () => {
+        const r = await interrupt(
+          [root, inputs.calls, inputs.candles, "int-2", "run.completed"],
+          "SIGTERM",
+        );
+        equal(r.code, 143, r.stderr);
+        equal(r.stderr.trimEnd(), "interrupted SIGTERM null removed=1");
+        const events = await runEvents(root, "int-2");
+        equal(events.at(-1)?.event_type, "run.failed");
+        equal(events.some((e) => e.event_type === "run.completed"), false);
+        // Parquet outputs are in place under their names, no temp file; the staged "completed"
+        // manifest is gone and a failed one says why, as for any failed run (issue 4).
+        deepEqual(await filesIn(`${root}/artifacts/runs/int-2`), [
+          "caller_summary.parquet",
+          "manifest.json",
+          "policy_results.parquet",
+        ]);
+        const manifest = JSON.parse(
+          await Deno.readTextFile(`${root}/artifacts/runs/int-2/manifest.json`),
+        );
+        equal(manifest.status, "failed");
+        equal(manifest.error.message, "interrupted");
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

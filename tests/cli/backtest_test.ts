@@ -378,6 +378,17 @@ Deno.test("ledger backtest: Ctrl-C or SIGTERM records run.failed, prints one lin
         const names: string[] = [];
         for await (const e of Deno.readDir(`${root}/artifacts/runs/sig`)) names.push(e.name);
         equal(names.filter((n) => n.includes(".tmp-")).length, 0, names.join(","));
+        // The trail of any failed run (issue 4): the manifest says failed, interrupted, and
+        // is the run's last artifact before run.failed (an interrupted run left none).
+        const manifest = JSON.parse(
+          await Deno.readTextFile(`${root}/artifacts/runs/sig/manifest.json`),
+        );
+        equal(manifest.status, "failed");
+        equal(manifest.error.message, "interrupted");
+        equal(manifest.error.phase_name, phase ?? null);
+        const artifact = events.at(-2) as { event_type: string; artifact_type?: string };
+        equal(artifact.event_type, "artifact.created");
+        equal(artifact.artifact_type, "manifest");
       });
     }
   } finally {

@@ -562,9 +562,13 @@ interface IndexedFile {
 
 /**
  * Decide what to read. Full: every file. Incremental: new files whole;
- * grown files from their offset (staged); files that shrank, changed before
- * their offset, or vanished are dropped and read again whole, as are the
- * days from `sinceDate` on. Days before `sinceDate` are left as indexed,
+ * grown files from their offset (staged); files that shrank, were rewritten
+ * (the same size with another modification time), or whose last indexed
+ * line changed, and files that vanished, are dropped and read again whole,
+ * as are the days from `sinceDate` on. An edit before the last indexed line
+ * of a file that also grew is not seen (the log is append-only; reading
+ * every grown file whole to find one would cost what a full rebuild does):
+ * `--full` reads it. Days before `sinceDate` are left as indexed,
  * files since removed included (issue 3: `--since-date` keeps everything
  * indexed before its day; how old days are archived, docs/OPERATIONS.md).
  */
@@ -599,6 +603,9 @@ async function planScan(
       reread.add(name);
     } else if (ctx.sinceDate !== undefined) continue; // before the window: keep as indexed
     else if (f.sizeBytes === old.sizeBytes && f.mtimeMs === old.mtimeMs) continue;
+    // An append always grows a file: the same size with a new time is a rewrite in place
+    // (a line fixed by hand, lines reordered), whatever its last line says.
+    else if (f.sizeBytes === old.sizeBytes) reread.add(name);
     else if (await prefixUnchanged(f, old)) resume.set(name, old);
     else reread.add(name);
   }

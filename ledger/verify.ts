@@ -85,7 +85,11 @@ export interface DayReport {
   bytes: number;
   /** Lines (complete ones plus torn tails). */
   lines: number;
-  /** Valid events (every line, duplicates included). */
+  /**
+   * Valid events, each event id once (as in the index): in the day of its
+   * counted occurrence; the other lines of a repeated id are
+   * `duplicateEvents`.
+   */
   events: number;
   /**
    * Valid events by `event_type`, each event id once: in the day of its
@@ -136,7 +140,7 @@ export interface VerifyTotals {
   bytes: number;
   /** Lines. */
   lines: number;
-  /** Valid events (every line, duplicates included). */
+  /** Valid events, each event id once (as in the index). */
   events: number;
   /** Distinct runs. */
   runs: number;
@@ -503,7 +507,6 @@ class Scan {
   #compared = new Map<string, Compared>();
   #rereadFiles = new Set<string>();
   #runs = new Map<string, RunState>();
-  #events = 0;
   #futureAfterMs: number;
   #nonFinite = { events: 0, first: undefined as Where | undefined };
   #repeatedKey = { events: 0, first: undefined as Where | undefined };
@@ -553,7 +556,6 @@ class Scan {
     }
     const event = record.event;
     day.events += 1;
-    this.#events += 1;
     if (this.#noteId(event.event_id, { ...where, timestampMs: event.timestamp_ms, day })) {
       this.#count(day, event, where);
     }
@@ -664,6 +666,9 @@ class Scan {
   }
 
   finish(root: string, strict: boolean, ignored: string[]): VerifyReport {
+    // Each event id counts once (OPERATIONS, `verify --help`): a day's other lines of a
+    // repeated id are its duplicateEvents, known only once every file was read.
+    for (const day of this.#days) day.events -= day.duplicateEvents;
     const lifecycle = this.#lifecycle();
     const sum = (f: (d: DayReport) => number) => this.#days.reduce((n, d) => n + f(d), 0);
     const duplicates: DuplicateId[] = [...this.#duplicates].map(([eventId, all]) => {
@@ -680,7 +685,7 @@ class Scan {
       files: sum((d) => d.files),
       bytes: sum((d) => d.bytes),
       lines: sum((d) => d.lines),
-      events: this.#events,
+      events: sum((d) => d.events),
       runs: this.#runs.size,
       torn: sum((d) => d.tornCount),
       invalid: sum((d) => d.invalidCount),

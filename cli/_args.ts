@@ -8,7 +8,11 @@
  */
 import { ArgsError, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
 import { resolveRoot } from "../ledger/paths.ts";
-import { InvalidMemoryLimitError, parseMemoryLimit } from "../indexer/memory_limit.ts";
+import {
+  InvalidMemoryLimitError,
+  parseMemoryLimit,
+  REBUILD_MEMORY_LIMIT_MIN_BYTES,
+} from "../indexer/memory_limit.ts";
 
 /** Exit code of a command that succeeded. */
 export const EXIT_OK = 0;
@@ -160,15 +164,34 @@ export function positiveNumberFlag(
  * assert.throws(() => memoryLimitFlag({ "memory-limit": "lots" }), /--memory-limit "lots"/);
  * ```
  */
-export function memoryLimitFlag(values: ParsedFlags["values"]): string | undefined {
+export function memoryLimitFlag(
+  values: ParsedFlags["values"],
+  minBytes?: number,
+): string | undefined {
   const raw = stringFlag(values, "memory-limit");
   if (raw === undefined) return undefined;
   try {
-    return parseMemoryLimit(raw);
+    return parseMemoryLimit(raw, minBytes);
   } catch (err) {
     if (err instanceof InvalidMemoryLimitError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/**
+ * {@linkcode memoryLimitFlag} of `rebuild-index` and `daemon`: at least
+ * 128MB, below which DuckDB cannot rebuild even a small log.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { rebuildMemoryLimitFlag } from "./_args.ts";
+ * assert.equal(rebuildMemoryLimitFlag({ "memory-limit": "256MB" }), "256MB");
+ * assert.throws(() => rebuildMemoryLimitFlag({ "memory-limit": "64MB" }), /at least 128MB/);
+ * ```
+ */
+export function rebuildMemoryLimitFlag(values: ParsedFlags["values"]): string | undefined {
+  return memoryLimitFlag(values, REBUILD_MEMORY_LIMIT_MIN_BYTES);
 }
 
 /**

@@ -26,10 +26,10 @@ import {
   EXIT_USAGE,
   type FlagSpec,
   INTERVAL_SECONDS_MAX,
-  memoryLimitFlag,
   type ParsedFlags,
   parseFlags,
   positiveNumberFlag,
+  rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
   STALE_AFTER_HOURS_MAX,
@@ -78,7 +78,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     if (sinceDate !== undefined) parseDay(sinceDate);
     const dbPath = dbFlag(values);
     const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
-    const memoryLimit = memoryLimitFlag(values);
+    const memoryLimit = rebuildMemoryLimitFlag(values);
     const bucket = await openBucket(stringFlag(values, "from") ?? "", "from");
     const started = performance.now();
     const verbose = values.verbose === true;
@@ -158,7 +158,7 @@ export async function daemonMain(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
   const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
-  const memoryLimit = memoryLimitFlag(values);
+  const memoryLimit = rebuildMemoryLimitFlag(values);
   const dbPath = dbFlag(values);
   const json = values["log-json"] === true;
   const verbose = values.verbose === true;

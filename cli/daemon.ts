@@ -22,9 +22,9 @@ import {
   EXIT_OK,
   type FlagSpec,
   INTERVAL_SECONDS_MAX,
-  memoryLimitFlag,
   parseFlags,
   positiveNumberFlag,
+  rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
   STALE_AFTER_HOURS_MAX,
@@ -102,7 +102,7 @@ export async function main(args: string[]): Promise<number> {
   const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
-  const memoryLimit = memoryLimitFlag(values);
+  const memoryLimit = rebuildMemoryLimitFlag(values);
   await requireExistingRoot(root);
   const json = values["log-json"] === true;
   const verbose = values.verbose === true;

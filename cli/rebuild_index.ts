@@ -21,9 +21,9 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   type FlagSpec,
-  memoryLimitFlag,
   parseFlags,
   positiveNumberFlag,
+  rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
   STALE_AFTER_HOURS_MAX,
@@ -201,7 +201,7 @@ function parseOptions(args: string[]): Options | "help" {
     staleAfterMs: staleAfterMs(
       positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX, "hours"),
     ),
-    memoryLimit: memoryLimitFlag(values),
+    memoryLimit: rebuildMemoryLimitFlag(values),
     verbose: values.verbose === true,
   };
 }

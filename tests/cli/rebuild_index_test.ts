@@ -224,6 +224,22 @@ Deno.test("ledger rebuild-index: a progress line on a terminal only, and damage 
       equal(bad.code, 2);
       match(bad.stderr, /^ledger rebuild-index: Invalid --memory-limit "lots"/);
       equal(bad.stderr.trim().split("\n").length, 1);
+      // 64MB was taken and then ran out of memory on a 3 MB log (exit 1); 99999999TB failed
+      // in DuckDB ("Failed to set config"). Both are usage errors now; 128MB rebuilds.
+      for (const size of ["64MB", "99999999TB"]) {
+        const r = await ledger(["rebuild-index", "--root", root, "--memory-limit", size]);
+        equal(r.code, 2, r.stderr);
+        match(r.stderr, /at least 128MB, at most 1PB\)$/m);
+      }
+      const least = await ledger([
+        "rebuild-index",
+        "--root",
+        root,
+        "--full",
+        "--memory-limit",
+        "128MB",
+      ]);
+      equal(least.code, 0, least.stderr);
     });
   } finally {
     await Deno.remove(root, { recursive: true });

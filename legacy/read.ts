@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
 import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import {
   columnExpression,
@@ -342,13 +343,20 @@ async function openReadOnly(path: string, what: string): Promise<Opened> {
   }
 }
 
+/**
+ * A time in ms since the epoch, or null: also for a value no time has (past
+ * year 9999 either way, such as a BIGINT's largest, 9223372036854775807),
+ * which took the whole dual-mode listing down ("bigint out of int64 range").
+ */
 function ms(v: unknown): number | null {
   if (v === null || v === undefined) return null;
-  if (typeof v === "bigint") return Number(v);
-  if (typeof v === "number") return Number.isFinite(v) ? Math.trunc(v) : null;
-  if (v instanceof Date) return v.getTime();
-  const n = Number(v);
-  return Number.isFinite(n) ? Math.trunc(n) : null;
+  let n: number;
+  if (typeof v === "bigint") n = Number(v);
+  else if (v instanceof Date) n = v.getTime();
+  else n = Number(v);
+  if (!Number.isFinite(n)) return null;
+  n = Math.trunc(n);
+  return Math.abs(n) <= TIMESTAMP_MS_MAX ? n : null;
 }
 
 function text(v: unknown): string | null {

@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { openWriter } from "../../ledger/writer.ts";
+import { runLedger } from "../_helpers.ts";
 import {
   archiveLegacy,
   backfillLegacy,
@@ -569,6 +570,34 @@ Deno.test("backfill: a run id the log has is left out; integers past 2^53 keep t
     const parity = await checkParity({ legacyDbPath, root });
     deepEqual(parity.differences.map((d) => d.run_id), ["both-1", "both-1", "both-1"]);
     equal(parity.differences.some((d) => d.run_id === "big-1"), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// One legacy row with created_at_ms = 9223372036854775807 (a BIGINT's largest) failed the
+// whole dual-mode listing: "bigint out of int64 range".
+Deno.test("dual mode: a legacy time no date has reads as null, the listing goes on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-legacy-maxtime-" });
+  try {
+    const legacyDbPath = join(dir, "legacy.duckdb");
+    await createLegacyDb(legacyDbPath, [{ run_id: "ok-run", created_at_ms: CUT - DAY_MS }]);
+    await execSql(legacyDbPath, "INSERT INTO optimizer.runs_d VALUES (?, ?, ?, ?, ?)", [
+      "max-run",
+      "policy",
+      9223372036854775807n,
+      "{}",
+      "fp",
+    ]);
+    const r = await runLedger([
+      ...["runs", "--root", join(dir, "ledger"), "--legacy-db", legacyDbPath],
+      ...["--format", "jsonl"],
+    ]);
+    equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const byId = Object.fromEntries(rows.map((row) => [row.run_id, row]));
+    equal(byId["max-run"].created_at_ms, null);
+    equal(byId["ok-run"].created_at_ms, CUT - DAY_MS);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

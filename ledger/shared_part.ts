@@ -15,6 +15,14 @@
  *    part; a new part also syncs its directory once);
  * 5. unlock.
  *
+ * A batch of more than one line is all or nothing (SPEC 8, `emit --stdin`),
+ * also when its writer is killed mid-write: before appending, it records each
+ * part's size in `events/.pending/<day>__<part>` (durable first); once every
+ * line is durable it removes those markers (durably) and only then returns.
+ * A marker left behind means its writer died before acknowledging: whoever
+ * next locks that part (every writer first resolves the markers it finds,
+ * waiting for a live holder's lock) cuts the part back to the recorded size.
+ *
  * A failed write is rolled back (truncated to the size before it, still
  * under the lock), so it acknowledges nothing and leaves nothing. A part past
  * `partBytesMax` is left for the next sequence number. Shared parts are never
@@ -39,6 +47,7 @@ import {
   ensureDirDurable,
   NotRegularFileError,
   openFile,
+  removeIfPresent,
   syncDir,
   writeAll,
 } from "./durable_fs.ts";
@@ -60,6 +69,8 @@ export interface SharedAppendReport {
   paths: string[];
   /** Bytes of torn tails cut off before appending. */
   tornBytesRepaired: number;
+  /** Bytes of batches whose writers died before acknowledging them, cut off. */
+  abandonedBytesRemoved: number;
 }
 
 interface Locked {
@@ -97,15 +108,16 @@ export async function appendShared(
   const byDay = groupByDay(events, lines);
   const days = [...byDay.keys()].sort(); // lock order: never a deadlock between two batches
   await prepareRoot(root, days);
+  const report: SharedAppendReport = { paths: [], tornBytesRepaired: 0, abandonedBytesRemoved: 0 };
+  await removeAbandonedBatches(root, report); // before taking any lock: never a deadlock
   const held: Locked[] = [];
-  const report: SharedAppendReport = { paths: [], tornBytesRepaired: 0 };
   try {
     for (const day of days) {
       const bytes = byDay.get(day)!;
       const locked = await lockPartFor(root, day, bytes.length, partBytesMax, report);
       held.push({ ...locked, bytes });
     }
-    await writeHeld(held);
+    await writeHeld(root, held, lines.length > 1);
   } finally {
     for (const part of held) part.file.close(); // closing releases the lock
   }
@@ -186,6 +198,7 @@ async function lockPartFor(
     const file = await openShared(path);
     try {
       await file.lock(true); // exclusive: the only appender of this part from here
+      report.abandonedBytesRemoved += await resolvePending(file, pendingPath(root, day, path));
       const info = await file.stat();
       if (!info.isFile) throw new WriteError(path, "is not a regular file");
       const repaired = await repairTornTail(file, info.size);
@@ -279,15 +292,27 @@ async function readFull(file: DurableFile, buffer: Uint8Array): Promise<void> {
   }
 }
 
-/** Append to every held part, then sync each; on failure, roll every part back. */
-async function writeHeld(held: Locked[]): Promise<void> {
+/**
+ * Append to every held part, then sync each; on failure, roll every part
+ * back. A batch (`batch`: more than one line) records the parts' sizes
+ * first and removes the records last (see the module doc).
+ */
+async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<void> {
+  const markers = batch
+    ? held.map((part) => pendingPath(root, dayOfPart(part.path), part.path))
+    : [];
   try {
+    if (batch) await writeMarkers(root, held, markers); // the sizes before are durable from here
     for (const part of held) {
       await part.file.seek(0, Deno.SeekMode.End);
       await writeAll(part.file, part.bytes); // whole lines, one write call
     }
     for (const part of held) {
       await part.file.syncData(); // this day's lines are durable from here
+    }
+    if (batch) {
+      for (const marker of markers) await removeIfPresent(marker);
+      await syncDir(pendingDir(root)); // the batch is whole and acknowledged from here
     }
   } catch (err) {
     const notUndone: string[] = [];
@@ -304,6 +329,118 @@ async function writeHeld(held: Locked[]): Promise<void> {
       ? ""
       : `; could not roll back ${notUndone.join(", ")}: lines of this failed call may remain`;
     throw new WriteError(path, `${message(err)}${suffix}`, { cause: err });
+  }
+}
+
+/** Where batches record the sizes of the parts they append to. */
+function pendingDir(root: string): string {
+  return `${eventsDir(root)}/.pending`;
+}
+
+/** The marker of the shared part at `partPath` of `day`. */
+function pendingPath(root: string, day: string, partPath: string): string {
+  return `${pendingDir(root)}/${day}__${partPath.slice(partPath.lastIndexOf("/") + 1)}`;
+}
+
+/** The day of a shared part's path (`.../day=YYYY-MM-DD/emit-000001.jsonl`). */
+function dayOfPart(partPath: string): string {
+  const m = /\/day=(\d{4}-\d{2}-\d{2})\/[^/]+$/.exec(partPath);
+  assert(m !== null, "a shared part lives in a day directory");
+  return m[1];
+}
+
+/** Record each held part's size before the batch, durably, before a byte is appended. */
+async function writeMarkers(root: string, held: Locked[], markers: string[]): Promise<void> {
+  await ensureDirDurable(pendingDir(root));
+  for (let i = 0; i < held.length; i++) {
+    const file = await openFile(markers[i], { write: true, create: true, truncate: true });
+    try {
+      await writeAll(file, new TextEncoder().encode(JSON.stringify({ size: held[i].sizeBefore })));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+  }
+  await syncDir(pendingDir(root)); // the markers' entries are durable from here
+}
+
+/**
+ * Under the lock of a part: when a batch's marker for it is there, its
+ * writer died before acknowledging the batch: cut the part back to the
+ * recorded size, then remove the marker (both durably). A marker that does
+ * not parse was being written when its writer died, before any append.
+ * Returns the bytes cut off.
+ */
+async function resolvePending(file: DurableFile, marker: string): Promise<number> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(marker);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return 0; // the common case: no batch died here
+    throw err;
+  }
+  let removed = 0;
+  const size = recordedSize(text);
+  if (size !== undefined) {
+    const now = (await file.stat()).size;
+    if (now > size) {
+      await file.truncate(size);
+      await file.syncData(); // the abandoned lines are gone for good from here
+      removed = now - size;
+    }
+  }
+  await Deno.remove(marker);
+  await syncDir(marker.slice(0, marker.lastIndexOf("/")));
+  return removed;
+}
+
+function recordedSize(text: string): number | undefined {
+  try {
+    const size = (JSON.parse(text) as { size?: unknown }).size;
+    return typeof size === "number" && Number.isSafeInteger(size) && size >= 0 ? size : undefined;
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Resolve every marker a dead batch writer left (of any day: a batch may
+ * span days nobody writes to again), each under its part's lock, waiting for
+ * a live writer to finish (which removes its own). Called before this
+ * process holds any lock.
+ */
+async function removeAbandonedBatches(root: string, report: SharedAppendReport): Promise<void> {
+  let names: string[];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // no batch ever ran here
+    throw new WriteError(pendingDir(root), message(err), { cause: err });
+  }
+  for (const name of names) {
+    const m = /^(\d{4}-\d{2}-\d{2})__(.+)$/.exec(name);
+    if (m === null) continue; // not a marker: left alone
+    const marker = `${pendingDir(root)}/${name}`;
+    const partPath = `${dayDir(root, m[1])}/${m[2]}`;
+    let file: DurableFile;
+    try {
+      file = await openFile(partPath, { read: true, write: true });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw new WriteError(partPath, message(err), { cause: err });
+      }
+      await removeIfPresent(marker); // its part is gone: nothing to cut
+      continue;
+    }
+    try {
+      await file.lock(true);
+      report.abandonedBytesRemoved += await resolvePending(file, marker);
+    } catch (err) {
+      throw new WriteError(partPath, message(err), { cause: err });
+    } finally {
+      file.close();
+    }
   }
 }
 

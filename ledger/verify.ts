@@ -392,6 +392,15 @@ async function listLayout(root: string): Promise<Layout> {
     const match = DAY_DIR_PATTERN.exec(entry.name);
     if (entry.isDirectory && match) {
       layout.days.push({ day: match[1], parts: await listDay(dir, entry.name, layout) });
+    } else if (entry.name === PENDING_DIR_NAME && entry.isDirectory) {
+      // The writers' own bookkeeping (ledger/shared_part.ts): a marker there is a batch whose
+      // writer died before acknowledging it; its lines are cut by the next emit.
+      for await (const marker of Deno.readDir(join(dir, entry.name))) {
+        layout.warnings.push(
+          `events/${entry.name}/${marker.name}: a batch (emit --stdin) whose writer died before ` +
+            "acknowledging it; the next ledger emit removes its lines",
+        );
+      }
     } else if (entry.name !== "_schema.json" || !entry.isFile) {
       const kind = await describe(join(dir, entry.name), entry);
       layout.ignored.push(`events/${entry.name} (${kind}, not a day directory)`);
@@ -399,6 +408,9 @@ async function listLayout(root: string): Promise<Layout> {
   }
   return layout;
 }
+
+/** The shared parts' batch markers (`ledger/shared_part.ts`), inside `events/`. */
+const PENDING_DIR_NAME = ".pending";
 
 /** What Deno puts in place of the bytes of a file name that are not UTF-8. */
 const REPLACEMENT_CHARACTER = "\uFFFD";

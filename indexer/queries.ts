@@ -13,6 +13,7 @@ import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
 import {
   GET_RUN_SQL,
+  INDEX_FORMAT_VERSION,
   LIST_RUNS_SQL,
   RUN_ARCHIVED_SQL,
   RUN_ARTIFACTS_SQL,
@@ -450,9 +451,51 @@ export async function withIndex<T>(
     if (options.memoryLimit !== undefined && isOutOfMemory(err)) {
       throw new ReaderMemoryError(options.memoryLimit, err);
     }
+    // A table or column this code expects is missing: an index an older (or newer) ledger
+    // built says so, instead of DuckDB's Binder or Catalog error.
+    if (err instanceof Error && /^(Binder|Catalog) Error/.test(err.message)) {
+      const format = await indexFormatOf(instance);
+      if (format !== String(INDEX_FORMAT_VERSION)) {
+        throw new IndexFormatError(dbPath, format, { cause: err });
+      }
+    }
     throw err;
   } finally {
     instance.closeSync(); // removes the spill directory, if DuckDB made one
+  }
+}
+
+/** The index was built by another version of ledger: its tables are not the ones read here. */
+export class IndexFormatError extends Error {
+  /** The index file. */
+  readonly dbPath: string;
+  /** Its `format_version`, or null when it has none. */
+  readonly format: string | null;
+  /** Create the error for the index at `dbPath` of format `format`. */
+  constructor(dbPath: string, format: string | null, options?: ErrorOptions) {
+    super(
+      `The index ${dbPath} was built by another version of ledger (index format ` +
+        `${format ?? "unknown"}, this one reads ${INDEX_FORMAT_VERSION}): rebuild it with ` +
+        "`ledger rebuild-index`",
+      options,
+    );
+    this.name = "IndexFormatError";
+    this.dbPath = dbPath;
+    this.format = format;
+  }
+}
+
+/** `index_meta.format_version` of the index open in `instance`, or null. */
+async function indexFormatOf(instance: DuckDBInstance): Promise<string | null> {
+  const conn = await instance.connect();
+  try {
+    const found = await rows(conn, `SELECT value FROM index_meta WHERE key = 'format_version'`);
+    return found.length === 1 ? String(found[0].value) : null;
+  } catch (err) {
+    if (err instanceof Error && /^Catalog Error/.test(err.message)) return null; // no index_meta
+    throw err;
+  } finally {
+    conn.disconnectSync();
   }
 }
 

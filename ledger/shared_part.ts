@@ -389,8 +389,8 @@ async function resolvePending(file: DurableFile, marker: string): Promise<number
       removed = now - size;
     }
   }
-  await Deno.remove(marker);
-  await syncDir(marker.slice(0, marker.lastIndexOf("/")));
+  await removeIfPresent(marker);
+  await syncDir(marker.slice(0, marker.lastIndexOf("/"))); // resolved for good from here
   return removed;
 }
 
@@ -430,7 +430,9 @@ async function removeAbandonedBatches(root: string, report: SharedAppendReport):
       if (!(err instanceof Deno.errors.NotFound)) {
         throw new WriteError(partPath, message(err), { cause: err });
       }
-      await removeIfPresent(marker); // its part is gone: nothing to cut
+      // Its part is gone (removed by hand): nothing to cut. Not under a lock: a part created
+      // again under the same name before this removal would lose its own marker.
+      await removeIfPresent(marker);
       continue;
     }
     try {

@@ -25,6 +25,8 @@ import { asUsage } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth } from "./_table.ts";
 import { activeLegacyDbPath, DEFAULT_LEGACY_DB_PATH } from "../legacy/active.ts";
 import type { DualRun } from "../legacy/dual.ts";
+import type { LegacyRow } from "../legacy/read.ts";
+import { parseJsonText } from "../ledger/json_text.ts";
 
 export const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
@@ -106,7 +108,11 @@ export async function main(args: string[]): Promise<number> {
       );
     } else {
       const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath));
-      if (answer.legacyRun !== null) return printLegacyRun(answer.legacyRun, values.json === true);
+      if (answer.legacyRun !== null) {
+        const { readLegacyRows } = await import("../legacy/read.ts");
+        const found = await readLegacyRows(legacyDbPath, { runId: answer.legacyRun.run_id });
+        return printLegacyRun(answer.legacyRun, found.rows[0] ?? null, values.json === true);
+      }
       detail = await getRun(dbPath, answer.runId);
     }
   } catch (err) {
@@ -187,12 +193,30 @@ async function dualAnswer(
   };
 }
 
-function printLegacyRun(run: DualRun, json: boolean): number {
+/**
+ * A run only the legacy DuckDB answers for: what the dual-mode list has,
+ * and from the legacy row its config, data fingerprint and error. JSON
+ * values are read as every reader reads them (`NaN` as null, SPEC 3);
+ * `--json` adds them parsed (`config`, `summary`, `error`) beside the
+ * adapter's fields.
+ */
+function printLegacyRun(run: DualRun, row: LegacyRow | null, json: boolean): number {
+  const config = row === null ? null : jsonOrText(row.config);
+  const summary = jsonOrText(run.summary_json);
+  const error = row === null ? null : jsonOrText(row.error_json);
   if (json) {
-    console.log(JSON.stringify({ run, source: "legacy" }, null, 2));
+    const detail = {
+      ...run,
+      data_fingerprint: row?.data_fingerprint ?? null,
+      config,
+      summary,
+      error,
+    };
+    console.log(JSON.stringify({ run: detail, source: "legacy" }, null, 2));
     return EXIT_OK;
   }
-  console.log([
+  const text = (v: unknown) => (v === null || v === undefined ? "-" : JSON.stringify(v));
+  const lines = [
     `run        ${
       escapeControl(run.run_id)
     }   (legacy DuckDB: no phases, trials or artifacts recorded)`,
@@ -201,9 +225,27 @@ function printLegacyRun(run: DualRun, json: boolean): number {
     `created    ${formatTime(run.created_at_ms)}`,
     `started    ${formatTime(run.started_at_ms)}`,
     `completed  ${formatTime(run.completed_at_ms)}`,
-    `summary    ${escapeControl(run.summary_json ?? "-")}`,
-  ].join("\n"));
+  ];
+  if (run.failed_at_ms !== null) lines.push(`failed     ${formatTime(run.failed_at_ms)}`);
+  lines.push(
+    `data       ${escapeControl(row?.data_fingerprint ?? "-")}`,
+    `config     ${escapeControl(text(config))}`,
+    `summary    ${escapeControl(text(summary))}`,
+  );
+  if (error !== null) lines.push(`error      ${escapeControl(text(error))}`);
+  console.log(lines.join("\n"));
   return EXIT_OK;
+}
+
+/** A legacy JSON column as a value (`NaN` read as null); text that is not JSON stays text. */
+function jsonOrText(value: string | null): unknown {
+  if (value === null) return null;
+  try {
+    return parseJsonText(value, { exactIntegers: true });
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return value;
+  }
 }
 
 /** Options for {@linkcode formatRunDetail}. */

@@ -70,6 +70,16 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       started_at_ms: created + 10,
       completed_at_ms: created + 500,
       summary_json: '{"alerts":3}',
+    }, {
+      run_id: "old-fail",
+      run_type: "policy",
+      created_at_ms: created,
+      config: '{"stopPct":0.2}',
+      data_fingerprint: "fp-2",
+      started_at_ms: created + 10,
+      failed_at_ms: created + 20,
+      summary_json: '{"mean_return_bps":NaN}',
+      error_json: '{"message":"boom"}',
     }]);
     await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-a", T0));
     await rebuildIndex(root, {});
@@ -96,6 +106,25 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       equal(r.code, 0, r.stderr);
       match(r.stdout, /legacy DuckDB/);
       match(r.stdout, /status\s+completed/);
+    });
+
+    // A legacy run showed neither its error, config nor fingerprint, and its summary's NaN raw.
+    await t.step("a legacy run: config, fingerprint, error, NaN read as null", async () => {
+      const args = ["show", "old-fail", "--root", root, "--legacy-db", legacyDb];
+      const json = await ledger([...args, "--json"]);
+      equal(json.code, 0, json.stderr);
+      const out = JSON.parse(json.stdout);
+      equal(out.source, "legacy");
+      equal(out.run.status, "failed");
+      equal(out.run.data_fingerprint, "fp-2");
+      equal(out.run.config.stopPct, 0.2);
+      equal(out.run.summary.mean_return_bps, null);
+      equal(out.run.error.message, "boom");
+      const text = await ledger(args);
+      equal(text.code, 0, text.stderr);
+      match(text.stdout, /^error +\{"message":"boom"\}$/m);
+      match(text.stdout, /^data +fp-2$/m);
+      match(text.stdout, /^summary +\{"mean_return_bps":null\}$/m);
     });
 
     // The prefix of a run only the index has said "not in the index" in dual mode.

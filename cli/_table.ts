@@ -170,6 +170,66 @@ export function tableFits(
   return fitWidths(widths, options.width, mins);
 }
 
+/** Options for {@linkcode leaveOutToFit}. */
+export interface LeaveOutOptions {
+  /** Fit into this many columns. */
+  width: number;
+  /** Narrowest each column may be cut to (by index), as {@linkcode TableOptions.minWidths}. */
+  minWidths: readonly (number | undefined)[];
+  /** Column indexes in the order they are left out; the others always stay. */
+  order: readonly number[];
+  /** Show every column whole, leaving none out. @default {false} */
+  wide?: boolean;
+  /** Right-align these column indexes (of the whole table). @default {[]} */
+  alignRight?: readonly number[];
+}
+
+/**
+ * A table too wide for the terminal, readable: whole columns are left out
+ * one by one in `order` until the rest fits at its minimum widths (cutting
+ * every cell to a stub would show nothing). Returns the table and the
+ * indexes left out, for a line that says what is missing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { leaveOutToFit } from "./_table.ts";
+ * const { table, leftOut } = leaveOutToFit(["ID", "A", "B"], [["run-1", "aaaa", "bbbb"]], {
+ *   width: 12,
+ *   minWidths: [5, 4, 4],
+ *   order: [2, 1],
+ * });
+ * assert.deepEqual(leftOut, [2]);
+ * assert.equal(table, "ID     A\nrun-1  aaaa");
+ * ```
+ */
+export function leaveOutToFit(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: LeaveOutOptions,
+): { table: string; leftOut: number[] } {
+  const { width, minWidths, order } = options;
+  const leftOut: number[] = [];
+  let keep = header.map((_, i) => i);
+  const pick = <T>(row: readonly T[]) => keep.map((i) => row[i]);
+  while (
+    !options.wide && leftOut.length < order.length &&
+    !tableFits(pick(header), rows.map(pick), { width, minWidths: pick(minWidths) })
+  ) {
+    const out = order[leftOut.length];
+    leftOut.push(out);
+    keep = keep.filter((i) => i !== out);
+  }
+  const right = new Set(options.alignRight ?? []);
+  const table = formatTable(pick(header), rows.map(pick), {
+    wide: options.wide,
+    width,
+    alignRight: keep.map((i, k) => (right.has(i) ? k : -1)).filter((k) => k >= 0),
+    minWidths: pick(minWidths),
+  });
+  return { table, leftOut };
+}
+
 function charLength(text: string): number {
   let n = 0;
   for (const _ of text) n++;

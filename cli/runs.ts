@@ -48,6 +48,7 @@ import {
 import {
   cellText,
   formatTable,
+  leaveOutToFit,
   tableFits,
   terminalWidth,
   writeJsonTexts,
@@ -469,24 +470,15 @@ export function formatRunsTable(
   const order = [...(labelled ? [] : [LABEL_INDEX]), 1, 4, 3];
   if (labelled) order.push(LABEL_INDEX);
   for (let i = t.header.length - 1; i > LABEL_INDEX; i--) order.push(i);
-  let keep = t.header.map((_, i) => i);
-  const pick = <T>(row: readonly T[]) => keep.map((i) => row[i]);
-  const left: string[] = [];
-  while (
-    !options.wide && left.length < order.length &&
-    !tableFits(pick(t.header), t.body.map(pick), { width, minWidths: pick(t.mins) })
-  ) {
-    const out = order[left.length];
-    left.push(t.header[out]);
-    keep = keep.filter((i) => i !== out);
-  }
-  const named = labelled ? left : left.filter((h) => h !== "LABEL"); // an empty column is no loss
-  const table = formatTable(pick(t.header), t.body.map(pick), {
-    wide: options.wide,
+  const { table, leftOut } = leaveOutToFit(t.header, t.body, {
     width,
-    alignRight: keep.map((i, k) => (t.right.includes(i) ? k : -1)).filter((k) => k >= 0),
-    minWidths: pick(t.mins),
+    minWidths: t.mins,
+    order,
+    wide: options.wide,
+    alignRight: t.right,
   });
+  const named = leftOut.filter((i) => labelled || i !== LABEL_INDEX) // an empty column is no loss
+    .map((i) => t.header[i]);
   if (named.length === 0) return table;
   return `${table}\n(left out to fit ${width} columns: ${
     named.join(", ")

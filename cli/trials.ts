@@ -36,14 +36,7 @@ import {
   RUN_SELECT_FLAGS,
   runSelection,
 } from "./_query.ts";
-import {
-  cellText,
-  formatTable,
-  tableFits,
-  terminalWidth,
-  writeJsonTexts,
-  writeRows,
-} from "./_table.ts";
+import { cellText, leaveOutToFit, terminalWidth, writeJsonTexts, writeRows } from "./_table.ts";
 
 /** The fixed CSV columns of the trials list; --columns adds others after them. */
 const TRIAL_CSV_COLUMNS = ["run_id", "trial_id", "recorded_at", "params", "metrics"];
@@ -238,30 +231,22 @@ export function formatTrialsTable(
   const mins = header.map((h, i) =>
     i < 2 ? Math.min(Math.max(h.length, ...body.map((r) => r[i].length)), ID_CHARS_SHOWN_MAX) : 12
   );
-  let keep = header.map((_, i) => i);
-  const width = options.width ?? terminalWidth();
-  const pick = <T>(row: readonly T[]) => keep.map((i) => row[i]);
   // Left out in turn from the end of the params and of the metrics, whichever shows more, so
   // that a narrow terminal still shows some of each.
+  const order: number[] = [];
   let shownParams = params.length;
   let shownMetrics = metrics.length;
-  let hidden = 0;
-  while (
-    !options.wide && hidden < values &&
-    !tableFits(pick(header), body.map(pick), { width, minWidths: pick(mins) })
-  ) {
-    hidden++;
-    const last = shownParams > shownMetrics
-      ? 2 + --shownParams
-      : 2 + params.length + --shownMetrics;
-    keep = keep.filter((i) => i !== last);
+  while (order.length < values) {
+    order.push(shownParams > shownMetrics ? 2 + --shownParams : 2 + params.length + --shownMetrics);
   }
-  const table = formatTable(pick(header), body.map(pick), {
+  const { table, leftOut } = leaveOutToFit(header, body, {
+    width: options.width ?? terminalWidth(),
+    minWidths: mins,
+    order,
     wide: options.wide,
-    width,
-    alignRight: keep.map((i, k) => (isValue(i) ? k : -1)).filter((k) => k >= 0),
-    minWidths: pick(mins),
+    alignRight: header.map((_, i) => i).filter(isValue),
   });
+  const hidden = leftOut.length;
   if (hidden === 0) return table;
   return `${table}\n(${hidden} more params/metrics columns: --wide or --format csv)`;
 }

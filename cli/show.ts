@@ -25,8 +25,6 @@ import { asUsage } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth } from "./_table.ts";
 import { activeLegacyDbPath, DEFAULT_LEGACY_DB_PATH } from "../legacy/active.ts";
 import type { DualRun } from "../legacy/dual.ts";
-import type { LegacyRow } from "../legacy/read.ts";
-import { parseJsonText } from "../ledger/json_text.ts";
 
 export const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
@@ -109,9 +107,8 @@ export async function main(args: string[]): Promise<number> {
     } else {
       const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath));
       if (answer.legacyRun !== null) {
-        const { readLegacyRows } = await import("../legacy/read.ts");
-        const found = await readLegacyRows(legacyDbPath, { runId: answer.legacyRun.run_id });
-        return printLegacyRun(answer.legacyRun, found.rows[0] ?? null, values.json === true);
+        const detail = await legacyDetail(legacyDbPath, answer.legacyRun);
+        return printLegacyRun(answer.legacyRun, detail, values.json === true);
       }
       detail = await getRun(dbPath, answer.runId);
     }
@@ -193,26 +190,38 @@ async function dualAnswer(
   };
 }
 
+/** What the legacy row adds to a dual-mode run: JSON columns read as dual mode maps them. */
+interface LegacyDetail {
+  data_fingerprint: string | null;
+  config: Record<string, unknown> | null;
+  summary: Record<string, unknown> | null;
+  error: Record<string, unknown> | null;
+}
+
+/** The legacy row's config, fingerprint and error of `run`, and its summary, read. */
+async function legacyDetail(legacyDbPath: string, run: DualRun): Promise<LegacyDetail> {
+  const { readLegacyRows } = await import("../legacy/read.ts");
+  const { jsonObject } = await import("../legacy/backfill.ts");
+  const row = (await readLegacyRows(legacyDbPath, { runId: run.run_id })).rows[0] ?? null;
+  // The legacy JSON columns as dual mode maps them everywhere (the backfill's mapping).
+  const json = (text: string | null | undefined) =>
+    text === null || text === undefined ? null : jsonObject(text);
+  return {
+    data_fingerprint: row?.data_fingerprint ?? null,
+    config: json(row?.config),
+    summary: json(run.summary_json),
+    error: json(row?.error_json),
+  };
+}
+
 /**
  * A run only the legacy DuckDB answers for: what the dual-mode list has,
- * and from the legacy row its config, data fingerprint and error. JSON
- * values are read as every reader reads them (`NaN` as null, SPEC 3);
- * `--json` adds them parsed (`config`, `summary`, `error`) beside the
- * adapter's fields.
+ * and from the legacy row its config, data fingerprint and error (`NaN` read
+ * as null, SPEC 3). `--json` adds them beside the adapter's fields.
  */
-function printLegacyRun(run: DualRun, row: LegacyRow | null, json: boolean): number {
-  const config = row === null ? null : jsonOrText(row.config);
-  const summary = jsonOrText(run.summary_json);
-  const error = row === null ? null : jsonOrText(row.error_json);
+function printLegacyRun(run: DualRun, detail: LegacyDetail, json: boolean): number {
   if (json) {
-    const detail = {
-      ...run,
-      data_fingerprint: row?.data_fingerprint ?? null,
-      config,
-      summary,
-      error,
-    };
-    console.log(JSON.stringify({ run: detail, source: "legacy" }, null, 2));
+    console.log(JSON.stringify({ run: { ...run, ...detail }, source: "legacy" }, null, 2));
     return EXIT_OK;
   }
   const text = (v: unknown) => (v === null || v === undefined ? "-" : JSON.stringify(v));
@@ -228,24 +237,13 @@ function printLegacyRun(run: DualRun, row: LegacyRow | null, json: boolean): num
   ];
   if (run.failed_at_ms !== null) lines.push(`failed     ${formatTime(run.failed_at_ms)}`);
   lines.push(
-    `data       ${escapeControl(row?.data_fingerprint ?? "-")}`,
-    `config     ${escapeControl(text(config))}`,
-    `summary    ${escapeControl(text(summary))}`,
+    `data       ${escapeControl(detail.data_fingerprint ?? "-")}`,
+    `config     ${escapeControl(text(detail.config))}`,
+    `summary    ${escapeControl(text(detail.summary))}`,
   );
-  if (error !== null) lines.push(`error      ${escapeControl(text(error))}`);
+  if (detail.error !== null) lines.push(`error      ${escapeControl(text(detail.error))}`);
   console.log(lines.join("\n"));
   return EXIT_OK;
-}
-
-/** A legacy JSON column as a value (`NaN` read as null); text that is not JSON stays text. */
-function jsonOrText(value: string | null): unknown {
-  if (value === null) return null;
-  try {
-    return parseJsonText(value, { exactIntegers: true });
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    return value;
-  }
 }
 
 /** Options for {@linkcode formatRunDetail}. */

@@ -111,11 +111,24 @@ function describe(t: Token): string {
   return t.kind === "end" ? "end of expression" : JSON.stringify(t.text);
 }
 
+/** The 1-based code point column of each UTF-16 index of `text`, and of its end. */
+function codePointColumns(text: string): number[] {
+  const columns: number[] = [];
+  let column = 1;
+  for (const ch of text) {
+    for (let k = 0; k < ch.length; k++) columns.push(column);
+    column++;
+  }
+  columns.push(column);
+  return columns;
+}
+
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   // Columns count characters as people see them (code points), not UTF-16 units: an emoji
-  // before a bad token must not move its column by one.
-  const columnAt = (index: number) => [...text.slice(0, index)].length + 1;
+  // before a bad token must not move its column by one. One pass, not a count per token.
+  const columns = codePointColumns(text);
+  const columnAt = (index: number) => columns[index];
   let i = 0;
   while (i < text.length) {
     const ch = text[i];

@@ -253,11 +253,7 @@ export class Shipper {
         await this.#reconcile(file, size, part, mem, report);
         mem.verified = true;
         mem.ino = info.ino;
-        mem.tail = await readRange(
-          file,
-          Math.max(0, mem.shippedBytes - SHIPPED_TAIL_BYTES),
-          mem.shippedBytes,
-        );
+        mem.tail = await shippedTail(file, mem.shippedBytes);
       }
       if (size < mem.shippedBytes) {
         mem.verified = false;
@@ -418,11 +414,7 @@ export class Shipper {
       if (existing === null) throw new Error(`Bucket reported ${key} as existing, then not found`);
       await this.#verifyRemote(file, size, key, start, existing);
       mem.shippedBytes = start + existing;
-      mem.tail = await readRange(
-        file,
-        Math.max(0, mem.shippedBytes - SHIPPED_TAIL_BYTES),
-        mem.shippedBytes,
-      );
+      mem.tail = await shippedTail(file, mem.shippedBytes);
       report.chunksFound++;
     }
   }
@@ -593,6 +585,11 @@ async function firstLineFingerprint(file: Deno.FsFile, size: number): Promise<st
   const end = head.indexOf(NEWLINE);
   if (end >= 0) return fingerprintOf(head.subarray(0, end));
   return size > FIRST_LINE_BYTES_MAX ? fingerprintOf(head) : undefined;
+}
+
+/** The last {@linkcode SHIPPED_TAIL_BYTES} before `shippedBytes` (what the bucket holds there). */
+function shippedTail(file: Deno.FsFile, shippedBytes: number): Promise<Uint8Array> {
+  return readRange(file, Math.max(0, shippedBytes - SHIPPED_TAIL_BYTES), shippedBytes);
 }
 
 /** Read exactly `[start, end)` of `file` (the caller knows the file has it). */

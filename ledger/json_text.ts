@@ -200,6 +200,34 @@ function keepExactIntegers(_key: string, value: unknown, context: { source?: str
 }
 
 /**
+ * A JSON value as text with every object's keys sorted, so that equal values
+ * (keys in another order, `1.0` and `1` once parsed) give equal text: what
+ * `verify` compares a repeated event id's lines by and what the legacy
+ * parity check compares a run by. Keys are kept as own keys (`__proto__`
+ * too), `undefined` members are left out as `JSON.stringify` leaves them,
+ * and an {@linkcode ExactInteger} is written digit for digit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { canonicalJson, parseJsonText } from "./json_text.ts";
+ * assert.equal(canonicalJson({ b: 1, a: [2, { d: 1, c: 0 }] }), '{"a":[2,{"c":0,"d":1}],"b":1}');
+ * const big = parseJsonText('{"seed": 12345678901234567891}', { exactIntegers: true });
+ * assert.equal(canonicalJson(big), '{"seed":12345678901234567891}');
+ * ```
+ */
+export function canonicalJson(value: unknown): string {
+  if (isExactInteger(value)) return value.rawJSON;
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
  * Whether `value` is an integer {@linkcode parseJsonText} kept exact.
  *
  * @example

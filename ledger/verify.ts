@@ -51,6 +51,7 @@ import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
+import { canonicalJson } from "./json_text.ts";
 
 /** Most findings of one kind kept in a report (counts are always complete). */
 export const FINDINGS_LISTED_MAX = 1000;
@@ -829,14 +830,4 @@ function compareUtf8(a: string, b: string): number {
 function sameEventKey(event: LedgerEvent): string {
   const { timestamp_ms: _time, ...fields } = event;
   return canonicalJson(fields);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }

@@ -21,7 +21,7 @@ import {
   readLegacyRows,
 } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
-import { isExactInteger, parseJsonText } from "../ledger/json_text.ts";
+import { canonicalJson, parseJsonText } from "../ledger/json_text.ts";
 import { rename, syncDir } from "../ledger/durable_fs.ts";
 
 /** Options for {@linkcode checkParity}. */
@@ -195,11 +195,6 @@ function compareRun(
     .map(([field, legacy, index]) => ({ run_id: runId, field, legacy, index }));
 }
 
-/** JSON text with object keys sorted, so equal values compare equal as text. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
 function canonicalText(text: string | null): string | null {
   if (text === null) return null;
   try {
@@ -208,19 +203,6 @@ function canonicalText(text: string | null): string | null {
     if (!(err instanceof SyntaxError)) throw err;
     return text; // not JSON: compared as it is, and reported as a difference
   }
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (isExactInteger(value)) return value; // a number, written back digit for digit
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    }
-    return out;
-  }
-  return value;
 }
 
 /** Options for {@linkcode archiveLegacy}. */

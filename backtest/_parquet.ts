@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { copyToParquetSql, createTempTableSql, dropTableSql } from "./_sql.ts";
 
 /** A column of a Parquet output: name and DuckDB type. */

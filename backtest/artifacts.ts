@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
-import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { runDir } from "../ledger/paths.ts";
 import { ensureDirDurable, rename, syncDir, syncFile } from "../ledger/durable_fs.ts";
 import { randomHex, RUN_ID_PATTERN } from "../ledger/ids.ts";

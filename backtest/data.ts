@@ -21,7 +21,7 @@ import {
   DuckDBDoubleVector,
   DuckDBInstance,
   type DuckDBVector,
-} from "npm:@duckdb/node-api@1.5.6-r.1";
+} from "../indexer/duckdb.ts";
 import { InputError, MissingColumnsError } from "./errors.ts";
 import {
   BASE_INTERVAL_SQL,

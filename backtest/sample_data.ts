@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { writeParquet } from "./_parquet.ts";
 import type { Call } from "./types.ts";
 

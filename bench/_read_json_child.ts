@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { join } from "node:path";
 import { peakRssBytes } from "./_stats.ts";
 

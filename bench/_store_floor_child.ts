@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { dirname, join } from "node:path";
 import { exec, rows } from "../indexer/_sql.ts";
 import { deriveAll, deriveGroupEventsFor, MEMORY_LIMIT_DEFAULT } from "../indexer/rebuild.ts";

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { rebuildIndex } from "../indexer/rebuild.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import {
   allRows,
   compareRuns,

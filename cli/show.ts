@@ -7,7 +7,7 @@
  */
 import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
-import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { getRun, IndexNotFoundError, readRunDetail, type RunDetail } from "../indexer/queries.ts";
 import {
   EXIT_FAILURE,

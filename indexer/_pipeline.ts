@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import type { DuckDBConnection } from "./duckdb.ts";
 import { join } from "node:path";
 import { exec, rows } from "./_sql.ts";
 import {

@@ -13,7 +13,7 @@ import {
   LIST,
   listValue,
   VARCHAR,
-} from "npm:@duckdb/node-api@1.5.6-r.1";
+} from "./duckdb.ts";
 
 /** A parameter: a scalar, or a typed list bound as `LIST(type)`. */
 export type SqlParam =

@@ -8,7 +8,7 @@
  */
 import { parseJsonText } from "../ledger/json_text.ts";
 import { randomHex } from "../ledger/ids.ts";
-import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { type DuckDBConnection, DuckDBInstance } from "./duckdb.ts";
 import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
 import {

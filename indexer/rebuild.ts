@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { type DuckDBConnection, DuckDBInstance } from "./duckdb.ts";
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";

@@ -12,11 +12,7 @@
  *
  * @module
  */
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  DuckDBInstance,
-} from "npm:@duckdb/node-api@1.5.6-r.1";
+import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import { allRows, withReader } from "../indexer/query/reader.ts";
 import {
   SQL_INDEX_LIST_PHASES,

@@ -7,7 +7,7 @@
  * @module
  */
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
-import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import {
   columnExpression,
   type ColumnKind,

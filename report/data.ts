@@ -13,7 +13,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import { rows, type SqlParam } from "../indexer/_sql.ts";
 import { IndexNotFoundError } from "../indexer/queries.ts";
 import { queryRuns } from "../indexer/query/mod.ts";

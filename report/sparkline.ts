@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
 import { POLICY_RESULTS_FILE } from "./data.ts";

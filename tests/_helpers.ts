@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { listParts, readPartFile } from "../ledger/reader.ts";
 import {
   type ChildResult,

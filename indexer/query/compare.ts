@@ -17,7 +17,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { type DuckDBConnection, DuckDBInstance } from "../duckdb.ts";
 import { runDir } from "../../ledger/paths.ts";
 import { isExactInteger, parseJsonLenient } from "./_json.ts";
 import { flatPathName, flatPathSegments } from "./flat_path.ts";

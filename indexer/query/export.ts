@@ -26,7 +26,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import type { DuckDBConnection } from "../duckdb.ts";
 import { assert } from "../../ledger/assert.ts";
 import { randomHex } from "../../ledger/ids.ts";
 import { withIndex } from "../queries.ts";

@@ -37,7 +37,7 @@ import {
   UnknownFieldError,
 } from "./fields.ts";
 import { parseInstant } from "./time.ts";
-import type { DuckDBConnection } from "npm:@duckdb/node-api@1.5.6-r.1";
+import type { DuckDBConnection } from "../duckdb.ts";
 
 /** A comparison operator. */
 export type CompareOp = "=" | "!=" | "<" | "<=" | ">" | ">=";

@@ -22,7 +22,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
   VARCHAR,
-} from "npm:@duckdb/node-api@1.5.6-r.1";
+} from "../duckdb.ts";
 import type { QueryParam } from "./fields.ts";
 import {
   IndexNotFoundError,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { DuckDBConnection, DuckDBResult } from "npm:@duckdb/node-api@1.5.6-r.1";
+import type { DuckDBConnection, DuckDBResult } from "../duckdb.ts";
 import {
   type Field,
   type QueryParam,

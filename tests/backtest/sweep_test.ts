@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { expandGrid, GridError } from "../../backtest/grid.ts";

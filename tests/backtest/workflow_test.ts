@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { PATH_METRICS_COLUMNS, PATH_ONLY_PHASES, runPathOnly } from "../../backtest/path_only.ts";

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { ev, T0, writePart } from "../indexer/_fixtures.ts";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 
 /** Run ids of the fixture, oldest first. */
 export const FIXTURE_RUNS = [

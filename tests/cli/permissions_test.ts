@@ -50,12 +50,21 @@ const DUCKDB_TASKS = [
   "ui",
   "sample-legacy",
   "test:power-loss",
+  "vendor-duckdb",
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the
- * compiler and the events doc generator (it runs `deno fmt`).
+ * compiler, the events doc generator (it runs `deno fmt`) and the DuckDB
+ * bundler (it runs `deno bundle`).
  */
-const RUN_ANY_TASKS = ["test", "test:power-loss", "bench", "compile", "events-doc"];
+const RUN_ANY_TASKS = [
+  "test",
+  "test:power-loss",
+  "bench",
+  "compile",
+  "events-doc",
+  "vendor-duckdb",
+];
 /**
  * git: provenance in run manifests; ps: is a running run's process alive
  * (indexer); deno: the background index refresh of backtests (`deno` from PATH).

@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { indexPath } from "../../ledger/paths.ts";
 import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
 import { buildQueryFixture } from "./_query_fixture.ts";

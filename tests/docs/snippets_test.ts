@@ -30,6 +30,7 @@ const CHECKOUT_ENTRIES = [
   "scripts",
   "storage",
   "report",
+  "vendor",
   "data/sample",
 ];
 /** Longest one snippet may run, in ms, unless its marker says otherwise. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { join } from "node:path";
 import { toPlain } from "../../indexer/_sql.ts";
 import { CONTENT_TABLES } from "../../indexer/schema.ts";

@@ -6,7 +6,7 @@
  */
 import { equal, match } from "node:assert/strict";
 import { join } from "node:path";
-import { DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { runLedger } from "../_helpers.ts";
 import { fullRun, T0, writePart } from "./_fixtures.ts";

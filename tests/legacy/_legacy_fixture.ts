@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBValue } from "../../indexer/duckdb.ts";
 
 /** One legacy run of a fixture. Omitted fields are NULL. */
 export interface FixtureRun {

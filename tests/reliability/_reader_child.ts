@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { exists } from "../../ledger/exists.ts";
 
 /** Pause between two queries, in ms. */

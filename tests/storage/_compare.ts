@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 
 /** The tables and views compared, with the columns that are left out. */
 const COMPARED: readonly { table: string; select: string }[] = [

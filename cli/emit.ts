@@ -316,11 +316,13 @@ function flagValue(
  * `json.dumps` writes `NaN`, `Infinity` and `-Infinity`, and quantBot pipes
  * its output into `ledger emit --stdin`, so those read as `null` here too and
  * are then validated like any `null` (refused in a required field, absent in
- * an optional one); the line written is strict JSON. No depth cut: the
- * validator refuses a value nested too deep and names its field.
+ * an optional one); the line written is strict JSON. Integers past 2^53 (a
+ * 64-bit seed) keep their digits: `JSON.parse` would round them, and the log
+ * is immutable. No depth cut: the validator refuses a value nested too deep
+ * and names its field.
  */
 function parseInputJson(text: string): unknown {
-  return parseJsonText(text, { depthMax: Number.POSITIVE_INFINITY });
+  return parseJsonText(text, { depthMax: Number.POSITIVE_INFINITY, exactIntegers: true });
 }
 
 /**

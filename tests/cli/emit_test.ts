@@ -561,3 +561,44 @@ Deno.test("ledger emit: bad input exits non-zero, names the problem, writes noth
     }
   });
 });
+
+Deno.test("emit keeps integers past 2^53 digit for digit (flags, --event, --stdin)", async () => {
+  // JSON.parse rounds 9007199254740993 to ...992, and the log is immutable: a 64-bit seed
+  // emitted from a shell was wrong for good, while INDEX.md promises the digits in every read.
+  await withTempDir(async (root) => {
+    const created = await emit(root, [
+      ...["--event-type", "run.created", "--run-id", "big", "--run-type", "t"],
+      ...["--config", '{"seed":9007199254740993,"xs":[-12345678901234567891,1.5]}'],
+      ...["--data-fingerprint", "f"],
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const event = await emit(root, [
+      "--event",
+      '{"event_type":"trial.recorded","run_id":"big","trial_id":"a",' +
+      '"params":{"seed":9007199254740995},"metrics":{}}',
+    ]);
+    assert.equal(event.code, 0, event.stderr);
+    const line = '{"event_type":"trial.recorded","run_id":"big","trial_id":"b",' +
+      '"params":{},"metrics":{"n":18446744073709551615}}';
+    const batch = await emit(root, ["--stdin"], line + "\n");
+    assert.equal(batch.code, 0, batch.stderr);
+    let text = "";
+    for (const day of Deno.readDirSync(join(root, "events"))) {
+      if (!day.name.startsWith("day=")) continue;
+      for (const f of Deno.readDirSync(join(root, "events", day.name))) {
+        text += await Deno.readTextFile(join(root, "events", day.name, f.name));
+      }
+    }
+    for (const digits of ["9007199254740993", "-12345678901234567891", "9007199254740995"]) {
+      assert(text.includes(digits), `${digits} in the log`);
+    }
+    assert(text.includes('"n":18446744073709551615'), text);
+    // A field of the envelope past 2^53 is refused, not rounded.
+    const refused = await emit(root, [
+      "--event",
+      '{"event_type":"run.started","run_id":"big","pid":9007199254740993}',
+    ]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /pid must be an integer >= 0, got 9007199254740993/);
+  });
+});

@@ -12,7 +12,9 @@
  */
 import { parseFlags, stringFlag, UsageError } from "./_args.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
-import { indexPath } from "../ledger/paths.ts";
+import { join } from "node:path";
+import { eventsDir, indexPath } from "../ledger/paths.ts";
+import { exists } from "../ledger/exists.ts";
 import { runPathOnly } from "../backtest/path_only.ts";
 import { runPolicy } from "../backtest/policy.ts";
 import type { RunResult } from "../backtest/workflow.ts";
@@ -46,6 +48,8 @@ export const DEMO_POLICIES: readonly { label: string; policy: Policy }[] = [
 
 /** The demo's own root when `--root` is not given (relative to the working directory). */
 export const DEMO_ROOT = "data/demo";
+/** The file that marks a root the demo writes to (so `rm -rf ROOT` removes only its runs). */
+export const DEMO_MARKER = ".ledger-demo";
 /** Width the demo's output fits in, in columns (a terminal's default). */
 const OUTPUT_COLUMNS_MAX = 80;
 
@@ -54,7 +58,8 @@ const USAGE = `Usage: deno task demo [--root DIR]
 Runs a path-only backtest and two policy backtests on data/sample/, rebuilds
 the index, and prints the latest runs and a per-caller leaderboard. The demo
 writes to a root of its own (default ${DEMO_ROOT}, not the real ledger root),
-so its runs never mix with yours; rm -rf ${DEMO_ROOT} removes them.`;
+so its runs never mix with yours; rm -rf ${DEMO_ROOT} removes them. A --root
+that already holds a log the demo did not write is refused (exit 2).`;
 
 /**
  * Run the demo with `args`; returns the exit code.
@@ -86,6 +91,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const root = stringFlag(values, "root") ?? DEMO_ROOT;
   if (root === "") throw new UsageError("--root must not be empty");
+  await claimDemoRoot(root);
   const t0 = performance.now();
   console.log(`ledger demo: sample backtests on data/sample/, demo root ${root}\n`);
   const emitter = getEventEmitter({ root });
@@ -136,6 +142,35 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /** The command that writes the HTML report of the demo's policy runs (and how to browse live). */
+/**
+ * Refuse a root holding a log the demo did not write (the demo would mix its
+ * runs into it, then print `rm -rf ROOT`), else mark the root as the demo's.
+ * The default root, `data/demo`, is the demo's by name.
+ */
+async function claimDemoRoot(root: string): Promise<void> {
+  const marker = join(root, DEMO_MARKER);
+  if (root !== DEMO_ROOT && !(await exists(marker))) {
+    let holdsLog = false;
+    try {
+      for await (const _ of Deno.readDir(eventsDir(root))) {
+        holdsLog = true;
+        break;
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    if (holdsLog) {
+      throw new UsageError(
+        `--root ${root} already holds a ledger (${eventsDir(root)}) the demo did not write; ` +
+          `the demo writes its sample runs to a root of its own: give a new or empty folder, ` +
+          `or leave out --root (${DEMO_ROOT})`,
+      );
+    }
+  }
+  await Deno.mkdir(root, { recursive: true });
+  await Deno.writeTextFile(marker, "a root written by deno task demo: rm -rf it to remove them\n");
+}
+
 function reportCommand(root: string, runIds: string[]): string {
   const rootFlag = ` --root ${root}`;
   return [

@@ -32,3 +32,30 @@ Deno.test("deno task demo: its own root, output within 80 columns", async () => 
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+// A docs audit: `demo --root data/ledger` mixed the sample runs into the real log, then printed
+// `rm -rf data/ledger` as the way to remove them.
+Deno.test("deno task demo --root refuses a root holding a log it did not write", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "ledger-demo-root-" });
+  const real = join(cwd, "real");
+  const part = join(real, "events", "day=2026-01-02", "part-000001.jsonl");
+  try {
+    await Deno.mkdir(join(real, "events", "day=2026-01-02"), { recursive: true });
+    const line = '{"event_type":"run.started","event_id":"e1","timestamp_ms":1,"run_id":"r"}\n';
+    await Deno.writeTextFile(part, line);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: denoScriptArgs(DEMO, ["--root", real]),
+      cwd,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    equal(out.code, 2, stderr);
+    ok(stderr.includes(`--root ${real} already holds a ledger`), stderr);
+    equal(stderr.trim().split("\n").length, 1, "one line");
+    equal(await Deno.readTextFile(part), line, "the log is unchanged");
+    equal([...Deno.readDirSync(real)].map((e) => e.name).join(), "events", "nothing added");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

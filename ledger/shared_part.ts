@@ -349,6 +349,49 @@ function dayOfPart(partPath: string): string {
   return m[1];
 }
 
+/**
+ * The bytes of the part at `partPath` (of `day`) that are acknowledged, for
+ * a reader that has just taken its size, `sizeBytes`: a batch appending to a
+ * shared part (or killed while appending) recorded the part's size before
+ * its first byte, and none of its lines is acknowledged until that record is
+ * gone; the next writer cuts an abandoned batch back to it. So: `sizeBytes`,
+ * cut to the record when there is one. Take the size first, then call this:
+ * a batch that records after the size was taken appends after it. A record
+ * that does not parse was being written, before any byte of its batch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { acknowledgedSize } from "./shared_part.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const part = `${root}/events/day=2026-01-02/emit-000001.jsonl`;
+ *   assert.equal(await acknowledgedSize(root, "2026-01-02", part, 120), 120); // no batch
+ *   await Deno.mkdir(`${root}/events/.pending`, { recursive: true });
+ *   await Deno.writeTextFile(`${root}/events/.pending/2026-01-02__emit-000001.jsonl`, '{"size":80}');
+ *   assert.equal(await acknowledgedSize(root, "2026-01-02", part, 120), 80);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function acknowledgedSize(
+  root: string,
+  day: string,
+  partPath: string,
+  sizeBytes: number,
+): Promise<number> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(pendingPath(root, day, partPath));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return sizeBytes; // the common case: no batch
+    throw err;
+  }
+  const recorded = recordedSize(text);
+  return recorded === undefined ? sizeBytes : Math.min(sizeBytes, recorded);
+}
+
 /** Record each held part's size before the batch, durably, before a byte is appended. */
 async function writeMarkers(root: string, held: Locked[], markers: string[]): Promise<void> {
   await ensureDirDurable(pendingDir(root));

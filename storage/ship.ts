@@ -20,6 +20,7 @@
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";
+import { acknowledgedSize } from "../ledger/shared_part.ts";
 import { ensureDir, type FileLock, tryLock, writeFileAtomic } from "./_durable.ts";
 import {
   type Chunk,
@@ -215,7 +216,9 @@ export class Shipper {
     const file = await Deno.open(f.path, { read: true });
     try {
       const info = await file.stat();
-      const size = info.size;
+      // Only acknowledged lines: a batch of `emit --stdin` killed while appending is cut back
+      // by the next writer, so its lines must never reach the bucket (SPEC 8, all or nothing).
+      const size = await acknowledgedSize(this.#root, f.day, f.path, info.size);
       // Checked by this process before: the same file still, with the bytes shipped last in
       // place? A part replaced since (`sed -i` writes a new file) is checked again against the
       // bucket; one edited in place before its shipped offset is a conflict. Either way no

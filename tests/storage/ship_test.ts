@@ -190,6 +190,9 @@ Deno.test({
         await longFirstLine(server, tmp);
       },
     );
+    await t.step("a batch killed before it was acknowledged never reaches the bucket", async () => {
+      await killedBatch(server, tmp);
+    });
     await t.step("retention by day prefix: the index from the bucket follows", async () => {
       await retention(server, tmp);
     });
@@ -489,6 +492,79 @@ async function longFirstLine(server: CephServer, tmp: string): Promise<void> {
   assert.deepEqual(report.problems, []);
   const lines = (await bucketLines(store, "long/")).map((l) => l.line);
   assert.deepEqual(lines, [long, ...good]);
+}
+
+/**
+ * An `emit --stdin` batch SIGKILLed mid-append leaves lines that were never acknowledged, and
+ * the next writer cuts them back. Ship shipped them (the bucket kept events the log no longer
+ * has), and every pass after the cut was a conflict, so no later event of that part reached
+ * the bucket. Ship now stops at the size the batch recorded before its first byte.
+ */
+async function killedBatch(server: CephServer, tmp: string): Promise<void> {
+  const batch = Array.from({ length: 20_000 }, (_, i) =>
+    JSON.stringify({
+      event_type: "trial.recorded",
+      run_id: "k",
+      trial_id: `t${i}`,
+      params: { pad: "x".repeat(1_000) },
+      metrics: {},
+    })).join("\n") + "\n";
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const root = join(tmp, `killed-${attempt}`);
+    const to = `s3://fleet/killed-${attempt}`;
+    const created = await ledger([
+      ...["emit", "--root", root, "--event-type", "run.created", "--run-id", "k"],
+      ...["--run-type", "x", "--config", "{}", "--data-fingerprint", "f"],
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const acked = [created.stdout.trim()];
+    const [[partName]] = [...await localParts(root)];
+    const partPath = join(root, "events", partName);
+    const before = Deno.statSync(partPath).size;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: denoArgs(CLI_PATH, ["emit", "--root", root, "--stdin"]),
+      env: { LEDGER_ROOT: "" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const printed = new Response(child.stdout).text();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(batch));
+    await writer.close();
+    for (let i = 0; i < 60_000 && Deno.statSync(partPath).size === before; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    child.kill("SIGKILL");
+    const status = await child.status;
+    const pending = [...Deno.readDirSync(join(root, "events", ".pending"))];
+    if (status.signal !== "SIGKILL" || (await printed).trim() !== "" || pending.length === 0) {
+      continue; // the batch was acknowledged before the kill: try again
+    }
+    assert(Deno.statSync(partPath).size > before, "lines of the killed batch are in the part");
+    let r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+    assert.equal(r.code, 0, r.stderr);
+    const store = storeOf(server, "fleet");
+    const ids = async () =>
+      (await bucketLines(store, `killed-${attempt}/`)).map((l) => JSON.parse(l.line).event_id);
+    assert.deepEqual(await ids(), acked, "only acknowledged lines are shipped");
+    const next = await ledger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.started",
+      "--run-id",
+      "k",
+    ]);
+    assert.equal(next.code, 0, next.stderr); // cuts the batch back
+    acked.push(next.stdout.trim());
+    r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await ids(), acked);
+    return;
+  }
+  assert.fail("no kill landed inside the batch's append in 6 attempts");
 }
 
 /**

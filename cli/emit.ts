@@ -182,7 +182,7 @@ async function unknownRunWarnings(root: string, events: readonly LedgerEvent[]):
     if (found.length === 0) {
       warnings.push(
         `run ${event.run_id} has no run.created in the log; emit it first, or ` +
-          "ledger verify will report the run's lifecycle as broken",
+          "ledger verify will report the run (without a type or config)",
       );
     }
   }

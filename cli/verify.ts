@@ -31,8 +31,9 @@ event ids on more than one line, and runs with an impossible lifecycle
 (run.completed/run.failed without run.created, phase.completed without its
 phase.started); a repeated id is said to hold the same event (apart from
 timestamp_ms: a retried emit) or another one (a conflict). Reported as
-warnings, not counted: events after a
-run's end, runs completed twice or both completed and failed, NaN/Infinity
+warnings, not counted: events after a run's end (annotations excepted), runs
+with events but neither run.created nor an ending, runs completed twice or
+both completed and failed, NaN/Infinity
 values (read as null), repeated top-level keys (the first counts), timestamps
 more than a day ahead of this clock, a missing _schema.json, and files the
 readers skip. docs/EVENTS.md lists what makes a line valid.

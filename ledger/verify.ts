@@ -28,7 +28,9 @@
  *
  * Reported as warnings, not problems: events of a run timestamped after its
  * `run.completed`/`run.failed` (late artifacts, backfills; the index keeps the
- * later terminal event), a run both completed and failed or completed twice
+ * later terminal event; annotations are not late: they come after a run
+ * ends), a run with events but no `run.created` nor ending (no type, no
+ * config), a run both completed and failed or completed twice
  * (see "Conflicting endings" in docs/EVENTS.md for which one counts), events
  * holding `NaN`/`Infinity` (valid events; the values read as `null`), events
  * repeating a top-level key (the first value counts, as in the index), events
@@ -489,11 +491,21 @@ interface Occurrence extends Where {
   day: DayReport;
 }
 
+/** Events that annotate a run (SPEC 11), not steps of its lifecycle. */
+const ANNOTATION_TYPES: ReadonlySet<string> = new Set([
+  "run.tagged",
+  "run.noted",
+  "run.archived",
+  "run.restored",
+]);
+
 interface RunState {
   created: boolean;
   terminal: { type: string; timestampMs: number; where: Where }[];
-  /** The latest non-terminal event. */
+  /** The latest non-terminal event that is not an annotation. */
   lastOther?: { type: string; timestampMs: number; where: Where };
+  /** The earliest non-terminal event that is not an annotation. */
+  firstOther?: { type: string; timestampMs: number; where: Where };
   phasesStarted: Set<string>;
   phasesCompleted: { name: string; where: Where }[];
 }
@@ -673,8 +685,15 @@ class Scan {
     if (type === "phase.started") run.phasesStarted.add(event.phase_name);
     if (type === "phase.completed") run.phasesCompleted.push({ name: event.phase_name, where });
     if (type === "run.completed" || type === "run.failed") run.terminal.push(at);
-    else if (run.lastOther === undefined || at.timestampMs > run.lastOther.timestampMs) {
-      run.lastOther = at;
+    else if (!ANNOTATION_TYPES.has(type)) {
+      // Annotations (tag, note, archive, restore) are made after a run ends, and of legacy
+      // runs the log never created: neither late nor orphaned.
+      if (run.lastOther === undefined || at.timestampMs > run.lastOther.timestampMs) {
+        run.lastOther = at;
+      }
+      if (run.firstOther === undefined || at.timestampMs < run.firstOther.timestampMs) {
+        run.firstOther = at;
+      }
     }
   }
 
@@ -774,6 +793,13 @@ class Scan {
   }
 
   #lifecycleWarnings(runId: string, run: RunState): void {
+    if (!run.created && run.terminal.length === 0 && run.firstOther !== undefined) {
+      const first = run.firstOther;
+      this.warnings.push(
+        `run ${runId} has ${first.type} at ${first.where.file}:${first.where.line} but no ` +
+          `run.created (no run type or config; emit run.created for it)`,
+      );
+    }
     if (run.terminal.length === 0) return;
     const types = new Set(run.terminal.map((t) => t.type));
     if (types.size > 1) {

@@ -182,6 +182,35 @@ Deno.test("ledger verify: a torn tail is a problem only with --strict; late even
   });
 });
 
+// A docs audit: the README tour's `ledger tag` of a finished run made verify warn of an event
+// after the run's end, and a run with run.started but no run.created passed without a word,
+// while QUICKSTART and emit's own warning said verify reports it.
+Deno.test("ledger verify: annotations are never late; a run without run.created warns", async () => {
+  await withTempDir(async (root) => {
+    await writeLines(
+      root,
+      `${DAY}/part-a.jsonl`,
+      line(ev("run.created", "done", { run_type: "x", config: {}, data_fingerprint: "f" })) +
+        line(ev("run.completed", "done", { summary: {}, artifact_paths: {} })) +
+        line(ev("run.tagged", "done", { tags: { label: "first" } })) +
+        line(ev("run.noted", "done", { note: "n" })) +
+        line(ev("run.archived", "done", {})) +
+        line(ev("run.restored", "done", {})) +
+        line(ev("run.tagged", "legacy-run", { tags: { a: "b" } })) +
+        line(ev("run.started", "headless", {})) +
+        line(ev("trial.recorded", "headless", { trial_id: "t", params: {}, metrics: {} })),
+    );
+    const r = await runLedger(["verify", "--root", root]);
+    assert.equal(r.code, 0, r.stdout);
+    const warnings = r.stdout.split("\n")
+      .filter((l) => l.startsWith("warning:") && !l.includes("_schema.json"));
+    assert.deepEqual(warnings, [
+      "warning: run headless has run.started at day=2026-01-20/part-a.jsonl:8 but no " +
+      "run.created (no run type or config; emit run.created for it)",
+    ]);
+  });
+});
+
 Deno.test("ledger verify: roots and usage", async (t) => {
   await withTempDir(async (dir) => {
     await t.step("missing root: one line, exit 1, nothing created", async () => {

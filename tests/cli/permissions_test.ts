@@ -161,6 +161,11 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
         `task ${name} reads LEDGER_ROOT`,
       );
     }
+    // export wrote anywhere in the checkout (--allow-write=.): `--out deno.json` replaced it.
+    for (const name of ["export", "report", "tag", "note", "archive", "restore"]) {
+      const writes = flagsOf(name).filter((flag) => flag.startsWith("--allow-write"));
+      ok(writes.every((flag) => flag === "--allow-write=data"), `task ${name}: ${writes}`);
+    }
     ok(!flagsOf("runs").some((flag) => flag.startsWith("--allow-write")), "runs writes nothing");
     ok(!flagsOf("show").some((flag) => flag.startsWith("--allow-write")), "show writes nothing");
   });

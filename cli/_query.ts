@@ -8,6 +8,7 @@
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
+import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
 import { AmbiguousRunError } from "../indexer/query/resolve.ts";
 import { FilterSyntaxError } from "../indexer/query/filter.ts";
 import { QueryUsageError } from "../indexer/query/runs.ts";
@@ -63,6 +64,48 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
       }
     }
   }
+}
+
+/**
+ * Refuse an `--out` that cannot be a file this command writes, before any
+ * work, as a usage error (exit 2): an existing directory, FIFO, socket or
+ * device (the write renames a new file over the path, which would replace a
+ * FIFO or `/dev/null` with a regular file), or a path whose folder does not
+ * exist. `example` names a file to suggest inside a directory, `what` the
+ * kind of file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { refuseUnwritableOut } from "./_query.ts";
+ * await assert.rejects(refuseUnwritableOut("/dev/null", "runs.csv"), /is a device/);
+ * await assert.rejects(refuseUnwritableOut("/no/such/dir/x.csv", "runs.csv"), /does not exist/);
+ * ```
+ */
+export async function refuseUnwritableOut(
+  out: string,
+  example: string,
+  what = "file",
+): Promise<void> {
+  const path = resolve(out);
+  try {
+    await assertRegularFileOrAbsent(path);
+  } catch (err) {
+    if (!(err instanceof NotRegularFileError)) throw err;
+    const hint = err.kind === "a directory" ? ` (e.g. ${join(path, example)})` : "";
+    throw new UsageError(`--out ${out} is ${err.kind}: name the ${what} to write${hint}`);
+  }
+  const folder = dirname(path);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(folder);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new UsageError(`--out ${out}: the folder ${folder} does not exist`);
+    }
+    throw err;
+  }
+  if (!info.isDirectory) throw new UsageError(`--out ${out}: ${folder} is not a folder`);
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   listFlag,
   readerMemoryLimitFlag,
   refuseLedgerOut,
+  refuseUnwritableOut,
 } from "./_query.ts";
 
 export const FLAGS: FlagSpec = {
@@ -56,7 +57,9 @@ and renamed into place. --memory-limit: DuckDB memory of the query
 
   python: pandas.read_parquet("runs.parquet"); polars.read_parquet(...)
 
-Exit codes: 0 ok, 1 no index or the file cannot be written, 2 usage error.`;
+Exit codes: 0 ok, 1 no index or the file cannot be written, 2 usage error,
+130/143 interrupted by SIGINT/SIGTERM (the temporary file removed, --out
+unchanged).`;
 
 /**
  * Run `ledger export` with `args`; returns the exit code.
@@ -106,17 +109,59 @@ export async function main(args: string[]): Promise<number> {
   if (out === undefined || out === "") throw new UsageError("--out PATH is required");
   const dbPath = indexDbPath(values);
   await refuseLedgerOut(out, resolveRootFlag(values), dbPath);
-  const report = await asUsage(() =>
-    exportIndex(dbPath, {
-      what,
-      format,
-      outPath: resolve(out),
-      where: listFlag(values, "where"),
-      includeArchived: values.all === true,
-    }, { memoryLimit: readerMemoryLimitFlag(values) })
-  );
+  await refuseUnwritableOut(out, `${what}.${format}`);
+  const memoryLimit = readerMemoryLimitFlag(values);
+  // SIGINT/SIGTERM: the export stops and its temporary file is removed (it was left beside
+  // the target).
+  const stop = new AbortController();
+  let caught: Deno.Signal | undefined;
+  const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => ({
+    signal,
+    handler: () => {
+      caught ??= signal;
+      stop.abort(new ExportInterruptedError(signal));
+    },
+  }));
+  for (const l of listeners) Deno.addSignalListener(l.signal, l.handler);
+  let report;
+  try {
+    report = await asUsage(() =>
+      exportIndex(dbPath, {
+        what,
+        format,
+        outPath: resolve(out),
+        where: listFlag(values, "where"),
+        includeArchived: values.all === true,
+      }, { memoryLimit, signal: stop.signal })
+    );
+  } catch (err) {
+    if (err instanceof ExportInterruptedError) {
+      console.error(`ledger export: interrupted by ${err.signal}; nothing written to ${out}`);
+      return caught === "SIGINT" ? EXIT_SIGINT : EXIT_SIGTERM;
+    }
+    throw err;
+  } finally {
+    for (const l of listeners) Deno.removeSignalListener(l.signal, l.handler);
+  }
   console.log(
     `wrote ${report.rows} ${what} x ${report.columns.length} columns to ${out} (${format})`,
   );
   return EXIT_OK;
+}
+
+/** Exit code after SIGINT (128 + 2), as shells report it. */
+const EXIT_SIGINT = 130;
+/** Exit code after SIGTERM (128 + 15). */
+const EXIT_SIGTERM = 143;
+
+/** The export was stopped by a signal; its temporary file is removed. */
+class ExportInterruptedError extends Error {
+  /** The signal. */
+  readonly signal: Deno.Signal;
+  /** Create the error for `signal`. */
+  constructor(signal: Deno.Signal) {
+    super(`${signal} received`);
+    this.name = "ExportInterruptedError";
+    this.signal = signal;
+  }
 }

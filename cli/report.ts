@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
-import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
+import { dirname, resolve } from "node:path";
 import { buildReport } from "../report/build.ts";
 import { AmbiguousRunError, IndexNotFoundError, RunNotFoundError } from "../report/data.ts";
 import {
@@ -21,7 +20,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { whereFilter } from "./_report_where.ts";
-import { refuseLedgerOut } from "./_query.ts";
+import { refuseLedgerOut, refuseUnwritableOut } from "./_query.ts";
 import { indexPath } from "../ledger/paths.ts";
 
 export const FLAGS: FlagSpec = {
@@ -84,9 +83,9 @@ export async function main(args: string[]): Promise<number> {
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
-  await refuseNonFile(resolve(out));
   const root = resolveRootFlag(values);
   await refuseLedgerOut(out, root, db === undefined ? indexPath(root) : resolve(db));
+  await refuseUnwritableOut(out, "report.html", "HTML file");
   const where = (values.where ?? []) as string[];
   const filterRunIds = where.length === 0 ? undefined : whereFilter(where);
   const started = performance.now();
@@ -116,23 +115,6 @@ export async function main(args: string[]): Promise<number> {
       `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
   );
   return EXIT_OK;
-}
-
-/**
- * `--out` names a folder (or a FIFO...): a usage error before any work, not
- * the rename's OS error after it.
- */
-async function refuseNonFile(path: string): Promise<void> {
-  try {
-    await assertRegularFileOrAbsent(path);
-  } catch (err) {
-    if (!(err instanceof NotRegularFileError)) throw err;
-    throw new UsageError(
-      `--out ${path} is ${err.kind}: name the HTML file to write (e.g. ${
-        join(path, "report.html")
-      })`,
-    );
-  }
 }
 
 /** Write `text` beside `path`, then rename it over `path`. */

@@ -95,6 +95,12 @@ const TEMP_STEM_CHARS_MAX = 64;
 export interface ExportReaderOptions {
   /** DuckDB memory limit of the export (see `WithIndexOptions`). @default {undefined} */
   memoryLimit?: string;
+  /**
+   * Stops the export (SIGINT, SIGTERM): the running statement is
+   * interrupted, the temporary file removed, the target left as it was, and
+   * the signal's reason thrown. @default {undefined}
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -148,13 +154,24 @@ export async function exportIndex(
   try {
     const written = await withIndex(
       dbPath,
-      (conn) => writeExport(conn, options, temp),
+      async (conn) => {
+        const interrupt = () => conn.interrupt();
+        reader.signal?.addEventListener("abort", interrupt);
+        try {
+          reader.signal?.throwIfAborted();
+          return await writeExport(conn, options, temp);
+        } finally {
+          reader.signal?.removeEventListener("abort", interrupt);
+        }
+      },
       { memoryLimit: reader.memoryLimit, writablePaths: [temp] },
     );
+    reader.signal?.throwIfAborted(); // stopped: the target stays as it was
     await Deno.rename(temp, options.outPath); // the file is complete from here
     return { ...written, outPath: options.outPath };
   } catch (err) {
     await removeIfThere(temp);
+    if (reader.signal?.aborted) throw reader.signal.reason;
     // DuckDB names the temporary file it could not write: say it of the target.
     if (err instanceof Error && /^IO Error/.test(err.message) && err.message.includes(temp)) {
       const reason = err.message.split("\n")[0].replace(/^IO Error: /, "");

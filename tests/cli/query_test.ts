@@ -499,8 +499,20 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
         "--out",
         join(root, "no", "such", "dir.csv"),
       ]);
-      equal(r.code, 1);
+      equal(r.code, 2, r.stderr); // a usage error before any work, as in report
       match(r.stderr, /does not exist/);
+      // A FIFO or device is never replaced by the file (it was: exit 0, the FIFO gone).
+      const fifo = join(root, "..", "export-fifo");
+      await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      for (const out of [fifo, "/dev/null", root]) {
+        r = await runLedger(["export", "runs", "--root", root, "--format", "csv", "--out", out]);
+        equal(r.code, 2, r.stderr);
+        match(r.stderr, /is a (FIFO|device|directory): name the file to write/);
+        equal(r.stderr.trim().split("\n").length, 1);
+      }
+      ok(Deno.lstatSync(fifo).isFifo, "the FIFO is still a FIFO");
+      ok(Deno.lstatSync("/dev/null").isCharDevice, "/dev/null is still a device");
+      await Deno.remove(fifo);
       r = await runLedger(["export", "runs", "--root", root, "--format", "xlsx", "--out", "x"]);
       equal(r.code, 2);
       match(r.stderr, /--format must be one of parquet, csv, jsonl/);

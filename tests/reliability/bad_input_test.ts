@@ -624,8 +624,9 @@ function queryCases(): BadInput[] {
     q("sql", [], 2, /QUERY/),
     q("sql", ["SELECT 1", "--format", "xml"], 2, /format/),
     q("export", ["runs", "--format", "xlsx", "--out", "{S}/x.xlsx"], 2, /format/),
-    q("export", ["runs", "--format", "csv", "--out", "{S}/nodir/x.csv"], 1, /nodir/),
-    q("export", ["runs", "--format", "csv", "--out", "{S}/ledger"], 1, /directory/),
+    // Usage errors before any work, as in report (they were 1, after the query).
+    q("export", ["runs", "--format", "csv", "--out", "{S}/nodir/x.csv"], 2, /nodir/),
+    q("export", ["runs", "--format", "csv", "--out", "{S}/ledger"], 2, /directory/),
     q("export", ["things", "--format", "csv", "--out", "{S}/x.csv"], 2, /things/),
     q("export", ["runs", "--out", "{S}/x.csv"], 2, /--format/),
     q("export", ["runs", "--format", "csv", "--out", "{S}/x.csv", "--where", "x = 1"], 2, /"x"/),

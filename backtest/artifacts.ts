@@ -9,7 +9,15 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { runDir } from "../ledger/paths.ts";
-import { ensureDirDurable, rename, syncDir, syncFile } from "../ledger/durable_fs.ts";
+import {
+  assertRegularFileOrAbsent,
+  ensureDirDurable,
+  NotRegularFileError,
+  rename,
+  syncDir,
+  syncFile,
+} from "../ledger/durable_fs.ts";
+import { InputError } from "./errors.ts";
 import { randomHex, RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { type ColumnSpec, type Row, writeParquet } from "./_parquet.ts";
 
@@ -149,6 +157,14 @@ export async function fingerprintInputs(
   for (const [name, path] of Object.entries(inputs)) {
     const hash = createHash("sha256");
     let size = 0;
+    try {
+      // Before the open: opening a FIFO for reading waits for a writer, for ever.
+      await assertRegularFileOrAbsent(path);
+    } catch (err) {
+      if (!(err instanceof NotRegularFileError)) throw err;
+      const what = `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
+      throw new InputError(`${what} ${path} is ${err.kind}: name a CSV, JSONL or Parquet file`);
+    }
     using file = await Deno.open(path, { read: true });
     const buf = new Uint8Array(HASH_CHUNK_BYTES);
     for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {

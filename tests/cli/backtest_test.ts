@@ -1,5 +1,6 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
+import { hashTree } from "../_helpers.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
@@ -165,6 +166,42 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       ]);
       equal(r.code, 1);
       match(oneLine(r.stderr), /Calls file .*none\.csv does not exist/);
+    });
+    await t.step("a FIFO or a folder as input: exit 1 at once, no run", async () => {
+      // A bad-input audit: a FIFO as --candles blocked for ever (the input is hashed first).
+      const fifo = `${dir}/candles.fifo`;
+      await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      await Deno.mkdir(`${dir}/calls-folder.csv`);
+      const before = await hashTree(root);
+      for (
+        const [flag, path, says] of [
+          ["--candles", fifo, /^ledger backtest: Candles file \S+ is a FIFO: name a CSV, JSONL/],
+          ["--calls", `${dir}/calls-folder.csv`, /^ledger backtest: Calls file \S+ is a directory/],
+        ] as const
+      ) {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            CLI,
+            "backtest",
+            "path-only",
+            "--root",
+            root,
+            flag,
+            path,
+            "--no-index",
+          ],
+          signal: AbortSignal.timeout(60_000),
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const stderr = new TextDecoder().decode(out.stderr);
+        equal(out.code, 1, stderr);
+        match(stderr.trim(), says);
+        equal(stderr.trim().split("\n").length, 1);
+      }
+      equal(await hashTree(root), before, "no run written");
     });
     await t.step(
       "a JSON typo in a --policy file: one line naming the file and the position",

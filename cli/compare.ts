@@ -77,6 +77,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT_OK;
   }
+  if (positionals.some((id) => id === "")) throw new UsageError("RUN must not be empty");
   if (positionals.length < 2) {
     throw new UsageError(`expected at least two runs to compare, got ${positionals.length}`);
   }

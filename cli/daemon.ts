@@ -10,6 +10,7 @@
  */
 import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
+import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
 import {
   DaemonLockedError,
   type DaemonLogEntry,
@@ -104,6 +105,15 @@ export async function main(args: string[]): Promise<number> {
   if (db === "") throw new UsageError("--db must not be empty");
   const memoryLimit = rebuildMemoryLimitFlag(values);
   await requireExistingRoot(root);
+  const dbPath = db === undefined ? indexPath(root) : resolve(db);
+  try {
+    // Every pass would fail on it (a bad-input audit: the daemon kept retrying for ever).
+    await assertRegularFileOrAbsent(dbPath);
+  } catch (err) {
+    if (!(err instanceof NotRegularFileError)) throw err;
+    console.error(`ledger daemon: ${err.message}`);
+    return EXIT_FAILURE;
+  }
   const json = values["log-json"] === true;
   const verbose = values.verbose === true;
   const log = (entry: DaemonLogEntry) => {
@@ -116,7 +126,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     const summary = await runDaemon(root, {
       intervalMs: Math.round(intervalSeconds * 1000),
-      dbPath: db === undefined ? indexPath(root) : resolve(db),
+      dbPath,
       staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
       signal: stop.signal,
       memoryLimit,

@@ -75,6 +75,11 @@ export async function main(args: string[]): Promise<number> {
   if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   const host = stringFlag(values, "host") ?? UI_HOST_DEFAULT;
   if (host === "") throw new UsageError("--host must not be empty");
+  if (!/^[A-Za-z0-9.:%_-]+$/.test(host)) {
+    throw new UsageError(
+      `--host must be a host name or an IP address, got ${JSON.stringify(host)}`,
+    );
+  }
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   const root = resolveRootFlag(values);

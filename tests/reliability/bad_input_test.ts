@@ -310,6 +310,19 @@ const CASES: BadInput[] = [
     names: /interval/,
   },
   { command: "daemon", args: ["daemon", "--root", ROOT, "--bogus"], code: 2, names: /--bogus/ },
+  {
+    // It retried every interval for ever (a bad-input audit); rebuild-index fails at once.
+    command: "daemon",
+    args: ["daemon", "--root", ROOT, "--db", `${ROOT}/events`, "--interval", "1"],
+    code: 1,
+    names: /events is a directory, not a regular file/,
+  },
+  {
+    command: "ui",
+    args: ["ui", "--root", ROOT, "--host", "bad host!"],
+    code: 2,
+    names: /--host must be a host name or an IP address, got "bad host!"/,
+  },
   // runs
   {
     command: "runs",
@@ -607,6 +620,7 @@ function queryCases(): BadInput[] {
     q("compare", ["run-a", "zzz"], 1, /zzz/),
     q("compare", ["run-", "run-a"], 2, /ambiguous/),
     q("compare", ["run-a"], 2, /two/),
+    q("compare", ["", "run-a"], 2, /RUN must not be empty/),
     q("trials", ["--run", "zzz"], 1, /zzz/),
     q("trials", ["--run", "run-"], 2, /ambiguous/),
     q("trials", ["--where", "params.x >"], 2, /column 11/),

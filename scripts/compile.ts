@@ -290,16 +290,41 @@ function stripAnsi(text: string): string {
   return text.replace(/\x1b\[[0-9;]*m/g, "");
 }
 
+/** What `deno task compile --help` prints. */
+const COMPILE_USAGE =
+  `Usage: deno task compile [--output PATH] [--data-dir DIR] [--no-self-extracting]
+
+Build the ledger binary (default dist/ledger) from cli/ledger.ts, DuckDB's
+addon included. --data-dir scopes its read and write permissions to DIR;
+--no-self-extracting copies libduckdb.so to dist/lib/ instead of unpacking
+it on first run. The runtime base comes from Deno's host or ${DENORT_ENV_VARIABLE}.
+docs/OPERATIONS.md section 3 says more.
+
+Exit codes: 0 built, 1 the build failed, 2 usage error.`;
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      output: { type: "string" },
-      "data-dir": { type: "string" },
-      "no-self-extracting": { type: "boolean" },
-    },
-    strict: true,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        output: { type: "string" },
+        "data-dir": { type: "string" },
+        "no-self-extracting": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    // node:util's errors say "Unknown option '--x'..." in one line; no stack trace.
+    if (!(err instanceof TypeError)) throw err;
+    console.error(`deno task compile: ${err.message}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(COMPILE_USAGE);
+    Deno.exit(0);
+  }
   try {
     const output = await compile({
       output: values.output,

@@ -75,6 +75,15 @@ Deno.test("deno task compile says what is wrong with the runtime base", async (t
     equal(r.code, 1);
     match(r.stderr, /is the deno CLI, not the denort runtime base/);
   });
+  await t.step("--help prints the usage; an unknown flag is one line, exit 2", async () => {
+    // It was an uncaught TypeError with a stack trace (a docs audit).
+    const help = await run(Deno.execPath(), ["task", "-q", "compile", "--help"]);
+    equal(help.code, 0, help.stderr);
+    match(help.stdout, /^Usage: deno task compile \[--output PATH\]/);
+    const bad = await run(Deno.execPath(), ["task", "-q", "compile", "--bogus"]);
+    equal(bad.code, 2);
+    equal(bad.stderr.trim(), "deno task compile: Unknown option '--bogus'");
+  });
   await t.step({
     name: "no DENORT_BIN and the download fails",
     ignore: base?.source !== "download",

@@ -141,7 +141,8 @@ async function backfill(values: ParsedFlags["values"]): Promise<number> {
   const verb = dryRun ? "would write" : "written";
   console.log(`legacy database: ${legacyDbPath}`);
   console.log(`legacy runs: ${report.legacyRuns}`);
-  console.log(`runs backfilled: ${report.backfillableRuns}`);
+  // A dry run writes nothing: it says what a real one would do.
+  console.log(`${dryRun ? "runs to backfill" : "runs backfilled"}: ${report.backfillableRuns}`);
   console.log(`runs skipped: ${report.skipped.length}`);
   console.log(`events planned: ${report.eventsPlanned}`);
   console.log(

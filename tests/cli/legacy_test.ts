@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { createLegacyDb, execSql, type FixtureRun } from "../legacy/_legacy_fixture.ts";
 import { openWriter } from "../../ledger/writer.ts";
@@ -85,10 +85,18 @@ Deno.test("ledger legacy backfill, parity, archive from dual mode to cutover", a
       equal(r.code, 1);
       match(r.stderr, /nope\.duckdb/);
     });
+    await t.step("a dry run says what it would do and writes nothing", async () => {
+      const r = await ledger(["legacy", "backfill", ...common, "--dry-run"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /^runs to backfill: 2$/m); // it said "runs backfilled" (a docs audit)
+      match(r.stdout, /^events would write: 6$/m);
+      await rejects(Deno.stat(join(root, "events")), Deno.errors.NotFound, "no log written");
+    });
     await t.step("backfill prints counts and refreshes the index", async () => {
       const r = await ledger(["legacy", "backfill", ...common]);
       equal(r.code, 0, r.stderr);
       match(r.stdout, /legacy runs: 2/);
+      match(r.stdout, /^runs backfilled: 2$/m);
       match(r.stdout, /events written: 6/);
       match(r.stdout, /index: refreshed/);
       equal(await logLineCount(root), 6);

@@ -47,8 +47,11 @@ const USAGE = `Usage: ledger daemon [--interval SECONDS] [--verbose] [--log-json
 
 Keep the index up to date: every --interval seconds (default 30) look at the
 sizes and mtimes of the log's part files and, when they changed, update the
-index incrementally. A damaged index is rebuilt in full from the log (a
-warn line says so). SIGINT or SIGTERM finish the current rebuild and exit 0.
+index incrementally. The first check after start always updates it (the log
+may have changed while no daemon ran, and running runs' processes may have
+died): an index already up to date reads no file. A damaged index is
+rebuilt in full from the log (a warn line says so). SIGINT or SIGTERM finish
+the current rebuild and exit 0.
 One daemon per root (lock file <root>/index/daemon.lock); a second one
 exits 1. With --from s3://BUCKET/P the log is read from a bucket instead;
 --to s3://BUCKET/P also ships the local log there (see ledger daemon --to x

@@ -18,7 +18,7 @@
  * @module
  */
 import { PolicyError } from "./errors.ts";
-import { describeJsonError } from "../ledger/json_syntax.ts";
+import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 
 /** Most combinations a grid may expand to unless told otherwise (`--max-trials`). */
@@ -104,6 +104,10 @@ export function gridAxes(
       value = JSON.parse(input);
     } catch (err) {
       throw new GridError(`Grid is not valid JSON (${describeJsonError(input, err)})`, {});
+    }
+    const repeated = repeatedKeyPath(input);
+    if (repeated !== undefined) {
+      throw new GridError(`Grid gives ${repeated} twice: keep one`, { field: repeated });
     }
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

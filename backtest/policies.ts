@@ -35,7 +35,7 @@
  */
 import { z } from "npm:zod@4.6.7";
 import { PolicyError } from "./errors.ts";
-import { describeJsonError } from "../ledger/json_syntax.ts";
+import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
 import type { CandleSeries } from "./types.ts";
 
 /** Most levels a ladder may have (quantBot sets none; a limit keeps a typo from costing hours). */
@@ -198,6 +198,11 @@ export function parsePolicy(input: unknown): Policy {
       value = JSON.parse(input);
     } catch (err) {
       throw new PolicyError("policy", `not valid JSON (${describeJsonError(input, err)})`);
+    }
+    // JSON.parse keeps a repeated key's last value: the run would not be the one written.
+    const repeated = repeatedKeyPath(input);
+    if (repeated !== undefined) {
+      throw new PolicyError(repeated, `${repeated} is given twice: keep one`);
     }
   }
   const kindAt = new Set<string>();

@@ -230,3 +230,60 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   }
   return { line, column: offset - lineStart + 1 };
 }
+
+/**
+ * The dotted path (`policies.0.stopPct`) of the first object key that
+ * `text` repeats within one object, or `undefined` when no key repeats.
+ * `JSON.parse` keeps the last value of a repeated key without a word, so a
+ * `--policy` or `--grid` saying `"stopPct": 0.3, "stopPct": 0.5` would run
+ * with 0.5. Call it on text `JSON.parse` accepted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { repeatedKeyPath } from "./json_syntax.ts";
+ * assert.equal(repeatedKeyPath('{"a":1,"b":{"c":[{"d":1,"d":2}]}}'), "b.c.0.d");
+ * assert.equal(repeatedKeyPath('{"a":1,"b":{"a":1}}'), undefined);
+ * ```
+ */
+export function repeatedKeyPath(text: string): string | undefined {
+  interface Level {
+    path: string;
+    keys?: Set<string>; // objects only
+    expectKey: boolean;
+    current: string; // the key or index being read
+  }
+  const stack: Level[] = [];
+  const child = (): string => {
+    const parent = stack.at(-1);
+    if (parent === undefined) return "";
+    return parent.path === "" ? parent.current : `${parent.path}.${parent.current}`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const top = stack.at(-1);
+      if (top?.keys !== undefined && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return top.path === "" ? key : `${top.path}.${key}`;
+        top.keys.add(key);
+        top.expectKey = false;
+        top.current = key;
+      }
+      i = j;
+    } else if (c === "{") {
+      stack.push({ path: child(), keys: new Set(), expectKey: true, current: "" });
+    } else if (c === "[") {
+      stack.push({ path: child(), expectKey: false, current: "0" });
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      const top = stack.at(-1);
+      if (top?.keys !== undefined) top.expectKey = true;
+      else if (top !== undefined) top.current = String(Number(top.current) + 1);
+    }
+  }
+  return undefined;
+}

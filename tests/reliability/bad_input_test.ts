@@ -551,6 +551,25 @@ const CASES: BadInput[] = [
     code: 2,
     names: /--grid: Grid is not valid JSON .* at line 3 column 13/,
   },
+  // A repeated key: JSON.parse kept the last, and the run used 0.5 without a word.
+  {
+    command: "sweep",
+    args: [
+      ...["sweep", "policy", "--root", ROOT, ...SAMPLE, "--no-index", "--grid"],
+      '{"type":"fixed_stop","stopPct":[0.2],"stopPct":[0.3]}',
+    ],
+    code: 2,
+    names: /--grid: Grid gives stopPct twice: keep one/,
+  },
+  {
+    command: "backtest",
+    args: [
+      ...["backtest", "policy", "--root", ROOT, ...SAMPLE, "--no-index", "--policy"],
+      '{"type":"combo","policies":[{"type":"time_stop","maxHoldMs":1,"maxHoldMs":2}]}',
+    ],
+    code: 2,
+    names: /--policy: Invalid policy: policies\.0\.maxHoldMs is given twice: keep one/,
+  },
   {
     command: "sweep",
     args: ["sweep", "policy", "--root", ROOT, ...SAMPLE, "--grid", GRID_2, "--objective", "luck"],

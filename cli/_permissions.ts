@@ -15,7 +15,7 @@
 
 import { ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
 import denoJson from "../deno.json" with { type: "json" };
-import { join } from "../ledger/_path.ts";
+import { dirname, join } from "../ledger/_path.ts";
 export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
 
 /**
@@ -23,7 +23,9 @@ export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
  *
  * - `{ name: "read" | "write", path: "root" }`: access to the ledger root.
  * - `{ name: "read" | "write", flag: "db" }`: access to the path given by a
- *   flag (`--db PATH`), checked only when the flag is present.
+ *   flag (`--db PATH`), checked only when the flag is present; with
+ *   `folder: true`, to the folder holding it (a command that writes a
+ *   temporary file or a lock beside it).
  * - `{ name: "ffi" }`: loading DuckDB's native addon.
  * - `{ name: "run", command: "git" }`: running a program.
  * - `{ name: "env", variable: "X" }`, `{ name: "sys", kind: "hostname" }`.
@@ -44,7 +46,7 @@ export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
  */
 export type PermissionNeed =
   | { name: "read" | "write"; path: "root" }
-  | { name: "read" | "write"; flag: string }
+  | { name: "read" | "write"; flag: string; folder?: boolean }
   | { name: "ffi" }
   | { name: "run"; command: string }
   | { name: "env"; variable: string }
@@ -60,8 +62,9 @@ export const EMIT_NEEDS: readonly PermissionNeed[] = [
 export const REBUILD_INDEX_NEEDS: readonly PermissionNeed[] = [
   { name: "read", path: "root" },
   { name: "write", path: "root" },
-  { name: "read", flag: "db" },
-  { name: "write", flag: "db" },
+  // The rebuild writes its copy and its lock beside the index file.
+  { name: "read", flag: "db", folder: true },
+  { name: "write", flag: "db", folder: true },
   { name: "ffi" },
 ];
 
@@ -137,7 +140,7 @@ export function grantFlags(needs: readonly PermissionNeed[], options: GrantFlags
     switch (need.name) {
       case "read":
       case "write": {
-        const path = "path" in need ? options.root : options.flags?.[need.flag];
+        const path = "path" in need ? options.root : flagPath(need, options.flags?.[need.flag]);
         if (path !== undefined) add(need.name, path);
         break;
       }
@@ -352,7 +355,7 @@ async function missingFlag(
   switch (need.name) {
     case "read":
     case "write": {
-      const path = "path" in need ? root : flagValue(args, need.flag);
+      const path = "path" in need ? root : flagPath(need, flagValue(args, need.flag));
       if (path === undefined) return undefined;
       const ok = await granted({ name: need.name, path });
       return ok ? undefined : `--allow-${need.name}=${path}`;
@@ -370,6 +373,15 @@ async function missingFlag(
     case "sys":
       return await granted(need) ? undefined : `--allow-sys=${need.kind}`;
   }
+}
+
+/** The path a flag's need is about: the flag's value, or the folder holding it. */
+function flagPath(
+  need: { flag: string; folder?: boolean },
+  value: string | undefined,
+): string | undefined {
+  if (value === undefined || value === "" || need.folder !== true) return value;
+  return dirname(value);
 }
 
 async function granted(descriptor: Deno.PermissionDescriptor): Promise<boolean> {

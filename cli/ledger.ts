@@ -31,9 +31,14 @@ const RUN_GIT: PermissionNeed = { name: "run", command: "git" };
 const ANNOTATE: readonly PermissionNeed[] = [
   READ_ROOT,
   WRITE_ROOT,
-  { name: "read", flag: "db" },
-  { name: "write", flag: "db" },
+  { name: "read", flag: "db", folder: true },
+  { name: "write", flag: "db", folder: true },
   FFI,
+];
+/** `--out` of report and export: a temporary file is written beside it, then renamed. */
+const OUT: readonly PermissionNeed[] = [
+  { name: "read", flag: "out", folder: true },
+  { name: "write", flag: "out", folder: true },
 ];
 /** The query commands: read the index only. */
 const QUERY: readonly PermissionNeed[] = [READ_ROOT, { name: "read", flag: "db" }, FFI];
@@ -54,8 +59,8 @@ const COMMANDS: Record<string, Command> = {
     needs: [
       READ_ROOT,
       WRITE_ROOT,
-      { name: "read", flag: "db" },
-      { name: "write", flag: "db" },
+      { name: "read", flag: "db", folder: true },
+      { name: "write", flag: "db", folder: true },
       FFI,
     ],
     load: async () => (await import("./daemon.ts")).main,
@@ -112,7 +117,7 @@ const COMMANDS: Record<string, Command> = {
   },
   "report": {
     summary: "write one HTML report: overview, runs, compare, sweeps",
-    needs: [READ_ROOT, { name: "read", flag: "db" }, { name: "write", flag: "out" }, FFI],
+    needs: [READ_ROOT, { name: "read", flag: "db" }, ...OUT, FFI],
     load: async () => (await import("./report.ts")).main,
   },
   "ui": {
@@ -137,7 +142,7 @@ const COMMANDS: Record<string, Command> = {
   },
   "export": {
     summary: "write runs or trials as a flat Parquet, CSV or JSONL table",
-    needs: [...QUERY, { name: "write", flag: "out" }],
+    needs: [...QUERY, ...OUT],
     load: async () => (await import("./export.ts")).main,
   },
   "tag": {

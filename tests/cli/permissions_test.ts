@@ -257,7 +257,32 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
         "--db=/nonexistent/runs.duckdb",
       ]);
       equal(r.code, 1);
-      match(r.stderr, /missing permissions --allow-read=\/nonexistent\/runs.duckdb --allow-write=/);
+      // The folder: the rebuild writes its copy and lock beside the index (a docs audit: the
+      // file alone was named, and the command then failed on the folder).
+      match(
+        r.stderr,
+        /missing permissions --allow-read=\/nonexistent --allow-write=\/nonexistent;/,
+      );
+    });
+    await t.step("--out outside the granted scope names its folder", async () => {
+      const r = await deno([
+        "run",
+        ...scope,
+        "--allow-ffi",
+        CLI,
+        "export",
+        "runs",
+        "--root",
+        dir,
+        "--format",
+        "csv",
+        "--out=/nonexistent/out/runs.csv",
+      ]);
+      equal(r.code, 1);
+      match(
+        r.stderr,
+        /missing permissions --allow-read=\/nonexistent\/out --allow-write=\/nonexistent\/out;/,
+      );
     });
     await t.step("--help needs no permission", async () => {
       const r = await deno(["run", CLI, "rebuild-index", "--help"]);

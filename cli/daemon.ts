@@ -46,7 +46,8 @@ const USAGE = `Usage: ledger daemon [--interval SECONDS] [--verbose] [--log-json
                      [--stale-after-hours H] [--memory-limit SIZE] [--root DIR]
 
 Keep the index up to date: every --interval seconds (default 30) look at the
-sizes and mtimes of the log's part files and, when they changed, update the
+sizes and mtimes of the log's part files and, when they changed (or the
+process of a running run on this host ended, when ps may run), update the
 index incrementally. The first check after start always updates it (the log
 may have changed while no daemon ran, and running runs' processes may have
 died): an index already up to date reads no file. A damaged index is

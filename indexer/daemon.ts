@@ -1,7 +1,9 @@
 /**
  * The index daemon: keeps the index of one ledger root up to date. Every
  * interval it lists the part files with their sizes and mtimes (never their
- * contents) and runs an incremental rebuild only when something changed.
+ * contents) and runs an incremental rebuild only when something changed,
+ * or when the process of a running run on this host ended (which writes
+ * nothing to the log; the rebuild records the run as `stale`).
  * Rebuilds never overlap (one loop, one rebuild at a time). Stopping (the
  * abort signal, wired to SIGINT/SIGTERM by the CLI) lets the current rebuild
  * finish, then returns.
@@ -19,6 +21,10 @@ import { dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { listPartFiles } from "./_files.ts";
 import { rebuildIndex, type RebuildReport } from "./rebuild.ts";
+import { probeLiveness } from "./_liveness.ts";
+import { DuckDBInstance } from "./duckdb.ts";
+import { rows } from "./_sql.ts";
+import { SELECT_LIVENESS_CANDIDATES_SQL } from "./schema.ts";
 
 /** Default time between two checks of the log: 30 s. */
 export const DAEMON_INTERVAL_MS_DEFAULT = 30_000;
@@ -197,7 +203,12 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
     while (!options.signal?.aborted) {
       summary.checks++;
       const snapshot = await logSnapshot(root, dbPath);
-      if (last === undefined || snapshot.log !== last.log || snapshot.index !== last.index) {
+      const changed = last === undefined || snapshot.log !== last.log ||
+        snapshot.index !== last.index;
+      // An unchanged log can still hide a change of status: a run's process killed (kill -9,
+      // a crash) writes nothing. The rebuild records it (`stale`); without this check it
+      // waited for the next event of any run, or for the 24-hour silence rule.
+      if (changed || await runningProcessEnded(dbPath, debug)) {
         summary.rebuilds++;
         try {
           const report = await rebuildIndex(root, {
@@ -267,6 +278,52 @@ export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
       elapsed_ms: r.elapsedMs,
     },
   };
+}
+
+/**
+ * Whether the process of a running run on this host ended since the index
+ * recorded it alive (or was never checked): what the rebuild's liveness
+ * check would now record differently. False when the check cannot run
+ * here (no `ps`, no host name) or the index cannot be read (said at debug
+ * level; the next log change rebuilds anyway).
+ */
+async function runningProcessEnded(dbPath: string, debug: (msg: string) => void): Promise<boolean> {
+  const probe = probeLiveness();
+  if (probe.kind === "skipped") return false;
+  let recorded: Record<string, unknown>[];
+  try {
+    const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+    try {
+      const conn = await instance.connect();
+      try {
+        recorded = await rows(
+          conn,
+          `SELECT c.pid, c.started_at_ms, p.alive
+            FROM (${SELECT_LIVENESS_CANDIDATES_SQL}) c
+            LEFT JOIN process_liveness p ON p.host = c.host AND p.pid = c.pid`,
+          [probe.host],
+        );
+      } finally {
+        conn.disconnectSync();
+      }
+    } finally {
+      instance.closeSync();
+    }
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    debug(`liveness not checked: ${err.message.split("\n")[0]}`);
+    return false;
+  }
+  if (recorded.length === 0) return false;
+  const alive = await probe.check(recorded.map((r) => ({
+    pid: Number(r.pid),
+    startedAtMs: r.started_at_ms === null ? null : Number(r.started_at_ms),
+  })));
+  const ended = recorded.filter((r, i) => r.alive !== false && !alive[i]);
+  if (ended.length > 0) {
+    debug(`the process of a running run ended (pid ${ended.map((r) => r.pid).join(", ")})`);
+  }
+  return ended.length > 0;
 }
 
 interface Snapshot {

@@ -9,9 +9,9 @@ const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "-
 const LINE_WAIT_MS = 30_000;
 
 /** A running daemon process whose stdout lines are collected as they come. */
-function startDaemon(root: string, extra: string[] = []) {
+function startDaemon(root: string, extra: string[] = [], perms: string[] = PERMS) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, CLI, "daemon", "--root", root, "--interval", "0.2", ...extra],
+    args: ["run", ...perms, CLI, "daemon", "--root", root, "--interval", "0.2", ...extra],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -111,6 +111,61 @@ Deno.test("ledger daemon: rebuilds on change only, one daemon per root, exits 0 
       await next.stderr;
     });
   } finally {
+    await stopIfRunning(daemon.child);
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+// A concurrency audit: a run's process killed with kill -9 writes nothing, so the daemon saw no
+// change and the run stayed `running` (24 hours, or until any other event), while one plain
+// rebuild-index showed it `stale`.
+Deno.test("ledger daemon: a running run whose process dies turns stale with no log change", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-daemon-live-" });
+  const sleeper = new Deno.Command("sleep", { args: ["600"] }).spawn();
+  // ps tells a live process from a dead one (reading /proc needs --allow-all).
+  const daemon = startDaemon(root, [], [...PERMS, "--allow-run=ps"]);
+  const dbPath = join(root, "index", "runs.duckdb");
+  const status = async () =>
+    (await query(dbPath, "SELECT status FROM latest_runs WHERE run_id = 'live'"))[0]?.status;
+  try {
+    const now = Date.now();
+    const day = new Date(now).toISOString().slice(0, 10);
+    await writePart(root, `day=${day}/part-1.jsonl`, [
+      {
+        event_type: "run.created",
+        event_id: "live-1",
+        timestamp_ms: now - 1_000,
+        run_id: "live",
+        run_type: "policy",
+        config: {},
+        data_fingerprint: "f",
+      },
+      {
+        event_type: "run.started",
+        event_id: "live-2",
+        timestamp_ms: now,
+        run_id: "live",
+        host: Deno.hostname(),
+        pid: sleeper.pid,
+      },
+    ]);
+    await daemon.waitForLines(1);
+    equal(await status(), "running");
+    const before = daemon.rebuilds().length;
+    sleeper.kill("SIGKILL");
+    await sleeper.status;
+    await daemon.waitForLines(before + 1);
+    equal(await status(), "stale");
+    // Recorded once: no rebuild on every check after it.
+    const after = daemon.rebuilds().length;
+    await new Promise((r) => setTimeout(r, 1000));
+    equal(daemon.rebuilds().length, after);
+    daemon.child.kill("SIGTERM");
+    equal((await daemon.child.status).code, 0);
+    await daemon.stdoutDone;
+    await daemon.stderr;
+  } finally {
+    await stopIfRunning(sleeper);
     await stopIfRunning(daemon.child);
     await Deno.remove(root, { recursive: true });
   }

@@ -186,11 +186,25 @@ export async function readManifest(root: string, runId: string): Promise<Manifes
     }
     throw err;
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as Manifest;
+    value = JSON.parse(text);
   } catch (err) {
     throw new RerunError("not_rerunnable", `Manifest ${path} is not valid JSON: ${err}`);
   }
+  // A manifest edited or damaged by hand: say so of the file, not "a undefined run".
+  const manifest = value as Partial<Manifest> | null;
+  if (
+    manifest === null || typeof manifest !== "object" || Array.isArray(manifest) ||
+    typeof manifest.run_type !== "string" || manifest.config === null ||
+    typeof manifest.config !== "object" || Array.isArray(manifest.config)
+  ) {
+    throw new RerunError(
+      "not_rerunnable",
+      `Manifest ${path} is not a run manifest (an object with run_type and a config object)`,
+    );
+  }
+  return manifest as Manifest;
 }
 
 /**

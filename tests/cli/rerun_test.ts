@@ -130,6 +130,19 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       await Deno.remove(`${root}/artifacts/runs/crashed-1`);
     });
 
+    await t.step("a manifest that is no run manifest: exit 1 naming the file", async () => {
+      // A bad-input audit: `{}` said "Run zz-1 is a undefined run".
+      await Deno.mkdir(`${root}/artifacts/runs/hand-1`);
+      for (const text of ["{}", "[]", '{"run_type":"policy","config":"x"}']) {
+        await Deno.writeTextFile(`${root}/artifacts/runs/hand-1/manifest.json`, text);
+        const r = await ledger(["hand-1", "--root", root, "--no-index"]);
+        equal(r.code, 1, r.stderr);
+        equal(r.stderr.trim().split("\n").length, 1);
+        match(r.stderr, /Manifest \S+hand-1\/manifest\.json is not a run manifest/);
+      }
+      await Deno.remove(`${root}/artifacts/runs/hand-1`, { recursive: true });
+    });
+
     await t.step("a changed input refuses the rerun and writes nothing", async () => {
       await emitter.close();
       const before = await runDirs(root);

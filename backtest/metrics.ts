@@ -27,6 +27,7 @@
  * @module
  */
 import type { CandleSeries } from "./types.ts";
+import { reachedDown, reachedUp } from "./_touch.ts";
 
 /** Basis points in one whole (100%). */
 export const BPS_PER_UNIT = 10_000;
@@ -143,13 +144,15 @@ export function pathMetrics(series: CandleSeries, alertTsMs: number): PathMetric
     const ts = series.ts[i];
     if (low < minLow) minLow = low;
     if (high > maxHigh) maxHigh = high;
-    if (activityTsMs === null && (high >= up || low <= down)) activityTsMs = ts;
-    if (t2xMs === null && high >= 2 * p0) {
+    if (activityTsMs === null && (reachedUp(high, up) || reachedDown(low, down))) {
+      activityTsMs = ts;
+    }
+    if (t2xMs === null && reachedUp(high, 2 * p0)) {
       t2xMs = ts;
       minLowTo2x = minLow;
     }
-    if (t3xMs === null && high >= 3 * p0) t3xMs = ts;
-    if (t4xMs === null && high >= 4 * p0) t4xMs = ts;
+    if (t3xMs === null && reachedUp(high, 3 * p0)) t3xMs = ts;
+    if (t4xMs === null && reachedUp(high, 4 * p0)) t4xMs = ts;
   }
   return {
     t0Ms: alertTsMs,
@@ -368,11 +371,18 @@ export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
     profit_factor: grossLoss > 0 ? grossProfit / grossLoss : null,
     expectancy_bps: n === 0 ? null : winRate * meanWin + (1 - winRate) * meanNonWin,
     max_drawdown_bps: equityDrawdownBps(trades),
-    sharpe_per_trade: meanBps === null || sd === null || sd === 0 ? null : meanBps / sd,
+    sharpe_per_trade: meanBps === null || sd === null || sd < NO_SPREAD_BPS ? null : meanBps / sd,
     sortino_per_trade: meanBps === null || downside === 0 ? null : meanBps / downside,
     avg_hold_ms: mean(trades.map((t) => t.timeExposedMs)),
   };
 }
+
+/**
+ * A standard deviation of returns below this, bps, is rounding, not spread:
+ * three stops at -20% come out as -1999.9999999999995 and -2000.0000000000007
+ * bps, and their sd of 7e-13 made a Sharpe of -3e15.
+ */
+export const NO_SPREAD_BPS = 1e-6;
 
 function sampleStdev(xs: readonly number[], m: number | null): number | null {
   if (m === null || xs.length < 2) return null;

@@ -37,6 +37,7 @@ import { z } from "npm:zod@4.6.7";
 import { PolicyError } from "./errors.ts";
 import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
 import type { CandleSeries } from "./types.ts";
+import { reachedDown, reachedUp } from "./_touch.ts";
 
 /** Most levels a ladder may have (quantBot sets none; a limit keeps a typo from costing hours). */
 export const LADDER_LEVELS_MAX = 256;
@@ -425,7 +426,7 @@ function fixedStopMachine(policy: FixedStopPolicy, entry: Entry): PolicyMachine 
   const target = targetOf(entry, policy.takeProfitPct);
   return {
     onCandle(series, i, out) {
-      if (series.low[i] <= stop) {
+      if (reachedDown(series.low[i], stop)) {
         out.push({
           kind: "stop",
           price: stop,
@@ -433,12 +434,12 @@ function fixedStopMachine(policy: FixedStopPolicy, entry: Entry): PolicyMachine 
           reason: "stop_loss",
         });
       }
-      if (series.high[i] >= target) {
+      if (reachedUp(series.high[i], target)) {
         out.push({ kind: "target", price: target, fraction: 1, reason: "take_profit" });
       }
     },
     quiet(minLow, maxHigh) {
-      return minLow > stop && maxHigh < target;
+      return !reachedDown(minLow, stop) && !reachedUp(maxHigh, target);
     },
   };
 }
@@ -452,12 +453,12 @@ function timeStopMachine(policy: TimeStopPolicy, entry: Entry): PolicyMachine {
         out.push({ kind: "open", price: series.open[i], fraction: 1, reason: "time_stop" });
         return;
       }
-      if (series.high[i] >= target) {
+      if (reachedUp(series.high[i], target)) {
         out.push({ kind: "target", price: target, fraction: 1, reason: "take_profit" });
       }
     },
     quiet(_minLow, maxHigh, lastTsMs) {
-      return lastTsMs < deadlineMs && maxHigh < target;
+      return lastTsMs < deadlineMs && !reachedUp(maxHigh, target);
     },
   };
 }
@@ -470,7 +471,7 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
   return {
     onCandle(series, i, out) {
       const low = series.low[i];
-      if (low <= hard) {
+      if (reachedDown(low, hard)) {
         out.push({
           kind: "stop",
           price: hard,
@@ -480,7 +481,7 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
       }
       if (active) {
         const trail = peak * (1 - policy.trailPct);
-        if (low <= trail) {
+        if (reachedDown(low, trail)) {
           out.push({
             kind: "stop",
             price: trail,
@@ -490,20 +491,20 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
         }
       }
       const high = series.high[i];
-      if (!active && high >= activation) active = true;
+      if (!active && reachedUp(high, activation)) active = true;
       if (active && high > peak) peak = high;
     },
     quiet(minLow, maxHigh) {
-      if (!(minLow > hard)) return false;
-      if (!active && maxHigh < activation) return true;
+      if (reachedDown(minLow, hard)) return false;
+      if (!active && !reachedUp(maxHigh, activation)) return true;
       // Active, or armed inside the run: no trail in the run is above the one
       // from the highest high, so lows above it cannot trigger.
-      return minLow > Math.max(peak, maxHigh) * (1 - policy.trailPct);
+      return !reachedDown(minLow, Math.max(peak, maxHigh) * (1 - policy.trailPct));
     },
     pass(maxHigh) {
       // Arming happens on the first high >= activation: every earlier high is lower,
       // so the run's highest high is also the highest since arming.
-      if (!active && maxHigh >= activation) active = true;
+      if (!active && reachedUp(maxHigh, activation)) active = true;
       if (active && maxHigh > peak) peak = maxHigh;
     },
   };
@@ -519,7 +520,7 @@ function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
   let next = 0;
   return {
     onCandle(series, i, out) {
-      if (series.low[i] <= stop) {
+      if (reachedDown(series.low[i], stop)) {
         out.push({
           kind: "stop",
           price: stop,
@@ -528,7 +529,7 @@ function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
         });
       }
       const high = series.high[i];
-      while (next < levels.length && high >= entry.px * levels[next].multiple) {
+      while (next < levels.length && reachedUp(high, entry.px * levels[next].multiple)) {
         const level = levels[next];
         // The last level of a ladder whose fractions sum to 1 sells what is left (no dust).
         const isLast = next === levels.length - 1 && fractionTotal >= 1 - FRACTION_SUM_SLACK;
@@ -542,8 +543,8 @@ function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
       }
     },
     quiet(minLow, maxHigh) {
-      return minLow > stop &&
-        (next >= levels.length || maxHigh < entry.px * levels[next].multiple);
+      return !reachedDown(minLow, stop) &&
+        (next >= levels.length || !reachedUp(maxHigh, entry.px * levels[next].multiple));
     },
   };
 }

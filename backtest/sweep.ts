@@ -280,7 +280,9 @@ export type RankedMetrics =
  * objective"): the metric itself when finite; `Infinity` when the metric is
  * `profit_factor` or `sortino_per_trade` and it is null because no trade lost
  * while at least one won (gross profit over no loss, a positive mean over no
- * downside: unbounded, better than any finite value); otherwise null, which
+ * downside: unbounded, better than any finite value), or `sharpe_per_trade`
+ * null over two trades or more that all won (no spread: every trade won the
+ * same); otherwise null, which
  * ranks last (no trades, or all returns 0). The stored metric stays null: the
  * `Infinity` lives only here, never in JSON.
  *
@@ -306,7 +308,12 @@ export function objectiveRankValue(
   // a win then makes them unbounded. All returns 0 (no win) is 0 / 0: null, ranks last.
   const unbounded = v === null && OBJECTIVES_UNBOUNDED_WITHOUT_LOSS.includes(objective) &&
     metrics.calls > 0 && metrics.win_rate > 0;
-  return unbounded ? Infinity : null;
+  // With two trades or more, the Sharpe is null only when the returns have no spread: a
+  // positive mean over no spread is unbounded too (every trade won the same); a mean of 0 or
+  // below ranks last.
+  const noSpreadGain = v === null && objective === "sharpe_per_trade" && metrics.calls >= 2 &&
+    metrics.win_rate === 1 && (metrics.mean_return_bps ?? 0) > 0;
+  return unbounded || noSpreadGain ? Infinity : null;
 }
 
 /**

@@ -321,3 +321,52 @@ Deno.test("parsePolicy names the bad field", async (t) => {
     });
   }
 });
+
+// A metrics audit: a candle touching a level exactly missed it in binary floating point
+// (0.1·1.5 is 0.15000000000000002, 0.7·0.7 is 0.48999999999999994), and returns carried
+// rounding noise (a -20% stop was -1999.9999999999995 bps).
+Deno.test("an exact touch reaches its level; returns carry no rounding noise", async (t) => {
+  const at = (p0: number, rows: number[][]) => [[0, p0, p0, p0, p0], ...rows];
+  const run = (policy: Policy, rows: number[][]) => {
+    const trade = replayCall(policy, seriesOf(rows), { alertTsMs: 0 });
+    if (trade === null) throw new Error("expected a trade");
+    return trade;
+  };
+  await t.step("a high of exactly p0·(1+tp) takes the profit", () => {
+    const tr = run(
+      parsePolicy({ type: "fixed_stop", stopPct: 0.3, takeProfitPct: 0.5 }),
+      at(0.1, [[1, 0.1, 0.15, 0.1, 0.12], [2, 0.12, 0.3, 0.05, 0.06]]),
+    );
+    equal(tr.exitReason, "take_profit");
+    equal(tr.exitTsMs, MINUTE_MS);
+    equal(tr.realizedReturnBps, 5000);
+  });
+  await t.step("a low of exactly p0·(1-stop) stops out", () => {
+    const tr = run(
+      parsePolicy({ type: "fixed_stop", stopPct: 0.3, takeProfitPct: 0.5 }),
+      at(0.7, [[1, 0.7, 0.7, 0.49, 0.5], [2, 0.5, 1.5, 0.5, 1.4]]),
+    );
+    equal(tr.exitReason, "stop_loss");
+    equal(tr.realizedReturnBps, -3000);
+  });
+  await t.step("a ladder level and a trailing activation touched exactly", () => {
+    const ladder = run(
+      parsePolicy({ type: "ladder", levels: [{ multiple: 1.1, fraction: 1 }] }),
+      at(0.1, [[1, 0.1, 0.11, 0.1, 0.1], [2, 0.1, 0.1, 0.1, 0.1]]),
+    );
+    equal(ladder.exitReason, "ladder_complete");
+    equal(ladder.exitTsMs, MINUTE_MS);
+    const trail = run(
+      parsePolicy({ type: "trailing_stop", activationPct: 0.1, trailPct: 0.5 }),
+      at(0.1, [[1, 0.1, 0.11, 0.1, 0.1], [2, 0.1, 0.1, 0.055, 0.06]]),
+    );
+    equal(trail.exitReason, "trailing_stop");
+  });
+  await t.step("three -20% stops have equal returns of exactly -2000 bps", () => {
+    const policy = parsePolicy({ type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
+    const returns = [1.0, 1.1, 0.7].map((p0) =>
+      run(policy, at(p0, [[1, p0, p0 * 1.06, p0 * 0.6, p0 * 0.65]])).realizedReturnBps
+    );
+    equal(returns.join(), "-2000,-2000,-2000");
+  });
+});

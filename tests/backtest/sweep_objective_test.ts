@@ -174,6 +174,16 @@ Deno.test("ranksAbove: unbounded first, no trades last, ties", async (t) => {
     ok(!ranksAbove(a, b, "sharpe_per_trade"));
     ok(!ranksAbove(finite(2, 900), finite(2, 100), "profit_factor"));
   });
+  await t.step("sharpe: no spread over trades that all won is unbounded", () => {
+    // A metrics audit: three stops at -20% had a Sharpe of -3e15 from rounding noise and won
+    // the sweep over three equal +5% targets (Sharpe null, ranked last).
+    const equalWins = { ...allWon(500), sharpe_per_trade: null };
+    const equalLosses = { calls: 3, win_rate: 0, mean_return_bps: -2000, sharpe_per_trade: null };
+    const spread = { ...finite(2, 900), sharpe_per_trade: 5 };
+    ok(ranksAbove(equalWins, spread, "sharpe_per_trade"));
+    ok(ranksAbove(spread, equalLosses, "sharpe_per_trade"));
+    ok(!ranksAbove(equalLosses, equalWins, "sharpe_per_trade"));
+  });
 });
 
 Deno.test("ledger sweep --objective profit_factor names the unbounded best trial", async () => {

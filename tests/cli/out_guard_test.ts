@@ -33,9 +33,11 @@ Deno.test("report and export refuse an --out inside the log, the index or the ar
     ]);
     equal(emit.code, 0, emit.stderr);
     equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
-    const day = [...Deno.readDirSync(join(root, "events"))][0].name;
+    // The day folder, not _schema.json beside it (readDir's order is the file system's).
+    const day = [...Deno.readDirSync(join(root, "events"))].find((e) => e.name.startsWith("day="))!
+      .name;
     const dayDir = join(root, "events", day);
-    const part = join(dayDir, [...Deno.readDirSync(dayDir)][0].name);
+    const part = join(dayDir, [...Deno.readDirSync(dayDir)].find((e) => e.isFile)!.name);
     const db = join(root, "index", "runs.duckdb");
     const logBefore = await bytesOf(part);
     const dbBefore = await Deno.readFile(db);

@@ -337,9 +337,23 @@ function pendingDir(root: string): string {
   return `${eventsDir(root)}/.pending`;
 }
 
+/**
+ * The ending of a marker's name. Without it a marker of `emit-000001.jsonl`
+ * ended in `.jsonl` too, and a reader globbing every `.jsonl` file below
+ * `events/` (DuckDB's `read_json`, quantBot's indexer) read it as a part of
+ * the log.
+ */
+const MARKER_SUFFIX = ".size";
+
 /** The marker of the shared part at `partPath` of `day`. */
 function pendingPath(root: string, day: string, partPath: string): string {
-  return `${pendingDir(root)}/${day}__${partPath.slice(partPath.lastIndexOf("/") + 1)}`;
+  return `${pendingDir(root)}/${day}__${partPath.slice(partPath.lastIndexOf("/") + 1)}` +
+    MARKER_SUFFIX;
+}
+
+/** The name ledger 0.2.0's first markers had (no suffix): still resolved and honoured. */
+function legacyPendingPath(root: string, day: string, partPath: string): string {
+  return pendingPath(root, day, partPath).slice(0, -MARKER_SUFFIX.length);
 }
 
 /** The day of a shared part's path (`.../day=YYYY-MM-DD/emit-000001.jsonl`). */
@@ -368,7 +382,8 @@ function dayOfPart(partPath: string): string {
  *   const part = `${root}/events/day=2026-01-02/emit-000001.jsonl`;
  *   assert.equal(await acknowledgedSize(root, "2026-01-02", part, 120), 120); // no batch
  *   await Deno.mkdir(`${root}/events/.pending`, { recursive: true });
- *   await Deno.writeTextFile(`${root}/events/.pending/2026-01-02__emit-000001.jsonl`, '{"size":80}');
+ *   const marker = `${root}/events/.pending/2026-01-02__emit-000001.jsonl.size`;
+ *   await Deno.writeTextFile(marker, '{"size":80}'); // a batch recorded 80 bytes first
  *   assert.equal(await acknowledgedSize(root, "2026-01-02", part, 120), 80);
  * } finally {
  *   await Deno.remove(root, { recursive: true });
@@ -381,15 +396,19 @@ export async function acknowledgedSize(
   partPath: string,
   sizeBytes: number,
 ): Promise<number> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(pendingPath(root, day, partPath));
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return sizeBytes; // the common case: no batch
-    throw err;
+  let acknowledged = sizeBytes;
+  for (const marker of [pendingPath(root, day, partPath), legacyPendingPath(root, day, partPath)]) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(marker);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue; // the common case: no batch
+      throw err;
+    }
+    const recorded = recordedSize(text);
+    if (recorded !== undefined) acknowledged = Math.min(acknowledged, recorded);
   }
-  const recorded = recordedSize(text);
-  return recorded === undefined ? sizeBytes : Math.min(sizeBytes, recorded);
+  return acknowledged;
 }
 
 /** Record each held part's size before the batch, durably, before a byte is appended. */
@@ -462,7 +481,8 @@ async function removeAbandonedBatches(root: string, report: SharedAppendReport):
     throw new WriteError(pendingDir(root), message(err), { cause: err });
   }
   for (const name of names) {
-    const m = /^(\d{4}-\d{2}-\d{2})__(.+)$/.exec(name);
+    // `<day>__<part>.size`, or without the suffix as the first markers were named.
+    const m = /^(\d{4}-\d{2}-\d{2})__(.+?)(?:\.size)?$/.exec(name);
     if (m === null) continue; // not a marker: left alone
     const marker = `${pendingDir(root)}/${name}`;
     const partPath = `${dayDir(root, m[1])}/${m[2]}`;

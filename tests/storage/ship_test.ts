@@ -542,6 +542,8 @@ async function killedBatch(server: CephServer, tmp: string): Promise<void> {
       continue; // the batch was acknowledged before the kill: try again
     }
     assert(Deno.statSync(partPath).size > before, "lines of the killed batch are in the part");
+    // A marker is no `*.jsonl`: a reader globbing the log's .jsonl files would read it as a part.
+    assert(pending.every((e) => !e.name.endsWith(".jsonl")), pending.map((e) => e.name).join());
     let r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
     assert.equal(r.code, 0, r.stderr);
     const store = storeOf(server, "fleet");

@@ -15,6 +15,9 @@
     stale: "#d97706",
   };
   const fmtBps = (v) => Math.round(v).toLocaleString("en-US");
+  // Sweep metrics where less is better (docs/METRICS.md), and those that only describe.
+  const LOWER_IS_BETTER = new Set(["stop_out_rate", "calls_skipped", "calls_no_entry"]);
+  const DESCRIPTIVE = new Set(["calls", "avg_hold_ms"]);
 
   function widthOf(fig) {
     return Math.max(320, Math.min(1200, fig.clientWidth || fig.parentElement.clientWidth || 640));
@@ -257,9 +260,15 @@
       const ys = [...new Set(rows.map((d) => d[y]))].sort(sortNum);
       const fmtMetric = (v) =>
         Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(+v.toPrecision(3));
-      // One cell per (x, y) value pair: the best (highest) value of its trials.
+      // One cell per (x, y) value pair: the best value of its trials. Best is the highest,
+      // except for metrics where less is better (a higher stop-out rate is worse), and a
+      // metric that only describes (calls, hold time) shows its highest, not called best.
+      const lowerIsBetter = LOWER_IS_BETTER.has(metric);
+      const which = DESCRIPTIVE.has(metric) ? "highest" : "best";
       const cells = groupByTwo(rows, x, y).map((g) => {
-        const best = g.rows.reduce((a, b) => (b[metric] > a[metric] ? b : a));
+        const best = g.rows.reduce((a, b) =>
+          (lowerIsBetter ? b[metric] < a[metric] : b[metric] > a[metric]) ? b : a
+        );
         return { x: g.x, y: g.y, v: best[metric], n: g.rows.length, id: best.id };
       });
       return Plot.plot({
@@ -280,7 +289,8 @@
             fill: "v",
             title: (c) =>
               `${labelOf("x")} = ${tick(x)(c.x)}\n${labelOf("y")} = ${tick(y)(c.y)}\n` +
-              `${metric} ${fmtMetric(c.v)}: best of ${c.n} trial${c.n === 1 ? "" : "s"} (${c.id})`,
+              `${metric} ${fmtMetric(c.v)}: ${which} of ${c.n} trial${c.n === 1 ? "" : "s"} ` +
+              `(${c.id})`,
           }),
           Plot.text(cells, {
             x: "x",

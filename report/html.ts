@@ -409,7 +409,8 @@ export function renderSweep(trials: readonly TrialView[], key: string): Fragment
     `<label>y <select data-axis="y">${options(params, y, paramLabel)}</select></label>` +
     `<label>color <select data-axis="metric">${options(metrics, metric)}</select></label>` +
     `<span class="muted">${trials.length} trials; a cell shows the best of its trials ` +
-    `over the other parameters</span></div>`;
+    `over the other parameters (the lowest stop_out_rate and calls_skipped; the highest ` +
+    `of the others)</span></div>`;
   const head = [...params, ...metrics.slice(0, 8)];
   const table = `<table data-sortable><thead><tr><th data-sort="text">trial</th>${
     head.map((h) => `<th data-sort="num" class="num">${escapeHtml(h)}</th>`).join("")

@@ -168,17 +168,31 @@ async function heatmap(page: Page, key: string) {
   };
 }
 
-/** The best expectancy per (x, y) pair of the chart data, formatted as the cells show it. */
-async function bestByPair(page: Page, key: string, x: string, y: string): Promise<string[]> {
+/**
+ * The best `metric` per (x, y) pair of the chart data (the highest, or the lowest when
+ * `lower`), formatted as the cells show it.
+ */
+async function bestByPair(
+  page: Page,
+  key: string,
+  x: string,
+  y: string,
+  metric = "expectancy_bps",
+  lower = false,
+): Promise<string[]> {
   const rows = await page.evaluate(
     `JSON.parse(document.getElementById("ledger-data").textContent).charts[${JSON.stringify(key)}]`,
   ) as Record<string, number>[];
   const best = new Map<string, number>();
   for (const r of rows) {
     const k = JSON.stringify([r[x], r[y]]);
-    best.set(k, Math.max(best.get(k) ?? -Infinity, r.expectancy_bps));
+    const seen = best.get(k);
+    const v = r[metric];
+    best.set(k, seen === undefined ? v : lower ? Math.min(seen, v) : Math.max(seen, v));
   }
-  return [...best.values()].map((v) => Math.round(v).toLocaleString("en-US")).sort();
+  const fmt = (v: number) =>
+    Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(+v.toPrecision(3));
+  return [...best.values()].map(fmt).sort();
 }
 
 async function shot(page: Page, key: string, name: string): Promise<void> {
@@ -260,6 +274,21 @@ Deno.test({
           await page.selectOption(`${controls} [data-axis="x"]`, "levels.0.multiple");
           await page.selectOption(`${controls} [data-axis="y"]`, "levels.1.multiple");
           await shot(page, "run-1-sweep", "report-sweep-ladder");
+          // A UI audit: by stop_out_rate a cell named its highest (worst) trial the best.
+          await page.selectOption(`${controls} [data-axis="metric"]`, "stop_out_rate");
+          const byStops = await heatmap(page, "run-1-sweep");
+          assert.deepEqual(
+            byStops.texts.slice().sort(),
+            await bestByPair(
+              page,
+              "run-1-sweep",
+              "levels.0.multiple",
+              "levels.1.multiple",
+              "stop_out_rate",
+              true,
+            ),
+          );
+          assert.ok(byStops.svg.includes("stop_out_rate"), byStops.svg);
         });
 
         await t.step("ledger ui: the same axes", async () => {

@@ -52,11 +52,13 @@ export function whereFilter(
   expressions: readonly string[],
 ): (index: ReportIndex, runIds: string[] | undefined) => Promise<string[]> {
   return async (index, runIds) => {
+    // Over all runs, archived ones stay hidden as in `ledger runs --where` (a UI audit: they
+    // came back); runs named on the command line are kept, archived or not.
     if (runIds === undefined) {
       return await asUsage(() => index.runIdsWhere(expressions, REPORT_RUNS_MAX));
     }
     const matching = new Set(
-      await asUsage(() => index.runIdsWhere(expressions, Number.MAX_SAFE_INTEGER)),
+      await asUsage(() => index.runIdsWhere(expressions, Number.MAX_SAFE_INTEGER, true)),
     );
     return runIds.filter((id) => matching.has(id));
   };

@@ -384,15 +384,20 @@ export class ReportIndex {
 
   /**
    * The ids of the runs matching every `--where` expression (SPEC 11),
-   * archived runs included, newest first, at most `limit`. Throws the query
-   * surface's usage errors for a bad expression.
+   * newest first, at most `limit`; archived runs only with
+   * `includeArchived` (hidden by default, as in `ledger runs`). Throws the
+   * query surface's usage errors for a bad expression.
    */
-  async runIdsWhere(where: readonly string[], limit: number): Promise<string[]> {
+  async runIdsWhere(
+    where: readonly string[],
+    limit: number,
+    includeArchived = false,
+  ): Promise<string[]> {
     const found = await queryRuns(this.#conn, {
       where,
       limit,
       summary: false,
-      includeArchived: true,
+      includeArchived,
     });
     return found.map((r) => r.run_id);
   }

@@ -246,6 +246,16 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       const named = await runLedger(["report", "--root", root, "--out", all, fx.pathOnlyRun]);
       assert.equal(named.code, 0, named.stderr);
       assert.ok((await Deno.readTextFile(all)).includes("archived</span>"));
+      // A UI audit: --where over all runs brought archived ones back (ledger runs hides them).
+      const where = ["--where", "run_type = 'path_only'"];
+      const filtered = await runLedger(["report", "--root", root, "--out", all, ...where]);
+      assert.equal(filtered.code, 0, filtered.stderr);
+      assert.match(filtered.stdout, /: 0 runs/);
+      const namedWhere = await runLedger([
+        ...["report", "--root", root, "--out", all, fx.pathOnlyRun, ...where],
+      ]);
+      assert.equal(namedWhere.code, 0, namedWhere.stderr);
+      assert.match(namedWhere.stdout, /: 1 run\b/);
       const restored = await runLedger(["restore", fx.pathOnlyRun, "--root", root]);
       assert.equal(restored.code, 0, restored.stderr);
     });

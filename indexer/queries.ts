@@ -555,8 +555,12 @@ function toRunRow(r: Record<string, unknown>): RunRow {
   };
 }
 
-/** A stored JSON column: NaN/Infinity (Python's) read as null, deep nesting cut (SPEC 3). */
+/**
+ * A stored JSON column: NaN/Infinity (Python's) read as null, deep nesting cut (SPEC 3),
+ * integers past 2^53 kept exact (a 64-bit seed: `show --json` rounded it, `runs --json` did
+ * not).
+ */
 function parseJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  return parseJsonText(String(value));
+  return parseJsonText(String(value), { exactIntegers: true });
 }

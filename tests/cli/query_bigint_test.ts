@@ -67,6 +67,20 @@ Deno.test("integers past 2^53: every format of runs and trials, and compare", as
       match(r.stdout, new RegExp(`"count": \\{\\s*"p1": ${BIG},\\s*"p2": null`));
     });
 
+    await t.step(
+      "show, --json and text, keeps the digits (an interop audit: it rounded)",
+      async () => {
+        const json = await runLedger(["show", "--root", root, "p1", "--json"]);
+        equal(json.code, 0, json.stderr);
+        ok(json.stdout.includes(`"seed": ${BIG}`), json.stdout);
+        ok(json.stdout.includes(`"neg": -${BIG}`), json.stdout);
+        ok(json.stdout.includes(`"count": ${BIG}`), json.stdout);
+        ok(json.stdout.includes(`"n": ${BIG}`), json.stdout);
+        const text = await runLedger(["show", "--root", root, "p1"]);
+        equal(text.code, 0, text.stderr);
+        ok(text.stdout.includes(`{"seed":${BIG}}`), text.stdout);
+      },
+    );
     await t.step("compare table shows the digits", async () => {
       const r = await runLedger(["compare", "--root", root, "p1", "p2", "--wide"]);
       equal(r.code, 0, r.stderr);

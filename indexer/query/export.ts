@@ -3,8 +3,10 @@
  * `summary.*`, `tags.*`, or `params.*`, `metrics.*` path) written as
  * Parquet, CSV or JSONL, ready for pandas or polars. Column types are kept
  * as the JSON wrote them: a path whose numbers are all written as integers
- * is a BIGINT column, one with a number written with a fraction or an
- * exponent (`0.5`, `1.0`, `1e3`) a DOUBLE; numeric strings count as numbers
+ * is a BIGINT column (DECIMAL(38,0) when one is past BIGINT's range, such
+ * as a uint64 seed: exact in every format, Parquet included), one with a
+ * number written with a fraction or an exponent (`0.5`, `1.0`, `1e3`) a
+ * DOUBLE; numeric strings count as numbers
  * in a column that holds numbers; all booleans make a BOOLEAN; anything else
  * is VARCHAR (objects and arrays as JSON text). NaN and infinities are null.
  *
@@ -86,7 +88,9 @@ export class ExportTargetError extends Error {
   }
 }
 
-type ColumnType = "BIGINT" | "DOUBLE" | "BOOLEAN" | "VARCHAR";
+type ColumnType = "BIGINT" | "DECIMAL(38,0)" | "DOUBLE" | "BOOLEAN" | "VARCHAR";
+/** What an integer column past BIGINT's range becomes: exact, or past 38 digits a DOUBLE. */
+type WideType = "DECIMAL(38,0)" | "DOUBLE";
 
 /** Characters of the target's name kept in its temporary sibling's name. */
 const TEMP_STEM_CHARS_MAX = 64;
@@ -327,14 +331,15 @@ async function writeExport(
         ORDER BY rn
       ) TO ${sqlText(temp)} (${copyOptions(options.format)})`,
     );
-  let columns: ExportColumn[] = [...fixed, ...flatColumns(paths, numericText, new Set())];
+  let columns: ExportColumn[] = [...fixed, ...flatColumns(paths, numericText, new Map())];
   let copied;
   try {
     copied = await copy(columns);
   } catch (err) {
     // An integer column's values are cast strictly: one past BIGINT (json_structure calls
     // 2^63..2^64-1 UBIGINT like any count) fails the COPY instead of becoming NULL. Such
-    // columns are found, made DOUBLE, and the file written again.
+    // columns are found, made DECIMAL(38,0) (or DOUBLE past 38 digits), and the file written
+    // again. (They were DOUBLE: a uint64 seed lost its last digits in every format.)
     if (!(err instanceof Error) || !/Conversion Error/.test(err.message)) throw err;
     const wide = await overflowingPaths(conn, roots, paths, numericText);
     if (wide.size === 0) throw err;
@@ -346,28 +351,34 @@ async function writeExport(
   return { rows: Number(copied.getRows()[0][0]), columns: columns.map((c) => c.name) };
 }
 
-/** The BIGINT paths holding an integer past BIGINT's range, in one scan. */
+/**
+ * The BIGINT paths holding an integer past BIGINT's range, in one scan, with
+ * what each becomes: DECIMAL(38,0), or DOUBLE when a value has more digits.
+ */
 async function overflowingPaths(
   conn: DuckDBConnection,
   roots: readonly FlatRoot[],
   paths: readonly FlatPath[],
   numericText: ReadonlyMap<string, "integer" | "number">,
-): Promise<Set<string>> {
+): Promise<Map<string, WideType>> {
   const integers = paths.filter((p) =>
-    columnType(p, numericText.get(p.name), new Set()) === "BIGINT"
+    columnType(p, numericText.get(p.name), new Map()) === "BIGINT"
   );
-  const out = new Set<string>();
+  const out = new Map<string, WideType>();
   if (integers.length === 0) return out;
-  const checks = integers.map((p, k) => {
+  const checks = integers.flatMap((p, k) => {
     const at = `${roots[p.root].column}, ${sqlText(p.pointer)}`;
     const v = `trim(json_extract_string(${at}))`;
-    return `coalesce(bool_or(json_type(${at}) <> 'OBJECT' AND ${v} IS NOT NULL ` +
-      `AND TRY_CAST(${v} AS BIGINT) IS NULL), false) AS "o${k}"`;
+    const past = (type: string) =>
+      `coalesce(bool_or(json_type(${at}) <> 'OBJECT' AND ${v} IS NOT NULL ` +
+      `AND TRY_CAST(${v} AS ${type}) IS NULL), false)`;
+    return [`${past("BIGINT")} AS "o${k}"`, `${past("DECIMAL(38,0)")} AS "d${k}"`];
   });
   const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
     .getRows();
   integers.forEach((p, k) => {
-    if (row[k] === true) out.add(p.name);
+    if (row[2 * k + 1] === true) out.set(p.name, "DOUBLE");
+    else if (row[2 * k] === true) out.set(p.name, "DECIMAL(38,0)");
   });
   return out;
 }
@@ -477,7 +488,7 @@ const INTEGER_TEXT_RE2 = String.raw`\s*-?\d+\s*`;
 function flatColumns(
   paths: readonly FlatPath[],
   numericText: ReadonlyMap<string, "integer" | "number">,
-  overflowing: ReadonlySet<string>,
+  overflowing: ReadonlyMap<string, WideType>,
 ): ExportColumn[] {
   const counts = new Map<number, number>();
   return paths.map((p) => {
@@ -499,7 +510,7 @@ function flatColumns(
 function columnType(
   p: FlatPath,
   numericText: "integer" | "number" | undefined,
-  overflowing: ReadonlySet<string>,
+  overflowing: ReadonlyMap<string, WideType>,
 ): ColumnType {
   const kinds = [...p.kinds].filter((k) => k !== "NULL");
   if (kinds.length === 0) return "VARCHAR";
@@ -508,8 +519,8 @@ function columnType(
     const rest = kinds.filter((k) => !NUMBER_KINDS.has(k));
     if (rest.length === 0 || (numericText !== undefined && rest.every((k) => k === "VARCHAR"))) {
       const integers = numbers.every((k) => INTEGER_KINDS.has(k)) &&
-        (rest.length === 0 || numericText === "integer") && !overflowing.has(p.name);
-      return integers ? "BIGINT" : "DOUBLE";
+        (rest.length === 0 || numericText === "integer");
+      return integers ? overflowing.get(p.name) ?? "BIGINT" : "DOUBLE";
     }
   }
   if (kinds.length === 1 && kinds[0] === "BOOLEAN") return "BOOLEAN";
@@ -521,9 +532,10 @@ function valueSql(f: string, type: ColumnType): string {
   const text = `trim(${f} ->> '$')`;
   switch (type) {
     case "BIGINT":
-      // Strict: a value past BIGINT fails the COPY (see writeExport), never a silent NULL. An
-      // object with keys there is spread over its own columns.
-      return `CASE WHEN json_type(${f}) = 'OBJECT' THEN NULL ELSE CAST(${text} AS BIGINT) END`;
+    case "DECIMAL(38,0)":
+      // Strict: a value past the type fails the COPY (see writeExport), never a silent NULL.
+      // An object with keys there is spread over its own columns.
+      return `CASE WHEN json_type(${f}) = 'OBJECT' THEN NULL ELSE CAST(${text} AS ${type}) END`;
     case "DOUBLE":
       return `list_filter([TRY_CAST(${text} AS DOUBLE)], lambda v: isfinite(v))[1]`;
     case "BOOLEAN":

@@ -3,7 +3,7 @@
  * what the JSON wrote, in the order the rows first hold them, the same rows
  * as `ledger runs --json`, and nothing written but the target.
  */
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { ev, T0, writePart } from "./_fixtures.ts";
@@ -105,7 +105,9 @@ Deno.test("export: types as written, first-seen column order, runs' rows", async
   });
 });
 
-Deno.test("export: an integer past BIGINT makes its column DOUBLE, never a null", async () => {
+// An interop audit: such a column was DOUBLE, so a uint64 seed lost its last digits in every
+// format (18446744073709551615 and ...614 both 1.8446744073709552e+19).
+Deno.test("export: an integer past BIGINT makes its column DECIMAL(38,0), exact", async () => {
   await withTempDir(async (root) => {
     const big = "12345678901234567890"; // past 2^63 - 1, below 2^64: json_structure's UBIGINT
     const lines = ["a", "b"].flatMap((run_id, i) => [
@@ -130,15 +132,19 @@ Deno.test("export: an integer past BIGINT makes its column DOUBLE, never a null"
     });
     equal(report.rows, 2);
     deepEqual((await describe(out)).filter(([n]) => n.includes(".")), [
-      ["params.seed", "DOUBLE"],
+      ["params.seed", "DECIMAL(38,0)"],
       ["params.k", "BIGINT"],
       ["metrics.m", "BIGINT"],
     ]);
     const jsonl = join(root, "trials.jsonl");
     await exportIndex(indexPath(root), { what: "trials", format: "jsonl", outPath: jsonl });
-    const rows = (await Deno.readTextFile(jsonl)).trim().split("\n").map((l) => JSON.parse(l));
-    deepEqual(rows.map((r) => r["params.seed"]), [Number(big), 7]);
+    const text = await Deno.readTextFile(jsonl);
+    ok(text.includes(`"params.seed":${big}`), text);
+    const rows = text.trim().split("\n").map((l) => JSON.parse(l));
     deepEqual(rows.map((r) => r["params.k"]), [0, 1]);
+    const csv = join(root, "trials.csv");
+    await exportIndex(indexPath(root), { what: "trials", format: "csv", outPath: csv });
+    ok((await Deno.readTextFile(csv)).includes(`,${big},`), "csv keeps the digits");
   });
 });
 

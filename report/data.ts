@@ -65,7 +65,7 @@ export interface OverviewRun {
   created_at_ms: number | null;
   /** End minus start, null while unfinished. */
   duration_ms: number | null;
-  /** Calls of a backtest run (`summary.count` or `summary.calls_total`). */
+  /** Calls of a backtest run (`summary.count`, `summary.calls_total` or `summary.calls`). */
   calls: number | null;
   /** `summary.win_rate`. */
   win_rate: number | null;
@@ -758,7 +758,7 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
     status: String(r.status),
     created_at_ms: (r.created_at_ms ?? r.started_at_ms ?? null) as number | null,
     duration_ms: r.duration_ms as number | null,
-    calls: num(summary?.count) ?? num(summary?.calls_total),
+    calls: num(summary?.count) ?? num(summary?.calls_total) ?? num(summary?.calls),
     win_rate: num(summary?.win_rate),
     mean_return_bps: num(summary?.mean_return_bps),
     data_fingerprint: r.data_fingerprint as string | null,

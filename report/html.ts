@@ -209,12 +209,12 @@ export function renderOverview(overview: Overview, options: OverviewOptions): Fr
 <div class="card"><figure class="chart" data-chart="days" data-key="days">
 <figcaption>Runs per day by status</figcaption></figure></div>
 <div class="card">${filter}
-<table id="runs" data-sortable><thead><tr>
+<div class="scroll"><table id="runs" data-sortable><thead><tr>
 <th data-sort="text">run</th><th data-sort="text">type</th><th data-sort="text">status</th>
 <th data-sort="text">created (UTC)</th><th data-sort="num" class="num">duration</th>
 <th data-sort="num" class="num">calls</th><th data-sort="num" class="num">win rate</th>
 <th data-sort="num" class="num">mean return (bps)</th></tr></thead>
-<tbody>${rowsHtml}</tbody></table>
+<tbody>${rowsHtml}</tbody></table></div>
 ${live === undefined ? "" : pager(overview, live)}
 ${
     compareHref === null

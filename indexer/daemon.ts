@@ -22,7 +22,7 @@ import { indexPath } from "../ledger/paths.ts";
 import { listPartFiles } from "./_files.ts";
 import { rebuildIndex, type RebuildReport } from "./rebuild.ts";
 import { probeLiveness } from "./_liveness.ts";
-import { DuckDBInstance } from "./duckdb.ts";
+import { withIndex } from "./queries.ts";
 import { rows } from "./_sql.ts";
 import { SELECT_LIVENESS_CANDIDATES_SQL } from "./schema.ts";
 
@@ -292,23 +292,14 @@ async function runningProcessEnded(dbPath: string, debug: (msg: string) => void)
   if (probe.kind === "skipped") return false;
   let recorded: Record<string, unknown>[];
   try {
-    const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
-    try {
-      const conn = await instance.connect();
-      try {
-        recorded = await rows(
-          conn,
-          `SELECT c.pid, c.started_at_ms, p.alive
-            FROM (${SELECT_LIVENESS_CANDIDATES_SQL}) c
-            LEFT JOIN process_liveness p ON p.host = c.host AND p.pid = c.pid`,
-          [probe.host],
-        );
-      } finally {
-        conn.disconnectSync();
-      }
-    } finally {
-      instance.closeSync();
-    }
+    recorded = await withIndex(dbPath, (conn) =>
+      rows(
+        conn,
+        `SELECT c.pid, c.started_at_ms, p.alive
+          FROM (${SELECT_LIVENESS_CANDIDATES_SQL}) c
+          LEFT JOIN process_liveness p ON p.host = c.host AND p.pid = c.pid`,
+        [probe.host],
+      ));
   } catch (err) {
     if (!(err instanceof Error)) throw err;
     debug(`liveness not checked: ${err.message.split("\n")[0]}`);

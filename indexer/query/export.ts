@@ -30,6 +30,7 @@
 import { basename, dirname, join } from "node:path";
 import type { DuckDBConnection } from "../duckdb.ts";
 import { assert } from "../../ledger/assert.ts";
+import { assertRegularFileOrAbsent, NotRegularFileError } from "../../ledger/durable_fs.ts";
 import { randomHex } from "../../ledger/ids.ts";
 import { withIndex } from "../queries.ts";
 import { caseDistinctNames, flatPathName } from "./flat_path.ts";
@@ -572,6 +573,14 @@ function sqlText(text: string): string {
 }
 
 async function checkTarget(path: string): Promise<void> {
+  // The target first: the finished file is renamed over it, so a FIFO or a device would be
+  // replaced. (Its folder after: Deno lets a process stat /dev only with --allow-all.)
+  try {
+    await assertRegularFileOrAbsent(path);
+  } catch (err) {
+    if (!(err instanceof NotRegularFileError)) throw err;
+    throw new ExportTargetError(path, `it is ${err.kind}`);
+  }
   const dir = dirname(path);
   let info: Deno.FileInfo;
   try {
@@ -583,13 +592,6 @@ async function checkTarget(path: string): Promise<void> {
     throw err;
   }
   if (!info.isDirectory) throw new ExportTargetError(path, `${dir} is not a directory`);
-  try {
-    if ((await Deno.lstat(path)).isDirectory) {
-      throw new ExportTargetError(path, "it is a directory");
-    }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
 }
 
 /**

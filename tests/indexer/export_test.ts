@@ -3,7 +3,7 @@
  * what the JSON wrote, in the order the rows first hold them, the same rows
  * as `ledger runs --json`, and nothing written but the target.
  */
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { ev, T0, writePart } from "./_fixtures.ts";
@@ -169,5 +169,26 @@ Deno.test("export: a target DuckDB cannot write is named, not its temporary file
     equal(child.code, 1, stderr);
     equal(stderr.startsWith(`ledger export: Cannot write ${out}: `), true, stderr);
     equal(stderr.includes(".tmp-"), false, stderr);
+  });
+});
+
+Deno.test("export: a FIFO or a device as the target is refused, never replaced", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, join("day=2026-01-20", "part-1.jsonl"), [
+      JSON.stringify(
+        ev("run.created", "r1", T0, { run_type: "t", config: {}, data_fingerprint: "f" }),
+      ),
+    ]);
+    await rebuildIndex(root, {});
+    const fifo = join(root, "out.fifo");
+    await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    for (const outPath of [fifo, "/dev/null"]) {
+      await rejects(
+        exportIndex(indexPath(root), { what: "runs", format: "csv", outPath }),
+        /it is a (FIFO|device)/,
+      );
+    }
+    ok(Deno.lstatSync(fifo).isFifo);
+    ok(Deno.lstatSync("/dev/null").isCharDevice);
   });
 });

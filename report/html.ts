@@ -342,7 +342,13 @@ export function renderRun(view: RunView, key: string): Fragment {
     );
   }
   if (view.trials.length > 0) {
-    const sweep = renderSweep(view.trials, `${key}-sweep`);
+    // The heatmap opens on the metric the sweep chose its best trial by.
+    const objective = (r.summary as { objective?: unknown } | null)?.objective;
+    const sweep = renderSweep(
+      view.trials,
+      `${key}-sweep`,
+      typeof objective === "string" ? objective : undefined,
+    );
     Object.assign(charts, sweep.charts);
     parts.push(sweep.html);
   }
@@ -369,8 +375,10 @@ export function renderRun(view: RunView, key: string): Fragment {
  * (`stopPct`, `levels.0.multiple`, `policies.1.maxHoldMs`: the dotted paths of
  * SPEC 11 and of the sweep summary's `axes`), so a `ladder` or `combo` sweep
  * gets one axis per list in its grid, not one per whole `levels` array. A
- * cell groups the trials with its two values and shows the best (highest)
- * value of the metric among them, over every other axis.
+ * cell groups the trials with its two values and shows the best value of
+ * the metric among them (the highest; the lowest where less is better),
+ * over every other axis. The colour opens on `objective` (the metric the
+ * sweep ranked its trials by) when the trials have it.
  *
  * @example
  * ```ts
@@ -380,21 +388,30 @@ export function renderRun(view: RunView, key: string): Fragment {
  *   [0.2, 0.3].map((stopPct, j) => ({
  *     trial_id: `t${i}${j}`,
  *     params: { type: "ladder", levels: [{ multiple, fraction: 0.5 }], stopPct },
- *     metrics: { expectancy_bps: 10 * i + j },
+ *     metrics: { expectancy_bps: 10 * i + j, profit_factor: 1 + i },
  *   }))
  * );
  * const { html, charts } = renderSweep(trials, "s");
  * assert.ok(html.includes(`value="levels.0.multiple"`) && !html.includes(`value="levels"`));
  * const rows = charts.s as Record<string, unknown>[];
  * assert.equal(rows[3]["levels.0.multiple"], 3);
+ * assert.ok(html.includes(`<option selected value="expectancy_bps">`));
+ * const byPf = renderSweep(trials, "s", "profit_factor").html;
+ * assert.ok(byPf.includes(`<option selected value="profit_factor">`));
  * ```
  */
-export function renderSweep(trials: readonly TrialView[], key: string): Fragment {
+export function renderSweep(
+  trials: readonly TrialView[],
+  key: string,
+  objective?: string,
+): Fragment {
   const leaves = trials.map((t) => leafPaths(t.params));
   const params = varyingKeys(leaves);
   const metrics = numericKeys(trials.map((t) => t.metrics));
   const preferred = ["expectancy_bps", "mean_return_bps", "win_rate", "profit_factor"];
-  const metric = preferred.find((m) => metrics.includes(m)) ?? metrics[0] ?? "";
+  const metric = objective !== undefined && metrics.includes(objective)
+    ? objective
+    : preferred.find((m) => metrics.includes(m)) ?? metrics[0] ?? "";
   const options = (values: string[], selected: string, label = (v: string) => v) =>
     values.map((v) =>
       `<option${v === selected ? " selected" : ""} value="${escapeHtml(v)}">${

@@ -247,6 +247,10 @@ Deno.test({
           await page.goto(`file://${out}#run-1`);
           await waitForCharts(page, "section.active");
           const controls = `[data-heatmap-controls="run-1-sweep"]`;
+          // The colour opens on the metric the sweep ranked its trials by (the default objective).
+          const opened = await page.locator(`${controls} [data-axis="metric"]`).inputValue();
+          assert.equal(opened, "median_return_bps");
+          await page.selectOption(`${controls} [data-axis="metric"]`, "expectancy_bps");
           const options = await page.locator(`${controls} [data-axis="x"] option`)
             .allTextContents();
           assert.deepEqual(options, [

@@ -428,21 +428,24 @@ export function renderSweep(
     `<span class="muted">${trials.length} trials; a cell shows the best of its trials ` +
     `over the other parameters (the lowest stop_out_rate and calls_skipped; the highest ` +
     `of the others)</span></div>`;
-  const head = [...params, ...metrics.slice(0, 8)];
-  const table = `<table data-sortable><thead><tr><th data-sort="text">trial</th>${
-    head.map((h) => `<th data-sort="num" class="num">${escapeHtml(h)}</th>`).join("")
-  }</tr></thead><tbody>${
-    trials.slice(0, 500).map((t, i) =>
-      `<tr><td class="id">${escapeHtml(t.trial_id)}</td>${
-        head.map((h) => {
-          const v = h in leaves[i] ? leaves[i][h] : t.metrics[h];
-          return `<td class="num" data-v="${typeof v === "number" ? v : ""}">${
-            escapeHtml(formatValue(v))
-          }</td>`;
-        }).join("")
-      }</tr>`
-    ).join("")
-  }</tbody></table>`;
+  // Every metric (it showed the first 8, leaving out sortino, hold time, skipped calls and the
+  // stop-out rate); the table scrolls sideways in its card.
+  const head = [...params, ...metrics];
+  const table =
+    `<div class="scroll"><table data-sortable><thead><tr><th data-sort="text">trial</th>${
+      head.map((h) => `<th data-sort="num" class="num">${escapeHtml(h)}</th>`).join("")
+    }</tr></thead><tbody>${
+      trials.slice(0, 500).map((t, i) =>
+        `<tr><td class="id">${escapeHtml(t.trial_id)}</td>${
+          head.map((h) => {
+            const v = h in leaves[i] ? leaves[i][h] : t.metrics[h];
+            return `<td class="num" data-v="${typeof v === "number" ? v : ""}">${
+              escapeHtml(formatValue(v))
+            }</td>`;
+          }).join("")
+        }</tr>`
+      ).join("")
+    }</tbody></table></div>`;
   const html = `<div class="card"><h2>Sweep</h2>${controls}${
     chartFigure("heatmap", key, "Parameter heatmap")
   }<details><summary>Trials</summary>${table}</details></div>`;

@@ -141,7 +141,6 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-/** The command that writes the HTML report of the demo's policy runs (and how to browse live). */
 /**
  * Refuse a root holding a log the demo did not write (the demo would mix its
  * runs into it, then print `rm -rf ROOT`), else mark the root as the demo's.
@@ -171,6 +170,7 @@ async function claimDemoRoot(root: string): Promise<void> {
   await Deno.writeTextFile(marker, "a root written by deno task demo: rm -rf it to remove them\n");
 }
 
+/** The command that writes the HTML report of the demo's policy runs (and how to browse live). */
 function reportCommand(root: string, runIds: string[]): string {
   const rootFlag = ` --root ${root}`;
   return [

@@ -32,6 +32,7 @@ import {
   TIMESTAMP_MS_MAX,
 } from "../ledger/limits.ts";
 import {
+  ANNOTATION_EVENT_TYPES,
   ENVELOPE_FIELDS,
   EVENT_FIELD_RULES,
   type FieldKind,
@@ -63,13 +64,7 @@ export const ERROR_RAW_CHARS_MAX = 500;
 /** The schema versions the index understands (absent on read means 1). */
 export const SCHEMA_VERSIONS_SUPPORTED = [1] as const;
 
-/** The annotation event types (SPEC 11): not activity of the run they annotate. */
-export const ANNOTATION_EVENT_TYPES: readonly string[] = [
-  "run.tagged",
-  "run.noted",
-  "run.archived",
-  "run.restored",
-];
+export { ANNOTATION_EVENT_TYPES };
 
 /** The event types the index knows, in registry order. */
 export const INDEXED_EVENT_TYPES: readonly string[] = Object.keys(EVENT_FIELD_RULES);

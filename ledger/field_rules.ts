@@ -109,3 +109,15 @@ export const KIND_EXPECTED: Readonly<Record<FieldKind, string>> = {
 
 /** The schema version new events of every type are written in (the registry's current one). */
 export const CURRENT_SCHEMA_VERSION = 1;
+
+/**
+ * The annotation event types (SPEC 11): made about a run, often after it
+ * ended, and not activity of it (the index's status and `verify`'s
+ * lifecycle checks leave them out).
+ */
+export const ANNOTATION_EVENT_TYPES: readonly string[] = [
+  "run.tagged",
+  "run.noted",
+  "run.archived",
+  "run.restored",
+];

@@ -54,6 +54,7 @@ import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
 import { canonicalJson } from "./json_text.ts";
+import { ANNOTATION_EVENT_TYPES } from "./field_rules.ts";
 
 /** Most findings of one kind kept in a report (counts are always complete). */
 export const FINDINGS_LISTED_MAX = 1000;
@@ -492,12 +493,7 @@ interface Occurrence extends Where {
 }
 
 /** Events that annotate a run (SPEC 11), not steps of its lifecycle. */
-const ANNOTATION_TYPES: ReadonlySet<string> = new Set([
-  "run.tagged",
-  "run.noted",
-  "run.archived",
-  "run.restored",
-]);
+const ANNOTATION_TYPES: ReadonlySet<string> = new Set(ANNOTATION_EVENT_TYPES);
 
 interface RunState {
   created: boolean;

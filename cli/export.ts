@@ -7,6 +7,7 @@
  * @module
  */
 import { resolve } from "node:path";
+import { STOP_EXIT_CODES, stopOnSignals, StopSignalError } from "./_stop.ts";
 import {
   EXPORT_FORMATS,
   type ExportFormat,
@@ -111,57 +112,31 @@ export async function main(args: string[]): Promise<number> {
   await refuseLedgerOut(out, resolveRootFlag(values), dbPath);
   await refuseUnwritableOut(out, `${what}.${format}`);
   const memoryLimit = readerMemoryLimitFlag(values);
-  // SIGINT/SIGTERM: the export stops and its temporary file is removed (it was left beside
-  // the target).
-  const stop = new AbortController();
-  let caught: Deno.Signal | undefined;
-  const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => ({
-    signal,
-    handler: () => {
-      caught ??= signal;
-      stop.abort(new ExportInterruptedError(signal));
-    },
-  }));
-  for (const l of listeners) Deno.addSignalListener(l.signal, l.handler);
   let report;
-  try {
-    report = await asUsage(() =>
-      exportIndex(dbPath, {
-        what,
-        format,
-        outPath: resolve(out),
-        where: listFlag(values, "where"),
-        includeArchived: values.all === true,
-      }, { memoryLimit, signal: stop.signal })
-    );
-  } catch (err) {
-    if (err instanceof ExportInterruptedError) {
-      console.error(`ledger export: interrupted by ${err.signal}; nothing written to ${out}`);
-      return caught === "SIGINT" ? EXIT_SIGINT : EXIT_SIGTERM;
+  {
+    // SIGINT/SIGTERM: the export stops and its temporary file is removed (it was left beside
+    // the target).
+    using stop = stopOnSignals();
+    try {
+      report = await asUsage(() =>
+        exportIndex(dbPath, {
+          what,
+          format,
+          outPath: resolve(out),
+          where: listFlag(values, "where"),
+          includeArchived: values.all === true,
+        }, { memoryLimit, signal: stop.signal })
+      );
+    } catch (err) {
+      if (err instanceof StopSignalError) {
+        console.error(`ledger export: interrupted by ${err.signal}; nothing written to ${out}`);
+        return STOP_EXIT_CODES[err.signal];
+      }
+      throw err;
     }
-    throw err;
-  } finally {
-    for (const l of listeners) Deno.removeSignalListener(l.signal, l.handler);
   }
   console.log(
     `wrote ${report.rows} ${what} x ${report.columns.length} columns to ${out} (${format})`,
   );
   return EXIT_OK;
-}
-
-/** Exit code after SIGINT (128 + 2), as shells report it. */
-const EXIT_SIGINT = 130;
-/** Exit code after SIGTERM (128 + 15). */
-const EXIT_SIGTERM = 143;
-
-/** The export was stopped by a signal; its temporary file is removed. */
-class ExportInterruptedError extends Error {
-  /** The signal. */
-  readonly signal: Deno.Signal;
-  /** Create the error for `signal`. */
-  constructor(signal: Deno.Signal) {
-    super(`${signal} received`);
-    this.name = "ExportInterruptedError";
-    this.signal = signal;
-  }
 }

@@ -17,6 +17,7 @@ import {
   type RebuildOptions,
 } from "../indexer/rebuild.ts";
 import { progressLine } from "./_progress_line.ts";
+import { STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
 import {
   EXIT_OK,
   EXIT_USAGE,
@@ -111,14 +112,6 @@ export async function main(args: string[]): Promise<number> {
   }
   await requireExistingRoot(options.root);
   const started = performance.now();
-  const stop = new AbortController();
-  let caught: Deno.Signal | undefined;
-  const onSignal = (signal: Deno.Signal) => () => {
-    caught ??= signal;
-    stop.abort(new Error(`${signal} received`));
-  };
-  const listeners = SIGNALS.map((signal) => ({ signal, handler: onSignal(signal) }));
-  for (const l of listeners) Deno.addSignalListener(l.signal, l.handler);
   // One updating line on a terminal when not verbose; nothing at all on a pipe.
   const line = options.verbose ? undefined : progressLine(Deno.stderr, "rebuild-index");
   const rebuildOptions: RebuildOptions = {
@@ -127,7 +120,6 @@ export async function main(args: string[]): Promise<number> {
     sinceDate: options.sinceDate,
     staleAfterMs: options.staleAfterMs,
     memoryLimit: options.memoryLimit,
-    signal: stop.signal,
     onProgress: options.verbose
       ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
       : line?.message,
@@ -136,20 +128,21 @@ export async function main(args: string[]): Promise<number> {
     onWait: (m) => console.error(`ledger rebuild-index: ${m}`),
   };
   let report;
-  try {
-    report = await rebuildIndex(options.root, rebuildOptions);
-  } catch (err) {
-    line?.clear();
-    if (err instanceof RebuildInterruptedError && caught !== undefined) {
-      console.error(
-        `ledger rebuild-index: interrupted by ${caught}; temporary files removed, ` +
-          `the previous index is unchanged`,
-      );
-      return caught === "SIGINT" ? EXIT_SIGINT : EXIT_SIGTERM;
+  {
+    using stop = stopOnSignals();
+    try {
+      report = await rebuildIndex(options.root, { ...rebuildOptions, signal: stop.signal });
+    } catch (err) {
+      line?.clear();
+      if (err instanceof RebuildInterruptedError && stop.caught !== undefined) {
+        console.error(
+          `ledger rebuild-index: interrupted by ${stop.caught}; temporary files removed, ` +
+            `the previous index is unchanged`,
+        );
+        return STOP_EXIT_CODES[stop.caught];
+      }
+      throw err;
     }
-    throw err;
-  } finally {
-    for (const l of listeners) Deno.removeSignalListener(l.signal, l.handler);
   }
   line?.clear();
   if (report.recoveredFrom !== undefined) {
@@ -166,12 +159,6 @@ export async function main(args: string[]): Promise<number> {
   );
   return EXIT_OK;
 }
-
-const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-/** Exit code after SIGINT (128 + 2), as shells report it. */
-const EXIT_SIGINT = 130;
-/** Exit code after SIGTERM (128 + 15). */
-const EXIT_SIGTERM = 143;
 
 interface Options {
   root: string;

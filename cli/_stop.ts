@@ -1,0 +1,71 @@
+/**
+ * SIGINT and SIGTERM as an abort signal, for a command that stops cleanly on
+ * them (removes its temporary files, says so, exits 130 or 143) instead of
+ * dying mid-write. Listens from creation until disposed (`using`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
+ * {
+ *   using stop = stopOnSignals();
+ *   assert.equal(stop.signal.aborted, false);
+ *   assert.equal(stop.caught, undefined);
+ * } // the listeners are removed here
+ * assert.equal(STOP_EXIT_CODES.SIGTERM, 143);
+ * ```
+ *
+ * @module
+ */
+
+/** The signals a command stops on. */
+export type StopSignal = "SIGINT" | "SIGTERM";
+
+/** Exit code after each signal: 128 + its number, as shells report it. */
+export const STOP_EXIT_CODES: Readonly<Record<StopSignal, number>> = {
+  SIGINT: 130,
+  SIGTERM: 143,
+};
+
+/** The reason of the abort: which signal came. */
+export class StopSignalError extends Error {
+  /** The signal. */
+  readonly signal: StopSignal;
+  /** Create the error for `signal`. */
+  constructor(signal: StopSignal) {
+    super(`${signal} received`);
+    this.name = "StopSignalError";
+    this.signal = signal;
+  }
+}
+
+/** What {@linkcode stopOnSignals} returns. */
+export interface StopOnSignals extends Disposable {
+  /** Aborted, with a {@linkcode StopSignalError}, on the first SIGINT or SIGTERM. */
+  readonly signal: AbortSignal;
+  /** The first signal received, or undefined. */
+  readonly caught: StopSignal | undefined;
+}
+
+/** Listen for SIGINT and SIGTERM until disposed; the first one aborts `signal`. */
+export function stopOnSignals(): StopOnSignals {
+  const controller = new AbortController();
+  let caught: StopSignal | undefined;
+  const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => ({
+    signal,
+    handler: () => {
+      caught ??= signal;
+      controller.abort(new StopSignalError(signal));
+    },
+  }));
+  for (const l of listeners) Deno.addSignalListener(l.signal, l.handler);
+  return {
+    signal: controller.signal,
+    get caught() {
+      return caught;
+    },
+    [Symbol.dispose]() {
+      for (const l of listeners) Deno.removeSignalListener(l.signal, l.handler);
+    },
+  };
+}

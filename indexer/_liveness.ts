@@ -30,6 +30,24 @@ export interface LivenessCandidate {
   startedAtMs: number | null;
 }
 
+/**
+ * The candidate of one row of the index's liveness query
+ * (`SELECT_LIVENESS_CANDIDATES_SQL`: `pid`, `started_at_ms`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { candidateOf } from "./_liveness.ts";
+ * assert.deepEqual(candidateOf({ pid: 42, started_at_ms: null }), { pid: 42, startedAtMs: null });
+ * ```
+ */
+export function candidateOf(row: Record<string, unknown>): LivenessCandidate {
+  return {
+    pid: Number(row.pid),
+    startedAtMs: row.started_at_ms === null ? null : Number(row.started_at_ms),
+  };
+}
+
 /** A liveness checker for this host, or why there is none. */
 export type LivenessProbe =
   | {

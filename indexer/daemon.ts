@@ -21,7 +21,7 @@ import { dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { listPartFiles } from "./_files.ts";
 import { rebuildIndex, type RebuildReport } from "./rebuild.ts";
-import { probeLiveness } from "./_liveness.ts";
+import { candidateOf, probeLiveness } from "./_liveness.ts";
 import { withIndex } from "./queries.ts";
 import { rows } from "./_sql.ts";
 import { SELECT_LIVENESS_CANDIDATES_SQL } from "./schema.ts";
@@ -306,10 +306,7 @@ async function runningProcessEnded(dbPath: string, debug: (msg: string) => void)
     return false;
   }
   if (recorded.length === 0) return false;
-  const alive = await probe.check(recorded.map((r) => ({
-    pid: Number(r.pid),
-    startedAtMs: r.started_at_ms === null ? null : Number(r.started_at_ms),
-  })));
+  const alive = await probe.check(recorded.map(candidateOf));
   const ended = recorded.filter((r, i) => r.alive !== false && !alive[i]);
   if (ended.length > 0) {
     debug(`the process of a running run ended (pid ${ended.map((r) => r.pid).join(", ")})`);

@@ -14,7 +14,7 @@ import { indexPath } from "../ledger/paths.ts";
 import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
-import { probeLiveness } from "./_liveness.ts";
+import { candidateOf, probeLiveness } from "./_liveness.ts";
 import { ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
 import { stageRanges } from "./_stage.ts";
 import {
@@ -706,10 +706,7 @@ async function recordLiveness(
   }
   const candidates = await rows(conn, SELECT_LIVENESS_CANDIDATES_SQL, [probe.host]);
   const pids = candidates.map((c) => Number(c.pid));
-  const alive = await probe.check(candidates.map((c) => ({
-    pid: Number(c.pid),
-    startedAtMs: c.started_at_ms === null ? null : Number(c.started_at_ms),
-  })));
+  const alive = await probe.check(candidates.map(candidateOf));
   const checked = pids.map((pid, i) => ({ host: probe.host, pid, alive: alive[i] }));
   await exec(conn, REPLACE_LIVENESS_SQL, [JSON.stringify(checked), Date.now()]);
   return undefined;

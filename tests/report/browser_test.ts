@@ -12,40 +12,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
-import { REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+import {
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  chromiumMissing as chromiumMissingFor,
+  SCREENSHOT_DIR,
+  waitForCharts,
+} from "./_browser.ts";
 import { makeFixture, startUi, SWEEP_RUN_ID, XSS_RUN_ID } from "./_fixture.ts";
 
-/** Where Debian's chromium package installs the browser. */
-const CHROMIUM_PATH = "/usr/bin/chromium";
-/** Screenshots land here (ignored by git). */
-export const SCREENSHOT_DIR = join(REPO_ROOT, ".tmp", "report-screenshots");
-/** Longest wait for a view's charts to draw, ms. */
-const DRAW_MS_MAX = 15_000;
-
-const chromiumMissing = (() => {
-  try {
-    Deno.statSync(CHROMIUM_PATH);
-    return false;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-    console.log(
-      `browser_test: skipped: ${CHROMIUM_PATH} not found ` +
-        "(apt-get install -y --no-install-recommends chromium; .ci/run does it)",
-    );
-    return true;
-  }
-})();
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+const chromiumMissing = chromiumMissingFor("browser_test");
 
 /** Everything that went wrong on a page: console errors, page errors, requests. */
 interface Problems {
@@ -67,16 +44,6 @@ function watch(page: Page, allowed: (url: string) => boolean): Problems {
     dialog.dismiss();
   });
   return problems;
-}
-
-/** Wait until every chart of the visible view has drawn. */
-async function waitForCharts(page: Page, scope: string): Promise<void> {
-  // Runs in the page (a string: this module has no DOM types).
-  const drawn = `(() => {
-    const figs = [...document.querySelectorAll(${JSON.stringify(`${scope} figure.chart`)})];
-    return figs.length > 0 && figs.every((f) => f.dataset.drawn === "1");
-  })()`;
-  await page.waitForFunction(drawn, undefined, { timeout: DRAW_MS_MAX });
 }
 
 /** Marks of `aria` kind (Plot labels each mark's group) drawn inside the figure `key`. */

@@ -14,14 +14,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
-import { REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+import {
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  chromiumMissing as chromiumMissingFor,
+  SCREENSHOT_DIR,
+  waitForCharts,
+} from "./_browser.ts";
 import { flatten, type TrialView } from "../../report/data.ts";
 import { renderSweep } from "../../report/html.ts";
 import { startUi } from "./_fixture.ts";
 
-const CHROMIUM_PATH = "/usr/bin/chromium";
-const SCREENSHOT_DIR = join(REPO_ROOT, ".tmp", "report-screenshots");
-const DRAW_MS_MAX = 15_000;
 const HOUR_MS = 3_600_000;
 
 const COMBO_GRID = {
@@ -119,16 +123,7 @@ Deno.test("renderSweep: axes are the varying leaf paths of ladder and combo para
   });
 });
 
-const chromiumMissing = (() => {
-  try {
-    Deno.statSync(CHROMIUM_PATH);
-    return false;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-    console.log(`sweep_heatmap_test: browser part skipped: ${CHROMIUM_PATH} not found`);
-    return true;
-  }
-})();
+const chromiumMissing = chromiumMissingFor("sweep_heatmap_test");
 
 async function sweep(root: string, runId: string, grid: unknown): Promise<void> {
   const res = await runLedger([
@@ -143,15 +138,6 @@ async function sweep(root: string, runId: string, grid: unknown): Promise<void> 
     JSON.stringify(grid),
   ]);
   assert.equal(res.code, 0, res.stderr);
-}
-
-/** Wait until every chart inside `scope` has drawn (as browser_test.ts does). */
-async function waitForCharts(page: Page, scope: string): Promise<void> {
-  const drawn = `(() => {
-    const figs = [...document.querySelectorAll(${JSON.stringify(`${scope} figure.chart`)})];
-    return figs.length > 0 && figs.every((f) => f.dataset.drawn === "1");
-  })()`;
-  await page.waitForFunction(drawn, undefined, { timeout: DRAW_MS_MAX });
 }
 
 /** What the heatmap `key` drew: cell count, tick labels, cell texts. */
@@ -221,7 +207,7 @@ Deno.test({
       const context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
         executablePath: CHROMIUM_PATH,
         headless: true,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        args: CHROMIUM_ARGS,
         viewport: { width: 1280, height: 900 },
       });
       try {

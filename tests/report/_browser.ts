@@ -1,0 +1,51 @@
+/**
+ * What the browser tests of the report and the UI share: where Chromium is,
+ * how it is started, where screenshots go, and the wait for charts to draw.
+ */
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { REPO_ROOT } from "../_helpers.ts";
+
+/** Where Debian's chromium package installs the browser. */
+export const CHROMIUM_PATH = "/usr/bin/chromium";
+/** Screenshots land here (ignored by git). */
+export const SCREENSHOT_DIR = join(REPO_ROOT, ".tmp", "report-screenshots");
+/** Longest wait for a view's charts to draw, ms. */
+const DRAW_MS_MAX = 15_000;
+
+/** Headless, and nothing that reaches the network on its own. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Whether Chromium is missing (then `test` says so once, and its browser tests are ignored). */
+export function chromiumMissing(test: string): boolean {
+  try {
+    Deno.statSync(CHROMIUM_PATH);
+    return false;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    console.log(
+      `${test}: skipped: ${CHROMIUM_PATH} not found ` +
+        "(apt-get install -y --no-install-recommends chromium; .ci/run does it)",
+    );
+    return true;
+  }
+}
+
+/** Wait until every chart inside `scope` has drawn. */
+export async function waitForCharts(page: Page, scope: string): Promise<void> {
+  // Runs in the page (a string: this module has no DOM types).
+  const drawn = `(() => {
+    const figs = [...document.querySelectorAll(${JSON.stringify(`${scope} figure.chart`)})];
+    return figs.length > 0 && figs.every((f) => f.dataset.drawn === "1");
+  })()`;
+  await page.waitForFunction(drawn, undefined, { timeout: DRAW_MS_MAX });
+}

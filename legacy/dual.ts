@@ -601,7 +601,7 @@ export async function queryMergedRuns(
   const merged = mergeStores(legacy, index, { cutMs, nowMs });
   return await withMergedDb(merged.content, async (conn) => {
     const runs: RunRecord[] = [];
-    for await (const batch of streamRuns(conn, query)) {
+    for await (const batch of streamRuns(conn, query, "latest_runs")) {
       for (const run of batch) {
         run.source = merged.legacyIds.has(run.run_id) ? "legacy" : "event_log";
         runs.push(run);

@@ -22,6 +22,7 @@ import { parseJsonLenient } from "./_json.ts";
 import { isoTimeSql } from "./time.ts";
 import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
 import { isOutOfMemory } from "../queries.ts";
+import { LATEST_RUNS_SELECT_SQL } from "../schema.ts";
 import { assert } from "../../ledger/assert.ts";
 
 /** A sort key: a field and its direction. */
@@ -191,10 +192,19 @@ const PHASE_COUNTS_SQL = `(SELECT run_id, count(*) AS phase_count FROM phase_tim
  */
 export type RowShape = "columns" | "json";
 
+/**
+ * What a run query reads its runs from: `index`, the rows of the index's
+ * `latest_runs` without the view's order (the query sorts them itself: see
+ * `LATEST_RUNS_SELECT_SQL` in `schema.ts`), or `latest_runs`, a database
+ * that holds them as a table of that name (dual mode's merged list).
+ */
+export type RunsSource = "index" | "latest_runs";
+
 /** The SQL of a run query, with its parameters (exported for tests and the report). */
 export function runQuerySql(
   query: RunQuery,
   shape: RowShape = "columns",
+  source: RunsSource = "index",
 ): SqlFragment & {
   extra: Field[];
   count: SqlFragment;
@@ -221,9 +231,10 @@ export function runQuerySql(
     "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) DESC",
     "r.run_id",
   ]);
-  const from = `latest_runs r LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id`;
+  const runs = source === "index" ? `(${LATEST_RUNS_SELECT_SQL}) r` : "latest_runs r";
+  const from = `${runs} LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id`;
   // The phase counts join at most one row per run: counting needs it only when a condition does.
-  const countFrom = conds.some((c) => /\bp\./.test(c)) ? from : "latest_runs r";
+  const countFrom = conds.some((c) => /\bp\./.test(c)) ? from : runs;
   return {
     ...selectSql({
       select,
@@ -477,7 +488,8 @@ function orderSql(
 }
 
 /**
- * Stream the runs matching `query` in batches.
+ * Stream the runs matching `query` in batches, read from `source` (the
+ * index's runs unless a caller holds them in a `latest_runs` table).
  *
  * @example
  * ```ts
@@ -514,8 +526,9 @@ function orderSql(
 export async function* streamRuns(
   conn: DuckDBConnection,
   query: RunQuery = {},
+  source: RunsSource = "index",
 ): AsyncGenerator<RunRecord[]> {
-  const { sql, params, extra, count } = runQuerySql(query);
+  const { sql, params, extra, count } = runQuerySql(query, "columns", source);
   await checkWherePatterns(conn, query.where);
   for await (const batch of streamRows(conn, sql, params, { limit: query.limit, count })) {
     yield batch.map((row) => toRunRecord(row, extra, query.summary !== false));

@@ -205,7 +205,8 @@ Deno.test("filter on a real index: every operator, numbers vs strings, injection
 Deno.test("listings read only what they print and stream in chunks (issue 19.8, 19.11)", async (t) => {
   await t.step("runs never read config unless a config column is asked for", () => {
     for (const shape of ["columns", "json"] as const) {
-      ok(!runQuerySql({ where: ["summary.x > 1"] }, shape).sql.includes("config"), shape);
+      // The view's own columns are inlined (config among them); DuckDB reads only those used.
+      ok(!runQuerySql({ where: ["summary.x > 1"] }, shape).sql.includes("r.config"), shape);
       ok(runQuerySql({ columns: ["config.fee_bps"] }, shape).sql.includes("r.config"), shape);
       ok(runQuerySql({ where: ["config.fee_bps = 1"] }, shape).sql.includes("r.config"), shape);
     }

@@ -8,10 +8,11 @@
 
 /**
  * Filter of the overview, shared by the page query, the count and the
- * per-day counts. `$1` run ids (list, or NULL for all but archived runs), `$2` status or
- * NULL, `$3` run type or NULL, `$4` substring of the run id or NULL.
+ * per-day counts. `$1` run ids (list, or NULL for all runs, archived ones
+ * only when `$5`), `$2` status or NULL, `$3` run type or NULL, `$4` substring
+ * of the run id or NULL, `$5` whether archived runs are listed too.
  */
-const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL AND NOT coalesce(r.archived, false)
+const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL AND ($5::BOOLEAN OR NOT coalesce(r.archived, false))
       OR list_contains($1::VARCHAR[], r.run_id))
     AND ($2::VARCHAR IS NULL OR r.status = $2::VARCHAR)
     AND ($3::VARCHAR IS NULL OR r.run_type = $3::VARCHAR)
@@ -27,8 +28,8 @@ export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The run ids of one page of the overview. `$1..$4` the filter, `$5` limit,
- * `$6` offset; `{order}` is replaced by an {@linkcode OVERVIEW_SORTS}
+ * The run ids of one page of the overview. `$1..$5` the filter, `$6` limit,
+ * `$7` offset; `{order}` is replaced by an {@linkcode OVERVIEW_SORTS}
  * expression and a direction. Only the id and the sort key go through the
  * sort; the page's columns come from {@linkcode OVERVIEW_ROWS_SQL}.
  */
@@ -36,16 +37,16 @@ export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
   FROM latest_runs r
   WHERE ${OVERVIEW_FILTER}
   ORDER BY {order} NULLS LAST, r.run_id
-  LIMIT $5::BIGINT OFFSET $6::BIGINT`;
+  LIMIT $6::BIGINT OFFSET $7::BIGINT`;
 
 /** The overview's columns of the runs `$1`. */
 export const OVERVIEW_ROWS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
-    r.summary_json, r.data_fingerprint, r.label
+    r.summary_json, r.data_fingerprint, r.label, r.archived
   FROM latest_runs r WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
 /**
- * Runs per UTC day of creation and status for the filter `$1..$4`; runs
+ * Runs per UTC day of creation and status for the filter `$1..$5`; runs
  * without any time count under a NULL day (the total is the sum).
  */
 export const RUNS_PER_DAY_SQL = `SELECT strftime(epoch_ms(coalesce(r.created_at_ms,
@@ -77,6 +78,20 @@ export const PHASES_SQL = `SELECT run_id, phase_name, phase_order, started_at_ms
 export const TRIALS_SQL = `SELECT run_id, trial_id, recorded_at_ms, params, metrics
   FROM trial_results WHERE list_contains($1::VARCHAR[], run_id)
   ORDER BY run_id, recorded_at_ms, trial_id`;
+
+/** Tags of the runs `$1` (the label among them), by key. */
+export const TAGS_SQL = `SELECT run_id, key, value, tagged_at_ms
+  FROM run_tags WHERE list_contains($1::VARCHAR[], run_id)
+  ORDER BY run_id, key`;
+
+/** Notes of the runs `$1`, oldest first. */
+export const NOTES_SQL = `SELECT run_id, note, noted_at_ms
+  FROM run_notes WHERE list_contains($1::VARCHAR[], run_id)
+  ORDER BY run_id, noted_at_ms, event_id`;
+
+/** Why the runs `$1` that are archived were archived (the reason of the last archive). */
+export const ARCHIVE_SQL = `SELECT run_id, reason, changed_at_ms
+  FROM run_archive WHERE archived AND list_contains($1::VARCHAR[], run_id)`;
 
 /** Artifacts of the runs `$1`. */
 export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_bytes

@@ -20,9 +20,11 @@ import { queryRuns } from "../indexer/query/mod.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
 import {
+  ARCHIVE_SQL,
   ARTIFACTS_SQL,
   CALLERS_SQL,
   FACETS_SQL,
+  NOTES_SQL,
   OVERVIEW_PAGE_SQL,
   OVERVIEW_ROWS_SQL,
   OVERVIEW_SORTS,
@@ -30,6 +32,7 @@ import {
   RESOLVE_RUN_SQL,
   RUNS_PER_DAY_SQL,
   RUNS_SQL,
+  TAGS_SQL,
   TRADES_SQL,
   TRIALS_SQL,
 } from "./_sql.ts";
@@ -75,6 +78,8 @@ export interface OverviewRun {
   data_fingerprint: string | null;
   /** The run's `label` tag. */
   label: string | null;
+  /** Archived (`ledger archive`): listed only when asked for. */
+  archived: boolean;
 }
 
 /** Runs created on one UTC day with one status. */
@@ -97,6 +102,8 @@ export interface OverviewQuery {
   runType?: string;
   /** Only run ids containing this text (any case). */
   text?: string;
+  /** Archived runs too (without `runIds`; named runs are always listed). @default {false} */
+  includeArchived?: boolean;
   /** A key of {@linkcode OVERVIEW_SORTS}. @default {"created"} */
   sort?: string;
   /** Ascending instead of descending. @default {false} */
@@ -203,6 +210,12 @@ export interface RunView {
   trials: TrialView[];
   /** Artifacts recorded for the run. */
   artifacts: { artifact_type: string; artifact_path: string; size_bytes: number | null }[];
+  /** Its tags (`ledger tag`; the label is the tag `label`), by key. */
+  tags: { key: string; value: string; tagged_at_ms: number }[];
+  /** Its notes (`ledger note`), oldest first. */
+  notes: { note: string; noted_at_ms: number }[];
+  /** When archived (`ledger archive`): when, and the reason given, if any. */
+  archive: { reason: string | null; changed_at_ms: number } | null;
 }
 
 /** Candidates listed when a prefix matches several runs. */
@@ -418,6 +431,7 @@ export class ReportIndex {
       query.status || null,
       query.runType || null,
       query.text || null,
+      query.includeArchived === true,
     ];
     const sortSql = OVERVIEW_SORTS[query.sort ?? "created"] ?? OVERVIEW_SORTS.created;
     const sql = OVERVIEW_PAGE_SQL.replace(
@@ -500,6 +514,19 @@ export class ReportIndex {
       artifact_path: String(a.artifact_path),
       size_bytes: a.size_bytes as number | null,
     }));
+    const tags = byRun(await rows(this.#conn, TAGS_SQL, [ids]), (t) => ({
+      key: String(t.key),
+      value: String(t.value),
+      tagged_at_ms: Number(t.tagged_at_ms),
+    }));
+    const notes = byRun(await rows(this.#conn, NOTES_SQL, [ids]), (n) => ({
+      note: String(n.note),
+      noted_at_ms: Number(n.noted_at_ms),
+    }));
+    const archives = byRun(await rows(this.#conn, ARCHIVE_SQL, [ids]), (a) => ({
+      reason: (a.reason ?? null) as string | null,
+      changed_at_ms: Number(a.changed_at_ms),
+    }));
     const dirs = new Map<string, string>();
     for (const id of runIds) {
       if (found.has(id) && RUN_ID_PATTERN.test(id)) dirs.set(id, runDir(this.root, id));
@@ -520,6 +547,9 @@ export class ReportIndex {
         provenance: dir === undefined ? null : await readProvenance(`${dir}/${MANIFEST_FILE}`),
         trials: (trials.get(id) ?? []).slice(0, TRIALS_MAX),
         artifacts: artifacts.get(id) ?? [],
+        tags: tags.get(id) ?? [],
+        notes: notes.get(id) ?? [],
+        archive: archives.get(id)?.[0] ?? null,
       });
     }
     return views;
@@ -763,6 +793,7 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
     mean_return_bps: num(summary?.mean_return_bps),
     data_fingerprint: r.data_fingerprint as string | null,
     label: (r.label ?? null) as string | null,
+    archived: r.archived === true,
   };
 }
 

@@ -159,6 +159,8 @@ dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-all}
 a{color:var(--accent)}
 .label{color:var(--muted);font-family:system-ui,sans-serif;font-size:12.5px}p.label{margin:-8px 0 12px;font-size:14px}
 .scroll{overflow-x:auto}.scroll td.id{white-space:nowrap;word-break:normal}
+ul.notes{margin:8px 0 0;padding-left:18px}ul.notes li{white-space:pre-wrap;margin:2px 0}
+p.archived{margin:0 0 8px}
 .card > h2:first-child{margin-top:0}
 .pager{display:flex;gap:12px;align-items:center;margin:10px 0}
 `;
@@ -182,6 +184,7 @@ export interface OverviewOptions {
       sort?: string;
       ascending?: boolean;
       where?: string;
+      includeArchived?: boolean;
     };
     offset: number;
     limit: number;
@@ -233,7 +236,9 @@ function overviewRow(r: OverviewRun, links: Links): string {
   const label = r.label === null ? "" : `<br><span class="label">${escapeHtml(r.label)}</span>`;
   return `<tr><td class="id"><a href="${escapeHtml(links.run(r.run_id))}">${
     escapeHtml(r.run_id)
-  }</a>${label}</td><td>${escapeHtml(r.run_type ?? "-")}</td><td>${statusBadge(r.status)}</td>` +
+  }</a>${label}</td><td>${escapeHtml(r.run_type ?? "-")}</td><td>${statusBadge(r.status)}${
+    r.archived ? ` <span class="status status-pending">archived</span>` : ""
+  }</td>` +
     `<td data-v="${r.created_at_ms ?? ""}">${escapeHtml(formatTime(r.created_at_ms))}</td>` +
     cell(r.duration_ms, formatDuration(r.duration_ms)) +
     cell(r.calls, r.calls === null ? "-" : String(r.calls)) +
@@ -268,6 +273,9 @@ function liveFilterForm(
         .join("")
     }</select><select name="dir" aria-label="direction"><option value="desc">desc</option>` +
     `<option value="asc"${q.ascending ? " selected" : ""}>asc</option></select>` +
+    `<label><input type="checkbox" name="all" value="1"${
+      q.includeArchived ? " checked" : ""
+    }> archived too</label>` +
     `<button type="submit">Apply</button>` +
     `<span class="muted">${overview.total} runs</span></form>`;
 }
@@ -311,6 +319,8 @@ export function renderRun(view: RunView, key: string): Fragment {
   charts[`${key}-phases`] = view.phases;
   parts.push(chartCard("phases", `${key}-phases`, "Phase timeline (ms from the first phase)"));
   parts.push(`</div>`);
+  const annotations = annotationsCard(view);
+  if (annotations !== "") parts.push(annotations);
   if (r.error !== null) {
     parts.push(`<div class="card"><h2>Error</h2><pre>${escapeHtml(pretty(r.error))}</pre></div>`);
   }
@@ -672,6 +682,38 @@ function chartCard(kind: string, key: string, caption: string): string {
 function chartFigure(kind: string, key: string, caption: string): string {
   return `<figure class="chart" data-chart="${kind}" data-key="${escapeHtml(key)}">` +
     `<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+/**
+ * What people wrote about the run (`ledger tag`, `note`, `archive`): its
+ * tags, its notes with their times, and why it was archived; empty when
+ * there is none.
+ */
+function annotationsCard(view: RunView): string {
+  const parts: string[] = [];
+  if (view.archive !== null) {
+    parts.push(
+      `<p class="archived">archived ${escapeHtml(formatTime(view.archive.changed_at_ms))}${
+        view.archive.reason === null ? "" : `: ${escapeHtml(view.archive.reason)}`
+      }</p>`,
+    );
+  }
+  if (view.tags.length > 0) {
+    parts.push(kv(view.tags.map((t) => [t.key, t.value])));
+  }
+  if (view.notes.length > 0) {
+    parts.push(
+      `<ul class="notes">${
+        view.notes.map((n) =>
+          `<li><span class="label">${escapeHtml(formatTime(n.noted_at_ms))}</span> ${
+            escapeHtml(n.note)
+          }</li>`
+        ).join("")
+      }</ul>`,
+    );
+  }
+  if (parts.length === 0) return "";
+  return `<div class="card annotations"><h2>Tags and notes</h2>${parts.join("")}</div>`;
 }
 
 function kv(pairs: [string, string][]): string {

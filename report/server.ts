@@ -185,10 +185,11 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const limit = clampInt(p.get("limit"), PAGE_ROWS_DEFAULT, 1, PAGE_ROWS_MAX);
   const offset = clampInt(p.get("offset"), 0, 0, Number.MAX_SAFE_INTEGER);
   const where = p.get("where")?.trim() || undefined;
+  const includeArchived = p.get("all") === "1"; // `ledger runs --all`
   let runIds: string[] | undefined;
   if (where !== undefined) {
     try {
-      runIds = await index.runIdsWhere([where], WHERE_RUNS_MAX);
+      runIds = await index.runIdsWhere([where], WHERE_RUNS_MAX, includeArchived);
     } catch (err) {
       if (!isQueryUsageError(err)) throw err;
       return page(
@@ -204,6 +205,7 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
     status: p.get("status") || undefined,
     runType: p.get("type") || undefined,
     text: p.get("q") || undefined,
+    includeArchived,
     sort: p.get("sort") || undefined,
     ascending: p.get("dir") === "asc",
     limit,

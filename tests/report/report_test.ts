@@ -137,6 +137,29 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       assert.match(compare, /<td>Baseline<\/td>/);
     });
 
+    await t.step("a run's page shows its tags and notes, escaped", async () => {
+      const run = fx.policyRuns[0];
+      const tagged = await runLedger(["tag", "--root", root, run, "desk=rates <fx>"]);
+      assert.equal(tagged.code, 0, tagged.stderr);
+      const noted = await runLedger(["note", "--root", root, run, "stop too tight <b>"]);
+      assert.equal(noted.code, 0, noted.stderr);
+      assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+      const one = join(dir, "one.html");
+      const res = await runLedger(["report", "--root", root, "--out", one, run]);
+      assert.equal(res.code, 0, res.stderr);
+      const card = (await Deno.readTextFile(one)).split(`<div class="card annotations">`)[1]
+        ?.split("</div>")[0];
+      assert.ok(card !== undefined, "the run page has a tags and notes card");
+      assert.match(card, /<dt>desk<\/dt><dd>rates &lt;fx&gt;<\/dd>/);
+      assert.match(card, /<dt>label<\/dt><dd>Baseline<\/dd>/);
+      assert.match(card, /<li><span class="label">[^<]+<\/span> stop too tight &lt;b&gt;<\/li>/);
+      // A run nobody wrote about has no such card.
+      const other = join(dir, "other.html");
+      const plain = await runLedger(["report", "--root", root, "--out", other, fx.policyRuns[1]]);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.ok(!(await Deno.readTextFile(other)).includes(`class="card annotations"`));
+    });
+
     await t.step("the XSS probe shows as text only", async () => {
       const html = await Deno.readTextFile(out);
       assert.ok(!html.includes(`<script>alert("xss")</script>`));
@@ -236,7 +259,9 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
     });
 
     await t.step("archived runs leave the overview unless named", async () => {
-      const archived = await runLedger(["archive", fx.pathOnlyRun, "--root", root]);
+      const archived = await runLedger([
+        ...["archive", fx.pathOnlyRun, "--reason", "bad <data> window", "--root", root],
+      ]);
       assert.equal(archived.code, 0, archived.stderr);
       const all = join(dir, "all.html");
       const res = await runLedger(["report", "--root", root, "--out", all]);
@@ -245,7 +270,10 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       assert.ok(!(await Deno.readTextFile(all)).includes(fx.pathOnlyRun));
       const named = await runLedger(["report", "--root", root, "--out", all, fx.pathOnlyRun]);
       assert.equal(named.code, 0, named.stderr);
-      assert.ok((await Deno.readTextFile(all)).includes("archived</span>"));
+      const namedHtml = await Deno.readTextFile(all);
+      assert.ok(namedHtml.includes("archived</span>"));
+      // Its page says why (the reason escaped), as the UI's does.
+      assert.match(namedHtml, /<p class="archived">archived [^<]*: bad &lt;data&gt; window<\/p>/);
       // A UI audit: --where over all runs brought archived ones back (ledger runs hides them).
       const where = ["--where", "run_type = 'path_only'"];
       const filtered = await runLedger(["report", "--root", root, "--out", all, ...where]);
@@ -256,6 +284,24 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       ]);
       assert.equal(namedWhere.code, 0, namedWhere.stderr);
       assert.match(namedWhere.stdout, /: 1 run\b/);
+      // The UI lists archived runs only when asked (`?all=1`, as `ledger runs --all`).
+      const ui = await startUi(root);
+      try {
+        const hidden = await (await fetch(`${ui.url}/`)).text();
+        assert.ok(!hidden.includes(fx.pathOnlyRun));
+        assert.ok(hidden.includes(`name="all" value="1">`), "an unchecked 'archived too' box");
+        const shown = await (await fetch(`${ui.url}/?all=1`)).text();
+        assert.match(shown, new RegExp(`${fx.pathOnlyRun}<\/a>.*?archived<\/span>`, "s"));
+        assert.ok(shown.includes(`name="all" value="1" checked>`));
+        const q = encodeURIComponent("run_type = 'path_only'");
+        const whereHidden = await (await fetch(`${ui.url}/?where=${q}`)).text();
+        assert.ok(!whereHidden.includes(fx.pathOnlyRun));
+        const whereShown = await (await fetch(`${ui.url}/?where=${q}&all=1`)).text();
+        assert.ok(whereShown.includes(fx.pathOnlyRun));
+      } finally {
+        const stopped = await ui.stop("SIGTERM");
+        assert.equal(stopped.code, 0, stopped.stderr);
+      }
       const restored = await runLedger(["restore", fx.pathOnlyRun, "--root", root]);
       assert.equal(restored.code, 0, restored.stderr);
     });

@@ -6,6 +6,14 @@
  * @module
  */
 
+import { LATEST_RUNS_SELECT_SQL } from "../indexer/schema.ts";
+
+/**
+ * The runs, as the view `latest_runs` has them but without its order: every
+ * query here sorts or picks its own (`schema.ts`).
+ */
+const RUNS = `(${LATEST_RUNS_SELECT_SQL}) r`;
+
 /**
  * Filter of the overview, shared by the page query, the count and the
  * per-day counts. `$1` run ids (list, or NULL for all runs, archived ones
@@ -34,7 +42,7 @@ export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
  * sort; the page's columns come from {@linkcode OVERVIEW_ROWS_SQL}.
  */
 export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
-  FROM latest_runs r
+  FROM ${RUNS}
   WHERE ${OVERVIEW_FILTER}
   ORDER BY {order} NULLS LAST, r.run_id
   LIMIT $6::BIGINT OFFSET $7::BIGINT`;
@@ -43,7 +51,7 @@ export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
 export const OVERVIEW_ROWS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
     r.summary_json, r.data_fingerprint, r.label, r.archived
-  FROM latest_runs r WHERE list_contains($1::VARCHAR[], r.run_id)`;
+  FROM ${RUNS} WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
 /**
  * Runs per UTC day of creation and status for the filter `$1..$5`; runs
@@ -51,13 +59,13 @@ export const OVERVIEW_ROWS_SQL = `SELECT r.run_id, r.run_type, r.status, r.creat
  */
 export const RUNS_PER_DAY_SQL = `SELECT strftime(epoch_ms(coalesce(r.created_at_ms,
       r.started_at_ms, r.last_event_at_ms)), '%Y-%m-%d') AS day, r.status, count(*) AS count
-  FROM latest_runs r WHERE ${OVERVIEW_FILTER}
+  FROM ${RUNS} WHERE ${OVERVIEW_FILTER}
   GROUP BY ALL ORDER BY day NULLS LAST, r.status`;
 
 /** The distinct run types and statuses, for the filter menus. */
 export const FACETS_SQL = `SELECT 'type' AS facet, run_type AS value FROM runs_d
     WHERE run_type IS NOT NULL GROUP BY run_type
-  UNION ALL SELECT 'status', status FROM latest_runs GROUP BY status
+  UNION ALL SELECT 'status', r.status FROM ${RUNS} GROUP BY r.status
   ORDER BY facet, value`;
 
 /** Runs whose id is in the list `$1`. */
@@ -66,7 +74,7 @@ export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
     r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config,
     r.event_count, r.last_event_at_ms, r.label, r.archived
-  FROM latest_runs r WHERE list_contains($1::VARCHAR[], r.run_id)`;
+  FROM ${RUNS} WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
 /** Phases of the runs `$1` in order. */
 export const PHASES_SQL = `SELECT run_id, phase_name, phase_order, started_at_ms,

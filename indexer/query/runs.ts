@@ -864,7 +864,7 @@ export function trialQuerySql(
       select,
       selectParams,
       from: joinRun
-        ? "trial_results t LEFT JOIN latest_runs r ON r.run_id = t.run_id"
+        ? `trial_results t LEFT JOIN (${LATEST_RUNS_SELECT_SQL}) r ON r.run_id = t.run_id`
         : "trial_results t",
       conds,
       params,

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "../ledger/paths.ts";
+import { acknowledgedSize, pendingBatches } from "../ledger/shared_part.ts";
 
 /** One part file of the log. */
 export interface PartFile {
@@ -16,15 +17,23 @@ export interface PartFile {
   path: string;
   /** The UTC day of its partition, `YYYY-MM-DD`. */
   day: string;
-  /** Size when listed. */
+  /**
+   * Acknowledged size when listed: the file's size, or less while a batch
+   * appending to it (or killed while appending) has not acknowledged its
+   * lines (`events/.pending`); the next writer cuts a dead batch back to it.
+   */
   sizeBytes: number;
+  /** Bytes of the file past `sizeBytes` when listed: a batch not acknowledged (0 almost always). */
+  pendingBytes: number;
   /** Modification time when listed, ms since epoch. */
   mtimeMs: number;
 }
 
 /**
- * List the part files under `root`, sorted by name (day, then file). A
- * missing events directory is an empty log.
+ * List the part files under `root`, sorted by name (day, then file), each
+ * with its acknowledged size: the lines of a batch that has not printed its
+ * ids are not events yet (SPEC 8: all or nothing), so no index shows them.
+ * A missing events directory is an empty log.
  *
  * @example
  * ```ts
@@ -66,11 +75,25 @@ export async function listPartFiles(root: string): Promise<PartFile[]> {
         path,
         day: m[1],
         sizeBytes: stat.size,
+        pendingBytes: 0,
         mtimeMs: stat.mtime?.getTime() ?? 0,
       });
     }
   }
   files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  // The sizes first, then the batches' records: a batch that records after a size was
+  // taken appends after it (acknowledgedSize).
+  const batches = await pendingBatches(root);
+  if (batches.length > 0) {
+    const byName = new Map(files.map((f) => [f.file, f]));
+    for (const b of batches) {
+      const f = byName.get(`day=${b.day}/${b.part}`);
+      if (f === undefined) continue; // its part is gone, or not a part file
+      const acknowledged = await acknowledgedSize(root, f.day, f.path, f.sizeBytes);
+      f.pendingBytes = f.sizeBytes - acknowledged;
+      f.sizeBytes = acknowledged;
+    }
+  }
   return files;
 }
 

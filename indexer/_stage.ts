@@ -66,7 +66,9 @@ export async function stageRanges(
   chunkBytes: number,
   stagingDir: string,
 ): Promise<ScanEntry[]> {
-  if (start.byteBase === 0 && f.sizeBytes <= chunkBytes) {
+  // A file read whole is read in place, unless it holds a batch's lines not acknowledged yet:
+  // those are left out of the read (a copy of the acknowledged bytes).
+  if (start.byteBase === 0 && f.sizeBytes <= chunkBytes && f.pendingBytes === 0) {
     return [{
       file: f.file,
       readPath: f.path,
@@ -85,9 +87,12 @@ export async function stageRanges(
   try {
     await source.seek(start.byteBase, Deno.SeekMode.Start);
     const buffer = new Uint8Array(Math.min(READ_BUFFER_BYTES, chunkBytes));
-    while (true) {
-      const n = await source.read(buffer);
+    // Up to the end of the file, or only its acknowledged bytes while a batch is pending.
+    let unread = f.pendingBytes === 0 ? Infinity : f.sizeBytes - start.byteBase;
+    while (unread > 0) {
+      const n = await source.read(buffer.subarray(0, Math.min(buffer.length, unread)));
       if (n === null) break;
+      unread -= n;
       let piece = buffer.subarray(0, n);
       chunk ??= await openChunk(stagingDir, byteBase, lineBase);
       if (chunk.bytes + piece.length > chunkBytes) {

@@ -327,7 +327,10 @@ interface Snapshot {
 async function logSnapshot(root: string, dbPath: string): Promise<Snapshot> {
   const files = await listPartFiles(root);
   return {
-    log: JSON.stringify(files.map((f) => [f.file, f.sizeBytes, f.mtimeMs])),
+    // While a batch appends to a part its time moves and its acknowledged size does not.
+    log: JSON.stringify(
+      files.map((f) => [f.file, f.sizeBytes, f.pendingBytes > 0 ? "pending" : f.mtimeMs]),
+    ),
     index: await indexState(dbPath),
   };
 }

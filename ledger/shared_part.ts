@@ -473,19 +473,8 @@ function recordedSize(text: string): number | undefined {
  * process holds any lock.
  */
 async function removeAbandonedBatches(root: string, report: SharedAppendReport): Promise<void> {
-  let names: string[];
-  try {
-    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return; // no batch ever ran here
-    throw new WriteError(pendingDir(root), message(err), { cause: err });
-  }
-  for (const name of names) {
-    // `<day>__<part>.size`, or without the suffix as the first markers were named.
-    const m = /^(\d{4}-\d{2}-\d{2})__(.+?)(?:\.size)?$/.exec(name);
-    if (m === null) continue; // not a marker: left alone
-    const marker = `${pendingDir(root)}/${name}`;
-    const partPath = `${dayDir(root, m[1])}/${m[2]}`;
+  for (const { day, part, marker } of await pendingBatches(root)) {
+    const partPath = `${dayDir(root, day)}/${part}`;
     let file: DurableFile;
     try {
       file = await openFile(partPath, { read: true, write: true });
@@ -507,6 +496,56 @@ async function removeAbandonedBatches(root: string, report: SharedAppendReport):
       file.close();
     }
   }
+}
+
+/** A batch's record of a part's size before it (see {@linkcode acknowledgedSize}). */
+export interface PendingBatch {
+  /** The part's day, `YYYY-MM-DD`. */
+  day: string;
+  /** The part's file name in its day's folder. */
+  part: string;
+  /** The record's path. */
+  marker: string;
+}
+
+/**
+ * Every part a batch has recorded a size for and not yet acknowledged (a
+ * batch appending now, or one whose writer died): none on almost every
+ * call, from one read of `events/.pending` (absent until a batch ran).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { pendingBatches } from "./shared_part.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   assert.deepEqual(await pendingBatches(root), []);
+ *   await Deno.mkdir(`${root}/events/.pending`, { recursive: true });
+ *   await Deno.writeTextFile(`${root}/events/.pending/2026-01-02__emit-000001.jsonl.size`, "{}");
+ *   const [batch] = await pendingBatches(root);
+ *   assert.equal(batch.day, "2026-01-02");
+ *   assert.equal(batch.part, "emit-000001.jsonl");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function pendingBatches(root: string): Promise<PendingBatch[]> {
+  let names: string[];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return []; // no batch ever ran here
+    throw new WriteError(pendingDir(root), message(err), { cause: err });
+  }
+  const batches: PendingBatch[] = [];
+  for (const name of names.sort()) {
+    // `<day>__<part>.size`, or without the suffix as the first markers were named.
+    const m = /^(\d{4}-\d{2}-\d{2})__(.+?)(?:\.size)?$/.exec(name);
+    if (m === null) continue; // not a marker: left alone
+    batches.push({ day: m[1], part: m[2], marker: `${pendingDir(root)}/${name}` });
+  }
+  return batches;
 }
 
 function message(err: unknown): string {

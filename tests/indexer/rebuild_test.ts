@@ -201,6 +201,51 @@ Deno.test("incremental rebuilds give the same index as full rebuilds", async (t)
   }
 });
 
+Deno.test("a batch's lines are indexed once it acknowledges them, not before (SPEC 8)", async (t) => {
+  // The state a batch leaves while it appends (or once killed): its record of the part's size
+  // before its first byte (ledger/shared_part.ts), then its lines. tests/reliability/
+  // stdin_kill_test.ts makes it with a real emit --stdin killed mid-append.
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    const part = `${DAY1}/emit-000001.jsonl`;
+    const path = await writePart(root, part, fullRun("run-a", T0));
+    await rebuildIndex(root, {});
+    const db = join(root, "index", "runs.duckdb");
+    const marker = join(root, "events", ".pending", `2026-01-20__emit-000001.jsonl.size`);
+    await Deno.mkdir(join(root, "events", ".pending"));
+    await Deno.writeTextFile(marker, JSON.stringify({ size: (await Deno.stat(path)).size }));
+    const batch = fullRun("run-b", T0 + 60_000);
+    await writePart(root, part, batch, { append: true, tail: '{"event_type": "run.st' });
+    const counts = async () =>
+      (await query(
+        db,
+        `SELECT (SELECT count(*) FROM events) AS e,
+        (SELECT count(*) FROM ingest_errors) AS x, (SELECT count(*) FROM runs_d) AS r`,
+      ))[0];
+
+    await t.step("pending: none of its lines, in an incremental or a full rebuild", async () => {
+      await assertIncrementalEqualsFull(root);
+      deepEqual(await counts(), { e: 10, x: 0, r: 1 });
+      const full = await rebuildIndex(root, { full: true });
+      equal(full.events, 10);
+      // Read in ranges (a part larger than a batch) the same holds.
+      const ranged = await rebuildIndex(root, { full: true, batchBytes: 64 * 1024 });
+      equal(ranged.events, 10);
+    });
+
+    await t.step(
+      "acknowledged (its record removed): every line, the torn tail reported",
+      async () => {
+        await Deno.remove(marker);
+        await assertIncrementalEqualsFull(root);
+        deepEqual(await counts(), { e: 20, x: 1, r: 2 });
+      },
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("the earliest copy of a duplicated event wins, whatever the file names", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
   try {

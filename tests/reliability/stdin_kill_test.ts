@@ -4,7 +4,8 @@
  * lines have started to reach the part. What it wrote was never
  * acknowledged (no id printed), and the next `ledger emit` removes it
  * before appending its own event: no line of the batch stays, nothing
- * acknowledged is lost, `verify` finds the log sound.
+ * acknowledged is lost, `verify` finds the log sound. A rebuild before that
+ * emit indexes none of the batch's lines.
  */
 import { equal, ok } from "node:assert/strict";
 import { join } from "node:path";
@@ -36,6 +37,19 @@ function partSize(root: string): number {
     }
   }
   return size;
+}
+
+/** Rebuild the index (incrementally) and count its events and ingest errors. */
+async function indexedCounts(root: string): Promise<string> {
+  const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+  equal(rebuilt.code, 0, rebuilt.stderr);
+  const counted = await runLedger([
+    ...["sql", "--root", root, "--format", "jsonl"],
+    "SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM ingest_errors) AS x",
+  ]);
+  equal(counted.code, 0, counted.stderr);
+  const { e, x } = JSON.parse(counted.stdout);
+  return `${e} events, ${x} errors`;
 }
 
 Deno.test("emit --stdin: a batch SIGKILLed mid-append is removed by the next emit", async () => {
@@ -85,6 +99,9 @@ Deno.test("emit --stdin: a batch SIGKILLed mid-append is removed by the next emi
       }
       killedMidAppend++;
       ok(atKill.length > 0, "some of the batch was in the part when it was killed");
+      // Before any writer cuts it, a rebuild reads the part only up to the batch's record:
+      // none of its lines is an event (no id was printed), nor an ingest error.
+      equal(await indexedCounts(root), "1 events, 0 errors");
       // The next emit (one event) cuts the unacknowledged batch before appending.
       const next = await runLedger([
         ...["emit", "--root", root, "--event-type", "run.started", "--run-id", "b"],
@@ -95,6 +112,7 @@ Deno.test("emit --stdin: a batch SIGKILLed mid-append is removed by the next emi
       equal(lines.length, 2, "run.created and run.started, nothing else");
       const verify = await runLedger(["verify", "--root", root]);
       equal(verify.code, 0, verify.stdout);
+      equal(await indexedCounts(root), "2 events, 0 errors"); // the cut part, read again
       equal([...Deno.readDirSync(join(root, "events", ".pending"))].length, 0);
     }
     ok(killedMidAppend > 0, `no kill landed inside the append in ${ATTEMPTS_MAX} attempts`);

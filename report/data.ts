@@ -18,6 +18,7 @@ import { rows, type SqlParam } from "../indexer/_sql.ts";
 import { IndexNotFoundError } from "../indexer/queries.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { parseJsonText } from "../ledger/json_text.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
 import {
   ARCHIVE_SQL,
@@ -806,26 +807,18 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
  * ```ts
  * import assert from "node:assert";
  * import { parseJsonLoose } from "./data.ts";
- * assert.deepStrictEqual(parseJsonLoose('{"a": NaN}'), { a: null });
+ * assert.deepStrictEqual(parseJsonLoose('{"a": NaN, "b": -inf}'), { a: null, b: null });
  * ```
  */
 export function parseJsonLoose(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   const text = String(value);
   try {
-    return JSON.parse(text);
+    // The one NaN-tolerant parse (every spelling DuckDB reads: `nan`, `-inf`, ...).
+    return parseJsonText(text);
   } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    const fixed = text.replace(
-      /("(?:[^"\\]|\\.)*")|-?\b(?:NaN|Infinity)\b|-Infinity/g,
-      (m, str) => (str === undefined ? "null" : m),
-    );
-    try {
-      return JSON.parse(fixed);
-    } catch (err2) {
-      if (err2 instanceof SyntaxError) return text;
-      throw err2;
-    }
+    if (err instanceof SyntaxError) return text;
+    throw err;
   }
 }
 

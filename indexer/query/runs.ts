@@ -676,7 +676,13 @@ async function* streamJsonTexts(conn: DuckDBConnection, q: SqlFragment): AsyncGe
   }
 }
 
-const NON_FINITE_TOKEN = /\b(?:NaN|Infinity)\b/;
+/**
+ * A text that may hold a non-finite number as the log spelled it (EVENTS.md
+ * rule 5: `NaN`, `Infinity`, any letter case, `inf` too): DuckDB keeps the
+ * stored JSON as written, so such a row is parsed (they read as null) and
+ * written again. A string holding the word takes the same path, unchanged.
+ */
+const NON_FINITE_TOKEN = /\b(?:nan|inf(?:inity)?)\b/i;
 
 /**
  * The runs matching `query`, all at once (use {@linkcode streamRuns} for

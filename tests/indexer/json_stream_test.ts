@@ -26,6 +26,13 @@ import { withTempDir } from "../_helpers.ts";
 const RUNS = 700;
 /** Every this many runs, the summary holds Python's NaN and Infinity. */
 const NON_FINITE_EVERY = 97;
+/** NaN and -Infinity as those runs spell them, in turn (run 97: the second pair). */
+const NON_FINITE_SPELLINGS = [
+  ["NaN", "-Infinity"],
+  ["nan", "-inf"],
+  ["NAN", "-INFINITY"],
+  ["Nan", "-Inf"],
+];
 
 function runLines(n: number): (Record<string, unknown> | string)[] {
   const runId = `blk-${String(n).padStart(4, "0")}`;
@@ -47,9 +54,11 @@ function runLines(n: number): (Record<string, unknown> | string)[] {
   // A tag field binds its key as a parameter: in a sort, a column and a filter.
   const tagged = ev("run.tagged", runId, t + 3, { tags: { grp: `g${n % 5}` } });
   if (n % NON_FINITE_EVERY !== 0) return [created, trial, completed, tagged];
-  // Written the way Python's json.dumps writes non-finite floats.
+  // Written the way Python's json.dumps writes non-finite floats, or in the other spellings
+  // DuckDB reads (EVENTS.md rule 5: any letter case, `inf` too).
+  const [nan, negInf] = NON_FINITE_SPELLINGS[(n / NON_FINITE_EVERY) % NON_FINITE_SPELLINGS.length];
   const text = JSON.stringify({ ...completed, summary: { win_rate: 0, calls: n } })
-    .replace('"win_rate":0', '"win_rate":NaN,"worst":-Infinity');
+    .replace('"win_rate":0', `"win_rate":${nan},"worst":${negInf}`);
   return [created, trial, text, tagged];
 }
 

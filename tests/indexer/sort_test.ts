@@ -38,11 +38,22 @@ Deno.test("sort: numbers by value, then other values as text, then missing", asy
       ]);
     }
     await writer.close();
+    // Non-finite numbers as a Python log may spell them (EVENTS.md rule 5): they read as null.
+    const now = Date.now();
+    const day = new Date(now).toISOString().slice(0, 10);
+    const python = ["-inf", "NAN"].flatMap((x, i) => [
+      `{"event_type": "run.created", "event_id": "py-c${i}", "run_id": "r-py${i}", ` +
+      `"timestamp_ms": ${now}, "run_type": "t", "config": {}, "data_fingerprint": "f"}`,
+      `{"event_type": "run.completed", "event_id": "py-d${i}", "run_id": "r-py${i}", ` +
+      `"timestamp_ms": ${now + 1}, "summary": {"x": ${x}}, "artifact_paths": {}}`,
+    ]);
+    await Deno.mkdir(`${root}/events/day=${day}`, { recursive: true });
+    await Deno.writeTextFile(`${root}/events/day=${day}/part-py.jsonl`, python.join("\n") + "\n");
     await rebuildIndex(root, {});
     const ascending = ["r-neg", "r-3", "r-10", "r-a", "r-b", "r-obj"];
     const descending = ["r-10", "r-3", "r-neg", "r-obj", "r-b", "r-a"];
     // Runs without a value (null or missing) come last, in the default order (newest first).
-    const missing = new Set(["r-none", "r-null"]);
+    const missing = new Set(["r-none", "r-null", "r-py0", "r-py1"]);
     const check = (ids: string[], expected: readonly string[], label: string) => {
       deepEqual(ids.slice(0, expected.length), expected, label);
       deepEqual(new Set(ids.slice(expected.length)), missing, label);

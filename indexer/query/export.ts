@@ -317,6 +317,7 @@ async function writeExport(
   await conn.run(`CREATE TEMP TABLE ${ROWS_TABLE} AS ${numbered.sql}`, values, types);
   const roots = runs ? RUN_ROOTS : TRIAL_ROOTS;
   const paths = await flatPaths(conn, roots);
+  await markWideIntegers(conn, roots, paths);
   const numericText = await numericTextPaths(conn, roots, paths);
   const fixed = (runs ? RUN_FIXED : TRIAL_FIXED).map(([name, type, sql]) => ({ name, type, sql }));
   const extracts = roots.map((r, i) => {
@@ -442,8 +443,56 @@ function walkShape(
   }
 }
 
-const INTEGER_KINDS = new Set(["UBIGINT", "BIGINT"]);
-const NUMBER_KINDS = new Set(["UBIGINT", "BIGINT", "HUGEINT", "DOUBLE"]);
+/**
+ * The kind {@linkcode markWideIntegers} gives an integer `json_structure`
+ * calls DOUBLE because it is past 64 bits (below -2^63, from 2^64).
+ */
+const WIDE_INTEGER = "WIDE_INTEGER";
+const INTEGER_KINDS = new Set(["UBIGINT", "BIGINT", WIDE_INTEGER]);
+const NUMBER_KINDS = new Set(["UBIGINT", "BIGINT", "HUGEINT", "DOUBLE", WIDE_INTEGER]);
+
+/** Digits of the shortest integer `json_structure` calls DOUBLE (-9223372036854775809). */
+const WIDE_INTEGER_DIGITS_MIN = 19;
+
+/**
+ * `json_structure` calls an integer past 64 bits DOUBLE, so such a column
+ * was DOUBLE and lost its last digits (an export audit: a seed of
+ * -9223372036854775809 became -9.223372036854776e+18 and every other row
+ * `5.0`). A DOUBLE path whose values are all integers as written is marked
+ * {@linkcode WIDE_INTEGER}: the COPY's strict cast then makes its column
+ * DECIMAL(38,0) (see writeExport). Only roots whose text has a run of
+ * {@linkcode WIDE_INTEGER_DIGITS_MIN} digits are looked at path by path.
+ */
+async function markWideIntegers(
+  conn: DuckDBConnection,
+  roots: readonly FlatRoot[],
+  paths: readonly FlatPath[],
+): Promise<void> {
+  const doubles = paths.filter((p) =>
+    p.kinds.has("DOUBLE") && [...p.kinds].every((k) => k === "NULL" || NUMBER_KINDS.has(k))
+  );
+  if (doubles.length === 0) return;
+  const long = roots.map((r) =>
+    `coalesce(bool_or(regexp_matches(${r.column}::VARCHAR, '[0-9]{${WIDE_INTEGER_DIGITS_MIN}}')), ` +
+    `false)`
+  );
+  const [hasLong] = (await conn.runAndReadAll(`SELECT ${long.join(", ")} FROM ${ROWS_TABLE}`))
+    .getRows();
+  const candidates = doubles.filter((p) => hasLong[p.root] === true);
+  if (candidates.length === 0) return;
+  const checks = candidates.map((p) => {
+    const at = `json_extract(${roots[p.root].column}, ${sqlText(p.pointer)})`;
+    return `coalesce(bool_and(regexp_full_match(trim(${at}::VARCHAR), '-?[0-9]+')) ` +
+      `FILTER (WHERE json_type(${at}) = 'DOUBLE'), false)`;
+  });
+  const [whole] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
+    .getRows();
+  candidates.forEach((p, k) => {
+    if (whole[k] !== true) return;
+    p.kinds.delete("DOUBLE");
+    p.kinds.add(WIDE_INTEGER);
+  });
+}
 
 /** The paths holding both numbers and strings. */
 function mixedPaths(paths: readonly FlatPath[]): FlatPath[] {

@@ -113,6 +113,10 @@ Deno.test("export: types as written, first-seen column order, runs' rows", async
 
 // An interop audit: such a column was DOUBLE, so a uint64 seed lost its last digits in every
 // format (18446744073709551615 and ...614 both 1.8446744073709552e+19).
+/** Below BIGINT's range (-2^63 - 1), and 2^64: integers json_structure calls DOUBLE. */
+const NEG_PAST_BIGINT = "-9223372036854775809";
+const TWO_TO_64 = "18446744073709551616";
+
 Deno.test("export: an integer past BIGINT makes its column DECIMAL(38,0), exact", async () => {
   await withTempDir(async (root) => {
     const big = "12345678901234567890"; // past 2^63 - 1, below 2^64: json_structure's UBIGINT
@@ -124,9 +128,12 @@ Deno.test("export: an integer past BIGINT makes its column DECIMAL(38,0), exact"
       })),
       JSON.stringify(ev("trial.recorded", run_id, T0 + 10 + i, {
         trial_id: "t1",
-        params: { seed: 0, k: i },
+        params: { seed: 0, k: i, neg: 0, huge: 0 },
         metrics: { m: 1 },
-      })).replace('"seed":0', `"seed":${i === 0 ? big : "7"}`),
+      })).replace('"seed":0', `"seed":${i === 0 ? big : "7"}`)
+        // Past 64 bits json_structure says DOUBLE (an export audit: the column was DOUBLE).
+        .replace('"neg":0', `"neg":${i === 0 ? NEG_PAST_BIGINT : "5"}`)
+        .replace('"huge":0', `"huge":${i === 1 ? TWO_TO_64 : "-3"}`),
     ]);
     await writePart(root, join("day=2026-01-20", "part-big.jsonl"), lines);
     await rebuildIndex(root, {});
@@ -140,17 +147,24 @@ Deno.test("export: an integer past BIGINT makes its column DECIMAL(38,0), exact"
     deepEqual((await describe(out)).filter(([n]) => n.includes(".")), [
       ["params.seed", "DECIMAL(38,0)"],
       ["params.k", "BIGINT"],
+      ["params.neg", "DECIMAL(38,0)"],
+      ["params.huge", "DECIMAL(38,0)"],
       ["metrics.m", "BIGINT"],
     ]);
     const jsonl = join(root, "trials.jsonl");
     await exportIndex(indexPath(root), { what: "trials", format: "jsonl", outPath: jsonl });
     const text = await Deno.readTextFile(jsonl);
     ok(text.includes(`"params.seed":${big}`), text);
+    ok(text.includes(`"params.neg":${NEG_PAST_BIGINT}`), text);
+    ok(text.includes(`"params.neg":5,`), text); // not 5.0
+    ok(text.includes(`"params.huge":${TWO_TO_64}`), text);
     const rows = text.trim().split("\n").map((l) => JSON.parse(l));
     deepEqual(rows.map((r) => r["params.k"]), [0, 1]);
     const csv = join(root, "trials.csv");
     await exportIndex(indexPath(root), { what: "trials", format: "csv", outPath: csv });
-    ok((await Deno.readTextFile(csv)).includes(`,${big},`), "csv keeps the digits");
+    const csvText = await Deno.readTextFile(csv);
+    ok(csvText.includes(`,${big},`), "csv keeps the digits");
+    ok(csvText.includes(`,${NEG_PAST_BIGINT},`) && csvText.includes(`,${TWO_TO_64},`), csvText);
   });
 });
 

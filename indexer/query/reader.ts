@@ -17,13 +17,19 @@ import {
   BIGINT,
   BOOLEAN,
   DOUBLE,
+  DuckDBBlobValue,
   type DuckDBConnection,
   type DuckDBResult,
   type DuckDBType,
+  DuckDBTypeId,
   type DuckDBValue,
+  type DuckDBValueConverter,
+  type JS,
+  JSDuckDBValueConverter,
   VARCHAR,
 } from "../duckdb.ts";
 import type { QueryParam } from "./fields.ts";
+import { isExactInteger } from "./_json.ts";
 import {
   IndexNotFoundError,
   READER_CONFIG,
@@ -321,6 +327,7 @@ export async function openStream(
   conn: DuckDBConnection,
   sql: string,
 ): Promise<{ columns: string[]; batches: AsyncGenerator<Record<string, unknown>[]> }> {
+  // Values as DuckDB has them (SQL_VALUE_CONVERTER), then integers exact.
   const plain = (row: Record<string, unknown>) => plainRow(row, { exactIntegers: true });
   let wrappable = true;
   try {
@@ -334,7 +341,8 @@ export async function openStream(
   if (!wrappable) {
     const reader = await conn.runAndReadAll(sql);
     const columns = reader.deduplicatedColumnNames();
-    const rows = reader.getRowObjectsJS().map((r) => plain(r as Record<string, unknown>));
+    const rows = reader.convertRowObjects(SQL_VALUE_CONVERTER)
+      .map((r) => plain(r as Record<string, unknown>));
     return {
       columns,
       batches: (async function* () {
@@ -346,13 +354,71 @@ export async function openStream(
   const columns = result.deduplicatedColumnNames();
   async function* batches() {
     let streamed = 0;
-    for await (const batch of result.yieldRowObjectJs()) {
+    for await (const batch of result.yieldConvertedRowObjects(SQL_VALUE_CONVERTER)) {
       streamed += batch.length;
-      yield batch.map(plain);
+      yield batch.map((r) => plain(r as Record<string, unknown>));
     }
     await checkStreamComplete(conn, sql, [], streamed);
   }
   return { columns, batches: batches() };
+}
+
+/**
+ * How `ledger sql` converts DuckDB's values: as the JavaScript API does
+ * (`JSDuckDBValueConverter`), except where that loses what DuckDB holds
+ * (an output audit): a DECIMAL keeps its digits (the API made it a double:
+ * `12345678901234.567` printed `...566`), times keep their microseconds as
+ * ISO text (`2026-01-01T01:02:03.456789Z`), a TIME, DATE or INTERVAL is
+ * DuckDB's own text (a TIME was a count of microseconds), a BLOB is hex
+ * (it was an object of byte indexes). Lists, structs and maps convert their
+ * members the same way.
+ */
+const SQL_VALUE_CONVERTER: DuckDBValueConverter<JS> = (value, type, converter) => {
+  if (value === null) return null;
+  switch (type.typeId) {
+    case DuckDBTypeId.DECIMAL:
+      return rawJSON(String(value)) as JS; // JSON.stringify writes its digits
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return isoTimestampText(String(value), type.typeId === DuckDBTypeId.TIMESTAMP_TZ);
+    case DuckDBTypeId.DATE:
+    case DuckDBTypeId.TIME:
+    case DuckDBTypeId.TIME_NS:
+    case DuckDBTypeId.TIME_TZ:
+    case DuckDBTypeId.INTERVAL:
+      return String(value);
+    case DuckDBTypeId.BLOB:
+      return value instanceof DuckDBBlobValue
+        ? [...value.bytes].map((b) => b.toString(16).padStart(2, "0")).join("")
+        : String(value);
+    default:
+      return JSDuckDBValueConverter(value, type, converter);
+  }
+};
+
+/**
+ * DuckDB's text of a timestamp (`2026-01-01 01:02:03.456789`, with `+00`
+ * or `+05:30` when it has a zone) as ISO 8601 UTC or with its offset;
+ * `infinity` and other words as they are.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isoTimestampText } from "./reader.ts";
+ * assert.equal(isoTimestampText("2026-01-01 01:02:03.456789", false), "2026-01-01T01:02:03.456789Z");
+ * assert.equal(isoTimestampText("2026-01-01 01:02:03+00", true), "2026-01-01T01:02:03+00:00");
+ * assert.equal(isoTimestampText("infinity", false), "infinity");
+ * ```
+ */
+export function isoTimestampText(text: string, zoned: boolean): string {
+  const m = /^(-?\d{4,}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d(?::\d\d)?)?$/.exec(text);
+  if (m === null) return text;
+  const [, date, time, offset] = m;
+  if (!zoned || offset === undefined) return `${date}T${time}Z`;
+  return `${date}T${time}${offset.length === 3 ? `${offset}:00` : offset}`;
 }
 
 /**
@@ -415,6 +481,7 @@ function plainValue(v: unknown, exact: boolean): unknown {
       : Number(v);
   }
   if (Array.isArray(v)) return v.map((x) => plainValue(x, exact));
+  if (isExactInteger(v)) return v; // a raw JSON number (an exact integer, a DECIMAL): as it is
   if (v !== null && typeof v === "object" && !(v instanceof Date)) {
     return plainRow(v as Record<string, unknown>, { exactIntegers: exact });
   }

@@ -351,6 +351,25 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
         '{"b":9007199254740993,"n":-9007199254740993,"h":12345678901234567890,' +
           '"l":[9007199254740993],"s":5}\n',
       );
+      // DuckDB's other types as it holds them (an output audit): a DECIMAL's digits (not a
+      // double's), microseconds, DuckDB's text of a TIME, DATE and INTERVAL, a BLOB as hex.
+      const typed = "SELECT 12345678901234.567::DECIMAL(18,3) AS d, " +
+        "TIMESTAMP '2026-01-01 01:02:03.456789' AS ts, TIME '12:34:56' AS tm, " +
+        "DATE '2026-02-03' AS dt, INTERVAL 90 MINUTE AS iv, '\\xDE\\xAD'::BLOB AS bl, " +
+        "[0.5::DECIMAL(3,2)] AS l";
+      r = await runLedger(["sql", "--root", root, typed, "--format", "jsonl"]);
+      equal(r.code, 0, r.stderr);
+      equal(
+        r.stdout,
+        '{"d":12345678901234.567,"ts":"2026-01-01T01:02:03.456789Z","tm":"12:34:56",' +
+          '"dt":"2026-02-03","iv":"01:30:00","bl":"dead","l":[0.50]}\n',
+      );
+      r = await runLedger(["sql", "--root", root, typed, "--format", "csv"]);
+      equal(r.code, 0, r.stderr);
+      equal(
+        r.stdout.split("\n")[1],
+        "12345678901234.567,2026-01-01T01:02:03.456789Z,12:34:56,2026-02-03,01:30:00,dead,[0.50]",
+      );
     });
 
     await t.step(

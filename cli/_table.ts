@@ -279,17 +279,21 @@ export function cellText(value: unknown): string {
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line
- * break; objects as JSON; null as empty.
+ * break; objects as JSON; null as empty, and an empty string as `""` (as
+ * `ledger export` writes it), so a reader that tells them apart can.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { csvField } from "./_table.ts";
  * assert.equal(csvField('a,"b"'), '"a,""b"""');
+ * assert.equal(csvField(""), '""');
+ * assert.equal(csvField(null), "");
  * ```
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
+  if (value === "") return '""';
   const text = typeof value === "object" ? JSON.stringify(value) : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

@@ -334,6 +334,9 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
       ]);
       r = await runLedger(["sql", "--root", root, "SELECT 1 AS a, 'x,y' AS b", "--format", "csv"]);
       equal(r.stdout, 'a,b\n1,"x,y"\n');
+      // An empty string and a null stay apart in CSV, as in export (an output audit).
+      r = await runLedger(["sql", "--root", root, "SELECT '' AS e, NULL AS n", "--format", "csv"]);
+      equal(r.stdout, 'e,n\n"",\n');
       r = await runLedger(["sql", "--root", root, "SELECT count(*) AS n FROM trial_results"]);
       match(r.stdout, /^n\n10$/m);
       // Integers past 2^53 keep every digit in every format (not the nearest double).

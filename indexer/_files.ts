@@ -89,8 +89,10 @@ export async function listPartFiles(root: string): Promise<PartFile[]> {
     for (const b of batches) {
       const f = byName.get(`day=${b.day}/${b.part}`);
       if (f === undefined) continue; // its part is gone, or not a part file
-      const acknowledged = await acknowledgedSize(root, f.day, f.path, f.sizeBytes);
-      f.pendingBytes = f.sizeBytes - acknowledged;
+      // From the size as listed: a part may have two records (the first markers' name too).
+      const listed = f.sizeBytes + f.pendingBytes;
+      const acknowledged = await acknowledgedSize(root, f.day, f.path, listed);
+      f.pendingBytes = listed - acknowledged;
       f.sizeBytes = acknowledged;
     }
   }

@@ -214,6 +214,9 @@ Deno.test("a batch's lines are indexed once it acknowledges them, not before (SP
     const marker = join(root, "events", ".pending", `2026-01-20__emit-000001.jsonl.size`);
     await Deno.mkdir(join(root, "events", ".pending"));
     await Deno.writeTextFile(marker, JSON.stringify({ size: (await Deno.stat(path)).size }));
+    // The name ledger 0.2.0's first records had (no suffix), beside it: both are honoured.
+    const firstName = marker.slice(0, -".size".length);
+    await Deno.copyFile(marker, firstName);
     const batch = fullRun("run-b", T0 + 60_000);
     await writePart(root, part, batch, { append: true, tail: '{"event_type": "run.st' });
     const counts = async () =>
@@ -237,6 +240,7 @@ Deno.test("a batch's lines are indexed once it acknowledges them, not before (SP
       "acknowledged (its record removed): every line, the torn tail reported",
       async () => {
         await Deno.remove(marker);
+        await Deno.remove(firstName);
         await assertIncrementalEqualsFull(root);
         deepEqual(await counts(), { e: 20, x: 1, r: 2 });
       },

@@ -3,12 +3,14 @@
  * memory: a file (or the new tail of one) larger than a batch is copied, as a
  * stream, into staging files of at most about `chunkBytes` each, every one
  * cut just after a newline, so that no batch and no `read_text` ever holds
- * more than one chunk of a large file. Small files are read in place.
+ * more than one chunk of a large file. Small files are read in place, except
+ * those a batch may be appending to: their copy holds only the bytes listed.
  *
  * @module
  */
 import { assert } from "../ledger/assert.ts";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { SHARED_PART_PATTERN } from "../ledger/paths.ts";
 import type { PartFile } from "./_files.ts";
 import type { ScanEntry } from "./_pipeline.ts";
 
@@ -55,6 +57,12 @@ export interface RangeStart {
  *   assert.equal(copies.join(""), await Deno.readTextFile(file.path));
  *   assert.equal(staged[1].byteBase, staged[0].readBytes);
  *   assert.equal(staged[1].lineBase, copies[0].split("\n").length - 1); // lines before it
+ *   // A shared CLI part, which a batch may be growing: a copy of the bytes listed, no more.
+ *   const shared = { ...file, path: `${root}/emit-000001.jsonl`, sizeBytes: 10 };
+ *   await Deno.copyFile(file.path, shared.path);
+ *   const [copy] = await stageRanges(shared, start, 64 << 20, stagingDir);
+ *   assert.notEqual(copy.readPath, shared.path);
+ *   assert.equal((await Deno.readFile(copy.readPath)).length, 10);
  * } finally {
  *   await Deno.remove(root, { recursive: true });
  * }
@@ -66,9 +74,7 @@ export async function stageRanges(
   chunkBytes: number,
   stagingDir: string,
 ): Promise<ScanEntry[]> {
-  // A file read whole is read in place, unless it holds a batch's lines not acknowledged yet:
-  // those are left out of the read (a copy of the acknowledged bytes).
-  if (start.byteBase === 0 && f.sizeBytes <= chunkBytes && f.pendingBytes === 0) {
+  if (start.byteBase === 0 && f.sizeBytes <= chunkBytes && readsInPlace(f)) {
     return [{
       file: f.file,
       readPath: f.path,
@@ -87,8 +93,8 @@ export async function stageRanges(
   try {
     await source.seek(start.byteBase, Deno.SeekMode.Start);
     const buffer = new Uint8Array(Math.min(READ_BUFFER_BYTES, chunkBytes));
-    // Up to the end of the file, or only its acknowledged bytes while a batch is pending.
-    let unread = f.pendingBytes === 0 ? Infinity : f.sizeBytes - start.byteBase;
+    // Only the bytes listed (acknowledged): what a batch appends after the listing is its own.
+    let unread = f.sizeBytes - start.byteBase;
     while (unread > 0) {
       const n = await source.read(buffer.subarray(0, Math.min(buffer.length, unread)));
       if (n === null) break;
@@ -123,6 +129,19 @@ export async function stageRanges(
     entries.push(empty.close(f));
   }
   return entries;
+}
+
+/**
+ * Whether DuckDB may read `f` in place, whole, as it is when read: not a
+ * part a batch can append to (`emit --stdin` appends only to the shared CLI
+ * parts, `emit-<seq>.jsonl`) nor one that holds a batch's lines now. A batch
+ * that starts between the listing and the read would otherwise have its
+ * unacknowledged lines indexed (an audit: 3 of 10 full rebuilds started
+ * just before a batch published part of it); such a part is read through a
+ * copy of its listed bytes instead.
+ */
+function readsInPlace(f: PartFile): boolean {
+  return f.pendingBytes === 0 && !SHARED_PART_PATTERN.test(basename(f.path));
 }
 
 interface Chunk {

@@ -19,6 +19,7 @@ import {
 } from "./fields.ts";
 import { checkPatterns, compileFilter, FilterSyntaxError, parseFilter } from "./filter.ts";
 import { parseJsonLenient } from "./_json.ts";
+import { normalizeJsonText } from "../../ledger/json_text.ts";
 import { isoTimeSql } from "./time.ts";
 import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
 import { isOutOfMemory } from "../queries.ts";
@@ -620,7 +621,7 @@ async function* streamJsonRows(
   const texts = blocks === null ? streamJsonTexts(conn, q) : readBlocks(blocks);
   for await (const batch of texts) {
     for (const [i, text] of batch.entries()) {
-      if (NON_FINITE_TOKEN.test(text)) batch[i] = JSON.stringify(parseJsonLenient(text));
+      if (NON_FINITE_TOKEN.test(text)) batch[i] = normalizeJsonText(text);
     }
     streamed += batch.length;
     yield batch;
@@ -679,8 +680,10 @@ async function* streamJsonTexts(conn: DuckDBConnection, q: SqlFragment): AsyncGe
 /**
  * A text that may hold a non-finite number as the log spelled it (EVENTS.md
  * rule 5: `NaN`, `Infinity`, any letter case, `inf` too): DuckDB keeps the
- * stored JSON as written, so such a row is parsed (they read as null) and
- * written again. A string holding the word takes the same path, unchanged.
+ * stored JSON as written, so in such a row those tokens become `null`, and
+ * nothing else changes (`normalizeJsonText`: strings, number spellings such
+ * as `1.0` and repeated keys as they were). A row whose only such word is in
+ * a string comes out unchanged.
  */
 const NON_FINITE_TOKEN = /\b(?:nan|inf(?:inity)?)\b/i;
 

@@ -58,7 +58,7 @@ function runLines(n: number): (Record<string, unknown> | string)[] {
   // DuckDB reads (EVENTS.md rule 5: any letter case, `inf` too).
   const [nan, negInf] = NON_FINITE_SPELLINGS[(n / NON_FINITE_EVERY) % NON_FINITE_SPELLINGS.length];
   const text = JSON.stringify({ ...completed, summary: { win_rate: 0, calls: n } })
-    .replace('"win_rate":0', `"win_rate":${nan},"worst":${negInf}`);
+    .replace('"win_rate":0', `"win_rate":${nan},"worst":${negInf},"kept":1.0,"word":"inf"`);
   return [created, trial, text, tagged];
 }
 
@@ -134,7 +134,15 @@ Deno.test("json streams: blocks and rows give the same texts in the same order",
         }
         const nanQuery = { where: ["summary.calls = 97"] };
         const [nan] = await bothWays((o) => streamRunsJson(conn, nanQuery, o), "NaN");
-        assert.deepEqual(JSON.parse(nan).summary, { win_rate: null, worst: null, calls: 97 });
+        assert.deepEqual(JSON.parse(nan).summary, {
+          win_rate: null,
+          worst: null,
+          kept: 1,
+          word: "inf",
+          calls: 97,
+        });
+        // Only those tokens change: the row keeps its own spelling of the rest (1.0, not 1).
+        assert.match(nan, /"win_rate":null,"worst":null,"kept":1\.0,"word":"inf"/);
         const sorted = (await collect(streamRunsJson(conn, {
           sort: [{ field: "summary.calls", descending: true }],
         }))).flat().map((text) => JSON.parse(text).summary.calls);

@@ -460,8 +460,9 @@ const WIDE_INTEGER_DIGITS_MIN = 19;
  * -9223372036854775809 became -9.223372036854776e+18 and every other row
  * `5.0`). A DOUBLE path whose values are all integers as written is marked
  * {@linkcode WIDE_INTEGER}: the COPY's strict cast then makes its column
- * DECIMAL(38,0) (see writeExport). Only roots whose text has a run of
- * {@linkcode WIDE_INTEGER_DIGITS_MIN} digits are looked at path by path.
+ * DECIMAL(38,0) (see writeExport). Only roots whose text has an integer
+ * part of {@linkcode WIDE_INTEGER_DIGITS_MIN} digits are looked at path by
+ * path.
  */
 async function markWideIntegers(
   conn: DuckDBConnection,
@@ -472,9 +473,11 @@ async function markWideIntegers(
     p.kinds.has("DOUBLE") && [...p.kinds].every((k) => k === "NULL" || NUMBER_KINDS.has(k))
   );
   if (doubles.length === 0) return;
+  // A run of digits not after a digit or a point: an integer part (a long fraction, as in
+  // 0.57331522647291425, is not one: it sent every summary path to the check below).
   const long = roots.map((r) =>
-    `coalesce(bool_or(regexp_matches(${r.column}::VARCHAR, '[0-9]{${WIDE_INTEGER_DIGITS_MIN}}')), ` +
-    `false)`
+    `coalesce(bool_or(regexp_matches(${r.column}::VARCHAR, ` +
+    `'(^|[^0-9.])-?[0-9]{${WIDE_INTEGER_DIGITS_MIN}}')), false)`
   );
   const [hasLong] = (await conn.runAndReadAll(`SELECT ${long.join(", ")} FROM ${ROWS_TABLE}`))
     .getRows();

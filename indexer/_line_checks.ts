@@ -25,8 +25,17 @@ export const BOM_SQL = "chr(65279)";
  * an optional field). DuckDB gives JSON `null` as SQL NULL already.
  */
 export function isPresent(v: string): string {
-  return `(${v} IS NOT NULL AND NOT coalesce(json_type(${v}) = 'DOUBLE' ` +
-    `AND NOT isfinite(TRY_CAST(${v} AS DOUBLE)), false))`;
+  return `(${v} IS NOT NULL AND NOT ${isNonFinite(v)})`;
+}
+
+/**
+ * The JSON fragment is a non-finite number, however the line spelled it
+ * (`NaN`, `-Infinity`, `inf` in any letter case, `1e400`: DuckDB keeps the
+ * text as written, and each of them casts to a non-finite DOUBLE). Never
+ * NULL. The query surface reads stored fragments with the same test.
+ */
+export function isNonFinite(v: string): string {
+  return `coalesce(json_type(${v}) = 'DOUBLE' AND NOT isfinite(TRY_CAST(${v} AS DOUBLE)), false)`;
 }
 
 /**

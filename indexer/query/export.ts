@@ -33,7 +33,7 @@ import { assert } from "../../ledger/assert.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../../ledger/durable_fs.ts";
 import { randomHex } from "../../ledger/ids.ts";
 import { withIndex } from "../queries.ts";
-import { nonFiniteSql } from "./fields.ts";
+import { isNonFinite } from "../_line_checks.ts";
 import { caseDistinctNames, flatPathName } from "./flat_path.ts";
 import { bindParams } from "./reader.ts";
 import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
@@ -598,7 +598,7 @@ function valueSql(f: string, type: ColumnType): string {
       // Strings as their text; numbers, booleans, arrays and empty objects as JSON text; an
       // object with keys is spread over its own columns; NaN and infinities read as null.
       return `CASE WHEN json_type(${f}) = 'VARCHAR' THEN ${f} ->> '$'
-        WHEN json_type(${f}) = 'NULL' OR ${nonFiniteSql(f)}
+        WHEN json_type(${f}) = 'NULL' OR ${isNonFinite(f)}
           OR (json_type(${f}) = 'OBJECT' AND ${f}::VARCHAR <> '{}') THEN NULL
         ELSE ${f}::VARCHAR END`;
   }

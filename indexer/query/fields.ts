@@ -16,6 +16,7 @@
  * @module
  */
 import { isoTimeSql } from "./time.ts";
+import { isNonFinite } from "../_line_checks.ts";
 
 /** What a query lists: runs or trials. */
 export type QueryTarget = "runs" | "trials";
@@ -114,16 +115,6 @@ const TRIAL_JSON_ROOTS: Record<string, string> = {
   params: "t.params",
   metrics: "t.metrics",
 };
-
-/**
- * SQL: the JSON fragment `v` is a non-finite number, however the log spelled
- * it (`NaN`, `-Infinity`, `inf` in any letter case, `1e400`: EVENTS.md rule
- * 5); DuckDB keeps the text as written, so a list of spellings misses some.
- */
-export function nonFiniteSql(v: string): string {
-  return `coalesce(json_type(${v}) = 'DOUBLE' ` +
-    `AND NOT coalesce(isfinite(TRY_CAST(${v}::VARCHAR AS DOUBLE)), false), false)`;
-}
 
 /** A path segment: letters, digits, `_` and `-`. */
 export const SEGMENT_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -261,7 +252,7 @@ function tagField(name: string, key: string): Field {
 function jsonField(name: string, root: string, path: string[], column: string): Field {
   const p = pathLiteral(path);
   // NaN and infinities (Python's json.dumps writes them) read as null (SPEC 3).
-  const text = `CASE WHEN ${nonFiniteSql(`json_extract(${column}, ${p})`)} THEN NULL ` +
+  const text = `CASE WHEN ${isNonFinite(`json_extract(${column}, ${p})`)} THEN NULL ` +
     `ELSE json_extract_string(${column}, ${p}) END`;
   return {
     name,

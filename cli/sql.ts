@@ -93,10 +93,9 @@ export async function main(args: string[]): Promise<number> {
     }
     const { columns, batches } = await openStream(conn, query);
     if (format !== "table") {
+      // openStream's values are JSON's already (times as text, BLOBs as hex, exact numbers).
       await writeRows(
-        (async function* () {
-          for await (const batch of batches) yield batch.map(jsonSafe);
-        })(),
+        batches,
         {
           format,
           csvColumns: columns.map((name) => ({
@@ -115,7 +114,7 @@ export async function main(args: string[]): Promise<number> {
           more = true;
           break;
         }
-        rows.push(jsonSafe(row));
+        rows.push(row);
       }
       if (more) break;
     }
@@ -131,17 +130,4 @@ export async function main(args: string[]): Promise<number> {
     if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);
     return EXIT_OK;
   }, { memoryLimit });
-}
-
-/** Values JSON can carry: dates as ISO text, binary as hex. */
-function jsonSafe(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) {
-    out[k] = v instanceof Date
-      ? v.toISOString()
-      : v instanceof Uint8Array
-      ? [...v].map((b) => b.toString(16).padStart(2, "0")).join("")
-      : v;
-  }
-  return out;
 }

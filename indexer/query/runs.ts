@@ -201,6 +201,9 @@ export type RowShape = "columns" | "json";
  */
 export type RunsSource = "index" | "latest_runs";
 
+/** The index's runs as the row `r`: `latest_runs`' rows without the view's order. */
+const INDEX_RUNS_SQL = `(${LATEST_RUNS_SELECT_SQL}) r`;
+
 /** The SQL of a run query, with its parameters (exported for tests and the report). */
 export function runQuerySql(
   query: RunQuery,
@@ -232,7 +235,7 @@ export function runQuerySql(
     "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) DESC",
     "r.run_id",
   ]);
-  const runs = source === "index" ? `(${LATEST_RUNS_SELECT_SQL}) r` : "latest_runs r";
+  const runs = source === "index" ? INDEX_RUNS_SQL : "latest_runs r";
   const from = `${runs} LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id`;
   // The phase counts join at most one row per run: counting needs it only when a condition does.
   const countFrom = conds.some((c) => /\bp\./.test(c)) ? from : runs;
@@ -873,7 +876,7 @@ export function trialQuerySql(
       select,
       selectParams,
       from: joinRun
-        ? `trial_results t LEFT JOIN (${LATEST_RUNS_SELECT_SQL}) r ON r.run_id = t.run_id`
+        ? `trial_results t LEFT JOIN ${INDEX_RUNS_SQL} ON r.run_id = t.run_id`
         : "trial_results t",
       conds,
       params,

@@ -253,8 +253,8 @@ export async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
 /**
  * The flags that pick runs by what they are, shared by `runs`, `trials` and
  * `export` ("the same flags as runs", issue 11): `--type` and `--status`
- * (repeatable), `--since` and `--until` (creation time; a date alone is its
- * UTC day, `--until` inclusive of it), `--all` (archived runs too).
+ * (repeatable), `--since` and `--until` (creation time, both inclusive; a
+ * date alone is its UTC day, all of it for `--until`), `--all` (archived runs too).
  */
 export const RUN_SELECT_FLAGS = {
   "type": { type: "string", multiple: true },
@@ -272,7 +272,7 @@ export interface RunSelection {
   statuses: string[];
   /** Created at or after, ms. */
   sinceMs: number | undefined;
-  /** Created before, ms. */
+  /** Created before, ms (one past the inclusive `--until`). */
   untilMs: number | undefined;
   /** Archived runs too. */
   includeArchived: boolean;
@@ -289,6 +289,8 @@ export interface RunSelection {
  * const s = runSelection({ type: ["policy"], until: "2026-01-20", all: true });
  * assert.deepEqual(s.types, ["policy"]);
  * assert.equal(s.untilMs, Date.UTC(2026, 0, 21)); // the whole day
+ * const at = Date.UTC(2026, 0, 20, 12);
+ * assert.equal(runSelection({ until: "2026-01-20T12:00:00Z" }).untilMs, at + 1); // that instant too
  * assert.throws(() => runSelection({ status: ["done"] }), /--status must be one of/);
  * ```
  */
@@ -311,7 +313,8 @@ export function runSelection(values: ParsedFlags["values"]): RunSelection {
     sinceMs: since === undefined ? undefined : instantFlag("--since", since),
     untilMs: until === undefined
       ? undefined
-      : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 : 0),
+      // Inclusive: a date takes in its whole day, an instant the runs created at it (1 ms).
+      : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 : 1),
     includeArchived: values.all === true,
   };
 }

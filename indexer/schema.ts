@@ -899,12 +899,24 @@ export const MARK_INVALID_UTF8_SQL = `UPDATE stage SET reason = 'not UTF-8', e =
 export const RUN_STATUSES = ["completed", "failed", "running", "pending", "stale"] as const;
 
 /**
+ * When run `r` (a row of `latest_runs`) ended: at the ending its status
+ * comes from (a completion later than any failure, else the failure), NULL
+ * while it has none. A run that completed and failed later ran until it
+ * failed.
+ */
+export const RUN_ENDED_AT_SQL = `CASE WHEN r.completed_at_ms IS NOT NULL
+    AND (r.failed_at_ms IS NULL OR r.completed_at_ms > r.failed_at_ms) THEN r.completed_at_ms
+    ELSE r.failed_at_ms END`;
+/** How long run `r` ran: from its start to {@linkcode RUN_ENDED_AT_SQL}. */
+export const RUN_DURATION_SQL = `(${RUN_ENDED_AT_SQL} - r.started_at_ms)`;
+
+/**
  * One row per run, newest first: `latest_runs` plus phase summary and
  * duration. `$1` status or NULL for all, `$2` limit or NULL for no limit.
  */
 export const LIST_RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, r.completed_at_ms, r.failed_at_ms,
-    coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
+    ${RUN_DURATION_SQL} AS duration_ms,
     coalesce(p.phase_count, 0) AS phase_count, coalesce(p.phase_names, []) AS phase_names,
     p.total_duration_ms AS phase_duration_ms, r.last_event_at_ms, r.event_count,
     r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config

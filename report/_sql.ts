@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LATEST_RUNS_SELECT_SQL } from "../indexer/schema.ts";
+import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL } from "../indexer/schema.ts";
 
 /**
  * The runs, as the view `latest_runs` has them but without its order: every
@@ -32,7 +32,7 @@ export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
   "run_id": "r.run_id",
   "run_type": "r.run_type",
   "status": "r.status",
-  "duration": "coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms",
+  "duration": RUN_DURATION_SQL,
 };
 
 /**
@@ -49,7 +49,7 @@ export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
 
 /** The overview's columns of the runs `$1`. */
 export const OVERVIEW_ROWS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
-    r.started_at_ms, coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
+    r.started_at_ms, ${RUN_DURATION_SQL} AS duration_ms,
     r.summary_json, r.data_fingerprint, r.label, r.archived
   FROM ${RUNS} WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
@@ -71,7 +71,7 @@ export const FACETS_SQL = `SELECT 'type' AS facet, run_type AS value FROM runs_d
 /** Runs whose id is in the list `$1`. */
 export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, r.completed_at_ms, r.failed_at_ms,
-    coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms AS duration_ms,
+    ${RUN_DURATION_SQL} AS duration_ms,
     r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config,
     r.event_count, r.last_event_at_ms, r.label, r.archived
   FROM ${RUNS} WHERE list_contains($1::VARCHAR[], r.run_id)`;

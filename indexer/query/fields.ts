@@ -17,6 +17,7 @@
  */
 import { isoTimeSql } from "./time.ts";
 import { isNonFinite } from "../_line_checks.ts";
+import { RUN_DURATION_SQL } from "../schema.ts";
 
 /** What a query lists: runs or trials. */
 export type QueryTarget = "runs" | "trials";
@@ -93,7 +94,7 @@ const RUN_FIELDS: Record<string, PlainField> = {
   created_at: { kind: "time", sql: "r.created_at_ms" },
   duration_ms: {
     kind: "number",
-    sql: "(coalesce(r.completed_at_ms, r.failed_at_ms) - r.started_at_ms)",
+    sql: RUN_DURATION_SQL,
   },
   label: { kind: "text", sql: "r.label" },
 };

@@ -56,6 +56,8 @@ export type FilterExpr =
     op: CompareOp;
     value: FilterValue;
     valueColumn: number;
+    /** A number's text as written (a double rounds integers past 2^53). */
+    valueText?: string;
   }
   | { kind: "regex"; field: string; column: number; pattern: string; valueColumn: number }
   | { kind: "null"; field: string; column: number; negated: boolean };
@@ -317,14 +319,15 @@ class Parser {
     const op = this.#peek;
     if (op.kind === "op") {
       this.#next();
-      const valueColumn = this.#peek.column;
+      const valueToken = this.#peek;
       return {
         kind: "compare",
         field: f.text,
         column: f.column,
         op: op.text as CompareOp,
         value: this.#value(),
-        valueColumn,
+        valueColumn: valueToken.column,
+        ...(valueToken.kind === "number" ? { valueText: valueToken.text } : {}),
       };
     }
     if (op.kind === "tilde") {
@@ -572,6 +575,16 @@ function compileCompare(
     return { sql: `${f.text.sql} IS ${e.op === "=" ? "" : "NOT "}NULL`, params: f.text.params };
   }
   if (typeof v === "number") {
+    const exact = bigIntegerOf(e.valueText);
+    if (exact !== undefined && f.kind !== "time") {
+      // Past 2^53 a double rounds: 9007199254740993 = 9007199254740992. An integer value
+      // compares exactly; any other number as a double.
+      const int = integerOf(f.text);
+      return {
+        sql: `coalesce(${int.sql} ${op} CAST(? AS HUGEINT), ${f.num.sql} ${op} ?)`,
+        params: [...int.params, exact, ...f.num.params, v],
+      };
+    }
     return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, v] };
   }
   if (typeof v === "boolean") {
@@ -583,7 +596,17 @@ function compileCompare(
       );
     }
     // Only a stored true or false (or its text) matches: not 1, "yes" or "t", which a cast to
-    // BOOLEAN would take (and `= 1` never matches true: no loose equality either way).
+    // BOOLEAN would take (and `= 1` never matches true: no loose equality either way). In a
+    // JSON field the string "true" is not the boolean true.
+    if (f.kind === "json") {
+      const same = `(json_type(${f.value.sql}) = 'BOOLEAN' AND ${f.text.sql} = ?)`;
+      return {
+        sql: `CASE WHEN ${f.text.sql} IS NULL THEN NULL ELSE ${
+          e.op === "=" ? same : `NOT ${same}`
+        } END`,
+        params: [...f.text.params, ...f.value.params, ...f.text.params, String(v)],
+      };
+    }
     return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, String(v)] };
   }
   if (f.kind === "time") {
@@ -604,6 +627,44 @@ function compileCompare(
     return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, Number(v)] };
   }
   return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, v] };
+}
+
+/** Integers from 2^53 on (either sign) are where a double stops being exact. */
+const DOUBLE_EXACT_MAX = 2 ** 53;
+/** The HUGEINT range DuckDB compares exactly: |x| < 2^127. */
+const HUGEINT_MAX = 2n ** 127n - 1n;
+
+/**
+ * A number literal's exact value when it is an integer a double cannot hold
+ * (|x| >= 2^53, within HUGEINT), as text for a bound HUGEINT; else undefined.
+ */
+function bigIntegerOf(text: string | undefined): string | undefined {
+  if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
+  const n = BigInt(text);
+  const abs = n < 0n ? -n : n;
+  if (abs < BigInt(DOUBLE_EXACT_MAX) || abs > HUGEINT_MAX) return undefined;
+  return n.toString();
+}
+
+/**
+ * SQL giving a field's value as a HUGEINT when its text is an integer
+ * (`-?[0-9]+`, as written in the JSON or a string of digits), else NULL:
+ * the exact side of comparisons and sorts of integers past 2^53.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { integerOf } from "./filter.ts";
+ * const f = integerOf({ sql: "x", params: [] });
+ * assert.match(f.sql, /HUGEINT/);
+ * ```
+ */
+export function integerOf(text: SqlFragment): SqlFragment {
+  return {
+    sql:
+      `CASE WHEN regexp_full_match(${text.sql}, '-?[0-9]+') THEN TRY_CAST(${text.sql} AS HUGEINT) END`,
+    params: [...text.params, ...text.params],
+  };
 }
 
 /** The parameters of a fragment, for callers that build larger statements. */

@@ -68,6 +68,37 @@ Deno.test("integers past 2^53: every format of runs and trials, and compare", as
     });
 
     await t.step(
+      "--where and --sort tell them apart (a query audit: compared as doubles)",
+      async () => {
+        const ids = async (...args: string[]) => {
+          const r = await runLedger(["runs", "--root", root, "--format", "jsonl", ...args]);
+          equal(r.code, 0, r.stderr);
+          return r.stdout.trim().split("\n").filter((l) => l !== "").map((l) =>
+            JSON.parse(l).run_id
+          );
+        };
+        deepEqual(await ids("--where", `config.seed = ${BIG}`), ["p1"]);
+        deepEqual(await ids("--where", `config.seed != ${BIG}`), ["p2"]);
+        deepEqual(await ids("--where", `config.seed > ${BIG_EVEN}`), ["p1"]);
+        deepEqual(await ids("--where", `config.seed <= ${BIG_EVEN}`), ["p2"]);
+        deepEqual(await ids("--where", `config.neg < -${BIG_EVEN}`), ["p2", "p1"]);
+        deepEqual(await ids("--sort", "config.seed:desc"), ["p1", "p2"]); // newest first: p2, p1
+        deepEqual(await ids("--sort", "config.seed:asc"), ["p2", "p1"]);
+        const trials = await runLedger([
+          "trials",
+          "--root",
+          root,
+          "--format",
+          "jsonl",
+          "--where",
+          `params.seed = ${BIG_EVEN}`,
+        ]);
+        equal(trials.code, 0, trials.stderr);
+        equal(trials.stdout.trim(), "", "the trial's seed is 2^53 + 1, not 2^53");
+      },
+    );
+
+    await t.step(
       "show, --json and text, keeps the digits (an interop audit: it rounded)",
       async () => {
         const json = await runLedger(["show", "--root", root, "p1", "--json"]);

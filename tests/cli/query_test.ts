@@ -21,7 +21,9 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
       r = await runs("--json", "--since", "2026-01-21", "--until", "2026-01-22");
       deepEqual(ids(r.stdout), ["path-x", "pol-c1", "pol-b2"]);
       r = await runs("--json", "--since", "2026-01-21T00:00:30", "--until", "2026-01-22T00:00Z");
-      deepEqual(ids(r.stdout), ["pol-c1"]);
+      deepEqual(ids(r.stdout), ["path-x", "pol-c1"]); // --until an instant includes it
+      r = await runs("--json", "--since", "2026-01-22T00:00Z", "--until", "2026-01-22T00:00Z");
+      deepEqual(ids(r.stdout), ["path-x"]); // created at that very instant
       r = await runs("--json", "--limit", "2");
       deepEqual(ids(r.stdout), ["fail-y", "path-x"]);
     });

@@ -11,7 +11,7 @@
  * @module
  */
 import { rebuildIndex } from "../indexer/rebuild.ts";
-import { resolveRunId, withReader } from "../indexer/query/mod.ts";
+import { latestEventMs, resolveRunId, withReader } from "../indexer/query/mod.ts";
 import { completeEvent, encodeEventLine } from "../ledger/events.ts";
 import { appendShared } from "../ledger/shared_part.ts";
 import {
@@ -199,10 +199,31 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   await requireExistingRoot(root);
   const dbPath = indexDbPath(values);
-  const runId = await asUsage(() => withReader(dbPath, (conn) => resolveRunId(conn, prefix)));
+  const { runId, latestMs } = await asUsage(() =>
+    withReader(dbPath, async (conn) => {
+      const runId = await resolveRunId(conn, prefix);
+      return { runId, latestMs: await latestEventMs(conn, runId, COMPETING[kind]) };
+    })
+  );
+  // The later event wins by time: after one dated ahead of this clock (another machine's),
+  // this one is dated just after it, or the command would change nothing.
+  const nowMs = Date.now();
+  const dated = latestMs !== null && latestMs >= nowMs ? { timestamp_ms: latestMs + 1 } : {};
+  if (latestMs !== null && latestMs >= nowMs) {
+    console.error(
+      `note: ${escapeControl(runId)} has a ${COMPETING[kind].join(" or ")} dated ` +
+        `${new Date(latestMs).toISOString()}, after this machine's clock; this one is dated ` +
+        `just after it so that it takes effect`,
+    );
+  }
   // Validated and encoded before anything is written; then appended to the
   // day's shared CLI part under its lock, as `ledger emit` does (SPEC 3).
-  const event = completeEvent({ event_type: EVENT_TYPE[kind], run_id: runId, ...fields });
+  const event = completeEvent({
+    event_type: EVENT_TYPE[kind],
+    run_id: runId,
+    ...fields,
+    ...dated,
+  });
   await appendShared(root, [event], [encodeEventLine(event)]); // durable when it resolves
   console.log(`${PAST[kind]} ${escapeControl(runId)}${describe(kind, fields)}`);
   if (values["no-index"] !== true) await rebuildIndex(root, { dbPath });
@@ -215,6 +236,14 @@ const EVENT_TYPE = {
   archive: "run.archived",
   restore: "run.restored",
 } as const;
+
+/** The events whose latest value an annotation of each kind replaces (notes all stay). */
+const COMPETING: Record<Kind, readonly string[]> = {
+  tag: ["run.tagged"],
+  note: [],
+  archive: ["run.archived", "run.restored"],
+  restore: ["run.archived", "run.restored"],
+};
 
 const PAST: Record<Kind, string> = {
   tag: "tagged",

@@ -152,3 +152,51 @@ export async function resolveRunIds(
   for (const id of idsOrPrefixes) out.push(await resolveRunId(conn, id));
   return out;
 }
+
+/**
+ * The time of the latest event of run `runId` whose type is one of
+ * `eventTypes`, in ms, or null when the index has none. An annotation
+ * command dates its own event after it: the later value wins by time
+ * (SPEC 11), and an earlier event from a clock running ahead must not make
+ * the command a silent no-op.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { latestEventMs, withReader } from "./mod.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "a1", timestamp_ms: 1_000 },
+ *     { event_type: "run.tagged", run_id: "a1", tags: { label: "x" }, timestamp_ms: 5_000 },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const latest = await withReader(indexPath(root), async (conn) => [
+ *     await latestEventMs(conn, "a1", ["run.tagged"]),
+ *     await latestEventMs(conn, "a1", ["run.archived", "run.restored"]),
+ *   ]);
+ *   assert.deepEqual(latest, [5_000, null]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function latestEventMs(
+  conn: DuckDBConnection,
+  runId: string,
+  eventTypes: readonly string[],
+): Promise<number | null> {
+  if (eventTypes.length === 0) return null;
+  const [{ t }] = await allRows(
+    conn,
+    `SELECT max(timestamp_ms) AS t FROM events
+      WHERE run_id = ? AND event_type IN (${eventTypes.map(() => "?").join(", ")})`,
+    [runId, ...eventTypes],
+  );
+  return t === null ? null : Number(t);
+}

@@ -48,7 +48,8 @@ const USAGE = `Usage: ledger export runs|trials --format parquet|csv|jsonl --out
 Write runs (or trials) as one flat table: fixed columns (run_id, status,
 created_at, ...) then one column per config.*, summary.*, tags.* path (runs)
 or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT or
-DOUBLE), booleans BOOLEAN, the rest text. --where filters as in
+DOUBLE; a string written as a JSON number, "10" not "0010", counts as one
+beside numbers), booleans BOOLEAN, the rest text. --where filters as in
 ledger runs or ledger trials. Column names join keys with "." and write a
 "." inside a key as "\\." (key "a.b": config.a\\.b; path a -> b: config.a.b);
 names equal ignoring case get "~2", "~3"... (config.N, config.n~2).

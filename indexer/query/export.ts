@@ -6,8 +6,9 @@
  * is a BIGINT column (DECIMAL(38,0) when one is past BIGINT's range, such
  * as a uint64 seed: exact in every format, Parquet included), one with a
  * number written with a fraction or an exponent (`0.5`, `1.0`, `1e3`) a
- * DOUBLE; numeric strings count as numbers
- * in a column that holds numbers; all booleans make a BOOLEAN; anything else
+ * DOUBLE; strings that are JSON numbers as written (`"10"`, `"0.3"`, not
+ * `"0010"` or `" 7"`) count as numbers in a column that holds numbers, any
+ * other string makes the column text; all booleans make a BOOLEAN; anything else
  * is VARCHAR (objects and arrays as JSON text). NaN and infinities are null.
  *
  * Column names are the flat names of `flat_path.ts`, so that every path
@@ -534,9 +535,14 @@ async function numericTextPaths(
   return out;
 }
 
-/** A number written as text: what a number column accepts from a string. */
-const NUMERIC_TEXT_RE2 = String.raw`\s*-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*`;
-const INTEGER_TEXT_RE2 = String.raw`\s*-?\d+\s*`;
+/**
+ * A number written as text, as JSON writes one: what a number column
+ * accepts from a string. Anything else keeps the column text: `"0010"`,
+ * `" 7 "` or `"+5"` would lose their zeros, spaces or sign as numbers (an
+ * audit: a zero-padded id came out 10).
+ */
+const NUMERIC_TEXT_RE2 = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+const INTEGER_TEXT_RE2 = String.raw`-?(?:0|[1-9]\d*)`;
 
 /** The flattened columns: type from the kinds seen, value from the path's fragment. */
 function flatColumns(

@@ -58,7 +58,7 @@ import {
 export const FLAGS: FlagSpec = {
   ...RUN_SELECT_FLAGS,
   "where": { type: "string", multiple: true },
-  "sort": { type: "string" },
+  "sort": { type: "string", multiple: true },
   "columns": { type: "string" },
   "format": { type: "string" },
   "json": { type: "boolean" },
@@ -117,12 +117,13 @@ json, jsonl and csv list every match (streamed).
   --type T, --status S   keep these (repeatable); status: one of
                          ${RUN_STATUSES.join(", ")}
   --since, --until       creation time: a UTC date or ISO instant (no offset =
-                         UTC); --until DATE includes that whole day
+                         UTC); both inclusive: --until DATE takes the whole day
   --where EXPR           filter (repeatable, all must hold), e.g.
                          "summary.win_rate >= 0.5 and config.fee_bps = 10"
                          ops = != < <= > >= ~ 'regex', is [not] null,
                          and/or/not, parentheses
-  --sort FIELD[:dir]     sort by any field (numbers numerically, nulls last)
+  --sort FIELD[:dir]     sort by any field (numbers numerically, nulls last);
+                         more keys break ties: F1,F2:desc or --sort again
   --columns F1,F2        extra columns, in the table and every format
   --all                  include archived runs
   --memory-limit SIZE    DuckDB memory of the query (default 256MB a core:
@@ -218,12 +219,13 @@ export async function main(args: string[]): Promise<number> {
 
 /** The query the flags describe (everything but status and limit). */
 function runQueryFlags(values: ParsedFlags["values"]): RunQuery {
-  const sort = stringFlag(values, "sort");
+  // Repeated --sort flags are one list of keys: `--sort a --sort b` = `--sort a,b`.
+  const sort = listFlag(values, "sort");
   const columns = stringFlag(values, "columns");
   return {
     ...runSelection(values),
     where: listFlag(values, "where"),
-    sort: sort === undefined ? undefined : parseSort(sort, "runs"),
+    sort: sort.length === 0 ? undefined : parseSort(sort.join(","), "runs"),
     columns: columns === undefined ? [] : parseColumns(columns, "runs"),
   };
 }

@@ -45,7 +45,7 @@ export const FLAGS: FlagSpec = {
   "run": { type: "string" },
   ...RUN_SELECT_FLAGS,
   "where": { type: "string", multiple: true },
-  "sort": { type: "string" },
+  "sort": { type: "string", multiple: true },
   "columns": { type: "string" },
   "format": { type: "string" },
   "json": { type: "boolean" },
@@ -71,7 +71,8 @@ id or unique prefix). The table shows run, trial and the params and metrics
 ledger runs picks runs: trials of archived runs are left out unless --all
 (or --run names the run).
 e.g. --where "metrics.sharpe_per_trade > 1 and params.stopPct <= 0.2"
-     --sort metrics.sharpe_per_trade:desc
+     --sort metrics.sharpe_per_trade:desc (more keys break ties: F1,F2:desc
+     or --sort again)
 --memory-limit: DuckDB memory of the query (default 256MB a core:
 ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills to a directory beside the index.
 Fields: ${wrapText(`${fieldHelp("trials")}.`, 8)}
@@ -113,7 +114,8 @@ export async function main(args: string[]): Promise<number> {
   const limit = positiveIntegerFlag(values, "limit");
   const run = stringFlag(values, "run");
   if (run === "") throw new UsageError("--run must not be empty");
-  const sort = stringFlag(values, "sort");
+  // Repeated --sort flags are one list of keys: `--sort a --sort b` = `--sort a,b`.
+  const sort = listFlag(values, "sort");
   const columns = stringFlag(values, "columns");
   const selection = await asUsage(() => Promise.resolve(runSelection(values)));
   const dbPath = indexDbPath(values);
@@ -124,7 +126,7 @@ export async function main(args: string[]): Promise<number> {
         ...selection,
         runId: run === undefined ? undefined : await resolveRunId(conn, run),
         where: listFlag(values, "where"),
-        sort: sort === undefined ? undefined : parseSort(sort, "trials"),
+        sort: sort.length === 0 ? undefined : parseSort(sort.join(","), "trials"),
         columns: columns === undefined ? [] : parseColumns(columns, "trials"),
         limit: limit ?? (format === "table" ? TRIAL_ROWS_DEFAULT + 1 : undefined),
       };

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { rebuildIndex } from "../indexer/rebuild.ts";
+import { indexSource, LOCAL_SOURCE, rebuildIndex } from "../indexer/rebuild.ts";
 import { latestEventMs, resolveRunId, withReader } from "../indexer/query/mod.ts";
 import { completeEvent, encodeEventLine } from "../ledger/events.ts";
 import { appendShared } from "../ledger/shared_part.ts";
@@ -199,10 +199,14 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   await requireExistingRoot(root);
   const dbPath = indexDbPath(values);
-  const { runId, latestMs } = await asUsage(() =>
+  const { runId, latestMs, source } = await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const runId = await resolveRunId(conn, prefix);
-      return { runId, latestMs: await latestEventMs(conn, runId, COMPETING[kind]) };
+      return {
+        runId,
+        latestMs: await latestEventMs(conn, runId, COMPETING[kind]),
+        source: await indexSource(conn),
+      };
     })
   );
   // The later event wins by time: after one dated ahead of this clock (another machine's),
@@ -226,7 +230,15 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   });
   await appendShared(root, [event], [encodeEventLine(event)]); // durable when it resolves
   console.log(`${PAST[kind]} ${escapeControl(runId)}${describe(kind, fields)}`);
-  if (values["no-index"] !== true) await rebuildIndex(root, { dbPath });
+  if (source !== undefined && source !== LOCAL_SOURCE) {
+    // An index built from a bucket holds every machine's runs: refreshing it from this
+    // root's log would replace them all (a storage audit). The event reaches it by the bucket.
+    console.error(
+      `note: ${dbPath} is built from ${source}: this ${EVENT_TYPE[kind]} is in this root's ` +
+        `log and shows there once shipped (ledger ship --to ${source}) and indexed ` +
+        `(ledger rebuild-index --from ${source}, or the daemon)`,
+    );
+  } else if (values["no-index"] !== true) await rebuildIndex(root, { dbPath });
   return EXIT_OK;
 }
 

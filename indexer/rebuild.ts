@@ -110,6 +110,16 @@ export interface RebuildOptions {
    */
   deriveGroupEvents?: number;
   /**
+   * Where the log comes from, recorded in the index: {@linkcode LOCAL_SOURCE}
+   * (this root's own log) or a bucket's `s3://bucket/prefix/` (`--from`).
+   * An index recorded from a bucket is never updated from another source
+   * ({@linkcode IndexSourceError}): a local rebuild of the indexer's root, or
+   * a mistyped prefix, would replace every run with that source's few.
+   * `full` rebuilds from this source whatever the index holds.
+   * @default {LOCAL_SOURCE}
+   */
+  source?: string;
+  /**
    * Aborting stops the rebuild at once (the running statement is
    * interrupted), removes its temporary files and throws
    * {@linkcode RebuildInterruptedError}; the previous index stays.
@@ -181,6 +191,50 @@ export class RebuildInterruptedError extends Error {
     this.name = "RebuildInterruptedError";
   }
 }
+
+/** {@linkcode RebuildOptions.source} of a rebuild from the root's own log. */
+export const LOCAL_SOURCE = "local";
+
+/**
+ * The index was built from a bucket and this rebuild reads another source
+ * (the local log, or another bucket or prefix): nothing is changed.
+ */
+export class IndexSourceError extends Error {
+  /** The source the index was built from. */
+  readonly recorded: string;
+  /** The source this rebuild reads. */
+  readonly requested: string;
+  /** Create the error for the index at `dbPath`. */
+  constructor(dbPath: string, recorded: string, requested: string) {
+    super(
+      `${dbPath} is built from ${recorded}, not ${
+        requested === LOCAL_SOURCE ? "this root's log" : requested
+      }: rebuild it with --from ${recorded} (or --full to rebuild it from ${
+        requested === LOCAL_SOURCE ? "this root's log" : requested
+      } instead)`,
+    );
+    this.name = "IndexSourceError";
+    this.recorded = recorded;
+    this.requested = requested;
+  }
+}
+
+/**
+ * The source the index at `dbPath` records (see {@linkcode RebuildOptions.source}),
+ * or undefined when it records none (built before sources were recorded, or
+ * absent).
+ */
+export async function indexSource(conn: DuckDBConnection): Promise<string | undefined> {
+  const tables = await rows(
+    conn,
+    `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'index_meta'`,
+  );
+  if (Number(tables[0].n) === 0) return undefined;
+  return await metaValue(conn, SOURCE_META_KEY);
+}
+
+/** The `index_meta` key of {@linkcode RebuildOptions.source}. */
+const SOURCE_META_KEY = "source";
 
 /** A rebuild failed; the previous index is still in place. */
 export class RebuildError extends Error {
@@ -290,6 +344,7 @@ export async function rebuildIndex(
       onRead: options.onRead,
       signal,
       stagingPrefix: stagingPrefixFor(dbPath),
+      source: options.source ?? LOCAL_SOURCE,
     };
     let built: Built;
     let recoveredFrom: string | undefined;
@@ -308,7 +363,7 @@ export async function rebuildIndex(
         if (syncError !== null) throw syncError;
       } catch (err) {
         await copySynced; // done with the copy before it is removed
-        if (signal?.aborted) throw err;
+        if (signal?.aborted || err instanceof IndexSourceError) throw err;
         // The log is the truth: an index that cannot be updated is rebuilt from it.
         await removeTemp(tempPath);
         recoveredFrom = describeError(err, tempPath);
@@ -332,6 +387,12 @@ export async function rebuildIndex(
     await removeTemp(tempPath);
     if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
     if (err instanceof InvalidDateError) throw err;
+    if (err instanceof IndexSourceError) {
+      throw new RebuildError(
+        `Rebuild of ${dbPath} refused (the index is unchanged): ${err.message}`,
+        { cause: err },
+      );
+    }
     throw new RebuildError(
       `Rebuild of ${dbPath} failed (the previous index is unchanged): ` +
         describeError(err, tempPath),
@@ -369,6 +430,7 @@ interface BuildContext {
   onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
   signal: AbortSignal | undefined;
   stagingPrefix: string;
+  source: string;
 }
 
 type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs" | "phasesMs">;
@@ -418,6 +480,13 @@ async function buildWith(
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
   let mode = ctx.mode;
+  if (mode === "incremental") {
+    // Only a bucket's index is guarded: it holds other machines' runs that no local log has.
+    const recorded = await indexSource(conn);
+    if (recorded !== undefined && recorded !== LOCAL_SOURCE && recorded !== ctx.source) {
+      throw new IndexSourceError(ctx.dbPath, recorded, ctx.source);
+    }
+  }
   const made = mode === "incremental" ? await madeWith(conn) : undefined;
   if (made !== undefined && !made.formatMatches) {
     ctx.progress("index format changed: rebuilding in full");
@@ -451,6 +520,7 @@ async function buildWith(
   await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
   await exec(conn, SET_META_SQL, ["schema_sha256", SCHEMA_SQL_SHA256]);
   await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
+  await exec(conn, SET_META_SQL, [SOURCE_META_KEY, ctx.source]);
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
   const [totals] = await rows(conn, COUNTS_SQL);
   await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here

@@ -26,7 +26,7 @@ import {
 import { appendDurable, ensureDir, syncDir, writeFileAtomic } from "./_durable.ts";
 import { type Chunk, locationId, parseChunkKey, remotePartFile } from "./_layout.ts";
 import { forEachLimited } from "./_pool.ts";
-import type { BucketLocation, ObjectStore } from "./object_store.ts";
+import { type BucketLocation, formatBucketUrl, type ObjectStore } from "./object_store.ts";
 
 /** Remote parts mirrored at the same time. */
 const PARTS_CONCURRENT_MAX = 4;
@@ -368,6 +368,7 @@ export async function rebuildIndexFromBucket(
       `${mirror.chunksListed} listed, ${mirror.parts} parts`,
   );
   const index = await rebuildIndex(cacheRoot, {
+    source: formatBucketUrl(location),
     dbPath: options.dbPath ?? indexPath(root),
     full: options.full,
     sinceDate: options.sinceDate,
@@ -439,6 +440,7 @@ export async function runBucketDaemon(
         if (mirror.changed || first) {
           summary.rebuilds++;
           const index = await rebuildIndex(cacheRoot, {
+            source: formatBucketUrl(location),
             dbPath,
             staleAfterMs: options.staleAfterMs,
             memoryLimit: options.memoryLimit,

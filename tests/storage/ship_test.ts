@@ -196,6 +196,12 @@ Deno.test({
     await t.step("retention by day prefix: the index from the bucket follows", async () => {
       await retention(server, tmp);
     });
+    await t.step(
+      "an index built from the bucket is never replaced from another source",
+      async () => {
+        await bucketIndexGuard(tmp);
+      },
+    );
     await t.step("three machines ship while a fourth indexes the bucket", async () => {
       await threeMachines(server, tmp);
     });
@@ -208,6 +214,45 @@ Deno.test({
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+/**
+ * A storage audit: on the indexer's root, `ledger tag` refreshed the index
+ * from that root's own log, so every shipped run vanished (and the daemon
+ * kept it so). The index records its source; a local rebuild or another
+ * prefix is refused, an annotation leaves it to the bucket, `--full` is
+ * the explicit way to rebuild it from elsewhere.
+ */
+async function bucketIndexGuard(tmp: string): Promise<void> {
+  const worker = join(tmp, "guard-worker");
+  await emitRuns(worker, "guard", 3);
+  const shipped = await ledger(["ship", "--root", worker, "--to", "s3://fleet/guard", "--once"]);
+  assert.equal(shipped.code, 0, shipped.stderr);
+  const idx = join(tmp, "guard-idx");
+  await Deno.mkdir(idx);
+  const built = await ledger(["rebuild-index", "--root", idx, "--from", "s3://fleet/guard"]);
+  assert.equal(built.code, 0, built.stderr);
+  const runIds = async () => {
+    const r = await ledger(["runs", "--root", idx, "--all", "--format", "jsonl"]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split("\n").map((l) => JSON.parse(l).run_id as string).sort();
+  };
+  const shippedRuns = await runIds();
+  assert.equal(shippedRuns.length, 3);
+  const tagged = await ledger(["tag", "--root", idx, shippedRuns[0], "label=best"]);
+  assert.equal(tagged.code, 0, tagged.stderr);
+  assert.match(tagged.stderr, /is built from s3:\/\/fleet\/guard\/.*ledger ship --to/);
+  assert.deepEqual(await runIds(), shippedRuns, "the tag left the bucket's index alone");
+  for (const args of [["rebuild-index"], ["rebuild-index", "--from", "s3://fleet/guard-typo"]]) {
+    const refused = await ledger([...args, "--root", idx]);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /refused .*built from s3:\/\/fleet\/guard\/.*--full/);
+    assert.deepEqual(await runIds(), shippedRuns, args.join(" "));
+  }
+  // Asked for explicitly: the index of this root's own log (the tag's run only).
+  const full = await ledger(["rebuild-index", "--root", idx, "--full"]);
+  assert.equal(full.code, 0, full.stderr);
+  assert.deepEqual(await runIds(), [shippedRuns[0]]);
+}
 
 async function emitRuns(root: string, tag: string, runs: number): Promise<string[]> {
   const child = new Child(EMIT_CHILD, [root, tag, String(runs)]);

@@ -110,7 +110,8 @@ export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_
  * Per-call results of policy runs, one row per Parquet file of the list
  * `$1`: exit times, realized returns and adverse excursions as JSON arrays
  * ordered by exit time (one string per file converts far faster than one
- * value per call).
+ * value per call). Calls never entered (`no_entry`) are not trades
+ * (docs/METRICS.md): an audit found each drawn as a break-even trade.
  */
 export const TRADES_SQL = `SELECT filename,
     to_json(list(exit_ts_ms ORDER BY exit_ts_ms, call_id))::VARCHAR AS exits,
@@ -118,6 +119,7 @@ export const TRADES_SQL = `SELECT filename,
     to_json(list(max_adverse_excursion_bps ORDER BY exit_ts_ms, call_id))::VARCHAR AS adverse
   FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true)
   WHERE exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
+    AND exit_reason IS DISTINCT FROM 'no_entry'
   GROUP BY filename`;
 
 /** Per-caller results of policy runs: each row of the Parquet files `$1` as JSON. */

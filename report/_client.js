@@ -17,6 +17,8 @@
   const fmtBps = (v) => Math.round(v).toLocaleString("en-US");
   // Sweep metrics where less is better (docs/METRICS.md), and those that only describe.
   const LOWER_IS_BETTER = new Set(["stop_out_rate", "calls_skipped", "calls_no_entry"]);
+  // An unbounded metric in a heatmap row (html.ts UNBOUNDED_MARK).
+  const UNBOUNDED = "unbounded";
   const DESCRIPTIVE = new Set(["calls", "avg_hold_ms"]);
 
   function widthOf(fig) {
@@ -235,11 +237,16 @@
         const opt = select(axis).selectedOptions[0];
         return opt ? opt.textContent : select(axis).value;
       };
-      const rows = data.filter((d) => typeof d[metric] === "number" && Number.isFinite(d[metric]));
+      // A trial with no losing trade has an unbounded profit factor (sortino, sharpe): marked
+      // by the server, it ranks above every finite value and is drawn at the top of the scale.
+      const valueOf = (d) => (d[metric] === UNBOUNDED ? Infinity : d[metric]);
+      const rows = data.filter((d) =>
+        d[metric] === UNBOUNDED || (typeof d[metric] === "number" && Number.isFinite(d[metric]))
+      );
       if (rows.length === 0 || !x || !y) return null;
-      const values = rows.map((d) => d[metric]);
-      const min = Math.min(...values);
-      const max = Math.max(...values);
+      const values = rows.map(valueOf).filter(Number.isFinite);
+      const min = values.length === 0 ? 0 : Math.min(...values);
+      const max = values.length === 0 ? 1 : Math.max(...values);
       const color = min < 0 && max > 0
         ? { type: "diverging", scheme: "RdYlGn", pivot: 0, legend: true, label: metric }
         : { scheme: "Viridis", legend: true, label: metric };
@@ -259,7 +266,11 @@
       const xs = [...new Set(rows.map((d) => d[x]))].sort(sortNum);
       const ys = [...new Set(rows.map((d) => d[y]))].sort(sortNum);
       const fmtMetric = (v) =>
-        Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(+v.toPrecision(3));
+        v === Infinity
+          ? "∞"
+          : Math.abs(v) >= 100
+          ? Math.round(v).toLocaleString("en-US")
+          : String(+v.toPrecision(3));
       // One cell per (x, y) value pair: the best value of its trials. Best is the highest,
       // except for metrics where less is better (a higher stop-out rate is worse), and a
       // metric that only describes (calls, hold time) shows its highest, not called best.
@@ -267,9 +278,10 @@
       const which = DESCRIPTIVE.has(metric) ? "highest" : "best";
       const cells = groupByTwo(rows, x, y).map((g) => {
         const best = g.rows.reduce((a, b) =>
-          (lowerIsBetter ? b[metric] < a[metric] : b[metric] > a[metric]) ? b : a
+          (lowerIsBetter ? valueOf(b) < valueOf(a) : valueOf(b) > valueOf(a)) ? b : a
         );
-        return { x: g.x, y: g.y, v: best[metric], n: g.rows.length, id: best.id };
+        const v = valueOf(best);
+        return { x: g.x, y: g.y, v, fill: v === Infinity ? max : v, n: g.rows.length, id: best.id };
       });
       return Plot.plot({
         width: Math.min(width, 160 + 90 * xs.length),
@@ -286,7 +298,7 @@
           Plot.cell(cells, {
             x: "x",
             y: "y",
-            fill: "v",
+            fill: "fill",
             title: (c) =>
               `${labelOf("x")} = ${tick(x)(c.x)}\n${labelOf("y")} = ${tick(y)(c.y)}\n` +
               `${metric} ${fmtMetric(c.v)}: ${which} of ${c.n} trial${c.n === 1 ? "" : "s"} ` +

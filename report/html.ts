@@ -13,6 +13,7 @@
  */
 import type { DayCount, Overview, OverviewRun, RunView, TrialView } from "./data.ts";
 import { flatten } from "./data.ts";
+import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
 /** Chart data by chart key, carried in the page as JSON. */
 export type ChartData = Record<string, unknown>;
@@ -417,7 +418,11 @@ export function renderSweep(
 ): Fragment {
   const leaves = trials.map((t) => leafPaths(t.params));
   const params = varyingKeys(leaves);
-  const metrics = numericKeys(trials.map((t) => t.metrics));
+  // A trial whose profit factor (sortino, sharpe) is null because no trade lost ranks above
+  // every finite value (docs/METRICS.md): it is a cell too, marked, not left out (an audit:
+  // the best trial of such a sweep was missing from its heatmap).
+  const rows = trials.map((t) => withUnbounded(t.metrics));
+  const metrics = numericKeys(rows);
   const preferred = ["expectancy_bps", "mean_return_bps", "win_rate", "profit_factor"];
   const metric = objective !== undefined && metrics.includes(objective)
     ? objective
@@ -461,8 +466,28 @@ export function renderSweep(
   }<details><summary>Trials</summary>${table}</details></div>`;
   return {
     html,
-    charts: { [key]: trials.map((t, i) => ({ id: t.trial_id, ...leaves[i], ...t.metrics })) },
+    charts: { [key]: trials.map((t, i) => ({ id: t.trial_id, ...leaves[i], ...rows[i] })) },
   };
+}
+
+/** How a heatmap row marks a metric whose null is unbounded (`_client.js` reads it). */
+export const UNBOUNDED_MARK = "unbounded";
+
+/**
+ * `metrics` with each null objective that ranks as unbounded
+ * ({@linkcode objectiveRankValue}: no losing trade) replaced by
+ * {@linkcode UNBOUNDED_MARK}; the rest as they are.
+ */
+function withUnbounded(metrics: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...metrics };
+  const ranked = metrics as RankedMetrics;
+  if (typeof ranked.calls !== "number" || typeof ranked.win_rate !== "number") return out;
+  for (const objective of SWEEP_OBJECTIVES) {
+    if (metrics[objective] === null && objectiveRankValue(ranked, objective) === Infinity) {
+      out[objective] = UNBOUNDED_MARK;
+    }
+  }
+  return out;
 }
 
 /**
@@ -752,7 +777,9 @@ function varyingKeys(objects: Record<string, unknown>[]): string[] {
 
 function numericKeys(objects: Record<string, unknown>[]): string[] {
   const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
-  return keys.filter((k) => objects.some((o) => typeof o[k] === "number"));
+  return keys.filter((k) =>
+    objects.some((o) => typeof o[k] === "number" || o[k] === UNBOUNDED_MARK)
+  );
 }
 
 function pretty(value: unknown): string {

@@ -23,7 +23,7 @@ import {
   waitForCharts,
 } from "./_browser.ts";
 import { flatten, type TrialView } from "../../report/data.ts";
-import { renderSweep } from "../../report/html.ts";
+import { renderSweep, UNBOUNDED_MARK } from "../../report/html.ts";
 import { startUi } from "./_fixture.ts";
 
 const HOUR_MS = 3_600_000;
@@ -68,6 +68,27 @@ function optionValues(html: string, axis: string): string[] {
   const select = html.match(new RegExp(`data-axis="${axis}">(.*?)</select>`))![1];
   return [...select.matchAll(/value="([^"]*)"/g)].map((m) => m[1]);
 }
+
+Deno.test("renderSweep: a trial with no losing trade is an unbounded cell, not left out", () => {
+  // An audit: profit_factor null because no trade lost (the sweep's best trial) had no cell.
+  const trials: TrialView[] = [0.01, 0.5].map((stopPct, i) => ({
+    trial_id: `t${i}`,
+    params: flatten({ type: "fixed_stop", stopPct, takeProfitPct: 0.2 }),
+    metrics: i === 0
+      ? { calls: 2, win_rate: 0, mean_return_bps: -100, profit_factor: 0 }
+      : { calls: 2, win_rate: 1, mean_return_bps: 2000, profit_factor: null },
+  }));
+  const { html, charts } = renderSweep(trials, "s", "profit_factor");
+  const rows = charts.s as Record<string, unknown>[];
+  assert.deepEqual(rows.map((r) => r.profit_factor), [0, UNBOUNDED_MARK]);
+  assert.ok(optionValues(html, "metric").includes("profit_factor"));
+  // No trades at all is not unbounded: it stays null (no cell).
+  const none = renderSweep([{
+    ...trials[1],
+    metrics: { calls: 0, win_rate: 0, profit_factor: null },
+  }], "n");
+  assert.deepEqual((none.charts.n as Record<string, unknown>[])[0].profit_factor, null);
+});
 
 Deno.test("renderSweep: axes are the varying leaf paths of ladder and combo params", async (t) => {
   await t.step("ladder: levels.N.multiple and stopPct, not levels", () => {

@@ -15,11 +15,15 @@ import {
   runDaemon,
 } from "../indexer/daemon.ts";
 import { indexPath } from "../ledger/paths.ts";
-import { Shipper } from "../storage/ship.ts";
-import { openShipper, shipLoop, sleep } from "./ship.ts";
+import { Shipper, ShipperLockedError } from "../storage/ship.ts";
+import { shipLoop, sleep } from "./ship.ts";
 import { InvalidDateError, parseDay } from "../indexer/rebuild.ts";
 import { type ObjectStore, ObjectStoreError } from "../storage/object_store.ts";
-import { rebuildIndexFromBucket, runBucketDaemon } from "../storage/bucket_index.ts";
+import {
+  rebuildIndexFromBucket,
+  runBucketDaemon,
+  stalledWarning,
+} from "../storage/bucket_index.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -101,6 +105,8 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
         `${r.mirror.bytesFetched} bytes, of ${r.mirror.chunksListed}; ${r.index.errorsFound} new ` +
         `bad lines, ${r.index.errors} in ingest_errors) in ${r.index.elapsedMs} ms`,
     );
+    const stalled = stalledWarning(r.mirror);
+    if (stalled !== undefined) console.error(`ledger rebuild-index: warning: ${stalled}`);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof UsageError || err instanceof InvalidDateError) {
@@ -176,8 +182,20 @@ export async function daemonMain(args: string[]): Promise<number> {
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   let shipper: Shipper | undefined;
+  let shipperOpen = false;
+  // An endpoint that cannot be reached yet is a warning in the daemon's own log format
+  // (stdout, --log-json too), retried every interval (an audit: plain stderr lines).
+  const unreachable = (err: ObjectStoreError, what: string) =>
+    log({
+      level: "warn",
+      msg: `${err.message}; ${what} retries every ${intervalSeconds} s`,
+      fields: { error: err.message },
+    });
   try {
-    if (source !== undefined && !await reachSource(source.store, intervalSeconds, stop.signal)) {
+    if (
+      source !== undefined &&
+      !await reachSource(source.store, intervalSeconds, stop.signal, unreachable)
+    ) {
       return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
     }
     if (target !== undefined) {
@@ -185,9 +203,15 @@ export async function daemonMain(args: string[]): Promise<number> {
         endpoint: target.endpoint,
         onProgress: debug,
       });
-      if (!await openShipper(shipper, intervalSeconds, stop.signal)) {
-        shipper = undefined;
-        return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
+      // A wrong bucket, credentials or a second shipper fail at once. An endpoint down at
+      // start does not hold the local index back (an audit: no index until it came up):
+      // indexing starts now and shipping opens when the endpoint answers.
+      try {
+        await shipper.open();
+        shipperOpen = true;
+      } catch (err) {
+        if (!(err instanceof ObjectStoreError && err.kind === "unreachable")) throw err;
+        unreachable(err, "shipping (indexing goes on)");
       }
     }
     // Said once the index lock is held: a daemon refused by another never says it works.
@@ -220,9 +244,19 @@ export async function daemonMain(args: string[]): Promise<number> {
         ...common,
         endpoint: source.endpoint,
       });
-    const shipping = shipper === undefined
-      ? Promise.resolve()
-      : shipLoop(shipper, to!, intervalSeconds, stop.signal, log);
+    const opened = shipper;
+    const shipping = opened === undefined ? Promise.resolve() : (async () => {
+      if (
+        !shipperOpen &&
+        !await openWhenReachable(
+          opened,
+          intervalSeconds,
+          stop.signal,
+          (err) => unreachable(err, "shipping (indexing goes on)"),
+        )
+      ) return; // stopped before the endpoint answered
+      await shipLoop(opened, to!, intervalSeconds, stop.signal, log);
+    })();
     // A failure of either loop stops the other.
     const [summary] = await Promise.all([
       indexing.catch((err) => {
@@ -242,7 +276,10 @@ export async function daemonMain(args: string[]): Promise<number> {
     });
     return EXIT_OK;
   } catch (err) {
-    if (err instanceof DaemonLockedError || err instanceof ObjectStoreError) {
+    if (
+      err instanceof DaemonLockedError || err instanceof ObjectStoreError ||
+      err instanceof ShipperLockedError
+    ) {
       console.error(`ledger daemon: ${err.message}`);
       return EXIT_FAILURE;
     }
@@ -263,6 +300,7 @@ async function reachSource(
   store: ObjectStore,
   retrySeconds: number,
   signal: AbortSignal,
+  onUnreachable: (err: ObjectStoreError, what: string) => void,
 ): Promise<boolean> {
   while (!signal.aborted) {
     try {
@@ -270,8 +308,33 @@ async function reachSource(
       return true;
     } catch (err) {
       if (!(err instanceof ObjectStoreError) || err.kind !== "unreachable") throw err;
-      console.error(`ledger daemon: ${err.message}; retrying in ${retrySeconds} s`);
+      onUnreachable(err, "the bucket's check");
       await sleep(retrySeconds * 1000, signal);
+    }
+  }
+  return false;
+}
+
+/**
+ * Open `shipper` once its endpoint answers, retrying every `retrySeconds`
+ * (each failure told to `onUnreachable`); false when stopped first. Any
+ * other failure (no bucket, credentials, another shipper) throws.
+ */
+async function openWhenReachable(
+  shipper: Shipper,
+  retrySeconds: number,
+  signal: AbortSignal,
+  onUnreachable: (err: ObjectStoreError) => void,
+): Promise<boolean> {
+  while (!signal.aborted) {
+    await sleep(retrySeconds * 1000, signal);
+    if (signal.aborted) break;
+    try {
+      await shipper.open();
+      return true;
+    } catch (err) {
+      if (!(err instanceof ObjectStoreError) || err.kind !== "unreachable") throw err;
+      onUnreachable(err);
     }
   }
   return false;

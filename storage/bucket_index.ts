@@ -67,7 +67,31 @@ export interface MirrorReport {
   filesRemoved: number;
   /** Whether any mirror file changed. */
   changed: boolean;
+  /**
+   * Parts whose chain of chunks has a gap: the mirror (and so the index)
+   * stops at `fromByte` until the missing chunk is in the bucket.
+   */
+  stalled: { part: string; fromByte: number }[];
 }
+
+/**
+ * One line naming the parts a mirror waits on, or undefined when none: a
+ * missing chunk leaves every later event of its part out of the index, which
+ * must not pass unsaid (an audit: exit 0 and an ordinary summary).
+ */
+export function stalledWarning(report: MirrorReport): string | undefined {
+  if (report.stalled.length === 0) return undefined;
+  const shown = report.stalled.slice(0, STALLED_SHOWN_MAX)
+    .map((s) => `${s.part} from byte ${s.fromByte}`).join(", ");
+  const more = report.stalled.length > STALLED_SHOWN_MAX
+    ? ` and ${report.stalled.length - STALLED_SHOWN_MAX} more`
+    : "";
+  return `${report.stalled.length} part(s) wait for a chunk missing from the bucket; the index ` +
+    `lacks their events from there: ${shown}${more}`;
+}
+
+/** Stalled parts a warning names before "and N more". */
+const STALLED_SHOWN_MAX = 5;
 
 /**
  * The cache root that mirrors `location` for the ledger at `root`.
@@ -144,6 +168,7 @@ class Mirror {
       foreignKeys: 0,
       filesRemoved: 0,
       changed: false,
+      stalled: [],
     };
     await this.#recover(report);
     const groups = new Map<string, Chunk[]>();
@@ -233,6 +258,7 @@ class Mirror {
     }
     if (chainEnd < (chunks.at(-1)!.startByte + chunks.at(-1)!.sizeBytes)) {
       this.#progress(`${name}: waiting for bytes from ${chainEnd} (a chunk is missing)`);
+      report.stalled.push({ part: name, fromByte: chainEnd });
     }
     const todo = chunks.filter((c) => c.startByte >= have && c.startByte < chainEnd);
     if (todo.length === 0) return;
@@ -431,12 +457,21 @@ export async function runBucketDaemon(
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
   const dbPath = options.dbPath ?? indexPath(root);
   let first = true;
+  let lastStalled: string | undefined;
   try {
     options.onStart?.();
     while (!options.signal?.aborted) {
       summary.checks++;
       try {
         const mirror = await mirrorBucket(store, location, cacheRoot, { onProgress: debug });
+        // Said when it starts or changes (not every pass), and when it is over.
+        const stalled = stalledWarning(mirror);
+        if (stalled !== lastStalled) {
+          if (stalled !== undefined) {
+            log({ level: "warn", msg: stalled, fields: { stalled_parts: mirror.stalled.length } });
+          } else log({ level: "info", msg: "no part waits for a missing chunk any more" });
+          lastStalled = stalled;
+        }
         if (mirror.changed || first) {
           summary.rebuilds++;
           const index = await rebuildIndex(cacheRoot, {

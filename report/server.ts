@@ -1,6 +1,6 @@
 /**
  * `ledger ui`: the report's views served live from the index with
- * `Deno.serve`. Read-only: it answers GET only (anything else gets 405),
+ * `Deno.serve`. Read-only: it answers GET and HEAD only (anything else gets 405),
  * opens the index read-only with DuckDB's external access off, and reopens it
  * when the indexer has published a new file ({@linkcode LiveIndex}). Every
  * page carries a Content Security Policy that allows scripts of its own
@@ -135,6 +135,9 @@ export async function serveUi(root: string, options: ServeUiOptions = {}): Promi
  *   assert.equal(res.status, 200);
  *   assert.ok((await res.text()).includes(`href="/run/a1"`));
  *   assert.equal((await handle(new Request("http://ui/", { method: "POST" }))).status, 405);
+ *   const head = await handle(new Request("http://ui/", { method: "HEAD" }));
+ *   assert.equal(head.status, 200);
+ *   assert.equal(await head.text(), "");
  * } finally {
  *   live.close();
  *   await Deno.remove(root, { recursive: true });
@@ -142,10 +145,25 @@ export async function serveUi(root: string, options: ServeUiOptions = {}): Promi
  * ```
  */
 export function uiHandler(live: LiveIndex): (req: Request) => Promise<Response> {
+  const get = getHandler(live);
   return async (req) => {
-    if (req.method !== "GET") {
-      return text(405, "Method not allowed: this UI is read-only (GET only)", { "Allow": "GET" });
+    if (req.method === "HEAD") {
+      // What GET would answer, without the body (HTTP: HEAD goes with GET; an audit: 405).
+      const res = await get(req);
+      await res.body?.cancel();
+      return new Response(null, { status: res.status, headers: res.headers });
     }
+    if (req.method !== "GET") {
+      return text(405, "Method not allowed: this UI is read-only (GET and HEAD only)", {
+        "Allow": "GET, HEAD",
+      });
+    }
+    return await get(req);
+  };
+}
+
+function getHandler(live: LiveIndex): (req: Request) => Promise<Response> {
+  return async (req) => {
     if (req.url.length > URL_CHARS_MAX) return text(414, "URL too long");
     const url = new URL(req.url);
     try {

@@ -8,8 +8,8 @@
 import { wrapText } from "./_wrap.ts";
 import {
   EXIT_OK,
-  integerFlag,
   parseFlags,
+  positiveIntegerFlag,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -144,8 +144,8 @@ export async function main(args: string[]): Promise<number> {
       `--objective must be one of ${SWEEP_OBJECTIVES.join(", ")}, got ${JSON.stringify(objective)}`,
     );
   }
-  const maxTrials = integerFlag(values, "max-trials");
-  if (maxTrials === 0) throw new UsageError("--max-trials must be at least 1");
+  // One message for 0 and 1.5 alike (an audit: "at least 1" against "an integer >= 0").
+  const maxTrials = positiveIntegerFlag(values, "max-trials");
   const sweep = {
     ...options,
     grid,

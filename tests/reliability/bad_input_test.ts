@@ -533,6 +533,24 @@ const CASES: BadInput[] = [
     code: 2,
     names: /Grid has 2 combinations.*limit of 1/,
   },
+  // One message for both (an audit: "at least 1" for 0, "an integer >= 0" for 1.5).
+  ...["0", "1.5"].map((bad): BadInput => ({
+    command: "sweep",
+    args: [
+      "sweep",
+      "policy",
+      "--root",
+      ROOT,
+      ...SAMPLE,
+      "--no-index",
+      "--grid",
+      GRID_2,
+      "--max-trials",
+      bad,
+    ],
+    code: 2,
+    names: new RegExp(`--max-trials must be an integer >= 1, got "${bad.replace(".", "\\.")}"`),
+  })),
   {
     command: "sweep",
     args: ["sweep", "policy", "--root", ROOT, ...SAMPLE, "--no-index", "--grid", GRID_BAD],

@@ -79,6 +79,7 @@
           start,
           end: start + Math.max(p.duration_ms, 0.5),
           ms: p.duration_ms,
+          unfinished: p.unfinished === true,
         };
       });
       const total = Math.max(...bars.map((b) => b.end));
@@ -94,8 +95,10 @@
             x1: "start",
             x2: "end",
             y: "name",
-            fill: "#2f6fdf",
-            title: (d) => `${d.name}: ${d.ms} ms`,
+            // A phase the run ended in without completing it (where it failed): red.
+            fill: (d) => (d.unfinished ? "#dc2626" : "#2f6fdf"),
+            title: (d) =>
+              `${d.name}: ${d.ms} ms${d.unfinished ? " (did not complete: the run ended)" : ""}`,
           }),
           Plot.text(bars, {
             x: "end",

@@ -135,6 +135,8 @@ export interface PhaseView {
   start_ms: number | null;
   /** Duration in ms (null while running). */
   duration_ms: number | null;
+  /** Started and never completed in a run that ended: its duration runs to the run's end. */
+  unfinished?: boolean;
 }
 
 /** One bin of a histogram: `[x0, x1)` holds `count` values. */
@@ -542,7 +544,7 @@ export class ReportIndex {
       const run = toRunInfo(r);
       views.push({
         run,
-        phases: toPhases(phases.get(id) ?? []),
+        phases: toPhases(phases.get(id) ?? [], run),
         trades: trades.get(id) ?? null,
         callers: withIntervals(callers.get(id) ?? null, run.summary),
         provenance: dir === undefined ? null : await readProvenance(`${dir}/${MANIFEST_FILE}`),
@@ -648,17 +650,33 @@ function toRunInfo(r: Record<string, unknown>): RunView["run"] {
   };
 }
 
-function toPhases(phases: Record<string, unknown>[]): PhaseView[] {
+/**
+ * The phases of a run for its timeline. A phase that started and never
+ * completed in a run that ended (the one it failed in) lasts until the run
+ * ended and is marked `unfinished`: an audit found the timeline of a failed
+ * run leaving out the very phase it failed in. In a run still going it has
+ * no duration yet.
+ */
+function toPhases(phases: Record<string, unknown>[], run: RunView["run"]): PhaseView[] {
   const starts = phases.map((p) => p.started_at_ms as number | null).filter((t) => t !== null);
   const firstStart = starts.length === 0 ? null : Math.min(...starts);
-  return phases.map((p) => ({
-    name: String(p.phase_name),
-    order: p.phase_order as number | null,
-    start_ms: p.started_at_ms === null || firstStart === null
-      ? null
-      : Number(p.started_at_ms) - firstStart,
-    duration_ms: p.duration_ms as number | null,
-  }));
+  const endedAt = run.status === "failed"
+    ? run.failed_at_ms
+    : run.status === "completed"
+    ? run.completed_at_ms
+    : null;
+  return phases.map((p) => {
+    const started = p.started_at_ms === null ? null : Number(p.started_at_ms);
+    const unfinished = p.duration_ms === null && started !== null && endedAt !== null &&
+      endedAt >= started;
+    return {
+      name: String(p.phase_name),
+      order: p.phase_order as number | null,
+      start_ms: started === null || firstStart === null ? null : started - firstStart,
+      duration_ms: unfinished ? endedAt - started : p.duration_ms as number | null,
+      ...(unfinished ? { unfinished: true } : {}),
+    };
+  });
 }
 
 /** Equity curve and histograms of one run's calls, ordered by exit time. */

@@ -254,14 +254,19 @@ export function truncate(text: string, width: number): string {
 }
 
 /**
- * A value as a table cell: `-` for null, numbers shortened to 4
- * significant digits (integers whole), objects as JSON.
+ * A value as a table cell: `-` for null, fractions shortened to 4
+ * significant digits but never in their integer part (123456789.125 is
+ * `123456789.1`, not `123500000`, which reads as another exact integer: a
+ * query audit), integers whole, objects as JSON. The machine formats keep
+ * every digit.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { cellText } from "./_table.ts";
  * assert.equal(cellText(0.123456), "0.1235");
+ * assert.equal(cellText(12345.678), "12345.7");
+ * assert.equal(cellText(123456789.125), "123456789.1");
  * assert.equal(cellText(null), "-");
  * ```
  */
@@ -270,12 +275,16 @@ export function cellText(value: unknown): string {
   if (typeof value === "number") {
     if (!Number.isFinite(value)) return String(value);
     if (Number.isInteger(value)) return String(value);
+    if (Math.abs(value) >= FOUR_DIGITS_MAX && Math.abs(value) < 1e21) return value.toFixed(1);
     return String(Number(value.toPrecision(4)));
   }
   if (typeof value === "string") return value;
   if (typeof value === "boolean") return String(value);
   return JSON.stringify(value);
 }
+
+/** From here a fraction's integer part alone has more than 4 digits. */
+const FOUR_DIGITS_MAX = 10_000;
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line

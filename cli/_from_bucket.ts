@@ -17,6 +17,7 @@ import {
 import { indexPath } from "../ledger/paths.ts";
 import { Shipper, ShipperLockedError } from "../storage/ship.ts";
 import { shipLoop, sleep } from "./ship.ts";
+import { STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
 import { InvalidDateError, parseDay } from "../indexer/rebuild.ts";
 import { type ObjectStore, ObjectStoreError } from "../storage/object_store.ts";
 import {
@@ -86,17 +87,39 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     const bucket = await openBucket(stringFlag(values, "from") ?? "", "from");
     const started = performance.now();
     const verbose = values.verbose === true;
-    const r = await rebuildIndexFromBucket(root, bucket.store, bucket.location, {
-      endpoint: bucket.endpoint,
-      dbPath,
-      full: values.full === true,
-      sinceDate,
-      staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
-      memoryLimit,
-      onProgress: verbose
-        ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
-        : undefined,
-    });
+    // SIGINT/SIGTERM as a local rebuild: temporary files removed, previous index kept (an
+    // audit: with --from the files stayed and nothing was said).
+    using stop = stopOnSignals();
+    let r;
+    try {
+      r = await rebuildIndexFromBucket(root, bucket.store, bucket.location, {
+        signal: stop.signal,
+        endpoint: bucket.endpoint,
+        dbPath,
+        full: values.full === true,
+        sinceDate,
+        staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+        memoryLimit,
+        onProgress: verbose
+          ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
+          : undefined,
+      });
+    } catch (err) {
+      if (stop.caught !== undefined) {
+        console.error(
+          `ledger rebuild-index: interrupted by ${stop.caught}; temporary files removed, ` +
+            `the previous index is unchanged`,
+        );
+        return STOP_EXIT_CODES[stop.caught];
+      }
+      throw err;
+    }
+    if (r.index.recoveredFrom !== undefined) {
+      console.error(
+        `ledger rebuild-index: warning: the index could not be updated ` +
+          `(${r.index.recoveredFrom}); rebuilt it in full from the bucket's mirror`,
+      );
+    }
     console.log(
       `Indexed ${r.index.events} events of ${r.index.runs} runs from ${
         stringFlag(values, "from")

@@ -49,6 +49,12 @@ export interface BucketIndexOptions {
   memoryLimit?: string;
   /** Receives progress lines. @default {undefined} */
   onProgress?: (message: string) => void;
+  /**
+   * Aborting stops the rebuild as `RebuildOptions.signal` does (its
+   * temporary files removed, the previous index kept); checked before the
+   * rebuild starts too. @default {undefined}
+   */
+  signal?: AbortSignal;
 }
 
 /** What one mirror pass did. */
@@ -393,7 +399,9 @@ export async function rebuildIndexFromBucket(
     `mirror: ${mirror.chunksFetched} new chunks (${mirror.bytesFetched} bytes) of ` +
       `${mirror.chunksListed} listed, ${mirror.parts} parts`,
   );
+  options.signal?.throwIfAborted();
   const index = await rebuildIndex(cacheRoot, {
+    signal: options.signal,
     source: formatBucketUrl(location),
     dbPath: options.dbPath ?? indexPath(root),
     full: options.full,
@@ -481,6 +489,14 @@ export async function runBucketDaemon(
             memoryLimit: options.memoryLimit,
             onProgress: debug,
           });
+          if (index.recoveredFrom !== undefined) {
+            log({
+              level: "warn",
+              msg: `the index could not be updated (${index.recoveredFrom}); ` +
+                `rebuilt it in full from the bucket's mirror`,
+              fields: { reason: index.recoveredFrom },
+            });
+          }
           const entry = rebuildLogEntry(index);
           log({
             ...entry,

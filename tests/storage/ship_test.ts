@@ -836,6 +836,22 @@ async function missingChunk(server: CephServer, tmp: string): Promise<void> {
     r.stderr,
     /warning: 1 part\(s\) wait for a chunk missing from the bucket; the index lacks their events from there: day=2026-01-20\/part-000001\.[0-9a-f]{12}\.jsonl from byte \d+/,
   );
+  // A damaged index is rebuilt from the mirror, with the warning a local rebuild gives.
+  const index = join(reader, "index", "runs.duckdb");
+  await Deno.writeFile(index, crypto.getRandomValues(new Uint8Array(5000)));
+  const recovered = await ledger(["rebuild-index", "--root", reader, "--from", "s3://fleet/gap"]);
+  assert.equal(recovered.code, 0, recovered.stderr);
+  assert.match(recovered.stderr, /warning: the index could not be updated .*rebuilt it in full/);
+  // Stopped (SIGINT/SIGTERM in the CLI): no temporary file left, the index as it was.
+  const before = await Deno.readFile(index);
+  await assert.rejects(
+    rebuildIndexFromBucket(reader, store, location, { signal: AbortSignal.abort() }),
+  );
+  assert.deepEqual([...Deno.readDirSync(join(reader, "index"))].map((e) => e.name).sort(), [
+    ".runs.duckdb.rebuild.lock",
+    "runs.duckdb",
+  ]);
+  assert.deepEqual(await Deno.readFile(index), before);
 }
 
 async function retention(server: CephServer, tmp: string): Promise<void> {

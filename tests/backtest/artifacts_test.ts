@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { deepEqual, equal, rejects } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, rejects, strictEqual as equal } from "node:assert/strict";
 import { type Manifest, MANIFEST_VERSION, RunDirectory } from "../../backtest/artifacts.ts";
 import { REAL_FS, useDurableFs } from "../../ledger/durable_fs.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { deepEqual, ok } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, ok } from "node:assert/strict";
 import { replayCall } from "../../backtest/executor.ts";
 import type { Policy } from "../../backtest/policies.ts";
 import type { CandleSeries } from "../../backtest/types.ts";

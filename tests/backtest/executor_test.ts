@@ -1,4 +1,4 @@
-import { equal, throws } from "node:assert/strict";
+import { strictEqual as equal, throws } from "node:assert/strict";
 import { replayCall, replayCalls } from "../../backtest/executor.ts";
 import { parsePolicy, type Policy } from "../../backtest/policies.ts";
 import { summarizeTrades } from "../../backtest/aggregate.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { runEvents, writeFixtures } from "./_fixtures.ts";
 
 const CHILD = new URL("./_interrupt_child.ts", import.meta.url).pathname;

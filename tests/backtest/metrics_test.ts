@@ -1,4 +1,4 @@
-import { equal } from "node:assert/strict";
+import { strictEqual as equal } from "node:assert/strict";
 import { anchorIndex, median, pathMetrics, summarizePaths } from "../../backtest/metrics.ts";
 import { MINUTE_MS, near, seriesOf } from "./_series.ts";
 

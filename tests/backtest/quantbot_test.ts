@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { deepEqual, equal, throws } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, strictEqual as equal, throws } from "node:assert/strict";
 import { replayCall, replayCalls } from "../../backtest/executor.ts";
 import { parsePolicy, type Policy } from "../../backtest/policies.ts";
 import { MINUTE_MS, near, seriesOf } from "./_series.ts";

@@ -11,7 +11,7 @@
  *   t000 stop 0.1: -1000, +5000 -> profit factor 5, mean 2000, sortino 2000 / 707
  *   t001 stop 0.5: +5000, +5000 -> no loss: profit factor and sortino null, mean 5000
  */
-import { equal, ok } from "node:assert/strict";
+import { ok, strictEqual as equal } from "node:assert/strict";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import {
   objectiveRankValue,

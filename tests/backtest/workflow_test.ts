@@ -1,4 +1,9 @@
-import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import {
+  deepStrictEqual as deepEqual,
+  ok,
+  rejects,
+  strictEqual as equal,
+} from "node:assert/strict";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";

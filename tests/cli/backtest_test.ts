@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 import { hashTree } from "../_helpers.ts";
 

@@ -4,7 +4,7 @@
  * two keys, and a run that has an object where another has a leaf shows
  * that object, never null.
  */
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { ev, T0, writePart } from "../indexer/_fixtures.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { equal, match, ok } from "node:assert/strict";
+import { match, ok, strictEqual as equal } from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { CompileError, findRuntimeBase, type RuntimeBase } from "../../scripts/compile.ts";
 

@@ -1,4 +1,4 @@
-import { equal, match, ok } from "node:assert/strict";
+import { match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { query } from "../indexer/_fixtures.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";

@@ -1,4 +1,4 @@
-import { equal, ok } from "node:assert/strict";
+import { ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { denoScriptArgs, REPO_ROOT } from "../_helpers.ts";
 import { exists } from "../../ledger/exists.ts";

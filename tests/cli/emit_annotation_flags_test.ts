@@ -3,7 +3,7 @@
  * "type flags mirror the fields"): `--tags JSON`, `--note TEXT`,
  * `--reason TEXT`, as docs/EVENTS.md shows them.
  */
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { runLedger } from "../_helpers.ts";
 

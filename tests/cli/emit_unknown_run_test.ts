@@ -1,4 +1,4 @@
-import { equal, match } from "node:assert/strict";
+import { match, strictEqual as equal } from "node:assert/strict";
 import { runLedger } from "../_helpers.ts";
 
 // Issue 15.1: emit accepted events for a run it had never seen, silently, and

@@ -2,7 +2,7 @@
  * `ledger export` stopped by SIGTERM or SIGINT (a bad-input audit: it left
  * its temporary file beside `--out`, e.g. `.out.parquet.tmp-1148-31f11f18`).
  */
-import { equal, ok } from "node:assert/strict";
+import { ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, runLedger } from "../_helpers.ts";
 

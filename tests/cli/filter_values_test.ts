@@ -3,7 +3,7 @@
  * only (not 1 or "yes", which a cast to BOOLEAN took), and `= 1` never
  * matches true: no loose equality either way.
  */
-import { deepEqual, equal } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
 import { runLedger } from "../_helpers.ts";
 
 Deno.test("--where: booleans match stored booleans only", async () => {

@@ -1,4 +1,10 @@
-import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import {
+  deepStrictEqual as deepEqual,
+  match,
+  ok,
+  rejects,
+  strictEqual as equal,
+} from "node:assert/strict";
 import { join } from "node:path";
 import { createLegacyDb, execSql, type FixtureRun } from "../legacy/_legacy_fixture.ts";
 import { openWriter } from "../../ledger/writer.ts";

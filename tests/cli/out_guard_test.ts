@@ -4,7 +4,7 @@
  * through a symlinked folder. Each is a usage error (exit 2) of one line,
  * and the log and the index keep their bytes.
  */
-import { equal, match } from "node:assert/strict";
+import { match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { runLedger } from "../_helpers.ts";
 

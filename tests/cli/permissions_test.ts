@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import {
+  deepStrictEqual as deepEqual,
+  match,
+  ok,
+  strictEqual as equal,
+  throws,
+} from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import {
   grantFlags,

@@ -4,7 +4,7 @@
  * exit closes the pipe: the command stops quietly with exit 0, not with
  * "Broken pipe" and exit 1.
  */
-import { equal } from "node:assert/strict";
+import { strictEqual as equal } from "node:assert/strict";
 import { CLI_PATH, denoScriptArgs, runLedger } from "../_helpers.ts";
 
 Deno.test("ledger --root DIR COMMAND reads DIR like COMMAND --root DIR", async () => {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { deepStrictEqual as deepEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { runLedger, withTempDir } from "../_helpers.ts";
 
 const T0 = Date.UTC(2026, 0, 1);

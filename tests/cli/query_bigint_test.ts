@@ -3,7 +3,7 @@
  * them in every format of `ledger runs` and `ledger trials`, and `ledger
  * compare` sees two such integers that `JSON.parse` would round alike.
  */
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { isExactInteger, parseJsonLenient } from "../../indexer/query/mod.ts";

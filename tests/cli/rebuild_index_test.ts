@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { ev, fullRun, query, T0, writePart } from "../indexer/_fixtures.ts";
 import { denoScriptArgs, runLedger } from "../_helpers.ts";

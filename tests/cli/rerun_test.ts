@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import { runPathOnly } from "../../backtest/path_only.ts";
 import { runPolicy } from "../../backtest/policy.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 import { runLedger } from "../_helpers.ts";
 

@@ -4,7 +4,7 @@
  * CREATED, then the extra columns from the last), and a last line names
  * them; an empty LABEL goes without a word.
  */
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { formatRunsTable } from "../../cli/runs.ts";
 import type { RunRecord } from "../../indexer/query/mod.ts";
 

@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { ev, fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 import { createLegacyDb } from "../legacy/_legacy_fixture.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { equal, match } from "node:assert/strict";
+import { match, strictEqual as equal } from "node:assert/strict";
 import { exists } from "../../ledger/exists.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 

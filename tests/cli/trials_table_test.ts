@@ -3,7 +3,7 @@
  * params and metrics that do not fit left out in turn (some of each stay),
  * and a line saying how many.
  */
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { formatTrialsTable } from "../../cli/trials.ts";
 import type { TrialRecord } from "../../indexer/query/mod.ts";
 

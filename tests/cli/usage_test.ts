@@ -1,4 +1,4 @@
-import { doesNotMatch, equal, match } from "node:assert/strict";
+import { doesNotMatch, match, strictEqual as equal } from "node:assert/strict";
 import { runLedger } from "../_helpers.ts";
 
 /** The command names `ledger --help` lists. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { deepEqual } from "node:assert/strict";
+import { deepStrictEqual as deepEqual } from "node:assert/strict";
 import { exists } from "../../ledger/exists.ts";
 
 const PROJECT_DIR = new URL("../../", import.meta.url);

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { equal, ok } from "node:assert/strict";
+import { ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT } from "../_helpers.ts";
 

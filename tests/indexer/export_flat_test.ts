@@ -4,7 +4,7 @@
  * path through two keys, and names equal ignoring case (one name to DuckDB)
  * are told apart, in every format, with no value lost.
  */
-import { deepEqual, equal, throws } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, strictEqual as equal, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { ev, T0, writePart } from "./_fixtures.ts";

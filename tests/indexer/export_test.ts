@@ -3,7 +3,12 @@
  * what the JSON wrote, in the order the rows first hold them, the same rows
  * as `ledger runs --json`, and nothing written but the target.
  */
-import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import {
+  deepStrictEqual as deepEqual,
+  ok,
+  rejects,
+  strictEqual as equal,
+} from "node:assert/strict";
 import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { ev, T0, writePart } from "./_fixtures.ts";

@@ -5,7 +5,14 @@
  * compiles it, for every command that takes `--where` (runs, trials, export,
  * report, the UI's `?where=`).
  */
-import { deepEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
+import {
+  deepStrictEqual as deepEqual,
+  match,
+  ok,
+  rejects,
+  strictEqual as equal,
+  throws,
+} from "node:assert/strict";
 import { join } from "node:path";
 import {
   FilterSyntaxError,

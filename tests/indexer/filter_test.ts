@@ -1,4 +1,10 @@
-import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import {
+  deepStrictEqual as deepEqual,
+  match,
+  ok,
+  strictEqual as equal,
+  throws,
+} from "node:assert/strict";
 import {
   compileFilter,
   FilterSyntaxError,

@@ -4,7 +4,7 @@
  * or Catalog error about a table or column this code expects; a query's own
  * Binder error on a current index stays DuckDB's.
  */
-import { equal, match } from "node:assert/strict";
+import { match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";

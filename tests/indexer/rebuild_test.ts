@@ -1,4 +1,10 @@
-import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import {
+  deepStrictEqual as deepEqual,
+  match,
+  ok,
+  rejects,
+  strictEqual as equal,
+} from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex, RebuildInterruptedError } from "../../indexer/rebuild.ts";
 import { dumpTables, ev, fullRun, query, T0, writePart } from "./_fixtures.ts";

@@ -5,7 +5,7 @@
  * and incremental give the same index). An append always grows a file, so
  * the same size with a new modification time is read again whole.
  */
-import { deepEqual, equal } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { dumpTables, ev, T0, writePart } from "./_fixtures.ts";

@@ -4,7 +4,7 @@
  * by their text, then runs without the field; ascending and descending, as
  * rows and as JSON.
  */
-import { deepEqual } from "node:assert/strict";
+import { deepStrictEqual as deepEqual } from "node:assert/strict";
 import { openWriter } from "../../ledger/writer.ts";
 import { indexPath } from "../../ledger/paths.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { equal, match } from "node:assert/strict";
+import { match, strictEqual as equal } from "node:assert/strict";
 import { describeJsonError, jsonErrorOffset } from "../../ledger/json_syntax.ts";
 
 function v8Error(text: string): SyntaxError | null {

@@ -1,4 +1,4 @@
-import { equal } from "node:assert/strict";
+import { strictEqual as equal } from "node:assert/strict";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveRoot, ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "../../ledger/paths.ts";

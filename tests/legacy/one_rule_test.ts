@@ -1,4 +1,4 @@
-import { equal, match } from "node:assert/strict";
+import { match, strictEqual as equal } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 import { createLegacyDb } from "./_legacy_fixture.ts";

@@ -1,4 +1,4 @@
-import { equal, match } from "node:assert/strict";
+import { match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { runLedger } from "../_helpers.ts";
 import { sampleLegacyRuns, writeSampleLegacyDb } from "../../scripts/sample_legacy.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { equal, match, ok } from "node:assert/strict";
+import { match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, runLedger } from "../_helpers.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";

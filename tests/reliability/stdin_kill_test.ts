@@ -7,7 +7,7 @@
  * acknowledged is lost, `verify` finds the log sound. A rebuild before that
  * emit indexes none of the batch's lines.
  */
-import { equal, ok } from "node:assert/strict";
+import { ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, runLedger } from "../_helpers.ts";
 

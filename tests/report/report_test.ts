@@ -320,7 +320,7 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
 
         const post = await fetch(`${ui.url}/`, { method: "POST", body: "x" });
         assert.equal(post.status, 405);
-        assert.equal(post.headers.get("allow"), "GET");
+        assert.equal(post.headers.get("allow"), "GET, HEAD");
         await post.body?.cancel();
         const del = await fetch(`${ui.url}/run/${fx.policyRuns[0]}`, { method: "DELETE" });
         assert.equal(del.status, 405);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { equal, match, ok } from "node:assert/strict";
+import { match, ok, strictEqual as equal } from "node:assert/strict";
 import { EVENT_DEFINITIONS, EVENT_TYPES } from "../../ledger/events.ts";
 import { EVENTS_DOC_PATH, generateEventsDoc } from "../../scripts/gen_events_doc.ts";
 

@@ -5,7 +5,7 @@
  * is built at once and the waits are `warn` lines of the daemon's own log.
  * No S3 server is needed: the endpoint is a loopback port nobody listens on.
  */
-import { equal, match, ok } from "node:assert/strict";
+import { match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, CONFIG_PATH, TEST_PERMISSIONS, withTempDir } from "../_helpers.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";

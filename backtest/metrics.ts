@@ -96,11 +96,18 @@ export function anchorIndex(series: CandleSeries, tsMs: number): number {
  * import assert from "node:assert";
  * import { bpsVersus } from "./metrics.ts";
  * assert.equal(bpsVersus(1.5, 1), 5000);
+ * assert.equal(bpsVersus(0.85, 1), -1500); // (0.85 - 1) * 1e4 is -1500.0000000000002
  * ```
  */
 export function bpsVersus(price: number, base: number): number {
-  return (price / base - 1) * BPS_PER_UNIT;
+  // Kept to 1e-9 bps, as returns are (executor.ts): -15% is -1500, not -1500.0000000000002,
+  // which put an adverse excursion of exactly -15% in the report's [-1600, -1500) bin (an
+  // audit). Dividing the rounded integer by 1e9 gives the double nearest the decimal.
+  return Math.round((price / base - 1) * BPS_PER_UNIT * BPS_DIGITS) / BPS_DIGITS + 0;
 }
+
+/** Basis points are kept to a billionth (1e-9 bps): far below any price tick. */
+const BPS_DIGITS = 1e9;
 
 /**
  * Compute the path metrics of a call alerted at `alertTsMs` on `series`.

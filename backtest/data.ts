@@ -343,14 +343,22 @@ export async function openCandles(
     const reader = await conn.runAndReadAll(distinctIntervalsSql("candles_src"));
     const present = reader.getRowObjectsJS().map((r) => String(r.iv));
     if (options.interval !== undefined) {
-      if (!present.includes(options.interval)) {
-        throw new InputError(
-          `Candles file ${path} has no ${options.interval} candles (intervals: ${
-            present.join(", ")
-          })`,
-        );
+      if (present.includes(options.interval)) interval = options.interval;
+      else {
+        // Finer candles are resampled (sliceCandles), as in a file without the column (an
+        // audit: 1m rows labelled 1m were refused for --interval 5m, unlabelled ones not).
+        const wantMs = INTERVAL_MS[options.interval];
+        const finer = present.filter(isInterval)
+          .filter((p) => INTERVAL_MS[p] < wantMs && wantMs % INTERVAL_MS[p] === 0)
+          .sort((a, b) => INTERVAL_MS[b] - INTERVAL_MS[a]); // the coarsest: the fewest rows
+        if (finer.length === 0) {
+          throw new InputError(
+            `Candles file ${path} has no ${options.interval} candles, nor finer ones to ` +
+              `resample (intervals: ${present.join(", ")})`,
+          );
+        }
+        interval = finer[0];
       }
-      interval = options.interval;
     } else if (present.length === 1) {
       interval = present[0];
     } else {
@@ -519,12 +527,20 @@ export async function sliceCandles(
     ? null
     : Number(stepRow.step_ms);
   const fileInterval = source.interval ?? (stepMs === null ? null : intervalName(stepMs));
+  // A labelled interval (the file's interval column) is its step; else the rows' spacing.
+  const fileStepMs = source.interval !== undefined && isInterval(source.interval)
+    ? INTERVAL_MS[source.interval]
+    : source.interval === undefined
+    ? stepMs
+    : null;
   let interval = fileInterval ?? options.interval ?? "unknown";
   let resampledFrom: string | null = null;
-  if (options.interval !== undefined && source.interval === undefined && stepMs !== null) {
+  if (
+    options.interval !== undefined && options.interval !== source.interval && fileStepMs !== null
+  ) {
     const wantMs = INTERVAL_MS[options.interval];
-    if (wantMs !== stepMs) {
-      if (wantMs < stepMs || wantMs % stepMs !== 0) {
+    if (wantMs !== fileStepMs) {
+      if (wantMs < fileStepMs || wantMs % fileStepMs !== 0) {
         throw new InputError(
           `Candles file ${source.path} has ${fileInterval} candles; --interval ${options.interval} cannot be built from them`,
         );

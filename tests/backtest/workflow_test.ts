@@ -436,6 +436,31 @@ Deno.test("--interval 5m resamples 1m candles; --from/--to filter calls", async 
   });
 });
 
+Deno.test("--interval 5m resamples 1m candles labelled by an interval column too", async () => {
+  // An audit: the same 1m candles were resampled without the column and refused with it.
+  await withRoot(async (dir, emitter) => {
+    const inputs = await writeFixtures(dir);
+    const lines = (await Deno.readTextFile(inputs.candles)).trimEnd().split("\n");
+    await Deno.writeTextFile(
+      inputs.candles,
+      [`${lines[0]},interval`, ...lines.slice(1).map((l) => `${l},1m`)].join("\n") + "\n",
+    );
+    const r = await runPathOnly({
+      root: `${dir}/ledger`,
+      emitter,
+      ...inputs,
+      interval: "5m",
+      fromMs: T0_MS + 1,
+      runId: "po-5m-col",
+    });
+    equal(r.summary.interval, "5m");
+    const slice = r.phases.find((p) => p.name === "slice")!;
+    equal(slice.summary.resampled_from, "1m");
+    const { rows } = await readParquet(r.artifactPaths.path_metrics);
+    equal(rows[0].p0, 0.9); // as without the column
+  });
+});
+
 Deno.test("the committed sample set runs end to end", async () => {
   await withRoot(async (dir, emitter) => {
     const root = `${dir}/ledger`;

@@ -78,6 +78,13 @@ export interface MirrorReport {
    * stops at `fromByte` until the missing chunk is in the bucket.
    */
   stalled: { part: string; fromByte: number }[];
+  /**
+   * The mirror's content after the pass: every mirror file with its size,
+   * sorted. Another `--from` process on the same root can fetch chunks
+   * first (`changed` is then false here), so a daemon compares this with
+   * what it last indexed.
+   */
+  state: string;
 }
 
 /**
@@ -175,6 +182,7 @@ class Mirror {
       filesRemoved: 0,
       changed: false,
       stalled: [],
+      state: "",
     };
     await this.#recover(report);
     const groups = new Map<string, Chunk[]>();
@@ -207,6 +215,9 @@ class Mirror {
     });
     if (report.changed) await this.#saveState(); // after every appended byte is synced
     if (failure !== undefined) throw failure;
+    report.state = JSON.stringify(
+      [...this.#sizes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
     return report;
   }
 
@@ -466,6 +477,7 @@ export async function runBucketDaemon(
   const dbPath = options.dbPath ?? indexPath(root);
   let first = true;
   let lastStalled: string | undefined;
+  let indexedState: string | undefined; // the mirror as the last rebuild read it
   try {
     options.onStart?.();
     while (!options.signal?.aborted) {
@@ -480,7 +492,9 @@ export async function runBucketDaemon(
           } else log({ level: "info", msg: "no part waits for a missing chunk any more" });
           lastStalled = stalled;
         }
-        if (mirror.changed || first) {
+        // Also when another --from process on this root fetched the new chunks first (an
+        // audit: this daemon's index then stayed stale until some later chunk arrived).
+        if (mirror.changed || first || mirror.state !== indexedState) {
           summary.rebuilds++;
           const index = await rebuildIndex(cacheRoot, {
             source: formatBucketUrl(location),
@@ -489,6 +503,7 @@ export async function runBucketDaemon(
             memoryLimit: options.memoryLimit,
             onProgress: debug,
           });
+          indexedState = mirror.state;
           if (index.recoveredFrom !== undefined) {
             log({
               level: "warn",

@@ -205,6 +205,9 @@ Deno.test({
     await t.step("a chunk missing from the bucket is said, not passed over", async () => {
       await missingChunk(server, tmp);
     });
+    await t.step("daemon --from follows chunks another --from run fetched first", async () => {
+      await fetchedByAnother(server, tmp);
+    });
     await t.step("three machines ship while a fourth indexes the bucket", async () => {
       await threeMachines(server, tmp);
     });
@@ -852,6 +855,62 @@ async function missingChunk(server: CephServer, tmp: string): Promise<void> {
     "runs.duckdb",
   ]);
   assert.deepEqual(await Deno.readFile(index), before);
+}
+
+/**
+ * A storage audit: when another `--from` run on the root (an analyst's
+ * `--db snapshot.duckdb`) fetched the new chunks first, the daemon saw no new
+ * chunk and left its index stale. It compares the mirror with what it last
+ * indexed now.
+ */
+async function fetchedByAnother(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "follow");
+  const location = { bucket: "fleet", prefix: "follow/" };
+  const store = storeOf(server, "fleet");
+  const [created, ...rest] = fullRun("follow-1", T0);
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", [created]);
+  await shipOnce(root, store, location);
+  const reader = join(tmp, "follow-reader");
+  await Deno.mkdir(reader);
+  const daemon = new Child(CLI_PATH, [
+    "daemon",
+    "--root",
+    reader,
+    "--from",
+    "s3://fleet/follow",
+    // Long enough for the snapshot below to fetch the new chunk before the daemon's next pass.
+    "--interval",
+    "6",
+  ]);
+  const runs = async (db: string) => {
+    const r = await ledger(["runs", "--root", reader, "--db", db, "--format", "jsonl"]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split("\n").map((l) => JSON.parse(l).status);
+  };
+  const live = join(reader, "index", "runs.duckdb");
+  try {
+    await waitFor("the first rebuild", () => daemon.lines.some(indexed));
+    assert.deepEqual(await runs(live), ["pending"]);
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", rest, { append: true });
+    await shipOnce(root, store, location);
+    const snapshot = join(tmp, "follow-snapshot.duckdb");
+    const other = await ledger([
+      "rebuild-index",
+      "--root",
+      reader,
+      "--from",
+      "s3://fleet/follow",
+      "--db",
+      snapshot,
+    ]);
+    assert.equal(other.code, 0, other.stderr);
+    assert.deepEqual(await runs(snapshot), ["completed"]);
+    await waitFor("the daemon's second rebuild", () => daemon.lines.filter(indexed).length >= 2);
+  } finally {
+    const stopped = await daemon.stop("SIGTERM");
+    assert.equal(stopped.code, 0, daemon.stderr);
+  }
+  assert.deepEqual(await runs(live), ["completed"]);
 }
 
 async function retention(server: CephServer, tmp: string): Promise<void> {

@@ -291,11 +291,28 @@ export function permissionMessage(
  *   "deno task ui does not grant it: add --allow-net=0.0.0.0:8080 to a deno run command " +
  *     "(deno run --allow-net=0.0.0.0:8080 ... cli/ledger.ts ui)",
  * );
+ * // A message that names its flags: the task only when it grants them (it has no network).
+ * assert.match(
+ *   notCapableHint("rebuild-index", "missing permission --allow-net=s3:443 to reach the bucket",
+ *     "rebuild-index"),
+ *   /^deno task rebuild-index does not grant it either: add it to a deno run command/,
+ * );
  * ```
  */
 export function notCapableHint(command: string, message: string, task: string): string {
   const m = /Requires (\w+) access to "([^"]+)"/.exec(message);
-  if (m === null) return `or use deno task ${task}`;
+  if (m === null) {
+    // Our own message naming the flags (the bucket's: --allow-net=HOST:PORT...): the task
+    // is a way out only when it grants every one (an audit: rebuild-index --from was sent
+    // to deno task rebuild-index, which has no network).
+    const named = [...message.matchAll(/--allow-[a-z]+(?:=[^\s;,()]+)?/g)].map((f) => f[0]);
+    if (named.length > 0 && named.some((f) => !taskGrants(task, f))) {
+      return `deno task ${task} does not grant ${named.length === 1 ? "it" : "them"} either: ` +
+        `add ${named.length === 1 ? "it" : "them"} to a deno run command ` +
+        `(deno run ${named.join(" ")} ... cli/ledger.ts ${command}; docs/OPERATIONS.md)`;
+    }
+    return `or use deno task ${task}`;
+  }
   const flag = `--allow-${m[1]}=${m[2]}`;
   if (taskGrants(task, flag)) return `or use deno task ${task}`;
   return `deno task ${task} does not grant it: add ${flag} to a deno run command ` +

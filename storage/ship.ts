@@ -36,6 +36,13 @@ import { type BucketLocation, formatBucketUrl, type ObjectStore } from "./object
 
 /** Most bytes in one chunk object (and read from a part at once). */
 export const CHUNK_BYTES_MAX = 16 * 1024 * 1024;
+/**
+ * Longest line shipped (alone in a chunk larger than {@linkcode CHUNK_BYTES_MAX}).
+ * The indexer reports a line past 1 MiB as an ingest error, as locally; ship
+ * must still move it, or no later line of its part would ever reach the
+ * bucket (an audit: a 17 MiB line from the Python writer blocked its part).
+ */
+const LONG_LINE_BYTES_MAX = 256 * 1024 * 1024;
 /** Parts shipped at the same time. */
 const PARTS_CONCURRENT_MAX = 4;
 /** Bytes read to find a part's first line (a line is at most this long). */
@@ -392,16 +399,23 @@ export class Shipper {
   ): Promise<void> {
     while (mem.shippedBytes < size) {
       const start = mem.shippedBytes;
-      const bytes = await readRange(file, start, Math.min(size, start + CHUNK_BYTES_MAX));
-      const cut = bytes.lastIndexOf(NEWLINE) + 1;
-      if (cut === 0) {
-        if (start + bytes.length < size) {
+      let bytes = await readRange(file, start, Math.min(size, start + CHUNK_BYTES_MAX));
+      let cut = bytes.lastIndexOf(NEWLINE) + 1;
+      if (cut === 0 && start + bytes.length < size) {
+        // One line longer than a chunk: it ships alone, in a chunk of its own size.
+        const end = await lineEnd(file, start + bytes.length, size, start + LONG_LINE_BYTES_MAX);
+        if (end === "too long") {
           throw new RemoteConflictError(
-            `A line of ${part.stem}.jsonl at byte ${start} is longer than ${CHUNK_BYTES_MAX} bytes`,
+            `A line of day=${part.day}/${part.stem}.jsonl at byte ${start} is longer than ` +
+              `${LONG_LINE_BYTES_MAX} bytes`,
           );
         }
-        return; // only an incomplete last line: it ships once complete
+        if (end !== "incomplete") {
+          bytes = await readRange(file, start, end);
+          cut = bytes.length;
+        }
       }
+      if (cut === 0) return; // only an incomplete last line: it ships once complete
       const body = bytes.subarray(0, cut);
       const key = chunkKey(this.#location.prefix, part, start);
       const result = await this.#store.putIfAbsent(key, body);
@@ -596,6 +610,26 @@ function shippedTail(file: Deno.FsFile, shippedBytes: number): Promise<Uint8Arra
 }
 
 /** Read exactly `[start, end)` of `file` (the caller knows the file has it). */
+/**
+ * The offset just after the first newline at or after `from` (before
+ * `size`), "incomplete" when there is none, "too long" when there is none
+ * before `limit`.
+ */
+async function lineEnd(
+  file: Deno.FsFile,
+  from: number,
+  size: number,
+  limit: number,
+): Promise<number | "incomplete" | "too long"> {
+  for (let at = from; at < size; at += CHUNK_BYTES_MAX) {
+    if (at >= limit) return "too long";
+    const piece = await readRange(file, at, Math.min(size, at + CHUNK_BYTES_MAX));
+    const nl = piece.indexOf(NEWLINE);
+    if (nl >= 0) return at + nl + 1 > limit ? "too long" : at + nl + 1;
+  }
+  return "incomplete";
+}
+
 async function readRange(file: Deno.FsFile, start: number, end: number): Promise<Uint8Array> {
   const buf = new Uint8Array(end - start);
   await file.seek(start, Deno.SeekMode.Start);

@@ -543,6 +543,31 @@ async function longFirstLine(server: CephServer, tmp: string): Promise<void> {
   assert.deepEqual(report.problems, []);
   const lines = (await bucketLines(store, "long/")).map((l) => l.line);
   assert.deepEqual(lines, [long, ...good]);
+  // A line longer than a chunk (17 MiB, a Python writer's) ships alone, and the lines after it
+  // follow (an audit: it blocked its part for good); the index reports it as a bad line.
+  const huge = JSON.stringify({
+    ...JSON.parse(long),
+    event_id: "long-huge",
+    config: {
+      blob: "y".repeat(17 * 1024 * 1024),
+    },
+  });
+  const after = good.map((l) => l.replace(/long-t(\d)/, "long-a$1").replace(/"t(\d)"/, '"a$1"'));
+  await Deno.writeTextFile(
+    join(root, "events", "day=2026-01-20", "part-000002.jsonl"),
+    [good[0].replace("long-t1", "long-b1"), huge, ...after].join("\n") + "\n",
+  );
+  const again = await shipOnce(root, store, { bucket: "fleet", prefix: "long/" });
+  assert.deepEqual(again.problems, []);
+  const shipped = (await bucketLines(store, "long/")).map((l) => l.line);
+  assert.equal(shipped.length, 4 + 5);
+  assert.ok(shipped.includes(huge) && after.every((l) => shipped.includes(l)));
+  const reader = join(tmp, "long-reader");
+  const built = await rebuildIndexFromBucket(reader, store, { bucket: "fleet", prefix: "long/" });
+  // Both lines past the indexer's 1 MiB (the 1.5 MB first line too) are ingest errors, as
+  // locally; every other line is an event.
+  assert.equal(built.index.errors, 2);
+  assert.equal(built.index.events, 3 + 4);
 }
 
 /**

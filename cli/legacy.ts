@@ -45,8 +45,9 @@ Flags:
                      (default ${DEFAULT_LEGACY_DB_PATH})
   --root DIR         the ledger root (default $LEDGER_ROOT, else data/ledger)
   --allow-skipped    parity/archive: legacy runs the backfill cannot write
-                     (run id not valid in the event log, no created_at_ms)
-                     do not count as differences (they are still listed)
+                     (run id not valid in the event log, no created_at_ms,
+                     events that would not validate, several rows of one
+                     run id) do not count as differences (still listed)
   --no-index         backfill: do not refresh the index afterwards
   --dry-run          backfill: count what would be written, write nothing
   --json             print the report as JSON on stdout

@@ -133,7 +133,7 @@ export type LegacyMapping = { events: BackfillEvent[] } | { skip: string };
  * columns that are NULL or empty become `{}`; a value that is not a JSON
  * object is kept under `legacy_value` (or, unparsable, its text under
  * `legacy_text`); a NULL `run_type` becomes `"unknown"`, a NULL fingerprint
- * `""`. {@linkcode checkParity} applies the same mapping.
+ * `""`. {@linkcode checkParity} applies the same mapping (through {@linkcode validMapping}).
  *
  * @example
  * ```ts
@@ -151,6 +151,13 @@ export type LegacyMapping = { events: BackfillEvent[] } | { skip: string };
  * ```
  */
 export function legacyRowToEvents(row: LegacyRow): LegacyMapping {
+  if (row.duplicates !== undefined) {
+    return {
+      skip: `the legacy file has ${row.duplicates.definitions} rows in runs_d and ` +
+        `${row.duplicates.statuses} in runs_status with this run_id: which one is the run is ` +
+        `not known (keep one row of each, then backfill)`,
+    };
+  }
   if (!RUN_ID_PATTERN.test(row.run_id)) {
     return { skip: `run_id does not match ${RUN_ID_PATTERN.source}` };
   }
@@ -360,7 +367,13 @@ export async function backfillLegacy(
 }
 
 /** The mapping of a row, with every event validated and size-checked up front. */
-function validMapping(row: LegacyRow): LegacyMapping {
+/**
+ * {@linkcode legacyRowToEvents}, and a skip as well when one of the events
+ * would not validate (a config over 1 MiB, a time before 1970): what
+ * backfill writes, and so what parity compares (an audit: such a run was
+ * `missing` in parity, which `--allow-skipped` does not accept).
+ */
+export function validMapping(row: LegacyRow): LegacyMapping {
   const mapped = legacyRowToEvents(row);
   if ("skip" in mapped) return mapped;
   for (const event of mapped.events) {

@@ -9,9 +9,9 @@ import { dirname } from "node:path";
 import {
   type ExpectedRun,
   expectedRun,
-  legacyRowToEvents,
   LegacyUnavailableError,
   type SkippedRun,
+  validMapping,
 } from "./backfill.ts";
 import {
   DEFAULT_LEGACY_DB_PATH,
@@ -136,7 +136,7 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
   const skipped: SkippedRun[] = [];
   let comparedRuns = 0;
   for (const row of legacy.rows) {
-    const mapped = legacyRowToEvents(row);
+    const mapped = validMapping(row);
     if ("skip" in mapped) {
       skipped.push({ run_id: row.run_id, reason: mapped.skip });
       if (!options.allowSkipped) {
@@ -160,6 +160,7 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
   differences.sort((a, b) =>
     a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : a.field < b.field ? -1 : 1
   );
+  skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0)); // as backfill
   return {
     holds: differences.length === 0,
     legacyRuns: legacy.rows.length,

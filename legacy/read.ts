@@ -65,6 +65,12 @@ export interface LegacyRow {
   status_text: string | null;
   /** Whether `optimizer.runs_status` has a row for this run. */
   has_status_row: boolean;
+  /**
+   * Rows the legacy file holds for this run id in each table, when either
+   * holds more than one: this row is one pick of them (the earliest
+   * definition, the furthest status), so the run is not backfilled.
+   */
+  duplicates?: { definitions: number; statuses: number };
 }
 
 /** One run of the index (`latest_runs` with failure columns of `runs_status`). */
@@ -166,8 +172,27 @@ async function readLegacyTables(
   } else {
     statusRows = await selectLegacy(connection, "runs_status", stats, STATUS_KINDS, filter);
   }
-  return { rows: joinLegacy(defRows, statusRows), available: true, warnings };
+  const rows = joinLegacy(defRows, statusRows);
+  const duplicated = rows.filter((r) => r.duplicates !== undefined);
+  if (duplicated.length > 0) {
+    // A listing shows one pick of the rows; backfill and parity leave such runs out (an
+    // audit: two rows of one id became one run of neither, and the other row was lost).
+    const shown = duplicated.slice(0, DUPLICATES_SHOWN_MAX).map((r) =>
+      `${r.run_id} (${r.duplicates!.definitions} in runs_d, ${
+        r.duplicates!.statuses
+      } in runs_status)`
+    );
+    warnings.push(
+      `Legacy database ${path} has several rows for ${duplicated.length} run id(s): ` +
+        `${shown.join(", ")}${duplicated.length > DUPLICATES_SHOWN_MAX ? ", ..." : ""}; each is ` +
+        `listed once (the earliest definition, the furthest status) and never backfilled`,
+    );
+  }
+  return { rows, available: true, warnings };
 }
+
+/** Duplicated run ids a warning names. */
+const DUPLICATES_SHOWN_MAX = 5;
 
 const RUNS_KINDS: Record<string, ColumnKind> = {
   run_id: "id",
@@ -221,9 +246,17 @@ async function selectLegacy(
 
 function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
   const statusById = new Map<string, Row>();
+  const statusCount = new Map<string, number>();
+  const defCount = new Map<string, number>();
+  for (const d of defRows) {
+    if (d.run_id !== null) {
+      defCount.set(String(d.run_id), (defCount.get(String(d.run_id)) ?? 0) + 1);
+    }
+  }
   for (const s of statusRows) {
     if (s.run_id === null) continue;
     const id = String(s.run_id);
+    statusCount.set(id, (statusCount.get(id) ?? 0) + 1);
     const seen = statusById.get(id);
     // Several status rows for one run: the one that got furthest wins.
     if (!seen || statusProgress(s) > statusProgress(seen)) statusById.set(id, s);
@@ -247,6 +280,9 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
       status_text: text(s?.status),
       has_status_row: s !== undefined,
     };
+    const definitions = defCount.get(id) ?? 0;
+    const statuses = statusCount.get(id) ?? 0;
+    if (definitions > 1 || statuses > 1) row.duplicates = { definitions, statuses };
     const seen = byId.get(id);
     // Duplicate definitions: the earliest created wins, deterministically.
     if (!seen || (row.created_at_ms ?? Infinity) < (seen.created_at_ms ?? Infinity)) {

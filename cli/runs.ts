@@ -362,7 +362,8 @@ function legacyDbFlag(values: ParsedFlags["values"]): string | undefined {
   return raw;
 }
 
-function cutoverDateFlag(values: ParsedFlags["values"]): string | undefined {
+/** `--cutover-date` of dual mode (`runs`, `show`): a real `YYYY-MM-DD`, else a usage error. */
+export function cutoverDateFlag(values: ParsedFlags["values"]): string | undefined {
   const raw = stringFlag(values, "cutover-date");
   if (raw === undefined) return undefined;
   try {

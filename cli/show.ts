@@ -18,21 +18,27 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { formatDuration, formatTime } from "./runs.ts";
+import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
 import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
 import { asUsage } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth } from "./_table.ts";
-import { activeLegacyDbPath, DEFAULT_LEGACY_DB_PATH } from "../legacy/active.ts";
+import {
+  activeLegacyDbPath,
+  DEFAULT_CUTOVER_DATE,
+  DEFAULT_LEGACY_DB_PATH,
+} from "../legacy/active.ts";
 import type { DualRun } from "../legacy/dual.ts";
 
 export const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
   "db": { type: "string" },
   "legacy-db": { type: "string" },
+  "cutover-date": { type: "string" },
 };
 
-const USAGE = `Usage: ledger show RUN_ID [--json] [--db PATH] [--legacy-db PATH] [--root DIR]
+const USAGE = `Usage: ledger show RUN_ID [--json] [--db PATH] [--legacy-db PATH]
+                   [--cutover-date YYYY-MM-DD] [--root DIR]
 
 Show one run from the index: status and times, config, summary or error,
 its phases with durations, trials and artifacts. --json prints one object
@@ -41,7 +47,8 @@ its phases with durations, trials and artifacts. --json prints one object
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} (when it
 exists) or --legacy-db PATH, a run is shown from the store \`ledger runs\`
 lists it from: the legacy DuckDB for a run only it has, or one both have
-that was created before the cutover; --json then prints {run, source: "legacy"}.
+that was created before the cutover (${DEFAULT_CUTOVER_DATE} or --cutover-date, as
+for ledger runs); --json then prints {run, source: "legacy"}.
 
 Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
 
@@ -71,7 +78,7 @@ const INLINE_JSON_CHARS_MAX = 200;
  * }
  * assert.equal(
  *   printed.split("\n")[0],
- *   "Usage: ledger show RUN_ID [--json] [--db PATH] [--legacy-db PATH] [--root DIR]",
+ *   "Usage: ledger show RUN_ID [--json] [--db PATH] [--legacy-db PATH]",
  * );
  * ```
  */
@@ -97,6 +104,7 @@ export async function main(args: string[]): Promise<number> {
   const legacyFlag = stringFlag(values, "legacy-db");
   if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
   const legacyDbPath = await activeLegacyDbPath(legacyFlag);
+  const cutoverDate = cutoverDateFlag(values);
   let detail: RunDetail | null;
   try {
     if (legacyDbPath === undefined) {
@@ -105,7 +113,7 @@ export async function main(args: string[]): Promise<number> {
         withReader(dbPath, async (conn) => readRunDetail(conn, await resolvedIn(conn, runId)))
       );
     } else {
-      const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath));
+      const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath, cutoverDate));
       if (answer.legacyRun !== null) {
         const detail = await legacyDetail(legacyDbPath, answer.legacyRun);
         return printLegacyRun(answer.legacyRun, detail, values.json === true);
@@ -172,10 +180,11 @@ async function dualAnswer(
   runId: string,
   legacyDbPath: string,
   indexDbPath: string,
+  cutoverDate: string | undefined,
 ): Promise<{ runId: string; legacyRun: DualRun | null }> {
   // Loaded only in dual mode: the legacy reader is not what a plain `show` waits for.
   const { answerForRun } = await import("../legacy/dual.ts");
-  const options = { legacyDbPath, indexDbPath };
+  const options = { legacyDbPath, indexDbPath, cutoverDate };
   let id = runId;
   let answer = await answerForRun(id, options);
   if (answer.source === null) {

@@ -223,6 +223,16 @@ Deno.test("ledger runs in dual mode: one list with a source per run", async (t) 
       equal(row.source, "legacy");
       equal(row.run_type, "policy");
       equal((await ledger(["runs", "--root", root, "--cutover-date", "2026-13-01"], dir)).code, 2);
+      // show answers from the store runs lists the run from (an audit: show had no such flag).
+      const shown = await ledger(
+        ["show", "dual-1", "--root", root, "--json", "--cutover-date", "2027-01-01"],
+        dir,
+      );
+      equal(shown.code, 0, shown.stderr);
+      equal(JSON.parse(shown.stdout).source, "legacy");
+      const plain = await ledger(["show", "dual-1", "--root", root, "--json"], dir);
+      equal(JSON.parse(plain.stdout).run.run_type, "path-only"); // the log's, before 2027
+      equal((await ledger(["show", "dual-1", "--root", root, "--cutover-date", "x"], dir)).code, 2);
     });
     await t.step("without a legacy file rows still say event_log", async () => {
       const r = await ledger(["runs", "--root", root, "--json"]);

@@ -79,7 +79,10 @@ export function dayStartMs(day: string, what = "The date"): number {
 export async function activeLegacyDbPath(given: string | undefined): Promise<string | undefined> {
   if (given !== undefined) {
     // A file the user named must be there; only the default may be absent.
-    if (!(await exists(given, { isFile: true }))) throw new LegacyDbNotFoundError(given);
+    if (!(await exists(given, { isFile: true }))) {
+      // Something else there (a folder) is named as such, not as missing (an audit).
+      throw new LegacyDbNotFoundError(given, await exists(given) ? "is not a file" : undefined);
+    }
     return given;
   }
   return (await exists(DEFAULT_LEGACY_DB_PATH)) ? DEFAULT_LEGACY_DB_PATH : undefined;
@@ -93,15 +96,16 @@ export async function activeLegacyDbPath(given: string | undefined): Promise<str
  * ```ts
  * import assert from "node:assert";
  * import { LegacyDbNotFoundError } from "./active.ts";
- * assert.match(new LegacyDbNotFoundError("/x.duckdb").message, /\/x\.duckdb/);
+ * assert.match(new LegacyDbNotFoundError("/x.duckdb").message, /\/x\.duckdb .* does not exist/);
+ * assert.match(new LegacyDbNotFoundError("/d", "is not a file").message, /is not a file$/);
  * ```
  */
 export class LegacyDbNotFoundError extends Error {
   /** The path that was named. */
   readonly path: string;
-  /** Create the error for `path`. */
-  constructor(path: string) {
-    super(`Legacy DuckDB file ${path} (--legacy-db) does not exist`);
+  /** Create the error for `path`: it does not exist, or `what` it is instead. */
+  constructor(path: string, what = "does not exist") {
+    super(`Legacy DuckDB file ${path} (--legacy-db) ${what}`);
     this.name = "LegacyDbNotFoundError";
     this.path = path;
   }

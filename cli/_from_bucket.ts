@@ -126,7 +126,9 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
       } ` +
         `into ${r.index.dbPath} (${r.index.mode}: fetched ${r.mirror.chunksFetched} new chunks, ` +
         `${r.mirror.bytesFetched} bytes, of ${r.mirror.chunksListed}; ${r.index.errorsFound} new ` +
-        `bad lines, ${r.index.errors} in ingest_errors) in ${r.index.elapsedMs} ms`,
+        `bad lines, ${r.index.errors} in ingest_errors) in ` +
+        // The whole command, fetching included (an audit: 604 ms printed for a 15 s run).
+        `${Math.round(performance.now() - started)} ms`,
     );
     const stalled = stalledWarning(r.mirror);
     if (stalled !== undefined) console.error(`ledger rebuild-index: warning: ${stalled}`);

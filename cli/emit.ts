@@ -17,6 +17,7 @@ import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.t
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { appendShared } from "../ledger/shared_part.ts";
 import { findRunEvents } from "../ledger/run_lookup.ts";
+import { EVENT_FIELD_RULES } from "../ledger/field_rules.ts";
 import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
 
 /** Most bytes read from standard input with `--stdin`. */
@@ -54,6 +55,9 @@ const FIELD_FLAGS: Record<string, { field: string; kind: FieldKind }> = {
   "timestamp-ms": { field: "timestamp_ms", kind: "integer" },
 };
 
+/** Fields every event type takes from a flag (the envelope the caller may give). */
+const ENVELOPE_FLAG_FIELDS = ["run_id", "event_id", "timestamp_ms"];
+
 export const FLAGS: FlagSpec = {
   "event-type": { type: "string" },
   "event": { type: "string" },
@@ -84,7 +88,10 @@ Type flags (JSON flags take a JSON value; NaN and Infinity read as null):
   --tags JSON (string values; "" removes a key)          run.tagged
   --note TEXT                                            run.noted
   [--reason TEXT]                                        run.archived
-Backfills: --event-id ID --timestamp-ms MS (kept as given).
+A type flag of another type's field is refused (exit 2); --event and --stdin
+keep unknown fields. Backfills: --event-id ID --timestamp-ms MS (kept as
+given); an event id the log holds for another event is refused (exit 2), the
+same event again (a retry) is not.
 A run.created for a run id the log already has is refused (exit 2) unless it
 is the same event (same event id) or --allow-existing is given.
 
@@ -128,6 +135,7 @@ export async function main(args: string[]): Promise<number> {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   if (values["allow-existing"] !== true) await refuseExistingRuns(root, events);
+  await refuseTakenIds(root, prepared);
   // Short-lived: append to the day's shared CLI part under its lock, not a
   // part file of its own (SPEC 3).
   await appendShared(root, events, prepared.map((p) => p.line)); // durable when it resolves
@@ -220,6 +228,54 @@ async function refuseExistingRuns(root: string, events: readonly LedgerEvent[]):
 }
 
 /**
+ * An `event_id` the caller gave that the log (or the batch) already holds for
+ * another event: the index keeps one event per id (SPEC 7), so the other
+ * would be acknowledged and never indexed (an audit: exit 0, and the run had
+ * no events). The same event again (a retry: the same fields, its time aside
+ * when the writer filled it) is accepted. Only given ids are looked up: one
+ * pass over the log, paid by imports, not by ordinary emits.
+ */
+async function refuseTakenIds(root: string, prepared: readonly Prepared[]): Promise<void> {
+  const given = prepared.filter((p) => p.idGiven);
+  if (given.length === 0) return;
+  const inBatch = new Map<string, Prepared>();
+  for (const [i, p] of given.entries()) {
+    const first = inBatch.get(p.event.event_id);
+    if (first !== undefined && !sameEvent(first.event, p.event)) {
+      throw new UsageError(
+        `event_id ${JSON.stringify(p.event.event_id)} is given to two different events in ` +
+          `this batch (given events ${given.indexOf(first) + 1} and ${i + 1})`,
+      );
+    }
+    inBatch.set(p.event.event_id, first ?? p);
+  }
+  const { findEventsById } = await import("../ledger/run_lookup.ts");
+  const found = await findEventsById(root, new Set(inBatch.keys()));
+  for (const [id, existing] of found) {
+    if (sameEvent(existing.event, inBatch.get(id)!.event)) continue; // a retry
+    throw new UsageError(
+      `event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another ` +
+        `event (${String(existing.event.event_type)} of run ${
+          JSON.stringify(existing.event.run_id)
+        }); the index keeps one event per id: give this one another event_id`,
+    );
+  }
+}
+
+/** The same event: every field alike, `timestamp_ms` aside (the writer fills it on a retry). */
+function sameEvent(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === "object"
+      ? Object.fromEntries(
+        Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+      )
+      : v;
+  const { timestamp_ms: _a, ...restA } = a;
+  const { timestamp_ms: _b, ...restB } = b;
+  return JSON.stringify(canonical(restA)) === JSON.stringify(canonical(restB));
+}
+
+/**
  * `--size-bytes -5` would be read as a flag by `parseArgs` ("argument is
  * ambiguous"); join such numeric values (`--size-bytes=-5`) so the validator
  * can name the field and the negative value instead.
@@ -241,6 +297,8 @@ function joinNegativeValues(args: string[]): string[] {
 interface Prepared {
   event: LedgerEvent;
   line: Uint8Array;
+  /** The caller gave the `event_id` (an import, a backfill): it may already be in the log. */
+  idGiven: boolean;
 }
 
 /** Build, validate and encode every event the command line asks for; writes nothing. */
@@ -262,6 +320,24 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
   if (type === undefined) {
     throw new UsageError("missing --event-type (or give --event JSON or --stdin)");
   }
+  // Both are required flags (SPEC 8): a missing one is a usage error, as --event-type is.
+  if (values["run-id"] === undefined) throw new UsageError("missing --run-id");
+  const rules = EVENT_FIELD_RULES[type];
+  if (rules !== undefined) {
+    // A flag of another type's field was written unchecked as an extra field and ignored (an
+    // audit: run.completed with --phase-order abc --size-bytes -5, exit 0). Unknown fields
+    // stay welcome in --event and --stdin (SPEC 4); a type flag belongs to its type.
+    const own = new Set([...rules.map((r) => r.field), ...ENVELOPE_FLAG_FIELDS]);
+    for (const name of fieldFlags) {
+      if (own.has(FIELD_FLAGS[name].field)) continue;
+      const flags = rules.map((r) => `--${r.field.replaceAll("_", "-")}`);
+      throw new UsageError(
+        `--${name} is not a field of ${type} (its type flags: ${
+          flags.length === 0 ? "none" : flags.join(", ")
+        })`,
+      );
+    }
+  }
   const input: Record<string, unknown> = { event_type: type };
   for (const name of fieldFlags) {
     const { field, kind } = FIELD_FLAGS[name];
@@ -278,7 +354,10 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
 async function prepare(input: unknown): Promise<Prepared> {
   const event = completeEventFast(input) ??
     (await import("../ledger/events.ts")).completeEvent(input);
-  return { event, line: encodeEventLine(event) }; // refuses an oversize event before anything is written
+  const idGiven = typeof input === "object" && input !== null &&
+    (input as Record<string, unknown>).event_id !== undefined;
+  // encodeEventLine refuses an oversize event before anything is written.
+  return { event, line: encodeEventLine(event), idGiven };
 }
 
 function flagValue(

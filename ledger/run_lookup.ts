@@ -102,3 +102,74 @@ function parseObject(line: string): Record<string, unknown> | null {
     return null;
   }
 }
+
+/** An event of the log found by its id. */
+export interface FoundEvent {
+  /** The part file, relative to the events directory. */
+  file: string;
+  /** The event as the line holds it (non-finite numbers read as null). */
+  event: Record<string, unknown>;
+}
+
+/**
+ * The events of the log under `root` whose `event_id` is one of `ids`, by
+ * id (the first line of each; lines that are not JSON objects are skipped).
+ * One pass over the log whatever the number of ids: each line's id is read
+ * with a pattern and only the lines whose id is asked for are parsed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { findEventsById } from "./run_lookup.ts";
+ * import { openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.append({ event_type: "run.started", run_id: "r1", event_id: "import-1" });
+ *   await writer.close();
+ *   const found = await findEventsById(root, new Set(["import-1", "import-2"]));
+ *   assert.deepEqual([...found.keys()], ["import-1"]);
+ *   assert.equal(found.get("import-1")!.event.run_id, "r1");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function findEventsById(
+  root: string,
+  ids: ReadonlySet<string>,
+): Promise<Map<string, FoundEvent>> {
+  const found = new Map<string, FoundEvent>();
+  if (ids.size === 0) return found;
+  const decoder = new TextDecoder();
+  const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
+  for (const part of await listParts(root)) {
+    let text: string;
+    try {
+      text = decoder.decode(await Deno.readFile(part.path));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue; // removed since listed
+      throw err;
+    }
+    let start = 0;
+    while (start < text.length) {
+      const nl = text.indexOf("\n", start);
+      const end = nl < 0 ? text.length : nl;
+      const line = text.slice(start, end);
+      start = end + 1;
+      const m = idPattern.exec(line);
+      if (m === null) continue;
+      let id: unknown;
+      try {
+        id = JSON.parse(m[1]);
+      } catch (err) {
+        if (err instanceof SyntaxError) continue; // not a JSON string: not an id
+        throw err;
+      }
+      if (typeof id !== "string" || !ids.has(id) || found.has(id)) continue;
+      const event = parseObject(line);
+      if (event !== null && event.event_id === id) found.set(id, { file: part.file, event });
+    }
+  }
+  return found;
+}

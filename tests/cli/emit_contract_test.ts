@@ -1,0 +1,77 @@
+/**
+ * What a black-box audit of SPEC 3-8 found in `ledger emit`: an `event_id`
+ * the caller gave that the log holds for another event was acknowledged
+ * (exit 0) and never indexed; a flag of another type's field was written
+ * unchecked as an extra field; a missing `--run-id` exited 1 while a missing
+ * `--event-type` exited 2. Each is a usage error (exit 2) that writes nothing.
+ */
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
+import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
+
+Deno.test("emit: given ids, type flags and required flags", async (t) => {
+  await withTempDir(async (root) => {
+    const emit = (args: string[], stdin?: string) =>
+      runLedger(["emit", "--root", root, ...args], stdin === undefined ? {} : { stdin });
+    const failed = JSON.stringify({
+      event_type: "run.failed",
+      run_id: "a",
+      event_id: "X1",
+      error: { message: "m" },
+    });
+    equal((await emit(["--event", failed])).code, 0);
+
+    await t.step("the same event again (a retry) is accepted", async () => {
+      const r = await emit(["--event", failed]);
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout, "X1\n");
+    });
+
+    await t.step("an id the log holds for another event is refused", async () => {
+      const before = await hashTree(root);
+      const other = JSON.stringify({
+        event_type: "run.completed",
+        run_id: "b",
+        event_id: "X1",
+        summary: {},
+        artifact_paths: {},
+      });
+      const r = await emit(["--event", other]);
+      equal(r.code, 2);
+      match(
+        r.stderr,
+        /event_id "X1" is already in the log \(day=.*\) for another event \(run\.failed of run "a"\)/,
+      );
+      const batch = [
+        JSON.stringify({ event_type: "run.started", run_id: "c", event_id: "Y1" }),
+        JSON.stringify({ event_type: "run.started", run_id: "d", event_id: "Y1" }),
+      ].join("\n") + "\n";
+      const b = await emit(["--stdin"], batch);
+      equal(b.code, 2);
+      match(b.stderr, /event_id "Y1" is given to two different events in this batch/);
+      deepEqual(await hashTree(root), before, "nothing written");
+    });
+
+    await t.step("a flag of another type's field is a usage error naming it", async () => {
+      const before = await hashTree(root);
+      const r = await emit([
+        ...["--event-type", "run.completed", "--run-id", "a", "--summary", "{}"],
+        ...["--artifact-paths", "{}", "--phase-order", "abc"],
+      ]);
+      equal(r.code, 2);
+      match(
+        r.stderr,
+        /--phase-order is not a field of run\.completed \(its type flags: --summary, --artifact-paths\)/,
+      );
+      const missing = await emit(["--event-type", "run.started"]);
+      equal(missing.code, 2);
+      match(missing.stderr, /missing --run-id/);
+      deepEqual(await hashTree(root), before, "nothing written");
+      // run.started's optional host and pid, and the envelope flags, stay accepted.
+      const ok = await emit([
+        ...["--event-type", "run.started", "--run-id", "a", "--host", "h", "--pid", "7"],
+        ...["--timestamp-ms", "1767225600000"],
+      ]);
+      equal(ok.code, 0, ok.stderr);
+    });
+  });
+});

@@ -42,7 +42,11 @@ const USAGE = `Usage: ledger show RUN_ID [--json] [--db PATH] [--legacy-db PATH]
 
 Show one run from the index: status and times, config, summary or error,
 its phases with durations, trials and artifacts. --json prints one object
-{run, phases, trials, artifacts, baselines}.
+{run, phases, trials, artifacts, baselines, tags, notes, archived}; run has
+run_id, run_type, status, created_at_ms, started_at_ms, completed_at_ms,
+failed_at_ms, duration_ms, phase_count, phase_names, phase_duration_ms,
+last_event_at_ms, event_count, summary, error, host, pid, data_fingerprint
+and config.
 
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} (when it
 exists) or --legacy-db PATH, a run is shown from the store \`ledger runs\`

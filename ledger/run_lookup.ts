@@ -63,13 +63,8 @@ export async function findRunEvents(
   const found: FoundRunEvent[] = [];
   const decoder = new TextDecoder();
   for (const part of await listParts(root)) {
-    let text: string;
-    try {
-      text = decoder.decode(await Deno.readFile(part.path));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue; // removed since listed
-      throw err;
-    }
+    const text = await partText(part.path, decoder);
+    if (text === undefined) continue;
     for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
       const start = text.lastIndexOf("\n", at) + 1;
       const endAt = text.indexOf("\n", at);
@@ -87,6 +82,16 @@ export async function findRunEvents(
     }
   }
   return found;
+}
+
+/** A part's text, or undefined when it was removed since it was listed. */
+async function partText(path: string, decoder: TextDecoder): Promise<string | undefined> {
+  try {
+    return decoder.decode(await Deno.readFile(path));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
 }
 
 function parseObject(line: string): Record<string, unknown> | null {
@@ -144,13 +149,8 @@ export async function findEventsById(
   const decoder = new TextDecoder();
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
   for (const part of await listParts(root)) {
-    let text: string;
-    try {
-      text = decoder.decode(await Deno.readFile(part.path));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue; // removed since listed
-      throw err;
-    }
+    const text = await partText(part.path, decoder);
+    if (text === undefined) continue;
     let start = 0;
     while (start < text.length) {
       const nl = text.indexOf("\n", start);

@@ -220,9 +220,9 @@ export class IndexSourceError extends Error {
 }
 
 /**
- * The source the index at `dbPath` records (see {@linkcode RebuildOptions.source}),
- * or undefined when it records none (built before sources were recorded, or
- * absent).
+ * The source the index open on `conn` records (see
+ * {@linkcode RebuildOptions.source}), or undefined when it records none (an
+ * index built before sources were recorded, or an empty file).
  */
 export async function indexSource(conn: DuckDBConnection): Promise<string | undefined> {
   const tables = await rows(

@@ -505,8 +505,6 @@ function orderSql(
         `CASE WHEN abs(${f.num.sql}) >= ${2 ** 53} THEN ${int.sql} END ${dir} NULLS LAST`,
       );
       params.push(...f.num.params, ...int.params);
-    }
-    if (mixed) {
       parts.push(`CASE WHEN ${f.num.sql} IS NULL THEN ${f.text.sql} END ${dir} NULLS LAST`);
       params.push(...f.num.params, ...f.text.params);
     }

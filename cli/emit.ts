@@ -17,7 +17,6 @@ import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.t
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { appendShared } from "../ledger/shared_part.ts";
 import { findRunEvents } from "../ledger/run_lookup.ts";
-import { EVENT_FIELD_RULES } from "../ledger/field_rules.ts";
 import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
 
 /** Most bytes read from standard input with `--stdin`. */
@@ -26,37 +25,58 @@ export const STDIN_BYTES_MAX = 64 * 1024 * 1024;
 type FieldKind = "string" | "integer" | "json";
 
 /** Type flags and the wire field each fills (SPEC 8, plus envelope flags for backfills). */
-const FIELD_FLAGS: Record<string, { field: string; kind: FieldKind }> = {
+/**
+ * The type flags: each one's field, how its value is read, and the event
+ * types that have the field (none listed: every type, the envelope). The
+ * types agree with `ledger/field_rules.ts` (tests/cli/emit_contract_test.ts
+ * checks it); written out here so a cold `ledger emit` loads no more modules.
+ */
+const FIELD_FLAGS: Record<string, { field: string; kind: FieldKind; types?: readonly string[] }> = {
   "run-id": { field: "run_id", kind: "string" },
-  "run-type": { field: "run_type", kind: "string" },
-  "config": { field: "config", kind: "json" },
-  "data-fingerprint": { field: "data_fingerprint", kind: "string" },
-  "phase-name": { field: "phase_name", kind: "string" },
-  "phase-order": { field: "phase_order", kind: "integer" },
-  "duration-ms": { field: "duration_ms", kind: "integer" },
-  "output-summary": { field: "output_summary", kind: "json" },
-  "summary": { field: "summary", kind: "json" },
-  "artifact-paths": { field: "artifact_paths", kind: "json" },
-  "trial-id": { field: "trial_id", kind: "string" },
-  "params": { field: "params", kind: "json" },
-  "metrics": { field: "metrics", kind: "json" },
-  "artifact-type": { field: "artifact_type", kind: "string" },
-  "artifact-path": { field: "artifact_path", kind: "string" },
-  "size-bytes": { field: "size_bytes", kind: "integer" },
-  "alerts-total": { field: "alerts_total", kind: "integer" },
-  "alerts-ok": { field: "alerts_ok", kind: "integer" },
-  "error": { field: "error", kind: "json" },
-  "tags": { field: "tags", kind: "json" },
-  "note": { field: "note", kind: "string" },
-  "reason": { field: "reason", kind: "string" },
-  "host": { field: "host", kind: "string" },
-  "pid": { field: "pid", kind: "integer" },
+  "run-type": { field: "run_type", kind: "string", types: ["run.created"] },
+  "config": { field: "config", kind: "json", types: ["run.created"] },
+  "data-fingerprint": { field: "data_fingerprint", kind: "string", types: ["run.created"] },
+  "phase-name": {
+    field: "phase_name",
+    kind: "string",
+    types: ["phase.started", "phase.completed", "run.failed"],
+  },
+  "phase-order": { field: "phase_order", kind: "integer", types: ["phase.started"] },
+  "duration-ms": { field: "duration_ms", kind: "integer", types: ["phase.completed"] },
+  "output-summary": { field: "output_summary", kind: "json", types: ["phase.completed"] },
+  "summary": { field: "summary", kind: "json", types: ["run.completed"] },
+  "artifact-paths": { field: "artifact_paths", kind: "json", types: ["run.completed"] },
+  "trial-id": { field: "trial_id", kind: "string", types: ["trial.recorded"] },
+  "params": { field: "params", kind: "json", types: ["trial.recorded"] },
+  "metrics": { field: "metrics", kind: "json", types: ["trial.recorded"] },
+  "artifact-type": { field: "artifact_type", kind: "string", types: ["artifact.created"] },
+  "artifact-path": {
+    field: "artifact_path",
+    kind: "string",
+    types: ["artifact.created", "baseline.completed"],
+  },
+  "size-bytes": { field: "size_bytes", kind: "integer", types: ["artifact.created"] },
+  "alerts-total": { field: "alerts_total", kind: "integer", types: ["baseline.completed"] },
+  "alerts-ok": { field: "alerts_ok", kind: "integer", types: ["baseline.completed"] },
+  "error": { field: "error", kind: "json", types: ["run.failed"] },
+  "tags": { field: "tags", kind: "json", types: ["run.tagged"] },
+  "note": { field: "note", kind: "string", types: ["run.noted"] },
+  "reason": { field: "reason", kind: "string", types: ["run.archived"] },
+  "host": { field: "host", kind: "string", types: ["run.started"] },
+  "pid": { field: "pid", kind: "integer", types: ["run.started"] },
   "event-id": { field: "event_id", kind: "string" },
   "timestamp-ms": { field: "timestamp_ms", kind: "integer" },
 };
 
-/** Fields every event type takes from a flag (the envelope the caller may give). */
-const ENVELOPE_FLAG_FIELDS = ["run_id", "event_id", "timestamp_ms"];
+/** Event types with no type flag of their own (only the envelope's). */
+export const TYPES_WITHOUT_FLAGS: readonly string[] = ["run.restored"];
+
+/**
+ * The event types each type flag belongs to (none: every type), for the test
+ * that holds them to `ledger/field_rules.ts`.
+ */
+export const TYPE_FLAG_TYPES: Readonly<Record<string, readonly string[] | undefined>> = Object
+  .fromEntries(Object.entries(FIELD_FLAGS).map(([flag, f]) => [flag, f.types]));
 
 export const FLAGS: FlagSpec = {
   "event-type": { type: "string" },
@@ -322,15 +342,18 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
   }
   // Both are required flags (SPEC 8): a missing one is a usage error, as --event-type is.
   if (values["run-id"] === undefined) throw new UsageError("missing --run-id");
-  const rules = EVENT_FIELD_RULES[type];
-  if (rules !== undefined) {
+  const known = Object.values(FIELD_FLAGS).some((f) => f.types?.includes(type)) ||
+    TYPES_WITHOUT_FLAGS.includes(type);
+  if (known) {
     // A flag of another type's field was written unchecked as an extra field and ignored (an
     // audit: run.completed with --phase-order abc --size-bytes -5, exit 0). Unknown fields
-    // stay welcome in --event and --stdin (SPEC 4); a type flag belongs to its type.
-    const own = new Set([...rules.map((r) => r.field), ...ENVELOPE_FLAG_FIELDS]);
+    // stay welcome in --event and --stdin (SPEC 4); a type flag belongs to its type. (An
+    // unknown type is left to the validator, which names it.)
     for (const name of fieldFlags) {
-      if (own.has(FIELD_FLAGS[name].field)) continue;
-      const flags = rules.map((r) => `--${r.field.replaceAll("_", "-")}`);
+      const types = FIELD_FLAGS[name].types;
+      if (types === undefined || types.includes(type)) continue;
+      const flags = Object.entries(FIELD_FLAGS).filter(([, f]) => f.types?.includes(type))
+        .map(([flag]) => `--${flag}`);
       throw new UsageError(
         `--${name} is not a field of ${type} (its type flags: ${
           flags.length === 0 ? "none" : flags.join(", ")

@@ -7,6 +7,28 @@
  */
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
+import { TYPE_FLAG_TYPES, TYPES_WITHOUT_FLAGS } from "../../cli/emit.ts";
+import { EVENT_FIELD_RULES } from "../../ledger/field_rules.ts";
+
+Deno.test("emit's type flags belong to the types ledger/field_rules.ts gives their fields", () => {
+  // The table is written out in cli/emit.ts (a cold emit loads no more modules): held here.
+  const fromRules = new Map<string, string[]>();
+  for (const [type, rules] of Object.entries(EVENT_FIELD_RULES)) {
+    for (const r of rules) {
+      const flag = r.field.replaceAll("_", "-");
+      fromRules.set(flag, [...(fromRules.get(flag) ?? []), type]);
+    }
+  }
+  for (const [flag, types] of fromRules) {
+    deepEqual([...(TYPE_FLAG_TYPES[flag] ?? [])].sort(), [...types].sort(), `--${flag}`);
+  }
+  const typed = Object.entries(TYPE_FLAG_TYPES).filter(([, t]) => t !== undefined);
+  deepEqual(typed.map(([flag]) => flag).sort(), [...fromRules.keys()].sort());
+  deepEqual(
+    Object.keys(EVENT_FIELD_RULES).filter((t) => EVENT_FIELD_RULES[t].length === 0),
+    [...TYPES_WITHOUT_FLAGS],
+  );
+});
 
 Deno.test("emit: given ids, type flags and required flags", async (t) => {
   await withTempDir(async (root) => {

@@ -24,10 +24,10 @@ export const STDIN_BYTES_MAX = 64 * 1024 * 1024;
 
 type FieldKind = "string" | "integer" | "json";
 
-/** Type flags and the wire field each fills (SPEC 8, plus envelope flags for backfills). */
 /**
- * The type flags: each one's field, how its value is read, and the event
- * types that have the field (none listed: every type, the envelope). The
+ * The type flags (SPEC 8, plus envelope flags for backfills): each one's wire
+ * field, how its value is read, and the event types that have the field
+ * (none listed: every type, the envelope). The
  * types agree with `ledger/field_rules.ts` (tests/cli/emit_contract_test.ts
  * checks it); written out here so a cold `ledger emit` loads no more modules.
  */

@@ -352,6 +352,18 @@ export function renderRun(view: RunView, key: string): Fragment {
       }${callersTable(view.callers)}</div>`,
     );
   }
+  const fromSummary = view.callers === null || view.callers.length === 0
+    ? callersOfSummary(r.summary)
+    : null;
+  if (fromSummary !== null) {
+    // Path-only and sweep runs write no per-caller file: their summary has the per-caller
+    // results with counts (SPEC 12), shown as a table (an audit: only in the raw JSON).
+    parts.push(
+      `<div class="card"><h2>${escapeHtml(fromSummary.title)}</h2>${
+        callersTable(fromSummary.rows, true)
+      }</div>`,
+    );
+  }
   if (view.trials.length > 0) {
     // The heatmap opens on the metric the sweep chose its best trial by.
     const objective = (r.summary as { objective?: unknown } | null)?.objective;
@@ -668,9 +680,11 @@ function diffTable(
   }</tbody></table></div>`;
 }
 
-function callersTable(callers: Record<string, unknown>[]): string {
-  const cols = Object.keys(callers[0]);
-  return `<details><summary>Per-caller table</summary><table data-sortable><thead><tr>${
+function callersTable(callers: Record<string, unknown>[], open = false): string {
+  const cols = [...new Set(callers.flatMap((row) => Object.keys(row)))];
+  return `<details${
+    open ? " open" : ""
+  }><summary>Per-caller table</summary><table data-sortable><thead><tr>${
     cols.map((c) =>
       `<th data-sort="${typeof callers[0][c] === "number" ? "num" : "text"}"${
         typeof callers[0][c] === "number" ? ' class="num"' : ""
@@ -758,6 +772,43 @@ function gitText(view: RunView): string {
 function statusBadge(status: string): string {
   const known = ["completed", "failed", "running", "pending", "stale"].includes(status);
   return `<span class="status ${known ? `status-${status}` : ""}">${escapeHtml(status)}</span>`;
+}
+
+/**
+ * The per-caller results a run's summary holds, as table rows with a title:
+ * `by_caller` (a path-only run), or the best trial's (a sweep); null when it
+ * has none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { callersOfSummary } from "./html.ts";
+ * const path = callersOfSummary({ by_caller: { bob: { count: 2 }, al: { count: 5 } } });
+ * assert.deepEqual(path?.rows, [{ caller: "al", count: 5 }, { caller: "bob", count: 2 }]);
+ * const sweep = callersOfSummary({ best_trial: { trial_id: "t3", by_caller: { al: { count: 1 } } } });
+ * assert.equal(sweep?.title, "Per caller, best trial t3");
+ * assert.equal(callersOfSummary({ count: 3 }), null);
+ * ```
+ */
+export function callersOfSummary(
+  summary: unknown,
+): { title: string; rows: Record<string, unknown>[] } | null {
+  const object = (v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : null;
+  const s = object(summary);
+  const best = object(s?.best_trial);
+  const byCaller = object(s?.by_caller) ?? object(best?.by_caller);
+  if (byCaller === null || Object.keys(byCaller).length === 0) return null;
+  const rows = Object.entries(byCaller).map(([caller, stats]) => ({
+    caller,
+    ...(object(stats) ?? { value: stats }),
+  }));
+  const count = (row: Record<string, unknown>) => typeof row.count === "number" ? row.count : 0;
+  rows.sort((a, b) => count(b) - count(a) || (a.caller < b.caller ? -1 : 1));
+  const title = object(s?.by_caller) !== null
+    ? "Per caller"
+    : `Per caller, best trial ${String(best?.trial_id ?? "")}`.trimEnd();
+  return { title, rows };
 }
 
 function summaryWithoutCallers(summary: unknown, drop: boolean): unknown {

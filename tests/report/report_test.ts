@@ -106,6 +106,9 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       for (const id of ["overview", "compare", "run-0", "run-1", "run-2", "run-3", "run-4"]) {
         assert.ok(html.includes(`<section class="view" id="${id}">`), id);
       }
+      // Per-caller results with counts on every run page (SPEC 12): a path-only run's from its
+      // summary (an audit: only in the raw summary JSON; a sweep's best trial likewise).
+      assert.ok(html.includes("<h2>Per caller</h2>"), "the path-only run's");
       // Each view's charts are there with their data.
       const data = JSON.parse(
         html.match(/<script type="application\/json" id="ledger-data">(.*?)<\/script>/s)![1],

@@ -443,11 +443,16 @@ function nameLiteral(name: string): string {
 
 /** Parse and compile `--where` texts, turning their errors into usage errors. */
 function compileWhere(texts: readonly string[], target: QueryTarget): SqlFragment {
-  try {
-    return compileFilter(texts.map(parseFilter), target);
-  } catch (err) {
-    throw whereUsageError(err);
-  }
+  const exprs = texts.map((text, i) => {
+    try {
+      const expr = parseFilter(text);
+      compileFilter([expr], target); // its own errors (an unknown field), told by its place
+      return expr;
+    } catch (err) {
+      throw whereUsageError(err, texts.length > 1 ? i + 1 : undefined);
+    }
+  });
+  return compileFilter(exprs, target);
 }
 
 /**
@@ -465,10 +470,15 @@ export async function checkWherePatterns(
   }
 }
 
-/** A {@linkcode FilterSyntaxError} as a {@linkcode QueryUsageError}; other errors as they are. */
-function whereUsageError(err: unknown): unknown {
+/**
+ * A {@linkcode FilterSyntaxError} as a {@linkcode QueryUsageError}, naming
+ * which `--where` it is in when there are several (`nth`, 1-based: a column
+ * alone did not say which, an audit); other errors as they are.
+ */
+function whereUsageError(err: unknown, nth?: number): unknown {
   if (err instanceof FilterSyntaxError) {
-    return new QueryUsageError(`--where: ${err.message}`, { cause: err });
+    const which = nth === undefined ? "--where" : `--where #${nth}`;
+    return new QueryUsageError(`${which}: ${err.message}`, { cause: err });
   }
   return err;
 }

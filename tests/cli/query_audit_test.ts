@@ -112,6 +112,20 @@ Deno.test("query audit: annotations, duration, booleans, repeated --sort, export
       deepEqual(listed.map((r) => r.run_id), ["b3", "b1", "b2"]);
     });
 
+    await t.step("an error in one of several --where says which", async () => {
+      const r = await ledger(
+        "runs",
+        "--where",
+        "status = 'x'",
+        "--where",
+        "status = 'y' and foo = 1",
+      );
+      equal(r.code, 2);
+      match(r.stderr, /--where #2: Unknown field "foo" at column 18/);
+      const one = await ledger("runs", "--where", "foo = 1");
+      match(one.stderr, /--where: Unknown field "foo" at column 1 /);
+    });
+
     await t.step("export keeps a string that is not a JSON number as written", async () => {
       const out = `${root}/runs.jsonl`;
       const r = await ledger(

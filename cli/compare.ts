@@ -11,6 +11,7 @@ import {
   allRows,
   compareRuns,
   type Comparison,
+  isExactInteger,
   resolveRunIds,
   withReader,
 } from "../indexer/query/mod.ts";
@@ -217,10 +218,27 @@ function withDeltas(label: string, values: Record<string, unknown>, c: Compariso
     label,
     ...c.runs.map((id, i) => {
       const v = values[id];
-      if (i === 0 || typeof v !== "number" || typeof base !== "number") return cellText(v);
+      if (i === 0) return cellText(v);
+      // Integers past 2^53 (a seed) differ exactly: a double difference would be 0 or off.
+      const exact = exactBigInt(v);
+      const exactBase = exactBigInt(base);
+      if (
+        exact !== undefined && exactBase !== undefined &&
+        (isExactInteger(v) || isExactInteger(base))
+      ) {
+        const d = exact - exactBase;
+        return `${cellText(v)} (${d > 0n ? `+${d}` : String(d)})`;
+      }
+      if (typeof v !== "number" || typeof base !== "number") return cellText(v);
       return `${cellText(v)} (${signed(v - base)})`;
     }),
   ];
+}
+
+/** An integer as a bigint: a safe integer number, or one kept exact past 2^53; else undefined. */
+function exactBigInt(v: unknown): bigint | undefined {
+  if (typeof v === "number") return Number.isSafeInteger(v) ? BigInt(v) : undefined;
+  return isExactInteger(v) ? BigInt(v.rawJSON) : undefined;
 }
 
 function signed(n: number): string {

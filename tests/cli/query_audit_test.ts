@@ -126,6 +126,29 @@ Deno.test("query audit: annotations, duration, booleans, repeated --sort, export
       match(one.stderr, /--where: Unknown field "foo" at column 1 /);
     });
 
+    await t.step("compare's table gives the exact difference of integers past 2^53", async () => {
+      const lines = ["2", "3"].flatMap((d) => [
+        {
+          event_type: "run.created",
+          run_id: `big${d}`,
+          run_type: "big",
+          config: {},
+          data_fingerprint: "f",
+          timestamp_ms: T0 + 50_000,
+        },
+        `{"event_type":"run.completed","run_id":"big${d}","summary":{"n":900719925474099${d}},` +
+        `"artifact_paths":{},"timestamp_ms":${T0 + 60_000}}`,
+      ]).map((l) => typeof l === "string" ? l : JSON.stringify(l));
+      const emitted = await runLedger(["emit", "--root", root, "--stdin"], {
+        stdin: lines.join("\n") + "\n",
+      });
+      equal(emitted.code, 0, emitted.stderr);
+      equal((await ledger("rebuild-index")).code, 0);
+      const r = await ledger("compare", "big2", "big3");
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /\bn +9007199254740992 +9007199254740993 \(\+1\)/);
+    });
+
     await t.step("export keeps a string that is not a JSON number as written", async () => {
       const out = `${root}/runs.jsonl`;
       const r = await ledger(

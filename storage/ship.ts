@@ -609,7 +609,6 @@ function shippedTail(file: Deno.FsFile, shippedBytes: number): Promise<Uint8Arra
   return readRange(file, Math.max(0, shippedBytes - SHIPPED_TAIL_BYTES), shippedBytes);
 }
 
-/** Read exactly `[start, end)` of `file` (the caller knows the file has it). */
 /**
  * The offset just after the first newline at or after `from` (before
  * `size`), "incomplete" when there is none, "too long" when there is none
@@ -630,6 +629,7 @@ async function lineEnd(
   return "incomplete";
 }
 
+/** Read exactly `[start, end)` of `file` (the caller knows the file has it). */
 async function readRange(file: Deno.FsFile, start: number, end: number): Promise<Uint8Array> {
   const buf = new Uint8Array(end - start);
   await file.seek(start, Deno.SeekMode.Start);

@@ -366,8 +366,8 @@ export async function backfillLegacy(
   };
 }
 
-/** The mapping of a row, with every event validated and size-checked up front. */
 /**
+ * The mapping of a row, every event validated and size-checked up front:
  * {@linkcode legacyRowToEvents}, and a skip as well when one of the events
  * would not validate (a config over 1 MiB, a time before 1970): what
  * backfill writes, and so what parity compares (an audit: such a run was

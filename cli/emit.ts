@@ -16,7 +16,7 @@ import { ValidationError } from "../ledger/errors.ts";
 import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { appendShared } from "../ledger/shared_part.ts";
-import { findRunEvents } from "../ledger/run_lookup.ts";
+import { findEventsById, findRunEvents, sameEventKey } from "../ledger/run_lookup.ts";
 import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
 
 /** Most bytes read from standard input with `--stdin`. */
@@ -27,9 +27,9 @@ type FieldKind = "string" | "integer" | "json";
 /**
  * The type flags (SPEC 8, plus envelope flags for backfills): each one's wire
  * field, how its value is read, and the event types that have the field
- * (none listed: every type, the envelope). The
- * types agree with `ledger/field_rules.ts` (tests/cli/emit_contract_test.ts
- * checks it); written out here so a cold `ledger emit` loads no more modules.
+ * (none listed: every type, the envelope). The types agree with
+ * `ledger/field_rules.ts` (tests/cli/emit_contract_test.ts checks it);
+ * written out here so a cold `ledger emit` loads no more modules.
  */
 const FIELD_FLAGS: Record<string, { field: string; kind: FieldKind; types?: readonly string[] }> = {
   "run-id": { field: "run_id", kind: "string" },
@@ -269,7 +269,6 @@ async function refuseTakenIds(root: string, prepared: readonly Prepared[]): Prom
     }
     inBatch.set(p.event.event_id, first ?? p);
   }
-  const { findEventsById } = await import("../ledger/run_lookup.ts");
   const found = await findEventsById(root, new Set(inBatch.keys()));
   for (const [id, existing] of found) {
     if (sameEvent(existing.event, inBatch.get(id)!.event)) continue; // a retry
@@ -282,17 +281,9 @@ async function refuseTakenIds(root: string, prepared: readonly Prepared[]): Prom
   }
 }
 
-/** The same event: every field alike, `timestamp_ms` aside (the writer fills it on a retry). */
+/** The same event written twice: equal {@linkcode sameEventKey}s (`verify`'s rule). */
 function sameEvent(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === "object"
-      ? Object.fromEntries(
-        Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-      )
-      : v;
-  const { timestamp_ms: _a, ...restA } = a;
-  const { timestamp_ms: _b, ...restB } = b;
-  return JSON.stringify(canonical(restA)) === JSON.stringify(canonical(restB));
+  return sameEventKey(a) === sameEventKey(b);
 }
 
 /**

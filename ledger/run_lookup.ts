@@ -11,7 +11,7 @@
  * @module
  */
 import { listParts } from "./parts.ts";
-import { parseJsonText } from "./json_text.ts";
+import { canonicalJson, parseJsonText } from "./json_text.ts";
 
 /** One event of the run found in the log. */
 export interface FoundRunEvent {
@@ -94,10 +94,10 @@ async function partText(path: string, decoder: TextDecoder): Promise<string | un
   }
 }
 
-function parseObject(line: string): Record<string, unknown> | null {
+function parseObject(line: string, exactIntegers = false): Record<string, unknown> | null {
   try {
     // Python's NaN/Infinity are read as null, as every reader does (SPEC 3).
-    const value = parseJsonText(line);
+    const value = parseJsonText(line, { exactIntegers });
     return typeof value === "object" && value !== null && !Array.isArray(value)
       ? value as Record<string, unknown>
       : null;
@@ -112,7 +112,10 @@ function parseObject(line: string): Record<string, unknown> | null {
 export interface FoundEvent {
   /** The part file, relative to the events directory. */
   file: string;
-  /** The event as the line holds it (non-finite numbers read as null). */
+  /**
+   * The event as the line holds it (non-finite numbers read as null,
+   * integers past 2^53 exact).
+   */
   event: Record<string, unknown>;
 }
 
@@ -167,9 +170,30 @@ export async function findEventsById(
         throw err;
       }
       if (typeof id !== "string" || !ids.has(id) || found.has(id)) continue;
-      const event = parseObject(line);
+      // Integers past 2^53 kept exact: the event is compared with another (sameEventKey).
+      const event = parseObject(line, true);
       if (event !== null && event.event_id === id) found.set(id, { file: part.file, event });
     }
   }
   return found;
+}
+
+/**
+ * What two events with one `event_id` are compared by: every field but
+ * `timestamp_ms` (a writer fills it on a retry), as canonical JSON. Equal
+ * keys mean the same event written twice; `verify` counts them so and
+ * `emit` accepts a retry by it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { sameEventKey } from "./run_lookup.ts";
+ * const a = { event_id: "x", run_id: "r", timestamp_ms: 1, tags: { b: "1", a: "2" } };
+ * assert.equal(sameEventKey(a), sameEventKey({ ...a, timestamp_ms: 2, tags: { a: "2", b: "1" } }));
+ * assert.notEqual(sameEventKey(a), sameEventKey({ ...a, run_id: "s" }));
+ * ```
+ */
+export function sameEventKey(event: Readonly<Record<string, unknown>>): string {
+  const { timestamp_ms: _time, ...fields } = event;
+  return canonicalJson(fields);
 }

@@ -53,7 +53,7 @@ import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
-import { canonicalJson } from "./json_text.ts";
+import { sameEventKey } from "./run_lookup.ts";
 import { ANNOTATION_EVENT_TYPES } from "./field_rules.ts";
 
 /** Most findings of one kind kept in a report (counts are always complete). */
@@ -849,7 +849,3 @@ function compareUtf8(a: string, b: string): number {
  * with the keys sorted, without `timestamp_ms` (a retried emit stamps a new
  * time).
  */
-function sameEventKey(event: LedgerEvent): string {
-  const { timestamp_ms: _time, ...fields } = event;
-  return canonicalJson(fields);
-}

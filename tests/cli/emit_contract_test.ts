@@ -46,6 +46,12 @@ Deno.test("emit: given ids, type flags and required flags", async (t) => {
       const r = await emit(["--event", failed]);
       equal(r.code, 0, r.stderr);
       equal(r.stdout, "X1\n");
+      // With an integer past 2^53: the log's copy is read exact, so it is the same event.
+      const seeded = '{"event_type":"run.created","run_id":"s","event_id":"Z1",' +
+        '"run_type":"t","config":{"seed":12345678901234567891},"data_fingerprint":"f"}';
+      equal((await emit(["--event", seeded])).code, 0);
+      const again = await emit(["--event", seeded, "--allow-existing"]);
+      equal(again.code, 0, again.stderr);
     });
 
     await t.step("an id the log holds for another event is refused", async () => {

@@ -34,8 +34,16 @@ export const TEST_PERMISSIONS: readonly string[] = [
   "--allow-run",
 ];
 
-/** Arguments that run `script` under the repository config with {@linkcode TEST_PERMISSIONS}. */
-export function denoScriptArgs(script: string, args: readonly string[] = []): string[] {
+/**
+ * Arguments that run `script` under the repository config with
+ * {@linkcode TEST_PERMISSIONS} and `extraPermissions` (a scoped
+ * `--allow-net=...`, the one grant a command may need beyond them).
+ */
+export function denoScriptArgs(
+  script: string,
+  args: readonly string[] = [],
+  extraPermissions: readonly string[] = [],
+): string[] {
   return [
     "run",
     "--quiet",
@@ -43,6 +51,7 @@ export function denoScriptArgs(script: string, args: readonly string[] = []): st
     "--config",
     CONFIG_PATH,
     ...TEST_PERMISSIONS,
+    ...extraPermissions,
     script,
     ...args,
   ];

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, CONFIG_PATH, runLedger, TEST_PERMISSIONS } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, runLedger } from "../_helpers.ts";
 
 /** The run id of the XSS probe: must show as text everywhere. */
 export const XSS_RUN_ID = `<script>alert("xss")</script>`;
@@ -224,22 +224,11 @@ export interface UiProcess {
 /** Start `ledger ui --port 0 --root root` and wait until it listens. */
 export async function startUi(root: string, args: string[] = []): Promise<UiProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      CONFIG_PATH,
-      ...TEST_PERMISSIONS,
-      "--allow-net=127.0.0.1",
+    args: denoScriptArgs(
       CLI_PATH,
-      "ui",
-      "--port",
-      "0",
-      "--root",
-      root,
-      ...args,
-    ],
+      ["ui", "--port", "0", "--root", root, ...args],
+      ["--allow-net=127.0.0.1"],
+    ),
     env: { LEDGER_ROOT: "" },
     stdout: "piped",
     stderr: "piped",

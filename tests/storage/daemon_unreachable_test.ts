@@ -7,7 +7,7 @@
  */
 import { match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, CONFIG_PATH, TEST_PERMISSIONS, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, withTempDir } from "../_helpers.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 
 /** Longest wait for the daemon's first rebuild. */
@@ -20,24 +20,11 @@ Deno.test("daemon --to: an endpoint down at start holds back neither the index n
     const port = listener.addr.port;
     listener.close(); // a free port: connections are refused
     const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--no-prompt",
-        "--config",
-        CONFIG_PATH,
-        ...TEST_PERMISSIONS,
-        `--allow-net=127.0.0.1:${port}`,
+      args: denoScriptArgs(
         CLI_PATH,
-        "daemon",
-        "--root",
-        root,
-        "--to",
-        "s3://fleet/x",
-        "--interval",
-        "0.5",
-        "--log-json",
-      ],
+        ["daemon", "--root", root, "--to", "s3://fleet/x", "--interval", "0.5", "--log-json"],
+        [`--allow-net=127.0.0.1:${port}`],
+      ),
       env: {
         LEDGER_ROOT: "",
         AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,

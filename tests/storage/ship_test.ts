@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, CONFIG_PATH, hashTree, TEST_PERMISSIONS } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, hashTree } from "../_helpers.ts";
 import { chunkKey, fingerprintOf } from "../../storage/_layout.ts";
 import { shipOnce, Shipper } from "../../storage/ship.ts";
 import { rebuildIndexFromBucket } from "../../storage/bucket_index.ts";
@@ -32,22 +32,12 @@ if (unavailable !== undefined) {
   console.error(`tests/storage/ship_test.ts ignored: ${unavailable}`);
 }
 
-const PERMISSIONS = [...TEST_PERMISSIONS, "--allow-net=127.0.0.1"];
 /** Runs each machine's writer emits while its shipper runs. */
 const RUNS_PER_MACHINE = 80;
 const EMIT_CHILD = new URL("./_emit_child.ts", import.meta.url).pathname;
 
 function denoArgs(script: string, args: readonly string[]): string[] {
-  return [
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--config",
-    CONFIG_PATH,
-    ...PERMISSIONS,
-    script,
-    ...args,
-  ];
+  return denoScriptArgs(script, args, ["--allow-net=127.0.0.1"]);
 }
 
 interface Result {
@@ -306,17 +296,11 @@ async function badInput(server: CephServer, tmp: string): Promise<void> {
   }
   // A network grant that does not cover the endpoint: one line with the exact flag to add.
   const scoped = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      CONFIG_PATH,
-      ...TEST_PERMISSIONS,
-      "--allow-net=example.com:443",
+    args: denoScriptArgs(
       CLI_PATH,
-      ...["ship", "--root", root, "--to", "s3://fleet/x", "--once"],
-    ],
+      ["ship", "--root", root, "--to", "s3://fleet/x", "--once"],
+      ["--allow-net=example.com:443"],
+    ),
     env: { ...server.env, LEDGER_ROOT: "" },
     stdin: "null",
   }).output();

@@ -211,12 +211,12 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   );
   // The later event wins by time: after one dated ahead of this clock (another machine's),
   // this one is dated just after it, or the command would change nothing.
-  const nowMs = Date.now();
-  const dated = latestMs !== null && latestMs >= nowMs ? { timestamp_ms: latestMs + 1 } : {};
-  if (latestMs !== null && latestMs >= nowMs) {
+  const ahead = latestMs !== null && latestMs >= Date.now() ? latestMs : undefined;
+  const dated = ahead === undefined ? {} : { timestamp_ms: ahead + 1 };
+  if (ahead !== undefined) {
     console.error(
       `note: ${escapeControl(runId)} has a ${COMPETING[kind].join(" or ")} dated ` +
-        `${new Date(latestMs).toISOString()}, after this machine's clock; this one is dated ` +
+        `${new Date(ahead).toISOString()}, after this machine's clock; this one is dated ` +
         `just after it so that it takes effect`,
     );
   }

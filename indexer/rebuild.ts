@@ -225,12 +225,7 @@ export class IndexSourceError extends Error {
  * index built before sources were recorded, or an empty file).
  */
 export async function indexSource(conn: DuckDBConnection): Promise<string | undefined> {
-  const tables = await rows(
-    conn,
-    `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'index_meta'`,
-  );
-  if (Number(tables[0].n) === 0) return undefined;
-  return await metaValue(conn, SOURCE_META_KEY);
+  return await hasMeta(conn) ? await metaValue(conn, SOURCE_META_KEY) : undefined;
 }
 
 /** The `index_meta` key of {@linkcode RebuildOptions.source}. */
@@ -480,14 +475,12 @@ async function buildWith(
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
   let mode = ctx.mode;
-  if (mode === "incremental") {
-    // Only a bucket's index is guarded: it holds other machines' runs that no local log has.
-    const recorded = await indexSource(conn);
-    if (recorded !== undefined && recorded !== LOCAL_SOURCE && recorded !== ctx.source) {
-      throw new IndexSourceError(ctx.dbPath, recorded, ctx.source);
-    }
-  }
   const made = mode === "incremental" ? await madeWith(conn) : undefined;
+  // Only a bucket's index is guarded: it holds other machines' runs that no local log has.
+  const recorded = made?.source;
+  if (recorded !== undefined && recorded !== LOCAL_SOURCE && recorded !== ctx.source) {
+    throw new IndexSourceError(ctx.dbPath, recorded, ctx.source);
+  }
   if (made !== undefined && !made.formatMatches) {
     ctx.progress("index format changed: rebuilding in full");
     mode = "full";
@@ -593,19 +586,30 @@ function defaultBatchBytes(memoryLimit: string): number {
 const SCHEMA_SQL_SHA256 = createHash("sha256").update(CREATE_SCHEMA_SQL.join("\n;\n"))
   .digest("hex");
 
-/** Whether the index open on `conn` has this code's format and this code's schema SQL. */
+/**
+ * Whether the index open on `conn` has this code's format and this code's
+ * schema SQL, and the source it records.
+ */
 async function madeWith(
   conn: DuckDBConnection,
-): Promise<{ formatMatches: boolean; schemaCurrent: boolean }> {
+): Promise<{ formatMatches: boolean; schemaCurrent: boolean; source: string | undefined }> {
+  if (!await hasMeta(conn)) {
+    return { formatMatches: false, schemaCurrent: false, source: undefined };
+  }
+  return {
+    formatMatches: await metaValue(conn, "format_version") === String(INDEX_FORMAT_VERSION),
+    schemaCurrent: await metaValue(conn, "schema_sha256") === SCHEMA_SQL_SHA256,
+    source: await metaValue(conn, SOURCE_META_KEY),
+  };
+}
+
+/** Whether the index open on `conn` has its `index_meta` table (an empty file has not). */
+async function hasMeta(conn: DuckDBConnection): Promise<boolean> {
   const tables = await rows(
     conn,
     `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'index_meta'`,
   );
-  if (Number(tables[0].n) === 0) return { formatMatches: false, schemaCurrent: false };
-  return {
-    formatMatches: await metaValue(conn, "format_version") === String(INDEX_FORMAT_VERSION),
-    schemaCurrent: await metaValue(conn, "schema_sha256") === SCHEMA_SQL_SHA256,
-  };
+  return Number(tables[0].n) > 0;
 }
 
 /** The value of `key` in `index_meta`, or undefined unless it is there exactly once. */

@@ -650,20 +650,34 @@ function bigIntegerOf(text: string | undefined): string | undefined {
  * SQL giving a field's value as a HUGEINT when its text is an integer
  * (`-?[0-9]+`, as written in the JSON or a string of digits), else NULL:
  * the exact side of comparisons and sorts of integers past 2^53.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { integerOf } from "./filter.ts";
- * const f = integerOf({ sql: "x", params: [] });
- * assert.match(f.sql, /HUGEINT/);
- * ```
  */
-export function integerOf(text: SqlFragment): SqlFragment {
+function integerOf(text: SqlFragment): SqlFragment {
   return {
     sql:
       `CASE WHEN regexp_full_match(${text.sql}, '-?[0-9]+') THEN TRY_CAST(${text.sql} AS HUGEINT) END`,
     params: [...text.params, ...text.params],
+  };
+}
+
+/**
+ * A sort key that orders exactly the values of `f` a double cannot tell
+ * apart: the HUGEINT of an integer from 2^53 on (either sign), NULL for any
+ * other value. Sorted after the double itself, it breaks only its ties.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { exactIntegerSortKey } from "./filter.ts";
+ * import { resolveField } from "./fields.ts";
+ * const key = exactIntegerSortKey(resolveField("config.seed", "runs"));
+ * assert.match(key.sql, /^CASE WHEN abs\(.*\) >= 9007199254740992 THEN .*HUGEINT/);
+ * ```
+ */
+export function exactIntegerSortKey(f: Field): SqlFragment {
+  const int = integerOf(f.text);
+  return {
+    sql: `CASE WHEN abs(${f.num.sql}) >= ${DOUBLE_EXACT_MAX} THEN ${int.sql} END`,
+    params: [...f.num.params, ...int.params],
   };
 }
 

@@ -20,8 +20,8 @@ import {
 import {
   checkPatterns,
   compileFilter,
+  exactIntegerSortKey,
   FilterSyntaxError,
-  integerOf,
   parseFilter,
 } from "./filter.ts";
 import { parseJsonLenient } from "./_json.ts";
@@ -510,11 +510,9 @@ function orderSql(
     parts.push(`${f.num.sql} ${dir} NULLS LAST`);
     params.push(...f.num.params);
     if (mixed) {
-      const int = integerOf(f.text);
-      parts.push(
-        `CASE WHEN abs(${f.num.sql}) >= ${2 ** 53} THEN ${int.sql} END ${dir} NULLS LAST`,
-      );
-      params.push(...f.num.params, ...int.params);
+      const exact = exactIntegerSortKey(f);
+      parts.push(`${exact.sql} ${dir} NULLS LAST`);
+      params.push(...exact.params);
       parts.push(`CASE WHEN ${f.num.sql} IS NULL THEN ${f.text.sql} END ${dir} NULLS LAST`);
       params.push(...f.num.params, ...f.text.params);
     }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL } from "../indexer/schema.ts";
+import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL, RUN_ENDED_AT_SQL } from "../indexer/schema.ts";
 
 /**
  * The runs, as the view `latest_runs` has them but without its order: every
@@ -70,7 +70,7 @@ export const FACETS_SQL = `SELECT 'type' AS facet, run_type AS value FROM runs_d
 
 /** Runs whose id is in the list `$1`. */
 export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
-    r.started_at_ms, r.completed_at_ms, r.failed_at_ms,
+    r.started_at_ms, r.completed_at_ms, r.failed_at_ms, ${RUN_ENDED_AT_SQL} AS ended_at_ms,
     ${RUN_DURATION_SQL} AS duration_ms,
     r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config,
     r.event_count, r.last_event_at_ms, r.label, r.archived

@@ -190,6 +190,8 @@ export interface RunView {
     started_at_ms: number | null;
     completed_at_ms: number | null;
     failed_at_ms: number | null;
+    /** The ending its status comes from (`RUN_ENDED_AT_SQL`), null while it has none. */
+    ended_at_ms: number | null;
     duration_ms: number | null;
     summary: unknown;
     error: unknown;
@@ -637,6 +639,7 @@ function toRunInfo(r: Record<string, unknown>): RunView["run"] {
     started_at_ms: r.started_at_ms as number | null,
     completed_at_ms: r.completed_at_ms as number | null,
     failed_at_ms: r.failed_at_ms as number | null,
+    ended_at_ms: r.ended_at_ms as number | null,
     duration_ms: r.duration_ms as number | null,
     summary: parseJsonLoose(r.summary_json),
     error: parseJsonLoose(r.error_json),
@@ -660,11 +663,7 @@ function toRunInfo(r: Record<string, unknown>): RunView["run"] {
 function toPhases(phases: Record<string, unknown>[], run: RunView["run"]): PhaseView[] {
   const starts = phases.map((p) => p.started_at_ms as number | null).filter((t) => t !== null);
   const firstStart = starts.length === 0 ? null : Math.min(...starts);
-  const endedAt = run.status === "failed"
-    ? run.failed_at_ms
-    : run.status === "completed"
-    ? run.completed_at_ms
-    : null;
+  const endedAt = run.ended_at_ms;
   return phases.map((p) => {
     const started = p.started_at_ms === null ? null : Number(p.started_at_ms);
     const unfinished = p.duration_ms === null && started !== null && endedAt !== null &&

@@ -309,7 +309,7 @@ export function renderRun(view: RunView, key: string): Fragment {
       ["type", r.run_type ?? "-"],
       ["created", formatTime(r.created_at_ms)],
       ["started", formatTime(r.started_at_ms)],
-      ["ended", formatTime(r.status === "failed" ? r.failed_at_ms : r.completed_at_ms)],
+      ["ended", formatTime(r.ended_at_ms)],
       ["duration", formatDuration(r.duration_ms)],
       ["events", String(r.event_count)],
       ["process", r.host === null ? "-" : `${r.host} pid ${r.pid ?? "?"}`],

@@ -796,8 +796,9 @@ export function callersOfSummary(
   const object = (v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : null;
   const s = object(summary);
+  const own = object(s?.by_caller);
   const best = object(s?.best_trial);
-  const byCaller = object(s?.by_caller) ?? object(best?.by_caller);
+  const byCaller = own ?? object(best?.by_caller);
   if (byCaller === null || Object.keys(byCaller).length === 0) return null;
   const rows = Object.entries(byCaller).map(([caller, stats]) => ({
     caller,
@@ -805,7 +806,7 @@ export function callersOfSummary(
   }));
   const count = (row: Record<string, unknown>) => typeof row.count === "number" ? row.count : 0;
   rows.sort((a, b) => count(b) - count(a) || (a.caller < b.caller ? -1 : 1));
-  const title = object(s?.by_caller) !== null
+  const title = own !== null
     ? "Per caller"
     : `Per caller, best trial ${String(best?.trial_id ?? "")}`.trimEnd();
   return { title, rows };

@@ -82,6 +82,9 @@ Deno.test("renderSweep: a trial with no losing trade is an unbounded cell, not l
   const rows = charts.s as Record<string, unknown>[];
   assert.deepEqual(rows.map((r) => r.profit_factor), [0, UNBOUNDED_MARK]);
   assert.ok(optionValues(html, "metric").includes("profit_factor"));
+  // The client draws what the server marks: both spell the mark alike.
+  const client = Deno.readTextFileSync(new URL("../../report/_client.js", import.meta.url));
+  assert.ok(client.includes(`const UNBOUNDED = "${UNBOUNDED_MARK}";`));
   // No trades at all is not unbounded: it stays null (no cell).
   const none = renderSweep([{
     ...trials[1],

@@ -33,7 +33,7 @@
  * @module
  */
 import { InputError } from "./errors.ts";
-import { anchorIndex, BPS_PER_UNIT, bpsVersus } from "./metrics.ts";
+import { anchorIndex, BPS_PER_UNIT, bpsVersus, roundBps } from "./metrics.ts";
 import {
   createPolicyMachine,
   type ExitReason,
@@ -281,27 +281,13 @@ function highestHigh(series: CandleSeries, from: number): number {
   return max;
 }
 
-/** Returns are kept to a billionth of a basis point (1e-9 bps): far below any price tick. */
-const RETURN_BPS_DIGITS = 1e9;
-
-/**
- * Returns are kept to 1e-9 bps ({@linkcode RETURN_BPS_DIGITS}): a stop at -20% computed
- * as `p0·0.8 / p0` is -1999.9999999999995 bps, and such rounding made equal
- * returns look spread (Sharpe) and a break-even trade a loss of 4e-13 bps
- * (profit factor, win rate). `+ 0` makes -0 a plain 0.
- */
-function roundReturnBps(bps: number): number {
-  // Dividing the rounded integer by 1e9 (an exact double) gives the double nearest the decimal.
-  return Math.round(bps * RETURN_BPS_DIGITS) / RETURN_BPS_DIGITS + 0;
-}
-
 function finishTrade(
   fill: { p0: number; entryTsMs: number; exitTsMs: number; proceeds: number; minPx: number },
   extra: { exitReason: ExitReason; maxHigh: number; costFraction: number },
 ): Trade {
   const { p0, proceeds } = fill;
   const c = extra.costFraction;
-  const realizedReturnBps = roundReturnBps(
+  const realizedReturnBps = roundBps(
     ((proceeds * (1 - c)) / (p0 * (1 + c)) - 1) * BPS_PER_UNIT,
   );
   const peakBps = extra.maxHigh > p0 ? bpsVersus(extra.maxHigh, p0) : 0;

@@ -100,14 +100,32 @@ export function anchorIndex(series: CandleSeries, tsMs: number): number {
  * ```
  */
 export function bpsVersus(price: number, base: number): number {
-  // Kept to 1e-9 bps, as returns are (executor.ts): -15% is -1500, not -1500.0000000000002,
-  // which put an adverse excursion of exactly -15% in the report's [-1600, -1500) bin (an
-  // audit). Dividing the rounded integer by 1e9 gives the double nearest the decimal.
-  return Math.round((price / base - 1) * BPS_PER_UNIT * BPS_DIGITS) / BPS_DIGITS + 0;
+  // Kept to 1e-9 bps, as returns are: -15% is -1500, not -1500.0000000000002, which put an
+  // adverse excursion of exactly -15% in the report's [-1600, -1500) bin (an audit).
+  return roundBps((price / base - 1) * BPS_PER_UNIT);
 }
 
 /** Basis points are kept to a billionth (1e-9 bps): far below any price tick. */
 const BPS_DIGITS = 1e9;
+
+/**
+ * `bps` kept to 1e-9 bps ({@linkcode BPS_DIGITS}): a stop at -20% computed as
+ * `p0·0.8 / p0` is -1999.9999999999995 bps, and such noise made equal returns
+ * look spread (Sharpe) and a break-even trade a loss of 4e-13 bps. Dividing
+ * the rounded integer by 1e9 (an exact double) gives the double nearest the
+ * decimal; `+ 0` makes -0 a plain 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { roundBps } from "./metrics.ts";
+ * assert.equal(roundBps(-1999.9999999999995), -2000);
+ * assert.ok(Object.is(roundBps(-1e-12), 0));
+ * ```
+ */
+export function roundBps(bps: number): number {
+  return Math.round(bps * BPS_DIGITS) / BPS_DIGITS + 0;
+}
 
 /**
  * Compute the path metrics of a call alerted at `alertTsMs` on `series`.

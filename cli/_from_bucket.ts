@@ -12,14 +12,15 @@ import {
   DaemonLockedError,
   type DaemonLogEntry,
   formatLogEntry,
+  recoveredLogEntry,
   runDaemon,
 } from "../indexer/daemon.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { Shipper, ShipperLockedError } from "../storage/ship.ts";
-import { shipLoop, sleep } from "./ship.ts";
-import { STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
+import { shipLoop, sleep, untilReachable } from "./ship.ts";
+import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
 import { InvalidDateError, parseDay } from "../indexer/rebuild.ts";
-import { type ObjectStore, ObjectStoreError } from "../storage/object_store.ts";
+import { ObjectStoreError } from "../storage/object_store.ts";
 import {
   rebuildIndexFromBucket,
   runBucketDaemon,
@@ -106,18 +107,14 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
       });
     } catch (err) {
       if (stop.caught !== undefined) {
-        console.error(
-          `ledger rebuild-index: interrupted by ${stop.caught}; temporary files removed, ` +
-            `the previous index is unchanged`,
-        );
+        console.error(rebuildInterruptedLine(stop.caught));
         return STOP_EXIT_CODES[stop.caught];
       }
       throw err;
     }
     if (r.index.recoveredFrom !== undefined) {
       console.error(
-        `ledger rebuild-index: warning: the index could not be updated ` +
-          `(${r.index.recoveredFrom}); rebuilt it in full from the bucket's mirror`,
+        `ledger rebuild-index: warning: ${recoveredLogEntry(r.index.recoveredFrom).msg}`,
       );
     }
     console.log(
@@ -219,7 +216,12 @@ export async function daemonMain(args: string[]): Promise<number> {
   try {
     if (
       source !== undefined &&
-      !await reachSource(source.store, intervalSeconds, stop.signal, unreachable)
+      !await untilReachable(
+        () => source.store.check(),
+        intervalSeconds,
+        stop.signal,
+        (err) => unreachable(err, "the bucket's check"),
+      )
     ) {
       return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
     }
@@ -271,15 +273,17 @@ export async function daemonMain(args: string[]): Promise<number> {
       });
     const opened = shipper;
     const shipping = opened === undefined ? Promise.resolve() : (async () => {
-      if (
-        !shipperOpen &&
-        !await openWhenReachable(
-          opened,
+      if (!shipperOpen) {
+        // The first try failed at start (unreachable, said then): the next one an interval on.
+        await sleep(intervalSeconds * 1000, stop.signal);
+        const reached = await untilReachable(
+          () => opened.open(),
           intervalSeconds,
           stop.signal,
           (err) => unreachable(err, "shipping (indexing goes on)"),
-        )
-      ) return; // stopped before the endpoint answered
+        );
+        if (!reached) return; // stopped before the endpoint answered
+      }
       await shipLoop(opened, to!, intervalSeconds, stop.signal, log);
     })();
     // A failure of either loop stops the other.
@@ -313,56 +317,6 @@ export async function daemonMain(args: string[]): Promise<number> {
     shipper?.close();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
-}
-
-/**
- * Reach the bucket the daemon indexes from. A daemon may start while the
- * endpoint is down (a restart, a network blip): that is retried every
- * interval, as `ledger ship --interval` does; any other problem (no such
- * bucket, bad credentials) is said once and ends the daemon.
- */
-async function reachSource(
-  store: ObjectStore,
-  retrySeconds: number,
-  signal: AbortSignal,
-  onUnreachable: (err: ObjectStoreError, what: string) => void,
-): Promise<boolean> {
-  while (!signal.aborted) {
-    try {
-      await store.check();
-      return true;
-    } catch (err) {
-      if (!(err instanceof ObjectStoreError) || err.kind !== "unreachable") throw err;
-      onUnreachable(err, "the bucket's check");
-      await sleep(retrySeconds * 1000, signal);
-    }
-  }
-  return false;
-}
-
-/**
- * Open `shipper` once its endpoint answers, retrying every `retrySeconds`
- * (each failure told to `onUnreachable`); false when stopped first. Any
- * other failure (no bucket, credentials, another shipper) throws.
- */
-async function openWhenReachable(
-  shipper: Shipper,
-  retrySeconds: number,
-  signal: AbortSignal,
-  onUnreachable: (err: ObjectStoreError) => void,
-): Promise<boolean> {
-  while (!signal.aborted) {
-    await sleep(retrySeconds * 1000, signal);
-    if (signal.aborted) break;
-    try {
-      await shipper.open();
-      return true;
-    } catch (err) {
-      if (!(err instanceof ObjectStoreError) || err.kind !== "unreachable") throw err;
-      onUnreachable(err);
-    }
-  }
-  return false;
 }
 
 function dbFlag(values: ParsedFlags["values"]): string | undefined {

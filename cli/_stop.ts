@@ -27,6 +27,15 @@ export const STOP_EXIT_CODES: Readonly<Record<StopSignal, number>> = {
   SIGTERM: 143,
 };
 
+/**
+ * What a stopped rebuild says: its temporary files are gone and the index is
+ * as it was (`rebuild-index`, with or without `--from`).
+ */
+export function rebuildInterruptedLine(signal: StopSignal): string {
+  return `ledger rebuild-index: interrupted by ${signal}; temporary files removed, ` +
+    `the previous index is unchanged`;
+}
+
 /** The reason of the abort: which signal came. */
 export class StopSignalError extends Error {
   /** The signal. */

@@ -17,7 +17,8 @@ import {
   type RebuildOptions,
 } from "../indexer/rebuild.ts";
 import { progressLine } from "./_progress_line.ts";
-import { STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
+import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
+import { recoveredLogEntry } from "../indexer/daemon.ts";
 import {
   EXIT_OK,
   EXIT_USAGE,
@@ -135,10 +136,7 @@ export async function main(args: string[]): Promise<number> {
     } catch (err) {
       line?.clear();
       if (err instanceof RebuildInterruptedError && stop.caught !== undefined) {
-        console.error(
-          `ledger rebuild-index: interrupted by ${stop.caught}; temporary files removed, ` +
-            `the previous index is unchanged`,
-        );
+        console.error(rebuildInterruptedLine(stop.caught));
         return STOP_EXIT_CODES[stop.caught];
       }
       throw err;
@@ -146,10 +144,7 @@ export async function main(args: string[]): Promise<number> {
   }
   line?.clear();
   if (report.recoveredFrom !== undefined) {
-    console.error(
-      `ledger rebuild-index: warning: the index could not be updated ` +
-        `(${report.recoveredFrom}); rebuilt it in full from the log`,
-    );
+    console.error(`ledger rebuild-index: warning: ${recoveredLogEntry(report.recoveredFrom).msg}`);
   }
   console.log(
     `Indexed ${report.events} events of ${report.runs} runs into ${report.dbPath} ` +

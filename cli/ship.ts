@@ -138,19 +138,56 @@ export async function openShipper(
   retrySeconds: number | undefined,
   signal: AbortSignal,
 ): Promise<boolean> {
-  while (!signal.aborted) {
-    try {
+  try {
+    if (retrySeconds === undefined) {
       await shipper.open();
       return true;
+    }
+    return await untilReachable(
+      () => shipper.open(),
+      retrySeconds,
+      signal,
+      (err) => console.error(`ledger ship: ${err.message}; retrying in ${retrySeconds} s`),
+    );
+  } catch (err) {
+    if (!(err instanceof ObjectStoreError || err instanceof ShipperLockedError)) throw err;
+    console.error(`ledger ship: ${err.message}`);
+    return false;
+  }
+}
+
+/**
+ * Run `attempt` until it succeeds (true) or `signal` aborts (false). A failure
+ * because the endpoint cannot be reached is told to `onUnreachable` and tried
+ * again `retrySeconds` later (a shipper or daemon may start before the
+ * server); any other failure throws. One loop for `ship` and both daemons.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { untilReachable } from "./ship.ts";
+ * import { ObjectStoreError } from "../storage/object_store.ts";
+ * let tries = 0;
+ * const told: string[] = [];
+ * const ok = await untilReachable(async () => {
+ *   if (++tries < 3) throw new ObjectStoreError("unreachable", "down");
+ * }, 0.001, new AbortController().signal, (err) => told.push(err.message));
+ * assert.deepEqual([ok, tries, told], [true, 3, ["down", "down"]]);
+ * ```
+ */
+export async function untilReachable(
+  attempt: () => Promise<void>,
+  retrySeconds: number,
+  signal: AbortSignal,
+  onUnreachable: (err: ObjectStoreError) => void,
+): Promise<boolean> {
+  while (!signal.aborted) {
+    try {
+      await attempt();
+      return true;
     } catch (err) {
-      if (!(err instanceof ObjectStoreError || err instanceof ShipperLockedError)) throw err;
-      const retry = retrySeconds !== undefined && err instanceof ObjectStoreError &&
-        err.kind === "unreachable";
-      if (!retry) {
-        console.error(`ledger ship: ${err.message}`);
-        return false;
-      }
-      console.error(`ledger ship: ${err.message}; retrying in ${retrySeconds} s`);
+      if (!(err instanceof ObjectStoreError) || err.kind !== "unreachable") throw err;
+      onUnreachable(err);
       await sleep(retrySeconds * 1000, signal);
     }
   }

@@ -217,14 +217,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
             memoryLimit: options.memoryLimit,
             onProgress: debug,
           });
-          if (report.recoveredFrom !== undefined) {
-            log({
-              level: "warn",
-              msg: `the index could not be updated (${report.recoveredFrom}); ` +
-                `rebuilt it in full from the log`,
-              fields: { reason: report.recoveredFrom },
-            });
-          }
+          if (report.recoveredFrom !== undefined) log(recoveredLogEntry(report.recoveredFrom));
           log(rebuildLogEntry(report));
           // The log as it was before this rebuild, the index as this rebuild left it.
           last = { log: snapshot.log, index: await indexState(dbPath) };
@@ -242,6 +235,27 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
     lock.release();
   }
   return summary;
+}
+
+/**
+ * What a rebuild that could not update the index says (`RebuildReport.recoveredFrom`):
+ * the daemons log it at `warn`, `rebuild-index` prints it as a warning.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { recoveredLogEntry } from "./daemon.ts";
+ * const entry = recoveredLogEntry("not a valid DuckDB database file");
+ * assert.equal(entry.level, "warn");
+ * assert.match(entry.msg, /^the index could not be updated \(not a valid .*\); rebuilt it in full/);
+ * ```
+ */
+export function recoveredLogEntry(reason: string): DaemonLogEntry {
+  return {
+    level: "warn",
+    msg: `the index could not be updated (${reason}); rebuilt it in full from the log`,
+    fields: { reason },
+  };
 }
 
 /**

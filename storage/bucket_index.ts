@@ -22,6 +22,7 @@ import {
   type DaemonSummary,
   formatLogEntry,
   rebuildLogEntry,
+  recoveredLogEntry,
 } from "../indexer/daemon.ts";
 import { appendDurable, ensureDir, syncDir, writeFileAtomic } from "./_durable.ts";
 import { type Chunk, locationId, parseChunkKey, remotePartFile } from "./_layout.ts";
@@ -504,14 +505,7 @@ export async function runBucketDaemon(
             onProgress: debug,
           });
           indexedState = mirror.state;
-          if (index.recoveredFrom !== undefined) {
-            log({
-              level: "warn",
-              msg: `the index could not be updated (${index.recoveredFrom}); ` +
-                `rebuilt it in full from the bucket's mirror`,
-              fields: { reason: index.recoveredFrom },
-            });
-          }
+          if (index.recoveredFrom !== undefined) log(recoveredLogEntry(index.recoveredFrom));
           const entry = rebuildLogEntry(index);
           log({
             ...entry,

@@ -184,6 +184,16 @@ const ANNOTATIONS_SQL = ANNOTATION_EVENT_TYPES.map(sqlString).join(", ");
 const VERSION_LIST_SQL = SCHEMA_VERSIONS_SUPPORTED.join(", ");
 
 /**
+ * SQL condition: run `t` (a `runs_status` row, or one of `latest_runs`)
+ * ended by completing, the later of its endings (a tie counts as failed):
+ * the one rule of its status and of the end its duration runs to.
+ */
+function completedWins(t: string): string {
+  return `${t}.completed_at_ms IS NOT NULL
+        AND (${t}.failed_at_ms IS NULL OR ${t}.completed_at_ms > ${t}.failed_at_ms)`;
+}
+
+/**
  * The rows of the view \`latest_runs\` (SPEC 7), unordered: the view adds its
  * "newest first" order. Queries that sort or filter the runs themselves read
  * this instead of the view, so DuckDB neither sorts every run for an order
@@ -203,8 +213,7 @@ export const LATEST_RUNS_SELECT_SQL =
   `  SELECT s.run_id, d.run_type, d.created_at_ms, s.started_at_ms, s.completed_at_ms,
     s.summary_json,
     CASE
-      WHEN s.completed_at_ms IS NOT NULL
-        AND (s.failed_at_ms IS NULL OR s.completed_at_ms > s.failed_at_ms) THEN 'completed'
+      WHEN ${completedWins("s")} THEN 'completed'
       WHEN s.failed_at_ms IS NOT NULL THEN 'failed'
       WHEN s.last_event_at_ms > epoch_ms(now()) + ${FUTURE_TIMESTAMP_TOLERANCE_MS} THEN 'stale'
       WHEN s.activity_at_ms IS NULL THEN 'pending'
@@ -904,9 +913,9 @@ export const RUN_STATUSES = ["completed", "failed", "running", "pending", "stale
  * while it has none. A run that completed and failed later ran until it
  * failed.
  */
-export const RUN_ENDED_AT_SQL = `CASE WHEN r.completed_at_ms IS NOT NULL
-    AND (r.failed_at_ms IS NULL OR r.completed_at_ms > r.failed_at_ms) THEN r.completed_at_ms
-    ELSE r.failed_at_ms END`;
+export const RUN_ENDED_AT_SQL = `CASE WHEN ${
+  completedWins("r")
+} THEN r.completed_at_ms ELSE r.failed_at_ms END`;
 /** How long run `r` ran: from its start to {@linkcode RUN_ENDED_AT_SQL}. */
 export const RUN_DURATION_SQL = `(${RUN_ENDED_AT_SQL} - r.started_at_ms)`;
 

@@ -243,16 +243,20 @@ export class Shipper {
       if (mem === undefined || !mem.verified) {
         const fingerprint = await firstLineFingerprint(file, size);
         if (fingerprint === undefined) return; // no complete line yet
+        // The log is append-only: a part whose first line changed while the bucket holds
+        // chunks of what it was was replaced or edited. With none there (its day removed
+        // from the bucket by retention, the part recreated by a later event), it is a new
+        // part: its first line gives it other keys, so nothing is overwritten.
         if (
           mem?.fingerprint !== undefined && mem.fingerprint !== fingerprint &&
-          (mem.shippedBytes > 0 ||
-            await this.#hasChunks({ day: f.day, stem: f.stem, fingerprint: mem.fingerprint }))
+          await this.#hasChunks({ day: f.day, stem: f.stem, fingerprint: mem.fingerprint })
         ) {
-          // The log is append-only: a part whose first line changed after bytes of it were
-          // shipped was replaced or edited, and the bucket holds what it was.
+          const old = partKeyPrefix(this.#location.prefix, { ...f, fingerprint: mem.fingerprint });
           throw new RemoteConflictError(
-            `Local part ${f.file} no longer starts with the line shipped from it, which the ` +
-              `bucket holds: the file was replaced or edited`,
+            `Local part ${f.file} no longer starts with the line shipped from it, and the ` +
+              `bucket still holds the part as it was (keys ${old}*): the file was replaced or ` +
+              `edited. A part recreated after retention ships once its day is removed from ` +
+              `the bucket too, or under another file name`,
           );
         }
         if (mem === undefined || mem.fingerprint !== fingerprint) {

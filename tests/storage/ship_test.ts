@@ -941,8 +941,28 @@ async function retention(server: CephServer, tmp: string): Promise<void> {
   assert.equal(after.index.mode, "incremental");
   await rebuildIndex(root, { full: true });
   await assertSameIndex(join(reader, "index/runs.duckdb"), join(root, "index/runs.duckdb"), 0);
+  // A storage audit: a backfilled event for the removed day, before the shipper's next pass,
+  // recreated the part under its old name, and every pass failed ("the bucket holds" what it
+  // was, which it no longer did). It is a new part: its first line gives it other keys.
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("backfill", T0 + 5_000));
   const again = await shipOnce(root, store, location);
-  assert.equal(again.chunksPut + again.chunksFound, 0, "the deleted day is not re-uploaded");
+  assert.deepEqual(again.problems, []);
+  assert.equal(again.chunksPut, 1, "the recreated part, and not the deleted day again");
+  const lines = await bucketLines(store, "retention/events/day=2026-01-20/");
+  assert.ok(lines.length > 0 && lines.every((l) => l.line.includes('"backfill"')));
+  await rebuildIndexFromBucket(reader, store, location);
+  await rebuildIndex(root);
+  await assertSameIndex(join(reader, "index/runs.duckdb"), join(root, "index/runs.duckdb"), 0);
+  // Retention in the log only, the bucket keeping the day: the part recreated under its old
+  // name is refused, saying what the bucket holds and how to ship it; nothing is uploaded.
+  await Deno.remove(join(root, "events/day=2026-01-20"), { recursive: true });
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("backfill-2", T0 + 9_000));
+  const refused = await shipOnce(root, store, location);
+  assert.equal(refused.chunksPut, 0);
+  assert.equal(refused.problems.length, 1, refused.problems.join("\n"));
+  assert.match(refused.problems[0], /still holds the part as it was \(keys retention\/events\//);
+  assert.match(refused.problems[0], /ships once its day is removed from the bucket too/);
+  assert.deepEqual(await bucketLines(store, "retention/events/day=2026-01-20/"), lines);
 }
 
 async function assertSameIndex(a: string, b: string, ingestErrors = 2): Promise<void> {

@@ -22,9 +22,9 @@ import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.
 import { InvalidDateError, parseDay } from "../indexer/rebuild.ts";
 import { ObjectStoreError } from "../storage/object_store.ts";
 import {
+  mirrorWarnings,
   rebuildIndexFromBucket,
   runBucketDaemon,
-  stalledWarning,
 } from "../storage/bucket_index.ts";
 import {
   EXIT_FAILURE,
@@ -127,8 +127,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
         // The whole command, fetching included (an audit: 604 ms printed for a 15 s run).
         `${Math.round(performance.now() - started)} ms`,
     );
-    const stalled = stalledWarning(r.mirror);
-    if (stalled !== undefined) console.error(`ledger rebuild-index: warning: ${stalled}`);
+    for (const w of mirrorWarnings(r.mirror)) console.error(`ledger rebuild-index: warning: ${w}`);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof UsageError || err instanceof InvalidDateError) {

@@ -80,6 +80,12 @@ export interface MirrorReport {
    */
   stalled: { part: string; fromByte: number }[];
   /**
+   * Chunk keys whose start falls inside bytes the part's chain already has
+   * (the shipper never writes such a key: something else did). Ignored, so
+   * that every mirror of the bucket, fresh or old, holds the same bytes.
+   */
+  overlapping: { key: string; part: string; startByte: number }[];
+  /**
    * The mirror's content after the pass: every mirror file with its size,
    * sorted. Another `--from` process on the same root can fetch chunks
    * first (`changed` is then false here), so a daemon compares this with
@@ -104,7 +110,29 @@ export function stalledWarning(report: MirrorReport): string | undefined {
     `lacks their events from there: ${shown}${more}`;
 }
 
-/** Stalled parts a warning names before "and N more". */
+/**
+ * One line naming the chunk keys a mirror ignored because they overlap their
+ * part's chain (see {@linkcode MirrorReport.overlapping}), or undefined when
+ * none: a fresh mirror once spliced such an object in at the wrong offset
+ * while an older one ignored it, silently (an audit).
+ */
+export function overlapWarning(report: MirrorReport): string | undefined {
+  if (report.overlapping.length === 0) return undefined;
+  const shown = report.overlapping.slice(0, STALLED_SHOWN_MAX)
+    .map((o) => `${o.key} (starts at byte ${o.startByte} of ${o.part})`).join(", ");
+  const more = report.overlapping.length > STALLED_SHOWN_MAX
+    ? ` and ${report.overlapping.length - STALLED_SHOWN_MAX} more`
+    : "";
+  return `${report.overlapping.length} bucket object(s) overlap bytes their part already has ` +
+    `(written by something other than ledger ship) and are ignored: ${shown}${more}`;
+}
+
+/** The warnings of a mirror pass, each one line. */
+export function mirrorWarnings(report: MirrorReport): string[] {
+  return [stalledWarning(report), overlapWarning(report)].filter((w) => w !== undefined);
+}
+
+/** Stalled parts (or overlapping keys) a warning names before "and N more". */
 const STALLED_SHOWN_MAX = 5;
 
 /**
@@ -183,6 +211,7 @@ class Mirror {
       filesRemoved: 0,
       changed: false,
       stalled: [],
+      overlapping: [],
       state: "",
     };
     await this.#recover(report);
@@ -263,22 +292,33 @@ class Mirror {
     chunks.sort((a, b) => a.startByte - b.startByte);
     let have = this.#sizes.get(name) ?? 0;
     const ends = new Set<number>([0]);
+    // The chain: the chunks that follow each other from byte 0. A key starting inside it
+    // overlaps it and is ignored; one starting past its end waits for the missing bytes.
+    const chain: Chunk[] = [];
     let chainEnd = 0;
+    let gap = false;
     for (const c of chunks) {
-      if (c.startByte !== chainEnd) break;
-      chainEnd += c.sizeBytes;
-      ends.add(chainEnd);
+      if (c.startByte < chainEnd) {
+        this.#progress(`${name}: ignoring ${c.key}, which overlaps the part's chunks`);
+        report.overlapping.push({ key: c.key, part: name, startByte: c.startByte });
+      } else if (c.startByte > chainEnd || gap) {
+        gap = true;
+      } else {
+        chain.push(c);
+        chainEnd += c.sizeBytes;
+        ends.add(chainEnd);
+      }
     }
     if (!ends.has(have)) {
       // The mirror does not end on a chunk boundary of the bucket: the part was changed.
       await this.#remove(name, "no longer matches the bucket", report);
       have = 0;
     }
-    if (chainEnd < (chunks.at(-1)!.startByte + chunks.at(-1)!.sizeBytes)) {
+    if (gap) {
       this.#progress(`${name}: waiting for bytes from ${chainEnd} (a chunk is missing)`);
       report.stalled.push({ part: name, fromByte: chainEnd });
     }
-    const todo = chunks.filter((c) => c.startByte >= have && c.startByte < chainEnd);
+    const todo = chain.filter((c) => c.startByte >= have);
     if (todo.length === 0) return;
     const path = this.#path(name);
     const created = have === 0;
@@ -478,6 +518,7 @@ export async function runBucketDaemon(
   const dbPath = options.dbPath ?? indexPath(root);
   let first = true;
   let lastStalled: string | undefined;
+  let lastOverlap: string | undefined;
   let indexedState: string | undefined; // the mirror as the last rebuild read it
   try {
     options.onStart?.();
@@ -492,6 +533,17 @@ export async function runBucketDaemon(
             log({ level: "warn", msg: stalled, fields: { stalled_parts: mirror.stalled.length } });
           } else log({ level: "info", msg: "no part waits for a missing chunk any more" });
           lastStalled = stalled;
+        }
+        const overlap = overlapWarning(mirror);
+        if (overlap !== lastOverlap) {
+          if (overlap !== undefined) {
+            log({
+              level: "warn",
+              msg: overlap,
+              fields: { overlapping_objects: mirror.overlapping.length },
+            });
+          } else log({ level: "info", msg: "no bucket object overlaps its part any more" });
+          lastOverlap = overlap;
         }
         // Also when another --from process on this root fetched the new chunks first (an
         // audit: this daemon's index then stayed stale until some later chunk arrived).

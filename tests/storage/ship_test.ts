@@ -25,7 +25,7 @@ import {
   useServerEnv,
 } from "./_server.ts";
 import { compareIndexes } from "./_compare.ts";
-import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+import { fullRun, query, T0, writePart } from "../indexer/_fixtures.ts";
 
 const unavailable = cephUnavailable();
 if (unavailable !== undefined) {
@@ -194,6 +194,9 @@ Deno.test({
     );
     await t.step("a chunk missing from the bucket is said, not passed over", async () => {
       await missingChunk(server, tmp);
+    });
+    await t.step("an object overlapping its part's chunks is ignored by every mirror", async () => {
+      await overlappingObject(server, tmp);
     });
     await t.step("daemon --from follows chunks another --from run fetched first", async () => {
       await fetchedByAnother(server, tmp);
@@ -864,6 +867,41 @@ async function missingChunk(server: CephServer, tmp: string): Promise<void> {
     "runs.duckdb",
   ]);
   assert.deepEqual(await Deno.readFile(index), before);
+}
+
+/**
+ * A storage audit: an object whose key starts inside bytes its part's chunks
+ * already cover (never written by `ledger ship`) was spliced in at the end
+ * of a fresh mirror, and indexed, while an existing mirror ignored it: two
+ * indexers of one bucket disagreed, silently. Both ignore it and warn.
+ */
+async function overlappingObject(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "overlap");
+  const location = { bucket: "fleet", prefix: "overlap/" };
+  const store = storeOf(server, "fleet");
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("overlap-run", T0));
+  assert.equal((await shipOnce(root, store, location)).chunksPut, 1);
+  const [chunk] = await bucketLines(store, "overlap/events/");
+  const old = join(tmp, "overlap-old");
+  const fresh = join(tmp, "overlap-fresh");
+  let r = await ledger(["rebuild-index", "--root", old, "--from", "s3://fleet/overlap"]);
+  assert.equal(r.code, 0, r.stderr);
+  const foreignKey = chunk.key.replace(/\.0{16}\.jsonl$/, ".0000000000000100.jsonl");
+  assert.notEqual(foreignKey, chunk.key);
+  const foreign = JSON.stringify(fullRun("foreign-run", T0)[0]) + "\n";
+  assert.equal(await store.putIfAbsent(foreignKey, new TextEncoder().encode(foreign)), "created");
+  const runs = async (reader: string) =>
+    (await query(join(reader, "index/runs.duckdb"), "SELECT run_id FROM runs_d ORDER BY 1"))
+      .map((row) => row.run_id);
+  for (const reader of [old, fresh]) {
+    r = await ledger(["rebuild-index", "--root", reader, "--from", "s3://fleet/overlap"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      oneLine(r.stderr),
+      /warning: 1 bucket object\(s\) overlap bytes their part already has .* are ignored: \S+\.0000000000000100\.jsonl \(starts at byte 100 of day=2026-01-20\/part-000001\./,
+    );
+    assert.deepEqual(await runs(reader), ["overlap-run"], reader);
+  }
 }
 
 /**

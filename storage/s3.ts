@@ -86,11 +86,16 @@ class S3Store implements ObjectStore {
   }
 
   async check(): Promise<void> {
+    let out;
     try {
-      await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, MaxKeys: 1 }));
+      out = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, MaxKeys: 1 }));
     } catch (err) {
       throw this.#translate(err, undefined);
     }
+    // Every S3 listing names its bucket. A web server on the wrong port answers 200 with no
+    // such field, and the SDK reads that as an empty bucket (an audit: ship said "Shipped",
+    // and rebuild-index --from published an empty index over a good one).
+    if (out.Name === undefined) throw this.#notS3("a listing without the bucket's name");
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
@@ -136,7 +141,7 @@ class S3Store implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<PutResult> {
     try {
-      await this.#client.send(
+      const out = await this.#client.send(
         new PutObjectCommand({
           Bucket: this.#bucket,
           Key: key,
@@ -146,8 +151,11 @@ class S3Store implements ObjectStore {
           IfNoneMatch: "*",
         }),
       );
+      // S3 answers every stored object with its ETag: without one, nothing says it was stored.
+      if (out.ETag === undefined) throw this.#notS3(`a PUT of ${key} answered with no ETag`);
       return "created";
     } catch (err) {
+      if (err instanceof ObjectStoreError) throw err;
       if (statusOf(err) === 412) return "exists";
       throw this.#translate(err, key);
     }
@@ -163,6 +171,13 @@ class S3Store implements ObjectStore {
       if (statusOf(err) === 404) return null;
       throw this.#translate(err, key);
     }
+  }
+
+  #notS3(what: string): ObjectStoreError {
+    return new ObjectStoreError(
+      "other",
+      `${this.description} does not answer as an S3 server (${what}): check AWS_ENDPOINT_URL_S3`,
+    );
   }
 
   #translate(err: unknown, key: string | undefined): ObjectStoreError {

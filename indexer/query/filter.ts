@@ -59,7 +59,15 @@ export type FilterExpr =
     /** A number's text as written (a double rounds integers past 2^53). */
     valueText?: string;
   }
-  | { kind: "regex"; field: string; column: number; pattern: string; valueColumn: number }
+  | {
+    kind: "regex";
+    field: string;
+    column: number;
+    pattern: string;
+    valueColumn: number;
+    /** The pattern's quoted text as written, for messages. */
+    valueText: string;
+  }
   | { kind: "null"; field: string; column: number; negated: boolean };
 
 /**
@@ -90,7 +98,16 @@ export class FilterSyntaxError extends Error {
   }
 }
 
-type TokenKind = "ident" | "number" | "string" | "op" | "tilde" | "lparen" | "rparen" | "end";
+type TokenKind =
+  | "ident"
+  | "number"
+  | "string"
+  | "op"
+  | "tilde"
+  | "lparen"
+  | "rparen"
+  | "bad"
+  | "end";
 
 interface Token {
   kind: TokenKind;
@@ -99,6 +116,8 @@ interface Token {
   value?: number | string;
   /** 1-based column. */
   column: number;
+  /** A `bad` token's error, thrown when the parser reaches it. */
+  error?: FilterSyntaxError;
 }
 
 /** Longest accepted expression, in characters. */
@@ -125,8 +144,17 @@ function codePointColumns(text: string): number[] {
   return columns;
 }
 
+/**
+ * The tokens of `text`, up to the first character that starts none; that
+ * one becomes a `bad` token, whose error the parser throws only if it gets
+ * there: `config.k in (1, 2)` names `in`, the first thing wrong, not `,`.
+ */
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
+  const bad = (error: FilterSyntaxError): Token[] => {
+    tokens.push({ kind: "bad", text: error.token, column: error.column, error });
+    return tokens;
+  };
   // Columns count characters as people see them (code points), not UTF-16 units: an emoji
   // before a bad token must not move its column by one. One pass, not a count per token.
   const columns = codePointColumns(text);
@@ -149,14 +177,26 @@ function tokenize(text: string): Token[] {
       i++;
       continue;
     }
-    const op = /^(?:!=|<=|>=|<>|=|<|>)/.exec(text.slice(i, i + 2));
+    if (text.startsWith("<>", i)) {
+      // SQL's spelling; SPEC 11's operators are = != < <= > >= only.
+      return bad(
+        new FilterSyntaxError(
+          `Unexpected "<>" at column ${column}: use != for "not equal"`,
+          "<>",
+          column,
+        ),
+      );
+    }
+    const op = /^(?:!=|<=|>=|=|<|>)/.exec(text.slice(i, i + 2));
     if (op !== null) {
-      tokens.push({ kind: "op", text: op[0] === "<>" ? "!=" : op[0], column });
+      tokens.push({ kind: "op", text: op[0], column });
       i += op[0].length;
       continue;
     }
     if (ch === "'" || ch === '"') {
-      const { value, end } = readString(text, i);
+      const read = readString(text, i, column);
+      if (read instanceof FilterSyntaxError) return bad(read);
+      const { value, end } = read;
       tokens.push({ kind: "string", text: text.slice(i, end), value, column });
       i = end;
       continue;
@@ -177,23 +217,27 @@ function tokenize(text: string): Token[] {
       const after = i + id[0].length;
       if (text[after] === "." && after + 1 < text.length) {
         // `config.ü`: the path goes on with a character no field name takes; name that one.
-        const bad = String.fromCodePoint(text.codePointAt(after + 1)!);
-        throw new FilterSyntaxError(
-          `Unexpected character ${JSON.stringify(bad)} at column ${columnAt(after + 1)} ` +
-            "(a field's path takes letters, digits, _ and -)",
-          bad,
-          columnAt(after + 1),
+        const ch = String.fromCodePoint(text.codePointAt(after + 1)!);
+        return bad(
+          new FilterSyntaxError(
+            `Unexpected character ${JSON.stringify(ch)} at column ${columnAt(after + 1)} ` +
+              "(a field's path takes letters, digits, _ and -)",
+            ch,
+            columnAt(after + 1),
+          ),
         );
       }
       tokens.push({ kind: "ident", text: id[0], column });
       i = after;
       continue;
     }
-    const bad = String.fromCodePoint(text.codePointAt(i)!);
-    throw new FilterSyntaxError(
-      `Unexpected character ${JSON.stringify(bad)} at column ${column}`,
-      bad,
-      column,
+    const unknown = String.fromCodePoint(text.codePointAt(i)!);
+    return bad(
+      new FilterSyntaxError(
+        `Unexpected character ${JSON.stringify(unknown)} at column ${column}`,
+        unknown,
+        column,
+      ),
     );
   }
   tokens.push({ kind: "end", text: "", column: columnAt(text.length) });
@@ -207,7 +251,11 @@ function tokenize(text: string): Token[] {
  * a regular expression keeps its `\d` and `\.` (SPEC 11: no escape
  * processing).
  */
-function readString(text: string, start: number): { value: string; end: number } {
+function readString(
+  text: string,
+  start: number,
+  column: number,
+): { value: string; end: number } | FilterSyntaxError {
   const quote = text[start];
   let value = "";
   let i = start + 1;
@@ -223,10 +271,10 @@ function readString(text: string, start: number): { value: string; end: number }
     value += ch;
     i++;
   }
-  throw new FilterSyntaxError(
-    `Unterminated string starting at column ${start + 1}`,
+  return new FilterSyntaxError(
+    `Unterminated string starting at column ${column}`,
     text.slice(start),
-    start + 1,
+    column,
   );
 }
 
@@ -238,16 +286,21 @@ class Parser {
     this.#tokens = tokens;
   }
 
+  /** The current token; a `bad` one throws its error (the first thing wrong is said). */
   get #peek(): Token {
-    return this.#tokens[this.#pos];
+    const t = this.#tokens[this.#pos];
+    if (t.error !== undefined) throw t.error;
+    return t;
   }
 
   #kind(): TokenKind {
-    return this.#tokens[this.#pos].kind;
+    return this.#peek.kind;
   }
 
   #next(): Token {
-    return this.#tokens[this.#pos++];
+    const t = this.#peek;
+    this.#pos++;
+    return t;
   }
 
   #isKeyword(word: string): boolean {
@@ -341,6 +394,7 @@ class Parser {
         column: f.column,
         pattern: v.value as string,
         valueColumn: v.column,
+        valueText: v.text,
       };
     }
     if (this.#isKeyword("is")) {
@@ -476,7 +530,7 @@ export async function checkPatterns(
     for (const e of regexExprs(parseFilter(text))) {
       if (seen.has(e.pattern)) continue;
       seen.add(e.pattern);
-      await checkPattern(conn, text, e);
+      await checkPattern(conn, e);
     }
   }
 }
@@ -495,14 +549,13 @@ function regexExprs(e: FilterExpr): RegexExpr[] {
   }
 }
 
-async function checkPattern(conn: DuckDBConnection, text: string, e: RegexExpr): Promise<void> {
+async function checkPattern(conn: DuckDBConnection, e: RegexExpr): Promise<void> {
   try {
     await conn.run(PATTERN_CHECK_SQL, [e.pattern]);
   } catch (err) {
     // The query's only input is the pattern: DuckDB's invalid-input error is about it.
     if (!(err instanceof Error && err.message.startsWith(PATTERN_ERROR_PREFIX))) throw err;
-    const start = e.valueColumn - 1;
-    const token = text.slice(start, readString(text, start).end);
+    const token = e.valueText; // as written (a column counts code points, not string indexes)
     const reason = err.message.slice(PATTERN_ERROR_PREFIX.length).split("\n")[0];
     throw new FilterSyntaxError(
       `Invalid regular expression ${token} at column ${e.valueColumn}: ${reason}`,

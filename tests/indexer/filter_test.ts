@@ -86,6 +86,12 @@ Deno.test("filter parser: precedence, quoting, values, errors with columns", asy
       ["run_id = '😀' and @", 18, /Unexpected character "@" at column 18/],
       ["config.ü = 3", 8, /Unexpected character "ü" at column 8/],
       ["", 1, /expected a comparison/],
+      // SPEC 11's operators only: SQL's "<>" is named, with the one to use.
+      ["status <> 'x'", 8, /Unexpected "<>" at column 8: use != for "not equal"/],
+      // The first thing wrong is named, not a later character the lexer would stop at.
+      ["config.k in (1, 2)", 10, /Unexpected "in" at column 10: expected an operator/],
+      ["status = 'x' or or 'y' & z", 17, /Unexpected "or" at column 17/],
+      ["run_id = '😀' and label = 'x", 26, /Unterminated string starting at column 26/],
     ];
     for (const [text, column, message] of cases) {
       const err = syntaxError(text);

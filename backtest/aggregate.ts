@@ -144,3 +144,35 @@ export function callerWinRateIntervals(
   }
   return out;
 }
+
+/** The interval of a caller without trades (only `no_entry` calls): none. */
+const NO_INTERVAL: CallerWinRateInterval = { win_rate_ci_low: null, win_rate_ci_high: null };
+
+/**
+ * A summary's `by_caller`: each caller's row of {@linkcode summarizeCallers}
+ * (its `no_entry` calls included) with the interval of its win rate. One
+ * shape for a policy run's summary and a sweep's best trial.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { byCallerSummary, summarizeCallers } from "./aggregate.ts";
+ * import { noEntryTrade } from "./executor.ts";
+ * const call = { callId: "c1", caller: "b", mint: "M", chain: "solana", alertTsMs: 0 };
+ * const noEntry = [{ call, trade: noEntryTrade(0) }];
+ * const byCaller = byCallerSummary(summarizeCallers([], noEntry), []);
+ * assert.equal(byCaller.b.calls_no_entry, 1);
+ * assert.equal(byCaller.b.win_rate_ci_low, null);
+ * ```
+ */
+export function byCallerSummary(
+  callers: readonly CallerSummary[],
+  trades: readonly CallTrade[],
+): Record<string, Omit<CallerSummary, "caller"> & CallerWinRateInterval> {
+  const intervals = callerWinRateIntervals(trades);
+  return Object.fromEntries(
+    callers.map((
+      { caller, ...rest },
+    ) => [caller, { ...rest, ...(intervals[caller] ?? NO_INTERVAL) }]),
+  );
+}

@@ -15,9 +15,8 @@ import {
   startRun,
 } from "./workflow.ts";
 import {
+  byCallerSummary,
   type CallerSummary,
-  type CallerWinRateInterval,
-  callerWinRateIntervals,
   summarizeCallers,
   summarizeTrades,
 } from "./aggregate.ts";
@@ -111,9 +110,6 @@ function summaryRow(s: CallerSummary): Row {
   ];
 }
 
-/** The interval of a caller without trades (only `no_entry` calls): none. */
-const NO_INTERVAL: CallerWinRateInterval = { win_rate_ci_low: null, win_rate_ci_high: null };
-
 /**
  * Run a policy backtest and record it in the ledger. Throws before the run
  * exists (nothing written): `PolicyError` for an invalid policy,
@@ -201,7 +197,6 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
       });
       await ctx.artifact("caller_summary", out.path, out.sizeBytes);
       const { caller: _all, ...totals } = overall;
-      const intervals = callerWinRateIntervals(replayed);
       const summary = {
         calls_total: data.calls.length,
         calls_covered: data.coverage.covered.length,
@@ -214,12 +209,7 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
         stop_out_rate: replayed.length === 0
           ? 0
           : replayed.filter((t) => t.trade.stopOut).length / replayed.length,
-        by_caller: Object.fromEntries(
-          callers.map(({ caller, ...rest }) => [
-            caller,
-            { ...rest, ...(intervals[caller] ?? NO_INTERVAL) },
-          ]),
-        ),
+        by_caller: byCallerSummary(callers, replayed),
       };
       await ctx.writeManifest("completed", { summary });
       return {

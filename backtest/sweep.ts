@@ -24,9 +24,9 @@ import {
   type RunResult,
   startRun,
 } from "./workflow.ts";
-import { callerWinRateIntervals, summarizeTrades } from "./aggregate.ts";
+import { byCallerSummary, summarizeCallers } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
-import { type CallTrade, replayCalls } from "./executor.ts";
+import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
 import { expandGrid, flattenObject, gridAxes, GridError, type GridTrial } from "./grid.ts";
 import { TRADE_METRIC_NAMES, type TradeMetrics, tradeMetrics } from "./metrics.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
@@ -220,6 +220,8 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
 interface Best {
   result: TrialResult;
   trades: CallTrade[];
+  /** The calls never entered: no candles, or the replay's `no_entry`. */
+  noEntry: CallTrade[];
 }
 
 async function executeTrials(
@@ -257,7 +259,11 @@ async function executeTrials(
     });
     results.push(result);
     if (best === null || ranksAbove(metrics, best.result.metrics, options.objective)) {
-      best = { result, trades: r.trades };
+      const uncovered = data.coverage.uncovered.map((call) => ({
+        call,
+        trade: noEntryTrade(call.alertTsMs),
+      }));
+      best = { result, trades: r.trades, noEntry: [...uncovered, ...r.noEntry] };
     }
     options.onProgress?.(results.length, trials.length);
   }
@@ -345,15 +351,12 @@ export function ranksAbove(a: RankedMetrics, b: RankedMetrics, objective: SweepO
 }
 
 function bestTrialSummary(best: Best): Record<string, unknown> {
-  const { byCaller } = summarizeTrades(best.trades);
-  const intervals = callerWinRateIntervals(best.trades);
   return {
     trial_id: best.result.trialId,
     params: best.result.params,
     metrics: best.result.metrics,
-    by_caller: Object.fromEntries(
-      byCaller.map(({ caller, ...rest }) => [caller, { ...rest, ...intervals[caller] }]),
-    ),
+    // As a policy run's: its no_entry calls counted apart, callers with only those included.
+    by_caller: byCallerSummary(summarizeCallers(best.trades, best.noEntry), best.trades),
   };
 }
 

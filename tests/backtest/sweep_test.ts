@@ -209,6 +209,20 @@ Deno.test("policy runs' summaries carry the trade metrics", async () => {
       [s.by_caller.alice.win_rate_ci_low, s.by_caller.alice.win_rate_ci_high],
       [1, 1],
     );
+    // A sweep's best trial reports its callers as this run does (an audit: without
+    // calls_no_entry), here a one-combination grid of the same policy.
+    const sweepEmitter = new EventEmitter({ root });
+    const sweep = await runSweep({
+      root,
+      ...inputs,
+      emitter: sweepEmitter,
+      grid: { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 },
+      gitCwd: dir,
+    });
+    await sweepEmitter.close();
+    const best = sweep.summary.best_trial as { by_caller: unknown };
+    deepEqual(best.by_caller, s.by_caller);
+    equal(s.by_caller.alice.calls_no_entry, 0);
   });
 });
 

@@ -70,6 +70,12 @@ export interface MirrorReport {
   parts: number;
   /** Keys under `events/` that are not chunks of this layout (ignored). */
   foreignKeys: number;
+  /**
+   * Those of them that any engine reading `events/day=*\/*.jsonl` would read
+   * (e.g. a log copied in with `aws s3 sync`), which the index leaves out:
+   * the first {@linkcode STALLED_SHOWN_MAX} keys; `foreignKeys` counts all.
+   */
+  foreignLogKeys: { shown: string[]; count: number };
   /** Mirror files removed (gone from the bucket) or reset. */
   filesRemoved: number;
   /** Whether any mirror file changed. */
@@ -127,13 +133,56 @@ export function overlapWarning(report: MirrorReport): string | undefined {
     `(written by something other than ledger ship) and are ignored: ${shown}${more}`;
 }
 
-/** The warnings of a mirror pass, each one line. */
-export function mirrorWarnings(report: MirrorReport): string[] {
-  return [stalledWarning(report), overlapWarning(report)].filter((w) => w !== undefined);
+/**
+ * One line naming the `.jsonl` objects of the bucket's day folders that are
+ * not ledger chunks, or undefined when none: DuckDB or Spark reading the
+ * bucket's `events/day=*\/*.jsonl` reads them, the index does not (an
+ * audit: a log copied in with `aws s3 sync` was left out in silence).
+ */
+export function foreignLogWarning(report: MirrorReport): string | undefined {
+  const { shown, count } = report.foreignLogKeys;
+  if (count === 0) return undefined;
+  const more = count > shown.length ? ` and ${count - shown.length} more` : "";
+  return `${count} .jsonl object(s) in the bucket's day folders are not chunks written by ` +
+    `ledger ship, so the index leaves them out (ship a log with ledger ship instead of copying ` +
+    `it in): ${shown.join(", ")}${more}`;
 }
 
-/** Stalled parts (or overlapping keys) a warning names before "and N more". */
+/** The warnings of a mirror pass, each one line. */
+export function mirrorWarnings(report: MirrorReport): string[] {
+  return mirrorWarningEntries(report).flatMap((w) => w.msg === undefined ? [] : [w.msg]);
+}
+
+/** Each kind of mirror warning: its line (undefined: none), log fields, and what ends it. */
+function mirrorWarningEntries(report: MirrorReport): {
+  key: string;
+  msg: string | undefined;
+  fields: Record<string, number>;
+  over: string;
+}[] {
+  return [{
+    key: "stalled",
+    msg: stalledWarning(report),
+    fields: { stalled_parts: report.stalled.length },
+    over: "no part waits for a missing chunk any more",
+  }, {
+    key: "overlapping",
+    msg: overlapWarning(report),
+    fields: { overlapping_objects: report.overlapping.length },
+    over: "no bucket object overlaps its part any more",
+  }, {
+    key: "foreign",
+    msg: foreignLogWarning(report),
+    fields: { foreign_log_objects: report.foreignLogKeys.count },
+    over: "every .jsonl object in the bucket's day folders is a ledger chunk again",
+  }];
+}
+
+/** Stalled parts (or keys) a warning names before "and N more". */
 const STALLED_SHOWN_MAX = 5;
+
+/** A key (below the prefix) that engines read as part of the log: `events/day=D/*.jsonl`. */
+const FOREIGN_LOG_KEY = /^events\/day=[^/]+\/[^/]+\.jsonl$/;
 
 /**
  * The cache root that mirrors `location` for the ledger at `root`.
@@ -208,6 +257,7 @@ class Mirror {
       bytesFetched: 0,
       parts: 0,
       foreignKeys: 0,
+      foreignLogKeys: { shown: [], count: 0 },
       filesRemoved: 0,
       changed: false,
       stalled: [],
@@ -220,6 +270,11 @@ class Mirror {
       const c = parseChunkKey(location.prefix, o.key, o.sizeBytes);
       if (c === null) {
         report.foreignKeys++;
+        if (FOREIGN_LOG_KEY.test(o.key.slice(location.prefix.length))) {
+          const foreign = report.foreignLogKeys;
+          if (foreign.shown.length < STALLED_SHOWN_MAX) foreign.shown.push(o.key);
+          foreign.count++;
+        }
         continue;
       }
       report.chunksListed++;
@@ -517,8 +572,7 @@ export async function runBucketDaemon(
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
   const dbPath = options.dbPath ?? indexPath(root);
   let first = true;
-  let lastStalled: string | undefined;
-  let lastOverlap: string | undefined;
+  const lastWarnings = new Map<string, string | undefined>();
   let indexedState: string | undefined; // the mirror as the last rebuild read it
   try {
     options.onStart?.();
@@ -526,24 +580,12 @@ export async function runBucketDaemon(
       summary.checks++;
       try {
         const mirror = await mirrorBucket(store, location, cacheRoot, { onProgress: debug });
-        // Said when it starts or changes (not every pass), and when it is over.
-        const stalled = stalledWarning(mirror);
-        if (stalled !== lastStalled) {
-          if (stalled !== undefined) {
-            log({ level: "warn", msg: stalled, fields: { stalled_parts: mirror.stalled.length } });
-          } else log({ level: "info", msg: "no part waits for a missing chunk any more" });
-          lastStalled = stalled;
-        }
-        const overlap = overlapWarning(mirror);
-        if (overlap !== lastOverlap) {
-          if (overlap !== undefined) {
-            log({
-              level: "warn",
-              msg: overlap,
-              fields: { overlapping_objects: mirror.overlapping.length },
-            });
-          } else log({ level: "info", msg: "no bucket object overlaps its part any more" });
-          lastOverlap = overlap;
+        // Each said when it starts or changes (not every pass), and when it is over.
+        for (const w of mirrorWarningEntries(mirror)) {
+          if (w.msg === lastWarnings.get(w.key)) continue;
+          if (w.msg !== undefined) log({ level: "warn", msg: w.msg, fields: w.fields });
+          else if (lastWarnings.get(w.key) !== undefined) log({ level: "info", msg: w.over });
+          lastWarnings.set(w.key, w.msg);
         }
         // Also when another --from process on this root fetched the new chunks first (an
         // audit: this daemon's index then stayed stale until some later chunk arrived).

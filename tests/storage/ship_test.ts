@@ -902,6 +902,41 @@ async function overlappingObject(server: CephServer, tmp: string): Promise<void>
     );
     assert.deepEqual(await runs(reader), ["overlap-run"], reader);
   }
+  // A log copied into a day folder (aws s3 sync): engines reading events/day=*/*.jsonl read
+  // it, the index does not; that was said only with --verbose.
+  const copied = "overlap/events/day=2026-01-20/part-000001.jsonl";
+  assert.equal(await store.putIfAbsent(copied, new TextEncoder().encode(foreign)), "created");
+  r = await ledger(["rebuild-index", "--root", old, "--from", "s3://fleet/overlap"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr.trim().split("\n").length, 2, r.stderr); // the overlap's, and this
+  assert.match(
+    r.stderr,
+    /warning: 1 \.jsonl object\(s\) in the bucket's day folders are not chunks written by ledger ship, so the index leaves them out .*: overlap\/events\/day=2026-01-20\/part-000001\.jsonl$/m,
+  );
+  // The daemon says both, once each, in its log.
+  const daemon = new Child(CLI_PATH, [
+    "daemon",
+    "--root",
+    old,
+    "--from",
+    "s3://fleet/overlap",
+    "--interval",
+    "0.5",
+    "--log-json",
+  ]);
+  try {
+    await waitFor("the warnings", () => daemon.lines.some((l) => l.includes("foreign_log")));
+    await sleep(1200); // more passes: each warning is said once, not every pass
+  } finally {
+    const stopped = await daemon.stop("SIGTERM");
+    assert.equal(stopped.code, 0, daemon.stderr);
+  }
+  const warns = daemon.lines.map((l) => JSON.parse(l)).filter((e) => e.level === "warn");
+  assert.deepEqual(warns.map((e) => Object.keys(e).filter((k) => k.endsWith("_objects"))), [
+    ["overlapping_objects"],
+    ["foreign_log_objects"],
+  ]);
+  assert.deepEqual(await runs(old), ["overlap-run"]);
 }
 
 /**

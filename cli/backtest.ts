@@ -14,7 +14,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { getEventEmitter } from "../ledger/emitter.ts";
+import { type EmitterStats, getEventEmitter } from "../ledger/emitter.ts";
 import {
   grantFlags,
   LIVENESS_NEEDS,
@@ -182,10 +182,42 @@ export async function main(args: string[]): Promise<number> {
     await emitter.close();
   }
   progress?.done();
+  const unrecorded = unrecordedExit("backtest", result, emitter.stats(), values.json === true);
+  if (unrecorded !== undefined) return unrecorded;
   if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
   else console.log(describeResult(result));
   if (!values["no-index"]) await refreshIndexInBackground(root);
   return EXIT_OK;
+}
+
+/**
+ * How `ledger backtest` and `ledger sweep` end on a run whose computation
+ * finished while some of its events could not be written (a read-only or
+ * full disk): the emitter never throws into a run (SPEC 6), so the run ends
+ * and its artifacts exist, but the ledger holds no complete record of it.
+ * One stderr line (and the run as failed with `--json`), exit 1; undefined
+ * when every event was written. An audit: such runs printed "completed" and
+ * exited 0.
+ */
+export function unrecordedExit(
+  command: string,
+  result: RunResult,
+  stats: EmitterStats,
+  json: boolean,
+): number | undefined {
+  if (stats.failed === 0) return undefined;
+  const message = `${stats.failed} of the run's events could not be written to the log ` +
+    `(${firstLine(stats.lastError ?? "unknown error")}): the ledger has no complete record of it`;
+  console.error(`ledger ${command}: ${message} (run ${result.runId}, outputs in ${result.runDir})`);
+  if (json) {
+    console.log(JSON.stringify({
+      run_id: result.runId,
+      status: "failed",
+      error: { message },
+      phase_name: null,
+    }));
+  }
+  return EXIT_FAILURE;
 }
 
 /**

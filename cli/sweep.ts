@@ -24,6 +24,7 @@ import {
   readJsonFlag,
   refreshIndexInBackground,
   resultJson,
+  unrecordedExit,
 } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { type InterruptInfo, type RunResult } from "../backtest/workflow.ts";
@@ -183,6 +184,8 @@ export async function main(args: string[]): Promise<number> {
     await emitter.close();
   }
   progress?.done();
+  const unrecorded = unrecordedExit("sweep", result, emitter.stats(), values.json === true);
+  if (unrecorded !== undefined) return unrecorded;
   if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
   else console.log(describeSweep(result));
   if (!values["no-index"]) await refreshIndexInBackground(root);

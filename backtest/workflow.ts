@@ -40,7 +40,7 @@ import {
 import { CoverageError, InputError } from "./errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
 import { exists } from "../ledger/exists.ts";
-import { findRunEvents } from "../ledger/run_lookup.ts";
+import { findRunEvents, withRunIdLock } from "../ledger/run_lookup.ts";
 
 /** The sample calls, relative to the working directory (the repository root). */
 export const SAMPLE_CALLS_PATH = "data/sample/calls.csv";
@@ -506,9 +506,40 @@ export async function startRun(
       `Run id ${JSON.stringify(runId)} is not valid: use letters, digits, '.', '_', '-' (max 128)`,
     );
   }
-  // A chosen id may be one the log has (a rerun, an id from emit): read the
-  // log for it. A generated id is new by construction (time and 24 random
-  // bits); the directory claim below still catches a collision.
+  const emitter = options.emitter ?? getEventEmitter({ root });
+  // A chosen id may be one the log has (a rerun, an id from emit): it is looked for and the
+  // run's run.created written as one step under the log's run-id lock, so that an emit of
+  // run.created for the same id cannot slip in between. A generated id is new by
+  // construction (time and 24 random bits); the directory claim still catches a collision.
+  const create = () =>
+    createRun({ root, runId, runType, calls, candles, options, extraConfig, emitter });
+  const ctx = options.runId === undefined ? await create() : await withRunIdLock(root, create);
+  if (options.onInterrupt !== undefined) {
+    ctx.releaseInterrupts = installInterruptHandler(ctx, options.onInterrupt);
+  }
+  await emitter.runStarted(runId, {});
+  return ctx;
+}
+
+/** What {@linkcode createRun} needs. */
+interface CreateRunArgs {
+  root: string;
+  runId: string;
+  runType: string;
+  calls: string;
+  candles: string;
+  options: BacktestOptions;
+  extraConfig: Record<string, unknown>;
+  emitter: RunEventSink;
+}
+
+/**
+ * Refuse a chosen run id the log has, fingerprint the inputs, claim the run
+ * directory and write `run.created` (made durable before it resolves, so a
+ * process that takes the run-id lock next finds it).
+ */
+async function createRun(args: CreateRunArgs): Promise<RunContext> {
+  const { root, runId, runType, calls, candles, options, emitter } = args;
   const known = options.runId === undefined ? [] : await findRunEvents(root, runId, { limit: 1 });
   if (known.length > 0) {
     throw new RunIdTakenError(runId, `the log has its ${known[0].eventType} in ${known[0].file}`);
@@ -530,12 +561,11 @@ export async function startRun(
     from: options.fromMs === undefined ? null : new Date(options.fromMs).toISOString(),
     to: options.toMs === undefined ? null : new Date(options.toMs).toISOString(),
     interval: options.interval ?? null,
-    ...extraConfig,
+    ...args.extraConfig,
   };
   // The directory is the claim: mkdir fails for a second process with this id.
   const claimed = await RunDirectory.claim(root, runId);
   if (claimed === null) throw new RunIdTakenError(runId, "its run directory exists");
-  const emitter = options.emitter ?? getEventEmitter({ root });
   const ctx = new RunContext({
     runId,
     runType,
@@ -548,10 +578,7 @@ export async function startRun(
   ctx.adoptDir(claimed);
   ctx.onPhase = options.onPhase;
   await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fp.fingerprint });
-  if (options.onInterrupt !== undefined) {
-    ctx.releaseInterrupts = installInterruptHandler(ctx, options.onInterrupt);
-  }
-  await emitter.runStarted(runId, {});
+  await emitter.flush(); // a relaxed emitter's buffer too: in the log before the lock is let go
   return ctx;
 }
 

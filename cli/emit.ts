@@ -16,7 +16,12 @@ import { ValidationError } from "../ledger/errors.ts";
 import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { appendShared } from "../ledger/shared_part.ts";
-import { findEventsById, findRunEvents, sameEventKey } from "../ledger/run_lookup.ts";
+import {
+  findEventsById,
+  findRunEvents,
+  sameEventKey,
+  withRunIdLock,
+} from "../ledger/run_lookup.ts";
 import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
 
 /** Most bytes read from standard input with `--stdin`. */
@@ -154,11 +159,19 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
-  if (values["allow-existing"] !== true) await refuseExistingRuns(root, events);
-  await refuseTakenIds(root, prepared);
-  // Short-lived: append to the day's shared CLI part under its lock, not a
-  // part file of its own (SPEC 3).
-  await appendShared(root, events, prepared.map((p) => p.line)); // durable when it resolves
+  const write = async () => {
+    if (values["allow-existing"] !== true) await refuseExistingRuns(root, events);
+    await refuseTakenIds(root, prepared);
+    // Short-lived: append to the day's shared CLI part under its lock, not a
+    // part file of its own (SPEC 3).
+    await appendShared(root, events, prepared.map((p) => p.line)); // durable when it resolves
+  };
+  // A new run's id is looked for and its run.created written as one step (another process
+  // creating the same run waits), so two concurrent emits cannot both create it.
+  const creates = values["allow-existing"] !== true &&
+    events.some((e) => e.event_type === "run.created");
+  if (creates) await withRunIdLock(root, write);
+  else await write();
   console.log(events.map((event) => event.event_id).join("\n"));
   for (const warning of [...runTypeWarnings(events), ...await unknownRunWarnings(root, events)]) {
     console.error(`ledger emit: warning: ${warning}`);

@@ -11,7 +11,54 @@
  * @module
  */
 import { listParts } from "./parts.ts";
-import { canonicalJson, parseJsonText } from "./json_text.ts";
+import { canonicalJson, JSON_DEPTH_MAX, parseJsonText, scanJsonText } from "./json_text.ts";
+import { checkFilledEvent } from "./event_write.ts";
+import { LINE_BYTES_MAX } from "./limits.ts";
+import { eventsDir } from "./paths.ts";
+import { ensureDirDurable } from "./durable_fs.ts";
+
+/**
+ * Run `fn` holding the log's run-id lock: an exclusive advisory lock
+ * (`flock`) on the events directory, so that looking for a run id in the
+ * log and writing that run's `run.created` are one step for every process
+ * that does both (`ledger emit` of `run.created`, a backtest or sweep given
+ * `--run-id`). An audit: five concurrent `emit run.created` of one new id
+ * could write two. No file is made for it; the kernel releases it when the
+ * process ends. Creates the events directory if missing (durably).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { withRunIdLock } from "./run_lookup.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const order: string[] = [];
+ *   await Promise.all(["a", "b"].map((name) =>
+ *     withRunIdLock(root, async () => {
+ *       order.push(`${name} in`);
+ *       await new Promise((r) => setTimeout(r, 20));
+ *       order.push(`${name} out`);
+ *     })
+ *   ));
+ *   // One at a time: each one's "out" comes right after its "in".
+ *   assert.equal(order[1], order[0].replace("in", "out"));
+ *   assert.equal(order[3], order[2].replace("in", "out"));
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function withRunIdLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  const dir = eventsDir(root);
+  await ensureDirDurable(dir);
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.lock(true);
+    return await fn();
+  } finally {
+    handle.close(); // releases the lock
+  }
+}
 
 /** One event of the run found in the log. */
 export interface FoundRunEvent {
@@ -32,8 +79,10 @@ export interface FindRunEventsOptions {
 }
 
 /**
- * The events of run `runId` in the log under `root` (lines that are not
- * JSON objects are skipped: `verify` reports them). A missing log has none.
+ * The events of run `runId` in the log under `root`: valid lines only, by
+ * the rules `verify` and the indexer apply (`event_line.ts`), so a line the
+ * index leaves out does not make a run id taken (an audit: a `run.created`
+ * with a null `data_fingerprint` did). A missing log has none.
  *
  * @example
  * ```ts
@@ -61,18 +110,20 @@ export async function findRunEvents(
   const limit = options.limit ?? Infinity;
   const needle = JSON.stringify(runId);
   const found: FoundRunEvent[] = [];
-  const decoder = new TextDecoder();
   for (const part of await listParts(root)) {
-    const text = await partText(part.path, decoder);
-    if (text === undefined) continue;
+    const read = await partText(part.path);
+    if (read === undefined) continue;
+    const { text } = read;
     for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
       const start = text.lastIndexOf("\n", at) + 1;
       const endAt = text.indexOf("\n", at);
-      const end = endAt < 0 ? text.length : endAt;
-      const event = parseObject(text.slice(start, end));
-      at = end;
+      if (endAt < 0) break; // a torn or unfinished last line: not (yet) an event
+      const line = text.slice(start, endAt);
+      const event = parseObject(line);
+      at = endAt;
       if (event === null || event.run_id !== runId) continue;
       if (options.eventType !== undefined && event.event_type !== options.eventType) continue;
+      if (!await isValidLine(line, event, read.lossy, start === 0)) continue;
       found.push({
         eventId: String(event.event_id),
         eventType: String(event.event_type),
@@ -84,14 +135,52 @@ export async function findRunEvents(
   return found;
 }
 
-/** A part's text, or undefined when it was removed since it was listed. */
-async function partText(path: string, decoder: TextDecoder): Promise<string | undefined> {
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const lossyUtf8 = new TextDecoder();
+
+/**
+ * A part's text (`lossy`: some bytes were not UTF-8 and read as U+FFFD), or
+ * undefined when it was removed since it was listed.
+ */
+async function partText(path: string): Promise<{ text: string; lossy: boolean } | undefined> {
+  let bytes: Uint8Array;
   try {
-    return decoder.decode(await Deno.readFile(path));
+    bytes = await Deno.readFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
+  try {
+    return { text: strictUtf8.decode(bytes), lossy: false };
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return { text: lossyUtf8.decode(bytes), lossy: true };
+  }
+}
+
+/**
+ * Whether a complete line (its parsed object given) is a valid event by
+ * the line rules of `event_line.ts`. Most lines are decided without zod
+ * (`checkFilledEvent` accepts only what the registry accepts, and a plain
+ * line leaves nothing else to check), so `ledger emit` keeps its cold
+ * start; the rest load the one definition. In a part that is not all UTF-8,
+ * a line holding U+FFFD is taken as one of its bad lines.
+ */
+async function isValidLine(
+  line: string,
+  event: Record<string, unknown>,
+  lossy: boolean,
+  startOfFile: boolean,
+): Promise<boolean> {
+  if (lossy && line.includes("\uFFFD")) return false;
+  const facts = scanJsonText(line);
+  const plain = !facts.loneSurrogate && facts.depthMax <= JSON_DEPTH_MAX &&
+    facts.nonFiniteCount === 0 && facts.trailingCommaCount === 0 &&
+    facts.topLevelMembers === Object.keys(event).length && line.length * 3 < LINE_BYTES_MAX &&
+    !line.includes("\0") && !line.startsWith("\uFEFF");
+  if (plain && checkFilledEvent(event) !== undefined) return true;
+  const { checkEventLine } = await import("./event_line.ts");
+  return checkEventLine(new TextEncoder().encode(line), { startOfFile }).ok;
 }
 
 function parseObject(line: string, exactIntegers = false): Record<string, unknown> | null {
@@ -149,17 +238,18 @@ export async function findEventsById(
 ): Promise<Map<string, FoundEvent>> {
   const found = new Map<string, FoundEvent>();
   if (ids.size === 0) return found;
-  const decoder = new TextDecoder();
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
   for (const part of await listParts(root)) {
-    const text = await partText(part.path, decoder);
-    if (text === undefined) continue;
+    const read = await partText(part.path);
+    if (read === undefined) continue;
+    const { text } = read;
     let start = 0;
     while (start < text.length) {
       const nl = text.indexOf("\n", start);
-      const end = nl < 0 ? text.length : nl;
-      const line = text.slice(start, end);
-      start = end + 1;
+      if (nl < 0) break; // a torn or unfinished last line: not (yet) an event
+      const lineStart = start;
+      const line = text.slice(start, nl);
+      start = nl + 1;
       const m = idPattern.exec(line);
       if (m === null) continue;
       let id: unknown;
@@ -172,7 +262,11 @@ export async function findEventsById(
       if (typeof id !== "string" || !ids.has(id) || found.has(id)) continue;
       // Integers past 2^53 kept exact: the event is compared with another (sameEventKey).
       const event = parseObject(line, true);
-      if (event !== null && event.event_id === id) found.set(id, { file: part.file, event });
+      if (event === null || event.event_id !== id) continue;
+      // A line the index leaves out holds no id (the line rules, as for findRunEvents).
+      if (await isValidLine(line, event, read.lossy, lineStart === 0)) {
+        found.set(id, { file: part.file, event });
+      }
     }
   }
   return found;

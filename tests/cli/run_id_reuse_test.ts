@@ -182,22 +182,187 @@ Deno.test("findRunEvents matches the run_id field only", async () => {
   try {
     const day = `${dir}/events/day=2026-01-05`;
     await Deno.mkdir(day, { recursive: true });
+    const created = '"timestamp_ms": 1767571200000, "run_type": "x", "data_fingerprint": "f"';
     const lines = [
       // Python's json.dumps spacing.
-      '{"event_id": "e1", "event_type": "run.created", "run_id": "r1", "config": {}}',
+      `{"event_id": "e1", "event_type": "run.created", "run_id": "r1", "config": {}, ${created}}`,
       // The id inside another run's config, and a longer id that contains it.
-      '{"event_id":"e2","event_type":"run.created","run_id":"r2","config":{"parent":"r1"}}',
-      '{"event_id":"e3","event_type":"run.started","run_id":"r10"}',
+      `{"event_id":"e2","event_type":"run.created","run_id":"r2","config":{"parent":"r1"},${created}}`,
+      '{"event_id":"e3","event_type":"run.started","run_id":"r10","timestamp_ms":1767571200001}',
       'not json but "r1"',
+      // Not an event by the line rules (the index leaves it out): no run's event.
+      '{"event_id":"e5","event_type":"run.started","run_id":"r1"}', // no timestamp_ms
+      `{"event_id":"e6","event_type":"run.created","run_id":"r1","config":{},${created}, "x": NaN}`
+        .replace('"f"', "null"), // data_fingerprint null; the NaN takes the zod-backed path
       '{"event_id":"e4","event_type":"run.started","run_id":"r1"', // torn
     ];
     await Deno.writeTextFile(`${day}/part-a-000001.jsonl`, lines.join("\n"));
     deepEqual(await findRunEvents(dir, "r1"), [
       { eventId: "e1", eventType: "run.created", file: "day=2026-01-05/part-a-000001.jsonl" },
     ]);
+    // The same verdict as verify's and the indexer's, zod-free or not (an audit: an
+    // invalid run.created made its run id taken while the index had no such run).
+    const { checkEventLine } = await import("../../ledger/event_line.ts");
+    for (const line of lines.slice(4, 6)) {
+      equal(checkEventLine(new TextEncoder().encode(line)).ok, false, line);
+    }
     deepEqual(await findRunEvents(dir, "r1", { eventType: "run.started" }), []);
     deepEqual((await findRunEvents(dir, "r10")).map((f) => f.eventId), ["e3"]);
     deepEqual(await findRunEvents(`${dir}/none`, "r1"), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * An audit (issue 19.3): several concurrent `emit run.created` of one new
+ * run id could both write it (each looked, found nothing, wrote). Looking
+ * and writing are one step under the log's run-id lock, for a backtest
+ * given `--run-id` too. A large part makes each look take a while, which
+ * is what let two slip through.
+ */
+Deno.test("concurrent creators of one new run id: exactly one succeeds", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_reuse_race_" });
+  const root = `${dir}/ledger`;
+  try {
+    const inputs = await writeFixtures(dir);
+    const day = `${root}/events/day=2026-01-05`;
+    await Deno.mkdir(day, { recursive: true });
+    const filler = Array.from(
+      { length: 40_000 },
+      (_, i) =>
+        `{"event_type":"run.started","event_id":"f${i}","timestamp_ms":1767571200000,"run_id":"filler-${i}"}\n`,
+    ).join("");
+    await Deno.writeTextFile(`${day}/part-filler-000001.jsonl`, filler);
+    const emitCreated = (runId: string) =>
+      ledger([
+        "emit",
+        "--root",
+        root,
+        "--event-type",
+        "run.created",
+        "--run-id",
+        runId,
+        "--run-type",
+        "path_only",
+        "--config",
+        "{}",
+        "--data-fingerprint",
+        "fp",
+      ]);
+    const backtest = (runId: string) =>
+      ledger([
+        "backtest",
+        "path-only",
+        "--root",
+        root,
+        "--calls",
+        inputs.calls,
+        "--candles",
+        inputs.candles,
+        "--run-id",
+        runId,
+        "--no-index",
+      ]);
+    for (let round = 0; round < 6; round++) {
+      const runId = `race-${round}`;
+      const racers = round < 4 ? [0, 1, 2, 3].map(() => emitCreated(runId)) : [
+        backtest(runId),
+        emitCreated(runId),
+        emitCreated(runId),
+      ];
+      const results = await Promise.all(racers);
+      const codes = results.map((r) => r.code).sort();
+      deepEqual(
+        codes,
+        [0, ...Array(racers.length - 1).fill(2)],
+        results.map((r) => r.stderr).join(""),
+      );
+      const found = await findRunEventsOf(root, runId);
+      equal(found.length, 1, `${runId}: one run.created in the log`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function findRunEventsOf(root: string, runId: string) {
+  const { findRunEvents } = await import("../../ledger/run_lookup.ts");
+  return await findRunEvents(root, runId, { eventType: "run.created" });
+}
+
+/**
+ * An audit: one file in a day folder whose name is not UTF-8 made every
+ * `emit run.created` and backtest `--run-id` fail, and an emit of another
+ * type wrote its event, then exited 1 (a retry would write it twice).
+ * Such a file is not a part that can be read; it is passed over.
+ */
+Deno.test("a day folder holding a file name that is not UTF-8 does not stop writers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_badname_" });
+  const root = `${dir}/ledger`;
+  try {
+    const day = `${root}/events/day=2026-01-05`;
+    await Deno.mkdir(day, { recursive: true });
+    const made = await new Deno.Command("sh", {
+      args: ["-c", `touch "$1/$(printf 'bad\\377name').jsonl"`, "sh", day],
+    }).output();
+    equal(made.code, 0, new TextDecoder().decode(made.stderr));
+    const names = [...Deno.readDirSync(day)].map((e) => e.name);
+    equal(names.length, 1);
+    match(names[0], /\uFFFD/); // Deno lists it with U+FFFD: no path to stat
+    const base = ["emit", "--root", root, "--run-id", "r1"];
+    const created = await ledger([
+      ...base,
+      "--event-type",
+      "run.created",
+      "--run-type",
+      "x",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "f",
+    ]);
+    equal(created.code, 0, created.stderr);
+    const started = await ledger([...base, "--event-type", "run.started"]);
+    equal(started.code, 0, started.stderr);
+    equal(started.stderr, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * An audit (issue 19.1): a `run.created` line the index leaves out (here a
+ * null `data_fingerprint`) made its run id taken for emit and backtest
+ * alike, while `show` said there was no such run.
+ */
+Deno.test("an invalid line does not make its run id taken", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_invalid_taken_" });
+  const root = `${dir}/ledger`;
+  try {
+    const day = `${root}/events/day=2026-01-05`;
+    await Deno.mkdir(day, { recursive: true });
+    await Deno.writeTextFile(
+      `${day}/part-x-000001.jsonl`,
+      '{"event_type":"run.created","event_id":"bad-1","timestamp_ms":1767571200000,"run_id":"r1",' +
+        '"run_type":"x","config":{},"data_fingerprint":null}\n',
+    );
+    const r = await ledger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "r1",
+      "--run-type",
+      "x",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "f",
+    ]);
+    equal(r.code, 0, r.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -37,10 +37,12 @@ import {
   dayOf,
   eventsDir,
   PART_BYTES_MAX_DEFAULT,
+  schemaPath,
   SHARED_PART_PATTERN,
   sharedPartFileName,
 } from "./paths.ts";
 import { assert } from "./assert.ts";
+import { exists } from "./exists.ts";
 import {
   assertRegularFileOrAbsent,
   type DurableFile,
@@ -152,6 +154,13 @@ function groupByDay(
 
 /** The events directory, the schema export and each day directory exist (durably). */
 async function prepareRoot(root: string, days: readonly string[]): Promise<void> {
+  // The export removed, or a log the Python writer began: written again (one stat here, as
+  // verify's warning and OPERATIONS promise "the next writer recreates it"; an audit found
+  // only a new day did). Anything at the path, even a FIFO, is left to the writer's checks.
+  if (!await exists(schemaPath(root), { noFollow: true }) && await exists(eventsDir(root))) {
+    const { writeSchemaFile } = await import("./schema_file.ts");
+    await writeSchemaFile(root);
+  }
   for (const day of days) {
     const dir = dayDir(root, day);
     try {

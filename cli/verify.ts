@@ -8,6 +8,7 @@
  * @module
  */
 import { formatReport, verifyLog } from "../ledger/verify.ts";
+import { escapeControl } from "./_table.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -77,8 +78,12 @@ export async function main(args: string[]): Promise<number> {
   }
   const root = resolveRootFlag(values);
   const report = await verifyLog(root, { strict: values.strict === true });
+  // File names and quoted lines come from the log: their control characters are escaped, as
+  // in every table (an audit: a file name holding ESC sequences reached the terminal raw).
   console.log(
-    values.json === true ? JSON.stringify(snakeCase(report), null, 2) : formatReport(report),
+    values.json === true
+      ? JSON.stringify(snakeCase(report), null, 2)
+      : formatReport(report).split("\n").map(escapeControl).join("\n"),
   );
   return report.sound ? EXIT_OK : EXIT_FAILURE;
 }

@@ -284,3 +284,16 @@ Deno.test("ledger verify: a file name that is not UTF-8 is named in a warning, n
     assert.equal(r.stderr, "");
   });
 });
+
+Deno.test("ledger verify: control characters of file names and lines are escaped, not sent raw", async () => {
+  await withTempDir(async (root) => {
+    const day = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(day, { recursive: true });
+    // An audit: a name and a line holding terminal escapes (clear screen, colours, bell).
+    await Deno.writeTextFile(join(day, "a\x1b[32m.jsonl"), "\x1b[2J\x1b[31mBAD\x07\n");
+    const r = await runLedger(["verify", "--root", root]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f]/); // newlines between lines only
+    assert.match(r.stdout, /a\\x1b\[32m\.jsonl:1: invalid: .*\\x1b\[2J\\x1b\[31mBAD\\x07/);
+  });
+});

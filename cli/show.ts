@@ -22,7 +22,7 @@ import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
 import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
 import { asUsage } from "./_query.ts";
-import { escapeControl, formatTable, terminalWidth } from "./_table.ts";
+import { escapeControl, formatTable, terminalWidth, truncate } from "./_table.ts";
 import {
   activeLegacyDbPath,
   DEFAULT_CUTOVER_DATE,
@@ -142,7 +142,9 @@ export async function main(args: string[]): Promise<number> {
     }),
   );
   if (!values.json) {
-    const equity = await equitySparklineLine(root, detail.run.run_id);
+    const equity = await equitySparklineLine(root, detail.run.run_id, {
+      lineWidth: terminalWidth(),
+    });
     if (equity !== null) console.log(`\n${equity}`);
   }
   return EXIT_OK;
@@ -354,20 +356,24 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
   if (r.config !== null) lines.push(...block("config", r.config, width));
   if (r.summary !== null) lines.push(...block("summary", r.summary, width));
   if (r.error !== null) lines.push(...block("error", r.error, width));
+  // One line each, cut at the width with an ellipsis (issue 15: an audit found phase lines
+  // of 142 characters and trial lines of 306 on an 80-column terminal); --json has them whole.
   lines.push("", `phases (${detail.phases.length})`);
   for (const p of detail.phases) {
-    lines.push(
+    lines.push(truncate(
       `  ${String(p.phase_order ?? "-").padStart(2)}  ${text(p.phase_name).padEnd(12)} ` +
         `${formatDuration(p.duration_ms).padStart(10)}  ${
           p.completed_at_ms === null ? "not completed" : inline(p.output_summary)
         }`,
-    );
+      width,
+    ));
   }
   lines.push("", `trials (${detail.trials.length})`);
   for (const t of detail.trials.slice(0, TRIALS_SHOWN_MAX)) {
-    lines.push(
+    lines.push(truncate(
       `  ${text(t.trial_id)}  params ${inline(t.params)}  metrics ${inline(t.metrics)}`,
-    );
+      width,
+    ));
   }
   if (detail.trials.length > TRIALS_SHOWN_MAX) {
     lines.push(`  ... ${detail.trials.length - TRIALS_SHOWN_MAX} more (use --json)`);
@@ -377,7 +383,7 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
     const table = formatTable(
       ["TYPE", "PATH", "SIZE"],
       detail.artifacts.map((a) => [a.artifact_type, a.artifact_path, `${a.size_bytes} bytes`]),
-      { wide: true, alignRight: [2] },
+      { width: width - 2, alignRight: [2] }, // indented by two below
     );
     lines.push(...table.split("\n").map((l) => `  ${l}`));
   }

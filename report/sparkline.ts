@@ -25,6 +25,12 @@ export interface SparklineOptions {
   unicode?: boolean;
 }
 
+/** Options for {@linkcode equitySparklineLine}. */
+export interface EquityLineOptions extends SparklineOptions {
+  /** The whole line fits in this many characters (the sparkline narrows). @default {undefined} */
+  lineWidth?: number;
+}
+
 /**
  * Draw `values` as one line of characters, low to high.
  *
@@ -113,6 +119,9 @@ export function terminalTakesUnicode(): boolean {
  *   db.closeSync();
  *   const line = await equitySparklineLine(root, "policy-1", { unicode: false });
  *   assert.equal(line, `equity     ._"  +26 bps over 3 calls`); // equity 10, 6, 26
+ *   // Narrowed to fit a line width: 11 + 22 characters around it leave 2 here.
+ *   const narrow = await equitySparklineLine(root, "policy-1", { unicode: false, lineWidth: 35 });
+ *   assert.equal(narrow?.length, 35);
  *   assert.equal(await equitySparklineLine(root, "path-only-1"), null); // no per-call results
  * } finally {
  *   await Deno.remove(root, { recursive: true });
@@ -122,7 +131,7 @@ export function terminalTakesUnicode(): boolean {
 export async function equitySparklineLine(
   root: string,
   runId: string,
-  options: SparklineOptions = {},
+  options: EquityLineOptions = {},
 ): Promise<string | null> {
   if (!RUN_ID_PATTERN.test(runId)) return null;
   const path = `${runDir(root, runId)}/${POLICY_RESULTS_FILE}`;
@@ -145,9 +154,15 @@ export async function equitySparklineLine(
       );
       const equity = (reader.getColumnsJS()[0] ?? []).map(Number);
       if (equity.length === 0) return null;
-      const line = sparkline(equity, { unicode: terminalTakesUnicode(), ...options });
       const last = Math.round(equity[equity.length - 1]);
-      return `equity     ${line}  ${last >= 0 ? "+" : ""}${last} bps over ${equity.length} calls`;
+      const label = "equity     ";
+      const after = `  ${last >= 0 ? "+" : ""}${last} bps over ${equity.length} calls`;
+      const room = options.lineWidth === undefined
+        ? undefined
+        : Math.max(1, options.lineWidth - label.length - after.length);
+      const width = Math.min(options.width ?? SPARKLINE_WIDTH_DEFAULT, room ?? Infinity);
+      const line = sparkline(equity, { unicode: terminalTakesUnicode(), ...options, width });
+      return `${label}${line}${after}`;
     } finally {
       conn.disconnectSync();
     }

@@ -282,6 +282,14 @@ function liveFilterForm(
 }
 
 function pager(overview: Overview, live: NonNullable<OverviewOptions["live"]>): string {
+  if (overview.runs.length === 0 && overview.total > 0) {
+    // Past the end (an audit: "501-100 of 100"): say so, and link the last page.
+    const last = Math.floor((overview.total - 1) / live.limit) * live.limit;
+    return `<div class="pager"><a href="${escapeHtml(live.pageUrl(last))}">last page</a>` +
+      `<span class="muted">no runs from ${
+        live.offset + 1
+      } on: ${overview.total} in all</span></div>`;
+  }
   const from = overview.total === 0 ? 0 : live.offset + 1;
   const to = Math.min(overview.total, live.offset + overview.runs.length);
   const prev = live.offset > 0

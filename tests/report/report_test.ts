@@ -339,6 +339,11 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         const page2 = await (await fetch(`${ui.url}/?limit=2&offset=2`)).text();
         assert.ok(page2.includes("3-4 of 5"), "pager text");
         assert.equal((page2.match(/<tr><td class="id">/g) ?? []).length, 2);
+        // Past the end: no impossible range ("501-5 of 5"), a link to the last page instead.
+        const past = await (await fetch(`${ui.url}/?limit=2&offset=500`)).text();
+        assert.ok(past.includes("no runs from 501 on: 5 in all"), "pager past the end");
+        assert.ok(past.includes("offset=4"), "links the last page");
+        assert.ok(!/\d+-\d+ of 5/.test(past));
         const failed = await (await fetch(`${ui.url}/?status=failed`)).text();
         assert.equal((failed.match(/<tr><td class="id">/g) ?? []).length, 1);
         const where = await (await fetch(

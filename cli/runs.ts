@@ -407,8 +407,9 @@ export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[
 }
 
 /**
- * The runs table: id, type, status, created, duration, headline metrics,
- * label, then the extra columns; fitted to the width.
+ * The runs table: id, type, status, created, duration, phases (completed),
+ * headline metrics, label, then the extra columns; fitted to the width
+ * (metric columns go from the last, PHASES before each).
  *
  * @example
  * ```ts
@@ -434,10 +435,10 @@ export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[
  * };
  * assert.equal(
  *   formatRunsTable([run], { width: 100 }),
- *   "RUN ID   TYPE    STATUS     CREATED               DURATION  WIN_RATE  MEAN_BPS  LABEL\n" +
- *     "bt-0001  policy  completed  2026-01-20T12:00:00Z    12.3 s       0.5      12.5  baseline",
+ *   "RUN ID   TYPE    STATUS     CREATED               DURATION  PHASES  WIN_RATE  MEAN_BPS  LABEL\n" +
+ *     "bt-0001  policy  completed  2026-01-20T12:00:00Z    12.3 s       7       0.5      12.5  baseline",
  * );
- * // Narrower: metric columns go first, so no time or number is cut.
+ * // Narrower: PHASES and metric columns go first, so no time or number is cut.
  * assert.equal(
  *   formatRunsTable([run], { width: 80 }),
  *   "RUN ID   TYPE    STATUS     CREATED               DURATION  WIN_RATE  LABEL\n" +
@@ -452,25 +453,29 @@ export function formatRunsTable(
   const width = options.width ?? terminalWidth();
   const all = headlineMetrics(runs);
   const extra = options.columns ?? [];
-  // Fewer metric columns until the table fits with no number and no time cut.
-  for (let n = all.length; n > 0; n--) {
-    const t = runsTable(runs, all.slice(0, n), extra);
-    if (options.wide || tableFits(t.header, t.body, { width, minWidths: t.mins })) {
-      return formatTable(t.header, t.body, {
-        wide: options.wide,
-        width,
-        alignRight: t.right,
-        minWidths: t.mins,
-      });
+  // Fewer metric columns until the table fits with no number and no time cut; PHASES goes
+  // before a metric does (the headline metrics are what a narrow table is for).
+  for (let n = all.length; n >= 0; n--) {
+    for (const phases of [true, false]) {
+      if (n === 0 && !phases) continue; // no metrics: PHASES is left out below, in turn
+      const t = runsTable(runs, all.slice(0, n), extra, phases);
+      if (options.wide || tableFits(t.header, t.body, { width, minWidths: t.mins })) {
+        return formatTable(t.header, t.body, {
+          wide: options.wide,
+          width,
+          alignRight: t.right,
+          minWidths: t.mins,
+        });
+      }
     }
   }
   // Still too wide (columns asked for with --columns, long ids): the run id and the status stay
   // whole, and whole columns are left out in turn (an empty LABEL, TYPE, DURATION, CREATED, then
   // the extra columns from the last), and a last line names them (not an empty LABEL); --wide
   // shows all.
-  const t = runsTable(runs, [], extra);
+  const t = runsTable(runs, [], extra, true);
   const labelled = runs.some((r) => r.label !== null && r.label !== "");
-  const order = [...(labelled ? [] : [LABEL_INDEX]), 1, 4, 3];
+  const order = [...(labelled ? [] : [LABEL_INDEX]), PHASES_INDEX, 1, 4, 3];
   if (labelled) order.push(LABEL_INDEX);
   for (let i = t.header.length - 1; i > LABEL_INDEX; i--) order.push(i);
   const { table, leftOut } = leaveOutToFit(t.header, t.body, {
@@ -483,13 +488,27 @@ export function formatRunsTable(
   const named = leftOut.filter((i) => labelled || i !== LABEL_INDEX) // an empty column is no loss
     .map((i) => t.header[i]);
   if (named.length === 0) return table;
-  return `${table}\n(left out to fit ${width} columns: ${
-    named.join(", ")
-  }; --wide or --format csv)`;
+  const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
+  return `${table}\n${wrapWords(note, width).join("\n")}`;
 }
 
-/** Where LABEL is in the runs table when it has no headline metric columns. */
-const LABEL_INDEX = 5;
+/** `text` broken at spaces into lines of at most `width` characters (a longer word alone). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && [...line].length + 1 + [...word].length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** Where PHASES and LABEL are in the runs table with PHASES and no headline metric columns. */
+const PHASES_INDEX = 5;
+const LABEL_INDEX = 6;
 /** Longest run id or status the runs table keeps whole when it leaves columns out. */
 const WHOLE_CHARS_MAX = 28;
 
@@ -497,13 +516,16 @@ function runsTable(
   runs: readonly RunRecord[],
   metrics: readonly string[],
   extra: readonly string[],
+  phases: boolean,
 ) {
+  const first = phases ? 6 : 5; // the first metric column
   const header = [
     "RUN ID",
     "TYPE",
     "STATUS",
     "CREATED",
     "DURATION",
+    ...(phases ? ["PHASES"] : []), // issue 3: "run id, type, status, created, duration, phases"
     ...metrics.map((m) => METRIC_HEADERS[m] ?? m.toUpperCase()),
     "LABEL",
     ...extra,
@@ -516,6 +538,7 @@ function runsTable(
       r.status + (r.archived ? " (archived)" : ""),
       formatTime(r.created_at_ms),
       formatDuration(r.duration_ms),
+      ...(phases ? [String(r.phase_count)] : []),
       ...metrics.map((m) => cellText(summary[m])),
       r.label ?? "",
       ...extra.map((c) => cellText(r[c])),
@@ -530,11 +553,13 @@ function runsTable(
     metrics.length === 0 ? whole(2, 9) : 9,
     20,
     8,
-    ...metrics.map((m, i) => Math.max(numberWidth(5 + i), (METRIC_HEADERS[m] ?? m).length)),
+    ...(phases ? [6] : []),
+    ...metrics.map((m, i) => Math.max(numberWidth(first + i), (METRIC_HEADERS[m] ?? m).length)),
     6,
     ...extra.map((c) => Math.min(c.length, 16)),
   ];
-  return { header, body, mins, right: [4, ...metrics.map((_, i) => 5 + i)] };
+  const right = [4, ...(phases ? [5] : []), ...metrics.map((_, i) => first + i)];
+  return { header, body, mins, right };
 }
 
 /**

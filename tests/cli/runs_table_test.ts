@@ -41,20 +41,21 @@ Deno.test("runs table: ids and status whole, columns left out in turn, named on 
   match(lines[1], /^sweep-20261129T101010-0abc {2}failed \(archived\) {2}12 +0\.25$/);
   equal(
     lines.at(-1),
-    "(left out to fit 80 columns: TYPE, DURATION, CREATED; --wide or --format csv)",
+    "(left out to fit 80 columns: PHASES, TYPE, DURATION, CREATED; --wide shows all)",
   );
   // Narrower still: the extra columns go from the last.
   const narrow = formatRunsTable(RUNS, { width: 60, columns: EXTRA }).split("\n");
   match(narrow[0], /^RUN ID +STATUS +summary\.calls$/);
-  equal(
-    narrow.at(-1),
-    "(left out to fit 60 columns: TYPE, DURATION, CREATED, config.policy.stopPct; " +
-      "--wide or --format csv)",
-  );
+  // The note wraps at the width too.
+  deepEqual(narrow.slice(-2), [
+    "(left out to fit 60 columns: PHASES, TYPE, DURATION,",
+    "CREATED, config.policy.stopPct; --wide shows all)",
+  ]);
+  for (const line of narrow) equal([...line].length <= 60, true, line);
   // Wide enough, or --wide: every column, no last line.
   for (const options of [{ width: 200 }, { width: 80, wide: true }]) {
     const all = formatRunsTable(RUNS, { ...options, columns: EXTRA }).split("\n");
     deepEqual(all.length, 3);
-    match(all[0], /^RUN ID +TYPE +STATUS +CREATED +DURATION +LABEL +summary\.calls/);
+    match(all[0], /^RUN ID +TYPE +STATUS +CREATED +DURATION +PHASES +LABEL +summary\.calls/);
   }
 });

@@ -33,9 +33,10 @@ Deno.test("ledger runs: table, --json, --status, --limit, usage errors, no index
       const r = await ledger(["runs", "--root", root]);
       equal(r.code, 0, r.stderr);
       const lines = r.stdout.trim().split("\n");
-      match(lines[0], /^RUN ID\s+TYPE\s+STATUS\s+CREATED\s+DURATION\s+LABEL$/);
-      match(lines[1], /^run-b\s+policy\s+failed\s+2026-01-20T00:00:01Z\s+2\.0 s$/);
-      match(lines[2], /^run-a\s+path-only\s+completed\s+2026-01-20T00:00:00Z\s+59 ms$/);
+      // Issue 3: "run id, type, status, created, duration, phases" (completed phases).
+      match(lines[0], /^RUN ID\s+TYPE\s+STATUS\s+CREATED\s+DURATION\s+PHASES\s+LABEL$/);
+      match(lines[1], /^run-b\s+policy\s+failed\s+2026-01-20T00:00:01Z\s+2\.0 s\s+0$/);
+      match(lines[2], /^run-a\s+path-only\s+completed\s+2026-01-20T00:00:00Z\s+59 ms\s+\d+$/);
     });
 
     await t.step("--json with --status and --limit", async () => {

@@ -265,13 +265,16 @@ export class RunDirectory {
    */
   static async claim(root: string, runId: string): Promise<RunDirectory | null> {
     const path = runDir(root, runId);
-    await Deno.mkdir(dirname(path), { recursive: true });
+    await ensureDirDurable(dirname(path));
     try {
       await Deno.mkdir(path);
     } catch (err) {
       if (err instanceof Deno.errors.AlreadyExists) return null;
       throw err;
     }
+    // The claim's entry is durable from here: without this a power cut could drop the whole
+    // directory, manifest and Parquet, of a run the log says completed (an audit).
+    await syncDir(dirname(path));
     return new RunDirectory(path, runId);
   }
 

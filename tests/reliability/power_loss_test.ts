@@ -192,30 +192,39 @@ Deno.test({
   },
 });
 
-Deno.test("power loss: a run manifest written before the crash survives it whole", async () => {
-  await withTempDir(async (root) => {
-    const layer = await FaultFs.attach(root);
-    let text = "";
-    try {
-      const dir = await RunDirectory.create(root, "run-manifest");
-      const manifest = { run_id: "run-manifest", status: "completed", note: "x".repeat(100) };
-      const written = await dir.writeManifest(manifest as never);
-      text = await Deno.readTextFile(written.path);
-    } finally {
-      layer.detach();
-    }
-    await layer.restore("drop", new SeededRandom(1));
-    const path = join(root, "artifacts", "runs", "run-manifest", "manifest.json");
-    let after: string;
-    try {
-      after = await Deno.readTextFile(path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) assert.fail("the manifest was lost");
-      throw err;
-    }
-    assert.equal(after, text, "the manifest survived whole");
+for (const how of ["create", "claim"] as const) {
+  // A backtest claims its directory (RunDirectory.claim); an audit found that claim's mkdir
+  // was not made durable, so a power cut dropped the whole run directory.
+  Deno.test(`power loss: a run manifest written before the crash survives it whole (${how})`, async () => {
+    await withTempDir(async (root) => {
+      // claim: the parent exists already, as after a root's first run.
+      if (how === "claim") await Deno.mkdir(join(root, "artifacts", "runs"), { recursive: true });
+      const layer = await FaultFs.attach(root);
+      let text = "";
+      try {
+        const dir = how === "create"
+          ? await RunDirectory.create(root, "run-manifest")
+          : await RunDirectory.claim(root, "run-manifest");
+        assert.ok(dir !== null);
+        const manifest = { run_id: "run-manifest", status: "completed", note: "x".repeat(100) };
+        const written = await dir.writeManifest(manifest as never);
+        text = await Deno.readTextFile(written.path);
+      } finally {
+        layer.detach();
+      }
+      await layer.restore("drop", new SeededRandom(1));
+      const path = join(root, "artifacts", "runs", "run-manifest", "manifest.json");
+      let after: string;
+      try {
+        after = await Deno.readTextFile(path);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) assert.fail("the manifest was lost");
+        throw err;
+      }
+      assert.equal(after, text, "the manifest survived whole");
+    });
   });
-});
+}
 
 /** About how many (crash point, model) cases of the publish test run in `deno task test`. */
 const PUBLISH_CASES_CI = 4;

@@ -64,7 +64,7 @@ export interface BackfillReport {
   legacyRuns: number;
   /** Runs whose events were all valid (written now or before). */
   backfillableRuns: number;
-  /** Events the legacy runs map to. */
+  /** Events the backfillable legacy runs map to (written now or before, or to be). */
   eventsPlanned: number;
   /** Events appended by this call. */
   eventsWritten: number;
@@ -351,15 +351,18 @@ export async function backfillLegacy(
         "backfilling it would give that run a second run.created",
     });
   }
-  const toWrite = planned.filter((e) => !existing.ids.has(e.event_id) && !taken.has(e.run_id));
+  // The events of those runs are not planned either: planned = written + already present,
+  // which a dry run prints as "would write" (an audit: 12 planned and "would write", 9 written).
+  const kept = planned.filter((e) => !taken.has(e.run_id));
+  const toWrite = kept.filter((e) => !existing.ids.has(e.event_id));
   if (!options.dryRun && toWrite.length > 0) await appendAll(root, toWrite, options);
   skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
   return {
     legacyRuns: legacy.rows.length,
     backfillableRuns,
-    eventsPlanned: planned.length,
+    eventsPlanned: kept.length,
     eventsWritten: options.dryRun ? 0 : toWrite.length,
-    eventsAlreadyPresent: planned.filter((e) => existing.ids.has(e.event_id)).length,
+    eventsAlreadyPresent: kept.length - toWrite.length,
     skipped,
     unreadableLogLines: existing.unreadable,
     warnings: legacy.warnings,

@@ -556,6 +556,9 @@ Deno.test("backfill: a run id the log has is left out; integers past 2^53 keep t
     const report = await backfillLegacy(root, { legacyDbPath });
     deepEqual(report.skipped.map((s) => s.run_id), ["both-1"]);
     match(report.skipped[0].reason, /already has a run with this id/);
+    // Its events are not planned (an audit: a dry run said it would write them).
+    equal(report.eventsPlanned, report.eventsWritten + report.eventsAlreadyPresent);
+    equal(report.eventsWritten, 3); // big-1: run.created, run.started, run.completed
     let text = "";
     for await (const e of Deno.readDir(join(root, "events"))) {
       if (!e.isDirectory) continue;

@@ -277,6 +277,7 @@ function firstLine(message: string): string {
  *
  * @example
  * ```ts ignore
+ * // Not run by the doc tests: the function is not exported; the CLI tests check its words.
  * ownWords("Option '--port' argument is ambiguous.");
  * // "--port needs a value (one that starts with a dash is written --port=-VALUE)"
  * ```

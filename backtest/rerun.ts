@@ -174,7 +174,30 @@ export interface RerunReport {
   };
 }
 
-/** Read and check the manifest of `runId`. */
+/**
+ * Read and check the manifest of `runId`. Throws {@linkcode RerunError}:
+ * `not_found` without one, `not_rerunnable` for a file that is not a run
+ * manifest.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readManifest, RerunError } from "./rerun.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   await assert.rejects(
+ *     readManifest(root, "r1"),
+ *     (err) => err instanceof RerunError && err.kind === "not_found",
+ *   );
+ *   await Deno.mkdir(`${root}/artifacts/runs/r1`, { recursive: true });
+ *   const manifest = { run_id: "r1", run_type: "policy", config: { stopPct: 0.2 } };
+ *   await Deno.writeTextFile(`${root}/artifacts/runs/r1/manifest.json`, JSON.stringify(manifest));
+ *   assert.equal((await readManifest(root, "r1")).run_type, "policy");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export async function readManifest(root: string, runId: string): Promise<Manifest> {
   const path = `${runDir(root, runId)}/${MANIFEST_FILE}`;
   let text: string;
@@ -210,6 +233,29 @@ export async function readManifest(root: string, runId: string): Promise<Manifes
 /**
  * Check that every input of `manifest` still has its recorded sha256.
  * Throws {@linkcode RerunError} (`inputs_changed`) naming the file otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkInputs, RerunError } from "./rerun.ts";
+ * import { fingerprintInputs } from "./artifacts.ts";
+ * import type { Manifest } from "./artifacts.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const calls = `${dir}/calls.csv`;
+ *   await Deno.writeTextFile(calls, "call_id,caller\nc1,a\n");
+ *   const { files } = await fingerprintInputs({ calls });
+ *   const manifest = { run_id: "r1", inputs: files } as unknown as Manifest;
+ *   assert.equal((await checkInputs(manifest)).calls.sha256, files.calls.sha256);
+ *   await Deno.writeTextFile(calls, "call_id,caller\nc1,b\n"); // the input changed
+ *   await assert.rejects(
+ *     checkInputs(manifest),
+ *     (err) => err instanceof RerunError && err.kind === "inputs_changed",
+ *   );
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export async function checkInputs(
   manifest: Manifest,

@@ -360,7 +360,27 @@ function bestTrialSummary(best: Best): Record<string, unknown> {
   };
 }
 
-/** The columns of `trials.parquet` for these trials: id, flat params, metrics. */
+/**
+ * The columns of `trials.parquet` for these trials: id, flat params, metrics.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { trialColumns, type TrialResult } from "./sweep.ts";
+ * const trial = {
+ *   trialId: "t000",
+ *   params: { type: "fixed_stop", stopPct: 0.2 },
+ *   metrics: {},
+ * } as unknown as TrialResult;
+ * const columns = trialColumns([trial]);
+ * assert.deepEqual(columns.slice(0, 3).map((c) => `${c.name} ${c.type}`), [
+ *   "trial_id VARCHAR",
+ *   "params.type VARCHAR",
+ *   "params.stopPct DOUBLE",
+ * ]);
+ * assert.ok(columns.some((c) => c.name === "metrics.win_rate"));
+ * ```
+ */
 export function trialColumns(results: readonly TrialResult[]): ColumnSpec[] {
   const params = new Map<string, ColumnSpec["type"]>();
   for (const r of results) {

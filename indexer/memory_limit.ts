@@ -7,7 +7,16 @@
  * @module
  */
 
-/** `--memory-limit` is not a size DuckDB takes. */
+/**
+ * `--memory-limit` is not a size DuckDB takes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { InvalidMemoryLimitError, parseMemoryLimit } from "./memory_limit.ts";
+ * assert.throws(() => parseMemoryLimit("lots"), (err) => err instanceof InvalidMemoryLimitError);
+ * ```
+ */
 export class InvalidMemoryLimitError extends Error {
   /** The value given. */
   readonly value: string;

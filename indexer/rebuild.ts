@@ -171,7 +171,16 @@ export interface RebuildReport {
   phasesMs: Record<string, number>;
 }
 
-/** `--since-date` is not a real `YYYY-MM-DD` day. */
+/**
+ * `--since-date` is not a real `YYYY-MM-DD` day.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { InvalidDateError, parseDay } from "./rebuild.ts";
+ * assert.throws(() => parseDay("2026-02-30"), (err) => err instanceof InvalidDateError);
+ * ```
+ */
 export class InvalidDateError extends Error {
   /** The value given. */
   readonly value: string;
@@ -183,7 +192,18 @@ export class InvalidDateError extends Error {
   }
 }
 
-/** A rebuild was stopped by its abort signal; its temporary files are removed. */
+/**
+ * A rebuild was stopped by its abort signal; its temporary files are removed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { RebuildInterruptedError } from "./rebuild.ts";
+ * // What rebuildIndex throws when its signal aborts it mid-build (SIGINT in the CLI).
+ * const err = new RebuildInterruptedError("data/ledger/index/runs.duckdb");
+ * assert.match(err.message, /interrupted; the previous index is unchanged/);
+ * ```
+ */
 export class RebuildInterruptedError extends Error {
   /** Create the error, keeping the abort reason as cause. */
   constructor(dbPath: string, options?: ErrorOptions) {
@@ -231,7 +251,23 @@ export async function indexSource(conn: DuckDBConnection): Promise<string | unde
 /** The `index_meta` key of {@linkcode RebuildOptions.source}. */
 const SOURCE_META_KEY = "source";
 
-/** A rebuild failed; the previous index is still in place. */
+/**
+ * A rebuild failed; the previous index is still in place.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { rebuildIndex, RebuildError } from "./rebuild.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   // A directory where the rebuild lock file goes: the rebuild cannot start.
+ *   await Deno.mkdir(`${root}/index/.runs.duckdb.rebuild.lock`, { recursive: true });
+ *   await assert.rejects(rebuildIndex(root, {}), (err) => err instanceof RebuildError);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export class RebuildError extends Error {
   /** Create the error, keeping the cause. */
   constructor(message: string, options?: ErrorOptions) {

@@ -78,7 +78,24 @@ export interface BackfillReport {
   warnings: string[];
 }
 
-/** The legacy database could not be read, so there is nothing to backfill or compare. */
+/**
+ * The legacy database could not be read, so there is nothing to backfill or compare.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { backfillLegacy, LegacyUnavailableError } from "./backfill.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   await assert.rejects(
+ *     backfillLegacy(root, { legacyDbPath: `${root}/no-such.duckdb` }),
+ *     (err) => err instanceof LegacyUnavailableError,
+ *   );
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export class LegacyUnavailableError extends Error {
   /** Create the error from the reader's warnings. */
   constructor(path: string, warnings: string[]) {

@@ -71,7 +71,17 @@ export interface ParityReport {
   warnings: string[];
 }
 
-/** The index cannot be read, so parity cannot be checked. */
+/**
+ * The index cannot be read, so parity cannot be checked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { IndexUnavailableError } from "./parity.ts";
+ * const err = new IndexUnavailableError("data/ledger/index/runs.duckdb", []);
+ * assert.match(err.message, /build it with ledger rebuild-index/);
+ * ```
+ */
 export class IndexUnavailableError extends Error {
   /** Create the error from the reader's warnings. */
   constructor(path: string, warnings: string[]) {
@@ -83,7 +93,19 @@ export class IndexUnavailableError extends Error {
   }
 }
 
-/** Archive was asked for while parity does not hold. */
+/**
+ * Archive was asked for while parity does not hold.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ParityError, type ParityReport } from "./parity.ts";
+ * const report = { differences: [{ run_id: "r1" }] } as unknown as ParityReport;
+ * const err = new ParityError("data/baseline_results.duckdb", report);
+ * assert.match(err.message, /1 difference\(s\)/);
+ * assert.equal(err.report, report);
+ * ```
+ */
 export class ParityError extends Error {
   /** The report that failed. */
   readonly report: ParityReport;
@@ -222,7 +244,17 @@ export interface ArchiveReport {
   parity: ParityReport;
 }
 
-/** The archive target exists already; nothing was moved. */
+/**
+ * The archive target exists already; nothing was moved.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ArchiveExistsError } from "./parity.ts";
+ * const err = new ArchiveExistsError("data/baseline_results.duckdb.archived-20260123T000000Z");
+ * assert.match(err.message, /exists already; nothing was moved/);
+ * ```
+ */
 export class ArchiveExistsError extends Error {
   /** Create the error for the existing `path`. */
   constructor(path: string) {

@@ -343,7 +343,7 @@ export async function queryRunStatus(
       run_id: row.run_id,
       started_at_ms: row.started_at_ms,
       completed_at_ms: row.completed_at_ms,
-      failed_at_ms: row.failed_at_ms,
+      failed_at_ms: expectedRun(row).failed_at_ms, // as runs, show and backfill have it
       summary_json: row.summary_json,
       error_json: row.error_json,
       status: legacyStatus(row, nowMs),
@@ -830,7 +830,9 @@ function fromLegacy(row: LegacyRow, nowMs: number): DualRun {
     created_at_ms: row.created_at_ms,
     started_at_ms: row.started_at_ms,
     completed_at_ms: row.completed_at_ms,
-    failed_at_ms: row.failed_at_ms,
+    // A failed status without a time (FAILED, error_json) is dated as `runs --json` and the
+    // backfilled run.failed date it (an audit: show and queryRuns said null, runs a time).
+    failed_at_ms: expectedRun(row).failed_at_ms,
     summary_json: row.summary_json,
     status: legacyStatus(row, nowMs),
     source: "legacy",

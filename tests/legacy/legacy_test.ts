@@ -11,6 +11,7 @@ import {
   dayStartMs,
   getSourceForRun,
   legacyEventId,
+  listDualRuns,
   ParityError,
   queryRuns,
   queryRunStatus,
@@ -604,4 +605,29 @@ Deno.test("dual mode: a legacy time no date has reads as null, the listing goes 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// An audit: a legacy run failed by its error_json alone (no failed_at_ms) had a failure time
+// in `runs --json` (listDualRuns) and none in `show --json` and queryRuns: every reader dates it
+// as the backfill does.
+Deno.test("dual mode: a failure without a time is dated alike by every reader", async () => {
+  const legacy: FixtureRun[] = [{
+    run_id: "odd-error",
+    run_type: "policy",
+    created_at_ms: CUT - 3 * DAY_MS,
+    config: "{}",
+    data_fingerprint: "fp",
+    started_at_ms: CUT - 3 * DAY_MS + 100,
+    error_json: '{"message":"boom"}',
+  }];
+  await withStores(async ({ legacyDbPath, root, indexDbPath }) => {
+    const options = { legacyDbPath, root, nowMs: CUT };
+    const { runs } = await queryRuns({ runId: "odd-error" }, options);
+    const { statuses } = await queryRunStatus({ runId: "odd-error" }, options);
+    const listed = await listDualRuns(indexDbPath, { legacyDbPath, nowMs: CUT });
+    const expected = CUT - 3 * DAY_MS + 100; // its start, as the backfilled run.failed has it
+    equal(runs[0].failed_at_ms, expected);
+    equal(statuses[0].failed_at_ms, expected);
+    equal(listed.runs.find((r) => r.run_id === "odd-error")?.failed_at_ms, expected);
+  }, { legacy });
 });

@@ -10,7 +10,8 @@ export const HELP_WIDTH = 80;
 /**
  * Wrap `text` at spaces so that no line, with `indent` spaces before the
  * continuation lines and `first` columns already used on the first line, is
- * wider than {@linkcode HELP_WIDTH}. A word longer than the width stays whole.
+ * wider than `width` ({@linkcode HELP_WIDTH} by default). A word longer than
+ * the width stays whole.
  *
  * @example
  * ```ts
@@ -19,12 +20,17 @@ export const HELP_WIDTH = 80;
  * assert.equal(wrapText("a b", 2, 0), "a b");
  * ```
  */
-export function wrapText(text: string, indent: number, first = indent): string {
+export function wrapText(
+  text: string,
+  indent: number,
+  first = indent,
+  width: number = HELP_WIDTH,
+): string {
   const lines: string[] = [];
   let line = "";
   let used = first;
   for (const word of text.split(/\s+/).filter((w) => w !== "")) {
-    if (line !== "" && used + [...line].length + 1 + [...word].length > HELP_WIDTH) {
+    if (line !== "" && used + [...line].length + 1 + [...word].length > width) {
       lines.push(line);
       line = word;
       used = indent;

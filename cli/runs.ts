@@ -489,21 +489,7 @@ export function formatRunsTable(
     .map((i) => t.header[i]);
   if (named.length === 0) return table;
   const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
-  return `${table}\n${wrapWords(note, width).join("\n")}`;
-}
-
-/** `text` broken at spaces into lines of at most `width` characters (a longer word alone). */
-function wrapWords(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line !== "" && [...line].length + 1 + [...word].length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line === "" ? word : `${line} ${word}`;
-  }
-  lines.push(line);
-  return lines;
+  return `${table}\n${wrapText(note, 0, 0, width)}`;
 }
 
 /** Where PHASES and LABEL are in the runs table with PHASES and no headline metric columns. */

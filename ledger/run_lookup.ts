@@ -16,6 +16,7 @@ import { checkFilledEvent } from "./event_write.ts";
 import { LINE_BYTES_MAX } from "./limits.ts";
 import { eventsDir } from "./paths.ts";
 import { ensureDirDurable } from "./durable_fs.ts";
+import { WriteError } from "./errors.ts";
 
 /**
  * Run `fn` holding the log's run-id lock: an exclusive advisory lock
@@ -51,6 +52,8 @@ import { ensureDirDurable } from "./durable_fs.ts";
 export async function withRunIdLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
   const dir = eventsDir(root);
   await ensureDirDurable(dir);
+  // Opened to lock it: anything else there (a FIFO would block the open forever) is refused.
+  if (!(await Deno.stat(dir)).isDirectory) throw new WriteError(dir, "is not a directory");
   const handle = await Deno.open(dir, { read: true });
   try {
     await handle.lock(true);

@@ -157,7 +157,14 @@ async function prepareRoot(root: string, days: readonly string[]): Promise<void>
   // The export removed, or a log the Python writer began: written again (one stat here, as
   // verify's warning and OPERATIONS promise "the next writer recreates it"; an audit found
   // only a new day did). Anything at the path, even a FIFO, is left to the writer's checks.
-  if (!await exists(schemaPath(root), { noFollow: true }) && await exists(eventsDir(root))) {
+  let schemaMissing: boolean;
+  try {
+    schemaMissing = !await exists(schemaPath(root), { noFollow: true }) &&
+      await exists(eventsDir(root));
+  } catch (err) {
+    throw new WriteError(eventsDir(root), message(err), { cause: err }); // e.g. not a directory
+  }
+  if (schemaMissing) {
     const { writeSchemaFile } = await import("./schema_file.ts");
     await writeSchemaFile(root);
   }

@@ -40,6 +40,48 @@ Deno.test("odd files: a FIFO at the index path is refused, not waited on", async
   }
 });
 
+// The run-id lock opens the events directory; a FIFO there would block that open forever.
+Deno.test("odd files: a FIFO where the events directory goes is refused by emit of run.created", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-odd-" });
+  try {
+    await mkfifo(join(root, "events"));
+    const r = await runLedger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "r1",
+      "--run-type",
+      "x",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "f",
+    ], { signal: AbortSignal.timeout(REFUSAL_MS_MAX) });
+    equal(r.code, 1, r.stderr);
+    equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    match(r.stderr, /events: is not a directory/);
+    // Any other emit: one line naming the events path too.
+    const started = await runLedger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.started",
+      "--run-id",
+      "r1",
+    ], {
+      signal: AbortSignal.timeout(REFUSAL_MS_MAX),
+    });
+    equal(started.code, 1, started.stderr);
+    match(started.stderr, /^ledger emit: Cannot write \S+\/events: /);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("odd files: a rebuild waiting on another's lock says so and for whom", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-odd-" });
   try {

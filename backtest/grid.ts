@@ -156,6 +156,11 @@ function join(path: string, key: string): string {
   return path === "" ? key : `${path}.${key}`;
 }
 
+/** Digits of a refused grid's count said whole; a longer one is said as about 1.23e45. */
+const COUNT_DIGITS_SHOWN_MAX = 21;
+/** Lists a refused grid's message names before "N more lists". */
+const AXES_SHOWN_MAX = 8;
+
 /**
  * Expand a grid into its combinations, each validated as a policy. Throws
  * {@linkcode GridError} naming the count when there are more than
@@ -178,10 +183,16 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
   const maxTrials = options.maxTrials ?? GRID_TRIALS_MAX_DEFAULT;
   const { template, axes, count } = gridAxes(input);
   if (count > maxTrials) {
+    // Counted exactly: past 2^53 a double is off by one, and a huge grid's count is Infinity.
+    const exact = String(axes.reduce((n, a) => n * BigInt(a.values.length), 1n));
+    const said = exact.length <= COUNT_DIGITS_SHOWN_MAX
+      ? exact
+      : `about ${exact[0]}.${exact.slice(1, 3)}e${exact.length - 1}`;
+    const shown = axes.slice(0, AXES_SHOWN_MAX).map((a) => `${a.path}: ${a.values.length}`);
+    if (axes.length > AXES_SHOWN_MAX) shown.push(`${axes.length - AXES_SHOWN_MAX} more lists`);
     throw new GridError(
-      `Grid has ${count} combinations (${
-        axes.map((a) => `${a.path}: ${a.values.length}`).join(" x ")
-      }), more than the limit of ${maxTrials} (--max-trials)`,
+      `Grid has ${said} combinations (${shown.join(" x ")}), more than the limit of ` +
+        `${maxTrials} (--max-trials)`,
       {},
     );
   }

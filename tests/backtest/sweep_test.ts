@@ -271,6 +271,22 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       () => expandGrid(GRID, { maxTrials: 3 }),
       (e: Error) => e instanceof GridError && /Grid has 4 combinations/.test(e.message),
     );
+    // Exact past 2^53 (an audit: 101^8 was said as ...800, and a larger grid as Infinity).
+    const levels = (n: number) =>
+      Array.from({ length: n }, () => ({
+        multiple: Array.from({ length: 101 }, (_, i) => 2 + i / 100),
+        fraction: 0.1,
+      }));
+    throws(
+      () => expandGrid({ type: "ladder", levels: levels(8) }),
+      (e: Error) => /Grid has 10828567056280801 combinations/.test(e.message),
+    );
+    throws(
+      () => expandGrid({ type: "ladder", levels: levels(160) }),
+      (e: Error) =>
+        /^Grid has about 4\.91e320 combinations \(levels\.0\.multiple: 101 x .* x 152 more lists\), more than the limit of 10000/
+          .test(e.message),
+    );
     throws(
       () => expandGrid({ type: "fixed_stop", stopPct: [0.2, 7], takeProfitPct: [1, 2] }),
       (e: Error) =>

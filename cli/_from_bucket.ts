@@ -19,7 +19,7 @@ import { indexPath } from "../ledger/paths.ts";
 import { Shipper, ShipperLockedError } from "../storage/ship.ts";
 import { shipLoop, sleep, untilReachable } from "./ship.ts";
 import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
-import { InvalidDateError, parseDay } from "../indexer/rebuild.ts";
+import { InvalidDateError, isSourceRefusal, parseDay } from "../indexer/rebuild.ts";
 import { ObjectStoreError } from "../storage/object_store.ts";
 import {
   mirrorWarnings,
@@ -306,7 +306,7 @@ export async function daemonMain(args: string[]): Promise<number> {
   } catch (err) {
     if (
       err instanceof DaemonLockedError || err instanceof ObjectStoreError ||
-      err instanceof ShipperLockedError
+      err instanceof ShipperLockedError || isSourceRefusal(err)
     ) {
       console.error(`ledger daemon: ${err.message}`);
       return EXIT_FAILURE;

@@ -17,7 +17,7 @@ import {
   formatLogEntry,
   runDaemon,
 } from "../indexer/daemon.ts";
-import { MEMORY_LIMIT_DEFAULT } from "../indexer/rebuild.ts";
+import { isSourceRefusal, MEMORY_LIMIT_DEFAULT } from "../indexer/rebuild.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -152,7 +152,7 @@ export async function main(args: string[]): Promise<number> {
     });
     return EXIT_OK;
   } catch (err) {
-    if (err instanceof DaemonLockedError) {
+    if (err instanceof DaemonLockedError || isSourceRefusal(err)) {
       console.error(`ledger daemon: ${err.message}`);
       return EXIT_FAILURE;
     }

@@ -20,7 +20,7 @@
 import { dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { listPartFiles } from "./_files.ts";
-import { rebuildIndex, type RebuildReport } from "./rebuild.ts";
+import { isSourceRefusal, rebuildIndex, type RebuildReport } from "./rebuild.ts";
 import { candidateOf, probeLiveness } from "./_liveness.ts";
 import { withIndex } from "./queries.ts";
 import { rows } from "./_sql.ts";
@@ -222,6 +222,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           // The log as it was before this rebuild, the index as this rebuild left it.
           last = { log: snapshot.log, index: await indexState(dbPath) };
         } catch (err) {
+          if (isSourceRefusal(err)) throw err; // every pass would be refused: exit 1
           summary.failures++;
           const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
           log({ level: "error", msg: `rebuild failed: ${message}`, fields: { error: message } });

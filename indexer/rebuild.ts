@@ -240,6 +240,76 @@ export class IndexSourceError extends Error {
 }
 
 /**
+ * Whether an index recording `recorded` as its source may not be updated
+ * from `requested` ({@linkcode IndexSourceError}): only a bucket's index is
+ * guarded, since it holds other machines' runs that no local log has.
+ */
+function refusesSource(recorded: string | undefined, requested: string): recorded is string {
+  return recorded !== undefined && recorded !== LOCAL_SOURCE && recorded !== requested;
+}
+
+/**
+ * Whether `err` is a rebuild refused because the index records another
+ * source ({@linkcode IndexSourceError}): not a passing failure, so a daemon
+ * stops on it (exit 1) instead of retrying every interval (an audit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { IndexSourceError, isSourceRefusal, RebuildError } from "./rebuild.ts";
+ * const cause = new IndexSourceError("runs.duckdb", "s3://lab/p/", "local");
+ * assert.ok(isSourceRefusal(new RebuildError("refused", { cause })));
+ * assert.ok(!isSourceRefusal(new RebuildError("disk full")));
+ * ```
+ */
+export function isSourceRefusal(err: unknown): err is RebuildError {
+  return err instanceof RebuildError && err.cause instanceof IndexSourceError;
+}
+
+/**
+ * Refuse, before anything is fetched or created, a rebuild of the index at
+ * `dbPath` from `source` when the index records another one (the check an
+ * incremental rebuild makes, made early: an audit found `--from` a mistyped
+ * prefix leaving an empty mirror folder behind). An index that is missing
+ * or cannot be opened is left to the rebuild, which rebuilds or reports it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkIndexSource } from "./rebuild.ts";
+ * await checkIndexSource("/no/such/runs.duckdb", "s3://lab/p/"); // nothing to refuse
+ * assert.ok(true);
+ * ```
+ */
+export async function checkIndexSource(dbPath: string, source: string): Promise<void> {
+  if (!await exists(dbPath, { isFile: true })) return;
+  let recorded: string | undefined;
+  try {
+    const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+    try {
+      const conn = await instance.connect();
+      try {
+        recorded = await indexSource(conn);
+      } finally {
+        conn.disconnectSync();
+      }
+    } finally {
+      instance.closeSync();
+    }
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    return; // not a readable index (damaged, another version): the rebuild recovers or says so
+  }
+  if (refusesSource(recorded, source)) {
+    const cause = new IndexSourceError(dbPath, recorded, source);
+    throw new RebuildError(
+      `Rebuild of ${dbPath} refused (the index is unchanged): ${cause.message}`,
+      { cause },
+    );
+  }
+}
+
+/**
  * The source the index open on `conn` records (see
  * {@linkcode RebuildOptions.source}), or undefined when it records none (an
  * index built before sources were recorded, or an empty file).
@@ -512,9 +582,8 @@ async function buildWith(
   await exec(conn, "SET preserve_insertion_order = false");
   let mode = ctx.mode;
   const made = mode === "incremental" ? await madeWith(conn) : undefined;
-  // Only a bucket's index is guarded: it holds other machines' runs that no local log has.
   const recorded = made?.source;
-  if (recorded !== undefined && recorded !== LOCAL_SOURCE && recorded !== ctx.source) {
+  if (refusesSource(recorded, ctx.source)) {
     throw new IndexSourceError(ctx.dbPath, recorded, ctx.source);
   }
   if (made !== undefined && !made.formatMatches) {

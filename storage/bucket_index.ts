@@ -15,7 +15,12 @@
  */
 import { dirname, join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir, indexPath } from "../ledger/paths.ts";
-import { rebuildIndex, type RebuildReport } from "../indexer/rebuild.ts";
+import {
+  checkIndexSource,
+  isSourceRefusal,
+  rebuildIndex,
+  type RebuildReport,
+} from "../indexer/rebuild.ts";
 import {
   acquireDaemonLock,
   type DaemonLogEntry,
@@ -500,6 +505,8 @@ export async function rebuildIndexFromBucket(
   options: BucketIndexOptions = {},
 ): Promise<BucketIndexReport> {
   await store.check(); // before anything is created locally
+  const dbPath = options.dbPath ?? indexPath(root);
+  if (!options.full) await checkIndexSource(dbPath, formatBucketUrl(location)); // likewise
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
   const mirror = await mirrorBucket(store, location, cacheRoot, options);
   options.onProgress?.(
@@ -510,7 +517,7 @@ export async function rebuildIndexFromBucket(
   const index = await rebuildIndex(cacheRoot, {
     signal: options.signal,
     source: formatBucketUrl(location),
-    dbPath: options.dbPath ?? indexPath(root),
+    dbPath,
     full: options.full,
     sinceDate: options.sinceDate,
     staleAfterMs: options.staleAfterMs,
@@ -567,10 +574,12 @@ export async function runBucketDaemon(
       if (entry.level !== "debug") console.log(formatLogEntry(entry, false));
     });
   const debug = (msg: string) => log({ level: "debug", msg });
+  const dbPath = options.dbPath ?? indexPath(root);
+  // An index from another source is refused at once, before a mirror folder is made.
+  await checkIndexSource(dbPath, formatBucketUrl(location));
   const lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
-  const dbPath = options.dbPath ?? indexPath(root);
   let first = true;
   const lastWarnings = new Map<string, string | undefined>();
   let indexedState: string | undefined; // the mirror as the last rebuild read it
@@ -616,6 +625,7 @@ export async function runBucketDaemon(
         }
         first = false;
       } catch (err) {
+        if (isSourceRefusal(err)) throw err; // every pass would be refused: exit 1
         summary.failures++;
         const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
         log({

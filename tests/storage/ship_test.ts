@@ -46,11 +46,15 @@ interface Result {
   stderr: string;
 }
 
+/** Longest a ledger command of these tests may run (a daemon that should exit at once). */
+const COMMAND_MS_MAX = 120_000;
+
 async function ledger(args: string[], env: Record<string, string> = {}): Promise<Result> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: denoArgs(CLI_PATH, args),
     env: { LEDGER_ROOT: "", ...env },
     stdin: "null",
+    signal: AbortSignal.timeout(COMMAND_MS_MAX), // killed: its code says so, not a hang
   }).output();
   const d = new TextDecoder();
   return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
@@ -241,11 +245,24 @@ async function bucketIndexGuard(tmp: string): Promise<void> {
   assert.equal(tagged.code, 0, tagged.stderr);
   assert.match(tagged.stderr, /is built from s3:\/\/fleet\/guard\/.*ledger ship --to/);
   assert.deepEqual(await runIds(), shippedRuns, "the tag left the bucket's index alone");
-  for (const args of [["rebuild-index"], ["rebuild-index", "--from", "s3://fleet/guard-typo"]]) {
+  // The daemons too, which kept running and logging the refusal every interval (an audit);
+  // and --from a typo left an empty mirror folder behind: nothing is made now.
+  const mirrors = () => [...Deno.readDirSync(join(idx, "remote"))].map((e) => e.name).sort();
+  const mirrorsBefore = mirrors();
+  for (
+    const args of [
+      ["rebuild-index"],
+      ["rebuild-index", "--from", "s3://fleet/guard-typo"],
+      ["daemon", "--interval", "0.2"],
+      ["daemon", "--interval", "0.2", "--from", "s3://fleet/guard-typo"],
+    ]
+  ) {
     const refused = await ledger([...args, "--root", idx]);
     assert.equal(refused.code, 1, refused.stdout);
+    assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
     assert.match(refused.stderr, /refused .*built from s3:\/\/fleet\/guard\/.*--full/);
     assert.deepEqual(await runIds(), shippedRuns, args.join(" "));
+    assert.deepEqual(mirrors(), mirrorsBefore, `${args.join(" ")}: no mirror folder made`);
   }
   // Asked for explicitly: the index of this root's own log (the tag's run only).
   const full = await ledger(["rebuild-index", "--root", idx, "--full"]);

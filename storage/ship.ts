@@ -340,11 +340,14 @@ export class Shipper {
           `(${end} bytes): comparing every chunk`,
       );
     }
-    mem.shippedBytes = 0;
+    // Set once every chunk agrees: a conflict leaves the offset as it was, so the pass's
+    // summary and the state file do not count part of the bucket (an audit saw 6,029 and then
+    // 0 "bytes in the bucket" said of a part whose 6,259 bytes were all there).
+    let agreed = 0;
     for (const c of chunks) {
       const chunkEnd = c.start + c.length;
       if (chunkEnd < trusted) {
-        mem.shippedBytes = chunkEnd; // trusted: recorded as shipped, and it ends a chunk
+        agreed = chunkEnd; // trusted: recorded as shipped, and it ends a chunk
         continue;
       }
       if (chunkEnd === trusted) {
@@ -353,8 +356,9 @@ export class Shipper {
         await this.#verifyRemote(file, size, c.key, c.start, c.length);
         report.chunksFound++;
       }
-      mem.shippedBytes = chunkEnd; // known to be in the bucket from here
+      agreed = chunkEnd; // known to be in the bucket from here
     }
+    mem.shippedBytes = agreed;
     if (end !== trusted) {
       this.#progress(`${remoteName(part)}: bucket already had bytes ${trusted}-${end}`);
     }

@@ -468,6 +468,13 @@ async function replacedUnderShipper(server: CephServer, tmp: string): Promise<vo
     assert.equal(second.problems.length, 1, second.problems.join("; "));
     assert.match(second.problems[0], /no longer|differs|changed/);
     assert.deepEqual(await bucketLines(store, "replaced/"), before, "nothing uploaded");
+    // The summary's "bytes in the bucket" after the conflict: what the bucket holds (an
+    // audit: a conflicting pass said part of it, and the next pass 0).
+    let inBucket = 0;
+    for await (const o of store.list("replaced/")) inBucket += o.sizeBytes;
+    assert.equal(first.bytesInBucket, inBucket);
+    assert.equal(second.bytesInBucket, inBucket);
+    assert.equal((await shipper.pass()).bytesInBucket, inBucket);
   } finally {
     shipper.close();
   }

@@ -283,23 +283,10 @@ export function isSourceRefusal(err: unknown): err is RebuildError {
  */
 export async function checkIndexSource(dbPath: string, source: string): Promise<void> {
   if (!await exists(dbPath, { isFile: true })) return;
-  let recorded: string | undefined;
-  try {
-    const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
-    try {
-      const conn = await instance.connect();
-      try {
-        recorded = await indexSource(conn);
-      } finally {
-        conn.disconnectSync();
-      }
-    } finally {
-      instance.closeSync();
-    }
-  } catch (err) {
-    if (!(err instanceof Error)) throw err;
-    return; // not a readable index (damaged, another version): the rebuild recovers or says so
-  }
+  const read = await readLiveIndex(dbPath, indexSource);
+  // Not a readable index (damaged, another version): the rebuild recovers or says so.
+  if (!read.ok) return;
+  const recorded = read.value;
   if (refusesSource(recorded, source)) {
     const cause = new IndexSourceError(dbPath, recorded, source);
     throw new RebuildError(
@@ -891,28 +878,46 @@ async function recordLiveness(
   return undefined;
 }
 
-/** Copy the liveness rows of the index being replaced (if it is there and readable). */
-async function keepKnownLiveness(conn: DuckDBConnection, ctx: BuildContext): Promise<void> {
-  if (!(await exists(ctx.dbPath))) return;
-  let known: Record<string, unknown>[];
+/**
+ * Read something of the live index at `dbPath`, opened read-only and closed
+ * again; `ok: false` with the error when DuckDB cannot open or read it (a
+ * damaged index, or one of another version), which the caller decides about.
+ */
+async function readLiveIndex<T>(
+  dbPath: string,
+  read: (conn: DuckDBConnection) => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
   try {
-    const previous = await DuckDBInstance.create(ctx.dbPath, { access_mode: "READ_ONLY" });
+    const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
     try {
-      const c = await previous.connect();
+      const conn = await instance.connect();
       try {
-        known = await rows(c, `SELECT host, pid, alive, checked_at_ms FROM process_liveness`);
+        return { ok: true, value: await read(conn) };
       } finally {
-        c.disconnectSync();
+        conn.disconnectSync();
       }
     } finally {
-      previous.closeSync();
+      instance.closeSync();
     }
   } catch (err) {
     if (!(err instanceof Error)) throw err;
+    return { ok: false, error: err };
+  }
+}
+
+/** Copy the liveness rows of the index being replaced (if it is there and readable). */
+async function keepKnownLiveness(conn: DuckDBConnection, ctx: BuildContext): Promise<void> {
+  if (!(await exists(ctx.dbPath))) return;
+  const read = await readLiveIndex(
+    ctx.dbPath,
+    (c) => rows(c, `SELECT host, pid, alive, checked_at_ms FROM process_liveness`),
+  );
+  if (!read.ok) {
     // A damaged or older index has nothing usable to keep; the rebuild goes on without it.
-    ctx.progress(`previous liveness not kept: ${describeError(err, ctx.dbPath)}`);
+    ctx.progress(`previous liveness not kept: ${describeError(read.error, ctx.dbPath)}`);
     return;
   }
+  const known = read.value;
   await exec(conn, REPLACE_LIVENESS_SQL[0]);
   await exec(conn, KEEP_LIVENESS_SQL, [JSON.stringify(known)]);
 }

@@ -6,12 +6,12 @@
  * all three over one table of lines (tests/ledger/line_rules_test.ts).
  *
  * In order, a complete line (its `\n` excluded) is invalid when it:
- * 1. is longer than {@linkcode LINE_BYTES_MAX} with its newline;
+ * 1. is longer than `LINE_BYTES_MAX` (`limits.ts`) with its newline;
  * 2. is empty, or holds a NUL byte;
  * 3. starts with a UTF-8 byte order mark anywhere but at the start of a file
  *    (there it is skipped), or is not UTF-8;
  * 4. holds a lone UTF-16 surrogate escape, or nests deeper than
- *    {@linkcode JSON_DEPTH_MAX};
+ *    `JSON_DEPTH_MAX` (`json_text.ts`);
  * 5. is not JSON, where `NaN`, `Infinity`, `-Infinity` (any case, `inf`)
  *    are read as `null` and a trailing comma before `]`/`}` is dropped, as
  *    Python and DuckDB write and read them;
@@ -20,11 +20,13 @@
  * 7. is not a valid event (`validateEvent`: integers may be written `5.0` or
  *    `5e0`, `null` in an optional field means absent).
  *
+ * Rules 1-6 are `line_value.ts`'s {@linkcode readLineValue} (zod-free).
+ *
  * @module
  */
-import { type LedgerEvent, LINE_BYTES_MAX, validateEvent, type ValidationMode } from "./events.ts";
+import { type LedgerEvent, validateEvent, type ValidationMode } from "./events.ts";
 import { ValidationError } from "./errors.ts";
-import { firstKeysWin, JSON_DEPTH_MAX, normalizeJsonText, scanJsonText } from "./json_text.ts";
+import { readLineValue } from "./line_value.ts";
 
 /** Options for {@linkcode checkEventLine}. */
 export interface CheckEventLineOptions {
@@ -38,9 +40,6 @@ export interface CheckEventLineOptions {
 export type LineVerdict =
   | { ok: true; event: LedgerEvent; nonFiniteCount: number; repeatedKey: boolean }
   | { ok: false; reason: string };
-
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const BOM = [0xef, 0xbb, 0xbf];
 
 /**
  * Check one complete line of the log (without its `\n`). Never throws for
@@ -61,61 +60,11 @@ export function checkEventLine(
   bytes: Uint8Array,
   options: CheckEventLineOptions = {},
 ): LineVerdict {
-  if (bytes.length + 1 > LINE_BYTES_MAX) {
-    return {
-      ok: false,
-      reason: `line of ${bytes.length + 1} bytes is longer than the limit of ${LINE_BYTES_MAX} ` +
-        `bytes (newline included)`,
-    };
-  }
-  if (bytes.length === 0) return { ok: false, reason: "empty line" };
-  if (bytes.includes(0)) return { ok: false, reason: "NUL bytes in line (data lost in a crash)" };
-  if (BOM.every((b, i) => bytes[i] === b)) {
-    if (!options.startOfFile) {
-      return {
-        ok: false,
-        reason: "byte order mark (U+FEFF) before a line that does not start the file",
-      };
-    }
-    bytes = bytes.subarray(BOM.length);
-  }
-  let text: string;
+  const read = readLineValue(bytes, options); // rules 1-6
+  if (!read.ok) return read;
   try {
-    text = utf8.decode(bytes);
-  } catch (err) {
-    return { ok: false, reason: `not UTF-8: ${(err as Error).message}` };
-  }
-  return checkEventText(text, options.mode ?? "read");
-}
-
-function checkEventText(text: string, mode: ValidationMode): LineVerdict {
-  const facts = scanJsonText(text);
-  if (facts.loneSurrogate) {
-    return {
-      ok: false,
-      reason: "lone UTF-16 surrogate escape in a string (not well-formed Unicode)",
-    };
-  }
-  if (facts.depthMax > JSON_DEPTH_MAX) {
-    return {
-      ok: false,
-      reason: `nested ${facts.depthMax} levels deep (at most ${JSON_DEPTH_MAX})`,
-    };
-  }
-  let value: unknown;
-  let repeatedKey = false;
-  try {
-    const lenient = facts.nonFiniteCount > 0 || facts.trailingCommaCount > 0;
-    const json = lenient ? normalizeJsonText(text) : text;
-    const parsed = JSON.parse(json);
-    value = firstKeysWin(parsed, json, facts.topLevelMembers); // as for the indexer
-    repeatedKey = value !== parsed;
-  } catch (err) {
-    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
-  }
-  try {
-    const event = validateEvent(value, { mode });
-    return { ok: true, event, nonFiniteCount: facts.nonFiniteCount, repeatedKey };
+    const event = validateEvent(read.value, { mode: options.mode ?? "read" }); // rule 7
+    return { ok: true, event, nonFiniteCount: read.nonFiniteCount, repeatedKey: read.repeatedKey };
   } catch (err) {
     if (err instanceof ValidationError) return { ok: false, reason: err.message };
     throw err; // not bad content: a bug

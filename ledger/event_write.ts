@@ -79,10 +79,10 @@ export function fillEvent(
  * assert.equal(checkFilledEvent(bad!), undefined); // completeEvent names the field
  * ```
  */
-export function checkFilledEvent(filled: Record<string, unknown>): LedgerEvent | undefined {
+export function checkFilledEvent(filled: unknown): LedgerEvent | undefined {
+  if (!isPlainObject(filled)) return undefined; // a line's value may be anything JSON
   const type = filled.event_type;
   if (typeof type !== "string" || !Object.hasOwn(EVENT_FIELD_RULES, type)) return undefined;
-  if (!isPlainObject(filled)) return undefined;
   return checked(filled, type, filled.event_id, filled.timestamp_ms, filled.schema_version);
 }
 

@@ -11,9 +11,9 @@
  * @module
  */
 import { listParts } from "./parts.ts";
-import { canonicalJson, JSON_DEPTH_MAX, parseJsonText, scanJsonText } from "./json_text.ts";
+import { canonicalJson, parseJsonText } from "./json_text.ts";
 import { checkFilledEvent } from "./event_write.ts";
-import { LINE_BYTES_MAX } from "./limits.ts";
+import { readLineValue } from "./line_value.ts";
 import { eventsDir } from "./paths.ts";
 import { ensureDirDurable } from "./durable_fs.ts";
 import { WriteError } from "./errors.ts";
@@ -126,7 +126,7 @@ export async function findRunEvents(
       at = endAt;
       if (event === null || event.run_id !== runId) continue;
       if (options.eventType !== undefined && event.event_type !== options.eventType) continue;
-      if (!await isValidLine(line, event, read.lossy, start === 0)) continue;
+      if (!await isValidLine(line, read.lossy, start === 0)) continue;
       found.push({
         eventId: String(event.event_id),
         eventType: String(event.event_type),
@@ -162,28 +162,22 @@ async function partText(path: string): Promise<{ text: string; lossy: boolean } 
 }
 
 /**
- * Whether a complete line (its parsed object given) is a valid event by
- * the line rules of `event_line.ts`. Most lines are decided without zod
- * (`checkFilledEvent` accepts only what the registry accepts, and a plain
- * line leaves nothing else to check), so `ledger emit` keeps its cold
- * start; the rest load the one definition. In a part that is not all UTF-8,
- * a line holding U+FFFD is taken as one of its bad lines.
+ * Whether a complete line is a valid event by the line rules of
+ * `event_line.ts`: rules 1-6 zod-free (`readLineValue`), and the event's
+ * fields by the writer's fast check (`checkFilledEvent`, which accepts only
+ * what the registry accepts) when it decides, so `ledger emit` keeps its
+ * cold start; the rest load the one definition. In a part that is not all
+ * UTF-8, a line holding U+FFFD is taken as one of its bad lines (its bytes
+ * were read as that character).
  */
-async function isValidLine(
-  line: string,
-  event: Record<string, unknown>,
-  lossy: boolean,
-  startOfFile: boolean,
-): Promise<boolean> {
+async function isValidLine(line: string, lossy: boolean, startOfFile: boolean): Promise<boolean> {
   if (lossy && line.includes("\uFFFD")) return false;
-  const facts = scanJsonText(line);
-  const plain = !facts.loneSurrogate && facts.depthMax <= JSON_DEPTH_MAX &&
-    facts.nonFiniteCount === 0 && facts.trailingCommaCount === 0 &&
-    facts.topLevelMembers === Object.keys(event).length && line.length * 3 < LINE_BYTES_MAX &&
-    !line.includes("\0") && !line.startsWith("\uFEFF");
-  if (plain && checkFilledEvent(event) !== undefined) return true;
+  const bytes = new TextEncoder().encode(line);
+  const read = readLineValue(bytes, { startOfFile });
+  if (!read.ok) return false;
+  if (checkFilledEvent(read.value) !== undefined) return true;
   const { checkEventLine } = await import("./event_line.ts");
-  return checkEventLine(new TextEncoder().encode(line), { startOfFile }).ok;
+  return checkEventLine(bytes, { startOfFile }).ok;
 }
 
 function parseObject(line: string, exactIntegers = false): Record<string, unknown> | null {
@@ -267,7 +261,7 @@ export async function findEventsById(
       const event = parseObject(line, true);
       if (event === null || event.event_id !== id) continue;
       // A line the index leaves out holds no id (the line rules, as for findRunEvents).
-      if (await isValidLine(line, event, read.lossy, lineStart === 0)) {
+      if (await isValidLine(line, read.lossy, lineStart === 0)) {
         found.set(id, { file: part.file, event });
       }
     }

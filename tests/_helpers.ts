@@ -226,3 +226,23 @@ export class LineCollector {
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** `ledger emit` arguments of a valid `run.created` of `runId` under `root`, then `extra`. */
+export function runCreatedArgs(root: string, runId: string, extra: string[] = []): string[] {
+  return [
+    "emit",
+    "--root",
+    root,
+    "--event-type",
+    "run.created",
+    "--run-id",
+    runId,
+    "--run-type",
+    "path_only",
+    "--config",
+    "{}",
+    "--data-fingerprint",
+    "fp",
+    ...extra,
+  ];
+}

@@ -7,7 +7,7 @@
  */
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
-import { runLedger } from "../_helpers.ts";
+import { runCreatedArgs, runLedger } from "../_helpers.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
@@ -74,21 +74,7 @@ Deno.test("a backtest refuses a run id the log already has", async (t) => {
       equal(events.filter((e) => e.event_type === "run.created").length, 1);
     });
     await t.step("an id known only from emit is taken too", async () => {
-      const e = await ledger([
-        "emit",
-        "--root",
-        root,
-        "--event-type",
-        "run.created",
-        "--run-id",
-        "emitted",
-        "--run-type",
-        "policy",
-        "--config",
-        "{}",
-        "--data-fingerprint",
-        "x",
-      ]);
+      const e = await ledger(runCreatedArgs(root, "emitted"));
       equal(e.code, 0, e.stderr);
       const r = await ledger(["backtest", "path-only", ...common, "--run-id", "emitted"]);
       equal(r.code, 2, r.stderr);
@@ -103,23 +89,11 @@ Deno.test("a backtest refuses a run id the log already has", async (t) => {
 Deno.test("emit refuses a second run.created for a run id unless asked", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "ledger_reuse_emit_" });
   const root = `${dir}/ledger`;
-  const created = (eventId?: string, extra: string[] = []) => [
-    "emit",
-    "--root",
-    root,
-    "--event-type",
-    "run.created",
-    "--run-id",
-    "r1",
-    "--run-type",
-    "path_only",
-    "--config",
-    "{}",
-    "--data-fingerprint",
-    "fp",
-    ...(eventId === undefined ? [] : ["--event-id", eventId]),
-    ...extra,
-  ];
+  const created = (eventId?: string, extra: string[] = []) =>
+    runCreatedArgs(root, "r1", [
+      ...(eventId === undefined ? [] : ["--event-id", eventId]),
+      ...extra,
+    ]);
   try {
     const first = await ledger(created());
     equal(first.code, 0, first.stderr);
@@ -234,22 +208,7 @@ Deno.test("concurrent creators of one new run id: exactly one succeeds", async (
         `{"event_type":"run.started","event_id":"f${i}","timestamp_ms":1767571200000,"run_id":"filler-${i}"}\n`,
     ).join("");
     await Deno.writeTextFile(`${day}/part-filler-000001.jsonl`, filler);
-    const emitCreated = (runId: string) =>
-      ledger([
-        "emit",
-        "--root",
-        root,
-        "--event-type",
-        "run.created",
-        "--run-id",
-        runId,
-        "--run-type",
-        "path_only",
-        "--config",
-        "{}",
-        "--data-fingerprint",
-        "fp",
-      ]);
+    const emitCreated = (runId: string) => ledger(runCreatedArgs(root, runId));
     const backtest = (runId: string) =>
       ledger([
         "backtest",
@@ -310,20 +269,17 @@ Deno.test("a day folder holding a file name that is not UTF-8 does not stop writ
     const names = [...Deno.readDirSync(day)].map((e) => e.name);
     equal(names.length, 1);
     match(names[0], /\uFFFD/); // Deno lists it with U+FFFD: no path to stat
-    const base = ["emit", "--root", root, "--run-id", "r1"];
-    const created = await ledger([
-      ...base,
-      "--event-type",
-      "run.created",
-      "--run-type",
-      "x",
-      "--config",
-      "{}",
-      "--data-fingerprint",
-      "f",
-    ]);
+    const created = await ledger(runCreatedArgs(root, "r1"));
     equal(created.code, 0, created.stderr);
-    const started = await ledger([...base, "--event-type", "run.started"]);
+    const started = await ledger([
+      "emit",
+      "--root",
+      root,
+      "--run-id",
+      "r1",
+      "--event-type",
+      "run.started",
+    ]);
     equal(started.code, 0, started.stderr);
     equal(started.stderr, "");
   } finally {
@@ -347,21 +303,7 @@ Deno.test("an invalid line does not make its run id taken", async () => {
       '{"event_type":"run.created","event_id":"bad-1","timestamp_ms":1767571200000,"run_id":"r1",' +
         '"run_type":"x","config":{},"data_fingerprint":null}\n',
     );
-    const r = await ledger([
-      "emit",
-      "--root",
-      root,
-      "--event-type",
-      "run.created",
-      "--run-id",
-      "r1",
-      "--run-type",
-      "x",
-      "--config",
-      "{}",
-      "--data-fingerprint",
-      "f",
-    ]);
+    const r = await ledger(runCreatedArgs(root, "r1"));
     equal(r.code, 0, r.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -8,7 +8,7 @@
  */
 import { match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, runLedger } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, runCreatedArgs, runLedger } from "../_helpers.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 
 /** Longest a refused command may take before the test calls it a hang, ms. */
@@ -45,21 +45,9 @@ Deno.test("odd files: a FIFO where the events directory goes is refused by emit 
   const root = await Deno.makeTempDir({ prefix: "ledger-odd-" });
   try {
     await mkfifo(join(root, "events"));
-    const r = await runLedger([
-      "emit",
-      "--root",
-      root,
-      "--event-type",
-      "run.created",
-      "--run-id",
-      "r1",
-      "--run-type",
-      "x",
-      "--config",
-      "{}",
-      "--data-fingerprint",
-      "f",
-    ], { signal: AbortSignal.timeout(REFUSAL_MS_MAX) });
+    const r = await runLedger(runCreatedArgs(root, "r1"), {
+      signal: AbortSignal.timeout(REFUSAL_MS_MAX),
+    });
     equal(r.code, 1, r.stderr);
     equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     match(r.stderr, /events: is not a directory/);

@@ -59,6 +59,19 @@ const SAMPLE = [
 
 /** Sweep grids: two valid combinations, and one valid and one invalid. */
 const GRID_2 = '{"type":"fixed_stop","stopPct":[0.2,0.3]}';
+/** A sweep of {@linkcode GRID_2} with `--max-trials VALUE`. */
+const sweepMaxTrials = (value: string) => [
+  "sweep",
+  "policy",
+  "--root",
+  ROOT,
+  ...SAMPLE,
+  "--no-index",
+  "--grid",
+  GRID_2,
+  "--max-trials",
+  value,
+];
 const GRID_BAD = '{"type":"fixed_stop","stopPct":[0.2,7]}';
 /** JSON over several lines with a typo at line 3, column 13. */
 const JSON_TYPO = '{\n "type": "fixed_stop",\n "stopPct": abc\n}';
@@ -518,36 +531,14 @@ const CASES: BadInput[] = [
   // sweep: refused before any work, nothing written
   {
     command: "sweep",
-    args: [
-      "sweep",
-      "policy",
-      "--root",
-      ROOT,
-      ...SAMPLE,
-      "--no-index",
-      "--grid",
-      GRID_2,
-      "--max-trials",
-      "1",
-    ],
+    args: sweepMaxTrials("1"),
     code: 2,
     names: /Grid has 2 combinations.*limit of 1/,
   },
   // One message for both (an audit: "at least 1" for 0, "an integer >= 0" for 1.5).
   ...["0", "1.5"].map((bad): BadInput => ({
     command: "sweep",
-    args: [
-      "sweep",
-      "policy",
-      "--root",
-      ROOT,
-      ...SAMPLE,
-      "--no-index",
-      "--grid",
-      GRID_2,
-      "--max-trials",
-      bad,
-    ],
+    args: sweepMaxTrials(bad),
     code: 2,
     names: new RegExp(`--max-trials must be an integer >= 1, got "${bad.replace(".", "\\.")}"`),
   })),

@@ -78,8 +78,41 @@ export interface GridTrial {
 
 /** Options for {@linkcode expandGrid}. */
 export interface ExpandGridOptions {
-  /** Most combinations accepted. @default {10_000} */
+  /** Most combinations accepted. @default {GRID_TRIALS_MAX_DEFAULT} (10,000) */
+  trialsMax?: number;
+  /**
+   * The name of `trialsMax` before 0.3.0; limits are named noun-first.
+   * Giving both with different values is a `RangeError`.
+   * @deprecated Use `trialsMax`.
+   */
   maxTrials?: number;
+}
+
+/**
+ * The combination limit of `options`: `trialsMax`, or its former name
+ * `maxTrials`; undefined when neither is given. Throws `RangeError` when
+ * both are given and differ (which one was meant cannot be known).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { trialsMaxOf } from "./grid.ts";
+ * assert.equal(trialsMaxOf({ trialsMax: 50 }), 50);
+ * assert.equal(trialsMaxOf({ maxTrials: 50 }), 50); // the name before 0.3.0
+ * assert.equal(trialsMaxOf({}), undefined);
+ * assert.throws(() => trialsMaxOf({ trialsMax: 50, maxTrials: 60 }), RangeError);
+ * ```
+ */
+export function trialsMaxOf(
+  options: { trialsMax?: number; maxTrials?: number },
+): number | undefined {
+  const { trialsMax, maxTrials } = options;
+  if (trialsMax !== undefined && maxTrials !== undefined && trialsMax !== maxTrials) {
+    throw new RangeError(
+      `trialsMax (${trialsMax}) and its former name maxTrials (${maxTrials}) disagree: give one`,
+    );
+  }
+  return trialsMax ?? maxTrials;
 }
 
 /**
@@ -164,7 +197,7 @@ const AXES_SHOWN_MAX = 8;
 /**
  * Expand a grid into its combinations, each validated as a policy. Throws
  * {@linkcode GridError} naming the count when there are more than
- * `maxTrials`, or naming the field and the combination of the first
+ * `trialsMax`, or naming the field and the combination of the first
  * invalid one.
  *
  * @example
@@ -180,9 +213,9 @@ const AXES_SHOWN_MAX = 8;
  * ```
  */
 export function expandGrid(input: unknown, options: ExpandGridOptions = {}): GridTrial[] {
-  const maxTrials = options.maxTrials ?? GRID_TRIALS_MAX_DEFAULT;
+  const trialsMax = trialsMaxOf(options) ?? GRID_TRIALS_MAX_DEFAULT;
   const { template, axes, count } = gridAxes(input);
-  if (count > maxTrials) {
+  if (count > trialsMax) {
     // Counted exactly: past 2^53 a double is off by one, and a huge grid's count is Infinity.
     const exact = String(axes.reduce((n, a) => n * BigInt(a.values.length), 1n));
     const said = exact.length <= COUNT_DIGITS_SHOWN_MAX
@@ -192,7 +225,7 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
     if (axes.length > AXES_SHOWN_MAX) shown.push(`${axes.length - AXES_SHOWN_MAX} more lists`);
     throw new GridError(
       `Grid has ${said} combinations (${shown.join(" x ")}), more than the limit of ` +
-        `${maxTrials} (--max-trials)`,
+        `${trialsMax} (--max-trials)`,
       {},
     );
   }

@@ -433,7 +433,7 @@ function repeat(
         emitter,
         grid: c.grid,
         objective: c.objective as SweepObjective | undefined,
-        maxTrials: typeof c.max_trials === "number" ? c.max_trials : undefined,
+        trialsMax: typeof c.max_trials === "number" ? c.max_trials : undefined,
       });
   }
 }

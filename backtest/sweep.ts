@@ -27,7 +27,14 @@ import {
 import { byCallerSummary, summarizeCallers } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
 import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
-import { expandGrid, flattenObject, gridAxes, GridError, type GridTrial } from "./grid.ts";
+import {
+  expandGrid,
+  flattenObject,
+  gridAxes,
+  GridError,
+  type GridTrial,
+  trialsMaxOf,
+} from "./grid.ts";
 import { TRADE_METRIC_NAMES, type TradeMetrics, tradeMetrics } from "./metrics.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import type { LoadedData } from "./workflow.ts";
@@ -82,7 +89,12 @@ export interface SweepOptions extends Omit<BacktestOptions, "emitter"> {
   slippageBps?: number;
   /** Metric that picks the best trial. @default {"median_return_bps"} */
   objective?: SweepObjective;
-  /** Most combinations accepted. @default {10_000} */
+  /** Most combinations accepted. @default {GRID_TRIALS_MAX_DEFAULT} (10,000) */
+  trialsMax?: number;
+  /**
+   * The name of `trialsMax` before 0.3.0 (limits are named noun-first).
+   * @deprecated Use `trialsMax`.
+   */
   maxTrials?: number;
   /** Where the events go. @default {getEventEmitter({ root })} */
   emitter?: SweepEventSink;
@@ -117,7 +129,7 @@ export interface TrialResult {
  * ```
  */
 export function planSweep(
-  options: Pick<SweepOptions, "grid" | "objective" | "maxTrials">,
+  options: Pick<SweepOptions, "grid" | "objective" | "trialsMax" | "maxTrials">,
 ): GridTrial[] {
   const objective = options.objective ?? SWEEP_OBJECTIVE_DEFAULT;
   if (!(SWEEP_OBJECTIVES as readonly string[]).includes(objective)) {
@@ -125,11 +137,11 @@ export function planSweep(
       `objective must be one of ${SWEEP_OBJECTIVES.join(", ")}, got ${JSON.stringify(objective)}`,
     );
   }
-  const maxTrials = options.maxTrials;
-  if (maxTrials !== undefined && !(Number.isInteger(maxTrials) && maxTrials >= 1)) {
-    throw new RangeError(`max trials must be an integer >= 1, got ${maxTrials}`);
+  const trialsMax = trialsMaxOf(options);
+  if (trialsMax !== undefined && !(Number.isInteger(trialsMax) && trialsMax >= 1)) {
+    throw new RangeError(`trialsMax must be an integer >= 1, got ${trialsMax}`);
   }
-  return expandGrid(options.grid, { maxTrials });
+  return expandGrid(options.grid, { trialsMax });
 }
 
 /**
@@ -172,7 +184,7 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
     fee_bps: feeBps,
     slippage_bps: slippageBps,
     objective,
-    max_trials: options.maxTrials ?? null,
+    max_trials: trialsMaxOf(options) ?? null,
     trials: trials.length,
   });
   return await finishRun(ctx, async (session) => {

@@ -146,12 +146,12 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   // One message for 0 and 1.5 alike (an audit: "at least 1" against "an integer >= 0").
-  const maxTrials = positiveIntegerFlag(values, "max-trials");
+  const trialsMax = positiveIntegerFlag(values, "max-trials");
   const sweep = {
     ...options,
     grid,
     objective,
-    maxTrials,
+    trialsMax,
     feeBps: bpsFlag(values, "fee-bps"),
     slippageBps: bpsFlag(values, "slippage-bps"),
   };

@@ -10,7 +10,7 @@ import { EventEmitter } from "../../ledger/emitter.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { expandGrid, GridError } from "../../backtest/grid.ts";
 import { runPolicy } from "../../backtest/policy.ts";
-import { runSweep, SWEEP_PHASES } from "../../backtest/sweep.ts";
+import { planSweep, runSweep, SWEEP_PHASES } from "../../backtest/sweep.ts";
 import { runEvents, writeFixtures } from "./_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
@@ -263,12 +263,22 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       2,
     );
   });
+  await t.step("the limit is trialsMax; maxTrials, its name before 0.3.0, still works", () => {
+    // Issue 18: limits are named noun-first. The old name keeps working until it is removed.
+    for (const options of [{ trialsMax: 3 }, { maxTrials: 3 }]) {
+      throws(() => expandGrid(GRID, options), /more than the limit of 3 \(--max-trials\)/);
+      throws(() => planSweep({ grid: GRID, ...options }), /more than the limit of 3/);
+    }
+    equal(planSweep({ grid: GRID, trialsMax: 4 }).length, 4);
+    throws(() => expandGrid(GRID, { trialsMax: 4, maxTrials: 3 }), RangeError);
+    throws(() => planSweep({ grid: GRID, trialsMax: 0 }), /trialsMax must be an integer >= 1/);
+  });
   await t.step("a grid without lists is one trial", () => {
     equal(expandGrid({ type: "fixed_stop", stopPct: 0.3 }).length, 1);
   });
   await t.step("refusals name the count, or the field and the combination", () => {
     throws(
-      () => expandGrid(GRID, { maxTrials: 3 }),
+      () => expandGrid(GRID, { trialsMax: 3 }),
       (e: Error) => e instanceof GridError && /Grid has 4 combinations/.test(e.message),
     );
     // Exact past 2^53 (an audit: 101^8 was said as ...800, and a larger grid as Infinity).

@@ -81,7 +81,7 @@ export interface TableOptions {
    * down to 4. When the row cannot fit even so, every column may go to 4.
    * @default {[]}
    */
-  minWidths?: readonly (number | undefined)[];
+  widthsMin?: readonly (number | undefined)[];
 }
 
 /**
@@ -106,7 +106,7 @@ export function formatTable(
   const widths = naturalWidths(cells);
   if (!options.wide) {
     const width = options.width ?? terminalWidth();
-    const mins = widths.map((w, i) => Math.min(w, options.minWidths?.[i] ?? COLUMN_WIDTH_MIN));
+    const mins = widths.map((w, i) => Math.min(w, options.widthsMin?.[i] ?? COLUMN_WIDTH_MIN));
     if (!fitWidths(widths, width, mins)) {
       fitWidths(
         widths,
@@ -149,24 +149,24 @@ function fitWidths(widths: number[], width: number, mins: readonly number[]): bo
 
 /**
  * Whether the table fits `width` with every column at least its minimum
- * width (see {@linkcode TableOptions.minWidths}).
+ * width (see {@linkcode TableOptions.widthsMin}).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { tableFits } from "./_table.ts";
- * const fits = tableFits(["A", "B"], [["xxxxxx", "yyyyyy"]], { width: 8, minWidths: [6, 6] });
+ * const fits = tableFits(["A", "B"], [["xxxxxx", "yyyyyy"]], { width: 8, widthsMin: [6, 6] });
  * assert.equal(fits, false); // 6 + 2 + 6 columns do not fit in 8
  * ```
  */
 export function tableFits(
   header: readonly string[],
   rows: readonly (readonly string[])[],
-  options: { width: number; minWidths: readonly (number | undefined)[] },
+  options: { width: number; widthsMin: readonly (number | undefined)[] },
 ): boolean {
   const cells = [header, ...rows].map((row) => row.map((c) => escapeControl(c)));
   const widths = naturalWidths(cells);
-  const mins = widths.map((w, i) => Math.min(w, options.minWidths[i] ?? COLUMN_WIDTH_MIN));
+  const mins = widths.map((w, i) => Math.min(w, options.widthsMin[i] ?? COLUMN_WIDTH_MIN));
   return fitWidths(widths, options.width, mins);
 }
 
@@ -174,8 +174,8 @@ export function tableFits(
 export interface LeaveOutOptions {
   /** Fit into this many columns. */
   width: number;
-  /** Narrowest each column may be cut to (by index), as {@linkcode TableOptions.minWidths}. */
-  minWidths: readonly (number | undefined)[];
+  /** Narrowest each column may be cut to (by index), as {@linkcode TableOptions.widthsMin}. */
+  widthsMin: readonly (number | undefined)[];
   /** Column indexes in the order they are left out; the others always stay. */
   order: readonly number[];
   /** Show every column whole, leaving none out. @default {false} */
@@ -196,7 +196,7 @@ export interface LeaveOutOptions {
  * import { leaveOutToFit } from "./_table.ts";
  * const { table, leftOut } = leaveOutToFit(["ID", "A", "B"], [["run-1", "aaaa", "bbbb"]], {
  *   width: 12,
- *   minWidths: [5, 4, 4],
+ *   widthsMin: [5, 4, 4],
  *   order: [2, 1],
  * });
  * assert.deepEqual(leftOut, [2]);
@@ -208,13 +208,13 @@ export function leaveOutToFit(
   rows: readonly (readonly string[])[],
   options: LeaveOutOptions,
 ): { table: string; leftOut: number[] } {
-  const { width, minWidths, order } = options;
+  const { width, widthsMin, order } = options;
   const leftOut: number[] = [];
   let keep = header.map((_, i) => i);
   const pick = <T>(row: readonly T[]) => keep.map((i) => row[i]);
   while (
     !options.wide && leftOut.length < order.length &&
-    !tableFits(pick(header), rows.map(pick), { width, minWidths: pick(minWidths) })
+    !tableFits(pick(header), rows.map(pick), { width, widthsMin: pick(widthsMin) })
   ) {
     const out = order[leftOut.length];
     leftOut.push(out);
@@ -225,7 +225,7 @@ export function leaveOutToFit(
     wide: options.wide,
     width,
     alignRight: keep.map((i, k) => (right.has(i) ? k : -1)).filter((k) => k >= 0),
-    minWidths: pick(minWidths),
+    widthsMin: pick(widthsMin),
   });
   return { table, leftOut };
 }

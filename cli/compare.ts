@@ -208,7 +208,7 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   return formatTable(header, rows, {
     wide: options.wide,
     width: options.width,
-    minWidths: [16, ...c.runs.map(() => 10)],
+    widthsMin: [16, ...c.runs.map(() => 10)],
   });
 }
 

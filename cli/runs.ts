@@ -303,9 +303,9 @@ function formatDualTable(
   );
   // The label goes first, so that no time or duration is cut.
   const t =
-    tables.find((t) => options.wide || tableFits(t.header, t.body, { width, minWidths: t.mins })) ??
+    tables.find((t) => options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) ??
       tables[tables.length - 1];
-  return formatTable(t.header, t.body, { wide: options.wide, width, minWidths: t.mins });
+  return formatTable(t.header, t.body, { wide: options.wide, width, widthsMin: t.mins });
 }
 
 function dualTable(runs: readonly RunRecord[], extra: readonly string[], withLabel: boolean) {
@@ -459,12 +459,12 @@ export function formatRunsTable(
     for (const phases of [true, false]) {
       if (n === 0 && !phases) continue; // no metrics: PHASES is left out below, in turn
       const t = runsTable(runs, all.slice(0, n), extra, phases);
-      if (options.wide || tableFits(t.header, t.body, { width, minWidths: t.mins })) {
+      if (options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) {
         return formatTable(t.header, t.body, {
           wide: options.wide,
           width,
           alignRight: t.right,
-          minWidths: t.mins,
+          widthsMin: t.mins,
         });
       }
     }
@@ -480,7 +480,7 @@ export function formatRunsTable(
   for (let i = t.header.length - 1; i > LABEL_INDEX; i--) order.push(i);
   const { table, leftOut } = leaveOutToFit(t.header, t.body, {
     width,
-    minWidths: t.mins,
+    widthsMin: t.mins,
     order,
     wide: options.wide,
     alignRight: t.right,

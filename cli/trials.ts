@@ -243,7 +243,7 @@ export function formatTrialsTable(
   }
   const { table, leftOut } = leaveOutToFit(header, body, {
     width: options.width ?? terminalWidth(),
-    minWidths: mins,
+    widthsMin: mins,
     order,
     wide: options.wide,
     alignRight: header.map((_, i) => i).filter(isValue),

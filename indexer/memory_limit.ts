@@ -21,10 +21,10 @@ export class InvalidMemoryLimitError extends Error {
   /** The value given. */
   readonly value: string;
   /** Create the error for `value`. */
-  constructor(value: string, minBytes: number = MEMORY_LIMIT_MIN_BYTES) {
+  constructor(value: string, bytesMin: number = MEMORY_LIMIT_MIN_BYTES) {
     super(
       `Invalid --memory-limit ${JSON.stringify(value)}: expected a size such as 512MB, 1.5GB ` +
-        `or 2GiB (at least ${minBytes / 1e6}MB, at most 1PB)`,
+        `or 2GiB (at least ${bytesMin / 1e6}MB, at most 1PB)`,
     );
     this.name = "InvalidMemoryLimitError";
     this.value = value;
@@ -64,12 +64,12 @@ const MEMORY_LIMIT_MAX_BYTES = 1e15;
  * assert.equal(parseMemoryLimit("1.5 GB"), "1.5GB");
  * ```
  */
-export function parseMemoryLimit(value: string, minBytes: number = MEMORY_LIMIT_MIN_BYTES): string {
+export function parseMemoryLimit(value: string, bytesMin: number = MEMORY_LIMIT_MIN_BYTES): string {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b)\s*$/i.exec(value);
-  if (m === null) throw new InvalidMemoryLimitError(value, minBytes);
+  if (m === null) throw new InvalidMemoryLimitError(value, bytesMin);
   const bytes = Number(m[1]) * MEMORY_UNITS[m[2].toLowerCase()];
-  if (!Number.isFinite(bytes) || bytes < minBytes || bytes > MEMORY_LIMIT_MAX_BYTES) {
-    throw new InvalidMemoryLimitError(value, minBytes);
+  if (!Number.isFinite(bytes) || bytes < bytesMin || bytes > MEMORY_LIMIT_MAX_BYTES) {
+    throw new InvalidMemoryLimitError(value, bytesMin);
   }
   return `${m[1]}${m[2].toUpperCase().replace("IB", "iB")}`;
 }

@@ -68,6 +68,14 @@ Deno.test("ledger runs: table, --json, --status, --limit, usage errors, no index
         (await ledger(["runs", "--root", root, "--json", "--limit", "1"])).stdout,
       );
       deepEqual(limited.map((x: { run_id: string }) => x.run_id), ["run-b"]);
+      // A limited query counts phases after the limit, for the runs it returns: same counts.
+      const two = JSON.parse(
+        (await ledger(["runs", "--root", root, "--json", "--limit", "2"])).stdout,
+      );
+      deepEqual(
+        two.map((x: { run_id: string; phase_count: number }) => [x.run_id, x.phase_count]),
+        [["run-b", 0], ["run-a", 2]],
+      );
     });
 
     await t.step("bad --status and --limit are usage errors (exit 2)", async () => {

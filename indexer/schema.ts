@@ -26,6 +26,7 @@
  * @module
  */
 
+import { assert } from "../ledger/assert.ts";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -79,7 +80,7 @@ const EXTRACT_STRUCT = JSON.stringify(Object.fromEntries(EXTRACTED_FIELDS.map((f
 
 /** The JSON fragment of a field of the line (NULL when absent). */
 function at(field: string): string {
-  if (!EXTRACTED_FIELDS.includes(field)) throw new Error(`Field ${field} is not extracted`);
+  assert(EXTRACTED_FIELDS.includes(field), `field ${field} is extracted`);
   return `j."${field}"`;
 }
 
@@ -457,11 +458,11 @@ function typedColumns(): string {
   return [...numbers, ...strings].join(",\n    ");
 }
 function num(field: string): string {
-  if (!COUNT_FIELDS.includes(field)) throw new Error(`Field ${field} is not read as a number`);
+  assert(COUNT_FIELDS.includes(field), `field ${field} is read as a number`);
   return `n__${field}`;
 }
 function text(field: string): string {
-  if (!STRING_FIELDS.includes(field)) throw new Error(`Field ${field} is not read as a string`);
+  assert(STRING_FIELDS.includes(field), `field ${field} is read as a string`);
   return `s__${field}`;
 }
 /** The field holds an integer >= 0 ({@linkcode isWholeCount} of its `typed` number). */
@@ -825,9 +826,10 @@ export const DERIVE_SQL: readonly string[] = [
 export const DERIVE_ALL_SQL: readonly string[] = DERIVE_SQL.map((sql) =>
   sql.replaceAll(` AND ${AFFECTED}`, "").replaceAll(` WHERE ${AFFECTED}`, "")
 );
-if (DERIVE_ALL_SQL.some((sql) => sql.includes(AFFECTED))) {
-  throw new Error("DERIVE_ALL_SQL still filters on affected_runs");
-}
+assert(
+  DERIVE_ALL_SQL.every((sql) => !sql.includes(AFFECTED)),
+  "DERIVE_ALL_SQL does not filter on affected_runs",
+);
 
 /**
  * One group of runs for a full rebuild that derives in several passes

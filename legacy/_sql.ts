@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { assert } from "../ledger/assert.ts";
 
 /** The schema of the legacy tables. */
 export const LEGACY_SCHEMA = "optimizer";
@@ -108,9 +109,7 @@ const KNOWN_COLUMNS: ReadonlySet<string> = new Set([
 ]);
 
 function assertKnownColumn(name: string): void {
-  if (!KNOWN_COLUMNS.has(name)) {
-    throw new Error(`Column ${JSON.stringify(name)} is not a dual-mode column`);
-  }
+  assert(KNOWN_COLUMNS.has(name), `column ${JSON.stringify(name)} is a dual-mode column`);
 }
 
 /**

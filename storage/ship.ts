@@ -18,6 +18,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { assert } from "../ledger/assert.ts";
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";
 import { acknowledgedSize } from "../ledger/shared_part.ts";
@@ -182,7 +183,7 @@ export class Shipper {
 
   /** Ship every complete line not yet in the bucket; save the state. */
   async pass(): Promise<ShipReport> {
-    if (this.#lock === null) throw new Error("Shipper.pass before open");
+    assert(this.#lock !== null, "Shipper.open before Shipper.pass");
     const started = performance.now();
     if (!this.#loaded) await this.#loadState();
     const files = await listLocalParts(this.#root);

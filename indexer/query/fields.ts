@@ -18,6 +18,7 @@
 import { isoTimeSql } from "./time.ts";
 import { isNonFinite } from "../_line_checks.ts";
 import { RUN_DURATION_SQL } from "../schema.ts";
+import { assert } from "../../ledger/assert.ts";
 
 /** What a query lists: runs or trials. */
 export type QueryTarget = "runs" | "trials";
@@ -271,7 +272,7 @@ function jsonField(name: string, root: string, path: string[], column: string): 
 /** The JSON path of validated segments as a SQL string constant. */
 function pathLiteral(segments: readonly string[]): string {
   for (const s of segments) {
-    if (!SEGMENT_PATTERN.test(s)) throw new Error(`Invariant: unchecked path segment ${s}`);
+    assert(SEGMENT_PATTERN.test(s), `a path segment is checked before it is SQL (${s})`);
   }
   return `'${jsonPathOf(segments)}'`;
 }

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { assert } from "../../ledger/assert.ts";
 
 /** Separator of the keys of a flat name. */
 const SEPARATOR = ".";
@@ -96,9 +97,7 @@ function foldAsciiCase(text: string): string {
  * ```
  */
 export function caseDistinctNames(names: readonly string[]): string[] {
-  if (new Set(names).size !== names.length) {
-    throw new Error(`Invariant: flat names are distinct as text (${names.join(", ")})`);
-  }
+  assert(new Set(names).size === names.length, `flat names are distinct (${names.join(", ")})`);
   const groups = new Map<string, string[]>();
   for (const name of names) {
     const key = foldAsciiCase(name);

@@ -473,7 +473,7 @@ function jsonValueSql(f: Field, params: QueryParam[]): string {
 
 /** A field name as a SQL string constant (names are checked by `resolveField`). */
 function nameLiteral(name: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`Invariant: unchecked field ${name}`);
+  assert(/^[A-Za-z0-9_.-]+$/.test(name), `a field name is checked before it is SQL (${name})`);
   return `'${name}'`;
 }
 

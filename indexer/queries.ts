@@ -11,6 +11,7 @@ import { randomHex } from "../ledger/ids.ts";
 import { type DuckDBConnection, DuckDBInstance } from "./duckdb.ts";
 import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
+import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
 import {
   GET_RUN_SQL,
   INDEX_FORMAT_VERSION,
@@ -385,6 +386,30 @@ export async function readRunDetail(
 }
 
 /**
+ * Check the index file before DuckDB opens it: throws
+ * {@linkcode IndexNotFoundError} when there is none, and
+ * `NotRegularFileError` when the path is a FIFO (which would hang DuckDB's
+ * open), a directory or a device.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { NotRegularFileError } from "../ledger/durable_fs.ts";
+ * import { checkIndexFile, IndexNotFoundError } from "./queries.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await assert.rejects(checkIndexFile(`${dir}/runs.duckdb`), IndexNotFoundError);
+ *   await assert.rejects(checkIndexFile(dir), NotRegularFileError); // a directory
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function checkIndexFile(dbPath: string): Promise<void> {
+  if (!(await assertRegularFileOrAbsent(dbPath))) throw new IndexNotFoundError(dbPath);
+}
+
+/**
  * Open the index read-only, run `fn`, close it. Throws
  * {@linkcode IndexNotFoundError} when the file does not exist.
  *
@@ -417,14 +442,7 @@ export async function withIndex<T>(
   fn: (conn: DuckDBConnection) => Promise<T>,
   options: WithIndexOptions = {},
 ): Promise<T> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(dbPath);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(dbPath);
-    throw err;
-  }
-  if (!info.isFile) throw new Error(`The index ${dbPath} is not a regular file`);
+  await checkIndexFile(dbPath);
   const writable = options.writablePaths ?? [];
   const config = readerConfig(dbPath, options);
   if (writable.length > 0) {

@@ -127,23 +127,26 @@ export async function openFile(path: string, options: Deno.OpenOptions): Promise
 /**
  * Throw {@linkcode NotRegularFileError} when `path` exists and is not a
  * regular file (a FIFO, a socket, a device, a directory). Symlinks are
- * followed. Absent is fine.
+ * followed. Absent is fine: returns whether the file exists.
  *
  * @example
  * ```ts
- * import { assertRegularFileOrAbsent } from "./durable_fs.ts";
- * await assertRegularFileOrAbsent("/no/such/file");
+ * import assert from "node:assert";
+ * import { assertRegularFileOrAbsent, NotRegularFileError } from "./durable_fs.ts";
+ * assert.equal(await assertRegularFileOrAbsent("/no/such/file"), false);
+ * await assert.rejects(assertRegularFileOrAbsent("/tmp"), NotRegularFileError);
  * ```
  */
-export async function assertRegularFileOrAbsent(path: string): Promise<void> {
+export async function assertRegularFileOrAbsent(path: string): Promise<boolean> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
+    if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
   if (!info.isFile) throw new NotRegularFileError(path, describeKind(info));
+  return true;
 }
 
 /** A path the ledger must read or write is not a regular file. */

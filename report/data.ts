@@ -15,7 +15,7 @@
 import { resolve } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import { rows, type SqlParam } from "../indexer/_sql.ts";
-import { IndexNotFoundError } from "../indexer/queries.ts";
+import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { parseJsonText } from "../ledger/json_text.ts";
@@ -351,15 +351,7 @@ export class ReportIndex {
   static async open(root: string, options: ReportIndexOptions = {}): Promise<ReportIndex> {
     const absRoot = resolve(root);
     const dbPath = resolve(options.dbPath ?? indexPath(absRoot));
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(dbPath);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(dbPath);
-      throw err;
-    }
-    // A FIFO or directory there would hang or confuse DuckDB's open.
-    if (!info.isFile) throw new Error(`The index ${dbPath} is not a regular file`);
+    await checkIndexFile(dbPath);
     const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
     try {
       const conn = await instance.connect();

@@ -46,7 +46,9 @@ const HASH_CHUNK_BYTES = 1024 * 1024;
 export function newRunId(prefix: string, nowMs: number = Date.now()): string {
   const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, "").slice(0, 15);
   const id = `${prefix}-${stamp}-${randomHex(3)}`;
-  if (!RUN_ID_PATTERN.test(id)) throw new Error(`Run id ${id} does not match ${RUN_ID_PATTERN}`);
+  if (!RUN_ID_PATTERN.test(id)) {
+    throw new RangeError(`Run id ${id} does not match ${RUN_ID_PATTERN}`);
+  }
   return id;
 }
 

@@ -233,7 +233,9 @@ export async function exportTable(
   );
   const [[path]] = reader.getRows();
   if (typeof path !== "string" || path === "") {
-    throw new Error("exportTable needs a connection to an index file, not an in-memory database");
+    throw new TypeError(
+      "exportTable needs a connection to an index file, not an in-memory database",
+    );
   }
   return await exportIndex(path, options);
 }

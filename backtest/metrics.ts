@@ -29,12 +29,56 @@
 import type { CandleSeries } from "./types.ts";
 import { reachedDown, reachedUp } from "./_touch.ts";
 
-/** Basis points in one whole (100%). */
+/**
+ * Basis points in one whole (100%).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { BPS_PER_UNIT, bpsVersus } from "./metrics.ts";
+ * assert.equal(BPS_PER_UNIT, 10_000); // bps in 1 (100%): 1 bps is 0.01%
+ * assert.equal(bpsVersus(1.5, 1), 0.5 * BPS_PER_UNIT); // +50% is 5000 bps
+ * ```
+ */
 export const BPS_PER_UNIT = 10_000;
-/** Move that counts as "activity" for `alert_to_activity_ms`: 10% either way. */
+/**
+ * Move that counts as "activity" for `alert_to_activity_ms`: 10% either way.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ACTIVITY_MOVE_FRACTION, pathMetrics } from "./metrics.ts";
+ * assert.equal(ACTIVITY_MOVE_FRACTION, 0.1); // a fraction of p0: 10%, up or down
+ * const s = {
+ *   ts: [0, 60_000, 120_000],
+ *   open: [1, 1, 1], high: [1, 1.05, 1.1], low: [1, 0.95, 1], close: [1, 1, 1],
+ * };
+ * // 1.05 and 0.95 are 5% moves; the high of 1.1 at 120 s is the first 10% one.
+ * assert.equal(pathMetrics(s, 0)!.alertToActivityMs, 120_000);
+ * ```
+ */
 export const ACTIVITY_MOVE_FRACTION = 0.1;
 
-/** Path metrics of one call, camelCase; see the module doc for definitions. */
+/**
+ * Path metrics of one call, camelCase; see the module doc for definitions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type PathMetrics, pathMetrics } from "./metrics.ts";
+ * const s = {
+ *   ts: [0, 60_000, 120_000],
+ *   open: [1, 2, 2], high: [1, 2, 3.2], low: [1, 1.5, 1.8], close: [1, 2, 3],
+ * };
+ * // Alerted between candles: the anchor is the next candle (index 1), p0 its close.
+ * const m: PathMetrics = pathMetrics(s, 30_000)!;
+ * assert.equal(m.anchorIndex, 1);
+ * assert.equal(m.p0, 2);
+ * assert.equal(m.peakMultiple, 1.6); // 3.2 / 2
+ * assert.equal(m.ddBps, -2500); // the anchor candle's own low of 1.5 counts
+ * assert.strictEqual(m.ddTo2xBps, null); // no 2x
+ * ```
+ */
 export interface PathMetrics {
   /** Alert time, epoch ms. */
   t0Ms: number;
@@ -237,7 +281,25 @@ export function mean(values: readonly (number | null)[]): number | null {
   return count === 0 ? null : sum / count;
 }
 
-/** Path metrics of one caller's calls, for summaries and leaderboards. */
+/**
+ * Path metrics of one caller's calls, for summaries and leaderboards.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type CallerPathSummary, pathMetrics, summarizePaths } from "./metrics.ts";
+ * const series = (high: number, low: number) => ({
+ *   ts: [0, 60_000], open: [1, 1], high: [1, high], low: [1, low], close: [1, 1],
+ * });
+ * const up = pathMetrics(series(2, 1), 0)!; // reached 2x, no drawdown
+ * const down = pathMetrics(series(1, 0.5), 0)!; // fell 50%
+ * const s = summarizePaths([{ caller: "alice", metrics: up }, { caller: "alice", metrics: down }]);
+ * const alice: CallerPathSummary = s.byCaller.alice;
+ * assert.equal(alice.count, 2);
+ * assert.equal(alice.hit_2x_rate, 0.5);
+ * assert.equal(alice.median_dd_bps, -2500); // the median of 0 and -5000
+ * ```
+ */
 export interface CallerPathSummary {
   /** Calls with metrics. */
   count: number;
@@ -298,14 +360,68 @@ function summarizeGroup(ms: readonly PathMetrics[]): CallerPathSummary {
 // ---------------------------------------------------------------------------
 // Trade metrics: what a quant ranks policies by. Definitions: docs/METRICS.md.
 
-/** Resamples of the win-rate bootstrap. */
+/**
+ * Resamples of the win-rate bootstrap.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { BOOTSTRAP_RESAMPLES, winRateInterval } from "./metrics.ts";
+ * assert.equal(BOOTSTRAP_RESAMPLES, 1_000); // resampled trade sets per interval
+ * // It is the default of `resamples`.
+ * assert.deepStrictEqual(
+ *   winRateInterval(30, 60, { seed: "alice" }),
+ *   winRateInterval(30, 60, { seed: "alice", resamples: BOOTSTRAP_RESAMPLES }),
+ * );
+ * ```
+ */
 export const BOOTSTRAP_RESAMPLES = 1_000;
-/** Base seed of the win-rate bootstrap; mixed with the caller name, so a rerun draws the same. */
+/**
+ * Base seed of the win-rate bootstrap; mixed with the caller name, so a rerun draws the same.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { BOOTSTRAP_SEED, winRateInterval } from "./metrics.ts";
+ * assert.equal(BOOTSTRAP_SEED, 20_260_123);
+ * // A fixed seed: every process, every rerun, draws the same interval for alice's 30 of 60.
+ * const alice = winRateInterval(30, 60, { seed: "alice" });
+ * assert.deepStrictEqual(alice, { low: 22 / 60, high: 38 / 60 });
+ * ```
+ */
 export const BOOTSTRAP_SEED = 20_260_123;
-/** Confidence of the bootstrap interval. */
+/**
+ * Confidence of the bootstrap interval.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { BOOTSTRAP_CONFIDENCE, winRateInterval } from "./metrics.ts";
+ * assert.equal(BOOTSTRAP_CONFIDENCE, 0.95); // a share, not a percent
+ * // 50 wins of 100: a 95% interval is about 0.5 ± 1.96·√(0.5·0.5/100), i.e. 0.402 to 0.598.
+ * const i = winRateInterval(50, 100, { seed: "alice" })!;
+ * assert(Math.abs(i.low - 0.402) < 0.02 && Math.abs(i.high - 0.598) < 0.02);
+ * ```
+ */
 export const BOOTSTRAP_CONFIDENCE = 0.95;
 
-/** What the trade metrics need of one trade. */
+/**
+ * What the trade metrics need of one trade.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type TradeOutcome, tradeMetrics } from "./metrics.ts";
+ * const trades: TradeOutcome[] = [
+ *   { realizedReturnBps: 500, exitTsMs: 120_000, timeExposedMs: 60_000 },
+ *   { realizedReturnBps: -200, exitTsMs: 60_000, timeExposedMs: 180_000 },
+ * ];
+ * const m = tradeMetrics(trades);
+ * assert.equal(m.avg_hold_ms, 120_000);
+ * // By exit time the loss comes first: the equity curve starts at -200.
+ * assert.equal(m.max_drawdown_bps, -200);
+ * ```
+ */
 export interface TradeOutcome {
   /** Net realized return, bps. */
   realizedReturnBps: number;
@@ -315,7 +431,21 @@ export interface TradeOutcome {
   timeExposedMs: number;
 }
 
-/** Trade metrics of a set of trades (snake_case: these go into summaries and trials as is). */
+/**
+ * Trade metrics of a set of trades (snake_case: these go into summaries and trials as is).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type TradeMetrics, tradeMetrics } from "./metrics.ts";
+ * const t = (r: number) => ({ realizedReturnBps: r, exitTsMs: 0, timeExposedMs: 60_000 });
+ * const m: TradeMetrics = tradeMetrics([t(300), t(-100), t(0), t(200)]);
+ * assert.equal(m.win_rate, 0.5); // a return of 0 is not a win
+ * assert.equal(m.profit_factor, 5); // 500 won over 100 lost
+ * assert.equal(m.expectancy_bps, 100); // 0.5 · 250 + 0.5 · -50
+ * assert.strictEqual(tradeMetrics([]).mean_return_bps, null); // no trades, no mean
+ * ```
+ */
 export interface TradeMetrics {
   /** Trades (replayed calls). */
   calls: number;
@@ -339,7 +469,18 @@ export interface TradeMetrics {
   avg_hold_ms: number | null;
 }
 
-/** The names of {@linkcode TradeMetrics}, in order (the columns of `trials.parquet`). */
+/**
+ * The names of {@linkcode TradeMetrics}, in order (the columns of `trials.parquet`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { TRADE_METRIC_NAMES, tradeMetrics } from "./metrics.ts";
+ * // The keys of tradeMetrics' result, in its order.
+ * assert.deepEqual(Object.keys(tradeMetrics([])), TRADE_METRIC_NAMES);
+ * assert.equal(TRADE_METRIC_NAMES[0], "calls");
+ * ```
+ */
 export const TRADE_METRIC_NAMES: readonly (keyof TradeMetrics)[] = [
   "calls",
   "win_rate",
@@ -406,6 +547,19 @@ export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
  * A standard deviation of returns below this, bps, is rounding, not spread:
  * three stops at -20% come out as -1999.9999999999995 and -2000.0000000000007
  * bps, and their sd of 7e-13 made a Sharpe of -3e15.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { NO_SPREAD_BPS, tradeMetrics } from "./metrics.ts";
+ * assert.equal(NO_SPREAD_BPS, 1e-6); // bps
+ * const t = (r: number) => ({ realizedReturnBps: r, exitTsMs: 0, timeExposedMs: 0 });
+ * // Three stops at -20%, apart only by rounding: no spread, so no Sharpe.
+ * const stops = tradeMetrics([t(-1999.9999999999995), t(-2000.0000000000007), t(-2000)]);
+ * assert.strictEqual(stops.sharpe_per_trade, null);
+ * // A real spread gives one: mean -1500 over a standard deviation of 707.
+ * assert.equal(tradeMetrics([t(-2000), t(-1000)]).sharpe_per_trade?.toFixed(2), "-2.12");
+ * ```
  */
 export const NO_SPREAD_BPS = 1e-6;
 
@@ -443,7 +597,20 @@ export function equityDrawdownBps(trades: readonly TradeOutcome[]): number {
   return worst;
 }
 
-/** A bootstrap interval of a win rate. */
+/**
+ * A bootstrap interval of a win rate.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type WinRateInterval, winRateInterval } from "./metrics.ts";
+ * const bob: WinRateInterval = winRateInterval(45, 50, { seed: "bob" })!;
+ * assert(bob.low < 0.9 && 0.9 < bob.high && bob.high <= 1); // around the observed 90%
+ * // A caller who won every trade: every resample wins every trade.
+ * assert.deepStrictEqual(winRateInterval(10, 10), { low: 1, high: 1 });
+ * assert.strictEqual(winRateInterval(0, 0), null); // no trades
+ * ```
+ */
 export interface WinRateInterval {
   /** Lower bound (2.5th percentile of the resampled win rates). */
   low: number;
@@ -451,7 +618,20 @@ export interface WinRateInterval {
   high: number;
 }
 
-/** Options for {@linkcode winRateInterval}. */
+/**
+ * Options for {@linkcode winRateInterval}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { winRateInterval, type WinRateIntervalOptions } from "./metrics.ts";
+ * const options: WinRateIntervalOptions = { seed: "alice", resamples: 200 };
+ * const alice = winRateInterval(30, 60, options);
+ * assert.deepStrictEqual(winRateInterval(30, 60, options), alice); // same seed, same draws
+ * // Another caller with the same record draws other resamples.
+ * assert.notDeepStrictEqual(winRateInterval(30, 60, { ...options, seed: "bob" }), alice);
+ * ```
+ */
 export interface WinRateIntervalOptions {
   /** Mixed into {@linkcode BOOTSTRAP_SEED} (the caller name). @default {""} */
   seed?: string;

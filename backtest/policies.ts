@@ -39,17 +39,79 @@ import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
 import type { CandleSeries } from "./types.ts";
 import { reachedDown, reachedUp } from "./_touch.ts";
 
-/** Most levels a ladder may have (quantBot sets none; a limit keeps a typo from costing hours). */
+/**
+ * Most levels a ladder may have (quantBot sets none; a limit keeps a typo from costing hours).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LADDER_LEVELS_MAX, parsePolicy } from "./policies.ts";
+ * const level = { multiple: 2, fraction: 0.001 };
+ * const levels = Array.from({ length: LADDER_LEVELS_MAX }, () => level);
+ * assert.equal(LADDER_LEVELS_MAX, 256); // a count of levels
+ * assert.equal(parsePolicy({ type: "ladder", levels }).type, "ladder");
+ * assert.throws(() => parsePolicy({ type: "ladder", levels: [...levels, level] }), {
+ *   message: "Invalid policy: levels must have at most 256 items",
+ * });
+ * ```
+ */
 export const LADDER_LEVELS_MAX = 256;
-/** Most sub-policies a combo may have, after nested combos are flattened. */
+/**
+ * Most sub-policies a combo may have, after nested combos are flattened.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { COMBO_POLICIES_MAX, parsePolicy } from "./policies.ts";
+ * const stop = { type: "fixed_stop", stopPct: 0.2 };
+ * const full = { type: "combo", policies: Array(COMBO_POLICIES_MAX).fill(stop) };
+ * assert.equal(parsePolicy(full).type, "combo");
+ * // Counted after flattening: two nested combos of 33 make one combo of 66.
+ * const half = { type: "combo", policies: Array(33).fill(stop) };
+ * assert.throws(() => parsePolicy({ type: "combo", policies: [half, half] }), {
+ *   message: "Invalid policy: policies must have at most 64 items",
+ * });
+ * ```
+ */
 export const COMBO_POLICIES_MAX = 64;
-/** Deepest nesting of combos inside combos. */
+/**
+ * Deepest nesting of combos inside combos.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { COMBO_DEPTH_MAX, parsePolicy } from "./policies.ts";
+ * // `depth` combos, one inside the other, around one fixed stop.
+ * const nested = (depth: number): unknown =>
+ *   depth === 0
+ *     ? { type: "fixed_stop", stopPct: 0.2 }
+ *     : { type: "combo", policies: [nested(depth - 1)] };
+ * assert.equal(parsePolicy(nested(COMBO_DEPTH_MAX)).type, "combo"); // 8 deep: flattened
+ * assert.throws(() => parsePolicy(nested(COMBO_DEPTH_MAX + 1)), {
+ *   message: "Invalid policy: combos nest deeper than 8",
+ * });
+ * ```
+ */
 export const COMBO_DEPTH_MAX = 8;
 
 const unit = z.number().min(0).max(1);
 const nonNegative = z.number().min(0);
 
-/** `fixed_stop`: sell all at `p0·(1-stopPct)` or at `p0·(1+takeProfitPct)`. */
+/**
+ * `fixed_stop`: sell all at `p0·(1-stopPct)` or at `p0·(1+takeProfitPct)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createPolicyMachine, type ExitSignal, type FixedStopPolicy } from "./policies.ts";
+ * const policy: FixedStopPolicy = { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 1 };
+ * const m = createPolicyMachine(policy, { px: 1, tsMs: 0 });
+ * const out: ExitSignal[] = [];
+ * // A high of 2.5 reaches the target at 1·(1 + 1) = 2; the fill is at the target, not the high.
+ * m.onCandle({ ts: [60_000], open: [1], high: [2.5], low: [0.9], close: [2.4] }, 0, out);
+ * assert.deepEqual(out, [{ kind: "target", price: 2, fraction: 1, reason: "take_profit" }]);
+ * ```
+ */
 export interface FixedStopPolicy {
   /** Policy type. */
   type: "fixed_stop";
@@ -59,7 +121,25 @@ export interface FixedStopPolicy {
   takeProfitPct?: number;
 }
 
-/** `time_stop`: sell all at the open of the first candle `maxHoldMs` after entry, or at the target. */
+/**
+ * `time_stop`: sell all at the open of the first candle `maxHoldMs` after entry, or at the target.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createPolicyMachine, type ExitSignal, type TimeStopPolicy } from "./policies.ts";
+ * const policy: TimeStopPolicy = { type: "time_stop", maxHoldMs: 120_000 };
+ * const m = createPolicyMachine(policy, { px: 1, tsMs: 0 });
+ * const s = {
+ *   ts: [60_000, 120_000], open: [1.1, 1.3], high: [1.2, 1.4], low: [1, 1.2], close: [1.2, 1.3],
+ * };
+ * const out: ExitSignal[] = [];
+ * m.onCandle(s, 0, out);
+ * assert.equal(out.length, 0); // held 60 s of the 120 s
+ * m.onCandle(s, 1, out); // the first candle at entry + 120 s sells at its open
+ * assert.deepEqual(out, [{ kind: "open", price: 1.3, fraction: 1, reason: "time_stop" }]);
+ * ```
+ */
 export interface TimeStopPolicy {
   /** Policy type. */
   type: "time_stop";
@@ -69,7 +149,24 @@ export interface TimeStopPolicy {
   takeProfitPct?: number;
 }
 
-/** `trailing_stop`: after `+activationPct`, trail the highest high by `trailPct`. */
+/**
+ * `trailing_stop`: after `+activationPct`, trail the highest high by `trailPct`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createPolicyMachine, type ExitSignal, type TrailingStopPolicy } from "./policies.ts";
+ * const policy: TrailingStopPolicy = { type: "trailing_stop", activationPct: 0.5, trailPct: 0.2 };
+ * const m = createPolicyMachine(policy, { px: 1, tsMs: 0 });
+ * const s = {
+ *   ts: [60_000, 120_000], open: [1, 1.9], high: [2, 1.9], low: [1, 1.5], close: [1.9, 1.5],
+ * };
+ * const out: ExitSignal[] = [];
+ * m.onCandle(s, 0, out); // a high of 2 (over 1.5) arms the trail: the peak is 2
+ * m.onCandle(s, 1, out); // the next low, 1.5, falls through 2·(1 - 0.2) = 1.6
+ * assert.deepEqual(out, [{ kind: "stop", price: 1.6, fraction: 1, reason: "trailing_stop" }]);
+ * ```
+ */
 export interface TrailingStopPolicy {
   /** Policy type. */
   type: "trailing_stop";
@@ -81,7 +178,29 @@ export interface TrailingStopPolicy {
   hardStopPct?: number;
 }
 
-/** One level of a ladder: sell `fraction` of the initial position at `p0·multiple`. */
+/**
+ * One level of a ladder: sell `fraction` of the initial position at `p0·multiple`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import {
+ *   createPolicyMachine,
+ *   type ExitSignal,
+ *   type LadderLevel,
+ *   parsePolicy,
+ * } from "./policies.ts";
+ * const levels: LadderLevel[] = [{ multiple: 3, fraction: 0.5 }, { multiple: 2, fraction: 0.25 }];
+ * const m = createPolicyMachine({ type: "ladder", levels }, { px: 1, tsMs: 0 });
+ * const out: ExitSignal[] = [];
+ * m.onCandle({ ts: [60_000], open: [1], high: [2.2], low: [1], close: [2] }, 0, out);
+ * assert.deepEqual(out.map((x) => [x.price, x.fraction]), [[2, 0.25]]); // only the 2x level
+ * // A multiple under 1 would sell below the entry: that is what a stop is for.
+ * assert.throws(() => parsePolicy({ type: "ladder", levels: [{ multiple: 0.5, fraction: 1 }] }), {
+ *   message: "Invalid policy: levels.0.multiple must be >= 1",
+ * });
+ * ```
+ */
 export interface LadderLevel {
   /** Price multiple of the entry, >= 1. */
   multiple: number;
@@ -89,7 +208,29 @@ export interface LadderLevel {
   fraction: number;
 }
 
-/** `ladder`: partial sells at multiples; the stop sells what is left. */
+/**
+ * `ladder`: partial sells at multiples; the stop sells what is left.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { LadderPolicy } from "./policies.ts";
+ * import { replayCall } from "./executor.ts";
+ * const policy: LadderPolicy = {
+ *   type: "ladder",
+ *   levels: [{ multiple: 2, fraction: 0.5 }, { multiple: 3, fraction: 0.5 }],
+ *   stopPct: 0.3,
+ * };
+ * const s = {
+ *   ts: [0, 60_000, 120_000],
+ *   open: [1, 1, 2], high: [1, 2.1, 3.2], low: [1, 0.9, 2], close: [1, 2, 3],
+ * };
+ * const t = replayCall(policy, s, { alertTsMs: 0 })!;
+ * // Half sold at 2, half at 3: the levels sold the whole position, the stop (0.7) had none left.
+ * assert.equal(t.exitReason, "ladder_complete");
+ * assert.equal(t.exitPx, 2.5);
+ * ```
+ */
 export interface LadderPolicy {
   /** Policy type. */
   type: "ladder";
@@ -99,10 +240,46 @@ export interface LadderPolicy {
   stopPct?: number;
 }
 
-/** A policy other than `combo`. */
+/**
+ * A policy other than `combo`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parsePolicy, type SimplePolicy } from "./policies.ts";
+ * const stop: SimplePolicy = { type: "fixed_stop", stopPct: 0.2 };
+ * const time: SimplePolicy = { type: "time_stop", maxHoldMs: 3_600_000 };
+ * const p = parsePolicy({ type: "combo", policies: [stop, { type: "combo", policies: [time] }] });
+ * assert(p.type === "combo");
+ * // The nested combo was flattened: a combo holds simple policies only.
+ * const parts: SimplePolicy[] = p.policies;
+ * assert.deepEqual(parts.map((x) => x.type), ["fixed_stop", "time_stop"]);
+ * ```
+ */
 export type SimplePolicy = FixedStopPolicy | TimeStopPolicy | TrailingStopPolicy | LadderPolicy;
 
-/** `combo`: all sub-policies watch the position; the first trigger wins. */
+/**
+ * `combo`: all sub-policies watch the position; the first trigger wins.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { ComboPolicy } from "./policies.ts";
+ * import { replayCall } from "./executor.ts";
+ * const policy: ComboPolicy = {
+ *   type: "combo",
+ *   policies: [{ type: "fixed_stop", stopPct: 0.2 }, { type: "time_stop", maxHoldMs: 120_000 }],
+ * };
+ * // Two paths that differ only in the low of the second candle.
+ * const path = (low: number) => ({
+ *   ts: [0, 60_000, 120_000],
+ *   open: [1, 1, 1.2], high: [1, 1.1, 1.3], low: [1, low, 1.1], close: [1, 1.1, 1.2],
+ * });
+ * // Whichever sub-policy triggers first closes the position.
+ * assert.equal(replayCall(policy, path(0.95), { alertTsMs: 0 })!.exitReason, "time_stop");
+ * assert.equal(replayCall(policy, path(0.7), { alertTsMs: 0 })!.exitReason, "stop_loss");
+ * ```
+ */
 export interface ComboPolicy {
   /** Policy type. */
   type: "combo";
@@ -110,7 +287,23 @@ export interface ComboPolicy {
   policies: SimplePolicy[];
 }
 
-/** A validated exit policy. */
+/**
+ * A validated exit policy.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parsePolicy, type Policy } from "./policies.ts";
+ * // A policy narrows on `type`; a combo holds simple policies.
+ * const label = (p: Policy): string =>
+ *   p.type === "combo" ? p.policies.map(label).join(" or ") : p.type;
+ * const policy: Policy = parsePolicy(
+ *   '{"kind":"combo","policies":[{"kind":"fixed_stop","stopPct":0.2},' +
+ *     '{"type":"time_stop","maxHoldMs":60000}]}',
+ * );
+ * assert.equal(label(policy), "fixed_stop or time_stop");
+ * ```
+ */
 export type Policy = SimplePolicy | ComboPolicy;
 
 const FixedStopSchema = z.strictObject({
@@ -287,7 +480,23 @@ function article(word: string): string {
   return /^[aeiou]/.test(word) ? "an" : "a";
 }
 
-/** Why a position (or its last part) was closed. */
+/**
+ * Why a position (or its last part) was closed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { ExitReason } from "./policies.ts";
+ * import { noEntryTrade, replayCall } from "./executor.ts";
+ * // No candle after the entry: the position is sold at the entry candle's close.
+ * const s = { ts: [0], open: [1], high: [1], low: [1], close: [1] };
+ * const reasons: ExitReason[] = [
+ *   replayCall({ type: "fixed_stop", stopPct: 0.2 }, s, { alertTsMs: 0 })!.exitReason,
+ *   noEntryTrade(120_000).exitReason, // a call without a candle at or after its alert
+ * ];
+ * assert.deepEqual(reasons, ["end_of_data", "no_entry"]);
+ * ```
+ */
 export type ExitReason =
   | "stop_loss"
   | "take_profit"
@@ -303,6 +512,19 @@ export type ExitReason =
  * levels selling the whole position is `ladder_complete`; a call without a
  * candle at or after its alert (or without a positive entry price) is
  * `no_entry`, a 0 bps row counted apart from the trades.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EXIT_REASONS } from "./policies.ts";
+ * import { noEntryTrade } from "./executor.ts";
+ * // One counter per reason, as an exit table of a report would have.
+ * const counts = Object.fromEntries(EXIT_REASONS.map((r) => [r, 0]));
+ * counts[noEntryTrade(0).exitReason]++;
+ * assert.equal(EXIT_REASONS.length, 8);
+ * assert.equal(counts.no_entry, 1);
+ * assert.equal(counts.ladder_complete, 0);
+ * ```
  */
 export const EXIT_REASONS: readonly ExitReason[] = [
   "stop_loss",
@@ -315,7 +537,21 @@ export const EXIT_REASONS: readonly ExitReason[] = [
   "no_entry",
 ];
 
-/** Exit reasons that count as a stop-out (`stop_out = true`). */
+/**
+ * Exit reasons that count as a stop-out (`stop_out = true`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { STOP_REASONS } from "./policies.ts";
+ * import { replayCall } from "./executor.ts";
+ * const s = { ts: [0, 60_000], open: [1, 1], high: [1, 1], low: [1, 0.7], close: [1, 0.75] };
+ * const t = replayCall({ type: "fixed_stop", stopPct: 0.2 }, s, { alertTsMs: 0 })!;
+ * assert.equal(t.exitReason, "stop_loss");
+ * assert.equal(t.stopOut, STOP_REASONS.has(t.exitReason)); // a trade's stopOut is this test
+ * assert.equal(STOP_REASONS.has("take_profit"), false);
+ * ```
+ */
 export const STOP_REASONS: ReadonlySet<ExitReason> = new Set([
   "stop_loss",
   "trailing_stop",
@@ -327,6 +563,22 @@ export const STOP_REASONS: ReadonlySet<ExitReason> = new Set([
  * signals of a candle: `open` (at the open), then `stop`s (highest price
  * first), then `target`s (lowest price first). `fraction` is a share of the
  * initial position; the executor sells at most what is left.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createPolicyMachine, type ExitSignal } from "./policies.ts";
+ * const policy = { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 1 } as const;
+ * const m = createPolicyMachine(policy, { px: 1, tsMs: 0 });
+ * const out: ExitSignal[] = [];
+ * // One wide candle touches the stop (0.8) and the target (2): both signals are raised, and
+ * // the executor fills the stop first (`stop` comes before `target`).
+ * m.onCandle({ ts: [60_000], open: [1], high: [2.5], low: [0.7], close: [1] }, 0, out);
+ * assert.deepEqual(out.map((x) => `${x.kind} ${x.price} ${x.reason}`), [
+ *   "stop 0.8 stop_loss",
+ *   "target 2 take_profit",
+ * ]);
+ * ```
  */
 export interface ExitSignal {
   /** Where in the candle the fill happens. */
@@ -339,7 +591,23 @@ export interface ExitSignal {
   reason: ExitReason;
 }
 
-/** Per-position state of a policy: looks at one candle at a time. */
+/**
+ * Per-position state of a policy: looks at one candle at a time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createPolicyMachine, type ExitSignal, type PolicyMachine } from "./policies.ts";
+ * const policy = { type: "fixed_stop", stopPct: 0.2 } as const;
+ * const m: PolicyMachine = createPolicyMachine(policy, { px: 1, tsMs: 0 });
+ * // Candles between 0.9 and 1.5 cannot reach the stop at 0.8: the executor may skip them.
+ * assert.equal(m.quiet?.(0.9, 1.5, 600_000), true);
+ * assert.equal(m.quiet?.(0.7, 1.5, 600_000), false);
+ * const out: ExitSignal[] = [];
+ * m.onCandle({ ts: [60_000], open: [1], high: [1], low: [0.7], close: [0.7] }, 0, out);
+ * assert.equal(out[0].reason, "stop_loss");
+ * ```
+ */
 export interface PolicyMachine {
   /**
    * Push the signals candle `i` of `series` triggers (with the levels known
@@ -358,7 +626,22 @@ export interface PolicyMachine {
   pass?(maxHigh: number): void;
 }
 
-/** Where a position was entered. */
+/**
+ * Where a position was entered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createPolicyMachine, type Entry, type ExitSignal } from "./policies.ts";
+ * const entry: Entry = { px: 2, tsMs: 1_000_000 };
+ * const s = { ts: [1_060_000], open: [1.9], high: [2], low: [1.4], close: [1.5] };
+ * const out: ExitSignal[] = [];
+ * createPolicyMachine({ type: "fixed_stop", stopPct: 0.25 }, entry).onCandle(s, 0, out);
+ * createPolicyMachine({ type: "time_stop", maxHoldMs: 60_000 }, entry).onCandle(s, 0, out);
+ * // The stop is 25% under the entry price; the time stop is due 60 s after the entry time.
+ * assert.deepEqual(out.map((x) => [x.reason, x.price]), [["stop_loss", 1.5], ["time_stop", 1.9]]);
+ * ```
+ */
 export interface Entry {
   /** Entry price (`p0`). */
   px: number;

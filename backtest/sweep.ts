@@ -40,9 +40,36 @@ import { getEventEmitter } from "../ledger/emitter.ts";
 import type { LoadedData } from "./workflow.ts";
 import type { DataSession } from "./data.ts";
 
-/** Run type recorded in `run.created`. */
+/**
+ * Run type recorded in `run.created`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SWEEP_RUN_TYPE } from "./sweep.ts";
+ * import { newRunId } from "./artifacts.ts";
+ * import { RERUN_TYPES } from "./rerun.ts";
+ * assert.equal(SWEEP_RUN_TYPE, "sweep");
+ * // A sweep's generated run id starts with it, and `ledger rerun` accepts the run type.
+ * const id = newRunId(SWEEP_RUN_TYPE, Date.UTC(2026, 0, 23));
+ * assert.match(id, /^sweep-20260123T000000-[0-9a-f]{6}$/);
+ * assert.ok((RERUN_TYPES as readonly string[]).includes(SWEEP_RUN_TYPE));
+ * ```
+ */
 export const SWEEP_RUN_TYPE = "sweep";
-/** Phases of a sweep, in order (those of a policy run). */
+/**
+ * Phases of a sweep, in order (those of a policy run).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SWEEP_PHASES } from "./sweep.ts";
+ * import { POLICY_PHASES } from "./policy.ts";
+ * // A sweep runs the phases of a policy run; `execute` replays every trial, not one policy.
+ * assert.deepEqual(SWEEP_PHASES, POLICY_PHASES);
+ * assert.equal(SWEEP_PHASES.indexOf("execute"), 4); // after the data phases
+ * ```
+ */
 export const SWEEP_PHASES = [
   "plan",
   "coverage",
@@ -52,9 +79,38 @@ export const SWEEP_PHASES = [
   "store",
   "aggregate",
 ] as const;
-/** File name of the per-trial table. */
+/**
+ * File name of the per-trial table.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { TRIALS_FILE } from "./sweep.ts";
+ * import { fileFormat } from "./data.ts";
+ * import { runDir } from "../ledger/paths.ts";
+ * // One row per trial, in the sweep's run directory (its `trials` artifact).
+ * const path = `${runDir("/ledger", "sweep-1")}/${TRIALS_FILE}`;
+ * assert.equal(path, "/ledger/artifacts/runs/sweep-1/trials.parquet");
+ * assert.equal(fileFormat(path, "Trials"), "parquet");
+ * ```
+ */
 export const TRIALS_FILE = "trials.parquet";
-/** Metrics a sweep may rank trials by (higher is better for each). */
+/**
+ * Metrics a sweep may rank trials by (higher is better for each).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { planSweep, SWEEP_OBJECTIVES, type SweepObjective } from "./sweep.ts";
+ * const grid = { type: "fixed_stop", stopPct: [0.1, 0.2] };
+ * for (const objective of SWEEP_OBJECTIVES) assert.equal(planSweep({ grid, objective }).length, 2);
+ * // `calls` is a trade metric but not an objective: more trades is not a better policy.
+ * assert.throws(() => planSweep({ grid, objective: "calls" as SweepObjective }), {
+ *   name: "RangeError",
+ *   message: /^objective must be one of win_rate, mean_return_bps, /,
+ * });
+ * ```
+ */
 export const SWEEP_OBJECTIVES = [
   "win_rate",
   "mean_return_bps",
@@ -65,12 +121,65 @@ export const SWEEP_OBJECTIVES = [
   "sharpe_per_trade",
   "sortino_per_trade",
 ] as const;
-/** A metric a sweep may rank trials by. */
+/**
+ * A metric a sweep may rank trials by.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { objectiveRankValue, type SweepObjective } from "./sweep.ts";
+ * import { tradeMetrics } from "./metrics.ts";
+ * const t = (r: number) => ({ realizedReturnBps: r, exitTsMs: 0, timeExposedMs: 0 });
+ * const metrics = tradeMetrics([t(900), t(-100), t(-200)]);
+ * const byWins: SweepObjective = "win_rate";
+ * const byMean: SweepObjective = "mean_return_bps";
+ * assert.equal(objectiveRankValue(metrics, byWins), 1 / 3);
+ * assert.equal(objectiveRankValue(metrics, byMean), 200);
+ * ```
+ */
 export type SweepObjective = typeof SWEEP_OBJECTIVES[number];
-/** The default objective. */
+/**
+ * The default objective.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ranksAbove, SWEEP_OBJECTIVE_DEFAULT } from "./sweep.ts";
+ * import { tradeMetrics } from "./metrics.ts";
+ * assert.equal(SWEEP_OBJECTIVE_DEFAULT, "median_return_bps");
+ * const t = (r: number) => ({ realizedReturnBps: r, exitTsMs: 0, timeExposedMs: 0 });
+ * const steady = tradeMetrics([t(100), t(-50), t(300)]); // median 100, mean 117
+ * const lucky = tradeMetrics([t(900), t(-400), t(50)]); // median 50, mean 183
+ * // By default the typical trade decides, not one big win.
+ * assert.equal(ranksAbove(steady, lucky, SWEEP_OBJECTIVE_DEFAULT), true);
+ * ```
+ */
 export const SWEEP_OBJECTIVE_DEFAULT: SweepObjective = "median_return_bps";
 
-/** Where a sweep's events go: a run's events plus `trial.recorded`. */
+/**
+ * Where a sweep's events go: a run's events plus `trial.recorded`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { SweepEventSink } from "./sweep.ts";
+ * import { EventEmitter } from "../ledger/emitter.ts";
+ * import { findRunEvents } from "../ledger/run_lookup.ts";
+ * const root = await Deno.makeTempDir();
+ * const ledger = new EventEmitter({ root });
+ * try {
+ *   // The ledger's emitter is a sink; runSweep calls trialRecorded once per trial.
+ *   const sink: SweepEventSink = ledger;
+ *   const params = { type: "fixed_stop", stopPct: 0.2 };
+ *   await sink.trialRecorded("sweep-1", { trial_id: "t000", params, metrics: { calls: 5 } });
+ *   const events = await findRunEvents(root, "sweep-1");
+ *   assert.deepEqual(events.map((e) => e.eventType), ["trial.recorded"]);
+ * } finally {
+ *   await ledger.close();
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface SweepEventSink extends RunEventSink {
   /** `trial.recorded`. */
   trialRecorded(
@@ -79,7 +188,27 @@ export interface SweepEventSink extends RunEventSink {
   ): Promise<unknown>;
 }
 
-/** Options for {@linkcode runSweep}. */
+/**
+ * Options for {@linkcode runSweep}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { runSweep, type SweepOptions } from "./sweep.ts";
+ * import { GridError } from "./grid.ts";
+ * const options: SweepOptions = {
+ *   grid: { type: "fixed_stop", stopPct: [0.1, 0.2, 0.3], takeProfitPct: [1, 2] },
+ *   objective: "win_rate",
+ *   maxTrials: 4,
+ * };
+ * // 3 × 2 = 6 combinations, over maxTrials: refused before the run exists, nothing written.
+ * await assert.rejects(runSweep(options), (err) => {
+ *   assert(err instanceof GridError);
+ *   assert.match(err.message, /^Grid has 6 combinations .*more than the limit of 4/);
+ *   return true;
+ * });
+ * ```
+ */
 export interface SweepOptions extends Omit<BacktestOptions, "emitter"> {
   /** The grid: an object or JSON text (a policy whose numbers may be lists). */
   grid: unknown;
@@ -102,10 +231,53 @@ export interface SweepOptions extends Omit<BacktestOptions, "emitter"> {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** The metrics of one trial as recorded. */
+/**
+ * The metrics of one trial as recorded.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ranksAbove, type TrialMetrics } from "./sweep.ts";
+ * import { tradeMetrics } from "./metrics.ts";
+ * const t = (r: number) => ({ realizedReturnBps: r, exitTsMs: 0, timeExposedMs: 0 });
+ * // As a sweep records a trial: the trade metrics of its trades, the calls it could not
+ * // replay (no candle at or after the alert), and the share of its trades closed by a stop.
+ * const trial = (returns: number[], stops: number): TrialMetrics => ({
+ *   ...tradeMetrics(returns.map(t)),
+ *   calls_skipped: 0,
+ *   stop_out_rate: stops / returns.length,
+ * });
+ * const tight = trial([-1000, 500], 1);
+ * const wide = trial([-2000, 900], 1);
+ * assert.equal(tight.stop_out_rate, 0.5);
+ * assert.equal(ranksAbove(wide, tight, "win_rate"), false); // a tie keeps the earlier trial
+ * assert.equal(ranksAbove(wide, tight, "mean_return_bps"), false); // -550 is below -250
+ * ```
+ */
 export type TrialMetrics = TradeMetrics & { calls_skipped: number; stop_out_rate: number };
 
-/** One executed trial. */
+/**
+ * One executed trial.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { trialColumns, type TrialResult } from "./sweep.ts";
+ * import { expandGrid } from "./grid.ts";
+ * import { tradeMetrics } from "./metrics.ts";
+ * // The first of a grid's two trials, with the metrics of a trial without trades.
+ * const [trial] = expandGrid({ type: "ladder", levels: [{ multiple: [2, 3], fraction: 1 }] });
+ * const result: TrialResult = {
+ *   trialId: trial.trialId,
+ *   params: { ...trial.policy },
+ *   metrics: { ...tradeMetrics([]), calls_skipped: 0, stop_out_rate: 0 },
+ * };
+ * // Nested params become dotted columns of trials.parquet.
+ * const names = trialColumns([result]).map((c) => c.name);
+ * assert.deepEqual(names.slice(0, 3), ["trial_id", "params.type", "params.levels.0.multiple"]);
+ * assert.equal(names.at(-1), "metrics.stop_out_rate");
+ * ```
+ */
 export interface TrialResult {
   /** The trial id. */
   trialId: string;
@@ -288,7 +460,24 @@ const OBJECTIVES_UNBOUNDED_WITHOUT_LOSS: readonly SweepObjective[] = [
   "sortino_per_trade",
 ];
 
-/** The metrics of a trial that ranking reads. */
+/**
+ * The metrics of a trial that ranking reads.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type RankedMetrics, ranksAbove } from "./sweep.ts";
+ * // Only what ranking reads, e.g. two rows read back from trials.parquet.
+ * const a: RankedMetrics = {
+ *   calls: 10, win_rate: 0.6, mean_return_bps: 300, sharpe_per_trade: 0.4,
+ * };
+ * const b: RankedMetrics = {
+ *   calls: 10, win_rate: 0.7, mean_return_bps: 100, sharpe_per_trade: 0.2,
+ * };
+ * assert.equal(ranksAbove(a, b, "sharpe_per_trade"), true);
+ * assert.equal(ranksAbove(a, b, "win_rate"), false);
+ * ```
+ */
 export type RankedMetrics =
   & Pick<TradeMetrics, "calls" | "win_rate" | "mean_return_bps">
   & Partial<Record<SweepObjective, number | null>>;

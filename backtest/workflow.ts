@@ -42,9 +42,34 @@ import type { Call, CandleSeries } from "./types.ts";
 import { exists } from "../ledger/exists.ts";
 import { findRunEvents, withRunIdLock } from "../ledger/run_lookup.ts";
 
-/** The sample calls, relative to the working directory (the repository root). */
+/**
+ * The sample calls, relative to the working directory (the repository root).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SAMPLE_CALLS_PATH } from "./workflow.ts";
+ * // A workflow given no `calls` reads this file (here found from the repository root).
+ * const url = new URL(`../${SAMPLE_CALLS_PATH}`, import.meta.url);
+ * const header = (await Deno.readTextFile(url)).split("\n")[0];
+ * assert.equal(header, "call_id,caller,mint,chain,alert_ts");
+ * ```
+ */
 export const SAMPLE_CALLS_PATH = "data/sample/calls.csv";
-/** The sample candles, relative to the working directory. */
+/**
+ * The sample candles, relative to the working directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SAMPLE_CANDLES_PATH } from "./workflow.ts";
+ * // A workflow given no `candles` reads this file: 1-minute candles in Parquet.
+ * using file = await Deno.open(new URL(`../${SAMPLE_CANDLES_PATH}`, import.meta.url));
+ * const magic = new Uint8Array(4);
+ * await file.read(magic);
+ * assert.equal(new TextDecoder().decode(magic), "PAR1"); // how every Parquet file starts
+ * ```
+ */
 export const SAMPLE_CANDLES_PATH = "data/sample/candles_1m.parquet";
 /** Default ledger root. */
 
@@ -52,6 +77,28 @@ export const SAMPLE_CANDLES_PATH = "data/sample/candles_1m.parquet";
  * Where a run's events go: the methods of the ledger's `EventEmitter` that
  * the workflows use (an `EventEmitter` is one). Like the emitter, an
  * implementation must not throw.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type RunEventSink, startRun } from "./workflow.ts";
+ * import { EventEmitter } from "../ledger/emitter.ts";
+ * import { findRunEvents } from "../ledger/run_lookup.ts";
+ * const root = await Deno.makeTempDir();
+ * const ledger = new EventEmitter({ root });
+ * try {
+ *   const calls = `${root}/calls.csv`; // only hashed here, so it serves as the candles too
+ *   await Deno.writeTextFile(calls, "call_id,caller,mint,chain,alert_ts\n");
+ *   const emitter: RunEventSink = ledger; // the ledger's emitter is a sink
+ *   const ctx = await startRun("policy", { root, calls, candles: calls, emitter }, {});
+ *   await ctx.phase("plan", () => Promise.resolve({ value: null, summary: {} }));
+ *   const types = (await findRunEvents(root, ctx.runId)).map((e) => e.eventType);
+ *   assert.deepEqual(types, ["run.created", "run.started", "phase.started", "phase.completed"]);
+ * } finally {
+ *   await ledger.close();
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
  */
 export interface RunEventSink {
   /** `run.created`. */
@@ -90,7 +137,29 @@ export interface RunEventSink {
   flush(): Promise<void>;
 }
 
-/** Options every backtest workflow takes. */
+/**
+ * Options every backtest workflow takes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type BacktestOptions, startRun } from "./workflow.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const calls = `${root}/calls.csv`; // only hashed here, so it serves as the candles too
+ *   await Deno.writeTextFile(calls, "call_id,caller,mint,chain,alert_ts\n");
+ *   const options: BacktestOptions = {
+ *     root, calls, candles: calls, runId: "policy-demo", fromMs: Date.UTC(2026, 0, 1),
+ *   };
+ *   // Every workflow (runPathOnly, runPolicy, runSweep) starts its run with these options.
+ *   const ctx = await startRun("policy", options, {});
+ *   assert.equal(ctx.runId, "policy-demo");
+ *   assert.equal(ctx.config.from, "2026-01-01T00:00:00.000Z");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface BacktestOptions {
   /** Ledger root. @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"} */
   root?: string;
@@ -123,7 +192,28 @@ export interface BacktestOptions {
   onInterrupt?: (info: InterruptInfo) => void;
 }
 
-/** A phase starting or completing, for {@linkcode BacktestOptions.onPhase}. */
+/**
+ * A phase starting or completing, for {@linkcode BacktestOptions.onPhase}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type PhaseEvent, startRun } from "./workflow.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const calls = `${root}/calls.csv`; // only hashed here, so it serves as the candles too
+ *   await Deno.writeTextFile(calls, "call_id,caller,mint,chain,alert_ts\n");
+ *   const seen: PhaseEvent[] = [];
+ *   const onPhase = (e: PhaseEvent) => seen.push(e); // e.g. a progress display
+ *   const ctx = await startRun("policy", { root, calls, candles: calls, onPhase }, {});
+ *   await ctx.phase("load", () => Promise.resolve({ value: null, summary: {} }));
+ *   assert.deepEqual(seen.map((e) => `${e.name} ${e.state}`), ["load started", "load completed"]);
+ *   assert.equal(seen[0].elapsedMs, 0);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface PhaseEvent {
   /** Phase name. */
   name: string;
@@ -133,7 +223,28 @@ export interface PhaseEvent {
   elapsedMs: number;
 }
 
-/** What an interrupt did, for {@linkcode BacktestOptions.onInterrupt}. */
+/**
+ * What an interrupt did, for {@linkcode BacktestOptions.onInterrupt}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type BacktestOptions, INTERRUPT_EXIT_CODES, type InterruptInfo } from "./workflow.ts";
+ * const lines: string[] = [];
+ * const options: BacktestOptions = {
+ *   onInterrupt: (i: InterruptInfo) => {
+ *     lines.push(`${i.signal} in ${i.phaseName}: exit ${i.exitCode}`);
+ *   },
+ * };
+ * // A real interrupt ends the process (see installInterruptHandler); here the hook is called
+ * // with what the handler passes after a SIGTERM in the execute phase.
+ * options.onInterrupt?.({
+ *   runId: "sweep-1", signal: "SIGTERM", phaseName: "execute", removed: [],
+ *   exitCode: INTERRUPT_EXIT_CODES.SIGTERM,
+ * });
+ * assert.deepEqual(lines, ["SIGTERM in execute: exit 143"]);
+ * ```
+ */
 export interface InterruptInfo {
   /** The run. */
   runId: string;
@@ -147,15 +258,63 @@ export interface InterruptInfo {
   exitCode: number;
 }
 
-/** Signals an interruptible run handles. */
+/**
+ * Signals an interruptible run handles.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { INTERRUPT_EXIT_CODES, type InterruptSignal } from "./workflow.ts";
+ * // The signals a run handles, listed as installInterruptHandler lists them.
+ * const signals = Object.keys(INTERRUPT_EXIT_CODES) as InterruptSignal[];
+ * assert.deepEqual(signals, ["SIGINT", "SIGTERM"]);
+ * const signal: InterruptSignal = "SIGTERM";
+ * assert.equal(INTERRUPT_EXIT_CODES[signal], 143);
+ * ```
+ */
 export type InterruptSignal = "SIGINT" | "SIGTERM";
-/** Exit code after each signal: 128 + its number, as shells report it. */
+/**
+ * Exit code after each signal: 128 + its number, as shells report it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { constants } from "node:os";
+ * import { INTERRUPT_EXIT_CODES } from "./workflow.ts";
+ * assert.deepEqual(INTERRUPT_EXIT_CODES, { SIGINT: 130, SIGTERM: 143 });
+ * // 128 + the signal's number (SIGINT is 2, SIGTERM 15).
+ * assert.equal(INTERRUPT_EXIT_CODES.SIGINT, 128 + constants.signals.SIGINT);
+ * assert.equal(INTERRUPT_EXIT_CODES.SIGTERM, 128 + constants.signals.SIGTERM);
+ * ```
+ */
 export const INTERRUPT_EXIT_CODES: Readonly<Record<InterruptSignal, number>> = {
   SIGINT: 130,
   SIGTERM: 143,
 };
 
-/** One phase as it ran. */
+/**
+ * One phase as it ran.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type PhaseRecord, startRun } from "./workflow.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const calls = `${root}/calls.csv`; // only hashed here, so it serves as the candles too
+ *   await Deno.writeTextFile(calls, "call_id,caller,mint,chain,alert_ts\n");
+ *   const ctx = await startRun("policy", { root, calls, candles: calls }, {});
+ *   await ctx.phase("plan", () => Promise.resolve({ value: null, summary: { rows_in: 5 } }));
+ *   await ctx.phase("coverage", () => Promise.resolve({ value: null, summary: { rows_out: 4 } }));
+ *   const coverage: PhaseRecord = ctx.phases[1];
+ *   assert.equal(coverage.order, 1); // from 0
+ *   assert.deepEqual(coverage.summary, { rows_out: 4 });
+ *   assert(coverage.durationMs >= 0);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface PhaseRecord {
   /** Phase name. */
   name: string;
@@ -167,7 +326,28 @@ export interface PhaseRecord {
   summary: Record<string, unknown>;
 }
 
-/** The outcome of a completed run. */
+/**
+ * The outcome of a completed run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { RunResult } from "./workflow.ts";
+ * import { PATH_ONLY_PHASES, runPathOnly } from "./path_only.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 3, mints: 1, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   const r: RunResult = await runPathOnly(files);
+ *   assert.deepEqual(r.phases.map((p) => p.name), PATH_ONLY_PHASES);
+ *   assert.equal(r.summary.calls_total, 3);
+ *   assert(r.artifactPaths.manifest.startsWith(r.runDir)); // the run's files are in its directory
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RunResult {
   /** The run id. */
   runId: string;

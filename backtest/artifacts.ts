@@ -199,7 +199,7 @@ export interface Manifest {
   manifest_version: number;
   /** The run id. */
   run_id: string;
-  /** `path_only` or `policy`. */
+  /** `path_only`, `policy` or `sweep`. */
   run_type: string;
   /** `completed` or `failed`. */
   status: "completed" | "failed";

@@ -199,9 +199,9 @@ export interface SweepEventSink extends RunEventSink {
  * const options: SweepOptions = {
  *   grid: { type: "fixed_stop", stopPct: [0.1, 0.2, 0.3], takeProfitPct: [1, 2] },
  *   objective: "win_rate",
- *   maxTrials: 4,
+ *   trialsMax: 4,
  * };
- * // 3 × 2 = 6 combinations, over maxTrials: refused before the run exists, nothing written.
+ * // 3 × 2 = 6 combinations, over trialsMax: refused before the run exists, nothing written.
  * await assert.rejects(runSweep(options), (err) => {
  *   assert(err instanceof GridError);
  *   assert.match(err.message, /^Grid has 6 combinations .*more than the limit of 4/);

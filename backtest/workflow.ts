@@ -71,7 +71,6 @@ export const SAMPLE_CALLS_PATH = "data/sample/calls.csv";
  * ```
  */
 export const SAMPLE_CANDLES_PATH = "data/sample/candles_1m.parquet";
-/** Default ledger root. */
 
 /**
  * Where a run's events go: the methods of the ledger's `EventEmitter` that
@@ -351,7 +350,7 @@ export interface PhaseRecord {
 export interface RunResult {
   /** The run id. */
   runId: string;
-  /** `path_only` or `policy`. */
+  /** `path_only`, `policy` or `sweep`. */
   runType: string;
   /** The run directory. */
   runDir: string;
@@ -418,7 +417,7 @@ export class RunIdTakenError extends InputError {
 export class RunContext {
   /** The run id. */
   readonly runId: string;
-  /** `path_only` or `policy`. */
+  /** `path_only`, `policy` or `sweep`. */
   readonly runType: string;
   /** The ledger root. */
   readonly root: string;

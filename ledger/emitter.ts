@@ -11,10 +11,43 @@ import type { EventFields, EventInput, EventType, LedgerEvent } from "./events.t
 import { type Durability, type EventWriter, openWriter, type WriterOptions } from "./writer.ts";
 import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
 
-/** Default ledger root when neither the option nor `LEDGER_ROOT` is set. */
+/**
+ * Default ledger root when neither the option nor `LEDGER_ROOT` is set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DEFAULT_ROOT, EventEmitter } from "./emitter.ts";
+ * assert.equal(DEFAULT_ROOT, "data/ledger"); // relative to the working directory
+ * // Without a root option, an emitter takes LEDGER_ROOT when set, else DEFAULT_ROOT.
+ * assert.equal(new EventEmitter().root, Deno.env.get("LEDGER_ROOT") || DEFAULT_ROOT);
+ * ```
+ */
 export const DEFAULT_ROOT: string = ROOT_DEFAULT;
 
-/** Options for {@linkcode EventEmitter} and {@linkcode getEventEmitter}. */
+/**
+ * Options for {@linkcode EventEmitter} and {@linkcode getEventEmitter}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EventEmitter, type EventEmitterOptions } from "./emitter.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const logged: string[] = [];
+ *   const log = (message: string) => logged.push(message);
+ *   const options: EventEmitterOptions = { root, durability: "relaxed", log };
+ *   const emitter = new EventEmitter(options);
+ *   // A run id that is not a safe path segment: the emit resolves to null and `log` hears of it.
+ *   assert.equal(await emitter.runNoted("../escape", { note: "hi" }), null);
+ *   assert.match(logged[0], /ValidationError: run\.noted: run_id must be/);
+ *   assert.equal(emitter.durability, "relaxed");
+ *   await emitter.close();
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface EventEmitterOptions {
   /** The ledger root. @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"} */
   root?: string;
@@ -26,7 +59,28 @@ export interface EventEmitterOptions {
   log?: (message: string) => void;
 }
 
-/** Counters of an emitter. */
+/**
+ * Counters of an emitter.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type EmitterStats, EventEmitter } from "./emitter.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const emitter = new EventEmitter({ root, log: () => {} }); // failures are only counted
+ *   await emitter.phaseStarted("run-1", { phase_name: "plan", phase_order: 0 });
+ *   await emitter.phaseStarted("run-1", { phase_name: "load", phase_order: -1 });
+ *   const stats: EmitterStats = emitter.stats();
+ *   assert.equal(stats.emitted, 1);
+ *   assert.equal(stats.failed, 1);
+ *   assert.match(stats.lastError ?? "", /phase_order must be an integer >= 0, got -1/);
+ *   await emitter.close();
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface EmitterStats {
   /** Events written (durable mode) or buffered (relaxed mode). */
   emitted: number;

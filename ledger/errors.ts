@@ -6,7 +6,23 @@
  * @module
  */
 
-/** Options for {@linkcode ValidationError}. */
+/**
+ * Options for {@linkcode ValidationError}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ValidationError, type ValidationErrorOptions } from "./errors.ts";
+ * const options: ValidationErrorOptions = { eventType: "run.noted" };
+ * const err = new ValidationError("note", "required", undefined, options);
+ * assert.equal(err.message, "run.noted: note is required"); // the type leads the message
+ * // `message` replaces the generated text (a batch says which event); the fields stay.
+ * const inBatch = { ...options, message: "event 2 of 3: run.noted: note is required" };
+ * const batchErr = new ValidationError("note", "required", undefined, inBatch);
+ * assert.equal(batchErr.message, "event 2 of 3: run.noted: note is required");
+ * assert.equal(batchErr.eventType, "run.noted");
+ * ```
+ */
 export interface ValidationErrorOptions {
   /** The event type the field belongs to, when known. @default {undefined} */
   eventType?: string;

@@ -28,7 +28,20 @@ import { type LedgerEvent, validateEvent, type ValidationMode } from "./events.t
 import { ValidationError } from "./errors.ts";
 import { readLineValue } from "./line_value.ts";
 
-/** Options for {@linkcode checkEventLine}. */
+/**
+ * Options for {@linkcode checkEventLine}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkEventLine, type CheckEventLineOptions } from "./event_line.ts";
+ * const line = '\uFEFF{"event_type":"run.started","event_id":"e1","timestamp_ms":1,"run_id":"r1"}';
+ * const bytes = new TextEncoder().encode(line); // starts with a UTF-8 byte order mark
+ * const first: CheckEventLineOptions = { startOfFile: true };
+ * assert.ok(checkEventLine(bytes, first).ok); // skipped at the start of a file
+ * assert.ok(!checkEventLine(bytes).ok); // invalid anywhere else
+ * ```
+ */
 export interface CheckEventLineOptions {
   /** Validation mode: `"read"` accepts run ids of older writers. @default {"read"} */
   mode?: ValidationMode;
@@ -36,7 +49,19 @@ export interface CheckEventLineOptions {
   startOfFile?: boolean;
 }
 
-/** The verdict on one line: the event (and how many non-finite numbers read as `null`), or why not. */
+/**
+ * The verdict on one line: the event (and how many non-finite numbers read as `null`), or why not.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkEventLine, type LineVerdict } from "./event_line.ts";
+ * const line = new TextEncoder().encode('{"event_type":"run.noted","note":"hi"}');
+ * const verdict: LineVerdict = checkEventLine(line);
+ * assert.ok(!verdict.ok); // narrowed: a refused line has a reason instead of an event
+ * assert.match(verdict.reason, /event_id is required/);
+ * ```
+ */
 export type LineVerdict =
   | { ok: true; event: LedgerEvent; nonFiniteCount: number; repeatedKey: boolean }
   | { ok: false; reason: string };

@@ -191,7 +191,21 @@ export function encodeEventLine(event: LedgerEvent): Uint8Array {
   return bytes;
 }
 
-/** One event line as text, with its length in UTF-8 bytes. */
+/**
+ * One event line as text, with its length in UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent } from "./events.ts";
+ * import { encodeEventText, type EventLineText } from "./event_write.ts";
+ * const event = completeEvent({ event_type: "run.noted", run_id: "r1", note: "ok" });
+ * const line: EventLineText = encodeEventText(event);
+ * assert.ok(line.text.endsWith("}\n")); // one JSON object and its newline
+ * assert.deepEqual(JSON.parse(line.text), event);
+ * assert.equal(line.bytes, line.text.length); // all ASCII: one byte per character
+ * ```
+ */
 export interface EventLineText {
   /** The JSON object and its `\n`. */
   text: string;

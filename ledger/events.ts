@@ -92,7 +92,18 @@ export const CURRENT_FIELDS = {
   "run.restored": {},
 } as const;
 
-/** An event type name, e.g. `"run.created"`. */
+/**
+ * An event type name, e.g. `"run.created"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EVENT_DEFINITIONS, EVENT_TYPES, type EventType } from "./events.ts";
+ * const type: EventType = "trial.recorded"; // a name outside the registry does not compile
+ * assert.ok(EVENT_TYPES.includes(type));
+ * assert.equal(EVENT_DEFINITIONS[type].currentVersion, 1);
+ * ```
+ */
 export type EventType = keyof typeof CURRENT_FIELDS;
 
 /**
@@ -107,13 +118,53 @@ export type EventType = keyof typeof CURRENT_FIELDS;
  */
 export const EVENT_TYPES: readonly EventType[] = Object.keys(CURRENT_FIELDS) as EventType[];
 
-/** The type fields of one version: field name to its (zod) schema, opaque outside this module. */
+/**
+ * The type fields of one version: field name to its (zod) schema, opaque outside this module.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EVENT_DEFINITIONS, type FieldShape } from "./events.ts";
+ * const shape: FieldShape = EVENT_DEFINITIONS["phase.started"].fieldsByVersion[1];
+ * assert.deepEqual(Object.keys(shape), ["phase_name", "phase_order"]); // the type fields only
+ * ```
+ */
 export type FieldShape = Readonly<Record<string, unknown>>;
 
-/** Turns an event of version `v` into version `v + 1` (a pure function). */
+/**
+ * Turns an event of version `v` into version `v + 1` (a pure function).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type Upcaster, validateEvent } from "./events.ts";
+ * // A made-up version 2 of run.noted that renamed `note` to `text`.
+ * const noteToText: Upcaster = ({ note, ...rest }) => ({ ...rest, text: note, schema_version: 2 });
+ * const v1 = validateEvent({
+ *   event_type: "run.noted", event_id: "e1", timestamp_ms: 1, run_id: "r1", note: "rerun",
+ * });
+ * const v2 = noteToText(v1);
+ * assert.equal(v2.text, "rerun");
+ * assert.ok(!("note" in v2) && "note" in v1); // a new object: v1 is left as it was
+ * ```
+ */
 export type Upcaster = (event: Record<string, unknown>) => Record<string, unknown>;
 
-/** The schema history of one event type. */
+/**
+ * The schema history of one event type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EVENT_DEFINITIONS, type EventDefinition } from "./events.ts";
+ * // Every type has its fields for versions 1..currentVersion and an upcaster between each two.
+ * const definitions: EventDefinition[] = Object.values(EVENT_DEFINITIONS);
+ * for (const definition of definitions) {
+ *   assert.equal(Object.keys(definition.fieldsByVersion).length, definition.currentVersion);
+ *   assert.equal(Object.keys(definition.upcasters).length, definition.currentVersion - 1);
+ * }
+ * ```
+ */
 export interface EventDefinition {
   /** The event type. */
   type: EventType;
@@ -149,6 +200,21 @@ export const EVENT_DEFINITIONS: Readonly<Record<EventType, EventDefinition>> = O
  * The type fields of every event type (current version), written out so the
  * public API does not expose zod's types. `_fieldsMatchSchemas` below makes
  * the compiler check them against the zod schemas, which stay the one source.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent, type EventFieldsMap } from "./events.ts";
+ * // Sample fields per type, checked by the compiler against the registry.
+ * const samples: Pick<EventFieldsMap, "run.noted" | "run.tagged"> = {
+ *   "run.noted": { note: "rerun with fees" },
+ *   "run.tagged": { tags: { venue: "xnas" } },
+ * };
+ * for (const [event_type, fields] of Object.entries(samples)) {
+ *   const event = completeEvent({ event_type, run_id: "r1", ...fields });
+ *   assert.equal(event.event_type, event_type);
+ * }
+ * ```
  */
 export interface EventFieldsMap {
   /** A run was created. */
@@ -244,7 +310,24 @@ export interface EventFieldsMap {
   "run.restored": {};
 }
 
-/** The type fields of event type `T` (current version). */
+/**
+ * The type fields of event type `T` (current version).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent, type EventFields } from "./events.ts";
+ * // The fields of one type, as an emitter method takes them.
+ * const fields: EventFields<"phase.completed"> = {
+ *   phase_name: "load",
+ *   duration_ms: 120,
+ *   output_summary: { rows: 10 },
+ * };
+ * const event = completeEvent({ event_type: "phase.completed", run_id: "r1", ...fields });
+ * assert.ok(event.event_type === "phase.completed");
+ * assert.equal(event.duration_ms, 120);
+ * ```
+ */
 export type EventFields<T extends EventType> = EventFieldsMap[T];
 
 type _ZodFields<T extends EventType> = z.output<z.ZodObject<(typeof CURRENT_FIELDS)[T]>>;
@@ -267,7 +350,24 @@ const _fieldsMatchSchemas: { [T in EventType]: _Same<EventFields<T>, _ZodFields<
 };
 void _fieldsMatchSchemas;
 
-/** The fields every stored event has (a type alias, so events widen to `Record<string, unknown>`). */
+/**
+ * The fields every stored event has (a type alias, so events widen to `Record<string, unknown>`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type EventEnvelope, validateEvent } from "./events.ts";
+ * const envelope: EventEnvelope = {
+ *   event_id: "1768867200000_a1b2c3d4",
+ *   timestamp_ms: 1768867200000,
+ *   run_id: "r1",
+ *   schema_version: 1,
+ * };
+ * // A valid event puts its type and envelope first, then the type fields.
+ * const event = validateEvent({ note: "hi", event_type: "run.noted", ...envelope });
+ * assert.deepEqual(Object.keys(event), ["event_type", ...Object.keys(envelope), "note"]);
+ * ```
+ */
 export type EventEnvelope = {
   /** Unique id; new ids are UUIDv7, the Python writer's look like `1768867200000_a1b2c3d4`. */
   event_id: string;
@@ -279,13 +379,69 @@ export type EventEnvelope = {
   schema_version: number;
 };
 
-/** A validated event of type `T`. Unknown extra fields are kept at run time. */
+/**
+ * A validated event of type `T`. Unknown extra fields are kept at run time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent, type EventOf } from "./events.ts";
+ * function seconds(event: EventOf<"phase.completed">): number {
+ *   return event.duration_ms / 1000;
+ * }
+ * const event = completeEvent({
+ *   event_type: "phase.completed", run_id: "r1", phase_name: "load", duration_ms: 1500,
+ *   output_summary: {},
+ * });
+ * assert.ok(event.event_type === "phase.completed"); // narrows the LedgerEvent to EventOf<...>
+ * assert.equal(seconds(event), 1.5);
+ * ```
+ */
 export type EventOf<T extends EventType> = { event_type: T } & EventEnvelope & EventFields<T>;
 
-/** A validated event of any registered type. */
+/**
+ * A validated event of any registered type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent, type LedgerEvent } from "./events.ts";
+ * // `event_type` tells the fields apart: each case sees its type's fields.
+ * function describe(event: LedgerEvent): string {
+ *   switch (event.event_type) {
+ *     case "run.failed":
+ *       return `failed: ${event.error.message}`;
+ *     case "run.noted":
+ *       return `note: ${event.note}`;
+ *     default:
+ *       return event.event_type;
+ *   }
+ * }
+ * const failed = { event_type: "run.failed", run_id: "r1", error: { message: "disk full" } };
+ * assert.equal(describe(completeEvent(failed)), "failed: disk full");
+ * const restored = { event_type: "run.restored", run_id: "r1" };
+ * assert.equal(describe(completeEvent(restored)), "run.restored");
+ * ```
+ */
 export type LedgerEvent = { [T in EventType]: EventOf<T> }[EventType];
 
-/** What a writer accepts: an event whose `event_id`, `timestamp_ms` and `schema_version` may be absent. */
+/**
+ * What a writer accepts: an event whose `event_id`, `timestamp_ms` and `schema_version` may be absent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent, type EventInput } from "./events.ts";
+ * import { UUID_V7_PATTERN } from "./ids.ts";
+ * // No event_id, timestamp_ms nor schema_version: completeEvent (and every writer) fills them in.
+ * const input: EventInput = {
+ *   event_type: "phase.started", run_id: "r1", phase_name: "load", phase_order: 1,
+ * };
+ * const event = completeEvent(input);
+ * assert.match(event.event_id, UUID_V7_PATTERN);
+ * assert.equal(event.schema_version, 1);
+ * ```
+ */
 export type EventInput = {
   [T in EventType]:
     & { event_type: T; run_id: string }
@@ -295,7 +451,25 @@ export type EventInput = {
 
 // ---- zod schemas built from the registry ----
 
-/** Which run ids and event ids to accept. */
+/**
+ * Which run ids and event ids to accept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { validateEvent, type ValidationMode } from "./events.ts";
+ * // A line an older writer left: its run id is not a safe path segment.
+ * const line = { event_type: "run.started", event_id: "e1", timestamp_ms: 1, run_id: "run 7/b" };
+ * const verdict = (mode: ValidationMode) => {
+ *   try {
+ *     return validateEvent(line, { mode }).run_id;
+ *   } catch {
+ *     return "refused";
+ *   }
+ * };
+ * assert.deepEqual([verdict("write"), verdict("read")], ["refused", "run 7/b"]);
+ * ```
+ */
 export type ValidationMode = "write" | "read";
 
 function envelopeShape(mode: ValidationMode, version: number) {
@@ -359,7 +533,24 @@ export function eventSchema(
 
 // ---- validation ----
 
-/** Options for {@linkcode validateEvent}. */
+/**
+ * Options for {@linkcode validateEvent}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { validateEvent, type ValidateEventOptions } from "./events.ts";
+ * import { ValidationError } from "./errors.ts";
+ * const line = { event_type: "run.started", event_id: "e1", timestamp_ms: 1, run_id: "run 7/b" };
+ * const options: ValidateEventOptions = { mode: "read" }; // an event already in a log
+ * assert.equal(validateEvent(line, options).run_id, "run 7/b");
+ * // The default, write mode, is for new events: run_id must match RUN_ID_PATTERN.
+ * assert.throws(
+ *   () => validateEvent(line),
+ *   (err) => err instanceof ValidationError && err.field === "run_id",
+ * );
+ * ```
+ */
 export interface ValidateEventOptions {
   /**
    * `"write"` enforces `RUN_ID_PATTERN` on `run_id` (new events);
@@ -439,7 +630,22 @@ function defineKey(out: Record<string, unknown>, key: string, value: unknown): v
   Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** Options for {@linkcode completeEvent}. */
+/**
+ * Options for {@linkcode completeEvent}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { completeEvent, type CompleteEventOptions } from "./events.ts";
+ * const options: CompleteEventOptions = { nowMs: Date.UTC(2026, 0, 23) }; // a fixed clock
+ * const stamped = completeEvent({ event_type: "run.started", run_id: "r1" }, options);
+ * assert.equal(stamped.timestamp_ms, Date.UTC(2026, 0, 23));
+ * // A timestamp the caller gives is kept.
+ * const input = { event_type: "run.started", run_id: "r1", timestamp_ms: 5 };
+ * const given = completeEvent(input, options);
+ * assert.equal(given.timestamp_ms, 5);
+ * ```
+ */
 export interface CompleteEventOptions {
   /** The time to stamp when `timestamp_ms` is absent. @default {Date.now()} */
   nowMs?: number;

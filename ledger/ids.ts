@@ -10,17 +10,55 @@
  * @module
  */
 
-/** Matches a UUIDv7 in its canonical lower-case text form. */
+/**
+ * Matches a UUIDv7 in its canonical lower-case text form.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { newEventId, UUID_V7_PATTERN } from "./ids.ts";
+ * assert.match(newEventId(), UUID_V7_PATTERN);
+ * assert.match("019bd4a8-1c00-7abc-8def-0123456789ab", UUID_V7_PATTERN);
+ * // Not what ledger writes: a random (version 4) UUID, and a UUIDv7 in upper case.
+ * assert.doesNotMatch("0b8f6a52-3c1e-4d7a-9f2e-5a6b7c8d9e0f", UUID_V7_PATTERN);
+ * assert.doesNotMatch("019BD4A8-1C00-7ABC-8DEF-0123456789AB", UUID_V7_PATTERN);
+ * ```
+ */
 export const UUID_V7_PATTERN =
   /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
  * A run id of a new event: it becomes a directory name
  * (`<root>/artifacts/runs/<run_id>`), so it must be a safe path segment.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { RUN_ID_PATTERN } from "./ids.ts";
+ * import { completeEvent } from "./events.ts";
+ * import { ValidationError } from "./errors.ts";
+ * assert.match("policy-2026-01-23T09.15_a1b2", RUN_ID_PATTERN);
+ * // Not a safe directory name: a path, a hidden name, a space, nothing.
+ * for (const bad of ["../etc", ".hidden", "run 1", ""]) assert.doesNotMatch(bad, RUN_ID_PATTERN);
+ * // A new event with such a run id is refused before it is written.
+ * const input = { event_type: "run.started", run_id: "../etc" };
+ * assert.throws(() => completeEvent(input), ValidationError);
+ * ```
  */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** Matches event ids written by the earlier Python writer: `<ms>_<8 hex>`. */
+/**
+ * Matches event ids written by the earlier Python writer: `<ms>_<8 hex>`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LEGACY_EVENT_ID_PATTERN, newEventId } from "./ids.ts";
+ * assert.match("1768867200000_a1b2c3d4", LEGACY_EVENT_ID_PATTERN); // ms since the epoch, 8 hex
+ * assert.doesNotMatch("1768867200000_A1B2C3D4", LEGACY_EVENT_ID_PATTERN); // upper-case hex
+ * assert.doesNotMatch(newEventId(), LEGACY_EVENT_ID_PATTERN); // ledger's own ids are UUIDv7
+ * ```
+ */
 export const LEGACY_EVENT_ID_PATTERN = /^\d{13}_[0-9a-f]{8}$/;
 
 const COUNTER_MAX = 0xfff;

@@ -24,13 +24,56 @@
  * Deepest nesting of objects and arrays an event may have: the event object
  * itself is level 1, `config: {}` level 2. Deeper events are refused by the
  * writer and invalid for `verify` and the indexer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { JSON_DEPTH_MAX } from "./json_text.ts";
+ * import { completeEvent } from "./events.ts";
+ * import { ValidationError } from "./errors.ts";
+ * // The event is level 1 and `config` level 2: nest `config` so the event is 64 levels deep.
+ * let config: Record<string, unknown> = {};
+ * for (let level = 2; level < JSON_DEPTH_MAX; level++) config = { a: config };
+ * const created = (config: Record<string, unknown>) =>
+ *   completeEvent({
+ *     event_type: "run.created", run_id: "r1", run_type: "policy", config, data_fingerprint: "fp",
+ *   });
+ * assert.equal(created(config).event_type, "run.created");
+ * assert.throws(() => created({ a: config }), ValidationError); // one level too deep
+ * ```
  */
 export const JSON_DEPTH_MAX = 64;
 
-/** What replaces a value nested deeper than the limit in what {@linkcode parseJsonText} returns. */
+/**
+ * What replaces a value nested deeper than the limit in what {@linkcode parseJsonText} returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DEPTH_CUT_MARKER, JSON_DEPTH_MAX, parseJsonText } from "./json_text.ts";
+ * // 65 levels of {"a": ...}: one more than the limit.
+ * const text = '{"a":'.repeat(JSON_DEPTH_MAX) + "{}" + "}".repeat(JSON_DEPTH_MAX);
+ * let value = parseJsonText(text);
+ * for (let level = 1; level < JSON_DEPTH_MAX; level++) value = (value as { a: unknown }).a;
+ * assert.deepEqual(value, { a: DEPTH_CUT_MARKER }); // level 64 holds the marker, not level 65
+ * ```
+ */
 export const DEPTH_CUT_MARKER = `[nested deeper than ${JSON_DEPTH_MAX} levels: not shown]`;
 
-/** What {@linkcode scanJsonText} found in a text. */
+/**
+ * What {@linkcode scanJsonText} found in a text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type JsonTextFacts, scanJsonText } from "./json_text.ts";
+ * // JSON.parse refuses the trailing commas and lets the lone surrogate escape through.
+ * const facts: JsonTextFacts = scanJsonText('{"note": "\\ud83d", "xs": [1, 2,],}');
+ * assert.equal(facts.loneSurrogate, true);
+ * assert.equal(facts.trailingCommaCount, 2);
+ * assert.equal(facts.topLevelMembers, 2);
+ * ```
+ */
 export interface JsonTextFacts {
   /** Deepest nesting of objects and arrays (0 for a scalar). */
   depthMax: number;
@@ -136,7 +179,19 @@ export function parseJsonText(text: string, options: ParseJsonTextOptions = {}):
   return mayBeDeeper(text, depthMax) ? cutDeep(value, depthMax) : value;
 }
 
-/** Options for {@linkcode parseJsonText}. */
+/**
+ * Options for {@linkcode parseJsonText}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseJsonText, type ParseJsonTextOptions } from "./json_text.ts";
+ * const text = '{"seed": 9007199254740993}'; // 2^53 + 1
+ * const options: ParseJsonTextOptions = { exactIntegers: true };
+ * assert.equal(JSON.stringify(parseJsonText(text, options)), '{"seed":9007199254740993}');
+ * assert.equal(JSON.stringify(parseJsonText(text)), '{"seed":9007199254740992}'); // rounded
+ * ```
+ */
 export interface ParseJsonTextOptions {
   /** Levels kept; deeper values become {@linkcode DEPTH_CUT_MARKER}. @default {JSON_DEPTH_MAX} */
   depthMax?: number;
@@ -154,6 +209,18 @@ export interface ParseJsonTextOptions {
  * raw JSON object (`JSON.rawJSON`) that `JSON.stringify` writes as the
  * number itself. `String()` of it throws (it has no prototype): read its
  * digits from `rawJSON`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type ExactInteger, isExactInteger, parseJsonText } from "./json_text.ts";
+ * const parsed = parseJsonText('{"seed": -9007199254740993}', { exactIntegers: true });
+ * const seed = (parsed as { seed: unknown }).seed;
+ * assert.ok(isExactInteger(seed));
+ * const exact: ExactInteger = seed;
+ * assert.equal(BigInt(exact.rawJSON) - 1n, -9007199254740994n); // exact arithmetic on its digits
+ * assert.throws(() => String(exact), TypeError); // no prototype: read `rawJSON` instead
+ * ```
  */
 export interface ExactInteger {
   /** The integer as written in the JSON text, e.g. `9007199254740993`. */

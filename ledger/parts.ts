@@ -8,7 +8,27 @@
 import { join } from "./_path.ts";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 
-/** A part file of the log. */
+/**
+ * A part file of the log.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listParts, type PartFile } from "./parts.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   await Deno.mkdir(`${root}/events/day=2026-01-23`, { recursive: true });
+ *   await Deno.writeTextFile(`${root}/events/day=2026-01-23/part-000001.jsonl`, "{}\n");
+ *   const [part]: PartFile[] = await listParts(root);
+ *   assert.equal(part.day, "2026-01-23");
+ *   assert.equal(part.file, "day=2026-01-23/part-000001.jsonl");
+ *   assert.equal(part.path, `${root}/events/${part.file}`);
+ *   assert.equal(part.sizeBytes, 3);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface PartFile {
   /** The UTC day of its partition, `YYYY-MM-DD`. */
   day: string;
@@ -20,7 +40,27 @@ export interface PartFile {
   sizeBytes: number;
 }
 
-/** Options for {@linkcode listParts}. */
+/**
+ * Options for {@linkcode listParts}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listParts, type ListPartsOptions } from "./parts.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   for (const day of ["2026-01-22", "2026-01-23", "2026-01-24"]) {
+ *     await Deno.mkdir(`${root}/events/day=${day}`, { recursive: true });
+ *     await Deno.writeTextFile(`${root}/events/day=${day}/part-000001.jsonl`, "");
+ *   }
+ *   const options: ListPartsOptions = { fromDay: "2026-01-23" }; // that day included
+ *   const days = (await listParts(root, options)).map((part) => part.day);
+ *   assert.deepEqual(days, ["2026-01-23", "2026-01-24"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface ListPartsOptions {
   /** Only days on or after this UTC day (`YYYY-MM-DD`). @default {undefined} (all days) */
   fromDay?: string;

@@ -8,9 +8,39 @@
 import { join } from "./_path.ts";
 import { RUN_ID_PATTERN } from "./ids.ts";
 
-/** Environment variable naming the ledger root when `--root` is absent. */
+/**
+ * Environment variable naming the ledger root when `--root` is absent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { resolveRoot, ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "./paths.ts";
+ * const before = Deno.env.get(ROOT_ENV_VARIABLE);
+ * try {
+ *   Deno.env.set(ROOT_ENV_VARIABLE, "/srv/ledger");
+ *   assert.equal(resolveRoot(), "/srv/ledger"); // no root given: the variable decides
+ *   assert.equal(resolveRoot("/tmp/other"), "/tmp/other"); // a given root wins
+ *   Deno.env.set(ROOT_ENV_VARIABLE, "");
+ *   assert.equal(resolveRoot(), ROOT_DEFAULT); // empty counts as unset
+ * } finally {
+ *   if (before === undefined) Deno.env.delete(ROOT_ENV_VARIABLE);
+ *   else Deno.env.set(ROOT_ENV_VARIABLE, before);
+ * }
+ * ```
+ */
 export const ROOT_ENV_VARIABLE = "LEDGER_ROOT";
-/** The root used when neither `--root` nor `LEDGER_ROOT` is given (relative to the cwd). */
+/**
+ * The root used when neither `--root` nor `LEDGER_ROOT` is given (relative to the cwd).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { indexPath, ROOT_DEFAULT } from "./paths.ts";
+ * assert.equal(ROOT_DEFAULT, "data/ledger");
+ * // A relative root: every path under it is relative too, so it depends on the cwd.
+ * assert.equal(indexPath(ROOT_DEFAULT), "data/ledger/index/runs.duckdb");
+ * ```
+ */
 export const ROOT_DEFAULT = "data/ledger";
 
 /**
@@ -30,10 +60,35 @@ export function resolveRoot(root?: string): string {
   return Deno.env.get(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
 }
 
-/** Default size past which a writer starts a new part file, in bytes (100 MiB, SPEC 3). */
+/**
+ * Default size past which a writer starts a new part file, in bytes (100 MiB, SPEC 3).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PART_BYTES_MAX_DEFAULT } from "./paths.ts";
+ * import { LINE_BYTES_MAX } from "./limits.ts";
+ * assert.equal(PART_BYTES_MAX_DEFAULT, 100 * 1024 * 1024); // 100 MiB
+ * // Room for 100 lines of the largest size before a writer starts the next part.
+ * assert.equal(PART_BYTES_MAX_DEFAULT / LINE_BYTES_MAX, 100);
+ * ```
+ */
 export const PART_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
 
-/** Matches a day directory name of the log: `day=YYYY-MM-DD`. */
+/**
+ * Matches a day directory name of the log: `day=YYYY-MM-DD`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DAY_DIR_PATTERN, dayDir } from "./paths.ts";
+ * const name = "day=2026-01-23";
+ * assert.ok(dayDir("/r", "2026-01-23").endsWith(`/${name}`)); // the name dayDir gives
+ * assert.equal(DAY_DIR_PATTERN.exec(name)?.[1], "2026-01-23"); // group 1 is the day
+ * assert.doesNotMatch("day=2026-1-23", DAY_DIR_PATTERN); // a month without its leading zero
+ * assert.doesNotMatch("2026-01-23", DAY_DIR_PATTERN);
+ * ```
+ */
 export const DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
 
 /**
@@ -41,6 +96,20 @@ export const DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
  * hidden: ledger's own `ledger-<writer>-<seq>.jsonl` and `emit-<seq>.jsonl`,
  * ledger 0.1's `part-<writer>-<seq>.jsonl` and the Python writer's
  * `part-<seq>.jsonl` alike.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PART_FILE_PATTERN, partFileName, sharedPartFileName } from "./paths.ts";
+ * // Every writer's parts are read: ledger's own, the CLI's shared ones, the Python writer's.
+ * for (const name of [partFileName("a1", 1), sharedPartFileName(1), "part-000001.jsonl"]) {
+ *   assert.match(name, PART_FILE_PATTERN);
+ * }
+ * // Hidden files and other file types are not part of the log.
+ * for (const name of [".part-000001.jsonl", "_schema.json", "part-000001.jsonl.gz"]) {
+ *   assert.doesNotMatch(name, PART_FILE_PATTERN);
+ * }
+ * ```
  */
 export const PART_FILE_PATTERN = /^[^.].*\.jsonl$/;
 
@@ -48,10 +117,32 @@ export const PART_FILE_PATTERN = /^[^.].*\.jsonl$/;
  * Matches the Python writer's choice of file: it appends to the last
  * `part-*.jsonl` of a day folder by name order. No file ledger creates
  * matches it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { partFileName, PYTHON_PART_PATTERN, sharedPartFileName } from "./paths.ts";
+ * assert.match("part-000003.jsonl", PYTHON_PART_PATTERN); // the Python writer may append to it
+ * // ledger's own parts never match, so the Python writer never appends to them.
+ * assert.doesNotMatch(partFileName("a1b2", 3), PYTHON_PART_PATTERN);
+ * assert.doesNotMatch(sharedPartFileName(3), PYTHON_PART_PATTERN);
+ * ```
  */
 export const PYTHON_PART_PATTERN = /^part-.*\.jsonl$/;
 
-/** Matches a shared CLI part name, `emit-<seq6>.jsonl`; group 1 is the sequence number. */
+/**
+ * Matches a shared CLI part name, `emit-<seq6>.jsonl`; group 1 is the sequence number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { partFileName, SHARED_PART_PATTERN, sharedPartFileName } from "./paths.ts";
+ * assert.equal(SHARED_PART_PATTERN.exec(sharedPartFileName(42))?.[1], "000042"); // group 1
+ * assert.equal(SHARED_PART_PATTERN.exec("emit-1234567.jsonl")?.[1], "1234567"); // past 6 digits
+ * assert.doesNotMatch("emit-42.jsonl", SHARED_PART_PATTERN); // fewer than 6 digits
+ * assert.doesNotMatch(partFileName("a1", 42), SHARED_PART_PATTERN); // an in-process writer's part
+ * ```
+ */
 export const SHARED_PART_PATTERN = /^emit-(\d{6,})\.jsonl$/;
 
 /**

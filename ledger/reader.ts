@@ -23,10 +23,46 @@ const READ_CHUNK_BYTES = 256 * 1024;
  * Longest valid line, newline included, in bytes: {@linkcode LINE_BYTES_MAX},
  * the writer's limit (one definition of a valid line). Longer lines are
  * reported as invalid without being buffered whole.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { READ_LINE_BYTES_MAX, readPartFile } from "./reader.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const path = `${root}/part-000001.jsonl`;
+ *   // READ_LINE_BYTES_MAX bytes and the newline: one byte over the limit.
+ *   await Deno.writeTextFile(path, "x".repeat(READ_LINE_BYTES_MAX) + "\n");
+ *   const [record] = await Array.fromAsync(readPartFile(path));
+ *   assert.ok(record.kind === "invalid");
+ *   assert.match(record.reason, /longer than the limit of 1048576 bytes/);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
  */
 export const READ_LINE_BYTES_MAX: number = LINE_BYTES_MAX;
 
-/** Where a record came from. */
+/**
+ * Where a record came from.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readPartFile, type RecordPosition } from "./reader.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const path = `${root}/part-000001.jsonl`;
+ *   const first = '{"event_type":"run.started","run_id":"r1","event_id":"e1","timestamp_ms":1}\n';
+ *   await Deno.writeTextFile(path, first + "not json\n");
+ *   const where = ({ line, offset }: RecordPosition) => `line ${line} at byte ${offset}`;
+ *   const places = (await Array.fromAsync(readPartFile(path))).map(where);
+ *   assert.deepEqual(places, ["line 1 at byte 0", `line 2 at byte ${first.length}`]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RecordPosition {
   /** The part file, relative to the events directory. */
   file: string;
@@ -41,6 +77,25 @@ export interface RecordPosition {
  * reason. `nonFiniteCount` counts the `NaN`/`Infinity` values of an event's
  * line, read as `null`; `repeatedKey` tells that a top-level key appeared
  * twice (the first value counts). `verify` warns about both.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type LogRecord, readPartFile } from "./reader.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const path = `${root}/part-000001.jsonl`;
+ *   const event = '{"event_type":"run.started","run_id":"r1","event_id":"e1","timestamp_ms":1}';
+ *   await Deno.writeTextFile(path, `${event}\n{"event_type":"run.started"}\n{"event_t`);
+ *   // `kind` tells them apart: an event record holds the event, the others a reason.
+ *   const describe = (record: LogRecord) =>
+ *     record.kind === "event" ? `event of ${record.event.run_id}` : record.kind;
+ *   const records = await Array.fromAsync(readPartFile(path));
+ *   assert.deepEqual(records.map(describe), ["event of r1", "invalid", "torn"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
  */
 export type LogRecord =
   | (
@@ -49,13 +104,60 @@ export type LogRecord =
   )
   | ({ kind: "torn" | "invalid"; reason: string } & RecordPosition);
 
-/** Options for {@linkcode readLog}. */
+/**
+ * Options for {@linkcode readLog}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readLog, type ReadLogOptions } from "./reader.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   // A line of an older writer: its run id is not a safe path segment.
+ *   await Deno.mkdir(`${root}/events/day=2026-01-23`, { recursive: true });
+ *   await Deno.writeTextFile(
+ *     `${root}/events/day=2026-01-23/part-000001.jsonl`,
+ *     '{"event_type":"run.started","run_id":"run 7/b","event_id":"e1","timestamp_ms":1}\n',
+ *   );
+ *   const kinds = async (options: ReadLogOptions) =>
+ *     (await Array.fromAsync(readLog(root, options))).map((record) => record.kind);
+ *   assert.deepEqual(await kinds({}), ["event"]); // read mode by default
+ *   assert.deepEqual(await kinds({ mode: "write" }), ["invalid"]);
+ *   assert.deepEqual(await kinds({ fromDay: "2026-01-24" }), []); // earlier days are skipped
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface ReadLogOptions extends ListPartsOptions {
   /** Validation mode; `"read"` accepts run ids of older writers. @default {"read"} */
   mode?: ValidationMode;
 }
 
-/** Options for {@linkcode readPartFile}. */
+/**
+ * Options for {@linkcode readPartFile}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readPartFile, type ReadPartFileOptions } from "./reader.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const path = `${root}/part-000001.jsonl`;
+ *   const line = (id: string) =>
+ *     `{"event_type":"run.started","run_id":"r1","event_id":"${id}","timestamp_ms":1}\n`;
+ *   await Deno.writeTextFile(path, line("e1") + line("e2"));
+ *   // Go on from where an earlier read stopped: after line 1.
+ *   const options: ReadPartFileOptions = { startOffset: line("e1").length, startLine: 2 };
+ *   const records = await Array.fromAsync(readPartFile(path, options));
+ *   assert.equal(records.length, 1);
+ *   assert.ok(records[0].kind === "event" && records[0].line === 2);
+ *   assert.equal(records[0].event.event_id, "e2");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface ReadPartFileOptions {
   /** Name reported in records' `file`. @default {path} */
   file?: string;

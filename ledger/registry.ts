@@ -24,10 +24,32 @@ import { mergeSchemaDocument, writeSchemaFile } from "./schema_file.ts";
 
 export { mergeSchemaDocument, writeSchemaFile };
 
-/** The `$id` of the exported document. */
+/**
+ * The `$id` of the exported document.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { registryJsonSchema, SCHEMA_DOCUMENT_ID } from "./registry.ts";
+ * assert.equal(registryJsonSchema().$id, SCHEMA_DOCUMENT_ID);
+ * // Its path is the file's place under a ledger root.
+ * assert.equal(new URL(SCHEMA_DOCUMENT_ID).pathname, "/events/_schema.json");
+ * ```
+ */
 export const SCHEMA_DOCUMENT_ID = "https://ledger.local/events/_schema.json";
 
-/** The `version` the Python tools read (`get_schema_version`), as their registry wrote it. */
+/**
+ * The `version` the Python tools read (`get_schema_version`), as their registry wrote it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PYTHON_REGISTRY_VERSION, registryJsonSchema } from "./registry.ts";
+ * // What the Python tools' get_schema_version() reads from the document.
+ * assert.equal(registryJsonSchema().version, PYTHON_REGISTRY_VERSION);
+ * assert.equal(PYTHON_REGISTRY_VERSION, "1.0.0");
+ * ```
+ */
 export const PYTHON_REGISTRY_VERSION = "1.0.0";
 
 /** Python type names of the Python registry's `field_types`, per JSON Schema type. */

@@ -44,27 +44,206 @@ import {
 
 /** Default size past which a writer starts a new part file, in bytes (100 MiB). */
 export { PART_BYTES_MAX_DEFAULT } from "./paths.ts";
-/** Default group commit interval of relaxed mode, in milliseconds. */
+/**
+ * Default group commit interval of relaxed mode, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { GROUP_COMMIT_MS_DEFAULT } from "./writer.ts";
+ * // Relaxed mode: the buffer is written and synced this long after its first line (or when full).
+ * assert.equal(GROUP_COMMIT_MS_DEFAULT, 10); // milliseconds
+ * ```
+ */
 export const GROUP_COMMIT_MS_DEFAULT = 10;
-/** Default number of buffered events that triggers a group commit in relaxed mode. */
+/**
+ * Default number of buffered events that triggers a group commit in relaxed mode.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { GROUP_COMMIT_EVENTS_DEFAULT, openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root, { durability: "relaxed" });
+ *   const input = { event_type: "run.noted", run_id: "r1", note: "n" };
+ *   const count = GROUP_COMMIT_EVENTS_DEFAULT;
+ *   const answers = Array.from({ length: count }, () => writer.appendNow(input));
+ *   // The first 999 come back at once (buffered); the 1000th starts a group commit: a promise.
+ *   assert.equal(answers.findIndex((answer) => answer instanceof Promise), 999);
+ *   await Promise.all(answers);
+ *   await writer.close();
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const GROUP_COMMIT_EVENTS_DEFAULT = 1000;
-/** Most events one `appendBatch` call accepts. */
+/**
+ * Most events one `appendBatch` call accepts.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listParts } from "./parts.ts";
+ * import { BATCH_EVENTS_MAX, openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   const input = { event_type: "run.restored", run_id: "r1" };
+ *   const inputs = Array.from({ length: BATCH_EVENTS_MAX + 1 }, () => input); // 100,001 events
+ *   await assert.rejects(writer.appendBatch(inputs), RangeError);
+ *   await writer.close();
+ *   assert.deepEqual(await listParts(root), []); // refused before anything was written
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const BATCH_EVENTS_MAX = 100_000;
-/** Most encoded bytes one `appendBatch` call accepts (64 MiB). */
+/**
+ * Most encoded bytes one `appendBatch` call accepts (64 MiB).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LINE_BYTES_MAX } from "./limits.ts";
+ * import { listParts } from "./parts.ts";
+ * import { BATCH_BYTES_MAX, openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   // Lines of almost 1 MiB: 65 of them pass 64 MiB, and the whole batch is refused.
+ *   const note = "x".repeat(LINE_BYTES_MAX - 200);
+ *   const input = { event_type: "run.noted", run_id: "r1", note };
+ *   const inputs = Array.from({ length: BATCH_BYTES_MAX / LINE_BYTES_MAX + 1 }, () => input);
+ *   await assert.rejects(writer.appendBatch(inputs), /exceeds 67108864 bytes at event 65/);
+ *   await writer.close();
+ *   assert.deepEqual(await listParts(root), []); // nothing written
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const BATCH_BYTES_MAX = 64 * 1024 * 1024;
-/** Most durable appends queued behind the one being written; more wait their turn. */
+/**
+ * Most durable appends queued behind the one being written; more wait their turn.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { QUEUED_APPENDS_MAX } from "./writer.ts";
+ * // Durable mode: append calls queued behind the one being written; a further call waits.
+ * assert.equal(QUEUED_APPENDS_MAX, 10_000); // calls of append or appendBatch, not bytes
+ * ```
+ */
 export const QUEUED_APPENDS_MAX = 10_000;
-/** Bytes of relaxed groups not yet on disk past which an `append` waits for the commit (back pressure). */
+/**
+ * Bytes of relaxed groups not yet on disk past which an `append` waits for the commit (back pressure).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LINE_BYTES_MAX } from "./limits.ts";
+ * import { openWriter, RELAXED_BUFFER_BYTES_MAX } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root, { durability: "relaxed" });
+ *   const note = "x".repeat(LINE_BYTES_MAX - 200);
+ *   const input = { event_type: "run.noted", run_id: "r1", note };
+ *   // Lines of almost 1 MiB: the 9th takes the buffer past 8 MiB and has to wait for the disk.
+ *   const count = RELAXED_BUFFER_BYTES_MAX / LINE_BYTES_MAX + 1;
+ *   const answers = Array.from({ length: count }, () => writer.appendNow(input));
+ *   assert.equal(answers.findIndex((answer) => answer instanceof Promise), 8);
+ *   await Promise.all(answers);
+ *   await writer.close();
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const RELAXED_BUFFER_BYTES_MAX = 8 * 1024 * 1024;
-/** Most part files (one per day) a writer keeps open at once. */
+/**
+ * Most part files (one per day) a writer keeps open at once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listParts } from "./parts.ts";
+ * import { OPEN_PARTS_MAX, openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   const onDay = (day: number) =>
+ *     ({ event_type: "run.restored", run_id: "r1", timestamp_ms: Date.UTC(2026, 0, day) });
+ *   // One more day than parts kept open: the first day's part is closed...
+ *   await writer.appendBatch(Array.from({ length: OPEN_PARTS_MAX + 1 }, (_, i) => onDay(i + 1)));
+ *   await writer.append(onDay(1)); // ...so day 1 gets a second part
+ *   await writer.close();
+ *   const parts = await listParts(root);
+ *   assert.equal(parts.filter((part) => part.day === "2026-01-01").length, 2);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const OPEN_PARTS_MAX = 4;
 /** Most attempts to find an unused part file name. */
 const PART_NAME_ATTEMPTS_MAX = 1000;
 
-/** When an append is durable: after its own fdatasync, or after a group commit. */
+/**
+ * When an append is durable: after its own fdatasync, or after a group commit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type Durability, openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const answers: string[] = [];
+ *   const modes: Durability[] = ["durable", "relaxed"];
+ *   for (const durability of modes) {
+ *     const writer = await openWriter(root, { durability });
+ *     const appended = writer.appendNow({ event_type: "run.started", run_id: "r1" });
+ *     // durable: a promise settled after fdatasync; relaxed: the event, buffered until the commit
+ *     answers.push(appended instanceof Promise ? "promise" : "event");
+ *     await appended;
+ *     await writer.close();
+ *   }
+ *   assert.deepEqual(answers, ["promise", "event"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export type Durability = "durable" | "relaxed";
 
-/** Options for {@linkcode openWriter}. */
+/**
+ * Options for {@linkcode openWriter}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listParts } from "./parts.ts";
+ * import { openWriter, type WriterOptions } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const options: WriterOptions = { writerId: "docs", partBytesMax: 200 };
+ *   const writer = await openWriter(root, options);
+ *   // Each line is about 140 bytes: the second would take the part past 200 bytes.
+ *   const input = { event_type: "run.started", run_id: "r1", timestamp_ms: Date.UTC(2026, 0, 23) };
+ *   await writer.appendBatch([input, input]);
+ *   await writer.close();
+ *   const names = (await listParts(root)).map((part) => part.file);
+ *   assert.deepEqual(names, [
+ *     "day=2026-01-23/ledger-docs-000001.jsonl",
+ *     "day=2026-01-23/ledger-docs-000002.jsonl",
+ *   ]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface WriterOptions {
   /** Sync every append before it resolves (`"durable"`) or group commit (`"relaxed"`). @default {"durable"} */
   durability?: Durability;

@@ -519,7 +519,10 @@ function cutDeep(value: unknown, depthMax: number): unknown {
       let copy: unknown = child;
       if (typeof child === "object" && child !== null) {
         if (level >= depthMax) {
-          copy = DEPTH_CUT_MARKER;
+          // The marker names the depth cut at; the constant is the default depth's.
+          copy = depthMax === JSON_DEPTH_MAX
+            ? DEPTH_CUT_MARKER
+            : `[nested deeper than ${depthMax} levels: not shown]`;
         } else {
           copy = Array.isArray(child) ? [] : {};
           stack.push([child, copy as Record<string, unknown>, level + 1]);

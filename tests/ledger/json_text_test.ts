@@ -38,6 +38,9 @@ Deno.test("json_text: what Python and DuckDB write parses; printing never overfl
     assert.equal(valueDepth(value), JSON_DEPTH_MAX);
     assert.equal(scanJsonText(text).depthMax, 10_000);
     assert.equal(pathDeeperThan(value, JSON_DEPTH_MAX), undefined);
+    // Cut at another depth, the marker names that depth (it said 64 whatever the cut).
+    const cut = parseJsonText('{"a":{"b":{"c":1}}}', { depthMax: 2 });
+    assert.deepEqual(cut, { a: { b: "[nested deeper than 2 levels: not shown]" } });
   });
 
   await t.step("lone surrogate escapes are found, pairs are not", () => {

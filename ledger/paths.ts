@@ -15,17 +15,12 @@ import { RUN_ID_PATTERN } from "./ids.ts";
  * ```ts
  * import assert from "node:assert";
  * import { resolveRoot, ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "./paths.ts";
- * const before = Deno.env.get(ROOT_ENV_VARIABLE);
- * try {
- *   Deno.env.set(ROOT_ENV_VARIABLE, "/srv/ledger");
- *   assert.equal(resolveRoot(), "/srv/ledger"); // no root given: the variable decides
- *   assert.equal(resolveRoot("/tmp/other"), "/tmp/other"); // a given root wins
- *   Deno.env.set(ROOT_ENV_VARIABLE, "");
- *   assert.equal(resolveRoot(), ROOT_DEFAULT); // empty counts as unset
- * } finally {
- *   if (before === undefined) Deno.env.delete(ROOT_ENV_VARIABLE);
- *   else Deno.env.set(ROOT_ENV_VARIABLE, before);
- * }
+ * assert.equal(ROOT_ENV_VARIABLE, "LEDGER_ROOT");
+ * // No root given: the variable decides when set and not empty (read at each call; this
+ * // example reads it and does not set it, since tests run side by side in one process).
+ * const fromEnv = Deno.env.get(ROOT_ENV_VARIABLE);
+ * assert.equal(resolveRoot(), fromEnv ? fromEnv : ROOT_DEFAULT);
+ * assert.equal(resolveRoot("/tmp/other"), "/tmp/other"); // a given root wins
  * ```
  */
 export const ROOT_ENV_VARIABLE = "LEDGER_ROOT";

@@ -50,7 +50,8 @@ export interface CheckEventLineOptions {
 }
 
 /**
- * The verdict on one line: the event (and how many non-finite numbers read as `null`), or why not.
+ * The verdict on one line: the event (with how many non-finite numbers read as `null` and
+ * whether a key was repeated), or why not.
  *
  * @example
  * ```ts

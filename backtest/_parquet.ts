@@ -7,7 +7,32 @@
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { copyToParquetSql, createTempTableSql, dropTableSql } from "./_sql.ts";
 
-/** A column of a Parquet output: name and DuckDB type. */
+/**
+ * A column of a Parquet output: name and DuckDB type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type ColumnSpec, writeParquet } from "./_parquet.ts";
+ * import { openDataSession } from "./data.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = await openDataSession();
+ * try {
+ *   const columns: ColumnSpec[] = [
+ *     { name: "mint", type: "VARCHAR" },
+ *     { name: "n", type: "BIGINT" },
+ *   ];
+ *   await writeParquet(s.conn, `${dir}/t.parquet`, { columns, rows: [["M", 3]] });
+ *   // The file's schema has the names and types given.
+ *   const schema = await s.conn.runAndReadAll(`DESCRIBE SELECT * FROM '${dir}/t.parquet'`);
+ *   const got = schema.getRowObjectsJS().map((r) => `${r.column_name} ${r.column_type}`);
+ *   assert.deepEqual(got, ["mint VARCHAR", "n BIGINT"]);
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ColumnSpec {
   /** Column name. */
   name: string;
@@ -15,7 +40,29 @@ export interface ColumnSpec {
   type: "VARCHAR" | "DOUBLE" | "BIGINT" | "BOOLEAN";
 }
 
-/** One row: a value per column, in column order; `null` for SQL NULL. */
+/**
+ * One row: a value per column, in column order; `null` for SQL NULL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type Row, writeParquet } from "./_parquet.ts";
+ * import { openDataSession } from "./data.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = await openDataSession();
+ * try {
+ *   // NaN and the infinities are written as NULL too, like `null`.
+ *   const rows: Row[] = [["a", 1.5], ["b", null], ["c", NaN]];
+ *   const columns = [{ name: "k", type: "VARCHAR" }, { name: "x", type: "DOUBLE" }] as const;
+ *   await writeParquet(s.conn, `${dir}/t.parquet`, { columns, rows });
+ *   const sql = `SELECT count(*)::INTEGER AS n, count(x)::INTEGER AS x FROM '${dir}/t.parquet'`;
+ *   assert.deepEqual((await s.conn.runAndReadAll(sql)).getRowObjectsJS(), [{ n: 3, x: 1 }]);
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export type Row = readonly (string | number | boolean | null)[];
 
 let tableSeq = 0;

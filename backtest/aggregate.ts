@@ -7,7 +7,27 @@
 import type { CallTrade } from "./executor.ts";
 import { mean, median, winRateInterval } from "./metrics.ts";
 
-/** Aggregate of one caller's trades (snake_case: the Parquet and summary columns). */
+/**
+ * Aggregate of one caller's trades (snake_case: the Parquet and summary columns).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type CallerTradeSummary, summarizeTrades } from "./aggregate.ts";
+ * import { replayCalls } from "./executor.ts";
+ * // Mint UP closes at 1.5 (+5000 bps); mint DOWN falls through the 20% stop (-2000 bps).
+ * const up = { ts: [0, 60_000], open: [1, 1], high: [1, 1.5], low: [1, 1], close: [1, 1.5] };
+ * const down = { ts: [0, 60_000], open: [1, 1], high: [1, 1], low: [1, 0.5], close: [1, 0.6] };
+ * const calls = [["amy", "UP"], ["amy", "DOWN"], ["bob", "UP"]].map(([caller, mint], i) => ({
+ *   callId: `c${i}`, caller, mint, chain: "solana", alertTsMs: 0,
+ * }));
+ * const seriesByMint = new Map([["UP", up], ["DOWN", down]]);
+ * const { trades } = replayCalls({ type: "fixed_stop", stopPct: 0.2 }, calls, { seriesByMint });
+ * const amy: CallerTradeSummary = summarizeTrades(trades).byCaller[0]; // sorted by caller
+ * assert.deepEqual([amy.caller, amy.count, amy.win_rate], ["amy", 2, 0.5]);
+ * assert.equal(amy.mean_return_bps, 1500); // (5000 - 2000) / 2
+ * ```
+ */
 export interface CallerTradeSummary {
   /** The caller (`"*"` in the overall row). */
   caller: string;
@@ -68,7 +88,26 @@ function summarizeGroup(caller: string, trades: readonly CallTrade[]): CallerTra
   };
 }
 
-/** A caller's row of `caller_summary.parquet`: its trades' aggregate and its `no_entry` calls. */
+/**
+ * A caller's row of `caller_summary.parquet`: its trades' aggregate and its `no_entry` calls.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type CallerSummary, summarizeCallers } from "./aggregate.ts";
+ * import { replayCalls } from "./executor.ts";
+ * const up = { ts: [0, 60_000], open: [1, 1], high: [1, 1.5], low: [1, 1], close: [1, 1.5] };
+ * // Mint GONE has no candles: its call is never entered (a `no_entry` row).
+ * const calls = ["UP", "GONE"].map((mint, i) => ({
+ *   callId: `c${i}`, caller: "amy", mint, chain: "solana", alertTsMs: 0,
+ * }));
+ * const seriesByMint = new Map([["UP", up]]);
+ * const r = replayCalls({ type: "fixed_stop", stopPct: 0.2 }, calls, { seriesByMint });
+ * const [amy]: CallerSummary[] = summarizeCallers(r.trades, r.noEntry);
+ * // The call never entered is counted apart: not a trade, not a loss.
+ * assert.deepEqual([amy.count, amy.calls_no_entry, amy.win_rate], [1, 1, 1]);
+ * ```
+ */
 export interface CallerSummary extends CallerTradeSummary {
   /** Calls never entered (`no_entry` rows): counted apart, not in `count` or the returns. */
   calls_no_entry: number;
@@ -107,7 +146,26 @@ export function summarizeCallers(
   return all.map((s) => ({ ...s, calls_no_entry: noEntryCounts.get(s.caller) ?? 0 }));
 }
 
-/** The bootstrap interval of a caller's win rate, as it goes into a summary. */
+/**
+ * The bootstrap interval of a caller's win rate, as it goes into a summary.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { callerWinRateIntervals, type CallerWinRateInterval } from "./aggregate.ts";
+ * import { replayCalls } from "./executor.ts";
+ * const up = { ts: [0, 60_000], open: [1, 1], high: [1, 1.5], low: [1, 1], close: [1, 1.5] };
+ * const down = { ts: [0, 60_000], open: [1, 1], high: [1, 1], low: [1, 0.5], close: [1, 0.6] };
+ * const calls = ["UP", "DOWN"].map((mint, i) => ({
+ *   callId: `c${i}`, caller: "amy", mint, chain: "solana", alertTsMs: 0,
+ * }));
+ * const seriesByMint = new Map([["UP", up], ["DOWN", down]]);
+ * const { trades } = replayCalls({ type: "fixed_stop", stopPct: 0.2 }, calls, { seriesByMint });
+ * const amy: CallerWinRateInterval = callerWinRateIntervals(trades).amy;
+ * // One win in two trades says little: the interval is the whole range.
+ * assert.deepEqual(amy, { win_rate_ci_low: 0, win_rate_ci_high: 1 });
+ * ```
+ */
 export interface CallerWinRateInterval {
   /** Lower bound of the 95% interval. */
   win_rate_ci_low: number | null;

@@ -23,9 +23,48 @@ import { type ColumnSpec, type Row, writeParquet } from "./_parquet.ts";
 
 export type { ColumnSpec, Row } from "./_parquet.ts";
 
-/** Manifest file name inside a run directory. */
+/**
+ * Manifest file name inside a run directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { MANIFEST_FILE, RunDirectory } from "./artifacts.ts";
+ * import { readManifest } from "./rerun.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const dir = await RunDirectory.create(root, "policy-1");
+ *   // A run's manifest is `<run dir>/manifest.json`: where a rerun looks for it.
+ *   const manifest = { run_id: "policy-1", run_type: "policy", config: {} };
+ *   await Deno.writeTextFile(dir.file(MANIFEST_FILE), JSON.stringify(manifest));
+ *   assert.equal((await readManifest(root, "policy-1")).run_type, "policy");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const MANIFEST_FILE = "manifest.json";
-/** Version of the manifest layout. */
+/**
+ * Version of the manifest layout.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { MANIFEST_VERSION } from "./artifacts.ts";
+ * import { runPathOnly } from "./path_only.ts";
+ * import { readManifest } from "./rerun.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const r = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
+ *   // Every manifest a run writes says which layout it has.
+ *   assert.equal((await readManifest(root, r.runId)).manifest_version, MANIFEST_VERSION);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const MANIFEST_VERSION = 1;
 /** Most time git may take to answer one provenance question, ms. */
 const GIT_TIMEOUT_MS = 5_000;
@@ -52,7 +91,26 @@ export function newRunId(prefix: string, nowMs: number = Date.now()): string {
   return id;
 }
 
-/** Git provenance of the working directory; `null` fields outside a checkout. */
+/**
+ * Git provenance of the working directory; `null` fields outside a checkout.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type GitProvenance, gitProvenance } from "./artifacts.ts";
+ * const dir = await Deno.makeTempDir(); // not a git checkout
+ * try {
+ *   const git: GitProvenance = await gitProvenance({ cwd: dir });
+ *   // Every field may be null (unknown): check before use.
+ *   const label = git.commit === null
+ *     ? "unknown commit"
+ *     : `${git.commit.slice(0, 7)}${git.dirty === false ? "" : " (maybe modified)"}`;
+ *   assert.equal(label, "unknown commit");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface GitProvenance {
   /** HEAD commit sha, or null. */
   commit: string | null;
@@ -62,7 +120,23 @@ export interface GitProvenance {
   dirty: boolean | null;
 }
 
-/** Options for {@linkcode gitProvenance}. */
+/**
+ * Options for {@linkcode gitProvenance}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { gitProvenance, type GitProvenanceOptions } from "./artifacts.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // Ask about `dir`, not the process's working directory: outside a checkout, all null.
+ *   const options: GitProvenanceOptions = { cwd: dir };
+ *   assert.deepEqual(await gitProvenance(options), { commit: null, branch: null, dirty: null });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface GitProvenanceOptions {
   /** Directory to ask git about. @default {Deno.cwd()} */
   cwd?: string;
@@ -122,7 +196,26 @@ async function git(args: string[], cwd?: string): Promise<string | null> {
   }
 }
 
-/** One hashed input file. */
+/**
+ * One hashed input file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fingerprintInputs, type InputFile } from "./artifacts.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/calls.csv`, "call_id\n");
+ *   const calls: InputFile = (await fingerprintInputs({ calls: `${dir}/calls.csv` })).files.calls;
+ *   assert.equal(calls.path, `${dir}/calls.csv`);
+ *   assert.equal(calls.size_bytes, 8);
+ *   // The same as `sha256sum calls.csv`.
+ *   assert.equal(calls.sha256, "4c587d0a731789ba6728ac309fb3712c0767772a929815b5be5eae1bee3702b4");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface InputFile {
   /** Path as given. */
   path: string;
@@ -193,7 +286,29 @@ export interface StagedManifest {
   sizeBytes: number;
 }
 
-/** The content of `manifest.json`. */
+/**
+ * The content of `manifest.json`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { Manifest } from "./artifacts.ts";
+ * import { runPathOnly } from "./path_only.ts";
+ * import { readManifest } from "./rerun.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const r = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
+ *   const m: Manifest = await readManifest(root, r.runId);
+ *   assert.deepEqual([m.run_id, m.run_type, m.status], [r.runId, "path_only", "completed"]);
+ *   assert.equal(m.outputs.path_metrics.file, "path_metrics.parquet"); // relative to the run dir
+ *   assert.equal(m.inputs.calls.sha256.length, 64);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface Manifest {
   /** Layout version. */
   manifest_version: number;

@@ -45,18 +45,83 @@ import {
 } from "./_sql.ts";
 import type { Call, CandleSeries, FileFormat } from "./types.ts";
 
-/** Columns a calls file must have. */
+/**
+ * Columns a calls file must have.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { CALL_COLUMNS } from "./data.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // The sample calls file has exactly these columns, in this order (candles as CSV: quicker).
+ *   const options = { calls: 2, mints: 1, spanDays: 1, candlesFile: "candles.csv" };
+ *   const { callsPath } = await writeSampleData(dir, options);
+ *   const header = (await Deno.readTextFile(callsPath)).split("\n")[0];
+ *   assert.deepEqual(header.split(","), [...CALL_COLUMNS]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export const CALL_COLUMNS = ["call_id", "caller", "mint", "chain", "alert_ts"] as const;
-/** Columns a candles file must have. */
+/**
+ * Columns a candles file must have.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { CANDLE_COLUMNS } from "./data.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // Sample candles written as CSV have exactly these columns (`ts` in epoch ms).
+ *   const options = { calls: 2, mints: 1, spanDays: 1, candlesFile: "candles.csv" };
+ *   const { candlesPath } = await writeSampleData(dir, options);
+ *   const header = (await Deno.readTextFile(candlesPath)).split("\n")[0];
+ *   assert.deepEqual(header.split(","), [...CANDLE_COLUMNS]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export const CANDLE_COLUMNS = ["mint", "ts", "open", "high", "low", "close", "volume"] as const;
-/** Candle intervals `--interval` accepts, with their length in ms. */
+/**
+ * Candle intervals `--interval` accepts, with their length in ms.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { INTERVAL_MS } from "./data.ts";
+ * assert.deepEqual(Object.keys(INTERVAL_MS), ["1m", "5m", "15m", "1h"]);
+ * assert.equal(INTERVAL_MS["15m"], 15 * 60 * 1000); // ms
+ * // The open time of the 5m bar that holds 10:07:30 UTC is 10:05.
+ * const tsMs = Date.UTC(2026, 0, 5, 10, 7, 30);
+ * const barMs = tsMs - (tsMs % INTERVAL_MS["5m"]);
+ * assert.equal(new Date(barMs).toISOString(), "2026-01-05T10:05:00.000Z");
+ * ```
+ */
 export const INTERVAL_MS = {
   "1m": 60_000,
   "5m": 300_000,
   "15m": 900_000,
   "1h": 3_600_000,
 } as const;
-/** A candle interval name. */
+/**
+ * A candle interval name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type Interval, INTERVAL_MS, isInterval } from "./data.ts";
+ * const flag: string = "15m"; // the text given to --interval
+ * assert(isInterval(flag)); // narrows `flag` to Interval
+ * const interval: Interval = flag;
+ * assert.equal(INTERVAL_MS[interval] / 60_000, 15); // minutes
+ * assert(!isInterval("2m")); // not an Interval: refused
+ * ```
+ */
 export type Interval = keyof typeof INTERVAL_MS;
 /** Epoch-ms values below this are taken for epoch seconds and rejected (1973-03-03). */
 const EPOCH_MS_MIN = 100_000_000_000;

@@ -46,7 +46,25 @@ import type { Call, CandleSeries } from "./types.ts";
 /** A position share below this counts as fully sold. */
 const POSITION_EPSILON = 1e-9;
 
-/** Costs applied to every replay. */
+/**
+ * Costs applied to every replay.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { replayCall, type ReplayOptions } from "./executor.ts";
+ * // The price doubles and the trade is held to the end of the candles.
+ * const s = { ts: [0, 60_000], open: [1, 1], high: [1, 2], low: [1, 1], close: [1, 2] };
+ * const policy = { type: "fixed_stop", stopPct: 0.5 } as const;
+ * const costs: ReplayOptions = { feeBps: 60, slippageBps: 40 }; // 1% per side
+ * const free = replayCall(policy, s, { alertTsMs: 0 })!;
+ * const paid = replayCall(policy, s, { ...costs, alertTsMs: 0 })!;
+ * assert.equal(free.realizedReturnBps, 10_000);
+ * // Net of both sides: 2 * 0.99 / (1 * 1.01) - 1; the fill price itself is raw.
+ * assert.equal(Math.round(paid.realizedReturnBps), 9_604);
+ * assert.equal(paid.exitPx, 2);
+ * ```
+ */
 export interface ReplayOptions {
   /** Fee per side, bps. @default {0} */
   feeBps?: number;
@@ -60,7 +78,21 @@ export interface ReplayOptions {
   blockSkip?: boolean;
 }
 
-/** One replayed trade (camelCase; the Parquet columns are the snake_case names). */
+/**
+ * One replayed trade (camelCase; the Parquet columns are the snake_case names).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { replayCall, type Trade } from "./executor.ts";
+ * // Entry at the close of the alert's candle (1); the next candle dips to 0.7.
+ * const s = { ts: [0, 60_000], open: [1, 1], high: [1, 1.1], low: [1, 0.7], close: [1, 0.8] };
+ * const t: Trade = replayCall({ type: "fixed_stop", stopPct: 0.2 }, s, { alertTsMs: 0 })!;
+ * assert.deepEqual([t.exitReason, t.stopOut, t.exitPx], ["stop_loss", true, 0.8]);
+ * assert.equal(t.timeExposedMs, 60_000);
+ * assert.equal(Math.round(t.realizedReturnBps), -2_000);
+ * ```
+ */
 export interface Trade {
   /** `ts` of the anchor candle, epoch ms. */
   entryTsMs: number;
@@ -335,7 +367,28 @@ export function noEntryTrade(alertTsMs: number): Trade {
   };
 }
 
-/** A replayed call: the call and its trade. */
+/**
+ * A replayed call: the call and its trade.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type CallTrade, replayCalls } from "./executor.ts";
+ * const s = { ts: [0, 60_000], open: [1, 1], high: [1, 1.5], low: [1, 1], close: [1, 1.5] };
+ * const calls = ["M", "NO_CANDLES"].map((mint, i) => ({
+ *   callId: `c${i}`, caller: "amy", mint, chain: "solana", alertTsMs: 0,
+ * }));
+ * const r = replayCalls({ type: "fixed_stop", stopPct: 0.2 }, calls, {
+ *   seriesByMint: new Map([["M", s]]),
+ * });
+ * // Each trade keeps its call, so results can be grouped by caller or mint later.
+ * const rows: CallTrade[] = [...r.trades, ...r.noEntry];
+ * assert.deepEqual(rows.map((t) => [t.call.callId, t.trade.exitReason]), [
+ *   ["c0", "end_of_data"],
+ *   ["c1", "no_entry"],
+ * ]);
+ * ```
+ */
 export interface CallTrade {
   /** The call. */
   call: Call;
@@ -343,7 +396,29 @@ export interface CallTrade {
   trade: Trade;
 }
 
-/** Options for {@linkcode replayCalls}. */
+/**
+ * Options for {@linkcode replayCalls}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { replayCalls, type ReplayCallsOptions } from "./executor.ts";
+ * const s = { ts: [0, 60_000], open: [1, 1], high: [1, 1.5], low: [1, 1], close: [1, 1.5] };
+ * const calls = [0, 1, 2].map((i) => ({
+ *   callId: `c${i}`, caller: "amy", mint: "M", chain: "solana", alertTsMs: 0,
+ * }));
+ * const seen: number[][] = [];
+ * const options: ReplayCallsOptions = {
+ *   progressEvery: 2,
+ *   onProgress: (done, total) => seen.push([done, total]),
+ * };
+ * replayCalls({ type: "fixed_stop", stopPct: 0.2 }, calls, {
+ *   ...options,
+ *   seriesByMint: new Map([["M", s]]),
+ * });
+ * assert.deepEqual(seen, [[2, 3], [3, 3]]); // every 2 calls, and at the end
+ * ```
+ */
 export interface ReplayCallsOptions extends ReplayOptions {
   /** Called every `progressEvery` calls and at the end with (done, total). @default {undefined} */
   onProgress?: (done: number, total: number) => void;

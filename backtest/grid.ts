@@ -21,7 +21,23 @@ import { PolicyError } from "./errors.ts";
 import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 
-/** Most combinations a grid may expand to unless told otherwise (`--max-trials`). */
+/**
+ * Most combinations a grid may expand to unless told otherwise (`--max-trials`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { expandGrid, GRID_TRIALS_MAX_DEFAULT, GridError } from "./grid.ts";
+ * assert.equal(GRID_TRIALS_MAX_DEFAULT, 10_000); // combinations (trials)
+ * // 101 x 100 = 10_100 combinations: refused by count, before any is expanded.
+ * const stopPct = Array.from({ length: 101 }, (_, i) => (i + 1) / 200);
+ * const takeProfitPct = Array.from({ length: 100 }, (_, i) => i + 1);
+ * assert.throws(
+ *   () => expandGrid({ type: "fixed_stop", stopPct, takeProfitPct }),
+ *   (err) => err instanceof GridError && /more than the limit of 10000/.test(err.message),
+ * );
+ * ```
+ */
 export const GRID_TRIALS_MAX_DEFAULT = 10_000;
 /** Fewest digits of a trial id's number. */
 const TRIAL_ID_DIGITS_MIN = 3;
@@ -58,7 +74,22 @@ export class GridError extends Error {
   }
 }
 
-/** One axis of a grid: a dotted path and its values. */
+/**
+ * One axis of a grid: a dotted path and its values.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type GridAxis, gridAxes } from "./grid.ts";
+ * // A ladder whose first level's multiple varies: the axis is named by its dotted path.
+ * const grid = {
+ *   type: "ladder",
+ *   levels: [{ multiple: [2, 3], fraction: 0.5 }, { multiple: 5, fraction: 0.5 }],
+ * };
+ * const axes: GridAxis[] = gridAxes(grid).axes;
+ * assert.deepEqual(axes, [{ path: "levels.0.multiple", values: [2, 3] }]);
+ * ```
+ */
 export interface GridAxis {
   /** Dotted path of the field (`stopPct`, `levels.0.multiple`, `policies.1.trailPct`). */
   path: string;
@@ -66,7 +97,28 @@ export interface GridAxis {
   values: readonly number[];
 }
 
-/** One combination of a grid: a concrete, validated policy. */
+/**
+ * One combination of a grid: a concrete, validated policy.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { expandGrid, type GridTrial } from "./grid.ts";
+ * const trials: GridTrial[] = expandGrid({
+ *   type: "fixed_stop",
+ *   stopPct: [0.2, 0.3],
+ *   takeProfitPct: [1, 2],
+ * });
+ * // The last axis varies fastest.
+ * assert.deepEqual(trials.map((t) => [t.trialId, t.values.stopPct, t.values.takeProfitPct]), [
+ *   ["t000", 0.2, 1],
+ *   ["t001", 0.2, 2],
+ *   ["t002", 0.3, 1],
+ *   ["t003", 0.3, 2],
+ * ]);
+ * assert.deepEqual(trials[3].policy, { type: "fixed_stop", stopPct: 0.3, takeProfitPct: 2 });
+ * ```
+ */
 export interface GridTrial {
   /** `t000`, `t001`, ... in grid order. */
   trialId: string;
@@ -76,7 +128,19 @@ export interface GridTrial {
   values: Record<string, number>;
 }
 
-/** Options for {@linkcode expandGrid}. */
+/**
+ * Options for {@linkcode expandGrid}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { expandGrid, type ExpandGridOptions } from "./grid.ts";
+ * const grid = { type: "fixed_stop", stopPct: [0.1, 0.2, 0.3] }; // 3 combinations
+ * const tight: ExpandGridOptions = { maxTrials: 2 };
+ * assert.throws(() => expandGrid(grid, tight), /Grid has 3 combinations/);
+ * assert.equal(expandGrid(grid, { maxTrials: 3 }).length, 3);
+ * ```
+ */
 export interface ExpandGridOptions {
   /** Most combinations accepted. @default {GRID_TRIALS_MAX_DEFAULT} (10,000) */
   trialsMax?: number;

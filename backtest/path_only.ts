@@ -18,14 +18,90 @@ import { InputError } from "./errors.ts";
 import { type PathMetrics, pathMetrics, summarizePaths } from "./metrics.ts";
 import type { Call } from "./types.ts";
 
-/** Run type recorded in `run.created`. */
+/**
+ * Run type recorded in `run.created`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PATH_ONLY_RUN_TYPE, runPathOnly } from "./path_only.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const r = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
+ *   assert.equal(r.runType, PATH_ONLY_RUN_TYPE);
+ *   assert(r.runId.startsWith(`${PATH_ONLY_RUN_TYPE}-`)); // a generated run id starts with it
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const PATH_ONLY_RUN_TYPE = "path_only";
-/** Phases of a path-only run, in order. */
+/**
+ * Phases of a path-only run, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PATH_ONLY_PHASES, runPathOnly } from "./path_only.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const r = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
+ *   assert.deepEqual(r.phases.map((p) => p.name), [...PATH_ONLY_PHASES]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const PATH_ONLY_PHASES = ["plan", "coverage", "slice", "load", "compute", "store"] as const;
-/** File name of the per-call metrics. */
+/**
+ * File name of the per-call metrics.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PATH_METRICS_FILE, runPathOnly } from "./path_only.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const r = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
+ *   // The artifact `path_metrics` is this file in the run directory.
+ *   assert.equal(r.artifactPaths.path_metrics, `${r.runDir}/${PATH_METRICS_FILE}`);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const PATH_METRICS_FILE = "path_metrics.parquet";
 
-/** Columns of `path_metrics.parquet`, in order. */
+/**
+ * Columns of `path_metrics.parquet`, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PATH_METRICS_COLUMNS, runPathOnly } from "./path_only.ts";
+ * import { openDataSession } from "./data.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * const s = await openDataSession(); // to read the Parquet file's schema
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const r = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
+ *   const sql = `DESCRIBE SELECT * FROM '${r.artifactPaths.path_metrics}'`;
+ *   const schema = (await s.conn.runAndReadAll(sql)).getRowObjectsJS();
+ *   const want = PATH_METRICS_COLUMNS.map((c) => [c.name, c.type]);
+ *   assert.deepEqual(schema.map((c) => [c.column_name, c.column_type]), want);
+ * } finally {
+ *   s.close();
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const PATH_METRICS_COLUMNS: readonly ColumnSpec[] = [
   { name: "call_id", type: "VARCHAR" },
   { name: "caller", type: "VARCHAR" },
@@ -44,7 +120,35 @@ export const PATH_METRICS_COLUMNS: readonly ColumnSpec[] = [
   { name: "peak_multiple", type: "DOUBLE" },
 ];
 
-/** Options for {@linkcode runPathOnly}: the common backtest options. */
+/**
+ * Options for {@linkcode runPathOnly}: the common backtest options.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type PathOnlyOptions, runPathOnly } from "./path_only.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const done: string[] = [];
+ *   const options: PathOnlyOptions = {
+ *     root,
+ *     calls: data.callsPath,
+ *     candles: data.candlesPath,
+ *     runId: "path_only-mine", // instead of a generated id
+ *     onPhase: (e) => {
+ *       if (e.state === "completed") done.push(e.name);
+ *     },
+ *   };
+ *   const r = await runPathOnly(options);
+ *   assert.equal(r.runId, "path_only-mine");
+ *   assert.equal(done.at(-1), "store"); // the hook saw each phase complete
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export type PathOnlyOptions = BacktestOptions;
 
 function metricsRow(call: Call, m: PathMetrics): Row {

@@ -25,9 +25,46 @@ import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
 import { tradeMetrics } from "./metrics.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 
-/** Run type recorded in `run.created`. */
+/**
+ * Run type recorded in `run.created`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { POLICY_RUN_TYPE, runPolicy } from "./policy.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   const r = await runPolicy({ ...files, policy: { type: "fixed_stop", stopPct: 0.3 } });
+ *   assert.equal(r.runType, POLICY_RUN_TYPE);
+ *   assert(r.runId.startsWith(`${POLICY_RUN_TYPE}-`)); // a generated run id starts with it
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const POLICY_RUN_TYPE = "policy";
-/** Phases of a policy run, in order. */
+/**
+ * Phases of a policy run, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { POLICY_PHASES, runPolicy } from "./policy.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   const r = await runPolicy({ ...files, policy: { type: "fixed_stop", stopPct: 0.3 } });
+ *   assert.deepEqual(r.phases.map((p) => p.name), [...POLICY_PHASES]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const POLICY_PHASES = [
   "plan",
   "coverage",
@@ -37,12 +74,66 @@ export const POLICY_PHASES = [
   "store",
   "aggregate",
 ] as const;
-/** File name of the per-call trades. */
+/**
+ * File name of the per-call trades.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { POLICY_RESULTS_FILE, runPolicy } from "./policy.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   const r = await runPolicy({ ...files, policy: { type: "fixed_stop", stopPct: 0.3 } });
+ *   // The artifact `policy_results` is this file in the run directory.
+ *   assert.equal(r.artifactPaths.policy_results, `${r.runDir}/${POLICY_RESULTS_FILE}`);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const POLICY_RESULTS_FILE = "policy_results.parquet";
-/** File name of the per-caller aggregate. */
+/**
+ * File name of the per-caller aggregate.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { CALLER_SUMMARY_FILE, runPolicy } from "./policy.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   const r = await runPolicy({ ...files, policy: { type: "fixed_stop", stopPct: 0.3 } });
+ *   // The artifact `caller_summary` is this file in the run directory.
+ *   assert.equal(r.artifactPaths.caller_summary, `${r.runDir}/${CALLER_SUMMARY_FILE}`);
+ *   assert((await Deno.stat(`${r.runDir}/${CALLER_SUMMARY_FILE}`)).size > 0);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const CALLER_SUMMARY_FILE = "caller_summary.parquet";
 
-/** Columns of `policy_results.parquet`, in order. */
+/**
+ * Columns of `policy_results.parquet`, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { POLICY_RESULTS_COLUMNS } from "./policy.ts";
+ * import { noEntryTrade } from "./executor.ts";
+ * // The call's id, caller and mint, then every field of a Trade under its snake_case name.
+ * const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+ * const tradeColumns = Object.keys(noEntryTrade(0)).map(snake);
+ * const names = POLICY_RESULTS_COLUMNS.map((c) => c.name);
+ * assert.deepEqual(names, ["call_id", "caller", "mint", ...tradeColumns]);
+ * assert.equal(POLICY_RESULTS_COLUMNS[names.indexOf("stop_out")].type, "BOOLEAN");
+ * ```
+ */
 export const POLICY_RESULTS_COLUMNS: readonly ColumnSpec[] = [
   { name: "call_id", type: "VARCHAR" },
   { name: "caller", type: "VARCHAR" },
@@ -59,7 +150,21 @@ export const POLICY_RESULTS_COLUMNS: readonly ColumnSpec[] = [
   { name: "tail_capture", type: "DOUBLE" },
 ];
 
-/** Columns of `caller_summary.parquet`, in order. */
+/**
+ * Columns of `caller_summary.parquet`, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { CALLER_SUMMARY_COLUMNS } from "./policy.ts";
+ * import { summarizeCallers } from "./aggregate.ts";
+ * import { noEntryTrade } from "./executor.ts";
+ * const call = { callId: "c1", caller: "amy", mint: "M", chain: "solana", alertTsMs: 0 };
+ * const [row] = summarizeCallers([], [{ call, trade: noEntryTrade(0) }]);
+ * // A column per field of a caller's summary row, in the same order.
+ * assert.deepEqual(CALLER_SUMMARY_COLUMNS.map((c) => c.name), Object.keys(row));
+ * ```
+ */
 export const CALLER_SUMMARY_COLUMNS: readonly ColumnSpec[] = [
   { name: "caller", type: "VARCHAR" },
   { name: "count", type: "BIGINT" },
@@ -70,7 +175,29 @@ export const CALLER_SUMMARY_COLUMNS: readonly ColumnSpec[] = [
   { name: "calls_no_entry", type: "BIGINT" },
 ];
 
-/** Options for {@linkcode runPolicy}. */
+/**
+ * Options for {@linkcode runPolicy}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type PolicyOptions, runPolicy } from "./policy.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
+ *   // The policy may also be JSON text, as `--policy` gives it.
+ *   const free: PolicyOptions = { ...files, policy: '{"type":"fixed_stop","stopPct":0.3}' };
+ *   const costly: PolicyOptions = { ...free, feeBps: 30, slippageBps: 20 }; // per side
+ *   const withoutCosts = (await runPolicy(free)).summary;
+ *   const withCosts = (await runPolicy(costly)).summary;
+ *   assert(Number(withCosts.mean_return_bps) < Number(withoutCosts.mean_return_bps));
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface PolicyOptions extends BacktestOptions {
   /** The exit policy: an object or JSON text, validated in the plan phase. */
   policy: unknown;

@@ -19,7 +19,28 @@ import { runPolicy } from "./policy.ts";
 import { runSweep, type SweepEventSink, type SweepObjective } from "./sweep.ts";
 import type { Interval } from "./data.ts";
 
-/** Run types a rerun can repeat. */
+/**
+ * Run types a rerun can repeat.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { RERUN_TYPES, rerunRun } from "./rerun.ts";
+ * import { PATH_ONLY_RUN_TYPE, POLICY_RUN_TYPE, SWEEP_RUN_TYPE } from "./mod.ts";
+ * assert.deepEqual(RERUN_TYPES, [PATH_ONLY_RUN_TYPE, POLICY_RUN_TYPE, SWEEP_RUN_TYPE]);
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   // A run of another type (here recorded by some other tool) is refused before any work.
+ *   const dir = `${root}/artifacts/runs/nb-1`;
+ *   await Deno.mkdir(dir, { recursive: true });
+ *   const manifest = { run_id: "nb-1", run_type: "notebook", status: "completed", config: {} };
+ *   await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
+ *   await assert.rejects(rerunRun("nb-1", { root }), { kind: "not_rerunnable" });
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export const RERUN_TYPES = ["path_only", "policy", "sweep"] as const;
 
 /**
@@ -120,7 +141,28 @@ function runsDir(root: string): string {
   return dirname(runDir(root, "x"));
 }
 
-/** Options for {@linkcode rerunRun}. */
+/**
+ * Options for {@linkcode rerunRun}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { rerunRun, type RerunOptions } from "./rerun.ts";
+ * import { runPathOnly } from "./path_only.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const first = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
+ *   // The new run goes to the same ledger root, under the id asked for.
+ *   const options: RerunOptions = { root, runId: "path_only-again" };
+ *   const { result } = await rerunRun(first.runId, options);
+ *   assert.equal(result.runDir, `${root}/artifacts/runs/path_only-again`);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RerunOptions {
   /** Ledger root. @default {Deno.env.get("LEDGER_ROOT") ?? "data/ledger"} */
   root?: string;
@@ -136,7 +178,28 @@ export interface RerunOptions {
   onInterrupt?: BacktestOptions["onInterrupt"];
 }
 
-/** One artifact of the original run compared with the rerun's. */
+/**
+ * One artifact of the original run compared with the rerun's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type ArtifactComparison, rerunRun } from "./rerun.ts";
+ * import { runPathOnly } from "./path_only.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const first = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
+ *   const { report } = await rerunRun(first.runId, { root });
+ *   const metrics: ArtifactComparison = report.artifacts.path_metrics;
+ *   // The same inputs and config give byte-identical Parquet.
+ *   assert(metrics.same && metrics.original_sha256 === metrics.rerun_sha256);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface ArtifactComparison {
   /** sha256 of the original file, or null when it is gone. */
   original_sha256: string | null;
@@ -146,7 +209,29 @@ export interface ArtifactComparison {
   same: boolean;
 }
 
-/** What a rerun found. */
+/**
+ * What a rerun found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type RerunReport, rerunRun } from "./rerun.ts";
+ * import { runPathOnly } from "./path_only.ts";
+ * import { writeSampleData } from "./sample_data.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
+ *   const files = { root, calls: data.callsPath, candles: data.candlesPath, gitCwd: root };
+ *   const first = await runPathOnly(files);
+ *   const report: RerunReport = (await rerunRun(first.runId, { root, gitCwd: root })).report;
+ *   assert(report.identical && report.rerun_run_id !== first.runId);
+ *   // No commit is known (gitCwd is not a checkout): the code is not known to be the same.
+ *   assert.deepEqual([report.git.recorded_commit, report.git.same], [null, false]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RerunReport {
   /** The run repeated. */
   original_run_id: string;

@@ -26,14 +26,76 @@ const HOUR_MS = 60 * MINUTE_MS;
 /** Sub-steps of the random walk inside one candle (they make highs and lows). */
 const SUBSTEPS_PER_CANDLE = 4;
 
-/** Default seed of the committed sample set. */
+/**
+ * Default seed of the committed sample set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { generateSampleData, SAMPLE_SEED } from "./sample_data.ts";
+ * const small = { calls: 3, mints: 2, windowMs: 3_600_000, callWindowMs: 600_000 };
+ * const byDefault = generateSampleData(small);
+ * // Without a seed the generator uses SAMPLE_SEED; another seed gives other data.
+ * assert.deepEqual(generateSampleData({ ...small, seed: SAMPLE_SEED }).calls, byDefault.calls);
+ * assert.notDeepEqual(generateSampleData({ ...small, seed: 1 }).calls, byDefault.calls);
+ * ```
+ */
 export const SAMPLE_SEED = 20260105;
-/** The committed sample calls file. */
+/**
+ * The committed sample calls file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SAMPLE_CALLS_FILE, writeSampleData } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // Without `callsFile`, the calls go to SAMPLE_CALLS_FILE (candles as CSV: no Parquet).
+ *   const out = await writeSampleData(dir, { calls: 2, mints: 1, candlesFile: "c.csv" });
+ *   assert.equal(out.callsPath, `${dir}/${SAMPLE_CALLS_FILE}`);
+ *   assert.equal(out.callsPath, `${dir}/calls.csv`);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export const SAMPLE_CALLS_FILE = "calls.csv";
-/** The committed sample candles file. */
+/**
+ * The committed sample candles file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SAMPLE_CANDLES_FILE } from "./sample_data.ts";
+ * import { fileFormat } from "./data.ts";
+ * import { SAMPLE_CANDLES_PATH } from "./workflow.ts";
+ * // The backtests' default candles input is this file in data/sample/, read as Parquet.
+ * assert.equal(SAMPLE_CANDLES_PATH, `data/sample/${SAMPLE_CANDLES_FILE}`);
+ * assert.equal(fileFormat(SAMPLE_CANDLES_FILE, "Candles"), "parquet");
+ * ```
+ */
 export const SAMPLE_CANDLES_FILE = "candles_1m.parquet";
 
-/** Options for {@linkcode generateSampleData}. */
+/**
+ * Options for {@linkcode generateSampleData}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { generateSampleData, type SampleDataOptions } from "./sample_data.ts";
+ * // Two hours of candles per mint instead of 32: a small, fast data set.
+ * const options: SampleDataOptions = {
+ *   calls: 4,
+ *   mints: 2,
+ *   windowMs: 2 * 3_600_000,
+ *   callWindowMs: 600_000,
+ * };
+ * const data = generateSampleData(options);
+ * assert.equal(data.calls.length, 4);
+ * assert.equal(data.mints.length, 2);
+ * assert(data.mints.every((m) => m.ts.length === 120)); // a 1m candle per minute of windowMs
+ * ```
+ */
 export interface SampleDataOptions {
   /** PRNG seed. @default {20260105} */
   seed?: number;
@@ -51,10 +113,41 @@ export interface SampleDataOptions {
   callWindowMs?: number;
 }
 
-/** One mint's regime. */
+/**
+ * One mint's regime.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { generateSampleData, type Regime } from "./sample_data.ts";
+ * const { mints } = generateSampleData({ calls: 1, mints: 30 });
+ * const byRegime: Record<Regime, number> = { fade: 0, runner: 0, rug: 0 };
+ * for (const m of mints) byRegime[m.regime]++;
+ * assert.equal(byRegime.fade + byRegime.runner + byRegime.rug, 30);
+ * // A rug loses most of its price at once: it ends far below where it started.
+ * for (const m of mints.filter((m) => m.regime === "rug")) {
+ *   assert(m.close[m.close.length - 1] < m.open[0] / 4);
+ * }
+ * ```
+ */
 export type Regime = "fade" | "runner" | "rug";
 
-/** A generated mint with its 1m candles (columnar). */
+/**
+ * A generated mint with its 1m candles (columnar).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { generateSampleData, type SampleMint } from "./sample_data.ts";
+ * const small = { calls: 1, mints: 1, windowMs: 3_600_000, callWindowMs: 600_000 };
+ * const m: SampleMint = generateSampleData(small).mints[0];
+ * // One candle a minute from the launch; index i of every array is candle i.
+ * assert.equal(m.ts[0], m.launchMs);
+ * assert.equal(m.ts[59] - m.ts[0], 59 * 60_000);
+ * assert.equal(m.close.length, 60);
+ * assert(m.high.every((high, i) => high >= m.low[i]));
+ * ```
+ */
 export interface SampleMint {
   /** Token address. */
   mint: string;
@@ -76,7 +169,21 @@ export interface SampleMint {
   volume: Float64Array;
 }
 
-/** A generated data set. */
+/**
+ * A generated data set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { generateSampleData, type SampleData } from "./sample_data.ts";
+ * const small = { calls: 10, mints: 3, windowMs: 3_600_000, callWindowMs: 600_000 };
+ * const data: SampleData = generateSampleData(small);
+ * const launchMs = new Map(data.mints.map((m) => [m.mint, m.launchMs]));
+ * // Every call is on a generated mint, after its launch; the calls are in time order.
+ * assert(data.calls.every((c) => c.alertTsMs >= launchMs.get(c.mint)!));
+ * assert(data.calls.every((c, i) => i === 0 || data.calls[i - 1].alertTsMs <= c.alertTsMs));
+ * ```
+ */
 export interface SampleData {
   /** Calls sorted by alert time. */
   calls: Call[];
@@ -373,7 +480,31 @@ function weightedCaller(rng: Rng): number {
   return CALLERS.length - 1;
 }
 
-/** Options for {@linkcode writeSampleData}. */
+/**
+ * Options for {@linkcode writeSampleData}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { writeSampleData, type WriteSampleDataOptions } from "./sample_data.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // Candles as CSV instead of Parquet (the extension decides), under other names.
+ *   const options: WriteSampleDataOptions = {
+ *     calls: 3,
+ *     mints: 1,
+ *     callsFile: "my_calls.csv",
+ *     candlesFile: "my_candles.csv",
+ *   };
+ *   const out = await writeSampleData(dir, options);
+ *   assert.equal(out.callsPath, `${dir}/my_calls.csv`);
+ *   const lines = (await Deno.readTextFile(out.candlesPath)).trimEnd().split("\n");
+ *   assert.equal(lines.length, out.candles + 1); // a header, then a line per candle
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface WriteSampleDataOptions extends SampleDataOptions {
   /** Calls file name inside the directory. @default {"calls.csv"} */
   callsFile?: string;

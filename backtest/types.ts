@@ -60,5 +60,22 @@ export interface CandleSeries {
   volume?: ArrayLike<number>;
 }
 
-/** Formats of input files, by extension: `.csv`, `.jsonl`/`.ndjson`/`.json`, `.parquet`. */
+/**
+ * Formats of input files, by extension: `.csv`, `.jsonl`/`.ndjson`/`.json`, `.parquet`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { FileFormat } from "./types.ts";
+ * import { fileFormat } from "./data.ts";
+ * const format: FileFormat = fileFormat("data/sample/calls.ndjson", "Calls");
+ * // DuckDB's reader per format; a Record over FileFormat must name every format.
+ * const reader: Record<FileFormat, string> = {
+ *   csv: "read_csv",
+ *   json: "read_json",
+ *   parquet: "read_parquet",
+ * };
+ * assert.equal(reader[format], "read_json");
+ * ```
+ */
 export type FileFormat = "csv" | "json" | "parquet";

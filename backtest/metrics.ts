@@ -28,6 +28,7 @@
  */
 import type { CandleSeries } from "./types.ts";
 import { reachedDown, reachedUp } from "./_touch.ts";
+import { mulberry32 } from "./_random.ts";
 
 /**
  * Basis points in one whole (100%).
@@ -687,15 +688,4 @@ function fnv1a(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** Mulberry32: a small seeded PRNG of uniform numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

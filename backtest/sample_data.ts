@@ -18,6 +18,7 @@
 import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { writeParquet } from "./_parquet.ts";
 import type { Call } from "./types.ts";
+import { mulberry32 } from "./_random.ts";
 
 /** One minute, ms. */
 const MINUTE_MS = 60_000;
@@ -207,31 +208,7 @@ const CALLERS: readonly [string, number][] = [
   ["late_larry", 0.1],
 ];
 
-/**
- * mulberry32, a small seeded pseudo-random generator: the same seed gives
- * the same sequence of numbers in [0, 1) on every machine. Good enough for
- * sample data and benchmark logs, not for anything secret.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { mulberry32 } from "./sample_data.ts";
- * const a = mulberry32(7), b = mulberry32(7);
- * const x = a();
- * assert.equal(x, b());
- * assert(x >= 0 && x < 1);
- * ```
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "./_random.ts";
 
 interface Rng {
   u(): number;

@@ -26,10 +26,47 @@ import { withIndex } from "./queries.ts";
 import { rows } from "./_sql.ts";
 import { SELECT_LIVENESS_CANDIDATES_SQL } from "./schema.ts";
 
-/** Default time between two checks of the log: 30 s. */
+/**
+ * Default time between two checks of the log: 30 s.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DAEMON_INTERVAL_MS_DEFAULT } from "./daemon.ts";
+ * // runDaemon looks at the log this often when no `intervalMs` is given: every 30 s, in ms.
+ * assert.equal(DAEMON_INTERVAL_MS_DEFAULT, 30 * 1000);
+ * ```
+ */
 export const DAEMON_INTERVAL_MS_DEFAULT = 30_000;
 
-/** Options for {@linkcode runDaemon}. */
+/**
+ * Options for {@linkcode runDaemon}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type DaemonOptions, runDaemon } from "./daemon.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const stop = new AbortController();
+ *   let started = false;
+ *   const options: DaemonOptions = {
+ *     intervalMs: 1000,
+ *     signal: stop.signal,
+ *     // Called once the root's lock is held: stopping here ends the daemon before its first check.
+ *     onStart: () => {
+ *       started = true;
+ *       stop.abort();
+ *     },
+ *   };
+ *   assert.equal((await runDaemon(root, options)).checks, 0);
+ *   assert.ok(started);
+ *   await assert.rejects(runDaemon(root, { intervalMs: 0 }), RangeError); // must be > 0
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface DaemonOptions {
   /** Time between two checks of the log. @default {DAEMON_INTERVAL_MS_DEFAULT} */
   intervalMs?: number;
@@ -55,10 +92,44 @@ export interface DaemonOptions {
   onStart?: () => void;
 }
 
-/** How much a log entry matters. */
+/**
+ * How much a log entry matters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type DaemonLogLevel, recoveredLogEntry } from "./daemon.ts";
+ * // A log that shows entries at or above a threshold, in the order of how much they matter.
+ * const order: DaemonLogLevel[] = ["debug", "info", "warn", "error"];
+ * const shown = (level: DaemonLogLevel, min: DaemonLogLevel) =>
+ *   order.indexOf(level) >= order.indexOf(min);
+ * const level: DaemonLogLevel = recoveredLogEntry("not a valid DuckDB database file").level;
+ * // An index rebuilt in full from the log is a warning: shown at warn, not at error.
+ * assert.ok(shown(level, "warn") && !shown(level, "error"));
+ * assert.ok(!shown("debug", "info"));
+ * ```
+ */
 export type DaemonLogLevel = "debug" | "info" | "warn" | "error";
 
-/** One log entry of the daemon: a level, a message, and fields for machines. */
+/**
+ * One log entry of the daemon: a level, a message, and fields for machines.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type DaemonLogEntry, formatLogEntry } from "./daemon.ts";
+ * const entry: DaemonLogEntry = {
+ *   level: "error",
+ *   msg: "rebuild failed: disk full",
+ *   fields: { error: "disk full" },
+ * };
+ * const at = new Date(Date.UTC(2026, 0, 20));
+ * // The text line carries the message; the JSON line adds the fields for machines.
+ * const line = formatLogEntry(entry, false, at);
+ * assert.equal(line, "2026-01-20T00:00:00.000Z error rebuild failed: disk full");
+ * assert.equal(JSON.parse(formatLogEntry(entry, true, at)).error, "disk full");
+ * ```
+ */
 export interface DaemonLogEntry {
   /** How much it matters. */
   level: DaemonLogLevel;
@@ -92,7 +163,30 @@ export function formatLogEntry(entry: DaemonLogEntry, json: boolean, at = new Da
   return `${time} ${entry.level} ${msg}`;
 }
 
-/** What a daemon did before it stopped. */
+/**
+ * What a daemon did before it stopped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type DaemonSummary, runDaemon } from "./daemon.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   // A directory where the rebuild's lock file goes: every rebuild fails, the daemon goes on.
+ *   await Deno.mkdir(`${root}/index/.runs.duckdb.rebuild.lock`, { recursive: true });
+ *   const stop = new AbortController();
+ *   const summary: DaemonSummary = await runDaemon(root, {
+ *     signal: stop.signal,
+ *     log: (entry) => {
+ *       if (entry.level === "error") stop.abort(); // stop at the first failed rebuild
+ *     },
+ *   });
+ *   assert.deepEqual(summary, { checks: 1, rebuilds: 1, failures: 1 });
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface DaemonSummary {
   /** Checks of the log. */
   checks: number;
@@ -373,7 +467,25 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** A held daemon lock. */
+/**
+ * A held daemon lock.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { acquireDaemonLock, type DaemonLock, DaemonLockedError } from "./daemon.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const lock: DaemonLock = await acquireDaemonLock(root);
+ *   // While it is held, a second daemon on the same root is refused.
+ *   await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
+ *   lock.release();
+ *   (await acquireDaemonLock(root)).release(); // released: the next daemon takes it
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface DaemonLock {
   /** Release the lock (the file stays; the next daemon reuses it). */
   release(): void;

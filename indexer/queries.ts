@@ -28,10 +28,55 @@ import {
 
 export { RUN_STATUSES };
 
-/** A status of `latest_runs`. */
+/**
+ * A status of `latest_runs`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { RUN_STATUSES, type RunStatus } from "./queries.ts";
+ * // Checking a `--status` text: only a status the index knows becomes a RunStatus.
+ * function parseStatus(text: string): RunStatus | undefined {
+ *   return RUN_STATUSES.find((status) => status === text);
+ * }
+ * const status: RunStatus | undefined = parseStatus("stale");
+ * assert.equal(status, "stale");
+ * assert.equal(parseStatus("done"), undefined);
+ * ```
+ */
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** One run as the runs list shows it. Times are ms since epoch (UTC). */
+/**
+ * One run as the runs list shows it. Times are ms since epoch (UTC).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listRuns, type RunRow } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "r1", run_type: "policy", config: {},
+ *       data_fingerprint: "fp1" },
+ *     { event_type: "run.started", run_id: "r1", host: "lab-1", pid: 4242 },
+ *     { event_type: "run.completed", run_id: "r1", summary: { win_rate: 0.6 },
+ *       artifact_paths: {} },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const [run]: RunRow[] = await listRuns(indexPath(root));
+ *   assert.equal(run.status, "completed");
+ *   assert.deepEqual(run.summary, { win_rate: 0.6 }); // the JSON column, parsed
+ *   assert.deepEqual([run.host, run.pid, run.event_count], ["lab-1", 4242, 3]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RunRow {
   /** The run id. */
   run_id: string;
@@ -73,7 +118,35 @@ export interface RunRow {
   config: unknown;
 }
 
-/** One phase of a run. */
+/**
+ * One phase of a run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { getRun, type PhaseRow } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "r1" },
+ *     { event_type: "phase.started", run_id: "r1", phase_name: "load", phase_order: 0 },
+ *     { event_type: "phase.completed", run_id: "r1", phase_name: "load", duration_ms: 120,
+ *       output_summary: { rows: 500 } },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const [phase]: PhaseRow[] = (await getRun(indexPath(root), "r1"))!.phases;
+ *   assert.deepEqual([phase.phase_name, phase.phase_order, phase.duration_ms], ["load", 0, 120]);
+ *   assert.deepEqual(phase.output_summary, { rows: 500 }); // parsed from its JSON column
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface PhaseRow {
   /** Phase name. */
   phase_name: string;
@@ -89,7 +162,34 @@ export interface PhaseRow {
   output_summary: unknown;
 }
 
-/** One trial of a run. */
+/**
+ * One trial of a run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { getRun, type TrialRow } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "r1" },
+ *     { event_type: "trial.recorded", run_id: "r1", trial_id: "t1", params: { stop: 0.02 },
+ *       metrics: { sharpe: 1.4 } },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const [trial]: TrialRow[] = (await getRun(indexPath(root), "r1"))!.trials;
+ *   assert.equal(trial.trial_id, "t1");
+ *   assert.deepEqual([trial.params, trial.metrics], [{ stop: 0.02 }, { sharpe: 1.4 }]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface TrialRow {
   /** Trial id. */
   trial_id: string;
@@ -101,7 +201,34 @@ export interface TrialRow {
   metrics: unknown;
 }
 
-/** One artifact of a run. */
+/**
+ * One artifact of a run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type ArtifactRow, getRun } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "r1" },
+ *     { event_type: "artifact.created", run_id: "r1", artifact_type: "path_metrics",
+ *       artifact_path: "runs/r1/path_metrics.parquet", size_bytes: 2048 },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const [artifact]: ArtifactRow[] = (await getRun(indexPath(root), "r1"))!.artifacts;
+ *   assert.equal(artifact.artifact_path, "runs/r1/path_metrics.parquet");
+ *   assert.strictEqual(artifact.size_bytes, 2048); // a number, not a bigint
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface ArtifactRow {
   /** Artifact type. */
   artifact_type: string;
@@ -113,7 +240,34 @@ export interface ArtifactRow {
   created_at_ms: number;
 }
 
-/** One baseline result of a run. */
+/**
+ * One baseline result of a run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type BaselineRow, getRun } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "r1" },
+ *     { event_type: "baseline.completed", run_id: "r1", alerts_total: 40, alerts_ok: 38,
+ *       artifact_path: "runs/r1/baseline.json" },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const [baseline]: BaselineRow[] = (await getRun(indexPath(root), "r1"))!.baselines;
+ *   assert.strictEqual(baseline.alerts_total - baseline.alerts_ok, 2); // alerts that failed
+ *   assert.equal(baseline.artifact_path, "runs/r1/baseline.json");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface BaselineRow {
   /** Alerts evaluated. */
   alerts_total: number;
@@ -125,7 +279,36 @@ export interface BaselineRow {
   completed_at_ms: number;
 }
 
-/** A run with its phases, trials, artifacts and baselines. */
+/**
+ * A run with its phases, trials, artifacts and baselines.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { getRun, type RunDetail } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "r1" },
+ *     { event_type: "run.tagged", run_id: "r1", tags: { label: "first", policy: "atr" } },
+ *     { event_type: "run.tagged", run_id: "r1", tags: { label: "best" } },
+ *     { event_type: "run.archived", run_id: "r1", reason: "superseded" },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const detail: RunDetail | null = await getRun(indexPath(root), "r1");
+ *   assert.deepEqual(detail?.tags, { label: "best", policy: "atr" }); // the latest value per key
+ *   assert.equal(detail?.archived, true);
+ *   assert.deepEqual(detail?.phases, []);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RunDetail {
   /** The run. */
   run: RunRow;
@@ -145,7 +328,37 @@ export interface RunDetail {
   archived: boolean;
 }
 
-/** One note of a run. */
+/**
+ * One note of a run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { getRun, type NoteRow } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "r1" },
+ *     { event_type: "run.noted", run_id: "r1", note: "stop too tight",
+ *       timestamp_ms: Date.UTC(2026, 0, 20, 9) },
+ *     { event_type: "run.noted", run_id: "r1", note: "retry with 2%",
+ *       timestamp_ms: Date.UTC(2026, 0, 20, 10) },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const notes: NoteRow[] = (await getRun(indexPath(root), "r1"))!.notes;
+ *   // Oldest first, each with the time of its run.noted event.
+ *   assert.deepEqual(notes.map((n) => n.note), ["stop too tight", "retry with 2%"]);
+ *   assert.strictEqual(notes[1].noted_at_ms, Date.UTC(2026, 0, 20, 10));
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface NoteRow {
   /** The note. */
   note: string;
@@ -269,7 +482,35 @@ export class ReaderMemoryError extends Error {
   }
 }
 
-/** Options for {@linkcode listRuns}. */
+/**
+ * Options for {@linkcode listRuns}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listRuns, type ListRunsOptions } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "r1" },
+ *     { event_type: "run.started", run_id: "r2" },
+ *     { event_type: "run.failed", run_id: "r2", error: { message: "no candles" } },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const options: ListRunsOptions = { status: "running", limit: 10 };
+ *   const running = await listRuns(indexPath(root), options);
+ *   assert.deepEqual(running.map((r) => r.run_id), ["r1"]); // r2 failed
+ *   assert.equal((await listRuns(indexPath(root), { limit: 1 })).length, 1);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface ListRunsOptions {
   /** Only runs with this status. @default {undefined} (all) */
   status?: RunStatus;

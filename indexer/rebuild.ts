@@ -56,16 +56,61 @@ export { InvalidMemoryLimitError, parseMemoryLimit };
  * events with `1GB`, 1.42 GiB with `768MB`, as fast), so this keeps a full
  * rebuild under 1.5 GiB; with batches of {@linkcode STAGE_BYTES_MAX} and the
  * spill directory beside the index, more log spills instead of growing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { deriveGroupEventsFor, MEMORY_LIMIT_DEFAULT, parseMemoryLimit } from "./rebuild.ts";
+ * import { memoryLimitBytes, REBUILD_MEMORY_LIMIT_MIN_BYTES } from "./memory_limit.ts";
+ * assert.equal(memoryLimitBytes(MEMORY_LIMIT_DEFAULT), 768e6); // 768 MB (decimal megabytes)
+ * // A size the rebuild's own check accepts; under it a full rebuild derives 2M events a pass.
+ * assert.equal(parseMemoryLimit(MEMORY_LIMIT_DEFAULT, REBUILD_MEMORY_LIMIT_MIN_BYTES), "768MB");
+ * assert.equal(deriveGroupEventsFor(MEMORY_LIMIT_DEFAULT), 2_000_000);
+ * ```
  */
 export const MEMORY_LIMIT_DEFAULT = "768MB";
 
 /** Smallest accepted `batchBytes`. */
 const BATCH_BYTES_MIN = 64 * 1024;
 
-/** Default silence after which a running run shows as `stale`: 24 h in ms. */
+/**
+ * Default silence after which a running run shows as `stale`: 24 h in ms.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { STALE_AFTER_MS_DEFAULT } from "./rebuild.ts";
+ * // A running run with no event for longer than this shows as stale: 24 hours, in ms.
+ * assert.equal(STALE_AFTER_MS_DEFAULT, 24 * 60 * 60 * 1000);
+ * ```
+ */
 export const STALE_AFTER_MS_DEFAULT = 24 * 60 * 60 * 1000;
 
-/** Options for {@linkcode rebuildIndex}. */
+/**
+ * Options for {@linkcode rebuildIndex}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { rebuildIndex, type RebuildOptions } from "./rebuild.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const progress: string[] = [];
+ *   const options: RebuildOptions = {
+ *     dbPath: `${root}/elsewhere.duckdb`, // instead of <root>/index/runs.duckdb
+ *     onProgress: (line) => progress.push(line),
+ *   };
+ *   const report = await rebuildIndex(root, options);
+ *   assert.equal(report.dbPath, options.dbPath);
+ *   assert.ok((await Deno.stat(`${root}/elsewhere.duckdb`)).isFile);
+ *   assert.ok(progress.some((line) => line.startsWith("published")));
+ *   // Checked before anything is done: a silence of 0 ms would make every run stale.
+ *   await assert.rejects(rebuildIndex(root, { staleAfterMs: 0 }), RangeError);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RebuildOptions {
   /** The index file. @default {`<root>/index/runs.duckdb`} */
   dbPath?: string;
@@ -128,7 +173,29 @@ export interface RebuildOptions {
   signal?: AbortSignal;
 }
 
-/** What a rebuild did. */
+/**
+ * What a rebuild did.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { rebuildIndex, type RebuildReport } from "./rebuild.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.append({ event_type: "run.started", run_id: "r1" });
+ *   await writer.close();
+ *   const first: RebuildReport = await rebuildIndex(root);
+ *   assert.deepEqual([first.mode, first.eventsRead, first.runs], ["full", 1, 1]); // no index yet
+ *   const again: RebuildReport = await rebuildIndex(root);
+ *   // The index exists and the log has not grown: nothing is read, the run is still there.
+ *   assert.deepEqual([again.mode, again.filesRead, again.runs], ["incremental", 0, 1]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RebuildReport {
   /** `full` or `incremental`. */
   mode: "full" | "incremental";

@@ -906,7 +906,19 @@ export const MARK_INVALID_UTF8_SQL = `UPDATE stage SET reason = 'not UTF-8', e =
 
 // ---- read queries (indexer/queries.ts) ----
 
-/** The statuses `latest_runs.status` can take. */
+/**
+ * The statuses `latest_runs.status` can take.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LATEST_RUNS_SELECT_SQL, RUN_STATUSES } from "./schema.ts";
+ * // The SQL that derives `latest_runs.status` gives these values and no other.
+ * const literals = LATEST_RUNS_SELECT_SQL.matchAll(/(?:THEN|ELSE) '(\w+)'/g);
+ * const derived = new Set([...literals].map((m) => m[1]));
+ * assert.deepEqual([...derived].sort(), [...RUN_STATUSES].sort());
+ * ```
+ */
 export const RUN_STATUSES = ["completed", "failed", "running", "pending", "stale"] as const;
 
 /**

@@ -12,7 +12,21 @@ import { exists } from "../ledger/exists.ts";
 
 export { DEFAULT_LEGACY_DB_PATH };
 
-/** The day the event log took over, as `YYYY-MM-DD` (UTC midnight). */
+/**
+ * The day the event log took over, as `YYYY-MM-DD` (UTC midnight).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { dayStartMs, DEFAULT_CUTOVER_DATE } from "./active.ts";
+ * import { sourceForCreatedAt } from "./dual.ts";
+ * const cutoverMs = dayStartMs(DEFAULT_CUTOVER_DATE);
+ * assert.equal(cutoverMs, Date.UTC(2026, 0, 23));
+ * // A run created one millisecond before it is the legacy store's; from it on, the event log's.
+ * assert.equal(sourceForCreatedAt(cutoverMs - 1), "legacy");
+ * assert.equal(sourceForCreatedAt(cutoverMs), "event_log");
+ * ```
+ */
 export const DEFAULT_CUTOVER_DATE = "2026-01-23";
 
 /**

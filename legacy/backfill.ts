@@ -40,7 +40,29 @@ export const UNKNOWN_RUN_TYPE = "unknown";
 /** Message of the `run.failed` error of a legacy failure that recorded none. */
 export const LEGACY_FAILURE_MESSAGE = "legacy run failed (no error recorded)";
 
-/** Options for {@linkcode backfillLegacy}. */
+/**
+ * Options for {@linkcode backfillLegacy}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { backfillLegacy, type BackfillOptions } from "./backfill.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: Date.UTC(2025, 0, 2) }]);
+ *   // A dry run counts what the backfill would write, and writes nothing.
+ *   const options: BackfillOptions = { legacyDbPath, dryRun: true };
+ *   const plan = await backfillLegacy(`${dir}/ledger`, options);
+ *   assert.deepEqual([plan.eventsPlanned, plan.eventsWritten], [1, 0]); // run.created only
+ *   const done = await backfillLegacy(`${dir}/ledger`, { ...options, dryRun: false });
+ *   assert.equal(done.eventsWritten, 1);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface BackfillOptions {
   /** The legacy DuckDB file. @default {"data/baseline_results.duckdb"} */
   legacyDbPath?: string;
@@ -50,7 +72,28 @@ export interface BackfillOptions {
   dryRun?: boolean;
 }
 
-/** A legacy run the backfill did not write, and why. */
+/**
+ * A legacy run the backfill did not write, and why.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { backfillLegacy, type SkippedRun } from "./backfill.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   // A run id that is not a safe path segment: the run is reported, never renamed.
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "old/1", created_at_ms: Date.UTC(2025, 0, 2) }]);
+ *   const report = await backfillLegacy(`${dir}/ledger`, { legacyDbPath, dryRun: true });
+ *   const [skipped]: SkippedRun[] = report.skipped;
+ *   assert.equal(skipped.run_id, "old/1");
+ *   assert.match(skipped.reason, /^run_id does not match/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface SkippedRun {
   /** The legacy run id, as it is in the legacy file. */
   run_id: string;
@@ -58,7 +101,32 @@ export interface SkippedRun {
   reason: string;
 }
 
-/** What {@linkcode backfillLegacy} did. */
+/**
+ * What {@linkcode backfillLegacy} did.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { backfillLegacy, type BackfillReport } from "./backfill.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const day = Date.UTC(2025, 11, 1);
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "old-1", created_at_ms: day, started_at_ms: day, completed_at_ms: day + 60_000 },
+ *     { run_id: "old-2", created_at_ms: null }, // no creation time: skipped
+ *   ]);
+ *   const report: BackfillReport = await backfillLegacy(`${dir}/ledger`, { legacyDbPath });
+ *   assert.equal(report.legacyRuns, 2);
+ *   assert.equal(report.backfillableRuns, 1);
+ *   assert.equal(report.eventsWritten, 3); // run.created, run.started, run.completed
+ *   assert.deepEqual(report.skipped, [{ run_id: "old-2", reason: "created_at_ms is NULL" }]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface BackfillReport {
   /** Legacy runs read. */
   legacyRuns: number;
@@ -128,6 +196,25 @@ export function legacyEventId(runId: string, eventType: string): string {
 /**
  * One event the backfill writes: the envelope with every id and time given
  * (so the writer keeps them), plus the type's fields. The writer validates it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type BackfillEvent, legacyEventId, legacyRowToEvents } from "./backfill.ts";
+ * const row = {
+ *   run_id: "old-1", run_type: "path-only", created_at_ms: Date.UTC(2025, 11, 1), config: "{}",
+ *   data_fingerprint: "fp", started_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: null,
+ *   failed_at_ms: null, summary_json: null, error_json: null, status_text: null,
+ *   has_status_row: true,
+ * };
+ * const mapped = legacyRowToEvents({ ...row, completed_at_ms: Date.UTC(2025, 11, 1, 2) });
+ * const events: BackfillEvent[] = "events" in mapped ? mapped.events : [];
+ * const types = events.map((e) => e.event_type);
+ * assert.deepEqual(types, ["run.created", "run.started", "run.completed"]);
+ * // Each event keeps its legacy time, and its id is derived: a second backfill finds it.
+ * assert.equal(events[2].timestamp_ms, Date.UTC(2025, 11, 1, 2));
+ * assert.equal(events[2].event_id, legacyEventId("old-1", "run.completed"));
+ * ```
  */
 export interface BackfillEvent {
   /** `run.created`, `run.started`, `run.completed` or `run.failed`. */
@@ -142,7 +229,26 @@ export interface BackfillEvent {
   [field: string]: unknown;
 }
 
-/** The events of one legacy run, or why it cannot be backfilled. */
+/**
+ * The events of one legacy run, or why it cannot be backfilled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type LegacyMapping, legacyRowToEvents } from "./backfill.ts";
+ * const row = {
+ *   run_id: "old-1", run_type: "path-only", created_at_ms: Date.UTC(2025, 11, 1), config: "{}",
+ *   data_fingerprint: "fp", started_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: null,
+ *   failed_at_ms: null, summary_json: null, error_json: null, status_text: null,
+ *   has_status_row: true,
+ * };
+ * // The events of a run, or why it is skipped: a run id that is not a safe path segment.
+ * const mappings: LegacyMapping[] = [row, { ...row, run_id: "old/1" }].map(legacyRowToEvents);
+ * const outcomes = mappings.map((m) => "events" in m ? `${m.events.length} events` : m.skip);
+ * assert.equal(outcomes[0], "2 events"); // run.created and run.started
+ * assert.match(outcomes[1], /^run_id does not match/);
+ * ```
+ */
 export type LegacyMapping = { events: BackfillEvent[] } | { skip: string };
 
 /**
@@ -211,7 +317,27 @@ export function legacyRowToEvents(row: LegacyRow): LegacyMapping {
   return { events };
 }
 
-/** What the index should hold for a legacy run once it is backfilled. */
+/**
+ * What the index should hold for a legacy run once it is backfilled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type ExpectedRun, expectedRun, LEGACY_FAILURE_MESSAGE } from "./backfill.ts";
+ * const row = {
+ *   run_id: "old-1", run_type: "path-only", created_at_ms: Date.UTC(2025, 11, 1), config: "{}",
+ *   data_fingerprint: "fp", started_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: null,
+ *   failed_at_ms: null, summary_json: null, error_json: null, status_text: null,
+ *   has_status_row: true,
+ * };
+ * // The legacy status says FAILED, with no failure time and no error recorded.
+ * const expected: ExpectedRun = expectedRun({ ...row, status_text: "FAILED" });
+ * assert.equal(expected.failed, true);
+ * assert.equal(expected.failed_at_ms, row.started_at_ms); // no failure time: dated by its start
+ * assert.deepEqual(expected.error, { message: LEGACY_FAILURE_MESSAGE });
+ * assert.equal(expected.summary, null); // it never completed
+ * ```
+ */
 export interface ExpectedRun {
   /** `run_type`; `"unknown"` for NULL or empty. */
   run_type: string;

@@ -96,13 +96,64 @@ export {
 } from "./active.ts";
 import { dayStartMs, DEFAULT_CUTOVER_DATE } from "./active.ts";
 
-/** Which store answered for a run. */
+/**
+ * Which store answered for a run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type RunSource, sourceForCreatedAt } from "./dual.ts";
+ * const source: RunSource = sourceForCreatedAt(Date.UTC(2025, 5, 1));
+ * // A caption for each store, as a listing could show where each row came from.
+ * const caption: Record<RunSource, string> = { legacy: "legacy DuckDB", event_log: "event log" };
+ * assert.equal(caption[source], "legacy DuckDB");
+ * ```
+ */
 export type RunSource = "legacy" | "event_log";
 
-/** A legacy run that started and has been silent this long shows as `stale`. */
+/**
+ * A legacy run that started and has been silent this long shows as `stale`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LEGACY_SILENCE_MS_MAX, legacyStatus } from "./dual.ts";
+ * import { STALE_AFTER_MS_DEFAULT } from "../indexer/rebuild.ts";
+ * const row = {
+ *   run_id: "old-1", run_type: "path-only", created_at_ms: Date.UTC(2025, 11, 1), config: "{}",
+ *   data_fingerprint: "fp", started_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: null,
+ *   failed_at_ms: null, summary_json: null, error_json: null, status_text: null,
+ *   has_status_row: true,
+ * };
+ * // Started and silent since: running for that long, stale one millisecond later.
+ * assert.equal(legacyStatus(row, row.started_at_ms + LEGACY_SILENCE_MS_MAX), "running");
+ * assert.equal(legacyStatus(row, row.started_at_ms + LEGACY_SILENCE_MS_MAX + 1), "stale");
+ * assert.equal(LEGACY_SILENCE_MS_MAX, STALE_AFTER_MS_DEFAULT); // 24 h in ms, as the index's
+ * ```
+ */
 export const LEGACY_SILENCE_MS_MAX = 24 * 60 * 60 * 1000;
 
-/** Where the two stores are, and the cutover between them. */
+/**
+ * Where the two stores are, and the cutover between them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import {
+ *   type DualModeOptions,
+ *   queryRuns,
+ *   resolveDualPaths,
+ *   sourceForCreatedAt,
+ * } from "./dual.ts";
+ * const options: DualModeOptions = { root: "/srv/ledger", cutoverDate: "2025-06-01" };
+ * assert.equal(resolveDualPaths(options).indexDbPath, "/srv/ledger/index/runs.duckdb");
+ * // With the cutover moved back, a run of December 2025 belongs to the event log.
+ * assert.equal(sourceForCreatedAt(Date.UTC(2025, 11, 1), options), "event_log");
+ * // Both stores left out: neither file is looked for, so nothing is missing.
+ * const { warnings } = await queryRuns({}, { ...options, skipLegacy: true, skipIndex: true });
+ * assert.deepEqual(warnings, []);
+ * ```
+ */
 export interface DualModeOptions {
   /** The legacy DuckDB file. @default {"data/baseline_results.duckdb"} */
   legacyDbPath?: string;
@@ -123,7 +174,31 @@ export interface DualModeOptions {
   nowMs?: number;
 }
 
-/** One run of the dual-mode list. Field names are those of the index (snake_case). */
+/**
+ * One run of the dual-mode list. Field names are those of the index (snake_case).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type DualRun, queryRuns } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const startedAtMs = Date.UTC(2025, 11, 1);
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "old-1", created_at_ms: startedAtMs, started_at_ms: startedAtMs },
+ *   ]);
+ *   // Seen two days later, the legacy run that started and never ended is stale.
+ *   const nowMs = startedAtMs + 2 * 24 * 60 * 60 * 1000;
+ *   const [run]: DualRun[] = (await queryRuns({}, { legacyDbPath, root: dir, nowMs })).runs;
+ *   assert.deepEqual([run.run_id, run.status, run.source], ["old-1", "stale", "legacy"]);
+ *   assert.equal(run.completed_at_ms, null);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface DualRun {
   /** The run id. */
   run_id: string;
@@ -145,7 +220,34 @@ export interface DualRun {
   source: RunSource;
 }
 
-/** One run's status in the dual-mode view. */
+/**
+ * One run's status in the dual-mode view.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type DualRunStatus, queryRunStatus } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const createdAtMs = Date.UTC(2025, 11, 1);
+ *   await createLegacyDb(legacyDbPath, [{
+ *     run_id: "old-1",
+ *     created_at_ms: createdAtMs,
+ *     started_at_ms: createdAtMs + 1000,
+ *     error_json: '{"message":"no candles"}', // an error, but no failure time
+ *   }]);
+ *   const { statuses } = await queryRunStatus({}, { legacyDbPath, root: dir });
+ *   const status: DualRunStatus = statuses[0];
+ *   assert.equal(status.status, "failed");
+ *   assert.equal(status.failed_at_ms, createdAtMs + 1000); // dated by its start
+ *   assert.equal(JSON.parse(status.error_json!).message, "no candles");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface DualRunStatus {
   /** The run id. */
   run_id: string;
@@ -165,7 +267,31 @@ export interface DualRunStatus {
   source: RunSource;
 }
 
-/** Filter for {@linkcode queryRuns}. */
+/**
+ * Filter for {@linkcode queryRuns}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { queryRuns, type QueryRunsFilter } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "old-1", run_type: "sweep", created_at_ms: Date.UTC(2025, 11, 1) },
+ *     { run_id: "old-2", run_type: "policy", created_at_ms: Date.UTC(2025, 11, 2) },
+ *     { run_id: "old-3", run_type: "sweep", created_at_ms: Date.UTC(2025, 11, 3) },
+ *     { run_id: "old-4", run_type: "sweep", created_at_ms: Date.UTC(2025, 11, 4) },
+ *   ]);
+ *   const filter: QueryRunsFilter = { runType: "sweep", sinceDate: "2025-12-02", limit: 1 };
+ *   const { runs } = await queryRuns(filter, { legacyDbPath, root: dir });
+ *   assert.deepEqual(runs.map((r) => r.run_id), ["old-4"]); // the newest sweep since Dec 2
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface QueryRunsFilter {
   /** Only runs created on or after this UTC day (`YYYY-MM-DD`). @default {undefined} */
   sinceDate?: string;
@@ -179,7 +305,21 @@ export interface QueryRunsFilter {
   limit?: number;
 }
 
-/** What {@linkcode queryRuns} found. */
+/**
+ * What {@linkcode queryRuns} found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { queryRuns, type QueryRunsResult } from "./dual.ts";
+ * // Neither store exists: no runs, and one warning per store instead of an error.
+ * const options = { legacyDbPath: "/no/such/old.duckdb", root: "/no/such/ledger" };
+ * const result: QueryRunsResult = await queryRuns({}, options);
+ * assert.deepEqual(result.runs, []);
+ * assert.equal(result.warnings.length, 2);
+ * assert.match(result.warnings[0], /old\.duckdb does not exist/);
+ * ```
+ */
 export interface QueryRunsResult {
   /** The runs, newest first (by `created_at_ms`, then `run_id`). */
   runs: DualRun[];
@@ -187,13 +327,60 @@ export interface QueryRunsResult {
   warnings: string[];
 }
 
-/** Filter for {@linkcode queryRunStatus}. */
+/**
+ * Filter for {@linkcode queryRunStatus}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { queryRunStatus, type QueryRunStatusFilter } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) },
+ *     { run_id: "old-2", created_at_ms: Date.UTC(2025, 11, 2) },
+ *   ]);
+ *   const filter: QueryRunStatusFilter = { runId: "old-2" };
+ *   const options = { legacyDbPath, root: dir };
+ *   const { statuses } = await queryRunStatus(filter, options);
+ *   assert.deepEqual(statuses.map((s) => s.run_id), ["old-2"]);
+ *   // The whole run id: a prefix is not looked up here.
+ *   assert.deepEqual((await queryRunStatus({ runId: "old" }, options)).statuses, []);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface QueryRunStatusFilter {
   /** Only this run. @default {undefined} (all runs) */
   runId?: string;
 }
 
-/** What {@linkcode queryRunStatus} found. */
+/**
+ * What {@linkcode queryRunStatus} found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { queryRunStatus, type QueryRunStatusResult } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "b-run", created_at_ms: Date.UTC(2025, 11, 1) },
+ *     { run_id: "a-run", created_at_ms: Date.UTC(2025, 11, 2) },
+ *   ]);
+ *   const result: QueryRunStatusResult = await queryRunStatus({}, { legacyDbPath, root: dir });
+ *   assert.deepEqual(result.statuses.map((s) => s.run_id), ["a-run", "b-run"]); // by run id
+ *   assert.equal(result.warnings.length, 1); // no event-log index yet
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface QueryRunStatusResult {
   /** One row per run, sorted by run id. */
   statuses: DualRunStatus[];
@@ -201,7 +388,20 @@ export interface QueryRunStatusResult {
   warnings: string[];
 }
 
-/** What {@linkcode getSourceForRun} decided. */
+/**
+ * What {@linkcode getSourceForRun} decided.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { getSourceForRun, type SourceResult } from "./dual.ts";
+ * // Neither store could be read: no store answers, and the warnings say why.
+ * const options = { legacyDbPath: "/no/such/old.duckdb", root: "/no/such/ledger" };
+ * const result: SourceResult = await getSourceForRun("run-42", undefined, options);
+ * assert.equal(result.source, null);
+ * assert.equal(result.warnings.length, 2);
+ * ```
+ */
 export interface SourceResult {
   /** The store that answers for the run, or `null` when neither has it. */
   source: RunSource | null;
@@ -398,7 +598,29 @@ export async function getSourceForRun(
   return { source, warnings };
 }
 
-/** What {@linkcode answerForRun} found. */
+/**
+ * What {@linkcode answerForRun} found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { answerForRun, type RunAnswer } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const run = { run_id: "old-1234", created_at_ms: Date.UTC(2025, 11, 1) };
+ *   await createLegacyDb(legacyDbPath, [run]);
+ *   // A unique prefix of a run id answers for that run, as `ledger show old-12` does.
+ *   const answer: RunAnswer = await answerForRun("old-12", { legacyDbPath, root: dir });
+ *   assert.equal(answer.source, "legacy");
+ *   assert.equal(answer.run?.run_id, "old-1234");
+ *   assert.equal(answer.warnings.length, 1); // no event-log index yet
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface RunAnswer {
   /** The store that answers for the run, or `null` when neither has it. */
   source: RunSource | null;
@@ -452,7 +674,32 @@ export async function answerForRun(
   return await answerForRun(ids[0], options);
 }
 
-/** Options for {@linkcode listDualRuns}. */
+/**
+ * Options for {@linkcode listDualRuns}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listDualRuns, type ListDualRunsOptions } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const day = Date.UTC(2025, 11, 1);
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "old-1", created_at_ms: day, started_at_ms: day },
+ *     { run_id: "old-2", created_at_ms: day, started_at_ms: day, completed_at_ms: day + 1000 },
+ *   ]);
+ *   // Seen two days later, the run that started and never ended is stale.
+ *   const nowMs = day + 2 * 24 * 60 * 60 * 1000;
+ *   const options: ListDualRunsOptions = { legacyDbPath, status: "stale", nowMs };
+ *   const { runs } = await listDualRuns(`${dir}/index/runs.duckdb`, options);
+ *   assert.deepEqual(runs.map((r) => r.run_id), ["old-1"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ListDualRunsOptions {
   /** The legacy DuckDB file. @default {"data/baseline_results.duckdb"} */
   legacyDbPath?: string;
@@ -466,7 +713,31 @@ export interface ListDualRunsOptions {
   nowMs?: number;
 }
 
-/** A row of `ledger runs` in dual mode: the index's run row plus where it came from. */
+/**
+ * A row of `ledger runs` in dual mode: the index's run row plus where it came from.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type DualRunRow, listDualRuns } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const day = Date.UTC(2025, 11, 1);
+ *   const run = { run_id: "old-1", created_at_ms: day, completed_at_ms: day };
+ *   await createLegacyDb(legacyDbPath, [{ ...run, summary_json: '{"win_rate":0.6}' }]);
+ *   const { runs } = await listDualRuns(`${dir}/index/runs.duckdb`, { legacyDbPath });
+ *   const [row]: DualRunRow[] = runs;
+ *   // Shaped as the index's RunRow (the summary parsed, no phases), plus where it came from.
+ *   assert.deepEqual(row.summary, { win_rate: 0.6 });
+ *   assert.equal(row.phase_count, 0);
+ *   assert.equal(row.source, "legacy");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export type DualRunRow = RunRow & {
   /** Which store answered: `legacy` or `event_log`. */
   source: RunSource;
@@ -525,7 +796,31 @@ export async function listDualRuns(
   return { runs, warnings };
 }
 
-/** What {@linkcode queryMergedRuns} found. */
+/**
+ * What {@linkcode queryMergedRuns} found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type MergedRunsResult, queryMergedRuns } from "./dual.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   await createLegacyDb(legacyDbPath, [
+ *     { run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) },
+ *     { run_id: "old-2", created_at_ms: Date.UTC(2025, 11, 2) },
+ *   ]);
+ *   const options = { legacyDbPath, root: dir };
+ *   const result: MergedRunsResult = await queryMergedRuns({ limit: 1 }, options);
+ *   assert.deepEqual(result.runs.map((r) => r.run_id), ["old-2"]); // newest first
+ *   assert.equal(result.runsTotal, 2); // counted before any filter or limit
+ *   assert.equal(result.archivedTotal, 0); // only the event log archives runs
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface MergedRunsResult {
   /**
    * The runs that match, in the query's order, each run once, as the index

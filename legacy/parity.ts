@@ -24,7 +24,31 @@ import { exists } from "../ledger/exists.ts";
 import { canonicalJson, parseJsonText } from "../ledger/json_text.ts";
 import { rename, syncDir } from "../ledger/durable_fs.ts";
 
-/** Options for {@linkcode checkParity}. */
+/**
+ * Options for {@linkcode checkParity}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkParity, type ParityOptions } from "./parity.ts";
+ * import { createIndexDb, createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const indexDbPath = `${dir}/runs.duckdb`;
+ *   // A legacy run the backfill cannot write (no creation time), and an index without it.
+ *   await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: null }]);
+ *   await createIndexDb(indexDbPath, []);
+ *   const options: ParityOptions = { legacyDbPath, indexDbPath };
+ *   assert.equal((await checkParity(options)).holds, false);
+ *   const allowing = await checkParity({ ...options, allowSkipped: true });
+ *   assert.equal(allowing.holds, true);
+ *   assert.equal(allowing.skipped.length, 1); // still listed
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ParityOptions {
   /** The legacy DuckDB file. @default {"data/baseline_results.duckdb"} */
   legacyDbPath?: string;
@@ -43,7 +67,35 @@ export interface ParityOptions {
   allowSkipped?: boolean;
 }
 
-/** One field of one run that differs between the legacy file and the index. */
+/**
+ * One field of one run that differs between the legacy file and the index.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkParity, type ParityDifference } from "./parity.ts";
+ * import { createIndexDb, createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const indexDbPath = `${dir}/runs.duckdb`;
+ *   const run = { run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) };
+ *   await createLegacyDb(legacyDbPath, [{ ...run, run_type: "path-only" }]);
+ *   // The index has the run under another type.
+ *   await createIndexDb(indexDbPath, [{ ...run, run_type: "policy", status: "pending" }]);
+ *   const report = await checkParity({ legacyDbPath, indexDbPath });
+ *   const [difference]: ParityDifference[] = report.differences;
+ *   assert.deepEqual(difference, {
+ *     run_id: "old-1",
+ *     field: "run_type",
+ *     legacy: "path-only",
+ *     index: "policy",
+ *   });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ParityDifference {
   /** The legacy run id. */
   run_id: string;
@@ -55,7 +107,31 @@ export interface ParityDifference {
   index: string | number | null;
 }
 
-/** What {@linkcode checkParity} found. */
+/**
+ * What {@linkcode checkParity} found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkParity, type ParityReport } from "./parity.ts";
+ * import { createIndexDb, createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const indexDbPath = `${dir}/runs.duckdb`;
+ *   // A legacy run, and an index rebuilt before the backfill wrote it.
+ *   const run = { run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) };
+ *   await createLegacyDb(legacyDbPath, [run]);
+ *   await createIndexDb(indexDbPath, []);
+ *   const report: ParityReport = await checkParity({ legacyDbPath, indexDbPath });
+ *   assert.equal(report.holds, false);
+ *   assert.equal(report.comparedRuns, 1);
+ *   assert.deepEqual(report.differences.map((d) => d.field), ["missing"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ParityReport {
   /** True when every legacy run is in the index with the same values. */
   holds: boolean;
@@ -228,13 +304,61 @@ function canonicalText(text: string | null): string | null {
   }
 }
 
-/** Options for {@linkcode archiveLegacy}. */
+/**
+ * Options for {@linkcode archiveLegacy}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type ArchiveOptions, archiveLegacy } from "./parity.ts";
+ * import { createIndexDb, createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const indexDbPath = `${dir}/runs.duckdb`;
+ *   const run = { run_id: "old-1", run_type: "policy", created_at_ms: Date.UTC(2025, 11, 1) };
+ *   await createLegacyDb(legacyDbPath, [run]);
+ *   // An index that holds the run as the backfill maps it: parity holds.
+ *   await createIndexDb(indexDbPath, [{ ...run, status: "pending" }]);
+ *   const options: ArchiveOptions = { legacyDbPath, indexDbPath, nowMs: Date.UTC(2026, 1, 3) };
+ *   const { archivedPath } = await archiveLegacy(options);
+ *   assert.equal(archivedPath, `${legacyDbPath}.archived-20260203T000000Z`); // stamped by nowMs
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ArchiveOptions extends ParityOptions {
   /** The clock that stamps the archived name. @default {Date.now()} */
   nowMs?: number;
 }
 
-/** What {@linkcode archiveLegacy} did. */
+/**
+ * What {@linkcode archiveLegacy} did.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { archiveLegacy, type ArchiveReport } from "./parity.ts";
+ * import { createIndexDb, createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const legacyDbPath = `${dir}/old.duckdb`;
+ *   const indexDbPath = `${dir}/runs.duckdb`;
+ *   const run = { run_id: "old-1", run_type: "policy", created_at_ms: Date.UTC(2025, 11, 1) };
+ *   await createLegacyDb(legacyDbPath, [run]);
+ *   // An index that holds the run as the backfill maps it: parity holds.
+ *   await createIndexDb(indexDbPath, [{ ...run, status: "pending" }]);
+ *   const report: ArchiveReport = await archiveLegacy({ legacyDbPath, indexDbPath });
+ *   assert.ok(report.parity.holds);
+ *   assert.deepEqual(report.movedAlso, []); // the legacy file had no .wal beside it
+ *   assert.ok((await Deno.stat(report.archivedPath)).isFile);
+ *   await assert.rejects(Deno.stat(legacyDbPath), Deno.errors.NotFound); // moved, not copied
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ArchiveReport {
   /** Where the legacy file now is. */
   archivedPath: string;

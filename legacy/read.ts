@@ -21,7 +21,19 @@ import {
 } from "./_sql.ts";
 import { indexPath, resolveRoot } from "../ledger/paths.ts";
 
-/** Where the legacy DuckDB file is by default, relative to the working directory. */
+/**
+ * Where the legacy DuckDB file is by default, relative to the working directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
+ * import { resolveDualPaths } from "./dual.ts";
+ * // Relative: dual mode looks for it under the directory the command runs in.
+ * assert.equal(DEFAULT_LEGACY_DB_PATH, "data/baseline_results.duckdb");
+ * assert.equal(resolveDualPaths({ root: "/srv/ledger" }).legacyDbPath, DEFAULT_LEGACY_DB_PATH);
+ * ```
+ */
 export const DEFAULT_LEGACY_DB_PATH = "data/baseline_results.duckdb";
 
 /** The ledger root when none is given: `LEDGER_ROOT`, else `data/ledger`. */
@@ -39,7 +51,29 @@ import type { RunStatus } from "../indexer/queries.ts";
 /** A run's status, as the index reports it (SPEC 7): the index's own type. */
 export type { RunStatus };
 
-/** One legacy run: `optimizer.runs_d` joined with `optimizer.runs_status`. */
+/**
+ * One legacy run: `optimizer.runs_d` joined with `optimizer.runs_status`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { type LegacyRow, readLegacyRows } from "./read.ts";
+ * import { createLegacyDb } from "../tests/legacy/_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const path = `${dir}/old.duckdb`;
+ *   // A run defined in runs_d that never got a row in runs_status.
+ *   const run = { run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1), noStatusRow: true };
+ *   await createLegacyDb(path, [run]);
+ *   const [row]: LegacyRow[] = (await readLegacyRows(path)).rows;
+ *   assert.equal(row.created_at_ms, run.created_at_ms); // epoch ms
+ *   assert.equal(row.has_status_row, false);
+ *   assert.equal(row.started_at_ms, null);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface LegacyRow {
   /** `runs_d.run_id`. */
   run_id: string;

@@ -32,7 +32,21 @@ import { isOutOfMemory } from "../queries.ts";
 import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL } from "../schema.ts";
 import { assert } from "../../ledger/assert.ts";
 
-/** A sort key: a field and its direction. */
+/**
+ * A sort key: a field and its direction.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseSort, type SortKey } from "./runs.ts";
+ * const byWinRate: SortKey = { field: "summary.win_rate", descending: true };
+ * // What `--sort summary.win_rate:desc,run_id` gives; the direction defaults to ascending.
+ * assert.deepEqual(parseSort("summary.win_rate:desc,run_id", "runs"), [
+ *   byWinRate,
+ *   { field: "run_id", descending: false },
+ * ]);
+ * ```
+ */
 export interface SortKey {
   /** The field name. */
   field: string;
@@ -118,7 +132,39 @@ function checkField(name: string, target: QueryTarget, allowBareRoot = false): F
   }
 }
 
-/** What to list: the options of {@linkcode queryRuns} and {@linkcode streamRuns}. */
+/**
+ * What to list: the options of {@linkcode queryRuns} and {@linkcode streamRuns}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { queryRuns, type RunQuery } from "./runs.ts";
+ * import { withReader } from "./reader.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "a1", run_type: "policy", config: {},
+ *       data_fingerprint: "fp1" },
+ *     { event_type: "run.created", run_id: "b2", run_type: "sweep", config: {},
+ *       data_fingerprint: "fp1" },
+ *     { event_type: "run.archived", run_id: "b2" },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const sweeps = (query: RunQuery) =>
+ *     withReader(indexPath(root), (conn) => queryRuns(conn, query));
+ *   assert.deepEqual(await sweeps({ types: ["sweep"] }), []); // archived runs are hidden
+ *   const [run] = await sweeps({ types: ["sweep"], includeArchived: true, summary: false });
+ *   assert.deepEqual([run.run_id, run.archived, "summary" in run], ["b2", true, false]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RunQuery {
   /** Only these run types (any of them). @default {[]} (all) */
   types?: readonly string[];
@@ -142,7 +188,37 @@ export interface RunQuery {
   summary?: boolean;
 }
 
-/** One run as the query surface lists it. Times are ms since epoch (UTC). */
+/**
+ * One run as the query surface lists it. Times are ms since epoch (UTC).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { queryRuns, type RunRecord } from "./runs.ts";
+ * import { withReader } from "./reader.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "a1", run_type: "policy", config: { stop: 0.02 },
+ *       data_fingerprint: "fp1" },
+ *     { event_type: "run.tagged", run_id: "a1", tags: { label: "best" } },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const [run]: RunRecord[] = await withReader(indexPath(root), (conn) =>
+ *     queryRuns(conn, { columns: ["config.stop"] }));
+ *   assert.equal(run.created_at, new Date(run.created_at_ms!).toISOString()); // both forms
+ *   assert.equal(run.label, "best"); // the run's `label` tag
+ *   assert.equal(run["config.stop"], 0.02); // an extra column, keyed by its field name
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export interface RunRecord {
   /** The run id. */
   run_id: string;

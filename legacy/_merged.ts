@@ -106,10 +106,10 @@ export async function withMergedDb<T>(
         a.appendVarchar(t.key);
         appendText(a, t.value);
       });
-      const phases = [...content.phaseCounts].flatMap(([runId, n]) =>
-        Array.from({ length: n }, () => runId)
-      );
-      await append(conn, "phase_timings", phases, (a, runId) => a.appendVarchar(runId));
+      await append(conn, "phase_counts", [...content.phaseCounts], (a, [runId, n]) => {
+        a.appendVarchar(runId);
+        a.appendBigInt(BigInt(n));
+      });
       return await fn(conn);
     } finally {
       conn.disconnectSync();

@@ -141,8 +141,8 @@ WHERE completed_at_ms IS NOT NULL GROUP BY run_id`;
 /**
  * The relations of the index that the query surface reads, as tables of an
  * in-memory DuckDB that holds the merged dual-mode list: `latest_runs` (the
- * columns of {@linkcode SQL_INDEX_LIST_RUNS}), `run_tags` and
- * `phase_timings` (one row per phase; only `run_id` is read).
+ * columns of {@linkcode SQL_INDEX_LIST_RUNS}), `run_tags`, and `phase_counts`
+ * (completed phases per run, as {@linkcode SQL_INDEX_LIST_PHASES} counts them).
  */
 export const SQL_MERGED_SCHEMA: readonly string[] = [
   `CREATE TABLE latest_runs (
@@ -151,5 +151,5 @@ export const SQL_MERGED_SCHEMA: readonly string[] = [
     label VARCHAR, archived BOOLEAN NOT NULL, config VARCHAR, summary_json VARCHAR,
     data_fingerprint VARCHAR, last_event_at_ms BIGINT)`,
   `CREATE TABLE run_tags (run_id VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR)`,
-  `CREATE TABLE phase_timings (run_id VARCHAR NOT NULL)`,
+  `CREATE TABLE phase_counts (run_id VARCHAR NOT NULL PRIMARY KEY, phase_count BIGINT NOT NULL)`,
 ];

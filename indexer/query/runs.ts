@@ -265,8 +265,8 @@ const RUN_COLUMNS_SQL = `r.run_id, r.run_type, r.status, r.created_at_ms, r.star
  * plain count, since the view's ordered name lists cost seconds at 100k
  * runs, so listings leave them to `ledger show`.
  */
-const PHASE_COUNTS_SQL = `(SELECT run_id, count(*) AS phase_count FROM phase_timings
-  WHERE completed_at_ms IS NOT NULL GROUP BY run_id)`;
+const PHASE_COUNTS_SQL = `(SELECT run_id, count(*) AS phase_count FROM phase_timings pt
+  WHERE pt.completed_at_ms IS NOT NULL GROUP BY run_id)`;
 
 /**
  * The same count for the one run `r` (joined `LATERAL`): what a query with a
@@ -276,6 +276,14 @@ const PHASE_COUNTS_SQL = `(SELECT run_id, count(*) AS phase_count FROM phase_tim
  */
 const PHASE_COUNT_OF_RUN_SQL = `(SELECT count(*) AS phase_count FROM phase_timings pt
   WHERE pt.run_id = r.run_id AND pt.completed_at_ms IS NOT NULL)`;
+
+/**
+ * The same two counts in dual mode's merged list, which holds them as
+ * `phase_counts(run_id, phase_count)` (see `legacy/_sql.ts`).
+ */
+const MERGED_PHASE_COUNTS_SQL = "(SELECT run_id, phase_count FROM phase_counts)";
+const MERGED_PHASE_COUNT_OF_RUN_SQL = `(SELECT coalesce(max(pc.phase_count), 0) AS phase_count
+  FROM phase_counts pc WHERE pc.run_id = r.run_id)`;
 
 /**
  * How a query returns its rows: as columns, or as one JSON text per row
@@ -327,7 +335,8 @@ export function runQuerySql(
     "r.run_id",
   ]);
   const runs = source === "index" ? INDEX_RUNS_SQL : "latest_runs r";
-  const from = `${runs} LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id`;
+  const counts = source === "index" ? PHASE_COUNTS_SQL : MERGED_PHASE_COUNTS_SQL;
+  const from = `${runs} LEFT JOIN ${counts} p ON p.run_id = r.run_id`;
   // The phase counts join at most one row per run: counting needs it only when a condition does.
   const readsPhases = [...conds, order.sql].some((c) => /\bp\./.test(c));
   const parts: SelectParts = {
@@ -342,7 +351,8 @@ export function runQuerySql(
   };
   const q = selectSql(parts);
   if (query.limit !== undefined && !readsPhases) {
-    Object.assign(q, limitedRunsSql(parts, runs, query.limit));
+    const countOfRun = source === "index" ? PHASE_COUNT_OF_RUN_SQL : MERGED_PHASE_COUNT_OF_RUN_SQL;
+    Object.assign(q, limitedRunsSql(parts, runs, countOfRun, query.limit));
   }
   return { ...q, extra };
 }
@@ -353,14 +363,19 @@ export function runQuerySql(
  * their count ({@linkcode PHASE_COUNT_OF_RUN_SQL}); the outer order repeats
  * the inner one, whose keys end with the unique run id.
  */
-function limitedRunsSql(parts: SelectParts, runs: string, limit: number): SqlFragment {
+function limitedRunsSql(
+  parts: SelectParts,
+  runs: string,
+  countOfRun: string,
+  limit: number,
+): SqlFragment {
   return {
     sql: `SELECT ${parts.select.join(", ")}
     FROM (SELECT r.* FROM ${runs}
       WHERE ${parts.conds.join(" AND ")}
       ORDER BY ${parts.order.sql}
       LIMIT ?) r
-    LEFT JOIN LATERAL ${PHASE_COUNT_OF_RUN_SQL} p ON true
+    LEFT JOIN LATERAL ${countOfRun} p ON true
     ORDER BY ${parts.order.sql}`,
     params: [
       ...parts.selectParams,

@@ -166,12 +166,12 @@ export function positiveNumberFlag(
  */
 export function memoryLimitFlag(
   values: ParsedFlags["values"],
-  minBytes?: number,
+  bytesMin?: number,
 ): string | undefined {
   const raw = stringFlag(values, "memory-limit");
   if (raw === undefined) return undefined;
   try {
-    return parseMemoryLimit(raw, minBytes);
+    return parseMemoryLimit(raw, bytesMin);
   } catch (err) {
     if (err instanceof InvalidMemoryLimitError) throw new UsageError(err.message);
     throw err;

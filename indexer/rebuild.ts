@@ -44,9 +44,15 @@ import {
   SELECT_INGEST_FILES_SQL,
   SELECT_LIVENESS_CANDIDATES_SQL,
   SET_META_SQL,
+  STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
 import { exists } from "../ledger/exists.ts";
-import { InvalidMemoryLimitError, memoryLimitBytes, parseMemoryLimit } from "./memory_limit.ts";
+import {
+  InvalidMemoryLimitError,
+  memoryLimitBytes,
+  parseMemoryLimit,
+  REBUILD_MEMORY_LIMIT_MIN_BYTES,
+} from "./memory_limit.ts";
 
 export { InvalidMemoryLimitError, parseMemoryLimit };
 
@@ -73,18 +79,8 @@ export const MEMORY_LIMIT_DEFAULT = "768MB";
 /** Smallest accepted `batchBytes`. */
 const BATCH_BYTES_MIN = 64 * 1024;
 
-/**
- * Default silence after which a running run shows as `stale`: 24 h in ms.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { STALE_AFTER_MS_DEFAULT } from "./rebuild.ts";
- * // A running run with no event for longer than this shows as stale: 24 hours, in ms.
- * assert.equal(STALE_AFTER_MS_DEFAULT, 24 * 60 * 60 * 1000);
- * ```
- */
-export const STALE_AFTER_MS_DEFAULT = 24 * 60 * 60 * 1000;
+/** Default silence after which a running run shows as `stale` (its home: `schema.ts`). */
+export { STALE_AFTER_MS_DEFAULT } from "./schema.ts";
 
 /**
  * Options for {@linkcode rebuildIndex}.
@@ -459,7 +455,10 @@ export async function rebuildIndex(
     throw new RangeError(`staleAfterMs must be a positive integer, got ${staleAfterMs}`);
   }
   const dbPath = options.dbPath ?? indexPath(root);
-  const memoryLimit = parseMemoryLimit(options.memoryLimit ?? MEMORY_LIMIT_DEFAULT);
+  const memoryLimit = parseMemoryLimit(
+    options.memoryLimit ?? MEMORY_LIMIT_DEFAULT,
+    REBUILD_MEMORY_LIMIT_MIN_BYTES,
+  );
   const batchBytes = options.batchBytes ?? defaultBatchBytes(memoryLimit);
   if (!Number.isSafeInteger(batchBytes) || batchBytes < BATCH_BYTES_MIN) {
     throw new RangeError(`batchBytes must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`);

@@ -27,6 +27,21 @@
  */
 
 import { assert } from "../ledger/assert.ts";
+
+/**
+ * Default silence after which a running run shows as `stale`: 24 h in ms
+ * (the `latest_runs` view's fallback when the index records no
+ * `stale_after_ms`, and `rebuildIndex`'s default).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { STALE_AFTER_MS_DEFAULT } from "./schema.ts";
+ * // A running run with no event for longer than this shows as stale: 24 hours, in ms.
+ * assert.equal(STALE_AFTER_MS_DEFAULT, 24 * 60 * 60 * 1000);
+ * ```
+ */
+export const STALE_AFTER_MS_DEFAULT = 24 * 60 * 60 * 1000;
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -220,7 +235,7 @@ export const LATEST_RUNS_SELECT_SQL =
       WHEN s.activity_at_ms IS NULL THEN 'pending'
       WHEN p.alive = false THEN 'stale'
       WHEN s.last_event_at_ms < epoch_ms(now()) - (
-        SELECT coalesce(max(TRY_CAST(value AS BIGINT)), 86400000)
+        SELECT coalesce(max(TRY_CAST(value AS BIGINT)), ${STALE_AFTER_MS_DEFAULT})
         FROM index_meta WHERE key = 'stale_after_ms') THEN 'stale'
       ELSE 'running'
     END AS status,

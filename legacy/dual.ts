@@ -51,6 +51,7 @@ import {
 } from "./read.ts";
 import { expectedRun } from "./backfill.ts";
 import { IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
+import { STALE_AFTER_MS_DEFAULT } from "../indexer/schema.ts";
 import { type RunQuery, type RunRecord, streamRuns } from "../indexer/query/runs.ts";
 import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
 import { type MergedContent, type MergedRun, readIndexContent, withMergedDb } from "./_merged.ts";
@@ -112,13 +113,14 @@ import { dayStartMs, DEFAULT_CUTOVER_DATE } from "./active.ts";
 export type RunSource = "legacy" | "event_log";
 
 /**
- * A legacy run that started and has been silent this long shows as `stale`.
+ * A legacy run that started and has been silent this long shows as `stale`: the index's
+ * default, {@linkcode STALE_AFTER_MS_DEFAULT}.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { LEGACY_SILENCE_MS_MAX, legacyStatus } from "./dual.ts";
- * import { STALE_AFTER_MS_DEFAULT } from "../indexer/rebuild.ts";
+ * import { STALE_AFTER_MS_DEFAULT } from "../indexer/schema.ts";
  * const row = {
  *   run_id: "old-1", run_type: "path-only", created_at_ms: Date.UTC(2025, 11, 1), config: "{}",
  *   data_fingerprint: "fp", started_at_ms: Date.UTC(2025, 11, 1), completed_at_ms: null,
@@ -131,7 +133,7 @@ export type RunSource = "legacy" | "event_log";
  * assert.equal(LEGACY_SILENCE_MS_MAX, STALE_AFTER_MS_DEFAULT); // 24 h in ms, as the index's
  * ```
  */
-export const LEGACY_SILENCE_MS_MAX = 24 * 60 * 60 * 1000;
+export const LEGACY_SILENCE_MS_MAX: number = STALE_AFTER_MS_DEFAULT;
 
 /**
  * Where the two stores are, and the cutover between them.

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { rebuildIndex, RebuildInterruptedError } from "../../indexer/rebuild.ts";
 import { dumpTables, ev, fullRun, query, T0, writePart } from "./_fixtures.ts";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { InvalidMemoryLimitError } from "../../indexer/memory_limit.ts";
 
 const DAY1 = "day=2026-01-20";
 
@@ -622,3 +623,16 @@ async function writeIndex(dbPath: string, statements: string[]): Promise<void> {
     instance.closeSync();
   }
 }
+
+Deno.test("rebuildIndex refuses a memory limit under its 128MB floor, as the CLI does", async () => {
+  // The library took the readers' 64MB floor, under which a rebuild was seen to run out of memory.
+  const root = await Deno.makeTempDir({ prefix: "ledger_memory_floor_" });
+  try {
+    await writePart(root, `${DAY1}/part-1.jsonl`, fullRun("run-1", T0));
+    await rejects(rebuildIndex(root, { memoryLimit: "96MB" }), InvalidMemoryLimitError);
+    await rejects(Deno.stat(join(root, "index", "runs.duckdb")), Deno.errors.NotFound);
+    equal((await rebuildIndex(root, { memoryLimit: "128MB" })).events, fullRun("run-1", T0).length);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -20,30 +20,12 @@ import {
 import { InputError } from "./errors.ts";
 import { randomHex, RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { type ColumnSpec, type Row, writeParquet } from "./_parquet.ts";
+import { MANIFEST_FILE } from "./run_files.ts";
+
+export { MANIFEST_FILE };
 
 export type { ColumnSpec, Row } from "./_parquet.ts";
 
-/**
- * Manifest file name inside a run directory.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { MANIFEST_FILE, RunDirectory } from "./artifacts.ts";
- * import { readManifest } from "./rerun.ts";
- * const root = await Deno.makeTempDir();
- * try {
- *   const dir = await RunDirectory.create(root, "policy-1");
- *   // A run's manifest is `<run dir>/manifest.json`: where a rerun looks for it.
- *   const manifest = { run_id: "policy-1", run_type: "policy", config: {} };
- *   await Deno.writeTextFile(dir.file(MANIFEST_FILE), JSON.stringify(manifest));
- *   assert.equal((await readManifest(root, "policy-1")).run_type, "policy");
- * } finally {
- *   await Deno.remove(root, { recursive: true });
- * }
- * ```
- */
-export const MANIFEST_FILE = "manifest.json";
 /**
  * Version of the manifest layout.
  *

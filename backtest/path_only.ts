@@ -17,6 +17,9 @@ import type { ColumnSpec, Row } from "./artifacts.ts";
 import { InputError } from "./errors.ts";
 import { type PathMetrics, pathMetrics, summarizePaths } from "./metrics.ts";
 import type { Call } from "./types.ts";
+import { PATH_METRICS_FILE } from "./run_files.ts";
+
+export { PATH_METRICS_FILE };
 
 /**
  * Run type recorded in `run.created`.
@@ -57,26 +60,6 @@ export const PATH_ONLY_RUN_TYPE = "path_only";
  * ```
  */
 export const PATH_ONLY_PHASES = ["plan", "coverage", "slice", "load", "compute", "store"] as const;
-/**
- * File name of the per-call metrics.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { PATH_METRICS_FILE, runPathOnly } from "./path_only.ts";
- * import { writeSampleData } from "./sample_data.ts";
- * const root = await Deno.makeTempDir();
- * try {
- *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
- *   const r = await runPathOnly({ root, calls: data.callsPath, candles: data.candlesPath });
- *   // The artifact `path_metrics` is this file in the run directory.
- *   assert.equal(r.artifactPaths.path_metrics, `${r.runDir}/${PATH_METRICS_FILE}`);
- * } finally {
- *   await Deno.remove(root, { recursive: true });
- * }
- * ```
- */
-export const PATH_METRICS_FILE = "path_metrics.parquet";
 
 /**
  * Columns of `path_metrics.parquet`, in order.

@@ -24,6 +24,9 @@ import type { ColumnSpec, Row } from "./artifacts.ts";
 import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
 import { tradeMetrics } from "./metrics.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
+import { CALLER_SUMMARY_FILE, POLICY_RESULTS_FILE } from "./run_files.ts";
+
+export { CALLER_SUMMARY_FILE, POLICY_RESULTS_FILE };
 
 /**
  * Run type recorded in `run.created`.
@@ -74,49 +77,6 @@ export const POLICY_PHASES = [
   "store",
   "aggregate",
 ] as const;
-/**
- * File name of the per-call trades.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { POLICY_RESULTS_FILE, runPolicy } from "./policy.ts";
- * import { writeSampleData } from "./sample_data.ts";
- * const root = await Deno.makeTempDir();
- * try {
- *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
- *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
- *   const r = await runPolicy({ ...files, policy: { type: "fixed_stop", stopPct: 0.3 } });
- *   // The artifact `policy_results` is this file in the run directory.
- *   assert.equal(r.artifactPaths.policy_results, `${r.runDir}/${POLICY_RESULTS_FILE}`);
- * } finally {
- *   await Deno.remove(root, { recursive: true });
- * }
- * ```
- */
-export const POLICY_RESULTS_FILE = "policy_results.parquet";
-/**
- * File name of the per-caller aggregate.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { CALLER_SUMMARY_FILE, runPolicy } from "./policy.ts";
- * import { writeSampleData } from "./sample_data.ts";
- * const root = await Deno.makeTempDir();
- * try {
- *   const data = await writeSampleData(root, { calls: 5, mints: 2, spanDays: 1 });
- *   const files = { root, calls: data.callsPath, candles: data.candlesPath };
- *   const r = await runPolicy({ ...files, policy: { type: "fixed_stop", stopPct: 0.3 } });
- *   // The artifact `caller_summary` is this file in the run directory.
- *   assert.equal(r.artifactPaths.caller_summary, `${r.runDir}/${CALLER_SUMMARY_FILE}`);
- *   assert((await Deno.stat(`${r.runDir}/${CALLER_SUMMARY_FILE}`)).size > 0);
- * } finally {
- *   await Deno.remove(root, { recursive: true });
- * }
- * ```
- */
-export const CALLER_SUMMARY_FILE = "caller_summary.parquet";
 
 /**
  * Columns of `policy_results.parquet`, in order.

@@ -39,6 +39,9 @@ import { TRADE_METRIC_NAMES, type TradeMetrics, tradeMetrics } from "./metrics.t
 import { getEventEmitter } from "../ledger/emitter.ts";
 import type { LoadedData } from "./workflow.ts";
 import type { DataSession } from "./data.ts";
+import { TRIALS_FILE } from "./run_files.ts";
+
+export { TRIALS_FILE };
 
 /**
  * Run type recorded in `run.created`.
@@ -79,22 +82,6 @@ export const SWEEP_PHASES = [
   "store",
   "aggregate",
 ] as const;
-/**
- * File name of the per-trial table.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { TRIALS_FILE } from "./sweep.ts";
- * import { fileFormat } from "./data.ts";
- * import { runDir } from "../ledger/paths.ts";
- * // One row per trial, in the sweep's run directory (its `trials` artifact).
- * const path = `${runDir("/ledger", "sweep-1")}/${TRIALS_FILE}`;
- * assert.equal(path, "/ledger/artifacts/runs/sweep-1/trials.parquet");
- * assert.equal(fileFormat(path, "Trials"), "parquet");
- * ```
- */
-export const TRIALS_FILE = "trials.parquet";
 /**
  * Metrics a sweep may rank trials by (higher is better for each).
  *

@@ -16,6 +16,7 @@ import { resolve } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import { rows, type SqlParam } from "../indexer/_sql.ts";
 import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
+import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { parseJsonText } from "../ledger/json_text.ts";
@@ -40,12 +41,7 @@ import {
 
 export { IndexNotFoundError };
 
-/** Per-call results of a policy run (see `backtest/policy.ts`). */
-export const POLICY_RESULTS_FILE = "policy_results.parquet";
-/** Per-caller results of a policy run. */
-export const CALLER_SUMMARY_FILE = "caller_summary.parquet";
-/** The run's manifest (config, inputs, git provenance). */
-export const MANIFEST_FILE = "manifest.json";
+export { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE };
 /** Most points of an equity curve kept (evenly thinned beyond, last point kept). */
 export const EQUITY_POINTS_MAX = 600;
 /** Bins of a histogram, about. */

@@ -19,14 +19,11 @@
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "../duckdb.ts";
 import { runDir } from "../../ledger/paths.ts";
+import { CALLER_SUMMARY_FILE, MANIFEST_FILE } from "../../backtest/run_files.ts";
 import { isExactInteger, parseJsonLenient } from "./_json.ts";
 import { flatPathName, flatPathSegments } from "./flat_path.ts";
 import { allRows, plainRow } from "./reader.ts";
 
-/** File name of a policy run's per-caller results (see `backtest/policy.ts`). */
-export const CALLER_SUMMARY_FILE = "caller_summary.parquet";
-/** File name of a run's manifest (see `backtest/artifacts.ts`). */
-export const MANIFEST_FILE = "manifest.json";
 /** Largest manifest read, in bytes. */
 const MANIFEST_BYTES_MAX = 16 * 1024 * 1024;
 

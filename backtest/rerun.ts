@@ -14,9 +14,9 @@ import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { exists } from "../ledger/exists.ts";
 import { fingerprintInputs, gitProvenance, type Manifest, MANIFEST_FILE } from "./artifacts.ts";
 import type { BacktestOptions, RunEventSink, RunResult } from "./workflow.ts";
-import { runPathOnly } from "./path_only.ts";
-import { runPolicy } from "./policy.ts";
-import { runSweep, type SweepEventSink, type SweepObjective } from "./sweep.ts";
+import { PATH_ONLY_RUN_TYPE, runPathOnly } from "./path_only.ts";
+import { POLICY_RUN_TYPE, runPolicy } from "./policy.ts";
+import { runSweep, SWEEP_RUN_TYPE, type SweepEventSink, type SweepObjective } from "./sweep.ts";
 import type { Interval } from "./data.ts";
 
 /**
@@ -41,7 +41,7 @@ import type { Interval } from "./data.ts";
  * }
  * ```
  */
-export const RERUN_TYPES = ["path_only", "policy", "sweep"] as const;
+export const RERUN_TYPES = [PATH_ONLY_RUN_TYPE, POLICY_RUN_TYPE, SWEEP_RUN_TYPE] as const;
 
 /**
  * A run cannot be rerun: no such run or manifest, a run id prefix that
@@ -507,9 +507,9 @@ function repeat(
   };
   const emitter = options.emitter as (RunEventSink & SweepEventSink) | undefined;
   switch (manifest.run_type) {
-    case "path_only":
+    case PATH_ONLY_RUN_TYPE:
       return runPathOnly({ ...base, emitter });
-    case "policy":
+    case POLICY_RUN_TYPE:
       return runPolicy({ ...base, ...costs, emitter, policy: c.policy });
     default:
       return runSweep({

@@ -272,7 +272,8 @@ const PHASE_COUNTS_SQL = `(SELECT run_id, count(*) AS phase_count FROM phase_tim
  * The same count for the one run `r` (joined `LATERAL`): what a query with a
  * limit joins after the limit, so that only the runs it returns are
  * counted, not every phase of the index (the bench's `runs --where --sort
- * --limit 50` on 100k runs: DuckDB CPU 289 -> 212 ms, median of 5).
+ * --limit 50` on 100k runs, in process: DuckDB CPU 213-220 -> 179-188 ms,
+ * wall 154-210 -> 146-193 ms, medians of 5 in two alternating runs).
  */
 const PHASE_COUNT_OF_RUN_SQL = `(SELECT count(*) AS phase_count FROM phase_timings pt
   WHERE pt.run_id = r.run_id AND pt.completed_at_ms IS NOT NULL)`;

@@ -20,6 +20,7 @@
 import { PolicyError } from "./errors.ts";
 import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
+import { renamedOption } from "../ledger/renamed_option.ts";
 
 /**
  * Most combinations a grid may expand to unless told otherwise (`--max-trials`).
@@ -170,13 +171,7 @@ export interface ExpandGridOptions {
 export function trialsMaxOf(
   options: { trialsMax?: number; maxTrials?: number },
 ): number | undefined {
-  const { trialsMax, maxTrials } = options;
-  if (trialsMax !== undefined && maxTrials !== undefined && trialsMax !== maxTrials) {
-    throw new RangeError(
-      `trialsMax (${trialsMax}) and its former name maxTrials (${maxTrials}) disagree: give one`,
-    );
-  }
-  return trialsMax ?? maxTrials;
+  return renamedOption(options.trialsMax, options.maxTrials, "trialsMax", "maxTrials");
 }
 
 /**

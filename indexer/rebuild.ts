@@ -47,6 +47,7 @@ import {
   STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
 import { exists } from "../ledger/exists.ts";
+import { renamedOption } from "../ledger/renamed_option.ts";
 import {
   InvalidMemoryLimitError,
   memoryLimitBytes,
@@ -76,7 +77,7 @@ export { InvalidMemoryLimitError, parseMemoryLimit };
  */
 export const MEMORY_LIMIT_DEFAULT = "768MB";
 
-/** Smallest accepted `batchBytes`. */
+/** Smallest accepted `batchBytesMax`. */
 const BATCH_BYTES_MIN = 64 * 1024;
 
 /** Default silence after which a running run shows as `stale` (its home: `schema.ts`). */
@@ -144,10 +145,21 @@ export interface RebuildOptions {
    * Most bytes read per batch, and the size of the ranges a larger file is
    * read in (at least 64 KiB). @default {STAGE_BYTES_MAX}
    */
+  batchBytesMax?: number;
+  /**
+   * The name of `batchBytesMax` before 0.3.0 (limits are named noun-first
+   * with `Max`). @deprecated Use `batchBytesMax`.
+   */
   batchBytes?: number;
   /**
-   * Most events a full rebuild derives the run tables of in one pass; more
-   * are derived in groups of runs. @default {memory limit / 256 bytes}
+   * Most events a full rebuild derives the run tables of in one pass (an
+   * integer >= 1); more are derived in groups of runs.
+   * @default {memory limit / 256 bytes}
+   */
+  deriveGroupEventsMax?: number;
+  /**
+   * The name of `deriveGroupEventsMax` before 0.3.0.
+   * @deprecated Use `deriveGroupEventsMax`.
    */
   deriveGroupEvents?: number;
   /**
@@ -459,9 +471,24 @@ export async function rebuildIndex(
     options.memoryLimit ?? MEMORY_LIMIT_DEFAULT,
     REBUILD_MEMORY_LIMIT_MIN_BYTES,
   );
-  const batchBytes = options.batchBytes ?? defaultBatchBytes(memoryLimit);
+  const batchBytes =
+    renamedOption(options.batchBytesMax, options.batchBytes, "batchBytesMax", "batchBytes") ??
+      defaultBatchBytes(memoryLimit);
   if (!Number.isSafeInteger(batchBytes) || batchBytes < BATCH_BYTES_MIN) {
-    throw new RangeError(`batchBytes must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`);
+    throw new RangeError(
+      `batchBytesMax must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`,
+    );
+  }
+  const deriveGroupEvents = renamedOption(
+    options.deriveGroupEventsMax,
+    options.deriveGroupEvents,
+    "deriveGroupEventsMax",
+    "deriveGroupEvents",
+  ) ?? deriveGroupEventsFor(memoryLimit);
+  if (!Number.isSafeInteger(deriveGroupEvents) || deriveGroupEvents < 1) {
+    throw new RangeError(
+      `deriveGroupEventsMax must be an integer >= 1, got ${deriveGroupEvents}`,
+    );
   }
   const progress = options.onProgress ?? (() => {});
   const signal = options.signal;
@@ -493,7 +520,7 @@ export async function rebuildIndex(
       staleAfterMs,
       memoryLimit,
       batchBytes,
-      deriveGroupEvents: options.deriveGroupEvents ?? deriveGroupEventsFor(memoryLimit),
+      deriveGroupEvents,
       progress,
       onRead: options.onRead,
       signal,

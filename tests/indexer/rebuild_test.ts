@@ -239,7 +239,7 @@ Deno.test("a batch's lines are indexed once it acknowledges them, not before (SP
       const full = await rebuildIndex(root, { full: true });
       equal(full.events, 10);
       // Read in ranges (a part larger than a batch) the same holds.
-      const ranged = await rebuildIndex(root, { full: true, batchBytes: 64 * 1024 });
+      const ranged = await rebuildIndex(root, { full: true, batchBytesMax: 64 * 1024 });
       equal(ranged.events, 10);
     });
 
@@ -526,13 +526,13 @@ Deno.test("files larger than a batch are read in ranges and give the same index"
     await writePart(root, `${DAY1}/part-small.jsonl`, fullRun("run-small", T0 + 7));
     const small = join(root, "index", "small.duckdb");
     const whole = join(root, "index", "whole.duckdb");
-    const tiny = { batchBytes: 64 * 1024 };
+    const tiny = { batchBytesMax: 64 * 1024 };
     // Also derived in groups of runs (as a log far larger than the memory limit is).
     const ranged = await rebuildIndex(root, {
       full: true,
       dbPath: small,
       ...tiny,
-      deriveGroupEvents: 300,
+      deriveGroupEventsMax: 300,
     });
     await rebuildIndex(root, { full: true, dbPath: whole });
 
@@ -632,6 +632,32 @@ Deno.test("rebuildIndex refuses a memory limit under its 128MB floor, as the CLI
     await rejects(rebuildIndex(root, { memoryLimit: "96MB" }), InvalidMemoryLimitError);
     await rejects(Deno.stat(join(root, "index", "runs.duckdb")), Deno.errors.NotFound);
     equal((await rebuildIndex(root, { memoryLimit: "128MB" })).events, fullRun("run-1", T0).length);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("rebuild limits: batchBytesMax and deriveGroupEventsMax, former names kept, bad ones refused", async () => {
+  // Issue 18: limits are named noun-first with Max; the 0.2.0 names still work until removed.
+  const root = await Deno.makeTempDir({ prefix: "ledger_rebuild_limits_" });
+  try {
+    await writePart(root, `${DAY1}/part-1.jsonl`, fullRun("run-1", T0));
+    const events = fullRun("run-1", T0).length;
+    const full = { full: true };
+    equal((await rebuildIndex(root, { ...full, batchBytesMax: 64 * 1024 })).events, events);
+    equal((await rebuildIndex(root, { ...full, batchBytes: 64 * 1024 })).events, events);
+    equal((await rebuildIndex(root, { ...full, deriveGroupEvents: 2 })).events, events);
+    for (
+      const bad of [
+        { batchBytesMax: 1024 },
+        { batchBytesMax: 1 << 20, batchBytes: 1 << 21 },
+        { deriveGroupEventsMax: 0 },
+        { deriveGroupEventsMax: Number.NaN },
+        { deriveGroupEventsMax: 2.5 },
+      ]
+    ) {
+      await rejects(rebuildIndex(root, { ...full, ...bad }), RangeError, JSON.stringify(bad));
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -8,7 +8,14 @@
  * @module
  */
 import type { EventFields, EventInput, EventType, LedgerEvent } from "./events.ts";
-import { type Durability, type EventWriter, openWriter, type WriterOptions } from "./writer.ts";
+import { resolve } from "node:path";
+import {
+  checkWriterOptions,
+  type Durability,
+  type EventWriter,
+  openWriter,
+  type WriterOptions,
+} from "./writer.ts";
 import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
 
 /**
@@ -131,6 +138,12 @@ export class EventEmitter {
     this.root = options.root ?? defaultRoot();
     this.durability = options.durability ?? "durable";
     this.#writerOptions = { ...options.writer, durability: this.durability };
+    // Refused here, at once: an emit never throws, so a bad option would only ever be counted.
+    checkWriterOptions(this.#writerOptions);
+    if (this.root === "") throw new RangeError("root must not be empty");
+    if (options.log !== undefined && typeof options.log !== "function") {
+      throw new TypeError(`log must be a function, got ${typeof options.log}`);
+    }
     this.#log = options.log ?? ((message) => console.error(message));
   }
 
@@ -371,10 +384,12 @@ export class EmitterDurabilityError extends Error {
  */
 export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter {
   const root = options.root ?? defaultRoot();
-  let emitter = singletons.get(root);
+  // One emitter per root directory, however it is spelled (`data/ledger/` is `data/ledger`).
+  const key = resolve(root);
+  let emitter = singletons.get(key);
   if (emitter === undefined) {
     emitter = new EventEmitter({ ...options, root });
-    singletons.set(root, emitter);
+    singletons.set(key, emitter);
   } else if (options.durability !== undefined && options.durability !== emitter.durability) {
     throw new EmitterDurabilityError(root, emitter.durability, options.durability);
   }

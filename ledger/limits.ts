@@ -96,3 +96,19 @@ export const FUTURE_TIMESTAMP_TOLERANCE_MS = 24 * 60 * 60 * 1000;
  * ```
  */
 export const ID_LENGTH_MAX = 256;
+
+/**
+ * Longest delay a JavaScript timer keeps, in ms (about 24.8 days): a longer
+ * `setTimeout` fires at once, so an interval option past it is refused.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { TIMER_MS_MAX } from "./limits.ts";
+ * import { checkWriterOptions } from "./writer.ts";
+ * assert.equal(TIMER_MS_MAX, 2 ** 31 - 1);
+ * checkWriterOptions({ groupCommitMs: TIMER_MS_MAX });
+ * assert.throws(() => checkWriterOptions({ groupCommitMs: TIMER_MS_MAX + 1 }), RangeError);
+ * ```
+ */
+export const TIMER_MS_MAX = 2 ** 31 - 1;

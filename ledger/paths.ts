@@ -51,8 +51,14 @@ export const ROOT_DEFAULT = "data/ledger";
  * ```
  */
 export function resolveRoot(root?: string): string {
-  if (root !== undefined) return root;
+  if (root !== undefined) return checkRoot(root);
   return Deno.env.get(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
+}
+
+/** `root`; an empty one is refused (it would mean the working directory, as `--root ""` does not). */
+function checkRoot(root: string): string {
+  if (root === "") throw new RangeError("root must not be empty: name a folder or leave it out");
+  return root;
 }
 
 /**
@@ -151,7 +157,7 @@ export const SHARED_PART_PATTERN = /^emit-(\d{6,})\.jsonl$/;
  * ```
  */
 export function eventsDir(root: string): string {
-  return join(root, "events");
+  return join(checkRoot(root), "events");
 }
 
 /**
@@ -249,7 +255,7 @@ export function schemaPath(root: string): string {
  * ```
  */
 export function indexPath(root: string): string {
-  return join(root, "index", "runs.duckdb");
+  return join(checkRoot(root), "index", "runs.duckdb");
 }
 
 /**
@@ -268,5 +274,5 @@ export function runDir(root: string, runId: string): string {
   if (!RUN_ID_PATTERN.test(runId)) {
     throw new TypeError(`Run id ${JSON.stringify(runId)} is not a safe path segment`);
   }
-  return join(root, "artifacts", "runs", runId);
+  return join(checkRoot(root), "artifacts", "runs", runId);
 }

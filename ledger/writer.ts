@@ -30,6 +30,7 @@ import { completeEvent, type EventInput, type LedgerEvent } from "./events.ts";
 import { encodeEventJson } from "./event_write.ts";
 import { ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
+import { TIMER_MS_MAX } from "./limits.ts";
 import { dayDir, dayOf, eventsDir, PART_BYTES_MAX_DEFAULT, partFileName } from "./paths.ts";
 import { writeSchemaFile } from "./schema_file.ts";
 import { assert, AssertionError } from "./assert.ts";
@@ -276,6 +277,48 @@ interface PendingLine {
 
 const textEncoder = new TextEncoder();
 
+/** The two durability modes; anything else is refused (a misspelling must not mean relaxed). */
+const DURABILITIES: readonly string[] = ["durable", "relaxed"] satisfies Durability[];
+
+/**
+ * Refuse writer options that cannot be meant, naming the option: an unknown
+ * durability, an unsafe writer id, a part size, group commit interval or
+ * group size that is not a number in range. {@linkcode openWriter} calls it
+ * before it makes anything.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkWriterOptions, type WriterOptions } from "./writer.ts";
+ * checkWriterOptions({ durability: "relaxed", groupCommitMs: 5 });
+ * // A misspelt mode must not silently mean relaxed (no fdatasync before an append resolves).
+ * const typo = { durability: "durabel" } as unknown as WriterOptions;
+ * assert.throws(() => checkWriterOptions(typo), /durability must be "durable" or "relaxed"/);
+ * assert.throws(() => checkWriterOptions({ groupCommitEvents: 0 }), RangeError);
+ * ```
+ */
+export function checkWriterOptions(options: WriterOptions): void {
+  if (options.durability !== undefined && !DURABILITIES.includes(options.durability)) {
+    throw new RangeError(
+      `durability must be "durable" or "relaxed", got ${JSON.stringify(options.durability)}`,
+    );
+  }
+  if (options.writerId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(options.writerId)) {
+    throw new TypeError(`Writer id ${JSON.stringify(options.writerId)} is not a safe name`);
+  }
+  if (options.partBytesMax !== undefined && !(options.partBytesMax > 0)) {
+    throw new RangeError(`partBytesMax must be positive, got ${options.partBytesMax}`);
+  }
+  const ms = options.groupCommitMs;
+  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0 && ms <= TIMER_MS_MAX)) {
+    throw new RangeError(`groupCommitMs must be between 0 and ${TIMER_MS_MAX} ms, got ${ms}`);
+  }
+  const n = options.groupCommitEvents;
+  if (n !== undefined && !(Number.isSafeInteger(n) && n >= 1)) {
+    throw new RangeError(`groupCommitEvents must be an integer >= 1, got ${n}`);
+  }
+}
+
 /**
  * Open a writer on the log under `root`: creates `<root>/events` when missing
  * (durably) and writes `_schema.json` when missing or outdated. Part files are
@@ -297,6 +340,7 @@ const textEncoder = new TextEncoder();
  * ```
  */
 export async function openWriter(root: string, options: WriterOptions = {}): Promise<EventWriter> {
+  checkWriterOptions(options); // before anything is made
   const dir = eventsDir(root);
   try {
     await ensureDirDurable(dir);
@@ -363,16 +407,13 @@ export class EventWriter {
 
   /** Use {@linkcode openWriter}, which prepares the events directory first. */
   constructor(root: string, options: WriterOptions = {}) {
+    checkWriterOptions(options);
     this.root = root;
     this.writerId = options.writerId ?? newWriterId();
     this.durability = options.durability ?? "durable";
     this.#partBytesMax = options.partBytesMax ?? PART_BYTES_MAX_DEFAULT;
     this.#groupCommitMs = options.groupCommitMs ?? GROUP_COMMIT_MS_DEFAULT;
     this.#groupCommitEvents = options.groupCommitEvents ?? GROUP_COMMIT_EVENTS_DEFAULT;
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.writerId)) {
-      throw new TypeError(`Writer id ${JSON.stringify(this.writerId)} is not a safe name`);
-    }
-    if (!(this.#partBytesMax > 0)) throw new RangeError("partBytesMax must be positive");
   }
 
   /**
@@ -441,6 +482,9 @@ export class EventWriter {
     inputs: readonly (EventInput | Record<string, unknown>)[],
   ): Promise<LedgerEvent[]> {
     this.#assertOpen();
+    if (!Array.isArray(inputs)) {
+      throw new TypeError(`appendBatch takes an array of events, got ${typeof inputs}`);
+    }
     if (inputs.length > BATCH_EVENTS_MAX) {
       throw new RangeError(`Batch of ${inputs.length} events exceeds ${BATCH_EVENTS_MAX}`);
     }

@@ -514,6 +514,10 @@ export function eventSchema(
   options: EventSchemaOptions = {},
 ): z.ZodType {
   const mode = options.mode ?? "write";
+  // Any word but "write" would mean the laxer read mode: a misspelling must not.
+  if (mode !== "write" && mode !== "read") {
+    throw new RangeError(`mode must be "write" or "read", got ${JSON.stringify(mode)}`);
+  }
   const key = `${type}@${version}/${mode}`;
   let schema = schemaCache.get(key);
   if (schema === undefined) {

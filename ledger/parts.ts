@@ -89,6 +89,12 @@ export interface ListPartsOptions {
  * ```
  */
 export async function listParts(root: string, options: ListPartsOptions = {}): Promise<PartFile[]> {
+  // Compared as text with the folder names: `2026-1-23` or an instant would skip days in silence.
+  if (options.fromDay !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.fromDay)) {
+    throw new RangeError(
+      `fromDay must be a UTC day YYYY-MM-DD, got ${JSON.stringify(options.fromDay)}`,
+    );
+  }
   const dir = eventsDir(root);
   const days: string[] = [];
   try {

@@ -228,6 +228,14 @@ export async function* readPartFile(
 ): AsyncGenerator<LogRecord> {
   const name = options.file ?? path;
   const mode = options.mode ?? "read";
+  const start = options.startOffset ?? 0;
+  if (!(Number.isSafeInteger(start) && start >= 0)) {
+    throw new RangeError(`startOffset must be an integer >= 0, got ${start}`);
+  }
+  const startLine = options.startLine ?? 1;
+  if (!(Number.isSafeInteger(startLine) && startLine >= 1)) {
+    throw new RangeError(`startLine must be an integer >= 1, got ${startLine}`);
+  }
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -236,9 +244,16 @@ export async function* readPartFile(
     throw err;
   }
   try {
-    let offset = options.startOffset ?? 0;
-    let line = options.startLine ?? 1;
-    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    let offset = start;
+    let line = startLine;
+    if (offset > 0) {
+      // The byte before must end a line: from the middle of one, its rest would read as a line.
+      await file.seek(offset - 1, Deno.SeekMode.Start);
+      const before = new Uint8Array(1);
+      if ((await file.read(before)) !== 1 || before[0] !== 0x0a) {
+        throw new RangeError(`startOffset ${offset} of ${name} is not the start of a line`);
+      }
+    }
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
     let overlong = false;

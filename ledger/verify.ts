@@ -238,11 +238,13 @@ export class LedgerRootError extends Error {
  * ```
  */
 export async function verifyLog(root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const nowMs = options.nowMs ?? Date.now();
+  if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be a number of ms, got ${nowMs}`);
   await requireRoot(root);
   const strict = options.strict ?? false;
   const scan = new Scan(
     options.findingsListedMax ?? FINDINGS_LISTED_MAX,
-    (options.nowMs ?? Date.now()) + FUTURE_TIMESTAMP_TOLERANCE_MS,
+    nowMs + FUTURE_TIMESTAMP_TOLERANCE_MS,
   );
   const layout = await listLayout(root);
   scan.warnings.push(...layout.warnings);

@@ -20,7 +20,14 @@
 import { dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { listPartFiles } from "./_files.ts";
-import { isSourceRefusal, rebuildIndex, type RebuildReport } from "./rebuild.ts";
+import {
+  checkRebuildOptions,
+  isSourceRefusal,
+  rebuildIndex,
+  type RebuildReport,
+  requireRootDirectory,
+} from "./rebuild.ts";
+import { TIMER_MS_MAX } from "../ledger/limits.ts";
 import { candidateOf, probeLiveness } from "./_liveness.ts";
 import { withIndex } from "./queries.ts";
 import { rows } from "./_sql.ts";
@@ -280,9 +287,13 @@ export function daemonLockPath(root: string): string {
  */
 export async function runDaemon(root: string, options: DaemonOptions = {}): Promise<DaemonSummary> {
   const intervalMs = options.intervalMs ?? DAEMON_INTERVAL_MS_DEFAULT;
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-    throw new RangeError(`intervalMs must be > 0, got ${intervalMs}`);
+  if (!(Number.isFinite(intervalMs) && intervalMs > 0 && intervalMs <= TIMER_MS_MAX)) {
+    throw new RangeError(`intervalMs must be > 0 and <= ${TIMER_MS_MAX}, got ${intervalMs}`);
   }
+  // What every rebuild will be given, checked before the lock: a bad one would fail them all.
+  const { dbPath: dbPathOption, staleAfterMs, memoryLimit } = options;
+  checkRebuildOptions({ dbPath: dbPathOption, staleAfterMs, memoryLimit });
+  await requireRootDirectory(root);
   const dbPath = options.dbPath ?? indexPath(root);
   const log = options.log ??
     ((entry: DaemonLogEntry) => {

@@ -408,6 +408,110 @@ export class RebuildError extends Error {
   }
 }
 
+/** {@linkcode RebuildOptions} checked, with their defaults. */
+export interface CheckedRebuildOptions {
+  /** `sinceDate`, checked. */
+  sinceDate: string | undefined;
+  /** `staleAfterMs` or its default. */
+  staleAfterMs: number;
+  /** `memoryLimit` or its default, as DuckDB takes it. */
+  memoryLimit: string;
+  /** `batchBytesMax` or its default. */
+  batchBytes: number;
+  /** `deriveGroupEventsMax` or its default. */
+  deriveGroupEvents: number;
+  /** `source` or {@linkcode LOCAL_SOURCE}. */
+  source: string;
+}
+
+/**
+ * Check every option of a rebuild before anything is made, naming the one
+ * that is wrong (`RangeError`, `TypeError`, `InvalidMemoryLimitError`,
+ * `InvalidDateError`), and return them with their defaults. `rebuildIndex`
+ * calls it first, and `runDaemon` before it takes its lock, so that a daemon
+ * given a bad option stops at once instead of failing every rebuild.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkRebuildOptions, MEMORY_LIMIT_DEFAULT } from "./rebuild.ts";
+ * assert.equal(checkRebuildOptions({}).memoryLimit, MEMORY_LIMIT_DEFAULT);
+ * assert.throws(() => checkRebuildOptions({ memoryLimit: "96MB" }), /at least 128MB/);
+ * assert.throws(() => checkRebuildOptions({ staleAfterMs: 0 }), RangeError);
+ * assert.throws(() => checkRebuildOptions({ source: "Local" }), /source must be "local"/);
+ * ```
+ */
+export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOptions {
+  const sinceDate = options.sinceDate === undefined ? undefined : parseDay(options.sinceDate);
+  const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS_DEFAULT;
+  if (!Number.isSafeInteger(staleAfterMs) || staleAfterMs <= 0) {
+    throw new RangeError(`staleAfterMs must be a positive integer, got ${staleAfterMs}`);
+  }
+  const memoryLimit = parseMemoryLimit(
+    options.memoryLimit ?? MEMORY_LIMIT_DEFAULT,
+    REBUILD_MEMORY_LIMIT_MIN_BYTES,
+  );
+  const batchBytes =
+    renamedOption(options.batchBytesMax, options.batchBytes, "batchBytesMax", "batchBytes") ??
+      defaultBatchBytes(memoryLimit);
+  if (!Number.isSafeInteger(batchBytes) || batchBytes < BATCH_BYTES_MIN) {
+    throw new RangeError(
+      `batchBytesMax must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`,
+    );
+  }
+  const deriveGroupEvents = renamedOption(
+    options.deriveGroupEventsMax,
+    options.deriveGroupEvents,
+    "deriveGroupEventsMax",
+    "deriveGroupEvents",
+  ) ?? deriveGroupEventsFor(memoryLimit);
+  if (!Number.isSafeInteger(deriveGroupEvents) || deriveGroupEvents < 1) {
+    throw new RangeError(
+      `deriveGroupEventsMax must be an integer >= 1, got ${deriveGroupEvents}`,
+    );
+  }
+  const source = options.source ?? LOCAL_SOURCE;
+  if (source !== LOCAL_SOURCE && !/^s3:\/\/[^/\s]+\//.test(source)) {
+    // Recorded in the index: a misspelt "local" would refuse every later plain rebuild.
+    throw new RangeError(
+      `source must be "${LOCAL_SOURCE}" or s3://bucket/prefix/, got ${JSON.stringify(source)}`,
+    );
+  }
+  if (options.dbPath === "") throw new RangeError("dbPath must not be empty");
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new TypeError(`onProgress must be a function, got ${typeof options.onProgress}`);
+  }
+  return { sinceDate, staleAfterMs, memoryLimit, batchBytes, deriveGroupEvents, source };
+}
+
+/**
+ * Throw {@linkcode RebuildError} unless `root` is an existing directory: a
+ * mistyped root would otherwise become a new, empty index that reports
+ * success (the command line refuses it the same way).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { RebuildError, requireRootDirectory } from "./rebuild.ts";
+ * await requireRootDirectory(Deno.cwd());
+ * await assert.rejects(requireRootDirectory("/no/such/ledger"), RebuildError);
+ * ```
+ */
+export async function requireRootDirectory(root: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(root);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new RebuildError(`Ledger root ${root} does not exist: nothing to index`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  if (!info.isDirectory) throw new RebuildError(`Ledger root ${root} is not a directory`);
+}
+
 /**
  * Check that `value` is a real UTC day `YYYY-MM-DD` (2026-02-30 is not);
  * throws {@linkcode InvalidDateError}.
@@ -461,38 +565,13 @@ export async function rebuildIndex(
   options: RebuildOptions = {},
 ): Promise<RebuildReport> {
   const startMs = performance.now();
-  const sinceDate = options.sinceDate === undefined ? undefined : parseDay(options.sinceDate);
-  const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS_DEFAULT;
-  if (!Number.isSafeInteger(staleAfterMs) || staleAfterMs <= 0) {
-    throw new RangeError(`staleAfterMs must be a positive integer, got ${staleAfterMs}`);
-  }
+  const { sinceDate, staleAfterMs, memoryLimit, batchBytes, deriveGroupEvents, source } =
+    checkRebuildOptions(options);
   const dbPath = options.dbPath ?? indexPath(root);
-  const memoryLimit = parseMemoryLimit(
-    options.memoryLimit ?? MEMORY_LIMIT_DEFAULT,
-    REBUILD_MEMORY_LIMIT_MIN_BYTES,
-  );
-  const batchBytes =
-    renamedOption(options.batchBytesMax, options.batchBytes, "batchBytesMax", "batchBytes") ??
-      defaultBatchBytes(memoryLimit);
-  if (!Number.isSafeInteger(batchBytes) || batchBytes < BATCH_BYTES_MIN) {
-    throw new RangeError(
-      `batchBytesMax must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`,
-    );
-  }
-  const deriveGroupEvents = renamedOption(
-    options.deriveGroupEventsMax,
-    options.deriveGroupEvents,
-    "deriveGroupEventsMax",
-    "deriveGroupEvents",
-  ) ?? deriveGroupEventsFor(memoryLimit);
-  if (!Number.isSafeInteger(deriveGroupEvents) || deriveGroupEvents < 1) {
-    throw new RangeError(
-      `deriveGroupEventsMax must be an integer >= 1, got ${deriveGroupEvents}`,
-    );
-  }
   const progress = options.onProgress ?? (() => {});
   const signal = options.signal;
   signal?.throwIfAborted();
+  await requireRootDirectory(root);
   await Deno.mkdir(dirname(dbPath), { recursive: true });
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
   let lock;
@@ -525,7 +604,7 @@ export async function rebuildIndex(
       onRead: options.onRead,
       signal,
       stagingPrefix: stagingPrefixFor(dbPath),
-      source: options.source ?? LOCAL_SOURCE,
+      source,
     };
     let built: Built;
     let recoveredFrom: string | undefined;

@@ -519,6 +519,39 @@ export interface ListRunsOptions {
 }
 
 /**
+ * Refuse a row limit that is not an integer >= 1, and a status that is not
+ * one of {@linkcode RUN_STATUSES}, naming the option: a limit of -1 or NaN,
+ * or a misspelt status, would otherwise answer wrongly without a word.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkListOptions } from "./queries.ts";
+ * checkListOptions({ limit: 50, statuses: ["running", "stale"] });
+ * assert.throws(() => checkListOptions({ limit: -1 }), /limit must be an integer >= 1, got -1/);
+ * assert.throws(() => checkListOptions({ statuses: ["done"] }), /status must be one of/);
+ * ```
+ */
+export function checkListOptions(
+  options: { limit?: number; statuses?: readonly string[] },
+): void {
+  const { limit } = options;
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
+    throw new RangeError(`limit must be an integer >= 1, got ${limit}`);
+  }
+  if (options.statuses !== undefined && !Array.isArray(options.statuses)) {
+    throw new TypeError(`statuses must be a list, got ${typeof options.statuses}`);
+  }
+  for (const status of options.statuses ?? []) {
+    if (!(RUN_STATUSES as readonly string[]).includes(status)) {
+      throw new RangeError(
+        `status must be one of ${RUN_STATUSES.join(", ")}, got ${JSON.stringify(status)}`,
+      );
+    }
+  }
+}
+
+/**
  * The latest runs, newest first.
  *
  * @example
@@ -545,6 +578,8 @@ export interface ListRunsOptions {
  * ```
  */
 export async function listRuns(dbPath: string, options: ListRunsOptions = {}): Promise<RunRow[]> {
+  const statuses = options.status === undefined ? [] : [options.status];
+  checkListOptions({ limit: options.limit, statuses });
   return await withIndex(dbPath, async (conn) => {
     const found = await rows(conn, LIST_RUNS_SQL, [options.status ?? null, options.limit ?? null]);
     return found.map(toRunRow);

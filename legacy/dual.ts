@@ -50,7 +50,7 @@ import {
   type RunStatus,
 } from "./read.ts";
 import { expectedRun } from "./backfill.ts";
-import { IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
+import { checkListOptions, IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
 import { STALE_AFTER_MS_DEFAULT } from "../indexer/schema.ts";
 import { type RunQuery, type RunRecord, streamRuns } from "../indexer/query/runs.ts";
 import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
@@ -471,12 +471,14 @@ export async function queryRuns(
   filter: QueryRunsFilter = {},
   options: DualModeOptions = {},
 ): Promise<QueryRunsResult> {
+  const statuses = filter.status === undefined ? [] : [filter.status];
+  checkListOptions({ limit: filter.limit, statuses });
   const cut = cutoverMs(options);
   const sinceMs = filter.sinceDate === undefined
     ? undefined
     : dayStartMs(filter.sinceDate, "The since date");
   const { legacy, index, warnings } = await readBoth(filter.runId, options);
-  const nowMs = options.nowMs ?? Date.now();
+  const nowMs = clockOf(options);
   const merged = new Map<string, DualRun>();
   for (const row of index) merged.set(row.run_id, fromIndex(row));
   for (const row of legacy) {
@@ -520,7 +522,7 @@ export async function queryRunStatus(
 ): Promise<QueryRunStatusResult> {
   const cut = cutoverMs(options);
   const { legacy, index, warnings } = await readBoth(filter.runId, options);
-  const nowMs = options.nowMs ?? Date.now();
+  const nowMs = clockOf(options);
   const merged = new Map<string, DualRunStatus>();
   const createdById = new Map<string, number | null>();
   for (const row of index) {
@@ -772,8 +774,10 @@ export async function listDualRuns(
   indexDbPath: string,
   options: ListDualRunsOptions = {},
 ): Promise<{ runs: DualRunRow[]; warnings: string[] }> {
+  const statuses = options.status === undefined ? [] : [options.status];
+  checkListOptions({ limit: options.limit, statuses });
   const cut = cutoverMs(options);
-  const nowMs = options.nowMs ?? Date.now();
+  const nowMs = clockOf(options);
   const warnings: string[] = [];
   let indexRows: RunRow[] = [];
   try {
@@ -882,7 +886,7 @@ export async function queryMergedRuns(
   options: DualModeOptions = {},
 ): Promise<MergedRunsResult> {
   const cutMs = cutoverMs(options);
-  const nowMs = options.nowMs ?? Date.now();
+  const nowMs = clockOf(options);
   const paths = resolveDualPaths(options);
   const warnings: string[] = [];
   let index: MergedContent = { runs: [], tags: [], phaseCounts: new Map() };
@@ -1017,6 +1021,13 @@ export function resolveDualPaths(
     root,
     indexDbPath: options.indexDbPath ?? defaultIndexDbPath(root),
   };
+}
+
+/** The clock of `options` (now by default); NaN or a string would misjudge every silence. */
+function clockOf(options: { nowMs?: number }): number {
+  const nowMs = options.nowMs ?? Date.now();
+  if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be a number of ms, got ${nowMs}`);
+  return nowMs;
 }
 
 /**

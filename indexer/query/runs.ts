@@ -28,7 +28,7 @@ import { parseJsonLenient } from "./_json.ts";
 import { normalizeJsonText } from "../../ledger/json_text.ts";
 import { isoTimeSql } from "./time.ts";
 import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
-import { isOutOfMemory } from "../queries.ts";
+import { checkListOptions, isOutOfMemory } from "../queries.ts";
 import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL } from "../schema.ts";
 import { assert } from "../../ledger/assert.ts";
 
@@ -315,6 +315,7 @@ export function runQuerySql(
   numbered: SqlFragment;
   blocks: SqlFragment;
 } {
+  checkListOptions({ limit: query.limit, statuses: query.statuses });
   const conds: string[] = [];
   const params: QueryParam[] = [];
   if (!query.includeArchived) conds.push("NOT r.archived");
@@ -989,6 +990,7 @@ export function trialQuerySql(
   numbered: SqlFragment;
   blocks: SqlFragment;
 } {
+  checkListOptions({ limit: query.limit, statuses: query.statuses });
   const conds: string[] = ["true"];
   const params: QueryParam[] = [];
   if (query.runId !== undefined) {

@@ -156,7 +156,8 @@ export interface ExpandGridOptions {
 /**
  * The combination limit of `options`: `trialsMax`, or its former name
  * `maxTrials`; undefined when neither is given. Throws `RangeError` when
- * both are given and differ (which one was meant cannot be known).
+ * both are given and differ (which one was meant cannot be known), or when
+ * it is not an integer >= 1.
  *
  * @example
  * ```ts
@@ -171,7 +172,12 @@ export interface ExpandGridOptions {
 export function trialsMaxOf(
   options: { trialsMax?: number; maxTrials?: number },
 ): number | undefined {
-  return renamedOption(options.trialsMax, options.maxTrials, "trialsMax", "maxTrials");
+  const trialsMax = renamedOption(options.trialsMax, options.maxTrials, "trialsMax", "maxTrials");
+  // NaN or Infinity would switch the limit off.
+  if (trialsMax !== undefined && !(Number.isSafeInteger(trialsMax) && trialsMax >= 1)) {
+    throw new RangeError(`trialsMax must be an integer >= 1, got ${trialsMax}`);
+  }
+  return trialsMax;
 }
 
 /**

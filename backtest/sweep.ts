@@ -296,11 +296,7 @@ export function planSweep(
       `objective must be one of ${SWEEP_OBJECTIVES.join(", ")}, got ${JSON.stringify(objective)}`,
     );
   }
-  const trialsMax = trialsMaxOf(options);
-  if (trialsMax !== undefined && !(Number.isInteger(trialsMax) && trialsMax >= 1)) {
-    throw new RangeError(`trialsMax must be an integer >= 1, got ${trialsMax}`);
-  }
-  return expandGrid(options.grid, { trialsMax });
+  return expandGrid(options.grid, { trialsMax: trialsMaxOf(options) });
 }
 
 /**

@@ -30,6 +30,8 @@ import {
   coverCalls,
   type DataSession,
   type Interval,
+  INTERVAL_MS,
+  isInterval,
   loadCalls,
   openCandles,
   openDataSession,
@@ -667,12 +669,45 @@ async function checkRootCreatable(root: string): Promise<void> {
   }
 }
 
+/** Largest time a `Date` holds, in ms either side of the epoch. */
+const DATE_MS_MAX = 8.64e15;
+
+/**
+ * Refuse a data window the run could not honour, naming the option
+ * ({@linkcode InputError}): `fromMs`/`toMs` that are not a time in ms (a
+ * date string was recorded in the manifest and then ignored), `fromMs` not
+ * before `toMs`, an `interval` that is not one of {@linkcode INTERVAL_MS}'s.
+ */
+function checkRunWindow(options: BacktestOptions): void {
+  for (const name of ["fromMs", "toMs"] as const) {
+    const value: unknown = options[name];
+    if (value === undefined) continue;
+    if (!(typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= DATE_MS_MAX)) {
+      throw new InputError(
+        `${name} must be a time in ms since the epoch, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  if (
+    options.fromMs !== undefined && options.toMs !== undefined && options.fromMs >= options.toMs
+  ) {
+    throw new InputError(`fromMs (${options.fromMs}) must be before toMs (${options.toMs})`);
+  }
+  if (options.interval !== undefined && !isInterval(options.interval)) {
+    const intervals = Object.keys(INTERVAL_MS).join(", ");
+    throw new InputError(
+      `interval must be one of ${intervals}, got ${JSON.stringify(options.interval)}`,
+    );
+  }
+}
+
 /** Resolve the root, inputs and run id, hash the inputs, emit `run.created` and `run.started`. */
 export async function startRun(
   runType: string,
   options: BacktestOptions,
   extraConfig: Record<string, unknown>,
 ): Promise<RunContext> {
+  checkRunWindow(options); // before the run exists: a bad window must not leave a failed run
   const root = resolveRoot(options.root);
   await checkRootCreatable(root);
   // Absolute, so the manifest's inputs (and `ledger rerun`) do not depend on the

@@ -281,6 +281,12 @@ export function legacyRowToEvents(row: LegacyRow): LegacyMapping {
         `not known (keep one row of each, then backfill)`,
     };
   }
+  if (row.statusOnly) {
+    return {
+      skip: `the legacy file has a runs_status row and no runs_d row for it: its type, config ` +
+        `and creation time are not known (add its runs_d row, then backfill)`,
+    };
+  }
   if (!RUN_ID_PATTERN.test(row.run_id)) {
     return { skip: `run_id does not match ${RUN_ID_PATTERN.source}` };
   }

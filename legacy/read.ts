@@ -46,7 +46,7 @@ export function defaultIndexDbPath(root?: string): string {
   return indexPath(root ?? defaultRoot());
 }
 
-import type { RunStatus } from "../indexer/queries.ts";
+import { READER_CONFIG, type RunStatus } from "../indexer/queries.ts";
 
 /** A run's status, as the index reports it (SPEC 7): the index's own type. */
 export type { RunStatus };
@@ -105,6 +105,13 @@ export interface LegacyRow {
    * definition, the furthest status), so the run is not backfilled.
    */
   duplicates?: { definitions: number; statuses: number };
+  /**
+   * True when `optimizer.runs_status` has this run and `runs_d` has not: it
+   * is listed (as the index lists a run with status events and no
+   * `run.created`) with no type, config or creation time, and is never
+   * backfilled, so parity reports it and the file is not archived with it.
+   */
+  statusOnly?: true;
 }
 
 /** One run of the index (`latest_runs` with failure columns of `runs_status`). */
@@ -323,6 +330,28 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
       byId.set(id, row);
     }
   }
+  // A status row without a definition is a run too: dropping it lost it at archive in silence.
+  for (const [id, s] of statusById) {
+    if (byId.has(id)) continue;
+    const row: LegacyRow = {
+      run_id: id,
+      run_type: null,
+      created_at_ms: null,
+      config: null,
+      data_fingerprint: null,
+      started_at_ms: ms(s.started_at_ms),
+      completed_at_ms: ms(s.completed_at_ms),
+      failed_at_ms: ms(s.failed_at_ms),
+      summary_json: text(s.summary_json),
+      error_json: text(s.error_json),
+      status_text: text(s.status),
+      has_status_row: true,
+      statusOnly: true,
+    };
+    const statuses = statusCount.get(id) ?? 0;
+    if (statuses > 1) row.duplicates = { definitions: 0, statuses };
+    byId.set(id, row);
+  }
   return [...byId.values()];
 }
 
@@ -404,7 +433,9 @@ async function openReadOnly(path: string, what: string): Promise<Opened> {
   }
   let instance: DuckDBInstance | undefined;
   try {
-    instance = await DuckDBInstance.create(path, { access_mode: "READ_ONLY" });
+    // External access off, as every index reader: a view in the file could read other files,
+    // and a file of another format made DuckDB download an extension (into ~/.duckdb).
+    instance = await DuckDBInstance.create(path, { ...READER_CONFIG });
     const connection = await instance.connect();
     return { instance, connection };
   } catch (err) {

@@ -1,0 +1,71 @@
+import { deepStrictEqual as deepEqual, ok, strictEqual as equal } from "node:assert";
+import { join } from "node:path";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { queryRuns } from "../../legacy/dual.ts";
+import { backfillLegacy } from "../../legacy/backfill.ts";
+import { checkParity } from "../../legacy/parity.ts";
+import { createLegacyDb } from "./_legacy_fixture.ts";
+
+const DAY = Date.UTC(2025, 11, 1);
+
+/** Run `statements` on the DuckDB file at `path`. */
+async function exec(path: string, statements: string[]): Promise<void> {
+  const instance = await DuckDBInstance.create(path);
+  try {
+    const conn = await instance.connect();
+    for (const sql of statements) await conn.run(sql);
+    conn.disconnectSync();
+  } finally {
+    instance.closeSync();
+  }
+}
+
+Deno.test("a legacy run with a runs_status row and no runs_d row is listed, never lost at archive", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_file_" });
+  try {
+    const legacyDbPath = join(dir, "old.duckdb");
+    const root = join(dir, "ledger");
+    await Deno.mkdir(root);
+    await createLegacyDb(legacyDbPath, [{ run_id: "old-def", created_at_ms: DAY }]);
+    await exec(legacyDbPath, [
+      `INSERT INTO optimizer.runs_status VALUES ('old-orphan', ${DAY + 1}, ${DAY + 2},
+        '{"win_rate":0.9}', NULL, NULL)`,
+    ]);
+    // Listed, as the index lists a run with status events and no run.created.
+    const { runs } = await queryRuns({}, { legacyDbPath, root });
+    const orphan = runs.find((r) => r.run_id === "old-orphan");
+    ok(orphan !== undefined, "the status-only run is listed");
+    equal(orphan.status, "completed");
+    equal(orphan.run_type, null);
+    // Not backfilled (its type, config and creation time are unknown) and so not at parity:
+    // archiving, which needs parity, would take it out of every listing.
+    const backfill = await backfillLegacy(root, { legacyDbPath });
+    deepEqual(backfill.skipped.map((s) => s.run_id), ["old-orphan"]);
+    await rebuildIndex(root, {});
+    const parity = await checkParity({ legacyDbPath, root });
+    equal(parity.holds, false);
+    deepEqual(parity.skipped.map((s) => s.run_id), ["old-orphan"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a legacy file is read with external access off: a view cannot read another file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_file_" });
+  try {
+    const csv = join(dir, "elsewhere.csv");
+    await Deno.writeTextFile(csv, "run_id,run_type,created_at_ms\nfrom-csv,policy,1764547200000\n");
+    const legacyDbPath = join(dir, "old.duckdb");
+    await exec(legacyDbPath, [
+      "CREATE SCHEMA optimizer",
+      `CREATE VIEW optimizer.runs_d AS SELECT run_id, run_type, created_at_ms,
+        NULL::VARCHAR AS config, NULL::VARCHAR AS data_fingerprint FROM read_csv('${csv}')`,
+    ]);
+    const { runs, warnings } = await queryRuns({}, { legacyDbPath, root: dir });
+    deepEqual(runs.map((r) => r.run_id), []);
+    ok(warnings.some((w) => /legacy database/.test(w)), warnings.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

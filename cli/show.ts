@@ -216,16 +216,16 @@ interface LegacyDetail {
 /** The legacy row's config, fingerprint and error of `run`, and its summary, read. */
 async function legacyDetail(legacyDbPath: string, run: DualRun): Promise<LegacyDetail> {
   const { readLegacyRows } = await import("../legacy/read.ts");
-  const { jsonObject } = await import("../legacy/backfill.ts");
+  const { expectedRun } = await import("../legacy/backfill.ts");
   const row = (await readLegacyRows(legacyDbPath, { runId: run.run_id })).rows[0] ?? null;
-  // The legacy JSON columns as dual mode maps them everywhere (the backfill's mapping).
-  const json = (text: string | null | undefined) =>
-    text === null || text === undefined ? null : jsonObject(text);
+  // The backfill's mapping, as `runs` has it and the index will after a backfill: config `{}`
+  // for NULL, a summary only once completed (an audit: show printed a running run's summary).
+  const expected = row === null ? null : expectedRun(row);
   return {
     data_fingerprint: row?.data_fingerprint ?? null,
-    config: json(row?.config),
-    summary: json(run.summary_json),
-    error: json(row?.error_json),
+    config: expected?.config ?? null,
+    summary: expected?.summary ?? null,
+    error: expected?.error ?? null,
   };
 }
 

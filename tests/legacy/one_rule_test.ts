@@ -1,4 +1,4 @@
-import { match, strictEqual as equal } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 import { createLegacyDb } from "./_legacy_fixture.ts";
@@ -94,6 +94,48 @@ Deno.test("dual mode: runs and show pick the same store for a run both hold", as
       equal(both.code, 2, both.stderr);
       match(both.stderr, /late-legacy.*log-old/);
     });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("dual mode: show maps a legacy run's config and summary as runs does", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-dual-" });
+  try {
+    const legacyDb = `${root}/baseline_results.duckdb`;
+    const created = Date.UTC(2025, 11, 1);
+    await createLegacyDb(legacyDb, [
+      // Started, never completed: no summary yet (as runs and the backfill have it).
+      {
+        run_id: "old-running",
+        created_at_ms: created,
+        started_at_ms: created + 1,
+        summary_json: '{"partial":1}',
+      },
+      // Completed with NULL config and summary: both {} (as runs and the backfill have them).
+      {
+        run_id: "old-nulls",
+        created_at_ms: created,
+        started_at_ms: created + 1,
+        completed_at_ms: created + 2,
+      },
+    ]);
+    const args = ["--root", root, "--legacy-db", legacyDb, "--json"];
+    const listed = await runLedger(["runs", ...args]);
+    equal(listed.code, 0, listed.stderr);
+    const summaries = new Map<string, unknown>(
+      JSON.parse(listed.stdout).map((r: { run_id: string; summary: unknown }) => [
+        r.run_id,
+        r.summary,
+      ]),
+    );
+    for (const [runId, summary] of [["old-running", null], ["old-nulls", {}]] as const) {
+      const r = await runLedger(["show", runId, ...args]);
+      equal(r.code, 0, r.stderr);
+      const shown = JSON.parse(r.stdout).run;
+      deepEqual([shown.summary, shown.config], [summary, {}], runId);
+      deepEqual(shown.summary, summaries.get(runId), `${runId}: show and runs agree`);
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

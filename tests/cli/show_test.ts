@@ -69,7 +69,7 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       data_fingerprint: "fp",
       started_at_ms: created + 10,
       completed_at_ms: created + 500,
-      summary_json: '{"alerts":3}',
+      summary_json: '{"alerts":3,"mean_return_bps":NaN}',
     }, {
       run_id: "old-fail",
       run_type: "policy",
@@ -118,13 +118,14 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       equal(out.run.status, "failed");
       equal(out.run.data_fingerprint, "fp-2");
       equal(out.run.config.stopPct, 0.2);
-      equal(out.run.summary.mean_return_bps, null);
+      equal(out.run.summary, null); // failed, never completed: no summary, as runs and backfill
       equal(out.run.error.message, "boom");
       const text = await ledger(args);
       equal(text.code, 0, text.stderr);
       match(text.stdout, /^error +\{"message":"boom"\}$/m);
       match(text.stdout, /^data +fp-2$/m);
-      match(text.stdout, /^summary +\{"mean_return_bps":null\}$/m);
+      const completed = await ledger(["show", "old-run", "--root", root, "--legacy-db", legacyDb]);
+      match(completed.stdout, /^summary +\{"alerts":3,"mean_return_bps":null\}$/m);
     });
 
     // The prefix of a run only the index has said "not in the index" in dual mode.

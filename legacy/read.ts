@@ -203,6 +203,7 @@ async function readLegacyTables(
     warnings.push(`Legacy table ${LEGACY_SCHEMA}.runs_d in ${path} ${what}; no legacy runs read`);
     return { rows: [], available: false, warnings };
   }
+  warnings.push(...missingColumnsWarning(path, "runs_d", defs, RUNS_KINDS));
   const defRows = await selectLegacy(connection, "runs_d", defs, RUNS_KINDS, filter);
   const stats = columns.get("runs_status");
   let statusRows: Row[] = [];
@@ -211,6 +212,7 @@ async function readLegacyTables(
       `Legacy table ${LEGACY_SCHEMA}.runs_status in ${path} is missing; legacy runs show as pending`,
     );
   } else {
+    warnings.push(...missingColumnsWarning(path, "runs_status", stats, STATUS_KINDS));
     statusRows = await selectLegacy(connection, "runs_status", stats, STATUS_KINDS, filter);
   }
   const rows = joinLegacy(defRows, statusRows);
@@ -242,6 +244,28 @@ const RUNS_KINDS: Record<string, ColumnKind> = {
   config: "json",
   data_fingerprint: "text",
 };
+
+/** Columns a legacy file may lack without a word (MIGRATION.md: the optional ones). */
+const OPTIONAL_COLUMNS: ReadonlySet<string> = new Set(["failed_at_ms", "error_json", "status"]);
+
+/**
+ * A warning naming the required columns `table` lacks (read as NULL), or
+ * nothing: a runs_status without completed_at_ms listed every finished run
+ * as stale, in silence.
+ */
+function missingColumnsWarning(
+  path: string,
+  table: string,
+  present: Map<string, string>,
+  kinds: Record<string, ColumnKind>,
+): string[] {
+  const missing = Object.keys(kinds).filter((c) => !present.has(c) && !OPTIONAL_COLUMNS.has(c));
+  if (missing.length === 0) return [];
+  return [
+    `Legacy table ${LEGACY_SCHEMA}.${table} in ${path} has no column ${missing.join(", ")}: ` +
+    `read as NULL, so its runs may show the wrong status`,
+  ];
+}
 
 const STATUS_KINDS: Record<string, ColumnKind> = {
   run_id: "id",

@@ -69,3 +69,27 @@ Deno.test("a legacy file is read with external access off: a view cannot read an
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a legacy table without a required column is read, with a warning naming it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_file_" });
+  try {
+    const legacyDbPath = join(dir, "old.duckdb");
+    await createLegacyDb(legacyDbPath, [{ run_id: "old-done", created_at_ms: DAY }], {
+      statusTable: false,
+    });
+    // ended_at_ms where completed_at_ms belongs: the finished run cannot be told finished.
+    await exec(legacyDbPath, [
+      `CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms BIGINT,
+        ended_at_ms BIGINT, summary_json VARCHAR)`,
+      `INSERT INTO optimizer.runs_status VALUES ('old-done', ${DAY + 1}, ${DAY + 2}, '{}')`,
+    ]);
+    const { runs, warnings } = await queryRuns({}, { legacyDbPath, root: dir });
+    deepEqual(runs.map((r) => r.run_id), ["old-done"]);
+    ok(
+      warnings.some((w) => /optimizer\.runs_status .* has no column completed_at_ms/.test(w)),
+      warnings.join("\n"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

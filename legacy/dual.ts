@@ -42,6 +42,7 @@ import {
   DEFAULT_LEGACY_DB_PATH,
   defaultIndexDbPath,
   defaultRoot,
+  firstLine,
   type IndexRow,
   type LegacyRow,
   type ReadFilter,
@@ -51,6 +52,7 @@ import {
 } from "./read.ts";
 import { expectedRun } from "./backfill.ts";
 import { checkListOptions, IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
+import { NotRegularFileError } from "../ledger/durable_fs.ts";
 import { STALE_AFTER_MS_DEFAULT } from "../indexer/schema.ts";
 import { type RunQuery, type RunRecord, streamRuns } from "../indexer/query/runs.ts";
 import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
@@ -783,8 +785,7 @@ export async function listDualRuns(
   try {
     indexRows = await listRuns(indexDbPath, {});
   } catch (err) {
-    if (!(err instanceof IndexNotFoundError)) throw err;
-    warnings.push(err.message);
+    warnings.push(indexUnreadable(err, indexDbPath)); // the legacy runs are still listed
   }
   const legacy = await readLegacyRows(options.legacyDbPath ?? DEFAULT_LEGACY_DB_PATH);
   warnings.push(...legacy.warnings);
@@ -894,8 +895,7 @@ export async function queryMergedRuns(
     try {
       index = await readIndexContent(paths.indexDbPath);
     } catch (err) {
-      if (!(err instanceof IndexNotFoundError)) throw err;
-      warnings.push(err.message); // the legacy runs are still listed
+      warnings.push(indexUnreadable(err, paths.indexDbPath)); // the legacy runs are still listed
     }
   }
   const legacy = options.skipLegacy ? [] : await readLegacyListing(paths.legacyDbPath, warnings);
@@ -1021,6 +1021,25 @@ export function resolveDualPaths(
     root,
     indexDbPath: options.indexDbPath ?? defaultIndexDbPath(root),
   };
+}
+
+/**
+ * The warning for an index dual mode cannot open (absent, not a file, not a
+ * DuckDB database), as `show --legacy-db` has it: the legacy runs are still
+ * listed (MIGRATION.md). Any other error is thrown on.
+ */
+function indexUnreadable(err: unknown, indexDbPath: string): string {
+  if (err instanceof IndexNotFoundError) return err.message;
+  if (err instanceof NotRegularFileError || isDuckDbOpenError(err)) {
+    return `Cannot read the event-log index ${indexDbPath}: ${firstLine(err)}`;
+  }
+  throw err;
+}
+
+/** DuckDB could not open a file as a database (damaged, another format, locked). */
+function isDuckDbOpenError(err: unknown): boolean {
+  return err instanceof Error &&
+    /^IO Error|not a valid DuckDB database|Could not set lock/.test(err.message);
 }
 
 /** The clock of `options` (now by default); NaN or a string would misjudge every silence. */

@@ -2,7 +2,7 @@ import { deepStrictEqual as deepEqual, ok, strictEqual as equal } from "node:ass
 import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
-import { queryRuns } from "../../legacy/dual.ts";
+import { queryMergedRuns, queryRuns } from "../../legacy/dual.ts";
 import { backfillLegacy } from "../../legacy/backfill.ts";
 import { checkParity } from "../../legacy/parity.ts";
 import { createLegacyDb } from "./_legacy_fixture.ts";
@@ -89,6 +89,24 @@ Deno.test("a legacy table without a required column is read, with a warning nami
       warnings.some((w) => /optimizer\.runs_status .* has no column completed_at_ms/.test(w)),
       warnings.join("\n"),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an index dual mode cannot open is a warning: the legacy runs are still listed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_file_" });
+  try {
+    const legacyDbPath = join(dir, "old.duckdb");
+    await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: DAY }]);
+    await Deno.mkdir(join(dir, "index"));
+    await Deno.writeTextFile(join(dir, "index", "runs.duckdb"), "not a database\n");
+    const merged = await queryMergedRuns({}, { legacyDbPath, root: dir });
+    const listed = await queryRuns({}, { legacyDbPath, root: dir });
+    for (const { runs, warnings } of [merged, listed]) {
+      deepEqual(runs.map((r) => r.run_id), ["old-1"]);
+      ok(warnings.some((w) => /the event-log index .*not a valid DuckDB/.test(w)));
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

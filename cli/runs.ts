@@ -170,6 +170,8 @@ export async function main(args: string[]): Promise<number> {
   }
   const format = formatFlag(values);
   const limit = positiveIntegerFlag(values, "limit");
+  // Checked before dual mode, which does not use it: a bad flag is a usage error either way.
+  const memoryLimit = readerMemoryLimitFlag(values);
   const query = await asUsage(() => Promise.resolve(runQueryFlags(values)));
   const dbPath = indexDbPath(values);
   const cutoverDate = cutoverDateFlag(values);
@@ -184,7 +186,6 @@ export async function main(args: string[]): Promise<number> {
     const wide = values.wide === true;
     return await printDual(runQuery, dual, { format, wide, limitGiven: limit !== undefined });
   }
-  const memoryLimit = readerMemoryLimitFlag(values);
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       if (format === "json" || format === "jsonl") {

@@ -359,6 +359,13 @@ const CASES: BadInput[] = [
     names: /legacy\.duckdb/,
   },
   {
+    // Dual mode skipped the flag's check (an audit): a usage error with or without it.
+    command: "runs",
+    args: ["runs", "--root", ROOT, "--legacy-db", "{S}/legacy.duckdb", "--memory-limit", "abc"],
+    code: 2,
+    names: /Invalid --memory-limit "abc"/,
+  },
+  {
     command: "runs",
     args: ["runs", "--root", ROOT, "--db", "{S}/stray.txt"],
     code: 1,

@@ -24,7 +24,7 @@ export class InvalidMemoryLimitError extends Error {
   constructor(value: string, bytesMin: number = MEMORY_LIMIT_MIN_BYTES) {
     super(
       `Invalid --memory-limit ${JSON.stringify(value)}: expected a size such as 512MB, 1.5GB ` +
-        `or 2GiB (at least ${bytesMin / 1e6}MB, at most 1PB)`,
+        `or 2GiB (at least ${bytesMin / 1e6}MB, at most 1000TB)`,
     );
     this.name = "InvalidMemoryLimitError";
     this.value = value;

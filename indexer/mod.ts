@@ -7,6 +7,7 @@
 export {
   InvalidDateError,
   InvalidMemoryLimitError,
+  LOCAL_SOURCE,
   MEMORY_LIMIT_DEFAULT,
   parseDay,
   parseMemoryLimit,

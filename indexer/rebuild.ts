@@ -287,7 +287,18 @@ export class RebuildInterruptedError extends Error {
   }
 }
 
-/** {@linkcode RebuildOptions.source} of a rebuild from the root's own log. */
+/**
+ * {@linkcode RebuildOptions.source} of a rebuild from the root's own log
+ * (the default); the other sources are buckets, `s3://bucket/prefix/`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkRebuildOptions, LOCAL_SOURCE } from "./rebuild.ts";
+ * assert.equal(checkRebuildOptions({}).source, LOCAL_SOURCE);
+ * assert.equal(checkRebuildOptions({ source: "s3://logs/team-a/" }).source, "s3://logs/team-a/");
+ * ```
+ */
 export const LOCAL_SOURCE = "local";
 
 /**

@@ -663,6 +663,9 @@ export function winRateInterval(
 ): WinRateInterval | null {
   if (count === 0) return null;
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
+  if (!(Number.isSafeInteger(resamples) && resamples >= 1)) {
+    throw new RangeError(`resamples must be an integer >= 1, got ${resamples}`);
+  }
   const random = mulberry32((BOOTSTRAP_SEED ^ fnv1a(options.seed ?? "")) >>> 0);
   const p = wins / count;
   const rates = new Float64Array(resamples);

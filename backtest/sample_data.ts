@@ -410,6 +410,14 @@ export function generateSampleData(options: SampleDataOptions = {}): SampleData 
     windowMs: options.windowMs ?? 32 * HOUR_MS,
     callWindowMs: options.callWindowMs ?? 8 * HOUR_MS,
   };
+  for (const name of ["calls", "mints"] as const) {
+    if (!(Number.isSafeInteger(o[name]) && o[name] >= 1)) {
+      throw new RangeError(`${name} must be an integer >= 1, got ${o[name]}`);
+    }
+  }
+  if (!(Number.isFinite(o.spanDays) && o.spanDays > 0)) {
+    throw new RangeError(`spanDays must be a number > 0, got ${o.spanDays}`);
+  }
   const rng = makeRng(o.seed);
   const callWindowMin = Math.floor(o.callWindowMs / MINUTE_MS);
   const launchSpanMin = Math.max(

@@ -143,3 +143,12 @@ Deno.test("library options: refused at once, naming the option, nothing written"
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("library options: sample data and the win-rate interval refuse counts of 0", async () => {
+  const { generateSampleData } = await import("../backtest/sample_data.ts");
+  const { winRateInterval } = await import("../backtest/metrics.ts");
+  throws(() => generateSampleData({ mints: 0 }), /mints must be an integer >= 1, got 0/);
+  throws(() => generateSampleData({ spanDays: Number.NaN }), /spanDays must be a number > 0/);
+  throws(() => winRateInterval(3, 6, { resamples: 0 }), /resamples must be an integer >= 1/);
+  equal(generateSampleData({ calls: 3, mints: 2 }).calls.length, 3);
+});

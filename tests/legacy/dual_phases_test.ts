@@ -3,10 +3,10 @@ import { openWriter } from "../../ledger/writer.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { queryMergedRuns } from "../../legacy/dual.ts";
 import { createLegacyDb } from "./_legacy_fixture.ts";
+import { withTempDir } from "../ledger/_helpers.ts";
 
 Deno.test("dual mode counts a run's completed phases as the index alone does", async () => {
-  const root = await Deno.makeTempDir({ prefix: "ledger_dual_phases_" });
-  try {
+  await withTempDir(async (root) => {
     const writer = await openWriter(root);
     await writer.appendBatch([
       {
@@ -39,7 +39,5 @@ Deno.test("dual mode counts a run's completed phases as the index alone does", a
       const want = [["f1", "failed", 1], ["old-1", "pending", 0]].slice(0, limit);
       deepEqual(runs.map((r) => [r.run_id, r.status, r.phase_count]), want, `limit ${limit}`);
     }
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });

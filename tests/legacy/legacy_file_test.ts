@@ -6,6 +6,7 @@ import { queryMergedRuns, queryRuns } from "../../legacy/dual.ts";
 import { backfillLegacy } from "../../legacy/backfill.ts";
 import { checkParity } from "../../legacy/parity.ts";
 import { createLegacyDb } from "./_legacy_fixture.ts";
+import { withTempDir } from "../ledger/_helpers.ts";
 
 const DAY = Date.UTC(2025, 11, 1);
 
@@ -22,8 +23,7 @@ async function exec(path: string, statements: string[]): Promise<void> {
 }
 
 Deno.test("a legacy run with a runs_status row and no runs_d row is listed, never lost at archive", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_file_" });
-  try {
+  await withTempDir(async (dir) => {
     const legacyDbPath = join(dir, "old.duckdb");
     const root = join(dir, "ledger");
     await Deno.mkdir(root);
@@ -46,14 +46,11 @@ Deno.test("a legacy run with a runs_status row and no runs_d row is listed, neve
     const parity = await checkParity({ legacyDbPath, root });
     equal(parity.holds, false);
     deepEqual(parity.skipped.map((s) => s.run_id), ["old-orphan"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a legacy file is read with external access off: a view cannot read another file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_file_" });
-  try {
+  await withTempDir(async (dir) => {
     const csv = join(dir, "elsewhere.csv");
     await Deno.writeTextFile(csv, "run_id,run_type,created_at_ms\nfrom-csv,policy,1764547200000\n");
     const legacyDbPath = join(dir, "old.duckdb");
@@ -65,14 +62,11 @@ Deno.test("a legacy file is read with external access off: a view cannot read an
     const { runs, warnings } = await queryRuns({}, { legacyDbPath, root: dir });
     deepEqual(runs.map((r) => r.run_id), []);
     ok(warnings.some((w) => /legacy database/.test(w)), warnings.join("\n"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a legacy table without a required column is read, with a warning naming it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_file_" });
-  try {
+  await withTempDir(async (dir) => {
     const legacyDbPath = join(dir, "old.duckdb");
     await createLegacyDb(legacyDbPath, [{ run_id: "old-done", created_at_ms: DAY }], {
       statusTable: false,
@@ -89,14 +83,11 @@ Deno.test("a legacy table without a required column is read, with a warning nami
       warnings.some((w) => /optimizer\.runs_status .* has no column completed_at_ms/.test(w)),
       warnings.join("\n"),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("an index dual mode cannot open is a warning: the legacy runs are still listed", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ledger_legacy_file_" });
-  try {
+  await withTempDir(async (dir) => {
     const legacyDbPath = join(dir, "old.duckdb");
     await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: DAY }]);
     await Deno.mkdir(join(dir, "index"));
@@ -107,7 +98,5 @@ Deno.test("an index dual mode cannot open is a warning: the legacy runs are stil
       deepEqual(runs.map((r) => r.run_id), ["old-1"]);
       ok(warnings.some((w) => /the event-log index .*not a valid DuckDB/.test(w)));
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -291,8 +291,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
     throw new RangeError(`intervalMs must be > 0 and <= ${TIMER_MS_MAX}, got ${intervalMs}`);
   }
   // What every rebuild will be given, checked before the lock: a bad one would fail them all.
-  const { dbPath: dbPathOption, staleAfterMs, memoryLimit } = options;
-  checkRebuildOptions({ dbPath: dbPathOption, staleAfterMs, memoryLimit });
+  checkRebuildOptions(options);
   await requireRootDirectory(root);
   const dbPath = options.dbPath ?? indexPath(root);
   const log = options.log ??

@@ -135,12 +135,11 @@ export class EventEmitter {
 
   /** Create an emitter; nothing is opened until the first emit. */
   constructor(options: EventEmitterOptions = {}) {
-    this.root = options.root ?? defaultRoot();
+    this.root = resolveRoot(options.root); // the one root rule; an empty root is refused there
     this.durability = options.durability ?? "durable";
     this.#writerOptions = { ...options.writer, durability: this.durability };
     // Refused here, at once: an emit never throws, so a bad option would only ever be counted.
     checkWriterOptions(this.#writerOptions);
-    if (this.root === "") throw new RangeError("root must not be empty");
     if (options.log !== undefined && typeof options.log !== "function") {
       throw new TypeError(`log must be a function, got ${typeof options.log}`);
     }
@@ -383,7 +382,7 @@ export class EmitterDurabilityError extends Error {
  * ```
  */
 export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter {
-  const root = options.root ?? defaultRoot();
+  const root = resolveRoot(options.root);
   // One emitter per root directory, however it is spelled (`data/ledger/` is `data/ledger`).
   const key = resolve(root);
   let emitter = singletons.get(key);
@@ -394,10 +393,6 @@ export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter
     throw new EmitterDurabilityError(root, emitter.durability, options.durability);
   }
   return emitter;
-}
-
-function defaultRoot(): string {
-  return resolveRoot();
 }
 
 function hostname(): string | undefined {

@@ -326,17 +326,14 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
     // Several status rows for one run: the one that got furthest wins.
     if (!seen || statusProgress(s) > statusProgress(seen)) statusById.set(id, s);
   }
-  const byId = new Map<string, LegacyRow>();
-  for (const d of defRows) {
-    if (d.run_id === null) continue;
-    const id = String(d.run_id);
-    const s = statusById.get(id);
+  /** The run `id` from its definition and status rows (either may be missing). */
+  const legacyRow = (id: string, d: Row | undefined, s: Row | undefined): LegacyRow => {
     const row: LegacyRow = {
       run_id: id,
-      run_type: text(d.run_type),
-      created_at_ms: ms(d.created_at_ms),
-      config: text(d.config),
-      data_fingerprint: text(d.data_fingerprint),
+      run_type: text(d?.run_type),
+      created_at_ms: ms(d?.created_at_ms),
+      config: text(d?.config),
+      data_fingerprint: text(d?.data_fingerprint),
       started_at_ms: ms(s?.started_at_ms),
       completed_at_ms: ms(s?.completed_at_ms),
       failed_at_ms: ms(s?.failed_at_ms),
@@ -345,9 +342,17 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
       status_text: text(s?.status),
       has_status_row: s !== undefined,
     };
+    if (d === undefined) row.statusOnly = true;
     const definitions = defCount.get(id) ?? 0;
     const statuses = statusCount.get(id) ?? 0;
     if (definitions > 1 || statuses > 1) row.duplicates = { definitions, statuses };
+    return row;
+  };
+  const byId = new Map<string, LegacyRow>();
+  for (const d of defRows) {
+    if (d.run_id === null) continue;
+    const id = String(d.run_id);
+    const row = legacyRow(id, d, statusById.get(id));
     const seen = byId.get(id);
     // Duplicate definitions: the earliest created wins, deterministically.
     if (!seen || (row.created_at_ms ?? Infinity) < (seen.created_at_ms ?? Infinity)) {
@@ -356,25 +361,7 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
   }
   // A status row without a definition is a run too: dropping it lost it at archive in silence.
   for (const [id, s] of statusById) {
-    if (byId.has(id)) continue;
-    const row: LegacyRow = {
-      run_id: id,
-      run_type: null,
-      created_at_ms: null,
-      config: null,
-      data_fingerprint: null,
-      started_at_ms: ms(s.started_at_ms),
-      completed_at_ms: ms(s.completed_at_ms),
-      failed_at_ms: ms(s.failed_at_ms),
-      summary_json: text(s.summary_json),
-      error_json: text(s.error_json),
-      status_text: text(s.status),
-      has_status_row: true,
-      statusOnly: true,
-    };
-    const statuses = statusCount.get(id) ?? 0;
-    if (statuses > 1) row.duplicates = { definitions: 0, statuses };
-    byId.set(id, row);
+    if (!byId.has(id)) byId.set(id, legacyRow(id, undefined, s));
   }
   return [...byId.values()];
 }

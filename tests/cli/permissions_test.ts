@@ -60,8 +60,8 @@ const DUCKDB_TASKS = [
 ];
 /**
  * Tasks that may run any program: the test runner, the benchmarks, the
- * compiler, the events doc generator (it runs `deno fmt`) and the DuckDB
- * bundler (it runs `deno bundle`).
+ * compiler, the events doc generator (it runs `deno fmt`), the DuckDB
+ * bundler and the emit bundler (they run `deno bundle`).
  */
 const RUN_ANY_TASKS = [
   "test",
@@ -70,6 +70,7 @@ const RUN_ANY_TASKS = [
   "compile",
   "events-doc",
   "vendor-duckdb",
+  "bundle-emit",
 ];
 /**
  * git: provenance in run manifests; ps: is a running run's process alive

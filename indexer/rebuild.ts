@@ -27,11 +27,14 @@ import {
 } from "./_publish.ts";
 import { exec, rows } from "./_sql.ts";
 import {
+  AFFECTED_SPAN_SQL,
   COUNTS_SQL,
   CREATE_AFFECTED_RUNS_SQL,
+  CREATE_DERIVE_GROUPS_SQL,
   CREATE_REREAD_SQL,
   CREATE_SCHEMA_SQL,
   DERIVE_ALL_SQL,
+  DERIVE_GROUP_SPANS_SQL,
   DERIVE_SQL,
   DROP_REREAD_SQL,
   EXPAND_REREAD_SQL,
@@ -780,7 +783,7 @@ async function buildWith(
   ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
   lap("ingest");
   if (mode === "full") await deriveAll(conn, ctx.deriveGroupEvents, ctx);
-  else await exec(conn, DERIVE_SQL);
+  else await deriveAffected(conn);
   lap("derive");
   const livenessSkipped = await recordLiveness(conn, { ...ctx, mode });
   lap("liveness");
@@ -812,7 +815,7 @@ async function buildWith(
  * Derive every run after a full rebuild: in one pass without the per-run
  * filter when there are at most `groupEvents` events, otherwise in groups of
  * runs of about that many events (bounded memory for the aggregates and
- * windows). The index open on `conn` needs the temp table `affected_runs`
+ * windows), each reading only the span of `events` its runs occupy. The index open on `conn` needs the temp table `affected_runs`
  * (`CREATE_AFFECTED_RUNS_SQL`). Exported for the benchmark's floor of a full
  * rebuild (`bench/_store_floor_child.ts`), which derives the same way.
  */
@@ -829,12 +832,21 @@ export async function deriveAll(
     await exec(conn, DERIVE_ALL_SQL);
     return;
   }
-  for (let g = 0; g < groups; g++) {
+  await exec(conn, CREATE_DERIVE_GROUPS_SQL, [groupEvents]);
+  const spans = await rows(conn, DERIVE_GROUP_SPANS_SQL);
+  for (const [i, { g, lo, hi }] of spans.entries()) {
     options.signal?.throwIfAborted();
-    options.progress?.(`deriving run tables: group ${g + 1} of ${groups}`);
-    await exec(conn, SELECT_DERIVE_GROUP_SQL, [groups, g]);
-    await exec(conn, DERIVE_SQL);
+    options.progress?.(`deriving run tables: group ${i + 1} of ${spans.length}`);
+    await exec(conn, SELECT_DERIVE_GROUP_SQL, [Number(g)]);
+    await exec(conn, DERIVE_SQL, [Number(lo), Number(hi)]);
   }
+  await exec(conn, "DROP TABLE derive_groups");
+}
+
+/** Derive the runs of `affected_runs` again, reading only the span of `events` they occupy. */
+async function deriveAffected(conn: DuckDBConnection): Promise<void> {
+  const [{ lo, hi }] = await rows(conn, AFFECTED_SPAN_SQL);
+  await exec(conn, DERIVE_SQL, [Number(lo), Number(hi)]);
 }
 
 /** Most events a full rebuild derives in one pass under `memoryLimit` (DuckDB's syntax). */

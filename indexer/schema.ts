@@ -704,6 +704,15 @@ export const DROP_RESUMED_TAIL_ERRORS_SQL = `DELETE FROM ingest_errors e
   USING scan_files s WHERE e.file = s.file AND e.line > s.line_base`;
 
 const AFFECTED = `run_id IN (SELECT run_id FROM affected_runs)`;
+/**
+ * The events of the affected runs: `$1` and `$2` are the first and last
+ * `rowid` of those events ({@linkcode AFFECTED_SPAN_SQL}), so DuckDB skips
+ * the row groups outside that span instead of testing every event's run id
+ * (a run's events are written close together: a group of runs of a full
+ * rebuild spans about its share of the table, an incremental's new runs
+ * its end).
+ */
+const AFFECTED_EVENTS = `rowid BETWEEN $1 AND $2 AND ${AFFECTED}`;
 const LATEST = `(timestamp_ms, event_id)`;
 /** Order key for "first"/"last" picks: `(timestamp_ms, event_id)` as a struct. */
 const KEY = `{'t': timestamp_ms, 'id': event_id}`;
@@ -745,7 +754,7 @@ export const DERIVE_SQL: readonly string[] = [
   `INSERT INTO runs_d
     SELECT run_id, run_type, timestamp_ms, config, data_fingerprint, event_id
     FROM events
-    WHERE event_type = 'run.created' AND ${AFFECTED}
+    WHERE event_type = 'run.created' AND ${AFFECTED_EVENTS}
     QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY ${LATEST}) = 1`,
   `DELETE FROM runs_status WHERE ${AFFECTED}`,
   // The totals scan every event; the value picks only the few run.* events (filtering
@@ -761,7 +770,7 @@ export const DERIVE_SQL: readonly string[] = [
         max(timestamp_ms) FILTER (WHERE event_type <> 'run.created'
           AND event_type NOT IN (${ANNOTATIONS_SQL})) AS activity_at_ms,
         count(*) AS event_count
-      FROM events WHERE ${AFFECTED} GROUP BY run_id
+      FROM events WHERE ${AFFECTED_EVENTS} GROUP BY run_id
     ), picks AS (
       SELECT run_id,
         arg_max_null(summary, ${KEY}) FILTER (WHERE event_type = 'run.completed') AS summary_json,
@@ -772,7 +781,7 @@ export const DERIVE_SQL: readonly string[] = [
         arg_max_null(host, ${KEY}) FILTER (WHERE event_type = 'run.started') AS host,
         arg_max_null(pid, ${KEY}) FILTER (WHERE event_type = 'run.started') AS pid
       FROM events
-      WHERE event_type IN ('run.completed', 'run.failed', 'run.started') AND ${AFFECTED}
+      WHERE event_type IN ('run.completed', 'run.failed', 'run.started') AND ${AFFECTED_EVENTS}
       GROUP BY run_id
     )
     SELECT t.run_id, t.started_at_ms, t.completed_at_ms, t.failed_at_ms, p.summary_json,
@@ -788,14 +797,14 @@ export const DERIVE_SQL: readonly string[] = [
       arg_max_null(duration_ms, ${KEY}) FILTER (WHERE event_type = 'phase.completed'),
       arg_max_null(output_summary, ${KEY}) FILTER (WHERE event_type = 'phase.completed')
     FROM events
-    WHERE event_type IN ('phase.started', 'phase.completed') AND ${AFFECTED}
+    WHERE event_type IN ('phase.started', 'phase.completed') AND ${AFFECTED_EVENTS}
     GROUP BY run_id, phase_name`,
   `DELETE FROM trial_results WHERE ${AFFECTED}`,
   // event_id is unique in events, so the last row by (timestamp_ms, event_id) is unique.
   `INSERT INTO trial_results ${
     lastPerKey(
       "run_id, trial_id, timestamp_ms, params, metrics",
-      `event_type = 'trial.recorded' AND ${AFFECTED}`,
+      `event_type = 'trial.recorded' AND ${AFFECTED_EVENTS}`,
       "run_id, trial_id",
     )
   }`,
@@ -803,14 +812,14 @@ export const DERIVE_SQL: readonly string[] = [
   `INSERT INTO artifacts_catalog ${
     lastPerKey(
       "run_id, artifact_type, artifact_path, size_bytes, timestamp_ms",
-      `event_type = 'artifact.created' AND ${AFFECTED}`,
+      `event_type = 'artifact.created' AND ${AFFECTED_EVENTS}`,
       "run_id, artifact_path",
     )
   }`,
   `DELETE FROM baseline_results WHERE ${AFFECTED}`,
   `INSERT INTO baseline_results
     SELECT run_id, alerts_total, alerts_ok, artifact_path, timestamp_ms, event_id FROM events
-    WHERE event_type = 'baseline.completed' AND ${AFFECTED}`,
+    WHERE event_type = 'baseline.completed' AND ${AFFECTED_EVENTS}`,
   `DELETE FROM run_tags WHERE ${AFFECTED}`,
   // A key written twice in one event's tags ties on time and event id: its position in the
   // object breaks the tie (the last, as JSON.parse reads it), so every build picks the same.
@@ -823,19 +832,19 @@ export const DERIVE_SQL: readonly string[] = [
         FROM (
           SELECT run_id, timestamp_ms, event_id,
             map_entries(json_transform(tags, '"MAP(VARCHAR, VARCHAR)"')) AS entries
-          FROM events WHERE event_type = 'run.tagged' AND ${AFFECTED}))
+          FROM events WHERE event_type = 'run.tagged' AND ${AFFECTED_EVENTS}))
       QUALIFY row_number() OVER (
         PARTITION BY run_id, key ORDER BY tagged_at_ms DESC, event_id DESC, pos DESC) = 1)
     WHERE value <> ''`,
   `DELETE FROM run_notes WHERE ${AFFECTED}`,
   `INSERT INTO run_notes
     SELECT run_id, note, timestamp_ms, event_id FROM events
-    WHERE event_type = 'run.noted' AND ${AFFECTED}`,
+    WHERE event_type = 'run.noted' AND ${AFFECTED_EVENTS}`,
   `DELETE FROM run_archive WHERE ${AFFECTED}`,
   `INSERT INTO run_archive
     SELECT run_id, arg_max_null(event_type = 'run.archived', ${KEY}),
       arg_max_null(reason, ${KEY}), max(timestamp_ms)
-    FROM events WHERE event_type IN ('run.archived', 'run.restored') AND ${AFFECTED}
+    FROM events WHERE event_type IN ('run.archived', 'run.restored') AND ${AFFECTED_EVENTS}
     GROUP BY run_id`,
 ];
 
@@ -845,23 +854,51 @@ export const DERIVE_SQL: readonly string[] = [
  * would only test a million rows against a set that holds all their runs.
  */
 export const DERIVE_ALL_SQL: readonly string[] = DERIVE_SQL.map((sql) =>
-  sql.replaceAll(` AND ${AFFECTED}`, "").replaceAll(` WHERE ${AFFECTED}`, "")
+  sql.replaceAll(` AND ${AFFECTED_EVENTS}`, "").replaceAll(` WHERE ${AFFECTED_EVENTS}`, "")
+    .replaceAll(` WHERE ${AFFECTED}`, "")
 );
 assert(
-  DERIVE_ALL_SQL.every((sql) => !sql.includes(AFFECTED)),
+  DERIVE_ALL_SQL.every((sql) => !sql.includes(AFFECTED) && !/\$\d/.test(sql)),
   "DERIVE_ALL_SQL does not filter on affected_runs",
+);
+assert(
+  DERIVE_SQL.every((sql) => sql.startsWith("DELETE") || sql.includes(AFFECTED_EVENTS)),
+  "every event scan of DERIVE_SQL is limited to the affected runs' span",
 );
 
 /**
- * One group of runs for a full rebuild that derives in several passes
- * (`$1` groups, `$2` this group): the runs whose id hashes to it become
- * `affected_runs`, and {@linkcode DERIVE_SQL} then works on their events
- * only, so no aggregate or window holds every event of a large log at once.
+ * The span of `rowid`s holding every event of `affected_runs` (the
+ * parameters of {@linkcode DERIVE_SQL}); an empty span when they have none.
+ */
+export const AFFECTED_SPAN_SQL =
+  `SELECT coalesce(min(rowid), 0) AS lo, coalesce(max(rowid), -1) AS hi
+  FROM events WHERE ${AFFECTED}`;
+
+/**
+ * The groups of runs of a full rebuild that derives in several passes
+ * (`$1`: most events per group): runs in the order of their first event in
+ * `events`, cut where the events before a run reach a multiple of `$1`, so a
+ * group holds at most `$1` events plus those of its last run. Each group's
+ * runs lie close together in the table, so its span
+ * ({@linkcode DERIVE_GROUP_SPANS_SQL}) is about its share of it.
+ */
+export const CREATE_DERIVE_GROUPS_SQL = `CREATE OR REPLACE TEMP TABLE derive_groups AS
+  SELECT run_id, lo, hi,
+    CAST((sum(n) OVER (ORDER BY lo, run_id ROWS UNBOUNDED PRECEDING) - n) // $1 AS BIGINT) AS g
+  FROM (SELECT run_id, min(rowid) AS lo, max(rowid) AS hi, count(*) AS n FROM events GROUP BY run_id)`;
+
+/** Each group of `derive_groups` with the span of `rowid`s of its runs' events, in order. */
+export const DERIVE_GROUP_SPANS_SQL = `SELECT g, min(lo) AS lo, max(hi) AS hi
+  FROM derive_groups GROUP BY g ORDER BY g`;
+
+/**
+ * Group `$1` of `derive_groups` becomes `affected_runs`: {@linkcode DERIVE_SQL}
+ * then works on their events only, so no aggregate or window holds every
+ * event of a large log at once.
  */
 export const SELECT_DERIVE_GROUP_SQL: readonly string[] = [
   `DELETE FROM affected_runs`,
-  `INSERT INTO affected_runs
-    SELECT DISTINCT run_id FROM events WHERE hash(run_id) % $1::UBIGINT = $2::UBIGINT`,
+  `INSERT INTO affected_runs SELECT run_id FROM derive_groups WHERE g = $1`,
 ];
 
 /** Unfinished runs on `$1` (this host) with a pid: their process liveness is checked. */

@@ -12,9 +12,10 @@
  * registry's chunk (`--external npm:*`), as in the source.
  *
  * The bundle is generated, never edited: `deno task bundle-emit --check`
- * (run by `tests/scripts/bundle_emit_test.ts`) bundles again into a
- * temporary directory and fails, naming the files, when the committed one
- * differs, so a change to the emit's source cannot land without its bundle.
+ * bundles again into a temporary directory and fails, naming the files,
+ * when the committed one differs; `tests/scripts/bundle_emit_test.ts` makes
+ * the same comparison, so a change to the emit's source cannot land without
+ * its bundle.
  *
  * Usage: `deno task bundle-emit [--check]`
  *
@@ -154,14 +155,22 @@ export async function bundleDifferences(expectedDir: string, actualDir: string):
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ args: Deno.args, options: { check: { type: "boolean" } } });
+  let check: boolean;
+  try {
+    const { values } = parseArgs({ args: Deno.args, options: { check: { type: "boolean" } } });
+    check = values.check === true;
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    console.error(`bundle-emit: ${err.message}; usage: deno task bundle-emit [--check]`);
+    return 2;
+  }
   const repoDir = Deno.cwd();
   const fresh = await Deno.makeTempDir({ prefix: "emit-bundle-" });
   try {
     await bundleEmit(repoDir, fresh);
     const target = join(repoDir, EMIT_BUNDLE_DIR);
     const differences = await bundleDifferences(fresh, target);
-    if (values.check) {
+    if (check) {
       if (differences.length === 0) return 0;
       console.error(
         `${EMIT_BUNDLE_DIR} is not the bundle of ${EMIT_ENTRY}: ${differences.join(", ")}; ` +

@@ -34,6 +34,26 @@ Deno.test("the committed emit bundle is the bundle of cli/ledger_emit.ts", async
   });
 });
 
+Deno.test("deno task bundle-emit refuses an unknown flag in one line, exit 2", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "scripts/bundle_emit.ts",
+      "--chek",
+    ],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  equal(out.code, 2);
+  equal(stderr.split("\n").length, 1, stderr);
+  ok(stderr.includes("--chek"), stderr);
+});
+
 Deno.test("deno task emit runs the bundle", () => {
   ok(denoJson.tasks.emit.endsWith(` ${EMIT_BUNDLE_ENTRY}`), denoJson.tasks.emit);
 });

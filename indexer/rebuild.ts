@@ -157,7 +157,7 @@ export interface RebuildOptions {
   /**
    * Most events a full rebuild derives the run tables of in one pass (an
    * integer >= 1); more are derived in groups of runs.
-   * @default {memory limit / 256 bytes}
+   * @default {memory limit / 384 bytes: 2M events at the default 768MB}
    */
   deriveGroupEventsMax?: number;
   /**
@@ -815,7 +815,8 @@ async function buildWith(
  * Derive every run after a full rebuild: in one pass without the per-run
  * filter when there are at most `groupEvents` events, otherwise in groups of
  * runs of about that many events (bounded memory for the aggregates and
- * windows), each reading only the span of `events` its runs occupy. The index open on `conn` needs the temp table `affected_runs`
+ * windows), each reading only the span of `events` its runs occupy. The
+ * index open on `conn` needs the temp table `affected_runs`
  * (`CREATE_AFFECTED_RUNS_SQL`). Exported for the benchmark's floor of a full
  * rebuild (`bench/_store_floor_child.ts`), which derives the same way.
  */

@@ -49,6 +49,7 @@
  *
  * @module
  */
+import { clockMs } from "./clock.ts";
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
@@ -238,8 +239,7 @@ export class LedgerRootError extends Error {
  * ```
  */
 export async function verifyLog(root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const nowMs = options.nowMs ?? Date.now();
-  if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be a number of ms, got ${nowMs}`);
+  const nowMs = clockMs(options.nowMs);
   await requireRoot(root);
   const strict = options.strict ?? false;
   const scan = new Scan(

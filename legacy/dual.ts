@@ -53,6 +53,7 @@ import {
 import { expectedRun } from "./backfill.ts";
 import { checkListOptions, IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
 import { NotRegularFileError } from "../ledger/durable_fs.ts";
+import { clockMs } from "../ledger/clock.ts";
 import { STALE_AFTER_MS_DEFAULT } from "../indexer/schema.ts";
 import { type RunQuery, type RunRecord, streamRuns } from "../indexer/query/runs.ts";
 import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
@@ -480,7 +481,7 @@ export async function queryRuns(
     ? undefined
     : dayStartMs(filter.sinceDate, "The since date");
   const { legacy, index, warnings } = await readBoth(filter.runId, options);
-  const nowMs = clockOf(options);
+  const nowMs = clockMs(options.nowMs);
   const merged = new Map<string, DualRun>();
   for (const row of index) merged.set(row.run_id, fromIndex(row));
   for (const row of legacy) {
@@ -524,7 +525,7 @@ export async function queryRunStatus(
 ): Promise<QueryRunStatusResult> {
   const cut = cutoverMs(options);
   const { legacy, index, warnings } = await readBoth(filter.runId, options);
-  const nowMs = clockOf(options);
+  const nowMs = clockMs(options.nowMs);
   const merged = new Map<string, DualRunStatus>();
   const createdById = new Map<string, number | null>();
   for (const row of index) {
@@ -779,7 +780,7 @@ export async function listDualRuns(
   const statuses = options.status === undefined ? [] : [options.status];
   checkListOptions({ limit: options.limit, statuses });
   const cut = cutoverMs(options);
-  const nowMs = clockOf(options);
+  const nowMs = clockMs(options.nowMs);
   const warnings: string[] = [];
   let indexRows: RunRow[] = [];
   try {
@@ -887,7 +888,7 @@ export async function queryMergedRuns(
   options: DualModeOptions = {},
 ): Promise<MergedRunsResult> {
   const cutMs = cutoverMs(options);
-  const nowMs = clockOf(options);
+  const nowMs = clockMs(options.nowMs);
   const paths = resolveDualPaths(options);
   const warnings: string[] = [];
   let index: MergedContent = { runs: [], tags: [], phaseCounts: new Map() };
@@ -1040,13 +1041,6 @@ function indexUnreadable(err: unknown, indexDbPath: string): string {
 function isDuckDbOpenError(err: unknown): boolean {
   return err instanceof Error &&
     /^IO Error|not a valid DuckDB database|Could not set lock/.test(err.message);
-}
-
-/** The clock of `options` (now by default); NaN or a string would misjudge every silence. */
-function clockOf(options: { nowMs?: number }): number {
-  const nowMs = options.nowMs ?? Date.now();
-  if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be a number of ms, got ${nowMs}`);
-  return nowMs;
 }
 
 /**

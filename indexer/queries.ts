@@ -519,9 +519,10 @@ export interface ListRunsOptions {
 }
 
 /**
- * Refuse a row limit that is not an integer >= 1, and a status that is not
- * one of {@linkcode RUN_STATUSES}, naming the option: a limit of -1 or NaN,
- * or a misspelt status, would otherwise answer wrongly without a word.
+ * Refuse a row limit that is not an integer >= 1, and a status (`status`,
+ * or any of `statuses`) that is not one of {@linkcode RUN_STATUSES}, naming
+ * the option: a limit of -1 or NaN, or a misspelt status, would otherwise
+ * answer wrongly without a word.
  *
  * @example
  * ```ts
@@ -530,10 +531,11 @@ export interface ListRunsOptions {
  * checkListOptions({ limit: 50, statuses: ["running", "stale"] });
  * assert.throws(() => checkListOptions({ limit: -1 }), /limit must be an integer >= 1, got -1/);
  * assert.throws(() => checkListOptions({ statuses: ["done"] }), /status must be one of/);
+ * assert.throws(() => checkListOptions({ status: "done" }), /status must be one of/);
  * ```
  */
 export function checkListOptions(
-  options: { limit?: number; statuses?: readonly string[] },
+  options: { limit?: number; status?: string; statuses?: readonly string[] },
 ): void {
   const { limit } = options;
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
@@ -542,7 +544,8 @@ export function checkListOptions(
   if (options.statuses !== undefined && !Array.isArray(options.statuses)) {
     throw new TypeError(`statuses must be a list, got ${typeof options.statuses}`);
   }
-  for (const status of options.statuses ?? []) {
+  const single = options.status === undefined ? [] : [options.status];
+  for (const status of [...single, ...options.statuses ?? []]) {
     if (!(RUN_STATUSES as readonly string[]).includes(status)) {
       throw new RangeError(
         `status must be one of ${RUN_STATUSES.join(", ")}, got ${JSON.stringify(status)}`,
@@ -578,8 +581,7 @@ export function checkListOptions(
  * ```
  */
 export async function listRuns(dbPath: string, options: ListRunsOptions = {}): Promise<RunRow[]> {
-  const statuses = options.status === undefined ? [] : [options.status];
-  checkListOptions({ limit: options.limit, statuses });
+  checkListOptions(options);
   return await withIndex(dbPath, async (conn) => {
     const found = await rows(conn, LIST_RUNS_SQL, [options.status ?? null, options.limit ?? null]);
     return found.map(toRunRow);

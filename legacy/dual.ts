@@ -474,8 +474,7 @@ export async function queryRuns(
   filter: QueryRunsFilter = {},
   options: DualModeOptions = {},
 ): Promise<QueryRunsResult> {
-  const statuses = filter.status === undefined ? [] : [filter.status];
-  checkListOptions({ limit: filter.limit, statuses });
+  checkListOptions(filter);
   const cut = cutoverMs(options);
   const sinceMs = filter.sinceDate === undefined
     ? undefined
@@ -777,8 +776,7 @@ export async function listDualRuns(
   indexDbPath: string,
   options: ListDualRunsOptions = {},
 ): Promise<{ runs: DualRunRow[]; warnings: string[] }> {
-  const statuses = options.status === undefined ? [] : [options.status];
-  checkListOptions({ limit: options.limit, statuses });
+  checkListOptions(options);
   const cut = cutoverMs(options);
   const nowMs = clockMs(options.nowMs);
   const warnings: string[] = [];

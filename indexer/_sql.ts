@@ -72,6 +72,48 @@ export async function exec(
   }
 }
 
+/**
+ * Run `body` in one transaction on `conn`: committed when it returns,
+ * rolled back when it throws (the body's error is what is thrown). DuckDB
+ * checkpoints only when a transaction commits, and a checkpoint may compact
+ * a table's row groups and so renumber its `rowid`s: a `rowid` read inside
+ * `body` still names the same row at its end.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DuckDBInstance } from "./duckdb.ts";
+ * import { exec, inTransaction, rows } from "./_sql.ts";
+ * const instance = await DuckDBInstance.create(":memory:");
+ * const conn = await instance.connect();
+ * await exec(conn, "CREATE TABLE t (x BIGINT)");
+ * await inTransaction(conn, () => exec(conn, "INSERT INTO t VALUES (1)"));
+ * await assert.rejects(inTransaction(conn, async () => {
+ *   await exec(conn, "INSERT INTO t VALUES (2)");
+ *   throw new Error("stop");
+ * }), /stop/);
+ * assert.deepEqual(await rows(conn, "SELECT x FROM t"), [{ x: 1 }]); // the second rolled back
+ * conn.disconnectSync();
+ * instance.closeSync();
+ * ```
+ */
+export async function inTransaction<T>(conn: DuckDBConnection, body: () => Promise<T>): Promise<T> {
+  await conn.run("BEGIN TRANSACTION");
+  let result: T;
+  try {
+    result = await body();
+  } catch (err) {
+    try {
+      await conn.run("ROLLBACK");
+    } catch (rollbackErr) {
+      throw new AggregateError([err, rollbackErr], "a failed transaction could not be rolled back");
+    }
+    throw err;
+  }
+  await conn.run("COMMIT");
+  return result;
+}
+
 /** Run a query and return its rows as JSON-friendly objects (BIGINT as number). */
 export async function rows(
   conn: DuckDBConnection,

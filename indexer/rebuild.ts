@@ -25,7 +25,7 @@ import {
   stagingPrefixFor,
   tempPathFor,
 } from "./_publish.ts";
-import { exec, rows } from "./_sql.ts";
+import { exec, inTransaction, rows } from "./_sql.ts";
 import {
   AFFECTED_SPAN_SQL,
   COUNTS_SQL,
@@ -833,21 +833,32 @@ export async function deriveAll(
     await exec(conn, DERIVE_ALL_SQL);
     return;
   }
-  await exec(conn, CREATE_DERIVE_GROUPS_SQL, [groupEvents]);
-  const spans = await rows(conn, DERIVE_GROUP_SPANS_SQL);
-  for (const [i, { g, lo, hi }] of spans.entries()) {
-    options.signal?.throwIfAborted();
-    options.progress?.(`deriving run tables: group ${i + 1} of ${spans.length}`);
-    await exec(conn, SELECT_DERIVE_GROUP_SQL, [Number(g)]);
-    await exec(conn, DERIVE_SQL, [Number(lo), Number(hi)]);
-  }
-  await exec(conn, "DROP TABLE derive_groups");
+  // One transaction from reading the spans to the last group: a checkpoint between two
+  // statements (the log's writes outgrowing the WAL threshold) could compact `events`, whose
+  // deduplication deleted rows, and renumber the rowids the spans hold.
+  await inTransaction(conn, async () => {
+    await exec(conn, CREATE_DERIVE_GROUPS_SQL, [groupEvents]);
+    const spans = await rows(conn, DERIVE_GROUP_SPANS_SQL);
+    for (const [i, { g, lo, hi }] of spans.entries()) {
+      options.signal?.throwIfAborted();
+      options.progress?.(`deriving run tables: group ${i + 1} of ${spans.length}`);
+      await exec(conn, SELECT_DERIVE_GROUP_SQL, [Number(g)]);
+      await exec(conn, DERIVE_SQL, [Number(lo), Number(hi)]);
+    }
+    await exec(conn, "DROP TABLE derive_groups");
+  });
 }
 
-/** Derive the runs of `affected_runs` again, reading only the span of `events` they occupy. */
-async function deriveAffected(conn: DuckDBConnection): Promise<void> {
-  const [{ lo, hi }] = await rows(conn, AFFECTED_SPAN_SQL);
-  await exec(conn, DERIVE_SQL, [Number(lo), Number(hi)]);
+/**
+ * Derive the runs of `affected_runs` again, reading only the span of `events`
+ * they occupy: read and used in one transaction, as in {@linkcode deriveAll}.
+ * Exported for its test.
+ */
+export async function deriveAffected(conn: DuckDBConnection): Promise<void> {
+  await inTransaction(conn, async () => {
+    const [{ lo, hi }] = await rows(conn, AFFECTED_SPAN_SQL);
+    await exec(conn, DERIVE_SQL, [Number(lo), Number(hi)]);
+  });
 }
 
 /** Most events a full rebuild derives in one pass under `memoryLimit` (DuckDB's syntax). */

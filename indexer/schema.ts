@@ -706,7 +706,8 @@ export const DROP_RESUMED_TAIL_ERRORS_SQL = `DELETE FROM ingest_errors e
 const AFFECTED = `run_id IN (SELECT run_id FROM affected_runs)`;
 /**
  * The events of the affected runs: `$1` and `$2` are the first and last
- * `rowid` of those events ({@linkcode AFFECTED_SPAN_SQL}), so DuckDB skips
+ * `rowid` of those events ({@linkcode AFFECTED_SPAN_SQL}), read in the same
+ * transaction (a checkpoint may renumber rowids), so DuckDB skips
  * the row groups outside that span instead of testing every event's run id
  * (a run's events are written close together: a group of runs of a full
  * rebuild spans about its share of the table, an incremental's new runs

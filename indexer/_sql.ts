@@ -92,7 +92,12 @@ export async function exec(
  *   await exec(conn, "INSERT INTO t VALUES (2)");
  *   throw new Error("stop");
  * }), /stop/);
- * assert.deepEqual(await rows(conn, "SELECT x FROM t"), [{ x: 1 }]); // the second rolled back
+ * await assert.rejects(inTransaction(conn, async () => {
+ *   await exec(conn, "INSERT INTO t VALUES (3)");
+ *   await exec(conn, "INSERT INTO t VALUES ('three')"); // DuckDB refuses it
+ * }), /Conversion Error/);
+ * // The second and third rolled back; the connection takes a new transaction.
+ * assert.deepEqual(await rows(conn, "SELECT x FROM t"), [{ x: 1 }]);
  * conn.disconnectSync();
  * instance.closeSync();
  * ```

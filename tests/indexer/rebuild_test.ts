@@ -405,12 +405,14 @@ Deno.test("an interrupted rebuild leaves the previous index and no temporary fil
     const db = join(root, "index", "runs.duckdb");
     const before = await Deno.readFile(db);
     await writePart(root, `${DAY1}/part-2.jsonl`, fullRun("run-2", T0 + 100));
-    for (const step of ["log:", "reading", "read "]) {
+    // The last: inside the derive's transaction (groups of 5 events: 4 groups).
+    for (const step of ["log:", "reading", "read ", "deriving run tables: group 2"]) {
       const stop = new AbortController();
       await rejects(
         () =>
           rebuildIndex(root, {
             full: true,
+            deriveGroupEventsMax: 5,
             signal: stop.signal,
             onProgress: (m) => {
               if (m.startsWith(step)) stop.abort(new Error("test stop"));

@@ -12,10 +12,14 @@ import { join } from "node:path";
 import { exec, rows } from "./_sql.ts";
 import {
   APPEND_STAGE_EVENTS_SQL,
+  COUNT_DUP_IDS_SQL,
   CREATE_SCAN_FILES_SQL,
   DEDUP_EVENTS_SQL,
   DROP_RESUMED_TAIL_ERRORS_SQL,
   DROP_TEMP_SQL,
+  FIND_DUP_IDS_SQL,
+  FIND_STAGE_DUP_IDS_SQL,
+  INSERT_NEW_STAGE_EVENTS_SQL,
   INSERT_STAGE_ERRORS_SQL,
   MARK_INVALID_UTF8_SQL,
   MERGE_INGEST_FILES_SQL,
@@ -105,8 +109,18 @@ export async function ingest(
     options.onBatch?.(doneBytes, totalBytes);
   }
   options.signal?.throwIfAborted();
-  if (options.deferDedup) await exec(conn, DEDUP_EVENTS_SQL);
+  if (options.deferDedup) {
+    await exec(conn, FIND_DUP_IDS_SQL);
+    if (await hasDupIds(conn)) await exec(conn, DEDUP_EVENTS_SQL);
+    await exec(conn, "DROP TABLE dup_ids");
+  }
   return total;
+}
+
+/** Whether `dup_ids` holds any id: without one, the ranking's scans of `events` are skipped. */
+async function hasDupIds(conn: DuckDBConnection): Promise<boolean> {
+  const [{ n }] = await rows(conn, COUNT_DUP_IDS_SQL);
+  return Number(n) > 0;
 }
 
 function* batches(entries: readonly ScanEntry[], batchBytes: number): Generator<ScanEntry[]> {
@@ -149,7 +163,14 @@ async function ingestBatch(
   await exec(conn, DROP_RESUMED_TAIL_ERRORS_SQL);
   await exec(conn, INSERT_STAGE_ERRORS_SQL);
   const [counts] = await rows(conn, STAGE_COUNTS_SQL);
-  await exec(conn, deferDedup ? APPEND_STAGE_EVENTS_SQL : MERGE_STAGE_EVENTS_SQL);
+  if (deferDedup) await exec(conn, APPEND_STAGE_EVENTS_SQL);
+  else {
+    await exec(conn, FIND_STAGE_DUP_IDS_SQL);
+    await exec(
+      conn,
+      await hasDupIds(conn) ? MERGE_STAGE_EVENTS_SQL : INSERT_NEW_STAGE_EVENTS_SQL,
+    );
+  }
   await exec(conn, MERGE_INGEST_FILES_SQL);
   await exec(conn, DROP_TEMP_SQL);
   return {

@@ -367,7 +367,8 @@ async function readPolicyFlag(flag: string): Promise<string> {
 /**
  * The JSON text of a flag that takes `JSON` or `@file` (`--policy`,
  * `--grid`): the text itself, or the file's content, refused past
- * {@linkcode JSON_FILE_BYTES_MAX} or when the file is missing.
+ * {@linkcode JSON_FILE_BYTES_MAX}, when the file is missing or when it is
+ * not a file (a directory).
  */
 export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promise<string> {
   if (!flag.startsWith("@")) return flag;
@@ -381,6 +382,9 @@ export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promi
       throw new UsageError(`${what} file ${path} does not exist`);
     }
     throw err;
+  }
+  if (!info.isFile) {
+    throw new UsageError(`${what} file ${path} is not a file (--${what} @FILE reads a JSON file)`);
   }
   if (info.size > JSON_FILE_BYTES_MAX) {
     throw new UsageError(`${what} file ${path} is larger than ${JSON_FILE_BYTES_MAX} bytes`);

@@ -32,6 +32,14 @@ Deno.test("ledger sweep: a JSON typo in --grid is one line with the flag, the fi
         /^ledger sweep: --grid: Grid is not valid JSON \(.* at line 3 column 19\)\n$/,
       );
     });
+    await t.step("--grid @dir: not a file, said as such", async () => {
+      const r = await runLedger(["sweep", "policy", "--root", root, "--grid", `@${dir}`]);
+      equal(r.code, 2, r.stderr);
+      equal(
+        r.stderr,
+        `ledger sweep: grid file ${dir} is not a file (--grid @FILE reads a JSON file)\n`,
+      );
+    });
     equal(await exists(root), false, "nothing written");
   });
 });

@@ -59,7 +59,8 @@ and renamed into place. --memory-limit: DuckDB memory of the query
 
   python: pandas.read_parquet("runs.parquet"); polars.read_parquet(...)
 
-Exit codes: 0 ok, 1 no index or the file cannot be written, 2 usage error,
+Exit codes: 0 ok, 1 no index or the file cannot be written, 2 usage error
+(an --out in a folder that does not exist, or that is a folder, included),
 130/143 interrupted by SIGINT/SIGTERM (the temporary file removed, --out
 unchanged).`;
 

@@ -45,8 +45,8 @@ its phases with durations, trials and artifacts. --json prints one object
 {run, phases, trials, artifacts, baselines, tags, notes, archived}; run has
 run_id, run_type, status, created_at_ms, started_at_ms, completed_at_ms,
 failed_at_ms, duration_ms, phase_count, phase_names, phase_duration_ms,
-last_event_at_ms, event_count, summary, error, host, pid, data_fingerprint
-and config.
+last_event_at_ms, event_count, summary, error, host, pid, data_fingerprint,
+config and label (its label tag, or null).
 
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} (when it
 exists) or --legacy-db PATH, a run is shown from the store \`ledger runs\`
@@ -137,7 +137,7 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   console.log(
-    values.json ? JSON.stringify(detail, null, 2) : formatRunDetail(detail, {
+    values.json ? JSON.stringify(withLabel(detail), null, 2) : formatRunDetail(detail, {
       width: terminalWidth(),
     }),
   );
@@ -148,6 +148,11 @@ export async function main(args: string[]): Promise<number> {
     if (equity !== null) console.log(`\n${equity}`);
   }
   return EXIT_OK;
+}
+
+/** `--json`'s object: `run` carries its `label` tag as `label` (SPEC 11), null without one. */
+function withLabel(detail: RunDetail): Record<string, unknown> {
+  return { ...detail, run: { ...detail.run, label: detail.tags.label ?? null } };
 }
 
 /**
@@ -338,6 +343,7 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
   const text = escapeControl;
   const lines = [
     `run        ${text(r.run_id)}${detail.archived ? "   (archived)" : ""}`,
+    ...(detail.tags.label === undefined ? [] : [`label      ${text(detail.tags.label)}`]),
     `type       ${text(r.run_type ?? "-")}`,
     `status     ${r.status}`,
     `created    ${formatTime(r.created_at_ms)}`,

@@ -100,6 +100,16 @@ Deno.test("annotations: tag, note, archive and restore processes share the day's
     const detail = JSON.parse(shown.stdout);
     assert.deepEqual(detail.tags, tags);
     assert.equal(detail.notes.length, NOTES);
+    assert.equal(detail.run.label, null, "no label tag: label null");
+
+    // A label tag is the run's label (SPEC 11), in show's text and --json.
+    const labelled = await runLedger(["tag", "--root", root, "ann-1", "label=best stop"]);
+    assert.equal(labelled.code, 0, labelled.stderr);
+    const json = await runLedger(["show", "--root", root, "ann-1", "--json"]);
+    assert.equal(JSON.parse(json.stdout).run.label, "best stop");
+    const text = await runLedger(["show", "--root", root, "ann-1"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^run        ann-1\nlabel      best stop\ntype /);
   });
 });
 

@@ -279,8 +279,9 @@ export interface RunSelection {
 }
 
 /**
- * The run selection of the flags; a bad status, an empty type or a time
- * that is not one is a usage error naming the flag.
+ * The run selection of the flags; a bad status, an empty type, a time
+ * that is not one or a `--since` after `--until` is a usage error naming
+ * the flag.
  *
  * @example
  * ```ts
@@ -292,6 +293,12 @@ export interface RunSelection {
  * const at = Date.UTC(2026, 0, 20, 12);
  * assert.equal(runSelection({ until: "2026-01-20T12:00:00Z" }).untilMs, at + 1); // that instant too
  * assert.throws(() => runSelection({ status: ["done"] }), /--status must be one of/);
+ * // The same day is a whole day; swapped bounds are refused.
+ * assert.equal(runSelection({ since: "2026-01-20", until: "2026-01-20" }).sinceMs, Date.UTC(2026, 0, 20));
+ * assert.throws(
+ *   () => runSelection({ since: "2026-01-21", until: "2026-01-20" }),
+ *   /--since 2026-01-21 is after --until 2026-01-20: no run can match/,
+ * );
  * ```
  */
 export function runSelection(values: ParsedFlags["values"]): RunSelection {
@@ -307,16 +314,16 @@ export function runSelection(values: ParsedFlags["values"]): RunSelection {
   }
   const since = stringFlag(values, "since");
   const until = stringFlag(values, "until");
-  return {
-    types,
-    statuses,
-    sinceMs: since === undefined ? undefined : instantFlag("--since", since),
-    untilMs: until === undefined
-      ? undefined
-      // Inclusive: a date takes in its whole day, an instant the runs created at it (1 ms).
-      : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 : 1),
-    includeArchived: values.all === true,
-  };
+  const sinceMs = since === undefined ? undefined : instantFlag("--since", since);
+  const untilMs = until === undefined
+    ? undefined
+    // Inclusive: a date takes in its whole day, an instant the runs created at it (1 ms).
+    : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 : 1);
+  if (sinceMs !== undefined && untilMs !== undefined && sinceMs >= untilMs) {
+    // Swapped bounds are a typo, not a question whose answer is "no runs".
+    throw new UsageError(`--since ${since} is after --until ${until}: no run can match`);
+  }
+  return { types, statuses, sinceMs, untilMs, includeArchived: values.all === true };
 }
 
 function instantFlag(flag: string, text: string): number {

@@ -74,7 +74,8 @@ export async function exec(
 
 /**
  * Run `body` in one transaction on `conn`: committed when it returns,
- * rolled back when it throws (the body's error is what is thrown). DuckDB
+ * rolled back when it throws, and the body's error thrown again (with the
+ * rollback's, as an `AggregateError`, when the rollback fails too). DuckDB
  * checkpoints only when a transaction commits, and a checkpoint may compact
  * a table's row groups and so renumber its `rowid`s: a `rowid` read inside
  * `body` still names the same row at its end.

@@ -88,7 +88,7 @@ export function parseFlags(
     );
     return { values: values as ParsedFlags["values"], positionals };
   } catch (err) {
-    if (err instanceof ArgsError) throw new UsageError(ownWords(firstLine(err.message)));
+    if (err instanceof ArgsError) throw new UsageError(ownWords(err.message));
     throw err;
   }
 }
@@ -285,8 +285,10 @@ function firstLine(message: string): string {
 function ownWords(message: string): string {
   const hint = message.indexOf(". To specify a positional argument");
   const text = hint === -1 ? message : message.slice(0, hint);
-  return text
-    .replace(/^Unknown option '([^']*)'$/, "unknown flag $1 (see --help)")
+  // Whole, not its first line: the token may hold a newline.
+  const unknown = /^Unknown option '([^']*)'$/.exec(text);
+  if (unknown !== null) return unknownFlag(unknown[1]);
+  return firstLine(text)
     .replace(
       /^Option '(-\w|--[^']+)' argument is ambiguous\.$/,
       (_, flag: string) =>
@@ -295,6 +297,18 @@ function ownWords(message: string): string {
         })`,
     )
     .replace(/^Option '(?:-\w, )?(--[^ ']+)(?: <value>)?' argument missing$/, "$1 needs a value");
+}
+
+/**
+ * An unknown flag; a token that is no flag's name (a query opening with an
+ * SQL comment, `-- c` and a newline) is quoted on one line, with the way to
+ * pass it (after `--`).
+ */
+function unknownFlag(flag: string): string {
+  if (!/[\s\p{Cc}]/u.test(flag)) return `unknown flag ${flag} (see --help)`;
+  const quoted = JSON.stringify(flag);
+  return `unknown flag ${quoted} (see --help; an argument that starts with a dash goes after --, ` +
+    `as in -- ${quoted})`;
 }
 
 /**

@@ -191,7 +191,7 @@ function parseFlags(args, spec, options = {}) {
       positionals
     };
   } catch (err) {
-    if (err instanceof ArgsError) throw new UsageError(ownWords(firstLine(err.message)));
+    if (err instanceof ArgsError) throw new UsageError(ownWords(err.message));
     throw err;
   }
 }
@@ -216,7 +216,14 @@ function firstLine(message2) {
 function ownWords(message2) {
   const hint = message2.indexOf(". To specify a positional argument");
   const text = hint === -1 ? message2 : message2.slice(0, hint);
-  return text.replace(/^Unknown option '([^']*)'$/, "unknown flag $1 (see --help)").replace(/^Option '(-\w|--[^']+)' argument is ambiguous\.$/, (_, flag) => `${flag} needs a value (one that starts with a dash is written ${flag.startsWith("--") ? `${flag}=-VALUE` : `${flag}-VALUE`})`).replace(/^Option '(?:-\w, )?(--[^ ']+)(?: <value>)?' argument missing$/, "$1 needs a value");
+  const unknown2 = /^Unknown option '([^']*)'$/.exec(text);
+  if (unknown2 !== null) return unknownFlag(unknown2[1]);
+  return firstLine(text).replace(/^Option '(-\w|--[^']+)' argument is ambiguous\.$/, (_, flag) => `${flag} needs a value (one that starts with a dash is written ${flag.startsWith("--") ? `${flag}=-VALUE` : `${flag}-VALUE`})`).replace(/^Option '(?:-\w, )?(--[^ ']+)(?: <value>)?' argument missing$/, "$1 needs a value");
+}
+function unknownFlag(flag) {
+  if (!/[\s\p{Cc}]/u.test(flag)) return `unknown flag ${flag} (see --help)`;
+  const quoted = JSON.stringify(flag);
+  return `unknown flag ${quoted} (see --help; an argument that starts with a dash goes after --, as in -- ${quoted})`;
 }
 
 // deno.json

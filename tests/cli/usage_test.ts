@@ -35,6 +35,24 @@ Deno.test("every command: an unknown flag is a usage error (exit 2) in ledger's 
   }
 });
 
+// A positional that starts with a dash (a query opening with an SQL comment) was cut at its
+// newline into "Unknown option '-- c" (an audit): one line, quoted, saying how to pass it.
+Deno.test("an argument that starts with a dash is one line saying to put it after --", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-usage-" });
+  try {
+    const r = await runLedger(["sql", "--root", root, "-- c\nSELECT 2"]);
+    equal(r.code, 2, r.stderr);
+    equal(
+      r.stderr,
+      'ledger sql: unknown flag "-- c\\nSELECT 2" (see --help; an argument that starts with a ' +
+        'dash goes after --, as in -- "-- c\\nSELECT 2")\n',
+    );
+    equal([...Deno.readDirSync(root)].length, 0, "nothing written");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 // A flag whose value is missing or starts with a dash: one line that names the flag and says
 // how to write such a value, not node:util's "argument is ambiguous".
 Deno.test("a flag without its value is a usage error that names the flag", async () => {

@@ -123,7 +123,8 @@ json, jsonl and csv list every match (streamed).
                          ops = != < <= > >= ~ 'regex', is [not] null,
                          and/or/not, parentheses
   --sort FIELD[:dir]     sort by any field (numbers numerically, nulls last);
-                         more keys break ties: F1,F2:desc or --sort again
+                         more keys break ties: F1,F2:desc or --sort again;
+                         the table shows the fields it is sorted by
   --columns F1,F2        extra columns, in the table and every format
   --all                  include archived runs
   --memory-limit SIZE    DuckDB memory of the query (default 256MB a core:
@@ -179,12 +180,19 @@ export async function main(args: string[]): Promise<number> {
   const machine = format !== "table";
   const runQuery: RunQuery = {
     ...query,
+    // The table also shows the fields it is sorted by; the other formats have --columns only.
+    columns: machine ? query.columns : [...(query.columns ?? []), ...sortOnlyColumns(query)],
     limit: limit ?? (machine ? undefined : TABLE_ROWS_DEFAULT + 1),
   };
   if (legacyDbPath !== undefined) {
     const dual = { legacyDbPath, indexDbPath: dbPath, cutoverDate };
     const wide = values.wide === true;
-    return await printDual(runQuery, dual, { format, wide, limitGiven: limit !== undefined });
+    return await printDual(runQuery, dual, {
+      format,
+      wide,
+      limitGiven: limit !== undefined,
+      columnsAsked: query.columns ?? [],
+    });
   }
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
@@ -207,9 +215,8 @@ export async function main(args: string[]): Promise<number> {
       }
       const more = limit === undefined && runs.length > TABLE_ROWS_DEFAULT;
       const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
-      console.log(
-        formatRunsTable(shown, { columns: runQuery.columns, wide: values.wide === true }),
-      );
+      const columns = tableColumns(query, shown);
+      console.log(formatRunsTable(shown, { columns, wide: values.wide === true }));
       if (more) {
         console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
       }
@@ -251,7 +258,7 @@ async function emptyMessage(
 async function printDual(
   query: RunQuery,
   dual: { legacyDbPath: string; indexDbPath: string; cutoverDate: string | undefined },
-  o: { format: string; wide: boolean; limitGiven: boolean },
+  o: { format: string; wide: boolean; limitGiven: boolean; columnsAsked: readonly string[] },
 ): Promise<number> {
   // Loaded only in dual mode: the legacy reader is not what a plain `runs` waits for.
   const { queryMergedRuns } = await import("../legacy/dual.ts");
@@ -275,7 +282,8 @@ async function printDual(
   }
   const more = !o.limitGiven && runs.length > TABLE_ROWS_DEFAULT;
   const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
-  console.log(formatDualTable(shown, { columns: query.columns ?? [], wide: o.wide }));
+  const columns = tableColumns({ ...query, columns: o.columnsAsked }, shown);
+  console.log(formatDualTable(shown, { columns, wide: o.wide }));
   if (more) {
     console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
   }
@@ -335,6 +343,47 @@ function dualTable(runs: readonly RunRecord[], extra: readonly string[], withLab
   ];
   mins.push(6, 9);
   return { header, body, mins };
+}
+
+/** Fields the runs table always shows in a column of its own. */
+const TABLE_FIELDS = ["run_id", "run_type", "status", "created_at", "duration_ms", "label"];
+
+/**
+ * The `--sort` fields the runs table has no column for, nor `--columns`: the
+ * table adds them (a list sorted by `summary.calls` shows the calls).
+ */
+function sortOnlyColumns(query: RunQuery): string[] {
+  const columns = query.columns ?? [];
+  const fields = (query.sort ?? []).map((k) => k.field);
+  return [...new Set(fields)].filter((f) => !TABLE_FIELDS.includes(f) && !columns.includes(f));
+}
+
+/**
+ * The table's extra columns: `--columns`, then each `--sort` field the table
+ * does not show already (a headline metric has its own column).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { tableColumns } from "./runs.ts";
+ * const sort = [
+ *   { field: "summary.calls", descending: true },
+ *   { field: "created_at", descending: false }, // the CREATED column
+ *   { field: "summary.win_rate", descending: true }, // a headline metric: WIN_RATE
+ * ];
+ * const runs = [{ summary: { win_rate: 0.5, calls: 10 } }];
+ * assert.deepEqual(tableColumns({ columns: ["config.fee_bps"], sort }, runs), [
+ *   "config.fee_bps",
+ *   "summary.calls",
+ * ]);
+ * ```
+ */
+export function tableColumns(query: RunQuery, runs: readonly { summary?: unknown }[]): string[] {
+  const headline = headlineMetrics(runs).map((m) => `summary.${m}`);
+  return [
+    ...(query.columns ?? []),
+    ...sortOnlyColumns(query).filter((f) => !headline.includes(f)),
+  ];
 }
 
 /** CSV columns of the runs list: the fixed ones, then the extra columns. */
@@ -461,6 +510,7 @@ export function formatRunsTable(
       if (n === 0 && !phases) continue; // no metrics: PHASES is left out below, in turn
       const t = runsTable(runs, all.slice(0, n), extra, phases);
       if (options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) {
+        // Fitted by design (fewer headline metrics, no PHASES): nothing to say.
         return formatTable(t.header, t.body, {
           wide: options.wide,
           width,
@@ -486,11 +536,19 @@ export function formatRunsTable(
     wide: options.wide,
     alignRight: t.right,
   });
-  const named = leftOut.filter((i) => labelled || i !== LABEL_INDEX) // an empty column is no loss
-    .map((i) => t.header[i]);
+  // Named: the headline metrics (all left out here), then the whole columns left out.
+  const named = [
+    ...all.map(metricHeader),
+    ...leftOut.filter((i) => labelled || i !== LABEL_INDEX) // an empty column is no loss
+      .map((i) => t.header[i]),
+  ];
   if (named.length === 0) return table;
   const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
   return `${table}\n${wrapText(note, 0, 0, width)}`;
+}
+
+function metricHeader(metric: string): string {
+  return METRIC_HEADERS[metric] ?? metric.toUpperCase();
 }
 
 /** Where PHASES and LABEL are in the runs table with PHASES and no headline metric columns. */
@@ -513,7 +571,7 @@ function runsTable(
     "CREATED",
     "DURATION",
     ...(phases ? ["PHASES"] : []), // issue 3: "run id, type, status, created, duration, phases"
-    ...metrics.map((m) => METRIC_HEADERS[m] ?? m.toUpperCase()),
+    ...metrics.map(metricHeader),
     "LABEL",
     ...extra,
   ];

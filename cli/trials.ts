@@ -72,7 +72,7 @@ ledger runs picks runs: trials of archived runs are left out unless --all
 (or --run names the run).
 e.g. --where "metrics.sharpe_per_trade > 1 and params.stopPct <= 0.2"
      --sort metrics.sharpe_per_trade:desc (more keys break ties: F1,F2:desc
-     or --sort again)
+     or --sort again; the table shows the sort fields, first of their kind)
 --memory-limit: DuckDB memory of the query (default 256MB a core:
 ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills to a directory beside the index.
 Fields: ${wrapText(`${fieldHelp("trials")}.`, 8)}
@@ -122,12 +122,20 @@ export async function main(args: string[]): Promise<number> {
   const memoryLimit = readerMemoryLimitFlag(values);
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
+      const sortKeys = sort.length === 0 ? undefined : parseSort(sort.join(","), "trials");
+      const asked = columns === undefined ? [] : parseColumns(columns, "trials");
+      // The table also shows the fields it is sorted by; the other formats have --columns only.
+      const sortOnly = format === "table"
+        ? (sortKeys ?? []).map((k) => k.field).filter((f) =>
+          !hasTrialColumn(f) && !asked.includes(f)
+        )
+        : [];
       const query: TrialQuery = {
         ...selection,
         runId: run === undefined ? undefined : await resolveRunId(conn, run),
         where: listFlag(values, "where"),
-        sort: sort.length === 0 ? undefined : parseSort(sort.join(","), "trials"),
-        columns: columns === undefined ? [] : parseColumns(columns, "trials"),
+        sort: sortKeys,
+        columns: [...asked, ...new Set(sortOnly)],
         limit: limit ?? (format === "table" ? TRIAL_ROWS_DEFAULT + 1 : undefined),
       };
       if (format === "json" || format === "jsonl") {
@@ -154,7 +162,11 @@ export async function main(args: string[]): Promise<number> {
       }
       const more = limit === undefined && trials.length > TRIAL_ROWS_DEFAULT;
       const shown = more ? trials.slice(0, TRIAL_ROWS_DEFAULT) : trials;
-      console.log(formatTrialsTable(shown, { columns: query.columns, wide: values.wide === true }));
+      console.log(formatTrialsTable(shown, {
+        columns: query.columns,
+        sortFields: (query.sort ?? []).map((k) => k.field),
+        wide: values.wide === true,
+      }));
       if (more) {
         console.log(
           `(first ${TRIAL_ROWS_DEFAULT} trials; use --limit N or --format jsonl for more)`,
@@ -169,6 +181,12 @@ export async function main(args: string[]): Promise<number> {
 export interface FormatTrialsTableOptions {
   /** Extra columns. @default {[]} */
   columns?: readonly string[];
+  /**
+   * The `--sort` fields: a `params.*` or `metrics.*` one comes first among
+   * its kind (the last left out to fit), any other is an extra column.
+   * @default {[]}
+   */
+  sortFields?: readonly string[];
   /** Do not truncate. @default {false} */
   wide?: boolean;
   /** Width to fit. @default {terminal width} */
@@ -177,7 +195,7 @@ export interface FormatTrialsTableOptions {
 
 /**
  * The trials table: run, trial, then every params.* and metrics.* path of
- * the rows shown, then the extra columns.
+ * the rows shown (the `--sort` ones first), then the extra columns.
  *
  * @example
  * ```ts
@@ -208,10 +226,20 @@ export function formatTrialsTable(
     params: flatten(t.params),
     metrics: flatten(t.metrics),
   }));
-  const keys = (k: "params" | "metrics") => [...new Set(flat.flatMap((f) => Object.keys(f[k])))];
+  const sortFields = options.sortFields ?? [];
+  // The sort keys of a kind first, in their order: a table sorted by a metric shows it.
+  const keys = (k: "params" | "metrics") => {
+    const all = [...new Set(flat.flatMap((f) => Object.keys(f[k])))];
+    const sorted = sortFields.filter((f) => f.startsWith(`${k}.`)).map((f) => f.slice(k.length + 1))
+      .filter((path) => all.includes(path));
+    return [...new Set([...sorted, ...all])];
+  };
   const params = keys("params");
   const metrics = keys("metrics");
-  const extra = options.columns ?? [];
+  const extra = [...(options.columns ?? [])];
+  for (const field of sortFields) {
+    if (!hasTrialColumn(field) && !extra.includes(field)) extra.push(field);
+  }
   const header = [
     "RUN ID",
     "TRIAL",
@@ -251,6 +279,11 @@ export function formatTrialsTable(
   const hidden = leftOut.length;
   if (hidden === 0) return table;
   return `${table}\n(${hidden} more params/metrics columns: --wide or --format csv)`;
+}
+
+/** Whether the trials table shows `field` without being asked: the ids, params and metrics. */
+function hasTrialColumn(field: string): boolean {
+  return field === "run_id" || field === "trial_id" || /^(params|metrics)\./.test(field);
 }
 
 /** Longest run id or trial id the table shows whole; longer ones are cut. */

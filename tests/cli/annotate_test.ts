@@ -109,7 +109,7 @@ Deno.test("annotations: tag, note, archive and restore processes share the day's
     assert.equal(JSON.parse(json.stdout).run.label, "best stop");
     const text = await runLedger(["show", "--root", root, "ann-1"]);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^run        ann-1\nlabel      best stop\ntype /);
+    assert.match(text.stdout, /^run {8}ann-1\nlabel {6}best stop\ntype /);
   });
 });
 

@@ -183,7 +183,8 @@ export interface FormatTrialsTableOptions {
   columns?: readonly string[];
   /**
    * The `--sort` fields: a `params.*` or `metrics.*` one comes first among
-   * its kind (the last left out to fit), any other is an extra column.
+   * its kind (the last left out to fit). Others are shown when they are in
+   * `columns` (`ledger trials` adds them there, and to its query).
    * @default {[]}
    */
   sortFields?: readonly string[];
@@ -236,10 +237,7 @@ export function formatTrialsTable(
   };
   const params = keys("params");
   const metrics = keys("metrics");
-  const extra = [...(options.columns ?? [])];
-  for (const field of sortFields) {
-    if (!hasTrialColumn(field) && !extra.includes(field)) extra.push(field);
-  }
+  const extra = options.columns ?? [];
   const header = [
     "RUN ID",
     "TRIAL",

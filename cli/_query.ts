@@ -326,6 +326,32 @@ export function runSelection(values: ParsedFlags["values"]): RunSelection {
   return { types, statuses, sinceMs, untilMs, includeArchived: values.all === true };
 }
 
+/**
+ * The `--sort` fields a table adds as extra columns: those it has no column
+ * for (`hasColumn` false) and `--columns` does not name, each once (a table
+ * sorted by `summary.calls` shows the calls). Csv and json keep `--columns`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { sortOnlyColumns } from "./_query.ts";
+ * const sort = ["summary.calls", "run_id", "config.fee_bps", "summary.calls"]
+ *   .map((field) => ({ field, descending: false }));
+ * const hasColumn = (field: string) => field === "run_id";
+ * assert.deepEqual(sortOnlyColumns({ sort, columns: ["config.fee_bps"] }, hasColumn), [
+ *   "summary.calls",
+ * ]);
+ * ```
+ */
+export function sortOnlyColumns(
+  query: { sort?: readonly { field: string }[]; columns?: readonly string[] },
+  hasColumn: (field: string) => boolean,
+): string[] {
+  const columns = query.columns ?? [];
+  const fields = new Set((query.sort ?? []).map((k) => k.field));
+  return [...fields].filter((f) => !hasColumn(f) && !columns.includes(f));
+}
+
 function instantFlag(flag: string, text: string): number {
   try {
     return parseInstant(text);

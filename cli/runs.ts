@@ -44,6 +44,7 @@ import {
   readerMemoryLimitFlag,
   RUN_SELECT_FLAGS,
   runSelection,
+  sortOnlyColumns,
 } from "./_query.ts";
 import {
   cellText,
@@ -181,7 +182,9 @@ export async function main(args: string[]): Promise<number> {
   const runQuery: RunQuery = {
     ...query,
     // The table also shows the fields it is sorted by; the other formats have --columns only.
-    columns: machine ? query.columns : [...(query.columns ?? []), ...sortOnlyColumns(query)],
+    columns: machine
+      ? query.columns
+      : [...(query.columns ?? []), ...sortOnlyColumns(query, hasRunsColumn)],
     limit: limit ?? (machine ? undefined : TABLE_ROWS_DEFAULT + 1),
   };
   if (legacyDbPath !== undefined) {
@@ -348,14 +351,9 @@ function dualTable(runs: readonly RunRecord[], extra: readonly string[], withLab
 /** Fields the runs table always shows in a column of its own. */
 const TABLE_FIELDS = ["run_id", "run_type", "status", "created_at", "duration_ms", "label"];
 
-/**
- * The `--sort` fields the runs table has no column for, nor `--columns`: the
- * table adds them (a list sorted by `summary.calls` shows the calls).
- */
-function sortOnlyColumns(query: RunQuery): string[] {
-  const columns = query.columns ?? [];
-  const fields = (query.sort ?? []).map((k) => k.field);
-  return [...new Set(fields)].filter((f) => !TABLE_FIELDS.includes(f) && !columns.includes(f));
+/** Whether the runs table shows `field` without being asked (not a headline metric). */
+function hasRunsColumn(field: string): boolean {
+  return TABLE_FIELDS.includes(field);
 }
 
 /**
@@ -382,7 +380,7 @@ export function tableColumns(query: RunQuery, runs: readonly { summary?: unknown
   const headline = headlineMetrics(runs).map((m) => `summary.${m}`);
   return [
     ...(query.columns ?? []),
-    ...sortOnlyColumns(query).filter((f) => !headline.includes(f)),
+    ...sortOnlyColumns(query, hasRunsColumn).filter((f) => !headline.includes(f)),
   ];
 }
 

@@ -35,6 +35,7 @@ import {
   readerMemoryLimitFlag,
   RUN_SELECT_FLAGS,
   runSelection,
+  sortOnlyColumns,
 } from "./_query.ts";
 import { cellText, leaveOutToFit, terminalWidth, writeJsonTexts, writeRows } from "./_table.ts";
 
@@ -126,16 +127,14 @@ export async function main(args: string[]): Promise<number> {
       const asked = columns === undefined ? [] : parseColumns(columns, "trials");
       // The table also shows the fields it is sorted by; the other formats have --columns only.
       const sortOnly = format === "table"
-        ? (sortKeys ?? []).map((k) => k.field).filter((f) =>
-          !hasTrialColumn(f) && !asked.includes(f)
-        )
+        ? sortOnlyColumns({ sort: sortKeys, columns: asked }, hasTrialColumn)
         : [];
       const query: TrialQuery = {
         ...selection,
         runId: run === undefined ? undefined : await resolveRunId(conn, run),
         where: listFlag(values, "where"),
         sort: sortKeys,
-        columns: [...asked, ...new Set(sortOnly)],
+        columns: [...asked, ...sortOnly],
         limit: limit ?? (format === "table" ? TRIAL_ROWS_DEFAULT + 1 : undefined),
       };
       if (format === "json" || format === "jsonl") {

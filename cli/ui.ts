@@ -6,6 +6,8 @@
  * @module
  */
 import { resolve } from "node:path";
+import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
+import { indexPath } from "../ledger/paths.ts";
 import { serveUi } from "../report/server.ts";
 import {
   EXIT_FAILURE,
@@ -34,11 +36,13 @@ const USAGE =
 
 Serve the runs overview, run pages, compare and sweep heatmaps live from the
 index at http://HOST:PORT/. Read-only (GET only); the index is reopened after
-each rebuild. Binds ${UI_HOST_DEFAULT} unless --host says otherwise (anyone who
-can reach that interface can read the ledger). --port 0 picks a free port.
-Ctrl-C (SIGINT) or SIGTERM stops it.
+each rebuild, and must exist to start (\`ledger rebuild-index\` builds it).
+Binds ${UI_HOST_DEFAULT} unless --host says otherwise (anyone who can reach that
+interface can read the ledger). --port 0 picks a free port. Ctrl-C (SIGINT) or
+SIGTERM stops it.
 
-Exit codes: 0 stopped by a signal, 1 failure (port in use, ...), 2 usage error.`;
+Exit codes: 0 stopped by a signal, 1 failure (no index, --db not a file, port in
+use, ...), 2 usage error.`;
 
 /**
  * Run `ledger ui` with `args`; returns the exit code once stopped.
@@ -83,6 +87,15 @@ export async function main(args: string[]): Promise<number> {
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   const root = resolveRootFlag(values);
+  const dbPath = db === undefined ? indexPath(root) : resolve(db);
+  try {
+    // Before listening, as `ledger runs` and `show` do: a server over no index only answers 503.
+    await checkIndexFile(dbPath); // a directory or a FIFO: NotRegularFileError, one line, exit 1
+  } catch (err) {
+    if (!(err instanceof IndexNotFoundError)) throw err;
+    console.error(`ledger ui: ${err.message}`);
+    return EXIT_FAILURE;
+  }
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   Deno.addSignalListener("SIGINT", onSignal);
@@ -92,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
       serveUi(root, {
         port,
         hostname: host,
-        dbPath: db === undefined ? undefined : resolve(db),
+        dbPath,
         signal: stop.signal,
         onListen: (addr) => {
           const shown = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;

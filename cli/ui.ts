@@ -35,8 +35,8 @@ const USAGE =
   `Usage: ledger ui [--port ${UI_PORT_DEFAULT}] [--host ${UI_HOST_DEFAULT}] [--db PATH] [--root DIR]
 
 Serve the runs overview, run pages, compare and sweep heatmaps live from the
-index at http://HOST:PORT/. Read-only (GET only); the index is reopened after
-each rebuild, and must exist to start (\`ledger rebuild-index\` builds it).
+index at http://HOST:PORT/. Read-only (GET and HEAD); the index is reopened
+after each rebuild, and must exist to start (\`ledger rebuild-index\` builds it).
 Binds ${UI_HOST_DEFAULT} unless --host says otherwise (anyone who can reach that
 interface can read the ledger). --port 0 picks a free port. Ctrl-C (SIGINT) or
 SIGTERM stops it.

@@ -133,10 +133,13 @@ export async function serveUi(root: string, options: ServeUiOptions = {}): Promi
  *   await rebuildIndex(root, {});
  *   const res = await handle(new Request("http://ui/"));
  *   assert.equal(res.status, 200);
- *   assert.ok((await res.text()).includes(`href="/run/a1"`));
+ *   const html = await res.text();
+ *   assert.ok(html.includes(`href="/run/a1"`));
  *   assert.equal((await handle(new Request("http://ui/", { method: "POST" }))).status, 405);
+ *   // HEAD: GET's headers, Content-Length that of GET's body, and no body.
  *   const head = await handle(new Request("http://ui/", { method: "HEAD" }));
  *   assert.equal(head.status, 200);
+ *   assert.equal(head.headers.get("content-length"), String(new TextEncoder().encode(html).length));
  *   assert.equal(await head.text(), "");
  * } finally {
  *   live.close();
@@ -147,12 +150,7 @@ export async function serveUi(root: string, options: ServeUiOptions = {}): Promi
 export function uiHandler(live: LiveIndex): (req: Request) => Promise<Response> {
   const get = getHandler(live);
   return async (req) => {
-    if (req.method === "HEAD") {
-      // What GET would answer, without the body (HTTP: HEAD goes with GET; an audit: 405).
-      const res = await get(req);
-      await res.body?.cancel();
-      return new Response(null, { status: res.status, headers: res.headers });
-    }
+    if (req.method === "HEAD") return await headOf(await get(req));
     if (req.method !== "GET") {
       return text(405, "Method not allowed: this UI is read-only (GET and HEAD only)", {
         "Allow": "GET, HEAD",
@@ -160,6 +158,19 @@ export function uiHandler(live: LiveIndex): (req: Request) => Promise<Response> 
     }
     return await get(req);
   };
+}
+
+/**
+ * The answer to HEAD: GET's status and headers, with the Content-Length of
+ * GET's body (HTTP: HEAD goes with GET) and no body. A `Response` made from a
+ * string carries no Content-Length header (`Deno.serve` counts the body as it
+ * sends it), and for a null body `Deno.serve` sends `content-length: 0`
+ * unless the header is set: so the body is measured here and the header set.
+ */
+async function headOf(res: Response): Promise<Response> {
+  const headers = new Headers(res.headers);
+  headers.set("Content-Length", String((await res.arrayBuffer()).byteLength));
+  return new Response(null, { status: res.status, statusText: res.statusText, headers });
 }
 
 function getHandler(live: LiveIndex): (req: Request) => Promise<Response> {

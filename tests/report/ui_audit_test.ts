@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, hashTree, runLedger, withTempDir } from "../_helpers.ts";
+import { startUi } from "./_fixture.ts";
 
 /** Runs of the fixture: two share the prefix `pfx-alpha`, `pfx-gamma` is whole and a prefix. */
 const RUN_IDS = ["pfx-alpha-1", "pfx-alpha-2", "pfx-beta-7", "pfx-gamma", "pfx-gamma-2"] as const;
@@ -101,5 +102,26 @@ Deno.test("ledger ui: the audit's defects", async (t) => {
         assert.equal(await hashTree(dir), before, "a refused ui writes nothing");
       },
     );
+
+    const ui = await startUi(root);
+    try {
+      await t.step("HEAD carries GET's Content-Type and Content-Length", async () => {
+        for (const path of ["/", "/run/pfx-beta-7", "/run/nope", "/assets/client.js"]) {
+          const get = await fetch(`${ui.url}${path}`);
+          const bytes = (await get.bytes()).byteLength;
+          const head = await fetch(`${ui.url}${path}`, { method: "HEAD" });
+          await head.body?.cancel();
+          assert.equal(head.status, get.status, path);
+          assert.ok(bytes > 0, `${path}: GET has a body`);
+          assert.equal(get.headers.get("content-length"), String(bytes), path);
+          assert.equal(head.headers.get("content-length"), String(bytes), path);
+          assert.equal(head.headers.get("content-type"), get.headers.get("content-type"), path);
+        }
+      });
+    } finally {
+      const stopped = await ui.stop("SIGTERM");
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.equal(stopped.stderr, "");
+    }
   });
 });

@@ -37,6 +37,8 @@ const USAGE =
 Serve the runs overview, run pages, compare and sweep heatmaps live from the
 index at http://HOST:PORT/. Read-only (GET and HEAD); the index is reopened
 after each rebuild, and must exist to start (\`ledger rebuild-index\` builds it).
+A run id in a URL (/run/ID, /compare?run=ID&run=ID) may be a unique prefix: it
+redirects to the full id; an ambiguous one answers 400 naming the candidates.
 Binds ${UI_HOST_DEFAULT} unless --host says otherwise (anyone who can reach that
 interface can read the ledger). --port 0 picks a free port. Ctrl-C (SIGINT) or
 SIGTERM stops it.

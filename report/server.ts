@@ -8,7 +8,9 @@
  *
  * Routes: `/` (overview, paginated: `?offset=&limit=&status=&type=&q=&sort=&dir=`),
  * `/run/<run id>`, `/compare?run=A&run=B...`, `/assets/plot.js`,
- * `/assets/client.js`.
+ * `/assets/client.js`. A run id in a URL may be a unique prefix, as on the
+ * command line (SPEC 11): it redirects (302) to the full id's URL; an
+ * ambiguous prefix answers 400 with the candidates in plain text.
  *
  * @module
  */
@@ -20,10 +22,12 @@ import {
   UnknownFieldError,
 } from "../indexer/query/mod.ts";
 import {
+  AmbiguousRunError,
   IndexNotFoundError,
   LiveIndex,
   type OverviewQuery,
   type ReportIndex,
+  RunNotFoundError,
   type RunView,
 } from "./data.ts";
 import {
@@ -141,6 +145,10 @@ export async function serveUi(root: string, options: ServeUiOptions = {}): Promi
  *   assert.equal(head.status, 200);
  *   assert.equal(head.headers.get("content-length"), String(new TextEncoder().encode(html).length));
  *   assert.equal(await head.text(), "");
+ *   // A unique prefix of a run id redirects to the run's page.
+ *   const found = await handle(new Request("http://ui/run/a"));
+ *   assert.equal(found.status, 302);
+ *   assert.equal(found.headers.get("location"), "/run/a1");
  * } finally {
  *   live.close();
  *   await Deno.remove(root, { recursive: true });
@@ -206,8 +214,12 @@ function getHandler(live: LiveIndex): (req: Request) => Promise<Response> {
 const LINKS: Links = {
   overview: "/",
   run: (id) => `/run/${encodeURIComponent(id)}`,
-  compare: (ids) => `/compare?${ids.map((id) => `run=${encodeURIComponent(id)}`).join("&")}`,
+  compare: compareUrl,
 };
+
+function compareUrl(runIds: readonly string[]): string {
+  return `/compare?${runIds.map((id) => `run=${encodeURIComponent(id)}`).join("&")}`;
+}
 
 async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const p = url.searchParams;
@@ -258,17 +270,38 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   return page(200, "Runs - ledger", frag.html, frag.charts);
 }
 
-async function runPage(index: ReportIndex, runId: string): Promise<Response> {
+async function runPage(index: ReportIndex, given: string): Promise<Response> {
+  const runId = await resolvedRunId(index, given);
+  if (runId instanceof Response) return runId;
+  if (runId !== given) return redirect(LINKS.run(runId));
   const view = await index.run(runId);
-  if (view === null) {
-    return page(
-      404,
-      "Unknown run",
-      `<h1>Unknown run</h1><p>The index has no run ${escapeHtml(JSON.stringify(runId))}.</p>`,
-    );
-  }
+  if (view === null) return unknownRun(runId);
   const frag = renderRun(view, "run");
   return page(200, `${runId} - ledger`, frag.html, frag.charts);
+}
+
+/**
+ * The full run id `given` stands for, as on the command line (SPEC 11): an
+ * exact id, or a prefix of exactly one run. Else the answer to send: 404
+ * for no run, 400 naming the candidates for an ambiguous prefix.
+ */
+async function resolvedRunId(index: ReportIndex, given: string): Promise<string | Response> {
+  try {
+    const [runId] = await index.resolveRunIds([given]);
+    return runId;
+  } catch (err) {
+    if (err instanceof RunNotFoundError) return unknownRun(given);
+    if (err instanceof AmbiguousRunError) return text(400, err.message);
+    throw err;
+  }
+}
+
+function unknownRun(runId: string): Response {
+  return page(
+    404,
+    "Unknown run",
+    `<h1>Unknown run</h1><p>The index has no run ${escapeHtml(JSON.stringify(runId))}.</p>`,
+  );
 }
 
 async function comparePage(index: ReportIndex, ids: string[]): Promise<Response> {
@@ -279,16 +312,17 @@ async function comparePage(index: ReportIndex, ids: string[]): Promise<Response>
       `<h1>Compare</h1><p>Name 2 to ${COMPARE_RUNS_MAX} runs: /compare?run=A&amp;run=B</p>`,
     );
   }
+  const runIds: string[] = [];
+  for (const given of ids) {
+    const runId = await resolvedRunId(index, given);
+    if (runId instanceof Response) return runId;
+    runIds.push(runId);
+  }
+  if (runIds.some((id, i) => id !== ids[i])) return redirect(compareUrl(runIds));
   const views: RunView[] = [];
-  for (const id of ids) {
+  for (const id of runIds) {
     const view = await index.run(id);
-    if (view === null) {
-      return page(
-        404,
-        "Unknown run",
-        `<h1>Unknown run</h1><p>${escapeHtml(JSON.stringify(id))}</p>`,
-      );
-    }
+    if (view === null) return unknownRun(id);
     views.push(view);
   }
   const frag = renderCompare(views, { links: LINKS, key: "compare" });
@@ -324,6 +358,14 @@ function script(js: string): Response {
       "Cache-Control": "max-age=3600",
     },
   });
+}
+
+/**
+ * 302 to `location`, a path of this server: a prefix stands for its run only
+ * until a new run shares it, so the redirect is neither permanent nor cached.
+ */
+function redirect(location: string): Response {
+  return text(302, `Found: ${location}`, { "Location": location });
 }
 
 function text(status: number, body: string, headers: Record<string, string> = {}): Response {

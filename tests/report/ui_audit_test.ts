@@ -118,6 +118,57 @@ Deno.test("ledger ui: the audit's defects", async (t) => {
           assert.equal(head.headers.get("content-type"), get.headers.get("content-type"), path);
         }
       });
+
+      await t.step("a unique prefix redirects to the run's full id", async () => {
+        const found = await fetch(`${ui.url}/run/pfx-b`, { redirect: "manual" });
+        await found.body?.cancel();
+        assert.equal(found.status, 302);
+        assert.equal(found.headers.get("location"), "/run/pfx-beta-7");
+        const followed = await fetch(`${ui.url}/run/pfx-b`);
+        assert.equal(followed.status, 200);
+        assert.equal(followed.url, `${ui.url}/run/pfx-beta-7`);
+        assert.ok((await followed.text()).includes("<title>pfx-beta-7 - ledger</title>"));
+        const head = await fetch(`${ui.url}/run/pfx-b`, { method: "HEAD", redirect: "manual" });
+        assert.equal(head.status, 302);
+        assert.equal(head.headers.get("location"), "/run/pfx-beta-7");
+      });
+
+      await t.step("an exact id wins over the longer ids it is a prefix of", async () => {
+        const exact = await fetch(`${ui.url}/run/pfx-gamma`, { redirect: "manual" });
+        assert.equal(exact.status, 200);
+        assert.ok((await exact.text()).includes("<title>pfx-gamma - ledger</title>"));
+      });
+
+      await t.step(
+        "an ambiguous prefix is 400 naming the candidates; unknown stays 404",
+        async () => {
+          const ambiguous = await fetch(`${ui.url}/run/pfx-alpha`, { redirect: "manual" });
+          assert.equal(ambiguous.status, 400);
+          assert.equal(ambiguous.headers.get("content-type"), "text/plain; charset=utf-8");
+          assert.equal(
+            await ambiguous.text(),
+            `Run id prefix "pfx-alpha" is ambiguous: it matches pfx-alpha-1, pfx-alpha-2\n`,
+          );
+          const unknown = await fetch(`${ui.url}/run/pfx-zeta`, { redirect: "manual" });
+          assert.equal(unknown.status, 404);
+          assert.ok((await unknown.text()).includes("Unknown run"));
+        },
+      );
+
+      await t.step("compare takes prefixes too", async () => {
+        const found = await fetch(`${ui.url}/compare?run=pfx-b&run=pfx-alpha-2`, {
+          redirect: "manual",
+        });
+        await found.body?.cancel();
+        assert.equal(found.status, 302);
+        assert.equal(found.headers.get("location"), "/compare?run=pfx-beta-7&run=pfx-alpha-2");
+        const followed = await fetch(`${ui.url}/compare?run=pfx-b&run=pfx-alpha-2`);
+        assert.equal(followed.status, 200);
+        assert.ok((await followed.text()).includes("Compare 2 runs"));
+        const ambiguous = await fetch(`${ui.url}/compare?run=pfx-b&run=pfx-alpha`);
+        assert.equal(ambiguous.status, 400);
+        assert.match(await ambiguous.text(), /pfx-alpha-1, pfx-alpha-2/);
+      });
     } finally {
       const stopped = await ui.stop("SIGTERM");
       assert.equal(stopped.code, 0, stopped.stderr);

@@ -14,6 +14,7 @@ import { FilterSyntaxError } from "../indexer/query/filter.ts";
 import { QueryUsageError } from "../indexer/query/runs.ts";
 import { InstantFormatError, isDateOnly, parseInstant } from "../indexer/query/time.ts";
 import { READER_MEMORY_LIMIT_DEFAULT, RUN_STATUSES } from "../indexer/queries.ts";
+import { listRefreshMarkers, refreshPendingLine } from "../indexer/refresh_marker.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./_table.ts";
 import {
   memoryLimitFlag,
@@ -132,6 +133,38 @@ async function realPathOf(path: string): Promise<string> {
       head = parent;
     }
   }
+}
+
+/**
+ * After a query command answered from the index at `dbPath`: one warning
+ * line on stderr when a backtest's background refresh of that index has not
+ * finished (its marker is still there), so a missing run is not a mystery.
+ * Said after the answer, and only after one: a usage error stays one line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { warnIfIndexMayLackRuns } from "./_query.ts";
+ * import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
+ * const dir = await Deno.makeTempDir();
+ * const error = console.error;
+ * const printed: string[] = [];
+ * console.error = (line: string) => printed.push(line);
+ * try {
+ *   await warnIfIndexMayLackRuns("runs", `${dir}/runs.duckdb`); // no marker: nothing said
+ *   await writeRefreshMarker(`${dir}/runs.duckdb`, "run-1");
+ *   await warnIfIndexMayLackRuns("runs", `${dir}/runs.duckdb`);
+ * } finally {
+ *   console.error = error;
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * assert.equal(printed.length, 1);
+ * assert.match(printed[0], /^ledger runs: warning: the index may lack run run-1: /);
+ * ```
+ */
+export async function warnIfIndexMayLackRuns(command: string, dbPath: string): Promise<void> {
+  const line = refreshPendingLine(command, await listRefreshMarkers(dbPath));
+  if (line !== undefined) console.error(line);
 }
 
 /**

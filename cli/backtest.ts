@@ -22,6 +22,8 @@ import {
   UnsafePermissionPathError,
 } from "./_permissions.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { indexPath } from "../ledger/paths.ts";
+import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
 import { isInterval } from "../backtest/data.ts";
 import {
   type BacktestOptions,
@@ -186,7 +188,7 @@ export async function main(args: string[]): Promise<number> {
   if (unrecorded !== undefined) return unrecorded;
   if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
   else console.log(describeResult(result));
-  if (!values["no-index"]) await refreshIndexInBackground(root);
+  if (!values["no-index"]) await refreshIndexInBackground(root, result.runId);
   return EXIT_OK;
 }
 
@@ -571,9 +573,20 @@ async function canRun(command: string): Promise<boolean> {
 /**
  * Start the background `rebuild-index` of {@linkcode refreshCommand} as a
  * detached child and return at once. Failures are logged, never thrown: the
- * daemon or the next rebuild catches up.
+ * daemon or the next rebuild catches up. A refresh marker for `runId` is
+ * written first (`indexer/refresh_marker.ts`): until a rebuild removes it,
+ * `ledger runs` and the other readers warn that the index may lack the run,
+ * so a refresh that fails where nobody reads its output is not silent.
  */
-export async function refreshIndexInBackground(root: string): Promise<void> {
+export async function refreshIndexInBackground(root: string, runId: string): Promise<void> {
+  try {
+    await writeRefreshMarker(indexPath(root), runId);
+  } catch (err) {
+    // Not a reason to skip the refresh: only a later warning is lost.
+    console.error(
+      `ledger backtest: warning: no refresh marker for run ${runId}: ${firstLine(String(err))}`,
+    );
+  }
   const refresh = await refreshCommand(root);
   if ("reason" in refresh) {
     console.error(

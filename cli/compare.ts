@@ -23,7 +23,7 @@ import {
   resolveRootFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, indexDbPath } from "./_query.ts";
+import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { cellText, formatTable } from "./_table.ts";
 import { formatDuration } from "./runs.ts";
 
@@ -102,6 +102,7 @@ export async function main(args: string[]): Promise<number> {
       labels: comparison.labels,
     }),
   );
+  await warnIfIndexMayLackRuns("compare", dbPath);
   return EXIT_OK;
 }
 

@@ -122,7 +122,7 @@ export async function main(args: string[]): Promise<number> {
   }
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeReport(report));
-  if (!values["no-index"]) await refreshIndexInBackground(root);
+  if (!values["no-index"]) await refreshIndexInBackground(root, report.rerun_run_id);
   return EXIT_OK;
 }
 

@@ -45,11 +45,13 @@ import {
   RUN_SELECT_FLAGS,
   runSelection,
   sortOnlyColumns,
+  warnIfIndexMayLackRuns,
 } from "./_query.ts";
 import {
   cellText,
   formatTable,
   leaveOutToFit,
+  type OutputFormat,
   tableFits,
   terminalWidth,
   writeJsonTexts,
@@ -187,16 +189,31 @@ export async function main(args: string[]): Promise<number> {
       : [...(query.columns ?? []), ...sortOnlyColumns(query, hasRunsColumn)],
     limit: limit ?? (machine ? undefined : TABLE_ROWS_DEFAULT + 1),
   };
-  if (legacyDbPath !== undefined) {
-    const dual = { legacyDbPath, indexDbPath: dbPath, cutoverDate };
-    const wide = values.wide === true;
-    return await printDual(runQuery, dual, {
+  const code = legacyDbPath === undefined
+    ? await printRuns(dbPath, runQuery, { values, format, limit, memoryLimit, query })
+    : await printDual(runQuery, { legacyDbPath, indexDbPath: dbPath, cutoverDate }, {
       format,
-      wide,
+      wide: values.wide === true,
       limitGiven: limit !== undefined,
       columnsAsked: query.columns ?? [],
     });
-  }
+  if (code === EXIT_OK) await warnIfIndexMayLackRuns("runs", dbPath);
+  return code;
+}
+
+/** The answer from the index alone (no legacy file), in `format`. */
+async function printRuns(
+  dbPath: string,
+  runQuery: RunQuery,
+  { values, format, limit, memoryLimit, query }: {
+    values: ParsedFlags["values"];
+    format: OutputFormat;
+    limit: number | undefined;
+    memoryLimit: string;
+    query: RunQuery;
+  },
+): Promise<number> {
+  const machine = format !== "table";
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       if (format === "json" || format === "jsonl") {

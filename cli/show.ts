@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
+import { listRefreshMarkers, refreshPendingClause } from "../indexer/refresh_marker.ts";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { getRun, IndexNotFoundError, readRunDetail, type RunDetail } from "../indexer/queries.ts";
 import {
@@ -21,7 +22,7 @@ import {
 import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
 import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
-import { asUsage } from "./_query.ts";
+import { asUsage, warnIfIndexMayLackRuns } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth, truncate } from "./_table.ts";
 import {
   activeLegacyDbPath,
@@ -130,9 +131,13 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   if (detail === null) {
+    // One line still: a refresh that has not finished is the likely reason.
+    const pending = refreshPendingClause(await listRefreshMarkers(dbPath));
     console.error(
       `ledger show: run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
-        `(see \`ledger runs\`; new events need \`ledger rebuild-index\`)`,
+        (pending === undefined
+          ? `(see \`ledger runs\`; new events need \`ledger rebuild-index\`)`
+          : `(${pending})`),
     );
     return EXIT_FAILURE;
   }
@@ -147,6 +152,7 @@ export async function main(args: string[]): Promise<number> {
     });
     if (equity !== null) console.log(`\n${equity}`);
   }
+  await warnIfIndexMayLackRuns("show", dbPath);
   return EXIT_OK;
 }
 

@@ -188,7 +188,7 @@ export async function main(args: string[]): Promise<number> {
   if (unrecorded !== undefined) return unrecorded;
   if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
   else console.log(describeSweep(result));
-  if (!values["no-index"]) await refreshIndexInBackground(root);
+  if (!values["no-index"]) await refreshIndexInBackground(root, result.runId);
   return EXIT_OK;
 }
 

@@ -36,6 +36,7 @@ import {
   RUN_SELECT_FLAGS,
   runSelection,
   sortOnlyColumns,
+  warnIfIndexMayLackRuns,
 } from "./_query.ts";
 import { cellText, leaveOutToFit, terminalWidth, writeJsonTexts, writeRows } from "./_table.ts";
 
@@ -121,7 +122,7 @@ export async function main(args: string[]): Promise<number> {
   const selection = await asUsage(() => Promise.resolve(runSelection(values)));
   const dbPath = indexDbPath(values);
   const memoryLimit = readerMemoryLimitFlag(values);
-  return await asUsage(() =>
+  const code = await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const sortKeys = sort.length === 0 ? undefined : parseSort(sort.join(","), "trials");
       const asked = columns === undefined ? [] : parseColumns(columns, "trials");
@@ -174,6 +175,8 @@ export async function main(args: string[]): Promise<number> {
       return EXIT_OK;
     }, { memoryLimit })
   );
+  if (code === EXIT_OK) await warnIfIndexMayLackRuns("trials", dbPath);
+  return code;
 }
 
 /** Options for {@linkcode formatTrialsTable}. */

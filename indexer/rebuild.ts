@@ -50,6 +50,7 @@ import {
   STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
 import { exists } from "../ledger/exists.ts";
+import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
 import { renamedOption } from "../ledger/renamed_option.ts";
 import {
   InvalidMemoryLimitError,
@@ -600,9 +601,12 @@ export async function rebuildIndex(
     );
   }
   const tempPath = tempPathFor(dbPath);
+  let published = false;
   try {
     const leftovers = await removeLeftovers(dbPath);
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
+    // Listed before the log: the runs they stand for were on disk before them.
+    const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
     const files = await listPartFiles(root);
     progress(`log: ${files.length} part files`);
     const phasesMs: Record<string, number> = {};
@@ -650,7 +654,17 @@ export async function rebuildIndex(
     signal?.throwIfAborted();
     const publishStart = performance.now();
     await publish(tempPath, dbPath);
+    published = true;
     phasesMs.publish = Math.round(performance.now() - publishStart);
+    try {
+      await removeRefreshMarkers(markers);
+    } catch (err) {
+      throw new RebuildError(
+        `Published ${dbPath}, but could not remove its refresh markers (readers will warn that ` +
+          `it may lack runs until a rebuild removes them): ${describeError(err, tempPath)}`,
+        { cause: err },
+      );
+    }
     const elapsedMs = Math.round(performance.now() - startMs);
     progress(
       `published ${dbPath} (${built.mode}): ${built.events} events, ${built.runs} runs, ` +
@@ -659,6 +673,7 @@ export async function rebuildIndex(
     return { ...built, dbPath, filesScanned: files.length, elapsedMs, recoveredFrom, phasesMs };
   } catch (err) {
     await removeTemp(tempPath);
+    if (published) throw err; // said after the index was published
     if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
     if (err instanceof InvalidDateError) throw err;
     if (err instanceof IndexSourceError) {

@@ -126,8 +126,3 @@ export const TRADES_SQL = `SELECT filename,
 export const CALLERS_SQL = `SELECT t.filename, to_json(t)::VARCHAR AS row_json
   FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true) t
   ORDER BY t.filename, t.count DESC, t.caller`;
-
-/** Runs whose id is `$1` or starts with it (at most `$2`), exact match first. */
-export const RESOLVE_RUN_SQL = `SELECT run_id FROM runs_status
-  WHERE run_id = $1::VARCHAR OR starts_with(run_id, $1::VARCHAR)
-  ORDER BY run_id <> $1::VARCHAR, run_id LIMIT $2::BIGINT`;

@@ -18,6 +18,7 @@ import { rows, type SqlParam } from "../indexer/_sql.ts";
 import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
+import { AmbiguousRunError, resolveRunId, UnknownRunError } from "../indexer/query/resolve.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { parseJsonText } from "../ledger/json_text.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
@@ -31,7 +32,6 @@ import {
   OVERVIEW_ROWS_SQL,
   OVERVIEW_SORTS,
   PHASES_SQL,
-  RESOLVE_RUN_SQL,
   RUNS_PER_DAY_SQL,
   RUNS_SQL,
   TAGS_SQL,
@@ -219,9 +219,6 @@ export interface RunView {
   archive: { reason: string | null; changed_at_ms: number } | null;
 }
 
-/** Candidates listed when a prefix matches several runs. */
-const AMBIGUOUS_SHOWN_MAX = 10;
-
 /**
  * The index knows no run with this id or prefix.
  *
@@ -246,34 +243,8 @@ export class RunNotFoundError extends Error {
   }
 }
 
-/**
- * A run id prefix matches more than one run.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { AmbiguousRunError } from "./data.ts";
- * assert.match(new AmbiguousRunError("p", ["p1", "p2"]).message, /p1/);
- * ```
- */
-export class AmbiguousRunError extends Error {
-  /** The prefix. */
-  readonly prefix: string;
-  /** Some of the runs it matches. */
-  readonly candidates: string[];
-  /** Create the error for `prefix` matching `candidates`. */
-  constructor(prefix: string, candidates: string[]) {
-    const shown = candidates.slice(0, AMBIGUOUS_SHOWN_MAX);
-    super(
-      `Run id prefix ${JSON.stringify(prefix)} is ambiguous: it matches ${shown.join(", ")}${
-        candidates.length > AMBIGUOUS_SHOWN_MAX ? ", ..." : ""
-      }`,
-    );
-    this.name = "AmbiguousRunError";
-    this.prefix = prefix;
-    this.candidates = candidates;
-  }
-}
+/** A run id prefix matches more than one run: the command line's own error (SPEC 11). */
+export { AmbiguousRunError };
 
 /** Options for {@linkcode ReportIndex.open}. */
 export interface ReportIndexOptions {
@@ -377,12 +348,13 @@ export class ReportIndex {
   async resolveRunIds(given: readonly string[]): Promise<string[]> {
     const out: string[] = [];
     for (const id of given) {
-      const found = await rows(this.#conn, RESOLVE_RUN_SQL, [id, AMBIGUOUS_SHOWN_MAX + 1]);
-      const ids = found.map((r) => String(r.run_id));
-      const exact = ids.includes(id) ? id : undefined;
-      if (exact === undefined && ids.length === 0) throw new RunNotFoundError(id, this.dbPath);
-      if (exact === undefined && ids.length > 1) throw new AmbiguousRunError(id, ids);
-      const resolved = exact ?? ids[0];
+      let resolved: string;
+      try {
+        resolved = await resolveRunId(this.#conn, id); // the command line's rule (SPEC 11)
+      } catch (err) {
+        if (err instanceof UnknownRunError) throw new RunNotFoundError(id, this.dbPath);
+        throw err;
+      }
       if (!out.includes(resolved)) out.push(resolved);
     }
     return out;

@@ -511,7 +511,8 @@ export function objectiveRankValue(
  * with metrics `b` by `objective`: the higher {@linkcode objectiveRankValue}
  * wins and null ranks last; between two unbounded values (both trials without
  * a losing trade) the higher `mean_return_bps` wins; any other tie keeps the
- * earlier trial, so this is false.
+ * earlier trial, so this is false. Values within a relative 1e-12 of each
+ * other are a tie (floating-point sums of the same returns).
  *
  * @example
  * ```ts
@@ -521,6 +522,10 @@ export function objectiveRankValue(
  * const allWon = { calls: 2, win_rate: 1, mean_return_bps: 5000, profit_factor: null };
  * assert.equal(ranksAbove(allWon, pf5, "profit_factor"), true);
  * assert.equal(ranksAbove(pf5, allWon, "profit_factor"), false);
+ * // Means equal but for the order the returns were summed in: a tie, the earlier trial keeps it.
+ * const m1 = { calls: 5, win_rate: 0.2, mean_return_bps: 778.42157842159997 };
+ * const m0 = { calls: 5, win_rate: 0.4, mean_return_bps: 778.42157842159975 };
+ * assert.equal(ranksAbove(m1, m0, "mean_return_bps"), false);
  * ```
  */
 export function ranksAbove(a: RankedMetrics, b: RankedMetrics, objective: SweepObjective): boolean {
@@ -529,9 +534,24 @@ export function ranksAbove(a: RankedMetrics, b: RankedMetrics, objective: SweepO
   if (ra === null) return false;
   if (rb === null) return true;
   if (ra === Infinity && rb === Infinity) {
-    return (a.mean_return_bps ?? -Infinity) > (b.mean_return_bps ?? -Infinity);
+    return clearlyAbove(a.mean_return_bps ?? -Infinity, b.mean_return_bps ?? -Infinity);
   }
-  return ra > rb;
+  return clearlyAbove(ra, rb);
+}
+
+/**
+ * Relative difference under which two objective values are a tie: a mean of
+ * the same returns summed in another order differs in its last bits
+ * (778.42157842159975 against ...997 for two trials whose returns sum
+ * exactly alike), and the earlier trial must keep a tie.
+ */
+const TIE_RELATIVE = 1e-12;
+
+/** `x > y`, and not by a rounding error's worth ({@linkcode TIE_RELATIVE}). */
+function clearlyAbove(x: number, y: number): boolean {
+  if (!(x > y)) return false;
+  if (!Number.isFinite(x) || !Number.isFinite(y)) return true;
+  return x - y > TIE_RELATIVE * Math.max(Math.abs(x), Math.abs(y));
 }
 
 function bestTrialSummary(best: Best): Record<string, unknown> {

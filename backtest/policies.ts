@@ -115,7 +115,10 @@ const nonNegative = z.number().min(0);
 export interface FixedStopPolicy {
   /** Policy type. */
   type: "fixed_stop";
-  /** Stop distance below the entry, a fraction in [0, 1] (0: stop at the entry, 1: never). */
+  /**
+   * Stop distance below the entry, a fraction in [0, 1] (0: stop at the entry; 1: a stop at price
+   * 0, which only a candle whose low is 0 reaches, as in quantBot).
+   */
   stopPct: number;
   /** Target distance above the entry, a fraction >= 0 (0 or absent: no target, as quantBot). */
   takeProfitPct?: number;
@@ -172,7 +175,10 @@ export interface TrailingStopPolicy {
   type: "trailing_stop";
   /** Rise above the entry that arms the trail, a fraction >= 0. */
   activationPct: number;
-  /** Trail distance below the highest high, a fraction in [0, 1] (1: never fires). */
+  /**
+   * Trail distance below the highest high, a fraction in [0, 1] (1: a trail at price 0, which only a
+   * candle whose low is 0 reaches).
+   */
   trailPct: number;
   /** Fixed stop below the entry, always active, in [0, 1] (0 or absent: none, as quantBot). */
   hardStopPct?: number;

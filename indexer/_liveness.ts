@@ -18,7 +18,7 @@
 /** Clock ticks per second of `/proc/<pid>/stat` start times (USER_HZ, 100 on Linux). */
 const PROC_TICKS_PER_SECOND = 100;
 /** Slack between a process's start and its `run.started` event, in ms (clock skew, ps's 1 s grain). */
-const START_SLACK_MS = 5_000;
+export const START_SLACK_MS = 5_000;
 /** Longest wait for `ps`. */
 const PS_TIMEOUT_MS = 10_000;
 

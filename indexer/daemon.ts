@@ -416,7 +416,8 @@ async function runningProcessEnded(dbPath: string, debug: (msg: string) => void)
         conn,
         `SELECT c.pid, c.started_at_ms, p.alive
           FROM (${SELECT_LIVENESS_CANDIDATES_SQL}) c
-          LEFT JOIN process_liveness p ON p.host = c.host AND p.pid = c.pid`,
+          LEFT JOIN process_liveness p ON p.host = c.host AND p.pid = c.pid
+            AND p.started_at_ms IS NOT DISTINCT FROM c.started_at_ms`,
         [probe.host],
       ));
   } catch (err) {

@@ -1093,10 +1093,16 @@ async function recordLiveness(
     if (ctx.mode === "full") await keepKnownLiveness(conn, ctx);
     return probe.reason;
   }
-  const candidates = await rows(conn, SELECT_LIVENESS_CANDIDATES_SQL, [probe.host]);
-  const pids = candidates.map((c) => Number(c.pid));
-  const alive = await probe.check(candidates.map(candidateOf));
-  const checked = pids.map((pid, i) => ({ host: probe.host, pid, alive: alive[i] }));
+  const candidates = (await rows(conn, SELECT_LIVENESS_CANDIDATES_SQL, [probe.host])).map(
+    candidateOf,
+  );
+  const alive = await probe.check(candidates);
+  const checked = candidates.map((c, i) => ({
+    host: probe.host,
+    pid: c.pid,
+    started_at_ms: c.startedAtMs,
+    alive: alive[i],
+  }));
   await exec(conn, REPLACE_LIVENESS_SQL, [JSON.stringify(checked), Date.now()]);
   return undefined;
 }
@@ -1133,7 +1139,7 @@ async function keepKnownLiveness(conn: DuckDBConnection, ctx: BuildContext): Pro
   if (!(await exists(ctx.dbPath))) return;
   const read = await readLiveIndex(
     ctx.dbPath,
-    (c) => rows(c, `SELECT host, pid, alive, checked_at_ms FROM process_liveness`),
+    (c) => rows(c, `SELECT host, pid, alive, checked_at_ms, started_at_ms FROM process_liveness`),
   );
   if (!read.ok) {
     // A damaged or older index has nothing usable to keep; the rebuild goes on without it.

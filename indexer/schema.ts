@@ -68,8 +68,9 @@ import {
 } from "./_line_checks.ts";
 
 /** Version of the index layout; an index with another version is rebuilt in full. */
-// 3: one definition of a valid line (issue 19.1); 4: annotations (tags, notes, archived).
-export const INDEX_FORMAT_VERSION = 4;
+// 3: one definition of a valid line (issue 19.1); 4: annotations (tags, notes, archived);
+// 5: liveness per run start (runs_status.pid_started_at_ms, process_liveness.started_at_ms).
+export const INDEX_FORMAT_VERSION = 5;
 
 export { ID_LENGTH_MAX, TIMESTAMP_MS_MAX };
 export { EVENT_FIELD_RULES, type FieldKind, type FieldRule };
@@ -244,6 +245,7 @@ export const LATEST_RUNS_SELECT_SQL =
   FROM runs_status s
   LEFT JOIN runs_d d USING (run_id)
   LEFT JOIN process_liveness p ON p.host = s.host AND p.pid = s.pid
+    AND p.started_at_ms IS NOT DISTINCT FROM s.pid_started_at_ms
   LEFT JOIN run_tags lbl ON lbl.run_id = s.run_id AND lbl.key = 'label'
   LEFT JOIN run_archive a ON a.run_id = s.run_id
 `;
@@ -280,7 +282,7 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
     run_id VARCHAR NOT NULL, started_at_ms BIGINT, completed_at_ms BIGINT, failed_at_ms BIGINT,
     summary_json VARCHAR, error_json VARCHAR, artifact_paths_json VARCHAR, failed_phase VARCHAR,
     host VARCHAR, pid BIGINT, first_event_at_ms BIGINT, last_event_at_ms BIGINT,
-    activity_at_ms BIGINT, event_count BIGINT)`,
+    activity_at_ms BIGINT, event_count BIGINT, pid_started_at_ms BIGINT)`,
   `CREATE TABLE IF NOT EXISTS phase_timings (
     run_id VARCHAR NOT NULL, phase_name VARCHAR NOT NULL, phase_order BIGINT,
     started_at_ms BIGINT, completed_at_ms BIGINT, duration_ms BIGINT,
@@ -305,10 +307,12 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS baseline_results (
     run_id VARCHAR NOT NULL, alerts_total BIGINT, alerts_ok BIGINT, artifact_path VARCHAR,
     completed_at_ms BIGINT, event_id VARCHAR NOT NULL)`,
-  // Liveness of the processes of running runs on this host, checked at index time.
+  // Liveness of the processes of running runs on this host, checked at index time: one row
+  // per process and start of a run on it (started_at_ms: the run.started that named the pid),
+  // since a pid reused by a later run is alive for that run and gone for the earlier one.
   `CREATE TABLE IF NOT EXISTS process_liveness (
     host VARCHAR NOT NULL, pid BIGINT NOT NULL, alive BOOLEAN NOT NULL,
-    checked_at_ms BIGINT NOT NULL)`,
+    checked_at_ms BIGINT NOT NULL, started_at_ms BIGINT)`,
   // The status rules: LATEST_RUNS_SELECT_SQL.
   `CREATE OR REPLACE VIEW latest_runs AS
 ${LATEST_RUNS_SELECT_SQL}  ORDER BY coalesce(d.created_at_ms, s.first_event_at_ms) DESC, s.run_id`,
@@ -806,14 +810,18 @@ export const DERIVE_SQL: readonly string[] = [
           AS artifact_paths_json,
         arg_max_null(phase_name, ${KEY}) FILTER (WHERE event_type = 'run.failed') AS failed_phase,
         arg_max_null(host, ${KEY}) FILTER (WHERE event_type = 'run.started') AS host,
-        arg_max_null(pid, ${KEY}) FILTER (WHERE event_type = 'run.started') AS pid
+        arg_max_null(pid, ${KEY}) FILTER (WHERE event_type = 'run.started') AS pid,
+        -- When the run.started that named host and pid was written (a resumed run's last):
+        -- the pid-reuse check compares the process's start with it.
+        arg_max_null(timestamp_ms, ${KEY}) FILTER (WHERE event_type = 'run.started')
+          AS pid_started_at_ms
       FROM events
       WHERE event_type IN ('run.completed', 'run.failed', 'run.started') AND ${AFFECTED_EVENTS}
       GROUP BY run_id
     )
     SELECT t.run_id, t.started_at_ms, t.completed_at_ms, t.failed_at_ms, p.summary_json,
       p.error_json, p.artifact_paths_json, p.failed_phase, p.host, p.pid, t.first_event_at_ms,
-      t.last_event_at_ms, t.activity_at_ms, t.event_count
+      t.last_event_at_ms, t.activity_at_ms, t.event_count, p.pid_started_at_ms
     FROM totals t LEFT JOIN picks p USING (run_id)`,
   `DELETE FROM phase_timings WHERE ${AFFECTED}`,
   `INSERT INTO phase_timings
@@ -928,31 +936,39 @@ export const SELECT_DERIVE_GROUP_SQL: readonly string[] = [
   `INSERT INTO affected_runs SELECT run_id FROM derive_groups WHERE g = $1`,
 ];
 
-/** Unfinished runs on `$1` (this host) with a pid: their process liveness is checked. */
-export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT host, pid, max(started_at_ms) AS started_at_ms
+/**
+ * Unfinished runs on `$1` (this host) with a pid: their process liveness is
+ * checked, once per pid and start (two runs on one reused pid are two checks:
+ * the process can have started after the earlier run, never after the later).
+ */
+export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT DISTINCT host, pid,
+    pid_started_at_ms AS started_at_ms
   FROM runs_status
   WHERE host = $1 AND pid IS NOT NULL AND completed_at_ms IS NULL AND failed_at_ms IS NULL
-  GROUP BY host, pid ORDER BY pid`;
+  ORDER BY pid, started_at_ms`;
 
 /**
- * Replace the liveness table: `$1` a JSON array of `{host, pid, alive}`,
- * `$2` check time.
+ * Replace the liveness table: `$1` a JSON array of
+ * `{host, pid, started_at_ms, alive}`, `$2` check time.
  */
 export const REPLACE_LIVENESS_SQL: readonly string[] = [
   `DELETE FROM process_liveness`,
-  `INSERT INTO process_liveness
-    SELECT host, pid, alive, $2::BIGINT FROM (SELECT unnest(from_json($1::VARCHAR,
-      '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN"}]'), recursive := true))`,
+  `INSERT INTO process_liveness (host, pid, alive, checked_at_ms, started_at_ms)
+    SELECT host, pid, alive, $2::BIGINT, started_at_ms FROM (SELECT unnest(from_json($1::VARCHAR,
+      '[{"host": "VARCHAR", "pid": "BIGINT", "started_at_ms": "BIGINT", "alive": "BOOLEAN"}]'),
+      recursive := true))`,
 ];
 
 /**
  * Keep liveness rows known from a previous index (`$1` a JSON array of
- * `{host, pid, alive, checked_at_ms}`) when the check cannot run now.
+ * `{host, pid, alive, checked_at_ms, started_at_ms}`) when the check cannot
+ * run now.
  */
-export const KEEP_LIVENESS_SQL = `INSERT INTO process_liveness
-  SELECT host, pid, alive, checked_at_ms FROM (SELECT unnest(from_json($1::VARCHAR,
-    '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN", "checked_at_ms": "BIGINT"}]'),
-    recursive := true))`;
+export const KEEP_LIVENESS_SQL =
+  `INSERT INTO process_liveness (host, pid, alive, checked_at_ms, started_at_ms)
+  SELECT host, pid, alive, checked_at_ms, started_at_ms FROM (SELECT unnest(from_json($1::VARCHAR,
+    '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN", "checked_at_ms": "BIGINT",
+      "started_at_ms": "BIGINT"}]'), recursive := true))`;
 
 /** Drop the temp tables of a pipeline run. */
 export const DROP_TEMP_SQL: readonly string[] = [

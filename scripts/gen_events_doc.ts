@@ -10,6 +10,7 @@
  */
 import { registryJsonSchema } from "../ledger/registry.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, JSON_DEPTH_MAX, LINE_BYTES_MAX } from "../ledger/events.ts";
+import { START_SLACK_MS } from "../indexer/_liveness.ts";
 
 /** Where the generated document lives, relative to the project directory. */
 export const EVENTS_DOC_PATH = "docs/EVENTS.md";
@@ -192,7 +193,12 @@ const INDEX_RULES = [
   "- **Running, pending, stale.** A run with no ending is `running` once it started or shows any",
   "  activity, `pending` when it was only created. A running run is `stale` when its process on",
   "  this host is known to be gone or when its newest event is older than the stale limit (one",
-  "  day by default); a pending run has no process to check and stays pending however old. A",
+  "  day by default); a pending run has no process to check and stays pending however old. The",
+  "  process is the one the last `run.started` names (a resumed run's), and it is gone when no",
+  `  such pid is alive or when the live one started more than ${
+    START_SLACK_MS / 1000
+  } s after that \`run.started\` (the`,
+  "  pid was reused: a later run on the same pid does not keep an earlier one running). A",
   "  running or pending run is `stale` when its newest event is more than",
   `  ${FUTURE_TIMESTAMP_TOLERANCE_MS / 3_600_000} hours ahead of the clock (a machine whose clock`,
   "  is set in the future must not leave a run live at the top of every list forever).",

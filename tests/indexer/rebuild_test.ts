@@ -432,6 +432,9 @@ Deno.test("an interrupted rebuild leaves the previous index and no temporary fil
 
 Deno.test("stale: a running run whose process on this host is gone, or silent too long", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  // A live process of its own for the resumed run (this test's pid is shared below), started
+  // before the run.started that names it.
+  const resumer = new Deno.Command("sleep", { args: ["60"] }).spawn();
   try {
     const host = Deno.hostname();
     const child = new Deno.Command(Deno.execPath(), { args: ["eval", "0"] }).spawn();
@@ -449,6 +452,14 @@ Deno.test("stale: a running run whose process on this host is gone, or silent to
       ev("run.started", "other-host", now - 5, { host: "some-other-host", pid: deadPid }),
       created("old", 3 * 3_600_000 + 10),
       ev("run.started", "old", now - 3 * 3_600_000),
+      // Resumed: its process now is the last run.started's, alive; the first one's is gone.
+      created("resumed", 2 * 3_600_000 + 10),
+      ev("run.started", "resumed", now - 2 * 3_600_000, { host, pid: deadPid }),
+      ev("run.started", "resumed", now, { host, pid: resumer.pid }),
+      // Started half an hour ago (not silent too long) on the pid this test's process has now:
+      // this process started later, so that run's own process is gone.
+      created("pid-reused", 30 * 60_000 + 10),
+      ev("run.started", "pid-reused", now - 30 * 60_000, { host, pid: Deno.pid }),
     ]);
     const db = join(root, "index", "runs.duckdb");
     await rebuildIndex(root, { staleAfterMs: 3_600_000 });
@@ -464,6 +475,8 @@ Deno.test("stale: a running run whose process on this host is gone, or silent to
       dead: "stale",
       "other-host": "running",
       old: "stale",
+      resumed: "running",
+      "pid-reused": "stale",
     }, `liveness ${JSON.stringify(liveness)}, own pid ${Deno.pid}, dead pid ${deadPid}`);
     // A rebuild that can neither read /proc nor run ps (the background refresh child of a
     // backtest) keeps what is known: the dead run stays stale, incremental or full.
@@ -473,10 +486,14 @@ Deno.test("stale: a running run whose process on this host is gone, or silent to
       equal(r.code, 0, r.stderr);
       match(r.stderr, /pid check skipped/);
       equal((await status()).dead, "stale", `after a ${full ? "full" : "incremental"} rebuild`);
+      equal((await status())["pid-reused"], "stale", `pid reuse kept after ${full}`);
+      equal((await status()).resumed, "running", `resumed kept after ${full}`);
     }
     await rebuildIndex(root, { staleAfterMs: 24 * 3_600_000 });
     equal((await status()).old, "running");
   } finally {
+    resumer.kill("SIGKILL");
+    await resumer.status;
     await Deno.remove(root, { recursive: true });
   }
 });

@@ -681,3 +681,18 @@ Deno.test("rebuild limits: batchBytesMax and deriveGroupEventsMax, former names 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("a part read in several ranges counts as one file read", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-idx-" });
+  try {
+    const events = Array.from({ length: 200 }, (_, i) => fullRun(`run-${i}`, T0 + i * 1000)).flat();
+    const path = await writePart(root, `${DAY1}/part-000001.jsonl`, events);
+    const batchBytesMax = 64 * 1024;
+    ok((await Deno.stat(path)).size > 2 * batchBytesMax, "the part spans several batches");
+    const report = await rebuildIndex(root, { full: true, batchBytesMax });
+    equal(report.events, events.length);
+    deepEqual([report.filesRead, report.filesScanned], [1, 1]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -40,7 +40,7 @@ Compare runs side by side, one column per run (a unique id prefix is
 enough): whether they saw the same data, git commit and dirty flag, the
 config paths whose values differ, every summary metric with its delta to
 the first run, phase durations, and per-caller results (a policy run's
-caller_summary.parquet). --json prints
+caller_summary.parquet, a sweep's best trial's). --json prints
 {runs, same_data, config, summary, phases, callers, git}. Paths are named
 as ledger export names columns (a "." inside a key is "\\."); a run with an
 object where another has a value shows that object; null means absent.

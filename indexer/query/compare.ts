@@ -287,10 +287,14 @@ function rowsByCaller(rows: Record<string, unknown>[]): Record<string, Record<st
   return out;
 }
 
-/** The summary's `by_caller` object: caller to its metrics (flat paths); callers without any left out. */
+/**
+ * The summary's `by_caller` object (a sweep's: its best trial's, `best_trial.by_caller`, the
+ * results its summary stands for): caller to its metrics (flat paths); callers without any left out.
+ */
 function byCallerOfSummary(summary: unknown): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
-  const byCaller = valueAt(summary, ["by_caller"]);
+  const own = valueAt(summary, ["by_caller"]);
+  const byCaller = isBranch(own) ? own : valueAt(summary, ["best_trial", "by_caller"]);
   if (!isBranch(byCaller)) return out;
   for (const [caller, metrics] of Object.entries(byCaller)) {
     const flat = flatten(metrics);

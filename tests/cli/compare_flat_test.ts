@@ -100,3 +100,20 @@ Deno.test("flatten: flat names, leaves, own keys only", () => {
   deepEqual(Object.keys(proto), ["__proto__.polluted", "toString"]);
   equal(({} as Record<string, unknown>).polluted, undefined);
 });
+
+Deno.test("compare: a sweep's callers are its best trial's", async () => {
+  await withTempDir(async (root) => {
+    const alice = (count: number) => ({ alice: { count, win_rate: 0.5 } });
+    await buildIndex(root, [
+      ["s1", {}, { best_trial: { trial_id: "t003", by_caller: alice(3) } }],
+      ["p1", {}, { by_caller: alice(4) }],
+    ]);
+    const c = await withReader(
+      indexPath(root),
+      (conn) => compareRuns(conn, ["s1", "p1"], { root }),
+    );
+    deepEqual(c.callers, {
+      alice: { s1: { count: 3, win_rate: 0.5 }, p1: { count: 4, win_rate: 0.5 } },
+    });
+  });
+});

@@ -22,21 +22,26 @@ const SAMPLE = [
 /** Longest wait for a background refresh to finish, in ms. */
 const REFRESH_WAIT_MS_MAX = 60_000;
 
+/** `ledger backtest path-only` of the sample data as run `runId` into `root`. */
+function backtest(root: string, runId: string, ...extra: string[]) {
+  return runLedger([
+    "backtest",
+    "path-only",
+    "--root",
+    root,
+    ...SAMPLE,
+    "--run-id",
+    runId,
+    ...extra,
+  ]);
+}
+
 Deno.test("a background refresh that fails is not silent: readers warn until a rebuild succeeds", async (t) => {
   await withTempDir(async (dir) => {
     const root = join(dir, "ledger");
     const dbPath = join(root, "index", "runs.duckdb");
     for (const runId of ["bt-0", "bt-1"]) {
-      const r = await runLedger([
-        "backtest",
-        "path-only",
-        "--root",
-        root,
-        ...SAMPLE,
-        "--run-id",
-        runId,
-        "--no-index",
-      ]);
+      const r = await backtest(root, runId, "--no-index");
       equal(r.code, 0, r.stderr);
     }
     equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
@@ -46,15 +51,7 @@ Deno.test("a background refresh that fails is not silent: readers warn until a r
     const lockPath = join(root, "index", ".runs.duckdb.rebuild.lock");
     await Deno.remove(lockPath);
     await Deno.mkdir(lockPath);
-    const second = await runLedger([
-      "backtest",
-      "path-only",
-      "--root",
-      root,
-      ...SAMPLE,
-      "--run-id",
-      "bt-2",
-    ]);
+    const second = await backtest(root, "bt-2");
     equal(second.code, 0, second.stderr);
     const markers = await listRefreshMarkers(dbPath);
     deepEqual(markers.map((m) => m.runId), ["bt-2"]);
@@ -113,15 +110,7 @@ Deno.test("a background refresh that fails is not silent: readers warn until a r
       );
     });
     await t.step("a background refresh that succeeds removes its own marker", async () => {
-      const r = await runLedger([
-        "backtest",
-        "path-only",
-        "--root",
-        root,
-        ...SAMPLE,
-        "--run-id",
-        "bt-3",
-      ]);
+      const r = await backtest(root, "bt-3");
       equal(r.code, 0, r.stderr);
       const deadline = Date.now() + REFRESH_WAIT_MS_MAX;
       while ((await listRefreshMarkers(dbPath)).length > 0) {

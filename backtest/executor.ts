@@ -11,6 +11,10 @@
  *   closed the position.
  * - What is still open when the candles end is sold at the last close
  *   (`end_of_data`); with no candle after the anchor that is `p0` at entry time.
+ * - A stop fills at its level (issue 4), also when the candle opens beyond
+ *   it (a gap through the stop). With `gapFill: "open"` a stop the candle
+ *   opens beyond fills at that open instead, the first price there was:
+ *   `min(open, stop)`. Targets fill at their level either way.
  * - Fees and slippage are per side, in bps: the buy costs `p0·(1+c)` and a sale
  *   yields `px·(1-c)` with `c = (feeBps + slippageBps) / 10_000`;
  *   `realized_return_bps` is net of both, `entry_px`/`exit_px` are raw fills.
@@ -46,8 +50,37 @@ import type { Call, CandleSeries } from "./types.ts";
 /** A position share below this counts as fully sold. */
 const POSITION_EPSILON = 1e-9;
 
+/** Where a stop gapped through fills: {@linkcode ReplayOptions.gapFill}. */
+export type GapFill = "level" | "open";
+
+/** The values of {@linkcode GapFill}, the default first. */
+export const GAP_FILLS: readonly GapFill[] = ["level", "open"];
+
 /**
- * Costs applied to every replay.
+ * `value` as a {@linkcode GapFill} (undefined: the default, `"level"`);
+ * throws a `RangeError` naming `gap_fill` for anything else.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { gapFillOf } from "./executor.ts";
+ * assert.equal(gapFillOf(undefined), "level");
+ * assert.equal(gapFillOf("open"), "open");
+ * assert.throws(() => gapFillOf("close"), /gap_fill must be one of level, open, got "close"/);
+ * ```
+ */
+export function gapFillOf(value: unknown): GapFill {
+  if (value === undefined) return GAP_FILLS[0];
+  if (!GAP_FILLS.includes(value as GapFill)) {
+    throw new RangeError(
+      `gap_fill must be one of ${GAP_FILLS.join(", ")}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as GapFill;
+}
+
+/**
+ * Costs and fill rules applied to every replay.
  *
  * @example
  * ```ts
@@ -63,6 +96,11 @@ const POSITION_EPSILON = 1e-9;
  * // Net of both sides: 2 * 0.99 / (1 * 1.01) - 1; the fill price itself is raw.
  * assert.equal(Math.round(paid.realizedReturnBps), 9_604);
  * assert.equal(paid.exitPx, 2);
+ * // A candle that opens at 0.3, under the stop at 0.5: the stop's level, or that open.
+ * const gap = { ts: [0, 60_000], open: [1, 0.3], high: [1, 0.35], low: [1, 0.2], close: [1, 0.3] };
+ * assert.equal(replayCall(policy, gap, { alertTsMs: 0 })!.exitPx, 0.5);
+ * const real: ReplayOptions = { gapFill: "open" };
+ * assert.equal(replayCall(policy, gap, { ...real, alertTsMs: 0 })!.exitPx, 0.3);
  * ```
  */
 export interface ReplayOptions {
@@ -70,6 +108,12 @@ export interface ReplayOptions {
   feeBps?: number;
   /** Slippage per side, bps. @default {0} */
   slippageBps?: number;
+  /**
+   * Where a stop fills when the candle opens beyond it: `"level"`, the stop
+   * price (issue 4's rule, quantBot's), or `"open"`, the candle's open (a gap
+   * gives what a stop order would have got). @default {"level"}
+   */
+  gapFill?: GapFill;
   /**
    * Skip runs of candles in which the policy cannot act (a per-series index,
    * built once). Only a speed-up: results are the same without it.
@@ -166,6 +210,7 @@ export function replayCall(
   let exitReason: ExitReason = "end_of_data";
   let i = a + 1;
   const quiet = index === null ? undefined : machine.quiet;
+  const gapToOpen = options.gapFill === "open";
   while (i < n) {
     if (quiet !== undefined) {
       // The largest aligned block starting at i in which the machine is quiet, if any.
@@ -183,12 +228,13 @@ export function replayCall(
     if (signals.length > 1) signals.sort(compareSignals);
     for (const s of signals) {
       const sold = Math.min(s.fraction, remaining);
-      proceeds += sold * s.price;
+      const price = gapToOpen && s.kind === "stop" ? Math.min(s.price, series.open[i]) : s.price;
+      proceeds += sold * price;
       remaining -= sold;
       if (remaining <= POSITION_EPSILON) {
         exitIndex = i;
         exitReason = s.reason;
-        const worst = s.kind === "open" ? series.open[i] : s.kind === "stop" ? s.price : low[i];
+        const worst = s.kind === "open" ? series.open[i] : s.kind === "stop" ? price : low[i];
         if (worst < minPx) minPx = worst;
         break;
       }

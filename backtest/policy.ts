@@ -21,7 +21,7 @@ import {
   summarizeTrades,
 } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
-import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
+import { type CallTrade, type GapFill, gapFillOf, noEntryTrade, replayCalls } from "./executor.ts";
 import { tradeMetrics } from "./metrics.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 import { CALLER_SUMMARY_FILE, POLICY_RESULTS_FILE } from "./run_files.ts";
@@ -165,6 +165,12 @@ export interface PolicyOptions extends BacktestOptions {
   feeBps?: number;
   /** Slippage per side, bps. @default {0} */
   slippageBps?: number;
+  /**
+   * Where a stop gapped through fills (`ReplayOptions.gapFill` in
+   * `executor.ts`); recorded in the config as `gap_fill` when `"open"`.
+   * @default {"level"}
+   */
+  gapFill?: GapFill;
 }
 
 function tradeRow({ call, trade }: CallTrade): Row {
@@ -231,10 +237,13 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
   // Checked before the run exists: a bad policy writes nothing.
   const policy: Policy = parsePolicy(options.policy);
   checkCosts(feeBps, slippageBps);
+  const gapFill = gapFillOf(options.gapFill);
   const ctx = await startRun(POLICY_RUN_TYPE, options, {
     policy: policyForConfig(options.policy),
     fee_bps: feeBps,
     slippage_bps: slippageBps,
+    // Only when not the default: a default run's config stays what it always was.
+    ...(gapFill === "level" ? {} : { gap_fill: gapFill }),
   });
   return await finishRun(ctx, async (session) => {
     const data = await dataPhases(ctx, session, options);
@@ -244,6 +253,7 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
         seriesByMint: data.seriesByMint,
         feeBps,
         slippageBps,
+        gapFill,
         onProgress: options.onProgress,
         progressEvery: 100,
       });

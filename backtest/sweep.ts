@@ -26,7 +26,7 @@ import {
 } from "./workflow.ts";
 import { byCallerSummary, summarizeCallers } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
-import { type CallTrade, noEntryTrade, replayCalls } from "./executor.ts";
+import { type CallTrade, type GapFill, gapFillOf, noEntryTrade, replayCalls } from "./executor.ts";
 import {
   expandGrid,
   flattenObject,
@@ -203,6 +203,12 @@ export interface SweepOptions extends Omit<BacktestOptions, "emitter"> {
   feeBps?: number;
   /** Slippage per side, bps. @default {0} */
   slippageBps?: number;
+  /**
+   * Where a stop gapped through fills (`ReplayOptions.gapFill` in
+   * `executor.ts`); recorded in the config as `gap_fill` when `"open"`.
+   * @default {"level"}
+   */
+  gapFill?: GapFill;
   /** Metric that picks the best trial. @default {"median_return_bps"} */
   objective?: SweepObjective;
   /** Most combinations accepted. @default {GRID_TRIALS_MAX_DEFAULT} (10,000) */
@@ -331,6 +337,7 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
   const feeBps = options.feeBps ?? 0;
   const slippageBps = options.slippageBps ?? 0;
   checkCosts(feeBps, slippageBps);
+  const gapFill = gapFillOf(options.gapFill);
   const { template, axes } = gridAxes(options.grid);
   // The same root rule as startRun's (the emitter's default root).
   const emitter = options.emitter ?? getEventEmitter({ root: options.root });
@@ -338,6 +345,7 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
     grid: template,
     fee_bps: feeBps,
     slippage_bps: slippageBps,
+    ...(gapFill === "level" ? {} : { gap_fill: gapFill }),
     objective,
     max_trials: trialsMaxOf(options) ?? null,
     trials: trials.length,
@@ -348,6 +356,7 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
       const value = await executeTrials(ctx, emitter, trials, data, {
         feeBps,
         slippageBps,
+        gapFill,
         objective,
         onProgress: options.onProgress,
       });
@@ -399,6 +408,7 @@ async function executeTrials(
   options: {
     feeBps: number;
     slippageBps: number;
+    gapFill: GapFill;
     objective: SweepObjective;
     onProgress?: (done: number, total: number) => void;
   },
@@ -410,6 +420,7 @@ async function executeTrials(
       seriesByMint: data.seriesByMint,
       feeBps: options.feeBps,
       slippageBps: options.slippageBps,
+      gapFill: options.gapFill,
     });
     const outcomes = r.trades.map((t) => t.trade);
     const stopOuts = outcomes.filter((t) => t.stopOut).length;

@@ -25,6 +25,7 @@ import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
 import { isInterval } from "../backtest/data.ts";
+import { GAP_FILLS, type GapFill } from "../backtest/executor.ts";
 import {
   type BacktestOptions,
   type InterruptInfo,
@@ -54,6 +55,7 @@ export const FLAGS = {
   policy: { type: "string" },
   "fee-bps": { type: "string" },
   "slippage-bps": { type: "string" },
+  "gap-fill": { type: "string" },
   "run-id": { type: "string" },
   "no-index": { type: "boolean" },
   json: { type: "boolean" },
@@ -91,6 +93,9 @@ Flags:
                        combo {policies}
   --fee-bps N          fee per side in bps (policy runs; default 0)
   --slippage-bps N     slippage per side in bps (policy runs; default 0)
+  --gap-fill F         where a stop the candle opens beyond fills: level (at
+                       the stop: the default, as quantBot) or open (at that
+                       open, what a stop order would get; policy runs)
   --run-id ID          run id (default <run_type>-<yyyymmddThhmmss>-<6 hex>)
   --no-index           do not refresh the index in the background afterwards
   --json               print the result as JSON on stdout
@@ -144,12 +149,15 @@ export async function main(args: string[]): Promise<number> {
   const policyFlag = stringFlag(values, "policy");
   const feeBps = bpsFlag(values, "fee-bps");
   const slippageBps = bpsFlag(values, "slippage-bps");
+  const gapFill = gapFillFlag(values);
   if (workflow === "path-only") {
     for (
-      const [flag, v] of [["policy", policyFlag], ["fee-bps", feeBps], [
-        "slippage-bps",
-        slippageBps,
-      ]] as const
+      const [flag, v] of [
+        ["policy", policyFlag],
+        ["fee-bps", feeBps],
+        ["slippage-bps", slippageBps],
+        ["gap-fill", gapFill],
+      ] as const
     ) {
       if (v !== undefined) throw new UsageError(`--${flag} applies to policy runs only`);
     }
@@ -176,7 +184,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     result = workflow === "path-only"
       ? await runPathOnly({ ...options, ...hooks })
-      : await runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps });
+      : await runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps, gapFill });
   } catch (err) {
     progress?.done();
     return failedRunExit("backtest", err, values.json === true);
@@ -318,6 +326,30 @@ export function parseUtcTime(raw: string): number | undefined {
     : `${offset.slice(0, 3)}:${offset.slice(-2)}`;
   const ms = Date.parse(`${date}T${time ?? "00:00"}${zone}`);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * `--gap-fill level|open` (where a stop the candle opens beyond fills), or
+ * undefined when not given; anything else is a usage error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { gapFillFlag } from "./backtest.ts";
+ * assert.equal(gapFillFlag({ "gap-fill": "open" }), "open");
+ * assert.equal(gapFillFlag({}), undefined);
+ * assert.throws(() => gapFillFlag({ "gap-fill": "close" }), /--gap-fill must be one of level, open/);
+ * ```
+ */
+export function gapFillFlag(values: ParsedFlags["values"]): GapFill | undefined {
+  const raw = stringFlag(values, "gap-fill");
+  if (raw === undefined) return undefined;
+  if (!GAP_FILLS.includes(raw as GapFill)) {
+    throw new UsageError(
+      `--gap-fill must be one of ${GAP_FILLS.join(", ")}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw as GapFill;
 }
 
 export function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {

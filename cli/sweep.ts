@@ -18,6 +18,7 @@ import {
   backtestOptions,
   bpsFlag,
   failedRunExit,
+  gapFillFlag,
   interruptLine,
   jsonFlagName,
   phaseDisplay,
@@ -48,6 +49,7 @@ export const FLAGS = {
   grid: { type: "string" },
   "fee-bps": { type: "string" },
   "slippage-bps": { type: "string" },
+  "gap-fill": { type: "string" },
   objective: { type: "string" },
   "max-trials": { type: "string" },
   "run-id": { type: "string" },
@@ -86,6 +88,9 @@ Flags:
   --interval I         1m, 5m, 15m or 1h
   --fee-bps N          fee per side in bps (default 0)
   --slippage-bps N     slippage per side in bps (default 0)
+  --gap-fill F         where a stop the candle opens beyond fills: level (at
+                       the stop: the default, as quantBot) or open (at that
+                       open, what a stop order would get)
   --run-id ID          run id (default sweep-<yyyymmddThhmmss>-<6 hex>)
   --no-index           do not refresh the index in the background afterwards
   --json               print the result as JSON on stdout
@@ -154,6 +159,7 @@ export async function main(args: string[]): Promise<number> {
     trialsMax,
     feeBps: bpsFlag(values, "fee-bps"),
     slippageBps: bpsFlag(values, "slippage-bps"),
+    gapFill: gapFillFlag(values),
   };
   try {
     planSweep(sweep); // before any work: the count and every combination

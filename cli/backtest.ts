@@ -470,6 +470,11 @@ function describeResult(r: RunResult): string {
     lines.push(
       `  ${s.policy_type}: win rate ${pct(s.win_rate)}, mean ${num(s.mean_return_bps)} bps, ` +
         `median ${num(s.median_return_bps)} bps, stop-outs ${pct(s.stop_out_rate)}`,
+      // What the rates are over: calls without an entry are counted apart (QUANTBOT.md).
+      `  trades: ${num(s.count)}` +
+        (typeof s.calls_no_entry === "number" && s.calls_no_entry > 0
+          ? ` (and ${s.calls_no_entry} without an entry, left out of the rates)`
+          : ""),
     );
   }
   lines.push(`  artifacts: ${r.runDir}/`);

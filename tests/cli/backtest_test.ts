@@ -94,6 +94,8 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       equal(r.code, 0, r.stderr);
       match(r.stdout, /^run policy-\d{8}T\d{6}-[0-9a-f]{6} completed/);
       match(r.stdout, /trailing_stop: win rate/);
+      // What the rates are over: the call without candles is counted apart.
+      match(r.stdout, /^ {2}trades: 2 \(and 1 without an entry, left out of the rates\)$/m);
     });
     await t.step("an impossible policy: exit 2, one line, nothing written", async () => {
       for (

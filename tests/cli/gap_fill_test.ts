@@ -49,6 +49,17 @@ Deno.test("--gap-fill open: a gapped stop fills at the open; the default stays a
       );
       equal(manifest.config.gap_fill, "open");
     });
+    await t.step("the human summary says what its rates are over", async () => {
+      // A second call on a mint without candles: no entry, counted apart.
+      const calls = join(dir, "calls2.csv");
+      await Deno.writeTextFile(calls, CALLS + "G2,g,NONE,solana,2026-01-01T00:00:00Z\n");
+      const r = await runLedger([
+        ...["backtest", "policy", "--policy", STOP, "--root", root, "--no-index"],
+        ...["--calls", calls, "--candles", data[3]],
+      ]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /^ {2}trades: 1 \(and 1 without an entry, left out of the rates\)$/m);
+    });
     await t.step("rerun repeats it: every artifact byte-identical", async () => {
       const r = await runLedger(["rerun", open!.run_id, "--root", root, "--no-index", "--json"]);
       equal(r.code, 0, r.stderr);

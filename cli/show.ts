@@ -5,8 +5,6 @@
  *
  * @module
  */
-import { resolve } from "node:path";
-import { indexPath } from "../ledger/paths.ts";
 import { listRefreshMarkers, refreshPendingClause } from "../indexer/refresh_marker.ts";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { getRun, IndexNotFoundError, readRunDetail, type RunDetail } from "../indexer/queries.ts";
@@ -22,7 +20,7 @@ import {
 import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
 import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
-import { asUsage, warnIfIndexMayLackRuns } from "./_query.ts";
+import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth, truncate } from "./_table.ts";
 import {
   activeLegacyDbPath,
@@ -103,9 +101,7 @@ export async function main(args: string[]): Promise<number> {
   const runId = positionals[0];
   if (runId === "") throw new UsageError("RUN_ID must not be empty");
   const root = resolveRootFlag(values);
-  const db = stringFlag(values, "db");
-  if (db === "") throw new UsageError("--db must not be empty");
-  const dbPath = db === undefined ? indexPath(root) : resolve(db);
+  const dbPath = indexDbPath(values); // --db, else the root's; an empty --db is a usage error
   const legacyFlag = stringFlag(values, "legacy-db");
   if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
   const legacyDbPath = await activeLegacyDbPath(legacyFlag);

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
-import { indexPath } from "../ledger/paths.ts";
+import { indexDbPath } from "./_query.ts";
 import { serveUi } from "../report/server.ts";
 import {
   EXIT_FAILURE,
@@ -86,10 +85,8 @@ export async function main(args: string[]): Promise<number> {
       `--host must be a host name or an IP address, got ${JSON.stringify(host)}`,
     );
   }
-  const db = stringFlag(values, "db");
-  if (db === "") throw new UsageError("--db must not be empty");
   const root = resolveRootFlag(values);
-  const dbPath = db === undefined ? indexPath(root) : resolve(db);
+  const dbPath = indexDbPath(values); // --db, else the root's; an empty --db is a usage error
   try {
     // Before listening, as `ledger runs` and `show` do: a server over no index only answers 503.
     await checkIndexFile(dbPath); // a directory or a FIFO: NotRegularFileError, one line, exit 1

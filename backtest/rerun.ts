@@ -18,7 +18,7 @@ import { PATH_ONLY_RUN_TYPE, runPathOnly } from "./path_only.ts";
 import { POLICY_RUN_TYPE, runPolicy } from "./policy.ts";
 import { runSweep, SWEEP_RUN_TYPE, type SweepEventSink, type SweepObjective } from "./sweep.ts";
 import type { Interval } from "./data.ts";
-import { gapFillOf } from "./executor.ts";
+import type { GapFill } from "./executor.ts";
 
 /**
  * Run types a rerun can repeat.
@@ -505,8 +505,9 @@ function repeat(
   const costs = {
     feeBps: typeof c.fee_bps === "number" ? c.fee_bps : undefined,
     slippageBps: typeof c.slippage_bps === "number" ? c.slippage_bps : undefined,
-    // Absent in a default run's config (and in runs made before the option).
-    gapFill: c.gap_fill === undefined ? undefined : gapFillOf(c.gap_fill),
+    // Absent in a default run's config (and in runs made before the option); runPolicy and
+    // runSweep check it before the run exists, as they check the costs.
+    gapFill: c.gap_fill as GapFill | undefined,
   };
   const emitter = options.emitter as (RunEventSink & SweepEventSink) | undefined;
   switch (manifest.run_type) {

@@ -102,11 +102,12 @@ export async function listRefreshMarkers(dbPath: string): Promise<RefreshMarker[
     throw err;
   }
   const markers: RefreshMarker[] = [];
+  // Names hold the start in ms (13 digits until 2286): in name order is oldest first.
   for (const name of names.sort()) {
     const marker = await readMarker(join(dir, name));
     if (marker !== undefined) markers.push(marker);
   }
-  return markers.sort((a, b) => (a.startedAtMs ?? 0) - (b.startedAtMs ?? 0));
+  return markers;
 }
 
 /** The marker at `path`; undefined when a rebuild removed it since it was listed. */

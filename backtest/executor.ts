@@ -79,6 +79,66 @@ export function gapFillOf(value: unknown): GapFill {
   return value as GapFill;
 }
 
+/** Most bps a fee or slippage may be per side (100%). */
+export const COST_BPS_MAX = 10_000;
+
+/** The costs and fill rule of a run, checked, and what its config records of them. */
+export interface ReplayCosts {
+  /** Fee per side, bps. */
+  feeBps: number;
+  /** Slippage per side, bps. */
+  slippageBps: number;
+  /** Where a stop gapped through fills. */
+  gapFill: GapFill;
+  /**
+   * The run config's fields for them: `fee_bps`, `slippage_bps`, and
+   * `gap_fill` only when not the default (a default run's config stays what
+   * it always was).
+   */
+  config: { fee_bps: number; slippage_bps: number; gap_fill?: GapFill };
+}
+
+/**
+ * The costs and fill rule a policy run or a sweep replays with (defaults 0,
+ * 0 and `"level"`), checked before the run exists; throws a `RangeError`
+ * naming the field (`fee_bps`, `slippage_bps`, `gap_fill`) otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { replayCostsOf } from "./executor.ts";
+ * assert.deepEqual(replayCostsOf({ feeBps: 10 }).config, { fee_bps: 10, slippage_bps: 0 });
+ * assert.deepEqual(replayCostsOf({ gapFill: "open" }).config, {
+ *   fee_bps: 0,
+ *   slippage_bps: 0,
+ *   gap_fill: "open",
+ * });
+ * assert.throws(() => replayCostsOf({ slippageBps: -1 }), /slippage_bps must be >= 0 and < 10000, got -1/);
+ * ```
+ */
+export function replayCostsOf(
+  options: { feeBps?: number; slippageBps?: number; gapFill?: GapFill },
+): ReplayCosts {
+  const feeBps = options.feeBps ?? 0;
+  const slippageBps = options.slippageBps ?? 0;
+  for (const [name, v] of [["fee_bps", feeBps], ["slippage_bps", slippageBps]] as const) {
+    if (!Number.isFinite(v) || v < 0 || v >= COST_BPS_MAX) {
+      throw new RangeError(`${name} must be >= 0 and < ${COST_BPS_MAX}, got ${v}`);
+    }
+  }
+  const gapFill = gapFillOf(options.gapFill);
+  return {
+    feeBps,
+    slippageBps,
+    gapFill,
+    config: {
+      fee_bps: feeBps,
+      slippage_bps: slippageBps,
+      ...(gapFill === GAP_FILLS[0] ? {} : { gap_fill: gapFill }),
+    },
+  };
+}
+
 /**
  * Costs and fill rules applied to every replay.
  *

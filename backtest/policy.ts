@@ -21,7 +21,13 @@ import {
   summarizeTrades,
 } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
-import { type CallTrade, type GapFill, gapFillOf, noEntryTrade, replayCalls } from "./executor.ts";
+import {
+  type CallTrade,
+  type GapFill,
+  noEntryTrade,
+  replayCalls,
+  replayCostsOf,
+} from "./executor.ts";
 import { tradeMetrics } from "./metrics.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 import { CALLER_SUMMARY_FILE, POLICY_RESULTS_FILE } from "./run_files.ts";
@@ -232,18 +238,12 @@ function summaryRow(s: CallerSummary): Row {
  * ```
  */
 export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
-  const feeBps = options.feeBps ?? 0;
-  const slippageBps = options.slippageBps ?? 0;
   // Checked before the run exists: a bad policy writes nothing.
   const policy: Policy = parsePolicy(options.policy);
-  checkCosts(feeBps, slippageBps);
-  const gapFill = gapFillOf(options.gapFill);
+  const { feeBps, slippageBps, gapFill, config } = replayCostsOf(options);
   const ctx = await startRun(POLICY_RUN_TYPE, options, {
     policy: policyForConfig(options.policy),
-    fee_bps: feeBps,
-    slippage_bps: slippageBps,
-    // Only when not the default: a default run's config stays what it always was.
-    ...(gapFill === "level" ? {} : { gap_fill: gapFill }),
+    ...config,
   });
   return await finishRun(ctx, async (session) => {
     const data = await dataPhases(ctx, session, options);
@@ -326,16 +326,5 @@ function policyForConfig(policy: unknown): unknown {
     if (!(err instanceof SyntaxError)) throw err;
     // Not JSON: the plan phase reports it; the config keeps the text as given.
     return policy;
-  }
-}
-
-/** Most bps a fee or slippage may be per side (100%). */
-const COST_BPS_MAX = 10_000;
-
-function checkCosts(feeBps: number, slippageBps: number): void {
-  for (const [name, v] of [["fee_bps", feeBps], ["slippage_bps", slippageBps]] as const) {
-    if (!Number.isFinite(v) || v < 0 || v >= COST_BPS_MAX) {
-      throw new RangeError(`${name} must be >= 0 and < ${COST_BPS_MAX}, got ${v}`);
-    }
   }
 }

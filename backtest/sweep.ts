@@ -26,7 +26,14 @@ import {
 } from "./workflow.ts";
 import { byCallerSummary, summarizeCallers } from "./aggregate.ts";
 import type { ColumnSpec, Row } from "./artifacts.ts";
-import { type CallTrade, type GapFill, gapFillOf, noEntryTrade, replayCalls } from "./executor.ts";
+import {
+  type CallTrade,
+  type GapFill,
+  noEntryTrade,
+  replayCalls,
+  type ReplayCosts,
+  replayCostsOf,
+} from "./executor.ts";
 import {
   expandGrid,
   flattenObject,
@@ -334,18 +341,13 @@ export function planSweep(
 export async function runSweep(options: SweepOptions): Promise<RunResult> {
   const trials = planSweep(options);
   const objective = options.objective ?? SWEEP_OBJECTIVE_DEFAULT;
-  const feeBps = options.feeBps ?? 0;
-  const slippageBps = options.slippageBps ?? 0;
-  checkCosts(feeBps, slippageBps);
-  const gapFill = gapFillOf(options.gapFill);
+  const { feeBps, slippageBps, gapFill, config } = replayCostsAsGrid(options);
   const { template, axes } = gridAxes(options.grid);
   // The same root rule as startRun's (the emitter's default root).
   const emitter = options.emitter ?? getEventEmitter({ root: options.root });
   const ctx = await startRun(SWEEP_RUN_TYPE, { ...options, emitter }, {
     grid: template,
-    fee_bps: feeBps,
-    slippage_bps: slippageBps,
-    ...(gapFill === "level" ? {} : { gap_fill: gapFill }),
+    ...config,
     objective,
     max_trials: trialsMaxOf(options) ?? null,
     trials: trials.length,
@@ -649,15 +651,13 @@ async function storeTrials(
   };
 }
 
-/** Most bps a fee or slippage may be per side (100%). */
-const COST_BPS_MAX = 10_000;
-
-function checkCosts(feeBps: number, slippageBps: number): void {
-  for (const [name, v] of [["fee_bps", feeBps], ["slippage_bps", slippageBps]] as const) {
-    if (!Number.isFinite(v) || v < 0 || v >= COST_BPS_MAX) {
-      throw new GridError(`${name} must be >= 0 and < ${COST_BPS_MAX}, got ${v}`, {
-        field: name,
-      });
-    }
+/** {@linkcode replayCostsOf}, its `RangeError` as a `GridError` naming the field. */
+function replayCostsAsGrid(options: SweepOptions): ReplayCosts {
+  try {
+    return replayCostsOf(options);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    const field = /^(\w+) must/.exec(err.message)?.[1];
+    throw new GridError(err.message, { field });
   }
 }

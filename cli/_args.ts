@@ -195,6 +195,29 @@ export function rebuildMemoryLimitFlag(values: ParsedFlags["values"]): string | 
 }
 
 /**
+ * The warning `rebuild-index` prints when given both `--full` and
+ * `--since-date` (a full rebuild reads every day, so the date changes
+ * nothing), or undefined.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { sinceDateIgnoredWarning } from "./_args.ts";
+ * assert.match(
+ *   sinceDateIgnoredWarning({ full: true, "since-date": "2026-01-02" })!,
+ *   /--since-date 2026-01-02 is ignored with --full/,
+ * );
+ * assert.equal(sinceDateIgnoredWarning({ "since-date": "2026-01-02" }), undefined);
+ * ```
+ */
+export function sinceDateIgnoredWarning(values: ParsedFlags["values"]): string | undefined {
+  const sinceDate = stringFlag(values, "since-date");
+  if (values.full !== true || sinceDate === undefined) return undefined;
+  return `warning: --since-date ${sinceDate} is ignored with --full ` +
+    `(a full rebuild reads every day)`;
+}
+
+/**
  * Parse a flag that must be an integer >= 1 (`--limit`); every bad value
  * gets the same words (`0`, `abc` and `-1` alike).
  *

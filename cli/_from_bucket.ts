@@ -38,6 +38,7 @@ import {
   rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
+  sinceDateIgnoredWarning,
   STALE_AFTER_HOURS_MAX,
   stringFlag,
   UsageError,
@@ -86,6 +87,8 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
     const memoryLimit = rebuildMemoryLimitFlag(values);
     const bucket = await openBucket(stringFlag(values, "from") ?? "", "from");
+    const ignored = sinceDateIgnoredWarning(values);
+    if (ignored !== undefined) console.error(`ledger rebuild-index: ${ignored}`);
     const started = performance.now();
     const verbose = values.verbose === true;
     // SIGINT/SIGTERM as a local rebuild: temporary files removed, previous index kept (an

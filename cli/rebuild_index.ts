@@ -28,6 +28,7 @@ import {
   rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
+  sinceDateIgnoredWarning,
   STALE_AFTER_HOURS_MAX,
   stringFlag,
   UsageError,
@@ -49,7 +50,8 @@ const USAGE = `Usage: ledger rebuild-index [--db PATH] [--since-date YYYY-MM-DD]
 Build or update the DuckDB index (default <root>/index/runs.duckdb) from the
 event log. Without --full an existing index is updated incrementally: only
 files and bytes added since the last rebuild are read. --since-date D re-reads
-the day partitions from D on and keeps what was indexed before D. The new
+the day partitions from D on and keeps what was indexed before D (with --full,
+which reads every day, it is ignored with a warning). The new
 index is built beside the live one and renamed over it, so readers never see
 a half-built index. Bad lines go to the ingest_errors table, never fail the
 rebuild.
@@ -112,6 +114,9 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_OK;
   }
   await requireExistingRoot(options.root);
+  if (options.sinceDateIgnored !== undefined) {
+    console.error(`ledger rebuild-index: ${options.sinceDateIgnored}`);
+  }
   const started = performance.now();
   // One updating line on a terminal when not verbose; nothing at all on a pipe.
   const line = options.verbose ? undefined : progressLine(Deno.stderr, "rebuild-index");
@@ -163,6 +168,8 @@ interface Options {
   staleAfterMs?: number;
   memoryLimit?: string;
   verbose: boolean;
+  /** The warning for `--full` with `--since-date`, or undefined. */
+  sinceDateIgnored?: string;
 }
 
 function parseOptions(args: string[]): Options | "help" {
@@ -185,6 +192,7 @@ function parseOptions(args: string[]): Options | "help" {
     ),
     memoryLimit: rebuildMemoryLimitFlag(values),
     verbose: values.verbose === true,
+    sinceDateIgnored: sinceDateIgnoredWarning(values),
   };
 }
 

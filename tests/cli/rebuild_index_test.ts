@@ -41,6 +41,11 @@ Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 2 on bad
       ]);
       equal(f.code, 0, f.stderr);
       match(f.stdout, /\(full/);
+      // The date changes nothing in a full rebuild: said, not silently dropped.
+      match(f.stderr, /warning: --since-date 2026-01-20 is ignored with --full/);
+      const g = await ledger(["rebuild-index", "--root", root, "--since-date", "2026-01-20"]);
+      equal(g.code, 0, g.stderr);
+      ok(!g.stderr.includes("ignored"), g.stderr);
     });
 
     await t.step("--db writes the index elsewhere", async () => {

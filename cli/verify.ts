@@ -36,8 +36,9 @@ warnings, not counted: events after a run's end (annotations excepted), runs
 with events but neither run.created nor an ending, runs completed twice or
 both completed and failed, NaN/Infinity
 values (read as null), repeated top-level keys (the first counts), timestamps
-more than a day ahead of this clock, a missing _schema.json, and files the
-readers skip. docs/EVENTS.md lists what makes a line valid.
+more than a day ahead of this clock, events in a day directory other than
+their timestamp's UTC day, runs created more than once (the first counts), a
+missing _schema.json, and files the readers skip. docs/EVENTS.md lists what makes a line valid.
 
   --json     print the report as JSON
   --strict   count torn tails (a crash's last line, or a line being written)

@@ -35,7 +35,10 @@
  * holding `NaN`/`Infinity` (valid events; the values read as `null`), events
  * repeating a top-level key (the first value counts, as in the index), events
  * timestamped more than {@linkcode FUTURE_TIMESTAMP_TOLERANCE_MS} ahead of
- * this machine's clock, a missing
+ * this machine's clock, events in a day directory other than the UTC day
+ * of their `timestamp_ms` (SPEC 3: they are indexed, but `--since-date` and
+ * removing old days go by the directory), a run with more than one
+ * `run.created` (the first gives the config), a missing
  * `_schema.json` (the next writer recreates it), a day directory without part
  * files, a file whose name is not UTF-8 (no reader can open it: rename it). Entries the readers skip (entries of `events/` that are not day
  * directories; in a day directory, names not ending in `.jsonl`, hidden
@@ -51,7 +54,7 @@
  */
 import { clockMs } from "./clock.ts";
 import { join } from "node:path";
-import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
+import { DAY_DIR_PATTERN, dayOf, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
 import { sameEventKey } from "./run_lookup.ts";
@@ -163,6 +166,12 @@ export interface VerifyTotals {
   nonFiniteEvents: number;
   /** Valid events timestamped more than a day ahead of the clock (a warning, not a problem). */
   futureEvents: number;
+  /**
+   * Valid events in a day directory other than the UTC day of their
+   * `timestamp_ms` (SPEC 3; a warning, not a problem: they are indexed, but
+   * `--since-date` and retention by day go by the directory).
+   */
+  misfiledEvents: number;
 }
 
 /** The result of {@linkcode verifyLog}. */
@@ -499,6 +508,8 @@ const ANNOTATION_TYPES: ReadonlySet<string> = new Set(ANNOTATION_EVENT_TYPES);
 
 interface RunState {
   created: boolean;
+  /** Its `run.created` events, each id once (more than one: the first gives the config). */
+  creations: number;
   terminal: { type: string; timestampMs: number; where: Where }[];
   /** The latest non-terminal event that is not an annotation. */
   lastOther?: { type: string; timestampMs: number; where: Where };
@@ -534,6 +545,7 @@ class Scan {
   #nonFinite = { events: 0, first: undefined as Where | undefined };
   #repeatedKey = { events: 0, first: undefined as Where | undefined };
   #future = { events: 0, first: undefined as (Where & { timestampMs: number }) | undefined };
+  #misfiled = { events: 0, first: undefined as (Where & { timestampMs: number }) | undefined };
 
   constructor(listedMax: number, futureAfterMs: number) {
     this.#listedMax = listedMax;
@@ -593,6 +605,10 @@ class Scan {
     if (event.timestamp_ms > this.#futureAfterMs) {
       this.#future.events += 1;
       this.#future.first ??= { ...where, timestampMs: event.timestamp_ms };
+    }
+    if (dayOf(event.timestamp_ms) !== day.day) {
+      this.#misfiled.events += 1;
+      this.#misfiled.first ??= { ...where, timestampMs: event.timestamp_ms };
     }
   }
 
@@ -674,12 +690,21 @@ class Scan {
   #noteRun(event: LedgerEvent, where: Where): void {
     let run = this.#runs.get(event.run_id);
     if (run === undefined) {
-      run = { created: false, terminal: [], phasesStarted: new Set(), phasesCompleted: [] };
+      run = {
+        created: false,
+        creations: 0,
+        terminal: [],
+        phasesStarted: new Set(),
+        phasesCompleted: [],
+      };
       this.#runs.set(event.run_id, run);
     }
     const type = event.event_type;
     const at = { type, timestampMs: event.timestamp_ms, where };
-    if (type === "run.created") run.created = true;
+    if (type === "run.created") {
+      run.created = true;
+      run.creations += 1;
+    }
     if (type === "phase.started") run.phasesStarted.add(event.phase_name);
     if (type === "phase.completed") run.phasesCompleted.push({ name: event.phase_name, where });
     if (type === "run.completed" || type === "run.failed") run.terminal.push(at);
@@ -724,6 +749,7 @@ class Scan {
       lifecycle: lifecycle.length,
       nonFiniteEvents: this.#nonFinite.events,
       futureEvents: this.#future.events,
+      misfiledEvents: this.#misfiled.events,
     };
     this.#valueWarnings();
     const problems = totals.invalid + totals.duplicateIds + totals.lifecycle +
@@ -767,6 +793,16 @@ class Scan {
           `${new Date(first.timestampMs).toISOString()}); such a run shows as stale`,
       );
     }
+    const misfiled = this.#misfiled;
+    if (misfiled.first !== undefined) {
+      const first = misfiled.first;
+      this.warnings.push(
+        `${plural(misfiled.events, "event")} in a day directory other than the UTC day of ` +
+          `their timestamp_ms (first at ${first.file}:${first.line}: ` +
+          `${new Date(first.timestampMs).toISOString()}); they are indexed, but ` +
+          `rebuild-index --since-date and removing old days go by the directory`,
+      );
+    }
   }
 
   /** Impossible lifecycles (problems); late events and double endings go to warnings. */
@@ -796,6 +832,12 @@ class Scan {
       this.warnings.push(
         `run ${runId} has ${first.type} at ${first.where.file}:${first.where.line} but no ` +
           `run.created (no run type or config; emit run.created for it)`,
+      );
+    }
+    if (run.creations > 1) {
+      this.warnings.push(
+        `run ${runId} has ${run.creations} run.created events (the first by timestamp_ms, ` +
+          `then event_id, gives its run type and config)`,
       );
     }
     if (run.terminal.length === 0) return;

@@ -96,6 +96,7 @@ Deno.test("ledger verify: finds torn tails, invalid lines, duplicate ids and imp
         lifecycle: 2,
         nonFiniteEvents: 0,
         futureEvents: 0,
+        misfiledEvents: 0,
       });
       assert.equal(report.problems, 5, "2 invalid + 1 duplicate + 2 lifecycle, torn not counted");
       const [day] = report.days;
@@ -297,5 +298,50 @@ Deno.test("ledger verify: control characters of file names and lines are escaped
     // deno-lint-ignore no-control-regex
     assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f]/);
     assert.match(r.stdout, /a\\x1b\[32m\.jsonl:1: invalid: .*\\x1b\[2J\\x1b\[31mBAD\\x07/);
+  });
+});
+
+Deno.test("ledger verify: warns of events filed under another day and of a run created twice", async () => {
+  await withTempDir(async (root) => {
+    const created = (id: string, runType: string) => ({
+      ...ev("run.created", "twice", { run_type: runType, config: {}, data_fingerprint: "f" }),
+      event_id: id,
+    });
+    await writeLines(
+      root,
+      `${DAY}/part-a.jsonl`,
+      line(created("c-1", "first")) + line(created("c-2", "second")) +
+        // An hour before the day of its directory (a hand-written backfill).
+        line({ ...ev("run.started", "late"), timestamp_ms: T0 - 3_600_000 }),
+    );
+    const before = await hashTree(root);
+    const report = await verifyLog(root);
+    assert.equal(report.sound, true, "warnings, not problems");
+    assert.equal(report.totals.misfiledEvents, 1);
+    assert.ok(
+      report.warnings.includes(
+        `1 event in a day directory other than the UTC day of their timestamp_ms (first at ` +
+          `${DAY}/part-a.jsonl:3: 2026-01-19T23:00:00.000Z); they are indexed, but ` +
+          `rebuild-index --since-date and removing old days go by the directory`,
+      ),
+      report.warnings.join("\n"),
+    );
+    assert.ok(
+      report.warnings.includes(
+        "run twice has 2 run.created events (the first by timestamp_ms, then event_id, " +
+          "gives its run type and config)",
+      ),
+      report.warnings.join("\n"),
+    );
+    const r = await runLedger(["verify", "--root", root]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^warning: run twice has 2 run\.created events/m);
+    assert.equal(await hashTree(root), before, "verify changed nothing");
+    // The index agrees: the first run.created gives the run type.
+    const built = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(built.code, 0, built.stderr);
+    const shown = await runLedger(["show", "twice", "--root", root, "--json"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(JSON.parse(shown.stdout).run.run_type, "first");
   });
 });

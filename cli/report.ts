@@ -20,7 +20,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { whereFilter } from "./_report_where.ts";
-import { refuseLedgerOut, refuseUnwritableOut } from "./_query.ts";
+import { refuseLedgerOut, refuseUnwritableOut, warnIfIndexMayLackRuns } from "./_query.ts";
 import { indexPath } from "../ledger/paths.ts";
 
 export const FLAGS: FlagSpec = {
@@ -114,6 +114,7 @@ export async function main(args: string[]): Promise<number> {
     }, ` +
       `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
   );
+  await warnIfIndexMayLackRuns("report", db === undefined ? indexPath(root) : resolve(db));
   return EXIT_OK;
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
-import { indexDbPath } from "./_query.ts";
+import { indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { serveUi } from "../report/server.ts";
 import {
   EXIT_FAILURE,
@@ -95,6 +95,8 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ledger ui: ${err.message}`);
     return EXIT_FAILURE;
   }
+  // Said once, at start: the pages show the index as it is when each is served.
+  await warnIfIndexMayLackRuns("ui", dbPath);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   Deno.addSignalListener("SIGINT", onSignal);

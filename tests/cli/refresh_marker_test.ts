@@ -12,6 +12,7 @@ import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "n
 import { join } from "node:path";
 import { listRefreshMarkers } from "../../indexer/refresh_marker.ts";
 import { REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
+import { startUi } from "../report/_fixture.ts";
 
 const SAMPLE = [
   "--calls",
@@ -88,6 +89,17 @@ Deno.test("a background refresh that fails is not silent: readers warn until a r
         equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
         match(r.stderr, new RegExp(`^ledger ${args[0]}: warning: the index may lack run bt-2: `));
       }
+    });
+    await t.step("report writes its file and warns; ui warns once as it starts", async () => {
+      const out = join(dir, "report.html");
+      const r = await runLedger(["report", "--root", root, "--out", out]);
+      equal(r.code, 0, r.stderr);
+      ok((await Deno.stat(out)).size > 0);
+      equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      match(r.stderr, /^ledger report: warning: the index may lack run bt-2: /);
+      const ui = await startUi(root);
+      const stopped = await ui.stop();
+      match(stopped.stderr, /^ledger ui: warning: the index may lack run bt-2: /);
     });
     await t.step("rebuild-index says why", async () => {
       const r = await runLedger(["rebuild-index", "--root", root]);

@@ -92,7 +92,61 @@ export function checkEventLine(
     const event = validateEvent(read.value, { mode: options.mode ?? "read" }); // rule 7
     return { ok: true, event, nonFiniteCount: read.nonFiniteCount, repeatedKey: read.repeatedKey };
   } catch (err) {
-    if (err instanceof ValidationError) return { ok: false, reason: err.message };
+    if (err instanceof ValidationError) {
+      return { ok: false, reason: reasonAsWritten(err, bytes, read.repeatedKey) };
+    }
     throw err; // not bad content: a bug
   }
+}
+
+/**
+ * The validation error's message, quoting a top-level number as the line
+ * wrote it: the parse gives `9007199254740993` as `...992` and `1e400` as
+ * `null`, and `verify` would otherwise name a value the line does not hold
+ * (the index's `ingest_errors` quotes the text). Left as it is when the
+ * field is nested, its key repeats (the first value counts) or the line is
+ * not JSON as written (`NaN`).
+ */
+function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: boolean): string {
+  const got = err.got;
+  if (got === undefined || repeatedKey || err.field.includes(".")) return err.message;
+  if (got !== "null" && !NUMBER_TEXT.test(got)) return err.message;
+  const suffix = `, got ${got}`;
+  if (!err.message.endsWith(suffix)) return err.message;
+  const written = topLevelNumberText(bytes, err.field);
+  if (written === undefined || written === got) return err.message;
+  return `${err.message.slice(0, -suffix.length)}, got ${written}`;
+}
+
+/** The start of a JSON number's text. */
+const NUMBER_TEXT = /^-?\d/;
+
+/** `JSON.parse` with the source text of primitives (ES2025), not typed by this TypeScript lib. */
+type ParseWithSource = (
+  text: string,
+  reviver: (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown,
+) => unknown;
+
+/**
+ * The text of the number at top-level key `field` of the line, or undefined
+ * (not a number there, or a line `JSON.parse` refuses as written).
+ */
+function topLevelNumberText(bytes: Uint8Array, field: string): string | undefined {
+  const seen: { holder: unknown; source: string }[] = [];
+  let root: unknown;
+  try {
+    root = (JSON.parse as ParseWithSource)(
+      new TextDecoder().decode(bytes).replace(/^\uFEFF/, ""),
+      function (key, value, context) {
+        if (key === field && typeof value === "number" && context.source !== undefined) {
+          seen.push({ holder: this, source: context.source });
+        }
+        return value;
+      },
+    );
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+  return seen.find((s) => s.holder === root)?.source;
 }

@@ -345,3 +345,34 @@ Deno.test("ledger verify: warns of events filed under another day and of a run c
     assert.equal(JSON.parse(shown.stdout).run.run_type, "first");
   });
 });
+
+Deno.test("ledger verify: an invalid number is quoted as the line wrote it, as in ingest_errors", async () => {
+  await withTempDir(async (root) => {
+    const base = { event_type: "phase.started", run_id: "r", phase_name: "load" };
+    await writeLines(
+      root,
+      `${DAY}/part-a.jsonl`,
+      // JSON.parse reads these as 9007199254740992 and Infinity (then null).
+      `{"event_id":"n-1","timestamp_ms":9007199254740993,"event_type":"run.started","run_id":"r"}\n` +
+        line({ ...base, event_id: "n-2", timestamp_ms: T0 }).replace("}", ',"phase_order":1e400}') +
+        line({ ...base, event_id: "n-3", timestamp_ms: T0 }).replace("}", ',"phase_order":-2.50}') +
+        // Repeated key: the first value counts, so the text of neither is quoted.
+        line({ ...base, event_id: "n-4", timestamp_ms: T0 }).replace(
+          "}",
+          ',"phase_order":9007199254740993,"phase_order":9007199254740995}',
+        ) +
+        // Nested numbers of the same name are not the field.
+        `{"event_type":"phase.started","event_id":"n-5","timestamp_ms":${T0},"run_id":"r",` +
+        `"phase_name":"x","phase_order":"7","x":{"phase_order":12345678901234567891}}\n`,
+    );
+    const report = await verifyLog(root);
+    const reasons = report.days[0].invalid.map((f) => `${f.line}: ${f.reason}`);
+    assert.deepEqual(reasons, [
+      "1: run.started: timestamp_ms must be an integer >= 0, got 9007199254740993",
+      "2: phase.started: phase_order must be an integer >= 0, got 1e400",
+      "3: phase.started: phase_order must be an integer >= 0, got -2.50",
+      "4: phase.started: phase_order must be an integer >= 0, got 9007199254740992",
+      '5: phase.started: phase_order must be an integer >= 0, got "7"',
+    ]);
+  });
+});

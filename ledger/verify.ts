@@ -38,7 +38,8 @@
  * this machine's clock, events in a day directory other than the UTC day
  * of their `timestamp_ms` (SPEC 3: they are indexed, but `--since-date` and
  * removing old days go by the directory), a run with more than one
- * `run.created` (the first gives the config), a missing
+ * `run.created` (the first gives the config), a run that ended before it
+ * started (its duration shows negative), a missing
  * `_schema.json` (the next writer recreates it), a day directory without part
  * files, a file whose name is not UTF-8 (no reader can open it: rename it). Entries the readers skip (entries of `events/` that are not day
  * directories; in a day directory, names not ending in `.jsonl`, hidden
@@ -52,6 +53,7 @@
  *
  * @module
  */
+import { assert } from "./assert.ts";
 import { clockMs } from "./clock.ts";
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, dayOf, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
@@ -510,6 +512,8 @@ interface RunState {
   created: boolean;
   /** Its `run.created` events, each id once (more than one: the first gives the config). */
   creations: number;
+  /** Its first `run.started`, which its duration counts from. */
+  started?: { timestampMs: number; where: Where };
   terminal: { type: string; timestampMs: number; where: Where }[];
   /** The latest non-terminal event that is not an annotation. */
   lastOther?: { type: string; timestampMs: number; where: Where };
@@ -705,6 +709,12 @@ class Scan {
       run.created = true;
       run.creations += 1;
     }
+    if (
+      type === "run.started" &&
+      (run.started === undefined || at.timestampMs < run.started.timestampMs)
+    ) {
+      run.started = { timestampMs: at.timestampMs, where };
+    }
     if (type === "phase.started") run.phasesStarted.add(event.phase_name);
     if (type === "phase.completed") run.phasesCompleted.push({ name: event.phase_name, where });
     if (type === "run.completed" || type === "run.failed") run.terminal.push(at);
@@ -854,6 +864,15 @@ class Scan {
           `then event_id, gives the summary)`,
       );
     }
+    const ended = endingThatCounts(run.terminal);
+    if (run.started !== undefined && ended.timestampMs < run.started.timestampMs) {
+      this.warnings.push(
+        `run ${runId} ended (${ended.type} at ${ended.where.file}:${ended.where.line}) ` +
+          `${run.started.timestampMs - ended.timestampMs} ms before it started (run.started at ` +
+          `${run.started.where.file}:${run.started.where.line}): its duration shows negative ` +
+          `(the writers' clocks disagree?)`,
+      );
+    }
     const firstEnd = run.terminal.reduce((a, b) => (b.timestampMs < a.timestampMs ? b : a));
     const late = run.lastOther;
     if (late !== undefined && late.timestampMs > firstEnd.timestampMs) {
@@ -863,6 +882,25 @@ class Scan {
       );
     }
   }
+}
+
+/**
+ * The ending a run's status and duration come from, as the index picks it:
+ * the latest `run.completed` when it is later than every `run.failed`, else
+ * the latest `run.failed` (a tie counts as failed).
+ */
+function endingThatCounts(terminal: RunState["terminal"]): RunState["terminal"][number] {
+  assert(terminal.length > 0, "a run with an ending");
+  const latest = (type: string) =>
+    terminal.filter((t) => t.type === type)
+      .reduce<RunState["terminal"][number] | undefined>(
+        (a, b) => (a === undefined || b.timestampMs > a.timestampMs ? b : a),
+        undefined,
+      );
+  const completed = latest("run.completed");
+  const failed = latest("run.failed");
+  if (completed === undefined) return failed!;
+  return failed === undefined || completed.timestampMs > failed.timestampMs ? completed : failed;
 }
 
 /**

@@ -376,3 +376,36 @@ Deno.test("ledger verify: an invalid number is quoted as the line wrote it, as i
     ]);
   });
 });
+
+Deno.test("ledger verify: warns of a run that ended before it started (negative duration)", async () => {
+  await withTempDir(async (root) => {
+    const at = (event: Record<string, unknown>, ms: number) => ({
+      ...event,
+      timestamp_ms: T0 + ms,
+    });
+    await writeLines(
+      root,
+      `${DAY}/part-a.jsonl`,
+      line(at(ev("run.created", "skew", { run_type: "x", config: {}, data_fingerprint: "f" }), 0)) +
+        line(at(ev("run.started", "skew"), 5_000)) +
+        // Another machine's clock: the failure counts (later than the completion), 1.5 s early.
+        line(at(ev("run.completed", "skew", { summary: {}, artifact_paths: {} }), 1_000)) +
+        line(at(ev("run.failed", "skew", { error: { message: "x" } }), 3_500)) +
+        line(at(ev("run.started", "fine"), 0)) +
+        line(at(ev("run.completed", "fine", { summary: {}, artifact_paths: {} }), 1)),
+    );
+    const report = await verifyLog(root);
+    const skewed = report.warnings.filter((w) => w.includes("before it started"));
+    assert.deepEqual(skewed, [
+      `run skew ended (run.failed at ${DAY}/part-a.jsonl:4) 1500 ms before it started ` +
+      `(run.started at ${DAY}/part-a.jsonl:2): its duration shows negative (the writers' ` +
+      `clocks disagree?)`,
+    ]);
+    // The index shows the same ending and start.
+    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const r = await runLedger(["runs", "--root", root, "--json", "--columns", "duration_ms"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { run_id: string; duration_ms: number }[];
+    assert.equal(rows.find((x) => x.run_id === "skew")?.duration_ms, -1500);
+  });
+});

@@ -112,12 +112,18 @@ export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_
  * ordered by exit time (one string per file converts far faster than one
  * value per call). Calls never entered (`no_entry`) are not trades
  * (docs/METRICS.md): an audit found each drawn as a break-even trade.
+ * Trades that exit at the same time keep call order, the order the run
+ * wrote them in (`file_row_number`), as the equity curve of
+ * `max_drawdown_bps` has them (docs/METRICS.md): an audit found them
+ * ordered by call id, a curve through other points than the summary's.
  */
 export const TRADES_SQL = `SELECT filename,
-    to_json(list(exit_ts_ms ORDER BY exit_ts_ms, call_id))::VARCHAR AS exits,
-    to_json(list(realized_return_bps ORDER BY exit_ts_ms, call_id))::VARCHAR AS returns,
-    to_json(list(max_adverse_excursion_bps ORDER BY exit_ts_ms, call_id))::VARCHAR AS adverse
-  FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true)
+    to_json(list(exit_ts_ms ORDER BY exit_ts_ms, file_row_number))::VARCHAR AS exits,
+    to_json(list(realized_return_bps ORDER BY exit_ts_ms, file_row_number))::VARCHAR AS returns,
+    to_json(list(max_adverse_excursion_bps ORDER BY exit_ts_ms, file_row_number))::VARCHAR
+      AS adverse
+  FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true,
+    file_row_number = true)
   WHERE exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
     AND exit_reason IS DISTINCT FROM 'no_entry'
   GROUP BY filename`;

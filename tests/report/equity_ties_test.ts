@@ -1,0 +1,105 @@
+/**
+ * The report's equity curve is the curve of docs/METRICS.md: trades sorted
+ * by exit time, ties in call order (calls sorted by alert time, then call
+ * id), equity the running sum of their returns. An audit found ties ordered
+ * by call id instead: with two trades closing in the same minute, a call
+ * `a1` alerted after `z1` came first, and the report drew a curve through
+ * other points than the one `max_drawdown_bps` is measured on.
+ *
+ * Real processes: `ledger backtest policy` on a hand-worked data set,
+ * `ledger rebuild-index`, `ledger report`, then the chart data the page
+ * carries.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runLedger, withTempDir } from "../_helpers.ts";
+
+/** 2026-01-05T00:00:00Z. */
+const T0_MS = Date.UTC(2026, 0, 5);
+const MINUTE_MS = 60_000;
+
+/**
+ * Three calls, every one entered at p0 = 1 and closed at minute 3:
+ * - z1 (alert 0:00, mint P): high 1.5 at minute 3, take-profit +5000 bps;
+ * - a1 (alert 0:01, mint Q): low 0.7 at minute 3, stop -2000 bps;
+ * - m1 (alert 0:02, mint R): high 1.1 at minute 3, +1000 bps at the end of data.
+ * Call order z1, a1, m1: equity 5000, 3000, 4000 (max drawdown -2000).
+ * Call id order a1, m1, z1 would draw -2000, -1000, 4000.
+ */
+async function writeInputs(dir: string): Promise<{ calls: string; candles: string }> {
+  const iso = (minute: number) => new Date(T0_MS + minute * MINUTE_MS).toISOString();
+  const calls = join(dir, "calls.csv");
+  await Deno.writeTextFile(
+    calls,
+    [
+      "call_id,caller,mint,chain,alert_ts",
+      `a1,amy,Q,solana,${iso(1)}`,
+      `m1,max,R,solana,${iso(2)}`,
+      `z1,zoe,P,solana,${iso(0)}`,
+    ].join("\n") + "\n",
+  );
+  const candles = join(dir, "candles.csv");
+  const rows: [string, number, number, number, number, number][] = [
+    ["P", 0, 1, 1, 1, 1],
+    ["P", 1, 1, 1.1, 0.95, 1],
+    ["P", 2, 1, 1.1, 0.95, 1],
+    ["P", 3, 1, 1.6, 1, 1.2],
+    ["Q", 1, 1, 1, 1, 1],
+    ["Q", 2, 1, 1.05, 0.9, 1],
+    ["Q", 3, 1, 1, 0.6, 0.65],
+    ["R", 2, 1, 1, 1, 1],
+    ["R", 3, 1, 1.1, 1, 1.1],
+  ];
+  await Deno.writeTextFile(
+    candles,
+    [
+      "mint,ts,open,high,low,close,volume",
+      ...rows.map(([mint, m, o, h, l, c]) => `${mint},${iso(m)},${o},${h},${l},${c},100`),
+    ].join("\n") + "\n",
+  );
+  return { calls, candles };
+}
+
+/** The chart data a report page carries. */
+function chartData(html: string): Record<string, unknown> {
+  const m = html.match(/<script type="application\/json" id="ledger-data">([\s\S]*?)<\/script>/);
+  assert.ok(m, "the page carries its chart data");
+  return (JSON.parse(m[1]) as { charts: Record<string, unknown> }).charts;
+}
+
+Deno.test("report: trades closing at the same time keep call order in the equity curve", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    const { calls, candles } = await writeInputs(dir);
+    const policy = JSON.stringify({ type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
+    const run = await runLedger([
+      ...["backtest", "policy", "--root", root, "--calls", calls, "--candles", candles],
+      ...["--policy", policy, "--run-id", "ties-1", "--no-index", "--json"],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout).summary;
+    assert.equal(summary.calls, 3);
+    assert.equal(summary.max_drawdown_bps, -2000);
+    const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    const out = join(dir, "report.html");
+    const report = await runLedger(["report", "ties-1", "--root", root, "--out", out]);
+    assert.equal(report.code, 0, report.stderr);
+    const equity = chartData(await Deno.readTextFile(out))["run-0-equity"] as {
+      series: { t0: number; t: number[]; v: number[] }[];
+    };
+    const [series] = equity.series;
+    // Every trade closes at minute 3: one exit time, the curve in call order z1, a1, m1.
+    assert.equal(series.t0, T0_MS + 3 * MINUTE_MS);
+    assert.deepEqual(series.t, [0, 0, 0]);
+    assert.deepEqual(series.v, [5000, 3000, 4000]);
+    // The drawdown of the curve drawn is the summary's.
+    let peak = 0;
+    let drawdown = 0;
+    for (const v of series.v) {
+      peak = Math.max(peak, v);
+      drawdown = Math.min(drawdown, v - peak);
+    }
+    assert.equal(drawdown, summary.max_drawdown_bps);
+  });
+});

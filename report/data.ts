@@ -46,6 +46,11 @@ export { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE };
 export const EQUITY_POINTS_MAX = 600;
 /** Bins of a histogram, about. */
 export const HISTOGRAM_BINS_TARGET = 30;
+/**
+ * Narrowest histogram bin, in the values' unit (bps): edges are rounded to 4
+ * decimals, so a narrower bin could have no width.
+ */
+export const HISTOGRAM_STEP_MIN = 0.01;
 /** Filters whose per-day counts one open index keeps. */
 const PER_DAY_CACHE_MAX = 64;
 /** Largest manifest read, in bytes. */
@@ -829,7 +834,12 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
 
 /**
  * Bin `values` into about {@linkcode HISTOGRAM_BINS_TARGET} bins of a round
- * width (1, 2 or 5 times a power of ten).
+ * width (1, 2 or 5 times a power of ten, at least
+ * {@linkcode HISTOGRAM_STEP_MIN}). The edges are the ones returned (rounded
+ * to 4 decimals) and a bin `[x0, x1)` counts exactly the values between
+ * them: an audit found binary floating point putting a value on an edge
+ * into the bin below (0.3 into `[0.2, 0.3)`) and values closer than the
+ * rounding into bins of no width.
  *
  * @example
  * ```ts
@@ -837,6 +847,12 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
  * import { histogram } from "./data.ts";
  * const bins = histogram([0, 1, 2, 3, 10]);
  * assert.equal(bins.reduce((s, b) => s + b.count, 0), 5);
+ * // 0.3 / 0.1 is 2.9999999999999996 in binary floating point, yet 0.3 starts its bin.
+ * assert.deepEqual(histogram([0, 0.3, 3]).find((b) => b.count > 0 && b.x0 > 0), {
+ *   x0: 0.3,
+ *   x1: 0.4,
+ *   count: 1,
+ * });
  * ```
  */
 export function histogram(values: readonly number[]): Bin[] {
@@ -848,16 +864,25 @@ export function histogram(values: readonly number[]): Bin[] {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  const step = niceStep((max - min) / HISTOGRAM_BINS_TARGET);
-  const start = Math.floor(min / step) * step;
-  const n = Math.max(1, Math.floor((max - start) / step) + 1);
+  // One value (or equal ones): a bin 1 wide, as before.
+  const raw = (max - min) / HISTOGRAM_BINS_TARGET;
+  const step = raw > 0 ? niceStep(Math.max(raw, HISTOGRAM_STEP_MIN)) : 1;
+  // Edge k of the bins: the value the page shows is the value the counting compares with.
+  let first = Math.floor(min / step);
+  const edge = (k: number) => round4((first + k) * step);
+  while (edge(0) > min) first--;
+  while (edge(1) <= min) first++;
+  let n = Math.max(1, Math.floor((max - edge(0)) / step) + 1);
+  while (edge(n) <= max) n++;
+  while (n > 1 && edge(n - 1) > max) n--;
   const counts = new Array<number>(n).fill(0);
-  for (const v of finite) counts[Math.min(n - 1, Math.floor((v - start) / step))]++;
-  return counts.map((count, i) => ({
-    x0: round4(start + i * step),
-    x1: round4(start + (i + 1) * step),
-    count,
-  }));
+  for (const v of finite) {
+    let k = Math.min(n - 1, Math.max(0, Math.floor((v - edge(0)) / step)));
+    while (k > 0 && v < edge(k)) k--;
+    while (k < n - 1 && v >= edge(k + 1)) k++;
+    counts[k]++;
+  }
+  return counts.map((count, k) => ({ x0: edge(k), x1: edge(k + 1), count }));
 }
 
 function niceStep(raw: number): number {

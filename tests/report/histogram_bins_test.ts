@@ -1,0 +1,61 @@
+/**
+ * The histograms of the report (`histogram` in report/data.ts): a bin
+ * `[x0, x1)` holds exactly the values between its edges, as the page's
+ * tooltips say. An audit found binary floating point putting a value on an
+ * edge into the bin below it (0.3 into `[0.2, 0.3)`, the largest value 3
+ * into `[2.9, 3)`), and values closer than 1e-4 apart into bins of no width
+ * (`[1, 1)`), which draw as nothing.
+ */
+import assert from "node:assert/strict";
+import { type Bin, histogram } from "../../report/data.ts";
+import { SeededRandom } from "../_helpers.ts";
+
+/** Every value in the bin its edges say, bins of positive width side by side. */
+function assertBinsHold(values: number[], bins: Bin[]): void {
+  const shown = JSON.stringify(values.slice(0, 12));
+  assert.ok(bins.length > 0, `no bins for ${shown}`);
+  for (const [i, b] of bins.entries()) {
+    assert.ok(b.x1 > b.x0, `bin ${i} [${b.x0}, ${b.x1}) has no width for ${shown}`);
+    if (i > 0) assert.equal(b.x0, bins[i - 1].x1, `bins ${i - 1} and ${i} do not touch`);
+    const inside = values.filter((v) => v >= b.x0 && v < b.x1).length;
+    assert.equal(b.count, inside, `bin [${b.x0}, ${b.x1}) counts ${b.count}, holds ${inside}`);
+  }
+  assert.equal(bins.reduce((sum, b) => sum + b.count, 0), values.length);
+}
+
+Deno.test("histogram: every value lies in the bin that counts it", async (t) => {
+  await t.step("values on bin edges (hand-worked)", () => {
+    // Range 3 over about 30 bins: width 0.1; 0.3 starts [0.3, 0.4), 3 starts [3, 3.1).
+    const bins = histogram([0, 0.3, 3]);
+    const counted = bins.filter((b) => b.count > 0).map((b) => [b.x0, b.x1, b.count]);
+    assert.deepEqual(counted, [[0, 0.1, 1], [0.3, 0.4, 1], [3, 3.1, 1]]);
+    assertBinsHold([0, 0.3, 3], bins);
+    const tenths = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 3];
+    assertBinsHold(tenths, histogram(tenths));
+    assertBinsHold([-2000, -1999.7, -1997], histogram([-2000, -1999.7, -1997]));
+  });
+  await t.step("values closer than the edges' precision", () => {
+    for (const values of [[1, 1.0000001], [-2000, -1999.999999999], [0, 1e-9, 2e-9]]) {
+      assertBinsHold(values, histogram(values));
+    }
+  });
+  await t.step("one value, equal values, extremes", () => {
+    assert.deepEqual(histogram([-2000]), [{ x0: -2000, x1: -1999, count: 1 }]);
+    assert.deepEqual(histogram([0, 0, 0]), [{ x0: 0, x1: 1, count: 3 }]);
+    assertBinsHold([-10_000, 1_000_000], histogram([-10_000, 1_000_000]));
+  });
+  await t.step("random returns in bps, rounded to 0.1 and to 1e-9", () => {
+    const random = new SeededRandom(20260123);
+    for (let round = 0; round < 300; round++) {
+      const n = 1 + Math.floor(random.next() * 40);
+      const spread = 10 ** (random.next() * 6 - 2); // 0.01 to 10,000 bps
+      const center = (random.next() - 0.5) * 20_000;
+      const decimals = round % 2 === 0 ? 10 : 1e9;
+      const values = Array.from(
+        { length: n },
+        () => Math.round((center + random.next() * spread) * decimals) / decimals,
+      );
+      assertBinsHold(values, histogram(values));
+    }
+  });
+});

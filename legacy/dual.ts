@@ -1042,10 +1042,13 @@ function isDuckDbOpenError(err: unknown): boolean {
 }
 
 /**
- * The status a legacy row shows: its own `status` column when it has a known
- * one, else from its timestamps as the index derives it: completed or failed
- * (the later wins, a tie is failed), running (stale when silent longer than
- * {@linkcode LEGACY_SILENCE_MS_MAX}, the index's default too), or pending.
+ * The status a legacy row shows, from its timestamps as the index derives
+ * it: completed or failed (the later wins, a tie is failed), running (stale
+ * when silent longer than {@linkcode LEGACY_SILENCE_MS_MAX}, the index's
+ * default too), or pending. Its own `status` word counts only when it says
+ * failed (docs/MIGRATION.md), as in the backfill's events: an audit found a
+ * row saying `running` with a completion time listed as running, completed
+ * once backfilled.
  *
  * @example
  * ```ts
@@ -1062,8 +1065,6 @@ function isDuckDbOpenError(err: unknown): boolean {
  * ```
  */
 export function legacyStatus(row: LegacyRow, nowMs: number): RunStatus {
-  const own = row.status_text?.toLowerCase();
-  if (own && KNOWN_STATUSES.has(own)) return own as RunStatus;
   // The index's rule: completed and failed both known -> the later wins, a tie is failed.
   const { failed, failed_at_ms: failedAtMs } = expectedRun(row);
   const completedAtMs = row.completed_at_ms;
@@ -1076,14 +1077,6 @@ export function legacyStatus(row: LegacyRow, nowMs: number): RunStatus {
   }
   return "pending";
 }
-
-const KNOWN_STATUSES: ReadonlySet<string> = new Set([
-  "completed",
-  "failed",
-  "running",
-  "pending",
-  "stale",
-]);
 
 async function readBoth(
   runId: string | ReadFilter | undefined,

@@ -212,8 +212,10 @@ export interface RunView {
   callers: Record<string, unknown>[] | null;
   /** From `manifest.json`, when present. */
   provenance: Provenance | null;
-  /** Trials (sweeps), at most {@linkcode TRIALS_MAX}. */
+  /** Trials (sweeps), at most {@linkcode TRIALS_MAX}, the first recorded. */
   trials: TrialView[];
+  /** Trials the run recorded, also those past {@linkcode TRIALS_MAX}. */
+  trials_total: number;
   /** Artifacts recorded for the run. */
   artifacts: { artifact_type: string; artifact_path: string; size_bytes: number | null }[];
   /** Its tags (`ledger tag`; the label is the tag `label`), by key. */
@@ -516,6 +518,7 @@ export class ReportIndex {
         callers: withIntervals(callers.get(id) ?? null, run.summary),
         provenance: dir === undefined ? null : await readProvenance(`${dir}/${MANIFEST_FILE}`),
         trials: (trials.get(id) ?? []).slice(0, TRIALS_MAX),
+        trials_total: trials.get(id)?.length ?? 0,
         artifacts: artifacts.get(id) ?? [],
         tags: tags.get(id) ?? [],
         notes: notes.get(id) ?? [],

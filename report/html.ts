@@ -379,6 +379,7 @@ export function renderRun(view: RunView, key: string): Fragment {
       view.trials,
       `${key}-sweep`,
       typeof objective === "string" ? objective : undefined,
+      view.trials_total,
     );
     Object.assign(charts, sweep.charts);
     parts.push(sweep.html);
@@ -409,7 +410,10 @@ export function renderRun(view: RunView, key: string): Fragment {
  * cell groups the trials with its two values and shows the best value of
  * the metric among them (the highest; the lowest where less is better),
  * over every other axis. The colour opens on `objective` (the metric the
- * sweep ranked its trials by) when the trials have it.
+ * sweep ranked its trials by) when the trials have it. `total` is the
+ * number of trials the run recorded when `trials` holds only the first of
+ * them: the card says how many it shows (an audit found a sweep over the
+ * report's cap shown as complete).
  *
  * @example
  * ```ts
@@ -435,6 +439,7 @@ export function renderSweep(
   trials: readonly TrialView[],
   key: string,
   objective?: string,
+  total: number = trials.length,
 ): Fragment {
   const leaves = trials.map((t) => leafPaths(t.params));
   const params = varyingKeys(leaves);
@@ -460,7 +465,11 @@ export function renderSweep(
     `<label>x <select data-axis="x">${options(params, x, paramLabel)}</select></label>` +
     `<label>y <select data-axis="y">${options(params, y, paramLabel)}</select></label>` +
     `<label>color <select data-axis="metric">${options(metrics, metric)}</select></label>` +
-    `<span class="muted">${trials.length} trials; a cell shows the best of its trials ` +
+    `<span class="muted">${
+      total > trials.length
+        ? `the first ${trials.length} of ${total} trials (the rest are not in this view)`
+        : `${trials.length} trials`
+    }; a cell shows the best of its trials ` +
     `over the other parameters (the lowest stop_out_rate and calls_skipped; the highest ` +
     `of the others)</span></div>`;
   // Every metric (it showed the first 8, leaving out sortino, hold time, skipped calls and the

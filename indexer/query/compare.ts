@@ -22,6 +22,7 @@ import { runDir } from "../../ledger/paths.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE } from "../../backtest/run_files.ts";
 import { isExactInteger, parseJsonLenient } from "./_json.ts";
 import { flatPathName, flatPathSegments } from "./flat_path.ts";
+import { canonicalJson } from "../../ledger/json_text.ts";
 import { allRows, plainRow } from "./reader.ts";
 
 /** Largest manifest read, in bytes. */
@@ -231,7 +232,8 @@ function sidebyside(
       setOwn(values, id, v ?? null);
     }
     if (options.differingOnly) {
-      const texts = new Set(Object.values(values).map((v) => JSON.stringify(v)));
+      // Key order is not a difference: `[{"a":1,"b":2}]` is `[{"b":2,"a":1}]`.
+      const texts = new Set(Object.values(values).map((v) => canonicalJson(v)));
       if (texts.size === 1) continue;
     }
     setOwn(out, p, values);

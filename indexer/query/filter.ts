@@ -23,7 +23,8 @@
  * numbers: a JSON value stored as the string `"0.3"` and one stored as the
  * number `0.3` both match `<= 0.3`; NaN and infinities count as null. A
  * string compared with `created_at` (or `recorded_at`) is read as a UTC
- * date or instant. Errors are {@linkcode FilterSyntaxError}s naming the
+ * date or instant; a date stands for its whole day (`= '2026-01-20'` is
+ * any time that day, `<= '2026-01-20'` up to its end, as `--until` reads it). Errors are {@linkcode FilterSyntaxError}s naming the
  * token and its 1-based column.
  *
  * @module
@@ -36,7 +37,7 @@ import {
   type SqlFragment,
   UnknownFieldError,
 } from "./fields.ts";
-import { parseInstant } from "./time.ts";
+import { isDateOnly, parseInstant } from "./time.ts";
 import type { DuckDBConnection } from "../duckdb.ts";
 
 /** A comparison operator. */
@@ -673,6 +674,7 @@ function compileCompare(
         e.valueColumn,
       );
     }
+    if (isDateOnly(v)) return compareDay(f.value, e.op, ms);
     return { sql: `${f.value.sql} ${op} ?`, params: [...f.value.params, ms] };
   }
   if (f.kind === "number" && v.trim() !== "" && Number.isFinite(Number(v))) {
@@ -680,6 +682,41 @@ function compileCompare(
     return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, Number(v)] };
   }
   return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, v] };
+}
+
+/** One UTC day, in ms. */
+const DAY_MS = 86_400_000;
+
+/**
+ * A time compared with a date (`created_at <= '2026-01-20'`): the date is
+ * its whole UTC day, as `--until 2026-01-20` reads it. `=` is within the
+ * day, `!=` outside it, `<` and `>=` before or from its first instant,
+ * `<=` and `>` up to or after its last.
+ */
+function compareDay(value: SqlFragment, op: CompareOp, dayStartMs: number): SqlFragment {
+  const dayEndMs = dayStartMs + DAY_MS; // exclusive
+  const v = value.sql;
+  const one = (sql: string, ms: number): SqlFragment => ({ sql, params: [...value.params, ms] });
+  switch (op) {
+    case "=":
+      return {
+        sql: `${v} >= ? AND ${v} < ?`,
+        params: [...value.params, dayStartMs, ...value.params, dayEndMs],
+      };
+    case "!=":
+      return {
+        sql: `${v} < ? OR ${v} >= ?`,
+        params: [...value.params, dayStartMs, ...value.params, dayEndMs],
+      };
+    case "<":
+      return one(`${v} < ?`, dayStartMs);
+    case ">=":
+      return one(`${v} >= ?`, dayStartMs);
+    case "<=":
+      return one(`${v} < ?`, dayEndMs);
+    case ">":
+      return one(`${v} >= ?`, dayEndMs);
+  }
 }
 
 /** Integers from 2^53 on (either sign) are where a double stops being exact. */

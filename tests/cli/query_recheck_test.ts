@@ -28,3 +28,53 @@ Deno.test("compare: the same value with its keys in another order does not diffe
     deepEqual(JSON.parse(r.stdout).config, { fee: { k1: 10, k2: 20 } });
   });
 });
+
+Deno.test("--where on created_at: a date is its whole UTC day, as --since/--until read it", async (t) => {
+  await withTempDir(async (root) => {
+    const HOUR_MS = 3_600_000;
+    const lines = [
+      ["d-prev", T0 - 1], // 2026-01-19T23:59:59.999Z
+      ["d-midnight", T0], // 2026-01-20T00:00:00.000Z
+      ["d-noon", T0 + 12 * HOUR_MS],
+      ["d-last", T0 + 24 * HOUR_MS - 1], // 2026-01-20T23:59:59.999Z
+      ["d-next", T0 + 24 * HOUR_MS], // 2026-01-21T00:00:00.000Z
+    ].map(([runId, t]) =>
+      ev("run.created", runId as string, t as number, {
+        run_type: "p",
+        config: {},
+        data_fingerprint: "f",
+      })
+    );
+    await writePart(root, join("day=2026-01-20", "recheck.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const ids = async (args: string[]) => {
+      const r = await runLedger(["runs", "--root", root, "--format", "csv", ...args]);
+      equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split("\n").slice(1).map((l) => l.split(",")[0]).sort();
+    };
+    const day = ["d-last", "d-midnight", "d-noon"];
+    for (
+      const [expr, want] of [
+        ["created_at = '2026-01-20'", day],
+        ["created_at != '2026-01-20'", ["d-next", "d-prev"]],
+        ["created_at <= '2026-01-20'", ["d-last", "d-midnight", "d-noon", "d-prev"]],
+        ["created_at < '2026-01-20'", ["d-prev"]],
+        ["created_at >= '2026-01-20'", ["d-last", "d-midnight", "d-next", "d-noon"]],
+        ["created_at > '2026-01-20'", ["d-next"]],
+        // An instant is that instant.
+        ["created_at = '2026-01-20T00:00'", ["d-midnight"]],
+        ["created_at <= '2026-01-20T00:00:00Z'", ["d-midnight", "d-prev"]],
+      ] as const
+    ) {
+      await t.step(expr, async () => {
+        deepEqual(await ids(["--where", expr]), [...want].sort());
+      });
+    }
+    await t.step("the same days as --since and --until", async () => {
+      deepEqual(
+        await ids(["--where", "created_at >= '2026-01-20' and created_at <= '2026-01-20'"]),
+        await ids(["--since", "2026-01-20", "--until", "2026-01-20"]),
+      );
+    });
+  });
+});

@@ -207,7 +207,19 @@ function tokenize(text: string): Token[] {
     if (num !== null && (ch !== "-" || /[\d.]/.test(text[i + 1] ?? ""))) {
       const after = text[i + num[0].length];
       if (after === undefined || !/[A-Za-z_]/.test(after)) {
-        tokens.push({ kind: "number", text: num[0], value: Number(num[0]), column });
+        const value = Number(num[0]);
+        if (!Number.isFinite(value)) {
+          // 1e999 reads as Infinity, which no stored number equals or passes: say so.
+          return bad(
+            new FilterSyntaxError(
+              `Number ${JSON.stringify(num[0])} at column ${column} is out of range ` +
+                "(a double holds at most about 1.8e308)",
+              num[0],
+              column,
+            ),
+          );
+        }
+        tokens.push({ kind: "number", text: num[0], value, column });
         i += num[0].length;
         continue;
       }

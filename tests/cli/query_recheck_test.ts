@@ -78,3 +78,18 @@ Deno.test("--where on created_at: a date is its whole UTC day, as --since/--unti
     });
   });
 });
+
+Deno.test("--where: a number past a double's range is a usage error, not no match", async (t) => {
+  await withTempDir(async (root) => {
+    await buildIndex(root, [["n1", { x: 1 }]]);
+    for (const [expr, column] of [["config.x < 1e999", 12], ["config.x > -1e400", 12]] as const) {
+      await t.step(expr, async () => {
+        const r = await runLedger(["runs", "--root", root, "--where", expr]);
+        equal(r.code, 2, r.stdout);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        const token = expr.split(" ").at(-1)!;
+        equal(r.stderr.includes(`"${token}" at column ${column}`), true, r.stderr);
+      });
+    }
+  });
+});

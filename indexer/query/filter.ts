@@ -128,6 +128,8 @@ export const FILTER_DEPTH_MAX = 100;
 
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*/y;
 const NUMBER = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+/** A word that starts as a number does but is not one (`0x10`, `12abc`, `.5e`). */
+const NUMBER_LIKE = /-?\.?\d[A-Za-z0-9_.]*/y;
 
 function describe(t: Token): string {
   return t.kind === "end" ? "end of expression" : JSON.stringify(t.text);
@@ -229,6 +231,16 @@ function tokenize(text: string): Token[] {
     if (id !== null) {
       const after = i + id[0].length;
       if (text[after] === "." && after + 1 < text.length) {
+        if (!/[^\s=!<>~()'"]/.test(text[after + 1])) {
+          // `config.x. = 1`: the path stops at a dot.
+          return bad(
+            new FilterSyntaxError(
+              `Unexpected "." at column ${columnAt(after)}: a field's path does not end with "."`,
+              ".",
+              columnAt(after),
+            ),
+          );
+        }
         // `config.ü`: the path goes on with a character no field name takes; name that one.
         const ch = String.fromCodePoint(text.codePointAt(after + 1)!);
         return bad(
@@ -243,6 +255,19 @@ function tokenize(text: string): Token[] {
       tokens.push({ kind: "ident", text: id[0], column });
       i = after;
       continue;
+    }
+    NUMBER_LIKE.lastIndex = i;
+    const word = NUMBER_LIKE.exec(text);
+    if (word !== null) {
+      // `0x10`, `12abc`, `.5e`: a word that starts as a number; name all of it, not its digit.
+      return bad(
+        new FilterSyntaxError(
+          `Unexpected ${JSON.stringify(word[0])} at column ${column}: not a number ` +
+            "(numbers are written as 12, -0.5 or 1e-3)",
+          word[0],
+          column,
+        ),
+      );
     }
     const unknown = String.fromCodePoint(text.codePointAt(i)!);
     return bad(

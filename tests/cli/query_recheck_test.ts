@@ -93,3 +93,24 @@ Deno.test("--where: a number past a double's range is a usage error, not no matc
     }
   });
 });
+
+Deno.test("--where: a usage error names the whole bad token", async (t) => {
+  await withTempDir(async (root) => {
+    await buildIndex(root, [["n1", { x: 1 }]]);
+    for (
+      const [expr, token, column] of [
+        ["config.x = 0x10", "0x10", 12],
+        ["config.x = .5e", ".5e", 12],
+        ["config.x = 12abc and status = 'x'", "12abc", 12],
+        ["config.x. = 1", ".", 9],
+      ] as const
+    ) {
+      await t.step(expr, async () => {
+        const r = await runLedger(["runs", "--root", root, "--where", expr]);
+        equal(r.code, 2, r.stdout);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        equal(r.stderr.includes(`"${token}" at column ${column}`), true, r.stderr);
+      });
+    }
+  });
+});

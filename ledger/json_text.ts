@@ -312,15 +312,17 @@ export function isExactInteger(value: unknown): value is ExactInteger {
 }
 
 /**
- * `text` with non-finite number tokens replaced by `null` and trailing
- * commas removed (strings untouched): text `JSON.parse` accepts when `text`
- * is JSON with those extensions.
+ * `text` with non-finite number tokens (`NaN`, `Infinity`, and numbers past
+ * a double's range such as `1e309`) replaced by `null` and trailing commas
+ * removed (strings and every other number untouched): text `JSON.parse`
+ * accepts when `text` is JSON with those extensions.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { normalizeJsonText } from "./json_text.ts";
  * assert.equal(normalizeJsonText('{"a":"NaN","b":nan,}'), '{"a":"NaN","b":null}');
+ * assert.equal(normalizeJsonText("[-1e309, 2, -Infinity]"), "[null, 2, null]");
  * ```
  */
 export function normalizeJsonText(text: string): string {
@@ -344,12 +346,23 @@ export function normalizeJsonText(text: string): string {
     if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && pendingComma >= 0) {
       out.push(text.slice(copiedTo, pendingComma));
       copiedTo = pendingComma + 1;
-    } else if (isNonFiniteStart(c)) {
-      const length = nonFiniteTokenLength(text, i);
+    } else {
+      const length = isNonFiniteStart(c) ? nonFiniteTokenLength(text, i) : 0;
       if (length > 0) {
         out.push(text.slice(copiedTo, i), "null");
         copiedTo = i + length;
         i += length - 1;
+      } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
+        NUMBER_TOKEN.lastIndex = i;
+        const number = NUMBER_TOKEN.exec(text)?.[0];
+        if (number !== undefined) {
+          if (!Number.isFinite(Number(number))) {
+            // 1e309: past a double's range, every reader's infinity.
+            out.push(text.slice(copiedTo, i), "null");
+            copiedTo = i + number.length;
+          }
+          i += number.length - 1;
+        }
       }
     }
     pendingComma = -1;
@@ -357,6 +370,30 @@ export function normalizeJsonText(text: string): string {
   out.push(text.slice(copiedTo));
   return out.join("");
 }
+
+/** A JSON number token. */
+const NUMBER_TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/**
+ * The text may hold a number past a double's range (`1e309`, `-1E+400`, an
+ * integer of 309 digits): an exponent of three digits, or 309 digits in a
+ * row. A cheap test before {@linkcode normalizeJsonText}, which makes such
+ * numbers `null`; it may also match a string, which that leaves as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { MAY_OVERFLOW_DOUBLE, normalizeJsonText } from "./json_text.ts";
+ * const text = '{"a":1e309,"b":1e300,"c":"1e309"}';
+ * assert.ok(MAY_OVERFLOW_DOUBLE.test(text));
+ * assert.equal(normalizeJsonText(text), '{"a":null,"b":1e300,"c":"1e309"}');
+ * assert.ok(!MAY_OVERFLOW_DOUBLE.test('{"a":1e30}'));
+ * ```
+ */
+export const MAY_OVERFLOW_DOUBLE = /[eE]\+?\d{3}|\d{309}/;
 
 /**
  * How deep `value` nests objects and arrays (0 for a scalar), without

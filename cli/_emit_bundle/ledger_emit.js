@@ -21,15 +21,15 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-Z2QLAT5G.js";
+} from "./chunk-GMETGRKI.js";
 import {
   readLineValue
-} from "./chunk-RVXA2QKY.js";
+} from "./chunk-HVLKXGNW.js";
 import {
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-JW6L7KAK.js";
+} from "./chunk-S23JWQ5V.js";
 import {
   ValidationError,
   WriteError,
@@ -38,7 +38,7 @@ import {
   firstKeysWin,
   parseJsonText,
   scanJsonText
-} from "./chunk-Y6JQUW7T.js";
+} from "./chunk-6O57GFL6.js";
 
 // cli/_parse_args.ts
 var ArgsError = class extends TypeError {
@@ -758,7 +758,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-SPLS6I6R.js");
+    const { writeSchemaFile } = await import("./schema_file-PSMQRFO6.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -776,7 +776,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-SPLS6I6R.js");
+    const { writeSchemaFile } = await import("./schema_file-PSMQRFO6.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1164,7 +1164,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-L5FQUWY4.js");
+  const { checkEventLine } = await import("./event_line-LWZUV36E.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -1622,7 +1622,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input) {
-  const event = completeEventFast(input) ?? (await import("./events-L7JMUBL7.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-DJF26RZA.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

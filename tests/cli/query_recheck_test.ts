@@ -114,3 +114,64 @@ Deno.test("--where: a usage error names the whole bad token", async (t) => {
     }
   });
 });
+
+Deno.test("a number past a double's range (1e309) reads as null in every format", async (t) => {
+  await withTempDir(async (root) => {
+    // Python's json.dumps writes float("inf") as Infinity, but a log may also hold 1e309, which
+    // every reader takes for infinity: SPEC 3, non-finite values read as null.
+    const lines = [
+      '{"event_type":"run.created","event_id":"o1","timestamp_ms":' + T0 +
+      ',"run_id":"o1","schema_version":1,"run_type":"p","data_fingerprint":"f",' +
+      '"config":{"h":1e309,"nest":{"h":-1e309,"s":"1e309"},"ok":1e300,"seed":12345678901234567890}}',
+      '{"event_type":"run.completed","event_id":"o2","timestamp_ms":' + (T0 + 1) +
+      ',"run_id":"o1","schema_version":1,"artifact_paths":{},"summary":{"x":1E+400,"win_rate":0.5}}',
+      '{"event_type":"trial.recorded","event_id":"o3","timestamp_ms":' + (T0 + 2) +
+      ',"run_id":"o1","schema_version":1,"trial_id":"t","params":{"h":1e309},"metrics":{"m":2}}',
+    ];
+    await Deno.mkdir(join(root, "events", "day=2026-01-20"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "events", "day=2026-01-20", "overflow.jsonl"),
+      lines.join("\n") + "\n",
+    );
+    await rebuildIndex(root, {});
+    const ledger = async (args: string[]) => {
+      const r = await runLedger([...args, "--root", root]);
+      equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    const columns = ["--columns", "config.h,config.nest,config.ok,config.seed"];
+    for (const format of ["json", "jsonl"]) {
+      await t.step(`runs --format ${format}`, async () => {
+        const out = await ledger(["runs", ...columns, "--format", format]);
+        equal(/1e309|1e\+?400/i.test(out.replace('"s":"1e309"', "")), false, out);
+        const row = format === "json" ? JSON.parse(out)[0] : JSON.parse(out.trim());
+        equal(row["config.h"], null);
+        deepEqual(row["config.nest"], { h: null, s: "1e309" });
+        equal(row["config.ok"], 1e300);
+        equal(row.summary.x, null);
+        equal(row.summary.win_rate, 0.5);
+        equal(out.includes('"config.seed":12345678901234567890'), true, out); // exact
+      });
+      await t.step(`trials --format ${format}`, async () => {
+        const out = await ledger(["trials", "--format", format]);
+        const row = format === "json" ? JSON.parse(out)[0] : JSON.parse(out.trim());
+        deepEqual(row.params, { h: null });
+      });
+    }
+    await t.step("runs and trials csv", async () => {
+      const runs = await ledger(["runs", ...columns, "--format", "csv"]);
+      const [header, row] = runs.trim().split("\n");
+      equal(row.split(",")[header.split(",").indexOf("config.h")], "", runs);
+      equal(runs.includes("Infinity"), false, runs);
+      const trials = await ledger(["trials", "--columns", "params.h", "--format", "csv"]);
+      equal(trials.includes("Infinity"), false, trials);
+      equal(trials.trim().split("\n")[1].endsWith(","), true, trials);
+    });
+    await t.step("tables", async () => {
+      const runs = await ledger(["runs", "--columns", "config.h", "--wide"]);
+      equal(runs.includes("Infinity"), false, runs);
+      const trials = await ledger(["trials", "--columns", "params.h", "--wide"]);
+      equal(trials.includes("Infinity"), false, trials);
+    });
+  });
+});

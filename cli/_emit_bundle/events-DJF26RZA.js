@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-AW52SWMK.js";
+} from "./chunk-KJEIQDWL.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-JW6L7KAK.js";
+} from "./chunk-S23JWQ5V.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-Y6JQUW7T.js";
+} from "./chunk-6O57GFL6.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

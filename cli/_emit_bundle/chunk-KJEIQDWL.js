@@ -6,13 +6,13 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-JW6L7KAK.js";
+} from "./chunk-S23JWQ5V.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert
-} from "./chunk-Y6JQUW7T.js";
+} from "./chunk-6O57GFL6.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

@@ -4,7 +4,7 @@ import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   newEventId
-} from "./chunk-Y6JQUW7T.js";
+} from "./chunk-6O57GFL6.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-Y6JQUW7T.js";
+} from "./chunk-6O57GFL6.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-Z2QLAT5G.js";
+} from "./chunk-GMETGRKI.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-Y6JQUW7T.js";
+} from "./chunk-6O57GFL6.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

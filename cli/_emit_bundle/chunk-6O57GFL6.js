@@ -222,12 +222,22 @@ function normalizeJsonText(text) {
     if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && pendingComma >= 0) {
       out.push(text.slice(copiedTo, pendingComma));
       copiedTo = pendingComma + 1;
-    } else if (isNonFiniteStart(c)) {
-      const length = nonFiniteTokenLength(text, i);
+    } else {
+      const length = isNonFiniteStart(c) ? nonFiniteTokenLength(text, i) : 0;
       if (length > 0) {
         out.push(text.slice(copiedTo, i), "null");
         copiedTo = i + length;
         i += length - 1;
+      } else if (c === MINUS || c >= DIGIT_0 && c <= DIGIT_9) {
+        NUMBER_TOKEN.lastIndex = i;
+        const number = NUMBER_TOKEN.exec(text)?.[0];
+        if (number !== void 0) {
+          if (!Number.isFinite(Number(number))) {
+            out.push(text.slice(copiedTo, i), "null");
+            copiedTo = i + number.length;
+          }
+          i += number.length - 1;
+        }
       }
     }
     pendingComma = -1;
@@ -235,6 +245,10 @@ function normalizeJsonText(text) {
   out.push(text.slice(copiedTo));
   return out.join("");
 }
+var NUMBER_TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+var MINUS = 45;
+var DIGIT_0 = 48;
+var DIGIT_9 = 57;
 function firstKeysWin(value, text, topLevelMembers) {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
   if (Object.keys(value).length >= topLevelMembers) return value;

@@ -1164,7 +1164,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-LWZUV36E.js");
+  const { checkEventLine } = await import("./event_line-B2Q4OH4M.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;

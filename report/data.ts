@@ -550,6 +550,8 @@ export class ReportIndex {
         (parseJsonLoose(text) as (number | null)[]).map((v) => (v === null ? NaN : Number(v)));
       out.set(runId, toTrades(numbers(row.exits), numbers(row.returns), numbers(row.adverse)));
     }
+    // Results without a trade (no call had an entry): said as such, not left out unsaid.
+    for (const runId of files.values()) if (!out.has(runId)) out.set(runId, toTrades([], [], []));
     return out;
   }
 

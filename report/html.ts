@@ -333,7 +333,14 @@ export function renderRun(view: RunView, key: string): Fragment {
   if (r.error !== null) {
     parts.push(`<div class="card"><h2>Error</h2><pre>${escapeHtml(pretty(r.error))}</pre></div>`);
   }
-  if (view.trades !== null) {
+  if (view.trades !== null && view.trades.count === 0) {
+    // Its per-call results hold no trade: an audit found such a run with no word of it.
+    parts.push(
+      `<div class="card"><h2>No trades</h2><p class="muted">None of the run's calls had an ` +
+        `entry (no candle at or after its alert, or no price), so there is no equity curve ` +
+        `and no histogram.</p></div>`,
+    );
+  } else if (view.trades !== null) {
     charts[`${key}-equity`] = { series: [{ label: r.run_id, ...packEquity(view.trades.equity) }] };
     charts[`${key}-returns`] = { bins: view.trades.returns, label: "realized return (bps)" };
     charts[`${key}-adverse`] = { bins: view.trades.adverse, label: "max adverse excursion (bps)" };
@@ -341,7 +348,7 @@ export function renderRun(view: RunView, key: string): Fragment {
       chartFigure(
         "equity",
         `${key}-equity`,
-        `Equity curve: cumulative return by exit time, ${view.trades.count} calls`,
+        `Equity curve: cumulative return by exit time, ${view.trades.count} trades`,
       )
     }</div>`);
     parts.push(
@@ -621,7 +628,7 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
   const sameData = fingerprints.size === 1 && !fingerprints.has(null);
   charts[`${key}-equity`] = {
     letters,
-    series: views.filter((v) => v.trades !== null).map((v) => ({
+    series: views.filter((v) => v.trades !== null && v.trades.count > 0).map((v) => ({
       label: letters[views.indexOf(v)],
       ...packEquity(v.trades!.equity),
     })),

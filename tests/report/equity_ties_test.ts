@@ -103,3 +103,35 @@ Deno.test("report: trades closing at the same time keep call order in the equity
     assert.equal(drawdown, summary.max_drawdown_bps);
   });
 });
+
+Deno.test("report: a policy run whose calls never entered says it has no trades", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    // Mint Z's candles trade at 0: the call is covered, but has no price to enter at.
+    const zero = join(dir, "zero_candles.csv");
+    const iso = (minute: number) => new Date(T0_MS + minute * MINUTE_MS).toISOString();
+    await Deno.writeTextFile(
+      zero,
+      "mint,ts,open,high,low,close,volume\n" +
+        [0, 1, 2].map((m) => `Z,${iso(m)},0,0,0,0,100`).join("\n") + "\n",
+    );
+    const calls = join(dir, "zero_calls.csv");
+    await Deno.writeTextFile(
+      calls,
+      `call_id,caller,mint,chain,alert_ts\nz9,amy,Z,solana,${iso(0)}\n`,
+    );
+    const policy = JSON.stringify({ type: "fixed_stop", stopPct: 0.2 });
+    const run = await runLedger([
+      ...["backtest", "policy", "--root", root, "--calls", calls, "--candles", zero],
+      ...["--policy", policy, "--run-id", "none-1", "--no-index"],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const out = join(dir, "report.html");
+    const report = await runLedger(["report", "none-1", "--root", root, "--out", out]);
+    assert.equal(report.code, 0, report.stderr);
+    const html = await Deno.readTextFile(out);
+    assert.match(html, /<h2>No trades<\/h2><p class="muted">None of the run's calls had an entry/);
+    assert.equal(chartData(html)["run-0-equity"], undefined, "no empty chart");
+  });
+});

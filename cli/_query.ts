@@ -325,6 +325,9 @@ export interface RunSelection {
  * assert.equal(s.untilMs, Date.UTC(2026, 0, 21)); // the whole day
  * const at = Date.UTC(2026, 0, 20, 12);
  * assert.equal(runSelection({ until: "2026-01-20T12:00:00Z" }).untilMs, at + 1); // that instant too
+ * // Finer than a millisecond: runs created at .123 are before .1234, at .124 after it.
+ * assert.equal(runSelection({ since: "2026-01-20T12:00:00.1234Z" }).sinceMs, at + 124);
+ * assert.equal(runSelection({ until: "2026-01-20T12:00:00.1234Z" }).untilMs, at + 124);
  * assert.throws(() => runSelection({ status: ["done"] }), /--status must be one of/);
  * // The same day is a whole day; swapped bounds are refused.
  * assert.equal(runSelection({ since: "2026-01-20", until: "2026-01-20" }).sinceMs, Date.UTC(2026, 0, 20));
@@ -347,11 +350,12 @@ export function runSelection(values: ParsedFlags["values"]): RunSelection {
   }
   const since = stringFlag(values, "since");
   const until = stringFlag(values, "until");
-  const sinceMs = since === undefined ? undefined : instantFlag("--since", since);
+  // Times are whole ms: a bound finer than that takes the first whole ms at or after it.
+  const sinceMs = since === undefined ? undefined : Math.ceil(instantFlag("--since", since));
   const untilMs = until === undefined
     ? undefined
     // Inclusive: a date takes in its whole day, an instant the runs created at it (1 ms).
-    : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 : 1);
+    : Math.floor(instantFlag("--until", until)) + (isDateOnly(until) ? 86_400_000 : 1);
   if (sinceMs !== undefined && untilMs !== undefined && sinceMs >= untilMs) {
     // Swapped bounds are a typo, not a question whose answer is "no runs".
     throw new UsageError(`--since ${since} is after --until ${until}: no run can match`);

@@ -43,7 +43,8 @@ export function isDateOnly(text: string): boolean {
 const OFFSET_HOURS_MAX = 14;
 
 /**
- * Milliseconds since the epoch of a UTC date or ISO instant; throws
+ * Milliseconds since the epoch of a UTC date or ISO instant (with a fraction
+ * when the instant is finer than a millisecond); throws
  * {@linkcode InstantFormatError}.
  *
  * @example
@@ -52,6 +53,8 @@ const OFFSET_HOURS_MAX = 14;
  * import { parseInstant } from "./time.ts";
  * assert.equal(parseInstant("1970-01-02"), 86_400_000);
  * assert.equal(parseInstant("1970-01-01T01:00+01:00"), 0);
+ * // Past the millisecond, a fraction of one: no whole millisecond equals it.
+ * assert.equal(parseInstant("1970-01-01T00:00:00.0125Z"), 12.5);
  * // An offset no clock uses is a typo, refused rather than read as a shifted time.
  * assert.throws(() => parseInstant("2026-01-02T00:00+25:00"), /Invalid date or instant/);
  * assert.throws(() => parseInstant("2026-01-02T00:00+23:99"), /Invalid date or instant/);
@@ -62,7 +65,10 @@ export function parseInstant(text: string): number {
   if (m === null) throw new InstantFormatError(text);
   const [, y, mo, d, h = "00", mi = "00", s = "00", frac = "", zone] = m;
   const ms = Number(frac.padEnd(3, "0").slice(0, 3));
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  // Digits past the millisecond stay a fraction: `> ...00.1234Z` must not match `...00.123`.
+  const subMs = frac.length > 3 ? Number(`0.${frac.slice(3)}`) : 0;
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms) +
+    subMs;
   const check = new Date(utc);
   if (
     check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 ||

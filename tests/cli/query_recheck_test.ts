@@ -175,3 +175,38 @@ Deno.test("a number past a double's range (1e309) reads as null in every format"
     });
   });
 });
+
+Deno.test("--since, --until and --where: an instant finer than a millisecond is not rounded down", async (t) => {
+  await withTempDir(async (root) => {
+    const lines = [["m-123", T0 + 123], ["m-124", T0 + 124]].map(([runId, t]) =>
+      ev("run.created", runId as string, t as number, {
+        run_type: "p",
+        config: {},
+        data_fingerprint: "f",
+      })
+    );
+    await writePart(root, join("day=2026-01-20", "recheck.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const ids = async (args: string[]) => {
+      const r = await runLedger(["runs", "--root", root, "--format", "csv", ...args]);
+      equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split("\n").slice(1).map((l) => l.split(",")[0]).sort();
+    };
+    const at = "2026-01-20T00:00:00.1234Z"; // between the two runs
+    for (
+      const [args, want] of [
+        [["--since", at], ["m-124"]],
+        [["--until", at], ["m-123"]],
+        [["--where", `created_at >= '${at}'`], ["m-124"]],
+        [["--where", `created_at > '${at}'`], ["m-124"]],
+        [["--where", `created_at < '${at}'`], ["m-123"]],
+        [["--where", `created_at <= '${at}'`], ["m-123"]],
+        [["--where", `created_at = '${at}'`], []],
+      ] as const
+    ) {
+      await t.step(args.join(" "), async () => {
+        deepEqual(await ids([...args]), [...want]);
+      });
+    }
+  });
+});

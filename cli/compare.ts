@@ -25,6 +25,7 @@ import {
 } from "./_args.ts";
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { cellText, formatTable } from "./_table.ts";
+import { canonicalJson } from "../ledger/json_text.ts";
 import { formatDuration } from "./runs.ts";
 
 export const FLAGS: FlagSpec = {
@@ -164,6 +165,11 @@ async function runLabels(
  *     "execute              1.2 s         900 ms (-300 ms)",
  *   ].join("\n"),
  * );
+ * // Values that would look the same shortened, or as text and number, are written in full.
+ * const close = { ...comparison, config: { fee: { a1: 0.12345, b2: 0.12346 }, x: { a1: 3, b2: "3" } } };
+ * const lines = formatComparison(close, { width: 80 }).split("\n");
+ * assert.ok(lines.includes("fee                  0.12345       0.12346"));
+ * assert.ok(lines.includes('x                    3             "3"'));
  * ```
  */
 export function formatComparison(c: Comparison, options: FormatComparisonOptions = {}): string {
@@ -180,7 +186,7 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   rows.push(["git dirty", ...c.runs.map((id) => cellText(c.git[id].dirty))]);
   section(`config (${Object.keys(c.config).length} differ)`);
   for (const [path, values] of Object.entries(c.config)) {
-    rows.push([path, ...c.runs.map((id) => cellText(values[id]))]);
+    rows.push([path, ...distinctCells(c.runs.map((id) => values[id]))]);
   }
   section("summary");
   for (const [path, values] of Object.entries(c.summary)) rows.push(withDeltas(path, values, c));
@@ -211,6 +217,22 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
     width: options.width,
     widthsMin: [16, ...c.runs.map(() => 10)],
   });
+}
+
+/**
+ * The cells of a config row, whose values differ: shortened as the table
+ * shortens numbers (4 significant digits) unless that makes two different
+ * values look the same (`0.12345` and `0.12346`, or `0.3` and `"0.3"`);
+ * then every value is written as JSON, numbers in full and strings quoted
+ * ({@linkcode formatComparison}'s example).
+ */
+function distinctCells(values: readonly unknown[]): string[] {
+  const short = values.map(cellText);
+  const collide = values.some((v, i) =>
+    values.some((w, j) => j < i && short[i] === short[j] && canonicalJson(v) !== canonicalJson(w))
+  );
+  if (!collide) return short;
+  return values.map((v) => (v === null || v === undefined ? "-" : JSON.stringify(v)));
 }
 
 function withDeltas(label: string, values: Record<string, unknown>, c: Comparison): string[] {

@@ -44,6 +44,8 @@ export interface Chunk extends RemotePart {
   sizeBytes: number;
   /** The full key. */
   key: string;
+  /** The object's entity tag, when the listing gave one. */
+  etag?: string;
 }
 
 /** The key of the chunk of `part` starting at `startByte`. */
@@ -60,7 +62,12 @@ export function partKeyPrefix(prefix: string, part: RemotePart): string {
 }
 
 /** Parse a listed key under `prefix`; `null` for keys that are not chunks. */
-export function parseChunkKey(prefix: string, key: string, sizeBytes: number): Chunk | null {
+export function parseChunkKey(
+  prefix: string,
+  key: string,
+  sizeBytes: number,
+  etag?: string,
+): Chunk | null {
   if (!key.startsWith(prefix)) return null;
   const m = CHUNK_KEY_PATTERN.exec(key.slice(prefix.length));
   if (m === null) return null;
@@ -71,6 +78,7 @@ export function parseChunkKey(prefix: string, key: string, sizeBytes: number): C
     startByte: Number(m[4]),
     sizeBytes,
     key,
+    etag,
   };
 }
 

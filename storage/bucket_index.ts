@@ -97,6 +97,14 @@ export interface MirrorReport {
    */
   overlapping: { key: string; part: string; startByte: number }[];
   /**
+   * Mirror files dropped and fetched again because their part changed in the
+   * bucket after it was mirrored: a chunk written again with other bytes
+   * (`key`, seen by its entity tag, as the size may not change) or chunks
+   * removed (`key` undefined). `ledger ship` never does either: something
+   * else wrote to the bucket. The index re-reads those parts.
+   */
+  changedParts: { part: string; key: string | undefined }[];
+  /**
    * The mirror's content after the pass: every mirror file with its size,
    * sorted. Another `--from` process on the same root can fetch chunks
    * first (`changed` is then false here), so a daemon compares this with
@@ -153,9 +161,32 @@ export function foreignLogWarning(report: MirrorReport): string | undefined {
     `it in): ${shown.join(", ")}${more}`;
 }
 
+/**
+ * One line naming the parts the mirror fetched again because they changed in
+ * the bucket (see {@linkcode MirrorReport.changedParts}), or undefined when
+ * none: an audit found a chunk rewritten with bytes of the same size kept as
+ * it was by an existing mirror, even with `--full`, while a fresh mirror
+ * fetched the new bytes; two indexers of one bucket disagreed, silently.
+ */
+export function changedWarning(report: MirrorReport): string | undefined {
+  const changed = report.changedParts;
+  if (changed.length === 0) return undefined;
+  const shown = changed.slice(0, STALLED_SHOWN_MAX)
+    .map((c) => c.key === undefined ? `${c.part} (chunks removed)` : `${c.part} (${c.key})`)
+    .join(", ");
+  const more = changed.length > STALLED_SHOWN_MAX
+    ? ` and ${changed.length - STALLED_SHOWN_MAX} more`
+    : "";
+  return `${changed.length} part(s) changed in the bucket after they were mirrored (an object ` +
+    `written again or removed by something other than ledger ship); fetched again, and the ` +
+    `index re-reads them: ${shown}${more}`;
+}
+
 /** The warnings of a mirror pass, each one line. */
 export function mirrorWarnings(report: MirrorReport): string[] {
-  return mirrorWarningEntries(report).flatMap((w) => w.msg === undefined ? [] : [w.msg]);
+  const lines = mirrorWarningEntries(report).flatMap((w) => w.msg === undefined ? [] : [w.msg]);
+  const changed = changedWarning(report);
+  return changed === undefined ? lines : [changed, ...lines];
 }
 
 /** Each kind of mirror warning: its line (undefined: none), log fields, and what ends it. */
@@ -248,6 +279,10 @@ class Mirror {
   #cacheRoot: string;
   #progress: (message: string) => void;
   #sizes = new Map<string, number>();
+  /** Per mirror file: the entity tag of each chunk it holds, by start byte. */
+  #etags = new Map<string, Map<number, string>>();
+  /** Entity tags learnt for chunks mirrored before they were recorded (state to save). */
+  #etagsLearnt = false;
 
   constructor(store: ObjectStore, cacheRoot: string, progress: (message: string) => void) {
     this.#store = store;
@@ -267,12 +302,13 @@ class Mirror {
       changed: false,
       stalled: [],
       overlapping: [],
+      changedParts: [],
       state: "",
     };
     await this.#recover(report);
     const groups = new Map<string, Chunk[]>();
     for await (const o of this.#store.list(`${location.prefix}events/`)) {
-      const c = parseChunkKey(location.prefix, o.key, o.sizeBytes);
+      const c = parseChunkKey(location.prefix, o.key, o.sizeBytes, o.etag);
       if (c === null) {
         report.foreignKeys++;
         if (FOREIGN_LOG_KEY.test(o.key.slice(location.prefix.length))) {
@@ -303,7 +339,8 @@ class Mirror {
         failure ??= err;
       }
     });
-    if (report.changed) await this.#saveState(); // after every appended byte is synced
+    // After every appended byte is synced.
+    if (report.changed || this.#etagsLearnt) await this.#saveState();
     if (failure !== undefined) throw failure;
     report.state = JSON.stringify(
       [...this.#sizes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
@@ -313,7 +350,8 @@ class Mirror {
 
   /** Load `mirror.json` and cut every mirror file back to its recorded size. */
   async #recover(report: MirrorReport): Promise<void> {
-    const recorded = await this.#loadState();
+    const state = await this.#loadState();
+    const recorded = state?.sizes;
     const onDisk = await listMirrorFiles(this.#cacheRoot);
     if (recorded === undefined && onDisk.length > 0) {
       this.#progress("mirror state missing: starting the mirror over");
@@ -339,6 +377,7 @@ class Mirror {
         }
       }
       this.#sizes.set(name, want);
+      this.#etags.set(name, state?.etags.get(name) ?? new Map());
     }
     if (recorded !== undefined) {
       for (const name of recorded.keys()) {
@@ -369,9 +408,16 @@ class Mirror {
         ends.add(chainEnd);
       }
     }
-    if (!ends.has(have)) {
-      // The mirror does not end on a chunk boundary of the bucket: the part was changed.
-      await this.#remove(name, "no longer matches the bucket", report);
+    const rewritten = this.#rewrittenChunk(name, chain, have);
+    if (rewritten !== undefined || !ends.has(have)) {
+      // A chunk the mirror holds was written again, or the mirror does not end on a chunk
+      // boundary of the bucket (chunks removed or resized): the part was changed.
+      report.changedParts.push({ part: name, key: rewritten });
+      await this.#remove(
+        name,
+        rewritten === undefined ? "no longer matches the bucket" : `${rewritten} was written again`,
+        report,
+      );
       have = 0;
     }
     if (gap) {
@@ -396,6 +442,7 @@ class Mirror {
         await appendDurable(file, bytes);
         have += bytes.length;
         this.#sizes.set(name, have);
+        this.#recordEtag(name, c);
         report.chunksFetched++;
         report.bytesFetched += bytes.length;
         report.changed = true;
@@ -403,6 +450,34 @@ class Mirror {
     } finally {
       file.close();
     }
+  }
+
+  /**
+   * The key of the first chunk of `chain` the mirror holds (it starts before
+   * `have`) whose entity tag differs from the one it had when it was
+   * fetched, or undefined. A chunk mirrored before tags were recorded gets
+   * its tag now (nothing to compare it with).
+   */
+  #rewrittenChunk(name: string, chain: Chunk[], have: number): string | undefined {
+    let known = this.#etags.get(name);
+    if (known === undefined) this.#etags.set(name, known = new Map());
+    for (const c of chain) {
+      if (c.startByte >= have) break;
+      if (c.etag === undefined) continue; // a store without tags: sizes only
+      const was = known.get(c.startByte);
+      if (was === undefined) {
+        known.set(c.startByte, c.etag);
+        this.#etagsLearnt = true;
+      } else if (was !== c.etag) return c.key;
+    }
+    return undefined;
+  }
+
+  #recordEtag(name: string, c: Chunk): void {
+    let known = this.#etags.get(name);
+    if (known === undefined) this.#etags.set(name, known = new Map());
+    if (c.etag === undefined) known.delete(c.startByte);
+    else known.set(c.startByte, c.etag);
   }
 
   async #remove(name: string, why: string, report: MirrorReport): Promise<void> {
@@ -413,6 +488,7 @@ class Mirror {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
     this.#sizes.delete(name);
+    this.#etags.delete(name);
     report.filesRemoved++;
     report.changed = true;
   }
@@ -425,7 +501,7 @@ class Mirror {
     return join(this.#cacheRoot, "mirror.json");
   }
 
-  async #loadState(): Promise<Map<string, number> | undefined> {
+  async #loadState(): Promise<MirrorState | undefined> {
     let text: string;
     try {
       text = await Deno.readTextFile(this.#statePath);
@@ -433,7 +509,11 @@ class Mirror {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw err;
     }
-    let raw: { format?: number; files?: Record<string, number> };
+    let raw: {
+      format?: number;
+      files?: Record<string, number>;
+      etags?: Record<string, Record<string, string>>;
+    };
     try {
       raw = JSON.parse(text);
     } catch (err) {
@@ -443,15 +523,43 @@ class Mirror {
     if (raw?.format !== MIRROR_FORMAT || typeof raw.files !== "object" || raw.files === null) {
       return undefined;
     }
-    return new Map(Object.entries(raw.files).filter(([, v]) => Number.isSafeInteger(v)));
+    const sizes = new Map(Object.entries(raw.files).filter(([, v]) => Number.isSafeInteger(v)));
+    // Entity tags were added to the format later: a state without them compares nothing.
+    const etags = new Map<string, Map<number, string>>();
+    for (const [name, byStart] of Object.entries(raw.etags ?? {})) {
+      if (typeof byStart !== "object" || byStart === null) continue;
+      const known = new Map<number, string>();
+      for (const [start, tag] of Object.entries(byStart)) {
+        if (Number.isSafeInteger(Number(start)) && typeof tag === "string") {
+          known.set(Number(start), tag);
+        }
+      }
+      etags.set(name, known);
+    }
+    return { sizes, etags };
   }
 
   async #saveState(): Promise<void> {
     const files: Record<string, number> = {};
-    for (const name of [...this.#sizes.keys()].sort()) files[name] = this.#sizes.get(name)!;
-    const text = JSON.stringify({ format: MIRROR_FORMAT, files }, null, 1) + "\n";
+    const etags: Record<string, Record<string, string>> = {};
+    for (const name of [...this.#sizes.keys()].sort()) {
+      files[name] = this.#sizes.get(name)!;
+      const known = this.#etags.get(name);
+      if (known !== undefined && known.size > 0) {
+        etags[name] = Object.fromEntries([...known].sort(([a], [b]) => a - b));
+      }
+    }
+    const text = JSON.stringify({ format: MIRROR_FORMAT, files, etags }, null, 1) + "\n";
     await writeFileAtomic(this.#statePath, new TextEncoder().encode(text));
   }
+}
+
+/** What `mirror.json` records. */
+interface MirrorState {
+  /** Verified size of each mirror file. */
+  sizes: Map<string, number>;
+  /** Per mirror file, the entity tag of each chunk it holds, by start byte. */
+  etags: Map<string, Map<number, string>>;
 }
 
 /** `day=D/<name>.jsonl` of every file in the mirror's events directory. */
@@ -589,6 +697,15 @@ export async function runBucketDaemon(
       summary.checks++;
       try {
         const mirror = await mirrorBucket(store, location, cacheRoot, { onProgress: debug });
+        // Said on the pass that found it: the mirror follows the bucket from then on.
+        const changed = changedWarning(mirror);
+        if (changed !== undefined) {
+          log({
+            level: "warn",
+            msg: changed,
+            fields: { changed_parts: mirror.changedParts.length },
+          });
+        }
         // Each said when it starts or changes (not every pass), and when it is over.
         for (const w of mirrorWarningEntries(mirror)) {
           if (w.msg === lastWarnings.get(w.key)) continue;

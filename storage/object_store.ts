@@ -14,6 +14,11 @@ export interface ObjectInfo {
   key: string;
   /** Size in bytes. */
   sizeBytes: number;
+  /**
+   * The entity tag, when the store gives one: it changes when the object is
+   * written again, also with bytes of the same size. @default {undefined}
+   */
+  etag?: string;
 }
 
 /** Options for {@linkcode ObjectStore.list}. */

@@ -116,7 +116,7 @@ class S3Store implements ObjectStore {
         throw this.#translate(err, prefix);
       }
       for (const o of page.Contents ?? []) {
-        if (o.Key !== undefined) yield { key: o.Key, sizeBytes: o.Size ?? 0 };
+        if (o.Key !== undefined) yield { key: o.Key, sizeBytes: o.Size ?? 0, etag: o.ETag };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

@@ -11,7 +11,7 @@ export {
   createBucket,
   startCeph,
 } from "../../scripts/ceph_rgw.ts";
-import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { openS3Store } from "../../storage/s3.ts";
 import type { ObjectStore } from "../../storage/object_store.ts";
 
@@ -39,14 +39,9 @@ export async function bucketLines(
   return out;
 }
 
-/** Delete every object under `prefix` (retention by day prefix, as an operator would). */
-export async function deletePrefix(
-  server: CephServer,
-  bucket: string,
-  prefix: string,
-): Promise<number> {
-  const store = storeOf(server, bucket);
-  const client = new S3Client({
+/** A client of the server with its test keys (path-style, as ledger's own). */
+function clientOf(server: CephServer): S3Client {
+  return new S3Client({
     region: server.env.AWS_REGION,
     endpoint: server.endpoint,
     forcePathStyle: true,
@@ -55,6 +50,34 @@ export async function deletePrefix(
       secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY,
     },
   });
+}
+
+/**
+ * Write `body` to `key`, over any object there (a plain PUT, as `aws s3 cp`
+ * or a restore from a backup would): a bucket changed behind ledger's back.
+ */
+export async function overwriteObject(
+  server: CephServer,
+  bucket: string,
+  key: string,
+  body: Uint8Array,
+): Promise<void> {
+  const client = clientOf(server);
+  try {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Delete every object under `prefix` (retention by day prefix, as an operator would). */
+export async function deletePrefix(
+  server: CephServer,
+  bucket: string,
+  prefix: string,
+): Promise<number> {
+  const store = storeOf(server, bucket);
+  const client = clientOf(server);
   let n = 0;
   try {
     for await (const o of store.list(prefix)) {

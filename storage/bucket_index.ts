@@ -13,7 +13,9 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { dirname, join } from "node:path";
+import { assert } from "../ledger/assert.ts";
 import { DAY_DIR_PATTERN, eventsDir, indexPath } from "../ledger/paths.ts";
 import {
   checkIndexSource,
@@ -408,7 +410,7 @@ class Mirror {
         ends.add(chainEnd);
       }
     }
-    const rewritten = this.#rewrittenChunk(name, chain, have);
+    const rewritten = ends.has(have) ? await this.#rewrittenChunk(name, chain, have) : undefined;
     if (rewritten !== undefined || !ends.has(have)) {
       // A chunk the mirror holds was written again, or the mirror does not end on a chunk
       // boundary of the bucket (chunks removed or resized): the part was changed.
@@ -453,22 +455,28 @@ class Mirror {
   }
 
   /**
-   * The key of the first chunk of `chain` the mirror holds (it starts before
-   * `have`) whose entity tag differs from the one it had when it was
-   * fetched, or undefined. A chunk mirrored before tags were recorded gets
-   * its tag now (nothing to compare it with).
+   * The key of the first chunk of `chain` the mirror holds (`have` ends one
+   * of them) whose bytes changed since it was fetched, or undefined. A
+   * chunk whose entity tag differs from the recorded one is fetched and
+   * compared with the mirror: a store may give the same bytes a new tag (a
+   * copy onto itself, a multipart upload), which is no change. A chunk
+   * mirrored before tags were recorded gets its tag now.
    */
-  #rewrittenChunk(name: string, chain: Chunk[], have: number): string | undefined {
+  async #rewrittenChunk(name: string, chain: Chunk[], have: number): Promise<string | undefined> {
     let known = this.#etags.get(name);
     if (known === undefined) this.#etags.set(name, known = new Map());
     for (const c of chain) {
       if (c.startByte >= have) break;
       if (c.etag === undefined) continue; // a store without tags: sizes only
       const was = known.get(c.startByte);
-      if (was === undefined) {
-        known.set(c.startByte, c.etag);
-        this.#etagsLearnt = true;
-      } else if (was !== c.etag) return c.key;
+      if (was === c.etag) continue;
+      if (was !== undefined) {
+        const remote = await this.#store.get(c.key);
+        const mirrored = await readRange(this.#path(name), c.startByte, c.startByte + c.sizeBytes);
+        if (!bytesEqual(remote, mirrored)) return c.key;
+      }
+      known.set(c.startByte, c.etag);
+      this.#etagsLearnt = true;
     }
     return undefined;
   }
@@ -552,6 +560,28 @@ class Mirror {
     const text = JSON.stringify({ format: MIRROR_FORMAT, files, etags }, null, 1) + "\n";
     await writeFileAtomic(this.#statePath, new TextEncoder().encode(text));
   }
+}
+
+/** Bytes `[start, end)` of the file at `path` (the caller knows it has them). */
+async function readRange(path: string, start: number, end: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(end - start);
+  const file = await Deno.open(path, { read: true });
+  try {
+    await file.seek(start, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < buf.length) {
+      const n = await file.read(buf.subarray(got));
+      assert(n !== null, `mirror file ${path} ended at byte ${start + got}, before ${end}`);
+      got += n;
+    }
+  } finally {
+    file.close();
+  }
+  return buf;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** What `mirror.json` records. */

@@ -11,7 +11,14 @@ export {
   createBucket,
   startCeph,
 } from "../../scripts/ceph_rgw.ts";
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { openS3Store } from "../../storage/s3.ts";
 import type { ObjectStore } from "../../storage/object_store.ts";
 
@@ -65,6 +72,38 @@ export async function overwriteObject(
   const client = clientOf(server);
   try {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Write `body` to `key` again as a one-part multipart upload: the same bytes
+ * get another ETag (`<md5 of the part md5s>-1`), as large copies and some
+ * encryption modes give them.
+ */
+export async function overwriteObjectMultipart(
+  server: CephServer,
+  bucket: string,
+  key: string,
+  body: Uint8Array,
+): Promise<void> {
+  const client = clientOf(server);
+  try {
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }),
+    );
+    const { ETag } = await client.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: body }),
+    );
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: [{ ETag, PartNumber: 1 }] },
+      }),
+    );
   } finally {
     client.destroy();
   }

@@ -78,7 +78,7 @@ export function parseChunkKey(
     startByte: Number(m[4]),
     sizeBytes,
     key,
-    etag,
+    ...(etag === undefined ? {} : { etag }),
   };
 }
 

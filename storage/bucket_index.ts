@@ -38,6 +38,13 @@ import { type BucketLocation, formatBucketUrl, type ObjectStore } from "./object
 
 /** Remote parts mirrored at the same time. */
 const PARTS_CONCURRENT_MAX = 4;
+/**
+ * Chunks fetched between two saves of `mirror.json` within a pass: a pass
+ * killed mid-fetch loses at most these (and {@linkcode MIRROR_CHECKPOINT_BYTES}).
+ */
+export const MIRROR_CHECKPOINT_CHUNKS = 256;
+/** Bytes fetched between two saves of `mirror.json` within a pass. */
+const MIRROR_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 /** Format of `mirror.json`. */
 const MIRROR_FORMAT = 1;
 
@@ -285,6 +292,10 @@ class Mirror {
   #etags = new Map<string, Map<number, string>>();
   /** Entity tags learnt for chunks mirrored before they were recorded (state to save). */
   #etagsLearnt = false;
+  /** Chunks and bytes fetched since `mirror.json` was last saved. */
+  #unsaved = { chunks: 0, bytes: 0 };
+  /** The save in progress: saves run one after the other. */
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(store: ObjectStore, cacheRoot: string, progress: (message: string) => void) {
     this.#store = store;
@@ -448,6 +459,12 @@ class Mirror {
         report.chunksFetched++;
         report.bytesFetched += bytes.length;
         report.changed = true;
+        this.#unsaved.chunks++;
+        this.#unsaved.bytes += bytes.length;
+        if (
+          this.#unsaved.chunks >= MIRROR_CHECKPOINT_CHUNKS ||
+          this.#unsaved.bytes >= MIRROR_CHECKPOINT_BYTES
+        ) await this.#saveState(); // a kill from here keeps what is verified so far
       }
     } finally {
       file.close();
@@ -490,13 +507,14 @@ class Mirror {
 
   async #remove(name: string, why: string, report: MirrorReport): Promise<void> {
     this.#progress(`${name}: ${why}; dropped from the mirror`);
+    // Forgotten first: a save while the file is removed must not record it.
+    this.#sizes.delete(name);
+    this.#etags.delete(name);
     try {
       await Deno.remove(this.#path(name));
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    this.#sizes.delete(name);
-    this.#etags.delete(name);
     report.filesRemoved++;
     report.changed = true;
   }
@@ -547,7 +565,18 @@ class Mirror {
     return { sizes, etags };
   }
 
-  async #saveState(): Promise<void> {
+  /**
+   * Save `mirror.json` (after the save in progress, if any). Every size it
+   * records is synced in its mirror file and ends a chunk (sizes are set
+   * after each append is durable), so it holds mid-pass too.
+   */
+  #saveState(): Promise<void> {
+    this.#saving = this.#saving.then(() => this.#writeState());
+    return this.#saving;
+  }
+
+  async #writeState(): Promise<void> {
+    this.#unsaved = { chunks: 0, bytes: 0 };
     const files: Record<string, number> = {};
     const etags: Record<string, Record<string, string>> = {};
     for (const name of [...this.#sizes.keys()].sort()) {

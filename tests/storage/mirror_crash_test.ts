@@ -1,0 +1,139 @@
+/**
+ * `rebuild-index --from` killed (SIGKILL) in the middle of a long first
+ * fetch, against a real S3 server (Ceph RGW on loopback). A storage audit
+ * found every chunk fetched before the kill thrown away: `mirror.json` was
+ * written once, at the end of the pass, and the next pass cut back to it,
+ * so 30 kills of a 15 s fetch of 1,100 chunks never got past the start and
+ * the 31st run fetched all 1,100 again. The mirror keeps what it verified
+ * as it goes, so the next pass fetches only what is left, and the index
+ * equals the one a fresh mirror gives.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CLI_PATH, denoScriptArgs } from "../_helpers.ts";
+import { shipOnce } from "../../storage/ship.ts";
+import { MIRROR_CHECKPOINT_CHUNKS } from "../../storage/bucket_index.ts";
+import { cephUnavailable, createBucket, startCeph, storeOf, useServerEnv } from "./_server.ts";
+import { compareIndexes } from "./_compare.ts";
+import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+
+const unavailable = cephUnavailable();
+if (unavailable !== undefined) {
+  console.error(`tests/storage/mirror_crash_test.ts ignored: ${unavailable}`);
+}
+
+/** Parts shipped, one chunk each: several checkpoints' worth. */
+const PARTS = 700;
+/** Mirror files the first fetch must have written before it is killed. */
+const KILL_AFTER_FILES = 400;
+/** Longest a ledger command of this test may run. */
+const COMMAND_MS_MAX = 180_000;
+/** Time between two looks at the mirror while the first fetch runs. */
+const POLL_MS = 20;
+
+function rebuildArgs(root: string): string[] {
+  return denoScriptArgs(CLI_PATH, ["rebuild-index", "--root", root, "--from", "s3://fleet/crash"], [
+    "--allow-net=127.0.0.1",
+  ]);
+}
+
+async function mirrorFiles(root: string): Promise<number> {
+  let n = 0;
+  try {
+    for await (const remote of Deno.readDir(join(root, "remote"))) {
+      const events = join(root, "remote", remote.name, "events");
+      for await (const day of Deno.readDir(events)) {
+        if (!day.isDirectory) continue;
+        for await (const _ of Deno.readDir(join(events, day.name))) n++;
+      }
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return n; // not made yet
+    throw err;
+  }
+  return n;
+}
+
+Deno.test({
+  name: "object storage: a mirror killed mid-fetch keeps what it fetched (Ceph RGW)",
+  ignore: unavailable !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  assert(KILL_AFTER_FILES > 1.5 * MIRROR_CHECKPOINT_CHUNKS && KILL_AFTER_FILES < PARTS);
+  const server = await startCeph();
+  const tmp = await Deno.makeTempDir({ prefix: "ledger_s3_crash_" });
+  const savedEnv = Object.fromEntries(
+    Object.keys(server.env).map((k) => [k, Deno.env.get(k)] as const),
+  );
+  useServerEnv(server);
+  try {
+    await createBucket(server, "fleet");
+    const worker = join(tmp, "worker");
+    for (let i = 0; i < PARTS; i++) {
+      const part = `day=2026-01-20/part-${String(i).padStart(6, "0")}.jsonl`;
+      await writePart(worker, part, fullRun(`crash-${i}`, T0 + i).slice(0, 2));
+    }
+    const shipped = await shipOnce(worker, storeOf(server, "fleet"), {
+      bucket: "fleet",
+      prefix: "crash/",
+    });
+    assert.equal(shipped.chunksPut, PARTS);
+
+    const reader = join(tmp, "reader");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: rebuildArgs(reader),
+      env: { LEDGER_ROOT: "" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const started = Date.now();
+    while ((await mirrorFiles(reader)) < KILL_AFTER_FILES) {
+      assert(Date.now() - started < COMMAND_MS_MAX, "the first fetch did not get far enough");
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    child.kill("SIGKILL");
+    const status = await child.status;
+    assert.equal(status.signal, "SIGKILL"); // killed mid-fetch, not finished
+
+    const again = await new Deno.Command(Deno.execPath(), {
+      args: rebuildArgs(reader),
+      env: { LEDGER_ROOT: "" },
+      stdin: "null",
+      signal: AbortSignal.timeout(COMMAND_MS_MAX),
+    }).output();
+    const stdout = new TextDecoder().decode(again.stdout);
+    assert.equal(again.code, 0, new TextDecoder().decode(again.stderr));
+    const fetched = Number(/fetched (\d+) new chunks/.exec(stdout)?.[1]);
+    // What the kill left for the second run: at most the chunks since the last checkpoint.
+    assert(
+      fetched <= PARTS - KILL_AFTER_FILES + MIRROR_CHECKPOINT_CHUNKS,
+      `the second run fetched ${fetched} of ${PARTS} chunks: ${stdout}`,
+    );
+    assert.match(stdout, new RegExp(`^Indexed ${PARTS * 2} events of ${PARTS} runs`));
+
+    const fresh = join(tmp, "fresh");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: rebuildArgs(fresh),
+      env: { LEDGER_ROOT: "" },
+      stdin: "null",
+      signal: AbortSignal.timeout(COMMAND_MS_MAX),
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const diff = await compareIndexes(
+      join(reader, "index/runs.duckdb"),
+      join(fresh, "index/runs.duckdb"),
+    );
+    for (const [table, d] of Object.entries(diff)) {
+      assert.deepEqual([d.onlyA, d.onlyB], [0, 0], `${table} differs: ${JSON.stringify(d)}`);
+    }
+  } finally {
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, v);
+    }
+    await server.stop();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -6,6 +6,8 @@
  * SIGKILLed shipper and a lost state file; a fourth root indexes the bucket;
  * its index must equal the full rebuild of the union of the three logs.
  */
+import { mirrorFollowsChanges } from "./_mirror_changed.ts";
+import { mirrorKeepsFetched } from "./_mirror_crash.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, hashTree } from "../_helpers.ts";
@@ -198,6 +200,17 @@ Deno.test({
     );
     await t.step("a chunk missing from the bucket is said, not passed over", async () => {
       await missingChunk(server, tmp);
+    });
+    // On this server: a second cluster cannot start beside it (fixed monitor ports).
+    await t.step("a mirror follows chunks changed behind ledger's back", async (t) => {
+      const dir = join(tmp, "mirror-changed");
+      await Deno.mkdir(dir);
+      await mirrorFollowsChanges(t, server, dir);
+    });
+    await t.step("a mirror killed mid-fetch keeps what it fetched", async () => {
+      const dir = join(tmp, "mirror-crash");
+      await Deno.mkdir(dir);
+      await mirrorKeepsFetched(server, dir);
     });
     await t.step("an object overlapping its part's chunks is ignored by every mirror", async () => {
       await overlappingObject(server, tmp);

@@ -32,6 +32,17 @@ export function readFileSql(path: string, format: FileFormat, allVarchar = false
   }
 }
 
+/**
+ * `path` read as a comma-separated file whose header names `columns`, with
+ * no dialect sniffing: a row with more or fewer fields than the header fails
+ * naming its line, where the sniffer gives up and reads the file as one column.
+ */
+export function strictCsvSql(path: string, columns: readonly string[]): string {
+  const struct = columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(", ");
+  return `SELECT count(*) AS n FROM read_csv(${sqlString(path)}, header = true, ` +
+    `auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${struct}})`;
+}
+
 /** Session settings: timestamps without an offset are UTC. */
 export const SESSION_SQL = "SET TimeZone = 'UTC'";
 
@@ -81,7 +92,10 @@ export function callsSelectSql(source: string, types: ReadonlyMap<string, string
   FROM ${source}`;
 }
 
-/** A view of normalized candles (`mint, ts_ms, open, high, low, close, volume`). */
+/**
+ * A view of normalized candles (`mint, ts_ms, ts_raw, open, high, low, close, volume`);
+ * `ts_raw` is the file's text, for naming a `ts` that does not parse.
+ */
 export function candlesViewSql(
   name: string,
   source: string,
@@ -98,6 +112,7 @@ export function candlesViewSql(
     textExpr("mint", options.types.get("mint") ?? "VARCHAR")
   } AS mint,
     ${epochMsExpr("ts", options.types.get("ts") ?? "VARCHAR")} AS ts_ms,
+    ${textExpr("ts", options.types.get("ts") ?? "VARCHAR")} AS ts_raw,
     ${num("open")} AS open, ${num("high")} AS high, ${num("low")} AS low,
     ${num("close")} AS close, ${num("volume")} AS volume
   FROM ${source} ${where}`;
@@ -118,10 +133,22 @@ export function coverageSql(candles: string): string {
     FROM ${candles} k JOIN wanted w ON k.mint = w.mint GROUP BY k.mint`;
 }
 
-/** The sliced candles: wanted mints from their earliest alert on. */
-export function createSliceSql(candles: string): string {
-  return `CREATE OR REPLACE TEMP TABLE slice AS SELECT k.* FROM ${candles} k
-    JOIN wanted w ON k.mint = w.mint WHERE k.ts_ms >= w.from_ts_ms`;
+/**
+ * The sliced candles: wanted mints from their earliest alert on, and every
+ * row of theirs whose `ts` did not parse (NULL) or is below `tsMsMin` (epoch
+ * seconds), so that the checks of the slice refuse them: a filter on the
+ * time alone dropped them without a word.
+ */
+export function createSliceSql(candles: string, tsMsMin: number): string {
+  return `CREATE OR REPLACE TEMP TABLE slice AS
+    SELECT k.mint, k.ts_ms, k.open, k.high, k.low, k.close, k.volume FROM ${candles} k
+    JOIN wanted w ON k.mint = w.mint
+    WHERE k.ts_ms IS NULL OR k.ts_ms < ${Math.trunc(tsMsMin)} OR k.ts_ms >= w.from_ts_ms`;
+}
+
+/** The file's text of the first `ts` of mint `$1` that does not parse. */
+export function unparsedTsSql(candles: string): string {
+  return `SELECT ts_raw FROM ${candles} WHERE mint = $1 AND ts_ms IS NULL LIMIT 1`;
 }
 
 /** Smallest positive step between consecutive candles of a mint in `slice`. */
@@ -134,9 +161,17 @@ export const RESAMPLE_SLICE_SQL = `CREATE OR REPLACE TEMP TABLE slice AS
     min(low) AS low, arg_max(close, ts_ms) AS close, sum(volume) AS volume
   FROM slice GROUP BY mint, (ts_ms // $1) * $1`;
 
-/** Rows of `slice` with a value that did not parse, and the first of them. */
-export const SLICE_BAD_ROWS_SQL = `SELECT count(*) AS n, min(mint) AS mint FROM slice
-  WHERE ts_ms IS NULL OR open IS NULL OR high IS NULL OR low IS NULL OR close IS NULL`;
+/**
+ * The first row of `slice` (by mint, then time, an unparsed time first) with
+ * a value that did not parse, its first such field, and the count of such
+ * rows (`n`); none when all parse.
+ */
+export const SLICE_BAD_ROWS_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts,
+    CASE WHEN ts_ms IS NULL THEN 'ts' WHEN open IS NULL THEN 'open' WHEN high IS NULL THEN 'high'
+      WHEN low IS NULL THEN 'low' ELSE 'close' END AS field
+  FROM slice
+  WHERE ts_ms IS NULL OR open IS NULL OR high IS NULL OR low IS NULL OR close IS NULL
+  ORDER BY mint, ts_ms NULLS FIRST LIMIT 1`;
 
 /**
  * The first row of `slice` (by mint and time) with a price that is not a

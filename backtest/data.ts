@@ -42,6 +42,8 @@ import {
   SLICE_MINTS_SQL,
   SLICE_NON_FINITE_SQL,
   SLICE_READ_SQL,
+  strictCsvSql,
+  unparsedTsSql,
 } from "./_sql.ts";
 import type { Call, CandleSeries, FileFormat } from "./types.ts";
 
@@ -248,8 +250,61 @@ async function openSource(
     throw new InputError(`${options.what} file ${path} cannot be read: ${why}`, { cause: err });
   }
   const missing = options.required.filter((c) => !types.has(c));
-  if (missing.length > 0) throw new MissingColumnsError(options.what, path, missing);
+  if (missing.length > 0) {
+    if (format === "csv") await checkCsvRows(conn, path, options);
+    throw new MissingColumnsError(options.what, path, missing);
+  }
   return types;
+}
+
+/** Bytes of a CSV file's start read to find its header line. */
+const CSV_HEADER_BYTES_MAX = 64 * 1024;
+
+/**
+ * When the header of the CSV file `path` names every required column but the
+ * sniffer found none, a row with more or fewer fields than the header threw
+ * it off: throw an {@linkcode InputError} naming that line. Returns when the
+ * header itself lacks columns (the caller's missing-columns error is right).
+ */
+async function checkCsvRows(
+  conn: DuckDBConnection,
+  path: string,
+  options: { what: string; required: readonly string[] },
+): Promise<void> {
+  const file = await Deno.open(path);
+  const buf = new Uint8Array(CSV_HEADER_BYTES_MAX);
+  let length: number;
+  try {
+    length = (await file.read(buf)) ?? 0;
+  } finally {
+    file.close();
+  }
+  const text = new TextDecoder().decode(buf.subarray(0, length)).replace(/^\uFEFF/, "");
+  const header = text.split(/\r?\n/, 1)[0].split(",").map((c) =>
+    c.trim().replace(/^"(.*)"$/, "$1")
+  );
+  if (!options.required.every((c) => header.includes(c)) || new Set(header).size < header.length) {
+    return;
+  }
+  try {
+    await conn.run(strictCsvSql(path, header));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
+    const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
+    if (line === undefined || counts === null) {
+      throw new InputError(
+        `${options.what} file ${path} cannot be read: ${message.split("\n")[0]}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw new InputError(
+      `${options.what} file ${path} line ${line} has ${counts[2]} fields, the header ${counts[1]}`,
+      { cause: err },
+    );
+  }
 }
 
 /** Options for {@linkcode loadCalls}. */
@@ -585,7 +640,7 @@ export async function sliceCandles(
   source: CandleSource,
   options: SliceCandlesOptions = {},
 ): Promise<Slice> {
-  await conn.run(createSliceSql("candles"));
+  await conn.run(createSliceSql("candles", EPOCH_MS_MIN));
   await checkSlice(conn, source.path);
   const stepRow = (await conn.runAndReadAll(BASE_INTERVAL_SQL)).getRowObjectsJS()[0];
   const stepMs = stepRow?.step_ms === null || stepRow === undefined
@@ -620,10 +675,18 @@ export async function sliceCandles(
 }
 
 async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
-  const bad = (await conn.runAndReadAll(SLICE_BAD_ROWS_SQL)).getRowObjectsJS()[0];
-  if (Number(bad.n) > 0) {
+  const [bad] = (await conn.runAndReadAll(SLICE_BAD_ROWS_SQL)).getRowObjectsJS();
+  if (bad !== undefined) {
+    let first: string;
+    if (bad.ts === null) {
+      const raw = (await conn.runAndReadAll(unparsedTsSql("candles"), [String(bad.mint)]))
+        .getRowObjectsJS()[0]?.ts_raw ?? null;
+      first = `mint ${bad.mint}, ts ${JSON.stringify(raw)}: neither ISO-8601 nor epoch ms`;
+    } else {
+      first = `mint ${bad.mint} at ${new Date(Number(bad.ts)).toISOString()}, ${bad.field}`;
+    }
     throw new InputError(
-      `Candles file ${path} has ${bad.n} rows with a ts or price that does not parse (mint ${bad.mint})`,
+      `Candles file ${path} has ${bad.n} rows with a ts or price that does not parse (first: ${first})`,
     );
   }
   const [nonFinite] = (await conn.runAndReadAll(SLICE_NON_FINITE_SQL)).getRowObjectsJS();
@@ -647,10 +710,13 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
       `Candles file ${path} has ${dups.n} duplicate (mint, ts) candles; pass --interval if it mixes intervals`,
     );
   }
-  const min = (await conn.runAndReadAll("SELECT min(ts_ms) AS m FROM slice")).getRowObjectsJS()[0];
-  if (min.m !== null && Number(min.m) < EPOCH_MS_MIN) {
+  const [min] = (await conn.runAndReadAll(
+    "SELECT mint, ts_ms AS m FROM slice ORDER BY ts_ms LIMIT 1",
+  )).getRowObjectsJS();
+  if (min !== undefined && Number(min.m) < EPOCH_MS_MIN) {
     throw new InputError(
-      `Candles file ${path} has ts ${min.m}, which looks like epoch seconds; epoch milliseconds are expected`,
+      `Candles file ${path} has ts ${min.m} (mint ${min.mint}), which looks like epoch seconds; ` +
+        "epoch milliseconds are expected",
     );
   }
 }

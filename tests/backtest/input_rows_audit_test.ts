@@ -1,0 +1,96 @@
+/**
+ * Audit of bad rows in backtest inputs, through the real `ledger backtest`
+ * process: a candle whose `ts` does not parse, or is in epoch seconds, was
+ * dropped without a word (the slice kept only rows at or after the alert, and
+ * a NULL or 1970 time is neither), so the run completed on silently altered
+ * data; a CSV row with one field too many or too few made DuckDB's sniffer
+ * read the file as one column, reported as every column missing.
+ *
+ * @module
+ */
+import { doesNotMatch, match, strictEqual as equal } from "node:assert/strict";
+import { MINUTE_MS, T0_MS, writeFixtures } from "./_fixtures.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+
+const POLICY = '{"type":"fixed_stop","stopPct":0.2}';
+
+/** Replace the candles row of `mint` at `minute` (ts in epoch ms) by `row`. */
+async function replaceCandle(path: string, mint: string, minute: number, row: string) {
+  const lines = (await Deno.readTextFile(path)).split("\n");
+  const i = lines.findIndex((l) => l.startsWith(`${mint},${T0_MS + minute * MINUTE_MS},`));
+  equal(i > 0, true, `no candle ${mint} at minute ${minute}`);
+  lines[i] = row;
+  await Deno.writeTextFile(path, lines.join("\n"));
+}
+
+async function backtest(dir: string, calls: string, candles: string) {
+  const root = `${dir}/root`;
+  const r = await runLedger([
+    "backtest",
+    "policy",
+    "--root",
+    root,
+    "--no-index",
+    "--calls",
+    calls,
+    "--candles",
+    candles,
+    "--policy",
+    POLICY,
+  ]);
+  return { ...r, root };
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trimEnd().split("\n");
+  equal(lines.length, 1, `expected one line on stderr, got: ${stderr}`);
+  return lines[0];
+}
+
+Deno.test("backtest: a candle whose ts does not parse fails the run, naming it", async (t) => {
+  // Mint B's stop candle (minute 1, low 0.75 under a 20% stop) made unreadable.
+  const cases: [string, string, RegExp][] = [
+    ["text", "not-a-time", /mint B, ts "not-a-time"/],
+    [
+      "epoch seconds",
+      String((T0_MS + MINUTE_MS) / 1000),
+      /ts 1767571260 \(mint B\), which looks like epoch seconds/,
+    ],
+  ];
+  for (const [name, ts, pattern] of cases) {
+    await t.step(name, async () => {
+      await withTempDir(async (dir) => {
+        const { calls, candles } = await writeFixtures(dir, { epochMs: true });
+        await replaceCandle(candles, "B", 1, `B,${ts},1.0,1.1,0.75,0.8,100`);
+        const r = await backtest(dir, calls, candles);
+        equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+        const line = oneLine(r.stderr);
+        match(line, new RegExp(`Candles file ${candles} `));
+        match(line, pattern);
+        doesNotMatch(r.stdout, /completed/);
+      });
+    });
+  }
+});
+
+Deno.test("backtest: a CSV row with the wrong number of fields is named by its line", async (t) => {
+  const cases: [string, string][] = [
+    ["one field too many", "x1,eve,A,solana,1767571230000,extra"],
+    ["one field too few", "x1,eve,A,solana"],
+  ];
+  for (const [name, row] of cases) {
+    await t.step(name, async () => {
+      await withTempDir(async (dir) => {
+        const { calls, candles } = await writeFixtures(dir, { epochMs: true });
+        const lines = (await Deno.readTextFile(calls)).trimEnd().split("\n");
+        lines.splice(2, 0, row); // line 3 of the file
+        await Deno.writeTextFile(calls, lines.join("\n") + "\n");
+        const r = await backtest(dir, calls, candles);
+        equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+        const line = oneLine(r.stderr);
+        match(line, new RegExp(`Calls file ${calls} line 3 has \\d fields, the header 5`));
+        doesNotMatch(line, /missing columns/);
+      });
+    });
+  }
+});

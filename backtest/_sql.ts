@@ -185,12 +185,14 @@ export const SLICE_NON_FINITE_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms A
     OR least(open, high, low, close) < 0
   ORDER BY mint, ts_ms LIMIT 1`;
 
-/** Rows of `slice` whose high is below its low. */
-export const SLICE_INVERTED_SQL = "SELECT count(*) AS n FROM slice WHERE high < low";
+/** The first row of `slice` (by mint and time) whose high is below its low, with their count `n`. */
+export const SLICE_INVERTED_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts, high, low
+  FROM slice WHERE high < low ORDER BY mint, ts_ms LIMIT 1`;
 
-/** Duplicate (mint, ts) candles in `slice`. */
-export const SLICE_DUPLICATES_SQL = `SELECT count(*) AS n FROM (
-  SELECT mint, ts_ms FROM slice GROUP BY mint, ts_ms HAVING count(*) > 1)`;
+/** The first duplicate (mint, ts) of `slice`, its row count, and the count `n` of such pairs. */
+export const SLICE_DUPLICATES_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts, rows FROM (
+  SELECT mint, ts_ms, count(*) AS rows FROM slice GROUP BY mint, ts_ms HAVING count(*) > 1)
+  ORDER BY mint, ts_ms LIMIT 1`;
 
 /** The slice, in load order. */
 export const SLICE_READ_SQL = `SELECT CAST(ts_ms AS DOUBLE) AS ts_ms, open, high, low, close,

@@ -698,16 +698,21 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
         })`,
     );
   }
-  const inverted = (await conn.runAndReadAll(SLICE_INVERTED_SQL)).getRowObjectsJS()[0];
-  if (Number(inverted.n) > 0) {
+  const [inverted] = (await conn.runAndReadAll(SLICE_INVERTED_SQL)).getRowObjectsJS();
+  if (inverted !== undefined) {
     throw new InputError(
-      `Candles file ${path} has ${inverted.n} candles whose high is below the low`,
+      `Candles file ${path} has ${inverted.n} candles whose high is below the low (first: mint ` +
+        `${inverted.mint} at ${
+          new Date(Number(inverted.ts)).toISOString()
+        }, high ${inverted.high}, low ${inverted.low})`,
     );
   }
-  const dups = (await conn.runAndReadAll(SLICE_DUPLICATES_SQL)).getRowObjectsJS()[0];
-  if (Number(dups.n) > 0) {
+  const [dups] = (await conn.runAndReadAll(SLICE_DUPLICATES_SQL)).getRowObjectsJS();
+  if (dups !== undefined) {
     throw new InputError(
-      `Candles file ${path} has ${dups.n} duplicate (mint, ts) candles; pass --interval if it mixes intervals`,
+      `Candles file ${path} has ${dups.n} duplicate (mint, ts) candles (first: mint ${dups.mint} ` +
+        `at ${new Date(Number(dups.ts)).toISOString()}, ${dups.rows} rows); pass --interval if ` +
+        "it mixes intervals",
     );
   }
   const [min] = (await conn.runAndReadAll(

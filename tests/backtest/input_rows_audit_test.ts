@@ -94,3 +94,30 @@ Deno.test("backtest: a CSV row with the wrong number of fields is named by its l
     });
   }
 });
+
+Deno.test("backtest: a duplicate or inverted candle is named by mint and time", async (t) => {
+  // Mint A's minute 3 (2026-01-05T00:03:00Z) doubled, or with its high under its low.
+  const at = new Date(T0_MS + 3 * MINUTE_MS).toISOString();
+  const cases: [string, (row: string) => string, RegExp][] = [
+    ["duplicate", (row) => `${row}\n${row}`, new RegExp(`first: mint A at ${at}, 2 rows`)],
+    [
+      "high below low",
+      () => `A,${T0_MS + 3 * MINUTE_MS},0.9,0.8,0.88,1.5,100`,
+      new RegExp(`first: mint A at ${at}, high 0.8, low 0.88`),
+    ],
+  ];
+  for (const [name, edit, pattern] of cases) {
+    await t.step(name, async () => {
+      await withTempDir(async (dir) => {
+        const { calls, candles } = await writeFixtures(dir, { epochMs: true });
+        const lines = (await Deno.readTextFile(candles)).split("\n");
+        const i = lines.findIndex((l) => l.startsWith(`A,${T0_MS + 3 * MINUTE_MS},`));
+        lines[i] = edit(lines[i]);
+        await Deno.writeTextFile(candles, lines.join("\n"));
+        const r = await backtest(dir, calls, candles);
+        equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+        match(oneLine(r.stderr), pattern);
+      });
+    });
+  }
+});

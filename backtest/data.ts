@@ -246,8 +246,7 @@ async function openSource(
       types.set(String(row.column_name), String(row.column_type));
     }
   } catch (err) {
-    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new InputError(`${options.what} file ${path} cannot be read: ${why}`, { cause: err });
+    throw await readError(err, { what: options.what, path });
   }
   const missing = options.required.filter((c) => !types.has(c));
   if (missing.length > 0) {
@@ -289,22 +288,89 @@ async function checkCsvRows(
   try {
     await conn.run(strictCsvSql(path, header));
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
+    throw await readError(err, { what: options.what, path });
+  }
+}
+
+/** Characters of a JSONL line that is not JSON shown in a message. */
+const JSONL_LINE_SHOWN_MAX = 80;
+
+/**
+ * An {@linkcode InputError} for `err`, an error of DuckDB reading the file
+ * `path`: for a bad row, the line and what is wrong with it (a row of the
+ * wrong width, a value that does not convert to the column's type, a JSONL
+ * line that is not JSON); otherwise DuckDB's first line. DuckDB reads a big
+ * file's rows only when a query scans them, after the sample that typed its
+ * columns, so every query that scans the file goes through here.
+ */
+async function readError(
+  err: unknown,
+  where: { what: string; path: string },
+): Promise<InputError> {
+  const message = err instanceof Error ? err.message : String(err);
+  const prefix = `${where.what} file ${where.path}`;
+  const csvLine = /CSV Error on Line: (\d+)/.exec(message)?.[1];
+  if (csvLine !== undefined) {
     const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
-    if (line === undefined || counts === null) {
-      throw new InputError(
-        `${options.what} file ${path} cannot be read: ${message.split("\n")[0]}`,
-        {
-          cause: err,
-        },
+    if (counts !== null) {
+      return new InputError(
+        `${prefix} line ${csvLine} has ${counts[2]} fields, the header ${counts[1]}`,
+        { cause: err },
       );
     }
-    throw new InputError(
-      `${options.what} file ${path} line ${line} has ${counts[2]} fields, the header ${counts[1]}`,
-      { cause: err },
-    );
+    const convert = /converting column "([^"]*)"\. Could not convert string "(.*)" to '(\w+)'/
+      .exec(message);
+    if (convert !== null) {
+      const kind = /DOUBLE|FLOAT|DECIMAL|INT/.test(convert[3]) ? "a number" : convert[3];
+      return new InputError(
+        `${prefix} line ${csvLine}: ${convert[1]} ${JSON.stringify(convert[2])} is not ${kind}`,
+        { cause: err },
+      );
+    }
   }
+  if (/Malformed JSON/.test(message)) {
+    // DuckDB's line number of a malformed JSON line is one past it (DuckDB 1.5): find it here.
+    const bad = await firstNonJsonLine(where.path);
+    if (bad !== undefined) {
+      return new InputError(`${prefix} line ${bad.line} is not JSON: ${bad.text}`, { cause: err });
+    }
+  }
+  return new InputError(`${prefix} cannot be read: ${message.split("\n")[0]}`, { cause: err });
+}
+
+/** The first non-blank line of the JSONL file `path` that `JSON.parse` refuses, 1-based. */
+async function firstNonJsonLine(
+  path: string,
+): Promise<{ line: number; text: string } | undefined> {
+  const file = await Deno.open(path);
+  let rest = "";
+  let line = 0;
+  const check = (text: string) => {
+    line++;
+    if (text.trim() === "") return undefined;
+    try {
+      JSON.parse(text);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+      const shown = text.length > JSONL_LINE_SHOWN_MAX
+        ? `${text.slice(0, JSONL_LINE_SHOWN_MAX)}...`
+        : text;
+      return { line, text: JSON.stringify(shown) };
+    }
+  };
+  // Leaving the loop early cancels the stream, which closes the file.
+  for await (const chunk of file.readable.pipeThrough(new TextDecoderStream())) {
+    rest += chunk;
+    let start = 0;
+    for (let end = rest.indexOf("\n"); end !== -1; end = rest.indexOf("\n", start)) {
+      const bad = check(rest.slice(start, end));
+      if (bad !== undefined) return bad;
+      start = end + 1;
+    }
+    rest = rest.slice(start);
+  }
+  return check(rest);
 }
 
 /** Options for {@linkcode loadCalls}. */
@@ -354,8 +420,7 @@ export async function loadCalls(
     const reader = await conn.runAndReadAll(callsSelectSql("calls_src", types));
     rows = reader.getRowObjectsJS();
   } catch (err) {
-    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new InputError(`Calls file ${path} cannot be read: ${why}`, { cause: err });
+    throw await readError(err, { what: "Calls", path });
   }
   const calls: Call[] = [];
   const seen = new Set<string>();
@@ -544,7 +609,12 @@ export async function coverCalls(
     if (prev === undefined || c.alertTsMs < prev) firstAlert.set(c.mint, c.alertTsMs);
   }
   await fillWanted(conn, firstAlert);
-  const reader = await conn.runAndReadAll(coverageSql("candles"));
+  let reader;
+  try {
+    reader = await conn.runAndReadAll(coverageSql("candles"));
+  } catch (err) {
+    throw await readError(err, { what: "Candles", path: options.candlesPath ?? "(candles)" });
+  }
   const lastTs = new Map<string, { n: number; last: number | null }>();
   for (const r of reader.getRowObjectsJS()) {
     lastTs.set(String(r.mint), {
@@ -640,7 +710,11 @@ export async function sliceCandles(
   source: CandleSource,
   options: SliceCandlesOptions = {},
 ): Promise<Slice> {
-  await conn.run(createSliceSql("candles", EPOCH_MS_MIN));
+  try {
+    await conn.run(createSliceSql("candles", EPOCH_MS_MIN));
+  } catch (err) {
+    throw await readError(err, { what: "Candles", path: source.path });
+  }
   await checkSlice(conn, source.path);
   const stepRow = (await conn.runAndReadAll(BASE_INTERVAL_SQL)).getRowObjectsJS()[0];
   const stepMs = stepRow?.step_ms === null || stepRow === undefined

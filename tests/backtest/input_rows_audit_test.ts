@@ -121,3 +121,70 @@ Deno.test("backtest: a duplicate or inverted candle is named by mint and time", 
     });
   }
 });
+
+/** Candles of mints A and B, `n` minutes each from T0, as CSV lines (no header). */
+function manyCandles(n: number): string[] {
+  const rows: string[] = [];
+  for (const mint of ["A", "B"]) {
+    for (let m = 0; m < n; m++) rows.push(`${mint},${T0_MS + m * MINUTE_MS},1,1.1,0.9,1,1`);
+  }
+  return rows;
+}
+
+function asJsonl(rows: string[]): string[] {
+  return rows.map((r) => {
+    const [mint, ts, open, high, low, close, volume] = r.split(",");
+    return JSON.stringify({ mint, ts: Number(ts), open, high, low, close, volume });
+  });
+}
+
+Deno.test("backtest: a bad row past DuckDB's type sample names the file and its line", async (t) => {
+  // 60,000 rows: DuckDB infers types and the dialect from the first rows only, so a bad row at
+  // line 50,002 fails in the middle of the run, where its error named neither the file nor
+  // the field (or, in JSONL, named the line after the bad one).
+  const header = "mint,ts,open,high,low,close,volume";
+  const cases: [string, string, (rows: string[]) => string[], RegExp][] = [
+    [
+      "CSV price that is not a number",
+      "csv",
+      (rows) => {
+        rows[50_000] = rows[50_000].replace(",1.1,", ",abc,");
+        return [header, ...rows];
+      },
+      /line 50002: high "abc" is not a number/,
+    ],
+    [
+      "CSV row with an extra field",
+      "csv",
+      (rows) => {
+        rows[50_000] += ",extra";
+        return [header, ...rows];
+      },
+      /line 50002 has 8 fields, the header 7/,
+    ],
+    [
+      "JSONL line that is not JSON",
+      "jsonl",
+      (rows) => {
+        const lines = asJsonl(rows);
+        lines[50_000] = '{"mint":"B","ts":oops}';
+        return lines;
+      },
+      /line 50001 is not JSON/,
+    ],
+  ];
+  for (const [name, ext, edit, pattern] of cases) {
+    await t.step(name, async () => {
+      await withTempDir(async (dir) => {
+        const { calls } = await writeFixtures(dir, { epochMs: true });
+        const candles = `${dir}/big.${ext}`;
+        await Deno.writeTextFile(candles, edit(manyCandles(30_000)).join("\n") + "\n");
+        const r = await backtest(dir, calls, candles);
+        equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+        const line = oneLine(r.stderr);
+        match(line, new RegExp(`^ledger backtest: Candles file ${candles} `));
+        match(line, pattern);
+      });
+    });
+  }
+});

@@ -755,7 +755,9 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
     if (bad.ts === null) {
       const raw = (await conn.runAndReadAll(unparsedTsSql("candles"), [String(bad.mint)]))
         .getRowObjectsJS()[0]?.ts_raw ?? null;
-      first = `mint ${bad.mint}, ts ${JSON.stringify(raw)}: neither ISO-8601 nor epoch ms`;
+      first = raw === null || String(raw).trim() === ""
+        ? `mint ${bad.mint}, no ts`
+        : `mint ${bad.mint}, ts ${JSON.stringify(raw)}: neither ISO-8601 nor epoch ms`;
     } else {
       first = `mint ${bad.mint} at ${new Date(Number(bad.ts)).toISOString()}, ${bad.field}`;
     }

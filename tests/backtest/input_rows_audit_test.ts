@@ -50,7 +50,8 @@ function oneLine(stderr: string): string {
 Deno.test("backtest: a candle whose ts does not parse fails the run, naming it", async (t) => {
   // Mint B's stop candle (minute 1, low 0.75 under a 20% stop) made unreadable.
   const cases: [string, string, RegExp][] = [
-    ["text", "not-a-time", /mint B, ts "not-a-time"/],
+    ["text", "not-a-time", /mint B, ts "not-a-time": neither ISO-8601 nor epoch ms/],
+    ["empty", "", /mint B, no ts\)/],
     [
       "epoch seconds",
       String((T0_MS + MINUTE_MS) / 1000),

@@ -119,6 +119,28 @@ export const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 /** Largest `--interval` of `daemon` and `ship`: one day, in seconds. */
 export const INTERVAL_SECONDS_MAX = 86_400;
 
+/** A number in decimal notation (`30`, `1.5`, `.5`, `1e3`), blanks around it allowed. */
+const DECIMAL_NUMBER = /^\s*\+?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+/**
+ * Whole milliseconds of a duration flag's `value` given in units of `unitMs`
+ * (1000 for `--interval` seconds), at least 1: a value the flag accepts
+ * ("> 0") never rounds to 0, which the daemon's options refuse (an audit:
+ * `--interval 0.0001` exited 1 naming `intervalMs`). `rebuild-index` already
+ * rounded `--stale-after-hours` this way.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { durationMs } from "./_args.ts";
+ * assert.equal(durationMs(1.5, 1000), 1500); // 1.5 s
+ * assert.equal(durationMs(0.0001, 1000), 1); // not 0
+ * ```
+ */
+export function durationMs(value: number, unitMs: number): number {
+  return Math.max(1, Math.round(value * unitMs));
+}
+
 /**
  * Parse a flag that must be a number > 0 and at most `max` (`--interval`,
  * `--stale-after-hours`); `unit` names what it counts in the message
@@ -144,7 +166,8 @@ export function positiveNumberFlag(
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
+  // Number() also reads 0x10, 0b11 and 0o7: a typo or a guess, not a decimal count.
+  if (!DECIMAL_NUMBER.test(raw) || !Number.isFinite(n) || n <= 0 || n > max) {
     const what = unit === undefined ? "a number" : `a number of ${unit}`;
     throw new UsageError(`--${name} must be ${what} > 0 and <= ${max}, got ${JSON.stringify(raw)}`);
   }

@@ -27,6 +27,7 @@ import {
   runBucketDaemon,
 } from "../storage/bucket_index.ts";
 import {
+  durationMs,
   EXIT_FAILURE,
   EXIT_OK,
   EXIT_USAGE,
@@ -102,7 +103,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
         dbPath,
         full: values.full === true,
         sinceDate,
-        staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+        staleAfterMs: staleHours === undefined ? undefined : durationMs(staleHours, 3_600_000),
         memoryLimit,
         onProgress: verbose
           ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
@@ -260,9 +261,9 @@ export async function daemonMain(args: string[]): Promise<number> {
       });
     const common = {
       onStart,
-      intervalMs: Math.round(intervalSeconds * 1000),
+      intervalMs: durationMs(intervalSeconds, 1000),
       dbPath: dbPath ?? indexPath(root),
-      staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+      staleAfterMs: staleHours === undefined ? undefined : durationMs(staleHours, 3_600_000),
       memoryLimit,
       signal: stop.signal,
       log,

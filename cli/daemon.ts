@@ -19,6 +19,7 @@ import {
 } from "../indexer/daemon.ts";
 import { isSourceRefusal, MEMORY_LIMIT_DEFAULT } from "../indexer/rebuild.ts";
 import {
+  durationMs,
   EXIT_FAILURE,
   EXIT_OK,
   type FlagSpec,
@@ -129,9 +130,9 @@ export async function main(args: string[]): Promise<number> {
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
     const summary = await runDaemon(root, {
-      intervalMs: Math.round(intervalSeconds * 1000),
+      intervalMs: durationMs(intervalSeconds, 1000),
       dbPath,
-      staleAfterMs: staleHours === undefined ? undefined : Math.round(staleHours * 3_600_000),
+      staleAfterMs: staleHours === undefined ? undefined : durationMs(staleHours, 3_600_000),
       signal: stop.signal,
       memoryLimit,
       log,

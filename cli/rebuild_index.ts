@@ -20,6 +20,7 @@ import { progressLine } from "./_progress_line.ts";
 import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
 import { recoveredLogEntry } from "../indexer/daemon.ts";
 import {
+  durationMs,
   EXIT_OK,
   EXIT_USAGE,
   type FlagSpec,
@@ -197,5 +198,5 @@ function parseOptions(args: string[]): Options | "help" {
 }
 
 function staleAfterMs(hours: number | undefined): number | undefined {
-  return hours === undefined ? undefined : Math.max(1, Math.round(hours * 3_600_000));
+  return hours === undefined ? undefined : durationMs(hours, 3_600_000);
 }

@@ -408,11 +408,22 @@ export function parsePolicy(input: unknown): Policy {
   const kindAt = new Set<string>();
   const result = PolicySchema.safeParse(normalize(value, "", 0, kindAt));
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
+  const [issue, ...others] = result.error.issues;
   let field = issue.path.length === 0 ? "policy" : issue.path.map(String).join(".");
   // Name the field as the user spelt it: `kind` where the policy said kind.
   if (kindAt.has(field)) field = field.replace(/type$/, "kind");
-  throw new PolicyError(field, describeIssue(field, issue));
+  // A required field missing beside an unknown one is most often a misspelling
+  // (`stopPtc`): name both, not only the one the policy lacks.
+  const unknown = issue.code === "unrecognized_keys"
+    ? undefined
+    : others.find((i) => i.code === "unrecognized_keys");
+  const also = unknown === undefined ? "" : ` (and ${
+    describeIssue(
+      unknown.path.length === 0 ? "policy" : unknown.path.map(String).join("."),
+      unknown,
+    )
+  })`;
+  throw new PolicyError(field, describeIssue(field, issue) + also);
 }
 
 /**

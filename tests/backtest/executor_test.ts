@@ -283,6 +283,11 @@ Deno.test("parsePolicy names the bad field", async (t) => {
     [{ type: "fixed_stop", stopPct: -0.1 }, "Invalid policy: stopPct must be >= 0"],
     [{ type: "fixed_stop" }, "Invalid policy: stopPct must be a number"],
     [{ type: "fixed_stop", stopPct: 0.1, stopPtc: 1 }, "Invalid policy: unknown field stopPtc"],
+    // A misspelt required field: the one missing and the one given, both named.
+    [
+      { type: "fixed_stop", stopPtc: 0.1 },
+      "Invalid policy: stopPct must be a number (and unknown field stopPtc)",
+    ],
     [
       { type: "moon" },
       "Invalid policy: type must be one of fixed_stop, time_stop, trailing_stop, ladder, combo",

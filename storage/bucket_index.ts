@@ -39,10 +39,19 @@ import { type BucketLocation, formatBucketUrl, type ObjectStore } from "./object
 /** Remote parts mirrored at the same time. */
 const PARTS_CONCURRENT_MAX = 4;
 /**
- * Chunks fetched between two saves of `mirror.json` within a pass: a pass
- * killed mid-fetch loses at most these (and {@linkcode MIRROR_CHECKPOINT_BYTES}).
+ * Fewest chunks fetched between two saves of `mirror.json` within a pass: a
+ * pass killed mid-fetch loses at most these, or one part in
+ * {@linkcode MIRROR_CHECKPOINT_FILES_PER_SAVE} of the mirror's files when
+ * that is more (and {@linkcode MIRROR_CHECKPOINT_BYTES}).
  */
-export const MIRROR_CHECKPOINT_CHUNKS = 256;
+export const MIRROR_CHECKPOINT_CHUNKS = 64;
+/**
+ * A save writes every mirror file's size and tags, so a large mirror saves
+ * once per this many of its files' worth of chunks: the saves of a first
+ * fetch then cost about this many times the state's size in all, not the
+ * square of the mirror's files (100k files: 15 MB a save).
+ */
+const MIRROR_CHECKPOINT_FILES_PER_SAVE = 8;
 /** Bytes fetched between two saves of `mirror.json` within a pass. */
 const MIRROR_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 /** Format of `mirror.json`. */
@@ -461,9 +470,12 @@ class Mirror {
         report.changed = true;
         this.#unsaved.chunks++;
         this.#unsaved.bytes += bytes.length;
+        const chunksPerSave = Math.max(
+          MIRROR_CHECKPOINT_CHUNKS,
+          Math.floor(this.#sizes.size / MIRROR_CHECKPOINT_FILES_PER_SAVE),
+        );
         if (
-          this.#unsaved.chunks >= MIRROR_CHECKPOINT_CHUNKS ||
-          this.#unsaved.bytes >= MIRROR_CHECKPOINT_BYTES
+          this.#unsaved.chunks >= chunksPerSave || this.#unsaved.bytes >= MIRROR_CHECKPOINT_BYTES
         ) await this.#saveState(); // a kill from here keeps what is verified so far
       }
     } finally {

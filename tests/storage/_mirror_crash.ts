@@ -22,9 +22,9 @@ import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
  * Parts shipped, one chunk each: enough past the kill that a second run
  * fetching everything again (the bug) fetches more than the bound allows.
  */
-const PARTS = 500;
+const PARTS = 200;
 /** Mirror files the first fetch must have written before it is killed. */
-const KILL_AFTER_FILES = 400;
+const KILL_AFTER_FILES = 100;
 /** Longest a ledger command of this test may run. */
 const COMMAND_MS_MAX = 180_000;
 /** Time between two looks at the mirror while the first fetch runs. */

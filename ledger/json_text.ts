@@ -379,9 +379,11 @@ const DIGIT_9 = 0x39;
 
 /**
  * The text may hold a number past a double's range (`1e309`, `-1E+400`, an
- * integer of 309 digits): an exponent of three digits, or 309 digits in a
- * row. A cheap test before {@linkcode normalizeJsonText}, which makes such
- * numbers `null`; it may also match a string, which that leaves as it is.
+ * integer of 309 digits): a number with an exponent of three digits, or 309
+ * digits in a row. A cheap test before {@linkcode normalizeJsonText}, which
+ * makes such numbers `null`; it may also match a string, which that leaves
+ * as it is. A number starts after no letter, so hex text (`"a3e412"`, an id
+ * or a commit) does not send every row through the normalization.
  *
  * @example
  * ```ts
@@ -391,9 +393,11 @@ const DIGIT_9 = 0x39;
  * assert.ok(MAY_OVERFLOW_DOUBLE.test(text));
  * assert.equal(normalizeJsonText(text), '{"a":null,"b":1e300,"c":"1e309"}');
  * assert.ok(!MAY_OVERFLOW_DOUBLE.test('{"a":1e30}'));
+ * assert.ok(MAY_OVERFLOW_DOUBLE.test('[-2.5E+400]'));
+ * assert.ok(!MAY_OVERFLOW_DOUBLE.test('{"commit":"5c48019e1234"}'));
  * ```
  */
-export const MAY_OVERFLOW_DOUBLE = /[eE]\+?\d{3}|\d{309}/;
+export const MAY_OVERFLOW_DOUBLE = /(?<![\w.])-?\d+(?:\.\d+)?[eE]\+?\d{3}|\d{309}/;
 
 /**
  * How deep `value` nests objects and arrays (0 for a scalar), without

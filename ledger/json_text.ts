@@ -379,11 +379,10 @@ const DIGIT_9 = 0x39;
 
 /**
  * The text may hold a number past a double's range (`1e309`, `-1E+400`, an
- * integer of 309 digits): a number with an exponent of three digits, or 309
+ * integer of 309 digits): a digit, then an exponent of three digits, or 309
  * digits in a row. A cheap test before {@linkcode normalizeJsonText}, which
- * makes such numbers `null`; it may also match a string, which that leaves
- * as it is. A number starts after no letter, so hex text (`"a3e412"`, an id
- * or a commit) does not send every row through the normalization.
+ * makes such numbers `null`; it may also match a string (a hex id such as
+ * `"5c48019e1234"`), which that leaves as it is.
  *
  * @example
  * ```ts
@@ -394,10 +393,26 @@ const DIGIT_9 = 0x39;
  * assert.equal(normalizeJsonText(text), '{"a":null,"b":1e300,"c":"1e309"}');
  * assert.ok(!MAY_OVERFLOW_DOUBLE.test('{"a":1e30}'));
  * assert.ok(MAY_OVERFLOW_DOUBLE.test('[-2.5E+400]'));
- * assert.ok(!MAY_OVERFLOW_DOUBLE.test('{"commit":"5c48019e1234"}'));
+ * assert.ok(MAY_OVERFLOW_DOUBLE.test(`[${"9".repeat(309)}]`));
  * ```
  */
-export const MAY_OVERFLOW_DOUBLE = /(?<![\w.])-?\d+(?:\.\d+)?[eE]\+?\d{3}|\d{309}/;
+export const MAY_OVERFLOW_DOUBLE = /\d[eE]\+?\d{3}|(?<!\d)\d{309}/;
+
+/**
+ * {@linkcode MAY_OVERFLOW_DOUBLE} without its 309-digit case, for texts too
+ * long to test for that at each digit (`runs --json` of 100k runs: 25 ms
+ * against 107 ms, and 296 ms without the look-behind). An integer of 309
+ * digits is kept as written there: exact JSON text, as DuckDB stores it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { MAY_OVERFLOW_EXPONENT } from "./json_text.ts";
+ * assert.ok(MAY_OVERFLOW_EXPONENT.test('{"a":1e309}'));
+ * assert.ok(!MAY_OVERFLOW_EXPONENT.test('{"ts":1768953522751,"e":"sha256:1869f"}'));
+ * ```
+ */
+export const MAY_OVERFLOW_EXPONENT = /\d[eE]\+?\d{3}/;
 
 /**
  * How deep `value` nests objects and arrays (0 for a scalar), without

@@ -21,15 +21,15 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-GMETGRKI.js";
+} from "./chunk-37IOPCIO.js";
 import {
   readLineValue
-} from "./chunk-HVLKXGNW.js";
+} from "./chunk-5NIIZ7ZJ.js";
 import {
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-S23JWQ5V.js";
+} from "./chunk-SPVBFZVR.js";
 import {
   ValidationError,
   WriteError,
@@ -38,7 +38,7 @@ import {
   firstKeysWin,
   parseJsonText,
   scanJsonText
-} from "./chunk-6O57GFL6.js";
+} from "./chunk-4TIK27T2.js";
 
 // cli/_parse_args.ts
 var ArgsError = class extends TypeError {
@@ -758,7 +758,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-PSMQRFO6.js");
+    const { writeSchemaFile } = await import("./schema_file-GVTBC2JM.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -776,7 +776,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-PSMQRFO6.js");
+    const { writeSchemaFile } = await import("./schema_file-GVTBC2JM.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1164,7 +1164,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-B2Q4OH4M.js");
+  const { checkEventLine } = await import("./event_line-6TAGUFTX.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -1622,7 +1622,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input) {
-  const event = completeEventFast(input) ?? (await import("./events-DJF26RZA.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-P52TMLYU.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

@@ -25,7 +25,7 @@ import {
   parseFilter,
 } from "./filter.ts";
 import { parseJsonLenient } from "./_json.ts";
-import { MAY_OVERFLOW_DOUBLE, normalizeJsonText } from "../../ledger/json_text.ts";
+import { MAY_OVERFLOW_EXPONENT, normalizeJsonText } from "../../ledger/json_text.ts";
 import { isoTimeSql } from "./time.ts";
 import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
 import { checkListOptions, isOutOfMemory } from "../queries.ts";
@@ -782,7 +782,7 @@ async function* streamJsonRows(
   const texts = blocks === null ? streamJsonTexts(conn, q) : readBlocks(blocks);
   for await (const batch of texts) {
     for (const [i, text] of batch.entries()) {
-      if (NON_FINITE_TOKEN.test(text) || MAY_OVERFLOW_DOUBLE.test(text)) {
+      if (NON_FINITE_TOKEN.test(text) || MAY_OVERFLOW_EXPONENT.test(text)) {
         batch[i] = normalizeJsonText(text);
       }
     }
@@ -843,7 +843,7 @@ async function* streamJsonTexts(conn: DuckDBConnection, q: SqlFragment): AsyncGe
 /**
  * A text that may hold a non-finite number as the log spelled it (EVENTS.md
  * rule 5: `NaN`, `Infinity`, any letter case, `inf` too; numbers past a
- * double's range, `1e309`, are `MAY_OVERFLOW_DOUBLE`'s): DuckDB keeps the
+ * double's range, `1e309`, are `MAY_OVERFLOW_EXPONENT`'s): DuckDB keeps the
  * stored JSON as written, so in such a row those tokens become `null`, and
  * nothing else changes (`normalizeJsonText`: strings, number spellings such
  * as `1.0` and repeated keys as they were). A row whose only such word is in

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-GMETGRKI.js";
+} from "./chunk-37IOPCIO.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-6O57GFL6.js";
+} from "./chunk-4TIK27T2.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

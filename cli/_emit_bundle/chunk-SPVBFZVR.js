@@ -4,7 +4,7 @@ import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   newEventId
-} from "./chunk-6O57GFL6.js";
+} from "./chunk-4TIK27T2.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

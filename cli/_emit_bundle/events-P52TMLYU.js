@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-KJEIQDWL.js";
+} from "./chunk-H6W6FCLL.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-S23JWQ5V.js";
+} from "./chunk-SPVBFZVR.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-6O57GFL6.js";
+} from "./chunk-4TIK27T2.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -6,13 +6,13 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-S23JWQ5V.js";
+} from "./chunk-SPVBFZVR.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert
-} from "./chunk-6O57GFL6.js";
+} from "./chunk-4TIK27T2.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

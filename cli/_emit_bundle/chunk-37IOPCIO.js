@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-6O57GFL6.js";
+} from "./chunk-4TIK27T2.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

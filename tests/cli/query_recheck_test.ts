@@ -16,6 +16,26 @@ async function buildIndex(root: string, runs: [string, unknown][]): Promise<void
   await rebuildIndex(root, {});
 }
 
+/**
+ * An index of runs created at the given times (`[runId, ms]`), and a lister
+ * of the run ids `ledger runs ARGS` answers with, sorted.
+ */
+async function runsCreatedAt(
+  root: string,
+  runs: [string, number][],
+): Promise<(args: string[]) => Promise<string[]>> {
+  const lines = runs.map(([runId, t]) =>
+    ev("run.created", runId, t, { run_type: "p", config: {}, data_fingerprint: "f" })
+  );
+  await writePart(root, join("day=2026-01-20", "recheck.jsonl"), lines);
+  await rebuildIndex(root, {});
+  return async (args) => {
+    const r = await runLedger(["runs", "--root", root, "--format", "csv", ...args]);
+    equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split("\n").slice(1).map((l) => l.split(",")[0]).sort();
+  };
+}
+
 Deno.test("compare: the same value with its keys in another order does not differ", async () => {
   await withTempDir(async (root) => {
     // A ladder's levels written by two tools: the same objects, keys in another order.
@@ -32,26 +52,13 @@ Deno.test("compare: the same value with its keys in another order does not diffe
 Deno.test("--where on created_at: a date is its whole UTC day, as --since/--until read it", async (t) => {
   await withTempDir(async (root) => {
     const HOUR_MS = 3_600_000;
-    const lines = [
+    const ids = await runsCreatedAt(root, [
       ["d-prev", T0 - 1], // 2026-01-19T23:59:59.999Z
       ["d-midnight", T0], // 2026-01-20T00:00:00.000Z
       ["d-noon", T0 + 12 * HOUR_MS],
       ["d-last", T0 + 24 * HOUR_MS - 1], // 2026-01-20T23:59:59.999Z
       ["d-next", T0 + 24 * HOUR_MS], // 2026-01-21T00:00:00.000Z
-    ].map(([runId, t]) =>
-      ev("run.created", runId as string, t as number, {
-        run_type: "p",
-        config: {},
-        data_fingerprint: "f",
-      })
-    );
-    await writePart(root, join("day=2026-01-20", "recheck.jsonl"), lines);
-    await rebuildIndex(root, {});
-    const ids = async (args: string[]) => {
-      const r = await runLedger(["runs", "--root", root, "--format", "csv", ...args]);
-      equal(r.code, 0, r.stderr);
-      return r.stdout.trim().split("\n").slice(1).map((l) => l.split(",")[0]).sort();
-    };
+    ]);
     const day = ["d-last", "d-midnight", "d-noon"];
     for (
       const [expr, want] of [
@@ -178,20 +185,7 @@ Deno.test("a number past a double's range (1e309) reads as null in every format"
 
 Deno.test("--since, --until and --where: an instant finer than a millisecond is not rounded down", async (t) => {
   await withTempDir(async (root) => {
-    const lines = [["m-123", T0 + 123], ["m-124", T0 + 124]].map(([runId, t]) =>
-      ev("run.created", runId as string, t as number, {
-        run_type: "p",
-        config: {},
-        data_fingerprint: "f",
-      })
-    );
-    await writePart(root, join("day=2026-01-20", "recheck.jsonl"), lines);
-    await rebuildIndex(root, {});
-    const ids = async (args: string[]) => {
-      const r = await runLedger(["runs", "--root", root, "--format", "csv", ...args]);
-      equal(r.code, 0, r.stderr);
-      return r.stdout.trim().split("\n").slice(1).map((l) => l.split(",")[0]).sort();
-    };
+    const ids = await runsCreatedAt(root, [["m-123", T0 + 123], ["m-124", T0 + 124]]);
     const at = "2026-01-20T00:00:00.1234Z"; // between the two runs
     for (
       const [args, want] of [

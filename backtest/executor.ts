@@ -57,8 +57,47 @@ export type GapFill = "level" | "open";
 export const GAP_FILLS: readonly GapFill[] = ["level", "open"];
 
 /**
+ * Whether `value` is a {@linkcode GapFill}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isGapFill } from "./executor.ts";
+ * assert.ok(isGapFill("open"));
+ * assert.ok(!isGapFill("close"));
+ * ```
+ */
+export function isGapFill(value: unknown): value is GapFill {
+  return GAP_FILLS.includes(value as GapFill);
+}
+
+/**
+ * A cost or fill rule of a replay is out of its range; `field` names it as
+ * the run config does (`fee_bps`, `slippage_bps`, `gap_fill`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ReplayCostError } from "./executor.ts";
+ * const err = new ReplayCostError("fee_bps", "fee_bps must be >= 0 and < 10000, got -1");
+ * assert.ok(err instanceof RangeError);
+ * assert.equal(err.field, "fee_bps");
+ * ```
+ */
+export class ReplayCostError extends RangeError {
+  /** The config field that is out of range. */
+  readonly field: string;
+  /** Create the error for `field` with its message. */
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = "ReplayCostError";
+    this.field = field;
+  }
+}
+
+/**
  * `value` as a {@linkcode GapFill} (undefined: the default, `"level"`);
- * throws a `RangeError` naming `gap_fill` for anything else.
+ * throws a {@linkcode ReplayCostError} naming `gap_fill` for anything else.
  *
  * @example
  * ```ts
@@ -71,12 +110,13 @@ export const GAP_FILLS: readonly GapFill[] = ["level", "open"];
  */
 export function gapFillOf(value: unknown): GapFill {
   if (value === undefined) return GAP_FILLS[0];
-  if (!GAP_FILLS.includes(value as GapFill)) {
-    throw new RangeError(
+  if (!isGapFill(value)) {
+    throw new ReplayCostError(
+      "gap_fill",
       `gap_fill must be one of ${GAP_FILLS.join(", ")}, got ${JSON.stringify(value)}`,
     );
   }
-  return value as GapFill;
+  return value;
 }
 
 /** Most bps a fee or slippage may be per side (100%). */
@@ -100,8 +140,9 @@ export interface ReplayCosts {
 
 /**
  * The costs and fill rule a policy run or a sweep replays with (defaults 0,
- * 0 and `"level"`), checked before the run exists; throws a `RangeError`
- * naming the field (`fee_bps`, `slippage_bps`, `gap_fill`) otherwise.
+ * 0 and `"level"`), checked before the run exists; throws a
+ * {@linkcode ReplayCostError} naming the field (`fee_bps`, `slippage_bps`,
+ * `gap_fill`) otherwise.
  *
  * @example
  * ```ts
@@ -123,7 +164,7 @@ export function replayCostsOf(
   const slippageBps = options.slippageBps ?? 0;
   for (const [name, v] of [["fee_bps", feeBps], ["slippage_bps", slippageBps]] as const) {
     if (!Number.isFinite(v) || v < 0 || v >= COST_BPS_MAX) {
-      throw new RangeError(`${name} must be >= 0 and < ${COST_BPS_MAX}, got ${v}`);
+      throw new ReplayCostError(name, `${name} must be >= 0 and < ${COST_BPS_MAX}, got ${v}`);
     }
   }
   const gapFill = gapFillOf(options.gapFill);

@@ -31,6 +31,7 @@ import {
   type GapFill,
   noEntryTrade,
   replayCalls,
+  ReplayCostError,
   type ReplayCosts,
   replayCostsOf,
 } from "./executor.ts";
@@ -651,13 +652,12 @@ async function storeTrials(
   };
 }
 
-/** {@linkcode replayCostsOf}, its `RangeError` as a `GridError` naming the field. */
+/** {@linkcode replayCostsOf}, its error as a `GridError` naming the field. */
 function replayCostsAsGrid(options: SweepOptions): ReplayCosts {
   try {
     return replayCostsOf(options);
   } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    const field = /^(\w+) must/.exec(err.message)?.[1];
-    throw new GridError(err.message, { field });
+    if (!(err instanceof ReplayCostError)) throw err;
+    throw new GridError(err.message, { field: err.field });
   }
 }

@@ -25,7 +25,7 @@ import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
 import { isInterval } from "../backtest/data.ts";
-import { GAP_FILLS, type GapFill } from "../backtest/executor.ts";
+import { GAP_FILLS, type GapFill, isGapFill } from "../backtest/executor.ts";
 import {
   type BacktestOptions,
   type InterruptInfo,
@@ -344,12 +344,12 @@ export function parseUtcTime(raw: string): number | undefined {
 export function gapFillFlag(values: ParsedFlags["values"]): GapFill | undefined {
   const raw = stringFlag(values, "gap-fill");
   if (raw === undefined) return undefined;
-  if (!GAP_FILLS.includes(raw as GapFill)) {
+  if (!isGapFill(raw)) {
     throw new UsageError(
       `--gap-fill must be one of ${GAP_FILLS.join(", ")}, got ${JSON.stringify(raw)}`,
     );
   }
-  return raw as GapFill;
+  return raw;
 }
 
 export function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {

@@ -2,6 +2,7 @@ import {
   deepStrictEqual as deepEqual,
   match,
   ok,
+  rejects,
   strictEqual as equal,
   throws,
 } from "node:assert/strict";
@@ -315,6 +316,20 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       () => expandGrid({ type: ["fixed_stop", "time_stop"], stopPct: 0.2 }),
       /Grid field type is a list of \["fixed_stop","time_stop"\]: only numbers vary/,
     );
+  });
+  await t.step("bad costs and gap fill are refused before the run, naming the field", async () => {
+    for (
+      const [options, field] of [
+        [{ feeBps: -1 }, "fee_bps"],
+        [{ slippageBps: 10_000 }, "slippage_bps"],
+        [{ gapFill: "close" as unknown as "open" }, "gap_fill"],
+      ] as const
+    ) {
+      await rejects(
+        () => runSweep({ grid: GRID, root: "/nonexistent/ledger", ...options }),
+        (e: Error) => e instanceof GridError && e.field === field && e.message.startsWith(field),
+      );
+    }
   });
 });
 

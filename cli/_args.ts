@@ -142,6 +142,29 @@ export function durationMs(value: number, unitMs: number): number {
 }
 
 /**
+ * `--stale-after-hours H` of `rebuild-index` and `daemon` (with or without
+ * `--from`) in whole milliseconds (at least 1), or undefined when not given;
+ * a bad value is a usage error ({@linkcode positiveNumberFlag}, `unit` as
+ * there).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { staleAfterMsFlag } from "./_args.ts";
+ * assert.equal(staleAfterMsFlag({ "stale-after-hours": "1.5" }), 5_400_000);
+ * assert.equal(staleAfterMsFlag({}), undefined);
+ * assert.throws(() => staleAfterMsFlag({ "stale-after-hours": "0" }, "hours"), /a number of hours > 0/);
+ * ```
+ */
+export function staleAfterMsFlag(
+  values: ParsedFlags["values"],
+  unit?: string,
+): number | undefined {
+  const hours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX, unit);
+  return hours === undefined ? undefined : durationMs(hours, 3_600_000);
+}
+
+/**
  * Parse a flag that must be a number > 0 and at most `max` (`--interval`,
  * `--stale-after-hours`); `unit` names what it counts in the message
  * ("a number of hours").

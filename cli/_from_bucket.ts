@@ -40,7 +40,7 @@ import {
   requireExistingRoot,
   resolveRootFlag,
   sinceDateIgnoredWarning,
-  STALE_AFTER_HOURS_MAX,
+  staleAfterMsFlag,
   stringFlag,
   UsageError,
 } from "./_args.ts";
@@ -85,7 +85,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     const sinceDate = stringFlag(values, "since-date");
     if (sinceDate !== undefined) parseDay(sinceDate);
     const dbPath = dbFlag(values);
-    const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+    const staleAfterMs = staleAfterMsFlag(values);
     const memoryLimit = rebuildMemoryLimitFlag(values);
     const bucket = await openBucket(stringFlag(values, "from") ?? "", "from");
     const ignored = sinceDateIgnoredWarning(values);
@@ -103,7 +103,7 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
         dbPath,
         full: values.full === true,
         sinceDate,
-        staleAfterMs: staleHours === undefined ? undefined : durationMs(staleHours, 3_600_000),
+        staleAfterMs,
         memoryLimit,
         onProgress: verbose
           ? (m) => console.error(`[${Math.round(performance.now() - started)} ms] ${m}`)
@@ -188,7 +188,7 @@ export async function daemonMain(args: string[]): Promise<number> {
   }
   const root = resolveRootFlag(values);
   const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
-  const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+  const staleAfterMs = staleAfterMsFlag(values);
   const memoryLimit = rebuildMemoryLimitFlag(values);
   const dbPath = dbFlag(values);
   const json = values["log-json"] === true;
@@ -263,7 +263,7 @@ export async function daemonMain(args: string[]): Promise<number> {
       onStart,
       intervalMs: durationMs(intervalSeconds, 1000),
       dbPath: dbPath ?? indexPath(root),
-      staleAfterMs: staleHours === undefined ? undefined : durationMs(staleHours, 3_600_000),
+      staleAfterMs,
       memoryLimit,
       signal: stop.signal,
       log,

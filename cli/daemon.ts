@@ -29,7 +29,7 @@ import {
   rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
-  STALE_AFTER_HOURS_MAX,
+  staleAfterMsFlag,
   stringFlag,
   UsageError,
 } from "./_args.ts";
@@ -105,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const root = resolveRootFlag(values);
   const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
-  const staleHours = positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX);
+  const staleAfterMs = staleAfterMsFlag(values);
   const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   const memoryLimit = rebuildMemoryLimitFlag(values);
@@ -132,7 +132,7 @@ export async function main(args: string[]): Promise<number> {
     const summary = await runDaemon(root, {
       intervalMs: durationMs(intervalSeconds, 1000),
       dbPath,
-      staleAfterMs: staleHours === undefined ? undefined : durationMs(staleHours, 3_600_000),
+      staleAfterMs,
       signal: stop.signal,
       memoryLimit,
       log,

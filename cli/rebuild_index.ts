@@ -20,17 +20,15 @@ import { progressLine } from "./_progress_line.ts";
 import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
 import { recoveredLogEntry } from "../indexer/daemon.ts";
 import {
-  durationMs,
   EXIT_OK,
   EXIT_USAGE,
   type FlagSpec,
   parseFlags,
-  positiveNumberFlag,
   rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
   sinceDateIgnoredWarning,
-  STALE_AFTER_HOURS_MAX,
+  staleAfterMsFlag,
   stringFlag,
   UsageError,
 } from "./_args.ts";
@@ -188,15 +186,9 @@ function parseOptions(args: string[]): Options | "help" {
     dbPath: db === undefined ? indexPath(root) : resolve(db),
     full: values.full === true,
     sinceDate,
-    staleAfterMs: staleAfterMs(
-      positiveNumberFlag(values, "stale-after-hours", STALE_AFTER_HOURS_MAX, "hours"),
-    ),
+    staleAfterMs: staleAfterMsFlag(values, "hours"),
     memoryLimit: rebuildMemoryLimitFlag(values),
     verbose: values.verbose === true,
     sinceDateIgnored: sinceDateIgnoredWarning(values),
   };
-}
-
-function staleAfterMs(hours: number | undefined): number | undefined {
-  return hours === undefined ? undefined : durationMs(hours, 3_600_000);
 }

@@ -84,7 +84,8 @@ export async function main(args: string[]): Promise<number> {
   if (db === "") throw new UsageError("--db must not be empty");
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
   const root = resolveRootFlag(values);
-  await refuseLedgerOut(out, root, db === undefined ? indexPath(root) : resolve(db));
+  const dbPath = db === undefined ? indexPath(root) : resolve(db);
+  await refuseLedgerOut(out, root, dbPath);
   await refuseUnwritableOut(out, "report.html", "HTML file");
   const where = (values.where ?? []) as string[];
   const filterRunIds = where.length === 0 ? undefined : whereFilter(where);
@@ -114,7 +115,7 @@ export async function main(args: string[]): Promise<number> {
     }, ` +
       `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
   );
-  await warnIfIndexMayLackRuns("report", db === undefined ? indexPath(root) : resolve(db));
+  await warnIfIndexMayLackRuns("report", dbPath);
   return EXIT_OK;
 }
 

@@ -509,8 +509,7 @@ interface Occurrence extends Where {
 const ANNOTATION_TYPES: ReadonlySet<string> = new Set(ANNOTATION_EVENT_TYPES);
 
 interface RunState {
-  created: boolean;
-  /** Its `run.created` events, each id once (more than one: the first gives the config). */
+  /** Its `run.created` events, each id once (none: no type or config; more: the first counts). */
   creations: number;
   /** Its first `run.started`, which its duration counts from. */
   started?: { timestampMs: number; where: Where };
@@ -695,7 +694,6 @@ class Scan {
     let run = this.#runs.get(event.run_id);
     if (run === undefined) {
       run = {
-        created: false,
         creations: 0,
         terminal: [],
         phasesStarted: new Set(),
@@ -705,10 +703,7 @@ class Scan {
     }
     const type = event.event_type;
     const at = { type, timestampMs: event.timestamp_ms, where };
-    if (type === "run.created") {
-      run.created = true;
-      run.creations += 1;
-    }
+    if (type === "run.created") run.creations += 1;
     if (
       type === "run.started" &&
       (run.started === undefined || at.timestampMs < run.started.timestampMs)
@@ -820,7 +815,7 @@ class Scan {
     const found: LifecycleFinding[] = [];
     for (const [runId, run] of this.#runs) {
       for (const end of run.terminal) {
-        if (!run.created) {
+        if (run.creations === 0) {
           found.push({ runId, ...end.where, reason: `${end.type} without run.created` });
         }
       }
@@ -837,7 +832,7 @@ class Scan {
   }
 
   #lifecycleWarnings(runId: string, run: RunState): void {
-    if (!run.created && run.terminal.length === 0 && run.firstOther !== undefined) {
+    if (run.creations === 0 && run.terminal.length === 0 && run.firstOther !== undefined) {
       const first = run.firstOther;
       this.warnings.push(
         `run ${runId} has ${first.type} at ${first.where.file}:${first.where.line} but no ` +

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
+import { bytesEqual, readRange } from "./_bytes.ts";
 import { dirname, join } from "node:path";
 import { assert } from "../ledger/assert.ts";
 import { DAY_DIR_PATTERN, eventsDir, indexPath } from "../ledger/paths.ts";
@@ -501,7 +501,11 @@ class Mirror {
       if (was === c.etag) continue;
       if (was !== undefined) {
         const remote = await this.#store.get(c.key);
-        const mirrored = await readRange(this.#path(name), c.startByte, c.startByte + c.sizeBytes);
+        const mirrored = await readMirrorRange(
+          this.#path(name),
+          c.startByte,
+          c.startByte + c.sizeBytes,
+        );
         if (!bytesEqual(remote, mirrored)) return c.key;
       }
       known.set(c.startByte, c.etag);
@@ -604,25 +608,14 @@ class Mirror {
 }
 
 /** Bytes `[start, end)` of the file at `path` (the caller knows it has them). */
-async function readRange(path: string, start: number, end: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(end - start);
-  const file = await Deno.open(path, { read: true });
-  try {
-    await file.seek(start, Deno.SeekMode.Start);
-    let got = 0;
-    while (got < buf.length) {
-      const n = await file.read(buf.subarray(got));
-      assert(n !== null, `mirror file ${path} ended at byte ${start + got}, before ${end}`);
-      got += n;
-    }
-  } finally {
-    file.close();
-  }
-  return buf;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
+async function readMirrorRange(path: string, start: number, end: number): Promise<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  const bytes = await readRange(file, start, end);
+  assert(
+    bytes.length === end - start,
+    `mirror file ${path} ended at byte ${start + bytes.length}, before ${end}`,
+  );
+  return bytes;
 }
 
 /** What `mirror.json` records. */

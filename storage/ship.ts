@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
+import { bytesEqual, readRange } from "./_bytes.ts";
 import { assert } from "../ledger/assert.ts";
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";
@@ -233,7 +233,11 @@ export class Shipper {
       // chunk ever starts inside a line.
       if (mem?.verified && mem.ino !== info.ino) mem.verified = false;
       if (mem?.verified && mem.tail !== undefined && size >= mem.shippedBytes) {
-        const local = await readRange(file, mem.shippedBytes - mem.tail.length, mem.shippedBytes);
+        const local = await readLocalRange(
+          file,
+          mem.shippedBytes - mem.tail.length,
+          mem.shippedBytes,
+        );
         if (!bytesEqual(local, mem.tail)) {
           throw new RemoteConflictError(
             `Local part ${f.file} changed before byte ${mem.shippedBytes}, which the bucket ` +
@@ -389,7 +393,7 @@ export class Shipper {
       key,
       from === 0 ? undefined : { start: from, end: length },
     );
-    const local = await readRange(file, start + from, start + length);
+    const local = await readLocalRange(file, start + from, start + length);
     if (!bytesEqual(remote, local) || remote[remote.length - 1] !== NEWLINE) {
       throw new RemoteConflictError(
         `Bucket object ${key} differs from the local log at bytes ${start + from}-${
@@ -408,7 +412,7 @@ export class Shipper {
   ): Promise<void> {
     while (mem.shippedBytes < size) {
       const start = mem.shippedBytes;
-      let bytes = await readRange(file, start, Math.min(size, start + CHUNK_BYTES_MAX));
+      let bytes = await readLocalRange(file, start, Math.min(size, start + CHUNK_BYTES_MAX));
       let cut = bytes.lastIndexOf(NEWLINE) + 1;
       if (cut === 0 && start + bytes.length < size) {
         // One line longer than a chunk: it ships alone, in a chunk of its own size.
@@ -420,7 +424,7 @@ export class Shipper {
           );
         }
         if (end !== "incomplete") {
-          bytes = await readRange(file, start, end);
+          bytes = await readLocalRange(file, start, end);
           cut = bytes.length;
         }
       }
@@ -607,7 +611,7 @@ const NEWLINE = 0x0a;
  * append-only file never changes.
  */
 async function firstLineFingerprint(file: Deno.FsFile, size: number): Promise<string | undefined> {
-  const head = await readRange(file, 0, Math.min(size, FIRST_LINE_BYTES_MAX));
+  const head = await readLocalRange(file, 0, Math.min(size, FIRST_LINE_BYTES_MAX));
   const end = head.indexOf(NEWLINE);
   if (end >= 0) return fingerprintOf(head.subarray(0, end));
   return size > FIRST_LINE_BYTES_MAX ? fingerprintOf(head) : undefined;
@@ -615,7 +619,7 @@ async function firstLineFingerprint(file: Deno.FsFile, size: number): Promise<st
 
 /** The last {@linkcode SHIPPED_TAIL_BYTES} before `shippedBytes` (what the bucket holds there). */
 function shippedTail(file: Deno.FsFile, shippedBytes: number): Promise<Uint8Array> {
-  return readRange(file, Math.max(0, shippedBytes - SHIPPED_TAIL_BYTES), shippedBytes);
+  return readLocalRange(file, Math.max(0, shippedBytes - SHIPPED_TAIL_BYTES), shippedBytes);
 }
 
 /**
@@ -631,7 +635,7 @@ async function lineEnd(
 ): Promise<number | "incomplete" | "too long"> {
   for (let at = from; at < size; at += CHUNK_BYTES_MAX) {
     if (at >= limit) return "too long";
-    const piece = await readRange(file, at, Math.min(size, at + CHUNK_BYTES_MAX));
+    const piece = await readLocalRange(file, at, Math.min(size, at + CHUNK_BYTES_MAX));
     const nl = piece.indexOf(NEWLINE);
     if (nl >= 0) return at + nl + 1 > limit ? "too long" : at + nl + 1;
   }
@@ -639,22 +643,14 @@ async function lineEnd(
 }
 
 /** Read exactly `[start, end)` of `file` (the caller knows the file has it). */
-async function readRange(file: Deno.FsFile, start: number, end: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(end - start);
-  await file.seek(start, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < buf.length) {
-    const n = await file.read(buf.subarray(got));
-    if (n === null) {
-      throw new RemoteConflictError(`The local part ended at byte ${start + got}, expected ${end}`);
-    }
-    got += n;
+async function readLocalRange(file: Deno.FsFile, start: number, end: number): Promise<Uint8Array> {
+  const bytes = await readRange(file, start, end);
+  if (bytes.length < end - start) {
+    throw new RemoteConflictError(
+      `The local part ended at byte ${start + bytes.length}, expected ${end}`,
+    );
   }
-  return buf;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
+  return bytes;
 }
 
 function remoteName(part: RemotePart): string {

@@ -409,7 +409,7 @@ export function parsePolicy(input: unknown): Policy {
   const result = PolicySchema.safeParse(normalize(value, "", 0, kindAt));
   if (result.success) return result.data;
   const [issue, ...others] = result.error.issues;
-  let field = issue.path.length === 0 ? "policy" : issue.path.map(String).join(".");
+  let field = issueField(issue);
   // Name the field as the user spelt it: `kind` where the policy said kind.
   if (kindAt.has(field)) field = field.replace(/type$/, "kind");
   // A required field missing beside an unknown one is most often a misspelling
@@ -417,13 +417,13 @@ export function parsePolicy(input: unknown): Policy {
   const unknown = issue.code === "unrecognized_keys"
     ? undefined
     : others.find((i) => i.code === "unrecognized_keys");
-  const also = unknown === undefined ? "" : ` (and ${
-    describeIssue(
-      unknown.path.length === 0 ? "policy" : unknown.path.map(String).join("."),
-      unknown,
-    )
-  })`;
+  const also = unknown === undefined ? "" : ` (and ${describeIssue(issueField(unknown), unknown)})`;
   throw new PolicyError(field, describeIssue(field, issue) + also);
+}
+
+/** The dotted path of the field an issue is about (`policy` for the whole policy). */
+function issueField(issue: z.core.$ZodIssue): string {
+  return issue.path.length === 0 ? "policy" : issue.path.map(String).join(".");
 }
 
 /**

@@ -93,8 +93,14 @@ function freePort(): number {
   return port;
 }
 
-/** Create `bucket` on the server. */
-export async function createBucket(server: CephServer, bucket: string): Promise<void> {
+/**
+ * Run `fn` with a client of the server (its test keys, path-style as
+ * ledger's own), destroyed afterwards.
+ */
+export async function withS3Client<T>(
+  server: CephServer,
+  fn: (client: S3Client) => Promise<T>,
+): Promise<T> {
   const client = new S3Client({
     region: server.env.AWS_REGION,
     endpoint: server.endpoint,
@@ -105,8 +111,13 @@ export async function createBucket(server: CephServer, bucket: string): Promise<
     },
   });
   try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    return await fn(client);
   } finally {
     client.destroy();
   }
+}
+
+/** Create `bucket` on the server. */
+export async function createBucket(server: CephServer, bucket: string): Promise<void> {
+  await withS3Client(server, (client) => client.send(new CreateBucketCommand({ Bucket: bucket })));
 }

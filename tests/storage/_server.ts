@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CephServer } from "../../scripts/ceph_rgw.ts";
+import { type CephServer, withS3Client } from "../../scripts/ceph_rgw.ts";
 export {
   type CephServer,
   cephUnavailable,
@@ -16,7 +16,6 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { openS3Store } from "../../storage/s3.ts";
@@ -46,19 +45,6 @@ export async function bucketLines(
   return out;
 }
 
-/** A client of the server with its test keys (path-style, as ledger's own). */
-function clientOf(server: CephServer): S3Client {
-  return new S3Client({
-    region: server.env.AWS_REGION,
-    endpoint: server.endpoint,
-    forcePathStyle: true,
-    credentials: {
-      accessKeyId: server.env.AWS_ACCESS_KEY_ID,
-      secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY,
-    },
-  });
-}
-
 /**
  * Write `body` to `key`, over any object there (a plain PUT, as `aws s3 cp`
  * or a restore from a backup would): a bucket changed behind ledger's back.
@@ -69,12 +55,10 @@ export async function overwriteObject(
   key: string,
   body: Uint8Array,
 ): Promise<void> {
-  const client = clientOf(server);
-  try {
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  } finally {
-    client.destroy();
-  }
+  await withS3Client(
+    server,
+    (client) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
+  );
 }
 
 /**
@@ -88,8 +72,7 @@ export async function overwriteObjectMultipart(
   key: string,
   body: Uint8Array,
 ): Promise<void> {
-  const client = clientOf(server);
-  try {
+  await withS3Client(server, async (client) => {
     const { UploadId } = await client.send(
       new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }),
     );
@@ -104,9 +87,7 @@ export async function overwriteObjectMultipart(
         MultipartUpload: { Parts: [{ ETag, PartNumber: 1 }] },
       }),
     );
-  } finally {
-    client.destroy();
-  }
+  });
 }
 
 /** Delete every object under `prefix` (retention by day prefix, as an operator would). */
@@ -116,15 +97,12 @@ export async function deletePrefix(
   prefix: string,
 ): Promise<number> {
   const store = storeOf(server, bucket);
-  const client = clientOf(server);
-  let n = 0;
-  try {
+  return await withS3Client(server, async (client) => {
+    let n = 0;
     for await (const o of store.list(prefix)) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.key }));
       n++;
     }
-  } finally {
-    client.destroy();
-  }
-  return n;
+    return n;
+  });
 }

@@ -243,7 +243,8 @@ var deno_default = {
   },
   tasks: {
     demo: "deno run --no-prompt --allow-read=data --allow-write=data --allow-env=LEDGER_ROOT --allow-ffi=node_modules --allow-run=git,ps --allow-sys=hostname cli/demo.ts",
-    test: "deno fmt --check && deno lint && deno check --doc && deno doc --lint mod.ts && DENO_JOBS=4 deno test --doc --no-check --parallel --allow-read --allow-write --allow-run --allow-env --allow-ffi --allow-sys --allow-net=127.0.0.1",
+    test: "deno fmt --check && deno lint && deno check --doc && deno doc --lint mod.ts && DENO_JOBS=4 deno test --no-check --parallel --allow-read --allow-write --allow-run --allow-env --allow-ffi --allow-sys --allow-net=127.0.0.1",
+    "test:doc": "DENO_JOBS=4 deno test --doc --filter=.ts# --no-check --parallel --allow-read --allow-write --allow-run --allow-env --allow-ffi --allow-sys --allow-net=127.0.0.1",
     ledger: "deno run --no-prompt --allow-read=data --allow-write=data --allow-env=LEDGER_ROOT --allow-ffi=node_modules --allow-run=git,ps,deno --allow-sys=hostname cli/ledger.ts",
     emit: "deno run --no-prompt --allow-read=data --allow-write=data --allow-env=LEDGER_ROOT cli/_emit_bundle/ledger_emit.js",
     "bundle-emit": "deno run --allow-read --allow-write --allow-run scripts/bundle_emit.ts",

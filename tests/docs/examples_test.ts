@@ -1,0 +1,99 @@
+/**
+ * Every JSDoc example of the source tree runs, each as a step of one test
+ * in this one process (see `_examples.ts` for why not `deno test --doc`,
+ * which `deno task test:doc` still runs).
+ *
+ * @module
+ */
+import { deepStrictEqual as deepEqual, ok, strictEqual as equal } from "node:assert/strict";
+import { join } from "node:path";
+import { REPO_ROOT } from "../_helpers.ts";
+import { examplesOf, moduleOf, sourceFiles, writeExampleModules } from "./_examples.ts";
+
+Deno.test("examples: a ts block in a JSDoc comment is an example, unless ignored", () => {
+  const text = [
+    "/**",
+    " * Adds.",
+    " *",
+    " * ```ts",
+    ' * import assert from "node:assert";',
+    " * import {",
+    " *   add,",
+    ' * } from "./add.ts";',
+    " * assert.equal(add(1, 2), 3);",
+    " *   // indented",
+    " * ```",
+    " * ```ts ignore",
+    ' * throw new Error("not run");',
+    " * ```",
+    " * ```sh",
+    " * ledger runs",
+    " * ```",
+    " */",
+    "// ```ts",
+    "// not in JSDoc",
+    "// ```",
+    "export function add(a: number, b: number): number { return a + b; }",
+  ].join("\n");
+  const found = examplesOf("lib/add.ts", text);
+  deepEqual(found.map((e) => e.line), [4]);
+  equal(found[0].code.split("\n").at(-1), "  // indented");
+  const module = moduleOf(found[0], new URL("file:///repo/lib/add.ts"));
+  ok(
+    module.startsWith(
+      'import assert from "node:assert";\nimport {\n  add,\n} from "file:///repo/lib/add.ts";\n',
+    ),
+    module,
+  );
+  ok(module.includes("export default async function example(): Promise<void> {"), module);
+  // The call keeps its line in the body: after one blank line per import line.
+  equal(
+    module.split("export default async function example(): Promise<void> {\n")[1].split("\n")[4],
+    "assert.equal(add(1, 2), 3);",
+  );
+});
+
+Deno.test("examples: import.meta.url is the source file's, an open import is an error", () => {
+  const module = moduleOf(
+    { file: "a/b.ts", line: 3, code: 'const u = new URL("./c.ts", import.meta.url);' },
+    new URL("file:///repo/a/b.ts"),
+  );
+  ok(module.includes('new URL("./c.ts", "file:///repo/a/b.ts")'), module);
+  // A line starting `import` after the first statement stays where it is (here in a template).
+  const child = moduleOf(
+    { file: "a/b.ts", line: 3, code: 'const code = `\nimport { x } from "./c.ts";\n`;' },
+    new URL("file:///repo/a/b.ts"),
+  );
+  ok(child.includes('{\nconst code = `\nimport { x } from "./c.ts";\n`;\n}'), child);
+  let message = "";
+  try {
+    moduleOf({ file: "a/b.ts", line: 3, code: "import {\n  x,\n" }, new URL("file:///repo/a/b.ts"));
+  } catch (error) {
+    ok(error instanceof SyntaxError);
+    message = error.message;
+  }
+  equal(message, "Example at a/b.ts:3 has an import that does not end: import {");
+});
+
+Deno.test("examples: every JSDoc example of the source tree runs", async (t) => {
+  const outDir = await Deno.makeTempDir({ prefix: "ledger-examples-" });
+  try {
+    const written = await writeExampleModules(REPO_ROOT, outDir);
+    // A second count, by the fence alone, so a block the parser misses fails here.
+    let fences = 0;
+    for (const file of await sourceFiles(REPO_ROOT)) {
+      const text = await Deno.readTextFile(join(REPO_ROOT, file));
+      fences += text.match(/^\s*\* ```ts\s*$/gm)?.length ?? 0;
+    }
+    equal(written.length, fences);
+    ok(written.length > 600, `only ${written.length} examples found`);
+    for (const { example, url } of written) {
+      await t.step(`${example.file}:${example.line}`, async () => {
+        const module = await import(url.href);
+        await module.default();
+      });
+    }
+  } finally {
+    await Deno.remove(outDir, { recursive: true });
+  }
+});

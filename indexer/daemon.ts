@@ -22,6 +22,7 @@ import { indexPath } from "../ledger/paths.ts";
 import { listPartFiles } from "./_files.ts";
 import {
   checkRebuildOptions,
+  isEmptyLogRefusal,
   isSourceRefusal,
   rebuildIndex,
   type RebuildReport,
@@ -330,6 +331,9 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           summary.failures++;
           const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
           log({ level: "error", msg: `rebuild failed: ${message}`, fields: { error: message } });
+          // An emptied log (moved away, unmounted) is refused again until the log changes
+          // (restored, remounted): said once, not every interval.
+          if (isEmptyLogRefusal(err)) last = { log: snapshot.log, index: await indexState(dbPath) };
         }
       } else {
         debug("no change in the log");

@@ -5,6 +5,7 @@
  * @module
  */
 export {
+  EmptyLogError,
   InvalidDateError,
   InvalidMemoryLimitError,
   LOCAL_SOURCE,

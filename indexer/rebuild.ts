@@ -10,7 +10,7 @@
 import { type DuckDBConnection, DuckDBInstance } from "./duckdb.ts";
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { indexPath } from "../ledger/paths.ts";
+import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
@@ -292,6 +292,46 @@ export class RebuildInterruptedError extends Error {
 }
 
 /**
+ * The log lists no part file while the index a rebuild would replace holds
+ * events: a moved, renamed or unmounted events directory (an empty mount
+ * point), not a log that retention emptied one day at a time. Publishing
+ * would have emptied the index without a word (an audit: a daemon whose
+ * events directory was moved away published an empty index); the rebuild
+ * is refused and the index kept. To index an empty log on purpose, delete
+ * the index first.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EmptyLogError } from "./rebuild.ts";
+ * const err = new EmptyLogError("/lab/ledger/events", false, 3, 1200);
+ * assert.match(err.message, /^The log \/lab\/ledger\/events does not exist, but the index holds 1200 events/);
+ * ```
+ */
+export class EmptyLogError extends Error {
+  /** The events directory listed. */
+  readonly eventsDir: string;
+  /** Part files the index holds events of. */
+  readonly indexedFiles: number;
+  /** Events the index holds. */
+  readonly indexedEvents: number;
+  /** Create the error; `dirExists` says whether the directory is there, empty. */
+  constructor(eventsDir: string, dirExists: boolean, indexedFiles: number, indexedEvents: number) {
+    super(
+      `The log ${eventsDir} ${dirExists ? "has no part file" : "does not exist"}, but the index ` +
+        `holds ${indexedEvents} events from ${indexedFiles} part ` +
+        `${indexedFiles === 1 ? "file" : "files"}: not publishing an empty ` +
+        `index (a moved or unmounted log?); restore the log, or delete the index to index an ` +
+        `empty log`,
+    );
+    this.name = "EmptyLogError";
+    this.eventsDir = eventsDir;
+    this.indexedFiles = indexedFiles;
+    this.indexedEvents = indexedEvents;
+  }
+}
+
+/**
  * {@linkcode RebuildOptions.source} of a rebuild from the root's own log
  * (the default); the other sources are buckets, `s3://bucket/prefix/`.
  *
@@ -354,6 +394,23 @@ function refusesSource(recorded: string | undefined, requested: string): recorde
  */
 export function isSourceRefusal(err: unknown): err is RebuildError {
   return err instanceof RebuildError && err.cause instanceof IndexSourceError;
+}
+
+/**
+ * Whether `err` is a rebuild refused because the log is empty and the index
+ * is not ({@linkcode EmptyLogError}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EmptyLogError, isEmptyLogRefusal, RebuildError } from "./rebuild.ts";
+ * const cause = new EmptyLogError("/lab/events", true, 1, 10);
+ * assert.ok(isEmptyLogRefusal(new RebuildError("refused", { cause })));
+ * assert.ok(!isEmptyLogRefusal(new RebuildError("disk full")));
+ * ```
+ */
+export function isEmptyLogRefusal(err: unknown): err is RebuildError {
+  return err instanceof RebuildError && err.cause instanceof EmptyLogError;
 }
 
 /**
@@ -609,6 +666,7 @@ export async function rebuildIndex(
     const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
     const files = await listPartFiles(root);
     progress(`log: ${files.length} part files`);
+    if (files.length === 0) await refuseEmptying(dbPath, root);
     const phasesMs: Record<string, number> = {};
     const ctx = {
       phasesMs,
@@ -676,7 +734,7 @@ export async function rebuildIndex(
     if (published) throw err; // said after the index was published
     if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
     if (err instanceof InvalidDateError) throw err;
-    if (err instanceof IndexSourceError) {
+    if (err instanceof IndexSourceError || err instanceof EmptyLogError) {
       throw new RebuildError(
         `Rebuild of ${dbPath} refused (the index is unchanged): ${err.message}`,
         { cause: err },
@@ -1133,6 +1191,27 @@ async function readLiveIndex<T>(
     if (!(err instanceof Error)) throw err;
     return { ok: false, error: err };
   }
+}
+
+/**
+ * Throw {@linkcode EmptyLogError} when the index at `dbPath` holds events
+ * (the log being empty). An index that is missing or cannot be read has
+ * nothing to lose: the rebuild goes on.
+ */
+async function refuseEmptying(dbPath: string, root: string): Promise<void> {
+  if (!(await exists(dbPath, { isFile: true }))) return;
+  const read = await readLiveIndex(dbPath, async (conn) => {
+    const [held] = await rows(
+      conn,
+      `SELECT count(*) AS files, coalesce(sum(lines_indexed), 0) AS lines FROM ingest_files`,
+    );
+    const [events] = await rows(conn, `SELECT count(*) AS n FROM events`);
+    return { files: Number(held.files), events: Number(events.n) };
+  });
+  if (!read.ok || read.value.files === 0) return;
+  const dir = eventsDir(root);
+  const dirExists = await exists(dir);
+  throw new EmptyLogError(dir, dirExists, read.value.files, read.value.events);
 }
 
 /** Copy the liveness rows of the index being replaced (if it is there and readable). */

@@ -23,7 +23,13 @@ import { openWriter } from "../ledger/writer.ts";
 import { parseJsonText } from "../ledger/json_text.ts";
 import { dayOf } from "../ledger/paths.ts";
 import { readLog } from "../ledger/reader.ts";
-import { DEFAULT_LEGACY_DB_PATH, firstLine, type LegacyRow, readLegacyRows } from "./read.ts";
+import {
+  DEFAULT_LEGACY_DB_PATH,
+  firstLine,
+  type LegacyRow,
+  readLegacyRows,
+  unidentifiedSkip,
+} from "./read.ts";
 
 /** Prefix of every backfilled event id. */
 export const LEGACY_EVENT_ID_PREFIX = "legacy-";
@@ -484,6 +490,7 @@ export async function backfillLegacy(
     backfillableRuns += 1;
     planned.push(...mapped.events);
   }
+  if (legacy.unidentified !== undefined) skipped.push(unidentifiedSkip(legacy.unidentified));
   const existing = await existingLegacyIds(root, planned);
   // A run id the log already has from its own writers is another run (or the same run
   // recorded since): a second run.created under that id would rewrite it (its creation time,

@@ -19,6 +19,7 @@ import {
   type IndexParityRow,
   readIndexParityRows,
   readLegacyRows,
+  unidentifiedSkip,
 } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
 import { canonicalJson, parseJsonText } from "../ledger/json_text.ts";
@@ -254,6 +255,13 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
       continue;
     }
     differences.push(...compareRun(row.run_id, expectedRun(row), indexed));
+  }
+  if (legacy.unidentified !== undefined) {
+    const skip = unidentifiedSkip(legacy.unidentified);
+    skipped.push(skip);
+    if (!options.allowSkipped) {
+      differences.push({ run_id: skip.run_id, field: "skipped", legacy: skip.reason, index: null });
+    }
   }
   differences.sort((a, b) =>
     a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : a.field < b.field ? -1 : 1

@@ -147,6 +147,44 @@ export interface StoreRead<T> {
   /** False when the file or its tables are missing or unreadable. */
   available: boolean;
   warnings: string[];
+  /**
+   * Legacy rows with no `run_id` (NULL), by table: not in `rows`, since no
+   * run can be made of them. Absent when there are none.
+   */
+  unidentified?: UnidentifiedRows;
+}
+
+/** Rows of the legacy tables whose `run_id` is NULL. */
+export interface UnidentifiedRows {
+  /** In `runs_d`. */
+  definitions: number;
+  /** In `runs_status`. */
+  statuses: number;
+}
+
+/**
+ * The legacy rows with no `run_id` as one skipped "run" of backfill and
+ * parity (run id `""`): they cannot be backfilled (an event needs a run
+ * id), and archiving the legacy file without them loses them, so parity
+ * counts them as a difference unless `--allow-skipped` (an audit: such
+ * rows were left out of every listing, backfill and parity in silence).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { unidentifiedSkip } from "./read.ts";
+ * const skip = unidentifiedSkip({ definitions: 2, statuses: 0 });
+ * assert.equal(skip.run_id, "");
+ * assert.match(skip.reason, /^2 rows of runs_d and 0 of runs_status have no run_id/);
+ * ```
+ */
+export function unidentifiedSkip(rows: UnidentifiedRows): { run_id: string; reason: string } {
+  return {
+    run_id: "",
+    reason: `${rows.definitions} ${rows.definitions === 1 ? "row" : "rows"} of runs_d and ` +
+      `${rows.statuses} of runs_status have no run_id: no run can be made of them, and ` +
+      `archiving the legacy file loses them`,
+  };
 }
 
 /** Filter applied inside the SQL, with bound values. */
@@ -216,6 +254,18 @@ async function readLegacyTables(
     statusRows = await selectLegacy(connection, "runs_status", stats, STATUS_KINDS, filter);
   }
   const rows = joinLegacy(defRows, statusRows);
+  const unidentified = {
+    definitions: defRows.filter((r) => r.run_id === null).length,
+    statuses: statusRows.filter((r) => r.run_id === null).length,
+  };
+  const hasUnidentified = unidentified.definitions + unidentified.statuses > 0;
+  if (hasUnidentified) {
+    warnings.push(
+      `Legacy database ${path} has ${unidentified.definitions} row(s) in runs_d and ` +
+        `${unidentified.statuses} in runs_status with no run_id; they are not listed or ` +
+        `backfilled, and parity counts them unless --allow-skipped`,
+    );
+  }
   const duplicated = rows.filter((r) => r.duplicates !== undefined);
   if (duplicated.length > 0) {
     // A listing shows one pick of the rows; backfill and parity leave such runs out (an
@@ -231,7 +281,7 @@ async function readLegacyTables(
         `listed once (the earliest definition, the furthest status) and never backfilled`,
     );
   }
-  return { rows, available: true, warnings };
+  return { rows, available: true, warnings, ...(hasUnidentified ? { unidentified } : {}) };
 }
 
 /** Duplicated run ids a warning names. */

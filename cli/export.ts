@@ -30,6 +30,7 @@ import {
   readerMemoryLimitFlag,
   refuseLedgerOut,
   refuseUnwritableOut,
+  warnIfIndexMayLackRuns,
 } from "./_query.ts";
 
 export const FLAGS: FlagSpec = {
@@ -140,5 +141,6 @@ export async function main(args: string[]): Promise<number> {
   console.log(
     `wrote ${report.rows} ${what} x ${report.columns.length} columns to ${out} (${format})`,
   );
+  await warnIfIndexMayLackRuns("export", dbPath);
   return EXIT_OK;
 }

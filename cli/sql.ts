@@ -8,7 +8,12 @@
  */
 import { openStream, READER_MEMORY_LIMIT_DEFAULT, withReader } from "../indexer/query/mod.ts";
 import { EXIT_OK, type FlagSpec, parseFlags, UsageError } from "./_args.ts";
-import { formatFlag, indexDbPath, readerMemoryLimitFlag } from "./_query.ts";
+import {
+  formatFlag,
+  indexDbPath,
+  readerMemoryLimitFlag,
+  warnIfIndexMayLackRuns,
+} from "./_query.ts";
 import { cellText, formatTable, writeRows } from "./_table.ts";
 
 export const FLAGS: FlagSpec = {
@@ -77,7 +82,7 @@ export async function main(args: string[]): Promise<number> {
   const format = formatFlag(values);
   const dbPath = indexDbPath(values);
   const memoryLimit = readerMemoryLimitFlag(values);
-  return await withReader(dbPath, async (conn) => {
+  const code = await withReader(dbPath, async (conn) => {
     const statements = await conn.extractStatements(query).catch((err: unknown) => {
       // The parser's own words, as when the query runs ("Parser Error: ..."), not the binding's.
       if (!(err instanceof Error)) throw err;
@@ -130,4 +135,6 @@ export async function main(args: string[]): Promise<number> {
     if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);
     return EXIT_OK;
   }, { memoryLimit });
+  if (code === EXIT_OK) await warnIfIndexMayLackRuns("sql", dbPath);
+  return code;
 }

@@ -82,8 +82,17 @@ Deno.test("a background refresh that fails is not silent: readers warn until a r
         /^ledger show: run "bt-2" is not in the index .*\(the index may lack run bt-2: /,
       );
     });
-    await t.step("show, compare and trials of runs it has answer and warn", async () => {
-      for (const args of [["show", "bt-1"], ["trials"], ["compare", "bt-0", "bt-1"]]) {
+    await t.step("show, compare, trials, sql and export answer and warn", async () => {
+      const exported = join(dir, "runs.csv");
+      for (
+        const args of [
+          ["show", "bt-1"],
+          ["trials"],
+          ["compare", "bt-0", "bt-1"],
+          ["sql", "SELECT count(*) AS n FROM latest_runs"],
+          ["export", "runs", "--format", "csv", "--out", exported],
+        ]
+      ) {
         const r = await runLedger([...args, "--root", root]);
         equal(r.code, 0, r.stderr);
         equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);

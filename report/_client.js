@@ -20,6 +20,8 @@
   // An unbounded metric in a heatmap row (html.ts UNBOUNDED_MARK).
   const UNBOUNDED = "unbounded";
   const DESCRIPTIVE = new Set(["calls", "avg_hold_ms"]);
+  // A histogram bin's color by whether its values are above zero (data.ts Bin.above_zero).
+  const HIST_FILL = { all: "#2e8540", none: "#c62828", some: "#8a94a3" };
 
   function widthOf(fig) {
     return Math.max(320, Math.min(1200, fig.clientWidth || fig.parentElement.clientWidth || 640));
@@ -155,7 +157,8 @@
             x1: "x0",
             x2: "x1",
             y: "count",
-            fill: (d) => (d.x1 <= 0 ? "#c62828" : d.x0 >= 0 ? "#2e8540" : "#8a94a3"),
+            // data.ts: whether the bin's values are above zero (0 is not a win).
+            fill: (d) => HIST_FILL[d.above_zero],
             inset: 0.5,
             title: (d) => `[${fmtBps(d.x0)}, ${fmtBps(d.x1)}): ${d.count}`,
           }),

@@ -149,6 +149,13 @@ export interface Bin {
   x1: number;
   /** Values in the bin. */
   count: number;
+  /**
+   * Whether its values are above zero: `all`, `none` or `some` (an empty
+   * bin by its edges). The page colors a bin of returns by it: a return of
+   * 0 is not a win (docs/METRICS.md), so `[0, 50)` holding one is `some`,
+   * where coloring by the edges drew it as wins.
+   */
+  above_zero: "all" | "none" | "some";
 }
 
 /** Per-call results of a policy run, reduced to what the charts draw. */
@@ -858,7 +865,10 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
  *   x0: 0.3,
  *   x1: 0.4,
  *   count: 1,
+ *   above_zero: "all",
  * });
+ * // A return of 0 is not a win: the bin [0, 0.1) holding it is not all above zero.
+ * assert.equal(histogram([0, 0.05, 0.3, 3])[0].above_zero, "some");
  * ```
  */
 export function histogram(values: readonly number[]): Bin[] {
@@ -882,13 +892,28 @@ export function histogram(values: readonly number[]): Bin[] {
   while (edge(n) <= max) n++;
   while (n > 1 && edge(n - 1) > max) n--;
   const counts = new Array<number>(n).fill(0);
+  const aboveZero = new Array<number>(n).fill(0);
   for (const v of finite) {
     let k = Math.min(n - 1, Math.max(0, Math.floor((v - edge(0)) / step)));
     while (k > 0 && v < edge(k)) k--;
     while (k < n - 1 && v >= edge(k + 1)) k++;
     counts[k]++;
+    if (v > 0) aboveZero[k]++;
   }
-  return counts.map((count, k) => ({ x0: edge(k), x1: edge(k + 1), count }));
+  return counts.map((count, k) => {
+    const x0 = edge(k);
+    const x1 = edge(k + 1);
+    const above = aboveZero[k];
+    const byEdges = x1 <= 0 ? "none" : x0 > 0 ? "all" : "some";
+    const above_zero = count === 0
+      ? byEdges
+      : above === count
+      ? "all"
+      : above === 0
+      ? "none"
+      : "some";
+    return { x0, x1, count, above_zero };
+  });
 }
 
 function niceStep(raw: number): number {

@@ -133,6 +133,17 @@ Deno.test({
             await marks(page, "run-0-adverse", "rect", "rect"),
             data["run-0-adverse"].bins.length,
           );
+          // Each bin's color says whether its values are above zero (a 0 return is no win).
+          const fills = await page.locator(
+            `figure[data-key="run-0-returns"] svg g[aria-label="rect"] rect`,
+          ).evaluateAll((rects) => rects.map((r) => r.getAttribute("fill")));
+          const colors = { all: "#2e8540", none: "#c62828", some: "#8a94a3" };
+          assert.deepEqual(
+            fills,
+            (data["run-0-returns"].bins as { above_zero: keyof typeof colors }[])
+              .map((b) => colors[b.above_zero]),
+          );
+          assert.ok(new Set(fills).size > 1, `one color only: ${fills}`);
           assert.equal(
             await marks(page, "run-0-callers", "bar", "rect"),
             data["run-0-callers"].length,

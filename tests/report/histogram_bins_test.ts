@@ -17,8 +17,18 @@ function assertBinsHold(values: number[], bins: Bin[]): void {
   for (const [i, b] of bins.entries()) {
     assert.ok(b.x1 > b.x0, `bin ${i} [${b.x0}, ${b.x1}) has no width for ${shown}`);
     if (i > 0) assert.equal(b.x0, bins[i - 1].x1, `bins ${i - 1} and ${i} do not touch`);
-    const inside = values.filter((v) => v >= b.x0 && v < b.x1).length;
+    const held = values.filter((v) => v >= b.x0 && v < b.x1);
+    const inside = held.length;
     assert.equal(b.count, inside, `bin [${b.x0}, ${b.x1}) counts ${b.count}, holds ${inside}`);
+    const above = held.filter((v) => v > 0).length;
+    const want = inside === 0
+      ? (b.x1 <= 0 ? "none" : b.x0 > 0 ? "all" : "some")
+      : above === inside
+      ? "all"
+      : above === 0
+      ? "none"
+      : "some";
+    assert.equal(b.above_zero, want, `bin [${b.x0}, ${b.x1}) of ${shown}`);
   }
   assert.equal(bins.reduce((sum, b) => sum + b.count, 0), values.length);
 }
@@ -40,9 +50,18 @@ Deno.test("histogram: every value lies in the bin that counts it", async (t) => 
     }
   });
   await t.step("one value, equal values, extremes", () => {
-    assert.deepEqual(histogram([-2000]), [{ x0: -2000, x1: -1999, count: 1 }]);
-    assert.deepEqual(histogram([0, 0, 0]), [{ x0: 0, x1: 1, count: 3 }]);
+    assert.deepEqual(histogram([-2000]), [{ x0: -2000, x1: -1999, count: 1, above_zero: "none" }]);
+    // Returns of 0 are not wins (docs/METRICS.md): the bin is not drawn as wins.
+    assert.deepEqual(histogram([0, 0, 0]), [{ x0: 0, x1: 1, count: 3, above_zero: "none" }]);
     assertBinsHold([-10_000, 1_000_000], histogram([-10_000, 1_000_000]));
+  });
+  await t.step("a bin from 0 holding a 0 return is neither wins nor losses", () => {
+    // An audit: [0, w) was drawn green (wins) whatever it held; 0 is not a win.
+    const bins = histogram([-30, 0, 4, 12, 55]);
+    const tones = bins.filter((b) => b.count > 0).map((b) => [b.x0, b.count, b.above_zero]);
+    assert.deepEqual(tones, [[-30, 1, "none"], [0, 2, "some"], [10, 1, "all"], [55, 1, "all"]]);
+    // Without the 0 the same bin is all wins.
+    assert.equal(histogram([-30, 4, 12, 55]).find((b) => b.x0 === 0)?.above_zero, "all");
   });
   await t.step("random returns in bps, rounded to 0.1 and to 1e-9", () => {
     const random = new SeededRandom(20260123);

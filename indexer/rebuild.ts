@@ -50,6 +50,7 @@ import {
   STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
 import { exists } from "../ledger/exists.ts";
+import { readRange } from "../ledger/byte_range.ts";
 import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
 import { renamedOption } from "../ledger/renamed_option.ts";
 import {
@@ -1118,23 +1119,11 @@ const REREAD_ROUNDS_MAX = 10_000;
 async function prefixUnchanged(f: PartFile, old: IndexedFile): Promise<boolean> {
   if (f.sizeBytes < old.bytesIndexed) return false;
   if (old.lastLineMd5 === null || old.lastLineBytes === 0) return true;
-  const file = await Deno.open(f.path, { read: true });
-  try {
-    const start = old.bytesIndexed - old.lastLineBytes;
-    await file.seek(start, Deno.SeekMode.Start);
-    const buf = new Uint8Array(old.lastLineBytes);
-    let got = 0;
-    while (got < buf.length) {
-      const n = await file.read(buf.subarray(got));
-      if (n === null) return false;
-      got += n;
-    }
-    if (buf[buf.length - 1] !== 0x0a) return false;
-    const md5 = createHash("md5").update(buf.subarray(0, buf.length - 1)).digest("hex");
-    return md5 === old.lastLineMd5;
-  } finally {
-    file.close();
-  }
+  using file = await Deno.open(f.path, { read: true });
+  const buf = await readRange(file, old.bytesIndexed - old.lastLineBytes, old.bytesIndexed);
+  if (buf.length < old.lastLineBytes || buf[buf.length - 1] !== 0x0a) return false;
+  const md5 = createHash("md5").update(buf.subarray(0, buf.length - 1)).digest("hex");
+  return md5 === old.lastLineMd5;
 }
 
 /**

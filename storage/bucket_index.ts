@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { bytesEqual, readRange } from "./_bytes.ts";
+import { bytesEqual, readRange } from "../ledger/byte_range.ts";
 import { dirname, join } from "node:path";
 import { assert } from "../ledger/assert.ts";
 import { DAY_DIR_PATTERN, eventsDir, indexPath } from "../ledger/paths.ts";

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { bytesEqual, readRange } from "./_bytes.ts";
+import { bytesEqual, readRange } from "../ledger/byte_range.ts";
 import { assert } from "../ledger/assert.ts";
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";

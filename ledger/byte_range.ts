@@ -1,7 +1,8 @@
 /**
- * Byte ranges of local files, read and compared (private): what the shipper
- * checks against the bucket and what the mirror checks against a chunk
- * written again.
+ * Byte ranges of local files, read and compared: what the shipper checks
+ * against the bucket, what the mirror checks against a chunk written again,
+ * and the last indexed line an incremental rebuild checks before it reads
+ * on from there.
  *
  * @module
  */
@@ -14,7 +15,7 @@ import { Buffer } from "node:buffer";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { readRange } from "./_bytes.ts";
+ * import { readRange } from "./byte_range.ts";
  * const path = await Deno.makeTempFile();
  * try {
  *   await Deno.writeTextFile(path, "hello\n");
@@ -48,7 +49,7 @@ export async function readRange(
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { bytesEqual } from "./_bytes.ts";
+ * import { bytesEqual } from "./byte_range.ts";
  * assert.ok(bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2])));
  * assert.ok(!bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1])));
  * ```

@@ -2,7 +2,7 @@
  * Concurrency: 16 writer processes (in-process emitter, durable) with
  * `ledger daemon --interval 1` and 4 reader processes (2 looping
  * `ledger runs --json`, 2 looping read-only DuckDB queries) for
- * `LEDGER_TEST_CONCURRENCY_SECONDS` (default 20): zero reader errors, zero
+ * `LEDGER_TEST_CONCURRENCY_SECONDS` (default 10): zero reader errors, zero
  * lost events, and the daemon's final index equals a full rebuild.
  *
  * @module

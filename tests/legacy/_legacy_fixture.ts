@@ -188,6 +188,39 @@ export async function execSql(path: string, sql: string, values: DuckDBValue[] =
 }
 
 /**
+ * Create the legacy schema and its two tables at `path` with no key on
+ * `run_id`, as quantBot's file has none: rows may repeat an id or have none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { countRows, createUnkeyedLegacyTables, execSql } from "./_legacy_fixture.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const db = `${dir}/baseline_results.duckdb`;
+ *   await createUnkeyedLegacyTables(db);
+ *   await execSql(db, "INSERT INTO optimizer.runs_d (run_id) VALUES ('a'), ('a'), (NULL)");
+ *   assert.equal(await countRows(db, "SELECT * FROM optimizer.runs_d"), 3);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function createUnkeyedLegacyTables(path: string): Promise<void> {
+  await withDb(path, async (exec) => {
+    await exec("CREATE SCHEMA optimizer");
+    await exec(
+      "CREATE TABLE optimizer.runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms BIGINT, " +
+        "config JSON, data_fingerprint VARCHAR)",
+    );
+    await exec(
+      "CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms BIGINT, " +
+        "completed_at_ms BIGINT, summary_json VARCHAR, failed_at_ms BIGINT, error_json VARCHAR)",
+    );
+  });
+}
+
+/**
  * The number of rows `sql` returns from the DuckDB file at `path`, opened read-only.
  *
  * @example

@@ -10,7 +10,7 @@ import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "n
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { backfillLegacy, checkParity } from "../../legacy/dual.ts";
-import { execSql } from "./_legacy_fixture.ts";
+import { createUnkeyedLegacyTables, execSql } from "./_legacy_fixture.ts";
 import { withTempDir } from "../_helpers.ts";
 
 const T = Date.UTC(2025, 11, 1);
@@ -19,17 +19,7 @@ Deno.test("legacy runs with several rows, or invalid events, are skipped in back
   await withTempDir(async (dir) => {
     const legacyDbPath = join(dir, "baseline_results.duckdb");
     const root = join(dir, "ledger");
-    await execSql(legacyDbPath, "CREATE SCHEMA optimizer");
-    await execSql(
-      legacyDbPath,
-      "CREATE TABLE optimizer.runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms BIGINT, " +
-        "config JSON, data_fingerprint VARCHAR)",
-    );
-    await execSql(
-      legacyDbPath,
-      "CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms BIGINT, " +
-        "completed_at_ms BIGINT, summary_json VARCHAR, failed_at_ms BIGINT, error_json VARCHAR)",
-    );
+    await createUnkeyedLegacyTables(legacyDbPath);
     const big = JSON.stringify({ blob: "x".repeat(1_100_000) }); // past an event's 1 MiB
     for (
       const [id, created, config] of [

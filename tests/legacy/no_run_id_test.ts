@@ -23,7 +23,7 @@ import {
   ParityError,
   queryRuns,
 } from "../../legacy/dual.ts";
-import { execSql } from "./_legacy_fixture.ts";
+import { createUnkeyedLegacyTables, execSql } from "./_legacy_fixture.ts";
 import { withTempDir } from "../_helpers.ts";
 
 const T = Date.UTC(2025, 11, 1);
@@ -32,17 +32,7 @@ Deno.test("legacy rows with no run_id are said, skipped, and stop the archive", 
   await withTempDir(async (dir) => {
     const legacyDbPath = join(dir, "baseline_results.duckdb");
     const root = join(dir, "ledger");
-    await execSql(legacyDbPath, "CREATE SCHEMA optimizer");
-    await execSql(
-      legacyDbPath,
-      "CREATE TABLE optimizer.runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms BIGINT, " +
-        "config JSON, data_fingerprint VARCHAR)",
-    );
-    await execSql(
-      legacyDbPath,
-      "CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms BIGINT, " +
-        "completed_at_ms BIGINT, summary_json VARCHAR, failed_at_ms BIGINT, error_json VARCHAR)",
-    );
+    await createUnkeyedLegacyTables(legacyDbPath);
     await execSql(
       legacyDbPath,
       `INSERT INTO optimizer.runs_d VALUES

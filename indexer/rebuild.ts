@@ -310,23 +310,23 @@ export class RebuildInterruptedError extends Error {
  * ```
  */
 export class EmptyLogError extends Error {
-  /** The events directory listed. */
-  readonly eventsDir: string;
+  /** The log listed: the local events directory, or the bucket source. */
+  readonly log: string;
   /** Part files the index holds events of. */
   readonly indexedFiles: number;
   /** Events the index holds. */
   readonly indexedEvents: number;
-  /** Create the error; `dirExists` says whether the directory is there, empty. */
-  constructor(eventsDir: string, dirExists: boolean, indexedFiles: number, indexedEvents: number) {
+  /** Create the error; `logExists` says whether the log is there, empty. */
+  constructor(log: string, logExists: boolean, indexedFiles: number, indexedEvents: number) {
     super(
-      `The log ${eventsDir} ${dirExists ? "has no part file" : "does not exist"}, but the index ` +
+      `The log ${log} ${logExists ? "has no part file" : "does not exist"}, but the index ` +
         `holds ${indexedEvents} events from ${indexedFiles} part ` +
         `${indexedFiles === 1 ? "file" : "files"}: not publishing an empty ` +
         `index (a moved or unmounted log?); restore the log, or delete the index to index an ` +
         `empty log`,
     );
     this.name = "EmptyLogError";
-    this.eventsDir = eventsDir;
+    this.log = log;
     this.indexedFiles = indexedFiles;
     this.indexedEvents = indexedEvents;
   }
@@ -667,7 +667,9 @@ export async function rebuildIndex(
     const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
     const files = await listPartFiles(root);
     progress(`log: ${files.length} part files`);
-    if (files.length === 0) await refuseEmptying(dbPath, root);
+    // With a --since-date window the days before it stay as indexed: nothing is emptied.
+    const dropsAll = options.full === true || sinceDate === undefined;
+    if (files.length === 0 && dropsAll) await refuseEmptying(dbPath, root, source);
     const phasesMs: Record<string, number> = {};
     const ctx = {
       phasesMs,
@@ -1187,20 +1189,20 @@ async function readLiveIndex<T>(
  * (the log being empty). An index that is missing or cannot be read has
  * nothing to lose: the rebuild goes on.
  */
-async function refuseEmptying(dbPath: string, root: string): Promise<void> {
+async function refuseEmptying(dbPath: string, root: string, source: string): Promise<void> {
   if (!(await exists(dbPath, { isFile: true }))) return;
   const read = await readLiveIndex(dbPath, async (conn) => {
-    const [held] = await rows(
-      conn,
-      `SELECT count(*) AS files, coalesce(sum(lines_indexed), 0) AS lines FROM ingest_files`,
-    );
+    const [held] = await rows(conn, `SELECT count(*) AS files FROM ingest_files`);
     const [events] = await rows(conn, `SELECT count(*) AS n FROM events`);
     return { files: Number(held.files), events: Number(events.n) };
   });
   if (!read.ok || read.value.files === 0) return;
+  // A bucket's mirror is the bucket as listed: name the bucket, which is what was emptied.
+  if (source !== LOCAL_SOURCE) {
+    throw new EmptyLogError(source, true, read.value.files, read.value.events);
+  }
   const dir = eventsDir(root);
-  const dirExists = await exists(dir);
-  throw new EmptyLogError(dir, dirExists, read.value.files, read.value.events);
+  throw new EmptyLogError(dir, await exists(dir), read.value.files, read.value.events);
 }
 
 /** Copy the liveness rows of the index being replaced (if it is there and readable). */

@@ -81,6 +81,17 @@ Deno.test("empty log: a moved or emptied events directory does not empty the ind
       await Deno.rename(join(root, "events.moved"), join(root, "events"));
     });
 
+    await t.step("with a --since-date window, days before it stay: not refused", async () => {
+      await Deno.rename(join(root, "events"), join(root, "events.moved"));
+      const report = await rebuildIndex(root, { sinceDate: "2026-01-21" });
+      equal(report.mode, "incremental");
+      equal(await eventCount(root), 10, "the day before the window kept, the one in it gone");
+      await refusal(rebuildIndex(root, { full: true, sinceDate: "2026-01-21" }));
+      await Deno.rename(join(root, "events.moved"), join(root, "events"));
+      await rebuildIndex(root, {});
+      equal(await eventCount(root), held);
+    });
+
     await t.step("retention removing one day of two: rebuilt without it", async () => {
       const day = new Date(T0).toISOString().slice(0, 10);
       await Deno.remove(join(root, "events", `day=${day}`), { recursive: true });

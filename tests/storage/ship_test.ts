@@ -14,7 +14,7 @@ import { CLI_PATH, denoScriptArgs, hashTree } from "../_helpers.ts";
 import { chunkKey, fingerprintOf } from "../../storage/_layout.ts";
 import { shipOnce, Shipper } from "../../storage/ship.ts";
 import { rebuildIndexFromBucket } from "../../storage/bucket_index.ts";
-import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { EmptyLogError, rebuildIndex } from "../../indexer/rebuild.ts";
 import type { ObjectStore, PutResult } from "../../storage/object_store.ts";
 import {
   bucketLines,
@@ -1073,6 +1073,18 @@ async function retention(server: CephServer, tmp: string): Promise<void> {
   assert.match(refused.problems[0], /still holds the part as it was \(keys retention\/events\//);
   assert.match(refused.problems[0], /ships once its day is removed from the bucket too/);
   assert.deepEqual(await bucketLines(store, "retention/events/day=2026-01-20/"), lines);
+  // Every day gone from the bucket (a wrong lifecycle rule, say): the reader's index, which
+  // holds them, is not replaced by an empty one; the refusal names the bucket.
+  await deletePrefix(server, "fleet", "retention/events/");
+  await assert.rejects(
+    rebuildIndexFromBucket(reader, store, location),
+    (err: Error) =>
+      err.cause instanceof EmptyLogError && err.cause.log === "s3://fleet/retention/" &&
+      /^Rebuild of .* refused \(the index is unchanged\): The log s3:\/\/fleet\/retention\/ has no part file, but the index holds \d+ events/
+        .test(err.message),
+  );
+  const kept = await query(join(reader, "index/runs.duckdb"), "SELECT run_id FROM runs_d");
+  assert.ok(kept.length > 0, "the reader's index kept its runs");
 }
 
 async function assertSameIndex(a: string, b: string, ingestErrors = 2): Promise<void> {

@@ -122,8 +122,20 @@ Deno.test("empty log: the daemon says so once and rebuilds when the log is back"
       signal: stop.signal,
       log: (entry) => entries.push(entry),
     });
-    // Several intervals with the log gone: one error, the index as it was.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Several passes with the log gone: one error, then "no change", the index as it was.
+    const waitFor = async (what: string, done: () => boolean) => {
+      const deadline = Date.now() + 20_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await waitFor("the refusal", () => entries.some((e) => e.level === "error"));
+    const at = entries.length;
+    await waitFor(
+      "three passes after it",
+      () => entries.slice(at).filter((e) => e.msg === "no change in the log").length >= 3,
+    );
     const errors = entries.filter((e) => e.level === "error");
     equal(errors.length, 1, JSON.stringify(errors));
     ok(errors[0].msg.includes("does not exist, but the index holds 10 events"), errors[0].msg);
@@ -131,10 +143,7 @@ Deno.test("empty log: the daemon says so once and rebuilds when the log is back"
     // The log restored with one more day: the next pass rebuilds.
     await Deno.rename(join(root, "events.moved"), join(root, "events"));
     await writeDay(root, T0 + DAY_MS, "r2");
-    const deadline = Date.now() + 10_000;
-    while (!entries.some((e) => e.level === "info") && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor("the rebuild", () => entries.some((e) => e.level === "info"));
     stop.abort();
     const summary = await daemon;
     equal(summary.failures, 1);

@@ -293,13 +293,15 @@ export class RebuildInterruptedError extends Error {
 }
 
 /**
- * The log lists no part file while the index a rebuild would replace holds
- * events: a moved, renamed or unmounted events directory (an empty mount
- * point), not a log that retention emptied one day at a time. Publishing
- * would have emptied the index without a word (an audit: a daemon whose
- * events directory was moved away published an empty index); the rebuild
- * is refused and the index kept. To index an empty log on purpose, delete
- * the index first.
+ * There is no log where the rebuild reads one (the root's `events`
+ * directory is missing: moved, renamed, an unmounted volume; or the bucket
+ * lists no part under its prefix) while the index the rebuild would replace
+ * holds events. Publishing would have emptied the index without a word (an
+ * audit: a daemon whose events directory was moved away published an empty
+ * index); the rebuild is refused and the index kept, as a missing root is.
+ * An `events` directory that is there and holds no part file is a log that
+ * retention emptied: indexed as it is. To index a missing log as empty on
+ * purpose, delete the index first.
  *
  * @example
  * ```ts
@@ -1185,9 +1187,9 @@ async function readLiveIndex<T>(
 }
 
 /**
- * Throw {@linkcode EmptyLogError} when the index at `dbPath` holds events
- * (the log being empty). An index that is missing or cannot be read has
- * nothing to lose: the rebuild goes on.
+ * Throw {@linkcode EmptyLogError} when the log (listed empty) is missing and
+ * the index at `dbPath` holds events. An index that is missing or cannot be
+ * read has nothing to lose: the rebuild goes on.
  */
 async function refuseEmptying(dbPath: string, root: string, source: string): Promise<void> {
   if (!(await exists(dbPath, { isFile: true }))) return;
@@ -1202,7 +1204,9 @@ async function refuseEmptying(dbPath: string, root: string, source: string): Pro
     throw new EmptyLogError(source, true, read.value.files, read.value.events);
   }
   const dir = eventsDir(root);
-  throw new EmptyLogError(dir, await exists(dir), read.value.files, read.value.events);
+  // There and empty: retention removed every day, and the index follows the log.
+  if (await exists(dir)) return;
+  throw new EmptyLogError(dir, false, read.value.files, read.value.events);
 }
 
 /** Copy the liveness rows of the index being replaced (if it is there and readable). */

@@ -4,6 +4,13 @@
  * slice, load, compute, store`; artifact `path_metrics.parquet`
  * (`path_metrics`) and `manifest.json` (`manifest`).
  *
+ * A covered call (its mint has a candle at or after the alert in the file)
+ * can still have no anchor: no candle at or after the alert at the run's
+ * interval (a resampled bar opens before it), or an anchor close of 0. It
+ * gets no row; the summary counts it as `calls_skipped`
+ * (`calls_covered = calls_computed + calls_skipped`), and the rates and
+ * medians leave it out.
+ *
  * @module
  */
 import {
@@ -210,6 +217,8 @@ export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunRes
       calls_covered: data.coverage.covered.length,
       calls_no_candles: data.coverage.uncovered.length,
       calls_computed: rows.length,
+      // Covered but without an anchor (see the module doc): no row, so counted here.
+      calls_skipped: data.coverage.covered.length - rows.length,
       interval: data.slice.interval,
       ...paths.overall,
       by_caller: paths.byCaller,

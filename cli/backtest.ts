@@ -465,6 +465,11 @@ function describeResult(r: RunResult): string {
         `, median peak ${num(s.median_peak_multiple, 2)}x, median drawdown ${
           num(s.median_dd_bps)
         } bps`,
+      // What the rates are over: covered calls without an anchor are counted apart.
+      `  computed: ${num(s.calls_computed)}` +
+        (typeof s.calls_skipped === "number" && s.calls_skipped > 0
+          ? ` (and ${s.calls_skipped} with candles but no anchor price, left out of the rates)`
+          : ""),
     );
   } else {
     lines.push(

@@ -787,8 +787,8 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
   if (dups !== undefined) {
     throw new InputError(
       `Candles file ${path} has ${dups.n} duplicate (mint, ts) candles (first: mint ${dups.mint} ` +
-        `at ${new Date(Number(dups.ts)).toISOString()}, ${dups.rows} rows); pass --interval if ` +
-        "it mixes intervals",
+        `at ${new Date(Number(dups.ts)).toISOString()}, ${dups.rows} rows); a file that mixes ` +
+        "intervals needs an interval column to tell them apart",
     );
   }
   const [min] = (await conn.runAndReadAll(

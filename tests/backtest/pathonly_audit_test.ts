@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { match, strictEqual as equal } from "node:assert/strict";
+import { doesNotMatch, match, strictEqual as equal } from "node:assert/strict";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 
@@ -118,5 +118,39 @@ Deno.test("path-only: a covered call without an anchor price is counted and said
       equal(done.summary.calls_skipped, 0);
       match(r.stdout, /computed: 1\n/);
     });
+  });
+});
+
+Deno.test("path-only: the duplicate-candle error does not advise a flag that cannot help", async () => {
+  await withTempDir(async (dir) => {
+    // Mint A has two rows at minute 0 in a file without an interval column. The error said
+    // "pass --interval if it mixes intervals", but the check runs on the rows --interval
+    // selects or resamples, so with --interval 5m (or 1m) the run failed the same way.
+    await Deno.writeTextFile(`${dir}/calls.csv`, `${CALLS_HEADER}\na1,alice,A,sol,${T_MS}\n`);
+    const rows = [
+      candle("A", 0, 1, 1, 1, 1),
+      candle("A", 0, 1, 2, 1, 1),
+      candle("A", 1, 1, 1, 1, 1),
+    ];
+    await Deno.writeTextFile(`${dir}/candles.csv`, `${CANDLES_HEADER}\n${rows.join("\n")}\n`);
+    for (const interval of ["1m", "5m"]) {
+      const r = await runLedger([
+        "backtest",
+        "path-only",
+        "--root",
+        `${dir}/root`,
+        "--no-index",
+        "--calls",
+        `${dir}/calls.csv`,
+        "--candles",
+        `${dir}/candles.csv`,
+        "--interval",
+        interval,
+      ]);
+      equal(r.code, 1, r.stderr);
+      match(r.stderr, /has 1 duplicate \(mint, ts\) candles \(first: mint A at 2026-01-01T00:00/);
+      doesNotMatch(r.stderr, /pass --interval/);
+      match(r.stderr, /a file that mixes intervals needs an interval column/);
+    }
   });
 });

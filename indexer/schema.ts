@@ -250,6 +250,17 @@ export const LATEST_RUNS_SELECT_SQL =
   LEFT JOIN run_archive a ON a.run_id = s.run_id
 `;
 
+/**
+ * When run `r` (a row of `latest_runs`) counts as made, for "newest first":
+ * its `run.created`, else its first `run.started`, else its newest event.
+ * The one key of the `latest_runs` view, `ledger runs`, `listRuns` and the
+ * report, so that every list of runs has the same order.
+ */
+export const RUN_NEWEST_KEY_SQL = "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms)";
+
+/** The order of every list of runs: newest first ({@linkcode RUN_NEWEST_KEY_SQL}), then by id. */
+export const RUNS_NEWEST_FIRST_SQL: readonly string[] = [`${RUN_NEWEST_KEY_SQL} DESC`, "r.run_id"];
+
 /** The tables and views of the index (SPEC 7) plus bookkeeping. Idempotent. */
 export const CREATE_SCHEMA_SQL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS index_meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)`,
@@ -313,9 +324,10 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS process_liveness (
     host VARCHAR NOT NULL, pid BIGINT NOT NULL, alive BOOLEAN NOT NULL,
     checked_at_ms BIGINT NOT NULL, started_at_ms BIGINT)`,
-  // The status rules: LATEST_RUNS_SELECT_SQL.
+  // The status rules: LATEST_RUNS_SELECT_SQL; the order: the one of `ledger runs`.
   `CREATE OR REPLACE VIEW latest_runs AS
-${LATEST_RUNS_SELECT_SQL}  ORDER BY coalesce(d.created_at_ms, s.first_event_at_ms) DESC, s.run_id`,
+  SELECT * FROM (
+${LATEST_RUNS_SELECT_SQL}  ) r ORDER BY ${RUNS_NEWEST_FIRST_SQL.join(", ")}`,
   // Completed phases only, as the earlier Python indexer counted them: a phase that started
   // and never completed (running, or where the run failed) is in phase_timings, not here.
   `CREATE OR REPLACE VIEW run_phase_summary AS
@@ -1046,7 +1058,7 @@ export const LIST_RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_a
     r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config
   FROM latest_runs r LEFT JOIN run_phase_summary p USING (run_id)
   WHERE $1::VARCHAR IS NULL OR r.status = $1::VARCHAR
-  ORDER BY coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) DESC, r.run_id
+  ORDER BY ${RUNS_NEWEST_FIRST_SQL.join(", ")}
   LIMIT coalesce($2::BIGINT, 9223372036854775807)`;
 
 /** One run by id (`$1`), same columns as {@linkcode LIST_RUNS_SQL}. */

@@ -6,7 +6,12 @@
  * @module
  */
 
-import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL, RUN_ENDED_AT_SQL } from "../indexer/schema.ts";
+import {
+  LATEST_RUNS_SELECT_SQL,
+  RUN_DURATION_SQL,
+  RUN_ENDED_AT_SQL,
+  RUN_NEWEST_KEY_SQL,
+} from "../indexer/schema.ts";
 
 /**
  * The runs, as the view `latest_runs` has them but without its order: every
@@ -28,7 +33,7 @@ const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL AND ($5::BOOLEAN OR NOT coalesce
 
 /** Sort keys of the overview and their SQL (newest first is the default). */
 export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
-  "created": "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms)",
+  "created": RUN_NEWEST_KEY_SQL,
   "run_id": "r.run_id",
   "run_type": "r.run_type",
   "status": "r.status",

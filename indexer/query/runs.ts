@@ -29,7 +29,7 @@ import { MAY_OVERFLOW_EXPONENT, normalizeJsonText } from "../../ledger/json_text
 import { isoTimeSql } from "./time.ts";
 import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
 import { checkListOptions, isOutOfMemory } from "../queries.ts";
-import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL } from "../schema.ts";
+import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL, RUNS_NEWEST_FIRST_SQL } from "../schema.ts";
 import { assert } from "../../ledger/assert.ts";
 
 /**
@@ -332,10 +332,7 @@ export function runQuerySql(
     if (query.summary !== false) select.push("r.summary_json");
     selectExtra(extra, select, selectParams);
   }
-  const order = orderSql(query.sort ?? [], "runs", [
-    "coalesce(r.created_at_ms, r.started_at_ms, r.last_event_at_ms) DESC",
-    "r.run_id",
-  ]);
+  const order = orderSql(query.sort ?? [], "runs", [...RUNS_NEWEST_FIRST_SQL]);
   const runs = source === "index" ? INDEX_RUNS_SQL : "latest_runs r";
   const counts = source === "index" ? PHASE_COUNTS_SQL : MERGED_PHASE_COUNTS_SQL;
   const from = `${runs} LEFT JOIN ${counts} p ON p.run_id = r.run_id`;

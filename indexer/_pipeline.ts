@@ -233,9 +233,7 @@ async function sanitizeFiles(batch: ScanEntry[], stagingDir: string): Promise<In
       line += 1;
       const slice = bytes.subarray(start, end);
       if (!isUtf8(strict, slice)) {
-        for (let k = 0; k < slice.length; k++) {
-          if (slice[k] > ASCII_MAX) slice[k] = QUESTION_MARK;
-        }
+        slice.set(asStaged(slice));
         out.files.push(entry.file);
         out.lines.push(line);
       }
@@ -246,6 +244,27 @@ async function sanitizeFiles(batch: ScanEntry[], stagingDir: string): Promise<In
     batch[i] = { ...entry, readPath: copy };
   }
   return out;
+}
+
+/**
+ * A line (without its newline) as the stage holds it: itself when it is
+ * UTF-8, otherwise a copy with every byte above 0x7F made `?` (the same
+ * length). `ingest_files.last_line_md5` is the md5 of this, so the check
+ * that a part's indexed prefix is unchanged hashes the same bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { asStaged } from "./_pipeline.ts";
+ * const utf8 = new TextEncoder().encode("café");
+ * assert.equal(asStaged(utf8), utf8);
+ * const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9]);
+ * assert.deepEqual(asStaged(latin1), new TextEncoder().encode("caf?"));
+ * ```
+ */
+export function asStaged(line: Uint8Array): Uint8Array {
+  if (isUtf8(new TextDecoder("utf-8", { fatal: true }), line)) return line;
+  return line.map((b) => (b > ASCII_MAX ? QUESTION_MARK : b));
 }
 
 function isUtf8(decoder: TextDecoder, bytes: Uint8Array): boolean {

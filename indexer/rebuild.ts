@@ -15,7 +15,7 @@ import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { candidateOf, probeLiveness } from "./_liveness.ts";
-import { ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
+import { asStaged, ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
 import { stageRanges } from "./_stage.ts";
 import {
   lockRebuild,
@@ -1126,7 +1126,8 @@ async function prefixUnchanged(f: PartFile, old: IndexedFile): Promise<boolean> 
   using file = await Deno.open(f.path, { read: true });
   const buf = await readRange(file, old.bytesIndexed - old.lastLineBytes, old.bytesIndexed);
   if (buf.length < old.lastLineBytes || buf[buf.length - 1] !== 0x0a) return false;
-  const md5 = createHash("md5").update(buf.subarray(0, buf.length - 1)).digest("hex");
+  // The md5 is of the line as staged: a line that is not UTF-8 was hashed with `?`s.
+  const md5 = createHash("md5").update(asStaged(buf.subarray(0, buf.length - 1))).digest("hex");
   return md5 === old.lastLineMd5;
 }
 

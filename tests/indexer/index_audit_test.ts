@@ -41,3 +41,33 @@ Deno.test("index audit: latest_runs is newest first in the order ledger runs lis
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("index audit: a part whose last line is not UTF-8 is read on from its offset", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-audit-utf8-" });
+  try {
+    const first = JSON.stringify(ev("run.started", "u", T0));
+    // Latin-1 "café" as an old tool wrote it: the line is not UTF-8.
+    const latin1 = new TextEncoder().encode(
+      `{"event_type":"run.noted","event_id":"n1","timestamp_ms":${T0},"run_id":"u","note":"caf`,
+    );
+    const bad = new Uint8Array([...latin1, 0xe9, ...new TextEncoder().encode(`"}`)]);
+    const path = await writePart(root, `${DAY}/part-000001.jsonl`, [first]);
+    await Deno.writeFile(path, new Uint8Array([...bad, 0x0a]), { append: true });
+    const built = await rebuildIndex(root, {});
+    assert.equal(built.errors, 1);
+    const appended = JSON.stringify(ev("run.noted", "u", T0 + 1, { note: "ok" })) + "\n";
+    await Deno.writeTextFile(path, appended, { append: true });
+    const again = await rebuildIndex(root, {});
+    // Hand-worked: only the appended line is new; lines 1 and 2 stay as indexed.
+    assert.equal(again.mode, "incremental");
+    assert.equal(again.bytesRead, new TextEncoder().encode(appended).length);
+    assert.equal(again.linesRead, 1);
+    const db = join(root, "index", "runs.duckdb");
+    const errors = await query(db, "SELECT file, line, reason FROM ingest_errors");
+    assert.deepEqual(errors, [{ file: `${DAY}/part-000001.jsonl`, line: 2, reason: "not UTF-8" }]);
+    const events = await query(db, "SELECT line FROM events ORDER BY line");
+    assert.deepEqual(events.map((r) => r.line), [1, 3]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -112,6 +112,17 @@ export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_
   ORDER BY run_id, created_at_ms, artifact_path`;
 
 /**
+ * The order of the equity curve (docs/METRICS.md): exit time, ties in call
+ * order, the order the run wrote `policy_results.parquet` in
+ * (`file_row_number`).
+ */
+const EQUITY_ORDER = "exit_ts_ms, file_row_number";
+
+/** The rows of `policy_results.parquet` that are trades: a call never entered is none. */
+const TRADES_ONLY = `exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
+    AND exit_reason IS DISTINCT FROM 'no_entry'`;
+
+/**
  * Per-call results of policy runs, one row per Parquet file of the list
  * `$1`: exit times, realized returns and adverse excursions as JSON arrays
  * ordered by exit time (one string per file converts far faster than one
@@ -123,15 +134,27 @@ export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_
  * ordered by call id, a curve through other points than the summary's.
  */
 export const TRADES_SQL = `SELECT filename,
-    to_json(list(exit_ts_ms ORDER BY exit_ts_ms, file_row_number))::VARCHAR AS exits,
-    to_json(list(realized_return_bps ORDER BY exit_ts_ms, file_row_number))::VARCHAR AS returns,
-    to_json(list(max_adverse_excursion_bps ORDER BY exit_ts_ms, file_row_number))::VARCHAR
+    to_json(list(exit_ts_ms ORDER BY ${EQUITY_ORDER}))::VARCHAR AS exits,
+    to_json(list(realized_return_bps ORDER BY ${EQUITY_ORDER}))::VARCHAR AS returns,
+    to_json(list(max_adverse_excursion_bps ORDER BY ${EQUITY_ORDER}))::VARCHAR
       AS adverse
   FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true,
     file_row_number = true)
-  WHERE exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
-    AND exit_reason IS DISTINCT FROM 'no_entry'
+  WHERE ${TRADES_ONLY}
   GROUP BY filename`;
+
+/**
+ * The equity curve of one policy run's `policy_results.parquet` (`$1`), as
+ * {@linkcode TRADES_SQL} orders and filters it: the running sum of the
+ * trades' returns, one row per trade, for `ledger show`'s equity line. An
+ * audit found that line drawing `no_entry` calls as break-even trades
+ * ("over 4 calls" for 3 trades) and ordering ties by call id.
+ */
+export const EQUITY_LINE_SQL = `SELECT sum(realized_return_bps)
+      OVER (ORDER BY ${EQUITY_ORDER} ROWS UNBOUNDED PRECEDING) AS equity
+  FROM read_parquet($1::VARCHAR, file_row_number = true)
+  WHERE ${TRADES_ONLY}
+  ORDER BY ${EQUITY_ORDER}`;
 
 /** Per-caller results of policy runs: each row of the Parquet files `$1` as JSON. */
 export const CALLERS_SQL = `SELECT t.filename, to_json(t)::VARCHAR AS row_json

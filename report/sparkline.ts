@@ -9,6 +9,7 @@ import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
 import { POLICY_RESULTS_FILE } from "./data.ts";
+import { EQUITY_LINE_SQL } from "./_sql.ts";
 
 /** Block characters from low to high. */
 const BLOCKS = "▁▂▃▄▅▆▇█";
@@ -96,8 +97,9 @@ export function terminalTakesUnicode(): boolean {
 
 /**
  * The `equity` line of `ledger show` for a policy run: the sparkline of the
- * cumulative return by exit time and its final value, or null when the run
- * has no `policy_results.parquet`.
+ * cumulative return of its trades by exit time (ties in call order, calls
+ * never entered left out: the curve of `max_drawdown_bps`, docs/METRICS.md)
+ * and its final value, or null when the run has no `policy_results.parquet`.
  *
  * @example
  * ```ts
@@ -108,13 +110,16 @@ export function terminalTakesUnicode(): boolean {
  * import { equitySparklineLine } from "./sparkline.ts";
  * const root = await Deno.makeTempDir();
  * try {
- *   // A policy run's per-call results: returns of +10, -4 and +20 bps, in exit order.
+ *   // A policy run's per-call results: returns of +10, -4 and +20 bps, in exit order, and a
+ *   // call never entered (no trade, not drawn).
  *   const dir = runDir(root, "policy-1");
  *   await Deno.mkdir(dir, { recursive: true });
  *   const db = await DuckDBInstance.create(":memory:");
  *   const conn = await db.connect();
- *   await conn.run(`COPY (FROM (VALUES ('c1', 1000, 10), ('c2', 2000, -4), ('c3', 3000, 20))
- *     t(call_id, exit_ts_ms, realized_return_bps)) TO '${dir}/${POLICY_RESULTS_FILE}'`);
+ *   await conn.run(`COPY (FROM (VALUES ('c1', 1000, 10, 'take_profit'),
+ *     ('c2', 2000, -4, 'stop_loss'), ('c3', 3000, 20, 'end_of_data'), ('c4', 0, 0, 'no_entry'))
+ *     t(call_id, exit_ts_ms, realized_return_bps, exit_reason))
+ *     TO '${dir}/${POLICY_RESULTS_FILE}'`);
  *   conn.disconnectSync();
  *   db.closeSync();
  *   const line = await equitySparklineLine(root, "policy-1", { unicode: false });
@@ -145,13 +150,7 @@ export async function equitySparklineLine(
   try {
     const conn = await instance.connect();
     try {
-      const reader = await conn.runAndReadAll(
-        `SELECT sum(realized_return_bps) OVER (ORDER BY exit_ts_ms, call_id) AS equity
-         FROM read_parquet($1::VARCHAR)
-         WHERE exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
-         ORDER BY exit_ts_ms, call_id`,
-        [path],
-      );
+      const reader = await conn.runAndReadAll(EQUITY_LINE_SQL, [path]);
       const equity = (reader.getColumnsJS()[0] ?? []).map(Number);
       if (equity.length === 0) return null;
       const last = Math.round(equity[equity.length - 1]);

@@ -123,6 +123,23 @@ export const INTERVAL_SECONDS_MAX = 86_400;
 const DECIMAL_NUMBER = /^\s*\+?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 
 /**
+ * Whether a flag's `raw` value is a number >= 0 in decimal notation (`30`,
+ * `1.5`, `.5`, `1e3`, blanks around it allowed): `Number()` also reads
+ * `0x10`, `0b11` and `0o7`, a typo or a guess, not a decimal amount.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isDecimalNumber } from "./_args.ts";
+ * assert.ok(isDecimalNumber("12.5") && isDecimalNumber(" 1e3 "));
+ * assert.ok(!isDecimalNumber("0x10") && !isDecimalNumber("-1") && !isDecimalNumber(""));
+ * ```
+ */
+export function isDecimalNumber(raw: string): boolean {
+  return DECIMAL_NUMBER.test(raw);
+}
+
+/**
  * Whole milliseconds of a duration flag's `value` given in units of `unitMs`
  * (1000 for `--interval` seconds), at least 1: a value the flag accepts
  * ("> 0") never rounds to 0, which the daemon's options refuse (an audit:
@@ -189,8 +206,7 @@ export function positiveNumberFlag(
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  // Number() also reads 0x10, 0b11 and 0o7: a typo or a guess, not a decimal count.
-  if (!DECIMAL_NUMBER.test(raw) || !Number.isFinite(n) || n <= 0 || n > max) {
+  if (!isDecimalNumber(raw) || !Number.isFinite(n) || n <= 0 || n > max) {
     const what = unit === undefined ? "a number" : `a number of ${unit}`;
     throw new UsageError(`--${name} must be ${what} > 0 and <= ${max}, got ${JSON.stringify(raw)}`);
   }

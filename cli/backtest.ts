@@ -8,6 +8,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import {
   EXIT_FAILURE,
   EXIT_OK,
+  isDecimalNumber,
   type ParsedFlags,
   parseFlags,
   resolveRootFlag,
@@ -356,7 +357,8 @@ export function bpsFlag(values: ParsedFlags["values"], name: string): number | u
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
   const n = Number(raw.trim());
-  if (raw.trim() === "" || !Number.isFinite(n) || n < 0 || n >= 10_000) {
+  // An audit: `--fee-bps 0x10` was taken as 16 bps.
+  if (!isDecimalNumber(raw) || !Number.isFinite(n) || n < 0 || n >= 10_000) {
     throw new UsageError(
       `--${name} must be a number of bps >= 0 and < 10000, got ${JSON.stringify(raw)}`,
     );

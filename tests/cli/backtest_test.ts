@@ -47,6 +47,11 @@ Deno.test("ledger backtest: usage errors exit 2 with one line", async (t) => {
     [["policy", "--no-index"], /policy runs need --policy/],
     [["path-only", "--interval", "2m"], /--interval must be one of 1m, 5m, 15m, 1h/],
     [["policy", "--policy", "{}", "--fee-bps", "x"], /--fee-bps must be a number/],
+    // An audit: Number() read hex, so 0x10 was 16 bps.
+    [
+      ["policy", "--policy", '{"type":"fixed_stop","stopPct":0.2}', "--slippage-bps", "0x10"],
+      /--slippage-bps must be a number of bps >= 0 and < 10000, got "0x10"/,
+    ],
     [["path-only", "--from", "yesterday"], /--from must be an ISO-8601 time/],
     [["path-only", "--from", "2026-02-30"], /--from must be an ISO-8601 time/],
     [["path-only", "--run-id", "../x"], /--run-id must match/],

@@ -264,6 +264,25 @@ Deno.test("difference 6: a trailing stop trails the highs of earlier candles onl
   near(tr.exitPx, 1.8, "exit_px");
 });
 
+Deno.test("a trailing stop of activationPct 0 arms on a later high, not at the entry", () => {
+  // Entry at 1.0 (the anchor's close). With the entry candle not replayed (difference 1) and
+  // the trail armed by earlier candles' highs (difference 6), a path that only falls never arms
+  // it: no trailing exit, the end of the candles at 0.6.
+  const falling = replay(parsePolicy({ kind: "trailing_stop", activationPct: 0, trailPct: 0.1 }), [
+    [1, 0.95, 0.98, 0.8, 0.85],
+    [2, 0.85, 0.9, 0.55, 0.6],
+  ]);
+  equal(falling.exitReason, "end_of_data");
+  near(falling.exitPx, 0.6, "exit_px");
+  // A high at the entry price arms it; the next candle's low under 1.0·0.9 exits at 0.9.
+  const armed = replay(parsePolicy({ kind: "trailing_stop", activationPct: 0, trailPct: 0.1 }), [
+    [1, 0.95, 1.0, 0.93, 0.97],
+    [2, 0.97, 0.98, 0.85, 0.88],
+  ]);
+  equal(armed.exitReason, "trailing_stop");
+  near(armed.exitPx, 0.9, "exit_px");
+});
+
 Deno.test("difference 7: the exit candle counts up to the stop fill in the adverse excursion", () => {
   // A 10% stop; the exit candle's low is 0.85. quantBot takes the candle's low:
   // -1500 bps. ledger counts the exit candle only up to the exit, the fill at 0.9.

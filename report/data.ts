@@ -702,7 +702,7 @@ function toTrades(exits: number[], returns: number[], adverse: number[]): Trades
 export class LiveIndex {
   readonly #root: string;
   readonly #options: ReportIndexOptions;
-  #current: { index: ReportIndex; key: string; users: number; retired: boolean } | null = null;
+  #current: LiveEntry | null = null;
 
   /** A live view of the index of `root`; nothing is opened until {@linkcode LiveIndex.use}. */
   constructor(root: string, options: ReportIndexOptions = {}) {
@@ -715,17 +715,25 @@ export class LiveIndex {
     const dbPath = resolve(this.#options.dbPath ?? indexPath(this.#root));
     const key = await fileKey(dbPath);
     if (this.#current !== null && this.#current.key !== key) this.#retire();
-    if (this.#current === null) {
-      const index = await ReportIndex.open(this.#root, this.#options);
-      this.#current = { index, key, users: 0, retired: false };
-    }
+    // Set before any await: the requests that arrive while the file opens share this one
+    // open, instead of each opening (and leaking) a database of its own.
+    this.#current ??= {
+      key,
+      opening: ReportIndex.open(this.#root, this.#options),
+      index: null,
+      users: 0,
+      retired: false,
+    };
     const entry = this.#current;
     entry.users++;
     try {
+      entry.index ??= await entry.opening;
       return await fn(entry.index);
     } finally {
       entry.users--;
-      if (entry.retired && entry.users === 0) entry.index.close();
+      // A file that failed to open is tried again by the next request.
+      if (entry.index === null && this.#current === entry) this.#current = null;
+      if (entry.retired && entry.users === 0) entry.index?.close();
     }
   }
 
@@ -739,8 +747,24 @@ export class LiveIndex {
     if (entry === null) return;
     this.#current = null;
     entry.retired = true;
-    if (entry.users === 0) entry.index.close();
+    if (entry.users > 0) return; // the last of them closes it
+    // Every user awaits the opening before it leaves, so with none left it has settled.
+    entry.index?.close();
   }
+}
+
+/** One opened index file of a {@linkcode LiveIndex} and the requests using it. */
+interface LiveEntry {
+  /** Identity of the file opened ({@linkcode fileKey}). */
+  key: string;
+  /** The one open of that file. */
+  opening: Promise<ReportIndex>;
+  /** The index, once `opening` has resolved. */
+  index: ReportIndex | null;
+  /** Requests using it now. */
+  users: number;
+  /** No longer current: closed when its last user leaves. */
+  retired: boolean;
 }
 
 /** Identity of the file at `path`: inode, size and mtime (a publish changes the inode). */

@@ -176,3 +176,52 @@ Deno.test("ledger ui: the audit's defects", async (t) => {
     }
   });
 });
+
+/** Requests sent at once after each publish of the index. */
+const BURST_REQUESTS = 64;
+
+/** How many files of the process `pid` has open on the index file `dbPath` (Linux /proc). */
+async function openIndexFiles(pid: number, dbPath: string): Promise<number> {
+  let count = 0;
+  for await (const fd of Deno.readDir(`/proc/${pid}/fd`)) {
+    try {
+      if ((await Deno.readLink(`/proc/${pid}/fd/${fd.name}`)).startsWith(dbPath)) count++;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err; // closed while listed
+    }
+  }
+  return count;
+}
+
+Deno.test({
+  name: "ledger ui: requests that arrive together after a rebuild share one open of the index",
+  ignore: Deno.build.os !== "linux", // counts open files in /proc
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const root = join(dir, "root");
+      await makeRuns(root);
+      const dbPath = join(root, "index", "runs.duckdb");
+      const ui = await startUi(root);
+      try {
+        for (let round = 0; round < 3; round++) {
+          // Each rebuild publishes a new file: the next requests open it, once.
+          const rebuilt = await runLedger(["rebuild-index", "--full", "--root", root]);
+          assert.equal(rebuilt.code, 0, rebuilt.stderr);
+          const statuses = await Promise.all(
+            Array.from({ length: BURST_REQUESTS }, async () => {
+              const res = await fetch(`${ui.url}/run/pfx-beta-7`);
+              await res.body?.cancel();
+              return res.status;
+            }),
+          );
+          assert.deepEqual(new Set(statuses), new Set([200]));
+          // The new file, open once; the old one closed by the last request that used it.
+          assert.equal(await openIndexFiles(ui.child.pid, dbPath), 1, `round ${round}`);
+        }
+      } finally {
+        const stopped = await ui.stop("SIGTERM");
+        assert.equal(stopped.code, 0, stopped.stderr);
+      }
+    });
+  },
+});

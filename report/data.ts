@@ -258,6 +258,34 @@ export class RunNotFoundError extends Error {
   }
 }
 
+/**
+ * The index file is there but cannot be opened: not a DuckDB file (damaged,
+ * or replaced by another file), or not readable. The live UI says so until
+ * a rebuild publishes a good one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { IndexUnreadableError } from "./data.ts";
+ * const err = new IndexUnreadableError("i.duckdb", { cause: new Error("IO Error: bad file") });
+ * assert.match(err.message, /^Cannot open the index i\.duckdb \(IO Error: bad file\)/);
+ * ```
+ */
+export class IndexUnreadableError extends Error {
+  /** The index file. */
+  readonly dbPath: string;
+  /** Create the error for `dbPath`; `options.cause` is why it could not be opened. */
+  constructor(dbPath: string, options: ErrorOptions) {
+    const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(
+      `Cannot open the index ${dbPath} (${cause}): rebuild it with \`ledger rebuild-index\``,
+      options,
+    );
+    this.name = "IndexUnreadableError";
+    this.dbPath = dbPath;
+  }
+}
+
 /** A run id prefix matches more than one run: the command line's own error (SPEC 11). */
 export { AmbiguousRunError };
 
@@ -719,7 +747,7 @@ export class LiveIndex {
     // open, instead of each opening (and leaking) a database of its own.
     this.#current ??= {
       key,
-      opening: ReportIndex.open(this.#root, this.#options),
+      opening: openLive(this.#root, this.#options, dbPath),
       index: null,
       users: 0,
       retired: false,
@@ -750,6 +778,23 @@ export class LiveIndex {
     if (entry.users > 0) return; // the last of them closes it
     // Every user awaits the opening before it leaves, so with none left it has settled.
     entry.index?.close();
+  }
+}
+
+/**
+ * Open the index at `dbPath` for a {@linkcode LiveIndex}: an index file that is
+ * there but will not open is an {@linkcode IndexUnreadableError}, not a server fault.
+ */
+async function openLive(
+  root: string,
+  options: ReportIndexOptions,
+  dbPath: string,
+): Promise<ReportIndex> {
+  try {
+    return await ReportIndex.open(root, options);
+  } catch (err) {
+    if (err instanceof IndexNotFoundError || !(err instanceof Error)) throw err;
+    throw new IndexUnreadableError(dbPath, { cause: err });
   }
 }
 

@@ -24,6 +24,7 @@ import {
 import {
   AmbiguousRunError,
   IndexNotFoundError,
+  IndexUnreadableError,
   LiveIndex,
   type OverviewQuery,
   type ReportIndex,
@@ -205,6 +206,14 @@ function getHandler(live: LiveIndex): (req: Request) => Promise<Response> {
     } catch (err) {
       if (err instanceof IndexNotFoundError) {
         return page(503, "No index", `<h1>No index yet</h1><p>${escapeHtml(err.message)}</p>`);
+      }
+      if (err instanceof IndexUnreadableError) {
+        // Damaged or replaced under the server: said on the page until a rebuild publishes a good one.
+        return page(
+          503,
+          "Index unreadable",
+          `<h1>Index unreadable</h1><p>${escapeHtml(err.message)}</p>`,
+        );
       }
       throw err;
     }

@@ -225,3 +225,36 @@ Deno.test({
     });
   },
 });
+
+Deno.test("ledger ui: an index replaced by a damaged file is a 503 naming it, until a rebuild", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "root");
+    await makeRuns(root);
+    const dbPath = join(root, "index", "runs.duckdb");
+    const ui = await startUi(root);
+    try {
+      // Published as the indexer publishes: a new file renamed over the old one.
+      await Deno.writeTextFile(`${dbPath}.damaged`, "not a database\n");
+      await Deno.rename(`${dbPath}.damaged`, dbPath);
+      for (const path of ["/", "/run/pfx-beta-7", "/compare?run=pfx-beta-7&run=pfx-gamma"]) {
+        const res = await fetch(`${ui.url}${path}`);
+        const body = await res.text();
+        assert.equal(res.status, 503, `${path}: ${body}`);
+        assert.equal(res.headers.get("content-type"), "text/html; charset=utf-8", path);
+        assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+        assert.ok(body.includes("<h1>Index unreadable</h1>"), path);
+        assert.ok(body.includes(`Cannot open the index ${dbPath} (`), path);
+        assert.ok(body.includes("rebuild it with `ledger rebuild-index`"), path);
+      }
+      const rebuilt = await runLedger(["rebuild-index", "--full", "--root", root]);
+      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      const res = await fetch(`${ui.url}/run/pfx-beta-7`);
+      assert.equal(res.status, 200);
+      assert.ok((await res.text()).includes("<title>pfx-beta-7 - ledger</title>"));
+    } finally {
+      const stopped = await ui.stop("SIGTERM");
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.equal(stopped.stderr, "", "a damaged index is not a server fault to log");
+    }
+  });
+});

@@ -95,9 +95,11 @@ export interface PageOptions {
 /** Content Security Policy of the report file: nothing may leave the page. */
 export const FILE_CSP =
   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
-/** Content Security Policy of the UI: scripts of the same origin only, no other host. */
-export const LIVE_CSP =
-  "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; " +
+/**
+ * Content Security Policy of the UI: scripts of the same origin only, no other host. No
+ * inline script runs: the UI's pages load theirs from /assets/ (the data script is JSON).
+ */
+export const LIVE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; " +
   "img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** A whole HTML page. */

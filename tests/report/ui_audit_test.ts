@@ -258,3 +258,34 @@ Deno.test("ledger ui: an index replaced by a damaged file is a 503 naming it, un
     }
   });
 });
+
+Deno.test("ledger ui: its pages run no inline script (CSP script-src 'self' only)", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "root");
+    await makeRuns(root);
+    const ui = await startUi(root);
+    try {
+      for (
+        const path of ["/", "/run/pfx-beta-7", "/run/nope", "/compare?run=pfx-beta-7&run=pfx-gamma"]
+      ) {
+        const res = await fetch(`${ui.url}${path}`);
+        const html = await res.text();
+        const csp = res.headers.get("content-security-policy") ?? "";
+        const scriptSrc = csp.split(";").map((d) => d.trim()).find((d) =>
+          d.startsWith("script-src")
+        );
+        assert.equal(scriptSrc, "script-src 'self'", `${path}: ${csp}`);
+        // What the policy allows is all the page needs: scripts from /assets/, data as JSON.
+        const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1].trim()).sort();
+        assert.deepEqual(scripts, [
+          `src="/assets/client.js"`,
+          `src="/assets/plot.js"`,
+          `type="application/json" id="ledger-data"`,
+        ], path);
+      }
+    } finally {
+      const stopped = await ui.stop("SIGTERM");
+      assert.equal(stopped.code, 0, stopped.stderr);
+    }
+  });
+});

@@ -1,10 +1,12 @@
 /**
- * `ledger ui` against the three defects a black-box audit found, on a real
+ * `ledger ui` against the defects two black-box audits found, on a real
  * `ledger ui` child listening on a free loopback port: it refuses to start
  * without an index (one line, exit 1, nothing written), HEAD carries GET's
- * Content-Type and Content-Length, and a run id in a URL may be a unique
- * prefix as on the command line (SPEC 11). One small index (five runs
- * emitted and indexed, no backtests) serves every case.
+ * Content-Type and Content-Length, a run id in a URL may be a unique prefix
+ * as on the command line (SPEC 11); requests arriving together share one
+ * open of the index, a damaged index is a 503 page naming it, and no inline
+ * script may run. One small index (five runs emitted and indexed, no
+ * backtests) serves every case.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";

@@ -327,6 +327,15 @@ async function comparePage(index: ReportIndex, ids: string[]): Promise<Response>
     if (runId instanceof Response) return runId;
     runIds.push(runId);
   }
+  // As `ledger compare`: a run named twice (or by two prefixes) is not two runs.
+  const twice = runIds.find((id, i) => runIds.indexOf(id) !== i);
+  if (twice !== undefined) {
+    return page(
+      400,
+      "Compare",
+      `<h1>Compare</h1><p>Run ${escapeHtml(JSON.stringify(twice))} is named twice.</p>`,
+    );
+  }
   if (runIds.some((id, i) => id !== ids[i])) return redirect(compareUrl(runIds));
   const views: RunView[] = [];
   for (const id of runIds) {

@@ -170,6 +170,12 @@ Deno.test("ledger ui: the audit's defects", async (t) => {
         const ambiguous = await fetch(`${ui.url}/compare?run=pfx-b&run=pfx-alpha`);
         assert.equal(ambiguous.status, 400);
         assert.match(await ambiguous.text(), /pfx-alpha-1, pfx-alpha-2/);
+        // As `ledger compare`: one run named twice, or by two prefixes, is refused.
+        for (const query of ["run=pfx-beta-7&run=pfx-beta-7", "run=pfx-b&run=pfx-beta"]) {
+          const twice = await fetch(`${ui.url}/compare?${query}`, { redirect: "manual" });
+          assert.equal(twice.status, 400, query);
+          assert.match(await twice.text(), /Run &quot;pfx-beta-7&quot; is named twice/);
+        }
       });
     } finally {
       const stopped = await ui.stop("SIGTERM");

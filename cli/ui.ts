@@ -113,6 +113,12 @@ export async function main(args: string[]): Promise<number> {
           console.log(
             `ledger ui: serving ${root} at http://${shown}:${addr.port}/ (read-only; Ctrl-C stops)`,
           );
+          if (!isLoopback(addr.hostname)) {
+            console.error(
+              `ledger ui: warning: listening on ${shown}, not loopback: anyone who can reach ` +
+                "it can read the ledger (there is no login)",
+            );
+          }
         },
       }));
   } catch (err) {
@@ -125,6 +131,22 @@ export async function main(args: string[]): Promise<number> {
   }
   console.log("ledger ui: stopped");
   return EXIT_OK;
+}
+
+/**
+ * Whether the bound address `hostname` is the loopback interface (127.0.0.0/8
+ * or ::1), reachable only from this machine.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isLoopback } from "./ui.ts";
+ * assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("127.1.2.3"));
+ * assert.ok(!isLoopback("0.0.0.0") && !isLoopback("::") && !isLoopback("192.168.1.5"));
+ * ```
+ */
+export function isLoopback(hostname: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === "::1";
 }
 
 /** The server could not listen where it was told: the message names the host or port. */

@@ -221,13 +221,20 @@ export interface UiProcess {
   stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-/** Start `ledger ui --port 0 --root root` and wait until it listens. */
-export async function startUi(root: string, args: string[] = []): Promise<UiProcess> {
+/**
+ * Start `ledger ui --port 0 --root root ARGS` and wait until it listens;
+ * `net` is its `--allow-net` grant (loopback, as the `ui` task grants).
+ */
+export async function startUi(
+  root: string,
+  args: string[] = [],
+  net = "127.0.0.1",
+): Promise<UiProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: denoScriptArgs(
       CLI_PATH,
       ["ui", "--port", "0", "--root", root, ...args],
-      ["--allow-net=127.0.0.1"],
+      [`--allow-net=${net}`],
     ),
     env: { LEDGER_ROOT: "" },
     stdout: "piped",

@@ -303,3 +303,22 @@ Deno.test("ledger ui: its pages run no inline script (CSP script-src 'self' only
     }
   });
 });
+
+Deno.test("ledger ui: listening beyond loopback says so on stderr, loopback does not", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "root");
+    await makeRuns(root);
+    const any = await startUi(root, ["--host", "0.0.0.0"], "0.0.0.0");
+    const open = await any.stop("SIGTERM");
+    assert.equal(open.code, 0, open.stderr);
+    assert.equal(
+      open.stderr,
+      "ledger ui: warning: listening on 0.0.0.0, not loopback: anyone who can reach it can read " +
+        "the ledger (there is no login)\n",
+    );
+    const local = await startUi(root);
+    const closed = await local.stop("SIGTERM");
+    assert.equal(closed.code, 0, closed.stderr);
+    assert.equal(closed.stderr, "");
+  });
+});

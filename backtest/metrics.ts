@@ -17,7 +17,11 @@
  * - `alert_to_activity_ms`: `ts` of the first candle from the anchor on whose
  *   high is at least 1.1·p0 or whose low is at most 0.9·p0, minus the alert
  *   time; `null` when the price never moved 10%.
- * - `peak_multiple`: highest high from the anchor on divided by `p0`.
+ * - `peak_multiple`: highest high from the anchor on divided by `p0`; a
+ *   high that reaches a whole multiple `k·p0` (within the touch slack of
+ *   `_touch.ts`, as the hit flags count it) but divides to just under `k`
+ *   is `k`, so `peak_multiple >= 3` agrees with `hit_3x` (an audit: a high
+ *   of 0.3 from 0.1 hit 3x with a peak of 2.9999999999999996).
  *
  * Trade metrics of a policy run or a sweep trial ({@linkcode tradeMetrics}:
  * win rate, profit factor, expectancy, equity drawdown, per-trade Sharpe and
@@ -237,8 +241,15 @@ export function pathMetrics(series: CandleSeries, alertTsMs: number): PathMetric
     ddBps: bpsVersus(minLow, p0),
     ddTo2xBps: minLowTo2x === null ? null : bpsVersus(minLowTo2x, p0),
     alertToActivityMs: activityTsMs === null ? null : activityTsMs - alertTsMs,
-    peakMultiple: maxHigh / p0,
+    peakMultiple: peakMultipleOf(maxHigh, p0),
   };
+}
+
+/** {@linkcode PathMetrics.peakMultiple}: `high / p0`, made `k` when it reaches `k·p0` from below. */
+function peakMultipleOf(high: number, p0: number): number {
+  const raw = high / p0;
+  const k = Math.round(raw);
+  return k >= 1 && raw < k && reachedUp(high, k * p0) ? k : raw;
 }
 
 /**

@@ -74,6 +74,19 @@ Deno.test("pathMetrics matches the hand-worked path", async (t) => {
     near(m.peakMultiple, 2.5, "peak_multiple");
     equal(m.alertToActivityMs, MINUTE_MS - 30_000);
   });
+  await t.step("a peak that reaches 3x is 3, as hit_3x counts it", () => {
+    // An audit: 0.3 / 0.1 is 2.9999999999999996 in binary floating point, while the high of 0.3
+    // reaches 3·0.1 (within the touch slack): hit_3x was true beside a peak under 3.
+    const m = pathMetrics(seriesOf([[1, 0.1, 0.1, 0.1, 0.1], [2, 0.1, 0.3, 0.1, 0.2]]), 0)!;
+    equal(m.hit3x, true);
+    equal(m.peakMultiple, 3);
+    // A high short of the slack stays as it divides; a peak between multiples is untouched.
+    const short = pathMetrics(seriesOf([[1, 1, 1, 1, 1], [2, 1, 2.9999, 1, 2]]), 0)!;
+    equal(short.hit3x, false);
+    equal(short.peakMultiple, 2.9999);
+    const between = pathMetrics(seriesOf([[1, 0.1, 0.1, 0.1, 0.1], [2, 0.1, 0.25, 0.1, 0.2]]), 0)!;
+    equal(between.peakMultiple, 0.25 / 0.1);
+  });
 });
 
 Deno.test("summaries and medians", async (t) => {

@@ -485,8 +485,10 @@ export class RunContext {
     const order = this.phases.length;
     await this.#stopIfInterrupted();
     this.#currentPhase = name;
-    await this.emitter.phaseStarted(this.runId, { phase_name: name, phase_order: order });
+    // From before phase.started is written (and made durable): duration_ms then spans the
+    // phase's two events, as their timestamps say (an audit: it left out the fsync).
     const t0 = performance.now();
+    await this.emitter.phaseStarted(this.runId, { phase_name: name, phase_order: order });
     this.onPhase?.({ name, state: "started", elapsedMs: 0 });
     const { value, summary } = await fn();
     const durationMs = Math.max(0, Math.round(performance.now() - t0));

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { runDir } from "../ledger/paths.ts";
 import {
@@ -122,6 +122,13 @@ export interface GitProvenance {
 export interface GitProvenanceOptions {
   /** Directory to ask git about. @default {Deno.cwd()} */
   cwd?: string;
+  /**
+   * A folder whose files do not make the tree dirty: the ledger root, which
+   * a run writes into before its provenance is taken (`--root data/x` in a
+   * checkout is untracked). Ignored when it is outside the checkout.
+   * @default {undefined}
+   */
+  excludeDir?: string;
 }
 
 /**
@@ -146,12 +153,35 @@ export async function gitProvenance(options: GitProvenanceOptions = {}): Promise
   const commit = await git(["rev-parse", "HEAD"], options.cwd);
   if (commit === null) return { commit: null, branch: null, dirty: null };
   const branch = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], options.cwd);
-  const status = await git(["status", "--porcelain", "--untracked-files=normal"], options.cwd);
+  const status = await git(
+    ["status", "--porcelain", "--untracked-files=normal", "--", ...await statusPathspecs(options)],
+    options.cwd,
+  );
   return {
     commit: commit.trim(),
     branch: branch === null || branch.trim() === "" ? null : branch.trim(),
     dirty: status === null ? null : status.trim() !== "",
   };
+}
+
+/**
+ * The pathspecs of the dirty check: the whole tree, less `excludeDir` when it
+ * is inside the checkout (an exclusion outside it would fail the command).
+ */
+async function statusPathspecs(options: GitProvenanceOptions): Promise<string[]> {
+  const whole = [":(top)"];
+  if (options.excludeDir === undefined) return whole;
+  const top = (await git(["rev-parse", "--show-toplevel"], options.cwd))?.trim();
+  if (top === undefined || top === "") return whole;
+  let dir = resolve(options.cwd ?? Deno.cwd(), options.excludeDir);
+  try {
+    dir = await Deno.realPath(dir); // git names the top level with links resolved
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const inside = relative(top, dir);
+  if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) return whole;
+  return [...whole, `:(top,exclude,literal)${inside}`];
 }
 
 /** Run git; its stdout on success, null on any failure (no git, no permission, not a repo). */

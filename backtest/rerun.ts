@@ -447,7 +447,7 @@ export async function rerunRun(
       same: original !== null && original === rerun,
     };
   }
-  const current = await gitProvenance({ cwd: options.gitCwd });
+  const current = await gitProvenance({ cwd: options.gitCwd, excludeDir: root });
   const recorded = manifest.git?.commit ?? null;
   const recordedDirty = manifest.git?.dirty ?? null;
   return {

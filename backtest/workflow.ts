@@ -989,7 +989,7 @@ export async function dataPhases(
   const { conn } = session;
   const { calls, source } = await ctx.phase("plan", async () => {
     options.beforePlan?.();
-    ctx.git = await gitProvenance({ cwd: options.gitCwd });
+    ctx.git = await gitProvenance({ cwd: options.gitCwd, excludeDir: ctx.root });
     const loaded = await loadCalls(conn, String(ctx.config.calls), {
       fromMs: options.fromMs,
       toMs: options.toMs,

@@ -4,11 +4,17 @@
  * - each phase's `duration_ms` agrees with the timestamps of its
  *   `phase.started` and `phase.completed` (it had left out the fsync of
  *   `phase.started`);
+ * - a manifest's git provenance: a clean checkout holding the ledger root
+ *   (`--root data/x`, untracked) is clean, modified and untracked files make
+ *   it dirty, a detached HEAD has no branch, outside a checkout all is null;
  *
  * @module
  */
-import { ok } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, ok } from "node:assert/strict";
+import { runPathOnly } from "../../backtest/path_only.ts";
 import { runPolicy } from "../../backtest/policy.ts";
+import type { GitProvenance } from "../../backtest/artifacts.ts";
+import { readManifest } from "../../backtest/rerun.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import type { RunEventSink } from "../../backtest/workflow.ts";
 import { runEvents, writeFixtures } from "./_fixtures.ts";
@@ -64,6 +70,61 @@ Deno.test("a phase's duration_ms is the time between its two events", async () =
       );
     }
     ok(phases === 7, `${phases} phases`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Run git in `cwd`; throws with its stderr when it fails. */
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder();
+  if (!out.success) throw new Error(`git ${args.join(" ")}: ${text.decode(out.stderr)}`);
+  return text.decode(out.stdout).trim();
+}
+
+Deno.test("a run's manifest records the checkout's git provenance", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_trail_" });
+  const repo = `${dir}/repo`;
+  const root = `${repo}/data/x`; // as `--root data/x` from the checkout: untracked
+  try {
+    const inputs = await writeFixtures(dir);
+    await Deno.mkdir(repo);
+    await git(repo, "init", "--quiet", "--initial-branch=main");
+    await Deno.writeTextFile(`${repo}/code.ts`, "export const x = 1;\n");
+    await git(repo, "add", "code.ts");
+    const id = ["-c", "user.name=audit", "-c", "user.email=audit@example.com"];
+    await git(repo, ...id, "commit", "--quiet", "-m", "first");
+    const head = await git(repo, "rev-parse", "HEAD");
+    let n = 0;
+    const provenance = async (gitCwd: string): Promise<GitProvenance> => {
+      const r = await runPathOnly({ root, ...inputs, runId: `git-${++n}`, gitCwd });
+      return (await readManifest(root, r.runId)).git;
+    };
+    await t.step("a clean checkout holding the ledger root is clean", async () => {
+      deepEqual(await provenance(repo), { commit: head, branch: "main", dirty: false });
+    });
+    await t.step("an untracked file makes it dirty", async () => {
+      await Deno.writeTextFile(`${repo}/new.ts`, "");
+      deepEqual(await provenance(repo), { commit: head, branch: "main", dirty: true });
+      await Deno.remove(`${repo}/new.ts`);
+    });
+    await t.step("a modified file makes it dirty", async () => {
+      await Deno.writeTextFile(`${repo}/code.ts`, "export const x = 2;\n");
+      deepEqual(await provenance(repo), { commit: head, branch: "main", dirty: true });
+      await git(repo, "checkout", "--quiet", "code.ts");
+    });
+    await t.step("from a subfolder, the root's files still do not count", async () => {
+      deepEqual(await provenance(`${repo}/data`), { commit: head, branch: "main", dirty: false });
+    });
+    await t.step("a detached HEAD has no branch", async () => {
+      await git(repo, "checkout", "--quiet", "--detach");
+      deepEqual(await provenance(repo), { commit: head, branch: null, dirty: false });
+    });
+    await t.step("outside a checkout every field is null", async () => {
+      deepEqual(await provenance(dir), { commit: null, branch: null, dirty: null });
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

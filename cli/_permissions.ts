@@ -384,7 +384,11 @@ async function missingFlag(
       return "--allow-ffi";
     }
     case "run":
-      return await granted(need) ? undefined : `--allow-run=${need.command}`;
+      if (await granted(need)) return undefined;
+      // Deno resolves `--allow-run=git` on PATH when it starts: a program that is not there
+      // (no git on the machine) is never granted, and the command does without it (git
+      // provenance is null). Asking for the flag sent `deno task backtest` users to itself.
+      return onPath(need.command) ? `--allow-run=${need.command}` : undefined;
     case "env":
       return await granted(need) ? undefined : `--allow-env=${need.variable}`;
     case "sys":
@@ -399,6 +403,25 @@ function flagPath(
 ): string | undefined {
   if (value === undefined || value === "" || need.folder !== true) return value;
   return dirname(value);
+}
+
+/**
+ * Whether `command` is a program on PATH, asked without permission to run it
+ * (nor to read PATH): Deno looks the program up before it checks the
+ * permission, so spawning it fails with NotFound when it is missing and
+ * NotCapable when it is there.
+ */
+function onPath(command: string): boolean {
+  try {
+    const child = new Deno.Command(command, { stdin: "null", stdout: "null", stderr: "null" })
+      .spawn();
+    child.kill(); // not reached without the permission; if it is, the program is there
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    if (err instanceof Deno.errors.NotCapable) return true;
+    throw err;
+  }
 }
 
 async function granted(descriptor: Deno.PermissionDescriptor): Promise<boolean> {

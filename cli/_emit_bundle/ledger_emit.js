@@ -407,7 +407,8 @@ async function missingFlag(need, args, root, options) {
       return "--allow-ffi";
     }
     case "run":
-      return await granted(need) ? void 0 : `--allow-run=${need.command}`;
+      if (await granted(need)) return void 0;
+      return onPath(need.command) ? `--allow-run=${need.command}` : void 0;
     case "env":
       return await granted(need) ? void 0 : `--allow-env=${need.variable}`;
     case "sys":
@@ -417,6 +418,21 @@ async function missingFlag(need, args, root, options) {
 function flagPath(need, value) {
   if (value === void 0 || value === "" || need.folder !== true) return value;
   return dirname(value);
+}
+function onPath(command) {
+  try {
+    const child = new Deno.Command(command, {
+      stdin: "null",
+      stdout: "null",
+      stderr: "null"
+    }).spawn();
+    child.kill();
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    if (err instanceof Deno.errors.NotCapable) return true;
+    throw err;
+  }
 }
 async function granted(descriptor) {
   const status = await Deno.permissions.query(descriptor);

@@ -7,6 +7,9 @@
  * - a manifest's git provenance: a clean checkout holding the ledger root
  *   (`--root data/x`, untracked) is clean, modified and untracked files make
  *   it dirty, a detached HEAD has no branch, outside a checkout all is null;
+ * - without git on PATH `deno task backtest`'s permissions run the backtest
+ *   with null provenance (it was refused: "missing permission
+ *   --allow-run=git; ... or use deno task backtest");
  *
  * @module
  */
@@ -18,6 +21,7 @@ import { readManifest } from "../../backtest/rerun.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import type { RunEventSink } from "../../backtest/workflow.ts";
 import { runEvents, writeFixtures } from "./_fixtures.ts";
+import { CLI_PATH, CONFIG_PATH, REPO_ROOT } from "../_helpers.ts";
 
 /** Most a phase's duration_ms may differ from its events' timestamps: ms rounding of both. */
 const PHASE_SPAN_SLACK_MS = 2;
@@ -125,6 +129,54 @@ Deno.test("a run's manifest records the checkout's git provenance", async (t) =>
     await t.step("outside a checkout every field is null", async () => {
       deepEqual(await provenance(dir), { commit: null, branch: null, dirty: null });
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without git on PATH a backtest runs and records null provenance", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_trail_" });
+  const root = `${dir}/ledger`;
+  try {
+    const inputs = await writeFixtures(dir);
+    await Deno.mkdir(`${dir}/bin`);
+    await Deno.symlink(Deno.execPath(), `${dir}/bin/deno`); // deno, and no git
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--no-prompt",
+        "--config",
+        CONFIG_PATH,
+        // deno task backtest's permissions, with the write scope on this test's folder
+        "--allow-read",
+        `--allow-write=${dir}`,
+        "--allow-env=LEDGER_ROOT",
+        "--allow-ffi=node_modules",
+        "--allow-run=git,deno",
+        "--allow-sys=hostname",
+        CLI_PATH,
+        "backtest",
+        "path-only",
+        "--root",
+        root,
+        "--calls",
+        inputs.calls,
+        "--candles",
+        inputs.candles,
+        "--run-id",
+        "nogit-1",
+        "--no-index",
+      ],
+      cwd: REPO_ROOT,
+      env: { PATH: `${dir}/bin` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    ok(out.code === 0, `exit ${out.code}: ${stderr}`);
+    const git = (await readManifest(root, "nogit-1")).git;
+    deepEqual(git, { commit: null, branch: null, dirty: null });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

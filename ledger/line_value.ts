@@ -19,6 +19,11 @@ export type LineValue =
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const BOM = [0xef, 0xbb, 0xbf];
 
+/** Whether `byte` is JSON whitespace other than the newline that ends a line (tab, CR, space). */
+function isJsonWhitespace(byte: number): boolean {
+  return byte === 0x09 || byte === 0x0d || byte === 0x20;
+}
+
 /**
  * Read one complete line of the log (without its `\n`) by rules 1-6 of
  * `event_line.ts`: its JSON value (non-finite numbers read as `null`, a
@@ -47,6 +52,9 @@ export function readLineValue(
     };
   }
   if (bytes.length === 0) return { ok: false, reason: "empty line" };
+  // Only JSON whitespace: V8 says "Unexpected end of JSON input", which reads as a line cut off
+  // (a torn write); the index's ingest_errors says "blank line" (an audit).
+  if (bytes.every(isJsonWhitespace)) return { ok: false, reason: "blank line" };
   if (bytes.includes(0)) return { ok: false, reason: "NUL bytes in line (data lost in a crash)" };
   if (BOM.every((b, i) => bytes[i] === b)) {
     if (!options.startOfFile) {

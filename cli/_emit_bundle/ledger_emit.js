@@ -24,7 +24,7 @@ import {
 } from "./chunk-37IOPCIO.js";
 import {
   readLineValue
-} from "./chunk-5NIIZ7ZJ.js";
+} from "./chunk-H4WGCK7E.js";
 import {
   checkFilledEvent,
   completeEventFast,
@@ -1181,7 +1181,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-6TAGUFTX.js");
+  const { checkEventLine } = await import("./event_line-BVXZXALW.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;

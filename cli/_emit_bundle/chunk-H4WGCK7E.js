@@ -19,6 +19,9 @@ var BOM = [
   187,
   191
 ];
+function isJsonWhitespace(byte) {
+  return byte === 9 || byte === 13 || byte === 32;
+}
 function readLineValue(bytes, options = {}) {
   if (bytes.length + 1 > LINE_BYTES_MAX) {
     return {
@@ -29,6 +32,10 @@ function readLineValue(bytes, options = {}) {
   if (bytes.length === 0) return {
     ok: false,
     reason: "empty line"
+  };
+  if (bytes.every(isJsonWhitespace)) return {
+    ok: false,
+    reason: "blank line"
   };
   if (bytes.includes(0)) return {
     ok: false,

@@ -433,6 +433,7 @@ async function executeTrials(
       stop_out_rate: outcomes.length === 0 ? 0 : stopOuts / outcomes.length,
     };
     const result = { trialId: trial.trialId, params: { ...trial.policy }, metrics };
+    await ctx.stopIfInterrupted(); // no trial.recorded after the handler's run.failed
     await emitter.trialRecorded(ctx.runId, {
       trial_id: trial.trialId,
       params: result.params,

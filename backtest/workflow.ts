@@ -504,8 +504,18 @@ export class RunContext {
     return value;
   }
 
-  /** Record an artifact file: `artifact.created`, artifact path, manifest entry. */
+  /**
+   * Record an artifact file: `artifact.created`, artifact path, manifest
+   * entry. Once interrupted it waits for the handler's exit instead: an audit
+   * found a `store` phase's Parquet file finishing after SIGINT and its
+   * `artifact.created` landing after `run.failed`.
+   */
   async artifact(type: string, path: string, sizeBytes: number): Promise<void> {
+    await this.#stopIfInterrupted();
+    await this.#recordArtifact(type, path, sizeBytes);
+  }
+
+  async #recordArtifact(type: string, path: string, sizeBytes: number): Promise<void> {
     await this.emitter.artifactCreated(this.runId, {
       artifact_type: type,
       artifact_path: path,
@@ -519,11 +529,16 @@ export class RunContext {
    * Write the manifest (completed or failed) aside and record it as an
    * artifact; it is put in place by {@linkcode RunContext.commitManifest}
    * once the run's last event is in the log (the manifest follows the log).
+   * A completed manifest is not written once the run is interrupted (the
+   * handler writes the failed one), nor kept when the interrupt comes while
+   * it is written.
    */
   async writeManifest(
     status: Manifest["status"],
     extra: { summary?: Record<string, unknown>; error?: Manifest["error"] },
   ): Promise<void> {
+    const own = status !== "failed";
+    if (own) await this.#stopIfInterrupted();
     const dir = await this.dir();
     const manifest: Manifest = {
       manifest_version: MANIFEST_VERSION,
@@ -540,12 +555,17 @@ export class RunContext {
       summary: extra.summary ?? null,
       error: extra.error ?? null,
     };
-    if (this.#staged !== undefined) {
-      await dir.discardManifest(this.#staged);
-      this.#staged = undefined; // a staging that fails below leaves nothing to commit
+    const previous = this.#staged;
+    this.#staged = undefined; // a staging that fails below leaves nothing to commit
+    if (previous !== undefined) await dir.discardManifest(previous);
+    const staged = await dir.stageManifest(manifest);
+    if (own && this.#interrupted) {
+      // Interrupted while this was written: the handler's failed manifest is the run's.
+      await dir.discardManifest(staged);
+      await this.#stopIfInterrupted();
     }
-    this.#staged = await dir.stageManifest(manifest);
-    await this.artifact("manifest", this.#staged.path, this.#staged.sizeBytes);
+    this.#staged = staged;
+    await this.#recordArtifact("manifest", staged.path, staged.sizeBytes);
   }
 
   /**
@@ -933,6 +953,9 @@ export function installInterruptHandler(
         );
         await run.emitter.flush(); // run.failed is durable from here
         await run.commitFailedManifest?.(failedId);
+        // The run went on until here (a DuckDB write in flight at the signal finishes or
+        // fails on its own thread): what it left aside since is removed too (an audit).
+        removed.push(...run.removeTempFilesSync().filter((path) => !removed.includes(path)));
         onInterrupt({ runId: run.runId, signal, phaseName, removed, exitCode });
         Deno.exit(exitCode);
       })();

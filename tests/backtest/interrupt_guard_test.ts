@@ -38,7 +38,7 @@ function recordingSink(seen: string[]): RunEventSink {
 
 /** Whether `promise` settles within {@linkcode SETTLE_MS}. */
 async function settles(promise: Promise<unknown>): Promise<boolean> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const waited = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), SETTLE_MS);
   });

@@ -20,8 +20,12 @@ import {
   UsageError,
 } from "./_args.ts";
 import { whereFilter } from "./_report_where.ts";
-import { refuseLedgerOut, refuseUnwritableOut, warnIfIndexMayLackRuns } from "./_query.ts";
-import { indexPath } from "../ledger/paths.ts";
+import {
+  indexDbPath,
+  refuseLedgerOut,
+  refuseUnwritableOut,
+  warnIfIndexMayLackRuns,
+} from "./_query.ts";
 
 export const FLAGS: FlagSpec = {
   "out": { type: "string", short: "o" },
@@ -80,11 +84,9 @@ export async function main(args: string[]): Promise<number> {
   const out = stringFlag(values, "out");
   if (out === undefined) throw new UsageError("--out FILE.html is required");
   if (out === "") throw new UsageError("--out must not be empty");
-  const db = stringFlag(values, "db");
-  if (db === "") throw new UsageError("--db must not be empty");
+  const dbPath = indexDbPath(values);
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
   const root = resolveRootFlag(values);
-  const dbPath = db === undefined ? indexPath(root) : resolve(db);
   await refuseLedgerOut(out, root, dbPath);
   await refuseUnwritableOut(out, "report.html", "HTML file");
   const where = (values.where ?? []) as string[];
@@ -94,7 +96,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     built = await buildReport(root, {
       runIds: positionals,
-      dbPath: db === undefined ? undefined : resolve(db),
+      dbPath,
       title: stringFlag(values, "title"),
       filterRunIds,
     });

@@ -221,10 +221,9 @@ const ASCII_MAX = 0x7f;
  */
 async function sanitizeFiles(batch: ScanEntry[], stagingDir: string): Promise<InvalidLines> {
   const out: InvalidLines = { files: [], lines: [] };
-  const strict = new TextDecoder("utf-8", { fatal: true });
   for (const [i, entry] of batch.entries()) {
     const bytes = await Deno.readFile(entry.readPath);
-    if (isUtf8(strict, bytes)) continue;
+    if (isUtf8(bytes)) continue;
     let start = 0;
     let line = entry.lineBase;
     while (start < bytes.length) {
@@ -232,8 +231,9 @@ async function sanitizeFiles(batch: ScanEntry[], stagingDir: string): Promise<In
       const end = nl < 0 ? bytes.length : nl;
       line += 1;
       const slice = bytes.subarray(start, end);
-      if (!isUtf8(strict, slice)) {
-        slice.set(asStaged(slice));
+      const staged = asStaged(slice);
+      if (staged !== slice) {
+        slice.set(staged);
         out.files.push(entry.file);
         out.lines.push(line);
       }
@@ -263,13 +263,16 @@ async function sanitizeFiles(batch: ScanEntry[], stagingDir: string): Promise<In
  * ```
  */
 export function asStaged(line: Uint8Array): Uint8Array {
-  if (isUtf8(new TextDecoder("utf-8", { fatal: true }), line)) return line;
+  if (isUtf8(line)) return line;
   return line.map((b) => (b > ASCII_MAX ? QUESTION_MARK : b));
 }
 
-function isUtf8(decoder: TextDecoder, bytes: Uint8Array): boolean {
+/** Decodes whole inputs only (no `stream`), so one instance serves every check. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+function isUtf8(bytes: Uint8Array): boolean {
   try {
-    decoder.decode(bytes);
+    STRICT_UTF8.decode(bytes);
     return true;
   } catch (err) {
     if (err instanceof TypeError) return false;

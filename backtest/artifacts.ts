@@ -150,11 +150,19 @@ export interface GitProvenanceOptions {
  * ```
  */
 export async function gitProvenance(options: GitProvenanceOptions = {}): Promise<GitProvenance> {
-  const commit = await git(["rev-parse", "HEAD"], options.cwd);
-  if (commit === null) return { commit: null, branch: null, dirty: null };
+  // One call for the checkout's top level (for the dirty check's exclusion) and the commit.
+  const parsed = await git(["rev-parse", "--show-toplevel", "HEAD"], options.cwd);
+  if (parsed === null) return { commit: null, branch: null, dirty: null };
+  const [top, commit] = parsed.trim().split("\n");
   const branch = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], options.cwd);
   const status = await git(
-    ["status", "--porcelain", "--untracked-files=normal", "--", ...await statusPathspecs(options)],
+    [
+      "status",
+      "--porcelain",
+      "--untracked-files=normal",
+      "--",
+      ...await statusPathspecs(options, top),
+    ],
     options.cwd,
   );
   return {
@@ -166,13 +174,12 @@ export async function gitProvenance(options: GitProvenanceOptions = {}): Promise
 
 /**
  * The pathspecs of the dirty check: the whole tree, less `excludeDir` when it
- * is inside the checkout (an exclusion outside it would fail the command).
+ * is inside the checkout whose top level is `top` (an exclusion outside it
+ * would fail the command).
  */
-async function statusPathspecs(options: GitProvenanceOptions): Promise<string[]> {
+async function statusPathspecs(options: GitProvenanceOptions, top: string): Promise<string[]> {
   const whole = [":(top)"];
-  if (options.excludeDir === undefined) return whole;
-  const top = (await git(["rev-parse", "--show-toplevel"], options.cwd))?.trim();
-  if (top === undefined || top === "") return whole;
+  if (options.excludeDir === undefined || top === "") return whole;
   let dir = resolve(options.cwd ?? Deno.cwd(), options.excludeDir);
   try {
     dir = await Deno.realPath(dir); // git names the top level with links resolved

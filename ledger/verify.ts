@@ -47,9 +47,11 @@
  * links, FIFOs, sockets, devices) are listed as ignored, with what each is.
  *
  * Order does not matter for the lifecycle checks: they look at the whole log,
- * since writers' clocks and part files interleave. When the log repeats an
- * event id, a second read of the files holding it compares the lines (and,
- * when a later line wins the id, counts the log again).
+ * since writers' clocks and part files interleave. Memory grows by 8 bytes
+ * an event (each id is held as a fingerprint) plus what each run needs. When
+ * two lines share a fingerprint, the log is read again holding those ids, to
+ * find the ids that repeat; then a read of the files holding them compares
+ * the lines (and, when a later line wins the id, counts the log again).
  *
  * @module
  */
@@ -61,6 +63,7 @@ import { type LogRecord, readPartFile } from "./reader.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
 import { sameEventKey } from "./run_lookup.ts";
 import { ANNOTATION_EVENT_TYPES } from "./field_rules.ts";
+import { idFingerprint, IdFingerprints } from "./_id_fingerprints.ts";
 
 /** Most findings of one kind kept in a report (counts are always complete). */
 export const FINDINGS_LISTED_MAX = 1000;
@@ -253,11 +256,23 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
   const nowMs = clockMs(options.nowMs);
   await requireRoot(root);
   const strict = options.strict ?? false;
-  const scan = new Scan(
-    options.findingsListedMax ?? FINDINGS_LISTED_MAX,
-    nowMs + FUTURE_TIMESTAMP_TOLERANCE_MS,
-  );
+  const listedMax = options.findingsListedMax ?? FINDINGS_LISTED_MAX;
+  const futureAfterMs = nowMs + FUTURE_TIMESTAMP_TOLERANCE_MS;
   const layout = await listLayout(root);
+  let scan = new Scan(listedMax, futureAfterMs);
+  await scanLog(scan, layout);
+  const candidates = scan.repeatedFingerprints();
+  if (candidates.size > 0) {
+    // Some fingerprint repeats: read again, holding only those ids, to find which repeat.
+    scan = new Scan(listedMax, futureAfterMs, candidates);
+    await scanLog(scan, layout);
+  }
+  if (scan.hasDuplicates) await rereadDuplicates(scan, layout);
+  return scan.finish(root, strict, layout.ignored);
+}
+
+/** One read of every part file the layout lists, into `scan`. */
+async function scanLog(scan: Scan, layout: Layout): Promise<void> {
   scan.warnings.push(...layout.warnings);
   for (const { day, parts } of layout.days) {
     const report = scan.startDay(day);
@@ -269,8 +284,6 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
       }
     }
   }
-  if (scan.hasDuplicates) await rereadDuplicates(scan, layout);
-  return scan.finish(root, strict, layout.ignored);
 }
 
 /**
@@ -282,12 +295,12 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
  */
 async function rereadDuplicates(scan: Scan, layout: Layout): Promise<void> {
   scan.startReread();
-  for (const { parts } of layout.days) {
+  for (const [dayIndex, { parts }] of layout.days.entries()) {
     for (const part of parts) {
       if (!scan.rereads(part.file)) continue;
       try {
         for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
-          scan.addAgain(record);
+          scan.addAgain(dayIndex, record);
         }
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -530,12 +543,23 @@ interface Compared {
   keys: Set<string>;
 }
 
-/** Accumulates the findings of one pass over the log. */
+/**
+ * Accumulates the findings of one pass over the log. The first scan holds
+ * each event id only as a fingerprint ({@linkcode IdFingerprints}, 8 bytes
+ * an event) and counts every line; when no fingerprint repeats, no id does,
+ * and that scan is the answer. Otherwise a second scan reads the log again
+ * holding the ids whose fingerprints repeated, the candidates, with their
+ * places (`#counted`), and finds the repeats among them exactly.
+ */
 class Scan {
   readonly warnings: string[] = [];
   #listedMax: number;
   #days: DayReport[] = [];
-  /** Per event id, the occurrence counted so far. */
+  /** The first scan: every event id's fingerprint. */
+  #fingerprints: IdFingerprints | undefined;
+  /** The second scan: the fingerprints that repeated in the first. */
+  #candidates: ReadonlySet<number> | undefined;
+  /** Per candidate event id, the occurrence counted so far. */
   #counted = new Map<string, Occurrence>();
   /** Per repeated event id, every occurrence in log order. */
   #duplicates = new Map<string, Occurrence[]>();
@@ -550,9 +574,26 @@ class Scan {
   #future = { events: 0, first: undefined as (Where & { timestampMs: number }) | undefined };
   #misfiled = { events: 0, first: undefined as (Where & { timestampMs: number }) | undefined };
 
-  constructor(listedMax: number, futureAfterMs: number) {
+  /**
+   * The first scan without `candidates`, the second with the fingerprints
+   * that repeated in the first.
+   */
+  constructor(listedMax: number, futureAfterMs: number, candidates?: ReadonlySet<number>) {
     this.#listedMax = listedMax;
     this.#futureAfterMs = futureAfterMs;
+    if (candidates === undefined) this.#fingerprints = new IdFingerprints();
+    else this.#candidates = candidates;
+  }
+
+  /**
+   * After the first scan: the fingerprints that repeat, which a second scan
+   * must check (empty: no event id repeats, this scan is exact).
+   */
+  repeatedFingerprints(): Set<number> {
+    assert(this.#fingerprints !== undefined, "fingerprints are kept by the first scan");
+    const repeated = this.#fingerprints.repeated();
+    this.#fingerprints = undefined; // 8 bytes an event, freed before a second scan
+    return repeated;
   }
 
   /** Whether some event id is on more than one line. */
@@ -621,6 +662,12 @@ class Scan {
    * the second read count the log again.
    */
   #noteId(id: string, at: Occurrence): boolean {
+    if (this.#fingerprints !== undefined) {
+      this.#fingerprints.add(id);
+      return true;
+    }
+    assert(this.#candidates !== undefined, "a scan keeps fingerprints or has candidates");
+    if (!this.#candidates.has(idFingerprint(id))) return true; // on one line only
     const counted = this.#counted.get(id);
     if (counted === undefined) {
       this.#counted.set(id, at);
@@ -665,15 +712,18 @@ class Scan {
     return this.#recount || this.#rereadFiles.has(file);
   }
 
-  /** One record of the second read. */
-  addAgain(record: LogRecord): void {
+  /** One record of the second read, from the day `dayIndex` (in the order of the scan). */
+  addAgain(dayIndex: number, record: LogRecord): void {
     if (record.kind !== "event") return;
     const event = record.event;
     const id = event.event_id;
+    // An id that is not a candidate is on one line: that line counts.
     const counted = this.#counted.get(id);
-    const isCounted = counted?.file === record.file && counted.line === record.line;
+    const isCounted = counted === undefined ||
+      (counted.file === record.file && counted.line === record.line);
     if (this.#recount && isCounted) {
-      this.#count(counted.day, event, { file: record.file, line: record.line });
+      assert(dayIndex < this.#days.length, "the second read lists the days of the first");
+      this.#count(this.#days[dayIndex], event, { file: record.file, line: record.line });
     }
     const compared = this.#compared.get(id);
     if (compared === undefined) return;

@@ -27,6 +27,7 @@
 import { type LedgerEvent, validateEvent, type ValidationMode } from "./events.ts";
 import { ValidationError } from "./errors.ts";
 import { readLineValue } from "./line_value.ts";
+import { checkLoggedEvent } from "./event_write.ts";
 
 /**
  * Options for {@linkcode checkEventLine}.
@@ -89,7 +90,9 @@ export function checkEventLine(
   const read = readLineValue(bytes, options); // rules 1-6
   if (!read.ok) return read;
   try {
-    const event = validateEvent(read.value, { mode: options.mode ?? "read" }); // rule 7
+    // Rule 7: zod decides what the zod-free check cannot (and names what is wrong).
+    const event = checkLoggedEvent(read.value) ??
+      validateEvent(read.value, { mode: options.mode ?? "read" });
     return { ok: true, event, nonFiniteCount: read.nonFiniteCount, repeatedKey: read.repeatedKey };
   } catch (err) {
     if (err instanceof ValidationError) {

@@ -87,6 +87,35 @@ export function checkFilledEvent(filled: unknown): LedgerEvent | undefined {
 }
 
 /**
+ * The fast path for a line already in the log (the reader's rule 7, read
+ * mode): the event `validateEvent` in read mode would return, with its keys
+ * in the same order, or `undefined` when zod must decide. A line without
+ * `schema_version` (the Python writer's) is version 1. Write mode's rules
+ * are read mode's with a stricter `run_id`, so what the fast path accepts
+ * read mode accepts too; a top-level `"__proto__"` key is left to zod, whose
+ * path puts it last.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkLoggedEvent } from "./event_write.ts";
+ * const line = { event_type: "run.noted", event_id: "e1", timestamp_ms: 1, run_id: "r1", note: "n" };
+ * assert.equal(checkLoggedEvent(line)?.schema_version, 1);
+ * assert.equal(checkLoggedEvent({ ...line, run_id: "run 7/b" }), undefined); // zod reads it
+ * ```
+ */
+export function checkLoggedEvent(value: unknown): LedgerEvent | undefined {
+  if (!isPlainObject(value) || Object.hasOwn(value, "__proto__")) return undefined;
+  const type = value.event_type;
+  if (typeof type !== "string" || !Object.hasOwn(EVENT_FIELD_RULES, type)) return undefined;
+  // An absent version is 1 (the Python writer did not write it): current, while that is 1.
+  const version = value.schema_version === undefined && CURRENT_SCHEMA_VERSION === 1
+    ? 1
+    : value.schema_version;
+  return checked(value, type, value.event_id, value.timestamp_ms, version);
+}
+
+/**
  * The event made of `record` with the envelope values given (filled in or
  * its own), or `undefined` when the fast path cannot tell it is valid.
  */

@@ -794,7 +794,11 @@ function orderFields(event: Record<string, unknown>): Record<string, unknown> {
 function reorderFields(event: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of ENVELOPE_FIELDS) if (key in event) out[key] = event[key];
-  for (const [key, value] of Object.entries(event)) if (!(key in out)) out[key] = value;
+  // Own keys only, defined: `"__proto__" in out` is true of every object, and assigning it would
+  // set the prototype; the key stays a key (SPEC 4 keeps unknown fields).
+  for (const [key, value] of Object.entries(event)) {
+    if (!Object.hasOwn(out, key)) defineKey(out, key, value);
+  }
   return out;
 }
 

@@ -24,12 +24,12 @@ import {
 } from "./chunk-37IOPCIO.js";
 import {
   readLineValue
-} from "./chunk-H4WGCK7E.js";
+} from "./chunk-XJMLTGGL.js";
 import {
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-SPVBFZVR.js";
+} from "./chunk-RZUEUJPM.js";
 import {
   ValidationError,
   WriteError,
@@ -1181,7 +1181,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-BVXZXALW.js");
+  const { checkEventLine } = await import("./event_line-FSMPKJRJ.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -1639,7 +1639,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input) {
-  const event = completeEventFast(input) ?? (await import("./events-P52TMLYU.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-6JKPFVPR.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

@@ -16,6 +16,7 @@ import {
 } from "../../ledger/events.ts";
 import {
   checkFilledEvent,
+  checkLoggedEvent,
   completeEventFast,
   encodeEventJson,
   encodeEventLine,
@@ -209,6 +210,50 @@ Deno.test("the fast path accepts only what zod accepts, with the same line, and 
     `${all.length} cases: fast path accepted ${accepted}, left ${declinedValid} valid ones to zod`,
   );
   assert.ok(accepted > 500, "the table exercises the accepting path");
+});
+
+Deno.test("the reader's fast path gives read mode's event, key for key, or leaves it to zod", () => {
+  let accepted = 0;
+  for (const c of cases()) {
+    // A line as a writer left it (envelope filled) and as given (fields may be missing).
+    for (const value of [fillEvent(c.input, { nowMs: NOW_MS }), c.input]) {
+      const fast = checkLoggedEvent(value);
+      let zod: string | undefined;
+      try {
+        zod = JSON.stringify(validateEvent(value, { mode: "read" }));
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+      }
+      if (fast === undefined) continue;
+      accepted += 1;
+      assert.equal(JSON.stringify(fast), zod, `${c.name}: read mode gives another event`);
+    }
+  }
+  assert.ok(accepted > 500, "the table exercises the accepting path");
+  // zod's path puts a top-level "__proto__" key after the other unknown keys: left to zod.
+  const proto = JSON.parse(
+    '{"event_type":"run.noted","event_id":"e1","timestamp_ms":1,"run_id":"r1","note":"n",' +
+      '"__proto__":1,"extra":2}',
+  );
+  assert.equal(checkLoggedEvent(proto), undefined);
+  assert.deepEqual(Object.keys(validateEvent(proto, { mode: "read" })).slice(-2), [
+    "extra",
+    "__proto__",
+  ]);
+  // A line without schema_version (the Python writer's) is read as version 1 on both paths.
+  const python = {
+    event_type: "run.noted",
+    event_id: "e1",
+    timestamp_ms: 1,
+    run_id: "r 1",
+    note: "n",
+  };
+  const pythonFast = checkLoggedEvent({ ...python, run_id: "r1" });
+  assert.equal(
+    JSON.stringify(pythonFast),
+    JSON.stringify(validateEvent({ ...python, run_id: "r1" }, { mode: "read" })),
+  );
+  assert.equal(pythonFast?.schema_version, 1);
 });
 
 Deno.test("completeEvent takes the fast path and still names what is wrong", () => {

@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-H6W6FCLL.js";
+} from "./chunk-CJQWEI42.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,7 +14,7 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-SPVBFZVR.js";
+} from "./chunk-RZUEUJPM.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN

@@ -179,6 +179,13 @@ function checkFilledEvent(filled) {
   if (typeof type !== "string" || !Object.hasOwn(EVENT_FIELD_RULES, type)) return void 0;
   return checked(filled, type, filled.event_id, filled.timestamp_ms, filled.schema_version);
 }
+function checkLoggedEvent(value) {
+  if (!isPlainObject(value) || Object.hasOwn(value, "__proto__")) return void 0;
+  const type = value.event_type;
+  if (typeof type !== "string" || !Object.hasOwn(EVENT_FIELD_RULES, type)) return void 0;
+  const version = value.schema_version === void 0 && CURRENT_SCHEMA_VERSION === 1 ? 1 : value.schema_version;
+  return checked(value, type, value.event_id, value.timestamp_ms, version);
+}
 function checked(record, type, id, ms, version) {
   const runId = record.run_id;
   if (typeof id !== "string" || id.length < 1 || id.length > ID_LENGTH_MAX) return void 0;
@@ -324,6 +331,7 @@ export {
   EVENT_FIELD_RULES,
   fillEvent,
   checkFilledEvent,
+  checkLoggedEvent,
   completeEventFast,
   encodeEventLine,
   encodeEventText

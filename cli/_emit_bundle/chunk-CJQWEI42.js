@@ -6,7 +6,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-SPVBFZVR.js";
+} from "./chunk-RZUEUJPM.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
@@ -327,7 +327,9 @@ function orderFields(event) {
 function reorderFields(event) {
   const out = {};
   for (const key of ENVELOPE_FIELDS) if (key in event) out[key] = event[key];
-  for (const [key, value] of Object.entries(event)) if (!(key in out)) out[key] = value;
+  for (const [key, value] of Object.entries(event)) {
+    if (!Object.hasOwn(out, key)) defineKey(out, key, value);
+  }
   return out;
 }
 function requireObject(input) {

@@ -111,6 +111,8 @@ function rebuild(dir: string, root: string, mode: "full" | "incremental") {
  *     "full rebuild 303 events",
  *     "rebuild peak memory 303",
  *     "store and derive floor 303 events",
+ *     "verify 303 events",
+ *     "verify peak memory 303",
  *     "incremental +1% to 303",
  *     "incremental +17 events to 303", // one whole run: the fixed cost
  *     "publish floor of the 303 index",
@@ -199,6 +201,7 @@ export async function benchRebuild(dir: string, options: IndexBenchOptions): Pro
     });
     if (floor.length > 0 && p !== null) rows.push(storeFloorRow(log.events, floor, p));
     if (size === incrementalAt) {
+      rows.push(...await benchVerify(dir, root, log.events, f, Math.max(...peak)));
       rows.push(await benchIncremental(dir, root, log.events, f, options));
       rows.push(await benchIncremental(dir, root, log.events, f, options, FIXED_COST_EVENTS));
       rows.push(await benchPublishFloor(root, log.events, f, options));
@@ -313,6 +316,54 @@ async function writeOneLineParts(root: string, count: number): Promise<void> {
  * checkpointing, publishing).
  */
 const FIXED_COST_EVENTS = 10;
+
+interface VerifyChildResult {
+  elapsedMs: number;
+  events: number;
+  sound: boolean;
+  peakRssBytes: number;
+}
+
+/**
+ * Item 6's `ledger verify` rows, on the log just rebuilt: its time against
+ * the full rebuild's, and its peak memory (an 8-byte fingerprint per event
+ * and what each run needs) against the rebuild's.
+ */
+async function benchVerify(
+  dir: string,
+  root: string,
+  events: number,
+  fullMs: number,
+  rebuildPeakMib: number,
+): Promise<BenchRow[]> {
+  const v = await runChild<VerifyChildResult>("bench/_verify_child.ts", childPermissions(dir), [
+    root,
+  ]);
+  if (v.events !== events || !v.sound) {
+    throw new Error(`verify counted ${v.events} events (sound: ${v.sound}), the log has ${events}`);
+  }
+  const peakMib = v.peakRssBytes / MIB;
+  return [{
+    item: 6,
+    name: `verify ${fmtCount(events)} events`,
+    unit: "ms",
+    median: v.elapsedMs,
+    reference: "full rebuild",
+    referenceMedian: fullMs,
+    ratio: v.elapsedMs / fullMs,
+    note: "ledger verify (ledger/verify.ts), one process, x1: every line parsed and checked in " +
+      "TypeScript, on one core",
+  }, {
+    item: 6,
+    name: `verify peak memory ${fmtCount(events)}`,
+    unit: "MiB",
+    median: peakMib,
+    reference: "full rebuild",
+    referenceMedian: rebuildPeakMib,
+    ratio: peakMib / rebuildPeakMib,
+    note: "max RSS (VmHWM) of the verify process: 8 bytes an event id, plus each run's state",
+  }];
+}
 
 /**
  * Item 7: append to the log (index up to date), then an incremental rebuild:

@@ -849,8 +849,9 @@ export interface MergedRunsResult {
  * of runs from both stores, each run once by the one rule (see
  * {@linkcode getSourceForRun}). Rows have the keys and values the index
  * alone gives; a legacy run has what the legacy file knows: its creation
- * time (null when the file has none), no label, tags or phases, never
- * archived. The filters are the index's own SQL, run over an in-memory
+ * time (null when the file has none), no phases, and the label, tags and
+ * archive of the index when it holds the run too (annotations are in the
+ * event log only; none otherwise). The filters are the index's own SQL, run over an in-memory
  * copy of the merged list, so they mean the same in both modes. A missing
  * index or legacy file is a warning; a query error (unknown field, bad
  * regex) is thrown as the index alone throws it.
@@ -921,7 +922,10 @@ async function readLegacyListing(path: string, warnings: string[]): Promise<Lega
 /**
  * The content of the merged list: each run once, from the store the one
  * rule picks; an event-log run keeps its tags and phases, a legacy run has
- * none. `legacyIds` are the runs the legacy store answers.
+ * no phases. Annotations (label, tags, archived) live only in the event
+ * log: a legacy-answered run the index also holds (backfilled) keeps the
+ * index's, so `ledger tag` and `ledger archive` on it take effect in dual
+ * mode too. `legacyIds` are the runs the legacy store answers.
  */
 function mergeStores(
   legacy: readonly LegacyRow[],
@@ -934,13 +938,17 @@ function mergeStores(
   for (const row of legacy) {
     if (answeringStore(row, indexById.get(row.run_id), { cutMs: at.cutMs }) !== "legacy") continue;
     legacyIds.add(row.run_id);
-    legacyRuns.push(legacyMergedRun(row, at.nowMs));
+    const annotated = indexById.get(row.run_id);
+    legacyRuns.push({
+      ...legacyMergedRun(row, at.nowMs),
+      ...(annotated === undefined ? {} : { label: annotated.label, archived: annotated.archived }),
+    });
   }
   const fromLog = (id: string) => !legacyIds.has(id);
   return {
     content: {
       runs: [...index.runs.filter((r) => fromLog(r.run_id)), ...legacyRuns],
-      tags: index.tags.filter((t) => fromLog(t.run_id)),
+      tags: index.tags, // every run the index holds keeps its tags, whichever store answers it
       phaseCounts: new Map([...index.phaseCounts].filter(([id]) => fromLog(id))),
     },
     legacyIds,
@@ -950,7 +958,8 @@ function mergeStores(
 /**
  * A legacy run as a row of the merged list: {@linkcode legacyRunRow}'s
  * mapping (what backfill makes of the row), with the JSON fields as text and
- * no label or archive (only the event log records those).
+ * no label or archive (only the event log records those: the caller adds
+ * them for a run the index also holds).
  */
 function legacyMergedRun(row: LegacyRow, nowMs: number): MergedRun {
   const r = legacyRunRow(row, nowMs);

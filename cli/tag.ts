@@ -302,11 +302,9 @@ function annotationFields(
     return { tags };
   }
   if (kind === "note") {
-    if (rest.length !== 1 || rest[0].trim() === "") {
-      throw new UsageError(
-        rest.length === 0 ? "TEXT is required" : "expected one TEXT (quote it)",
-      );
-    }
+    if (rest.length === 0) throw new UsageError("TEXT is required");
+    if (rest.length > 1) throw new UsageError("expected one TEXT (quote it)");
+    if (rest[0].trim() === "") throw new UsageError("TEXT is empty");
     return { note: checkLength(rest[0], "the note") };
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);

@@ -1,0 +1,43 @@
+/**
+ * Bad input to `ledger tag|note|archive` (SPEC 11): a usage error (exit 2)
+ * with one stderr line that names what is wrong, and nothing written.
+ *
+ * @module
+ */
+import { strictEqual as equal } from "node:assert/strict";
+import { hashTree, runCreatedArgs, runLedger, withTempDir } from "../_helpers.ts";
+
+/** A root with one indexed run, `inp-1`. */
+async function withIndexedRun(body: (root: string) => Promise<void>): Promise<void> {
+  await withTempDir(async (root) => {
+    const created = await runLedger(runCreatedArgs(root, "inp-1"));
+    equal(created.code, 0, created.stderr);
+    const indexed = await runLedger(["rebuild-index", "--root", root]);
+    equal(indexed.code, 0, indexed.stderr);
+    await body(root);
+  });
+}
+
+/** Run `args` on `root`: exit 2, nothing on stdout, `stderr` exactly, the log unchanged. */
+async function refused(root: string, args: string[], stderr: string): Promise<void> {
+  const before = await hashTree(`${root}/events`);
+  const r = await runLedger([...args, "--root", root]);
+  equal(r.code, 2, r.stderr);
+  equal(r.stdout, "");
+  equal(r.stderr, stderr);
+  equal(await hashTree(`${root}/events`), before, "nothing written");
+}
+
+Deno.test("annotations: bad input is a usage error that names the problem and writes nothing", async (t) => {
+  await withIndexedRun(async (root) => {
+    await t.step("a note of only blanks is empty, not several TEXTs", async () => {
+      await refused(root, ["note", "inp-1", ""], "ledger note: TEXT is empty\n");
+      await refused(root, ["note", "inp-1", "  \n "], "ledger note: TEXT is empty\n");
+      await refused(
+        root,
+        ["note", "inp-1", "a", "b"],
+        "ledger note: expected one TEXT (quote it)\n",
+      );
+    });
+  });
+});

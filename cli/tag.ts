@@ -316,8 +316,10 @@ function annotationFields(
 }
 
 function checkLength(text: string, what: string): string {
-  if (text.length > ANNOTATION_CHARS_MAX) {
-    throw new UsageError(`${what} is ${text.length} characters; at most ${ANNOTATION_CHARS_MAX}`);
+  // Characters as people count them (code points), not UTF-16 units: an emoji is one.
+  const chars = [...text].length;
+  if (chars > ANNOTATION_CHARS_MAX) {
+    throw new UsageError(`${what} is ${chars} characters; at most ${ANNOTATION_CHARS_MAX}`);
   }
   return text;
 }

@@ -41,3 +41,27 @@ Deno.test("annotations: bad input is a usage error that names the problem and wr
     });
   });
 });
+
+Deno.test("annotations: the length limit counts characters, an emoji as one", async (t) => {
+  await withIndexedRun(async (root) => {
+    await t.step("10,000 emoji are 10,000 characters: accepted", async () => {
+      const r = await runLedger([
+        "note",
+        "inp-1",
+        "😀".repeat(10_000),
+        "--no-index",
+        "--root",
+        root,
+      ]);
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout, "noted inp-1\n");
+    });
+    await t.step("10,001 emoji: refused, counted as 10,001", async () => {
+      await refused(
+        root,
+        ["tag", "inp-1", `k=${"😀".repeat(10_001)}`],
+        "ledger tag: tag k is 10001 characters; at most 10000\n",
+      );
+    });
+  });
+});

@@ -13,6 +13,7 @@
 import { indexSource, LOCAL_SOURCE, rebuildIndex } from "../indexer/rebuild.ts";
 import { latestEventMs, resolveRunId, withReader } from "../indexer/query/mod.ts";
 import { completeEvent, encodeEventLine } from "../ledger/events.ts";
+import { EventTooLargeError } from "../ledger/errors.ts";
 import { appendShared } from "../ledger/shared_part.ts";
 import {
   EXIT_OK,
@@ -228,7 +229,7 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
     ...fields,
     ...dated,
   });
-  await appendShared(root, [event], [encodeEventLine(event)]); // durable when it resolves
+  await appendShared(root, [event], [encodeAnnotation(kind, event)]); // durable when it resolves
   console.log(`${PAST[kind]} ${escapeControl(runId)}${describe(kind, fields)}`);
   if (source !== undefined && source !== LOCAL_SOURCE) {
     // An index built from a bucket holds every machine's runs: refreshing it from this
@@ -313,6 +314,22 @@ function annotationFields(
     return reason === undefined ? {} : { reason: checkLength(reason, "--reason") };
   }
   return {};
+}
+
+/**
+ * The event's line. Too large for a line is bad input, as a value past
+ * {@linkcode ANNOTATION_CHARS_MAX} is: many long tags in one command.
+ */
+function encodeAnnotation(kind: Kind, event: ReturnType<typeof completeEvent>): Uint8Array {
+  try {
+    return encodeEventLine(event);
+  } catch (err) {
+    if (!(err instanceof EventTooLargeError)) throw err;
+    throw new UsageError(
+      `the ${EVENT_TYPE[kind]} event would be ${err.lineBytes} bytes; at most ` +
+        `${err.lineBytesMax}${kind === "tag" ? " (set fewer tags at a time)" : ""}`,
+    );
+  }
 }
 
 function checkLength(text: string, what: string): string {

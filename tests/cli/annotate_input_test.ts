@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { strictEqual as equal } from "node:assert/strict";
+import { match, strictEqual as equal } from "node:assert/strict";
 import { hashTree, runCreatedArgs, runLedger, withTempDir } from "../_helpers.ts";
 
 /** A root with one indexed run, `inp-1`. */
@@ -63,5 +63,22 @@ Deno.test("annotations: the length limit counts characters, an emoji as one", as
         "ledger tag: tag k is 10001 characters; at most 10000\n",
       );
     });
+  });
+});
+
+Deno.test("annotations: tags too large for one event line are a usage error", async () => {
+  await withIndexedRun(async (root) => {
+    // Each value is within the limit; together they pass the 1 MiB line.
+    const value = "x".repeat(10_000);
+    const pairs = Array.from({ length: 120 }, (_, i) => `k${i}=${value}`);
+    const before = await hashTree(`${root}/events`);
+    const r = await runLedger(["tag", "inp-1", ...pairs, "--root", root]);
+    equal(r.code, 2, r.stderr);
+    equal(r.stdout, "");
+    match(
+      r.stderr,
+      /^ledger tag: the run\.tagged event would be 12\d{5} bytes; at most 1048576 \(set fewer tags at a time\)\n$/,
+    );
+    equal(await hashTree(`${root}/events`), before, "nothing written");
   });
 });

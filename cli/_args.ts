@@ -387,9 +387,15 @@ function ownWords(message: string): string {
 /**
  * An unknown flag; a token that is no flag's name (a query opening with an
  * SQL comment, `-- c` and a newline) is quoted on one line, with the way to
- * pass it (after `--`).
+ * pass it (after `--`), and so is a dash before no letter (a note
+ * `"-5% drawdown"` reaches here as `-5`).
  */
 function unknownFlag(flag: string): string {
+  // A dash and no letter (`-5` of a note "-5% drawdown") is text, not a misspelled flag.
+  if (/^-[^-\p{L}]/u.test(flag) && !/[\s\p{Cc}]/u.test(flag)) {
+    return `unknown flag ${flag} (see --help; an argument that starts with a dash goes after --, ` +
+      `as in -- "${flag}...")`;
+  }
   if (!/[\s\p{Cc}]/u.test(flag)) return `unknown flag ${flag} (see --help)`;
   const quoted = JSON.stringify(flag);
   return `unknown flag ${quoted} (see --help; an argument that starts with a dash goes after --, ` +

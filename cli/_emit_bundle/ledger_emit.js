@@ -221,6 +221,9 @@ function ownWords(message2) {
   return firstLine(text).replace(/^Option '(-\w|--[^']+)' argument is ambiguous\.$/, (_, flag) => `${flag} needs a value (one that starts with a dash is written ${flag.startsWith("--") ? `${flag}=-VALUE` : `${flag}-VALUE`})`).replace(/^Option '(?:-\w, )?(--[^ ']+)(?: <value>)?' argument missing$/, "$1 needs a value");
 }
 function unknownFlag(flag) {
+  if (/^-[^-\p{L}]/u.test(flag) && !/[\s\p{Cc}]/u.test(flag)) {
+    return `unknown flag ${flag} (see --help; an argument that starts with a dash goes after --, as in -- "${flag}...")`;
+  }
   if (!/[\s\p{Cc}]/u.test(flag)) return `unknown flag ${flag} (see --help)`;
   const quoted = JSON.stringify(flag);
   return `unknown flag ${quoted} (see --help; an argument that starts with a dash goes after --, as in -- ${quoted})`;

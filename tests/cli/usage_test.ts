@@ -53,6 +53,26 @@ Deno.test("an argument that starts with a dash is one line saying to put it afte
   }
 });
 
+// A note "-5% drawdown" reached the parser as the flag -5, refused with no word on how to pass it
+// (an audit).
+Deno.test("text that starts with a dash and no letter is told to go after --", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-usage-" });
+  try {
+    const r = await runLedger(["note", "--root", root, "r1", "-5% drawdown"]);
+    equal(r.code, 2, r.stderr);
+    equal(
+      r.stderr,
+      "ledger note: unknown flag -5 (see --help; an argument that starts with a dash goes " +
+        'after --, as in -- "-5...")\n',
+    );
+    const flag = await runLedger(["runs", "--root", root, "-x"]);
+    equal(flag.stderr, "ledger runs: unknown flag -x (see --help)\n", "a letter: a flag");
+    equal([...Deno.readDirSync(root)].length, 0, "nothing written");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 // A flag whose value is missing or starts with a dash: one line that names the flag and says
 // how to write such a value, not node:util's "argument is ambiguous".
 Deno.test("a flag without its value is a usage error that names the flag", async () => {

@@ -56,6 +56,8 @@ import {
 
 /** Most shared parts one day's append walks past (all full) before giving up. */
 export const SHARED_PART_ATTEMPTS_MAX = 1000;
+/** Most times one shared part is opened again because it was removed or replaced while locking. */
+const SHARED_PART_REOPENS_MAX = 100;
 /** Bytes read per step while looking back for the last newline of a torn tail. */
 const TAIL_SCAN_BYTES = 64 * 1024;
 
@@ -211,9 +213,8 @@ async function lockPartFor(
   let seq = await newestSeq(dir);
   for (let attempt = 0; attempt < SHARED_PART_ATTEMPTS_MAX; attempt++, seq++) {
     const path = `${dir}/${sharedPartFileName(seq)}`;
-    const file = await openShared(path);
+    const file = await lockShared(path); // exclusive: the only appender of this part from here
     try {
-      await file.lock(true); // exclusive: the only appender of this part from here
       report.abandonedBytesRemoved += await resolvePending(file, pendingPath(root, day, path));
       const info = await file.stat();
       if (!info.isFile) throw new WriteError(path, "is not a regular file");
@@ -235,6 +236,46 @@ async function lockPartFor(
     }
   }
   throw new WriteError(dir, `no shared part with room after ${SHARED_PART_ATTEMPTS_MAX} attempts`);
+}
+
+/**
+ * Open the shared part at `path` (creating it if absent) and take its
+ * exclusive lock. A lock only guards the file the path still names once it is
+ * held: a part removed or replaced (renamed over: `sed -i`, a restore) while
+ * this process waited would take lines no reader ever sees, acknowledged all
+ * the same (an audit: emits waiting on the lock printed their ids after an
+ * `rm` or a `sed -i` of the part, and none was in the log). Such a file is
+ * let go and the path opened again.
+ */
+async function lockShared(path: string): Promise<DurableFile> {
+  for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
+    const file = await openShared(path);
+    try {
+      await file.lock(true);
+      if (await namesFile(path, file)) return file;
+    } catch (err) {
+      file.close();
+      throw new WriteError(path, message(err), { cause: err });
+    }
+    file.close(); // removed or replaced while we waited: lock what the path names now
+  }
+  throw new WriteError(
+    path,
+    `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`,
+  );
+}
+
+/** Whether `path` names the open `file` (same device and inode); false when it is gone. */
+async function namesFile(path: string, file: DurableFile): Promise<boolean> {
+  const held = await file.stat();
+  let named: Deno.FileInfo;
+  try {
+    named = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  return named.dev === held.dev && named.ino === held.ino;
 }
 
 async function openShared(path: string): Promise<DurableFile> {

@@ -713,6 +713,7 @@ async function exists(path, options = {}) {
 
 // ledger/shared_part.ts
 var SHARED_PART_ATTEMPTS_MAX = 1e3;
+var SHARED_PART_REOPENS_MAX = 100;
 var TAIL_SCAN_BYTES = 64 * 1024;
 async function appendShared(root, events, lines, options = {}) {
   assert(events.length === lines.length, "one encoded line per event");
@@ -812,9 +813,8 @@ async function lockPartFor(root, day, size, partBytesMax, report) {
   let seq = await newestSeq(dir);
   for (let attempt = 0; attempt < SHARED_PART_ATTEMPTS_MAX; attempt++, seq++) {
     const path = `${dir}/${sharedPartFileName(seq)}`;
-    const file = await openShared(path);
+    const file = await lockShared(path);
     try {
-      await file.lock(true);
       report.abandonedBytesRemoved += await resolvePending(file, pendingPath(root, day, path));
       const info = await file.stat();
       if (!info.isFile) throw new WriteError(path, "is not a regular file");
@@ -839,6 +839,33 @@ async function lockPartFor(root, day, size, partBytesMax, report) {
     }
   }
   throw new WriteError(dir, `no shared part with room after ${SHARED_PART_ATTEMPTS_MAX} attempts`);
+}
+async function lockShared(path) {
+  for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
+    const file = await openShared(path);
+    try {
+      await file.lock(true);
+      if (await namesFile(path, file)) return file;
+    } catch (err) {
+      file.close();
+      throw new WriteError(path, message(err), {
+        cause: err
+      });
+    }
+    file.close();
+  }
+  throw new WriteError(path, `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`);
+}
+async function namesFile(path, file) {
+  const held = await file.stat();
+  let named;
+  try {
+    named = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  return named.dev === held.dev && named.ino === held.ino;
 }
 async function openShared(path) {
   try {

@@ -170,3 +170,56 @@ Deno.test({
     }
   });
 });
+
+Deno.test("shared part: emits waiting on the lock while the part is removed or replaced write to the part its path names", async (t) => {
+  for (const how of ["removed", "replaced"] as const) {
+    await t.step(how, async () => {
+      await withTempDir(async (root) => {
+        const first = await runLedger(emitArgs(root, "before"));
+        assert.equal(first.code, 0, first.stderr);
+        const path = join(dayDir(root, dayOf(Date.now())), sharedPartFileName(1));
+        const holder = new Deno.Command(Deno.execPath(), {
+          args: denoScriptArgs(LOCK_HOLDER, [path]),
+          cwd: REPO_ROOT,
+          stdout: "piped",
+          stderr: "null",
+        }).spawn();
+        const said = new LineCollector(holder.stdout);
+        await said.waitFor(1, 20_000);
+        const waiting = Array.from(
+          { length: WAITING_EMITS },
+          (_, i) =>
+            new Deno.Command(Deno.execPath(), {
+              args: denoScriptArgs(CLI_PATH, emitArgs(root, `waiting-${i}`)),
+              cwd: REPO_ROOT,
+              env: { LEDGER_ROOT: "" },
+              stdout: "piped",
+              stderr: "piped",
+            }).output(),
+        );
+        await new Promise((resolve) => setTimeout(resolve, LOCK_HELD_MS)); // they open it and wait
+        if (how === "removed") {
+          await Deno.remove(path);
+        } else {
+          // What `sed -i` or a restore does: a new file renamed over the part's name.
+          await Deno.copyFile(path, `${path}.tmp`);
+          await Deno.rename(`${path}.tmp`, path);
+        }
+        holder.kill("SIGKILL");
+        await holder.status;
+        await said.done;
+        const acked: string[] = [];
+        for (const out of await Promise.all(waiting)) {
+          assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+          acked.push(new TextDecoder().decode(out.stdout).trim());
+        }
+        const log = await readCheckedLog(root);
+        assert.deepEqual(
+          acked.filter((id) => !log.ids.has(id)),
+          [],
+          "acknowledged events in the log",
+        );
+      });
+    });
+  }
+});

@@ -22,6 +22,10 @@
  * A marker left behind means its writer died before acknowledging: whoever
  * next locks that part (every writer first resolves the markers it finds,
  * waiting for a live holder's lock) cuts the part back to the recorded size.
+ * A batch on several parts (several days) commits on all of them at once:
+ * once its lines are durable it creates `events/.pending/<batch>.commit`,
+ * and from then on its markers cut nothing, so a kill between the removals
+ * of two markers cannot keep one day's lines and cut another's.
  *
  * A failed write is rolled back (truncated to the size before it, still
  * under the lock), so it acknowledges nothing and leaves nothing. A part past
@@ -43,6 +47,7 @@ import {
 } from "./paths.ts";
 import { assert } from "./assert.ts";
 import { exists } from "./exists.ts";
+import { randomHex } from "./ids.ts";
 import {
   assertRegularFileOrAbsent,
   type DurableFile,
@@ -358,8 +363,11 @@ async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<
   const markers = batch
     ? held.map((part) => pendingPath(root, dayOfPart(part.path), part.path))
     : [];
+  let batchId: string | undefined;
   try {
-    if (batch) await writeMarkers(root, held, markers); // the sizes before are durable from here
+    // A batch on several parts: its id, shared by its markers and its commit.
+    if (batch && held.length > 1) batchId = randomHex(8);
+    if (batch) await writeMarkers(root, held, markers, batchId); // the sizes before are durable from here
     for (const part of held) {
       await part.file.seek(0, Deno.SeekMode.End);
       await writeAll(part.file, part.bytes); // whole lines, one write call
@@ -368,8 +376,13 @@ async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<
       await part.file.syncData(); // this day's lines are durable from here
     }
     if (batch) {
+      // A batch on several parts commits on all of them at once, by one file: its markers
+      // go one by one, and a kill between two removals must not leave one day's lines
+      // kept and another's cut (an audit did this with a two-day `emit --stdin`).
+      if (batchId !== undefined) await writeCommit(root, batchId); // committed from here
       for (const marker of markers) await removeIfPresent(marker);
       await syncDir(pendingDir(root)); // the batch is whole and acknowledged from here
+      if (batchId !== undefined) await removeIfPresent(commitPath(root, batchId)); // no marker names it
     }
   } catch (err) {
     const notUndone: string[] = [];
@@ -462,19 +475,27 @@ export async function acknowledgedSize(
       if (err instanceof Deno.errors.NotFound) continue; // the common case: no batch
       throw err;
     }
-    const recorded = recordedSize(text);
+    const recorded = await uncommittedSize(pendingDir(root), text);
     if (recorded !== undefined) acknowledged = Math.min(acknowledged, recorded);
   }
   return acknowledged;
 }
 
 /** Record each held part's size before the batch, durably, before a byte is appended. */
-async function writeMarkers(root: string, held: Locked[], markers: string[]): Promise<void> {
+async function writeMarkers(
+  root: string,
+  held: Locked[],
+  markers: string[],
+  batch: string | undefined,
+): Promise<void> {
   await ensureDirDurable(pendingDir(root));
   for (let i = 0; i < held.length; i++) {
     const file = await openFile(markers[i], { write: true, create: true, truncate: true });
+    const record: MarkerRecord = batch === undefined
+      ? { size: held[i].sizeBefore }
+      : { size: held[i].sizeBefore, batch };
     try {
-      await writeAll(file, new TextEncoder().encode(JSON.stringify({ size: held[i].sizeBefore })));
+      await writeAll(file, new TextEncoder().encode(JSON.stringify(record)));
       await file.syncData();
     } finally {
       file.close();
@@ -499,7 +520,8 @@ async function resolvePending(file: DurableFile, marker: string): Promise<number
     throw err;
   }
   let removed = 0;
-  const size = recordedSize(text);
+  const dir = marker.slice(0, marker.lastIndexOf("/"));
+  const size = await uncommittedSize(dir, text);
   if (size !== undefined) {
     const now = (await file.stat()).size;
     if (now > size) {
@@ -509,18 +531,85 @@ async function resolvePending(file: DurableFile, marker: string): Promise<number
     }
   }
   await removeIfPresent(marker);
-  await syncDir(marker.slice(0, marker.lastIndexOf("/"))); // resolved for good from here
+  await syncDir(dir); // resolved for good from here
+  const batch = parseMarker(text)?.batch;
+  if (size === undefined && batch !== undefined) await removeCommitIfUnused(dir, batch);
   return removed;
 }
 
-function recordedSize(text: string): number | undefined {
+/**
+ * A marker's content: the part's size before the batch, and for a batch on
+ * several parts its id (see {@linkcode writeCommit}).
+ */
+interface MarkerRecord {
+  size: number;
+  batch?: string;
+}
+
+function parseMarker(text: string): MarkerRecord | undefined {
+  let value: { size?: unknown; batch?: unknown } | null;
   try {
-    const size = (JSON.parse(text) as { size?: unknown }).size;
-    return typeof size === "number" && Number.isSafeInteger(size) && size >= 0 ? size : undefined;
+    value = JSON.parse(text);
   } catch (err) {
     if (err instanceof SyntaxError) return undefined;
     throw err;
   }
+  const size = value?.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) return undefined;
+  return typeof value?.batch === "string" ? { size, batch: value.batch } : { size };
+}
+
+/** Where a batch on several parts records that all its lines are durable. */
+function commitPath(root: string, batch: string): string {
+  return `${pendingDir(root)}/${batch}${COMMIT_SUFFIX}`;
+}
+
+/** The ending of a commit record's name (no `<day>__` prefix: never taken for a marker). */
+const COMMIT_SUFFIX = ".commit";
+
+/**
+ * Commit the batch `batch` (several parts): from here its markers no longer
+ * cut anything, whichever of them a kill leaves behind.
+ */
+async function writeCommit(root: string, batch: string): Promise<void> {
+  const file = await openFile(commitPath(root, batch), { write: true, createNew: true });
+  file.close();
+  await syncDir(pendingDir(root)); // the commit record's entry is durable from here
+}
+
+/**
+ * Remove the commit record of `batch` once no marker in `dir` names the
+ * batch (its writer was killed after committing, before its cleanup).
+ */
+async function removeCommitIfUnused(dir: string, batch: string): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || !/^\d{4}-\d{2}-\d{2}__/.test(entry.name)) continue; // not a marker
+    let text: string;
+    try {
+      text = await Deno.readTextFile(`${dir}/${entry.name}`);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue; // resolved meanwhile
+      throw err;
+    }
+    if (parseMarker(text)?.batch === batch) return; // still needed
+  }
+  await removeIfPresent(`${dir}/${batch}${COMMIT_SUFFIX}`);
+}
+
+/**
+ * The size the marker (content `text`, in `pendingDirPath`) cuts its part
+ * back to, or undefined when it cuts nothing: it does not parse (it was being
+ * written, before any append), or its batch is committed.
+ */
+async function uncommittedSize(
+  pendingDirPath: string,
+  text: string,
+): Promise<number | undefined> {
+  const record = parseMarker(text);
+  if (record === undefined) return undefined;
+  if (record.batch === undefined) return record.size;
+  const committed = await exists(`${pendingDirPath}/${record.batch}${COMMIT_SUFFIX}`);
+  return committed ? undefined : record.size;
 }
 
 /**
@@ -552,6 +641,26 @@ async function removeAbandonedBatches(root: string, report: SharedAppendReport):
     } finally {
       file.close();
     }
+  }
+  await removeUnusedCommits(root);
+}
+
+/**
+ * Remove the commit records no marker needs any more (a writer killed after
+ * removing its markers, before its commit record). Written after its
+ * markers, a commit record is only ever needed while one of them is there.
+ */
+async function removeUnusedCommits(root: string): Promise<void> {
+  let names: string[];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // no batch ever ran here
+    throw new WriteError(pendingDir(root), message(err), { cause: err });
+  }
+  for (const name of names) {
+    if (!name.endsWith(COMMIT_SUFFIX)) continue;
+    await removeCommitIfUnused(pendingDir(root), name.slice(0, -COMMIT_SUFFIX.length));
   }
 }
 

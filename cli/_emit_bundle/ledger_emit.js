@@ -37,6 +37,7 @@ import {
   canonicalJson,
   firstKeysWin,
   parseJsonText,
+  randomHex,
   scanJsonText
 } from "./chunk-4TIK27T2.js";
 
@@ -940,8 +941,10 @@ async function readFull(file, buffer) {
 }
 async function writeHeld(root, held, batch) {
   const markers = batch ? held.map((part) => pendingPath(root, dayOfPart(part.path), part.path)) : [];
+  let batchId;
   try {
-    if (batch) await writeMarkers(root, held, markers);
+    if (batch && held.length > 1) batchId = randomHex(8);
+    if (batch) await writeMarkers(root, held, markers, batchId);
     for (const part of held) {
       await part.file.seek(0, Deno.SeekMode.End);
       await writeAll(part.file, part.bytes);
@@ -950,8 +953,10 @@ async function writeHeld(root, held, batch) {
       await part.file.syncData();
     }
     if (batch) {
+      if (batchId !== void 0) await writeCommit(root, batchId);
       for (const marker of markers) await removeIfPresent(marker);
       await syncDir(pendingDir(root));
+      if (batchId !== void 0) await removeIfPresent(commitPath(root, batchId));
     }
   } catch (err) {
     const notUndone = [];
@@ -982,7 +987,7 @@ function dayOfPart(partPath) {
   assert(m !== null, "a shared part lives in a day directory");
   return m[1];
 }
-async function writeMarkers(root, held, markers) {
+async function writeMarkers(root, held, markers, batch) {
   await ensureDirDurable(pendingDir(root));
   for (let i = 0; i < held.length; i++) {
     const file = await openFile(markers[i], {
@@ -990,10 +995,14 @@ async function writeMarkers(root, held, markers) {
       create: true,
       truncate: true
     });
+    const record = batch === void 0 ? {
+      size: held[i].sizeBefore
+    } : {
+      size: held[i].sizeBefore,
+      batch
+    };
     try {
-      await writeAll(file, new TextEncoder().encode(JSON.stringify({
-        size: held[i].sizeBefore
-      })));
+      await writeAll(file, new TextEncoder().encode(JSON.stringify(record)));
       await file.syncData();
     } finally {
       file.close();
@@ -1010,7 +1019,8 @@ async function resolvePending(file, marker) {
     throw err;
   }
   let removed = 0;
-  const size = recordedSize(text);
+  const dir = marker.slice(0, marker.lastIndexOf("/"));
+  const size = await uncommittedSize(dir, text);
   if (size !== void 0) {
     const now = (await file.stat()).size;
     if (now > size) {
@@ -1020,17 +1030,60 @@ async function resolvePending(file, marker) {
     }
   }
   await removeIfPresent(marker);
-  await syncDir(marker.slice(0, marker.lastIndexOf("/")));
+  await syncDir(dir);
+  const batch = parseMarker(text)?.batch;
+  if (size === void 0 && batch !== void 0) await removeCommitIfUnused(dir, batch);
   return removed;
 }
-function recordedSize(text) {
+function parseMarker(text) {
+  let value;
   try {
-    const size = JSON.parse(text).size;
-    return typeof size === "number" && Number.isSafeInteger(size) && size >= 0 ? size : void 0;
+    value = JSON.parse(text);
   } catch (err) {
     if (err instanceof SyntaxError) return void 0;
     throw err;
   }
+  const size = value?.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) return void 0;
+  return typeof value?.batch === "string" ? {
+    size,
+    batch: value.batch
+  } : {
+    size
+  };
+}
+function commitPath(root, batch) {
+  return `${pendingDir(root)}/${batch}${COMMIT_SUFFIX}`;
+}
+var COMMIT_SUFFIX = ".commit";
+async function writeCommit(root, batch) {
+  const file = await openFile(commitPath(root, batch), {
+    write: true,
+    createNew: true
+  });
+  file.close();
+  await syncDir(pendingDir(root));
+}
+async function removeCommitIfUnused(dir, batch) {
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || !/^\d{4}-\d{2}-\d{2}__/.test(entry.name)) continue;
+    let text;
+    try {
+      text = await Deno.readTextFile(`${dir}/${entry.name}`);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue;
+      throw err;
+    }
+    if (parseMarker(text)?.batch === batch) return;
+  }
+  await removeIfPresent(`${dir}/${batch}${COMMIT_SUFFIX}`);
+}
+async function uncommittedSize(pendingDirPath, text) {
+  const record = parseMarker(text);
+  if (record === void 0) return void 0;
+  if (record.batch === void 0) return record.size;
+  const committed = await exists(`${pendingDirPath}/${record.batch}${COMMIT_SUFFIX}`);
+  return committed ? void 0 : record.size;
 }
 async function removeAbandonedBatches(root, report) {
   for (const { day, part, marker } of await pendingBatches(root)) {
@@ -1060,6 +1113,22 @@ async function removeAbandonedBatches(root, report) {
     } finally {
       file.close();
     }
+  }
+  await removeUnusedCommits(root);
+}
+async function removeUnusedCommits(root) {
+  let names;
+  try {
+    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw new WriteError(pendingDir(root), message(err), {
+      cause: err
+    });
+  }
+  for (const name of names) {
+    if (!name.endsWith(COMMIT_SUFFIX)) continue;
+    await removeCommitIfUnused(pendingDir(root), name.slice(0, -COMMIT_SUFFIX.length));
   }
 }
 async function pendingBatches(root) {

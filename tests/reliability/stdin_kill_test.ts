@@ -16,6 +16,7 @@ const BATCH_LINES = 20_000;
 const PAD_CHARS = 3_000;
 /** Fresh roots tried until one kill lands inside the append (the write is fast). */
 const ATTEMPTS_MAX = 6;
+const BATCH_COMMIT_CHILD = new URL("./_batch_commit_child.ts", import.meta.url).pathname;
 
 async function partText(root: string): Promise<string> {
   let text = "";
@@ -158,6 +159,38 @@ Deno.test("emit: a dead batch's marker on another day's part is resolved by the 
     ]);
     equal(r.code, 0, r.stderr);
     equal(await Deno.readTextFile(join(day, "emit-000001.jsonl")), first);
+    equal([...Deno.readDirSync(join(root, "events", ".pending"))].length, 0);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+// A batch on two days' parts records a marker per part and removes them one by one once its
+// lines are durable: a kill between the two removals must not leave the first day's lines
+// kept and the second day's cut (an audit: half a batch that was never acknowledged).
+Deno.test("emit --stdin: a two-day batch killed between its markers' removals stays whole", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-stdin-commit-" });
+  try {
+    const child = await new Deno.Command(Deno.execPath(), {
+      args: denoScriptArgs(BATCH_COMMIT_CHILD, [root]),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(child.signal, "SIGKILL", new TextDecoder().decode(child.stderr));
+    const batchLines = async () =>
+      (await partText(root)).split("\n").filter((l) => l.includes('"run_id":"b"')).length;
+    equal(await batchLines(), 2, "both lines were durable before the kill");
+    // A rebuild reads each part up to its marker, if that marker still cuts.
+    const indexed = await indexedCounts(root);
+    ok(indexed === "2 events, 0 errors" || indexed === "0 events, 0 errors", indexed);
+    const next = await runLedger([
+      ...["emit", "--root", root, "--event-type", "run.started", "--run-id", "n"],
+      ...["--timestamp-ms", String(Date.UTC(2026, 0, 2, 13))],
+    ]);
+    equal(next.code, 0, next.stderr);
+    const kept = await batchLines();
+    ok(kept === 0 || kept === 2, `${kept} of the batch's 2 lines kept: all or nothing`);
+    equal(await indexedCounts(root), `${kept + 1} events, 0 errors`);
     equal([...Deno.readDirSync(join(root, "events", ".pending"))].length, 0);
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -44,6 +44,8 @@ export interface DurableFile {
   truncate(size?: number): Promise<void>;
   /** Take an advisory lock (flock), waiting for it. */
   lock(exclusive?: boolean): Promise<void>;
+  /** Take an advisory lock (flock) if it is free: false when another holds it. */
+  tryLock(exclusive?: boolean): Promise<boolean>;
   /** Release the advisory lock. */
   unlock(): Promise<void>;
   /** Stat the open file. */

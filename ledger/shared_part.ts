@@ -61,6 +61,15 @@ import {
 
 /** Most shared parts one day's append walks past (all full) before giving up. */
 export const SHARED_PART_ATTEMPTS_MAX = 1000;
+/**
+ * Longest a shared append waits for a part's lock by default, in ms: a
+ * holder appends one batch and syncs it, so a lock held this long belongs to
+ * a stopped or hung process (SIGSTOP, a frozen container), and every emit
+ * and tag behind it would otherwise wait without a word for as long.
+ */
+export const LOCK_WAIT_MS_MAX_DEFAULT = 60_000;
+/** Longest pause between two attempts to take a busy part's lock, in ms. */
+const LOCK_POLL_MS_MAX = 20;
 /** Most times one shared part is opened again because it was removed or replaced while locking. */
 const SHARED_PART_REOPENS_MAX = 100;
 /** Bytes read per step while looking back for the last newline of a torn tail. */
@@ -70,6 +79,8 @@ const TAIL_SCAN_BYTES = 64 * 1024;
 export interface SharedAppendOptions {
   /** Move on to the next shared part before a write would pass this size, in bytes. @default {100 * 1024 * 1024} */
   partBytesMax?: number;
+  /** Give up (nothing written) when a part's lock is not free within this long, in ms. @default {60_000} */
+  lockWaitMsMax?: number;
 }
 
 /** What {@linkcode appendShared} did, for tests and the bench. */
@@ -113,17 +124,20 @@ export async function appendShared(
   options: SharedAppendOptions = {},
 ): Promise<SharedAppendReport> {
   assert(events.length === lines.length, "one encoded line per event");
-  const partBytesMax = options.partBytesMax ?? PART_BYTES_MAX_DEFAULT;
+  const limits = {
+    partBytesMax: options.partBytesMax ?? PART_BYTES_MAX_DEFAULT,
+    lockWaitMsMax: options.lockWaitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT,
+  };
   const byDay = groupByDay(events, lines);
   const days = [...byDay.keys()].sort(); // lock order: never a deadlock between two batches
   await prepareRoot(root, days);
   const report: SharedAppendReport = { paths: [], tornBytesRepaired: 0, abandonedBytesRemoved: 0 };
-  await removeAbandonedBatches(root, report); // before taking any lock: never a deadlock
+  await removeAbandonedBatches(root, report, limits.lockWaitMsMax); // before taking any lock
   const held: Locked[] = [];
   try {
     for (const day of days) {
       const bytes = byDay.get(day)!;
-      const locked = await lockPartFor(root, day, bytes.length, partBytesMax, report);
+      const locked = await lockPartFor(root, day, bytes.length, limits, report);
       held.push({ ...locked, bytes });
     }
     await writeHeld(root, held, lines.length > 1);
@@ -211,14 +225,15 @@ async function lockPartFor(
   root: string,
   day: string,
   size: number,
-  partBytesMax: number,
+  limits: { partBytesMax: number; lockWaitMsMax: number },
   report: SharedAppendReport,
 ): Promise<Omit<Locked, "bytes">> {
+  const { partBytesMax } = limits;
   const dir = dayDir(root, day);
   let seq = await newestSeq(dir);
   for (let attempt = 0; attempt < SHARED_PART_ATTEMPTS_MAX; attempt++, seq++) {
     const path = `${dir}/${sharedPartFileName(seq)}`;
-    const file = await lockShared(path); // exclusive: the only appender of this part from here
+    const file = await lockShared(path, limits.lockWaitMsMax); // exclusive: the only appender of this part from here
     try {
       report.abandonedBytesRemoved += await resolvePending(file, pendingPath(root, day, path));
       const info = await file.stat();
@@ -252,14 +267,15 @@ async function lockPartFor(
  * `rm` or a `sed -i` of the part, and none was in the log). Such a file is
  * let go and the path opened again.
  */
-async function lockShared(path: string): Promise<DurableFile> {
+async function lockShared(path: string, waitMsMax: number): Promise<DurableFile> {
   for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
     const file = await openShared(path);
     try {
-      await file.lock(true);
+      await lockWithin(file, path, waitMsMax);
       if (await namesFile(path, file)) return file;
     } catch (err) {
       file.close();
+      if (err instanceof WriteError) throw err;
       throw new WriteError(path, message(err), { cause: err });
     }
     file.close(); // removed or replaced while we waited: lock what the path names now
@@ -268,6 +284,27 @@ async function lockShared(path: string): Promise<DurableFile> {
     path,
     `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`,
   );
+}
+
+/**
+ * Take `file`'s exclusive lock, waiting at most `waitMsMax` for it; then
+ * throw a `WriteError` that says a process holds it (an audit: with the
+ * holder stopped, every emit behind it waited without a word, forever).
+ */
+async function lockWithin(file: DurableFile, path: string, waitMsMax: number): Promise<void> {
+  const startMs = performance.now();
+  let pauseMs = 1;
+  while (!(await file.tryLock(true))) {
+    if (performance.now() - startMs >= waitMsMax) {
+      throw new WriteError(
+        path,
+        `another process has held its lock for ${waitMsMax} ms (a stopped or hung ` +
+          "ledger emit or tag? the lock is released when that process ends); nothing was written",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
+  }
 }
 
 /** Whether `path` names the open `file` (same device and inode); false when it is gone. */
@@ -618,7 +655,11 @@ async function uncommittedSize(
  * a live writer to finish (which removes its own). Called before this
  * process holds any lock.
  */
-async function removeAbandonedBatches(root: string, report: SharedAppendReport): Promise<void> {
+async function removeAbandonedBatches(
+  root: string,
+  report: SharedAppendReport,
+  lockWaitMsMax: number,
+): Promise<void> {
   for (const { day, part, marker } of await pendingBatches(root)) {
     const partPath = `${dayDir(root, day)}/${part}`;
     let file: DurableFile;
@@ -634,9 +675,10 @@ async function removeAbandonedBatches(root: string, report: SharedAppendReport):
       continue;
     }
     try {
-      await file.lock(true);
+      await lockWithin(file, partPath, lockWaitMsMax);
       report.abandonedBytesRemoved += await resolvePending(file, marker);
     } catch (err) {
+      if (err instanceof WriteError) throw err;
       throw new WriteError(partPath, message(err), { cause: err });
     } finally {
       file.close();

@@ -714,11 +714,16 @@ async function exists(path, options = {}) {
 
 // ledger/shared_part.ts
 var SHARED_PART_ATTEMPTS_MAX = 1e3;
+var LOCK_WAIT_MS_MAX_DEFAULT = 6e4;
+var LOCK_POLL_MS_MAX = 20;
 var SHARED_PART_REOPENS_MAX = 100;
 var TAIL_SCAN_BYTES = 64 * 1024;
 async function appendShared(root, events, lines, options = {}) {
   assert(events.length === lines.length, "one encoded line per event");
-  const partBytesMax = options.partBytesMax ?? PART_BYTES_MAX_DEFAULT;
+  const limits = {
+    partBytesMax: options.partBytesMax ?? PART_BYTES_MAX_DEFAULT,
+    lockWaitMsMax: options.lockWaitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT
+  };
   const byDay = groupByDay(events, lines);
   const days = [
     ...byDay.keys()
@@ -729,12 +734,12 @@ async function appendShared(root, events, lines, options = {}) {
     tornBytesRepaired: 0,
     abandonedBytesRemoved: 0
   };
-  await removeAbandonedBatches(root, report);
+  await removeAbandonedBatches(root, report, limits.lockWaitMsMax);
   const held = [];
   try {
     for (const day of days) {
       const bytes = byDay.get(day);
-      const locked = await lockPartFor(root, day, bytes.length, partBytesMax, report);
+      const locked = await lockPartFor(root, day, bytes.length, limits, report);
       held.push({
         ...locked,
         bytes
@@ -809,12 +814,13 @@ async function prepareRoot(root, days) {
     }
   }
 }
-async function lockPartFor(root, day, size, partBytesMax, report) {
+async function lockPartFor(root, day, size, limits, report) {
+  const { partBytesMax } = limits;
   const dir = dayDir(root, day);
   let seq = await newestSeq(dir);
   for (let attempt = 0; attempt < SHARED_PART_ATTEMPTS_MAX; attempt++, seq++) {
     const path = `${dir}/${sharedPartFileName(seq)}`;
-    const file = await lockShared(path);
+    const file = await lockShared(path, limits.lockWaitMsMax);
     try {
       report.abandonedBytesRemoved += await resolvePending(file, pendingPath(root, day, path));
       const info = await file.stat();
@@ -841,14 +847,15 @@ async function lockPartFor(root, day, size, partBytesMax, report) {
   }
   throw new WriteError(dir, `no shared part with room after ${SHARED_PART_ATTEMPTS_MAX} attempts`);
 }
-async function lockShared(path) {
+async function lockShared(path, waitMsMax) {
   for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
     const file = await openShared(path);
     try {
-      await file.lock(true);
+      await lockWithin(file, path, waitMsMax);
       if (await namesFile(path, file)) return file;
     } catch (err) {
       file.close();
+      if (err instanceof WriteError) throw err;
       throw new WriteError(path, message(err), {
         cause: err
       });
@@ -856,6 +863,17 @@ async function lockShared(path) {
     file.close();
   }
   throw new WriteError(path, `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`);
+}
+async function lockWithin(file, path, waitMsMax) {
+  const startMs = performance.now();
+  let pauseMs = 1;
+  while (!await file.tryLock(true)) {
+    if (performance.now() - startMs >= waitMsMax) {
+      throw new WriteError(path, `another process has held its lock for ${waitMsMax} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends); nothing was written`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
+  }
 }
 async function namesFile(path, file) {
   const held = await file.stat();
@@ -1085,7 +1103,7 @@ async function uncommittedSize(pendingDirPath, text) {
   const committed = await exists(`${pendingDirPath}/${record.batch}${COMMIT_SUFFIX}`);
   return committed ? void 0 : record.size;
 }
-async function removeAbandonedBatches(root, report) {
+async function removeAbandonedBatches(root, report, lockWaitMsMax) {
   for (const { day, part, marker } of await pendingBatches(root)) {
     const partPath = `${dayDir(root, day)}/${part}`;
     let file;
@@ -1104,9 +1122,10 @@ async function removeAbandonedBatches(root, report) {
       continue;
     }
     try {
-      await file.lock(true);
+      await lockWithin(file, partPath, lockWaitMsMax);
       report.abandonedBytesRemoved += await resolvePending(file, marker);
     } catch (err) {
+      if (err instanceof WriteError) throw err;
       throw new WriteError(partPath, message(err), {
         cause: err
       });

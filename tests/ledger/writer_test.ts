@@ -358,6 +358,7 @@ function fullDiskFs(): DurableFsOps {
         sync: () => file.sync(),
         truncate: (s) => file.truncate(s),
         lock: (e) => file.lock(e),
+        tryLock: (e) => file.tryLock(e),
         unlock: () => file.unlock(),
         stat: () => file.stat(),
         close: () => file.close(),

@@ -335,6 +335,10 @@ class FaultFile implements DurableFile {
     this.#layer.tick();
     return this.#file.lock(exclusive);
   }
+  tryLock(exclusive?: boolean): Promise<boolean> {
+    this.#layer.tick();
+    return this.#file.tryLock(exclusive);
+  }
   unlock(): Promise<void> {
     return this.#file.unlock();
   }

@@ -15,6 +15,9 @@ import { exists } from "../../ledger/exists.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { listParts, readPartFile } from "../../ledger/reader.ts";
 import { dayDir, dayOf, schemaPath, sharedPartFileName } from "../../ledger/paths.ts";
+import { appendShared } from "../../ledger/shared_part.ts";
+import { completeEvent, encodeEventLine } from "../../ledger/events.ts";
+import { WriteError } from "../../ledger/errors.ts";
 import {
   CLI_PATH,
   denoScriptArgs,
@@ -222,4 +225,35 @@ Deno.test("shared part: emits waiting on the lock while the part is removed or r
       });
     });
   }
+});
+
+Deno.test("shared part: an append gives up, writing nothing, when the lock holder never lets go", async () => {
+  await withTempDir(async (root) => {
+    const event = completeEvent({ event_type: "run.started", run_id: "r1" });
+    await appendShared(root, [event], [encodeEventLine(event)]);
+    const path = join(dayDir(root, dayOf(event.timestamp_ms)), sharedPartFileName(1));
+    const before = await Deno.readFile(path);
+    // A holder that never releases (a stopped process): another open file description.
+    const holder = await Deno.open(path, { read: true, write: true });
+    try {
+      await holder.lock(true);
+      const next = completeEvent({ event_type: "run.started", run_id: "r2" });
+      const HOLDER_STOPPED_MS = 10_000; // how long the test waits for the append to give up
+      const gaveUp = appendShared(root, [next], [encodeEventLine(next)], { lockWaitMsMax: 300 })
+        .then(() => "written", (err: unknown) => err);
+      const answer = await Promise.race([
+        gaveUp,
+        new Promise((resolve) => setTimeout(() => resolve("still waiting"), HOLDER_STOPPED_MS)),
+      ]);
+      assert.ok(answer instanceof WriteError, `the append answered ${String(answer)}`);
+      assert.match(
+        answer.message,
+        /^Cannot write [^:]+: another process has held its lock for 300 ms/,
+      );
+      assert.ok(answer.message.includes(path), answer.message);
+      assert.deepEqual(await Deno.readFile(path), before, "nothing written");
+    } finally {
+      holder.close();
+    }
+  });
 });

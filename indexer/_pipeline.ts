@@ -21,12 +21,18 @@ import {
   FIND_STAGE_DUP_IDS_SQL,
   INSERT_NEW_STAGE_EVENTS_SQL,
   INSERT_STAGE_ERRORS_SQL,
+  LONG_LINE_BYTES,
+  LONG_LINE_SLICES_SQL,
+  LONG_LINES_SLICE_BYTES,
   MARK_INVALID_UTF8_SQL,
   MERGE_INGEST_FILES_SQL,
   MERGE_STAGE_EVENTS_SQL,
   SPLIT_LINES_SQL,
+  SPLIT_LONG_LINES_SQL,
   STAGE_COUNTS_SQL,
   STAGE_LINES_SQL,
+  STAGE_LONG_SLICE_SQL,
+  STAGE_LONGEST_LINE_SQL,
 } from "./schema.ts";
 
 const DROP_STAGE_LINES_SQL = "DROP TABLE IF EXISTS stage_lines";
@@ -99,9 +105,11 @@ export async function ingest(
   const total: IngestCounts = { lines: 0, events: 0, errors: 0 };
   const totalBytes = entries.reduce((n, e) => n + e.readBytes, 0);
   let doneBytes = 0;
-  for (const batch of batches(entries, options.batchBytes ?? STAGE_BYTES_MAX)) {
+  const batchBytes = options.batchBytes ?? STAGE_BYTES_MAX;
+  const sliceBytes = Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8)));
+  for (const batch of batches(entries, batchBytes)) {
     options.signal?.throwIfAborted();
-    const counts = await ingestBatch(conn, batch, stagingDir, options.deferDedup);
+    const counts = await ingestBatch(conn, batch, stagingDir, options.deferDedup, sliceBytes);
     total.lines += counts.lines;
     total.events += counts.events;
     total.errors += counts.errors;
@@ -147,16 +155,17 @@ async function ingestBatch(
   batch: ScanEntry[],
   stagingDir: string,
   deferDedup: boolean,
+  sliceBytes: number,
 ): Promise<IngestCounts> {
   let invalid: InvalidLines = { files: [], lines: [] };
   try {
-    await stageLines(conn, batch);
+    await stageLines(conn, batch, sliceBytes);
   } catch (err) {
     if (!isUtf8Error(err)) throw err;
     // Rare path: some file is not UTF-8. Copy those files with their bad lines
     // made readable (same byte length, so offsets stay right) and mark the lines.
     invalid = await sanitizeFiles(batch, stagingDir);
-    await stageLines(conn, batch, new Set(invalid.files));
+    await stageLines(conn, batch, sliceBytes, new Set(invalid.files));
     const marks = invalid.files.map((file, i) => ({ file, line: invalid.lines[i] }));
     await exec(conn, MARK_INVALID_UTF8_SQL, [JSON.stringify(marks)]);
   }
@@ -180,10 +189,14 @@ async function ingestBatch(
   };
 }
 
-/** Stage `batch`; lines of the files in `keepRaw` keep their text (they may be marked bad). */
+/**
+ * Stage `batch`; lines of the files in `keepRaw` keep their text (they may be
+ * marked bad). Long lines are checked in slices of `sliceBytes`.
+ */
 async function stageLines(
   conn: DuckDBConnection,
   batch: ScanEntry[],
+  sliceBytes: number,
   keepRaw: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   const scanFiles = batch.map((e) => ({
@@ -197,8 +210,32 @@ async function stageLines(
   }));
   await exec(conn, CREATE_SCAN_FILES_SQL, [JSON.stringify(scanFiles)]);
   await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => e.readPath) }]);
-  await exec(conn, STAGE_LINES_SQL);
+  const [{ longest }] = await rows(conn, STAGE_LONGEST_LINE_SQL);
+  if (Number(longest) <= LONG_LINE_BYTES) await exec(conn, STAGE_LINES_SQL);
+  else await checkLongLinesApart(conn, sliceBytes);
   await exec(conn, DROP_STAGE_LINES_SQL); // the stage has what is needed: free the text
+}
+
+/**
+ * {@linkcode STAGE_LINES_SQL} over `stage_lines` when some line is longer
+ * than {@linkcode LONG_LINE_BYTES}: the shorter lines in one statement, the
+ * longer ones in slices of `sliceBytes`, into one
+ * `stage`. Bounds what DuckDB holds while it checks a vector of long lines.
+ */
+async function checkLongLinesApart(conn: DuckDBConnection, sliceBytes: number): Promise<void> {
+  await exec(conn, SPLIT_LONG_LINES_SQL, [sliceBytes]);
+  await exec(conn, STAGE_LINES_SQL);
+  await exec(conn, "CREATE OR REPLACE TEMP TABLE stage_checked AS SELECT * FROM stage");
+  for (const { slice } of await rows(conn, LONG_LINE_SLICES_SQL)) {
+    await exec(conn, STAGE_LONG_SLICE_SQL, [Number(slice)]);
+    await exec(conn, STAGE_LINES_SQL);
+    await exec(conn, "INSERT INTO stage_checked SELECT * FROM stage");
+  }
+  await exec(conn, [
+    "CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM stage_checked",
+    "DROP TABLE stage_checked",
+    "DROP TABLE stage_long_lines",
+  ]);
 }
 
 function isUtf8Error(err: unknown): boolean {

@@ -982,9 +982,54 @@ export const KEEP_LIVENESS_SQL =
     '[{"host": "VARCHAR", "pid": "BIGINT", "alive": "BOOLEAN", "checked_at_ms": "BIGINT",
       "started_at_ms": "BIGINT"}]'), recursive := true))`;
 
+/**
+ * Lines longer than this go through the check of {@linkcode STAGE_LINES_SQL}
+ * in slices of at most {@linkcode LONG_LINES_SLICE_BYTES}, apart from the
+ * others. DuckDB checks a vector of 2048 rows at a time and holds several
+ * copies of each row's text while it does (the line, its parsed fields,
+ * the JSON text of each object field, the event): 53 lines of 900 KB in one
+ * vector ran a rebuild out of its default 732 MiB (an audit: 150 such lines,
+ * a valid log of 135 MB, could not be indexed). Below this length a vector
+ * holds at most 16 MiB of lines.
+ */
+export const LONG_LINE_BYTES = 8 * 1024;
+/**
+ * Most bytes of long lines checked by one statement (one line more at
+ * most), and an eighth of a batch when that is less: a slice of 16 MiB of
+ * 900 KB lines still ran out of the smallest memory limit (128MB, whose
+ * batch is 16 MiB).
+ */
+export const LONG_LINES_SLICE_BYTES = 16 * 1024 * 1024;
+
+/** The length of the longest line of `stage_lines`, in bytes (0 when none). */
+export const STAGE_LONGEST_LINE_SQL =
+  "SELECT coalesce(max(strlen(raw)), 0)::BIGINT AS longest FROM stage_lines";
+
+/**
+ * Move the long lines of `stage_lines` to `stage_long_lines`, numbered in
+ * slices (`slice`) of about `$1` bytes; every check of a line reads that
+ * line alone, so slicing changes no verdict.
+ */
+export const SPLIT_LONG_LINES_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE stage_long_lines AS
+  SELECT *, ((sum(strlen(raw)) OVER (ORDER BY file, line ROWS UNBOUNDED PRECEDING))
+    - strlen(raw)) // $1::BIGINT AS slice
+  FROM stage_lines WHERE strlen(raw) > ${LONG_LINE_BYTES}`,
+  `DELETE FROM stage_lines WHERE strlen(raw) > ${LONG_LINE_BYTES}`,
+];
+
+/** The slices of `stage_long_lines`, in order. */
+export const LONG_LINE_SLICES_SQL = "SELECT DISTINCT slice FROM stage_long_lines ORDER BY slice";
+
+/** Put the long lines of slice `$1` in `stage_lines` (for {@linkcode STAGE_LINES_SQL}). */
+export const STAGE_LONG_SLICE_SQL = `CREATE OR REPLACE TEMP TABLE stage_lines AS
+  SELECT * EXCLUDE (slice) FROM stage_long_lines WHERE slice = $1`;
+
 /** Drop the temp tables of a pipeline run. */
 export const DROP_TEMP_SQL: readonly string[] = [
   "stage_lines",
+  "stage_long_lines",
+  "stage_checked",
   "stage",
   "dup_ids",
   "candidates",

@@ -64,6 +64,7 @@ import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
 import { sameEventKey } from "./run_lookup.ts";
 import { ANNOTATION_EVENT_TYPES } from "./field_rules.ts";
 import { idFingerprint, IdFingerprints } from "./_id_fingerprints.ts";
+import { acknowledgedSize } from "./shared_part.ts";
 
 /** Most findings of one kind kept in a report (counts are always complete). */
 export const FINDINGS_LISTED_MAX = 1000;
@@ -260,29 +261,50 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
   const futureAfterMs = nowMs + FUTURE_TIMESTAMP_TOLERANCE_MS;
   const layout = await listLayout(root);
   let scan = new Scan(listedMax, futureAfterMs);
-  await scanLog(scan, layout);
+  await scanLog(root, scan, layout);
   const candidates = scan.repeatedFingerprints();
   if (candidates.size > 0) {
     // Some fingerprint repeats: read again, holding only those ids, to find which repeat.
     scan = new Scan(listedMax, futureAfterMs, candidates);
-    await scanLog(scan, layout);
+    await scanLog(root, scan, layout);
   }
   if (scan.hasDuplicates) await rereadDuplicates(scan, layout);
   return scan.finish(root, strict, layout.ignored);
 }
 
-/** One read of every part file the layout lists, into `scan`. */
-async function scanLog(scan: Scan, layout: Layout): Promise<void> {
+/**
+ * One read of every part file the layout lists, into `scan`. The lines of a
+ * batch whose writer died before acknowledging it (past the size its marker
+ * recorded) are not the log's, as for the index (`acknowledgedSize`): the
+ * next `ledger emit` cuts them. They are counted apart, in a warning.
+ */
+async function scanLog(root: string, scan: Scan, layout: Layout): Promise<void> {
   scan.warnings.push(...layout.warnings);
+  const unacknowledged = { lines: 0, first: undefined as Where | undefined };
   for (const { day, parts } of layout.days) {
     const report = scan.startDay(day);
     for (const part of parts) {
       report.files += 1;
       report.bytes += part.sizeBytes;
+      const acknowledged = await acknowledgedSize(root, day, part.path, part.sizeBytes);
+      const cutAt = acknowledged < part.sizeBytes ? acknowledged : Infinity;
       for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
+        if (record.offset >= cutAt) {
+          unacknowledged.lines += 1;
+          unacknowledged.first ??= { file: record.file, line: record.line };
+          continue;
+        }
         scan.add(report, record);
       }
     }
+  }
+  const first = unacknowledged.first;
+  if (first !== undefined) {
+    scan.warnings.push(
+      `${plural(unacknowledged.lines, "line")} of a batch whose writer died before ` +
+        `acknowledging it, not counted (first at ${first.file}:${first.line}; the index does ` +
+        "not read them either, and the next ledger emit removes them)",
+    );
   }
 }
 

@@ -1,0 +1,63 @@
+/**
+ * `verify` counted the lines of a batch whose writer died before
+ * acknowledging it (`ledger emit --stdin` killed mid-batch) as events, and
+ * called the log sound, while the index reads a shared part only up to the
+ * size the batch's marker recorded (the writer audit: verify 3 events, the
+ * index 1). Those lines are now left out of verify's counts too, and said
+ * in one warning.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { verifyLog } from "../../ledger/verify.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { withTempDir } from "./_helpers.ts";
+
+const DAY = "2026-01-20";
+const T0 = Date.UTC(2026, 0, 20, 12);
+
+function line(runId: string, n: number): string {
+  return JSON.stringify({
+    event_type: "run.noted",
+    event_id: `${runId}-${n}`,
+    timestamp_ms: T0 + n,
+    run_id: runId,
+    schema_version: 1,
+    note: "n",
+  });
+}
+
+Deno.test("verify leaves out a dead batch's lines, as the index does", async () => {
+  await withTempDir(async (root) => {
+    const dir = join(root, "events", `day=${DAY}`);
+    await Deno.mkdir(dir, { recursive: true });
+    const part = join(dir, "emit-000001.jsonl");
+    await Deno.writeTextFile(part, line("acked", 1) + "\n");
+    const acknowledged = (await Deno.stat(part)).size;
+    // A batch recorded the part's size, appended two lines and part of a third, and died.
+    await Deno.mkdir(join(root, "events", ".pending"));
+    await Deno.writeTextFile(
+      join(root, "events", ".pending", `${DAY}__emit-000001.jsonl.size`),
+      JSON.stringify({ size: acknowledged }),
+    );
+    await Deno.writeTextFile(part, `${line("dead", 2)}\n${line("dead", 3)}\n{"event_`, {
+      append: true,
+    });
+
+    const report = await verifyLog(root);
+    assert.equal(report.totals.events, 1);
+    assert.equal(report.totals.lines, 1);
+    assert.equal(report.totals.torn, 0, "the torn tail is the dead batch's");
+    assert.equal(report.totals.runs, 1);
+    const said = report.warnings.filter((w) => w.includes("whose writer died"));
+    assert.equal(said.length, 2, report.warnings.join("\n")); // the marker, and its lines
+    assert.match(
+      said.join("\n"),
+      /3 lines of a batch .* \(first at day=2026-01-20\/emit-000001\.jsonl:2;/,
+    );
+
+    const indexed = await rebuildIndex(root, {});
+    assert.equal(indexed.events, report.totals.events);
+  });
+});

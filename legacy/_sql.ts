@@ -50,7 +50,8 @@ export type ColumnKind = "id" | "text" | "ms" | "json";
 /**
  * The expression that reads column `name` of DuckDB type `dataType` as the
  * kind dual mode wants: milliseconds as BIGINT (a TIMESTAMP becomes its epoch
- * milliseconds), JSON as its text, text as VARCHAR. `name` must come from
+ * milliseconds; a VARCHAR time stays text for the reader to parse), JSON as its text, text as
+ * VARCHAR. `name` must come from
  * {@linkcode LEGACY_RUNS_COLUMNS} or {@linkcode LEGACY_STATUS_COLUMNS}.
  */
 export function columnExpression(name: string, dataType: string, kind: ColumnKind): string {
@@ -59,6 +60,9 @@ export function columnExpression(name: string, dataType: string, kind: ColumnKin
   const col = `"${name}"`;
   if (kind === "ms") {
     if (type.startsWith("TIMESTAMP") || type === "DATE") return `epoch_ms(${col}) AS ${col}`;
+    // Text stays text: the reader parses epoch digits and ISO instants alike (no offset = UTC,
+    // whatever the machine's zone) and names what is no time; a cast made both NULL unheard.
+    if (type === "VARCHAR") return `CAST(${col} AS VARCHAR) AS ${col}`;
     return `TRY_CAST(${col} AS BIGINT) AS ${col}`;
   }
   if (kind === "json") {

@@ -7,6 +7,7 @@
  * @module
  */
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
+import { InstantFormatError, parseInstant } from "../indexer/query/time.ts";
 import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import {
   columnExpression,
@@ -79,7 +80,10 @@ export interface LegacyRow {
   run_id: string;
   /** `runs_d.run_type`. */
   run_type: string | null;
-  /** `runs_d.created_at_ms` (a TIMESTAMP column is read as its epoch ms). */
+  /**
+   * `runs_d.created_at_ms` (a TIMESTAMP column is read as its epoch ms; text as epoch digits
+   * or an ISO instant, UTC when it has no offset).
+   */
   created_at_ms: number | null;
   /** `runs_d.config` as JSON text. */
   config: string | null;
@@ -243,6 +247,7 @@ async function readLegacyTables(
   }
   warnings.push(...missingColumnsWarning(path, "runs_d", defs, RUNS_KINDS));
   const defRows = await selectLegacy(connection, "runs_d", defs, RUNS_KINDS, filter);
+  warnings.push(...unreadableTimesWarnings(path, "runs_d", defRows, RUNS_KINDS));
   const stats = columns.get("runs_status");
   let statusRows: Row[] = [];
   if (!stats?.has("run_id")) {
@@ -252,6 +257,7 @@ async function readLegacyTables(
   } else {
     warnings.push(...missingColumnsWarning(path, "runs_status", stats, STATUS_KINDS));
     statusRows = await selectLegacy(connection, "runs_status", stats, STATUS_KINDS, filter);
+    warnings.push(...unreadableTimesWarnings(path, "runs_status", statusRows, STATUS_KINDS));
   }
   const rows = joinLegacy(defRows, statusRows);
   const unidentified = {
@@ -515,10 +521,57 @@ function ms(v: unknown): number | null {
   let n: number;
   if (typeof v === "bigint") n = Number(v);
   else if (v instanceof Date) n = v.getTime();
+  else if (typeof v === "string") n = textMs(v);
   else n = Number(v);
   if (!Number.isFinite(n)) return null;
   n = Math.trunc(n);
   return Math.abs(n) <= TIMESTAMP_MS_MAX ? n : null;
+}
+
+/**
+ * A time held as text: epoch milliseconds in digits, or an ISO date or instant read as
+ * `--since` reads one (no offset = UTC). `NaN` for empty text and for text that is no time.
+ */
+function textMs(v: string): number {
+  const trimmed = v.trim();
+  if (trimmed === "") return NaN;
+  const n = Number(trimmed);
+  if (Number.isFinite(n)) return n;
+  try {
+    return parseInstant(trimmed);
+  } catch (err) {
+    if (err instanceof InstantFormatError) return NaN;
+    throw err;
+  }
+}
+
+/**
+ * A warning per time column of `table` naming values that are there and are no time (read as
+ * NULL): a completed run timed in text it cannot read shows as pending, and the backfill
+ * leaves its completion out.
+ */
+function unreadableTimesWarnings(
+  path: string,
+  table: string,
+  rows: Row[],
+  kinds: Record<string, ColumnKind>,
+): string[] {
+  const warnings: string[] = [];
+  for (const [name, kind] of Object.entries(kinds)) {
+    if (kind !== "ms") continue;
+    const bad = rows.filter((r) => {
+      const v = r[name];
+      if (v === null || v === undefined) return false;
+      return !(typeof v === "string" && v.trim() === "") && ms(v) === null;
+    });
+    if (bad.length === 0) continue;
+    warnings.push(
+      `Legacy table ${LEGACY_SCHEMA}.${table} in ${path} has ${bad.length} value(s) of ${name} ` +
+        `that are not a time (such as ${JSON.stringify(String(bad[0][name]))}): read as NULL, ` +
+        `so their runs may show the wrong status`,
+    );
+  }
+  return warnings;
 }
 
 function text(v: unknown): string | null {

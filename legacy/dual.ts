@@ -667,7 +667,10 @@ export async function answerForRun(
   const run = runs.find((r) => r.run_id === runId) ?? null;
   if (run !== null || runId === "") return { source: run?.source ?? null, run, warnings };
   // Not a run id of either store: a unique prefix of one (SPEC 11), whichever store has it.
-  const { legacy, index } = await readBoth({ runIdPrefix: runId }, options);
+  const prefixed = await readBoth({ runIdPrefix: runId }, options);
+  const { legacy, index } = prefixed;
+  // A store the prefix could not be looked up in says why, not only that the run is unknown.
+  for (const w of prefixed.warnings) if (!warnings.includes(w)) warnings.push(w);
   const ids = [...new Set([...legacy, ...index].map((r) => r.run_id))].sort();
   if (ids.length > 1) {
     throw new AmbiguousRunError(

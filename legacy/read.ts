@@ -199,11 +199,16 @@ export interface ReadFilter {
   runIdPrefix?: string;
 }
 
-/** The WHERE clause and its values of `filter` over `column` (empty when no filter). */
+/**
+ * The WHERE clause and its values of `filter` over `column` (empty when no filter). The id is
+ * compared as text, as it is listed: a legacy file may keep ids in a numeric column, where
+ * `starts_with` failed (so `show PREFIX` missed the run) and `= '04217'` matched run 4217.
+ */
 function filterSql(filter: ReadFilter, column: string): { sql: string; values: string[] } {
-  if (filter.runId !== undefined) return { sql: ` WHERE ${column} = ?`, values: [filter.runId] };
+  const id = `CAST(${column} AS VARCHAR)`;
+  if (filter.runId !== undefined) return { sql: ` WHERE ${id} = ?`, values: [filter.runId] };
   if (filter.runIdPrefix !== undefined) {
-    return { sql: ` WHERE starts_with(${column}, ?)`, values: [filter.runIdPrefix] };
+    return { sql: ` WHERE starts_with(${id}, ?)`, values: [filter.runIdPrefix] };
   }
   return { sql: "", values: [] };
 }

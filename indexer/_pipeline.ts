@@ -209,7 +209,7 @@ async function stageLines(
     keep_raw: keepRaw.has(e.file),
   }));
   await exec(conn, CREATE_SCAN_FILES_SQL, [JSON.stringify(scanFiles)]);
-  await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => e.readPath) }]);
+  await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => literalGlob(e.readPath)) }]);
   const [{ longest }] = await rows(conn, STAGE_LONGEST_LINE_SQL);
   if (Number(longest) <= LONG_LINE_BYTES) await exec(conn, STAGE_LINES_SQL);
   else await checkLongLinesApart(conn, sliceBytes);
@@ -236,6 +236,25 @@ async function checkLongLinesApart(conn: DuckDBConnection, sliceBytes: number): 
     "DROP TABLE stage_checked",
     "DROP TABLE stage_long_lines",
   ]);
+}
+
+/**
+ * `path` as a DuckDB glob that matches only itself. DuckDB's file readers
+ * take every path as a pattern: a part named `a[1].jsonl` read `a1.jsonl`
+ * in its place, and `b*.jsonl` read every `b...` part of its day too. Each
+ * `*`, `?` and `[` becomes a class of that one character; the `filename`
+ * DuckDB reports is still the path itself.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { literalGlob } from "./_pipeline.ts";
+ * assert.equal(literalGlob("/log/day=2026-01-20/a[1]*?.jsonl"), "/log/day=2026-01-20/a[[]1][*][?].jsonl");
+ * assert.equal(literalGlob("/log/day=2026-01-20/part-000001.jsonl"), "/log/day=2026-01-20/part-000001.jsonl");
+ * ```
+ */
+export function literalGlob(path: string): string {
+  return path.replace(/[*?[]/g, (c) => `[${c}]`);
 }
 
 function isUtf8Error(err: unknown): boolean {

@@ -515,9 +515,9 @@ const EVENT_ID_TEXT = text("event_id");
 const RUN_ID_TEXT = text("run_id");
 
 /**
- * Read the `scan_files` (`$1`: the list of read paths, the same as
- * `scan_files.read_path`) and split them into numbered lines in the temp
- * table `stage_lines`. Reading and splitting run on one thread; the checks
+ * Read the `scan_files` (`$1`: the list of read paths, `scan_files.read_path`,
+ * each as a glob that matches only itself: `literalGlob` of `_pipeline.ts`)
+ * and split them into numbered lines in the temp table `stage_lines`. Reading and splitting run on one thread; the checks
  * of {@linkcode STAGE_LINES_SQL} then scan a table, which DuckDB spreads
  * over all threads.
  */

@@ -8,6 +8,7 @@
  */
 
 import type { FileFormat } from "./types.ts";
+import { literalGlob } from "../indexer/duckdb.ts";
 
 /** Quote `value` as a SQL string literal. */
 export function sqlString(value: string): string {
@@ -19,9 +20,12 @@ export function sqlIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** The table function that reads `path` in `format`; CSV is read all-VARCHAR when asked. */
+/**
+ * The table function that reads `path` in `format`; CSV is read all-VARCHAR
+ * when asked. The path is the file itself, never a pattern (`literalGlob`).
+ */
 export function readFileSql(path: string, format: FileFormat, allVarchar = false): string {
-  const p = sqlString(path);
+  const p = sqlString(literalGlob(path));
   switch (format) {
     case "csv":
       return `read_csv(${p}, header = true${allVarchar ? ", all_varchar = true" : ""})`;
@@ -39,7 +43,7 @@ export function readFileSql(path: string, format: FileFormat, allVarchar = false
  */
 export function strictCsvSql(path: string, columns: readonly string[]): string {
   const struct = columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(", ");
-  return `SELECT count(*) AS n FROM read_csv(${sqlString(path)}, header = true, ` +
+  return `SELECT count(*) AS n FROM read_csv(${sqlString(literalGlob(path))}, header = true, ` +
     `auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${struct}})`;
 }
 

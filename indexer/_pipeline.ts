@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { DuckDBConnection } from "./duckdb.ts";
+import { type DuckDBConnection, literalGlob } from "./duckdb.ts";
 import { join } from "node:path";
 import { exec, rows } from "./_sql.ts";
 import {
@@ -236,25 +236,6 @@ async function checkLongLinesApart(conn: DuckDBConnection, sliceBytes: number): 
     "DROP TABLE stage_checked",
     "DROP TABLE stage_long_lines",
   ]);
-}
-
-/**
- * `path` as a DuckDB glob that matches only itself. DuckDB's file readers
- * take every path as a pattern: a part named `a[1].jsonl` read `a1.jsonl`
- * in its place, and `b*.jsonl` read every `b...` part of its day too. Each
- * `*`, `?` and `[` becomes a class of that one character; the `filename`
- * DuckDB reports is still the path itself.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { literalGlob } from "./_pipeline.ts";
- * assert.equal(literalGlob("/log/day=2026-01-20/a[1]*?.jsonl"), "/log/day=2026-01-20/a[[]1][*][?].jsonl");
- * assert.equal(literalGlob("/log/day=2026-01-20/part-000001.jsonl"), "/log/day=2026-01-20/part-000001.jsonl");
- * ```
- */
-export function literalGlob(path: string): string {
-  return path.replace(/[*?[]/g, (c) => `[${c}]`);
 }
 
 function isUtf8Error(err: unknown): boolean {

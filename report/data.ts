@@ -14,7 +14,7 @@
  */
 import { resolve } from "node:path";
 import { assert } from "../ledger/assert.ts";
-import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
+import { type DuckDBConnection, DuckDBInstance, literalGlob } from "../indexer/duckdb.ts";
 import { rows, type SqlParam } from "../indexer/_sql.ts";
 import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
@@ -578,7 +578,11 @@ export class ReportIndex {
     const files = await this.#existing(dirs, POLICY_RESULTS_FILE);
     const out = new Map<string, TradesView>();
     if (files.size === 0) return out;
-    for (const row of await rows(this.#conn, TRADES_SQL, [{ strings: [...files.keys()] }])) {
+    for (
+      const row of await rows(this.#conn, TRADES_SQL, [{
+        strings: [...files.keys()].map(literalGlob),
+      }])
+    ) {
       const runId = files.get(String(row.filename));
       if (runId === undefined) continue;
       const numbers = (text: unknown) =>
@@ -594,7 +598,11 @@ export class ReportIndex {
     const files = await this.#existing(dirs, CALLER_SUMMARY_FILE);
     const out = new Map<string, Record<string, unknown>[]>();
     if (files.size === 0) return out;
-    for (const row of await rows(this.#conn, CALLERS_SQL, [{ strings: [...files.keys()] }])) {
+    for (
+      const row of await rows(this.#conn, CALLERS_SQL, [{
+        strings: [...files.keys()].map(literalGlob),
+      }])
+    ) {
       const runId = files.get(String(row.filename));
       if (runId === undefined) continue;
       const clean: Record<string, unknown> = {};

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "../indexer/duckdb.ts";
+import { DuckDBInstance, literalGlob } from "../indexer/duckdb.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
 import { POLICY_RESULTS_FILE } from "./data.ts";
@@ -150,7 +150,7 @@ export async function equitySparklineLine(
   try {
     const conn = await instance.connect();
     try {
-      const reader = await conn.runAndReadAll(EQUITY_LINE_SQL, [path]);
+      const reader = await conn.runAndReadAll(EQUITY_LINE_SQL, [literalGlob(path)]);
       const equity = (reader.getColumnsJS()[0] ?? []).map(Number);
       if (equity.length === 0) return null;
       const last = Math.round(equity[equity.length - 1]);

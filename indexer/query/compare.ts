@@ -17,7 +17,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "../duckdb.ts";
+import { type DuckDBConnection, DuckDBInstance, literalGlob } from "../duckdb.ts";
 import { runDir } from "../../ledger/paths.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE } from "../../backtest/run_files.ts";
 import { isExactInteger, parseJsonLenient } from "./_json.ts";
@@ -276,7 +276,7 @@ async function readParquet(
 ): Promise<Record<string, unknown>[]> {
   const conn = await instance.connect();
   try {
-    const reader = await conn.runAndReadAll("SELECT * FROM read_parquet(?)", [path]);
+    const reader = await conn.runAndReadAll("SELECT * FROM read_parquet(?)", [literalGlob(path)]);
     return reader.getRowObjectsJS().map((row) => plainRow(row));
   } finally {
     conn.disconnectSync();

@@ -583,6 +583,11 @@ class Scan {
   #candidates: ReadonlySet<number> | undefined;
   /** Per candidate event id, the occurrence counted so far. */
   #counted = new Map<string, Occurrence>();
+  /**
+   * Per file, the last line this scan took: a second read of the file stops
+   * there (lines appended since, or a dead batch's lines, were not counted).
+   */
+  #linesRead = new Map<string, number>();
   /** Per repeated event id, every occurrence in log order. */
   #duplicates = new Map<string, Occurrence[]>();
   /** A later line won an id: the second read counts the log again. */
@@ -643,6 +648,7 @@ class Scan {
 
   add(day: DayReport, record: LogRecord): void {
     day.lines += 1;
+    this.#linesRead.set(record.file, record.line);
     const where = { file: record.file, line: record.line };
     if (record.kind !== "event") {
       const finding = { ...where, reason: record.reason };
@@ -737,6 +743,7 @@ class Scan {
   /** One record of the second read, from the day `dayIndex` (in the order of the scan). */
   addAgain(dayIndex: number, record: LogRecord): void {
     if (record.kind !== "event") return;
+    if (record.line > (this.#linesRead.get(record.file) ?? 0)) return; // not read the first time
     const event = record.event;
     const id = event.event_id;
     // An id that is not a candidate is on one line: that line counts.

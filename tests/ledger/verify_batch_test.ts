@@ -61,3 +61,35 @@ Deno.test("verify leaves out a dead batch's lines, as the index does", async () 
     assert.equal(indexed.events, report.totals.events);
   });
 });
+
+Deno.test("verify's second read leaves a dead batch's lines out too", async () => {
+  await withTempDir(async (root) => {
+    // An id on two lines, the later-read one earlier in time (it wins: the log is counted
+    // again), and a dead batch after it in the same part.
+    const day1 = join(root, "events", "day=2026-01-19");
+    const day2 = join(root, "events", `day=${DAY}`);
+    await Deno.mkdir(day1, { recursive: true });
+    await Deno.mkdir(day2, { recursive: true });
+    const repeated = (ms: number) =>
+      line("kept", 1).replace(`"timestamp_ms":${T0 + 1}`, `"timestamp_ms":${ms}`);
+    await Deno.writeTextFile(join(day1, "part-a.jsonl"), repeated(T0 + 10) + "\n");
+    const part = join(day2, "emit-000001.jsonl");
+    await Deno.writeTextFile(part, repeated(T0 + 5) + "\n");
+    await Deno.mkdir(join(root, "events", ".pending"));
+    await Deno.writeTextFile(
+      join(root, "events", ".pending", `${DAY}__emit-000001.jsonl.size`),
+      JSON.stringify({ size: (await Deno.stat(part)).size }),
+    );
+    await Deno.writeTextFile(part, `${line("dead", 2)}\n${line("dead", 3)}\n`, { append: true });
+
+    const report = await verifyLog(root);
+    assert.equal(report.totals.duplicateIds, 1);
+    assert.equal(report.totals.events, 1);
+    assert.equal(report.totals.runs, 1, "the dead batch's run is not counted");
+    const byType = report.days.map((d) => d.eventsByType);
+    assert.deepEqual(byType, [{}, { "run.noted": 1 }], "the winning line, counted once");
+    const indexed = await rebuildIndex(root, {});
+    assert.equal(indexed.events, report.totals.events);
+    assert.equal(indexed.runs, report.totals.runs);
+  });
+});

@@ -40,6 +40,22 @@ const LOCK_HELD_MS = 1500;
 
 const LOCK_HOLDER = new URL("./_lock_holder_child.ts", import.meta.url).pathname;
 
+/** A child process holding the exclusive lock of the part at `path` (once it says so), and its output. */
+async function holdLock(
+  path: string,
+): Promise<{ holder: Deno.ChildProcess; said: LineCollector }> {
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: denoScriptArgs(LOCK_HOLDER, [path]),
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const said = new LineCollector(holder.stdout);
+  await said.waitFor(1, 20_000);
+  assert.deepEqual(said.lines, ["locked"]);
+  return { holder, said };
+}
+
 function emitArgs(root: string, runId: string): string[] {
   return ["emit", "--root", root, "--event-type", "run.started", "--run-id", runId];
 }
@@ -83,15 +99,7 @@ Deno.test("shared part: a writer SIGKILLed while holding the lock loses nothing 
     const day = dayOf(Date.now());
     const path = join(dayDir(root, day), sharedPartFileName(1));
 
-    const holder = new Deno.Command(Deno.execPath(), {
-      args: denoScriptArgs(LOCK_HOLDER, [path]),
-      cwd: REPO_ROOT,
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const said = new LineCollector(holder.stdout);
-    await said.waitFor(1, 20_000);
-    assert.deepEqual(said.lines, ["locked"]);
+    const { holder, said } = await holdLock(path);
 
     let finishedWhileLocked = 0;
     const waiting = Array.from({ length: WAITING_EMITS }, (_, i) => {
@@ -181,14 +189,7 @@ Deno.test("shared part: emits waiting on the lock while the part is removed or r
         const first = await runLedger(emitArgs(root, "before"));
         assert.equal(first.code, 0, first.stderr);
         const path = join(dayDir(root, dayOf(Date.now())), sharedPartFileName(1));
-        const holder = new Deno.Command(Deno.execPath(), {
-          args: denoScriptArgs(LOCK_HOLDER, [path]),
-          cwd: REPO_ROOT,
-          stdout: "piped",
-          stderr: "null",
-        }).spawn();
-        const said = new LineCollector(holder.stdout);
-        await said.waitFor(1, 20_000);
+        const { holder, said } = await holdLock(path);
         const waiting = Array.from(
           { length: WAITING_EMITS },
           (_, i) =>

@@ -261,12 +261,12 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
   const futureAfterMs = nowMs + FUTURE_TIMESTAMP_TOLERANCE_MS;
   const layout = await listLayout(root);
   let scan = new Scan(listedMax, futureAfterMs);
-  await scanLog(root, scan, layout);
+  await scanLog(scan, layout);
   const candidates = scan.repeatedFingerprints();
   if (candidates.size > 0) {
     // Some fingerprint repeats: read again, holding only those ids, to find which repeat.
     scan = new Scan(listedMax, futureAfterMs, candidates);
-    await scanLog(root, scan, layout);
+    await scanLog(scan, layout);
   }
   if (scan.hasDuplicates) await rereadDuplicates(scan, layout);
   return scan.finish(root, strict, layout.ignored);
@@ -278,7 +278,7 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
  * recorded) are not the log's, as for the index (`acknowledgedSize`): the
  * next `ledger emit` cuts them. They are counted apart, in a warning.
  */
-async function scanLog(root: string, scan: Scan, layout: Layout): Promise<void> {
+async function scanLog(scan: Scan, layout: Layout): Promise<void> {
   scan.warnings.push(...layout.warnings);
   const unacknowledged = { lines: 0, first: undefined as Where | undefined };
   for (const { day, parts } of layout.days) {
@@ -286,10 +286,8 @@ async function scanLog(root: string, scan: Scan, layout: Layout): Promise<void> 
     for (const part of parts) {
       report.files += 1;
       report.bytes += part.sizeBytes;
-      const acknowledged = await acknowledgedSize(root, day, part.path, part.sizeBytes);
-      const cutAt = acknowledged < part.sizeBytes ? acknowledged : Infinity;
       for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
-        if (record.offset >= cutAt) {
+        if (record.offset >= part.acknowledgedBytes) {
           unacknowledged.lines += 1;
           unacknowledged.first ??= { file: record.file, line: record.line };
           continue;
@@ -322,6 +320,8 @@ async function rereadDuplicates(scan: Scan, layout: Layout): Promise<void> {
       if (!scan.rereads(part.file)) continue;
       try {
         for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
+          // Not the log's, as in the first read: counted again, they would count twice as events.
+          if (record.offset >= part.acknowledgedBytes) continue;
           scan.addAgain(dayIndex, record);
         }
       } catch (err) {
@@ -416,6 +416,12 @@ interface PartEntry {
   file: string;
   path: string;
   sizeBytes: number;
+  /**
+   * Where the lines of a dead batch start (`acknowledgedSize`), taken once
+   * so that every read of the part leaves out the same lines; `Infinity`
+   * when no batch of it died.
+   */
+  acknowledgedBytes: number;
 }
 
 interface Layout {
@@ -443,7 +449,12 @@ async function listLayout(root: string): Promise<Layout> {
   for (const entry of entries) {
     const match = DAY_DIR_PATTERN.exec(entry.name);
     if (entry.isDirectory && match) {
-      layout.days.push({ day: match[1], parts: await listDay(dir, entry.name, layout) });
+      const parts = await listDay(dir, entry.name, layout);
+      for (const part of parts) {
+        const acknowledged = await acknowledgedSize(root, match[1], part.path, part.sizeBytes);
+        if (acknowledged < part.sizeBytes) part.acknowledgedBytes = acknowledged;
+      }
+      layout.days.push({ day: match[1], parts });
     } else if (entry.name === PENDING_DIR_NAME && entry.isDirectory) {
       // The writers' own bookkeeping (ledger/shared_part.ts): a marker there is a batch whose
       // writer died before acknowledging it; its lines are cut by the next emit.
@@ -484,7 +495,12 @@ async function listDay(dir: string, dayName: string, layout: Layout): Promise<Pa
       continue;
     }
     if (entry.isFile && PART_FILE_PATTERN.test(entry.name)) {
-      parts.push({ file, path, sizeBytes: (await Deno.stat(path)).size });
+      parts.push({
+        file,
+        path,
+        sizeBytes: (await Deno.stat(path)).size,
+        acknowledgedBytes: Infinity,
+      });
     } else {
       layout.ignored.push(`events/${file} (${await whyNotPart(path, entry)})`);
     }

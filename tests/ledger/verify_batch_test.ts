@@ -93,3 +93,41 @@ Deno.test("verify's second read leaves a dead batch's lines out too", async () =
     assert.equal(indexed.runs, report.totals.runs);
   });
 });
+
+Deno.test("verify leaves out a dead batch's lines when it reads the log again for a repeated id", async () => {
+  await withTempDir(async (root) => {
+    const dir = join(root, "events", `day=${DAY}`);
+    await Deno.mkdir(dir, { recursive: true });
+    // An id repeated with an earlier time on its later line: that line wins, and the second
+    // read counts the log again (the differential audit's seed 9 had this beside a dead batch).
+    const repeated = (ms: number) =>
+      JSON.stringify({
+        event_type: "run.noted",
+        event_id: "same",
+        timestamp_ms: ms,
+        run_id: "acked",
+        note: "n",
+      });
+    await Deno.writeTextFile(
+      join(dir, "w1-000001.jsonl"),
+      `${repeated(T0 + 10)}\n${repeated(T0 + 5)}\n`,
+    );
+    const part = join(dir, "emit-000001.jsonl");
+    await Deno.writeTextFile(part, line("acked", 1) + "\n");
+    await Deno.mkdir(join(root, "events", ".pending"));
+    await Deno.writeTextFile(
+      join(root, "events", ".pending", `${DAY}__emit-000001.jsonl.size`),
+      JSON.stringify({ size: (await Deno.stat(part)).size }),
+    );
+    await Deno.writeTextFile(part, `${line("dead", 2)}\n`, { append: true });
+
+    const report = await verifyLog(root);
+    assert.equal(report.totals.duplicateIds, 1);
+    assert.equal(report.totals.events, 2);
+    assert.deepEqual(report.days[0].eventsByType, { "run.noted": 2 });
+    assert.equal(report.totals.runs, 1, "the dead batch's run is not the log's");
+
+    const indexed = await rebuildIndex(root, {});
+    assert.equal(indexed.events, report.totals.events);
+  });
+});

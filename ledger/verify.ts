@@ -286,14 +286,28 @@ async function scanLog(scan: Scan, layout: Layout): Promise<void> {
     for (const part of parts) {
       report.files += 1;
       report.bytes += part.sizeBytes;
+      const cut = part.acknowledgedBytes;
+      // With a cut, the last line before it is held until the next line says where it ends:
+      // one the cut goes through is, as the index reads the part, a torn tail.
+      let held: LogRecord | undefined;
       for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
-        if (record.offset >= part.acknowledgedBytes) {
-          unacknowledged.lines += 1;
-          unacknowledged.first ??= { file: record.file, line: record.line };
+        if (record.offset < cut) {
+          if (cut === Infinity) scan.add(report, record);
+          else {
+            if (held !== undefined) scan.add(report, held);
+            held = record;
+          }
           continue;
         }
-        scan.add(report, record);
+        if (held !== undefined) {
+          scan.add(report, record.offset > cut ? cutThrough(part, held) : held);
+          held = undefined;
+        }
+        unacknowledged.lines += 1;
+        unacknowledged.first ??= { file: record.file, line: record.line };
       }
+      // The part's last line began before the cut, which is before the part's end.
+      if (held !== undefined) scan.add(report, cutThrough(part, held));
     }
   }
   const first = unacknowledged.first;
@@ -304,6 +318,24 @@ async function scanLog(scan: Scan, layout: Layout): Promise<void> {
         "not read them either, and the next ledger emit removes them)",
     );
   }
+}
+
+/**
+ * The line `record` of `part` that the part's cut (`acknowledgedBytes`) goes
+ * through: the index reads the part up to the cut, so what is left of it
+ * is a torn tail. The reads after this one skip it (`tornAt`).
+ */
+function cutThrough(part: PartEntry, record: LogRecord): LogRecord {
+  part.tornAt = record.offset;
+  const bytes = part.acknowledgedBytes - record.offset;
+  return {
+    kind: "torn",
+    file: record.file,
+    line: record.line,
+    offset: record.offset,
+    reason: `torn last line: ${bytes} bytes without a newline (the rest of the line is ` +
+      "a dead batch's)",
+  };
 }
 
 /**
@@ -321,7 +353,7 @@ async function rereadDuplicates(scan: Scan, layout: Layout): Promise<void> {
       try {
         for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
           // Not the log's, as in the first read: counted again, they would count twice as events.
-          if (record.offset >= part.acknowledgedBytes) continue;
+          if (record.offset >= part.acknowledgedBytes || record.offset === part.tornAt) continue;
           scan.addAgain(dayIndex, record);
         }
       } catch (err) {
@@ -422,6 +454,8 @@ interface PartEntry {
    * when no batch of it died.
    */
   acknowledgedBytes: number;
+  /** Where the line that the cut goes through starts, once a read found one. */
+  tornAt?: number;
 }
 
 interface Layout {

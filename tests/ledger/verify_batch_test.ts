@@ -131,3 +131,29 @@ Deno.test("verify leaves out a dead batch's lines when it reads the log again fo
     assert.equal(indexed.events, report.totals.events);
   });
 });
+
+Deno.test("verify reports a line a dead batch's marker cuts through as a torn tail, as the index does", async () => {
+  await withTempDir(async (root) => {
+    const dir = join(root, "events", `day=${DAY}`);
+    await Deno.mkdir(dir, { recursive: true });
+    // A part replaced under its marker's name (restored, copied by hand): the recorded size
+    // falls inside its second line. The index reads the part up to that size.
+    const first = line("acked", 1) + "\n";
+    await Deno.writeTextFile(join(dir, "emit-000001.jsonl"), `${first}${line("acked", 2)}\n`);
+    await Deno.mkdir(join(root, "events", ".pending"));
+    await Deno.writeTextFile(
+      join(root, "events", ".pending", `${DAY}__emit-000001.jsonl.size`),
+      JSON.stringify({ size: first.length + 10 }),
+    );
+
+    const report = await verifyLog(root);
+    assert.equal(report.totals.events, 1);
+    assert.equal(report.totals.torn, 1);
+    assert.deepEqual(report.days[0].torn.map((t) => `${t.file}:${t.line}`), [
+      `day=${DAY}/emit-000001.jsonl:2`,
+    ]);
+
+    const indexed = await rebuildIndex(root, {});
+    assert.equal(indexed.events, report.totals.events);
+  });
+});

@@ -519,9 +519,10 @@ async function listDay(dir: string, dayName: string, layout: Layout): Promise<Pa
   for (const entry of names) {
     const file = `${dayName}/${entry.name}`;
     const path = join(dir, file);
-    if (entry.name.includes(REPLACEMENT_CHARACTER)) {
+    if (entry.name.includes(REPLACEMENT_CHARACTER) && !(await reachable(path))) {
       // Deno names a file whose name is not UTF-8 with U+FFFD in its place: no path reaches it,
-      // so neither this check nor the indexer can read it. Say so instead of an OS error.
+      // so neither this check nor the indexer can read it. Say so instead of an OS error. A
+      // name that holds U+FFFD itself is UTF-8: the indexer reads that file, and so does this.
       layout.warnings.push(
         `events/${file}: the file name is not valid UTF-8, so it cannot be read or indexed ` +
           "(rename it)",
@@ -541,6 +542,17 @@ async function listDay(dir: string, dayName: string, layout: Layout): Promise<Pa
   }
   if (parts.length === 0) layout.warnings.push(`${dayName} holds no part files`);
   return parts;
+}
+
+/** Whether an entry is there under the name `path` gives it (a lossy name is not). */
+async function reachable(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
 }
 
 function capped(items: string[], max: number): string[] {

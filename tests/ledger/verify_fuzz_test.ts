@@ -261,6 +261,10 @@ const HOSTILE_VALUES: readonly string[] = [
   '{"message":null}',
   '{"a":"b"}',
   '{"a":1}',
+  '{"\\ud83d":1}',
+  '{"a":{"b":"\\udc00"}}',
+  '["x","\\ud800\\udc00"]',
+  '{"a":1,"a":2}',
   '""',
   '"1"',
   '"x"',
@@ -311,6 +315,10 @@ const MUTATED_FIELDS: readonly string[] = [
   "reason",
   "__proto__",
   "extra",
+  "",
+  "é",
+  "k\ud83d",
+  "\ude00",
 ];
 
 /**
@@ -342,6 +350,16 @@ function mutants(log: FuzzLog, count: number): string[] {
   return lines;
 }
 
+/** Names of copied parts: past U+FFFF, just below it, accented, the replacement character. */
+const COPY_NAMES: readonly string[] = [
+  "\u{1F600}.jsonl",
+  "\uFFFF.jsonl",
+  "\uFF5E.jsonl",
+  "é.jsonl",
+  "\uFFFD.jsonl",
+  "Z.jsonl",
+];
+
 /** Run one seed; its differences (empty: none). */
 export async function auditSeed(seed: number, keep = false): Promise<string[]> {
   const root = await Deno.makeTempDir({ prefix: `ledger-vfuzz-${seed}-` });
@@ -352,6 +370,17 @@ export async function auditSeed(seed: number, keep = false): Promise<string[]> {
     const log = new FuzzLog(seed, { padBytes });
     for (let step = log.rng.int(1, 3); step > 0; step--) {
       log.step();
+      await log.write(root);
+    }
+    // Copies under names outside ASCII: the same ids at the same times, so the file name
+    // decides which line counts (UTF-8 byte order: U+FFFF before U+1F600, unlike UTF-16).
+    if (log.chance(0.3)) {
+      for (let n = log.rng.int(1, 2); n > 0; n--) {
+        const f = log.pick([...log.files.values()]);
+        const name = `${f.name.slice(0, 15)}${log.pick(COPY_NAMES)}`;
+        if (log.files.has(name)) continue;
+        log.files.set(name, { name, lines: [...f.lines], tail: f.tail });
+      }
       await log.write(root);
     }
     const markers = await leaveMarkers(log, root);

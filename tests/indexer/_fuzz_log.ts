@@ -348,11 +348,12 @@ export class FuzzLog {
     const open = this.#runs.filter((r) => r.next < r.events.length);
     if (open.length === 0) {
       const r = this.pick(this.#runs);
-      const last = r.events[r.events.length - 1];
+      // A run's script may hold no event at all (no creation, start, phase nor ending).
+      const last = r.events.at(-1)?.timestamp_ms ?? BASE_DAY_MS;
       return this.#withEnvelope({
         event_type: "run.noted",
         run_id: r.id,
-        timestamp_ms: Number(last.timestamp_ms) + this.rng.int(0, 1000),
+        timestamp_ms: Number(last) + this.rng.int(0, 1000),
         note: "after the end",
       });
     }

@@ -83,6 +83,13 @@ async function leaveMarkers(log: FuzzLog, root: string): Promise<Marker[]> {
     const legacy = log.chance(0.2) ? "" : ".size";
     await Deno.writeTextFile(join(pending, `${dayDir.slice(4)}__${part}${legacy}`), text);
     markers.push({ file: f.name, size: recorded, cuts });
+    if (cuts && log.chance(0.2)) {
+      // A record under the other name too (a 0.2.0 writer's and a later one's): the smaller cuts.
+      const other = log.pick(boundaries);
+      const otherName = `${dayDir.slice(4)}__${part}${legacy === "" ? ".size" : ""}`;
+      await Deno.writeTextFile(join(pending, otherName), JSON.stringify({ size: other }));
+      markers[markers.length - 1].size = Math.min(recorded, other);
+    }
   }
   return markers;
 }
@@ -220,8 +227,15 @@ function differences(what: string, a: Seen, b: Partial<Seen>): string[] {
   for (const key of Object.keys(b) as (keyof Seen)[]) {
     const x = a[key];
     const y = b[key];
-    const sx = x instanceof Map ? [...x].map((e) => e.join(" ")).sort() : x;
-    const sy = y instanceof Map ? [...y].map((e) => e.join(" ")).sort() : y;
+    // Sorted alike: the index orders text by its UTF-8 bytes, JavaScript by UTF-16 units.
+    const sorted = (z: unknown) =>
+      z instanceof Map
+        ? [...z].map((e) => e.join(" ")).sort()
+        : Array.isArray(z)
+        ? [...z].sort()
+        : z;
+    const sx = sorted(x);
+    const sy = sorted(y);
     if (JSON.stringify(sx) === JSON.stringify(sy)) continue;
     if (Array.isArray(sx) && Array.isArray(sy)) {
       const setX = new Set(sx as string[]);

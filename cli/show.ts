@@ -427,11 +427,10 @@ function wrap(line: string, width: number, indent: string): string[] {
   const chars = [...line];
   if (chars.length <= width || width <= indent.length + 10) return [line];
   const out = [chars.slice(0, width).join("")];
-  let rest = chars.slice(width);
   const room = width - indent.length;
-  while (rest.length > 0) {
-    out.push(indent + rest.slice(0, room).join(""));
-    rest = rest.slice(room);
+  // Slice by offset: copying the rest for every line made a note of 1 MB take 38 s.
+  for (let at = width; at < chars.length; at += room) {
+    out.push(indent + chars.slice(at, at + room).join(""));
   }
   return out;
 }

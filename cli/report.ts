@@ -109,8 +109,8 @@ export async function main(args: string[]): Promise<number> {
     throw err;
   }
   const path = resolve(out);
-  await writeReplacing(path, built.html);
-  const kb = (new TextEncoder().encode(built.html).length / 1024).toFixed(0);
+  const bytes = await writeReplacing(path, built.parts);
+  const kb = (bytes / 1024).toFixed(0);
   console.log(
     `Wrote ${out}: ${built.runs.length} run${built.runs.length === 1 ? "" : "s"}${
       built.compared ? " and their compare" : ""
@@ -121,12 +121,28 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-/** Write `text` beside `path`, then rename it over `path`. */
-async function writeReplacing(path: string, text: string): Promise<void> {
+/**
+ * Write the pieces of a page beside `path`, then rename the file over
+ * `path`; returns its size in bytes. One piece at a time: the page may be
+ * longer than a JavaScript string can be.
+ */
+async function writeReplacing(path: string, parts: readonly string[]): Promise<number> {
   const tmp = `${dirname(path)}/.${crypto.randomUUID().slice(0, 8)}.report.tmp`;
   try {
-    await Deno.writeTextFile(tmp, text);
+    let bytes = 0;
+    const file = await Deno.open(tmp, { write: true, createNew: true });
+    try {
+      const encoder = new TextEncoder();
+      for (const part of parts) {
+        const chunk = encoder.encode(part);
+        for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+        bytes += chunk.length;
+      }
+    } finally {
+      file.close();
+    }
     await Deno.rename(tmp, path);
+    return bytes;
   } catch (err) {
     await Deno.remove(tmp).catch((cleanup) => {
       if (!(cleanup instanceof Deno.errors.NotFound)) throw cleanup;

@@ -104,6 +104,30 @@ export const LIVE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsaf
 
 /** A whole HTML page. */
 export function renderPage(options: PageOptions): string {
+  return renderPageParts({ ...options, body: [options.body] }).join("");
+}
+
+/** Options for {@linkcode renderPageParts}: {@linkcode PageOptions} with the body in pieces. */
+export interface PagePartsOptions extends Omit<PageOptions, "body"> {
+  /** The body in pieces, in order (joined, they are {@linkcode PageOptions.body}). */
+  body: readonly string[];
+}
+
+/**
+ * The page of {@linkcode renderPage} in pieces, in order: the body's pieces
+ * stay apart, so a page larger than a JavaScript string can hold (V8: about
+ * 512M characters; 230 runs with 100-900 KB configs) can still be written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { renderPage, renderPageParts } from "./html.ts";
+ * const page = { title: "t", charts: {}, scripts: [], mode: "file" as const };
+ * assert.equal(renderPageParts({ ...page, body: ["<p>a</p>", "<p>b</p>"] }).join(""),
+ *   renderPage({ ...page, body: "<p>a</p><p>b</p>" }));
+ * ```
+ */
+export function renderPageParts(options: PagePartsOptions): string[] {
   const scripts = options.scripts.map((s) =>
     s.src !== undefined
       ? `<script src="${escapeHtml(s.src)}"></script>`
@@ -114,19 +138,21 @@ export function renderPage(options: PageOptions): string {
   const csp = options.mode === "file"
     ? `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(FILE_CSP)}">\n`
     : "";
-  return `<!DOCTYPE html>
+  const head = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 ${csp}<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)}</title>
 <style>${STYLE}</style></head>
 <body data-mode="${options.mode}">
-${options.body}
+`;
+  const tail = `
 <script type="application/json" id="ledger-data">${
     jsonForScript({ charts: options.charts })
   }</script>
 ${scripts}
 </body></html>
 `;
+  return [head, ...options.body, tail];
 }
 
 const STYLE = `

@@ -8,7 +8,7 @@
  */
 
 import type { FileFormat } from "./types.ts";
-import { literalGlob } from "../indexer/duckdb.ts";
+import { literalGlob } from "../indexer/duckdb_glob.ts";
 
 /** Quote `value` as a SQL string literal. */
 export function sqlString(value: string): string {

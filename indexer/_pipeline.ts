@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { type DuckDBConnection, literalGlob } from "./duckdb.ts";
+import type { DuckDBConnection } from "./duckdb.ts";
+import { literalGlob } from "./duckdb_glob.ts";
 import { join } from "node:path";
 import { exec, rows } from "./_sql.ts";
 import {

@@ -14,7 +14,8 @@
  */
 import { resolve } from "node:path";
 import { assert } from "../ledger/assert.ts";
-import { type DuckDBConnection, DuckDBInstance, literalGlob } from "../indexer/duckdb.ts";
+import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
+import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { rows, type SqlParam } from "../indexer/_sql.ts";
 import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";

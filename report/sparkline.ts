@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { DuckDBInstance, literalGlob } from "../indexer/duckdb.ts";
+import { DuckDBInstance } from "../indexer/duckdb.ts";
+import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
 import { POLICY_RESULTS_FILE } from "./data.ts";

@@ -17,7 +17,8 @@
  * @module
  */
 import { join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance, literalGlob } from "../duckdb.ts";
+import { type DuckDBConnection, DuckDBInstance } from "../duckdb.ts";
+import { literalGlob } from "../duckdb_glob.ts";
 import { runDir } from "../../ledger/paths.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE } from "../../backtest/run_files.ts";
 import { isExactInteger, parseJsonLenient } from "./_json.ts";

@@ -11,7 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DuckDBInstance, literalGlob } from "../../indexer/duckdb.ts";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { literalGlob } from "../../indexer/duckdb_glob.ts";
 import { readFileSql, strictCsvSql } from "../../backtest/_sql.ts";
 import { TRADES_SQL } from "../../report/_sql.ts";
 import { rows } from "../../indexer/_sql.ts";

@@ -29,6 +29,7 @@ import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { verifyLog, type VerifyReport } from "../../ledger/verify.ts";
+import { ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "../../ledger/field_rules.ts";
 import { contentOf, expectedIndex, FuzzLog, type ModelFile } from "../indexer/_fuzz_log.ts";
 
 /** Seeds run by default. */
@@ -297,36 +298,12 @@ const HOSTILE_VALUES: readonly string[] = [
   '{"k":' + "[".repeat(62) + "]".repeat(62) + "}",
 ];
 
-/** Fields a mutation picks from: the envelope, every type's, and a few others. */
+/** Fields a mutation picks from: the envelope, every type's (the registry's order), and a few others. */
 const MUTATED_FIELDS: readonly string[] = [
-  "event_type",
-  "event_id",
-  "timestamp_ms",
-  "run_id",
-  "schema_version",
-  "run_type",
-  "config",
-  "data_fingerprint",
-  "host",
-  "pid",
-  "phase_name",
-  "phase_order",
-  "duration_ms",
-  "output_summary",
-  "trial_id",
-  "params",
-  "metrics",
-  "artifact_type",
-  "artifact_path",
-  "size_bytes",
-  "alerts_total",
-  "alerts_ok",
-  "summary",
-  "artifact_paths",
-  "error",
-  "tags",
-  "note",
-  "reason",
+  ...new Set([
+    ...ENVELOPE_FIELDS,
+    ...Object.values(EVENT_FIELD_RULES).flatMap((rules) => rules.map((rule) => rule.field)),
+  ]),
   "__proto__",
   "extra",
   "",

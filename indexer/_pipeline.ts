@@ -226,15 +226,16 @@ async function stageLines(
 async function checkLongLinesApart(conn: DuckDBConnection, sliceBytes: number): Promise<void> {
   await exec(conn, SPLIT_LONG_LINES_SQL, [sliceBytes]);
   await exec(conn, STAGE_LINES_SQL);
-  await exec(conn, "CREATE OR REPLACE TEMP TABLE stage_checked AS SELECT * FROM stage");
+  // Renamed, not copied: the short lines' stage is most of the batch.
+  await exec(conn, "ALTER TABLE stage RENAME TO stage_checked");
   for (const { slice } of await rows(conn, LONG_LINE_SLICES_SQL)) {
     await exec(conn, STAGE_LONG_SLICE_SQL, [Number(slice)]);
     await exec(conn, STAGE_LINES_SQL);
     await exec(conn, "INSERT INTO stage_checked SELECT * FROM stage");
   }
   await exec(conn, [
-    "CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM stage_checked",
-    "DROP TABLE stage_checked",
+    "DROP TABLE IF EXISTS stage",
+    "ALTER TABLE stage_checked RENAME TO stage",
     "DROP TABLE stage_long_lines",
   ]);
 }

@@ -64,7 +64,7 @@ import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
 import { sameEventKey } from "./run_lookup.ts";
 import { ANNOTATION_EVENT_TYPES } from "./field_rules.ts";
 import { idFingerprint, IdFingerprints } from "./_id_fingerprints.ts";
-import { acknowledgedSize } from "./shared_part.ts";
+import { acknowledgedSize, pendingBatches } from "./shared_part.ts";
 
 /** Most findings of one kind kept in a report (counts are always complete). */
 export const FINDINGS_LISTED_MAX = 1000;
@@ -483,12 +483,7 @@ async function listLayout(root: string): Promise<Layout> {
   for (const entry of entries) {
     const match = DAY_DIR_PATTERN.exec(entry.name);
     if (entry.isDirectory && match) {
-      const parts = await listDay(dir, entry.name, layout);
-      for (const part of parts) {
-        const acknowledged = await acknowledgedSize(root, match[1], part.path, part.sizeBytes);
-        if (acknowledged < part.sizeBytes) part.acknowledgedBytes = acknowledged;
-      }
-      layout.days.push({ day: match[1], parts });
+      layout.days.push({ day: match[1], parts: await listDay(dir, entry.name, layout) });
     } else if (entry.name === PENDING_DIR_NAME && entry.isDirectory) {
       // The writers' own bookkeeping (ledger/shared_part.ts): a marker there is a batch whose
       // writer died before acknowledging it; its lines are cut by the next emit.
@@ -501,6 +496,16 @@ async function listLayout(root: string): Promise<Layout> {
     } else if (entry.name !== "_schema.json" || !entry.isFile) {
       const kind = await describe(join(dir, entry.name), entry);
       layout.ignored.push(`events/${entry.name} (${kind}, not a day directory)`);
+    }
+  }
+  // As the indexer takes them (indexer/_files.ts): the parts' sizes first, then the batches'
+  // records, read once; only a part a batch names can have a cut.
+  const batched = new Set((await pendingBatches(root)).map((b) => `day=${b.day}/${b.part}`));
+  for (const { day, parts } of layout.days) {
+    for (const part of parts) {
+      if (!batched.has(part.file)) continue;
+      const acknowledged = await acknowledgedSize(root, day, part.path, part.sizeBytes);
+      if (acknowledged < part.sizeBytes) part.acknowledgedBytes = acknowledged;
     }
   }
   return layout;

@@ -660,7 +660,8 @@ async function removeAbandonedBatches(
   report: SharedAppendReport,
   lockWaitMsMax: number,
 ): Promise<void> {
-  for (const { day, part, marker } of await pendingBatches(root)) {
+  const names = await pendingNames(root); // one listing serves the markers and the commits
+  for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
     let file: DurableFile;
     try {
@@ -684,22 +685,16 @@ async function removeAbandonedBatches(
       file.close();
     }
   }
-  await removeUnusedCommits(root);
+  await removeUnusedCommits(root, names);
 }
 
 /**
  * Remove the commit records no marker needs any more (a writer killed after
  * removing its markers, before its commit record). Written after its
  * markers, a commit record is only ever needed while one of them is there.
+ * `names`: the listing of `events/.pending` the markers were resolved from.
  */
-async function removeUnusedCommits(root: string): Promise<void> {
-  let names: string[];
-  try {
-    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return; // no batch ever ran here
-    throw new WriteError(pendingDir(root), message(err), { cause: err });
-  }
+async function removeUnusedCommits(root: string, names: readonly string[]): Promise<void> {
   for (const name of names) {
     if (!name.endsWith(COMMIT_SUFFIX)) continue;
     await removeCommitIfUnused(pendingDir(root), name.slice(0, -COMMIT_SUFFIX.length));
@@ -739,15 +734,23 @@ export interface PendingBatch {
  * ```
  */
 export async function pendingBatches(root: string): Promise<PendingBatch[]> {
-  let names: string[];
+  return batchesIn(root, await pendingNames(root));
+}
+
+/** The names in `events/.pending` (none when it is absent: no batch ever ran here). */
+async function pendingNames(root: string): Promise<string[]> {
   try {
-    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
+    return (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return []; // no batch ever ran here
+    if (err instanceof Deno.errors.NotFound) return [];
     throw new WriteError(pendingDir(root), message(err), { cause: err });
   }
+}
+
+/** The batch records among `names` (of `events/.pending`), in name order. */
+function batchesIn(root: string, names: readonly string[]): PendingBatch[] {
   const batches: PendingBatch[] = [];
-  for (const name of names.sort()) {
+  for (const name of [...names].sort()) {
     // `<day>__<part>.size`, or without the suffix as the first markers were named.
     const m = /^(\d{4}-\d{2}-\d{2})__(.+?)(?:\.size)?$/.exec(name);
     if (m === null) continue; // not a marker: left alone

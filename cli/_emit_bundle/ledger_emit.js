@@ -1104,7 +1104,8 @@ async function uncommittedSize(pendingDirPath, text) {
   return committed ? void 0 : record.size;
 }
 async function removeAbandonedBatches(root, report, lockWaitMsMax) {
-  for (const { day, part, marker } of await pendingBatches(root)) {
+  const names = await pendingNames(root);
+  for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
     let file;
     try {
@@ -1133,35 +1134,29 @@ async function removeAbandonedBatches(root, report, lockWaitMsMax) {
       file.close();
     }
   }
-  await removeUnusedCommits(root);
+  await removeUnusedCommits(root, names);
 }
-async function removeUnusedCommits(root) {
-  let names;
-  try {
-    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw new WriteError(pendingDir(root), message(err), {
-      cause: err
-    });
-  }
+async function removeUnusedCommits(root, names) {
   for (const name of names) {
     if (!name.endsWith(COMMIT_SUFFIX)) continue;
     await removeCommitIfUnused(pendingDir(root), name.slice(0, -COMMIT_SUFFIX.length));
   }
 }
-async function pendingBatches(root) {
-  let names;
+async function pendingNames(root) {
   try {
-    names = (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
+    return (await Array.fromAsync(Deno.readDir(pendingDir(root)))).map((e) => e.name);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
     throw new WriteError(pendingDir(root), message(err), {
       cause: err
     });
   }
+}
+function batchesIn(root, names) {
   const batches = [];
-  for (const name of names.sort()) {
+  for (const name of [
+    ...names
+  ].sort()) {
     const m = /^(\d{4}-\d{2}-\d{2})__(.+?)(?:\.size)?$/.exec(name);
     if (m === null) continue;
     batches.push({

@@ -307,6 +307,39 @@ async function lockWithin(file: DurableFile, path: string, waitMsMax: number): P
   }
 }
 
+/**
+ * Open the existing part at `path` and take its exclusive lock, with
+ * {@linkcode lockShared}'s check that the path still names the locked file:
+ * a dead batch's marker cut back a part replaced while this process waited
+ * (an audit's note) would cut the old file, which no reader sees, and leave
+ * the dead lines in the new one, acknowledged from then on. Undefined when
+ * no file is there.
+ */
+async function lockExisting(path: string, waitMsMax: number): Promise<DurableFile | undefined> {
+  for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
+    let file: DurableFile;
+    try {
+      file = await openFile(path, { read: true, write: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw new WriteError(path, message(err), { cause: err });
+    }
+    try {
+      await lockWithin(file, path, waitMsMax);
+      if (await namesFile(path, file)) return file;
+    } catch (err) {
+      file.close();
+      if (err instanceof WriteError) throw err;
+      throw new WriteError(path, message(err), { cause: err });
+    }
+    file.close(); // removed or replaced while we waited: lock what the path names now
+  }
+  throw new WriteError(
+    path,
+    `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`,
+  );
+}
+
 /** Whether `path` names the open `file` (same device and inode); false when it is gone. */
 async function namesFile(path: string, file: DurableFile): Promise<boolean> {
   const held = await file.stat();
@@ -663,20 +696,14 @@ async function removeAbandonedBatches(
   const names = await pendingNames(root); // one listing serves the markers and the commits
   for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
-    let file: DurableFile;
-    try {
-      file = await openFile(partPath, { read: true, write: true });
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) {
-        throw new WriteError(partPath, message(err), { cause: err });
-      }
+    const file = await lockExisting(partPath, lockWaitMsMax);
+    if (file === undefined) {
       // Its part is gone (removed by hand): nothing to cut. Not under a lock: a part created
       // again under the same name before this removal would lose its own marker.
       await removeIfPresent(marker);
       continue;
     }
     try {
-      await lockWithin(file, partPath, lockWaitMsMax);
       report.abandonedBytesRemoved += await resolvePending(file, marker);
     } catch (err) {
       if (err instanceof WriteError) throw err;

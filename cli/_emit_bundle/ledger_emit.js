@@ -875,6 +875,34 @@ async function lockWithin(file, path, waitMsMax) {
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
   }
 }
+async function lockExisting(path, waitMsMax) {
+  for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
+    let file;
+    try {
+      file = await openFile(path, {
+        read: true,
+        write: true
+      });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return void 0;
+      throw new WriteError(path, message(err), {
+        cause: err
+      });
+    }
+    try {
+      await lockWithin(file, path, waitMsMax);
+      if (await namesFile(path, file)) return file;
+    } catch (err) {
+      file.close();
+      if (err instanceof WriteError) throw err;
+      throw new WriteError(path, message(err), {
+        cause: err
+      });
+    }
+    file.close();
+  }
+  throw new WriteError(path, `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`);
+}
 async function namesFile(path, file) {
   const held = await file.stat();
   let named;
@@ -1107,23 +1135,12 @@ async function removeAbandonedBatches(root, report, lockWaitMsMax) {
   const names = await pendingNames(root);
   for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
-    let file;
-    try {
-      file = await openFile(partPath, {
-        read: true,
-        write: true
-      });
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) {
-        throw new WriteError(partPath, message(err), {
-          cause: err
-        });
-      }
+    const file = await lockExisting(partPath, lockWaitMsMax);
+    if (file === void 0) {
       await removeIfPresent(marker);
       continue;
     }
     try {
-      await lockWithin(file, partPath, lockWaitMsMax);
       report.abandonedBytesRemoved += await resolvePending(file, marker);
     } catch (err) {
       if (err instanceof WriteError) throw err;

@@ -258,3 +258,43 @@ Deno.test("shared part: an append gives up, writing nothing, when the lock holde
     }
   });
 });
+
+Deno.test("shared part: a dead batch's marker cuts the part its path names when the part is replaced while the cleanup waits", async () => {
+  await withTempDir(async (root) => {
+    const acked = completeEvent({ event_type: "run.started", run_id: "acked" });
+    await appendShared(root, [acked], [encodeEventLine(acked)]);
+    const day = dayOf(acked.timestamp_ms);
+    const path = join(dayDir(root, day), sharedPartFileName(1));
+    const ackedBytes = await Deno.readFile(path);
+    // A batch killed after its marker and its lines, before its acknowledgement.
+    const dead = completeEvent({ event_type: "run.started", run_id: "dead" });
+    await Deno.writeFile(path, encodeEventLine(dead), { append: true });
+    const pending = join(root, "events", ".pending");
+    await Deno.mkdir(pending, { recursive: true });
+    await Deno.writeTextFile(
+      join(pending, `${day}__${sharedPartFileName(1)}.size`),
+      JSON.stringify({ size: ackedBytes.length }),
+    );
+    const holder = await Deno.open(path, { read: true, write: true });
+    const next = completeEvent({ event_type: "run.started", run_id: "next" });
+    let append: Promise<unknown> | undefined;
+    try {
+      await holder.lock(true);
+      append = appendShared(root, [next], [encodeEventLine(next)]);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the cleanup waits on the lock
+      // What `sed -i` or a restore does: a new file renamed over the part's name.
+      await Deno.copyFile(path, `${path}.tmp`);
+      await Deno.rename(`${path}.tmp`, path);
+    } finally {
+      holder.close(); // lets the waiting cleanup go on
+    }
+    await append;
+    const text = await Deno.readTextFile(path);
+    assert.equal(
+      text,
+      new TextDecoder().decode(ackedBytes) + new TextDecoder().decode(encodeEventLine(next)),
+      "the dead batch's line cut from the part the path names",
+    );
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(pending))).map((e) => e.name), []);
+  });
+});

@@ -23,13 +23,17 @@
  * disabled, as every reader, except for the one file it writes): the
  * matching rows go to a temporary table with their place in the order, the
  * paths and their kinds come from `json_structure` of each distinct shape,
- * and one `COPY` writes the flat rows aside, renamed into place, so a
- * failed export leaves nothing behind. No row passes through JavaScript.
+ * the typed columns go to temporary tables 128 at a time, and one `COPY`
+ * writes the flat rows aside, renamed into place, so a failed export leaves
+ * nothing behind. Every statement that parses the JSON reads the rows in
+ * slices sized to the reader's memory limit, so wide and huge configs
+ * export in a bounded reader. No row passes through JavaScript.
  *
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import type { DuckDBConnection } from "../duckdb.ts";
+import { BIGINT, type DuckDBConnection, type DuckDBValue } from "../duckdb.ts";
+import { exec } from "../_sql.ts";
 import { assert } from "../../ledger/assert.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../../ledger/durable_fs.ts";
 import { randomHex } from "../../ledger/ids.ts";
@@ -241,11 +245,11 @@ export async function exportTable(
 }
 
 /** A column of the export: its name, type and SQL value (over the rows of `export_rows`). */
-interface ExportColumn {
-  name: string;
-  type: ColumnType;
-  sql: string;
-}
+type ExportColumn =
+  /** A fixed column: its value over the rows of `export_rows`. */
+  | { name: string; type: ColumnType; sql: string; flat?: undefined }
+  /** A flattened column: the root and JSON pointer its values are read from. */
+  | { name: string; type: ColumnType; sql?: undefined; flat: { root: number; pointer: string } };
 
 /** A JSON column of the rows whose object is flattened into `root.path` columns. */
 interface FlatRoot {
@@ -284,8 +288,8 @@ const RUN_FIXED: [string, ColumnType, string][] = [
 // Flattened in the order a run's JSON row holds them (`ledger runs --json`).
 const RUN_ROOTS: FlatRoot[] = [
   { root: "summary", column: "summary_json" },
-  { root: "config", column: "x0" },
-  { root: "tags", column: "x1" },
+  { root: "config", column: "config_json" },
+  { root: "tags", column: "x0" },
 ];
 
 const TRIAL_FIXED: [string, ColumnType, string][] = [
@@ -309,34 +313,40 @@ async function writeExport(
     ? runQuerySql({
       where: options.where,
       includeArchived: options.includeArchived,
-      columns: ["config", "tags"],
+      columns: ["tags"],
       sort: [{ field: "created_at", descending: false }, { field: "run_id", descending: false }],
     }).numbered
     : trialQuerySql({ where: options.where, includeArchived: options.includeArchived })
       .numbered;
   const { values, types } = bindParams(numbered.params);
   // The matching rows once, each with its place in the order: the shapes, the check of
-  // numeric strings and the COPY read them (the runs query's joins cost 300-500 ms at 100k).
-  await conn.run(`CREATE TEMP TABLE ${ROWS_TABLE} AS ${numbered.sql}`, values, types);
+  // numeric strings and the typed columns read them (the runs query's joins cost 300-500 ms
+  // at 100k).
+  if (runs) {
+    // The configs join the numbered rows after: numbered with them, 4,000 runs of 23 KB
+    // configs needed more than the reader's 512MB (the window held every config). The
+    // numbered rows are the join's build side (the right one), the configs stream through.
+    await conn.run(`CREATE TEMP TABLE export_keys AS ${numbered.sql}`, values, types);
+    await conn.run(
+      `CREATE TEMP TABLE ${ROWS_TABLE} AS SELECT k.*, d.config AS config_json
+        FROM runs_d d RIGHT JOIN export_keys k USING (run_id)`,
+    );
+    await conn.run("DROP TABLE export_keys");
+  } else {
+    await conn.run(`CREATE TEMP TABLE ${ROWS_TABLE} AS ${numbered.sql}`, values, types);
+  }
   const roots = runs ? RUN_ROOTS : TRIAL_ROOTS;
-  const paths = await flatPaths(conn, roots);
+  const slices = await rowSlices(conn, roots);
+  const paths = await flatPaths(conn, roots, slices);
   await markWideIntegers(conn, roots, paths);
   const numericText = await numericTextPaths(conn, roots, paths);
-  const fixed = (runs ? RUN_FIXED : TRIAL_FIXED).map(([name, type, sql]) => ({ name, type, sql }));
-  const extracts = roots.map((r, i) => {
-    const pointers = paths.filter((p) => p.root === i).map((p) => sqlText(p.pointer));
-    return pointers.length === 0
-      ? `NULL::JSON[] AS "f${i}"`
-      : `json_extract(${r.column}, [${pointers.join(", ")}]) AS "f${i}"`;
-  });
+  const fixed: ExportColumn[] = (runs ? RUN_FIXED : TRIAL_FIXED).map(([name, type, sql]) => ({
+    name,
+    type,
+    sql,
+  }));
   const copy = (columns: readonly ExportColumn[]) =>
-    conn.runAndReadAll(
-      `COPY (
-        SELECT ${columns.map((c) => `${c.sql} AS ${quoteIdent(c.name)}`).join(",\n          ")}
-        FROM (SELECT *, ${extracts.join(", ")} FROM ${ROWS_TABLE}) AS x
-        ORDER BY rn
-      ) TO ${sqlText(temp)} (${copyOptions(options.format)})`,
-    );
+    copyGroups(conn, roots, slices, columns, temp, options.format);
   let columns: ExportColumn[] = [...fixed, ...flatColumns(paths, numericText, new Map())];
   let copied;
   try {
@@ -354,7 +364,94 @@ async function writeExport(
     copied = await copy(columns);
   }
   await conn.run(`DROP TABLE ${ROWS_TABLE}`);
-  return { rows: Number(copied.getRows()[0][0]), columns: columns.map((c) => c.name) };
+  return { rows: copied, columns: columns.map((c) => c.name) };
+}
+
+/**
+ * Flattened columns typed in one statement, at most. DuckDB keeps each
+ * expression's intermediate vectors (2048 values) for the whole statement:
+ * with one statement for every column an export of 1,000 runs whose
+ * 23 KB configs had 1,653 paths needed more than the reader's 512MB (an
+ * audit: `export runs` out of memory on wide configs; the same export of
+ * 400 such runs in 256MB is `tests/indexer/export_wide_test.ts`).
+ */
+const FLAT_COLUMNS_PER_STATEMENT_MAX = 128;
+
+/**
+ * Write `columns` (the fixed ones first, then the flattened ones of
+ * `roots`) of the rows of `export_rows`, in their order, to `temp`.
+ * Flattened columns are typed {@linkcode FLAT_COLUMNS_PER_STATEMENT_MAX} at
+ * a time, slice of rows by slice ({@linkcode rowSlices}), into temporary
+ * tables in the rows' order, which the `COPY` reads side by side. Returns
+ * the rows written.
+ */
+async function copyGroups(
+  conn: DuckDBConnection,
+  roots: readonly FlatRoot[],
+  slices: readonly [number, number][],
+  columns: readonly ExportColumn[],
+  temp: string,
+  format: ExportFormat,
+): Promise<number> {
+  const fixed = columns.filter((c) => c.flat === undefined);
+  const flat = columns.filter((c) => c.flat !== undefined);
+  const groups: ExportColumn[][] = [];
+  for (let i = 0; i < flat.length; i += FLAT_COLUMNS_PER_STATEMENT_MAX) {
+    groups.push(flat.slice(i, i + FLAT_COLUMNS_PER_STATEMENT_MAX));
+  }
+  const tables = ["export_fixed", ...groups.map((_, g) => `export_flat_${g}`)];
+  try {
+    // Each table in the rows' order (sorted narrow: a sort of every column at once ran a
+    // 192MB reader out of memory at 200 runs of 1,653 paths).
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${tables[0]} AS
+        SELECT rn, ${fixed.map((c, k) => `${c.sql} AS "v${k}"`).join(", ")}
+        FROM ${ROWS_TABLE} ORDER BY rn`,
+    );
+    for (const [g, group] of groups.entries()) {
+      // One json_extract per root for the group's paths: `"f<root>"[k]` is the k-th of them.
+      const extracts: string[] = [];
+      const values: string[] = [];
+      roots.forEach((r, i) => {
+        const here = group.filter((c) => c.flat?.root === i);
+        if (here.length === 0) return;
+        const pointers = here.map((c) => sqlText(c.flat!.pointer));
+        extracts.push(`json_extract(${r.column}, [${pointers.join(", ")}]) AS "f${i}"`);
+        here.forEach((c, k) =>
+          values.push(`${valueSql(`"f${i}"[${k + 1}]`, c.type)} AS "v${group.indexOf(c)}"`)
+        );
+      });
+      // Slice by slice, in order: each JSON document is parsed with a vector of others. Each
+      // run of the statement costs about 10 ms for 128 columns however few its rows.
+      const select = `SELECT rn, ${values.join(", ")}
+        FROM (SELECT rn, ${extracts.join(", ")} FROM ${ROWS_TABLE}
+          WHERE rn BETWEEN $1 AND $2) ORDER BY rn`;
+      await exec(conn, `CREATE OR REPLACE TEMP TABLE ${tables[g + 1]} AS ${select}`, [1, 0]);
+      await runPerSlice(conn, `INSERT INTO ${tables[g + 1]} ${select}`, slices);
+    }
+    // Read side by side (POSITIONAL JOIN: no hash table, no sort of the wide rows); the
+    // first column checks that the rows line up.
+    const aligned = tables.slice(1).map((_, g) => `t${g + 1}.rn = t0.rn`);
+    const select = [
+      ...fixed.map((c, k) =>
+        k === 0 && aligned.length > 0
+          ? `CASE WHEN ${aligned.join(" AND ")} THEN t0."v0" ` +
+            `ELSE error('export rows out of line') END AS ${quoteIdent(c.name)}`
+          : `t0."v${k}" AS ${quoteIdent(c.name)}`
+      ),
+      ...groups.flatMap((group, g) =>
+        group.map((c, k) => `t${g + 1}."v${k}" AS ${quoteIdent(c.name)}`)
+      ),
+    ];
+    const from = tables.map((t, g) => `${t} AS t${g}`).join(" POSITIONAL JOIN ");
+    const copied = await conn.runAndReadAll(
+      `COPY (SELECT ${select.join(",\n          ")} FROM ${from})
+        TO ${sqlText(temp)} (${copyOptions(format)})`,
+    );
+    return Number(copied.getRows()[0][0]);
+  } finally {
+    for (const t of tables) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  }
 }
 
 /**
@@ -395,14 +492,31 @@ async function overflowingPaths(
  * key), each with the `json_structure` types seen at it: one scan for the
  * distinct shapes of each root, not one per row.
  */
-async function flatPaths(conn: DuckDBConnection, roots: readonly FlatRoot[]): Promise<FlatPath[]> {
+async function flatPaths(
+  conn: DuckDBConnection,
+  roots: readonly FlatRoot[],
+  slices: readonly [number, number][],
+): Promise<FlatPath[]> {
+  // The first row of each shape, over the slices of rows: json_structure holds several times
+  // its input per row for a vector of rows at once (an audit: 2,000 runs of 23 KB configs
+  // ran a 512MB reader out of memory; json_extract and the rest are fine).
+  const firstOf = new Map<string, { root: number; shape: string; first: number }>();
   const shapes = roots.map((r, i) =>
     `SELECT ${i} AS root, json_structure(${r.column})::VARCHAR AS shape, min(rn) AS first
-      FROM ${ROWS_TABLE} WHERE ${r.column} IS NOT NULL GROUP BY shape`
+      FROM ${ROWS_TABLE} WHERE ${r.column} IS NOT NULL AND rn BETWEEN $1 AND $2
+      GROUP BY shape`
   );
-  const found = (await conn.runAndReadAll(
-    `SELECT root, shape FROM (${shapes.join(" UNION ALL ")}) ORDER BY first, root`,
-  )).getRows();
+  await runPerSlice(conn, shapes.join(" UNION ALL "), slices, (rows) => {
+    for (const [root, shape, first] of rows) {
+      const key = `${root}\n${shape}`;
+      const seen = firstOf.get(key);
+      if (seen === undefined || Number(first) < seen.first) {
+        firstOf.set(key, { root: Number(root), shape: String(shape), first: Number(first) });
+      }
+    }
+  });
+  const found = [...firstOf.values()].sort((a, b) => a.first - b.first || a.root - b.root)
+    .map((s) => [s.root, s.shape] as const);
   const byName = new Map<string, FlatPath>();
   for (const [root, shape] of found) {
     const i = Number(root);
@@ -421,6 +535,90 @@ async function flatPaths(conn: DuckDBConnection, roots: readonly FlatRoot[]): Pr
   const paths = [...byName.values()];
   const names = caseDistinctNames(paths.map((p) => p.name));
   return paths.map((p, k) => ({ ...p, name: names[k] }));
+}
+
+/**
+ * Run `sql` (whose `$1` and `$2` bound a range of `rn`) once per slice, in
+ * order, planned once; `onRows` receives each run's rows.
+ */
+async function runPerSlice(
+  conn: DuckDBConnection,
+  sql: string,
+  slices: readonly [number, number][],
+  onRows?: (rows: DuckDBValue[][]) => void,
+): Promise<void> {
+  const statement = await conn.prepare(sql);
+  try {
+    for (const [lo, hi] of slices) {
+      statement.bind([BigInt(lo), BigInt(hi)], [BIGINT, BIGINT]);
+      const reader = await statement.runAndReadAll();
+      onRows?.(reader.getRows());
+    }
+  } finally {
+    statement.destroySync();
+  }
+}
+
+/**
+ * What part of the reader's memory limit one slice of rows may hold as JSON
+ * text (all roots). DuckDB's JSON functions hold each document parsed, for
+ * a vector of up to 2,048 rows at once, and the typed columns parse each
+ * fragment again: measured here, `json_structure` of 2,000 configs of
+ * 23 KB (46 MB) ran a 512MB reader out of memory where 1,000 did not, and
+ * 37 configs of 420 KB arrays (16 MB) ran a 256MB one out of memory in
+ * the typed columns. Each slice costs about 10 ms a statement of 128
+ * columns, so slices are no smaller than they need be.
+ */
+const SLICE_SHARE_OF_MEMORY = 1 / 64;
+/** Bounds of a slice, in bytes of JSON text. */
+const SLICE_BYTES_MIN = 256 * 1024;
+const SLICE_BYTES_MAX = 64 * 1024 * 1024;
+/** The memory limit assumed when DuckDB's setting does not read as a size. */
+const MEMORY_LIMIT_FALLBACK_BYTES = 512e6;
+const SIZE_UNITS: Record<string, number> = {
+  bytes: 1,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+};
+
+/** The slice size for the memory limit of the reader open on `conn`. */
+async function sliceBytes(conn: DuckDBConnection): Promise<number> {
+  const [[setting]] = (await conn.runAndReadAll("SELECT current_setting('memory_limit')"))
+    .getRows();
+  // DuckDB words it "488.2 MiB".
+  const m = /^([0-9.]+) ?(bytes|KiB|MiB|GiB|TiB)$/.exec(String(setting));
+  const limit = m === null ? MEMORY_LIMIT_FALLBACK_BYTES : Number(m[1]) * SIZE_UNITS[m[2]];
+  return Math.min(SLICE_BYTES_MAX, Math.max(SLICE_BYTES_MIN, limit * SLICE_SHARE_OF_MEMORY));
+}
+
+/**
+ * The rows of `export_rows` cut into ranges of `rn` (inclusive), in order,
+ * each holding at most {@linkcode sliceBytes} bytes of the roots' JSON text
+ * (a longer row alone), from one narrow query.
+ */
+async function rowSlices(
+  conn: DuckDBConnection,
+  roots: readonly FlatRoot[],
+): Promise<[number, number][]> {
+  const bytes = roots.map((r) => `coalesce(strlen(${r.column}::VARCHAR), 0)`).join(" + ");
+  const rows = (await conn.runAndReadAll(
+    `SELECT rn, ${bytes} AS bytes FROM ${ROWS_TABLE} ORDER BY rn`,
+  )).getRows();
+  const bytesMax = await sliceBytes(conn);
+  const slices: [number, number][] = [];
+  let held = 0;
+  for (const [rn, b] of rows) {
+    const n = Number(b);
+    if (slices.length === 0 || held + n > bytesMax) {
+      slices.push([Number(rn), Number(rn)]);
+      held = 0;
+    }
+    slices[slices.length - 1][1] = Number(rn);
+    held += n;
+  }
+  return slices;
 }
 
 /**
@@ -552,14 +750,11 @@ function flatColumns(
   numericText: ReadonlyMap<string, "integer" | "number">,
   overflowing: ReadonlyMap<string, WideType>,
 ): ExportColumn[] {
-  const counts = new Map<number, number>();
-  return paths.map((p) => {
-    const index = (counts.get(p.root) ?? 0) + 1;
-    counts.set(p.root, index);
-    const f = `"f${p.root}"[${index}]`;
-    const type = columnType(p, numericText.get(p.name), overflowing);
-    return { name: p.name, type, sql: valueSql(f, type) };
-  });
+  return paths.map((p) => ({
+    name: p.name,
+    type: columnType(p, numericText.get(p.name), overflowing),
+    flat: { root: p.root, pointer: p.pointer },
+  }));
 }
 
 /**

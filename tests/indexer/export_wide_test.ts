@@ -1,0 +1,132 @@
+/**
+ * `ledger export runs` of wide and huge configs in a bounded reader: the
+ * typed columns are made 128 at a time, and every JSON function reads the
+ * rows in slices sized to the memory limit (`indexer/query/export.ts`).
+ * Before, 400 configs of 1,651 paths (23 KB each) and 60 configs holding an
+ * array of 50,000 numbers (420 KB each) both ran a 256MB reader out of
+ * memory; 1,000 of the first or 190 of the second a 512MB one.
+ */
+import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
+import { join } from "node:path";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { ev, T0, writePart } from "./_fixtures.ts";
+import { indexPath } from "../../ledger/paths.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { exportIndex } from "../../indexer/query/mod.ts";
+import { withTempDir } from "../_helpers.ts";
+
+/** The reader's memory limit of both tests: the old export failed under it. */
+const MEMORY_LIMIT = "256MB";
+const SIDES = ["long", "short"] as const;
+
+/** A config of `symbols` symbols of 9 leaves each (about 23 KB at 150). */
+function wideConfig(run: number, symbols: number): Record<string, unknown> {
+  const bySymbol: Record<string, unknown> = {};
+  for (let s = 0; s < symbols; s++) {
+    bySymbol[`SYM${s}`] = {
+      stop: (run % 7) * 0.01 + s / 1000,
+      take: 1 + s,
+      window: 20 + run % 5,
+      side: SIDES[s % 2],
+      enabled: s % 3 === 0,
+      fee: { bps: 3, min: 0.5 },
+      size: { max: 1000 + run, min: 1 },
+      extra: run % 2 === 1 ? { note: `x${run}` } : null,
+    };
+  }
+  return { strategy: "grid", symbols: bySymbol };
+}
+
+/** 50,000 numbers of six decimals, different for each run. */
+function weights(run: number): number[] {
+  return Array.from(
+    { length: 50_000 },
+    (_, i) => Math.round(((i * 7919 + run) % 10007) / 10007 * 1e6) / 1e6,
+  );
+}
+
+async function indexRuns(root: string, configs: Record<string, unknown>[]): Promise<void> {
+  const lines = configs.map((config, r) =>
+    ev("run.created", `run-${r}`, T0 + r * 1000, { run_type: "p", config, data_fingerprint: "f" })
+  );
+  await writePart(root, join("day=2026-01-20", "part-wide.jsonl"), lines);
+  await rebuildIndex(root, {});
+}
+
+/** Export the runs as `format` in a reader of {@linkcode MEMORY_LIMIT}; the rows as written. */
+async function exportRuns(
+  root: string,
+  format: "parquet" | "jsonl",
+): Promise<Record<string, unknown>[]> {
+  const outPath = join(root, `runs.${format}`);
+  const report = await exportIndex(indexPath(root), { what: "runs", format, outPath }, {
+    memoryLimit: MEMORY_LIMIT,
+  });
+  const rows = format === "jsonl"
+    ? (await Deno.readTextFile(outPath)).trimEnd().split("\n").map((line) =>
+      JSON.parse(line) as Record<string, unknown>
+    )
+    : await readParquet(outPath);
+  equal(rows.length, report.rows);
+  return rows;
+}
+
+/** The rows of a Parquet file in file order, integers as numbers. */
+async function readParquet(path: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet('${path}')`);
+    return reader.getRowObjectsJS().map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]),
+      )
+    );
+  } finally {
+    conn.disconnectSync();
+    instance.closeSync();
+  }
+}
+
+Deno.test(`export: 400 configs of 1,651 paths to Parquet in a ${MEMORY_LIMIT} reader, every value in place`, async () => {
+  await withTempDir(async (root) => {
+    const runs = 400;
+    await indexRuns(root, Array.from({ length: runs }, (_, r) => wideConfig(r, 150)));
+    const rows = await exportRuns(root, "parquet");
+    equal(rows.length, runs);
+    // 14 fixed columns, strategy, and 150 symbols x 11 paths (10 leaves, and `extra` itself,
+    // null in half the runs): far more than the 128 typed in one statement.
+    equal(Object.keys(rows[0]).length, 14 + 1 + 150 * 11);
+    // In the order of their creation: the typed columns' tables line up with the rows.
+    deepEqual(rows.map((row) => row.run_id), Array.from({ length: runs }, (_, r) => `run-${r}`));
+    for (const [r, row] of rows.entries()) {
+      equal(row["config.strategy"], "grid");
+      for (const s of [0, 3, 77, 149]) {
+        const at = `config.symbols.SYM${s}`;
+        equal(row[`${at}.stop`], (r % 7) * 0.01 + s / 1000, `${at}.stop of run ${r}`);
+        equal(row[`${at}.take`], 1 + s);
+        equal(row[`${at}.side`], SIDES[s % 2]);
+        equal(row[`${at}.enabled`], s % 3 === 0);
+        equal(row[`${at}.size.max`], 1000 + r);
+        equal(row[`${at}.extra.note`], r % 2 === 1 ? `x${r}` : null);
+      }
+    }
+  });
+});
+
+Deno.test(`export: 60 configs holding 50,000 numbers each in a ${MEMORY_LIMIT} reader`, async () => {
+  await withTempDir(async (root) => {
+    const runs = 60;
+    await indexRuns(
+      root,
+      Array.from({ length: runs }, (_, r) => ({ symbol: `SYM${r % 10}`, weights: weights(r) })),
+    );
+    const rows = await exportRuns(root, "jsonl");
+    deepEqual(rows.map((row) => row.run_id), Array.from({ length: runs }, (_, r) => `run-${r}`));
+    for (const [r, row] of rows.entries()) {
+      equal(row["config.symbol"], `SYM${r % 10}`);
+      // An array is one column, its JSON text.
+      deepEqual(JSON.parse(String(row["config.weights"])), weights(r), `weights of run ${r}`);
+    }
+  });
+});

@@ -363,7 +363,7 @@ async function writeExport(
     columns = [...fixed, ...flatColumns(paths, numericText, wide)];
     copied = await copy(columns);
   }
-  await conn.run(`DROP TABLE ${ROWS_TABLE}`);
+  await conn.run(`DROP TABLE IF EXISTS ${ROWS_TABLE}`);
   return { rows: copied, columns: columns.map((c) => c.name) };
 }
 
@@ -395,63 +395,103 @@ async function copyGroups(
 ): Promise<number> {
   const fixed = columns.filter((c) => c.flat === undefined);
   const flat = columns.filter((c) => c.flat !== undefined);
-  const groups: ExportColumn[][] = [];
+  const groups: ExportColumn[][] = [[]];
   for (let i = 0; i < flat.length; i += FLAT_COLUMNS_PER_STATEMENT_MAX) {
-    groups.push(flat.slice(i, i + FLAT_COLUMNS_PER_STATEMENT_MAX));
+    if (i > 0) groups.push([]);
+    groups[groups.length - 1].push(...flat.slice(i, i + FLAT_COLUMNS_PER_STATEMENT_MAX));
   }
-  const tables = ["export_fixed", ...groups.map((_, g) => `export_flat_${g}`)];
+  const copyTo = `TO ${sqlText(temp)} (${copyOptions(format)})`;
+  if (groups.length === 1 && slices.length <= 1) {
+    // Few columns and no row large enough to need slices: one statement (the usual export;
+    // the tables below cost 150-200 ms more at 100k runs).
+    const { extracts, values } = groupSql(roots, fixed, groups[0]);
+    const named = [
+      ...fixed.map((c, k) => `"c${k}" AS ${quoteIdent(c.name)}`),
+      ...groups[0].map((c, k) => `"v${k}" AS ${quoteIdent(c.name)}`),
+    ];
+    const copied = await conn.runAndReadAll(
+      `COPY (SELECT ${named.join(", ")} FROM (
+          SELECT ${["rn", ...values].join(", ")}
+          FROM (SELECT ${["*", ...extracts].join(", ")} FROM ${ROWS_TABLE})
+        ) ORDER BY rn) ${copyTo}`,
+    );
+    return Number(copied.getRows()[0][0]);
+  }
+  // The fixed columns in a table of their own, t0, and each group in the next: the COPY
+  // then always reads tables side by side (one table of 60 rows of 420 KB arrays, scanned
+  // by itself, did not fit a 256MB reader as JSONL).
+  const tables = ["export_fixed", ...groups.map((_, g) => `export_columns_${g}`)];
   try {
-    // Each table in the rows' order (sorted narrow: a sort of every column at once ran a
-    // 192MB reader out of memory at 200 runs of 1,653 paths).
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE ${tables[0]} AS
-        SELECT rn, ${fixed.map((c, k) => `${c.sql} AS "v${k}"`).join(", ")}
+        SELECT ${["rn", ...groupSql(roots, fixed, []).values].join(", ")}
         FROM ${ROWS_TABLE} ORDER BY rn`,
     );
     for (const [g, group] of groups.entries()) {
-      // One json_extract per root for the group's paths: `"f<root>"[k]` is the k-th of them.
-      const extracts: string[] = [];
-      const values: string[] = [];
-      roots.forEach((r, i) => {
-        const here = group.filter((c) => c.flat?.root === i);
-        if (here.length === 0) return;
-        const pointers = here.map((c) => sqlText(c.flat!.pointer));
-        extracts.push(`json_extract(${r.column}, [${pointers.join(", ")}]) AS "f${i}"`);
-        here.forEach((c, k) =>
-          values.push(`${valueSql(`"f${i}"[${k + 1}]`, c.type)} AS "v${group.indexOf(c)}"`)
-        );
-      });
-      // Slice by slice, in order: each JSON document is parsed with a vector of others. Each
-      // run of the statement costs about 10 ms for 128 columns however few its rows.
-      const select = `SELECT rn, ${values.join(", ")}
-        FROM (SELECT rn, ${extracts.join(", ")} FROM ${ROWS_TABLE}
+      const { extracts, values } = groupSql(roots, [], group);
+      // Slice by slice, in order, each sorted (narrow: a sort of every column at once ran a
+      // 192MB reader out of memory at 200 runs of 1,653 paths): each JSON document is parsed
+      // with a vector of others. Each run of the statement costs about 10 ms for 128 columns
+      // however few its rows.
+      const select = `SELECT ${["rn", ...values].join(", ")}
+        FROM (SELECT ${["rn", ...extracts].join(", ")} FROM ${ROWS_TABLE}
           WHERE rn BETWEEN $1 AND $2) ORDER BY rn`;
       await exec(conn, `CREATE OR REPLACE TEMP TABLE ${tables[g + 1]} AS ${select}`, [1, 0]);
       await runPerSlice(conn, `INSERT INTO ${tables[g + 1]} ${select}`, slices);
     }
     // Read side by side (POSITIONAL JOIN: no hash table, no sort of the wide rows); the
     // first column checks that the rows line up.
-    const aligned = tables.slice(1).map((_, g) => `t${g + 1}.rn = t0.rn`);
-    const select = [
+    const aligned = tables.slice(1).map((_, g) => `t${g + 1}.rn = t0.rn`).join(" AND ");
+    const named = [
       ...fixed.map((c, k) =>
-        k === 0 && aligned.length > 0
-          ? `CASE WHEN ${aligned.join(" AND ")} THEN t0."v0" ` +
+        k === 0
+          ? `CASE WHEN ${aligned} THEN t0."c0" ` +
             `ELSE error('export rows out of line') END AS ${quoteIdent(c.name)}`
-          : `t0."v${k}" AS ${quoteIdent(c.name)}`
+          : `t0."c${k}" AS ${quoteIdent(c.name)}`
       ),
       ...groups.flatMap((group, g) =>
         group.map((c, k) => `t${g + 1}."v${k}" AS ${quoteIdent(c.name)}`)
       ),
     ];
     const from = tables.map((t, g) => `${t} AS t${g}`).join(" POSITIONAL JOIN ");
+    // The tables hold every value: the rows' JSON text is no longer needed, and the COPY
+    // of 60 rows of 420 KB arrays as JSONL did not fit a 256MB reader beside it. (A
+    // conversion error, which writeExport answers by reading the rows again, comes from
+    // the tables' statements above, never from the COPY.)
+    await conn.run(`DROP TABLE ${ROWS_TABLE}`);
     const copied = await conn.runAndReadAll(
-      `COPY (SELECT ${select.join(",\n          ")} FROM ${from})
-        TO ${sqlText(temp)} (${copyOptions(format)})`,
+      `COPY (SELECT ${named.join(",\n          ")} FROM ${from}) ${copyTo}`,
     );
     return Number(copied.getRows()[0][0]);
   } finally {
     for (const t of tables) await conn.run(`DROP TABLE IF EXISTS ${t}`);
   }
+}
+
+/**
+ * The SQL of one group of columns over the rows of `export_rows`: the
+ * `fixed` columns as `c0, c1...`, the flattened ones of `group` as `v0,
+ * v1...`, from one json_extract per root (`extracts`: `"f<root>"[k]` is the
+ * group's k-th path of that root).
+ */
+function groupSql(
+  roots: readonly FlatRoot[],
+  fixed: readonly ExportColumn[],
+  group: readonly ExportColumn[],
+): { extracts: string[]; values: string[] } {
+  const extracts: string[] = [];
+  const values = fixed.map((c, k) => `${c.sql} AS "c${k}"`);
+  const flatValues: string[] = new Array(group.length);
+  roots.forEach((r, i) => {
+    const here = group.flatMap((c, k) => c.flat?.root === i ? [{ c, k }] : []);
+    if (here.length === 0) return;
+    const pointers = here.map(({ c }) => sqlText(c.flat!.pointer));
+    extracts.push(`json_extract(${r.column}, [${pointers.join(", ")}]) AS "f${i}"`);
+    here.forEach(({ c, k }, j) =>
+      flatValues[k] = `${valueSql(`"f${i}"[${j + 1}]`, c.type)} AS "v${k}"`
+    );
+  });
+  return { extracts, values: [...values, ...flatValues] };
 }
 
 /**
@@ -539,7 +579,9 @@ async function flatPaths(
 
 /**
  * Run `sql` (whose `$1` and `$2` bound a range of `rn`) once per slice, in
- * order, planned once; `onRows` receives each run's rows.
+ * order; `onRows` receives each run's rows. (Not a prepared statement: run
+ * again per range, a prepared INSERT reported its rows and left the table
+ * empty here, unless another statement ran between the runs.)
  */
 async function runPerSlice(
   conn: DuckDBConnection,
@@ -547,15 +589,9 @@ async function runPerSlice(
   slices: readonly [number, number][],
   onRows?: (rows: DuckDBValue[][]) => void,
 ): Promise<void> {
-  const statement = await conn.prepare(sql);
-  try {
-    for (const [lo, hi] of slices) {
-      statement.bind([BigInt(lo), BigInt(hi)], [BIGINT, BIGINT]);
-      const reader = await statement.runAndReadAll();
-      onRows?.(reader.getRows());
-    }
-  } finally {
-    statement.destroySync();
+  for (const [lo, hi] of slices) {
+    const reader = await conn.runAndReadAll(sql, [BigInt(lo), BigInt(hi)], [BIGINT, BIGINT]);
+    onRows?.(reader.getRows());
   }
 }
 
@@ -570,6 +606,8 @@ async function runPerSlice(
  * columns, so slices are no smaller than they need be.
  */
 const SLICE_SHARE_OF_MEMORY = 1 / 64;
+/** Rows in one DuckDB vector: what a JSON function holds parsed at once, at most. */
+const DUCKDB_VECTOR_ROWS = 2048;
 /** Bounds of a slice, in bytes of JSON text. */
 const SLICE_BYTES_MIN = 256 * 1024;
 const SLICE_BYTES_MAX = 64 * 1024 * 1024;
@@ -603,10 +641,16 @@ async function rowSlices(
   roots: readonly FlatRoot[],
 ): Promise<[number, number][]> {
   const bytes = roots.map((r) => `coalesce(strlen(${r.column}::VARCHAR), 0)`).join(" + ");
+  const bytesMax = await sliceBytes(conn);
+  const [[first, last, longest]] = (await conn.runAndReadAll(
+    `SELECT min(rn), max(rn), max(${bytes}) FROM ${ROWS_TABLE}`,
+  )).getRows();
+  if (first === null) return [];
+  // No vector of rows can hold more than the budget: one slice (each slice costs a statement).
+  if (Number(longest) * DUCKDB_VECTOR_ROWS <= bytesMax) return [[Number(first), Number(last)]];
   const rows = (await conn.runAndReadAll(
     `SELECT rn, ${bytes} AS bytes FROM ${ROWS_TABLE} ORDER BY rn`,
   )).getRows();
-  const bytesMax = await sliceBytes(conn);
   const slices: [number, number][] = [];
   let held = 0;
   for (const [rn, b] of rows) {

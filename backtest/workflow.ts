@@ -42,7 +42,7 @@ import {
 import { CoverageError, InputError } from "./errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
 import { exists } from "../ledger/exists.ts";
-import { findRunEvents, withRunIdLock } from "../ledger/run_lookup.ts";
+import { findRunEvents, runIdLockWaitMessage, withRunIdLock } from "../ledger/run_lookup.ts";
 
 /**
  * The sample calls, relative to the working directory (the repository root).
@@ -749,7 +749,9 @@ export async function startRun(
   // construction (time and 24 random bits); the directory claim still catches a collision.
   const create = () =>
     createRun({ root, runId, runType, calls, candles, options, extraConfig, emitter });
-  const ctx = options.runId === undefined ? await create() : await withRunIdLock(root, create);
+  const ctx = options.runId === undefined ? await create() : await withRunIdLock(root, create, {
+    onWait: (ms) => console.error(runIdLockWaitMessage("ledger backtest", ms)),
+  });
   if (options.onInterrupt !== undefined) {
     ctx.releaseInterrupts = installInterruptHandler(ctx, options.onInterrupt);
   }

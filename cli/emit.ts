@@ -19,6 +19,7 @@ import { appendShared } from "../ledger/shared_part.ts";
 import {
   findEventsById,
   findRunEvents,
+  runIdLockWaitMessage,
   sameEventKey,
   withRunIdLock,
 } from "../ledger/run_lookup.ts";
@@ -170,13 +171,18 @@ export async function main(args: string[]): Promise<number> {
   // creating the same run waits), so two concurrent emits cannot both create it.
   const creates = values["allow-existing"] !== true &&
     events.some((e) => e.event_type === "run.created");
-  if (creates) await withRunIdLock(root, write);
+  if (creates) await withRunIdLock(root, write, { onWait: sayWaiting });
   else await write();
   console.log(events.map((event) => event.event_id).join("\n"));
   for (const warning of [...runTypeWarnings(events), ...await unknownRunWarnings(root, events)]) {
     console.error(`ledger emit: warning: ${warning}`);
   }
   return 0;
+}
+
+/** One line while `emit` of a `run.created` waits for the run-id lock (it keeps waiting). */
+function sayWaiting(waitedMs: number): void {
+  console.error(runIdLockWaitMessage("ledger emit", waitedMs));
 }
 
 /**

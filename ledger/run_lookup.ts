@@ -49,17 +49,70 @@ import { WriteError } from "./errors.ts";
  * }
  * ```
  */
-export async function withRunIdLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
+export async function withRunIdLock<T>(
+  root: string,
+  fn: () => Promise<T>,
+  options: RunIdLockOptions = {},
+): Promise<T> {
   const dir = eventsDir(root);
   await ensureDirDurable(dir);
   // Opened to lock it: anything else there (a FIFO would block the open forever) is refused.
   if (!(await Deno.stat(dir)).isDirectory) throw new WriteError(dir, "is not a directory");
   const handle = await Deno.open(dir, { read: true });
   try {
-    await handle.lock(true);
+    await lockSaying(handle, options);
     return await fn();
   } finally {
     handle.close(); // releases the lock
+  }
+}
+
+/** Options of {@linkcode withRunIdLock}. */
+export interface RunIdLockOptions {
+  /**
+   * Called once when another process has held the lock for `noticeAfterMs`
+   * (the wait goes on: a process checking a large log holds it for
+   * seconds, and a stopped one until it ends). @default {undefined}
+   */
+  onWait?: (waitedMs: number) => void;
+  /** How long to wait before `onWait`, in ms. @default {RUN_ID_LOCK_NOTICE_MS} */
+  noticeAfterMs?: number;
+}
+
+/** Default wait before {@linkcode RunIdLockOptions.onWait}, in ms. */
+export const RUN_ID_LOCK_NOTICE_MS = 2_000;
+
+/**
+ * The line a command prints when it has waited `waitedMs` for the run-id
+ * lock (it keeps waiting).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { runIdLockWaitMessage } from "./run_lookup.ts";
+ * assert.match(runIdLockWaitMessage("ledger emit", 2000), /^ledger emit: waited 2000 ms/);
+ * ```
+ */
+export function runIdLockWaitMessage(command: string, waitedMs: number): string {
+  return `${command}: waited ${waitedMs} ms for the log's run-id lock: another ledger emit of ` +
+    "run.created or backtest --run-id holds it while it looks for its run id (a stopped one " +
+    "holds it until it ends); still waiting";
+}
+
+/**
+ * Take `handle`'s exclusive lock, waiting as long as it takes, and call
+ * `onWait` once if that is longer than `noticeAfterMs` (an audit: with the
+ * holder stopped, `ledger emit` of a `run.created` waited without a word).
+ */
+async function lockSaying(handle: Deno.FsFile, options: RunIdLockOptions): Promise<void> {
+  const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
+  const timer = onWait === undefined
+    ? undefined
+    : setTimeout(() => onWait(noticeAfterMs), noticeAfterMs);
+  try {
+    await handle.lock(true);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

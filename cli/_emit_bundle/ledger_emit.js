@@ -1236,7 +1236,7 @@ async function listParts(root, options = {}) {
 }
 
 // ledger/run_lookup.ts
-async function withRunIdLock(root, fn) {
+async function withRunIdLock(root, fn, options = {}) {
   const dir = eventsDir(root);
   await ensureDirDurable(dir);
   if (!(await Deno.stat(dir)).isDirectory) throw new WriteError(dir, "is not a directory");
@@ -1244,10 +1244,23 @@ async function withRunIdLock(root, fn) {
     read: true
   });
   try {
-    await handle.lock(true);
+    await lockSaying(handle, options);
     return await fn();
   } finally {
     handle.close();
+  }
+}
+var RUN_ID_LOCK_NOTICE_MS = 2e3;
+function runIdLockWaitMessage(command, waitedMs) {
+  return `${command}: waited ${waitedMs} ms for the log's run-id lock: another ledger emit of run.created or backtest --run-id holds it while it looks for its run id (a stopped one holds it until it ends); still waiting`;
+}
+async function lockSaying(handle, options) {
+  const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
+  const timer = onWait === void 0 ? void 0 : setTimeout(() => onWait(noticeAfterMs), noticeAfterMs);
+  try {
+    await handle.lock(true);
+  } finally {
+    clearTimeout(timer);
   }
 }
 async function findRunEvents(root, runId, options = {}) {
@@ -1622,7 +1635,9 @@ async function main(args) {
     await appendShared(root, events, prepared.map((p) => p.line));
   };
   const creates = values["allow-existing"] !== true && events.some((e) => e.event_type === "run.created");
-  if (creates) await withRunIdLock(root, write);
+  if (creates) await withRunIdLock(root, write, {
+    onWait: sayWaiting
+  });
   else await write();
   console.log(events.map((event) => event.event_id).join("\n"));
   for (const warning of [
@@ -1632,6 +1647,9 @@ async function main(args) {
     console.error(`ledger emit: warning: ${warning}`);
   }
   return 0;
+}
+function sayWaiting(waitedMs) {
+  console.error(runIdLockWaitMessage("ledger emit", waitedMs));
 }
 var RUN_TYPE_SPELLINGS = /* @__PURE__ */ new Map([
   [

@@ -7,7 +7,8 @@
  */
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
-import { runCreatedArgs, runLedger } from "../_helpers.ts";
+import { LineCollector, runCreatedArgs, runLedger } from "../_helpers.ts";
+import { findRunEvents } from "../../ledger/run_lookup.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
@@ -307,5 +308,58 @@ Deno.test("an invalid line does not make its run id taken", async () => {
     equal(r.code, 0, r.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Stop `child` unless it has ended (a failed assertion left it waiting). */
+function killIfRunning(child: Deno.ChildProcess): void {
+  try {
+    child.kill();
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err; // TypeError: it has ended already
+  }
+}
+
+Deno.test("emit of a run.created says once that it waits for the run-id lock, and writes once it is free", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${root}/events`, { recursive: true });
+    // Another process looking for a run id (or a stopped one): the lock is held here.
+    const holder = await Deno.open(`${root}/events`, { read: true });
+    let held = true;
+    let child: Deno.ChildProcess | undefined;
+    let ended = false;
+    try {
+      await holder.lock(true);
+      child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", "-A", CLI, ...runCreatedArgs(root, "held-1")],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const said = new LineCollector(child.stderr);
+      const printed = new LineCollector(child.stdout);
+      const LOCK_NOTICE_WAIT_MS = 20_000; // the notice comes after RUN_ID_LOCK_NOTICE_MS (2 s)
+      await said.waitFor(1, LOCK_NOTICE_WAIT_MS);
+      equal(said.lines.length, 1, "one line while it waits");
+      match(
+        said.lines[0],
+        /^ledger emit: waited 2000 ms for the log's run-id lock: .*still waiting$/,
+      );
+      equal(printed.lines.length, 0, "nothing written while the lock is held");
+      holder.close(); // released: the emit goes on
+      held = false;
+      equal((await child.status).code, 0);
+      ended = true;
+      await Promise.all([said.done, printed.done]);
+      equal(said.lines.length, 1, "nothing more on stderr");
+      equal(printed.lines.length, 1, "the event id");
+      const found = await findRunEvents(root, "held-1");
+      deepEqual(found.map((e) => e.eventId), printed.lines);
+    } finally {
+      if (held) holder.close();
+      if (child !== undefined && !ended) killIfRunning(child);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });

@@ -268,8 +268,25 @@ async function lockPartFor(
  * let go and the path opened again.
  */
 async function lockShared(path: string, waitMsMax: number): Promise<DurableFile> {
+  const file = await lockNamed(path, waitMsMax, openShared);
+  assert(file !== undefined, "openShared creates a missing part");
+  return file;
+}
+
+/**
+ * Open the file at `path` with `open` (undefined: no file there) and take
+ * its exclusive lock; once locked, the path must still name that file,
+ * else it is let go and the path opened again. Undefined when `open` finds
+ * no file.
+ */
+async function lockNamed(
+  path: string,
+  waitMsMax: number,
+  open: (path: string) => Promise<DurableFile | undefined>,
+): Promise<DurableFile | undefined> {
   for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
-    const file = await openShared(path);
+    const file = await open(path);
+    if (file === undefined) return undefined;
     try {
       await lockWithin(file, path, waitMsMax);
       if (await namesFile(path, file)) return file;
@@ -316,28 +333,17 @@ async function lockWithin(file: DurableFile, path: string, waitMsMax: number): P
  * no file is there.
  */
 async function lockExisting(path: string, waitMsMax: number): Promise<DurableFile | undefined> {
-  for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
-    let file: DurableFile;
-    try {
-      file = await openFile(path, { read: true, write: true });
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw new WriteError(path, message(err), { cause: err });
-    }
-    try {
-      await lockWithin(file, path, waitMsMax);
-      if (await namesFile(path, file)) return file;
-    } catch (err) {
-      file.close();
-      if (err instanceof WriteError) throw err;
-      throw new WriteError(path, message(err), { cause: err });
-    }
-    file.close(); // removed or replaced while we waited: lock what the path names now
+  return await lockNamed(path, waitMsMax, openExisting);
+}
+
+/** The existing file at `path`, open to read and write; undefined when there is none. */
+async function openExisting(path: string): Promise<DurableFile | undefined> {
+  try {
+    return await openFile(path, { read: true, write: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw new WriteError(path, message(err), { cause: err });
   }
-  throw new WriteError(
-    path,
-    `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`,
-  );
 }
 
 /** Whether `path` names the open `file` (same device and inode); false when it is gone. */

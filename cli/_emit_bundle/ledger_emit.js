@@ -848,8 +848,14 @@ async function lockPartFor(root, day, size, limits, report) {
   throw new WriteError(dir, `no shared part with room after ${SHARED_PART_ATTEMPTS_MAX} attempts`);
 }
 async function lockShared(path, waitMsMax) {
+  const file = await lockNamed(path, waitMsMax, openShared);
+  assert(file !== void 0, "openShared creates a missing part");
+  return file;
+}
+async function lockNamed(path, waitMsMax, open) {
   for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
-    const file = await openShared(path);
+    const file = await open(path);
+    if (file === void 0) return void 0;
     try {
       await lockWithin(file, path, waitMsMax);
       if (await namesFile(path, file)) return file;
@@ -876,32 +882,20 @@ async function lockWithin(file, path, waitMsMax) {
   }
 }
 async function lockExisting(path, waitMsMax) {
-  for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
-    let file;
-    try {
-      file = await openFile(path, {
-        read: true,
-        write: true
-      });
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return void 0;
-      throw new WriteError(path, message(err), {
-        cause: err
-      });
-    }
-    try {
-      await lockWithin(file, path, waitMsMax);
-      if (await namesFile(path, file)) return file;
-    } catch (err) {
-      file.close();
-      if (err instanceof WriteError) throw err;
-      throw new WriteError(path, message(err), {
-        cause: err
-      });
-    }
-    file.close();
+  return await lockNamed(path, waitMsMax, openExisting);
+}
+async function openExisting(path) {
+  try {
+    return await openFile(path, {
+      read: true,
+      write: true
+    });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return void 0;
+    throw new WriteError(path, message(err), {
+      cause: err
+    });
   }
-  throw new WriteError(path, `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`);
 }
 async function namesFile(path, file) {
   const held = await file.stat();

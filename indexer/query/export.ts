@@ -39,6 +39,7 @@ import { assertRegularFileOrAbsent, NotRegularFileError } from "../../ledger/dur
 import { randomHex } from "../../ledger/ids.ts";
 import { withIndex } from "../queries.ts";
 import { isNonFinite } from "../_line_checks.ts";
+import { InvalidMemoryLimitError, memoryLimitBytes, parseMemoryLimit } from "../memory_limit.ts";
 import { caseDistinctNames, flatPathName } from "./flat_path.ts";
 import { bindParams } from "./reader.ts";
 import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
@@ -613,21 +614,22 @@ const SLICE_BYTES_MIN = 256 * 1024;
 const SLICE_BYTES_MAX = 64 * 1024 * 1024;
 /** The memory limit assumed when DuckDB's setting does not read as a size. */
 const MEMORY_LIMIT_FALLBACK_BYTES = 512e6;
-const SIZE_UNITS: Record<string, number> = {
-  bytes: 1,
-  KiB: 2 ** 10,
-  MiB: 2 ** 20,
-  GiB: 2 ** 30,
-  TiB: 2 ** 40,
-};
 
-/** The slice size for the memory limit of the reader open on `conn`. */
+/**
+ * The slice size for the memory limit of the reader open on `conn`: the
+ * limit DuckDB holds (a reader opened without `--memory-limit` has DuckDB's
+ * own), which DuckDB words "488.2 MiB", read as `--memory-limit` is.
+ */
 async function sliceBytes(conn: DuckDBConnection): Promise<number> {
   const [[setting]] = (await conn.runAndReadAll("SELECT current_setting('memory_limit')"))
     .getRows();
-  // DuckDB words it "488.2 MiB".
-  const m = /^([0-9.]+) ?(bytes|KiB|MiB|GiB|TiB)$/.exec(String(setting));
-  const limit = m === null ? MEMORY_LIMIT_FALLBACK_BYTES : Number(m[1]) * SIZE_UNITS[m[2]];
+  let limit: number;
+  try {
+    limit = memoryLimitBytes(parseMemoryLimit(String(setting), 0));
+  } catch (err) {
+    if (!(err instanceof InvalidMemoryLimitError)) throw err;
+    limit = MEMORY_LIMIT_FALLBACK_BYTES;
+  }
   return Math.min(SLICE_BYTES_MAX, Math.max(SLICE_BYTES_MIN, limit * SLICE_SHARE_OF_MEMORY));
 }
 

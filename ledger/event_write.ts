@@ -329,7 +329,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
-  return Object.getOwnPropertySymbols(value).length === 0;
+  return Object.getOwnPropertySymbols(value).length === 0 && !hasToJsonMethod(value);
+}
+
+function hasToJsonMethod(node: object): boolean {
+  return typeof (node as { toJSON?: unknown }).toJSON === "function";
 }
 
 /** Define `key` on `out` as a plain own property, even `"__proto__"`. */
@@ -374,6 +378,8 @@ function isSoundStructure(node: unknown, level: number): boolean {
   if (typeof node === "string") return node.isWellFormed();
   if (typeof node !== "object" || node === null) return typeof node !== "bigint"; // not JSON
   if (level > JSON_DEPTH_MAX) return false; // so the recursion is at most JSON_DEPTH_MAX deep
+  // JSON.stringify writes what a toJSON returns: completeEvent validates that instead.
+  if (hasToJsonMethod(node)) return false;
   return areSoundEntries(node as Record<string, unknown>, Object.keys(node), level);
 }
 

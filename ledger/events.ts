@@ -671,7 +671,7 @@ export function completeEvent(input: unknown, options: CompleteEventOptions = {}
   // zod decides the rest and names what is wrong.
   const fast = completeEventFast(input, options);
   if (fast !== undefined) return fast;
-  const filled = fillEvent(input, options);
+  const filled = fillEvent(hasToJson(input) ? asWritten(input) : input, options);
   if (filled === undefined) {
     requireEventType(requireObject(input)); // throws: not an object of a registered type
     assert(false, "fillEvent refuses only what requireObject or requireEventType refuses");
@@ -680,6 +680,46 @@ export function completeEvent(input: unknown, options: CompleteEventOptions = {}
 }
 
 export { encodeEventLine, encodeEventText, type EventLineText } from "./event_write.ts";
+
+/**
+ * Whether some object of `input` (itself included) has a `toJSON` method:
+ * `JSON.stringify`, which writes the line, writes what that method returns,
+ * not the object validated (an audit: `{ summary: { toJSON: () => [1] } }`
+ * was acknowledged and then refused by `verify` and the indexer). Walks at
+ * most {@linkcode JSON_DEPTH_MAX} + 1 levels, each object once.
+ */
+function hasToJson(input: unknown): boolean {
+  const seen = new Set<object>();
+  const stack: [unknown, number][] = [[input, 1]];
+  while (stack.length > 0) {
+    const [node, level] = stack.pop()!;
+    if (typeof node !== "object" || node === null || seen.has(node)) continue;
+    seen.add(node);
+    if (typeof (node as { toJSON?: unknown }).toJSON === "function") return true;
+    if (level > JSON_DEPTH_MAX) continue; // too deep anyway: validation says so
+    for (const child of Object.values(node)) stack.push([child, level + 1]);
+  }
+  return false;
+}
+
+/**
+ * `input` as its line would hold it (`JSON.stringify`, read back), so that
+ * what is validated is what is written: a `toJSON` is called once, here.
+ * Throws a {@linkcode ValidationError} when `JSON.stringify` cannot write it
+ * (a BigInt or a cycle is named by field by validating `input` itself).
+ */
+function asWritten(input: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(input);
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+    validateEvent(input, { mode: "write" }); // names a BigInt's field, or a cycle as too deep
+    throw new ValidationError("event", "a value JSON.stringify can write", err.message);
+  }
+  if (text === undefined) throw new ValidationError("event", "a JSON object", "undefined");
+  return JSON.parse(text);
+}
 
 // ---- helpers ----
 

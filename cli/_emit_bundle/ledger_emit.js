@@ -24,12 +24,12 @@ import {
 } from "./chunk-37IOPCIO.js";
 import {
   readLineValue
-} from "./chunk-XJMLTGGL.js";
+} from "./chunk-3O6YSSMA.js";
 import {
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-RZUEUJPM.js";
+} from "./chunk-3GBE2EO6.js";
 import {
   ValidationError,
   WriteError,
@@ -1318,7 +1318,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-FSMPKJRJ.js");
+  const { checkEventLine } = await import("./event_line-FQ6MHPEH.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -1781,7 +1781,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input) {
-  const event = completeEventFast(input) ?? (await import("./events-6JKPFVPR.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-TPRDBTH2.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

@@ -374,3 +374,83 @@ Deno.test("a __proto__ key in an event is written as a key, at every level", asy
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("what a toJSON returns is what is validated, and what is written", async (t) => {
+  const completed = (summary: unknown) => ({
+    event_type: "run.completed",
+    run_id: "tj",
+    summary,
+    artifact_paths: {},
+  });
+  await t.step("a toJSON that turns a field into another type is refused, naming it", () => {
+    // An audit: this was acknowledged, then refused by verify and the indexer.
+    assert.throws(() => completeEvent(completed({ toJSON: () => [1] })), /summary/);
+    assert.equal(completeEventFast(completed({ toJSON: () => ({}) })), undefined); // zod's path
+  });
+  await t.step("a nested toJSON's text and depth are checked like any value", () => {
+    const cut = { name: { toJSON: () => "BTC \ud83d" } };
+    assert.throws(() => completeEvent(completed(cut)), /well-formed Unicode/);
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = { d: deep };
+    assert.throws(() => completeEvent(completed({ x: { toJSON: () => deep } })), /levels deep/);
+  });
+  await t.step("a Date in a config is kept as the text JSON.stringify writes for it", () => {
+    const when = new Date(Date.UTC(2026, 0, 20));
+    const event = completeEvent({
+      event_type: "run.created",
+      run_id: "tj",
+      run_type: "bt",
+      data_fingerprint: "fp",
+      config: { when, n: 1 },
+    });
+    assert.deepEqual((event as { config: unknown }).config, {
+      when: "2026-01-20T00:00:00.000Z",
+      n: 1,
+    });
+    assert.match(new TextDecoder().decode(encodeEventLine(event)), /"when":"2026-01-20T00:00/);
+  });
+  await t.step("each toJSON runs once: the line holds the value that was validated", () => {
+    let calls = 0;
+    const flaky = { toJSON: () => (++calls === 1 ? { ok: true } : [1]) };
+    const event = completeEvent(completed(flaky));
+    assert.equal(calls, 1);
+    assert.deepEqual((event as { summary: unknown }).summary, { ok: true });
+    assert.match(new TextDecoder().decode(encodeEventLine(event)), /"summary":\{"ok":true\}/);
+    assert.equal(calls, 1);
+  });
+  await t.step("a toJSON on the event, one that throws, and a BigInt beside one", () => {
+    const whole = { toJSON: () => completed([1]) };
+    assert.throws(() => completeEvent(whole), ValidationError);
+    const throwing = {
+      toJSON: () => {
+        throw new TypeError("no");
+      },
+    };
+    assert.throws(() => completeEvent(completed(throwing)), ValidationError);
+    const big = { n: 5n, d: new Date(0) };
+    assert.throws(() => completeEvent(completed(big)), /summary\.n/);
+  });
+  await t.step("the writer writes nothing for a refused one", async () => {
+    const root = await Deno.makeTempDir();
+    try {
+      const writer = await openWriter(root);
+      await assert.rejects(writer.append(completed({ toJSON: () => [1] }) as never), /summary/);
+      await writer.append(completed({ toJSON: () => ({ ok: 1 }) }) as never);
+      await writer.close();
+      const lines: string[] = [];
+      for await (const e of Deno.readDir(join(root, "events"))) {
+        if (!e.isDirectory) continue;
+        for await (const f of Deno.readDir(join(root, "events", e.name))) {
+          lines.push(
+            ...(await Deno.readTextFile(join(root, "events", e.name, f.name))).trim()
+              .split("\n"),
+          );
+        }
+      }
+      assert.equal(lines.length, 1);
+      assert.match(lines[0], /"summary":\{"ok":1\}/);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  });
+});

@@ -6,7 +6,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-RZUEUJPM.js";
+} from "./chunk-3GBE2EO6.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
@@ -228,7 +228,7 @@ function defineKey(out, key, value) {
 function completeEvent(input, options = {}) {
   const fast = completeEventFast(input, options);
   if (fast !== void 0) return fast;
-  const filled = fillEvent(input, options);
+  const filled = fillEvent(hasToJson(input) ? asWritten(input) : input, options);
   if (filled === void 0) {
     requireEventType(requireObject(input));
     assert(false, "fillEvent refuses only what requireObject or requireEventType refuses");
@@ -236,6 +236,41 @@ function completeEvent(input, options = {}) {
   return validateEvent(filled, {
     mode: "write"
   });
+}
+function hasToJson(input) {
+  const seen = /* @__PURE__ */ new Set();
+  const stack = [
+    [
+      input,
+      1
+    ]
+  ];
+  while (stack.length > 0) {
+    const [node, level] = stack.pop();
+    if (typeof node !== "object" || node === null || seen.has(node)) continue;
+    seen.add(node);
+    if (typeof node.toJSON === "function") return true;
+    if (level > JSON_DEPTH_MAX) continue;
+    for (const child of Object.values(node)) stack.push([
+      child,
+      level + 1
+    ]);
+  }
+  return false;
+}
+function asWritten(input) {
+  let text2;
+  try {
+    text2 = JSON.stringify(input);
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+    validateEvent(input, {
+      mode: "write"
+    });
+    throw new ValidationError("event", "a value JSON.stringify can write", err.message);
+  }
+  if (text2 === void 0) throw new ValidationError("event", "a JSON object", "undefined");
+  return JSON.parse(text2);
 }
 var OPTIONAL_FIELDS = Object.fromEntries(EVENT_TYPES.map((type) => {
   const optional = /* @__PURE__ */ new Set([

@@ -274,7 +274,10 @@ function isPlainObject(value) {
   if (typeof value !== "object" || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
-  return Object.getOwnPropertySymbols(value).length === 0;
+  return Object.getOwnPropertySymbols(value).length === 0 && !hasToJsonMethod(value);
+}
+function hasToJsonMethod(node) {
+  return typeof node.toJSON === "function";
 }
 function keepKey(out, key, value) {
   Object.defineProperty(out, key, {
@@ -312,6 +315,7 @@ function isSoundStructure(node, level) {
   if (typeof node === "string") return node.isWellFormed();
   if (typeof node !== "object" || node === null) return typeof node !== "bigint";
   if (level > JSON_DEPTH_MAX) return false;
+  if (hasToJsonMethod(node)) return false;
   return areSoundEntries(node, Object.keys(node), level);
 }
 function areSoundEntries(node, keys, level) {

@@ -987,7 +987,8 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "minLength": 1,
+          "maxLength": 256
         },
         "schema_version": {
           "anyOf": [
@@ -1039,7 +1040,8 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "minLength": 1,
+          "maxLength": 256
         },
         "schema_version": {
           "anyOf": [
@@ -1085,7 +1087,8 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "minLength": 1,
+          "maxLength": 256
         },
         "schema_version": {
           "anyOf": [
@@ -1137,7 +1140,8 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "minLength": 1,
+          "maxLength": 256
         },
         "schema_version": {
           "anyOf": [

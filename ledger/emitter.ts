@@ -46,8 +46,8 @@ export const DEFAULT_ROOT: string = ROOT_DEFAULT;
  *   const options: EventEmitterOptions = { root, durability: "relaxed", log };
  *   const emitter = new EventEmitter(options);
  *   // A run id that is not a safe path segment: the emit resolves to null and `log` hears of it.
- *   assert.equal(await emitter.runNoted("../escape", { note: "hi" }), null);
- *   assert.match(logged[0], /ValidationError: run\.noted: run_id must be/);
+ *   assert.equal(await emitter.runStarted("../escape"), null);
+ *   assert.match(logged[0], /ValidationError: run\.started: run_id must be/);
  *   assert.equal(emitter.durability, "relaxed");
  *   await emitter.close();
  * } finally {

@@ -21,6 +21,7 @@ import { newEventId, RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
 import { ID_LENGTH_MAX, LINE_BYTES_MAX, TIMESTAMP_MS_MAX } from "./limits.ts";
 import {
+  ANNOTATION_EVENT_TYPES,
   CURRENT_SCHEMA_VERSION,
   ENVELOPE_FIELDS,
   EVENT_FIELD_RULES,
@@ -91,15 +92,16 @@ export function checkFilledEvent(filled: unknown): LedgerEvent | undefined {
  * mode): the event `validateEvent` in read mode would return, with its keys
  * in the same order, or `undefined` when zod must decide. A line without
  * `schema_version` (the Python writer's) is version 1. Write mode's rules
- * are read mode's with a stricter `run_id`, so what the fast path accepts
- * read mode accepts too; a top-level `"__proto__"` key is left to zod, whose
+ * are read mode's with a stricter `run_id` (but for annotations, which take
+ * a run's id as the log holds it), so what the fast path accepts read mode
+ * accepts too; a top-level `"__proto__"` key is left to zod, whose
  * path puts it last.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { checkLoggedEvent } from "./event_write.ts";
- * const line = { event_type: "run.noted", event_id: "e1", timestamp_ms: 1, run_id: "r1", note: "n" };
+ * const line = { event_type: "run.started", event_id: "e1", timestamp_ms: 1, run_id: "r1" };
  * assert.equal(checkLoggedEvent(line)?.schema_version, 1);
  * assert.equal(checkLoggedEvent({ ...line, run_id: "run 7/b" }), undefined); // zod reads it
  * ```
@@ -133,8 +135,11 @@ function checked(
   }
   if (typeof runId !== "string") return undefined;
   if (runId !== lastValidRunId) {
-    if (!RUN_ID_PATTERN.test(runId)) return undefined;
-    lastValidRunId = runId; // a run's events come one after another: test its id once
+    if (!RUN_ID_PATTERN.test(runId)) {
+      // An annotation takes the id of a run the log holds as it is there (the read rule).
+      const annotation = ANNOTATION_EVENT_TYPES.includes(type);
+      if (!annotation || runId.length < 1 || runId.length > ID_LENGTH_MAX) return undefined;
+    } else lastValidRunId = runId; // a run's events come one after another: test its id once
   }
   if (version !== CURRENT_SCHEMA_VERSION && version !== null) return undefined;
   const keys = Object.keys(record); // kept for the copy of the other fields below

@@ -16,7 +16,7 @@ import { ValidationError } from "./errors.ts";
 import { RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
-import { ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
+import { ANNOTATION_EVENT_TYPES, ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
 import { assert } from "./assert.ts";
 
 export { RUN_ID_PATTERN } from "./ids.ts";
@@ -525,7 +525,9 @@ export function eventSchema(
     if (fields === undefined) throw new RangeError(`No schema for ${type} version ${version}`);
     schema = z.looseObject({
       event_type: z.literal(type),
-      ...envelopeShape(mode, version),
+      // An annotation names a run the log already holds, by the id it has there: an older
+      // writer's (a legacy run's) may be no path segment, and an annotation makes no directory.
+      ...envelopeShape(ANNOTATION_EVENT_TYPES.includes(type) ? "read" : mode, version),
       ...(fields as z.ZodRawShape),
     });
     schemaCache.set(key, schema);

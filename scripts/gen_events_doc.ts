@@ -110,7 +110,10 @@ export function renderEventsDoc(): string {
   out.push(
     "",
     "`event_type` is one of the types below. New `run_id`s must match the pattern above (safe as a",
-    "path segment); ids already in a log (the earlier Python writer's) are read as they are.",
+    "path segment); ids already in a log (the earlier Python writer's) are read as they are. An",
+    "annotation (`run.tagged`, `run.noted`, `run.archived`, `run.restored`) names a run the log",
+    "already holds, so it takes that run's id as it is there (the read rule: a non-empty string",
+    "of at most 256 characters) and may annotate such an older run.",
     "",
     "## Types",
     "",

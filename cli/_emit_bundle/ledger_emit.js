@@ -24,12 +24,12 @@ import {
 } from "./chunk-37IOPCIO.js";
 import {
   readLineValue
-} from "./chunk-3O6YSSMA.js";
+} from "./chunk-JIGWZTOI.js";
 import {
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-3GBE2EO6.js";
+} from "./chunk-LGTJ4OTY.js";
 import {
   ValidationError,
   WriteError,
@@ -785,7 +785,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-GVTBC2JM.js");
+    const { writeSchemaFile } = await import("./schema_file-P7JSI2MH.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -803,7 +803,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-GVTBC2JM.js");
+    const { writeSchemaFile } = await import("./schema_file-P7JSI2MH.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1318,7 +1318,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-FQ6MHPEH.js");
+  const { checkEventLine } = await import("./event_line-HG3IOWRI.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -1781,7 +1781,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input) {
-  const event = completeEventFast(input) ?? (await import("./events-TPRDBTH2.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-TZ656KEB.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

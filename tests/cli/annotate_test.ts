@@ -164,3 +164,64 @@ Deno.test("annotations: the confirmation line escapes control characters", async
     assert.deepEqual(tags, [{ label: `l${red}` }]);
   });
 });
+
+Deno.test("annotations: a run an older writer named outside the new-id pattern can be annotated", async () => {
+  await withTempDir(async (root) => {
+    // The earlier Python writer's run, with an id that is no path segment (an audit: tag, note
+    // and archive refused it with the new-id rule, so it could never be archived).
+    const id = "baseline:2026-01-20 v2";
+    const day = `${root}/events/day=2026-01-20`;
+    await Deno.mkdir(day, { recursive: true });
+    const created = {
+      event_type: "run.created",
+      event_id: "1768867200000_a1b2c3d4",
+      timestamp_ms: 1768867200000,
+      run_id: id,
+      run_type: "baseline",
+      config: {},
+      data_fingerprint: "fp",
+    };
+    await Deno.writeTextFile(`${day}/part-000001.jsonl`, JSON.stringify(created) + "\n");
+    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    for (const args of [["tag", "baseline", "label=old"], ["note", "baseline", "kept"]]) {
+      const r = await runLedger([args[0], "--root", root, ...args.slice(1), "--no-index"]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const archived = await runLedger(["archive", "--root", root, "baseline", "--reason", "old"]);
+    assert.equal(archived.code, 0, archived.stderr);
+    assert.equal(archived.stdout, `archived ${id} (old)\n`);
+    assert.deepEqual(await listedRuns(root), []);
+    const shown = await runLedger(["show", "--root", root, "baseline", "--json"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    const detail = JSON.parse(shown.stdout);
+    assert.equal(detail.run.label, "old");
+    assert.equal(detail.notes.length, 1);
+    assert.equal(detail.archived, true);
+    // Events of a run's own life still need a new-style id: they may name its directory.
+    const started = await runLedger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.started",
+      "--run-id",
+      id,
+    ]);
+    assert.equal(started.code, 1);
+    assert.match(started.stderr, /run_id must be a string matching/);
+    // And an annotation's id still follows the read rule: not empty, at most 256 characters.
+    const long = await runLedger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.noted",
+      "--run-id",
+      "x".repeat(257),
+      "--note",
+      "n",
+    ]);
+    assert.equal(long.code, 1);
+    assert.match(long.stderr, /run_id must be at most 256 characters/);
+  });
+});

@@ -990,7 +990,8 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "minLength": 1,
+          "maxLength": 256
         },
         "schema_version": {
           "anyOf": [
@@ -1042,7 +1043,8 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "minLength": 1,
+          "maxLength": 256
         },
         "schema_version": {
           "anyOf": [
@@ -1088,7 +1090,8 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "minLength": 1,
+          "maxLength": 256
         },
         "schema_version": {
           "anyOf": [
@@ -1140,7 +1143,8 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "minLength": 1,
+          "maxLength": 256
         },
         "schema_version": {
           "anyOf": [

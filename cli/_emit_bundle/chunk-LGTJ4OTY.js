@@ -158,6 +158,12 @@ var EVENT_FIELD_RULES = {
   "run.restored": []
 };
 var CURRENT_SCHEMA_VERSION = 1;
+var ANNOTATION_EVENT_TYPES = [
+  "run.tagged",
+  "run.noted",
+  "run.archived",
+  "run.restored"
+];
 
 // ledger/event_write.ts
 function fillEvent(input, options = {}) {
@@ -194,8 +200,10 @@ function checked(record, type, id, ms, version) {
   }
   if (typeof runId !== "string") return void 0;
   if (runId !== lastValidRunId) {
-    if (!RUN_ID_PATTERN.test(runId)) return void 0;
-    lastValidRunId = runId;
+    if (!RUN_ID_PATTERN.test(runId)) {
+      const annotation = ANNOTATION_EVENT_TYPES.includes(type);
+      if (!annotation || runId.length < 1 || runId.length > ID_LENGTH_MAX) return void 0;
+    } else lastValidRunId = runId;
   }
   if (version !== CURRENT_SCHEMA_VERSION && version !== null) return void 0;
   const keys = Object.keys(record);
@@ -333,6 +341,7 @@ export {
   ID_LENGTH_MAX,
   ENVELOPE_FIELDS,
   EVENT_FIELD_RULES,
+  ANNOTATION_EVENT_TYPES,
   fillEvent,
   checkFilledEvent,
   checkLoggedEvent,

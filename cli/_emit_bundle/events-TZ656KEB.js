@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-MSI747LU.js";
+} from "./chunk-VDZMBUUK.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,7 +14,7 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-3GBE2EO6.js";
+} from "./chunk-LGTJ4OTY.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN

@@ -53,7 +53,8 @@ the day partitions from D on and keeps what was indexed before D (with --full,
 which reads every day, it is ignored with a warning). The new
 index is built beside the live one and renamed over it, so readers never see
 a half-built index. Bad lines go to the ingest_errors table, never fail the
-rebuild.
+rebuild. --db never replaces a file that is not an index (a part of the log,
+a file that is not a DuckDB database, another DuckDB database): refused.
 
   --stale-after-hours H   a running run silent this long shows as stale
                           (default 24)

@@ -9,7 +9,7 @@
  */
 import { type DuckDBConnection, DuckDBInstance } from "./duckdb.ts";
 import { createHash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
@@ -335,6 +335,132 @@ export class EmptyLogError extends Error {
 }
 
 /**
+ * The index path names a file that is not a ledger index: a part of the log
+ * (anywhere under `events/`), a file that is not a DuckDB database, or a
+ * DuckDB database without the index's `index_meta` (the legacy file of
+ * SPEC 10, say). The rebuild is refused and the file left as it is (an
+ * audit: `--db` at a part file, at notes, at the legacy file replaced each
+ * with an index, exit 0). A file at the root's own index path, or named
+ * `*.duckdb`, that is not a DuckDB database is a damaged index, rebuilt from
+ * the log as before.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ForeignIndexFileError } from "./rebuild.ts";
+ * const err = new ForeignIndexFileError("/lab/notes.txt", "is not a DuckDB database");
+ * assert.match(err.message, /^\/lab\/notes\.txt is not a DuckDB database: not replacing it/);
+ * ```
+ */
+export class ForeignIndexFileError extends Error {
+  /** The index path given. */
+  readonly path: string;
+  /** Create the error; `why` says what the file is. */
+  constructor(path: string, why: string) {
+    super(`${path} ${why}: not replacing it with an index (give a new path or an index's)`);
+    this.name = "ForeignIndexFileError";
+    this.path = path;
+  }
+}
+
+function foreignRefusal(err: ForeignIndexFileError): RebuildError {
+  return new RebuildError(`Rebuild refused (nothing was changed): ${err.message}`, { cause: err });
+}
+
+/** Bytes 8-11 of every DuckDB database file. */
+const DUCKDB_MAGIC = "DUCK";
+
+/**
+ * Refuse an index path under the log's `events/` directory (resolved
+ * through symbolic links, before anything is made there).
+ */
+async function refuseIndexInLog(dbPath: string, root: string): Promise<void> {
+  const events = await realPathOf(eventsDir(root));
+  const target = await realPathOf(dbPath);
+  if (target === events || target.startsWith(events + sep)) {
+    throw new ForeignIndexFileError(dbPath, "is inside the log's events directory");
+  }
+}
+
+/** `path` resolved through the symbolic links of its nearest existing ancestor. */
+async function realPathOf(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    return await Deno.realPath(absolute);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    const parent = dirname(absolute);
+    if (parent === absolute) return absolute;
+    return join(await realPathOf(parent), basename(absolute));
+  }
+}
+
+/**
+ * Refuse a file at `dbPath` that is not a ledger index (see
+ * {@linkcode ForeignIndexFileError}): one without DuckDB's header, unless it
+ * sits at the root's own index path or is named `*.duckdb`; with `full`, also a DuckDB database
+ * that opens and has tables but no `index_meta` (an incremental rebuild
+ * checks its copy instead, in `buildWith`). An empty file, or a DuckDB
+ * file that does not open, is left to the rebuild (a damaged index).
+ */
+async function refuseForeignFile(dbPath: string, root: string, full: boolean): Promise<void> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(dbPath, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  let head: Uint8Array;
+  try {
+    const { size } = await file.stat();
+    if (size === 0) return; // DuckDB makes a new database in an empty file
+    head = await readRange(file, 0, Math.min(size, 12));
+  } finally {
+    file.close();
+  }
+  if (new TextDecoder().decode(head.subarray(8, 12)) !== DUCKDB_MAGIC) {
+    // A damaged index, rebuilt from the log: at the root's own index path, or named like one
+    // (a bucket's index is not at its mirror's index path).
+    if (resolve(dbPath) === resolve(indexPath(root)) || dbPath.endsWith(".duckdb")) return;
+    throw new ForeignIndexFileError(dbPath, "is not a DuckDB database");
+  }
+  if (!full) return;
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+  } catch (err) {
+    if (err instanceof Error && /IO Error|Serialization Error|Corrupt/i.test(err.message)) return;
+    throw err;
+  }
+  try {
+    const conn = await instance.connect();
+    try {
+      await refuseForeignTables(conn, dbPath);
+    } finally {
+      conn.disconnectSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}
+
+/** Throw {@linkcode ForeignIndexFileError} when the database on `conn` has tables but no `index_meta`. */
+async function refuseForeignTables(conn: DuckDBConnection, dbPath: string): Promise<void> {
+  if (await hasMeta(conn)) return;
+  const [{ n }] = await rows(
+    conn,
+    `SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database()`,
+  );
+  if (Number(n) > 0) {
+    throw new ForeignIndexFileError(
+      dbPath,
+      "is a DuckDB database but not a ledger index (it has tables and no index_meta)",
+    );
+  }
+}
+
+/**
  * {@linkcode RebuildOptions.source} of a rebuild from the root's own log
  * (the default); the other sources are buckets, `s3://bucket/prefix/`.
  *
@@ -647,6 +773,9 @@ export async function rebuildIndex(
   const signal = options.signal;
   signal?.throwIfAborted();
   await requireRootDirectory(root);
+  await refuseIndexInLog(dbPath, root).catch((err) => {
+    throw err instanceof ForeignIndexFileError ? foreignRefusal(err) : err;
+  }); // before anything is made there
   await Deno.mkdir(dirname(dbPath), { recursive: true });
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
   let lock;
@@ -663,6 +792,7 @@ export async function rebuildIndex(
   const tempPath = tempPathFor(dbPath);
   let published = false;
   try {
+    await refuseForeignFile(dbPath, root, options.full === true);
     const leftovers = await removeLeftovers(dbPath);
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
     // Listed before the log: the runs they stand for were on disk before them.
@@ -705,6 +835,7 @@ export async function rebuildIndex(
       } catch (err) {
         await copySynced; // done with the copy before it is removed
         if (signal?.aborted || err instanceof IndexSourceError) throw err;
+        if (err instanceof ForeignIndexFileError) throw err;
         // The log is the truth: an index that cannot be updated is rebuilt from it.
         await removeTemp(tempPath);
         recoveredFrom = describeError(err, tempPath);
@@ -739,6 +870,7 @@ export async function rebuildIndex(
     if (published) throw err; // said after the index was published
     if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
     if (err instanceof InvalidDateError) throw err;
+    if (err instanceof ForeignIndexFileError) throw foreignRefusal(err);
     if (err instanceof IndexSourceError || err instanceof EmptyLogError) {
       throw new RebuildError(
         `Rebuild of ${dbPath} refused (the index is unchanged): ${err.message}`,
@@ -832,6 +964,7 @@ async function buildWith(
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
   let mode = ctx.mode;
+  if (mode === "incremental") await refuseForeignTables(conn, ctx.dbPath); // the copy's
   const made = mode === "incremental" ? await madeWith(conn) : undefined;
   const recorded = made?.source;
   if (refusesSource(recorded, ctx.source)) {

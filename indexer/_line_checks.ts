@@ -72,7 +72,12 @@ export function isOverlong(raw: string): string {
 
 /** The reason text for an overlong line, as the reader words it. */
 export function overlongReason(raw: string): string {
-  return `'line of ' || (strlen(${raw}) + 1) || ' bytes is longer than the limit of ` +
+  return overlongReasonOf(`strlen(${raw})`);
+}
+
+/** {@linkcode overlongReason} of a line of `rawBytes` bytes (an SQL expression), newline not counted. */
+export function overlongReasonOf(rawBytes: string): string {
+  return `'line of ' || (${rawBytes} + 1) || ' bytes is longer than the limit of ` +
     `${LINE_BYTES_MAX} bytes (newline included)'`;
 }
 

@@ -28,6 +28,7 @@ import {
   MARK_INVALID_UTF8_SQL,
   MERGE_INGEST_FILES_SQL,
   MERGE_STAGE_EVENTS_SQL,
+  RESTORE_OVERLONG_SQL,
   SPLIT_LINES_SQL,
   SPLIT_LONG_LINES_SQL,
   STAGE_COUNTS_SQL,
@@ -62,6 +63,24 @@ export interface ScanEntry {
   mtimeMs: number;
   /** Bytes `readPath` holds (for batching). */
   readBytes: number;
+  /**
+   * Bytes of the part file it stands for: `readBytes`, and more when an
+   * overlong line was staged as a stand-in. @default {readBytes}
+   */
+  sourceBytes?: number;
+  /**
+   * Lines of the part longer than `LINE_BYTES_MAX` that `readPath` holds
+   * only a stand-in of (their first bytes: `_stage.ts`). @default {[]}
+   */
+  overlong?: readonly OverlongLine[];
+}
+
+/** A line staged as a stand-in: its number in the part file and its real length. */
+export interface OverlongLine {
+  /** 1-based line number in the part file. */
+  line: number;
+  /** Its bytes without the newline. */
+  rawBytes: number;
 }
 
 /** What one ingest read. */
@@ -215,6 +234,11 @@ async function stageLines(
   if (Number(longest) <= LONG_LINE_BYTES) await exec(conn, STAGE_LINES_SQL);
   else await checkLongLinesApart(conn, sliceBytes);
   await exec(conn, DROP_STAGE_LINES_SQL); // the stage has what is needed: free the text
+  const overlong = batch.flatMap((e) =>
+    (e.overlong ?? []).map((o) => ({ file: e.file, line: o.line, raw_bytes: o.rawBytes }))
+  );
+  // The stand-ins' rows take their lines' real lengths (offsets, the reason's size).
+  if (overlong.length > 0) await exec(conn, RESTORE_OVERLONG_SQL, [JSON.stringify(overlong)]);
 }
 
 /**

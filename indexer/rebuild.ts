@@ -16,7 +16,8 @@ import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { candidateOf, probeLiveness } from "./_liveness.ts";
 import { asStaged, ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
-import { stageRanges } from "./_stage.ts";
+import { stageRanges, standInLength } from "./_stage.ts";
+import { LINE_BYTES_MAX } from "../ledger/limits.ts";
 import {
   lockRebuild,
   publish,
@@ -982,7 +983,7 @@ async function buildWith(
   // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
   const sinceDate = mode === "full" ? undefined : ctx.sinceDate;
   const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
-  const readBytes = entries.reduce((n, e) => n + e.readBytes, 0);
+  const readBytes = entries.reduce((n, e) => n + (e.sourceBytes ?? e.readBytes), 0);
   ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
   lap("plan");
   const counts = await ingest(conn, entries, stagingDir, {
@@ -1253,14 +1254,23 @@ async function expandReread(
 const REREAD_ROUNDS_MAX = 10_000;
 
 /** Is the indexed prefix of `f` what was indexed (same size floor, same last line)? */
+/** Bytes read of a file's last indexed line to hash its stand-in: the limit and a character's rest. */
+const STAND_IN_READ_MAX = LINE_BYTES_MAX + 3;
+
 async function prefixUnchanged(f: PartFile, old: IndexedFile): Promise<boolean> {
   if (f.sizeBytes < old.bytesIndexed) return false;
   if (old.lastLineMd5 === null || old.lastLineBytes === 0) return true;
   using file = await Deno.open(f.path, { read: true });
-  const buf = await readRange(file, old.bytesIndexed - old.lastLineBytes, old.bytesIndexed);
-  if (buf.length < old.lastLineBytes || buf[buf.length - 1] !== 0x0a) return false;
-  // The md5 is of the line as staged: a line that is not UTF-8 was hashed with `?`s.
-  const md5 = createHash("md5").update(asStaged(buf.subarray(0, buf.length - 1))).digest("hex");
+  const lineStart = old.bytesIndexed - old.lastLineBytes;
+  const newline = await readRange(file, old.bytesIndexed - 1, old.bytesIndexed);
+  if (newline.length < 1 || newline[0] !== 0x0a) return false;
+  // The md5 is of the line as staged: an overlong line's stand-in (at most LINE_BYTES_MAX
+  // bytes and a character's rest: no more is read), a line that is not UTF-8 with `?`s.
+  const rawBytes = old.lastLineBytes - 1;
+  const head = await readRange(file, lineStart, lineStart + Math.min(rawBytes, STAND_IN_READ_MAX));
+  if (head.length < Math.min(rawBytes, STAND_IN_READ_MAX)) return false;
+  const line = rawBytes <= LINE_BYTES_MAX ? head : head.subarray(0, standInLength(head));
+  const md5 = createHash("md5").update(asStaged(line)).digest("hex");
   return md5 === old.lastLineMd5;
 }
 

@@ -65,6 +65,7 @@ import {
   lineText,
   numberOf,
   overlongReason,
+  overlongReasonOf,
 } from "./_line_checks.ts";
 
 /** Version of the index layout; an index with another version is rebuilt in full. */
@@ -652,6 +653,21 @@ SELECT file, line, is_tail,
   ${STAGE_EVENT_VALUES.map(([c, v]) => `${v} AS ev_${c}`).join(",\n  ")}
 FROM checked`;
 
+/**
+ * Rows of lines staged as stand-ins (`_stage.ts`: a line longer than
+ * `LINE_BYTES_MAX` is staged as its first bytes) take their real length and
+ * the reason that length gives; `$1` is a JSON list of `{file, line,
+ * raw_bytes}`. Only complete lines are listed (a torn tail keeps its reason).
+ */
+export const RESTORE_OVERLONG_SQL: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE overlong_lines AS
+    SELECT unnest(from_json($1::VARCHAR,
+      '[{"file": "VARCHAR", "line": "BIGINT", "raw_bytes": "BIGINT"}]'), recursive := true)`,
+  `UPDATE stage SET raw_bytes = o.raw_bytes, reason = ${overlongReasonOf("o.raw_bytes")}
+    FROM overlong_lines o WHERE stage.file = o.file AND stage.line = o.line AND NOT stage.is_tail`,
+  `DROP TABLE overlong_lines`,
+];
+
 /** Bad lines of the stage go to `ingest_errors`. */
 export const INSERT_STAGE_ERRORS_SQL = `INSERT INTO ingest_errors
   SELECT file, line, reason, left(raw, ${ERROR_RAW_CHARS_MAX}) FROM stage
@@ -758,7 +774,7 @@ export const MERGE_INGEST_FILES_SQL: readonly string[] = [
         AS bytes_indexed,
       s.line_base + count(g.line) FILTER (WHERE NOT g.is_tail) AS lines_indexed,
       md5(arg_max(g.raw, g.line) FILTER (WHERE NOT g.is_tail)) AS last_line_md5,
-      strlen(arg_max(g.raw, g.line) FILTER (WHERE NOT g.is_tail)) + 1 AS last_line_bytes
+      arg_max(g.raw_bytes, g.line) FILTER (WHERE NOT g.is_tail) + 1 AS last_line_bytes
     FROM scan_files s LEFT JOIN stage g USING (file)
     GROUP BY s.file, s.size_bytes, s.mtime_ms, s.byte_base, s.line_base`,
   `CREATE OR REPLACE TEMP TABLE merged_files AS

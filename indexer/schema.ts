@@ -70,8 +70,9 @@ import {
 
 /** Version of the index layout; an index with another version is rebuilt in full. */
 // 3: one definition of a valid line (issue 19.1); 4: annotations (tags, notes, archived);
-// 5: liveness per run start (runs_status.pid_started_at_ms, process_liveness.started_at_ms).
-export const INDEX_FORMAT_VERSION = 5;
+// 5: liveness per run start (runs_status.pid_started_at_ms, process_liveness.started_at_ms);
+// 6: no run of annotations alone (runs_status, hence latest_runs, leaves them out).
+export const INDEX_FORMAT_VERSION = 6;
 
 export { ID_LENGTH_MAX, TIMESTAMP_MS_MAX };
 export { EVENT_FIELD_RULES, type FieldKind, type FieldRule };
@@ -883,7 +884,10 @@ export const DERIVE_SQL: readonly string[] = [
     SELECT t.run_id, t.started_at_ms, t.completed_at_ms, t.failed_at_ms, p.summary_json,
       p.error_json, p.artifact_paths_json, p.failed_phase, p.host, p.pid, t.first_event_at_ms,
       t.last_event_at_ms, t.activity_at_ms, t.event_count, p.pid_started_at_ms
-    FROM totals t LEFT JOIN picks p USING (run_id)`,
+    FROM totals t LEFT JOIN picks p USING (run_id)
+    -- Annotations alone make no run (an audit: a mistyped id in an emitted run.tagged became a
+    -- typeless pending run that tag then accepted): a run has some event of its own life.
+    WHERE t.last_event_at_ms IS NOT NULL`,
   `DELETE FROM phase_timings WHERE ${AFFECTED}`,
   `INSERT INTO phase_timings
     SELECT run_id, phase_name,

@@ -225,3 +225,53 @@ Deno.test("annotations: a run an older writer named outside the new-id pattern c
     assert.match(long.stderr, /run_id must be at most 256 characters/);
   });
 });
+
+Deno.test("annotations: annotations alone make no run, in the index or for ledger tag", async () => {
+  await withTempDir(async (root) => {
+    const emit = (...args: string[]) => runLedger(["emit", "--root", root, ...args]);
+    const created = await emit(
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "real-1",
+      "--run-type",
+      "t",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "f",
+    );
+    assert.equal(created.code, 0, created.stderr);
+    // A mistyped id (emit only warns) and an archive of a run the log does not hold.
+    for (
+      const args of [
+        ["--event-type", "run.tagged", "--run-id", "reel-1", "--tags", '{"label":"typo"}'],
+        ["--event-type", "run.archived", "--run-id", "real-2"],
+      ]
+    ) {
+      const r = await emit(...args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /has no run\.created in the log/);
+    }
+    const indexed = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(indexed.code, 0, indexed.stderr);
+    assert.match(indexed.stdout, /Indexed 3 events of 1 runs/);
+    const all = await runLedger(["runs", "--root", root, "--all", "--json"]);
+    assert.deepEqual(JSON.parse(all.stdout).map((r: { run_id: string }) => r.run_id), ["real-1"]);
+    const tagged = await runLedger(["tag", "--root", root, "reel-1", "owner=me"]);
+    assert.equal(tagged.code, 1, tagged.stdout);
+    assert.match(tagged.stderr, /reel-1/);
+    // The run appears once an event of its own life is there, with the label given before.
+    const started = await emit("--event-type", "run.started", "--run-id", "reel-1");
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const listed = await runLedger(["runs", "--root", root, "--all", "--json"]);
+    const runs = JSON.parse(listed.stdout) as { run_id: string; label: string | null }[];
+    assert.deepEqual(runs.map((r) => [r.run_id, r.label]).sort(), [
+      ["real-1", null],
+      ["reel-1", "typo"],
+    ]);
+    const full = await runLedger(["rebuild-index", "--root", root, "--full"]);
+    assert.match(full.stdout, /Indexed 4 events of 2 runs/);
+  });
+});

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ArgsError, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
+import { ArgsError, type FlagOption, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
 import { resolveRoot } from "../ledger/paths.ts";
 import {
   InvalidMemoryLimitError,
@@ -60,7 +60,12 @@ export interface ParseFlagsOptions {
 /**
  * Parse `args` strictly against `spec` (plus `--root` and `--help`, which
  * every command takes). Unknown flags and missing values become
- * {@linkcode UsageError}s naming the flag.
+ * {@linkcode UsageError}s naming the flag, and so does a flag that takes one
+ * value given more than once (an audit: `emit ... --run-id a ... --run-id b`
+ * wrote run b without a word, as `node:util`'s last-wins rule has it; a
+ * wrapper script that appends its own flag must not win silently). Flags
+ * declared `multiple` collect every value; a boolean flag given twice
+ * (`--json --json`) means what it means once, and is accepted.
  *
  * @example
  * ```ts
@@ -68,6 +73,10 @@ export interface ParseFlagsOptions {
  * import { parseFlags } from "./_args.ts";
  * const { values } = parseFlags(["--limit", "5"], { limit: { type: "string" } });
  * assert.equal(values.limit, "5");
+ * assert.throws(
+ *   () => parseFlags(["--limit", "5", "--limit=6"], { limit: { type: "string" } }),
+ *   /^UsageError: --limit given twice/,
+ * );
  * ```
  */
 export function parseFlags(
@@ -80,17 +89,38 @@ export function parseFlags(
     help: { type: "boolean", short: "h" },
     ...spec,
   };
+  // Every value of a single-valued string flag is collected, so that a repeat can be refused.
+  const collect = (option: FlagOption) =>
+    singleValued(option) ? { ...option, multiple: true } : option;
+  const collecting: FlagSpec = Object.fromEntries(
+    Object.entries(full).map(([name, option]) => [name, collect(option)]),
+  );
+  let parsed: ReturnType<typeof parseArgsStrict>;
   try {
-    const { values, positionals } = parseArgsStrict(
-      args,
-      full,
-      options.allowPositionals ?? false,
-    );
-    return { values: values as ParsedFlags["values"], positionals };
+    parsed = parseArgsStrict(args, collecting, options.allowPositionals ?? false);
   } catch (err) {
     if (err instanceof ArgsError) throw new UsageError(ownWords(err.message));
     throw err;
   }
+  const values = parsed.values as ParsedFlags["values"];
+  for (const [name, option] of Object.entries(full)) {
+    const value = values[name];
+    if (!singleValued(option) || !Array.isArray(value)) continue; // absent, or its default
+    if (value.length > 1) throw new UsageError(givenTwice(name, value.length));
+    values[name] = value[0];
+  }
+  return { values, positionals: parsed.positionals };
+}
+
+/** A string flag not declared `multiple`: it takes one value. */
+function singleValued(option: FlagOption): boolean {
+  return option.type === "string" && option.multiple !== true;
+}
+
+/** The usage error of a single-valued flag given `count` (more than one) times. */
+function givenTwice(name: string, count: number): string {
+  const times = count === 2 ? "twice" : `${count} times`;
+  return `--${name} given ${times}; it takes one value`;
 }
 
 /**

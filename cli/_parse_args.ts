@@ -9,7 +9,8 @@
  * that starts with `-`, other than `-` itself, is refused as ambiguous);
  * `--name` for booleans (`--name=x` is refused); `-x` short aliases, grouped
  * booleans (`-hv`) and `-ovalue`; `--` ends the flags; a repeated flag keeps
- * its last value unless `multiple`.
+ * its last value unless `multiple` (`node:util`'s rule; the commands' own
+ * `parseFlags` in `_args.ts` collects the values and refuses the repeat).
  *
  * @module
  */

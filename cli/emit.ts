@@ -12,10 +12,16 @@
  */
 import type { LedgerEvent } from "../ledger/events.ts";
 import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
+import { assert } from "../ledger/assert.ts";
 import { ValidationError } from "../ledger/errors.ts";
 import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
-import { appendShared } from "../ledger/shared_part.ts";
+import {
+  appendShared,
+  type SharedAppendOptions,
+  sharedPartLockWaitMessage,
+  tornTailMessage,
+} from "../ledger/shared_part.ts";
 import {
   findEventsById,
   findRunEvents,
@@ -161,11 +167,11 @@ export async function main(args: string[]): Promise<number> {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   const write = async () => {
-    if (values["allow-existing"] !== true) await refuseExistingRuns(root, events);
+    if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
     await refuseTakenIds(root, prepared);
     // Short-lived: append to the day's shared CLI part under its lock, not a
     // part file of its own (SPEC 3).
-    await appendShared(root, events, prepared.map((p) => p.line)); // durable when it resolves
+    await appendShared(root, events, prepared.map((p) => p.line), SAY_SHARED); // durable when it resolves
   };
   // A new run's id is looked for and its run.created written as one step (another process
   // creating the same run waits), so two concurrent emits cannot both create it.
@@ -184,6 +190,16 @@ export async function main(args: string[]): Promise<number> {
 function sayWaiting(waitedMs: number): void {
   console.error(runIdLockWaitMessage("ledger emit", waitedMs));
 }
+
+/**
+ * What the shared part's append tells stderr: a wait for a part's lock
+ * (it keeps waiting), and a torn last line it cut off (an audit: a line
+ * appended by hand without its newline vanished without a word).
+ */
+const SAY_SHARED: SharedAppendOptions = {
+  onLockWait: (wait) => console.error(sharedPartLockWaitMessage("ledger emit", wait)),
+  onTornTail: (repair) => console.error(tornTailMessage("ledger emit", repair)),
+};
 
 /**
  * The run types the backtests record, by another spelling a user may type
@@ -243,18 +259,19 @@ type Values = ReturnType<typeof parseFlags>["values"];
  * in the same batch, would merge two runs in the index: refused unless the
  * log's `run.created` is this very event (a retry).
  */
-async function refuseExistingRuns(root: string, events: readonly LedgerEvent[]): Promise<void> {
-  const createdAt = new Map<string, number>(); // run id -> its run.created's place in the batch
-  for (const [i, event] of events.entries()) {
+async function refuseExistingRuns(root: string, prepared: readonly Prepared[]): Promise<void> {
+  const createdBy = new Map<string, Prepared>(); // run id -> its first run.created in the batch
+  for (const p of prepared) {
+    const event = p.event;
     if (event.event_type !== "run.created") continue;
-    const first = createdAt.get(event.run_id);
-    if (first !== undefined && events[first].event_id !== event.event_id) {
+    const first = createdBy.get(event.run_id);
+    if (first !== undefined && first.event.event_id !== event.event_id) {
       throw new UsageError(
-        `run ${event.run_id} has two run.created in this batch (events ${first + 1} and ` +
-          `${i + 1}); use another run id for the second, or --allow-existing`,
+        `run ${event.run_id} has two run.created in this batch (lines ${first.lineNumber} and ` +
+          `${p.lineNumber}); use another run id for the second, or --allow-existing`,
       );
     }
-    createdAt.set(event.run_id, first ?? i);
+    createdBy.set(event.run_id, first ?? p);
     const found = await findRunEvents(root, event.run_id, { eventType: "run.created" });
     const other = found.find((f) => f.eventId !== event.event_id);
     if (other !== undefined) {
@@ -278,12 +295,14 @@ async function refuseTakenIds(root: string, prepared: readonly Prepared[]): Prom
   const given = prepared.filter((p) => p.idGiven);
   if (given.length === 0) return;
   const inBatch = new Map<string, Prepared>();
-  for (const [i, p] of given.entries()) {
+  for (const p of given) {
     const first = inBatch.get(p.event.event_id);
     if (first !== undefined && !sameEvent(first.event, p.event)) {
+      // Line numbers, as every other batch error gives (an audit: with blank lines in the
+      // input, "given events 1 and 2" were lines 2 and 4).
       throw new UsageError(
         `event_id ${JSON.stringify(p.event.event_id)} is given to two different events in ` +
-          `this batch (given events ${given.indexOf(first) + 1} and ${i + 1})`,
+          `this batch (lines ${first.lineNumber} and ${p.lineNumber})`,
       );
     }
     inBatch.set(p.event.event_id, first ?? p);
@@ -327,6 +346,8 @@ function joinNegativeValues(args: string[]): string[] {
 interface Prepared {
   event: LedgerEvent;
   line: Uint8Array;
+  /** The line of standard input it was read from (`--stdin`); 1 for `--event` and type flags. */
+  lineNumber: number;
   /** The caller gave the `event_id` (an import, a backfill): it may already be in the log. */
   idGiven: boolean;
 }
@@ -345,7 +366,7 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
     }
   }
   if (values.stdin === true) return await eventsFromStdin();
-  if (eventJson !== undefined) return [await prepare(parseJson(eventJson, "--event"))];
+  if (eventJson !== undefined) return [await prepare(parseJson(eventJson, "--event"), 1)];
   const type = stringFlag(values, "event-type");
   if (type === undefined) {
     throw new UsageError("missing --event-type (or give --event JSON or --stdin)");
@@ -376,7 +397,7 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
     const { field, kind } = FIELD_FLAGS[name];
     input[field] = flagValue(stringFlag(values, name)!, kind, type, { field, flag: `--${name}` });
   }
-  return [await prepare(input)];
+  return [await prepare(input, 1)];
 }
 
 /**
@@ -384,13 +405,13 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
  * EventTooLargeError). A valid event never loads zod (the cold start); the
  * registry is imported only to decide and word what the fast path does not accept.
  */
-async function prepare(input: unknown): Promise<Prepared> {
+async function prepare(input: unknown, lineNumber: number): Promise<Prepared> {
   const event = completeEventFast(input) ??
     (await import("../ledger/events.ts")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null &&
     (input as Record<string, unknown>).event_id !== undefined;
   // encodeEventLine refuses an oversize event before anything is written.
-  return { event, line: encodeEventLine(event), idGiven };
+  return { event, line: encodeEventLine(event), lineNumber, idGiven };
 }
 
 function flagValue(
@@ -469,7 +490,7 @@ async function eventsFromStdin(): Promise<Prepared[]> {
     const line = lines[i].trim();
     if (line === "") continue;
     try {
-      events.push(await prepare(parseJson(line, "the line")));
+      events.push(await prepare(parseJson(line, "the line"), i + 1));
     } catch (err) {
       if (err instanceof Error) err.message = `line ${i + 1}: ${err.message}`;
       throw err;
@@ -504,8 +525,34 @@ async function readStdin(): Promise<string> {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(all);
   } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    // Named by its line, as every other batch error is (an audit: no line was named).
+    const line = firstLineNotUtf8(all);
     throw new ValidationError("stdin", "UTF-8", "bytes", {
-      message: `standard input is not UTF-8: ${(err as Error).message}`,
+      message: `line ${line}: the line is not UTF-8 (standard input must be UTF-8 JSONL)`,
     });
+  }
+}
+
+/**
+ * The number (from 1) of the first `\n`-separated line of `bytes` that is
+ * not well-formed UTF-8, counted as {@linkcode eventsFromStdin} counts
+ * lines (a `\n` byte is never inside a UTF-8 sequence). Only called once
+ * the whole input failed to decode.
+ */
+function firstLineNotUtf8(bytes: Uint8Array): number {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  let start = 0;
+  for (let line = 1;; line++) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline === -1 ? bytes.length : newline;
+    try {
+      strict.decode(bytes.subarray(start, end));
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      return line;
+    }
+    assert(newline !== -1, "a line of the input fails to decode");
+    start = newline + 1;
   }
 }

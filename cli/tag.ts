@@ -14,7 +14,12 @@ import { indexSource, LOCAL_SOURCE, rebuildIndex } from "../indexer/rebuild.ts";
 import { latestEventMs, resolveRunId, withReader } from "../indexer/query/mod.ts";
 import { completeEvent, encodeEventLine } from "../ledger/events.ts";
 import { EventTooLargeError } from "../ledger/errors.ts";
-import { appendShared } from "../ledger/shared_part.ts";
+import {
+  appendShared,
+  type SharedAppendOptions,
+  sharedPartLockWaitMessage,
+  tornTailMessage,
+} from "../ledger/shared_part.ts";
 import {
   EXIT_OK,
   type FlagSpec,
@@ -229,7 +234,8 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
     ...fields,
     ...dated,
   });
-  await appendShared(root, [event], [encodeAnnotation(kind, event)]); // durable when it resolves
+  const said = sayShared(`ledger ${kind}`);
+  await appendShared(root, [event], [encodeAnnotation(kind, event)], said); // durable when it resolves
   console.log(`${PAST[kind]} ${escapeControl(runId)}${describe(kind, fields)}`);
   if (source !== undefined && source !== LOCAL_SOURCE) {
     // An index built from a bucket holds every machine's runs: refreshing it from this
@@ -241,6 +247,17 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
     );
   } else if (values["no-index"] !== true) await rebuildIndex(root, { dbPath });
   return EXIT_OK;
+}
+
+/**
+ * What the shared part's append tells stderr, as `ledger emit` does: a wait
+ * for a part's lock (it keeps waiting), and a torn last line it cut off.
+ */
+function sayShared(command: string): SharedAppendOptions {
+  return {
+    onLockWait: (wait) => console.error(sharedPartLockWaitMessage(command, wait)),
+    onTornTail: (repair) => console.error(tornTailMessage(command, repair)),
+  };
 }
 
 const EVENT_TYPE = {

@@ -6,10 +6,13 @@
  * lock (`flock`, released by the kernel when the holder dies):
  *
  * 1. lock the part (for a batch spanning days: every day's part, in day
- *    order, so two batches never deadlock);
+ *    order, so two batches never deadlock); a wait past a few seconds is
+ *    told to the caller (`onLockWait`), one past a minute gives up;
  * 2. repair a torn tail a writer killed while holding the lock left:
  *    truncate to just after the last `\n` (safe only under the lock: nobody
- *    else is appending);
+ *    else is appending), and tell the caller (`onTornTail`: the bytes were
+ *    never acknowledged, but a line appended by hand without its newline
+ *    goes too);
  * 3. append the whole lines with one write call per part;
  * 4. fdatasync: the lines are durable from here (one sync for an existing
  *    part; a new part also syncs its directory once);
@@ -68,6 +71,12 @@ export const SHARED_PART_ATTEMPTS_MAX = 1000;
  * and tag behind it would otherwise wait without a word for as long.
  */
 export const LOCK_WAIT_MS_MAX_DEFAULT = 60_000;
+/**
+ * How long an append waits for a part's lock before it says so by default
+ * (`SharedAppendOptions.onLockWait`), in ms: as long as `withRunIdLock`
+ * waits before its notice (`RUN_ID_LOCK_NOTICE_MS`).
+ */
+export const SHARED_PART_LOCK_NOTICE_MS = 2_000;
 /** Longest pause between two attempts to take a busy part's lock, in ms. */
 const LOCK_POLL_MS_MAX = 20;
 /** Most times one shared part is opened again because it was removed or replaced while locking. */
@@ -81,6 +90,79 @@ export interface SharedAppendOptions {
   partBytesMax?: number;
   /** Give up (nothing written) when a part's lock is not free within this long, in ms. @default {60_000} */
   lockWaitMsMax?: number;
+  /**
+   * Called once per part whose lock another process has held for
+   * `lockNoticeAfterMs` (the wait goes on, up to `lockWaitMsMax`), so a
+   * command can say why it is silent. @default {undefined}
+   */
+  onLockWait?: (wait: SharedPartLockWait) => void;
+  /** How long to wait for a part's lock before `onLockWait`, in ms. @default {SHARED_PART_LOCK_NOTICE_MS} */
+  lockNoticeAfterMs?: number;
+  /**
+   * Called for each part whose torn last line (the bytes after its last
+   * `\n`) was cut off before appending, as it is cut. @default {undefined}
+   */
+  onTornTail?: (repair: TornTailRepair) => void;
+}
+
+/** What {@linkcode SharedAppendOptions.onLockWait} is told. */
+export interface SharedPartLockWait {
+  /** The part whose lock is held. */
+  path: string;
+  /** How long this append has waited for it so far, in ms. */
+  waitedMs: number;
+  /** How long it waits in all before it gives up, in ms. */
+  waitMsMax: number;
+}
+
+/** What {@linkcode SharedAppendOptions.onTornTail} is told. */
+export interface TornTailRepair {
+  /** The part cut back. */
+  path: string;
+  /** The bytes cut off (a line without its `\n`). */
+  bytes: number;
+}
+
+/**
+ * The line a command prints when it has waited for a shared part's lock
+ * (it keeps waiting).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { sharedPartLockWaitMessage } from "./shared_part.ts";
+ * const wait = { path: "/l/events/day=2026-01-02/emit-000001.jsonl", waitedMs: 2000, waitMsMax: 60_000 };
+ * assert.match(
+ *   sharedPartLockWaitMessage("ledger emit", wait),
+ *   /^ledger emit: waited 2000 ms for the lock of \/l\/events\/day=2026-01-02\/emit-000001\.jsonl: /,
+ * );
+ * ```
+ */
+export function sharedPartLockWaitMessage(command: string, wait: SharedPartLockWait): string {
+  return `${command}: waited ${wait.waitedMs} ms for the lock of ${wait.path}: another ` +
+    "ledger emit or tag holds it while it appends (a stopped or hung one holds it until it " +
+    `ends); still waiting, up to ${wait.waitMsMax} ms in all`;
+}
+
+/**
+ * The line a command prints when its append cut a torn last line off a
+ * shared part (a writer killed mid-line, or a line appended by hand without
+ * its newline: not acknowledged, but now gone, so said).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { tornTailMessage } from "./shared_part.ts";
+ * assert.match(
+ *   tornTailMessage("ledger emit", { path: "/l/emit-000001.jsonl", bytes: 143 }),
+ *   /^ledger emit: removed 143 bytes of a torn last line from \/l\/emit-000001\.jsonl /,
+ * );
+ * ```
+ */
+export function tornTailMessage(command: string, repair: TornTailRepair): string {
+  const bytes = repair.bytes === 1 ? "1 byte" : `${repair.bytes} bytes`;
+  return `${command}: removed ${bytes} of a torn last line from ${repair.path} (a writer ` +
+    "killed mid-line, or a line appended without its newline)";
 }
 
 /** What {@linkcode appendShared} did, for tests and the bench. */
@@ -91,6 +173,14 @@ export interface SharedAppendReport {
   tornBytesRepaired: number;
   /** Bytes of batches whose writers died before acknowledging them, cut off. */
   abandonedBytesRemoved: number;
+}
+
+/** How long to wait for a part's lock, and whom to tell once it takes a while. */
+interface LockWaiting {
+  waitMsMax: number;
+  noticeAfterMs: number;
+  /** Called at most once per part path (of one append). */
+  onWait?: (wait: SharedPartLockWait) => void;
 }
 
 interface Locked {
@@ -124,20 +214,18 @@ export async function appendShared(
   options: SharedAppendOptions = {},
 ): Promise<SharedAppendReport> {
   assert(events.length === lines.length, "one encoded line per event");
-  const limits = {
-    partBytesMax: options.partBytesMax ?? PART_BYTES_MAX_DEFAULT,
-    lockWaitMsMax: options.lockWaitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT,
-  };
+  const waiting = lockWaiting(options);
+  const limits = { partBytesMax: options.partBytesMax ?? PART_BYTES_MAX_DEFAULT, waiting };
   const byDay = groupByDay(events, lines);
   const days = [...byDay.keys()].sort(); // lock order: never a deadlock between two batches
   await prepareRoot(root, days);
   const report: SharedAppendReport = { paths: [], tornBytesRepaired: 0, abandonedBytesRemoved: 0 };
-  await removeAbandonedBatches(root, report, limits.lockWaitMsMax); // before taking any lock
+  await removeAbandonedBatches(root, report, waiting); // before taking any lock
   const held: Locked[] = [];
   try {
     for (const day of days) {
       const bytes = byDay.get(day)!;
-      const locked = await lockPartFor(root, day, bytes.length, limits, report);
+      const locked = await lockPartFor(root, day, bytes.length, limits, report, options.onTornTail);
       held.push({ ...locked, bytes });
     }
     await writeHeld(root, held, lines.length > 1);
@@ -146,6 +234,21 @@ export async function appendShared(
   }
   report.paths = held.map((part) => part.path);
   return report;
+}
+
+/** The lock waits of one append, from its options; each part's notice is given once. */
+function lockWaiting(options: SharedAppendOptions): LockWaiting {
+  const waitMsMax = options.lockWaitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
+  const noticeAfterMs = options.lockNoticeAfterMs ?? SHARED_PART_LOCK_NOTICE_MS;
+  const { onLockWait } = options;
+  if (onLockWait === undefined) return { waitMsMax, noticeAfterMs };
+  const told = new Set<string>();
+  const onWait = (wait: SharedPartLockWait) => {
+    if (told.has(wait.path)) return;
+    told.add(wait.path);
+    onLockWait(wait);
+  };
+  return { waitMsMax, noticeAfterMs, onWait };
 }
 
 function groupByDay(
@@ -225,21 +328,25 @@ async function lockPartFor(
   root: string,
   day: string,
   size: number,
-  limits: { partBytesMax: number; lockWaitMsMax: number },
+  limits: { partBytesMax: number; waiting: LockWaiting },
   report: SharedAppendReport,
+  onTornTail: SharedAppendOptions["onTornTail"],
 ): Promise<Omit<Locked, "bytes">> {
   const { partBytesMax } = limits;
   const dir = dayDir(root, day);
   let seq = await newestSeq(dir);
   for (let attempt = 0; attempt < SHARED_PART_ATTEMPTS_MAX; attempt++, seq++) {
     const path = `${dir}/${sharedPartFileName(seq)}`;
-    const file = await lockShared(path, limits.lockWaitMsMax); // exclusive: the only appender of this part from here
+    const file = await lockShared(path, limits.waiting); // exclusive: the only appender of this part from here
     try {
       report.abandonedBytesRemoved += await resolvePending(file, pendingPath(root, day, path));
       const info = await file.stat();
       if (!info.isFile) throw new WriteError(path, "is not a regular file");
       const repaired = await repairTornTail(file, info.size);
-      report.tornBytesRepaired += info.size - repaired;
+      if (repaired < info.size) {
+        report.tornBytesRepaired += info.size - repaired;
+        onTornTail?.({ path, bytes: info.size - repaired });
+      }
       if (repaired > 0 && repaired + size > partBytesMax) {
         file.close(); // full: the next sequence number
         continue;
@@ -267,8 +374,8 @@ async function lockPartFor(
  * `rm` or a `sed -i` of the part, and none was in the log). Such a file is
  * let go and the path opened again.
  */
-async function lockShared(path: string, waitMsMax: number): Promise<DurableFile> {
-  const file = await lockNamed(path, waitMsMax, openShared);
+async function lockShared(path: string, waiting: LockWaiting): Promise<DurableFile> {
+  const file = await lockNamed(path, waiting, openShared);
   assert(file !== undefined, "openShared creates a missing part");
   return file;
 }
@@ -281,14 +388,14 @@ async function lockShared(path: string, waitMsMax: number): Promise<DurableFile>
  */
 async function lockNamed(
   path: string,
-  waitMsMax: number,
+  waiting: LockWaiting,
   open: (path: string) => Promise<DurableFile | undefined>,
 ): Promise<DurableFile | undefined> {
   for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
     const file = await open(path);
     if (file === undefined) return undefined;
     try {
-      await lockWithin(file, path, waitMsMax);
+      await lockWithin(file, path, waiting);
       if (await namesFile(path, file)) return file;
     } catch (err) {
       file.close();
@@ -304,15 +411,24 @@ async function lockNamed(
 }
 
 /**
- * Take `file`'s exclusive lock, waiting at most `waitMsMax` for it; then
- * throw a `WriteError` that says a process holds it (an audit: with the
+ * Take `file`'s exclusive lock, waiting at most `waiting.waitMsMax` for it;
+ * then throw a `WriteError` that says a process holds it (an audit: with the
  * holder stopped, every emit behind it waited without a word, forever).
+ * Past `waiting.noticeAfterMs`, `waiting.onWait` is told once (an audit:
+ * until then the wait was silent, for up to a minute).
  */
-async function lockWithin(file: DurableFile, path: string, waitMsMax: number): Promise<void> {
+async function lockWithin(file: DurableFile, path: string, waiting: LockWaiting): Promise<void> {
+  const { waitMsMax, noticeAfterMs, onWait } = waiting;
   const startMs = performance.now();
   let pauseMs = 1;
+  let told = false;
   while (!(await file.tryLock(true))) {
-    if (performance.now() - startMs >= waitMsMax) {
+    const waitedMs = performance.now() - startMs;
+    if (!told && onWait !== undefined && waitedMs >= noticeAfterMs && waitedMs < waitMsMax) {
+      told = true;
+      onWait({ path, waitedMs: Math.round(waitedMs), waitMsMax });
+    }
+    if (waitedMs >= waitMsMax) {
       throw new WriteError(
         path,
         `another process has held its lock for ${waitMsMax} ms (a stopped or hung ` +
@@ -332,8 +448,11 @@ async function lockWithin(file: DurableFile, path: string, waitMsMax: number): P
  * the dead lines in the new one, acknowledged from then on. Undefined when
  * no file is there.
  */
-async function lockExisting(path: string, waitMsMax: number): Promise<DurableFile | undefined> {
-  return await lockNamed(path, waitMsMax, openExisting);
+async function lockExisting(
+  path: string,
+  waiting: LockWaiting,
+): Promise<DurableFile | undefined> {
+  return await lockNamed(path, waiting, openExisting);
 }
 
 /** The existing file at `path`, open to read and write; undefined when there is none. */
@@ -697,12 +816,12 @@ async function uncommittedSize(
 async function removeAbandonedBatches(
   root: string,
   report: SharedAppendReport,
-  lockWaitMsMax: number,
+  waiting: LockWaiting,
 ): Promise<void> {
   const names = await pendingNames(root); // one listing serves the markers and the commits
   for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
-    const file = await lockExisting(partPath, lockWaitMsMax);
+    const file = await lockExisting(partPath, waiting);
     if (file === undefined) {
       // Its part is gone (removed by hand): nothing to cut. Not under a lock: a part created
       // again under the same name before this removal would lose its own marker.

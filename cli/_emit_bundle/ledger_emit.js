@@ -185,16 +185,39 @@ function parseFlags(args, spec, options = {}) {
     },
     ...spec
   };
+  const collect = (option) => singleValued(option) ? {
+    ...option,
+    multiple: true
+  } : option;
+  const collecting = Object.fromEntries(Object.entries(full).map(([name, option]) => [
+    name,
+    collect(option)
+  ]));
+  let parsed;
   try {
-    const { values, positionals } = parseArgsStrict(args, full, options.allowPositionals ?? false);
-    return {
-      values,
-      positionals
-    };
+    parsed = parseArgsStrict(args, collecting, options.allowPositionals ?? false);
   } catch (err) {
     if (err instanceof ArgsError) throw new UsageError(ownWords(err.message));
     throw err;
   }
+  const values = parsed.values;
+  for (const [name, option] of Object.entries(full)) {
+    const value = values[name];
+    if (!singleValued(option) || !Array.isArray(value)) continue;
+    if (value.length > 1) throw new UsageError(givenTwice(name, value.length));
+    values[name] = value[0];
+  }
+  return {
+    values,
+    positionals: parsed.positionals
+  };
+}
+function singleValued(option) {
+  return option.type === "string" && option.multiple !== true;
+}
+function givenTwice(name, count) {
+  const times = count === 2 ? "twice" : `${count} times`;
+  return `--${name} given ${times}; it takes one value`;
 }
 function stringFlag(values, name) {
   const v = values[name];
@@ -715,14 +738,23 @@ async function exists(path, options = {}) {
 // ledger/shared_part.ts
 var SHARED_PART_ATTEMPTS_MAX = 1e3;
 var LOCK_WAIT_MS_MAX_DEFAULT = 6e4;
+var SHARED_PART_LOCK_NOTICE_MS = 2e3;
 var LOCK_POLL_MS_MAX = 20;
 var SHARED_PART_REOPENS_MAX = 100;
 var TAIL_SCAN_BYTES = 64 * 1024;
+function sharedPartLockWaitMessage(command, wait) {
+  return `${command}: waited ${wait.waitedMs} ms for the lock of ${wait.path}: another ledger emit or tag holds it while it appends (a stopped or hung one holds it until it ends); still waiting, up to ${wait.waitMsMax} ms in all`;
+}
+function tornTailMessage(command, repair) {
+  const bytes = repair.bytes === 1 ? "1 byte" : `${repair.bytes} bytes`;
+  return `${command}: removed ${bytes} of a torn last line from ${repair.path} (a writer killed mid-line, or a line appended without its newline)`;
+}
 async function appendShared(root, events, lines, options = {}) {
   assert(events.length === lines.length, "one encoded line per event");
+  const waiting = lockWaiting(options);
   const limits = {
     partBytesMax: options.partBytesMax ?? PART_BYTES_MAX_DEFAULT,
-    lockWaitMsMax: options.lockWaitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT
+    waiting
   };
   const byDay = groupByDay(events, lines);
   const days = [
@@ -734,12 +766,12 @@ async function appendShared(root, events, lines, options = {}) {
     tornBytesRepaired: 0,
     abandonedBytesRemoved: 0
   };
-  await removeAbandonedBatches(root, report, limits.lockWaitMsMax);
+  await removeAbandonedBatches(root, report, waiting);
   const held = [];
   try {
     for (const day of days) {
       const bytes = byDay.get(day);
-      const locked = await lockPartFor(root, day, bytes.length, limits, report);
+      const locked = await lockPartFor(root, day, bytes.length, limits, report, options.onTornTail);
       held.push({
         ...locked,
         bytes
@@ -751,6 +783,26 @@ async function appendShared(root, events, lines, options = {}) {
   }
   report.paths = held.map((part) => part.path);
   return report;
+}
+function lockWaiting(options) {
+  const waitMsMax = options.lockWaitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
+  const noticeAfterMs = options.lockNoticeAfterMs ?? SHARED_PART_LOCK_NOTICE_MS;
+  const { onLockWait } = options;
+  if (onLockWait === void 0) return {
+    waitMsMax,
+    noticeAfterMs
+  };
+  const told = /* @__PURE__ */ new Set();
+  const onWait = (wait) => {
+    if (told.has(wait.path)) return;
+    told.add(wait.path);
+    onLockWait(wait);
+  };
+  return {
+    waitMsMax,
+    noticeAfterMs,
+    onWait
+  };
 }
 function groupByDay(events, lines) {
   const groups = /* @__PURE__ */ new Map();
@@ -814,19 +866,25 @@ async function prepareRoot(root, days) {
     }
   }
 }
-async function lockPartFor(root, day, size, limits, report) {
+async function lockPartFor(root, day, size, limits, report, onTornTail) {
   const { partBytesMax } = limits;
   const dir = dayDir(root, day);
   let seq = await newestSeq(dir);
   for (let attempt = 0; attempt < SHARED_PART_ATTEMPTS_MAX; attempt++, seq++) {
     const path = `${dir}/${sharedPartFileName(seq)}`;
-    const file = await lockShared(path, limits.lockWaitMsMax);
+    const file = await lockShared(path, limits.waiting);
     try {
       report.abandonedBytesRemoved += await resolvePending(file, pendingPath(root, day, path));
       const info = await file.stat();
       if (!info.isFile) throw new WriteError(path, "is not a regular file");
       const repaired = await repairTornTail(file, info.size);
-      report.tornBytesRepaired += info.size - repaired;
+      if (repaired < info.size) {
+        report.tornBytesRepaired += info.size - repaired;
+        onTornTail?.({
+          path,
+          bytes: info.size - repaired
+        });
+      }
       if (repaired > 0 && repaired + size > partBytesMax) {
         file.close();
         continue;
@@ -847,17 +905,17 @@ async function lockPartFor(root, day, size, limits, report) {
   }
   throw new WriteError(dir, `no shared part with room after ${SHARED_PART_ATTEMPTS_MAX} attempts`);
 }
-async function lockShared(path, waitMsMax) {
-  const file = await lockNamed(path, waitMsMax, openShared);
+async function lockShared(path, waiting) {
+  const file = await lockNamed(path, waiting, openShared);
   assert(file !== void 0, "openShared creates a missing part");
   return file;
 }
-async function lockNamed(path, waitMsMax, open) {
+async function lockNamed(path, waiting, open) {
   for (let reopen = 0; reopen < SHARED_PART_REOPENS_MAX; reopen++) {
     const file = await open(path);
     if (file === void 0) return void 0;
     try {
-      await lockWithin(file, path, waitMsMax);
+      await lockWithin(file, path, waiting);
       if (await namesFile(path, file)) return file;
     } catch (err) {
       file.close();
@@ -870,19 +928,30 @@ async function lockNamed(path, waitMsMax, open) {
   }
   throw new WriteError(path, `removed or replaced ${SHARED_PART_REOPENS_MAX} times while waiting for its lock`);
 }
-async function lockWithin(file, path, waitMsMax) {
+async function lockWithin(file, path, waiting) {
+  const { waitMsMax, noticeAfterMs, onWait } = waiting;
   const startMs = performance.now();
   let pauseMs = 1;
+  let told = false;
   while (!await file.tryLock(true)) {
-    if (performance.now() - startMs >= waitMsMax) {
+    const waitedMs = performance.now() - startMs;
+    if (!told && onWait !== void 0 && waitedMs >= noticeAfterMs && waitedMs < waitMsMax) {
+      told = true;
+      onWait({
+        path,
+        waitedMs: Math.round(waitedMs),
+        waitMsMax
+      });
+    }
+    if (waitedMs >= waitMsMax) {
       throw new WriteError(path, `another process has held its lock for ${waitMsMax} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends); nothing was written`);
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
   }
 }
-async function lockExisting(path, waitMsMax) {
-  return await lockNamed(path, waitMsMax, openExisting);
+async function lockExisting(path, waiting) {
+  return await lockNamed(path, waiting, openExisting);
 }
 async function openExisting(path) {
   try {
@@ -1125,11 +1194,11 @@ async function uncommittedSize(pendingDirPath, text) {
   const committed = await exists(`${pendingDirPath}/${record.batch}${COMMIT_SUFFIX}`);
   return committed ? void 0 : record.size;
 }
-async function removeAbandonedBatches(root, report, lockWaitMsMax) {
+async function removeAbandonedBatches(root, report, waiting) {
   const names = await pendingNames(root);
   for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
-    const file = await lockExisting(partPath, lockWaitMsMax);
+    const file = await lockExisting(partPath, waiting);
     if (file === void 0) {
       await removeIfPresent(marker);
       continue;
@@ -1624,9 +1693,9 @@ async function main(args) {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   const write = async () => {
-    if (values["allow-existing"] !== true) await refuseExistingRuns(root, events);
+    if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
     await refuseTakenIds(root, prepared);
-    await appendShared(root, events, prepared.map((p) => p.line));
+    await appendShared(root, events, prepared.map((p) => p.line), SAY_SHARED);
   };
   const creates = values["allow-existing"] !== true && events.some((e) => e.event_type === "run.created");
   if (creates) await withRunIdLock(root, write, {
@@ -1645,6 +1714,10 @@ async function main(args) {
 function sayWaiting(waitedMs) {
   console.error(runIdLockWaitMessage("ledger emit", waitedMs));
 }
+var SAY_SHARED = {
+  onLockWait: (wait) => console.error(sharedPartLockWaitMessage("ledger emit", wait)),
+  onTornTail: (repair) => console.error(tornTailMessage("ledger emit", repair))
+};
 var RUN_TYPE_SPELLINGS = /* @__PURE__ */ new Map([
   [
     "path-only",
@@ -1682,15 +1755,16 @@ async function unknownRunWarnings(root, events) {
   }
   return warnings;
 }
-async function refuseExistingRuns(root, events) {
-  const createdAt = /* @__PURE__ */ new Map();
-  for (const [i, event] of events.entries()) {
+async function refuseExistingRuns(root, prepared) {
+  const createdBy = /* @__PURE__ */ new Map();
+  for (const p of prepared) {
+    const event = p.event;
     if (event.event_type !== "run.created") continue;
-    const first = createdAt.get(event.run_id);
-    if (first !== void 0 && events[first].event_id !== event.event_id) {
-      throw new UsageError(`run ${event.run_id} has two run.created in this batch (events ${first + 1} and ${i + 1}); use another run id for the second, or --allow-existing`);
+    const first = createdBy.get(event.run_id);
+    if (first !== void 0 && first.event.event_id !== event.event_id) {
+      throw new UsageError(`run ${event.run_id} has two run.created in this batch (lines ${first.lineNumber} and ${p.lineNumber}); use another run id for the second, or --allow-existing`);
     }
-    createdAt.set(event.run_id, first ?? i);
+    createdBy.set(event.run_id, first ?? p);
     const found = await findRunEvents(root, event.run_id, {
       eventType: "run.created"
     });
@@ -1704,10 +1778,10 @@ async function refuseTakenIds(root, prepared) {
   const given = prepared.filter((p) => p.idGiven);
   if (given.length === 0) return;
   const inBatch = /* @__PURE__ */ new Map();
-  for (const [i, p] of given.entries()) {
+  for (const p of given) {
     const first = inBatch.get(p.event.event_id);
     if (first !== void 0 && !sameEvent(first.event, p.event)) {
-      throw new UsageError(`event_id ${JSON.stringify(p.event.event_id)} is given to two different events in this batch (given events ${given.indexOf(first) + 1} and ${i + 1})`);
+      throw new UsageError(`event_id ${JSON.stringify(p.event.event_id)} is given to two different events in this batch (lines ${first.lineNumber} and ${p.lineNumber})`);
     }
     inBatch.set(p.event.event_id, first ?? p);
   }
@@ -1750,7 +1824,7 @@ async function eventsFromFlags(values) {
   }
   if (values.stdin === true) return await eventsFromStdin();
   if (eventJson !== void 0) return [
-    await prepare(parseJson(eventJson, "--event"))
+    await prepare(parseJson(eventJson, "--event"), 1)
   ];
   const type = stringFlag(values, "event-type");
   if (type === void 0) {
@@ -1777,15 +1851,16 @@ async function eventsFromFlags(values) {
     });
   }
   return [
-    await prepare(input)
+    await prepare(input, 1)
   ];
 }
-async function prepare(input) {
+async function prepare(input, lineNumber) {
   const event = completeEventFast(input) ?? (await import("./events-TZ656KEB.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,
     line: encodeEventLine(event),
+    lineNumber,
     idGiven
   };
 }
@@ -1835,7 +1910,7 @@ async function eventsFromStdin() {
     const line = lines[i].trim();
     if (line === "") continue;
     try {
-      events.push(await prepare(parseJson(line, "the line")));
+      events.push(await prepare(parseJson(line, "the line"), i + 1));
     } catch (err) {
       if (err instanceof Error) err.message = `line ${i + 1}: ${err.message}`;
       throw err;
@@ -1871,9 +1946,29 @@ async function readStdin() {
       fatal: true
     }).decode(all);
   } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const line = firstLineNotUtf8(all);
     throw new ValidationError("stdin", "UTF-8", "bytes", {
-      message: `standard input is not UTF-8: ${err.message}`
+      message: `line ${line}: the line is not UTF-8 (standard input must be UTF-8 JSONL)`
     });
+  }
+}
+function firstLineNotUtf8(bytes) {
+  const strict = new TextDecoder("utf-8", {
+    fatal: true
+  });
+  let start = 0;
+  for (let line = 1; ; line++) {
+    const newline = bytes.indexOf(10, start);
+    const end = newline === -1 ? bytes.length : newline;
+    try {
+      strict.decode(bytes.subarray(start, end));
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      return line;
+    }
+    assert(newline !== -1, "a line of the input fails to decode");
+    start = newline + 1;
   }
 }
 

@@ -130,7 +130,7 @@ Deno.test("emit refuses a second run.created for a run id unless asked", async (
         ).join("\n") + "\n";
         const r = await runLedger(["emit", "--root", root, "--stdin"], { stdin: batch });
         equal(r.code, 2, r.stderr);
-        match(r.stderr, /run n1 has two run\.created in this batch \(events 1 and 2\)/);
+        match(r.stderr, /run n1 has two run\.created in this batch \(lines 1 and 2\)/);
         equal((await runEvents(root, "n1")).length, 0);
       },
     );

@@ -15,7 +15,13 @@ import { exists } from "../../ledger/exists.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { listParts, readPartFile } from "../../ledger/reader.ts";
 import { dayDir, dayOf, schemaPath, sharedPartFileName } from "../../ledger/paths.ts";
-import { appendShared } from "../../ledger/shared_part.ts";
+import {
+  appendShared,
+  type SharedPartLockWait,
+  sharedPartLockWaitMessage,
+  tornTailMessage,
+  type TornTailRepair,
+} from "../../ledger/shared_part.ts";
 import { completeEvent, encodeEventLine } from "../../ledger/events.ts";
 import { WriteError } from "../../ledger/errors.ts";
 import {
@@ -296,5 +302,70 @@ Deno.test("shared part: a dead batch's marker cuts the part its path names when 
       "the dead batch's line cut from the part the path names",
     );
     assert.deepEqual((await Array.fromAsync(Deno.readDir(pending))).map((e) => e.name), []);
+  });
+});
+
+Deno.test("shared part: an append waiting for a part's lock tells onLockWait once, then writes", async () => {
+  await withTempDir(async (root) => {
+    const event = completeEvent({ event_type: "run.started", run_id: "r1" });
+    await appendShared(root, [event], [encodeEventLine(event)]);
+    const path = join(dayDir(root, dayOf(event.timestamp_ms)), sharedPartFileName(1));
+    const waits: SharedPartLockWait[] = [];
+    const options = {
+      lockNoticeAfterMs: 100,
+      onLockWait: (w: SharedPartLockWait) => waits.push(w),
+    };
+    // A free lock: nothing to tell.
+    const quick = completeEvent({ event_type: "run.started", run_id: "quick" });
+    await appendShared(root, [quick], [encodeEventLine(quick)], options);
+    assert.equal(waits.length, 0, "nothing to tell");
+    const holder = await Deno.open(path, { read: true, write: true });
+    const next = completeEvent({ event_type: "run.started", run_id: "r2" });
+    let append: Promise<unknown> | undefined;
+    try {
+      await holder.lock(true);
+      append = appendShared(root, [next], [encodeEventLine(next)], options);
+      await new Promise((resolve) => setTimeout(resolve, 600)); // several notice periods
+    } finally {
+      holder.close(); // lets the waiting append go on
+    }
+    await append;
+    assert.equal(waits.length, 1, JSON.stringify(waits));
+    assert.equal(waits[0].path, path);
+    assert.equal(waits[0].waitMsMax, 60_000);
+    assert.ok(waits[0].waitedMs >= 100 && waits[0].waitedMs < 600, String(waits[0].waitedMs));
+    assert.match(
+      sharedPartLockWaitMessage("ledger emit", waits[0]),
+      /^ledger emit: waited \d+ ms for the lock of \S+emit-000001\.jsonl: .*; still waiting, up to 60000 ms in all$/,
+    );
+    assert.ok((await Deno.readTextFile(path)).includes('"run_id":"r2"'), "written once let go");
+  });
+});
+
+Deno.test("shared part: a torn last line cut off before appending is told to onTornTail", async () => {
+  await withTempDir(async (root) => {
+    const event = completeEvent({ event_type: "run.started", run_id: "r1" });
+    await appendShared(root, [event], [encodeEventLine(event)]);
+    const path = join(dayDir(root, dayOf(event.timestamp_ms)), sharedPartFileName(1));
+    const torn = '{"event_type":"run.started","run_id":"by-hand"}'; // no newline
+    await Deno.writeTextFile(path, torn, { append: true });
+    const repairs: TornTailRepair[] = [];
+    const next = completeEvent({ event_type: "run.started", run_id: "r2" });
+    const report = await appendShared(root, [next], [encodeEventLine(next)], {
+      onTornTail: (repair) => repairs.push(repair),
+    });
+    assert.deepEqual(repairs, [{ path, bytes: torn.length }]);
+    assert.equal(report.tornBytesRepaired, torn.length);
+    assert.equal(
+      tornTailMessage("ledger emit", repairs[0]),
+      `ledger emit: removed ${torn.length} bytes of a torn last line from ${path} ` +
+        "(a writer killed mid-line, or a line appended without its newline)",
+    );
+    // A whole last line: nothing cut, nothing told.
+    const last = completeEvent({ event_type: "run.started", run_id: "r3" });
+    await appendShared(root, [last], [encodeEventLine(last)], {
+      onTornTail: (repair) => repairs.push(repair),
+    });
+    assert.equal(repairs.length, 1);
   });
 });

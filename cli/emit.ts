@@ -13,6 +13,7 @@
 import type { LedgerEvent } from "../ledger/events.ts";
 import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
 import { assert } from "../ledger/assert.ts";
+import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
 import { ValidationError } from "../ledger/errors.ts";
 import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
@@ -244,8 +245,12 @@ async function unknownRunWarnings(root: string, events: readonly LedgerEvent[]):
     const found = await findRunEvents(root, event.run_id, { eventType: "run.created", limit: 1 });
     if (found.length === 0) {
       warnings.push(
-        `run ${event.run_id} has no run.created in the log; emit it first, or ` +
-          "ledger verify will report the run (without a type or config)",
+        ANNOTATION_EVENT_TYPES.includes(event.event_type)
+          ? `run ${event.run_id} has no run.created in the log (a mistyped run id?); an ` +
+            "annotation alone makes no run: the index lists the run, with it, only once " +
+            "some event of the run's own life is there"
+          : `run ${event.run_id} has no run.created in the log; emit it first, or ` +
+            "ledger verify will report the run (without a type or config)",
       );
     }
   }

@@ -26,6 +26,7 @@ import {
   readLineValue
 } from "./chunk-JIGWZTOI.js";
 import {
+  ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
@@ -1750,7 +1751,7 @@ async function unknownRunWarnings(root, events) {
       limit: 1
     });
     if (found.length === 0) {
-      warnings.push(`run ${event.run_id} has no run.created in the log; emit it first, or ledger verify will report the run (without a type or config)`);
+      warnings.push(ANNOTATION_EVENT_TYPES.includes(event.event_type) ? `run ${event.run_id} has no run.created in the log (a mistyped run id?); an annotation alone makes no run: the index lists the run, with it, only once some event of the run's own life is there` : `run ${event.run_id} has no run.created in the log; emit it first, or ledger verify will report the run (without a type or config)`);
     }
   }
   return warnings;

@@ -251,7 +251,8 @@ Deno.test("annotations: annotations alone make no run, in the index or for ledge
     ) {
       const r = await emit(...args);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /has no run\.created in the log/);
+      assert.match(r.stderr, /has no run\.created in the log \(a mistyped run id\?\)/);
+      assert.match(r.stderr, /an annotation alone makes no run/);
     }
     const indexed = await runLedger(["rebuild-index", "--root", root]);
     assert.equal(indexed.code, 0, indexed.stderr);

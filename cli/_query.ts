@@ -325,6 +325,7 @@ export interface RunSelection {
  * assert.equal(s.untilMs, Date.UTC(2026, 0, 21)); // the whole day
  * const at = Date.UTC(2026, 0, 20, 12);
  * assert.equal(runSelection({ until: "2026-01-20T12:00:00Z" }).untilMs, at + 1); // that instant too
+ * assert.equal(runSelection({ since: "2026-01-20t12:00:00z" }).sinceMs, at); // RFC 3339 allows t, z
  * // Finer than a millisecond: runs created at .123 are before .1234, at .124 after it.
  * assert.equal(runSelection({ since: "2026-01-20T12:00:00.1234Z" }).sinceMs, at + 124);
  * assert.equal(runSelection({ until: "2026-01-20T12:00:00.1234Z" }).untilMs, at + 124);
@@ -389,10 +390,27 @@ export function sortOnlyColumns(
   return [...fields].filter((f) => !hasColumn(f) && !columns.includes(f));
 }
 
+/** A lowercase `t` between an instant's date and time (RFC 3339, 5.6). */
+const LOWER_T = /^(\s*\d{4}-\d{2}-\d{2})t(?=\d)/;
+/** A lowercase `z` (UTC) ending an instant (RFC 3339, 5.6). */
+const LOWER_Z = /(\d)z(\s*)$/;
+
+/**
+ * The ms of `--since`/`--until` TEXT. RFC 3339 allows a lowercase `t`
+ * between date and time and a lowercase `z` for UTC (a query audit saw
+ * `2025-01-01T00:00:00z` refused): they read as `T` and `Z`.
+ */
 function instantFlag(flag: string, text: string): number {
+  const read = text.replace(LOWER_T, "$1T").replace(LOWER_Z, "$1Z$2");
   try {
-    return parseInstant(text);
+    return parseInstant(read);
   } catch (err) {
-    throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+    // The error names the text as given, not as read.
+    const message = err instanceof InstantFormatError
+      ? new InstantFormatError(text).message
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    throw new UsageError(`${flag}: ${message}`);
   }
 }

@@ -106,6 +106,8 @@ const METRIC_HEADERS: Readonly<Record<string, string>> = {
 };
 /** Headline metric columns the table shows at most. */
 const HEADLINE_COLUMNS_MAX = 3;
+/** Longest run id (or status) the runs tables keep whole rather than cut. */
+const WHOLE_CHARS_MAX = 28;
 
 const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [--until WHEN]
                    [--where EXPR]... [--sort FIELD[:asc|desc]] [--columns F1,F2]
@@ -236,7 +238,11 @@ async function printRuns(
       const more = limit === undefined && runs.length > TABLE_ROWS_DEFAULT;
       const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
       const columns = tableColumns(query, shown);
-      console.log(formatRunsTable(shown, { columns, wide: values.wide === true }));
+      console.log(formatRunsTable(shown, {
+        columns,
+        sortFields: sortFields(query),
+        wide: values.wide === true,
+      }));
       if (more) {
         console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
       }
@@ -302,8 +308,10 @@ async function printDual(
   }
   const more = !o.limitGiven && runs.length > TABLE_ROWS_DEFAULT;
   const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
-  const columns = tableColumns({ ...query, columns: o.columnsAsked }, shown);
-  console.log(formatDualTable(shown, { columns, wide: o.wide }));
+  // No headline metric columns here: every sort field the table has no column for is an extra.
+  const asked = { ...query, columns: o.columnsAsked };
+  const columns = [...o.columnsAsked, ...sortOnlyColumns(asked, hasRunsColumn)];
+  console.log(formatDualTable(shown, { columns, sortFields: sortFields(query), wide: o.wide }));
   if (more) {
     console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
   }
@@ -318,42 +326,72 @@ function dualEmptyMessage(total: number, archivedHidden: number): string {
 }
 
 /**
- * The dual-mode table: the index's columns, LABEL (when a shown run has one
- * and the table fits with it), the extra columns, then PHASES and SOURCE.
+ * The dual-mode table: the index's columns, LABEL (when a shown run has one),
+ * the extra columns, then PHASES and SOURCE, fitted to the terminal. The run
+ * id stays whole (up to {@linkcode WHOLE_CHARS_MAX}; an audit saw every
+ * legacy id cut to `bt-202601…`): LABEL goes first, then PHASES; when the
+ * table is still too wide, whole columns are left out in turn (TYPE,
+ * DURATION, CREATED, then the extra columns from the last but the sort
+ * fields) and a last line names them.
  */
 function formatDualTable(
   runs: readonly RunRecord[],
-  options: { columns: readonly string[]; wide: boolean },
+  options: { columns: readonly string[]; sortFields: readonly string[]; wide: boolean },
 ): string {
   const width = terminalWidth();
+  const extra = options.columns;
   const hasLabel = runs.some((r) => r.label !== null && r.label !== "");
-  const tables = (hasLabel ? [true, false] : [false]).map((withLabel) =>
-    dualTable(runs, options.columns, withLabel)
-  );
-  // The label goes first, so that no time or duration is cut.
-  const t =
-    tables.find((t) => options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) ??
-      tables[tables.length - 1];
-  return formatTable(t.header, t.body, { wide: options.wide, width, widthsMin: t.mins });
+  const layouts = [
+    ...(hasLabel ? [{ label: true, phases: true }] : []),
+    { label: false, phases: true },
+    { label: false, phases: false },
+  ];
+  for (const layout of layouts) {
+    const t = dualTable(runs, extra, layout);
+    if (options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) {
+      // Fitted by design (no LABEL, no PHASES), as the index's table leaves out PHASES.
+      return formatTable(t.header, t.body, { wide: options.wide, width, widthsMin: t.mins });
+    }
+  }
+  const t = dualTable(runs, extra, { label: false, phases: true });
+  const phasesIndex = t.header.length - 2;
+  const order = [phasesIndex, 1, 4, 3];
+  for (let i = extra.length - 1; i >= 0; i--) {
+    if (!options.sortFields.includes(extra[i])) order.push(5 + i);
+  }
+  const { table, leftOut } = leaveOutToFit(t.header, t.body, {
+    width,
+    widthsMin: t.mins,
+    order,
+    wide: options.wide,
+  });
+  const named = [...(hasLabel ? ["LABEL"] : []), ...leftOut.map((i) => t.header[i])];
+  const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
+  return `${table}\n${wrapText(note, 0, 0, width)}`;
 }
 
-function dualTable(runs: readonly RunRecord[], extra: readonly string[], withLabel: boolean) {
-  const label = withLabel ? ["LABEL"] : [];
+function dualTable(
+  runs: readonly RunRecord[],
+  extra: readonly string[],
+  layout: { label: boolean; phases: boolean },
+) {
+  const label = layout.label ? ["LABEL"] : [];
+  const phases = layout.phases ? ["PHASES"] : [];
   const header = ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", ...label, ...extra];
-  header.push("PHASES", "SOURCE");
+  header.push(...phases, "SOURCE");
   const body = runs.map((r) => [
     r.run_id,
     r.run_type ?? "-",
     r.status + (r.archived ? " (archived)" : ""),
     formatTime(r.created_at_ms),
     formatDuration(r.duration_ms),
-    ...(withLabel ? [r.label ?? ""] : []),
+    ...(layout.label ? [r.label ?? ""] : []),
     ...extra.map((c) => cellText(r[c])),
-    String(r.phase_count),
+    ...(layout.phases ? [String(r.phase_count)] : []),
     String(r.source),
   ]);
   const mins = [
-    10,
+    wholeWidth(body, 0, 10),
     6,
     9,
     20,
@@ -361,8 +399,19 @@ function dualTable(runs: readonly RunRecord[], extra: readonly string[], withLab
     ...label.map(() => 6),
     ...extra.map((c) => Math.min(c.length, 16)),
   ];
-  mins.push(6, 9);
+  mins.push(...phases.map(() => 6), 9);
   return { header, body, mins };
+}
+
+/**
+ * The narrowest column `i` of `body` may be cut to when its cells stay whole:
+ * its longest cell (the longest, not the shortest: an audit saw the ids of a
+ * dual-mode table cut to the width of the shortest), at least `floor`, at
+ * most {@linkcode WHOLE_CHARS_MAX}.
+ */
+function wholeWidth(body: readonly (readonly string[])[], i: number, floor: number): number {
+  const longest = Math.max(0, ...body.map((row) => [...row[i]].length));
+  return Math.max(floor, Math.min(WHOLE_CHARS_MAX, longest));
 }
 
 /** Fields the runs table always shows in a column of its own. */
@@ -399,6 +448,11 @@ export function tableColumns(query: RunQuery, runs: readonly { summary?: unknown
     ...(query.columns ?? []),
     ...sortOnlyColumns(query, hasRunsColumn).filter((f) => !headline.includes(f)),
   ];
+}
+
+/** The fields `query` is sorted by, in order. */
+function sortFields(query: RunQuery): string[] {
+  return (query.sort ?? []).map((k) => k.field);
 }
 
 /** CSV columns of the runs list: the fixed ones, then the extra columns. */
@@ -444,6 +498,12 @@ export function cutoverDateFlag(values: ParsedFlags["values"]): string | undefin
 export interface FormatRunsTableOptions {
   /** Extra columns (field names, keys of the rows). @default {[]} */
   columns?: readonly string[];
+  /**
+   * The `--sort` fields: a headline metric among them keeps its column (the
+   * others go first to fit), and an extra column among them is never left
+   * out, so the table shows what it is sorted by. @default {[]}
+   */
+  sortFields?: readonly string[];
   /** Do not truncate cells. @default {false} */
   wide?: boolean;
   /** Width to fit. @default {terminal width, 80 on a pipe} */
@@ -474,7 +534,8 @@ export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[
 /**
  * The runs table: id, type, status, created, duration, phases (completed),
  * headline metrics, label, then the extra columns; fitted to the width
- * (metric columns go from the last, PHASES before each).
+ * (metric columns go from the last, PHASES before each; a metric sorted by
+ * stays).
  *
  * @example
  * ```ts
@@ -509,6 +570,12 @@ export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[
  *   "RUN ID   TYPE    STATUS     CREATED               DURATION  WIN_RATE  LABEL\n" +
  *     "bt-0001  policy  completed  2026-01-20T12:00:00Z    12.3 s       0.5  baseline",
  * );
+ * // Sorted by a headline metric: it keeps its column, the others go first.
+ * assert.equal(
+ *   formatRunsTable([run], { width: 80, sortFields: ["summary.mean_return_bps"] }),
+ *   "RUN ID   TYPE    STATUS     CREATED               DURATION  MEAN_BPS  LABEL\n" +
+ *     "bt-0001  policy  completed  2026-01-20T12:00:00Z    12.3 s      12.5  baseline",
+ * );
  * ```
  */
 export function formatRunsTable(
@@ -518,12 +585,19 @@ export function formatRunsTable(
   const width = options.width ?? terminalWidth();
   const all = headlineMetrics(runs);
   const extra = options.columns ?? [];
+  const sortFields = options.sortFields ?? [];
+  // A headline metric the rows are sorted by keeps its column: a table that hid it would look
+  // unsorted (a query audit: sorted by MEAN_BPS, the table showed only WIN_RATE).
+  const sorted = all.filter((m) => sortFields.includes(`summary.${m}`));
+  const others = all.filter((m) => !sorted.includes(m));
   // Fewer metric columns until the table fits with no number and no time cut; PHASES goes
   // before a metric does (the headline metrics are what a narrow table is for).
-  for (let n = all.length; n >= 0; n--) {
+  for (let n = others.length; n >= 0; n--) {
+    const kept = new Set([...sorted, ...others.slice(0, n)]);
+    const metrics = all.filter((m) => kept.has(m)); // in their order of preference
     for (const phases of [true, false]) {
-      if (n === 0 && !phases) continue; // no metrics: PHASES is left out below, in turn
-      const t = runsTable(runs, all.slice(0, n), extra, phases);
+      if (metrics.length === 0 && !phases) continue; // no metrics: PHASES is left out below, in turn
+      const t = runsTable(runs, { metrics, extra, phases, idsWhole: n === 0 });
       if (options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) {
         // Fitted by design (fewer headline metrics, no PHASES): nothing to say.
         return formatTable(t.header, t.body, {
@@ -538,12 +612,14 @@ export function formatRunsTable(
   // Still too wide (columns asked for with --columns, long ids): the run id and the status stay
   // whole, and whole columns are left out in turn (an empty LABEL, TYPE, DURATION, CREATED, then
   // the extra columns from the last), and a last line names them (not an empty LABEL); --wide
-  // shows all.
-  const t = runsTable(runs, [], extra, true);
+  // shows all. The sort fields stay: a headline metric and an extra column alike.
+  const t = runsTable(runs, { metrics: sorted, extra, phases: true, idsWhole: true });
   const labelled = runs.some((r) => r.label !== null && r.label !== "");
-  const order = [...(labelled ? [] : [LABEL_INDEX]), PHASES_INDEX, 1, 4, 3];
-  if (labelled) order.push(LABEL_INDEX);
-  for (let i = t.header.length - 1; i > LABEL_INDEX; i--) order.push(i);
+  const order = [...(labelled ? [] : [t.labelIndex]), t.phasesIndex, 1, 4, 3];
+  if (labelled) order.push(t.labelIndex);
+  for (let i = extra.length - 1; i >= 0; i--) {
+    if (!sortFields.includes(extra[i])) order.push(t.labelIndex + 1 + i);
+  }
   const { table, leftOut } = leaveOutToFit(t.header, t.body, {
     width,
     widthsMin: t.mins,
@@ -551,10 +627,10 @@ export function formatRunsTable(
     wide: options.wide,
     alignRight: t.right,
   });
-  // Named: the headline metrics (all left out here), then the whole columns left out.
+  // Named: the headline metrics left out (all but the sort fields), then the whole columns.
   const named = [
-    ...all.map(metricHeader),
-    ...leftOut.filter((i) => labelled || i !== LABEL_INDEX) // an empty column is no loss
+    ...others.map(metricHeader),
+    ...leftOut.filter((i) => labelled || i !== t.labelIndex) // an empty column is no loss
       .map((i) => t.header[i]),
   ];
   if (named.length === 0) return table;
@@ -566,18 +642,25 @@ function metricHeader(metric: string): string {
   return METRIC_HEADERS[metric] ?? metric.toUpperCase();
 }
 
-/** Where PHASES and LABEL are in the runs table with PHASES and no headline metric columns. */
-const PHASES_INDEX = 5;
-const LABEL_INDEX = 6;
-/** Longest run id or status the runs table keeps whole when it leaves columns out. */
-const WHOLE_CHARS_MAX = 28;
+/** The columns of one layout of the runs table (see {@linkcode runsTable}). */
+interface RunsLayout {
+  /** Headline metrics shown, in order. */
+  metrics: readonly string[];
+  /** Extra columns (field names), after LABEL. */
+  extra: readonly string[];
+  /** Whether the table has PHASES. */
+  phases: boolean;
+  /** Whether the run id and the status are kept whole (up to {@linkcode WHOLE_CHARS_MAX}). */
+  idsWhole: boolean;
+}
 
-function runsTable(
-  runs: readonly RunRecord[],
-  metrics: readonly string[],
-  extra: readonly string[],
-  phases: boolean,
-) {
+/**
+ * The runs table in one layout: header, cells, the narrowest each column
+ * may be cut to, the right-aligned columns, and where PHASES (-1 without
+ * it) and LABEL are.
+ */
+function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
+  const { metrics, extra, phases } = layout;
   const first = phases ? 6 : 5; // the first metric column
   const header = [
     "RUN ID",
@@ -605,12 +688,10 @@ function runsTable(
     ];
   });
   const numberWidth = (i: number) => Math.max(1, ...body.map((row) => row[i].length));
-  const whole = (i: number, floor: number) =>
-    Math.max(floor, Math.min(WHOLE_CHARS_MAX, ...body.map((row) => row[i].length)));
   const mins = [
-    metrics.length === 0 ? whole(0, 12) : 12,
+    layout.idsWhole ? wholeWidth(body, 0, 12) : 12,
     6,
-    metrics.length === 0 ? whole(2, 9) : 9,
+    layout.idsWhole ? wholeWidth(body, 2, 9) : 9,
     20,
     8,
     ...(phases ? [6] : []),
@@ -619,7 +700,14 @@ function runsTable(
     ...extra.map((c) => Math.min(c.length, 16)),
   ];
   const right = [4, ...(phases ? [5] : []), ...metrics.map((_, i) => first + i)];
-  return { header, body, mins, right };
+  return {
+    header,
+    body,
+    mins,
+    right,
+    phasesIndex: phases ? 5 : -1,
+    labelIndex: first + metrics.length,
+  };
 }
 
 /**

@@ -41,7 +41,8 @@ const USAGE = `Usage: ledger show RUN_ID [--json] [--db PATH] [--legacy-db PATH]
 
 Show one run from the index: status and times, config, summary or error,
 its phases with durations, trials and artifacts. --json prints one object
-{run, phases, trials, artifacts, baselines, tags, notes, archived}; run has
+{run, phases, trials, artifacts, baselines, tags, notes, archived,
+archived_reason} (the reason given to ledger archive, or null); run has
 run_id, run_type, status, created_at_ms, started_at_ms, completed_at_ms,
 failed_at_ms, duration_ms, phase_count, phase_names, phase_duration_ms,
 last_event_at_ms, event_count, summary, error, host, pid, data_fingerprint,
@@ -57,6 +58,8 @@ Exit codes: 0 ok, 1 unknown run or no index, 2 usage error.`;
 
 /** Trials the text view lists before summarizing the rest. */
 const TRIALS_SHOWN_MAX = 20;
+/** Where a value starts on a `name       value` line of the text view. */
+const INDENT = " ".repeat(11);
 /** Longest JSON value printed inline in the text view, in characters. */
 const INLINE_JSON_CHARS_MAX = 200;
 
@@ -343,8 +346,11 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
   const width = options.width ?? 80;
   const r = detail.run;
   const text = escapeControl;
+  const reason = detail.archived_reason;
   const lines = [
     `run        ${text(r.run_id)}${detail.archived ? "   (archived)" : ""}`,
+    // Why it was archived (`ledger archive --reason`), wrapped as a note is.
+    ...(reason === null || reason === "" ? [] : wrap(`archived   ${text(reason)}`, width, INDENT)),
     ...(detail.tags.label === undefined ? [] : [`label      ${text(detail.tags.label)}`]),
     `type       ${text(r.run_type ?? "-")}`,
     `status     ${r.status}`,

@@ -198,7 +198,8 @@ export interface FormatTrialsTableOptions {
 
 /**
  * The trials table: run, trial, then every params.* and metrics.* path of
- * the rows shown (the `--sort` ones first), then the extra columns.
+ * the rows shown (the `--sort` ones first), then the extra columns it does
+ * not show already.
  *
  * @example
  * ```ts
@@ -239,7 +240,15 @@ export function formatTrialsTable(
   };
   const params = keys("params");
   const metrics = keys("metrics");
-  const extra = options.columns ?? [];
+  // A column the table has already (the ids, a params or metrics path) is not repeated: an audit
+  // saw `--columns metrics.sharpe` print metrics.sharpe twice. Csv and json keep --columns.
+  const shown = new Set([
+    "run_id",
+    "trial_id",
+    ...params.map((p) => `params.${p}`),
+    ...metrics.map((m) => `metrics.${m}`),
+  ]);
+  const extra = (options.columns ?? []).filter((c) => !shown.has(c));
   const header = [
     "RUN ID",
     "TRIAL",

@@ -303,6 +303,7 @@ export interface BaselineRow {
  *   const detail: RunDetail | null = await getRun(indexPath(root), "r1");
  *   assert.deepEqual(detail?.tags, { label: "best", policy: "atr" }); // the latest value per key
  *   assert.equal(detail?.archived, true);
+ *   assert.equal(detail?.archived_reason, "superseded");
  *   assert.deepEqual(detail?.phases, []);
  * } finally {
  *   await Deno.remove(root, { recursive: true });
@@ -326,6 +327,8 @@ export interface RunDetail {
   notes: NoteRow[];
   /** Whether it is archived. */
   archived: boolean;
+  /** Why, as `ledger archive --reason` gave it; null when not archived or given no reason. */
+  archived_reason: string | null;
 }
 
 /**
@@ -660,6 +663,10 @@ export async function readRunDetail(
     tags,
     notes,
     archived: archive?.archived === true,
+    // Only an archived run has a reason: the one its latest run.archived gave (if any).
+    archived_reason: archive?.archived === true && typeof archive.reason === "string"
+      ? archive.reason
+      : null,
   };
 }
 

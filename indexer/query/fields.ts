@@ -72,13 +72,23 @@ export class UnknownFieldError extends Error {
   /** Create the error for `field` of `target`. */
   constructor(field: string, target: QueryTarget, column?: number) {
     super(
-      `Unknown field ${JSON.stringify(field)}${
+      `Unknown field "${asTyped(field)}"${
         column === undefined ? "" : ` at column ${column}`
       } (fields: ${fieldHelp(target)})`,
     );
     this.name = "UnknownFieldError";
     this.field = field;
   }
+}
+
+/**
+ * `field` as the user typed it, for a message: control characters escaped
+ * as JSON escapes them, nothing else (JSON quoting doubled the backslash of
+ * `config.a\.b`, a query audit).
+ */
+function asTyped(field: string): string {
+  // deno-lint-ignore no-control-regex
+  return field.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 interface PlainField {

@@ -7,7 +7,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import { indexPath } from "../ledger/paths.ts";
+import { eventsDir, indexPath } from "../ledger/paths.ts";
+import { exists } from "../ledger/exists.ts";
 import {
   InvalidDateError,
   MEMORY_LIMIT_DEFAULT,
@@ -150,6 +151,14 @@ export async function main(args: string[]): Promise<number> {
   line?.clear();
   if (report.recoveredFrom !== undefined) {
     console.error(`ledger rebuild-index: warning: ${recoveredLogEntry(report.recoveredFrom).msg}`);
+  }
+  if (report.filesScanned === 0 && !(await exists(eventsDir(options.root)))) {
+    // A mistyped root that exists (--root data for data/ledger) gave an empty index without a
+    // word (an audit). Not refused: a new ledger's first rebuild may come before its first event.
+    console.error(
+      `ledger rebuild-index: warning: ${options.root} has no events/ directory (is --root the ` +
+        "ledger root, the folder that holds events/?): the index holds no event",
+    );
   }
   console.log(
     `Indexed ${report.events} events of ${report.runs} runs into ${report.dbPath} ` +

@@ -132,6 +132,27 @@ export interface MirrorReport {
 }
 
 /**
+ * One line when the bucket prefix holds nothing under `events/`, or
+ * undefined: a mistyped `--from` prefix gave exit 0 and an empty index
+ * without a word (an audit), where a mistyped `--root` is refused. Not
+ * refused here: a daemon may be set up before the first ship.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { emptyPrefixWarning, type MirrorReport } from "./bucket_index.ts";
+ * const none = { chunksListed: 0, foreignKeys: 0 } as MirrorReport;
+ * assert.match(emptyPrefixWarning(none)!, /holds nothing under events\/ \(a mistyped --from prefix/);
+ * assert.equal(emptyPrefixWarning({ ...none, chunksListed: 1 }), undefined);
+ * ```
+ */
+export function emptyPrefixWarning(report: MirrorReport): string | undefined {
+  if (report.chunksListed > 0 || report.foreignKeys > 0) return undefined;
+  return "the bucket prefix holds nothing under events/ (a mistyped --from prefix, or nothing " +
+    "shipped there yet): the index holds no event from it";
+}
+
+/**
  * One line naming the parts a mirror waits on, or undefined when none: a
  * missing chunk leaves every later event of its part out of the index, which
  * must not pass unsaid (an audit: exit 0 and an ordinary summary).
@@ -224,6 +245,11 @@ function mirrorWarningEntries(report: MirrorReport): {
     msg: overlapWarning(report),
     fields: { overlapping_objects: report.overlapping.length },
     over: "no bucket object overlaps its part any more",
+  }, {
+    key: "empty",
+    msg: emptyPrefixWarning(report),
+    fields: { chunks_listed: report.chunksListed },
+    over: "the bucket prefix holds chunks now",
   }, {
     key: "foreign",
     msg: foreignLogWarning(report),

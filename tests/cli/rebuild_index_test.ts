@@ -250,3 +250,23 @@ Deno.test("ledger rebuild-index: a progress line on a terminal only, and damage 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("ledger rebuild-index: a root without events/ is indexed, with a warning", async () => {
+  // An audit: --root data for data/ledger made data/index/runs.duckdb and said only
+  // "Indexed 0 events".
+  const dir = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    await Deno.mkdir(join(dir, "sample"));
+    const r = await ledger(["rebuild-index", "--root", dir]);
+    equal(r.code, 0, r.stderr);
+    match(r.stdout, /Indexed 0 events of 0 runs/);
+    match(r.stderr, /warning: .* has no events\/ directory \(is --root the ledger root/);
+    // A ledger root whose log is there, even empty, gets no such line.
+    await Deno.mkdir(join(dir, "events"));
+    const again = await ledger(["rebuild-index", "--root", dir]);
+    equal(again.code, 0, again.stderr);
+    equal(again.stderr, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

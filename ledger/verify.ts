@@ -610,6 +610,14 @@ interface Occurrence extends Where {
 /** Events that annotate a run (SPEC 11), not steps of its lifecycle. */
 const ANNOTATION_TYPES: ReadonlySet<string> = new Set(ANNOTATION_EVENT_TYPES);
 
+/** Run ids the warning about annotations alone names, at most. */
+const BARE_RUNS_SHOWN_MAX = 10;
+
+/** Whether a run has an event other than an annotation: what makes a run in the index. */
+function hasOwnLife(run: RunState): boolean {
+  return run.creations > 0 || run.terminal.length > 0 || run.lastOther !== undefined;
+}
+
 interface RunState {
   /** Its `run.created` events, each id once (none: no type or config; more: the first counts). */
   creations: number;
@@ -892,7 +900,7 @@ class Scan {
       bytes: sum((d) => d.bytes),
       lines: sum((d) => d.lines),
       events: sum((d) => d.events),
-      runs: this.#runs.size,
+      runs: [...this.#runs.values()].filter(hasOwnLife).length,
       torn: sum((d) => d.tornCount),
       invalid: sum((d) => d.invalidCount),
       duplicateIds: duplicates.length,
@@ -942,6 +950,19 @@ class Scan {
         `${plural(future.events, "event")} timestamped more than a day ahead of this ` +
           `machine's clock (first at ${first.file}:${first.line}: ` +
           `${new Date(first.timestampMs).toISOString()}); such a run shows as stale`,
+      );
+    }
+    // As in the index, annotations alone make no run: say which ids they name (a mistyped one?).
+    const bare = [...this.#runs].filter(([, run]) => !hasOwnLife(run)).map(([id]) => id);
+    if (bare.length > 0) {
+      const shown = bare.slice(0, BARE_RUNS_SHOWN_MAX).map((id) => JSON.stringify(id)).join(", ");
+      const more = bare.length > BARE_RUNS_SHOWN_MAX
+        ? ` and ${bare.length - BARE_RUNS_SHOWN_MAX} more`
+        : "";
+      this.warnings.push(
+        `${plural(bare.length, "run id")} with annotations (tag, note, archive, restore) but ` +
+          "no event of the run's own life in the log: the index lists no run for it (a " +
+          `mistyped id, or a run only in the legacy DuckDB?): ${shown}${more}`,
       );
     }
     const misfiled = this.#misfiled;

@@ -65,6 +65,9 @@ export function contentOf(f: ModelFile): Uint8Array {
   return out;
 }
 
+/** Event types that annotate a run (SPEC 11): alone, they make no run. */
+const ANNOTATIONS = new Set(["run.tagged", "run.noted", "run.archived", "run.restored"]);
+
 /** What the index must hold for the log as modelled. */
 export interface Expected {
   /** `event_id` -> winning `file:line`. */
@@ -73,13 +76,16 @@ export interface Expected {
   losers: string[];
   /** Bad lines and torn tails, `file:line`, sorted. */
   errors: string[];
-  /** Runs of the winning events, sorted. */
+  /** Runs of the winning events other than annotations (which alone make no run), sorted. */
   runs: string[];
 }
 
 /** The oracle: what the index of `files` must hold (SPEC 7), from the model alone. */
 export function expectedIndex(files: Iterable<ModelFile>): Expected {
-  const copies = new Map<string, { ts: number; file: string; line: number; run: string }[]>();
+  const copies = new Map<
+    string,
+    { ts: number; file: string; line: number; run: string; own: boolean }[]
+  >();
   const errors: string[] = [];
   for (const f of files) {
     f.lines.forEach((l, i) => {
@@ -90,7 +96,8 @@ export function expectedIndex(files: Iterable<ModelFile>): Expected {
         return;
       }
       const list = copies.get(l.id!) ?? [];
-      list.push({ ts: l.ts!, file: f.name, line, run: String(l.obj!.run_id) });
+      const own = !ANNOTATIONS.has(String(l.obj!.event_type));
+      list.push({ ts: l.ts!, file: f.name, line, run: String(l.obj!.run_id), own });
       copies.set(l.id!, list);
     });
     if (f.tail !== undefined) errors.push(`${f.name}:${f.lines.length + 1}`);
@@ -103,7 +110,7 @@ export function expectedIndex(files: Iterable<ModelFile>): Expected {
       a.ts - b.ts || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line
     );
     winners.set(id, `${list[0].file}:${list[0].line}`);
-    runs.add(list[0].run);
+    if (list[0].own) runs.add(list[0].run);
     for (const c of list.slice(1)) losers.push(`${id} ${c.file}:${c.line}`);
   }
   return { winners, losers: losers.sort(), errors: errors.sort(), runs: [...runs].sort() };

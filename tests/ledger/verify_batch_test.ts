@@ -19,12 +19,11 @@ const T0 = Date.UTC(2026, 0, 20, 12);
 
 function line(runId: string, n: number): string {
   return JSON.stringify({
-    event_type: "run.noted",
+    event_type: "run.started",
     event_id: `${runId}-${n}`,
     timestamp_ms: T0 + n,
     run_id: runId,
     schema_version: 1,
-    note: "n",
   });
 }
 
@@ -87,7 +86,7 @@ Deno.test("verify's second read leaves a dead batch's lines out too", async () =
     assert.equal(report.totals.events, 1);
     assert.equal(report.totals.runs, 1, "the dead batch's run is not counted");
     const byType = report.days.map((d) => d.eventsByType);
-    assert.deepEqual(byType, [{}, { "run.noted": 1 }], "the winning line, counted once");
+    assert.deepEqual(byType, [{}, { "run.started": 1 }], "the winning line, counted once");
     const indexed = await rebuildIndex(root, {});
     assert.equal(indexed.events, report.totals.events);
     assert.equal(indexed.runs, report.totals.runs);
@@ -102,11 +101,10 @@ Deno.test("verify leaves out a dead batch's lines when it reads the log again fo
     // read counts the log again (the differential audit's seed 9 had this beside a dead batch).
     const repeated = (ms: number) =>
       JSON.stringify({
-        event_type: "run.noted",
+        event_type: "run.started",
         event_id: "same",
         timestamp_ms: ms,
         run_id: "acked",
-        note: "n",
       });
     await Deno.writeTextFile(
       join(dir, "w1-000001.jsonl"),
@@ -124,7 +122,7 @@ Deno.test("verify leaves out a dead batch's lines when it reads the log again fo
     const report = await verifyLog(root);
     assert.equal(report.totals.duplicateIds, 1);
     assert.equal(report.totals.events, 2);
-    assert.deepEqual(report.days[0].eventsByType, { "run.noted": 2 });
+    assert.deepEqual(report.days[0].eventsByType, { "run.started": 2 });
     assert.equal(report.totals.runs, 1, "the dead batch's run is not the log's");
 
     const indexed = await rebuildIndex(root, {});

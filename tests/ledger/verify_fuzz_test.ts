@@ -212,7 +212,7 @@ async function fromIndex(dbPath: string) {
         `SELECT event_id || ' ' || file || ':' || line AS x FROM event_duplicates ORDER BY x`,
       ),
       winners,
-      runs: Number((await texts(`SELECT count(DISTINCT run_id) AS x FROM events`))[0]),
+      runs: Number((await texts(`SELECT count(*) AS x FROM runs_status`))[0]),
     };
   } finally {
     conn.disconnectSync();

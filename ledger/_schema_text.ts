@@ -435,7 +435,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -494,7 +495,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -558,7 +560,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -611,7 +614,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -672,7 +676,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -735,7 +740,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -793,7 +799,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -852,7 +859,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -912,7 +920,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -978,7 +987,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1031,7 +1041,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1078,7 +1089,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1131,7 +1143,8 @@ export const SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",

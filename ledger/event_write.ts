@@ -17,7 +17,7 @@
  */
 import type { LedgerEvent } from "./events.ts";
 import { EventTooLargeError } from "./errors.ts";
-import { newEventId, RUN_ID_PATTERN } from "./ids.ts";
+import { EVENT_ID_WRITE_PATTERN, newEventId, RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
 import { ID_LENGTH_MAX, LINE_BYTES_MAX, TIMESTAMP_MS_MAX } from "./limits.ts";
 import {
@@ -194,7 +194,12 @@ export function completeEventFast(
   if (!isPlainObject(input)) return undefined;
   const type = input.event_type;
   if (typeof type !== "string" || !Object.hasOwn(EVENT_FIELD_RULES, type)) return undefined;
-  const id = input.event_id === undefined ? newEventId() : input.event_id;
+  const given = input.event_id;
+  // A supplied id follows the write rule (zod's path names what is wrong with it).
+  if (given !== undefined && (typeof given !== "string" || !EVENT_ID_WRITE_PATTERN.test(given))) {
+    return undefined;
+  }
+  const id = given === undefined ? newEventId() : given;
   const ms = input.timestamp_ms === undefined ? options.nowMs ?? Date.now() : input.timestamp_ms;
   const version = input.schema_version === undefined
     ? CURRENT_SCHEMA_VERSION

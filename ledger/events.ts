@@ -13,7 +13,7 @@
  */
 import { z } from "npm:zod@4.6.7";
 import { ValidationError } from "./errors.ts";
-import { RUN_ID_PATTERN } from "./ids.ts";
+import { EVENT_ID_WRITE_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
 import { JSON_DEPTH_MAX } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
 import { ANNOTATION_EVENT_TYPES, ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
@@ -470,21 +470,34 @@ export type EventInput = {
  */
 export type ValidationMode = "write" | "read";
 
-function envelopeShape(mode: ValidationMode, version: number) {
-  const runId = mode === "write"
+/**
+ * The envelope's fields in `mode`. `runIdMode` is `mode` but for an
+ * annotation, whose run id is read as the log holds it (the run it names is
+ * already there), though its other fields follow `mode`.
+ */
+function envelopeShape(mode: ValidationMode, version: number, runIdMode: ValidationMode) {
+  const runId = runIdMode === "write"
     ? z.string({ error: `a string matching ${RUN_ID_PATTERN.source}` })
       .regex(RUN_ID_PATTERN, { error: `a string matching ${RUN_ID_PATTERN.source}` })
     : z.string({ error: "a non-empty string" }).min(1, { error: "a non-empty string" })
       .max(ID_LENGTH_MAX, { error: `at most ${ID_LENGTH_MAX} characters` });
   const versionSchema = z.literal(version, { error: `${version}` });
   return {
-    event_id: z.string({ error: "a non-empty string" }).min(1, { error: "a non-empty string" })
-      .max(ID_LENGTH_MAX, { error: `at most ${ID_LENGTH_MAX} characters` }),
+    event_id: mode === "write"
+      ? eventIdShape().regex(EVENT_ID_WRITE_PATTERN, {
+        error: "a string with no control character, not only white space",
+      })
+      : eventIdShape(),
     timestamp_ms: count().max(TIMESTAMP_MS_MAX, { error: `an integer <= ${TIMESTAMP_MS_MAX}` }),
     run_id: runId,
     // Version 1 may be absent (the Python writer did not write it).
     schema_version: version === 1 ? versionSchema.optional() : versionSchema,
   };
+}
+
+function eventIdShape() {
+  return z.string({ error: "a non-empty string" }).min(1, { error: "a non-empty string" })
+    .max(ID_LENGTH_MAX, { error: `at most ${ID_LENGTH_MAX} characters` });
 }
 
 const schemaCache = new Map<string, z.ZodType>();
@@ -527,7 +540,7 @@ export function eventSchema(
       event_type: z.literal(type),
       // An annotation names a run the log already holds, by the id it has there: an older
       // writer's (a legacy run's) may be no path segment, and an annotation makes no directory.
-      ...envelopeShape(ANNOTATION_EVENT_TYPES.includes(type) ? "read" : mode, version),
+      ...envelopeShape(mode, version, ANNOTATION_EVENT_TYPES.includes(type) ? "read" : mode),
       ...(fields as z.ZodRawShape),
     });
     schemaCache.set(key, schema);

@@ -48,6 +48,26 @@ export const UUID_V7_PATTERN =
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
+ * What a new event's `event_id` a caller supplies (an import, a backfill)
+ * must match: no control character (a newline or NUL split `ledger emit`'s
+ * one id per line, an audit) and not only white space. Lines already in a
+ * log are read with any non-empty id. Portable to the JSON Schema readers
+ * of `_schema.json` (no `[^]`: Python's `re` has none; `.` meets no newline
+ * here, which the class refuses anyway).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EVENT_ID_WRITE_PATTERN } from "./ids.ts";
+ * assert.match("1768867200000_a1b2c3d4", EVENT_ID_WRITE_PATTERN);
+ * assert.match("import 7 / ü", EVENT_ID_WRITE_PATTERN);
+ * for (const bad of ["a\nb", "a\u0000", "  ", "\t"]) assert.doesNotMatch(bad, EVENT_ID_WRITE_PATTERN);
+ * ```
+ */
+// deno-lint-ignore no-control-regex
+export const EVENT_ID_WRITE_PATTERN = /^(?=.*\S)[^\u0000-\u001f\u007f]+$/;
+
+/**
  * Matches event ids written by the earlier Python writer: `<ms>_<8 hex>`.
  *
  * @example

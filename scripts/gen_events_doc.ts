@@ -21,6 +21,8 @@ const ENVELOPE_FIELDS = ["event_type", "event_id", "timestamp_ms", "run_id", "sc
 /** Envelope fields whose schema differs per type: described in words. */
 const ENVELOPE_TYPES: Record<string, string> = {
   event_type: "string: one of the types below",
+  event_id: "non-empty string, at most 256 characters; a new one supplied: no control " +
+    "character, not only white space",
   schema_version: "integer: the version of the type fields",
 };
 

@@ -21,16 +21,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-37IOPCIO.js";
+} from "./chunk-PZAN6YC4.js";
 import {
   readLineValue
-} from "./chunk-JIGWZTOI.js";
+} from "./chunk-ITEUT4HF.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-LGTJ4OTY.js";
+} from "./chunk-VVXAF4DW.js";
 import {
   ValidationError,
   WriteError,
@@ -40,7 +40,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-4TIK27T2.js";
+} from "./chunk-K4ANJHGG.js";
 
 // cli/_parse_args.ts
 var ArgsError = class extends TypeError {
@@ -838,7 +838,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-P7JSI2MH.js");
+    const { writeSchemaFile } = await import("./schema_file-LN47XVDC.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -856,7 +856,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-P7JSI2MH.js");
+    const { writeSchemaFile } = await import("./schema_file-LN47XVDC.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1388,7 +1388,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-HG3IOWRI.js");
+  const { checkEventLine } = await import("./event_line-P7IJOGTY.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -1856,7 +1856,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-TZ656KEB.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-S3Z3MVGV.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

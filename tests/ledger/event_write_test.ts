@@ -454,3 +454,23 @@ Deno.test("what a toJSON returns is what is validated, and what is written", asy
     }
   });
 });
+
+Deno.test("a supplied event_id holds no control character and is not only white space", () => {
+  // An audit: "a\nb\u0000" was written and printed as two lines of emit's one id per line.
+  const noted = (event_id: unknown) => ({
+    event_type: "run.noted",
+    run_id: "r1",
+    note: "n",
+    event_id,
+  });
+  for (const bad of ["a\nb\u0000", "  ", "\t", "x\u007f"]) {
+    assert.equal(completeEventFast(noted(bad)), undefined);
+    assert.throws(() => completeEvent(noted(bad)), /event_id must be a string with no control/);
+  }
+  for (const good of ["1768867200000_a1b2c3d4", "import 7 / ü", " padded "]) {
+    assert.equal(completeEvent(noted(good)).event_id, good);
+  }
+  // A line already in a log is read as it is: any non-empty id.
+  const line = { ...noted("a\nb"), timestamp_ms: 1, schema_version: 1 };
+  assert.equal(validateEvent(line, { mode: "read" }).event_id, "a\nb");
+});

@@ -7,13 +7,14 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-LGTJ4OTY.js";
+} from "./chunk-VVXAF4DW.js";
 import {
+  EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert
-} from "./chunk-4TIK27T2.js";
+} from "./chunk-K4ANJHGG.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";
@@ -122,8 +123,8 @@ var EVENT_DEFINITIONS = Object.fromEntries(EVENT_TYPES.map((type) => [
     upcasters: {}
   }
 ]));
-function envelopeShape(mode, version) {
-  const runId = mode === "write" ? z.string({
+function envelopeShape(mode, version, runIdMode) {
+  const runId = runIdMode === "write" ? z.string({
     error: `a string matching ${RUN_ID_PATTERN.source}`
   }).regex(RUN_ID_PATTERN, {
     error: `a string matching ${RUN_ID_PATTERN.source}`
@@ -138,13 +139,9 @@ function envelopeShape(mode, version) {
     error: `${version}`
   });
   return {
-    event_id: z.string({
-      error: "a non-empty string"
-    }).min(1, {
-      error: "a non-empty string"
-    }).max(ID_LENGTH_MAX, {
-      error: `at most ${ID_LENGTH_MAX} characters`
-    }),
+    event_id: mode === "write" ? eventIdShape().regex(EVENT_ID_WRITE_PATTERN, {
+      error: "a string with no control character, not only white space"
+    }) : eventIdShape(),
     timestamp_ms: count().max(TIMESTAMP_MS_MAX, {
       error: `an integer <= ${TIMESTAMP_MS_MAX}`
     }),
@@ -152,6 +149,15 @@ function envelopeShape(mode, version) {
     // Version 1 may be absent (the Python writer did not write it).
     schema_version: version === 1 ? versionSchema.optional() : versionSchema
   };
+}
+function eventIdShape() {
+  return z.string({
+    error: "a non-empty string"
+  }).min(1, {
+    error: "a non-empty string"
+  }).max(ID_LENGTH_MAX, {
+    error: `at most ${ID_LENGTH_MAX} characters`
+  });
 }
 var schemaCache = /* @__PURE__ */ new Map();
 function eventSchema(type, version, options = {}) {
@@ -168,7 +174,7 @@ function eventSchema(type, version, options = {}) {
       event_type: z.literal(type),
       // An annotation names a run the log already holds, by the id it has there: an older
       // writer's (a legacy run's) may be no path segment, and an annotation makes no directory.
-      ...envelopeShape(ANNOTATION_EVENT_TYPES.includes(type) ? "read" : mode, version),
+      ...envelopeShape(mode, version, ANNOTATION_EVENT_TYPES.includes(type) ? "read" : mode),
       ...fields
     });
     schemaCache.set(key, schema);

@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-4TIK27T2.js";
+} from "./chunk-K4ANJHGG.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

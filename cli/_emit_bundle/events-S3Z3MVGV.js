@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-VDZMBUUK.js";
+} from "./chunk-LEIA4O27.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-LGTJ4OTY.js";
+} from "./chunk-VVXAF4DW.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-4TIK27T2.js";
+} from "./chunk-K4ANJHGG.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

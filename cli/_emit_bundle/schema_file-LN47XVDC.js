@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-37IOPCIO.js";
+} from "./chunk-PZAN6YC4.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-4TIK27T2.js";
+} from "./chunk-K4ANJHGG.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{
@@ -438,7 +438,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -497,7 +498,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -561,7 +563,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -614,7 +617,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -675,7 +679,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -738,7 +743,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -796,7 +802,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -855,7 +862,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -915,7 +923,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -981,7 +990,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1034,7 +1044,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1081,7 +1092,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1134,7 +1146,8 @@ var SCHEMA_FILE_TEXT = `{
         "event_id": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 256
+          "maxLength": 256,
+          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
         },
         "timestamp_ms": {
           "type": "integer",

@@ -48,6 +48,10 @@ RUN is a run id or a unique prefix; without RUN the newest runs are shown
 (at most 500). --where EXPR keeps runs matching EXPR (see ledger runs --help).
 --title TEXT names the report (default: ledger report). -o is --out.
 
+An artifact of a run that cannot be read (or that the run recorded and is
+gone) is said on that run's page, in place of what it would show, and in a
+warning line on stderr; the report is written all the same.
+
 Exit codes: 0 written, 1 no index or unknown run, 2 usage error.`;
 
 /**
@@ -110,6 +114,10 @@ export async function main(args: string[]): Promise<number> {
   }
   const path = resolve(out);
   const bytes = await writeReplacing(path, built.parts);
+  // Said on the run's view too; one line per file here, so a script sees it.
+  for (const problem of built.artifactProblems) {
+    console.error(`ledger report: warning: run ${problem.run_id}: ${problem.message}`);
+  }
   const kb = (bytes / 1024).toFixed(0);
   console.log(
     `Wrote ${out}: ${built.runs.length} run${built.runs.length === 1 ? "" : "s"}${

@@ -209,7 +209,9 @@ function describeSweep(r: RunResult): string {
     | { trial_id: string; params: unknown; metrics: Record<string, unknown> }
     | null;
   const lines = [
-    `run ${r.runId} completed (sweep, ${s.trials} trials, ${totalMs} ms)`,
+    `run ${r.runId} completed (sweep, ${s.trials} trial${
+      s.trials === 1 ? "" : "s"
+    }, ${totalMs} ms)`,
     `  calls: ${s.calls_total} (with candles ${s.calls_covered}, without ${s.calls_no_candles}), interval ${s.interval}`,
   ];
   if (best === null) {

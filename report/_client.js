@@ -23,6 +23,13 @@
   // A histogram bin's color by whether its values are above zero (data.ts Bin.above_zero).
   const HIST_FILL = { all: "#2e8540", none: "#c62828", some: "#8a94a3" };
 
+  // What a phase's tooltip adds for a phase not completed (data.ts PhaseView).
+  function phaseNote(p) {
+    if (p.unfinished) return " (did not complete: the run ended)";
+    if (p.open) return " so far (not completed yet: up to the run's last event)";
+    return "";
+  }
+
   function widthOf(fig) {
     return Math.max(320, Math.min(1200, fig.clientWidth || fig.parentElement.clientWidth || 640));
   }
@@ -82,6 +89,7 @@
           end: start + Math.max(p.duration_ms, 0.5),
           ms: p.duration_ms,
           unfinished: p.unfinished === true,
+          open: p.open === true,
         };
       });
       const total = Math.max(...bars.map((b) => b.end));
@@ -97,15 +105,15 @@
             x1: "start",
             x2: "end",
             y: "name",
-            // A phase the run ended in without completing it (where it failed): red.
-            fill: (d) => (d.unfinished ? "#dc2626" : "#2f6fdf"),
-            title: (d) =>
-              `${d.name}: ${d.ms} ms${d.unfinished ? " (did not complete: the run ended)" : ""}`,
+            // A phase the run ended in without completing it (where it failed): red. One
+            // still going (the run has not ended): light, up to the run's last event so far.
+            fill: (d) => (d.unfinished ? "#dc2626" : d.open ? "#9dbcf2" : "#2f6fdf"),
+            title: (d) => `${d.name}: ${d.ms} ms${phaseNote(d)}`,
           }),
           Plot.text(bars, {
             x: "end",
             y: "name",
-            text: (d) => `${d.ms} ms`,
+            text: (d) => (d.open ? `${d.ms} ms so far` : `${d.ms} ms`),
             textAnchor: "start",
             dx: 4,
             fill: "#1d2330",
@@ -119,7 +127,9 @@
       const points = series.flatMap((s) =>
         s.t.map((dt, i) => ({ run: s.label, t: new Date(s.t0 + dt * 1000), v: s.v[i] }))
       );
-      const many = series.length > 1;
+      // A compare colors each curve by its run's letter, with a legend, also when only one
+      // of its runs has a curve (the others have no trades, or their results are unreadable).
+      const many = series.length > 1 || data.letters !== undefined;
       return Plot.plot({
         width,
         height: 280,
@@ -177,7 +187,10 @@
           x: "mean_return_bps",
           y: "caller",
           fill: (d) => (d.mean_return_bps >= 0 ? "#2e8540" : "#c62828"),
-          title: (d) => `${d.caller}: ${fmtBps(d.mean_return_bps)} bps over ${d.count} calls`,
+          title: (d) =>
+            `${d.caller}: ${fmtBps(d.mean_return_bps)} bps over ${d.count} call${
+              d.count === 1 ? "" : "s"
+            }`,
         }),
         Plot.ruleX([0]),
         Plot.text(rows, {
@@ -224,7 +237,7 @@
             y: "run",
             fy: "phase",
             fill: "run",
-            title: (d) => `${d.run} ${d.phase}: ${d.ms} ms`,
+            title: (d) => `${d.run} ${d.phase}: ${d.ms} ms${phaseNote(d)}`,
           }),
           Plot.ruleX([0]),
         ],
@@ -416,7 +429,7 @@
           tr.hidden = !ok;
           if (ok) shown++;
         }
-        if (count) count.textContent = `${shown} runs`;
+        if (count) count.textContent = `${shown} run${shown === 1 ? "" : "s"}`;
       };
       input.addEventListener("input", apply);
       if (status) status.addEventListener("change", apply);

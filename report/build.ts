@@ -8,9 +8,10 @@
  * @module
  */
 import { chartLibrary, clientScript } from "./charts.ts";
-import { ReportIndex, type RunView } from "./data.ts";
+import { type ArtifactProblem, ReportIndex, type RunView } from "./data.ts";
 import {
   type ChartData,
+  countOf,
   escapeHtml,
   type Links,
   renderCompare,
@@ -54,6 +55,11 @@ export interface BuiltReport {
   runs: string[];
   /** Whether a compare section was made. */
   compared: boolean;
+  /**
+   * Files of the runs' directories the report could not use (unreadable, or
+   * recorded and missing): each is said on its run's view, the rest is whole.
+   */
+  artifactProblems: ArtifactProblem[];
 }
 
 /**
@@ -145,7 +151,7 @@ export async function buildReport(
       links,
       (compared ? `<a href="#compare">Compare</a>` : "") +
         `<span class="muted">${
-          escapeHtml(`${views.length} runs, generated ${generated} UTC`)
+          escapeHtml(`${countOf(views.length, "run")}, generated ${generated} UTC`)
         }</span>`,
     );
     // The sections stay apart: joined, 230 runs with 100-900 KB configs passed the
@@ -170,6 +176,7 @@ export async function buildReport(
       parts,
       runs: views.map((v) => v.run.run_id),
       compared,
+      artifactProblems: views.flatMap((v) => v.artifact_problems),
     };
   } finally {
     index.close();

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { assert } from "../ledger/assert.ts";
 import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import { literalGlob } from "../indexer/duckdb_glob.ts";
@@ -59,6 +59,8 @@ const PER_DAY_CACHE_MAX = 64;
 const MANIFEST_BYTES_MAX = 4 * 1024 * 1024;
 /** Most trials of one run carried into a view. */
 export const TRIALS_MAX = 5_000;
+/** Longest reason kept in an {@linkcode ArtifactProblem}'s message, in characters. */
+const PROBLEM_REASON_CHARS_MAX = 240;
 
 /** One row of the runs overview. Times are ms since epoch (UTC). */
 export interface OverviewRun {
@@ -140,6 +142,11 @@ export interface PhaseView {
   duration_ms: number | null;
   /** Started and never completed in a run that ended: its duration runs to the run's end. */
   unfinished?: boolean;
+  /**
+   * Started and not completed yet in a run that has not ended (running, or
+   * stale): its duration so far runs to the run's last event.
+   */
+  open?: boolean;
 }
 
 /** One bin of a histogram: `[x0, x1)` holds `count` values. */
@@ -189,6 +196,26 @@ export interface TrialView {
   metrics: Record<string, unknown>;
 }
 
+/**
+ * A file of a run's directory that its view needed and could not use: there
+ * but unreadable (not Parquet, cut short, not a file, ...), or recorded by
+ * an `artifact.created` event and not there. The view shows its
+ * {@linkcode ArtifactProblem.message} where the file's charts or tables
+ * would be; the rest of the view, and every other run's, stands.
+ */
+export interface ArtifactProblem {
+  /** The run. */
+  run_id: string;
+  /** Its name in the run directory, e.g. {@linkcode POLICY_RESULTS_FILE}. */
+  file: string;
+  /** Where it was looked for. */
+  path: string;
+  /** `unreadable`: there, but it could not be read; `missing`: recorded, but not there. */
+  kind: "unreadable" | "missing";
+  /** One line naming the path and why. */
+  message: string;
+}
+
 /** Everything the page of one run shows. */
 export interface RunView {
   /** Id, type, status, times, summary, error, config, process. */
@@ -210,6 +237,8 @@ export interface RunView {
     host: string | null;
     pid: number | null;
     event_count: number;
+    /** Time of its last event. */
+    last_event_at_ms: number | null;
     label: string | null;
     archived: boolean;
   };
@@ -233,6 +262,8 @@ export interface RunView {
   notes: { note: string; noted_at_ms: number }[];
   /** When archived (`ledger archive`): when, and the reason given, if any. */
   archive: { reason: string | null; changed_at_ms: number } | null;
+  /** Files of its run directory the view needed and could not use, one per file. */
+  artifact_problems: ArtifactProblem[];
 }
 
 /**
@@ -540,70 +571,123 @@ export class ReportIndex {
     for (const id of runIds) {
       if (found.has(id) && RUN_ID_PATTERN.test(id)) dirs.set(id, runDir(this.root, id));
     }
-    const trades = await this.#trades(dirs);
-    const callers = await this.#callers(dirs);
+    // One run's unreadable or missing file is said on its view, never fails the others.
+    const problems = new ArtifactProblems(artifacts);
+    const trades = await this.#trades(dirs, problems);
+    const callers = await this.#callers(dirs, problems);
     const views: RunView[] = [];
     for (const id of runIds) {
       const r = found.get(id);
       if (r === undefined) continue;
       const dir = dirs.get(id);
       const run = toRunInfo(r);
+      const provenance = dir === undefined
+        ? null
+        : await readProvenance(id, `${dir}/${MANIFEST_FILE}`, problems);
       views.push({
         run,
         phases: toPhases(phases.get(id) ?? [], run),
         trades: trades.get(id) ?? null,
         callers: withIntervals(callers.get(id) ?? null, run.summary),
-        provenance: dir === undefined ? null : await readProvenance(`${dir}/${MANIFEST_FILE}`),
+        provenance,
         trials: (trials.get(id) ?? []).slice(0, TRIALS_MAX),
         trials_total: trials.get(id)?.length ?? 0,
         artifacts: artifacts.get(id) ?? [],
         tags: tags.get(id) ?? [],
         notes: notes.get(id) ?? [],
         archive: archives.get(id)?.[0] ?? null,
+        artifact_problems: problems.of(id),
       });
     }
     return views;
   }
 
-  /** The existing files `name` of the run directories `dirs`, by run id and by path. */
-  async #existing(dirs: Map<string, string>, name: string): Promise<Map<string, string>> {
+  /**
+   * The files `name` of the run directories `dirs` that are there, by path
+   * (to run id); the others, when the run recorded them or they are not
+   * regular files, go to `problems`.
+   */
+  async #existing(
+    dirs: Map<string, string>,
+    name: string,
+    problems: ArtifactProblems,
+  ): Promise<Map<string, string>> {
     const byPath = new Map<string, string>();
     for (const [id, dir] of dirs) {
       const path = `${dir}/${name}`;
-      if (await isFile(path)) byPath.set(path, id);
+      if (await fileThere(id, path, problems)) byPath.set(path, id);
     }
     return byPath;
   }
 
-  async #trades(dirs: Map<string, string>): Promise<Map<string, TradesView>> {
-    const files = await this.#existing(dirs, POLICY_RESULTS_FILE);
-    const out = new Map<string, TradesView>();
-    if (files.size === 0) return out;
-    for (
-      const row of await rows(this.#conn, TRADES_SQL, [{
-        strings: [...files.keys()].map(literalGlob),
-      }])
-    ) {
-      const runId = files.get(String(row.filename));
-      if (runId === undefined) continue;
-      const numbers = (text: unknown) =>
-        (parseJsonLoose(text) as (number | null)[]).map((v) => (v === null ? NaN : Number(v)));
-      out.set(runId, toTrades(numbers(row.exits), numbers(row.returns), numbers(row.adverse)));
+  /**
+   * The rows `sql` reads from the Parquet files `files` (`$1`, their paths),
+   * in one query when it can: when that fails, each file is read alone, and
+   * the ones that fail on their own go to `problems`.
+   */
+  async #readParquet(
+    files: Map<string, string>,
+    sql: string,
+    problems: ArtifactProblems,
+  ): Promise<Record<string, unknown>[]> {
+    if (files.size === 0) return [];
+    const read = (paths: string[]) => rows(this.#conn, sql, [{ strings: paths.map(literalGlob) }]);
+    if (files.size > 1) {
+      try {
+        return await read([...files.keys()]);
+      } catch (err) {
+        if (!(err instanceof Error)) throw err;
+        // One of them (or more) cannot be read: find which, below.
+      }
     }
-    // Results without a trade (no call had an entry): said as such, not left out unsaid.
-    for (const runId of files.values()) if (!out.has(runId)) out.set(runId, toTrades([], [], []));
+    const out: Record<string, unknown>[] = [];
+    for (const [path, runId] of files) {
+      try {
+        out.push(...await read([path]));
+      } catch (err) {
+        if (!(err instanceof Error)) throw err;
+        problems.unreadable(runId, path, err);
+      }
+    }
     return out;
   }
 
-  async #callers(dirs: Map<string, string>): Promise<Map<string, Record<string, unknown>[]>> {
-    const files = await this.#existing(dirs, CALLER_SUMMARY_FILE);
+  async #trades(
+    dirs: Map<string, string>,
+    problems: ArtifactProblems,
+  ): Promise<Map<string, TradesView>> {
+    const files = await this.#existing(dirs, POLICY_RESULTS_FILE, problems);
+    const out = new Map<string, TradesView>();
+    const add = (found: Record<string, unknown>[]) => {
+      for (const row of found) {
+        const runId = files.get(String(row.filename));
+        if (runId === undefined) continue;
+        const numbers = (text: unknown) =>
+          (parseJsonLoose(text) as (number | null)[]).map((v) => (v === null ? NaN : Number(v)));
+        out.set(runId, toTrades(numbers(row.exits), numbers(row.returns), numbers(row.adverse)));
+      }
+    };
+    add(await this.#readParquet(files, TRADES_SQL, problems));
+    for (const [path, runId] of files) {
+      if (out.has(runId) || problems.has(runId, POLICY_RESULTS_FILE)) continue;
+      // No trade among many: read with the others (union_by_name), a file without the
+      // columns reads as nulls; alone, it says what it lacks.
+      add(await this.#readParquet(new Map([[path, runId]]), TRADES_SQL, problems));
+      // Results without a trade (no call had an entry): said as such, not left out unsaid.
+      if (!out.has(runId) && !problems.has(runId, POLICY_RESULTS_FILE)) {
+        out.set(runId, toTrades([], [], []));
+      }
+    }
+    return out;
+  }
+
+  async #callers(
+    dirs: Map<string, string>,
+    problems: ArtifactProblems,
+  ): Promise<Map<string, Record<string, unknown>[]>> {
+    const files = await this.#existing(dirs, CALLER_SUMMARY_FILE, problems);
     const out = new Map<string, Record<string, unknown>[]>();
-    if (files.size === 0) return out;
-    for (
-      const row of await rows(this.#conn, CALLERS_SQL, [{
-        strings: [...files.keys()].map(literalGlob),
-      }])
-    ) {
+    for (const row of await this.#readParquet(files, CALLERS_SQL, problems)) {
       const runId = files.get(String(row.filename));
       if (runId === undefined) continue;
       const clean: Record<string, unknown> = {};
@@ -615,6 +699,64 @@ export class ReportIndex {
       out.get(runId)!.push(clean);
     }
     return out;
+  }
+}
+
+/**
+ * The {@linkcode ArtifactProblem}s of the runs of one {@linkcode ReportIndex.runs}
+ * call, by run id, and the artifacts those runs recorded (a file they recorded
+ * and that is not there is a problem; one no run of that type writes is not).
+ */
+class ArtifactProblems {
+  readonly #recorded: Map<string, { artifact_path: string }[]>;
+  readonly #byRun = new Map<string, ArtifactProblem[]>();
+
+  constructor(recorded: Map<string, { artifact_path: string }[]>) {
+    this.#recorded = recorded;
+  }
+
+  /** The problems of `runId`, in the order found. */
+  of(runId: string): ArtifactProblem[] {
+    return this.#byRun.get(runId) ?? [];
+  }
+
+  /** Whether `runId`'s file `file` has a problem already. */
+  has(runId: string, file: string): boolean {
+    return this.of(runId).some((p) => p.file === file);
+  }
+
+  /** Whether `runId` recorded an artifact named `file` (wherever it was written). */
+  recorded(runId: string, file: string): boolean {
+    return (this.#recorded.get(runId) ?? []).some((a) => basename(a.artifact_path) === file);
+  }
+
+  /** `path` of `runId` is there but could not be read, for the reason `err` gives. */
+  unreadable(runId: string, path: string, err: Error | string): void {
+    this.#add({
+      run_id: runId,
+      file: basename(path),
+      path,
+      kind: "unreadable",
+      message: unreadableMessage(path, err),
+    });
+  }
+
+  /** `path` of `runId` is not there, though the run recorded it. */
+  missing(runId: string, path: string): void {
+    const file = basename(path);
+    this.#add({
+      run_id: runId,
+      file,
+      path,
+      kind: "missing",
+      message: `no ${file}: the run recorded it, but ${path} is not there`,
+    });
+  }
+
+  #add(problem: ArtifactProblem): void {
+    if (this.has(problem.run_id, problem.file)) return; // one per file
+    if (!this.#byRun.has(problem.run_id)) this.#byRun.set(problem.run_id, []);
+    this.#byRun.get(problem.run_id)!.push(problem);
   }
 }
 
@@ -663,6 +805,7 @@ function toRunInfo(r: Record<string, unknown>): RunView["run"] {
     host: r.host as string | null,
     pid: r.pid as number | null,
     event_count: Number(r.event_count ?? 0),
+    last_event_at_ms: (r.last_event_at_ms ?? null) as number | null,
     label: (r.label ?? null) as string | null,
     archived: r.archived === true,
   };
@@ -672,24 +815,34 @@ function toRunInfo(r: Record<string, unknown>): RunView["run"] {
  * The phases of a run for its timeline. A phase that started and never
  * completed in a run that ended (the one it failed in) lasts until the run
  * ended and is marked `unfinished`: an audit found the timeline of a failed
- * run leaving out the very phase it failed in. In a run still going it has
- * no duration yet.
+ * run leaving out the very phase it failed in. In a run not ended yet
+ * (running, or stale) such a phase is `open`: it lasts, so far, until the
+ * run's last event (an audit found it left out, where a live timeline helps
+ * most).
  */
 function toPhases(phases: Record<string, unknown>[], run: RunView["run"]): PhaseView[] {
   const starts = phases.map((p) => p.started_at_ms as number | null).filter((t) => t !== null);
   const firstStart = starts.length === 0 ? null : Math.min(...starts);
   const endedAt = run.ended_at_ms;
+  const lastEventAt = run.last_event_at_ms;
   return phases.map((p) => {
     const started = p.started_at_ms === null ? null : Number(p.started_at_ms);
-    const unfinished = p.duration_ms === null && started !== null && endedAt !== null &&
-      endedAt >= started;
-    return {
+    const going = p.duration_ms === null && started !== null;
+    const unfinished = going && endedAt !== null && endedAt >= started;
+    const open = going && endedAt === null && lastEventAt !== null && lastEventAt >= started;
+    const view: PhaseView = {
       name: String(p.phase_name),
       order: p.phase_order as number | null,
       start_ms: started === null || firstStart === null ? null : started - firstStart,
-      duration_ms: unfinished ? endedAt - started : p.duration_ms as number | null,
-      ...(unfinished ? { unfinished: true } : {}),
+      duration_ms: unfinished
+        ? endedAt - started
+        : open
+        ? lastEventAt - started
+        : p.duration_ms as number | null,
     };
+    if (unfinished) view.unfinished = true;
+    if (open) view.open = true;
+    return view;
   });
 }
 
@@ -832,20 +985,82 @@ async function fileKey(path: string): Promise<string> {
   }
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
+/**
+ * The one line saying that the artifact `path` could not be read and why:
+ * the first line of `err`'s message (DuckDB adds the SQL below it), naming
+ * the file by its name (the path is said once, first), cut at
+ * {@linkcode PROBLEM_REASON_CHARS_MAX} characters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { unreadableMessage } from "./data.ts";
+ * const err = new Error("Invalid Input Error: File '/r/a.parquet' too small\n\nLINE 6: FROM ...");
+ * assert.equal(
+ *   unreadableMessage("/r/a.parquet", err),
+ *   "/r/a.parquet could not be read: Invalid Input Error: File 'a.parquet' too small",
+ * );
+ * ```
+ */
+export function unreadableMessage(path: string, err: Error | string): string {
+  const text = typeof err === "string" ? err : err.message;
+  let reason = (text.split("\n")[0] ?? "").trim().replaceAll(path, basename(path));
+  if (reason.length > PROBLEM_REASON_CHARS_MAX) {
+    reason = `${reason.slice(0, PROBLEM_REASON_CHARS_MAX - 3)}...`;
   }
+  return `${path} could not be read: ${reason || "no reason given"}`;
 }
 
-async function readProvenance(path: string): Promise<Provenance | null> {
-  if (!await isFile(path)) return null;
-  if ((await Deno.stat(path)).size > MANIFEST_BYTES_MAX) return null;
-  const manifest = parseJsonLoose(await Deno.readTextFile(path));
-  if (manifest === null || typeof manifest !== "object") return null;
+/**
+ * Whether `runId`'s file `path` is there to read. A path that is something
+ * else than a file, or that cannot be looked at, is an unreadable problem;
+ * a file not there (or whose run directory is a file) is a problem when the
+ * run recorded it: missing, or unreadable for the reason the lookup gives.
+ */
+async function fileThere(
+  runId: string,
+  path: string,
+  problems: ArtifactProblems,
+): Promise<boolean> {
+  try {
+    if ((await Deno.stat(path)).isFile) return true;
+    problems.unreadable(runId, path, "not a regular file");
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    const recorded = problems.recorded(runId, basename(path));
+    if (err instanceof Deno.errors.NotFound) {
+      if (recorded) problems.missing(runId, path);
+    } else if (recorded || !(err instanceof Deno.errors.NotADirectory)) {
+      // Its run directory is not one (a file in its place), or it cannot be looked at.
+      problems.unreadable(runId, path, err);
+    }
+  }
+  return false;
+}
+
+/** The provenance in `runId`'s manifest `path`, or null; why not, when it should be, to `problems`. */
+async function readProvenance(
+  runId: string,
+  path: string,
+  problems: ArtifactProblems,
+): Promise<Provenance | null> {
+  if (!await fileThere(runId, path, problems)) return null;
+  let manifest: unknown;
+  try {
+    if ((await Deno.stat(path)).size > MANIFEST_BYTES_MAX) {
+      problems.unreadable(runId, path, `larger than ${MANIFEST_BYTES_MAX} bytes, not read`);
+      return null;
+    }
+    manifest = parseJsonLoose(await Deno.readTextFile(path));
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    problems.unreadable(runId, path, err);
+    return null;
+  }
+  if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) {
+    problems.unreadable(runId, path, "not a JSON object");
+    return null;
+  }
   const m = manifest as Record<string, unknown>;
   return {
     git: (m.git ?? null) as Provenance["git"],

@@ -11,8 +11,15 @@
  *
  * @module
  */
-import type { DayCount, Overview, OverviewRun, RunView, TrialView } from "./data.ts";
-import { flatten } from "./data.ts";
+import type {
+  ArtifactProblem,
+  DayCount,
+  Overview,
+  OverviewRun,
+  RunView,
+  TrialView,
+} from "./data.ts";
+import { CALLER_SUMMARY_FILE, flatten, MANIFEST_FILE, POLICY_RESULTS_FILE } from "./data.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
 /** Chart data by chart key, carried in the page as JSON. */
@@ -190,6 +197,7 @@ a{color:var(--accent)}
 .scroll{overflow-x:auto}.scroll td.id{white-space:nowrap;word-break:normal}
 ul.notes{margin:8px 0 0;padding-left:18px}ul.notes li{white-space:pre-wrap;margin:2px 0}
 p.archived{margin:0 0 8px}
+p.artifact-problem{color:#9a3412;margin:4px 0;word-break:break-word}
 .card > h2:first-child{margin-top:0}
 .pager{display:flex;gap:12px;align-items:center;margin:10px 0}
 `;
@@ -233,7 +241,9 @@ export function renderOverview(overview: Overview, options: OverviewOptions): Fr
       `aria-label="filter runs"><select data-filter-status="runs" aria-label="status">` +
       `<option value="">any status</option>${
         statuses.map((s) => `<option>${escapeHtml(s)}</option>`).join("")
-      }</select><span class="muted" data-count="runs">${overview.runs.length} runs</span></div>`
+      }</select><span class="muted" data-count="runs">${
+        countOf(overview.runs.length, "run")
+      }</span></div>`
     : liveFilterForm(overview, live);
   const compareIds = overview.runs.slice(0, 6).map((r) => r.run_id);
   const compareHref = compareIds.length >= 2 ? links.compare(compareIds) : null;
@@ -306,7 +316,7 @@ function liveFilterForm(
       q.includeArchived ? " checked" : ""
     }> archived too</label>` +
     `<button type="submit">Apply</button>` +
-    `<span class="muted">${overview.total} runs</span></form>`;
+    `<span class="muted">${countOf(overview.total, "run")}</span></form>`;
 }
 
 function pager(overview: Overview, live: NonNullable<OverviewOptions["live"]>): string {
@@ -361,7 +371,12 @@ export function renderRun(view: RunView, key: string): Fragment {
   if (r.error !== null) {
     parts.push(`<div class="card"><h2>Error</h2><pre>${escapeHtml(pretty(r.error))}</pre></div>`);
   }
-  if (view.trades !== null && view.trades.count === 0) {
+  const tradesProblem = problemOf(view, POLICY_RESULTS_FILE);
+  if (tradesProblem !== null) {
+    // In place of the equity curve and the histograms (an audit: one unreadable file failed
+    // the whole report, and a missing one left them out unsaid).
+    parts.push(problemCard("Equity curve and histograms", tradesProblem));
+  } else if (view.trades !== null && view.trades.count === 0) {
     // Its per-call results hold no trade: an audit found such a run with no word of it.
     parts.push(
       `<div class="card"><h2>No trades</h2><p class="muted">None of the run's calls had an ` +
@@ -376,7 +391,7 @@ export function renderRun(view: RunView, key: string): Fragment {
       chartFigure(
         "equity",
         `${key}-equity`,
-        `Equity curve: cumulative return by exit time, ${view.trades.count} trades`,
+        `Equity curve: cumulative return by exit time, ${countOf(view.trades.count, "trade")}`,
       )
     }</div>`);
     parts.push(
@@ -398,7 +413,15 @@ export function renderRun(view: RunView, key: string): Fragment {
   const fromSummary = view.callers === null || view.callers.length === 0
     ? callersOfSummary(r.summary)
     : null;
-  if (fromSummary !== null) {
+  const callersProblem = problemOf(view, CALLER_SUMMARY_FILE);
+  if (callersProblem !== null) {
+    // The summary's per-caller results, where it has them, below the file's problem.
+    parts.push(
+      `<div class="card"><h2>${escapeHtml(fromSummary?.title ?? "Per caller")}</h2>${
+        problemLine(callersProblem)
+      }${fromSummary === null ? "" : callersTable(fromSummary.rows, true)}</div>`,
+    );
+  } else if (fromSummary !== null) {
     // Path-only and sweep runs write no per-caller file: their summary has the per-caller
     // results with counts (SPEC 12), shown as a table (an audit: only in the raw JSON).
     parts.push(
@@ -427,12 +450,47 @@ export function renderRun(view: RunView, key: string): Fragment {
       escapeHtml(pretty(summary))
     }</pre></div></div>`,
   );
+  const manifestProblem = problemOf(view, MANIFEST_FILE);
   parts.push(
-    `<div class="grid"><div class="card"><h2>Provenance</h2><pre>${
-      escapeHtml(pretty(view.provenance))
-    }</pre></div><div class="card"><h2>Artifacts</h2>${artifactsTable(view)}</div></div>`,
+    `<div class="grid"><div class="card"><h2>Provenance</h2>${
+      manifestProblem === null
+        ? `<pre>${escapeHtml(pretty(view.provenance))}</pre>`
+        : problemLine(manifestProblem)
+    }</div><div class="card"><h2>Artifacts</h2>${artifactsTable(view)}</div></div>`,
   );
   return { html: parts.join("\n"), charts };
+}
+
+/** The problem of `view`'s file `file` (unreadable or missing), or null. */
+function problemOf(view: RunView, file: string): ArtifactProblem | null {
+  return view.artifact_problems.find((p) => p.file === file) ?? null;
+}
+
+/** A card in place of what a file the run's view could not use would show. */
+function problemCard(title: string, problem: ArtifactProblem): string {
+  return `<div class="card"><h2>${escapeHtml(title)}</h2>${problemLine(problem)}</div>`;
+}
+
+/** The one line saying which file could not be used and why. */
+function problemLine(problem: ArtifactProblem, prefix = ""): string {
+  return `<p class="artifact-problem" data-kind="${problem.kind}">${prefix}${
+    escapeHtml(problem.message)
+  }</p>`;
+}
+
+/**
+ * `n` and the noun, plural unless `n` is 1: `1 run`, `2 runs`, `0 runs`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { countOf } from "./html.ts";
+ * assert.equal(countOf(1, "run"), "1 run");
+ * assert.equal(countOf(3, "trial"), "3 trials");
+ * ```
+ */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
 
 /**
@@ -503,7 +561,7 @@ export function renderSweep(
     `<span class="muted">${
       total > trials.length
         ? `the first ${trials.length} of ${total} trials (the rest are not in this view)`
-        : `${trials.length} trials`
+        : countOf(trials.length, "trial")
     }; a cell shows the best of its trials ` +
     `over the other parameters (the lowest stop_out_rate and calls_skipped; the highest ` +
     `of the others)</span></div>`;
@@ -664,7 +722,13 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
   charts[`${key}-phases`] = {
     letters,
     rows: views.flatMap((v, i) =>
-      v.phases.map((p) => ({ run: letters[i], phase: p.name, ms: p.duration_ms ?? 0 }))
+      v.phases.map((p) => ({
+        run: letters[i],
+        phase: p.name,
+        ms: p.duration_ms ?? 0,
+        ...(p.unfinished ? { unfinished: true } : {}),
+        ...(p.open ? { open: true } : {}),
+      }))
     ),
   };
   const html = `<h1>Compare ${views.length} runs</h1>
@@ -675,7 +739,12 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
   }</p></div>
 <div class="card">${
     chartFigure("equity", `${key}-equity`, "Equity curves: cumulative return (bps) by exit time")
-  }</div>
+  }${
+    // A run whose per-call results could not be used is left out of the curves, and said so.
+    views.map((v, i) => {
+      const problem = problemOf(v, POLICY_RESULTS_FILE);
+      return problem === null ? "" : problemLine(problem, `<strong>${letters[i]}</strong>: `);
+    }).join("")}</div>
 <div class="card">${chartFigure("compare-phases", `${key}-phases`, "Phase durations (ms)")}</div>
 <div class="card"><h2>Config that differs</h2>${
     diffTable(views.map((v) => flatten(v.run.config)), letters)

@@ -9,7 +9,7 @@ import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
-import { POLICY_RESULTS_FILE } from "./data.ts";
+import { POLICY_RESULTS_FILE, unreadableMessage } from "./data.ts";
 import { EQUITY_LINE_SQL } from "./_sql.ts";
 
 /** Block characters from low to high. */
@@ -101,6 +101,8 @@ export function terminalTakesUnicode(): boolean {
  * cumulative return of its trades by exit time (ties in call order, calls
  * never entered left out: the curve of `max_drawdown_bps`, docs/METRICS.md)
  * and its final value, or null when the run has no `policy_results.parquet`.
+ * A file there that cannot be read gives a line saying so, naming it and
+ * why, in place of the sparkline (as the report says it on the run's page).
  *
  * @example
  * ```ts
@@ -141,22 +143,32 @@ export async function equitySparklineLine(
 ): Promise<string | null> {
   if (!RUN_ID_PATTERN.test(runId)) return null;
   const path = `${runDir(root, runId)}/${POLICY_RESULTS_FILE}`;
+  const label = "equity     ";
   try {
     if (!(await Deno.stat(path)).isFile) return null;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
+    if (!(err instanceof Error)) throw err;
+    return `${label}${unreadableMessage(path, err)}`;
   }
   const instance = await DuckDBInstance.create(":memory:");
   try {
     const conn = await instance.connect();
     try {
-      const reader = await conn.runAndReadAll(EQUITY_LINE_SQL, [literalGlob(path)]);
-      const equity = (reader.getColumnsJS()[0] ?? []).map(Number);
+      let equity: number[];
+      try {
+        const reader = await conn.runAndReadAll(EQUITY_LINE_SQL, [literalGlob(path)]);
+        equity = (reader.getColumnsJS()[0] ?? []).map(Number);
+      } catch (err) {
+        // An unreadable file is said on its line, as the report says it (not a failed show).
+        if (!(err instanceof Error)) throw err;
+        return `${label}${unreadableMessage(path, err)}`;
+      }
       if (equity.length === 0) return null;
       const last = Math.round(equity[equity.length - 1]);
-      const label = "equity     ";
-      const after = `  ${last >= 0 ? "+" : ""}${last} bps over ${equity.length} calls`;
+      const after = `  ${last >= 0 ? "+" : ""}${last} bps over ${equity.length} call${
+        equity.length === 1 ? "" : "s"
+      }`;
       const room = options.lineWidth === undefined
         ? undefined
         : Math.max(1, options.lineWidth - label.length - after.length);

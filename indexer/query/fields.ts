@@ -4,9 +4,27 @@
  * into a JSON object (`config.policy.stopPct`, `summary.win_rate`,
  * `tags.label`). Values are always bound parameters. A JSON path is written
  * into the SQL as a constant (DuckDB then parses it once, not per row: about
- * 1.6x faster at 100k runs) and only from segments that match
- * {@linkcode SEGMENT_PATTERN} (letters, digits, `_`, `-`), so no quote or
- * other SQL can reach it; tag keys are bound.
+ * 1.6x faster at 100k runs): each key quoted as DuckDB reads a JSON path
+ * ({@linkcode jsonPathOf}), the whole a SQL string with its quotes doubled,
+ * so a key with a `.`, a quote or any other character reads that key and
+ * nothing else; tag keys are bound.
+ *
+ * A path is named as `ledger export` names its columns and `ledger compare`
+ * its paths (`flat_path.ts`): keys joined with `.`, a `.` inside a key
+ * written `\.` and a `\` written `\\` (`config.a\.b` is the key `"a.b"`,
+ * `config.a.b` the key `b` of `a`); keys may hold letters and digits of any
+ * script (`config.größe`, `config.名前`). A `\` before any other character
+ * is that character: in `--where` a key's characters other than letters,
+ * marks, digits, `_` and `-` ({@linkcode PATH_KEY_CHAR}) are written so
+ * (`config.learning\ rate`, `config.\$ref`), since they would end the
+ * field; `--sort` and `--columns` also take them as they are, but for
+ * their lists' separators (`\,`, and `\:` in a sort key: see
+ * {@linkcode splitFieldList}). Keys match code point for code point (no
+ * Unicode normalization), as export writes them. Names no field takes: an
+ * empty key (`config.`, `config.a..b`), a name that ends in a lone `\`,
+ * one that holds a NUL or half a surrogate pair, and the `~2`, `~3`
+ * suffixes export gives names equal but for ASCII case (`config.n~2` is
+ * the key `"n~2"`; the key `n` is `config.n`).
  *
  * Runs are read from the `latest_runs` view as `r`; trials from
  * `trial_results` as `t`, and a trial query may also name its run's fields
@@ -19,6 +37,7 @@ import { isoTimeSql } from "./time.ts";
 import { isNonFinite } from "../_line_checks.ts";
 import { RUN_DURATION_SQL } from "../schema.ts";
 import { assert } from "../../ledger/assert.ts";
+import { flatPathSegments } from "./flat_path.ts";
 
 /** What a query lists: runs or trials. */
 export type QueryTarget = "runs" | "trials";
@@ -128,8 +147,86 @@ const TRIAL_JSON_ROOTS: Record<string, string> = {
   metrics: "t.metrics",
 };
 
-/** A path segment: letters, digits, `_` and `-`. */
-export const SEGMENT_PATTERN = /^[A-Za-z0-9_-]+$/;
+/**
+ * A character a key of a field's path holds as it is in `--where`: a
+ * letter, mark or digit of any script, `_` or `-`. Any other character of a
+ * key is written with a `\` before it there (see the module's notes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PATH_KEY_CHAR } from "./fields.ts";
+ * assert.ok([..."größe_名前-1"].every((c) => PATH_KEY_CHAR.test(c)));
+ * assert.ok(![..." .'\\$"].some((c) => PATH_KEY_CHAR.test(c)));
+ * ```
+ */
+export const PATH_KEY_CHAR: RegExp = /^[\p{L}\p{M}\p{N}_-]$/u;
+
+/**
+ * The character class of {@linkcode PATH_KEY_CHAR}, for a lexer's own
+ * patterns (flag `u`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { PATH_KEY_CHAR_CLASS } from "./fields.ts";
+ * assert.ok(new RegExp(`^${PATH_KEY_CHAR_CLASS}+$`, "u").test("名前"));
+ * ```
+ */
+export const PATH_KEY_CHAR_CLASS: string = PATH_KEY_CHAR.source.slice(1, -1);
+
+/**
+ * The keys of the path of a field (the name after its root's `.`), read
+ * as {@linkcode flatPathSegments} reads an export's column name; undefined
+ * when no field has that path (an empty key, a lone `\` at the end, a NUL
+ * or half a surrogate pair: none can be typed or reach DuckDB whole).
+ */
+function pathKeys(text: string): string[] | undefined {
+  if (!text.isWellFormed() || text.includes("\0") || /(?:^|[^\\])(?:\\\\)*\\$/.test(text)) {
+    return undefined;
+  }
+  const keys = flatPathSegments(text);
+  return keys.includes("") ? undefined : keys;
+}
+
+/**
+ * The items of a list of fields (`--columns F1,F2`, `--sort F1,F2:desc`),
+ * split at each `separator` no `\` escapes (a `,` inside a key is written
+ * `\,`, a `:` in a sort key `\:`), each without the white space around it
+ * (but an escaped one: `config.x\ `). Escapes are kept, for
+ * {@linkcode resolveField} to read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { splitFieldList } from "./fields.ts";
+ * assert.deepEqual(splitFieldList("config.a\\,b, config.größe"), ["config.a\\,b", "config.größe"]);
+ * assert.deepEqual(splitFieldList("config.a\\:b : desc", ":"), ["config.a\\:b", "desc"]);
+ * ```
+ */
+export function splitFieldList(text: string, separator = ","): string[] {
+  assert(separator.length === 1 && separator !== "\\", "a list separator is one character");
+  const items: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\\") i++; // the escaped character is the name's
+    else if (text[i] === separator) {
+      items.push(trimItem(text.slice(start, i)));
+      start = i + 1;
+    }
+  }
+  items.push(trimItem(text.slice(start)));
+  return items;
+}
+
+/** `item` without the white space around it, but an escaped one at its end. */
+function trimItem(item: string): string {
+  const start = item.length - item.trimStart().length;
+  let end = item.trimEnd().length;
+  const backslashes = item.slice(0, end).match(/\\*$/)![0].length;
+  if (end < item.length && backslashes % 2 === 1) end++;
+  return item.slice(start, Math.max(start, end));
+}
 
 /** The fields of `target`, for help and error messages. */
 export function fieldHelp(target: QueryTarget): string {
@@ -190,9 +287,9 @@ export function resolveField(
   }
   const dot = name.indexOf(".");
   const root = dot < 0 ? name : name.slice(0, dot);
-  const path = dot < 0 ? [] : name.slice(dot + 1).split(".");
   const bad = () => new UnknownFieldError(name, target, options.column);
-  if (path.some((s) => !SEGMENT_PATTERN.test(s))) throw bad();
+  const path = dot < 0 ? [] : pathKeys(name.slice(dot + 1));
+  if (path === undefined) throw bad();
   if (target === "runs" && root === "tags") {
     if (path.length === 0 && options.allowBareRoot) return allTagsField();
     if (path.length !== 1) throw bad();
@@ -282,26 +379,40 @@ function jsonField(name: string, root: string, path: string[], column: string): 
   };
 }
 
-/** The JSON path of validated segments as a SQL string constant. */
+/** The JSON path of checked segments as a SQL string constant, its quotes doubled. */
 function pathLiteral(segments: readonly string[]): string {
   for (const s of segments) {
-    assert(SEGMENT_PATTERN.test(s), `a path segment is checked before it is SQL (${s})`);
+    assert(
+      s !== "" && s.isWellFormed() && !s.includes("\0"),
+      `a path segment is checked before it is SQL (${JSON.stringify(s)})`,
+    );
   }
-  return `'${jsonPathOf(segments)}'`;
+  return `'${jsonPathOf(segments).replaceAll("'", "''")}'`;
 }
 
 /**
- * The DuckDB JSON path of `segments`, each quoted: `$."policy"."stopPct"`.
+ * The DuckDB JSON path of the keys `segments`: each key quoted, a `"` or a
+ * `\` in it escaped with a `\` (`$."policy"."a.b"`: the key `"a.b"`, never
+ * `b` inside `a`). DuckDB reads the key `*` as a wildcard even quoted, so a
+ * path with that key is a JSON pointer (`/a/*`, `~` and `/` written `~0`
+ * and `~1`), as `ledger export` reads its columns; there a key of digits
+ * also indexes an array, which a quoted key does not.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { jsonPathOf } from "./fields.ts";
  * assert.equal(jsonPathOf(["a", "b-c"]), '$."a"."b-c"');
+ * assert.equal(jsonPathOf(["a.b", 'say "x"']), '$."a.b"."say \\"x\\""');
+ * assert.equal(jsonPathOf(["größe", "*"]), "/größe/*");
  * ```
  */
 export function jsonPathOf(segments: readonly string[]): string {
-  return "$" + segments.map((s) => `."${s}"`).join("");
+  if (segments.includes("*")) {
+    return segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1")).join("");
+  }
+  return "$" + segments.map((s) => `."${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`)
+    .join("");
 }
 
 /**

@@ -11,7 +11,16 @@
  * comparison := FIELD OP VALUE | FIELD "~" STRING | FIELD "is" ["not"] "null"
  * OP         := = | != | < | <= | > | >=
  * VALUE      := NUMBER | 'string' | "string" | true | false | null
+ * FIELD      := NAME ("." KEY)*
+ * KEY        := (letter | mark | digit | "_" | "-" | "\" any character)+
  * ```
+ *
+ * A FIELD is named as `ledger export` names a column (`fields.ts`): letters,
+ * marks and digits of any script (`config.größe`, `config.名前`), a `.`
+ * inside a key written `\.` (`config.a\.b` is the key `"a.b"`, not `b`
+ * inside `a`), a `\` written `\\`, and any other character of a key with a
+ * `\` before it (`config.learning\ rate`). A key reaches the SQL quoted,
+ * never as SQL text (see `jsonPathOf`).
  *
  * Keywords are case-insensitive. In a quoted string a backslash escapes
  * only that string's quote and a backslash (`'it\'s'`, `"say \"hi\""`,
@@ -31,6 +40,7 @@
  */
 import {
   type Field,
+  PATH_KEY_CHAR_CLASS,
   type QueryParam,
   type QueryTarget,
   resolveField,
@@ -126,13 +136,61 @@ export const FILTER_CHARS_MAX = 10_000;
 /** Deepest nesting of parentheses and `not`. */
 export const FILTER_DEPTH_MAX = 100;
 
-const IDENT = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*/y;
+/**
+ * A field or a keyword: a name, then any number of `.` and a key of its
+ * path: letters, marks and digits of any script, `_`, `-`, and any other
+ * character with a `\` before it (`config.a\.b`, `config.größe`; see
+ * `fields.ts`).
+ */
+const IDENT = new RegExp(
+  String.raw`[\p{L}_][\p{L}\p{M}\p{N}_]*(?:\.(?:${PATH_KEY_CHAR_CLASS}|\\[^])+)*`,
+  "uy",
+);
+/** A character that ends a field: white space, an operator, a parenthesis, a quote. */
+const FIELD_END = /[\s=!<>~()'"]/;
 const NUMBER = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
-/** A word that starts as a number does but is not one (`0x10`, `12abc`, `.5e`). */
-const NUMBER_LIKE = /-?\.?\d[A-Za-z0-9_.]*/y;
+/** A word that starts as a number does but is not one (`0x10`, `12abc`, `.5e`, `1ö`). */
+const NUMBER_LIKE = /-?\.?\d[\p{L}\p{M}\p{N}_.]*/uy;
 
 function describe(t: Token): string {
   return t.kind === "end" ? "end of expression" : JSON.stringify(t.text);
+}
+
+/** A character in quotes for a message: a `\` as it is, a control character escaped. */
+function quoteChar(ch: string): string {
+  return ch === "\\" ? '"\\"' : JSON.stringify(ch);
+}
+
+/**
+ * The error for the character at `index` of `text`, which goes on a
+ * field's path but no key takes as it is: it says how to write it.
+ */
+function badPathChar(text: string, index: number, column: number): FilterSyntaxError {
+  const ch = String.fromCodePoint(text.codePointAt(index)!);
+  if (ch === "\\") {
+    // A `\` at the end: `\` followed by anything else is part of the key.
+    return new FilterSyntaxError(
+      `Unexpected "\\" at column ${column}: in a field's path a "\\" escapes the character ` +
+        'after it (a "\\" inside a key is written \\\\)',
+      ch,
+      column,
+    );
+  }
+  if (ch === ".") {
+    return new FilterSyntaxError(
+      `Unexpected "." at column ${column}: a key of a field's path is never empty ` +
+        '(a "." inside a key is written \\.)',
+      ch,
+      column,
+    );
+  }
+  return new FilterSyntaxError(
+    `Unexpected character ${quoteChar(ch)} at column ${column} (a key of a field's path ` +
+      "takes letters and digits of any script, _ and -; write any other character with a " +
+      `"\\" before it: \\${ch})`,
+    ch,
+    column,
+  );
 }
 
 /** The 1-based code point column of each UTF-16 index of `text`, and of its end. */
@@ -208,7 +266,7 @@ function tokenize(text: string): Token[] {
     const num = NUMBER.exec(text);
     if (num !== null && (ch !== "-" || /[\d.]/.test(text[i + 1] ?? ""))) {
       const after = text[i + num[0].length];
-      if (after === undefined || !/[A-Za-z_]/.test(after)) {
+      if (after === undefined || !/[\p{L}_]/u.test(after)) {
         const value = Number(num[0]);
         if (!Number.isFinite(value)) {
           // 1e999 reads as Infinity, which no stored number equals or passes: say so.
@@ -230,27 +288,24 @@ function tokenize(text: string): Token[] {
     const id = IDENT.exec(text);
     if (id !== null) {
       const after = i + id[0].length;
-      if (text[after] === "." && after + 1 < text.length) {
-        if (!/[^\s=!<>~()'"]/.test(text[after + 1])) {
-          // `config.x. = 1`: the path stops at a dot.
-          return bad(
-            new FilterSyntaxError(
-              `Unexpected "." at column ${columnAt(after)}: a field's path does not end with "."`,
-              ".",
-              columnAt(after),
-            ),
-          );
-        }
-        // `config.ü`: the path goes on with a character no field name takes; name that one.
-        const ch = String.fromCodePoint(text.codePointAt(after + 1)!);
+      const next = text[after];
+      if (next === "." && (after + 1 === text.length || FIELD_END.test(text[after + 1]))) {
+        // `config.x. = 1`: the path stops at a dot.
         return bad(
           new FilterSyntaxError(
-            `Unexpected character ${JSON.stringify(ch)} at column ${columnAt(after + 1)} ` +
-              "(a field's path takes letters, digits, _ and -)",
-            ch,
-            columnAt(after + 1),
+            `Unexpected "." at column ${columnAt(after)}: a field's path does not end with "."`,
+            ".",
+            columnAt(after),
           ),
         );
+      }
+      if (next === ".") {
+        // `config.a$b`, `config..b`: the path goes on with a character no key takes as it is;
+        // name that one, and how to write it.
+        return bad(badPathChar(text, after + 1, columnAt(after + 1)));
+      }
+      if (next !== undefined && !FIELD_END.test(next) && id[0].includes(".")) {
+        return bad(badPathChar(text, after, columnAt(after)));
       }
       tokens.push({ kind: "ident", text: id[0], column });
       i = after;

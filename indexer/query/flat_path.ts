@@ -6,7 +6,13 @@
  * - Keys are joined with `.`; a `.` inside a key is written `\.` and a `\`
  *   inside a key `\\`. The key `"a.b"` is `a\.b`, the path `a` → `b` is
  *   `a.b`: two different paths never have the same name, and
- *   {@linkcode flatPathSegments} reads the keys back.
+ *   {@linkcode flatPathSegments} reads the keys back. Every other character
+ *   is written as it is (`config.größe`, `config.名前`, `config.a b`).
+ * - The query surface (`--where`, `--sort`, `--columns`, `fields.ts`) reads
+ *   a field's path with {@linkcode flatPathSegments} too, so every name
+ *   written here names its own path there; a `\` before any other character
+ *   is that character (`a\ b` is the key `"a b"`), the way to type a
+ *   character that would end a field in an expression.
  * - Names that differ only in ASCII letter case (`config.N`, `config.n`)
  *   are one name to DuckDB (which writes the exports), so
  *   {@linkcode caseDistinctNames} tells them apart: sorted by code point,
@@ -45,7 +51,10 @@ export function flatPathName(segments: readonly string[]): string {
 /**
  * The keys of a flat name (the inverse of {@linkcode flatPathName}): split
  * at each `.` not escaped, `\.` and `\\` read as `.` and `\`. A `\` before
- * any other character is kept as it is.
+ * any other character is that character (`\ ` a space, `\,` a comma: a
+ * name typed on a command line); one that ends the name is kept as it is.
+ * {@linkcode flatPathName} writes no other escape, so the names it writes
+ * read back the same either way.
  *
  * @example
  * ```ts
@@ -53,6 +62,7 @@ export function flatPathName(segments: readonly string[]): string {
  * import { flatPathSegments } from "./flat_path.ts";
  * assert.deepEqual(flatPathSegments("a\\.b.c"), ["a.b", "c"]);
  * assert.deepEqual(flatPathSegments("policy.stopPct"), ["policy", "stopPct"]);
+ * assert.deepEqual(flatPathSegments("größe.a\\ b"), ["größe", "a b"]);
  * ```
  */
 export function flatPathSegments(name: string): string[] {
@@ -60,10 +70,11 @@ export function flatPathSegments(name: string): string[] {
   let key = "";
   for (let i = 0; i < name.length; i++) {
     const c = name[i];
-    const next = name[i + 1];
-    if (c === ESCAPE && (next === ESCAPE || next === SEPARATOR)) {
+    if (c === ESCAPE && i + 1 < name.length) {
+      // One code point: an escaped emoji is two UTF-16 units.
+      const next = String.fromCodePoint(name.codePointAt(i + 1)!);
       key += next;
-      i++;
+      i += next.length;
     } else if (c === SEPARATOR) {
       out.push(key);
       key = "";

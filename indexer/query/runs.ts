@@ -14,6 +14,7 @@ import {
   type QueryTarget,
   readsRun,
   resolveField,
+  splitFieldList,
   type SqlFragment,
   UnknownFieldError,
 } from "./fields.ts";
@@ -74,7 +75,8 @@ export class QueryUsageError extends Error {
 
 /**
  * Parse `FIELD[:asc|desc]` (several separated by commas); the direction
- * defaults to ascending.
+ * defaults to ascending. A `,` or `:` inside a key is written `\,` or `\:`
+ * (`fields.ts`).
  *
  * @example
  * ```ts
@@ -87,21 +89,22 @@ export class QueryUsageError extends Error {
  */
 export function parseSort(text: string, target: QueryTarget): SortKey[] {
   const keys: SortKey[] = [];
-  for (const part of text.split(",")) {
-    const m = /^\s*([^:\s]+)\s*(?::\s*(asc|desc)\s*)?$/i.exec(part);
-    if (m === null) {
+  for (const part of splitFieldList(text)) {
+    const [field, direction = "asc", ...more] = splitFieldList(part, ":");
+    if (field === "" || more.length > 0 || !/^(?:asc|desc)$/i.test(direction)) {
       throw new QueryUsageError(
         `Invalid sort ${JSON.stringify(part)}: expected FIELD[:asc|desc]`,
       );
     }
-    checkField(m[1], target);
-    keys.push({ field: m[1], descending: (m[2] ?? "asc").toLowerCase() === "desc" });
+    checkField(field, target);
+    keys.push({ field, descending: direction.toLowerCase() === "desc" });
   }
   return keys;
 }
 
 /**
- * Parse `F1,F2` into field names, each checked for `target`.
+ * Parse `F1,F2` into field names, each checked for `target` (a `,` inside
+ * a key is written `\,`).
  *
  * @example
  * ```ts
@@ -111,7 +114,7 @@ export function parseSort(text: string, target: QueryTarget): SortKey[] {
  * ```
  */
 export function parseColumns(text: string, target: QueryTarget): string[] {
-  const items = text.split(",").map((s) => s.trim());
+  const items = splitFieldList(text);
   if (items.every((s) => s === "")) throw new QueryUsageError("--columns needs at least one field");
   const empty = items.indexOf("");
   if (empty >= 0) {
@@ -561,10 +564,16 @@ function jsonValueSql(f: Field, params: QueryParam[]): string {
   return f.value.sql;
 }
 
-/** A field name as a SQL string constant (names are checked by `resolveField`). */
+/**
+ * A field name as a SQL string constant, its quotes doubled: a key may hold
+ * any character but a NUL (`config.größe`, `config.it's`; see `fields.ts`).
+ */
 function nameLiteral(name: string): string {
-  assert(/^[A-Za-z0-9_.-]+$/.test(name), `a field name is checked before it is SQL (${name})`);
-  return `'${name}'`;
+  assert(
+    name.isWellFormed() && !name.includes("\0"),
+    `a field name is checked before it is SQL (${JSON.stringify(name)})`,
+  );
+  return `'${name.replaceAll("'", "''")}'`;
 }
 
 /** Parse and compile `--where` texts, turning their errors into usage errors. */

@@ -268,14 +268,14 @@ Deno.test("an unknown field is quoted as typed, backslashes not doubled", async 
     await buildRoot(root);
     const fields = "run_id, run_type, status";
     for (const flag of ["--columns", "--sort"]) {
-      const r = await ledger(root, ["runs", flag, String.raw`config.a\.b`], 2);
+      const r = await ledger(root, ["runs", flag, String.raw`confg.a\.b`], 2);
       equal(
         r.stderr.slice(0, r.stderr.indexOf(fields) + fields.length),
-        String.raw`ledger runs: Unknown field "config.a\.b" (fields: ${fields}`,
+        String.raw`ledger runs: Unknown field "confg.a\.b" (fields: ${fields}`,
       );
     }
-    const trials = await ledger(root, ["trials", "--columns", String.raw`params.a\.b`], 2);
-    match(trials.stderr, /^ledger trials: Unknown field "params\.a\\\.b" \(fields: run_id, /);
+    const trials = await ledger(root, ["trials", "--columns", String.raw`prams.a\.b`], 2);
+    match(trials.stderr, /^ledger trials: Unknown field "prams\.a\\\.b" \(fields: run_id, /);
     // Unchanged where there is nothing to escape.
     const where = await ledger(root, ["runs", "--where", "confg.x = 1"], 2);
     match(where.stderr, /^ledger runs: --where: Unknown field "confg\.x" at column 1 \(fields: /);

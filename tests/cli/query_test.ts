@@ -100,7 +100,7 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
         [["--format", "xml"], /--format must be one of/],
         [["--since", "yesterday"], /--since: Invalid date or instant/],
         [["--since", "2026-01-22", "--until", "2026-01-21"], /--since 2026-01-22 is after --until/],
-        [["--columns", "summary.a b"], /Unknown field/],
+        [["--columns", "summary.a..b"], /Unknown field/],
         [["--columns", "config.fee_bps,,summary.x"], /empty field at item 2/],
         [["--limit", "0"], /--limit must be an integer >= 1, got "0"/],
         [["--limit", "abc"], /--limit must be an integer >= 1, got "abc"/],

@@ -84,7 +84,7 @@ Deno.test("filter parser: precedence, quoting, values, errors with columns", asy
       ["created_at > 'yesterday'", 14, /Invalid date or instant "yesterday"/],
       // Columns count code points; a path's bad character is named, not the dot before it.
       ["run_id = '😀' and @", 18, /Unexpected character "@" at column 18/],
-      ["config.ü = 3", 8, /Unexpected character "ü" at column 8/],
+      ["config.😀 = 3", 8, /Unexpected character "😀" at column 8 \(a key .*: \\😀\)/],
       ["", 1, /expected a comparison/],
       // SPEC 11's operators only: SQL's "<>" is named, with the one to use.
       ["status <> 'x'", 8, /Unexpected "<>" at column 8: use != for "not equal"/],

@@ -648,7 +648,7 @@ function queryCases(): BadInput[] {
     q("runs", ["--where", "bogus.x = 1"], 2, /bogus\.x.*column 1/),
     q("runs", ["--where", `run_id = 'x' ; DROP TABLE events`], 2, /";"/),
     q("runs", ["--sort", "nope:desc"], 2, /nope/),
-    q("runs", ["--columns", "config.a b"], 2, /config\.a b/),
+    q("runs", ["--columns", "config.a..b"], 2, /config\.a\.\.b/),
     q("runs", ["--format", "xml"], 2, /format/),
     q("runs", ["--since", "yesterday"], 2, /yesterday/),
     q("show", ["run-"], 2, /ambiguous.*run-a, run-b/),

@@ -15,7 +15,7 @@ import {
   strictEqual as equal,
   throws,
 } from "node:assert/strict";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import {
   compileFilter,
   FilterSyntaxError,

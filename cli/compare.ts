@@ -91,7 +91,8 @@ export async function main(args: string[]): Promise<number> {
       const ids = await resolveRunIds(conn, positionals);
       const twice = ids.find((id, i) => ids.indexOf(id) !== i);
       if (twice !== undefined) throw new UsageError(`run ${twice} is named twice`);
-      const c = await compareRuns(conn, ids, { root });
+      const onWarning = (m: string) => console.error(`ledger compare: warning: ${m}`);
+      const c = await compareRuns(conn, ids, { root, onWarning });
       // The table shows each run's label (SPEC 11); --json keeps SPEC 11's keys exactly.
       const labels = values.json ? {} : await runLabels(conn, ids);
       return { c, labels };

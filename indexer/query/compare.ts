@@ -60,6 +60,12 @@ export interface Comparison {
 export interface CompareOptions {
   /** The ledger root, where run directories are. */
   root: string;
+  /**
+   * Told of a run's artifact that could not be read (its per-caller results
+   * then come from its summary, as for a run without the file); the
+   * comparison goes on. @default {undefined}
+   */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -133,7 +139,7 @@ export async function compareRuns(
     config: sidebyside(runIds, configs, { differingOnly: true }),
     summary: sidebyside(runIds, summaries, { differingOnly: false, skipRoot: "by_caller" }),
     phases,
-    callers: await callerResults(runIds, summaries, options.root),
+    callers: await callerResults(runIds, summaries, options.root, options.onWarning),
     git: Object.fromEntries(
       await Promise.all(runIds.map(async (id) => [id, await gitOf(options.root, id)])),
     ),
@@ -247,6 +253,7 @@ async function callerResults(
   runIds: readonly string[],
   summaries: PerRun<unknown>,
   root: string,
+  onWarning: ((message: string) => void) | undefined,
 ): Promise<Record<string, PerRun<Record<string, unknown>>>> {
   const out: Record<string, PerRun<Record<string, unknown>>> = {};
   let instance: DuckDBInstance | undefined;
@@ -257,7 +264,16 @@ async function callerResults(
       let rows: Record<string, unknown>[] | null = null;
       if (path !== null && await isFile(path)) {
         instance ??= await DuckDBInstance.create(":memory:");
-        rows = await readParquet(instance, path);
+        try {
+          rows = await readParquet(instance, path);
+        } catch (err) {
+          // One run's damaged file must not fail the comparison (a report audit: it did).
+          if (!(err instanceof Error)) throw err;
+          onWarning?.(
+            `run ${id}: ${path} could not be read (${err.message.split("\n")[0]}); its ` +
+              "per-caller results come from its summary",
+          );
+        }
       }
       const perCaller = rows === null ? byCallerOfSummary(summaries[id]) : rowsByCaller(rows);
       for (const [caller, metrics] of Object.entries(perCaller)) {

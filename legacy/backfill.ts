@@ -22,7 +22,7 @@ import {
 import { openWriter } from "../ledger/writer.ts";
 import { parseJsonText } from "../ledger/json_text.ts";
 import { dayOf } from "../ledger/paths.ts";
-import { readLog } from "../ledger/reader.ts";
+import { listParts, readLog } from "../ledger/reader.ts";
 import {
   DEFAULT_LEGACY_DB_PATH,
   firstLine,
@@ -547,10 +547,12 @@ export function validMapping(row: LegacyRow): LegacyMapping {
 
 /**
  * The backfilled ids already in the log, and the runs the log's own writers
- * created (a `run.created` whose id is not a backfill's). Only the days from
- * the earliest planned event on are read: a backfilled event lives in its
- * timestamp's day (a run the writers created before every legacy run began
- * is not seen).
+ * created (a `run.created` whose id is not a backfill's). The days from the
+ * earliest planned event on are read whole (a backfilled event lives in its
+ * timestamp's day); the earlier days only for the `run.created` lines of
+ * the planned runs (an audit: a run the log's writers created on an earlier
+ * day got a second `run.created` from the backfill, mixing two runs for
+ * good, where `ledger emit` refuses the same write).
  */
 async function existingLegacyIds(
   root: string,
@@ -562,7 +564,8 @@ async function existingLegacyIds(
   if (planned.length === 0) return { ids, logRunIds, unreadable };
   let earliestMs = Infinity;
   for (const e of planned) earliestMs = Math.min(earliestMs, e.timestamp_ms);
-  for await (const record of readLog(root, { fromDay: dayOf(earliestMs) })) {
+  const fromDay = dayOf(earliestMs);
+  for await (const record of readLog(root, { fromDay })) {
     if (record.kind !== "event") {
       unreadable += 1;
       continue;
@@ -571,8 +574,50 @@ async function existingLegacyIds(
     if (id.startsWith(LEGACY_EVENT_ID_PREFIX)) ids.add(id);
     else if (record.event.event_type === "run.created") logRunIds.add(record.event.run_id);
   }
+  const plannedRuns = new Set(planned.map((e) => e.run_id));
+  for (const runId of await runsCreatedBefore(root, fromDay, plannedRuns)) logRunIds.add(runId);
   return { ids, logRunIds, unreadable };
 }
+
+/**
+ * The run ids of `runIds` that a `run.created` of the log's own writers (no
+ * backfill id) names in a day before `day`: only lines that hold
+ * `"run.created"` are parsed, so the days a backfill does not write to cost
+ * a read and a text search.
+ */
+async function runsCreatedBefore(
+  root: string,
+  day: string,
+  runIds: ReadonlySet<string>,
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const part of await listParts(root)) {
+    if (part.day >= day) continue;
+    const text = new TextDecoder().decode(await Deno.readFile(part.path));
+    for (let at = text.indexOf(RUN_CREATED_TEXT); at >= 0;) {
+      const start = text.lastIndexOf("\n", at) + 1;
+      const end = text.indexOf("\n", at);
+      if (end < 0) break; // a torn last line: not an event
+      at = text.indexOf(RUN_CREATED_TEXT, end);
+      let event: unknown;
+      try {
+        event = parseJsonText(text.slice(start, end));
+      } catch (err) {
+        if (err instanceof SyntaxError) continue; // not an event: the index leaves it out too
+        throw err;
+      }
+      if (typeof event !== "object" || event === null) continue;
+      const { event_type, run_id, event_id } = event as Record<string, unknown>;
+      if (event_type !== "run.created" || typeof run_id !== "string") continue;
+      if (typeof event_id === "string" && event_id.startsWith(LEGACY_EVENT_ID_PREFIX)) continue;
+      if (runIds.has(run_id)) found.add(run_id);
+    }
+  }
+  return found;
+}
+
+/** What every `run.created` line holds, however it is spaced (`"event_type": "run.created"`). */
+const RUN_CREATED_TEXT = '"run.created"';
 
 async function appendAll(
   root: string,

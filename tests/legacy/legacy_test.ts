@@ -631,3 +631,46 @@ Deno.test("dual mode: a failure without a time is dated alike by every reader", 
     equal(listed.runs.find((r) => r.run_id === "odd-error")?.failed_at_ms, expected);
   }, { legacy });
 });
+
+// The dual-mode audit: the check above read only the days from the earliest legacy event on, so
+// a run the log's writers created on an earlier day got a second run.created from the backfill.
+Deno.test("backfill: a run id the log created on an earlier day than any legacy event is left out", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-backfill-early-" });
+  try {
+    const root = join(dir, "ledger");
+    const legacyDbPath = join(dir, "legacy.duckdb");
+    await createLegacyDb(legacyDbPath, [
+      {
+        run_id: "r-1",
+        run_type: "policy",
+        created_at_ms: CUT - 5 * DAY_MS,
+        config: '{"legacy":true}',
+        data_fingerprint: "fpLegacy",
+        started_at_ms: CUT - 5 * DAY_MS + 1000,
+        completed_at_ms: CUT - 5 * DAY_MS + 60_000,
+        summary_json: '{"win_rate":0.4}',
+      },
+      { run_id: "r-2", run_type: "policy", created_at_ms: CUT - 4 * DAY_MS },
+    ]);
+    const writer = await openWriter(root);
+    await writer.append({
+      event_type: "run.created",
+      run_id: "r-1",
+      timestamp_ms: CUT - 60 * DAY_MS, // weeks before every legacy event
+      run_type: "sweep",
+      config: { log: true },
+      data_fingerprint: "fpLog",
+    });
+    await writer.close();
+    const report = await backfillLegacy(root, { legacyDbPath });
+    deepEqual(report.skipped.map((s) => s.run_id), ["r-1"]);
+    match(report.skipped[0].reason, /already has a run with this id/);
+    equal(report.eventsWritten, 1); // r-2's run.created
+    await rebuildIndex(root, {});
+    const verified = await runLedger(["verify", "--root", root]);
+    equal(verified.code, 0, verified.stdout);
+    ok(!verified.stdout.includes("2 run.created"), verified.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -17,6 +17,7 @@ import {
   type WriterOptions,
 } from "./writer.ts";
 import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
+import { BufferedEventsLostError } from "./errors.ts";
 
 /**
  * Default ledger root when neither the option nor `LEDGER_ROOT` is set.
@@ -238,8 +239,10 @@ export class EventEmitter {
     const writer = this.#writer;
     this.#writer = undefined;
     this.#opened = undefined;
-    // Closed, written to or not: the next getEventEmitter of the root makes a new one.
-    if (singletons.get(this.root) === this) singletons.delete(this.root);
+    // Closed, written to or not: the next getEventEmitter of the root makes a new one (keyed as
+    // getEventEmitter keys it: an audit found a relative root's closed emitter still handed out).
+    const key = resolve(this.root);
+    if (singletons.get(key) === this) singletons.delete(key);
     if (writer === undefined) return;
     try {
       await (await writer).close();
@@ -261,12 +264,34 @@ export class EventEmitter {
     try {
       const appended = writer.appendNow(this.#input(type, runId, fields, fill));
       if (appended instanceof Promise) {
-        return appended.then((event) => this.#done(event), (err) => this.#fail(err));
+        return appended.then(
+          (event) => this.#done(event),
+          (err) => this.#failOrRetry(err, type, runId, fields, fill),
+        );
       }
       return Promise.resolve(this.#done(appended));
     } catch (err) {
-      return Promise.resolve(this.#fail(err));
+      return this.#failOrRetry(err, type, runId, fields, fill);
     }
+  }
+
+  /**
+   * `err` from an append: when it reports earlier buffered events lost (a
+   * failed group commit, relaxed mode), they are counted and this event is
+   * appended again, since its own append did not fail (an audit: it was
+   * dropped for an error not its own, on a disk that had room again);
+   * otherwise this emit failed.
+   */
+  #failOrRetry(
+    err: unknown,
+    type: EventType,
+    runId: string,
+    fields: object,
+    fill?: () => object,
+  ): Promise<string | null> {
+    this.#fail(err);
+    if (!(err instanceof BufferedEventsLostError)) return Promise.resolve(null);
+    return this.#emitOpening(type, runId, fields, fill);
   }
 
   /** The first emit, or one after a failed open: wait for the writer, then append. */
@@ -280,7 +305,14 @@ export class EventEmitter {
       const writer = await this.#openWriter();
       return this.#done(await writer.appendNow(this.#input(type, runId, fields, fill)));
     } catch (err) {
-      return this.#fail(err);
+      if (!(err instanceof BufferedEventsLostError)) return this.#fail(err);
+      this.#fail(err); // the earlier events; this one is appended again, once
+      try {
+        const writer = await this.#openWriter();
+        return this.#done(await writer.appendNow(this.#input(type, runId, fields, fill)));
+      } catch (again) {
+        return this.#fail(again);
+      }
     }
   }
 
@@ -311,17 +343,53 @@ export class EventEmitter {
     return this.#writer;
   }
 
-  /** Count and log (once per kind) a failure; an emit that failed resolves to `null`. */
+  /**
+   * Count and log (once per kind) a failure; an emit that failed resolves to
+   * `null`. Events a failed group commit lost move from `emitted` to
+   * `failed`. Never throws, whatever was thrown and whatever the log
+   * callback does (SPEC 6; an audit made it throw with an error whose name
+   * getter threw, a thrown object without a string form, a throwing `log`).
+   */
   #fail(err: unknown): null {
-    const kind = err instanceof Error ? err.name : typeof err;
-    const message = err instanceof Error ? err.message : String(err);
-    this.#failed += 1;
+    const lost = err instanceof BufferedEventsLostError ? err.lostEvents : 0;
+    this.#emitted -= Math.min(lost, this.#emitted);
+    this.#failed += Math.max(lost, 1);
+    const { kind, message } = describeFailure(err);
     this.#lastError = message;
     if (!this.#loggedKinds.has(kind)) {
       this.#loggedKinds.add(kind);
-      this.#log(`ledger emitter: ${kind}: ${message} (further ${kind} failures are only counted)`);
+      const line =
+        `ledger emitter: ${kind}: ${message} (further ${kind} failures are only counted)`;
+      try {
+        this.#log(line);
+      } catch (logErr) {
+        // The caller's log callback failed: its failure is the last error, and nothing is
+        // thrown into the backtest.
+        this.#lastError = `${message} (and the log callback threw: ${
+          describeFailure(logErr).message
+        })`;
+      }
     }
     return null;
+  }
+}
+
+/**
+ * The kind (an error's name, else the value's type) and message of a thrown
+ * value, whatever it is: reading them may itself throw (a getter, an object
+ * without a string form), which gives a kind and message saying so.
+ */
+function describeFailure(err: unknown): { kind: string; message: string } {
+  try {
+    if (err instanceof Error) return { kind: String(err.name), message: String(err.message) };
+    return { kind: typeof err, message: String(err) };
+  } catch (unprintable) {
+    // Reading the name or message threw (a getter), or String() found no string form.
+    const also = unprintable instanceof Error ? "reading it threw" : "it has no string form";
+    return {
+      kind: "unprintable",
+      message: `a thrown ${typeof err} that cannot be printed (${also})`,
+    };
   }
 }
 

@@ -129,6 +129,38 @@ export class WriteError extends Error {
 }
 
 /**
+ * Relaxed mode: a group commit failed, so events already acknowledged (their
+ * appends had resolved, buffered) were not written. Reported by the next
+ * append, `flush()` or `close()` of the writer; `lostEvents` says how many
+ * (every failed commit since the last report). The emitter counts them as
+ * failed and appends the event at hand again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { BufferedEventsLostError } from "./errors.ts";
+ * const err = new BufferedEventsLostError(new Error("No space left on device"), 5);
+ * assert.equal(err.lostEvents, 5);
+ * assert.match(err.message, /^5 events acknowledged in relaxed mode were not written/);
+ * ```
+ */
+export class BufferedEventsLostError extends Error {
+  /** Acknowledged events that were not written. */
+  readonly lostEvents: number;
+  /** Create the error for `lostEvents` events lost to the failure `cause`. */
+  constructor(cause: unknown, lostEvents: number) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `${lostEvents} ${lostEvents === 1 ? "event" : "events"} acknowledged in relaxed mode ` +
+        `were not written (a group commit failed): ${why}`,
+      { cause },
+    );
+    this.name = "BufferedEventsLostError";
+    this.lostEvents = lostEvents;
+  }
+}
+
+/**
  * The log holds something that cannot be explained by a crash (for example a
  * part file whose name does not follow the layout). Torn tails and invalid
  * lines are not errors: the reader reports them as records.

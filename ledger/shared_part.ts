@@ -37,6 +37,7 @@
  *
  * @module
  */
+import { ignoreFileSizeSignal } from "./file_size_signal.ts";
 import type { LedgerEvent } from "./events.ts";
 import { WriteError } from "./errors.ts";
 import {
@@ -214,6 +215,7 @@ export async function appendShared(
   options: SharedAppendOptions = {},
 ): Promise<SharedAppendReport> {
   assert(events.length === lines.length, "one encoded line per event");
+  ignoreFileSizeSignal(); // a write past `ulimit -f` fails (EFBIG) instead of killing the process
   const waiting = lockWaiting(options);
   const limits = { partBytesMax: options.partBytesMax ?? PART_BYTES_MAX_DEFAULT, waiting };
   const byDay = groupByDay(events, lines);

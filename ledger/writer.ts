@@ -28,12 +28,13 @@
  */
 import { completeEvent, type EventInput, type LedgerEvent } from "./events.ts";
 import { encodeEventJson } from "./event_write.ts";
-import { ValidationError, WriteError } from "./errors.ts";
+import { BufferedEventsLostError, ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
 import { TIMER_MS_MAX } from "./limits.ts";
 import { dayDir, dayOf, eventsDir, PART_BYTES_MAX_DEFAULT, partFileName } from "./paths.ts";
 import { writeSchemaFile } from "./schema_file.ts";
 import { assert, AssertionError } from "./assert.ts";
+import { ignoreFileSizeSignal } from "./file_size_signal.ts";
 import {
   type DurableFile,
   ensureDirDurable,
@@ -348,6 +349,7 @@ export async function openWriter(root: string, options: WriterOptions = {}): Pro
     throw new WriteError(dir, errorMessage(err), { cause: err });
   }
   await writeSchemaFile(root);
+  ignoreFileSizeSignal();
   return new EventWriter(root, options);
 }
 
@@ -618,9 +620,11 @@ export class EventWriter {
     }
     if (this.#nextCommit !== undefined) return this.#nextCommit; // it takes these lines too
     if (this.#buffer.length === 0) return this.#chain;
+    let taken = 0;
     const commit = this.#enqueue(() => {
       this.#nextCommit = undefined;
       const lines = this.#buffer;
+      taken = lines.length;
       const bytes = this.#bufferBytes;
       this.#buffer = [];
       this.#bufferBytes = 0;
@@ -630,8 +634,12 @@ export class EventWriter {
         this.#inflightBytes -= bytes;
       });
     }).catch((err) => {
-      // Reported by the next append/flush/close: relaxed appends already resolved.
-      this.#pendingError ??= err;
+      // Reported by the next append/flush/close: relaxed appends already resolved. How many
+      // were lost is part of the report (an audit: stats counted one failure for six lost).
+      const earlier = this.#pendingError;
+      const lost = (earlier instanceof BufferedEventsLostError ? earlier.lostEvents : 0) + taken;
+      const cause = earlier instanceof BufferedEventsLostError ? earlier.cause : err;
+      this.#pendingError = new BufferedEventsLostError(cause, lost);
     });
     this.#nextCommit = commit;
     return commit;

@@ -725,6 +725,16 @@ function lineColumn(text, offset) {
   };
 }
 
+// ledger/file_size_signal.ts
+var ignoring = false;
+function ignoreFileSizeSignal() {
+  if (ignoring || Deno.build.os === "windows") return;
+  ignoring = true;
+  Deno.addSignalListener("SIGXFSZ", onFileSizeSignal);
+}
+function onFileSizeSignal() {
+}
+
 // ledger/exists.ts
 async function exists(path, options = {}) {
   try {
@@ -752,6 +762,7 @@ function tornTailMessage(command, repair) {
 }
 async function appendShared(root, events, lines, options = {}) {
   assert(events.length === lines.length, "one encoded line per event");
+  ignoreFileSizeSignal();
   const waiting = lockWaiting(options);
   const limits = {
     partBytesMax: options.partBytesMax ?? PART_BYTES_MAX_DEFAULT,

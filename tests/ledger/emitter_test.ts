@@ -124,3 +124,68 @@ Deno.test("getEventEmitter refuses a durability other than the open emitter's", 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("emitter: close() of a relative root's singleton lets getEventEmitter make a new one", async () => {
+  // An audit: close() looked the singleton up by the root as spelled, getEventEmitter keyed it
+  // by its resolved path, so a relative root's closed emitter was handed out again.
+  const dir = await Deno.makeTempDir();
+  const cwd = Deno.cwd();
+  try {
+    Deno.chdir(dir);
+    const first = getEventEmitter({ root: "relroot" });
+    assert.notEqual(await first.runStarted("r1"), null);
+    await first.close();
+    const second = getEventEmitter({ root: "relroot/", durability: "relaxed" });
+    assert.notEqual(second, first);
+    assert.equal(second.durability, "relaxed");
+    await second.close();
+  } finally {
+    Deno.chdir(cwd);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("emitter: no thrown value and no log callback makes an emit throw or reject", async () => {
+  // An audit: #fail read err.name and String(err), and called the log callback, unguarded.
+  const root = await Deno.makeTempDir();
+  try {
+    const logged: string[] = [];
+    const emitter = new EventEmitter({ root, log: (m) => logged.push(m) });
+    assert.notEqual(await emitter.runStarted("ok"), null); // the writer is open: no async frame
+    const bare = Object.create(null);
+    const badName = new Error("x");
+    Object.defineProperty(badName, "name", {
+      get() {
+        throw new Error("name getter");
+      },
+    });
+    for (const thrown of [bare, badName]) {
+      const fields = {
+        run_type: "x",
+        data_fingerprint: "f",
+        get config(): Record<string, unknown> {
+          throw thrown;
+        },
+      };
+      let result: Promise<string | null> | undefined;
+      assert.doesNotThrow(() => {
+        result = emitter.runCreated("r", fields);
+      });
+      assert.equal(await result, null);
+    }
+    assert.equal(emitter.stats().failed, 2);
+    assert.match(logged.join("\n"), /unprintable: a thrown object that cannot be printed/);
+    const throwingLog = new EventEmitter({
+      root,
+      log: () => {
+        throw new Error("logger broke");
+      },
+    });
+    assert.equal(await throwingLog.runStarted("../bad"), null);
+    assert.match(throwingLog.stats().lastError ?? "", /and the log callback threw: logger broke/);
+    await emitter.close();
+    await throwingLog.close();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -436,7 +436,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -496,7 +496,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -561,7 +561,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -615,7 +615,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -677,7 +677,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -741,7 +741,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -800,7 +800,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -860,7 +860,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -921,7 +921,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -988,7 +988,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1042,7 +1042,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1090,7 +1090,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1144,7 +1144,7 @@ export const SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",

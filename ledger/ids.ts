@@ -51,9 +51,11 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * What a new event's `event_id` a caller supplies (an import, a backfill)
  * must match: no control character (a newline or NUL split `ledger emit`'s
  * one id per line, an audit) and not only white space. Lines already in a
- * log are read with any non-empty id. Portable to the JSON Schema readers
- * of `_schema.json` (no `[^]`: Python's `re` has none; `.` meets no newline
- * here, which the class refuses anyway).
+ * log are read with any non-empty id. Control characters are C0, DEL and
+ * C1 (U+0080-U+009F); white space is listed, not `\s`, so that the JSON
+ * Schema readers of `_schema.json` agree (an audit: Python's `re` and
+ * JavaScript disagreed on U+FEFF and U+0085), and `(?![\s\S])` after `$`
+ * keeps Python's `$` from matching before a last newline.
  *
  * @example
  * ```ts
@@ -61,11 +63,14 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * import { EVENT_ID_WRITE_PATTERN } from "./ids.ts";
  * assert.match("1768867200000_a1b2c3d4", EVENT_ID_WRITE_PATTERN);
  * assert.match("import 7 / ü", EVENT_ID_WRITE_PATTERN);
- * for (const bad of ["a\nb", "a\u0000", "  ", "\t"]) assert.doesNotMatch(bad, EVENT_ID_WRITE_PATTERN);
+ * for (const bad of ["a\nb", "a\u0000", "  ", "\t", "\u0085", "\ufeff"]) {
+ *   assert.doesNotMatch(bad, EVENT_ID_WRITE_PATTERN);
+ * }
  * ```
  */
 // deno-lint-ignore no-control-regex
-export const EVENT_ID_WRITE_PATTERN = /^(?=.*\S)[^\u0000-\u001f\u007f]+$/;
+export const EVENT_ID_WRITE_PATTERN =
+  /^(?=[\s\S]*[^\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff])[^\u0000-\u001f\u007f-\u009f]+$(?![\s\S])/;
 
 /**
  * Matches event ids written by the earlier Python writer: `<ms>_<8 hex>`.

@@ -21,16 +21,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-PZAN6YC4.js";
+} from "./chunk-3BEVPPYW.js";
 import {
   readLineValue
-} from "./chunk-ITEUT4HF.js";
+} from "./chunk-KZCRISSP.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-VVXAF4DW.js";
+} from "./chunk-IGHKBA5S.js";
 import {
   ValidationError,
   WriteError,
@@ -40,7 +40,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-K4ANJHGG.js";
+} from "./chunk-MDXNTWMC.js";
 
 // cli/_parse_args.ts
 var ArgsError = class extends TypeError {
@@ -849,7 +849,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-LN47XVDC.js");
+    const { writeSchemaFile } = await import("./schema_file-LK7VWII5.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -867,7 +867,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-LN47XVDC.js");
+    const { writeSchemaFile } = await import("./schema_file-LK7VWII5.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1399,7 +1399,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-P7IJOGTY.js");
+  const { checkEventLine } = await import("./event_line-ACUFYZGT.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -1867,7 +1867,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-S3Z3MVGV.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-AQ3IOJI3.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

@@ -7,14 +7,14 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-VVXAF4DW.js";
+} from "./chunk-IGHKBA5S.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert
-} from "./chunk-K4ANJHGG.js";
+} from "./chunk-MDXNTWMC.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

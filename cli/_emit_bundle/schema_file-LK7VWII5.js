@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-PZAN6YC4.js";
+} from "./chunk-3BEVPPYW.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-K4ANJHGG.js";
+} from "./chunk-MDXNTWMC.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{
@@ -439,7 +439,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -499,7 +499,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -564,7 +564,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -618,7 +618,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -680,7 +680,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -744,7 +744,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -803,7 +803,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -863,7 +863,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -924,7 +924,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -991,7 +991,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1045,7 +1045,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1093,7 +1093,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",
@@ -1147,7 +1147,7 @@ var SCHEMA_FILE_TEXT = `{
           "type": "string",
           "minLength": 1,
           "maxLength": 256,
-          "pattern": "^(?=.*\\\\S)[^\\\\u0000-\\\\u001f\\\\u007f]+$"
+          "pattern": "^(?=[\\\\s\\\\S]*[^\\\\u0020\\\\u00a0\\\\u1680\\\\u2000-\\\\u200a\\\\u2028\\\\u2029\\\\u202f\\\\u205f\\\\u3000\\\\ufeff])[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f]+$(?![\\\\s\\\\S])"
         },
         "timestamp_ms": {
           "type": "integer",

@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-LEIA4O27.js";
+} from "./chunk-VGYVFJJB.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-VVXAF4DW.js";
+} from "./chunk-IGHKBA5S.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-K4ANJHGG.js";
+} from "./chunk-MDXNTWMC.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

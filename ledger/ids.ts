@@ -68,8 +68,8 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * }
  * ```
  */
-// deno-lint-ignore no-control-regex
 export const EVENT_ID_WRITE_PATTERN =
+  // deno-lint-ignore no-control-regex
   /^(?=[\s\S]*[^\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff])[^\u0000-\u001f\u007f-\u009f]+$(?![\s\S])/;
 
 /**

@@ -99,11 +99,13 @@ export interface RebuildLock {
  * Take the rebuild lock of `dbPath` (`.<name>.rebuild.lock` beside it),
  * waiting for a rebuild in another process to finish; `onWait` is told once,
  * before the wait, who holds it (the holder writes its pid into the lock
- * file). The kernel releases the lock if the holder dies.
+ * file). The kernel releases the lock if the holder dies. An aborted
+ * `signal` ends the wait: it throws the signal's reason.
  */
 export async function lockRebuild(
   dbPath: string,
   onWait?: (message: string) => void,
+  signal?: AbortSignal,
 ): Promise<RebuildLock> {
   const path = join(dirname(dbPath), `.${basename(dbPath)}.rebuild.lock`);
   await assertRegularFileOrAbsent(path); // a FIFO here would block the open forever
@@ -114,7 +116,13 @@ export async function lockRebuild(
         `waiting for another rebuild of ${dbPath} to finish (${await lockHolder(path)}; ` +
           `lock file ${path})`,
       );
-      await file.lock(true);
+      // Polled, not a blocking lock(): an aborted signal (SIGINT/SIGTERM in the CLI and the
+      // daemon) ends the wait (an audit: both were ignored for as long as the holder held it).
+      for (let pauseMs = 1; !await file.tryLock(true);) {
+        signal?.throwIfAborted();
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
+      }
     }
     await file.truncate(0);
     await file.write(new TextEncoder().encode(`${Deno.pid}\n`)); // who holds it, for waiters
@@ -129,6 +137,9 @@ export async function lockRebuild(
     },
   };
 }
+
+/** Longest pause between two tries of a busy rebuild lock, in ms (how late a stop is seen). */
+const LOCK_POLL_MS_MAX = 100;
 
 /** Who holds a rebuild lock, from the pid its holder wrote (never raw file bytes). */
 async function lockHolder(path: string): Promise<string> {

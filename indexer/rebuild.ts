@@ -781,8 +781,9 @@ export async function rebuildIndex(
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
   let lock;
   try {
-    lock = await lockRebuild(dbPath, options.onWait);
+    lock = await lockRebuild(dbPath, options.onWait, signal);
   } catch (err) {
+    if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
     // A full disk fails the lock file's pid write: the same one-line failure.
     throw new RebuildError(
       `Rebuild of ${dbPath} failed (the previous index is unchanged): ` +

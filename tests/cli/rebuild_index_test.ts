@@ -147,8 +147,8 @@ async function tempLeftovers(root: string): Promise<string[]> {
 }
 
 /** A log big enough that a full rebuild takes a few seconds. */
-async function bigLog(root: string): Promise<void> {
-  await generateLog(root, { events: BIG_LOG_EVENTS, seed: 3 });
+async function bigLog(root: string, events = BIG_LOG_EVENTS): Promise<void> {
+  await generateLog(root, { events, seed: 3 });
 }
 const BIG_LOG_EVENTS = 150_000;
 
@@ -193,7 +193,9 @@ Deno.test("ledger rebuild-index: SIGINT/SIGTERM remove the temp files, one line,
 Deno.test("ledger rebuild-index: a progress line on a terminal only, and damage heals", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
   try {
-    await bigLog(root);
+    // Long enough to pass the line's first second on a fast machine too (150k events took
+    // 0.9 s on an idle one, and the line never showed).
+    await bigLog(root, 3 * BIG_LOG_EVENTS);
     await t.step("on a pipe: nothing on stderr", async () => {
       const r = await ledger(["rebuild-index", "--root", root, "--full"]);
       equal(r.code, 0, r.stderr);
@@ -268,5 +270,59 @@ Deno.test("ledger rebuild-index: a root without events/ is indexed, with a warni
     equal(again.stderr, "");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger rebuild-index: SIGINT/SIGTERM end a wait for another rebuild's lock", async (t) => {
+  // An ops audit: behind a stopped daemon's lock, rebuild-index ignored both signals for as
+  // long as the holder held it (12 minutes), against its help's "exit 130 or 143".
+  const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-1", T0));
+    equal((await ledger(["rebuild-index", "--root", root])).code, 0);
+    const db = join(root, "index", "runs.duckdb");
+    const before = await Deno.readFile(db);
+    // This process holds the rebuild lock, as a stopped rebuild would.
+    using held = await Deno.open(join(root, "index", ".runs.duckdb.rebuild.lock"), {
+      read: true,
+      write: true,
+    });
+    await held.lock(true);
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+      await t.step(`${signal} while waiting`, async () => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: denoScriptArgs(CLI, ["rebuild-index", "--root", root]),
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const reader = child.stderr.getReader();
+        let said = "";
+        while (!said.includes("waiting for another rebuild")) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          said += new TextDecoder().decode(value);
+        }
+        match(said, /waiting for another rebuild of .*runs\.duckdb to finish/);
+        const sentAt = performance.now();
+        child.kill(signal);
+        // A child that goes on waiting fails the test instead of hanging it.
+        const guard = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        const status = await child.status;
+        clearTimeout(guard);
+        const rest = [];
+        for (let r = await reader.read(); !r.done; r = await reader.read()) rest.push(r.value);
+        const stderr = said + new TextDecoder().decode(
+          new Uint8Array(rest.flatMap((c) => [...c])),
+        );
+        await child.stdout.cancel();
+        equal(status.code, code, stderr);
+        ok(performance.now() - sentAt < 5_000, "stopped at once, not when the lock was free");
+        match(stderr, new RegExp(`ledger rebuild-index: interrupted by ${signal}`));
+        deepEqual(await Deno.readFile(db), before, "the previous index is unchanged");
+      });
+    }
+    held.unlockSync();
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });

@@ -19,12 +19,14 @@
  */
 import { dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
+import { exists } from "../ledger/exists.ts";
 import { listPartFiles } from "./_files.ts";
 import {
   checkRebuildOptions,
   isEmptyLogRefusal,
   isSourceRefusal,
   rebuildIndex,
+  RebuildInterruptedError,
   type RebuildReport,
   requireRootDirectory,
 } from "./rebuild.ts";
@@ -300,13 +302,21 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
       if (entry.level !== "debug") console.log(formatLogEntry(entry, false));
     });
   const debug = (msg: string) => log({ level: "debug", msg });
-  const lock = await acquireDaemonLock(root);
+  let lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
   let last: Snapshot | undefined;
   try {
     options.onStart?.();
     while (!options.signal?.aborted) {
       summary.checks++;
+      // An ops audit: with index/ deleted under it, a daemon held a lock on a file no path
+      // named, and a second daemon started beside it (each rebuilding on the other's publish).
+      if (!(await lock.stillHeld()) && (await exists(root))) {
+        const again = await acquireDaemonLock(root); // throws when another daemon took it
+        lock.release();
+        lock = again;
+        log({ level: "warn", msg: `the daemon lock file was removed or replaced: took it again` });
+      }
       const snapshot = await logSnapshot(root, dbPath);
       const changed = last === undefined || snapshot.log !== last.log ||
         snapshot.index !== last.index;
@@ -321,6 +331,10 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
             staleAfterMs: options.staleAfterMs,
             memoryLimit: options.memoryLimit,
             onProgress: debug,
+            // A stop lets a rebuild under way finish, but not a wait for another process's
+            // (an ops audit: a daemon behind a stopped rebuild ignored SIGTERM until SIGKILL).
+            lockWaitSignal: options.signal,
+            onWait: (m) => log({ level: "info", msg: m }),
           });
           if (report.recoveredFrom !== undefined) log(recoveredLogEntry(report.recoveredFrom));
           log(rebuildLogEntry(report));
@@ -328,6 +342,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           last = { log: snapshot.log, index: await indexState(dbPath) };
         } catch (err) {
           if (isSourceRefusal(err)) throw err; // every pass would be refused: exit 1
+          if (err instanceof RebuildInterruptedError && options.signal?.aborted) break;
           summary.failures++;
           const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
           log({ level: "error", msg: `rebuild failed: ${message}`, fields: { error: message } });
@@ -504,6 +519,12 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 export interface DaemonLock {
   /** Release the lock (the file stays; the next daemon reuses it). */
   release(): void;
+  /**
+   * Whether the lock file's path still names the file this lock holds (not
+   * removed with `index/`, nor replaced): otherwise a second daemon could
+   * take a new file there.
+   */
+  stillHeld(): Promise<boolean>;
 }
 
 /**
@@ -554,6 +575,16 @@ export async function acquireDaemonLock(root: string): Promise<DaemonLock> {
     release() {
       file.unlockSync();
       file.close();
+    },
+    async stillHeld() {
+      const held = await file.stat();
+      try {
+        const named = await Deno.stat(path);
+        return named.ino === held.ino && named.dev === held.dev;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return false;
+        throw err;
+      }
     },
   };
 }

@@ -185,6 +185,13 @@ export interface RebuildOptions {
    * @default {undefined}
    */
   signal?: AbortSignal;
+  /**
+   * Ends only the wait for another rebuild's lock (with
+   * {@linkcode RebuildInterruptedError}), not a rebuild under way: the
+   * daemon's stop, which lets a rebuild finish but must not wait for
+   * another process's. @default {signal}
+   */
+  lockWaitSignal?: AbortSignal;
 }
 
 /**
@@ -772,6 +779,7 @@ export async function rebuildIndex(
   const dbPath = options.dbPath ?? indexPath(root);
   const progress = options.onProgress ?? (() => {});
   const signal = options.signal;
+  const lockWaitSignal = options.lockWaitSignal ?? signal;
   signal?.throwIfAborted();
   await requireRootDirectory(root);
   await refuseIndexInLog(dbPath, root).catch((err) => {
@@ -781,9 +789,11 @@ export async function rebuildIndex(
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
   let lock;
   try {
-    lock = await lockRebuild(dbPath, options.onWait, signal);
+    lock = await lockRebuild(dbPath, options.onWait, lockWaitSignal);
   } catch (err) {
-    if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
+    if (lockWaitSignal?.aborted) {
+      throw new RebuildInterruptedError(dbPath, { cause: lockWaitSignal.reason });
+    }
     // A full disk fails the lock file's pid write: the same one-line failure.
     throw new RebuildError(
       `Rebuild of ${dbPath} failed (the previous index is unchanged): ` +

@@ -1,0 +1,85 @@
+/**
+ * The daemon's locks, from an ops audit: with `index/` deleted under a
+ * running daemon, its lock file was gone and a second daemon started beside
+ * it (each rebuilding on the other's publish, forever); and a daemon whose
+ * rebuild waited for another process's rebuild lock ignored its stop until
+ * that lock was free (under systemd, SIGKILL).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { acquireDaemonLock, DaemonLockedError, runDaemon } from "../../indexer/daemon.ts";
+import { fullRun, T0, writePart } from "./_fixtures.ts";
+import { withTempDir } from "../_helpers.ts";
+
+async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function present(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+Deno.test("daemon: takes its lock again when index/ is deleted, so no second daemon starts", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-1", T0));
+    const stop = new AbortController();
+    const logged: string[] = [];
+    const running = runDaemon(root, {
+      intervalMs: 50,
+      signal: stop.signal,
+      log: (e) => logged.push(`${e.level} ${e.msg}`),
+    });
+    try {
+      const index = join(root, "index", "runs.duckdb");
+      await until("the first rebuild", () => present(index));
+      await Deno.remove(join(root, "index"), { recursive: true });
+      await until("the lock taken again", async () => logged.some((l) => /took it again/.test(l)));
+      await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+});
+
+Deno.test("daemon: a stop ends a wait for another process's rebuild lock", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-1", T0));
+    await Deno.mkdir(join(root, "index"), { recursive: true });
+    using held = await Deno.open(join(root, "index", ".runs.duckdb.rebuild.lock"), {
+      read: true,
+      write: true,
+      create: true,
+    });
+    await held.lock(true); // another rebuild, stopped
+    const stop = new AbortController();
+    const logged: string[] = [];
+    const running = runDaemon(root, {
+      intervalMs: 50,
+      signal: stop.signal,
+      log: (e) => logged.push(`${e.level} ${e.msg}`),
+    });
+    await until(
+      "the wait said",
+      async () => logged.some((l) => /waiting for another rebuild/.test(l)),
+    );
+    const stoppedAt = performance.now();
+    stop.abort();
+    const summary = await running;
+    assert.ok(performance.now() - stoppedAt < 2_000, "stopped without the lock");
+    assert.equal(summary.failures, 0, logged.join("\n"));
+    held.unlockSync();
+  });
+});

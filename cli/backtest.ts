@@ -104,7 +104,8 @@ Flags:
   -h, --help           show this help
 
 Exit codes: 0 completed, 1 failed (run.failed is recorded once the run
-exists), 2 usage error.`;
+exists), 2 usage error, 130 or 143 stopped by SIGINT or SIGTERM (recorded as
+run.failed).`;
 
 /**
  * Run `ledger backtest` with `args`; returns the exit code.

@@ -13,7 +13,7 @@ import { acquireDaemonLock, DaemonLockedError, runDaemon } from "../../indexer/d
 import { fullRun, T0, writePart } from "./_fixtures.ts";
 import { withTempDir } from "../_helpers.ts";
 
-async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
+async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!(await ok())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -45,7 +45,7 @@ Deno.test("daemon: takes its lock again when index/ is deleted, so no second dae
       const index = join(root, "index", "runs.duckdb");
       await until("the first rebuild", () => present(index));
       await Deno.remove(join(root, "index"), { recursive: true });
-      await until("the lock taken again", async () => logged.some((l) => /took it again/.test(l)));
+      await until("the lock taken again", () => logged.some((l) => /took it again/.test(l)));
       await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
     } finally {
       stop.abort();
@@ -73,7 +73,7 @@ Deno.test("daemon: a stop ends a wait for another process's rebuild lock", async
     });
     await until(
       "the wait said",
-      async () => logged.some((l) => /waiting for another rebuild/.test(l)),
+      () => logged.some((l) => /waiting for another rebuild/.test(l)),
     );
     const stoppedAt = performance.now();
     stop.abort();

@@ -29,7 +29,8 @@ export class UnknownRunError extends Error {
   constructor(runId: string) {
     super(
       `Run ${JSON.stringify(runId)} is not in the index (see \`ledger runs --all\`; ` +
-        "new events need `ledger rebuild-index`)",
+        "new events need `ledger rebuild-index`; a run only in the legacy DuckDB enters it " +
+        "with `ledger legacy backfill`)",
     );
     this.name = "UnknownRunError";
     this.runId = runId;

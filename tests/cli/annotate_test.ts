@@ -262,6 +262,11 @@ Deno.test("annotations: annotations alone make no run, in the index or for ledge
     const tagged = await runLedger(["tag", "--root", root, "reel-1", "owner=me"]);
     assert.equal(tagged.code, 1, tagged.stdout);
     assert.match(tagged.stderr, /reel-1/);
+    // A run only in the legacy DuckDB is the other reason: the dual-mode audit wanted its fix named.
+    assert.match(
+      tagged.stderr,
+      /a run only in the legacy DuckDB enters it with `ledger legacy backfill`/,
+    );
     // The run appears once an event of its own life is there, with the label given before.
     const started = await emit("--event-type", "run.started", "--run-id", "reel-1");
     assert.equal(started.code, 0, started.stderr);

@@ -346,9 +346,12 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           summary.failures++;
           const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
           log({ level: "error", msg: `rebuild failed: ${message}`, fields: { error: message } });
-          // An emptied log (moved away, unmounted) is refused again until the log changes
-          // (restored, remounted): said once, not every interval.
-          if (isEmptyLogRefusal(err)) last = { log: snapshot.log, index: await indexState(dbPath) };
+          // An emptied log (moved away, unmounted), or a root gone altogether, is refused again
+          // until the log changes (restored, remounted): said once, not every interval (an ops
+          // audit: a missing root logged an error every 30 s).
+          if (isEmptyLogRefusal(err) || !(await exists(root))) {
+            last = { log: snapshot.log, index: await indexState(dbPath) };
+          }
         }
       } else {
         debug("no change in the log");

@@ -83,3 +83,33 @@ Deno.test("daemon: a stop ends a wait for another process's rebuild lock", async
     held.unlockSync();
   });
 });
+
+Deno.test("daemon: a root gone under it is said once, and a root back is indexed", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-1", T0));
+    const stop = new AbortController();
+    const logged: string[] = [];
+    const running = runDaemon(root, {
+      intervalMs: 40,
+      signal: stop.signal,
+      log: (e) => logged.push(`${e.level} ${e.msg}`),
+    });
+    try {
+      await until("the first rebuild", () => logged.some((l) => /^info /.test(l)));
+      await Deno.rename(root, join(dir, "away"));
+      await until("the failure said", () => logged.some((l) => /^error /.test(l)));
+      await new Promise((resolve) => setTimeout(resolve, 600)); // about 15 more checks
+      assert.equal(logged.filter((l) => /^error /.test(l)).length, 1, logged.join("\n"));
+      await Deno.rename(join(dir, "away"), root);
+      await writePart(root, "day=2026-01-21/part-000001.jsonl", fullRun("run-2", T0 + 86_400_000));
+      await until(
+        "the root indexed again",
+        () => logged.filter((l) => /^info /.test(l)).length >= 2,
+      );
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+});

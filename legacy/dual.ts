@@ -54,6 +54,7 @@ import { expectedRun } from "./backfill.ts";
 import { checkListOptions, IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
 import { NotRegularFileError } from "../ledger/durable_fs.ts";
 import { clockMs } from "../ledger/clock.ts";
+import { FUTURE_TIMESTAMP_TOLERANCE_MS } from "../ledger/limits.ts";
 import { STALE_AFTER_MS_DEFAULT } from "../indexer/schema.ts";
 import { type RunQuery, type RunRecord, streamRuns } from "../indexer/query/runs.ts";
 import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
@@ -134,6 +135,9 @@ export type RunSource = "legacy" | "event_log";
  * assert.equal(legacyStatus(row, row.started_at_ms + LEGACY_SILENCE_MS_MAX), "running");
  * assert.equal(legacyStatus(row, row.started_at_ms + LEGACY_SILENCE_MS_MAX + 1), "stale");
  * assert.equal(LEGACY_SILENCE_MS_MAX, STALE_AFTER_MS_DEFAULT); // 24 h in ms, as the index's
+ * // Started more than a day ahead of the clock: stale, as the index has it.
+ * assert.equal(legacyStatus(row, row.started_at_ms - 2 * LEGACY_SILENCE_MS_MAX), "stale");
+ * assert.equal(legacyStatus({ ...row, started_at_ms: null }, row.created_at_ms - 2 * LEGACY_SILENCE_MS_MAX), "stale");
  * ```
  */
 export const LEGACY_SILENCE_MS_MAX: number = STALE_AFTER_MS_DEFAULT;
@@ -1084,6 +1088,11 @@ export function legacyStatus(row: LegacyRow, nowMs: number): RunStatus {
     return "completed";
   }
   if (failed) return "failed";
+  // The index's rule: a run whose last event is more than a day ahead of the clock is stale
+  // (the dual-mode audit: a legacy run started in the future showed running here, stale once
+  // backfilled).
+  const lastMs = Math.max(row.created_at_ms ?? -Infinity, row.started_at_ms ?? -Infinity);
+  if (lastMs > nowMs + FUTURE_TIMESTAMP_TOLERANCE_MS) return "stale";
   if (row.started_at_ms !== null) {
     return nowMs - row.started_at_ms > LEGACY_SILENCE_MS_MAX ? "stale" : "running";
   }

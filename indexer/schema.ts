@@ -151,7 +151,10 @@ function kindOk(field: string, kind: FieldKind): string {
 /** SQL text expression naming what a field holds: its value, its kind, or "missing". */
 function got(field: string): string {
   const v = at(field);
-  return `CASE WHEN ${v} IS NULL THEN 'missing'
+  // A JSON null reads as SQL NULL, as an absent key does: told apart for the message (an
+  // audit: `"run_id": null` was said to be missing). Computed only for a bad line.
+  return `CASE WHEN ${v} IS NULL THEN
+      CASE WHEN json_exists(text, ${sqlString(`$."${field}"`)}) THEN 'null' ELSE 'missing' END
     WHEN json_type(${v}) IN ('OBJECT', 'ARRAY') THEN 'an ' || lower(json_type(${v}))
     ELSE left(${v}::VARCHAR, ${GOT_CHARS_MAX}) END`;
 }

@@ -33,7 +33,8 @@ export interface PartFile {
  * List the part files under `root`, sorted by name (day, then file), each
  * with its acknowledged size: the lines of a batch that has not printed its
  * ids are not events yet (SPEC 8: all or nothing), so no index shows them.
- * A missing events directory is an empty log.
+ * A missing events directory is an empty log. `onSkip` hears of a `day=`
+ * entry that is no day folder and a `*.jsonl` entry that is no regular file.
  *
  * @example
  * ```ts
@@ -59,14 +60,32 @@ export interface PartFile {
  * }
  * ```
  */
-export async function listPartFiles(root: string): Promise<PartFile[]> {
+export async function listPartFiles(
+  root: string,
+  onSkip?: (entry: string, why: string) => void,
+): Promise<PartFile[]> {
   const base = eventsDir(root);
   const files: PartFile[] = [];
   for (const dayEntry of await readDirOrEmpty(base)) {
     const m = DAY_DIR_PATTERN.exec(dayEntry.name);
-    if (!dayEntry.isDirectory || m === null) continue;
+    if (!dayEntry.isDirectory || m === null) {
+      // What looks like a day but is not read, said (an audit: verify listed these and
+      // rebuild-index --verbose did not).
+      if (dayEntry.name.startsWith("day=")) {
+        onSkip?.(dayEntry.name, "not a day folder (a directory day=YYYY-MM-DD): not read");
+      }
+      continue;
+    }
     for (const entry of await readDirOrEmpty(join(base, dayEntry.name))) {
-      if (!entry.isFile || !PART_FILE_PATTERN.test(entry.name)) continue;
+      if (!entry.isFile || !PART_FILE_PATTERN.test(entry.name)) {
+        if (!entry.isFile && PART_FILE_PATTERN.test(entry.name)) {
+          onSkip?.(
+            `${dayEntry.name}/${entry.name}`,
+            "not a regular file (a symbolic link, FIFO or directory): not read",
+          );
+        }
+        continue;
+      }
       const path = join(base, dayEntry.name, entry.name);
       const stat = statOrNull(path);
       if (stat === null) continue; // removed between listing and stat: not part of this scan

@@ -809,7 +809,7 @@ export async function rebuildIndex(
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
     // Listed before the log: the runs they stand for were on disk before them.
     const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
-    const files = await listPartFiles(root);
+    const files = await listPartFiles(root, (entry, why) => progress(`skipped ${entry}: ${why}`));
     progress(`log: ${files.length} part files`);
     // With a --since-date window the days before it stay as indexed: nothing is emptied.
     const dropsAll = options.full === true || sinceDate === undefined;

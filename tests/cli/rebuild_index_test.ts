@@ -326,3 +326,22 @@ Deno.test("ledger rebuild-index: SIGINT/SIGTERM end a wait for another rebuild's
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("ledger rebuild-index --verbose: names what it skips, as verify does", async () => {
+  // An index audit: a symlinked or FIFO *.jsonl and a day= entry that is no folder were
+  // skipped without a word by rebuild-index, while verify listed each.
+  const root = await Deno.makeTempDir({ prefix: "ledger-cli-" });
+  try {
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-1", T0));
+    const day = join(root, "events", "day=2026-01-20");
+    await Deno.symlink(join(day, "part-000001.jsonl"), join(day, "link.jsonl"));
+    await Deno.writeTextFile(join(root, "events", "day=2026-01-21"), "a file, not a folder\n");
+    const r = await ledger(["rebuild-index", "--root", root, "--verbose"]);
+    equal(r.code, 0, r.stderr);
+    match(r.stderr, /skipped day=2026-01-20\/link\.jsonl: not a regular file/);
+    match(r.stderr, /skipped day=2026-01-21: not a day folder/);
+    match(r.stdout, /Indexed 10 events of 1 runs/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -232,25 +232,57 @@ export function leaveOutToFit(
 
 function charLength(text: string): number {
   let n = 0;
-  for (const _ of text) n++;
+  for (const ch of text) n += cellWidth(ch);
   return n;
 }
 
+/** Code points a terminal draws two cells wide (East Asian Wide and Fullwidth, emoji). */
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;
+/** Code points a terminal draws in no cell (combining marks, zero-width spaces and joiners). */
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\u200B-\u200D\u2060\uFEFF]/u;
+
 /**
- * `text` cut to `width` characters, ending in an ellipsis when cut.
+ * Terminal cells of one code point: 2 for wide ones (CJK, fullwidth,
+ * emoji), 0 for combining marks and zero-width ones, else 1 (a query
+ * audit: CJK values pushed the next column by a cell each).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { cellWidth } from "./_table.ts";
+ * assert.deepEqual(["a", "日", "\u0301", "\u200B"].map(cellWidth), [1, 2, 0, 0]);
+ * ```
+ */
+export function cellWidth(ch: string): number {
+  if (WIDE.test(ch)) return 2;
+  return ZERO_WIDTH.test(ch) ? 0 : 1;
+}
+
+/**
+ * `text` cut to `width` terminal cells ({@linkcode cellWidth}), ending in an
+ * ellipsis when cut.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { truncate } from "./_table.ts";
  * assert.equal(truncate("abcdef", 4), "abc…");
+ * assert.equal(truncate("日本語です", 5), "日本…"); // two cells each
  * ```
  */
 export function truncate(text: string, width: number): string {
-  const chars = [...text];
-  if (chars.length <= width) return text;
+  if (charLength(text) <= width) return text;
   if (width <= 1) return ELLIPSIS.slice(0, width);
-  return chars.slice(0, width - 1).join("") + ELLIPSIS;
+  let out = "";
+  let used = 0;
+  for (const ch of text) {
+    const w = cellWidth(ch);
+    if (used + w > width - 1) break; // the ellipsis takes the last cell
+    out += ch;
+    used += w;
+  }
+  return out + ELLIPSIS;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { formatRunsTable } from "../../cli/runs.ts";
+import { formatTable, truncate } from "../../cli/_table.ts";
 import type { RunRecord } from "../../indexer/query/mod.ts";
 
 const T0 = Date.UTC(2026, 0, 20, 12);
@@ -58,4 +59,20 @@ Deno.test("runs table: ids and status whole, columns left out in turn, named on 
     deepEqual(all.length, 3);
     match(all[0], /^RUN ID +TYPE +STATUS +CREATED +DURATION +PHASES +LABEL +summary\.calls/);
   }
+});
+
+Deno.test("tables: wide and zero-width characters take the cells a terminal draws", () => {
+  // A query audit: CJK values and a zero-width space pushed the next column by a cell or two.
+  const rows = [["日本", "1"], ["ab", "2"], ["e\u0301x", "3"], ["a\u200Bb", "4"]];
+  const lines = formatTable(["NAME", "N"], rows, { width: 80 }).split("\n");
+  // Every N sits at the same terminal column: the name's cells, the gap, then N.
+  const column = (line: string) => {
+    let cells = 0;
+    for (const ch of line.slice(0, line.lastIndexOf(" ") + 1)) {
+      cells += /[\u3000-\u9FFF]/.test(ch) ? 2 : /[\u0301\u200B]/.test(ch) ? 0 : 1;
+    }
+    return cells;
+  };
+  deepEqual(lines.map(column), [6, 6, 6, 6, 6], JSON.stringify(lines)); // the header too
+  equal(truncate("日本語です", 5), "日本…");
 });

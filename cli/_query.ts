@@ -6,8 +6,9 @@
  *
  * @module
  */
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
+import { realPathOf } from "../ledger/real_path.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
 import { AmbiguousRunError } from "../indexer/query/resolve.ts";
 import { FilterSyntaxError } from "../indexer/query/filter.ts";
@@ -107,32 +108,6 @@ export async function refuseUnwritableOut(
     throw err;
   }
   if (!info.isDirectory) throw new UsageError(`--out ${out}: ${folder} is not a folder`);
-}
-
-/**
- * The real path of `path`: of its deepest existing folder, joined with the
- * rest; `path` itself where this process may not read (a task granted only
- * the ledger's folder, writing a report elsewhere).
- */
-async function realPathOf(path: string): Promise<string> {
-  let head = path;
-  const tail: string[] = [];
-  for (;;) {
-    try {
-      return join(await Deno.realPath(head), ...tail.reverse());
-    } catch (err) {
-      if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-        return path;
-      }
-      if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
-        throw err;
-      }
-      const parent = dirname(head);
-      if (parent === head) return path;
-      tail.push(basename(head));
-      head = parent;
-    }
-  }
 }
 
 /**

@@ -17,6 +17,7 @@ import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { candidateOf, probeLiveness } from "./_liveness.ts";
 import { asStaged, ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
 import { stageRanges, standInLength } from "./_stage.ts";
+import { realPathOf } from "../ledger/real_path.ts";
 import { LINE_BYTES_MAX } from "../ledger/limits.ts";
 import {
   lockRebuild,
@@ -387,19 +388,6 @@ async function refuseIndexInLog(dbPath: string, root: string): Promise<void> {
   const target = await realPathOf(dbPath);
   if (target === events || target.startsWith(events + sep)) {
     throw new ForeignIndexFileError(dbPath, "is inside the log's events directory");
-  }
-}
-
-/** `path` resolved through the symbolic links of its nearest existing ancestor. */
-async function realPathOf(path: string): Promise<string> {
-  const absolute = resolve(path);
-  try {
-    return await Deno.realPath(absolute);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-    const parent = dirname(absolute);
-    if (parent === absolute) return absolute;
-    return join(await realPathOf(parent), basename(absolute));
   }
 }
 

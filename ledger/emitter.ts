@@ -291,28 +291,27 @@ export class EventEmitter {
   ): Promise<string | null> {
     this.#fail(err);
     if (!(err instanceof BufferedEventsLostError)) return Promise.resolve(null);
-    return this.#emitOpening(type, runId, fields, fill);
+    return this.#emitOpening(type, runId, fields, fill, false);
   }
 
-  /** The first emit, or one after a failed open: wait for the writer, then append. */
+  /**
+   * The first emit, or one after a failed open: wait for the writer, then
+   * append; `retry`: once more after a report of earlier lost events (see
+   * `#failOrRetry`).
+   */
   async #emitOpening(
     type: EventType,
     runId: string,
     fields: object,
     fill?: () => object,
+    retry = true,
   ): Promise<string | null> {
     try {
       const writer = await this.#openWriter();
       return this.#done(await writer.appendNow(this.#input(type, runId, fields, fill)));
     } catch (err) {
-      if (!(err instanceof BufferedEventsLostError)) return this.#fail(err);
-      this.#fail(err); // the earlier events; this one is appended again, once
-      try {
-        const writer = await this.#openWriter();
-        return this.#done(await writer.appendNow(this.#input(type, runId, fields, fill)));
-      } catch (again) {
-        return this.#fail(again);
-      }
+      if (!retry) return this.#fail(err);
+      return this.#failOrRetry(err, type, runId, fields, fill);
     }
   }
 

@@ -416,19 +416,18 @@ async function lockNamed(
  * Take `file`'s exclusive lock, waiting at most `waiting.waitMsMax` for it;
  * then throw a `WriteError` that says a process holds it (an audit: with the
  * holder stopped, every emit behind it waited without a word, forever).
- * Past `waiting.noticeAfterMs`, `waiting.onWait` is told once (an audit:
- * until then the wait was silent, for up to a minute).
+ * Past `waiting.noticeAfterMs`, `waiting.onWait` is told (it passes on the
+ * first call per part: `lockWaiting`; an audit: until then the wait was
+ * silent, for up to a minute).
  */
 async function lockWithin(file: DurableFile, path: string, waiting: LockWaiting): Promise<void> {
   const { waitMsMax, noticeAfterMs, onWait } = waiting;
   const startMs = performance.now();
   let pauseMs = 1;
-  let told = false;
   while (!(await file.tryLock(true))) {
     const waitedMs = performance.now() - startMs;
-    if (!told && onWait !== undefined && waitedMs >= noticeAfterMs && waitedMs < waitMsMax) {
-      told = true;
-      onWait({ path, waitedMs: Math.round(waitedMs), waitMsMax });
+    if (onWait !== undefined && waitedMs >= noticeAfterMs && waitedMs < waitMsMax) {
+      onWait({ path, waitedMs: Math.round(waitedMs), waitMsMax }); // says it once per part
     }
     if (waitedMs >= waitMsMax) {
       throw new WriteError(

@@ -164,31 +164,78 @@ export async function findRunEvents(
   options: FindRunEventsOptions = {},
 ): Promise<FoundRunEvent[]> {
   const limit = options.limit ?? Infinity;
-  const needle = JSON.stringify(runId);
   const found: FoundRunEvent[] = [];
-  for (const part of await listParts(root)) {
-    const read = await partText(part.path);
-    if (read === undefined) continue;
-    const { text } = read;
-    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
-      const start = text.lastIndexOf("\n", at) + 1;
-      const endAt = text.indexOf("\n", at);
-      if (endAt < 0) break; // a torn or unfinished last line: not (yet) an event
-      const line = text.slice(start, endAt);
-      const event = parseObject(line);
-      at = endAt;
-      if (event === null || event.run_id !== runId) continue;
-      if (options.eventType !== undefined && event.event_type !== options.eventType) continue;
-      if (!await isValidLine(line, read.lossy, start === 0)) continue;
-      found.push({
-        eventId: String(event.event_id),
-        eventType: String(event.event_type),
-        file: part.file,
-      });
-      if (found.length >= limit) return found;
-    }
+  for await (
+    const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify(runId))
+  ) {
+    const event = parseObject(line);
+    if (event === null || event.run_id !== runId) continue;
+    if (options.eventType !== undefined && event.event_type !== options.eventType) continue;
+    if (!await isValidLine(line, lossy, startOfFile)) continue;
+    found.push({ eventId: String(event.event_id), eventType: String(event.event_type), file });
+    if (found.length >= limit) return found;
   }
   return found;
+}
+
+/** A complete line of the log that holds a searched text (see {@linkcode linesHolding}). */
+export interface LineHolding {
+  /** The part file, relative to the events directory. */
+  file: string;
+  /** The line, without its newline. */
+  line: string;
+  /** Some bytes of the part were not UTF-8 (read as U+FFFD). */
+  lossy: boolean;
+  /** The line is the part's first. */
+  startOfFile: boolean;
+}
+
+/**
+ * The complete lines of the log's parts that hold `needle`, each once, in
+ * reading order; a part's text is searched, only the lines found are cut
+ * out (a torn last line is left out). `beforeDay`: only the parts of days
+ * before it. What to parse and check is the caller's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "./writer.ts";
+ * import { linesHolding } from "./run_lookup.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "a1" },
+ *     { event_type: "run.started", run_id: "b2" },
+ *   ]);
+ *   await writer.close();
+ *   const lines = await Array.fromAsync(linesHolding(root, '"b2"'));
+ *   assert.equal(lines.length, 1);
+ *   assert.match(lines[0].line, /"run_id":"b2"/);
+ *   assert.equal(lines[0].startOfFile, false);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function* linesHolding(
+  root: string,
+  needle: string,
+  options: { beforeDay?: string } = {},
+): AsyncGenerator<LineHolding> {
+  for (const part of await listParts(root)) {
+    if (options.beforeDay !== undefined && part.day >= options.beforeDay) continue;
+    const read = await partText(part.path);
+    if (read === undefined) continue;
+    const { text, lossy } = read;
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+      const start = text.lastIndexOf("\n", at) + 1;
+      const end = text.indexOf("\n", at);
+      if (end < 0) break; // a torn or unfinished last line: not (yet) an event
+      yield { file: part.file, line: text.slice(start, end), lossy, startOfFile: start === 0 };
+      at = end; // the next line: each line once, however often it holds the needle
+    }
+  }
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });

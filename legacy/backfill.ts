@@ -22,7 +22,8 @@ import {
 import { openWriter } from "../ledger/writer.ts";
 import { parseJsonText } from "../ledger/json_text.ts";
 import { dayOf } from "../ledger/paths.ts";
-import { listParts, readLog } from "../ledger/reader.ts";
+import { readLog } from "../ledger/reader.ts";
+import { linesHolding } from "../ledger/run_lookup.ts";
 import {
   DEFAULT_LEGACY_DB_PATH,
   firstLine,
@@ -591,27 +592,19 @@ async function runsCreatedBefore(
   runIds: ReadonlySet<string>,
 ): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const part of await listParts(root)) {
-    if (part.day >= day) continue;
-    const text = new TextDecoder().decode(await Deno.readFile(part.path));
-    for (let at = text.indexOf(RUN_CREATED_TEXT); at >= 0;) {
-      const start = text.lastIndexOf("\n", at) + 1;
-      const end = text.indexOf("\n", at);
-      if (end < 0) break; // a torn last line: not an event
-      at = text.indexOf(RUN_CREATED_TEXT, end);
-      let event: unknown;
-      try {
-        event = parseJsonText(text.slice(start, end));
-      } catch (err) {
-        if (err instanceof SyntaxError) continue; // not an event: the index leaves it out too
-        throw err;
-      }
-      if (typeof event !== "object" || event === null) continue;
-      const { event_type, run_id, event_id } = event as Record<string, unknown>;
-      if (event_type !== "run.created" || typeof run_id !== "string") continue;
-      if (typeof event_id === "string" && event_id.startsWith(LEGACY_EVENT_ID_PREFIX)) continue;
-      if (runIds.has(run_id)) found.add(run_id);
+  for await (const { line } of linesHolding(root, RUN_CREATED_TEXT, { beforeDay: day })) {
+    let event: unknown;
+    try {
+      event = parseJsonText(line);
+    } catch (err) {
+      if (err instanceof SyntaxError) continue; // not an event: the index leaves it out too
+      throw err;
     }
+    if (typeof event !== "object" || event === null) continue;
+    const { event_type, run_id, event_id } = event as Record<string, unknown>;
+    if (event_type !== "run.created" || typeof run_id !== "string") continue;
+    if (typeof event_id === "string" && event_id.startsWith(LEGACY_EVENT_ID_PREFIX)) continue;
+    if (runIds.has(run_id)) found.add(run_id);
   }
   return found;
 }

@@ -944,11 +944,9 @@ async function lockWithin(file, path, waiting) {
   const { waitMsMax, noticeAfterMs, onWait } = waiting;
   const startMs = performance.now();
   let pauseMs = 1;
-  let told = false;
   while (!await file.tryLock(true)) {
     const waitedMs = performance.now() - startMs;
-    if (!told && onWait !== void 0 && waitedMs >= noticeAfterMs && waitedMs < waitMsMax) {
-      told = true;
+    if (onWait !== void 0 && waitedMs >= noticeAfterMs && waitedMs < waitMsMax) {
       onWait({
         path,
         waitedMs: Math.round(waitedMs),
@@ -1340,31 +1338,40 @@ async function lockSaying(handle, options) {
 }
 async function findRunEvents(root, runId, options = {}) {
   const limit = options.limit ?? Infinity;
-  const needle = JSON.stringify(runId);
   const found = [];
-  for (const part of await listParts(root)) {
-    const read = await partText(part.path);
-    if (read === void 0) continue;
-    const { text } = read;
-    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
-      const start = text.lastIndexOf("\n", at) + 1;
-      const endAt = text.indexOf("\n", at);
-      if (endAt < 0) break;
-      const line = text.slice(start, endAt);
-      const event = parseObject(line);
-      at = endAt;
-      if (event === null || event.run_id !== runId) continue;
-      if (options.eventType !== void 0 && event.event_type !== options.eventType) continue;
-      if (!await isValidLine(line, read.lossy, start === 0)) continue;
-      found.push({
-        eventId: String(event.event_id),
-        eventType: String(event.event_type),
-        file: part.file
-      });
-      if (found.length >= limit) return found;
-    }
+  for await (const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify(runId))) {
+    const event = parseObject(line);
+    if (event === null || event.run_id !== runId) continue;
+    if (options.eventType !== void 0 && event.event_type !== options.eventType) continue;
+    if (!await isValidLine(line, lossy, startOfFile)) continue;
+    found.push({
+      eventId: String(event.event_id),
+      eventType: String(event.event_type),
+      file
+    });
+    if (found.length >= limit) return found;
   }
   return found;
+}
+async function* linesHolding(root, needle, options = {}) {
+  for (const part of await listParts(root)) {
+    if (options.beforeDay !== void 0 && part.day >= options.beforeDay) continue;
+    const read = await partText(part.path);
+    if (read === void 0) continue;
+    const { text, lossy } = read;
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+      const start = text.lastIndexOf("\n", at) + 1;
+      const end = text.indexOf("\n", at);
+      if (end < 0) break;
+      yield {
+        file: part.file,
+        line: text.slice(start, end),
+        lossy,
+        startOfFile: start === 0
+      };
+      at = end;
+    }
+  }
 }
 var strictUtf8 = new TextDecoder("utf-8", {
   fatal: true

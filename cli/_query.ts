@@ -8,7 +8,7 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
-import { realPathOf } from "../ledger/real_path.ts";
+import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_path.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
 import { AmbiguousRunError } from "../indexer/query/resolve.ts";
 import { FilterSyntaxError } from "../indexer/query/filter.ts";
@@ -51,7 +51,11 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     { path: dbPath, what: "the index file" },
     { path: `${dbPath}.wal`, what: "the index file" },
   ];
-  const outs = [resolve(out), await realPathOf(resolve(out))];
+  const outs = [
+    resolve(out),
+    await realPathOf(resolve(out)),
+    await realPathOf(await outTarget(out)),
+  ];
   for (const g of guarded) {
     const targets = [resolve(g.path), await realPathOf(resolve(g.path))];
     for (const o of outs) {
@@ -68,13 +72,25 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
   }
 }
 
+/** Where a write to `out` lands through its links; a link into `/proc` stays itself here. */
+async function outTarget(out: string): Promise<string> {
+  try {
+    return await linkTargetOf(out);
+  } catch (err) {
+    if (err instanceof ProcessFileLinkError) return resolve(out); // refuseUnwritableOut says so
+    throw err;
+  }
+}
+
 /**
  * Refuse an `--out` that cannot be a file this command writes, before any
  * work, as a usage error (exit 2): an existing directory, FIFO, socket or
  * device (the write renames a new file over the path, which would replace a
- * FIFO or `/dev/null` with a regular file), or a path whose folder does not
- * exist. `example` names a file to suggest inside a directory, `what` the
- * kind of file.
+ * FIFO or `/dev/null` with a regular file), a link to a process's open file
+ * (`/dev/stdout`), or a path whose folder does not exist. `example` names a
+ * file to suggest inside a directory, `what` the kind of file. Returns the
+ * file to replace: `out` made absolute, or the file its symbolic links lead
+ * to (renamed over, a link would become a file and its target stay as it was).
  *
  * @example
  * ```ts
@@ -88,8 +104,16 @@ export async function refuseUnwritableOut(
   out: string,
   example: string,
   what = "file",
-): Promise<void> {
-  const path = resolve(out);
+): Promise<string> {
+  let path: string;
+  try {
+    path = await linkTargetOf(out);
+  } catch (err) {
+    if (!(err instanceof ProcessFileLinkError)) throw err;
+    throw new UsageError(
+      `--out ${out} is a link to ${err.target} (a process's open file): name the ${what} to write`,
+    );
+  }
   try {
     await assertRegularFileOrAbsent(path);
   } catch (err) {
@@ -108,6 +132,7 @@ export async function refuseUnwritableOut(
     throw err;
   }
   if (!info.isDirectory) throw new UsageError(`--out ${out}: ${folder} is not a folder`);
+  return path;
 }
 
 /**

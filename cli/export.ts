@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import { STOP_EXIT_CODES, stopOnSignals, StopSignalError } from "./_stop.ts";
 import {
   EXPORT_FORMATS,
@@ -55,13 +54,15 @@ ledger runs or ledger trials. Column names join keys with "." and write a
 "." inside a key as "\\." (key "a.b": config.a\\.b; path a -> b: config.a.b);
 names equal ignoring case get "~2", "~3"... (config.N, config.n~2).
 --all includes archived runs (and their trials). The file is written aside
-and renamed into place. --memory-limit: DuckDB memory of the query
+and renamed into place (an --out that is a symbolic link: over the file it
+leads to). --memory-limit: DuckDB memory of the query
 (default 256MB a core: ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills beside the index.
 
   python: pandas.read_parquet("runs.parquet"); polars.read_parquet(...)
 
 Exit codes: 0 ok, 1 no index or the file cannot be written, 2 usage error
-(an --out in a folder that does not exist, or that is a folder, included),
+(an --out in a folder that does not exist, a folder, a device or a link to a
+process's open file such as /dev/stdout included),
 130/143 interrupted by SIGINT/SIGTERM (the temporary file removed, --out
 unchanged).`;
 
@@ -113,7 +114,7 @@ export async function main(args: string[]): Promise<number> {
   if (out === undefined || out === "") throw new UsageError("--out PATH is required");
   const dbPath = indexDbPath(values);
   await refuseLedgerOut(out, resolveRootFlag(values), dbPath);
-  await refuseUnwritableOut(out, `${what}.${format}`);
+  const target = await refuseUnwritableOut(out, `${what}.${format}`);
   const memoryLimit = readerMemoryLimitFlag(values);
   let report;
   {
@@ -125,7 +126,7 @@ export async function main(args: string[]): Promise<number> {
         exportIndex(dbPath, {
           what,
           format,
-          outPath: resolve(out),
+          outPath: target,
           where: listFlag(values, "where"),
           includeArchived: values.all === true,
         }, { memoryLimit, signal: stop.signal })

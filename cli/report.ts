@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import { buildReport } from "../report/build.ts";
 import { AmbiguousRunError, IndexNotFoundError, RunNotFoundError } from "../report/data.ts";
 import {
@@ -92,7 +92,7 @@ export async function main(args: string[]): Promise<number> {
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
   const root = resolveRootFlag(values);
   await refuseLedgerOut(out, root, dbPath);
-  await refuseUnwritableOut(out, "report.html", "HTML file");
+  const target = await refuseUnwritableOut(out, "report.html", "HTML file");
   const where = (values.where ?? []) as string[];
   const filterRunIds = where.length === 0 ? undefined : whereFilter(where);
   const started = performance.now();
@@ -112,8 +112,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const path = resolve(out);
-  const bytes = await writeReplacing(path, built.parts);
+  const bytes = await writeReplacing(target, built.parts);
   // Said on the run's view too; one line per file here, so a script sees it.
   for (const problem of built.artifactProblems) {
     console.error(`ledger report: warning: run ${problem.run_id}: ${problem.message}`);

@@ -47,3 +47,83 @@ export async function realPathOf(path: string): Promise<string> {
     }
   }
 }
+
+/** Most symbolic links followed from a path to the file it names (Linux's own limit). */
+export const LINK_HOPS_MAX = 40;
+
+/**
+ * A path names a process's open file (a link into `/proc`, such as
+ * `/dev/stdout`): a file written aside and renamed over it would replace
+ * the link, not write to the file behind it.
+ */
+export class ProcessFileLinkError extends Error {
+  /** The path as given. */
+  readonly path: string;
+  /** The link's target under `/proc`. */
+  readonly target: string;
+  /**
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { ProcessFileLinkError } from "./real_path.ts";
+   * assert.match(new ProcessFileLinkError("/dev/stdout", "/proc/self/fd/1").message, /\/proc\/self\/fd\/1/);
+   * ```
+   */
+  constructor(path: string, target: string) {
+    super(`${path} is a link to ${target} (a process's open file), not a file to write`);
+    this.name = "ProcessFileLinkError";
+    this.path = path;
+    this.target = target;
+  }
+}
+
+/**
+ * The file a write to `path` must replace (made absolute): `path` itself, or,
+ * when `path` is a symbolic link, the path its links lead to (which may not
+ * exist yet). A writer that writes aside and renames over the result updates
+ * the file behind a link instead of turning the link into a file (an audit:
+ * `export --out /dev/stdout` replaced the system's `/dev/stdout`). Throws
+ * {@linkcode ProcessFileLinkError} for a link into `/proc`, and a `TypeError`
+ * past {@linkcode LINK_HOPS_MAX} links (a loop).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { linkTargetOf } from "./real_path.ts";
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * try {
+ *   await Deno.symlink("out/report.html", `${dir}/latest.html`);
+ *   assert.equal(await linkTargetOf(`${dir}/latest.html`), `${dir}/out/report.html`);
+ *   assert.equal(await linkTargetOf(`${dir}/plain.csv`), `${dir}/plain.csv`);
+ *   await Deno.symlink("/proc/self/fd/1", `${dir}/stdout`);
+ *   await assert.rejects(linkTargetOf(`${dir}/stdout`), /a process's open file/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function linkTargetOf(path: string): Promise<string> {
+  let current = resolve(path);
+  for (let hops = 0;; hops++) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(current);
+    } catch (err) {
+      // Not there (yet), or under a file: the write's own checks say what is wrong.
+      if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+        return current;
+      }
+      throw err;
+    }
+    if (!info.isSymlink) return current;
+    if (hops === LINK_HOPS_MAX) {
+      throw new TypeError(`${path}: more than ${LINK_HOPS_MAX} symbolic links (a loop?)`);
+    }
+    // A relative target is read from the folder the link is in (its real path: `..` there).
+    const next = resolve(await realPathOf(dirname(current)), await Deno.readLink(current));
+    if (next === "/proc" || next.startsWith("/proc/")) {
+      throw new ProcessFileLinkError(path, next);
+    }
+    current = next;
+  }
+}

@@ -36,6 +36,7 @@ import { BIGINT, type DuckDBConnection, type DuckDBValue } from "../duckdb.ts";
 import { exec } from "../_sql.ts";
 import { assert } from "../../ledger/assert.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../../ledger/durable_fs.ts";
+import { linkTargetOf, ProcessFileLinkError } from "../../ledger/real_path.ts";
 import { randomHex } from "../../ledger/ids.ts";
 import { withIndex } from "../queries.ts";
 import { isNonFinite } from "../_line_checks.ts";
@@ -156,12 +157,13 @@ export async function exportIndex(
   options: ExportOptions,
   reader: ExportReaderOptions = {},
 ): Promise<ExportReport> {
-  await checkTarget(options.outPath);
+  const outPath = await exportTarget(options.outPath);
+  await checkTarget(outPath);
   // Beside the target (the rename stays on one file system), under a name of bounded length:
   // a target's name may be near the 255-byte limit of a file name.
   const temp = join(
-    dirname(options.outPath),
-    `.${basename(options.outPath).slice(0, TEMP_STEM_CHARS_MAX)}.tmp-${Deno.pid}-${randomHex(4)}`,
+    dirname(outPath),
+    `.${basename(outPath).slice(0, TEMP_STEM_CHARS_MAX)}.tmp-${Deno.pid}-${randomHex(4)}`,
   );
   try {
     const written = await withIndex(
@@ -179,7 +181,7 @@ export async function exportIndex(
       { memoryLimit: reader.memoryLimit, writablePaths: [temp] },
     );
     reader.signal?.throwIfAborted(); // stopped: the target stays as it was
-    await Deno.rename(temp, options.outPath); // the file is complete from here
+    await Deno.rename(temp, outPath); // the file is complete from here
     return { ...written, outPath: options.outPath };
   } catch (err) {
     await removeIfThere(temp);
@@ -872,6 +874,20 @@ function quoteIdent(name: string): string {
 /** A SQL string constant (COPY takes no parameter for its path; JSON pointers are constants). */
 function sqlText(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * The file the export replaces: `outPath`, or the file its symbolic links
+ * lead to (the finished file is renamed over it, which would otherwise turn
+ * the link into a file). A link into `/proc` (`/dev/stdout`) is refused.
+ */
+async function exportTarget(outPath: string): Promise<string> {
+  try {
+    return await linkTargetOf(outPath);
+  } catch (err) {
+    if (!(err instanceof ProcessFileLinkError)) throw err;
+    throw new ExportTargetError(outPath, `it is a link to ${err.target} (a process's open file)`);
+  }
 }
 
 async function checkTarget(path: string): Promise<void> {

@@ -543,5 +543,46 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
       match(r.stderr, /--format must be one of parquet, csv, jsonl/);
       equal(await hashTree(root), before);
     });
+
+    await t.step("export and report write through a symbolic --out, never replace it", async () => {
+      // Renamed over the link, the output turned it into a file and left its target as it
+      // was: `export --out /dev/stdout > file` as root replaced the system's /dev/stdout.
+      const dir = await Deno.makeTempDir();
+      try {
+        const target = join(dir, "runs.csv");
+        await Deno.writeTextFile(target, "old\n");
+        await Deno.symlink("runs.csv", join(dir, "latest.csv"));
+        let r = await runLedger([
+          "export",
+          "runs",
+          "--root",
+          root,
+          "--format",
+          "csv",
+          "--out",
+          join(dir, "latest.csv"),
+        ]);
+        equal(r.code, 0, r.stderr);
+        ok(Deno.lstatSync(join(dir, "latest.csv")).isSymlink, "the link is still a link");
+        match(await Deno.readTextFile(target), /^run_id,/);
+        await Deno.symlink("page.html", join(dir, "latest.html")); // dangling: made behind it
+        r = await runLedger(["report", "--root", root, "--out", join(dir, "latest.html")]);
+        equal(r.code, 0, r.stderr);
+        ok(Deno.lstatSync(join(dir, "latest.html")).isSymlink, "the link is still a link");
+        match(await Deno.readTextFile(join(dir, "page.html")), /^<!doctype html>/i);
+        // A link to a process's open file (what /dev/stdout is) is a usage error.
+        const stdoutLink = join(dir, "stdout");
+        await Deno.symlink("/proc/self/fd/1", stdoutLink);
+        for (const args of [["export", "runs", "--format", "csv"], ["report"]]) {
+          r = await runLedger([...args, "--root", root, "--out", stdoutLink]);
+          equal(r.code, 2, r.stderr);
+          match(r.stderr, /is a link to \/proc\/self\/fd\/1 \(a process's open file\)/);
+          equal(r.stderr.trim().split("\n").length, 1);
+          equal(Deno.readLinkSync(stdoutLink), "/proc/self/fd/1");
+        }
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
   });
 });

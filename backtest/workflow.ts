@@ -41,6 +41,7 @@ import {
 } from "./data.ts";
 import { CoverageError, InputError } from "./errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
+import { assert } from "../ledger/assert.ts";
 import { exists } from "../ledger/exists.ts";
 import { findRunEvents, runIdLockWaitMessage, withRunIdLock } from "../ledger/run_lookup.ts";
 
@@ -257,6 +258,12 @@ export interface InterruptInfo {
   removed: string[];
   /** The exit code about to be used: 130 (SIGINT) or 143 (SIGTERM). */
   exitCode: number;
+  /**
+   * Set when the signal came as the run was recording its own end: the run
+   * was not interrupted and ended as this says (its events and manifest
+   * complete); the process still exits with `exitCode`.
+   */
+  ended?: RunEnd;
 }
 
 /**
@@ -444,6 +451,7 @@ export class RunContext {
   #currentPhase: string | null = null;
   #staged: StagedManifest | undefined;
   #interrupted = false;
+  #ending: Promise<RunEnd> | null = null;
 
   constructor(fields: {
     runId: string;
@@ -615,6 +623,28 @@ export class RunContext {
    */
   markInterrupted(): void {
     this.#interrupted = true;
+  }
+
+  /**
+   * The run's own end starts: its last event (`run.completed` or
+   * `run.failed`) and its manifest are being recorded, and an interrupt from
+   * now on waits for them instead of taking over (an audit: a SIGINT just
+   * after `run.completed` replaced the completed manifest with a failed one
+   * and exited 0). Call the returned function once they are recorded.
+   * Called with no `await` after the last {@linkcode RunContext.stopIfInterrupted},
+   * so that no signal handler runs in between.
+   */
+  beginEnd(end: RunEnd): () => void {
+    assert(this.#ending === null, "a run ends once");
+    assert(!this.#interrupted, "an interrupted run's end is the handler's");
+    let ended!: (end: RunEnd) => void;
+    this.#ending = new Promise<RunEnd>((resolve) => ended = resolve);
+    return () => ended(end);
+  }
+
+  /** The run's own end being recorded (see {@linkcode RunContext.beginEnd}), or null. */
+  endInProgress(): Promise<RunEnd> | null {
+    return this.#ending;
   }
 
   /** Whether an interrupt took over the run. */
@@ -847,29 +877,39 @@ async function finishRunBody(
     summary = await body(session);
   } catch (err) {
     await ctx.stopIfInterrupted();
+    const ended = ctx.beginEnd("failed"); // no await before it: an interrupt now waits
     const phaseName = ctx.currentPhase;
-    const message = err instanceof Error ? err.message : String(err);
-    const error = { message, type: err instanceof Error ? err.name : typeof err };
-    // The manifest is staged first (run.failed is the last event of the run)
-    // and put in place once run.failed is durable.
-    await writeFailedManifest(ctx, { message, phase_name: phaseName });
-    const failedId = await ctx.emitter.runFailed(
-      ctx.runId,
-      phaseName === null ? { error } : { error, phase_name: phaseName },
-    );
-    await ctx.emitter.flush();
-    await commitFailedManifest(ctx, failedId);
+    try {
+      const message = err instanceof Error ? err.message : String(err);
+      const error = { message, type: err instanceof Error ? err.name : typeof err };
+      // The manifest is staged first (run.failed is the last event of the run)
+      // and put in place once run.failed is durable.
+      await writeFailedManifest(ctx, { message, phase_name: phaseName });
+      const failedId = await ctx.emitter.runFailed(
+        ctx.runId,
+        phaseName === null ? { error } : { error, phase_name: phaseName },
+      );
+      await ctx.emitter.flush();
+      await commitFailedManifest(ctx, failedId);
+    } finally {
+      ended();
+    }
     throw new RunFailedError(ctx.runId, phaseName, err);
   } finally {
     session?.close();
   }
   await ctx.stopIfInterrupted();
-  const completedId = await ctx.emitter.runCompleted(ctx.runId, {
-    summary,
-    artifact_paths: ctx.artifactPaths,
-  });
-  await ctx.emitter.flush(); // run.completed is durable from here
-  await ctx.commitManifest(completedId); // only now may the manifest say "completed"
+  const ended = ctx.beginEnd("completed"); // no await before it: an interrupt now waits
+  try {
+    const completedId = await ctx.emitter.runCompleted(ctx.runId, {
+      summary,
+      artifact_paths: ctx.artifactPaths,
+    });
+    await ctx.emitter.flush(); // run.completed is durable from here
+    await ctx.commitManifest(completedId); // only now may the manifest say "completed"
+  } finally {
+    ended();
+  }
   return {
     runId: ctx.runId,
     runType: ctx.runType,
@@ -900,7 +940,16 @@ export interface InterruptibleRun {
   stageFailedManifest?(error: NonNullable<Manifest["error"]>): Promise<void>;
   /** See {@linkcode InterruptibleRun.stageFailedManifest}. */
   commitFailedManifest?(failedId: unknown): Promise<void>;
+  /**
+   * The run's own end being recorded, or null: a signal then waits for it
+   * and exits without recording `run.failed` (see {@linkcode RunContext.beginEnd}).
+   * Optional.
+   */
+  endInProgress?(): Promise<RunEnd> | null;
 }
+
+/** How a run ended on its own: its last event. */
+export type RunEnd = "completed" | "failed";
 
 /**
  * Handle SIGINT and SIGTERM for `run` until the returned function is called:
@@ -943,6 +992,15 @@ export function installInterruptHandler(
     const handler = () => {
       if (handling !== null) Deno.exit(INTERRUPT_EXIT_CODES[handling]);
       handling = signal;
+      const ending = run.endInProgress?.() ?? null;
+      if (ending !== null) {
+        // The run records its own end: that end stands, then the process exits as asked.
+        void ending.then((ended) => {
+          onInterrupt({ runId: run.runId, signal, phaseName: null, removed: [], exitCode, ended });
+          Deno.exit(exitCode);
+        });
+        return;
+      }
       run.markInterrupted();
       const phaseName = run.currentPhase;
       const removed = run.removeTempFilesSync();

@@ -105,7 +105,8 @@ Flags:
 
 Exit codes: 0 completed, 1 failed (run.failed is recorded once the run
 exists), 2 usage error, 130 or 143 stopped by SIGINT or SIGTERM (recorded as
-run.failed).`;
+run.failed; a signal that comes as the run records its own end waits for it,
+and the run stays as recorded).`;
 
 /**
  * Run `ledger backtest` with `args`; returns the exit code.
@@ -660,16 +661,25 @@ export async function refreshIndexInBackground(root: string, runId: string): Pro
  * ```ts
  * import assert from "node:assert";
  * import { interruptLine } from "./backtest.ts";
- * const line = interruptLine("sweep", {
- *   runId: "s-1", signal: "SIGINT", phaseName: "execute", removed: [], exitCode: 130,
- * });
+ * const info = {
+ *   runId: "s-1", signal: "SIGINT" as const, phaseName: "execute", removed: [], exitCode: 130,
+ * };
+ * const line = interruptLine("sweep", info);
  * assert.equal(
  *   line,
  *   "ledger sweep: interrupted by SIGINT in phase execute; run s-1 recorded as failed",
  * );
+ * // A signal that came as the run recorded its own end: the run ended as recorded.
+ * assert.equal(
+ *   interruptLine("sweep", { ...info, phaseName: null, ended: "completed" }),
+ *   "ledger sweep: SIGINT came as run s-1 ended; it is recorded as completed",
+ * );
  * ```
  */
 export function interruptLine(command: string, i: InterruptInfo): string {
+  if (i.ended !== undefined) {
+    return `ledger ${command}: ${i.signal} came as run ${i.runId} ended; it is recorded as ${i.ended}`;
+  }
   const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
   return `ledger ${command}: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`;
 }

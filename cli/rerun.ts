@@ -13,7 +13,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { firstLine, refreshIndexInBackground } from "./backtest.ts";
+import { firstLine, interruptLine, refreshIndexInBackground } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { RunFailedError, RunIdTakenError } from "../backtest/workflow.ts";
@@ -96,12 +96,7 @@ export async function main(args: string[]): Promise<number> {
       root,
       emitter,
       runId: stringFlag(values, "run-id"),
-      onInterrupt: (i) => {
-        const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
-        console.error(
-          `ledger rerun: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`,
-        );
-      },
+      onInterrupt: (i) => console.error(interruptLine("rerun", i)),
     }));
   } catch (err) {
     if (err instanceof RerunError) {

@@ -100,7 +100,8 @@ Flags:
 Exit codes: 0 completed, 1 failed (run.failed is recorded once the run exists),
 2 usage error (a grid over --max-trials or with an invalid combination
 writes nothing), 130 or 143 stopped by SIGINT or SIGTERM (recorded as
-run.failed).`;
+run.failed; a signal that comes as the run records its own end waits for it,
+and the run stays as recorded).`;
 
 /**
  * Run `ledger sweep` with `args`; returns the exit code.

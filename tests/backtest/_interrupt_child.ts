@@ -1,9 +1,11 @@
 /**
  * Test child for interrupt_test.ts: runs a policy backtest whose emitter
- * holds the run at a chosen point (after `phase.started` of a phase, or
- * before `run.completed`), prints `READY` and waits there for a signal.
+ * holds the run at a chosen point (after `phase.started` of a phase, after
+ * `phase.completed` of one, or in the call that records `run.completed`),
+ * prints `READY` and waits there for a signal.
  *
- * Args: ROOT CALLS CANDLES RUN_ID HOLD (a phase name, or `run.completed`).
+ * Args: ROOT CALLS CANDLES RUN_ID HOLD (a phase name, `after:<phase name>`,
+ * or `run.completed`).
  *
  * @module
  */
@@ -15,9 +17,14 @@ const [root, calls, candles, runId, hold] = Deno.args;
 const real = new EventEmitter({ root });
 const HOLD_MS = 60_000;
 
+/** Hold until a signal comes (or HOLD_MS): the signal lands while the run is held here. */
 async function park(): Promise<void> {
   console.log("READY");
-  await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const timer = setTimeout(resolve, HOLD_MS);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, resolve);
+  await promise;
+  clearTimeout(timer);
 }
 
 const emitter: RunEventSink = {
@@ -31,7 +38,14 @@ const emitter: RunEventSink = {
     }
     return r;
   },
-  phaseCompleted: (id, f) => real.phaseCompleted(id, f),
+  phaseCompleted: async (id, f) => {
+    const r = await real.phaseCompleted(id, f);
+    if (hold === `after:${f.phase_name}`) {
+      await real.flush();
+      await park();
+    }
+    return r;
+  },
   artifactCreated: (id, f) => real.artifactCreated(id, f),
   runCompleted: async (id, f) => {
     if (hold === "run.completed") {
@@ -52,7 +66,8 @@ await runPolicy({
   emitter,
   policy: { kind: "fixed_stop", stopPct: 0.2 },
   onInterrupt: (i) => {
-    console.error(`interrupted ${i.signal} ${i.phaseName} removed=${i.removed.length}`);
+    const ended = i.ended === undefined ? "" : ` ended=${i.ended}`;
+    console.error(`interrupted ${i.signal} ${i.phaseName} removed=${i.removed.length}${ended}`);
   },
 });
 console.log("COMPLETED");

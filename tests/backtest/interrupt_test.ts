@@ -59,14 +59,15 @@ Deno.test("an interrupted backtest records run.failed and exits 130/143", async 
       equal(events.filter((e) => e.event_type.startsWith("run.")).length, 3);
     });
     await t.step(
-      "SIGTERM before run.completed: exit 143, a failed manifest in its place",
+      "SIGTERM after the last phase: exit 143, a failed manifest in its place",
       async () => {
         const r = await interrupt(
-          [root, inputs.calls, inputs.candles, "int-2", "run.completed"],
+          [root, inputs.calls, inputs.candles, "int-2", "after:aggregate"],
           "SIGTERM",
         );
         equal(r.code, 143, r.stderr);
-        equal(r.stderr.trimEnd(), "interrupted SIGTERM null removed=1");
+        // Held inside the emit of phase.completed: the phase is still the current one.
+        equal(r.stderr.trimEnd(), "interrupted SIGTERM aggregate removed=1");
         const events = await runEvents(root, "int-2");
         equal(events.at(-1)?.event_type, "run.failed");
         equal(events.some((e) => e.event_type === "run.completed"), false);
@@ -82,6 +83,31 @@ Deno.test("an interrupted backtest records run.failed and exits 130/143", async 
         );
         equal(manifest.status, "failed");
         equal(manifest.error.message, "interrupted");
+      },
+    );
+    await t.step(
+      "SIGTERM while run.completed is recorded: the run completes, then exit 143",
+      async () => {
+        // An audit: a signal just after run.completed replaced the completed manifest with a
+        // failed one (or left only its temp file) and exited 0, the log saying "completed".
+        const r = await interrupt(
+          [root, inputs.calls, inputs.candles, "int-3", "run.completed"],
+          "SIGTERM",
+        );
+        equal(r.code, 143, r.stderr);
+        equal(r.stderr.trimEnd(), "interrupted SIGTERM null removed=0 ended=completed");
+        const events = await runEvents(root, "int-3");
+        equal(events.at(-1)?.event_type, "run.completed");
+        equal(events.some((e) => e.event_type === "run.failed"), false);
+        deepEqual(await filesIn(`${root}/artifacts/runs/int-3`), [
+          "caller_summary.parquet",
+          "manifest.json",
+          "policy_results.parquet",
+        ]);
+        const manifest = JSON.parse(
+          await Deno.readTextFile(`${root}/artifacts/runs/int-3/manifest.json`),
+        );
+        equal(manifest.status, "completed");
       },
     );
   } finally {

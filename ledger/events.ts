@@ -488,11 +488,22 @@ function envelopeShape(mode: ValidationMode, version: number, runIdMode: Validat
         error: "a string with no control character, not only white space",
       })
       : eventIdShape(),
-    timestamp_ms: count().max(TIMESTAMP_MS_MAX, { error: `an integer <= ${TIMESTAMP_MS_MAX}` }),
+    timestamp_ms: timestampMs(),
     run_id: runId,
     // Version 1 may be absent (the Python writer did not write it).
     schema_version: version === 1 ? versionSchema.optional() : versionSchema,
   };
+}
+
+/**
+ * An integer between 0 and {@linkcode TIMESTAMP_MS_MAX}, every miss worded
+ * alike (as the indexer words it): past 2^53 `z.int()` failed first and
+ * said "an integer >= 0" of a too large value (an audit).
+ */
+function timestampMs() {
+  const expected = `an integer between 0 and ${TIMESTAMP_MS_MAX}`;
+  return z.int({ error: expected }).min(0, { error: expected })
+    .max(TIMESTAMP_MS_MAX, { error: expected });
 }
 
 function eventIdShape() {

@@ -1406,7 +1406,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-ACUFYZGT.js");
+  const { checkEventLine } = await import("./event_line-DHKZYRH6.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -1874,7 +1874,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-AQ3IOJI3.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-XAOEDSXP.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

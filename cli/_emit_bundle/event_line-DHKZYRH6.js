@@ -4,7 +4,7 @@ import {
 } from "./chunk-KZCRISSP.js";
 import {
   validateEvent
-} from "./chunk-VGYVFJJB.js";
+} from "./chunk-TDB2NHV6.js";
 import {
   checkLoggedEvent
 } from "./chunk-IGHKBA5S.js";

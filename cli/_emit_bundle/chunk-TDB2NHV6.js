@@ -142,13 +142,21 @@ function envelopeShape(mode, version, runIdMode) {
     event_id: mode === "write" ? eventIdShape().regex(EVENT_ID_WRITE_PATTERN, {
       error: "a string with no control character, not only white space"
     }) : eventIdShape(),
-    timestamp_ms: count().max(TIMESTAMP_MS_MAX, {
-      error: `an integer <= ${TIMESTAMP_MS_MAX}`
-    }),
+    timestamp_ms: timestampMs(),
     run_id: runId,
     // Version 1 may be absent (the Python writer did not write it).
     schema_version: version === 1 ? versionSchema.optional() : versionSchema
   };
+}
+function timestampMs() {
+  const expected = `an integer between 0 and ${TIMESTAMP_MS_MAX}`;
+  return z.int({
+    error: expected
+  }).min(0, {
+    error: expected
+  }).max(TIMESTAMP_MS_MAX, {
+    error: expected
+  });
 }
 function eventIdShape() {
   return z.string({

@@ -442,15 +442,18 @@ function unknownFlag(flag: string): string {
  * import assert from "node:assert";
  * import { RootNotFoundError } from "./_args.ts";
  * assert.match(new RootNotFoundError("/typo").message, /^Ledger root \/typo does not exist/);
+ * assert.match(new RootNotFoundError("/f", "is not a directory").message, /\/f is not a directory/);
  * ```
  */
 export class RootNotFoundError extends Error {
   /** The root that was asked for. */
   readonly root: string;
-  /** Create the error for `root`. */
-  constructor(root: string) {
+  /** Create the error for `root`, which does not exist or, with `what`, is that instead. */
+  constructor(root: string, what?: string) {
     super(
-      `Ledger root ${root} does not exist (check --root / LEDGER_ROOT, or emit an event first)`,
+      what === undefined
+        ? `Ledger root ${root} does not exist (check --root / LEDGER_ROOT, or emit an event first)`
+        : `Ledger root ${root} ${what} (check --root / LEDGER_ROOT)`,
     );
     this.name = "RootNotFoundError";
     this.root = root;
@@ -467,10 +470,19 @@ export class RootNotFoundError extends Error {
  * ```
  */
 export async function requireExistingRoot(root: string): Promise<void> {
+  let info: Deno.FileInfo;
   try {
-    if ((await Deno.stat(root)).isDirectory) return;
+    info = await Deno.stat(root);
   } catch (err) {
+    if (err instanceof Deno.errors.NotADirectory) {
+      throw new RootNotFoundError(
+        root,
+        "does not exist (a file is where a folder of it should be)",
+      );
+    }
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+    throw new RootNotFoundError(root);
   }
-  throw new RootNotFoundError(root);
+  // A file there was said to be missing (a help audit): say what it is.
+  if (!info.isDirectory) throw new RootNotFoundError(root, "is not a directory");
 }

@@ -691,7 +691,15 @@ export async function readRunDetail(
  * ```
  */
 export async function checkIndexFile(dbPath: string): Promise<void> {
-  if (!(await assertRegularFileOrAbsent(dbPath))) throw new IndexNotFoundError(dbPath);
+  let present: boolean;
+  try {
+    present = await assertRegularFileOrAbsent(dbPath);
+  } catch (err) {
+    // A file where a folder of the path should be (a --root that names a file): no index.
+    if (!(err instanceof Deno.errors.NotADirectory)) throw err;
+    present = false;
+  }
+  if (!present) throw new IndexNotFoundError(dbPath);
 }
 
 /**

@@ -980,7 +980,9 @@ async function fileKey(path: string): Promise<string> {
     const st = await Deno.stat(path);
     return `${st.ino}:${st.size}:${st.mtime?.getTime()}`;
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new IndexNotFoundError(path);
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      throw new IndexNotFoundError(path);
+    }
     throw err;
   }
 }

@@ -297,6 +297,26 @@ const CASES: BadInput[] = [
     code: 1,
     names: /dangling/,
   },
+  {
+    // A file as the root was said to be missing (a help audit).
+    command: "rebuild_index",
+    args: ["rebuild-index", "--root", "{S}/stray.txt"],
+    code: 1,
+    names: /stray\.txt is not a directory/,
+  },
+  {
+    command: "compare",
+    args: ["compare", "a", "b", "--root", "{S}/stray.txt"],
+    code: 1,
+    names: /stray\.txt is not a directory/,
+  },
+  {
+    // Under a file: no index there (was the raw "Not a directory (os error 20)").
+    command: "runs",
+    args: ["runs", "--root", "{S}/stray.txt"],
+    code: 1,
+    names: /^ledger runs: No index at \S+stray\.txt\/index\/runs\.duckdb/,
+  },
   // daemon
   {
     command: "daemon",

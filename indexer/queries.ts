@@ -11,6 +11,7 @@ import { randomHex } from "../ledger/ids.ts";
 import { type DuckDBConnection, DuckDBInstance } from "./duckdb.ts";
 import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
+import { readRange } from "../ledger/byte_range.ts";
 import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
 import {
   GET_RUN_SQL,
@@ -744,7 +745,7 @@ export async function withIndex<T>(
     delete config.enable_external_access;
     delete config.lock_configuration;
   }
-  const instance = await DuckDBInstance.create(dbPath, config);
+  const instance = await openIndexFile(dbPath, config);
   try {
     const conn = await instance.connect();
     try {
@@ -766,6 +767,12 @@ export async function withIndex<T>(
     // built says so, instead of DuckDB's Binder or Catalog error.
     if (err instanceof Error && /^(Binder|Catalog) Error/.test(err.message)) {
       const format = await indexFormatOf(instance);
+      if (format === null) {
+        // No index_meta: no ledger made it (rebuild-index refuses to replace it).
+        throw new NotAnIndexError(dbPath, "is a DuckDB database without index_meta", {
+          cause: err,
+        });
+      }
       if (format !== String(INDEX_FORMAT_VERSION)) {
         throw new IndexFormatError(dbPath, format, { cause: err });
       }
@@ -773,6 +780,95 @@ export async function withIndex<T>(
     throw err;
   } finally {
     instance.closeSync(); // removes the spill directory, if DuckDB made one
+  }
+}
+
+/**
+ * Open the index file at `dbPath` with `config`; a file DuckDB cannot open
+ * that is not a DuckDB database at all (a CSV or Parquet file given as
+ * `--db`) is a {@linkcode NotAnIndexError} naming it, not DuckDB's "Cannot
+ * launch in-memory database in read-only mode!" (a help audit).
+ */
+export async function openIndexFile(
+  dbPath: string,
+  config: Record<string, string>,
+): Promise<DuckDBInstance> {
+  try {
+    return await DuckDBInstance.create(dbPath, config);
+  } catch (err) {
+    if (await isDuckDbFile(dbPath) === false) {
+      throw new NotAnIndexError(dbPath, "is not a DuckDB database", { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Bytes 8-11 of every DuckDB database file. */
+const DUCKDB_MAGIC = "DUCK";
+
+/**
+ * Whether the file at `path` starts as a DuckDB database does (its magic
+ * bytes), or undefined when it is missing or empty (DuckDB makes a new
+ * database in an empty file).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isDuckDbFile } from "./queries.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/runs.csv`, "run_id,status\nr1,completed\n");
+ *   assert.equal(await isDuckDbFile(`${dir}/runs.csv`), false);
+ *   assert.equal(await isDuckDbFile(`${dir}/none.duckdb`), undefined);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function isDuckDbFile(path: string): Promise<boolean | undefined> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  try {
+    const { size } = await file.stat();
+    if (size === 0) return undefined;
+    const head = await readRange(file, 0, Math.min(size, 12));
+    return new TextDecoder().decode(head.subarray(8, 12)) === DUCKDB_MAGIC;
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * The file given as the index is not one: not a DuckDB database, or one
+ * without `index_meta` (the legacy file, a notebook's database).
+ * `ledger rebuild-index` refuses to replace such a file too.
+ */
+export class NotAnIndexError extends Error {
+  /** The file. */
+  readonly dbPath: string;
+  /**
+   * Create the error for `dbPath`, which `what` (`is not a DuckDB database`).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { NotAnIndexError } from "./queries.ts";
+   * const err = new NotAnIndexError("/x/runs.csv", "is not a DuckDB database");
+   * assert.match(err.message, /^\/x\/runs\.csv is not a DuckDB database: not a ledger index/);
+   * ```
+   */
+  constructor(dbPath: string, what: string, options?: ErrorOptions) {
+    super(
+      `${dbPath} ${what}: not a ledger index (give --db the file ledger rebuild-index built)`,
+      options,
+    );
+    this.name = "NotAnIndexError";
+    this.dbPath = dbPath;
   }
 }
 
@@ -794,6 +890,18 @@ export class IndexFormatError extends Error {
     this.dbPath = dbPath;
     this.format = format;
   }
+}
+
+/**
+ * Throw {@linkcode NotAnIndexError} or {@linkcode IndexFormatError} unless
+ * the database open in `instance` is an index of this code's format. For
+ * readers that do not go through {@linkcode withIndex} (the report and the
+ * UI), before their first query.
+ */
+export async function requireIndexFormat(instance: DuckDBInstance, dbPath: string): Promise<void> {
+  const format = await indexFormatOf(instance);
+  if (format === null) throw new NotAnIndexError(dbPath, "is a DuckDB database without index_meta");
+  if (format !== String(INDEX_FORMAT_VERSION)) throw new IndexFormatError(dbPath, format);
 }
 
 /** `index_meta.format_version` of the index open in `instance`, or null. */

@@ -54,6 +54,7 @@ import {
 import { exists } from "../ledger/exists.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
+import { isDuckDbFile } from "./queries.ts";
 import { renamedOption } from "../ledger/renamed_option.ts";
 import {
   InvalidMemoryLimitError,
@@ -376,9 +377,6 @@ function foreignRefusal(err: ForeignIndexFileError): RebuildError {
   return new RebuildError(`Rebuild refused (nothing was changed): ${err.message}`, { cause: err });
 }
 
-/** Bytes 8-11 of every DuckDB database file. */
-const DUCKDB_MAGIC = "DUCK";
-
 /**
  * Refuse an index path under the log's `events/` directory (resolved
  * through symbolic links, before anything is made there).
@@ -400,22 +398,9 @@ async function refuseIndexInLog(dbPath: string, root: string): Promise<void> {
  * file that does not open, is left to the rebuild (a damaged index).
  */
 async function refuseForeignFile(dbPath: string, root: string, full: boolean): Promise<void> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(dbPath, { read: true });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  let head: Uint8Array;
-  try {
-    const { size } = await file.stat();
-    if (size === 0) return; // DuckDB makes a new database in an empty file
-    head = await readRange(file, 0, Math.min(size, 12));
-  } finally {
-    file.close();
-  }
-  if (new TextDecoder().decode(head.subarray(8, 12)) !== DUCKDB_MAGIC) {
+  const duckDb = await isDuckDbFile(dbPath);
+  if (duckDb === undefined) return; // none, or empty: DuckDB makes a new database in it
+  if (!duckDb) {
     // A damaged index, rebuilt from the log: at the root's own index path, or named like one
     // (a bucket's index is not at its mirror's index path).
     if (resolve(dbPath) === resolve(indexPath(root)) || dbPath.endsWith(".duckdb")) return;

@@ -17,7 +17,12 @@ import { assert } from "../ledger/assert.ts";
 import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { rows, type SqlParam } from "../indexer/_sql.ts";
-import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
+import {
+  checkIndexFile,
+  IndexNotFoundError,
+  openIndexFile,
+  requireIndexFormat,
+} from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
 import { AmbiguousRunError, resolveRunId, UnknownRunError } from "../indexer/query/resolve.ts";
@@ -394,8 +399,9 @@ export class ReportIndex {
     const absRoot = resolve(root);
     const dbPath = resolve(options.dbPath ?? indexPath(absRoot));
     await checkIndexFile(dbPath);
-    const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+    const instance = await openIndexFile(dbPath, { access_mode: "READ_ONLY" });
     try {
+      await requireIndexFormat(instance, dbPath);
       const conn = await instance.connect();
       // Parquet artifacts only: no other file, no network, from here on.
       const artifacts = `${absRoot}/artifacts/`.replaceAll("'", "''");

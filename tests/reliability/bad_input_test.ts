@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { sampleInputs } from "../ledger/_helpers.ts";
+import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 import { hashTree, REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
 
 /** Cases run at once (each is a separate process). */
@@ -692,6 +693,12 @@ function queryCases(): BadInput[] {
     q("sql", ["SELECT * FROM read_text('/etc/passwd')"], 1, /disabled|Permission/),
     q("sql", [], 2, /QUERY/),
     q("sql", ["SELECT 1", "--format", "xml"], 2, /format/),
+    // A --db that is no index: named (it was DuckDB's "Cannot launch in-memory database").
+    q("runs", ["--db", "{S}/stray.txt"], 1, /stray\.txt is not a DuckDB database: not a ledger/),
+    q("report", ["--db", "{S}/stray.txt", "--out", "{S}/r.html"], 1, /not a ledger index/),
+    // The legacy file as --db: not "rebuild it", which rebuild-index refuses.
+    q("show", ["run-a", "--db", "{S}/notindex.duckdb"], 1, /notindex\.duckdb .*without index_meta/),
+    q("report", ["--db", "{S}/notindex.duckdb", "--out", "{S}/r.html"], 1, /without index_meta/),
     q("export", ["runs", "--format", "xlsx", "--out", "{S}/x.xlsx"], 2, /format/),
     // Usage errors before any work, as in report (they were 1, after the query).
     q("export", ["runs", "--format", "csv", "--out", "{S}/nodir/x.csv"], 2, /nodir/),
@@ -710,6 +717,7 @@ async function buildTemplate(dir: string): Promise<void> {
   await writer.close();
   await rebuildIndex(root);
   await Deno.writeTextFile(join(dir, "stray.txt"), "not a ledger\n");
+  await createLegacyDb(join(dir, "notindex.duckdb"), []); // a DuckDB file, no index_meta
   await Deno.symlink(join(dir, "gone"), join(dir, "dangling"));
 }
 

@@ -760,6 +760,11 @@ export async function rebuildIndex(
   }); // before anything is made there
   await Deno.mkdir(dirname(dbPath), { recursive: true });
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
+  // A file that is no DuckDB database is refused before the lock file is made beside it
+  // (a docs audit: "nothing was changed", and a .<name>.rebuild.lock had appeared).
+  await refuseForeignFile(dbPath, root, false).catch((err) => {
+    throw err instanceof ForeignIndexFileError ? foreignRefusal(err) : err;
+  });
   let lock;
   try {
     lock = await lockRebuild(dbPath, options.onWait, lockWaitSignal);
@@ -786,7 +791,9 @@ export async function rebuildIndex(
     progress(`log: ${files.length} part files`);
     // With a --since-date window the days before it stay as indexed: nothing is emptied.
     const dropsAll = options.full === true || sinceDate === undefined;
-    if (files.length === 0 && dropsAll) await refuseEmptying(dbPath, root, source);
+    if (files.length === 0 && dropsAll) {
+      await refuseEmptying(dbPath, root, source, options.full === true);
+    }
     const phasesMs: Record<string, number> = {};
     const ctx = {
       phasesMs,
@@ -1319,14 +1326,25 @@ async function readLiveIndex<T>(
  * the index at `dbPath` holds events. An index that is missing or cannot be
  * read has nothing to lose: the rebuild goes on.
  */
-async function refuseEmptying(dbPath: string, root: string, source: string): Promise<void> {
+async function refuseEmptying(
+  dbPath: string,
+  root: string,
+  source: string,
+  full: boolean,
+): Promise<void> {
   if (!(await exists(dbPath, { isFile: true }))) return;
   const read = await readLiveIndex(dbPath, async (conn) => {
     const [held] = await rows(conn, `SELECT count(*) AS files FROM ingest_files`);
     const [events] = await rows(conn, `SELECT count(*) AS n FROM events`);
-    return { files: Number(held.files), events: Number(events.n) };
+    const recorded = await indexSource(conn);
+    return { files: Number(held.files), events: Number(events.n), recorded };
   });
   if (!read.ok || read.value.files === 0) return;
+  // A bucket's index on an indexer root (no log of its own): the source is what is wrong,
+  // as when the root has a log (a docs audit: this said "a moved or unmounted log?").
+  if (!full && refusesSource(read.value.recorded, source)) {
+    throw new IndexSourceError(dbPath, read.value.recorded, source);
+  }
   // A bucket's mirror is the bucket as listed: name the bucket, which is what was emptied.
   if (source !== LOCAL_SOURCE) {
     throw new EmptyLogError(source, true, read.value.files, read.value.events);

@@ -60,6 +60,9 @@ Deno.test("rebuild-index --db: a file that is not an index is refused and left a
       for (const flags of [[], ["--full"]]) {
         await refused(notes, flags, /notes\.txt is not a DuckDB database: not replacing it/);
       }
+      // Refused before the rebuild lock is taken: no lock file appears beside it.
+      const left = [...Deno.readDirSync(root)].map((e) => e.name);
+      assert.ok(!left.includes(".notes.txt.rebuild.lock"), `no lock file left: ${left}`);
     });
 
     await t.step("a DuckDB database that is not an index (the legacy file)", async () => {

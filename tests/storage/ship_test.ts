@@ -255,6 +255,11 @@ async function bucketIndexGuard(tmp: string): Promise<void> {
   };
   const shippedRuns = await runIds();
   assert.equal(shippedRuns.length, 3);
+  // The indexer's root has no log of its own yet: the refusal names the bucket too (it spoke
+  // of "a moved or unmounted log?" there, a docs audit).
+  const noLog = await ledger(["rebuild-index", "--root", idx]);
+  assert.equal(noLog.code, 1, noLog.stdout);
+  assert.match(noLog.stderr, /is built from s3:\/\/fleet\/guard\/, not this root's log/);
   const tagged = await ledger(["tag", "--root", idx, shippedRuns[0], "label=best"]);
   assert.equal(tagged.code, 0, tagged.stderr);
   assert.match(tagged.stderr, /is built from s3:\/\/fleet\/guard\/.*ledger ship --to/);

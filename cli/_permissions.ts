@@ -267,12 +267,18 @@ export function permissionMessage(
     : pathsOnly && readsOnly && readsAnything
     ? `use deno task backtest, which reads any input file, or add ${them} to ${deno}`
     : pathsOnly
-    ? `deno task ${task} ${readsAnything ? "writes" : "reads and writes"} only under data/; ` +
+    ? `deno task ${task} ${scopeOf(task, readsAnything)} only under data/; ` +
       `keep the paths there or add ${them} to ${deno}`
     : flags.some((f) => !taskGrants(task, f))
     ? `deno task ${task} does not grant ${them} either: add ${them} to ${deno}`
     : `add ${them} to the deno run command or use deno task ${task}`;
   return `ledger ${command}: missing ${noun} ${flags.join(" ")}; ${fix}`;
+}
+
+/** What a task does under data/: a read-only task (runs, show, ...) only reads there. */
+function scopeOf(task: string, readsAnything: boolean): string {
+  if (readsAnything) return "writes";
+  return taskGrants(task, "--allow-write=data") ? "reads and writes" : "reads";
 }
 
 /**

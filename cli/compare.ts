@@ -155,7 +155,7 @@ async function runLabels(
  *   [
  *     "                     a1            b2",
  *     "[data]",
- *     "same data            yes           yes",
+ *     "same data            yes",
  *     "git commit           0123456789ab  -",
  *     "git dirty            false         -",
  *     "[config (1 differ)]",
@@ -182,7 +182,8 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   if (c.runs.some((id) => (labels[id] ?? "") !== "")) {
     rows.push(["label", ...c.runs.map((id) => labels[id] ?? "-")]);
   }
-  rows.push(["same data", ...c.runs.map(() => (c.same_data ? "yes" : "no"))]);
+  // One answer for all the runs, said once (it was repeated under each run).
+  rows.push(["same data", c.same_data ? "yes" : "no", ...c.runs.slice(1).map(() => "")]);
   rows.push(["git commit", ...c.runs.map((id) => c.git[id].commit?.slice(0, 12) ?? "-")]);
   rows.push(["git dirty", ...c.runs.map((id) => cellText(c.git[id].dirty))]);
   section(`config (${Object.keys(c.config).length} differ)`);

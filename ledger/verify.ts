@@ -930,7 +930,8 @@ class Scan {
     const nonFinite = this.#nonFinite;
     if (nonFinite.first !== undefined) {
       this.warnings.push(
-        `${plural(nonFinite.events, "event")} hold NaN or Infinity values, read as null ` +
+        `${plural(nonFinite.events, "event")} ${nonFinite.events === 1 ? "holds" : "hold"} ` +
+          `NaN or Infinity values, read as null ` +
           `(first at ${nonFinite.first.file}:${nonFinite.first.line})`,
       );
     }

@@ -249,7 +249,7 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
       equal(
         r.stderr.trim(),
         "ledger runs: missing permission --allow-read=/nonexistent/ledger; " +
-          "deno task runs reads and writes only under data/; keep the paths there or " +
+          "deno task runs reads only under data/; keep the paths there or " +
           "add it to a deno run command (deno run --allow-read=/nonexistent/ledger ... " +
           "cli/ledger.ts runs)",
       );

@@ -230,9 +230,16 @@ export async function run(args: string[]): Promise<number> {
   if (name === "help" && rest.length > 0 && COMMANDS[rest[0]] !== undefined) {
     return await runCommand(rest[0], ["--help"], COMMANDS[rest[0]]); // `ledger help runs`
   }
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+  if (name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
-    return name === undefined ? EXIT_USAGE : 0;
+    return 0;
+  }
+  if (name === undefined || name === "--root" || name.startsWith("--root=")) {
+    // A usage error is one line on stderr (it was the whole help on stdout, exit 2).
+    console.error(
+      `ledger: missing command (${Object.keys(COMMANDS).join(", ")}); see ledger --help`,
+    );
+    return EXIT_USAGE;
   }
   if (name === "--version" || name === "-V" || name === "version") {
     console.log(`ledger ${denoJson.version}`);

@@ -33,3 +33,16 @@ Deno.test("ledger with an unknown command exits 2 and names it", async () => {
   assertEquals(r.code, 2);
   assertMatch(r.stderr, /unknown command "frobnicate"/);
 });
+
+Deno.test("ledger without a command exits 2 with one line on stderr naming the commands", async () => {
+  for (const args of [[], ["--root", "/tmp/x"], ["--root=/tmp/x"]]) {
+    const r = await ledger(args);
+    assertEquals(r.code, 2);
+    assertEquals(r.stdout, "");
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assertMatch(
+      r.stderr,
+      /^ledger: missing command \(emit, .*rebuild-index.*\); see ledger --help/,
+    );
+  }
+});

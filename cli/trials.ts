@@ -198,8 +198,9 @@ export interface FormatTrialsTableOptions {
 
 /**
  * The trials table: run, trial, then every params.* and metrics.* path of
- * the rows shown (the `--sort` ones first), then the extra columns it does
- * not show already.
+ * the rows shown (the `--sort` ones first, then those whose values differ
+ * between the rows, then those the same in every row), then the extra
+ * columns it does not show already.
  *
  * @example
  * ```ts
@@ -231,12 +232,17 @@ export function formatTrialsTable(
     metrics: flatten(t.metrics),
   }));
   const sortFields = options.sortFields ?? [];
-  // The sort keys of a kind first, in their order: a table sorted by a metric shows it.
+  // The sort keys of a kind first, in their order: a table sorted by a metric shows it. Then
+  // the paths whose values differ between the rows, then those that are the same in every row:
+  // the columns left out to fit are taken from the end, and a sweep's table showed the
+  // constant params.type and left out the parameter that varied (an audit).
   const keys = (k: "params" | "metrics") => {
     const all = [...new Set(flat.flatMap((f) => Object.keys(f[k])))];
     const sorted = sortFields.filter((f) => f.startsWith(`${k}.`)).map((f) => f.slice(k.length + 1))
       .filter((path) => all.includes(path));
-    return [...new Set([...sorted, ...all])];
+    const varies = (path: string) =>
+      new Set(flat.map((f) => JSON.stringify(f[k][path] ?? null))).size > 1;
+    return [...new Set([...sorted, ...all.filter(varies), ...all])];
   };
   const params = keys("params");
   const metrics = keys("metrics");

@@ -39,6 +39,7 @@ import {
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
 import { cellText, leaveOutToFit, terminalWidth, writeJsonTexts, writeRows } from "./_table.ts";
+import { allRows } from "../indexer/query/reader.ts";
 
 /** The fixed CSV columns of the trials list; --columns adds others after them. */
 const TRIAL_CSV_COLUMNS = ["run_id", "trial_id", "recorded_at", "params", "metrics"];
@@ -157,7 +158,7 @@ export async function main(args: string[]): Promise<number> {
       const trials: TrialRecord[] = [];
       for await (const batch of streamTrials(conn, query)) trials.push(...batch);
       if (trials.length === 0) {
-        console.log("No trials match.");
+        console.log(await emptyMessage(conn, values.all === true || run !== undefined));
         return EXIT_OK;
       }
       const more = limit === undefined && trials.length > TRIAL_ROWS_DEFAULT;
@@ -177,6 +178,27 @@ export async function main(args: string[]): Promise<number> {
   );
   if (code === EXIT_OK) await warnIfIndexMayLackRuns("trials", dbPath);
   return code;
+}
+
+/**
+ * "No trials match", with how many the index holds and how many of them are
+ * archived runs' (hidden without --all, as `ledger runs` says of its runs);
+ * `allShown` when archived runs' trials were asked for.
+ */
+async function emptyMessage(
+  conn: Parameters<Parameters<typeof withReader>[1]>[0],
+  allShown: boolean,
+): Promise<string> {
+  const [{ total, archived }] = await allRows(
+    conn,
+    `SELECT count(*) AS total, count(*) FILTER (WHERE r.archived) AS archived
+      FROM trial_results t JOIN latest_runs r USING (run_id)`,
+  );
+  if (Number(total) === 0) return "No trials in the index.";
+  const hidden = allShown || Number(archived) === 0
+    ? ""
+    : `; ${archived} of archived runs, shown with --all`;
+  return `No trials match (${total} trial${Number(total) === 1 ? "" : "s"} in the index${hidden}).`;
 }
 
 /** Options for {@linkcode formatTrialsTable}. */

@@ -6,6 +6,7 @@
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { formatTrialsTable } from "../../cli/trials.ts";
 import type { TrialRecord } from "../../indexer/query/mod.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
 
 const TRIALS: TrialRecord[] = [0, 1].map((i) => ({
   run_id: `sweep-20261129T101010-${i}abc`,
@@ -28,4 +29,34 @@ Deno.test("trials table: ids whole, columns left out in turn, said on a last lin
     deepEqual(all.length, 3);
     match(all[0], /metrics\.calls_total$/);
   }
+});
+
+Deno.test("ledger trials: an empty answer says how many trials archived runs hide", async () => {
+  await withTempDir(async (root) => {
+    const emit = (event: Record<string, unknown>) =>
+      runLedger(["emit", "--root", root, "--event", JSON.stringify(event)]);
+    for (
+      const event of [
+        {
+          event_type: "run.created",
+          run_id: "sw-1",
+          run_type: "sweep",
+          config: {},
+          data_fingerprint: "f",
+        },
+        { event_type: "trial.recorded", run_id: "sw-1", trial_id: "t0", params: {}, metrics: {} },
+      ]
+    ) equal((await emit(event)).code, 0);
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    equal((await runLedger(["archive", "--root", root, "sw-1"])).code, 0);
+    const hidden = await runLedger(["trials", "--root", root]);
+    equal(hidden.code, 0, hidden.stderr);
+    // It said only "No trials match." (a help audit); runs says how many it hides.
+    equal(
+      hidden.stdout.trim(),
+      "No trials match (1 trial in the index; 1 of archived runs, shown with --all).",
+    );
+    const shown = await runLedger(["trials", "--root", root, "--all"]);
+    match(shown.stdout, /^RUN ID +TRIAL/);
+  });
 });

@@ -51,7 +51,10 @@ Flags:
   --no-index         backfill: do not refresh the index afterwards
   --dry-run          backfill: count what would be written, write nothing
   --json             print the report as JSON on stdout
-  --help             this text`;
+  --help             this text
+
+Exit codes: 0 done (parity holds), 1 failure (parity does not hold, archive
+refused, the legacy file missing or unreadable), 2 usage error.`;
 
 export const FLAGS = {
   "legacy-db": { type: "string" },

@@ -8,6 +8,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { exists } from "../ledger/exists.ts";
 import { buildReport } from "../report/build.ts";
 import { AmbiguousRunError, IndexNotFoundError, RunNotFoundError } from "../report/data.ts";
 import {
@@ -154,8 +155,12 @@ async function writeReplacing(path: string, parts: readonly string[]): Promise<n
     await Deno.remove(tmp).catch((cleanup) => {
       if (!(cleanup instanceof Deno.errors.NotFound)) throw cleanup;
     });
-    if (err instanceof Deno.errors.NotFound) {
+    // Only when the folder is gone: /proc/version's folder is there, and cannot be written.
+    if (err instanceof Deno.errors.NotFound && !(await exists(dirname(path)))) {
       throw new UsageError(`--out ${path}: the folder ${dirname(path)} does not exist`);
+    }
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied) {
+      throw new Error(`cannot write ${path}: ${err.message.split("\n")[0]}`, { cause: err });
     }
     throw err;
   }

@@ -57,6 +57,7 @@ export {
   type InterruptSignal,
   type PhaseEvent,
   type PhaseRecord,
+  type RunEnded,
   type RunEventSink,
   RunFailedError,
   RunIdTakenError,

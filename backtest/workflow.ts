@@ -260,10 +260,10 @@ export interface InterruptInfo {
   exitCode: number;
   /**
    * Set when the signal came as the run was recording its own end: the run
-   * was not interrupted and ended as this says (its events and manifest
-   * complete); the process still exits with `exitCode`.
+   * was not interrupted and ended as this says; the process still exits
+   * with `exitCode`.
    */
-  ended?: RunEnd;
+  ended?: RunEnded;
 }
 
 /**
@@ -451,7 +451,7 @@ export class RunContext {
   #currentPhase: string | null = null;
   #staged: StagedManifest | undefined;
   #interrupted = false;
-  #ending: Promise<RunEnd> | null = null;
+  #ending: Promise<RunEnded> | null = null;
 
   constructor(fields: {
     runId: string;
@@ -634,16 +634,16 @@ export class RunContext {
    * Called with no `await` after the last {@linkcode RunContext.stopIfInterrupted},
    * so that no signal handler runs in between.
    */
-  beginEnd(end: RunEnd): () => void {
+  beginEnd(end: RunEnded["end"], error?: string): (recorded: boolean) => void {
     assert(this.#ending === null, "a run ends once");
     assert(!this.#interrupted, "an interrupted run's end is the handler's");
-    let ended!: (end: RunEnd) => void;
-    this.#ending = new Promise<RunEnd>((resolve) => ended = resolve);
-    return () => ended(end);
+    let ended!: (value: RunEnded) => void;
+    this.#ending = new Promise<RunEnded>((resolve) => ended = resolve);
+    return (recorded) => ended(error === undefined ? { end, recorded } : { end, recorded, error });
   }
 
   /** The run's own end being recorded (see {@linkcode RunContext.beginEnd}), or null. */
-  endInProgress(): Promise<RunEnd> | null {
+  endInProgress(): Promise<RunEnded> | null {
     return this.#ending;
   }
 
@@ -877,22 +877,23 @@ async function finishRunBody(
     summary = await body(session);
   } catch (err) {
     await ctx.stopIfInterrupted();
-    const ended = ctx.beginEnd("failed"); // no await before it: an interrupt now waits
+    const message = err instanceof Error ? err.message : String(err);
+    const ended = ctx.beginEnd("failed", message); // no await before it: an interrupt now waits
     const phaseName = ctx.currentPhase;
+    let failedId: unknown = null;
     try {
-      const message = err instanceof Error ? err.message : String(err);
       const error = { message, type: err instanceof Error ? err.name : typeof err };
       // The manifest is staged first (run.failed is the last event of the run)
       // and put in place once run.failed is durable.
       await writeFailedManifest(ctx, { message, phase_name: phaseName });
-      const failedId = await ctx.emitter.runFailed(
+      failedId = await ctx.emitter.runFailed(
         ctx.runId,
         phaseName === null ? { error } : { error, phase_name: phaseName },
       );
       await ctx.emitter.flush();
       await commitFailedManifest(ctx, failedId);
     } finally {
-      ended();
+      ended(failedId !== null);
     }
     throw new RunFailedError(ctx.runId, phaseName, err);
   } finally {
@@ -900,15 +901,16 @@ async function finishRunBody(
   }
   await ctx.stopIfInterrupted();
   const ended = ctx.beginEnd("completed"); // no await before it: an interrupt now waits
+  let completedId: unknown = null;
   try {
-    const completedId = await ctx.emitter.runCompleted(ctx.runId, {
+    completedId = await ctx.emitter.runCompleted(ctx.runId, {
       summary,
       artifact_paths: ctx.artifactPaths,
     });
     await ctx.emitter.flush(); // run.completed is durable from here
     await ctx.commitManifest(completedId); // only now may the manifest say "completed"
   } finally {
-    ended();
+    ended(completedId !== null); // null: the emitter could not write it (it never throws)
   }
   return {
     runId: ctx.runId,
@@ -945,11 +947,21 @@ export interface InterruptibleRun {
    * and exits without recording `run.failed` (see {@linkcode RunContext.beginEnd}).
    * Optional.
    */
-  endInProgress?(): Promise<RunEnd> | null;
+  endInProgress?(): Promise<RunEnded> | null;
 }
 
-/** How a run ended on its own: its last event. */
-export type RunEnd = "completed" | "failed";
+/**
+ * The end a run recorded on its own, for a signal that came as it did
+ * ({@linkcode InterruptInfo.ended}).
+ */
+export interface RunEnded {
+  /** Its last event: `run.completed` or `run.failed`. */
+  end: "completed" | "failed";
+  /** Whether that event is in the log (false: the emitter could not write it). */
+  recorded: boolean;
+  /** A failed run's error message. */
+  error?: string;
+}
 
 /**
  * Handle SIGINT and SIGTERM for `run` until the returned function is called:

@@ -671,14 +671,25 @@ export async function refreshIndexInBackground(root: string, runId: string): Pro
  * );
  * // A signal that came as the run recorded its own end: the run ended as recorded.
  * assert.equal(
- *   interruptLine("sweep", { ...info, phaseName: null, ended: "completed" }),
+ *   interruptLine("sweep", { ...info, phaseName: null, ended: { end: "completed", recorded: true } }),
  *   "ledger sweep: SIGINT came as run s-1 ended; it is recorded as completed",
+ * );
+ * // A failed run's reason is said (the signal ends the process before the command could).
+ * assert.equal(
+ *   interruptLine("sweep", {
+ *     ...info, phaseName: null, ended: { end: "failed", recorded: true, error: "no candles" },
+ *   }),
+ *   "ledger sweep: SIGINT came as run s-1 ended; it is recorded as failed: no candles",
  * );
  * ```
  */
 export function interruptLine(command: string, i: InterruptInfo): string {
   if (i.ended !== undefined) {
-    return `ledger ${command}: ${i.signal} came as run ${i.runId} ended; it is recorded as ${i.ended}`;
+    const { end, recorded, error } = i.ended;
+    const said = !recorded
+      ? `its run.${end} could not be written to the log`
+      : `it is recorded as ${end}${error === undefined ? "" : `: ${firstLine(error)}`}`;
+    return `ledger ${command}: ${i.signal} came as run ${i.runId} ended; ${said}`;
   }
   const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
   return `ledger ${command}: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`;

@@ -46,7 +46,9 @@ Flags:
   -h, --help           show this help
 
 Exit codes: 0 rerun completed (identical or not: see the report), 1 unknown
-run, inputs changed or the rerun failed, 2 usage error or ambiguous prefix.`;
+run, inputs changed or the rerun failed, 2 usage error or ambiguous prefix,
+130 or 143 stopped by SIGINT or SIGTERM (the new run recorded as run.failed;
+a signal that comes as it records its own end waits for it).`;
 
 /**
  * Run `ledger rerun` with `args`; returns the exit code.

@@ -134,7 +134,7 @@ export async function main(args: string[]): Promise<number> {
     );
     if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);
     return EXIT_OK;
-  }, { memoryLimit });
+  }, { memoryLimit, anyFormat: true }); // any DuckDB file: sql is the way into an older index
   if (code === EXIT_OK) await warnIfIndexMayLackRuns("sql", dbPath);
   return code;
 }

@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { checkIndexFile, IndexNotFoundError } from "../indexer/queries.ts";
+import {
+  IndexDamagedError,
+  IndexFormatError,
+  IndexNotFoundError,
+  NotAnIndexError,
+  withIndex,
+} from "../indexer/queries.ts";
 import { indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { serveUi } from "../report/server.ts";
 import {
@@ -88,10 +94,14 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const dbPath = indexDbPath(values); // --db, else the root's; an empty --db is a usage error
   try {
-    // Before listening, as `ledger runs` and `show` do: a server over no index only answers 503.
-    await checkIndexFile(dbPath); // a directory or a FIFO: NotRegularFileError, one line, exit 1
+    // Before listening, as `ledger runs` and `show` do: a server over no index (or over a file
+    // that is none, or an older format's) only answers 503. A directory or a FIFO:
+    // NotRegularFileError, one line, exit 1.
+    await withIndex(dbPath, () => Promise.resolve());
   } catch (err) {
-    if (!(err instanceof IndexNotFoundError)) throw err;
+    const unusable = err instanceof IndexNotFoundError || err instanceof NotAnIndexError ||
+      err instanceof IndexFormatError || err instanceof IndexDamagedError;
+    if (!unusable) throw err;
     console.error(`ledger ui: ${err.message}`);
     return EXIT_FAILURE;
   }

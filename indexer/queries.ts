@@ -463,6 +463,14 @@ export interface WithIndexOptions {
    * file with `COPY`). @default {[]}
    */
   writablePaths?: readonly string[];
+  /**
+   * Read a database of any format (`ledger sql` and the daemon's own
+   * probes); otherwise an index of another format, or a DuckDB file that is
+   * no index, is refused before `fn` runs ({@linkcode requireIndexFormat}):
+   * an index an older ledger built may read without an error and answer by
+   * its rules (an upgrade audit). @default {false}
+   */
+  anyFormat?: boolean;
 }
 
 /**
@@ -747,6 +755,7 @@ export async function withIndex<T>(
   }
   const instance = await openIndexFile(dbPath, config);
   try {
+    if (options.anyFormat !== true) await requireIndexFormat(instance, dbPath);
     const conn = await instance.connect();
     try {
       if (writable.length > 0) {
@@ -797,7 +806,10 @@ export async function openIndexFile(
     return await DuckDBInstance.create(dbPath, config);
   } catch (err) {
     if (await isDuckDbFile(dbPath) === false) {
-      throw new NotAnIndexError(dbPath, "is not a DuckDB database", { cause: err });
+      // Named like an index (the root's own runs.duckdb): damaged, and rebuild-index heals it.
+      throw dbPath.endsWith(".duckdb")
+        ? new IndexDamagedError(dbPath, { cause: err })
+        : new NotAnIndexError(dbPath, "is not a DuckDB database", { cause: err });
     }
     throw err;
   }
@@ -868,6 +880,35 @@ export class NotAnIndexError extends Error {
       options,
     );
     this.name = "NotAnIndexError";
+    this.dbPath = dbPath;
+  }
+}
+
+/**
+ * The index file (named `*.duckdb`, as the root's own `runs.duckdb`) is not a
+ * DuckDB database: damaged (zeros after a power loss, a copy cut short).
+ * `ledger rebuild-index` rebuilds such a file from the log.
+ */
+export class IndexDamagedError extends Error {
+  /** The file. */
+  readonly dbPath: string;
+  /**
+   * Create the error for `dbPath`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { IndexDamagedError } from "./queries.ts";
+   * assert.match(new IndexDamagedError("/r/index/runs.duckdb").message, /rebuild it with/);
+   * ```
+   */
+  constructor(dbPath: string, options?: ErrorOptions) {
+    super(
+      `The index ${dbPath} is damaged (not a DuckDB database): rebuild it with ` +
+        "`ledger rebuild-index`",
+      options,
+    );
+    this.name = "IndexDamagedError";
     this.dbPath = dbPath;
   }
 }

@@ -51,7 +51,15 @@ import {
   type RunStatus,
 } from "./read.ts";
 import { expectedRun } from "./backfill.ts";
-import { checkListOptions, IndexNotFoundError, listRuns, type RunRow } from "../indexer/queries.ts";
+import {
+  checkListOptions,
+  IndexDamagedError,
+  IndexFormatError,
+  IndexNotFoundError,
+  listRuns,
+  NotAnIndexError,
+  type RunRow,
+} from "../indexer/queries.ts";
 import { NotRegularFileError } from "../ledger/durable_fs.ts";
 import { clockMs } from "../ledger/clock.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS } from "../ledger/limits.ts";
@@ -1045,7 +1053,9 @@ export function resolveDualPaths(
  */
 function indexUnreadable(err: unknown, indexDbPath: string): string {
   if (err instanceof IndexNotFoundError) return err.message;
-  if (err instanceof NotRegularFileError || isDuckDbOpenError(err)) {
+  const notIndex = err instanceof IndexDamagedError || err instanceof NotAnIndexError ||
+    err instanceof IndexFormatError; // damaged, not an index, or an older ledger's format
+  if (err instanceof NotRegularFileError || notIndex || isDuckDbOpenError(err)) {
     return `Cannot read the event-log index ${indexDbPath}: ${firstLine(err)}`;
   }
   throw err;

@@ -19,7 +19,10 @@ import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { rows, type SqlParam } from "../indexer/_sql.ts";
 import {
   checkIndexFile,
+  IndexDamagedError,
+  IndexFormatError,
   IndexNotFoundError,
+  NotAnIndexError,
   openIndexFile,
   requireIndexFormat,
 } from "../indexer/queries.ts";
@@ -314,8 +317,14 @@ export class IndexUnreadableError extends Error {
   /** Create the error for `dbPath`; `options.cause` is why it could not be opened. */
   constructor(dbPath: string, options: ErrorOptions) {
     const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    // A file that is no index (or another format's) says what to do itself: rebuild-index
+    // refuses to replace a file that is no index, so "rebuild it" would mislead (a review).
+    const advised = options.cause instanceof NotAnIndexError ||
+      options.cause instanceof IndexFormatError || options.cause instanceof IndexDamagedError;
     super(
-      `Cannot open the index ${dbPath} (${cause}): rebuild it with \`ledger rebuild-index\``,
+      advised
+        ? cause
+        : `Cannot open the index ${dbPath} (${cause}): rebuild it with \`ledger rebuild-index\``,
       options,
     );
     this.name = "IndexUnreadableError";

@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { sampleInputs } from "../ledger/_helpers.ts";
 import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
@@ -699,6 +700,17 @@ function queryCases(): BadInput[] {
     // The legacy file as --db: not "rebuild it", which rebuild-index refuses.
     q("show", ["run-a", "--db", "{S}/notindex.duckdb"], 1, /notindex\.duckdb .*without index_meta/),
     q("report", ["--db", "{S}/notindex.duckdb", "--out", "{S}/r.html"], 1, /without index_meta/),
+    // A damaged index is one to rebuild (rebuild-index heals a *.duckdb), not "give --db".
+    q("runs", ["--db", "{S}/zeros.duckdb"], 1, /zeros\.duckdb is damaged .*rebuild it with/),
+    // An older format is refused by every reader, not read by its old rules (an upgrade audit:
+    // runs refused it, show, trials, compare and tag read it).
+    q("show", ["run-a", "--db", "{S}/old.duckdb"], 1, /another version of ledger \(index format 5/),
+    q("trials", ["--db", "{S}/old.duckdb"], 1, /index format 5/),
+    q("compare", ["run-a", "run-b", "--db", "{S}/old.duckdb"], 1, /index format 5/),
+    q("tag", ["run-a", "k=v", "--db", "{S}/old.duckdb"], 1, /index format 5/),
+    // The UI refuses at start, as runs does (it served 503 pages).
+    q("ui", ["--db", "{S}/stray.txt", "--port", "0"], 1, /stray\.txt is not a DuckDB database/),
+    q("ui", ["--db", "{S}/old.duckdb", "--port", "0"], 1, /index format 5/),
     q("export", ["runs", "--format", "xlsx", "--out", "{S}/x.xlsx"], 2, /format/),
     // Usage errors before any work, as in report (they were 1, after the query).
     q("export", ["runs", "--format", "csv", "--out", "{S}/nodir/x.csv"], 2, /nodir/),
@@ -718,6 +730,14 @@ async function buildTemplate(dir: string): Promise<void> {
   await rebuildIndex(root);
   await Deno.writeTextFile(join(dir, "stray.txt"), "not a ledger\n");
   await createLegacyDb(join(dir, "notindex.duckdb"), []); // a DuckDB file, no index_meta
+  // An index damaged on disk (zeros), and one an older ledger built (format 5).
+  await Deno.writeFile(join(dir, "zeros.duckdb"), new Uint8Array(16384));
+  await Deno.copyFile(join(root, "index", "runs.duckdb"), join(dir, "old.duckdb"));
+  const instance = await DuckDBInstance.create(join(dir, "old.duckdb"));
+  const conn = await instance.connect();
+  await conn.run("UPDATE index_meta SET value = '5' WHERE key = 'format_version'");
+  conn.disconnectSync();
+  instance.closeSync();
   await Deno.symlink(join(dir, "gone"), join(dir, "dangling"));
 }
 

@@ -257,7 +257,7 @@ Deno.test("ledger ui: an index replaced by a damaged file is a 503 naming it, un
         assert.equal(res.headers.get("content-type"), "text/html; charset=utf-8", path);
         assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
         assert.ok(body.includes("<h1>Index unreadable</h1>"), path);
-        assert.ok(body.includes(`Cannot open the index ${dbPath} (`), path);
+        assert.ok(body.includes(`The index ${dbPath} is damaged (not a DuckDB database)`), path);
         assert.ok(body.includes("rebuild it with `ledger rebuild-index`"), path);
       }
       const rebuilt = await runLedger(["rebuild-index", "--full", "--root", root]);

@@ -25,7 +25,9 @@ export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
  * - `{ name: "read" | "write", flag: "db" }`: access to the path given by a
  *   flag (`--db PATH`), checked only when the flag is present; with
  *   `folder: true`, to the folder holding it (a command that writes a
- *   temporary file or a lock beside it).
+ *   temporary file or a lock beside it); with `throughLinks: true`, of the
+ *   file the path's symbolic links lead to (a command that renames a new
+ *   file over that file: `--out`).
  * - `{ name: "ffi" }`: loading DuckDB's native addon.
  * - `{ name: "run", command: "git" }`: running a program.
  * - `{ name: "env", variable: "X" }`, `{ name: "sys", kind: "hostname" }`.
@@ -46,7 +48,7 @@ export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
  */
 export type PermissionNeed =
   | { name: "read" | "write"; path: "root" }
-  | { name: "read" | "write"; flag: string; folder?: boolean }
+  | { name: "read" | "write"; flag: string; folder?: boolean; throughLinks?: boolean }
   | { name: "ffi" }
   | { name: "run"; command: string }
   | { name: "env"; variable: string }
@@ -378,7 +380,11 @@ async function missingFlag(
   switch (need.name) {
     case "read":
     case "write": {
-      const path = "path" in need ? root : flagPath(need, flagValue(args, need.flag));
+      let value = "path" in need ? undefined : flagValue(args, need.flag);
+      if (value !== undefined && "throughLinks" in need && need.throughLinks === true) {
+        value = await linkedPath(value);
+      }
+      const path = "path" in need ? root : flagPath(need, value);
       if (path === undefined) return undefined;
       const ok = await granted({ name: need.name, path });
       return ok ? undefined : `--allow-${need.name}=${path}`;
@@ -400,6 +406,34 @@ async function missingFlag(
     case "sys":
       return await granted(need) ? undefined : `--allow-sys=${need.kind}`;
   }
+}
+
+/** Most symbolic links followed from a flag's path (Linux's own limit). */
+const LINK_HOPS_MAX = 40;
+
+/**
+ * The path `path`'s symbolic links lead to (the command writes there: see
+ * `linkTargetOf` of `ledger/real_path.ts`, which this follows without its
+ * imports, on emit's path), or `path` where a link cannot be read here.
+ */
+async function linkedPath(path: string): Promise<string> {
+  let current = path;
+  for (let hops = 0; hops < LINK_HOPS_MAX; hops++) {
+    let target: string;
+    try {
+      if (!(await Deno.lstat(current)).isSymlink) return current;
+      target = await Deno.readLink(current);
+    } catch (err) {
+      // Not there, or not ours to look at: the command's own checks say what is wrong.
+      const unreadable = err instanceof Deno.errors.NotFound ||
+        err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable ||
+        err instanceof Deno.errors.PermissionDenied;
+      if (unreadable) return current;
+      throw err;
+    }
+    current = target.startsWith("/") ? target : join(dirname(current), target);
+  }
+  return current;
 }
 
 /** The path a flag's need is about: the flag's value, or the folder holding it. */

@@ -35,10 +35,13 @@ const ANNOTATE: readonly PermissionNeed[] = [
   { name: "write", flag: "db", folder: true },
   FFI,
 ];
-/** `--out` of report and export: a temporary file is written beside it, then renamed. */
+/**
+ * `--out` of report and export: a temporary file is written beside the file it
+ * names (through its links), then renamed over it.
+ */
 const OUT: readonly PermissionNeed[] = [
-  { name: "read", flag: "out", folder: true },
-  { name: "write", flag: "out", folder: true },
+  { name: "read", flag: "out", folder: true, throughLinks: true },
+  { name: "write", flag: "out", folder: true, throughLinks: true },
 ];
 /** The query commands: read the index only. */
 const QUERY: readonly PermissionNeed[] = [READ_ROOT, { name: "read", flag: "db" }, FFI];

@@ -419,7 +419,11 @@ async function missingFlag(need, args, root, options) {
   switch (need.name) {
     case "read":
     case "write": {
-      const path = "path" in need ? root : flagPath(need, flagValue(args, need.flag));
+      let value = "path" in need ? void 0 : flagValue(args, need.flag);
+      if (value !== void 0 && "throughLinks" in need && need.throughLinks === true) {
+        value = await linkedPath(value);
+      }
+      const path = "path" in need ? root : flagPath(need, value);
       if (path === void 0) return void 0;
       const ok = await granted({
         name: need.name,
@@ -446,6 +450,23 @@ async function missingFlag(need, args, root, options) {
     case "sys":
       return await granted(need) ? void 0 : `--allow-sys=${need.kind}`;
   }
+}
+var LINK_HOPS_MAX = 40;
+async function linkedPath(path) {
+  let current = path;
+  for (let hops = 0; hops < LINK_HOPS_MAX; hops++) {
+    let target;
+    try {
+      if (!(await Deno.lstat(current)).isSymlink) return current;
+      target = await Deno.readLink(current);
+    } catch (err) {
+      const unreadable = err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
+      if (unreadable) return current;
+      throw err;
+    }
+    current = target.startsWith("/") ? target : join(dirname(current), target);
+  }
+  return current;
 }
 function flagPath(need, value) {
   if (value === void 0 || value === "" || need.folder !== true) return value;

@@ -293,6 +293,37 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
         /missing permissions --allow-read=\/nonexistent\/out --allow-write=\/nonexistent\/out;/,
       );
     });
+    await t.step("--out through a link names the folder of the file it leads to", async () => {
+      // The output lands beside the link's target: the link's own folder was asked for, then
+      // three more lines one at a time, the last naming a random temporary file (a review).
+      const elsewhere = await Deno.makeTempDir({ prefix: "ledger_perm_out_" });
+      try {
+        await Deno.symlink(`${elsewhere}/runs.csv`, `${dir}/latest.csv`);
+        const r = await deno([
+          "run",
+          ...scope,
+          "--allow-ffi",
+          CLI,
+          "export",
+          "runs",
+          "--root",
+          dir,
+          "--format",
+          "csv",
+          `--out=${dir}/latest.csv`,
+        ]);
+        equal(r.code, 1);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        match(
+          r.stderr,
+          new RegExp(`missing permissions --allow-read=${elsewhere} --allow-write=${elsewhere};`),
+        );
+        deepEqual([...Deno.readDirSync(elsewhere)], [], "nothing written where it may not");
+      } finally {
+        await Deno.remove(elsewhere, { recursive: true });
+        await Deno.remove(`${dir}/latest.csv`);
+      }
+    });
     await t.step("--help needs no permission", async () => {
       const r = await deno(["run", CLI, "rebuild-index", "--help"]);
       ok(!r.stderr.includes("missing permission"), r.stderr);

@@ -66,7 +66,9 @@ await runPolicy({
   emitter,
   policy: { kind: "fixed_stop", stopPct: 0.2 },
   onInterrupt: (i) => {
-    const ended = i.ended === undefined ? "" : ` ended=${i.ended}`;
+    const ended = i.ended === undefined
+      ? ""
+      : ` ended=${i.ended.end}${i.ended.recorded ? "" : ",unrecorded"}`;
     console.error(`interrupted ${i.signal} ${i.phaseName} removed=${i.removed.length}${ended}`);
   },
 });

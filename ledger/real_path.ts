@@ -52,9 +52,9 @@ export async function realPathOf(path: string): Promise<string> {
 export const LINK_HOPS_MAX = 40;
 
 /**
- * A path names a process's open file (a link into `/proc`, such as
- * `/dev/stdout`): a file written aside and renamed over it would replace
- * the link, not write to the file behind it.
+ * A path names a process's open file or another file of `/proc` (a link
+ * into it, such as `/dev/stdout`): a file written aside and renamed over it
+ * would replace the link, not write to the file behind it.
  */
 export class ProcessFileLinkError extends Error {
   /** The path as given. */
@@ -70,7 +70,10 @@ export class ProcessFileLinkError extends Error {
    * ```
    */
   constructor(path: string, target: string) {
-    super(`${path} is a link to ${target} (a process's open file), not a file to write`);
+    const what = /^\/proc\/[^/]+\/fd\//.test(target)
+      ? "a process's open file"
+      : "a file under /proc";
+    super(`${path} is a link to ${target} (${what}), not a file to write`);
     this.name = "ProcessFileLinkError";
     this.path = path;
     this.target = target;
@@ -97,6 +100,9 @@ export class ProcessFileLinkError extends Error {
  *   assert.equal(await linkTargetOf(`${dir}/plain.csv`), `${dir}/plain.csv`);
  *   await Deno.symlink("/proc/self/fd/1", `${dir}/stdout`);
  *   await assert.rejects(linkTargetOf(`${dir}/stdout`), /a process's open file/);
+ *   await assert.rejects(linkTargetOf("/dev/fd/1"), /a process's open file/); // /dev/fd is /proc's
+ *   await Deno.symlink("/proc/version", `${dir}/pv`);
+ *   await assert.rejects(linkTargetOf(`${dir}/pv`), /a file under \/proc/);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -119,11 +125,16 @@ export async function linkTargetOf(path: string): Promise<string> {
     if (hops === LINK_HOPS_MAX) {
       throw new TypeError(`${path}: more than ${LINK_HOPS_MAX} symbolic links (a loop?)`);
     }
-    // A relative target is read from the folder the link is in (its real path: `..` there).
-    const next = resolve(await realPathOf(dirname(current)), await Deno.readLink(current));
-    if (next === "/proc" || next.startsWith("/proc/")) {
-      throw new ProcessFileLinkError(path, next);
-    }
+    // The folder the link is in, really: /dev/fd/1 and /proc/self/fd/1 are links in /proc.
+    const folder = await realPathOf(dirname(current));
+    if (isUnderProc(folder)) throw new ProcessFileLinkError(path, join(folder, basename(current)));
+    // A relative target is read from that folder (`..` there).
+    const next = resolve(folder, await Deno.readLink(current));
+    if (isUnderProc(next)) throw new ProcessFileLinkError(path, next);
     current = next;
   }
+}
+
+function isUnderProc(path: string): boolean {
+  return path === "/proc" || path.startsWith("/proc/");
 }

@@ -53,7 +53,12 @@ An artifact of a run that cannot be read (or that the run recorded and is
 gone) is said on that run's page, in place of what it would show, and in a
 warning line on stderr; the report is written all the same.
 
-Exit codes: 0 written, 1 no index or unknown run, 2 usage error.`;
+The page is written aside and renamed into place (an --out that is a
+symbolic link: over the file it leads to; a link to a process's open file,
+such as /dev/stdout, is refused).
+
+Exit codes: 0 written, 1 no index (or a --db that is none), unknown run, or
+the file cannot be written, 2 usage error.`;
 
 /**
  * Run `ledger report` with `args`; returns the exit code.

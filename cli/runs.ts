@@ -277,7 +277,7 @@ async function emptyMessage(
   const hidden = values.all === true || Number(archived) === 0
     ? ""
     : `; ${archived} archived, shown with --all`;
-  return `No runs match (${total} runs in the index${hidden}).`;
+  return `No runs match (${total} run${Number(total) === 1 ? "" : "s"} in the index${hidden}).`;
 }
 
 /** `ledger runs` in dual mode: the same query over the merged list of both stores. */
@@ -322,7 +322,7 @@ function dualEmptyMessage(total: number, archivedHidden: number): string {
   const stores = "the index and the legacy DuckDB";
   if (total === 0) return `No runs in ${stores}.`;
   const hidden = archivedHidden === 0 ? "" : `; ${archivedHidden} archived, shown with --all`;
-  return `No runs match (${total} runs in ${stores}${hidden}).`;
+  return `No runs match (${total} run${total === 1 ? "" : "s"} in ${stores}${hidden}).`;
 }
 
 /**

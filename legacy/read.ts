@@ -47,7 +47,7 @@ export function defaultIndexDbPath(root?: string): string {
   return indexPath(root ?? defaultRoot());
 }
 
-import { READER_CONFIG, type RunStatus } from "../indexer/queries.ts";
+import { isDuckDbFile, READER_CONFIG, type RunStatus } from "../indexer/queries.ts";
 
 /** A run's status, as the index reports it (SPEC 7): the index's own type. */
 export type { RunStatus };
@@ -512,6 +512,10 @@ async function openReadOnly(path: string, what: string): Promise<Opened> {
     return { instance, connection };
   } catch (err) {
     instance?.closeSync();
+    // A CSV or Parquet file given as the legacy file: DuckDB's words named neither (a review).
+    if (await isDuckDbFile(path) === false) {
+      return { warning: `The ${what} ${path} is not a DuckDB database` };
+    }
     return { warning: `Cannot open the ${what} ${path} read-only: ${firstLine(err)}` };
   }
 }

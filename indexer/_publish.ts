@@ -93,6 +93,15 @@ export async function publish(tempPath: string, dbPath: string): Promise<void> {
 export interface RebuildLock {
   /** Release the lock and close its file. */
   release(): void;
+  /**
+   * Release the lock and remove its file when this process made it: a
+   * rebuild refused before it changed anything leaves nothing beside the
+   * file it refused (a review: `rebuild-index --db` on the legacy file left
+   * `.baseline_results.duckdb.rebuild.lock`, which git then saw). A process
+   * waiting on the file then locks a removed file; its rebuild refuses the
+   * same file for the same reason.
+   */
+  releaseAndForget(): Promise<void>;
 }
 
 /**
@@ -108,7 +117,8 @@ export async function lockRebuild(
   signal?: AbortSignal,
 ): Promise<RebuildLock> {
   const path = join(dirname(dbPath), `.${basename(dbPath)}.rebuild.lock`);
-  await assertRegularFileOrAbsent(path); // a FIFO here would block the open forever
+  // A FIFO here would block the open forever; a file that was there stays when let go.
+  const existed = await assertRegularFileOrAbsent(path);
   const file = await Deno.open(path, { read: true, write: true, create: true });
   try {
     if (!await file.tryLock(true)) {
@@ -130,10 +140,22 @@ export async function lockRebuild(
     file.close();
     throw err;
   }
+  const release = () => {
+    file.unlockSync();
+    file.close();
+  };
   return {
-    release() {
-      file.unlockSync();
-      file.close();
+    release,
+    async releaseAndForget() {
+      try {
+        if (!existed) {
+          await Deno.remove(path).catch((err) => {
+            if (!(err instanceof Deno.errors.NotFound)) throw err;
+          });
+        }
+      } finally {
+        release();
+      }
     },
   };
 }

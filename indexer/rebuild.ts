@@ -464,14 +464,18 @@ export class IndexSourceError extends Error {
   readonly recorded: string;
   /** The source this rebuild reads. */
   readonly requested: string;
-  /** Create the error for the index at `dbPath`. */
-  constructor(dbPath: string, recorded: string, requested: string) {
+  /**
+   * Create the error for the index at `dbPath`; `localLog` false when the
+   * root has no log of its own (an indexer's root), which --full could not
+   * rebuild it from.
+   */
+  constructor(dbPath: string, recorded: string, requested: string, localLog = true) {
+    const other = requested === LOCAL_SOURCE ? "this root's log" : requested;
     super(
-      `${dbPath} is built from ${recorded}, not ${
-        requested === LOCAL_SOURCE ? "this root's log" : requested
-      }: rebuild it with --from ${recorded} (or --full to rebuild it from ${
-        requested === LOCAL_SOURCE ? "this root's log" : requested
-      } instead)`,
+      `${dbPath} is built from ${recorded}, not ${other}: rebuild it with --from ${recorded}` +
+        (requested === LOCAL_SOURCE && !localLog
+          ? " (this root has no log of its own)"
+          : ` (or --full to rebuild it from ${other} instead)`),
     );
     this.name = "IndexSourceError";
     this.recorded = recorded;
@@ -781,6 +785,7 @@ export async function rebuildIndex(
   }
   const tempPath = tempPathFor(dbPath);
   let published = false;
+  let refusedForeign = false;
   try {
     await refuseForeignFile(dbPath, root, options.full === true);
     const leftovers = await removeLeftovers(dbPath);
@@ -862,7 +867,10 @@ export async function rebuildIndex(
     if (published) throw err; // said after the index was published
     if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });
     if (err instanceof InvalidDateError) throw err;
-    if (err instanceof ForeignIndexFileError) throw foreignRefusal(err);
+    if (err instanceof ForeignIndexFileError) {
+      refusedForeign = true;
+      throw foreignRefusal(err);
+    }
     if (err instanceof IndexSourceError || err instanceof EmptyLogError) {
       throw new RebuildError(
         `Rebuild of ${dbPath} refused (the index is unchanged): ${err.message}`,
@@ -875,7 +883,9 @@ export async function rebuildIndex(
       { cause: err },
     );
   } finally {
-    lock.release();
+    // Refused as no index (nothing was changed): the lock file made for it goes too.
+    if (refusedForeign) await lock.releaseAndForget();
+    else lock.release();
   }
 }
 
@@ -1343,7 +1353,7 @@ async function refuseEmptying(
   // A bucket's index on an indexer root (no log of its own): the source is what is wrong,
   // as when the root has a log (a docs audit: this said "a moved or unmounted log?").
   if (!full && refusesSource(read.value.recorded, source)) {
-    throw new IndexSourceError(dbPath, read.value.recorded, source);
+    throw new IndexSourceError(dbPath, read.value.recorded, source, await exists(eventsDir(root)));
   }
   // A bucket's mirror is the bucket as listed: name the bucket, which is what was emptied.
   if (source !== LOCAL_SOURCE) {

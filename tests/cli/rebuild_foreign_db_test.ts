@@ -77,6 +77,9 @@ Deno.test("rebuild-index --db: a file that is not an index is refused and left a
       for (const flags of [[], ["--full"]]) {
         await refused(legacy, flags, /is a DuckDB database but not a ledger index/);
       }
+      // Refused after the lock was taken (the file had to be opened): its lock file goes too.
+      const left = [...Deno.readDirSync(root)].map((e) => e.name);
+      assert.ok(!left.some((n) => n.endsWith(".rebuild.lock")), `no lock file left: ${left}`);
     });
 
     await t.step("an index, a new path and an empty file are written as before", async () => {

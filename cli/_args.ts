@@ -8,6 +8,7 @@
  */
 import { ArgsError, type FlagOption, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
 import { resolveRoot } from "../ledger/paths.ts";
+import { fileOnPath } from "../ledger/exists.ts";
 import {
   InvalidMemoryLimitError,
   parseMemoryLimit,
@@ -475,10 +476,7 @@ export async function requireExistingRoot(root: string): Promise<void> {
     info = await Deno.stat(root);
   } catch (err) {
     if (err instanceof Deno.errors.NotADirectory) {
-      throw new RootNotFoundError(
-        root,
-        "does not exist (a file is where a folder of it should be)",
-      );
+      throw new RootNotFoundError(root, `does not exist: ${await fileOnPath(root)} is a file`);
     }
     if (!(err instanceof Deno.errors.NotFound)) throw err;
     throw new RootNotFoundError(root);

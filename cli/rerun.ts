@@ -9,6 +9,7 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   parseFlags,
+  requireExistingRoot,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -91,6 +92,7 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   const root = resolveRootFlag(values);
+  await requireExistingRoot(root); // a file as the root: said, not "Not a directory (os error 20)"
   const emitter = getEventEmitter({ root });
   let report: RerunReport;
   try {

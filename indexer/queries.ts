@@ -13,6 +13,7 @@ import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
+import { fileOnPath } from "../ledger/exists.ts";
 import {
   GET_RUN_SQL,
   INDEX_FORMAT_VERSION,
@@ -384,9 +385,13 @@ export interface NoteRow {
 export class IndexNotFoundError extends Error {
   /** The index path looked for. */
   readonly dbPath: string;
-  /** Create the error for `dbPath`. */
-  constructor(dbPath: string) {
-    super(`No index at ${dbPath}; build it with \`ledger rebuild-index\``);
+  /** Create the error for `dbPath`; `why` when no index can be built there (a file on its path). */
+  constructor(dbPath: string, why?: string) {
+    super(
+      why === undefined
+        ? `No index at ${dbPath}; build it with \`ledger rebuild-index\``
+        : `No index at ${dbPath}: ${why} (check --root / --db)`,
+    );
     this.name = "IndexNotFoundError";
     this.dbPath = dbPath;
   }
@@ -704,9 +709,10 @@ export async function checkIndexFile(dbPath: string): Promise<void> {
   try {
     present = await assertRegularFileOrAbsent(dbPath);
   } catch (err) {
-    // A file where a folder of the path should be (a --root that names a file): no index.
+    // A file where a folder of the path should be (a --root that names a file): no index, and
+    // rebuild-index could not build one there.
     if (!(err instanceof Deno.errors.NotADirectory)) throw err;
-    present = false;
+    throw new IndexNotFoundError(dbPath, `${await fileOnPath(dbPath)} is a file`);
   }
   if (!present) throw new IndexNotFoundError(dbPath);
 }

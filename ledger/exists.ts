@@ -6,6 +6,8 @@
  * @module
  */
 
+import { dirname } from "./_path.ts";
+
 /** Options for {@linkcode exists}. */
 export interface ExistsOptions {
   /** Answer `true` only for a regular file. @default {false} */
@@ -33,4 +35,34 @@ export async function exists(path: string | URL, options: ExistsOptions = {}): P
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
+}
+
+/**
+ * The file on `path` where a folder should be (a stat of `path` failed with
+ * NotADirectory: `--root` under a file), or `path` when none is found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fileOnPath } from "./exists.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/notes.txt`, "x");
+ *   assert.equal(await fileOnPath(`${dir}/notes.txt/ledger/index`), `${dir}/notes.txt`);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function fileOnPath(path: string): Promise<string> {
+  for (let at = dirname(path); at !== dirname(at); at = dirname(at)) {
+    try {
+      if ((await Deno.stat(at)).isFile) return at;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotFound)) {
+        throw err;
+      }
+    }
+  }
+  return path;
 }

@@ -152,6 +152,17 @@ function unknown(flag, allowPositionals) {
   return new ArgsError(`Unknown option '${flag}'${hint}`);
 }
 
+// ledger/exists.ts
+async function exists(path, options = {}) {
+  try {
+    const info = options.noFollow ? await Deno.lstat(path) : await Deno.stat(path);
+    return options.isFile ? info.isFile : true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
 // indexer/memory_limit.ts
 var MEMORY_UNITS = {
   kb: 1e3,
@@ -758,17 +769,6 @@ function ignoreFileSizeSignal() {
   Deno.addSignalListener("SIGXFSZ", onFileSizeSignal);
 }
 function onFileSizeSignal() {
-}
-
-// ledger/exists.ts
-async function exists(path, options = {}) {
-  try {
-    const info = options.noFollow ? await Deno.lstat(path) : await Deno.stat(path);
-    return options.isFile ? info.isFile : true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 // ledger/shared_part.ts

@@ -313,6 +313,24 @@ const CASES: BadInput[] = [
     names: /stray\.txt is not a directory/,
   },
   {
+    command: "rebuild_index",
+    args: ["rebuild-index", "--root", "{S}/stray.txt/sub"],
+    code: 1,
+    names: /stray\.txt\/sub does not exist: \S+stray\.txt is a file/,
+  },
+  {
+    command: "rerun",
+    args: ["rerun", "run-a", "--root", "{S}/stray.txt"],
+    code: 1,
+    names: /stray\.txt is not a directory/,
+  },
+  {
+    command: "runs",
+    args: ["runs", "--root", "{S}/stray.txt/sub"],
+    code: 1,
+    names: /No index at \S+: \S+stray\.txt is a file/,
+  },
+  {
     // Under a file: no index there (was the raw "Not a directory (os error 20)").
     command: "runs",
     args: ["runs", "--root", "{S}/stray.txt"],

@@ -148,7 +148,7 @@ function describeReport(r: RerunReport): string {
   const lines = [
     `rerun of ${r.original_run_id} (${r.run_type}) as ${r.rerun_run_id}: ${
       r.identical
-        ? `identical (${names.length} artifacts, same sha256)`
+        ? `identical (${names.length} artifact${names.length === 1 ? "" : "s"}, same sha256)`
         : "NOT identical (artifacts differ)"
     }`,
   ];

@@ -299,7 +299,7 @@ Deno.test("missing sources are warnings, not crashes", async (t) => {
       await Deno.writeTextFile(legacyDbPath, "not a database\n".repeat(100));
       const { runs, warnings } = await queryRuns({}, { legacyDbPath, root });
       equal(runs.length, INDEX.length);
-      match(warnings.join("\n"), /Cannot open the legacy database/);
+      match(warnings.join("\n"), /The legacy database \S+garbage\.duckdb is not a DuckDB database/);
     }, { index: INDEX });
   });
 });

@@ -761,7 +761,6 @@ export async function withIndex<T>(
   }
   const instance = await openIndexFile(dbPath, config);
   try {
-    if (options.anyFormat !== true) await requireIndexFormat(instance, dbPath);
     const conn = await instance.connect();
     try {
       if (writable.length > 0) {
@@ -770,6 +769,9 @@ export async function withIndex<T>(
         await conn.run("SET enable_external_access = false");
         await conn.run("SET lock_configuration = true");
       }
+      // Only once external access is off: index_meta may be a view that reads a file (a
+      // review: a crafted --db printed another file's text in the format error).
+      if (options.anyFormat !== true) await requireIndexFormat(conn, dbPath);
       return await fn(conn);
     } finally {
       conn.disconnectSync();
@@ -781,7 +783,7 @@ export async function withIndex<T>(
     // A table or column this code expects is missing: an index an older (or newer) ledger
     // built says so, instead of DuckDB's Binder or Catalog error.
     if (err instanceof Error && /^(Binder|Catalog) Error/.test(err.message)) {
-      const format = await indexFormatOf(instance);
+      const format = await indexFormatOfInstance(instance);
       if (format === null) {
         // No index_meta: no ledger made it (rebuild-index refuses to replace it).
         throw new NotAnIndexError(dbPath, "is a DuckDB database without index_meta", {
@@ -927,9 +929,11 @@ export class IndexFormatError extends Error {
   readonly format: string | null;
   /** Create the error for the index at `dbPath` of format `format`. */
   constructor(dbPath: string, format: string | null, options?: ErrorOptions) {
+    // A number, or not said: the value is the file's, and a file may hold anything there.
+    const shown = format !== null && /^\d{1,9}$/.test(format) ? format : "unknown";
     super(
       `The index ${dbPath} was built by another version of ledger (index format ` +
-        `${format ?? "unknown"}, this one reads ${INDEX_FORMAT_VERSION}): rebuild it with ` +
+        `${shown}, this one reads ${INDEX_FORMAT_VERSION}): rebuild it with ` +
         "`ledger rebuild-index`",
       options,
     );
@@ -945,21 +949,28 @@ export class IndexFormatError extends Error {
  * readers that do not go through {@linkcode withIndex} (the report and the
  * UI), before their first query.
  */
-export async function requireIndexFormat(instance: DuckDBInstance, dbPath: string): Promise<void> {
-  const format = await indexFormatOf(instance);
+export async function requireIndexFormat(conn: DuckDBConnection, dbPath: string): Promise<void> {
+  const format = await indexFormatOf(conn);
   if (format === null) throw new NotAnIndexError(dbPath, "is a DuckDB database without index_meta");
   if (format !== String(INDEX_FORMAT_VERSION)) throw new IndexFormatError(dbPath, format);
 }
 
-/** `index_meta.format_version` of the index open in `instance`, or null. */
-async function indexFormatOf(instance: DuckDBInstance): Promise<string | null> {
-  const conn = await instance.connect();
+/** `index_meta.format_version` of the index open on `conn`, or null. */
+async function indexFormatOf(conn: DuckDBConnection): Promise<string | null> {
   try {
     const found = await rows(conn, `SELECT value FROM index_meta WHERE key = 'format_version'`);
     return found.length === 1 ? String(found[0].value) : null;
   } catch (err) {
     if (err instanceof Error && /^Catalog Error/.test(err.message)) return null; // no index_meta
     throw err;
+  }
+}
+
+/** {@linkcode indexFormatOf} on a new connection to `instance` (its settings already locked). */
+async function indexFormatOfInstance(instance: DuckDBInstance): Promise<string | null> {
+  const conn = await instance.connect();
+  try {
+    return await indexFormatOf(conn);
   } finally {
     conn.disconnectSync();
   }

@@ -410,13 +410,14 @@ export class ReportIndex {
     await checkIndexFile(dbPath);
     const instance = await openIndexFile(dbPath, { access_mode: "READ_ONLY" });
     try {
-      await requireIndexFormat(instance, dbPath);
       const conn = await instance.connect();
       // Parquet artifacts only: no other file, no network, from here on.
       const artifacts = `${absRoot}/artifacts/`.replaceAll("'", "''");
       await conn.run(`SET allowed_directories = ['${artifacts}']`);
       await conn.run("SET enable_external_access = false");
       await conn.run("SET lock_configuration = true");
+      // After the lock: index_meta may be a view that reads a file (a review).
+      await requireIndexFormat(conn, dbPath);
       return new ReportIndex(absRoot, dbPath, { instance, conn });
     } catch (err) {
       instance.closeSync();

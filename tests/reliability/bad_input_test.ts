@@ -726,6 +726,21 @@ function queryCases(): BadInput[] {
     q("trials", ["--db", "{S}/old.duckdb"], 1, /index format 5/),
     q("compare", ["run-a", "run-b", "--db", "{S}/old.duckdb"], 1, /index format 5/),
     q("tag", ["run-a", "k=v", "--db", "{S}/old.duckdb"], 1, /index format 5/),
+    // A view index_meta reading another file is not read with external access on (a review:
+    // export and report printed the file's text in the format error).
+    ...["runs", "export", "report"].map((command) =>
+      q(
+        command,
+        [
+          ...(command === "export" ? ["runs", "--format", "csv"] : []),
+          ...(command === "runs" ? [] : ["--out", "{S}/leak.out"]),
+          "--db",
+          "{S}/evil.duckdb",
+        ],
+        1,
+        /^(?!.*TOP-SECRET).*(Permission Error|disabled)/,
+      )
+    ),
     // The UI refuses at start, as runs does (it served 503 pages).
     q("ui", ["--db", "{S}/stray.txt", "--port", "0"], 1, /stray\.txt is not a DuckDB database/),
     q("ui", ["--db", "{S}/old.duckdb", "--port", "0"], 1, /index format 5/),
@@ -756,6 +771,16 @@ async function buildTemplate(dir: string): Promise<void> {
   await conn.run("UPDATE index_meta SET value = '5' WHERE key = 'format_version'");
   conn.disconnectSync();
   instance.closeSync();
+  // An index_meta that is a view reading another file: what it reads must never be printed.
+  await Deno.writeTextFile(join(dir, "secret.txt"), "TOP-SECRET-42\n");
+  const evil = await DuckDBInstance.create(join(dir, "evil.duckdb"));
+  const evilConn = await evil.connect();
+  await evilConn.run(
+    `CREATE VIEW index_meta AS SELECT 'format_version' AS key, content AS value ` +
+      `FROM read_text('${join(dir, "secret.txt")}')`,
+  );
+  evilConn.disconnectSync();
+  evil.closeSync();
   await Deno.symlink(join(dir, "gone"), join(dir, "dangling"));
 }
 

@@ -54,7 +54,7 @@ import {
 import { exists } from "../ledger/exists.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
-import { isDuckDbFile } from "./queries.ts";
+import { isDuckDbFile, READER_CONFIG } from "./queries.ts";
 import { renamedOption } from "../ledger/renamed_option.ts";
 import {
   InvalidMemoryLimitError,
@@ -409,7 +409,7 @@ async function refuseForeignFile(dbPath: string, root: string, full: boolean): P
   if (!full) return;
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+    instance = await DuckDBInstance.create(dbPath, { ...READER_CONFIG });
   } catch (err) {
     if (err instanceof Error && /IO Error|Serialization Error|Corrupt/i.test(err.message)) return;
     throw err;
@@ -471,8 +471,12 @@ export class IndexSourceError extends Error {
    */
   constructor(dbPath: string, recorded: string, requested: string, localLog = true) {
     const other = requested === LOCAL_SOURCE ? "this root's log" : requested;
+    // The recorded source is the file's: said only when it reads as one (a bucket URL).
+    const shown = /^s3:\/\/[\w.-]+\/[\x21-\x7e]{0,1024}$/.test(recorded)
+      ? recorded
+      : "another source";
     super(
-      `${dbPath} is built from ${recorded}, not ${other}: rebuild it with --from ${recorded}` +
+      `${dbPath} is built from ${shown}, not ${other}: rebuild it with --from ${shown}` +
         (requested === LOCAL_SOURCE && !localLog
           ? " (this root has no log of its own)"
           : ` (or --full to rebuild it from ${other} instead)`),
@@ -1314,7 +1318,7 @@ async function readLiveIndex<T>(
   read: (conn: DuckDBConnection) => Promise<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
   try {
-    const instance = await DuckDBInstance.create(dbPath, { access_mode: "READ_ONLY" });
+    const instance = await DuckDBInstance.create(dbPath, { ...READER_CONFIG });
     try {
       const conn = await instance.connect();
       try {

@@ -47,7 +47,14 @@ export function defaultIndexDbPath(root?: string): string {
   return indexPath(root ?? defaultRoot());
 }
 
-import { isDuckDbFile, READER_CONFIG, type RunStatus } from "../indexer/queries.ts";
+import {
+  IndexFormatError,
+  isDuckDbFile,
+  NotAnIndexError,
+  READER_CONFIG,
+  requireIndexFormat,
+  type RunStatus,
+} from "../indexer/queries.ts";
 
 /** A run's status, as the index reports it (SPEC 7): the index's own type. */
 export type { RunStatus };
@@ -465,6 +472,14 @@ async function readIndex<T>(
       const warning = `Event-log index ${indexDbPath} lacks ${missing.join(", ")}; ` +
         "no event-log runs read (run ledger rebuild-index)";
       return { rows: [], available: false, warnings: [warning] };
+    }
+    // An older ledger's index answers by its rules (format 5 listed annotation-only runs): not
+    // read, as by every reader; parity and archive refuse on it (a review).
+    try {
+      await requireIndexFormat(connection, indexDbPath);
+    } catch (err) {
+      if (!(err instanceof IndexFormatError || err instanceof NotAnIndexError)) throw err;
+      return { rows: [], available: false, warnings: [err.message] };
     }
     const where = filterSql(filter, `${alias}.run_id`);
     const reader = await connection.runAndReadAll(baseSql + where.sql, where.values);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { INDEX_FORMAT_VERSION } from "../../indexer/schema.ts";
 import { DuckDBInstance, type DuckDBValue } from "../../indexer/duckdb.ts";
 
 /** One legacy run of a fixture. Omitted fields are NULL. */
@@ -143,6 +144,11 @@ export async function createIndexDb(path: string, runs: IndexFixtureRun[]): Prom
         "s.completed_at_ms, s.summary_json, s.status FROM runs_d d " +
         "LEFT JOIN runs_status s USING (run_id) ORDER BY d.created_at_ms DESC",
     );
+    // The format of this code's index: readers refuse another (an older ledger's rules).
+    await exec("CREATE TABLE index_meta(key VARCHAR, value VARCHAR)");
+    await exec("INSERT INTO index_meta VALUES ('format_version', ?)", [
+      String(INDEX_FORMAT_VERSION),
+    ]);
     for (const r of runs) {
       await exec("INSERT INTO runs_d VALUES (?, ?, ?, ?, ?)", [
         r.run_id,

@@ -1,11 +1,11 @@
-import { deepStrictEqual as deepEqual, ok, strictEqual as equal } from "node:assert";
+import assert, { deepStrictEqual as deepEqual, ok, strictEqual as equal } from "node:assert";
 import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { queryMergedRuns, queryRuns } from "../../legacy/dual.ts";
 import { backfillLegacy } from "../../legacy/backfill.ts";
 import { checkParity } from "../../legacy/parity.ts";
-import { createLegacyDb } from "./_legacy_fixture.ts";
+import { createIndexDb, createLegacyDb, execSql } from "./_legacy_fixture.ts";
 import { withTempDir } from "../ledger/_helpers.ts";
 
 const DAY = Date.UTC(2025, 11, 1);
@@ -100,5 +100,27 @@ Deno.test("an index dual mode cannot open is a warning: the legacy runs are stil
         warnings.some((w) => /event-log index .*(is damaged|is not a DuckDB database)/i.test(w)),
       );
     }
+  });
+});
+
+Deno.test("an index of an older format: parity refuses, dual mode warns and lists no index run", async () => {
+  // A review: parity said "parity holds" (and archive ended dual mode) from an index that
+  // runs refuses as an older ledger's, and queryRuns answered by that ledger's rules.
+  await withTempDir(async (dir) => {
+    const legacyDbPath = join(dir, "old.duckdb");
+    await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: DAY }]);
+    const indexDbPath = join(dir, "index", "runs.duckdb");
+    await createIndexDb(indexDbPath, [{
+      run_id: "new-1",
+      run_type: "policy",
+      created_at_ms: DAY + 1,
+      status: "pending",
+    }]);
+    await execSql(indexDbPath, "UPDATE index_meta SET value = '4' WHERE key = 'format_version'");
+    const older = /built by another version of ledger \(index format 4, this one reads/;
+    await assert.rejects(checkParity({ legacyDbPath, root: dir }), older);
+    const { runs, warnings } = await queryRuns({}, { legacyDbPath, root: dir });
+    deepEqual(runs.map((r) => r.run_id), ["old-1"]);
+    ok(warnings.some((w) => older.test(w)), warnings.join("\n"));
   });
 });

@@ -813,11 +813,23 @@ export async function openIndexFile(
   try {
     return await DuckDBInstance.create(dbPath, config);
   } catch (err) {
-    if (await isDuckDbFile(dbPath) === false) {
-      // Named like an index (the root's own runs.duckdb): damaged, and rebuild-index heals it.
-      throw dbPath.endsWith(".duckdb")
-        ? new IndexDamagedError(dbPath, { cause: err })
-        : new NotAnIndexError(dbPath, "is not a DuckDB database", { cause: err });
+    const duckDb = await isDuckDbFile(dbPath);
+    if (duckDb === false && !dbPath.endsWith(".duckdb")) {
+      throw new NotAnIndexError(dbPath, "is not a DuckDB database", { cause: err });
+    }
+    // Named like an index (the root's own runs.duckdb), not a DuckDB file, empty or cut short
+    // (a copy that stopped): damaged, and rebuild-index heals it. A lock held by a writer is
+    // not damage.
+    const damaged = duckDb === false ||
+      (err instanceof Error && /^IO Error/.test(err.message) &&
+        !/Could not set lock/.test(err.message));
+    if (dbPath.endsWith(".duckdb") && damaged) {
+      const reason = duckDb === false
+        ? "not a DuckDB database"
+        : duckDb === undefined
+        ? "an empty file"
+        : (err as Error).message.split("\n")[0].replace(/^IO Error: /, "");
+      throw new IndexDamagedError(dbPath, reason, { cause: err });
     }
     throw err;
   }
@@ -893,8 +905,9 @@ export class NotAnIndexError extends Error {
 }
 
 /**
- * The index file (named `*.duckdb`, as the root's own `runs.duckdb`) is not a
- * DuckDB database: damaged (zeros after a power loss, a copy cut short).
+ * The index file (named `*.duckdb`, as the root's own `runs.duckdb`) does not
+ * open as a database: damaged (zeros after a power loss, an empty file, a
+ * copy cut short).
  * `ledger rebuild-index` rebuilds such a file from the log.
  */
 export class IndexDamagedError extends Error {
@@ -907,13 +920,13 @@ export class IndexDamagedError extends Error {
    * ```ts
    * import assert from "node:assert";
    * import { IndexDamagedError } from "./queries.ts";
-   * assert.match(new IndexDamagedError("/r/index/runs.duckdb").message, /rebuild it with/);
+   * const err = new IndexDamagedError("/r/index/runs.duckdb", "not a DuckDB database");
+   * assert.match(err.message, /is damaged \(not a DuckDB database\): rebuild it with/);
    * ```
    */
-  constructor(dbPath: string, options?: ErrorOptions) {
+  constructor(dbPath: string, reason: string, options?: ErrorOptions) {
     super(
-      `The index ${dbPath} is damaged (not a DuckDB database): rebuild it with ` +
-        "`ledger rebuild-index`",
+      `The index ${dbPath} is damaged (${reason}): rebuild it with \`ledger rebuild-index\``,
       options,
     );
     this.name = "IndexDamagedError";

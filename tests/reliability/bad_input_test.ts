@@ -720,6 +720,12 @@ function queryCases(): BadInput[] {
     q("report", ["--db", "{S}/notindex.duckdb", "--out", "{S}/r.html"], 1, /without index_meta/),
     // A damaged index is one to rebuild (rebuild-index heals a *.duckdb), not "give --db".
     q("runs", ["--db", "{S}/zeros.duckdb"], 1, /zeros\.duckdb is damaged .*rebuild it with/),
+    q(
+      "show",
+      ["run-a", "--db", "{S}/empty.duckdb"],
+      1,
+      /empty\.duckdb is damaged \(an empty file\)/,
+    ),
     // An older format is refused by every reader, not read by its old rules (an upgrade audit:
     // runs refused it, show, trials, compare and tag read it).
     q("show", ["run-a", "--db", "{S}/old.duckdb"], 1, /another version of ledger \(index format 5/),
@@ -765,6 +771,7 @@ async function buildTemplate(dir: string): Promise<void> {
   await createLegacyDb(join(dir, "notindex.duckdb"), []); // a DuckDB file, no index_meta
   // An index damaged on disk (zeros), and one an older ledger built (format 5).
   await Deno.writeFile(join(dir, "zeros.duckdb"), new Uint8Array(16384));
+  await Deno.writeFile(join(dir, "empty.duckdb"), new Uint8Array(0));
   await Deno.copyFile(join(root, "index", "runs.duckdb"), join(dir, "old.duckdb"));
   const instance = await DuckDBInstance.create(join(dir, "old.duckdb"));
   const conn = await instance.connect();

@@ -431,9 +431,24 @@ async function linkedPath(path: string): Promise<string> {
       if (unreadable) return current;
       throw err;
     }
-    current = target.startsWith("/") ? target : join(dirname(current), target);
+    // A relative target is read from the folder the link is in, really (`..` there), as the
+    // write resolves it (linkTargetOf); where that cannot be read here, as written.
+    current = target.startsWith("/") ? target : join(await realFolder(dirname(current)), target);
   }
   return current;
+}
+
+/** The real path of `folder`, or `folder` where it cannot be resolved here. */
+async function realFolder(folder: string): Promise<string> {
+  try {
+    return await Deno.realPath(folder);
+  } catch (err) {
+    const unreadable = err instanceof Deno.errors.NotFound ||
+      err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable ||
+      err instanceof Deno.errors.PermissionDenied;
+    if (unreadable) return folder;
+    throw err;
+  }
 }
 
 /** The path a flag's need is about: the flag's value, or the folder holding it. */

@@ -111,7 +111,7 @@ export async function refuseUnwritableOut(
   } catch (err) {
     if (!(err instanceof ProcessFileLinkError)) throw err;
     throw new UsageError(
-      `--out ${out} is a link to ${err.target} (a process's open file): name the ${what} to write`,
+      `--out ${out} is a link to ${err.target} (${err.what}): name the ${what} to write`,
     );
   }
   try {

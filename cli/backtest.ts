@@ -686,9 +686,10 @@ export async function refreshIndexInBackground(root: string, runId: string): Pro
 export function interruptLine(command: string, i: InterruptInfo): string {
   if (i.ended !== undefined) {
     const { end, recorded, error } = i.ended;
-    const said = !recorded
-      ? `its run.${end} could not be written to the log`
-      : `it is recorded as ${end}${error === undefined ? "" : `: ${firstLine(error)}`}`;
+    const why = error === undefined ? "" : `: ${firstLine(error)}`;
+    const said = recorded
+      ? `it is recorded as ${end}${why}`
+      : `its run.${end} could not be written to the log${why}`;
     return `ledger ${command}: ${i.signal} came as run ${i.runId} ended; ${said}`;
   }
   const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;

@@ -61,6 +61,8 @@ export class ProcessFileLinkError extends Error {
   readonly path: string;
   /** The link's target under `/proc`. */
   readonly target: string;
+  /** What the target is: `a process's open file` (`/proc/<pid>/fd/N`) or `a file under /proc`. */
+  readonly what: string;
   /**
    * @example
    * ```ts
@@ -75,6 +77,7 @@ export class ProcessFileLinkError extends Error {
       : "a file under /proc";
     super(`${path} is a link to ${target} (${what}), not a file to write`);
     this.name = "ProcessFileLinkError";
+    this.what = what;
     this.path = path;
     this.target = target;
   }

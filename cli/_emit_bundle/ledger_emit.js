@@ -475,9 +475,18 @@ async function linkedPath(path) {
       if (unreadable) return current;
       throw err;
     }
-    current = target.startsWith("/") ? target : join(dirname(current), target);
+    current = target.startsWith("/") ? target : join(await realFolder(dirname(current)), target);
   }
   return current;
+}
+async function realFolder(folder) {
+  try {
+    return await Deno.realPath(folder);
+  } catch (err) {
+    const unreadable = err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
+    if (unreadable) return folder;
+    throw err;
+  }
 }
 function flagPath(need, value) {
   if (value === void 0 || value === "" || need.folder !== true) return value;

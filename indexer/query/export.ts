@@ -886,7 +886,7 @@ async function exportTarget(outPath: string): Promise<string> {
     return await linkTargetOf(outPath);
   } catch (err) {
     if (!(err instanceof ProcessFileLinkError)) throw err;
-    throw new ExportTargetError(outPath, `it is a link to ${err.target} (a process's open file)`);
+    throw new ExportTargetError(outPath, `it is a link to ${err.target} (${err.what})`);
   }
 }
 

@@ -5,7 +5,8 @@
  * would print of a failed run.
  *
  * Args: ROOT MODE, MODE one of `completed-unwritten` (run.completed could
- * not be written: the sink returns null) or `failed` (the body fails).
+ * not be written: the sink returns null), `failed` (the body fails) or
+ * `failed-unwritten` (it fails and run.failed cannot be written either).
  *
  * @module
  */
@@ -30,7 +31,7 @@ const emitter: RunEventSink = {
   phaseCompleted: () => Promise.resolve("q"),
   artifactCreated: () => Promise.resolve("a"),
   runCompleted: () => signalledWrite("SIGTERM", null),
-  runFailed: () => signalledWrite("SIGINT", "f"),
+  runFailed: () => signalledWrite("SIGINT", mode === "failed-unwritten" ? null : "f"),
   flush: () => Promise.resolve(),
 };
 const ctx = new RunContext({
@@ -48,7 +49,7 @@ ctx.releaseInterrupts = installInterruptHandler(
 );
 try {
   await finishRun(ctx, async () => {
-    if (mode === "failed") throw new Error("Calls file calls.csv: line 7 has no mint");
+    if (mode.startsWith("failed")) throw new Error("Calls file calls.csv: line 7 has no mint");
     await ctx.writeManifest("completed", { summary: {} });
     return {};
   });

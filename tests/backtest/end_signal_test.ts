@@ -41,5 +41,14 @@ Deno.test("a signal as a run records its end says how it ended", async (t) => {
           "calls.csv: line 7 has no mint",
       );
     });
+    await t.step("failing, with run.failed not written: the line still says why", async () => {
+      const r = await child(`${root}/c`, "failed-unwritten");
+      equal(r.code, 130, r.stderr);
+      equal(
+        r.stderr.trim().split("\n").at(-1),
+        "ledger backtest: SIGINT came as run r1 ended; its run.failed could not be written to " +
+          "the log: Calls file calls.csv: line 7 has no mint",
+      );
+    });
   });
 });

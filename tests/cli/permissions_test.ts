@@ -319,9 +319,33 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
           new RegExp(`missing permissions --allow-read=${elsewhere} --allow-write=${elsewhere};`),
         );
         deepEqual([...Deno.readDirSync(elsewhere)], [], "nothing written where it may not");
+        // A relative target in a folder reached through a link is read from the real folder,
+        // as the write reads it (it was joined to the folder as written: a review).
+        await Deno.mkdir(`${elsewhere}/sub`);
+        await Deno.symlink(`${elsewhere}/sub`, `${dir}/sublink`);
+        await Deno.symlink("../runs.csv", `${elsewhere}/sub/latest.csv`);
+        const relative = await deno([
+          "run",
+          ...scope,
+          `--allow-read=${elsewhere}/sub`,
+          "--allow-ffi",
+          CLI,
+          "export",
+          "runs",
+          "--root",
+          dir,
+          "--format",
+          "csv",
+          `--out=${dir}/sublink/latest.csv`,
+        ]);
+        equal(relative.code, 1);
+        match(relative.stderr, new RegExp(`missing permissions? .*--allow-write=${elsewhere};`));
       } finally {
         await Deno.remove(elsewhere, { recursive: true });
         await Deno.remove(`${dir}/latest.csv`);
+        await Deno.remove(`${dir}/sublink`).catch((err) => {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        });
       }
     });
     await t.step("--help needs no permission", async () => {

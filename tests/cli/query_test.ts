@@ -570,6 +570,20 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
         equal(r.code, 0, r.stderr);
         ok(Deno.lstatSync(join(dir, "latest.html")).isSymlink, "the link is still a link");
         match(await Deno.readTextFile(join(dir, "page.html")), /^<!doctype html>/i);
+        // A link to another /proc file is refused too, and not called an open one.
+        await Deno.symlink("/proc/version", join(dir, "pv"));
+        r = await runLedger([
+          "export",
+          "runs",
+          "--format",
+          "csv",
+          "--root",
+          root,
+          "--out",
+          join(dir, "pv"),
+        ]);
+        equal(r.code, 2, r.stderr);
+        match(r.stderr, /is a link to \/proc\/version \(a file under \/proc\)/);
         // A link to a process's open file (what /dev/stdout is) is a usage error.
         const stdoutLink = join(dir, "stdout");
         await Deno.symlink("/proc/self/fd/1", stdoutLink);

@@ -469,9 +469,9 @@ export interface WithIndexOptions {
    */
   writablePaths?: readonly string[];
   /**
-   * Read a database of any format (`ledger sql` and the daemon's own
-   * probes); otherwise an index of another format, or a DuckDB file that is
-   * no index, is refused before `fn` runs ({@linkcode requireIndexFormat}):
+   * Read a database of any format (`ledger sql`); otherwise an index of
+   * another format, or a DuckDB file that is no index, is refused before
+   * `fn` runs ({@linkcode requireIndexFormat}):
    * an index an older ledger built may read without an error and answer by
    * its rules (an upgrade audit). @default {false}
    */

@@ -425,10 +425,7 @@ async function linkedPath(path: string): Promise<string> {
       target = await Deno.readLink(current);
     } catch (err) {
       // Not there, or not ours to look at: the command's own checks say what is wrong.
-      const unreadable = err instanceof Deno.errors.NotFound ||
-        err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable ||
-        err instanceof Deno.errors.PermissionDenied;
-      if (unreadable) return current;
+      if (isUnreadable(err)) return current;
       throw err;
     }
     // A relative target is read from the folder the link is in, really (`..` there), as the
@@ -443,12 +440,15 @@ async function realFolder(folder: string): Promise<string> {
   try {
     return await Deno.realPath(folder);
   } catch (err) {
-    const unreadable = err instanceof Deno.errors.NotFound ||
-      err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable ||
-      err instanceof Deno.errors.PermissionDenied;
-    if (unreadable) return folder;
+    if (isUnreadable(err)) return folder;
     throw err;
   }
+}
+
+/** A path this check cannot look at: missing, under a file, or not permitted. */
+function isUnreadable(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+    err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
 }
 
 /** The path a flag's need is about: the flag's value, or the folder holding it. */

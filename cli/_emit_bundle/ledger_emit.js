@@ -471,8 +471,7 @@ async function linkedPath(path) {
       if (!(await Deno.lstat(current)).isSymlink) return current;
       target = await Deno.readLink(current);
     } catch (err) {
-      const unreadable = err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
-      if (unreadable) return current;
+      if (isUnreadable(err)) return current;
       throw err;
     }
     current = target.startsWith("/") ? target : join(await realFolder(dirname(current)), target);
@@ -483,10 +482,12 @@ async function realFolder(folder) {
   try {
     return await Deno.realPath(folder);
   } catch (err) {
-    const unreadable = err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
-    if (unreadable) return folder;
+    if (isUnreadable(err)) return folder;
     throw err;
   }
+}
+function isUnreadable(err) {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
 }
 function flagPath(need, value) {
   if (value === void 0 || value === "" || need.folder !== true) return value;

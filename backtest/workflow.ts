@@ -701,6 +701,11 @@ async function checkRootCreatable(root: string): Promise<void> {
     try {
       info = await Deno.lstat(path);
     } catch (err) {
+      if (err instanceof Deno.errors.NotADirectory) {
+        // Under a file: the walk up reaches it, and it is named (not "os error 20").
+        path = dirname(path);
+        continue;
+      }
       if (!(err instanceof Deno.errors.NotFound)) throw err;
       const parent = dirname(path);
       if (parent === path) return;

@@ -55,6 +55,7 @@
  *
  * @module
  */
+import { fileOnPath } from "./exists.ts";
 import { assert } from "./assert.ts";
 import { clockMs } from "./clock.ts";
 import { join } from "node:path";
@@ -439,6 +440,9 @@ async function requireRoot(root: string): Promise<void> {
     info = await Deno.stat(root); // follows a symlinked root
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new LedgerRootError(root, "does not exist");
+    if (err instanceof Deno.errors.NotADirectory) {
+      throw new LedgerRootError(root, `does not exist: ${await fileOnPath(root)} is a file`);
+    }
     throw err;
   }
   if (!info.isDirectory) throw new LedgerRootError(root, "is not a directory");

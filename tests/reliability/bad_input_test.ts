@@ -319,6 +319,18 @@ const CASES: BadInput[] = [
     names: /stray\.txt\/sub does not exist: \S+stray\.txt is a file/,
   },
   {
+    command: "verify",
+    args: ["verify", "--root", "{S}/stray.txt/sub"],
+    code: 1,
+    names: /stray\.txt\/sub does not exist: \S+stray\.txt is a file/,
+  },
+  {
+    command: "backtest",
+    args: ["backtest", "path-only", "--root", "{S}/stray.txt/sub", ...SAMPLE, "--no-index"],
+    code: 1,
+    names: /stray\.txt\/sub: \S+stray\.txt is not a directory/,
+  },
+  {
     command: "rerun",
     args: ["rerun", "run-a", "--root", "{S}/stray.txt"],
     code: 1,

@@ -426,6 +426,61 @@ async function refuseForeignFile(dbPath: string, root: string, full: boolean): P
   }
 }
 
+/** The views of an index (`CREATE OR REPLACE VIEW`), made again on every incremental rebuild. */
+const INDEX_VIEWS_SQL: readonly string[] = CREATE_SCHEMA_SQL.filter((sql) =>
+  sql.startsWith("CREATE OR REPLACE VIEW ")
+);
+const INDEX_VIEW_NAMES: readonly string[] = INDEX_VIEWS_SQL.map((sql) =>
+  /^CREATE OR REPLACE VIEW (\w+)/.exec(sql)![1]
+);
+
+/**
+ * A previous index holds objects no index of this code has: a user function
+ * (a macro, which can shadow a built-in such as `from_json`), a user type,
+ * or a view under a name other than {@linkcode INDEX_VIEW_NAMES} (one of its
+ * tables replaced by a view). The incremental rebuild, which runs with
+ * external access on, does not use such a file: it builds a new index.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { CraftedIndexError } from "./rebuild.ts";
+ * assert.match(new CraftedIndexError("/r/runs.duckdb", "1 function").message, /no index ledger builds/);
+ * ```
+ */
+export class CraftedIndexError extends Error {
+  /** Create the error for the index at `dbPath`, which holds `what`. */
+  constructor(dbPath: string, what: string) {
+    super(`${dbPath} holds ${what} that no index ledger builds has`);
+    this.name = "CraftedIndexError";
+  }
+}
+
+/**
+ * Throw {@linkcode CraftedIndexError} when the database on `conn` holds a
+ * user function, a user type or a view that is not one of ours. Asked of
+ * DuckDB's own catalog functions by their qualified names
+ * (`system.main.duckdb_functions()`), which a macro cannot shadow. About
+ * 10 ms (DuckDB lists its built-in functions to filter them).
+ */
+async function refuseCraftedCatalog(conn: DuckDBConnection, dbPath: string): Promise<void> {
+  const views = INDEX_VIEW_NAMES.map((name) => `'${name}'`).join(", ");
+  const [found] = await rows(
+    conn,
+    `SELECT
+      (SELECT count(*) FROM system.main.duckdb_functions() WHERE NOT internal) AS functions,
+      (SELECT count(*) FROM system.main.duckdb_types() WHERE NOT internal) AS types,
+      (SELECT count(*) FROM system.main.duckdb_views()
+        WHERE NOT internal AND view_name NOT IN (${views})) AS views`,
+  );
+  const what = [
+    [Number(found.functions), "function"],
+    [Number(found.types), "type"],
+    [Number(found.views), "view"],
+  ].filter(([n]) => (n as number) > 0).map(([n, kind]) => `${n} ${kind}${n === 1 ? "" : "s"}`);
+  if (what.length > 0) throw new CraftedIndexError(dbPath, what.join(", "));
+}
+
 /** Throw {@linkcode ForeignIndexFileError} when the database on `conn` has tables but no `index_meta`. */
 async function refuseForeignTables(conn: DuckDBConnection, dbPath: string): Promise<void> {
   if (await hasMeta(conn)) return;
@@ -970,6 +1025,11 @@ async function buildWith(
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
   let mode = ctx.mode;
+  // The copy is the previous index, opened with external access on (the rebuild reads the
+  // log): before any statement of ours runs on it, a macro or view no index of ours has is
+  // refused (a crafted index shadowed from_json and read another file into the index: an
+  // audit), and the rebuild starts over in a new file.
+  if (mode === "incremental") await refuseCraftedCatalog(conn, ctx.dbPath);
   if (mode === "incremental") await refuseForeignTables(conn, ctx.dbPath); // the copy's
   const made = mode === "incremental" ? await madeWith(conn) : undefined;
   const recorded = made?.source;
@@ -984,6 +1044,7 @@ async function buildWith(
   // The same schema SQL has nothing to create. Skipping it also leaves the copy's first
   // commit (which waits for the copy's bytes to reach the disk) until after the check query.
   if (mode === "full" || !made?.schemaCurrent) await exec(conn, CREATE_SCHEMA_SQL);
+  else await exec(conn, INDEX_VIEWS_SQL); // ours, whatever the copy held under their names
   await exec(conn, CREATE_AFFECTED_RUNS_SQL);
   // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
   const sinceDate = mode === "full" ? undefined : ctx.sinceDate;

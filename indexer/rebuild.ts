@@ -823,11 +823,6 @@ export async function rebuildIndex(
   }); // before anything is made there
   await Deno.mkdir(dirname(dbPath), { recursive: true });
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
-  // A file that is no DuckDB database is refused before the lock file is made beside it
-  // (a docs audit: "nothing was changed", and a .<name>.rebuild.lock had appeared).
-  await refuseForeignFile(dbPath, root, false).catch((err) => {
-    throw err instanceof ForeignIndexFileError ? foreignRefusal(err) : err;
-  });
   let lock;
   try {
     lock = await lockRebuild(dbPath, options.onWait, lockWaitSignal);

@@ -47,9 +47,11 @@ const USAGE = `Usage: ledger export runs|trials --format parquet|csv|jsonl --out
 
 Write runs (or trials) as one flat table: fixed columns (run_id, status,
 created_at, ...) then one column per config.*, summary.*, tags.* path (runs)
-or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT or
-DOUBLE; a string written as a JSON number, "10" not "0010", counts as one
-beside numbers), booleans BOOLEAN, the rest text. --where filters as in
+or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT,
+DECIMAL(38,0) or DOUBLE; a string written as a JSON number, "10" not "0010",
+counts as one beside numbers; a column no number type holds exactly, such as
+9007199254740993 beside 0.5, is text as logged, named on stderr), booleans
+BOOLEAN, the rest text. --where filters as in
 ledger runs or ledger trials. Column names join keys with "." and write a
 "." inside a key as "\\." (key "a.b": config.a\\.b; path a -> b: config.a.b);
 names equal ignoring case get "~2", "~3"... (config.N, config.n~2).
@@ -142,6 +144,14 @@ export async function main(args: string[]): Promise<number> {
   console.log(
     `wrote ${report.rows} ${what} x ${report.columns.length} columns to ${out} (${format})`,
   );
+  if (report.numbersAsText.length > 0) {
+    const names = report.numbersAsText;
+    console.error(
+      `ledger export: ${names.length === 1 ? "column" : "columns"} ${names.join(", ")} ` +
+        `written as text, each number as logged: a number column would round ` +
+        `${names.length === 1 ? "one of its integers" : "some of their integers"}`,
+    );
+  }
   await warnIfIndexMayLackRuns("export", dbPath);
   return EXIT_OK;
 }

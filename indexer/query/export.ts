@@ -4,9 +4,13 @@
  * Parquet, CSV or JSONL, ready for pandas or polars. Column types are kept
  * as the JSON wrote them: a path whose numbers are all written as integers
  * is a BIGINT column (DECIMAL(38,0) when one is past BIGINT's range, such
- * as a uint64 seed: exact in every format, Parquet included), one with a
+ * as a uint64 seed: exact in every format, Parquet included; text past 38
+ * digits), one with a
  * number written with a fraction or an exponent (`0.5`, `1.0`, `1e3`) a
- * DOUBLE; strings that are JSON numbers as written (`"10"`, `"0.3"`, not
+ * DOUBLE, unless it also holds an integer a double cannot hold exactly
+ * (`9007199254740993` beside `0.5`): then the column is text, each number
+ * as written (`numbersAsText` names such columns); strings that are JSON
+ * numbers as written (`"10"`, `"0.3"`, not
  * `"0010"` or `" 7"`) count as numbers in a column that holds numbers, any
  * other string makes the column text; all booleans make a BOOLEAN; anything else
  * is VARCHAR (objects and arrays as JSON text). NaN and infinities are null.
@@ -73,6 +77,12 @@ export interface ExportReport {
   columns: string[];
   /** The file written. */
   outPath: string;
+  /**
+   * Columns of numbers written as text, each number as the log wrote it:
+   * a typed column would have rounded one of their integers (past 2^53
+   * beside a fraction, or past 38 digits).
+   */
+  numbersAsText: string[];
 }
 
 /**
@@ -98,8 +108,12 @@ export class ExportTargetError extends Error {
 }
 
 type ColumnType = "BIGINT" | "DECIMAL(38,0)" | "DOUBLE" | "BOOLEAN" | "VARCHAR";
-/** What an integer column past BIGINT's range becomes: exact, or past 38 digits a DOUBLE. */
-type WideType = "DECIMAL(38,0)" | "DOUBLE";
+/**
+ * What a column becomes instead of its type from the kinds seen: an integer
+ * column past BIGINT's range DECIMAL(38,0), text past 38 digits; a DOUBLE
+ * column with an integer a double cannot hold exactly, text.
+ */
+type WideType = "DECIMAL(38,0)" | "VARCHAR";
 
 /** Characters of the target's name kept in its temporary sibling's name. */
 const TEMP_STEM_CHARS_MAX = 64;
@@ -343,6 +357,7 @@ async function writeExport(
   const paths = await flatPaths(conn, roots, slices);
   await markWideIntegers(conn, roots, paths);
   const numericText = await numericTextPaths(conn, roots, paths);
+  const inexact = await inexactDoublePaths(conn, roots, paths, numericText);
   const fixed: ExportColumn[] = (runs ? RUN_FIXED : TRIAL_FIXED).map(([name, type, sql]) => ({
     name,
     type,
@@ -350,7 +365,8 @@ async function writeExport(
   }));
   const copy = (columns: readonly ExportColumn[]) =>
     copyGroups(conn, roots, slices, columns, temp, options.format);
-  let columns: ExportColumn[] = [...fixed, ...flatColumns(paths, numericText, new Map())];
+  let overrides = inexact;
+  let columns: ExportColumn[] = [...fixed, ...flatColumns(paths, numericText, overrides)];
   let copied;
   try {
     copied = await copy(columns);
@@ -363,11 +379,14 @@ async function writeExport(
     const wide = await overflowingPaths(conn, roots, paths, numericText);
     if (wide.size === 0) throw err;
     await removeIfThere(temp);
-    columns = [...fixed, ...flatColumns(paths, numericText, wide)];
+    overrides = new Map([...inexact, ...wide]);
+    columns = [...fixed, ...flatColumns(paths, numericText, overrides)];
     copied = await copy(columns);
   }
   await conn.run(`DROP TABLE IF EXISTS ${ROWS_TABLE}`);
-  return { rows: copied, columns: columns.map((c) => c.name) };
+  const numbersAsText = columns.filter((c) => overrides.get(c.name) === "VARCHAR")
+    .map((c) => c.name);
+  return { rows: copied, columns: columns.map((c) => c.name), numbersAsText };
 }
 
 /**
@@ -497,9 +516,57 @@ function groupSql(
   return { extracts, values: [...values, ...flatValues] };
 }
 
+/** Digits from which an integer may be one a double cannot hold (2^53 has 16). */
+const INEXACT_INTEGER_DIGITS_MIN = 16;
+
+/**
+ * The DOUBLE paths holding an integer, as a number or as numeric text, that
+ * a double cannot hold exactly (`9007199254740993` beside `0.5`: it would
+ * be written `9007199254740992.0`, the same as another run's seed, an audit
+ * found), each made text. One scan, only of the roots whose text has such a
+ * run of digits.
+ */
+async function inexactDoublePaths(
+  conn: DuckDBConnection,
+  roots: readonly FlatRoot[],
+  paths: readonly FlatPath[],
+  numericText: ReadonlyMap<string, "integer" | "number">,
+): Promise<Map<string, WideType>> {
+  const out = new Map<string, WideType>();
+  const doubles = paths.filter((p) =>
+    columnType(p, numericText.get(p.name), new Map()) === "DOUBLE"
+  );
+  if (doubles.length === 0) return out;
+  const long = roots.map((r) =>
+    `coalesce(bool_or(regexp_matches(${r.column}::VARCHAR, ` +
+    `'(^|[^0-9.])-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN}}')), false)`
+  );
+  const [hasLong] = (await conn.runAndReadAll(`SELECT ${long.join(", ")} FROM ${ROWS_TABLE}`))
+    .getRows();
+  const candidates = doubles.filter((p) => hasLong[p.root] === true);
+  if (candidates.length === 0) return out;
+  const checks = candidates.map((p) => {
+    const at = `${roots[p.root].column}, ${sqlText(p.pointer)}`;
+    const v = `trim(json_extract_string(${at}))`;
+    // Exact when the integer read as a double and back is itself (a HUGEINT holds 38 digits;
+    // past them no double is exact).
+    return `coalesce(bool_or(json_type(${at}) <> 'OBJECT' AND ` +
+      `regexp_full_match(${v}, '-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN},}') AND ` +
+      `NOT coalesce(TRY_CAST(${v} AS HUGEINT) = ` +
+      `TRY_CAST(TRY_CAST(${v} AS DOUBLE) AS HUGEINT), false)), false)`;
+  });
+  const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
+    .getRows();
+  candidates.forEach((p, k) => {
+    if (row[k] === true) out.set(p.name, "VARCHAR");
+  });
+  return out;
+}
+
 /**
  * The BIGINT paths holding an integer past BIGINT's range, in one scan, with
- * what each becomes: DECIMAL(38,0), or DOUBLE when a value has more digits.
+ * what each becomes: DECIMAL(38,0), or text when a value has more digits
+ * (it was DOUBLE, which kept 17 of them).
  */
 async function overflowingPaths(
   conn: DuckDBConnection,
@@ -523,7 +590,7 @@ async function overflowingPaths(
   const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
     .getRows();
   integers.forEach((p, k) => {
-    if (row[2 * k + 1] === true) out.set(p.name, "DOUBLE");
+    if (row[2 * k + 1] === true) out.set(p.name, "VARCHAR");
     else if (row[2 * k] === true) out.set(p.name, "DECIMAL(38,0)");
   });
   return out;
@@ -565,7 +632,7 @@ async function flatPaths(
     const i = Number(root);
     walkShape(JSON.parse(String(shape)), [], (segments, kind) => {
       // The key "a.b" is `a\.b`, the path a -> b is `a.b` (see flat_path.ts): one name, one path.
-      const name = `${roots[i].root}.${flatPathName(segments)}`;
+      const name = `${roots[i].root}.${exportName(flatPathName(segments))}`;
       const pointer = segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1"))
         .join("");
       let p = byName.get(name);
@@ -796,26 +863,26 @@ const INTEGER_TEXT_RE2 = String.raw`-?(?:0|[1-9]\d*)`;
 function flatColumns(
   paths: readonly FlatPath[],
   numericText: ReadonlyMap<string, "integer" | "number">,
-  overflowing: ReadonlyMap<string, WideType>,
+  overrides: ReadonlyMap<string, WideType>,
 ): ExportColumn[] {
   return paths.map((p) => ({
     name: p.name,
-    type: columnType(p, numericText.get(p.name), overflowing),
+    type: columnType(p, numericText.get(p.name), overrides),
     flat: { root: p.root, pointer: p.pointer },
   }));
 }
 
 /**
  * A column's type from the `json_structure` kinds at its path: BIGINT when
- * every number is written as an integer within BIGINT's range (not in
- * `overflowing`), DOUBLE otherwise; strings
+ * every number is written as an integer, DOUBLE otherwise, or the type
+ * `overrides` gives a column of numbers ({@linkcode WideType}); strings
  * count as numbers when each is one (`numericText`) and a number is there;
  * BOOLEAN when all are booleans; otherwise VARCHAR. Nulls do not count.
  */
 function columnType(
   p: FlatPath,
   numericText: "integer" | "number" | undefined,
-  overflowing: ReadonlyMap<string, WideType>,
+  overrides: ReadonlyMap<string, WideType>,
 ): ColumnType {
   const kinds = [...p.kinds].filter((k) => k !== "NULL");
   if (kinds.length === 0) return "VARCHAR";
@@ -825,7 +892,7 @@ function columnType(
     if (rest.length === 0 || (numericText !== undefined && rest.every((k) => k === "VARCHAR"))) {
       const integers = numbers.every((k) => INTEGER_KINDS.has(k)) &&
         (rest.length === 0 || numericText === "integer");
-      return integers ? overflowing.get(p.name) ?? "BIGINT" : "DOUBLE";
+      return overrides.get(p.name) ?? (integers ? "BIGINT" : "DOUBLE");
     }
   }
   if (kinds.length === 1 && kinds[0] === "BOOLEAN") return "BOOLEAN";
@@ -871,9 +938,22 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** A SQL string constant (COPY takes no parameter for its path; JSON pointers are constants). */
+/**
+ * A SQL string constant (COPY takes no parameter for its path; JSON pointers
+ * are constants). A NUL, which ends DuckDB's reading of the statement, is
+ * `chr(0)` joined in (a key holding one failed every export: an audit).
+ */
 function sqlText(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
+  return text.split("\0").map((part) => `'${part.replaceAll("'", "''")}'`).join(" || chr(0) || ");
+}
+
+/**
+ * A flat name as a column name: a NUL written `\0`, since DuckDB cannot
+ * read a name that holds one. No other name is written the same: in a flat
+ * name every `\` of a key is already doubled.
+ */
+function exportName(flatName: string): string {
+  return flatName.replaceAll("\0", "\\0");
 }
 
 /**

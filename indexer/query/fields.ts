@@ -22,7 +22,7 @@
  * {@linkcode splitFieldList}). Keys match code point for code point (no
  * Unicode normalization), as export writes them. Names no field takes: an
  * empty key (`config.`, `config.a..b`), a name that ends in a lone `\`,
- * one that holds a NUL or half a surrogate pair, and the `~2`, `~3`
+ * one that holds half a surrogate pair, and the `~2`, `~3`
  * suffixes export gives names equal but for ASCII case (`config.n~2` is
  * the key `"n~2"`; the key `n` is `config.n`).
  *
@@ -379,15 +379,20 @@ function jsonField(name: string, root: string, path: string[], column: string): 
   };
 }
 
-/** The JSON path of checked segments as a SQL string constant, its quotes doubled. */
+/**
+ * The JSON path of checked segments as a SQL string constant, its quotes
+ * doubled; a NUL (a key's `\0`), which would end DuckDB's reading of the
+ * statement, is `chr(0)` joined in.
+ */
 function pathLiteral(segments: readonly string[]): string {
   for (const s of segments) {
     assert(
-      s !== "" && s.isWellFormed() && !s.includes("\0"),
+      s !== "" && s.isWellFormed(),
       `a path segment is checked before it is SQL (${JSON.stringify(s)})`,
     );
   }
-  return `'${jsonPathOf(segments).replaceAll("'", "''")}'`;
+  return jsonPathOf(segments).split("\0").map((part) => `'${part.replaceAll("'", "''")}'`)
+    .join(" || chr(0) || ");
 }
 
 /**

@@ -50,8 +50,9 @@ export function flatPathName(segments: readonly string[]): string {
 
 /**
  * The keys of a flat name (the inverse of {@linkcode flatPathName}): split
- * at each `.` not escaped, `\.` and `\\` read as `.` and `\`. A `\` before
- * any other character is that character (`\ ` a space, `\,` a comma: a
+ * at each `.` not escaped, `\.` and `\\` read as `.` and `\`, `\0` as a NUL
+ * (how `ledger export` names a key holding one). A `\` before any other
+ * character is that character (`\ ` a space, `\,` a comma: a
  * name typed on a command line); one that ends the name is kept as it is.
  * {@linkcode flatPathName} writes no other escape, so the names it writes
  * read back the same either way.
@@ -71,9 +72,10 @@ export function flatPathSegments(name: string): string[] {
   for (let i = 0; i < name.length; i++) {
     const c = name[i];
     if (c === ESCAPE && i + 1 < name.length) {
-      // One code point: an escaped emoji is two UTF-16 units.
+      // One code point: an escaped emoji is two UTF-16 units. `\0` is a NUL, as `ledger export`
+      // names a key holding one (a column name cannot hold it).
       const next = String.fromCodePoint(name.codePointAt(i + 1)!);
-      key += next;
+      key += next === "0" ? "\0" : next;
       i += next.length;
     } else if (c === SEPARATOR) {
       out.push(key);

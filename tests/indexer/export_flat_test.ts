@@ -107,6 +107,39 @@ Deno.test("export: paths that flatten alike keep distinct columns and every valu
   });
 });
 
+// A fidelity audit: one key holding U+0000 failed every export of the index with DuckDB's
+// "unterminated quoted identifier" (the NUL ended its reading of the statement).
+Deno.test("export: a key holding a NUL is the column `\\0`, apart from a key holding `\\0`", async () => {
+  await withTempDir(async (root) => {
+    const lines = [
+      ev("run.created", "r1", T0, { run_type: "p", config: { "x\0y": 1 }, data_fingerprint: "f" }),
+      ev("run.created", "r2", T0 + 1, {
+        run_type: "p",
+        config: { "x\\0y": 2 },
+        data_fingerprint: "f",
+      }),
+    ];
+    await writePart(root, join("day=2026-01-20", "part-nul.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const out = join(root, "runs.parquet");
+    const report = await exportIndex(indexPath(root), {
+      what: "runs",
+      format: "parquet",
+      outPath: out,
+    });
+    deepEqual(report.columns.filter((c) => c.startsWith("config.")), [
+      "config.x\\0y",
+      "config.x\\\\0y",
+    ]);
+    deepEqual(
+      (await readParquet(out)).map((r) =>
+        [r["config.x\\0y"], r["config.x\\\\0y"]].map((v) => v === null ? null : Number(v))
+      ),
+      [[1, null], [null, 2]],
+    );
+  });
+});
+
 Deno.test("flat names: escaping and case suffixes", async (t) => {
   await t.step("a dotted key and a path have different names, read back", () => {
     equal(flatPathName(["a.b"]), "a\\.b");

@@ -173,6 +173,64 @@ Deno.test("export: an integer past BIGINT makes its column DECIMAL(38,0), exact"
   });
 });
 
+// A fidelity audit: 9007199254740993 beside 0.5 made a DOUBLE column, so it was written
+// 9007199254740992.0, the same as another run's seed, in every format.
+Deno.test("export: a number column with an integer a double cannot hold is text, exact", async () => {
+  await withTempDir(async (root) => {
+    const seeds = ["9007199254740993", "9007199254740992", "0.5"];
+    const past38 = "123456789012345678901234567890123456789012"; // 42 digits: past DECIMAL(38,0)
+    const lines = seeds.map((seed, i) =>
+      JSON.stringify(ev("run.created", `r${i}`, T0 + i, {
+        run_type: "t",
+        config: { seed: 0, k: 0.25, big: i },
+        data_fingerprint: "f",
+      })).replace('"seed":0', `"seed":${seed}`).replace(
+        `"big":${i}`,
+        `"big":${i === 0 ? past38 : i}`,
+      )
+    );
+    await writePart(root, join("day=2026-01-20", "part-seed.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const out = join(root, "runs.parquet");
+    const report = await exportIndex(indexPath(root), {
+      what: "runs",
+      format: "parquet",
+      outPath: out,
+    });
+    deepEqual(report.numbersAsText, ["config.seed", "config.big"]);
+    deepEqual((await describe(out)).filter(([n]) => n.startsWith("config.")), [
+      ["config.seed", "VARCHAR"],
+      ["config.k", "DOUBLE"], // no such integer: still a number column
+      ["config.big", "VARCHAR"],
+    ]);
+    for (const format of ["csv", "jsonl"] as const) {
+      const path = join(root, `runs.${format}`);
+      const r = await exportIndex(indexPath(root), { what: "runs", format, outPath: path });
+      deepEqual(r.numbersAsText, ["config.seed", "config.big"]);
+      const text = await Deno.readTextFile(path);
+      for (const seed of [...seeds, past38]) {
+        ok(text.includes(seed), `${format}: ${seed} in ${text}`);
+      }
+      equal(text.includes("9007199254740992.0"), false, text);
+    }
+    // The command says which columns are text, on stderr; stdout keeps its one line.
+    const child = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", "--config", CONFIG_PATH, CLI_PATH, "export", "runs"]
+        .concat(["--root", root, "--format", "csv", "--out", join(root, "cli.csv")]),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(child.stderr);
+    equal(child.code, 0, stderr);
+    equal(
+      stderr,
+      "ledger export: columns config.seed, config.big written as text, each number as logged: " +
+        "a number column would round some of their integers\n",
+    );
+    equal(new TextDecoder().decode(child.stdout).trim().split("\n").length, 1);
+  });
+});
+
 Deno.test("export: a target DuckDB cannot write is named, not its temporary file", async () => {
   await withTempDir(async (root) => {
     await writePart(root, join("day=2026-01-20", "part-1.jsonl"), [

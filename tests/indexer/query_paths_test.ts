@@ -58,6 +58,8 @@ const CONFIG: Record<string, unknown> = {
   a: { b: 99 }, // `config.a.b`, not `config.a\.b`
   "a\\": { b: 98 }, // `config.a\\.b`, not `config.a\\\.b`
   "": { b: 97 },
+  "x\0y": 96, // export's column `config.x\0y`
+  "x0y": 95, // what `\0` read as before: a decoy
 };
 
 /** The name `--where` takes for the key `key`: other characters than a key's own escaped. */
@@ -117,6 +119,14 @@ Deno.test("field paths: every name export writes reads its own key", async (t) =
       equal(await read(String.raw`config.a\.b = 99`), false);
       equal(await read(String.raw`config.a\\.b = 98`), true); // the key b of the key "a\"
       equal(await read(String.raw`config.a\\\.b = 108`), true); // the key "a\.b"
+    });
+    // A fidelity audit: a key holding a NUL failed every export; export now names it `\0`.
+    await t.step("`\\0`, export's name of a NUL in a key, reads that key", async () => {
+      const f = resolveField(String.raw`config.x\0y`, "runs");
+      deepEqual(f.path, ["x\0y"]);
+      equal(await value(f.text.sql, f.text.params), "96");
+      const where = compileFilter([parseFilter(String.raw`config.x\0y = 96`)], "runs");
+      equal(await value(where.sql, where.params), true);
     });
   });
 });

@@ -323,7 +323,7 @@ async function writeExport(
   conn: DuckDBConnection,
   options: ExportOptions,
   temp: string,
-): Promise<{ rows: number; columns: string[] }> {
+): Promise<Omit<ExportReport, "outPath">> {
   const runs = options.what === "runs";
   await checkWherePatterns(conn, options.where);
   const numbered = runs

@@ -122,6 +122,20 @@ export function gapFillOf(value: unknown): GapFill {
 /** Most bps a fee or slippage may be per side (100%). */
 export const COST_BPS_MAX = 10_000;
 
+/**
+ * The message of a fee and a slippage that together reach
+ * {@linkcode COST_BPS_MAX}, with the names the caller knows them by.
+ */
+export function costSumMessage(
+  fee: string,
+  slippage: string,
+  feeBps: number,
+  slippageBps: number,
+): string {
+  return `${fee} + ${slippage} must be < ${COST_BPS_MAX} (100%: a sale would return ` +
+    `nothing or less), got ${feeBps} + ${slippageBps}`;
+}
+
 /** The costs and fill rule of a run, checked, and what its config records of them. */
 export interface ReplayCosts {
   /** Fee per side, bps. */
@@ -155,6 +169,7 @@ export interface ReplayCosts {
  *   gap_fill: "open",
  * });
  * assert.throws(() => replayCostsOf({ slippageBps: -1 }), /slippage_bps must be >= 0 and < 10000, got -1/);
+ * assert.throws(() => replayCostsOf({ feeBps: 6000, slippageBps: 4000 }), /fee_bps \+ slippage_bps/);
  * ```
  */
 export function replayCostsOf(
@@ -166,6 +181,14 @@ export function replayCostsOf(
     if (!Number.isFinite(v) || v < 0 || v >= COST_BPS_MAX) {
       throw new ReplayCostError(name, `${name} must be >= 0 and < ${COST_BPS_MAX}, got ${v}`);
     }
+  }
+  // Each side pays both: at 100% together a sale returns nothing, past it less than nothing
+  // (an audit: +10% on the price reported as -11000 bps, a long losing more than its stake).
+  if (feeBps + slippageBps >= COST_BPS_MAX) {
+    throw new ReplayCostError(
+      "fee_bps",
+      costSumMessage("fee_bps", "slippage_bps", feeBps, slippageBps),
+    );
   }
   const gapFill = gapFillOf(options.gapFill);
   return {

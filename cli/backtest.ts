@@ -26,7 +26,13 @@ import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
 import { isInterval } from "../backtest/data.ts";
-import { GAP_FILLS, type GapFill, isGapFill } from "../backtest/executor.ts";
+import {
+  COST_BPS_MAX,
+  costSumMessage,
+  GAP_FILLS,
+  type GapFill,
+  isGapFill,
+} from "../backtest/executor.ts";
 import {
   type BacktestOptions,
   type InterruptInfo,
@@ -93,7 +99,8 @@ Flags:
                        ladder {levels:[{multiple, fraction}], stopPct?},
                        combo {policies}
   --fee-bps N          fee per side in bps (policy runs; default 0)
-  --slippage-bps N     slippage per side in bps (policy runs; default 0)
+  --slippage-bps N     slippage per side in bps (policy runs; default 0; with
+                       --fee-bps below 10000)
   --gap-fill F         where a stop the candle opens beyond fills: level (at
                        the stop: the default, as quantBot) or open (at that
                        open, what a stop order would get; policy runs)
@@ -150,8 +157,7 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const options = backtestOptions(values, root);
   const policyFlag = stringFlag(values, "policy");
-  const feeBps = bpsFlag(values, "fee-bps");
-  const slippageBps = bpsFlag(values, "slippage-bps");
+  const { feeBps, slippageBps } = costFlags(values);
   const gapFill = gapFillFlag(values);
   if (workflow === "path-only") {
     for (
@@ -355,12 +361,30 @@ export function gapFillFlag(values: ParsedFlags["values"]): GapFill | undefined 
   return raw;
 }
 
+/**
+ * `--fee-bps` and `--slippage-bps`, each checked by {@linkcode bpsFlag} and
+ * together below 10000 (both are paid on each side: at 100% a sale returns
+ * nothing). A usage error otherwise, before anything is written.
+ */
+export function costFlags(
+  values: ParsedFlags["values"],
+): { feeBps: number | undefined; slippageBps: number | undefined } {
+  const feeBps = bpsFlag(values, "fee-bps");
+  const slippageBps = bpsFlag(values, "slippage-bps");
+  if ((feeBps ?? 0) + (slippageBps ?? 0) >= COST_BPS_MAX) {
+    throw new UsageError(
+      costSumMessage("--fee-bps", "--slippage-bps", feeBps ?? 0, slippageBps ?? 0),
+    );
+  }
+  return { feeBps, slippageBps };
+}
+
 export function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
   const n = Number(raw.trim());
   // An audit: `--fee-bps 0x10` was taken as 16 bps.
-  if (!isDecimalNumber(raw) || !Number.isFinite(n) || n < 0 || n >= 10_000) {
+  if (!isDecimalNumber(raw) || !Number.isFinite(n) || n < 0 || n >= COST_BPS_MAX) {
     throw new UsageError(
       `--${name} must be a number of bps >= 0 and < 10000, got ${JSON.stringify(raw)}`,
     );

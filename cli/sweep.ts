@@ -16,7 +16,7 @@ import {
 } from "./_args.ts";
 import {
   backtestOptions,
-  bpsFlag,
+  costFlags,
   failedRunExit,
   gapFillFlag,
   interruptLine,
@@ -87,7 +87,8 @@ Flags:
   --to ISO             keep calls alerted before this time
   --interval I         1m, 5m, 15m or 1h
   --fee-bps N          fee per side in bps (default 0)
-  --slippage-bps N     slippage per side in bps (default 0)
+  --slippage-bps N     slippage per side in bps (default 0; with --fee-bps below
+                       10000)
   --gap-fill F         where a stop the candle opens beyond fills: level (at
                        the stop: the default, as quantBot) or open (at that
                        open, what a stop order would get)
@@ -159,8 +160,7 @@ export async function main(args: string[]): Promise<number> {
     grid,
     objective,
     trialsMax,
-    feeBps: bpsFlag(values, "fee-bps"),
-    slippageBps: bpsFlag(values, "slippage-bps"),
+    ...costFlags(values),
     gapFill: gapFillFlag(values),
   };
   try {

@@ -52,6 +52,11 @@ Deno.test("ledger backtest: usage errors exit 2 with one line", async (t) => {
       ["policy", "--policy", '{"type":"fixed_stop","stopPct":0.2}', "--slippage-bps", "0x10"],
       /--slippage-bps must be a number of bps >= 0 and < 10000, got "0x10"/,
     ],
+    // A metrics audit: 6000 + 6000 bps reported -11000 bps on a price that rose 10%.
+    [
+      ["policy", "--policy", "{}", "--fee-bps", "6000", "--slippage-bps", "4000"],
+      /^ledger backtest: --fee-bps \+ --slippage-bps must be < 10000 \(100%: a sale would return nothing or less\), got 6000 \+ 4000$/,
+    ],
     [["path-only", "--from", "yesterday"], /--from must be an ISO-8601 time/],
     [["path-only", "--from", "2026-02-30"], /--from must be an ISO-8601 time/],
     [["path-only", "--run-id", "../x"], /--run-id must match/],

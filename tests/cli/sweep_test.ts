@@ -40,6 +40,27 @@ Deno.test("ledger sweep: a JSON typo in --grid is one line with the flag, the fi
         `ledger sweep: grid file ${dir} is not a file (--grid @FILE reads a JSON file)\n`,
       );
     });
+    // A metrics audit: the sum was not checked, so a sale could return less than nothing.
+    await t.step("--fee-bps + --slippage-bps at 100%", async () => {
+      const r = await runLedger([
+        "sweep",
+        "policy",
+        "--root",
+        root,
+        "--grid",
+        '{"type":"fixed_stop","stopPct":[0.5]}',
+        "--fee-bps",
+        "5000",
+        "--slippage-bps",
+        "5000",
+      ]);
+      equal(r.code, 2, r.stderr);
+      equal(
+        r.stderr,
+        "ledger sweep: --fee-bps + --slippage-bps must be < 10000 (100%: a sale would return " +
+          "nothing or less), got 5000 + 5000\n",
+      );
+    });
     equal(await exists(root), false, "nothing written");
   });
 });

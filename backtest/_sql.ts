@@ -193,6 +193,17 @@ export const SLICE_NON_FINITE_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms A
 export const SLICE_INVERTED_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts, high, low
   FROM slice WHERE high < low ORDER BY mint, ts_ms LIMIT 1`;
 
+/**
+ * The first row of `slice` (by mint and time) whose open or close lies
+ * outside `[low, high]` beyond a relative `$1` (rounding), with their count
+ * `n`. The replay takes such a row as it is: a stop filled at an open below
+ * the candle's own low, a close above a high no target saw (a metrics audit).
+ */
+export const SLICE_OUTSIDE_RANGE_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts,
+    open, high, low, close
+  FROM slice WHERE greatest(open, close) > high * (1 + $1) OR least(open, close) < low * (1 - $1)
+  ORDER BY mint, ts_ms LIMIT 1`;
+
 /** The first duplicate (mint, ts) of `slice`, its row count, and the count `n` of such pairs. */
 export const SLICE_DUPLICATES_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts, rows FROM (
   SELECT mint, ts_ms, count(*) AS rows FROM slice GROUP BY mint, ts_ms HAVING count(*) > 1)

@@ -23,6 +23,7 @@ import {
   type DuckDBVector,
 } from "../indexer/duckdb.ts";
 import { InputError, MissingColumnsError } from "./errors.ts";
+import { TOUCH_SLACK } from "./_touch.ts";
 import {
   BASE_INTERVAL_SQL,
   callsSelectSql,
@@ -41,6 +42,7 @@ import {
   SLICE_INVERTED_SQL,
   SLICE_MINTS_SQL,
   SLICE_NON_FINITE_SQL,
+  SLICE_OUTSIDE_RANGE_SQL,
   SLICE_READ_SQL,
   strictCsvSql,
   unparsedTsSql,
@@ -781,6 +783,15 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
         `${inverted.mint} at ${
           new Date(Number(inverted.ts)).toISOString()
         }, high ${inverted.high}, low ${inverted.low})`,
+    );
+  }
+  const [outside] = (await conn.runAndReadAll(SLICE_OUTSIDE_RANGE_SQL, [TOUCH_SLACK]))
+    .getRowObjectsJS();
+  if (outside !== undefined) {
+    throw new InputError(
+      `Candles file ${path} has ${outside.n} candles whose open or close is outside [low, ` +
+        `high] (first: mint ${outside.mint} at ${new Date(Number(outside.ts)).toISOString()}, ` +
+        `open ${outside.open}, high ${outside.high}, low ${outside.low}, close ${outside.close})`,
     );
   }
   const [dups] = (await conn.runAndReadAll(SLICE_DUPLICATES_SQL)).getRowObjectsJS();

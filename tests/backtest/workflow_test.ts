@@ -344,6 +344,15 @@ Deno.test("NaN, infinite or overflowing prices fail the run naming the row or th
         /1 rows with a price that is NaN.*mint MA at 2026-02-01T00:01:00\.000Z/,
       ],
       ["inf", "1e-300,inf,1e-300,1e-300", "slice", /price that is NaN, infinite or negative/],
+      // A metrics audit: a stop filled at an open below the candle's own low, a close above a
+      // high no target saw made a +5000 bps winner.
+      [
+        "open-below",
+        "5e-301,1e-300,1e-300,1e-300",
+        "slice",
+        /1 candles whose open or close is outside \[low, high\] \(first: mint MA at 2026-02-01T00:01:00\.000Z, open 5e-301,/,
+      ],
+      ["close-above", "1e-300,1e-300,1e-300,2e-300", "slice", /open or close is outside/],
       ["neg", "1e-300,1e-300,-1,1e-300", "slice", /price that is NaN, infinite or negative/],
       [
         "huge",

@@ -6,6 +6,9 @@
  *
  * @module
  */
+import { escapeControl } from "../ledger/control_text.ts";
+
+export { escapeControl };
 
 /** Output formats of the listing commands. */
 export const OUTPUT_FORMATS = ["table", "json", "jsonl", "csv"] as const;
@@ -39,33 +42,6 @@ export function terminalWidth(): number {
     // No console size (e.g. a closed terminal): fall back to the pipe width.
   }
   return PIPE_WIDTH_COLUMNS;
-}
-
-// C0 and C1 control characters, DEL, and the bidirectional overrides.
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * `text` with every control character shown as an escape (`\x1b`, `\n`),
- * so terminal escapes in stored values never reach the terminal raw.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { escapeControl } from "./_table.ts";
- * assert.equal(escapeControl("a\x1b[31mb"), "a\\x1b[31mb");
- * ```
- */
-export function escapeControl(text: string): string {
-  return text.replace(CONTROL, (ch) => {
-    if (ch === "\n") return "\\n";
-    if (ch === "\t") return "\\t";
-    if (ch === "\r") return "\\r";
-    const code = ch.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
 }
 
 /** Options for {@linkcode formatTable}. */

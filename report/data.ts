@@ -30,7 +30,7 @@ import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../back
 import { queryRuns } from "../indexer/query/mod.ts";
 import { AmbiguousRunError, resolveRunId, UnknownRunError } from "../indexer/query/resolve.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { parseJsonText } from "../ledger/json_text.ts";
+import { isExactInteger, parseJsonText } from "../ledger/json_text.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
 import {
   ARCHIVE_SQL,
@@ -562,8 +562,8 @@ export class ReportIndex {
     const phases = byRun(await rows(this.#conn, PHASES_SQL, [ids]), (p) => p);
     const trials = byRun(await rows(this.#conn, TRIALS_SQL, [ids]), (t) => ({
       trial_id: String(t.trial_id),
-      params: flatten(parseJsonLoose(t.params)),
-      metrics: flatten(parseJsonLoose(t.metrics)),
+      params: flatten(parseJsonLoose(t.params, EXACT)),
+      metrics: flatten(parseJsonLoose(t.metrics, EXACT)),
     }));
     const artifacts = byRun(await rows(this.#conn, ARTIFACTS_SQL, [ids]), (a) => ({
       artifact_type: String(a.artifact_type),
@@ -814,9 +814,9 @@ function toRunInfo(r: Record<string, unknown>): RunView["run"] {
     failed_at_ms: r.failed_at_ms as number | null,
     ended_at_ms: r.ended_at_ms as number | null,
     duration_ms: r.duration_ms as number | null,
-    summary: parseJsonLoose(r.summary_json),
-    error: parseJsonLoose(r.error_json),
-    config: parseJsonLoose(r.config),
+    summary: parseJsonLoose(r.summary_json, EXACT),
+    error: parseJsonLoose(r.error_json, EXACT),
+    config: parseJsonLoose(r.config, EXACT),
     data_fingerprint: r.data_fingerprint as string | null,
     host: r.host as string | null,
     pid: r.pid as number | null,
@@ -1105,6 +1105,14 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
 }
 
 /**
+ * The values a page shows as the log holds them (config, summary, params,
+ * metrics): integers past 2^53 kept exact (a fidelity audit: two runs'
+ * seeds 9007199254740993 and ...992 showed as one, and the compare said "No
+ * differences").
+ */
+const EXACT = { exactIntegers: true } as const;
+
+/**
  * Parse a stored JSON text. Python writes `NaN`/`Infinity`, which
  * `JSON.parse` refuses: they read as null (SPEC 3). A text that still does
  * not parse is kept as the string it is.
@@ -1116,12 +1124,15 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
  * assert.deepStrictEqual(parseJsonLoose('{"a": NaN, "b": -inf}'), { a: null, b: null });
  * ```
  */
-export function parseJsonLoose(value: unknown): unknown {
+export function parseJsonLoose(
+  value: unknown,
+  options: { exactIntegers?: boolean } = {},
+): unknown {
   if (value === null || value === undefined) return null;
   const text = String(value);
   try {
     // The one NaN-tolerant parse (every spelling DuckDB reads: `nan`, `-inf`, ...).
-    return parseJsonText(text);
+    return parseJsonText(text, options);
   } catch (err) {
     if (err instanceof SyntaxError) return text;
     throw err;
@@ -1141,13 +1152,15 @@ export function parseJsonLoose(value: unknown): unknown {
  */
 export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+  if (
+    value === null || typeof value !== "object" || Array.isArray(value) || isExactInteger(value)
+  ) {
     if (prefix !== "") out[prefix] = value;
     return out;
   }
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const path = prefix === "" ? k : `${prefix}.${k}`;
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && !isExactInteger(v)) {
       Object.assign(out, flatten(v, path));
     } else {
       out[path] = v;

@@ -20,6 +20,8 @@ import type {
   TrialView,
 } from "./data.ts";
 import { CALLER_SUMMARY_FILE, flatten, MANIFEST_FILE, POLICY_RESULTS_FILE } from "./data.ts";
+import { escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
+import { isExactInteger } from "../ledger/json_text.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
 /** Chart data by chart key, carried in the page as JSON. */
@@ -54,7 +56,9 @@ export interface Fragment {
  * ```
  */
 export function escapeHtml(text: unknown): string {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
+  // Control characters other than line breaks as escapes: a page drops a NUL and hides the
+  // others (a fidelity audit: "a\u0000b" against "ab" showed `ab | ab` in a compare).
+  return escapeHiddenControl(String(text ?? "")).replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
 const ESCAPES: Record<string, string> = {
@@ -77,7 +81,9 @@ const ESCAPES: Record<string, string> = {
  * ```
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
+  // An integer past 2^53 as its digits in a string: the page's JSON.parse would round two
+  // seeds into one value (a fidelity audit: a sweep's heatmap merged distinct seeds).
+  return JSON.stringify(value, (_key, v) => isExactInteger(v) ? v.rawJSON : v)
     .replace(/</g, "\\u003c")
     .replace(/>/g, "\\u003e")
     .replace(/&/g, "\\u0026")
@@ -620,7 +626,7 @@ function withUnbounded(metrics: Record<string, unknown>): Record<string, unknown
 function leafPaths(params: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const walk = (value: unknown, path: string) => {
-    if (value !== null && typeof value === "object") {
+    if (value !== null && typeof value === "object" && !isExactInteger(value)) {
       for (const [k, v] of Object.entries(value)) walk(v, path === "" ? k : `${path}.${k}`);
     } else if (path !== "") {
       out[path] = value;
@@ -915,7 +921,9 @@ export function callersOfSummary(
   summary: unknown,
 ): { title: string; rows: Record<string, unknown>[] } | null {
   const object = (v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : null;
+    v !== null && typeof v === "object" && !Array.isArray(v) && !isExactInteger(v)
+      ? v as Record<string, unknown>
+      : null;
   const s = object(summary);
   const own = object(s?.by_caller);
   const best = object(s?.best_trial);
@@ -964,8 +972,10 @@ function formatValue(v: unknown): string {
   if (typeof v === "number") {
     return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
   }
+  // An object (an ExactInteger too: its digits) as JSON; a string with its line breaks shown,
+  // as the terminal's tables show them (a cell would fold them into spaces).
   if (typeof v === "object") return JSON.stringify(v);
-  return String(v);
+  return escapeControl(String(v));
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * The report and the UI show a value as the log holds it (a fidelity
+ * audit): integers past 2^53 digit for digit, in the compare's "Config that
+ * differs", the run page's config and the chart data the page parses; and
+ * control characters as escapes, never raw (a page drops a NUL, so
+ * `"a\u0000b"` and `"ab"` looked the same).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runLedger, withTempDir } from "../_helpers.ts";
+import { escapeHtml, jsonForScript } from "../../report/html.ts";
+import { flatten, parseJsonLoose } from "../../report/data.ts";
+import { startUi } from "./_fixture.ts";
+
+/** Two runs whose configs differ only where a double or a page would hide it. */
+const CONFIGS = {
+  a: '{"seed":9007199254740993,"u64":18446744073709551615,"s":"a\\u0000b","nl":"x\\ny","k":1}',
+  b: '{"seed":9007199254740992,"u64":18446744073709551614,"s":"ab","nl":"x y","k":1}',
+};
+
+/** The rows of the "Config that differs" table: path and the cells, as HTML text. */
+function configDiffRows(html: string): string[][] {
+  const start = html.indexOf("<h2>Config that differs</h2>");
+  assert.ok(start >= 0, "the compare has its config table");
+  const table = html.slice(start, html.indexOf("</table>", start));
+  return [...table.matchAll(/<tr><td class="id">(.*?)<\/tr>/g)].map((m) =>
+    [...`<td class="id">${m[1]}`.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])
+  );
+}
+
+const EXPECTED_ROWS = [
+  ["nl", "x\\ny", "x y"],
+  ["s", "a\\x00b", "ab"],
+  ["seed", "9007199254740993", "9007199254740992"],
+  ["u64", "18446744073709551615", "18446744073709551614"],
+];
+
+Deno.test("report building blocks keep integers past 2^53 and show control characters", () => {
+  const config = parseJsonLoose('{"seed": 9007199254740993, "x": {"y": 0.5}}', {
+    exactIntegers: true,
+  });
+  const flat = flatten(config);
+  assert.deepEqual(Object.keys(flat), ["seed", "x.y"]); // the exact integer is a leaf
+  assert.equal(JSON.stringify(flat.seed), "9007199254740993");
+  // The page's JSON.parse would round it: the chart data carries its digits as text.
+  assert.deepEqual(JSON.parse(jsonForScript(flat)), { seed: "9007199254740993", "x.y": 0.5 });
+  assert.equal(escapeHtml("a\u0000b\u202e<\n"), "a\\x00b\\u202e&lt;\n");
+});
+
+Deno.test("ledger report and ledger ui: the compare tells apart what a double or a page hid", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    for (const [runId, config] of Object.entries(CONFIGS)) {
+      const emitted = await runLedger([
+        "emit",
+        "--root",
+        root,
+        "--event-type",
+        "run.created",
+        "--run-id",
+        runId,
+        "--run-type",
+        "t",
+        "--data-fingerprint",
+        "fp",
+        "--config",
+        config,
+      ]);
+      assert.equal(emitted.code, 0, emitted.stderr);
+    }
+    const built = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(built.code, 0, built.stderr);
+    const out = join(dir, "r.html");
+    const report = await runLedger(["report", "a", "b", "--root", root, "--out", out]);
+    assert.equal(report.code, 0, report.stderr);
+    const html = await Deno.readTextFile(out);
+    assert.deepEqual(configDiffRows(html), EXPECTED_ROWS);
+    assert.equal(html.includes("\u0000"), false, "no raw NUL in the page");
+    assert.ok(html.includes("&quot;seed&quot;: 9007199254740993"), "run a's config, exact");
+    assert.ok(html.includes("&quot;u64&quot;: 18446744073709551614"), "run b's config, exact");
+    const ui = await startUi(root);
+    try {
+      const page = await (await fetch(`${ui.url}/compare?run=a&run=b`)).text();
+      assert.deepEqual(configDiffRows(page), EXPECTED_ROWS);
+      assert.equal(page.includes("\u0000"), false, "no raw NUL in the UI's page");
+    } finally {
+      await ui.stop();
+    }
+  });
+});

@@ -63,6 +63,7 @@ import {
 import { NotRegularFileError } from "../ledger/durable_fs.ts";
 import { clockMs } from "../ledger/clock.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS } from "../ledger/limits.ts";
+import { normalizeJsonText } from "../ledger/json_text.ts";
 import { STALE_AFTER_MS_DEFAULT } from "../indexer/schema.ts";
 import { type RunQuery, type RunRecord, streamRuns } from "../indexer/query/runs.ts";
 import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
@@ -229,7 +230,7 @@ export interface DualRun {
   completed_at_ms: number | null;
   /** When it failed, or `null`. */
   failed_at_ms: number | null;
-  /** The completion summary as JSON text, or `null`. */
+  /** The completion summary as JSON text (`NaN`, `Infinity` as `null`), or `null`. */
   summary_json: string | null;
   /** `completed`, `failed`, `running`, `pending` or `stale`. */
   status: RunStatus | string;
@@ -274,9 +275,9 @@ export interface DualRunStatus {
   completed_at_ms: number | null;
   /** When it failed, or `null`. */
   failed_at_ms: number | null;
-  /** The completion summary as JSON text, or `null`. */
+  /** The completion summary as JSON text (`NaN`, `Infinity` as `null`), or `null`. */
   summary_json: string | null;
-  /** The failure's error object as JSON text, or `null`. */
+  /** The failure's error object as JSON text (`NaN`, `Infinity` as `null`), or `null`. */
   error_json: string | null;
   /** `completed`, `failed`, `running`, `pending` or `stale`. */
   status: RunStatus | string;
@@ -546,8 +547,8 @@ export async function queryRunStatus(
       started_at_ms: row.started_at_ms,
       completed_at_ms: row.completed_at_ms,
       failed_at_ms: row.failed_at_ms,
-      summary_json: row.summary_json,
-      error_json: row.error_json,
+      summary_json: parseableJson(row.summary_json),
+      error_json: parseableJson(row.error_json),
       status: row.status ?? "pending",
       source: "event_log",
     });
@@ -562,8 +563,8 @@ export async function queryRunStatus(
       started_at_ms: row.started_at_ms,
       completed_at_ms: row.completed_at_ms,
       failed_at_ms: expectedRun(row).failed_at_ms, // as runs, show and backfill have it
-      summary_json: row.summary_json,
-      error_json: row.error_json,
+      summary_json: parseableJson(row.summary_json),
+      error_json: parseableJson(row.error_json),
       status: legacyStatus(row, nowMs),
       source: "legacy",
     });
@@ -1152,6 +1153,16 @@ function answeringStore(
   return created !== null && created < rule.cutMs ? "legacy" : "event_log";
 }
 
+/**
+ * Stored JSON text as a caller's `JSON.parse` takes it: Python's `NaN` and
+ * `Infinity` (and numbers past a double's range) as `null`, trailing commas
+ * dropped, every other byte as stored (SPEC 3: the library's queries read
+ * them as null; a fidelity audit: `summary_json` held `{"win_rate":NaN}`).
+ */
+function parseableJson(text: string | null): string | null {
+  return text === null ? null : normalizeJsonText(text);
+}
+
 function fromIndex(row: IndexRow): DualRun {
   return {
     run_id: row.run_id,
@@ -1160,7 +1171,7 @@ function fromIndex(row: IndexRow): DualRun {
     started_at_ms: row.started_at_ms,
     completed_at_ms: row.completed_at_ms,
     failed_at_ms: row.failed_at_ms,
-    summary_json: row.summary_json,
+    summary_json: parseableJson(row.summary_json),
     status: row.status ?? "pending",
     source: "event_log",
   };
@@ -1176,7 +1187,7 @@ function fromLegacy(row: LegacyRow, nowMs: number): DualRun {
     // A failed status without a time (FAILED, error_json) is dated as `runs --json` and the
     // backfilled run.failed date it (an audit: show and queryRuns said null, runs a time).
     failed_at_ms: expectedRun(row).failed_at_ms,
-    summary_json: row.summary_json,
+    summary_json: parseableJson(row.summary_json),
     status: legacyStatus(row, nowMs),
     source: "legacy",
   };

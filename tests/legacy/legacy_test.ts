@@ -674,3 +674,48 @@ Deno.test("backfill: a run id the log created on an earlier day than any legacy 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// A fidelity audit: queryRuns and queryRunStatus handed back Python's NaN and Infinity in
+// summary_json as they were, so the caller's JSON.parse failed (EVENTS.md: the library's queries
+// read them as null, as getRun and listRuns do).
+Deno.test("dual mode: NaN and Infinity in stored JSON reach the caller as null", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-dual-nan-" });
+  try {
+    const root = join(dir, "ledger");
+    const day = join(root, "events", "day=2026-01-24");
+    await Deno.mkdir(day, { recursive: true });
+    const base = { timestamp_ms: CUT + DAY_MS, run_id: "py1", schema_version: 1 };
+    const lines = [
+      { ...base, event_type: "run.created", event_id: "p1", run_type: "t", config: {} },
+      { ...base, event_type: "run.completed", event_id: "p2", summary: {}, artifact_paths: {} },
+    ].map((e) => JSON.stringify({ ...e, data_fingerprint: "fp" }));
+    // As Python's json.dumps writes them; a big integer keeps its digits.
+    lines[1] = lines[1].replace(
+      '"summary":{}',
+      '"summary":{"win_rate":NaN,"pf":Infinity,"seed":9007199254740993}',
+    );
+    await Deno.writeTextFile(join(day, "part-py.jsonl"), lines.join("\n") + "\n");
+    await rebuildIndex(root, {});
+    const legacyDbPath = join(dir, "old.duckdb");
+    await createLegacyDb(legacyDbPath, [{
+      run_id: "old-nan",
+      created_at_ms: CUT - DAY_MS,
+      completed_at_ms: CUT - DAY_MS + 10,
+      summary_json: '{"sharpe": -Infinity}',
+    }]);
+    const options = { legacyDbPath, root, nowMs: CUT + 2 * DAY_MS };
+    const { runs } = await queryRuns({}, options);
+    const { statuses } = await queryRunStatus({}, options);
+    for (
+      const [id, expected] of [
+        ["py1", '{"win_rate":null,"pf":null,"seed":9007199254740993}'],
+        ["old-nan", '{"sharpe": null}'],
+      ]
+    ) {
+      equal(runs.find((r) => r.run_id === id)?.summary_json, expected, id);
+      equal(statuses.find((s) => s.run_id === id)?.summary_json, expected, id);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

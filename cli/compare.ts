@@ -24,7 +24,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
-import { cellText, formatTable } from "./_table.ts";
+import { cellText, escapeControl, formatTable } from "./_table.ts";
 import { canonicalJson } from "../ledger/json_text.ts";
 import { formatDuration } from "./runs.ts";
 
@@ -171,6 +171,9 @@ async function runLabels(
  * const lines = formatComparison(close, { width: 80 }).split("\n");
  * assert.ok(lines.includes("fee                  0.12345       0.12346"));
  * assert.ok(lines.includes('x                    3             "3"'));
+ * // A newline and the two characters `\n` print alike once escaped: quoted, as JSON.
+ * const escaped = { ...comparison, config: { note: { a1: "a\nb", b2: "a\\nb" } } };
+ * assert.ok(formatComparison(escaped, { width: 80 }).includes('note                 "a\\nb"        "a\\\\nb"'));
  * ```
  */
 export function formatComparison(c: Comparison, options: FormatComparisonOptions = {}): string {
@@ -224,14 +227,18 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
 /**
  * The cells of a config row, whose values differ: shortened as the table
  * shortens numbers (4 significant digits) unless that makes two different
- * values look the same (`0.12345` and `0.12346`, or `0.3` and `"0.3"`);
+ * values look the same (`0.12345` and `0.12346`, `0.3` and `"0.3"`, or a
+ * newline and the two characters `\n`, once the table escapes them);
  * then every value is written as JSON, numbers in full and strings quoted
  * ({@linkcode formatComparison}'s example).
  */
 function distinctCells(values: readonly unknown[]): string[] {
   const short = values.map(cellText);
+  // Compared as the table prints them, control characters escaped (a fidelity audit: a newline
+  // and the two characters `\n` both printed `a\nb` in a row listed as differing).
+  const shown = short.map(escapeControl);
   const collide = values.some((v, i) =>
-    values.some((w, j) => j < i && short[i] === short[j] && canonicalJson(v) !== canonicalJson(w))
+    values.some((w, j) => j < i && shown[i] === shown[j] && canonicalJson(v) !== canonicalJson(w))
   );
   if (!collide) return short;
   return values.map((v) => (v === null || v === undefined ? "-" : JSON.stringify(v)));

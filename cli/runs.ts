@@ -117,7 +117,8 @@ const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [
 List runs from the index, newest first. The table shows id, type, status,
 created (UTC), duration, headline summary metrics and the label, fitted to
 the terminal (--wide: no truncation); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
-json, jsonl and csv list every match (streamed).
+Table numbers keep 4 significant digits. json, jsonl and csv list every
+match (streamed), every value whole.
 
   --type T, --status S   keep these (repeatable); status: one of
                          ${RUN_STATUSES.join(", ")}

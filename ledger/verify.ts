@@ -58,7 +58,7 @@
 import { fileOnPath } from "./exists.ts";
 import { assert } from "./assert.ts";
 import { clockMs } from "./clock.ts";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { DAY_DIR_PATTERN, dayOf, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
@@ -275,13 +275,15 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
 
 /**
  * One read of every part file the layout lists, into `scan`. The lines of a
- * batch whose writer died before acknowledging it (past the size its marker
- * recorded) are not the log's, as for the index (`acknowledgedSize`): the
- * next `ledger emit` cuts them. They are counted apart, in a warning.
+ * batch not yet acknowledged (past the size its marker recorded) are not the
+ * log's, as for the index (`acknowledgedSize`): a batch whose writer died is
+ * cut by the next `ledger emit`, one being written counts once acknowledged.
+ * They are counted apart, in a warning each.
  */
 async function scanLog(scan: Scan, layout: Layout): Promise<void> {
   scan.warnings.push(...layout.warnings);
-  const unacknowledged = { lines: 0, first: undefined as Where | undefined };
+  const dead = { lines: 0, first: undefined as Where | undefined };
+  const writing = { lines: 0, first: undefined as Where | undefined };
   for (const { day, parts } of layout.days) {
     const report = scan.startDay(day);
     for (const part of parts) {
@@ -304,6 +306,7 @@ async function scanLog(scan: Scan, layout: Layout): Promise<void> {
           scan.add(report, record.offset > cut ? cutThrough(part, held) : held);
           held = undefined;
         }
+        const unacknowledged = part.batchWriting === true ? writing : dead;
         unacknowledged.lines += 1;
         unacknowledged.first ??= { file: record.file, line: record.line };
       }
@@ -311,12 +314,17 @@ async function scanLog(scan: Scan, layout: Layout): Promise<void> {
       if (held !== undefined) scan.add(report, cutThrough(part, held));
     }
   }
-  const first = unacknowledged.first;
-  if (first !== undefined) {
+  if (dead.first !== undefined) {
     scan.warnings.push(
-      `${plural(unacknowledged.lines, "line")} of a batch whose writer died before ` +
-        `acknowledging it, not counted (first at ${first.file}:${first.line}; the index does ` +
-        "not read them either, and the next ledger emit removes them)",
+      `${plural(dead.lines, "line")} of a batch whose writer died before ` +
+        `acknowledging it, not counted (first at ${dead.first.file}:${dead.first.line}; the ` +
+        "index does not read them either, and the next ledger emit removes them)",
+    );
+  }
+  if (writing.first !== undefined) {
+    scan.warnings.push(
+      `${plural(writing.lines, "line")} of a batch being written now, not counted yet (first ` +
+        `at ${writing.first.file}:${writing.first.line}; they count once it is acknowledged)`,
     );
   }
 }
@@ -458,6 +466,11 @@ interface PartEntry {
    * when no batch of it died.
    */
   acknowledgedBytes: number;
+  /**
+   * The batch past `acknowledgedBytes` is being written now: the part's
+   * lock is held (its writer is alive, or the next writer is cutting it).
+   */
+  batchWriting?: boolean;
   /** Where the line that the cut goes through starts, once a read found one. */
   tornAt?: number;
 }
@@ -472,6 +485,7 @@ interface Layout {
 async function listLayout(root: string): Promise<Layout> {
   const dir = eventsDir(root);
   const layout: Layout = { days: [], ignored: [], warnings: [] };
+  let pendingSeen = false;
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(dir));
@@ -489,14 +503,9 @@ async function listLayout(root: string): Promise<Layout> {
     if (entry.isDirectory && match) {
       layout.days.push({ day: match[1], parts: await listDay(dir, entry.name, layout) });
     } else if (entry.name === PENDING_DIR_NAME && entry.isDirectory) {
-      // The writers' own bookkeeping (ledger/shared_part.ts): a marker there is a batch whose
-      // writer died before acknowledging it; its lines are cut by the next emit.
-      for await (const marker of Deno.readDir(join(dir, entry.name))) {
-        layout.warnings.push(
-          `events/${entry.name}/${marker.name}: a batch (emit --stdin) whose writer died before ` +
-            "acknowledging it; the next ledger emit removes its lines",
-        );
-      }
+      // The writers' own bookkeeping (ledger/shared_part.ts): said below, once it is known
+      // whether each marker's batch is being written now.
+      pendingSeen = true;
     } else if (entry.name !== "_schema.json" || !entry.isFile) {
       const kind = await describe(join(dir, entry.name), entry);
       layout.ignored.push(`events/${entry.name} (${kind}, not a day directory)`);
@@ -504,15 +513,56 @@ async function listLayout(root: string): Promise<Layout> {
   }
   // As the indexer takes them (indexer/_files.ts): the parts' sizes first, then the batches'
   // records, read once; only a part a batch names can have a cut.
-  const batched = new Set((await pendingBatches(root)).map((b) => `day=${b.day}/${b.part}`));
+  const batches = pendingSeen ? await pendingBatches(root) : [];
+  const batched = new Set(batches.map((b) => `day=${b.day}/${b.part}`));
+  const writing = new Set<string>();
   for (const { day, parts } of layout.days) {
     for (const part of parts) {
       if (!batched.has(part.file)) continue;
       const acknowledged = await acknowledgedSize(root, day, part.path, part.sizeBytes);
       if (acknowledged < part.sizeBytes) part.acknowledgedBytes = acknowledged;
+      // A marker means a dead writer only when nobody holds the part's lock (a soak audit:
+      // verify called a live 60,000-line batch dead, "the next ledger emit removes its lines").
+      part.batchWriting = await lockedNow(part.path);
+      if (part.batchWriting) writing.add(part.file);
+    }
+  }
+  if (pendingSeen) {
+    for await (const marker of Deno.readDir(join(dir, PENDING_DIR_NAME))) {
+      const batch = batches.find((b) => basename(b.marker) === marker.name);
+      const where = `events/${PENDING_DIR_NAME}/${marker.name}`;
+      layout.warnings.push(
+        batch !== undefined && writing.has(`day=${batch.day}/${batch.part}`)
+          ? `${where}: a batch (emit --stdin) being written now (its part is locked); its ` +
+            "lines count once it is acknowledged"
+          : `${where}: a batch (emit --stdin) whose writer died before acknowledging it; the ` +
+            "next ledger emit removes its lines",
+      );
     }
   }
   return layout;
+}
+
+/**
+ * Whether another process holds the lock of the part at `path` now: a
+ * shared lock is tried and let go at once (writers take an exclusive one,
+ * so this never blocks one for longer than the try).
+ */
+async function lockedNow(path: string): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  try {
+    if (!(await file.tryLock(false))) return true;
+    await file.unlock();
+    return false;
+  } finally {
+    file.close();
+  }
 }
 
 /** The shared parts' batch markers (`ledger/shared_part.ts`), inside `events/`. */

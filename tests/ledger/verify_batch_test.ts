@@ -155,3 +155,42 @@ Deno.test("verify reports a line a dead batch's marker cuts through as a torn ta
     assert.equal(indexed.events, report.totals.events);
   });
 });
+
+// A soak audit: verify run while a large `emit --stdin` batch was being written called its live
+// writer dead and said the next emit would remove the lines; the writer then acknowledged all.
+Deno.test("verify tells a batch being written (its part locked) from a dead one", async () => {
+  await withTempDir(async (root) => {
+    const dir = join(root, "events", `day=${DAY}`);
+    await Deno.mkdir(dir, { recursive: true });
+    const part = join(dir, "emit-000001.jsonl");
+    await Deno.writeTextFile(part, line("acked", 1) + "\n");
+    await Deno.mkdir(join(root, "events", ".pending"));
+    await Deno.writeTextFile(
+      join(root, "events", ".pending", `${DAY}__emit-000001.jsonl.size`),
+      JSON.stringify({ size: (await Deno.stat(part)).size }),
+    );
+    await Deno.writeTextFile(part, `${line("batch", 2)}\n${line("batch", 3)}\n`, { append: true });
+    // The batch's writer holds the part's lock while it appends (flock: a second open file
+    // description conflicts, also in this process).
+    const writer = await Deno.open(part, { read: true, write: true });
+    try {
+      await writer.lock(true);
+      const live = await verifyLog(root);
+      assert.equal(live.totals.events, 1);
+      assert.deepEqual(
+        live.warnings.filter((w) => w.includes("died")),
+        [],
+        live.warnings.join("\n"),
+      );
+      const said = live.warnings.filter((w) => w.includes("being written now"));
+      assert.equal(said.length, 2, live.warnings.join("\n"));
+      assert.match(said[1], /^2 lines of a batch being written now, not counted yet \(first at/);
+    } finally {
+      writer.close(); // the lock goes with it, as when a writer dies
+    }
+    const dead = await verifyLog(root);
+    assert.equal(dead.totals.events, 1);
+    assert.equal(dead.warnings.filter((w) => w.includes("whose writer died")).length, 2);
+    assert.deepEqual(dead.warnings.filter((w) => w.includes("being written")), []);
+  });
+});

@@ -170,7 +170,7 @@ async function refreshIndex(root: string): Promise<string> {
   try {
     // Loaded here: parity and archive never load the indexer.
     const { rebuildIndex } = await import("../indexer/rebuild.ts");
-    await rebuildIndex(root, {});
+    await rebuildIndex(root, { onWait: (m) => console.error(`ledger legacy: ${m}`) });
     return "refreshed";
   } catch (err) {
     const message = err instanceof Error ? err.message.split("\n")[0] : String(err);

@@ -245,7 +245,15 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
         `log and shows there once shipped (ledger ship --to ${source}) and indexed ` +
         `(ledger rebuild-index --from ${source}, or the daemon)`,
     );
-  } else if (values["no-index"] !== true) await rebuildIndex(root, { dbPath });
+  } else if (values["no-index"] !== true) {
+    // A soak audit: behind the daemon's rebuild this waited up to 54 s without a word.
+    const onWait = (m: string) =>
+      console.error(
+        `ledger ${kind}: ${m}; the ${EVENT_TYPE[kind]} is in the log already (--no-index skips ` +
+          "this refresh)",
+      );
+    await rebuildIndex(root, { dbPath, onWait });
+  }
   return EXIT_OK;
 }
 

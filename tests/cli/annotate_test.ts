@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { basename } from "node:path";
 import { listParts, readLog } from "../../ledger/reader.ts";
 import { sharedPartFileName } from "../../ledger/paths.ts";
-import { readCheckedLog, runLedger, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, readCheckedLog, runLedger, withTempDir } from "../_helpers.ts";
 
 /** `ledger tag` processes the test runs at once. */
 const TAGS = 5;
@@ -162,6 +162,63 @@ Deno.test("annotations: the confirmation line escapes control characters", async
       }
     }
     assert.deepEqual(tags, [{ label: `l${red}` }]);
+  });
+});
+
+// A soak audit: behind the daemon's rebuild, tag/note/archive/restore waited up to 54 s without a
+// word, where rebuild-index says it waits and for whom.
+Deno.test("annotations: a refresh that waits for another rebuild says so", async () => {
+  await withTempDir(async (root) => {
+    const created = await runLedger([
+      "emit",
+      "--root",
+      root,
+      "--event-type",
+      "run.created",
+      "--run-id",
+      "ann-w",
+      "--run-type",
+      "policy",
+      "--config",
+      "{}",
+      "--data-fingerprint",
+      "f",
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    // Another rebuild holds the lock (flock: this process's own open file description).
+    const lockPath = `${root}/index/.runs.duckdb.rebuild.lock`;
+    const holder = await Deno.open(lockPath, { read: true, write: true });
+    await holder.lock(true);
+    await holder.truncate(0);
+    await holder.write(new TextEncoder().encode("424242\n"));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: denoScriptArgs(CLI_PATH, ["note", "--root", root, "ann-w", "checked"]),
+      env: { LEDGER_ROOT: "" },
+      signal: AbortSignal.timeout(60_000), // a wait that says nothing ends here, failing below
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stdout = new Response(child.stdout).text();
+    // The rebuild ends once the note says it waits for it (bounded: a silent wait fails).
+    const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let said = "";
+    while (!said.includes("\n")) {
+      const { value, done } = await stderr.read();
+      if (done) break;
+      said += value;
+    }
+    holder.close(); // the lock goes with it: the note's refresh goes on
+    for (let r = await stderr.read(); !r.done; r = await stderr.read()) said += r.value;
+    const status = await child.status;
+    assert.equal(status.code, 0, said);
+    assert.equal(await stdout, "noted ann-w\n");
+    assert.equal(
+      said,
+      `ledger note: waiting for another rebuild of ${root}/index/runs.duckdb to finish (held by ` +
+        `pid 424242; lock file ${lockPath}); the run.noted is in the log already (--no-index ` +
+        "skips this refresh)\n",
+    );
   });
 });
 

@@ -519,70 +519,109 @@ function groupSql(
 
 /** Digits from which an integer may be one a double cannot hold (2^53 has 16). */
 const INEXACT_INTEGER_DIGITS_MIN = 16;
+/** Digits of the shortest integer `json_structure` calls DOUBLE (-9223372036854775809). */
+const WIDE_INTEGER_DIGITS_MIN = 19;
+
+/** Per root, whether some row's text has a long integer part; see {@linkcode longRootsOnce}. */
+type LongRoots = (digits: number) => Promise<boolean[]>;
 
 /**
- * Per root, whether a row's text has a run of
- * {@linkcode INEXACT_INTEGER_DIGITS_MIN} digits not after a digit or a point
- * (an integer part: a long fraction such as 0.57331522647291425 is not one),
- * from one scan made on the first call: the paths of other roots hold no
- * integer a double cannot hold, nor one past 64 bits. Shared by
- * {@linkcode markWideIntegers} and {@linkcode inexactDoublePaths}: one
- * scan, not two (the second cost an export of 100k runs 45 ms, 6%).
+ * Per root, whether a row's text has a run of `digits` digits not after a
+ * digit or a point (an integer part: a long fraction such as
+ * 0.57331522647291425 is not one): the paths of other roots hold no integer
+ * that long. Each answer is one scan, made on its first call and shared by
+ * {@linkcode markWideIntegers} and {@linkcode inexactDoublePaths}; a root
+ * without a run of {@linkcode INEXACT_INTEGER_DIGITS_MIN} digits has no
+ * longer one either, so it is not scanned again.
  */
-function longRootsOnce(
-  conn: DuckDBConnection,
-  roots: readonly FlatRoot[],
-): () => Promise<boolean[]> {
-  let found: Promise<boolean[]> | undefined;
-  return () =>
-    found ??= (async () => {
-      const long = roots.map((r) =>
-        `coalesce(bool_or(regexp_matches(${r.column}::VARCHAR, ` +
-        `'(^|[^0-9.])-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN}}')), false)`
-      );
-      const [row] = (await conn.runAndReadAll(`SELECT ${long.join(", ")} FROM ${ROWS_TABLE}`))
-        .getRows();
-      return row.map((v) => v === true);
-    })();
+function longRootsOnce(conn: DuckDBConnection, roots: readonly FlatRoot[]): LongRoots {
+  const found = new Map<number, Promise<boolean[]>>();
+  const scan = async (digits: number): Promise<boolean[]> => {
+    const within = digits > INEXACT_INTEGER_DIGITS_MIN
+      ? await answer(INEXACT_INTEGER_DIGITS_MIN)
+      : roots.map(() => true);
+    if (!within.some((v) => v)) return within;
+    const long = roots.map((r, i) =>
+      within[i]
+        ? `coalesce(bool_or(regexp_matches(${r.column}::VARCHAR, ` +
+          `'(^|[^0-9.])-?[0-9]{${digits}}')), false)`
+        : "false"
+    );
+    const [row] = (await conn.runAndReadAll(`SELECT ${long.join(", ")} FROM ${ROWS_TABLE}`))
+      .getRows();
+    return row.map((v) => v === true);
+  };
+  const answer = (digits: number): Promise<boolean[]> => {
+    let promise = found.get(digits);
+    if (promise === undefined) found.set(digits, promise = scan(digits));
+    return promise;
+  };
+  return answer;
 }
 
 /**
  * The DOUBLE paths holding an integer, as a number or as numeric text, that
  * a double cannot hold exactly (`9007199254740993` beside `0.5`: it would
  * be written `9007199254740992.0`, the same as another run's seed, an audit
- * found), each made text. One scan, only of the roots whose text has such a
- * run of digits.
+ * found), each made text. Looked at: a path that also holds integers or
+ * numeric text, in a root with a run of 16 digits, and a path of doubles
+ * only (`json_structure` calls an integer past 64 bits DOUBLE), in a root
+ * with a run of 19; each root's rows parsed once for all its paths (a
+ * review: one parse a path took an export of 100k runs with a 16-digit seed
+ * beside 19 float params from 1.9 s to 6.9 s).
  */
 async function inexactDoublePaths(
   conn: DuckDBConnection,
   roots: readonly FlatRoot[],
   paths: readonly FlatPath[],
   numericText: ReadonlyMap<string, "integer" | "number">,
-  longRoots: () => Promise<boolean[]>,
+  longRoots: LongRoots,
 ): Promise<Map<string, WideType>> {
   const out = new Map<string, WideType>();
   const doubles = paths.filter((p) =>
     columnType(p, numericText.get(p.name), new Map()) === "DOUBLE"
   );
   if (doubles.length === 0) return out;
-  const hasLong = await longRoots();
-  const candidates = doubles.filter((p) => hasLong[p.root]);
+  const onlyDoubles = (p: FlatPath) => [...p.kinds].every((k) => k === "DOUBLE" || k === "NULL");
+  const mixed = doubles.some((p) => !onlyDoubles(p))
+    ? await longRoots(INEXACT_INTEGER_DIGITS_MIN)
+    : roots.map(() => false);
+  const wide = doubles.some(onlyDoubles)
+    ? await longRoots(WIDE_INTEGER_DIGITS_MIN)
+    : roots.map(() => false);
+  const candidates = doubles.filter((p) => (onlyDoubles(p) ? wide : mixed)[p.root]);
   if (candidates.length === 0) return out;
-  const checks = candidates.map((p) => {
-    const at = `${roots[p.root].column}, ${sqlText(p.pointer)}`;
-    const v = `trim(json_extract_string(${at}))`;
-    // Exact when the integer read as a double and back is itself (a HUGEINT holds 38 digits;
-    // past them no double is exact).
-    return `coalesce(bool_or(json_type(${at}) <> 'OBJECT' AND ` +
-      `regexp_full_match(${v}, '-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN},}') AND ` +
-      `NOT coalesce(TRY_CAST(${v} AS HUGEINT) = ` +
-      `TRY_CAST(TRY_CAST(${v} AS DOUBLE) AS HUGEINT), false)), false)`;
-  });
-  const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
-    .getRows();
-  candidates.forEach((p, k) => {
-    if (row[k] === true) out.set(p.name, "VARCHAR");
-  });
+  const inexact = new Set<string>();
+  for (const [i, root] of roots.entries()) {
+    const here = candidates.filter((p) => p.root === i);
+    if (here.length === 0) continue;
+    const pointers = here.map((p) => sqlText(p.pointer));
+    const checks = here.map((_, k) => {
+      const f = `f[${k + 1}]`;
+      const v = `trim(json_extract_string(${f}, '$'))`;
+      // Only a long run of digits is looked at: an integer, or numeric text whose integer part
+      // is that long (`"9007199254740993.0"`: a review). Exact when the value read as a double
+      // and back is itself (a HUGEINT holds 38 digits, the text's DECIMAL 32 before its point
+      // and 6 after; past them the value is taken as one a double cannot hold).
+      const long = `strlen(${f}::VARCHAR) >= ${INEXACT_INTEGER_DIGITS_MIN}`;
+      return `coalesce(bool_or(CASE WHEN ${long} AND json_type(${f}) = 'VARCHAR' ` +
+        `AND regexp_full_match(${v}, '-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN},}(\\.[0-9]+)?') ` +
+        `THEN NOT coalesce(TRY_CAST(${v} AS DECIMAL(38,6)) = ` +
+        `TRY_CAST(TRY_CAST(${v} AS DOUBLE) AS DECIMAL(38,6)), false) ` +
+        `WHEN ${long} AND json_type(${f}) NOT IN ('OBJECT', 'VARCHAR') ` +
+        `AND regexp_full_match(${v}, '-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN},}') ` +
+        `THEN NOT coalesce(TRY_CAST(${v} AS HUGEINT) = ` +
+        `TRY_CAST(TRY_CAST(${v} AS DOUBLE) AS HUGEINT), false) END), false)`;
+    });
+    const [row] = (await conn.runAndReadAll(
+      `SELECT ${checks.join(", ")} FROM (SELECT json_extract(${root.column}, ` +
+        `[${pointers.join(", ")}]) AS f FROM ${ROWS_TABLE})`,
+    )).getRows();
+    here.forEach((p, k) => {
+      if (row[k] === true) inexact.add(p.name);
+    });
+  }
+  for (const p of candidates) if (inexact.has(p.name)) out.set(p.name, "VARCHAR");
   return out;
 }
 
@@ -803,13 +842,13 @@ async function markWideIntegers(
   conn: DuckDBConnection,
   roots: readonly FlatRoot[],
   paths: readonly FlatPath[],
-  longRoots: () => Promise<boolean[]>,
+  longRoots: LongRoots,
 ): Promise<void> {
   const doubles = paths.filter((p) =>
     p.kinds.has("DOUBLE") && [...p.kinds].every((k) => k === "NULL" || NUMBER_KINDS.has(k))
   );
   if (doubles.length === 0) return;
-  const hasLong = await longRoots();
+  const hasLong = await longRoots(WIDE_INTEGER_DIGITS_MIN);
   const candidates = doubles.filter((p) => hasLong[p.root]);
   if (candidates.length === 0) return;
   const checks = candidates.map((p) => {

@@ -269,12 +269,7 @@
       const color = min < 0 && max > 0
         ? { type: "diverging", scheme: "RdYlGn", pivot: 0, legend: true, label: metric }
         : { scheme: "Viridis", legend: true, label: metric };
-      const sortNum = (
-        a,
-        b,
-      ) => (typeof a === "number" && typeof b === "number"
-        ? a - b
-        : String(a).localeCompare(String(b)));
+      const sortNum = (a, b) => compareValues(a, b);
       // Parameter values are the leaves of the params (numbers, strings): a
       // grouping key and a tick label each. Durations (a path ending in Ms) read as 1h, 30m.
       const tick = (path) => (v) => {
@@ -349,6 +344,24 @@
     return [...groups.values()];
   }
 
+  // Numbers by value; an integer past 2^53, which the page carries as its digits in a string,
+  // by value too (exactly, as a BigInt), beside numbers and beside its kind; the rest as text.
+  const INTEGER_TEXT = /^-?\d+$/;
+  function compareValues(a, b) {
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    const big = (v) =>
+      typeof v === "string" && INTEGER_TEXT.test(v)
+        ? BigInt(v)
+        : Number.isInteger(v)
+        ? BigInt(v)
+        : undefined;
+    const [ba, bb] = [big(a), big(b)];
+    if (ba !== undefined && bb !== undefined && (typeof a === "string" || typeof b === "string")) {
+      return ba < bb ? -1 : ba > bb ? 1 : 0;
+    }
+    return String(a).localeCompare(String(b));
+  }
+
   function fmtDuration(ms) {
     const units = [["d", 86400000], ["h", 3600000], ["m", 60000], ["s", 1000]];
     for (const [name, size] of units) {
@@ -404,9 +417,7 @@
           const na = typeof ka === "number" && Number.isNaN(ka);
           const nb = typeof kb === "number" && Number.isNaN(kb);
           if (na || nb) return na === nb ? 0 : na ? 1 : -1;
-          const c = typeof ka === "number" && typeof kb === "number"
-            ? ka - kb
-            : String(ka).localeCompare(String(kb));
+          const c = compareValues(ka, kb);
           return asc ? c : -c;
         });
         rows.forEach(([, tr]) => body.append(tr));

@@ -545,7 +545,9 @@ export function renderSweep(
   // A trial whose profit factor (sortino, sharpe) is null because no trade lost ranks above
   // every finite value (docs/METRICS.md): it is a cell too, marked, not left out (an audit:
   // the best trial of such a sweep was missing from its heatmap).
-  const rows = trials.map((t) => withUnbounded(t.metrics));
+  // A metric past 2^53 colours the heatmap as the nearest double (a review: such a metric was
+  // no choice at all); the table shows it exactly, from the trial.
+  const rows = trials.map((t) => withUnbounded(nearestNumbers(t.metrics)));
   const metrics = numericKeys(rows);
   const preferred = ["expectancy_bps", "mean_return_bps", "win_rate", "profit_factor"];
   const metric = objective !== undefined && metrics.includes(objective)
@@ -596,6 +598,13 @@ export function renderSweep(
     html,
     charts: { [key]: trials.map((t, i) => ({ id: t.trial_id, ...leaves[i], ...rows[i] })) },
   };
+}
+
+/** `values` with each integer kept exact (past 2^53) as the nearest double. */
+function nearestNumbers(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, isExactInteger(v) ? Number(v.rawJSON) : v]),
+  );
 }
 
 /** How a heatmap row marks a metric whose null is unbounded (`_client.js` reads it). */
@@ -801,10 +810,29 @@ function diffTable(
   }</tr></thead><tbody>${
     shown.map((p) =>
       `<tr><td class="id">${escapeHtml(p)}</td>${
-        flat.map((f) => `<td class="num">${escapeHtml(formatValue(f[p]))}</td>`).join("")
+        distinctCells(flat.map((f) => f[p])).map((c) =>
+          `<td class="num">${escapeHtml(c)}</td>`
+        )
+          .join("")
       }</tr>`
     ).join("")
   }</tbody></table></div>`;
+}
+
+/**
+ * The cells of a row of different values: as {@linkcode formatValue} writes
+ * them, unless that makes two different values look the same (a newline and
+ * the two characters `\n`, a NUL and `\x00`, `0.12345` and `0.12346`, `3`
+ * and `"3"`: a review); then every value as JSON, strings quoted and numbers
+ * whole, as `ledger compare` does.
+ */
+function distinctCells(values: readonly unknown[]): string[] {
+  const cells = values.map(formatValue);
+  const json = values.map((v) => JSON.stringify(v ?? null));
+  const collide = cells.some((c, i) =>
+    cells.some((d, j) => j < i && c === d && json[i] !== json[j])
+  );
+  return collide ? values.map((v, i) => (v === null || v === undefined ? "-" : json[i])) : cells;
 }
 
 function callersTable(callers: Record<string, unknown>[], open = false): string {

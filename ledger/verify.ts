@@ -323,8 +323,9 @@ async function scanLog(scan: Scan, layout: Layout): Promise<void> {
   }
   if (writing.first !== undefined) {
     scan.warnings.push(
-      `${plural(writing.lines, "line")} of a batch being written now, not counted yet (first ` +
-        `at ${writing.first.file}:${writing.first.line}; they count once it is acknowledged)`,
+      `${plural(writing.lines, "line")} of a batch not acknowledged yet, not counted (first ` +
+        `at ${writing.first.file}:${writing.first.line}; its part is locked now: being written, ` +
+        "or being cut back by the next writer)",
     );
   }
 }
@@ -467,7 +468,7 @@ interface PartEntry {
    */
   acknowledgedBytes: number;
   /**
-   * The batch past `acknowledgedBytes` is being written now: the part's
+   * The batch past `acknowledgedBytes` may be being written now: the part's
    * lock is held (its writer is alive, or the next writer is cutting it).
    */
   batchWriting?: boolean;
@@ -523,6 +524,7 @@ async function listLayout(root: string): Promise<Layout> {
       if (acknowledged < part.sizeBytes) part.acknowledgedBytes = acknowledged;
       // A marker means a dead writer only when nobody holds the part's lock (a soak audit:
       // verify called a live 60,000-line batch dead, "the next ledger emit removes its lines").
+      // A held lock is the batch's writer, or the next writer cutting a dead batch: both said.
       part.batchWriting = await lockedNow(part.path);
       if (part.batchWriting) writing.add(part.file);
     }
@@ -533,8 +535,8 @@ async function listLayout(root: string): Promise<Layout> {
       const where = `events/${PENDING_DIR_NAME}/${marker.name}`;
       layout.warnings.push(
         batch !== undefined && writing.has(`day=${batch.day}/${batch.part}`)
-          ? `${where}: a batch (emit --stdin) being written now (its part is locked); its ` +
-            "lines count once it is acknowledged"
+          ? `${where}: a batch (emit --stdin) not acknowledged yet whose part is locked now: ` +
+            "being written (its lines count once acknowledged) or being cut back by the next writer"
           : `${where}: a batch (emit --stdin) whose writer died before acknowledging it; the ` +
             "next ledger emit removes its lines",
       );

@@ -182,9 +182,10 @@ Deno.test("verify tells a batch being written (its part locked) from a dead one"
         [],
         live.warnings.join("\n"),
       );
-      const said = live.warnings.filter((w) => w.includes("being written now"));
+      const said = live.warnings.filter((w) => w.includes("being written"));
       assert.equal(said.length, 2, live.warnings.join("\n"));
-      assert.match(said[1], /^2 lines of a batch being written now, not counted yet \(first at/);
+      assert.match(said[0], /not acknowledged yet whose part is locked now: being written/);
+      assert.match(said[1], /^2 lines of a batch not acknowledged yet, not counted \(first at/);
     } finally {
       writer.close(); // the lock goes with it, as when a writer dies
     }

@@ -157,7 +157,8 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const options = backtestOptions(values, root);
   const policyFlag = stringFlag(values, "policy");
-  const { feeBps, slippageBps } = costFlags(values);
+  const feeBps = bpsFlag(values, "fee-bps");
+  const slippageBps = bpsFlag(values, "slippage-bps");
   const gapFill = gapFillFlag(values);
   if (workflow === "path-only") {
     for (
@@ -172,6 +173,9 @@ export async function main(args: string[]): Promise<number> {
     }
   } else if (policyFlag === undefined) {
     throw new UsageError("policy runs need --policy JSON or --policy @file.json");
+  } else {
+    // After the path-only check: there, the flags themselves are the mistake (a review).
+    checkCostSum(feeBps, slippageBps);
   }
   let policy: string | undefined;
   if (policyFlag !== undefined) {
@@ -371,12 +375,17 @@ export function costFlags(
 ): { feeBps: number | undefined; slippageBps: number | undefined } {
   const feeBps = bpsFlag(values, "fee-bps");
   const slippageBps = bpsFlag(values, "slippage-bps");
+  checkCostSum(feeBps, slippageBps);
+  return { feeBps, slippageBps };
+}
+
+/** A usage error when `--fee-bps` and `--slippage-bps` together reach 10000. */
+function checkCostSum(feeBps: number | undefined, slippageBps: number | undefined): void {
   if ((feeBps ?? 0) + (slippageBps ?? 0) >= COST_BPS_MAX) {
     throw new UsageError(
       costSumMessage("--fee-bps", "--slippage-bps", feeBps ?? 0, slippageBps ?? 0),
     );
   }
-  return { feeBps, slippageBps };
 }
 
 export function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {

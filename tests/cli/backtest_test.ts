@@ -57,6 +57,11 @@ Deno.test("ledger backtest: usage errors exit 2 with one line", async (t) => {
       ["policy", "--policy", "{}", "--fee-bps", "6000", "--slippage-bps", "4000"],
       /^ledger backtest: --fee-bps \+ --slippage-bps must be < 10000 \(100%: a sale would return nothing or less\), got 6000 \+ 4000$/,
     ],
+    // A review: the sum's message hid that these flags are the policy runs' own.
+    [
+      ["path-only", "--fee-bps", "6000", "--slippage-bps", "6000"],
+      /^ledger backtest: --fee-bps applies to policy runs only$/,
+    ],
     [["path-only", "--from", "yesterday"], /--from must be an ISO-8601 time/],
     [["path-only", "--from", "2026-02-30"], /--from must be an ISO-8601 time/],
     [["path-only", "--run-id", "../x"], /--run-id must match/],

@@ -194,11 +194,16 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
     rows.push([path, ...distinctCells(c.runs.map((id) => values[id]))]);
   }
   section("summary");
-  for (const [path, values] of Object.entries(c.summary)) rows.push(withDeltas(path, values, c));
+  for (const [path, values] of Object.entries(c.summary)) {
+    // Text that prints alike is quoted, as in the config rows (a review: summary strings).
+    const [label, ...cells] = withDeltas(path, values, c);
+    rows.push([label, ...distinctCells(c.runs.map((id) => values[id]), cells)]);
+  }
   section("phases");
-  for (const [name, values] of Object.entries(c.phases)) {
+  const phaseLabels = distinctLabels(Object.keys(c.phases));
+  for (const [k, [, values]] of Object.entries(c.phases).entries()) {
     rows.push([
-      name,
+      phaseLabels[k],
       ...c.runs.map((id, i) => {
         const ms = values[id];
         const base = values[c.runs[0]];
@@ -209,11 +214,12 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   }
   if (Object.keys(c.callers).length > 0) {
     section("callers");
-    for (const [caller, perRun] of Object.entries(c.callers)) {
+    const callerLabels = distinctLabels(Object.keys(c.callers));
+    for (const [k, [, perRun]] of Object.entries(c.callers).entries()) {
       const metrics = [...new Set(c.runs.flatMap((id) => Object.keys(perRun[id] ?? {})))];
       for (const m of metrics) {
         const values = Object.fromEntries(c.runs.map((id) => [id, perRun[id]?.[m] ?? null]));
-        rows.push(withDeltas(`${caller} ${m}`, values, c));
+        rows.push(withDeltas(`${callerLabels[k]} ${m}`, values, c));
       }
     }
   }
@@ -232,16 +238,27 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
  * then every value is written as JSON, numbers in full and strings quoted
  * ({@linkcode formatComparison}'s example).
  */
-function distinctCells(values: readonly unknown[]): string[] {
-  const short = values.map(cellText);
+function distinctCells(values: readonly unknown[], cells = values.map(cellText)): string[] {
   // Compared as the table prints them, control characters escaped (a fidelity audit: a newline
   // and the two characters `\n` both printed `a\nb` in a row listed as differing).
-  const shown = short.map(escapeControl);
+  const shown = cells.map(escapeControl);
   const collide = values.some((v, i) =>
     values.some((w, j) => j < i && shown[i] === shown[j] && canonicalJson(v) !== canonicalJson(w))
   );
-  if (!collide) return short;
+  if (!collide) return cells;
   return values.map((v) => (v === null || v === undefined ? "-" : JSON.stringify(v)));
+}
+
+/**
+ * Row labels of one section (phase names, callers), each as it is unless
+ * the table would print two alike (a newline and the two characters `\n`):
+ * those as JSON, quoted (a review).
+ */
+function distinctLabels(labels: readonly string[]): string[] {
+  const shown = labels.map(escapeControl);
+  return labels.map((l, i) =>
+    shown.some((s, j) => j !== i && s === shown[i] && labels[j] !== l) ? JSON.stringify(l) : l
+  );
 }
 
 function withDeltas(label: string, values: Record<string, unknown>, c: Comparison): string[] {

@@ -13,8 +13,8 @@
  * its paths (`flat_path.ts`): keys joined with `.`, a `.` inside a key
  * written `\.` and a `\` written `\\` (`config.a\.b` is the key `"a.b"`,
  * `config.a.b` the key `b` of `a`); keys may hold letters and digits of any
- * script (`config.größe`, `config.名前`). A `\` before any other character
- * is that character: in `--where` a key's characters other than letters,
+ * script (`config.größe`, `config.名前`); `\0` is a NUL (export's name of a
+ * key holding one). A `\` before any other character is that character: in `--where` a key's characters other than letters,
  * marks, digits, `_` and `-` ({@linkcode PATH_KEY_CHAR}) are written so
  * (`config.learning\ rate`, `config.\$ref`), since they would end the
  * field; `--sort` and `--columns` also take them as they are, but for

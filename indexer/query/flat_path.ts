@@ -10,7 +10,8 @@
  *   is written as it is (`config.größe`, `config.名前`, `config.a b`).
  * - The query surface (`--where`, `--sort`, `--columns`, `fields.ts`) reads
  *   a field's path with {@linkcode flatPathSegments} too, so every name
- *   written here names its own path there; a `\` before any other character
+ *   written here names its own path there; `\0` is a NUL (as `ledger
+ *   export` names a key holding one), and a `\` before any other character
  *   is that character (`a\ b` is the key `"a b"`), the way to type a
  *   character that would end a field in an expression.
  * - Names that differ only in ASCII letter case (`config.N`, `config.n`)

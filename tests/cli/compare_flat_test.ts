@@ -128,7 +128,7 @@ Deno.test("compare table: summary values, phase names and callers that print ali
     config: {},
     summary: { note: { a1: "a\nb", b2: "a\\nb" }, mode: { a1: "x", b2: "y" } },
     phases: { "p\nq": { a1: 10, b2: null }, "p\\nq": { a1: null, b2: 20 } },
-    callers: { "c\nd": { a1: { n: 1 }, b2: null }, "c\\nd": { a1: null, b2: { n: 2 } } },
+    callers: { "c\nd": { a1: { n: 1 }, b2: {} }, "c\\nd": { a1: {}, b2: { n: 2 } } },
     git: { a1: { commit: null, dirty: null }, b2: { commit: null, dirty: null } },
   }, { width: 120 }).split("\n");
   const row = (label: string) => table.find((l) => l.startsWith(label))?.trim().split(/\s{2,}/);

@@ -35,8 +35,16 @@ export { type S3Endpoint, s3EndpointFromEnv };
 const REQUEST_ATTEMPTS_MAX = 3;
 /** Time allowed to open a connection. */
 const CONNECTION_TIMEOUT_MS = 5_000;
-/** Time allowed for one request once connected (a 16 MiB chunk on a slow link). */
+/** Time allowed for one request until its answer starts (a 16 MiB chunk on a slow link). */
 const REQUEST_TIMEOUT_MS = 120_000;
+/**
+ * Time a request may go without a byte either way (its answer's body too).
+ * Both bounds fail the request (the SDK retries it, {@linkcode REQUEST_ATTEMPTS_MAX}
+ * attempts in all): a server that accepted the connection and went silent
+ * made `ship`, `rebuild-index --from` and `daemon --from` wait for ever (an
+ * audit; the SDK only warned, unless told to throw).
+ */
+const IDLE_TIMEOUT_MS = 30_000;
 /** Keys per listing page (the S3 maximum). */
 const LIST_PAGE_KEYS_MAX = 1000;
 
@@ -44,6 +52,12 @@ const LIST_PAGE_KEYS_MAX = 1000;
 export interface S3StoreOptions {
   /** Endpoint and region. @default {s3EndpointFromEnv()} */
   endpoint?: S3Endpoint;
+  /** Time a request may take until its answer starts. @default {120000} */
+  requestTimeoutMs?: number;
+  /** Time a request may go without a byte either way. @default {30000} */
+  idleTimeoutMs?: number;
+  /** Credentials to sign with. @default {undefined} (the SDK's default chain) */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /**
@@ -59,7 +73,11 @@ export interface S3StoreOptions {
  * ```
  */
 export function openS3Store(bucket: string, options: S3StoreOptions = {}): ObjectStore {
-  return new S3Store(bucket, options.endpoint ?? s3EndpointFromEnv());
+  return new S3Store(bucket, options.endpoint ?? s3EndpointFromEnv(), {
+    requestMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    idleMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    credentials: options.credentials,
+  });
 }
 
 class S3Store implements ObjectStore {
@@ -67,20 +85,31 @@ class S3Store implements ObjectStore {
   #bucket: string;
   #client: S3Client;
 
-  constructor(bucket: string, where: S3Endpoint) {
+  constructor(
+    bucket: string,
+    where: S3Endpoint,
+    options: {
+      requestMs: number;
+      idleMs: number;
+      credentials?: { accessKeyId: string; secretAccessKey: string };
+    },
+  ) {
     this.#bucket = bucket;
     this.description = `s3://${bucket} at ${where.endpoint ?? "AWS"}`;
     this.#client = new S3Client({
       region: where.region,
       endpoint: where.endpoint,
       forcePathStyle: true,
+      credentials: options.credentials,
       maxAttempts: REQUEST_ATTEMPTS_MAX,
       // Ceph RGW 16 rejects the SDK's default streamed checksums (PITFALLS).
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
       requestHandler: {
         connectionTimeout: CONNECTION_TIMEOUT_MS,
-        requestTimeout: REQUEST_TIMEOUT_MS,
+        requestTimeout: options.requestMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: options.idleMs,
       },
     });
   }
@@ -253,7 +282,9 @@ function isNetworkError(err: unknown): boolean {
 function detailOf(err: unknown): string {
   const e = (err ?? {}) as SdkErrorShape;
   const status = statusOf(err);
-  const raw = (e.message ?? String(err)).split("\n")[0];
+  // The HTTP layer's timeouts name the package first: the reason is what follows.
+  const raw = (e.message ?? String(err)).split("\n")[0]
+    .replace(/^@smithy\/node-http-handler - (?:\[ERROR\] )?/, "");
   // The SDK says "UnknownError" when the server sent no message body.
   const text = raw === "UnknownError" ? "" : raw;
   const name = e.name && e.name !== "Error" ? e.name : "";

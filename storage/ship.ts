@@ -120,6 +120,14 @@ interface PartMemory {
   ino?: number | null;
   /** The last bytes shipped (up to {@linkcode SHIPPED_TAIL_BYTES}), as the bucket holds them. */
   tail?: Uint8Array;
+  /**
+   * The last pass found this part in conflict with the bucket (kept in the
+   * state file): it is compared with the bucket on every pass until that
+   * passes, even when its size is the size shipped. A part cut back below
+   * what was shipped and grown again to that size had exited 0 ever after,
+   * its new lines never shipped (a storage audit).
+   */
+  conflicted?: boolean;
 }
 
 /**
@@ -219,7 +227,8 @@ export class Shipper {
     // Nothing new: no request at all (the bucket cannot hold more than the file has),
     // unless every chunk is to be compared and this one was not yet.
     if (
-      mem !== undefined && f.sizeBytes === mem.shippedBytes && (mem.verified || !this.#verifyAll)
+      mem !== undefined && f.sizeBytes === mem.shippedBytes && !mem.conflicted &&
+      (mem.verified || !this.#verifyAll)
     ) return;
     const file = await Deno.open(f.path, { read: true });
     try {
@@ -283,8 +292,14 @@ export class Shipper {
       }
       const part = { day: f.day, stem: f.stem, fingerprint: mem.fingerprint! };
       await this.#upload(file, size, part, mem, report);
+      mem.conflicted = false;
     } catch (err) {
       if (mem !== undefined) mem.verified = false; // look at the bucket again next time
+      if (err instanceof RemoteConflictError) {
+        // Kept until a pass finds the part and the bucket agreeing again.
+        const known = this.#parts.get(f.file);
+        if (known !== undefined) known.conflicted = true;
+      }
       throw err;
     } finally {
       file.close();
@@ -471,6 +486,7 @@ export class Shipper {
         fingerprint: p.fingerprint,
         shippedBytes: p.shipped_bytes,
         verified: false,
+        conflicted: p.conflict === true,
       });
     }
   }
@@ -479,7 +495,11 @@ export class Shipper {
     const parts: Record<string, StatePart> = {};
     for (const [name, m] of [...this.#parts].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (m.fingerprint === undefined) continue;
-      parts[name] = { fingerprint: m.fingerprint, shipped_bytes: m.shippedBytes };
+      parts[name] = {
+        fingerprint: m.fingerprint,
+        shipped_bytes: m.shippedBytes,
+        ...(m.conflicted ? { conflict: true } : {}),
+      };
     }
     const state: StateFile = {
       format: STATE_FORMAT,
@@ -495,6 +515,8 @@ export class Shipper {
 interface StatePart {
   fingerprint: string;
   shipped_bytes: number;
+  /** The last pass found the part in conflict with the bucket ({@linkcode PartMemory}). */
+  conflict?: boolean;
 }
 
 interface StateFile {

@@ -174,6 +174,9 @@ Deno.test({
     await t.step("remote content that disagrees is an error, never overwritten", async () => {
       await conflict(server, tmp);
     });
+    await t.step("a part cut back and grown to its shipped size stays a conflict", async () => {
+      await shrunkAndRegrown(tmp);
+    });
     await t.step("a state file that points into a line or trusts changed bytes", async () => {
       await wrongState(server, tmp);
     });
@@ -456,6 +459,37 @@ async function conflict(server: CephServer, tmp: string): Promise<void> {
   assert.equal(r.code, 1, r.stderr);
   assert.match(oneLine(r.stderr), /differs from the local log/);
   assert.deepEqual(await store.get(key), foreign, "the bucket object is not overwritten");
+}
+
+/**
+ * A storage audit: a worker's part cut back below what was shipped (a restore from a backup)
+ * was a conflict once; grown again to exactly the shipped size it exited 0 ever after, and its
+ * new lines never reached the bucket. The conflict is kept in the state file until the part and
+ * the bucket agree again.
+ */
+async function shrunkAndRegrown(tmp: string): Promise<void> {
+  const root = join(tmp, "regrown");
+  await emitRuns(root, "regrown", 2);
+  const ship = () => ledger(["ship", "--root", root, "--to", "s3://fleet/regrown", "--once"]);
+  assert.equal((await ship()).code, 0);
+  const [[name, bytes]] = [...await localParts(root)];
+  const path = join(root, "events", name);
+  const text = new TextDecoder().decode(bytes);
+  const first = text.slice(0, text.indexOf("\n") + 1);
+  await Deno.writeTextFile(path, first); // restored from before the last lines
+  const cut = await ship();
+  assert.equal(cut.code, 1, cut.stderr);
+  assert.match(oneLine(cut.stderr), /has only|shrank/);
+  // One new line that brings the part back to exactly the size shipped.
+  const pad = bytes.length - first.length - '{"pad":""}\n'.length;
+  assert.ok(pad > 0);
+  await Deno.writeTextFile(path, `{"pad":"${"x".repeat(pad)}"}\n`, { append: true });
+  assert.equal((await Deno.stat(path)).size, bytes.length);
+  for (const pass of [1, 2]) {
+    const again = await ship();
+    assert.equal(again.code, 1, `pass ${pass}: ${again.stderr}`);
+    assert.match(oneLine(again.stderr), /differs from the local log/);
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ export {
 export { openS3Store, type S3Endpoint, s3EndpointFromEnv, type S3StoreOptions } from "./s3.ts";
 export {
   CHUNK_BYTES_MAX,
+  OverwritingServerError,
   RemoteConflictError,
   shipOnce,
   type ShipOptions,

@@ -102,6 +102,23 @@ export class RemoteConflictError extends Error {
   }
 }
 
+/**
+ * The server wrote an object over itself although asked not to
+ * (`If-None-Match: *`): `ledger ship` refuses to ship to it, since two
+ * machines' ships of one key would overwrite each other's lines.
+ */
+export class OverwritingServerError extends Error {
+  /** Create the error for the store described as `description`. */
+  constructor(description: string) {
+    super(
+      `${description} overwrote an object when asked not to (If-None-Match: *): with a server ` +
+        "that does not refuse to overwrite, two machines' ships could replace each other's " +
+        "lines (s3rver does not refuse; AWS S3, MinIO and Ceph RGW do); nothing more is shipped",
+    );
+    this.name = "OverwritingServerError";
+  }
+}
+
 /** Another shipper of this root to this location is running. */
 export class ShipperLockedError extends Error {
   /** Create the error for the lock file at `path`. */
@@ -149,6 +166,12 @@ export class Shipper {
   #loaded = false;
   #progress: (message: string) => void;
   #verifyAll: boolean;
+  /**
+   * Whether the server refused to write a chunk this process had just
+   * written (`If-None-Match: *`): unknown until the first upload, checked
+   * once; a server that overwrites is refused for good.
+   */
+  #refusesOverwrite: boolean | undefined;
 
   /** Create a shipper; nothing is read or written until {@linkcode Shipper.pass}. */
   constructor(
@@ -193,6 +216,7 @@ export class Shipper {
   async pass(): Promise<ShipReport> {
     assert(this.#lock !== null, "Shipper.open before Shipper.pass");
     const started = performance.now();
+    if (this.#refusesOverwrite === false) throw new OverwritingServerError(this.#store.description);
     if (!this.#loaded) await this.#loadState();
     const files = await listLocalParts(this.#root);
     const report: ShipReport = {
@@ -452,6 +476,7 @@ export class Shipper {
         mem.tail = body.slice(Math.max(0, body.length - SHIPPED_TAIL_BYTES));
         report.chunksPut++;
         report.bytesShipped += body.length;
+        await this.#checkRefusesOverwrite(key, body);
         continue;
       }
       // The key exists: an upload before a crash. It must be a prefix of ours.
@@ -462,6 +487,23 @@ export class Shipper {
       mem.tail = await shippedTail(file, mem.shippedBytes);
       report.chunksFound++;
     }
+  }
+
+  /**
+   * After this process's first upload: the same chunk written again with
+   * `If-None-Match: *` must be refused. A server that writes it (the same
+   * bytes: nothing changes) ignores conditional writes, so two machines'
+   * ships of one key would overwrite each other's lines, each exiting 0 (a
+   * storage audit, with s3rver): refused, and nothing more is shipped to it.
+   */
+  async #checkRefusesOverwrite(key: string, body: Uint8Array): Promise<void> {
+    if (this.#refusesOverwrite !== undefined) {
+      if (!this.#refusesOverwrite) throw new OverwritingServerError(this.#store.description);
+      return;
+    }
+    const again = await this.#store.putIfAbsent(key, body);
+    this.#refusesOverwrite = again === "exists";
+    if (!this.#refusesOverwrite) throw new OverwritingServerError(this.#store.description);
   }
 
   async #loadState(): Promise<void> {

@@ -35,14 +35,25 @@ export { type S3Endpoint, s3EndpointFromEnv };
 const REQUEST_ATTEMPTS_MAX = 3;
 /** Time allowed to open a connection. */
 const CONNECTION_TIMEOUT_MS = 5_000;
-/** Time allowed for one request until its answer starts (a 16 MiB chunk on a slow link). */
-const REQUEST_TIMEOUT_MS = 120_000;
 /**
- * Time a request may go without a byte either way (its answer's body too).
- * Both bounds fail the request (the SDK retries it, {@linkcode REQUEST_ATTEMPTS_MAX}
- * attempts in all): a server that accepted the connection and went silent
- * made `ship`, `rebuild-index --from` and `daemon --from` wait for ever (an
- * audit; the SDK only warned, unless told to throw).
+ * Time a request may take until its answer starts, beyond the time its body
+ * takes to send at {@linkcode UPLOAD_BYTES_PER_SECOND_MIN}. Each bound fails
+ * the request (the SDK retries it, {@linkcode REQUEST_ATTEMPTS_MAX} attempts
+ * in all): a server that accepted the connection and went silent made
+ * `ship`, `rebuild-index --from` and `daemon --from` wait for ever (an
+ * audit; the SDK only warns, unless told to throw).
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Slowest upload allowed for: a 16 MiB chunk may take 512 s more. The bound
+ * covers the whole upload (it ends when the answer starts): at 120 s for
+ * any chunk a 1 Mbit/s link could never ship one (a review).
+ */
+const UPLOAD_BYTES_PER_SECOND_MIN = 32 * 1024;
+/**
+ * Time a read may go without a byte, its answer's body included. Not set
+ * for uploads: under Deno the idle timer fired while a slow upload was
+ * still sending (a review).
  */
 const IDLE_TIMEOUT_MS = 30_000;
 /** Keys per listing page (the S3 maximum). */
@@ -52,9 +63,12 @@ const LIST_PAGE_KEYS_MAX = 1000;
 export interface S3StoreOptions {
   /** Endpoint and region. @default {s3EndpointFromEnv()} */
   endpoint?: S3Endpoint;
-  /** Time a request may take until its answer starts. @default {120000} */
+  /**
+   * Time a request may take until its answer starts, beyond an upload's
+   * time at 32 KiB/s. @default {30000}
+   */
   requestTimeoutMs?: number;
-  /** Time a request may go without a byte either way. @default {30000} */
+  /** Time a read may go without a byte. @default {30000} */
   idleTimeoutMs?: number;
   /** Credentials to sign with. @default {undefined} (the SDK's default chain) */
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -83,7 +97,11 @@ export function openS3Store(bucket: string, options: S3StoreOptions = {}): Objec
 class S3Store implements ObjectStore {
   readonly description: string;
   #bucket: string;
+  /** Reads: bounded until the answer starts and while its body comes. */
   #client: S3Client;
+  /** Writes: bounded until the answer starts, by the body's size. */
+  #putClient: S3Client;
+  #requestMs: number;
 
   constructor(
     bucket: string,
@@ -96,22 +114,26 @@ class S3Store implements ObjectStore {
   ) {
     this.#bucket = bucket;
     this.description = `s3://${bucket} at ${where.endpoint ?? "AWS"}`;
-    this.#client = new S3Client({
-      region: where.region,
-      endpoint: where.endpoint,
-      forcePathStyle: true,
-      credentials: options.credentials,
-      maxAttempts: REQUEST_ATTEMPTS_MAX,
-      // Ceph RGW 16 rejects the SDK's default streamed checksums (PITFALLS).
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-      requestHandler: {
-        connectionTimeout: CONNECTION_TIMEOUT_MS,
-        requestTimeout: options.requestMs,
-        throwOnRequestTimeout: true,
-        socketTimeout: options.idleMs,
-      },
-    });
+    this.#requestMs = options.requestMs;
+    const client = (idleMs: number | undefined) =>
+      new S3Client({
+        region: where.region,
+        endpoint: where.endpoint,
+        forcePathStyle: true,
+        credentials: options.credentials,
+        maxAttempts: REQUEST_ATTEMPTS_MAX,
+        // Ceph RGW 16 rejects the SDK's default streamed checksums (PITFALLS).
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+        requestHandler: {
+          connectionTimeout: CONNECTION_TIMEOUT_MS,
+          requestTimeout: options.requestMs,
+          throwOnRequestTimeout: true,
+          socketTimeout: idleMs,
+        },
+      });
+    this.#client = client(options.idleMs);
+    this.#putClient = client(undefined);
   }
 
   async check(): Promise<void> {
@@ -170,7 +192,7 @@ class S3Store implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<PutResult> {
     try {
-      const out = await this.#client.send(
+      const out = await this.#putClient.send(
         new PutObjectCommand({
           Bucket: this.#bucket,
           Key: key,
@@ -179,6 +201,11 @@ class S3Store implements ObjectStore {
           ContentType: "application/x-ndjson",
           IfNoneMatch: "*",
         }),
+        // Until the answer starts: the body's time at the slowest rate allowed for, and more.
+        {
+          requestTimeout: this.#requestMs +
+            Math.ceil(body.length / UPLOAD_BYTES_PER_SECOND_MIN * 1000),
+        },
       );
       // S3 answers every stored object with its ETag: without one, nothing says it was stored.
       if (out.ETag === undefined) throw this.#notS3(`a PUT of ${key} answered with no ETag`);

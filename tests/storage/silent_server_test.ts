@@ -4,8 +4,11 @@
  * ship --once`, `rebuild-index --from` and `daemon --from` wait for ever,
  * the AWS SDK only warning after its request timeout. Every request now
  * fails within its bounds, as an unreachable endpoint, named in one line.
- * The bounds here are made short; the CLI's are 30 s idle and 120 s until
- * an answer starts, over 3 attempts.
+ * The bounds here are made short; the CLI's are 30 s idle and 30 s until
+ * an answer starts (an upload: plus its time at 32 KiB/s), over 3 attempts.
+ * A slow upload that is still sending is not cut (a review: at 120 KB/s a
+ * 16 MiB chunk failed every pass); checked by hand through a throttling
+ * proxy, 4 MiB at 120 KB/s in 35 s.
  *
  * @module
  */

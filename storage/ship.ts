@@ -33,7 +33,12 @@ import {
   type RemotePart,
 } from "./_layout.ts";
 import { forEachLimited } from "./_pool.ts";
-import { type BucketLocation, formatBucketUrl, type ObjectStore } from "./object_store.ts";
+import {
+  type BucketLocation,
+  formatBucketUrl,
+  type ObjectStore,
+  type PutResult,
+} from "./object_store.ts";
 
 /** Most bytes in one chunk object (and read from a part at once). */
 export const CHUNK_BYTES_MAX = 16 * 1024 * 1024;
@@ -108,12 +113,16 @@ export class RemoteConflictError extends Error {
  * machines' ships of one key would overwrite each other's lines.
  */
 export class OverwritingServerError extends Error {
-  /** Create the error for the store described as `description`. */
-  constructor(description: string) {
+  /**
+   * Create the error for the store described as `description`; the refusal
+   * is kept in `statePath`.
+   */
+  constructor(description: string, statePath: string) {
     super(
       `${description} overwrote an object when asked not to (If-None-Match: *): with a server ` +
         "that does not refuse to overwrite, two machines' ships could replace each other's " +
-        "lines (s3rver does not refuse; AWS S3, MinIO and Ceph RGW do); nothing more is shipped",
+        "lines (s3rver does not refuse; AWS S3, MinIO and Ceph RGW do); nothing more is shipped " +
+        `to it (kept in ${statePath})`,
     );
     this.name = "OverwritingServerError";
   }
@@ -172,6 +181,8 @@ export class Shipper {
    * once; a server that overwrites is refused for good.
    */
   #refusesOverwrite: boolean | undefined;
+  /** While that is unknown: the one upload in flight, which finds it out. */
+  #probing: Promise<void> | undefined;
 
   /** Create a shipper; nothing is read or written until {@linkcode Shipper.pass}. */
   constructor(
@@ -216,8 +227,10 @@ export class Shipper {
   async pass(): Promise<ShipReport> {
     assert(this.#lock !== null, "Shipper.open before Shipper.pass");
     const started = performance.now();
-    if (this.#refusesOverwrite === false) throw new OverwritingServerError(this.#store.description);
     if (!this.#loaded) await this.#loadState();
+    if (this.#refusesOverwrite === false) {
+      throw new OverwritingServerError(this.#store.description, this.#statePath);
+    }
     const files = await listLocalParts(this.#root);
     const report: ShipReport = {
       partsScanned: files.length,
@@ -470,13 +483,12 @@ export class Shipper {
       if (cut === 0) return; // only an incomplete last line: it ships once complete
       const body = bytes.subarray(0, cut);
       const key = chunkKey(this.#location.prefix, part, start);
-      const result = await this.#store.putIfAbsent(key, body);
+      const result = await this.#put(key, body);
       if (result === "created") {
         mem.shippedBytes = start + body.length; // this chunk is in the bucket from here
         mem.tail = body.slice(Math.max(0, body.length - SHIPPED_TAIL_BYTES));
         report.chunksPut++;
         report.bytesShipped += body.length;
-        await this.#checkRefusesOverwrite(key, body);
         continue;
       }
       // The key exists: an upload before a crash. It must be a prefix of ours.
@@ -490,20 +502,39 @@ export class Shipper {
   }
 
   /**
-   * After this process's first upload: the same chunk written again with
-   * `If-None-Match: *` must be refused. A server that writes it (the same
-   * bytes: nothing changes) ignores conditional writes, so two machines'
-   * ships of one key would overwrite each other's lines, each exiting 0 (a
-   * storage audit, with s3rver): refused, and nothing more is shipped to it.
+   * `putIfAbsent`, once the server is known to refuse an overwrite. Until
+   * then one upload at a time: the first chunk created is written again with
+   * `If-None-Match: *`, which must be refused. A server that writes it (the
+   * same bytes: nothing changes) ignores conditional writes, so two
+   * machines' ships of one key would overwrite each other's lines, each
+   * exiting 0 (a storage audit, with s3rver): refused, before any other
+   * part's chunk is written (a review: every part of the pass had one), and
+   * kept in the state file, so later processes refuse it at once.
    */
-  async #checkRefusesOverwrite(key: string, body: Uint8Array): Promise<void> {
-    if (this.#refusesOverwrite !== undefined) {
-      if (!this.#refusesOverwrite) throw new OverwritingServerError(this.#store.description);
-      return;
+  async #put(key: string, body: Uint8Array): Promise<PutResult> {
+    while (this.#refusesOverwrite === undefined && this.#probing !== undefined) {
+      await this.#probing.catch(() => undefined); // its own caller reports its failure
     }
-    const again = await this.#store.putIfAbsent(key, body);
-    this.#refusesOverwrite = again === "exists";
-    if (!this.#refusesOverwrite) throw new OverwritingServerError(this.#store.description);
+    if (this.#refusesOverwrite === false) {
+      throw new OverwritingServerError(this.#store.description, this.#statePath);
+    }
+    if (this.#refusesOverwrite === true) return await this.#store.putIfAbsent(key, body);
+    let result: PutResult | undefined;
+    const probe = (async () => {
+      result = await this.#store.putIfAbsent(key, body);
+      if (result !== "created") return; // it was there: nothing learned yet
+      this.#refusesOverwrite = await this.#store.putIfAbsent(key, body) === "exists";
+    })();
+    this.#probing = probe;
+    try {
+      await probe;
+    } finally {
+      this.#probing = undefined;
+    }
+    if (this.#refusesOverwrite === false) {
+      throw new OverwritingServerError(this.#store.description, this.#statePath);
+    }
+    return result!;
   }
 
   async #loadState(): Promise<void> {
@@ -523,6 +554,7 @@ export class Shipper {
       this.#progress(`state file ${this.#statePath} is unreadable: checking the bucket instead`);
       return;
     }
+    if (state.refuses_overwrite === false) this.#refusesOverwrite = false;
     for (const [name, p] of Object.entries(state.parts)) {
       this.#parts.set(name, {
         fingerprint: p.fingerprint,
@@ -547,6 +579,7 @@ export class Shipper {
       format: STATE_FORMAT,
       target: formatBucketUrl(this.#location),
       saved_at_ms: Date.now(),
+      ...(this.#refusesOverwrite === false ? { refuses_overwrite: false } : {}),
       parts,
     };
     const text = JSON.stringify(state, null, 1) + "\n";
@@ -565,6 +598,8 @@ interface StateFile {
   format: number;
   target: string;
   saved_at_ms: number;
+  /** The server wrote an object over itself when asked not to ({@linkcode OverwritingServerError}). */
+  refuses_overwrite?: false;
   parts: Record<string, StatePart>;
 }
 

@@ -15,6 +15,15 @@ import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts
 
 /** s3rver's version, run by Deno from the npm registry. */
 const S3RVER = "npm:s3rver@3.7.1/bin/s3rver.js";
+/** Every file under `dir`, as paths. */
+async function* walk(dir: string): AsyncGenerator<string> {
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) yield* walk(path);
+    else yield path;
+  }
+}
+
 /** Time s3rver may take to start (its first run downloads it). */
 const START_MS_MAX = 120_000;
 
@@ -44,21 +53,20 @@ Deno.test("ship refuses a server that overwrites an object it was asked not to",
         }
       }
       const root = join(tmp, "worker");
-      const created = await runLedger([
-        "emit",
-        "--root",
-        root,
-        "--event-type",
-        "run.created",
-        "--run-id",
-        "r1",
-        "--run-type",
-        "t",
-        "--config",
-        "{}",
-        "--data-fingerprint",
-        "fp",
-      ]);
+      // Two parts (two days): the refusal must come before the second part's chunk is written
+      // (a review: every part of the refusing pass had one in the bucket).
+      const day = (d: number) =>
+        JSON.stringify({
+          event_type: "run.created",
+          run_id: `r${d}`,
+          timestamp_ms: Date.UTC(2026, 0, 20 + d),
+          run_type: "t",
+          config: {},
+          data_fingerprint: "fp",
+        });
+      const created = await runLedger(["emit", "--root", root, "--stdin"], {
+        stdin: `${day(0)}\n${day(1)}\n`,
+      });
       assert.equal(created.code, 0, created.stderr);
       const env = {
         AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
@@ -66,22 +74,34 @@ Deno.test("ship refuses a server that overwrites an object it was asked not to",
         AWS_ACCESS_KEY_ID: "S3RVER",
         AWS_SECRET_ACCESS_KEY: "S3RVER",
       };
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: denoScriptArgs(
-          CLI_PATH,
-          ["ship", "--root", root, "--to", "s3://fleet/x", "--once"],
-          [`--allow-net=127.0.0.1:${port}`],
-        ),
-        env: { ...env, LEDGER_ROOT: "" },
-      }).output();
-      const shipped = { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-      assert.equal(shipped.code, 1, shipped.stderr);
-      const lines = shipped.stderr.trimEnd().split("\n");
-      assert.equal(lines.length, 1, shipped.stderr);
-      assert.match(
-        lines[0],
-        /^ledger ship: s3:\/\/fleet at http:\/\/127\.0\.0\.1:\d+ overwrote an object when asked not to \(If-None-Match: \*\)/,
-      );
+      const ship = async () => {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: denoScriptArgs(
+            CLI_PATH,
+            ["ship", "--root", root, "--to", "s3://fleet/x", "--once"],
+            [`--allow-net=127.0.0.1:${port}`],
+          ),
+          env: { ...env, LEDGER_ROOT: "" },
+        }).output();
+        return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+      };
+      // The refusal, then again from a new process with nothing new to ship: it is kept in the
+      // state file (a review: the next ship --once exited 0).
+      for (const pass of ["first", "again"]) {
+        const shipped = await ship();
+        assert.equal(shipped.code, 1, `${pass}: ${shipped.stderr}`);
+        const lines = shipped.stderr.trimEnd().split("\n");
+        assert.equal(lines.length, 1, shipped.stderr);
+        assert.match(
+          lines[0],
+          /^ledger ship: s3:\/\/fleet at http:\/\/127\.0\.0\.1:\d+ overwrote an object when asked not to \(If-None-Match: \*\)/,
+        );
+      }
+      const objects: string[] = [];
+      for await (const e of walk(join(tmp, "s3", "fleet"))) objects.push(e);
+      // s3rver keeps each object as a file named `<key>._S3rver_object`, beside its metadata.
+      const chunks = objects.filter((o) => o.endsWith("._S3rver_object"));
+      assert.equal(chunks.length, 1, objects.join("\n"));
     } finally {
       server.kill("SIGTERM");
       await server.status;

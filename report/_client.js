@@ -348,17 +348,27 @@
   // by value too (exactly, as a BigInt), beside numbers and beside its kind; the rest as text.
   const INTEGER_TEXT = /^-?\d+$/;
   function compareValues(a, b) {
-    if (typeof a === "number" && typeof b === "number") return a - b;
-    const big = (v) =>
+    if (typeof a === "number" && typeof b === "number") {
+      const d = a - b;
+      return Number.isNaN(d) ? 0 : d;
+    }
+    const exact = (v) =>
       typeof v === "string" && INTEGER_TEXT.test(v)
         ? BigInt(v)
         : Number.isInteger(v)
         ? BigInt(v)
         : undefined;
-    const [ba, bb] = [big(a), big(b)];
-    if (ba !== undefined && bb !== undefined && (typeof a === "string" || typeof b === "string")) {
-      return ba < bb ? -1 : ba > bb ? 1 : 0;
-    }
+    const [ea, eb] = [exact(a), exact(b)];
+    if (ea !== undefined && eb !== undefined) return ea < eb ? -1 : ea > eb ? 1 : 0;
+    // A fraction against an integer's digits: as doubles (a review: 95.5 sorted after them).
+    const numeric = (v) =>
+      typeof v === "number"
+        ? v
+        : typeof v === "string" && INTEGER_TEXT.test(v)
+        ? Number(v)
+        : undefined;
+    const [na, nb] = [numeric(a), numeric(b)];
+    if (na !== undefined && nb !== undefined) return na - nb || 0;
     return String(a).localeCompare(String(b));
   }
 
@@ -405,7 +415,9 @@
           const td = tr.cells[col];
           if (th.dataset.sort === "num") {
             const v = td.dataset.v;
-            return v === "" || v === undefined ? NaN : Number(v);
+            if (v === "" || v === undefined) return NaN;
+            // An integer past 2^53 stays its digits, compared exactly (compareValues).
+            return INTEGER_TEXT.test(v) && !Number.isSafeInteger(Number(v)) ? v : Number(v);
           }
           return td.dataset.v !== undefined && td.dataset.v !== ""
             ? Number(td.dataset.v)

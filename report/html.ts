@@ -584,9 +584,8 @@ export function renderSweep(
         `<tr><td class="id">${escapeHtml(t.trial_id)}</td>${
           head.map((h) => {
             const v = h in leaves[i] ? leaves[i][h] : t.metrics[h];
-            return `<td class="num" data-v="${typeof v === "number" ? v : ""}">${
-              escapeHtml(formatValue(v))
-            }</td>`;
+            const dataV = typeof v === "number" ? v : isExactInteger(v) ? v.rawJSON : "";
+            return `<td class="num" data-v="${dataV}">${escapeHtml(formatValue(v))}</td>`;
           }).join("")
         }</tr>`
       ).join("")
@@ -829,8 +828,10 @@ function diffTable(
 function distinctCells(values: readonly unknown[]): string[] {
   const cells = values.map(formatValue);
   const json = values.map((v) => JSON.stringify(v ?? null));
-  const collide = cells.some((c, i) =>
-    cells.some((d, j) => j < i && c === d && json[i] !== json[j])
+  // As a page shows them: runs of white space as one, none at either end (a review).
+  const shown = cells.map((c) => c.replace(/\s+/g, " ").trim());
+  const collide = shown.some((c, i) =>
+    shown.some((d, j) => j < i && c === d && json[i] !== json[j])
   );
   return collide ? values.map((v, i) => (v === null || v === undefined ? "-" : json[i])) : cells;
 }

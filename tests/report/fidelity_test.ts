@@ -17,9 +17,9 @@ import { startUi } from "./_fixture.ts";
 /** Two runs whose configs differ only where a double or a page would hide it. */
 const CONFIGS = {
   a: '{"seed":9007199254740993,"u64":18446744073709551615,"s":"a\\u0000b","nl":"x\\ny","k":1,' +
-    '"e":"p\\nq"}',
+    '"e":"p\\nq","w":"x"}',
   b: '{"seed":9007199254740992,"u64":18446744073709551614,"s":"ab","nl":"x y","k":1,' +
-    '"e":"p\\\\nq"}',
+    '"e":"p\\\\nq","w":"x "}',
 };
 
 /** The rows of the "Config that differs" table: path and the cells, as HTML text. */
@@ -39,6 +39,8 @@ const EXPECTED_ROWS = [
   ["s", "a\\x00b", "ab"],
   ["seed", "9007199254740993", "9007199254740992"],
   ["u64", "18446744073709551615", "18446744073709551614"],
+  // A trailing space does not show on a page (a review): quoted.
+  ["w", "&quot;x&quot;", "&quot;x &quot;"],
 ];
 
 Deno.test("report building blocks keep integers past 2^53 and show control characters", () => {
@@ -105,6 +107,8 @@ Deno.test("renderSweep: a metric past 2^53 colours the heatmap and shows whole i
   const { html, charts } = renderSweep(trials, "s");
   assert.ok(html.includes('value="notional"'), "a colour choice");
   assert.ok(html.includes(">9007199254740993<") && html.includes(">9007199254740995<"), html);
+  // The table sorts it by its digits (a review: data-v was empty, so it always sorted last).
+  assert.ok(html.includes('data-v="9007199254740993">9007199254740993<'), html);
   assert.deepEqual((charts.s as Record<string, unknown>[]).map((r) => r.notional), [
     9007199254740992,
     9007199254740996,
@@ -122,14 +126,30 @@ Deno.test("the page orders integers past 2^53 by value, beside numbers", () => {
     a: unknown,
     b: unknown,
   ) => number;
-  const sorted = ["10000000000000000000", 5, "9007199254740993", "-9007199254740993", 0.5, "x"]
-    .sort(compareValues);
-  assert.deepEqual(sorted, [
+  // A review: 95.5 sorted after the digits, a fraction against them fell back to text.
+  const sorted = [
+    "10000000000000000000",
+    5,
+    95.5,
+    "9007199254740993",
     "-9007199254740993",
     0.5,
+    -2.5,
+  ]
+    .concat(["x"]).sort(compareValues);
+  assert.deepEqual(sorted, [
+    "-9007199254740993",
+    -2.5,
+    0.5,
     5,
+    95.5,
     "9007199254740993",
     "10000000000000000000",
     "x",
+  ]);
+  assert.deepEqual([95.5, "9007199254740993", 3].sort(compareValues), [
+    3,
+    95.5,
+    "9007199254740993",
   ]);
 });

@@ -241,7 +241,8 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
 function distinctCells(values: readonly unknown[], cells = values.map(cellText)): string[] {
   // Compared as the table prints them, control characters escaped (a fidelity audit: a newline
   // and the two characters `\n` both printed `a\nb` in a row listed as differing).
-  const shown = cells.map(escapeControl);
+  // Spaces at either end do not show in a padded cell (a review: "x" and "x " looked alike).
+  const shown = cells.map((c) => escapeControl(c).trim());
   const collide = values.some((v, i) =>
     values.some((w, j) => j < i && shown[i] === shown[j] && canonicalJson(v) !== canonicalJson(w))
   );
@@ -250,15 +251,16 @@ function distinctCells(values: readonly unknown[], cells = values.map(cellText))
 }
 
 /**
- * Row labels of one section (phase names, callers), each as it is unless
- * the table would print two alike (a newline and the two characters `\n`):
- * those as JSON, quoted (a review).
+ * Row labels of one section (phase names, callers), as they are unless the
+ * table would print two alike (a newline and the two characters `\n`, a
+ * trailing space): then every one of them as JSON, quoted (a review).
  */
 function distinctLabels(labels: readonly string[]): string[] {
-  const shown = labels.map(escapeControl);
-  return labels.map((l, i) =>
-    shown.some((s, j) => j !== i && s === shown[i] && labels[j] !== l) ? JSON.stringify(l) : l
-  );
+  const shown = labels.map((l) => escapeControl(l).trim());
+  const collide = labels.some((l, i) => shown.some((s, j) => j < i && s === shown[i]));
+  // All of the section's labels, once two collide: a quoted one could look like another as it
+  // is (a review: a phase named `"p\nq"`, quotes and all).
+  return collide ? labels.map((l) => JSON.stringify(l)) : [...labels];
 }
 
 function withDeltas(label: string, values: Record<string, unknown>, c: Comparison): string[] {

@@ -126,8 +126,17 @@ Deno.test("compare table: summary values, phase names and callers that print ali
     runs: ["a1", "b2"],
     same_data: true,
     config: {},
-    summary: { note: { a1: "a\nb", b2: "a\\nb" }, mode: { a1: "x", b2: "y" } },
-    phases: { "p\nq": { a1: 10, b2: null }, "p\\nq": { a1: null, b2: 20 } },
+    summary: {
+      note: { a1: "a\nb", b2: "a\\nb" },
+      mode: { a1: "x", b2: "y" },
+      side: { a1: "x", b2: "x " }, // a trailing space does not show in a padded cell
+    },
+    // A phase named with quotes and all, `"p\nq"`, beside the two that print alike.
+    phases: {
+      "p\nq": { a1: 10, b2: null },
+      "p\\nq": { a1: null, b2: 20 },
+      '"p\\nq"': { a1: 30, b2: null },
+    },
     callers: { "c\nd": { a1: { n: 1 }, b2: {} }, "c\\nd": { a1: {}, b2: { n: 2 } } },
     git: { a1: { commit: null, dirty: null }, b2: { commit: null, dirty: null } },
   }, { width: 120 }).split("\n");
@@ -136,5 +145,7 @@ Deno.test("compare table: summary values, phase names and callers that print ali
   deepEqual(row("mode"), ["mode", "x", "y"]); // nothing alike: as it is
   deepEqual(row('"p\\nq"'), ['"p\\nq"', "10 ms", "-"]);
   deepEqual(row('"p\\\\nq"'), ['"p\\\\nq"', "-", "20 ms"]);
+  deepEqual(row('"\\"p\\\\nq\\""'), ['"\\"p\\\\nq\\""', "30 ms", "-"]);
+  deepEqual(row("side"), ["side", '"x"', '"x "']);
   deepEqual(row('"c\\nd" n'), ['"c\\nd" n', "1", "-"]);
 });

@@ -157,24 +157,22 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const options = backtestOptions(values, root);
   const policyFlag = stringFlag(values, "policy");
+  if (workflow === "path-only") {
+    // Before any of them is read: given to path-only, the flag itself is the mistake (a review:
+    // `--fee-bps abc` got the range message).
+    for (const flag of ["policy", "fee-bps", "slippage-bps", "gap-fill"] as const) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(`--${flag} applies to policy runs only`);
+      }
+    }
+  }
   const feeBps = bpsFlag(values, "fee-bps");
   const slippageBps = bpsFlag(values, "slippage-bps");
   const gapFill = gapFillFlag(values);
-  if (workflow === "path-only") {
-    for (
-      const [flag, v] of [
-        ["policy", policyFlag],
-        ["fee-bps", feeBps],
-        ["slippage-bps", slippageBps],
-        ["gap-fill", gapFill],
-      ] as const
-    ) {
-      if (v !== undefined) throw new UsageError(`--${flag} applies to policy runs only`);
+  if (workflow !== "path-only") {
+    if (policyFlag === undefined) {
+      throw new UsageError("policy runs need --policy JSON or --policy @file.json");
     }
-  } else if (policyFlag === undefined) {
-    throw new UsageError("policy runs need --policy JSON or --policy @file.json");
-  } else {
-    // After the path-only check: there, the flags themselves are the mistake (a review).
     checkCostSum(feeBps, slippageBps);
   }
   let policy: string | undefined;

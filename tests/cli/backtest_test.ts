@@ -62,6 +62,8 @@ Deno.test("ledger backtest: usage errors exit 2 with one line", async (t) => {
       ["path-only", "--fee-bps", "6000", "--slippage-bps", "6000"],
       /^ledger backtest: --fee-bps applies to policy runs only$/,
     ],
+    [["path-only", "--fee-bps", "abc"], /^ledger backtest: --fee-bps applies to policy runs only$/],
+    [["path-only", "--gap-fill", "x"], /^ledger backtest: --gap-fill applies to policy runs only$/],
     [["path-only", "--from", "yesterday"], /--from must be an ISO-8601 time/],
     [["path-only", "--from", "2026-02-30"], /--from must be an ISO-8601 time/],
     [["path-only", "--run-id", "../x"], /--run-id must match/],

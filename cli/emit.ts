@@ -25,7 +25,7 @@ import {
 } from "../ledger/shared_part.ts";
 import {
   findEventsById,
-  findRunEvents,
+  findRunsCreated,
   runIdLockWaitMessage,
   sameEventKey,
   withRunIdLock,
@@ -237,13 +237,13 @@ async function unknownRunWarnings(root: string, events: readonly LedgerEvent[]):
   const created = new Set(
     events.filter((e) => e.event_type === "run.created").map((e) => e.run_id),
   );
-  const asked = new Set<string>();
+  const asked = new Set(events.map((e) => e.run_id).filter((id) => !created.has(id)));
+  const inLog = await findRunsCreated(root, asked); // one read of the log for all of them
   const warnings: string[] = [];
   for (const event of events) {
-    if (created.has(event.run_id) || asked.has(event.run_id)) continue;
-    asked.add(event.run_id);
-    const found = await findRunEvents(root, event.run_id, { eventType: "run.created", limit: 1 });
-    if (found.length === 0) {
+    if (!asked.has(event.run_id)) continue;
+    asked.delete(event.run_id);
+    if (!inLog.has(event.run_id)) {
       warnings.push(
         ANNOTATION_EVENT_TYPES.includes(event.event_type)
           ? `run ${event.run_id} has no run.created in the log (a mistyped run id?); an ` +
@@ -277,8 +277,13 @@ async function refuseExistingRuns(root: string, prepared: readonly Prepared[]): 
       );
     }
     createdBy.set(event.run_id, first ?? p);
-    const found = await findRunEvents(root, event.run_id, { eventType: "run.created" });
-    const other = found.find((f) => f.eventId !== event.event_id);
+  }
+  // One read of the log for every run the batch creates.
+  const inLog = await findRunsCreated(root, new Set(createdBy.keys()));
+  for (const p of prepared) {
+    const event = p.event;
+    if (event.event_type !== "run.created") continue;
+    const other = (inLog.get(event.run_id) ?? []).find((f) => f.eventId !== event.event_id);
     if (other !== undefined) {
       throw new UsageError(
         `run ${event.run_id} already exists (run.created ${other.eventId} in ${other.file}); ` +

@@ -178,6 +178,64 @@ export async function findRunEvents(
   return found;
 }
 
+/** Runs that {@linkcode findRunsCreated} searches for one by one, by their ids. */
+const RUN_IDS_SEARCHED_ONE_BY_ONE_MAX = 4;
+
+/**
+ * The `run.created` events of the runs `runIds` in the log under `root`, by
+ * run id (a run with none is absent): {@linkcode findRunEvents} for many
+ * runs at once, in one read of the log. A batch of `emit --stdin` asked the
+ * log once per run (a review: 10,000 `run.created` beside 15,000 events took
+ * 28.6 s, three batches of 50,000 ran for more than 12 minutes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { findRunsCreated } from "./run_lookup.ts";
+ * import { openWriter } from "./writer.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "a1", run_type: "t", config: {}, data_fingerprint: "f" },
+ *     { event_type: "run.started", run_id: "b2" },
+ *   ]);
+ *   await writer.close();
+ *   const found = await findRunsCreated(root, new Set(["a1", "b2"]));
+ *   assert.deepEqual([...found.keys()], ["a1"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function findRunsCreated(
+  root: string,
+  runIds: ReadonlySet<string>,
+): Promise<Map<string, FoundRunEvent[]>> {
+  const found = new Map<string, FoundRunEvent[]>();
+  if (runIds.size <= RUN_IDS_SEARCHED_ONE_BY_ONE_MAX) {
+    // A few runs (a single emit): each searched by its id, which reads past the log's other
+    // run.created lines without parsing them.
+    for (const runId of runIds) {
+      const events = await findRunEvents(root, runId, { eventType: "run.created" });
+      if (events.length > 0) found.set(runId, events);
+    }
+    return found;
+  }
+  for await (
+    const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify("run.created"))
+  ) {
+    const event = parseObject(line);
+    if (event === null || event.event_type !== "run.created") continue;
+    if (typeof event.run_id !== "string" || !runIds.has(event.run_id)) continue;
+    if (!await isValidLine(line, lossy, startOfFile)) continue;
+    const runEvents = found.get(event.run_id) ?? [];
+    runEvents.push({ eventId: String(event.event_id), eventType: "run.created", file });
+    found.set(event.run_id, runEvents);
+  }
+  return found;
+}
+
 /** A complete line of the log that holds a searched text (see {@linkcode linesHolding}). */
 export interface LineHolding {
   /** The part file, relative to the events directory. */

@@ -1388,6 +1388,33 @@ async function findRunEvents(root, runId, options = {}) {
   }
   return found;
 }
+var RUN_IDS_SEARCHED_ONE_BY_ONE_MAX = 4;
+async function findRunsCreated(root, runIds) {
+  const found = /* @__PURE__ */ new Map();
+  if (runIds.size <= RUN_IDS_SEARCHED_ONE_BY_ONE_MAX) {
+    for (const runId of runIds) {
+      const events = await findRunEvents(root, runId, {
+        eventType: "run.created"
+      });
+      if (events.length > 0) found.set(runId, events);
+    }
+    return found;
+  }
+  for await (const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify("run.created"))) {
+    const event = parseObject(line);
+    if (event === null || event.event_type !== "run.created") continue;
+    if (typeof event.run_id !== "string" || !runIds.has(event.run_id)) continue;
+    if (!await isValidLine(line, lossy, startOfFile)) continue;
+    const runEvents = found.get(event.run_id) ?? [];
+    runEvents.push({
+      eventId: String(event.event_id),
+      eventType: "run.created",
+      file
+    });
+    found.set(event.run_id, runEvents);
+  }
+  return found;
+}
 async function* linesHolding(root, needle, options = {}) {
   for (const part of await listParts(root)) {
     if (options.beforeDay !== void 0 && part.day >= options.beforeDay) continue;
@@ -1794,16 +1821,13 @@ function runTypeWarnings(events) {
 }
 async function unknownRunWarnings(root, events) {
   const created = new Set(events.filter((e) => e.event_type === "run.created").map((e) => e.run_id));
-  const asked = /* @__PURE__ */ new Set();
+  const asked = new Set(events.map((e) => e.run_id).filter((id) => !created.has(id)));
+  const inLog = await findRunsCreated(root, asked);
   const warnings = [];
   for (const event of events) {
-    if (created.has(event.run_id) || asked.has(event.run_id)) continue;
-    asked.add(event.run_id);
-    const found = await findRunEvents(root, event.run_id, {
-      eventType: "run.created",
-      limit: 1
-    });
-    if (found.length === 0) {
+    if (!asked.has(event.run_id)) continue;
+    asked.delete(event.run_id);
+    if (!inLog.has(event.run_id)) {
       warnings.push(ANNOTATION_EVENT_TYPES.includes(event.event_type) ? `run ${event.run_id} has no run.created in the log (a mistyped run id?); an annotation alone makes no run: the index lists the run, with it, only once some event of the run's own life is there` : `run ${event.run_id} has no run.created in the log; emit it first, or ledger verify will report the run (without a type or config)`);
     }
   }
@@ -1819,10 +1843,12 @@ async function refuseExistingRuns(root, prepared) {
       throw new UsageError(`run ${event.run_id} has two run.created in this batch (lines ${first.lineNumber} and ${p.lineNumber}); use another run id for the second, or --allow-existing`);
     }
     createdBy.set(event.run_id, first ?? p);
-    const found = await findRunEvents(root, event.run_id, {
-      eventType: "run.created"
-    });
-    const other = found.find((f) => f.eventId !== event.event_id);
+  }
+  const inLog = await findRunsCreated(root, new Set(createdBy.keys()));
+  for (const p of prepared) {
+    const event = p.event;
+    if (event.event_type !== "run.created") continue;
+    const other = (inLog.get(event.run_id) ?? []).find((f) => f.eventId !== event.event_id);
     if (other !== void 0) {
       throw new UsageError(`run ${event.run_id} already exists (run.created ${other.eventId} in ${other.file}); use another --run-id, or --allow-existing to record a second run.created`);
     }

@@ -257,7 +257,7 @@ function distinctCells(values: readonly unknown[], cells = values.map(cellText))
  */
 function distinctLabels(labels: readonly string[]): string[] {
   const shown = labels.map((l) => escapeControl(l).trim());
-  const collide = labels.some((l, i) => shown.some((s, j) => j < i && s === shown[i]));
+  const collide = shown.some((s, i) => shown.some((t, j) => j < i && t === s));
   // All of the section's labels, once two collide: a quoted one could look like another as it
   // is (a review: a phase named `"p\nq"`, quotes and all).
   return collide ? labels.map((l) => JSON.stringify(l)) : [...labels];

@@ -191,6 +191,11 @@ class S3Store implements ObjectStore {
   }
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<PutResult> {
+    // Until the answer starts: the body's time at the slowest rate allowed for, and more. The
+    // whole call (its answer's body and the SDK's retries too) ends within the attempts' sum:
+    // a server that sent its headers and went silent held an upload for ever (a review).
+    const attemptMs = this.#requestMs + Math.ceil(body.length / UPLOAD_BYTES_PER_SECOND_MIN * 1000);
+    const deadline = AbortSignal.timeout(REQUEST_ATTEMPTS_MAX * (attemptMs + this.#requestMs));
     try {
       const out = await this.#putClient.send(
         new PutObjectCommand({
@@ -201,17 +206,21 @@ class S3Store implements ObjectStore {
           ContentType: "application/x-ndjson",
           IfNoneMatch: "*",
         }),
-        // Until the answer starts: the body's time at the slowest rate allowed for, and more.
-        {
-          requestTimeout: this.#requestMs +
-            Math.ceil(body.length / UPLOAD_BYTES_PER_SECOND_MIN * 1000),
-        },
+        { requestTimeout: attemptMs, abortSignal: deadline },
       );
       // S3 answers every stored object with its ETag: without one, nothing says it was stored.
       if (out.ETag === undefined) throw this.#notS3(`a PUT of ${key} answered with no ETag`);
       return "created";
     } catch (err) {
       if (err instanceof ObjectStoreError) throw err;
+      if (deadline.aborted) {
+        throw new ObjectStoreError(
+          "unreachable",
+          `Cannot reach ${this.description}: the upload of ${key} got no whole answer in ` +
+            `${Math.round(REQUEST_ATTEMPTS_MAX * (attemptMs + this.#requestMs) / 1000)} s`,
+          { cause: err },
+        );
+      }
       if (statusOf(err) === 412) return "exists";
       throw this.#translate(err, key);
     }

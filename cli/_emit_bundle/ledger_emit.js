@@ -1404,6 +1404,7 @@ async function findRunsCreated(root, runIds) {
     const event = parseObject(line);
     if (event === null || event.event_type !== "run.created") continue;
     if (typeof event.run_id !== "string" || !runIds.has(event.run_id)) continue;
+    if (!line.includes(JSON.stringify(event.run_id))) continue;
     if (!await isValidLine(line, lossy, startOfFile)) continue;
     const runEvents = found.get(event.run_id) ?? [];
     runEvents.push({

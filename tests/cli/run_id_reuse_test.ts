@@ -396,3 +396,38 @@ Deno.test("emit of a run.created says once that it waits for the run-id lock, an
     await Deno.remove(root, { recursive: true });
   }
 });
+
+// A review: a run id the log holds written with JSON escapes (`"esc\u002da"`) was found by the
+// one-read lookup of a batch of five runs and missed by the per-run search of a batch of four.
+// Both search the id's text now: a batch's size never changes the answer.
+Deno.test("emit --stdin: a batch of four runs and one of five answer alike", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_reuse_sizes_" });
+  try {
+    const answers: number[] = [];
+    for (const others of [3, 4]) {
+      const root = `${dir}/r${others}`;
+      const day = `${root}/events/day=2026-01-20`;
+      await Deno.mkdir(day, { recursive: true });
+      await Deno.writeTextFile(
+        `${day}/part-000001.jsonl`,
+        '{"event_type":"run.created","event_id":"e-esc","timestamp_ms":1768867200000,' +
+          '"run_id":"esc\\u002da","schema_version":1,"run_type":"t","config":{},' +
+          '"data_fingerprint":"f"}\n',
+      );
+      const ids = ["esc-a", ...Array.from({ length: others }, (_, i) => `o${i}`)];
+      const batch = ids.map((run_id) =>
+        JSON.stringify({
+          event_type: "run.created",
+          run_id,
+          run_type: "t",
+          config: {},
+          data_fingerprint: "f",
+        })
+      ).join("\n") + "\n";
+      answers.push((await runLedger(["emit", "--root", root, "--stdin"], { stdin: batch })).code);
+    }
+    equal(answers[0], answers[1], `4 runs: exit ${answers[0]}, 5 runs: exit ${answers[1]}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

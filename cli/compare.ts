@@ -25,7 +25,7 @@ import {
 } from "./_args.ts";
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { cellText, escapeControl, formatTable } from "./_table.ts";
-import { canonicalJson } from "../ledger/json_text.ts";
+import { distinctCells } from "../ledger/control_text.ts";
 import { formatDuration } from "./runs.ts";
 
 export const FLAGS: FlagSpec = {
@@ -191,13 +191,13 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   rows.push(["git dirty", ...c.runs.map((id) => cellText(c.git[id].dirty))]);
   section(`config (${Object.keys(c.config).length} differ)`);
   for (const [path, values] of Object.entries(c.config)) {
-    rows.push([path, ...distinctCells(c.runs.map((id) => values[id]))]);
+    rows.push([path, ...rowCells(c.runs.map((id) => values[id]))]);
   }
   section("summary");
   for (const [path, values] of Object.entries(c.summary)) {
     // Text that prints alike is quoted, as in the config rows (a review: summary strings).
     const [label, ...cells] = withDeltas(path, values, c);
-    rows.push([label, ...distinctCells(c.runs.map((id) => values[id]), cells)]);
+    rows.push([label, ...rowCells(c.runs.map((id) => values[id]), cells)]);
   }
   section("phases");
   const phaseLabels = distinctLabels(Object.keys(c.phases));
@@ -231,36 +231,32 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
 }
 
 /**
- * The cells of a config row, whose values differ: shortened as the table
- * shortens numbers (4 significant digits) unless that makes two different
- * values look the same (`0.12345` and `0.12346`, `0.3` and `"0.3"`, or a
- * newline and the two characters `\n`, once the table escapes them);
- * then every value is written as JSON, numbers in full and strings quoted
- * ({@linkcode formatComparison}'s example).
+ * A cell as the table shows it: control characters escaped, and the spaces
+ * at either end gone into the padding (a review: "x" and "x " looked alike).
  */
-function distinctCells(values: readonly unknown[], cells = values.map(cellText)): string[] {
-  // Compared as the table prints them, control characters escaped (a fidelity audit: a newline
-  // and the two characters `\n` both printed `a\nb` in a row listed as differing).
-  // Spaces at either end do not show in a padded cell (a review: "x" and "x " looked alike).
-  const shown = cells.map((c) => escapeControl(c).trim());
-  const collide = values.some((v, i) =>
-    values.some((w, j) => j < i && shown[i] === shown[j] && canonicalJson(v) !== canonicalJson(w))
-  );
-  if (!collide) return cells;
-  return values.map((v) => (v === null || v === undefined ? "-" : JSON.stringify(v)));
+function inTable(cell: string): string {
+  return escapeControl(cell).trim();
+}
+
+/**
+ * The cells of a row whose values differ: shortened as the table shortens
+ * numbers (4 significant digits) unless that makes two different values
+ * look the same ({@linkcode distinctCells}: `0.12345` and `0.12346`, `0.3`
+ * and `"0.3"`, a newline and the two characters `\n`); then every value is
+ * written as JSON ({@linkcode formatComparison}'s example).
+ */
+function rowCells(values: readonly unknown[], cells = values.map(cellText)): string[] {
+  return distinctCells(values, cells, inTable);
 }
 
 /**
  * Row labels of one section (phase names, callers), as they are unless the
- * table would print two alike (a newline and the two characters `\n`, a
- * trailing space): then every one of them as JSON, quoted (a review).
+ * table would print two alike: then every one of them as JSON, quoted (a
+ * review: quoting only the two let the first look like a phase named
+ * `"p\nq"`, quotes and all).
  */
 function distinctLabels(labels: readonly string[]): string[] {
-  const shown = labels.map((l) => escapeControl(l).trim());
-  const collide = shown.some((s, i) => shown.some((t, j) => j < i && t === s));
-  // All of the section's labels, once two collide: a quoted one could look like another as it
-  // is (a review: a phase named `"p\nq"`, quotes and all).
-  return collide ? labels.map((l) => JSON.stringify(l)) : [...labels];
+  return distinctCells(labels, labels, inTable);
 }
 
 function withDeltas(label: string, values: Record<string, unknown>, c: Comparison): string[] {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { canonicalJson } from "./json_text.ts";
 
 // C0 and C1 control characters, DEL, and the bidirectional overrides.
 // deno-lint-ignore no-control-regex
@@ -52,4 +53,37 @@ export function escapeHiddenControl(text: string): string {
     CONTROL,
     (ch) => ch === "\n" || ch === "\t" || ch === "\r" ? ch : escapeControl(ch),
   );
+}
+
+/**
+ * The cells of one table row (or the labels of one section) whose `values`
+ * differ: `cells` as they are, unless two different values would look the
+ * same as the table shows them (`shown`: a terminal escapes control
+ * characters and pads, a page folds white space); then every value as JSON,
+ * strings quoted and numbers whole (`-` for none). The one rule of `ledger
+ * compare`'s table and the report's "Config that differs": a newline and the
+ * two characters `\n`, `0.12345` and `0.12346` shortened, `3` and `"3"`, `x`
+ * and `x ` each told apart (audits and reviews).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { distinctCells } from "./control_text.ts";
+ * const shown = (cell: string) => cell.trim();
+ * assert.deepEqual(distinctCells(["x", "y"], ["x", "y"], shown), ["x", "y"]);
+ * assert.deepEqual(distinctCells(["x", "x "], ["x", "x "], shown), ['"x"', '"x "']);
+ * assert.deepEqual(distinctCells([3, "3", null], ["3", "3", "-"], shown), ["3", '"3"', "-"]);
+ * ```
+ */
+export function distinctCells(
+  values: readonly unknown[],
+  cells: readonly string[],
+  shown: (cell: string) => string,
+): string[] {
+  const seen = cells.map(shown);
+  const collide = values.some((v, i) =>
+    values.some((w, j) => j < i && seen[i] === seen[j] && canonicalJson(v) !== canonicalJson(w))
+  );
+  if (!collide) return [...cells];
+  return values.map((v) => (v === null || v === undefined ? "-" : JSON.stringify(v)));
 }

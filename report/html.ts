@@ -20,7 +20,7 @@ import type {
   TrialView,
 } from "./data.ts";
 import { CALLER_SUMMARY_FILE, flatten, MANIFEST_FILE, POLICY_RESULTS_FILE } from "./data.ts";
-import { escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
+import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
 import { isExactInteger } from "../ledger/json_text.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
@@ -809,31 +809,20 @@ function diffTable(
   }</tr></thead><tbody>${
     shown.map((p) =>
       `<tr><td class="id">${escapeHtml(p)}</td>${
-        distinctCells(flat.map((f) => f[p])).map((c) =>
-          `<td class="num">${escapeHtml(c)}</td>`
-        )
+        distinctCells(
+          flat.map((f) => f[p]),
+          flat.map((f) => formatValue(f[p])),
+          onPage,
+        ).map((c) => `<td class="num">${escapeHtml(c)}</td>`)
           .join("")
       }</tr>`
     ).join("")
   }</tbody></table></div>`;
 }
 
-/**
- * The cells of a row of different values: as {@linkcode formatValue} writes
- * them, unless that makes two different values look the same (a newline and
- * the two characters `\n`, a NUL and `\x00`, `0.12345` and `0.12346`, `3`
- * and `"3"`: a review); then every value as JSON, strings quoted and numbers
- * whole, as `ledger compare` does.
- */
-function distinctCells(values: readonly unknown[]): string[] {
-  const cells = values.map(formatValue);
-  const json = values.map((v) => JSON.stringify(v ?? null));
-  // As a page shows them: runs of white space as one, none at either end (a review).
-  const shown = cells.map((c) => c.replace(/\s+/g, " ").trim());
-  const collide = shown.some((c, i) =>
-    shown.some((d, j) => j < i && c === d && json[i] !== json[j])
-  );
-  return collide ? values.map((v, i) => (v === null || v === undefined ? "-" : json[i])) : cells;
+/** A cell as a page shows it: runs of white space as one, none at either end. */
+function onPage(cell: string): string {
+  return cell.replace(/\s+/g, " ").trim();
 }
 
 function callersTable(callers: Record<string, unknown>[], open = false): string {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { countOf } from "../ledger/count_text.ts";
 import { wrapText } from "./_wrap.ts";
 import {
   activeLegacyDbPath,
@@ -278,7 +279,7 @@ async function emptyMessage(
   const hidden = values.all === true || Number(archived) === 0
     ? ""
     : `; ${archived} archived, shown with --all`;
-  return `No runs match (${total} run${Number(total) === 1 ? "" : "s"} in the index${hidden}).`;
+  return `No runs match (${countOf(Number(total), "run")} in the index${hidden}).`;
 }
 
 /** `ledger runs` in dual mode: the same query over the merged list of both stores. */
@@ -323,7 +324,7 @@ function dualEmptyMessage(total: number, archivedHidden: number): string {
   const stores = "the index and the legacy DuckDB";
   if (total === 0) return `No runs in ${stores}.`;
   const hidden = archivedHidden === 0 ? "" : `; ${archivedHidden} archived, shown with --all`;
-  return `No runs match (${total} run${total === 1 ? "" : "s"} in ${stores}${hidden}).`;
+  return `No runs match (${countOf(total, "run")} in ${stores}${hidden}).`;
 }
 
 /**

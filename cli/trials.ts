@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { countOf } from "../ledger/count_text.ts";
 import { wrapText } from "./_wrap.ts";
 import {
   fieldHelp,
@@ -199,7 +200,7 @@ async function emptyMessage(
   const hidden = allShown || Number(archived) === 0
     ? ""
     : `; ${archived} of archived runs, shown with --all`;
-  return `No trials match (${total} trial${Number(total) === 1 ? "" : "s"} in the index${hidden}).`;
+  return `No trials match (${countOf(Number(total), "trial")} in the index${hidden}).`;
 }
 
 /** Options for {@linkcode formatTrialsTable}. */

@@ -52,6 +52,7 @@ import {
   STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
 import { exists } from "../ledger/exists.ts";
+import { countOf } from "../ledger/count_text.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
 import { isDuckDbFile, READER_CONFIG } from "./queries.ts";
@@ -477,7 +478,7 @@ async function refuseCraftedCatalog(conn: DuckDBConnection, dbPath: string): Pro
     [Number(found.functions), "function"],
     [Number(found.types), "type"],
     [Number(found.views), "view"],
-  ].filter(([n]) => (n as number) > 0).map(([n, kind]) => `${n} ${kind}${n === 1 ? "" : "s"}`);
+  ].filter(([n]) => (n as number) > 0).map(([n, kind]) => countOf(n as number, kind as string));
   if (what.length > 0) throw new CraftedIndexError(dbPath, what.join(", "));
 }
 

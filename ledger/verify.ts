@@ -59,6 +59,7 @@ import { fileOnPath } from "./exists.ts";
 import { assert } from "./assert.ts";
 import { clockMs } from "./clock.ts";
 import { basename, join } from "node:path";
+import { countOf } from "./count_text.ts";
 import { DAY_DIR_PATTERN, dayOf, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
@@ -316,14 +317,14 @@ async function scanLog(scan: Scan, layout: Layout): Promise<void> {
   }
   if (dead.first !== undefined) {
     scan.warnings.push(
-      `${plural(dead.lines, "line")} of a batch whose writer died before ` +
+      `${countOf(dead.lines, "line")} of a batch whose writer died before ` +
         `acknowledging it, not counted (first at ${dead.first.file}:${dead.first.line}; the ` +
         "index does not read them either, and the next ledger emit removes them)",
     );
   }
   if (writing.first !== undefined) {
     scan.warnings.push(
-      `${plural(writing.lines, "line")} of a batch not acknowledged yet, not counted (first ` +
+      `${countOf(writing.lines, "line")} of a batch not acknowledged yet, not counted (first ` +
         `at ${writing.first.file}:${writing.first.line}; its part is locked now: being written, ` +
         "or being cut back by the next writer)",
     );
@@ -395,11 +396,11 @@ export function formatReport(report: VerifyReport): string {
   const out = [`ledger root ${report.root}`];
   for (const d of report.days) {
     const types = Object.entries(d.eventsByType).map(([t, n]) => `${t} ${n}`).join(", ") +
-      (d.duplicateEvents > 0 ? `; ${plural(d.duplicateEvents, "duplicate")}` : "");
+      (d.duplicateEvents > 0 ? `; ${countOf(d.duplicateEvents, "duplicate")}` : "");
     out.push(
-      `day=${d.day}: ${plural(d.files, "file")}, ${plural(d.lines, "line")}, ` +
-        `${plural(d.events, "event")}${types === "" ? "" : ` (${types})`}, ` +
-        `${plural(d.tornCount, "torn tail")}, ${plural(d.invalidCount, "invalid line")}`,
+      `day=${d.day}: ${countOf(d.files, "file")}, ${countOf(d.lines, "line")}, ` +
+        `${countOf(d.events, "event")}${types === "" ? "" : ` (${types})`}, ` +
+        `${countOf(d.tornCount, "torn tail")}, ${countOf(d.invalidCount, "invalid line")}`,
     );
     for (const f of d.invalid) out.push(`  ${f.file}:${f.line}: invalid: ${f.reason}`);
     for (const f of d.torn) out.push(`  ${f.file}:${f.line}: ${f.reason}`);
@@ -422,11 +423,11 @@ export function formatReport(report: VerifyReport): string {
 
 function verdict(report: VerifyReport): string {
   const t = report.totals;
-  const summary = `${plural(t.days, "day")}, ${plural(t.files, "file")}, ` +
-    `${plural(t.events, "event")}, ${plural(t.runs, "run")}`;
+  const summary = `${countOf(t.days, "day")}, ${countOf(t.files, "file")}, ` +
+    `${countOf(t.events, "event")}, ${countOf(t.runs, "run")}`;
   if (report.sound) {
     const torn = t.torn > 0
-      ? `; ${plural(t.torn, "torn tail")} (a problem only with --strict)`
+      ? `; ${countOf(t.torn, "torn tail")} (a problem only with --strict)`
       : "";
     return `sound: ${summary}${torn}`;
   }
@@ -435,12 +436,8 @@ function verdict(report: VerifyReport): string {
     [t.duplicateIds, "duplicate event id"],
     [t.lifecycle, "impossible lifecycle"],
     [report.strict ? t.torn : 0, "torn tail"],
-  ].filter(([n]) => (n as number) > 0).map(([n, what]) => plural(n as number, what as string));
-  return `NOT SOUND: ${plural(report.problems, "problem")} (${kinds.join(", ")}); ${summary}`;
-}
-
-function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? "" : "s"}`;
+  ].filter(([n]) => (n as number) > 0).map(([n, what]) => countOf(n as number, what as string));
+  return `NOT SOUND: ${countOf(report.problems, "problem")} (${kinds.join(", ")}); ${summary}`;
 }
 
 async function requireRoot(root: string): Promise<void> {
@@ -986,7 +983,7 @@ class Scan {
     const nonFinite = this.#nonFinite;
     if (nonFinite.first !== undefined) {
       this.warnings.push(
-        `${plural(nonFinite.events, "event")} ${nonFinite.events === 1 ? "holds" : "hold"} ` +
+        `${countOf(nonFinite.events, "event")} ${nonFinite.events === 1 ? "holds" : "hold"} ` +
           `NaN or Infinity values, read as null ` +
           `(first at ${nonFinite.first.file}:${nonFinite.first.line})`,
       );
@@ -995,7 +992,7 @@ class Scan {
     if (repeated.first !== undefined) {
       this.warnings.push(
         `${
-          plural(repeated.events, "event")
+          countOf(repeated.events, "event")
         } with a repeated top-level key: the first value counts, ` +
           `as in the index (first at ${repeated.first.file}:${repeated.first.line})`,
       );
@@ -1004,7 +1001,7 @@ class Scan {
     if (future.first !== undefined) {
       const first = future.first;
       this.warnings.push(
-        `${plural(future.events, "event")} timestamped more than a day ahead of this ` +
+        `${countOf(future.events, "event")} timestamped more than a day ahead of this ` +
           `machine's clock (first at ${first.file}:${first.line}: ` +
           `${new Date(first.timestampMs).toISOString()}); such a run shows as stale`,
       );
@@ -1017,7 +1014,7 @@ class Scan {
         ? ` and ${bare.length - BARE_RUNS_SHOWN_MAX} more`
         : "";
       this.warnings.push(
-        `${plural(bare.length, "run id")} with annotations (tag, note, archive, restore) but ` +
+        `${countOf(bare.length, "run id")} with annotations (tag, note, archive, restore) but ` +
           "no event of the run's own life in the log: the index lists no run for it (a " +
           `mistyped id, or a run only in the legacy DuckDB?): ${shown}${more}`,
       );
@@ -1026,7 +1023,7 @@ class Scan {
     if (misfiled.first !== undefined) {
       const first = misfiled.first;
       this.warnings.push(
-        `${plural(misfiled.events, "event")} in a day directory other than the UTC day of ` +
+        `${countOf(misfiled.events, "event")} in a day directory other than the UTC day of ` +
           `their timestamp_ms (first at ${first.file}:${first.line}: ` +
           `${new Date(first.timestampMs).toISOString()}); they are indexed, but ` +
           `rebuild-index --since-date and removing old days go by the directory`,

@@ -21,8 +21,11 @@ import type {
 } from "./data.ts";
 import { CALLER_SUMMARY_FILE, flatten, MANIFEST_FILE, POLICY_RESULTS_FILE } from "./data.ts";
 import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
+import { countOf } from "../ledger/count_text.ts";
 import { isExactInteger } from "../ledger/json_text.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
+
+export { countOf };
 
 /** Chart data by chart key, carried in the page as JSON. */
 export type ChartData = Record<string, unknown>;
@@ -482,21 +485,6 @@ function problemLine(problem: ArtifactProblem, prefix = ""): string {
   return `<p class="artifact-problem" data-kind="${problem.kind}">${prefix}${
     escapeHtml(problem.message)
   }</p>`;
-}
-
-/**
- * `n` and the noun, plural unless `n` is 1: `1 run`, `2 runs`, `0 runs`.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { countOf } from "./html.ts";
- * assert.equal(countOf(1, "run"), "1 run");
- * assert.equal(countOf(3, "trial"), "3 trials");
- * ```
- */
-export function countOf(n: number, noun: string): string {
-  return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
 
 /**

@@ -814,7 +814,8 @@ export async function openIndexFile(
     return await DuckDBInstance.create(dbPath, config);
   } catch (err) {
     const duckDb = await isDuckDbFile(dbPath);
-    if (duckDb === false && !dbPath.endsWith(".duckdb")) {
+    const namedLikeIndex = dbPath.endsWith(".duckdb");
+    if (duckDb === false && !namedLikeIndex) {
       throw new NotAnIndexError(dbPath, "is not a DuckDB database", { cause: err });
     }
     // Named like an index (the root's own runs.duckdb), not a DuckDB file, empty or cut short
@@ -823,7 +824,7 @@ export async function openIndexFile(
     const damaged = duckDb === false ||
       (err instanceof Error && /^IO Error/.test(err.message) &&
         !/Could not set lock/.test(err.message));
-    if (dbPath.endsWith(".duckdb") && damaged) {
+    if (namedLikeIndex && damaged) {
       const reason = duckDb === false
         ? "not a DuckDB database"
         : duckDb === undefined

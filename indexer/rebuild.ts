@@ -1025,8 +1025,10 @@ async function buildWith(
   // log): before any statement of ours runs on it, a macro or view no index of ours has is
   // refused (a crafted index shadowed from_json and read another file into the index: an
   // audit), and the rebuild starts over in a new file.
-  if (mode === "incremental") await refuseCraftedCatalog(conn, ctx.dbPath);
-  if (mode === "incremental") await refuseForeignTables(conn, ctx.dbPath); // the copy's
+  if (mode === "incremental") {
+    await refuseCraftedCatalog(conn, ctx.dbPath);
+    await refuseForeignTables(conn, ctx.dbPath); // the copy's
+  }
   const made = mode === "incremental" ? await madeWith(conn) : undefined;
   const recorded = made?.source;
   if (refusesSource(recorded, ctx.source)) {

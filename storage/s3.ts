@@ -195,7 +195,8 @@ class S3Store implements ObjectStore {
     // whole call (its answer's body and the SDK's retries too) ends within the attempts' sum:
     // a server that sent its headers and went silent held an upload for ever (a review).
     const attemptMs = this.#requestMs + Math.ceil(body.length / UPLOAD_BYTES_PER_SECOND_MIN * 1000);
-    const deadline = AbortSignal.timeout(REQUEST_ATTEMPTS_MAX * (attemptMs + this.#requestMs));
+    const wholeMs = REQUEST_ATTEMPTS_MAX * (attemptMs + this.#requestMs);
+    const deadline = AbortSignal.timeout(wholeMs);
     try {
       const out = await this.#putClient.send(
         new PutObjectCommand({
@@ -217,7 +218,7 @@ class S3Store implements ObjectStore {
         throw new ObjectStoreError(
           "unreachable",
           `Cannot reach ${this.description}: the upload of ${key} got no whole answer in ` +
-            `${Math.round(REQUEST_ATTEMPTS_MAX * (attemptMs + this.#requestMs) / 1000)} s`,
+            `${Math.round(wholeMs / 1000)} s`,
           { cause: err },
         );
       }

@@ -10,7 +10,14 @@ import assert from "node:assert/strict";
 import { basename } from "node:path";
 import { listParts, readLog } from "../../ledger/reader.ts";
 import { sharedPartFileName } from "../../ledger/paths.ts";
-import { CLI_PATH, denoScriptArgs, readCheckedLog, runLedger, withTempDir } from "../_helpers.ts";
+import {
+  CLI_PATH,
+  denoScriptArgs,
+  readCheckedLog,
+  runCreatedArgs,
+  runLedger,
+  withTempDir,
+} from "../_helpers.ts";
 
 /** `ledger tag` processes the test runs at once. */
 const TAGS = 5;
@@ -169,21 +176,7 @@ Deno.test("annotations: the confirmation line escapes control characters", async
 // word, where rebuild-index says it waits and for whom.
 Deno.test("annotations: a refresh that waits for another rebuild says so", async () => {
   await withTempDir(async (root) => {
-    const created = await runLedger([
-      "emit",
-      "--root",
-      root,
-      "--event-type",
-      "run.created",
-      "--run-id",
-      "ann-w",
-      "--run-type",
-      "policy",
-      "--config",
-      "{}",
-      "--data-fingerprint",
-      "f",
-    ]);
+    const created = await runLedger(runCreatedArgs(root, "ann-w"));
     assert.equal(created.code, 0, created.stderr);
     assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
     // Another rebuild holds the lock (flock: this process's own open file description).

@@ -725,7 +725,7 @@ function compileCompare(
     if (exact !== undefined && f.kind !== "time") {
       // Past 2^53 a double rounds: 9007199254740993 = 9007199254740992. An integer value
       // compares exactly; any other number as a double.
-      const int = integerOf(f.text);
+      const int = integerOf(f);
       return {
         sql: `coalesce(${int.sql} ${op} CAST(? AS HUGEINT), ${f.num.sql} ${op} ?)`,
         params: [...int.params, exact, ...f.num.params, v],
@@ -829,22 +829,29 @@ function bigIntegerOf(text: string | undefined): string | undefined {
 }
 
 /**
- * SQL giving a field's value as a HUGEINT when its text is an integer
- * (`-?[0-9]+`, as written in the JSON or a string of digits), else NULL:
- * the exact side of comparisons and sorts of integers past 2^53.
+ * SQL giving a field's exact value as a HUGEINT where a double cannot hold
+ * it, else NULL: the exact side of comparisons and sorts of integers past
+ * 2^53. Text that is an integer (`-?[0-9]+`, as written in the JSON or a
+ * string of digits) is cast whole; any other number from 2^53 on is a double,
+ * and every such double is an integer, so its value is exact as it stands
+ * (a Python writer's `1e+16` or `9007199254740992.0`, which DuckDB shows as
+ * `10000000000000000.0`: an oracle audit saw them sort after every integer
+ * of the same double, in both directions, and compared with the rounded
+ * literal in `--where`).
  */
-function integerOf(text: SqlFragment): SqlFragment {
+function integerOf(f: Field): SqlFragment {
   return {
-    sql:
-      `CASE WHEN regexp_full_match(${text.sql}, '-?[0-9]+') THEN TRY_CAST(${text.sql} AS HUGEINT) END`,
-    params: [...text.params, ...text.params],
+    sql: `CASE WHEN regexp_full_match(${f.text.sql}, '-?[0-9]+') THEN TRY_CAST(${f.text.sql} ` +
+      `AS HUGEINT) WHEN abs(${f.num.sql}) >= ${DOUBLE_EXACT_MAX} THEN TRY_CAST(${f.num.sql} ` +
+      `AS HUGEINT) END`,
+    params: [...f.text.params, ...f.text.params, ...f.num.params, ...f.num.params],
   };
 }
 
 /**
  * A sort key that orders exactly the values of `f` a double cannot tell
- * apart: the HUGEINT of an integer from 2^53 on (either sign), NULL for any
- * other value. Sorted after the double itself, it breaks only its ties.
+ * apart: the HUGEINT of a number from 2^53 on (either sign, an integer as
+ * written or a double), NULL for any other value. Sorted after the double itself, it breaks only its ties.
  *
  * @example
  * ```ts
@@ -856,7 +863,7 @@ function integerOf(text: SqlFragment): SqlFragment {
  * ```
  */
 export function exactIntegerSortKey(f: Field): SqlFragment {
-  const int = integerOf(f.text);
+  const int = integerOf(f);
   return {
     sql: `CASE WHEN abs(${f.num.sql}) >= ${DOUBLE_EXACT_MAX} THEN ${int.sql} END`,
     params: [...f.num.params, ...int.params],

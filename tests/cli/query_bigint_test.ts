@@ -181,3 +181,55 @@ Deno.test("parseJsonLenient keeps integers past 2^53 exact", async (t) => {
     equal(cellText(parseJsonLenient(`[${BIG}]`)), `[${BIG}]`);
   });
 });
+
+/**
+ * An oracle audit: numbers past 2^53 that a Python writer writes as floats
+ * (`json.dumps` gives `9007199254740992.0` and `1e+16`) sorted after every
+ * integer of the same double, in both directions, and `--where` compared
+ * them with the literal rounded to a double.
+ */
+Deno.test("integers past 2^53 written as floats sort and filter exactly", async () => {
+  await withTempDir(async (root) => {
+    const t0 = Date.UTC(2026, 0, 20, 12);
+    const seeds: [string, string][] = [
+      ["int-a", "9007199254740993"],
+      ["float-b", "9007199254740992.0"],
+      ["float-c", "1e+16"],
+      ["int-d", "10000000000000000"],
+    ];
+    const dir = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(
+      join(dir, "part-000001.jsonl"),
+      seeds.map(([id, seed], i) =>
+        `{"event_type": "run.created", "event_id": "e${i}", "run_id": "${id}", ` +
+        `"run_type": "x", "config": {"seed": ${seed}}, "data_fingerprint": "f", ` +
+        `"timestamp_ms": ${t0}, "schema_version": 1}\n`
+      ).join(""),
+    );
+    await rebuildIndex(root, {});
+    const ids = async (...args: string[]) => {
+      const r = await runLedger(["runs", "--root", root, "--format", "jsonl", ...args]);
+      equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).run_id);
+    };
+    const asc = await ids("--sort", "config.seed:asc");
+    const desc = await ids("--sort", "config.seed:desc");
+    deepEqual(asc.slice(0, 2), ["float-b", "int-a"]);
+    deepEqual(new Set(asc.slice(2)), new Set(["float-c", "int-d"]));
+    deepEqual(desc.slice(2), ["int-a", "float-b"]);
+    // 1e16 and 10000000000000000 are equal: they tie, and the default order breaks the tie
+    // the same way in both directions.
+    deepEqual(desc.slice(0, 2), asc.slice(2));
+    deepEqual(await ids("--where", "config.seed < 9007199254740993"), ["float-b"]);
+    deepEqual(await ids("--where", "config.seed = 10000000000000001"), []);
+    deepEqual(
+      new Set(await ids("--where", "config.seed = 10000000000000000")),
+      new Set(["float-c", "int-d"]),
+    );
+    deepEqual(
+      new Set(await ids("--where", "config.seed > 9007199254740992")),
+      new Set(["int-a", "float-c", "int-d"]),
+    );
+  });
+});

@@ -198,6 +198,7 @@ async function passOnce(shipper: Shipper, to: string): Promise<number> {
   try {
     const report = await shipper.pass();
     console.log(summary(report, to));
+    for (const w of report.warnings) console.error(`ledger ship: warning: ${w}`);
     for (const p of report.problems) console.error(`ledger ship: ${p}`);
     return report.problems.length === 0 ? EXIT_OK : EXIT_FAILURE;
   } catch (err) {
@@ -253,6 +254,7 @@ export async function shipLoop(
           },
         });
       }
+      for (const w of report.warnings) log({ level: "warn", msg: w, fields: { event: "ship" } });
       for (const p of report.problems) log({ level: "error", msg: p, fields: { event: "ship" } });
     } catch (err) {
       if (!(err instanceof ObjectStoreError)) throw err;

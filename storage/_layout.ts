@@ -19,9 +19,17 @@
  */
 import { createHash } from "node:crypto";
 
-/** A chunk key relative to the prefix: day, stem, fingerprint, start offset. */
+/**
+ * A chunk key relative to the prefix: day, stem, fingerprint, start offset.
+ * The stem is one file name (no `/`, no NUL), as a local part's is: it names
+ * the mirror file, and a key whose stem held `../` was mirrored outside the
+ * root (a storage audit wrote into another root's log that way).
+ */
 const CHUNK_KEY_PATTERN =
-  /^events\/day=(\d{4}-\d{2}-\d{2})\/(.+)\.([0-9a-f]{12})\.(\d{16})\.jsonl$/;
+  /^events\/day=(\d{4}-\d{2}-\d{2})\/([^/\0]+)\.([0-9a-f]{12})\.(\d{16})\.jsonl$/;
+
+/** A mirror file's name under its events folder, as {@linkcode remotePartFile} gives it. */
+export const MIRROR_FILE_PATTERN = /^day=\d{4}-\d{2}-\d{2}\/[^/\0]+\.jsonl$/;
 
 /** Digits of the start offset in a key (zero-padded, so keys sort by offset). */
 const OFFSET_DIGITS = 16;

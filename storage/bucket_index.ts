@@ -32,7 +32,13 @@ import {
   recoveredLogEntry,
 } from "../indexer/daemon.ts";
 import { appendDurable, ensureDir, syncDir, writeFileAtomic } from "./_durable.ts";
-import { type Chunk, locationId, parseChunkKey, remotePartFile } from "./_layout.ts";
+import {
+  type Chunk,
+  locationId,
+  MIRROR_FILE_PATTERN,
+  parseChunkKey,
+  remotePartFile,
+} from "./_layout.ts";
 import { forEachLimited } from "./_pool.ts";
 import { type BucketLocation, formatBucketUrl, type ObjectStore } from "./object_store.ts";
 
@@ -562,6 +568,8 @@ class Mirror {
   }
 
   #path(name: string): string {
+    // Never a path outside the mirror, whatever a key or mirror.json says.
+    assert(MIRROR_FILE_PATTERN.test(name), `mirror file name ${JSON.stringify(name)}`);
     return join(eventsDir(this.#cacheRoot), name);
   }
 

@@ -91,6 +91,13 @@ export interface ShipReport {
   bytesInBucket: number;
   /** One line per part that could not be shipped (conflicts). */
   problems: string[];
+  /**
+   * One line per part the state file records as shipped of which the
+   * bucket holds no chunk (its day removed from the bucket, or the objects
+   * lost): not uploaded again, and its bytes not counted in
+   * {@linkcode ShipReport.bytesInBucket}. Does not fail the pass.
+   */
+  warnings: string[];
   /** Wall time. */
   elapsedMs: number;
 }
@@ -239,14 +246,16 @@ export class Shipper {
       bytesShipped: 0,
       bytesInBucket: 0,
       problems: [],
+      warnings: [],
       elapsedMs: 0,
     };
+    const gone = new Set<PartMemory>(); // recorded as shipped, no chunk in the bucket
     const present = new Set(files.map((f) => f.file));
     for (const name of this.#parts.keys()) if (!present.has(name)) this.#parts.delete(name);
     let failure: unknown;
     await forEachLimited(files, PARTS_CONCURRENT_MAX, async (f) => {
       try {
-        await this.#shipPart(f, report);
+        await this.#shipPart(f, report, gone);
       } catch (err) {
         if (err instanceof RemoteConflictError) report.problems.push(err.message);
         else failure ??= err;
@@ -254,12 +263,12 @@ export class Shipper {
     });
     await this.#saveState(); // even after a failure: what did upload is recorded
     if (failure !== undefined) throw failure;
-    for (const m of this.#parts.values()) report.bytesInBucket += m.shippedBytes;
+    for (const m of this.#parts.values()) if (!gone.has(m)) report.bytesInBucket += m.shippedBytes;
     report.elapsedMs = Math.round(performance.now() - started);
     return report;
   }
 
-  async #shipPart(f: LocalPart, report: ShipReport): Promise<void> {
+  async #shipPart(f: LocalPart, report: ShipReport, gone: Set<PartMemory>): Promise<void> {
     let mem = this.#parts.get(f.file);
     // Nothing new: no request at all (the bucket cannot hold more than the file has),
     // unless every chunk is to be compared and this one was not yet.
@@ -293,7 +302,13 @@ export class Shipper {
       }
       if (mem === undefined || !mem.verified) {
         const fingerprint = await firstLineFingerprint(file, size);
-        if (fingerprint === undefined) return; // no complete line yet
+        if (fingerprint === undefined) {
+          // No complete line: a new part not yet ready, or one cut back below what was
+          // shipped (a storage audit: emptied or cut into its first line, it passed
+          // `--verify`, exit 0).
+          if (mem !== undefined && mem.shippedBytes > size) throw shrankError(f.file, size, mem);
+          return;
+        }
         // The log is append-only: a part whose first line changed while the bucket holds
         // chunks of what it was was replaced or edited. With none there (its day removed
         // from the bucket by retention, the part recreated by a later event), it is a new
@@ -315,17 +330,14 @@ export class Shipper {
         }
         this.#parts.set(f.file, mem);
         const part = { day: f.day, stem: f.stem, fingerprint };
-        await this.#reconcile(file, size, part, mem, report);
+        if (!await this.#reconcile(file, size, part, mem, report)) gone.add(mem);
         mem.verified = true;
         mem.ino = info.ino;
         mem.tail = await shippedTail(file, mem.shippedBytes);
       }
       if (size < mem.shippedBytes) {
         mem.verified = false;
-        throw new RemoteConflictError(
-          `Local part ${f.file} has ${size} bytes but ${mem.shippedBytes} were shipped ` +
-            `(the file shrank or was replaced)`,
-        );
+        throw shrankError(f.file, size, mem);
       }
       const part = { day: f.day, stem: f.stem, fingerprint: mem.fingerprint! };
       await this.#upload(file, size, part, mem, report);
@@ -367,7 +379,8 @@ export class Shipper {
    * otherwise ship a chunk that starts mid-line); the chunks after it are
    * compared byte for byte. An offset that ends no chunk is not trusted:
    * every chunk is compared. A part with no chunk at all keeps its offset
-   * (its day may have been removed from the bucket on purpose).
+   * (its day may have been removed from the bucket on purpose): false when
+   * that offset is past 0, with a warning in `report`.
    */
   async #reconcile(
     file: Deno.FsFile,
@@ -375,7 +388,7 @@ export class Shipper {
     part: RemotePart,
     mem: PartMemory,
     report: ShipReport,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const chunks: { key: string; start: number; length: number }[] = [];
     let end = 0;
     for await (const c of this.#chunksOf(part)) {
@@ -388,7 +401,18 @@ export class Shipper {
       chunks.push({ key: c.key, start: end, length: c.sizeBytes });
       end += c.sizeBytes;
     }
-    if (chunks.length === 0) return;
+    if (chunks.length === 0) {
+      if (mem.shippedBytes === 0) return true;
+      // Said, not failed: retention may have removed the day from the bucket on purpose
+      // (OPERATIONS.md 7), but `ship --verify` must not count bytes it did not find (a
+      // storage audit: it exited 0 and counted a deleted part's bytes as in the bucket).
+      report.warnings.push(
+        `${remoteName(part)}: the state file records ${mem.shippedBytes} bytes shipped, but ` +
+          `the bucket holds no chunk of this part (its day removed from the bucket, or the ` +
+          `objects lost); they are not uploaded again`,
+      );
+      return false;
+    }
     const stated = this.#verifyAll ? 0 : mem.shippedBytes;
     const trusted = stated === 0 || chunks.some((c) => c.start + c.length === stated) ? stated : 0;
     if (trusted !== stated) {
@@ -419,6 +443,7 @@ export class Shipper {
     if (end !== trusted) {
       this.#progress(`${remoteName(part)}: bucket already had bytes ${trusted}-${end}`);
     }
+    return true;
   }
 
   /**
@@ -750,6 +775,14 @@ async function readLocalRange(file: Deno.FsFile, start: number, end: number): Pr
     );
   }
   return bytes;
+}
+
+/** A local part now shorter than what the bucket holds of it. */
+function shrankError(file: string, size: number, mem: PartMemory): RemoteConflictError {
+  return new RemoteConflictError(
+    `Local part ${file} has ${size} bytes but ${mem.shippedBytes} were shipped ` +
+      `(the file shrank or was replaced)`,
+  );
 }
 
 function remoteName(part: RemotePart): string {

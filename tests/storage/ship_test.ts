@@ -177,6 +177,9 @@ Deno.test({
     await t.step("a part cut back and grown to its shipped size stays a conflict", async () => {
       await shrunkAndRegrown(tmp);
     });
+    await t.step("a part emptied or cut into its first line is a conflict", async () => {
+      await emptiedPart(tmp);
+    });
     await t.step("a state file that points into a line or trusts changed bytes", async () => {
       await wrongState(server, tmp);
     });
@@ -194,6 +197,12 @@ Deno.test({
     });
     await t.step("retention by day prefix: the index from the bucket follows", async () => {
       await retention(server, tmp);
+    });
+    await t.step("a key naming a path outside the mirror is not a chunk", async () => {
+      await traversalKeys(server, tmp);
+    });
+    await t.step("ship --verify says which shipped parts the bucket no longer holds", async () => {
+      await bucketDayGone(server, tmp);
     });
     await t.step(
       "an index built from the bucket is never replaced from another source",
@@ -489,6 +498,29 @@ async function shrunkAndRegrown(tmp: string): Promise<void> {
     const again = await ship();
     assert.equal(again.code, 1, `pass ${pass}: ${again.stderr}`);
     assert.match(oneLine(again.stderr), /differs from the local log/);
+  }
+}
+
+/**
+ * A storage audit: a shipped part emptied, or cut inside its first line, has no complete
+ * line, and ship returned before comparing it with what it had shipped: `--verify` exited 0.
+ */
+async function emptiedPart(tmp: string): Promise<void> {
+  const root = join(tmp, "emptied");
+  await emitRuns(root, "emptied", 2);
+  const ship = (...more: string[]) =>
+    ledger(["ship", "--root", root, "--to", "s3://fleet/emptied", "--once", ...more]);
+  assert.equal((await ship()).code, 0);
+  const [[name, bytes]] = [...await localParts(root)];
+  const path = join(root, "events", name);
+  for (const size of [0, 100]) {
+    await Deno.truncate(path, size);
+    const r = await ship("--verify");
+    assert.equal(r.code, 1, `cut to ${size} bytes: ${r.stderr}`);
+    assert.match(
+      oneLine(r.stderr),
+      new RegExp(`has ${size} bytes but ${bytes.length} were shipped`),
+    );
   }
 }
 
@@ -1127,6 +1159,79 @@ async function retention(server: CephServer, tmp: string): Promise<void> {
   );
   const kept = await query(join(reader, "index/runs.duckdb"), "SELECT run_id FROM runs_d");
   assert.ok(kept.length > 0, "the reader's index kept its runs");
+}
+
+/**
+ * A storage audit: a key whose part name held `../` was mirrored to that path, so anyone
+ * who could write to the bucket created files outside the indexer's root, or appended
+ * events to another root's log. A part name is one file name: such keys are not chunks.
+ */
+async function traversalKeys(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "traversal");
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("honest", T0));
+  const location = { bucket: "fleet", prefix: "traversal/" };
+  const store = storeOf(server, "fleet");
+  assert.equal((await shipOnce(root, store, location)).chunksPut, 1);
+  const outside = join(tmp, "traversal-outside");
+  await Deno.mkdir(outside);
+  const line = new TextEncoder().encode(
+    JSON.stringify({
+      event_type: "run.created",
+      run_id: "pwn",
+      run_type: "manual",
+      config: {},
+      data_fingerprint: "f",
+      timestamp_ms: T0,
+      event_id: "pwn-1",
+      schema_version: 1,
+    }) + "\n",
+  );
+  const up = "../".repeat(12);
+  const evil = [
+    `traversal/events/day=2026-01-20/${up}${outside.slice(1)}/PWNED.aaaaaaaaaaaa.${
+      "0".repeat(16)
+    }.jsonl`,
+    // A location nested under this one: its chunks are not this location's parts.
+    `traversal/events/day=2026-01-20/events/day=2026-01-20/x.aaaaaaaaaaaa.${"0".repeat(16)}.jsonl`,
+  ];
+  for (const key of evil) assert.equal(await store.putIfAbsent(key, line), "created");
+  const listed: string[] = [];
+  for await (const o of store.list("traversal/")) listed.push(o.key);
+  assert.ok(evil.every((k) => listed.includes(k)), `the server kept the keys: ${listed}`);
+  const reader = join(tmp, "traversal-reader");
+  const built = await rebuildIndexFromBucket(reader, store, location);
+  assert.deepEqual([...Deno.readDirSync(outside)], [], "nothing written outside the root");
+  assert.equal(built.mirror.parts, 1);
+  assert.equal(built.mirror.foreignKeys, 2);
+  const runs = await query(join(reader, "index/runs.duckdb"), "SELECT run_id FROM runs_d");
+  assert.deepEqual(runs.map((r) => r.run_id), ["honest"]);
+}
+
+/**
+ * A storage audit: with a day removed from the bucket while the local log keeps it,
+ * `ship --verify` exited 0 and counted the part's bytes as in the bucket. It says so now (a
+ * warning: retention may have removed the day on purpose) and counts only what it found.
+ */
+async function bucketDayGone(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "day-gone");
+  const dayMs = 24 * 3_600_000;
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("gone-run", T0));
+  await writePart(root, "day=2026-01-21/part-000001.jsonl", fullRun("kept-run", T0 + dayMs));
+  const kept = (await Deno.stat(join(root, "events/day=2026-01-21/part-000001.jsonl"))).size;
+  const to = "s3://fleet/day-gone";
+  let r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await deletePrefix(server, "fleet", "day-gone/events/day=2026-01-20/"), 1);
+  const store = storeOf(server, "fleet");
+  const before = await bucketLines(store, "day-gone/");
+  r = await ledger(["ship", "--root", root, "--to", to, "--once", "--verify"]);
+  assert.equal(r.code, 0, r.stderr);
+  const warnings = r.stderr.split("\n").filter((l) => l.startsWith("ledger ship: warning: "));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0], /day=2026-01-20\/part-000001\.jsonl: the state file records \d+ bytes/);
+  assert.match(warnings[0], /the bucket holds no chunk of this part/);
+  assert.match(r.stdout, new RegExp(`, ${kept} bytes in the bucket\\)`), r.stdout);
+  assert.deepEqual(await bucketLines(store, "day-gone/"), before, "nothing uploaded again");
 }
 
 async function assertSameIndex(a: string, b: string, ingestErrors = 2): Promise<void> {

@@ -527,6 +527,18 @@ export class IndexSourceError extends Error {
    */
   constructor(dbPath: string, recorded: string, requested: string, localLog = true) {
     const other = requested === LOCAL_SOURCE ? "this root's log" : requested;
+    if (recorded === LOCAL_SOURCE) {
+      // A worker's own index, asked to follow a bucket: its unshipped runs would leave it.
+      super(
+        `${dbPath} is built from this root's log, not ${other}: index the bucket into a file ` +
+          `of its own with --db PATH (or --full to replace this index with the bucket's; ` +
+          `runs of this root's log not in the bucket leave it)`,
+      );
+      this.name = "IndexSourceError";
+      this.recorded = recorded;
+      this.requested = requested;
+      return;
+    }
     // The recorded source is the file's: said only when it reads as one (a bucket URL).
     const shown = /^s3:\/\/[\w.-]+\/[\x21-\x7e]{0,1024}$/.test(recorded)
       ? recorded
@@ -591,8 +603,10 @@ export function isEmptyLogRefusal(err: unknown): err is RebuildError {
  * Refuse, before anything is fetched or created, a rebuild of the index at
  * `dbPath` from `source` when the index records another one (the check an
  * incremental rebuild makes, made early: an audit found `--from` a mistyped
- * prefix leaving an empty mirror folder behind). An index that is missing
- * or cannot be opened is left to the rebuild, which rebuilds or reports it.
+ * prefix leaving an empty mirror folder behind). With `root`, an index of
+ * that root's own log (which it has) is refused to a bucket too. An index
+ * that is missing or cannot be opened is left to the rebuild, which
+ * rebuilds or reports it.
  *
  * @example
  * ```ts
@@ -602,13 +616,22 @@ export function isEmptyLogRefusal(err: unknown): err is RebuildError {
  * assert.ok(true);
  * ```
  */
-export async function checkIndexSource(dbPath: string, source: string): Promise<void> {
+export async function checkIndexSource(
+  dbPath: string,
+  source: string,
+  root?: string,
+): Promise<void> {
   if (!await exists(dbPath, { isFile: true })) return;
   const read = await readLiveIndex(dbPath, indexSource);
   // Not a readable index (damaged, another version): the rebuild recovers or says so.
   if (!read.ok) return;
   const recorded = read.value;
-  if (refusesSource(recorded, source)) {
+  // A root's own index asked to follow a bucket, while the root has a log (a storage audit:
+  // `rebuild-index --from` replaced a worker's index and called it incremental; its
+  // unshipped runs were gone, and every later local refresh was refused).
+  const replacesLocal = recorded === LOCAL_SOURCE && source !== LOCAL_SOURCE &&
+    root !== undefined && await exists(eventsDir(root));
+  if (replacesLocal || refusesSource(recorded, source)) {
     const cause = new IndexSourceError(dbPath, recorded, source);
     throw new RebuildError(
       `Rebuild of ${dbPath} refused (the index is unchanged): ${cause.message}`,

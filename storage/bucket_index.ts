@@ -712,7 +712,7 @@ export async function rebuildIndexFromBucket(
 ): Promise<BucketIndexReport> {
   await store.check(); // before anything is created locally
   const dbPath = options.dbPath ?? indexPath(root);
-  if (!options.full) await checkIndexSource(dbPath, formatBucketUrl(location)); // likewise
+  if (!options.full) await checkIndexSource(dbPath, formatBucketUrl(location), root); // likewise
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
   const mirror = await mirrorBucket(store, location, cacheRoot, options);
   options.onProgress?.(
@@ -782,7 +782,7 @@ export async function runBucketDaemon(
   const debug = (msg: string) => log({ level: "debug", msg });
   const dbPath = options.dbPath ?? indexPath(root);
   // An index from another source is refused at once, before a mirror folder is made.
-  await checkIndexSource(dbPath, formatBucketUrl(location));
+  await checkIndexSource(dbPath, formatBucketUrl(location), root);
   const lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
   const cacheRoot = cacheRootFor(root, options.endpoint, location);

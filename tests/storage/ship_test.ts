@@ -301,6 +301,41 @@ async function bucketIndexGuard(tmp: string): Promise<void> {
   assert.equal(full.code, 0, full.stderr);
   assert.match(full.stdout, /Indexed 1 events of 0 runs/);
   assert.deepEqual(await runIds(), []);
+  // The other way round (a storage audit): the index of a root with a log of its own is not
+  // replaced by the bucket's, which dropped the root's unshipped runs and was called
+  // "incremental"; a file of its own (--db) or --full does it.
+  const before = await hashTree(join(idx, "index"));
+  for (const args of [["rebuild-index"], ["daemon", "--interval", "0.2"]]) {
+    const refused = await ledger([...args, "--root", idx, "--from", "s3://fleet/guard"]);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /is built from this root's log, not s3:\/\/fleet\/guard\/: .*--db/,
+    );
+    assert.deepEqual(await hashTree(join(idx, "index")), before, args.join(" "));
+  }
+  const own = join(idx, "bucket.duckdb");
+  const apart = await ledger([
+    "rebuild-index",
+    "--root",
+    idx,
+    "--from",
+    "s3://fleet/guard",
+    "--db",
+    own,
+  ]);
+  assert.equal(apart.code, 0, apart.stderr);
+  const replaced = await ledger([
+    "rebuild-index",
+    "--root",
+    idx,
+    "--from",
+    "s3://fleet/guard",
+    "--full",
+  ]);
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.deepEqual(await runIds(), shippedRuns);
 }
 
 async function emitRuns(root: string, tag: string, runs: number): Promise<string[]> {

@@ -140,9 +140,7 @@ export async function compareRuns(
     summary: sidebyside(runIds, summaries, { differingOnly: false, skipRoot: "by_caller" }),
     phases,
     callers: await callerResults(runIds, summaries, options.root, options.onWarning),
-    git: Object.fromEntries(
-      await Promise.all(runIds.map(async (id) => [id, await gitOf(options.root, id)])),
-    ),
+    git: await gitOfRuns(conn, runIds, options),
   };
 }
 
@@ -275,7 +273,10 @@ async function callerResults(
           );
         }
       }
-      const perCaller = rows === null ? byCallerOfSummary(summaries[id]) : rowsByCaller(rows);
+      const fromSummary = byCallerOfSummary(summaries[id]);
+      const perCaller = rows === null
+        ? fromSummary
+        : withSummaryKeys(rowsByCaller(rows), fromSummary);
       for (const [caller, metrics] of Object.entries(perCaller)) {
         if (!Object.hasOwn(out, caller)) setOwn(out, caller, {});
         setOwn(out[caller], id, metrics);
@@ -307,6 +308,26 @@ function rowsByCaller(rows: Record<string, unknown>[]): Record<string, Record<st
 }
 
 /**
+ * The per-caller rows of a run's file, with the keys only its summary's
+ * `by_caller` has (the win rate's interval, docs/METRICS.md): the index holds
+ * the summary on every machine, the file only on the one that ran the run,
+ * so without them `compare --json` of the same runs had other keys there (a
+ * storage audit).
+ */
+function withSummaryKeys(
+  rows: Record<string, Record<string, unknown>>,
+  summary: Record<string, Record<string, unknown>>,
+): Record<string, Record<string, unknown>> {
+  for (const [caller, row] of Object.entries(rows)) {
+    const extra = Object.hasOwn(summary, caller) ? summary[caller] : {};
+    for (const [key, value] of Object.entries(extra)) {
+      if (!Object.hasOwn(row, key)) setOwn(row, key, value);
+    }
+  }
+  return rows;
+}
+
+/**
  * The summary's `by_caller` object (a sweep's: its best trial's, `best_trial.by_caller`, the
  * results its summary stands for): caller to its metrics (flat paths); callers without any left out.
  */
@@ -332,11 +353,54 @@ export interface GitProvenance {
 
 const NO_GIT: GitProvenance = { commit: null, dirty: null };
 
-async function gitOf(root: string, runId: string): Promise<GitProvenance> {
+/**
+ * Each run's {@linkcode GitProvenance}. A run that recorded its manifest,
+ * which is not on this machine (an index built from a bucket: `ship` sends
+ * the log, not run directories), gets a warning: its nulls are "not here",
+ * not "not a git checkout" (a storage audit saw them alike).
+ */
+async function gitOfRuns(
+  conn: DuckDBConnection,
+  runIds: readonly string[],
+  options: CompareOptions,
+): Promise<PerRun<GitProvenance>> {
+  const recorded = new Set(
+    (await allRows(
+      conn,
+      `SELECT DISTINCT run_id FROM artifacts_catalog WHERE run_id IN (${
+        runIds.map(() => "?").join(", ")
+      }) AND (artifact_path = ? OR ends_with(artifact_path, ?))`,
+      [...runIds, MANIFEST_FILE, `/${MANIFEST_FILE}`],
+    )).map((r) => String(r.run_id)),
+  );
+  const out: PerRun<GitProvenance> = {};
+  for (const id of runIds) {
+    const found = await gitOf(options.root, id);
+    setOwn(out, id, found.git);
+    if (found.missing !== undefined && recorded.has(id)) {
+      options.onWarning?.(
+        `run ${id}: no ${MANIFEST_FILE}: the run recorded it, but ${found.missing} is not ` +
+          "there (run directories stay on the machine that ran them): its git provenance is " +
+          "not known here",
+      );
+    }
+  }
+  return out;
+}
+
+/** A run's provenance, and the manifest's path when it is not there. */
+async function gitOf(
+  root: string,
+  runId: string,
+): Promise<{ git: GitProvenance; missing?: string }> {
   const dir = runDirOrNull(root, runId);
-  if (dir === null) return { ...NO_GIT };
+  if (dir === null) return { git: { ...NO_GIT } };
   const path = join(dir, MANIFEST_FILE);
-  if (!(await isFile(path))) return { ...NO_GIT };
+  if (!(await isFile(path))) return { git: { ...NO_GIT }, missing: path };
+  return { git: await gitOfManifest(path) };
+}
+
+async function gitOfManifest(path: string): Promise<GitProvenance> {
   const info = await Deno.stat(path);
   if (info.size > MANIFEST_BYTES_MAX) return { ...NO_GIT };
   let manifest: Record<string, unknown> | null;

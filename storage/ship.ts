@@ -139,7 +139,7 @@ export class OverwritingServerError extends Error {
 export class ShipperLockedError extends Error {
   /** Create the error for the lock file at `path`. */
   constructor(path: string) {
-    super(`Another ledger ship runs for this root and bucket (lock ${path})`);
+    super(`Another ledger ship runs for this root, bucket and prefix (lock ${path})`);
     this.name = "ShipperLockedError";
   }
 }
@@ -203,7 +203,11 @@ export class Shipper {
     this.#location = location;
     const id = locationId(options.endpoint, location.bucket, location.prefix);
     this.#statePath = join(root, "ship", `${id}.json`);
-    this.#lockPath = join(root, "ship", `${id}.lock`);
+    // One shipper per root, bucket and prefix, however the endpoint is written: keyed on the
+    // endpoint as typed, `http://127.0.0.1:9000`, `.../` and `localhost` were three locks, and
+    // three shippers of one root raced to false conflicts (a storage audit).
+    const lockId = locationId("any endpoint", location.bucket, location.prefix);
+    this.#lockPath = join(root, "ship", `${lockId}.lock`);
     this.#progress = options.onProgress ?? (() => {});
     this.#verifyAll = options.verifyAll ?? false;
   }
@@ -390,16 +394,23 @@ export class Shipper {
     report: ShipReport,
   ): Promise<boolean> {
     const chunks: { key: string; start: number; length: number }[] = [];
+    const gaps: { start: number; end: number; next: string }[] = [];
     let end = 0;
     for await (const c of this.#chunksOf(part)) {
-      if (c.startByte !== end) {
+      // A chunk missing (deleted from the bucket) is uploaded again from the local log,
+      // where it starts and ends a line there (a storage audit: ship only failed, and the
+      // index left out every line of the part after it).
+      const missing = c.startByte > end &&
+        await this.#refillable(file, size, end, c.startByte);
+      if (c.startByte !== end && !missing) {
         throw new RemoteConflictError(
           `Bucket object ${c.key} starts at byte ${c.startByte} but the part's chunks end at ` +
             `${end}: the bucket was changed by something else`,
         );
       }
-      chunks.push({ key: c.key, start: end, length: c.sizeBytes });
-      end += c.sizeBytes;
+      if (missing) gaps.push({ start: end, end: c.startByte, next: c.key });
+      chunks.push({ key: c.key, start: c.startByte, length: c.sizeBytes });
+      end = c.startByte + c.sizeBytes;
     }
     if (chunks.length === 0) {
       if (mem.shippedBytes === 0) return true;
@@ -439,11 +450,74 @@ export class Shipper {
       }
       agreed = chunkEnd; // known to be in the bucket from here
     }
+    for (const g of gaps) {
+      await this.#uploadRange(file, size, part, g.start, g.end, report);
+      report.warnings.push(
+        `${remoteName(part)}: bytes ${g.start}-${g.end} were missing from the bucket (before ` +
+          `${g.next}); uploaded again from the local log`,
+      );
+    }
     mem.shippedBytes = agreed;
     if (end !== trusted) {
       this.#progress(`${remoteName(part)}: bucket already had bytes ${trusted}-${end}`);
     }
     return true;
+  }
+
+  /**
+   * Whether the local bytes `[start, end)` can fill a gap between chunks:
+   * the file has them, and they start and end a line.
+   */
+  async #refillable(
+    file: Deno.FsFile,
+    size: number,
+    start: number,
+    end: number,
+  ): Promise<boolean> {
+    if (end > size) return false;
+    const last = await readLocalRange(file, end - 1, end);
+    if (last[0] !== NEWLINE) return false;
+    if (start === 0) return true;
+    const before = await readLocalRange(file, start - 1, start);
+    return before[0] === NEWLINE;
+  }
+
+  /**
+   * Upload the local bytes `[start, end)` (whole lines) as chunks of at most
+   * {@linkcode CHUNK_BYTES_MAX} (a longer line alone); a key found already
+   * there (another shipper's repair) must hold the same bytes.
+   */
+  async #uploadRange(
+    file: Deno.FsFile,
+    size: number,
+    part: RemotePart,
+    start: number,
+    end: number,
+    report: ShipReport,
+  ): Promise<void> {
+    let at = start;
+    while (at < end) {
+      let bytes = await readLocalRange(file, at, Math.min(end, at + CHUNK_BYTES_MAX));
+      let cut = at + bytes.length === end ? bytes.length : bytes.lastIndexOf(NEWLINE) + 1;
+      if (cut === 0) {
+        const lineEndAt = await lineEnd(file, at + bytes.length, end, at + LONG_LINE_BYTES_MAX);
+        assert(typeof lineEndAt === "number", `a line ends at byte ${end} of ${remoteName(part)}`);
+        bytes = await readLocalRange(file, at, lineEndAt);
+        cut = bytes.length;
+      }
+      const body = bytes.subarray(0, cut);
+      const key = chunkKey(this.#location.prefix, part, at);
+      if (await this.#put(key, body) === "created") {
+        report.chunksPut++;
+        report.bytesShipped += body.length;
+        at += body.length;
+        continue;
+      }
+      const existing = await this.#store.head(key);
+      if (existing === null) throw new Error(`Bucket reported ${key} as existing, then not found`);
+      await this.#verifyRemote(file, size, key, at, existing);
+      at += existing;
+    }
   }
 
   /**

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, hashTree } from "../_helpers.ts";
 import { chunkKey, fingerprintOf } from "../../storage/_layout.ts";
-import { shipOnce, Shipper } from "../../storage/ship.ts";
+import { shipOnce, Shipper, ShipperLockedError } from "../../storage/ship.ts";
 import { rebuildIndexFromBucket } from "../../storage/bucket_index.ts";
 import { EmptyLogError, rebuildIndex } from "../../indexer/rebuild.ts";
 import type { ObjectStore, PutResult } from "../../storage/object_store.ts";
@@ -482,6 +482,18 @@ async function crashAfterUpload(server: CephServer, tmp: string): Promise<void> 
   third.close();
   assert.equal(again.chunksPut, 0);
   assert.equal((await bucketLines(store, "crash/")).length, ids.length);
+  // One shipper per root and location however the endpoint is written (a storage audit: three
+  // spellings were three locks, and the shippers raced to false conflicts).
+  const one = new Shipper(root, store, location, { endpoint: "http://127.0.0.1:7480" });
+  await one.open();
+  try {
+    for (const endpoint of ["http://localhost:7480/", undefined]) {
+      const other = new Shipper(root, store, location, { endpoint });
+      await assert.rejects(other.open(), ShipperLockedError, String(endpoint));
+    }
+  } finally {
+    one.close();
+  }
 }
 
 async function conflict(server: CephServer, tmp: string): Promise<void> {
@@ -1013,6 +1025,30 @@ async function missingChunk(server: CephServer, tmp: string): Promise<void> {
     "runs.duckdb",
   ]);
   assert.deepEqual(await Deno.readFile(index), before);
+  // The worker still has those bytes: `ship --verify` uploads them again, and says so (a
+  // storage audit: it could only fail, and the rest of the part never reached an index).
+  const repaired = await shipOnce(root, store, location, { verifyAll: true });
+  assert.deepEqual(repaired.problems, []);
+  assert.equal(repaired.chunksPut, 1);
+  assert.equal(repaired.warnings.length, 1, repaired.warnings.join("\n"));
+  assert.match(
+    repaired.warnings[0],
+    /^day=2026-01-20\/part-000001\.jsonl: bytes \d+-\d+ were missing from the bucket \(before gap\/events\/.*\); uploaded again from the local log$/,
+  );
+  const local = await Deno.readTextFile(join(root, "events/day=2026-01-20/part-000001.jsonl"));
+  assert.deepEqual(
+    (await bucketLines(store, "gap/events/")).map((l) => l.line + "\n").join(""),
+    local,
+  );
+  const healed = await ledger(["rebuild-index", "--root", reader, "--from", "s3://fleet/gap"]);
+  assert.equal(healed.code, 0, healed.stderr);
+  assert.doesNotMatch(healed.stderr, /wait for a chunk/);
+  assert.deepEqual(
+    (await query(index, "SELECT run_id FROM runs_d ORDER BY 1")).map((r) => r.run_id),
+    ["gap-0", "gap-1", "gap-2"],
+  );
+  const again = await shipOnce(root, store, location, { verifyAll: true });
+  assert.deepEqual([again.chunksPut, again.warnings, again.problems], [0, [], []]);
 }
 
 /**

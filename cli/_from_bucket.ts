@@ -25,6 +25,7 @@ import {
   mirrorWarnings,
   rebuildIndexFromBucket,
   runBucketDaemon,
+  sharedRunsWarning,
 } from "../storage/bucket_index.ts";
 import {
   durationMs,
@@ -132,6 +133,8 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
         `${Math.round(performance.now() - started)} ms`,
     );
     for (const w of mirrorWarnings(r.mirror)) console.error(`ledger rebuild-index: warning: ${w}`);
+    const shared = sharedRunsWarning(r.sharedRuns);
+    if (shared !== undefined) console.error(`ledger rebuild-index: warning: ${shared}`);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof UsageError || err instanceof InvalidDateError) {

@@ -31,6 +31,7 @@ import {
   rebuildLogEntry,
   recoveredLogEntry,
 } from "../indexer/daemon.ts";
+import { allRows, withReader } from "../indexer/query/reader.ts";
 import { appendDurable, ensureDir, syncDir, writeFileAtomic } from "./_durable.ts";
 import {
   type Chunk,
@@ -688,6 +689,51 @@ export interface BucketIndexReport {
   mirror: MirrorReport;
   /** The index rebuild over the mirror. */
   index: RebuildReport;
+  /** Run ids created in more than one part (see {@linkcode sharedRunIds}). */
+  sharedRuns: SharedRunIds;
+}
+
+/** Run ids whose `run.created` events are in more than one part file. */
+export interface SharedRunIds {
+  /** The first ids, in order. */
+  shown: string[];
+  /** How many there are. */
+  count: number;
+}
+
+/**
+ * The run ids of the index at `dbPath` created in more than one part file:
+ * in a bucket's index, most often two machines that used one run id (a
+ * `--run-id nightly-2026-12-01` on each worker), whose events the index
+ * merges into one run. A storage audit found such a hybrid run (one
+ * machine's config, the other's summary) said by nothing that reads the
+ * bucket, while `ledger verify` warns of it in one machine's log.
+ */
+export async function sharedRunIds(dbPath: string): Promise<SharedRunIds> {
+  return await withReader(dbPath, async (conn) => {
+    const rows = await allRows(
+      conn,
+      `SELECT run_id, count(*) OVER () AS n FROM events WHERE event_type = 'run.created'
+        GROUP BY run_id HAVING count(DISTINCT file) > 1 ORDER BY run_id LIMIT ?`,
+      [STALLED_SHOWN_MAX],
+    );
+    return {
+      shown: rows.map((r) => String(r.run_id)),
+      count: rows.length === 0 ? 0 : Number(rows[0].n),
+    };
+  });
+}
+
+/** One line naming {@linkcode SharedRunIds}, or undefined when there are none. */
+export function sharedRunsWarning(shared: SharedRunIds): string | undefined {
+  if (shared.count === 0) return undefined;
+  const more = shared.count > shared.shown.length
+    ? ` and ${shared.count - shared.shown.length} more`
+    : "";
+  return `${shared.count} run id(s) have run.created events in more than one part file ` +
+    `(two machines that used one run id: the index merges their events into one run; give ` +
+    `each machine its own run ids): ${shared.shown.map((id) => JSON.stringify(id)).join(", ")}` +
+    more;
 }
 
 /**
@@ -730,7 +776,7 @@ export async function rebuildIndexFromBucket(
     memoryLimit: options.memoryLimit,
     onProgress: options.onProgress,
   });
-  return { mirror, index };
+  return { mirror, index, sharedRuns: await sharedRunIds(dbPath) };
 }
 
 /** Options for {@linkcode runBucketDaemon}. */
@@ -824,6 +870,14 @@ export async function runBucketDaemon(
           });
           indexedState = mirror.state;
           if (index.recoveredFrom !== undefined) log(recoveredLogEntry(index.recoveredFrom));
+          const shared = await sharedRunIds(dbPath);
+          const sharedMsg = sharedRunsWarning(shared);
+          if (sharedMsg !== lastWarnings.get("shared")) {
+            if (sharedMsg !== undefined) {
+              log({ level: "warn", msg: sharedMsg, fields: { shared_run_ids: shared.count } });
+            } else log({ level: "info", msg: "no run id is created in two part files any more" });
+            lastWarnings.set("shared", sharedMsg);
+          }
           const entry = rebuildLogEntry(index);
           log({
             ...entry,

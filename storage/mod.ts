@@ -36,4 +36,5 @@ export {
   type MirrorReport,
   rebuildIndexFromBucket,
   runBucketDaemon,
+  type SharedRunIds,
 } from "./bucket_index.ts";

@@ -201,6 +201,9 @@ Deno.test({
     await t.step("a key naming a path outside the mirror is not a chunk", async () => {
       await traversalKeys(server, tmp);
     });
+    await t.step("one run id created on two machines is said", async () => {
+      await sharedRunId(server, tmp);
+    });
     await t.step("ship --verify says which shipped parts the bucket no longer holds", async () => {
       await bucketDayGone(server, tmp);
     });
@@ -1276,6 +1279,33 @@ async function traversalKeys(server: CephServer, tmp: string): Promise<void> {
   assert.equal(built.mirror.foreignKeys, 2);
   const runs = await query(join(reader, "index/runs.duckdb"), "SELECT run_id FROM runs_d");
   assert.deepEqual(runs.map((r) => r.run_id), ["honest"]);
+}
+
+/**
+ * A storage audit: two machines that used one run id are merged by the bucket's index into
+ * one hybrid run (one's config, the other's summary), and nothing that reads the bucket said
+ * so. `rebuild-index --from` names such ids now.
+ */
+async function sharedRunId(server: CephServer, tmp: string): Promise<void> {
+  const store = storeOf(server, "fleet");
+  const location = { bucket: "fleet", prefix: "shared/" };
+  for (const [machine, startMs] of [["a", T0], ["b", T0 + 60_000]] as const) {
+    const root = join(tmp, `shared-${machine}`);
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", [
+      ...fullRun("same", startMs),
+      ...fullRun(`own-${machine}`, startMs + 10_000),
+    ]);
+    assert.equal((await shipOnce(root, store, location)).chunksPut, 1);
+  }
+  const reader = join(tmp, "shared-reader");
+  const built = await rebuildIndexFromBucket(reader, store, location);
+  assert.deepEqual(built.sharedRuns, { shown: ["same"], count: 1 });
+  const r = await ledger(["rebuild-index", "--root", reader, "--from", "s3://fleet/shared"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^ledger rebuild-index: warning: 1 run id\(s\) have run\.created events in more than one part file .*: "same"$/m,
+  );
 }
 
 /**

@@ -26,6 +26,7 @@ import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
 import { isInterval } from "../backtest/data.ts";
+import { InstantFormatError, parseInstant } from "../indexer/query/time.ts";
 import {
   COST_BPS_MAX,
   costSumMessage,
@@ -300,43 +301,52 @@ function nonEmpty(values: ParsedFlags["values"], name: string): string | undefin
   return v;
 }
 
-function timeFlag(values: ParsedFlags["values"], name: string): number | undefined {
+/** Largest epoch ms a `Date` holds (+275760-09-13): `--from`/`--to` digits past it are refused. */
+const EPOCH_MS_MAX = 8.64e15;
+
+/**
+ * The epoch ms of `--from`/`--to`: epoch ms digits, or a date or instant in
+ * the query surface's grammar ({@linkcode parseInstant}: `2026-01-05`,
+ * `2026-01-05T04:00[:ss[.fffffffff]]` with `T`, `t` or a space, an optional
+ * `Z`/`z`/`+hh:mm`, UTC without an offset). Calls are alerted at whole
+ * milliseconds, so an instant finer than one is rounded up: "before
+ * 06:30:00.0005" keeps a call at 06:30:00.000 as "before 06:30:00.001" does,
+ * and "at or after 06:30:00.0005" starts at 06:30:00.001. A usage error
+ * naming the flag and the value as typed otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { timeFlag } from "./backtest.ts";
+ * assert.equal(timeFlag({ to: "1970-01-01T00:00:00.0005Z" }, "to"), 1);
+ * assert.equal(timeFlag({ from: "1970-01-01t00:01z" }, "from"), 60_000);
+ * assert.equal(timeFlag({ from: "86400000" }, "from"), 86_400_000);
+ * assert.throws(() => timeFlag({ to: "99999999999999999999" }, "to"), /--to "99999999999999999999"/);
+ * ```
+ */
+export function timeFlag(values: ParsedFlags["values"], name: "from" | "to"): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
-  const ms = parseUtcTime(raw);
-  if (ms === undefined) {
+  const text = raw.trim();
+  if (/^\d+$/.test(text)) {
+    const ms = Number(text);
+    if (ms > EPOCH_MS_MAX) {
+      throw new UsageError(
+        `--${name} ${JSON.stringify(raw)} is past the last time in epoch ms (${EPOCH_MS_MAX})`,
+      );
+    }
+    return ms;
+  }
+  try {
+    return Math.ceil(parseInstant(text));
+  } catch (err) {
+    if (!(err instanceof InstantFormatError)) throw err;
     throw new UsageError(
       `--${name} must be an ISO-8601 time (2026-01-05T00:00:00Z) or epoch ms, got ${
         JSON.stringify(raw)
       }`,
     );
   }
-  return ms;
-}
-
-/** `2026-01-05`, `2026-01-05T04:00[:ss[.sss]]` with `T` or a space, and an optional `Z`/`±hh:mm`. */
-const ISO_TIME_PATTERN =
-  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?(Z|[+-]\d{2}:?\d{2})?$/i;
-
-/**
- * Epoch ms of an ISO-8601 time or of epoch ms digits; `undefined` when it is
- * neither. A time without an offset is UTC, whatever the process's time
- * zone (`Date.parse` would read `2026-01-05T04:00` in local time).
- */
-export function parseUtcTime(raw: string): number | undefined {
-  const text = raw.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const m = ISO_TIME_PATTERN.exec(text);
-  if (m === null) return undefined;
-  const [, date, time, offset] = m;
-  // Date.parse rolls 2026-02-30 over to March: the day must exist as written.
-  const day = Date.parse(`${date}T00:00Z`);
-  if (!Number.isFinite(day) || new Date(day).toISOString().slice(0, 10) !== date) return undefined;
-  const zone = offset === undefined || offset.toUpperCase() === "Z"
-    ? "Z"
-    : `${offset.slice(0, 3)}:${offset.slice(-2)}`;
-  const ms = Date.parse(`${date}T${time ?? "00:00"}${zone}`);
-  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /**

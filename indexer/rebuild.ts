@@ -790,12 +790,15 @@ export async function requireRootDirectory(root: string): Promise<void> {
  * import assert from "node:assert";
  * import { parseDay } from "./rebuild.ts";
  * assert.equal(parseDay("2026-01-23"), "2026-01-23");
+ * assert.equal(parseDay("0001-01-01"), "0001-01-01"); // a year below 100 as written
  * ```
  */
 export function parseDay(value: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (m === null) throw new InvalidDateError(value);
-  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  // Not Date.UTC: it reads years 0-99 as 1900-1999 (an audit: `0001-01-01` was refused).
+  const date = new Date(0);
+  date.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   if (date.toISOString().slice(0, 10) !== value) throw new InvalidDateError(value);
   return value;
 }

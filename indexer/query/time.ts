@@ -2,7 +2,8 @@
  * Instants as the query surface reads them: a UTC date (`2026-01-20`) or an
  * ISO 8601 instant (`2026-01-20T04:00`, `2026-01-20T04:00:00.5Z`,
  * `2026-01-20T06:00+02:00`). Anything without an offset is UTC: nothing
- * here depends on the machine's time zone.
+ * here depends on the machine's time zone. RFC 3339's lowercase `t` and
+ * `z` read as `T` and `Z`; every year from 0000 to 9999 is read as written.
  *
  * @module
  */
@@ -32,7 +33,7 @@ export class InstantFormatError extends Error {
 }
 
 const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?([Zz]|[+-]\d{2}:?\d{2})?$/;
 
 /** Whether `text` is a date only (`YYYY-MM-DD`). */
 export function isDateOnly(text: string): boolean {
@@ -55,6 +56,9 @@ const OFFSET_HOURS_MAX = 14;
  * assert.equal(parseInstant("1970-01-01T01:00+01:00"), 0);
  * // Past the millisecond, a fraction of one: no whole millisecond equals it.
  * assert.equal(parseInstant("1970-01-01T00:00:00.0125Z"), 12.5);
+ * // RFC 3339's lowercase t and z; a year below 100 is that year, not 19xx.
+ * assert.equal(parseInstant("1970-01-01t00:00:01z"), 1000);
+ * assert.equal(new Date(parseInstant("0001-01-01")).toISOString(), "0001-01-01T00:00:00.000Z");
  * // An offset no clock uses is a typo, refused rather than read as a shifted time.
  * assert.throws(() => parseInstant("2026-01-02T00:00+25:00"), /Invalid date or instant/);
  * assert.throws(() => parseInstant("2026-01-02T00:00+23:99"), /Invalid date or instant/);
@@ -67,16 +71,18 @@ export function parseInstant(text: string): number {
   const ms = Number(frac.padEnd(3, "0").slice(0, 3));
   // Digits past the millisecond stay a fraction: `> ...00.1234Z` must not match `...00.123`.
   const subMs = frac.length > 3 ? Number(`0.${frac.slice(3)}`) : 0;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms) +
-    subMs;
-  const check = new Date(utc);
+  // Not Date.UTC: it reads years 0-99 as 1900-1999 (an audit: `0001-01-01` was refused).
+  const check = new Date(0);
+  check.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  check.setUTCHours(Number(h), Number(mi), Number(s), ms);
+  const utc = check.getTime() + subMs;
   if (
     check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 ||
     check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59
   ) {
     throw new InstantFormatError(text);
   }
-  if (zone === undefined || zone === "Z") return utc;
+  if (zone === undefined || zone.toUpperCase() === "Z") return utc;
   const sign = zone[0] === "-" ? -1 : 1;
   const digits = zone.slice(1).replace(":", "");
   const hours = Number(digits.slice(0, 2));

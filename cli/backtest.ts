@@ -25,7 +25,7 @@ import {
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
-import { isInterval } from "../backtest/data.ts";
+import { fileFormat, isInterval } from "../backtest/data.ts";
 import { InstantFormatError, parseInstant } from "../indexer/query/time.ts";
 import {
   COST_BPS_MAX,
@@ -45,7 +45,7 @@ import {
 import { runPathOnly } from "../backtest/path_only.ts";
 import { runPolicy } from "../backtest/policy.ts";
 import { parsePolicy } from "../backtest/policies.ts";
-import { PolicyError } from "../backtest/errors.ts";
+import { InputError, PolicyError } from "../backtest/errors.ts";
 
 /** Width of the progress bar, in characters. */
 const PROGRESS_BAR_WIDTH = 30;
@@ -286,8 +286,8 @@ export function backtestOptions(values: ParsedFlags["values"], root: string): Ba
   }
   return {
     root,
-    calls: nonEmpty(values, "calls"),
-    candles: nonEmpty(values, "candles"),
+    calls: inputFileFlag(values, "calls"),
+    candles: inputFileFlag(values, "candles"),
     fromMs,
     toMs,
     interval: interval as BacktestOptions["interval"],
@@ -299,6 +299,27 @@ function nonEmpty(values: ParsedFlags["values"], name: string): string | undefin
   const v = stringFlag(values, name);
   if (v !== undefined && v.trim() === "") throw new UsageError(`--${name} must not be empty`);
   return v;
+}
+
+/**
+ * `--calls`/`--candles`: a file name whose extension names a format the
+ * loader reads. Known from the name alone, so a usage error before the run
+ * exists (an audit: `--calls calls.txt` recorded a failed run), as a
+ * missing file is.
+ */
+function inputFileFlag(
+  values: ParsedFlags["values"],
+  name: "calls" | "candles",
+): string | undefined {
+  const path = nonEmpty(values, name);
+  if (path === undefined) return undefined;
+  try {
+    fileFormat(path, name === "calls" ? "Calls" : "Candles");
+  } catch (err) {
+    if (err instanceof InputError) throw new UsageError(`--${name}: ${err.message}`);
+    throw err;
+  }
+  return path;
 }
 
 /** Largest epoch ms a `Date` holds (+275760-09-13): `--from`/`--to` digits past it are refused. */

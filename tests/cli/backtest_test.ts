@@ -188,7 +188,8 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
     });
     await t.step("a FIFO or a folder as input: exit 1 at once, no run", async () => {
       // A bad-input audit: a FIFO as --candles blocked for ever (the input is hashed first).
-      const fifo = `${dir}/candles.fifo`;
+      // Named .csv: an unknown extension is refused first (exit 2), before the FIFO is looked at.
+      const fifo = `${dir}/candles-fifo.csv`;
       await new Deno.Command("mkfifo", { args: [fifo] }).output();
       await Deno.mkdir(`${dir}/calls-folder.csv`);
       const before = await hashTree(root);

@@ -1,8 +1,9 @@
 /**
  * `backtest`/`sweep --from/--to` read instants as the query surface does
  * (exact past the millisecond, years 0000-0099 as written), refuse an
- * out-of-range epoch ms as a usage error naming the flag (audit 4: flags
- * F1, time F1/F3).
+ * out-of-range epoch ms as a usage error naming the flag, and refuse a
+ * `--calls`/`--candles` file of unknown format before anything is written
+ * (audit 4: flags F1/F2, time F1/F3).
  */
 import { match, strictEqual as equal } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
@@ -65,6 +66,44 @@ Deno.test("backtest/sweep --from/--to out of range: exit 2 naming the flag, noth
     ];
     for (const [args, pattern] of cases) {
       await t.step(args.join(" "), async () => {
+        const r = await runLedger([...args, "--root", root, "--no-index"]);
+        equal(r.code, 2, r.stderr);
+        equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+        match(r.stderr, pattern);
+        equal(await hashTree(root), before);
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("backtest --calls/--candles of an unknown format: exit 2, nothing written", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_bt_ext_" });
+  try {
+    const inputs = await writeFixtures(dir);
+    const txt = `${dir}/calls.txt`;
+    await Deno.copyFile(inputs.calls, txt);
+    const root = `${dir}/ledger`;
+    await Deno.mkdir(root);
+    const before = await hashTree(root);
+    const policy = '{"type":"fixed_stop","stopPct":0.3}';
+    const cases: [string[], RegExp][] = [
+      [
+        ["backtest", "policy", "--policy", policy, "--calls", txt, "--candles", inputs.candles],
+        /^ledger backtest: --calls: Calls file .*calls\.txt has an unknown format/,
+      ],
+      [
+        ["backtest", "path-only", "--calls", inputs.calls, "--candles", `${dir}/candles`],
+        /^ledger backtest: --candles: Candles file .*candles has an unknown format/,
+      ],
+      [
+        ["sweep", "policy", "--grid", '{"type":"fixed_stop","stopPct":[0.3]}', "--calls", txt],
+        /^ledger sweep: --calls: Calls file .*calls\.txt has an unknown format/,
+      ],
+    ];
+    for (const [args, pattern] of cases) {
+      await t.step(args[1], async () => {
         const r = await runLedger([...args, "--root", root, "--no-index"]);
         equal(r.code, 2, r.stderr);
         equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);

@@ -408,6 +408,9 @@ export const READER_CONFIG: Readonly<Record<string, string>> = {
   lock_configuration: "true",
 };
 
+/** The time zone of every reader's session: UTC, never the machine's (SPEC: no local time). */
+const READER_TIME_ZONE_SQL = "SET TimeZone = 'UTC'";
+
 /**
  * DuckDB memory of a streaming reader per thread, in MB. DuckDB's sort
  * spills past its limit, but in 1.5 it fails (or stops a streamed result
@@ -753,22 +756,24 @@ export async function withIndex<T>(
   await checkIndexFile(dbPath);
   const writable = options.writablePaths ?? [];
   const config = readerConfig(dbPath, options);
-  if (writable.length > 0) {
-    // DuckDB takes allowed_paths (a list) only by SQL, and only before the lock: the locking
-    // settings follow it below, before any statement reads the index.
-    delete config.enable_external_access;
-    delete config.lock_configuration;
-  }
+  // DuckDB takes the time zone (ICU's setting) only on a connection, and allowed_paths (a list)
+  // only by SQL, both before the lock: the locking settings follow them below, before any
+  // statement reads the index.
+  delete config.lock_configuration;
+  if (writable.length > 0) delete config.enable_external_access;
   const instance = await openIndexFile(dbPath, config);
   try {
     const conn = await instance.connect();
     try {
+      // UTC, whatever the machine's TZ: a TIMESTAMPTZ prints, and casts to a DATE, alike
+      // everywhere (an audit: `ledger sql` gave other days under TZ=Asia/Kathmandu).
+      await conn.run(READER_TIME_ZONE_SQL);
       if (writable.length > 0) {
         const list = writable.map((p) => `'${p.replaceAll("'", "''")}'`).join(", ");
         await conn.run(`SET allowed_paths = [${list}]`);
         await conn.run("SET enable_external_access = false");
-        await conn.run("SET lock_configuration = true");
       }
+      await conn.run("SET lock_configuration = true");
       // Only once external access is off: index_meta may be a view that reads a file (a
       // review: a crafted --db printed another file's text in the format error).
       if (options.anyFormat !== true) await requireIndexFormat(conn, dbPath);

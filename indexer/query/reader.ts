@@ -20,6 +20,8 @@ import {
   DuckDBBlobValue,
   type DuckDBConnection,
   type DuckDBResult,
+  type DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
   type DuckDBType,
   DuckDBTypeId,
   type DuckDBValue,
@@ -382,8 +384,11 @@ const SQL_VALUE_CONVERTER: DuckDBValueConverter<JS> = (value, type, converter) =
     case DuckDBTypeId.TIMESTAMP_S:
     case DuckDBTypeId.TIMESTAMP_MS:
     case DuckDBTypeId.TIMESTAMP_NS:
+      return isoTimestampText(String(value), false);
     case DuckDBTypeId.TIMESTAMP_TZ:
-      return isoTimestampText(String(value), type.typeId === DuckDBTypeId.TIMESTAMP_TZ);
+      // In UTC, as `Z`: the JavaScript API writes it with the machine's offset (taken once, when
+      // it loads: not even the offset of that date), so an answer depended on `TZ`.
+      return isoTimestampText(utcTimestampText(value as DuckDBTimestampTZValue), false);
     case DuckDBTypeId.DATE:
     case DuckDBTypeId.TIME:
     case DuckDBTypeId.TIME_NS:
@@ -398,6 +403,11 @@ const SQL_VALUE_CONVERTER: DuckDBValueConverter<JS> = (value, type, converter) =
       return JSDuckDBValueConverter(value, type, converter);
   }
 };
+
+/** DuckDB's text of a TIMESTAMPTZ as the UTC time it is, without a zone (`2026-01-01 01:02:03`). */
+function utcTimestampText(value: DuckDBTimestampTZValue): string {
+  return String(new DuckDBTimestampValue(value.micros));
+}
 
 /**
  * DuckDB's text of a timestamp (`2026-01-01 01:02:03.456789`, with `+00`

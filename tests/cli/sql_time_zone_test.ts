@@ -1,0 +1,41 @@
+/**
+ * `ledger sql` answers in UTC whatever the machine's `TZ` (audit 4, time F4):
+ * the reader's DuckDB session and the printed TIMESTAMPTZ text.
+ */
+import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
+import { runLedger } from "../_helpers.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+
+// 2025-12-31T23:59:59.999Z, already 2026-01-01 in Asia/Kathmandu (+05:45). epoch_ms() gives a
+// TIMESTAMP (no zone), which the cast reads in the session's zone; to_timestamp() a TIMESTAMPTZ.
+const QUERY = "SELECT current_setting('TimeZone') AS tz, " +
+  "epoch_ms(1767225599999)::TIMESTAMPTZ AS t, " +
+  "to_timestamp(1767225599.999)::DATE AS day, " +
+  "'2026-01-01 00:00:00.5+05:45'::TIMESTAMPTZ AS given, " +
+  "strftime(to_timestamp(1767225599.999), '%Y-%m-%d %H:%M') AS s";
+
+// `UTC+3` (POSIX: three hours behind UTC): DuckDB's zone and the JavaScript API's printing disagreed.
+Deno.test("ledger sql: the session and its times are UTC under any TZ", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger_sql_tz_" });
+  try {
+    await Deno.mkdir(`${root}/events`);
+    await rebuildIndex(root, {});
+    for (const tz of ["UTC", "Asia/Kathmandu", "America/St_Johns", "UTC+3"]) {
+      await t.step(tz, async () => {
+        const r = await runLedger(["sql", "--root", root, QUERY, "--format", "json"], {
+          env: { TZ: tz },
+        });
+        equal(r.code, 0, r.stderr);
+        deepEqual(JSON.parse(r.stdout), [{
+          tz: "UTC",
+          t: "2025-12-31T23:59:59.999Z",
+          day: "2025-12-31",
+          given: "2025-12-31T18:15:00.5Z",
+          s: "2025-12-31 23:59",
+        }]);
+      });
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,7 +1,9 @@
 /**
  * Running one subcommand: check the permissions it needs (one clear line
  * when one is missing), load it, run it, and turn what it throws into one
- * line and an exit code (2 for usage, 1 for failure). The dispatcher
+ * line and an exit code (2 for usage, 1 for failure). A failed write to
+ * standard output is said as such; for a command whose effect is durable
+ * before it prints, it does not change the exit code. The dispatcher
  * (`ledger.ts`) and the emit entry point (`ledger_emit.ts`) share it.
  *
  * @module
@@ -24,6 +26,100 @@ export interface CommandSpec {
   needs: readonly PermissionNeed[];
   /** Load the subcommand's module and return its main. */
   load: () => Promise<CommandMain>;
+  /**
+   * Whether the command's effect (events appended, a run recorded, an index
+   * published) is durable before it prints, for these arguments. Then a
+   * failed write to standard output does not stop it or change its exit
+   * code: the work is done, and a retry would do it again (a second event).
+   * `--help` never is. @default {false}
+   */
+  durableBeforeOutput?: boolean | ((args: readonly string[]) => boolean);
+}
+
+/**
+ * Standard output could not be written (a full disk behind `> file`, an I/O
+ * error): not the command's own files, which the message must not suggest.
+ * A reader that went away is `Deno.errors.BrokenPipe` instead.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { StdoutWriteError } from "./_command.ts";
+ * const err = new StdoutWriteError({ cause: new Error("No space left on device (os error 28)") });
+ * assert.equal(err.message, "standard output could not be written: No space left on device (os error 28)");
+ * ```
+ */
+export class StdoutWriteError extends Error {
+  /** Create the error for the failed write `options.cause`. */
+  constructor(options: ErrorOptions) {
+    const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`standard output could not be written: ${cause.split("\n")[0]}`, options);
+    this.name = "StdoutWriteError";
+  }
+}
+
+/** The writes to standard output a command makes, watched while it runs. */
+interface StdoutGuard {
+  /** The first failed write of a command that keeps going, if any. */
+  readonly failure: StdoutWriteError | Deno.errors.BrokenPipe | undefined;
+  /** Put `console.log` and `Deno.stdout` back as they were. */
+  restore(): void;
+}
+
+/**
+ * Watch `console.log` and `Deno.stdout.write`/`writeSync` (what the commands
+ * print with). A failed write other than a broken pipe becomes a
+ * {@linkcode StdoutWriteError}. With `keepGoing`, the first failure is kept
+ * in `failure` and later output dropped, so the command finishes what it
+ * does after printing; otherwise it is thrown.
+ */
+function guardStdout(keepGoing: boolean): StdoutGuard {
+  const { log } = console;
+  const { write, writeSync } = Deno.stdout;
+  let failure: StdoutWriteError | Deno.errors.BrokenPipe | undefined;
+  const failed = (err: unknown): void => {
+    const typed = err instanceof Deno.errors.BrokenPipe
+      ? err
+      : new StdoutWriteError({ cause: err });
+    if (!keepGoing) throw typed;
+    failure ??= typed;
+  };
+  console.log = (...data: unknown[]) => {
+    if (failure !== undefined) return;
+    try {
+      log.apply(console, data);
+    } catch (err) {
+      failed(err);
+    }
+  };
+  Deno.stdout.writeSync = (p: Uint8Array) => {
+    if (failure !== undefined) return p.length;
+    try {
+      return writeSync.call(Deno.stdout, p);
+    } catch (err) {
+      failed(err);
+      return p.length;
+    }
+  };
+  Deno.stdout.write = async (p: Uint8Array) => {
+    if (failure !== undefined) return p.length;
+    try {
+      return await write.call(Deno.stdout, p);
+    } catch (err) {
+      failed(err);
+      return p.length;
+    }
+  };
+  return {
+    get failure() {
+      return failure;
+    },
+    restore() {
+      console.log = log;
+      Deno.stdout.write = write;
+      Deno.stdout.writeSync = writeSync;
+    },
+  };
 }
 
 /**
@@ -59,6 +155,27 @@ export async function runCommand(name: string, args: string[], spec: CommandSpec
       return EXIT_FAILURE;
     }
   }
+  const durable = typeof spec.durableBeforeOutput === "function"
+    ? spec.durableBeforeOutput(args)
+    : spec.durableBeforeOutput === true;
+  const stdout = guardStdout(durable && !wantsHelp);
+  let code: number;
+  try {
+    code = await runMain(name, args, spec);
+  } finally {
+    stdout.restore();
+  }
+  if (stdout.failure instanceof StdoutWriteError) {
+    // The work is durable: exit 1 would tell a wrapper that retries to do it again (an audit:
+    // `emit > /dev/full` exited 1 after writing the event, and a retry wrote it twice).
+    const done = code === EXIT_OK ? "done, but " : "";
+    console.error(`ledger ${name}: ${done}${stdout.failure.message}`);
+  }
+  return code;
+}
+
+/** Load and run the subcommand; whatever it throws becomes one stderr line and an exit code. */
+async function runMain(name: string, args: string[], spec: CommandSpec): Promise<number> {
   try {
     const main = await spec.load();
     return await main(args);

@@ -128,8 +128,9 @@ same event again (a retry) is not.
 A run.created for a run id the log already has is refused (exit 2) unless it
 is the same event (same event id) or --allow-existing is given.
 
-Exit codes: 0 written, 1 invalid event or write failure (nothing written),
-2 usage error.`;
+Exit codes: 0 written (also when standard output could not take the ids:
+one stderr line says so, and a retry would write the events again), 1 invalid
+event or write failure (nothing written), 2 usage error.`;
 
 /**
  * Run `ledger emit` with `args`; returns the exit code. Validation and write

@@ -6,18 +6,15 @@
  * @module
  */
 import { wrapText } from "./_wrap.ts";
-import { EXIT_USAGE } from "./_args.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./_args.ts";
 import { EMIT_NEEDS, type PermissionNeed, REBUILD_INDEX_NEEDS } from "./_permissions.ts";
-import { type CommandMain, runCommand } from "./_command.ts";
+import { type CommandSpec, runCommand, StdoutWriteError } from "./_command.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 export type { CommandMain } from "./_command.ts";
 
-interface Command {
+interface Command extends CommandSpec {
   summary: string;
-  /** Checked with `Deno.permissions.query` before the module is loaded. */
-  needs: readonly PermissionNeed[];
-  load: () => Promise<CommandMain>;
 }
 
 const READ_ROOT: PermissionNeed = { name: "read", path: "root" };
@@ -46,15 +43,23 @@ const OUT: readonly PermissionNeed[] = [
 /** The query commands: read the index only. */
 const QUERY: readonly PermissionNeed[] = [READ_ROOT, { name: "read", flag: "db" }, FFI];
 
+/** `legacy backfill` (not `--dry-run`) and `legacy archive` change the ledger before they print. */
+function legacyWrites(args: readonly string[]): boolean {
+  const writes = args.includes("backfill") || args.includes("archive");
+  return writes && !args.includes("--dry-run");
+}
+
 const COMMANDS: Record<string, Command> = {
   "emit": {
     summary: "append one event (or a JSONL batch with --stdin) to the log",
     needs: EMIT_NEEDS,
+    durableBeforeOutput: true,
     load: async () => (await import("./emit.ts")).main,
   },
   "rebuild-index": {
     summary: "build or update the DuckDB index from the log",
     needs: REBUILD_INDEX_NEEDS,
+    durableBeforeOutput: true,
     load: async () => (await import("./rebuild_index.ts")).main,
   },
   "daemon": {
@@ -88,6 +93,7 @@ const COMMANDS: Record<string, Command> = {
       FFI,
       RUN_GIT,
     ],
+    durableBeforeOutput: true,
     load: async () => (await import("./backtest.ts")).main,
   },
   "sweep": {
@@ -100,11 +106,13 @@ const COMMANDS: Record<string, Command> = {
       FFI,
       RUN_GIT,
     ],
+    durableBeforeOutput: true,
     load: async () => (await import("./sweep.ts")).main,
   },
   "rerun": {
     summary: "rerun a backtest or sweep from its manifest and compare results",
     needs: [READ_ROOT, WRITE_ROOT, FFI, RUN_GIT],
+    durableBeforeOutput: true,
     load: async () => (await import("./rerun.ts")).main,
   },
   "legacy": {
@@ -116,6 +124,7 @@ const COMMANDS: Record<string, Command> = {
       { name: "write", flag: "legacy-db" },
       FFI,
     ],
+    durableBeforeOutput: legacyWrites,
     load: async () => (await import("./legacy.ts")).main,
   },
   "report": {
@@ -151,26 +160,31 @@ const COMMANDS: Record<string, Command> = {
   "tag": {
     summary: "tag a run: key=value (label is shown as the run's label)",
     needs: ANNOTATE,
+    durableBeforeOutput: true,
     load: async () => (await import("./tag.ts")).tagMain,
   },
   "note": {
     summary: "add a note to a run",
     needs: ANNOTATE,
+    durableBeforeOutput: true,
     load: async () => (await import("./tag.ts")).noteMain,
   },
   "archive": {
     summary: "archive a run: hidden from ledger runs unless --all",
     needs: ANNOTATE,
+    durableBeforeOutput: true,
     load: async () => (await import("./tag.ts")).archiveMain,
   },
   "restore": {
     summary: "restore an archived run",
     needs: ANNOTATE,
+    durableBeforeOutput: true,
     load: async () => (await import("./tag.ts")).restoreMain,
   },
   "ship": {
     summary: "upload new complete log lines to S3 (--to s3://BUCKET/PREFIX)",
     needs: [READ_ROOT, WRITE_ROOT],
+    durableBeforeOutput: true,
     load: async () => (await import("./ship.ts")).main,
   },
   "verify": {
@@ -233,10 +247,7 @@ export async function run(args: string[]): Promise<number> {
   if (name === "help" && rest.length > 0 && COMMANDS[rest[0]] !== undefined) {
     return await runCommand(rest[0], ["--help"], COMMANDS[rest[0]]); // `ledger help runs`
   }
-  if (name === "--help" || name === "-h" || name === "help") {
-    console.log(usage());
-    return 0;
-  }
+  if (name === "--help" || name === "-h" || name === "help") return print(usage());
   if (name === undefined || name === "--root" || name.startsWith("--root=")) {
     // A usage error is one line on stderr (it was the whole help on stdout, exit 2).
     console.error(
@@ -245,8 +256,7 @@ export async function run(args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   if (name === "--version" || name === "-V" || name === "version") {
-    console.log(`ledger ${denoJson.version}`);
-    return 0;
+    return print(`ledger ${denoJson.version}`);
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
@@ -254,6 +264,22 @@ export async function run(args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   return await runCommand(name, rest, cmd);
+}
+
+/**
+ * Print the help or the version: a failed write is one stderr line, exit 1
+ * (an audit: `ledger --help > /dev/full` was an uncaught error and a stack
+ * trace); a reader that went away, exit 0, as for every command.
+ */
+function print(text: string): number {
+  try {
+    console.log(text);
+  } catch (err) {
+    if (err instanceof Deno.errors.BrokenPipe) return EXIT_OK;
+    console.error(`ledger: ${new StdoutWriteError({ cause: err }).message}`);
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
 }
 
 /**

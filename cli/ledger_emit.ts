@@ -17,6 +17,10 @@ import { main } from "./emit.ts";
 
 if (import.meta.main) {
   Deno.exit(
-    await runCommand("emit", Deno.args, { needs: EMIT_NEEDS, load: () => Promise.resolve(main) }),
+    await runCommand("emit", Deno.args, {
+      needs: EMIT_NEEDS,
+      load: () => Promise.resolve(main),
+      durableBeforeOutput: true, // as ledger.ts's emit
+    }),
   );
 }

@@ -530,6 +530,62 @@ function isStandalone() {
 }
 
 // cli/_command.ts
+var StdoutWriteError = class extends Error {
+  /** Create the error for the failed write `options.cause`. */
+  constructor(options) {
+    const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`standard output could not be written: ${cause.split("\n")[0]}`, options);
+    this.name = "StdoutWriteError";
+  }
+};
+function guardStdout(keepGoing) {
+  const { log } = console;
+  const { write, writeSync } = Deno.stdout;
+  let failure;
+  const failed = (err) => {
+    const typed = err instanceof Deno.errors.BrokenPipe ? err : new StdoutWriteError({
+      cause: err
+    });
+    if (!keepGoing) throw typed;
+    failure ??= typed;
+  };
+  console.log = (...data) => {
+    if (failure !== void 0) return;
+    try {
+      log.apply(console, data);
+    } catch (err) {
+      failed(err);
+    }
+  };
+  Deno.stdout.writeSync = (p) => {
+    if (failure !== void 0) return p.length;
+    try {
+      return writeSync.call(Deno.stdout, p);
+    } catch (err) {
+      failed(err);
+      return p.length;
+    }
+  };
+  Deno.stdout.write = async (p) => {
+    if (failure !== void 0) return p.length;
+    try {
+      return await write.call(Deno.stdout, p);
+    } catch (err) {
+      failed(err);
+      return p.length;
+    }
+  };
+  return {
+    get failure() {
+      return failure;
+    },
+    restore() {
+      console.log = log;
+      Deno.stdout.write = write;
+      Deno.stdout.writeSync = writeSync;
+    }
+  };
+}
 async function runCommand(name, args, spec) {
   const wantsHelp = args.includes("--help") || args.includes("-h");
   if (!wantsHelp) {
@@ -541,6 +597,21 @@ async function runCommand(name, args, spec) {
       return EXIT_FAILURE;
     }
   }
+  const durable = typeof spec.durableBeforeOutput === "function" ? spec.durableBeforeOutput(args) : spec.durableBeforeOutput === true;
+  const stdout = guardStdout(durable && !wantsHelp);
+  let code;
+  try {
+    code = await runMain(name, args, spec);
+  } finally {
+    stdout.restore();
+  }
+  if (stdout.failure instanceof StdoutWriteError) {
+    const done = code === EXIT_OK ? "done, but " : "";
+    console.error(`ledger ${name}: ${done}${stdout.failure.message}`);
+  }
+  return code;
+}
+async function runMain(name, args, spec) {
   try {
     const main2 = await spec.load();
     return await main2(args);
@@ -1763,8 +1834,9 @@ same event again (a retry) is not.
 A run.created for a run id the log already has is refused (exit 2) unless it
 is the same event (same event id) or --allow-existing is given.
 
-Exit codes: 0 written, 1 invalid event or write failure (nothing written),
-2 usage error.`;
+Exit codes: 0 written (also when standard output could not take the ids:
+one stderr line says so, and a retry would write the events again), 1 invalid
+event or write failure (nothing written), 2 usage error.`;
 async function main(args) {
   const { values } = parseFlags(joinNegativeValues(args), FLAGS);
   if (values.help) {
@@ -2057,6 +2129,7 @@ function firstLineNotUtf8(bytes) {
 if (import.meta.main) {
   Deno.exit(await runCommand("emit", Deno.args, {
     needs: EMIT_NEEDS,
-    load: () => Promise.resolve(main)
+    load: () => Promise.resolve(main),
+    durableBeforeOutput: true
   }));
 }

@@ -23,7 +23,8 @@ export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
  *
  * - `{ name: "read" | "write", path: "root" }`: access to the ledger root.
  * - `{ name: "read" | "write", flag: "db" }`: access to the path given by a
- *   flag (`--db PATH`), checked only when the flag is present; with
+ *   flag (`--db PATH`), checked only when the flag is present, or, with
+ *   `defaultPath`, the path the command reads when it is absent; with
  *   `folder: true`, to the folder holding it (a command that writes a
  *   temporary file or a lock beside it); with `throughLinks: true`, of the
  *   file the path's symbolic links lead to (a command that renames a new
@@ -48,7 +49,13 @@ export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
  */
 export type PermissionNeed =
   | { name: "read" | "write"; path: "root" }
-  | { name: "read" | "write"; flag: string; folder?: boolean; throughLinks?: boolean }
+  | {
+    name: "read" | "write";
+    flag: string;
+    folder?: boolean;
+    throughLinks?: boolean;
+    defaultPath?: string;
+  }
   | { name: "ffi" }
   | { name: "run"; command: string }
   | { name: "env"; variable: string }
@@ -142,7 +149,9 @@ export function grantFlags(needs: readonly PermissionNeed[], options: GrantFlags
     switch (need.name) {
       case "read":
       case "write": {
-        const path = "path" in need ? options.root : flagPath(need, options.flags?.[need.flag]);
+        const path = "path" in need
+          ? options.root
+          : flagPath(need, options.flags?.[need.flag] ?? need.defaultPath);
         if (path !== undefined) add(need.name, path);
         break;
       }
@@ -245,7 +254,7 @@ export interface PermissionMessageOptions {
  *   line,
  *   "ledger emit: missing permission --allow-write=/srv/ledger; deno task emit reads and " +
  *     "writes only under data/; keep the paths there or add it to a deno run command " +
- *     "(deno run --allow-write=/srv/ledger ... cli/ledger.ts emit)",
+ *     "(deno run --no-prompt --allow-write=/srv/ledger ... cli/ledger.ts emit)",
  * );
  * ```
  */
@@ -260,7 +269,11 @@ export function permissionMessage(
   const task = options.task ?? "ledger";
   const pathsOnly = flags.every((f) => /^--allow-(read|write)=/.test(f));
   const readsOnly = flags.every((f) => f.startsWith("--allow-read="));
-  const deno = `a deno run command (deno run ${flags.join(" ")} ... cli/ledger.ts ${command})`;
+  // --no-prompt: DuckDB's loader and its default memory limit probe files and the CPU count
+  // they do without; in a terminal Deno would ask about each (an audit: three prompts).
+  const deno = `a deno run command (deno run --no-prompt ${
+    flags.join(" ")
+  } ... cli/ledger.ts ${command})`;
   // deno task backtest reads any input; every task reads and writes only under data/.
   const readsAnything = task === "backtest";
   const fix = standalone
@@ -297,7 +310,7 @@ function scopeOf(task: string, readsAnything: boolean): string {
  * assert.equal(
  *   notCapableHint("ui", message, "ui"),
  *   "deno task ui does not grant it: add --allow-net=0.0.0.0:8080 to a deno run command " +
- *     "(deno run --allow-net=0.0.0.0:8080 ... cli/ledger.ts ui)",
+ *     "(deno run --no-prompt --allow-net=0.0.0.0:8080 ... cli/ledger.ts ui)",
  * );
  * // A message that names its flags: the task only when it grants them (it has no network).
  * assert.match(
@@ -317,14 +330,15 @@ export function notCapableHint(command: string, message: string, task: string): 
     if (named.length > 0 && named.some((f) => !taskGrants(task, f))) {
       return `deno task ${task} does not grant ${named.length === 1 ? "it" : "them"} either: ` +
         `add ${named.length === 1 ? "it" : "them"} to a deno run command ` +
-        `(deno run ${named.join(" ")} ... cli/ledger.ts ${command}; docs/OPERATIONS.md)`;
+        `(deno run --no-prompt ${named.join(" ")} ... cli/ledger.ts ${command}; ` +
+        "docs/OPERATIONS.md)";
     }
     return `or use deno task ${task}`;
   }
   const flag = `--allow-${m[1]}=${m[2]}`;
   if (taskGrants(task, flag)) return `or use deno task ${task}`;
   return `deno task ${task} does not grant it: add ${flag} to a deno run command ` +
-    `(deno run ${flag} ... cli/ledger.ts ${command})`;
+    `(deno run --no-prompt ${flag} ... cli/ledger.ts ${command})`;
 }
 
 /**
@@ -380,7 +394,7 @@ async function missingFlag(
   switch (need.name) {
     case "read":
     case "write": {
-      let value = "path" in need ? undefined : flagValue(args, need.flag);
+      let value = "path" in need ? undefined : flagValue(args, need.flag) ?? need.defaultPath;
       if (value !== undefined && "throughLinks" in need && need.throughLinks === true) {
         value = await linkedPath(value);
       }

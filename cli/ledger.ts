@@ -40,6 +40,17 @@ const OUT: readonly PermissionNeed[] = [
   { name: "read", flag: "out", folder: true, throughLinks: true },
   { name: "write", flag: "out", folder: true, throughLinks: true },
 ];
+/**
+ * The legacy DuckDB of dual mode: `--legacy-db`, else the default file, which
+ * `runs`, `show` and `legacy` look for even when it is not there (the value
+ * of `DEFAULT_LEGACY_DB_PATH` in legacy/read.ts, which loads DuckDB: not
+ * imported here; tests/cli/permission_advice_test.ts checks they agree).
+ */
+const READ_LEGACY_DB: PermissionNeed = {
+  name: "read",
+  flag: "legacy-db",
+  defaultPath: "data/baseline_results.duckdb",
+};
 /** The query commands: read the index only. */
 const QUERY: readonly PermissionNeed[] = [READ_ROOT, { name: "read", flag: "db" }, FFI];
 
@@ -75,12 +86,12 @@ const COMMANDS: Record<string, Command> = {
   },
   "runs": {
     summary: "list the latest runs from the index",
-    needs: [READ_ROOT, { name: "read", flag: "db" }, { name: "read", flag: "legacy-db" }, FFI],
+    needs: [READ_ROOT, { name: "read", flag: "db" }, READ_LEGACY_DB, FFI],
     load: async () => (await import("./runs.ts")).main,
   },
   "show": {
     summary: "show one run: phases, trials, artifacts",
-    needs: [READ_ROOT, { name: "read", flag: "db" }, { name: "read", flag: "legacy-db" }, FFI],
+    needs: [READ_ROOT, { name: "read", flag: "db" }, READ_LEGACY_DB, FFI],
     load: async () => (await import("./show.ts")).main,
   },
   "backtest": {
@@ -120,7 +131,7 @@ const COMMANDS: Record<string, Command> = {
     needs: [
       READ_ROOT,
       WRITE_ROOT,
-      { name: "read", flag: "legacy-db" },
+      READ_LEGACY_DB,
       { name: "write", flag: "legacy-db" },
       FFI,
     ],

@@ -374,7 +374,7 @@ function permissionMessage(command, flags, options = {}) {
   const task = options.task ?? "ledger";
   const pathsOnly = flags.every((f) => /^--allow-(read|write)=/.test(f));
   const readsOnly = flags.every((f) => f.startsWith("--allow-read="));
-  const deno = `a deno run command (deno run ${flags.join(" ")} ... cli/ledger.ts ${command})`;
+  const deno = `a deno run command (deno run --no-prompt ${flags.join(" ")} ... cli/ledger.ts ${command})`;
   const readsAnything = task === "backtest";
   const fix = standalone ? `this binary was compiled without ${them}; rebuild it with deno task compile (see docs/OPERATIONS.md) or use a root inside the compiled scope` : pathsOnly && readsOnly && readsAnything ? `use deno task backtest, which reads any input file, or add ${them} to ${deno}` : pathsOnly ? `deno task ${task} ${scopeOf(task, readsAnything)} only under data/; keep the paths there or add ${them} to ${deno}` : flags.some((f) => !taskGrants(task, f)) ? `deno task ${task} does not grant ${them} either: add ${them} to ${deno}` : `add ${them} to the deno run command or use deno task ${task}`;
   return `ledger ${command}: missing ${noun} ${flags.join(" ")}; ${fix}`;
@@ -390,13 +390,13 @@ function notCapableHint(command, message2, task) {
       ...message2.matchAll(/--allow-[a-z]+(?:=[^\s;,()]+)?/g)
     ].map((f) => f[0]);
     if (named.length > 0 && named.some((f) => !taskGrants(task, f))) {
-      return `deno task ${task} does not grant ${named.length === 1 ? "it" : "them"} either: add ${named.length === 1 ? "it" : "them"} to a deno run command (deno run ${named.join(" ")} ... cli/ledger.ts ${command}; docs/OPERATIONS.md)`;
+      return `deno task ${task} does not grant ${named.length === 1 ? "it" : "them"} either: add ${named.length === 1 ? "it" : "them"} to a deno run command (deno run --no-prompt ${named.join(" ")} ... cli/ledger.ts ${command}; docs/OPERATIONS.md)`;
     }
     return `or use deno task ${task}`;
   }
   const flag = `--allow-${m[1]}=${m[2]}`;
   if (taskGrants(task, flag)) return `or use deno task ${task}`;
-  return `deno task ${task} does not grant it: add ${flag} to a deno run command (deno run ${flag} ... cli/ledger.ts ${command})`;
+  return `deno task ${task} does not grant it: add ${flag} to a deno run command (deno run --no-prompt ${flag} ... cli/ledger.ts ${command})`;
 }
 function taskGrants(task, flag, cwd = Deno.cwd()) {
   const command = deno_default.tasks[task];
@@ -430,7 +430,7 @@ async function missingFlag(need, args, root, options) {
   switch (need.name) {
     case "read":
     case "write": {
-      let value = "path" in need ? void 0 : flagValue(args, need.flag);
+      let value = "path" in need ? void 0 : flagValue(args, need.flag) ?? need.defaultPath;
       if (value !== void 0 && "throughLinks" in need && need.throughLinks === true) {
         value = await linkedPath(value);
       }

@@ -248,9 +248,13 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
       equal(r.code, 1);
       equal(
         r.stderr.trim(),
-        "ledger runs: missing permission --allow-read=/nonexistent/ledger; " +
+        // The dual-mode default file is looked for too (a flags audit: the advised command
+        // then failed on it).
+        "ledger runs: missing permissions --allow-read=/nonexistent/ledger " +
+          "--allow-read=data/baseline_results.duckdb; " +
           "deno task runs reads only under data/; keep the paths there or " +
-          "add it to a deno run command (deno run --allow-read=/nonexistent/ledger ... " +
+          "add them to a deno run command (deno run --no-prompt " +
+          "--allow-read=/nonexistent/ledger --allow-read=data/baseline_results.duckdb ... " +
           "cli/ledger.ts runs)",
       );
     });
@@ -386,7 +390,7 @@ Deno.test("missingPermissions and permissionMessage", async (t) => {
       line,
       "ledger show: missing permissions --allow-read=a --allow-ffi; " +
         "deno task show does not grant them either: add them to a deno run command " +
-        "(deno run --allow-read=a --allow-ffi ... cli/ledger.ts show)",
+        "(deno run --no-prompt --allow-read=a --allow-ffi ... cli/ledger.ts show)",
     );
   });
   await t.step("the task is offered only when it grants what is missing", () => {

@@ -63,7 +63,11 @@ export function describeSql(name: string): string {
 /**
  * Expression turning column `col` of DuckDB type `type` into epoch
  * milliseconds: numbers are epoch ms, timestamps are converted (UTC when
- * naive), strings are either all digits (epoch ms) or ISO-8601.
+ * naive), strings are either all digits (epoch ms) or ISO-8601, with the
+ * forms the `--from`/`--to` flags take (indexer/query/time.ts) that DuckDB's
+ * cast does not: RFC 3339's lowercase `t` and `z`, no seconds
+ * (`2026-03-08T06:30Z`), `+hh:mm` after hh:mm. Text that does not start with
+ * a year is NULL (not a time): DuckDB would read `epoch` as 1970.
  */
 export function epochMsExpr(col: string, type: string): string {
   const c = sqlIdent(col);
@@ -73,8 +77,15 @@ export function epochMsExpr(col: string, type: string): string {
   }
   if (t.startsWith("TIMESTAMP") || t === "DATE") return `epoch_ms(CAST(${c} AS TIMESTAMPTZ))`;
   const s = `trim(${textExpr(col, type)})`;
+  // RFC 3339's lowercase `t` and `z` as `T` and `Z`, then `:00` seconds when there are none.
+  const upper = `regexp_replace(regexp_replace(${s}, ` +
+    `'^([0-9]{4}-[0-9]{2}-[0-9]{2})t', '\\1T'), '([0-9])z$', '\\1Z')`;
+  const iso = `regexp_replace(${upper}, ` +
+    `'^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})([Z+-]|$)', '\\1:00\\2')`;
+  // The text as it is first: the rewrites cost only the rows DuckDB's cast refuses.
   return `CASE WHEN regexp_full_match(${s}, '-?[0-9]+') THEN TRY_CAST(${s} AS BIGINT) ` +
-    `ELSE epoch_ms(TRY_CAST(${s} AS TIMESTAMPTZ)) END`;
+    `WHEN regexp_matches(${s}, '^[0-9]{4}-') THEN epoch_ms(coalesce(` +
+    `TRY_CAST(${s} AS TIMESTAMPTZ), TRY_CAST(${iso} AS TIMESTAMPTZ))) END`;
 }
 
 /**
@@ -148,6 +159,11 @@ export function createSliceSql(candles: string, tsMsMin: number): string {
     SELECT k.mint, k.ts_ms, k.open, k.high, k.low, k.close, k.volume FROM ${candles} k
     JOIN wanted w ON k.mint = w.mint
     WHERE k.ts_ms IS NULL OR k.ts_ms < ${Math.trunc(tsMsMin)} OR k.ts_ms >= w.from_ts_ms`;
+}
+
+/** The file's text of a `ts` of mint `$1` read as `$2` epoch ms. */
+export function tsRawSql(candles: string): string {
+  return `SELECT ts_raw FROM ${candles} WHERE mint = $1 AND ts_ms = $2 LIMIT 1`;
 }
 
 /** The file's text of the first `ts` of mint `$1` that does not parse. */

@@ -45,6 +45,7 @@ import {
   SLICE_OUTSIDE_RANGE_SQL,
   SLICE_READ_SQL,
   strictCsvSql,
+  tsRawSql,
   unparsedTsSql,
 } from "./_sql.ts";
 import type { Call, CandleSeries, FileFormat } from "./types.ts";
@@ -129,6 +130,30 @@ export const INTERVAL_MS = {
 export type Interval = keyof typeof INTERVAL_MS;
 /** Epoch-ms values below this are taken for epoch seconds and rejected (1973-03-03). */
 const EPOCH_MS_MIN = 100_000_000_000;
+
+/**
+ * Why a time of `column` before {@linkcode EPOCH_MS_MIN} is refused, from
+ * its text in the file: digits are likely epoch seconds; a date is just
+ * earlier than the loader reads (an audit: `1972-06-01T00:00:00Z` was called
+ * epoch seconds, with a number the file does not hold).
+ */
+function tooEarly(column: string, text: string, where = ""): string {
+  const trimmed = text.trim();
+  if (/^-?\d+(\.\d*)?$/.test(trimmed)) {
+    return `${column} ${trimmed}${where}, which looks like epoch seconds; ` +
+      "epoch milliseconds are expected";
+  }
+  return `${column} ${JSON.stringify(trimmed)}${where}, which is before ${
+    new Date(EPOCH_MS_MIN).toISOString()
+  }, the earliest time read (smaller epoch milliseconds are taken for epoch seconds)`;
+}
+
+/** The file's text of mint `mint`'s candle time read as `ms`, or the number when none is found. */
+async function candleTsText(conn: DuckDBConnection, mint: string, ms: number): Promise<string> {
+  const rows = (await conn.runAndReadAll(tsRawSql("candles"), [mint, ms])).getRowObjectsJS();
+  const raw = rows[0]?.ts_raw;
+  return raw === null || raw === undefined ? String(ms) : String(raw);
+}
 
 /**
  * Whether `value` is a supported interval name.
@@ -461,8 +486,9 @@ function toCall(row: Record<string, unknown>, where: { path: string; row: number
   const alertTsMs = Number(ms);
   if (alertTsMs < EPOCH_MS_MIN) {
     throw new InputError(
-      `Calls file ${where.path} row ${where.row} has alert_ts ${alertTsMs}, ` +
-        "which looks like epoch seconds; epoch milliseconds are expected",
+      `Calls file ${where.path} row ${where.row} has ${
+        tooEarly("alert_ts", String(row.alert_ts_raw))
+      }`,
     );
   }
   return {
@@ -624,11 +650,13 @@ export async function coverCalls(
       last: r.last_ts_ms === null ? null : Number(r.last_ts_ms),
     });
   }
-  for (const info of lastTs.values()) {
+  for (const [mint, info] of lastTs) {
     if (info.last !== null && info.last < EPOCH_MS_MIN) {
+      const text = await candleTsText(conn, mint, info.last);
       throw new InputError(
-        `Candles file ${options.candlesPath ?? "(candles)"} has ts ${info.last}, which looks ` +
-          "like epoch seconds; epoch milliseconds are expected",
+        `Candles file ${options.candlesPath ?? "(candles)"} has ${
+          tooEarly("ts", text, ` (mint ${mint})`)
+        }`,
       );
     }
   }
@@ -806,9 +834,9 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
     "SELECT mint, ts_ms AS m FROM slice ORDER BY ts_ms LIMIT 1",
   )).getRowObjectsJS();
   if (min !== undefined && Number(min.m) < EPOCH_MS_MIN) {
+    const text = await candleTsText(conn, String(min.mint), Number(min.m));
     throw new InputError(
-      `Candles file ${path} has ts ${min.m} (mint ${min.mint}), which looks like epoch seconds; ` +
-        "epoch milliseconds are expected",
+      `Candles file ${path} has ${tooEarly("ts", text, ` (mint ${min.mint})`)}`,
     );
   }
 }

@@ -5,7 +5,9 @@
  * - Candles: CSV, JSONL or Parquet with `mint, ts, open, high, low, close, volume`
  *   (`ts` is the bar's open time), optionally an `interval` column.
  * - Timestamps are ISO-8601 (UTC when no offset is given) or epoch
- *   milliseconds (numbers, or strings of digits).
+ *   milliseconds (numbers, or strings of digits), from 1973-03-03 (below,
+ *   likely epoch seconds) to 9999-12-31 (past it, likely micro- or
+ *   nanoseconds): outside, refused.
  * - A file that lacks a needed column fails with {@linkcode MissingColumnsError}
  *   naming the file and the columns; unparseable values fail with
  *   {@linkcode InputError} naming the file, the column and an example.
@@ -24,6 +26,7 @@ import {
 } from "../indexer/duckdb.ts";
 import { InputError, MissingColumnsError } from "./errors.ts";
 import { TOUCH_SLACK } from "./_touch.ts";
+import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
 import {
   BASE_INTERVAL_SQL,
   callsSelectSql,
@@ -146,6 +149,19 @@ function tooEarly(column: string, text: string, where = ""): string {
   return `${column} ${JSON.stringify(trimmed)}${where}, which is before ${
     new Date(EPOCH_MS_MIN).toISOString()
   }, the earliest time read (smaller epoch milliseconds are taken for epoch seconds)`;
+}
+
+/**
+ * Why a time of `column` past {@linkcode TIMESTAMP_MS_MAX} (the ledger's own
+ * last time, 9999-12-31) is refused: read as ms, epoch microseconds or
+ * nanoseconds (as pandas and Arrow write int64 times) land in year 58,000 or
+ * later, where every candle is "at or after" every alert (an audit: such a
+ * run completed, anchored 30 minutes before its alert).
+ */
+function tooLate(column: string, text: string, where = ""): string {
+  return `${column} ${text.trim()}${where}, which as epoch milliseconds is past ${
+    new Date(TIMESTAMP_MS_MAX).toISOString()
+  } (epoch microseconds or nanoseconds?); epoch milliseconds are expected`;
 }
 
 /** The file's text of mint `mint`'s candle time read as `ms`, or the number when none is found. */
@@ -491,6 +507,13 @@ function toCall(row: Record<string, unknown>, where: { path: string; row: number
       }`,
     );
   }
+  if (alertTsMs > TIMESTAMP_MS_MAX) {
+    throw new InputError(
+      `Calls file ${where.path} row ${where.row} has ${
+        tooLate("alert_ts", String(row.alert_ts_raw))
+      }`,
+    );
+  }
   return {
     callId: String(row.call_id),
     caller: String(row.caller),
@@ -651,11 +674,17 @@ export async function coverCalls(
     });
   }
   for (const [mint, info] of lastTs) {
-    if (info.last !== null && info.last < EPOCH_MS_MIN) {
+    if (info.last === null) continue;
+    const refused = info.last < EPOCH_MS_MIN
+      ? tooEarly
+      : info.last > TIMESTAMP_MS_MAX
+      ? tooLate
+      : null;
+    if (refused !== null) {
       const text = await candleTsText(conn, mint, info.last);
       throw new InputError(
         `Candles file ${options.candlesPath ?? "(candles)"} has ${
-          tooEarly("ts", text, ` (mint ${mint})`)
+          refused("ts", text, ` (mint ${mint})`)
         }`,
       );
     }

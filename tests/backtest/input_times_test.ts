@@ -97,3 +97,58 @@ Deno.test("candles: a ts before 1973-03-03 is refused as too early, not epoch se
     );
   });
 });
+
+Deno.test("a time in epoch micro- or nanoseconds is refused, not read as ms", async (t) => {
+  const at = Date.UTC(2026, 2, 8, 6, 30);
+  await withTempDir(async (dir) => {
+    await t.step("alert_ts in µs", async () => {
+      let message = "";
+      try {
+        await alertMs(dir, `${at}000`);
+      } catch (err) {
+        message = err instanceof Error ? err.message : String(err);
+      }
+      match(
+        message,
+        new RegExp(
+          `has alert_ts ${at}000, which as epoch milliseconds is past 9999-12-31T23:59:59\\.999Z ` +
+            "\\(epoch microseconds or nanoseconds\\?\\); epoch milliseconds are expected$",
+        ),
+      );
+    });
+    for (const [unit, zeros] of [["µs", "000"], ["ns", "000000"]]) {
+      await t.step(`candles ts in ${unit}`, async () => {
+        const calls = `${dir}/calls.csv`;
+        const candles = `${dir}/candles.csv`;
+        await Deno.writeTextFile(
+          calls,
+          `call_id,caller,mint,chain,alert_ts\nc1,k,M,solana,${at}\n`,
+        );
+        const rows = [0, 1, 2].map((m) => `M,${at + (m - 1) * 60_000}${zeros},1,1,1,1,1`);
+        await Deno.writeTextFile(
+          candles,
+          `mint,ts,open,high,low,close,volume\n${rows.join("\n")}\n`,
+        );
+        const r = await runLedger([
+          "backtest",
+          "path-only",
+          "--root",
+          `${dir}/root`,
+          "--no-index",
+          "--calls",
+          calls,
+          "--candles",
+          candles,
+        ]);
+        equal(r.code, 1, r.stderr);
+        match(
+          r.stderr.trim(),
+          new RegExp(
+            `Candles file \\S+ has ts ${at + 60_000}${zeros} \\(mint M\\), which as epoch ` +
+              "milliseconds is past 9999-12-31",
+          ),
+        );
+      });
+    }
+  });
+});

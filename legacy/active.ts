@@ -56,12 +56,14 @@ export class DateFormatError extends Error {
  * import assert from "node:assert";
  * import { dayStartMs } from "./active.ts";
  * assert.equal(dayStartMs("2026-01-23"), Date.UTC(2026, 0, 23));
+ * assert.equal(new Date(dayStartMs("0001-01-01")).toISOString(), "0001-01-01T00:00:00.000Z");
  * ```
  */
 export function dayStartMs(day: string, what = "The date"): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!m) throw new DateFormatError(what, day);
-  const msValue = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  // setUTCFullYear, not Date.UTC: that reads years 0-99 as 1900-1999 (a time audit).
+  const msValue = new Date(0).setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   if (new Date(msValue).toISOString().slice(0, 10) !== day) throw new DateFormatError(what, day);
   return msValue;
 }

@@ -1046,6 +1046,12 @@ export function installInterruptHandler(
   };
 }
 
+/** The `fromMs`/`toMs` window of `options` as ISO text (`from X to Y`, one side `any`). */
+function windowText(options: BacktestOptions): string {
+  const at = (ms: number | undefined) => ms === undefined ? "any" : new Date(ms).toISOString();
+  return `from ${at(options.fromMs)} to ${at(options.toMs)}`;
+}
+
 async function writeFailedManifest(ctx: RunContext, error: NonNullable<Manifest["error"]>) {
   try {
     await ctx.writeManifest("failed", { error });
@@ -1087,7 +1093,7 @@ export async function dataPhases(
   options: BacktestOptions & { beforePlan?: () => void },
 ): Promise<LoadedData> {
   const { conn } = session;
-  const { calls, source } = await ctx.phase("plan", async () => {
+  const { calls, source, rowsIn } = await ctx.phase("plan", async () => {
     options.beforePlan?.();
     ctx.git = await gitProvenance({ cwd: options.gitCwd, excludeDir: ctx.root });
     const loaded = await loadCalls(conn, String(ctx.config.calls), {
@@ -1098,7 +1104,7 @@ export async function dataPhases(
       interval: options.interval,
     });
     return {
-      value: { calls: loaded.calls, source },
+      value: { calls: loaded.calls, source, rowsIn: loaded.rowsIn },
       summary: {
         rows_in: loaded.rowsIn,
         rows_out: loaded.calls.length,
@@ -1108,6 +1114,13 @@ export async function dataPhases(
     };
   });
   const coverage = await ctx.phase("coverage", async () => {
+    if (calls.length === 0 && rowsIn > 0) {
+      // The window, not the candles, left nothing (a time audit: "0 of 0 calls covered").
+      throw new CoverageError(
+        `No call of ${ctx.config.calls} is in the time window (${windowText(options)}): all ` +
+          `${rowsIn} are outside it`,
+      );
+    }
     const cov = await coverCalls(conn, calls, { candlesPath: source.path });
     if (cov.covered.length === 0) {
       throw new CoverageError(

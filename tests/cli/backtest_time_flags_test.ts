@@ -123,3 +123,21 @@ Deno.test("instants and days with a year below 100 are read as written", () => {
   equal(parseDay("0001-01-01"), "0001-01-01");
   equal(parseDay("0000-02-29"), "0000-02-29"); // year 0 is a leap year
 });
+
+Deno.test("a window that leaves no call says so, not '0 of 0 calls covered'", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_bt_window_" });
+  try {
+    const inputs = await writeFixtures(dir);
+    const r = await runLedger([
+      ...["backtest", "path-only", "--root", `${dir}/ledger`, "--no-index"],
+      ...["--calls", inputs.calls, "--candles", inputs.candles, "--to", "2000-01-01"],
+    ]);
+    equal(r.code, 1, r.stderr);
+    match(
+      r.stderr,
+      /No call of \S+ is in the time window \(from any to 2000-01-01T00:00:00\.000Z\): all \d+ are outside it/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

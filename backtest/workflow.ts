@@ -28,6 +28,7 @@ import {
 import {
   type Coverage,
   coverCalls,
+  fileFormat,
   type DataSession,
   type Interval,
   INTERVAL_MS,
@@ -771,6 +772,10 @@ export async function startRun(
   // directory the run was started from.
   const calls = resolve(options.calls ?? await samplePath(SAMPLE_CALLS_PATH));
   const candles = resolve(options.candles ?? await samplePath(SAMPLE_CANDLES_PATH));
+  // Known from the names alone: refused before the run exists, as the CLI does (an audit:
+  // `calls.txt` recorded run.created ... run.failed for a typo).
+  fileFormat(calls, "Calls");
+  fileFormat(candles, "Candles");
   const runId = options.runId ?? newRunId(runType);
   if (!RUN_ID_PATTERN.test(runId)) {
     throw new InputError(

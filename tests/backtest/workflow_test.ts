@@ -15,6 +15,7 @@ import {
   runPolicy,
 } from "../../backtest/policy.ts";
 import { RunFailedError } from "../../backtest/workflow.ts";
+import { InputError } from "../../backtest/errors.ts";
 import { MINUTE_MS, runEvents, T0_MS, writeFixtures } from "./_fixtures.ts";
 
 async function readParquet(
@@ -278,6 +279,27 @@ Deno.test("failures after run.created leave a complete trail with run.failed", a
         new RegExp(`Calls file ${inputs.calls} is missing columns: chain, alert_ts`),
         () => runPathOnly({ root, emitter, ...inputs, runId: "fail-cols" }),
       );
+    });
+    await t.step("a file of unknown format is refused before the run exists", async () => {
+      const sub = `${dir}/unknown`;
+      await Deno.mkdir(sub);
+      const inputs = await writeFixtures(sub);
+      const typo = `${sub}/calls.txt`;
+      await Deno.copyFile(inputs.calls, typo);
+      for (
+        const [calls, candles, what] of [[typo, inputs.candles, "Calls"], [
+          inputs.calls,
+          typo,
+          "Candles",
+        ]]
+      ) {
+        await rejects(
+          () => runPathOnly({ root: `${sub}/ledger`, ...inputs, calls, candles, runId: "typo" }),
+          (err: Error) =>
+            err instanceof InputError && err.message.startsWith(`${what} file ${typo}`),
+        );
+      }
+      await rejects(Deno.stat(`${sub}/ledger`), Deno.errors.NotFound, "no run, no folder");
     });
     await t.step("missing candle columns", async () => {
       const sub = `${dir}/missing2`;

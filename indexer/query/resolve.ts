@@ -97,26 +97,16 @@ export class AmbiguousRunError extends Error {
  * ```
  */
 export async function resolveRunId(conn: DuckDBConnection, idOrPrefix: string): Promise<string> {
-  if (idOrPrefix === "") throw new UnknownRunError(idOrPrefix);
-  const found = await allRows(
-    conn,
-    `SELECT run_id, run_id = ? AS exact FROM runs_status
-      WHERE starts_with(run_id, ?) ORDER BY exact DESC, run_id LIMIT ?`,
-    [idOrPrefix, idOrPrefix, CANDIDATES_SHOWN_MAX + 1],
-  );
-  if (found.length === 0) throw new UnknownRunError(idOrPrefix);
-  if (found[0].exact === true || found.length === 1) return String(found[0].run_id);
-  const ids = found.map((r) => String(r.run_id));
-  throw new AmbiguousRunError(
-    idOrPrefix,
-    ids.slice(0, CANDIDATES_SHOWN_MAX),
-    ids.length > CANDIDATES_SHOWN_MAX,
-  );
+  const [runId] = await resolveRunIds(conn, [idOrPrefix]);
+  return runId;
 }
 
 /**
- * Resolve several ids or prefixes; duplicates after resolution are kept in
- * order (the caller decides whether they are allowed).
+ * Resolve several ids or prefixes ({@linkcode resolveRunId}'s rule) in one
+ * query; duplicates after resolution are kept in order (the caller decides
+ * whether they are allowed). The first id, in order, that is unknown or
+ * ambiguous throws {@linkcode UnknownRunError} or
+ * {@linkcode AmbiguousRunError}.
  *
  * @example
  * ```ts
@@ -149,10 +139,54 @@ export async function resolveRunIds(
   conn: DuckDBConnection,
   idsOrPrefixes: readonly string[],
 ): Promise<string[]> {
-  const out: string[] = [];
-  for (const id of idsOrPrefixes) out.push(await resolveRunId(conn, id));
-  return out;
+  const found = new Map<number, { runId: string; exact: boolean }[]>();
+  const rows = idsOrPrefixes.length === 0 ? [] : await allRows(conn, RESOLVE_SQL, [
+    JSON.stringify(idsOrPrefixes),
+    CANDIDATES_SHOWN_MAX + 1,
+  ]);
+  for (const row of rows) {
+    const pos = Number(row.pos);
+    const list = found.get(pos) ?? [];
+    list.push({ runId: String(row.run_id), exact: row.exact === true });
+    found.set(pos, list);
+  }
+  return idsOrPrefixes.map((idOrPrefix, i) => {
+    const matches = idOrPrefix === "" ? [] : found.get(i + 1) ?? [];
+    if (matches.length === 0) throw new UnknownRunError(idOrPrefix);
+    if (matches[0].exact || matches.length === 1) return matches[0].runId;
+    const ids = matches.map((m) => m.runId);
+    throw new AmbiguousRunError(
+      idOrPrefix,
+      ids.slice(0, CANDIDATES_SHOWN_MAX),
+      ids.length > CANDIDATES_SHOWN_MAX,
+    );
+  });
 }
+
+/**
+ * The runs each given id (`$1`, a JSON array; `pos` counts from 1) stands
+ * for: its exact match, else up to `$2` runs it is a prefix of, by id. One
+ * query for the whole list: a query per id scanned the runs once per id
+ * (4.5 s for a compare of 1,000 runs in an index of 100,000: a scale audit).
+ * The ids without an exact match are set apart first (`MATERIALIZED`): a
+ * prefix joins every run, and joining all ids before leaving out the exact
+ * ones took 1.5 s for those 1,000.
+ */
+const RESOLVE_SQL = `
+  WITH given AS (
+    SELECT unnest(ids) AS id, generate_subscripts(ids, 1) AS pos
+      FROM (SELECT from_json($1::VARCHAR, '["VARCHAR"]') AS ids)),
+  exact AS MATERIALIZED (
+    SELECT g.pos, r.run_id FROM given g JOIN runs_status r ON r.run_id = g.id WHERE g.id <> ''),
+  rest AS MATERIALIZED (
+    SELECT pos, id FROM given WHERE id <> '' AND pos NOT IN (SELECT pos FROM exact)),
+  prefixed AS (
+    SELECT g.pos, r.run_id, row_number() OVER (PARTITION BY g.pos ORDER BY r.run_id) AS n
+      FROM rest g JOIN runs_status r ON starts_with(r.run_id, g.id))
+  SELECT pos, run_id, true AS exact FROM exact
+  UNION ALL
+  SELECT pos, run_id, false AS exact FROM prefixed WHERE n <= $2
+  ORDER BY pos, exact DESC, run_id`;
 
 /**
  * The time of the latest event of run `runId` whose type is one of

@@ -1039,20 +1039,33 @@ export function trialQuerySql(
   // A run field (config.fee_bps, status...) reads the trial's run: one row per run, so the
   // join keeps one row per trial.
   const joinRun = [...conds, ...select, order.sql].some(readsRun);
-  return {
-    ...selectSql({
-      select,
-      selectParams,
-      from: joinRun
-        ? `trial_results t LEFT JOIN ${INDEX_RUNS_SQL} ON r.run_id = t.run_id`
-        : "trial_results t",
-      conds,
-      params,
-      order,
-      limit: query.limit,
-    }),
-    extra,
+  const runJoin = joinRun ? ` LEFT JOIN ${INDEX_RUNS_SQL} ON r.run_id = t.run_id` : "";
+  const parts = {
+    select,
+    selectParams,
+    from: `trial_results t${runJoin}`,
+    conds,
+    params,
+    order,
+    limit: query.limit,
   };
+  if (shape === "json" && query.limit !== undefined) {
+    // The rows that pass first, by the plain columns (a top-N of row ids), then their JSON:
+    // sorting every row with its JSON ran out of the reader's 512MB on 4M trials even for
+    // --limit 10 (a scale audit). The order ends with unique keys, so sorting the rows
+    // picked again gives the same order.
+    const picked = selectSql({ ...parts, select: ["t.rowid AS trial_row"], selectParams: [] });
+    const rows = selectSql({
+      ...parts,
+      from:
+        `(${picked.sql}) AS picked JOIN trial_results t ON t.rowid = picked.trial_row${runJoin}`,
+      conds: ["true"],
+      params: picked.params,
+      limit: undefined,
+    });
+    return { ...rows, count: picked.count, extra };
+  }
+  return { ...selectSql(parts), extra };
 }
 
 /**

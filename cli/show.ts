@@ -7,7 +7,13 @@
  */
 import { listRefreshMarkers, refreshPendingClause } from "../indexer/refresh_marker.ts";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
-import { getRun, IndexNotFoundError, readRunDetail, type RunDetail } from "../indexer/queries.ts";
+import {
+  countRunTrials,
+  getRun,
+  IndexNotFoundError,
+  readRunDetail,
+  type RunDetail,
+} from "../indexer/queries.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -110,11 +116,18 @@ export async function main(args: string[]): Promise<number> {
   const legacyDbPath = await activeLegacyDbPath(legacyFlag);
   const cutoverDate = cutoverDateFlag(values);
   let detail: RunDetail | null;
+  let trialCount: number | undefined; // all of them, when detail.trials holds the first few
   try {
     if (legacyDbPath === undefined) {
-      // One open of the index: resolve the prefix, read the run.
-      detail = await asUsage(() =>
-        withReader(dbPath, async (conn) => readRunDetail(conn, await resolvedIn(conn, runId)))
+      // One open of the index: resolve the prefix, read the run. The table reads the trials
+      // it prints and a count (a scale audit: 1.9 GB to print 20 of 1M trials).
+      [detail, trialCount] = await asUsage(() =>
+        withReader(dbPath, async (conn) => {
+          const id = await resolvedIn(conn, runId);
+          if (values.json) return [await readRunDetail(conn, id), undefined] as const;
+          const head = await readRunDetail(conn, id, { trialsMax: TRIALS_SHOWN_MAX });
+          return [head, head === null ? undefined : await countRunTrials(conn, id)] as const;
+        })
       );
     } else {
       const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath, cutoverDate));
@@ -143,6 +156,7 @@ export async function main(args: string[]): Promise<number> {
   console.log(
     values.json ? JSON.stringify(withLabel(detail), null, 2) : formatRunDetail(detail, {
       width: terminalWidth(),
+      trialCount,
     }),
   );
   if (!values.json) {
@@ -275,6 +289,12 @@ function printLegacyRun(run: DualRun, detail: LegacyDetail, json: boolean): numb
 export interface FormatRunDetailOptions {
   /** Wrap config and summary at this width. @default {80} */
   width?: number;
+  /**
+   * How many trials the run has, when `detail.trials` holds only the first
+   * ones (`readRunDetail`'s `trialsMax`): the count shown, and the "more" line.
+   * @default {detail.trials.length}
+   */
+  trialCount?: number;
 }
 
 /**
@@ -382,15 +402,16 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
       width,
     ));
   }
-  lines.push("", `trials (${detail.trials.length})`);
+  const trialCount = options.trialCount ?? detail.trials.length;
+  lines.push("", `trials (${trialCount})`);
   for (const t of detail.trials.slice(0, TRIALS_SHOWN_MAX)) {
     lines.push(truncate(
       `  ${text(t.trial_id)}  params ${inline(t.params)}  metrics ${inline(t.metrics)}`,
       width,
     ));
   }
-  if (detail.trials.length > TRIALS_SHOWN_MAX) {
-    lines.push(`  ... ${detail.trials.length - TRIALS_SHOWN_MAX} more (use --json)`);
+  if (trialCount > TRIALS_SHOWN_MAX) {
+    lines.push(`  ... ${trialCount - TRIALS_SHOWN_MAX} more (use --json)`);
   }
   lines.push("", `artifacts (${detail.artifacts.length})`);
   if (detail.artifacts.length > 0) {

@@ -640,14 +640,57 @@ export async function getRun(dbPath: string, runId: string): Promise<RunDetail |
   return await withIndex(dbPath, (conn) => readRunDetail(conn, runId));
 }
 
+/** Options for {@linkcode readRunDetail}. */
+export interface ReadRunDetailOptions {
+  /**
+   * Read only the first this many trials (by recording time) into
+   * `trials`, for a reader that shows no more: `ledger show`'s table of a
+   * sweep of 1M trials read them all (1.9 GB) to print 20. Count them all
+   * with {@linkcode countRunTrials}.
+   * @default {undefined} (every trial)
+   */
+  trialsMax?: number;
+}
+
 /**
  * {@linkcode getRun} on an index already open on `conn` (`ledger show`
  * resolves a prefix and reads the run with one open).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { countRunTrials, readRunDetail, withIndex } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "s1", run_type: "sweep", config: {}, data_fingerprint: "f" },
+ *     ...["t1", "t2", "t3"].map((trial_id) => ({
+ *       event_type: "trial.recorded", run_id: "s1", trial_id, params: {}, metrics: {},
+ *     })),
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const [detail, count] = await withIndex(indexPath(root), async (conn) => [
+ *     await readRunDetail(conn, "s1", { trialsMax: 2 }),
+ *     await countRunTrials(conn, "s1"),
+ *   ] as const);
+ *   assert.deepEqual(detail?.trials.map((t) => t.trial_id), ["t1", "t2"]); // the first two
+ *   assert.equal(count, 3);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
  */
 export async function readRunDetail(
   conn: DuckDBConnection,
   runId: string,
+  options: ReadRunDetailOptions = {},
 ): Promise<RunDetail | null> {
+  if (options.trialsMax !== undefined) checkListOptions({ limit: options.trialsMax });
   const [run] = await rows(conn, GET_RUN_SQL, [runId]);
   if (run === undefined) return null;
   const phases = (await rows(conn, RUN_PHASES_SQL, [runId])).map((p) => ({
@@ -658,7 +701,11 @@ export async function readRunDetail(
     duration_ms: p.duration_ms as number | null,
     output_summary: parseJson(p.output_summary_json),
   }));
-  const trials = (await rows(conn, RUN_TRIALS_SQL, [runId])).map((t) => ({
+  const trials = (await rows(
+    conn,
+    options.trialsMax === undefined ? RUN_TRIALS_SQL : RUN_TRIALS_FIRST_SQL,
+    options.trialsMax === undefined ? [runId] : [runId, options.trialsMax],
+  )).map((t) => ({
     trial_id: String(t.trial_id),
     recorded_at_ms: Number(t.recorded_at_ms),
     params: parseJson(t.params),
@@ -685,6 +732,43 @@ export async function readRunDetail(
       ? archive.reason
       : null,
   };
+}
+
+/** The first `$2` trials of run `$1`, in the order of all of them. */
+const RUN_TRIALS_FIRST_SQL = `${RUN_TRIALS_SQL} LIMIT $2`;
+
+/** How many trials run `$1` has. */
+const RUN_TRIAL_COUNT_SQL = `SELECT count(*)::BIGINT AS n FROM trial_results WHERE run_id = $1`;
+
+/**
+ * How many trials run `runId` has in the index open on `conn` (0 for a run
+ * it does not know): with {@linkcode ReadRunDetailOptions.trialsMax}, what
+ * a reader says of the trials it did not read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { countRunTrials, withIndex } from "./queries.ts";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { rebuildIndex } from "./rebuild.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "trial.recorded", run_id: "s1", trial_id: "t1", params: {}, metrics: {} },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   assert.equal(await withIndex(indexPath(root), (conn) => countRunTrials(conn, "s1")), 1);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function countRunTrials(conn: DuckDBConnection, runId: string): Promise<number> {
+  const [{ n }] = await rows(conn, RUN_TRIAL_COUNT_SQL, [runId]);
+  return Number(n);
 }
 
 /**

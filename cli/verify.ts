@@ -9,6 +9,7 @@
  */
 import { formatReport, verifyLog } from "../ledger/verify.ts";
 import { escapeControl } from "./_table.ts";
+import { progressLine } from "./_progress_line.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -79,7 +80,14 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   }
   const root = resolveRootFlag(values);
-  const report = await verifyLog(root, { strict: values.strict === true });
+  // On a terminal, one line that says how far the read is (a scale audit: 26 s of silence for
+  // 4.8M events); on a pipe or a file, nothing.
+  const line = progressLine(Deno.stderr, "verify");
+  const report = await verifyLog(root, {
+    strict: values.strict === true,
+    onProgress: line && ((done, total) => line.read(done, total)),
+  });
+  line?.clear();
   // File names and quoted lines come from the log: their control characters are escaped, as
   // in every table (an audit: a file name holding ESC sequences reached the terminal raw).
   console.log(

@@ -79,7 +79,17 @@ export interface VerifyOptions {
   findingsListedMax?: number;
   /** The time future timestamps are judged against, in ms since the epoch. @default {Date.now()} */
   nowMs?: number;
+  /**
+   * Told, now and then while each read of the log goes on, how many of its
+   * bytes were read (`pass` 1, and 2 for the second read that finds which
+   * event ids repeat), for a progress line: a check of millions of events
+   * said nothing for half a minute (a scale audit). @default {undefined}
+   */
+  onProgress?: (doneBytes: number, totalBytes: number, pass: number) => void;
 }
+
+/** Lines read between two calls of {@linkcode VerifyOptions.onProgress}. */
+const PROGRESS_EVERY_LINES = 65_536;
 
 /** One line the check found fault with. */
 export interface LineFinding {
@@ -263,12 +273,13 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
   const futureAfterMs = nowMs + FUTURE_TIMESTAMP_TOLERANCE_MS;
   const layout = await listLayout(root);
   let scan = new Scan(listedMax, futureAfterMs);
-  await scanLog(scan, layout);
+  const progress = options.onProgress;
+  await scanLog(scan, layout, progress && ((done, total) => progress(done, total, 1)));
   const candidates = scan.repeatedFingerprints();
   if (candidates.size > 0) {
     // Some fingerprint repeats: read again, holding only those ids, to find which repeat.
     scan = new Scan(listedMax, futureAfterMs, candidates);
-    await scanLog(scan, layout);
+    await scanLog(scan, layout, progress && ((done, total) => progress(done, total, 2)));
   }
   if (scan.hasDuplicates) await rereadDuplicates(scan, layout);
   return scan.finish(root, strict, layout.ignored);
@@ -281,10 +292,20 @@ export async function verifyLog(root: string, options: VerifyOptions = {}): Prom
  * cut by the next `ledger emit`, one being written counts once acknowledged.
  * They are counted apart, in a warning each.
  */
-async function scanLog(scan: Scan, layout: Layout): Promise<void> {
+async function scanLog(
+  scan: Scan,
+  layout: Layout,
+  onProgress?: (doneBytes: number, totalBytes: number) => void,
+): Promise<void> {
   scan.warnings.push(...layout.warnings);
   const dead = { lines: 0, first: undefined as Where | undefined };
   const writing = { lines: 0, first: undefined as Where | undefined };
+  const totalBytes = layout.days.reduce(
+    (sum, d) => sum + d.parts.reduce((n, p) => n + p.sizeBytes, 0),
+    0,
+  );
+  let partsBytes = 0; // of the parts read before this one
+  let lines = 0;
   for (const { day, parts } of layout.days) {
     const report = scan.startDay(day);
     for (const part of parts) {
@@ -295,6 +316,9 @@ async function scanLog(scan: Scan, layout: Layout): Promise<void> {
       // one the cut goes through is, as the index reads the part, a torn tail.
       let held: LogRecord | undefined;
       for await (const record of readPartFile(part.path, { file: part.file, mode: "read" })) {
+        if (onProgress !== undefined && ++lines % PROGRESS_EVERY_LINES === 0) {
+          onProgress(Math.min(totalBytes, partsBytes + record.offset), totalBytes);
+        }
         if (record.offset < cut) {
           if (cut === Infinity) scan.add(report, record);
           else {
@@ -313,8 +337,10 @@ async function scanLog(scan: Scan, layout: Layout): Promise<void> {
       }
       // The part's last line began before the cut, which is before the part's end.
       if (held !== undefined) scan.add(report, cutThrough(part, held));
+      partsBytes += part.sizeBytes;
     }
   }
+  onProgress?.(totalBytes, totalBytes);
   if (dead.first !== undefined) {
     scan.warnings.push(
       `${countOf(dead.lines, "line")} of a batch whose writer died before ` +

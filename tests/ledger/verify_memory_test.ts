@@ -15,6 +15,7 @@ import assert from "node:assert";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, withTempDir } from "../_helpers.ts";
 import { idFingerprint, IdFingerprints } from "../../ledger/_id_fingerprints.ts";
+import { verifyLog } from "../../ledger/verify.ts";
 
 /**
  * The V8 old-space cap of the verifying process. The 100k ids of the log
@@ -129,4 +130,23 @@ Deno.test("IdFingerprints finds the repeated ids across chunks, as a Map counts 
     assert.equal(ids.size, 500);
     assert.deepEqual([...ids.repeated()].sort(), expected, `chunks of ${chunkSize}`);
   }
+});
+
+Deno.test("verify tells how far each read of the log is (a scale audit: 26 s of silence)", async () => {
+  await withTempDir(async (root) => {
+    await writeLog(root, true);
+    const calls: [number, number, number][] = [];
+    const report = await verifyLog(root, {
+      onProgress: (done, total, pass) => calls.push([done, total, pass]),
+    });
+    assert.equal(report.sound, false, "the repeated line takes the second read");
+    for (const pass of [1, 2]) {
+      const mine = calls.filter((c) => c[2] === pass);
+      assert.ok(mine.length >= 2, `pass ${pass}: ${JSON.stringify(mine)}`);
+      const total = mine[0][1];
+      assert.ok(total > 0 && mine.every((c) => c[1] === total));
+      assert.ok(mine.every((c, i) => i === 0 || c[0] >= mine[i - 1][0]), "never backwards");
+      assert.equal(mine.at(-1)![0], total, "the last call: everything read");
+    }
+  });
 });

@@ -28,8 +28,8 @@ import {
 import {
   type Coverage,
   coverCalls,
-  fileFormat,
   type DataSession,
+  fileFormat,
   type Interval,
   INTERVAL_MS,
   isInterval,

@@ -26,6 +26,7 @@ import {
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { cellText, escapeControl, formatTable } from "./_table.ts";
 import { distinctCells } from "../ledger/control_text.ts";
+import { jsonText } from "../indexer/query/_json.ts";
 import { formatDuration } from "./runs.ts";
 
 export const FLAGS: FlagSpec = {
@@ -99,7 +100,7 @@ export async function main(args: string[]): Promise<number> {
     })
   );
   console.log(
-    values.json ? JSON.stringify(comparison.c, null, 2) : formatComparison(comparison.c, {
+    values.json ? jsonText(comparison.c, 2) : formatComparison(comparison.c, {
       wide: values.wide === true,
       labels: comparison.labels,
     }),

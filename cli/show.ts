@@ -26,6 +26,7 @@ import {
 import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
 import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
+import { jsonText } from "../indexer/query/_json.ts";
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth, truncate } from "./_table.ts";
 import {
@@ -154,7 +155,7 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   console.log(
-    values.json ? JSON.stringify(withLabel(detail), null, 2) : formatRunDetail(detail, {
+    values.json ? jsonText(withLabel(detail), 2) : formatRunDetail(detail, {
       width: terminalWidth(),
       trialCount,
     }),

@@ -281,6 +281,9 @@ function keepExactIntegers(_key: string, value: unknown, context: { source?: str
  * assert.equal(canonicalJson({ b: 1, a: [2, { d: 1, c: 0 }] }), '{"a":[2,{"c":0,"d":1}],"b":1}');
  * const big = parseJsonText('{"seed": 12345678901234567891}', { exactIntegers: true });
  * assert.equal(canonicalJson(big), '{"seed":12345678901234567891}');
+ * // A double past 2^53 is the integer it holds, as that integer written exactly is.
+ * const twice = parseJsonText('[9.223372036854776e+18, 9223372036854775808]', { exactIntegers: true });
+ * assert.equal(canonicalJson(twice), "[9223372036854775808,9223372036854775808]");
  * ```
  */
 export function canonicalJson(value: unknown): string {
@@ -290,6 +293,12 @@ export function canonicalJson(value: unknown): string {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  // A double from 2^53 on is an integer: its exact digits, so that it equals the same value
+  // written as an integer (`9.223372036854776e+18` is 9223372036854775808, which
+  // `JSON.stringify` writes as 9223372036854776000: an oracle audit saw them differ).
+  if (typeof value === "number" && Number.isFinite(value) && Math.abs(value) >= 2 ** 53) {
+    return BigInt(value).toString();
   }
   return JSON.stringify(value) ?? "null";
 }

@@ -21,16 +21,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-3BEVPPYW.js";
+} from "./chunk-PNAO5RLV.js";
 import {
   readLineValue
-} from "./chunk-KZCRISSP.js";
+} from "./chunk-DDS3UNUR.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-IGHKBA5S.js";
+} from "./chunk-COOVKTVA.js";
 import {
   ValidationError,
   WriteError,
@@ -40,7 +40,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-MDXNTWMC.js";
+} from "./chunk-G4NOKLBT.js";
 
 // cli/_parse_args.ts
 var ArgsError = class extends TypeError {
@@ -955,7 +955,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-LK7VWII5.js");
+    const { writeSchemaFile } = await import("./schema_file-MKPKDMYO.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -973,7 +973,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-LK7VWII5.js");
+    const { writeSchemaFile } = await import("./schema_file-MKPKDMYO.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1540,7 +1540,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-DHKZYRH6.js");
+  const { checkEventLine } = await import("./event_line-TXECMFDF.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2008,7 +2008,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-XAOEDSXP.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-RB23ZGGU.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

@@ -48,3 +48,37 @@ export function parseJsonLenient(text: unknown): unknown {
     exactIntegers: true,
   });
 }
+
+/** From here on every double is an integer, and `JSON.stringify` writes it as one. */
+const DOUBLE_INTEGRAL_MIN = 2 ** 53;
+
+/**
+ * `JSON.stringify(value, null, indent)`, except that a double from 2^53 on
+ * (which came from a float in the log: such integers stay
+ * {@linkcode ExactInteger}) is written as a float, `9223372036854776000.0`,
+ * as DuckDB and `--format jsonl` write it. `JSON.stringify` wrote
+ * `9223372036854776000`, which Python and other exact readers take for an
+ * integer 192 past the logged `9.223372036854776e+18` (an oracle audit:
+ * `show --json` and `compare --json` disagreed with `runs` there).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { jsonText, parseJsonLenient } from "./_json.ts";
+ * const v = parseJsonLenient('{"f": 9.223372036854776e+18, "i": 9223372036854775808, "x": 0.5}');
+ * assert.equal(jsonText(v), '{"f":9223372036854776000.0,"i":9223372036854775808,"x":0.5}');
+ * assert.equal(jsonText({ big: 1e300 }), '{"big":1e+300}');
+ * ```
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, floatReplacer, indent);
+}
+
+function floatReplacer(_key: string, value: unknown): unknown {
+  if (typeof value !== "number" || !(Math.abs(value) >= DOUBLE_INTEGRAL_MIN)) return value;
+  const text = String(value);
+  return RAW_JSON.rawJSON(/[.e]/.test(text) ? text : `${text}.0`);
+}
+
+/** `JSON.rawJSON` (ES2025), which the TypeScript lib in use does not type yet. */
+const RAW_JSON = JSON as unknown as { rawJSON(text: string): unknown };

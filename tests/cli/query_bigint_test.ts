@@ -233,3 +233,33 @@ Deno.test("integers past 2^53 written as floats sort and filter exactly", async 
     );
   });
 });
+
+/**
+ * An oracle audit: a float past 2^53 (Python writes 2.0**63 as
+ * `9.223372036854776e+18`) came out of `show --json` and `compare --json` as
+ * the integer `9223372036854776000`, which exact readers take for a value
+ * 192 past the logged one, and `compare` called it different from the same
+ * value written as an integer.
+ */
+Deno.test("a float past 2^53: show and compare keep it a float, equal to its integer", async () => {
+  await withTempDir(async (root) => {
+    const t0 = Date.UTC(2026, 0, 20, 12);
+    const dir = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(
+      join(dir, "part-000001.jsonl"),
+      [["fl", "9.223372036854776e+18"], ["in", "9223372036854775808"]].map(([id, x], i) =>
+        `{"event_type": "run.created", "event_id": "f${i}", "run_id": "${id}", "run_type": "x", ` +
+        `"config": {"x": ${x}, "y": ${i}}, "data_fingerprint": "f", "timestamp_ms": ${t0 + i}, ` +
+        `"schema_version": 1}\n`
+      ).join(""),
+    );
+    await rebuildIndex(root, {});
+    const show = await runLedger(["show", "fl", "--root", root, "--json"]);
+    equal(show.code, 0, show.stderr);
+    match(show.stdout, /"x": 9223372036854776000\.0[,\n]/);
+    const compare = await runLedger(["compare", "fl", "in", "--root", root, "--json"]);
+    equal(compare.code, 0, compare.stderr);
+    deepEqual(Object.keys(JSON.parse(compare.stdout).config), ["y"], "x is the same value");
+  });
+});

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-3BEVPPYW.js";
+} from "./chunk-PNAO5RLV.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-MDXNTWMC.js";
+} from "./chunk-G4NOKLBT.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -197,6 +197,9 @@ function canonicalJson(value) {
     const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
+  if (typeof value === "number" && Number.isFinite(value) && Math.abs(value) >= 2 ** 53) {
+    return BigInt(value).toString();
+  }
   return JSON.stringify(value) ?? "null";
 }
 function isExactInteger(value) {

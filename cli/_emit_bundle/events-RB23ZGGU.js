@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-TDB2NHV6.js";
+} from "./chunk-VWDT26NK.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-IGHKBA5S.js";
+} from "./chunk-COOVKTVA.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-MDXNTWMC.js";
+} from "./chunk-G4NOKLBT.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

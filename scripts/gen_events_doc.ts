@@ -203,7 +203,12 @@ const INDEX_RULES = [
   `  such pid is alive or when the live one started more than ${
     START_SLACK_MS / 1000
   } s after that \`run.started\` (the`,
-  "  pid was reused: a later run on the same pid does not keep an earlier one running). A",
+  "  pid was reused: a later run on the same pid does not keep an earlier one running). The",
+  "  process's start is read against this host's clock as it is now, so a clock stepped forward",
+  `  by more than ${
+    START_SLACK_MS / 1000
+  } s while a run lives (an NTP step, a resumed VM) makes it`,
+  "  `stale` too, while it runs. A",
   "  running or pending run is `stale` when its newest event is more than",
   `  ${FUTURE_TIMESTAMP_TOLERANCE_MS / 3_600_000} hours ahead of the clock (a machine whose clock`,
   "  is set in the future must not leave a run live at the top of every list forever).",

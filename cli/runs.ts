@@ -735,12 +735,16 @@ export function formatTime(ms: number | null): string {
  * import assert from "node:assert";
  * import { formatDuration } from "./runs.ts";
  * assert.equal(formatDuration(12_300), "12.3 s");
+ * assert.equal(formatDuration(59_999), "1 m 00 s"); // not "60.0 s"
+ * assert.equal(formatDuration(999.7), "1.0 s");
+ * assert.equal(formatDuration(3_599_999), "1 h 00 m");
  * ```
  */
 export function formatDuration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return "-";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  // The unit is chosen after rounding: 59,999 ms is `1 m 00 s`, not `60.0 s` (a time audit).
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.round(ms / 1000);
   if (s < 3600) return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, "0")} s`;
   const m = Math.floor(s / 60);

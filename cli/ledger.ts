@@ -258,6 +258,11 @@ export async function run(args: string[]): Promise<number> {
   if (name === "help" && rest.length > 0 && COMMANDS[rest[0]] !== undefined) {
     return await runCommand(rest[0], ["--help"], COMMANDS[rest[0]]); // `ledger help runs`
   }
+  if (name === "help" && rest.length > 0) {
+    // `ledger help bogus` printed the general help, exit 0, where `ledger bogus` exits 2.
+    console.error(`ledger: unknown command ${JSON.stringify(rest[0])}; see ledger --help`);
+    return EXIT_USAGE;
+  }
   if (name === "--help" || name === "-h" || name === "help") return print(usage());
   if (name === undefined || name === "--root" || name.startsWith("--root=")) {
     // A usage error is one line on stderr (it was the whole help on stdout, exit 2).

@@ -233,3 +233,10 @@ Deno.test("ledger help COMMAND prints that command's help", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout.split("\n")[0], /^Usage: ledger runs /);
 });
+
+Deno.test("ledger help UNKNOWN is a usage error, as ledger UNKNOWN is", async () => {
+  const r = await runLedger(["help", "bogus"]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.equal(r.stdout, "");
+  assert.equal(r.stderr, 'ledger: unknown command "bogus"; see ledger --help\n');
+});

@@ -4,7 +4,7 @@
  * saw the same `compare --json` answer other `callers` keys there, and git
  * provenance as null without a word.
  */
-import { deepStrictEqual as deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { runLedger, withTempDir } from "../_helpers.ts";
 

@@ -307,10 +307,13 @@ export class Shipper {
       if (mem === undefined || !mem.verified) {
         const fingerprint = await firstLineFingerprint(file, size);
         if (fingerprint === undefined) {
-          // No complete line: a new part not yet ready, or one cut back below what was
-          // shipped (a storage audit: emptied or cut into its first line, it passed
-          // `--verify`, exit 0).
-          if (mem !== undefined && mem.shippedBytes > size) throw shrankError(f.file, size, mem);
+          // No complete line: a new part not yet ready (one recreated after retention, its
+          // first batch pending), or one cut back below what the bucket still holds of it (a
+          // storage audit: emptied or cut into its first line, it passed `--verify`, exit 0).
+          if (
+            mem?.fingerprint !== undefined && mem.shippedBytes > size &&
+            await this.#hasChunks({ day: f.day, stem: f.stem, fingerprint: mem.fingerprint })
+          ) throw shrankError(f.file, size, mem);
           return;
         }
         // The log is append-only: a part whose first line changed while the bucket holds

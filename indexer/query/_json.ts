@@ -68,6 +68,7 @@ const DOUBLE_INTEGRAL_MIN = 2 ** 53;
  * const v = parseJsonLenient('{"f": 9.223372036854776e+18, "i": 9223372036854775808, "x": 0.5}');
  * assert.equal(jsonText(v), '{"f":9223372036854776000.0,"i":9223372036854775808,"x":0.5}');
  * assert.equal(jsonText({ big: 1e300 }), '{"big":1e+300}');
+ * assert.equal(jsonText({ inf: Infinity }), '{"inf":null}');
  * ```
  */
 export function jsonText(value: unknown, indent?: number): string {
@@ -75,7 +76,9 @@ export function jsonText(value: unknown, indent?: number): string {
 }
 
 function floatReplacer(_key: string, value: unknown): unknown {
-  if (typeof value !== "number" || !(Math.abs(value) >= DOUBLE_INTEGRAL_MIN)) return value;
+  // Not ±Infinity (JSON.stringify writes null for it; a review: rawJSON("Infinity.0") threw).
+  if (typeof value !== "number" || !Number.isFinite(value)) return value;
+  if (Math.abs(value) < DOUBLE_INTEGRAL_MIN) return value;
   const text = String(value);
   return RAW_JSON.rawJSON(/[.e]/.test(text) ? text : `${text}.0`);
 }

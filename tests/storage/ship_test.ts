@@ -178,7 +178,7 @@ Deno.test({
       await shrunkAndRegrown(tmp);
     });
     await t.step("a part emptied or cut into its first line is a conflict", async () => {
-      await emptiedPart(tmp);
+      await emptiedPart(server, tmp);
     });
     await t.step("a state file that points into a line or trusts changed bytes", async () => {
       await wrongState(server, tmp);
@@ -555,7 +555,7 @@ async function shrunkAndRegrown(tmp: string): Promise<void> {
  * A storage audit: a shipped part emptied, or cut inside its first line, has no complete
  * line, and ship returned before comparing it with what it had shipped: `--verify` exited 0.
  */
-async function emptiedPart(tmp: string): Promise<void> {
+async function emptiedPart(server: CephServer, tmp: string): Promise<void> {
   const root = join(tmp, "emptied");
   await emitRuns(root, "emptied", 2);
   const ship = (...more: string[]) =>
@@ -572,6 +572,12 @@ async function emptiedPart(tmp: string): Promise<void> {
       new RegExp(`has ${size} bytes but ${bytes.length} were shipped`),
     );
   }
+  // The bucket no longer holds the part (its day removed there too): a part with no complete
+  // line is one recreated after retention, its first batch pending, and waits (a review: it
+  // was a conflict for that pass).
+  assert.ok(await deletePrefix(server, "fleet", "emptied/events/") > 0);
+  const waits = await ship("--verify");
+  assert.equal(waits.code, 0, waits.stderr);
 }
 
 /**

@@ -28,7 +28,7 @@ import {
 } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
-import { AmbiguousRunError, resolveRunId, UnknownRunError } from "../indexer/query/resolve.ts";
+import { AmbiguousRunError, resolveRunIds, UnknownRunError } from "../indexer/query/resolve.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { isExactInteger, parseJsonText } from "../ledger/json_text.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
@@ -437,18 +437,15 @@ export class ReportIndex {
    * {@linkcode AmbiguousRunError}; duplicates are dropped, order kept.
    */
   async resolveRunIds(given: readonly string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const id of given) {
-      let resolved: string;
-      try {
-        resolved = await resolveRunId(this.#conn, id); // the command line's rule (SPEC 11)
-      } catch (err) {
-        if (err instanceof UnknownRunError) throw new RunNotFoundError(id, this.dbPath);
-        throw err;
-      }
-      if (!out.includes(resolved)) out.push(resolved);
+    let resolved: string[];
+    try {
+      // The command line's rule (SPEC 11), one query for the whole list.
+      resolved = await resolveRunIds(this.#conn, given);
+    } catch (err) {
+      if (err instanceof UnknownRunError) throw new RunNotFoundError(err.runId, this.dbPath);
+      throw err;
     }
-    return out;
+    return [...new Set(resolved)];
   }
 
   /**

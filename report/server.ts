@@ -337,12 +337,10 @@ async function comparePage(index: ReportIndex, ids: string[]): Promise<Response>
     );
   }
   if (runIds.some((id, i) => id !== ids[i])) return redirect(compareUrl(runIds));
-  const views: RunView[] = [];
-  for (const id of runIds) {
-    const view = await index.run(id);
-    if (view === null) return unknownRun(id);
-    views.push(view);
-  }
+  // The compare shows no trials: none read (a sweep of 1M trials took 11 s to compare).
+  const views: RunView[] = await index.runs(runIds, { trialsBudget: 0 });
+  const gone = runIds.find((id) => !views.some((v) => v.run.run_id === id));
+  if (gone !== undefined) return unknownRun(gone);
   const frag = renderCompare(views, { links: LINKS, key: "compare" });
   return page(200, "Compare - ledger", frag.html, frag.charts);
 }

@@ -1,0 +1,106 @@
+/**
+ * The trials a report or a `ledger ui` page carries are bounded whatever the
+ * sweeps hold (a scale audit): a run's view reads only its first trials and
+ * a count (it read a sweep of 1M trials whole to keep 5,000: 11 s, 2.2 GB).
+ */
+import assert from "node:assert/strict";
+import { openWriter } from "../../ledger/writer.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { ReportIndex, TRIALS_MAX } from "../../report/data.ts";
+import { withTempDir } from "../_helpers.ts";
+
+const T0 = Date.UTC(2026, 1, 2);
+
+/**
+ * Record the sweeps `trials` (run id to its number of trials) in `root` and
+ * index them. Trials come in pairs sharing one time, recorded in reverse
+ * id order: the first of a run are the first by time, then by trial id.
+ */
+async function recordSweeps(root: string, trials: Record<string, number>): Promise<void> {
+  const writer = await openWriter(root);
+  try {
+    let at = T0;
+    for (const [run_id, count] of Object.entries(trials)) {
+      const events: Record<string, unknown>[] = [
+        {
+          event_type: "run.created",
+          run_id,
+          run_type: "sweep",
+          config: {},
+          data_fingerprint: "fp",
+          timestamp_ms: at++,
+        },
+        { event_type: "run.started", run_id, timestamp_ms: at++ },
+      ];
+      for (let i = count - 1; i >= 0; i--) {
+        events.push({
+          event_type: "trial.recorded",
+          run_id,
+          timestamp_ms: at + Math.floor(i / 2),
+          trial_id: `t${String(i).padStart(5, "0")}`,
+          params: { type: "fixed_stop", stopPct: 0.1 * (1 + (i % 5)), takeProfitPct: i % 3 },
+          metrics: { calls: 10, expectancy_bps: i % 7 },
+        });
+      }
+      at += count;
+      events.push({
+        event_type: "run.completed",
+        run_id,
+        summary: { trials: count },
+        artifact_paths: {},
+        timestamp_ms: at++,
+      });
+      // deno-lint-ignore no-explicit-any
+      await writer.appendBatch(events as any);
+    }
+  } finally {
+    await writer.close();
+  }
+  await rebuildIndex(root, {});
+}
+
+/** The first `n` trial ids of a sweep recorded by {@linkcode recordSweeps}. */
+function firstIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `t${String(i).padStart(5, "0")}`);
+}
+
+Deno.test("a run's view holds its first trials and their count, within the budget", async () => {
+  await withTempDir(async (root) => {
+    await recordSweeps(root, { "s-few": 2, "s-many": TRIALS_MAX + 10, "s-some": 100 });
+    const index = await ReportIndex.open(root);
+    try {
+      // One run: its first TRIALS_MAX trials, in order, and how many it has.
+      const big = await index.run("s-many");
+      assert.ok(big);
+      assert.equal(big.trials_total, TRIALS_MAX + 10);
+      assert.deepEqual(big.trials.map((t) => t.trial_id), firstIds(TRIALS_MAX));
+      // A budget spread over several runs: the one with 2 trials keeps them, the others
+      // share the rest equally; each still has its first trials, in the same order.
+      const views = await index.runs(["s-many", "s-few", "s-some", "nope"], { trialsBudget: 10 });
+      assert.deepEqual(
+        views.map((v) => [v.run.run_id, v.trials.map((t) => t.trial_id), v.trials_total]),
+        [
+          ["s-many", firstIds(4), TRIALS_MAX + 10],
+          ["s-few", firstIds(2), 2],
+          ["s-some", firstIds(4), 100],
+        ],
+      );
+      // A budget of one run: the first trials of that run, as the query of several has them.
+      const [alone] = await index.runs(["s-some"], { trialsBudget: 7 });
+      assert.deepEqual(alone.trials.map((t) => t.trial_id), firstIds(7));
+      assert.deepEqual(alone.trials[3].params, {
+        type: "fixed_stop",
+        stopPct: 0.4,
+        takeProfitPct: 0,
+      });
+      // No budget: no trial read, the counts still said.
+      const none = await index.runs(["s-many", "s-few"], { trialsBudget: 0 });
+      assert.deepEqual(none.map((v) => [v.trials.length, v.trials_total]), [
+        [0, TRIALS_MAX + 10],
+        [0, 2],
+      ]);
+    } finally {
+      index.close();
+    }
+  });
+});

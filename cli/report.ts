@@ -9,8 +9,13 @@
  */
 import { dirname } from "node:path";
 import { exists } from "../ledger/exists.ts";
-import { buildReport } from "../report/build.ts";
-import { AmbiguousRunError, IndexNotFoundError, RunNotFoundError } from "../report/data.ts";
+import { buildReport, REPORT_TRIALS_MAX } from "../report/build.ts";
+import {
+  AmbiguousRunError,
+  IndexNotFoundError,
+  RunNotFoundError,
+  TRIALS_MAX,
+} from "../report/data.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -48,6 +53,10 @@ file makes no network request and opens from disk.
 RUN is a run id or a unique prefix; without RUN the newest runs are shown
 (at most 500). --where EXPR keeps runs matching EXPR (see ledger runs --help).
 --title TEXT names the report (default: ledger report). -o is --out.
+
+A sweep's page holds its first ${TRIALS_MAX} trials; the sweeps of one report share
+${REPORT_TRIALS_MAX} trials in all (each page says how many of its trials it holds;
+ledger trials lists them all).
 
 An artifact of a run that cannot be read (or that the run recorded and is
 gone) is said on that run's page, in place of what it would show, and in a

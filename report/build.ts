@@ -8,7 +8,7 @@
  * @module
  */
 import { chartLibrary, clientScript } from "./charts.ts";
-import { type ArtifactProblem, ReportIndex, type RunView } from "./data.ts";
+import { type ArtifactProblem, ReportIndex, type RunView, TRIALS_MAX } from "./data.ts";
 import {
   type ChartData,
   countOf,
@@ -23,6 +23,15 @@ import {
 
 /** Most runs one report holds (the newest, when no run is named). */
 export const REPORT_RUNS_MAX = 500;
+/**
+ * Most trials one report holds over all its runs, spread over its sweeps
+ * (`RunsOptions.trialsBudget`): a report of one sweep holds its first
+ * {@linkcode TRIALS_MAX} (5,000), the newest 500 runs, all sweeps, the first
+ * 10 of each. Each sweep's page says how many of its trials it holds. A
+ * report of 500 sweeps held 5,000 trials of each: a 245 MB file (a scale
+ * audit), where issue 13 asks for under 3 MB for 100 runs.
+ */
+export const REPORT_TRIALS_MAX = TRIALS_MAX;
 /** Most runs a compare view holds. */
 export const COMPARE_RUNS_MAX = 12;
 
@@ -114,7 +123,12 @@ export async function buildReport(
       const byId = new Map(overview.runs.map((r) => [r.run_id, r]));
       overview.runs = named.map((id) => byId.get(id)!).filter((r) => r !== undefined);
     }
-    const views: RunView[] = await index.runs(runIds.slice(0, REPORT_RUNS_MAX));
+    const views: RunView[] = await index.runs(runIds.slice(0, REPORT_RUNS_MAX), {
+      trialsBudget: REPORT_TRIALS_MAX,
+    });
+    // Sweeps holding fewer of their trials than a report of them alone would.
+    const sweeps = views.filter((v) => v.trials_total > 0);
+    const shared = sweeps.filter((v) => v.trials.length < Math.min(v.trials_total, TRIALS_MAX));
     const position = new Map(views.map((v, i) => [v.run.run_id, i]));
     // A compare of the runs named on the command line (not of a --where match).
     const compared = (options.runIds?.length ?? 0) >= 2 && named !== undefined &&
@@ -134,6 +148,15 @@ export async function buildReport(
           ? `<p class="muted">Showing the newest ${overview.runs.length} of ${overview.total} runs; ` +
             `name runs (or use ledger ui) to see others.</p>`
           : ""
+      }${
+        shared.length === 0 ? "" : `<p class="muted" id="trials-shared">${
+          escapeHtml(
+            `The report holds ${REPORT_TRIALS_MAX} trials in all, shared by its ` +
+              `${countOf(sweeps.length, "sweep")}: ${shared.length} of them hold only their ` +
+              `first trials (each says how many); a report of fewer runs holds more of each ` +
+              `(ledger trials --run RUN lists them all).`,
+          )
+        }</p>`
       }</section>`,
     );
     if (compared) {

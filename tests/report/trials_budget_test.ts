@@ -1,11 +1,14 @@
 /**
  * The trials a report or a `ledger ui` page carries are bounded whatever the
  * sweeps hold (a scale audit): a run's view reads only its first trials and
- * a count (it read a sweep of 1M trials whole to keep 5,000: 11 s, 2.2 GB).
+ * a count (it read a sweep of 1M trials whole to keep 5,000: 11 s, 2.2 GB),
+ * and a report shares one budget of trials over its sweeps (the newest 500
+ * sweeps made a 245 MB file). Each cut is said on the page.
  */
 import assert from "node:assert/strict";
 import { openWriter } from "../../ledger/writer.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { buildReport, REPORT_TRIALS_MAX } from "../../report/build.ts";
 import { ReportIndex, TRIALS_MAX } from "../../report/data.ts";
 import { withTempDir } from "../_helpers.ts";
 
@@ -102,5 +105,41 @@ Deno.test("a run's view holds its first trials and their count, within the budge
     } finally {
       index.close();
     }
+  });
+});
+
+Deno.test("a report of many sweeps holds REPORT_TRIALS_MAX trials in all and says so", async () => {
+  await withTempDir(async (root) => {
+    const sweeps = 6;
+    const each = Math.ceil(REPORT_TRIALS_MAX / sweeps) + 200; // more than the budget in all
+    const ids = Array.from({ length: sweeps }, (_, i) => `sweep-${i}`);
+    await recordSweeps(root, Object.fromEntries(ids.map((id) => [id, each])));
+    const { html } = await buildReport(root); // no run named: the newest runs
+    const data = html.match(
+      /<script type="application\/json" id="ledger-data">([\s\S]*?)<\/script>/,
+    );
+    assert.ok(data);
+    const charts = JSON.parse(data[1]).charts as Record<string, unknown[]>;
+    const held = Object.entries(charts).filter(([key]) => key.endsWith("-sweep"))
+      .map(([, rows]) => rows.length);
+    assert.equal(held.length, sweeps);
+    const share = Math.floor(REPORT_TRIALS_MAX / sweeps);
+    assert.deepEqual(held, Array(sweeps).fill(share));
+    assert.ok(held.reduce((a, b) => a + b, 0) <= REPORT_TRIALS_MAX);
+    // Each sweep says how many of its trials it holds, and the overview why.
+    assert.equal(
+      html.split(`the first ${share} of ${each} trials (the rest are not in this view)`).length - 1,
+      sweeps,
+    );
+    assert.match(
+      html,
+      new RegExp(
+        `The report holds ${REPORT_TRIALS_MAX} trials in all, shared by its ${sweeps} sweeps`,
+      ),
+    );
+    // One sweep named: its first TRIALS_MAX (here all of them), no word of sharing.
+    const one = await buildReport(root, { runIds: ["sweep-2"] });
+    assert.match(one.html, new RegExp(`>${each} trials;`));
+    assert.doesNotMatch(one.html, /id="trials-shared"/);
   });
 });

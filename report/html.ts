@@ -529,18 +529,22 @@ export function renderSweep(
   total: number = trials.length,
 ): Fragment {
   const leaves = trials.map((t) => leafPaths(t.params));
-  const params = varyingKeys(leaves);
+  const allParams = varyingKeys(leaves);
   // A trial whose profit factor (sortino, sharpe) is null because no trade lost ranks above
   // every finite value (docs/METRICS.md): it is a cell too, marked, not left out (an audit:
   // the best trial of such a sweep was missing from its heatmap).
   // A metric past 2^53 colours the heatmap as the nearest double (a review: such a metric was
   // no choice at all); the table shows it exactly, from the trial.
   const rows = trials.map((t) => withUnbounded(nearestNumbers(t.metrics)));
-  const metrics = numericKeys(rows);
+  const allMetrics = numericKeys(rows);
   const preferred = ["expectancy_bps", "mean_return_bps", "win_rate", "profit_factor"];
-  const metric = objective !== undefined && metrics.includes(objective)
+  const metric = objective !== undefined && allMetrics.includes(objective)
     ? objective
-    : preferred.find((m) => metrics.includes(m)) ?? metrics[0] ?? "";
+    : preferred.find((m) => allMetrics.includes(m)) ?? allMetrics[0] ?? "";
+  // The first SWEEP_KEYS_MAX of each (the metric chosen among them): a sweep of 1,000 trials
+  // of 2,500 parameters and 2,500 metrics made a page of 154 MB (a scale audit).
+  const params = allParams.slice(0, SWEEP_KEYS_MAX);
+  const metrics = firstKeys(allMetrics, metric, SWEEP_KEYS_MAX);
   const options = (values: string[], selected: string, label = (v: string) => v) =>
     values.map((v) =>
       `<option${v === selected ? " selected" : ""} value="${escapeHtml(v)}">${
@@ -560,7 +564,17 @@ export function renderSweep(
         : countOf(trials.length, "trial")
     }; a cell shows the best of its trials ` +
     `over the other parameters (the lowest stop_out_rate and calls_skipped; the highest ` +
-    `of the others)</span></div>`;
+    `of the others)</span>${
+      params.length < allParams.length || metrics.length < allMetrics.length
+        ? `<span class="muted" data-keys-cut>${
+          escapeHtml(
+            `the first ${params.length} of ${allParams.length} varying parameters and ` +
+              `${metrics.length} of ${allMetrics.length} metrics (ledger trials --run RUN ` +
+              `--format csv lists them all)`,
+          )
+        }</span>`
+        : ""
+    }</div>`;
   // Every metric (it showed the first 8, leaving out sortino, hold time, skipped calls and the
   // stop-out rate); the table scrolls sideways in its card.
   const head = [...params, ...metrics];
@@ -583,8 +597,33 @@ export function renderSweep(
   }<details><summary>Trials</summary>${table}</details></div>`;
   return {
     html,
-    charts: { [key]: trials.map((t, i) => ({ id: t.trial_id, ...leaves[i], ...rows[i] })) },
+    // Only what the heatmap can be asked to draw.
+    charts: {
+      [key]: trials.map((t, i) => ({
+        id: t.trial_id,
+        ...picked(leaves[i], params),
+        ...picked(rows[i], metrics),
+      })),
+    },
   };
+}
+
+/** Most varying parameters, and apart most metrics, a sweep's heatmap offers and its table shows. */
+export const SWEEP_KEYS_MAX = 50;
+
+/** The first `max` of `keys`, `kept` among them when it is one of `keys`; in their order. */
+function firstKeys(keys: readonly string[], kept: string, max: number): string[] {
+  if (keys.length <= max) return [...keys];
+  const first = keys.slice(0, max);
+  if (!keys.includes(kept) || first.includes(kept)) return first;
+  return [...first.slice(0, max - 1), kept];
+}
+
+/** The entries of `values` at `keys` that it has. */
+function picked(values: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (k in values) out[k] = values[k];
+  return out;
 }
 
 /** `values` with each integer kept exact (past 2^53) as the nearest double. */

@@ -2,14 +2,17 @@
  * The trials a report or a `ledger ui` page carries are bounded whatever the
  * sweeps hold (a scale audit): a run's view reads only its first trials and
  * a count (it read a sweep of 1M trials whole to keep 5,000: 11 s, 2.2 GB),
- * and a report shares one budget of trials over its sweeps (the newest 500
- * sweeps made a 245 MB file). Each cut is said on the page.
+ * a report shares one budget of trials over its sweeps (the newest 500
+ * sweeps made a 245 MB file), and a sweep's heatmap and table carry at most
+ * `SWEEP_KEYS_MAX` parameters and metrics (a sweep of 2,500 + 2,500 keys
+ * made a page of 154 MB). Each cut is said on the page.
  */
 import assert from "node:assert/strict";
 import { openWriter } from "../../ledger/writer.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { buildReport, REPORT_TRIALS_MAX } from "../../report/build.ts";
-import { ReportIndex, TRIALS_MAX } from "../../report/data.ts";
+import { ReportIndex, TRIALS_MAX, type TrialView } from "../../report/data.ts";
+import { renderSweep, SWEEP_KEYS_MAX } from "../../report/html.ts";
 import { withTempDir } from "../_helpers.ts";
 
 const T0 = Date.UTC(2026, 1, 2);
@@ -142,4 +145,46 @@ Deno.test("a report of many sweeps holds REPORT_TRIALS_MAX trials in all and say
     assert.match(one.html, new RegExp(`>${each} trials;`));
     assert.doesNotMatch(one.html, /id="trials-shared"/);
   });
+});
+
+Deno.test("a sweep's heatmap and table carry at most SWEEP_KEYS_MAX parameters and metrics", () => {
+  const keys = SWEEP_KEYS_MAX + 7;
+  const trials: TrialView[] = Array.from({ length: 4 }, (_, i) => ({
+    trial_id: `t${i}`,
+    params: {
+      type: "fixed_stop", // the same in every trial: no axis, not carried
+      ...Object.fromEntries(Array.from({ length: keys }, (_, k) => [`p${k}`, k + i])),
+    },
+    metrics: Object.fromEntries(Array.from({ length: keys }, (_, k) => [`m${k}`, k * i])),
+  }));
+  // The objective is past the first SWEEP_KEYS_MAX metrics: kept, and chosen.
+  const objective = `m${keys - 1}`;
+  const { html, charts } = renderSweep(trials, "s", objective);
+  const rows = charts.s as Record<string, unknown>[];
+  assert.equal(rows.length, 4);
+  const params = Object.keys(rows[0]).filter((k) => k.startsWith("p"));
+  const metrics = Object.keys(rows[0]).filter((k) => k.startsWith("m"));
+  assert.deepEqual(params, Array.from({ length: SWEEP_KEYS_MAX }, (_, k) => `p${k}`));
+  assert.equal(metrics.length, SWEEP_KEYS_MAX);
+  assert.ok(metrics.includes(objective));
+  assert.ok(!("type" in rows[0]));
+  assert.ok(html.includes(`<option selected value="${objective}">`));
+  // The table's columns: the same keys (and the trial id).
+  const head = html.match(/<thead><tr>([\s\S]*?)<\/tr><\/thead>/);
+  assert.ok(head);
+  assert.equal(head[1].split("<th ").length - 1, 1 + 2 * SWEEP_KEYS_MAX);
+  // Said beside the heatmap.
+  assert.match(
+    html,
+    new RegExp(
+      `the first ${SWEEP_KEYS_MAX} of ${keys} varying parameters and ` +
+        `${SWEEP_KEYS_MAX} of ${keys} metrics`,
+    ),
+  );
+  // A sweep within the bound: every key, no such line.
+  const small = renderSweep(
+    trials.map((t, i) => ({ trial_id: t.trial_id, params: { a: i }, metrics: { m: i } })),
+    "s",
+  );
+  assert.doesNotMatch(small.html, /data-keys-cut/);
 });

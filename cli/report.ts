@@ -54,9 +54,9 @@ RUN is a run id or a unique prefix; without RUN the newest runs are shown
 (at most 500). --where EXPR keeps runs matching EXPR (see ledger runs --help).
 --title TEXT names the report (default: ledger report). -o is --out.
 
-A sweep's page holds its first ${TRIALS_MAX} trials; the sweeps of one report share
-${REPORT_TRIALS_MAX} trials in all (each page says how many of its trials it holds;
-ledger trials lists them all).
+A report of one sweep holds its first ${TRIALS_MAX} trials; the sweeps of a report of
+several runs share ${REPORT_TRIALS_MAX} trials in all (each page says how many of its
+trials it holds; ledger ui and ledger trials show more).
 
 An artifact of a run that cannot be read (or that the run recorded and is
 gone) is said on that run's page, in place of what it would show, and in a

@@ -24,14 +24,23 @@ import {
 /** Most runs one report holds (the newest, when no run is named). */
 export const REPORT_RUNS_MAX = 500;
 /**
- * Most trials one report holds over all its runs, spread over its sweeps
- * (`RunsOptions.trialsBudget`): a report of one sweep holds its first
- * {@linkcode TRIALS_MAX} (5,000), the newest 500 runs, all sweeps, the first
- * 10 of each. Each sweep's page says how many of its trials it holds. A
- * report of 500 sweeps held 5,000 trials of each: a 245 MB file (a scale
- * audit), where issue 13 asks for under 3 MB for 100 runs.
+ * Most trials a report of several runs holds over all of them, spread over
+ * its sweeps (`RunsOptions.trialsBudget`): the newest 500 runs, all sweeps,
+ * hold the first 5 of each; a report of one sweep holds its first
+ * {@linkcode TRIALS_MAX} (5,000). Each sweep's page says how many of its
+ * trials it holds. A report of 500 sweeps held 5,000 trials of each: a 245
+ * MB file (a scale audit), where issue 13 asks for under 3 MB for 100 runs;
+ * a trial takes about 640 bytes of the page, so 2,500 keep 100 sweeps near
+ * 2.3 MB (5,000 made 3.9 MB).
  */
-export const REPORT_TRIALS_MAX = TRIALS_MAX;
+export const REPORT_TRIALS_MAX = 2_500;
+/**
+ * What the trials of a report of several runs may bring its page to, in
+ * bytes (UTF-16 code units of its sections and chart data, about bytes):
+ * under issue 13's 3 MB for 100 runs with room for the inlined chart
+ * library and client (about 0.6 MB).
+ */
+export const REPORT_BYTES_TARGET = 2_200_000;
 /** Most runs a compare view holds. */
 export const COMPARE_RUNS_MAX = 12;
 
@@ -123,13 +132,8 @@ export async function buildReport(
       const byId = new Map(overview.runs.map((r) => [r.run_id, r]));
       overview.runs = named.map((id) => byId.get(id)!).filter((r) => r !== undefined);
     }
-    const views: RunView[] = await index.runs(runIds.slice(0, REPORT_RUNS_MAX), {
-      trialsBudget: REPORT_TRIALS_MAX,
-    });
-    // Sweeps holding fewer of their trials than a report of them alone would.
-    const sweeps = views.filter((v) => v.trials_total > 0);
-    const shared = sweeps.filter((v) => v.trials.length < Math.min(v.trials_total, TRIALS_MAX));
-    const position = new Map(views.map((v, i) => [v.run.run_id, i]));
+    const shown = runIds.slice(0, REPORT_RUNS_MAX);
+    let position = new Map<string, number>(); // of the views rendered last
     // A compare of the runs named on the command line (not of a --where match).
     const compared = (options.runIds?.length ?? 0) >= 2 && named !== undefined &&
       named.length >= 2;
@@ -138,37 +142,60 @@ export async function buildReport(
       run: (id) => `#run-${position.get(id) ?? 0}`,
       compare: () => (compared ? "#compare" : null),
     };
-    const charts: ChartData = {};
-    const sections: string[] = [];
-    const ov = renderOverview(overview, { links });
-    Object.assign(charts, ov.charts);
-    sections.push(
-      `<section class="view" id="overview">${ov.html}${
-        overview.total > overview.runs.length
-          ? `<p class="muted">Showing the newest ${overview.runs.length} of ${overview.total} runs; ` +
-            `name runs (or use ledger ui) to see others.</p>`
-          : ""
-      }${
-        shared.length === 0 ? "" : `<p class="muted" id="trials-shared">${
-          escapeHtml(
-            `The report holds ${REPORT_TRIALS_MAX} trials in all, shared by its ` +
-              `${countOf(sweeps.length, "sweep")}: ${shared.length} of them hold only their ` +
-              `first trials (each says how many); a report of fewer runs holds more of each ` +
-              `(ledger trials --run RUN lists them all).`,
-          )
-        }</p>`
-      }</section>`,
-    );
-    if (compared) {
-      const cmp = renderCompare(views.slice(0, COMPARE_RUNS_MAX), { links, key: "compare" });
-      Object.assign(charts, cmp.charts);
-      sections.push(`<section class="view" id="compare">${cmp.html}</section>`);
+    const render = async (budget: number) => {
+      const views: RunView[] = await index.runs(shown, { trialsBudget: budget });
+      position = new Map(views.map((v, i) => [v.run.run_id, i]));
+      // Sweeps holding fewer of their trials than a report of them alone would.
+      const sweeps = views.filter((v) => v.trials_total > 0);
+      const shared = sweeps.filter((v) => v.trials.length < Math.min(v.trials_total, TRIALS_MAX));
+      const charts: ChartData = {};
+      const sections: string[] = [];
+      const ov = renderOverview(overview, { links });
+      Object.assign(charts, ov.charts);
+      sections.push(
+        `<section class="view" id="overview">${ov.html}${
+          overview.total > overview.runs.length
+            ? `<p class="muted">Showing the newest ${overview.runs.length} of ${overview.total} ` +
+              `runs; name runs (or use ledger ui) to see others.</p>`
+            : ""
+        }${
+          shared.length === 0 ? "" : `<p class="muted" id="trials-shared">${
+            escapeHtml(
+              `The report holds ${
+                countOf(views.reduce((n, v) => n + v.trials.length, 0), "trial")
+              } in all, shared by its ${countOf(sweeps.length, "sweep")}: ${shared.length} ` +
+                `of them hold only their first trials (each says how many); a report of fewer ` +
+                `runs holds more of each (ledger trials --run RUN lists them all).`,
+            )
+          }</p>`
+        }</section>`,
+      );
+      if (compared) {
+        const cmp = renderCompare(views.slice(0, COMPARE_RUNS_MAX), { links, key: "compare" });
+        Object.assign(charts, cmp.charts);
+        sections.push(`<section class="view" id="compare">${cmp.html}</section>`);
+      }
+      views.forEach((view, i) => {
+        const frag = renderRun(view, `run-${i}`);
+        Object.assign(charts, frag.charts);
+        sections.push(`<section class="view" id="run-${i}">${frag.html}</section>`);
+      });
+      const trials = views.reduce((n, v) => n + v.trials.length, 0);
+      const bytes = sections.reduce((n, t) => n + t.length, 0) +
+        Object.values(charts).reduce((n: number, c) => n + (JSON.stringify(c)?.length ?? 0), 0);
+      return { views, sections, charts, trials, bytes };
+    };
+    // A report of one sweep holds its first TRIALS_MAX; one of several runs shares a budget,
+    // cut further when the trials would take the page past REPORT_BYTES_TARGET (a trial's size
+    // depends on its keys: 2,500 trials of 17 metrics made 4.2 MB for 100 sweeps).
+    let page = await render(shown.length === 1 ? TRIALS_MAX : REPORT_TRIALS_MAX);
+    if (shown.length > 1 && page.trials > 0 && page.bytes > REPORT_BYTES_TARGET) {
+      const bare = await render(0);
+      const perTrial = (page.bytes - bare.bytes) / page.trials;
+      const fits = Math.floor((REPORT_BYTES_TARGET - bare.bytes) / Math.max(1, perTrial));
+      page = fits <= 0 ? bare : await render(Math.min(page.trials - 1, fits));
     }
-    views.forEach((view, i) => {
-      const frag = renderRun(view, `run-${i}`);
-      Object.assign(charts, frag.charts);
-      sections.push(`<section class="view" id="run-${i}">${frag.html}</section>`);
-    });
+    const { views, sections, charts } = page;
     const generated = new Date().toISOString().slice(0, 19).replace("T", " ");
     const header = renderHeader(
       links,

@@ -137,7 +137,7 @@ Deno.test("a report of many sweeps holds REPORT_TRIALS_MAX trials in all and say
     assert.match(
       html,
       new RegExp(
-        `The report holds ${REPORT_TRIALS_MAX} trials in all, shared by its ${sweeps} sweeps`,
+        `The report holds ${share * sweeps} trials in all, shared by its ${sweeps} sweeps`,
       ),
     );
     // One sweep named: its first TRIALS_MAX (here all of them), no word of sharing.

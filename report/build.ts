@@ -185,16 +185,33 @@ export async function buildReport(
         Object.values(charts).reduce((n: number, c) => n + (JSON.stringify(c)?.length ?? 0), 0);
       return { views, sections, charts, trials, bytes };
     };
+    /**
+     * The page with as many trials as keep it under REPORT_BYTES_TARGET, every sweep keeping
+     * one at least (so that each says how many of its trials it holds). When even one each
+     * does not fit, the page as it was unless one each saves a quarter of it (the trials are
+     * not what makes it big: a review saw a report of 30,000 runs drop a sweep's 40 trials
+     * to save 10 KB of 6.6 MB).
+     */
+    const fitTrials = async (full: Awaited<ReturnType<typeof render>>) => {
+      const sweeps = full.views.filter((v) => v.trials_total > 0).length;
+      if (full.trials <= sweeps) return full;
+      const least = await render(sweeps); // one trial each
+      const perTrial = (full.bytes - least.bytes) / (full.trials - least.trials);
+      if (least.bytes >= REPORT_BYTES_TARGET || !(perTrial > 0)) {
+        // No number of trials fits: one each only when that saves a quarter of the page.
+        return full.bytes - least.bytes > full.bytes / 4 ? least : full;
+      }
+      const fits = least.trials + Math.floor((REPORT_BYTES_TARGET - least.bytes) / perTrial);
+      if (fits >= full.trials) return full;
+      const cut = await render(Math.max(sweeps, fits));
+      // A sweep card's size is not all per trial: measured, not assumed.
+      return cut.bytes <= REPORT_BYTES_TARGET ? cut : least;
+    };
     // A report of one sweep holds its first TRIALS_MAX; one of several runs shares a budget,
     // cut further when the trials would take the page past REPORT_BYTES_TARGET (a trial's size
     // depends on its keys: 2,500 trials of 17 metrics made 4.2 MB for 100 sweeps).
     let page = await render(shown.length === 1 ? TRIALS_MAX : REPORT_TRIALS_MAX);
-    if (shown.length > 1 && page.trials > 0 && page.bytes > REPORT_BYTES_TARGET) {
-      const bare = await render(0);
-      const perTrial = (page.bytes - bare.bytes) / page.trials;
-      const fits = Math.floor((REPORT_BYTES_TARGET - bare.bytes) / Math.max(1, perTrial));
-      page = fits <= 0 ? bare : await render(Math.min(page.trials - 1, fits));
-    }
+    if (shown.length > 1 && page.bytes > REPORT_BYTES_TARGET) page = await fitTrials(page);
     const { views, sections, charts } = page;
     const generated = new Date().toISOString().slice(0, 19).replace("T", " ");
     const header = renderHeader(

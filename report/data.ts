@@ -583,8 +583,13 @@ export class ReportIndex {
     const trialCounts = new Map(
       (await rows(this.#conn, TRIAL_COUNTS_SQL, [ids])).map((r) => [String(r.run_id), Number(r.n)]),
     );
+    const budget = options.trialsBudget ?? TRIALS_MAX * trialCounts.size;
+    if (!Number.isSafeInteger(budget) || budget < 0) {
+      // NaN lifted every cap, the per-run 5,000 too (a review).
+      throw new RangeError(`trialsBudget must be a whole number >= 0, got ${budget}`);
+    }
     const caps = [
-      ...spreadTrials(trialCounts, options.trialsBudget ?? TRIALS_MAX * trialCounts.size),
+      ...spreadTrials(trialCounts, budget),
     ]
       .filter(([, cap]) => cap > 0);
     const trials = byRun(

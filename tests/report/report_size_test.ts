@@ -1,8 +1,10 @@
 /**
  * Issue 13: the report of 100 runs stays under 3 MB. With 100 sweeps, each
- * with as many trials as a report of several runs can hold, the trials
- * dominate the file (a scale audit: 500 sweeps made 245 MB; 100 sweeps held
- * 5,000 trials in all, 3.9 MB).
+ * with more trials than a report of several runs holds, the trials dominate
+ * the file (a scale audit: 500 sweeps made 245 MB; 100 sweeps held 5,000
+ * trials in all, 3.9 MB; a review: a trial's keys decide its size, and a
+ * sweep's card has a size of its own). Every sweep keeps a trial at least,
+ * and a report whose size comes from elsewhere keeps its trials.
  */
 import assert from "node:assert/strict";
 import { openWriter } from "../../ledger/writer.ts";
@@ -11,83 +13,134 @@ import { buildReport, REPORT_TRIALS_MAX } from "../../report/build.ts";
 import { withTempDir } from "../_helpers.ts";
 
 /** Issue 13's bound, in bytes. */
-const REPORT_100_RUNS_BYTES_MAX = 3 * 1024 * 1024;
+const REPORT_100_RUNS_BYTES_MAX = 3_000_000;
 
-Deno.test("a report of 100 sweeps stays under 3 MB", async () => {
-  await withTempDir(async (root) => {
-    const runs = 100;
-    const each = Math.ceil((2 * REPORT_TRIALS_MAX) / runs); // twice what the report holds
-    const writer = await openWriter(root);
-    try {
-      let at = Date.UTC(2026, 0, 20);
-      for (let r = 0; r < runs; r++) {
-        const run_id = `sweep-${String(r).padStart(3, "0")}`;
-        const events: Record<string, unknown>[] = [
-          {
-            event_type: "run.created",
-            run_id,
-            run_type: "sweep",
-            config: {},
-            data_fingerprint: "fp",
-            timestamp_ms: at++,
-          },
-          { event_type: "run.started", run_id, timestamp_ms: at++ },
-        ];
-        for (let i = 0; i < each; i++) {
-          // A policy sweep's trial: its parameters and the metrics a policy run records.
-          const metrics: Record<string, number> = {};
-          for (
-            const k of [
-              "calls",
-              "trades",
-              "win_rate",
-              "mean_return_bps",
-              "median_return_bps",
-              "expectancy_bps",
-              "profit_factor",
-              "max_drawdown_bps",
-              "avg_hold_ms",
-              "stop_rate",
-              "take_profit_rate",
-              "time_stop_rate",
-              "mean_tail_capture",
-              "sharpe",
-              "sortino",
-              "win_rate_ci_low",
-              "win_rate_ci_high",
-            ]
-          ) {
-            metrics[k] = Math.round(((i * 7919 + k.length * 104729) % 100000) * 1.2345) / 1000;
-          }
-          events.push({
-            event_type: "trial.recorded",
-            run_id,
-            timestamp_ms: at++,
-            trial_id: `t${String(i).padStart(5, "0")}`,
-            params: {
-              type: "fixed_stop",
-              stopPct: 0.05 * (1 + (i % 9)),
-              takeProfitPct: 0.5 * (i % 7),
-              trailPct: 0.01 * (i % 4),
-            },
-            metrics,
-          });
-        }
-        events.push({
+/** Keys named `prefix0`, `prefix1`, ... with values that vary by trial. */
+function keys(prefix: string, n: number, i: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let k = 0; k < n; k++) {
+    out[`${prefix}${k}`] = Math.round(((i * 7919 + k * 104729) % 100000) * 1.2345) / 1000;
+  }
+  return out;
+}
+
+interface Shape {
+  sweeps: number;
+  trials: number;
+  params: number;
+  metrics: number;
+  /** Runs without trials, each with a config of this many bytes. */
+  plain?: { runs: number; configBytes: number };
+}
+
+async function record(root: string, shape: Shape): Promise<void> {
+  const writer = await openWriter(root);
+  try {
+    let at = Date.UTC(2026, 0, 20);
+    for (let r = 0; r < (shape.plain?.runs ?? 0); r++) {
+      const run_id = `plain-${String(r).padStart(3, "0")}`;
+      await writer.appendBatch([
+        {
+          event_type: "run.created",
+          run_id,
+          run_type: "policy",
+          config: { blob: "x".repeat(shape.plain!.configBytes) },
+          data_fingerprint: "fp",
+          timestamp_ms: at++,
+        },
+        { event_type: "run.started", run_id, timestamp_ms: at++ },
+        {
           event_type: "run.completed",
           run_id,
-          summary: { trials: each },
+          summary: {},
           artifact_paths: {},
           timestamp_ms: at++,
-        });
-        await writer.appendBatch(events);
-      }
-    } finally {
-      await writer.close();
+        },
+      ]);
     }
-    await rebuildIndex(root, {});
-    const { html } = await buildReport(root);
-    const bytes = new TextEncoder().encode(html).length;
-    assert.ok(bytes < REPORT_100_RUNS_BYTES_MAX, `${bytes} bytes`);
+    for (let r = 0; r < shape.sweeps; r++) {
+      const run_id = `sweep-${String(r).padStart(3, "0")}`;
+      const events: Record<string, unknown>[] = [
+        {
+          event_type: "run.created",
+          run_id,
+          run_type: "sweep",
+          config: {},
+          data_fingerprint: "fp",
+          timestamp_ms: at++,
+        },
+        { event_type: "run.started", run_id, timestamp_ms: at++ },
+      ];
+      for (let i = 0; i < shape.trials; i++) {
+        events.push({
+          event_type: "trial.recorded",
+          run_id,
+          timestamp_ms: at++,
+          trial_id: `t${String(i).padStart(5, "0")}`,
+          params: keys("p", shape.params, i),
+          metrics: keys("m", shape.metrics, i + 1),
+        });
+      }
+      events.push({
+        event_type: "run.completed",
+        run_id,
+        summary: { trials: shape.trials },
+        artifact_paths: {},
+        timestamp_ms: at++,
+      });
+      await writer.appendBatch(events);
+    }
+  } finally {
+    await writer.close();
+  }
+  await rebuildIndex(root, {});
+}
+
+/** The report's size and the trials each sweep's chart data holds. */
+async function report(root: string): Promise<{ bytes: number; held: number[] }> {
+  const { html } = await buildReport(root);
+  const data = html.match(/<script type="application\/json" id="ledger-data">([\s\S]*?)<\/script>/);
+  assert.ok(data);
+  const charts = JSON.parse(data[1]).charts as Record<string, unknown[]>;
+  const held = Object.entries(charts).filter(([key]) => key.endsWith("-sweep")).map(([, rows]) =>
+    rows.length
+  );
+  return { bytes: new TextEncoder().encode(html).length, held };
+}
+
+for (
+  const [name, shape] of [
+    ["17 metrics", {
+      sweeps: 100,
+      trials: Math.ceil((2 * REPORT_TRIALS_MAX) / 100),
+      params: 4,
+      metrics: 17,
+    }],
+    ["60 parameters and 60 metrics", { sweeps: 100, trials: 60, params: 60, metrics: 60 }],
+  ] as const
+) {
+  Deno.test(`a report of 100 sweeps of ${name} stays under 3 MB, each with a trial`, async () => {
+    await withTempDir(async (root) => {
+      await record(root, shape);
+      const { bytes, held } = await report(root);
+      assert.ok(bytes < REPORT_100_RUNS_BYTES_MAX, `${bytes} bytes`);
+      assert.equal(held.length, shape.sweeps);
+      assert.ok(held.every((n) => n >= 1), JSON.stringify(held));
+    });
+  });
+}
+
+Deno.test("a report made big by its runs' configs keeps its sweep's trials", async () => {
+  await withTempDir(async (root) => {
+    await record(root, {
+      sweeps: 1,
+      trials: 40,
+      params: 4,
+      metrics: 17,
+      plain: { runs: 60, configBytes: 50_000 },
+    });
+    const { bytes, held } = await report(root);
+    assert.ok(bytes > REPORT_100_RUNS_BYTES_MAX, `the configs alone make it big: ${bytes}`);
+    assert.deepEqual(held, [40]);
   });
 });

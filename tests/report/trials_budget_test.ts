@@ -105,6 +105,10 @@ Deno.test("a run's view holds its first trials and their count, within the budge
         [0, TRIALS_MAX + 10],
         [0, 2],
       ]);
+      // Not a whole number: refused (a review: NaN lifted every cap).
+      for (const trialsBudget of [NaN, -1, 2.5]) {
+        await assert.rejects(index.runs(["s-many"], { trialsBudget }), RangeError);
+      }
     } finally {
       index.close();
     }

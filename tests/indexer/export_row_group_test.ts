@@ -3,7 +3,7 @@
  * sweep of 250 params and 250 metrics among 400 others, the 514-column
  * trials file was written in row groups of DuckDB's default 122,880 rows,
  * each held whole and written in one uninterruptible step: 2.5 minutes,
- * and a SIGTERM answered 22-88 s late). A table of at most 64 columns keeps
+ * and a SIGTERM answered 22-88 s late). A table of at most 256 columns keeps
  * DuckDB's default, so its file is as before.
  */
 import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";

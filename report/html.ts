@@ -1046,12 +1046,15 @@ export function formatTime(ms: number | null | undefined): string {
  * import assert from "node:assert";
  * import { formatDuration } from "./html.ts";
  * assert.equal(formatDuration(2400), "2.4 s");
+ * assert.equal(formatDuration(59_999), "1.0 min"); // not "60.0 s"
+ * assert.equal(formatDuration(3_599_999), "1.0 h"); // not "60.0 min"
  * ```
  */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "-";
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  // The unit is chosen after rounding: 59,999 ms is `1.0 min`, not `60.0 s` (a time audit).
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)} s`;
+  if (Math.round(ms / 6_000) < 600) return `${(ms / 60_000).toFixed(1)} min`;
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }

@@ -54,6 +54,15 @@ const READ_LEGACY_DB: PermissionNeed = {
 /** The query commands: read the index only. */
 const QUERY: readonly PermissionNeed[] = [READ_ROOT, { name: "read", flag: "db" }, FFI];
 
+/**
+ * `report` and `export` with `--out` have written their file before they
+ * print (a differential audit: exit 1 when only stdout failed, as if the
+ * file were not there).
+ */
+function writesOut(args: readonly string[]): boolean {
+  return args.some((a) => a === "--out" || a === "-o" || a.startsWith("--out=") || /^-o./.test(a));
+}
+
 /** `legacy backfill` (not `--dry-run`) and `legacy archive` change the ledger before they print. */
 function legacyWrites(args: readonly string[]): boolean {
   const writes = args.includes("backfill") || args.includes("archive");
@@ -141,6 +150,7 @@ const COMMANDS: Record<string, Command> = {
   "report": {
     summary: "write one HTML report: overview, runs, compare, sweeps",
     needs: [READ_ROOT, { name: "read", flag: "db" }, ...OUT, FFI],
+    durableBeforeOutput: writesOut,
     load: async () => (await import("./report.ts")).main,
   },
   "ui": {
@@ -166,6 +176,7 @@ const COMMANDS: Record<string, Command> = {
   "export": {
     summary: "write runs or trials as a flat Parquet, CSV or JSONL table",
     needs: [...QUERY, ...OUT],
+    durableBeforeOutput: writesOut,
     load: async () => (await import("./export.ts")).main,
   },
   "tag": {

@@ -98,6 +98,20 @@ Deno.test({
         match(r.line, done);
         equal((await Deno.stat(`${root}/index/runs.duckdb`)).isFile, true);
       });
+      await t.step("export and report --out: the file is written, exit 0", async () => {
+        // A differential audit: they exited 1 as if the file were not there.
+        for (
+          const args of [
+            ["export", "runs", "--format", "csv", "--out", `${root}/runs.csv`],
+            ["report", "-o", `${root}/report.html`],
+          ]
+        ) {
+          const r = await toFull(denoScriptArgs(CLI, [...args, "--root", root]));
+          equal(r.code, 0, r.line);
+          match(r.line, done);
+          equal((await Deno.stat(args.at(-1)!)).isFile, true);
+        }
+      });
       await t.step("runs, emit --help: exit 1, saying it was standard output", async () => {
         for (const args of [["runs", "--root", root], ["emit", "--help"]]) {
           const r = await toFull(denoScriptArgs(CLI, args));

@@ -330,10 +330,15 @@ function plainField(name: string, f: PlainField): Field {
   };
 }
 
-/** Every tag of the run as one JSON object (`--columns tags`). */
+/**
+ * Every tag of the run as one JSON object (`--columns tags`), its keys in
+ * order: `json_group_object` followed the table's row order, which each
+ * rebuild lays out anew, so `export`'s `tags.*` columns came in another
+ * order from two indexes of one log (a differential audit).
+ */
 function allTagsField(): Field {
-  const sql =
-    "(SELECT json_group_object(g.key, g.value) FROM run_tags g WHERE g.run_id = r.run_id)";
+  const sql = "(SELECT to_json(map_from_entries(list((g.key, g.value) ORDER BY g.key))) " +
+    "FROM run_tags g WHERE g.run_id = r.run_id)";
   return {
     name: "tags",
     root: "tags",

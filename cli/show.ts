@@ -25,7 +25,10 @@ import {
 } from "./_args.ts";
 import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
-import { resolveRunId, UnknownRunError, withReader } from "../indexer/query/mod.ts";
+import { resolveRunId, streamRows, UnknownRunError, withReader } from "../indexer/query/mod.ts";
+import { RUN_TRIALS_SQL } from "../indexer/schema.ts";
+import { parseJsonText } from "../ledger/json_text.ts";
+import { assert } from "../ledger/assert.ts";
 import { jsonText } from "../indexer/query/_json.ts";
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { escapeControl, formatTable, terminalWidth, truncate } from "./_table.ts";
@@ -125,11 +128,21 @@ export async function main(args: string[]): Promise<number> {
       [detail, trialCount] = await asUsage(() =>
         withReader(dbPath, async (conn) => {
           const id = await resolvedIn(conn, runId);
-          if (values.json) return [await readRunDetail(conn, id), undefined] as const;
+          if (values.json) {
+            // Written as it is read: the trials of a sweep stream (a scale audit: 4.4 GB to
+            // hold 1M of them in one object).
+            const head = await readRunDetail(conn, id, { trialsMax: 1 });
+            if (head !== null) await writeRunDetailJson(conn, head);
+            return [head, undefined] as const;
+          }
           const head = await readRunDetail(conn, id, { trialsMax: TRIALS_SHOWN_MAX });
           return [head, head === null ? undefined : await countRunTrials(conn, id)] as const;
         })
       );
+      if (values.json && detail !== null) {
+        await warnIfIndexMayLackRuns("show", dbPath);
+        return EXIT_OK;
+      }
     } else {
       const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath, cutoverDate));
       if (answer.legacyRun !== null) {
@@ -168,6 +181,91 @@ export async function main(args: string[]): Promise<number> {
   }
   await warnIfIndexMayLackRuns("show", dbPath);
   return EXIT_OK;
+}
+
+/** Trials turned into text and written at once, at most, by {@linkcode writeRunDetailJson}. */
+const TRIALS_WRITTEN_PER_BATCH = 1_000;
+
+/**
+ * Write `show --json` of `detail` (its trials aside) with every trial of its
+ * run read from `conn` as a stream: the same bytes as `jsonText` of the
+ * whole object with all its trials, held a batch at a time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../ledger/writer.ts";
+ * import { indexPath } from "../ledger/paths.ts";
+ * import { rebuildIndex } from "../indexer/rebuild.ts";
+ * import { readRunDetail } from "../indexer/queries.ts";
+ * import { withReader } from "../indexer/query/mod.ts";
+ * import { writeRunDetailJson } from "./show.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.created", run_id: "s1", run_type: "sweep", data_fingerprint: "f", config: {} },
+ *     { event_type: "trial.recorded", run_id: "s1", trial_id: "t1", params: { a: 1 }, metrics: { m: 2 } },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   let text = "";
+ *   await withReader(indexPath(root), async (conn) => {
+ *     const detail = (await readRunDetail(conn, "s1"))!;
+ *     await writeRunDetailJson(conn, detail, (t) => { text += t; });
+ *   });
+ *   assert.deepEqual(JSON.parse(text).trials.map((t: { trial_id: string }) => t.trial_id), ["t1"]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function writeRunDetailJson(
+  conn: DuckDBConnection,
+  detail: RunDetail,
+  write: (text: string) => void | Promise<void> = writeStdout,
+): Promise<void> {
+  const whole = jsonText(withLabel({ ...detail, trials: [] }), 2);
+  // A top-level key is the only text at two spaces after a raw newline (strings escape theirs).
+  const at = whole.indexOf(`\n  "trials": []`);
+  assert(at >= 0, "show --json has a top-level trials key");
+  await write(whole.slice(0, at) + `\n  "trials": [`);
+  let n = 0;
+  let pending: string[] = [];
+  const flush = async () => {
+    if (pending.length > 0) await write(pending.join(""));
+    pending = [];
+  };
+  for await (const batch of streamRows(conn, RUN_TRIALS_SQL, [detail.run.run_id])) {
+    for (const t of batch) {
+      const trial = {
+        trial_id: String(t.trial_id),
+        recorded_at_ms: Number(t.recorded_at_ms),
+        params: parseStored(t.params),
+        metrics: parseStored(t.metrics),
+      };
+      const text = jsonText(trial, 2).replaceAll("\n", "\n    ");
+      pending.push(`${n++ === 0 ? "" : ","}\n    ${text}`);
+      if (pending.length >= TRIALS_WRITTEN_PER_BATCH) await flush();
+    }
+  }
+  await flush();
+  const rest = whole.slice(at + `\n  "trials": []`.length);
+  await write(`${n === 0 ? "" : "\n  "}]${rest}\n`);
+}
+
+/** A stored JSON column as `readRunDetail` reads it (integers past 2^53 exact). */
+function parseStored(value: unknown): unknown {
+  return value === null || value === undefined
+    ? null
+    : parseJsonText(String(value), { exactIntegers: true });
+}
+
+async function writeStdout(text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  for (let done = 0; done < bytes.length;) {
+    done += await Deno.stdout.write(bytes.subarray(done));
+  }
 }
 
 /** `--json`'s object: `run` carries its `label` tag as `label` (SPEC 11), null without one. */

@@ -136,7 +136,12 @@ export async function main(args: string[]): Promise<number> {
             return [head, undefined] as const;
           }
           const head = await readRunDetail(conn, id, { trialsMax: TRIALS_SHOWN_MAX });
-          return [head, head === null ? undefined : await countRunTrials(conn, id)] as const;
+          if (head === null) return [head, undefined] as const;
+          // Fewer than the table shows: those are all of them (no count query to pay).
+          const count = head.trials.length < TRIALS_SHOWN_MAX
+            ? head.trials.length
+            : await countRunTrials(conn, id);
+          return [head, count] as const;
         })
       );
       if (values.json && detail !== null) {

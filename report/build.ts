@@ -41,6 +41,11 @@ export const REPORT_TRIALS_MAX = 2_500;
  * library and client (about 0.6 MB).
  */
 export const REPORT_BYTES_TARGET = 2_200_000;
+/**
+ * Renders a report of several runs may take to find the trials that fit
+ * {@linkcode REPORT_BYTES_TARGET}, past the first two (all, then one a sweep).
+ */
+const FIT_RENDERS_MAX = 4;
 /** Most runs a compare view holds. */
 export const COMPARE_RUNS_MAX = 12;
 
@@ -196,16 +201,28 @@ export async function buildReport(
       const sweeps = full.views.filter((v) => v.trials_total > 0).length;
       if (full.trials <= sweeps) return full;
       const least = await render(sweeps); // one trial each
-      const perTrial = (full.bytes - least.bytes) / (full.trials - least.trials);
-      if (least.bytes >= REPORT_BYTES_TARGET || !(perTrial > 0)) {
+      if (least.bytes >= REPORT_BYTES_TARGET || !(full.bytes > least.bytes)) {
         // No number of trials fits: one each only when that saves a quarter of the page.
         return full.bytes - least.bytes > full.bytes / 4 ? least : full;
       }
-      const fits = least.trials + Math.floor((REPORT_BYTES_TARGET - least.bytes) / perTrial);
-      if (fits >= full.trials) return full;
-      const cut = await render(Math.max(sweeps, fits));
-      // A sweep card's size is not all per trial: measured, not assumed.
-      return cut.bytes <= REPORT_BYTES_TARGET ? cut : least;
+      // Between the nearest page measured under the target (first: one trial a sweep) and the
+      // nearest over it, by the size a trial took between the two, aimed a little under the
+      // target: measured, not assumed (a sweep card has a size of its own, and the largest
+      // sweeps' trials go first, so a trial's size is not the average: a review saw the first
+      // cut 5% over, and the report fall back to one trial a sweep).
+      const aim = REPORT_BYTES_TARGET * 0.98;
+      let below = least;
+      let over = full;
+      for (let attempt = 0; attempt < FIT_RENDERS_MAX; attempt++) {
+        const perTrial = (over.bytes - below.bytes) / (over.trials - below.trials);
+        const fits = over.trials - Math.ceil((over.bytes - aim) / perTrial);
+        if (!(fits > below.trials)) return below;
+        const cut = await render(Math.min(over.trials - 1, fits));
+        if (cut.bytes > REPORT_BYTES_TARGET) over = cut;
+        else if (cut.bytes >= aim || attempt === FIT_RENDERS_MAX - 1) return cut;
+        else below = cut;
+      }
+      return below;
     };
     // A report of one sweep holds its first TRIALS_MAX; one of several runs shares a budget,
     // cut further when the trials would take the page past REPORT_BYTES_TARGET (a trial's size

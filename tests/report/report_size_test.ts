@@ -144,3 +144,53 @@ Deno.test("a report made big by its runs' configs keeps its sweep's trials", asy
     assert.deepEqual(held, [40]);
   });
 });
+
+Deno.test("sweeps of unequal trials: the report keeps what fits, not one each", async () => {
+  await withTempDir(async (root) => {
+    // A review: 10 trials of 600 metrics beside 2,490 of 30; the first cut (by the average
+    // trial) was 5% over, and the report fell back to one trial a sweep.
+    const writer = await openWriter(root);
+    try {
+      let at = Date.UTC(2026, 0, 20);
+      for (const [run_id, trials, metrics] of [["wide", 10, 600], ["narrow", 2_490, 30]] as const) {
+        const events: Record<string, unknown>[] = [
+          {
+            event_type: "run.created",
+            run_id,
+            run_type: "sweep",
+            config: {},
+            data_fingerprint: "fp",
+            timestamp_ms: at++,
+          },
+        ];
+        for (let i = 0; i < trials; i++) {
+          events.push({
+            event_type: "trial.recorded",
+            run_id,
+            timestamp_ms: at++,
+            trial_id: `t${String(i).padStart(5, "0")}`,
+            params: { i },
+            metrics: Object.fromEntries(
+              Array.from({ length: metrics }, (_, k) => [`${run_id}_metric_${k}`, k * 1.2345678]),
+            ),
+          });
+        }
+        await writer.appendBatch(events);
+      }
+    } finally {
+      await writer.close();
+    }
+    await rebuildIndex(root, {});
+    const { html } = await buildReport(root, { runIds: ["wide", "narrow"] });
+    const data = html.match(
+      /<script type="application\/json" id="ledger-data">([\s\S]*?)<\/script>/,
+    );
+    assert.ok(data);
+    const charts = JSON.parse(data[1]).charts as Record<string, unknown[]>;
+    const held = Object.entries(charts).filter(([key]) => key.endsWith("-sweep"))
+      .map(([, rows]) => rows.length);
+    assert.equal(held.length, 2);
+    assert.ok(held[1] > 1_000, `the narrow sweep keeps most of what fits: ${held}`);
+    assert.ok(new TextEncoder().encode(html).length < REPORT_100_RUNS_BYTES_MAX);
+  });
+});

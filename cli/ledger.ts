@@ -270,7 +270,8 @@ export async function run(args: string[]): Promise<number> {
     return await runCommand(rest[0], ["--help"], COMMANDS[rest[0]]); // `ledger help runs`
   }
   // A flag after `help` (`ledger --root DIR help` puts `--root` there) is the general help.
-  if (name === "help" && rest.length > 0 && !rest[0].startsWith("-")) {
+  const helpWords = new Set(["help", "version"]); // `ledger help help`: the general help
+  if (name === "help" && rest.length > 0 && !rest[0].startsWith("-") && !helpWords.has(rest[0])) {
     // `ledger help bogus` printed the general help, exit 0, where `ledger bogus` exits 2.
     console.error(`ledger: unknown command ${JSON.stringify(rest[0])}; see ledger --help`);
     return EXIT_USAGE;

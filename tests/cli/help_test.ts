@@ -241,7 +241,12 @@ Deno.test("ledger help UNKNOWN is a usage error, as ledger UNKNOWN is", async ()
   assert.equal(r.stderr, 'ledger: unknown command "bogus"; see ledger --help\n');
   // A flag after `help` is still the general help (a review: `ledger --root DIR help`, which
   // puts `--root` after `help`, exited 2).
-  for (const args of [["--root", "/tmp", "help"], ["help", "--root", "/tmp"], ["help", "--help"]]) {
+  for (
+    const args of [["--root", "/tmp", "help"], ["help", "--root", "/tmp"], ["help", "--help"], [
+      "help",
+      "help",
+    ], ["help", "version"]]
+  ) {
     const ok = await runLedger(args);
     assert.equal(ok.code, 0, `${args.join(" ")}: ${ok.stderr}`);
     assert.match(ok.stdout, /^ledger \d+\.\d+\.\d+: the run ledger/, args.join(" "));

@@ -216,9 +216,12 @@ Deno.test("writer: a relaxed loop that awaits what appendNow returns writes whil
     const groups = Math.floor(count / GROUP_COMMIT_EVENTS_DEFAULT);
     const waitsMax = Math.ceil(appendedBytes / RELAXED_BUFFER_BYTES_MAX);
     assert.ok(Math.abs(turns - groups) <= waitsMax, `${turns} promises for ${groups} groups`);
+    // Before the byte limit, where the writer without the turns wrote its first bytes. (Half
+    // of it held on an idle machine; a loaded one, its first fdatasync slow, saw 7.4 of 8 MB
+    // appended first: the promise is that I/O runs during the loop, not how soon.)
     assert.ok(
       appendedAtFirstBytesOnDisk !== undefined &&
-        appendedAtFirstBytesOnDisk < RELAXED_BUFFER_BYTES_MAX / 2,
+        appendedAtFirstBytesOnDisk < RELAXED_BUFFER_BYTES_MAX,
       `first bytes on disk after ${appendedAtFirstBytesOnDisk} bytes appended`,
     );
     await writer.close();

@@ -31,7 +31,7 @@ import { parseJsonText } from "../ledger/json_text.ts";
 import { assert } from "../ledger/assert.ts";
 import { jsonText } from "../indexer/query/_json.ts";
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
-import { escapeControl, formatTable, terminalWidth, truncate } from "./_table.ts";
+import { escapeControl, formatTable, OutputBuffer, terminalWidth, truncate } from "./_table.ts";
 import {
   activeLegacyDbPath,
   DEFAULT_CUTOVER_DATE,
@@ -188,13 +188,11 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-/** Trials turned into text and written at once, at most, by {@linkcode writeRunDetailJson}. */
-const TRIALS_WRITTEN_PER_BATCH = 1_000;
-
 /**
  * Write `show --json` of `detail` (its trials aside) with every trial of its
- * run read from `conn` as a stream: the same bytes as `jsonText` of the
- * whole object with all its trials, held a batch at a time.
+ * run read from `conn` as a stream, to `out` (standard output by default,
+ * in large writes): the same bytes as `jsonText` of the whole object with
+ * all its trials, held a batch at a time.
  *
  * @example
  * ```ts
@@ -205,6 +203,7 @@ const TRIALS_WRITTEN_PER_BATCH = 1_000;
  * import { readRunDetail } from "../indexer/queries.ts";
  * import { withReader } from "../indexer/query/mod.ts";
  * import { writeRunDetailJson } from "./show.ts";
+ * import { OutputBuffer } from "./_table.ts";
  * const root = await Deno.makeTempDir();
  * try {
  *   const writer = await openWriter(root);
@@ -215,9 +214,15 @@ const TRIALS_WRITTEN_PER_BATCH = 1_000;
  *   await writer.close();
  *   await rebuildIndex(root, {});
  *   let text = "";
+ *   const out = new OutputBuffer({
+ *     write(p) {
+ *       text += new TextDecoder().decode(p);
+ *       return Promise.resolve(p.length);
+ *     },
+ *   });
  *   await withReader(indexPath(root), async (conn) => {
  *     const detail = (await readRunDetail(conn, "s1"))!;
- *     await writeRunDetailJson(conn, detail, (t) => { text += t; });
+ *     await writeRunDetailJson(conn, detail, out);
  *   });
  *   assert.deepEqual(JSON.parse(text).trials.map((t: { trial_id: string }) => t.trial_id), ["t1"]);
  * } finally {
@@ -228,19 +233,14 @@ const TRIALS_WRITTEN_PER_BATCH = 1_000;
 export async function writeRunDetailJson(
   conn: DuckDBConnection,
   detail: RunDetail,
-  write: (text: string) => void | Promise<void> = writeStdout,
+  out: OutputBuffer = new OutputBuffer(),
 ): Promise<void> {
   const whole = jsonText(withLabel({ ...detail, trials: [] }), 2);
   // A top-level key is the only text at two spaces after a raw newline (strings escape theirs).
   const at = whole.indexOf(`\n  "trials": []`);
   assert(at >= 0, "show --json has a top-level trials key");
-  await write(whole.slice(0, at) + `\n  "trials": [`);
+  await out.push(whole.slice(0, at) + `\n  "trials": [`);
   let n = 0;
-  let pending: string[] = [];
-  const flush = async () => {
-    if (pending.length > 0) await write(pending.join(""));
-    pending = [];
-  };
   for await (const batch of streamRows(conn, RUN_TRIALS_SQL, [detail.run.run_id])) {
     for (const t of batch) {
       const trial = {
@@ -250,13 +250,12 @@ export async function writeRunDetailJson(
         metrics: parseStored(t.metrics),
       };
       const text = jsonText(trial, 2).replaceAll("\n", "\n    ");
-      pending.push(`${n++ === 0 ? "" : ","}\n    ${text}`);
-      if (pending.length >= TRIALS_WRITTEN_PER_BATCH) await flush();
+      await out.push(`${n++ === 0 ? "" : ","}\n    ${text}`);
     }
   }
-  await flush();
   const rest = whole.slice(at + `\n  "trials": []`.length);
-  await write(`${n === 0 ? "" : "\n  "}]${rest}\n`);
+  await out.push(`${n === 0 ? "" : "\n  "}]${rest}\n`);
+  await out.flush();
 }
 
 /** A stored JSON column as `readRunDetail` reads it (integers past 2^53 exact). */
@@ -264,13 +263,6 @@ function parseStored(value: unknown): unknown {
   return value === null || value === undefined
     ? null
     : parseJsonText(String(value), { exactIntegers: true });
-}
-
-async function writeStdout(text: string): Promise<void> {
-  const bytes = new TextEncoder().encode(text);
-  for (let done = 0; done < bytes.length;) {
-    done += await Deno.stdout.write(bytes.subarray(done));
-  }
 }
 
 /** `--json`'s object: `run` carries its `label` tag as `label` (SPEC 11), null without one. */

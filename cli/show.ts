@@ -13,6 +13,7 @@ import {
   IndexNotFoundError,
   readRunDetail,
   type RunDetail,
+  trialRowOf,
 } from "../indexer/queries.ts";
 import {
   EXIT_FAILURE,
@@ -27,7 +28,6 @@ import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
 import { resolveRunId, streamRows, UnknownRunError, withReader } from "../indexer/query/mod.ts";
 import { RUN_TRIALS_SQL } from "../indexer/schema.ts";
-import { parseJsonText } from "../ledger/json_text.ts";
 import { assert } from "../ledger/assert.ts";
 import { jsonText } from "../indexer/query/_json.ts";
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
@@ -243,26 +243,13 @@ export async function writeRunDetailJson(
   let n = 0;
   for await (const batch of streamRows(conn, RUN_TRIALS_SQL, [detail.run.run_id])) {
     for (const t of batch) {
-      const trial = {
-        trial_id: String(t.trial_id),
-        recorded_at_ms: Number(t.recorded_at_ms),
-        params: parseStored(t.params),
-        metrics: parseStored(t.metrics),
-      };
-      const text = jsonText(trial, 2).replaceAll("\n", "\n    ");
+      const text = jsonText(trialRowOf(t), 2).replaceAll("\n", "\n    ");
       await out.push(`${n++ === 0 ? "" : ","}\n    ${text}`);
     }
   }
   const rest = whole.slice(at + `\n  "trials": []`.length);
   await out.push(`${n === 0 ? "" : "\n  "}]${rest}\n`);
   await out.flush();
-}
-
-/** A stored JSON column as `readRunDetail` reads it (integers past 2^53 exact). */
-function parseStored(value: unknown): unknown {
-  return value === null || value === undefined
-    ? null
-    : parseJsonText(String(value), { exactIntegers: true });
 }
 
 /** `--json`'s object: `run` carries its `label` tag as `label` (SPEC 11), null without one. */

@@ -705,12 +705,7 @@ export async function readRunDetail(
     conn,
     options.trialsMax === undefined ? RUN_TRIALS_SQL : RUN_TRIALS_FIRST_SQL,
     options.trialsMax === undefined ? [runId] : [runId, options.trialsMax],
-  )).map((t) => ({
-    trial_id: String(t.trial_id),
-    recorded_at_ms: Number(t.recorded_at_ms),
-    params: parseJson(t.params),
-    metrics: parseJson(t.metrics),
-  }));
+  )).map(trialRowOf);
   const artifacts = (await rows(conn, RUN_ARTIFACTS_SQL, [runId])) as unknown as ArtifactRow[];
   const baselines = (await rows(conn, RUN_BASELINES_SQL, [runId])) as unknown as BaselineRow[];
   const tags = Object.fromEntries(
@@ -731,6 +726,28 @@ export async function readRunDetail(
     archived_reason: archive?.archived === true && typeof archive.reason === "string"
       ? archive.reason
       : null,
+  };
+}
+
+/**
+ * A row of {@linkcode RUN_TRIALS_SQL} as a {@linkcode TrialRow}: its JSON
+ * columns parsed (integers past 2^53 exact), what `readRunDetail` and the
+ * streamed `show --json` both write.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { trialRowOf } from "./queries.ts";
+ * const t = trialRowOf({ trial_id: "t1", recorded_at_ms: 5, params: '{"a":1}', metrics: null });
+ * assert.deepEqual(t, { trial_id: "t1", recorded_at_ms: 5, params: { a: 1 }, metrics: null });
+ * ```
+ */
+export function trialRowOf(t: Record<string, unknown>): TrialRow {
+  return {
+    trial_id: String(t.trial_id),
+    recorded_at_ms: Number(t.recorded_at_ms),
+    params: parseJson(t.params),
+    metrics: parseJson(t.metrics),
   };
 }
 

@@ -485,11 +485,7 @@ export class Shipper {
     return before[0] === NEWLINE;
   }
 
-  /**
-   * Upload the local bytes `[start, end)` (whole lines) as chunks of at most
-   * {@linkcode CHUNK_BYTES_MAX} (a longer line alone); a key found already
-   * there (another shipper's repair) must hold the same bytes.
-   */
+  /** Upload the local bytes `[start, end)` (whole lines: a gap's) as chunks. */
   async #uploadRange(
     file: Deno.FsFile,
     size: number,
@@ -498,28 +494,10 @@ export class Shipper {
     end: number,
     report: ShipReport,
   ): Promise<void> {
-    let at = start;
-    while (at < end) {
-      let bytes = await readLocalRange(file, at, Math.min(end, at + CHUNK_BYTES_MAX));
-      let cut = at + bytes.length === end ? bytes.length : bytes.lastIndexOf(NEWLINE) + 1;
-      if (cut === 0) {
-        const lineEndAt = await lineEnd(file, at + bytes.length, end, at + LONG_LINE_BYTES_MAX);
-        assert(typeof lineEndAt === "number", `a line ends at byte ${end} of ${remoteName(part)}`);
-        bytes = await readLocalRange(file, at, lineEndAt);
-        cut = bytes.length;
-      }
-      const body = bytes.subarray(0, cut);
-      const key = chunkKey(this.#location.prefix, part, at);
-      if (await this.#put(key, body) === "created") {
-        report.chunksPut++;
-        report.bytesShipped += body.length;
-        at += body.length;
-        continue;
-      }
-      const existing = await this.#store.head(key);
-      if (existing === null) throw new Error(`Bucket reported ${key} as existing, then not found`);
-      await this.#verifyRemote(file, size, key, at, existing);
-      at += existing;
+    for (let at = start; at < end;) {
+      const shipped = await this.#shipChunk(file, size, part, at, end, report);
+      assert(shipped !== undefined, `a line ends at byte ${end} of ${remoteName(part)}`);
+      at = shipped.end;
     }
   }
 
@@ -565,42 +543,60 @@ export class Shipper {
     report: ShipReport,
   ): Promise<void> {
     while (mem.shippedBytes < size) {
-      const start = mem.shippedBytes;
-      let bytes = await readLocalRange(file, start, Math.min(size, start + CHUNK_BYTES_MAX));
-      let cut = bytes.lastIndexOf(NEWLINE) + 1;
-      if (cut === 0 && start + bytes.length < size) {
-        // One line longer than a chunk: it ships alone, in a chunk of its own size.
-        const end = await lineEnd(file, start + bytes.length, size, start + LONG_LINE_BYTES_MAX);
-        if (end === "too long") {
-          throw new RemoteConflictError(
-            `A line of day=${part.day}/${part.stem}.jsonl at byte ${start} is longer than ` +
-              `${LONG_LINE_BYTES_MAX} bytes`,
-          );
-        }
-        if (end !== "incomplete") {
-          bytes = await readLocalRange(file, start, end);
-          cut = bytes.length;
-        }
-      }
-      if (cut === 0) return; // only an incomplete last line: it ships once complete
-      const body = bytes.subarray(0, cut);
-      const key = chunkKey(this.#location.prefix, part, start);
-      const result = await this.#put(key, body);
-      if (result === "created") {
-        mem.shippedBytes = start + body.length; // this chunk is in the bucket from here
-        mem.tail = body.slice(Math.max(0, body.length - SHIPPED_TAIL_BYTES));
-        report.chunksPut++;
-        report.bytesShipped += body.length;
-        continue;
-      }
-      // The key exists: an upload before a crash. It must be a prefix of ours.
-      const existing = await this.#store.head(key);
-      if (existing === null) throw new Error(`Bucket reported ${key} as existing, then not found`);
-      await this.#verifyRemote(file, size, key, start, existing);
-      mem.shippedBytes = start + existing;
-      mem.tail = await shippedTail(file, mem.shippedBytes);
-      report.chunksFound++;
+      const shipped = await this.#shipChunk(file, size, part, mem.shippedBytes, size, report);
+      if (shipped === undefined) return; // only an incomplete last line: it ships once complete
+      mem.shippedBytes = shipped.end; // this chunk is in the bucket from here
+      mem.tail = shipped.created !== undefined
+        ? shipped.created.slice(Math.max(0, shipped.created.length - SHIPPED_TAIL_BYTES))
+        : await shippedTail(file, shipped.end);
     }
+  }
+
+  /**
+   * Ship one chunk of the whole lines of `[start, end)` from `start`: at most
+   * {@linkcode CHUNK_BYTES_MAX}, or one line longer than that alone. The
+   * chunk's end, with its bytes when this call created it; a key found
+   * already there (an upload before a crash, or another shipper's repair)
+   * must be a prefix of the local bytes. Undefined when only an incomplete
+   * line is there.
+   */
+  async #shipChunk(
+    file: Deno.FsFile,
+    size: number,
+    part: RemotePart,
+    start: number,
+    end: number,
+    report: ShipReport,
+  ): Promise<{ end: number; created?: Uint8Array } | undefined> {
+    let bytes = await readLocalRange(file, start, Math.min(end, start + CHUNK_BYTES_MAX));
+    let cut = bytes.lastIndexOf(NEWLINE) + 1;
+    if (cut === 0 && start + bytes.length < end) {
+      // One line longer than a chunk: it ships alone, in a chunk of its own size.
+      const lineEndAt = await lineEnd(file, start + bytes.length, end, start + LONG_LINE_BYTES_MAX);
+      if (lineEndAt === "too long") {
+        throw new RemoteConflictError(
+          `A line of day=${part.day}/${part.stem}.jsonl at byte ${start} is longer than ` +
+            `${LONG_LINE_BYTES_MAX} bytes`,
+        );
+      }
+      if (lineEndAt !== "incomplete") {
+        bytes = await readLocalRange(file, start, lineEndAt);
+        cut = bytes.length;
+      }
+    }
+    if (cut === 0) return undefined;
+    const body = bytes.subarray(0, cut);
+    const key = chunkKey(this.#location.prefix, part, start);
+    if (await this.#put(key, body) === "created") {
+      report.chunksPut++;
+      report.bytesShipped += body.length;
+      return { end: start + body.length, created: body };
+    }
+    const existing = await this.#store.head(key);
+    if (existing === null) throw new Error(`Bucket reported ${key} as existing, then not found`);
+    await this.#verifyRemote(file, size, key, start, existing);
+    report.chunksFound++;
+    return { end: start + existing };
   }
 
   /**

@@ -164,6 +164,17 @@ function tooLate(column: string, text: string, where = ""): string {
   } (epoch microseconds or nanoseconds?); epoch milliseconds are expected`;
 }
 
+/**
+ * Why a time read as `ms` (its text in the file `text`) is refused, or
+ * undefined when it lies between {@linkcode EPOCH_MS_MIN} and
+ * {@linkcode TIMESTAMP_MS_MAX}: {@linkcode tooEarly} or {@linkcode tooLate}.
+ */
+function outOfRange(column: string, ms: number, text: string, where = ""): string | undefined {
+  if (ms < EPOCH_MS_MIN) return tooEarly(column, text, where);
+  if (ms > TIMESTAMP_MS_MAX) return tooLate(column, text, where);
+  return undefined;
+}
+
 /** The file's text of mint `mint`'s candle time read as `ms`, or the number when none is found. */
 async function candleTsText(conn: DuckDBConnection, mint: string, ms: number): Promise<string> {
   const rows = (await conn.runAndReadAll(tsRawSql("candles"), [mint, ms])).getRowObjectsJS();
@@ -500,19 +511,9 @@ function toCall(row: Record<string, unknown>, where: { path: string; row: number
     );
   }
   const alertTsMs = Number(ms);
-  if (alertTsMs < EPOCH_MS_MIN) {
-    throw new InputError(
-      `Calls file ${where.path} row ${where.row} has ${
-        tooEarly("alert_ts", String(row.alert_ts_raw))
-      }`,
-    );
-  }
-  if (alertTsMs > TIMESTAMP_MS_MAX) {
-    throw new InputError(
-      `Calls file ${where.path} row ${where.row} has ${
-        tooLate("alert_ts", String(row.alert_ts_raw))
-      }`,
-    );
+  const refused = outOfRange("alert_ts", alertTsMs, String(row.alert_ts_raw));
+  if (refused !== undefined) {
+    throw new InputError(`Calls file ${where.path} row ${where.row} has ${refused}`);
   }
   return {
     callId: String(row.call_id),
@@ -674,20 +675,13 @@ export async function coverCalls(
     });
   }
   for (const [mint, info] of lastTs) {
-    if (info.last === null) continue;
-    const refused = info.last < EPOCH_MS_MIN
-      ? tooEarly
-      : info.last > TIMESTAMP_MS_MAX
-      ? tooLate
-      : null;
-    if (refused !== null) {
-      const text = await candleTsText(conn, mint, info.last);
-      throw new InputError(
-        `Candles file ${options.candlesPath ?? "(candles)"} has ${
-          refused("ts", text, ` (mint ${mint})`)
-        }`,
-      );
-    }
+    if (info.last === null || outOfRange("ts", info.last, "") === undefined) continue;
+    const text = await candleTsText(conn, mint, info.last);
+    throw new InputError(
+      `Candles file ${options.candlesPath ?? "(candles)"} has ${
+        outOfRange("ts", info.last, text, ` (mint ${mint})`)
+      }`,
+    );
   }
   const covered: Call[] = [];
   const uncovered: Call[] = [];

@@ -19,6 +19,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
+import { shownAndMore } from "../ledger/count_text.ts";
 
 /** One marker: the run whose events the index may lack, and since when. */
 export interface RefreshMarker {
@@ -199,9 +200,7 @@ export function refreshPendingClause(
 ): string | undefined {
   if (markers.length === 0) return undefined;
   const ids = [...new Set(markers.map((m) => m.runId ?? "(unknown)"))];
-  const shown = ids.length <= RUN_IDS_SHOWN_MAX
-    ? ids.join(", ")
-    : `${ids.slice(0, RUN_IDS_SHOWN_MAX).join(", ")} and ${ids.length - RUN_IDS_SHOWN_MAX} more`;
+  const shown = shownAndMore(ids.slice(0, RUN_IDS_SHOWN_MAX), ids.length);
   const oldest = markers.map((m) => m.startedAtMs).find((ms) => ms !== null);
   const since = oldest === undefined || oldest === null
     ? ""

@@ -21,3 +21,20 @@
 export function countOf(n: number, noun: string): string {
   return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
+
+/**
+ * The first of `count` names, `shown`, joined with commas, and how many
+ * more there are: `a, b and 3 more` (`a, b` when they are all).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { shownAndMore } from "./count_text.ts";
+ * assert.equal(shownAndMore(["a", "b"], 5), "a, b and 3 more");
+ * assert.equal(shownAndMore(["a", "b"], 2), "a, b");
+ * ```
+ */
+export function shownAndMore(shown: readonly string[], count: number): string {
+  const more = count > shown.length ? ` and ${count - shown.length} more` : "";
+  return `${shown.join(", ")}${more}`;
+}

@@ -32,6 +32,7 @@ import {
   recoveredLogEntry,
 } from "../indexer/daemon.ts";
 import { allRows, withReader } from "../indexer/query/reader.ts";
+import { shownAndMore } from "../ledger/count_text.ts";
 import { appendDurable, ensureDir, syncDir, writeFileAtomic } from "./_durable.ts";
 import {
   type Chunk,
@@ -167,12 +168,9 @@ export function emptyPrefixWarning(report: MirrorReport): string | undefined {
 export function stalledWarning(report: MirrorReport): string | undefined {
   if (report.stalled.length === 0) return undefined;
   const shown = report.stalled.slice(0, STALLED_SHOWN_MAX)
-    .map((s) => `${s.part} from byte ${s.fromByte}`).join(", ");
-  const more = report.stalled.length > STALLED_SHOWN_MAX
-    ? ` and ${report.stalled.length - STALLED_SHOWN_MAX} more`
-    : "";
+    .map((s) => `${s.part} from byte ${s.fromByte}`);
   return `${report.stalled.length} part(s) wait for a chunk missing from the bucket; the index ` +
-    `lacks their events from there: ${shown}${more}`;
+    `lacks their events from there: ${shownAndMore(shown, report.stalled.length)}`;
 }
 
 /**
@@ -184,12 +182,10 @@ export function stalledWarning(report: MirrorReport): string | undefined {
 export function overlapWarning(report: MirrorReport): string | undefined {
   if (report.overlapping.length === 0) return undefined;
   const shown = report.overlapping.slice(0, STALLED_SHOWN_MAX)
-    .map((o) => `${o.key} (starts at byte ${o.startByte} of ${o.part})`).join(", ");
-  const more = report.overlapping.length > STALLED_SHOWN_MAX
-    ? ` and ${report.overlapping.length - STALLED_SHOWN_MAX} more`
-    : "";
+    .map((o) => `${o.key} (starts at byte ${o.startByte} of ${o.part})`);
   return `${report.overlapping.length} bucket object(s) overlap bytes their part already has ` +
-    `(written by something other than ledger ship) and are ignored: ${shown}${more}`;
+    `(written by something other than ledger ship) and are ignored: ` +
+    shownAndMore(shown, report.overlapping.length);
 }
 
 /**
@@ -201,10 +197,9 @@ export function overlapWarning(report: MirrorReport): string | undefined {
 export function foreignLogWarning(report: MirrorReport): string | undefined {
   const { shown, count } = report.foreignLogKeys;
   if (count === 0) return undefined;
-  const more = count > shown.length ? ` and ${count - shown.length} more` : "";
   return `${count} .jsonl object(s) in the bucket's day folders are not chunks written by ` +
     `ledger ship, so the index leaves them out (ship a log with ledger ship instead of copying ` +
-    `it in): ${shown.join(", ")}${more}`;
+    `it in): ${shownAndMore(shown, count)}`;
 }
 
 /**
@@ -218,14 +213,10 @@ export function changedWarning(report: MirrorReport): string | undefined {
   const changed = report.changedParts;
   if (changed.length === 0) return undefined;
   const shown = changed.slice(0, STALLED_SHOWN_MAX)
-    .map((c) => c.key === undefined ? `${c.part} (chunks removed)` : `${c.part} (${c.key})`)
-    .join(", ");
-  const more = changed.length > STALLED_SHOWN_MAX
-    ? ` and ${changed.length - STALLED_SHOWN_MAX} more`
-    : "";
+    .map((c) => c.key === undefined ? `${c.part} (chunks removed)` : `${c.part} (${c.key})`);
   return `${changed.length} part(s) changed in the bucket after they were mirrored (an object ` +
     `written again or removed by something other than ledger ship); fetched again, and the ` +
-    `index re-reads them: ${shown}${more}`;
+    `index re-reads them: ${shownAndMore(shown, changed.length)}`;
 }
 
 /** The warnings of a mirror pass, each one line. */
@@ -727,13 +718,10 @@ export async function sharedRunIds(dbPath: string): Promise<SharedRunIds> {
 /** One line naming {@linkcode SharedRunIds}, or undefined when there are none. */
 export function sharedRunsWarning(shared: SharedRunIds): string | undefined {
   if (shared.count === 0) return undefined;
-  const more = shared.count > shared.shown.length
-    ? ` and ${shared.count - shared.shown.length} more`
-    : "";
   return `${shared.count} run id(s) have run.created events in more than one part file ` +
     `(two machines that used one run id: the index merges their events into one run; give ` +
-    `each machine its own run ids): ${shared.shown.map((id) => JSON.stringify(id)).join(", ")}` +
-    more;
+    `each machine its own run ids): ` +
+    shownAndMore(shared.shown.map((id) => JSON.stringify(id)), shared.count);
 }
 
 /**

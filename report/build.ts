@@ -186,9 +186,18 @@ export async function buildReport(
         sections.push(`<section class="view" id="run-${i}">${frag.html}</section>`);
       });
       const trials = views.reduce((n, v) => n + v.trials.length, 0);
-      const bytes = sections.reduce((n, t) => n + t.length, 0) +
-        Object.values(charts).reduce((n: number, c) => n + (JSON.stringify(c)?.length ?? 0), 0);
-      return { views, sections, charts, trials, bytes };
+      // Measured only when asked (a report of several runs): the page writes the charts anyway.
+      let bytes: number | undefined;
+      return {
+        views,
+        sections,
+        charts,
+        trials,
+        get bytes(): number {
+          return bytes ??= sections.reduce((n, t) => n + t.length, 0) +
+            Object.values(charts).reduce((n: number, c) => n + (JSON.stringify(c)?.length ?? 0), 0);
+        },
+      };
     };
     /**
      * The page with as many trials as keep it under REPORT_BYTES_TARGET, every sweep keeping

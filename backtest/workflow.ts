@@ -727,8 +727,18 @@ async function checkRootCreatable(root: string): Promise<void> {
   }
 }
 
-/** Largest time a `Date` holds, in ms either side of the epoch. */
-const DATE_MS_MAX = 8.64e15;
+/**
+ * Largest time a `Date` holds, in ms either side of the epoch (+275760-09-13):
+ * what `fromMs`/`toMs` may be (and the CLI's `--from`/`--to` digits).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DATE_MS_MAX } from "./workflow.ts";
+ * assert.equal(new Date(DATE_MS_MAX).toISOString(), "+275760-09-13T00:00:00.000Z");
+ * ```
+ */
+export const DATE_MS_MAX = 8.64e15;
 
 /**
  * Refuse a data window the run could not honour, naming the option

@@ -36,6 +36,7 @@ import {
 } from "../backtest/executor.ts";
 import {
   type BacktestOptions,
+  DATE_MS_MAX,
   type InterruptInfo,
   type PhaseEvent,
   RunFailedError,
@@ -322,9 +323,6 @@ function inputFileFlag(
   return path;
 }
 
-/** Largest epoch ms a `Date` holds (+275760-09-13): `--from`/`--to` digits past it are refused. */
-const EPOCH_MS_MAX = 8.64e15;
-
 /**
  * The epoch ms of `--from`/`--to`: epoch ms digits, or a date or instant in
  * the query surface's grammar ({@linkcode parseInstant}: `2026-01-05`,
@@ -351,9 +349,9 @@ export function timeFlag(values: ParsedFlags["values"], name: "from" | "to"): nu
   const text = raw.trim();
   if (/^\d+$/.test(text)) {
     const ms = Number(text);
-    if (ms > EPOCH_MS_MAX) {
+    if (ms > DATE_MS_MAX) {
       throw new UsageError(
-        `--${name} ${JSON.stringify(raw)} is past the last time in epoch ms (${EPOCH_MS_MAX})`,
+        `--${name} ${JSON.stringify(raw)} is past the last time in epoch ms (${DATE_MS_MAX})`,
       );
     }
     return ms;

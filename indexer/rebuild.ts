@@ -57,6 +57,7 @@ import { readRange } from "../ledger/byte_range.ts";
 import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
 import { isDuckDbFile, READER_CONFIG } from "./queries.ts";
 import { renamedOption } from "../ledger/renamed_option.ts";
+import { utcDayStartMs } from "./query/time.ts";
 import {
   InvalidMemoryLimitError,
   memoryLimitBytes,
@@ -794,12 +795,7 @@ export async function requireRootDirectory(root: string): Promise<void> {
  * ```
  */
 export function parseDay(value: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (m === null) throw new InvalidDateError(value);
-  // Not Date.UTC: it reads years 0-99 as 1900-1999 (an audit: `0001-01-01` was refused).
-  const date = new Date(0);
-  date.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (date.toISOString().slice(0, 10) !== value) throw new InvalidDateError(value);
+  if (utcDayStartMs(value) === undefined) throw new InvalidDateError(value);
   return value;
 }
 

@@ -9,6 +9,7 @@
  */
 import { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
+import { utcDayStartMs } from "../indexer/query/time.ts";
 
 export { DEFAULT_LEGACY_DB_PATH };
 
@@ -60,12 +61,9 @@ export class DateFormatError extends Error {
  * ```
  */
 export function dayStartMs(day: string, what = "The date"): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  if (!m) throw new DateFormatError(what, day);
-  // setUTCFullYear, not Date.UTC: that reads years 0-99 as 1900-1999 (a time audit).
-  const msValue = new Date(0).setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (new Date(msValue).toISOString().slice(0, 10) !== day) throw new DateFormatError(what, day);
-  return msValue;
+  const ms = utcDayStartMs(day);
+  if (ms === undefined) throw new DateFormatError(what, day);
+  return ms;
 }
 
 /**

@@ -40,6 +40,29 @@ export function isDateOnly(text: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(text.trim());
 }
 
+/**
+ * The epoch ms at which the UTC day `day` (exactly `YYYY-MM-DD`, a day that
+ * exists) begins, or undefined for anything else. Years 0000-0099 as
+ * written: `Date.UTC` reads them as 1900-1999 (a time audit found that
+ * `0001-01-01` was refused by each of three parsers of a day).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { utcDayStartMs } from "./time.ts";
+ * assert.equal(utcDayStartMs("2026-01-23"), Date.UTC(2026, 0, 23));
+ * assert.equal(new Date(utcDayStartMs("0001-01-01")!).toISOString(), "0001-01-01T00:00:00.000Z");
+ * assert.equal(utcDayStartMs("2026-02-30"), undefined);
+ * assert.equal(utcDayStartMs(" 2026-01-23"), undefined);
+ * ```
+ */
+export function utcDayStartMs(day: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (m === null) return undefined;
+  const ms = new Date(0).setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(ms).toISOString().slice(0, 10) === day ? ms : undefined;
+}
+
 /** Largest UTC offset accepted, in hours (ISO 8601 allows up to 23:59; in use: +14:00). */
 const OFFSET_HOURS_MAX = 14;
 

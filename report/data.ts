@@ -108,6 +108,15 @@ export interface DayCount {
   count: number;
 }
 
+/** Options for {@linkcode ReportIndex.resolveRunIds}. */
+export interface ResolveOptions {
+  /**
+   * Keep a run named twice (or by two prefixes) twice, for the caller to
+   * refuse it. @default {false}
+   */
+  keepDuplicates?: boolean;
+}
+
 /** What the overview shows: a filter, a sort and a page. */
 export interface OverviewQuery {
   /** Only these runs. @default {undefined} (all) */
@@ -453,9 +462,11 @@ export class ReportIndex {
   /**
    * Resolve run ids as given on a command line: an exact id, or a prefix of
    * exactly one run. Throws {@linkcode RunNotFoundError} or
-   * {@linkcode AmbiguousRunError}; duplicates are dropped, order kept.
+   * {@linkcode AmbiguousRunError} for the first, in order, that does not
+   * resolve; duplicates are dropped, order kept, unless
+   * {@linkcode ResolveOptions.keepDuplicates}. One query for the whole list.
    */
-  async resolveRunIds(given: readonly string[]): Promise<string[]> {
+  async resolveRunIds(given: readonly string[], options: ResolveOptions = {}): Promise<string[]> {
     let resolved: string[];
     try {
       // The command line's rule (SPEC 11), one query for the whole list.
@@ -464,7 +475,7 @@ export class ReportIndex {
       if (err instanceof UnknownRunError) throw new RunNotFoundError(err.runId, this.dbPath);
       throw err;
     }
-    return [...new Set(resolved)];
+    return options.keepDuplicates ? resolved : [...new Set(resolved)];
   }
 
   /**

@@ -295,11 +295,23 @@ async function runPage(index: ReportIndex, given: string): Promise<Response> {
  * for no run, 400 naming the candidates for an ambiguous prefix.
  */
 async function resolvedRunId(index: ReportIndex, given: string): Promise<string | Response> {
+  const resolved = await resolvedRunIds(index, [given]);
+  return resolved instanceof Response ? resolved : resolved[0];
+}
+
+/**
+ * The full run ids `given` stand for ({@linkcode resolvedRunId}'s rule), in
+ * order, a run named twice kept twice; else the answer for the first that
+ * does not resolve.
+ */
+async function resolvedRunIds(
+  index: ReportIndex,
+  given: readonly string[],
+): Promise<string[] | Response> {
   try {
-    const [runId] = await index.resolveRunIds([given]);
-    return runId;
+    return await index.resolveRunIds(given, { keepDuplicates: true });
   } catch (err) {
-    if (err instanceof RunNotFoundError) return unknownRun(given);
+    if (err instanceof RunNotFoundError) return unknownRun(err.runId);
     if (err instanceof AmbiguousRunError) return text(400, err.message);
     throw err;
   }
@@ -321,12 +333,9 @@ async function comparePage(index: ReportIndex, ids: string[]): Promise<Response>
       `<h1>Compare</h1><p>Name 2 to ${COMPARE_RUNS_MAX} runs: /compare?run=A&amp;run=B</p>`,
     );
   }
-  const runIds: string[] = [];
-  for (const given of ids) {
-    const runId = await resolvedRunId(index, given);
-    if (runId instanceof Response) return runId;
-    runIds.push(runId);
-  }
+  // One query for them all, as `ledger compare` (it was one query a run).
+  const runIds = await resolvedRunIds(index, ids);
+  if (runIds instanceof Response) return runIds;
   // As `ledger compare`: a run named twice (or by two prefixes) is not two runs.
   const twice = runIds.find((id, i) => runIds.indexOf(id) !== i);
   if (twice !== undefined) {

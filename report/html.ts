@@ -21,7 +21,7 @@ import type {
 } from "./data.ts";
 import { CALLER_SUMMARY_FILE, flatten, MANIFEST_FILE, POLICY_RESULTS_FILE } from "./data.ts";
 import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
-import { countOf } from "../ledger/count_text.ts";
+import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { isExactInteger } from "../ledger/json_text.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
@@ -256,9 +256,13 @@ export function renderOverview(overview: Overview, options: OverviewOptions): Fr
     : liveFilterForm(overview, live);
   const compareIds = overview.runs.slice(0, 6).map((r) => r.run_id);
   const compareHref = compareIds.length >= 2 ? links.compare(compareIds) : null;
+  const days = dayWindow(overview.days);
+  const outside = days.outside.length === 0
+    ? ""
+    : ` <span class="muted" data-days-outside>${escapeHtml(outsideText(days.outside))}</span>`;
   const html = `<h1>Runs</h1>
 <div class="card"><figure class="chart" data-chart="days" data-key="days">
-<figcaption>Runs per day by status</figcaption></figure></div>
+<figcaption>Runs per day by status${outside}</figcaption></figure></div>
 <div class="card">${filter}
 <div class="scroll"><table id="runs" data-sortable><thead><tr>
 <th data-sort="text">run</th><th data-sort="text">type</th><th data-sort="text">status</th>
@@ -275,7 +279,76 @@ ${
       }">Compare the ${compareIds.length} runs shown first</a></p>`
   }
 </div>`;
-  return { html, charts: { days: overview.days satisfies DayCount[] } };
+  return { html, charts: { days: days.shown satisfies DayCount[] } };
+}
+
+/**
+ * Most days the runs-per-day chart spans: a year, where a day's bar is still
+ * a few pixels wide. One run dated 1970 or 9999 (a wrong clock; EVENTS.md
+ * takes times to year 9999) stretched it over 8,000 years: every bar under
+ * a pixel, none drawn (an audit).
+ */
+export const CHART_DAYS_MAX = 366;
+/** Days outside the chart's window that its caption names (then "and N more"). */
+const OUTSIDE_DAYS_SHOWN_MAX = 5;
+const DAY_MS = 86_400_000;
+
+/**
+ * The days of `days` the runs-per-day chart draws, and those it leaves out:
+ * all of them when they span at most {@linkcode CHART_DAYS_MAX} days, else
+ * the window of that many days that holds the most runs (the latest of
+ * equal ones), the others said in the chart's caption.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { dayWindow } from "./html.ts";
+ * const days = ["1970-01-01", "2026-03-01", "2026-03-02", "9999-12-31"]
+ *   .map((day) => ({ day, status: "completed", count: 1 }));
+ * const { shown, outside } = dayWindow(days);
+ * assert.deepEqual(shown.map((d) => d.day), ["2026-03-01", "2026-03-02"]);
+ * assert.deepEqual(outside.map((d) => d.day), ["1970-01-01", "9999-12-31"]);
+ * ```
+ */
+export function dayWindow(days: readonly DayCount[]): { shown: DayCount[]; outside: DayCount[] } {
+  const totals = new Map<number, number>(); // runs by day number, since 1970-01-01
+  for (const d of days) {
+    const at = Date.parse(`${d.day}T00:00:00Z`) / DAY_MS;
+    totals.set(at, (totals.get(at) ?? 0) + d.count);
+  }
+  const dayNumbers = [...totals.keys()].sort((a, b) => a - b);
+  if (dayNumbers.length === 0 || dayNumbers.at(-1)! - dayNumbers[0] < CHART_DAYS_MAX) {
+    return { shown: [...days], outside: [] };
+  }
+  // Each window ends on a day that has runs; its first day is the earliest within reach.
+  let best = { first: 0, last: 0, runs: -1 };
+  let first = 0;
+  let runs = 0;
+  for (const [last, at] of dayNumbers.entries()) {
+    runs += totals.get(at)!;
+    while (at - dayNumbers[first] >= CHART_DAYS_MAX) runs -= totals.get(dayNumbers[first++])!;
+    if (runs >= best.runs) best = { first, last, runs };
+  }
+  const from = dayNumbers[best.first];
+  const to = dayNumbers[best.last];
+  const inside = (d: DayCount) => {
+    const at = Date.parse(`${d.day}T00:00:00Z`) / DAY_MS;
+    return at >= from && at <= to;
+  };
+  return { shown: days.filter(inside), outside: days.filter((d) => !inside(d)) };
+}
+
+/** What the chart's caption says of the runs outside its window: how many, and on which days. */
+function outsideText(outside: readonly DayCount[]): string {
+  const byDay = new Map<string, number>();
+  for (const d of outside) byDay.set(d.day, (byDay.get(d.day) ?? 0) + d.count);
+  const runs = [...byDay.values()].reduce((n, c) => n + c, 0);
+  const named = [...byDay].sort(([a], [b]) => (a < b ? -1 : 1))
+    .slice(0, OUTSIDE_DAYS_SHOWN_MAX)
+    .map(([day, count]) => `${day} (${count})`);
+  return `(not drawn: ${countOf(runs, "run")} outside these dates, created ${
+    shownAndMore(named, byDay.size)
+  })`;
 }
 
 function overviewRow(r: OverviewRun, links: Links): string {

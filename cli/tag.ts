@@ -3,7 +3,9 @@
  * TEXT`, `ledger archive RUN [--reason TEXT]`, `ledger restore RUN`. Each
  * appends one event to the log (which stays append-only), for a run the
  * index knows (a unique id prefix is enough), then refreshes the index so
- * the next `ledger runs` shows it (`--no-index` skips that). Like `ledger
+ * the next `ledger runs` shows it (`--no-index` skips that). Archive and
+ * restore write nothing when the run is already in the state asked for
+ * (archived with that reason, or not archived). Like `ledger
  * emit`, a short-lived process: it appends to the day's shared CLI part
  * (`ledger/shared_part.ts`), so a shell loop of tags leaves no file per
  * call (SPEC 3).
@@ -11,7 +13,13 @@
  * @module
  */
 import { indexSource, LOCAL_SOURCE, rebuildIndex } from "../indexer/rebuild.ts";
-import { latestEventMs, resolveRunId, withReader } from "../indexer/query/mod.ts";
+import {
+  type ArchiveState,
+  archiveState,
+  latestEventMs,
+  resolveRunId,
+  withReader,
+} from "../indexer/query/mod.ts";
 import { completeEvent, encodeEventLine } from "../ledger/events.ts";
 import { EventTooLargeError } from "../ledger/errors.ts";
 import {
@@ -49,6 +57,9 @@ not refreshed; run ledger rebuild-index or the daemon).
 
 Exit codes: 0 ok, 1 unknown run or failure, 2 usage error (ambiguous prefix).`;
 
+const ARCHIVE_STATE = `Whether the run is archived is read from the index, refreshed first; with
+--no-index, or an index built from a bucket, the event is written anyway.`;
+
 const USAGES: Record<Kind, string> = {
   tag: `Usage: ledger tag RUN key=value... [--no-index] [--db PATH] [--root DIR]
 
@@ -64,12 +75,20 @@ Add a note to a run (run.noted); ledger show lists its notes.
 ${TRAILER}`,
   archive: `Usage: ledger archive RUN [--reason TEXT] [--no-index] [--db PATH] [--root DIR]
 
-Archive a run (run.archived): ledger runs hides it unless --all.
+Archive a run (run.archived): ledger runs hides it unless --all. An empty
+or blank --reason is no reason. A run already archived is left as it is
+("already archived; nothing written", exit 0) unless --reason gives a new
+reason, which is recorded.
+
+${ARCHIVE_STATE}
 
 ${TRAILER}`,
   restore: `Usage: ledger restore RUN [--no-index] [--db PATH] [--root DIR]
 
-Restore an archived run (run.restored).
+Restore an archived run (run.restored). A run that is not archived is left
+as it is ("not archived; nothing written", exit 0).
+
+${ARCHIVE_STATE}
 
 ${TRAILER}`,
 };
@@ -205,16 +224,23 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   await requireExistingRoot(root);
   const dbPath = indexDbPath(values);
-  const { runId, latestMs, source } = await asUsage(() =>
-    withReader(dbPath, async (conn) => {
-      const runId = await resolveRunId(conn, prefix);
-      return {
-        runId,
-        latestMs: await latestEventMs(conn, runId, COMPETING[kind]),
-        source: await indexSource(conn),
-      };
-    })
-  );
+  const refreshable = values["no-index"] !== true;
+  let state = await readState(dbPath, prefix, kind);
+  if (holdsAlready(kind, fields, state.archive) && refreshable && isLocal(state.source)) {
+    // Said only by an index just caught up with this root's log: one not refreshed may miss
+    // a restore written with --no-index, and a second event is harmless where a skipped one
+    // is not.
+    await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
+    state = await readState(dbPath, prefix, kind);
+    if (holdsAlready(kind, fields, state.archive)) {
+      // Run twice, a script gets the state it asked for; a second event would only repeat
+      // it (an audit: restore of a run never archived appended a run.restored).
+      const already = kind === "archive" ? "already archived" : "not archived";
+      console.log(`${escapeControl(state.runId)} is ${already}; nothing written`);
+      return EXIT_OK;
+    }
+  }
+  const { runId, latestMs, source } = state;
   // The later event wins by time: after one dated ahead of this clock (another machine's),
   // this one is dated just after it, or the command would change nothing.
   const ahead = latestMs !== null && latestMs >= Date.now() ? latestMs : undefined;
@@ -245,16 +271,69 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
         `log and shows there once shipped (ledger ship --to ${source}) and indexed ` +
         `(ledger rebuild-index --from ${source}, or the daemon)`,
     );
-  } else if (values["no-index"] !== true) {
-    // A soak audit: behind the daemon's rebuild this waited up to 54 s without a word.
-    const onWait = (m: string) =>
-      console.error(
-        `ledger ${kind}: ${m}; the ${EVENT_TYPE[kind]} is in the log already (--no-index skips ` +
-          "this refresh)",
-      );
-    await rebuildIndex(root, { dbPath, onWait });
+  } else if (refreshable) {
+    await rebuildIndex(root, { dbPath, onWait: refreshWait(kind, EVENT_TYPE[kind]) });
   }
   return EXIT_OK;
+}
+
+/** What an annotation reads from the index before it writes. */
+interface IndexState {
+  /** The run `RUN` names. */
+  runId: string;
+  /** The latest event's time among those this kind replaces, or null. */
+  latestMs: number | null;
+  /** Where the index was built from (undefined: an older index, built locally). */
+  source: string | undefined;
+  /** The run's archive state (archive and restore only). */
+  archive: ArchiveState | undefined;
+}
+
+async function readState(dbPath: string, prefix: string, kind: Kind): Promise<IndexState> {
+  return await asUsage(() =>
+    withReader(dbPath, async (conn) => {
+      const runId = await resolveRunId(conn, prefix);
+      return {
+        runId,
+        latestMs: await latestEventMs(conn, runId, COMPETING[kind]),
+        source: await indexSource(conn),
+        archive: kind === "archive" || kind === "restore"
+          ? await archiveState(conn, runId)
+          : undefined,
+      };
+    })
+  );
+}
+
+/** An index built from this root's log, which the command may refresh. */
+function isLocal(source: string | undefined): boolean {
+  return source === undefined || source === LOCAL_SOURCE;
+}
+
+/**
+ * Whether the run is already as `ledger archive` or `ledger restore` would
+ * leave it: archived (with the same reason, or none given), or not archived.
+ */
+function holdsAlready(
+  kind: Kind,
+  fields: Record<string, unknown>,
+  archive: ArchiveState | undefined,
+): boolean {
+  if (archive === undefined) return false;
+  if (kind === "restore") return !archive.archived;
+  return archive.archived && (fields.reason === undefined || fields.reason === archive.reason);
+}
+
+/**
+ * The notice of a wait for the index's lock while refreshing it (a soak
+ * audit: behind the daemon's rebuild this waited up to 54 s without a
+ * word); `written` names the event already in the log, if any.
+ */
+function refreshWait(kind: Kind, written?: string): (message: string) => void {
+  const after = written === undefined
+    ? "nothing is written yet"
+    : `the ${written} is in the log already`;
+  return (m) => console.error(`ledger ${kind}: ${m}; ${after} (--no-index skips this refresh)`);
 }
 
 /**
@@ -335,8 +414,12 @@ function annotationFields(
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
   if (kind === "archive") {
+    // An empty reason (`--reason="$WHY"` with WHY unset) is no reason: it printed "archived
+    // RUN ()" and recorded "" (an audit).
     const reason = stringFlag(values, "reason");
-    return reason === undefined ? {} : { reason: checkLength(reason, "--reason") };
+    return reason === undefined || reason.trim() === ""
+      ? {}
+      : { reason: checkLength(reason, "--reason") };
   }
   return {};
 }

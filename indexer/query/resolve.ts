@@ -7,6 +7,7 @@
  * @module
  */
 import type { DuckDBConnection } from "../duckdb.ts";
+import { RUN_ARCHIVED_SQL } from "../schema.ts";
 import { allRows } from "./reader.ts";
 
 /** Candidates an ambiguity error lists at most. */
@@ -234,4 +235,53 @@ export async function latestEventMs(
     [runId, ...eventTypes],
   );
   return t === null ? null : Number(t);
+}
+
+/** Whether a run is archived, as the index has it (see {@linkcode archiveState}). */
+export interface ArchiveState {
+  /** The run's latest `run.archived` or `run.restored` is a `run.archived`. */
+  archived: boolean;
+  /** The reason of that `run.archived`, if it gave one; null when not archived. */
+  reason: string | null;
+}
+
+/**
+ * Whether run `runId` is archived in the index behind `conn`, and why: what
+ * `ledger archive` and `ledger restore` compare with to write nothing when
+ * the state asked for holds already (a run never archived is not archived).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { archiveState, withReader } from "./mod.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   await writer.appendBatch([
+ *     { event_type: "run.started", run_id: "a1", timestamp_ms: 1_000 },
+ *     { event_type: "run.started", run_id: "b2", timestamp_ms: 1_000 },
+ *     { event_type: "run.archived", run_id: "b2", reason: "dup", timestamp_ms: 2_000 },
+ *   ]);
+ *   await writer.close();
+ *   await rebuildIndex(root, {});
+ *   const states = await withReader(indexPath(root), async (conn) => [
+ *     await archiveState(conn, "a1"),
+ *     await archiveState(conn, "b2"),
+ *   ]);
+ *   assert.deepEqual(states, [
+ *     { archived: false, reason: null },
+ *     { archived: true, reason: "dup" },
+ *   ]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function archiveState(conn: DuckDBConnection, runId: string): Promise<ArchiveState> {
+  const [row] = await allRows(conn, RUN_ARCHIVED_SQL, [runId]);
+  const archived = row?.archived === true;
+  return { archived, reason: archived && typeof row.reason === "string" ? row.reason : null };
 }

@@ -150,24 +150,63 @@ export const STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 /** Largest `--interval` of `daemon` and `ship`: one day, in seconds. */
 export const INTERVAL_SECONDS_MAX = 86_400;
 
-/** A number in decimal notation (`30`, `1.5`, `.5`, `1e3`), blanks around it allowed. */
-const DECIMAL_NUMBER = /^\s*\+?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+/**
+ * The grammar of every numeric flag: a number in decimal notation, with an
+ * optional sign, digits with an optional fraction and exponent (`30`, `+5`,
+ * `-0`, `1.5`, `.5`, `1e3`), blanks around it allowed. A JSON number is one.
+ * `Number()` also reads `0x10`, `0b11`, `0o7` and `Infinity`: a typo or a
+ * guess, not a decimal amount.
+ */
+const DECIMAL_NUMBER = /^\s*[+-]?(?<int>\d*)(?:\.(?<frac>\d*))?(?:e(?<exp>[+-]?\d+))?\s*$/i;
 
 /**
- * Whether a flag's `raw` value is a number >= 0 in decimal notation (`30`,
- * `1.5`, `.5`, `1e3`, blanks around it allowed): `Number()` also reads
- * `0x10`, `0b11` and `0o7`, a typo or a guess, not a decimal amount.
+ * The number `raw` writes in decimal notation (see the grammar above), or
+ * undefined when it is not one or is not finite (`1e400`). `-0` is 0.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { isDecimalNumber } from "./_args.ts";
- * assert.ok(isDecimalNumber("12.5") && isDecimalNumber(" 1e3 "));
- * assert.ok(!isDecimalNumber("0x10") && !isDecimalNumber("-1") && !isDecimalNumber(""));
+ * import { decimalNumber } from "./_args.ts";
+ * assert.equal(decimalNumber(" +1.5e1 "), 15);
+ * assert.equal(Object.is(decimalNumber("-0"), 0), true);
+ * assert.equal(decimalNumber("0x10") ?? decimalNumber("1e400") ?? decimalNumber("."), undefined);
  * ```
  */
-export function isDecimalNumber(raw: string): boolean {
-  return DECIMAL_NUMBER.test(raw);
+export function decimalNumber(raw: string): number | undefined {
+  const m = DECIMAL_NUMBER.exec(raw);
+  if (m === null || (m.groups!.int === "" && (m.groups!.frac ?? "") === "")) return undefined;
+  const n = Number(raw.trim());
+  return Number.isFinite(n) ? n + 0 : undefined; // n + 0: -0 is 0
+}
+
+/**
+ * The integer `raw` writes in decimal notation, when its exact value (read
+ * from the digits, not from a rounded double) is a whole number a double
+ * holds exactly: `5`, `+5`, `5.0`, `1e3` and `1.5e1` are, `1.5`, `1e-400`
+ * (which `Number()` rounds to 0) and `9007199254740993` are not. The one
+ * grammar of integer flags; `emit`'s integer fields take what the same
+ * number takes in `--event` JSON.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { decimalInteger } from "./_args.ts";
+ * assert.equal(decimalInteger("1e12"), 1_000_000_000_000);
+ * assert.equal(decimalInteger(" 00012 "), 12);
+ * assert.equal(decimalInteger("1.5") ?? decimalInteger("1e-400") ?? decimalInteger("2e53"), undefined);
+ * ```
+ */
+export function decimalInteger(raw: string): number | undefined {
+  const n = decimalNumber(raw);
+  if (n === undefined || !Number.isSafeInteger(n)) return undefined;
+  const { int, frac = "", exp = "0" } = DECIMAL_NUMBER.exec(raw)!.groups!;
+  // The digits after the point once the exponent has moved it must all be 0.
+  const digits = (int + frac).replace(/^0+/, "");
+  const fractionDigits = frac.length - Number(exp);
+  if (digits === "" || fractionDigits <= 0) return n;
+  return fractionDigits <= digits.length && /^0*$/.test(digits.slice(-fractionDigits))
+    ? n
+    : undefined;
 }
 
 /**
@@ -236,8 +275,8 @@ export function positiveNumberFlag(
 ): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!isDecimalNumber(raw) || !Number.isFinite(n) || n <= 0 || n > max) {
+  const n = decimalNumber(raw);
+  if (n === undefined || n <= 0 || n > max) {
     const what = unit === undefined ? "a number" : `a number of ${unit}`;
     throw new UsageError(`--${name} must be ${what} > 0 and <= ${max}, got ${JSON.stringify(raw)}`);
   }
@@ -311,8 +350,8 @@ export function sinceDateIgnoredWarning(values: ParsedFlags["values"]): string |
 }
 
 /**
- * Parse a flag that must be an integer >= 1 (`--limit`); every bad value
- * gets the same words (`0`, `abc` and `-1` alike).
+ * Parse a flag that must be an integer >= 1 (`--limit`, `--max-trials`);
+ * see {@linkcode integerFlag}.
  *
  * @example
  * ```ts
@@ -327,36 +366,51 @@ export function positiveIntegerFlag(
   values: ParsedFlags["values"],
   name: string,
 ): number | undefined {
-  const raw = stringFlag(values, name);
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw.trim()) < 1) {
-    throw new UsageError(`--${name} must be an integer >= 1, got ${JSON.stringify(raw)}`);
-  }
-  return integerFlag(values, name);
+  return integerFlag(values, name, { min: 1 });
+}
+
+/** Options for {@linkcode integerFlag}. */
+export interface IntegerFlagOptions {
+  /** The smallest value taken. @default {0} */
+  min?: number;
+  /** The largest value taken. @default {Number.MAX_SAFE_INTEGER} */
+  max?: number;
 }
 
 /**
- * Parse a flag that must be a non-negative integer (`--limit`, `--interval`).
+ * Parse a flag that must be an integer (`--port`, `--limit`): a number in
+ * decimal notation whose value is a whole number ({@linkcode decimalInteger}:
+ * `5`, `+5`, ` 5 `, `5.0` and `5e0` alike), from `min` to `max`. Every bad
+ * value gets the same words: `--NAME must be an integer >= MIN[ and <= MAX],
+ * got "RAW"` (the bound above is said when the flag has one or the value is
+ * past it).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { integerFlag } from "./_args.ts";
  * assert.equal(integerFlag({ n: "3" }, "n"), 3);
+ * assert.equal(integerFlag({ n: "+1e3" }, "n"), 1000);
+ * assert.throws(() => integerFlag({ n: "1.5" }, "n"), /--n must be an integer >= 0, got "1.5"/);
+ * assert.throws(() => integerFlag({ n: "9" }, "n", { max: 8 }), /an integer >= 0 and <= 8, got "9"/);
  * ```
  */
 export function integerFlag(
   values: ParsedFlags["values"],
   name: string,
+  options: IntegerFlagOptions = {},
 ): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new UsageError(`--${name} must be an integer >= 0, got ${JSON.stringify(raw)}`);
-  }
-  const n = Number(raw.trim());
-  if (!Number.isSafeInteger(n)) {
-    throw new UsageError(`--${name} is too large, got ${JSON.stringify(raw)}`);
+  const { min = 0, max } = options;
+  const n = decimalInteger(raw);
+  if (n === undefined || n < min || n > (max ?? Number.MAX_SAFE_INTEGER)) {
+    const past = max === undefined && (decimalNumber(raw) ?? 0) > Number.MAX_SAFE_INTEGER;
+    const bound = max ?? (past ? Number.MAX_SAFE_INTEGER : undefined);
+    const above = bound === undefined ? "" : ` and <= ${bound}`;
+    throw new UsageError(
+      `--${name} must be an integer >= ${min}${above}, got ${JSON.stringify(raw)}`,
+    );
   }
   return n;
 }

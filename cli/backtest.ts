@@ -6,9 +6,9 @@
  */
 import { fileURLToPath as fromFileUrl } from "node:url";
 import {
+  decimalNumber,
   EXIT_FAILURE,
   EXIT_OK,
-  isDecimalNumber,
   type ParsedFlags,
   parseFlags,
   resolveRootFlag,
@@ -418,9 +418,9 @@ function checkCostSum(feeBps: number | undefined, slippageBps: number | undefine
 export function bpsFlag(values: ParsedFlags["values"], name: string): number | undefined {
   const raw = stringFlag(values, name);
   if (raw === undefined) return undefined;
-  const n = Number(raw.trim());
   // An audit: `--fee-bps 0x10` was taken as 16 bps.
-  if (!isDecimalNumber(raw) || !Number.isFinite(n) || n < 0 || n >= COST_BPS_MAX) {
+  const n = decimalNumber(raw);
+  if (n === undefined || n < 0 || n >= COST_BPS_MAX) {
     throw new UsageError(
       `--${name} must be a number of bps >= 0 and < 10000, got ${JSON.stringify(raw)}`,
     );

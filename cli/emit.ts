@@ -30,7 +30,15 @@ import {
   sameEventKey,
   withRunIdLock,
 } from "../ledger/run_lookup.ts";
-import { type FlagSpec, parseFlags, resolveRootFlag, stringFlag, UsageError } from "./_args.ts";
+import {
+  decimalInteger,
+  decimalNumber,
+  type FlagSpec,
+  parseFlags,
+  resolveRootFlag,
+  stringFlag,
+  UsageError,
+} from "./_args.ts";
 
 /** Most bytes read from standard input with `--stdin`. */
 export const STDIN_BYTES_MAX = 64 * 1024 * 1024;
@@ -108,7 +116,8 @@ Append one event, or a JSONL batch from standard input (all lines validated
 first, all or nothing), to the log under --root (else $LEDGER_ROOT, else
 data/ledger). Prints the event id(s), one per line.
 
-Type flags (JSON flags take a JSON value; NaN and Infinity read as null):
+Type flags (JSON flags take a JSON value; NaN and Infinity read as null; N is
+an integer as in --event JSON: 1e12 and 1000000000000.0 are 1000000000000):
   --run-type S --config JSON --data-fingerprint S        run.created
   --host S --pid N                                       run.started (optional)
   --phase-name S --phase-order N                         phase.started
@@ -433,14 +442,13 @@ function flagValue(
 ): unknown {
   if (kind === "string") return raw;
   if (kind === "integer") {
-    // Strict: only plain decimal numbers that a double holds exactly become numbers;
-    // anything else is kept as the string so the validator names it as typed (`got
-    // "abc"`, `got "99999999999999999999"`, not the rounded 100000000000000000000).
-    if (/^-?\d+(\.\d+)?$/.test(raw)) {
-      const n = Number(raw);
-      if (!Number.isInteger(n) || Number.isSafeInteger(n)) return n;
-    }
-    return raw;
+    // What the same number in --event JSON gives (`1e12`, `1.0`), when it is a whole number a
+    // double holds exactly (an audit: `--timestamp-ms 1e12` was refused as not an integer). A
+    // fraction is passed on as the number (`got 1.5`); anything else is kept as the string so
+    // the validator names it as typed (`got "abc"`, `got "99999999999999999999"`, not the
+    // rounded 100000000000000000000; `got "1e-400"`, not 0).
+    const n = decimalNumber(raw);
+    return decimalInteger(raw) ?? (n === undefined || Number.isInteger(n) ? raw : n);
   }
   try {
     return parseInputJson(raw);

@@ -239,7 +239,15 @@ export function usage(): string {
   for (const [name, cmd] of Object.entries(COMMANDS)) {
     lines.push(`  ${name.padEnd(14)} ${wrapText(cmd.summary, 17)}`); // 80 columns
   }
-  lines.push("", "Root: --root DIR, else $LEDGER_ROOT, else data/ledger.");
+  lines.push(
+    "",
+    "Root: --root DIR, else $LEDGER_ROOT, else data/ledger.",
+    "",
+    "Numbers (--limit N, --fee-bps BPS, emit's N fields...) are written in decimal:",
+    "a sign, digits, a fraction, an exponent (30, +5, -0, 1.5, .5, 1e3), blanks",
+    "around ignored; not 0x10, 1_000 or Infinity. A flag of an integer takes one",
+    "whose value is whole (5, 5.0, 1e3; not 1.5), as a JSON number in emit --event.",
+  );
   return lines.join("\n");
 }
 

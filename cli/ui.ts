@@ -82,8 +82,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT_OK;
   }
-  const port = integerFlag(values, "port") ?? UI_PORT_DEFAULT;
-  if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  const port = integerFlag(values, "port", { max: 65_535 }) ?? UI_PORT_DEFAULT;
   const host = stringFlag(values, "host") ?? UI_HOST_DEFAULT;
   if (host === "") throw new UsageError("--host must not be empty");
   if (!/^[A-Za-z0-9.:%_-]+$/.test(host)) {

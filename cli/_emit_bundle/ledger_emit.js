@@ -238,6 +238,22 @@ function stringFlag(values, name) {
   return v;
 }
 var STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
+var DECIMAL_NUMBER = /^\s*[+-]?(?<int>\d*)(?:\.(?<frac>\d*))?(?:e(?<exp>[+-]?\d+))?\s*$/i;
+function decimalNumber(raw) {
+  const m = DECIMAL_NUMBER.exec(raw);
+  if (m === null || m.groups.int === "" && (m.groups.frac ?? "") === "") return void 0;
+  const n = Number(raw.trim());
+  return Number.isFinite(n) ? n + 0 : void 0;
+}
+function decimalInteger(raw) {
+  const n = decimalNumber(raw);
+  if (n === void 0 || !Number.isSafeInteger(n)) return void 0;
+  const { int, frac = "", exp = "0" } = DECIMAL_NUMBER.exec(raw).groups;
+  const digits = (int + frac).replace(/^0+/, "");
+  const fractionDigits = frac.length - Number(exp);
+  if (digits === "" || fractionDigits <= 0) return n;
+  return fractionDigits <= digits.length && /^0*$/.test(digits.slice(-fractionDigits)) ? n : void 0;
+}
 function resolveRootFlag(values) {
   const flag = stringFlag(values, "root");
   if (flag !== void 0) {
@@ -1814,7 +1830,8 @@ Append one event, or a JSONL batch from standard input (all lines validated
 first, all or nothing), to the log under --root (else $LEDGER_ROOT, else
 data/ledger). Prints the event id(s), one per line.
 
-Type flags (JSON flags take a JSON value; NaN and Infinity read as null):
+Type flags (JSON flags take a JSON value; NaN and Infinity read as null; N is
+an integer as in --event JSON: 1e12 and 1000000000000.0 are 1000000000000):
   --run-type S --config JSON --data-fingerprint S        run.created
   --host S --pid N                                       run.started (optional)
   --phase-name S --phase-order N                         phase.started
@@ -2020,11 +2037,8 @@ async function prepare(input, lineNumber) {
 function flagValue2(raw, kind, type, { field, flag }) {
   if (kind === "string") return raw;
   if (kind === "integer") {
-    if (/^-?\d+(\.\d+)?$/.test(raw)) {
-      const n = Number(raw);
-      if (!Number.isInteger(n) || Number.isSafeInteger(n)) return n;
-    }
-    return raw;
+    const n = decimalNumber(raw);
+    return decimalInteger(raw) ?? (n === void 0 || Number.isInteger(n) ? raw : n);
   }
   try {
     return parseInputJson(raw);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { messageValue } from "../ledger/control_text.ts";
 import { ArgsError, type FlagOption, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
 import { resolveRoot } from "../ledger/paths.ts";
 import { fileOnPath } from "../ledger/exists.ts";
@@ -507,8 +508,10 @@ export class RootNotFoundError extends Error {
   constructor(root: string, what?: string) {
     super(
       what === undefined
-        ? `Ledger root ${root} does not exist (check --root / LEDGER_ROOT, or emit an event first)`
-        : `Ledger root ${root} ${what} (check --root / LEDGER_ROOT)`,
+        ? `Ledger root ${
+          messageValue(root)
+        } does not exist (check --root / LEDGER_ROOT, or emit an event first)`
+        : `Ledger root ${messageValue(root)} ${what} (check --root / LEDGER_ROOT)`,
     );
     this.name = "RootNotFoundError";
     this.root = root;

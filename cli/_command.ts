@@ -15,6 +15,8 @@ import {
   permissionMessage,
   type PermissionNeed,
 } from "./_permissions.ts";
+import { escapeMessageLine, messageValue } from "../ledger/control_text.ts";
+import { ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** A subcommand: takes its arguments, returns the process exit code. */
@@ -183,20 +185,70 @@ async function runMain(name: string, args: string[], spec: CommandSpec): Promise
     // The reader of standard output went away (`ledger runs --format jsonl | head -1`): what it
     // wanted it has; stop quietly, as `cat` does. No command writes to another process's pipe.
     if (err instanceof Deno.errors.BrokenPipe) return EXIT_OK;
+    const given = givenValues(args);
     if (err instanceof UsageError) {
-      console.error(`ledger ${name}: ${err.message}`);
+      console.error(`ledger ${name}: ${errorLine(err.message, given)}`);
       return EXIT_USAGE;
     }
     if (err instanceof Deno.errors.NotCapable) {
       // A permission the command's needs did not foresee: still one line and a hint.
-      const first = err.message.split("\n")[0];
+      const first = errorLine(err.message, given);
       console.error(`ledger ${name}: ${first}; ${notCapableHint(name, first, taskFor(name))}`);
       return EXIT_FAILURE;
     }
     const message = err instanceof Error ? err.message : String(err);
-    console.error(`ledger ${name}: ${message.split("\n")[0]}`);
+    console.error(`ledger ${name}: ${errorLine(message, given)}`);
     return EXIT_FAILURE;
   }
+}
+
+/**
+ * The one line an error message prints: its first line (a DuckDB or zod
+ * message goes on with details), where each value of `given` (the user's
+ * paths and other arguments) that holds a control character is named
+ * exactly ({@linkcode messageValue}: quoted, escaped), so a newline in
+ * `--root` no longer cuts the message at it, and with every control
+ * character left escaped, so none reaches the terminal raw (an audit: an
+ * ESC sequence in `--out` coloured it). A message with no such value is
+ * its first line, as before.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { errorLine } from "./_command.ts";
+ * const root = "/tmp/nl\nroot";
+ * assert.equal(
+ *   errorLine(`Ledger root ${root} does not exist`, [root]),
+ *   'Ledger root "/tmp/nl\\nroot" does not exist',
+ * );
+ * assert.equal(errorLine("Binder Error: x\nLINE 1: SELECT", []), "Binder Error: x");
+ * assert.equal(errorLine("No index at /tmp/x", ["/tmp/x"]), "No index at /tmp/x");
+ * ```
+ */
+export function errorLine(message: string, given: readonly string[]): string {
+  let text = message;
+  // Longest first: a value inside another is then already escaped where the longer one was.
+  const named = given.filter((v) => messageValue(v) !== v && /[^\p{Cc}]/u.test(v))
+    .sort((a, b) => b.length - a.length);
+  for (const value of named) text = text.replaceAll(value, messageValue(value));
+  return escapeMessageLine(text.split("\n")[0]);
+}
+
+/**
+ * The values a user gave a command: each argument, the value of each
+ * `--flag=value`, and `$LEDGER_ROOT` when the command may read it.
+ */
+function givenValues(args: readonly string[]): string[] {
+  const values = args.flatMap((arg) => {
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    return eq < 0 ? [arg] : [arg, arg.slice(eq + 1)];
+  });
+  const env = { name: "env", variable: ROOT_ENV_VARIABLE } as const;
+  if (Deno.permissions.querySync(env).state === "granted") {
+    const root = Deno.env.get(ROOT_ENV_VARIABLE);
+    if (root !== undefined) values.push(root);
+  }
+  return values;
 }
 
 /** The `deno task` that runs `command` with its permissions (see deno.json). */

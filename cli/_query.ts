@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { messageValue } from "../ledger/control_text.ts";
 import { dirname, join, relative, resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_path.ts";
@@ -61,10 +62,14 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     for (const o of outs) {
       for (const t of targets) {
         const rel = relative(t, o);
-        if (rel === "") throw new UsageError(`--out ${out} is ${g.what}: write it elsewhere`);
+        if (rel === "") {
+          throw new UsageError(`--out ${messageValue(out)} is ${g.what}: write it elsewhere`);
+        }
         if (!rel.startsWith("..") && !rel.startsWith("/")) {
           throw new UsageError(
-            `--out ${out} is inside ${g.path} (${g.what}): write it elsewhere`,
+            `--out ${messageValue(out)} is inside ${
+              messageValue(g.path)
+            } (${g.what}): write it elsewhere`,
           );
         }
       }
@@ -111,15 +116,19 @@ export async function refuseUnwritableOut(
   } catch (err) {
     if (!(err instanceof ProcessFileLinkError)) throw err;
     throw new UsageError(
-      `--out ${out} is a link to ${err.target} (${err.what}): name the ${what} to write`,
+      `--out ${messageValue(out)} is a link to ${
+        messageValue(err.target)
+      } (${err.what}): name the ${what} to write`,
     );
   }
   try {
     await assertRegularFileOrAbsent(path);
   } catch (err) {
     if (!(err instanceof NotRegularFileError)) throw err;
-    const hint = err.kind === "a directory" ? ` (e.g. ${join(path, example)})` : "";
-    throw new UsageError(`--out ${out} is ${err.kind}: name the ${what} to write${hint}`);
+    const hint = err.kind === "a directory" ? ` (e.g. ${messageValue(join(path, example))})` : "";
+    throw new UsageError(
+      `--out ${messageValue(out)} is ${err.kind}: name the ${what} to write${hint}`,
+    );
   }
   const folder = dirname(path);
   let info: Deno.FileInfo;
@@ -127,11 +136,15 @@ export async function refuseUnwritableOut(
     info = await Deno.stat(folder);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(`--out ${out}: the folder ${folder} does not exist`);
+      throw new UsageError(
+        `--out ${messageValue(out)}: the folder ${messageValue(folder)} does not exist`,
+      );
     }
     throw err;
   }
-  if (!info.isDirectory) throw new UsageError(`--out ${out}: ${folder} is not a folder`);
+  if (!info.isDirectory) {
+    throw new UsageError(`--out ${messageValue(out)}: ${messageValue(folder)} is not a folder`);
+  }
   return path;
 }
 

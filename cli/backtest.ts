@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { messageValue } from "../ledger/control_text.ts";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import {
   decimalNumber,
@@ -477,15 +478,19 @@ export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promi
     info = await Deno.stat(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(`${what} file ${path} does not exist`);
+      throw new UsageError(`${what} file ${messageValue(path)} does not exist`);
     }
     throw err;
   }
   if (!info.isFile) {
-    throw new UsageError(`${what} file ${path} is not a file (--${what} @FILE reads a JSON file)`);
+    throw new UsageError(
+      `${what} file ${messageValue(path)} is not a file (--${what} @FILE reads a JSON file)`,
+    );
   }
   if (info.size > JSON_FILE_BYTES_MAX) {
-    throw new UsageError(`${what} file ${path} is larger than ${JSON_FILE_BYTES_MAX} bytes`);
+    throw new UsageError(
+      `${what} file ${messageValue(path)} is larger than ${JSON_FILE_BYTES_MAX} bytes`,
+    );
   }
   return await Deno.readTextFile(path);
 }

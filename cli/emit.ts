@@ -523,10 +523,42 @@ async function eventsFromStdin(): Promise<Prepared[]> {
   return events;
 }
 
+/**
+ * Standard input could not be read (`emit --stdin < /tmp`, a directory):
+ * the message names it, where the system's words alone ("Is a directory
+ * (os error 21)", an audit) did not say which input.
+ */
+class StdinReadError extends Error {
+  constructor(options: ErrorOptions) {
+    const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`standard input could not be read: ${cause.split("\n")[0]}`, options);
+    this.name = "StdinReadError";
+  }
+}
+
+/** The chunks of standard input; a failed read is a {@linkcode StdinReadError}. */
+async function* stdinChunks(): AsyncGenerator<Uint8Array> {
+  const reader = Deno.stdin.readable.getReader();
+  try {
+    while (true) {
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } catch (err) {
+        throw new StdinReadError({ cause: err });
+      }
+      if (read.done) return;
+      yield read.value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of Deno.stdin.readable) {
+  for await (const chunk of stdinChunks()) {
     size += chunk.length;
     if (size > STDIN_BYTES_MAX) {
       throw new ValidationError("stdin", `at most ${STDIN_BYTES_MAX} bytes`, String(size), {

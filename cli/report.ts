@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { messageValue } from "../ledger/control_text.ts";
 import { dirname } from "node:path";
 import { exists } from "../ledger/exists.ts";
 import { buildReport, REPORT_TRIALS_MAX } from "../report/build.ts";
@@ -171,10 +172,14 @@ async function writeReplacing(path: string, parts: readonly string[]): Promise<n
     });
     // Only when the folder is gone: /proc/version's folder is there, and cannot be written.
     if (err instanceof Deno.errors.NotFound && !(await exists(dirname(path)))) {
-      throw new UsageError(`--out ${path}: the folder ${dirname(path)} does not exist`);
+      throw new UsageError(
+        `--out ${messageValue(path)}: the folder ${messageValue(dirname(path))} does not exist`,
+      );
     }
     if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied) {
-      throw new Error(`cannot write ${path}: ${err.message.split("\n")[0]}`, { cause: err });
+      throw new Error(`cannot write ${messageValue(path)}: ${err.message.split("\n")[0]}`, {
+        cause: err,
+      });
     }
     throw err;
   }

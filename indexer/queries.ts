@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { messageValue } from "../ledger/control_text.ts";
 import { parseJsonText } from "../ledger/json_text.ts";
 import { randomHex } from "../ledger/ids.ts";
 import { type DuckDBConnection, DuckDBInstance } from "./duckdb.ts";
@@ -389,8 +390,8 @@ export class IndexNotFoundError extends Error {
   constructor(dbPath: string, why?: string) {
     super(
       why === undefined
-        ? `No index at ${dbPath}; build it with \`ledger rebuild-index\``
-        : `No index at ${dbPath}: ${why} (check --root / --db)`,
+        ? `No index at ${messageValue(dbPath)}; build it with \`ledger rebuild-index\``
+        : `No index at ${messageValue(dbPath)}: ${why} (check --root / --db)`,
     );
     this.name = "IndexNotFoundError";
     this.dbPath = dbPath;

@@ -36,6 +36,59 @@ export function escapeControl(text: string): string {
   });
 }
 
+// What breaks or hides a one-line message: the control characters above, and the line and
+// paragraph separators, which some terminals and log viewers take as line breaks.
+const MESSAGE_BREAKING = new RegExp(`[${CONTROL.source.slice(1, -1)}\\u2028\\u2029]`, "g");
+
+/** `ch` as `\uXXXX`. */
+function unicodeEscape(ch: string): string {
+  return `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * A value the user gave (a file path from `--root`, `--calls`, `--out`) as
+ * a one-line message names it: as it is when it holds no control character
+ * (C0, DEL, C1, the line and paragraph separators, the bidirectional
+ * overrides), else as JSON, quoted, with each of them escaped. A newline in
+ * `--root` cut the message at it (naming another path and losing the
+ * reason), and an ESC sequence in `--out` coloured the terminal (an audit).
+ * Run ids and `--where` tokens are quoted always; a plain path is not, so
+ * that messages naming one read as they always did.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { messageValue } from "./control_text.ts";
+ * assert.equal(messageValue("/tmp/runs"), "/tmp/runs");
+ * assert.equal(messageValue("/tmp/nl\nroot"), '"/tmp/nl\\nroot"');
+ * assert.equal(messageValue("/tmp/a\x1b[31m\u2028"), '"/tmp/a\\u001b[31m\\u2028"');
+ * ```
+ */
+export function messageValue(text: string): string {
+  if (text.search(MESSAGE_BREAKING) < 0) return text;
+  // JSON escapes C0; what it leaves as it is (DEL, C1, the separators, the overrides) too.
+  return JSON.stringify(text).replace(MESSAGE_BREAKING, unicodeEscape);
+}
+
+/**
+ * `line` with every character that would break or hide a one-line message
+ * (see {@linkcode messageValue}) shown as an escape, as
+ * {@linkcode escapeControl} does, the line and paragraph separators too.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { escapeMessageLine } from "./control_text.ts";
+ * assert.equal(escapeMessageLine("a\x1b[31mb\u2028c"), "a\\x1b[31mb\\u2028c");
+ * ```
+ */
+export function escapeMessageLine(line: string): string {
+  return line.replace(
+    MESSAGE_BREAKING,
+    (ch) => ch === "\u2028" || ch === "\u2029" ? unicodeEscape(ch) : escapeControl(ch),
+  );
+}
+
 /**
  * `text` with the control characters other than tab, newline and carriage
  * return shown as escapes (see {@linkcode escapeControl}): for text whose

@@ -55,6 +55,7 @@
  *
  * @module
  */
+import { messageValue } from "./control_text.ts";
 import { fileOnPath } from "./exists.ts";
 import { assert } from "./assert.ts";
 import { clockMs } from "./clock.ts";
@@ -231,7 +232,7 @@ export class LedgerRootError extends Error {
   readonly root: string;
   /** Create the error for `root` with the reason. */
   constructor(root: string, reason: string) {
-    super(`Ledger root ${root} ${reason}`);
+    super(`Ledger root ${messageValue(root)} ${reason}`);
     this.name = "LedgerRootError";
     this.root = root;
   }

@@ -21,16 +21,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-PNAO5RLV.js";
+} from "./chunk-SMU6ZKI6.js";
 import {
   readLineValue
-} from "./chunk-DDS3UNUR.js";
+} from "./chunk-HZTQMSAQ.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-COOVKTVA.js";
+} from "./chunk-EE4DVFWN.js";
 import {
   ValidationError,
   WriteError,
@@ -40,7 +40,30 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-G4NOKLBT.js";
+} from "./chunk-7RVOQDMP.js";
+
+// ledger/control_text.ts
+var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+function escapeControl(text) {
+  return text.replace(CONTROL, (ch) => {
+    if (ch === "\n") return "\\n";
+    if (ch === "	") return "\\t";
+    if (ch === "\r") return "\\r";
+    const code = ch.charCodeAt(0);
+    return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+var MESSAGE_BREAKING = new RegExp(`[${CONTROL.source.slice(1, -1)}\\u2028\\u2029]`, "g");
+function unicodeEscape(ch) {
+  return `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+function messageValue(text) {
+  if (text.search(MESSAGE_BREAKING) < 0) return text;
+  return JSON.stringify(text).replace(MESSAGE_BREAKING, unicodeEscape);
+}
+function escapeMessageLine(line) {
+  return line.replace(MESSAGE_BREAKING, (ch) => ch === "\u2028" || ch === "\u2029" ? unicodeEscape(ch) : escapeControl(ch));
+}
 
 // cli/_parse_args.ts
 var ArgsError = class extends TypeError {
@@ -633,19 +656,46 @@ async function runMain(name, args, spec) {
     return await main2(args);
   } catch (err) {
     if (err instanceof Deno.errors.BrokenPipe) return EXIT_OK;
+    const given = givenValues(args);
     if (err instanceof UsageError) {
-      console.error(`ledger ${name}: ${err.message}`);
+      console.error(`ledger ${name}: ${errorLine(err.message, given)}`);
       return EXIT_USAGE;
     }
     if (err instanceof Deno.errors.NotCapable) {
-      const first = err.message.split("\n")[0];
+      const first = errorLine(err.message, given);
       console.error(`ledger ${name}: ${first}; ${notCapableHint(name, first, taskFor(name))}`);
       return EXIT_FAILURE;
     }
     const message2 = err instanceof Error ? err.message : String(err);
-    console.error(`ledger ${name}: ${message2.split("\n")[0]}`);
+    console.error(`ledger ${name}: ${errorLine(message2, given)}`);
     return EXIT_FAILURE;
   }
+}
+function errorLine(message2, given) {
+  let text = message2;
+  const named = given.filter((v) => messageValue(v) !== v && /[^\p{Cc}]/u.test(v)).sort((a, b) => b.length - a.length);
+  for (const value of named) text = text.replaceAll(value, messageValue(value));
+  return escapeMessageLine(text.split("\n")[0]);
+}
+function givenValues(args) {
+  const values = args.flatMap((arg) => {
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    return eq < 0 ? [
+      arg
+    ] : [
+      arg,
+      arg.slice(eq + 1)
+    ];
+  });
+  const env = {
+    name: "env",
+    variable: ROOT_ENV_VARIABLE
+  };
+  if (Deno.permissions.querySync(env).state === "granted") {
+    const root = Deno.env.get(ROOT_ENV_VARIABLE);
+    if (root !== void 0) values.push(root);
+  }
+  return values;
 }
 function taskFor(command) {
   return command in deno_default.tasks ? command : "ledger";
@@ -971,7 +1021,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-MKPKDMYO.js");
+    const { writeSchemaFile } = await import("./schema_file-OTHPYC6T.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -989,7 +1039,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-MKPKDMYO.js");
+    const { writeSchemaFile } = await import("./schema_file-OTHPYC6T.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1556,7 +1606,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-TXECMFDF.js");
+  const { checkEventLine } = await import("./event_line-W6CSO6DP.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2025,7 +2075,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-RB23ZGGU.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-3VE7WEMB.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,
@@ -2090,10 +2140,36 @@ async function eventsFromStdin() {
   }
   return events;
 }
+var StdinReadError = class extends Error {
+  constructor(options) {
+    const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`standard input could not be read: ${cause.split("\n")[0]}`, options);
+    this.name = "StdinReadError";
+  }
+};
+async function* stdinChunks() {
+  const reader = Deno.stdin.readable.getReader();
+  try {
+    while (true) {
+      let read;
+      try {
+        read = await reader.read();
+      } catch (err) {
+        throw new StdinReadError({
+          cause: err
+        });
+      }
+      if (read.done) return;
+      yield read.value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
 async function readStdin() {
   const chunks = [];
   let size = 0;
-  for await (const chunk of Deno.stdin.readable) {
+  for await (const chunk of stdinChunks()) {
     size += chunk.length;
     if (size > STDIN_BYTES_MAX) {
       throw new ValidationError("stdin", `at most ${STDIN_BYTES_MAX} bytes`, String(size), {

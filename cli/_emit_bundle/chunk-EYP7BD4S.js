@@ -7,14 +7,14 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-COOVKTVA.js";
+} from "./chunk-EE4DVFWN.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert
-} from "./chunk-G4NOKLBT.js";
+} from "./chunk-7RVOQDMP.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

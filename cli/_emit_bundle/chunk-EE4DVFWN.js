@@ -5,7 +5,7 @@ import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   newEventId
-} from "./chunk-G4NOKLBT.js";
+} from "./chunk-7RVOQDMP.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

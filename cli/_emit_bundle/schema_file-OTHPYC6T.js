@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-PNAO5RLV.js";
+} from "./chunk-SMU6ZKI6.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-G4NOKLBT.js";
+} from "./chunk-7RVOQDMP.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

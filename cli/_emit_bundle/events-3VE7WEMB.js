@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-VWDT26NK.js";
+} from "./chunk-EYP7BD4S.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-COOVKTVA.js";
+} from "./chunk-EE4DVFWN.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-G4NOKLBT.js";
+} from "./chunk-7RVOQDMP.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

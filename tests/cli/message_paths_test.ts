@@ -1,0 +1,114 @@
+/**
+ * A path the user gave is named exactly in an error's one line (an audit):
+ * a newline in `--root` or `--calls` cut the message at it, so it named
+ * another path and lost the reason, and an ESC sequence in `--out` reached
+ * the terminal raw. A path with a control character is now quoted and
+ * escaped, as run ids are; a plain path prints as it always did. And
+ * `emit --stdin` with a directory on standard input says it is standard
+ * input that could not be read.
+ *
+ * @module
+ */
+import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
+import { join } from "node:path";
+import { CLI_PATH, denoScriptArgs, runCreatedArgs, runLedger, withTempDir } from "../_helpers.ts";
+
+/** `result`'s stderr as one line (it must be exactly one) and its exit code. */
+function oneLine(result: { code: number; stderr: string }): [number, string] {
+  const lines = result.stderr.split("\n");
+  equal(lines.length, 2, `not one line: ${JSON.stringify(result.stderr)}`);
+  equal(lines[1], "");
+  return [result.code, lines[0]];
+}
+
+Deno.test("error messages name a path with control characters exactly, on one line", async (t) => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "root");
+    equal((await runLedger(runCreatedArgs(root, "msg-1"))).code, 0);
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+
+    await t.step("--root with a newline: runs and verify", async () => {
+      const odd = join(dir, "nl\nroot");
+      const quoted = JSON.stringify(odd).slice(1, -1);
+      deepEqual(oneLine(await runLedger(["runs", "--root", odd])), [
+        1,
+        `ledger runs: No index at "${quoted}/index/runs.duckdb"; build it with \`ledger rebuild-index\``,
+      ]);
+      deepEqual(oneLine(await runLedger(["verify", "--root", odd])), [
+        1,
+        `ledger verify: Ledger root "${quoted}" does not exist`,
+      ]);
+    });
+
+    await t.step("a plain --root prints as before", async () => {
+      const plain = join(dir, "plain root");
+      deepEqual(oneLine(await runLedger(["runs", "--root", plain])), [
+        1,
+        `ledger runs: No index at ${plain}/index/runs.duckdb; build it with \`ledger rebuild-index\``,
+      ]);
+    });
+
+    await t.step("--calls with a newline", async () => {
+      const calls = join(dir, "x\ny.csv");
+      const r = await runLedger([
+        "backtest",
+        "path-only",
+        "--no-index",
+        "--root",
+        root,
+        "--calls",
+        calls,
+      ]);
+      deepEqual(oneLine(r), [
+        1,
+        `ledger backtest: Calls file ${JSON.stringify(calls)} does not exist`,
+      ]);
+    });
+
+    await t.step("--out with an ESC sequence, DEL, C1 and a line separator", async () => {
+      const folder = join(dir, "no\x1b[31m\x7f\u009b\u2028dir");
+      const out = join(folder, "x.csv");
+      const r = await runLedger([
+        "export",
+        "runs",
+        "--root",
+        root,
+        "--format",
+        "csv",
+        "--out",
+        out,
+      ]);
+      const escaped = (s: string) =>
+        s.replace("\x1b", "\\u001b").replace("\x7f", "\\u007f")
+          .replace("\u009b", "\\u009b").replace("\u2028", "\\u2028");
+      deepEqual(oneLine(r), [
+        2,
+        `ledger export: --out "${escaped(out)}": the folder "${escaped(folder)}" does not exist`,
+      ]);
+    });
+
+    await t.step("$LEDGER_ROOT with a paragraph separator", async () => {
+      const odd = join(dir, "p\u2029root");
+      const r = await runLedger(["verify"], { env: { LEDGER_ROOT: odd } });
+      deepEqual(oneLine(r), [
+        1,
+        `ledger verify: Ledger root "${odd.replace("\u2029", "\\u2029")}" does not exist`,
+      ]);
+    });
+
+    await t.step("emit --stdin from a directory names standard input", async () => {
+      const args = denoScriptArgs(CLI_PATH, ["emit", "--root", root, "--stdin"]);
+      const out = await new Deno.Command("sh", {
+        args: ["-c", 'dir="$1"; shift; exec "$@" < "$dir"', "sh", dir, Deno.execPath(), ...args],
+        env: { LEDGER_ROOT: "" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      deepEqual(oneLine({ code: out.code, stderr }), [
+        1,
+        "ledger emit: standard input could not be read: Is a directory (os error 21)",
+      ]);
+    });
+  });
+});

@@ -51,6 +51,17 @@ const READ_LEGACY_DB: PermissionNeed = {
   flag: "legacy-db",
   defaultPath: "data/baseline_results.duckdb",
 };
+/**
+ * The inputs of `backtest` and `sweep`: `--calls`/`--candles`, else the
+ * sample data (`SAMPLE_CALLS_PATH`/`SAMPLE_CANDLES_PATH` of
+ * backtest/workflow.ts, not imported here: it loads the backtest code;
+ * tests/cli/permission_advice_test.ts checks they agree). Advice without
+ * them failed on the first read of the sample (an audit).
+ */
+const READ_INPUTS: readonly PermissionNeed[] = [
+  { name: "read", flag: "calls", defaultPath: "data/sample/calls.csv" },
+  { name: "read", flag: "candles", defaultPath: "data/sample/candles_1m.parquet" },
+];
 /** The query commands: read the index only. */
 const QUERY: readonly PermissionNeed[] = [READ_ROOT, { name: "read", flag: "db" }, FFI];
 
@@ -108,8 +119,7 @@ const COMMANDS: Record<string, Command> = {
     needs: [
       READ_ROOT,
       WRITE_ROOT,
-      { name: "read", flag: "calls" },
-      { name: "read", flag: "candles" },
+      ...READ_INPUTS,
       FFI,
       RUN_GIT,
     ],
@@ -121,8 +131,7 @@ const COMMANDS: Record<string, Command> = {
     needs: [
       READ_ROOT,
       WRITE_ROOT,
-      { name: "read", flag: "calls" },
-      { name: "read", flag: "candles" },
+      ...READ_INPUTS,
       FFI,
       RUN_GIT,
     ],

@@ -2,12 +2,14 @@
  * The `deno run` command the permission message advises runs as advised: it
  * has `--no-prompt` (DuckDB's loader probes files it does without, and Deno
  * asked about each in a terminal) and every path the command reads, the
- * dual-mode legacy file's default path included (audit 4, flags F5).
+ * dual-mode legacy file's default path included (audit 4, flags F5), and
+ * the sample data a backtest reads when given no --calls/--candles (audit 5).
  */
 import { match, ok, strictEqual as equal } from "node:assert/strict";
 import { CLI_PATH, CONFIG_PATH, REPO_ROOT } from "../_helpers.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../../legacy/read.ts";
+import { SAMPLE_CALLS_PATH, SAMPLE_CANDLES_PATH } from "../../backtest/workflow.ts";
 
 async function deno(flags: readonly string[], args: readonly string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -47,6 +49,22 @@ Deno.test("the advised deno run command has --no-prompt and runs without a missi
         equal(r.code, command === "runs" ? 0 : 1, r.stderr);
       });
     }
+    await t.step("backtest on the sample data", async () => {
+      const args = ["backtest", "path-only", "--root", root, "--no-index", "--run-id", "perm-1"];
+      const refused = await deno([], args);
+      equal(refused.code, 1, refused.stderr);
+      const line = refused.stderr.trim();
+      match(line, new RegExp(`--allow-read=[^ ]*${SAMPLE_CALLS_PATH}`));
+      match(line, new RegExp(`--allow-read=[^ ]*${SAMPLE_CANDLES_PATH}`));
+      const advised = /\(deno run (.*) \.\.\. cli\/ledger\.ts \w+\)$/.exec(line);
+      ok(advised !== null, line);
+      // Followed as advised, the run reads the sample and completes.
+      const r = await deno(advised[1].split(" ").slice(1), args);
+      ok(!/missing permission|Requires \w+ access/.test(r.stderr), r.stderr);
+      equal(r.code, 0, r.stderr);
+      const manifest = await Deno.stat(`${root}/artifacts/runs/perm-1/manifest.json`);
+      ok(manifest.isFile);
+    });
   } finally {
     await Deno.remove(root, { recursive: true });
   }

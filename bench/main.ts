@@ -150,17 +150,49 @@ async function runItems(
   return rows.sort((a, b) => a.item - b.item);
 }
 
+const USAGE = `Usage: deno task bench [--quick] [--json] [--only N,M] [--dir DIR] [--out PATH|-]
+
+  --quick      small sizes, a few seconds per item
+  --json       print the results as JSON instead of the table
+  --only N,M   run only these items (1..${ITEM_MAX}; see bench/main.ts)
+  --dir DIR    where the temporary logs go (default: the system temp dir)
+  --out PATH   the Markdown results (default bench/results.md; - for none)`;
+
+/** The flags of `deno task bench`; a bad one is one line on stderr (an audit: a stack trace). */
+function benchFlags(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        help: { type: "boolean", short: "h", default: false },
+        quick: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        only: { type: "string", default: "" },
+        dir: { type: "string" },
+        out: { type: "string", default: "bench/results.md" },
+      },
+    }).values;
+  } catch (err) {
+    // node:util's parseArgs throws a TypeError with a code for each kind of bad argument.
+    if (
+      err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS")
+    ) {
+      return new Error(`bench: ${err.message} (deno task bench --help lists the flags)`);
+    }
+    throw err;
+  }
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      only: { type: "string", default: "" },
-      dir: { type: "string" },
-      out: { type: "string", default: "bench/results.md" },
-    },
-  });
+  const values = benchFlags(Deno.args);
+  if (values instanceof Error) {
+    console.error(values.message);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const only = new Set(values.only.split(",").filter((s) => s !== "").map(Number));
   for (const item of only) {
     if (!(Number.isInteger(item) && item >= 1 && item <= ITEM_MAX)) {

@@ -231,7 +231,18 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
       );
     });
     await t.step("backtest without --allow-run=git (provenance)", async () => {
-      const r = await deno(["run", ...scope, "--allow-ffi", CLI, "backtest", "--root", dir]);
+      // The sample data it reads by default granted: git is all that is missing.
+      const sample = "--allow-read=data/sample";
+      const r = await deno([
+        "run",
+        ...scope,
+        sample,
+        "--allow-ffi",
+        CLI,
+        "backtest",
+        "--root",
+        dir,
+      ]);
       equal(r.code, 1);
       match(r.stderr, /^ledger backtest: missing permission --allow-run=git; /);
     });

@@ -591,9 +591,21 @@ async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<
       }
     }
     const path = held.find((part) => part.path)?.path ?? "";
-    const suffix = notUndone.length === 0
+    let suffix = notUndone.length === 0
       ? ""
       : `; could not roll back ${notUndone.join(", ")}: lines of this failed call may remain`;
+    if (notUndone.length === 0 && markers.length > 0) {
+      // Every part is back to its size before: the records are moot. Left, `verify` called the
+      // batch's writer dead (an audit, after a disk-full batch); the next emit removes them too.
+      try {
+        for (const marker of markers) await removeIfPresent(marker);
+        if (batchId !== undefined) await removeIfPresent(commitPath(root, batchId));
+        await syncDir(pendingDir(root));
+      } catch (cleanErr) {
+        suffix += `; its record in ${pendingDir(root)} stays until the next emit ` +
+          `(${message(cleanErr)})`;
+      }
+    }
     throw new WriteError(path, `${message(err)}${suffix}`, { cause: err });
   }
 }

@@ -1260,7 +1260,16 @@ async function writeHeld(root, held, batch) {
       }
     }
     const path = held.find((part) => part.path)?.path ?? "";
-    const suffix = notUndone.length === 0 ? "" : `; could not roll back ${notUndone.join(", ")}: lines of this failed call may remain`;
+    let suffix = notUndone.length === 0 ? "" : `; could not roll back ${notUndone.join(", ")}: lines of this failed call may remain`;
+    if (notUndone.length === 0 && markers.length > 0) {
+      try {
+        for (const marker of markers) await removeIfPresent(marker);
+        if (batchId !== void 0) await removeIfPresent(commitPath(root, batchId));
+        await syncDir(pendingDir(root));
+      } catch (cleanErr) {
+        suffix += `; its record in ${pendingDir(root)} stays until the next emit (${message(cleanErr)})`;
+      }
+    }
     throw new WriteError(path, `${message(err)}${suffix}`, {
       cause: err
     });

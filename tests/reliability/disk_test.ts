@@ -217,6 +217,13 @@ Deno.test("disk full fallback: a file size limit (EFBIG) fails emit --stdin clea
     assert.ok(log.ids.has(first.stdout.trim()));
     // All or nothing: the writer truncated the part back, so none of the 100 remain.
     assert.equal(log.events, 1, "no event of the failed batch stays in the log");
+    // Rolled back, the batch leaves no record of a writer that died (an audit: verify said so).
+    const pending = [];
+    for await (const e of Deno.readDir(join(root, "events", ".pending"))) pending.push(e.name);
+    assert.deepEqual(pending, []);
+    const before = await runLedger(["verify", "--root", root]);
+    assert.equal(before.code, 0, before.stdout);
+    assert.doesNotMatch(before.stdout + before.stderr, /died/);
     const after = await runLedger(emitArgs(root, "after"));
     assert.equal(after.code, 0, after.stderr);
     const v = await runLedger(["verify", "--root", root, "--strict"]);

@@ -116,8 +116,8 @@ const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [
                    [--wide] [--memory-limit SIZE] [--db PATH] [--root DIR]
 
 List runs from the index, newest first. The table shows id, type, status,
-created (UTC), duration, headline summary metrics and the label, fitted to
-the terminal (--wide: no truncation); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
+created (UTC), duration, headline summary metrics (a sweep's: its best
+trial's) and the label, fitted to the terminal (--wide: no truncation); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
 Table numbers keep 4 significant digits. json, jsonl and csv list every
 match (streamed), every value whole.
 
@@ -526,11 +526,38 @@ export interface FormatRunsTableOptions {
 export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[] {
   const present = new Set<string>();
   for (const r of runs) {
-    const s = r.summary;
-    if (s === null || typeof s !== "object") continue;
-    for (const [k, v] of Object.entries(s)) if (typeof v === "number") present.add(k);
+    for (const m of HEADLINE_METRICS) {
+      if (typeof headlineValue(r.summary, m) === "number") present.add(m);
+    }
   }
   return HEADLINE_METRICS.filter((m) => present.has(m)).slice(0, HEADLINE_COLUMNS_MAX);
+}
+
+/**
+ * A run's headline metric `m`: its summary's, else (a sweep) its best
+ * trial's (`summary.best_trial.metrics`), else undefined. A sweep beside
+ * policy runs showed dashes under every metric (an audit: its metrics are
+ * its best trial's).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { headlineValue } from "./runs.ts";
+ * const sweep = { trials: 2, best_trial: { metrics: { win_rate: 0.6 } } };
+ * assert.equal(headlineValue(sweep, "win_rate"), 0.6);
+ * assert.equal(headlineValue(sweep, "trials"), 2);
+ * assert.equal(headlineValue({ win_rate: "x" }, "win_rate"), "x"); // as the summary has it
+ * ```
+ */
+export function headlineValue(summary: unknown, m: string): unknown {
+  if (!isRecord(summary)) return undefined;
+  if (Object.hasOwn(summary, m)) return summary[m];
+  const best = summary.best_trial;
+  return isRecord(best) && isRecord(best.metrics) ? best.metrics[m] : undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 /**
@@ -599,7 +626,7 @@ export function formatRunsTable(
     const metrics = all.filter((m) => kept.has(m)); // in their order of preference
     for (const phases of [true, false]) {
       if (metrics.length === 0 && !phases) continue; // no metrics: PHASES is left out below, in turn
-      const t = runsTable(runs, { metrics, extra, phases, idsWhole: n === 0 });
+      const t = runsTable(runs, { metrics, sorted, extra, phases, idsWhole: n === 0 });
       if (options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) {
         // Fitted by design (fewer headline metrics, no PHASES): nothing to say.
         return formatTable(t.header, t.body, {
@@ -615,7 +642,7 @@ export function formatRunsTable(
   // whole, and whole columns are left out in turn (an empty LABEL, TYPE, DURATION, CREATED, then
   // the extra columns from the last), and a last line names them (not an empty LABEL); --wide
   // shows all. The sort fields stay: a headline metric and an extra column alike.
-  const t = runsTable(runs, { metrics: sorted, extra, phases: true, idsWhole: true });
+  const t = runsTable(runs, { metrics: sorted, sorted, extra, phases: true, idsWhole: true });
   const labelled = runs.some((r) => r.label !== null && r.label !== "");
   const order = [...(labelled ? [] : [t.labelIndex]), t.phasesIndex, 1, 4, 3];
   if (labelled) order.push(t.labelIndex);
@@ -648,6 +675,11 @@ function metricHeader(metric: string): string {
 interface RunsLayout {
   /** Headline metrics shown, in order. */
   metrics: readonly string[];
+  /**
+   * Those the rows are sorted by: a sweep's cell is its summary's value, as
+   * the sort reads it, not its best trial's.
+   */
+  sorted: readonly string[];
   /** Extra columns (field names), after LABEL. */
   extra: readonly string[];
   /** Whether the table has PHASES. */
@@ -662,7 +694,7 @@ interface RunsLayout {
  * it) and LABEL are.
  */
 function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
-  const { metrics, extra, phases } = layout;
+  const { metrics, sorted, extra, phases } = layout;
   const first = phases ? 6 : 5; // the first metric column
   const header = [
     "RUN ID",
@@ -676,7 +708,6 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
     ...extra,
   ];
   const body = runs.map((r) => {
-    const summary = (r.summary ?? {}) as Record<string, unknown>;
     return [
       r.run_id,
       r.run_type ?? "-",
@@ -684,7 +715,13 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
       formatTime(r.created_at_ms),
       formatDuration(r.duration_ms),
       ...(phases ? [String(r.phase_count)] : []),
-      ...metrics.map((m) => cellText(summary[m])),
+      ...metrics.map((m) =>
+        cellText(
+          sorted.includes(m)
+            ? (r.summary as Record<string, unknown>)?.[m]
+            : headlineValue(r.summary, m),
+        )
+      ),
       r.label ?? "",
       ...extra.map((c) => cellText(r[c])),
     ];

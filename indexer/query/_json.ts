@@ -19,6 +19,7 @@ import {
   type ExactInteger,
   isExactInteger,
   MAY_OVERFLOW_DOUBLE,
+  MAY_OVERFLOW_EXPONENT,
   normalizeJsonText,
   parseJsonText,
 } from "../../ledger/json_text.ts";
@@ -47,6 +48,70 @@ export function parseJsonLenient(text: unknown): unknown {
   return parseJsonText(MAY_OVERFLOW_DOUBLE.test(json) ? normalizeJsonText(json) : json, {
     exactIntegers: true,
   });
+}
+
+/**
+ * A text that may hold a non-finite number as the log spelled it (EVENTS.md
+ * rule 5: `NaN`, `Infinity`, any letter case, `inf` too); numbers past a
+ * double's range, `1e309`, are `MAY_OVERFLOW_EXPONENT`'s.
+ */
+const NON_FINITE_TOKEN = /\b(?:nan|inf(?:inity)?)\b/i;
+
+/**
+ * Whether the JSON text DuckDB gives (`runs --format jsonl`, a JSON field
+ * of `--where`) may hold a non-finite number. DuckDB keeps the stored JSON
+ * as written, so the outputs write such a text through `normalizeJsonText`:
+ * those tokens become `null`, and nothing else changes (strings, number
+ * spellings such as `1.0`, repeated keys). A text whose only such word is
+ * in a string comes out unchanged.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { mayHoldNonFinite } from "./_json.ts";
+ * assert.ok(mayHoldNonFinite('{"stop":NaN}') && mayHoldNonFinite("[1e309]"));
+ * assert.ok(!mayHoldNonFinite('{"stop":0.5,"xs":[1.0]}'));
+ * ```
+ */
+export function mayHoldNonFinite(text: string): boolean {
+  return NON_FINITE_TOKEN.test(text) || MAY_OVERFLOW_EXPONENT.test(text);
+}
+
+/** {@linkcode mayHoldNonFinite} as an RE2 pattern, for DuckDB's `regexp_matches`. */
+const MAY_HOLD_NON_FINITE_RE2 = `(?i)${NON_FINITE_TOKEN.source}|${MAY_OVERFLOW_EXPONENT.source}`;
+
+/**
+ * The tokens of a minified JSON text (DuckDB's): a string, a run of other
+ * characters than quotes and punctuation (a number, `true`, `NaN`), or one
+ * character. Joined, they are the text again.
+ */
+const JSON_TOKENS_RE2 = String.raw`(?s)"(?:[^"\\]|\\.)*"|[^"{}\[\]:,]+|.`;
+
+/**
+ * SQL of the text the outputs print of the JSON object or array whose
+ * DuckDB text (minified, as `json_extract` gives it) is the SQL `text`:
+ * that text, its non-finite numbers written `null` as `normalizeJsonText`
+ * writes them for `--format jsonl` (see {@linkcode mayHoldNonFinite}), so
+ * that `--where` and `--sort` read what every output shows (an oracle
+ * audit: `{"stop": NaN}` matched `~ 'NaN'` and missed `= '{"stop":null}'`).
+ * `text` should be a column or a lambda's variable: it is read up to four
+ * times. Only a text that may hold such a number is split into its tokens;
+ * each token that is not a string and casts to a non-finite DOUBLE
+ * (`NaN`, `-Infinity`, `inf`, `1e309`) is `null`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { printedJsonTextSql } from "./_json.ts";
+ * assert.match(printedJsonTextSql("t"), /^CASE WHEN regexp_matches\(t, /);
+ * ```
+ */
+export function printedJsonTextSql(text: string): string {
+  const token = "lambda k: CASE WHEN ascii(k) <> 34 AND NOT isfinite(TRY_CAST(k AS DOUBLE)) " +
+    "THEN 'null' ELSE k END";
+  return `CASE WHEN regexp_matches(${text}, '${MAY_HOLD_NON_FINITE_RE2}') THEN array_to_string(` +
+    `list_transform(regexp_extract_all(${text}, '${JSON_TOKENS_RE2}'), ${token}), '') ` +
+    `ELSE ${text} END`;
 }
 
 /** From here on every double is an integer, and `JSON.stringify` writes it as one. */

@@ -25,8 +25,8 @@ import {
   FilterSyntaxError,
   parseFilter,
 } from "./filter.ts";
-import { parseJsonLenient } from "./_json.ts";
-import { MAY_OVERFLOW_EXPONENT, normalizeJsonText } from "../../ledger/json_text.ts";
+import { mayHoldNonFinite, parseJsonLenient } from "./_json.ts";
+import { normalizeJsonText } from "../../ledger/json_text.ts";
 import { isoTimeSql } from "./time.ts";
 import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
 import { checkListOptions, isOutOfMemory } from "../queries.ts";
@@ -788,7 +788,7 @@ async function* streamJsonRows(
   const texts = blocks === null ? streamJsonTexts(conn, q) : readBlocks(blocks);
   for await (const batch of texts) {
     for (const [i, text] of batch.entries()) {
-      if (NON_FINITE_TOKEN.test(text) || MAY_OVERFLOW_EXPONENT.test(text)) {
+      if (mayHoldNonFinite(text)) {
         batch[i] = normalizeJsonText(text);
       }
     }
@@ -845,17 +845,6 @@ async function* streamJsonTexts(conn: DuckDBConnection, q: SqlFragment): AsyncGe
     yield out;
   }
 }
-
-/**
- * A text that may hold a non-finite number as the log spelled it (EVENTS.md
- * rule 5: `NaN`, `Infinity`, any letter case, `inf` too; numbers past a
- * double's range, `1e309`, are `MAY_OVERFLOW_EXPONENT`'s): DuckDB keeps the
- * stored JSON as written, so in such a row those tokens become `null`, and
- * nothing else changes (`normalizeJsonText`: strings, number spellings such
- * as `1.0` and repeated keys as they were). A row whose only such word is in
- * a string comes out unchanged.
- */
-const NON_FINITE_TOKEN = /\b(?:nan|inf(?:inity)?)\b/i;
 
 /**
  * The runs matching `query`, all at once (use {@linkcode streamRuns} for

@@ -7,6 +7,7 @@
  * @module
  */
 import { escapeControl } from "../ledger/control_text.ts";
+import { jsonText } from "../indexer/query/_json.ts";
 
 export { escapeControl };
 
@@ -285,8 +286,9 @@ export function truncate(text: string, width: number): string {
  * A value as a table cell: `-` for null, fractions shortened to 4
  * significant digits but never in their integer part (123456789.125 is
  * `123456789.1`, not `123500000`, which reads as another exact integer: a
- * query audit), integers whole, objects as JSON. The machine formats keep
- * every digit.
+ * query audit), integers whole, a negative zero `-0`, objects as JSON (as
+ * `jsonText` writes it: a negative zero inside is `-0.0`). The machine
+ * formats keep every digit.
  *
  * @example
  * ```ts
@@ -295,6 +297,7 @@ export function truncate(text: string, width: number): string {
  * assert.equal(cellText(0.123456), "0.1235");
  * assert.equal(cellText(12345.678), "12345.7");
  * assert.equal(cellText(123456789.125), "123456789.1");
+ * assert.equal(cellText(-0), "-0");
  * assert.equal(cellText(null), "-");
  * ```
  */
@@ -302,13 +305,14 @@ export function cellText(value: unknown): string {
   if (value === null || value === undefined) return "-";
   if (typeof value === "number") {
     if (!Number.isFinite(value)) return String(value);
+    if (Object.is(value, -0)) return "-0"; // String(-0) is "0"
     if (Number.isInteger(value)) return String(value);
     if (Math.abs(value) >= FOUR_DIGITS_MAX && Math.abs(value) < 1e21) return value.toFixed(1);
     return String(Number(value.toPrecision(4)));
   }
   if (typeof value === "string") return value;
   if (typeof value === "boolean") return String(value);
-  return JSON.stringify(value);
+  return jsonText(value);
 }
 
 /** From here a fraction's integer part alone has more than 4 digits. */
@@ -316,8 +320,10 @@ const FOUR_DIGITS_MAX = 10_000;
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line
- * break; objects as JSON; null as empty, and an empty string as `""` (as
- * `ledger export` writes it), so a reader that tells them apart can.
+ * break; objects as JSON (`jsonText`); null as empty, and an empty string
+ * as `""` (as `ledger export` writes it), so a reader that tells them apart
+ * can; a negative zero as `-0.0`, as `export` and `--format jsonl` write it
+ * (`String(-0)` is `0`, which pandas reads as the integer 0).
  *
  * @example
  * ```ts
@@ -326,12 +332,14 @@ const FOUR_DIGITS_MAX = 10_000;
  * assert.equal(csvField('a,"b"'), '"a,""b"""');
  * assert.equal(csvField(""), '""');
  * assert.equal(csvField(null), "");
+ * assert.equal(csvField(-0), "-0.0");
  * ```
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (value === "") return '""';
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (Object.is(value, -0)) return "-0.0";
+  const text = typeof value === "object" ? jsonText(value) : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -430,8 +438,9 @@ export interface WriteRowsOptions {
 
 /**
  * Write streamed batches of rows in a machine format: `json` (one array,
- * streamed), `jsonl` (one object per line) or `csv` (header and rows).
- * Returns the number of rows written.
+ * streamed), `jsonl` (one object per line) or `csv` (header and rows),
+ * numbers as `jsonText` and {@linkcode csvField} write them (a negative
+ * zero `-0.0`). Returns the number of rows written.
  *
  * @example
  * ```ts
@@ -474,9 +483,9 @@ export async function writeRows(
     let text = "";
     for (const row of batch) {
       if (options.format === "json") {
-        text += (n === 0 ? "\n" : ",\n") + JSON.stringify(row);
+        text += (n === 0 ? "\n" : ",\n") + jsonText(row);
       } else if (options.format === "jsonl") {
-        text += JSON.stringify(row) + "\n";
+        text += jsonText(row) + "\n";
       } else {
         text += options.csvColumns.map((c) => csvField(c.get(row))).join(",") + "\n";
       }

@@ -524,7 +524,7 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
 
 /** `label` and the value as indented pretty JSON, every line wrapped at `width`. */
 function block(label: string, value: unknown, width: number): string[] {
-  const text = JSON.stringify(value, null, 2) ?? "null";
+  const text = jsonText(value, 2) ?? "null";
   const out = [`${label}`];
   for (const line of text.split("\n")) {
     out.push(...wrap(`  ${escapeControl(line)}`, width, "      "));
@@ -546,6 +546,6 @@ function wrap(line: string, width: number, indent: string): string[] {
 }
 
 function inline(value: unknown): string {
-  const text = escapeControl(JSON.stringify(value) ?? "null");
+  const text = escapeControl(jsonText(value) ?? "null");
   return text.length > INLINE_JSON_CHARS_MAX ? `${text.slice(0, INLINE_JSON_CHARS_MAX)}...` : text;
 }

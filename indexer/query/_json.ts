@@ -118,13 +118,20 @@ export function printedJsonTextSql(text: string): string {
 const DOUBLE_INTEGRAL_MIN = 2 ** 53;
 
 /**
- * `JSON.stringify(value, null, indent)`, except that a double from 2^53 on
- * (which came from a float in the log: such integers stay
- * {@linkcode ExactInteger}) is written as a float, `9223372036854776000.0`,
- * as DuckDB and `--format jsonl` write it. `JSON.stringify` wrote
- * `9223372036854776000`, which Python and other exact readers take for an
- * integer 192 past the logged `9.223372036854776e+18` (an oracle audit:
- * `show --json` and `compare --json` disagreed with `runs` there).
+ * `JSON.stringify(value, null, indent)`, except for two doubles it writes
+ * otherwise than DuckDB and `--format jsonl` do:
+ *
+ * - a double from 2^53 on (which came from a float in the log: such
+ *   integers stay {@linkcode ExactInteger}) is written as a float,
+ *   `9223372036854776000.0`. `JSON.stringify` wrote `9223372036854776000`,
+ *   which Python and other exact readers take for an integer 192 past the
+ *   logged `9.223372036854776e+18` (an oracle audit: `show --json` and
+ *   `compare --json` disagreed with `runs` there);
+ * - a negative zero is written `-0.0`, as Python writes it, where
+ *   `JSON.stringify` wrote `0` (an oracle audit).
+ *
+ * A value that holds neither is written by `JSON.stringify` alone (a
+ * replacer makes it about 3x slower).
  *
  * @example
  * ```ts
@@ -134,16 +141,44 @@ const DOUBLE_INTEGRAL_MIN = 2 ** 53;
  * assert.equal(jsonText(v), '{"f":9223372036854776000.0,"i":9223372036854775808,"x":0.5}');
  * assert.equal(jsonText({ big: 1e300 }), '{"big":1e+300}');
  * assert.equal(jsonText({ inf: Infinity }), '{"inf":null}');
+ * assert.equal(jsonText(parseJsonLenient('{"z": -0.0, "n": 0}')), '{"z":-0.0,"n":0}');
  * ```
  */
 export function jsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, floatReplacer, indent);
+  if (holdsFloatToWrite(value)) return JSON.stringify(value, floatReplacer, indent);
+  // One argument: V8's fast path (with `null, undefined` it took 1.5x as long).
+  return indent === undefined ? JSON.stringify(value) : JSON.stringify(value, null, indent);
+}
+
+/**
+ * Whether `value` holds a number {@linkcode floatReplacer} writes otherwise.
+ * Recursive, as `JSON.stringify` is (no deeper); 4x faster than a walk with
+ * a stack of `Object.values` (`ledger sql --format jsonl` of 300k rows:
+ * 20 ms against 90 ms over `JSON.stringify` alone).
+ */
+function holdsFloatToWrite(value: unknown): boolean {
+  if (typeof value === "number") return isFloatToWrite(value);
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsFloatToWrite(item)) return true;
+    return false;
+  }
+  if (isExactInteger(value)) return false;
+  for (const key in value) {
+    if (holdsFloatToWrite((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
+function isFloatToWrite(value: number): boolean {
+  // Not ±Infinity (JSON.stringify writes null for it; a review: rawJSON("Infinity.0") threw).
+  return Object.is(value, -0) ||
+    (Number.isFinite(value) && Math.abs(value) >= DOUBLE_INTEGRAL_MIN);
 }
 
 function floatReplacer(_key: string, value: unknown): unknown {
-  // Not ±Infinity (JSON.stringify writes null for it; a review: rawJSON("Infinity.0") threw).
-  if (typeof value !== "number" || !Number.isFinite(value)) return value;
-  if (Math.abs(value) < DOUBLE_INTEGRAL_MIN) return value;
+  if (typeof value !== "number" || !isFloatToWrite(value)) return value;
+  if (value === 0) return RAW_JSON.rawJSON("-0.0");
   const text = String(value);
   return RAW_JSON.rawJSON(/[.e]/.test(text) ? text : `${text}.0`);
 }

@@ -586,28 +586,39 @@ function bestTrialSummary(best: Best): Record<string, unknown> {
  * ```ts
  * import assert from "node:assert";
  * import { trialColumns, type TrialResult } from "./sweep.ts";
- * const trial = {
- *   trialId: "t000",
- *   params: { type: "fixed_stop", stopPct: 0.2 },
+ * const trial = (id: string, maxHoldMs: number) => ({
+ *   trialId: id,
+ *   params: { type: "time_stop", stopPct: 0.2, maxHoldMs },
  *   metrics: {},
- * } as unknown as TrialResult;
- * const columns = trialColumns([trial]);
- * assert.deepEqual(columns.slice(0, 3).map((c) => `${c.name} ${c.type}`), [
+ * }) as unknown as TrialResult;
+ * const columns = trialColumns([trial("t000", 3_600_000), trial("t001", 7_200_000)]);
+ * assert.deepEqual(columns.slice(0, 4).map((c) => `${c.name} ${c.type}`), [
  *   "trial_id VARCHAR",
  *   "params.type VARCHAR",
  *   "params.stopPct DOUBLE",
+ *   "params.maxHoldMs BIGINT", // every value a whole number
  * ]);
  * assert.ok(columns.some((c) => c.name === "metrics.win_rate"));
  * ```
  */
 export function trialColumns(results: readonly TrialResult[]): ColumnSpec[] {
+  // A path's type is its first value's; a number path is BIGINT while every value is a whole
+  // number (`maxHoldMs`), as `ledger export trials` types it (an audit: DOUBLE here, BIGINT
+  // there, for the same trials).
   const params = new Map<string, ColumnSpec["type"]>();
   for (const r of results) {
     for (const [path, v] of Object.entries(flattenObject(r.params))) {
-      if (v === null || v === undefined || params.has(path)) continue;
+      if (v === null || v === undefined) continue;
+      const type = params.get(path);
+      if (type === "BIGINT" && !Number.isSafeInteger(v)) params.set(path, "DOUBLE");
+      if (type !== undefined) continue;
       params.set(
         path,
-        typeof v === "number" ? "DOUBLE" : typeof v === "boolean" ? "BOOLEAN" : "VARCHAR",
+        typeof v === "number"
+          ? Number.isSafeInteger(v) ? "BIGINT" : "DOUBLE"
+          : typeof v === "boolean"
+          ? "BOOLEAN"
+          : "VARCHAR",
       );
     }
   }

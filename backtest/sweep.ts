@@ -38,6 +38,7 @@ import {
 import {
   expandGrid,
   flattenObject,
+  GRID_TRIALS_MAX_DEFAULT,
   gridAxes,
   GridError,
   type GridTrial,
@@ -350,7 +351,8 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
     grid: template,
     ...config,
     objective,
-    max_trials: trialsMaxOf(options) ?? null,
+    // The limit in force, the default too (an audit: null said nothing of it).
+    max_trials: trialsMaxOf(options) ?? GRID_TRIALS_MAX_DEFAULT,
     trials: trials.length,
   });
   return await finishRun(ctx, async (session) => {

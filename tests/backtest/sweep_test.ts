@@ -9,7 +9,7 @@ import {
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
-import { expandGrid, GridError } from "../../backtest/grid.ts";
+import { expandGrid, GRID_TRIALS_MAX_DEFAULT, GridError } from "../../backtest/grid.ts";
 import { runPolicy } from "../../backtest/policy.ts";
 import { planSweep, runSweep, SWEEP_PHASES } from "../../backtest/sweep.ts";
 import { runEvents, writeFixtures } from "./_fixtures.ts";
@@ -92,6 +92,8 @@ Deno.test("runSweep: one run, a trial per combination, trials.parquet, the best 
       equal(created.event_type, "run.created");
       equal(created.run_type, "sweep");
       deepEqual(created.config.grid, GRID);
+      // The limit in force is recorded, the default too (an audit: it was null).
+      equal((created.config as Record<string, unknown>).max_trials, GRID_TRIALS_MAX_DEFAULT);
       equal(events.at(-1)!.event_type, "run.completed");
       deepEqual(r.phases.map((p) => p.name), [...SWEEP_PHASES]);
       deepEqual(progress, [[1, 4], [2, 4], [3, 4], [4, 4]]);

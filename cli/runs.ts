@@ -117,7 +117,8 @@ const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [
 
 List runs from the index, newest first. The table shows id, type, status,
 created (UTC), duration, headline summary metrics (a sweep's: its best
-trial's) and the label, fitted to the terminal (--wide: no truncation); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
+trial's) and the label, fitted to the terminal (--wide: no truncation); it
+lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
 Table numbers keep 4 significant digits. json, jsonl and csv list every
 match (streamed), every value whole.
 

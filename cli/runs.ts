@@ -108,7 +108,7 @@ const METRIC_HEADERS: Readonly<Record<string, string>> = {
 /** Headline metric columns the table shows at most. */
 const HEADLINE_COLUMNS_MAX = 3;
 /** Longest run id (or status) the runs tables keep whole rather than cut. */
-const WHOLE_CHARS_MAX = 28;
+const WHOLE_CHARS_MAX = 64;
 
 const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [--until WHEN]
                    [--where EXPR]... [--sort FIELD[:asc|desc]] [--columns F1,F2]
@@ -117,8 +117,8 @@ const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [
 
 List runs from the index, newest first. The table shows id, type, status,
 created (UTC), duration, headline summary metrics (a sweep's: its best
-trial's) and the label, fitted to the terminal (--wide: no truncation); it
-lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
+trial's, marked *) and the label, fitted to the terminal (--wide: no
+truncation; run ids stay whole); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
 Table numbers keep 4 significant digits. json, jsonl and csv list every
 match (streamed), every value whole.
 
@@ -565,7 +565,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * The runs table: id, type, status, created, duration, phases (completed),
  * headline metrics, label, then the extra columns; fitted to the width
  * (metric columns go from the last, PHASES before each; a metric sorted by
- * stays).
+ * stays; the run id and the status stay whole, up to
+ * {@linkcode WHOLE_CHARS_MAX} characters).
  *
  * @example
  * ```ts
@@ -620,22 +621,24 @@ export function formatRunsTable(
   // unsorted (a query audit: sorted by MEAN_BPS, the table showed only WIN_RATE).
   const sorted = all.filter((m) => sortFields.includes(`summary.${m}`));
   const others = all.filter((m) => !sorted.includes(m));
-  // Fewer metric columns until the table fits with no number and no time cut; PHASES goes
-  // before a metric does (the headline metrics are what a narrow table is for).
+  // Fewer metric columns until the table fits with no number, time or run id cut (the id is
+  // what a reader copies into show or compare: an audit saw every default id as
+  // `policy-2026…`); PHASES goes before a metric does.
   for (let n = others.length; n >= 0; n--) {
     const kept = new Set([...sorted, ...others.slice(0, n)]);
     const metrics = all.filter((m) => kept.has(m)); // in their order of preference
     for (const phases of [true, false]) {
       if (metrics.length === 0 && !phases) continue; // no metrics: PHASES is left out below, in turn
-      const t = runsTable(runs, { metrics, sorted, extra, phases, idsWhole: n === 0 });
+      const t = runsTable(runs, { metrics, sorted, extra, phases });
       if (options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) {
         // Fitted by design (fewer headline metrics, no PHASES): nothing to say.
-        return formatTable(t.header, t.body, {
+        const table = formatTable(t.header, t.body, {
           wide: options.wide,
           width,
           alignRight: t.right,
           widthsMin: t.mins,
         });
+        return t.bestTrialCells ? `${table}\n${BEST_TRIAL_NOTE}` : table;
       }
     }
   }
@@ -643,7 +646,7 @@ export function formatRunsTable(
   // whole, and whole columns are left out in turn (an empty LABEL, TYPE, DURATION, CREATED, then
   // the extra columns from the last), and a last line names them (not an empty LABEL); --wide
   // shows all. The sort fields stay: a headline metric and an extra column alike.
-  const t = runsTable(runs, { metrics: sorted, sorted, extra, phases: true, idsWhole: true });
+  const t = runsTable(runs, { metrics: sorted, sorted, extra, phases: true });
   const labelled = runs.some((r) => r.label !== null && r.label !== "");
   const order = [...(labelled ? [] : [t.labelIndex]), t.phasesIndex, 1, 4, 3];
   if (labelled) order.push(t.labelIndex);
@@ -663,9 +666,12 @@ export function formatRunsTable(
     ...leftOut.filter((i) => labelled || i !== t.labelIndex) // an empty column is no loss
       .map((i) => t.header[i]),
   ];
-  if (named.length === 0) return table;
-  const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
-  return `${table}\n${wrapText(note, 0, 0, width)}`;
+  const notes = t.bestTrialCells ? [BEST_TRIAL_NOTE] : [];
+  if (named.length > 0) {
+    const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
+    notes.push(wrapText(note, 0, 0, width));
+  }
+  return [table, ...notes].join("\n");
 }
 
 function metricHeader(metric: string): string {
@@ -685,8 +691,6 @@ interface RunsLayout {
   extra: readonly string[];
   /** Whether the table has PHASES. */
   phases: boolean;
-  /** Whether the run id and the status are kept whole (up to {@linkcode WHOLE_CHARS_MAX}). */
-  idsWhole: boolean;
 }
 
 /**
@@ -708,6 +712,17 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
     "LABEL",
     ...extra,
   ];
+  let bestTrialCells = false;
+  // A sweep's own summary has no such metric: its best trial's, marked `*` (noted below the
+  // table). Under a column the rows are sorted by, the summary's own, which the sort reads.
+  const metricCell = (summary: unknown, m: string): string => {
+    const own = isRecord(summary) && Object.hasOwn(summary, m);
+    if (own || sorted.includes(m)) return cellText(isRecord(summary) ? summary[m] : undefined);
+    const best = headlineValue(summary, m);
+    if (best === undefined) return cellText(best);
+    bestTrialCells = true;
+    return `${cellText(best)}*`;
+  };
   const body = runs.map((r) => {
     return [
       r.run_id,
@@ -716,22 +731,16 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
       formatTime(r.created_at_ms),
       formatDuration(r.duration_ms),
       ...(phases ? [String(r.phase_count)] : []),
-      ...metrics.map((m) =>
-        cellText(
-          sorted.includes(m)
-            ? (r.summary as Record<string, unknown>)?.[m]
-            : headlineValue(r.summary, m),
-        )
-      ),
+      ...metrics.map((m) => metricCell(r.summary, m)),
       r.label ?? "",
       ...extra.map((c) => cellText(r[c])),
     ];
   });
   const numberWidth = (i: number) => Math.max(1, ...body.map((row) => row[i].length));
   const mins = [
-    layout.idsWhole ? wholeWidth(body, 0, 12) : 12,
+    wholeWidth(body, 0, 12),
     6,
-    layout.idsWhole ? wholeWidth(body, 2, 9) : 9,
+    wholeWidth(body, 2, 9),
     20,
     8,
     ...(phases ? [6] : []),
@@ -747,8 +756,12 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
     right,
     phasesIndex: phases ? 5 : -1,
     labelIndex: first + metrics.length,
+    bestTrialCells,
   };
 }
+
+/** The line below a runs table whose metric cells hold a sweep's best trial's (`0.25*`). */
+const BEST_TRIAL_NOTE = "(* a sweep's best trial)";
 
 /**
  * A time as ISO 8601 UTC to the second, or `-`.

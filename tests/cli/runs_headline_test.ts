@@ -1,8 +1,10 @@
 /**
- * The runs table's headline metrics of a sweep are its best trial's (an
- * audit: a sweep beside policy runs showed dashes under every metric),
- * except under a metric the rows are sorted by, where the cell shows what
- * the sort reads (the summary's own value).
+ * The runs table's headline metrics of a sweep are its best trial's, marked
+ * `*` and noted below the table (an audit: a sweep beside policy runs
+ * showed dashes under every metric), except under a metric the rows are
+ * sorted by, where the cell shows what the sort reads (the summary's own
+ * value). Run ids stay whole in an 80-column table (an audit: every default
+ * id read `policy-2026…`).
  */
 import { strictEqual as equal } from "node:assert/strict";
 import { formatRunsTable } from "../../cli/runs.ts";
@@ -41,8 +43,9 @@ Deno.test("runs table: a sweep's headline metrics are its best trial's", () => {
   const table = formatRunsTable([policy, sweep], { width: 200 });
   const header = table.split("\n")[0].trim().split(/\s{2,}/);
   equal(header.slice(6, 9).join(" "), "WIN_RATE MEAN_BPS TRIALS");
-  equal(rowOf(table, "s1").slice(-3).join(" "), "0.25 -40 2");
+  equal(rowOf(table, "s1").slice(-3).join(" "), "0.25* -40* 2");
   equal(rowOf(table, "p1").slice(-3).join(" "), "0.1781 1327 -");
+  equal(table.split("\n").at(-1), "(* a sweep's best trial)");
 });
 
 Deno.test("runs table: sorted by a metric, a sweep's cell is what the sort reads", () => {
@@ -60,5 +63,15 @@ Deno.test("runs table: sorted by a metric, a sweep's cell is what the sort reads
   equal(cell("s1"), "-");
   equal(cell("p1"), "0.1781");
   // The other metrics still show the best trial's.
-  equal(rowOf(table, "s1").slice(-2).join(" "), "-40 2");
+  equal(rowOf(table, "s1").slice(-2).join(" "), "-40* 2");
+});
+
+Deno.test("runs table: run ids stay whole at 80 columns; metrics go first", () => {
+  const ids = ["policy-20261201T150837-357b68", "path_only-20261201T150837-f0a299"];
+  const table = formatRunsTable([run(ids[0], "policy", policy.summary), run(ids[1], "x", {})], {
+    width: 80,
+  });
+  for (const id of ids) equal(table.split("\n").some((l) => l.startsWith(`${id} `)), true, table);
+  equal(table.includes("…"), false, table);
+  equal(table.split("\n").every((l) => l.length <= 80), true, table);
 });

@@ -210,7 +210,8 @@ async function runMain(name: string, args: string[], spec: CommandSpec): Promise
  * `--root` no longer cuts the message at it, and with every control
  * character left escaped, so none reaches the terminal raw (an audit: an
  * ESC sequence in `--out` coloured it). A message with no such value is
- * its first line, as before.
+ * its first line, as before. `given` defaults to the process's arguments
+ * (for commands that print their own error line).
  *
  * @example
  * ```ts
@@ -223,14 +224,25 @@ async function runMain(name: string, args: string[], spec: CommandSpec): Promise
  * );
  * assert.equal(errorLine("Binder Error: x\nLINE 1: SELECT", []), "Binder Error: x");
  * assert.equal(errorLine("No index at /tmp/x", ["/tmp/x"]), "No index at /tmp/x");
+ * // A value quoted by the message already keeps one pair of quotes.
+ * const id = "a\x7fb";
+ * assert.equal(errorLine(`Run ${JSON.stringify(id)} is unknown`, [id]), 'Run "a\\u007fb" is unknown');
  * ```
  */
-export function errorLine(message: string, given: readonly string[]): string {
+export function errorLine(
+  message: string,
+  given: readonly string[] = givenValues(Deno.args),
+): string {
   let text = message;
   // Longest first: a value inside another is then already escaped where the longer one was.
   const named = given.filter((v) => messageValue(v) !== v && /[^\p{Cc}]/u.test(v))
     .sort((a, b) => b.length - a.length);
-  for (const value of named) text = text.replaceAll(value, messageValue(value));
+  for (const value of named) {
+    // Quoted already (run ids, fields: JSON.stringify leaves DEL, C1 and the overrides as they
+    // are): the quotes are its own, not a second pair (a review: `Run ""a\u007fb""`).
+    text = text.replaceAll(JSON.stringify(value), messageValue(value));
+    text = text.replaceAll(value, messageValue(value));
+  }
   return escapeMessageLine(text.split("\n")[0]);
 }
 
@@ -238,7 +250,7 @@ export function errorLine(message: string, given: readonly string[]): string {
  * The values a user gave a command: each argument, the value of each
  * `--flag=value`, and `$LEDGER_ROOT` when the command may read it.
  */
-function givenValues(args: readonly string[]): string[] {
+export function givenValues(args: readonly string[]): string[] {
   const values = args.flatMap((arg) => {
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     return eq < 0 ? [arg] : [arg, arg.slice(eq + 1)];

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { errorLine } from "./_command.ts";
 import { messageValue } from "../ledger/control_text.ts";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import {
@@ -231,8 +232,12 @@ export function unrecordedExit(
 ): number | undefined {
   if (stats.failed === 0) return undefined;
   const message = `${stats.failed} of the run's events could not be written to the log ` +
-    `(${firstLine(stats.lastError ?? "unknown error")}): the ledger has no complete record of it`;
-  console.error(`ledger ${command}: ${message} (run ${result.runId}, outputs in ${result.runDir})`);
+    `(${errorLine(stats.lastError ?? "unknown error")}): the ledger has no complete record of it`;
+  console.error(
+    `ledger ${command}: ${message} (run ${result.runId}, outputs in ${
+      messageValue(result.runDir)
+    })`,
+  );
   if (json) {
     console.log(JSON.stringify({
       run_id: result.runId,
@@ -254,7 +259,7 @@ export function failedRunExit(command: string, err: unknown, json: boolean): num
   if (err instanceof RunIdTakenError) throw new UsageError(err.message);
   if (!(err instanceof RunFailedError)) throw err;
   const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
-  console.error(`ledger ${command}: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
+  console.error(`ledger ${command}: ${errorLine(err.message)} (run ${err.runId} failed${where})`);
   if (json) {
     console.log(JSON.stringify({
       run_id: err.runId,
@@ -695,7 +700,7 @@ export async function refreshIndexInBackground(root: string, runId: string): Pro
   } catch (err) {
     // Not a reason to skip the refresh: only a later warning is lost.
     console.error(
-      `ledger backtest: warning: no refresh marker for run ${runId}: ${firstLine(String(err))}`,
+      `ledger backtest: warning: no refresh marker for run ${runId}: ${errorLine(String(err))}`,
     );
   }
   const refresh = await refreshCommand(root);
@@ -715,7 +720,7 @@ export async function refreshIndexInBackground(root: string, runId: string): Pro
     }).spawn();
     child.unref();
   } catch (err) {
-    console.error(`ledger backtest: index not refreshed: ${firstLine(String(err))}`);
+    console.error(`ledger backtest: index not refreshed: ${errorLine(String(err))}`);
   }
 }
 
@@ -751,7 +756,7 @@ export async function refreshIndexInBackground(root: string, runId: string): Pro
 export function interruptLine(command: string, i: InterruptInfo): string {
   if (i.ended !== undefined) {
     const { end, recorded, error } = i.ended;
-    const why = error === undefined ? "" : `: ${firstLine(error)}`;
+    const why = error === undefined ? "" : `: ${errorLine(error)}`;
     const said = recorded
       ? `it is recorded as ${end}${why}`
       : `its run.${end} could not be written to the log${why}`;
@@ -759,8 +764,4 @@ export function interruptLine(command: string, i: InterruptInfo): string {
   }
   const where = i.phaseName === null ? "" : ` in phase ${i.phaseName}`;
   return `ledger ${command}: interrupted by ${i.signal}${where}; run ${i.runId} recorded as failed`;
-}
-
-export function firstLine(message: string): string {
-  return message.split("\n")[0];
 }

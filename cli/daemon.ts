@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { errorLine } from "./_command.ts";
 import { resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
@@ -116,7 +117,7 @@ export async function main(args: string[]): Promise<number> {
     await assertRegularFileOrAbsent(dbPath);
   } catch (err) {
     if (!(err instanceof NotRegularFileError)) throw err;
-    console.error(`ledger daemon: ${err.message}`);
+    console.error(`ledger daemon: ${errorLine(err.message)}`);
     return EXIT_FAILURE;
   }
   const json = values["log-json"] === true;
@@ -154,7 +155,7 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_OK;
   } catch (err) {
     if (err instanceof DaemonLockedError || isSourceRefusal(err)) {
-      console.error(`ledger daemon: ${err.message}`);
+      console.error(`ledger daemon: ${errorLine(err.message)}`);
       return EXIT_FAILURE;
     }
     throw err;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { messageValue } from "../ledger/control_text.ts";
 import { STOP_EXIT_CODES, stopOnSignals, StopSignalError } from "./_stop.ts";
 import {
   EXPORT_FORMATS,
@@ -135,7 +136,9 @@ export async function main(args: string[]): Promise<number> {
       );
     } catch (err) {
       if (err instanceof StopSignalError) {
-        console.error(`ledger export: interrupted by ${err.signal}; nothing written to ${out}`);
+        console.error(
+          `ledger export: interrupted by ${err.signal}; nothing written to ${messageValue(out)}`,
+        );
         return STOP_EXIT_CODES[err.signal];
       }
       throw err;

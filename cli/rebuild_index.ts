@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { errorLine } from "./_command.ts";
 import { resolve } from "node:path";
 import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { exists } from "../ledger/exists.ts";
@@ -105,7 +106,7 @@ export async function main(args: string[]): Promise<number> {
     options = parseOptions(args);
   } catch (err) {
     if (err instanceof UsageError || err instanceof InvalidDateError) {
-      console.error(`ledger rebuild-index: ${err.message}`);
+      console.error(`ledger rebuild-index: ${errorLine(err.message)}`);
       return EXIT_USAGE;
     }
     throw err;

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { errorLine } from "./_command.ts";
 import { messageValue } from "../ledger/control_text.ts";
 import { dirname } from "node:path";
 import { exists } from "../ledger/exists.ts";
@@ -123,7 +124,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof AmbiguousRunError) throw new UsageError(err.message);
     if (err instanceof IndexNotFoundError || err instanceof RunNotFoundError) {
-      console.error(`ledger report: ${err.message}`);
+      console.error(`ledger report: ${errorLine(err.message)}`);
       return EXIT_FAILURE;
     }
     throw err;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorLine } from "./_command.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -14,7 +15,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { firstLine, interruptLine, refreshIndexInBackground } from "./backtest.ts";
+import { interruptLine, refreshIndexInBackground } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { RunFailedError, RunIdTakenError } from "../backtest/workflow.ts";
@@ -106,13 +107,13 @@ export async function main(args: string[]): Promise<number> {
     if (err instanceof RerunError) {
       if (err.kind === "ambiguous") throw new UsageError(ambiguousMessage(runId, err.candidates));
       // An unknown run, a manifest missing or unreadable, changed inputs: exit 1 (SPEC 11).
-      console.error(`ledger rerun: ${err.message}`);
+      console.error(`ledger rerun: ${errorLine(err.message)}`);
       return EXIT_FAILURE;
     }
     if (err instanceof RunIdTakenError) throw new UsageError(err.message);
     if (err instanceof RunFailedError) {
       const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
-      console.error(`ledger rerun: ${firstLine(err.message)} (run ${err.runId} failed${where})`);
+      console.error(`ledger rerun: ${errorLine(err.message)} (run ${err.runId} failed${where})`);
       return EXIT_FAILURE;
     }
     throw err;

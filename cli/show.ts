@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorLine } from "./_command.ts";
 import { listRefreshMarkers, refreshPendingClause } from "../indexer/refresh_marker.ts";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import {
@@ -158,17 +159,21 @@ export async function main(args: string[]): Promise<number> {
     }
   } catch (err) {
     if (!(err instanceof IndexNotFoundError)) throw err;
-    console.error(`ledger show: ${err.message}`);
+    console.error(`ledger show: ${errorLine(err.message)}`);
     return EXIT_FAILURE;
   }
   if (detail === null) {
     // One line still: a refresh that has not finished is the likely reason.
     const pending = refreshPendingClause(await listRefreshMarkers(dbPath));
     console.error(
-      `ledger show: run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
-        (pending === undefined
-          ? `(see \`ledger runs\`; new events need \`ledger rebuild-index\`)`
-          : `(${pending})`),
+      `ledger show: ${
+        errorLine(
+          `run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
+            (pending === undefined
+              ? `(see \`ledger runs\`; new events need \`ledger rebuild-index\`)`
+              : `(${pending})`),
+        )
+      }`,
     );
     return EXIT_FAILURE;
   }

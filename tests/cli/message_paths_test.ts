@@ -11,7 +11,14 @@
  */
 import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, runCreatedArgs, runLedger, withTempDir } from "../_helpers.ts";
+import {
+  CLI_PATH,
+  denoScriptArgs,
+  REPO_ROOT,
+  runCreatedArgs,
+  runLedger,
+  withTempDir,
+} from "../_helpers.ts";
 
 /** `result`'s stderr as one line (it must be exactly one) and its exit code. */
 function oneLine(result: { code: number; stderr: string }): [number, string] {
@@ -94,6 +101,29 @@ Deno.test("error messages name a path with control characters exactly, on one li
         1,
         `ledger verify: Ledger root "${odd.replace("\u2029", "\\u2029")}" does not exist`,
       ]);
+    });
+
+    await t.step("a failed run's line names a --candles path with a newline exactly", async () => {
+      // A file that exists and is not Parquet: the run starts, then fails in its plan phase, and
+      // backtest prints that line itself (a review: the path was cut at its newline there).
+      const candles = join(dir, "bad\ncandles.parquet");
+      await Deno.writeTextFile(candles, "not a parquet file");
+      const calls = join(REPO_ROOT, "data", "sample", "calls.csv");
+      const args = ["backtest", "path-only", "--no-index", "--root", root, "--calls", calls];
+      const [code, line] = oneLine(await runLedger([...args, "--candles", candles]));
+      equal(code, 1);
+      equal(
+        line.startsWith(`ledger backtest: Candles file ${JSON.stringify(candles)} `),
+        true,
+        line,
+      );
+      equal(/\(run \S+ failed in phase plan\)$/.test(line), true, line);
+    });
+
+    await t.step("a run id quoted by its message is quoted once", async () => {
+      const [code, line] = oneLine(await runLedger(["tag", "a\x7fb", "k=v", "--root", root]));
+      equal(code, 1);
+      equal(line.startsWith('ledger tag: Run "a\\u007fb" is not in the index'), true, line);
     });
 
     await t.step("emit --stdin from a directory names standard input", async () => {

@@ -193,7 +193,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const only = new Set(values.only.split(",").filter((s) => s !== "").map(Number));
+  const tokens = values.only.split(",").filter((s) => s !== "");
+  // Digits only: Number() also read `0x1` as item 1 (a review).
+  const only = new Set(tokens.map((s) => /^\d+$/.test(s.trim()) ? Number(s) : NaN));
   for (const item of only) {
     if (!(Number.isInteger(item) && item >= 1 && item <= ITEM_MAX)) {
       console.error(

@@ -333,13 +333,19 @@ const FOUR_DIGITS_MAX = 10_000;
  * assert.equal(csvField(""), '""');
  * assert.equal(csvField(null), "");
  * assert.equal(csvField(-0), "-0.0");
+ * assert.equal(csvField(2 ** 53), "9007199254740992.0"); // a double, as in json
+ * assert.equal(csvField(NaN), "NaN");
  * ```
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (value === "") return '""';
-  if (Object.is(value, -0)) return "-0.0";
-  const text = typeof value === "object" ? jsonText(value) : String(value);
+  // A finite number as JSON writes it (`-0.0`, and a double from 2^53 on as `1e+16`'s
+  // `10000000000000000.0`: String() wrote `10000000000000000`, which pandas reads as an
+  // integer, a review); NaN and the infinities by name.
+  const text = typeof value === "object" || (typeof value === "number" && Number.isFinite(value))
+    ? jsonText(value)
+    : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

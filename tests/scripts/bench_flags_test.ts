@@ -26,7 +26,7 @@ Deno.test("deno task bench: --help and bad flags answer in one line", async (t) 
       ok(r.stdout.includes(flag), r.stdout);
     }
   });
-  for (const args of [["--bogus"], ["--only"], ["--only", "99"]]) {
+  for (const args of [["--bogus"], ["--only"], ["--only", "99"], ["--only", "0x1"]]) {
     await t.step(args.join(" "), async () => {
       const r = await bench(args);
       equal(r.code, 2, r.stderr);

@@ -17,6 +17,7 @@ import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
 import { ValidationError } from "../ledger/errors.ts";
 import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
+import { countOf } from "../ledger/count_text.ts";
 import {
   appendShared,
   type SharedAppendOptions,
@@ -133,13 +134,14 @@ an integer as in --event JSON: 1e12 and 1000000000000.0 are 1000000000000):
 A type flag of another type's field is refused (exit 2); --event and --stdin
 keep unknown fields. Backfills: --event-id ID --timestamp-ms MS (kept as
 given); an event id the log holds for another event is refused (exit 2), the
-same event again (a retry) is not.
+same event again (a retry) is not written again (its id is printed).
 A run.created for a run id the log already has is refused (exit 2) unless it
 is the same event (same event id) or --allow-existing is given.
 
 Exit codes: 0 written (also when standard output could not take the ids:
-one stderr line says so, and a retry would write the events again), 1 invalid
-event or write failure (nothing written), 2 usage error.`;
+one stderr line says so; a retry writes again the events whose ids the
+writer made), 1 invalid event or write failure (nothing written), 2 usage
+error.`;
 
 /**
  * Run `ledger emit` with `args`; returns the exit code. Validation and write
@@ -177,12 +179,18 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
+  let retried = 0;
   const write = async () => {
     if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
-    await refuseTakenIds(root, prepared);
+    // A retry (an event the log holds already, by its given id) is not written again: written
+    // twice, verify called the log NOT SOUND for good (an audit), though the index counts one.
+    const held = await refuseTakenIds(root, prepared);
+    const fresh = prepared.filter((p) => !held.has(p));
+    retried = prepared.length - fresh.length;
+    if (fresh.length === 0) return;
     // Short-lived: append to the day's shared CLI part under its lock, not a
     // part file of its own (SPEC 3).
-    await appendShared(root, events, prepared.map((p) => p.line), SAY_SHARED); // durable when it resolves
+    await appendShared(root, fresh.map((p) => p.event), fresh.map((p) => p.line), SAY_SHARED); // durable when it resolves
   };
   // A new run's id is looked for and its run.created written as one step (another process
   // creating the same run waits), so two concurrent emits cannot both create it.
@@ -191,6 +199,12 @@ export async function main(args: string[]): Promise<number> {
   if (creates) await withRunIdLock(root, write, { onWait: sayWaiting });
   else await write();
   console.log(events.map((event) => event.event_id).join("\n"));
+  if (retried > 0) {
+    console.error(
+      `ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch ` +
+        "(the same event, by its event_id: a retry), not written again",
+    );
+  }
   for (const warning of [...runTypeWarnings(events), ...await unknownRunWarnings(root, events)]) {
     console.error(`ledger emit: warning: ${warning}`);
   }
@@ -308,12 +322,18 @@ async function refuseExistingRuns(root: string, prepared: readonly Prepared[]): 
  * another event: the index keeps one event per id (SPEC 7), so the other
  * would be acknowledged and never indexed (an audit: exit 0, and the run had
  * no events). The same event again (a retry: the same fields, its time aside
- * when the writer filled it) is accepted. Only given ids are looked up: one
- * pass over the log, paid by imports, not by ordinary emits.
+ * when the writer filled it) is accepted, and returned: those the log holds
+ * (acknowledged lines only) and the batch's later copies are not written
+ * again. Only given ids are looked up: one pass over the log, paid by
+ * imports, not by ordinary emits.
  */
-async function refuseTakenIds(root: string, prepared: readonly Prepared[]): Promise<void> {
+async function refuseTakenIds(
+  root: string,
+  prepared: readonly Prepared[],
+): Promise<Set<Prepared>> {
+  const held = new Set<Prepared>();
   const given = prepared.filter((p) => p.idGiven);
-  if (given.length === 0) return;
+  if (given.length === 0) return held;
   const inBatch = new Map<string, Prepared>();
   for (const p of given) {
     const first = inBatch.get(p.event.event_id);
@@ -325,11 +345,15 @@ async function refuseTakenIds(root: string, prepared: readonly Prepared[]): Prom
           `this batch (lines ${first.lineNumber} and ${p.lineNumber})`,
       );
     }
+    if (first !== undefined) held.add(p); // the batch's own repeat: its first copy is written
     inBatch.set(p.event.event_id, first ?? p);
   }
   const found = await findEventsById(root, new Set(inBatch.keys()));
   for (const [id, existing] of found) {
-    if (sameEvent(existing.event, inBatch.get(id)!.event)) continue; // a retry
+    if (sameEvent(existing.event, inBatch.get(id)!.event)) {
+      held.add(inBatch.get(id)!); // a retry: its later copies in the batch are held already
+      continue;
+    }
     throw new UsageError(
       `event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another ` +
         `event (${String(existing.event.event_type)} of run ${
@@ -337,6 +361,7 @@ async function refuseTakenIds(root: string, prepared: readonly Prepared[]): Prom
         }); the index keeps one event per id: give this one another event_id`,
     );
   }
+  return held;
 }
 
 /** The same event written twice: equal {@linkcode sameEventKey}s (`verify`'s rule). */

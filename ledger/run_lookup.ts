@@ -14,7 +14,8 @@ import { listParts } from "./parts.ts";
 import { canonicalJson, parseJsonText } from "./json_text.ts";
 import { checkFilledEvent } from "./event_write.ts";
 import { readLineValue } from "./line_value.ts";
-import { eventsDir } from "./paths.ts";
+import { eventsDir, SHARED_PART_PATTERN } from "./paths.ts";
+import { acknowledgedSize } from "./shared_part.ts";
 import { ensureDirDurable } from "./durable_fs.ts";
 import { WriteError } from "./errors.ts";
 
@@ -306,7 +307,10 @@ const lossyUtf8 = new TextDecoder();
  * A part's text (`lossy`: some bytes were not UTF-8 and read as U+FFFD), or
  * undefined when it was removed since it was listed.
  */
-async function partText(path: string): Promise<{ text: string; lossy: boolean } | undefined> {
+async function partText(
+  path: string,
+  bytesMax = Infinity,
+): Promise<{ text: string; lossy: boolean } | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -314,6 +318,7 @@ async function partText(path: string): Promise<{ text: string; lossy: boolean } 
     if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
+  if (bytes.length > bytesMax) bytes = bytes.subarray(0, bytesMax);
   try {
     return { text: strictUtf8.decode(bytes), lossy: false };
   } catch (err) {
@@ -398,7 +403,13 @@ export async function findEventsById(
   if (ids.size === 0) return found;
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
   for (const part of await listParts(root)) {
-    const read = await partText(part.path);
+    // Acknowledged lines only: a batch still appending (or killed while it did) holds lines
+    // the next writer may cut; emit must not take one of those for its retry's event.
+    const shared = SHARED_PART_PATTERN.test(part.file.slice(part.file.lastIndexOf("/") + 1));
+    const bytesMax = shared
+      ? await acknowledgedSize(root, part.day, part.path, part.sizeBytes)
+      : Infinity;
+    const read = await partText(part.path, bytesMax);
     if (read === undefined) continue;
     const { text } = read;
     let start = 0;

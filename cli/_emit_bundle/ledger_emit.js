@@ -671,10 +671,13 @@ async function runMain(name, args, spec) {
     return EXIT_FAILURE;
   }
 }
-function errorLine(message2, given) {
+function errorLine(message2, given = givenValues(Deno.args)) {
   let text = message2;
   const named = given.filter((v) => messageValue(v) !== v && /[^\p{Cc}]/u.test(v)).sort((a, b) => b.length - a.length);
-  for (const value of named) text = text.replaceAll(value, messageValue(value));
+  for (const value of named) {
+    text = text.replaceAll(JSON.stringify(value), messageValue(value));
+    text = text.replaceAll(value, messageValue(value));
+  }
   return escapeMessageLine(text.split("\n")[0]);
 }
 function givenValues(args) {
@@ -906,6 +909,11 @@ function lineColumn(text, offset) {
     line,
     column: offset - lineStart + 1
   };
+}
+
+// ledger/count_text.ts
+function countOf(n, noun) {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
 
 // ledger/file_size_signal.ts
@@ -1282,10 +1290,31 @@ var MARKER_SUFFIX = ".size";
 function pendingPath(root, day, partPath) {
   return `${pendingDir(root)}/${day}__${partPath.slice(partPath.lastIndexOf("/") + 1)}` + MARKER_SUFFIX;
 }
+function legacyPendingPath(root, day, partPath) {
+  return pendingPath(root, day, partPath).slice(0, -MARKER_SUFFIX.length);
+}
 function dayOfPart(partPath) {
   const m = /\/day=(\d{4}-\d{2}-\d{2})\/[^/]+$/.exec(partPath);
   assert(m !== null, "a shared part lives in a day directory");
   return m[1];
+}
+async function acknowledgedSize(root, day, partPath, sizeBytes) {
+  let acknowledged = sizeBytes;
+  for (const marker of [
+    pendingPath(root, day, partPath),
+    legacyPendingPath(root, day, partPath)
+  ]) {
+    let text;
+    try {
+      text = await Deno.readTextFile(marker);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue;
+      throw err;
+    }
+    const recorded = await uncommittedSize(pendingDir(root), text);
+    if (recorded !== void 0) acknowledged = Math.min(acknowledged, recorded);
+  }
+  return acknowledged;
 }
 async function writeMarkers(root, held, markers, batch) {
   await ensureDirDurable(pendingDir(root));
@@ -1586,7 +1615,7 @@ var strictUtf8 = new TextDecoder("utf-8", {
   fatal: true
 });
 var lossyUtf8 = new TextDecoder();
-async function partText(path) {
+async function partText(path, bytesMax = Infinity) {
   let bytes;
   try {
     bytes = await Deno.readFile(path);
@@ -1594,6 +1623,7 @@ async function partText(path) {
     if (err instanceof Deno.errors.NotFound) return void 0;
     throw err;
   }
+  if (bytes.length > bytesMax) bytes = bytes.subarray(0, bytesMax);
   try {
     return {
       text: strictUtf8.decode(bytes),
@@ -1636,7 +1666,9 @@ async function findEventsById(root, ids) {
   if (ids.size === 0) return found;
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
   for (const part of await listParts(root)) {
-    const read = await partText(part.path);
+    const shared = SHARED_PART_PATTERN.test(part.file.slice(part.file.lastIndexOf("/") + 1));
+    const bytesMax = shared ? await acknowledgedSize(root, part.day, part.path, part.sizeBytes) : Infinity;
+    const read = await partText(part.path, bytesMax);
     if (read === void 0) continue;
     const { text } = read;
     let start = 0;
@@ -1906,13 +1938,14 @@ an integer as in --event JSON: 1e12 and 1000000000000.0 are 1000000000000):
 A type flag of another type's field is refused (exit 2); --event and --stdin
 keep unknown fields. Backfills: --event-id ID --timestamp-ms MS (kept as
 given); an event id the log holds for another event is refused (exit 2), the
-same event again (a retry) is not.
+same event again (a retry) is not written again (its id is printed).
 A run.created for a run id the log already has is refused (exit 2) unless it
 is the same event (same event id) or --allow-existing is given.
 
 Exit codes: 0 written (also when standard output could not take the ids:
-one stderr line says so, and a retry would write the events again), 1 invalid
-event or write failure (nothing written), 2 usage error.`;
+one stderr line says so; a retry writes again the events whose ids the
+writer made), 1 invalid event or write failure (nothing written), 2 usage
+error.`;
 async function main(args) {
   const { values } = parseFlags(joinNegativeValues(args), FLAGS);
   if (values.help) {
@@ -1922,10 +1955,14 @@ async function main(args) {
   const root = resolveRootFlag(values);
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
+  let retried = 0;
   const write = async () => {
     if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
-    await refuseTakenIds(root, prepared);
-    await appendShared(root, events, prepared.map((p) => p.line), SAY_SHARED);
+    const held = await refuseTakenIds(root, prepared);
+    const fresh = prepared.filter((p) => !held.has(p));
+    retried = prepared.length - fresh.length;
+    if (fresh.length === 0) return;
+    await appendShared(root, fresh.map((p) => p.event), fresh.map((p) => p.line), SAY_SHARED);
   };
   const creates = values["allow-existing"] !== true && events.some((e) => e.event_type === "run.created");
   if (creates) await withRunIdLock(root, write, {
@@ -1933,6 +1970,9 @@ async function main(args) {
   });
   else await write();
   console.log(events.map((event) => event.event_id).join("\n"));
+  if (retried > 0) {
+    console.error(`ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch (the same event, by its event_id: a retry), not written again`);
+  }
   for (const warning of [
     ...runTypeWarnings(events),
     ...await unknownRunWarnings(root, events)
@@ -2004,21 +2044,27 @@ async function refuseExistingRuns(root, prepared) {
   }
 }
 async function refuseTakenIds(root, prepared) {
+  const held = /* @__PURE__ */ new Set();
   const given = prepared.filter((p) => p.idGiven);
-  if (given.length === 0) return;
+  if (given.length === 0) return held;
   const inBatch = /* @__PURE__ */ new Map();
   for (const p of given) {
     const first = inBatch.get(p.event.event_id);
     if (first !== void 0 && !sameEvent(first.event, p.event)) {
       throw new UsageError(`event_id ${JSON.stringify(p.event.event_id)} is given to two different events in this batch (lines ${first.lineNumber} and ${p.lineNumber})`);
     }
+    if (first !== void 0) held.add(p);
     inBatch.set(p.event.event_id, first ?? p);
   }
   const found = await findEventsById(root, new Set(inBatch.keys()));
   for (const [id, existing] of found) {
-    if (sameEvent(existing.event, inBatch.get(id).event)) continue;
+    if (sameEvent(existing.event, inBatch.get(id).event)) {
+      held.add(inBatch.get(id));
+      continue;
+    }
     throw new UsageError(`event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another event (${String(existing.event.event_type)} of run ${JSON.stringify(existing.event.run_id)}); the index keeps one event per id: give this one another event_id`);
   }
+  return held;
 }
 function sameEvent(a, b) {
   return sameEventKey(a) === sameEventKey(b);

@@ -1,0 +1,83 @@
+/**
+ * A retried `emit` (the same event again, by the `event_id` the caller gave)
+ * is not written again: written twice, `verify` called the log NOT SOUND for
+ * good, though the index counts the event once (an audit). Only acknowledged
+ * lines count as the log holding it: a batch killed while it appended holds
+ * lines the next writer cuts, so a retry of one of its events is written.
+ */
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
+import { join } from "node:path";
+import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
+
+const CREATED = JSON.stringify({
+  event_type: "run.created",
+  event_id: "fixed-id-1",
+  run_id: "same",
+  run_type: "x",
+  config: {},
+  data_fingerprint: "f",
+  timestamp_ms: Date.UTC(2026, 0, 20),
+});
+const STARTED = JSON.stringify({
+  event_type: "run.started",
+  event_id: "s1",
+  run_id: "same",
+  timestamp_ms: Date.UTC(2026, 0, 20, 0, 0, 1),
+});
+
+async function logLines(root: string): Promise<string[]> {
+  const dir = join(root, "events", "day=2026-01-20");
+  const lines: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const text = await Deno.readTextFile(join(dir, e.name));
+    lines.push(...text.split("\n").filter((l) => l !== ""));
+  }
+  return lines;
+}
+
+Deno.test("emit: a retry of an event by its id writes nothing; verify stays sound", async (t) => {
+  await withTempDir(async (root) => {
+    const emit = (args: string[], stdin?: string) =>
+      runLedger(["emit", "--root", root, ...args], stdin === undefined ? {} : { stdin });
+    equal((await emit(["--event", CREATED])).code, 0);
+
+    await t.step("--event again: the id printed, nothing appended, one stderr line", async () => {
+      const before = await hashTree(root);
+      const r = await emit(["--event", CREATED]);
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout, "fixed-id-1\n");
+      match(r.stderr, /^ledger emit: 1 event already in the log .*not written again\n$/);
+      deepEqual(await hashTree(root), before);
+    });
+
+    await t.step("a batch: the held event and the batch's own repeat are left out", async () => {
+      const r = await emit(["--stdin"], `${CREATED}\n${STARTED}\n${STARTED}\n`);
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout, "fixed-id-1\ns1\ns1\n");
+      deepEqual((await logLines(root)).map((l) => JSON.parse(l).event_id), ["fixed-id-1", "s1"]);
+      const v = await runLedger(["verify", "--root", root]);
+      equal(v.code, 0, v.stdout);
+    });
+  });
+});
+
+Deno.test("emit: a retry of an event only a killed batch wrote is written", async () => {
+  await withTempDir(async (root) => {
+    // A batch that recorded the part empty, appended its line and died before acknowledging.
+    const dir = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(join(dir, "emit-000001.jsonl"), `${CREATED}\n`);
+    await Deno.mkdir(join(root, "events", ".pending"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "events", ".pending", "2026-01-20__emit-000001.jsonl.size"),
+      '{"size":0}',
+    );
+    const r = await runLedger(["emit", "--root", root, "--event", CREATED]);
+    equal(r.code, 0, r.stderr);
+    equal(r.stderr.includes("not written again"), false, r.stderr);
+    // The dead batch's line was cut and the retry appended: the event once, acknowledged.
+    deepEqual((await logLines(root)).map((l) => JSON.parse(l).event_id), ["fixed-id-1"]);
+    const v = await runLedger(["verify", "--root", root]);
+    equal(v.code, 0, v.stdout);
+  });
+});

@@ -44,6 +44,7 @@ import { linkTargetOf, ProcessFileLinkError } from "../../ledger/real_path.ts";
 import { randomHex } from "../../ledger/ids.ts";
 import { withIndex } from "../queries.ts";
 import { isNonFinite } from "../_line_checks.ts";
+import { printedJsonTextSql } from "./_json.ts";
 import { InvalidMemoryLimitError, memoryLimitBytes, parseMemoryLimit } from "../memory_limit.ts";
 import { caseDistinctNames, flatPathName } from "./flat_path.ts";
 import { bindParams } from "./reader.ts";
@@ -966,10 +967,13 @@ function valueSql(f: string, type: ColumnType): string {
       return `TRY_CAST(${f} ->> '$' AS BOOLEAN)`;
     case "VARCHAR":
       // Strings as their text; numbers, booleans, arrays and empty objects as JSON text; an
-      // object with keys is spread over its own columns; NaN and infinities read as null.
+      // object with keys is spread over its own columns; NaN and infinities read as null, also
+      // inside an array, as every other output prints it (an audit: `[1,NaN]`, which no strict
+      // JSON reader takes).
       return `CASE WHEN json_type(${f}) = 'VARCHAR' THEN ${f} ->> '$'
         WHEN json_type(${f}) = 'NULL' OR ${isNonFinite(f)}
           OR (json_type(${f}) = 'OBJECT' AND ${f}::VARCHAR <> '{}') THEN NULL
+        WHEN json_type(${f}) = 'ARRAY' THEN ${printedJsonTextSql(`${f}::VARCHAR`)}
         ELSE ${f}::VARCHAR END`;
   }
 }

@@ -141,5 +141,21 @@ Deno.test("non-finite numbers inside an object: --where and --sort read them as 
         .map((l) => JSON.parse(l).run_id).sort();
       deepEqual(ids, ["py-nan", "py-null"]);
     });
+
+    await t.step("export: an array column holds null where the log has NaN or 1e309", async () => {
+      const outPath = join(root, "all.jsonl");
+      await withReader(db, (conn) => exportTable(conn, { what: "runs", format: "jsonl", outPath }));
+      const xs = Object.fromEntries(
+        (await Deno.readTextFile(outPath)).trim().split("\n").map((l) => JSON.parse(l))
+          .map((r) => [r.run_id, r["config.policy.xs"]]),
+      );
+      deepEqual(xs, {
+        "py-nan": "[null,1.5]",
+        "py-null": "[null,1.5]",
+        "arr-inf": "[null,1.5]",
+        "arr-null": "[null,1.5]",
+        "note": '["NaN"]',
+      });
+    });
   });
 });

@@ -18,6 +18,9 @@ import { ValidationError } from "../ledger/errors.ts";
 import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { countOf } from "../ledger/count_text.ts";
+import { syncFile } from "../ledger/durable_fs.ts";
+import { join } from "../ledger/_path.ts";
+import { eventsDir } from "../ledger/paths.ts";
 import {
   appendShared,
   type SharedAppendOptions,
@@ -193,11 +196,15 @@ export async function main(args: string[]): Promise<number> {
     await appendShared(root, fresh.map((p) => p.event), fresh.map((p) => p.line), SAY_SHARED); // durable when it resolves
   };
   // A new run's id is looked for and its run.created written as one step (another process
-  // creating the same run waits), so two concurrent emits cannot both create it.
+  // creating the same run waits), so two concurrent emits cannot both create it; so are given
+  // event ids, so that a retry waits for the emit it repeats to be acknowledged or rolled back
+  // (a review: a retry taken while the first was between its write and its fdatasync was
+  // acknowledged, then the first failed and rolled back; two at once both wrote).
   const creates = values["allow-existing"] !== true &&
     events.some((e) => e.event_type === "run.created");
-  if (creates) await withRunIdLock(root, write, { onWait: sayWaiting });
-  else await write();
+  if (creates || prepared.some((p) => p.idGiven)) {
+    await withRunIdLock(root, write, { onWait: sayWaiting });
+  } else await write();
   console.log(events.map((event) => event.event_id).join("\n"));
   if (retried > 0) {
     console.error(
@@ -349,9 +356,11 @@ async function refuseTakenIds(
     inBatch.set(p.event.event_id, first ?? p);
   }
   const found = await findEventsById(root, new Set(inBatch.keys()));
+  const holding = new Set<string>(); // the parts holding a retry's event
   for (const [id, existing] of found) {
     if (sameEvent(existing.event, inBatch.get(id)!.event)) {
       held.add(inBatch.get(id)!); // a retry: its later copies in the batch are held already
+      holding.add(existing.file);
       continue;
     }
     throw new UsageError(
@@ -361,6 +370,9 @@ async function refuseTakenIds(
         }); the index keeps one event per id: give this one another event_id`,
     );
   }
+  // Its id is printed as written: the line must be durable, whoever wrote it (a relaxed
+  // in-process writer, the Python tools, a writer killed before its fdatasync).
+  for (const file of holding) await syncFile(join(eventsDir(root), file));
   return held;
 }
 

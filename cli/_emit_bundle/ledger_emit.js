@@ -20,8 +20,9 @@ import {
   schemaPath,
   sharedPartFileName,
   syncDir,
+  syncFile,
   writeAll
-} from "./chunk-SMU6ZKI6.js";
+} from "./chunk-TLE3BHMC.js";
 import {
   readLineValue
 } from "./chunk-HZTQMSAQ.js";
@@ -1029,7 +1030,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-OTHPYC6T.js");
+    const { writeSchemaFile } = await import("./schema_file-73PPXUI7.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1047,7 +1048,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-OTHPYC6T.js");
+    const { writeSchemaFile } = await import("./schema_file-73PPXUI7.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1965,10 +1966,11 @@ async function main(args) {
     await appendShared(root, fresh.map((p) => p.event), fresh.map((p) => p.line), SAY_SHARED);
   };
   const creates = values["allow-existing"] !== true && events.some((e) => e.event_type === "run.created");
-  if (creates) await withRunIdLock(root, write, {
-    onWait: sayWaiting
-  });
-  else await write();
+  if (creates || prepared.some((p) => p.idGiven)) {
+    await withRunIdLock(root, write, {
+      onWait: sayWaiting
+    });
+  } else await write();
   console.log(events.map((event) => event.event_id).join("\n"));
   if (retried > 0) {
     console.error(`ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch (the same event, by its event_id: a retry), not written again`);
@@ -2057,13 +2059,16 @@ async function refuseTakenIds(root, prepared) {
     inBatch.set(p.event.event_id, first ?? p);
   }
   const found = await findEventsById(root, new Set(inBatch.keys()));
+  const holding = /* @__PURE__ */ new Set();
   for (const [id, existing] of found) {
     if (sameEvent(existing.event, inBatch.get(id).event)) {
       held.add(inBatch.get(id));
+      holding.add(existing.file);
       continue;
     }
     throw new UsageError(`event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another event (${String(existing.event.event_type)} of run ${JSON.stringify(existing.event.run_id)}); the index keeps one event per id: give this one another event_id`);
   }
+  for (const file of holding) await syncFile(join(eventsDir(root), file));
   return held;
 }
 function sameEvent(a, b) {

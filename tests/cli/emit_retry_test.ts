@@ -4,6 +4,8 @@
  * good, though the index counts the event once (an audit). Only acknowledged
  * lines count as the log holding it: a batch killed while it appended holds
  * lines the next writer cuts, so a retry of one of its events is written.
+ * Emits of given ids take the log's run-id lock, so two at once (a timeout
+ * and its retry) write one line (a review: both wrote, behind a held part).
  */
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
@@ -77,6 +79,38 @@ Deno.test("emit: a retry of an event only a killed batch wrote is written", asyn
     equal(r.stderr.includes("not written again"), false, r.stderr);
     // The dead batch's line was cut and the retry appended: the event once, acknowledged.
     deepEqual((await logLines(root)).map((l) => JSON.parse(l).event_id), ["fixed-id-1"]);
+    const v = await runLedger(["verify", "--root", root]);
+    equal(v.code, 0, v.stdout);
+  });
+});
+
+Deno.test("emit: two emits of one given id at once, queued behind a held part, write it once", async () => {
+  await withTempDir(async (root) => {
+    equal((await runLedger(["emit", "--root", root, "--event", CREATED])).code, 0);
+    const part = join(root, "events", "day=2026-01-20", "emit-000001.jsonl");
+    // Another writer holds the day's shared part until its standard input closes.
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const f = await Deno.open(${JSON.stringify(part)}, { read: true, write: true });
+        await f.lock(true);
+        console.log("locked");
+        for await (const _ of Deno.stdin.readable) { /* until closed */ }`,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const reader = holder.stdout.getReader();
+    equal(new TextDecoder().decode((await reader.read()).value), "locked\n");
+    const emits = [0, 1].map(() => runLedger(["emit", "--root", root, "--event", STARTED]));
+    await new Promise((r) => setTimeout(r, 1_500)); // both have looked for the id by now
+    await holder.stdin.close();
+    reader.releaseLock();
+    await holder.stdout.cancel();
+    await holder.status;
+    const results = await Promise.all(emits);
+    deepEqual(results.map((r) => [r.code, r.stdout]), [[0, "s1\n"], [0, "s1\n"]]);
+    deepEqual((await logLines(root)).map((l) => JSON.parse(l).event_id), ["fixed-id-1", "s1"]);
     const v = await runLedger(["verify", "--root", root]);
     equal(v.code, 0, v.stdout);
   });

@@ -3,7 +3,7 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-SMU6ZKI6.js";
+} from "./chunk-TLE3BHMC.js";
 import {
   WriteError,
   parseJsonText

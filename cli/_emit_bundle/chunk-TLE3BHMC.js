@@ -261,6 +261,17 @@ async function writeFileAtomic(path, data) {
     throw err;
   }
 }
+async function syncFile(path) {
+  const file = await fs.open(path, {
+    read: true,
+    write: true
+  });
+  try {
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}
 async function removeIfPresent(path) {
   try {
     await fs.remove(path);
@@ -293,5 +304,6 @@ export {
   writeAll,
   ensureDirDurable,
   writeFileAtomic,
+  syncFile,
   removeIfPresent
 };

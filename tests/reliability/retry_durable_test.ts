@@ -1,0 +1,47 @@
+/**
+ * A retried `emit` that writes nothing prints the id of a line another
+ * writer put in the log: that line must be durable before the id is
+ * printed (a review: a writer killed between its write and its fdatasync,
+ * a relaxed in-process writer or the Python tools leave such a line, and
+ * the retry acknowledged it unsynced). Simulated power loss with the
+ * fault-injecting file layer: the line survives it.
+ */
+import { strictEqual as equal } from "node:assert/strict";
+import { join } from "node:path";
+import { main as emitMain } from "../../cli/emit.ts";
+import { SeededRandom, withTempDir } from "../_helpers.ts";
+import { FaultFs } from "./_fault_fs.ts";
+
+const STARTED = JSON.stringify({
+  event_type: "run.started",
+  event_id: "unsynced-1",
+  run_id: "r1",
+  timestamp_ms: Date.UTC(2026, 0, 20),
+  schema_version: 1,
+});
+
+Deno.test("power loss: a retry makes the line it answers with durable first", async () => {
+  await withTempDir(async (root) => {
+    const dir = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(dir, { recursive: true });
+    const part = join(dir, "part-000001.jsonl"); // as the Python tools name theirs
+    await Deno.writeTextFile(part, "");
+    const layer = await FaultFs.attach(root); // everything so far is durable
+    // Written behind the layer's back and never synced: a writer that died before its sync.
+    await Deno.writeTextFile(part, `${STARTED}\n`, { append: true });
+    const log = console.log;
+    const printed: string[] = [];
+    console.log = (text: string) => printed.push(text);
+    let code: number;
+    try {
+      code = await emitMain(["--root", root, "--event", STARTED]);
+    } finally {
+      console.log = log;
+      layer.detach();
+    }
+    equal(code, 0);
+    equal(printed.join("\n"), "unsynced-1");
+    await layer.restore("drop", new SeededRandom(1)); // only what was synced survives
+    equal(await Deno.readTextFile(part), `${STARTED}\n`, "the acknowledged line survived");
+  });
+});

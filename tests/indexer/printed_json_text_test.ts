@@ -13,7 +13,19 @@ import { normalizeJsonText } from "../../ledger/json_text.ts";
 import { SeededRandom } from "../_helpers.ts";
 
 const NON_FINITE = ["NaN", "nan", "Infinity", "-Infinity", "inf", "-inf", "INF", "-NaN"];
-const NUMBERS = ["1", "-0.0", "1.5", "1e309", "-2.5E+400", "1e308", "9".repeat(309), "1e-400"];
+const NUMBERS = [
+  "1",
+  "-0.0",
+  "1.5",
+  "1e309",
+  "-2.5E+400",
+  "1e308",
+  "9".repeat(309),
+  "1e-400",
+  `1${"0".repeat(300)}e10`, // past a double with a short exponent (a review)
+  `-1${"0".repeat(150)}.5e200`,
+  `1${"0".repeat(98)}e99`, // below: kept as written
+];
 const STRINGS = [
   "NaN",
   "x:NaN,",

@@ -25,6 +25,7 @@ import {
   type DuckDBVector,
 } from "../indexer/duckdb.ts";
 import { InputError, MissingColumnsError } from "./errors.ts";
+import { messageValue } from "../ledger/control_text.ts";
 import { TOUCH_SLACK } from "./_touch.ts";
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
 import {
@@ -361,8 +362,11 @@ async function readError(
   err: unknown,
   where: { what: string; path: string },
 ): Promise<InputError> {
-  const message = err instanceof Error ? err.message : String(err);
-  const prefix = `${where.what} file ${where.path}`;
+  // The path named as the message shows it (quoted and escaped when it holds a control
+  // character), also inside DuckDB's words: a newline in it cut the message there (a review).
+  const named = messageValue(where.path);
+  const message = (err instanceof Error ? err.message : String(err)).replaceAll(where.path, named);
+  const prefix = `${where.what} file ${named}`;
   const csvLine = /CSV Error on Line: (\d+)/.exec(message)?.[1];
   if (csvLine !== undefined) {
     const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);

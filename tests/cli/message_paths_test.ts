@@ -118,6 +118,8 @@ Deno.test("error messages name a path with control characters exactly, on one li
         line,
       );
       equal(/\(run \S+ failed in phase plan\)$/.test(line), true, line);
+      // DuckDB's reason names the path too, escaped: not cut at its newline (a review).
+      equal(line.split(JSON.stringify(candles)).length, 3, line);
     });
 
     await t.step("a run id quoted by its message is quoted once", async () => {

@@ -104,7 +104,7 @@ export function formatTable(
 }
 
 function naturalWidths(cells: readonly (readonly string[])[]): number[] {
-  return cells[0].map((_, i) => Math.max(...cells.map((r) => charLength(r[i] ?? ""))));
+  return cells[0].map((_, i) => cells.reduce((n, r) => Math.max(n, charLength(r[i] ?? "")), 0));
 }
 
 /**
@@ -227,7 +227,17 @@ export function leaveOutToFit(
   return { table, leftOut };
 }
 
-function charLength(text: string): number {
+/**
+ * The terminal columns `text` takes: {@linkcode cellWidth} of each code point.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { charLength } from "./_table.ts";
+ * assert.equal(charLength("run-日本"), 8);
+ * ```
+ */
+export function charLength(text: string): number {
   let n = 0;
   for (const ch of text) n += cellWidth(ch);
   return n;

@@ -50,6 +50,7 @@ import {
 } from "./_query.ts";
 import {
   cellText,
+  charLength,
   formatTable,
   leaveOutToFit,
   type OutputFormat,
@@ -413,7 +414,8 @@ function dualTable(
  * most {@linkcode WHOLE_CHARS_MAX}.
  */
 function wholeWidth(body: readonly (readonly string[])[], i: number, floor: number): number {
-  const longest = Math.max(0, ...body.map((row) => [...row[i]].length));
+  // Terminal columns, not code points: a CJK id of 29 characters takes 35 (a review).
+  const longest = body.reduce((n, row) => Math.max(n, charLength(row[i])), 0);
   return Math.max(floor, Math.min(WHOLE_CHARS_MAX, longest));
 }
 
@@ -736,7 +738,8 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
       ...extra.map((c) => cellText(r[c])),
     ];
   });
-  const numberWidth = (i: number) => Math.max(1, ...body.map((row) => row[i].length));
+  // A loop, not a spread: 200,000 rows passed as arguments threw a RangeError (a review).
+  const numberWidth = (i: number) => body.reduce((n, row) => Math.max(n, row[i].length), 1);
   const mins = [
     wholeWidth(body, 0, 12),
     6,

@@ -298,7 +298,9 @@ export function formatTrialsTable(
   // The run and the trial are what a row is: kept whole (up to a bound). Value columns that do not
   // fit at a readable width are left out from the last one, and a line says so; --wide shows all.
   const mins = header.map((h, i) =>
-    i < 2 ? Math.min(Math.max(h.length, ...body.map((r) => r[i].length)), ID_CHARS_SHOWN_MAX) : 12
+    i < 2
+      ? Math.min(body.reduce((n, r) => Math.max(n, r[i].length), h.length), ID_CHARS_SHOWN_MAX)
+      : 12
   );
   // Left out in turn from the end of the params and of the metrics, whichever shows more, so
   // that a narrow terminal still shows some of each.

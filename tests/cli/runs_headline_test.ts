@@ -75,3 +75,12 @@ Deno.test("runs table: run ids stay whole at 80 columns; metrics go first", () =
   equal(table.includes("…"), false, table);
   equal(table.split("\n").every((l) => l.length <= 80), true, table);
 });
+
+Deno.test("runs table: a wide-character id stays whole; 200,000 rows format", () => {
+  const id = "実験-20261201T150837-357b68"; // 2 characters 2 columns wide each
+  const table = formatRunsTable([run(id, "policy", policy.summary)], { width: 80 });
+  equal(table.split("\n")[1].startsWith(`${id} `), true, table);
+  // The widths were a spread of every row into Math.max: a RangeError past about 120k rows.
+  const many = Array.from({ length: 200_000 }, (_, i) => run(`r${i}`, "policy", {}));
+  equal(formatRunsTable(many, { width: 80 }).split("\n").length >= 200_001, true);
+});

@@ -74,8 +74,17 @@ export async function runLedger(
   args: readonly string[],
   options: RunLedgerOptions = {},
 ): Promise<ChildResult> {
+  return await runScript(CLI_PATH, args, options);
+}
+
+/** Run `script ARGS` (a path in the repository) to completion as a child process. */
+export async function runScript(
+  script: string,
+  args: readonly string[],
+  options: RunLedgerOptions = {},
+): Promise<ChildResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: denoScriptArgs(CLI_PATH, args),
+    args: denoScriptArgs(script, args),
     cwd: options.cwd ?? REPO_ROOT,
     env: { LEDGER_ROOT: "", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",

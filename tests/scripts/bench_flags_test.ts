@@ -4,18 +4,11 @@
  * Nothing here runs a benchmark.
  */
 import { match, ok, strictEqual as equal } from "node:assert/strict";
-import { CONFIG_PATH, REPO_ROOT } from "../_helpers.ts";
+import { join } from "node:path";
+import { REPO_ROOT, runScript } from "../_helpers.ts";
 
-async function bench(args: readonly string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", "--config", CONFIG_PATH, "bench/main.ts", ...args],
-    cwd: REPO_ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function bench(args: readonly string[]) {
+  return runScript(join(REPO_ROOT, "bench", "main.ts"), args);
 }
 
 Deno.test("deno task bench: --help and bad flags answer in one line", async (t) => {

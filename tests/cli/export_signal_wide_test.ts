@@ -17,9 +17,11 @@ const WIDE_TRIALS = 1000;
 const WIDE_KEYS = 250;
 /**
  * The longest a stopped export may take to exit after the signal. Before,
- * the process exited 20 s and more after it on this data.
+ * the process exited 20 s and more after it on this data (30.9 s in the
+ * fix's check); 0.2-2 s since on an idle machine, and 5.06 s once with a
+ * review's processes beside the suite, so the bound leaves room for load.
  */
-const EXIT_AFTER_SIGNAL_MS_MAX = 5000;
+const EXIT_AFTER_SIGNAL_MS_MAX = 15_000;
 /**
  * How long after the temporary file appears (the COPY has begun) the signal
  * is sent, attempt by attempt: an export that finished first is tried again,

@@ -14,13 +14,13 @@ import type { LedgerEvent } from "../ledger/events.ts";
 import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
 import { assert } from "../ledger/assert.ts";
 import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
-import { ValidationError } from "../ledger/errors.ts";
+import { ValidationError, WriteError } from "../ledger/errors.ts";
 import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { countOf } from "../ledger/count_text.ts";
-import { syncFile } from "../ledger/durable_fs.ts";
-import { join } from "../ledger/_path.ts";
-import { eventsDir } from "../ledger/paths.ts";
+import { openFile, syncDir } from "../ledger/durable_fs.ts";
+import { dirname, join } from "../ledger/_path.ts";
+import { eventsDir, PYTHON_PART_PATTERN, SHARED_PART_PATTERN } from "../ledger/paths.ts";
 import {
   appendShared,
   type SharedAppendOptions,
@@ -359,6 +359,10 @@ async function refuseTakenIds(
   const holding = new Set<string>(); // the parts holding a retry's event
   for (const [id, existing] of found) {
     if (sameEvent(existing.event, inBatch.get(id)!.event)) {
+      // An in-process writer's part (`ledger-*.jsonl`) may still roll its line back (a failed
+      // write, a full disk: a review), and that writer takes no lock an emit could wait on: the
+      // retry is written again there, a repeat verify names, never a loss.
+      if (!isSettledPart(existing.file)) continue;
       held.add(inBatch.get(id)!); // a retry: its later copies in the batch are held already
       holding.add(existing.file);
       continue;
@@ -370,10 +374,45 @@ async function refuseTakenIds(
         }); the index keeps one event per id: give this one another event_id`,
     );
   }
-  // Its id is printed as written: the line must be durable, whoever wrote it (a relaxed
-  // in-process writer, the Python tools, a writer killed before its fdatasync).
-  for (const file of holding) await syncFile(join(eventsDir(root), file));
+  // Its id is printed as written: the line must be durable, whoever wrote it (the Python
+  // tools, a writer killed before its fdatasync).
+  for (const file of holding) await syncHolding(root, file);
   return held;
+}
+
+/**
+ * Whether the part `file` (relative to the events directory) holds only lines
+ * no writer takes back: a shared CLI part (`emit-*.jsonl`: appended under its
+ * lock, a batch's lines acknowledged only once its record is gone, which
+ * `findEventsById` reads) or a part of the Python tools (`part-*.jsonl`).
+ */
+function isSettledPart(file: string): boolean {
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  return SHARED_PART_PATTERN.test(name) || PYTHON_PART_PATTERN.test(name);
+}
+
+/**
+ * Make the part holding a retry's event durable, and its directory entry (a
+ * part the Python tools created may never have been synced): opened
+ * read-only, so a part the user may read but not write is synced too (a
+ * review: exit 1, Permission denied).
+ */
+async function syncHolding(root: string, file: string): Promise<void> {
+  const path = join(eventsDir(root), file);
+  try {
+    const part = await openFile(path, { read: true });
+    try {
+      await part.syncData(); // the retried event's line is durable from here
+    } finally {
+      part.close();
+    }
+    await syncDir(dirname(path)); // and the part's entry in its day directory
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new WriteError(path, `the event a retry repeats could not be made durable (${why})`, {
+      cause: err,
+    });
+  }
 }
 
 /** The same event written twice: equal {@linkcode sameEventKey}s (`verify`'s rule). */

@@ -96,8 +96,8 @@ export const RUN_ID_LOCK_NOTICE_MS = 2_000;
  */
 export function runIdLockWaitMessage(command: string, waitedMs: number): string {
   return `${command}: waited ${waitedMs} ms for the log's run-id lock: another ledger emit of ` +
-    "run.created or backtest --run-id holds it while it looks for its run id (a stopped one " +
-    "holds it until it ends); still waiting";
+    "run.created or of given event ids, or a backtest --run-id, holds it while it looks for " +
+    "its ids and writes (a stopped one holds it until it ends); still waiting";
 }
 
 /**
@@ -443,7 +443,9 @@ export async function findEventsById(
 
 /**
  * What two events with one `event_id` are compared by: every field but
- * `timestamp_ms` (a writer fills it on a retry), as canonical JSON. Equal
+ * `timestamp_ms` (a writer fills it on a retry), as canonical JSON, an
+ * absent `schema_version` as 1 (SPEC 4: absent on read means 1; a review:
+ * a Python-written event re-imported by its id was "another event"). Equal
  * keys mean the same event written twice; `verify` counts them so and
  * `emit` accepts a retry by it.
  *
@@ -453,10 +455,12 @@ export async function findEventsById(
  * import { sameEventKey } from "./run_lookup.ts";
  * const a = { event_id: "x", run_id: "r", timestamp_ms: 1, tags: { b: "1", a: "2" } };
  * assert.equal(sameEventKey(a), sameEventKey({ ...a, timestamp_ms: 2, tags: { a: "2", b: "1" } }));
+ * assert.equal(sameEventKey(a), sameEventKey({ ...a, schema_version: 1 }));
  * assert.notEqual(sameEventKey(a), sameEventKey({ ...a, run_id: "s" }));
  * ```
  */
 export function sameEventKey(event: Readonly<Record<string, unknown>>): string {
   const { timestamp_ms: _time, ...fields } = event;
+  if (!Object.hasOwn(fields, "schema_version")) fields.schema_version = 1;
   return canonicalJson(fields);
 }

@@ -4,6 +4,7 @@ import {
   NotRegularFileError,
   PART_BYTES_MAX_DEFAULT,
   PART_FILE_PATTERN,
+  PYTHON_PART_PATTERN,
   ROOT_DEFAULT,
   ROOT_ENV_VARIABLE,
   SHARED_PART_PATTERN,
@@ -20,9 +21,8 @@ import {
   schemaPath,
   sharedPartFileName,
   syncDir,
-  syncFile,
   writeAll
-} from "./chunk-TLE3BHMC.js";
+} from "./chunk-7Q7XPUUF.js";
 import {
   readLineValue
 } from "./chunk-HZTQMSAQ.js";
@@ -1030,7 +1030,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-73PPXUI7.js");
+    const { writeSchemaFile } = await import("./schema_file-WMFCKYDO.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1048,7 +1048,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-73PPXUI7.js");
+    const { writeSchemaFile } = await import("./schema_file-WMFCKYDO.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1536,7 +1536,7 @@ async function withRunIdLock(root, fn, options = {}) {
 }
 var RUN_ID_LOCK_NOTICE_MS = 2e3;
 function runIdLockWaitMessage(command, waitedMs) {
-  return `${command}: waited ${waitedMs} ms for the log's run-id lock: another ledger emit of run.created or backtest --run-id holds it while it looks for its run id (a stopped one holds it until it ends); still waiting`;
+  return `${command}: waited ${waitedMs} ms for the log's run-id lock: another ledger emit of run.created or of given event ids, or a backtest --run-id, holds it while it looks for its ids and writes (a stopped one holds it until it ends); still waiting`;
 }
 async function lockSaying(handle, options) {
   const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
@@ -1703,6 +1703,7 @@ async function findEventsById(root, ids) {
 }
 function sameEventKey(event) {
   const { timestamp_ms: _time, ...fields } = event;
+  if (!Object.hasOwn(fields, "schema_version")) fields.schema_version = 1;
   return canonicalJson(fields);
 }
 
@@ -2062,14 +2063,38 @@ async function refuseTakenIds(root, prepared) {
   const holding = /* @__PURE__ */ new Set();
   for (const [id, existing] of found) {
     if (sameEvent(existing.event, inBatch.get(id).event)) {
+      if (!isSettledPart(existing.file)) continue;
       held.add(inBatch.get(id));
       holding.add(existing.file);
       continue;
     }
     throw new UsageError(`event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another event (${String(existing.event.event_type)} of run ${JSON.stringify(existing.event.run_id)}); the index keeps one event per id: give this one another event_id`);
   }
-  for (const file of holding) await syncFile(join(eventsDir(root), file));
+  for (const file of holding) await syncHolding(root, file);
   return held;
+}
+function isSettledPart(file) {
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  return SHARED_PART_PATTERN.test(name) || PYTHON_PART_PATTERN.test(name);
+}
+async function syncHolding(root, file) {
+  const path = join(eventsDir(root), file);
+  try {
+    const part = await openFile(path, {
+      read: true
+    });
+    try {
+      await part.syncData();
+    } finally {
+      part.close();
+    }
+    await syncDir(dirname(path));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new WriteError(path, `the event a retry repeats could not be made durable (${why})`, {
+      cause: err
+    });
+  }
 }
 function sameEvent(a, b) {
   return sameEventKey(a) === sameEventKey(b);

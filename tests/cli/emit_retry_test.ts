@@ -10,6 +10,7 @@
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
+import { openWriter } from "../../ledger/writer.ts";
 
 const CREATED = JSON.stringify({
   event_type: "run.created",
@@ -115,3 +116,64 @@ Deno.test("emit: two emits of one given id at once, queued behind a held part, w
     equal(v.code, 0, v.stdout);
   });
 });
+
+Deno.test("emit: a retry of an in-process writer's event is written again", async () => {
+  await withTempDir(async (root) => {
+    // That writer may still take its line back (a failed write): no lock to wait on, so the
+    // retry is written, a repeat verify names, never a loss (a review).
+    const writer = await openWriter(root);
+    await writer.append(JSON.parse(STARTED));
+    await writer.close();
+    const r = await runLedger(["emit", "--root", root, "--event", STARTED]);
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, "s1\n");
+    equal(r.stderr.includes("not written again"), false, r.stderr);
+    deepEqual((await logLines(root)).map((l) => JSON.parse(l).event_id), ["s1", "s1"]);
+  });
+});
+
+Deno.test({
+  name: "emit: a retry answered from a part it may not write still exits 0",
+  ignore: !immutableSupported(),
+  fn: async () => {
+    await withTempDir(async (root) => {
+      const dir = join(root, "events", "day=2026-01-20");
+      await Deno.mkdir(dir, { recursive: true });
+      const part = join(dir, "part-000001.jsonl"); // a Python tool's
+      await Deno.writeTextFile(part, `${STARTED}\n`);
+      // Immutable: not even root may open it for writing (a review: Permission denied, exit 1).
+      await chattr("+i", part);
+      try {
+        const r = await runLedger(["emit", "--root", root, "--event", STARTED]);
+        equal(r.code, 0, r.stderr);
+        equal(r.stdout, "s1\n");
+        match(r.stderr, /not written again/);
+      } finally {
+        await chattr("-i", part);
+      }
+    });
+  },
+});
+
+/** Whether `chattr +i` works here (ext4 and the capability); printed when it does not. */
+function immutableSupported(): boolean {
+  const probe = Deno.makeTempFileSync();
+  try {
+    const ok = new Deno.Command("chattr", { args: ["+i", probe], stderr: "null" }).outputSync()
+      .success;
+    if (!ok) console.error("chattr +i is not available here: the read-only part test is ignored");
+    new Deno.Command("chattr", { args: ["-i", probe], stderr: "null" }).outputSync();
+    return ok;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    console.error("no chattr here: the read-only part test is ignored");
+    return false;
+  } finally {
+    Deno.removeSync(probe);
+  }
+}
+
+async function chattr(flag: string, path: string): Promise<void> {
+  const out = await new Deno.Command("chattr", { args: [flag, path] }).output();
+  equal(out.success, true, `chattr ${flag} ${path}`);
+}

@@ -25,10 +25,10 @@ Deno.test("power loss: a retry makes the line it answers with durable first", as
     const dir = join(root, "events", "day=2026-01-20");
     await Deno.mkdir(dir, { recursive: true });
     const part = join(dir, "part-000001.jsonl"); // as the Python tools name theirs
-    await Deno.writeTextFile(part, "");
     const layer = await FaultFs.attach(root); // everything so far is durable
-    // Written behind the layer's back and never synced: a writer that died before its sync.
-    await Deno.writeTextFile(part, `${STARTED}\n`, { append: true });
+    // Created and written behind the layer's back, never synced (its entry neither: a review):
+    // a writer that died before its sync.
+    await Deno.writeTextFile(part, `${STARTED}\n`);
     const log = console.log;
     const printed: string[] = [];
     console.log = (text: string) => printed.push(text);

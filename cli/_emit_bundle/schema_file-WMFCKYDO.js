@@ -3,7 +3,7 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-TLE3BHMC.js";
+} from "./chunk-7Q7XPUUF.js";
 import {
   WriteError,
   parseJsonText

@@ -115,6 +115,7 @@ function checkRoot(root) {
 var PART_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
 var DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
 var PART_FILE_PATTERN = /^[^.].*\.jsonl$/;
+var PYTHON_PART_PATTERN = /^part-.*\.jsonl$/;
 var SHARED_PART_PATTERN = /^emit-(\d{6,})\.jsonl$/;
 function eventsDir(root) {
   return join(checkRoot(root), "events");
@@ -261,17 +262,6 @@ async function writeFileAtomic(path, data) {
     throw err;
   }
 }
-async function syncFile(path) {
-  const file = await fs.open(path, {
-    read: true,
-    write: true
-  });
-  try {
-    await file.sync();
-  } finally {
-    file.close();
-  }
-}
 async function removeIfPresent(path) {
   try {
     await fs.remove(path);
@@ -291,6 +281,7 @@ export {
   PART_BYTES_MAX_DEFAULT,
   DAY_DIR_PATTERN,
   PART_FILE_PATTERN,
+  PYTHON_PART_PATTERN,
   SHARED_PART_PATTERN,
   eventsDir,
   dayOf,
@@ -304,6 +295,5 @@ export {
   writeAll,
   ensureDirDurable,
   writeFileAtomic,
-  syncFile,
   removeIfPresent
 };

@@ -39,7 +39,14 @@ import {
   sortOnlyColumns,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
-import { cellText, leaveOutToFit, terminalWidth, writeJsonTexts, writeRows } from "./_table.ts";
+import {
+  cellText,
+  charLength,
+  leaveOutToFit,
+  terminalWidth,
+  writeJsonTexts,
+  writeRows,
+} from "./_table.ts";
 import { allRows } from "../indexer/query/reader.ts";
 
 /** The fixed CSV columns of the trials list; --columns adds others after them. */
@@ -299,7 +306,8 @@ export function formatTrialsTable(
   // fit at a readable width are left out from the last one, and a line says so; --wide shows all.
   const mins = header.map((h, i) =>
     i < 2
-      ? Math.min(body.reduce((n, r) => Math.max(n, r[i].length), h.length), ID_CHARS_SHOWN_MAX)
+      // Terminal columns: a CJK id was cut where an ASCII one of its length was not (a review).
+      ? Math.min(body.reduce((n, r) => Math.max(n, charLength(r[i])), h.length), ID_CHARS_SHOWN_MAX)
       : 12
   );
   // Left out in turn from the end of the params and of the metrics, whichever shows more, so

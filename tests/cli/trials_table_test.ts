@@ -31,6 +31,13 @@ Deno.test("trials table: ids whole, columns left out in turn, said on a last lin
   }
 });
 
+Deno.test("trials table: a wide-character run id stays whole like an ASCII one", () => {
+  // 13 characters, 17 terminal columns: counted in characters, it was cut (a review).
+  const trials = TRIALS.map((t) => ({ ...t, run_id: "実験実験-1a2b3c4d" }));
+  const lines = formatTrialsTable(trials, { width: 80 }).split("\n");
+  match(lines[1], /^実験実験-1a2b3c4d {2}t0 /);
+});
+
 Deno.test("ledger trials: an empty answer says how many trials archived runs hide", async () => {
   await withTempDir(async (root) => {
     const emit = (event: Record<string, unknown>) =>

@@ -357,14 +357,19 @@ async function refuseTakenIds(
   }
   const found = await findEventsById(root, new Set(inBatch.keys()));
   const holding = new Set<string>(); // the parts holding a retry's event
-  for (const [id, existing] of found) {
+  for (const [id, lines] of found) {
+    const [existing] = lines; // the first line decides: the same event, or another
     if (sameEvent(existing.event, inBatch.get(id)!.event)) {
       // An in-process writer's part (`ledger-*.jsonl`) may still roll its line back (a failed
-      // write, a full disk: a review), and that writer takes no lock an emit could wait on: the
-      // retry is written again there, a repeat verify names, never a loss.
-      if (!isSettledPart(existing.file)) continue;
+      // write, a full disk: a review), and that writer takes no lock an emit could wait on: a
+      // retry is answered from another line of the event (an earlier retry's, a review: each
+      // retry wrote one more), else written again, a repeat verify names, never a loss.
+      const settled = lines.find((l) =>
+        isSettledPart(l.file) && sameEvent(l.event, existing.event)
+      );
+      if (settled === undefined) continue;
       held.add(inBatch.get(id)!); // a retry: its later copies in the batch are held already
-      holding.add(existing.file);
+      holding.add(settled.file);
       continue;
     }
     throw new UsageError(
@@ -407,6 +412,7 @@ async function syncHolding(root: string, file: string): Promise<void> {
       part.close();
     }
     await syncDir(dirname(path)); // and the part's entry in its day directory
+    await syncDir(eventsDir(root)); // and the day directory's (the Python tools may have made it)
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new WriteError(path, `the event a retry repeats could not be made durable (${why})`, {

@@ -373,9 +373,10 @@ export interface FoundEvent {
 
 /**
  * The events of the log under `root` whose `event_id` is one of `ids`, by
- * id (the first line of each; lines that are not JSON objects are skipped).
- * One pass over the log whatever the number of ids: each line's id is read
- * with a pattern and only the lines whose id is asked for are parsed.
+ * id: every valid line of each, in the order of the parts (lines that are
+ * not JSON objects are skipped). One pass over the log whatever the number
+ * of ids: each line's id is read with a pattern and only the lines whose id
+ * is asked for are parsed.
  *
  * @example
  * ```ts
@@ -389,7 +390,7 @@ export interface FoundEvent {
  *   await writer.close();
  *   const found = await findEventsById(root, new Set(["import-1", "import-2"]));
  *   assert.deepEqual([...found.keys()], ["import-1"]);
- *   assert.equal(found.get("import-1")!.event.run_id, "r1");
+ *   assert.equal(found.get("import-1")![0].event.run_id, "r1");
  * } finally {
  *   await Deno.remove(root, { recursive: true });
  * }
@@ -398,8 +399,8 @@ export interface FoundEvent {
 export async function findEventsById(
   root: string,
   ids: ReadonlySet<string>,
-): Promise<Map<string, FoundEvent>> {
-  const found = new Map<string, FoundEvent>();
+): Promise<Map<string, FoundEvent[]>> {
+  const found = new Map<string, FoundEvent[]>();
   if (ids.size === 0) return found;
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
   for (const part of await listParts(root)) {
@@ -428,13 +429,15 @@ export async function findEventsById(
         if (err instanceof SyntaxError) continue; // not a JSON string: not an id
         throw err;
       }
-      if (typeof id !== "string" || !ids.has(id) || found.has(id)) continue;
+      if (typeof id !== "string" || !ids.has(id)) continue;
       // Integers past 2^53 kept exact: the event is compared with another (sameEventKey).
       const event = parseObject(line, true);
       if (event === null || event.event_id !== id) continue;
       // A line the index leaves out holds no id (the line rules, as for findRunEvents).
       if (await isValidLine(line, read.lossy, lineStart === 0)) {
-        found.set(id, { file: part.file, event });
+        const lines = found.get(id);
+        if (lines === undefined) found.set(id, [{ file: part.file, event }]);
+        else lines.push({ file: part.file, event });
       }
     }
   }
@@ -461,6 +464,5 @@ export async function findEventsById(
  */
 export function sameEventKey(event: Readonly<Record<string, unknown>>): string {
   const { timestamp_ms: _time, ...fields } = event;
-  if (!Object.hasOwn(fields, "schema_version")) fields.schema_version = 1;
-  return canonicalJson(fields);
+  return canonicalJson({ schema_version: 1, ...fields }); // canonical: keys sorted
 }

@@ -1688,11 +1688,18 @@ async function findEventsById(root, ids) {
         if (err instanceof SyntaxError) continue;
         throw err;
       }
-      if (typeof id !== "string" || !ids.has(id) || found.has(id)) continue;
+      if (typeof id !== "string" || !ids.has(id)) continue;
       const event = parseObject(line, true);
       if (event === null || event.event_id !== id) continue;
       if (await isValidLine(line, read.lossy, lineStart === 0)) {
-        found.set(id, {
+        const lines = found.get(id);
+        if (lines === void 0) found.set(id, [
+          {
+            file: part.file,
+            event
+          }
+        ]);
+        else lines.push({
           file: part.file,
           event
         });
@@ -1703,8 +1710,10 @@ async function findEventsById(root, ids) {
 }
 function sameEventKey(event) {
   const { timestamp_ms: _time, ...fields } = event;
-  if (!Object.hasOwn(fields, "schema_version")) fields.schema_version = 1;
-  return canonicalJson(fields);
+  return canonicalJson({
+    schema_version: 1,
+    ...fields
+  });
 }
 
 // cli/emit.ts
@@ -2061,11 +2070,13 @@ async function refuseTakenIds(root, prepared) {
   }
   const found = await findEventsById(root, new Set(inBatch.keys()));
   const holding = /* @__PURE__ */ new Set();
-  for (const [id, existing] of found) {
+  for (const [id, lines] of found) {
+    const [existing] = lines;
     if (sameEvent(existing.event, inBatch.get(id).event)) {
-      if (!isSettledPart(existing.file)) continue;
+      const settled = lines.find((l) => isSettledPart(l.file) && sameEvent(l.event, existing.event));
+      if (settled === void 0) continue;
       held.add(inBatch.get(id));
-      holding.add(existing.file);
+      holding.add(settled.file);
       continue;
     }
     throw new UsageError(`event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another event (${String(existing.event.event_type)} of run ${JSON.stringify(existing.event.run_id)}); the index keeps one event per id: give this one another event_id`);
@@ -2089,6 +2100,7 @@ async function syncHolding(root, file) {
       part.close();
     }
     await syncDir(dirname(path));
+    await syncDir(eventsDir(root));
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new WriteError(path, `the event a retry repeats could not be made durable (${why})`, {

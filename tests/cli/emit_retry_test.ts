@@ -132,6 +132,33 @@ Deno.test("emit: a retry of an in-process writer's event is written again", asyn
   });
 });
 
+Deno.test("emit: a second retry of an in-process writer's event is answered by the first's line", async () => {
+  await withTempDir(async (root) => {
+    const writer = await openWriter(root);
+    await writer.append(JSON.parse(STARTED)); // day=2026-01-20, listed before today's parts
+    await writer.close();
+    // Without a time, each retry is dated now (another day): the writer's line comes first.
+    const { timestamp_ms: _t, ...undated } = JSON.parse(STARTED);
+    const retry = () => runLedger(["emit", "--root", root, "--event", JSON.stringify(undated)]);
+    const first = await retry();
+    equal(first.code, 0, first.stderr);
+    equal(first.stderr.includes("not written again"), false, first.stderr);
+    // A review: each retry wrote one more copy, the first line found being the writer's.
+    const second = await retry();
+    equal(second.code, 0, second.stderr);
+    match(second.stderr, /not written again/);
+    const events = [];
+    for await (const day of Deno.readDir(join(root, "events"))) {
+      if (!day.name.startsWith("day=")) continue;
+      for await (const part of Deno.readDir(join(root, "events", day.name))) {
+        const text = await Deno.readTextFile(join(root, "events", day.name, part.name));
+        events.push(...text.split("\n").filter((l) => l !== ""));
+      }
+    }
+    equal(events.length, 2, events.join("\n"));
+  });
+});
+
 Deno.test({
   name: "emit: a retry answered from a part it may not write still exits 0",
   ignore: !immutableSupported(),

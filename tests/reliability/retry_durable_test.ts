@@ -22,12 +22,13 @@ const STARTED = JSON.stringify({
 
 Deno.test("power loss: a retry makes the line it answers with durable first", async () => {
   await withTempDir(async (root) => {
+    await Deno.mkdir(join(root, "events"));
     const dir = join(root, "events", "day=2026-01-20");
-    await Deno.mkdir(dir, { recursive: true });
     const part = join(dir, "part-000001.jsonl"); // as the Python tools name theirs
     const layer = await FaultFs.attach(root); // everything so far is durable
-    // Created and written behind the layer's back, never synced (its entry neither: a review):
-    // a writer that died before its sync.
+    // The day folder and the part made and written behind the layer's back, never synced (their
+    // entries neither: reviews): a writer that died before its sync.
+    await Deno.mkdir(dir);
     await Deno.writeTextFile(part, `${STARTED}\n`);
     const log = console.log;
     const printed: string[] = [];

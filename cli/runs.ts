@@ -7,6 +7,7 @@
  * @module
  */
 import { countOf } from "../ledger/count_text.ts";
+import { isJsonObject } from "../ledger/json_text.ts";
 import { wrapText } from "./_wrap.ts";
 import {
   activeLegacyDbPath,
@@ -538,7 +539,7 @@ export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[
 
 /**
  * A run's headline metric `m`: its summary's, else (a sweep) its best
- * trial's (`summary.best_trial.metrics`), else undefined. A sweep beside
+ * trial's ({@linkcode bestTrialValue}), else undefined. A sweep beside
  * policy runs showed dashes under every metric (an audit: its metrics are
  * its best trial's).
  *
@@ -553,14 +554,19 @@ export function headlineMetrics(runs: readonly { summary?: unknown }[]): string[
  * ```
  */
 export function headlineValue(summary: unknown, m: string): unknown {
-  if (!isRecord(summary)) return undefined;
-  if (Object.hasOwn(summary, m)) return summary[m];
-  const best = summary.best_trial;
-  return isRecord(best) && isRecord(best.metrics) ? best.metrics[m] : undefined;
+  return bestTrialValue(summary, m) ?? summaryValue(summary, m);
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
+/** The summary's own metric `m`, if it has one. */
+function summaryValue(summary: unknown, m: string): unknown {
+  return isJsonObject(summary) ? summary[m] : undefined;
+}
+
+/** A sweep's best trial's metric `m` (`summary.best_trial.metrics`) when its summary has no `m`. */
+function bestTrialValue(summary: unknown, m: string): unknown {
+  if (!isJsonObject(summary) || Object.hasOwn(summary, m)) return undefined;
+  const best = summary.best_trial;
+  return isJsonObject(best) && isJsonObject(best.metrics) ? best.metrics[m] : undefined;
 }
 
 /**
@@ -718,10 +724,8 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
   // A sweep's own summary has no such metric: its best trial's, marked `*` (noted below the
   // table). Under a column the rows are sorted by, the summary's own, which the sort reads.
   const metricCell = (summary: unknown, m: string): string => {
-    const own = isRecord(summary) && Object.hasOwn(summary, m);
-    if (own || sorted.includes(m)) return cellText(isRecord(summary) ? summary[m] : undefined);
-    const best = headlineValue(summary, m);
-    if (best === undefined) return cellText(best);
+    const best = sorted.includes(m) ? undefined : bestTrialValue(summary, m);
+    if (best === undefined) return cellText(summaryValue(summary, m));
     bestTrialCells = true;
     return `${cellText(best)}*`;
   };

@@ -321,6 +321,27 @@ export function isExactInteger(value: unknown): value is ExactInteger {
 }
 
 /**
+ * Whether `value`, as {@linkcode parseJsonText} gives it, is a JSON object:
+ * not null, not an array, not an {@linkcode ExactInteger} (an object that
+ * stands for a number).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isJsonObject, parseJsonText } from "./json_text.ts";
+ * const v = parseJsonText('{"a": {"b": 1}, "c": [1], "d": 9007199254740993}', {
+ *   exactIntegers: true,
+ * }) as Record<string, unknown>;
+ * assert.ok(isJsonObject(v) && isJsonObject(v.a));
+ * assert.ok(!isJsonObject(v.c) && !isJsonObject(v.d) && !isJsonObject(null));
+ * ```
+ */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) &&
+    !isExactInteger(value);
+}
+
+/**
  * `text` with non-finite number tokens (`NaN`, `Infinity`, and numbers past
  * a double's range such as `1e309`) replaced by `null` and trailing commas
  * removed (strings and every other number untouched): text `JSON.parse`

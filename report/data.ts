@@ -30,7 +30,7 @@ import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../back
 import { queryRuns } from "../indexer/query/mod.ts";
 import { AmbiguousRunError, resolveRunIds, UnknownRunError } from "../indexer/query/resolve.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { isExactInteger, parseJsonText } from "../ledger/json_text.ts";
+import { isJsonObject, parseJsonText } from "../ledger/json_text.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
 import {
   ARCHIVE_SQL,
@@ -1224,21 +1224,17 @@ export function parseJsonLoose(
  * already flat (no value a nested object: a sweep's metrics, as a rule).
  */
 function flatOrFlattened(value: unknown): Record<string, unknown> {
-  const object = plainObject(value);
   // An own "__proto__" key: flatten's copy does not keep it (an assignment sets no such key).
-  if (object !== value || Object.hasOwn(object, "__proto__")) return flatten(value);
-  for (const k in object) {
-    if (Object.hasOwn(object, k) && plainObject(object[k]) === object[k]) return flatten(value);
+  if (!isJsonObject(value) || Object.hasOwn(value, "__proto__")) return flatten(value);
+  for (const k in value) {
+    if (Object.hasOwn(value, k) && isJsonObject(value[k])) return flatten(value);
   }
-  return object;
+  return value;
 }
 
-/** `value` when it is a plain object (not an array, nor an exact integer), else `{}`. */
+/** `value` when it is a JSON object ({@linkcode isJsonObject}), else `{}`. */
 function plainObject(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) &&
-      !isExactInteger(value)
-    ? value as Record<string, unknown>
-    : {};
+  return isJsonObject(value) ? value : {};
 }
 
 /**
@@ -1254,15 +1250,13 @@ function plainObject(value: unknown): Record<string, unknown> {
  */
 export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (
-    value === null || typeof value !== "object" || Array.isArray(value) || isExactInteger(value)
-  ) {
+  if (!isJsonObject(value)) {
     if (prefix !== "") out[prefix] = value;
     return out;
   }
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(value)) {
     const path = prefix === "" ? k : `${prefix}.${k}`;
-    if (v !== null && typeof v === "object" && !Array.isArray(v) && !isExactInteger(v)) {
+    if (isJsonObject(v)) {
       Object.assign(out, flatten(v, path));
     } else {
       out[path] = v;

@@ -22,7 +22,7 @@ import type {
 import { CALLER_SUMMARY_FILE, flatten, MANIFEST_FILE, POLICY_RESULTS_FILE } from "./data.ts";
 import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
-import { isExactInteger } from "../ledger/json_text.ts";
+import { isExactInteger, isJsonObject } from "../ledger/json_text.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
 export { countOf };
@@ -1061,10 +1061,7 @@ function statusBadge(status: string): string {
 export function callersOfSummary(
   summary: unknown,
 ): { title: string; rows: Record<string, unknown>[] } | null {
-  const object = (v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) && !isExactInteger(v)
-      ? v as Record<string, unknown>
-      : null;
+  const object = (v: unknown) => isJsonObject(v) ? v : null;
   const s = object(summary);
   const own = object(s?.by_caller);
   const best = object(s?.best_trial);

@@ -22,16 +22,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-7Q7XPUUF.js";
+} from "./chunk-5KGDUPNJ.js";
 import {
   readLineValue
-} from "./chunk-HZTQMSAQ.js";
+} from "./chunk-A4WPVPMJ.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-EE4DVFWN.js";
+} from "./chunk-J6T6O44N.js";
 import {
   ValidationError,
   WriteError,
@@ -41,7 +41,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-7RVOQDMP.js";
+} from "./chunk-Y2ZGIMOO.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1030,7 +1030,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-WMFCKYDO.js");
+    const { writeSchemaFile } = await import("./schema_file-J45X447L.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1048,7 +1048,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-WMFCKYDO.js");
+    const { writeSchemaFile } = await import("./schema_file-J45X447L.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1646,7 +1646,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-W6CSO6DP.js");
+  const { checkEventLine } = await import("./event_line-P2BWHAZ2.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2172,7 +2172,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-3VE7WEMB.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-5RJ46SOF.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

@@ -21,9 +21,9 @@ import { type DuckDBConnection, DuckDBInstance } from "../duckdb.ts";
 import { literalGlob } from "../duckdb_glob.ts";
 import { runDir } from "../../ledger/paths.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE } from "../../backtest/run_files.ts";
-import { isExactInteger, parseJsonLenient } from "./_json.ts";
+import { parseJsonLenient } from "./_json.ts";
 import { flatPathName, flatPathSegments } from "./flat_path.ts";
-import { canonicalJson } from "../../ledger/json_text.ts";
+import { canonicalJson, isJsonObject } from "../../ledger/json_text.ts";
 import { allRows, plainRow } from "./reader.ts";
 
 /** Largest manifest read, in bytes. */
@@ -168,7 +168,7 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
   const walk = (node: Record<string, unknown>, segments: string[]) => {
     for (const [k, v] of Object.entries(node)) {
       const here = [...segments, k];
-      if (isBranch(v) && Object.keys(v).length > 0) {
+      if (isJsonObject(v) && Object.keys(v).length > 0) {
         walk(v, here);
         continue;
       }
@@ -176,14 +176,8 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
       setOwn(out, prefix === "" ? name : `${prefix}.${name}`, v);
     }
   };
-  if (isBranch(value)) walk(value, []);
+  if (isJsonObject(value)) walk(value, []);
   return out;
-}
-
-/** An object whose keys are paths (not an array, not an exact integer). */
-function isBranch(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) &&
-    !isExactInteger(value);
 }
 
 /** Set an own property (a `__proto__` key stays a plain key). */
@@ -200,7 +194,7 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
 function valueAt(tree: unknown, segments: readonly string[]): unknown {
   let node = tree;
   for (const key of segments) {
-    if (!isBranch(node) || !Object.hasOwn(node, key)) return undefined;
+    if (!isJsonObject(node) || !Object.hasOwn(node, key)) return undefined;
     node = node[key];
   }
   return node;
@@ -334,8 +328,8 @@ function withSummaryKeys(
 function byCallerOfSummary(summary: unknown): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   const own = valueAt(summary, ["by_caller"]);
-  const byCaller = isBranch(own) ? own : valueAt(summary, ["best_trial", "by_caller"]);
-  if (!isBranch(byCaller)) return out;
+  const byCaller = isJsonObject(own) ? own : valueAt(summary, ["best_trial", "by_caller"]);
+  if (!isJsonObject(byCaller)) return out;
   for (const [caller, metrics] of Object.entries(byCaller)) {
     const flat = flatten(metrics);
     if (Object.keys(flat).length > 0) setOwn(out, caller, flat);

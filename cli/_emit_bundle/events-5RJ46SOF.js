@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-EYP7BD4S.js";
+} from "./chunk-TDGCENOK.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-EE4DVFWN.js";
+} from "./chunk-J6T6O44N.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-7RVOQDMP.js";
+} from "./chunk-Y2ZGIMOO.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-7Q7XPUUF.js";
+} from "./chunk-5KGDUPNJ.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-7RVOQDMP.js";
+} from "./chunk-Y2ZGIMOO.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -7,14 +7,14 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-EE4DVFWN.js";
+} from "./chunk-J6T6O44N.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert
-} from "./chunk-7RVOQDMP.js";
+} from "./chunk-Y2ZGIMOO.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

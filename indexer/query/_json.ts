@@ -106,7 +106,7 @@ const NON_FINITE_WORD_RE2 = String.raw`(?i)-?(?:infinity|inf|nan)\b`;
  * without an exponent of 3 digits or 100 digits in a row is below 1e199
  * (a review: `1` and 300 zeros `e10` was missed by `\d{309}`).
  */
-const MAY_OVERFLOW_RE2 = String.raw`\d[eE]\+?\d{3}|\d{100}`;
+const MAY_OVERFLOW_RE2 = String.raw`${MAY_OVERFLOW_EXPONENT.source}|\d{100}`;
 
 /**
  * SQL of the text the outputs print of the JSON object or array whose

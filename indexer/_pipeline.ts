@@ -7,17 +7,21 @@
  *
  * @module
  */
+import { assert } from "../ledger/assert.ts";
 import type { DuckDBConnection } from "./duckdb.ts";
 import { literalGlob } from "./duckdb_glob.ts";
 import { join } from "node:path";
 import { exec, rows } from "./_sql.ts";
 import {
   APPEND_STAGE_EVENTS_SQL,
+  CLEAN_STAGE_SQL,
   COUNT_DUP_IDS_SQL,
   CREATE_SCAN_FILES_SQL,
   DEDUP_EVENTS_SQL,
   DROP_RESUMED_TAIL_ERRORS_SQL,
   DROP_TEMP_SQL,
+  FAST_APPEND_EVENTS_SQL,
+  FIND_BAD_LINES_SQL,
   FIND_DUP_IDS_SQL,
   FIND_STAGE_DUP_IDS_SQL,
   INSERT_NEW_STAGE_EVENTS_SQL,
@@ -28,9 +32,11 @@ import {
   MARK_INVALID_UTF8_SQL,
   MERGE_INGEST_FILES_SQL,
   MERGE_STAGE_EVENTS_SQL,
+  NO_BAD_LINES_SQL,
   RESTORE_OVERLONG_SQL,
   SPLIT_LINES_SQL,
   SPLIT_LONG_LINES_SQL,
+  STAGE_COMPLETE_LINES_SQL,
   STAGE_COUNTS_SQL,
   STAGE_LINES_SQL,
   STAGE_LONG_SLICE_SQL,
@@ -46,6 +52,14 @@ const DROP_STAGE_LINES_SQL = "DROP TABLE IF EXISTS stage_lines";
  * size of the log.
  */
 export const STAGE_BYTES_MAX = 128 * 1024 * 1024;
+
+/**
+ * Batches of a full rebuild that may find a bad line on the fast path
+ * (`appendChecked`) before the rest are staged straight away. Each such
+ * batch finds its bad lines by a scan of the events indexed so far (70 ms
+ * at 1M events, growing with the log), which staging does not need.
+ */
+const CLEAN_MISSES_MAX = 4;
 
 /** One file (or the new tail of one) to read. */
 export interface ScanEntry {
@@ -127,9 +141,19 @@ export async function ingest(
   let doneBytes = 0;
   const batchBytes = options.batchBytes ?? STAGE_BYTES_MAX;
   const sliceBytes = Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8)));
+  let cleanMisses = 0;
   for (const batch of batches(entries, batchBytes)) {
     options.signal?.throwIfAborted();
-    const counts = await ingestBatch(conn, batch, stagingDir, options.deferDedup, sliceBytes);
+    const tryClean = options.deferDedup && cleanMisses < CLEAN_MISSES_MAX;
+    const { counts, clean } = await ingestBatch(
+      conn,
+      batch,
+      stagingDir,
+      options.deferDedup,
+      sliceBytes,
+      tryClean,
+    );
+    if (tryClean && !clean) cleanMisses += 1;
     total.lines += counts.lines;
     total.events += counts.events;
     total.errors += counts.errors;
@@ -176,24 +200,50 @@ async function ingestBatch(
   stagingDir: string,
   deferDedup: boolean,
   sliceBytes: number,
-): Promise<IngestCounts> {
+  tryClean: boolean,
+): Promise<{ counts: IngestCounts; clean: boolean }> {
   let invalid: InvalidLines = { files: [], lines: [] };
   try {
-    await stageLines(conn, batch, sliceBytes);
+    await splitLines(conn, batch);
   } catch (err) {
     if (!isUtf8Error(err)) throw err;
     // Rare path: some file is not UTF-8. Copy those files with their bad lines
     // made readable (same byte length, so offsets stay right) and mark the lines.
     invalid = await sanitizeFiles(batch, stagingDir);
-    await stageLines(conn, batch, sliceBytes, new Set(invalid.files));
+    await splitLines(conn, batch, new Set(invalid.files));
+  }
+  const [{ longest }] = await rows(conn, STAGE_LONGEST_LINE_SQL);
+  const overlong = batch.some((e) => (e.overlong ?? []).length > 0);
+  if (tryClean && invalid.files.length === 0 && !overlong && Number(longest) <= LONG_LINE_BYTES) {
+    const clean = await appendChecked(conn);
+    return { counts: await finishBatch(conn, "inserted"), clean };
+  }
+  await checkLines(conn, batch, Number(longest), sliceBytes);
+  if (invalid.files.length > 0) {
     const marks = invalid.files.map((file, i) => ({ file, line: invalid.lines[i] }));
     await exec(conn, MARK_INVALID_UTF8_SQL, [JSON.stringify(marks)]);
   }
+  return { counts: await finishBatch(conn, deferDedup ? "append" : "merge"), clean: false };
+}
+
+/**
+ * How a batch's events reach `events` from `stage`: already `inserted`
+ * ({@linkcode appendChecked}), `append`ed as they are (a full rebuild
+ * deduplicates at the end), or `merge`d against the events indexed before.
+ */
+type StageEvents = "inserted" | "append" | "merge";
+
+/**
+ * The steps after the check, from `stage`: its bad lines to `ingest_errors`,
+ * its events to `events` (see {@linkcode StageEvents}), the files' offsets;
+ * the batch's counts.
+ */
+async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise<IngestCounts> {
   await exec(conn, DROP_RESUMED_TAIL_ERRORS_SQL);
   await exec(conn, INSERT_STAGE_ERRORS_SQL);
   const [counts] = await rows(conn, STAGE_COUNTS_SQL);
-  if (deferDedup) await exec(conn, APPEND_STAGE_EVENTS_SQL);
-  else {
+  if (events === "append") await exec(conn, APPEND_STAGE_EVENTS_SQL);
+  else if (events === "merge") {
     await exec(conn, FIND_STAGE_DUP_IDS_SQL);
     await exec(
       conn,
@@ -210,28 +260,85 @@ async function ingestBatch(
 }
 
 /**
- * Stage `batch`; lines of the files in `keepRaw` keep their text (they may be
- * marked bad). Long lines are checked in slices of `sliceBytes`.
+ * A full rebuild's fast path for a batch of `stage_lines` that holds no
+ * long line: the valid events go into `events` as they are checked
+ * (`FAST_APPEND_EVENTS_SQL`), not through the stage table, and the stage
+ * gets only what the later steps read. DuckDB's count of the rows inserted
+ * against the complete lines read says whether a line was bad (returns
+ * false); only then are the lines left out found and checked again, alone,
+ * for their reasons.
  */
-async function stageLines(
+async function appendChecked(conn: DuckDBConnection): Promise<boolean> {
+  const inserted = (await conn.run(FAST_APPEND_EVENTS_SQL)).rowsChanged;
+  const [{ n }] = await rows(conn, STAGE_COMPLETE_LINES_SQL);
+  const clean = inserted === Number(n);
+  if (clean) await exec(conn, NO_BAD_LINES_SQL);
+  else await checkBadLines(conn);
+  await exec(conn, CLEAN_STAGE_SQL);
+  await exec(conn, DROP_STAGE_LINES_SQL);
+  return clean;
+}
+
+/**
+ * The reasons of the lines of `stage_lines` that the fast path left out of
+ * `events`, into `stage_bad`: {@linkcode STAGE_LINES_SQL} over those lines
+ * alone (each line's verdict is its own), `stage_lines` as it was.
+ */
+async function checkBadLines(conn: DuckDBConnection): Promise<void> {
+  await exec(conn, [
+    FIND_BAD_LINES_SQL,
+    "ALTER TABLE stage_lines RENAME TO stage_all_lines",
+    "ALTER TABLE stage_bad_lines RENAME TO stage_lines",
+    STAGE_LINES_SQL,
+    "DROP TABLE stage_lines",
+    "ALTER TABLE stage_all_lines RENAME TO stage_lines",
+    "ALTER TABLE stage RENAME TO stage_bad",
+  ]);
+  const [{ good }] = await rows(
+    conn,
+    "SELECT count(*) FILTER (WHERE reason IS NULL) AS good FROM stage_bad",
+  );
+  assert(Number(good) === 0, "a line the fast path left out is bad when checked alone");
+}
+
+/** A `scan_files` row of `entry`. */
+function scanFile(entry: ScanEntry, keepRaw: boolean) {
+  return {
+    read_path: entry.readPath,
+    file: entry.file,
+    line_base: entry.lineBase,
+    byte_base: entry.byteBase,
+    size_bytes: entry.sizeBytes,
+    mtime_ms: entry.mtimeMs,
+    keep_raw: keepRaw,
+  };
+}
+
+/**
+ * Split the files of `batch` into numbered lines in `stage_lines`; lines of
+ * the files in `keepRaw` keep their text (they may be marked bad).
+ */
+async function splitLines(
   conn: DuckDBConnection,
   batch: ScanEntry[],
-  sliceBytes: number,
   keepRaw: ReadonlySet<string> = new Set(),
 ): Promise<void> {
-  const scanFiles = batch.map((e) => ({
-    read_path: e.readPath,
-    file: e.file,
-    line_base: e.lineBase,
-    byte_base: e.byteBase,
-    size_bytes: e.sizeBytes,
-    mtime_ms: e.mtimeMs,
-    keep_raw: keepRaw.has(e.file),
-  }));
+  const scanFiles = batch.map((e) => scanFile(e, keepRaw.has(e.file)));
   await exec(conn, CREATE_SCAN_FILES_SQL, [JSON.stringify(scanFiles)]);
   await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => literalGlob(e.readPath)) }]);
-  const [{ longest }] = await rows(conn, STAGE_LONGEST_LINE_SQL);
-  if (Number(longest) <= LONG_LINE_BYTES) await exec(conn, STAGE_LINES_SQL);
+}
+
+/**
+ * Check the lines of `stage_lines` (the batch's, the longest `longest`
+ * bytes) into `stage`. Long lines are checked in slices of `sliceBytes`.
+ */
+async function checkLines(
+  conn: DuckDBConnection,
+  batch: ScanEntry[],
+  longest: number,
+  sliceBytes: number,
+): Promise<void> {
+  if (longest <= LONG_LINE_BYTES) await exec(conn, STAGE_LINES_SQL);
   else await checkLongLinesApart(conn, sliceBytes);
   await exec(conn, DROP_STAGE_LINES_SQL); // the stage has what is needed: free the text
   const overlong = batch.flatMap((e) =>

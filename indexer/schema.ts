@@ -567,6 +567,9 @@ const STAGE_EVENT_SQL = EVENT_COLUMNS.map((c) =>
 const EVENT_ID_TEXT = text("event_id");
 const RUN_ID_TEXT = text("run_id");
 
+/** The reason of a file's text after its last newline (a line not yet whole). */
+const TORN_TAIL_REASON = "torn tail: no newline at end of file";
+
 /**
  * Read the `scan_files` (`$1`: the list of read paths, `scan_files.read_path`,
  * each as a glob that matches only itself: `literalGlob` of `_pipeline.ts`)
@@ -616,7 +619,7 @@ WITH lines AS (
 ), checked AS (
   SELECT *,
   CASE
-    WHEN is_tail THEN CASE WHEN raw = '' THEN NULL ELSE 'torn tail: no newline at end of file' END
+    WHEN is_tail THEN CASE WHEN raw = '' THEN NULL ELSE '${TORN_TAIL_REASON}' END
     WHEN overlong THEN ${overlongReason("raw")}
     WHEN NOT valid THEN CASE
       WHEN trim(text) = '' THEN 'blank line'
@@ -656,6 +659,57 @@ SELECT file, line, is_tail,
   strlen(raw) AS raw_bytes, reason, reason IS NULL AND NOT is_tail AS is_event,
   ${STAGE_EVENT_VALUES.map(([c, v]) => `${v} AS ev_${c}`).join(",\n  ")}
 FROM checked`;
+
+/**
+ * The fast path of a full rebuild's batch (`_pipeline.ts`): the checks of
+ * {@linkcode STAGE_LINES_SQL} over `stage_lines`, with the valid events
+ * inserted into `events` straight away instead of through the `stage` table.
+ * DuckDB reports the rows inserted; when they are all the complete lines of
+ * `stage_lines` ({@linkcode STAGE_COMPLETE_LINES_SQL}), no line is bad.
+ * Otherwise the lines left out ({@linkcode FIND_BAD_LINES_SQL}) are checked
+ * again, alone, for their reasons. {@linkcode CLEAN_STAGE_SQL} then gives
+ * the `stage` the later steps read. Same checks, same values: only the copy
+ * through a second table is saved (on the bench's 1M log the check and the
+ * insert took 2.22 s against 2.58 s).
+ */
+export const FAST_APPEND_EVENTS_SQL = `INSERT INTO events (${EVENT_COLUMNS_SQL})
+  SELECT ${STAGE_EVENT_SQL} FROM (
+${STAGE_LINES_SQL.replace(/^CREATE OR REPLACE TEMP TABLE stage AS\n/, "")}
+  ) WHERE is_event`;
+
+/** How many complete lines (not a file's text after its last newline) `stage_lines` holds. */
+export const STAGE_COMPLETE_LINES_SQL =
+  "SELECT count(*) FILTER (WHERE NOT is_tail) AS n FROM stage_lines";
+
+/**
+ * The complete lines of `stage_lines` that {@linkcode FAST_APPEND_EVENTS_SQL}
+ * did not insert, into `stage_bad_lines` (a line's `(file, line)` is its
+ * own in a full rebuild: two ranges of one file never share a batch).
+ */
+export const FIND_BAD_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage_bad_lines AS
+  SELECT l.* FROM stage_lines l ANTI JOIN (
+    SELECT file, line FROM events WHERE file IN (SELECT file FROM scan_files)
+  ) e USING (file, line)
+  WHERE NOT l.is_tail`;
+
+/** An empty `stage_bad`: no line of the batch is bad. */
+export const NO_BAD_LINES_SQL =
+  "CREATE OR REPLACE TEMP TABLE stage_bad (file VARCHAR, line BIGINT, reason VARCHAR)";
+
+/**
+ * The `stage` of a batch whose events {@linkcode FAST_APPEND_EVENTS_SQL}
+ * inserted, from `stage_lines` and the reasons of its bad lines
+ * (`stage_bad`): the columns the steps after the check read, as
+ * {@linkcode STAGE_LINES_SQL} gives them.
+ */
+export const CLEAN_STAGE_SQL = `CREATE OR REPLACE TEMP TABLE stage AS
+SELECT l.file, l.line, l.is_tail,
+  CASE WHEN l.keep_raw OR l.is_tail OR l.is_last OR b.reason IS NOT NULL THEN l.raw END AS raw,
+  strlen(l.raw) AS raw_bytes,
+  CASE WHEN NOT l.is_tail THEN b.reason WHEN l.raw <> '' THEN '${TORN_TAIL_REASON}' END
+    AS reason,
+  NOT l.is_tail AND b.reason IS NULL AS is_event
+FROM stage_lines l LEFT JOIN stage_bad b ON b.file = l.file AND b.line = l.line`;
 
 /**
  * Rows of lines staged as stand-ins (`_stage.ts`: a line longer than
@@ -1087,6 +1141,9 @@ export const DROP_TEMP_SQL: readonly string[] = [
   "stage_long_lines",
   "stage_checked",
   "stage",
+  "stage_bad_lines",
+  "stage_bad",
+  "stage_all_lines",
   "dup_ids",
   "candidates",
   "stage_files",

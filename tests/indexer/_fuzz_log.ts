@@ -124,6 +124,11 @@ export interface LogShape {
   padBytes: number;
   /** Give some runs this host's name and a pid that is gone (exercises the liveness rows). */
   localHost?: string;
+  /**
+   * Whether steps write bad lines (torn tails aside). Without them every
+   * batch of a full rebuild is clean, the case its fast path takes.
+   */
+  badLines: boolean;
 }
 
 interface RunScript {
@@ -165,6 +170,7 @@ export class FuzzLog {
       days: shape?.days ?? this.rng.int(1, 6),
       padBytes: shape?.padBytes ?? 0,
       localHost: shape?.localHost,
+      badLines: shape?.badLines ?? true,
     };
     const runCount = this.rng.int(2, 8);
     for (let i = 0; i < runCount; i++) this.#runs.push(this.#script(`run-${seed}-${i}`));
@@ -471,7 +477,9 @@ export class FuzzLog {
       const obj = this.#nextEvent();
       const f = this.#fileFor(Number(obj.timestamp_ms));
       this.#append(f, this.#eventLine(obj, { crlf: this.chance(0.03) }));
-      if (this.chance(0.03)) this.#append(this.pick([...this.files.values()]), this.#badLine());
+      if (this.shape.badLines && this.chance(0.03)) {
+        this.#append(this.pick([...this.files.values()]), this.#badLine());
+      }
     }
     if (this.files.size === 0) this.#newFile();
     const all = () => [...this.files.values()];
@@ -483,7 +491,7 @@ export class FuzzLog {
         this.#append(target, this.#repeat());
       }
     }
-    if (this.chance(0.5)) {
+    if (this.shape.badLines && this.chance(0.5)) {
       for (let n = this.rng.int(1, 4); n > 0; n--) this.#append(this.pick(all()), this.#badLine());
     }
     if (this.chance(0.35)) this.#tear(this.pick(all()));
@@ -515,7 +523,7 @@ export class FuzzLog {
   #rewrite(f: ModelFile): void {
     const lines = f.lines.filter(() => !this.chance(0.2));
     if (lines.length > 0 && this.chance(0.5)) {
-      lines[this.rng.int(0, lines.length - 1)] = this.chance(0.5)
+      lines[this.rng.int(0, lines.length - 1)] = this.shape.badLines && this.chance(0.5)
         ? this.#badLine()
         : this.#eventLine(this.#nextEvent());
     }

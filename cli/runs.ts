@@ -574,7 +574,8 @@ function bestTrialValue(summary: unknown, m: string): unknown {
  * headline metrics, label, then the extra columns; fitted to the width
  * (metric columns go from the last, PHASES before each; a metric sorted by
  * stays; the run id and the status stay whole, up to
- * {@linkcode WHOLE_CHARS_MAX} characters).
+ * {@linkcode WHOLE_CHARS_MAX} characters; with long ids and no extra
+ * columns, TYPE, DURATION and CREATED go before the first metric does).
  *
  * @example
  * ```ts
@@ -631,8 +632,13 @@ export function formatRunsTable(
   const others = all.filter((m) => !sorted.includes(m));
   // Fewer metric columns until the table fits with no number, time or run id cut (the id is
   // what a reader copies into show or compare: an audit saw every default id as
-  // `policy-2026…`); PHASES goes before a metric does.
-  for (let n = others.length; n >= 0; n--) {
+  // `policy-2026…`); PHASES goes before a metric does. Without extra columns the first
+  // headline metric is not left out here: TYPE, DURATION and CREATED go before it (below),
+  // which a default id's text tells already. Columns asked for (--columns, sort fields) are
+  // not cut for a headline metric.
+  const keepFirstMetric = extra.length === 0 && sorted.length === 0 && others.length > 0;
+  const fewestMetrics = keepFirstMetric ? 1 : 0;
+  for (let n = others.length; n >= fewestMetrics; n--) {
     const kept = new Set([...sorted, ...others.slice(0, n)]);
     const metrics = all.filter((m) => kept.has(m)); // in their order of preference
     for (const phases of [true, false]) {
@@ -651,13 +657,25 @@ export function formatRunsTable(
     }
   }
   // Still too wide (columns asked for with --columns, long ids): the run id and the status stay
-  // whole, and whole columns are left out in turn (an empty LABEL, TYPE, DURATION, CREATED, then
-  // the extra columns from the last), and a last line names them (not an empty LABEL); --wide
-  // shows all. The sort fields stay: a headline metric and an extra column alike.
-  const t = runsTable(runs, { metrics: sorted, sorted, extra, phases: true });
+  // whole, and whole columns are left out in turn, and a last line names them (not an empty
+  // LABEL); --wide shows all. The order: the headline metrics (all of them when columns were
+  // asked for), an empty LABEL, PHASES, TYPE, DURATION, CREATED, a LABEL, the first headline
+  // metric kept so far, then the extra columns from the last. The sort fields stay: a headline
+  // metric and an extra column alike.
+  const t = runsTable(runs, { metrics: all, sorted, extra, phases: true });
+  const metricColumns = others.map((m) => t.phasesIndex + 1 + all.indexOf(m));
+  const firstKept = keepFirstMetric ? metricColumns.slice(0, 1) : [];
   const labelled = runs.some((r) => r.label !== null && r.label !== "");
-  const order = [...(labelled ? [] : [t.labelIndex]), t.phasesIndex, 1, 4, 3];
+  const order = [
+    ...metricColumns.filter((i) => !firstKept.includes(i)),
+    ...(labelled ? [] : [t.labelIndex]),
+    t.phasesIndex,
+    1,
+    4,
+    3,
+  ];
   if (labelled) order.push(t.labelIndex);
+  order.push(...firstKept);
   for (let i = extra.length - 1; i >= 0; i--) {
     if (!sortFields.includes(extra[i])) order.push(t.labelIndex + 1 + i);
   }
@@ -668,13 +686,12 @@ export function formatRunsTable(
     wide: options.wide,
     alignRight: t.right,
   });
-  // Named: the headline metrics left out (all but the sort fields), then the whole columns.
-  const named = [
-    ...others.map(metricHeader),
-    ...leftOut.filter((i) => labelled || i !== t.labelIndex) // an empty column is no loss
-      .map((i) => t.header[i]),
-  ];
-  const notes = t.bestTrialCells ? [BEST_TRIAL_NOTE] : [];
+  // Named in the order they were left out (not an empty LABEL: an empty column is no loss).
+  const named = leftOut.filter((i) => labelled || i !== t.labelIndex).map((i) => t.header[i]);
+  // The note on `*` cells only while a column that holds one is shown.
+  const starred = metricColumns.filter((i) => !leftOut.includes(i))
+    .some((i) => t.body.some((row) => row[i].endsWith("*")));
+  const notes = starred ? [BEST_TRIAL_NOTE] : [];
   if (named.length > 0) {
     const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
     notes.push(wrapText(note, 0, 0, width));

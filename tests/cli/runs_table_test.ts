@@ -61,6 +61,33 @@ Deno.test("runs table: ids and status whole, columns left out in turn, named on 
   }
 });
 
+Deno.test("runs table: long default ids at 80 columns keep the first headline metric", () => {
+  // An audit: at 80 columns a table of default ids (29-32 characters) showed no metric at all.
+  const runs = [0, 1, 2].map((i) => ({
+    ...run(i, false),
+    run_id: `path_only-20261129T10101${i}-0da2d${i}`,
+    status: "completed",
+    summary: { win_rate: 0.25 + i / 10, mean_return_bps: 12.5 * i, median_return_bps: -3 },
+  } as RunRecord));
+  const lines = formatRunsTable(runs, { width: 80 }).split("\n");
+  for (const line of lines) equal([...line].length <= 80, true, line);
+  match(lines[0], /^RUN ID +STATUS +CREATED +WIN_RATE$/);
+  match(lines[3], /^path_only-20261129T101012-0da2d2 +completed +2026-01-20T12:00:00Z +0\.45$/);
+  equal(
+    lines.slice(-2).join(" "),
+    "(left out to fit 80 columns: MEAN_BPS, MED_BPS, PHASES, TYPE, DURATION; --wide shows all)",
+  );
+  // Narrower: CREATED goes before the first metric does.
+  const narrow = formatRunsTable(runs, { width: 60 }).split("\n");
+  match(narrow[0], /^RUN ID +STATUS +WIN_RATE$/);
+  // A sweep's best-trial cells keep their note only while their column is shown.
+  const sweep = { ...runs[0], summary: { best_trial: { metrics: { mean_return_bps: 9 } } } };
+  const withSweep = formatRunsTable([sweep as RunRecord, runs[1]], { width: 80 });
+  equal(withSweep.includes("(* a sweep's best trial)"), false, withSweep);
+  const wide = formatRunsTable([sweep as RunRecord, runs[1]], { width: 200 });
+  match(wide, /\s9\* .*\n.*\n\(\* a sweep's best trial\)$/s);
+});
+
 Deno.test("tables: wide and zero-width characters take the cells a terminal draws", () => {
   // A query audit: CJK values and a zero-width space pushed the next column by a cell or two.
   const rows = [["日本", "1"], ["ab", "2"], ["e\u0301x", "3"], ["a\u200Bb", "4"]];

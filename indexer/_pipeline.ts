@@ -267,6 +267,13 @@ async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise
  * against the complete lines read says whether a line was bad (returns
  * false); only then are the lines left out found and checked again, alone,
  * for their reasons.
+ *
+ * A batch with a line longer than `LONG_LINE_BYTES` is staged instead (the
+ * caller's choice). Measured on the 1M log with a 10 KB line in each file,
+ * putting those lines' events through a stage of their own, in the same
+ * insert (`UNION ALL`) or in one of their own, made the final checkpoint take
+ * 1.0-2.1 s against 0.1-0.9 s (a loaded machine) and the index 130 MB
+ * against 108 MB.
  */
 async function appendChecked(conn: DuckDBConnection): Promise<boolean> {
   const inserted = (await conn.run(FAST_APPEND_EVENTS_SQL)).rowsChanged;

@@ -293,6 +293,8 @@ export class FuzzLog {
   #eventLine(obj: Record<string, unknown>, opts: { crlf?: boolean; bom?: boolean } = {}): Line {
     const fields = { ...obj };
     if (this.shape.padBytes > 0) fields.pad = "x".repeat(this.rng.int(1, this.shape.padBytes));
+    // Now and then a line past LONG_LINE_BYTES (8 KiB), which the checks read in slices.
+    if (this.chance(0.01)) fields.long_pad = "y".repeat(this.rng.int(8_200, 20_000));
     let text = JSON.stringify(fields).replaceAll('"__NAN__"', "NaN");
     // The same integer written as a float (1768000000000.0) is the same time (docs/EVENTS.md).
     if (this.chance(0.05)) text = text.replace(/"timestamp_ms":(\d+),/, '"timestamp_ms":$1.0,');

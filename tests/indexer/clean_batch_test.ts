@@ -5,8 +5,8 @@
  * inserted falls short of the lines read; after a few such batches it
  * stages the rest. Whichever way a batch went, the index must be the one
  * the stage gives: here the same log is indexed in full (batches of one
- * file: clean ones, six with bad lines, a torn tail, an event id written
- * twice) and file by file through incremental rebuilds, which always stage.
+ * file: clean ones, six with bad lines, long lines, a torn tail, an event
+ * id written twice) and file by file through incremental rebuilds, which always stage.
  *
  * @module
  */
@@ -46,6 +46,17 @@ function fileLines(i: number): string[] {
     JSON.stringify(ev("run.completed", runId, t + 400, { summary: {}, artifact_paths: {} })),
   );
   if (i === 9) lines.push(lines[2]); // a trial written twice: one copy loses deduplication
+  // Lines past LONG_LINE_BYTES (8 KiB), checked in slices: valid ones, and a bad one in file 5.
+  if (i === 0 || i === 3) {
+    lines.splice(20, 0, JSON.stringify(ev("run.noted", runId, t + 7, { note: "n".repeat(9_000) })));
+  }
+  if (i === 5) {
+    lines.splice(
+      30,
+      0,
+      JSON.stringify(ev("run.noted", runId, t + 8, { note: 5, pad: "p".repeat(9_000) })),
+    );
+  }
   if (BAD_FILES.has(i)) {
     lines.splice(5 + i, 0, "not json at all");
     lines.splice(40, 0, JSON.stringify({ ...ev("run.noted", runId, t + 3), event_type: "bogus" }));
@@ -86,7 +97,7 @@ Deno.test("a full rebuild's clean and unclean batches index what staging every b
       assert.equal(report.mode, "incremental");
     }
     assert.equal(full.filesRead, FILES);
-    assert.equal(full.errorsFound, BAD_FILES.size * 3 + 1); // the torn tail too
+    assert.equal(full.errorsFound, BAD_FILES.size * 3 + 2); // the long bad line, the torn tail
     const errors = await query(
       full.dbPath,
       "SELECT file, line, reason FROM ingest_errors ORDER BY file, line",
@@ -110,7 +121,7 @@ Deno.test("a full rebuild's clean and unclean batches index what staging every b
       ["day=2026-01-20/part-02.jsonl"],
     );
     const [{ n }] = await query(full.dbPath, "SELECT count(*)::INTEGER AS n FROM events");
-    assert.equal(n, FILES * 303);
+    assert.equal(n, FILES * 303 + 2);
     assert.equal(full.duplicates, 1);
     assert.deepEqual(
       await dumpTables(full.dbPath),

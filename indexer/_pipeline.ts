@@ -105,7 +105,20 @@ export interface IngestCounts {
   events: number;
   /** Lines sent to `ingest_errors`. */
   errors: number;
+  /** Batches by how they were read (see {@linkcode BatchPath}). */
+  batches: Record<BatchPath, number>;
 }
+
+/** What one batch read. */
+type BatchCounts = Omit<IngestCounts, "batches">;
+
+/**
+ * How a batch was read: checked straight into `events` with no bad line
+ * (`clean`) or with some (`miss`: its bad lines found after), or through the
+ * stage table (`staged`: an incremental rebuild's, a line too long for the
+ * fast path, a file not UTF-8, or past {@linkcode CLEAN_MISSES_MAX}).
+ */
+export type BatchPath = "clean" | "miss" | "staged";
 
 /** How {@linkcode ingest} runs. */
 export interface IngestOptions {
@@ -136,16 +149,20 @@ export async function ingest(
   stagingDir: string,
   options: IngestOptions = { deferDedup: false },
 ): Promise<IngestCounts> {
-  const total: IngestCounts = { lines: 0, events: 0, errors: 0 };
+  const total: IngestCounts = {
+    lines: 0,
+    events: 0,
+    errors: 0,
+    batches: { clean: 0, miss: 0, staged: 0 },
+  };
   const totalBytes = entries.reduce((n, e) => n + e.readBytes, 0);
   let doneBytes = 0;
   const batchBytes = options.batchBytes ?? STAGE_BYTES_MAX;
   const sliceBytes = Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8)));
-  let cleanMisses = 0;
   for (const batch of batches(entries, batchBytes)) {
     options.signal?.throwIfAborted();
-    const tryClean = options.deferDedup && cleanMisses < CLEAN_MISSES_MAX;
-    const { counts, clean } = await ingestBatch(
+    const tryClean = options.deferDedup && total.batches.miss < CLEAN_MISSES_MAX;
+    const { counts, path } = await ingestBatch(
       conn,
       batch,
       stagingDir,
@@ -153,7 +170,7 @@ export async function ingest(
       sliceBytes,
       tryClean,
     );
-    if (tryClean && !clean) cleanMisses += 1;
+    total.batches[path] += 1;
     total.lines += counts.lines;
     total.events += counts.events;
     total.errors += counts.errors;
@@ -201,7 +218,7 @@ async function ingestBatch(
   deferDedup: boolean,
   sliceBytes: number,
   tryClean: boolean,
-): Promise<{ counts: IngestCounts; clean: boolean }> {
+): Promise<{ counts: BatchCounts; path: BatchPath }> {
   let invalid: InvalidLines = { files: [], lines: [] };
   try {
     await splitLines(conn, batch);
@@ -216,14 +233,14 @@ async function ingestBatch(
   const overlong = batch.some((e) => (e.overlong ?? []).length > 0);
   if (tryClean && invalid.files.length === 0 && !overlong && Number(longest) <= LONG_LINE_BYTES) {
     const clean = await appendChecked(conn);
-    return { counts: await finishBatch(conn, "inserted"), clean };
+    return { counts: await finishBatch(conn, "inserted"), path: clean ? "clean" : "miss" };
   }
   await checkLines(conn, batch, Number(longest), sliceBytes);
   if (invalid.files.length > 0) {
     const marks = invalid.files.map((file, i) => ({ file, line: invalid.lines[i] }));
     await exec(conn, MARK_INVALID_UTF8_SQL, [JSON.stringify(marks)]);
   }
-  return { counts: await finishBatch(conn, deferDedup ? "append" : "merge"), clean: false };
+  return { counts: await finishBatch(conn, deferDedup ? "append" : "merge"), path: "staged" };
 }
 
 /**
@@ -238,7 +255,7 @@ type StageEvents = "inserted" | "append" | "merge";
  * its events to `events` (see {@linkcode StageEvents}), the files' offsets;
  * the batch's counts.
  */
-async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise<IngestCounts> {
+async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise<BatchCounts> {
   await exec(conn, DROP_RESUMED_TAIL_ERRORS_SQL);
   await exec(conn, INSERT_STAGE_ERRORS_SQL);
   const [counts] = await rows(conn, STAGE_COUNTS_SQL);
@@ -280,7 +297,7 @@ async function appendChecked(conn: DuckDBConnection): Promise<boolean> {
   const [{ n }] = await rows(conn, STAGE_COMPLETE_LINES_SQL);
   const clean = inserted === Number(n);
   if (clean) await exec(conn, NO_BAD_LINES_SQL);
-  else await checkBadLines(conn);
+  else await checkBadLines(conn, Number(n) - inserted);
   await exec(conn, CLEAN_STAGE_SQL);
   await exec(conn, DROP_STAGE_LINES_SQL);
   return clean;
@@ -288,10 +305,11 @@ async function appendChecked(conn: DuckDBConnection): Promise<boolean> {
 
 /**
  * The reasons of the lines of `stage_lines` that the fast path left out of
- * `events`, into `stage_bad`: {@linkcode STAGE_LINES_SQL} over those lines
- * alone (each line's verdict is its own), `stage_lines` as it was.
+ * `events` (`missing` of them), into `stage_bad`: {@linkcode STAGE_LINES_SQL}
+ * over those lines alone (each line's verdict is its own), `stage_lines` as
+ * it was.
  */
-async function checkBadLines(conn: DuckDBConnection): Promise<void> {
+async function checkBadLines(conn: DuckDBConnection, missing: number): Promise<void> {
   await exec(conn, [
     FIND_BAD_LINES_SQL,
     "ALTER TABLE stage_lines RENAME TO stage_all_lines",
@@ -301,11 +319,12 @@ async function checkBadLines(conn: DuckDBConnection): Promise<void> {
     "ALTER TABLE stage_all_lines RENAME TO stage_lines",
     "ALTER TABLE stage RENAME TO stage_bad",
   ]);
-  const [{ good }] = await rows(
+  const [{ good, found }] = await rows(
     conn,
-    "SELECT count(*) FILTER (WHERE reason IS NULL) AS good FROM stage_bad",
+    "SELECT count(*) FILTER (WHERE reason IS NULL) AS good, count(*) AS found FROM stage_bad",
   );
   assert(Number(good) === 0, "a line the fast path left out is bad when checked alone");
+  assert(Number(found) === missing, "the lines left out are as many as the rows not inserted");
 }
 
 /** A `scan_files` row of `entry`. */

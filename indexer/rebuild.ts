@@ -1078,7 +1078,11 @@ async function buildWith(
     onBatch: ctx.onRead,
     signal: ctx.signal,
   });
-  ctx.progress(`read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors`);
+  const { clean, miss, staged } = counts.batches;
+  ctx.progress(
+    `read ${counts.lines} lines: ${counts.events} events, ${counts.errors} errors; batches ` +
+      `checked straight into events: ${clean + miss} (${miss} with bad lines), staged: ${staged}`,
+  );
   lap("ingest");
   if (mode === "full") await deriveAll(conn, ctx.deriveGroupEvents, ctx);
   else await deriveAffected(conn);

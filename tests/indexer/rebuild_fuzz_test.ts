@@ -10,7 +10,9 @@
  * winning copy of each event id, the losing copies, the bad lines, the runs,
  * the files), and no rebuild may fail.
  *
- * A few seeds run by default (well under 20 s); `LEDGER_FUZZ_SEEDS=N` runs
+ * A few seeds run by default (well under 20 s: 2, 7 and 9, among whose full
+ * rebuilds some batches are clean, some find bad lines after the fast path
+ * and some are staged, which the test checks); `LEDGER_FUZZ_SEEDS=N` runs
  * N seeds from `LEDGER_FUZZ_SEED_START` (default 1) for a long audit,
  * `LEDGER_FUZZ_STEPS_MAX` (default 4) allows longer histories, and
  * `LEDGER_FUZZ_KEEP=1` keeps the log of a failing seed.
@@ -26,7 +28,21 @@ import { toPlain } from "../../indexer/_sql.ts";
 import { expectedIndex, FuzzLog } from "./_fuzz_log.ts";
 
 /** Seeds run by default: each takes a few seconds. */
-const DEFAULT_SEEDS = 2;
+const DEFAULT_SEEDS: readonly number[] = [2, 7, 9];
+
+/** How the full rebuilds' batches were read, from their progress lines (`_pipeline.ts`). */
+const fullBatches = { clean: 0, miss: 0, staged: 0 };
+
+/** Adds the batch counts of a rebuild's `read ...` progress line to {@linkcode fullBatches}. */
+function countBatches(line: string): void {
+  const m = line.match(
+    /checked straight into events: (\d+) \((\d+) with bad lines\), staged: (\d+)$/,
+  );
+  if (m === null) return;
+  fullBatches.clean += Number(m[1]) - Number(m[2]);
+  fullBatches.miss += Number(m[2]);
+  fullBatches.staged += Number(m[3]);
+}
 /** Most steps (changes of the log, each followed by rebuilds) of one seed. */
 const STEPS_MAX = Number(Deno.env.get("LEDGER_FUZZ_STEPS_MAX") ?? 4);
 
@@ -155,7 +171,12 @@ async function runSeed(seed: number, keep: boolean): Promise<SeedFailure | undef
       // The full rebuild costs most: after the last step always, before it now and then.
       if (step < steps && !log.chance(0.35)) continue;
       const indexB = join(fullDir, `full-${step}.duckdb`);
-      const fullFailure = await rebuildFails(root, { ...limitsB, full: true, dbPath: indexB });
+      const fullFailure = await rebuildFails(root, {
+        ...limitsB,
+        full: true,
+        dbPath: indexB,
+        onProgress: countBatches,
+      });
       if (fullFailure !== undefined) {
         failed = true;
         return { seed, step, root, message: `full rebuild failed (${where}): ${fullFailure}` };
@@ -248,12 +269,16 @@ async function checkOracle(dbPath: string, log: FuzzLog): Promise<string | undef
 }
 
 Deno.test("incremental and full rebuilds agree on generated logs, and with an oracle", async () => {
-  const count = Number(Deno.env.get("LEDGER_FUZZ_SEEDS") ?? DEFAULT_SEEDS);
+  const asked = Deno.env.get("LEDGER_FUZZ_SEEDS");
   const first = Number(Deno.env.get("LEDGER_FUZZ_SEED_START") ?? 1);
+  const seeds = asked === undefined
+    ? DEFAULT_SEEDS
+    : Array.from({ length: Number(asked) }, (_, i) => first + i);
+  const count = seeds.length;
   const keep = Deno.env.get("LEDGER_FUZZ_KEEP") === "1";
   const failures: SeedFailure[] = [];
   const startMs = performance.now();
-  for (let seed = first; seed < first + count; seed++) {
+  for (const seed of seeds) {
     const failure = await runSeed(seed, keep);
     if (failure !== undefined) {
       failures.push(failure);
@@ -263,10 +288,16 @@ Deno.test("incremental and full rebuilds agree on generated logs, and with an or
       );
     }
   }
-  if (count > DEFAULT_SEEDS) {
+  if (asked !== undefined) {
     console.error(
-      `${count} seeds in ${Math.round(performance.now() - startMs)} ms, ${failures.length} failed`,
+      `${count} seeds in ${Math.round(performance.now() - startMs)} ms, ${failures.length} ` +
+        `failed; full rebuilds' batches: ${JSON.stringify(fullBatches)}`,
     );
   }
   deepEqual(failures.map((f) => f.seed), [], `seeds of ${count} that failed (details above)`);
+  if (asked === undefined) {
+    // The default seeds reach every way a full rebuild reads a batch.
+    const reached = Object.entries(fullBatches).filter(([, n]) => n > 0).map(([path]) => path);
+    deepEqual(reached, ["clean", "miss", "staged"], JSON.stringify(fullBatches));
+  }
 });

@@ -575,7 +575,7 @@ function bestTrialValue(summary: unknown, m: string): unknown {
  * (metric columns go from the last, PHASES before each; a metric sorted by
  * stays; the run id and the status stay whole, up to
  * {@linkcode WHOLE_CHARS_MAX} characters; with long ids and no extra
- * columns, TYPE, DURATION and CREATED go before the first metric does).
+ * columns or sort fields, TYPE, DURATION and CREATED go before the metrics).
  *
  * @example
  * ```ts
@@ -632,11 +632,11 @@ export function formatRunsTable(
   const others = all.filter((m) => !sorted.includes(m));
   // Fewer metric columns until the table fits with no number, time or run id cut (the id is
   // what a reader copies into show or compare: an audit saw every default id as
-  // `policy-2026…`); PHASES goes before a metric does. Without extra columns the first
-  // headline metric is not left out here: TYPE, DURATION and CREATED go before it (below),
-  // which a default id's text tells already. Columns asked for (--columns, sort fields) are
-  // not cut for a headline metric.
-  const keepFirstMetric = extra.length === 0 && sorted.length === 0 && others.length > 0;
+  // `policy-2026…`); PHASES goes before a metric does. Without extra columns or sort fields the
+  // first headline metric is not left out here: TYPE, DURATION and CREATED go before the
+  // metrics (below), which a default id's text tells already. Columns asked for (--columns,
+  // sort fields, whether or not the table has them anyway) are not cut for a headline metric.
+  const keepFirstMetric = extra.length === 0 && sortFields.length === 0 && others.length > 0;
   const fewestMetrics = keepFirstMetric ? 1 : 0;
   for (let n = others.length; n >= fewestMetrics; n--) {
     const kept = new Set([...sorted, ...others.slice(0, n)]);
@@ -658,24 +658,20 @@ export function formatRunsTable(
   }
   // Still too wide (columns asked for with --columns, long ids): the run id and the status stay
   // whole, and whole columns are left out in turn, and a last line names them (not an empty
-  // LABEL); --wide shows all. The order: the headline metrics (all of them when columns were
-  // asked for), an empty LABEL, PHASES, TYPE, DURATION, CREATED, a LABEL, the first headline
-  // metric kept so far, then the extra columns from the last. The sort fields stay: a headline
-  // metric and an extra column alike.
+  // LABEL); --wide shows all. The order, with columns asked for: the headline metrics, an empty
+  // LABEL, PHASES, TYPE, DURATION, CREATED, a LABEL, then the extra columns from the last.
+  // Without (a default id holds its type and time): an empty LABEL, PHASES, TYPE, DURATION,
+  // CREATED, the headline metrics from the last but the first, a LABEL, the first. The sort
+  // fields stay: a headline metric and an extra column alike.
   const t = runsTable(runs, { metrics: all, sorted, extra, phases: true });
   const metricColumns = others.map((m) => t.phasesIndex + 1 + all.indexOf(m));
-  const firstKept = keepFirstMetric ? metricColumns.slice(0, 1) : [];
   const labelled = runs.some((r) => r.label !== null && r.label !== "");
-  const order = [
-    ...metricColumns.filter((i) => !firstKept.includes(i)),
-    ...(labelled ? [] : [t.labelIndex]),
-    t.phasesIndex,
-    1,
-    4,
-    3,
-  ];
+  const emptyLabel = labelled ? [] : [t.labelIndex];
+  const order = keepFirstMetric
+    ? [...emptyLabel, t.phasesIndex, 1, 4, 3, ...metricColumns.slice(1).reverse()]
+    : [...metricColumns, ...emptyLabel, t.phasesIndex, 1, 4, 3];
   if (labelled) order.push(t.labelIndex);
-  order.push(...firstKept);
+  if (keepFirstMetric) order.push(metricColumns[0]);
   for (let i = extra.length - 1; i >= 0; i--) {
     if (!sortFields.includes(extra[i])) order.push(t.labelIndex + 1 + i);
   }

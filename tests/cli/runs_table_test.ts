@@ -61,7 +61,7 @@ Deno.test("runs table: ids and status whole, columns left out in turn, named on 
   }
 });
 
-Deno.test("runs table: long default ids at 80 columns keep the first headline metric", () => {
+Deno.test("runs table: long default ids at 80 columns keep the headline metrics", () => {
   // An audit: at 80 columns a table of default ids (29-32 characters) showed no metric at all.
   const runs = [0, 1, 2].map((i) => ({
     ...run(i, false),
@@ -71,21 +71,25 @@ Deno.test("runs table: long default ids at 80 columns keep the first headline me
   } as RunRecord));
   const lines = formatRunsTable(runs, { width: 80 }).split("\n");
   for (const line of lines) equal([...line].length <= 80, true, line);
-  match(lines[0], /^RUN ID +STATUS +CREATED +WIN_RATE$/);
-  match(lines[3], /^path_only-20261129T101012-0da2d2 +completed +2026-01-20T12:00:00Z +0\.45$/);
+  // TYPE, DURATION and CREATED go first: a default id holds the type and the time.
+  match(lines[0], /^RUN ID +STATUS +WIN_RATE +MEAN_BPS +MED_BPS$/);
+  match(lines[3], /^path_only-20261129T101012-0da2d2 +completed +0\.45 +25 +-3$/);
   equal(
-    lines.slice(-2).join(" "),
-    "(left out to fit 80 columns: MEAN_BPS, MED_BPS, PHASES, TYPE, DURATION; --wide shows all)",
+    lines.at(-1),
+    "(left out to fit 80 columns: PHASES, TYPE, DURATION, CREATED; --wide shows all)",
   );
-  // Narrower: CREATED goes before the first metric does.
+  // Narrower: the metrics go from the last, the first stays.
   const narrow = formatRunsTable(runs, { width: 60 }).split("\n");
   match(narrow[0], /^RUN ID +STATUS +WIN_RATE$/);
+  // Sorted by a column the table has: it stays, and the metrics go first, as before (a review).
+  const sorted = formatRunsTable(runs, { width: 80, sortFields: ["duration_ms"] }).split("\n");
+  match(sorted[0], /^RUN ID +STATUS +CREATED +DURATION$/);
   // A sweep's best-trial cells keep their note only while their column is shown.
   const sweep = { ...runs[0], summary: { best_trial: { metrics: { mean_return_bps: 9 } } } };
   const withSweep = formatRunsTable([sweep as RunRecord, runs[1]], { width: 80 });
-  equal(withSweep.includes("(* a sweep's best trial)"), false, withSweep);
-  const wide = formatRunsTable([sweep as RunRecord, runs[1]], { width: 200 });
-  match(wide, /\s9\* .*\n.*\n\(\* a sweep's best trial\)$/s);
+  match(withSweep, /\s9\* .*\n.*\n\(\* a sweep's best trial\)\n/s);
+  const narrowSweep = formatRunsTable([sweep as RunRecord, runs[1]], { width: 60 });
+  equal(narrowSweep.includes("(* a sweep's best trial)"), false, narrowSweep);
 });
 
 Deno.test("tables: wide and zero-width characters take the cells a terminal draws", () => {

@@ -229,11 +229,9 @@ async function ingestBatch(
     invalid = await sanitizeFiles(batch, stagingDir);
     await splitLines(conn, batch, new Set(invalid.files));
   }
-  const [{ longest, long_bytes }] = await rows(conn, STAGE_LONGEST_LINE_SQL);
+  const [{ longest }] = await rows(conn, STAGE_LONGEST_LINE_SQL);
   const overlong = batch.some((e) => (e.overlong ?? []).length > 0);
-  // Long lines of at most a slice in all: no vector of the check holds more than its short
-  // lines and one slice, so they need no slices of their own.
-  if (tryClean && invalid.files.length === 0 && !overlong && Number(long_bytes) <= sliceBytes) {
+  if (tryClean && invalid.files.length === 0 && !overlong && Number(longest) <= LONG_LINE_BYTES) {
     const clean = await appendChecked(conn);
     return { counts: await finishBatch(conn, "inserted"), path: clean ? "clean" : "miss" };
   }
@@ -279,21 +277,20 @@ async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise
 }
 
 /**
- * A full rebuild's fast path for a batch of `stage_lines` whose long lines
- * fit one slice: the valid events go into `events` as they are checked
+ * A full rebuild's fast path for a batch of `stage_lines` that holds no
+ * long line: the valid events go into `events` as they are checked
  * (`FAST_APPEND_EVENTS_SQL`), not through the stage table, and the stage
  * gets only what the later steps read. DuckDB's count of the rows inserted
  * against the complete lines read says whether a line was bad (returns
  * false); only then are the lines left out found and checked again, alone,
  * for their reasons.
  *
- * A batch whose lines longer than `LONG_LINE_BYTES` pass a slice in all is
- * staged instead (the caller's choice), its long lines checked in slices.
- * Measured on the 1M log with a 10 KB line in each file, putting long lines'
- * events through a stage of their own, in the same insert (`UNION ALL`) or
- * in one of their own, made the final checkpoint take 1.0-2.1 s against
- * 0.1-0.9 s (a loaded machine) and the index 130 MB against 108 MB: the
- * events of a batch go in one insert.
+ * A batch with a line longer than `LONG_LINE_BYTES` is staged instead (the
+ * caller's choice). Measured on the 1M log with a 10 KB line in each file,
+ * putting those lines' events through a stage of their own, in the same
+ * insert (`UNION ALL`) or in one of their own, made the final checkpoint take
+ * 1.0-2.1 s against 0.1-0.9 s (a loaded machine) and the index 130 MB
+ * against 108 MB.
  */
 async function appendChecked(conn: DuckDBConnection): Promise<boolean> {
   const inserted = (await conn.run(FAST_APPEND_EVENTS_SQL)).rowsChanged;

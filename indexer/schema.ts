@@ -1111,15 +1111,9 @@ export const LONG_LINE_BYTES = 8 * 1024;
  */
 export const LONG_LINES_SLICE_BYTES = 16 * 1024 * 1024;
 
-/**
- * The length of the longest line of `stage_lines` (`longest`) and the bytes
- * of its lines longer than {@linkcode LONG_LINE_BYTES} (`long_bytes`), 0
- * when none.
- */
-export const STAGE_LONGEST_LINE_SQL = `SELECT coalesce(max(strlen(raw)), 0)::BIGINT AS longest,
-  coalesce(sum(strlen(raw)) FILTER (WHERE strlen(raw) > ${LONG_LINE_BYTES}), 0)::BIGINT
-    AS long_bytes
-  FROM stage_lines`;
+/** The length of the longest line of `stage_lines`, in bytes (0 when none). */
+export const STAGE_LONGEST_LINE_SQL =
+  "SELECT coalesce(max(strlen(raw)), 0)::BIGINT AS longest FROM stage_lines";
 
 /**
  * Move the long lines of `stage_lines` to `stage_long_lines`, numbered in

@@ -5,8 +5,9 @@
  * inserted falls short of the lines read; after a few such batches it
  * stages the rest. Whichever way a batch went, the index must be the one
  * the stage gives: here the same log is indexed in full (batches of one
- * file: clean ones, six with bad lines, long lines, a torn tail, an event
- * id written twice) and file by file through incremental rebuilds, which always stage.
+ * file: clean ones, seven with bad lines, long lines, a torn tail, an event
+ * id written twice) and, from an empty index, file by file through
+ * incremental rebuilds, which always stage.
  *
  * @module
  */

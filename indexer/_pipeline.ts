@@ -290,7 +290,10 @@ async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise
  * putting those lines' events through a stage of their own, in the same
  * insert (`UNION ALL`) or in one of their own, made the final checkpoint take
  * 1.0-2.1 s against 0.1-0.9 s (a loaded machine) and the index 130 MB
- * against 108 MB.
+ * against 108 MB. Letting a slice's worth of them into this one statement
+ * (3153fa4, reverted) put a 1 MB array line beside about 2,040 short ones
+ * in one vector: out of memory at 128MB where staging is not
+ * (`tests/indexer/long_lines_memory_test.ts`).
  */
 async function appendChecked(conn: DuckDBConnection): Promise<boolean> {
   const inserted = (await conn.run(FAST_APPEND_EVENTS_SQL)).rowsChanged;

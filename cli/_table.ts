@@ -104,7 +104,28 @@ export function formatTable(
 }
 
 function naturalWidths(cells: readonly (readonly string[])[]): number[] {
-  return cells[0].map((_, i) => cells.reduce((n, r) => Math.max(n, charLength(r[i] ?? "")), 0));
+  return cells[0].map((_, i) => columnWidth(cells, i));
+}
+
+/**
+ * The terminal columns ({@linkcode charLength}) of the widest cell in column
+ * `i` of `rows`, or `floor` when that is more. A loop, not a spread: 200,000
+ * rows passed as arguments threw a RangeError (a review).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { columnWidth } from "./_table.ts";
+ * assert.equal(columnWidth([["a", "日本"], ["bb", "x"]], 1), 4);
+ * assert.equal(columnWidth([["a"]], 0, 6), 6);
+ * ```
+ */
+export function columnWidth(
+  rows: readonly (readonly string[])[],
+  i: number,
+  floor = 0,
+): number {
+  return rows.reduce((n, r) => Math.max(n, charLength(r[i] ?? "")), floor);
 }
 
 /**

@@ -51,7 +51,7 @@ import {
 } from "./_query.ts";
 import {
   cellText,
-  charLength,
+  columnWidth,
   formatTable,
   leaveOutToFit,
   type OutputFormat,
@@ -416,8 +416,7 @@ function dualTable(
  */
 function wholeWidth(body: readonly (readonly string[])[], i: number, floor: number): number {
   // Terminal columns, not code points: a CJK id of 29 characters takes 35 (a review).
-  const longest = body.reduce((n, row) => Math.max(n, charLength(row[i])), 0);
-  return Math.max(floor, Math.min(WHOLE_CHARS_MAX, longest));
+  return Math.max(floor, Math.min(WHOLE_CHARS_MAX, columnWidth(body, i)));
 }
 
 /** Fields the runs table always shows in a column of its own. */

@@ -41,7 +41,7 @@ import {
 } from "./_query.ts";
 import {
   cellText,
-  charLength,
+  columnWidth,
   leaveOutToFit,
   terminalWidth,
   writeJsonTexts,
@@ -307,7 +307,7 @@ export function formatTrialsTable(
   const mins = header.map((h, i) =>
     i < 2
       // Terminal columns: a CJK id was cut where an ASCII one of its length was not (a review).
-      ? Math.min(body.reduce((n, r) => Math.max(n, charLength(r[i])), h.length), ID_CHARS_SHOWN_MAX)
+      ? Math.min(columnWidth(body, i, h.length), ID_CHARS_SHOWN_MAX)
       : 12
   );
   // Left out in turn from the end of the params and of the metrics, whichever shows more, so

@@ -174,10 +174,19 @@ const DECIMAL_NUMBER = /^\s*[+-]?(?<int>\d*)(?:\.(?<frac>\d*))?(?:e(?<exp>[+-]?\
  * ```
  */
 export function decimalNumber(raw: string): number | undefined {
+  return readDecimal(raw)?.n;
+}
+
+/** `raw` read by the decimal grammar: its finite value and its digits, or undefined. */
+function readDecimal(
+  raw: string,
+): { n: number; int: string; frac: string; exp: string } | undefined {
   const m = DECIMAL_NUMBER.exec(raw);
-  if (m === null || (m.groups!.int === "" && (m.groups!.frac ?? "") === "")) return undefined;
+  if (m === null) return undefined;
+  const { int, frac = "", exp = "0" } = m.groups!;
+  if (int === "" && frac === "") return undefined;
   const n = Number(raw.trim());
-  return Number.isFinite(n) ? n + 0 : undefined; // n + 0: -0 is 0
+  return Number.isFinite(n) ? { n: n + 0, int, frac, exp } : undefined; // n + 0: -0 is 0
 }
 
 /**
@@ -198,9 +207,9 @@ export function decimalNumber(raw: string): number | undefined {
  * ```
  */
 export function decimalInteger(raw: string): number | undefined {
-  const n = decimalNumber(raw);
-  if (n === undefined || !Number.isSafeInteger(n)) return undefined;
-  const { int, frac = "", exp = "0" } = DECIMAL_NUMBER.exec(raw)!.groups!;
+  const read = readDecimal(raw);
+  if (read === undefined || !Number.isSafeInteger(read.n)) return undefined;
+  const { n, int, frac, exp } = read;
   // The digits after the point once the exponent has moved it must all be 0.
   const digits = (int + frac).replace(/^0+/, "");
   const fractionDigits = frac.length - Number(exp);

@@ -264,15 +264,25 @@ function stringFlag(values, name) {
 var STALE_AFTER_HOURS_MAX = 10 * 366 * 24;
 var DECIMAL_NUMBER = /^\s*[+-]?(?<int>\d*)(?:\.(?<frac>\d*))?(?:e(?<exp>[+-]?\d+))?\s*$/i;
 function decimalNumber(raw) {
+  return readDecimal(raw)?.n;
+}
+function readDecimal(raw) {
   const m = DECIMAL_NUMBER.exec(raw);
-  if (m === null || m.groups.int === "" && (m.groups.frac ?? "") === "") return void 0;
+  if (m === null) return void 0;
+  const { int, frac = "", exp = "0" } = m.groups;
+  if (int === "" && frac === "") return void 0;
   const n = Number(raw.trim());
-  return Number.isFinite(n) ? n + 0 : void 0;
+  return Number.isFinite(n) ? {
+    n: n + 0,
+    int,
+    frac,
+    exp
+  } : void 0;
 }
 function decimalInteger(raw) {
-  const n = decimalNumber(raw);
-  if (n === void 0 || !Number.isSafeInteger(n)) return void 0;
-  const { int, frac = "", exp = "0" } = DECIMAL_NUMBER.exec(raw).groups;
+  const read = readDecimal(raw);
+  if (read === void 0 || !Number.isSafeInteger(read.n)) return void 0;
+  const { n, int, frac, exp } = read;
   const digits = (int + frac).replace(/^0+/, "");
   const fractionDigits = frac.length - Number(exp);
   if (digits === "" || fractionDigits <= 0) return n;

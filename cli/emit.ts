@@ -20,7 +20,7 @@ import { describeJsonError } from "../ledger/json_syntax.ts";
 import { countOf } from "../ledger/count_text.ts";
 import { openFile, syncDir } from "../ledger/durable_fs.ts";
 import { dirname, join } from "../ledger/_path.ts";
-import { eventsDir, PYTHON_PART_PATTERN, SHARED_PART_PATTERN } from "../ledger/paths.ts";
+import { eventsDir, partName, PYTHON_PART_PATTERN, SHARED_PART_PATTERN } from "../ledger/paths.ts";
 import {
   appendShared,
   type SharedAppendOptions,
@@ -392,7 +392,7 @@ async function refuseTakenIds(
  * `findEventsById` reads) or a part of the Python tools (`part-*.jsonl`).
  */
 function isSettledPart(file: string): boolean {
-  const name = file.slice(file.lastIndexOf("/") + 1);
+  const name = partName(file);
   return SHARED_PART_PATTERN.test(name) || PYTHON_PART_PATTERN.test(name);
 }
 

@@ -147,6 +147,25 @@ export const PYTHON_PART_PATTERN = /^part-.*\.jsonl$/;
 export const SHARED_PART_PATTERN = /^emit-(\d{6,})\.jsonl$/;
 
 /**
+ * The file name of the part at `path` (`day=2026-01-23/emit-000001.jsonl`,
+ * relative to the events directory, or a full path): what the part name
+ * patterns ({@linkcode SHARED_PART_PATTERN}, {@linkcode PYTHON_PART_PATTERN})
+ * are matched against. Parts are named with `/` on every platform.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { partName, SHARED_PART_PATTERN } from "./paths.ts";
+ * assert.equal(partName("day=2026-01-23/emit-000001.jsonl"), "emit-000001.jsonl");
+ * assert.match(partName("day=2026-01-23/emit-000001.jsonl"), SHARED_PART_PATTERN);
+ * assert.equal(partName("part-1.jsonl"), "part-1.jsonl");
+ * ```
+ */
+export function partName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/**
  * The events directory: `<root>/events`.
  *
  * @example

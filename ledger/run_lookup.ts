@@ -14,7 +14,7 @@ import { listParts } from "./parts.ts";
 import { canonicalJson, parseJsonText } from "./json_text.ts";
 import { checkFilledEvent } from "./event_write.ts";
 import { readLineValue } from "./line_value.ts";
-import { eventsDir, SHARED_PART_PATTERN } from "./paths.ts";
+import { eventsDir, partName, SHARED_PART_PATTERN } from "./paths.ts";
 import { acknowledgedSize } from "./shared_part.ts";
 import { ensureDirDurable } from "./durable_fs.ts";
 import { WriteError } from "./errors.ts";
@@ -406,7 +406,7 @@ export async function findEventsById(
   for (const part of await listParts(root)) {
     // Acknowledged lines only: a batch still appending (or killed while it did) holds lines
     // the next writer may cut; emit must not take one of those for its retry's event.
-    const shared = SHARED_PART_PATTERN.test(part.file.slice(part.file.lastIndexOf("/") + 1));
+    const shared = SHARED_PART_PATTERN.test(partName(part.file));
     const bytesMax = shared
       ? await acknowledgedSize(root, part.day, part.path, part.sizeBytes)
       : Infinity;

@@ -45,6 +45,7 @@ import {
   dayOf,
   eventsDir,
   PART_BYTES_MAX_DEFAULT,
+  partName,
   schemaPath,
   SHARED_PART_PATTERN,
   sharedPartFileName,
@@ -625,8 +626,7 @@ const MARKER_SUFFIX = ".size";
 
 /** The marker of the shared part at `partPath` of `day`. */
 function pendingPath(root: string, day: string, partPath: string): string {
-  return `${pendingDir(root)}/${day}__${partPath.slice(partPath.lastIndexOf("/") + 1)}` +
-    MARKER_SUFFIX;
+  return `${pendingDir(root)}/${day}__${partName(partPath)}${MARKER_SUFFIX}`;
 }
 
 /** The name ledger 0.2.0's first markers had (no suffix): still resolved and honoured. */

@@ -16,13 +16,14 @@ import {
   eventsDir,
   join,
   openFile,
+  partName,
   removeIfPresent,
   resolveRoot,
   schemaPath,
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-5KGDUPNJ.js";
+} from "./chunk-QTWSJ2HU.js";
 import {
   readLineValue
 } from "./chunk-A4WPVPMJ.js";
@@ -1040,7 +1041,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-J45X447L.js");
+    const { writeSchemaFile } = await import("./schema_file-VWR7ZD4Z.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1058,7 +1059,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-J45X447L.js");
+    const { writeSchemaFile } = await import("./schema_file-VWR7ZD4Z.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1299,7 +1300,7 @@ function pendingDir(root) {
 }
 var MARKER_SUFFIX = ".size";
 function pendingPath(root, day, partPath) {
-  return `${pendingDir(root)}/${day}__${partPath.slice(partPath.lastIndexOf("/") + 1)}` + MARKER_SUFFIX;
+  return `${pendingDir(root)}/${day}__${partName(partPath)}${MARKER_SUFFIX}`;
 }
 function legacyPendingPath(root, day, partPath) {
   return pendingPath(root, day, partPath).slice(0, -MARKER_SUFFIX.length);
@@ -1677,7 +1678,7 @@ async function findEventsById(root, ids) {
   if (ids.size === 0) return found;
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
   for (const part of await listParts(root)) {
-    const shared = SHARED_PART_PATTERN.test(part.file.slice(part.file.lastIndexOf("/") + 1));
+    const shared = SHARED_PART_PATTERN.test(partName(part.file));
     const bytesMax = shared ? await acknowledgedSize(root, part.day, part.path, part.sizeBytes) : Infinity;
     const read = await partText(part.path, bytesMax);
     if (read === void 0) continue;
@@ -2095,7 +2096,7 @@ async function refuseTakenIds(root, prepared) {
   return held;
 }
 function isSettledPart(file) {
-  const name = file.slice(file.lastIndexOf("/") + 1);
+  const name = partName(file);
   return SHARED_PART_PATTERN.test(name) || PYTHON_PART_PATTERN.test(name);
 }
 async function syncHolding(root, file) {

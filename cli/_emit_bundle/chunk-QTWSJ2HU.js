@@ -117,6 +117,9 @@ var DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
 var PART_FILE_PATTERN = /^[^.].*\.jsonl$/;
 var PYTHON_PART_PATTERN = /^part-.*\.jsonl$/;
 var SHARED_PART_PATTERN = /^emit-(\d{6,})\.jsonl$/;
+function partName(path) {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
 function eventsDir(root) {
   return join(checkRoot(root), "events");
 }
@@ -283,6 +286,7 @@ export {
   PART_FILE_PATTERN,
   PYTHON_PART_PATTERN,
   SHARED_PART_PATTERN,
+  partName,
   eventsDir,
   dayOf,
   dayDir,

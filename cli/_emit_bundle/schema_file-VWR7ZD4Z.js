@@ -3,7 +3,7 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-5KGDUPNJ.js";
+} from "./chunk-QTWSJ2HU.js";
 import {
   WriteError,
   parseJsonText

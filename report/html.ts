@@ -313,7 +313,7 @@ const DAY_MS = 86_400_000;
 export function dayWindow(days: readonly DayCount[]): { shown: DayCount[]; outside: DayCount[] } {
   const totals = new Map<number, number>(); // runs by day number, since 1970-01-01
   for (const d of days) {
-    const at = Date.parse(`${d.day}T00:00:00Z`) / DAY_MS;
+    const at = dayNumber(d.day);
     totals.set(at, (totals.get(at) ?? 0) + d.count);
   }
   const dayNumbers = [...totals.keys()].sort((a, b) => a - b);
@@ -332,10 +332,15 @@ export function dayWindow(days: readonly DayCount[]): { shown: DayCount[]; outsi
   const from = dayNumbers[best.first];
   const to = dayNumbers[best.last];
   const inside = (d: DayCount) => {
-    const at = Date.parse(`${d.day}T00:00:00Z`) / DAY_MS;
+    const at = dayNumber(d.day);
     return at >= from && at <= to;
   };
   return { shown: days.filter(inside), outside: days.filter((d) => !inside(d)) };
+}
+
+/** The days from 1970-01-01 to `day` (`YYYY-MM-DD`, UTC). */
+function dayNumber(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) / DAY_MS;
 }
 
 /** What the chart's caption says of the runs outside its window: how many, and on which days. */

@@ -9,6 +9,8 @@ import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { join } from "node:path";
 import { toPlain } from "../../indexer/_sql.ts";
 import { CONTENT_TABLES } from "../../indexer/schema.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { openWriter } from "../../ledger/writer.ts";
 
 /** 2026-01-20T00:00:00Z, the day most fixtures use. */
 export const T0 = Date.UTC(2026, 0, 20);
@@ -130,4 +132,21 @@ export async function dumpTables(dbPath: string): Promise<Record<string, unknown
     conn.disconnectSync();
     instance.closeSync();
   }
+}
+
+/**
+ * A root at `root` whose log holds one completed run for each of `runIds`
+ * (created, then completed), indexed: what the run id resolution tests
+ * look runs up in.
+ */
+export async function indexCompletedRuns(root: string, runIds: readonly string[]): Promise<void> {
+  const writer = await openWriter(root);
+  for (const run_id of runIds) {
+    await writer.appendBatch([
+      { event_type: "run.created", run_id, run_type: "t", config: {}, data_fingerprint: "f" },
+      { event_type: "run.completed", run_id, summary: {}, artifact_paths: {} },
+    ]);
+  }
+  await writer.close();
+  await rebuildIndex(root, {});
 }

@@ -4,9 +4,7 @@
  * on its own (a scale audit: a compare of 1,000 runs ran 1,000 queries).
  */
 import assert from "node:assert/strict";
-import { openWriter } from "../../ledger/writer.ts";
 import { indexPath } from "../../ledger/paths.ts";
-import { rebuildIndex } from "../../indexer/rebuild.ts";
 import type { DuckDBConnection } from "../../indexer/duckdb.ts";
 import {
   allRows,
@@ -18,6 +16,7 @@ import {
   withReader,
 } from "../../indexer/query/mod.ts";
 import { withTempDir } from "../_helpers.ts";
+import { indexCompletedRuns } from "./_fixtures.ts";
 
 const RUN_IDS = [
   "pol",
@@ -76,15 +75,7 @@ function counting(conn: DuckDBConnection): { conn: DuckDBConnection; statements:
 
 Deno.test("resolveRunIds: one query, the answers and errors of one id at a time", async (t) => {
   await withTempDir(async (root) => {
-    const writer = await openWriter(root);
-    for (const run_id of RUN_IDS) {
-      await writer.appendBatch([
-        { event_type: "run.created", run_id, run_type: "t", config: {}, data_fingerprint: "f" },
-        { event_type: "run.completed", run_id, summary: {}, artifact_paths: {} },
-      ]);
-    }
-    await writer.close();
-    await rebuildIndex(root, {});
+    await indexCompletedRuns(root, RUN_IDS);
 
     await withReader(indexPath(root), async (conn) => {
       await t.step("lists of ids, prefixes, unknown and ambiguous ones in any order", async () => {

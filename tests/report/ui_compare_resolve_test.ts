@@ -8,11 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { DuckDBConnection } from "../../indexer/duckdb.ts";
-import { rebuildIndex } from "../../indexer/rebuild.ts";
-import { openWriter } from "../../ledger/writer.ts";
 import { LiveIndex } from "../../report/data.ts";
 import { uiHandler } from "../../report/server.ts";
 import { withTempDir } from "../_helpers.ts";
+import { indexCompletedRuns } from "../indexer/_fixtures.ts";
 
 /** Twelve runs (the most a compare holds) and two sharing a prefix. */
 const RUN_IDS = [
@@ -53,15 +52,7 @@ async function countingStatements(fn: () => Promise<void>): Promise<number> {
 
 Deno.test("ui compare: one query resolves the runs named", async (t) => {
   await withTempDir(async (root) => {
-    const writer = await openWriter(root);
-    for (const run_id of RUN_IDS) {
-      await writer.appendBatch([
-        { event_type: "run.created", run_id, run_type: "t", config: {}, data_fingerprint: "f" },
-        { event_type: "run.completed", run_id, summary: {}, artifact_paths: {} },
-      ]);
-    }
-    await writer.close();
-    await rebuildIndex(root, {});
+    await indexCompletedRuns(root, RUN_IDS);
     const live = new LiveIndex(root);
     const handle = uiHandler(live);
     const get = async (runs: string[]) => {

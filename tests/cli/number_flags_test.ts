@@ -25,6 +25,12 @@ async function fieldsWritten(root: string, field: string): Promise<unknown[]> {
   return out;
 }
 
+/** `ledger emit` of a phase.started of run `a` with `--phase-order raw`. */
+function phaseOrderArgs(root: string, raw: string): string[] {
+  const event = ["--event-type", "phase.started", "--run-id", "a", "--phase-name", "p"];
+  return ["emit", "--root", root, ...event, "--phase-order", raw];
+}
+
 Deno.test("emit's integer flags take what the same JSON number takes in --event", async (t) => {
   await withTempDir(async (root) => {
     await t.step("--timestamp-ms 1e12, 1000000000000.0 and JSON 1e12 write one value", async () => {
@@ -41,19 +47,7 @@ Deno.test("emit's integer flags take what the same JSON number takes in --event"
 
     await t.step("--phase-order: values taken before are written as before", async () => {
       for (const raw of ["1.0", "-0", "00012", "1e3", " 7 "]) {
-        const r = await runLedger([
-          "emit",
-          "--root",
-          root,
-          "--event-type",
-          "phase.started",
-          "--run-id",
-          "a",
-          "--phase-name",
-          "p",
-          "--phase-order",
-          raw,
-        ]);
+        const r = await runLedger(phaseOrderArgs(root, raw));
         equal(r.code, 0, `${raw}: ${r.stderr}`);
       }
       deepEqual(await fieldsWritten(root, "phase_order"), [1, 0, 12, 1000, 7]);
@@ -63,19 +57,7 @@ Deno.test("emit's integer flags take what the same JSON number takes in --event"
       "a value that is not a whole number is refused, nothing written",
       async () => {
         for (const [raw, got] of [["1.5", "1.5"], ["1e-400", '"1e-400"']]) {
-          const r = await runLedger([
-            "emit",
-            "--root",
-            root,
-            "--event-type",
-            "phase.started",
-            "--run-id",
-            "a",
-            "--phase-name",
-            "p",
-            "--phase-order",
-            raw,
-          ]);
+          const r = await runLedger(phaseOrderArgs(root, raw));
           equal(r.code, 1);
           equal(
             r.stderr,

@@ -26,6 +26,7 @@ import {
   FIND_STAGE_DUP_IDS_SQL,
   INSERT_NEW_STAGE_EVENTS_SQL,
   INSERT_STAGE_ERRORS_SQL,
+  KEEP_SHORT_LINES_SQL,
   LONG_LINE_BYTES,
   LONG_LINE_SLICES_SQL,
   LONG_LINES_SLICE_BYTES,
@@ -60,6 +61,58 @@ export const STAGE_BYTES_MAX = 128 * 1024 * 1024;
  * at 1M events, growing with the log), which staging does not need.
  */
 const CLEAN_MISSES_MAX = 4;
+
+/** Rows DuckDB checks at a time (its vector size): the lines one check holds at once. */
+const VECTOR_ROWS = 2048;
+
+/**
+ * Memory one DuckDB thread holds while it checks a vector of lines, per
+ * byte of those lines, with room to spare: each JSON function parses the
+ * whole line again and keeps the vector's documents (16 bytes a value, and
+ * a number in an array takes two bytes of text), and the depth test splits
+ * it at every bracket. Measured on lines of zeros in arrays (the densest
+ * JSON: `[0,0,...]`) with 2 threads: the largest line length a full rebuild
+ * checked in one statement grew by about 16 bytes a MB of limit above 72 MB
+ * (900 bytes at 128MB, 3,000 at 256MB, 7,000 at 512MB, 7,900 at 640MB);
+ * 20 here puts the limit of a line at about three quarters of that.
+ */
+const CHECK_BYTES_PER_LINE_BYTE = 20;
+
+/**
+ * Memory of a rebuild that is not the check's vectors: the batch's lines,
+ * the events being written, DuckDB's own (the 72 MB above, and room).
+ */
+const CHECK_RESERVED_BYTES = 80e6;
+
+/** Shortest line the check slices, whatever the limit: below it memory is not what fails. */
+const LONG_LINE_BYTES_MIN = 256;
+
+/**
+ * The length past which a rebuild under `memoryLimitBytes` with DuckDB
+ * running `threads` threads checks lines in slices
+ * ({@linkcode IngestOptions.longLineBytes}): the longest line of which
+ * every thread can check a whole vector within the limit, and at most
+ * {@linkcode LONG_LINE_BYTES} (the default limit of 768MB with 2 threads
+ * reaches it). Lines of zeros in arrays just under the default's 8 KiB ran
+ * a rebuild at 512MB, 256MB and 128MB out of memory before it depended on
+ * the limit (an audit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { longLineBytesFor } from "./_pipeline.ts";
+ * assert.equal(longLineBytesFor(768e6, 2), 8192);
+ * assert.equal(longLineBytesFor(128e6, 2), 585);
+ * // Twice the threads, half the line.
+ * assert.equal(longLineBytesFor(256e6, 4), 1074);
+ * ```
+ */
+export function longLineBytesFor(memoryLimitBytes: number, threads: number): number {
+  assert(Number.isSafeInteger(threads) && threads >= 1, "DuckDB runs at least one thread");
+  const perThread = (memoryLimitBytes - CHECK_RESERVED_BYTES) / threads;
+  const longest = Math.floor(perThread / (VECTOR_ROWS * CHECK_BYTES_PER_LINE_BYTE));
+  return Math.max(LONG_LINE_BYTES_MIN, Math.min(LONG_LINE_BYTES, longest));
+}
 
 /** One file (or the new tail of one) to read. */
 export interface ScanEntry {
@@ -130,6 +183,11 @@ export interface IngestOptions {
   deferDedup: boolean;
   /** Most bytes per batch. @default {STAGE_BYTES_MAX} */
   batchBytes?: number;
+  /**
+   * Lines longer than this are checked in slices, apart from the others
+   * ({@linkcode longLineBytesFor} of the memory limit). @default {LONG_LINE_BYTES}
+   */
+  longLineBytes?: number;
   /** Called after each batch with the bytes read so far and in all. */
   onBatch?: (doneBytes: number, totalBytes: number) => void;
   /** Checked between batches: an aborted signal stops the ingest (throws its reason). */
@@ -158,7 +216,15 @@ export async function ingest(
   const totalBytes = entries.reduce((n, e) => n + e.readBytes, 0);
   let doneBytes = 0;
   const batchBytes = options.batchBytes ?? STAGE_BYTES_MAX;
-  const sliceBytes = Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8)));
+  const longLineBytes = options.longLineBytes ?? LONG_LINE_BYTES;
+  assert(longLineBytes >= 1 && longLineBytes <= LONG_LINE_BYTES, "long lines are sliced");
+  // A slice holds no more than a vector of the longest lines checked together, which a thread
+  // checks within the limit (1.2 MB at 128MB).
+  const sliceBytes = Math.max(
+    1,
+    Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8), longLineBytes * VECTOR_ROWS),
+  );
+  const lines = { sliceBytes, longLineBytes };
   for (const batch of batches(entries, batchBytes)) {
     options.signal?.throwIfAborted();
     const tryClean = options.deferDedup && total.batches.miss < CLEAN_MISSES_MAX;
@@ -167,7 +233,7 @@ export async function ingest(
       batch,
       stagingDir,
       options.deferDedup,
-      sliceBytes,
+      lines,
       tryClean,
     );
     total.batches[path] += 1;
@@ -216,7 +282,7 @@ async function ingestBatch(
   batch: ScanEntry[],
   stagingDir: string,
   deferDedup: boolean,
-  sliceBytes: number,
+  lines: LongLines,
   tryClean: boolean,
 ): Promise<{ counts: BatchCounts; path: BatchPath }> {
   let invalid: InvalidLines = { files: [], lines: [] };
@@ -231,11 +297,12 @@ async function ingestBatch(
   }
   const [{ longest }] = await rows(conn, STAGE_LONGEST_LINE_SQL);
   const overlong = batch.some((e) => (e.overlong ?? []).length > 0);
-  if (tryClean && invalid.files.length === 0 && !overlong && Number(longest) <= LONG_LINE_BYTES) {
+  const short = Number(longest) <= lines.longLineBytes;
+  if (tryClean && invalid.files.length === 0 && !overlong && short) {
     const clean = await appendChecked(conn);
     return { counts: await finishBatch(conn, "inserted"), path: clean ? "clean" : "miss" };
   }
-  await checkLines(conn, batch, Number(longest), sliceBytes);
+  await checkLines(conn, batch, Number(longest), lines);
   if (invalid.files.length > 0) {
     const marks = invalid.files.map((file, i) => ({ file, line: invalid.lines[i] }));
     await exec(conn, MARK_INVALID_UTF8_SQL, [JSON.stringify(marks)]);
@@ -285,7 +352,7 @@ async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise
  * false); only then are the lines left out found and checked again, alone,
  * for their reasons.
  *
- * A batch with a line longer than `LONG_LINE_BYTES` is staged instead (the
+ * A batch with a long line (`IngestOptions.longLineBytes`) is staged instead (the
  * caller's choice). Measured on the 1M log with a 10 KB line in each file,
  * putting those lines' events through a stage of their own, in the same
  * insert (`UNION ALL`) or in one of their own, made the final checkpoint take
@@ -357,18 +424,26 @@ async function splitLines(
   await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => literalGlob(e.readPath)) }]);
 }
 
+/** Which lines are checked apart from the others, and in slices of how many bytes. */
+interface LongLines {
+  /** Lines longer than this are long. */
+  longLineBytes: number;
+  /** Most bytes of long lines one statement checks (one line more at most). */
+  sliceBytes: number;
+}
+
 /**
  * Check the lines of `stage_lines` (the batch's, the longest `longest`
- * bytes) into `stage`. Long lines are checked in slices of `sliceBytes`.
+ * bytes) into `stage`. Long lines are checked in slices.
  */
 async function checkLines(
   conn: DuckDBConnection,
   batch: ScanEntry[],
   longest: number,
-  sliceBytes: number,
+  lines: LongLines,
 ): Promise<void> {
-  if (longest <= LONG_LINE_BYTES) await exec(conn, STAGE_LINES_SQL);
-  else await checkLongLinesApart(conn, sliceBytes);
+  if (longest <= lines.longLineBytes) await exec(conn, STAGE_LINES_SQL);
+  else await checkLongLinesApart(conn, lines);
   await exec(conn, DROP_STAGE_LINES_SQL); // the stage has what is needed: free the text
   const overlong = batch.flatMap((e) =>
     (e.overlong ?? []).map((o) => ({ file: e.file, line: o.line, raw_bytes: o.rawBytes }))
@@ -378,13 +453,13 @@ async function checkLines(
 }
 
 /**
- * {@linkcode STAGE_LINES_SQL} over `stage_lines` when some line is longer
- * than {@linkcode LONG_LINE_BYTES}: the shorter lines in one statement, the
- * longer ones in slices of `sliceBytes`, into one
+ * {@linkcode STAGE_LINES_SQL} over `stage_lines` when some line is long: the
+ * shorter lines in one statement, the longer ones in slices, into one
  * `stage`. Bounds what DuckDB holds while it checks a vector of long lines.
  */
-async function checkLongLinesApart(conn: DuckDBConnection, sliceBytes: number): Promise<void> {
-  await exec(conn, SPLIT_LONG_LINES_SQL, [sliceBytes]);
+async function checkLongLinesApart(conn: DuckDBConnection, lines: LongLines): Promise<void> {
+  await exec(conn, SPLIT_LONG_LINES_SQL, [lines.sliceBytes, lines.longLineBytes]);
+  await exec(conn, KEEP_SHORT_LINES_SQL, [lines.longLineBytes]);
   await exec(conn, STAGE_LINES_SQL);
   // Renamed, not copied: the short lines' stage is most of the batch.
   await exec(conn, "ALTER TABLE stage RENAME TO stage_checked");

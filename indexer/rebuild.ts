@@ -15,7 +15,13 @@ import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { candidateOf, probeLiveness } from "./_liveness.ts";
-import { asStaged, ingest, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
+import {
+  asStaged,
+  ingest,
+  longLineBytesFor,
+  type ScanEntry,
+  STAGE_BYTES_MAX,
+} from "./_pipeline.ts";
 import { stageRanges, standInLength } from "./_stage.ts";
 import { realPathOf } from "../ledger/real_path.ts";
 import { LINE_BYTES_MAX } from "../ledger/limits.ts";
@@ -1072,9 +1078,11 @@ async function buildWith(
   const readBytes = entries.reduce((n, e) => n + (e.sourceBytes ?? e.readBytes), 0);
   ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
   lap("plan");
+  const [{ threads }] = await rows(conn, "SELECT current_setting('threads')::BIGINT AS threads");
   const counts = await ingest(conn, entries, stagingDir, {
     deferDedup: mode === "full",
     batchBytes: ctx.batchBytes,
+    longLineBytes: longLineBytesFor(memoryLimitBytes(ctx.memoryLimit), Number(threads)),
     onBatch: ctx.onRead,
     signal: ctx.signal,
   });

@@ -1095,12 +1095,13 @@ export const KEEP_LIVENESS_SQL =
 /**
  * Lines longer than this go through the check of {@linkcode STAGE_LINES_SQL}
  * in slices of at most {@linkcode LONG_LINES_SLICE_BYTES}, apart from the
- * others. DuckDB checks a vector of 2048 rows at a time and holds several
- * copies of each row's text while it does (the line, its parsed fields,
- * the JSON text of each object field, the event): 53 lines of 900 KB in one
- * vector ran a rebuild out of its default 732 MiB (an audit: 150 such lines,
- * a valid log of 135 MB, could not be indexed). Below this length a vector
- * holds at most 16 MiB of lines.
+ * others, whatever the memory limit (a smaller limit lowers it:
+ * `longLineBytesFor` of `_pipeline.ts`). DuckDB checks a vector of 2048 rows
+ * at a time and holds several copies of each row's text while it does (the
+ * line, its parsed fields, the JSON text of each object field, the event):
+ * 53 lines of 900 KB in one vector ran a rebuild out of its default 732 MiB
+ * (an audit: 150 such lines, a valid log of 135 MB, could not be indexed).
+ * Below this length a vector holds at most 16 MiB of lines.
  */
 export const LONG_LINE_BYTES = 8 * 1024;
 /**
@@ -1116,17 +1117,34 @@ export const STAGE_LONGEST_LINE_SQL =
   "SELECT coalesce(max(strlen(raw)), 0)::BIGINT AS longest FROM stage_lines";
 
 /**
- * Move the long lines of `stage_lines` to `stage_long_lines`, numbered in
- * slices (`slice`) of about `$1` bytes; every check of a line reads that
- * line alone, so slicing changes no verdict.
+ * Copy the lines of `stage_lines` longer than `$2` bytes to
+ * `stage_long_lines`, numbered in slices (`slice`) of at most `$1` bytes
+ * and a half: a line longer than half of `$1` has a slice of its own (a
+ * negative number), the others share slices in order. Every check of a
+ * line reads that line alone, so slicing changes no verdict.
+ * {@linkcode KEEP_SHORT_LINES_SQL} then drops them from `stage_lines`.
  */
-export const SPLIT_LONG_LINES_SQL: readonly string[] = [
-  `CREATE OR REPLACE TEMP TABLE stage_long_lines AS
-  SELECT *, ((sum(strlen(raw)) OVER (ORDER BY file, line ROWS UNBOUNDED PRECEDING))
-    - strlen(raw)) // $1::BIGINT AS slice
-  FROM stage_lines WHERE strlen(raw) > ${LONG_LINE_BYTES}`,
-  `DELETE FROM stage_lines WHERE strlen(raw) > ${LONG_LINE_BYTES}`,
-];
+export const SPLIT_LONG_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage_long_lines AS
+  SELECT * EXCLUDE (alone, shared_before),
+    CASE WHEN alone THEN -row_number() OVER (ORDER BY file, line)
+      ELSE shared_before // $1::BIGINT END AS slice
+  FROM (
+    SELECT *, strlen(raw) * 2 > $1::BIGINT AS alone,
+      coalesce(sum(CASE WHEN strlen(raw) * 2 > $1::BIGINT THEN 0 ELSE strlen(raw) END)
+        OVER (ORDER BY file, line ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+        AS shared_before
+    FROM stage_lines WHERE strlen(raw) > $2::BIGINT
+  )`;
+
+/**
+ * Keep only the lines of at most `$1` bytes in `stage_lines` (after
+ * {@linkcode SPLIT_LONG_LINES_SQL}). A new table, not a `DELETE`: DuckDB
+ * keeps a temp table's blocks after deleting rows, and when most of a batch
+ * is long, that is most of the batch held twice while the slices are
+ * checked.
+ */
+export const KEEP_SHORT_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage_lines AS
+  SELECT * FROM stage_lines WHERE strlen(raw) <= $1::BIGINT`;
 
 /** The slices of `stage_long_lines`, in order. */
 export const LONG_LINE_SLICES_SQL = "SELECT DISTINCT slice FROM stage_long_lines ORDER BY slice";

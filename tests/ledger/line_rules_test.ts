@@ -37,6 +37,18 @@ function phaseDone(id: string, duration: string, summary = "{}"): string {
 function nested(levels: number): string {
   return "[".repeat(levels) + "]".repeat(levels);
 }
+/**
+ * An object as deep as `{"a": nested(levels)}`: pairs, empty arrays,
+ * objects and arrays of every smaller height, strings holding brackets,
+ * and one chain of objects and arrays `levels` deep.
+ */
+function wide(levels: number): string {
+  const chain = (n: number): string =>
+    n === 0 ? `"]}"` : n % 2 === 0 ? `{"k":${chain(n - 1)}}` : `[0,${chain(n - 1)}]`;
+  const items: string[] = [];
+  for (let h = 1; h < levels; h += 3) items.push(chain(h), "[[0,1],[2,3]]", "[]", `"[[{"`);
+  return `{"a":[${items.join(",")}],"b":${chain(levels)}}`;
+}
 /** A valid run.created line of exactly `bytes` bytes, newline included. */
 function createdOfSize(id: string, bytes: number): string {
   const head = created(id, `"run_type":"x","data_fingerprint":"f","config":{"pad":"`);
@@ -63,6 +75,8 @@ interface LineCase {
   /** The line's text without its newline (a BOM case starts with U+FEFF). */
   text: string;
   valid: boolean;
+  /** The reason reader and indexer both give, for an invalid line whose reason is checked. */
+  reason?: string;
   /** Put a valid line before it (the case is not the first line of its file). */
   second?: boolean;
 }
@@ -166,6 +180,25 @@ const CASES: LineCase[] = [
     text: phaseDone("deepbad", "1", `{"a":${nested(JSON_DEPTH_MAX - 1)}}`),
     valid: false,
   },
+  // The indexer peels a line of many brackets 8 levels at a time: siblings of every height,
+  // objects beside arrays and brackets in strings must not change its count.
+  {
+    name: `nesting of ${JSON_DEPTH_MAX} levels among many brackets`,
+    text: phaseDone("deepwide", "1", wide(JSON_DEPTH_MAX - 2)),
+    valid: true,
+  },
+  {
+    name: `nesting of ${JSON_DEPTH_MAX + 1} levels among many brackets`,
+    text: phaseDone("deepwide65", "1", wide(JSON_DEPTH_MAX - 1)),
+    valid: false,
+    reason: `nested ${JSON_DEPTH_MAX + 1} levels deep (at most ${JSON_DEPTH_MAX})`,
+  },
+  {
+    name: "nesting of 100 levels among many brackets",
+    text: phaseDone("deepwide100", "1", wide(98)),
+    valid: false,
+    reason: `nested 100 levels deep (at most ${JSON_DEPTH_MAX})`,
+  },
   {
     name: "brackets inside strings do not nest",
     text: phaseDone("deepstr", "1", `{"a":"${"[".repeat(200)}"}`),
@@ -222,6 +255,9 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
           c.valid ? "event" : "invalid",
           `${c.name}: ${JSON.stringify(record)}`,
         );
+        if (c.reason !== undefined && record.kind === "invalid") {
+          assert.equal(record.reason, c.reason, c.name);
+        }
       }
       const dupAt = position(CASES.findIndex((c) => c.name.startsWith("repeated top-level")));
       const [dup] = await Array.fromAsync(
@@ -253,7 +289,8 @@ Deno.test("line rules: writer, verify and indexer agree on one table of lines", 
       const disagreements: string[] = [];
       for (const [i, c] of CASES.entries()) {
         const at = `${position(i).file}:${position(i).line}`;
-        if (indexed.has(at) !== c.valid || errors.has(at) === c.valid) {
+        const wrongReason = c.reason !== undefined && errors.get(at) !== c.reason;
+        if (indexed.has(at) !== c.valid || errors.has(at) === c.valid || wrongReason) {
           disagreements.push(
             `${c.name}: expected ${c.valid ? "indexed" : "an ingest error"}, ` +
               `got ${indexed.has(at) ? "indexed" : `error ${errors.get(at)}`}`,

@@ -23,6 +23,7 @@ import { dirname, join } from "../ledger/_path.ts";
 import { eventsDir, partName, PYTHON_PART_PATTERN, SHARED_PART_PATTERN } from "../ledger/paths.ts";
 import {
   appendShared,
+  LOCK_WAIT_MS_MAX_DEFAULT,
   type SharedAppendOptions,
   sharedPartLockWaitMessage,
   tornTailMessage,
@@ -183,6 +184,7 @@ export async function main(args: string[]): Promise<number> {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   let retried = 0;
+  const startMs = performance.now();
   const write = async () => {
     if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
     // A retry (an event the log holds already, by its given id) is not written again: written
@@ -193,7 +195,15 @@ export async function main(args: string[]): Promise<number> {
     if (fresh.length === 0) return;
     // Short-lived: append to the day's shared CLI part under its lock, not a
     // part file of its own (SPEC 3).
-    await appendShared(root, fresh.map((p) => p.event), fresh.map((p) => p.line), SAY_SHARED); // durable when it resolves
+    // One bound for every lock this emit waits for: under the run-id lock, the part's gets what
+    // is left (a review: an emit queued behind one waiting for a stopped holder's part waited
+    // a minute for each, though each notice said a minute in all).
+    const lockWaitMsMax = Math.max(
+      1,
+      LOCK_WAIT_MS_MAX_DEFAULT - Math.round(performance.now() - startMs),
+    );
+    const lines = fresh.map((p) => p.line);
+    await appendShared(root, fresh.map((p) => p.event), lines, { ...SAY_SHARED, lockWaitMsMax }); // durable when it resolves
   };
   // A new run's id is looked for and its run.created written as one step (another process
   // creating the same run waits), so two concurrent emits cannot both create it; so are given

@@ -15,7 +15,7 @@ import { canonicalJson, parseJsonText } from "./json_text.ts";
 import { checkFilledEvent } from "./event_write.ts";
 import { readLineValue } from "./line_value.ts";
 import { eventsDir, partName, SHARED_PART_PATTERN } from "./paths.ts";
-import { acknowledgedSize } from "./shared_part.ts";
+import { acknowledgedSize, LOCK_WAIT_MS_MAX_DEFAULT, lockOrGiveUp } from "./shared_part.ts";
 import { ensureDirDurable } from "./durable_fs.ts";
 import { WriteError } from "./errors.ts";
 
@@ -26,7 +26,9 @@ import { WriteError } from "./errors.ts";
  * that does both (`ledger emit` of `run.created`, a backtest or sweep given
  * `--run-id`). An audit: five concurrent `emit run.created` of one new id
  * could write two. No file is made for it; the kernel releases it when the
- * process ends. Creates the events directory if missing (durably).
+ * process ends. Creates the events directory if missing (durably). A lock
+ * held past {@linkcode RunIdLockOptions.waitMsMax} (a stopped or hung
+ * holder) throws a `WriteError`, and `fn` is not called.
  *
  * @example
  * ```ts
@@ -61,7 +63,16 @@ export async function withRunIdLock<T>(
   if (!(await Deno.stat(dir)).isDirectory) throw new WriteError(dir, "is not a directory");
   const handle = await Deno.open(dir, { read: true });
   try {
-    await lockSaying(handle, options);
+    const waitMsMax = options.waitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
+    const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
+    if (!await lockOrGiveUp(handle, { waitMsMax, noticeAfterMs, onWait })) {
+      throw new WriteError(
+        dir,
+        `another process has held the log's run-id lock for ${waitMsMax} ms (a stopped or hung ` +
+          "ledger emit of run.created or of given event ids, or backtest --run-id? the lock is " +
+          "released when that process ends); nothing was written",
+      );
+    }
     return await fn();
   } finally {
     handle.close(); // releases the lock
@@ -72,12 +83,19 @@ export async function withRunIdLock<T>(
 export interface RunIdLockOptions {
   /**
    * Called once when another process has held the lock for `noticeAfterMs`
-   * (the wait goes on: a process checking a large log holds it for
-   * seconds, and a stopped one until it ends). @default {undefined}
+   * (the wait goes on, up to `waitMsMax`: a process checking a large log
+   * holds it for seconds, and a stopped one until it ends). @default {undefined}
    */
   onWait?: (waitedMs: number) => void;
   /** How long to wait before `onWait`, in ms. @default {RUN_ID_LOCK_NOTICE_MS} */
   noticeAfterMs?: number;
+  /**
+   * Give up (nothing done) when the lock is not free within this long, in
+   * ms: the shared parts' bound, since a holder also appends under their
+   * lock (a review: an emit queued behind one waiting for a stopped holder's
+   * part waited without a limit). @default {LOCK_WAIT_MS_MAX_DEFAULT}
+   */
+  waitMsMax?: number;
 }
 
 /** Default wait before {@linkcode RunIdLockOptions.onWait}, in ms. */
@@ -85,36 +103,25 @@ export const RUN_ID_LOCK_NOTICE_MS = 2_000;
 
 /**
  * The line a command prints when it has waited `waitedMs` for the run-id
- * lock (it keeps waiting).
+ * lock (it keeps waiting, `waitMsMax` in all).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { runIdLockWaitMessage } from "./run_lookup.ts";
  * assert.match(runIdLockWaitMessage("ledger emit", 2000), /^ledger emit: waited 2000 ms/);
+ * assert.match(runIdLockWaitMessage("ledger emit", 2000), /still waiting, up to 60000 ms in all$/);
  * ```
  */
-export function runIdLockWaitMessage(command: string, waitedMs: number): string {
+export function runIdLockWaitMessage(
+  command: string,
+  waitedMs: number,
+  waitMsMax: number = LOCK_WAIT_MS_MAX_DEFAULT,
+): string {
   return `${command}: waited ${waitedMs} ms for the log's run-id lock: another ledger emit of ` +
     "run.created or of given event ids, or a backtest --run-id, holds it while it looks for " +
-    "its ids and writes (a stopped one holds it until it ends); still waiting";
-}
-
-/**
- * Take `handle`'s exclusive lock, waiting as long as it takes, and call
- * `onWait` once if that is longer than `noticeAfterMs` (an audit: with the
- * holder stopped, `ledger emit` of a `run.created` waited without a word).
- */
-async function lockSaying(handle: Deno.FsFile, options: RunIdLockOptions): Promise<void> {
-  const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
-  const timer = onWait === undefined
-    ? undefined
-    : setTimeout(() => onWait(noticeAfterMs), noticeAfterMs);
-  try {
-    await handle.lock(true);
-  } finally {
-    clearTimeout(timer);
-  }
+    `its ids and writes (a stopped one holds it until it ends); still waiting, up to ${waitMsMax} ` +
+    "ms in all";
 }
 
 /** One event of the run found in the log. */

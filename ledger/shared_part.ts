@@ -423,23 +423,74 @@ async function lockNamed(
  */
 async function lockWithin(file: DurableFile, path: string, waiting: LockWaiting): Promise<void> {
   const { waitMsMax, noticeAfterMs, onWait } = waiting;
+  const held = await lockOrGiveUp(file, {
+    waitMsMax,
+    noticeAfterMs,
+    onWait: onWait && ((waitedMs) => onWait({ path, waitedMs, waitMsMax })),
+  });
+  if (!held) {
+    throw new WriteError(
+      path,
+      `another process has held its lock for ${waitMsMax} ms (a stopped or hung ` +
+        "ledger emit or tag? the lock is released when that process ends); nothing was written",
+    );
+  }
+}
+
+/** How {@linkcode lockOrGiveUp} waits for a lock another process holds. */
+export interface LockWait {
+  /** Give up when the lock is not free within this long, in ms. */
+  waitMsMax: number;
+  /** Call `onWait` once the lock has been busy this long, in ms. */
+  noticeAfterMs: number;
+  /** Told once, with the ms waited so far, that the wait goes on (up to `waitMsMax`). */
+  onWait?: (waitedMs: number) => void;
+}
+
+/**
+ * Take `file`'s exclusive advisory lock (`flock`), trying again with pauses
+ * that double up to {@linkcode LOCK_POLL_MS_MAX}: true once it is held,
+ * false when another process held it for all of `wait.waitMsMax` (the
+ * caller says what that means and writes nothing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { lockOrGiveUp } from "./shared_part.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   using holder = await Deno.open(dir, { read: true });
+ *   await holder.lock(true); // another open file description holds it
+ *   using waiter = await Deno.open(dir, { read: true });
+ *   const told: number[] = [];
+ *   const wait = { waitMsMax: 50, noticeAfterMs: 10, onWait: (ms: number) => told.push(ms) };
+ *   assert.equal(await lockOrGiveUp(waiter, wait), false);
+ *   assert.equal(told.length, 1); // once, however long it waits
+ *   holder.close();
+ *   assert.equal(await lockOrGiveUp(waiter, wait), true);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function lockOrGiveUp(
+  file: Pick<DurableFile, "tryLock">,
+  wait: LockWait,
+): Promise<boolean> {
   const startMs = performance.now();
   let pauseMs = 1;
+  let told = false;
   while (!(await file.tryLock(true))) {
     const waitedMs = performance.now() - startMs;
-    if (onWait !== undefined && waitedMs >= noticeAfterMs && waitedMs < waitMsMax) {
-      onWait({ path, waitedMs: Math.round(waitedMs), waitMsMax }); // says it once per part
-    }
-    if (waitedMs >= waitMsMax) {
-      throw new WriteError(
-        path,
-        `another process has held its lock for ${waitMsMax} ms (a stopped or hung ` +
-          "ledger emit or tag? the lock is released when that process ends); nothing was written",
-      );
+    if (waitedMs >= wait.waitMsMax) return false;
+    if (!told && wait.onWait !== undefined && waitedMs >= wait.noticeAfterMs) {
+      told = true;
+      wait.onWait(Math.round(waitedMs));
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
   }
+  return true;
 }
 
 /**

@@ -1134,23 +1134,34 @@ async function lockNamed(path, waiting, open) {
 }
 async function lockWithin(file, path, waiting) {
   const { waitMsMax, noticeAfterMs, onWait } = waiting;
+  const held = await lockOrGiveUp(file, {
+    waitMsMax,
+    noticeAfterMs,
+    onWait: onWait && ((waitedMs) => onWait({
+      path,
+      waitedMs,
+      waitMsMax
+    }))
+  });
+  if (!held) {
+    throw new WriteError(path, `another process has held its lock for ${waitMsMax} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends); nothing was written`);
+  }
+}
+async function lockOrGiveUp(file, wait) {
   const startMs = performance.now();
   let pauseMs = 1;
+  let told = false;
   while (!await file.tryLock(true)) {
     const waitedMs = performance.now() - startMs;
-    if (onWait !== void 0 && waitedMs >= noticeAfterMs && waitedMs < waitMsMax) {
-      onWait({
-        path,
-        waitedMs: Math.round(waitedMs),
-        waitMsMax
-      });
-    }
-    if (waitedMs >= waitMsMax) {
-      throw new WriteError(path, `another process has held its lock for ${waitMsMax} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends); nothing was written`);
+    if (waitedMs >= wait.waitMsMax) return false;
+    if (!told && wait.onWait !== void 0 && waitedMs >= wait.noticeAfterMs) {
+      told = true;
+      wait.onWait(Math.round(waitedMs));
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
   }
+  return true;
 }
 async function lockExisting(path, waiting) {
   return await lockNamed(path, waiting, openExisting);
@@ -1539,24 +1550,23 @@ async function withRunIdLock(root, fn, options = {}) {
     read: true
   });
   try {
-    await lockSaying(handle, options);
+    const waitMsMax = options.waitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
+    const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
+    if (!await lockOrGiveUp(handle, {
+      waitMsMax,
+      noticeAfterMs,
+      onWait
+    })) {
+      throw new WriteError(dir, `another process has held the log's run-id lock for ${waitMsMax} ms (a stopped or hung ledger emit of run.created or of given event ids, or backtest --run-id? the lock is released when that process ends); nothing was written`);
+    }
     return await fn();
   } finally {
     handle.close();
   }
 }
 var RUN_ID_LOCK_NOTICE_MS = 2e3;
-function runIdLockWaitMessage(command, waitedMs) {
-  return `${command}: waited ${waitedMs} ms for the log's run-id lock: another ledger emit of run.created or of given event ids, or a backtest --run-id, holds it while it looks for its ids and writes (a stopped one holds it until it ends); still waiting`;
-}
-async function lockSaying(handle, options) {
-  const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
-  const timer = onWait === void 0 ? void 0 : setTimeout(() => onWait(noticeAfterMs), noticeAfterMs);
-  try {
-    await handle.lock(true);
-  } finally {
-    clearTimeout(timer);
-  }
+function runIdLockWaitMessage(command, waitedMs, waitMsMax = LOCK_WAIT_MS_MAX_DEFAULT) {
+  return `${command}: waited ${waitedMs} ms for the log's run-id lock: another ledger emit of run.created or of given event ids, or a backtest --run-id, holds it while it looks for its ids and writes (a stopped one holds it until it ends); still waiting, up to ${waitMsMax} ms in all`;
 }
 async function findRunEvents(root, runId, options = {}) {
   const limit = options.limit ?? Infinity;
@@ -1978,13 +1988,19 @@ async function main(args) {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   let retried = 0;
+  const startMs = performance.now();
   const write = async () => {
     if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
     const held = await refuseTakenIds(root, prepared);
     const fresh = prepared.filter((p) => !held.has(p));
     retried = prepared.length - fresh.length;
     if (fresh.length === 0) return;
-    await appendShared(root, fresh.map((p) => p.event), fresh.map((p) => p.line), SAY_SHARED);
+    const lockWaitMsMax = Math.max(1, LOCK_WAIT_MS_MAX_DEFAULT - Math.round(performance.now() - startMs));
+    const lines = fresh.map((p) => p.line);
+    await appendShared(root, fresh.map((p) => p.event), lines, {
+      ...SAY_SHARED,
+      lockWaitMsMax
+    });
   };
   const creates = values["allow-existing"] !== true && events.some((e) => e.event_type === "run.created");
   if (creates || prepared.some((p) => p.idGiven)) {

@@ -1105,10 +1105,12 @@ export const KEEP_LIVENESS_SQL =
  */
 export const LONG_LINE_BYTES = 8 * 1024;
 /**
- * Most bytes of long lines checked by one statement (one line more at
- * most), and an eighth of a batch when that is less: a slice of 16 MiB of
- * 900 KB lines still ran out of the smallest memory limit (128MB, whose
- * batch is 16 MiB).
+ * Most bytes of long lines checked by one statement, and less when an
+ * eighth of a batch or a vector of the longest short lines is less (a line
+ * longer than half a slice is checked alone): a slice of 16 MiB of 900 KB
+ * lines still ran out of the smallest memory limit (128MB, whose batch is
+ * 16 MiB), and one of 2 MB holding a 1 MB line and 1 MB of dense short
+ * ones did too (its slice is now 1.2 MB).
  */
 export const LONG_LINES_SLICE_BYTES = 16 * 1024 * 1024;
 

@@ -66,21 +66,30 @@ const CLEAN_MISSES_MAX = 4;
 const VECTOR_ROWS = 2048;
 
 /**
- * Memory one DuckDB thread holds while it checks a vector of lines, per
- * byte of those lines, with room to spare: each JSON function parses the
- * whole line again and keeps the vector's documents (16 bytes a value, and
- * a number in an array takes two bytes of text), and the depth test splits
- * it at every bracket. Measured on lines of zeros in arrays (the densest
- * JSON: `[0,0,...]`) with 2 threads: the largest line length a full rebuild
- * checked in one statement grew by about 16 bytes a MB of limit above 72 MB
- * (900 bytes at 128MB, 3,000 at 256MB, 7,000 at 512MB, 7,900 at 640MB);
- * 20 here puts the limit of a line at about three quarters of that.
+ * Memory the check of a vector of lines holds, per byte of those lines,
+ * with room to spare: each JSON function parses the whole line again and
+ * keeps the vector's documents (16 bytes a value, and a number in an array
+ * takes two bytes of text), and the depth test splits it at every bracket.
+ * Measured on lines of zeros in arrays (the densest JSON: `[0,0,...]`): the
+ * longest lines a full rebuild checked in one statement grew by about 16
+ * bytes a MB of limit above 72 MB (900 bytes at 128MB, 3,000 at 256MB,
+ * 7,000 at 512MB, 7,900 at 640MB); 40 here puts the limit of a line at
+ * about three quarters of that. One thread checks them, whatever DuckDB's
+ * threads: a batch of lines that long is one row group (a review found
+ * the same failures with 1, 2 and 8 threads).
  */
-const CHECK_BYTES_PER_LINE_BYTE = 20;
+const CHECK_BYTES_PER_LINE_BYTE = 40;
 
 /**
- * Memory of a rebuild that is not the check's vectors: the batch's lines,
- * the events being written, DuckDB's own (the 72 MB above, and room).
+ * Memory the check of a slice of long lines holds, per byte of the slice,
+ * with room to spare: four lines of about 1 MB of zeros (4 MB) ran a
+ * rebuild at 256MB out of memory, four of 900 KB did not (about 45).
+ */
+const SLICE_BYTES_PER_LINE_BYTE = 80;
+
+/**
+ * Memory of a rebuild that is not the check's: the batch's lines, the
+ * events being written, DuckDB's own (the 72 MB above, and room).
  */
 const CHECK_RESERVED_BYTES = 80e6;
 
@@ -88,30 +97,50 @@ const CHECK_RESERVED_BYTES = 80e6;
 const LONG_LINE_BYTES_MIN = 256;
 
 /**
- * The length past which a rebuild under `memoryLimitBytes` with DuckDB
- * running `threads` threads checks lines in slices
- * ({@linkcode IngestOptions.longLineBytes}): the longest line of which
- * every thread can check a whole vector within the limit, and at most
- * {@linkcode LONG_LINE_BYTES} (the default limit of 768MB with 2 threads
- * reaches it). Lines of zeros in arrays just under the default's 8 KiB ran
- * a rebuild at 512MB, 256MB and 128MB out of memory before it depended on
- * the limit (an audit).
+ * The length past which a rebuild under `memoryLimitBytes` checks lines in
+ * slices ({@linkcode IngestOptions.longLines}): the longest line of which a
+ * whole vector is checked within the limit, and at most
+ * {@linkcode LONG_LINE_BYTES} (which the default limit of 768MB reaches).
+ * Lines of zeros in arrays just under the default's 8 KiB ran a rebuild at
+ * 512MB, 256MB and 128MB out of memory before it depended on the limit (an
+ * audit).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { longLineBytesFor } from "./_pipeline.ts";
- * assert.equal(longLineBytesFor(768e6, 2), 8192);
- * assert.equal(longLineBytesFor(128e6, 2), 585);
- * // Twice the threads, half the line.
- * assert.equal(longLineBytesFor(256e6, 4), 1074);
+ * assert.equal(longLineBytesFor(768e6), 8192);
+ * assert.equal(longLineBytesFor(256e6), 2148);
+ * assert.equal(longLineBytesFor(128e6), 585);
  * ```
  */
-export function longLineBytesFor(memoryLimitBytes: number, threads: number): number {
-  assert(Number.isSafeInteger(threads) && threads >= 1, "DuckDB runs at least one thread");
-  const perThread = (memoryLimitBytes - CHECK_RESERVED_BYTES) / threads;
-  const longest = Math.floor(perThread / (VECTOR_ROWS * CHECK_BYTES_PER_LINE_BYTE));
+export function longLineBytesFor(memoryLimitBytes: number): number {
+  const budget = memoryLimitBytes - CHECK_RESERVED_BYTES;
+  const longest = Math.floor(budget / (VECTOR_ROWS * CHECK_BYTES_PER_LINE_BYTE));
   return Math.max(LONG_LINE_BYTES_MIN, Math.min(LONG_LINE_BYTES, longest));
+}
+
+/**
+ * The most bytes of long lines one statement checks under
+ * `memoryLimitBytes`, with batches of `batchBytes`: at most
+ * {@linkcode LONG_LINES_SLICE_BYTES} and an eighth of a batch, and what the
+ * limit leaves at {@linkcode SLICE_BYTES_PER_LINE_BYTE}. A line longer than
+ * a quarter of it is checked alone, so a statement checks a slice and a
+ * quarter at most.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { sliceBytesFor } from "./_pipeline.ts";
+ * assert.equal(sliceBytesFor(768e6, 96e6), 8_600_000);
+ * assert.equal(sliceBytesFor(256e6, 32e6), 2_200_000); // lines past 550 KB are checked alone
+ * assert.equal(sliceBytesFor(128e6, 16e6), 600_000);
+ * ```
+ */
+export function sliceBytesFor(memoryLimitBytes: number, batchBytes: number): number {
+  const budget = memoryLimitBytes - CHECK_RESERVED_BYTES;
+  const byLimit = Math.floor(budget / SLICE_BYTES_PER_LINE_BYTE);
+  return Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8), byLimit));
 }
 
 /** One file (or the new tail of one) to read. */
@@ -184,10 +213,11 @@ export interface IngestOptions {
   /** Most bytes per batch. @default {STAGE_BYTES_MAX} */
   batchBytes?: number;
   /**
-   * Lines longer than this are checked in slices, apart from the others
-   * ({@linkcode longLineBytesFor} of the memory limit). @default {LONG_LINE_BYTES}
+   * Which lines are checked apart from the others, in slices of how many
+   * bytes ({@linkcode longLineBytesFor} and {@linkcode sliceBytesFor} of the
+   * memory limit). @default {{ longLineBytes: LONG_LINE_BYTES, sliceBytes: an eighth of a batch, at most LONG_LINES_SLICE_BYTES }}
    */
-  longLineBytes?: number;
+  longLines?: LongLines;
   /** Called after each batch with the bytes read so far and in all. */
   onBatch?: (doneBytes: number, totalBytes: number) => void;
   /** Checked between batches: an aborted signal stops the ingest (throws its reason). */
@@ -216,15 +246,12 @@ export async function ingest(
   const totalBytes = entries.reduce((n, e) => n + e.readBytes, 0);
   let doneBytes = 0;
   const batchBytes = options.batchBytes ?? STAGE_BYTES_MAX;
-  const longLineBytes = options.longLineBytes ?? LONG_LINE_BYTES;
-  assert(longLineBytes >= 1 && longLineBytes <= LONG_LINE_BYTES, "long lines are sliced");
-  // A slice holds no more than a vector of the longest lines checked together, which a thread
-  // checks within the limit (1.2 MB at 128MB).
-  const sliceBytes = Math.max(
-    1,
-    Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8), longLineBytes * VECTOR_ROWS),
-  );
-  const lines = { sliceBytes, longLineBytes };
+  const lines = options.longLines ?? {
+    longLineBytes: LONG_LINE_BYTES,
+    sliceBytes: Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8))),
+  };
+  assert(lines.longLineBytes >= 1 && lines.longLineBytes <= LONG_LINE_BYTES, "lines are sliced");
+  assert(lines.sliceBytes >= 1, "a slice holds a line");
   for (const batch of batches(entries, batchBytes)) {
     options.signal?.throwIfAborted();
     const tryClean = options.deferDedup && total.batches.miss < CLEAN_MISSES_MAX;
@@ -425,10 +452,13 @@ async function splitLines(
 }
 
 /** Which lines are checked apart from the others, and in slices of how many bytes. */
-interface LongLines {
+export interface LongLines {
   /** Lines longer than this are long. */
   longLineBytes: number;
-  /** Most bytes of long lines one statement checks (one line more at most). */
+  /**
+   * Most bytes of long lines one statement checks, but for one more line of
+   * at most a quarter of it; a longer line is checked alone.
+   */
   sliceBytes: number;
 }
 

@@ -20,6 +20,7 @@ import {
   ingest,
   longLineBytesFor,
   type ScanEntry,
+  sliceBytesFor,
   STAGE_BYTES_MAX,
 } from "./_pipeline.ts";
 import { stageRanges, standInLength } from "./_stage.ts";
@@ -1078,11 +1079,14 @@ async function buildWith(
   const readBytes = entries.reduce((n, e) => n + (e.sourceBytes ?? e.readBytes), 0);
   ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
   lap("plan");
-  const [{ threads }] = await rows(conn, "SELECT current_setting('threads')::BIGINT AS threads");
+  const limitBytes = memoryLimitBytes(ctx.memoryLimit);
   const counts = await ingest(conn, entries, stagingDir, {
     deferDedup: mode === "full",
     batchBytes: ctx.batchBytes,
-    longLineBytes: longLineBytesFor(memoryLimitBytes(ctx.memoryLimit), Number(threads)),
+    longLines: {
+      longLineBytes: longLineBytesFor(limitBytes),
+      sliceBytes: sliceBytesFor(limitBytes, ctx.batchBytes),
+    },
     onBatch: ctx.onRead,
     signal: ctx.signal,
   });

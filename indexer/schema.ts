@@ -1106,11 +1106,12 @@ export const KEEP_LIVENESS_SQL =
 export const LONG_LINE_BYTES = 8 * 1024;
 /**
  * Most bytes of long lines checked by one statement, and less when an
- * eighth of a batch or a vector of the longest short lines is less (a line
- * longer than half a slice is checked alone): a slice of 16 MiB of 900 KB
- * lines still ran out of the smallest memory limit (128MB, whose batch is
- * 16 MiB), and one of 2 MB holding a 1 MB line and 1 MB of dense short
- * ones did too (its slice is now 1.2 MB).
+ * eighth of a batch or what the memory limit leaves is less
+ * (`sliceBytesFor` of `_pipeline.ts`; a line longer than a quarter of a
+ * slice is checked alone): a slice of 16 MiB of 900 KB lines still ran out
+ * of the smallest memory limit (128MB, whose batch is 16 MiB), one of 2 MB
+ * holding a 1 MB line and 1 MB of dense short ones did too, and one of 4 MB
+ * of 1 MB lines of zeros at 256MB (a review).
  */
 export const LONG_LINES_SLICE_BYTES = 16 * 1024 * 1024;
 
@@ -1121,9 +1122,9 @@ export const STAGE_LONGEST_LINE_SQL =
 /**
  * Copy the lines of `stage_lines` longer than `$2` bytes to
  * `stage_long_lines`, numbered in slices (`slice`) of at most `$1` bytes
- * and a half: a line longer than half of `$1` has a slice of its own (a
- * negative number), the others share slices in order. Every check of a
- * line reads that line alone, so slicing changes no verdict.
+ * and a quarter: a line longer than a quarter of `$1` has a slice of its
+ * own (a negative number), the others share slices in order. Every check
+ * of a line reads that line alone, so slicing changes no verdict.
  * {@linkcode KEEP_SHORT_LINES_SQL} then drops them from `stage_lines`.
  */
 export const SPLIT_LONG_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage_long_lines AS
@@ -1131,8 +1132,8 @@ export const SPLIT_LONG_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage_long_lin
     CASE WHEN alone THEN -row_number() OVER (ORDER BY file, line)
       ELSE shared_before // $1::BIGINT END AS slice
   FROM (
-    SELECT *, strlen(raw) * 2 > $1::BIGINT AS alone,
-      coalesce(sum(CASE WHEN strlen(raw) * 2 > $1::BIGINT THEN 0 ELSE strlen(raw) END)
+    SELECT *, strlen(raw) * 4 > $1::BIGINT AS alone,
+      coalesce(sum(CASE WHEN strlen(raw) * 4 > $1::BIGINT THEN 0 ELSE strlen(raw) END)
         OVER (ORDER BY file, line ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
         AS shared_before
     FROM stage_lines WHERE strlen(raw) > $2::BIGINT

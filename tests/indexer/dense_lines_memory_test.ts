@@ -6,13 +6,14 @@
  * a vector's parsed documents, so such lines of 1-8 KB, checked in one
  * statement, ran full rebuilds at 128MB, 256MB and 512MB out of memory
  * (a review: 6 MB of 2 KB lines at 128MB). Lines longer than
- * `longLineBytesFor` the limit are now checked in slices.
+ * `longLineBytesFor` the limit are now checked in slices, and a slice holds
+ * what `sliceBytesFor` the limit leaves: four lines of 1 MB of zeros in one
+ * slice of 4 MB ran a rebuild at 256MB out of memory (a second review).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { longLineBytesFor } from "../../indexer/_pipeline.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { memoryLimitBytes } from "../../indexer/memory_limit.ts";
@@ -21,19 +22,6 @@ import { withTempDir } from "../_helpers.ts";
 const T0 = Date.UTC(2026, 0, 20);
 /** Bytes of trial lines per file: several vectors of lines on each thread. */
 const FILE_BYTES = 6_000_000;
-
-/** Threads DuckDB runs by default here (one a core), as a rebuild's instance does. */
-async function duckdbThreads(): Promise<number> {
-  const instance = await DuckDBInstance.create(":memory:");
-  try {
-    const conn = await instance.connect();
-    const reader = await conn.runAndReadAll("SELECT current_setting('threads')::INTEGER AS n");
-    conn.disconnectSync();
-    return Number(reader.getRowObjectsJS()[0].n);
-  } finally {
-    instance.closeSync();
-  }
-}
 
 /** A trial line of `bytes` bytes at most (and within 2 of it) whose params hold zeros. */
 function zerosTrial(runId: string, ts: number, k: number, bytes: number): string {
@@ -53,8 +41,16 @@ function zerosTrial(runId: string, ts: number, k: number, bytes: number): string
   return line;
 }
 
-/** Write a run of trials of lines of `bytes` bytes, about FILE_BYTES; the lines written. */
-async function writeRun(root: string, index: number, bytes: number): Promise<number> {
+/**
+ * Write a run of trials of lines of `bytes` bytes, about `fileBytes` of
+ * them; the lines written.
+ */
+async function writeRun(
+  root: string,
+  index: number,
+  bytes: number,
+  fileBytes = FILE_BYTES,
+): Promise<number> {
   const day = join(root, "events", "day=2026-01-20");
   await Deno.mkdir(day, { recursive: true });
   const runId = `run-${index}`;
@@ -68,7 +64,7 @@ async function writeRun(root: string, index: number, bytes: number): Promise<num
     config: {},
     data_fingerprint: "f",
   })];
-  for (let k = 0, size = 0; size < FILE_BYTES; k++) {
+  for (let k = 0, size = 0; size < fileBytes; k++) {
     const line = zerosTrial(runId, t + 1 + k, index * 1_000_000 + k, bytes);
     lines.push(line);
     size += line.length + 1;
@@ -79,7 +75,7 @@ async function writeRun(root: string, index: number, bytes: number): Promise<num
 
 for (const limit of ["128MB", "256MB"]) {
   Deno.test(`rebuilds at ${limit} read dense lines up to 8 KiB, one statement or sliced`, async () => {
-    const longest = longLineBytesFor(memoryLimitBytes(limit), await duckdbThreads());
+    const longest = longLineBytesFor(memoryLimitBytes(limit));
     assert.ok(longest < 4_000, `${limit} slices lines shorter than the 8 KiB default: ${longest}`);
     await withTempDir(async (root) => {
       // The longest lines checked in one statement, then lines sliced up to the default's 8 KiB.
@@ -94,6 +90,18 @@ for (const limit of ["128MB", "256MB"]) {
       const incremental = await rebuildIndex(root, { memoryLimit: limit });
       assert.equal(incremental.mode, "incremental");
       assert.deepEqual([incremental.events, incremental.errors], [events, 0]);
+    });
+  });
+}
+
+for (const limit of ["192MB", "256MB"]) {
+  Deno.test(`a rebuild at ${limit} reads lines of 1 MB of zeros, a few in a batch`, async () => {
+    await withTempDir(async (root) => {
+      // Four lines of just under the line limit (1 MiB): 4 MB, one batch.
+      const events = await writeRun(root, 0, 1_040_000, 4_000_000);
+      assert.equal(events, 1 + 4);
+      const full = await rebuildIndex(root, { full: true, memoryLimit: limit });
+      assert.deepEqual([full.events, full.errors], [events, 0]);
     });
   });
 }

@@ -40,6 +40,7 @@ import {
   COUNTS_SQL,
   CREATE_AFFECTED_RUNS_SQL,
   CREATE_DERIVE_GROUPS_SQL,
+  CREATE_LIVENESS_CANDIDATES_SQL,
   CREATE_REREAD_SQL,
   CREATE_SCHEMA_SQL,
   DERIVE_ALL_SQL,
@@ -51,10 +52,10 @@ import {
   INDEX_FORMAT_VERSION,
   INSERT_REREAD_SQL,
   KEEP_LIVENESS_SQL,
+  LIVENESS_CANDIDATES_CHUNK_SQL,
   REPLACE_LIVENESS_SQL,
   SELECT_DERIVE_GROUP_SQL,
   SELECT_INGEST_FILES_SQL,
-  SELECT_LIVENESS_CANDIDATES_SQL,
   SET_META_SQL,
   STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
@@ -1391,19 +1392,34 @@ async function recordLiveness(
     if (ctx.mode === "full") await keepKnownLiveness(conn, ctx);
     return probe.reason;
   }
-  const candidates = (await rows(conn, SELECT_LIVENESS_CANDIDATES_SQL, [probe.host])).map(
-    candidateOf,
-  );
-  const alive = await probe.check(candidates);
-  const checked = candidates.map((c, i) => ({
-    host: probe.host,
-    pid: c.pid,
-    started_at_ms: c.startedAtMs,
-    alive: alive[i],
-  }));
-  await exec(conn, REPLACE_LIVENESS_SQL, [JSON.stringify(checked), Date.now()]);
+  // In chunks: a probe found a million unfinished runs of this host (a log copied from it, or
+  // runs that crashed) put into one JSON parameter, 71 MB, past 1.5 GiB; two million ran out of
+  // memory, eight million past the longest string V8 makes, in full and incremental rebuilds.
+  await exec(conn, CREATE_LIVENESS_CANDIDATES_SQL, [probe.host]);
+  await exec(conn, REPLACE_LIVENESS_SQL[0]);
+  const checkedAtMs = Date.now();
+  for (let first = 1;; first += LIVENESS_CHUNK_ROWS) {
+    const chunk = await rows(conn, LIVENESS_CANDIDATES_CHUNK_SQL, [
+      first,
+      first + LIVENESS_CHUNK_ROWS - 1,
+    ]);
+    if (chunk.length === 0) break;
+    const candidates = chunk.map(candidateOf);
+    const alive = await probe.check(candidates);
+    const checked = candidates.map((c, i) => ({
+      host: probe.host,
+      pid: c.pid,
+      started_at_ms: c.startedAtMs,
+      alive: alive[i],
+    }));
+    await exec(conn, REPLACE_LIVENESS_SQL[1], [JSON.stringify(checked), checkedAtMs]);
+  }
+  await exec(conn, "DROP TABLE liveness_candidates");
   return undefined;
 }
+
+/** Liveness rows checked and written per statement: about 3.5 MB of JSON. */
+const LIVENESS_CHUNK_ROWS = 50_000;
 
 /**
  * Read something of the live index at `dbPath`, opened read-only and closed
@@ -1480,5 +1496,8 @@ async function keepKnownLiveness(conn: DuckDBConnection, ctx: BuildContext): Pro
   }
   const known = read.value;
   await exec(conn, REPLACE_LIVENESS_SQL[0]);
-  await exec(conn, KEEP_LIVENESS_SQL, [JSON.stringify(known)]);
+  for (let start = 0; start < known.length; start += LIVENESS_CHUNK_ROWS) {
+    const chunk = known.slice(start, start + LIVENESS_CHUNK_ROWS);
+    await exec(conn, KEEP_LIVENESS_SQL, [JSON.stringify(chunk)]);
+  }
 }

@@ -1070,6 +1070,19 @@ export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT DISTINCT host, pid,
   ORDER BY pid, started_at_ms`;
 
 /**
+ * The candidates of {@linkcode SELECT_LIVENESS_CANDIDATES_SQL} (`$1`: this
+ * host) in the temp table `liveness_candidates`, numbered from 1 (`rn`), to
+ * be read in chunks ({@linkcode LIVENESS_CANDIDATES_CHUNK_SQL}).
+ */
+export const CREATE_LIVENESS_CANDIDATES_SQL = `CREATE OR REPLACE TEMP TABLE liveness_candidates AS
+  SELECT *, row_number() OVER (ORDER BY pid, started_at_ms) AS rn
+  FROM (${SELECT_LIVENESS_CANDIDATES_SQL})`;
+
+/** The candidates numbered `$1` to `$2` of `liveness_candidates`. */
+export const LIVENESS_CANDIDATES_CHUNK_SQL = `SELECT host, pid, started_at_ms
+  FROM liveness_candidates WHERE rn BETWEEN $1 AND $2 ORDER BY rn`;
+
+/**
  * Replace the liveness table: `$1` a JSON array of
  * `{host, pid, started_at_ms, alive}`, `$2` check time.
  */

@@ -39,13 +39,15 @@ import {
   AFFECTED_SPAN_SQL,
   COUNTS_SQL,
   CREATE_AFFECTED_RUNS_SQL,
-  CREATE_DERIVE_GROUPS_SQL,
   CREATE_LIVENESS_CANDIDATES_SQL,
   CREATE_REREAD_SQL,
   CREATE_SCHEMA_SQL,
+  createDeriveGroupsSql,
   DERIVE_ALL_SQL,
+  DERIVE_EVENTS_PER_RUN,
   DERIVE_GROUP_SPANS_SQL,
   DERIVE_SQL,
+  DERIVE_WEIGHT_SQL,
   DROP_REREAD_SQL,
   EXPAND_REREAD_SQL,
   GET_META_SQL,
@@ -1098,7 +1100,7 @@ async function buildWith(
   );
   lap("ingest");
   if (mode === "full") await deriveAll(conn, ctx.deriveGroupEvents, ctx);
-  else await deriveAffected(conn);
+  else await deriveAffected(conn, ctx.deriveGroupEvents, ctx);
   lap("derive");
   const livenessSkipped = await recordLiveness(conn, { ...ctx, mode });
   lap("liveness");
@@ -1129,8 +1131,9 @@ async function buildWith(
 
 /**
  * Derive every run after a full rebuild: in one pass without the per-run
- * filter when there are at most `groupEvents` events, otherwise in groups of
- * runs of about that many events (bounded memory for the aggregates and
+ * filter when its events and runs weigh at most `groupEvents` (a run counts
+ * as `DERIVE_EVENTS_PER_RUN` events beside its own), otherwise in groups of
+ * runs of about that weight (bounded memory for the aggregates and
  * windows), each reading only the span of `events` its runs occupy. The
  * index open on `conn` needs the temp table `affected_runs`
  * (`CREATE_AFFECTED_RUNS_SQL`). Exported for the benchmark's floor of a full
@@ -1142,18 +1145,31 @@ export async function deriveAll(
   options: { progress?: (message: string) => void; signal?: AbortSignal } = {},
 ): Promise<void> {
   assert(Number.isSafeInteger(groupEvents) && groupEvents > 0, "groupEvents is a positive integer");
-  const [{ n }] = await rows(conn, `SELECT count(*) AS n FROM events`);
-  const groups = Math.ceil(Number(n) / groupEvents);
-  if (groups <= 1) {
+  const [{ weight }] = await rows(conn, DERIVE_WEIGHT_SQL);
+  if (Number(weight) <= groupEvents) {
     // Every run is affected: derive without the per-run filter.
     await exec(conn, DERIVE_ALL_SQL);
     return;
   }
+  await deriveInGroups(conn, groupEvents, false, options);
+}
+
+/**
+ * Derive every run of `events` (or, `affected`, those of `affected_runs`)
+ * in groups of about `groupEvents` of weight (`createDeriveGroupsSql`),
+ * each reading the span of `events` its runs occupy.
+ */
+async function deriveInGroups(
+  conn: DuckDBConnection,
+  groupEvents: number,
+  affected: boolean,
+  options: { progress?: (message: string) => void; signal?: AbortSignal },
+): Promise<void> {
   // One transaction from reading the spans to the last group: a checkpoint between two
   // statements (the log's writes outgrowing the WAL threshold) could compact `events`, whose
   // deduplication deleted rows, and renumber the rowids the spans hold.
   await inTransaction(conn, async () => {
-    await exec(conn, CREATE_DERIVE_GROUPS_SQL, [groupEvents]);
+    await exec(conn, createDeriveGroupsSql(affected), [groupEvents]);
     const spans = await rows(conn, DERIVE_GROUP_SPANS_SQL);
     for (const [i, { g, lo, hi }] of spans.entries()) {
       options.signal?.throwIfAborted();
@@ -1168,9 +1184,20 @@ export async function deriveAll(
 /**
  * Derive the runs of `affected_runs` again, reading only the span of `events`
  * they occupy: read and used in one transaction, as in {@linkcode deriveAll}.
- * Exported for its test.
+ * So many runs that they alone weigh more than `groupEvents` (a probe:
+ * 500,000 new runs of one event at 128MB ran out of memory in one pass) are
+ * derived in groups. Exported for its test.
  */
-export async function deriveAffected(conn: DuckDBConnection): Promise<void> {
+export async function deriveAffected(
+  conn: DuckDBConnection,
+  groupEvents: number = Number.MAX_SAFE_INTEGER,
+  options: { progress?: (message: string) => void; signal?: AbortSignal } = {},
+): Promise<void> {
+  const [{ runs }] = await rows(conn, "SELECT count(*) AS runs FROM affected_runs");
+  if (Number(runs) * DERIVE_EVENTS_PER_RUN > groupEvents) {
+    await deriveInGroups(conn, groupEvents, true, options);
+    return;
+  }
   await inTransaction(conn, async () => {
     const [{ lo, hi }] = await rows(conn, AFFECTED_SPAN_SQL);
     await exec(conn, DERIVE_SQL, [Number(lo), Number(hi)]);

@@ -1032,17 +1032,40 @@ export const AFFECTED_SPAN_SQL =
   FROM events WHERE ${AFFECTED}`;
 
 /**
- * The groups of runs of a full rebuild that derives in several passes
- * (`$1`: most events per group): runs in the order of their first event in
- * `events`, cut where the events before a run reach a multiple of `$1`, so a
- * group holds at most `$1` events plus those of its last run. Each group's
- * runs lie close together in the table, so its span
- * ({@linkcode DERIVE_GROUP_SPANS_SQL}) is about its share of it.
+ * What a run costs a derive beside its events, in events: its rows of
+ * aggregate and window states. A probe: runs of one event each, in groups
+ * of 333k events at 128MB, ran `runs_status` out of memory from about
+ * 250k runs a group (200k passed); a run of one event now weighs 5, so a
+ * group there holds at most 67k such runs.
  */
-export const CREATE_DERIVE_GROUPS_SQL = `CREATE OR REPLACE TEMP TABLE derive_groups AS
+export const DERIVE_EVENTS_PER_RUN = 4;
+
+/**
+ * The groups of runs of a derive in several passes (`$1`: most weight per
+ * group, a run weighing its events and {@linkcode DERIVE_EVENTS_PER_RUN}):
+ * runs in the order of their first event in `events`, cut where the weight
+ * before a run reaches a multiple of `$1`, so a group holds at most `$1`
+ * plus its last run. Each group's runs lie close together in the table, so
+ * its span ({@linkcode DERIVE_GROUP_SPANS_SQL}) is about its share of it.
+ * Every run of `events`, or (`affected`) those of `affected_runs`.
+ */
+export function createDeriveGroupsSql(affected: boolean): string {
+  const where = affected ? `WHERE ${AFFECTED}` : "";
+  return `CREATE OR REPLACE TEMP TABLE derive_groups AS
   SELECT run_id, lo, hi,
-    CAST((sum(n) OVER (ORDER BY lo, run_id ROWS UNBOUNDED PRECEDING) - n) // $1 AS BIGINT) AS g
-  FROM (SELECT run_id, min(rowid) AS lo, max(rowid) AS hi, count(*) AS n FROM events GROUP BY run_id)`;
+    CAST((sum(w) OVER (ORDER BY lo, run_id ROWS UNBOUNDED PRECEDING) - w) // $1 AS BIGINT) AS g
+  FROM (SELECT run_id, min(rowid) AS lo, max(rowid) AS hi,
+      count(*) + ${DERIVE_EVENTS_PER_RUN} AS w
+    FROM events ${where} GROUP BY run_id)`;
+}
+
+/**
+ * The weight of a full derive, for the choice of one pass or groups: every
+ * event, and {@linkcode DERIVE_EVENTS_PER_RUN} a run (counted roughly: a
+ * few percent off only moves where one pass ends).
+ */
+export const DERIVE_WEIGHT_SQL = `SELECT count(*) +
+  ${DERIVE_EVENTS_PER_RUN} * approx_count_distinct(run_id) AS weight FROM events`;
 
 /** Each group of `derive_groups` with the span of `rowid`s of its runs' events, in order. */
 export const DERIVE_GROUP_SPANS_SQL = `SELECT g, min(lo) AS lo, max(hi) AS hi

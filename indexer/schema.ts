@@ -1050,13 +1050,23 @@ export const DERIVE_EVENTS_PER_RUN = 4;
  * Every run of `events`, or (`affected`) those of `affected_runs`.
  */
 export function createDeriveGroupsSql(affected: boolean): string {
-  const where = affected ? `WHERE ${AFFECTED}` : "";
+  const perRun = `SELECT run_id, min(rowid) AS lo, max(rowid) AS hi,
+      count(*) + ${DERIVE_EVENTS_PER_RUN} AS w
+    FROM events ${affected ? `WHERE ${AFFECTED}` : ""} GROUP BY run_id`;
+  // An affected run with no event left (its file removed or rewritten, its events taken by
+  // earlier duplicates) is in a group too, with an empty span, so that its rows are deleted (a
+  // review: such runs stayed in latest_runs after a grouped incremental derive).
+  const runs = affected
+    ? `WITH per_run AS (${perRun})
+    SELECT * FROM per_run
+    UNION ALL
+    SELECT DISTINCT run_id, 0, -1, ${DERIVE_EVENTS_PER_RUN} FROM affected_runs
+    WHERE run_id NOT IN (SELECT run_id FROM per_run)`
+    : perRun;
   return `CREATE OR REPLACE TEMP TABLE derive_groups AS
   SELECT run_id, lo, hi,
     CAST((sum(w) OVER (ORDER BY lo, run_id ROWS UNBOUNDED PRECEDING) - w) // $1 AS BIGINT) AS g
-  FROM (SELECT run_id, min(rowid) AS lo, max(rowid) AS hi,
-      count(*) + ${DERIVE_EVENTS_PER_RUN} AS w
-    FROM events ${where} GROUP BY run_id)`;
+  FROM (${runs})`;
 }
 
 /**

@@ -70,3 +70,42 @@ Deno.test("runs of one event are derived in groups by their weight, full and inc
     }
   });
 });
+
+// A review: a grouped incremental derive built its groups from the events of the affected runs,
+// so a run with no event left (its only file removed) was in no group and stayed in latest_runs.
+Deno.test("a grouped incremental derive drops a run whose events left the log", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, "day=2026-01-20/part-a.jsonl", oneEventRuns("gone", 1));
+    await writePart(root, "day=2026-01-20/part-b.jsonl", oneEventRuns("kept", 1));
+    await rebuildIndex(root, { full: true, deriveGroupEventsMax: 4 });
+    await Deno.remove(join(root, "events", "day=2026-01-20", "part-a.jsonl"));
+    await writePart(
+      root,
+      "day=2026-01-20/part-b.jsonl",
+      oneEventRuns("new", 1).map((e) => ({
+        ...e,
+        event_id: "new-0",
+      })),
+      { append: true },
+    );
+    const progress: string[] = [];
+    const report = await rebuildIndex(root, {
+      deriveGroupEventsMax: 4, // two affected runs weigh 8: groups
+      onProgress: (p) => progress.push(p),
+    });
+    assert.equal(report.mode, "incremental");
+    assert.ok(derivedGroups(progress) >= 2, progress.join("\n"));
+    const db = join(root, "index", "runs.duckdb");
+    const incremental = await dumpTables(db);
+    assert.deepEqual(incremental.runs_d.map((r) => (r as { run_id: string }).run_id), [
+      "kept-0",
+      "new-0",
+    ]);
+    await rebuildIndex(root, { full: true });
+    const full = await dumpTables(db);
+    for (const table of Object.keys(full)) {
+      if (table === "ingest_files" || table === "process_liveness") continue; // not derived
+      assert.deepEqual(incremental[table], full[table], `table ${table}`);
+    }
+  });
+});

@@ -149,13 +149,14 @@ function processStartMs(pid: number, bootMs: number): number | null {
 async function checkWithPs(candidates: readonly LivenessCandidate[]): Promise<boolean[]> {
   if (candidates.length === 0) return [];
   const nowMs = Date.now();
+  // Every process, not the candidates' pids as arguments: 50,000 of them (a chunk of
+  // recordLiveness) passed the kernel's limit on arguments ("Argument list too long").
   const out = await new Deno.Command("ps", {
-    args: ["-o", "pid=,stat=,etime=", "-p", candidates.map((c) => c.pid).join(",")],
+    args: ["-e", "-o", "pid=,stat=,etime="],
     stdout: "piped",
     stderr: "null",
     signal: AbortSignal.timeout(PS_TIMEOUT_MS),
   }).output();
-  // ps exits 1 when none of the pids exists; its output is still what counts.
   const startMs = new Map<number, number>();
   for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
     const [pid, state, etime] = line.trim().split(/\s+/);

@@ -172,9 +172,10 @@ export interface RebuildOptions {
    */
   batchBytes?: number;
   /**
-   * Most events a full rebuild derives the run tables of in one pass (an
-   * integer >= 1); more are derived in groups of runs.
-   * @default {memory limit / 384 bytes: 2M events at the default 768MB}
+   * Most weight of events a rebuild derives the run tables of in one pass
+   * (an integer >= 1; a run weighs its events and 4 more); more are derived
+   * in groups of runs.
+   * @default {memory limit / 384 bytes: 2M at the default 768MB}
    */
   deriveGroupEventsMax?: number;
   /**
@@ -182,6 +183,12 @@ export interface RebuildOptions {
    * @deprecated Use `deriveGroupEventsMax`.
    */
   deriveGroupEvents?: number;
+  /**
+   * Most rows of duplicated event ids a full rebuild ranks in one pass (an
+   * integer >= 1); more are ranked in passes over parts of the ids.
+   * @default {(memory limit - 64 MB) / 256 bytes: 2.75M rows at the default 768MB}
+   */
+  dedupRowsMax?: number;
   /**
    * Where the log comes from, recorded in the index: {@linkcode LOCAL_SOURCE}
    * (this root's own log) or a bucket's `s3://bucket/prefix/` (`--from`).
@@ -700,6 +707,8 @@ export interface CheckedRebuildOptions {
   batchBytes: number;
   /** `deriveGroupEventsMax` or its default. */
   deriveGroupEvents: number;
+  /** `dedupRowsMax` or its default. */
+  dedupRows: number;
   /** `source` or {@linkcode LOCAL_SOURCE}. */
   source: string;
 }
@@ -750,6 +759,13 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
       `deriveGroupEventsMax must be an integer >= 1, got ${deriveGroupEvents}`,
     );
   }
+  const dedupRows = options.dedupRowsMax ?? Math.max(
+    1,
+    Math.floor((memoryLimitBytes(memoryLimit) - DEDUP_RESERVED_BYTES) / DEDUP_BYTES_PER_ROW),
+  );
+  if (!Number.isSafeInteger(dedupRows) || dedupRows < 1) {
+    throw new RangeError(`dedupRowsMax must be an integer >= 1, got ${dedupRows}`);
+  }
   const source = options.source ?? LOCAL_SOURCE;
   if (source !== LOCAL_SOURCE && !/^s3:\/\/[^/\s]+\//.test(source)) {
     // Recorded in the index: a misspelt "local" would refuse every later plain rebuild.
@@ -761,8 +777,28 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
     throw new TypeError(`onProgress must be a function, got ${typeof options.onProgress}`);
   }
-  return { sinceDate, staleAfterMs, memoryLimit, batchBytes, deriveGroupEvents, source };
+  return {
+    sinceDate,
+    staleAfterMs,
+    memoryLimit,
+    batchBytes,
+    deriveGroupEvents,
+    dedupRows,
+    source,
+  };
 }
+
+/**
+ * Memory per row a full rebuild's deduplication ranks in one pass (every
+ * column of each occurrence of a duplicated id, and its window state),
+ * beside {@linkcode DEDUP_RESERVED_BYTES}. A probe: 4M lines of 1M ids (3M
+ * rows of duplicated ids) ran one pass out of memory at 128MB; in passes of
+ * 250k rows it indexed in 62 s, of 500k it failed. 250k at 128MB, 2.75M at
+ * the default 768MB (whose one pass held 12M such rows at 1.14 GiB).
+ */
+const DEDUP_BYTES_PER_ROW = 256;
+/** Memory of a full rebuild that its deduplication does not have. */
+const DEDUP_RESERVED_BYTES = 64e6;
 
 /**
  * Throw {@linkcode RebuildError} unless `root` is an existing directory: a
@@ -843,8 +879,15 @@ export async function rebuildIndex(
   options: RebuildOptions = {},
 ): Promise<RebuildReport> {
   const startMs = performance.now();
-  const { sinceDate, staleAfterMs, memoryLimit, batchBytes, deriveGroupEvents, source } =
-    checkRebuildOptions(options);
+  const {
+    sinceDate,
+    staleAfterMs,
+    memoryLimit,
+    batchBytes,
+    deriveGroupEvents,
+    dedupRows,
+    source,
+  } = checkRebuildOptions(options);
   const dbPath = options.dbPath ?? indexPath(root);
   const progress = options.onProgress ?? (() => {});
   const signal = options.signal;
@@ -895,6 +938,7 @@ export async function rebuildIndex(
       memoryLimit,
       batchBytes,
       deriveGroupEvents,
+      dedupRows,
       progress,
       onRead: options.onRead,
       signal,
@@ -999,6 +1043,7 @@ interface BuildContext {
   memoryLimit: string;
   batchBytes: number;
   deriveGroupEvents: number;
+  dedupRows: number;
   progress: (message: string) => void;
   onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
   signal: AbortSignal | undefined;
@@ -1090,6 +1135,7 @@ async function buildWith(
       longLineBytes: longLineBytesFor(limitBytes),
       sliceBytes: sliceBytesFor(limitBytes, ctx.batchBytes),
     },
+    dedupRows: ctx.dedupRows,
     onBatch: ctx.onRead,
     signal: ctx.signal,
   });

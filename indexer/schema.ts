@@ -799,21 +799,29 @@ export const INSERT_NEW_STAGE_EVENTS_SQL: readonly string[] = [
  * full rebuild's batches ({@linkcode DEDUP_EVENTS_SQL} then ranks them).
  */
 export const FIND_DUP_IDS_SQL = `CREATE OR REPLACE TEMP TABLE dup_ids AS
-    SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1`;
+    SELECT event_id, count(*) AS n FROM events GROUP BY event_id HAVING count(*) > 1`;
+
+/** The rows of `events` that hold an id of `dup_ids` ({@linkcode FIND_DUP_IDS_SQL}). */
+export const COUNT_DUP_ROWS_SQL = `SELECT coalesce(sum(n), 0)::BIGINT AS rows FROM dup_ids`;
+
+/** The ids of `dup_ids` of part `$2` of `$1` (by a hash of the id). */
+const DUP_IDS_PART = `(SELECT event_id FROM dup_ids
+      WHERE hash(event_id) % $1::UBIGINT = $2::UBIGINT)`;
 
 /**
  * Deduplicate all of `events` after a full rebuild's batches, given its
  * `dup_ids` ({@linkcode FIND_DUP_IDS_SQL}; nothing to do when it is empty),
  * with the rule of {@linkcode MERGE_STAGE_EVENTS_SQL}: the smallest
  * `(timestamp_ms, file, line)` of each `event_id` stays, the others go to
- * `event_duplicates`. The grouping spills to disk under the memory limit.
+ * `event_duplicates`. Part `$2` of `$1` of the ids (by a hash of the id):
+ * run once for each part, every id is ranked once.
  */
 export const DEDUP_EVENTS_SQL: readonly string[] = [
   `CREATE OR REPLACE TEMP TABLE candidates AS
     SELECT ${EVENT_COLUMNS_SQL}, row_number() OVER (
       PARTITION BY event_id ORDER BY timestamp_ms, file, line) AS rank
-    FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
-  `DELETE FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+    FROM events WHERE event_id IN ${DUP_IDS_PART}`,
+  `DELETE FROM events WHERE event_id IN ${DUP_IDS_PART}`,
   `INSERT INTO events (${EVENT_COLUMNS_SQL})
     SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
   `INSERT INTO event_duplicates

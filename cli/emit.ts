@@ -184,8 +184,7 @@ export async function main(args: string[]): Promise<number> {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   let retried = 0;
-  const startMs = performance.now();
-  const write = async () => {
+  const write = async (lockWaitedMs = 0) => {
     if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
     // A retry (an event the log holds already, by its given id) is not written again: written
     // twice, verify called the log NOT SOUND for good (an audit), though the index counts one.
@@ -195,13 +194,10 @@ export async function main(args: string[]): Promise<number> {
     if (fresh.length === 0) return;
     // Short-lived: append to the day's shared CLI part under its lock, not a
     // part file of its own (SPEC 3).
-    // One bound for every lock this emit waits for: under the run-id lock, the part's gets what
-    // is left (a review: an emit queued behind one waiting for a stopped holder's part waited
-    // a minute for each, though each notice said a minute in all).
-    const lockWaitMsMax = Math.max(
-      1,
-      LOCK_WAIT_MS_MAX_DEFAULT - Math.round(performance.now() - startMs),
-    );
+    // One bound for the locks this emit waits for: after a wait for the run-id lock, the part's
+    // gets what is left (a review: an emit queued behind one waiting for a stopped holder's part
+    // waited a minute for each, though each notice said a minute in all).
+    const lockWaitMsMax = Math.max(1, LOCK_WAIT_MS_MAX_DEFAULT - lockWaitedMs);
     const lines = fresh.map((p) => p.line);
     await appendShared(root, fresh.map((p) => p.event), lines, { ...SAY_SHARED, lockWaitMsMax }); // durable when it resolves
   };
@@ -214,7 +210,7 @@ export async function main(args: string[]): Promise<number> {
     events.some((e) => e.event_type === "run.created");
   if (creates || prepared.some((p) => p.idGiven)) {
     await withRunIdLock(root, write, { onWait: sayWaiting });
-  } else await write();
+  } else await write(0);
   console.log(events.map((event) => event.event_id).join("\n"));
   if (retried > 0) {
     console.error(

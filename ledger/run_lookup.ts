@@ -28,7 +28,8 @@ import { WriteError } from "./errors.ts";
  * could write two. No file is made for it; the kernel releases it when the
  * process ends. Creates the events directory if missing (durably). A lock
  * held past {@linkcode RunIdLockOptions.waitMsMax} (a stopped or hung
- * holder) throws a `WriteError`, and `fn` is not called.
+ * holder) throws a `WriteError`, and `fn` is not called; `fn` is given how
+ * long the lock took, in ms (0 when it was free).
  *
  * @example
  * ```ts
@@ -54,7 +55,7 @@ import { WriteError } from "./errors.ts";
  */
 export async function withRunIdLock<T>(
   root: string,
-  fn: () => Promise<T>,
+  fn: (waitedMs: number) => Promise<T>,
   options: RunIdLockOptions = {},
 ): Promise<T> {
   const dir = eventsDir(root);
@@ -65,7 +66,8 @@ export async function withRunIdLock<T>(
   try {
     const waitMsMax = options.waitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
     const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
-    if (!await lockOrGiveUp(handle, { waitMsMax, noticeAfterMs, onWait })) {
+    const waitedMs = await lockOrGiveUp(handle, { waitMsMax, noticeAfterMs, onWait });
+    if (waitedMs === undefined) {
       throw new WriteError(
         dir,
         `another process has held the log's run-id lock for ${waitMsMax} ms (a stopped or hung ` +
@@ -73,7 +75,7 @@ export async function withRunIdLock<T>(
           "released when that process ends); nothing was written",
       );
     }
-    return await fn();
+    return await fn(waitedMs);
   } finally {
     handle.close(); // releases the lock
   }

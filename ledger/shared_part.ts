@@ -428,7 +428,7 @@ async function lockWithin(file: DurableFile, path: string, waiting: LockWaiting)
     noticeAfterMs,
     onWait: onWait && ((waitedMs) => onWait({ path, waitedMs, waitMsMax })),
   });
-  if (!held) {
+  if (held === undefined) {
     throw new WriteError(
       path,
       `another process has held its lock for ${waitMsMax} ms (a stopped or hung ` +
@@ -449,9 +449,10 @@ export interface LockWait {
 
 /**
  * Take `file`'s exclusive advisory lock (`flock`), trying again with pauses
- * that double up to {@linkcode LOCK_POLL_MS_MAX}: true once it is held,
- * false when another process held it for all of `wait.waitMsMax` (the
- * caller says what that means and writes nothing).
+ * that double up to {@linkcode LOCK_POLL_MS_MAX}: the ms it waited once it
+ * is held (0 when it was free), undefined when another process held it for
+ * all of `wait.waitMsMax` (the caller says what that means and writes
+ * nothing).
  *
  * @example
  * ```ts
@@ -464,10 +465,10 @@ export interface LockWait {
  *   using waiter = await Deno.open(dir, { read: true });
  *   const told: number[] = [];
  *   const wait = { waitMsMax: 50, noticeAfterMs: 10, onWait: (ms: number) => told.push(ms) };
- *   assert.equal(await lockOrGiveUp(waiter, wait), false);
+ *   assert.equal(await lockOrGiveUp(waiter, wait), undefined);
  *   assert.equal(told.length, 1); // once, however long it waits
  *   holder.close();
- *   assert.equal(await lockOrGiveUp(waiter, wait), true);
+ *   assert.equal(await lockOrGiveUp(waiter, wait), 0); // free at once
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -476,13 +477,14 @@ export interface LockWait {
 export async function lockOrGiveUp(
   file: Pick<DurableFile, "tryLock">,
   wait: LockWait,
-): Promise<boolean> {
+): Promise<number | undefined> {
   const startMs = performance.now();
   let pauseMs = 1;
   let told = false;
+  if (await file.tryLock(true)) return 0;
   while (!(await file.tryLock(true))) {
     const waitedMs = performance.now() - startMs;
-    if (waitedMs >= wait.waitMsMax) return false;
+    if (waitedMs >= wait.waitMsMax) return undefined;
     if (!told && wait.onWait !== undefined && waitedMs >= wait.noticeAfterMs) {
       told = true;
       wait.onWait(Math.round(waitedMs));
@@ -490,7 +492,7 @@ export async function lockOrGiveUp(
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
   }
-  return true;
+  return Math.max(1, Math.round(performance.now() - startMs));
 }
 
 /**

@@ -1143,7 +1143,7 @@ async function lockWithin(file, path, waiting) {
       waitMsMax
     }))
   });
-  if (!held) {
+  if (held === void 0) {
     throw new WriteError(path, `another process has held its lock for ${waitMsMax} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends); nothing was written`);
   }
 }
@@ -1151,9 +1151,10 @@ async function lockOrGiveUp(file, wait) {
   const startMs = performance.now();
   let pauseMs = 1;
   let told = false;
+  if (await file.tryLock(true)) return 0;
   while (!await file.tryLock(true)) {
     const waitedMs = performance.now() - startMs;
-    if (waitedMs >= wait.waitMsMax) return false;
+    if (waitedMs >= wait.waitMsMax) return void 0;
     if (!told && wait.onWait !== void 0 && waitedMs >= wait.noticeAfterMs) {
       told = true;
       wait.onWait(Math.round(waitedMs));
@@ -1161,7 +1162,7 @@ async function lockOrGiveUp(file, wait) {
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
   }
-  return true;
+  return Math.max(1, Math.round(performance.now() - startMs));
 }
 async function lockExisting(path, waiting) {
   return await lockNamed(path, waiting, openExisting);
@@ -1552,14 +1553,15 @@ async function withRunIdLock(root, fn, options = {}) {
   try {
     const waitMsMax = options.waitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
     const { onWait, noticeAfterMs = RUN_ID_LOCK_NOTICE_MS } = options;
-    if (!await lockOrGiveUp(handle, {
+    const waitedMs = await lockOrGiveUp(handle, {
       waitMsMax,
       noticeAfterMs,
       onWait
-    })) {
+    });
+    if (waitedMs === void 0) {
       throw new WriteError(dir, `another process has held the log's run-id lock for ${waitMsMax} ms (a stopped or hung ledger emit of run.created or of given event ids, or backtest --run-id? the lock is released when that process ends); nothing was written`);
     }
-    return await fn();
+    return await fn(waitedMs);
   } finally {
     handle.close();
   }
@@ -1988,14 +1990,13 @@ async function main(args) {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   let retried = 0;
-  const startMs = performance.now();
-  const write = async () => {
+  const write = async (lockWaitedMs = 0) => {
     if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
     const held = await refuseTakenIds(root, prepared);
     const fresh = prepared.filter((p) => !held.has(p));
     retried = prepared.length - fresh.length;
     if (fresh.length === 0) return;
-    const lockWaitMsMax = Math.max(1, LOCK_WAIT_MS_MAX_DEFAULT - Math.round(performance.now() - startMs));
+    const lockWaitMsMax = Math.max(1, LOCK_WAIT_MS_MAX_DEFAULT - lockWaitedMs);
     const lines = fresh.map((p) => p.line);
     await appendShared(root, fresh.map((p) => p.event), lines, {
       ...SAY_SHARED,
@@ -2007,7 +2008,7 @@ async function main(args) {
     await withRunIdLock(root, write, {
       onWait: sayWaiting
     });
-  } else await write();
+  } else await write(0);
   console.log(events.map((event) => event.event_id).join("\n"));
   if (retried > 0) {
     console.error(`ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch (the same event, by its event_id: a retry), not written again`);

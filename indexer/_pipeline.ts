@@ -98,50 +98,40 @@ const CHECK_RESERVED_BYTES = 80e6;
 const LONG_LINE_BYTES_MIN = 256;
 
 /**
- * The length past which a rebuild under `memoryLimitBytes` checks lines in
- * slices ({@linkcode IngestOptions.longLines}): the longest line of which a
- * whole vector is checked within the limit, and at most
- * {@linkcode LONG_LINE_BYTES} (which the default limit of 768MB reaches).
- * Lines of zeros in arrays just under the default's 8 KiB ran a rebuild at
- * 512MB, 256MB and 128MB out of memory before it depended on the limit (an
- * audit).
+ * Which lines a rebuild under `memoryLimitBytes`, with batches of
+ * `batchBytes`, checks apart from the others, and in slices of how many
+ * bytes ({@linkcode IngestOptions.longLines}):
+ *
+ * - `longLineBytes`: the longest line of which a whole vector is checked
+ *   within the limit ({@linkcode CHECK_BYTES_PER_LINE_BYTE}), at most
+ *   {@linkcode LONG_LINE_BYTES} (which the default limit of 768MB reaches).
+ *   Lines of zeros in arrays just under the default's 8 KiB ran a rebuild
+ *   at 512MB, 256MB and 128MB out of memory before it depended on the
+ *   limit (an audit).
+ * - `sliceBytes`: at most {@linkcode LONG_LINES_SLICE_BYTES} and an eighth
+ *   of a batch, and what the limit leaves at
+ *   {@linkcode SLICE_BYTES_PER_LINE_BYTE}. A line longer than a quarter of
+ *   it is checked alone, so a statement checks a slice and a quarter at
+ *   most.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { longLineBytesFor } from "./_pipeline.ts";
- * assert.equal(longLineBytesFor(768e6), 8192);
- * assert.equal(longLineBytesFor(256e6), 2148);
- * assert.equal(longLineBytesFor(128e6), 585);
+ * import { longLinesFor } from "./_pipeline.ts";
+ * assert.deepEqual(longLinesFor(768e6, 96e6), { longLineBytes: 8192, sliceBytes: 8_600_000 });
+ * // Lines past 550 KB are checked alone.
+ * assert.deepEqual(longLinesFor(256e6, 32e6), { longLineBytes: 2148, sliceBytes: 2_200_000 });
+ * assert.deepEqual(longLinesFor(128e6, 16e6), { longLineBytes: 585, sliceBytes: 600_000 });
  * ```
  */
-export function longLineBytesFor(memoryLimitBytes: number): number {
+export function longLinesFor(memoryLimitBytes: number, batchBytes: number): LongLines {
   const budget = memoryLimitBytes - CHECK_RESERVED_BYTES;
   const longest = Math.floor(budget / (VECTOR_ROWS * CHECK_BYTES_PER_LINE_BYTE));
-  return Math.max(LONG_LINE_BYTES_MIN, Math.min(LONG_LINE_BYTES, longest));
-}
-
-/**
- * The most bytes of long lines one statement checks under
- * `memoryLimitBytes`, with batches of `batchBytes`: at most
- * {@linkcode LONG_LINES_SLICE_BYTES} and an eighth of a batch, and what the
- * limit leaves at {@linkcode SLICE_BYTES_PER_LINE_BYTE}. A line longer than
- * a quarter of it is checked alone, so a statement checks a slice and a
- * quarter at most.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { sliceBytesFor } from "./_pipeline.ts";
- * assert.equal(sliceBytesFor(768e6, 96e6), 8_600_000);
- * assert.equal(sliceBytesFor(256e6, 32e6), 2_200_000); // lines past 550 KB are checked alone
- * assert.equal(sliceBytesFor(128e6, 16e6), 600_000);
- * ```
- */
-export function sliceBytesFor(memoryLimitBytes: number, batchBytes: number): number {
-  const budget = memoryLimitBytes - CHECK_RESERVED_BYTES;
   const byLimit = Math.floor(budget / SLICE_BYTES_PER_LINE_BYTE);
-  return Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8), byLimit));
+  return {
+    longLineBytes: Math.max(LONG_LINE_BYTES_MIN, Math.min(LONG_LINE_BYTES, longest)),
+    sliceBytes: Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8), byLimit)),
+  };
 }
 
 /** One file (or the new tail of one) to read. */
@@ -215,16 +205,15 @@ export interface IngestOptions {
   batchBytes?: number;
   /**
    * Which lines are checked apart from the others, in slices of how many
-   * bytes ({@linkcode longLineBytesFor} and {@linkcode sliceBytesFor} of the
-   * memory limit). @default {{ longLineBytes: LONG_LINE_BYTES, sliceBytes: an eighth of a batch, at most LONG_LINES_SLICE_BYTES }}
+   * bytes ({@linkcode longLinesFor} the memory limit).
    */
-  longLines?: LongLines;
+  longLines: LongLines;
   /**
    * Most rows of duplicated event ids the deduplication after a full
    * rebuild's batches ranks in one pass; more are ranked in passes over
-   * parts of the ids (by a hash of the id). @default {no bound: one pass}
+   * parts of the ids (by a hash of the id).
    */
-  dedupRows?: number;
+  dedupRows: number;
   /** Called after each batch with the bytes read so far and in all. */
   onBatch?: (doneBytes: number, totalBytes: number) => void;
   /** Checked between batches: an aborted signal stops the ingest (throws its reason). */
@@ -242,7 +231,7 @@ export async function ingest(
   conn: DuckDBConnection,
   entries: readonly ScanEntry[],
   stagingDir: string,
-  options: IngestOptions = { deferDedup: false },
+  options: IngestOptions,
 ): Promise<IngestCounts> {
   const total: IngestCounts = {
     lines: 0,
@@ -253,10 +242,7 @@ export async function ingest(
   const totalBytes = entries.reduce((n, e) => n + e.readBytes, 0);
   let doneBytes = 0;
   const batchBytes = options.batchBytes ?? STAGE_BYTES_MAX;
-  const lines = options.longLines ?? {
-    longLineBytes: LONG_LINE_BYTES,
-    sliceBytes: Math.max(1, Math.min(LONG_LINES_SLICE_BYTES, Math.floor(batchBytes / 8))),
-  };
+  const lines = options.longLines;
   assert(lines.longLineBytes >= 1 && lines.longLineBytes <= LONG_LINE_BYTES, "lines are sliced");
   assert(lines.sliceBytes >= 1, "a slice holds a line");
   for (const batch of batches(entries, batchBytes)) {
@@ -283,7 +269,8 @@ export async function ingest(
     const [{ rows: dupRows }] = await rows(conn, COUNT_DUP_ROWS_SQL);
     // In passes over parts of the ids, by a hash of the id: a probe's 3M duplicate rows at
     // 128MB ran one pass out of memory.
-    const passes = Math.ceil(Number(dupRows) / (options.dedupRows ?? Number.MAX_SAFE_INTEGER));
+    assert(Number.isSafeInteger(options.dedupRows) && options.dedupRows >= 1, "a pass ranks a row");
+    const passes = Math.ceil(Number(dupRows) / options.dedupRows);
     for (let part = 0; part < passes; part++) {
       options.signal?.throwIfAborted();
       await exec(conn, DEDUP_EVENTS_SQL, [passes, part]);
@@ -402,7 +389,7 @@ async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise
  * false); only then are the lines left out found and checked again, alone,
  * for their reasons.
  *
- * A batch with a long line (`IngestOptions.longLineBytes`) is staged instead (the
+ * A batch with a long line (`IngestOptions.longLines`) is staged instead (the
  * caller's choice). Measured on the 1M log with a 10 KB line in each file,
  * putting those lines' events through a stage of their own, in the same
  * insert (`UNION ALL`) or in one of their own, made the final checkpoint take

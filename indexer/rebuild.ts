@@ -15,14 +15,7 @@ import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { candidateOf, probeLiveness } from "./_liveness.ts";
-import {
-  asStaged,
-  ingest,
-  longLineBytesFor,
-  type ScanEntry,
-  sliceBytesFor,
-  STAGE_BYTES_MAX,
-} from "./_pipeline.ts";
+import { asStaged, ingest, longLinesFor, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
 import { stageRanges, standInLength } from "./_stage.ts";
 import { realPathOf } from "../ledger/real_path.ts";
 import { LINE_BYTES_MAX } from "../ledger/limits.ts";
@@ -1127,14 +1120,10 @@ async function buildWith(
   const readBytes = entries.reduce((n, e) => n + (e.sourceBytes ?? e.readBytes), 0);
   ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
   lap("plan");
-  const limitBytes = memoryLimitBytes(ctx.memoryLimit);
   const counts = await ingest(conn, entries, stagingDir, {
     deferDedup: mode === "full",
     batchBytes: ctx.batchBytes,
-    longLines: {
-      longLineBytes: longLineBytesFor(limitBytes),
-      sliceBytes: sliceBytesFor(limitBytes, ctx.batchBytes),
-    },
+    longLines: longLinesFor(memoryLimitBytes(ctx.memoryLimit), ctx.batchBytes),
     dedupRows: ctx.dedupRows,
     onBatch: ctx.onRead,
     signal: ctx.signal,

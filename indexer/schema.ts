@@ -1150,7 +1150,7 @@ export const KEEP_LIVENESS_SQL =
  * Lines longer than this go through the check of {@linkcode STAGE_LINES_SQL}
  * in slices of at most {@linkcode LONG_LINES_SLICE_BYTES}, apart from the
  * others, whatever the memory limit (a smaller limit lowers it:
- * `longLineBytesFor` of `_pipeline.ts`). DuckDB checks a vector of 2048 rows
+ * `longLinesFor` of `_pipeline.ts`). DuckDB checks a vector of 2048 rows
  * at a time and holds several copies of each row's text while it does (the
  * line, its parsed fields, the JSON text of each object field, the event):
  * 53 lines of 900 KB in one vector ran a rebuild out of its default 732 MiB
@@ -1161,7 +1161,7 @@ export const LONG_LINE_BYTES = 8 * 1024;
 /**
  * Most bytes of long lines checked by one statement, and less when an
  * eighth of a batch or what the memory limit leaves is less
- * (`sliceBytesFor` of `_pipeline.ts`; a line longer than a quarter of a
+ * (`longLinesFor` of `_pipeline.ts`; a line longer than a quarter of a
  * slice is checked alone): a slice of 16 MiB of 900 KB lines still ran out
  * of the smallest memory limit (128MB, whose batch is 16 MiB), one of 2 MB
  * holding a 1 MB line and 1 MB of dense short ones did too, and one of 4 MB

@@ -6,15 +6,15 @@
  * a vector's parsed documents, so such lines of 1-8 KB, checked in one
  * statement, ran full rebuilds at 128MB, 256MB and 512MB out of memory
  * (a review: 6 MB of 2 KB lines at 128MB). Lines longer than
- * `longLineBytesFor` the limit are now checked in slices, and a slice holds
- * what `sliceBytesFor` the limit leaves: four lines of 1 MB of zeros in one
+ * `longLinesFor` the limit are now checked in slices, and a slice holds
+ * what the limit leaves: four lines of 1 MB of zeros in one
  * slice of 4 MB ran a rebuild at 256MB out of memory (a second review).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { longLineBytesFor } from "../../indexer/_pipeline.ts";
+import { longLinesFor } from "../../indexer/_pipeline.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { memoryLimitBytes } from "../../indexer/memory_limit.ts";
 import { withTempDir } from "../_helpers.ts";
@@ -75,7 +75,8 @@ async function writeRun(
 
 for (const limit of ["128MB", "256MB"]) {
   Deno.test(`rebuilds at ${limit} read dense lines up to 8 KiB, one statement or sliced`, async () => {
-    const longest = longLineBytesFor(memoryLimitBytes(limit));
+    const bytes = memoryLimitBytes(limit);
+    const longest = longLinesFor(bytes, bytes / 8).longLineBytes;
     assert.ok(longest < 4_000, `${limit} slices lines shorter than the 8 KiB default: ${longest}`);
     await withTempDir(async (root) => {
       // The longest lines checked in one statement, then lines sliced up to the default's 8 KiB.

@@ -36,6 +36,7 @@ import {
   CREATE_REREAD_SQL,
   CREATE_SCHEMA_SQL,
   createDeriveGroupsSql,
+  DELETE_LIVENESS_SQL,
   DERIVE_ALL_SQL,
   DERIVE_EVENTS_PER_RUN,
   DERIVE_GROUP_SPANS_SQL,
@@ -45,10 +46,10 @@ import {
   EXPAND_REREAD_SQL,
   GET_META_SQL,
   INDEX_FORMAT_VERSION,
+  INSERT_LIVENESS_SQL,
   INSERT_REREAD_SQL,
   KEEP_LIVENESS_SQL,
   LIVENESS_CANDIDATES_CHUNK_SQL,
-  REPLACE_LIVENESS_SQL,
   SELECT_DERIVE_GROUP_SQL,
   SELECT_INGEST_FILES_SQL,
   SET_META_SQL,
@@ -872,15 +873,8 @@ export async function rebuildIndex(
   options: RebuildOptions = {},
 ): Promise<RebuildReport> {
   const startMs = performance.now();
-  const {
-    sinceDate,
-    staleAfterMs,
-    memoryLimit,
-    batchBytes,
-    deriveGroupEvents,
-    dedupRows,
-    source,
-  } = checkRebuildOptions(options);
+  const checked = checkRebuildOptions(options);
+  const { sinceDate, source } = checked;
   const dbPath = options.dbPath ?? indexPath(root);
   const progress = options.onProgress ?? (() => {});
   const signal = options.signal;
@@ -924,19 +918,13 @@ export async function rebuildIndex(
     }
     const phasesMs: Record<string, number> = {};
     const ctx = {
+      ...checked,
       phasesMs,
       dbPath,
-      sinceDate,
-      staleAfterMs,
-      memoryLimit,
-      batchBytes,
-      deriveGroupEvents,
-      dedupRows,
       progress,
       onRead: options.onRead,
       signal,
       stagingPrefix: stagingPrefixFor(dbPath),
-      source,
     };
     let built: Built;
     let recoveredFrom: string | undefined;
@@ -1027,21 +1015,14 @@ function describeError(err: unknown, tempPath: string): string {
   );
 }
 
-interface BuildContext {
+interface BuildContext extends CheckedRebuildOptions {
   phasesMs: Record<string, number>;
   dbPath: string;
   mode: "full" | "incremental";
-  sinceDate: string | undefined;
-  staleAfterMs: number;
-  memoryLimit: string;
-  batchBytes: number;
-  deriveGroupEvents: number;
-  dedupRows: number;
   progress: (message: string) => void;
   onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
   signal: AbortSignal | undefined;
   stagingPrefix: string;
-  source: string;
 }
 
 type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs" | "phasesMs">;
@@ -1458,7 +1439,7 @@ async function recordLiveness(
   // runs that crashed) put into one JSON parameter, 71 MB, past 1.5 GiB; two million ran out of
   // memory, eight million past the longest string V8 makes, in full and incremental rebuilds.
   await exec(conn, CREATE_LIVENESS_CANDIDATES_SQL, [probe.host]);
-  await exec(conn, REPLACE_LIVENESS_SQL[0]);
+  await exec(conn, DELETE_LIVENESS_SQL);
   const checkedAtMs = Date.now();
   for (let first = 1;; first += LIVENESS_CHUNK_ROWS) {
     const chunk = await rows(conn, LIVENESS_CANDIDATES_CHUNK_SQL, [
@@ -1474,7 +1455,7 @@ async function recordLiveness(
       started_at_ms: c.startedAtMs,
       alive: alive[i],
     }));
-    await exec(conn, REPLACE_LIVENESS_SQL[1], [JSON.stringify(checked), checkedAtMs]);
+    await exec(conn, INSERT_LIVENESS_SQL, [JSON.stringify(checked), checkedAtMs]);
   }
   await exec(conn, "DROP TABLE liveness_candidates");
   return undefined;
@@ -1557,7 +1538,7 @@ async function keepKnownLiveness(conn: DuckDBConnection, ctx: BuildContext): Pro
     return;
   }
   const known = read.value;
-  await exec(conn, REPLACE_LIVENESS_SQL[0]);
+  await exec(conn, DELETE_LIVENESS_SQL);
   for (let start = 0; start < known.length; start += LIVENESS_CHUNK_ROWS) {
     const chunk = known.slice(start, start + LIVENESS_CHUNK_ROWS);
     await exec(conn, KEEP_LIVENESS_SQL, [JSON.stringify(chunk)]);

@@ -1123,17 +1123,18 @@ export const CREATE_LIVENESS_CANDIDATES_SQL = `CREATE OR REPLACE TEMP TABLE live
 export const LIVENESS_CANDIDATES_CHUNK_SQL = `SELECT host, pid, started_at_ms
   FROM liveness_candidates WHERE rn BETWEEN $1 AND $2 ORDER BY rn`;
 
+/** Empty the liveness table (before {@linkcode INSERT_LIVENESS_SQL} or `KEEP_LIVENESS_SQL`). */
+export const DELETE_LIVENESS_SQL = `DELETE FROM process_liveness`;
+
 /**
- * Replace the liveness table: `$1` a JSON array of
- * `{host, pid, started_at_ms, alive}`, `$2` check time.
+ * Add liveness rows: `$1` a JSON array of `{host, pid, started_at_ms,
+ * alive}` (a chunk of the candidates), `$2` check time.
  */
-export const REPLACE_LIVENESS_SQL: readonly string[] = [
-  `DELETE FROM process_liveness`,
+export const INSERT_LIVENESS_SQL =
   `INSERT INTO process_liveness (host, pid, alive, checked_at_ms, started_at_ms)
     SELECT host, pid, alive, $2::BIGINT, started_at_ms FROM (SELECT unnest(from_json($1::VARCHAR,
       '[{"host": "VARCHAR", "pid": "BIGINT", "started_at_ms": "BIGINT", "alive": "BOOLEAN"}]'),
-      recursive := true))`,
-];
+      recursive := true))`;
 
 /**
  * Keep liveness rows known from a previous index (`$1` a JSON array of

@@ -478,11 +478,11 @@ export async function lockOrGiveUp(
   file: Pick<DurableFile, "tryLock">,
   wait: LockWait,
 ): Promise<number | undefined> {
+  if (await file.tryLock(true)) return 0;
   const startMs = performance.now();
   let pauseMs = 1;
   let told = false;
-  if (await file.tryLock(true)) return 0;
-  while (!(await file.tryLock(true))) {
+  for (;;) {
     const waitedMs = performance.now() - startMs;
     if (waitedMs >= wait.waitMsMax) return undefined;
     if (!told && wait.onWait !== undefined && waitedMs >= wait.noticeAfterMs) {
@@ -491,8 +491,8 @@ export async function lockOrGiveUp(
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
+    if (await file.tryLock(true)) return Math.max(1, Math.round(performance.now() - startMs));
   }
-  return Math.max(1, Math.round(performance.now() - startMs));
 }
 
 /**

@@ -1148,11 +1148,11 @@ async function lockWithin(file, path, waiting) {
   }
 }
 async function lockOrGiveUp(file, wait) {
+  if (await file.tryLock(true)) return 0;
   const startMs = performance.now();
   let pauseMs = 1;
   let told = false;
-  if (await file.tryLock(true)) return 0;
-  while (!await file.tryLock(true)) {
+  for (; ; ) {
     const waitedMs = performance.now() - startMs;
     if (waitedMs >= wait.waitMsMax) return void 0;
     if (!told && wait.onWait !== void 0 && waitedMs >= wait.noticeAfterMs) {
@@ -1161,8 +1161,8 @@ async function lockOrGiveUp(file, wait) {
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
+    if (await file.tryLock(true)) return Math.max(1, Math.round(performance.now() - startMs));
   }
-  return Math.max(1, Math.round(performance.now() - startMs));
 }
 async function lockExisting(path, waiting) {
   return await lockNamed(path, waiting, openExisting);

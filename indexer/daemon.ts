@@ -311,10 +311,9 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
       summary.checks++;
       // An ops audit: with index/ deleted under it, a daemon held a lock on a file no path
       // named, and a second daemon started beside it (each rebuilding on the other's publish).
-      if (!(await lock.stillHeld()) && (await exists(root))) {
-        const again = await acquireDaemonLock(root); // throws when another daemon took it
-        lock.release();
-        lock = again;
+      const kept = await keepDaemonLock(root, lock);
+      if (kept !== lock) {
+        lock = kept;
         log({ level: "warn", msg: `the daemon lock file was removed or replaced: took it again` });
       }
       const snapshot = await logSnapshot(root, dbPath);
@@ -590,6 +589,47 @@ export async function acquireDaemonLock(root: string): Promise<DaemonLock> {
       }
     },
   };
+}
+
+/**
+ * The lock a daemon keeps after checking it: `lock` while its path still
+ * names the file it holds (or the root is gone: nothing to take), else a new
+ * lock on the file now there, with `lock` released. Throws
+ * {@linkcode DaemonLockedError} when another daemon took that file.
+ *
+ * A root renamed away and back between the check and the take is not
+ * another daemon: the file is ours again, and its lock refused only our own
+ * second descriptor (flock locks are per open file). That is checked again
+ * before refusing (a CI run had a daemon refuse its own lock this way).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { acquireDaemonLock, daemonLockPath, keepDaemonLock } from "./daemon.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const lock = await acquireDaemonLock(root);
+ *   assert.equal(await keepDaemonLock(root, lock), lock); // still held: kept
+ *   await Deno.remove(daemonLockPath(root)); // an operator deleted it
+ *   const again = await keepDaemonLock(root, lock);
+ *   assert.notEqual(again, lock); // a new lock file, taken; the old one released
+ *   again.release();
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function keepDaemonLock(root: string, lock: DaemonLock): Promise<DaemonLock> {
+  if (await lock.stillHeld() || !(await exists(root))) return lock;
+  let again: DaemonLock;
+  try {
+    again = await acquireDaemonLock(root);
+  } catch (err) {
+    if (err instanceof DaemonLockedError && await lock.stillHeld()) return lock;
+    throw err;
+  }
+  lock.release();
+  return again;
 }
 
 /**

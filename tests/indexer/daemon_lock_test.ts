@@ -9,7 +9,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { acquireDaemonLock, DaemonLockedError, runDaemon } from "../../indexer/daemon.ts";
+import {
+  acquireDaemonLock,
+  type DaemonLock,
+  DaemonLockedError,
+  keepDaemonLock,
+  runDaemon,
+} from "../../indexer/daemon.ts";
 import { fullRun, T0, writePart } from "./_fixtures.ts";
 import { withTempDir } from "../_helpers.ts";
 
@@ -110,6 +116,55 @@ Deno.test("daemon: a root gone under it is said once, and a root back is indexed
     } finally {
       stop.abort();
       await running;
+    }
+  });
+});
+
+// A CI run (2026-12-01, 470dc4f) had the test above fail with the daemon refusing its own lock:
+// its check saw the lock file gone (the root renamed away), the root came back before it took the
+// file again, and that file's lock (its own, on another descriptor) refused it. The root's return
+// is put exactly there: after the check that sees the file gone.
+Deno.test("daemon: a root back between the lock's check and its retake keeps the lock", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    await Deno.mkdir(root);
+    const lock = await acquireDaemonLock(root);
+    try {
+      await Deno.rename(root, join(dir, "away"));
+      let checks = 0;
+      const racing: DaemonLock = {
+        release: () => lock.release(),
+        async stillHeld() {
+          const held = await lock.stillHeld();
+          if (++checks === 1) {
+            assert.equal(held, false, "the root is away: its lock file is not there");
+            await Deno.rename(join(dir, "away"), root);
+          }
+          return held;
+        },
+      };
+      assert.equal(await keepDaemonLock(root, racing), racing);
+      // Still held by this lock: another daemon is refused.
+      await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
+    } finally {
+      lock.release();
+    }
+  });
+});
+
+Deno.test("daemon: another daemon on the new lock file is refused, the old lock kept", async () => {
+  await withTempDir(async (root) => {
+    const lock = await acquireDaemonLock(root);
+    try {
+      await Deno.remove(join(root, "index"), { recursive: true });
+      const other = await acquireDaemonLock(root); // a second daemon took the new file
+      try {
+        await assert.rejects(keepDaemonLock(root, lock), DaemonLockedError);
+      } finally {
+        other.release();
+      }
+    } finally {
+      lock.release();
     }
   });
 });

@@ -28,6 +28,7 @@ import {
   type DaemonLogEntry,
   type DaemonSummary,
   formatLogEntry,
+  keepDaemonLock,
   rebuildLogEntry,
   recoveredLogEntry,
 } from "../indexer/daemon.ts";
@@ -817,7 +818,7 @@ export async function runBucketDaemon(
   const dbPath = options.dbPath ?? indexPath(root);
   // An index from another source is refused at once, before a mirror folder is made.
   await checkIndexSource(dbPath, formatBucketUrl(location), root);
-  const lock = await acquireDaemonLock(root);
+  let lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
   let first = true;
@@ -827,6 +828,13 @@ export async function runBucketDaemon(
     options.onStart?.();
     while (!options.signal?.aborted) {
       summary.checks++;
+      // As the local daemon (an ops audit there): index/ deleted under it took its lock file
+      // with it, and a second daemon could start beside it.
+      const kept = await keepDaemonLock(root, lock);
+      if (kept !== lock) {
+        lock = kept;
+        log({ level: "warn", msg: `the daemon lock file was removed or replaced: took it again` });
+      }
       try {
         const mirror = await mirrorBucket(store, location, cacheRoot, { onProgress: debug });
         // Said on the pass that found it: the mirror follows the bucket from then on.

@@ -233,6 +233,9 @@ Deno.test({
     await t.step("daemon --from follows chunks another --from run fetched first", async () => {
       await fetchedByAnother(server, tmp);
     });
+    await t.step("daemon --from takes its lock again when index/ is deleted", async () => {
+      await bucketDaemonLockRetaken(server, tmp);
+    });
     await t.step("three machines ship while a fourth indexes the bucket", async () => {
       await threeMachines(server, tmp);
     });
@@ -1184,6 +1187,33 @@ async function fetchedByAnother(server: CephServer, tmp: string): Promise<void> 
     assert.equal(stopped.code, 0, daemon.stderr);
   }
   assert.deepEqual(await runs(live), ["completed"]);
+}
+
+/**
+ * An ops audit of the local daemon, found again in the bucket daemon: with
+ * `index/` deleted under it, its lock file went too and a second daemon on
+ * the same root started beside it.
+ */
+async function bucketDaemonLockRetaken(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "relock");
+  const location = { bucket: "fleet", prefix: "relock/" };
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("relock-1", T0));
+  await shipOnce(root, storeOf(server, "fleet"), location);
+  const reader = join(tmp, "relock-reader");
+  await Deno.mkdir(reader);
+  const from = ["--root", reader, "--from", "s3://fleet/relock"];
+  const daemon = new Child(CLI_PATH, ["daemon", ...from, "--interval", "0.2"]);
+  try {
+    await waitFor("the first rebuild", () => daemon.lines.some(indexed));
+    await Deno.remove(join(reader, "index"), { recursive: true });
+    await waitFor("the lock taken again", () => daemon.lines.some((l) => /took it again/.test(l)));
+    const second = await ledger(["daemon", ...from, "--interval", "0.2"]);
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, /Another daemon is already running for this root/);
+  } finally {
+    const stopped = await daemon.stop("SIGTERM");
+    assert.equal(stopped.code, 0, daemon.stderr);
+  }
 }
 
 async function retention(server: CephServer, tmp: string): Promise<void> {

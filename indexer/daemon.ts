@@ -20,6 +20,7 @@
 import { dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { exists } from "../ledger/exists.ts";
+import { assert } from "../ledger/assert.ts";
 import { listPartFiles } from "./_files.ts";
 import {
   checkRebuildOptions,
@@ -476,7 +477,18 @@ async function logSnapshot(root: string, dbPath: string): Promise<Snapshot> {
   };
 }
 
-async function indexState(dbPath: string): Promise<string> {
+/**
+ * The index file's state for the daemons' change checks: its size and
+ * mtime, or `absent`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { indexState } from "./daemon.ts";
+ * assert.equal(await indexState("/nonexistent/index/runs.duckdb"), "absent");
+ * ```
+ */
+export async function indexState(dbPath: string): Promise<string> {
   try {
     const info = await Deno.stat(dbPath);
     return `${info.size}:${info.mtime?.getTime() ?? 0}`;
@@ -527,6 +539,11 @@ export interface DaemonLock {
    * take a new file there.
    */
   stillHeld(): Promise<boolean>;
+  /**
+   * Whether `info` (of a file opened by its path) is the file this lock
+   * holds: compared by device and inode, which no rename can race.
+   */
+  holds(info: Deno.FileInfo): Promise<boolean>;
 }
 
 /**
@@ -550,45 +567,22 @@ export interface DaemonLock {
  * ```
  */
 export async function acquireDaemonLock(root: string): Promise<DaemonLock> {
-  const path = daemonLockPath(root);
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const file = await Deno.open(path, { read: true, write: true, create: true });
-  let locked = false;
-  try {
-    locked = await file.tryLock(true);
-    if (!locked) {
-      const holder = (await Deno.readTextFile(path)).trim() || "holder unknown";
-      throw new DaemonLockedError(path, describeHolder(holder));
-    }
-    // We hold the lock: whatever the file said (a dead daemon) is stale. Say who we are.
-    await file.truncate(0);
-    const me = JSON.stringify({
-      pid: Deno.pid,
-      host: hostnameOrUnknown(),
-      started_at_ms: Date.now(),
-    });
-    await file.write(new TextEncoder().encode(me + "\n"));
-  } catch (err) {
-    if (locked) file.unlockSync();
-    file.close();
-    throw err;
-  }
-  return {
-    release() {
-      file.unlockSync();
-      file.close();
-    },
-    async stillHeld() {
-      const held = await file.stat();
-      try {
-        const named = await Deno.stat(path);
-        return named.ino === held.ino && named.dev === held.dev;
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) return false;
-        throw err;
-      }
-    },
-  };
+  const file = await openLockFile(root, true);
+  assert(file !== undefined, "a lock file is made with its root");
+  return await takeLock(file, daemonLockPath(root));
+}
+
+/** Options of {@linkcode keepDaemonLock}. */
+export interface KeepDaemonLockOptions {
+  /**
+   * Make the root again when it is gone, and take a new lock there: for a
+   * daemon that makes its root anyway (the bucket daemon's mirror and
+   * index), so that it never runs on a root without its lock. Otherwise a
+   * root that is gone keeps the old lock and is not made again (an
+   * operator's rename back would fail on it).
+   * @default {false}
+   */
+  createRoot?: boolean;
 }
 
 /**
@@ -597,10 +591,11 @@ export async function acquireDaemonLock(root: string): Promise<DaemonLock> {
  * lock on the file now there, with `lock` released. Throws
  * {@linkcode DaemonLockedError} when another daemon took that file.
  *
- * A root renamed away and back between the check and the take is not
- * another daemon: the file is ours again, and its lock refused only our own
- * second descriptor (flock locks are per open file). That is checked again
- * before refusing (a CI run had a daemon refuse its own lock this way).
+ * The file opened at the path is compared with the held one by device and
+ * inode before any lock is tried: a root renamed away and back between the
+ * check and the take makes the file ours again, and trying its lock would
+ * meet our own (flock locks are per open file; a CI run had a daemon refuse
+ * its own lock this way).
  *
  * @example
  * ```ts
@@ -619,17 +614,112 @@ export async function acquireDaemonLock(root: string): Promise<DaemonLock> {
  * }
  * ```
  */
-export async function keepDaemonLock(root: string, lock: DaemonLock): Promise<DaemonLock> {
-  if (await lock.stillHeld() || !(await exists(root))) return lock;
-  let again: DaemonLock;
+export async function keepDaemonLock(
+  root: string,
+  lock: DaemonLock,
+  options: KeepDaemonLockOptions = {},
+): Promise<DaemonLock> {
+  if (await lock.stillHeld()) return lock;
+  const file = await openLockFile(root, options.createRoot ?? false);
+  if (file === undefined) return lock; // the root is gone
   try {
-    again = await acquireDaemonLock(root);
+    if (await lock.holds(await file.stat())) {
+      file.close(); // ours: the root came back between the check and the open
+      return lock;
+    }
   } catch (err) {
-    if (err instanceof DaemonLockedError && await lock.stillHeld()) return lock;
+    file.close();
     throw err;
   }
+  const again = await takeLock(file, daemonLockPath(root));
   lock.release();
   return again;
+}
+
+/**
+ * Open (create) the lock file of `root`, making `index/` when it is
+ * missing. The root itself is made only when `createRoot`: otherwise a
+ * root that is gone (renamed away, removed) gives undefined, at any moment
+ * (`index/` is made without its parents, so no empty root is made).
+ */
+async function openLockFile(root: string, createRoot: boolean): Promise<Deno.FsFile | undefined> {
+  const path = daemonLockPath(root);
+  try {
+    await Deno.mkdir(dirname(path), { recursive: createRoot });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  }
+  try {
+    return await Deno.open(path, { read: true, write: true, create: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound && !createRoot) return undefined;
+    throw err;
+  }
+}
+
+/** Longest holder text read from a lock file, in bytes (a holder writes about 100). */
+const LOCK_HOLDER_BYTES_MAX = 4_096;
+
+/**
+ * Take the lock of the open lock file `file` (at `path`) and write our
+ * name in it, or throw {@linkcode DaemonLockedError} naming its holder, read
+ * through the descriptor (the path may name another file by then). `file`
+ * is closed unless the lock is returned.
+ */
+async function takeLock(file: Deno.FsFile, path: string): Promise<DaemonLock> {
+  let locked = false;
+  try {
+    locked = await file.tryLock(true);
+    if (!locked) {
+      const holder = (await readHolder(file)).trim() || "holder unknown";
+      throw new DaemonLockedError(path, describeHolder(holder));
+    }
+    // We hold the lock: whatever the file said (a dead daemon) is stale. Say who we are.
+    await file.truncate(0);
+    const me = JSON.stringify({
+      pid: Deno.pid,
+      host: hostnameOrUnknown(),
+      started_at_ms: Date.now(),
+    });
+    await file.write(new TextEncoder().encode(me + "\n"));
+  } catch (err) {
+    if (locked) file.unlockSync();
+    file.close();
+    throw err;
+  }
+  const holds = async (info: Deno.FileInfo) => {
+    const held = await file.stat();
+    return info.ino === held.ino && info.dev === held.dev;
+  };
+  return {
+    release() {
+      file.unlockSync();
+      file.close();
+    },
+    async stillHeld() {
+      try {
+        return await holds(await Deno.stat(path));
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return false;
+        throw err;
+      }
+    },
+    holds,
+  };
+}
+
+/** What the holder of a lock file wrote, read from its start through `file`. */
+async function readHolder(file: Deno.FsFile): Promise<string> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const buffer = new Uint8Array(LOCK_HOLDER_BYTES_MAX);
+  let filled = 0;
+  while (filled < buffer.length) {
+    const n = await file.read(buffer.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return new TextDecoder().decode(buffer.subarray(0, filled));
 }
 
 /**

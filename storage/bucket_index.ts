@@ -28,6 +28,7 @@ import {
   type DaemonLogEntry,
   type DaemonSummary,
   formatLogEntry,
+  indexState,
   keepDaemonLock,
   rebuildLogEntry,
   recoveredLogEntry,
@@ -824,13 +825,16 @@ export async function runBucketDaemon(
   let first = true;
   const lastWarnings = new Map<string, string | undefined>();
   let indexedState: string | undefined; // the mirror as the last rebuild read it
+  let indexLeft: string | undefined; // the index file as the last rebuild left it
   try {
     options.onStart?.();
     while (!options.signal?.aborted) {
       summary.checks++;
       // As the local daemon (an ops audit there): index/ deleted under it took its lock file
-      // with it, and a second daemon could start beside it.
-      const kept = await keepDaemonLock(root, lock);
+      // with it, and a second daemon could start beside it. A root deleted whole is made again
+      // with its lock at once: this pass's mirror and index would make it anyway, lockless
+      // until the next pass (a review: a second daemon took the root in between).
+      const kept = await keepDaemonLock(root, lock, { createRoot: true });
       if (kept !== lock) {
         lock = kept;
         log({ level: "warn", msg: `the daemon lock file was removed or replaced: took it again` });
@@ -855,7 +859,12 @@ export async function runBucketDaemon(
         }
         // Also when another --from process on this root fetched the new chunks first (an
         // audit: this daemon's index then stayed stale until some later chunk arrived).
-        if (mirror.changed || first || mirror.state !== indexedState) {
+        // And when the index was deleted or replaced by hand, as the local daemon (a review: with
+        // index/ deleted, the index came back only with the bucket's next chunk).
+        if (
+          mirror.changed || first || mirror.state !== indexedState ||
+          await indexState(dbPath) !== indexLeft
+        ) {
           summary.rebuilds++;
           const index = await rebuildIndex(cacheRoot, {
             source: formatBucketUrl(location),
@@ -865,6 +874,7 @@ export async function runBucketDaemon(
             onProgress: debug,
           });
           indexedState = mirror.state;
+          indexLeft = await indexState(dbPath);
           if (index.recoveredFrom !== undefined) log(recoveredLogEntry(index.recoveredFrom));
           const shared = await sharedRunIds(dbPath);
           const sharedMsg = sharedRunsWarning(shared);

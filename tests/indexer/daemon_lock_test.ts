@@ -120,34 +120,115 @@ Deno.test("daemon: a root gone under it is said once, and a root back is indexed
   });
 });
 
+/**
+ * `lock` with hooks run before its checks: what renames of the root happen
+ * exactly between the steps of {@linkcode keepDaemonLock}.
+ */
+function withHooks(
+  lock: DaemonLock,
+  hooks: {
+    beforeStillHeld?: (call: number) => Promise<void>;
+    afterStillHeld?: (held: boolean, call: number) => Promise<void>;
+    beforeHolds?: () => Promise<void>;
+  },
+): DaemonLock {
+  let calls = 0;
+  return {
+    release: () => lock.release(),
+    async stillHeld() {
+      const call = ++calls;
+      await hooks.beforeStillHeld?.(call);
+      const held = await lock.stillHeld();
+      await hooks.afterStillHeld?.(held, call);
+      return held;
+    },
+    async holds(info) {
+      await hooks.beforeHolds?.();
+      return await lock.holds(info);
+    },
+  };
+}
+
 // A CI run (2026-12-01, 470dc4f) had the test above fail with the daemon refusing its own lock:
 // its check saw the lock file gone (the root renamed away), the root came back before it took the
 // file again, and that file's lock (its own, on another descriptor) refused it. The root's return
-// is put exactly there: after the check that sees the file gone.
-Deno.test("daemon: a root back between the lock's check and its retake keeps the lock", async () => {
+// is put exactly there: after the check that sees the file gone; and (a review of the first fix,
+// which checked the path again after the refusal) the root's leaving again after the open.
+Deno.test("daemon: a root back between the lock's check and its retake keeps the lock", async (t) => {
+  for (const awayAgain of [false, true]) {
+    await t.step(awayAgain ? "and away again after the open" : "back once", async () => {
+      await withTempDir(async (dir) => {
+        const root = join(dir, "ledger");
+        const away = join(dir, "away");
+        await Deno.mkdir(root);
+        const lock = await acquireDaemonLock(root);
+        try {
+          await Deno.rename(root, away);
+          // Away again after the open: before the identity check (or before a second look at
+          // the path, as the first fix took).
+          const leave = () => Deno.rename(root, away);
+          const racing = withHooks(lock, {
+            async afterStillHeld(held, call) {
+              if (call > 1) return;
+              assert.equal(held, false, "the root is away: its lock file is not there");
+              await Deno.rename(away, root);
+            },
+            beforeStillHeld: awayAgain
+              ? (call) => call > 1 ? leave() : Promise.resolve()
+              : undefined,
+            beforeHolds: awayAgain ? leave : undefined,
+          });
+          assert.equal(await keepDaemonLock(root, racing), racing);
+          if (awayAgain) await Deno.rename(away, root);
+          // Still held by this lock: another daemon is refused.
+          await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
+        } finally {
+          lock.release();
+        }
+      });
+    });
+  }
+});
+
+// A review: the retake made the root's index/ with its parents, so a root renamed away just before
+// it was made again, empty but for its lock, and the operator's rename back failed.
+Deno.test("daemon: a root gone keeps the lock and is not made again", async () => {
   await withTempDir(async (dir) => {
     const root = join(dir, "ledger");
+    const away = join(dir, "away");
     await Deno.mkdir(root);
     const lock = await acquireDaemonLock(root);
     try {
-      await Deno.rename(root, join(dir, "away"));
-      let checks = 0;
-      const racing: DaemonLock = {
-        release: () => lock.release(),
-        async stillHeld() {
-          const held = await lock.stillHeld();
-          if (++checks === 1) {
-            assert.equal(held, false, "the root is away: its lock file is not there");
-            await Deno.rename(join(dir, "away"), root);
-          }
-          return held;
+      await Deno.remove(join(root, "index"), { recursive: true }); // the lock must be taken again
+      const racing = withHooks(lock, {
+        afterStillHeld: async (held) => {
+          assert.equal(held, false);
+          await Deno.rename(root, away); // the root leaves before the retake
         },
-      };
+      });
       assert.equal(await keepDaemonLock(root, racing), racing);
-      // Still held by this lock: another daemon is refused.
-      await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
+      assert.equal(await present(root), false, "no root made where the operator's one was");
+      await Deno.rename(away, root); // the operator's rename back
     } finally {
       lock.release();
+    }
+  });
+});
+
+// The bucket daemon makes its root anyway (mirror and index): a review had a second daemon take
+// the root it made, between that pass and the next one's check.
+Deno.test("daemon: createRoot makes a root deleted whole again, with its lock", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "reader");
+    const lock = await acquireDaemonLock(root);
+    await Deno.remove(root, { recursive: true });
+    const again = await keepDaemonLock(root, lock, { createRoot: true });
+    try {
+      assert.notEqual(again, lock);
+      assert.equal(await present(join(root, "index", "daemon.lock")), true);
+      await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
+    } finally {
+      again.release(); // keepDaemonLock released the old lock
     }
   });
 });

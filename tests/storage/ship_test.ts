@@ -15,6 +15,7 @@ import { chunkKey, fingerprintOf } from "../../storage/_layout.ts";
 import { shipOnce, Shipper, ShipperLockedError } from "../../storage/ship.ts";
 import { rebuildIndexFromBucket } from "../../storage/bucket_index.ts";
 import { EmptyLogError, rebuildIndex } from "../../indexer/rebuild.ts";
+import { exists } from "../../ledger/exists.ts";
 import type { ObjectStore, PutResult } from "../../storage/object_store.ts";
 import {
   bucketLines,
@@ -233,9 +234,12 @@ Deno.test({
     await t.step("daemon --from follows chunks another --from run fetched first", async () => {
       await fetchedByAnother(server, tmp);
     });
-    await t.step("daemon --from takes its lock again when index/ is deleted", async () => {
-      await bucketDaemonLockRetaken(server, tmp);
-    });
+    await t.step(
+      "daemon --from takes its lock again, and rebuilds, when index/ or its root goes",
+      async () => {
+        await bucketDaemonLockRetaken(server, tmp);
+      },
+    );
     await t.step("three machines ship while a fourth indexes the bucket", async () => {
       await threeMachines(server, tmp);
     });
@@ -1192,7 +1196,8 @@ async function fetchedByAnother(server: CephServer, tmp: string): Promise<void> 
 /**
  * An ops audit of the local daemon, found again in the bucket daemon: with
  * `index/` deleted under it, its lock file went too and a second daemon on
- * the same root started beside it.
+ * the same root started beside it. And with the whole root deleted, the
+ * daemon made it again (mirror, index) without its lock.
  */
 async function bucketDaemonLockRetaken(server: CephServer, tmp: string): Promise<void> {
   const root = join(tmp, "relock");
@@ -1202,11 +1207,28 @@ async function bucketDaemonLockRetaken(server: CephServer, tmp: string): Promise
   const reader = join(tmp, "relock-reader");
   await Deno.mkdir(reader);
   const from = ["--root", reader, "--from", "s3://fleet/relock"];
-  const daemon = new Child(CLI_PATH, ["daemon", ...from, "--interval", "0.2"]);
+  // Passes 2 s apart: each removal below lands between two passes, right after one logs.
+  const daemon = new Child(CLI_PATH, ["daemon", ...from, "--interval", "2"]);
+  /** The lines logged from `from` on: a retake, and the rebuild that follows it in its pass. */
+  const retakeThenRebuild = async (what: string, from: number) => {
+    await waitFor(what, () => daemon.lines.slice(from).some(indexed));
+    const after = daemon.lines.slice(from);
+    const retaken = after.findIndex((l) => /took it again/.test(l));
+    assert.ok(retaken >= 0 && retaken < after.findIndex(indexed), after.join("\n"));
+  };
   try {
     await waitFor("the first rebuild", () => daemon.lines.some(indexed));
+    // index/ deleted: the lock is taken again and the index rebuilt (it came back only with the
+    // bucket's next chunk before).
+    let before = daemon.lines.length;
     await Deno.remove(join(reader, "index"), { recursive: true });
-    await waitFor("the lock taken again", () => daemon.lines.some((l) => /took it again/.test(l)));
+    await retakeThenRebuild("the index rebuilt", before);
+    assert.ok(await exists(join(reader, "index", "runs.duckdb")), "the index is back");
+    // The root deleted whole (a review): the pass that makes it again (mirror, index) takes the
+    // lock first, so no second daemon can take the new root between that pass and the next.
+    before = daemon.lines.length;
+    await Deno.remove(reader, { recursive: true });
+    await retakeThenRebuild("a rebuild after the removal", before);
     const second = await ledger(["daemon", ...from, "--interval", "0.2"]);
     assert.equal(second.code, 1, second.stderr);
     assert.match(second.stderr, /Another daemon is already running for this root/);

@@ -47,6 +47,7 @@ import { isNonFinite } from "../_line_checks.ts";
 import { printedJsonTextSql } from "./_json.ts";
 import { InvalidMemoryLimitError, memoryLimitBytes, parseMemoryLimit } from "../memory_limit.ts";
 import { caseDistinctNames, flatPathName } from "./flat_path.ts";
+import { jsonPathOf } from "./fields.ts";
 import { bindParams } from "./reader.ts";
 import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
 import { isoTimeSql } from "./time.ts";
@@ -266,8 +267,8 @@ export async function exportTable(
 type ExportColumn =
   /** A fixed column: its value over the rows of `export_rows`. */
   | { name: string; type: ColumnType; sql: string; flat?: undefined }
-  /** A flattened column: the root and JSON pointer its values are read from. */
-  | { name: string; type: ColumnType; sql?: undefined; flat: { root: number; pointer: string } };
+  /** A flattened column: the root and JSON path its values are read from. */
+  | { name: string; type: ColumnType; sql?: undefined; flat: { root: number; path: string } };
 
 /** A JSON column of the rows whose object is flattened into `root.path` columns. */
 interface FlatRoot {
@@ -281,7 +282,8 @@ interface FlatRoot {
 interface FlatPath {
   name: string;
   root: number;
-  pointer: string;
+  /** The DuckDB JSON path of its keys ({@linkcode exportPathOf}). */
+  path: string;
   kinds: Set<string>;
 }
 
@@ -509,8 +511,8 @@ function groupSql(
   roots.forEach((r, i) => {
     const here = group.flatMap((c, k) => c.flat?.root === i ? [{ c, k }] : []);
     if (here.length === 0) return;
-    const pointers = here.map(({ c }) => sqlText(c.flat!.pointer));
-    extracts.push(`json_extract(${r.column}, [${pointers.join(", ")}]) AS "f${i}"`);
+    const paths = here.map(({ c }) => sqlText(c.flat!.path));
+    extracts.push(`json_extract(${r.column}, [${paths.join(", ")}]) AS "f${i}"`);
     here.forEach(({ c, k }, j) =>
       flatValues[k] = `${valueSql(`"f${i}"[${j + 1}]`, c.type)} AS "v${k}"`
     );
@@ -596,7 +598,7 @@ async function inexactDoublePaths(
   for (const [i, root] of roots.entries()) {
     const here = candidates.filter((p) => p.root === i);
     if (here.length === 0) continue;
-    const pointers = here.map((p) => sqlText(p.pointer));
+    const paths = here.map((p) => sqlText(p.path));
     const checks = here.map((_, k) => {
       const f = `f[${k + 1}]`;
       const v = `trim(json_extract_string(${f}, '$'))`;
@@ -616,7 +618,7 @@ async function inexactDoublePaths(
     });
     const [row] = (await conn.runAndReadAll(
       `SELECT ${checks.join(", ")} FROM (SELECT json_extract(${root.column}, ` +
-        `[${pointers.join(", ")}]) AS f FROM ${ROWS_TABLE})`,
+        `[${paths.join(", ")}]) AS f FROM ${ROWS_TABLE})`,
     )).getRows();
     here.forEach((p, k) => {
       if (row[k] === true) inexact.add(p.name);
@@ -643,7 +645,7 @@ async function overflowingPaths(
   const out = new Map<string, WideType>();
   if (integers.length === 0) return out;
   const checks = integers.flatMap((p, k) => {
-    const at = `${roots[p.root].column}, ${sqlText(p.pointer)}`;
+    const at = `${roots[p.root].column}, ${sqlText(p.path)}`;
     const v = `trim(json_extract_string(${at}))`;
     const past = (type: string) =>
       `coalesce(bool_or(json_type(${at}) <> 'OBJECT' AND ${v} IS NOT NULL ` +
@@ -696,11 +698,10 @@ async function flatPaths(
     walkShape(JSON.parse(String(shape)), [], (segments, kind) => {
       // The key "a.b" is `a\.b`, the path a -> b is `a.b` (see flat_path.ts): one name, one path.
       const name = `${roots[i].root}.${exportName(flatPathName(segments))}`;
-      const pointer = segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1"))
-        .join("");
+      const path = exportPathOf(segments);
       let p = byName.get(name);
-      if (p === undefined) byName.set(name, p = { name, root: i, pointer, kinds: new Set() });
-      assert(p.pointer === pointer, `one flat name is one path: ${name}`);
+      if (p === undefined) byName.set(name, p = { name, root: i, path, kinds: new Set() });
+      assert(p.path === path, `one flat name is one path: ${name}`);
       p.kinds.add(kind);
     });
   }
@@ -853,7 +854,7 @@ async function markWideIntegers(
   const candidates = doubles.filter((p) => hasLong[p.root]);
   if (candidates.length === 0) return;
   const checks = candidates.map((p) => {
-    const at = `json_extract(${roots[p.root].column}, ${sqlText(p.pointer)})`;
+    const at = `json_extract(${roots[p.root].column}, ${sqlText(p.path)})`;
     return `coalesce(bool_and(regexp_full_match(trim(${at}::VARCHAR), '-?[0-9]+')) ` +
       `FILTER (WHERE json_type(${at}) = 'DOUBLE'), false)`;
   });
@@ -888,8 +889,8 @@ async function numericTextPaths(
   const mixed = mixedPaths(paths);
   if (mixed.length === 0) return out;
   const checks = mixed.map((p, k) => {
-    const v = `json_extract_string(${roots[p.root].column}, ${sqlText(p.pointer)})`;
-    const isString = `json_type(${roots[p.root].column}, ${sqlText(p.pointer)}) = 'VARCHAR'`;
+    const v = `json_extract_string(${roots[p.root].column}, ${sqlText(p.path)})`;
+    const isString = `json_type(${roots[p.root].column}, ${sqlText(p.path)}) = 'VARCHAR'`;
     return `coalesce(bool_and(CASE WHEN ${isString} THEN regexp_full_match(${v}, ${
       sqlText(NUMERIC_TEXT_RE2)
     }) END), true) AS "n${k}", coalesce(bool_and(CASE WHEN ${isString} THEN ` +
@@ -921,7 +922,7 @@ function flatColumns(
   return paths.map((p) => ({
     name: p.name,
     type: columnType(p, numericText.get(p.name), overrides),
-    flat: { root: p.root, pointer: p.pointer },
+    flat: { root: p.root, path: p.path },
   }));
 }
 
@@ -1032,7 +1033,23 @@ function quoteIdent(name: string): string {
 }
 
 /**
- * A SQL string constant (COPY takes no parameter for its path; JSON pointers
+ * The JSON path a flat column reads: its keys quoted, as `runs --columns`
+ * and `--where` read them ({@linkcode jsonPathOf}), so a key of digits never
+ * reads an array's element (a probe: a run holding `"weights": [0.2, 0.8]`
+ * was exported with `config.weights.0` = 0.2, a column of another run's
+ * object key, where every other command says null). DuckDB has no quoted
+ * form of the empty key: a path holding one is a JSON pointer, as a path
+ * holding the key `*` is (where a key of digits still indexes arrays).
+ */
+function exportPathOf(segments: readonly string[]): string {
+  if (segments.includes("")) {
+    return segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1")).join("");
+  }
+  return jsonPathOf(segments);
+}
+
+/**
+ * A SQL string constant (COPY takes no parameter for its path; JSON paths
  * are constants). A NUL, which ends DuckDB's reading of the statement, is
  * `chr(0)` joined in (a key holding one failed every export: an audit).
  */

@@ -39,6 +39,20 @@ async function readParquet(path: string): Promise<Record<string, unknown>[]> {
   }
 }
 
+async function readCsv(path: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(
+      `SELECT * FROM read_csv('${path}', header = true) ORDER BY run_id`,
+    );
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    conn.disconnectSync();
+    instance.closeSync();
+  }
+}
+
 async function buildIndex(root: string): Promise<void> {
   const lines = CONFIGS.map(([runId, config], i) =>
     ev("run.created", runId, T0 + i * 60_000, { run_type: "p", config, data_fingerprint: "f" })
@@ -137,6 +151,55 @@ Deno.test("export: a key holding a NUL is the column `\\0`, apart from a key hol
       ),
       [[1, null], [null, 2]],
     );
+  });
+});
+
+// A probe: the flat columns were read through JSON pointers, where a key of digits also indexes
+// an array, so a run holding `weights: [0.2, 0.8]` was exported with `config.weights.0` = 0.2 (the
+// column of another run's object key) while `runs --columns`, `--where` and `compare` said null,
+// and the export's own `--where config.weights.0 = 0.2` matched nothing.
+Deno.test("export: a key of digits never reads an array's element", async (t) => {
+  await withTempDir(async (root) => {
+    const lines = [
+      ev("run.created", "arr", T0, {
+        run_type: "p",
+        config: { weights: [0.2, 0.8] },
+        data_fingerprint: "f",
+      }),
+      ev("run.created", "obj", T0 + 1, {
+        run_type: "p",
+        config: { weights: { "0": 0.5, "1": 0.5 } },
+        data_fingerprint: "f",
+      }),
+    ];
+    await writePart(root, join("day=2026-01-20", "part-digits.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const expected = [
+      { run_id: "arr", "config.weights.0": null, "config.weights.1": null },
+      { run_id: "obj", "config.weights.0": 0.5, "config.weights.1": 0.5 },
+    ];
+    const pick = (row: Record<string, unknown>) => ({
+      run_id: row.run_id,
+      "config.weights.0": row["config.weights.0"] === null ? null : Number(row["config.weights.0"]),
+      "config.weights.1": row["config.weights.1"] === null ? null : Number(row["config.weights.1"]),
+    });
+    await t.step("jsonl", async () => {
+      const out = join(root, "runs.jsonl");
+      await exportIndex(indexPath(root), { what: "runs", format: "jsonl", outPath: out });
+      const rows = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l));
+      deepEqual(rows.map(pick), expected);
+      equal(rows[0]["config.weights"], "[0.2,0.8]"); // the array, once, as JSON text
+    });
+    await t.step("parquet", async () => {
+      const out = join(root, "runs.parquet");
+      await exportIndex(indexPath(root), { what: "runs", format: "parquet", outPath: out });
+      deepEqual((await readParquet(out)).map(pick), expected);
+    });
+    await t.step("csv", async () => {
+      const out = join(root, "runs.csv");
+      await exportIndex(indexPath(root), { what: "runs", format: "csv", outPath: out });
+      deepEqual((await readCsv(out)).map(pick), expected);
+    });
   });
 });
 

@@ -722,16 +722,26 @@ function compileCompare(
   }
   if (typeof v === "number") {
     const exact = bigIntegerOf(e.valueText);
+    let compared: SqlFragment;
     if (exact !== undefined && f.kind !== "time") {
       // Past 2^53 a double rounds: 9007199254740993 = 9007199254740992. An integer value
       // compares exactly; any other number as a double.
       const int = integerOf(f);
-      return {
+      compared = {
         sql: `coalesce(${int.sql} ${op} CAST(? AS HUGEINT), ${f.num.sql} ${op} ?)`,
         params: [...int.params, exact, ...f.num.params, v],
       };
+    } else {
+      compared = { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, v] };
     }
-    return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, v] };
+    if (e.op !== "!=") return compared;
+    // A value that is there but no number (true, "none", an object) is not equal to the number:
+    // kept, as `!= true` and `!= 'abc'` keep the values of other types (a probe: `config.stop
+    // != 0.02` hid every run whose stop was "none" or an object). A missing value is not kept.
+    return {
+      sql: `CASE WHEN ${f.text.sql} IS NULL THEN NULL ELSE coalesce(${compared.sql}, true) END`,
+      params: [...f.text.params, ...compared.params],
+    };
   }
   if (typeof v === "boolean") {
     if (e.op !== "=" && e.op !== "!=") {

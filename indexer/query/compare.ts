@@ -25,6 +25,7 @@ import { parseJsonLenient } from "./_json.ts";
 import { flatPathName, flatPathSegments } from "./flat_path.ts";
 import { canonicalJson, isJsonObject } from "../../ledger/json_text.ts";
 import { allRows, plainRow } from "./reader.ts";
+import { sameData } from "../../ledger/fingerprint.ts";
 
 /** Largest manifest read, in bytes. */
 const MANIFEST_BYTES_MAX = 16 * 1024 * 1024;
@@ -36,7 +37,7 @@ export type PerRun<T> = Record<string, T>;
 export interface Comparison {
   /** The run ids, in the order given (the first is the reference for deltas). */
   runs: string[];
-  /** Every run has the same `data_fingerprint`. */
+  /** Every run has the same `data_fingerprint`, not empty ({@linkcode sameData}). */
   same_data: boolean;
   /**
    * Config paths whose values differ: flat path (see `flat_path.ts`) to the
@@ -120,7 +121,6 @@ export async function compareRuns(
     configs[id] = parseJsonLenient(r?.config);
     summaries[id] = parseJsonLenient(r?.summary_json);
   }
-  const fingerprints = new Set(runIds.map((id) => byId.get(id)?.data_fingerprint ?? null));
   const phases: Record<string, PerRun<number | null>> = {};
   const phaseRows = await allRows(
     conn,
@@ -135,7 +135,7 @@ export async function compareRuns(
   }
   return {
     runs: [...runIds],
-    same_data: fingerprints.size === 1 && !fingerprints.has(null),
+    same_data: sameData(runIds.map((id) => byId.get(id)?.data_fingerprint)),
     config: sidebyside(runIds, configs, { differingOnly: true }),
     summary: sidebyside(runIds, summaries, { differingOnly: false, skipRoot: "by_caller" }),
     phases,

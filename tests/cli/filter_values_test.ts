@@ -6,6 +6,7 @@
  */
 import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
 import { runLedger } from "../_helpers.ts";
+import { ev, writePart } from "../indexer/_fixtures.ts";
 
 Deno.test("--where: booleans match stored booleans only", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-filter-values-" });
@@ -85,6 +86,35 @@ Deno.test("--where: != a number keeps the values of other types, not the missing
         ["n-ten", "n-ten-text"],
       ).filter((id) => id !== "n-true").sort(),
     );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+// A probe: digits past the millisecond were added to the instant as a fraction, which vanished at
+// today's epoch (1.7e12 ms, a double's spacing 2.4e-4), so `--since ...00:05:00.000000001Z` and
+// `created_at >= '...'` or `= '...'` took a run created at 00:05:00.000.
+Deno.test("--since and created_at: an instant past the millisecond is never a whole one", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-filter-subms-" });
+  try {
+    const at = Date.UTC(2026, 0, 21, 0, 5);
+    await writePart(root, "day=2026-01-21/part-000001.jsonl", [
+      ev("run.created", "at-five", at, { run_type: "p", config: {}, data_fingerprint: "f" }),
+      ev("run.created", "after", at + 1, { run_type: "p", config: {}, data_fingerprint: "f" }),
+    ]);
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const ids = async (args: string[]) => {
+      const r = await runLedger(["runs", "--root", root, ...args, "--format", "jsonl"]);
+      equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).run_id)
+        .sort();
+    };
+    const instant = "2026-01-21T00:05:00.000000001Z";
+    deepEqual(await ids(["--since", instant]), ["after"]);
+    deepEqual(await ids(["--until", instant]), ["at-five"]);
+    deepEqual(await ids(["--where", `created_at >= '${instant}'`]), ["after"]);
+    deepEqual(await ids(["--where", `created_at = '${instant}'`]), []);
+    deepEqual(await ids(["--where", `created_at < '${instant}'`]), ["at-five"]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

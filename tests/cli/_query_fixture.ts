@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { ev, T0, writePart } from "../indexer/_fixtures.ts";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { runLedger } from "../_helpers.ts";
 
 /** Run ids of the fixture, oldest first. */
 export const FIXTURE_RUNS = [
@@ -156,4 +157,33 @@ async function writeCallerSummaries(root: string): Promise<void> {
     conn.disconnectSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Emit one `run.created` per entry through `ledger emit` (`config` JSON
+ * text, `fingerprint` the data fingerprint, "f" unless given), then index
+ * `root`; throws when a command fails.
+ */
+export async function emitCreatedRuns(
+  root: string,
+  runs: readonly { id: string; config?: string; fingerprint?: string }[],
+): Promise<void> {
+  for (const run of runs) {
+    const r = await runLedger([
+      ...["emit", "--root", root, "--event-type", "run.created", "--run-id", run.id],
+      ...["--run-type", "policy", "--config", run.config ?? "{}"],
+      ...["--data-fingerprint", run.fingerprint ?? "f"],
+    ]);
+    if (r.code !== 0) throw new Error(`emit ${run.id}: ${r.stderr}`);
+  }
+  const built = await runLedger(["rebuild-index", "--root", root]);
+  if (built.code !== 0) throw new Error(`rebuild-index: ${built.stderr}`);
+}
+
+/** The run ids `ledger runs --root ROOT ...args` lists, sorted; throws on a failure. */
+export async function listedRunIds(root: string, args: readonly string[]): Promise<string[]> {
+  const r = await runLedger(["runs", "--root", root, ...args, "--format", "jsonl"]);
+  if (r.code !== 0) throw new Error(`runs ${args.join(" ")}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).run_id)
+    .sort();
 }

@@ -121,6 +121,25 @@ Deno.test("daemon: a root gone under it is said once, and a root back is indexed
 });
 
 /**
+ * Run `body` with a root (`dir/ledger`) whose daemon lock this process
+ * holds, the path `dir/away` free for renames, and the lock released after.
+ */
+async function withHeldRoot(
+  body: (root: string, away: string, lock: DaemonLock) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    await Deno.mkdir(root);
+    const lock = await acquireDaemonLock(root);
+    try {
+      await body(root, join(dir, "away"), lock);
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+/**
  * `lock` with hooks run before its checks: what renames of the root happen
  * exactly between the steps of {@linkcode keepDaemonLock}.
  */
@@ -157,34 +176,24 @@ function withHooks(
 Deno.test("daemon: a root back between the lock's check and its retake keeps the lock", async (t) => {
   for (const awayAgain of [false, true]) {
     await t.step(awayAgain ? "and away again after the open" : "back once", async () => {
-      await withTempDir(async (dir) => {
-        const root = join(dir, "ledger");
-        const away = join(dir, "away");
-        await Deno.mkdir(root);
-        const lock = await acquireDaemonLock(root);
-        try {
-          await Deno.rename(root, away);
-          // Away again after the open: before the identity check (or before a second look at
-          // the path, as the first fix took).
-          const leave = () => Deno.rename(root, away);
-          const racing = withHooks(lock, {
-            async afterStillHeld(held, call) {
-              if (call > 1) return;
-              assert.equal(held, false, "the root is away: its lock file is not there");
-              await Deno.rename(away, root);
-            },
-            beforeStillHeld: awayAgain
-              ? (call) => call > 1 ? leave() : Promise.resolve()
-              : undefined,
-            beforeHolds: awayAgain ? leave : undefined,
-          });
-          assert.equal(await keepDaemonLock(root, racing), racing);
-          if (awayAgain) await Deno.rename(away, root);
-          // Still held by this lock: another daemon is refused.
-          await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
-        } finally {
-          lock.release();
-        }
+      await withHeldRoot(async (root, away, lock) => {
+        await Deno.rename(root, away);
+        // Away again after the open: before the identity check (or before a second look at
+        // the path, as the first fix took).
+        const leave = () => Deno.rename(root, away);
+        const racing = withHooks(lock, {
+          async afterStillHeld(held, call) {
+            if (call > 1) return;
+            assert.equal(held, false, "the root is away: its lock file is not there");
+            await Deno.rename(away, root);
+          },
+          beforeStillHeld: awayAgain ? (call) => call > 1 ? leave() : Promise.resolve() : undefined,
+          beforeHolds: awayAgain ? leave : undefined,
+        });
+        assert.equal(await keepDaemonLock(root, racing), racing);
+        if (awayAgain) await Deno.rename(away, root);
+        // Still held by this lock: another daemon is refused.
+        await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
       });
     });
   }
@@ -193,25 +202,17 @@ Deno.test("daemon: a root back between the lock's check and its retake keeps the
 // A review: the retake made the root's index/ with its parents, so a root renamed away just before
 // it was made again, empty but for its lock, and the operator's rename back failed.
 Deno.test("daemon: a root gone keeps the lock and is not made again", async () => {
-  await withTempDir(async (dir) => {
-    const root = join(dir, "ledger");
-    const away = join(dir, "away");
-    await Deno.mkdir(root);
-    const lock = await acquireDaemonLock(root);
-    try {
-      await Deno.remove(join(root, "index"), { recursive: true }); // the lock must be taken again
-      const racing = withHooks(lock, {
-        afterStillHeld: async (held) => {
-          assert.equal(held, false);
-          await Deno.rename(root, away); // the root leaves before the retake
-        },
-      });
-      assert.equal(await keepDaemonLock(root, racing), racing);
-      assert.equal(await present(root), false, "no root made where the operator's one was");
-      await Deno.rename(away, root); // the operator's rename back
-    } finally {
-      lock.release();
-    }
+  await withHeldRoot(async (root, away, lock) => {
+    await Deno.remove(join(root, "index"), { recursive: true }); // the lock must be taken again
+    const racing = withHooks(lock, {
+      afterStillHeld: async (held) => {
+        assert.equal(held, false);
+        await Deno.rename(root, away); // the root leaves before the retake
+      },
+    });
+    assert.equal(await keepDaemonLock(root, racing), racing);
+    assert.equal(await present(root), false, "no root made where the operator's one was");
+    await Deno.rename(away, root); // the operator's rename back
   });
 });
 

@@ -364,16 +364,20 @@ export function runSelection(values: ParsedFlags["values"]): RunSelection {
   }
   const since = stringFlag(values, "since");
   const until = stringFlag(values, "until");
-  // Times are whole ms: a bound finer than that takes the first whole ms at or after it.
-  const sinceMs = since === undefined ? undefined : Math.ceil(instantFlag("--since", since));
-  const untilMs = until === undefined
+  const sinceAt = since === undefined ? undefined : instantFlag("--since", since);
+  // Inclusive: a date takes in its whole day (its last instant is half a ms before the next
+  // day: every time is whole ms), an instant the runs created at it.
+  const untilLastAt = until === undefined
     ? undefined
-    // Inclusive: a date takes in its whole day, an instant the runs created at it (1 ms).
-    : Math.floor(instantFlag("--until", until)) + (isDateOnly(until) ? 86_400_000 : 1);
-  if (sinceMs !== undefined && untilMs !== undefined && sinceMs >= untilMs) {
-    // Swapped bounds are a typo, not a question whose answer is "no runs".
+    : instantFlag("--until", until) + (isDateOnly(until) ? 86_400_000 - 0.5 : 0);
+  if (sinceAt !== undefined && untilLastAt !== undefined && sinceAt > untilLastAt) {
+    // Swapped bounds are a typo, not a question whose answer is "no runs". (The same instant
+    // finer than a ms on both sides is no typo: a window no whole ms is in, and no run.)
     throw new UsageError(`--since ${since} is after --until ${until}: no run can match`);
   }
+  // Times are whole ms: a bound finer than that takes the first whole ms at or after it.
+  const sinceMs = sinceAt === undefined ? undefined : Math.ceil(sinceAt);
+  const untilMs = untilLastAt === undefined ? undefined : Math.floor(untilLastAt) + 1;
   return { types, statuses, sinceMs, untilMs, includeArchived: values.all === true };
 }
 

@@ -548,7 +548,9 @@ function ms(v: unknown): number | null {
   else if (typeof v === "string") n = textMs(v);
   else n = Number(v);
   if (!Number.isFinite(n)) return null;
-  n = Math.trunc(n);
+  // The ms holding the instant: floor, not trunc, before 1970 too (a review: text with digits past
+  // the ms read 1 ms late there), and no -0.
+  n = Math.floor(n) + 0;
   return Math.abs(n) <= TIMESTAMP_MS_MAX ? n : null;
 }
 

@@ -86,6 +86,9 @@ Deno.test("--since and created_at: an instant past the millisecond is never a wh
     const instant = "2026-01-21T00:05:00.000000001Z";
     deepEqual(await listedRunIds(root, ["--since", instant]), ["after"]);
     deepEqual(await listedRunIds(root, ["--until", instant]), ["at-five"]);
+    // The same instant on both sides is a window no whole ms is in: no run, not "swapped bounds"
+    // (a review: refused as "--since X is after --until X").
+    deepEqual(await listedRunIds(root, ["--since", instant, "--until", instant]), []);
     deepEqual(await where(root, `created_at >= '${instant}'`), ["after"]);
     deepEqual(await where(root, `created_at = '${instant}'`), []);
     deepEqual(await where(root, `created_at < '${instant}'`), ["at-five"]);

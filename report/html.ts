@@ -23,7 +23,7 @@ import { CALLER_SUMMARY_FILE, flatten, MANIFEST_FILE, POLICY_RESULTS_FILE } from
 import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { isExactInteger, isJsonObject } from "../ledger/json_text.ts";
-import { sameData } from "../ledger/fingerprint.ts";
+import { dataComparison } from "../ledger/fingerprint.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
 export { countOf };
@@ -853,7 +853,7 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
         `</td><td class="num">${escapeHtml(formatDuration(v.run.duration_ms))}</td></tr>`
       ).join("")
     }</tbody></table>`;
-  const sameDataOfAll = sameData(views.map((v) => v.run.data_fingerprint));
+  const data = dataComparison(views.map((v) => v.run.data_fingerprint));
   charts[`${key}-equity`] = {
     letters,
     series: views.filter((v) => v.trades !== null && v.trades.count > 0).map((v) => ({
@@ -875,9 +875,11 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
   };
   const html = `<h1>Compare ${views.length} runs</h1>
 <div class="card">${legend}<p class="muted">${
-    sameDataOfAll
-      ? "Same data: every run has the same data fingerprint."
-      : "Different data fingerprints."
+    {
+      same: "Same data: every run has the same data fingerprint.",
+      different: "Different data fingerprints.",
+      unknown: "Same data unknown: some run has no data fingerprint.",
+    }[data]
   }</p></div>
 <div class="card">${
     chartFigure("equity", `${key}-equity`, "Equity curves: cumulative return (bps) by exit time")

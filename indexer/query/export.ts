@@ -282,7 +282,7 @@ interface FlatRoot {
 interface FlatPath {
   name: string;
   root: number;
-  /** The DuckDB JSON path of its keys ({@linkcode exportPathOf}). */
+  /** The DuckDB JSON path of its keys ({@linkcode jsonPathOf}). */
   path: string;
   kinds: Set<string>;
 }
@@ -698,7 +698,10 @@ async function flatPaths(
     walkShape(JSON.parse(String(shape)), [], (segments, kind) => {
       // The key "a.b" is `a\.b`, the path a -> b is `a.b` (see flat_path.ts): one name, one path.
       const name = `${roots[i].root}.${exportName(flatPathName(segments))}`;
-      const path = exportPathOf(segments);
+      // Quoted keys, as `runs --columns` and `--where` read them: a key of digits never reads an
+      // array's element (a probe: a run holding `"weights": [0.2, 0.8]` was exported with
+      // `config.weights.0` = 0.2, another run's object key, where every other command said null).
+      const path = jsonPathOf(segments);
       let p = byName.get(name);
       if (p === undefined) byName.set(name, p = { name, root: i, path, kinds: new Set() });
       assert(p.path === path, `one flat name is one path: ${name}`);
@@ -1030,22 +1033,6 @@ function copyOptions(format: ExportFormat, columns: number): string {
 /** A SQL identifier, quoted (a flat name may hold any character a JSON key holds). */
 function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-/**
- * The JSON path a flat column reads: its keys quoted, as `runs --columns`
- * and `--where` read them ({@linkcode jsonPathOf}), so a key of digits never
- * reads an array's element (a probe: a run holding `"weights": [0.2, 0.8]`
- * was exported with `config.weights.0` = 0.2, a column of another run's
- * object key, where every other command says null). DuckDB has no quoted
- * form of the empty key: a path holding one is a JSON pointer, as a path
- * holding the key `*` is (where a key of digits still indexes arrays).
- */
-function exportPathOf(segments: readonly string[]): string {
-  if (segments.includes("")) {
-    return segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1")).join("");
-  }
-  return jsonPathOf(segments);
 }
 
 /**

@@ -409,10 +409,10 @@ function pathLiteral(segments: readonly string[]): string {
 /**
  * The DuckDB JSON path of the keys `segments`: each key quoted, a `"` or a
  * `\` in it escaped with a `\` (`$."policy"."a.b"`: the key `"a.b"`, never
- * `b` inside `a`). DuckDB reads the key `*` as a wildcard even quoted, so a
- * path with that key is a JSON pointer (`/a/*`, `~` and `/` written `~0`
- * and `~1`), as `ledger export` reads its columns; there a key of digits
- * also indexes an array, which a quoted key does not.
+ * `b` inside `a`). DuckDB reads the key `*` as a wildcard even quoted, and
+ * has no quoted form of the empty key (`$.""` is an error), so a path with
+ * either is a JSON pointer (`/a/*`, `~` and `/` written `~0` and `~1`);
+ * there a key of digits also indexes an array, which a quoted key does not.
  *
  * @example
  * ```ts
@@ -421,10 +421,11 @@ function pathLiteral(segments: readonly string[]): string {
  * assert.equal(jsonPathOf(["a", "b-c"]), '$."a"."b-c"');
  * assert.equal(jsonPathOf(["a.b", 'say "x"']), '$."a.b"."say \\"x\\""');
  * assert.equal(jsonPathOf(["größe", "*"]), "/größe/*");
+ * assert.equal(jsonPathOf(["", "a/b"]), "//a~1b");
  * ```
  */
 export function jsonPathOf(segments: readonly string[]): string {
-  if (segments.includes("*")) {
+  if (segments.includes("*") || segments.includes("")) {
     return segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1")).join("");
   }
   return "$" + segments.map((s) => `."${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`)

@@ -315,7 +315,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
       const kept = await keepDaemonLock(root, lock);
       if (kept !== lock) {
         lock = kept;
-        log({ level: "warn", msg: `the daemon lock file was removed or replaced: took it again` });
+        log(lockRetakenLogEntry());
       }
       const snapshot = await logSnapshot(root, dbPath);
       const changed = last === undefined || snapshot.log !== last.log ||
@@ -362,6 +362,22 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
     lock.release();
   }
   return summary;
+}
+
+/**
+ * What a daemon says when it took its lock again ({@linkcode keepDaemonLock}
+ * gave a new one): the local daemon and the bucket daemon alike.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { lockRetakenLogEntry } from "./daemon.ts";
+ * assert.equal(lockRetakenLogEntry().level, "warn");
+ * assert.match(lockRetakenLogEntry().msg, /removed or replaced: took it again$/);
+ * ```
+ */
+export function lockRetakenLogEntry(): DaemonLogEntry {
+  return { level: "warn", msg: "the daemon lock file was removed or replaced: took it again" };
 }
 
 /**

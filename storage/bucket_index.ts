@@ -30,6 +30,7 @@ import {
   formatLogEntry,
   indexState,
   keepDaemonLock,
+  lockRetakenLogEntry,
   rebuildLogEntry,
   recoveredLogEntry,
 } from "../indexer/daemon.ts";
@@ -837,7 +838,7 @@ export async function runBucketDaemon(
       const kept = await keepDaemonLock(root, lock, { createRoot: true });
       if (kept !== lock) {
         lock = kept;
-        log({ level: "warn", msg: `the daemon lock file was removed or replaced: took it again` });
+        log(lockRetakenLogEntry());
       }
       try {
         const mirror = await mirrorBucket(store, location, cacheRoot, { onProgress: debug });

@@ -184,7 +184,7 @@ export async function main(args: string[]): Promise<number> {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   let retried = 0;
-  const write = async (lockWaitedMs = 0) => {
+  const write = async (lockWaitedMs: number) => {
     if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
     // A retry (an event the log holds already, by its given id) is not written again: written
     // twice, verify called the log NOT SOUND for good (an audit), though the index counts one.

@@ -1990,7 +1990,7 @@ async function main(args) {
   const prepared = await eventsFromFlags(values);
   const events = prepared.map((p) => p.event);
   let retried = 0;
-  const write = async (lockWaitedMs = 0) => {
+  const write = async (lockWaitedMs) => {
     if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
     const held = await refuseTakenIds(root, prepared);
     const fresh = prepared.filter((p) => !held.has(p));

@@ -359,9 +359,9 @@ async function writeExport(
   const slices = await rowSlices(conn, roots);
   const paths = await flatPaths(conn, roots, slices);
   const longRoots = longRootsOnce(conn, roots);
-  await markWideIntegers(conn, roots, paths, longRoots);
-  const numericText = await numericTextPaths(conn, roots, paths);
-  const inexact = await inexactDoublePaths(conn, roots, paths, numericText, longRoots);
+  await markWideIntegers(conn, roots, paths, slices, longRoots);
+  const numericText = await numericTextPaths(conn, roots, paths, slices);
+  const inexact = await inexactDoublePaths(conn, roots, paths, slices, numericText, longRoots);
   const fixed: ExportColumn[] = (runs ? RUN_FIXED : TRIAL_FIXED).map(([name, type, sql]) => ({
     name,
     type,
@@ -380,7 +380,7 @@ async function writeExport(
     // columns are found, made DECIMAL(38,0) (or DOUBLE past 38 digits), and the file written
     // again. (They were DOUBLE: a uint64 seed lost its last digits in every format.)
     if (!(err instanceof Error) || !/Conversion Error/.test(err.message)) throw err;
-    const wide = await overflowingPaths(conn, roots, paths, numericText);
+    const wide = await overflowingPaths(conn, roots, paths, slices, numericText);
     if (wide.size === 0) throw err;
     await removeIfThere(temp);
     overrides = new Map([...inexact, ...wide]);
@@ -577,6 +577,7 @@ async function inexactDoublePaths(
   conn: DuckDBConnection,
   roots: readonly FlatRoot[],
   paths: readonly FlatPath[],
+  slices: readonly [number, number][],
   numericText: ReadonlyMap<string, "integer" | "number">,
   longRoots: LongRoots,
 ): Promise<Map<string, WideType>> {
@@ -593,38 +594,27 @@ async function inexactDoublePaths(
     ? await longRoots(WIDE_INTEGER_DIGITS_MIN)
     : roots.map(() => false);
   const candidates = doubles.filter((p) => (onlyDoubles(p) ? wide : mixed)[p.root]);
-  if (candidates.length === 0) return out;
-  const inexact = new Set<string>();
-  for (const [i, root] of roots.entries()) {
-    const here = candidates.filter((p) => p.root === i);
-    if (here.length === 0) continue;
-    const paths = here.map((p) => sqlText(p.path));
-    const checks = here.map((_, k) => {
-      const f = `f[${k + 1}]`;
-      const v = `trim(json_extract_string(${f}, '$'))`;
-      // Only a long run of digits is looked at: an integer, or numeric text whose integer part
-      // is that long (`"9007199254740993.0"`: a review). Exact when the value read as a double
-      // and back is itself (a HUGEINT holds 38 digits, the text's DECIMAL 32 before its point
-      // and 6 after; past them the value is taken as one a double cannot hold).
-      const long = `strlen(${f}::VARCHAR) >= ${INEXACT_INTEGER_DIGITS_MIN}`;
-      return `coalesce(bool_or(CASE WHEN ${long} AND json_type(${f}) = 'VARCHAR' ` +
-        `AND regexp_full_match(${v}, '-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN},}(\\.[0-9]+)?') ` +
-        `THEN NOT coalesce(TRY_CAST(${v} AS DECIMAL(38,6)) = ` +
-        `TRY_CAST(TRY_CAST(${v} AS DOUBLE) AS DECIMAL(38,6)), false) ` +
-        `WHEN ${long} AND json_type(${f}) NOT IN ('OBJECT', 'VARCHAR') ` +
-        `AND regexp_full_match(${v}, '-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN},}') ` +
-        `THEN NOT coalesce(TRY_CAST(${v} AS HUGEINT) = ` +
-        `TRY_CAST(TRY_CAST(${v} AS DOUBLE) AS HUGEINT), false) END), false)`;
-    });
-    const [row] = (await conn.runAndReadAll(
-      `SELECT ${checks.join(", ")} FROM (SELECT json_extract(${root.column}, ` +
-        `[${paths.join(", ")}]) AS f FROM ${ROWS_TABLE})`,
-    )).getRows();
-    here.forEach((p, k) => {
-      if (row[k] === true) inexact.add(p.name);
-    });
-  }
-  for (const p of candidates) if (inexact.has(p.name)) out.set(p.name, "VARCHAR");
+  const found = await somePerPath(conn, roots, candidates, slices, (f) => {
+    const v = `trim(json_extract_string(${f}, '$'))`;
+    // Only a long run of digits is looked at: an integer, or numeric text whose integer part
+    // is that long (`"9007199254740993.0"`: a review). Exact when the value read as a double
+    // and back is itself (a HUGEINT holds 38 digits, the text's DECIMAL 32 before its point
+    // and 6 after; past them the value is taken as one a double cannot hold).
+    const long = `strlen(${f}::VARCHAR) >= ${INEXACT_INTEGER_DIGITS_MIN}`;
+    return [
+      `CASE WHEN ${long} AND json_type(${f}) = 'VARCHAR' ` +
+      `AND regexp_full_match(${v}, '-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN},}(\\.[0-9]+)?') ` +
+      `THEN NOT coalesce(TRY_CAST(${v} AS DECIMAL(38,6)) = ` +
+      `TRY_CAST(TRY_CAST(${v} AS DOUBLE) AS DECIMAL(38,6)), false) ` +
+      `WHEN ${long} AND json_type(${f}) NOT IN ('OBJECT', 'VARCHAR') ` +
+      `AND regexp_full_match(${v}, '-?[0-9]{${INEXACT_INTEGER_DIGITS_MIN},}') ` +
+      `THEN NOT coalesce(TRY_CAST(${v} AS HUGEINT) = ` +
+      `TRY_CAST(TRY_CAST(${v} AS DOUBLE) AS HUGEINT), false) END`,
+    ];
+  });
+  candidates.forEach((p, k) => {
+    if (found[k][0]) out.set(p.name, "VARCHAR");
+  });
   return out;
 }
 
@@ -637,28 +627,72 @@ async function overflowingPaths(
   conn: DuckDBConnection,
   roots: readonly FlatRoot[],
   paths: readonly FlatPath[],
+  slices: readonly [number, number][],
   numericText: ReadonlyMap<string, "integer" | "number">,
 ): Promise<Map<string, WideType>> {
   const integers = paths.filter((p) =>
     columnType(p, numericText.get(p.name), new Map()) === "BIGINT"
   );
   const out = new Map<string, WideType>();
-  if (integers.length === 0) return out;
-  const checks = integers.flatMap((p, k) => {
-    const at = `${roots[p.root].column}, ${sqlText(p.path)}`;
-    const v = `trim(json_extract_string(${at}))`;
+  const found = await somePerPath(conn, roots, integers, slices, (f) => {
+    const v = `trim(json_extract_string(${f}, '$'))`;
     const past = (type: string) =>
-      `coalesce(bool_or(json_type(${at}) <> 'OBJECT' AND ${v} IS NOT NULL ` +
-      `AND TRY_CAST(${v} AS ${type}) IS NULL), false)`;
-    return [`${past("BIGINT")} AS "o${k}"`, `${past("DECIMAL(38,0)")} AS "d${k}"`];
+      `json_type(${f}) <> 'OBJECT' AND ${v} IS NOT NULL AND TRY_CAST(${v} AS ${type}) IS NULL`;
+    return [past("BIGINT"), past("DECIMAL(38,0)")];
   });
-  const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
-    .getRows();
   integers.forEach((p, k) => {
-    if (row[2 * k + 1] === true) out.set(p.name, "VARCHAR");
-    else if (row[2 * k] === true) out.set(p.name, "DECIMAL(38,0)");
+    const [pastBigint, pastDecimal] = found[k];
+    if (pastDecimal) out.set(p.name, "VARCHAR");
+    else if (pastBigint) out.set(p.name, "DECIMAL(38,0)");
   });
   return out;
+}
+
+/**
+ * Paths checked in one statement, at most: each statement parses a row's
+ * JSON once for all its paths (`json_extract` of a list), and each check
+ * then reads only the path's fragment. With a parse per check instead,
+ * DuckDB held every check's parsed documents at once: an export of 20 runs
+ * of 2,000 config keys of mixed kinds needed more than 3 GB (a review).
+ */
+const CHECKED_PATHS_PER_STATEMENT_MAX = 128;
+
+/**
+ * For each of `paths` and each check `checksOf` gives (SQL of a boolean
+ * about the path's JSON fragment, given as SQL text `f`), whether some row
+ * of `export_rows` makes it true (NULL is not true): `[path][check]`.
+ * Each root's paths {@linkcode CHECKED_PATHS_PER_STATEMENT_MAX} at a time,
+ * slice of rows by slice ({@linkcode rowSlices}), so that the memory held
+ * is bounded as the typed columns' is.
+ */
+async function somePerPath(
+  conn: DuckDBConnection,
+  roots: readonly FlatRoot[],
+  paths: readonly FlatPath[],
+  slices: readonly [number, number][],
+  checksOf: (f: string) => string[],
+): Promise<boolean[][]> {
+  const found = paths.map(() => checksOf("f").map(() => false));
+  for (const [i, root] of roots.entries()) {
+    const here = [...paths.keys()].filter((k) => paths[k].root === i);
+    for (let lo = 0; lo < here.length; lo += CHECKED_PATHS_PER_STATEMENT_MAX) {
+      const group = here.slice(lo, lo + CHECKED_PATHS_PER_STATEMENT_MAX);
+      const list = group.map((k) => sqlText(paths[k].path)).join(", ");
+      const checks = group.flatMap((_, j) =>
+        checksOf(`f[${j + 1}]`).map((c) => `coalesce(bool_or(${c}), false)`)
+      );
+      const sql = `SELECT ${checks.join(", ")} FROM (SELECT json_extract(${root.column}, ` +
+        `[${list}]) AS f FROM ${ROWS_TABLE} WHERE rn BETWEEN $1 AND $2)`;
+      await runPerSlice(conn, sql, slices, (rows) => {
+        const [row] = rows;
+        let at = 0;
+        for (const k of group) {
+          for (let c = 0; c < found[k].length; c++) found[k][c] ||= row[at++] === true;
+        }
+      });
+    }
+  }
+  return found;
 }
 
 /**
@@ -847,6 +881,7 @@ async function markWideIntegers(
   conn: DuckDBConnection,
   roots: readonly FlatRoot[],
   paths: readonly FlatPath[],
+  slices: readonly [number, number][],
   longRoots: LongRoots,
 ): Promise<void> {
   const doubles = paths.filter((p) =>
@@ -855,16 +890,13 @@ async function markWideIntegers(
   if (doubles.length === 0) return;
   const hasLong = await longRoots(WIDE_INTEGER_DIGITS_MIN);
   const candidates = doubles.filter((p) => hasLong[p.root]);
-  if (candidates.length === 0) return;
-  const checks = candidates.map((p) => {
-    const at = `json_extract(${roots[p.root].column}, ${sqlText(p.path)})`;
-    return `coalesce(bool_and(regexp_full_match(trim(${at}::VARCHAR), '-?[0-9]+')) ` +
-      `FILTER (WHERE json_type(${at}) = 'DOUBLE'), false)`;
+  const found = await somePerPath(conn, roots, candidates, slices, (f) => {
+    const isDouble = `json_type(${f}) = 'DOUBLE'`;
+    return [isDouble, `${isDouble} AND NOT regexp_full_match(trim(${f}::VARCHAR), '-?[0-9]+')`];
   });
-  const [whole] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
-    .getRows();
   candidates.forEach((p, k) => {
-    if (whole[k] !== true) return;
+    const [someDouble, someFraction] = found[k];
+    if (!someDouble || someFraction) return;
     p.kinds.delete("DOUBLE");
     p.kinds.add(WIDE_INTEGER);
   });
@@ -887,22 +919,21 @@ async function numericTextPaths(
   conn: DuckDBConnection,
   roots: readonly FlatRoot[],
   paths: readonly FlatPath[],
+  slices: readonly [number, number][],
 ): Promise<Map<string, "integer" | "number">> {
   const out = new Map<string, "integer" | "number">();
   const mixed = mixedPaths(paths);
-  if (mixed.length === 0) return out;
-  const checks = mixed.map((p, k) => {
-    const v = `json_extract_string(${roots[p.root].column}, ${sqlText(p.path)})`;
-    const isString = `json_type(${roots[p.root].column}, ${sqlText(p.path)}) = 'VARCHAR'`;
-    return `coalesce(bool_and(CASE WHEN ${isString} THEN regexp_full_match(${v}, ${
-      sqlText(NUMERIC_TEXT_RE2)
-    }) END), true) AS "n${k}", coalesce(bool_and(CASE WHEN ${isString} THEN ` +
-      `regexp_full_match(${v}, ${sqlText(INTEGER_TEXT_RE2)}) END), true) AS "i${k}"`;
+  const found = await somePerPath(conn, roots, mixed, slices, (f) => {
+    const isString = `json_type(${f}) = 'VARCHAR'`;
+    const v = `json_extract_string(${f}, '$')`;
+    return [
+      `${isString} AND NOT regexp_full_match(${v}, ${sqlText(NUMERIC_TEXT_RE2)})`,
+      `${isString} AND NOT regexp_full_match(${v}, ${sqlText(INTEGER_TEXT_RE2)})`,
+    ];
   });
-  const [row] = (await conn.runAndReadAll(`SELECT ${checks.join(", ")} FROM ${ROWS_TABLE}`))
-    .getRows();
   mixed.forEach((p, k) => {
-    if (row[2 * k] === true) out.set(p.name, row[2 * k + 1] === true ? "integer" : "number");
+    const [someNotNumber, someNotInteger] = found[k];
+    if (!someNotNumber) out.set(p.name, someNotInteger ? "number" : "integer");
   });
   return out;
 }

@@ -4,9 +4,15 @@
  * rows in slices sized to the memory limit (`indexer/query/export.ts`).
  * Before, 400 configs of 1,651 paths (23 KB each) and 60 configs holding an
  * array of 50,000 numbers (420 KB each) both ran a 256MB reader out of
- * memory; 1,000 of the first or 190 of the second a 512MB one.
+ * memory; 1,000 of the first or 190 of the second a 512MB one. Configs of 600
+ * keys whose kinds change from run to run ran out of memory in the type
+ * checks before the write (each parsed every config once per path).
  */
-import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
+import {
+  deepStrictEqual as deepEqual,
+  ok as assert,
+  strictEqual as equal,
+} from "node:assert/strict";
 import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { ev, T0, writePart } from "./_fixtures.ts";
@@ -127,6 +133,52 @@ Deno.test(`export: 60 configs holding 50,000 numbers each in a ${MEMORY_LIMIT} r
       equal(row["config.symbol"], `SYM${r % 10}`);
       // An array is one column, its JSON text.
       deepEqual(JSON.parse(String(row["config.weights"])), weights(r), `weights of run ${r}`);
+    }
+  });
+});
+
+/**
+ * Key `k<i>` of run `r`, of a kind that changes from run to run: integers
+ * and numeric text, doubles and integers, and integers past BIGINT
+ * (2^63 + r, written as the literal) and small ones.
+ */
+function mixedConfig(run: number, keys: number): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (let i = 0; i < keys; i++) {
+    const even = run % 2 === 0;
+    config[`k${i}`] = i % 3 === 0
+      ? (even ? run * 3 + i : String(run * 3 + i))
+      : i % 3 === 1
+      ? (even ? (run + i) / 8 : i)
+      : (even ? JSON.rawJSON(String(2n ** 63n + BigInt(run))) : run);
+  }
+  return config;
+}
+
+Deno.test(`export: 20 configs of 600 keys of mixed kinds in a ${MEMORY_LIMIT} reader`, async () => {
+  // Each type check parsed every row's whole config once per path: 600 paths held 600 parsed
+  // copies at once, out of memory here (20 runs of 2,000 such keys needed more than 3 GB).
+  await withTempDir(async (root) => {
+    const runs = 20;
+    const keys = 600;
+    await indexRuns(root, Array.from({ length: runs }, (_, r) => mixedConfig(r, keys)));
+    const outPath = join(root, "runs.jsonl");
+    const report = await exportIndex(indexPath(root), { what: "runs", format: "jsonl", outPath }, {
+      memoryLimit: MEMORY_LIMIT,
+    });
+    equal(report.rows, runs);
+    const lines = (await Deno.readTextFile(outPath)).trimEnd().split("\n");
+    for (const [r, line] of lines.entries()) {
+      const row = JSON.parse(line) as Record<string, unknown>;
+      equal(row.run_id, `run-${r}`);
+      for (const i of [0, 1, 2, 300, 301, 599]) {
+        const key = `config.k${i}`;
+        if (i % 3 === 0) equal(row[key], r * 3 + i, `${key} of run ${r}: numeric text is a number`);
+        if (i % 3 === 1) equal(row[key], r % 2 === 0 ? (r + i) / 8 : i, `${key} of run ${r}`);
+        // Past BIGINT: DECIMAL(38,0), every digit kept.
+        const wide = r % 2 === 0 ? String(2n ** 63n + BigInt(r)) : String(r);
+        if (i % 3 === 2) assert(line.includes(`"${key}":${wide}`), `${key} of run ${r}: ${line}`);
+      }
     }
   });
 });

@@ -207,6 +207,15 @@ export interface RebuildOptions {
    * another process's. @default {signal}
    */
   lockWaitSignal?: AbortSignal;
+  /**
+   * Files of the log (as `ingest_files` names them: `day=D/NAME.jsonl`) an
+   * incremental rebuild reads whole again, whatever their size, time and last
+   * indexed line say; names the log does not hold are ignored. A bucket's
+   * mirror names the parts it fetched again because they changed in the
+   * bucket: a rewritten chunk before the last indexed line of a part that
+   * also grew was otherwise never read (a probe). @default {[]}
+   */
+  rereadFiles?: readonly string[];
 }
 
 /**
@@ -705,6 +714,8 @@ export interface CheckedRebuildOptions {
   dedupRows: number;
   /** `source` or {@linkcode LOCAL_SOURCE}. */
   source: string;
+  /** `rereadFiles`, as a set. */
+  rereadFiles: ReadonlySet<string>;
 }
 
 /**
@@ -779,6 +790,7 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
     deriveGroupEvents,
     dedupRows,
     source,
+    rereadFiles: new Set(options.rereadFiles ?? []),
   };
 }
 
@@ -1332,6 +1344,7 @@ async function planScan(
     const beforeWindow = ctx.sinceDate !== undefined && day !== undefined && day < ctx.sinceDate;
     if (f === undefined && beforeWindow) keep.add(name);
     else if (f === undefined) reread.add(name); // vanished: drop what it held
+    else if (ctx.rereadFiles.has(name)) reread.add(name); // changed where it was indexed
     else if (ctx.sinceDate !== undefined && day !== undefined && day >= ctx.sinceDate) {
       reread.add(name);
     } else if (ctx.sinceDate !== undefined) continue; // before the window: keep as indexed

@@ -134,6 +134,16 @@ export interface MirrorReport {
    */
   changedParts: { part: string; key: string | undefined }[];
   /**
+   * Mirror files dropped (changed in the bucket, gone from it, or cut short
+   * by a crash) since the last rebuild that read them, each with the token
+   * of the pass that dropped it: the index reads them whole again
+   * (`RebuildOptions.rereadFiles`), as one fetched again can hold other
+   * bytes before the offset the index had reached. Kept in `mirror.json`
+   * until {@linkcode forgetReread} is called after a rebuild that read
+   * them, so a rebuild that fails or is killed does not lose them.
+   */
+  reread: Record<string, string>;
+  /**
    * The mirror's content after the pass: every mirror file with its size,
    * sorted. Another `--from` process on the same root can fetch chunks
    * first (`changed` is then false here), so a daemon compares this with
@@ -305,19 +315,60 @@ export async function mirrorBucket(
 ): Promise<MirrorReport> {
   const progress = options.onProgress ?? (() => {});
   await ensureDir(cacheRoot);
+  return await withMirrorLock(
+    cacheRoot,
+    () => new Mirror(store, cacheRoot, progress).pass(location),
+  );
+}
+
+/**
+ * After a rebuild that read the files of `reread` (a pass's
+ * {@linkcode MirrorReport.reread}) whole: forget them, except those a later
+ * pass dropped again (another token), which the next rebuild reads.
+ */
+export async function forgetReread(
+  cacheRoot: string,
+  reread: Readonly<Record<string, string>>,
+): Promise<void> {
+  if (Object.keys(reread).length === 0) return;
+  await withMirrorLock(cacheRoot, async () => {
+    const path = join(cacheRoot, MIRROR_STATE_FILE);
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(await Deno.readTextFile(path));
+    } catch (err) {
+      // No state, or one a pass will start over from: nothing recorded to forget.
+      if (err instanceof Deno.errors.NotFound || err instanceof SyntaxError) return;
+      throw err;
+    }
+    const pending = raw?.reread;
+    if (typeof pending !== "object" || pending === null) return;
+    const left = Object.entries(pending).filter(([name, token]) => reread[name] !== token);
+    if (left.length === Object.keys(pending).length) return;
+    raw.reread = Object.fromEntries(left);
+    const text = JSON.stringify(raw, null, 1) + "\n";
+    await writeFileAtomic(path, new TextEncoder().encode(text));
+  });
+}
+
+/** Run `body` holding the mirror's lock: one pass (or forget) per cache at a time. */
+async function withMirrorLock<T>(cacheRoot: string, body: () => Promise<T>): Promise<T> {
+  await ensureDir(cacheRoot);
   const lockFile = await Deno.open(join(cacheRoot, ".mirror.lock"), {
     read: true,
     write: true,
     create: true,
   });
   try {
-    await lockFile.lock(true); // one mirror pass per cache at a time
-    const mirror = new Mirror(store, cacheRoot, progress);
-    return await mirror.pass(location);
+    await lockFile.lock(true);
+    return await body();
   } finally {
     lockFile.close();
   }
 }
+
+/** The mirror's state file in its cache root. */
+const MIRROR_STATE_FILE = "mirror.json";
 
 class Mirror {
   #store: ObjectStore;
@@ -328,6 +379,10 @@ class Mirror {
   #etags = new Map<string, Map<number, string>>();
   /** Entity tags learnt for chunks mirrored before they were recorded (state to save). */
   #etagsLearnt = false;
+  /** Mirror files the index must read whole again, each with its pass's token. */
+  #reread = new Map<string, string>();
+  /** This pass's token in {@linkcode MirrorReport.reread}. */
+  #passToken = crypto.randomUUID();
   /** Chunks and bytes fetched since `mirror.json` was last saved. */
   #unsaved = { chunks: 0, bytes: 0 };
   /** The save in progress: saves run one after the other. */
@@ -352,6 +407,7 @@ class Mirror {
       stalled: [],
       overlapping: [],
       changedParts: [],
+      reread: {},
       state: "",
     };
     await this.#recover(report);
@@ -394,12 +450,14 @@ class Mirror {
     report.state = JSON.stringify(
       [...this.#sizes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     );
+    report.reread = Object.fromEntries([...this.#reread].sort(([a], [b]) => (a < b ? -1 : 1)));
     return report;
   }
 
   /** Load `mirror.json` and cut every mirror file back to its recorded size. */
   async #recover(report: MirrorReport): Promise<void> {
     const state = await this.#loadState();
+    this.#reread = new Map(state?.reread ?? []);
     const recorded = state?.sizes;
     const onDisk = await listMirrorFiles(this.#cacheRoot);
     if (recorded === undefined && onDisk.length > 0) {
@@ -411,6 +469,7 @@ class Mirror {
       const size = (await Deno.stat(path)).size;
       if (want === undefined || size < want) {
         await Deno.remove(path); // not recorded (a crash before the state write) or lost bytes
+        this.#reread.set(name, this.#passToken);
         report.filesRemoved++;
         report.changed = true;
         continue;
@@ -553,6 +612,7 @@ class Mirror {
     // Forgotten first: a save while the file is removed must not record it.
     this.#sizes.delete(name);
     this.#etags.delete(name);
+    this.#reread.set(name, this.#passToken);
     try {
       await Deno.remove(this.#path(name));
     } catch (err) {
@@ -569,7 +629,7 @@ class Mirror {
   }
 
   get #statePath(): string {
-    return join(this.#cacheRoot, "mirror.json");
+    return join(this.#cacheRoot, MIRROR_STATE_FILE);
   }
 
   async #loadState(): Promise<MirrorState | undefined> {
@@ -584,6 +644,7 @@ class Mirror {
       format?: number;
       files?: Record<string, number>;
       etags?: Record<string, Record<string, string>>;
+      reread?: Record<string, unknown>;
     };
     try {
       raw = JSON.parse(text);
@@ -607,7 +668,12 @@ class Mirror {
       }
       etags.set(name, known);
     }
-    return { sizes, etags };
+    // Added to the format later too: a state without it has nothing to read again.
+    const reread = new Map<string, string>();
+    for (const [name, token] of Object.entries(raw.reread ?? {})) {
+      if (MIRROR_FILE_PATTERN.test(name) && typeof token === "string") reread.set(name, token);
+    }
+    return { sizes, etags, reread };
   }
 
   /**
@@ -631,7 +697,8 @@ class Mirror {
         etags[name] = Object.fromEntries([...known].sort(([a], [b]) => a - b));
       }
     }
-    const text = JSON.stringify({ format: MIRROR_FORMAT, files, etags }, null, 1) + "\n";
+    const reread = Object.fromEntries([...this.#reread].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const text = JSON.stringify({ format: MIRROR_FORMAT, files, etags, reread }, null, 1) + "\n";
     await writeFileAtomic(this.#statePath, new TextEncoder().encode(text));
   }
 }
@@ -653,6 +720,8 @@ interface MirrorState {
   sizes: Map<string, number>;
   /** Per mirror file, the entity tag of each chunk it holds, by start byte. */
   etags: Map<string, Map<number, string>>;
+  /** {@linkcode MirrorReport.reread} as the last pass left it. */
+  reread: Map<string, string>;
 }
 
 /** `day=D/<name>.jsonl` of every file in the mirror's events directory. */
@@ -766,7 +835,9 @@ export async function rebuildIndexFromBucket(
     staleAfterMs: options.staleAfterMs,
     memoryLimit: options.memoryLimit,
     onProgress: options.onProgress,
+    rereadFiles: Object.keys(mirror.reread),
   });
+  await forgetReread(cacheRoot, mirror.reread); // read: from here the index holds them
   return { mirror, index, sharedRuns: await sharedRunIds(dbPath) };
 }
 
@@ -873,7 +944,9 @@ export async function runBucketDaemon(
             staleAfterMs: options.staleAfterMs,
             memoryLimit: options.memoryLimit,
             onProgress: debug,
+            rereadFiles: Object.keys(mirror.reread),
           });
+          await forgetReread(cacheRoot, mirror.reread); // read: from here the index holds them
           indexedState = mirror.state;
           indexLeft = await indexState(dbPath);
           if (index.recoveredFrom !== undefined) log(recoveredLogEntry(index.recoveredFrom));

@@ -427,7 +427,10 @@ export class Shipper {
       );
       return false;
     }
-    const stated = this.#verifyAll ? 0 : mem.shippedBytes;
+    // A part marked conflicted is compared whole, as --verify does: the shallow check trusts
+    // the recorded chunks, which is where --verify found the conflict (a probe: the next plain
+    // pass passed it, exit 0, and cleared the mark while the bucket still held other bytes).
+    const stated = this.#verifyAll || mem.conflicted ? 0 : mem.shippedBytes;
     const trusted = stated === 0 || chunks.some((c) => c.start + c.length === stated) ? stated : 0;
     if (trusted !== stated) {
       this.#progress(
@@ -458,6 +461,16 @@ export class Shipper {
       report.warnings.push(
         `${remoteName(part)}: bytes ${g.start}-${g.end} were missing from the bucket (before ` +
           `${g.next}); uploaded again from the local log`,
+      );
+    }
+    if (agreed < mem.shippedBytes) {
+      // The bucket lost the end of what was shipped (its last chunk deleted or cut short by
+      // something else): uploaded again below, and said, as a gap is (a probe: silent).
+      report.warnings.push(
+        `${remoteName(part)}: the state file records ${mem.shippedBytes} bytes shipped, but ` +
+          `the bucket's chunks end at byte ${agreed} (last ${chunks.at(-1)!.key}): bytes ` +
+          `${agreed}-${mem.shippedBytes} were missing from the bucket; uploaded again from the ` +
+          `local log`,
       );
     }
     mem.shippedBytes = agreed;

@@ -23,6 +23,7 @@ import {
   cephUnavailable,
   createBucket,
   deletePrefix,
+  overwriteObject,
   startCeph,
   storeOf,
   useServerEnv,
@@ -216,6 +217,9 @@ Deno.test({
     );
     await t.step("a chunk missing from the bucket is said, not passed over", async () => {
       await missingChunk(server, tmp);
+    });
+    await t.step("a conflict --verify found stays until the bucket agrees again", async () => {
+      await conflictKept(server, tmp);
     });
     // On this server: a second cluster cannot start beside it (fixed monitor ports).
     await t.step("a mirror follows chunks changed behind ledger's back", async (t) => {
@@ -1405,5 +1409,60 @@ async function assertSameIndex(a: string, b: string, ingestErrors = 2): Promise<
   assert.ok(
     diff.events.rowsA > 0 && diff.ingest_errors.rowsA === ingestErrors,
     JSON.stringify(diff),
+  );
+}
+
+/**
+ * A probe: a chunk changed in the bucket, found by `ship --verify` (exit 1), was passed by the
+ * next plain pass (exit 0), which cleared the conflict mark while the bucket still held the
+ * other bytes; and a last chunk deleted from the bucket was uploaded again without a word.
+ */
+async function conflictKept(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "kept");
+  const location = { bucket: "fleet", prefix: "kept/" };
+  const store = storeOf(server, "fleet");
+  const part = "day=2026-01-20/part-000001.jsonl";
+  for (let i = 0; i < 3; i++) {
+    await writePart(root, part, fullRun(`kept-${i}`, T0 + i * 1000), { append: i > 0 });
+    assert.equal((await shipOnce(root, store, location)).chunksPut, 1); // one chunk per pass
+  }
+  const keys = (await Array.fromAsync(store.list("kept/events/"))).map((o) => o.key).sort();
+  assert.equal(keys.length, 3);
+  const middle = await store.get(keys[1]);
+  const edited = new TextEncoder().encode(
+    new TextDecoder().decode(middle).replaceAll("kept-1", "kept-X"),
+  );
+  assert.equal(edited.length, middle.length);
+  await overwriteObject(server, "fleet", keys[1], edited);
+  const ship = (...flags: string[]) =>
+    ledger(["ship", "--root", root, "--to", "s3://fleet/kept", "--once", ...flags]);
+  const verified = await ship("--verify");
+  assert.equal(verified.code, 1, verified.stderr);
+  assert.match(oneLine(verified.stderr), new RegExp(`${keys[1]} differs from the local log`));
+  for (const pass of [1, 2]) {
+    const plain = await ship();
+    assert.equal(plain.code, 1, `plain pass ${pass} after --verify: ${plain.stderr}`);
+    assert.match(oneLine(plain.stderr), new RegExp(`${keys[1]} differs from the local log`));
+  }
+  assert.deepEqual(await store.get(keys[1]), edited, "the bucket object is not overwritten");
+  // The bucket put right: the next pass agrees, and the mark is gone.
+  await overwriteObject(server, "fleet", keys[1], middle);
+  for (const pass of [1, 2]) {
+    const plain = await ship();
+    assert.equal(plain.code, 0, `pass ${pass} with the bucket put right: ${plain.stderr}`);
+  }
+  // The last chunk deleted: uploaded again with the part's next lines, and said.
+  assert.equal(await deletePrefix(server, "fleet", keys[2]), 1);
+  await writePart(root, part, fullRun("kept-3", T0 + 3000), { append: true });
+  const refilled = await shipOnce(root, store, location);
+  assert.deepEqual(refilled.problems, []);
+  assert.equal(refilled.warnings.length, 1, refilled.warnings.join("\n"));
+  assert.match(
+    refilled.warnings[0],
+    /^day=2026-01-20\/part-000001\.jsonl: the state file records \d+ bytes shipped, but the bucket's chunks end at byte \d+ \(last kept\/events\/.*\): bytes \d+-\d+ were missing from the bucket; uploaded again from the local log$/,
+  );
+  assert.deepEqual(
+    (await bucketLines(store, "kept/events/")).map((l) => l.line + "\n").join(""),
+    await Deno.readTextFile(join(root, "events", part)),
   );
 }

@@ -190,10 +190,18 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
   });
 }
 
-/** The value at the path `segments` of `tree`; undefined when there is none. */
+/**
+ * The value at the path `segments` of `tree`; undefined when there is none.
+ * A segment of digits reads an array's element too, as the query fields do
+ * (`jsonPathOf`).
+ */
 function valueAt(tree: unknown, segments: readonly string[]): unknown {
   let node = tree;
   for (const key of segments) {
+    if (Array.isArray(node) && /^(?:0|[1-9][0-9]*)$/.test(key) && Number(key) < node.length) {
+      node = node[Number(key)];
+      continue;
+    }
     if (!isJsonObject(node) || !Object.hasOwn(node, key)) return undefined;
     node = node[key];
   }

@@ -406,13 +406,21 @@ function pathLiteral(segments: readonly string[]): string {
     .join(" || chr(0) || ");
 }
 
+/** A path segment that also reads an array's element: digits, no leading zero. */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+
 /**
  * The DuckDB JSON path of the keys `segments`: each key quoted, a `"` or a
  * `\` in it escaped with a `\` (`$."policy"."a.b"`: the key `"a.b"`, never
- * `b` inside `a`). DuckDB reads the key `*` as a wildcard even quoted, and
- * has no quoted form of the empty key (`$.""` is an error), so a path with
- * either is a JSON pointer (`/a/*`, `~` and `/` written `~0` and `~1`);
- * there a key of digits also indexes an array, which a quoted key does not.
+ * `b` inside `a`). A path with a segment of digits (`0`, `12`, no leading
+ * zero) is a JSON pointer (`/levels/0/multiple`, `~` and `/` written `~0`
+ * and `~1`), where such a segment reads an array's element as well as an
+ * object's key: a sweep names a ladder's parameters `levels.0.multiple`
+ * (`trials.parquet`, `summary.axes`), and a quoted key never indexes an
+ * array (a probe: `trials --where "params.levels.0.multiple = 3"` matched
+ * nothing). DuckDB reads the key `*` as a wildcard even quoted, and has no
+ * quoted form of the empty key (`$.""` is an error): a path with either is a
+ * pointer too.
  *
  * @example
  * ```ts
@@ -420,12 +428,14 @@ function pathLiteral(segments: readonly string[]): string {
  * import { jsonPathOf } from "./fields.ts";
  * assert.equal(jsonPathOf(["a", "b-c"]), '$."a"."b-c"');
  * assert.equal(jsonPathOf(["a.b", 'say "x"']), '$."a.b"."say \\"x\\""');
+ * assert.equal(jsonPathOf(["levels", "0", "multiple"]), "/levels/0/multiple");
  * assert.equal(jsonPathOf(["größe", "*"]), "/größe/*");
  * assert.equal(jsonPathOf(["", "a/b"]), "//a~1b");
+ * assert.equal(jsonPathOf(["a", "01"]), '$."a"."01"'); // not an index
  * ```
  */
 export function jsonPathOf(segments: readonly string[]): string {
-  if (segments.includes("*") || segments.includes("")) {
+  if (segments.some((s) => s === "*" || s === "" || ARRAY_INDEX.test(s))) {
     return segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1")).join("");
   }
   return "$" + segments.map((s) => `."${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`)

@@ -154,11 +154,10 @@ Deno.test("export: a key holding a NUL is the column `\\0`, apart from a key hol
   });
 });
 
-// A probe: the flat columns were read through JSON pointers, where a key of digits also indexes
-// an array, so a run holding `weights: [0.2, 0.8]` was exported with `config.weights.0` = 0.2 (the
-// column of another run's object key) while `runs --columns`, `--where` and `compare` said null,
-// and the export's own `--where config.weights.0 = 0.2` matched nothing.
-Deno.test("export: a key of digits never reads an array's element", async (t) => {
+// A key of digits reads an array's element as well as an object's key, in the export's columns as
+// in `runs --columns` and `--where` (a sweep names a ladder's parameters `levels.0.multiple`). A
+// probe once found the export alone reading arrays, while every other command said null.
+Deno.test("export: a key of digits reads an array's element, as runs does", async (t) => {
   await withTempDir(async (root) => {
     const lines = [
       ev("run.created", "arr", T0, {
@@ -175,7 +174,7 @@ Deno.test("export: a key of digits never reads an array's element", async (t) =>
     await writePart(root, join("day=2026-01-20", "part-digits.jsonl"), lines);
     await rebuildIndex(root, {});
     const expected = [
-      { run_id: "arr", "config.weights.0": null, "config.weights.1": null },
+      { run_id: "arr", "config.weights.0": 0.2, "config.weights.1": 0.8 },
       { run_id: "obj", "config.weights.0": 0.5, "config.weights.1": 0.5 },
     ];
     const pick = (row: Record<string, unknown>) => ({
@@ -189,6 +188,16 @@ Deno.test("export: a key of digits never reads an array's element", async (t) =>
       const rows = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l));
       deepEqual(rows.map(pick), expected);
       equal(rows[0]["config.weights"], "[0.2,0.8]"); // the array, once, as JSON text
+      // The export's own filter reads the same element.
+      const filtered = join(root, "filtered.jsonl");
+      await exportIndex(indexPath(root), {
+        what: "runs",
+        format: "jsonl",
+        outPath: filtered,
+        where: ["config.weights.0 = 0.2"],
+      });
+      const kept = (await Deno.readTextFile(filtered)).trim().split("\n");
+      deepEqual(kept.map((l) => JSON.parse(l).run_id), ["arr"]);
     });
     await t.step("parquet", async () => {
       const out = join(root, "runs.parquet");

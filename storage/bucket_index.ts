@@ -314,7 +314,6 @@ export async function mirrorBucket(
   options: Pick<BucketIndexOptions, "onProgress"> = {},
 ): Promise<MirrorReport> {
   const progress = options.onProgress ?? (() => {});
-  await ensureDir(cacheRoot);
   return await withMirrorLock(
     cacheRoot,
     () => new Mirror(store, cacheRoot, progress).pass(location),

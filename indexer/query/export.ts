@@ -687,7 +687,10 @@ async function somePerPath(
         const [row] = rows;
         let at = 0;
         for (const k of group) {
-          for (let c = 0; c < found[k].length; c++) found[k][c] ||= row[at++] === true;
+          for (let c = 0; c < found[k].length; c++) {
+            const some = row[at++] === true; // read whatever an earlier slice found
+            found[k][c] ||= some;
+          }
         }
       });
     }

@@ -7,7 +7,9 @@
  * policy, `metrics`: the trade metrics of docs/METRICS.md), `store` writes
  * `trials.parquet` (one row per trial: `trial_id`, `params.<path>`,
  * `metrics.<name>`), and `aggregate` picks the best trial by the objective
- * (default `median_return_bps`) for `run.completed`'s summary.
+ * (default `median_return_bps`) for `run.completed`'s summary; when no trial
+ * has a value for the objective (every one null, e.g. `sharpe_per_trade`
+ * over one trade), there is no best trial and `best_trial` is null.
  *
  * The grid is expanded and every combination validated before the run
  * exists: a grid over the limit or with an invalid combination throws
@@ -442,7 +444,9 @@ async function executeTrials(
       metrics: { ...metrics },
     });
     results.push(result);
-    if (best === null || ranksAbove(metrics, best.result.metrics, options.objective)) {
+    // A trial without a value to rank by is never the best: with none that has one, no best.
+    const ranked = objectiveRankValue(metrics, options.objective) !== null;
+    if (ranked && (best === null || ranksAbove(metrics, best.result.metrics, options.objective))) {
       const uncovered = data.coverage.uncovered.map((call) => ({
         call,
         trade: noEntryTrade(call.alertTsMs),

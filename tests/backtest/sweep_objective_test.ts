@@ -40,16 +40,21 @@ const CANDLES = [
   ["D", 3, 1.55, 1.6, 1.5, 1.5],
 ] as const;
 
-async function writeData(dir: string): Promise<{ calls: string; candles: string }> {
+/** The calls file's rows by call id. */
+const CALLS = {
+  a1: `a1,alice,A,solana,${new Date(T0_MS + 30_000).toISOString()}`,
+  d1: `d1,dora,D,solana,${new Date(T0_MS).toISOString()}`,
+} as const;
+
+async function writeData(
+  dir: string,
+  callIds: readonly (keyof typeof CALLS)[] = ["a1", "d1"],
+): Promise<{ calls: string; candles: string }> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const calls = `${dir}/calls.csv`;
   await Deno.writeTextFile(
     calls,
-    [
-      "call_id,caller,mint,chain,alert_ts",
-      `a1,alice,A,solana,${iso(T0_MS + 30_000)}`,
-      `d1,dora,D,solana,${iso(T0_MS)}`,
-    ].join("\n") + "\n",
+    ["call_id,caller,mint,chain,alert_ts", ...callIds.map((id) => CALLS[id])].join("\n") + "\n",
   );
   const candles = `${dir}/candles.csv`;
   await Deno.writeTextFile(
@@ -216,5 +221,62 @@ Deno.test("ledger sweep --objective profit_factor names the unbounded best trial
     equal(out.code, 0, new TextDecoder().decode(out.stderr));
     ok(stdout.includes("best by profit_factor: t001"), stdout);
     ok(stdout.includes("profit factor unbounded (no losing trade)"), stdout);
+  });
+});
+
+Deno.test("sweep: no trial has a value for the objective, so no best trial", async (t) => {
+  await withDir(async (dir) => {
+    // One call: a1 loses 1000 bps at stop 0.1 and makes 5000 at stop 0.5, but one trade has no
+    // Sharpe (null under two trades), so no trial has a value to rank by.
+    const inputs = await writeData(dir, ["a1"]);
+    await t.step("runSweep: best_trial is null, every trial recorded", async () => {
+      const root = `${dir}/ledger-lib`;
+      const emitter = new EventEmitter({ root });
+      const r = await runSweep({
+        root,
+        ...inputs,
+        emitter,
+        grid: GRID,
+        objective: "sharpe_per_trade",
+        gitCwd: dir,
+      });
+      await emitter.close();
+      const trials = (await runEvents(root, r.runId))
+        .filter((e) => e.event_type === "trial.recorded")
+        .map((e) => e as unknown as { metrics: Record<string, number | null> });
+      equal(trials.length, 2);
+      equal(trials[0].metrics.mean_return_bps, -1000);
+      equal(trials[1].metrics.mean_return_bps, 5000);
+      ok(trials.every((tr) => tr.metrics.sharpe_per_trade === null));
+      equal(r.summary.best_trial, null);
+      equal(r.summary.trials, 2);
+      const completed = (await runEvents(root, r.runId))
+        .find((e) => e.event_type === "run.completed") as unknown as {
+          summary: Record<string, unknown>;
+        };
+      equal(completed.summary.best_trial, null);
+    });
+    await t.step("the CLI says there is no best trial, exit 0", async () => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-prompt",
+          "-A",
+          CLI,
+          "sweep",
+          "policy",
+          "--root",
+          `${dir}/ledger-cli`,
+          ...["--calls", inputs.calls, "--candles", inputs.candles],
+          ...["--grid", JSON.stringify(GRID), "--objective", "sharpe_per_trade", "--no-index"],
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stdout = new TextDecoder().decode(out.stdout);
+      equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      ok(stdout.includes("no best trial: every trial's sharpe_per_trade is null"), stdout);
+      ok(!stdout.includes("best by"), stdout);
+    });
   });
 });

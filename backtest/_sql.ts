@@ -193,16 +193,27 @@ export const SLICE_BAD_ROWS_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS 
   WHERE ts_ms IS NULL OR open IS NULL OR high IS NULL OR low IS NULL OR close IS NULL
   ORDER BY mint, ts_ms NULLS FIRST LIMIT 1`;
 
+/** A price of `slice` that is not a finite number above 0, in SQL (`x` is the column). */
+function notPositiveSql(x: string): string {
+  return `NOT (isfinite(${x}) AND ${x} > 0)`;
+}
+
 /**
  * The first row of `slice` (by mint and time) with a price that is not a
- * finite number >= 0, with the count of such rows (`n`); none when all are
- * good. pandas
- * writes a missing price as `NaN`, which parses as a number and would turn
- * every metric it reaches into NaN or null without an error.
+ * finite number above 0, its first such field (`open`, `high`, `low`,
+ * `close`) and that field's `value`, with the count of such rows (`n`); none
+ * when all are good. pandas writes a missing price as `NaN`, which parses as
+ * a number and would turn every metric it reaches into NaN or null without an
+ * error; a missing bar filled with zeros turned a trade into -10000 bps (a
+ * probe). DuckDB orders NaN above every number, so `> 0` alone would take it.
  */
-export const SLICE_NON_FINITE_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts FROM slice
-  WHERE NOT (isfinite(open) AND isfinite(high) AND isfinite(low) AND isfinite(close))
-    OR least(open, high, low, close) < 0
+export const SLICE_NOT_POSITIVE_SQL = `SELECT count(*) OVER () AS n, mint, ts_ms AS ts,
+    CASE WHEN ${notPositiveSql("open")} THEN 'open' WHEN ${notPositiveSql("high")} THEN 'high'
+      WHEN ${notPositiveSql("low")} THEN 'low' ELSE 'close' END AS field,
+    CASE WHEN ${notPositiveSql("open")} THEN open WHEN ${notPositiveSql("high")} THEN high
+      WHEN ${notPositiveSql("low")} THEN low ELSE close END AS value
+  FROM slice
+  WHERE ${["open", "high", "low", "close"].map(notPositiveSql).join(" OR ")}
   ORDER BY mint, ts_ms LIMIT 1`;
 
 /** The first row of `slice` (by mint and time) whose high is below its low, with their count `n`. */

@@ -3,7 +3,11 @@
  *
  * - Calls: CSV, JSONL or Parquet with `call_id, caller, mint, chain, alert_ts`.
  * - Candles: CSV, JSONL or Parquet with `mint, ts, open, high, low, close, volume`
- *   (`ts` is the bar's open time), optionally an `interval` column.
+ *   (`ts` is the bar's open time), optionally an `interval` column. Prices
+ *   must be finite numbers above 0 (`NaN`, infinite, 0 or negative is
+ *   refused: a missing bar filled with zeros is not a price), the high at
+ *   or above the low, the open and close within them, one bar per
+ *   (mint, ts).
  * - Timestamps are ISO-8601 (UTC when no offset is given) or epoch
  *   milliseconds (numbers, or strings of digits), from 1973-03-03 (below,
  *   likely epoch seconds) to 9999-12-31 (past it, likely micro- or
@@ -45,7 +49,7 @@ import {
   SLICE_DUPLICATES_SQL,
   SLICE_INVERTED_SQL,
   SLICE_MINTS_SQL,
-  SLICE_NON_FINITE_SQL,
+  SLICE_NOT_POSITIVE_SQL,
   SLICE_OUTSIDE_RANGE_SQL,
   SLICE_READ_SQL,
   strictCsvSql,
@@ -739,8 +743,11 @@ export interface Slice {
 /**
  * Build the table `slice`: the candles of the covered mints from each mint's
  * earliest alert on, at the asked interval (resampled from finer candles).
- * Checks the values: unparseable numbers or timestamps, highs below lows,
- * duplicate bars and epoch seconds fail with {@linkcode InputError}.
+ * Checks the values: unparseable numbers or timestamps, prices that are NaN,
+ * infinite, 0 or negative, highs below lows, opens or closes outside
+ * [low, high], duplicate bars and epoch seconds fail with
+ * {@linkcode InputError} naming the file, the first such row (mint and ts)
+ * and, for a price, its field and value.
  *
  * @example
  * ```ts
@@ -822,13 +829,12 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
       `Candles file ${path} has ${bad.n} rows with a ts or price that does not parse (first: ${first})`,
     );
   }
-  const [nonFinite] = (await conn.runAndReadAll(SLICE_NON_FINITE_SQL)).getRowObjectsJS();
-  if (nonFinite !== undefined) {
+  const [price] = (await conn.runAndReadAll(SLICE_NOT_POSITIVE_SQL)).getRowObjectsJS();
+  if (price !== undefined) {
     throw new InputError(
-      `Candles file ${path} has ${nonFinite.n} rows with a price that is NaN, infinite or ` +
-        `negative (first: mint ${nonFinite.mint} at ${
-          new Date(Number(nonFinite.ts)).toISOString()
-        })`,
+      `Candles file ${path} has ${price.n} rows with a price that is NaN, infinite, 0 or ` +
+        `negative (first: mint ${price.mint} at ${new Date(Number(price.ts)).toISOString()}, ` +
+        `${price.field} ${Number(price.value)})`,
     );
   }
   const [inverted] = (await conn.runAndReadAll(SLICE_INVERTED_SQL)).getRowObjectsJS();

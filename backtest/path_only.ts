@@ -6,10 +6,10 @@
  *
  * A covered call (its mint has a candle at or after the alert in the file)
  * can still have no anchor: no candle at or after the alert at the run's
- * interval (a resampled bar opens before it), or an anchor close of 0. It
- * gets no row; the summary counts it as `calls_skipped`
- * (`calls_covered = calls_computed + calls_skipped`), and the rates and
- * medians leave it out.
+ * interval (a resampled bar opens before it). It gets no row; the summary
+ * counts it as `calls_skipped` (`calls_covered = calls_computed +
+ * calls_skipped`), and the rates and medians leave it out. (An anchor close
+ * of 0 cannot come from a file: the slice refuses a price not above 0.)
  *
  * @module
  */

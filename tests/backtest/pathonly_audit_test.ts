@@ -1,8 +1,9 @@
 /**
  * Audit of the path-only backtest on hand-made inputs, through the real
  * `ledger backtest path-only` process. A call whose mint has a candle at or
- * after its alert (so counted in `calls_covered`) but no anchor price (an
- * anchor close of 0, or no bar at or after the alert once resampled) had no
+ * after its alert (so counted in `calls_covered`) but no anchor price (no
+ * bar at or after the alert once resampled; an anchor close of 0, now
+ * refused with the candles file) had no
  * row, no named count in `run.completed`, and the command's "with candles N"
  * still counted it while the rates were over one call fewer.
  *
@@ -61,27 +62,41 @@ async function callIds(parquet: string): Promise<string[]> {
 }
 
 Deno.test("path-only: a covered call without an anchor price is counted and said", async (t) => {
-  await t.step("an anchor close of 0", async () => {
+  await t.step("an anchor close of 0 is refused, not skipped", async () => {
     await withTempDir(async (dir) => {
-      // Mint Z: minute 0 closes at 0 (a price of 0 is accepted input), minute 1 at 1.
-      // z0 (alert minute 0): anchor minute 0, p0 = 0: no multiple can be measured, skipped.
-      // z1 (alert minute 1): anchor minute 1, p0 = 1, nothing moves: peak 1, dd 0, no 2x.
-      // Both are covered (a candle at or after the alert); 1 computed, 1 skipped; the 2x
-      // rate is over the 1 computed call: 0.
-      const r = await pathOnly(dir, {
-        calls: `${CALLS_HEADER}\nz0,alice,Z,sol,${T_MS}\nz1,alice,Z,sol,${T_MS + MINUTE_MS}\n`,
-        candles: `${CANDLES_HEADER}\n${candle("Z", 0, 1, 1, 0, 0)}\n${
-          candle("Z", 1, 1, 1, 1, 1)
-        }\n`,
-      }, []);
-      const done = JSON.parse(await Deno.readTextFile(`${r.runDir}/manifest.json`));
-      equal(done.summary.calls_covered, 2);
-      equal(done.summary.calls_computed, 1);
-      equal(done.summary.calls_skipped, 1);
-      equal(done.summary.count, 1);
-      equal(done.summary.hit_2x_rate, 0);
-      equal((await callIds(`${r.runDir}/path_metrics.parquet`)).join(), "z1");
-      match(r.stdout, /computed: 1 \(and 1 with candles but no anchor price, left out/);
+      // Mint Z: minute 0 closes at 0, minute 1 at 1. A price of 0 was accepted input (z0
+      // skipped, no anchor price); it is refused now, as NaN and negative prices are: a
+      // missing bar filled with zeros (a probe) made a -10000 bps trade or drawdown, exit 0.
+      await Deno.writeTextFile(
+        `${dir}/calls.csv`,
+        `${CALLS_HEADER}\nz0,alice,Z,sol,${T_MS}\nz1,alice,Z,sol,${T_MS + MINUTE_MS}\n`,
+      );
+      await Deno.writeTextFile(
+        `${dir}/candles.csv`,
+        `${CANDLES_HEADER}\n${candle("Z", 0, 1, 1, 0, 0)}\n${candle("Z", 1, 1, 1, 1, 1)}\n`,
+      );
+      const root = `${dir}/root`;
+      const inputs = ["--calls", `${dir}/calls.csv`, "--candles", `${dir}/candles.csv`];
+      const policy = ["--policy", '{"type":"fixed_stop","stopPct":0.5}'];
+      for (const [kind, extra] of [["path-only", []], ["policy", policy]] as const) {
+        const runId = `po-${kind}`;
+        const r = await runLedger([
+          ...["backtest", kind, "--root", root, "--no-index", ...inputs, "--run-id", runId],
+          ...extra,
+        ]);
+        equal(r.code, 1, `${kind}: ${r.stderr}`);
+        equal(r.stdout, "", kind);
+        equal(
+          r.stderr,
+          `ledger backtest: Candles file ${dir}/candles.csv has 1 rows with a price that is NaN, ` +
+            "infinite, 0 or negative (first: mint Z at 2026-01-01T00:00:00.000Z, low 0) " +
+            `(run ${runId} failed in phase slice)\n`,
+        );
+        // No outputs: the run directory holds only the failed run's manifest.
+        const files = [];
+        for await (const e of Deno.readDir(`${root}/artifacts/runs/${runId}`)) files.push(e.name);
+        equal(files.join(), "manifest.json", kind);
+      }
     });
   });
   await t.step("no 5m bar at or after the alert", async () => {

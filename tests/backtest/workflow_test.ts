@@ -338,7 +338,7 @@ Deno.test("failures after run.created leave a complete trail with run.failed", a
 
 // pandas writes a missing price as NaN, which parses as a number: it used to reach the metrics
 // as NaN and come out as null or 0 in the summary (win rate over 3 calls, mean over 2), exit 0.
-Deno.test("NaN, infinite or overflowing prices fail the run naming the row or the call", async () => {
+Deno.test("NaN, infinite, 0, negative or overflowing prices fail the run naming the row or the call", async () => {
   await withRoot(async (dir, emitter) => {
     const root = `${dir}/ledger`;
     const calls = `${dir}/calls.csv`;
@@ -363,9 +363,9 @@ Deno.test("NaN, infinite or overflowing prices fail the run naming the row or th
         "nan",
         "1e-300,1e-300,1e-300,NaN",
         "slice",
-        /1 rows with a price that is NaN.*mint MA at 2026-02-01T00:01:00\.000Z/,
+        /1 rows with a price that is NaN.*mint MA at 2026-02-01T00:01:00\.000Z, close NaN\)/,
       ],
-      ["inf", "1e-300,inf,1e-300,1e-300", "slice", /price that is NaN, infinite or negative/],
+      ["inf", "1e-300,inf,1e-300,1e-300", "slice", /infinite, 0 or negative .*, high Infinity\)/],
       // A metrics audit: a stop filled at an open below the candle's own low, a close above a
       // high no target saw made a +5000 bps winner.
       [
@@ -375,7 +375,15 @@ Deno.test("NaN, infinite or overflowing prices fail the run naming the row or th
         /1 candles whose open or close is outside \[low, high\] \(first: mint MA at 2026-02-01T00:01:00\.000Z, open 5e-301,/,
       ],
       ["close-above", "1e-300,1e-300,1e-300,2e-300", "slice", /open or close is outside/],
-      ["neg", "1e-300,1e-300,-1,1e-300", "slice", /price that is NaN, infinite or negative/],
+      ["neg", "1e-300,1e-300,-1,1e-300", "slice", /infinite, 0 or negative .*, low -1\)/],
+      // A probe: a missing bar filled with zeros was taken as real, a -10000 bps stop at 0.
+      [
+        "zero",
+        "0,0,0,0",
+        "slice",
+        /1 rows with a price that is NaN, infinite, 0 or negative \(first: mint MA at 2026-02-01T00:01:00\.000Z, open 0\)$/,
+      ],
+      ["zero-low", "1e-300,1e-300,0,1e-300", "slice", /0 or negative .*, low 0\)$/],
       [
         "huge",
         "1e-300,1e10,1e-300,1e10",

@@ -107,23 +107,25 @@ Deno.test("report: trades closing at the same time keep call order in the equity
 Deno.test("report: a policy run whose calls never entered says it has no trades", async () => {
   await withTempDir(async (dir) => {
     const root = join(dir, "ledger");
-    // Mint Z's candles trade at 0: the call is covered, but has no price to enter at.
-    const zero = join(dir, "zero_candles.csv");
+    // Mint Z's 1m candles end at minute 4 and the call is alerted at minute 3: covered, but at
+    // --interval 5m the only bar opens at minute 0, before the alert: no price to enter at.
+    // (Candles trading at 0 did this until a price of 0 was refused.)
+    const zero = join(dir, "early_candles.csv");
     const iso = (minute: number) => new Date(T0_MS + minute * MINUTE_MS).toISOString();
     await Deno.writeTextFile(
       zero,
       "mint,ts,open,high,low,close,volume\n" +
-        [0, 1, 2].map((m) => `Z,${iso(m)},0,0,0,0,100`).join("\n") + "\n",
+        [0, 1, 2, 3, 4].map((m) => `Z,${iso(m)},1,1,1,1,100`).join("\n") + "\n",
     );
-    const calls = join(dir, "zero_calls.csv");
+    const calls = join(dir, "late_calls.csv");
     await Deno.writeTextFile(
       calls,
-      `call_id,caller,mint,chain,alert_ts\nz9,amy,Z,solana,${iso(0)}\n`,
+      `call_id,caller,mint,chain,alert_ts\nz9,amy,Z,solana,${iso(3)}\n`,
     );
     const policy = JSON.stringify({ type: "fixed_stop", stopPct: 0.2 });
     const run = await runLedger([
       ...["backtest", "policy", "--root", root, "--calls", calls, "--candles", zero],
-      ...["--policy", policy, "--run-id", "none-1", "--no-index"],
+      ...["--policy", policy, "--run-id", "none-1", "--no-index", "--interval", "5m"],
     ]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);

@@ -115,7 +115,8 @@ Flags:
   -h, --help           show this help
 
 Exit codes: 0 completed, 1 failed (run.failed is recorded once the run
-exists), 2 usage error, 130 or 143 stopped by SIGINT or SIGTERM (recorded as
+exists), 2 usage error (a --calls, --candles or --policy @file that does not
+exist included), 130 or 143 stopped by SIGINT or SIGTERM (recorded as
 run.failed; a signal that comes as the run records its own end waits for it,
 and the run stays as recorded).`;
 
@@ -160,6 +161,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const root = resolveRootFlag(values);
   const options = backtestOptions(values, root);
+  await refuseMissingInputs(options);
   const policyFlag = stringFlag(values, "policy");
   if (workflow === "path-only") {
     // Before any of them is read: given to path-only, the flag itself is the mistake (a review:
@@ -327,6 +329,28 @@ function inputFileFlag(
     throw err;
   }
   return path;
+}
+
+/**
+ * Refuse a `--calls`/`--candles` file that does not exist, as a usage error
+ * (exit 2) before the run exists, as a missing `--policy @file` is: it was
+ * exit 1 from the library's check (a probe), against the comment above and
+ * the help's exit codes. Only files named on the command line: a default
+ * (the sample data) or a rerun's manifest that lacks one is a failure (the
+ * library's {@linkcode InputError}, exit 1).
+ */
+export async function refuseMissingInputs(options: BacktestOptions): Promise<void> {
+  for (const name of ["calls", "candles"] as const) {
+    const path = options[name];
+    if (path === undefined) continue;
+    try {
+      await Deno.stat(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      const what = name === "calls" ? "Calls" : "Candles";
+      throw new UsageError(`--${name}: ${what} file ${messageValue(path)} does not exist`);
+    }
+  }
 }
 
 /**

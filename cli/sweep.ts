@@ -24,6 +24,7 @@ import {
   phaseDisplay,
   readJsonFlag,
   refreshIndexInBackground,
+  refuseMissingInputs,
   resultJson,
   unrecordedExit,
 } from "./backtest.ts";
@@ -99,10 +100,11 @@ Flags:
   -h, --help           show this help
 
 Exit codes: 0 completed, 1 failed (run.failed is recorded once the run exists),
-2 usage error (a grid over --max-trials or with an invalid combination
-writes nothing), 130 or 143 stopped by SIGINT or SIGTERM (recorded as
-run.failed; a signal that comes as the run records its own end waits for it,
-and the run stays as recorded).`;
+2 usage error, which writes nothing (a grid over --max-trials or with an
+invalid combination, a --calls, --candles or --grid @file that does not
+exist), 130 or 143 stopped by SIGINT or SIGTERM (recorded as run.failed; a
+signal that comes as the run records its own end waits for it, and the run
+stays as recorded).`;
 
 /**
  * Run `ledger sweep` with `args`; returns the exit code.
@@ -144,6 +146,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const root = resolveRootFlag(values);
   const options = backtestOptions(values, root);
+  await refuseMissingInputs(options);
   const gridFlag = stringFlag(values, "grid");
   if (gridFlag === undefined) throw new UsageError("a sweep needs --grid JSON or --grid @file");
   const grid = await readJsonFlag(gridFlag, "grid");

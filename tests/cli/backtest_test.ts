@@ -174,17 +174,27 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       equal(r.code, 1);
       match(oneLine(r.stderr), /Candles file .*cols\/candles\.csv is missing columns: volume/);
     });
-    await t.step("a missing calls file: exit 1, no run", async () => {
-      const r = await ledger([
-        "path-only",
-        "--root",
-        root,
-        "--calls",
-        `${dir}/none.csv`,
-        "--no-index",
-      ]);
-      equal(r.code, 1);
-      match(oneLine(r.stderr), /Calls file .*none\.csv does not exist/);
+    // A probe: a missing --calls/--candles exited 1, a missing --policy @file 2. A file named on
+    // the command line that does not exist is a usage error: exit 2, before the run exists.
+    await t.step("a missing calls or candles file: exit 2, no run", async () => {
+      const before = await hashTree(root);
+      for (const flag of ["--calls", "--candles"] as const) {
+        const r = await ledger([
+          "path-only",
+          "--root",
+          root,
+          flag,
+          `${dir}/none.csv`,
+          "--no-index",
+        ]);
+        equal(r.code, 2, r.stderr);
+        const what = flag === "--calls" ? "Calls" : "Candles";
+        equal(
+          oneLine(r.stderr),
+          `ledger backtest: ${flag}: ${what} file ${dir}/none.csv does not exist`,
+        );
+      }
+      deepEqual(await hashTree(root), before, "nothing written");
     });
     await t.step("a FIFO or a folder as input: exit 1 at once, no run", async () => {
       // A bad-input audit: a FIFO as --candles blocked for ever (the input is hashed first).

@@ -67,8 +67,8 @@ Deno.test("error messages name a path with control characters exactly, on one li
         calls,
       ]);
       deepEqual(oneLine(r), [
-        1,
-        `ledger backtest: Calls file ${JSON.stringify(calls)} does not exist`,
+        2,
+        `ledger backtest: --calls: Calls file ${JSON.stringify(calls)} does not exist`,
       ]);
     });
 

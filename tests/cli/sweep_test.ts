@@ -1,7 +1,8 @@
 /**
  * `ledger sweep` refusals that name the flag: a grid whose JSON does not
  * parse is one stderr line with the flag, the file and the position, exit 2,
- * nothing written. (The sweep itself: tests/backtest/sweep_test.ts.)
+ * nothing written; so is bad costs' sum and an input file that does not
+ * exist. (The sweep itself: tests/backtest/sweep_test.ts.)
  *
  * @module
  */
@@ -60,6 +61,25 @@ Deno.test("ledger sweep: a JSON typo in --grid is one line with the flag, the fi
         "ledger sweep: --fee-bps + --slippage-bps must be < 10000 (100%: a sale would return " +
           "nothing or less), got 5000 + 5000\n",
       );
+    });
+    // A probe: a missing --calls/--candles exited 1 while a missing --grid @file exited 2.
+    await t.step("a --calls or --candles file that does not exist: exit 2", async () => {
+      const grid = '{"type":"fixed_stop","stopPct":[0.1,0.2]}';
+      for (const [flag, what] of [["--calls", "Calls"], ["--candles", "Candles"]] as const) {
+        const missing = `${dir}/none.csv`;
+        const r = await runLedger([
+          "sweep",
+          "policy",
+          "--root",
+          root,
+          flag,
+          missing,
+          "--grid",
+          grid,
+        ]);
+        equal(r.code, 2, r.stderr);
+        equal(r.stderr, `ledger sweep: ${flag}: ${what} file ${missing} does not exist\n`);
+      }
     });
     equal(await exists(root), false, "nothing written");
   });

@@ -465,10 +465,17 @@ const CASES: BadInput[] = [
     names: /run-id/,
   },
   {
+    // A file named on the command line that does not exist is a usage error, as --policy @file.
     command: "backtest",
     args: ["backtest", "path-only", "--root", ROOT, "--calls", "{S}/nope.csv", "--no-index"],
-    code: 1,
-    names: /nope\.csv/,
+    code: 2,
+    names: /--calls: Calls file \S+nope\.csv does not exist/,
+  },
+  {
+    command: "backtest",
+    args: ["backtest", "path-only", "--root", ROOT, "--candles", "{S}/nope.csv", "--no-index"],
+    code: 2,
+    names: /--candles: Candles file \S+nope\.csv does not exist/,
   },
   {
     command: "backtest",
@@ -494,7 +501,7 @@ const CASES: BadInput[] = [
       "@{S}/nope.json",
       "--no-index",
     ],
-    code: "nonzero",
+    code: 2,
     names: /nope\.json/,
   },
   {

@@ -20,15 +20,36 @@ export function sqlIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** Options for {@linkcode readFileSql}. */
+export interface ReadFileSqlOptions {
+  /** Read every CSV column as VARCHAR. @default {false} */
+  allVarchar?: boolean;
+  /**
+   * CSV columns read as VARCHAR whatever the sniffer guesses; each must be in
+   * the file (DuckDB refuses a type for a column it lacks). @default {[]}
+   */
+  textColumns?: readonly string[];
+}
+
 /**
- * The table function that reads `path` in `format`; CSV is read all-VARCHAR
- * when asked. The path is the file itself, never a pattern (`literalGlob`).
+ * The table function that reads `path` in `format`; CSV is read all-VARCHAR,
+ * or with `textColumns` as VARCHAR, when asked. The path is the file itself,
+ * never a pattern (`literalGlob`).
  */
-export function readFileSql(path: string, format: FileFormat, allVarchar = false): string {
+export function readFileSql(
+  path: string,
+  format: FileFormat,
+  options: ReadFileSqlOptions = {},
+): string {
   const p = sqlString(literalGlob(path));
+  const text = options.textColumns ?? [];
   switch (format) {
     case "csv":
-      return `read_csv(${p}, header = true${allVarchar ? ", all_varchar = true" : ""})`;
+      return `read_csv(${p}, header = true${options.allVarchar ? ", all_varchar = true" : ""}${
+        text.length === 0
+          ? ""
+          : `, types = {${text.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(", ")}}`
+      })`;
     case "json":
       return `read_json(${p}, format = 'newline_delimited')`;
     case "parquet":

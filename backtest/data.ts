@@ -3,7 +3,9 @@
  *
  * - Calls: CSV, JSONL or Parquet with `call_id, caller, mint, chain, alert_ts`.
  * - Candles: CSV, JSONL or Parquet with `mint, ts, open, high, low, close, volume`
- *   (`ts` is the bar's open time), optionally an `interval` column. Prices
+ *   (`ts` is the bar's open time), optionally an `interval` column. `mint`
+ *   and `interval` are text, as the calls' columns are (a CSV mint `F` is not
+ *   `false`, `42` not a number); the other columns' types are guessed. Prices
  *   must be finite numbers above 0 (`NaN`, infinite, 0 or negative is
  *   refused: a missing bar filled with zeros is not a price), the high at
  *   or above the low, the open and close within them, one bar per
@@ -293,17 +295,34 @@ async function requireFile(path: string, what: string): Promise<void> {
 async function openSource(
   conn: DuckDBConnection,
   path: string,
-  options: { what: string; name: string; allVarchar: boolean; required: readonly string[] },
+  options: {
+    what: string;
+    name: string;
+    allVarchar: boolean;
+    /** Columns read as text in a CSV file, not type-guessed (`F` is not `false`). */
+    textColumns?: readonly string[];
+    required: readonly string[];
+  },
 ): Promise<Map<string, string>> {
   await requireFile(path, options.what);
   const format = fileFormat(path, options.what);
-  const types = new Map<string, string>();
+  let types = new Map<string, string>();
   try {
-    await conn.run(createViewSql(options.name, readFileSql(path, format, options.allVarchar)));
-    const described = await conn.runAndReadAll(describeSql(options.name));
-    for (const row of described.getRowObjectsJS()) {
-      types.set(String(row.column_name), String(row.column_type));
-    }
+    const describe = async (textColumns: readonly string[]) => {
+      const source = readFileSql(path, format, { allVarchar: options.allVarchar, textColumns });
+      await conn.run(createViewSql(options.name, source));
+      const described = await conn.runAndReadAll(describeSql(options.name));
+      return new Map(
+        described.getRowObjectsJS().map((r) => [String(r.column_name), String(r.column_type)]),
+      );
+    };
+    types = await describe([]);
+    // The sniffer read a mint `F` as false and `42` as 42 (then "42.0"), which matched no call
+    // (a probe): read again with those columns as text, named only when the file has them.
+    const guessed = (options.textColumns ?? []).filter((c) =>
+      types.has(c) && types.get(c) !== "VARCHAR"
+    );
+    if (format === "csv" && guessed.length > 0) types = await describe(guessed);
   } catch (err) {
     throw await readError(err, { what: options.what, path });
   }
@@ -581,6 +600,7 @@ export async function openCandles(
     what: "Candles",
     name: "candles_src",
     allVarchar: false,
+    textColumns: ["mint", "interval"],
     required: CANDLE_COLUMNS,
   });
   let interval: string | undefined;

@@ -189,3 +189,43 @@ Deno.test("backtest: a bad row past DuckDB's type sample names the file and its 
     });
   }
 });
+
+// A probe: the candles' mint column was type-guessed (the calls' is read as text), so mints
+// `F`/`T` became "false"/"true" and `42` a number, matching no call: exit 1, "No call has candles
+// at or after its alert", with the candles there.
+Deno.test("backtest: a CSV candle file's mint is text, as the calls' is", async (t) => {
+  const cases: [string, string[]][] = [
+    ["booleans", ["F", "T"]],
+    ["numbers", ["42", "123456789012345678901234567890"]],
+    ["leading zeros", ["007", "0042"]],
+  ];
+  for (const [name, mints] of cases) {
+    await t.step(name, async () => {
+      await withTempDir(async (dir) => {
+        const iso = (minute: number) => new Date(T0_MS + minute * MINUTE_MS).toISOString();
+        const calls = `${dir}/calls.csv`;
+        await Deno.writeTextFile(
+          calls,
+          "call_id,caller,mint,chain,alert_ts\n" +
+            mints.map((m, i) => `c${i},amy,${m},sol,${iso(0)}\n`).join(""),
+        );
+        // Candles of the mints only: the column holds nothing but what the sniffer misreads.
+        const candles = `${dir}/candles.csv`;
+        await Deno.writeTextFile(
+          candles,
+          "mint,ts,open,high,low,close,volume\n" +
+            mints.map((m) => `${m},${iso(0)},1,1,1,1,1\n${m},${iso(1)},1,2.5,1,2,1\n`).join(""),
+        );
+        const r = await runLedger([
+          ...["backtest", "path-only", "--root", `${dir}/root`, "--no-index", "--json"],
+          ...["--calls", calls, "--candles", candles],
+        ]);
+        equal(r.code, 0, r.stderr);
+        const summary = JSON.parse(r.stdout).summary;
+        equal(summary.calls_covered, 2);
+        equal(summary.calls_computed, 2);
+        equal(summary.hit_2x_rate, 1);
+      });
+    });
+  }
+});

@@ -170,7 +170,11 @@
             // data.ts: whether the bin's values are above zero (0 is not a win).
             fill: (d) => HIST_FILL[d.above_zero],
             inset: 0.5,
-            title: (d) => `[${fmtBps(d.x0)}, ${fmtBps(d.x1)}): ${d.count}`,
+            // data.ts: an end bin also counts the values beyond the drawn range, said here.
+            title: (d) =>
+              `[${fmtBps(d.x0)}, ${fmtBps(d.x1)}): ${d.count}` +
+              (d.below ? `, of which ${d.below} below ${fmtBps(d.x0)}` : "") +
+              (d.above ? `, of which ${d.above} above ${fmtBps(d.x1)}` : ""),
           }),
           Plot.ruleY([0]),
           Plot.ruleX([0], { stroke: "#1d2330", strokeDasharray: "3,3" }),

@@ -63,6 +63,16 @@ export const HISTOGRAM_BINS_TARGET = 30;
  * decimals, so a narrower bin could have no width.
  */
 export const HISTOGRAM_STEP_MIN = 0.01;
+/**
+ * Largest value a histogram bins by itself, in bps (a ten-million-fold
+ * gain), either sign: up to here edges rounded to 4 decimals are exact and
+ * {@linkcode HISTOGRAM_STEP_MIN} apart in binary floating point. A value
+ * beyond is counted in an end bin, which says so ({@linkcode Bin.below},
+ * {@linkcode Bin.above}).
+ */
+export const HISTOGRAM_VALUE_ABS_MAX = 1e11;
+/** Most bins of a histogram: the round width is at least the range over {@linkcode HISTOGRAM_BINS_TARGET}. */
+const HISTOGRAM_BINS_MAX = 2 * HISTOGRAM_BINS_TARGET;
 /** Filters whose per-day counts one open index keeps. */
 const PER_DAY_CACHE_MAX = 64;
 /** Largest manifest read, in bytes. */
@@ -183,6 +193,16 @@ export interface Bin {
    * where coloring by the edges drew it as wins.
    */
   above_zero: "all" | "none" | "some";
+  /**
+   * Of `count`, the values below `x0`, beyond ±{@linkcode HISTOGRAM_VALUE_ABS_MAX}
+   * (first bin only; absent when none).
+   */
+  below?: number;
+  /**
+   * Of `count`, the values at or above `x1`, beyond ±{@linkcode HISTOGRAM_VALUE_ABS_MAX}
+   * (last bin only; absent when none).
+   */
+  above?: number;
 }
 
 /** Per-call results of a policy run, reduced to what the charts draw. */
@@ -1274,6 +1294,11 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
  * into the bin below (0.3 into `[0.2, 0.3)`) and values closer than the
  * rounding into bins of no width.
  *
+ * The bins span the values within {@linkcode HISTOGRAM_VALUE_ABS_MAX}; a
+ * value beyond is counted in the first bin (`below`) or the last (`above`),
+ * which say so. A probe found a trade of 4.5e17 bps looping `ledger report`
+ * forever: at that size adding 1 to an edge leaves it where it was.
+ *
  * @example
  * ```ts
  * import assert from "node:assert";
@@ -1289,21 +1314,26 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
  * });
  * // A return of 0 is not a win: the bin [0, 0.1) holding it is not all above zero.
  * assert.equal(histogram([0, 0.05, 0.3, 3])[0].above_zero, "some");
+ * // A trade of 4.5e17 bps: counted in the last bin, which says it lies above its edges.
+ * assert.deepEqual(histogram([-50, 100, 4.5e17]).at(-1), {
+ *   x0: 100,
+ *   x1: 105,
+ *   count: 2,
+ *   above_zero: "all",
+ *   above: 1,
+ * });
  * ```
  */
 export function histogram(values: readonly number[]): Bin[] {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return [];
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of finite) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+  const [min, max] = binnedRange(finite);
   // One value (or equal ones): a bin 1 wide, as before.
   const raw = (max - min) / HISTOGRAM_BINS_TARGET;
   const step = raw > 0 ? niceStep(Math.max(raw, HISTOGRAM_STEP_MIN)) : 1;
   // Edge k of the bins: the value the page shows is the value the counting compares with.
+  // Within ±HISTOGRAM_VALUE_ABS_MAX edges 0.01 apart stay apart, so each nudge below moves
+  // an edge, and the first guesses are off by at most one bin.
   let first = Math.floor(min / step);
   const edge = (k: number) => round4((first + k) * step);
   while (edge(0) > min) first--;
@@ -1311,29 +1341,67 @@ export function histogram(values: readonly number[]): Bin[] {
   let n = Math.max(1, Math.floor((max - edge(0)) / step) + 1);
   while (edge(n) <= max) n++;
   while (n > 1 && edge(n - 1) > max) n--;
+  if (n > HISTOGRAM_BINS_MAX) {
+    throw new Error(`Histogram of [${min}, ${max}] by ${step} has ${n} bins, over the bound`);
+  }
   const counts = new Array<number>(n).fill(0);
   const aboveZero = new Array<number>(n).fill(0);
+  let below = 0;
+  let above = 0;
   for (const v of finite) {
-    let k = Math.min(n - 1, Math.max(0, Math.floor((v - edge(0)) / step)));
-    while (k > 0 && v < edge(k)) k--;
-    while (k < n - 1 && v >= edge(k + 1)) k++;
+    let k: number;
+    if (v < edge(0)) {
+      k = 0;
+      below++;
+    } else if (v >= edge(n)) {
+      k = n - 1;
+      above++;
+    } else {
+      k = Math.min(n - 1, Math.max(0, Math.floor((v - edge(0)) / step)));
+      while (k > 0 && v < edge(k)) k--;
+      while (k < n - 1 && v >= edge(k + 1)) k++;
+    }
     counts[k]++;
     if (v > 0) aboveZero[k]++;
   }
   return counts.map((count, k) => {
     const x0 = edge(k);
     const x1 = edge(k + 1);
-    const above = aboveZero[k];
-    const byEdges = x1 <= 0 ? "none" : x0 > 0 ? "all" : "some";
-    const above_zero = count === 0
-      ? byEdges
-      : above === count
-      ? "all"
-      : above === 0
-      ? "none"
-      : "some";
-    return { x0, x1, count, above_zero };
+    const above_zero = aboveZeroOf(count, aboveZero[k], x0, x1);
+    const bin: Bin = { x0, x1, count, above_zero };
+    if (k === 0 && below > 0) bin.below = below;
+    if (k === n - 1 && above > 0) bin.above = above;
+    return bin;
   });
+}
+
+/**
+ * The range the bins of `finite` span: that of its values within
+ * ±{@linkcode HISTOGRAM_VALUE_ABS_MAX}, so an outlier beyond leaves the other
+ * values' bins as they were; when none is within, the nearest bound.
+ */
+function binnedRange(finite: readonly number[]): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  let lowest = Infinity;
+  let highest = -Infinity;
+  for (const v of finite) {
+    if (v < lowest) lowest = v;
+    if (v > highest) highest = v;
+    if (Math.abs(v) > HISTOGRAM_VALUE_ABS_MAX) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min <= max) return [min, max];
+  const bound = (v: number) =>
+    Math.min(HISTOGRAM_VALUE_ABS_MAX, Math.max(-HISTOGRAM_VALUE_ABS_MAX, v));
+  return [bound(lowest), bound(highest)];
+}
+
+/** A bin's {@linkcode Bin.above_zero}: by its values, or by its edges when it holds none. */
+function aboveZeroOf(count: number, above: number, x0: number, x1: number): Bin["above_zero"] {
+  if (count === 0) return x1 <= 0 ? "none" : x0 > 0 ? "all" : "some";
+  return above === count ? "all" : above === 0 ? "none" : "some";
 }
 
 function niceStep(raw: number): number {

@@ -13,13 +13,20 @@
  */
 import type {
   ArtifactProblem,
+  Bin,
   DayCount,
   Overview,
   OverviewRun,
   RunView,
   TrialView,
 } from "./data.ts";
-import { CALLER_SUMMARY_FILE, flatten, MANIFEST_FILE, POLICY_RESULTS_FILE } from "./data.ts";
+import {
+  CALLER_SUMMARY_FILE,
+  flatten,
+  HISTOGRAM_VALUE_ABS_MAX,
+  MANIFEST_FILE,
+  POLICY_RESULTS_FILE,
+} from "./data.ts";
 import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { isExactInteger, isJsonObject } from "../ledger/json_text.ts";
@@ -484,9 +491,11 @@ export function renderRun(view: RunView, key: string): Fragment {
     }</div>`);
     parts.push(
       `<div class="grid"><div class="card">${
-        chartFigure("hist", `${key}-returns`, "Realized return per call")
+        chartFigure("hist", `${key}-returns`, "Realized return per call") +
+        outliersNote(view.trades.returns)
       }</div><div class="card">${
-        chartFigure("hist", `${key}-adverse`, "Max adverse excursion per call")
+        chartFigure("hist", `${key}-adverse`, "Max adverse excursion per call") +
+        outliersNote(view.trades.adverse)
       }</div></div>`,
     );
   }
@@ -991,6 +1000,22 @@ function artifactsTable(view: RunView): string {
 
 function chartCard(kind: string, key: string, caption: string): string {
   return `<div class="card">${chartFigure(kind, key, caption)}</div>`;
+}
+
+/**
+ * Under a histogram, the values its end bins hold beyond their edges (beyond
+ * ±{@linkcode HISTOGRAM_VALUE_ABS_MAX}): drawn in a bin they are not within,
+ * so said; empty when there is none.
+ */
+function outliersNote(bins: readonly Bin[]): string {
+  const bound = HISTOGRAM_VALUE_ABS_MAX.toLocaleString("en-US");
+  const said: string[] = [];
+  const below = bins[0]?.below ?? 0;
+  const above = bins.at(-1)?.above ?? 0;
+  if (below > 0) said.push(`${countOf(below, "value")} below -${bound} bps in the first bin`);
+  if (above > 0) said.push(`${countOf(above, "value")} above ${bound} bps in the last bin`);
+  if (said.length === 0) return "";
+  return `<p class="muted">Too far out to draw, counted at the edge: ${said.join("; ")}.</p>`;
 }
 
 function chartFigure(kind: string, key: string, caption: string): string {

@@ -7,7 +7,12 @@
  * (`[1, 1)`), which draw as nothing.
  */
 import assert from "node:assert/strict";
-import { type Bin, histogram } from "../../report/data.ts";
+import {
+  type Bin,
+  histogram,
+  HISTOGRAM_BINS_TARGET,
+  HISTOGRAM_VALUE_ABS_MAX,
+} from "../../report/data.ts";
 import { SeededRandom } from "../_helpers.ts";
 
 /** Every value in the bin its edges say, bins of positive width side by side. */
@@ -76,5 +81,74 @@ Deno.test("histogram: every value lies in the bin that counts it", async (t) => 
       );
       assertBinsHold(values, histogram(values));
     }
+  });
+});
+
+/** Longest a histogram of a few values may take, ms: it loops in a worker killed at this. */
+const HISTOGRAM_MS_MAX = 10_000;
+
+/**
+ * `histogram(values)` in a worker terminated after {@linkcode HISTOGRAM_MS_MAX}:
+ * a probe found values that loop it forever, which would hang this test.
+ */
+async function histogramInWorker(values: number[]): Promise<Bin[]> {
+  const source = `import { histogram } from ${
+    JSON.stringify(import.meta.resolve("../../report/data.ts"))
+  };\nself.onmessage = (e) => self.postMessage(histogram(e.data));\n`;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const worker = new Worker(url, { type: "module" });
+  const answer = Promise.withResolvers<Bin[]>();
+  worker.onmessage = (e) => answer.resolve(e.data);
+  worker.onerror = (e) => {
+    e.preventDefault();
+    answer.reject(new Error(`histogram(${JSON.stringify(values)}) threw: ${e.message}`));
+  };
+  const timer = setTimeout(
+    () => answer.reject(new Error(`histogram(${JSON.stringify(values)}) ran over the time`)),
+    HISTOGRAM_MS_MAX,
+  );
+  try {
+    worker.postMessage(values);
+    return await answer.promise;
+  } finally {
+    clearTimeout(timer);
+    worker.terminate();
+    URL.revokeObjectURL(url);
+  }
+}
+
+Deno.test("histogram: values beyond HISTOGRAM_VALUE_ABS_MAX end, in the end bins", async (t) => {
+  await t.step("at 2^53 and beyond, and ranges near the largest double", async () => {
+    // A probe: 1e16 alone looped forever (adding 1 to an edge left it in place), as did
+    // [-1e305, 1e305]; [-1.7e308, 1.7e308] threw a RangeError (a step of Infinity).
+    const cases: number[][] = [[1e16], [1e17, 1e17], [3e15, 3e15 + 1], [-1e20], [0, 1e16]];
+    cases.push([-1e305, 1e305], [-1.7e308, 1.7e308], [-Number.MAX_VALUE, Number.MAX_VALUE, 5]);
+    for (const values of cases) {
+      const bins = await histogramInWorker(values);
+      const shown = JSON.stringify(values);
+      assert.ok(bins.length >= 1 && bins.length <= 2 * HISTOGRAM_BINS_TARGET, shown);
+      assert.equal(bins.reduce((sum, b) => sum + b.count, 0), values.length, shown);
+      const beyond = values.filter((v) => Math.abs(v) > HISTOGRAM_VALUE_ABS_MAX);
+      const outside = (bins[0].below ?? 0) + (bins.at(-1)!.above ?? 0);
+      assert.equal(outside, beyond.length, `${shown}: the end bins say what they hold beyond`);
+      for (const b of bins) {
+        assert.ok(b.x1 > b.x0, `${shown}: bin [${b.x0}, ${b.x1}) has no width`);
+        assert.ok(Math.abs(b.x0) <= HISTOGRAM_VALUE_ABS_MAX + 1, `${shown}: edge ${b.x0}`);
+      }
+    }
+  });
+  await t.step("an outlier leaves the other values' bins as they were", async () => {
+    // The probe's real trade: 1e-12 to 45, +4.5e17 bps, among ordinary ones.
+    const ordinary = [-2000, -350, 0, 120, 480, 1500];
+    const bins = await histogramInWorker([...ordinary, 449_999_999_999_990_000]);
+    assert.deepEqual(
+      bins.map(({ above: _, ...b }) => b),
+      histogram(ordinary).map((b, i, all) =>
+        // The last bin counts the outlier too (and it is above zero).
+        i === all.length - 1 ? { ...b, count: b.count + 1, above_zero: "all" } : b
+      ),
+    );
+    assert.equal(bins.at(-1)!.above, 1);
+    assert.equal(bins.filter((b) => b.above !== undefined || b.below !== undefined).length, 1);
   });
 });

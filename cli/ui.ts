@@ -13,7 +13,7 @@ import {
   withIndex,
 } from "../indexer/queries.ts";
 import { indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
-import { serveUi } from "../report/server.ts";
+import { isLoopback, serveUi } from "../report/server.ts";
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -45,8 +45,9 @@ after each rebuild, and must exist to start (\`ledger rebuild-index\` builds it)
 A run id in a URL (/run/ID, /compare?run=ID&run=ID) may be a unique prefix: it
 redirects to the full id; an ambiguous one answers 400 naming the candidates.
 Binds ${UI_HOST_DEFAULT} unless --host says otherwise (anyone who can reach that
-interface can read the ledger). --port 0 picks a free port. Ctrl-C (SIGINT) or
-SIGTERM stops it.
+interface can read the ledger). It answers only a Host of its address with the
+port (loopback: 127.0.0.1, localhost, [::1]); others get 421, against DNS
+rebinding. --port 0 picks a free port. Ctrl-C (SIGINT) or SIGTERM stops it.
 
 Exit codes: 0 stopped by a signal, 1 failure (no index, --db not a file, port in
 use, ...), 2 usage error.`;
@@ -140,22 +141,6 @@ export async function main(args: string[]): Promise<number> {
   }
   console.log("ledger ui: stopped");
   return EXIT_OK;
-}
-
-/**
- * Whether the bound address `hostname` is the loopback interface (127.0.0.0/8
- * or ::1), reachable only from this machine.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { isLoopback } from "./ui.ts";
- * assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("127.1.2.3"));
- * assert.ok(!isLoopback("0.0.0.0") && !isLoopback("::") && !isLoopback("192.168.1.5"));
- * ```
- */
-export function isLoopback(hostname: string): boolean {
-  return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === "::1";
 }
 
 /** The server could not listen where it was told: the message names the host or port. */

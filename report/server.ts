@@ -4,7 +4,8 @@
  * opens the index read-only with DuckDB's external access off, and reopens it
  * when the indexer has published a new file ({@linkcode LiveIndex}). Every
  * page carries a Content Security Policy that allows scripts of its own
- * origin only, and every text from the ledger is escaped.
+ * origin only, and every text from the ledger is escaped. A request whose
+ * Host is not the server's address with its port gets 421 (DNS rebinding).
  *
  * Routes: `/` (overview, paginated: `?offset=&limit=&status=&type=&q=&sort=&dir=`),
  * `/run/<run id>`, `/compare?run=A&run=B...`, `/assets/plot.js`,
@@ -103,17 +104,103 @@ export interface ServeUiOptions {
 export async function serveUi(root: string, options: ServeUiOptions = {}): Promise<void> {
   const live = new LiveIndex(root, { dbPath: options.dbPath });
   const handler = uiHandler(live);
+  const hostname = options.hostname ?? "127.0.0.1";
+  // Set once listening, before the first request: the port may be the one 0 picked.
+  let served: HostsServed = { hosts: new Set(), anyAddress: false, port: 0 };
   const server = Deno.serve({
     port: options.port ?? 8765,
-    hostname: options.hostname ?? "127.0.0.1",
+    hostname,
     signal: options.signal,
-    onListen: (addr) => options.onListen?.({ hostname: addr.hostname, port: addr.port }),
-  }, handler);
+    onListen: (addr) => {
+      served = hostsServed(hostname, addr);
+      options.onListen?.({ hostname: addr.hostname, port: addr.port });
+    },
+  }, (req) => {
+    // A page of another site whose name was rebound to this address asks with its own name
+    // (DNS rebinding): answered, it would read the ledger as same-origin. A probe found any
+    // Host served.
+    if (!isHostServed(req.headers.get("host"), served)) {
+      const names = [
+        ...served.hosts,
+        ...(served.anyAddress ? ["an IP address with the port"] : []),
+      ];
+      return Promise.resolve(
+        text(421, `Misdirected request: this UI answers to Host ${names.join(", ")}`),
+      );
+    }
+    return handler(req);
+  });
   try {
     await server.finished;
   } finally {
     live.close();
   }
+}
+
+/** The Host headers a server answers ({@linkcode hostsServed}). */
+interface HostsServed {
+  /** Host headers answered, lower case. */
+  hosts: ReadonlySet<string>;
+  /** Bound to every interface: any IP address with the port is answered too. */
+  anyAddress: boolean;
+  /** The port listened on. */
+  port: number;
+}
+
+/**
+ * The Host headers a server bound to `bound` (`given` as `--host`) answers:
+ * the names of the address it listens on, with its port (and without when it
+ * is 80, the default of `http:`). For loopback, the loopback names
+ * (`127.0.0.1`, `localhost`, `[::1]`); else the `--host` given and the
+ * address it bound. Bound to every interface (`0.0.0.0`, `::`), the loopback
+ * names and any IP address: a rebound name is a name, never an address.
+ */
+function hostsServed(given: string, bound: { hostname: string; port: number }): HostsServed {
+  const anyAddress = WILDCARD_ADDRESSES.has(bound.hostname);
+  const names = new Set([given, bound.hostname]);
+  if (isLoopback(bound.hostname) || anyAddress) {
+    for (const name of LOOPBACK_NAMES) names.add(name);
+  }
+  const hosts = new Set<string>();
+  for (const name of names) {
+    const shown = name.includes(":") ? `[${name.toLowerCase()}]` : name.toLowerCase();
+    hosts.add(`${shown}:${bound.port}`);
+    if (bound.port === 80) hosts.add(shown);
+  }
+  return { hosts, anyAddress, port: bound.port };
+}
+
+/** Whether a request with the Host header `host` (null: none) is answered. */
+function isHostServed(host: string | null, served: HostsServed): boolean {
+  if (host === null) return false;
+  const lower = host.toLowerCase();
+  if (served.hosts.has(lower)) return true;
+  if (!served.anyAddress) return false;
+  const m = lower.match(/^(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\])(?::(\d+))?$/);
+  const port = m?.[1] === undefined ? 80 : Number(m[1]);
+  return m !== null && port === served.port;
+}
+
+/** Addresses that bind every interface. */
+const WILDCARD_ADDRESSES: ReadonlySet<string> = new Set(["0.0.0.0", "::"]);
+
+/** The names a browser on this machine reaches a loopback server by. */
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1"] as const;
+
+/**
+ * Whether the bound address `hostname` is the loopback interface (127.0.0.0/8
+ * or ::1), reachable only from this machine.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isLoopback } from "./server.ts";
+ * assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("127.1.2.3"));
+ * assert.ok(!isLoopback("0.0.0.0") && !isLoopback("::") && !isLoopback("192.168.1.5"));
+ * ```
+ */
+export function isLoopback(hostname: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === "::1";
 }
 
 /**

@@ -215,6 +215,14 @@ export interface TradesView {
   returns: Bin[];
   /** Histogram of max adverse excursions, bps. */
   adverse: Bin[];
+  /**
+   * Trades whose return is not a finite number (NaN or ±Infinity, only in
+   * Parquet another tool wrote): left out of the curve and the return
+   * histogram, and said on the page.
+   */
+  returns_not_finite: number;
+  /** Trades whose max adverse excursion is null or not finite: left out of its histogram. */
+  adverse_not_finite: number;
 }
 
 /** Git provenance and inputs from the run's manifest. */
@@ -964,13 +972,23 @@ function toPhases(phases: Record<string, unknown>[], run: RunView["run"]): Phase
 
 /** Equity curve and histograms of one run's calls, ordered by exit time. */
 function toTrades(exits: number[], returns: number[], adverse: number[]): TradesView {
+  // A return that is NaN or infinite is left out of the sum and counted: a probe found one NaN
+  // turning every later point of the curve into NaN, a blank chart over "5 trades".
   let sum = 0;
-  const equity: [number, number][] = exits.map((t, i) => [t, Math.round(sum += returns[i])]);
+  const equity: [number, number][] = [];
+  for (const [i, t] of exits.entries()) {
+    if (!Number.isFinite(returns[i])) continue;
+    sum += returns[i];
+    equity.push([t, Math.round(sum)]);
+  }
+  const finiteAdverse = adverse.filter(Number.isFinite);
   return {
     count: exits.length,
     equity: thinCurve(equity, EQUITY_POINTS_MAX),
     returns: histogram(returns),
-    adverse: histogram(adverse.filter(Number.isFinite)),
+    adverse: histogram(finiteAdverse),
+    returns_not_finite: exits.length - equity.length,
+    adverse_not_finite: exits.length - finiteAdverse.length,
   };
 }
 

@@ -487,7 +487,7 @@ export function renderRun(view: RunView, key: string): Fragment {
         "equity",
         `${key}-equity`,
         `Equity curve: cumulative return by exit time, ${countOf(view.trades.count, "trade")}`,
-      )
+      ) + notFiniteNote(view.trades.returns_not_finite, "return", "the curve or the histogram")
     }</div>`);
     parts.push(
       `<div class="grid"><div class="card">${
@@ -495,7 +495,8 @@ export function renderRun(view: RunView, key: string): Fragment {
         outliersNote(view.trades.returns)
       }</div><div class="card">${
         chartFigure("hist", `${key}-adverse`, "Max adverse excursion per call") +
-        outliersNote(view.trades.adverse)
+        outliersNote(view.trades.adverse) +
+        notFiniteNote(view.trades.adverse_not_finite, "max adverse excursion", "the histogram")
       }</div></div>`,
     );
   }
@@ -1016,6 +1017,17 @@ function outliersNote(bins: readonly Bin[]): string {
   if (above > 0) said.push(`${countOf(above, "value")} above ${bound} bps in the last bin`);
   if (said.length === 0) return "";
   return `<p class="muted">Too far out to draw, counted at the edge: ${said.join("; ")}.</p>`;
+}
+
+/**
+ * Under a chart, the trades left out of it for want of a finite `what`
+ * (NaN, ±Infinity or null in the results file); empty when there is none.
+ */
+function notFiniteNote(count: number, what: string, where: string): string {
+  if (count === 0) return "";
+  const verb = count === 1 ? "is" : "are";
+  return `<p class="muted">${countOf(count, "trade")} without a finite ${what} ${verb} ` +
+    `not drawn in ${where}.</p>`;
 }
 
 function chartFigure(kind: string, key: string, caption: string): string {

@@ -1,14 +1,18 @@
 /**
- * A real trade far out of the usual range: a memecoin-style price going from
- * 1e-12 to 45 is a return of 4.5e17 bps. A probe found `ledger report`
- * looping forever on it (the histogram's edges stop moving past 2^53), and
- * one `ledger ui` request for the run blocking every later one, SIGTERM
- * included. Real processes: `ledger backtest policy`, `ledger
- * rebuild-index`, `ledger report` and `ledger ui`, each with a deadline so a
- * hang fails the test instead of stalling it.
+ * Returns the charts cannot draw as they are. A real trade far out of the
+ * usual range: a memecoin-style price going from 1e-12 to 45 is a return of
+ * 4.5e17 bps. A probe found `ledger report` looping forever on it (the
+ * histogram's edges stop moving past 2^53), and one `ledger ui` request for
+ * the run blocking every later one, SIGTERM included. And NaN or infinite
+ * returns in a results file another tool wrote: the probe found the equity
+ * curve blank under "5 trades" and the histograms short, unsaid. Real
+ * processes: `ledger backtest policy` (or `ledger emit` and a Parquet file),
+ * `ledger rebuild-index`, `ledger report` and `ledger ui`, each with a
+ * deadline so a hang fails the test instead of stalling it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import { startUi } from "./_fixture.ts";
 
@@ -95,5 +99,85 @@ Deno.test("report and ui: a trade of 4.5e17 bps is drawn in the last bin, said",
         if (answered) assert.equal(stopped.code, 0, stopped.stderr);
       }
     });
+  });
+});
+
+/**
+ * Run `runId`, emitted as a completed policy run, with a `policy_results.parquet`
+ * of one trade per return, a minute apart, as another tool could write it.
+ */
+async function writeRunWithReturns(
+  root: string,
+  runId: string,
+  trades: { returnBps: string; adverseBps: string }[],
+): Promise<void> {
+  const t0 = Date.UTC(2026, 0, 5);
+  const lines = [
+    { event_type: "run.created", run_type: "policy", config: {}, data_fingerprint: "fp" },
+    { event_type: "run.started" },
+    { event_type: "run.completed", summary: {}, artifact_paths: {} },
+  ].map((e, i) => JSON.stringify({ ...e, run_id: runId, timestamp_ms: t0 + i })).join("\n");
+  const emitted = await runLedger(["emit", "--stdin", "--root", root], { stdin: lines + "\n" });
+  assert.equal(emitted.code, 0, emitted.stderr);
+  const dir = join(root, "artifacts", "runs", runId);
+  await Deno.mkdir(dir, { recursive: true });
+  const rows = trades.map((t, i) =>
+    `('c${i}', ${t0 + (i + 1) * 60_000}::BIGINT, ${t.returnBps}::DOUBLE, ` +
+    `${t.adverseBps}::DOUBLE, 'take_profit')`
+  );
+  const db = await DuckDBInstance.create(":memory:");
+  const conn = await db.connect();
+  try {
+    await conn.run(`COPY (SELECT * FROM (VALUES ${rows.join(", ")})
+        t(call_id, exit_ts_ms, realized_return_bps, max_adverse_excursion_bps, exit_reason))
+      TO '${join(dir, "policy_results.parquet")}' (FORMAT parquet)`);
+  } finally {
+    conn.disconnectSync();
+    db.closeSync();
+  }
+}
+
+Deno.test("report: NaN and infinite returns are left out of the charts, said", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    // The probe's run: returns 100, NaN, 200, +Infinity, 50; one adverse excursion NaN.
+    await writeRunWithReturns(root, "nan-1", [
+      { returnBps: "100", adverseBps: "-10" },
+      { returnBps: "'NaN'", adverseBps: "'NaN'" },
+      { returnBps: "200", adverseBps: "-20" },
+      { returnBps: "'Infinity'", adverseBps: "-5" },
+      { returnBps: "50", adverseBps: "-1" },
+    ]);
+    const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    const out = join(dir, "report.html");
+    const report = await runLedger(["report", "nan-1", "--root", root, "--out", out], {
+      signal: AbortSignal.timeout(REPORT_MS_MAX),
+    });
+    assert.equal(report.code, 0, report.stderr);
+    const html = await Deno.readTextFile(out);
+    const charts = chartData(html);
+    const equity = charts["run-0-equity"] as { series: { t: number[]; v: number[] }[] };
+    // The curve over the three finite returns, at their exit times (minutes 1, 3 and 5).
+    assert.deepEqual(equity.series[0].v, [100, 300, 350]);
+    assert.deepEqual(equity.series[0].t, [0, 120, 240]);
+    const counted = (key: string) =>
+      (charts[key] as { bins: { count: number }[] }).bins.reduce((sum, b) => sum + b.count, 0);
+    assert.equal(counted("run-0-returns"), 3);
+    assert.equal(counted("run-0-adverse"), 4);
+    assert.ok(html.includes("cumulative return by exit time, 5 trades"));
+    assert.ok(
+      html.includes(
+        `<p class="muted">2 trades without a finite return are not drawn in the curve or the ` +
+          `histogram.</p>`,
+      ),
+      "the page says which trades the curve leaves out",
+    );
+    assert.ok(
+      html.includes(
+        `<p class="muted">1 trade without a finite max adverse excursion is not drawn in the ` +
+          `histogram.</p>`,
+      ),
+    );
   });
 });

@@ -262,9 +262,11 @@
       };
       // A trial with no losing trade has an unbounded profit factor (sortino, sharpe): marked
       // by the server, it ranks above every finite value and is drawn at the top of the scale.
-      const valueOf = (d) => (d[metric] === UNBOUNDED ? Infinity : d[metric]);
+      // html.ts: a row is {id, p: parameters, m: metrics}, kept apart (names may be shared).
+      const valueOf = (d) => (d.m[metric] === UNBOUNDED ? Infinity : d.m[metric]);
       const rows = data.filter((d) =>
-        d[metric] === UNBOUNDED || (typeof d[metric] === "number" && Number.isFinite(d[metric]))
+        d.m[metric] === UNBOUNDED ||
+        (typeof d.m[metric] === "number" && Number.isFinite(d.m[metric]))
       );
       if (rows.length === 0 || !x || !y) return null;
       const values = rows.map(valueOf).filter(Number.isFinite);
@@ -281,8 +283,8 @@
         if (typeof v === "number") return String(+v.toPrecision(6));
         return v === null || v === undefined ? "-" : String(v);
       };
-      const xs = [...new Set(rows.map((d) => d[x]))].sort(sortNum);
-      const ys = [...new Set(rows.map((d) => d[y]))].sort(sortNum);
+      const xs = [...new Set(rows.map((d) => d.p[x]))].sort(sortNum);
+      const ys = [...new Set(rows.map((d) => d.p[y]))].sort(sortNum);
       const fmtMetric = (v) =>
         v === Infinity
           ? "∞"
@@ -337,12 +339,12 @@
     },
   };
 
-  // Rows grouped by their values at two paths, in first-seen order.
+  // Heatmap rows grouped by their parameters' values at two paths, in first-seen order.
   function groupByTwo(rows, x, y) {
     const groups = new Map();
     for (const d of rows) {
-      const key = JSON.stringify([d[x], d[y]]);
-      if (!groups.has(key)) groups.set(key, { x: d[x], y: d[y], rows: [] });
+      const key = JSON.stringify([d.p[x], d.p[y]]);
+      if (!groups.has(key)) groups.set(key, { x: d.p[x], y: d.p[y], rows: [] });
       groups.get(key).rows.push(d);
     }
     return [...groups.values()];

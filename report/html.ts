@@ -604,8 +604,8 @@ function problemLine(problem: ArtifactProblem, prefix = ""): string {
  * );
  * const { html, charts } = renderSweep(trials, "s");
  * assert.ok(html.includes(`value="levels.0.multiple"`) && !html.includes(`value="levels"`));
- * const rows = charts.s as Record<string, unknown>[];
- * assert.equal(rows[3]["levels.0.multiple"], 3);
+ * const rows = charts.s as { id: string; p: Record<string, unknown> }[];
+ * assert.deepEqual([rows[3].id, rows[3].p["levels.0.multiple"]], ["t11", 3]);
  * assert.ok(html.includes(`<option selected value="expectancy_bps">`));
  * const byPf = renderSweep(trials, "s", "profit_factor").html;
  * assert.ok(byPf.includes(`<option selected value="profit_factor">`));
@@ -667,20 +667,25 @@ export function renderSweep(
         : ""
     }</div>`;
   // Every metric (it showed the first 8, leaving out sortino, hold time, skipped calls and the
-  // stop-out rate); the table scrolls sideways in its card.
-  const head = [...params, ...metrics];
+  // stop-out rate); the table scrolls sideways in its card. Parameters, then metrics, each
+  // from its own object: a probe found a parameter `win_rate` shown as the metric.
+  const named = new Set(["trial", ...metrics]);
+  const head = [
+    ...params.map((h) => named.has(h) ? `${h} (parameter)` : h),
+    ...metrics,
+  ];
+  const cell = (v: unknown) => {
+    const dataV = typeof v === "number" ? v : isExactInteger(v) ? v.rawJSON : "";
+    return `<td class="num" data-v="${dataV}">${escapeHtml(formatValue(v))}</td>`;
+  };
   const table =
     `<div class="scroll"><table data-sortable><thead><tr><th data-sort="text">trial</th>${
       head.map((h) => `<th data-sort="num" class="num">${escapeHtml(h)}</th>`).join("")
     }</tr></thead><tbody>${
       trials.slice(0, 500).map((t, i) =>
         `<tr><td class="id">${escapeHtml(t.trial_id)}</td>${
-          head.map((h) => {
-            const v = h in leaves[i] ? leaves[i][h] : t.metrics[h];
-            const dataV = typeof v === "number" ? v : isExactInteger(v) ? v.rawJSON : "";
-            return `<td class="num" data-v="${dataV}">${escapeHtml(formatValue(v))}</td>`;
-          }).join("")
-        }</tr>`
+          params.map((h) => cell(leaves[i][h])).join("")
+        }${metrics.map((h) => cell(t.metrics[h])).join("")}</tr>`
       ).join("")
     }</tbody></table></div>`;
   const html = `<div class="card"><h2>Sweep</h2>${controls}${
@@ -688,12 +693,13 @@ export function renderSweep(
   }<details><summary>Trials</summary>${table}</details></div>`;
   return {
     html,
-    // Only what the heatmap can be asked to draw.
+    // Only what the heatmap can be asked to draw: the trial id, its parameters (`p`) and its
+    // metrics (`m`) apart, so a parameter named `id` or like a metric stays itself.
     charts: {
       [key]: trials.map((t, i) => ({
         id: t.trial_id,
-        ...picked(leaves[i], params),
-        ...heatmapMetrics(t.metrics, unbounded[i], metrics),
+        p: picked(leaves[i], params),
+        m: heatmapMetrics(t.metrics, unbounded[i], metrics),
       })),
     },
   };

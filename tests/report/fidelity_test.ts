@@ -109,7 +109,7 @@ Deno.test("renderSweep: a metric past 2^53 colours the heatmap and shows whole i
   assert.ok(html.includes(">9007199254740993<") && html.includes(">9007199254740995<"), html);
   // The table sorts it by its digits (a review: data-v was empty, so it always sorted last).
   assert.ok(html.includes('data-v="9007199254740993">9007199254740993<'), html);
-  assert.deepEqual((charts.s as Record<string, unknown>[]).map((r) => r.notional), [
+  assert.deepEqual((charts.s as { m: Record<string, unknown> }[]).map((r) => r.m.notional), [
     9007199254740992,
     9007199254740996,
   ]);

@@ -64,6 +64,13 @@ function ladderTrials(): TrialView[] {
   return trials;
 }
 
+/** A row of a heatmap's chart data (html.ts): the trial id, its parameters and metrics apart. */
+interface HeatmapRow<T = unknown> {
+  id: string;
+  p: Record<string, T>;
+  m: Record<string, T>;
+}
+
 function optionValues(html: string, axis: string): string[] {
   const select = html.match(new RegExp(`data-axis="${axis}">(.*?)</select>`))![1];
   return [...select.matchAll(/value="([^"]*)"/g)].map((m) => m[1]);
@@ -79,8 +86,8 @@ Deno.test("renderSweep: a trial with no losing trade is an unbounded cell, not l
       : { calls: 2, win_rate: 1, mean_return_bps: 2000, profit_factor: null },
   }));
   const { html, charts } = renderSweep(trials, "s", "profit_factor");
-  const rows = charts.s as Record<string, unknown>[];
-  assert.deepEqual(rows.map((r) => r.profit_factor), [0, UNBOUNDED_MARK]);
+  const rows = charts.s as HeatmapRow[];
+  assert.deepEqual(rows.map((r) => r.m.profit_factor), [0, UNBOUNDED_MARK]);
   assert.ok(optionValues(html, "metric").includes("profit_factor"));
   // The client draws what the server marks: both spell the mark alike.
   const client = Deno.readTextFileSync(new URL("../../report/_client.js", import.meta.url));
@@ -91,7 +98,7 @@ Deno.test("renderSweep: a trial with no losing trade is an unbounded cell, not l
     ...trials[1],
     metrics: { calls: 0, win_rate: 0, profit_factor: null },
   }], "n");
-  assert.equal((none.charts.n as Record<string, unknown>[])[0].profit_factor ?? null, null);
+  assert.equal((none.charts.n as HeatmapRow[])[0].m.profit_factor ?? null, null);
 });
 
 Deno.test("renderSweep: axes are the varying leaf paths of ladder and combo params", async (t) => {
@@ -108,13 +115,13 @@ Deno.test("renderSweep: axes are the varying leaf paths of ladder and combo para
       html,
       /data-axis="y"><option value="levels\.0\.multiple">levels\.0\.multiple<\/option><option selected value="levels\.1\.multiple">/,
     );
-    const rows = charts.s as Record<string, unknown>[];
+    const rows = charts.s as HeatmapRow[];
     assert.equal(rows.length, 8);
     assert.deepEqual(
-      [rows[5]["levels.0.multiple"], rows[5]["levels.1.multiple"], rows[5].stopPct],
+      [rows[5].p["levels.0.multiple"], rows[5].p["levels.1.multiple"], rows[5].p.stopPct],
       [3, 5, 0.3],
     );
-    assert.ok(!("levels" in rows[0]), "no whole array as a value");
+    assert.ok(!("levels" in rows[0].p), "no whole array as a value");
     assert.ok(!html.includes("[{"), "the trials table shows leaves, not JSON arrays");
   });
   await t.step("combo: policies.N.<field>, named with the sub-policy type", () => {
@@ -135,8 +142,8 @@ Deno.test("renderSweep: axes are the varying leaf paths of ladder and combo para
     const { html, charts } = renderSweep(trials, "c");
     assert.deepEqual(optionValues(html, "x"), ["policies.0.stopPct", "policies.1.maxHoldMs"]);
     assert.ok(html.includes(">policies.1.maxHoldMs (time_stop)</option>"));
-    const rows = charts.c as Record<string, unknown>[];
-    assert.equal(rows[3]["policies.1.maxHoldMs"], 2 * HOUR_MS);
+    const rows = charts.c as HeatmapRow[];
+    assert.equal(rows[3].p["policies.1.maxHoldMs"], 2 * HOUR_MS);
   });
   await t.step("a flat sweep keeps its parameter names", () => {
     const trials: TrialView[] = [0.2, 0.3].map((stopPct, i) => ({
@@ -193,12 +200,12 @@ async function bestByPair(
 ): Promise<string[]> {
   const rows = await page.evaluate(
     `JSON.parse(document.getElementById("ledger-data").textContent).charts[${JSON.stringify(key)}]`,
-  ) as Record<string, number>[];
+  ) as HeatmapRow<number>[];
   const best = new Map<string, number>();
   for (const r of rows) {
-    const k = JSON.stringify([r[x], r[y]]);
+    const k = JSON.stringify([r.p[x], r.p[y]]);
     const seen = best.get(k);
-    const v = r[metric];
+    const v = r.m[metric];
     best.set(k, seen === undefined ? v : lower ? Math.min(seen, v) : Math.max(seen, v));
   }
   const fmt = (v: number) =>
@@ -327,6 +334,93 @@ Deno.test({
         await t.step("nothing went wrong in the pages", () => {
           assert.deepEqual(problems, []);
         });
+      } finally {
+        await context.close();
+      }
+    });
+  },
+});
+
+/**
+ * The probe's sweep `sw-collide`: a parameter `id` and a parameter `win_rate` beside the metric
+ * `win_rate`. The heatmap placed cells at the metric's values and named trials by the
+ * parameter `id`; the table showed the parameter in the metric's column.
+ */
+const COLLIDE_TRIALS: TrialView[] = [0.9, 0.1, 0.5].map((winRate, i) => ({
+  trial_id: `t${i}`,
+  params: { id: `P${i + 1}`, win_rate: 5 + i, stopPct: 0.1 * (i + 1) },
+  metrics: { win_rate: winRate, expectancy_bps: 1 },
+}));
+
+Deno.test("renderSweep: a parameter named like a metric or `id` stays a parameter", () => {
+  const { html, charts } = renderSweep(COLLIDE_TRIALS, "s", "win_rate");
+  const rows = charts.s as HeatmapRow[];
+  assert.deepEqual(rows.map((r) => r.id), ["t0", "t1", "t2"]);
+  assert.deepEqual(rows.map((r) => r.p.win_rate), [5, 6, 7]);
+  assert.deepEqual(rows.map((r) => r.p.id), ["P1", "P2", "P3"]);
+  assert.deepEqual(rows.map((r) => r.m.win_rate), [0.9, 0.1, 0.5]);
+  // The table: each parameter and each metric in its own column, the shared name marked.
+  const head = [...html.matchAll(/<th data-sort="[a-z]+"[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);
+  assert.deepEqual(head, [
+    "trial",
+    "id",
+    "win_rate (parameter)",
+    "stopPct",
+    "win_rate",
+    "expectancy_bps",
+  ]);
+  const first = html.match(/<tbody><tr>(.*?)<\/tr>/)![1];
+  const cells = [...first.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.deepEqual(cells, ["t0", "P1", "5", "0.1000", "0.9000", "1"]); // formatValue: 4 decimals
+});
+
+Deno.test({
+  name: "the heatmap of a parameter named like a metric, in a real browser",
+  ignore: chromiumMissing,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const root = join(dir, "root");
+      const t0 = Date.now() - 60_000;
+      const events = [
+        { event_type: "run.created", run_type: "sweep", config: {}, data_fingerprint: "fp" },
+        { event_type: "run.started" },
+        ...COLLIDE_TRIALS.map((t) => ({ event_type: "trial.recorded", ...t })),
+        { event_type: "run.completed", summary: {}, artifact_paths: {} },
+      ].map((e, i) => JSON.stringify({ ...e, run_id: "sw-collide", timestamp_ms: t0 + i }));
+      const emitted = await runLedger(["emit", "--stdin", "--root", root], {
+        stdin: events.join("\n") + "\n",
+      });
+      assert.equal(emitted.code, 0, emitted.stderr);
+      const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      const out = join(dir, "r.html");
+      const made = await runLedger(["report", "sw-collide", "--root", root, "--out", out]);
+      assert.equal(made.code, 0, made.stderr);
+      const context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
+        executablePath: CHROMIUM_PATH,
+        headless: true,
+        args: CHROMIUM_ARGS,
+      });
+      try {
+        const page = await context.newPage();
+        const problems: string[] = [];
+        page.on("pageerror", (err) => problems.push(err.message));
+        await page.goto(`file://${out}#run-0`);
+        await waitForCharts(page, "section.active");
+        const controls = `[data-heatmap-controls="run-0-sweep"]`;
+        await page.selectOption(`${controls} [data-axis="x"]`, "win_rate");
+        await page.selectOption(`${controls} [data-axis="y"]`, "stopPct");
+        await page.selectOption(`${controls} [data-axis="metric"]`, "win_rate");
+        await waitForCharts(page, "section.active");
+        const h = await heatmap(page, "run-0-sweep");
+        // Columns at the parameter's values, colored by the metric's, each cell naming its trial.
+        assert.deepEqual(h.xTicks, ["5", "6", "7"]);
+        assert.deepEqual(h.texts.slice().sort(), ["0.1", "0.5", "0.9"]);
+        for (const id of ["(t0)", "(t1)", "(t2)"]) assert.ok(h.svg.includes(id), h.svg);
+        assert.ok(!h.svg.includes("(P1)"), h.svg);
+        assert.deepEqual(problems, []);
       } finally {
         await context.close();
       }

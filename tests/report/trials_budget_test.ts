@@ -164,14 +164,14 @@ Deno.test("a sweep's heatmap and table carry at most SWEEP_KEYS_MAX parameters a
   // The objective is past the first SWEEP_KEYS_MAX metrics: kept, and chosen.
   const objective = `m${keys - 1}`;
   const { html, charts } = renderSweep(trials, "s", objective);
-  const rows = charts.s as Record<string, unknown>[];
+  const rows = charts.s as { p: Record<string, unknown>; m: Record<string, unknown> }[];
   assert.equal(rows.length, 4);
-  const params = Object.keys(rows[0]).filter((k) => k.startsWith("p"));
-  const metrics = Object.keys(rows[0]).filter((k) => k.startsWith("m"));
+  const params = Object.keys(rows[0].p);
+  const metrics = Object.keys(rows[0].m);
   assert.deepEqual(params, Array.from({ length: SWEEP_KEYS_MAX }, (_, k) => `p${k}`));
   assert.equal(metrics.length, SWEEP_KEYS_MAX);
   assert.ok(metrics.includes(objective));
-  assert.ok(!("type" in rows[0]));
+  assert.ok(!("type" in rows[0].p));
   assert.ok(html.includes(`<option selected value="${objective}">`));
   // The table's columns: the same keys (and the trial id).
   const head = html.match(/<thead><tr>([\s\S]*?)<\/tr><\/thead>/);

@@ -478,9 +478,20 @@
     });
   }
 
+  // The section id a `#` fragment names: a fragment that is not valid percent-encoding (`#%E0%A4%A`)
+  // names none, and the first section shows (a probe found it throwing, and the page blank).
+  function sectionId(fragment) {
+    try {
+      return decodeURIComponent(fragment);
+    } catch (err) {
+      if (err instanceof URIError) return "";
+      throw err;
+    }
+  }
+
   function showSection() {
     const sections = [...document.querySelectorAll("section.view")];
-    const id = decodeURIComponent(globalThis.location.hash.slice(1));
+    const id = sectionId(globalThis.location.hash.slice(1));
     const target = sections.find((s) => s.id === id) || sections[0];
     sections.forEach((s) => s.classList.toggle("active", s === target));
     if (target) {

@@ -1,0 +1,61 @@
+/**
+ * A report file opened with a `#` fragment that is not valid percent-encoding
+ * (`#%E0%A4%A`): a probe found the page's script throwing `URI malformed`
+ * and every section left hidden, a blank page. It now shows the first
+ * section (the overview), as for a fragment naming no section. Real `ledger
+ * emit`, `rebuild-index` and `report`, then the file in headless Chromium.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { runLedger, withTempDir } from "../_helpers.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, waitForCharts } from "./_browser.ts";
+
+Deno.test({
+  name: "report: a malformed # fragment shows the overview, not a blank page",
+  ignore: chromiumMissing("fragment_browser_test"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const root = join(dir, "root");
+      const t0 = Date.now() - 60_000;
+      const events = [
+        { event_type: "run.created", run_type: "policy", config: {}, data_fingerprint: "fp" },
+        { event_type: "run.started" },
+        { event_type: "run.completed", summary: {}, artifact_paths: {} },
+      ].map((e, i) => JSON.stringify({ ...e, run_id: "frag-1", timestamp_ms: t0 + i }));
+      const emitted = await runLedger(["emit", "--stdin", "--root", root], {
+        stdin: events.join("\n") + "\n",
+      });
+      assert.equal(emitted.code, 0, emitted.stderr);
+      const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      const out = join(dir, "r.html");
+      const made = await runLedger(["report", "--root", root, "--out", out]);
+      assert.equal(made.code, 0, made.stderr);
+      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+      try {
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        page.on("pageerror", (err) => problems.push(err.message));
+        await page.goto(`file://${out}#%E0%A4%A`); // resolves once loaded: the script has run
+        const active = await page.locator("section.view.active").evaluateAll((s) =>
+          s.map((e) => e.id)
+        );
+        assert.deepEqual(active, ["overview"]);
+        assert.deepEqual(problems, []);
+        await waitForCharts(page, "section.active");
+        // A good fragment still opens its section.
+        await page.goto(`file://${out}#run-0`);
+        await waitForCharts(page, "section.active");
+        const run = await page.locator("section.view.active").evaluateAll((s) =>
+          s.map((e) => e.id)
+        );
+        assert.deepEqual(run, ["run-0"]);
+      } finally {
+        await browser.close();
+      }
+    });
+  },
+});

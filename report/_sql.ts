@@ -181,8 +181,18 @@ export const TRADES_SQL = `SELECT filename,
 export const EQUITY_LINE_SQL = `SELECT sum(realized_return_bps)
       OVER (ORDER BY ${EQUITY_ORDER} ROWS UNBOUNDED PRECEDING) AS equity
   FROM read_parquet($1::VARCHAR, file_row_number = true)
-  WHERE ${TRADES_ONLY}
+  WHERE ${TRADES_ONLY} AND isfinite(realized_return_bps::DOUBLE)
   ORDER BY ${EQUITY_ORDER}`;
+
+/**
+ * The trades of the Parquet file `$1` whose return is NaN or infinite (a
+ * file another tool wrote): left out of {@linkcode EQUITY_LINE_SQL}'s line,
+ * where one NaN made every sum after it NaN (`NaN bps over 5 calls`), and
+ * said beside it, as the report's charts say them.
+ */
+export const EQUITY_LEFT_OUT_SQL = `SELECT count(*) AS n
+  FROM read_parquet($1::VARCHAR)
+  WHERE ${TRADES_ONLY} AND NOT isfinite(realized_return_bps::DOUBLE)`;
 
 /** Per-caller results of policy runs: each row of the Parquet files `$1` as JSON. */
 export const CALLERS_SQL = `SELECT t.filename, to_json(t)::VARCHAR AS row_json

@@ -10,7 +10,7 @@ import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
 import { POLICY_RESULTS_FILE, unreadableMessage } from "./data.ts";
-import { EQUITY_LINE_SQL } from "./_sql.ts";
+import { EQUITY_LEFT_OUT_SQL, EQUITY_LINE_SQL } from "./_sql.ts";
 
 /** Block characters from low to high. */
 const BLOCKS = "▁▂▃▄▅▆▇█";
@@ -156,19 +156,25 @@ export async function equitySparklineLine(
     const conn = await instance.connect();
     try {
       let equity: number[];
+      let leftOut: number;
       try {
         const reader = await conn.runAndReadAll(EQUITY_LINE_SQL, [literalGlob(path)]);
         equity = (reader.getColumnsJS()[0] ?? []).map(Number);
+        const counted = await conn.runAndReadAll(EQUITY_LEFT_OUT_SQL, [literalGlob(path)]);
+        leftOut = Number(counted.getRowObjectsJS()[0].n);
       } catch (err) {
         // An unreadable file is said on its line, as the report says it (not a failed show).
         if (!(err instanceof Error)) throw err;
         return `${label}${unreadableMessage(path, err)}`;
       }
-      if (equity.length === 0) return null;
+      const notFinite = leftOut === 0
+        ? ""
+        : ` (${leftOut} trade${leftOut === 1 ? "" : "s"} without a finite return left out)`;
+      if (equity.length === 0) return leftOut === 0 ? null : `${label}no line:${notFinite}`;
       const last = Math.round(equity[equity.length - 1]);
       const after = `  ${last >= 0 ? "+" : ""}${last} bps over ${equity.length} call${
         equity.length === 1 ? "" : "s"
-      }`;
+      }${notFinite}`;
       const room = options.lineWidth === undefined
         ? undefined
         : Math.max(1, options.lineWidth - label.length - after.length);

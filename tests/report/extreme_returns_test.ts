@@ -179,5 +179,12 @@ Deno.test("report: NaN and infinite returns are left out of the charts, said", a
           `histogram.</p>`,
       ),
     );
+    // `ledger show`'s equity line, summed in SQL, said "NaN bps over 5 calls".
+    const shown = await runLedger(["show", "nan-1", "--root", root]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(
+      shown.stdout,
+      /^equity +\S+ {2}\+350 bps over 3 calls \(2 trades without a finite return left out\)$/m,
+    );
   });
 });

@@ -135,10 +135,13 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ledger report: warning: run ${problem.run_id}: ${problem.message}`);
   }
   const kb = (bytes / 1024).toFixed(0);
+  // Past the report's 500, which runs it holds (the page says it too; a probe: "500 runs").
+  const held = built.runsTotal > built.runs.length
+    ? `${built.runs.length} of ${built.runsTotal} runs (the newest; name runs or use --where ` +
+      `for others)`
+    : `${built.runs.length} run${built.runs.length === 1 ? "" : "s"}`;
   console.log(
-    `Wrote ${out}: ${built.runs.length} run${built.runs.length === 1 ? "" : "s"}${
-      built.compared ? " and their compare" : ""
-    }, ` +
+    `Wrote ${out}: ${held}${built.compared ? " and their compare" : ""}, ` +
       `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
   );
   await warnIfIndexMayLackRuns("report", dbPath);

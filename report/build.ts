@@ -76,6 +76,11 @@ export interface BuiltReport {
   parts: string[];
   /** Runs with a section of their own. */
   runs: string[];
+  /**
+   * Runs the report was asked for: those named or matched, or every run of
+   * the index; more than `runs` when past the report's 500.
+   */
+  runsTotal: number;
   /** Whether a compare section was made. */
   compared: boolean;
   /**
@@ -268,6 +273,7 @@ export async function buildReport(
       },
       parts,
       runs: views.map((v) => v.run.run_id),
+      runsTotal: Math.max(overview.total, runIds.length),
       compared,
       artifactProblems: views.flatMap((v) => v.artifact_problems),
     };

@@ -8,7 +8,7 @@
  * Host is not the server's address with its port gets 421 (DNS rebinding).
  *
  * Routes: `/` (overview, paginated: `?offset=&limit=&status=&type=&q=&sort=&dir=`),
- * `/run/<run id>`, `/compare?run=A&run=B...`, `/assets/plot.js`,
+ * `/run/<run id>` (or `/run?id=<run id>`: the link of the ids `.` and `..`), `/compare?run=A&run=B...`, `/assets/plot.js`,
  * `/assets/client.js`. A run id in a URL may be a unique prefix, as on the
  * command line (SPEC 11): it redirects (302) to the full id's URL; an
  * ambiguous prefix answers 400 with the candidates in plain text.
@@ -282,6 +282,10 @@ function getHandler(live: LiveIndex): (req: Request) => Promise<Response> {
         if (runId === null) return text(400, "Bad run id in the path");
         return await live.use((index) => runPage(index, runId));
       }
+      if (url.pathname === "/run" && url.searchParams.has("id")) {
+        const runId = url.searchParams.get("id")!;
+        return await live.use((index) => runPage(index, runId));
+      }
       if (url.pathname === "/compare") {
         return await live.use((index) => comparePage(index, url.searchParams.getAll("run")));
       }
@@ -309,9 +313,21 @@ function getHandler(live: LiveIndex): (req: Request) => Promise<Response> {
 
 const LINKS: Links = {
   overview: "/",
-  run: (id) => `/run/${encodeURIComponent(id)}`,
+  run: runUrl,
   compare: compareUrl,
 };
+
+/**
+ * The page of run `id`: `/run/<id>`, except the ids `.` and `..` (a writer
+ * other than ledger's can log them), which a browser reads as dot segments
+ * in a path, escaped or not (a probe: `/run/..` opened the overview); their
+ * link is `/run?id=..`.
+ */
+function runUrl(id: string): string {
+  return id === "." || id === ".."
+    ? `/run?id=${encodeURIComponent(id)}`
+    : `/run/${encodeURIComponent(id)}`;
+}
 
 function compareUrl(runIds: readonly string[]): string {
   return `/compare?${runIds.map((id) => `run=${encodeURIComponent(id)}`).join("&")}`;

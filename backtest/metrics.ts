@@ -5,8 +5,12 @@
  *
  * Definitions (all prices from the candles of the call's mint):
  * - anchor: the first candle whose `ts` (bar open time) is at or after the
- *   alert; `p0` is its close. The path runs from the anchor candle (included)
- *   to the last candle of the series.
+ *   alert; `p0` is its close, `anchor_ts_ms` its `ts` (the bar's open time at
+ *   the run's interval, a resampled bar's too: its close came later, at the
+ *   end of the bar). The path runs from the anchor candle (included) to the
+ *   last candle of the series. Nothing bounds how long after the alert the
+ *   anchor may be: `anchor_ts_ms - t0_ms` says it, and a run's
+ *   `maxEntryDelayMs` leaves out the calls past a bound (`entry_delay.ts`).
  * - `t_2x_ms` / `t_3x_ms` / `t_4x_ms`: the `ts` (absolute epoch ms, not a
  *   duration) of the first candle from the anchor on whose high is at least
  *   2, 3 or 4 times `p0`; `null` when never reached.
@@ -78,6 +82,7 @@ export const ACTIVITY_MOVE_FRACTION = 0.1;
  * // Alerted between candles: the anchor is the next candle (index 1), p0 its close.
  * const m: PathMetrics = pathMetrics(s, 30_000)!;
  * assert.equal(m.anchorIndex, 1);
+ * assert.equal(m.anchorTsMs, 60_000); // the anchor candle's open, 30 s after the alert
  * assert.equal(m.p0, 2);
  * assert.equal(m.peakMultiple, 1.6); // 3.2 / 2
  * assert.equal(m.ddBps, -2500); // the anchor candle's own low of 1.5 counts
@@ -89,6 +94,8 @@ export interface PathMetrics {
   t0Ms: number;
   /** Index of the anchor candle in the series. */
   anchorIndex: number;
+  /** `ts` (open time) of the anchor candle, epoch ms: `>= t0Ms`. */
+  anchorTsMs: number;
   /** Close of the anchor candle. */
   p0: number;
   /** Whether a high reached 2·p0. */
@@ -231,6 +238,7 @@ export function pathMetrics(series: CandleSeries, alertTsMs: number): PathMetric
   return {
     t0Ms: alertTsMs,
     anchorIndex: a,
+    anchorTsMs: series.ts[a],
     p0,
     hit2x: t2xMs !== null,
     t2xMs,

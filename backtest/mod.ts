@@ -27,6 +27,7 @@ export * from "./types.ts";
 export * from "./metrics.ts";
 export * from "./policies.ts";
 export * from "./executor.ts";
+export * from "./entry_delay.ts";
 export * from "./aggregate.ts";
 export {
   CALL_COLUMNS,

@@ -9,7 +9,11 @@
  * interval (a resampled bar opens before it). It gets no row; the summary
  * counts it as `calls_skipped` (`calls_covered = calls_computed +
  * calls_skipped`), and the rates and medians leave it out. (An anchor close
- * of 0 cannot come from a file: the slice refuses a price not above 0.)
+ * of 0 cannot come from a file: the slice refuses a price not above 0.) So
+ * is a call whose anchor opens more than `maxEntryDelayMs` after its alert
+ * (`entry_delay.ts`): no row, counted in `calls_skipped` and, apart, in
+ * `calls_entry_late`. `entry_delay_ms_max` is the largest `anchor_ts_ms -
+ * t0_ms` of the rows (null without rows), with or without a bound.
  *
  * @module
  */
@@ -23,6 +27,7 @@ import {
 import type { ColumnSpec, Row } from "./artifacts.ts";
 import { InputError } from "./errors.ts";
 import { type PathMetrics, pathMetrics, summarizePaths } from "./metrics.ts";
+import { splitByEntryDelay } from "./entry_delay.ts";
 import type { Call } from "./types.ts";
 import { PATH_METRICS_FILE } from "./run_files.ts";
 
@@ -108,6 +113,8 @@ export const PATH_METRICS_COLUMNS: readonly ColumnSpec[] = [
   { name: "dd_to_2x_bps", type: "DOUBLE" },
   { name: "alert_to_activity_ms", type: "BIGINT" },
   { name: "peak_multiple", type: "DOUBLE" },
+  // Last, so that every earlier column keeps its position (added after the others).
+  { name: "anchor_ts_ms", type: "BIGINT" },
 ];
 
 /**
@@ -158,6 +165,7 @@ function metricsRow(call: Call, m: PathMetrics): Row {
     m.ddTo2xBps,
     m.alertToActivityMs,
     m.peakMultiple,
+    m.anchorTsMs,
   ];
 }
 
@@ -188,10 +196,16 @@ export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunRes
   const ctx = await startRun(PATH_ONLY_RUN_TYPE, options, {});
   return await finishRun(ctx, async (session) => {
     const data = await dataPhases(ctx, session, options);
+    const entries = splitByEntryDelay(
+      data.coverage.covered,
+      data.seriesByMint,
+      options.maxEntryDelayMs,
+    );
     const rows = await ctx.phase("compute", () => {
       const out: { call: Call; metrics: PathMetrics }[] = [];
       const total = data.coverage.covered.length;
-      data.coverage.covered.forEach((call, k) => {
+      const onTime = entries.onTime.length;
+      entries.onTime.forEach((call, k) => {
         const series = data.seriesByMint.get(call.mint);
         const metrics = series === undefined ? null : pathMetrics(series, call.alertTsMs);
         if (metrics !== null && !Number.isFinite(metrics.peakMultiple)) {
@@ -202,13 +216,18 @@ export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunRes
           );
         }
         if (metrics !== null) out.push({ call, metrics });
-        if (options.onProgress && ((k + 1) % 100 === 0 || k + 1 === total)) {
-          options.onProgress(k + 1, total);
+        if (options.onProgress && ((k + 1) % 100 === 0 || k + 1 === onTime)) {
+          options.onProgress(k + 1, onTime);
         }
       });
       return Promise.resolve({
         value: out,
-        summary: { rows_in: total, rows_out: out.length, calls_skipped: total - out.length },
+        summary: {
+          rows_in: total,
+          rows_out: out.length,
+          calls_skipped: total - out.length,
+          calls_entry_late: entries.late.length,
+        },
       });
     });
     const paths = summarizePaths(rows.map((r) => ({ caller: r.call.caller, metrics: r.metrics })));
@@ -217,8 +236,10 @@ export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunRes
       calls_covered: data.coverage.covered.length,
       calls_no_candles: data.coverage.uncovered.length,
       calls_computed: rows.length,
-      // Covered but without an anchor (see the module doc): no row, so counted here.
+      // Covered but without an anchor, or late (see the module doc): no row, so counted here.
       calls_skipped: data.coverage.covered.length - rows.length,
+      calls_entry_late: entries.late.length,
+      entry_delay_ms_max: entries.entryDelayMsMax,
       interval: data.slice.interval,
       ...paths.overall,
       by_caller: paths.byCaller,

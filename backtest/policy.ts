@@ -29,6 +29,7 @@ import {
   replayCostsOf,
 } from "./executor.ts";
 import { tradeMetrics } from "./metrics.ts";
+import { splitByEntryDelay } from "./entry_delay.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 import { CALLER_SUMMARY_FILE, POLICY_RESULTS_FILE } from "./run_files.ts";
 
@@ -216,7 +217,11 @@ function summaryRow(s: CallerSummary): Row {
  * bad or taken run id; and `RunFailedError` after `run.failed` was recorded.
  * Calls without a candle at or after their alert are `no_entry` rows of
  * `policy_results.parquet` (0 bps), counted apart (`calls_no_entry`) and
- * left out of the returns, win rate and stop-out rate.
+ * left out of the returns, win rate and stop-out rate; so are calls whose
+ * entry candle opens more than `maxEntryDelayMs` after the alert, counted
+ * in `calls_no_entry` and, apart, in `calls_entry_late` (`entry_delay.ts`).
+ * `entry_delay_ms_max` is the largest `entry_ts_ms` minus alert of the
+ * trades (null without trades), with or without a bound.
  *
  * @example
  * ```ts
@@ -248,8 +253,13 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
   return await finishRun(ctx, async (session) => {
     const data = await dataPhases(ctx, session, options);
     let noEntry: CallTrade[] = [];
+    const entries = splitByEntryDelay(
+      data.coverage.covered,
+      data.seriesByMint,
+      options.maxEntryDelayMs,
+    );
     const replayed = await ctx.phase("execute", () => {
-      const r = replayCalls(policy, data.coverage.covered, {
+      const r = replayCalls(policy, entries.onTime, {
         seriesByMint: data.seriesByMint,
         feeBps,
         slippageBps,
@@ -260,14 +270,17 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
       noEntry = [
         ...data.coverage.uncovered.map((call) => ({ call, trade: noEntryTrade(call.alertTsMs) })),
         ...r.noEntry,
+        // Late calls are never entered either: no_entry rows, which readers leave out of trades.
+        ...entries.late.map((call) => ({ call, trade: noEntryTrade(call.alertTsMs) })),
       ];
       return Promise.resolve({
         value: r.trades,
         summary: {
           rows_in: data.calls.length,
           rows_out: r.trades.length + noEntry.length,
-          calls_skipped: r.skipped,
+          calls_skipped: r.skipped + entries.late.length,
           calls_no_entry: noEntry.length,
+          calls_entry_late: entries.late.length,
         },
       });
     });
@@ -299,6 +312,8 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
         calls_covered: data.coverage.covered.length,
         calls_no_candles: data.coverage.uncovered.length,
         calls_no_entry: noEntry.length,
+        calls_entry_late: entries.late.length,
+        entry_delay_ms_max: entries.entryDelayMsMax,
         interval: data.slice.interval,
         policy_type: policy.type,
         ...totals,

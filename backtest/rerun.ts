@@ -501,6 +501,8 @@ function repeat(
     fromMs: timeOf(c.from),
     toMs: timeOf(c.to),
     interval: (c.interval ?? undefined) as Interval | undefined,
+    // Absent in a run without a bound (and in runs made before the option).
+    maxEntryDelayMs: c.max_entry_delay_ms as number | undefined,
   };
   const costs = {
     feeBps: typeof c.fee_bps === "number" ? c.fee_bps : undefined,

@@ -51,6 +51,7 @@ import { getEventEmitter } from "../ledger/emitter.ts";
 import type { LoadedData } from "./workflow.ts";
 import type { DataSession } from "./data.ts";
 import { TRIALS_FILE } from "./run_files.ts";
+import { type EntrySplit, splitByEntryDelay } from "./entry_delay.ts";
 
 export { TRIALS_FILE };
 
@@ -359,8 +360,14 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
   });
   return await finishRun(ctx, async (session) => {
     const data = await dataPhases(ctx, session, { ...options, emitter });
+    // Every policy enters at the anchor: the late calls are the same for every trial.
+    const entries = splitByEntryDelay(
+      data.coverage.covered,
+      data.seriesByMint,
+      options.maxEntryDelayMs,
+    );
     const executed = await ctx.phase("execute", async () => {
-      const value = await executeTrials(ctx, emitter, trials, data, {
+      const value = await executeTrials(ctx, emitter, trials, { ...data, entries }, {
         feeBps,
         slippageBps,
         gapFill,
@@ -374,6 +381,7 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
           rows_out: value.results.length,
           trials: value.results.length,
           calls_per_trial: data.coverage.covered.length,
+          calls_entry_late: entries.late.length,
         },
       };
     });
@@ -384,6 +392,8 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
         calls_total: data.calls.length,
         calls_covered: data.coverage.covered.length,
         calls_no_candles: data.coverage.uncovered.length,
+        calls_entry_late: entries.late.length,
+        entry_delay_ms_max: entries.entryDelayMsMax,
         interval: data.slice.interval,
         policy_type: trials[0].policy.type,
         trials: executed.results.length,
@@ -411,7 +421,7 @@ async function executeTrials(
   ctx: RunContext,
   emitter: SweepEventSink,
   trials: readonly GridTrial[],
-  data: LoadedData,
+  data: LoadedData & { entries: EntrySplit },
   options: {
     feeBps: number;
     slippageBps: number;
@@ -423,7 +433,7 @@ async function executeTrials(
   const results: TrialResult[] = [];
   let best: Best | null = null;
   for (const trial of trials) {
-    const r = replayCalls(trial.policy, data.coverage.covered, {
+    const r = replayCalls(trial.policy, data.entries.onTime, {
       seriesByMint: data.seriesByMint,
       feeBps: options.feeBps,
       slippageBps: options.slippageBps,
@@ -433,7 +443,7 @@ async function executeTrials(
     const stopOuts = outcomes.filter((t) => t.stopOut).length;
     const metrics: TrialMetrics = {
       ...tradeMetrics(outcomes),
-      calls_skipped: r.skipped,
+      calls_skipped: r.skipped + data.entries.late.length,
       stop_out_rate: outcomes.length === 0 ? 0 : stopOuts / outcomes.length,
     };
     const result = { trialId: trial.trialId, params: { ...trial.policy }, metrics };
@@ -447,11 +457,10 @@ async function executeTrials(
     // A trial without a value to rank by is never the best: with none that has one, no best.
     const ranked = objectiveRankValue(metrics, options.objective) !== null;
     if (ranked && (best === null || ranksAbove(metrics, best.result.metrics, options.objective))) {
-      const uncovered = data.coverage.uncovered.map((call) => ({
-        call,
-        trade: noEntryTrade(call.alertTsMs),
-      }));
-      best = { result, trades: r.trades, noEntry: [...uncovered, ...r.noEntry] };
+      const [uncovered, late] = [data.coverage.uncovered, data.entries.late].map((calls) =>
+        calls.map((call) => ({ call, trade: noEntryTrade(call.alertTsMs) }))
+      );
+      best = { result, trades: r.trades, noEntry: [...uncovered, ...r.noEntry, ...late] };
     }
     options.onProgress?.(results.length, trials.length);
   }

@@ -42,6 +42,7 @@ import {
 } from "./data.ts";
 import { CoverageError, InputError } from "./errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
+import { maxEntryDelayMsOf } from "./entry_delay.ts";
 import { assert } from "../ledger/assert.ts";
 import { exists } from "../ledger/exists.ts";
 import { findRunEvents, runIdLockWaitMessage, withRunIdLock } from "../ledger/run_lookup.ts";
@@ -176,6 +177,13 @@ export interface BacktestOptions {
   toMs?: number;
   /** Candle interval to use (finer candles are resampled). @default {the file's interval} */
   interval?: Interval;
+  /**
+   * Most ms a call's anchor candle (its entry) may open after the alert,
+   * inclusive: a call past it is not computed, counted as
+   * `calls_entry_late` (`entry_delay.ts`); recorded in the config as
+   * `max_entry_delay_ms`. @default {undefined: no bound}
+   */
+  maxEntryDelayMs?: number;
   /** Run id. @default {generated: `<run_type>-<yyyymmddThhmmss>-<6 hex>`} */
   runId?: string;
   /** Where the run's events go. @default {getEventEmitter({ root })} */
@@ -744,7 +752,8 @@ export const DATE_MS_MAX = 8.64e15;
  * Refuse a data window the run could not honour, naming the option
  * ({@linkcode InputError}): `fromMs`/`toMs` that are not a time in ms (a
  * date string was recorded in the manifest and then ignored), `fromMs` not
- * before `toMs`, an `interval` that is not one of {@linkcode INTERVAL_MS}'s.
+ * before `toMs`, an `interval` that is not one of {@linkcode INTERVAL_MS}'s,
+ * a `maxEntryDelayMs` that is not a whole number of ms `>= 0`.
  */
 function checkRunWindow(options: BacktestOptions): void {
   for (const name of ["fromMs", "toMs"] as const) {
@@ -767,6 +776,7 @@ function checkRunWindow(options: BacktestOptions): void {
       `interval must be one of ${intervals}, got ${JSON.stringify(options.interval)}`,
     );
   }
+  maxEntryDelayMsOf(options.maxEntryDelayMs);
 }
 
 /** Resolve the root, inputs and run id, hash the inputs, emit `run.created` and `run.started`. */
@@ -849,6 +859,10 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
     from: options.fromMs === undefined ? null : new Date(options.fromMs).toISOString(),
     to: options.toMs === undefined ? null : new Date(options.toMs).toISOString(),
     interval: options.interval ?? null,
+    // Only when given: a run without a bound keeps the config it always had.
+    ...(options.maxEntryDelayMs === undefined
+      ? {}
+      : { max_entry_delay_ms: options.maxEntryDelayMs }),
     ...args.extraConfig,
   };
   // The directory is the claim: mkdir fails for a second process with this id.

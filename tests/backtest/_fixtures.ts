@@ -104,3 +104,41 @@ export async function runEvents(root: string, runId: string): Promise<LedgerEven
   }
   return out;
 }
+
+/** Probe 20's late call: alerted 30 days before its mint's first candle. */
+export const LATE_ALERT_MS = 1697407980000;
+/** The open time of the first candle of that mint, `QQ`. */
+export const LATE_FIRST_CANDLE_MS = 1699999980000;
+/** The late call's alert-to-entry delay: exactly 30 days. */
+export const LATE_DELAY_MS = LATE_FIRST_CANDLE_MS - LATE_ALERT_MS;
+
+/**
+ * Probe 20's data of finding 4 (`/tmp/probe20/d9/`) in `dir`: call `q`
+ * (amy) alerted {@linkcode LATE_DELAY_MS} before mint QQ's first candle,
+ * and with `onTime` call `r` (bob) alerted a minute before it. Two 1m
+ * candles: close 1, then high 1.2 and close 1.15.
+ */
+export async function writeLateCallFixtures(
+  dir: string,
+  onTime: boolean,
+): Promise<{ calls: string; candles: string }> {
+  const calls = `${dir}/calls-${onTime ? 2 : 1}.csv`;
+  const candles = `${dir}/candles-qq.csv`;
+  await Deno.writeTextFile(
+    calls,
+    [
+      "call_id,caller,mint,chain,alert_ts",
+      `q,amy,QQ,s,${LATE_ALERT_MS}`,
+      ...(onTime ? [`r,bob,QQ,s,${LATE_FIRST_CANDLE_MS - MINUTE_MS}`] : []),
+    ].join("\n") + "\n",
+  );
+  await Deno.writeTextFile(
+    candles,
+    [
+      "mint,ts,open,high,low,close,volume",
+      `QQ,${LATE_FIRST_CANDLE_MS},1,1,1,1,1`,
+      `QQ,${LATE_FIRST_CANDLE_MS + MINUTE_MS},1,1.2,1,1.15,1`,
+    ].join("\n") + "\n",
+  );
+  return { calls, candles };
+}

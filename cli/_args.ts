@@ -359,6 +359,55 @@ export function sinceDateIgnoredWarning(values: ParsedFlags["values"]): string |
     `(a full rebuild reads every day)`;
 }
 
+/** Milliseconds in one unit of a duration flag ({@linkcode durationMsFlag}). */
+export const DURATION_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration flag's grammar: digits with an optional fraction, then an optional unit. */
+const DURATION = /^(?<int>\d+)(?:\.(?<frac>\d+))?(?<unit>[smhd])?$/;
+
+/**
+ * A duration flag (`--max-entry-delay`) in whole milliseconds, or undefined
+ * when not given: an integer is milliseconds (`90000`), a number with a
+ * unit `s`, `m`, `h` or `d` (as the intervals write minutes: `5m`) is that
+ * many of it (`90s`, `1.5h`, `30d`), computed from its digits, so `1.1h` is
+ * exactly 3,960,000 ms. Anything else (a sign, blanks, an exponent, `ms`,
+ * a fraction of a millisecond, more than a double holds exactly) is a
+ * usage error naming the flag and the value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { durationMsFlag } from "./_args.ts";
+ * assert.equal(durationMsFlag({ "max-entry-delay": "30d" }, "max-entry-delay"), 2_592_000_000);
+ * assert.equal(durationMsFlag({ "max-entry-delay": "90000" }, "max-entry-delay"), 90_000);
+ * assert.equal(durationMsFlag({ "max-entry-delay": "1.5h" }, "max-entry-delay"), 5_400_000);
+ * assert.equal(durationMsFlag({}, "max-entry-delay"), undefined);
+ * assert.throws(
+ *   () => durationMsFlag({ "max-entry-delay": "5 min" }, "max-entry-delay"),
+ *   /--max-entry-delay must be .* got "5 min"/,
+ * );
+ * ```
+ */
+export function durationMsFlag(values: ParsedFlags["values"], name: string): number | undefined {
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return undefined;
+  const m = DURATION.exec(raw);
+  const { int = "", frac = "", unit } = m?.groups ?? {};
+  // Without a unit only whole milliseconds: "1.5" would be a fraction of one.
+  if (m !== null && !(unit === undefined && frac !== "")) {
+    const unitMs = BigInt(unit === undefined ? 1 : DURATION_UNIT_MS[unit as "s"]);
+    const scaled = BigInt(int + frac) * unitMs;
+    const per = 10n ** BigInt(frac.length);
+    if (scaled % per === 0n && scaled / per <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      return Number(scaled / per);
+    }
+  }
+  throw new UsageError(
+    `--${name} must be a whole number of milliseconds or a number with a unit s, m, h or d ` +
+      `(e.g. 90000, 90s, 5m, 1.5h, 30d), got ${JSON.stringify(raw)}`,
+  );
+}
+
 /**
  * Parse a flag that must be an integer >= 1 (`--limit`, `--max-trials`);
  * see {@linkcode integerFlag}.

@@ -9,6 +9,7 @@ import { messageValue } from "../ledger/control_text.ts";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import {
   decimalNumber,
+  durationMsFlag,
   EXIT_FAILURE,
   EXIT_OK,
   type ParsedFlags,
@@ -63,6 +64,7 @@ export const FLAGS = {
   from: { type: "string" },
   to: { type: "string" },
   interval: { type: "string" },
+  "max-entry-delay": { type: "string" },
   policy: { type: "string" },
   "fee-bps": { type: "string" },
   "slippage-bps": { type: "string" },
@@ -94,6 +96,10 @@ Flags:
   --to ISO             keep calls alerted before this time
   --interval I         1m, 5m, 15m or 1h: select (interval column) or resample
                        finer candles
+  --max-entry-delay D  leave out a call whose anchor (entry) candle opens more
+                       than D after its alert (D itself is kept): ms, or with
+                       a unit s, m, h or d (90s, 1.5h, 30d); counted as
+                       calls_entry_late; default no bound
   --policy JSON|@FILE  policy runs, e.g.
                        '{"type":"fixed_stop","stopPct":0.3,"takeProfitPct":1}'
                        ("kind" as in quantBot's RiskPolicy works too;
@@ -300,6 +306,7 @@ export function backtestOptions(values: ParsedFlags["values"], root: string): Ba
     fromMs,
     toMs,
     interval: interval as BacktestOptions["interval"],
+    maxEntryDelayMs: durationMsFlag(values, "max-entry-delay"),
     runId,
   };
 }
@@ -563,25 +570,46 @@ function describeResult(r: RunResult): string {
         `, median peak ${num(s.median_peak_multiple, 2)}x, median drawdown ${
           num(s.median_dd_bps)
         } bps`,
-      // What the rates are over: covered calls without an anchor are counted apart.
-      `  computed: ${num(s.calls_computed)}` +
-        (typeof s.calls_skipped === "number" && s.calls_skipped > 0
-          ? ` (and ${s.calls_skipped} with candles but no anchor price, left out of the rates)`
-          : ""),
+      // What the rates are over: covered calls without an anchor, or late, are counted apart.
+      `  computed: ${num(s.calls_computed)}${
+        leftOut(s.calls_skipped, s, "with candles but no anchor price")
+      }`,
     );
   } else {
     lines.push(
       `  ${s.policy_type}: win rate ${pct(s.win_rate)}, mean ${num(s.mean_return_bps)} bps, ` +
         `median ${num(s.median_return_bps)} bps, stop-outs ${pct(s.stop_out_rate)}`,
       // What the rates are over: calls without an entry are counted apart (QUANTBOT.md).
-      `  trades: ${num(s.count)}` +
-        (typeof s.calls_no_entry === "number" && s.calls_no_entry > 0
-          ? ` (and ${s.calls_no_entry} without an entry, left out of the rates)`
-          : ""),
+      `  trades: ${num(s.count)}${leftOut(s.calls_no_entry, s, "without an entry")}`,
     );
   }
-  lines.push(`  artifacts: ${r.runDir}/`);
+  lines.push(`  ${entryDelayText(s)}`, `  artifacts: ${r.runDir}/`);
   return lines.join("\n");
+}
+
+/**
+ * ` (and 3 without an entry, left out of the rates)`, the late calls named
+ * apart when there are any: ` (and 3 left out of the rates: 1 without an
+ * entry, 2 entered more than --max-entry-delay after the alert)`; empty
+ * when nothing was left out.
+ */
+function leftOut(count: unknown, s: Record<string, unknown>, what: string): string {
+  if (typeof count !== "number" || count <= 0) return "";
+  const late = typeof s.calls_entry_late === "number" ? s.calls_entry_late : 0;
+  if (late === 0) return ` (and ${count} ${what}, left out of the rates)`;
+  const parts = count > late ? [`${count - late} ${what}`] : [];
+  parts.push(`${late} entered more than --max-entry-delay after the alert`);
+  return ` (and ${count} left out of the rates: ${parts.join(", ")})`;
+}
+
+/**
+ * The largest alert-to-entry delay of a run's computed calls, in ms and
+ * days: a call priced long after its alert shows here at a glance.
+ */
+export function entryDelayText(s: Record<string, unknown>): string {
+  const ms = s.entry_delay_ms_max;
+  if (typeof ms !== "number") return "largest alert-to-entry delay: -";
+  return `largest alert-to-entry delay: ${ms} ms (${(ms / 86_400_000).toFixed(2)} days)`;
 }
 
 /** What the terminal shows while a run is going: phases, elapsed times, the execute bar. */

@@ -17,6 +17,7 @@ import {
 import {
   backtestOptions,
   costFlags,
+  entryDelayText,
   failedRunExit,
   gapFillFlag,
   interruptLine,
@@ -47,6 +48,7 @@ export const FLAGS = {
   from: { type: "string" },
   to: { type: "string" },
   interval: { type: "string" },
+  "max-entry-delay": { type: "string" },
   grid: { type: "string" },
   "fee-bps": { type: "string" },
   "slippage-bps": { type: "string" },
@@ -87,6 +89,10 @@ Flags:
                        (ISO-8601 or epoch ms)
   --to ISO             keep calls alerted before this time
   --interval I         1m, 5m, 15m or 1h
+  --max-entry-delay D  leave out a call whose entry candle opens more than D
+                       after its alert (D itself is kept): ms, or with a unit
+                       s, m, h or d (90s, 1.5h, 30d); counted in every trial's
+                       calls_skipped and as calls_entry_late; default no bound
   --fee-bps N          fee per side in bps (default 0)
   --slippage-bps N     slippage per side in bps (default 0; with --fee-bps below
                        10000)
@@ -218,6 +224,10 @@ function describeSweep(r: RunResult): string {
       s.trials === 1 ? "" : "s"
     }, ${totalMs} ms)`,
     `  calls: ${s.calls_total} (with candles ${s.calls_covered}, without ${s.calls_no_candles}), interval ${s.interval}`,
+    `  ${entryDelayText(s)}` +
+    (typeof s.calls_entry_late === "number" && s.calls_entry_late > 0
+      ? `; ${s.calls_entry_late} calls later than --max-entry-delay left out`
+      : ""),
   ];
   if (best === null) {
     lines.push(`  no best trial: every trial's ${s.objective} is null`);

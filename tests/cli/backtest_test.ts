@@ -1,5 +1,10 @@
 import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
-import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
+import {
+  LATE_DELAY_MS,
+  runEvents,
+  writeFixtures,
+  writeLateCallFixtures,
+} from "../backtest/_fixtures.ts";
 import { hashTree } from "../_helpers.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
@@ -533,4 +538,106 @@ Deno.test("docs spell run types as backtests record them (path_only, policy)", a
     });
   }
   equal(bad.join("\n"), "");
+});
+
+Deno.test("ledger backtest --max-entry-delay: a bad value is exit 2, one line naming the flag and the value", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_delay_" });
+  const root = `${dir}/ledger`;
+  try {
+    const bads = [
+      "5x",
+      "-1",
+      "1.5",
+      "1e3",
+      "",
+      "5 m",
+      "10ms",
+      "0.0001s",
+      "1d2h",
+      "99999999999999d",
+    ];
+    for (
+      const workflow of [["path-only"], [
+        "policy",
+        "--policy",
+        '{"type":"fixed_stop","stopPct":0.3}',
+      ]]
+    ) {
+      for (const bad of bads) {
+        const r = await ledger([
+          ...workflow,
+          "--root",
+          root,
+          "--no-index",
+          `--max-entry-delay=${bad}`, // "-1" as a value, not a flag
+        ]);
+        equal(r.code, 2, `${bad}: ${r.stderr}`);
+        equal(
+          oneLine(r.stderr),
+          "ledger backtest: --max-entry-delay must be a whole number of milliseconds or a number " +
+            `with a unit s, m, h or d (e.g. 90000, 90s, 5m, 1.5h, 30d), got ${JSON.stringify(bad)}`,
+        );
+      }
+    }
+    equal(await Deno.stat(root).then(() => true, () => false), false, "nothing written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ledger backtest --max-entry-delay: the probe's 30-day call, shown, kept at the bound, left out under it", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_cli_delay_" });
+  const root = `${dir}/ledger`;
+  try {
+    const inputs = await writeLateCallFixtures(dir, false);
+    const common = [
+      "--root",
+      root,
+      "--calls",
+      inputs.calls,
+      "--candles",
+      inputs.candles,
+      "--no-index",
+    ];
+    await t.step("without the flag: the largest delay is printed", async () => {
+      const r = await ledger(["path-only", ...common]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /^ {2}largest alert-to-entry delay: 2592000000 ms \(30\.00 days\)$/m);
+    });
+    for (const [flag, late] of [["30d", 0], ["2591999999", 1], ["720h", 0], ["1d", 1]] as const) {
+      await t.step(`--max-entry-delay ${flag}: ${late} late`, async () => {
+        const po = await ledger(["path-only", ...common, "--json", "--max-entry-delay", flag]);
+        equal(po.code, 0, po.stderr);
+        const s = JSON.parse(po.stdout).summary;
+        deepEqual([s.calls_computed, s.calls_skipped, s.calls_entry_late], [1 - late, late, late]);
+        equal(s.entry_delay_ms_max, late === 0 ? LATE_DELAY_MS : null);
+        const policy = ["--policy", '{"type":"fixed_stop","stopPct":0.3}'];
+        const pol = await ledger(["policy", ...common, ...policy, "--max-entry-delay", flag]);
+        equal(pol.code, 0, pol.stderr);
+        if (late === 1) {
+          match(
+            pol.stdout,
+            /^ {2}trades: 0 \(and 1 left out of the rates: 1 entered more than --max-entry-delay after the alert\)$/m,
+          );
+        } else {
+          match(pol.stdout, /^ {2}trades: 1$/m);
+        }
+      });
+    }
+    await t.step("the flag is recorded in the run's config", async () => {
+      const r = await ledger([
+        "path-only",
+        ...common,
+        "--max-entry-delay",
+        "1.5h",
+        "--run-id",
+        "cfg",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const created = (await runEvents(root, "cfg"))[0] as { config: Record<string, unknown> };
+      equal(created.config.max_entry_delay_ms, 5_400_000);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -6,9 +6,11 @@
  *
  * @module
  */
-import { match, strictEqual as equal } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { exists } from "../../ledger/exists.ts";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
+import { LATE_DELAY_MS, runEvents, writeLateCallFixtures } from "../backtest/_fixtures.ts";
 
 Deno.test("ledger sweep: a JSON typo in --grid is one line with the flag, the file and the position", async (t) => {
   await withTempDir(async (dir) => {
@@ -82,5 +84,67 @@ Deno.test("ledger sweep: a JSON typo in --grid is one line with the flag, the fi
       }
     });
     equal(await exists(root), false, "nothing written");
+  });
+});
+
+Deno.test("ledger sweep --max-entry-delay: a late call is skipped by every trial and counted once", async (t) => {
+  await withTempDir(async (dir) => {
+    const root = `${dir}/ledger`;
+    const inputs = await writeLateCallFixtures(dir, true);
+    const grid = '{"type":"fixed_stop","stopPct":[0.2,0.3]}';
+    const sweep = (extra: string[]) =>
+      runLedger([
+        "sweep",
+        "policy",
+        "--root",
+        root,
+        "--calls",
+        inputs.calls,
+        "--candles",
+        inputs.candles,
+        "--grid",
+        grid,
+        "--no-index",
+        ...extra,
+      ]);
+    await t.step("a bad value: exit 2, one line, nothing written", async () => {
+      const r = await sweep(["--max-entry-delay", "30 days"]);
+      equal(r.code, 2, r.stderr);
+      equal(
+        r.stderr,
+        "ledger sweep: --max-entry-delay must be a whole number of milliseconds or a number with " +
+          'a unit s, m, h or d (e.g. 90000, 90s, 5m, 1.5h, 30d), got "30 days"\n',
+      );
+      equal(await exists(root), false);
+    });
+    await t.step("without the flag: both calls traded, the 30-day delay shown", async () => {
+      const r = await sweep(["--json"]);
+      equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout).summary;
+      deepEqual([s.calls_entry_late, s.entry_delay_ms_max], [0, LATE_DELAY_MS]);
+      deepEqual([s.best_trial.metrics.calls, s.best_trial.metrics.calls_skipped], [2, 0]);
+    });
+    await t.step("--max-entry-delay 1d: the late call out of every trial", async () => {
+      const r = await sweep(["--json", "--max-entry-delay", "1d", "--run-id", "sw-late"]);
+      equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      const s = out.summary;
+      deepEqual([s.calls_entry_late, s.entry_delay_ms_max], [1, 60_000]);
+      deepEqual([s.best_trial.metrics.calls, s.best_trial.metrics.calls_skipped], [1, 1]);
+      const instance = await DuckDBInstance.create(":memory:");
+      const conn = await instance.connect();
+      try {
+        const reader = await conn.runAndReadAll(
+          `SELECT "metrics.calls"::INT AS calls, "metrics.calls_skipped"::INT AS skipped
+            FROM read_parquet('${out.artifact_paths.trials}') ORDER BY trial_id`,
+        );
+        deepEqual(reader.getRowObjectsJS(), [{ calls: 1, skipped: 1 }, { calls: 1, skipped: 1 }]);
+      } finally {
+        conn.closeSync();
+        instance.closeSync();
+      }
+      const created = (await runEvents(root, "sw-late"))[0] as { config: Record<string, unknown> };
+      equal(created.config.max_entry_delay_ms, 86_400_000);
+    });
   });
 });

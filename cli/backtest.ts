@@ -603,14 +603,41 @@ function leftOut(count: unknown, s: Record<string, unknown>, what: string): stri
 }
 
 /**
- * The largest alert-to-entry delay of a run's computed calls, in ms and
- * days: a call priced long after its alert shows here at a glance.
+ * The largest alert-to-entry delay of a run's computed calls, in ms and in
+ * the largest unit it holds twice (s, min, h, days): a call priced long after
+ * its alert shows here at a glance.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { entryDelayText } from "./backtest.ts";
+ * assert.equal(
+ *   entryDelayText({ entry_delay_ms_max: 2_592_000_000 }),
+ *   "largest alert-to-entry delay: 2592000000 ms (30 days)",
+ * );
+ * assert.equal(
+ *   entryDelayText({ entry_delay_ms_max: 90_000 }),
+ *   "largest alert-to-entry delay: 90000 ms (90 s)",
+ * );
+ * assert.equal(entryDelayText({ entry_delay_ms_max: 0 }), "largest alert-to-entry delay: 0 ms");
+ * assert.equal(entryDelayText({}), "largest alert-to-entry delay: -");
+ * ```
  */
 export function entryDelayText(s: Record<string, unknown>): string {
   const ms = s.entry_delay_ms_max;
   if (typeof ms !== "number") return "largest alert-to-entry delay: -";
-  return `largest alert-to-entry delay: ${ms} ms (${(ms / 86_400_000).toFixed(2)} days)`;
+  const unit = DELAY_UNITS.find(([, size]) => ms >= 2 * size);
+  const shown = unit === undefined ? "" : ` (${Number((ms / unit[1]).toFixed(1))} ${unit[0]})`;
+  return `largest alert-to-entry delay: ${ms} ms${shown}`;
 }
+
+/** Units of {@linkcode entryDelayText}, largest first, with their size in ms. */
+const DELAY_UNITS: readonly [string, number][] = [
+  ["days", 86_400_000],
+  ["h", 3_600_000],
+  ["min", 60_000],
+  ["s", 1_000],
+];
 
 /** What the terminal shows while a run is going: phases, elapsed times, the execute bar. */
 export interface PhaseDisplay {

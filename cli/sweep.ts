@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { countOf } from "../ledger/count_text.ts";
 import { wrapText } from "./_wrap.ts";
 import {
   EXIT_OK,
@@ -226,7 +227,7 @@ function describeSweep(r: RunResult): string {
     `  calls: ${s.calls_total} (with candles ${s.calls_covered}, without ${s.calls_no_candles}), interval ${s.interval}`,
     `  ${entryDelayText(s)}` +
     (typeof s.calls_entry_late === "number" && s.calls_entry_late > 0
-      ? `; ${s.calls_entry_late} calls later than --max-entry-delay left out`
+      ? `; ${countOf(s.calls_entry_late, "call")} later than --max-entry-delay left out`
       : ""),
   ];
   if (best === null) {

@@ -5,12 +5,15 @@
  * 1. Linux `/proc/<pid>/stat` (Deno 2.9 lets only `--allow-all` read
  *    `/proc`): the pid must exist, not be a zombie, and have started no
  *    later than the run did (otherwise the pid was reused).
- * 2. `ps -o pid=,etime= -p PIDS` (needs `--allow-run=ps`; Linux and macOS):
+ * 2. `ps -e -o pid=,stat=,etime=` (needs `--allow-run=ps`; Linux and macOS):
  *    the same checks from the elapsed time since each process started.
  *
  * Both need the hostname (`--allow-sys=hostname`). Without any of this the
  * check is skipped and says why; only the "silent too long" rule then marks
- * runs stale.
+ * runs stale. So is a process table that cannot be trusted: a `ps` that
+ * fails, or a table without pid 1 or the indexer's own process (`/proc`
+ * mounted with `hidepid` and the indexer another user than the backtests),
+ * where every process it hides would read as dead.
  *
  * @module
  */
@@ -54,9 +57,38 @@ export type LivenessProbe =
     kind: "ok";
     host: string;
     method: "proc" | "ps";
-    check(candidates: readonly LivenessCandidate[]): Promise<boolean[]>;
+    /**
+     * Look at the process table once: a check of candidates against it,
+     * or {@linkcode ProcessTableHiddenError} when it cannot be trusted.
+     */
+    look(): Promise<ProcessTableLook>;
   }
   | { kind: "skipped"; reason: string };
+
+/** The process table as one look saw it ({@linkcode LivenessProbe}). */
+export interface ProcessTableLook {
+  /** Whether each candidate's process is alive and started in time for its run. */
+  check(candidates: readonly LivenessCandidate[]): boolean[];
+}
+
+/**
+ * The process table cannot be trusted to list the runs' processes: `ps`
+ * failed, or it (or `/proc`) does not list pid 1 or this process, which
+ * happens when `/proc` is mounted with `hidepid` and the indexer runs as
+ * another user than the backtests. Every pid it does not list would read as
+ * dead, so every live run as `stale` (a probe); the check is skipped, and
+ * says this reason, instead.
+ */
+export class ProcessTableHiddenError extends Error {
+  /** Create the error, saying why the table cannot be trusted. */
+  constructor(reason: string) {
+    super(reason);
+    this.name = "ProcessTableHiddenError";
+  }
+}
+
+/** Pid 1 is in every process table (and pid namespace): one that hides it hides others. */
+const INIT_PID = 1;
 
 /** The best checker the permissions allow. */
 export function probeLiveness(): LivenessProbe {
@@ -73,16 +105,25 @@ export function probeLiveness(): LivenessProbe {
       kind: "ok",
       host,
       method: "proc",
-      check: (candidates) => {
+      look: () => {
         // One listing of /proc first: a pid not in it is no process (a probe: two million
         // runs of ended processes took 25 s of failed opens of /proc/PID/stat). A process that
         // starts after the listing started after every run checked here: not theirs.
         const running = processIds();
-        return Promise.resolve(
-          candidates.map((c) =>
-            (running?.has(c.pid) ?? true) && startedInTime(processStartMs(c.pid, bootMs), c)
-          ),
-        );
+        for (const pid of [INIT_PID, Deno.pid]) {
+          const seen = running?.has(pid) ?? processStartMs(pid, bootMs) !== null;
+          if (!seen) {
+            throw new ProcessTableHiddenError(
+              `/proc does not show pid ${pid} (mounted with hidepid, the indexer another user?)`,
+            );
+          }
+        }
+        return Promise.resolve({
+          check: (candidates) =>
+            candidates.map((c) =>
+              (running?.has(c.pid) ?? true) && startedInTime(processStartMs(c.pid, bootMs), c)
+            ),
+        });
       },
     };
   } catch (err) {
@@ -90,7 +131,7 @@ export function probeLiveness(): LivenessProbe {
     procError = firstLine(err);
   }
   if (Deno.permissions.querySync({ name: "run", command: "ps" }).state === "granted") {
-    return { kind: "ok", host, method: "ps", check: checkWithPs };
+    return { kind: "ok", host, method: "ps", look: lookWithPs };
   }
   return {
     kind: "skipped",
@@ -145,27 +186,52 @@ function processStartMs(pid: number, bootMs: number): number | null {
   return bootMs + (startTicks * 1000) / PROC_TICKS_PER_SECOND;
 }
 
-/** Ask `ps` once for all candidates; a pid it does not list is gone. */
-async function checkWithPs(candidates: readonly LivenessCandidate[]): Promise<boolean[]> {
-  if (candidates.length === 0) return [];
+/**
+ * Ask `ps` once for every process; a pid it does not list is gone. A `ps`
+ * that fails, or lists neither pid 1 nor this process, is no answer
+ * ({@linkcode ProcessTableHiddenError}): its exit status was ignored, and
+ * every live run read as stale (a probe).
+ */
+async function lookWithPs(): Promise<ProcessTableLook> {
   const nowMs = Date.now();
   // Every process, not the candidates' pids as arguments: 50,000 of them (a chunk of
   // recordLiveness) passed the kernel's limit on arguments ("Argument list too long").
   const out = await new Deno.Command("ps", {
     args: ["-e", "-o", "pid=,stat=,etime="],
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
     signal: AbortSignal.timeout(PS_TIMEOUT_MS),
   }).output();
+  if (!out.success) {
+    const said = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
+    throw new ProcessTableHiddenError(
+      `ps failed (exit ${out.code}${said === "" ? "" : `: ${said.slice(0, PS_ERROR_CHARS_MAX)}`})`,
+    );
+  }
   const startMs = new Map<number, number>();
+  const listed = new Set<number>();
   for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
     const [pid, state, etime] = line.trim().split(/\s+/);
-    if (pid === undefined || etime === undefined || state.startsWith("Z")) continue;
+    if (pid === undefined || etime === undefined) continue;
+    listed.add(Number(pid));
+    if (state.startsWith("Z")) continue;
     const elapsedMs = parseEtimeMs(etime);
     if (elapsedMs !== null) startMs.set(Number(pid), nowMs - elapsedMs);
   }
-  return candidates.map((c) => startedInTime(startMs.get(c.pid) ?? null, c));
+  for (const pid of [INIT_PID, Deno.pid]) {
+    if (!listed.has(pid)) {
+      throw new ProcessTableHiddenError(
+        `ps does not list pid ${pid} (a process table hidden from the indexer's user?)`,
+      );
+    }
+  }
+  return {
+    check: (candidates) => candidates.map((c) => startedInTime(startMs.get(c.pid) ?? null, c)),
+  };
 }
+
+/** Characters of `ps`'s error kept in the skip reason. */
+const PS_ERROR_CHARS_MAX = 200;
 
 /** `ps` elapsed time `[[dd-]hh:]mm:ss` in ms, or null when it does not parse. */
 export function parseEtimeMs(etime: string): number | null {

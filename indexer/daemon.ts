@@ -32,7 +32,7 @@ import {
   requireRootDirectory,
 } from "./rebuild.ts";
 import { TIMER_MS_MAX } from "../ledger/limits.ts";
-import { candidateOf, probeLiveness } from "./_liveness.ts";
+import { candidateOf, probeLiveness, ProcessTableHiddenError } from "./_liveness.ts";
 import { withIndex } from "./queries.ts";
 import { rows } from "./_sql.ts";
 import { SELECT_LIVENESS_CANDIDATES_SQL } from "./schema.ts";
@@ -464,7 +464,14 @@ async function runningProcessEnded(dbPath: string, debug: (msg: string) => void)
     return false;
   }
   if (recorded.length === 0) return false;
-  const alive = await probe.check(recorded.map(candidateOf));
+  let alive: boolean[];
+  try {
+    alive = (await probe.look()).check(recorded.map(candidateOf));
+  } catch (err) {
+    if (!(err instanceof ProcessTableHiddenError)) throw err;
+    debug(`liveness not checked: ${err.message}`);
+    return false;
+  }
   const ended = recorded.filter((r, i) => r.alive !== false && !alive[i]);
   if (ended.length > 0) {
     debug(`the process of a running run ended (pid ${ended.map((r) => r.pid).join(", ")})`);

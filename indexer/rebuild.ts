@@ -14,7 +14,7 @@ import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
-import { candidateOf, probeLiveness } from "./_liveness.ts";
+import { candidateOf, probeLiveness, ProcessTableHiddenError } from "./_liveness.ts";
 import { asStaged, ingest, longLinesFor, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
 import { stageRanges, standInLength } from "./_stage.ts";
 import { realPathOf } from "../ledger/real_path.ts";
@@ -1448,6 +1448,14 @@ async function recordLiveness(
     if (ctx.mode === "full") await keepKnownLiveness(conn, ctx);
     return probe.reason;
   }
+  let look;
+  try {
+    look = await probe.look(); // before anything recorded is dropped
+  } catch (err) {
+    if (!(err instanceof ProcessTableHiddenError)) throw err;
+    if (ctx.mode === "full") await keepKnownLiveness(conn, ctx);
+    return err.message;
+  }
   // In chunks: a probe found a million unfinished runs of this host (a log copied from it, or
   // runs that crashed) put into one JSON parameter, 71 MB, past 1.5 GiB; two million ran out of
   // memory, eight million past the longest string V8 makes, in full and incremental rebuilds.
@@ -1461,7 +1469,7 @@ async function recordLiveness(
     ]);
     if (chunk.length === 0) break;
     const candidates = chunk.map(candidateOf);
-    const alive = await probe.check(candidates);
+    const alive = look.check(candidates);
     const checked = candidates.map((c, i) => ({
       host: probe.host,
       pid: c.pid,

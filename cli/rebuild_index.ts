@@ -59,7 +59,7 @@ rebuild. --db never replaces a file that is not an index (a part of the log,
 a file that is not a DuckDB database, another DuckDB database): refused.
 
   --stale-after-hours H   a running run silent this long shows as stale
-                          (default 24)
+                          (default: what the index holds, else 24)
   --memory-limit SIZE     DuckDB memory limit; more spills to disk beside the
                           index (default ${MEMORY_LIMIT_DEFAULT}; e.g. 512MB, 4GB)
   --verbose               progress on stderr (files, events, errors, time);

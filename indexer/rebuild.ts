@@ -134,7 +134,10 @@ export interface RebuildOptions {
   sinceDate?: string;
   /**
    * A running run with no event for this long shows as `stale`; stored in
-   * the index, used by the `latest_runs` view. @default {STALE_AFTER_MS_DEFAULT}
+   * the index, used by the `latest_runs` view. Not given, the index keeps
+   * the value it holds (a probe: the background refresh after a backtest
+   * undid the daemon's `--stale-after-hours`), or takes the default.
+   * @default {the index's, else STALE_AFTER_MS_DEFAULT}
    */
   staleAfterMs?: number;
   /** Receives progress lines (files, events, errors, time). @default {undefined} */
@@ -704,6 +707,8 @@ export interface CheckedRebuildOptions {
   sinceDate: string | undefined;
   /** `staleAfterMs` or its default. */
   staleAfterMs: number;
+  /** Whether `staleAfterMs` was given (else the index's own value is kept). */
+  staleAfterGiven: boolean;
   /** `memoryLimit` or its default, as DuckDB takes it. */
   memoryLimit: string;
   /** `batchBytesMax` or its default. */
@@ -785,6 +790,7 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
   return {
     sinceDate,
     staleAfterMs,
+    staleAfterGiven: options.staleAfterMs !== undefined,
     memoryLimit,
     batchBytes,
     deriveGroupEvents,
@@ -1135,7 +1141,7 @@ async function buildWith(
   if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
   await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
   await exec(conn, SET_META_SQL, ["schema_sha256", SCHEMA_SQL_SHA256]);
-  await exec(conn, SET_META_SQL, ["stale_after_ms", String(ctx.staleAfterMs)]);
+  await exec(conn, SET_META_SQL, ["stale_after_ms", String(await staleAfterMsOf(conn, ctx, mode))]);
   await exec(conn, SET_META_SQL, [SOURCE_META_KEY, ctx.source]);
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
   const [totals] = await rows(conn, COUNTS_SQL);
@@ -1544,6 +1550,27 @@ async function refuseEmptying(
   // There and empty: retention removed every day, and the index follows the log.
   if (await exists(dir)) return;
   throw new EmptyLogError(dir, false, read.value.files, read.value.events);
+}
+
+/**
+ * The `stale_after_ms` to record: the one given, else the one the index
+ * holds (the copy's in an incremental rebuild, the replaced index's in a
+ * full one), else the default.
+ */
+async function staleAfterMsOf(
+  conn: DuckDBConnection,
+  ctx: BuildContext,
+  mode: "full" | "incremental",
+): Promise<number> {
+  if (ctx.staleAfterGiven) return ctx.staleAfterMs;
+  let held: string | undefined;
+  if (mode === "incremental") held = await metaValue(conn, "stale_after_ms");
+  else if (await exists(ctx.dbPath)) {
+    const read = await readLiveIndex(ctx.dbPath, (c) => metaValue(c, "stale_after_ms"));
+    held = read.ok ? read.value : undefined; // a damaged index has no value to keep
+  }
+  const kept = Number(held);
+  return held !== undefined && Number.isSafeInteger(kept) && kept > 0 ? kept : ctx.staleAfterMs;
 }
 
 /** Copy the liveness rows of the index being replaced (if it is there and readable). */

@@ -216,14 +216,28 @@ function completedWins(t: string): string {
 }
 
 /**
+ * SQL condition: run `t` (a `runs_status` row) was started again after its
+ * last ending (a run resumed under its id): its endings no longer decide
+ * its status, its new process does. `pid_started_at_ms` is when its last
+ * `run.started` was written. A probe: such a run stayed `completed` or
+ * `failed`, with the abandoned attempt's summary or error, while it ran,
+ * and its process was never checked. A start at the ending's ms is not after it.
+ */
+function startedAfterEnding(t: string): string {
+  return `coalesce(${t}.pid_started_at_ms > greatest(${t}.completed_at_ms, ${t}.failed_at_ms), false)`;
+}
+
+/**
  * The rows of the view \`latest_runs\` (SPEC 7), unordered: the view adds its
  * "newest first" order. Queries that sort or filter the runs themselves read
  * this instead of the view, so DuckDB neither sorts every run for an order
  * they replace nor keeps their filters above that sort (\`runs --where\` on
  * 100k runs: about 50 ms of 290).
  *
- * Status: completed/failed (the later wins; a tie counts as failed), running
- * when the run started or shows any activity, pending when only created;
+ * Status: completed/failed (the later wins; a tie counts as failed), unless
+ * the run was started again after it (resumed: then as a run with no
+ * ending), running when the run started or shows any activity, pending when
+ * only created;
  * running becomes stale when its process on this host is gone or its last
  * event is older than stale_after_ms, and a run with no ending (pending too)
  * when its last event is more than a day in the future (a wrong clock must
@@ -235,8 +249,8 @@ export const LATEST_RUNS_SELECT_SQL =
   `  SELECT s.run_id, d.run_type, d.created_at_ms, s.started_at_ms, s.completed_at_ms,
     s.summary_json,
     CASE
-      WHEN ${completedWins("s")} THEN 'completed'
-      WHEN s.failed_at_ms IS NOT NULL THEN 'failed'
+      WHEN NOT ${startedAfterEnding("s")} AND ${completedWins("s")} THEN 'completed'
+      WHEN NOT ${startedAfterEnding("s")} AND s.failed_at_ms IS NOT NULL THEN 'failed'
       WHEN s.last_event_at_ms > epoch_ms(now()) + ${FUTURE_TIMESTAMP_TOLERANCE_MS} THEN 'stale'
       WHEN s.activity_at_ms IS NULL THEN 'pending'
       WHEN p.alive = false THEN 'stale'
@@ -1117,7 +1131,8 @@ export const SELECT_DERIVE_GROUP_SQL: readonly string[] = [
 export const SELECT_LIVENESS_CANDIDATES_SQL = `SELECT DISTINCT host, pid,
     pid_started_at_ms AS started_at_ms
   FROM runs_status
-  WHERE host = $1 AND pid IS NOT NULL AND completed_at_ms IS NULL AND failed_at_ms IS NULL
+  WHERE host = $1 AND pid IS NOT NULL
+    AND (completed_at_ms IS NULL AND failed_at_ms IS NULL OR ${startedAfterEnding("runs_status")})
   ORDER BY pid, started_at_ms`;
 
 /**
@@ -1281,12 +1296,12 @@ export const RUN_STATUSES = ["completed", "failed", "running", "pending", "stale
 /**
  * When run `r` (a row of `latest_runs`) ended: at the ending its status
  * comes from (a completion later than any failure, else the failure), NULL
- * while it has none. A run that completed and failed later ran until it
+ * while it has none or was started again after it (its status then is not
+ * an ending's). A run that completed and failed later ran until it
  * failed.
  */
-export const RUN_ENDED_AT_SQL = `CASE WHEN ${
-  completedWins("r")
-} THEN r.completed_at_ms ELSE r.failed_at_ms END`;
+export const RUN_ENDED_AT_SQL = `CASE WHEN r.status NOT IN ('completed', 'failed') THEN NULL
+  WHEN ${completedWins("r")} THEN r.completed_at_ms ELSE r.failed_at_ms END`;
 /** How long run `r` ran: from its start to {@linkcode RUN_ENDED_AT_SQL}. */
 export const RUN_DURATION_SQL = `(${RUN_ENDED_AT_SQL} - r.started_at_ms)`;
 

@@ -217,14 +217,18 @@ function completedWins(t: string): string {
 
 /**
  * SQL condition: run `t` (a `runs_status` row) was started again after its
- * last ending (a run resumed under its id): its endings no longer decide
- * its status, its new process does. `pid_started_at_ms` is when its last
- * `run.started` was written. A probe: such a run stayed `completed` or
- * `failed`, with the abandoned attempt's summary or error, while it ran,
- * and its process was never checked. A start at the ending's ms is not after it.
+ * last ending (a run resumed under its id): it had started by then, and a
+ * later `run.started` came after. Its endings then no longer decide its
+ * status, its new process does. `pid_started_at_ms` is when its last
+ * `run.started` was written, `started_at_ms` its first. A probe: such a run
+ * stayed `completed` or `failed`, with the abandoned attempt's summary or
+ * error, while it ran, and its process was never checked. A start at the
+ * ending's ms is not after it; a run whose only start is after its ending
+ * ended before it started (two machines' clocks: `ledger verify` says so).
  */
 function startedAfterEnding(t: string): string {
-  return `coalesce(${t}.pid_started_at_ms > greatest(${t}.completed_at_ms, ${t}.failed_at_ms), false)`;
+  const ended = `greatest(${t}.completed_at_ms, ${t}.failed_at_ms)`;
+  return `coalesce(${t}.pid_started_at_ms > ${ended} AND ${t}.started_at_ms <= ${ended}, false)`;
 }
 
 /**

@@ -48,6 +48,11 @@ Deno.test("status: a run started again after its ending is running, or stale", a
           ["run.completed", 20_000, { summary: {}, artifact_paths: {} }],
           ["run.started", 20_000, started(live.pid)],
         ]),
+        // Its only start after its ending: two machines' clocks, not a resume.
+        ...run("skewed", [
+          ["run.failed", 20_000, { error: { message: "oom" } }],
+          ["run.started", 10_000, started(deadPid)],
+        ]),
         ...run("completed", [
           ["run.started", 30_000, started(deadPid)],
           ["run.completed", 20_000, { summary: {}, artifact_paths: {} }],
@@ -67,6 +72,7 @@ Deno.test("status: a run started again after its ending is running, or stale", a
             "failed-resumed": "running",
             "resumed-dead": "stale",
             "same-ms": "completed",
+            "skewed": "failed",
           },
           `after a ${full ? "full" : "incremental"} rebuild`,
         );

@@ -111,7 +111,14 @@ export function probeLiveness(): LivenessProbe {
         // starts after the listing started after every run checked here: not theirs.
         const running = processIds();
         for (const pid of [INIT_PID, Deno.pid]) {
-          const seen = running?.has(pid) ?? processStartMs(pid, bootMs) !== null;
+          let seen: boolean;
+          try {
+            // Listed, and readable: `hidepid=noaccess` lists every pid but refuses their stat.
+            seen = (running?.has(pid) ?? true) && processStartMs(pid, bootMs) !== null;
+          } catch (err) {
+            if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
+            seen = false;
+          }
           if (!seen) {
             throw new ProcessTableHiddenError(
               `/proc does not show pid ${pid} (mounted with hidepid, the indexer another user?)`,

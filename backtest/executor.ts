@@ -538,6 +538,24 @@ export function noEntryTrade(alertTsMs: number): Trade {
 }
 
 /**
+ * A {@linkcode noEntryTrade} row for each of `calls` (not covered, or
+ * entered too late), in their order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { noEntryRows } from "./executor.ts";
+ * const call = { callId: "c1", caller: "amy", mint: "M", chain: "solana", alertTsMs: 1_000 };
+ * const [row] = noEntryRows([call]);
+ * assert.equal(row.call, call);
+ * assert.equal(row.trade.exitReason, "no_entry");
+ * ```
+ */
+export function noEntryRows(calls: readonly Call[]): CallTrade[] {
+  return calls.map((call) => ({ call, trade: noEntryTrade(call.alertTsMs) }));
+}
+
+/**
  * A replayed call: the call and its trade.
  *
  * @example

@@ -27,7 +27,6 @@ import {
 import type { ColumnSpec, Row } from "./artifacts.ts";
 import { InputError } from "./errors.ts";
 import { type PathMetrics, pathMetrics, summarizePaths } from "./metrics.ts";
-import { splitByEntryDelay } from "./entry_delay.ts";
 import type { Call } from "./types.ts";
 import { PATH_METRICS_FILE } from "./run_files.ts";
 
@@ -196,11 +195,7 @@ export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunRes
   const ctx = await startRun(PATH_ONLY_RUN_TYPE, options, {});
   return await finishRun(ctx, async (session) => {
     const data = await dataPhases(ctx, session, options);
-    const entries = splitByEntryDelay(
-      data.coverage.covered,
-      data.seriesByMint,
-      options.maxEntryDelayMs,
-    );
+    const { entries } = data;
     const rows = await ctx.phase("compute", () => {
       const out: { call: Call; metrics: PathMetrics }[] = [];
       const total = data.coverage.covered.length;

@@ -24,12 +24,11 @@ import type { ColumnSpec, Row } from "./artifacts.ts";
 import {
   type CallTrade,
   type GapFill,
-  noEntryTrade,
+  noEntryRows,
   replayCalls,
   replayCostsOf,
 } from "./executor.ts";
 import { tradeMetrics } from "./metrics.ts";
-import { splitByEntryDelay } from "./entry_delay.ts";
 import { parsePolicy, type Policy } from "./policies.ts";
 import { CALLER_SUMMARY_FILE, POLICY_RESULTS_FILE } from "./run_files.ts";
 
@@ -253,11 +252,7 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
   return await finishRun(ctx, async (session) => {
     const data = await dataPhases(ctx, session, options);
     let noEntry: CallTrade[] = [];
-    const entries = splitByEntryDelay(
-      data.coverage.covered,
-      data.seriesByMint,
-      options.maxEntryDelayMs,
-    );
+    const { entries } = data;
     const replayed = await ctx.phase("execute", () => {
       const r = replayCalls(policy, entries.onTime, {
         seriesByMint: data.seriesByMint,
@@ -268,10 +263,10 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
         progressEvery: 100,
       });
       noEntry = [
-        ...data.coverage.uncovered.map((call) => ({ call, trade: noEntryTrade(call.alertTsMs) })),
+        ...noEntryRows(data.coverage.uncovered),
         ...r.noEntry,
         // Late calls are never entered either: no_entry rows, which readers leave out of trades.
-        ...entries.late.map((call) => ({ call, trade: noEntryTrade(call.alertTsMs) })),
+        ...noEntryRows(entries.late),
       ];
       return Promise.resolve({
         value: r.trades,

@@ -31,7 +31,7 @@ import type { ColumnSpec, Row } from "./artifacts.ts";
 import {
   type CallTrade,
   type GapFill,
-  noEntryTrade,
+  noEntryRows,
   replayCalls,
   ReplayCostError,
   type ReplayCosts,
@@ -51,7 +51,6 @@ import { getEventEmitter } from "../ledger/emitter.ts";
 import type { LoadedData } from "./workflow.ts";
 import type { DataSession } from "./data.ts";
 import { TRIALS_FILE } from "./run_files.ts";
-import { type EntrySplit, splitByEntryDelay } from "./entry_delay.ts";
 
 export { TRIALS_FILE };
 
@@ -361,13 +360,9 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
   return await finishRun(ctx, async (session) => {
     const data = await dataPhases(ctx, session, { ...options, emitter });
     // Every policy enters at the anchor: the late calls are the same for every trial.
-    const entries = splitByEntryDelay(
-      data.coverage.covered,
-      data.seriesByMint,
-      options.maxEntryDelayMs,
-    );
+    const { entries } = data;
     const executed = await ctx.phase("execute", async () => {
-      const value = await executeTrials(ctx, emitter, trials, { ...data, entries }, {
+      const value = await executeTrials(ctx, emitter, trials, data, {
         feeBps,
         slippageBps,
         gapFill,
@@ -421,7 +416,7 @@ async function executeTrials(
   ctx: RunContext,
   emitter: SweepEventSink,
   trials: readonly GridTrial[],
-  data: LoadedData & { entries: EntrySplit },
+  data: LoadedData,
   options: {
     feeBps: number;
     slippageBps: number;
@@ -457,10 +452,12 @@ async function executeTrials(
     // A trial without a value to rank by is never the best: with none that has one, no best.
     const ranked = objectiveRankValue(metrics, options.objective) !== null;
     if (ranked && (best === null || ranksAbove(metrics, best.result.metrics, options.objective))) {
-      const [uncovered, late] = [data.coverage.uncovered, data.entries.late].map((calls) =>
-        calls.map((call) => ({ call, trade: noEntryTrade(call.alertTsMs) }))
-      );
-      best = { result, trades: r.trades, noEntry: [...uncovered, ...r.noEntry, ...late] };
+      const noEntry = [
+        ...noEntryRows(data.coverage.uncovered),
+        ...r.noEntry,
+        ...noEntryRows(data.entries.late),
+      ];
+      best = { result, trades: r.trades, noEntry };
     }
     options.onProgress?.(results.length, trials.length);
   }

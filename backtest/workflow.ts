@@ -42,7 +42,7 @@ import {
 } from "./data.ts";
 import { CoverageError, InputError } from "./errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
-import { maxEntryDelayMsOf } from "./entry_delay.ts";
+import { type EntrySplit, maxEntryDelayMsOf, splitByEntryDelay } from "./entry_delay.ts";
 import { assert } from "../ledger/assert.ts";
 import { exists } from "../ledger/exists.ts";
 import { findRunEvents, runIdLockWaitMessage, withRunIdLock } from "../ledger/run_lookup.ts";
@@ -1110,6 +1110,11 @@ export interface LoadedData {
   slice: Slice;
   /** Candle series by mint. */
   seriesByMint: Map<string, CandleSeries>;
+  /**
+   * The covered calls split by `maxEntryDelayMs` (`entry_delay.ts`): every
+   * run type computes the on-time ones and counts the late ones.
+   */
+  entries: EntrySplit;
 }
 
 /**
@@ -1187,5 +1192,6 @@ export async function dataPhases(
       summary: { rows_in: slice.rows, rows_out: candles, mints: byMint.size },
     };
   });
-  return { calls, coverage, slice, seriesByMint };
+  const entries = splitByEntryDelay(coverage.covered, seriesByMint, options.maxEntryDelayMs);
+  return { calls, coverage, slice, seriesByMint, entries };
 }

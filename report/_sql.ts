@@ -176,23 +176,18 @@ export const TRADES_SQL = `SELECT filename,
  * {@linkcode TRADES_SQL} orders and filters it: the running sum of the
  * trades' returns, one row per trade, for `ledger show`'s equity line. An
  * audit found that line drawing `no_entry` calls as break-even trades
- * ("over 4 calls" for 3 trades) and ordering ties by call id.
+ * ("over 4 calls" for 3 trades) and ordering ties by call id. A return that
+ * is NaN or infinite (a file another tool wrote) adds nothing to the sum and
+ * its row says `finite` false: the line leaves it out and says how many
+ * (one NaN made every sum after it NaN: `NaN bps over 5 calls`).
  */
-export const EQUITY_LINE_SQL = `SELECT sum(realized_return_bps)
-      OVER (ORDER BY ${EQUITY_ORDER} ROWS UNBOUNDED PRECEDING) AS equity
+export const EQUITY_LINE_SQL = `SELECT sum(CASE WHEN isfinite(realized_return_bps::DOUBLE)
+      THEN realized_return_bps END)
+      OVER (ORDER BY ${EQUITY_ORDER} ROWS UNBOUNDED PRECEDING) AS equity,
+    isfinite(realized_return_bps::DOUBLE) AS finite
   FROM read_parquet($1::VARCHAR, file_row_number = true)
-  WHERE ${TRADES_ONLY} AND isfinite(realized_return_bps::DOUBLE)
+  WHERE ${TRADES_ONLY}
   ORDER BY ${EQUITY_ORDER}`;
-
-/**
- * The trades of the Parquet file `$1` whose return is NaN or infinite (a
- * file another tool wrote): left out of {@linkcode EQUITY_LINE_SQL}'s line,
- * where one NaN made every sum after it NaN (`NaN bps over 5 calls`), and
- * said beside it, as the report's charts say them.
- */
-export const EQUITY_LEFT_OUT_SQL = `SELECT count(*) AS n
-  FROM read_parquet($1::VARCHAR)
-  WHERE ${TRADES_ONLY} AND NOT isfinite(realized_return_bps::DOUBLE)`;
 
 /** Per-caller results of policy runs: each row of the Parquet files `$1` as JSON. */
 export const CALLERS_SQL = `SELECT t.filename, to_json(t)::VARCHAR AS row_json

@@ -10,7 +10,7 @@ import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
 import { POLICY_RESULTS_FILE, unreadableMessage } from "./data.ts";
-import { EQUITY_LEFT_OUT_SQL, EQUITY_LINE_SQL } from "./_sql.ts";
+import { EQUITY_LINE_SQL } from "./_sql.ts";
 
 /** Block characters from low to high. */
 const BLOCKS = "▁▂▃▄▅▆▇█";
@@ -155,13 +155,14 @@ export async function equitySparklineLine(
   try {
     const conn = await instance.connect();
     try {
-      let equity: number[];
-      let leftOut: number;
+      const equity: number[] = [];
+      let leftOut = 0;
       try {
         const reader = await conn.runAndReadAll(EQUITY_LINE_SQL, [literalGlob(path)]);
-        equity = (reader.getColumnsJS()[0] ?? []).map(Number);
-        const counted = await conn.runAndReadAll(EQUITY_LEFT_OUT_SQL, [literalGlob(path)]);
-        leftOut = Number(counted.getRowObjectsJS()[0].n);
+        for (const [sum, finite] of reader.getRowsJS()) {
+          if (finite === true) equity.push(Number(sum));
+          else leftOut++;
+        }
       } catch (err) {
         // An unreadable file is said on its line, as the report says it (not a failed show).
         if (!(err instanceof Error)) throw err;

@@ -1359,9 +1359,10 @@ export function histogram(values: readonly number[]): Bin[] {
   let n = Math.max(1, Math.floor((max - edge(0)) / step) + 1);
   while (edge(n) <= max) n++;
   while (n > 1 && edge(n - 1) > max) n--;
-  if (n > HISTOGRAM_BINS_MAX) {
-    throw new Error(`Histogram of [${min}, ${max}] by ${step} has ${n} bins, over the bound`);
-  }
+  assert(
+    n <= HISTOGRAM_BINS_MAX,
+    `a histogram of [${min}, ${max}] by ${step} has at most ${HISTOGRAM_BINS_MAX} bins, got ${n}`,
+  );
   const counts = new Array<number>(n).fill(0);
   const aboveZero = new Array<number>(n).fill(0);
   let below = 0;

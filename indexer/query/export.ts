@@ -672,7 +672,8 @@ async function somePerPath(
   slices: readonly [number, number][],
   checksOf: (f: string) => string[],
 ): Promise<boolean[][]> {
-  const found = paths.map(() => checksOf("f").map(() => false));
+  const checkCount = checksOf("f").length;
+  const found = paths.map(() => new Array<boolean>(checkCount).fill(false));
   for (const [i, root] of roots.entries()) {
     const here = [...paths.keys()].filter((k) => paths[k].root === i);
     for (let lo = 0; lo < here.length; lo += CHECKED_PATHS_PER_STATEMENT_MAX) {

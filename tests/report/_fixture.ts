@@ -211,6 +211,23 @@ export async function addCopiesOfRun(
   return ids;
 }
 
+/**
+ * Emit `events` (whole events, each with its `run_id` and `timestamp_ms`)
+ * into `root` with one `ledger emit --stdin`, then build its index with
+ * `ledger rebuild-index`; fails the test when either fails.
+ */
+export async function emitAndIndex(
+  root: string,
+  events: readonly Record<string, unknown>[],
+): Promise<void> {
+  const emitted = await runLedger(["emit", "--stdin", "--root", root], {
+    stdin: events.map((e) => JSON.stringify(e)).join("\n") + "\n",
+  });
+  assert.equal(emitted.code, 0, emitted.stderr);
+  const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+}
+
 /** A running `ledger ui` child process. */
 export interface UiProcess {
   /** Its base URL, `http://127.0.0.1:PORT`. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, waitForCharts } from "./_browser.ts";
+import { emitAndIndex } from "./_fixture.ts";
 
 Deno.test({
   name: "report: a malformed # fragment shows the overview, not a blank page",
@@ -24,13 +25,8 @@ Deno.test({
         { event_type: "run.created", run_type: "policy", config: {}, data_fingerprint: "fp" },
         { event_type: "run.started" },
         { event_type: "run.completed", summary: {}, artifact_paths: {} },
-      ].map((e, i) => JSON.stringify({ ...e, run_id: "frag-1", timestamp_ms: t0 + i }));
-      const emitted = await runLedger(["emit", "--stdin", "--root", root], {
-        stdin: events.join("\n") + "\n",
-      });
-      assert.equal(emitted.code, 0, emitted.stderr);
-      const rebuilt = await runLedger(["rebuild-index", "--root", root]);
-      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      ].map((e, i) => ({ ...e, run_id: "frag-1", timestamp_ms: t0 + i }));
+      await emitAndIndex(root, events);
       const out = join(dir, "r.html");
       const made = await runLedger(["report", "--root", root, "--out", out]);
       assert.equal(made.code, 0, made.stderr);

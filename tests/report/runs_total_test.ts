@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runLedger, withTempDir } from "../_helpers.ts";
+import { emitAndIndex } from "./_fixture.ts";
 
 /** Runs in the index: two past the report's 500. */
 const RUNS = 502;
@@ -14,18 +15,17 @@ Deno.test("report: the terminal line says 500 of 502 runs", async () => {
   await withTempDir(async (dir) => {
     const root = join(dir, "ledger");
     const t0 = Date.UTC(2026, 0, 5);
-    const lines = Array.from({ length: RUNS }, (_, i) =>
-      JSON.stringify({
+    await emitAndIndex(
+      root,
+      Array.from({ length: RUNS }, (_, i) => ({
         event_type: "run.created",
         run_id: `run-${String(i).padStart(4, "0")}`,
         run_type: "policy",
         config: {},
         data_fingerprint: "fp",
         timestamp_ms: t0 + i,
-      })).join("\n") + "\n";
-    const emitted = await runLedger(["emit", "--stdin", "--root", root], { stdin: lines });
-    assert.equal(emitted.code, 0, emitted.stderr);
-    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+      })),
+    );
     const out = join(dir, "all.html");
     const all = await runLedger(["report", "--root", root, "--out", out]);
     assert.equal(all.code, 0, all.stderr);

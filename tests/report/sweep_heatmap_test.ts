@@ -24,7 +24,7 @@ import {
 } from "./_browser.ts";
 import { flatten, type TrialView } from "../../report/data.ts";
 import { renderSweep, UNBOUNDED_MARK } from "../../report/html.ts";
-import { startUi } from "./_fixture.ts";
+import { emitAndIndex, startUi } from "./_fixture.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -388,13 +388,8 @@ Deno.test({
         { event_type: "run.started" },
         ...COLLIDE_TRIALS.map((t) => ({ event_type: "trial.recorded", ...t })),
         { event_type: "run.completed", summary: {}, artifact_paths: {} },
-      ].map((e, i) => JSON.stringify({ ...e, run_id: "sw-collide", timestamp_ms: t0 + i }));
-      const emitted = await runLedger(["emit", "--stdin", "--root", root], {
-        stdin: events.join("\n") + "\n",
-      });
-      assert.equal(emitted.code, 0, emitted.stderr);
-      const rebuilt = await runLedger(["rebuild-index", "--root", root]);
-      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      ].map((e, i) => ({ ...e, run_id: "sw-collide", timestamp_ms: t0 + i }));
+      await emitAndIndex(root, events);
       const out = join(dir, "r.html");
       const made = await runLedger(["report", "sw-collide", "--root", root, "--out", out]);
       assert.equal(made.code, 0, made.stderr);

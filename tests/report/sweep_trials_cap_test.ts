@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { TRIALS_MAX } from "../../report/data.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
+import { emitAndIndex } from "./_fixture.ts";
 
 const RUN_ID = "sweep-big-1";
 
@@ -52,12 +53,7 @@ Deno.test("report: a sweep over the trials cap says how many of its trials it sh
         artifact_paths: {},
       } as (typeof lines)[number],
     );
-    const emitted = await runLedger(["emit", "--stdin", "--root", root], {
-      stdin: lines.map((l) => JSON.stringify(l)).join("\n") + "\n",
-    });
-    assert.equal(emitted.code, 0, emitted.stderr);
-    const rebuilt = await runLedger(["rebuild-index", "--root", root]);
-    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    await emitAndIndex(root, lines);
     const out = join(dir, "report.html");
     const report = await runLedger(["report", RUN_ID, "--root", root, "--out", out]);
     assert.equal(report.code, 0, report.stderr);

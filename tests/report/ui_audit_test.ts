@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, hashTree, runLedger, withTempDir } from "../_helpers.ts";
-import { startUi } from "./_fixture.ts";
+import { emitAndIndex, startUi } from "./_fixture.ts";
 
 /** Runs of the fixture: two share the prefix `pfx-alpha`, `pfx-gamma` is whole and a prefix. */
 const RUN_IDS = ["pfx-alpha-1", "pfx-alpha-2", "pfx-beta-7", "pfx-gamma", "pfx-gamma-2"] as const;
@@ -38,11 +38,8 @@ async function makeRuns(root: string): Promise<void> {
       summary: { win_rate: 0.5 },
       artifact_paths: {},
     },
-  ]).map((e) => JSON.stringify(e)).join("\n") + "\n";
-  const emitted = await runLedger(["emit", "--stdin", "--root", root], { stdin: lines });
-  assert.equal(emitted.code, 0, emitted.stderr);
-  const rebuilt = await runLedger(["rebuild-index", "--root", root]);
-  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  ]);
+  await emitAndIndex(root, lines);
 }
 
 /**

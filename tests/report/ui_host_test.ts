@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runLedger, withTempDir } from "../_helpers.ts";
-import { startUi } from "./_fixture.ts";
+import { withTempDir } from "../_helpers.ts";
+import { emitAndIndex, startUi } from "./_fixture.ts";
 
 /** Longest one raw request may take, ms. */
 const REQUEST_MS_MAX = 20_000;
@@ -26,11 +26,8 @@ async function makeRoot(root: string): Promise<void> {
       data_fingerprint: "fp",
     },
     { event_type: "run.started", run_id: "host-1", timestamp_ms: t0 + 1 },
-  ].map((e) => JSON.stringify(e)).join("\n") + "\n";
-  const emitted = await runLedger(["emit", "--stdin", "--root", root], { stdin: lines });
-  assert.equal(emitted.code, 0, emitted.stderr);
-  const rebuilt = await runLedger(["rebuild-index", "--root", root]);
-  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  ];
+  await emitAndIndex(root, lines);
 }
 
 /**

@@ -14,7 +14,41 @@
     pending: "#8a94a3",
     stale: "#d97706",
   };
-  const fmtBps = (v) => Math.round(v).toLocaleString("en-US");
+  // Whole bps, no "-0" (Math.round(-0.3) is -0, which toLocaleString writes as "-0").
+  const fmtBps = (v) => (Math.round(v) || 0).toLocaleString("en-US");
+  // Bps with the fewest decimals (at most 9: values are rounded to 1e-9 bps) that write every
+  // one of `edges` apart from its neighbours, so that bins narrower than 1 bps do not read
+  // [0, 0) (probe 22).
+  function bpsFormat(edges) {
+    const steps = edges.slice(1).map((e, i) => e - edges[i]).filter((d) => d > 0);
+    const step = steps.length === 0 ? 1 : Math.min(...steps);
+    let decimals = 0;
+    const near = (e, d) => Math.abs(Number(e.toFixed(d)) - e) < step * 1e-3;
+    while (decimals < 9 && !edges.every((e) => near(e, decimals))) decimals++;
+    if (decimals === 0) return fmtBps;
+    return (v) =>
+      (Number(v.toFixed(decimals)) || 0).toLocaleString("en-US", {
+        minimumFractionDigits: decimals,
+        maximumFractionDigits: decimals,
+      });
+  }
+  // An axis tick in bps as exact as the tick (Plot picks 0.005 between 0 and 0.01).
+  const fmtTick = (v) =>
+    (Number(v.toFixed(9)) || 0).toLocaleString("en-US", { maximumFractionDigits: 9 });
+  // Control characters and bidirectional overrides as escapes (ledger/control_text.ts
+  // escapeControl), so a chart label can neither hide a character nor reverse itself.
+  // deno-lint-ignore no-control-regex
+  const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+  const escapeControl = (text) =>
+    text.replace(CONTROL, (ch) => {
+      if (ch === "\n") return "\\n";
+      if (ch === "\t") return "\\t";
+      if (ch === "\r") return "\\r";
+      const code = ch.charCodeAt(0);
+      return code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, "0")}`
+        : `\\u${code.toString(16).padStart(4, "0")}`;
+    });
   // Sweep metrics where less is better (docs/METRICS.md), and those that only describe.
   const LOWER_IS_BETTER = new Set(["stop_out_rate", "calls_skipped", "calls_no_entry"]);
   // An unbounded metric in a heatmap row (html.ts UNBOUNDED_MARK).
@@ -156,11 +190,13 @@
     },
     hist(data, width) {
       if (data.bins.length === 0) return null;
+      // Ticks and bounds with the precision of the narrowest bin.
+      const fmt = bpsFormat([data.bins[0].x0, ...data.bins.map((b) => b.x1)]);
       return Plot.plot({
         width: Math.min(width, 620),
         height: 220,
         marginLeft: 44,
-        x: { label: data.label, tickFormat: fmtBps, ticks: 6 },
+        x: { label: data.label, tickFormat: fmtTick, ticks: 6 },
         y: { label: "calls", grid: true },
         marks: [
           Plot.rectY(data.bins, {
@@ -172,9 +208,9 @@
             inset: 0.5,
             // data.ts: an end bin also counts the values beyond the drawn range, said here.
             title: (d) =>
-              `[${fmtBps(d.x0)}, ${fmtBps(d.x1)}): ${d.count}` +
-              (d.below ? `, of which ${d.below} below ${fmtBps(d.x0)}` : "") +
-              (d.above ? `, of which ${d.above} above ${fmtBps(d.x1)}` : ""),
+              `[${fmt(d.x0)}, ${fmt(d.x1)}): ${d.count}` +
+              (d.below ? `, of which ${d.below} below ${fmt(d.x0)}` : "") +
+              (d.above ? `, of which ${d.above} above ${fmt(d.x1)}` : ""),
           }),
           Plot.ruleY([0]),
           Plot.ruleX([0], { stroke: "#1d2330", strokeDasharray: "3,3" }),
@@ -185,21 +221,37 @@
       if (data.length === 0) return null;
       const lo = Object.keys(data[0]).find((k) => /^mean_return_bps_(lo|low|lower)$/.test(k));
       const hi = Object.keys(data[0]).find((k) => /^mean_return_bps_(hi|high|upper)$/.test(k));
-      const rows = data.slice().sort((a, b) => b.mean_return_bps - a.mean_return_bps);
+      const sorted = data.slice().sort((a, b) => b.mean_return_bps - a.mean_return_bps);
+      // One bar per row, under a label of its own: a caller named twice (a malformed
+      // caller_summary.parquet) is two bars, "dup" and "dup (2)", not one bar of their sum.
+      const used = new Set();
+      const rows = sorted.map((d) => {
+        const name = d.caller === null || d.caller === undefined
+          ? "(no caller)"
+          : d.caller === ""
+          ? '""'
+          : escapeControl(String(d.caller));
+        let label = name;
+        for (let n = 2; used.has(label); n++) label = `${name} (${n})`;
+        used.add(label);
+        return { ...d, label };
+      });
       const marks = [
+        // x1/x2, not x: Plot stacks bars given x alone, and rows on one label would add up.
         Plot.barX(rows, {
-          x: "mean_return_bps",
-          y: "caller",
+          x1: 0,
+          x2: "mean_return_bps",
+          y: "label",
           fill: (d) => (d.mean_return_bps >= 0 ? "#2e8540" : "#c62828"),
           title: (d) =>
-            `${d.caller}: ${fmtBps(d.mean_return_bps)} bps over ${d.count} call${
+            `${d.label}: ${fmtBps(d.mean_return_bps)} bps over ${d.count} call${
               d.count === 1 ? "" : "s"
             }`,
         }),
         Plot.ruleX([0]),
         Plot.text(rows, {
           x: (d) => Math.max(0, d.mean_return_bps),
-          y: "caller",
+          y: "label",
           text: (d) =>
             `n=${d.count}` + (d.win_rate == null ? "" : `  win ${(d.win_rate * 100).toFixed(0)}%`),
           textAnchor: "start",
@@ -209,7 +261,7 @@
       ];
       if (lo && hi) {
         marks.push(
-          Plot.ruleY(rows, { x1: lo, x2: hi, y: "caller", stroke: "#1d2330", strokeWidth: 1.5 }),
+          Plot.ruleY(rows, { x1: lo, x2: hi, y: "label", stroke: "#1d2330", strokeWidth: 1.5 }),
         );
       }
       return Plot.plot({
@@ -218,7 +270,7 @@
         marginLeft: 110,
         marginRight: 150,
         x: { label: "mean return (bps)", grid: true, tickFormat: fmtBps },
-        y: { domain: rows.map((d) => d.caller), label: null },
+        y: { domain: rows.map((d) => d.label), label: null },
         marks,
       });
     },
@@ -278,13 +330,24 @@
       const sortNum = (a, b) => compareValues(a, b);
       // Parameter values are the leaves of the params (numbers, strings): a
       // grouping key and a tick label each. Durations (a path ending in Ms) read as 1h, 30m.
-      const tick = (path) => (v) => {
+      const plainTick = (path) => (v) => {
         if (typeof v === "number" && /Ms$/.test(path)) return fmtDuration(v);
         if (typeof v === "number") return String(+v.toPrecision(6));
-        return v === null || v === undefined ? "-" : String(v);
+        if (v === undefined) return "(missing)";
+        return v === null ? "null" : escapeControl(String(v));
       };
       const xs = [...new Set(rows.map((d) => d.p[x]))].sort(sortNum);
       const ys = [...new Set(rows.map((d) => d.p[y]))].sort(sortNum);
+      // An axis whose distinct values would share a label (0.2 and "0.2", true and "true")
+      // labels each as JSON, strings quoted (the rule of ledger/control_text.ts distinctCells).
+      const ticks = { [x]: plainTick(x), [y]: plainTick(y) };
+      for (const [path, values] of [[x, xs], [y, ys]]) {
+        const labels = values.map(ticks[path]);
+        if (new Set(labels).size < labels.length) {
+          ticks[path] = (v) => v === undefined ? "(missing)" : escapeControl(JSON.stringify(v));
+        }
+      }
+      const tick = (path) => ticks[path];
       const fmtMetric = (v) =>
         v === Infinity
           ? "∞"

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { countOf } from "../ledger/count_text.ts";
 import { errorLine } from "./_command.ts";
 import { resolve } from "node:path";
 import { eventsDir, indexPath } from "../ledger/paths.ts";
@@ -167,6 +168,16 @@ export async function main(args: string[]): Promise<number> {
       `${report.errorsFound} new bad lines, ${report.errors} in ingest_errors) ` +
       `in ${report.elapsedMs} ms`,
   );
+  if (report.conflicts > 0) {
+    // Not a failure (the rule keeps one copy, SPEC 7), but two events under one id: a status
+    // may have changed with nothing else said (a probe). Said while the log holds them.
+    console.error(
+      `ledger rebuild-index: warning: ${countOf(report.conflicts, "event id")} ` +
+        `${report.conflicts === 1 ? "has" : "have"} copies that differ (more than the time): ` +
+        "the copy with the smallest (timestamp_ms, file, line) counts; " +
+        "`ledger verify` lists them",
+    );
+  }
   return EXIT_OK;
 }
 

@@ -21,6 +21,7 @@ import { dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { exists } from "../ledger/exists.ts";
 import { assert } from "../ledger/assert.ts";
+import { countOf } from "../ledger/count_text.ts";
 import { listPartFiles } from "./_files.ts";
 import {
   checkRebuildOptions,
@@ -411,7 +412,7 @@ export function recoveredLogEntry(reason: string): DaemonLogEntry {
  * import { rebuildLogEntry } from "./daemon.ts";
  * import type { RebuildReport } from "./rebuild.ts";
  * const report = { mode: "incremental", filesRead: 2, eventsRead: 10, errorsFound: 0, events: 10,
- *   runs: 1, errors: 0, elapsedMs: 42 } as RebuildReport;
+ *   runs: 1, errors: 0, conflicts: 0, elapsedMs: 42 } as RebuildReport;
  * const entry = rebuildLogEntry(report);
  * assert.equal(entry.fields?.event, "rebuild");
  * assert.match(entry.msg, /^rebuild incremental: read 2 files/);
@@ -422,7 +423,10 @@ export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
     level: "info",
     msg: `rebuild ${r.mode}: read ${r.filesRead} files ` +
       `(${r.eventsRead} events, ${r.errorsFound} errors); index has ${r.events} events, ` +
-      `${r.runs} runs, ${r.errors} ingest errors; ${r.elapsedMs} ms`,
+      `${r.runs} runs, ${r.errors} ingest errors` +
+      // Two events under one id, one kept: said on every rebuild while the log holds them.
+      (r.conflicts > 0 ? `, ${countOf(r.conflicts, "event id")} with conflicting copies` : "") +
+      `; ${r.elapsedMs} ms`,
     fields: {
       event: "rebuild",
       mode: r.mode,
@@ -432,6 +436,7 @@ export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
       events: r.events,
       runs: r.runs,
       ingest_errors: r.errors,
+      duplicate_conflicts: r.conflicts,
       elapsed_ms: r.elapsedMs,
     },
   };

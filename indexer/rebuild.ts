@@ -30,6 +30,7 @@ import {
 import { exec, inTransaction, rows } from "./_sql.ts";
 import {
   AFFECTED_SPAN_SQL,
+  COUNT_CONFLICTS_SQL,
   COUNTS_SQL,
   CREATE_AFFECTED_RUNS_SQL,
   CREATE_LIVENESS_CANDIDATES_SQL,
@@ -269,6 +270,12 @@ export interface RebuildReport {
   errors: number;
   /** Rows of `event_duplicates`. */
   duplicates: number;
+  /**
+   * Event ids in the index with a later copy that says something else than
+   * the copy kept (more than the time): two events under one id, one kept
+   * (the smallest `(timestamp_ms, file, line)`). `ledger verify` lists them.
+   */
+  conflicts: number;
   /** Why the pid liveness check was skipped, if it was. */
   livenessSkipped?: string;
   /**
@@ -1145,6 +1152,9 @@ async function buildWith(
   await exec(conn, SET_META_SQL, [SOURCE_META_KEY, ctx.source]);
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
   const [totals] = await rows(conn, COUNTS_SQL);
+  const conflicts = Number(totals.duplicates) === 0
+    ? 0
+    : Number((await rows(conn, COUNT_CONFLICTS_SQL))[0].conflicts);
   await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here
   lap("checkpoint");
   return {
@@ -1159,6 +1169,7 @@ async function buildWith(
     runs: Number(totals.runs),
     errors: Number(totals.errors),
     duplicates: Number(totals.duplicates),
+    conflicts,
     livenessSkipped,
   };
 }

@@ -71,8 +71,9 @@ import {
 /** Version of the index layout; an index with another version is rebuilt in full. */
 // 3: one definition of a valid line (issue 19.1); 4: annotations (tags, notes, archived);
 // 5: liveness per run start (runs_status.pid_started_at_ms, process_liveness.started_at_ms);
-// 6: no run of annotations alone (runs_status, hence latest_runs, leaves them out).
-export const INDEX_FORMAT_VERSION = 6;
+// 6: no run of annotations alone (runs_status, hence latest_runs, leaves them out);
+// 7: event_duplicates.content_md5 (a later copy that differs from the event kept is told).
+export const INDEX_FORMAT_VERSION = 7;
 
 export { ID_LENGTH_MAX, TIMESTAMP_MS_MAX };
 export { EVENT_FIELD_RULES, type FieldKind, type FieldRule };
@@ -298,10 +299,11 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
     alerts_total BIGINT, alerts_ok BIGINT,
     config VARCHAR, output_summary VARCHAR, params VARCHAR, metrics VARCHAR, summary VARCHAR,
     artifact_paths VARCHAR, error VARCHAR, tags VARCHAR, note VARCHAR, reason VARCHAR)`,
-  // Every occurrence of an event_id that lost deduplication to the row in `events`.
+  // Every occurrence of an event_id that lost deduplication to the row in `events`, with the
+  // md5 of what it says (CONTENT_MD5_SQL): a copy that differs from the row kept is a conflict.
   `CREATE TABLE IF NOT EXISTS event_duplicates (
     event_id VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT NOT NULL,
-    timestamp_ms BIGINT NOT NULL)`,
+    timestamp_ms BIGINT NOT NULL, content_md5 VARCHAR NOT NULL)`,
   // Per part file: how much of it is indexed (complete lines only).
   `CREATE TABLE IF NOT EXISTS ingest_files (
     file VARCHAR NOT NULL, size_bytes BIGINT NOT NULL, mtime_ms BIGINT NOT NULL,
@@ -475,6 +477,19 @@ export const EVENT_COLUMNS = [
   "reason",
 ] as const;
 const EVENT_COLUMNS_SQL = EVENT_COLUMNS.join(", ");
+
+/**
+ * The md5 of what an event row says: every column of `events` but where it
+ * is (`file`, `line`) and when (`timestamp_ms`), as `ledger verify` compares
+ * two lines of one id (a retry is the same event at another time). `prefix`
+ * qualifies the columns (`"e."`). Two copies of an id whose md5s differ are a
+ * conflict: two events under one id, of which the index keeps one.
+ */
+function contentMd5(prefix = ""): string {
+  const fields = EVENT_COLUMNS.filter((c) => c !== "file" && c !== "line" && c !== "timestamp_ms")
+    .map((c) => `${c} := ${prefix}${c}`);
+  return `md5(to_json(struct_pack(${fields.join(", ")}))::VARCHAR)`;
+}
 
 /**
  * Fields read as numbers and as strings. Each is parsed once per line into
@@ -792,7 +807,7 @@ export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
   `INSERT INTO events (${EVENT_COLUMNS_SQL})
     SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
   `INSERT INTO event_duplicates
-    SELECT event_id, file, line, timestamp_ms FROM candidates WHERE rank > 1`,
+    SELECT event_id, file, line, timestamp_ms, ${contentMd5()} FROM candidates WHERE rank > 1`,
 ];
 
 /**
@@ -843,7 +858,7 @@ export const DEDUP_EVENTS_SQL: readonly string[] = [
   `INSERT INTO events (${EVENT_COLUMNS_SQL})
     SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
   `INSERT INTO event_duplicates
-    SELECT event_id, file, line, timestamp_ms FROM candidates WHERE rank > 1`,
+    SELECT event_id, file, line, timestamp_ms, ${contentMd5()} FROM candidates WHERE rank > 1`,
   `DROP TABLE IF EXISTS candidates`,
 ];
 
@@ -1263,6 +1278,15 @@ export const COUNTS_SQL = `SELECT
   (SELECT count(*) FROM ingest_errors) AS errors,
   (SELECT count(*) FROM event_duplicates) AS duplicates,
   (SELECT count(*) FROM ingest_files) AS files`;
+
+/**
+ * Event ids with a copy in `event_duplicates` that says something else than
+ * the row kept in `events` (a conflict: see `contentMd5`). Asked only when
+ * `event_duplicates` has rows (it joins all of `events`).
+ */
+export const COUNT_CONFLICTS_SQL = `SELECT count(DISTINCT d.event_id) AS conflicts
+  FROM event_duplicates d JOIN events e USING (event_id)
+  WHERE d.content_md5 <> ${contentMd5("e.")}`;
 
 /** What the last stage held: `lines` read, `events` valid, `errors` bad. */
 export const STAGE_COUNTS_SQL = `SELECT

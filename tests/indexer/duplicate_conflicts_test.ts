@@ -1,0 +1,67 @@
+/**
+ * Two different events under one `event_id` (a conflict, not a retry): the
+ * index keeps the copy with the smallest `(timestamp_ms, file, line)`
+ * (SPEC 7), and says so. A probe: a second line with the id of a
+ * `run.completed` but holding a `run.failed` with an earlier time turned the
+ * run from completed into failed, its summary gone, with nothing said by
+ * `rebuild-index` or the daemon (only `ledger verify` listed the id). The
+ * rebuild now counts such ids (`RebuildReport.conflicts`, from
+ * `event_duplicates.content_md5`) and `rebuild-index` warns; a retry (the
+ * same event at another time) is not a conflict. Full and incremental agree.
+ */
+import { deepStrictEqual as deepEqual, equal, match } from "node:assert/strict";
+import { join } from "node:path";
+import { rebuildLogEntry } from "../../indexer/daemon.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { dumpTables, ev, query, T0, writePart } from "./_fixtures.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+
+Deno.test("rebuild: an event id with two different events is counted and warned of", async () => {
+  await withTempDir(async (root) => {
+    const created = ev("run.created", "r1", T0, {
+      run_type: "x",
+      config: {},
+      data_fingerprint: "",
+    });
+    const completed = ev("run.completed", "r1", T0 + 20, {
+      summary: { pnl: 5 },
+      artifact_paths: {},
+    });
+    const phase = ev("phase.started", "r1", T0 + 5, { phase_name: "load", phase_order: 0 });
+    await writePart(root, "day=2026-01-20/part-a.jsonl", [created, phase, completed]);
+
+    // A retry of the phase (same event, later time): a duplicate, not a conflict.
+    await writePart(root, "day=2026-01-20/part-b.jsonl", [{ ...phase, timestamp_ms: T0 + 9 }]);
+    const retried = await runLedger(["rebuild-index", "--root", root]);
+    equal(retried.code, 0, retried.stderr);
+    equal(retried.stderr, "");
+    const dbPath = join(root, "index", "runs.duckdb");
+    deepEqual(await query(dbPath, "SELECT status FROM latest_runs"), [{ status: "completed" }]);
+
+    // The run.completed's id on a run.failed, earlier: it wins, the run reads failed.
+    await writePart(root, "day=2026-01-20/part-b.jsonl", [{
+      ...ev("run.failed", "r1", T0 + 10, { error: { message: "oom" } }),
+      event_id: completed.event_id,
+    }], { append: true });
+    const incremental = await rebuildIndex(root, {});
+    equal(incremental.mode, "incremental");
+    equal(incremental.duplicates, 2);
+    equal(incremental.conflicts, 1);
+    deepEqual(await query(dbPath, "SELECT status FROM latest_runs"), [{ status: "failed" }]);
+    const incrementalTables = await dumpTables(dbPath);
+
+    const full = await runLedger(["rebuild-index", "--root", root, "--full"]);
+    equal(full.code, 0, full.stderr);
+    match(
+      full.stderr,
+      /^ledger rebuild-index: warning: 1 event id has copies that differ \(more than the time\): the copy with the smallest \(timestamp_ms, file, line\) counts; `ledger verify` lists them\n$/,
+    );
+    deepEqual(await dumpTables(dbPath), incrementalTables);
+    // The daemon's line says it too (the same report).
+    const again = await rebuildIndex(root, { full: true });
+    equal(again.conflicts, 1);
+    const entry = rebuildLogEntry(again);
+    match(entry.msg, /, 1 event id with conflicting copies; /);
+    equal(entry.fields?.duplicate_conflicts, 1);
+  });
+});

@@ -47,7 +47,7 @@ import { isNonFinite } from "../_line_checks.ts";
 import { printedJsonTextSql } from "./_json.ts";
 import { InvalidMemoryLimitError, memoryLimitBytes, parseMemoryLimit } from "../memory_limit.ts";
 import { caseDistinctNames, flatPathName } from "./flat_path.ts";
-import { jsonPathOf } from "./fields.ts";
+import { INTEGER_TEXT_RE, jsonPathOf, NUMBER_TEXT_RE } from "./fields.ts";
 import { bindParams } from "./reader.ts";
 import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
 import { isoTimeSql } from "./time.ts";
@@ -931,8 +931,8 @@ async function numericTextPaths(
     const isString = `json_type(${f}) = 'VARCHAR'`;
     const v = `json_extract_string(${f}, '$')`;
     return [
-      `${isString} AND NOT regexp_full_match(${v}, ${sqlText(NUMERIC_TEXT_RE2)})`,
-      `${isString} AND NOT regexp_full_match(${v}, ${sqlText(INTEGER_TEXT_RE2)})`,
+      `${isString} AND NOT regexp_full_match(${v}, ${sqlText(NUMBER_TEXT_RE)})`,
+      `${isString} AND NOT regexp_full_match(${v}, ${sqlText(INTEGER_TEXT_RE)})`,
     ];
   });
   mixed.forEach((p, k) => {
@@ -941,15 +941,6 @@ async function numericTextPaths(
   });
   return out;
 }
-
-/**
- * A number written as text, as JSON writes one: what a number column
- * accepts from a string. Anything else keeps the column text: `"0010"`,
- * `" 7 "` or `"+5"` would lose their zeros, spaces or sign as numbers (an
- * audit: a zero-padded id came out 10).
- */
-const NUMERIC_TEXT_RE2 = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
-const INTEGER_TEXT_RE2 = String.raw`-?(?:0|[1-9]\d*)`;
 
 /** The flattened columns: type from the kinds seen, value from the path's fragment. */
 function flatColumns(

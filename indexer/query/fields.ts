@@ -311,15 +311,29 @@ export function resolveField(
   return jsonField(name, root, path, roots[root]);
 }
 
+/**
+ * Text that is a number as JSON writes one (`10`, `-0.5`, `1e3`): the only
+ * text `--where` and `--sort` read as a number, as `export` types a column
+ * (`"0010"`, `" 10 "`, `"+5"` stay text: a probe saw `config.z = 10` match
+ * all three where `export` kept them text). An RE2 pattern.
+ */
+export const NUMBER_TEXT_RE = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+/** Text that is an integer as JSON writes one (see {@linkcode NUMBER_TEXT_RE}). */
+export const INTEGER_TEXT_RE = String.raw`-?(?:0|[1-9]\d*)`;
+
+/** SQL: the text `sql` as a DOUBLE when it is a number as JSON writes one, else NULL. */
+function numberOfText(sql: string): string {
+  return `list_transform([${sql}], lambda s: CASE WHEN regexp_full_match(s, '${NUMBER_TEXT_RE}') ` +
+    "THEN TRY_CAST(s AS DOUBLE) END)[1]";
+}
+
 function plainField(name: string, f: PlainField): Field {
   const text = f.kind === "time"
     ? isoTimeSql(f.sql)
     : f.kind === "number"
     ? `CAST(${f.sql} AS VARCHAR)`
     : f.sql;
-  const num = f.kind === "text"
-    ? finite(`TRY_CAST(${f.sql} AS DOUBLE)`)
-    : `CAST(${f.sql} AS DOUBLE)`;
+  const num = f.kind === "text" ? finite(numberOfText(f.sql)) : `CAST(${f.sql} AS DOUBLE)`;
   return {
     name,
     root: name,
@@ -359,7 +373,7 @@ function tagField(name: string, key: string): Field {
     path: [key],
     kind: "text",
     text: { sql, params: [key] },
-    num: { sql: finite(`TRY_CAST(${sql} AS DOUBLE)`), params: [key] },
+    num: { sql: finite(numberOfText(sql)), params: [key] },
     value: { sql, params: [key] },
   };
 }
@@ -383,7 +397,7 @@ function jsonField(name: string, root: string, path: string[], column: string): 
     path,
     kind: "json",
     text: { sql: text, params: [] },
-    num: { sql: finite(`TRY_CAST(json_extract_string(${column}, ${p}) AS DOUBLE)`), params: [] },
+    num: { sql: finite(numberOfText(`json_extract_string(${column}, ${p})`)), params: [] },
     value: path.length === 0
       ? { sql: `${column}::JSON`, params: [] }
       : { sql: `json_extract(${column}, ${p})`, params: [] },

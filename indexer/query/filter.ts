@@ -40,6 +40,7 @@
  */
 import {
   type Field,
+  INTEGER_TEXT_RE,
   PATH_KEY_CHAR_CLASS,
   type QueryParam,
   type QueryTarget,
@@ -721,15 +722,16 @@ function compileCompare(
     return { sql: `${f.text.sql} IS ${e.op === "=" ? "" : "NOT "}NULL`, params: f.text.params };
   }
   if (typeof v === "number") {
-    const exact = bigIntegerOf(e.valueText);
+    const exact = exactLiteralOf(e.valueText);
     let compared: SqlFragment;
     if (exact !== undefined && f.kind !== "time") {
       // Past 2^53 a double rounds: 9007199254740993 = 9007199254740992. An integer value
-      // compares exactly; any other number as a double.
-      const int = integerOf(f);
+      // compares exactly with the literal's exact value, however written (9007199254740993.0,
+      // 1e16: a probe saw them compared as doubles); any other value as a double.
+      const int = integerCompare(integerOf(f), op, exact);
       compared = {
-        sql: `coalesce(${int.sql} ${op} CAST(? AS HUGEINT), ${f.num.sql} ${op} ?)`,
-        params: [...int.params, exact, ...f.num.params, v],
+        sql: `coalesce(${int.sql}, ${f.num.sql} ${op} ?)`,
+        params: [...int.params, ...f.num.params, v],
       };
     } else {
       compared = { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, v] };
@@ -827,21 +829,85 @@ const DOUBLE_EXACT_MAX = 2 ** 53;
 const HUGEINT_MAX = 2n ** 127n - 1n;
 
 /**
- * A number literal's exact value when it is an integer a double cannot hold
- * (|x| >= 2^53, within HUGEINT), as text for a bound HUGEINT; else undefined.
+ * The exact value of a number literal as written (`9007199254740993`,
+ * `9007199254740993.0`, `9.007199254740993e15`, `1e16`, `-9007199254740992.5`)
+ * when a double could round it or an integer near it: from 2^53 - 1 on in
+ * magnitude, within HUGEINT. `floor` is the greatest integer at or below it;
+ * `whole` whether it is that integer. Otherwise undefined: a double compares
+ * it as well as anything.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { exactLiteralOf } from "./filter.ts";
+ * assert.deepEqual(exactLiteralOf("1e16"), { floor: 10000000000000000n, whole: true });
+ * assert.deepEqual(exactLiteralOf("9007199254740992.5"), { floor: 9007199254740992n, whole: false });
+ * assert.deepEqual(exactLiteralOf("-9007199254740992.5"), { floor: -9007199254740993n, whole: false });
+ * assert.equal(exactLiteralOf("0.5"), undefined);
+ * ```
  */
-function bigIntegerOf(text: string | undefined): string | undefined {
-  if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
-  const n = BigInt(text);
-  const abs = n < 0n ? -n : n;
-  if (abs < BigInt(DOUBLE_EXACT_MAX) || abs > HUGEINT_MAX) return undefined;
-  return n.toString();
+export function exactLiteralOf(
+  text: string | undefined,
+): { floor: bigint; whole: boolean } | undefined {
+  const m = text?.match(/^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/);
+  if (m === undefined || m === null || (m[2] + (m[3] ?? "")) === "") return undefined;
+  const [, sign, whole, fraction = "", exponentText = "0"] = m;
+  const exponent = Number(exponentText) - fraction.length;
+  const digits = BigInt(whole + fraction);
+  // Past 10^40 a value is beyond HUGEINT (2^127 is about 1.7e38): a double compares it.
+  if (exponent > HUGEINT_DIGITS_MAX || digits === 0n) return undefined;
+  let floor: bigint;
+  let exact: boolean;
+  if (exponent >= 0) {
+    floor = digits * 10n ** BigInt(exponent);
+    exact = true;
+  } else if (-exponent > (whole + fraction).length + HUGEINT_DIGITS_MAX) {
+    return undefined; // below 1 in magnitude, far: a double compares it
+  } else {
+    const scale = 10n ** BigInt(-exponent);
+    floor = digits / scale;
+    exact = digits % scale === 0n;
+  }
+  if (sign === "-") {
+    floor = exact ? -floor : -floor - 1n;
+  }
+  const magnitude = floor < 0n ? -floor : floor;
+  if (magnitude < BigInt(DOUBLE_EXACT_MAX) - 1n || magnitude > HUGEINT_MAX) return undefined;
+  return { floor, whole: exact };
+}
+
+/** Digits past which a literal's value is beyond HUGEINT's range in any case. */
+const HUGEINT_DIGITS_MAX = 40;
+
+/**
+ * The comparison `int op exact` of an integer field's exact value (`int`,
+ * NULL for a value that is no such integer) with a literal's exact value,
+ * NULL where `int` is: with a fraction, `x > 2.5` is `x > 2`, `x < 2.5` is
+ * `x <= 2`, `x = 2.5` never holds and `x <> 2.5` always does.
+ */
+function integerCompare(
+  int: SqlFragment,
+  op: string,
+  exact: { floor: bigint; whole: boolean },
+): SqlFragment {
+  const against = (intOp: string): SqlFragment => ({
+    sql: `${int.sql} ${intOp} CAST(? AS HUGEINT)`,
+    params: [...int.params, exact.floor.toString()],
+  });
+  if (exact.whole) return against(op);
+  if (op === ">" || op === ">=") return against(">");
+  if (op === "<" || op === "<=") return against("<=");
+  // = and <>: no integer equals a number with a fraction.
+  return {
+    sql: `CASE WHEN ${int.sql} IS NOT NULL THEN ${op === "=" ? "false" : "true"} END`,
+    params: int.params,
+  };
 }
 
 /**
  * SQL giving a field's exact value as a HUGEINT where a double cannot hold
  * it, else NULL: the exact side of comparisons and sorts of integers past
- * 2^53. Text that is an integer (`-?[0-9]+`, as written in the JSON or a
+ * 2^53. Text that is an integer (`INTEGER_TEXT_RE`, as written in the JSON or a
  * string of digits) is cast whole; any other number from 2^53 on is a double,
  * and every such double is an integer, so its value is exact as it stands
  * (a Python writer's `1e+16` or `9007199254740992.0`, which DuckDB shows as
@@ -851,7 +917,8 @@ function bigIntegerOf(text: string | undefined): string | undefined {
  */
 function integerOf(f: Field): SqlFragment {
   return {
-    sql: `CASE WHEN regexp_full_match(${f.text.sql}, '-?[0-9]+') THEN TRY_CAST(${f.text.sql} ` +
+    sql:
+      `CASE WHEN regexp_full_match(${f.text.sql}, '${INTEGER_TEXT_RE}') THEN TRY_CAST(${f.text.sql} ` +
       `AS HUGEINT) WHEN abs(${f.num.sql}) >= ${DOUBLE_EXACT_MAX} THEN TRY_CAST(${f.num.sql} ` +
       `AS HUGEINT) END`,
     params: [...f.text.params, ...f.text.params, ...f.num.params, ...f.num.params],

@@ -94,3 +94,52 @@ Deno.test("--since and created_at: an instant past the millisecond is never a wh
     deepEqual(await where(root, `created_at < '${instant}'`), ["at-five"]);
   });
 });
+
+// A probe: `config.z = 10` matched the strings "0010", " 10 " and "1e1" (a cast to DOUBLE takes
+// them), and --sort tied them at 10, where `export` keeps them text. Text counts as a number only
+// when written as JSON writes one ("10", "1e1"), in --where, --sort and export alike.
+Deno.test("--where and --sort: only text written as a JSON number is a number", async () => {
+  await withRoot(async (root) => {
+    await emitCreatedRuns(root, [
+      { id: "z-num", config: '{"z":10}' },
+      { id: "z-text", config: '{"z":"10"}' },
+      { id: "z-exp", config: '{"z":"1e1"}' },
+      { id: "z-padded", config: '{"z":"0010"}' },
+      { id: "z-spaced", config: '{"z":" 10 "}' },
+      { id: "z-plus", config: '{"z":"+10"}' },
+      { id: "z-nine", config: '{"z":9}' },
+    ]);
+    deepEqual(await where(root, "config.z = 10"), ["z-exp", "z-num", "z-text"]);
+    deepEqual(await where(root, "config.z > 9"), ["z-exp", "z-num", "z-text"]);
+    deepEqual(await where(root, "config.z = '0010'"), ["z-padded"]);
+    // The exact integer path (a literal past 2^53) takes no padded text either.
+    deepEqual(await where(root, "config.z < 9007199254740993"), [
+      "z-exp",
+      "z-nine",
+      "z-num",
+      "z-text",
+    ]);
+    // Sorted: the numbers by value (9, then the three tens), then the text.
+    const listed = await runLedger([
+      "runs",
+      "--root",
+      root,
+      "--sort",
+      "config.z",
+      "--format",
+      "jsonl",
+    ]);
+    equal(listed.code, 0, listed.stderr);
+    const sorted = listed.stdout.trim().split("\n").map((l) => JSON.parse(l).run_id);
+    equal(sorted[0], "z-nine");
+    deepEqual(new Set(sorted.slice(1, 4)), new Set(["z-exp", "z-num", "z-text"]));
+    deepEqual(new Set(sorted.slice(4)), new Set(["z-padded", "z-plus", "z-spaced"]));
+    // A tag's value is text: the same rule.
+    for (const [run, value] of [["z-num", "10"], ["z-padded", "0010"]]) {
+      const tagged = await runLedger(["tag", run, `n=${value}`, "--root", root]);
+      equal(tagged.code, 0, tagged.stderr);
+    }
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    deepEqual(await where(root, "tags.n = 10"), ["z-num"]);
+  });
+});

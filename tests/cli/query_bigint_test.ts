@@ -99,6 +99,45 @@ Deno.test("integers past 2^53: every format of runs and trials, and compare", as
     );
 
     await t.step(
+      "--where compares exactly however the number is written (probe 29: as doubles)",
+      async () => {
+        const ids = async (where: string) => {
+          const r = await runLedger([
+            "runs",
+            "--root",
+            root,
+            "--format",
+            "jsonl",
+            "--where",
+            where,
+          ]);
+          equal(r.code, 0, r.stderr);
+          return r.stdout.trim().split("\n").filter((l) => l !== "").map((l) =>
+            JSON.parse(l).run_id
+          );
+        };
+        // 2^53 + 1 written with a fraction or an exponent is still 2^53 + 1.
+        deepEqual(await ids(`config.seed = ${BIG}.0`), ["p1"]);
+        deepEqual(await ids("config.seed = 9.007199254740993e15"), ["p1"]);
+        deepEqual(await ids("config.seed = 9007199254740993E0"), ["p1"]);
+        deepEqual(await ids(`config.seed != ${BIG}.000`), ["p2"]);
+        // Between the two seeds: 2^53 + 0.5.
+        deepEqual(await ids(`config.seed > ${BIG_EVEN}.5`), ["p1"]);
+        deepEqual(await ids(`config.seed >= ${BIG_EVEN}.5`), ["p1"]);
+        deepEqual(await ids(`config.seed < ${BIG_EVEN}.5`), ["p2"]);
+        deepEqual(await ids(`config.seed <= ${BIG_EVEN}.5`), ["p2"]);
+        deepEqual(await ids(`config.seed = ${BIG_EVEN}.5`), []);
+        deepEqual(await ids(`config.seed != ${BIG_EVEN}.5`), ["p2", "p1"]);
+        // Negative: -(2^53 + 1) < -(2^53 + 0.5) < -2^53.
+        deepEqual(await ids(`config.neg < -${BIG_EVEN}.5`), ["p2", "p1"]);
+        deepEqual(await ids(`config.neg > -${BIG_EVEN}.5`), []);
+        deepEqual(await ids(`config.neg = -${BIG}.0`), ["p2", "p1"]);
+        deepEqual(await ids("config.seed = 9.007199254740992e15"), ["p2"]);
+        deepEqual(await ids("config.seed < 1e16"), ["p2", "p1"]);
+      },
+    );
+
+    await t.step(
       "show, --json and text, keeps the digits (an interop audit: it rounded)",
       async () => {
         const json = await runLedger(["show", "--root", root, "p1", "--json"]);

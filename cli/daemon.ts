@@ -46,6 +46,8 @@ export const FLAGS: FlagSpec = {
 
 const USAGE = `Usage: ledger daemon [--interval SECONDS] [--verbose] [--log-json] [--db PATH]
                      [--stale-after-hours H] [--memory-limit SIZE] [--root DIR]
+       ledger daemon --from s3://BUCKET/PREFIX [...]   (index a bucket's log)
+       ledger daemon --to s3://BUCKET/PREFIX [...]     (also ship the local log)
 
 Keep the index up to date: every --interval seconds (default 30) look at the
 sizes and mtimes of the log's part files and, when they changed (or the
@@ -67,6 +69,8 @@ Levels: debug (only with --verbose), info, warn, error.
   --log-json            one JSON object per line instead:
                         {"time":"...","level":"info","msg":"...",...fields}
   --memory-limit SIZE   DuckDB memory limit of each rebuild (default ${MEMORY_LIMIT_DEFAULT})
+  --from s3://BUCKET/P  index the log shipped to a bucket (see --from x --help)
+  --to s3://BUCKET/P    ship the local log there too (see --to x --help)
 
 Exit codes: 0 stopped by a signal, 1 failure (another daemon runs), 2 usage.`;
 

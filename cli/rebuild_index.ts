@@ -48,6 +48,7 @@ export const FLAGS: FlagSpec = {
 const USAGE = `Usage: ledger rebuild-index [--db PATH] [--since-date YYYY-MM-DD] [--full]
                             [--verbose] [--stale-after-hours H]
                             [--memory-limit SIZE] [--root DIR]
+       ledger rebuild-index --from s3://BUCKET/PREFIX [...]
 
 Build or update the DuckDB index (default <root>/index/runs.duckdb) from the
 event log. Without --full an existing index is updated incrementally: only

@@ -193,6 +193,24 @@ for (const command of commands) {
   });
 }
 
+// A contract audit: SPEC 14 names `rebuild-index --from` and `daemon --from`, and issue 17 the
+// daemon's ship mode (`--to`), but the plain help named them only in prose below its usage.
+Deno.test("the plain help of rebuild-index and daemon names their bucket flags", async () => {
+  for (
+    const [command, flags] of [
+      ["rebuild-index", ["--from"]],
+      ["daemon", ["--from", "--to"]],
+    ] as const
+  ) {
+    const help = await runLedger([command, "--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    const usage = help.stdout.slice(0, help.stdout.indexOf("\n\n"));
+    for (const flag of flags) {
+      assert.match(usage, new RegExp(`ledger ${command} ${flag} s3://BUCKET`), usage);
+    }
+  }
+});
+
 Deno.test("the --from s3:// help of rebuild-index and daemon fits 80 columns", async (t) => {
   const mod = await import(pathToFileURL(join(REPO_ROOT, "cli", "_from_bucket.ts")).href) as {
     REBUILD_FLAGS: FlagSpec;

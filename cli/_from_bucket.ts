@@ -16,6 +16,7 @@ import {
   runDaemon,
 } from "../indexer/daemon.ts";
 import { indexPath } from "../ledger/paths.ts";
+import { conflictsWarning } from "./rebuild_index.ts";
 import { Shipper, ShipperLockedError } from "../storage/ship.ts";
 import { shipLoop, sleep, untilReachable } from "./ship.ts";
 import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
@@ -135,6 +136,8 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     for (const w of mirrorWarnings(r.mirror)) console.error(`ledger rebuild-index: warning: ${w}`);
     const shared = sharedRunsWarning(r.sharedRuns);
     if (shared !== undefined) console.error(`ledger rebuild-index: warning: ${shared}`);
+    const conflicts = conflictsWarning(r.index.conflicts);
+    if (conflicts !== undefined) console.error(`ledger rebuild-index: warning: ${conflicts}`);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof UsageError || err instanceof InvalidDateError) {

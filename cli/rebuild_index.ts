@@ -169,17 +169,30 @@ export async function main(args: string[]): Promise<number> {
       `${report.errorsFound} new bad lines, ${report.errors} in ingest_errors) ` +
       `in ${report.elapsedMs} ms`,
   );
-  if (report.conflicts > 0) {
-    // Not a failure (the rule keeps one copy, SPEC 7), but two events under one id: a status
-    // may have changed with nothing else said (a probe). Said while the log holds them.
-    console.error(
-      `ledger rebuild-index: warning: ${countOf(report.conflicts, "event id")} ` +
-        `${report.conflicts === 1 ? "has" : "have"} copies that differ (more than the time): ` +
-        "the copy with the smallest (timestamp_ms, file, line) counts; " +
-        "`ledger verify` lists them",
-    );
-  }
+  const conflicts = conflictsWarning(report.conflicts);
+  if (conflicts !== undefined) console.error(`ledger rebuild-index: warning: ${conflicts}`);
   return EXIT_OK;
+}
+
+/**
+ * The warning of a rebuild whose index holds `conflicts` event ids with
+ * copies that differ, or undefined for none. Not a failure (the rule keeps
+ * one copy, SPEC 7), but two events under one id: a status may have changed
+ * with nothing else said (a probe). Said while the log holds them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { conflictsWarning } from "./rebuild_index.ts";
+ * assert.equal(conflictsWarning(0), undefined);
+ * assert.match(conflictsWarning(2)!, /^2 event ids have copies that differ/);
+ * ```
+ */
+export function conflictsWarning(conflicts: number): string | undefined {
+  if (conflicts === 0) return undefined;
+  return `${countOf(conflicts, "event id")} ${conflicts === 1 ? "has" : "have"} copies that ` +
+    "differ (more than the time): the copy with the smallest (timestamp_ms, file, line) " +
+    "counts; `ledger verify` lists them";
 }
 
 interface Options {

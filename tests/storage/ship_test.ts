@@ -1351,11 +1351,23 @@ async function traversalKeys(server: CephServer, tmp: string): Promise<void> {
 async function sharedRunId(server: CephServer, tmp: string): Promise<void> {
   const store = storeOf(server, "fleet");
   const location = { bucket: "fleet", prefix: "shared/" };
+  // Machine b also holds a line with the id of a's own run's run.completed, saying another thing.
+  let completedOfA: Record<string, unknown> | undefined;
   for (const [machine, startMs] of [["a", T0], ["b", T0 + 60_000]] as const) {
     const root = join(tmp, `shared-${machine}`);
+    const own = fullRun(`own-${machine}`, startMs + 10_000);
+    completedOfA ??= own.find((e) => e.event_type === "run.completed");
+    const conflict = machine === "a" ? [] : [{
+      ...completedOfA!,
+      event_type: "run.failed",
+      summary: undefined,
+      artifact_paths: undefined,
+      error: { message: "other" },
+    }];
     await writePart(root, "day=2026-01-20/part-000001.jsonl", [
       ...fullRun("same", startMs),
-      ...fullRun(`own-${machine}`, startMs + 10_000),
+      ...own,
+      ...conflict,
     ]);
     assert.equal((await shipOnce(root, store, location)).chunksPut, 1);
   }
@@ -1367,6 +1379,11 @@ async function sharedRunId(server: CephServer, tmp: string): Promise<void> {
   assert.match(
     r.stderr,
     /^ledger rebuild-index: warning: 1 run id\(s\) have run\.created events in more than one part file .*: "same"$/m,
+  );
+  // Two events under one id, from two machines: said as by a local rebuild (a probe).
+  assert.match(
+    r.stderr,
+    /^ledger rebuild-index: warning: 1 event id has copies that differ \(more than the time\)/m,
   );
 }
 

@@ -149,7 +149,8 @@ const IDENT = new RegExp(
 );
 /** A character that ends a field: white space, an operator, a parenthesis, a quote. */
 const FIELD_END = /[\s=!<>~()'"]/;
-const NUMBER = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+// A sign may lead, `+` too, as the number flags take it (`+6`: a probe found it refused).
+const NUMBER = /[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 /** A word that starts as a number does but is not one (`0x10`, `12abc`, `.5e`, `1ö`). */
 const NUMBER_LIKE = /-?\.?\d[\p{L}\p{M}\p{N}_.]*/uy;
 
@@ -265,7 +266,7 @@ function tokenize(text: string): Token[] {
     }
     NUMBER.lastIndex = i;
     const num = NUMBER.exec(text);
-    if (num !== null && (ch !== "-" || /[\d.]/.test(text[i + 1] ?? ""))) {
+    if (num !== null && ((ch !== "-" && ch !== "+") || /[\d.]/.test(text[i + 1] ?? ""))) {
       const after = text[i + num[0].length];
       if (after === undefined || !/[\p{L}_]/u.test(after)) {
         const value = Number(num[0]);

@@ -143,3 +143,17 @@ Deno.test("--where and --sort: only text written as a JSON number is a number", 
     deepEqual(await where(root, "tags.n = 10"), ["z-num"]);
   });
 });
+
+// A probe: `summary.mean > +6` was refused ("Unexpected character "+""), though the number
+// flags take a leading +.
+Deno.test("--where: a number may carry a leading +", async () => {
+  await withRoot(async (root) => {
+    await emitCreatedRuns(root, [
+      { id: "p-five", config: '{"m":5}' },
+      { id: "p-seven", config: '{"m":7}' },
+    ]);
+    deepEqual(await where(root, "config.m > +6"), ["p-seven"]);
+    deepEqual(await where(root, "config.m = +5.0e+0"), ["p-five"]);
+    deepEqual(await where(root, "config.m < +9007199254740993.0"), ["p-five", "p-seven"]);
+  });
+});

@@ -9,7 +9,7 @@
  * `event_duplicates.content_md5`) and `rebuild-index` warns; a retry (the
  * same event at another time) is not a conflict. Full and incremental agree.
  */
-import { deepStrictEqual as deepEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildLogEntry } from "../../indexer/daemon.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";

@@ -260,6 +260,11 @@ function peakMultipleOf(high: number, p0: number): number {
   return k >= 1 && raw < k && reachedUp(high, k * p0) ? k : raw;
 }
 
+/** {@linkcode roundBps} of `bps`, or null when it is null. */
+function roundBpsOrNull(bps: number | null): number | null {
+  return bps === null ? null : roundBps(bps);
+}
+
 /**
  * Median of the finite numbers in `values`, or `null` when there are none.
  *
@@ -373,7 +378,8 @@ function summarizeGroup(ms: readonly PathMetrics[]): CallerPathSummary {
     hit_3x_rate: rate((m) => m.hit3x),
     hit_4x_rate: rate((m) => m.hit4x),
     median_peak_multiple: median(ms.map((m) => m.peakMultiple)),
-    median_dd_bps: median(ms.map((m) => m.ddBps)),
+    // Kept to 1e-9 bps as each dd_bps is: the mean of two middle values is not (-5227.272727272501).
+    median_dd_bps: roundBpsOrNull(median(ms.map((m) => m.ddBps))),
   };
 }
 

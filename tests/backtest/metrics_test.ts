@@ -109,4 +109,19 @@ Deno.test("summaries and medians", async (t) => {
     equal(s.byCaller.b.hit_2x_rate, 0);
     equal(s.overall.count, 3);
   });
+  await t.step("median_dd_bps is kept to 1e-9 bps, as each dd_bps is", () => {
+    // dd -5000 (p0 1, low 0.5) and -5454.545454545 (p0 1.1, low 0.5): their mean is
+    // -5227.2727272725, -5227.272727272501 in floating point (a probe's caller had it), which
+    // kept to 1e-9 bps is -5227.272727273.
+    const half = pathMetrics(seriesOf([[0, 1, 1, 1, 1], [1, 1, 1, 0.5, 1]]), 0)!;
+    const more = pathMetrics(seriesOf([[0, 1.1, 1.1, 1.1, 1.1], [1, 1.1, 1.1, 0.5, 1]]), 0)!;
+    equal(more.ddBps, -5454.545454545);
+    const s = summarizePaths([
+      { caller: "amy", metrics: half },
+      { caller: "amy", metrics: more },
+    ]);
+    equal(s.byCaller.amy.median_dd_bps, -5227.272727273);
+    equal(s.overall.median_dd_bps, -5227.272727273);
+    equal(summarizePaths([]).overall.median_dd_bps, null);
+  });
 });

@@ -81,6 +81,19 @@ export function describeSql(name: string): string {
   return `DESCRIBE SELECT * FROM ${name}`;
 }
 
+/** Options for {@linkcode epochMsExpr}. */
+export interface EpochMsExprOptions {
+  /**
+   * Take a time finer than a millisecond as the next whole one instead of
+   * the one it falls in: an alert at `22:14:00.000001Z` is `22:14:00.001Z`,
+   * so the candle that opened at `22:14:00.000`, before it, is not "at or
+   * after" it. The rule of `--from`/`--to` (`timeFlag` in cli/backtest.ts,
+   * which parses with `parseInstant`); `tests/backtest/input_times_test.ts`
+   * proves the two agree. @default {false}
+   */
+  roundUp?: boolean;
+}
+
 /**
  * Expression turning column `col` of DuckDB type `type` into epoch
  * milliseconds: numbers are epoch ms, timestamps are converted (UTC when
@@ -88,25 +101,48 @@ export function describeSql(name: string): string {
  * forms the `--from`/`--to` flags take (indexer/query/time.ts) that DuckDB's
  * cast does not: RFC 3339's lowercase `t` and `z`, no seconds
  * (`2026-03-08T06:30Z`), `+hh:mm` after hh:mm. Text that does not start with
- * a year is NULL (not a time): DuckDB would read `epoch` as 1970.
+ * a year is NULL (not a time): DuckDB would read `epoch` as 1970. A time
+ * finer than a millisecond is the millisecond it falls in, or the next one
+ * with `roundUp`.
  */
-export function epochMsExpr(col: string, type: string): string {
+export function epochMsExpr(col: string, type: string, options: EpochMsExprOptions = {}): string {
   const c = sqlIdent(col);
   const t = type.toUpperCase();
-  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UBIGINT|UINTEGER|DOUBLE|FLOAT|DECIMAL)/.test(t)) {
+  const up = options.roundUp === true;
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UBIGINT|UINTEGER)/.test(t)) {
     return `CAST(${c} AS BIGINT)`;
   }
-  if (t.startsWith("TIMESTAMP") || t === "DATE") return `epoch_ms(CAST(${c} AS TIMESTAMPTZ))`;
+  if (/^(DOUBLE|FLOAT|DECIMAL)/.test(t)) return `CAST(${up ? `ceil(${c})` : c} AS BIGINT)`;
+  if (t.startsWith("TIMESTAMP") || t === "DATE") {
+    if (!up) return `epoch_ms(CAST(${c} AS TIMESTAMPTZ))`;
+    // Whole integers: a double cannot hold epoch microseconds to the unit past 2255.
+    return t === "TIMESTAMP_NS"
+      ? wholeUnitsUp(`epoch_ns(${c})`, 1_000_000)
+      : wholeUnitsUp(`epoch_us(CAST(${c} AS TIMESTAMPTZ))`, 1_000);
+  }
   const s = `trim(${textExpr(col, type)})`;
   // RFC 3339's lowercase `t` and `z` as `T` and `Z`, then `:00` seconds when there are none.
   const upper = `regexp_replace(regexp_replace(${s}, ` +
     `'^([0-9]{4}-[0-9]{2}-[0-9]{2})t', '\\1T'), '([0-9])z$', '\\1Z')`;
   const iso = `regexp_replace(${upper}, ` +
     `'^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})([Z+-]|$)', '\\1:00\\2')`;
+  // A digit other than 0 past the third of the fraction, read from the text: DuckDB's
+  // TIMESTAMPTZ keeps microseconds only, and `.0000001` would be `.000` (parseInstant's rule).
+  const subMs = up
+    ? ` + CASE WHEN regexp_matches(${s}, '\\.[0-9]{3}[0-9]*[1-9]') THEN 1 ELSE 0 END`
+    : "";
   // The text as it is first: the rewrites cost only the rows DuckDB's cast refuses.
   return `CASE WHEN regexp_full_match(${s}, '-?[0-9]+') THEN TRY_CAST(${s} AS BIGINT) ` +
     `WHEN regexp_matches(${s}, '^[0-9]{4}-') THEN epoch_ms(coalesce(` +
-    `TRY_CAST(${s} AS TIMESTAMPTZ), TRY_CAST(${iso} AS TIMESTAMPTZ))) END`;
+    `TRY_CAST(${s} AS TIMESTAMPTZ), TRY_CAST(${iso} AS TIMESTAMPTZ)))${subMs} END`;
+}
+
+/**
+ * `units / perMs` rounded up, for a BIGINT count of units since 1970 (a time
+ * before 1970 is refused as too early however it is rounded).
+ */
+function wholeUnitsUp(units: string, perMs: number): string {
+  return `(${units} // ${perMs} + CASE WHEN ${units} % ${perMs} <> 0 THEN 1 ELSE 0 END)`;
 }
 
 /**
@@ -123,7 +159,9 @@ export function callsSelectSql(source: string, types: ReadonlyMap<string, string
   const text = (col: string) => textExpr(col, types.get(col) ?? "VARCHAR");
   return `SELECT ${text("call_id")} AS call_id, ${text("caller")} AS caller,
     ${text("mint")} AS mint, ${text("chain")} AS chain,
-    ${epochMsExpr("alert_ts", types.get("alert_ts") ?? "VARCHAR")} AS alert_ts_ms,
+    ${
+    epochMsExpr("alert_ts", types.get("alert_ts") ?? "VARCHAR", { roundUp: true })
+  } AS alert_ts_ms,
     ${text("alert_ts")} AS alert_ts_raw
   FROM ${source}`;
 }

@@ -13,7 +13,8 @@
  * - Timestamps are ISO-8601 (UTC when no offset is given) or epoch
  *   milliseconds (numbers, or strings of digits), from 1973-03-03 (below,
  *   likely epoch seconds) to 9999-12-31 (past it, likely micro- or
- *   nanoseconds): outside, refused.
+ *   nanoseconds): outside, refused. An alert finer than a millisecond is
+ *   the next whole one (a candle 1 µs before it is not "at or after" it).
  * - A file that lacks a needed column fails with {@linkcode MissingColumnsError}
  *   naming the file and the columns; unparseable values fail with
  *   {@linkcode InputError} naming the file, the column and an example.

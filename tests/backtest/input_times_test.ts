@@ -3,10 +3,12 @@
  * (RFC 3339's lowercase `t`/`z`, no seconds, `+hh:mm` after hh:mm), DuckDB's
  * special words (`epoch`) are not times, and a date before 1973-03-03 is
  * refused as too early, quoted as written, not called epoch seconds
- * (audit 4, time F2).
+ * (audit 4, time F2), and an alert finer than a millisecond is the next
+ * whole one, as `--from`/`--to` read it (probe 20, item 10).
  */
 import { match, strictEqual as equal } from "node:assert/strict";
 import { loadCalls, openDataSession } from "../../backtest/data.ts";
+import { timeFlag } from "../../cli/backtest.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 
 async function alertMs(dir: string, alertTs: string): Promise<number> {
@@ -150,5 +152,75 @@ Deno.test("a time in epoch micro- or nanoseconds is refused, not read as ms", as
         );
       });
     }
+  });
+});
+
+Deno.test("calls: an alert_ts finer than a millisecond is the next whole one, as --from/--to read it", async (t) => {
+  const at = Date.UTC(2026, 0, 1, 22, 14);
+  // [alert_ts, its ms]: the flags' rule (timeFlag) must give the same ms for every form.
+  const cases: [string, number][] = [
+    ["2026-01-01T22:14:00.000001Z", at + 1], // a probe: anchored 1 µs before its alert
+    ["2026-01-01T22:14:00.0000001Z", at + 1], // past DuckDB's microseconds
+    ["2026-01-01T22:14:00.000999Z", at + 1],
+    ["2026-01-01T22:14:00.001000Z", at + 1], // whole: not moved
+    ["2026-01-01T22:14:00.250Z", at + 250],
+    ["2026-01-01t22:14:00.0005z", at + 1],
+    ["2026-01-02T03:44:00.000001+05:30", at + 1],
+    ["2026-01-01 22:14:00.000001", at + 1],
+    ["2026-01-01T22:14Z", at],
+  ];
+  await withTempDir(async (dir) => {
+    for (const [text, ms] of cases) {
+      await t.step(text, async () => {
+        equal(await alertMs(dir, text), ms);
+        equal(timeFlag({ from: text }, "from"), ms);
+      });
+    }
+    await t.step("a Parquet TIMESTAMP or TIMESTAMP_NS alert_ts", async () => {
+      const s = await openDataSession();
+      try {
+        for (const type of ["TIMESTAMP", "TIMESTAMP_NS"]) {
+          const path = `${dir}/calls_${type}.parquet`;
+          await s.conn.run(
+            `COPY (SELECT 'c1' AS call_id, 'k' AS caller, 'M' AS mint, 'solana' AS chain,
+              CAST('2026-01-01 22:14:00.000001' AS ${type}) AS alert_ts) TO '${path}' (FORMAT parquet)`,
+          );
+          const { calls } = await loadCalls(s.conn, path);
+          equal(calls[0].alertTsMs, at + 1, type);
+        }
+      } finally {
+        s.close();
+      }
+    });
+    await t.step(
+      "the anchor is the first candle at or after the alert, not the one 1 µs before",
+      async () => {
+        const calls = `${dir}/calls.csv`;
+        const candles = `${dir}/candles.csv`;
+        await Deno.writeTextFile(
+          calls,
+          "call_id,caller,mint,chain,alert_ts\nk4,amy,KK,s,2026-01-01T22:14:00.000001Z\n",
+        );
+        await Deno.writeTextFile(
+          candles,
+          `mint,ts,open,high,low,close,volume\nKK,${at},1,1,1,1,1\nKK,${at + 60_000},2,2,2,2,1\n`,
+        );
+        const r = await runLedger([
+          "backtest",
+          "path-only",
+          "--root",
+          `${dir}/root`,
+          "--no-index",
+          "--json",
+          "--calls",
+          calls,
+          "--candles",
+          candles,
+        ]);
+        equal(r.code, 0, r.stderr);
+        // Anchored on the 22:15 candle: 60 s after the candle at 22:14:00.000, less the 1 ms.
+        equal(JSON.parse(r.stdout).summary.entry_delay_ms_max, 59_999);
+      },
+    );
   });
 });

@@ -9,6 +9,9 @@
  *   mixing numbers with anything else, a list of other values (`"type":
  *   ["fixed_stop", "time_stop"]`: one sweep per type) and an axis naming a
  *   value twice are refused.
+ * - Axes are named by their path in the concrete policy (a combo nested in a
+ *   combo flattened into it, `kind` read as `type`), the `params.<path>`
+ *   columns of `trials.parquet`.
  * - Combinations are in grid order: the axes in the order they appear in the
  *   JSON, the last one varying fastest. Trial ids are `t` and the 0-based
  *   combination number, zero-padded (`t000`, `t001`, ...).
@@ -19,7 +22,7 @@
  */
 import { PolicyError } from "./errors.ts";
 import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
-import { parsePolicy, type Policy } from "./policies.ts";
+import { normalizePolicy, parsePolicy, type Policy } from "./policies.ts";
 import { renamedOption } from "../ledger/renamed_option.ts";
 
 /**
@@ -92,7 +95,11 @@ export class GridError extends Error {
  * ```
  */
 export interface GridAxis {
-  /** Dotted path of the field (`stopPct`, `levels.0.multiple`, `policies.1.trailPct`). */
+  /**
+   * Dotted path of the field in the concrete policy, the `params.<path>` column of
+   * `trials.parquet` (`stopPct`, `levels.0.multiple`, `policies.1.trailPct`; a combo nested in a
+   * combo is flattened into it, as policies are).
+   */
   path: string;
   /** The values, in the given order. */
   values: readonly number[];
@@ -196,6 +203,23 @@ export function trialsMaxOf(
 export function gridAxes(
   input: unknown,
 ): { template: Record<string, unknown>; axes: GridAxis[]; count: number } {
+  const { template, axes, count } = readGrid(input);
+  return { template, axes, count };
+}
+
+/** A parsed grid: as given, and in the shape of the policies it expands to. */
+interface ReadGrid {
+  /** The grid as given (what a sweep's config records). */
+  template: Record<string, unknown>;
+  /** `kind` as `type`, nested combos flattened: the shape its trials' params have. */
+  shaped: unknown;
+  /** The axes, named by their path in `shaped`. */
+  axes: GridAxis[];
+  /** Combinations. */
+  count: number;
+}
+
+function readGrid(input: unknown): ReadGrid {
   let value = input;
   if (typeof input === "string") {
     try {
@@ -211,10 +235,23 @@ export function gridAxes(
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new GridError("Grid must be a JSON object: a policy whose numbers may be lists", {});
   }
+  // Lists are checked as written, so a refused one is named as the grid names it (`kind`).
+  collectAxes(value, "", []);
+  let shaped: unknown;
+  try {
+    shaped = normalizePolicy(value);
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    const reason = err.message.replace(/^Invalid policy: /, "");
+    throw new GridError(`Grid is not a valid policy: ${reason}`, { field: err.field });
+  }
+  // Axes are named where the trials' params have them (`params.<path>` in trials.parquet): a
+  // combo nested in a combo is flattened, so its stop is `policies.0.stopPct`, not
+  // `policies.0.policies.0.stopPct` (a probe: summary.axes named no column).
   const axes: GridAxis[] = [];
-  collectAxes(value, "", axes);
+  collectAxes(shaped, "", axes);
   const count = axes.reduce((n, a) => n * a.values.length, 1);
-  return { template: value as Record<string, unknown>, axes, count };
+  return { template: value as Record<string, unknown>, shaped, axes, count };
 }
 
 function collectAxes(value: unknown, path: string, axes: GridAxis[]): void {
@@ -279,7 +316,7 @@ const AXES_SHOWN_MAX = 8;
  */
 export function expandGrid(input: unknown, options: ExpandGridOptions = {}): GridTrial[] {
   const trialsMax = trialsMaxOf(options) ?? GRID_TRIALS_MAX_DEFAULT;
-  const { template, axes, count } = gridAxes(input);
+  const { shaped, axes, count } = readGrid(input);
   if (count > trialsMax) {
     // Counted exactly: past 2^53 a double is off by one, and a huge grid's count is Infinity.
     const exact = String(axes.reduce((n, a) => n * BigInt(a.values.length), 1n));
@@ -305,7 +342,7 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
       rest = Math.floor(rest / axis.values.length);
     }
     const ordered = Object.fromEntries(axes.map((a) => [a.path, values[a.path]]));
-    const concrete = substitute(template, "", ordered);
+    const concrete = substitute(shaped, "", ordered);
     let policy: Policy;
     try {
       policy = parsePolicy(concrete);

@@ -421,6 +421,34 @@ export function parsePolicy(input: unknown): Policy {
   throw new PolicyError(field, describeIssue(field, issue) + also);
 }
 
+/**
+ * `input` in the shape {@linkcode parsePolicy} validates, and so in the shape
+ * of the policy it returns: `kind` as `type`, combos nested in combos
+ * flattened into their parent. Nothing else is checked or changed, so a
+ * sweep grid (numbers given as lists) keeps its lists and names its fields
+ * as the trials' params do. Throws {@linkcode PolicyError} when `kind` and
+ * `type` disagree, for a kind ledger refuses, or when combos nest deeper than
+ * {@linkcode COMBO_DEPTH_MAX}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { normalizePolicy } from "./policies.ts";
+ * const grid = {
+ *   type: "combo",
+ *   policies: [{ kind: "combo", policies: [{ type: "fixed_stop", stopPct: [0.1, 0.2] }] }],
+ * };
+ * // The inner combo's stop is the outer combo's first policy, as parsePolicy reads it.
+ * assert.deepEqual(normalizePolicy(grid), {
+ *   type: "combo",
+ *   policies: [{ type: "fixed_stop", stopPct: [0.1, 0.2] }],
+ * });
+ * ```
+ */
+export function normalizePolicy(input: unknown): unknown {
+  return normalize(input, "", 0, new Set());
+}
+
 /** The dotted path of the field an issue is about (`policy` for the whole policy). */
 function issueField(issue: z.core.$ZodIssue): string {
   return issue.path.length === 0 ? "policy" : issue.path.map(String).join(".");

@@ -165,6 +165,43 @@ Deno.test("runSweep: one run, a trial per combination, trials.parquet, the best 
   });
 });
 
+// A combo nested in a combo is flattened into it (policies.ts): the grid's stopPct at
+// policies.0.policies.0.stopPct is the trials' params.policies.0.stopPct.
+const NESTED_GRID = {
+  type: "combo",
+  policies: [
+    { type: "combo", policies: [{ type: "fixed_stop", stopPct: [0.1, 0.2] }] },
+    { kind: "time_stop", maxHoldMs: [60_000, 120_000] },
+  ],
+};
+
+Deno.test("runSweep: summary.axes name the trials' columns, for a combo in a combo too", async () => {
+  await withRoot(async (dir, root) => {
+    const inputs = await writeFixtures(dir);
+    const emitter = new EventEmitter({ root });
+    const r = await runSweep({ root, ...inputs, emitter, grid: NESTED_GRID, gitCwd: dir });
+    await emitter.close();
+    const axes = r.summary.axes as Record<string, number[]>;
+    deepEqual(axes, {
+      "policies.0.stopPct": [0.1, 0.2],
+      "policies.1.maxHoldMs": [60_000, 120_000],
+    });
+    const { columns, rows } = await readParquet(r.artifactPaths.trials);
+    for (const path of Object.keys(axes)) ok(columns.includes(`params.${path}`), path);
+    deepEqual(rows.map((row) => row[columns.indexOf("params.policies.0.stopPct")]), [
+      0.1,
+      0.1,
+      0.2,
+      0.2,
+    ]);
+    // The grid is recorded as given.
+    const created = (await runEvents(root, r.runId))[0] as LedgerEvent & {
+      config: { grid: unknown };
+    };
+    deepEqual(created.config.grid, NESTED_GRID);
+  });
+});
+
 Deno.test("runSweep: --objective picks by another metric, ties keep grid order", async () => {
   await withRoot(async (dir, root) => {
     const inputs = await writeFixtures(dir);
@@ -257,6 +294,14 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       "policies.0.activationPct": 0.5,
       "policies.0.trailPct": 0.3,
       "policies.1.maxHoldMs": 7_200_000,
+    });
+  });
+  await t.step("a combo nested in a combo: trial values named as the params are", () => {
+    const trials = expandGrid(NESTED_GRID);
+    deepEqual(trials[3].values, { "policies.0.stopPct": 0.2, "policies.1.maxHoldMs": 120_000 });
+    deepEqual(trials[3].policy, {
+      type: "combo",
+      policies: [{ type: "fixed_stop", stopPct: 0.2 }, { type: "time_stop", maxHoldMs: 120_000 }],
     });
   });
   await t.step("time_stop and trailing_stop", () => {

@@ -8,7 +8,10 @@
  *   is structure (`levels`, `policies`), walked into. An empty list, a list
  *   mixing numbers with anything else, a list of other values (`"type":
  *   ["fixed_stop", "time_stop"]`: one sweep per type) and an axis naming a
- *   value twice are refused.
+ *   value twice are refused, and so are two combinations that are one policy
+ *   as the executor runs it ({@linkcode canonicalPolicy}: ladder levels
+ *   swapped, like sub-policies of a combo swapped): each would be one trial
+ *   run twice under two ids.
  * - Axes are named by their path in the concrete policy (a combo nested in a
  *   combo flattened into it, `kind` read as `type`), the `params.<path>`
  *   columns of `trials.parquet`.
@@ -22,7 +25,7 @@
  */
 import { PolicyError } from "./errors.ts";
 import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
-import { normalizePolicy, parsePolicy, type Policy } from "./policies.ts";
+import { canonicalPolicy, normalizePolicy, parsePolicy, type Policy } from "./policies.ts";
 import { renamedOption } from "../ledger/renamed_option.ts";
 
 /**
@@ -333,6 +336,9 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
   }
   const digits = Math.max(TRIAL_ID_DIGITS_MIN, String(count - 1).length);
   const trials: GridTrial[] = [];
+  // Trial index by canonical policy: two combinations the executor runs alike would be one
+  // trial twice under two ids (a probe: ladder levels (1.5, 2) and (2, 1.5)).
+  const seen = new Map<string, number>();
   for (let k = 0; k < count; k++) {
     const values: Record<string, number> = {};
     let rest = k;
@@ -356,9 +362,25 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
         { field: err.field, combination: ordered },
       );
     }
-    trials.push({ trialId: `t${String(k).padStart(digits, "0")}`, policy, values: ordered });
+    const trial = { trialId: `t${String(k).padStart(digits, "0")}`, policy, values: ordered };
+    const key = JSON.stringify(canonicalPolicy(policy));
+    const same = seen.get(key);
+    if (same !== undefined) throw samePolicyError(trials[same], trial);
+    seen.set(key, trials.length);
+    trials.push(trial);
   }
   return trials;
+}
+
+/** The refusal of two combinations that are one policy, naming both. */
+function samePolicyError(first: GridTrial, second: GridTrial): GridError {
+  return new GridError(
+    `Grid combinations ${first.trialId} ${JSON.stringify(first.values)} and ${second.trialId} ` +
+      `${JSON.stringify(second.values)} are the same policy (ladder levels run in order of ` +
+      `multiple; fixed_stop, time_stop or ladder side by side in a combo, in any order): ` +
+      `give each list values the others do not repeat`,
+    { combination: second.values },
+  );
 }
 
 /** A copy of `value` with every axis (a list of numbers) replaced by its value in `values`. */

@@ -841,9 +841,81 @@ function trailingStopMachine(policy: TrailingStopPolicy, entry: Entry): PolicyMa
 /** Rounding slack: ladder fractions summing to at least `1 - slack` sell the whole position. */
 const FRACTION_SUM_SLACK = 1e-9;
 
+/**
+ * The levels of a ladder in the order its machine runs them: by multiple,
+ * then by fraction (levels of one multiple fill on the same candle at the
+ * same price, so their order changes nothing but this makes it one order).
+ */
+function levelsInOrder(levels: readonly LadderLevel[]): LadderLevel[] {
+  return [...levels].sort((a, b) => a.multiple - b.multiple || a.fraction - b.fraction);
+}
+
+/**
+ * Policy types whose sub-policies in a combo may swap places when side by
+ * side: two of them can only raise signals of one kind at one price with the
+ * same exit reason, so which comes first changes no fill. Not
+ * `trailing_stop`: one's trail and another's hard stop at the same price
+ * fill as `trailing_stop` or `hard_stop` by order (the executor's sort keeps
+ * the combo's order on a tie). Sub-policies of different types keep their
+ * order: a fixed stop's and a ladder's target at one price fill as
+ * `take_profit` or `ladder_complete` by it.
+ */
+const SWAPPABLE_TYPES: ReadonlySet<SimplePolicy["type"]> = new Set([
+  "fixed_stop",
+  "time_stop",
+  "ladder",
+]);
+
+/**
+ * `policy` in one form for every way of writing what the executor runs the
+ * same: a ladder's levels in the order its machine runs them (by multiple,
+ * then fraction), and in a combo each run of side-by-side sub-policies of one
+ * swappable type sorted. Keys keep the schema's order. Two policies with the
+ * same canonical form give the same trades; a sweep grid refuses two
+ * combinations that have it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { canonicalPolicy, parsePolicy } from "./policies.ts";
+ * const a = parsePolicy({
+ *   type: "ladder",
+ *   levels: [{ multiple: 2, fraction: 0.5 }, { multiple: 1.5, fraction: 0.5 }],
+ * });
+ * assert.deepEqual(canonicalPolicy(a), {
+ *   type: "ladder",
+ *   levels: [{ multiple: 1.5, fraction: 0.5 }, { multiple: 2, fraction: 0.5 }],
+ * });
+ * // Two fixed stops side by side fill alike in either order; a trailing stop's order counts.
+ * const stop = (stopPct: number) => ({ type: "fixed_stop" as const, stopPct });
+ * const combo = canonicalPolicy({ type: "combo", policies: [stop(0.3), stop(0.1)] });
+ * assert.deepEqual(combo, { type: "combo", policies: [stop(0.1), stop(0.3)] });
+ * ```
+ */
+export function canonicalPolicy(policy: Policy): Policy {
+  if (policy.type === "ladder") return { ...policy, levels: levelsInOrder(policy.levels) };
+  if (policy.type !== "combo") return policy;
+  const parts = policy.policies.map((p) => canonicalPolicy(p) as SimplePolicy);
+  const out: SimplePolicy[] = [];
+  for (let i = 0; i < parts.length;) {
+    let j = i + 1;
+    while (j < parts.length && parts[j].type === parts[i].type) j++;
+    const run = parts.slice(i, j);
+    if (SWAPPABLE_TYPES.has(parts[i].type)) {
+      const keyed = run.map((p) => [JSON.stringify(p), p] as const);
+      keyed.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+      out.push(...keyed.map(([, p]) => p));
+    } else {
+      out.push(...run);
+    }
+    i = j;
+  }
+  return { type: "combo", policies: out };
+}
+
 function ladderMachine(policy: LadderPolicy, entry: Entry): PolicyMachine {
   const stop = optionalStopOf(entry, policy.stopPct);
-  const levels = [...policy.levels].sort((a, b) => a.multiple - b.multiple);
+  const levels = levelsInOrder(policy.levels);
   const fractionTotal = levels.reduce((s, l) => s + l.fraction, 0);
   let next = 0;
   return {

@@ -11,6 +11,7 @@ import { EventEmitter } from "../../ledger/emitter.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { expandGrid, GRID_TRIALS_MAX_DEFAULT, GridError } from "../../backtest/grid.ts";
 import { runPolicy } from "../../backtest/policy.ts";
+import { replayCall } from "../../backtest/executor.ts";
 import { planSweep, runSweep, SWEEP_PHASES } from "../../backtest/sweep.ts";
 import { runEvents, writeFixtures } from "./_fixtures.ts";
 
@@ -363,6 +364,50 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       () => expandGrid({ type: ["fixed_stop", "time_stop"], stopPct: 0.2 }),
       /Grid field type is a list of \["fixed_stop","time_stop"\]: only numbers vary/,
     );
+  });
+  await t.step("two combinations that are one policy are refused, naming both", () => {
+    // The executor runs ladder levels by multiple: (1.5, 2) and (2, 1.5) are one ladder.
+    throws(
+      () =>
+        expandGrid({
+          type: "ladder",
+          levels: [{ multiple: [1.5, 2], fraction: 0.5 }, { multiple: [1.5, 2], fraction: 0.5 }],
+        }),
+      (e: Error) =>
+        e instanceof GridError &&
+        e.message.startsWith(
+          'Grid combinations t001 {"levels.0.multiple":1.5,"levels.1.multiple":2} and t002 ' +
+            '{"levels.0.multiple":2,"levels.1.multiple":1.5} are the same policy',
+        ),
+    );
+    // Two fixed stops side by side fill alike in either order.
+    const stops = { type: "fixed_stop", stopPct: [0.1, 0.2] };
+    throws(
+      () => expandGrid({ type: "combo", policies: [stops, stops] }),
+      /Grid combinations t001 .* and t002 .* are the same policy/,
+    );
+    // A trailing stop's trail and another's hard stop at one price fill by the combo's order.
+    const trail = (trailPct: number, hardStopPct: number) =>
+      ({ type: "trailing_stop", activationPct: 0, trailPct, hardStopPct }) as const;
+    const path = {
+      ts: [0, 60_000, 120_000],
+      open: [1, 1, 1],
+      high: [1, 1, 1],
+      low: [1, 1, 0.7],
+      close: [1, 1, 0.8],
+    };
+    const reasons = [[trail(0.2, 0.5), trail(0.5, 0.2)], [trail(0.5, 0.2), trail(0.2, 0.5)]].map(
+      (policies) => replayCall({ type: "combo", policies }, path, { alertTsMs: 0 })!.exitReason,
+    );
+    deepEqual(reasons, ["trailing_stop", "hard_stop"]);
+    const trails = expandGrid({
+      type: "combo",
+      policies: [
+        { type: "trailing_stop", activationPct: 0, trailPct: [0.2, 0.5], hardStopPct: [0.2, 0.5] },
+        { type: "trailing_stop", activationPct: 0, trailPct: [0.2, 0.5], hardStopPct: [0.2, 0.5] },
+      ],
+    });
+    equal(trails.length, 16);
   });
   await t.step("bad costs and gap fill are refused before the run, naming the field", async () => {
     for (

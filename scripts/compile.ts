@@ -296,8 +296,8 @@ const COMPILE_USAGE =
 
 Build the ledger binary (default dist/ledger) from cli/ledger.ts, DuckDB's
 addon included. --data-dir scopes its read and write permissions to DIR;
---no-self-extracting copies libduckdb.so to dist/lib/ instead of unpacking
-it on first run. The runtime base comes from Deno's host or ${DENORT_ENV_VARIABLE}.
+--no-self-extracting copies libduckdb.so to lib/ beside the binary instead of
+unpacking it on first run. The task writes only under dist/. The runtime base comes from Deno's host or ${DENORT_ENV_VARIABLE}.
 docs/OPERATIONS.md section 3 says more.
 
 Exit codes: 0 built, 1 the build failed, 2 usage error.`;
@@ -324,6 +324,20 @@ if (import.meta.main) {
   if (values.help) {
     console.log(COMPILE_USAGE);
     Deno.exit(0);
+  }
+  // The task may write only under dist/ (--allow-write=dist): an --output elsewhere would build
+  // the binary (deno compile runs as its own process) and then fail to copy libduckdb.so beside
+  // it, or to be told where it went (a docs walk: the documented --output /tmp/ledger).
+  const outputDir = dirname(resolve(values.output ?? "dist/ledger"));
+  const write = await Deno.permissions.query({ name: "write", path: outputDir });
+  if (write.state !== "granted") {
+    console.error(
+      `deno task compile: --output ${values.output} is outside dist/, the only folder the task ` +
+        "may write: give --output dist/NAME and copy the result (with dist/lib/ for " +
+        `--no-self-extracting), or run \`deno run --allow-read --allow-write=dist,${outputDir} ` +
+        "--allow-env=DENORT_BIN --allow-run scripts/compile.ts ...\`",
+    );
+    Deno.exit(2);
   }
   try {
     const output = await compile({

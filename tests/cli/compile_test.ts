@@ -84,6 +84,23 @@ Deno.test("deno task compile says what is wrong with the runtime base", async (t
     equal(bad.code, 2);
     equal(bad.stderr.trim(), "deno task compile: Unknown option '--bogus'");
   });
+  await t.step("an --output the task may not write is refused before building", async () => {
+    // A docs walk: OPERATIONS showed --output /tmp/ledger, which built the binary and then
+    // could not copy libduckdb.so beside it (the task writes only under dist/).
+    const r = await run(Deno.execPath(), [
+      "task",
+      "-q",
+      "compile",
+      "--output",
+      "/nonexistent-ledger-dir/ledger",
+      "--no-self-extracting",
+    ]);
+    equal(r.code, 2, r.stderr);
+    match(
+      r.stderr,
+      /^deno task compile: --output \/nonexistent-ledger-dir\/ledger is outside dist\/, the only folder the task may write: give --output dist\/NAME/,
+    );
+  });
   await t.step({
     name: "no DENORT_BIN and the download fails",
     ignore: base?.source !== "download",

@@ -17,7 +17,9 @@ import {
   type WriterOptions,
 } from "./writer.ts";
 import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
-import { BufferedEventsLostError } from "./errors.ts";
+import { BufferedEventsLostError, RunIdReusedError } from "./errors.ts";
+import { encodeEventJson } from "./event_write.ts";
+import { completeEvent } from "./events.ts";
 
 /**
  * Default ledger root when neither the option nor `LEDGER_ROOT` is set.
@@ -32,6 +34,14 @@ import { BufferedEventsLostError } from "./errors.ts";
  * ```
  */
 export const DEFAULT_ROOT: string = ROOT_DEFAULT;
+
+/**
+ * Run ids an emitter remembers having created, to refuse a second
+ * `run.created` of one (`RunIdReusedError`): the newest 100,000, about 10
+ * MB of ids at most; a process that creates more runs than that is not
+ * checked against its oldest.
+ */
+const CREATED_RUN_IDS_KEPT = 100_000;
 
 /**
  * Options for {@linkcode EventEmitter} and {@linkcode getEventEmitter}.
@@ -133,6 +143,11 @@ export class EventEmitter {
   #failed = 0;
   #lastError: string | undefined;
   #loggedKinds = new Set<string>();
+  /**
+   * Run ids this emitter has written (or is writing) a `run.created` for, the
+   * newest {@linkcode CREATED_RUN_IDS_KEPT} (insertion order: the oldest go first).
+   */
+  #createdRuns = new Set<string>();
 
   /** Create an emitter; nothing is opened until the first emit. */
   constructor(options: EventEmitterOptions = {}) {
@@ -149,7 +164,19 @@ export class EventEmitter {
 
   /** Emit `run.created`; resolves to the event id, or `null` on failure. */
   runCreated(runId: string, fields: EventFields<"run.created">): Promise<string | null> {
-    return this.#emit("run.created", runId, fields);
+    // A second run.created of one id would merge two runs in the index (a probe): refused.
+    // `ledger emit` and backtests look the id up in the log; this emitter remembers its own.
+    if (this.#createdRuns.has(runId)) {
+      return Promise.resolve(this.#fail(new RunIdReusedError(runId)));
+    }
+    this.#createdRuns.add(runId);
+    if (this.#createdRuns.size > CREATED_RUN_IDS_KEPT) {
+      this.#createdRuns.delete(this.#createdRuns.values().next().value!);
+    }
+    return this.#emit("run.created", runId, fields).then((id) => {
+      if (id === null) this.#createdRuns.delete(runId); // not written: the id is free again
+      return id;
+    });
   }
 
   /** Emit `run.started`, with this process's `host` and `pid` unless given. */
@@ -307,8 +334,14 @@ export class EventEmitter {
     retry = true,
   ): Promise<string | null> {
     try {
+      // Validated and copied now, as the caller gave it: the caller may change its objects
+      // (a reused metrics object) while the writer opens (a probe: three trials recorded as
+      // the last one). The copy is the line's own JSON read back, so it writes the same line.
+      const event = JSON.parse(
+        encodeEventJson(completeEvent(this.#input(type, runId, fields, fill))).json,
+      );
       const writer = await this.#openWriter();
-      return this.#done(await writer.appendNow(this.#input(type, runId, fields, fill)));
+      return this.#done(await writer.appendNow(event));
     } catch (err) {
       if (!retry) return this.#fail(err);
       return this.#failOrRetry(err, type, runId, fields, fill);

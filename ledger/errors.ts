@@ -187,3 +187,34 @@ export class LogCorruptionError extends Error {
     this.line = line;
   }
 }
+
+/**
+ * A second `run.created` for one run id from one `EventEmitter`:
+ * two runs under one id merge in the index (one's config and fingerprint,
+ * the other's summary and trials). A probe: a script with a fixed run id,
+ * run twice in one process, made one hybrid run, and nothing said so.
+ * Nothing is written; the emit resolves to `null` and is counted as failed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { RunIdReusedError } from "./errors.ts";
+ * const err = new RunIdReusedError("sweep-1");
+ * assert.equal(err.runId, "sweep-1");
+ * assert.match(err.message, /^run "sweep-1" already has a run\.created/);
+ * ```
+ */
+export class RunIdReusedError extends Error {
+  /** The run id given twice. */
+  readonly runId: string;
+  /** Create the error for `runId`. */
+  constructor(runId: string) {
+    super(
+      `run ${JSON.stringify(runId)} already has a run.created from this emitter: a run id names ` +
+        "one run, and two would merge in the index; give each run its own id " +
+        "(`my-sweep-${Date.now()}`); nothing was written",
+    );
+    this.name = "RunIdReusedError";
+    this.runId = runId;
+  }
+}

@@ -813,7 +813,23 @@ function requireSoundStructure(event: Record<string, unknown>, type: EventType):
         { eventType: type },
       );
     }
+    if (typeof node === "function" || typeof node === "symbol") {
+      // JSON.stringify leaves it out (or writes null in a list): the field would vanish unsaid.
+      throw new ValidationError(path, "a JSON value", `a ${typeof node}`, { eventType: type });
+    }
     if (typeof node !== "object" || node === null) continue;
+    const lossy = lossyObjectKind(node);
+    if (lossy !== undefined) {
+      // A probe: `config: { universe: new Set([...]) }` was written as {} and acknowledged.
+      throw new ValidationError(
+        path,
+        "a plain object or array (JSON.stringify writes a Map, Set, typed array or Error as {} " +
+          "or as numbered keys: convert it first, e.g. Object.fromEntries(map), [...set], " +
+          "Array.from(typed))",
+        `${/^[AEIO]/.test(lossy) ? "an" : "a"} ${lossy}`,
+        { eventType: type },
+      );
+    }
     if (level > JSON_DEPTH_MAX) {
       throw new ValidationError(
         shortPath(path),
@@ -835,6 +851,25 @@ function requireSoundStructure(event: Record<string, unknown>, type: EventType):
       stack.push([child, level + 1, childPath]);
     }
   }
+}
+
+/**
+ * The kind of `node` when `JSON.stringify` would write it as something else
+ * than it holds (a `Map` or `Set` as `{}`, a typed array as numbered keys,
+ * an `Error` as `{}`), else undefined. A `Date` has `toJSON` (its ISO text,
+ * written as such) and a class instance writes its own fields: both pass.
+ */
+function lossyObjectKind(node: object): string | undefined {
+  if (node instanceof Map) return "Map";
+  if (node instanceof Set) return "Set";
+  if (node instanceof WeakMap) return "WeakMap";
+  if (node instanceof WeakSet) return "WeakSet";
+  if (ArrayBuffer.isView(node)) return node.constructor?.name ?? "typed array";
+  if (node instanceof ArrayBuffer) return "ArrayBuffer";
+  if (node instanceof Error) return node.name;
+  if (node instanceof RegExp) return "RegExp";
+  if (node instanceof Promise) return "Promise";
+  return undefined;
 }
 
 const PATH_SEGMENTS_SHOWN = 4;

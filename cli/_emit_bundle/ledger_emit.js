@@ -26,13 +26,13 @@ import {
 } from "./chunk-QTWSJ2HU.js";
 import {
   readLineValue
-} from "./chunk-A4WPVPMJ.js";
+} from "./chunk-LHYRAIFV.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-J6T6O44N.js";
+} from "./chunk-RS2EA4OJ.js";
 import {
   ValidationError,
   WriteError,
@@ -1669,7 +1669,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-P2BWHAZ2.js");
+  const { checkEventLine } = await import("./event_line-EJOG7NNC.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2200,7 +2200,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-5RJ46SOF.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-5IBB2YSE.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

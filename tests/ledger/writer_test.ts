@@ -188,8 +188,10 @@ Deno.test("writer: a relaxed loop that awaits what appendNow returns writes whil
     // 60,000 lines of about 400 bytes (24 MB, three times RELAXED_BUFFER_BYTES_MAX), appended by
     // a loop that awaits nothing but what appendNow returns. Each group commit gives the event
     // loop a turn, so groups reach the disk while the loop goes on, long before the byte limit
-    // (before that turn, such a loop ran no I/O until it stopped at the limit).
-    const writer = await openWriter(root, { durability: "relaxed" });
+    // (before that turn, such a loop ran no I/O until it stopped at the limit). The commit timer
+    // cannot come due here, so only counts and bytes give promises (a slow machine's loop past
+    // 10 ms would get one more each time: relaxed_window_test covers those).
+    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
     const count = 60_000;
     let appendedBytes = 0;
     let appendedAtFirstBytesOnDisk: number | undefined;
@@ -235,7 +237,8 @@ Deno.test("writer: past the byte limit a relaxed append waits until its group is
   await withTempDir(async (root) => {
     // A loop that never awaits runs no I/O at all: the buffer grows to the byte limit, and from
     // there every append returns a promise that resolves once the lines before it are on disk.
-    const writer = await openWriter(root, { durability: "relaxed" });
+    // (A commit timer that cannot come due: the bytes alone decide.)
+    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
     const trial = (i: number) => ({
       ...paddedTrial(i),
       trial_id: `t${String(i).padStart(6, "0")}`,

@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-J6T6O44N.js";
+} from "./chunk-RS2EA4OJ.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -339,7 +339,18 @@ function requireSoundStructure(event, type) {
         eventType: type
       });
     }
+    if (typeof node === "function" || typeof node === "symbol") {
+      throw new ValidationError(path, "a JSON value", `a ${typeof node}`, {
+        eventType: type
+      });
+    }
     if (typeof node !== "object" || node === null) continue;
+    const lossy = lossyObjectKind(node);
+    if (lossy !== void 0) {
+      throw new ValidationError(path, "a plain object or array (JSON.stringify writes a Map, Set, typed array or Error as {} or as numbered keys: convert it first, e.g. Object.fromEntries(map), [...set], Array.from(typed))", `${/^[AEIO]/.test(lossy) ? "an" : "a"} ${lossy}`, {
+        eventType: type
+      });
+    }
     if (level > JSON_DEPTH_MAX) {
       throw new ValidationError(shortPath(path), `nested at most ${JSON_DEPTH_MAX} levels deep (the event object is level 1)`, "a deeper value", {
         eventType: type
@@ -359,6 +370,18 @@ function requireSoundStructure(event, type) {
       ]);
     }
   }
+}
+function lossyObjectKind(node) {
+  if (node instanceof Map) return "Map";
+  if (node instanceof Set) return "Set";
+  if (node instanceof WeakMap) return "WeakMap";
+  if (node instanceof WeakSet) return "WeakSet";
+  if (ArrayBuffer.isView(node)) return node.constructor?.name ?? "typed array";
+  if (node instanceof ArrayBuffer) return "ArrayBuffer";
+  if (node instanceof Error) return node.name;
+  if (node instanceof RegExp) return "RegExp";
+  if (node instanceof Promise) return "Promise";
+  return void 0;
 }
 var PATH_SEGMENTS_SHOWN = 4;
 function shortPath(path) {

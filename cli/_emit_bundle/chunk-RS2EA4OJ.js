@@ -326,9 +326,15 @@ function keptValue(rule, value) {
 }
 function isSoundStructure(node, level) {
   if (typeof node === "string") return node.isWellFormed();
-  if (typeof node !== "object" || node === null) return typeof node !== "bigint";
+  if (typeof node !== "object" || node === null) {
+    return typeof node !== "bigint" && typeof node !== "function" && typeof node !== "symbol";
+  }
   if (level > JSON_DEPTH_MAX) return false;
   if (hasToJsonMethod(node)) return false;
+  if (!Array.isArray(node)) {
+    const proto = Object.getPrototypeOf(node);
+    if (proto !== Object.prototype && proto !== null) return false;
+  }
   return areSoundEntries(node, Object.keys(node), level);
 }
 function areSoundEntries(node, keys, level) {

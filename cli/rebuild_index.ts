@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { countOf } from "../ledger/count_text.ts";
+import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { errorLine } from "./_command.ts";
 import { resolve } from "node:path";
 import { eventsDir, indexPath } from "../ledger/paths.ts";
@@ -18,6 +18,7 @@ import {
   rebuildIndex,
   RebuildInterruptedError,
   type RebuildOptions,
+  type RebuildReport,
 } from "../indexer/rebuild.ts";
 import { progressLine } from "./_progress_line.ts";
 import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
@@ -171,6 +172,8 @@ export async function main(args: string[]): Promise<number> {
   );
   const conflicts = conflictsWarning(report.conflicts);
   if (conflicts !== undefined) console.error(`ledger rebuild-index: warning: ${conflicts}`);
+  const reused = reusedRunsWarning(report.reusedRuns);
+  if (reused !== undefined) console.error(`ledger rebuild-index: warning: ${reused}`);
   return EXIT_OK;
 }
 
@@ -193,6 +196,29 @@ export function conflictsWarning(conflicts: number): string | undefined {
   return `${countOf(conflicts, "event id")} ${conflicts === 1 ? "has" : "have"} copies that ` +
     "differ (more than the time): the copy with the smallest (timestamp_ms, file, line) " +
     "counts; `ledger verify` lists them";
+}
+
+/**
+ * The warning of a rebuild whose index holds run ids with more than one
+ * `run.created` ({@linkcode RebuildReport.reusedRuns}), or undefined for none:
+ * two runs given one id, which the index merges into one (a probe: a script
+ * with a fixed run id, run twice, became one run with the first run's
+ * config and the second's summary, and nothing said so).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { reusedRunsWarning } from "./rebuild_index.ts";
+ * assert.equal(reusedRunsWarning({ shown: [], count: 0 }), undefined);
+ * assert.match(reusedRunsWarning({ shown: ["s1"], count: 1 })!, /^1 run id has more than one run\.created/);
+ * ```
+ */
+export function reusedRunsWarning(reused: RebuildReport["reusedRuns"]): string | undefined {
+  if (reused.count === 0) return undefined;
+  return `${countOf(reused.count, "run id")} ${reused.count === 1 ? "has" : "have"} more than ` +
+    "one run.created (two runs given one id, merged into one run in the index: give each run " +
+    "its own id; `ledger verify` lists the lines): " +
+    shownAndMore(reused.shown.map((id) => JSON.stringify(id)), reused.count);
 }
 
 interface Options {

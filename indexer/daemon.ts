@@ -21,7 +21,7 @@ import { dirname, join } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
 import { exists } from "../ledger/exists.ts";
 import { assert } from "../ledger/assert.ts";
-import { countOf } from "../ledger/count_text.ts";
+import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { listPartFiles } from "./_files.ts";
 import {
   checkRebuildOptions,
@@ -412,7 +412,8 @@ export function recoveredLogEntry(reason: string): DaemonLogEntry {
  * import { rebuildLogEntry } from "./daemon.ts";
  * import type { RebuildReport } from "./rebuild.ts";
  * const report = { mode: "incremental", filesRead: 2, eventsRead: 10, errorsFound: 0, events: 10,
- *   runs: 1, errors: 0, conflicts: 0, elapsedMs: 42 } as RebuildReport;
+ *   runs: 1, errors: 0, conflicts: 0, reusedRuns: { shown: [] as string[], count: 0 },
+ *   elapsedMs: 42 } as RebuildReport;
  * const entry = rebuildLogEntry(report);
  * assert.equal(entry.fields?.event, "rebuild");
  * assert.match(entry.msg, /^rebuild incremental: read 2 files/);
@@ -426,6 +427,10 @@ export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
       `${r.runs} runs, ${r.errors} ingest errors` +
       // Two events under one id, one kept: said on every rebuild while the log holds them.
       (r.conflicts > 0 ? `, ${countOf(r.conflicts, "event id")} with conflicting copies` : "") +
+      (r.reusedRuns.count > 0
+        ? `, ${countOf(r.reusedRuns.count, "run id")} given to two runs (merged): ` +
+          shownAndMore(r.reusedRuns.shown.map((id) => JSON.stringify(id)), r.reusedRuns.count)
+        : "") +
       `; ${r.elapsedMs} ms`,
     fields: {
       event: "rebuild",
@@ -437,6 +442,7 @@ export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
       runs: r.runs,
       ingest_errors: r.errors,
       duplicate_conflicts: r.conflicts,
+      reused_run_ids: r.reusedRuns.count,
       elapsed_ms: r.elapsedMs,
     },
   };

@@ -51,6 +51,7 @@ import {
   INSERT_REREAD_SQL,
   KEEP_LIVENESS_SQL,
   LIVENESS_CANDIDATES_CHUNK_SQL,
+  REUSED_RUN_IDS_SQL,
   SELECT_DERIVE_GROUP_SQL,
   SELECT_INGEST_FILES_SQL,
   SET_META_SQL,
@@ -276,6 +277,12 @@ export interface RebuildReport {
    * (the smallest `(timestamp_ms, file, line)`). `ledger verify` lists them.
    */
   conflicts: number;
+  /**
+   * Run ids with more than one `run.created` in the index: two runs given one
+   * id, merged into one (one's config, the other's summary): the first
+   * {@linkcode REUSED_RUN_IDS_SHOWN} in id order, and how many there are.
+   */
+  reusedRuns: { shown: string[]; count: number };
   /** Why the pid liveness check was skipped, if it was. */
   livenessSkipped?: string;
   /**
@@ -292,6 +299,9 @@ export interface RebuildReport {
    */
   phasesMs: Record<string, number>;
 }
+
+/** Reused run ids a {@linkcode RebuildReport} names ({@linkcode RebuildReport.reusedRuns}). */
+export const REUSED_RUN_IDS_SHOWN = 5;
 
 /**
  * `--since-date` is not a real `YYYY-MM-DD` day.
@@ -1155,6 +1165,7 @@ async function buildWith(
   const conflicts = Number(totals.duplicates) === 0
     ? 0
     : Number((await rows(conn, COUNT_CONFLICTS_SQL))[0].conflicts);
+  const reused = await rows(conn, REUSED_RUN_IDS_SQL, [REUSED_RUN_IDS_SHOWN]);
   await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here
   lap("checkpoint");
   return {
@@ -1170,6 +1181,10 @@ async function buildWith(
     errors: Number(totals.errors),
     duplicates: Number(totals.duplicates),
     conflicts,
+    reusedRuns: {
+      shown: reused.map((r) => String(r.run_id)),
+      count: reused.length === 0 ? 0 : Number(reused[0].n),
+    },
     livenessSkipped,
   };
 }

@@ -72,8 +72,9 @@ import {
 // 3: one definition of a valid line (issue 19.1); 4: annotations (tags, notes, archived);
 // 5: liveness per run start (runs_status.pid_started_at_ms, process_liveness.started_at_ms);
 // 6: no run of annotations alone (runs_status, hence latest_runs, leaves them out);
-// 7: event_duplicates.content_md5 (a later copy that differs from the event kept is told).
-export const INDEX_FORMAT_VERSION = 7;
+// 7: event_duplicates.content_md5 (a later copy that differs from the event kept is told);
+// 8: runs_status.created_count (a run id given to two runs is told).
+export const INDEX_FORMAT_VERSION = 8;
 
 export { ID_LENGTH_MAX, TIMESTAMP_MS_MAX };
 export { EVENT_FIELD_RULES, type FieldKind, type FieldRule };
@@ -318,7 +319,7 @@ export const CREATE_SCHEMA_SQL: readonly string[] = [
     run_id VARCHAR NOT NULL, started_at_ms BIGINT, completed_at_ms BIGINT, failed_at_ms BIGINT,
     summary_json VARCHAR, error_json VARCHAR, artifact_paths_json VARCHAR, failed_phase VARCHAR,
     host VARCHAR, pid BIGINT, first_event_at_ms BIGINT, last_event_at_ms BIGINT,
-    activity_at_ms BIGINT, event_count BIGINT, pid_started_at_ms BIGINT)`,
+    activity_at_ms BIGINT, event_count BIGINT, pid_started_at_ms BIGINT, created_count BIGINT)`,
   `CREATE TABLE IF NOT EXISTS phase_timings (
     run_id VARCHAR NOT NULL, phase_name VARCHAR NOT NULL, phase_order BIGINT,
     started_at_ms BIGINT, completed_at_ms BIGINT, duration_ms BIGINT,
@@ -966,7 +967,9 @@ export const DERIVE_SQL: readonly string[] = [
         max(timestamp_ms) FILTER (WHERE event_type NOT IN (${ANNOTATIONS_SQL})) AS last_event_at_ms,
         max(timestamp_ms) FILTER (WHERE event_type <> 'run.created'
           AND event_type NOT IN (${ANNOTATIONS_SQL})) AS activity_at_ms,
-        count(*) AS event_count
+        count(*) AS event_count,
+        -- More than one: two runs under one id, merged here (COUNT_REUSED_RUN_IDS_SQL).
+        count(*) FILTER (WHERE event_type = 'run.created') AS created_count
       FROM events WHERE ${AFFECTED_EVENTS} GROUP BY run_id
     ), picks AS (
       SELECT run_id,
@@ -987,7 +990,7 @@ export const DERIVE_SQL: readonly string[] = [
     )
     SELECT t.run_id, t.started_at_ms, t.completed_at_ms, t.failed_at_ms, c.summary,
       f.error, c.artifact_paths, p.failed_phase, p.host, p.pid, t.first_event_at_ms,
-      t.last_event_at_ms, t.activity_at_ms, t.event_count, p.pid_started_at_ms
+      t.last_event_at_ms, t.activity_at_ms, t.event_count, p.pid_started_at_ms, t.created_count
     FROM totals t LEFT JOIN picks p USING (run_id)
       LEFT JOIN (SELECT rowid AS r, summary, artifact_paths FROM events
         WHERE event_type = 'run.completed' AND ${AFFECTED_EVENTS}) c ON c.r = p.completed_row
@@ -1287,6 +1290,15 @@ export const COUNTS_SQL = `SELECT
 export const COUNT_CONFLICTS_SQL = `SELECT count(DISTINCT d.event_id) AS conflicts
   FROM event_duplicates d JOIN events e USING (event_id)
   WHERE d.content_md5 <> ${contentMd5("e.")}`;
+
+/**
+ * Run ids with more than one `run.created` (distinct event ids): two runs
+ * given one id (a script with a fixed `--run-id` run twice, two machines),
+ * which the index merges into one (one's config, the other's summary). `$1`:
+ * how many to name, in id order; `n` is how many there are.
+ */
+export const REUSED_RUN_IDS_SQL = `SELECT run_id, count(*) OVER () AS n FROM runs_status
+  WHERE created_count > 1 ORDER BY run_id LIMIT $1`;
 
 /** What the last stage held: `lines` read, `events` valid, `errors` bad. */
 export const STAGE_COUNTS_SQL = `SELECT

@@ -22,7 +22,10 @@ Deno.test("trials table: ids whole, columns left out in turn, said on a last lin
   // What varies between the trials first (stopPct, sharpe), the constant params.type after it.
   match(lines[0], /^RUN ID +TRIAL {2}params\.stopPct {2}params\.type {2}metrics\.sharpe_/);
   match(lines[1], /^sweep-20261129T101010-0abc {2}t0 /);
-  equal(lines.at(-1), "(4 more params/metrics columns: --wide or --format csv)");
+  equal(
+    lines.at(-1),
+    "(4 more params/metrics columns: --wide, or ledger export trials for one column each)",
+  );
   // Wide enough, or --wide: every column, no last line.
   for (const options of [{ width: 200 }, { width: 80, wide: true }]) {
     const all = formatTrialsTable(TRIALS, options).split("\n");

@@ -327,7 +327,7 @@ export function formatTrialsTable(
   });
   const hidden = leftOut.length;
   if (hidden === 0) return table;
-  return `${table}\n(${hidden} more params/metrics columns: --wide, or ledger export trials for one column each)`;
+  return `${table}\n(${hidden} more params/metrics columns: --wide, or ledger export trials)`;
 }
 
 /** Whether the trials table shows `field` without being asked: the ids, params and metrics. */

@@ -24,7 +24,7 @@ Deno.test("trials table: ids whole, columns left out in turn, said on a last lin
   match(lines[1], /^sweep-20261129T101010-0abc {2}t0 /);
   equal(
     lines.at(-1),
-    "(4 more params/metrics columns: --wide, or ledger export trials for one column each)",
+    "(4 more params/metrics columns: --wide, or ledger export trials)",
   );
   // Wide enough, or --wide: every column, no last line.
   for (const options of [{ width: 200 }, { width: 80, wide: true }]) {

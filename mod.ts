@@ -16,6 +16,7 @@
  * try {
  *   const emitter = getEventEmitter({ root });
  *   await emitter.runCreated("run-1", { run_type: "policy", config: {}, data_fingerprint: "fp" });
+ *   await emitter.close(); // its part files closed, and the root's emitter let go
  * } finally {
  *   await Deno.remove(root, { recursive: true });
  * }

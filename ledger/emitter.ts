@@ -463,8 +463,11 @@ export class EmitterDurabilityError extends Error {
 /**
  * The process-wide emitter of a root (root from the option, else
  * `LEDGER_ROOT`, else `data/ledger`). The first call for a root decides its
- * durability; a later call that names another durability throws
- * {@linkcode EmitterDurabilityError} (one that names none gets the open one).
+ * durability, `log` and `writer` options; a later call that names another
+ * durability throws {@linkcode EmitterDurabilityError} (one that names none
+ * gets the open one), and its `log` and `writer` options are not used (the
+ * open emitter keeps its own): pass them where the emitter is first made,
+ * or use `new EventEmitter()` for one of its own.
  *
  * @example
  * ```ts

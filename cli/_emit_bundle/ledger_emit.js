@@ -319,7 +319,7 @@ function unknownFlag(flag) {
 // deno.json
 var deno_default = {
   name: "@lab/ledger",
-  version: "0.2.0",
+  version: "0.3.0-dev",
   exports: "./mod.ts",
   nodeModulesDir: "auto",
   imports: {

@@ -47,8 +47,8 @@ const USAGE = `Usage: ledger export runs|trials --format parquet|csv|jsonl --out
                      [--db PATH] [--root DIR]
 
 Write runs (or trials) as one flat table: fixed columns (run_id, status,
-created_at, ...) then one column per config.*, summary.*, tags.* path (runs)
-or params.*, metrics.* path (trials). Numbers stay numbers (BIGINT,
+created_at, ...) then one column per summary.*, config.*, tags.* path (runs)
+or params.*, metrics.* path (trials), grouped in that order. Numbers stay numbers (BIGINT,
 DECIMAL(38,0) or DOUBLE; a string written as a JSON number, "10" not "0010",
 counts as one beside numbers; a column no number type holds exactly, such as
 9007199254740993 beside 0.5, is text as logged, named on stderr), booleans

@@ -700,10 +700,12 @@ async function somePerPath(
 }
 
 /**
- * The leaf paths of the flattened roots, in the order a reader of the rows
- * meets them (by the first row that has the path, then by root, then by
- * key), each with the `json_structure` types seen at it: one scan for the
- * distinct shapes of each root, not one per row.
+ * The leaf paths of the flattened roots, grouped by root in the order of
+ * `roots` (`config.*`, then `summary.*`, ... as `ledger export --help` says;
+ * a contract audit found them interleaved), each root's in the order a
+ * reader of the rows meets them (by the first row that has the path, then
+ * by key), each with the `json_structure` types seen at it: one scan for
+ * the distinct shapes of each root, not one per row.
  */
 async function flatPaths(
   conn: DuckDBConnection,
@@ -728,7 +730,7 @@ async function flatPaths(
       }
     }
   });
-  const found = [...firstOf.values()].sort((a, b) => a.first - b.first || a.root - b.root)
+  const found = [...firstOf.values()].sort((a, b) => a.root - b.root || a.first - b.first)
     .map((s) => [s.root, s.shape] as const);
   const byName = new Map<string, FlatPath>();
   for (const [root, shape] of found) {

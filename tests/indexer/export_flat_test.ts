@@ -236,3 +236,29 @@ Deno.test("flat names: escaping and case suffixes", async (t) => {
     throws(() => caseDistinctNames(["x", "x"]), /Invariant/);
   });
 });
+
+// A contract audit: the flat columns came in the order the rows first had them, so config.* and
+// summary.* columns alternated; `ledger export --help` lists them grouped.
+Deno.test("export: flat columns are grouped by root, summary.* then config.*", async () => {
+  await withTempDir(async (root) => {
+    // The first row ("a") has a config only (no run.completed), the next ("b") a summary and a
+    // config: in the order the rows first have them, config.*, summary.*, config.* alternate.
+    await writePart(root, join("day=2026-01-20", "part-groups.jsonl"), [
+      ev("run.created", "a", T0, { run_type: "p", config: { ca: 1 }, data_fingerprint: "f" }),
+      ev("run.created", "b", T0 + 60_000, {
+        run_type: "p",
+        config: { cb: 2 },
+        data_fingerprint: "f",
+      }),
+      ev("run.completed", "b", T0 + 60_001, { summary: { sb: 3 }, artifact_paths: {} }),
+    ]);
+    await rebuildIndex(root, {});
+    const out = join(root, "runs.csv");
+    await exportIndex(indexPath(root), { what: "runs", format: "csv", outPath: out });
+    const header = (await Deno.readTextFile(out)).split("\n")[0].split(",");
+    const flat = header.filter((c) => /^(summary|config|tags)\./.test(c));
+    const rows = (await Deno.readTextFile(out)).trim().split("\n").slice(1);
+    equal(rows[0].split(",")[0], "a", "the row that has a config only comes first");
+    deepEqual(flat, ["summary.sb", "config.ca", "config.cb"]);
+  });
+});

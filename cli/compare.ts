@@ -26,6 +26,7 @@ import {
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { cellText, escapeControl, formatTable } from "./_table.ts";
 import { distinctCells } from "../ledger/control_text.ts";
+import { type DataComparison, dataComparison } from "../ledger/fingerprint.ts";
 import { jsonText } from "../indexer/query/_json.ts";
 import { formatDuration } from "./runs.ts";
 
@@ -95,14 +96,15 @@ export async function main(args: string[]): Promise<number> {
       const onWarning = (m: string) => console.error(`ledger compare: warning: ${m}`);
       const c = await compareRuns(conn, ids, { root, onWarning });
       // The table shows each run's label (SPEC 11); --json keeps SPEC 11's keys exactly.
-      const labels = values.json ? {} : await runLabels(conn, ids);
-      return { c, labels };
+      const facts = values.json ? undefined : await tableFacts(conn, ids);
+      return { c, facts };
     })
   );
   console.log(
     values.json ? jsonText(comparison.c, 2) : formatComparison(comparison.c, {
       wide: values.wide === true,
-      labels: comparison.labels,
+      labels: comparison.facts?.labels,
+      data: comparison.facts?.data,
     }),
   );
   await warnIfIndexMayLackRuns("compare", dbPath);
@@ -117,20 +119,34 @@ export interface FormatComparisonOptions {
   width?: number;
   /** Each run's label (tag `label`): a `label` row when any run has one. @default {{}} */
   labels?: Readonly<Record<string, string | null>>;
+  /**
+   * What the runs' data fingerprints say, for the `same data` row: `unknown`
+   * when a run has none (a probe: `no` read as "the data differed").
+   * @default {`same` or `different`, from `same_data`}
+   */
+  data?: DataComparison;
 }
 
-/** The `label` tag of each of `runIds` that has one. */
-async function runLabels(
+/**
+ * The `label` tag of each of `runIds` that has one, and what their data
+ * fingerprints say ({@linkcode dataComparison}): the table's `label` and
+ * `same data` rows.
+ */
+async function tableFacts(
   conn: DuckDBConnection,
   runIds: readonly string[],
-): Promise<Record<string, string | null>> {
+): Promise<{ labels: Record<string, string | null>; data: DataComparison }> {
   const placeholders = runIds.map(() => "?").join(", ");
   const rows = await allRows(
     conn,
-    `SELECT run_id, label FROM latest_runs WHERE run_id IN (${placeholders})`,
+    `SELECT run_id, label, data_fingerprint FROM latest_runs WHERE run_id IN (${placeholders})`,
     [...runIds],
   );
-  return Object.fromEntries(rows.map((r) => [String(r.run_id), r.label as string | null]));
+  const fingerprints = new Map(rows.map((r) => [String(r.run_id), r.data_fingerprint]));
+  return {
+    labels: Object.fromEntries(rows.map((r) => [String(r.run_id), r.label as string | null])),
+    data: dataComparison(runIds.map((id) => fingerprints.get(id))),
+  };
 }
 
 /**
@@ -187,7 +203,13 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
     rows.push(["label", ...c.runs.map((id) => labels[id] ?? "-")]);
   }
   // One answer for all the runs, said once (it was repeated under each run).
-  rows.push(["same data", c.same_data ? "yes" : "no", ...c.runs.slice(1).map(() => "")]);
+  const data = options.data ?? (c.same_data ? "same" : "different");
+  const sameData = data === "same"
+    ? "yes"
+    : data === "different"
+    ? "no"
+    : "unknown (a run has no data fingerprint)";
+  rows.push(["same data", sameData, ...c.runs.slice(1).map(() => "")]);
   rows.push(["git commit", ...c.runs.map((id) => c.git[id].commit?.slice(0, 12) ?? "-")]);
   rows.push(["git dirty", ...c.runs.map((id) => cellText(c.git[id].dirty))]);
   section(`config (${Object.keys(c.config).length} differ)`);

@@ -34,10 +34,35 @@ Deno.test("compare: same_data needs one fingerprint that is not blank", async ()
       ],
       [true, false, false, false],
     );
-    // The table says it too.
+    // The table says it too: not the same, for it does not know (not "no": see below).
     const table = await runLedger(["compare", "blank-1", "blank-2", "--root", root]);
     equal(table.code, 0, table.stderr);
-    equal(/same data\s+no/.test(table.stdout), true, table.stdout);
+    equal(/same data\s+unknown/.test(table.stdout), true, table.stdout);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+// A probe: the table said "same data  no" for runs without a fingerprint, which reads as "the data
+// differed"; it does not know. --json keeps SPEC 11's boolean.
+Deno.test("compare table: same data is unknown when a run has no fingerprint", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-same-data-table-" });
+  try {
+    await emitCreatedRuns(root, [
+      { id: "fp-a1", fingerprint: "fp-1" },
+      { id: "fp-a2", fingerprint: "fp-1" },
+      { id: "fp-b", fingerprint: "fp-2" },
+      { id: "blank-1", fingerprint: "" },
+    ]);
+    const row = async (ids: string[]) => {
+      const r = await runLedger(["compare", ...ids, "--root", root]);
+      equal(r.code, 0, r.stderr);
+      return r.stdout.split("\n").find((l) => l.startsWith("same data"))?.replace(/\s+/g, " ")
+        .trim();
+    };
+    equal(await row(["fp-a1", "fp-a2"]), "same data yes");
+    equal(await row(["fp-a1", "fp-b"]), "same data no");
+    equal(await row(["fp-a1", "blank-1"]), "same data unknown (a run has no data fingerprint)");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -17,7 +17,12 @@ import {
   type WriterOptions,
 } from "./writer.ts";
 import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
-import { BufferedEventsLostError, RunIdReusedError } from "./errors.ts";
+import {
+  BufferedEventsLostError,
+  EventTooLargeError,
+  RunIdReusedError,
+  ValidationError,
+} from "./errors.ts";
 import { encodeEventJson } from "./event_write.ts";
 import { completeEvent } from "./events.ts";
 
@@ -147,7 +152,9 @@ export class EventEmitter {
    * Run ids this emitter has written (or is writing) a `run.created` for, the
    * newest {@linkcode CREATED_RUN_IDS_KEPT} (insertion order: the oldest go first).
    */
-  #createdRuns = new Set<string>();
+  #createdRuns: Set<string>;
+  /** Incremented by each `close()`: an emit begun before it is not retried after it. */
+  #closes = 0;
 
   /** Create an emitter; nothing is opened until the first emit. */
   constructor(options: EventEmitterOptions = {}) {
@@ -160,6 +167,12 @@ export class EventEmitter {
       throw new TypeError(`log must be a function, got ${typeof options.log}`);
     }
     this.#log = options.log ?? ((message) => console.error(message));
+    // One memory per root, not per emitter: a script that closes its emitter and runs again in
+    // the process gets a new one from getEventEmitter (a review), and the log is the same.
+    const key = resolve(this.root);
+    let created = createdRunsByRoot.get(key);
+    if (created === undefined) createdRunsByRoot.set(key, created = new Set());
+    this.#createdRuns = created;
   }
 
   /** Emit `run.created`; resolves to the event id, or `null` on failure. */
@@ -263,6 +276,7 @@ export class EventEmitter {
 
   /** Flush and close the writer. Never throws; a failure is counted. Emitting afterwards reopens. */
   async close(): Promise<void> {
+    this.#closes += 1;
     const writer = this.#writer;
     this.#writer = undefined;
     this.#opened = undefined;
@@ -285,66 +299,70 @@ export class EventEmitter {
     fill?: () => object,
   ): Promise<string | null> {
     const writer = this.#opened;
-    if (writer === undefined) return this.#emitOpening(type, runId, fields, fill);
+    if (writer === undefined) return this.#emitOpening(this.#input(type, runId, fields, fill));
     // The writer is open: no async frame. A relaxed append answers at once, so the
     // emit costs one settled promise (issue 16: relaxed emit against pino).
+    const input = this.#input(type, runId, fields, fill);
     try {
-      const appended = writer.appendNow(this.#input(type, runId, fields, fill));
+      const appended = writer.appendNow(input);
       if (appended instanceof Promise) {
-        return appended.then(
+        // Relaxed: the answer may report earlier events lost, and then this one is appended
+        // again: copied now, before the caller can change its objects (a review: a retry read
+        // them later, and wrote another trial's metrics). Durable appends lose no group.
+        const closes = this.#closes;
+        let again: object = input;
+        const answer = appended.then(
           (event) => this.#done(event),
-          (err) => this.#failOrRetry(err, type, runId, fields, fill),
+          (err) => this.#failOrRetry(err, again, closes),
         );
+        if (this.durability === "relaxed") again = snapshotOrInput(input); // answer is handled
+        return answer;
       }
       return Promise.resolve(this.#done(appended));
     } catch (err) {
-      return this.#failOrRetry(err, type, runId, fields, fill);
+      return this.#failOrRetry(err, input, this.#closes);
     }
   }
 
   /**
-   * `err` from an append: when it reports earlier buffered events lost (a
-   * failed group commit, relaxed mode), they are counted and this event is
-   * appended again, since its own append did not fail (an audit: it was
-   * dropped for an error not its own, on a disk that had room again);
-   * otherwise this emit failed.
+   * `err` from an append of `event`: when it reports earlier buffered events
+   * lost (a failed group commit, relaxed mode), they are counted and `event`
+   * is appended again, since its own append did not fail (an audit: it was
+   * dropped for an error not its own, on a disk that had room again), unless
+   * the emitter was closed meanwhile (`closes` is the count when the emit
+   * began: a review saw the retry open a writer after `close()` returned, its
+   * part never closed); otherwise this emit failed.
    */
-  #failOrRetry(
-    err: unknown,
-    type: EventType,
-    runId: string,
-    fields: object,
-    fill?: () => object,
-  ): Promise<string | null> {
+  #failOrRetry(err: unknown, event: object, closes: number): Promise<string | null> {
     this.#fail(err);
-    if (!(err instanceof BufferedEventsLostError)) return Promise.resolve(null);
-    return this.#emitOpening(type, runId, fields, fill, false);
+    if (!(err instanceof BufferedEventsLostError) || closes !== this.#closes) {
+      return Promise.resolve(null);
+    }
+    return this.#emitOpening(event, false);
   }
 
   /**
-   * The first emit, or one after a failed open: wait for the writer, then
-   * append; `retry`: once more after a report of earlier lost events (see
-   * `#failOrRetry`).
+   * The first emit, or one after a failed open or a lost group: wait for the
+   * writer, then append `input`; `retry`: once more after a report of earlier
+   * lost events (see `#failOrRetry`).
    */
-  async #emitOpening(
-    type: EventType,
-    runId: string,
-    fields: object,
-    fill?: () => object,
-    retry = true,
-  ): Promise<string | null> {
+  async #emitOpening(input: object, retry = true): Promise<string | null> {
+    const closes = this.#closes;
+    let event: LedgerEvent;
     try {
       // Validated and copied now, as the caller gave it: the caller may change its objects
       // (a reused metrics object) while the writer opens (a probe: three trials recorded as
-      // the last one). The copy is the line's own JSON read back, so it writes the same line.
-      const event = JSON.parse(
-        encodeEventJson(completeEvent(this.#input(type, runId, fields, fill))).json,
-      );
+      // the last one).
+      event = snapshotOf(input);
+    } catch (err) {
+      return this.#fail(err);
+    }
+    try {
       const writer = await this.#openWriter();
       return this.#done(await writer.appendNow(event));
     } catch (err) {
       if (!retry) return this.#fail(err);
-      return this.#failOrRetry(err, type, runId, fields, fill);
+      return this.#failOrRetry(err, event, closes);
     }
   }
 
@@ -384,6 +402,9 @@ export class EventEmitter {
    */
   #fail(err: unknown): null {
     const lost = err instanceof BufferedEventsLostError ? err.lostEvents : 0;
+    // A lost group may have held a run.created: its id is free again, but which is not known,
+    // so none is remembered (a review: a run re-created after the loss was refused).
+    if (lost > 0) this.#createdRuns.clear();
     this.#emitted -= Math.min(lost, this.#emitted);
     this.#failed += Math.max(lost, 1);
     const { kind, message } = describeFailure(err);
@@ -426,6 +447,33 @@ function describeFailure(err: unknown): { kind: string; message: string } {
 }
 
 const singletons = new Map<string, EventEmitter>();
+
+/** The run ids created through the emitters of each root (resolved path), newest last. */
+const createdRunsByRoot = new Map<string, Set<string>>();
+
+/**
+ * `input` validated and completed as the writer would (id, time), copied
+ * through its own line's JSON: the event as it is at the call, whatever the
+ * caller does with its objects afterwards. Throws what the writer would
+ * (`ValidationError`, `EventTooLargeError`).
+ */
+function snapshotOf(input: object): LedgerEvent {
+  return JSON.parse(encodeEventJson(completeEvent(input)).json);
+}
+
+/**
+ * {@linkcode snapshotOf} `input`, or `input` itself when the writer refuses
+ * it: its own append, already under way, reports that (and a retry of it
+ * would be refused alike), so nothing is lost by not copying it.
+ */
+function snapshotOrInput(input: object): object {
+  try {
+    return snapshotOf(input);
+  } catch (err) {
+    if (err instanceof ValidationError || err instanceof EventTooLargeError) return input;
+    throw err;
+  }
+}
 
 /**
  * {@linkcode getEventEmitter} was asked for a durability other than the one

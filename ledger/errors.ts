@@ -189,7 +189,8 @@ export class LogCorruptionError extends Error {
 }
 
 /**
- * A second `run.created` for one run id from one `EventEmitter`:
+ * A second `run.created` for one run id through the `EventEmitter`s of one
+ * root in one process:
  * two runs under one id merge in the index (one's config and fingerprint,
  * the other's summary and trials). A probe: a script with a fixed run id,
  * run twice in one process, made one hybrid run, and nothing said so.
@@ -210,7 +211,7 @@ export class RunIdReusedError extends Error {
   /** Create the error for `runId`. */
   constructor(runId: string) {
     super(
-      `run ${JSON.stringify(runId)} already has a run.created from this emitter: a run id names ` +
+      `run ${JSON.stringify(runId)} already has a run.created from this process: a run id names ` +
         "one run, and two would merge in the index; give each run its own id " +
         "(`my-sweep-${Date.now()}`); nothing was written",
     );

@@ -379,23 +379,20 @@ function keptValue(rule: FieldRule, value: unknown): unknown {
 }
 
 /**
- * Every string and key well-formed Unicode, no BigInt, function or symbol,
- * every object a plain one or an array, and nothing nested deeper than
+ * Every string and key well-formed Unicode, no BigInt, every object a plain
+ * one or an array, and nothing nested deeper than
  * {@linkcode JSON_DEPTH_MAX} (the event object is level 1): the structural
  * rules `completeEvent` checks before zod (it builds the error's path; this
  * only answers yes or no).
  */
 function isSoundStructure(node: unknown, level: number): boolean {
   if (typeof node === "string") return node.isWellFormed();
-  if (typeof node !== "object" || node === null) {
-    // Not JSON: a BigInt; a function or symbol, which JSON.stringify leaves out.
-    return typeof node !== "bigint" && typeof node !== "function" && typeof node !== "symbol";
-  }
+  if (typeof node !== "object" || node === null) return typeof node !== "bigint"; // not JSON
   if (level > JSON_DEPTH_MAX) return false; // so the recursion is at most JSON_DEPTH_MAX deep
   // JSON.stringify writes what a toJSON returns: completeEvent validates that instead.
   if (hasToJsonMethod(node)) return false;
   // Anything but a plain object or array (a Map, a Set, a typed array, a class): completeEvent
-  // decides, and refuses what JSON.stringify would write as something else.
+  // writes it as what it holds (events.ts jsonOf).
   if (!Array.isArray(node)) {
     const proto = Object.getPrototypeOf(node);
     if (proto !== Object.prototype && proto !== null) return false;

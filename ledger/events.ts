@@ -697,7 +697,7 @@ export function completeEvent(input: unknown, options: CompleteEventOptions = {}
   // zod decides the rest and names what is wrong.
   const fast = completeEventFast(input, options);
   if (fast !== undefined) return fast;
-  const filled = fillEvent(hasToJson(input) ? asWritten(input) : input, options);
+  const filled = fillEvent(needsRewrite(input) ? asWritten(input) : input, options);
   if (filled === undefined) {
     requireEventType(requireObject(input)); // throws: not an object of a registered type
     assert(false, "fillEvent refuses only what requireObject or requireEventType refuses");
@@ -708,13 +708,16 @@ export function completeEvent(input: unknown, options: CompleteEventOptions = {}
 export { encodeEventLine, encodeEventText, type EventLineText } from "./event_write.ts";
 
 /**
- * Whether some object of `input` (itself included) has a `toJSON` method:
- * `JSON.stringify`, which writes the line, writes what that method returns,
- * not the object validated (an audit: `{ summary: { toJSON: () => [1] } }`
- * was acknowledged and then refused by `verify` and the indexer). Walks at
- * most {@linkcode JSON_DEPTH_MAX} + 1 levels, each object once.
+ * Whether some object of `input` (itself included) is written otherwise than
+ * it reads: one with a `toJSON` method (`JSON.stringify`, which writes the
+ * line, writes what that method returns, not the object validated: an audit
+ * saw `{ summary: { toJSON: () => [1] } }` acknowledged and then refused by
+ * `verify` and the indexer), or one {@linkcode jsonOf} writes as what it
+ * holds (a `Map`, `Set`, typed array or `Error`, which `JSON.stringify`
+ * alone writes as `{}` or numbered keys: a probe). Walks at most
+ * {@linkcode JSON_DEPTH_MAX} + 1 levels, each object once.
  */
-function hasToJson(input: unknown): boolean {
+function needsRewrite(input: unknown): boolean {
   const seen = new Set<object>();
   const stack: [unknown, number][] = [[input, 1]];
   while (stack.length > 0) {
@@ -722,6 +725,7 @@ function hasToJson(input: unknown): boolean {
     if (typeof node !== "object" || node === null || seen.has(node)) continue;
     seen.add(node);
     if (typeof (node as { toJSON?: unknown }).toJSON === "function") return true;
+    if (jsonOf(node) !== node) return true;
     if (level > JSON_DEPTH_MAX) continue; // too deep anyway: validation says so
     for (const child of Object.values(node)) stack.push([child, level + 1]);
   }
@@ -737,7 +741,7 @@ function hasToJson(input: unknown): boolean {
 function asWritten(input: unknown): unknown {
   let text: string | undefined;
   try {
-    text = JSON.stringify(input);
+    text = JSON.stringify(input, (_key, value) => jsonOf(value));
   } catch (err) {
     if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
     validateEvent(input, { mode: "write" }); // names a BigInt's field, or a cycle as too deep
@@ -745,6 +749,37 @@ function asWritten(input: unknown): unknown {
   }
   if (text === undefined) throw new ValidationError("event", "a JSON object", "undefined");
   return JSON.parse(text);
+}
+
+/**
+ * `value` as JSON holds what it holds, for the values `JSON.stringify` alone
+ * would write as something else (a probe: `config: { universe: new Set([...]) }`
+ * was written as `{}`): a `Map` as an object of its entries (keys as
+ * strings), a `Set` as a list, a typed array, `DataView` or `ArrayBuffer` as
+ * a list of its numbers, an `Error` as `{ message, ...its own fields }` (as
+ * the `error` field of `run.failed` takes one). Told by their tag, so a value
+ * from another realm is known too. Anything else: `value` itself.
+ */
+function jsonOf(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (ArrayBuffer.isView(value)) {
+    return value instanceof DataView
+      ? Array.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength))
+      : Array.from(value as unknown as ArrayLike<unknown>);
+  }
+  switch (Object.prototype.toString.call(value)) {
+    case "[object Map]":
+      return Object.fromEntries(value as Map<unknown, unknown>);
+    case "[object Set]":
+      return Array.from(value as Set<unknown>);
+    case "[object ArrayBuffer]":
+    case "[object SharedArrayBuffer]":
+      return Array.from(new Uint8Array(value as ArrayBuffer));
+    case "[object Error]":
+      return { message: String((value as Error).message), ...value };
+    default:
+      return value;
+  }
 }
 
 // ---- helpers ----
@@ -813,23 +848,7 @@ function requireSoundStructure(event: Record<string, unknown>, type: EventType):
         { eventType: type },
       );
     }
-    if (typeof node === "function" || typeof node === "symbol") {
-      // JSON.stringify leaves it out (or writes null in a list): the field would vanish unsaid.
-      throw new ValidationError(path, "a JSON value", `a ${typeof node}`, { eventType: type });
-    }
     if (typeof node !== "object" || node === null) continue;
-    const lossy = lossyObjectKind(node);
-    if (lossy !== undefined) {
-      // A probe: `config: { universe: new Set([...]) }` was written as {} and acknowledged.
-      throw new ValidationError(
-        path,
-        "a plain object or array (JSON.stringify writes a Map, Set, typed array or Error as {} " +
-          "or as numbered keys: convert it first, e.g. Object.fromEntries(map), [...set], " +
-          "Array.from(typed))",
-        `${/^[AEIO]/.test(lossy) ? "an" : "a"} ${lossy}`,
-        { eventType: type },
-      );
-    }
     if (level > JSON_DEPTH_MAX) {
       throw new ValidationError(
         shortPath(path),
@@ -851,25 +870,6 @@ function requireSoundStructure(event: Record<string, unknown>, type: EventType):
       stack.push([child, level + 1, childPath]);
     }
   }
-}
-
-/**
- * The kind of `node` when `JSON.stringify` would write it as something else
- * than it holds (a `Map` or `Set` as `{}`, a typed array as numbered keys,
- * an `Error` as `{}`), else undefined. A `Date` has `toJSON` (its ISO text,
- * written as such) and a class instance writes its own fields: both pass.
- */
-function lossyObjectKind(node: object): string | undefined {
-  if (node instanceof Map) return "Map";
-  if (node instanceof Set) return "Set";
-  if (node instanceof WeakMap) return "WeakMap";
-  if (node instanceof WeakSet) return "WeakSet";
-  if (ArrayBuffer.isView(node)) return node.constructor?.name ?? "typed array";
-  if (node instanceof ArrayBuffer) return "ArrayBuffer";
-  if (node instanceof Error) return node.name;
-  if (node instanceof RegExp) return "RegExp";
-  if (node instanceof Promise) return "Promise";
-  return undefined;
 }
 
 const PATH_SEGMENTS_SHOWN = 4;

@@ -26,13 +26,13 @@ import {
 } from "./chunk-QTWSJ2HU.js";
 import {
   readLineValue
-} from "./chunk-LHYRAIFV.js";
+} from "./chunk-23KLVYIA.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-RS2EA4OJ.js";
+} from "./chunk-OK4RFX62.js";
 import {
   ValidationError,
   WriteError,
@@ -319,7 +319,7 @@ function unknownFlag(flag) {
 // deno.json
 var deno_default = {
   name: "@lab/ledger",
-  version: "0.3.0-dev",
+  version: "0.3.0",
   exports: "./mod.ts",
   nodeModulesDir: "auto",
   imports: {
@@ -1669,7 +1669,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-EJOG7NNC.js");
+  const { checkEventLine } = await import("./event_line-IAK2OG77.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2200,7 +2200,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-5IBB2YSE.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-EQOHRJI6.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-RS2EA4OJ.js";
+} from "./chunk-OK4RFX62.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -245,7 +245,7 @@ function defineKey(out, key, value) {
 function completeEvent(input, options = {}) {
   const fast = completeEventFast(input, options);
   if (fast !== void 0) return fast;
-  const filled = fillEvent(hasToJson(input) ? asWritten(input) : input, options);
+  const filled = fillEvent(needsRewrite(input) ? asWritten(input) : input, options);
   if (filled === void 0) {
     requireEventType(requireObject(input));
     assert(false, "fillEvent refuses only what requireObject or requireEventType refuses");
@@ -254,7 +254,7 @@ function completeEvent(input, options = {}) {
     mode: "write"
   });
 }
-function hasToJson(input) {
+function needsRewrite(input) {
   const seen = /* @__PURE__ */ new Set();
   const stack = [
     [
@@ -267,6 +267,7 @@ function hasToJson(input) {
     if (typeof node !== "object" || node === null || seen.has(node)) continue;
     seen.add(node);
     if (typeof node.toJSON === "function") return true;
+    if (jsonOf(node) !== node) return true;
     if (level > JSON_DEPTH_MAX) continue;
     for (const child of Object.values(node)) stack.push([
       child,
@@ -278,7 +279,7 @@ function hasToJson(input) {
 function asWritten(input) {
   let text2;
   try {
-    text2 = JSON.stringify(input);
+    text2 = JSON.stringify(input, (_key, value) => jsonOf(value));
   } catch (err) {
     if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
     validateEvent(input, {
@@ -288,6 +289,28 @@ function asWritten(input) {
   }
   if (text2 === void 0) throw new ValidationError("event", "a JSON object", "undefined");
   return JSON.parse(text2);
+}
+function jsonOf(value) {
+  if (typeof value !== "object" || value === null) return value;
+  if (ArrayBuffer.isView(value)) {
+    return value instanceof DataView ? Array.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) : Array.from(value);
+  }
+  switch (Object.prototype.toString.call(value)) {
+    case "[object Map]":
+      return Object.fromEntries(value);
+    case "[object Set]":
+      return Array.from(value);
+    case "[object ArrayBuffer]":
+    case "[object SharedArrayBuffer]":
+      return Array.from(new Uint8Array(value));
+    case "[object Error]":
+      return {
+        message: String(value.message),
+        ...value
+      };
+    default:
+      return value;
+  }
 }
 var OPTIONAL_FIELDS = Object.fromEntries(EVENT_TYPES.map((type) => {
   const optional = /* @__PURE__ */ new Set([
@@ -339,18 +362,7 @@ function requireSoundStructure(event, type) {
         eventType: type
       });
     }
-    if (typeof node === "function" || typeof node === "symbol") {
-      throw new ValidationError(path, "a JSON value", `a ${typeof node}`, {
-        eventType: type
-      });
-    }
     if (typeof node !== "object" || node === null) continue;
-    const lossy = lossyObjectKind(node);
-    if (lossy !== void 0) {
-      throw new ValidationError(path, "a plain object or array (JSON.stringify writes a Map, Set, typed array or Error as {} or as numbered keys: convert it first, e.g. Object.fromEntries(map), [...set], Array.from(typed))", `${/^[AEIO]/.test(lossy) ? "an" : "a"} ${lossy}`, {
-        eventType: type
-      });
-    }
     if (level > JSON_DEPTH_MAX) {
       throw new ValidationError(shortPath(path), `nested at most ${JSON_DEPTH_MAX} levels deep (the event object is level 1)`, "a deeper value", {
         eventType: type
@@ -370,18 +382,6 @@ function requireSoundStructure(event, type) {
       ]);
     }
   }
-}
-function lossyObjectKind(node) {
-  if (node instanceof Map) return "Map";
-  if (node instanceof Set) return "Set";
-  if (node instanceof WeakMap) return "WeakMap";
-  if (node instanceof WeakSet) return "WeakSet";
-  if (ArrayBuffer.isView(node)) return node.constructor?.name ?? "typed array";
-  if (node instanceof ArrayBuffer) return "ArrayBuffer";
-  if (node instanceof Error) return node.name;
-  if (node instanceof RegExp) return "RegExp";
-  if (node instanceof Promise) return "Promise";
-  return void 0;
 }
 var PATH_SEGMENTS_SHOWN = 4;
 function shortPath(path) {

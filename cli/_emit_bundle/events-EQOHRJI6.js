@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-X2STZ3RY.js";
+} from "./chunk-RNYF27VJ.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,7 +14,7 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-RS2EA4OJ.js";
+} from "./chunk-OK4RFX62.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN

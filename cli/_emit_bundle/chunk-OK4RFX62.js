@@ -326,9 +326,7 @@ function keptValue(rule, value) {
 }
 function isSoundStructure(node, level) {
   if (typeof node === "string") return node.isWellFormed();
-  if (typeof node !== "object" || node === null) {
-    return typeof node !== "bigint" && typeof node !== "function" && typeof node !== "symbol";
-  }
+  if (typeof node !== "object" || node === null) return typeof node !== "bigint";
   if (level > JSON_DEPTH_MAX) return false;
   if (hasToJsonMethod(node)) return false;
   if (!Array.isArray(node)) {

@@ -9,6 +9,7 @@
 import { messageValue } from "../ledger/control_text.ts";
 import { ArgsError, type FlagOption, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
 import { resolveRoot } from "../ledger/paths.ts";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileOnPath } from "../ledger/exists.ts";
 import {
   InvalidMemoryLimitError,
@@ -489,9 +490,72 @@ export function resolveRootFlag(values: ParsedFlags["values"]): string {
   const flag = stringFlag(values, "root");
   if (flag !== undefined) {
     if (flag === "") throw new UsageError("--root must not be empty");
+    refuseRootPart(flag, "--root");
     return flag;
   }
-  return resolveRoot();
+  const root = resolveRoot();
+  refuseRootPart(root, "the root");
+  return root;
+}
+
+/** The folders of a ledger root that are not roots themselves. */
+const ROOT_PARTS: ReadonlySet<string> = new Set(["events", "index", "artifacts"]);
+
+/**
+ * Refuse (a {@linkcode UsageError}) a root that is the `events/`, `index/`
+ * or `artifacts/` folder of a ledger root (its parent holds a log): a probe
+ * gave `--root ROOT/events`, and a backtest ran and completed into
+ * `ROOT/events/events/` and `ROOT/events/artifacts/`, inside the log, where
+ * no reader sees it (exit 0, and `verify` still said sound). `from` names
+ * where the root came from.
+ */
+function refuseRootPart(root: string, from: string): void {
+  const full = resolve(root);
+  const part = basename(full);
+  if (!ROOT_PARTS.has(part)) return;
+  const parent = dirname(full);
+  if (!holdsLog(join(parent, "events"))) return;
+  throw new UsageError(
+    `${from} ${messageValue(root)} is the ${part}/ folder of the ledger root ` +
+      `${messageValue(parent)}, not a root: give --root ${messageValue(parent)}`,
+  );
+}
+
+/**
+ * Whether `dir` is a ledger's log folder: it holds the schema file the
+ * writers keep there, or a `day=YYYY-MM-DD` folder (a log written by the
+ * Python writer only). A folder it may not read or that is not there holds
+ * none.
+ */
+function holdsLog(dir: string): boolean {
+  try {
+    if (existsSync(join(dir, "_schema.json"))) return true;
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isDirectory && /^day=\d{4}-\d{2}-\d{2}$/.test(entry.name)) return true;
+    }
+    return false;
+  } catch (err) {
+    // No log folder there, or none this command may read: nothing says it is one.
+    if (unreadable(err)) return false;
+    throw err;
+  }
+}
+
+/** Whether `path` exists (a stat this command may not make says no). */
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (err) {
+    if (unreadable(err)) return false;
+    throw err;
+  }
+}
+
+/** Errors of a path that is not there or may not be read. */
+function unreadable(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+    err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
 }
 
 function firstLine(message: string): string {

@@ -177,6 +177,9 @@ function unknown(flag, allowPositionals) {
   return new ArgsError(`Unknown option '${flag}'${hint}`);
 }
 
+// cli/_args.ts
+import { basename, dirname as dirname2, join as join2, resolve } from "node:path";
+
 // ledger/exists.ts
 async function exists(path, options = {}) {
   try {
@@ -293,9 +296,49 @@ function resolveRootFlag(values) {
   const flag = stringFlag(values, "root");
   if (flag !== void 0) {
     if (flag === "") throw new UsageError("--root must not be empty");
+    refuseRootPart(flag, "--root");
     return flag;
   }
-  return resolveRoot();
+  const root = resolveRoot();
+  refuseRootPart(root, "the root");
+  return root;
+}
+var ROOT_PARTS = /* @__PURE__ */ new Set([
+  "events",
+  "index",
+  "artifacts"
+]);
+function refuseRootPart(root, from) {
+  const full = resolve(root);
+  const part = basename(full);
+  if (!ROOT_PARTS.has(part)) return;
+  const parent = dirname2(full);
+  if (!holdsLog(join2(parent, "events"))) return;
+  throw new UsageError(`${from} ${messageValue(root)} is the ${part}/ folder of the ledger root ${messageValue(parent)}, not a root: give --root ${messageValue(parent)}`);
+}
+function holdsLog(dir) {
+  try {
+    if (existsSync(join2(dir, "_schema.json"))) return true;
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isDirectory && /^day=\d{4}-\d{2}-\d{2}$/.test(entry.name)) return true;
+    }
+    return false;
+  } catch (err) {
+    if (unreadable(err)) return false;
+    throw err;
+  }
+}
+function existsSync(path) {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (err) {
+    if (unreadable(err)) return false;
+    throw err;
+  }
+}
+function unreadable(err) {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
 }
 function firstLine(message2) {
   return message2.split("\n")[0];
@@ -1159,7 +1202,7 @@ async function lockOrGiveUp(file, wait) {
       told = true;
       wait.onWait(Math.round(waitedMs));
     }
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    await new Promise((resolve2) => setTimeout(resolve2, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
     if (await file.tryLock(true)) return Math.max(1, Math.round(performance.now() - startMs));
   }

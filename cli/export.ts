@@ -48,11 +48,11 @@ const USAGE = `Usage: ledger export runs|trials --format parquet|csv|jsonl --out
 
 Write runs (or trials) as one flat table: fixed columns (run_id, status,
 created_at, ...) then one column per summary.*, config.*, tags.* path (runs)
-or params.*, metrics.* path (trials), grouped in that order. Numbers stay numbers (BIGINT,
-DECIMAL(38,0) or DOUBLE; a string written as a JSON number, "10" not "0010",
-counts as one beside numbers; a column no number type holds exactly, such as
-9007199254740993 beside 0.5, is text as logged, named on stderr), booleans
-BOOLEAN, the rest text. --where filters as in
+or params.*, metrics.* path (trials), grouped in that order. Numbers stay
+numbers (BIGINT, DECIMAL(38,0) or DOUBLE; a string written as a JSON number,
+"10" not "0010", counts as one beside numbers; a column no number type holds
+exactly, such as 9007199254740993 beside 0.5, is text as logged, named on
+stderr), booleans BOOLEAN, the rest text. --where filters as in
 ledger runs or ledger trials. Column names join keys with "." and write a
 "." inside a key as "\\." (key "a.b": config.a\\.b; path a -> b: config.a.b);
 names equal ignoring case get "~2", "~3"... (config.N, config.n~2).

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { indexSource, LOCAL_SOURCE, rebuildIndex } from "../indexer/rebuild.ts";
+import { messageValue } from "../ledger/control_text.ts";
+import { indexRoot, indexSource, LOCAL_SOURCE, rebuildIndex } from "../indexer/rebuild.ts";
 import {
   type ArchiveState,
   archiveState,
@@ -226,6 +227,17 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   const dbPath = indexDbPath(values);
   const refreshable = values["no-index"] !== true;
   let state = await readState(dbPath, prefix, kind);
+  // The index of another root (`--db` elsewhere): its run is not this root's, and its refresh
+  // would rebuild it from this root's log (a probe: tag --root A --db B's index wrote a tag of
+  // B's run into A's log and turned B's index into A's).
+  const rootPath = await Deno.realPath(root);
+  if (state.root !== undefined && state.root !== rootPath) {
+    throw new UsageError(
+      `--db ${messageValue(dbPath)} is the index of the root ${messageValue(state.root)}, not of ` +
+        `${messageValue(rootPath)}: give the --root it was built from, or no --db; nothing was ` +
+        "written",
+    );
+  }
   if (holdsAlready(kind, fields, state.archive) && refreshable && isLocal(state.source)) {
     // Said only by an index just caught up with this root's log: one not refreshed may miss
     // a restore written with --no-index, and a second event is harmless where a skipped one
@@ -285,6 +297,8 @@ interface IndexState {
   latestMs: number | null;
   /** Where the index was built from (undefined: an older index, built locally). */
   source: string | undefined;
+  /** The root whose log it was built from (undefined: an older index). */
+  root: string | undefined;
   /** The run's archive state (archive and restore only). */
   archive: ArchiveState | undefined;
 }
@@ -297,6 +311,7 @@ async function readState(dbPath: string, prefix: string, kind: Kind): Promise<In
         runId,
         latestMs: await latestEventMs(conn, runId, COMPETING[kind]),
         source: await indexSource(conn),
+        root: await indexRoot(conn),
         archive: kind === "archive" || kind === "restore"
           ? await archiveState(conn, runId)
           : undefined,

@@ -694,6 +694,20 @@ export async function indexSource(conn: DuckDBConnection): Promise<string | unde
 const SOURCE_META_KEY = "source";
 
 /**
+ * The root (its real path) whose log the index open on `conn` was built
+ * from, or undefined when it records none (an index built before roots were
+ * recorded, or an empty file). A command given `--db` compares it with its
+ * `--root` (a probe: `tag --root A --db B/index/runs.duckdb` found a run in
+ * B's index, wrote the tag into A's log and rebuilt B's index from A's log).
+ */
+export async function indexRoot(conn: DuckDBConnection): Promise<string | undefined> {
+  return await hasMeta(conn) ? await metaValue(conn, ROOT_META_KEY) : undefined;
+}
+
+/** The `index_meta` key of {@linkcode indexRoot}. */
+const ROOT_META_KEY = "root";
+
+/**
  * A rebuild failed; the previous index is still in place.
  *
  * @example
@@ -956,6 +970,7 @@ export async function rebuildIndex(
       ...checked,
       phasesMs,
       dbPath,
+      rootPath: await Deno.realPath(root),
       progress,
       onRead: options.onRead,
       signal,
@@ -1053,6 +1068,8 @@ function describeError(err: unknown, tempPath: string): string {
 interface BuildContext extends CheckedRebuildOptions {
   phasesMs: Record<string, number>;
   dbPath: string;
+  /** The real path of the root whose log this is ({@linkcode indexRoot}). */
+  rootPath: string;
   mode: "full" | "incremental";
   progress: (message: string) => void;
   onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
@@ -1124,6 +1141,12 @@ async function buildWith(
     ctx.progress("index format changed: rebuilding in full");
     mode = "full";
     await dropEverything(conn);
+  } else if (made?.root !== undefined && made.root !== ctx.rootPath) {
+    // Another root's index (`--db` of another root, or the root moved): what it holds of files
+    // is about another log, so it is rebuilt from this one, not updated.
+    ctx.progress(`index built from the root ${made.root}: rebuilding in full`);
+    mode = "full";
+    await dropEverything(conn);
   }
   // The same schema SQL has nothing to create. Skipping it also leaves the copy's first
   // commit (which waits for the copy's bytes to reach the disk) until after the check query.
@@ -1160,6 +1183,7 @@ async function buildWith(
   await exec(conn, SET_META_SQL, ["schema_sha256", SCHEMA_SQL_SHA256]);
   await exec(conn, SET_META_SQL, ["stale_after_ms", String(await staleAfterMsOf(conn, ctx, mode))]);
   await exec(conn, SET_META_SQL, [SOURCE_META_KEY, ctx.source]);
+  await exec(conn, SET_META_SQL, [ROOT_META_KEY, ctx.rootPath]);
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
   const [totals] = await rows(conn, COUNTS_SQL);
   const conflicts = Number(totals.duplicates) === 0
@@ -1293,16 +1317,22 @@ const SCHEMA_SQL_SHA256 = createHash("sha256").update(CREATE_SCHEMA_SQL.join("\n
  * Whether the index open on `conn` has this code's format and this code's
  * schema SQL, and the source it records.
  */
-async function madeWith(
-  conn: DuckDBConnection,
-): Promise<{ formatMatches: boolean; schemaCurrent: boolean; source: string | undefined }> {
+async function madeWith(conn: DuckDBConnection): Promise<
+  {
+    formatMatches: boolean;
+    schemaCurrent: boolean;
+    source: string | undefined;
+    root: string | undefined;
+  }
+> {
   if (!await hasMeta(conn)) {
-    return { formatMatches: false, schemaCurrent: false, source: undefined };
+    return { formatMatches: false, schemaCurrent: false, source: undefined, root: undefined };
   }
   return {
     formatMatches: await metaValue(conn, "format_version") === String(INDEX_FORMAT_VERSION),
     schemaCurrent: await metaValue(conn, "schema_sha256") === SCHEMA_SQL_SHA256,
     source: await metaValue(conn, SOURCE_META_KEY),
+    root: await metaValue(conn, ROOT_META_KEY),
   };
 }
 

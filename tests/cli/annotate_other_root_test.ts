@@ -1,0 +1,59 @@
+/**
+ * An index records the root it was built from (`index_meta` key `root`).
+ * A bad-input probe: `tag bonly k=v --root A --db B/index/runs.duckdb` found
+ * the run in B's index, appended the tag to A's log (a run A never had),
+ * then rebuilt B's index from A's log: `ledger runs --root B` listed A's runs
+ * (exit 0, nothing said). The annotation commands now refuse another root's
+ * index (exit 2, nothing written), and a rebuild into another root's index
+ * rebuilds it in full from this root's log instead of updating it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
+
+Deno.test("tag, note, archive and restore refuse the index of another root", async () => {
+  await withTempDir(async (dir) => {
+    const roots = { a: join(dir, "a"), b: join(dir, "b") };
+    for (const [name, root] of Object.entries(roots)) {
+      const r = await runLedger([
+        ...["emit", "--root", root, "--event-type", "run.created", "--run-id", `${name}only`],
+        ...["--run-type", "x", "--config", "{}", "--data-fingerprint", "f"],
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    }
+    const bIndex = join(roots.b, "index", "runs.duckdb");
+    const before = [await hashTree(roots.a), await hashTree(roots.b)];
+    for (
+      const args of [["tag", "bonly", "k=v"], ["note", "bonly", "hello"], ["archive", "bonly"], [
+        "restore",
+        "bonly",
+      ]]
+    ) {
+      const r = await runLedger([...args, "--root", roots.a, "--db", bIndex]);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+      assert.equal(
+        r.stderr.trim(),
+        `ledger ${args[0]}: --db ${bIndex} is the index of the root ${roots.b}, not of ` +
+          `${roots.a}: give the --root it was built from, or no --db; nothing was written`,
+      );
+    }
+    assert.deepEqual([await hashTree(roots.a), await hashTree(roots.b)], before);
+    // Its own root's index is taken as before.
+    const own = await runLedger(["tag", "bonly", "k=v", "--root", roots.b, "--db", bIndex]);
+    assert.equal(own.code, 0, own.stderr);
+
+    // rebuild-index --db of another root's index: rebuilt from this root's log, in full.
+    const progress: string[] = [];
+    const report = await rebuildIndex(roots.a, {
+      dbPath: bIndex,
+      onProgress: (m) => progress.push(m),
+    });
+    assert.equal(report.mode, "full");
+    assert.ok(
+      progress.some((m) => m.startsWith(`index built from the root ${roots.b}:`)),
+      progress.join("\n"),
+    );
+  });
+});

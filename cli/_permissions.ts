@@ -462,7 +462,11 @@ async function realFolder(folder: string): Promise<string> {
 /** A path this check cannot look at: missing, under a file, or not permitted. */
 function isUnreadable(err: unknown): boolean {
   return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
-    err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
+    err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied ||
+    // A path too long or through a loop of links (a bad-input probe: an uncaught stack trace
+    // for such an --out): the command's own checks say so in one line.
+    err instanceof Deno.errors.FilesystemLoop ||
+    (err instanceof Error && (err as { code?: unknown }).code === "ENAMETOOLONG");
 }
 
 /** The path a flag's need is about: the flag's value, or the folder holding it. */

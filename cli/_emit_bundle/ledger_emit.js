@@ -581,7 +581,9 @@ async function realFolder(folder) {
   }
 }
 function isUnreadable(err) {
-  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied || // A path too long or through a loop of links (a bad-input probe: an uncaught stack trace
+  // for such an --out): the command's own checks say so in one line.
+  err instanceof Deno.errors.FilesystemLoop || err instanceof Error && err.code === "ENAMETOOLONG";
 }
 function flagPath(need, value) {
   if (value === void 0 || value === "" || need.folder !== true) return value;

@@ -66,3 +66,38 @@ Deno.test("report and export refuse an --out inside the log, the index or the ar
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// A bad-input probe: an --out through a loop of links, or too long a name, was an uncaught stack
+// trace from the permission check. One line now, exit 1, nothing written.
+Deno.test("report and export: an --out that cannot be looked at is one line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-out-loop-" });
+  const root = join(dir, "root");
+  try {
+    const emit = await runLedger([
+      ...["emit", "--root", root, "--event-type", "run.created", "--run-id", "g1"],
+      ...["--run-type", "policy", "--config", "{}", "--data-fingerprint", "fp"],
+    ]);
+    equal(emit.code, 0, emit.stderr);
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    await Deno.symlink(join(dir, "loop-b"), join(dir, "loop-a"));
+    await Deno.symlink(join(dir, "loop-a"), join(dir, "loop-b"));
+    const tooLong = join(dir, "a".repeat(300), "x.csv");
+    for (
+      const args of [
+        ["report", "--out", join(dir, "loop-a", "r.html")],
+        ["export", "runs", "--format", "csv", "--out", join(dir, "loop-a", "x.csv")],
+        ["export", "runs", "--format", "csv", "--out", tooLong],
+      ]
+    ) {
+      const r = await runLedger([...args, "--root", root]);
+      equal(r.code, 1, r.stderr);
+      equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      match(
+        r.stderr,
+        /^ledger (report|export): (Too many levels of symbolic links|File name too long)/,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -298,11 +298,16 @@ export class EventEmitter {
     fields: object,
     fill?: () => object,
   ): Promise<string | null> {
+    let input: EventInput;
+    try {
+      input = this.#input(type, runId, fields, fill); // reads the caller's fields: may throw
+    } catch (err) {
+      return Promise.resolve(this.#fail(err)); // an emit never throws (SPEC 6)
+    }
     const writer = this.#opened;
-    if (writer === undefined) return this.#emitOpening(this.#input(type, runId, fields, fill));
+    if (writer === undefined) return this.#emitOpening(input);
     // The writer is open: no async frame. A relaxed append answers at once, so the
     // emit costs one settled promise (issue 16: relaxed emit against pino).
-    const input = this.#input(type, runId, fields, fill);
     try {
       const appended = writer.appendNow(input);
       if (appended instanceof Promise) {

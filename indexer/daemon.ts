@@ -25,8 +25,10 @@ import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { listPartFiles } from "./_files.ts";
 import {
   checkRebuildOptions,
+  ForeignIndexFileError,
   isEmptyLogRefusal,
   isSourceRefusal,
+  RebuildError,
   rebuildIndex,
   RebuildInterruptedError,
   type RebuildReport,
@@ -342,7 +344,9 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           // The log as it was before this rebuild, the index as this rebuild left it.
           last = { log: snapshot.log, index: await indexState(dbPath) };
         } catch (err) {
-          if (isSourceRefusal(err)) throw err; // every pass would be refused: exit 1
+          // Every pass would be refused: exit 1. Another source's index, or a --db that is no
+          // index (a bad-input probe: a daemon logged that refusal every interval, forever).
+          if (isSourceRefusal(err) || isForeignFileRefusal(err)) throw err;
           if (err instanceof RebuildInterruptedError && options.signal?.aborted) break;
           summary.failures++;
           const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
@@ -400,6 +404,11 @@ export function recoveredLogEntry(reason: string): DaemonLogEntry {
     msg: `the index could not be updated (${reason}); rebuilt it in full from the log`,
     fields: { reason },
   };
+}
+
+/** Whether `err` is a rebuild refused because `--db` is a file that is not an index. */
+function isForeignFileRefusal(err: unknown): boolean {
+  return err instanceof RebuildError && err.cause instanceof ForeignIndexFileError;
 }
 
 /**

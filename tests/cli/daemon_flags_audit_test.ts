@@ -55,3 +55,20 @@ Deno.test("ledger daemon: --interval in hex is a usage error", async () => {
     );
   });
 });
+
+// A bad-input probe: a --db that is not an index (a text file) made every pass refuse the same
+// rebuild, logged each interval, forever; rebuild-index exits 1 at once. So does the daemon.
+Deno.test("ledger daemon: a --db that is not an index is refused once, exit 1", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("r1", T0));
+    const notIndex = `${root}/notes.txt`;
+    await Deno.writeTextFile(notIndex, "not a database\n");
+    // Running on, the daemon is killed by the timeout, and the test fails.
+    const r = await runLedger(["daemon", "--root", root, "--interval", "0.2", "--db", notIndex], {
+      signal: AbortSignal.timeout(LINE_WAIT_MS),
+    });
+    equal(r.code, 1, r.stderr);
+    match(r.stderr, /is not a DuckDB database: not replacing it with an index/);
+    equal(await Deno.readTextFile(notIndex), "not a database\n");
+  });
+});

@@ -9,7 +9,7 @@
 import { messageValue } from "../ledger/control_text.ts";
 import { ArgsError, type FlagOption, type FlagSpec, parseArgsStrict } from "./_parse_args.ts";
 import { resolveRoot } from "../ledger/paths.ts";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join } from "../ledger/_path.ts"; // not node:path: emit's cold start
 import { fileOnPath } from "../ledger/exists.ts";
 import {
   InvalidMemoryLimitError,
@@ -510,8 +510,9 @@ const ROOT_PARTS: ReadonlySet<string> = new Set(["events", "index", "artifacts"]
  * where the root came from.
  */
 function refuseRootPart(root: string, from: string): void {
-  const full = resolve(root);
-  const part = basename(full);
+  // The root as an absolute path without a trailing slash (`data/ledger/events/`).
+  const full = join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, "");
+  const part = full.slice(full.lastIndexOf("/") + 1);
   if (!ROOT_PARTS.has(part)) return;
   const parent = dirname(full);
   if (!holdsLog(join(parent, "events"))) return;

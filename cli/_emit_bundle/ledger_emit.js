@@ -177,9 +177,6 @@ function unknown(flag, allowPositionals) {
   return new ArgsError(`Unknown option '${flag}'${hint}`);
 }
 
-// cli/_args.ts
-import { basename, dirname as dirname2, join as join2, resolve } from "node:path";
-
 // ledger/exists.ts
 async function exists(path, options = {}) {
   try {
@@ -309,16 +306,16 @@ var ROOT_PARTS = /* @__PURE__ */ new Set([
   "artifacts"
 ]);
 function refuseRootPart(root, from) {
-  const full = resolve(root);
-  const part = basename(full);
+  const full = join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, "");
+  const part = full.slice(full.lastIndexOf("/") + 1);
   if (!ROOT_PARTS.has(part)) return;
-  const parent = dirname2(full);
-  if (!holdsLog(join2(parent, "events"))) return;
+  const parent = dirname(full);
+  if (!holdsLog(join(parent, "events"))) return;
   throw new UsageError(`${from} ${messageValue(root)} is the ${part}/ folder of the ledger root ${messageValue(parent)}, not a root: give --root ${messageValue(parent)}`);
 }
 function holdsLog(dir) {
   try {
-    if (existsSync(join2(dir, "_schema.json"))) return true;
+    if (existsSync(join(dir, "_schema.json"))) return true;
     for (const entry of Deno.readDirSync(dir)) {
       if (entry.isDirectory && /^day=\d{4}-\d{2}-\d{2}$/.test(entry.name)) return true;
     }
@@ -1204,7 +1201,7 @@ async function lockOrGiveUp(file, wait) {
       told = true;
       wait.onWait(Math.round(waitedMs));
     }
-    await new Promise((resolve2) => setTimeout(resolve2, pauseMs));
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
     if (await file.tryLock(true)) return Math.max(1, Math.round(performance.now() - startMs));
   }

@@ -227,15 +227,18 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   const dbPath = indexDbPath(values);
   const refreshable = values["no-index"] !== true;
   let state = await readState(dbPath, prefix, kind);
-  // The index of another root (`--db` elsewhere): its run is not this root's, and its refresh
+  // A --db that is the index of another root: its run is not this root's, and its refresh
   // would rebuild it from this root's log (a probe: tag --root A --db B's index wrote a tag of
-  // B's run into A's log and turned B's index into A's).
+  // B's run into A's log and turned B's index into A's). Only a --db given, and built from a
+  // local log: a root's own index after the root was copied or moved records the old path (a
+  // review: refused), and a bucket's index records its mirror.
   const rootPath = await Deno.realPath(root);
-  if (state.root !== undefined && state.root !== rootPath) {
+  const dbGiven = typeof values.db === "string";
+  if (dbGiven && isLocal(state.source) && state.root !== undefined && state.root !== rootPath) {
     throw new UsageError(
       `--db ${messageValue(dbPath)} is the index of the root ${messageValue(state.root)}, not of ` +
-        `${messageValue(rootPath)}: give the --root it was built from, or no --db; nothing was ` +
-        "written",
+        `${messageValue(rootPath)}: give that --root, or this root's own index (no --db); ` +
+        "nothing was written",
     );
   }
   if (holdsAlready(kind, fields, state.archive) && refreshable && isLocal(state.source)) {

@@ -36,13 +36,20 @@ Deno.test("tag, note, archive and restore refuse the index of another root", asy
       assert.equal(
         r.stderr.trim(),
         `ledger ${args[0]}: --db ${bIndex} is the index of the root ${roots.b}, not of ` +
-          `${roots.a}: give the --root it was built from, or no --db; nothing was written`,
+          `${roots.a}: give that --root, or this root's own index (no --db); nothing was written`,
       );
     }
     assert.deepEqual([await hashTree(roots.a), await hashTree(roots.b)], before);
     // Its own root's index is taken as before.
     const own = await runLedger(["tag", "bonly", "k=v", "--root", roots.b, "--db", bIndex]);
     assert.equal(own.code, 0, own.stderr);
+    // A root copied elsewhere (its index records the old path): its own index, no --db, is
+    // taken (a review: refused), and the refresh rebuilds it for the new path.
+    const copy = join(dir, "copy");
+    const copied = await new Deno.Command("cp", { args: ["-a", roots.b, copy] }).output();
+    assert.equal(copied.code, 0);
+    const moved = await runLedger(["note", "bonly", "after the move", "--root", copy]);
+    assert.equal(moved.code, 0, moved.stderr);
 
     // rebuild-index --db of another root's index: rebuilt from this root's log, in full.
     const progress: string[] = [];

@@ -199,7 +199,7 @@ export const OPEN_PARTS_MAX = 4;
  * How late a relaxed commit timer tells an event loop kept busy by its
  * caller (ms): past it, the append that sees it starts the commit.
  */
-const STARVED_MS = 10;
+const STARVED_MS = 5;
 /**
  * While relaxed commits are pending, the longest time without a turn of the
  * event loop that this writer saw (ms): past it, an append gives one, so the
@@ -429,6 +429,10 @@ export class EventWriter {
   #pendingCommits = 0;
   /** When this writer last saw a turn of the event loop (`performance.now()`, ms). */
   #lastTurnMs = 0;
+  /** Since a commit timer was found overdue, until the commits are done: a turn per append. */
+  #starving = false;
+  /** Whether the commit waiting to take the buffer (`#nextCommit`) wrote it: false if it failed. */
+  #nextCommitOk: Promise<boolean> | undefined;
   #pendingError: Error | undefined;
   #closed = false;
   /** The close in progress or done: every `close()` answers with it. */
@@ -565,11 +569,15 @@ export class EventWriter {
     ) {
       // The next group fills while this one is written and synced; only when
       // the bytes not yet on disk pass the limit does the caller wait.
-      const committed = this.#commit();
+      void this.#commit();
       if (this.#inflightBytes + this.#bufferBytes >= RELAXED_BUFFER_BYTES_MAX) {
-        // back pressure: wait for the commit that takes this line to reach the disk
+        // Back pressure: wait for the commit that takes this line to reach the disk. Only its
+        // own failure is this append's: an earlier group's is told to the next append, flush
+        // or close (a review: told here, the emitter wrote this line twice, under two ids).
         this.#appendsSinceTurn = 0;
-        return committed.then(() => this.#takePendingError());
+        return this.#nextCommitOk!.then((ok) => {
+          if (!ok) this.#takePendingError();
+        });
       }
       if (this.#appendsSinceTurn >= this.#groupCommitEvents) {
         // Groups are on their way: give the event loop one turn per group's worth of
@@ -579,24 +587,32 @@ export class EventWriter {
         // backlog's write and sync (6 stops of 55-70 ms per 200k events of bench item 2).
         return this.#turn();
       }
-    } else if (
-      this.#timer !== undefined && performance.now() - this.#timerDueMs >= STARVED_MS
-    ) {
+      return undefined;
+    }
+    const now = performance.now();
+    if (this.#timer !== undefined && now - this.#timerDueMs >= STARVED_MS) {
       // The caller keeps the event loop from running the commit timer (a backtest loop of CPU
       // work that awaits only emits, whose promises are settled: a probe saw 7 s and 5,632
-      // acknowledged events lost to a kill). Start the commit, and give the loop a turn.
+      // acknowledged events lost to a kill). Start the commit; until the commits are done,
+      // each append gives the loop a turn, so their writes and fdatasyncs run beside the
+      // caller's work, which never waits for the disk here (a review: waiting for each overdue
+      // commit cost a caller that sleeps between emits a p99 of 80 ms).
+      this.#starving = true;
       void this.#commit();
       return this.#turn();
-    } else if (
-      this.#pendingCommits > 0 && performance.now() - this.#lastTurnMs >= TURN_GAP_MS_MAX
-    ) {
-      // Commits wait for turns the caller does not give: one, so their writes and fdatasyncs
-      // run beside the caller's work, which never waits for the disk here (a review: waiting
-      // for each overdue commit cost a caller that sleeps between emits a p99 of 80 ms).
-      return this.#turn();
-    } else if (this.#timer === undefined) {
-      this.#timerDueMs = performance.now() + this.#groupCommitMs;
+    }
+    // Every line has a commit coming: a timer for what the running commit did not take (a
+    // review: a line appended while a commit ran waited, unwritten, for the next append).
+    if (this.#timer === undefined) {
+      this.#timerDueMs = now + this.#groupCommitMs;
       this.#timer = setTimeout(() => void this.#commit(), this.#groupCommitMs);
+    }
+    if (
+      this.#pendingCommits > 0 &&
+      (this.#starving || now - this.#lastTurnMs >= TURN_GAP_MS_MAX)
+    ) {
+      // Commits wait for turns the caller does not give: one.
+      return this.#turn();
     }
     return undefined;
   }
@@ -697,16 +713,21 @@ export class EventWriter {
     }).finally(() => {
       this.#pendingCommits -= 1;
       this.#lastTurnMs = performance.now(); // a commit step ended: the loop turned
-    }).catch((err) => {
+      if (this.#pendingCommits === 0) this.#starving = false;
+    });
+    const ok = commit.then(() => true, (err) => {
       // Reported by the next append/flush/close: relaxed appends already resolved. How many
       // were lost is part of the report (an audit: stats counted one failure for six lost).
       const earlier = this.#pendingError;
       const lost = (earlier instanceof BufferedEventsLostError ? earlier.lostEvents : 0) + taken;
       const cause = earlier instanceof BufferedEventsLostError ? earlier.cause : err;
       this.#pendingError = new BufferedEventsLostError(cause, lost);
+      return false;
     });
-    this.#nextCommit = commit;
-    return commit;
+    const settled = ok.then(() => undefined); // never rejects: the failure is kept above
+    this.#nextCommit = settled;
+    this.#nextCommitOk = ok;
+    return settled;
   }
 
   /**

@@ -756,8 +756,9 @@ function asWritten(input: unknown): unknown {
  * would write as something else (a probe: `config: { universe: new Set([...]) }`
  * was written as `{}`): a `Map` as an object of its entries (keys as
  * strings), a `Set` as a list, a typed array, `DataView` or `ArrayBuffer` as
- * a list of its numbers, an `Error` as `{ message, ...its own fields }` (as
- * the `error` field of `run.failed` takes one). Told by their tag, so a value
+ * a list of its numbers, an `Error` as `{ name, message, cause, ...its own
+ * fields }` (`name` when not `"Error"`, `cause` when set; as the `error`
+ * field of `run.failed` takes one). Told by their tag, so a value
  * from another realm is known too. Anything else: `value` itself.
  */
 function jsonOf(value: unknown): unknown {
@@ -775,8 +776,16 @@ function jsonOf(value: unknown): unknown {
     case "[object ArrayBuffer]":
     case "[object SharedArrayBuffer]":
       return Array.from(new Uint8Array(value as ArrayBuffer));
-    case "[object Error]":
-      return { message: String((value as Error).message), ...value };
+    case "[object Error]": {
+      // Its class and its cause are what a reader of a failure needs first (a review: a
+      // TypeError and a RangeError both read as a bare message, and the cause was dropped).
+      const error = value as Error;
+      const name = String(error.name);
+      const head: Record<string, unknown> = name === "Error" ? {} : { name };
+      head.message = String(error.message);
+      if (error.cause !== undefined) head.cause = error.cause;
+      return { ...head, ...value };
+    }
     default:
       return value;
   }

@@ -1711,7 +1711,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-IAK2OG77.js");
+  const { checkEventLine } = await import("./event_line-QA4BOZMI.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2242,7 +2242,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-EQOHRJI6.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-2LQSOGJO.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

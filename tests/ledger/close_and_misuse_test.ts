@@ -109,6 +109,12 @@ Deno.test("events: values JSON.stringify would write as something else are writt
   assert.equal(written(new Uint8Array([1, 2])), '{"x":[1,2]}');
   assert.equal(written(new Float64Array([0.5])), '{"x":[0.5]}');
   assert.equal(written(new Error("boom")), '{"x":{"message":"boom"}}');
+  // Its class when not a plain Error, and its cause, itself converted (a review: both dropped).
+  assert.equal(
+    written(new RangeError("out", { cause: new TypeError("inner", { cause: { code: 3 } }) })),
+    '{"x":{"name":"RangeError","message":"out","cause":' +
+      '{"name":"TypeError","message":"inner","cause":{"code":3}}}}',
+  );
   // Also beside a toJSON (a Date), which took another path (a review).
   assert.equal(
     written({ at: new Date(0), m: new Map([["k", 1]]) }),
@@ -121,7 +127,7 @@ Deno.test("events: values JSON.stringify would write as something else are writt
   assert.equal(written(new Params()), '{"x":{"stop":0.1}}');
   assert.equal(written(() => 1), "{}");
   assert.equal(written(undefined), "{}");
-  // A run.failed given the caught Error itself is written with its message, not refused.
+  // A run.failed given the caught Error itself is written with its message and class, not refused.
   const failed = completeEvent({
     event_type: "run.failed",
     run_id: "r1",
@@ -129,7 +135,7 @@ Deno.test("events: values JSON.stringify would write as something else are writt
   });
   assert.equal(
     JSON.stringify((failed as unknown as { error: unknown }).error),
-    '{"message":"bad"}',
+    '{"message":"bad","name":"TypeError"}',
   );
   assert.throws(
     () => written(new BigInt64Array([1n])),

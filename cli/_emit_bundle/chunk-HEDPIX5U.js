@@ -303,11 +303,19 @@ function jsonOf(value) {
     case "[object ArrayBuffer]":
     case "[object SharedArrayBuffer]":
       return Array.from(new Uint8Array(value));
-    case "[object Error]":
+    case "[object Error]": {
+      const error = value;
+      const name2 = String(error.name);
+      const head = name2 === "Error" ? {} : {
+        name: name2
+      };
+      head.message = String(error.message);
+      if (error.cause !== void 0) head.cause = error.cause;
       return {
-        message: String(value.message),
+        ...head,
         ...value
       };
+    }
     default:
       return value;
   }

@@ -9,6 +9,7 @@
  */
 import { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
+import { isDuckDbFile } from "../indexer/queries.ts";
 import { utcDayStartMs } from "../indexer/query/time.ts";
 
 export { DEFAULT_LEGACY_DB_PATH };
@@ -68,8 +69,9 @@ export function dayStartMs(day: string, what = "The date"): number {
 
 /**
  * The legacy file dual mode should read, or `undefined` when dual mode is
- * off: the given path (even if missing: asking for it and not finding it
- * deserves a warning), else the default path when that file exists. After
+ * off: the given path, which must be a DuckDB file
+ * ({@linkcode LegacyDbNotFoundError} otherwise: asked for, it is not passed
+ * over), else the default path when that file exists. After
  * `ledger legacy archive` the default file is gone and this returns
  * `undefined`: readers see the event log only.
  *
@@ -96,6 +98,15 @@ export async function activeLegacyDbPath(given: string | undefined): Promise<str
     if (!(await exists(given, { isFile: true }))) {
       // Something else there (a folder) is named as such, not as missing (an audit).
       throw new LegacyDbNotFoundError(given, await exists(given) ? "is not a file" : undefined);
+    }
+    // A file of another kind, named outright: not a store with no runs (a probe: `runs` said
+    // "No runs in the index and the legacy DuckDB", exit 0, under a warning).
+    const duckDb = await isDuckDbFile(given);
+    if (duckDb !== true) {
+      throw new LegacyDbNotFoundError(
+        given,
+        duckDb === false ? "is not a DuckDB database" : "is empty",
+      );
     }
     return given;
   }

@@ -250,6 +250,23 @@ Deno.test("ledger runs in dual mode: one list with a source per run", async (t) 
         equal(r.code, 1, r.stderr);
         match(r.stderr, /gone\.duckdb \(--legacy-db\) does not exist/);
         equal(r.stdout, "");
+        // A file of another kind, or an empty one: not a store without runs (a probe: "No
+        // runs in the index and the legacy DuckDB", exit 0).
+        const text = join(dir, "notes.duckdb");
+        await Deno.writeTextFile(text, "run_id,pnl\nr1,3\n");
+        const empty = join(dir, "empty.duckdb");
+        await Deno.writeFile(empty, new Uint8Array());
+        for (const [path, what] of [[text, "is not a DuckDB database"], [empty, "is empty"]]) {
+          for (const command of [["runs"], ["show", "new-1"]]) {
+            const bad = await ledger([...command, "--root", root, "--legacy-db", path]);
+            equal(bad.code, 1, bad.stderr);
+            equal(
+              bad.stderr.trim(),
+              `ledger ${command[0]}: Legacy DuckDB file ${path} (--legacy-db) ${what}`,
+            );
+            equal(bad.stdout, "");
+          }
+        }
         const noIndex = await ledger(["runs", "--root", join(dir, "empty"), "--legacy-db", db]);
         equal(noIndex.code, 0, noIndex.stderr);
         match(noIndex.stderr, /warning: No index at/);

@@ -164,6 +164,10 @@ export async function main(args: string[]): Promise<number> {
         "ledger root, the folder that holds events/?): the index holds no event",
     );
   }
+  if (report.fullBecause !== undefined) {
+    // Else only --verbose said it (a review: a moved root's every run read in full, unsaid).
+    console.error(`ledger rebuild-index: ${report.fullBecause}: rebuilt in full`);
+  }
   console.log(
     `Indexed ${report.events} events of ${report.runs} runs into ${report.dbPath} ` +
       `(${report.mode}: read ${report.filesRead} of ${report.filesScanned} files, ` +

@@ -426,12 +426,15 @@ function isForeignFileRefusal(err: unknown): boolean {
  * const entry = rebuildLogEntry(report);
  * assert.equal(entry.fields?.event, "rebuild");
  * assert.match(entry.msg, /^rebuild incremental: read 2 files/);
+ * const moved = rebuildLogEntry({ ...report, mode: "full", fullBecause: "the index format changed" });
+ * assert.match(moved.msg, /^rebuild full \(the index format changed\): read 2 files/);
  * ```
  */
 export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
   return {
     level: "info",
-    msg: `rebuild ${r.mode}: read ${r.filesRead} files ` +
+    msg: `rebuild ${r.mode}${r.fullBecause === undefined ? "" : ` (${r.fullBecause})`}: ` +
+      `read ${r.filesRead} files ` +
       `(${r.eventsRead} events, ${r.errorsFound} errors); index has ${r.events} events, ` +
       `${r.runs} runs, ${r.errors} ingest errors` +
       // Two events under one id, one kept: said on every rebuild while the log holds them.
@@ -453,6 +456,7 @@ export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
       duplicate_conflicts: r.conflicts,
       reused_run_ids: r.reusedRuns.count,
       elapsed_ms: r.elapsedMs,
+      ...(r.fullBecause === undefined ? {} : { full_because: r.fullBecause }),
     },
   };
 }

@@ -286,6 +286,12 @@ export interface RebuildReport {
   /** Why the pid liveness check was skipped, if it was. */
   livenessSkipped?: string;
   /**
+   * Why the existing index was rebuilt in full rather than updated, when it
+   * could be read: its format changed, or it was built from another root
+   * (the root was moved or copied, or `--db` names another root's index).
+   */
+  fullBecause?: string;
+  /**
    * Why the existing index could not be updated (damaged, unreadable), when
    * the rebuild fell back to a full one from the log.
    */
@@ -1124,6 +1130,7 @@ async function buildWith(
   // DuckDB insert out of order makes the bulk inserts faster.
   await exec(conn, "SET preserve_insertion_order = false");
   let mode = ctx.mode;
+  let fullBecause: string | undefined;
   // The copy is the previous index, opened with external access on (the rebuild reads the
   // log): before any statement of ours runs on it, a macro or view no index of ours has is
   // refused (a crafted index shadowed from_json and read another file into the index: an
@@ -1138,13 +1145,15 @@ async function buildWith(
     throw new IndexSourceError(ctx.dbPath, recorded, ctx.source);
   }
   if (made !== undefined && !made.formatMatches) {
-    ctx.progress("index format changed: rebuilding in full");
+    fullBecause = "the index format changed";
+    ctx.progress(`${fullBecause}: rebuilding in full`);
     mode = "full";
     await dropEverything(conn);
   } else if (made?.root !== undefined && made.root !== ctx.rootPath) {
     // Another root's index (`--db` of another root, or the root moved): what it holds of files
     // is about another log, so it is rebuilt from this one, not updated.
-    ctx.progress(`index built from the root ${made.root}: rebuilding in full`);
+    fullBecause = `the index was built from the root ${made.root}`;
+    ctx.progress(`${fullBecause}: rebuilding in full`);
     mode = "full";
     await dropEverything(conn);
   }
@@ -1210,6 +1219,7 @@ async function buildWith(
       count: reused.length === 0 ? 0 : Number(reused[0].n),
     },
     livenessSkipped,
+    fullBecause,
   };
 }
 

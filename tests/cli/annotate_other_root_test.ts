@@ -50,6 +50,16 @@ Deno.test("tag, note, archive and restore refuse the index of another root", asy
     assert.equal(copied.code, 0);
     const moved = await runLedger(["note", "bonly", "after the move", "--root", copy]);
     assert.equal(moved.code, 0, moved.stderr);
+    // rebuild-index says why a moved root's index is read in full (a review: only --verbose).
+    const again = join(dir, "again");
+    assert.equal((await new Deno.Command("cp", { args: ["-a", roots.b, again] }).output()).code, 0);
+    const rebuilt = await runLedger(["rebuild-index", "--root", again]);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.equal(
+      rebuilt.stderr.trim(),
+      `ledger rebuild-index: the index was built from the root ${roots.b}: rebuilt in full`,
+    );
+    assert.match(rebuilt.stdout, /\(full: read/);
 
     // rebuild-index --db of another root's index: rebuilt from this root's log, in full.
     const progress: string[] = [];
@@ -59,7 +69,7 @@ Deno.test("tag, note, archive and restore refuse the index of another root", asy
     });
     assert.equal(report.mode, "full");
     assert.ok(
-      progress.some((m) => m.startsWith(`index built from the root ${roots.b}:`)),
+      progress.some((m) => m.startsWith(`the index was built from the root ${roots.b}:`)),
       progress.join("\n"),
     );
   });

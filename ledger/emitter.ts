@@ -175,19 +175,27 @@ export class EventEmitter {
     this.#createdRuns = created;
   }
 
-  /** Emit `run.created`; resolves to the event id, or `null` on failure. */
+  /**
+   * Emit `run.created`; resolves to the event id, or `null` on failure. A
+   * run id this process created already is written too, with a warning:
+   * the index merges the two runs and every rebuild names the id.
+   */
   runCreated(runId: string, fields: EventFields<"run.created">): Promise<string | null> {
-    // A second run.created of one id would merge two runs in the index (a probe): refused.
+    // A second run.created of one id merges two runs in the index (a probe). Refusing it alone
+    // did not help (a review): the rest of the second run was written under the id all the same,
+    // still merged, and the index, seeing one run.created, no longer warned. Written, it is said
+    // here and by every rebuild (runs_status.created_count).
     // `ledger emit` and backtests look the id up in the log; this emitter remembers its own.
-    if (this.#createdRuns.has(runId)) {
-      return Promise.resolve(this.#fail(new RunIdReusedError(runId)));
-    }
-    this.#createdRuns.add(runId);
-    if (this.#createdRuns.size > CREATED_RUN_IDS_KEPT) {
-      this.#createdRuns.delete(this.#createdRuns.values().next().value!);
+    const reused = this.#createdRuns.has(runId);
+    if (reused) this.#warnReused(runId);
+    else {
+      this.#createdRuns.add(runId);
+      if (this.#createdRuns.size > CREATED_RUN_IDS_KEPT) {
+        this.#createdRuns.delete(this.#createdRuns.values().next().value!);
+      }
     }
     return this.#emit("run.created", runId, fields).then((id) => {
-      if (id === null) this.#createdRuns.delete(runId); // not written: the id is free again
+      if (id === null && !reused) this.#createdRuns.delete(runId); // not written: free again
       return id;
     });
   }
@@ -405,6 +413,19 @@ export class EventEmitter {
    * callback does (SPEC 6; an audit made it throw with an error whose name
    * getter threw, a thrown object without a string form, a throwing `log`).
    */
+  /** Say, once per process's emitter, that `runId` was given a second `run.created`. */
+  #warnReused(runId: string): void {
+    if (this.#loggedKinds.has("RunIdReusedError")) return;
+    this.#loggedKinds.add("RunIdReusedError");
+    const line = `ledger emitter: warning: ${new RunIdReusedError(runId).message} (further ` +
+      "reused run ids are not logged here; rebuild-index names them)";
+    try {
+      this.#log(line);
+    } catch (logErr) {
+      this.#lastError = `the log callback threw: ${describeFailure(logErr).message}`;
+    }
+  }
+
   #fail(err: unknown): null {
     const lost = err instanceof BufferedEventsLostError ? err.lostEvents : 0;
     // A lost group may have held a run.created: its id is free again, but which is not known,

@@ -190,11 +190,12 @@ export class LogCorruptionError extends Error {
 
 /**
  * A second `run.created` for one run id through the `EventEmitter`s of one
- * root in one process:
- * two runs under one id merge in the index (one's config and fingerprint,
- * the other's summary and trials). A probe: a script with a fixed run id,
- * run twice in one process, made one hybrid run, and nothing said so.
- * Nothing is written; the emit resolves to `null` and is counted as failed.
+ * root in one process: two runs under one id merge in the index (one's
+ * config and fingerprint, the other's summary and trials). A probe: a
+ * script with a fixed run id, run twice in one process, made one hybrid run,
+ * and nothing said so. The event is written (refusing it alone left the rest
+ * of the second run merged, and the index unaware); the emitter logs this as
+ * a warning, and every rebuild names the run id.
  *
  * @example
  * ```ts
@@ -212,8 +213,8 @@ export class RunIdReusedError extends Error {
   constructor(runId: string) {
     super(
       `run ${JSON.stringify(runId)} already has a run.created from this process: a run id names ` +
-        "one run, and two would merge in the index; give each run its own id " +
-        "(`my-sweep-${Date.now()}`); nothing was written",
+        "one run, and the index merges the two; give each run its own id " +
+        "(`my-sweep-${Date.now()}`)",
     );
     this.name = "RunIdReusedError";
     this.runId = runId;

@@ -510,16 +510,41 @@ const ROOT_PARTS: ReadonlySet<string> = new Set(["events", "index", "artifacts"]
  * where the root came from.
  */
 function refuseRootPart(root: string, from: string): void {
-  // The root as an absolute path without a trailing slash (`data/ledger/events/`).
-  const full = join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, "");
-  const part = full.slice(full.lastIndexOf("/") + 1);
-  if (!ROOT_PARTS.has(part)) return;
-  const parent = dirname(full);
-  if (!holdsLog(join(parent, "events"))) return;
-  throw new UsageError(
-    `${from} ${messageValue(root)} is the ${part}/ folder of the ledger root ` +
-      `${messageValue(parent)}, not a root: give --root ${messageValue(parent)}`,
+  // The root as an absolute path without a trailing slash (`data/ledger/events/`), through the
+  // links of the part that exists: a link to ROOT/events, or a folder under it (ROOT/events/
+  // day=2026-12-02), took writes no reader sees (a review: only the last name was looked at).
+  const full = realPathOfExisting(
+    join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, ""),
   );
+  for (let folder = full; folder !== "/"; folder = dirname(folder)) {
+    const part = folder.slice(folder.lastIndexOf("/") + 1);
+    if (!ROOT_PARTS.has(part)) continue;
+    const parent = dirname(folder);
+    if (!holdsLog(join(parent, "events"))) continue;
+    const which = folder === full ? `the ${part}/ folder` : `inside the ${part}/ folder`;
+    throw new UsageError(
+      `${from} ${messageValue(root)} is ${which} of the ledger root ` +
+        `${messageValue(parent)}, not a root: give --root ${messageValue(parent)}`,
+    );
+  }
+}
+
+/**
+ * `path` (absolute, normalized) with the links of its longest existing
+ * prefix resolved; the rest as given. A prefix this command may not read
+ * is kept as given.
+ */
+function realPathOfExisting(path: string): string {
+  let rest = "";
+  for (let prefix = path;; prefix = dirname(prefix)) {
+    try {
+      return join(Deno.realPathSync(prefix), rest);
+    } catch (err) {
+      if (!unreadable(err)) throw err;
+      if (prefix === "/") return path;
+      rest = join(prefix.slice(prefix.lastIndexOf("/") + 1), rest);
+    }
+  }
 }
 
 /**

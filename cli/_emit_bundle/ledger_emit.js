@@ -306,12 +306,27 @@ var ROOT_PARTS = /* @__PURE__ */ new Set([
   "artifacts"
 ]);
 function refuseRootPart(root, from) {
-  const full = join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, "");
-  const part = full.slice(full.lastIndexOf("/") + 1);
-  if (!ROOT_PARTS.has(part)) return;
-  const parent = dirname(full);
-  if (!holdsLog(join(parent, "events"))) return;
-  throw new UsageError(`${from} ${messageValue(root)} is the ${part}/ folder of the ledger root ${messageValue(parent)}, not a root: give --root ${messageValue(parent)}`);
+  const full = realPathOfExisting(join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, ""));
+  for (let folder = full; folder !== "/"; folder = dirname(folder)) {
+    const part = folder.slice(folder.lastIndexOf("/") + 1);
+    if (!ROOT_PARTS.has(part)) continue;
+    const parent = dirname(folder);
+    if (!holdsLog(join(parent, "events"))) continue;
+    const which = folder === full ? `the ${part}/ folder` : `inside the ${part}/ folder`;
+    throw new UsageError(`${from} ${messageValue(root)} is ${which} of the ledger root ${messageValue(parent)}, not a root: give --root ${messageValue(parent)}`);
+  }
+}
+function realPathOfExisting(path) {
+  let rest = "";
+  for (let prefix = path; ; prefix = dirname(prefix)) {
+    try {
+      return join(Deno.realPathSync(prefix), rest);
+    } catch (err) {
+      if (!unreadable(err)) throw err;
+      if (prefix === "/") return path;
+      rest = join(prefix.slice(prefix.lastIndexOf("/") + 1), rest);
+    }
+  }
 }
 function holdsLog(dir) {
   try {

@@ -48,6 +48,30 @@ Deno.test("a root's events/, index/ or artifacts/ folder is not a root", async (
         );
       }
     }
+    // A folder under one of them, and a link to one (a review: only the last name was looked
+    // at, so these took writes no reader sees).
+    const link = join(dir, "link");
+    await Deno.symlink(join(root, "events"), link);
+    const day = join(root, "events", "day=2026-12-02");
+    for (
+      const [given, what] of [
+        [day, "inside the events/ folder"],
+        [join(day, "new", "deeper"), "inside the events/ folder"],
+        [link, "the events/ folder"],
+        [join(link, "day=2026-12-02"), "inside the events/ folder"],
+      ]
+    ) {
+      const r = await runLedger([
+        ...["emit", "--root", given, "--event-type", "run.created", "--run-id", "rz"],
+        ...["--run-type", "x", "--config", "{}", "--data-fingerprint", "f"],
+      ]);
+      assert.equal(r.code, 2, `${given}: ${r.stderr}`);
+      assert.equal(
+        r.stderr.trim(),
+        `ledger emit: --root ${given} is ${what} of the ledger root ${root}, not a root: ` +
+          `give --root ${root}`,
+      );
+    }
     assert.equal(await hashTree(root), before, "nothing written");
     // The root itself, and a root of its own named events (no log above it), are roots.
     assert.equal((await runLedger(["runs", "--root", root])).code, 0);

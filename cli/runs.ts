@@ -131,8 +131,12 @@ match (streamed), every value whole.
   --where EXPR           filter (repeatable, all must hold), e.g.
                          "summary.win_rate >= 0.5 and config.fee_bps = 10"
                          ops = != < <= > >= ~ 'regex', is [not] null,
-                         and/or/not, parentheses
-  --sort FIELD[:dir]     sort by any field (numbers numerically, nulls last);
+                         and/or/not, parentheses; a comparison holds only
+                         where the field is there ("tags.desk != 'a'": runs
+                         on another desk) and "not" takes every other run
+                         ("not tags.desk = 'a'": runs without a desk too)
+  --sort FIELD[:dir]     sort by any field: numbers numerically, then text,
+                         then nulls, in either direction;
                          more keys break ties: F1,F2:desc or --sort again;
                          the table shows the fields it is sorted by
   --columns F1,F2        extra columns, in the table and every format

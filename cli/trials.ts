@@ -84,7 +84,8 @@ ledger runs picks runs: trials of archived runs are left out unless --all
 (or --run names the run).
 e.g. --where "metrics.sharpe_per_trade > 1 and params.stopPct <= 0.2"
      --sort metrics.sharpe_per_trade:desc (more keys break ties: F1,F2:desc
-     or --sort again; the table shows the sort fields, first of their kind)
+     or --sort again; the table shows the sort fields, first of their kind;
+     numbers, then text, then nulls, in either direction)
 --memory-limit: DuckDB memory of the query (default 256MB a core:
 ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills to a directory beside the index.
 Fields: ${wrapText(`${fieldHelp("trials")}.`, 8)}

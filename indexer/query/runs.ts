@@ -628,8 +628,9 @@ function orderSql(
   for (const k of keys) {
     const f = checkField(k.field, target);
     const dir = k.descending ? "DESC" : "ASC";
-    // Numbers sort as numbers, then values that are not numbers as text (descending: text
-    // first, the exact reverse); nulls last either way. The text key is read only where the
+    // Numbers sort as numbers, then values that are not numbers as text, then nulls, in either
+    // direction: a leaderboard sorted by metrics.sharpe:desc starts with its best number, not
+    // with a trial whose sharpe is "n/a" (a probe: text first, as the exact reverse had it). The text key is read only where the
     // value is not a number (a CASE evaluates its THEN on those rows alone): for every row
     // it cost trials --sort over 1M trials 200 ms of 500. Integers past 2^53, which a double
     // rounds, are ordered exactly; equal numbers written differently (1 and 1.0) tie, broken
@@ -638,7 +639,7 @@ function orderSql(
     if (mixed) {
       parts.push(
         `CASE WHEN ${f.num.sql} IS NOT NULL THEN 0 WHEN ${f.text.sql} IS NOT NULL THEN 1 END ` +
-          `${dir} NULLS LAST`,
+          "ASC NULLS LAST",
       );
       params.push(...f.num.params, ...f.text.params);
     }

@@ -1,8 +1,8 @@
 /**
  * `--sort` on a field of mixed kinds (SPEC 11): numbers by value first
  * (numeric strings count as numbers), then the values that are not numbers
- * by their text, then runs without the field; ascending and descending, as
- * rows and as JSON.
+ * by their text, then runs without the field; ascending and descending (each
+ * class reversed, the classes in that order), as rows and as JSON.
  */
 import { deepStrictEqual as deepEqual } from "node:assert/strict";
 import { openWriter } from "../../ledger/writer.ts";
@@ -51,8 +51,9 @@ Deno.test("sort: numbers by value, then other values as text, then missing", asy
     await Deno.writeTextFile(`${root}/events/day=${day}/part-py.jsonl`, python.join("\n") + "\n");
     await rebuildIndex(root, {});
     const ascending = ["r-neg", "r-3", "r-10", "r-a", "r-b", "r-obj"];
-    // Descending is the exact reverse (text first), except that missing values stay last.
-    const descending = ["r-obj", "r-b", "r-a", "r-10", "r-3", "r-neg"];
+    // Descending: numbers first too, then text, each reversed (a probe: text came first, so
+    // `--sort metrics.sharpe:desc --limit 1` was the trial whose sharpe is "n/a").
+    const descending = ["r-10", "r-3", "r-neg", "r-obj", "r-b", "r-a"];
     // Runs without a value (null or missing) come last, in the default order (newest first).
     const missing = new Set(["r-none", "r-null", "r-py0", "r-py1"]);
     const check = (ids: string[], expected: readonly string[], label: string) => {

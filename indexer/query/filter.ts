@@ -50,6 +50,7 @@ import {
 } from "./fields.ts";
 import { isDateOnly, parseInstant } from "./time.ts";
 import type { DuckDBConnection } from "../duckdb.ts";
+import { RUN_STATUSES } from "../schema.ts";
 
 /** A comparison operator. */
 export type CompareOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
@@ -689,8 +690,23 @@ function compile(e: FilterExpr, target: QueryTarget): SqlFragment {
         params: [...f.text.params, e.pattern],
       };
     }
-    case "compare":
-      return compileCompare(e, field(e.field, e.column, target));
+    case "compare": {
+      const f = field(e.field, e.column, target);
+      // A status no run has is a typo (a probe: `status = 'complete'` listed nothing, exit 0,
+      // where `--status complete` is a usage error).
+      if (
+        e.field === "status" && (e.op === "=" || e.op === "!=") && typeof e.value === "string" &&
+        !(RUN_STATUSES as readonly string[]).includes(e.value)
+      ) {
+        throw new FilterSyntaxError(
+          `Unknown status ${JSON.stringify(e.value)} at column ${e.valueColumn}: a run's ` +
+            `status is one of ${RUN_STATUSES.join(", ")}`,
+          e.value,
+          e.valueColumn,
+        );
+      }
+      return compileCompare(e, f);
+    }
   }
 }
 

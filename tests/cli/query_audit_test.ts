@@ -116,9 +116,9 @@ Deno.test("query audit: annotations, duration, booleans, repeated --sort, export
       const r = await ledger(
         "runs",
         "--where",
-        "status = 'x'",
+        "run_id = 'x'",
         "--where",
-        "status = 'y' and foo = 1",
+        "run_id = 'y' and foo = 1",
       );
       equal(r.code, 2);
       match(r.stderr, /--where #2: Unknown field "foo" at column 18/);

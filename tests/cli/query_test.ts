@@ -104,6 +104,12 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
         [["--columns", "config.fee_bps,,summary.x"], /empty field at item 2/],
         [["--limit", "0"], /--limit must be an integer >= 1, got "0"/],
         [["--limit", "abc"], /--limit must be an integer >= 1, got "abc"/],
+        // A status no run has (a probe: a typo listed nothing, exit 0).
+        [
+          ["--where", "status = 'complete'"],
+          /Unknown status "complete" at column 10: a run's status is one of completed, failed/,
+        ],
+        [["--where", 'not status != "done"'], /Unknown status "done" at column 15/],
       ];
       for (const [args, message] of cases) {
         const r = await runs(...args);

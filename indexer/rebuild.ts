@@ -413,9 +413,13 @@ export class EmptyLogError extends Error {
 export class ForeignIndexFileError extends Error {
   /** The index path given. */
   readonly path: string;
-  /** Create the error; `why` says what the file is. */
-  constructor(path: string, why: string) {
-    super(`${path} ${why}: not replacing it with an index (give a new path or an index's)`);
+  /** Create the error; `why` says what the file is, `then` what is done and what to give. */
+  constructor(
+    path: string,
+    why: string,
+    then = "not replacing it with an index (give a new path or an index's)",
+  ) {
+    super(`${path} ${why}: ${then}`);
     this.name = "ForeignIndexFileError";
     this.path = path;
   }
@@ -442,10 +446,18 @@ async function refuseIndexInLog(dbPath: string, root: string): Promise<void> {
  * {@linkcode ForeignIndexFileError}): one without DuckDB's header, unless it
  * sits at the root's own index path or is named `*.duckdb`; with `full`, also a DuckDB database
  * that opens and has tables but no `index_meta` (an incremental rebuild
- * checks its copy instead, in `buildWith`). An empty file, or a DuckDB
- * file that does not open, is left to the rebuild (a damaged index).
+ * checks its copy instead, in `buildWith`); and, without `full`, away from
+ * the root's own index path, the index of another root's log that is still
+ * there (when `source` is this root's log). An empty
+ * file, or a DuckDB file that does not open, is left to the rebuild (a
+ * damaged index).
  */
-async function refuseForeignFile(dbPath: string, root: string, full: boolean): Promise<void> {
+async function refuseForeignFile(
+  dbPath: string,
+  root: string,
+  full: boolean,
+  source: string,
+): Promise<void> {
   const duckDb = await isDuckDbFile(dbPath);
   if (duckDb === undefined) return; // none, or empty: DuckDB makes a new database in it
   if (!duckDb) {
@@ -454,7 +466,14 @@ async function refuseForeignFile(dbPath: string, root: string, full: boolean): P
     if (resolve(dbPath) === resolve(indexPath(root)) || dbPath.endsWith(".duckdb")) return;
     throw new ForeignIndexFileError(dbPath, "is not a DuckDB database");
   }
-  if (!full) return;
+  // The index of another root's log, given as --db to an update from a local log: not replaced
+  // unless asked for with --full (a review: `rebuild-index --root B --db A/index/runs.duckdb`
+  // turned A's index into B's, exit 0, and A's readers and annotations then took B's runs for
+  // A's). Its own root's index, after the root was moved or copied, records the old path: it
+  // is rebuilt in full, as is an index whose root's log is gone.
+  const otherRoot = !full && source === LOCAL_SOURCE &&
+    resolve(dbPath) !== resolve(indexPath(root));
+  if (!full && !otherRoot) return;
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(dbPath, { ...READER_CONFIG });
@@ -465,7 +484,22 @@ async function refuseForeignFile(dbPath: string, root: string, full: boolean): P
   try {
     const conn = await instance.connect();
     try {
-      await refuseForeignTables(conn, dbPath);
+      if (full) await refuseForeignTables(conn, dbPath);
+      const recordedSource = otherRoot ? await indexSource(conn) : undefined;
+      const recorded = otherRoot && (recordedSource ?? LOCAL_SOURCE) === LOCAL_SOURCE
+        ? await indexRoot(conn)
+        : undefined;
+      if (
+        recorded !== undefined && recorded !== await Deno.realPath(root) &&
+        await exists(join(recorded, "events"))
+      ) {
+        throw new ForeignIndexFileError(
+          dbPath,
+          `is the index of the root ${recorded}, whose log is still there`,
+          `not replacing it with this root's index (give --root ${recorded}, or --full to ` +
+            "replace it)",
+        );
+      }
     } finally {
       conn.disconnectSync();
     }
@@ -959,7 +993,7 @@ export async function rebuildIndex(
   let published = false;
   let refusedForeign = false;
   try {
-    await refuseForeignFile(dbPath, root, options.full === true);
+    await refuseForeignFile(dbPath, root, options.full === true, source);
     const leftovers = await removeLeftovers(dbPath);
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
     // Listed before the log: the runs they stand for were on disk before them.

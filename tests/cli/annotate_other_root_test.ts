@@ -61,7 +61,31 @@ Deno.test("tag, note, archive and restore refuse the index of another root", asy
     );
     assert.match(rebuilt.stdout, /\(full: read/);
 
-    // rebuild-index --db of another root's index: rebuilt from this root's log, in full.
+    // rebuild-index --db of another root's index whose log is still there: refused, the index
+    // unchanged (a review: it was made this root's, exit 0, and B's readers listed A's runs).
+    // (Its rebuild lock file records the last pid to take it: not compared.)
+    const bState =
+      async () => [await hashTree(join(roots.b, "events")), await Deno.readFile(bIndex)];
+    const bBefore = await bState();
+    for (const command of ["rebuild-index", "daemon"]) {
+      const refused = await runLedger([command, "--root", roots.a, "--db", bIndex]);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.ok(
+        refused.stderr.trim().endsWith(
+          `ledger ${command}: Rebuild refused (nothing was changed): ${bIndex} is the index of ` +
+            `the root ${roots.b}, whose log is still there: not replacing it with this root's ` +
+            `index (give --root ${roots.b}, or --full to replace it)`,
+        ),
+        refused.stderr,
+      );
+      assert.deepEqual(await bState(), bBefore);
+    }
+    // Asked for with --full, or once that root's log is gone, it is rebuilt from this root's log.
+    const bCopy = join(dir, "b-copy.duckdb");
+    await Deno.copyFile(bIndex, bCopy);
+    const full = await runLedger(["rebuild-index", "--root", roots.a, "--db", bCopy, "--full"]);
+    assert.equal(full.code, 0, full.stderr);
+    await Deno.remove(join(roots.b, "events"), { recursive: true });
     const progress: string[] = [];
     const report = await rebuildIndex(roots.a, {
       dbPath: bIndex,

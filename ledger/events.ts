@@ -776,7 +776,8 @@ function jsonOf(value: unknown): unknown {
     case "[object ArrayBuffer]":
     case "[object SharedArrayBuffer]":
       return Array.from(new Uint8Array(value as ArrayBuffer));
-    case "[object Error]": {
+    case "[object Error]":
+    case "[object DOMException]": { // an AbortError, a TimeoutError (a review: written as {})
       // Its class and its cause are what a reader of a failure needs first (a review: a
       // TypeError and a RangeError both read as a bare message, and the cause was dropped).
       const error = value as Error;

@@ -297,7 +297,8 @@ const COMPILE_USAGE =
 Build the ledger binary (default dist/ledger) from cli/ledger.ts, DuckDB's
 addon included. --data-dir scopes its read and write permissions to DIR;
 --no-self-extracting copies libduckdb.so to lib/ beside the binary instead of
-unpacking it on first run. The task writes only under dist/. The runtime base comes from Deno's host or ${DENORT_ENV_VARIABLE}.
+unpacking it on first run. The task writes only under dist/. The runtime
+base comes from Deno's host or ${DENORT_ENV_VARIABLE}.
 docs/OPERATIONS.md section 3 says more.
 
 Exit codes: 0 built, 1 the build failed, 2 usage error.`;

@@ -1726,7 +1726,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-QA4BOZMI.js");
+  const { checkEventLine } = await import("./event_line-X62BXZHT.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2257,7 +2257,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-2LQSOGJO.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-JPIG3523.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

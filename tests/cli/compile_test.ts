@@ -80,6 +80,9 @@ Deno.test("deno task compile says what is wrong with the runtime base", async (t
     const help = await run(Deno.execPath(), ["task", "-q", "compile", "--help"]);
     equal(help.code, 0, help.stderr);
     match(help.stdout, /^Usage: deno task compile \[--output PATH\]/);
+    // 80 columns, as every ledger command's (a review: one line of 115).
+    const wide = help.stdout.split("\n").filter((line) => [...line].length > 80);
+    equal(wide.join("\n"), "");
     const bad = await run(Deno.execPath(), ["task", "-q", "compile", "--bogus"]);
     equal(bad.code, 2);
     equal(bad.stderr.trim(), "deno task compile: Unknown option '--bogus'");

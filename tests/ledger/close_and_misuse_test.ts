@@ -129,6 +129,10 @@ Deno.test("events: values JSON.stringify would write as something else are writt
     '{"x":{"name":"RangeError","message":"out","cause":' +
       '{"name":"TypeError","message":"inner","cause":{"code":3}}}}',
   );
+  assert.equal(
+    written(new DOMException("timed out", "TimeoutError")),
+    '{"x":{"name":"TimeoutError","message":"timed out"}}',
+  );
   // Also beside a toJSON (a Date), which took another path (a review).
   assert.equal(
     written({ at: new Date(0), m: new Map([["k", 1]]) }),

@@ -303,7 +303,8 @@ function jsonOf(value) {
     case "[object ArrayBuffer]":
     case "[object SharedArrayBuffer]":
       return Array.from(new Uint8Array(value));
-    case "[object Error]": {
+    case "[object Error]":
+    case "[object DOMException]": {
       const error = value;
       const name2 = String(error.name);
       const head = name2 === "Error" ? {} : {

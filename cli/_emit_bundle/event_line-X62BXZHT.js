@@ -4,7 +4,7 @@ import {
 } from "./chunk-23KLVYIA.js";
 import {
   validateEvent
-} from "./chunk-HEDPIX5U.js";
+} from "./chunk-P2AMFKPJ.js";
 import {
   checkLoggedEvent
 } from "./chunk-OK4RFX62.js";

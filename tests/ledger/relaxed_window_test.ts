@@ -108,16 +108,9 @@ Deno.test("relaxed: SIGKILL of a busy loop loses at most the window's events", a
 // does not end until every emit has answered.
 Deno.test("relaxed: a caller that lets the timer run never waits for a slow disk", async () => {
   await withTempDir(async (root) => {
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const restore = useDurableFs({
-      ...REAL_FS,
-      async open(path, options) {
-        const file = await REAL_FS.open(path, options);
-        if (!path.endsWith(".jsonl")) return file;
-        return { ...bound(file), syncData: () => gate.then(() => file.syncData()) };
-      },
-    });
+    const { gate, openGate, restore } = gatedParts((file) => ({
+      syncData: () => gate.then(() => file.syncData()),
+    }));
     const emitter = new EventEmitter({ root, durability: "relaxed", log: () => {} });
     try {
       for (let i = 0; i < 6; i++) {
@@ -140,18 +133,10 @@ Deno.test("relaxed: a caller that lets the timer run never waits for a slow disk
 // turn instead), so it stayed in the buffer, acknowledged and unwritten, until the next append.
 Deno.test("relaxed: a line appended while a commit runs is written with no later append", async () => {
   await withTempDir(async (root) => {
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
     let syncs = 0;
-    const restore = useDurableFs({
-      ...REAL_FS,
-      async open(path, options) {
-        const file = await REAL_FS.open(path, options);
-        if (!path.endsWith(".jsonl")) return file;
-        const first = () => (syncs++ === 0 ? gate : Promise.resolve());
-        return { ...bound(file), syncData: () => first().then(() => file.syncData()) };
-      },
-    });
+    const { gate, openGate, restore } = gatedParts((file) => ({
+      syncData: () => (syncs++ === 0 ? gate : Promise.resolve()).then(() => file.syncData()),
+    }));
     const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 5 });
     try {
       await writer.append({ event_type: "run.noted", run_id: "r1", note: "a" });
@@ -173,23 +158,13 @@ Deno.test("relaxed: a line appended while a commit runs is written with no later
 // its own group was written; the emitter, told its event failed, wrote it again under a new id.
 Deno.test("relaxed: an append held at the byte limit is told only its own group's failure", async () => {
   await withTempDir(async (root) => {
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
     let writes = 0;
-    const restore = useDurableFs({
-      ...REAL_FS,
-      async open(path, options) {
-        const file = await REAL_FS.open(path, options);
-        if (!path.endsWith(".jsonl")) return file;
-        return {
-          ...bound(file),
-          write: (data) =>
-            writes++ === 0
-              ? gate.then(() => Promise.reject(new Error("injected: the first write fails")))
-              : file.write(data),
-        };
-      },
-    });
+    const { gate, openGate, restore } = gatedParts((file) => ({
+      write: (data) =>
+        writes++ === 0
+          ? gate.then(() => Promise.reject(new Error("injected: the first write fails")))
+          : file.write(data),
+    }));
     const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
     const trial = (i: number) => ({
       event_type: "trial.recorded",
@@ -230,6 +205,25 @@ Deno.test("relaxed: an append held at the byte limit is told only its own group'
     }
   });
 });
+
+/**
+ * The real file system, with `override(file)`'s methods in place of a part
+ * file's own, and a gate they may wait on: `openGate` opens it, `restore`
+ * puts the real file system back.
+ */
+function gatedParts(override: (file: DurableFile) => Partial<DurableFile>) {
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const restore = useDurableFs({
+    ...REAL_FS,
+    async open(path, options) {
+      const file = await REAL_FS.open(path, options);
+      if (!path.endsWith(".jsonl")) return file;
+      return { ...bound(file), ...override(file) };
+    },
+  });
+  return { gate, openGate, restore };
+}
 
 /** `file`'s methods bound to it, to spread into a wrapper. */
 function bound(file: DurableFile): DurableFile {

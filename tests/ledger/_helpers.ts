@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { EventInput } from "../../ledger/events.ts";
+import type { DurableFile } from "../../ledger/durable_fs.ts";
 
 /** The repository root. */
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
@@ -168,4 +169,21 @@ export async function runDeno(
   const out = await child.output();
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** `file`'s methods bound to it, to spread into a wrapper that replaces some of them. */
+export function boundFile(file: DurableFile): DurableFile {
+  return {
+    write: (d) => file.write(d),
+    read: (b) => file.read(b),
+    seek: (o, w) => file.seek(o, w),
+    syncData: () => file.syncData(),
+    sync: () => file.sync(),
+    truncate: (s) => file.truncate(s),
+    lock: (e) => file.lock(e),
+    tryLock: (e) => file.tryLock(e),
+    unlock: () => file.unlock(),
+    stat: () => file.stat(),
+    close: () => file.close(),
+  };
 }

@@ -25,6 +25,7 @@ import { RunIdReusedError, ValidationError, WriteError } from "../../ledger/erro
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { completeEvent } from "../../ledger/events.ts";
 import { readCheckedLog, withTempDir } from "../_helpers.ts";
+import { boundFile } from "./_helpers.ts";
 import { readLog } from "../../ledger/reader.ts";
 import { type DurableFsOps, REAL_FS, useDurableFs } from "../../ledger/durable_fs.ts";
 
@@ -170,22 +171,12 @@ function oneFailedWriteFs(): { ops: DurableFsOps; failNext: () => void } {
       const file = await REAL_FS.open(path, options);
       if (!path.endsWith(".jsonl")) return file;
       return {
-        ...file,
+        ...boundFile(file),
         write: (data) => {
           if (!fail) return file.write(data);
           fail = false;
           return Promise.reject(new Error("No space left on device (os error 28)"));
         },
-        read: (b) => file.read(b),
-        seek: (o, w) => file.seek(o, w),
-        syncData: () => file.syncData(),
-        sync: () => file.sync(),
-        truncate: (s) => file.truncate(s),
-        lock: (e) => file.lock(e),
-        tryLock: (e) => file.tryLock(e),
-        unlock: () => file.unlock(),
-        stat: () => file.stat(),
-        close: () => file.close(),
       };
     },
   };

@@ -16,6 +16,7 @@ import { openWriter, RELAXED_BUFFER_BYTES_MAX } from "../../ledger/writer.ts";
 import { BufferedEventsLostError } from "../../ledger/errors.ts";
 import { encodeEventLine } from "../../ledger/events.ts";
 import { denoScriptArgs, readCheckedLog, withTempDir } from "../_helpers.ts";
+import { boundFile } from "./_helpers.ts";
 
 /**
  * Events emitted 1 ms apart that may be acknowledged and not yet written: the timer's 10 ms, 5
@@ -219,25 +220,8 @@ function gatedParts(override: (file: DurableFile) => Partial<DurableFile>) {
     async open(path, options) {
       const file = await REAL_FS.open(path, options);
       if (!path.endsWith(".jsonl")) return file;
-      return { ...bound(file), ...override(file) };
+      return { ...boundFile(file), ...override(file) };
     },
   });
   return { gate, openGate, restore };
-}
-
-/** `file`'s methods bound to it, to spread into a wrapper. */
-function bound(file: DurableFile): DurableFile {
-  return {
-    write: (d) => file.write(d),
-    read: (b) => file.read(b),
-    seek: (o, w) => file.seek(o, w),
-    syncData: () => file.syncData(),
-    sync: () => file.sync(),
-    truncate: (s) => file.truncate(s),
-    lock: (e) => file.lock(e),
-    tryLock: (e) => file.tryLock(e),
-    unlock: () => file.unlock(),
-    stat: () => file.stat(),
-    close: () => file.close(),
-  };
 }

@@ -21,7 +21,7 @@ import {
   schemaPath,
   sharedPartFileName,
 } from "../../ledger/paths.ts";
-import { hashTree, PYTHON_LINES, sampleInputs, withTempDir } from "./_helpers.ts";
+import { boundFile, hashTree, PYTHON_LINES, sampleInputs, withTempDir } from "./_helpers.ts";
 
 async function collect(root: string, fromDay?: string): Promise<LogRecord[]> {
   const out: LogRecord[] = [];
@@ -365,17 +365,8 @@ function fullDiskFs(): DurableFsOps {
       const file = await REAL_FS.open(path, options);
       if (!path.endsWith(".jsonl")) return file;
       return {
+        ...boundFile(file),
         write: () => Promise.reject(new Error("No space left on device (os error 28)")),
-        read: (b) => file.read(b),
-        seek: (o, w) => file.seek(o, w),
-        syncData: () => file.syncData(),
-        sync: () => file.sync(),
-        truncate: (s) => file.truncate(s),
-        lock: (e) => file.lock(e),
-        tryLock: (e) => file.tryLock(e),
-        unlock: () => file.unlock(),
-        stat: () => file.stat(),
-        close: () => file.close(),
       };
     },
   };

@@ -501,7 +501,10 @@ export class EventWriter {
     const event = completeEvent(input);
     const { json, bytes } = encodeEventJson(event);
     const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), json, bytes });
-    return pressure === undefined ? event : pressure.then(() => event);
+    return pressure === undefined ? event : pressure.then((written) => {
+      if (written === false) this.#takePendingError();
+      return event;
+    });
   }
 
   /**
@@ -543,12 +546,14 @@ export class EventWriter {
       return events; // every line of this call is durable here
     }
     this.#takePendingError();
-    let pressure: Promise<void> | undefined;
+    let pressure: Promise<boolean | void> | undefined;
     // The last promise is the one to wait on: once a line of this loop passes the byte
     // limit, every later one does too (bytes leave the backlog only when I/O completes,
-    // which needs the event loop), so a turn never replaces a wait for the disk.
+    // which needs the event loop), so a turn never replaces a wait for the disk. None of
+    // them rejects: a failure is told here, once (a review: each held line's own promise
+    // rejected, the unawaited ones uncaught, and the process died after the batch resolved).
     for (const line of lines) pressure = this.#buffered(line) ?? pressure;
-    if (pressure !== undefined) await pressure;
+    if (pressure !== undefined && (await pressure) === false) this.#takePendingError();
     return events; // relaxed: buffered, durable after the next group commit
   }
 
@@ -557,9 +562,11 @@ export class EventWriter {
    * full. Returns a promise to wait on once per `groupCommitEvents` appends
    * when a commit is due: one that resolves after a turn of the event loop,
    * or, when the groups not yet on disk pass the byte limit (back pressure),
-   * once the commit that takes this line is on disk. Else undefined.
+   * once the commit that takes this line is done, to whether it wrote the
+   * line (`false`: the caller takes the pending error). Never rejects. Else
+   * undefined.
    */
-  #buffered(line: PendingLine): Promise<void> | undefined {
+  #buffered(line: PendingLine): Promise<boolean | void> | undefined {
     this.#buffer.push(line);
     this.#bufferBytes += line.bytes;
     this.#appendsSinceTurn += 1;
@@ -575,9 +582,7 @@ export class EventWriter {
         // own failure is this append's: an earlier group's is told to the next append, flush
         // or close (a review: told here, the emitter wrote this line twice, under two ids).
         this.#appendsSinceTurn = 0;
-        return this.#nextCommitOk!.then((ok) => {
-          if (!ok) this.#takePendingError();
-        });
+        return this.#nextCommitOk!;
       }
       if (this.#appendsSinceTurn >= this.#groupCommitEvents) {
         // Groups are on their way: give the event loop one turn per group's worth of

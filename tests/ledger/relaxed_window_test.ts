@@ -207,6 +207,37 @@ Deno.test("relaxed: an append held at the byte limit is told only its own group'
   });
 });
 
+// A review: a relaxed batch past the byte limit held each line on its group's outcome, awaited
+// only the last: when the group failed, the others rejected unhandled and the process died after
+// the batch had resolved.
+Deno.test("relaxed: a batch held at the byte limit is told its group's failure once", async () => {
+  await withTempDir(async (root) => {
+    const { openGate, restore } = gatedParts(() => ({
+      write: () => Promise.reject(new Error("injected: every write fails")),
+    }));
+    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
+    const pad = "p".repeat(500_000);
+    const batch = Array.from({ length: 20 }, (_, i) => ({
+      event_type: "trial.recorded",
+      run_id: "r",
+      trial_id: `t${i}`,
+      params: {},
+      metrics: { pad },
+    }));
+    try {
+      const err = await writer.appendBatch(batch).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof BufferedEventsLostError, `the batch is told: ${err}`);
+      assert.equal(err.lostEvents, 20);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // an uncaught rejection fails here
+    } finally {
+      openGate();
+      await writer.close();
+      restore();
+    }
+    assert.equal((await readCheckedLog(root)).events, 0);
+  });
+});
+
 /**
  * The real file system, with `override(file)`'s methods in place of a part
  * file's own, and a gate they may wait on: `openGate` opens it, `restore`

@@ -14,7 +14,7 @@
 import { z } from "npm:zod@4.6.7";
 import { ValidationError } from "./errors.ts";
 import { EVENT_ID_WRITE_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
-import { JSON_DEPTH_MAX } from "./json_text.ts";
+import { JSON_DEPTH_MAX, valueDepth } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
 import { ANNOTATION_EVENT_TYPES, ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
 import { assert } from "./assert.ts";
@@ -777,19 +777,73 @@ function jsonOf(value: unknown): unknown {
     case "[object SharedArrayBuffer]":
       return Array.from(new Uint8Array(value as ArrayBuffer));
     case "[object Error]":
-    case "[object DOMException]": { // an AbortError, a TimeoutError (a review: written as {})
-      // Its class and its cause are what a reader of a failure needs first (a review: a
-      // TypeError and a RangeError both read as a bare message, and the cause was dropped).
-      const error = value as Error;
-      const name = String(error.name);
-      const head: Record<string, unknown> = name === "Error" ? {} : { name };
-      head.message = String(error.message);
-      if (error.cause !== undefined) head.cause = error.cause;
-      return { ...head, ...value };
-    }
+    case "[object DOMException]": // an AbortError, a TimeoutError (a review: written as {})
+      return errorAsJson(value as Error);
     default:
       return value;
   }
+}
+
+/** Characters of JSON one part of an `Error` (its cause, a field) may take when written. */
+const ERROR_PART_CHARS_MAX = 64 * 1024;
+/** Levels of nesting one part of an `Error` may hold when written. */
+const ERROR_PART_DEPTH_MAX = 16;
+/** The errors being written, to tell a cause that leads back to its error. */
+const errorsInProgress = new Set<object>();
+
+/**
+ * An `Error` as JSON: `name` (when not `"Error"`), `message`, `cause` (when
+ * set) and its own fields, each written as JSON holds it. Its class and its
+ * cause are what a reader of a failure needs first (a review: a TypeError
+ * read as a bare message, and the cause was dropped). A part that JSON
+ * cannot write (a cycle, a BigInt) or that passes
+ * {@linkcode ERROR_PART_CHARS_MAX} or {@linkcode ERROR_PART_DEPTH_MAX} is
+ * written as a line of text saying so: the part never fails the event that
+ * carries the error (a review: an HTTP client's error, its request and socket
+ * pointing at each other, as a cause refused the whole `run.failed`, and the
+ * run never ended).
+ */
+function errorAsJson(error: Error): Record<string, unknown> {
+  const name = String(error.name);
+  const out: Record<string, unknown> = name === "Error" ? {} : { name };
+  out.message = String(error.message);
+  errorsInProgress.add(error);
+  try {
+    const parts: [string, unknown][] = error.cause === undefined ? [] : [["cause", error.cause]];
+    for (const key of Object.keys(error)) {
+      parts.push([key, (error as unknown as Record<string, unknown>)[key]]);
+    }
+    for (const [key, part] of parts) {
+      const written = errorPart(part);
+      if (written !== undefined) out[key] = written;
+    }
+  } finally {
+    errorsInProgress.delete(error);
+  }
+  return out;
+}
+
+/** One part of an error as JSON holds it, or a line saying why not; undefined as JSON leaves it out. */
+function errorPart(part: unknown): unknown {
+  if (typeof part === "object" && part !== null && errorsInProgress.has(part)) {
+    return "(not written: the error it belongs to, a cycle)";
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(part, (_key, value) => jsonOf(value));
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+    return `(not written: ${err.message.split("\n")[0]})`;
+  }
+  if (text === undefined) return undefined; // a function, undefined: left out, as JSON does
+  if (text.length > ERROR_PART_CHARS_MAX) {
+    return `(not written: ${text.length} characters of JSON, over ${ERROR_PART_CHARS_MAX})`;
+  }
+  const value: unknown = JSON.parse(text);
+  if (valueDepth(value, ERROR_PART_DEPTH_MAX + 1) > ERROR_PART_DEPTH_MAX) {
+    return `(not written: nested deeper than ${ERROR_PART_DEPTH_MAX} levels)`;
+  }
+  return value;
 }
 
 // ---- helpers ----

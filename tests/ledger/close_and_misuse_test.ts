@@ -130,6 +130,29 @@ Deno.test("events: values JSON.stringify would write as something else are writt
     '{"x":{"name":"RangeError","message":"out","cause":' +
       '{"name":"TypeError","message":"inner","cause":{"code":3}}}}',
   );
+  // A part JSON cannot write, or too large or deep, is a line saying so: it never fails the
+  // event (a review: a cause with a cycle refused the whole run.failed).
+  const request: Record<string, unknown> = { path: "/candles" };
+  request.socket = { request };
+  const selfCaused = new Error("loop");
+  selfCaused.cause = selfCaused;
+  const parts = JSON.parse(written(
+    Object.assign(new Error("download failed", { cause: { request } }), {
+      id: 12345678901234567890n,
+      body: "x".repeat(100_000),
+      deep: JSON.parse("[".repeat(20) + "]".repeat(20)),
+      self: selfCaused,
+    }),
+  )).x;
+  assert.deepEqual(Object.keys(parts), ["message", "cause", "id", "body", "deep", "self"]);
+  assert.match(parts.cause, /^\(not written: Converting circular structure to JSON/);
+  assert.match(parts.id, /^\(not written: Do not know how to serialize a BigInt/);
+  assert.equal(parts.body, "(not written: 100002 characters of JSON, over 65536)");
+  assert.equal(parts.deep, "(not written: nested deeper than 16 levels)");
+  assert.deepEqual(parts.self, {
+    message: "loop",
+    cause: "(not written: the error it belongs to, a cycle)",
+  });
   assert.equal(
     written(new DOMException("timed out", "TimeoutError")),
     '{"x":{"name":"TimeoutError","message":"timed out"}}',

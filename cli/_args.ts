@@ -513,9 +513,15 @@ function refuseRootPart(root: string, from: string): void {
   // The root as an absolute path without a trailing slash (`data/ledger/events/`), through the
   // links of the part that exists: a link to ROOT/events, or a folder under it (ROOT/events/
   // day=2026-12-02), took writes no reader sees (a review: only the last name was looked at).
-  const full = realPathOfExisting(
-    join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, ""),
-  );
+  let full: string;
+  try {
+    full = realPathOfExisting(
+      join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, ""),
+    );
+  } catch (err) {
+    if (!(err instanceof Deno.errors.FilesystemLoop)) throw err;
+    throw new UsageError(`${from} ${messageValue(root)} is a loop of symbolic links`);
+  }
   for (let folder = full; folder !== "/"; folder = dirname(folder)) {
     const part = folder.slice(folder.lastIndexOf("/") + 1);
     if (!ROOT_PARTS.has(part)) continue;

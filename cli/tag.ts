@@ -13,7 +13,13 @@
  * @module
  */
 import { messageValue } from "../ledger/control_text.ts";
-import { indexRoot, indexSource, LOCAL_SOURCE, rebuildIndex } from "../indexer/rebuild.ts";
+import {
+  indexRoot,
+  indexSource,
+  isAnotherRootsIndex,
+  LOCAL_SOURCE,
+  rebuildIndex,
+} from "../indexer/rebuild.ts";
 import {
   type ArchiveState,
   archiveState,
@@ -231,10 +237,14 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   // would rebuild it from this root's log (a probe: tag --root A --db B's index wrote a tag of
   // B's run into A's log and turned B's index into A's). Only a --db given, and built from a
   // local log: a root's own index after the root was copied or moved records the old path (a
-  // review: refused), and a bucket's index records its mirror.
+  // review: refused), and a bucket's index records its mirror. The rule is rebuild-index's
+  // (isAnotherRootsIndex): an index inside this root, or one whose root's log is gone, is taken.
   const rootPath = await Deno.realPath(root);
   const dbGiven = typeof values.db === "string";
-  if (dbGiven && isLocal(state.source) && state.root !== undefined && state.root !== rootPath) {
+  if (
+    dbGiven && isLocal(state.source) && state.root !== undefined &&
+    await isAnotherRootsIndex(dbPath, state.root, root)
+  ) {
     throw new UsageError(
       `--db ${messageValue(dbPath)} is the index of the root ${messageValue(state.root)}, not of ` +
         `${messageValue(rootPath)}: give that --root, or this root's own index (no --db); ` +

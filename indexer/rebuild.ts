@@ -469,8 +469,8 @@ async function refuseForeignFile(
   // The index of another root's log, given as --db to an update from a local log: not replaced
   // unless asked for with --full (a review: `rebuild-index --root B --db A/index/runs.duckdb`
   // turned A's index into B's, exit 0, and A's readers and annotations then took B's runs for
-  // A's). Its own root's index, after the root was moved or copied, records the old path: it
-  // is rebuilt in full, as is an index whose root's log is gone.
+  // A's). See isAnotherRootsIndex for what is not another root's (the root's own index path
+  // never is: no open of it here, which every incremental rebuild would pay).
   const otherRoot = !full && source === LOCAL_SOURCE &&
     resolve(dbPath) !== resolve(indexPath(root));
   if (!full && !otherRoot) return;
@@ -489,10 +489,7 @@ async function refuseForeignFile(
       const recorded = otherRoot && (recordedSource ?? LOCAL_SOURCE) === LOCAL_SOURCE
         ? await indexRoot(conn)
         : undefined;
-      if (
-        recorded !== undefined && recorded !== await Deno.realPath(root) &&
-        await exists(join(recorded, "events"))
-      ) {
+      if (recorded !== undefined && await isAnotherRootsIndex(dbPath, recorded, root)) {
         throw new ForeignIndexFileError(
           dbPath,
           `is the index of the root ${recorded}, whose log is still there`,
@@ -742,6 +739,62 @@ const SOURCE_META_KEY = "source";
  */
 export async function indexRoot(conn: DuckDBConnection): Promise<string | undefined> {
   return await hasMeta(conn) ? await metaValue(conn, ROOT_META_KEY) : undefined;
+}
+
+/**
+ * Whether the index at `dbPath`, which records `recorded` as its root
+ * ({@linkcode indexRoot}), is another root's than `root`: what
+ * `rebuild-index` (without `--full`) and the annotation commands refuse to
+ * take as `--db`. Not when `recorded` is `root`; not for an index inside
+ * `root`'s folder (a root moved or copied keeps its index, which records the
+ * old path; a review: a custom `--db` inside a copied root was refused); not
+ * when the recorded root's log is gone, or cannot be looked at by this
+ * command (a root moved under `data/`, whose old place `deno task
+ * rebuild-index` may not read: a review saw that refused for a permission).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isAnotherRootsIndex } from "./rebuild.ts";
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * try {
+ *   assert.equal(await isAnotherRootsIndex(`${root}/index/runs.duckdb`, "/gone/root", root), false);
+ *   assert.equal(await isAnotherRootsIndex(`${root}/index/runs.duckdb`, root, root), false);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function isAnotherRootsIndex(
+  dbPath: string,
+  recorded: string,
+  root: string,
+): Promise<boolean> {
+  const rootPath = await Deno.realPath(root);
+  if (recorded === rootPath) return false;
+  const dbDir = await realPathOrUndefined(dirname(resolve(dbPath)));
+  if (dbDir !== undefined && (dbDir === rootPath || dbDir.startsWith(rootPath + sep))) return false;
+  try {
+    return await exists(join(recorded, "events"));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      return false; // cannot tell: not refused
+    }
+    throw err;
+  }
+}
+
+/** The real path of `path`, or undefined when it is not there or may not be read. */
+async function realPathOrUndefined(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.realPath(path);
+  } catch (err) {
+    if (
+      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable ||
+      err instanceof Deno.errors.PermissionDenied
+    ) return undefined;
+    throw err;
+  }
 }
 
 /** The `index_meta` key of {@linkcode indexRoot}. */

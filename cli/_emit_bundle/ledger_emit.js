@@ -23,16 +23,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-QTWSJ2HU.js";
+} from "./chunk-XX56DFWM.js";
 import {
   readLineValue
-} from "./chunk-23KLVYIA.js";
+} from "./chunk-FJFEIYKK.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-OK4RFX62.js";
+} from "./chunk-T7MZECA5.js";
 import {
   ValidationError,
   WriteError,
@@ -42,7 +42,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-Y2ZGIMOO.js";
+} from "./chunk-FHQFAGDM.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -306,7 +306,13 @@ var ROOT_PARTS = /* @__PURE__ */ new Set([
   "artifacts"
 ]);
 function refuseRootPart(root, from) {
-  const full = realPathOfExisting(join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, ""));
+  let full;
+  try {
+    full = realPathOfExisting(join(root.startsWith("/") ? "" : Deno.cwd(), root).replace(/(?<=.)\/+$/, ""));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.FilesystemLoop)) throw err;
+    throw new UsageError(`${from} ${messageValue(root)} is a loop of symbolic links`);
+  }
   for (let folder = full; folder !== "/"; folder = dirname(folder)) {
     const part = folder.slice(folder.lastIndexOf("/") + 1);
     if (!ROOT_PARTS.has(part)) continue;
@@ -1098,7 +1104,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-VWR7ZD4Z.js");
+    const { writeSchemaFile } = await import("./schema_file-MAFGBWLO.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1116,7 +1122,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-VWR7ZD4Z.js");
+    const { writeSchemaFile } = await import("./schema_file-MAFGBWLO.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1726,7 +1732,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-X62BXZHT.js");
+  const { checkEventLine } = await import("./event_line-PSFYMUQN.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2257,7 +2263,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-JPIG3523.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-EV7KHM2H.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

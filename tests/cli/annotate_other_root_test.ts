@@ -50,6 +50,20 @@ Deno.test("tag, note, archive and restore refuse the index of another root", asy
     assert.equal(copied.code, 0);
     const moved = await runLedger(["note", "bonly", "after the move", "--root", copy]);
     assert.equal(moved.code, 0, moved.stderr);
+    // Its own index named with --db is its own too (a review: refused), as is an index kept
+    // at a path of its own inside the copied root.
+    const ownDb = await runLedger([
+      ...["tag", "bonly", "k=v2", "--root", copy, "--db", join(copy, "index", "runs.duckdb")],
+    ]);
+    assert.equal(ownDb.code, 0, ownDb.stderr);
+    const custom = join(roots.b, "custom.duckdb");
+    assert.equal((await runLedger(["rebuild-index", "--root", roots.b, "--db", custom])).code, 0);
+    const copy2 = join(dir, "copy2");
+    assert.equal((await new Deno.Command("cp", { args: ["-a", roots.b, copy2] }).output()).code, 0);
+    const inside = await runLedger([
+      ...["rebuild-index", "--root", copy2, "--db", join(copy2, "custom.duckdb")],
+    ]);
+    assert.equal(inside.code, 0, inside.stderr);
     // rebuild-index says why a moved root's index is read in full (a review: only --verbose).
     const again = join(dir, "again");
     assert.equal((await new Deno.Command("cp", { args: ["-a", roots.b, again] }).output()).code, 0);

@@ -72,6 +72,15 @@ Deno.test("a root's events/, index/ or artifacts/ folder is not a root", async (
           `give --root ${root}`,
       );
     }
+    // A root through a loop of links: one line, not the system's words.
+    await Deno.symlink(join(dir, "loop-b"), join(dir, "loop-a"));
+    await Deno.symlink(join(dir, "loop-a"), join(dir, "loop-b"));
+    const loop = await runLedger(["runs", "--root", join(dir, "loop-a")]);
+    assert.equal(loop.code, 2, loop.stderr);
+    assert.equal(
+      loop.stderr.trim(),
+      `ledger runs: --root ${join(dir, "loop-a")} is a loop of symbolic links`,
+    );
     assert.equal(await hashTree(root), before, "nothing written");
     // The root itself, and a root of its own named events (no log above it), are roots.
     assert.equal((await runLedger(["runs", "--root", root])).code, 0);

@@ -7,14 +7,15 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-OK4RFX62.js";
+} from "./chunk-T7MZECA5.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
-  assert
-} from "./chunk-Y2ZGIMOO.js";
+  assert,
+  valueDepth
+} from "./chunk-FHQFAGDM.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";
@@ -304,22 +305,64 @@ function jsonOf(value) {
     case "[object SharedArrayBuffer]":
       return Array.from(new Uint8Array(value));
     case "[object Error]":
-    case "[object DOMException]": {
-      const error = value;
-      const name2 = String(error.name);
-      const head = name2 === "Error" ? {} : {
-        name: name2
-      };
-      head.message = String(error.message);
-      if (error.cause !== void 0) head.cause = error.cause;
-      return {
-        ...head,
-        ...value
-      };
-    }
+    case "[object DOMException]":
+      return errorAsJson(value);
     default:
       return value;
   }
+}
+var ERROR_PART_CHARS_MAX = 64 * 1024;
+var ERROR_PART_DEPTH_MAX = 16;
+var errorsInProgress = /* @__PURE__ */ new Set();
+function errorAsJson(error) {
+  const name2 = String(error.name);
+  const out = name2 === "Error" ? {} : {
+    name: name2
+  };
+  out.message = String(error.message);
+  errorsInProgress.add(error);
+  try {
+    const parts = error.cause === void 0 ? [] : [
+      [
+        "cause",
+        error.cause
+      ]
+    ];
+    for (const key of Object.keys(error)) {
+      parts.push([
+        key,
+        error[key]
+      ]);
+    }
+    for (const [key, part] of parts) {
+      const written = errorPart(part);
+      if (written !== void 0) out[key] = written;
+    }
+  } finally {
+    errorsInProgress.delete(error);
+  }
+  return out;
+}
+function errorPart(part) {
+  if (typeof part === "object" && part !== null && errorsInProgress.has(part)) {
+    return "(not written: the error it belongs to, a cycle)";
+  }
+  let text2;
+  try {
+    text2 = JSON.stringify(part, (_key, value2) => jsonOf(value2));
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+    return `(not written: ${err.message.split("\n")[0]})`;
+  }
+  if (text2 === void 0) return void 0;
+  if (text2.length > ERROR_PART_CHARS_MAX) {
+    return `(not written: ${text2.length} characters of JSON, over ${ERROR_PART_CHARS_MAX})`;
+  }
+  const value = JSON.parse(text2);
+  if (valueDepth(value, ERROR_PART_DEPTH_MAX + 1) > ERROR_PART_DEPTH_MAX) {
+    return `(not written: nested deeper than ${ERROR_PART_DEPTH_MAX} levels)`;
+  }
+  return value;
 }
 var OPTIONAL_FIELDS = Object.fromEntries(EVENT_TYPES.map((type) => {
   const optional = /* @__PURE__ */ new Set([

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-QTWSJ2HU.js";
+} from "./chunk-XX56DFWM.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-Y2ZGIMOO.js";
+} from "./chunk-FHQFAGDM.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -406,14 +406,7 @@ export class EventEmitter {
     return this.#writer;
   }
 
-  /**
-   * Count and log (once per kind) a failure; an emit that failed resolves to
-   * `null`. Events a failed group commit lost move from `emitted` to
-   * `failed`. Never throws, whatever was thrown and whatever the log
-   * callback does (SPEC 6; an audit made it throw with an error whose name
-   * getter threw, a thrown object without a string form, a throwing `log`).
-   */
-  /** Say, once per process's emitter, that `runId` was given a second `run.created`. */
+  /** Say, once per emitter, that `runId` was given a second `run.created`. */
   #warnReused(runId: string): void {
     if (this.#loggedKinds.has("RunIdReusedError")) return;
     this.#loggedKinds.add("RunIdReusedError");
@@ -426,10 +419,18 @@ export class EventEmitter {
     }
   }
 
+  /**
+   * Count and log (once per kind) a failure; an emit that failed resolves to
+   * `null`. Events a failed group commit lost move from `emitted` to
+   * `failed`. Never throws, whatever was thrown and whatever the log
+   * callback does (SPEC 6; an audit made it throw with an error whose name
+   * getter threw, a thrown object without a string form, a throwing `log`).
+   */
   #fail(err: unknown): null {
     const lost = err instanceof BufferedEventsLostError ? err.lostEvents : 0;
     // A lost group may have held a run.created: its id is free again, but which is not known,
-    // so none is remembered (a review: a run re-created after the loss was refused).
+    // so none is remembered (a review: a run re-created after the loss was refused; it would
+    // be warned of as a reused id now).
     if (lost > 0) this.#createdRuns.clear();
     this.#emitted -= Math.min(lost, this.#emitted);
     this.#failed += Math.max(lost, 1);

@@ -14,7 +14,7 @@
 import { z } from "npm:zod@4.6.7";
 import { ValidationError } from "./errors.ts";
 import { EVENT_ID_WRITE_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
-import { JSON_DEPTH_MAX, valueDepth } from "./json_text.ts";
+import { JSON_DEPTH_MAX } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
 import { ANNOTATION_EVENT_TYPES, ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
 import { assert } from "./assert.ts";
@@ -725,7 +725,7 @@ function needsRewrite(input: unknown): boolean {
     if (typeof node !== "object" || node === null || seen.has(node)) continue;
     seen.add(node);
     if (typeof (node as { toJSON?: unknown }).toJSON === "function") return true;
-    if (jsonOf(node) !== node) return true;
+    if (jsonConverts(node)) return true; // told by its kind: an Error is written once, later
     if (level > JSON_DEPTH_MAX) continue; // too deep anyway: validation says so
     for (const child of Object.values(node)) stack.push([child, level + 1]);
   }
@@ -784,67 +784,158 @@ function jsonOf(value: unknown): unknown {
   }
 }
 
-/** Characters of JSON one part of an `Error` (its cause, a field) may take when written. */
-const ERROR_PART_CHARS_MAX = 64 * 1024;
-/** Levels of nesting one part of an `Error` may hold when written. */
-const ERROR_PART_DEPTH_MAX = 16;
-/** The errors being written, to tell a cause that leads back to its error. */
-const errorsInProgress = new Set<object>();
+/** Levels of nesting an `Error` is written with, itself the first (a chain of causes keeps its first). */
+const ERROR_DEPTH_MAX = 16;
+/** Characters of JSON the parts of an `Error` (its cause and fields) may take in all. */
+const ERROR_CHARS_MAX = 256 * 1024;
 
 /**
  * An `Error` as JSON: `name` (when not `"Error"`), `message`, `cause` (when
- * set) and its own fields, each written as JSON holds it. Its class and its
- * cause are what a reader of a failure needs first (a review: a TypeError
- * read as a bare message, and the cause was dropped). A part that JSON
- * cannot write (a cycle, a BigInt) or that passes
- * {@linkcode ERROR_PART_CHARS_MAX} or {@linkcode ERROR_PART_DEPTH_MAX} is
- * written as a line of text saying so: the part never fails the event that
- * carries the error (a review: an HTTP client's error, its request and socket
- * pointing at each other, as a cause refused the whole `run.failed`, and the
- * run never ended).
+ * set) and its own fields, each as JSON holds it. Its class and its cause
+ * are what a reader of a failure needs first (a review: a TypeError read as
+ * a bare message, and the cause was dropped). What JSON cannot write never
+ * fails the event that carries the error (a review: an HTTP client's error,
+ * its request and socket pointing at each other, as a cause refused the
+ * whole `run.failed`, and the run never ended): a cycle, a value whose
+ * getter or `toJSON` throws, nesting past {@linkcode ERROR_DEPTH_MAX} levels
+ * and parts past {@linkcode ERROR_CHARS_MAX} characters in all are each a
+ * line of text saying so, and a BigInt is its digits. Each call walks the
+ * error once, its cycles told by the objects above (a review: a module-wide
+ * record of errors in progress recursed without end on an error reached
+ * again through a plain object).
  */
 function errorAsJson(error: Error): Record<string, unknown> {
-  const name = String(error.name);
-  const out: Record<string, unknown> = name === "Error" ? {} : { name };
-  out.message = String(error.message);
-  errorsInProgress.add(error);
+  return errorJson(error, ERROR_DEPTH_MAX, new Set(), { chars: ERROR_CHARS_MAX });
+}
+
+/** What is left of an error's character budget while it is written. */
+interface ErrorBudget {
+  chars: number;
+}
+
+function errorJson(
+  error: Error,
+  depthLeft: number,
+  above: Set<object>,
+  budget: ErrorBudget,
+): Record<string, unknown> {
+  const name = readPart(() => error.name);
+  const out: Record<string, unknown> = name === "Error" ? {} : { name: String(name) };
+  out.message = String(readPart(() => error.message));
+  above.add(error);
   try {
-    const parts: [string, unknown][] = error.cause === undefined ? [] : [["cause", error.cause]];
-    for (const key of Object.keys(error)) {
-      parts.push([key, (error as unknown as Record<string, unknown>)[key]]);
-    }
-    for (const [key, part] of parts) {
-      const written = errorPart(part);
-      if (written !== undefined) out[key] = written;
+    const keys = ["cause", ...Object.keys(error).filter((k) => !ERROR_HEAD_KEYS.has(k))];
+    for (const key of keys) {
+      const part = readPart(() => (error as unknown as Record<string, unknown>)[key]);
+      const value = plainOf(part, depthLeft - 1, above, budget);
+      if (value === undefined) continue; // undefined, a function: left out, as JSON does
+      const chars = JSON.stringify(value).length;
+      if (chars > budget.chars) {
+        out[key] = `(not written: ${chars} characters of JSON, past the ${ERROR_CHARS_MAX} ` +
+          "an error's parts may take)";
+      } else {
+        budget.chars -= chars;
+        out[key] = value;
+      }
     }
   } finally {
-    errorsInProgress.delete(error);
+    above.delete(error);
   }
   return out;
 }
 
-/** One part of an error as JSON holds it, or a line saying why not; undefined as JSON leaves it out. */
-function errorPart(part: unknown): unknown {
-  if (typeof part === "object" && part !== null && errorsInProgress.has(part)) {
-    return "(not written: the error it belongs to, a cycle)";
-  }
-  let text: string | undefined;
+/** Keys an error's head holds, not read again among its own fields. */
+const ERROR_HEAD_KEYS: ReadonlySet<string> = new Set(["name", "message", "cause"]);
+
+/** `read()`, or a line saying what it threw. */
+function readPart(read: () => unknown): unknown {
   try {
-    text = JSON.stringify(part, (_key, value) => jsonOf(value));
+    return read();
   } catch (err) {
-    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
-    return `(not written: ${err.message.split("\n")[0]})`;
+    return `(not written: reading it threw ${thrownText(err)})`;
   }
-  if (text === undefined) return undefined; // a function, undefined: left out, as JSON does
-  if (text.length > ERROR_PART_CHARS_MAX) {
-    return `(not written: ${text.length} characters of JSON, over ${ERROR_PART_CHARS_MAX})`;
-  }
-  const value: unknown = JSON.parse(text);
-  if (valueDepth(value, ERROR_PART_DEPTH_MAX + 1) > ERROR_PART_DEPTH_MAX) {
-    return `(not written: nested deeper than ${ERROR_PART_DEPTH_MAX} levels)`;
-  }
-  return value;
 }
+
+/** A thrown value in a few words, whatever it is. */
+function thrownText(err: unknown): string {
+  try {
+    return err instanceof Error
+      ? `${err.name}: ${String(err.message).split("\n")[0]}`
+      : String(err);
+  } catch (textErr) {
+    return `a value without a text (${typeof textErr})`;
+  }
+}
+
+/** `value` as plain JSON (no cycle, no BigInt, at most `depthLeft` levels), or undefined. */
+function plainOf(
+  value: unknown,
+  depthLeft: number,
+  above: Set<object>,
+  budget: ErrorBudget,
+): unknown {
+  switch (typeof value) {
+    case "string":
+    case "number": // NaN and infinities: JSON writes null, as everywhere in an event
+    case "boolean":
+      return value;
+    case "bigint":
+      return String(value);
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (above.has(object)) return "(not written: a cycle)";
+  if (depthLeft <= 0) return `(not written: nested deeper than ${ERROR_DEPTH_MAX} levels)`;
+  if (isErrorTag(object)) return errorJson(object as Error, depthLeft, above, budget);
+  let held: unknown;
+  try {
+    const toJSON = (object as { toJSON?: unknown }).toJSON;
+    held = typeof toJSON === "function" ? toJSON.call(object) : jsonOf(object);
+  } catch (err) {
+    return `(not written: ${thrownText(err)})`;
+  }
+  if (held !== object) return plainOf(held, depthLeft, above, budget); // a Date, a Map, a Set
+  above.add(object);
+  try {
+    if (Array.isArray(object)) {
+      return object.map((item) => plainOf(item, depthLeft - 1, above, budget) ?? null);
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(object)) {
+      const child = readPart(() => (object as Record<string, unknown>)[key]);
+      const plain = plainOf(child, depthLeft - 1, above, budget);
+      if (plain !== undefined) out[key] = plain;
+    }
+    return out;
+  } finally {
+    above.delete(object);
+  }
+}
+
+/** Whether `value` is an `Error` or a `DOMException` (by its tag: another realm's too). */
+function isErrorTag(value: object): boolean {
+  const tag = Object.prototype.toString.call(value);
+  return tag === "[object Error]" || tag === "[object DOMException]";
+}
+
+/** Whether {@linkcode jsonOf} writes `value` as something else than itself. */
+function jsonConverts(value: object): boolean {
+  return ArrayBuffer.isView(value) || CONVERTED_TAGS.has(Object.prototype.toString.call(value));
+}
+
+/** The tags of the objects {@linkcode jsonOf} converts (besides typed arrays and views). */
+const CONVERTED_TAGS: ReadonlySet<string> = new Set([
+  "[object Map]",
+  "[object Set]",
+  "[object ArrayBuffer]",
+  "[object SharedArrayBuffer]",
+  "[object Error]",
+  "[object DOMException]",
+]);
 
 // ---- helpers ----
 

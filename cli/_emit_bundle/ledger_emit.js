@@ -23,16 +23,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-XX56DFWM.js";
+} from "./chunk-QTWSJ2HU.js";
 import {
   readLineValue
-} from "./chunk-FJFEIYKK.js";
+} from "./chunk-23KLVYIA.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-T7MZECA5.js";
+} from "./chunk-OK4RFX62.js";
 import {
   ValidationError,
   WriteError,
@@ -42,7 +42,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-FHQFAGDM.js";
+} from "./chunk-Y2ZGIMOO.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1104,7 +1104,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-MAFGBWLO.js");
+    const { writeSchemaFile } = await import("./schema_file-VWR7ZD4Z.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1122,7 +1122,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-MAFGBWLO.js");
+    const { writeSchemaFile } = await import("./schema_file-VWR7ZD4Z.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1732,7 +1732,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-PSFYMUQN.js");
+  const { checkEventLine } = await import("./event_line-YPQY64XF.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2263,7 +2263,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-EV7KHM2H.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-KMMPVDMW.js")).completeEvent(input);
   const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
   return {
     event,

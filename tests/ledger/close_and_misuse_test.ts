@@ -130,29 +130,72 @@ Deno.test("events: values JSON.stringify would write as something else are writt
     '{"x":{"name":"RangeError","message":"out","cause":' +
       '{"name":"TypeError","message":"inner","cause":{"code":3}}}}',
   );
-  // A part JSON cannot write, or too large or deep, is a line saying so: it never fails the
-  // event (a review: a cause with a cycle refused the whole run.failed).
+  // What JSON cannot write is a line saying so: it never fails the event (a review: a cause
+  // with a cycle refused the whole run.failed; a second review: an error reached again through
+  // a plain object recursed without end).
   const request: Record<string, unknown> = { path: "/candles" };
   request.socket = { request };
   const selfCaused = new Error("loop");
   selfCaused.cause = selfCaused;
+  const reached = new Error("reached again");
+  Object.assign(reached, { request: { error: reached }, response: { error: reached } });
+  const getter = new Error("getter");
+  Object.defineProperty(getter, "code", {
+    enumerable: true,
+    get() {
+      throw new RangeError("no code");
+    },
+  });
   const parts = JSON.parse(written(
     Object.assign(new Error("download failed", { cause: { request } }), {
       id: 12345678901234567890n,
-      body: "x".repeat(100_000),
+      body: "x".repeat(300_000),
       deep: JSON.parse("[".repeat(20) + "]".repeat(20)),
       self: selfCaused,
+      reached,
+      getter,
     }),
   )).x;
-  assert.deepEqual(Object.keys(parts), ["message", "cause", "id", "body", "deep", "self"]);
-  assert.match(parts.cause, /^\(not written: Converting circular structure to JSON/);
-  assert.match(parts.id, /^\(not written: Do not know how to serialize a BigInt/);
-  assert.equal(parts.body, "(not written: 100002 characters of JSON, over 65536)");
-  assert.equal(parts.deep, "(not written: nested deeper than 16 levels)");
-  assert.deepEqual(parts.self, {
-    message: "loop",
-    cause: "(not written: the error it belongs to, a cycle)",
+  assert.deepEqual(Object.keys(parts), [
+    "message",
+    "cause",
+    "id",
+    "body",
+    "deep",
+    "self",
+    "reached",
+    "getter",
+  ]);
+  assert.deepEqual(parts.cause, {
+    request: { path: "/candles", socket: { request: "(not written: a cycle)" } },
   });
+  assert.equal(parts.id, "12345678901234567890");
+  assert.equal(
+    parts.body,
+    "(not written: 300002 characters of JSON, past the 262144 an error's parts may take)",
+  );
+  assert.match(JSON.stringify(parts.deep), /"\(not written: nested deeper than 16 levels\)"/);
+  assert.deepEqual(parts.self, { message: "loop", cause: "(not written: a cycle)" });
+  assert.deepEqual(parts.reached, {
+    message: "reached again",
+    request: { error: "(not written: a cycle)" },
+    response: { error: "(not written: a cycle)" },
+  });
+  assert.deepEqual(parts.getter, {
+    message: "getter",
+    code: "(not written: reading it threw RangeError: no code)",
+  });
+  // A chain of causes keeps its first 16 levels, whatever its length.
+  let chain = new Error("e0");
+  for (let i = 1; i < 35; i++) chain = new Error(`e${i}`, { cause: chain });
+  let level = JSON.parse(written(chain)).x;
+  const messages: string[] = [];
+  while (typeof level === "object") {
+    messages.push(level.message);
+    level = level.cause;
+  }
+  assert.deepEqual(messages, Array.from({ length: 16 }, (_, i) => `e${34 - i}`));
+  assert.equal(level, "(not written: nested deeper than 16 levels)");
   assert.equal(
     written(new DOMException("timed out", "TimeoutError")),
     '{"x":{"name":"TimeoutError","message":"timed out"}}',

@@ -7,15 +7,14 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-T7MZECA5.js";
+} from "./chunk-OK4RFX62.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
-  assert,
-  valueDepth
-} from "./chunk-FHQFAGDM.js";
+  assert
+} from "./chunk-Y2ZGIMOO.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";
@@ -268,7 +267,7 @@ function needsRewrite(input) {
     if (typeof node !== "object" || node === null || seen.has(node)) continue;
     seen.add(node);
     if (typeof node.toJSON === "function") return true;
-    if (jsonOf(node) !== node) return true;
+    if (jsonConverts(node)) return true;
     if (level > JSON_DEPTH_MAX) continue;
     for (const child of Object.values(node)) stack.push([
       child,
@@ -311,59 +310,118 @@ function jsonOf(value) {
       return value;
   }
 }
-var ERROR_PART_CHARS_MAX = 64 * 1024;
-var ERROR_PART_DEPTH_MAX = 16;
-var errorsInProgress = /* @__PURE__ */ new Set();
+var ERROR_DEPTH_MAX = 16;
+var ERROR_CHARS_MAX = 256 * 1024;
 function errorAsJson(error) {
-  const name2 = String(error.name);
+  return errorJson(error, ERROR_DEPTH_MAX, /* @__PURE__ */ new Set(), {
+    chars: ERROR_CHARS_MAX
+  });
+}
+function errorJson(error, depthLeft, above, budget) {
+  const name2 = readPart(() => error.name);
   const out = name2 === "Error" ? {} : {
-    name: name2
+    name: String(name2)
   };
-  out.message = String(error.message);
-  errorsInProgress.add(error);
+  out.message = String(readPart(() => error.message));
+  above.add(error);
   try {
-    const parts = error.cause === void 0 ? [] : [
-      [
-        "cause",
-        error.cause
-      ]
+    const keys = [
+      "cause",
+      ...Object.keys(error).filter((k) => !ERROR_HEAD_KEYS.has(k))
     ];
-    for (const key of Object.keys(error)) {
-      parts.push([
-        key,
-        error[key]
-      ]);
-    }
-    for (const [key, part] of parts) {
-      const written = errorPart(part);
-      if (written !== void 0) out[key] = written;
+    for (const key of keys) {
+      const part = readPart(() => error[key]);
+      const value = plainOf(part, depthLeft - 1, above, budget);
+      if (value === void 0) continue;
+      const chars = JSON.stringify(value).length;
+      if (chars > budget.chars) {
+        out[key] = `(not written: ${chars} characters of JSON, past the ${ERROR_CHARS_MAX} an error's parts may take)`;
+      } else {
+        budget.chars -= chars;
+        out[key] = value;
+      }
     }
   } finally {
-    errorsInProgress.delete(error);
+    above.delete(error);
   }
   return out;
 }
-function errorPart(part) {
-  if (typeof part === "object" && part !== null && errorsInProgress.has(part)) {
-    return "(not written: the error it belongs to, a cycle)";
-  }
-  let text2;
+var ERROR_HEAD_KEYS = /* @__PURE__ */ new Set([
+  "name",
+  "message",
+  "cause"
+]);
+function readPart(read) {
   try {
-    text2 = JSON.stringify(part, (_key, value2) => jsonOf(value2));
+    return read();
   } catch (err) {
-    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
-    return `(not written: ${err.message.split("\n")[0]})`;
+    return `(not written: reading it threw ${thrownText(err)})`;
   }
-  if (text2 === void 0) return void 0;
-  if (text2.length > ERROR_PART_CHARS_MAX) {
-    return `(not written: ${text2.length} characters of JSON, over ${ERROR_PART_CHARS_MAX})`;
-  }
-  const value = JSON.parse(text2);
-  if (valueDepth(value, ERROR_PART_DEPTH_MAX + 1) > ERROR_PART_DEPTH_MAX) {
-    return `(not written: nested deeper than ${ERROR_PART_DEPTH_MAX} levels)`;
-  }
-  return value;
 }
+function thrownText(err) {
+  try {
+    return err instanceof Error ? `${err.name}: ${String(err.message).split("\n")[0]}` : String(err);
+  } catch (textErr) {
+    return `a value without a text (${typeof textErr})`;
+  }
+}
+function plainOf(value, depthLeft, above, budget) {
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "boolean":
+      return value;
+    case "bigint":
+      return String(value);
+    case "undefined":
+    case "function":
+    case "symbol":
+      return void 0;
+  }
+  if (value === null) return null;
+  const object2 = value;
+  if (above.has(object2)) return "(not written: a cycle)";
+  if (depthLeft <= 0) return `(not written: nested deeper than ${ERROR_DEPTH_MAX} levels)`;
+  if (isErrorTag(object2)) return errorJson(object2, depthLeft, above, budget);
+  let held;
+  try {
+    const toJSON = object2.toJSON;
+    held = typeof toJSON === "function" ? toJSON.call(object2) : jsonOf(object2);
+  } catch (err) {
+    return `(not written: ${thrownText(err)})`;
+  }
+  if (held !== object2) return plainOf(held, depthLeft, above, budget);
+  above.add(object2);
+  try {
+    if (Array.isArray(object2)) {
+      return object2.map((item) => plainOf(item, depthLeft - 1, above, budget) ?? null);
+    }
+    const out = {};
+    for (const key of Object.keys(object2)) {
+      const child = readPart(() => object2[key]);
+      const plain = plainOf(child, depthLeft - 1, above, budget);
+      if (plain !== void 0) out[key] = plain;
+    }
+    return out;
+  } finally {
+    above.delete(object2);
+  }
+}
+function isErrorTag(value) {
+  const tag = Object.prototype.toString.call(value);
+  return tag === "[object Error]" || tag === "[object DOMException]";
+}
+function jsonConverts(value) {
+  return ArrayBuffer.isView(value) || CONVERTED_TAGS.has(Object.prototype.toString.call(value));
+}
+var CONVERTED_TAGS = /* @__PURE__ */ new Set([
+  "[object Map]",
+  "[object Set]",
+  "[object ArrayBuffer]",
+  "[object SharedArrayBuffer]",
+  "[object Error]",
+  "[object DOMException]"
+]);
 var OPTIONAL_FIELDS = Object.fromEntries(EVENT_TYPES.map((type) => {
   const optional = /* @__PURE__ */ new Set([
     "schema_version"

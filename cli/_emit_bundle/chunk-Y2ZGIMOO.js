@@ -142,26 +142,6 @@ var NUMBER_TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 var MINUS = 45;
 var DIGIT_0 = 48;
 var DIGIT_9 = 57;
-function valueDepth(value, limit = Number.MAX_SAFE_INTEGER) {
-  let deepest = 0;
-  const stack = [
-    [
-      value,
-      1
-    ]
-  ];
-  while (stack.length > 0) {
-    const [node, level] = stack.pop();
-    if (typeof node !== "object" || node === null) continue;
-    if (level > deepest) deepest = level;
-    if (deepest > limit) return limit + 1;
-    for (const child of Object.values(node)) stack.push([
-      child,
-      level + 1
-    ]);
-  }
-  return deepest;
-}
 function firstKeysWin(value, text, topLevelMembers) {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
   if (Object.keys(value).length >= topLevelMembers) return value;
@@ -454,7 +434,6 @@ export {
   parseJsonText,
   canonicalJson,
   normalizeJsonText,
-  valueDepth,
   firstKeysWin,
   RUN_ID_PATTERN,
   EVENT_ID_WRITE_PATTERN,

@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-FHQFAGDM.js";
+} from "./chunk-Y2ZGIMOO.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-UZ5NROKQ.js";
+} from "./chunk-F62U7ZMR.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-T7MZECA5.js";
+} from "./chunk-OK4RFX62.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-FHQFAGDM.js";
+} from "./chunk-Y2ZGIMOO.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-XX56DFWM.js";
+} from "./chunk-QTWSJ2HU.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-FHQFAGDM.js";
+} from "./chunk-Y2ZGIMOO.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

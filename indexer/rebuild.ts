@@ -747,7 +747,8 @@ export async function indexRoot(conn: DuckDBConnection): Promise<string | undefi
  * `rebuild-index` (without `--full`) and the annotation commands refuse to
  * take as `--db`. Not when `recorded` is `root`; not for an index inside
  * `root`'s folder (a root moved or copied keeps its index, which records the
- * old path; a review: a custom `--db` inside a copied root was refused); not
+ * old path; a review: a custom `--db` inside a copied root was refused)
+ * unless it is inside the recorded root too (a root nested in this one); not
  * when the recorded root's log is gone, or cannot be looked at by this
  * command (a root moved under `data/`, whose old place `deno task
  * rebuild-index` may not read: a review saw that refused for a permission).
@@ -772,16 +773,22 @@ export async function isAnotherRootsIndex(
 ): Promise<boolean> {
   const rootPath = await Deno.realPath(root);
   if (recorded === rootPath) return false;
-  const dbDir = await realPathOrUndefined(dirname(resolve(dbPath)));
-  if (dbDir !== undefined && (dbDir === rootPath || dbDir.startsWith(rootPath + sep))) return false;
+  let recordedLog: boolean;
   try {
-    return await exists(join(recorded, "events"));
+    recordedLog = await exists(join(recorded, "events"));
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
       return false; // cannot tell: not refused
     }
     throw err;
   }
+  if (!recordedLog) return false;
+  const dbDir = await realPathOrUndefined(dirname(resolve(dbPath)));
+  if (dbDir === undefined) return true;
+  const under = (dir: string) => dbDir === dir || dbDir.startsWith(dir + sep);
+  // Inside the recorded root (a root nested in this one: a review saw its index let through),
+  // it is that root's; else inside this root, a copy's.
+  return under(recorded) || !under(rootPath);
 }
 
 /** The real path of `path`, or undefined when it is not there or may not be read. */

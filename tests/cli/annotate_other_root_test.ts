@@ -64,6 +64,18 @@ Deno.test("tag, note, archive and restore refuse the index of another root", asy
       ...["rebuild-index", "--root", copy2, "--db", join(copy2, "custom.duckdb")],
     ]);
     assert.equal(inside.code, 0, inside.stderr);
+    // But a root nested in this one keeps its index (a review: let through as "inside").
+    const nested = join(copy2, "nested");
+    for (
+      const args of [["emit", ...["--event-type", "run.noted", "--run-id", "n1", "--note", "x"]]]
+    ) {
+      assert.equal((await runLedger([...args, "--root", nested])).code, 0);
+    }
+    assert.equal((await runLedger(["rebuild-index", "--root", nested])).code, 0);
+    const nestedDb = join(nested, "index", "runs.duckdb");
+    const intoNested = await runLedger(["rebuild-index", "--root", copy2, "--db", nestedDb]);
+    assert.equal(intoNested.code, 1, intoNested.stderr);
+    assert.match(intoNested.stderr, /is the index of the root .*nested, whose log is still there/);
     // rebuild-index says why a moved root's index is read in full (a review: only --verbose).
     const again = join(dir, "again");
     assert.equal((await new Deno.Command("cp", { args: ["-a", roots.b, again] }).output()).code, 0);

@@ -783,25 +783,11 @@ export async function isAnotherRootsIndex(
     throw err;
   }
   if (!recordedLog) return false;
-  const dbDir = await realPathOrUndefined(dirname(resolve(dbPath)));
-  if (dbDir === undefined) return true;
+  const dbDir = dirname(await realPathOf(dbPath));
   const under = (dir: string) => dbDir === dir || dbDir.startsWith(dir + sep);
   // Inside the recorded root (a root nested in this one: a review saw its index let through),
   // it is that root's; else inside this root, a copy's.
   return under(recorded) || !under(rootPath);
-}
-
-/** The real path of `path`, or undefined when it is not there or may not be read. */
-async function realPathOrUndefined(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.realPath(path);
-  } catch (err) {
-    if (
-      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable ||
-      err instanceof Deno.errors.PermissionDenied
-    ) return undefined;
-    throw err;
-  }
 }
 
 /** The `index_meta` key of {@linkcode indexRoot}. */

@@ -16,7 +16,7 @@ import {
   runDaemon,
 } from "../indexer/daemon.ts";
 import { indexPath } from "../ledger/paths.ts";
-import { conflictsWarning, reusedRunsWarning } from "./rebuild_index.ts";
+import { printIndexWarnings } from "./rebuild_index.ts";
 import { Shipper, ShipperLockedError } from "../storage/ship.ts";
 import { shipLoop, sleep, untilReachable } from "./ship.ts";
 import { rebuildInterruptedLine, STOP_EXIT_CODES, stopOnSignals } from "./_stop.ts";
@@ -136,14 +136,9 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
     for (const w of mirrorWarnings(r.mirror)) console.error(`ledger rebuild-index: warning: ${w}`);
     const shared = sharedRunsWarning(r.sharedRuns);
     if (shared !== undefined) console.error(`ledger rebuild-index: warning: ${shared}`);
-    const conflicts = conflictsWarning(r.index.conflicts);
-    if (conflicts !== undefined) console.error(`ledger rebuild-index: warning: ${conflicts}`);
     // Run ids created in two parts are said above (two machines); those created twice in one
     // part too, here.
-    const reused = r.index.reusedRuns.count > r.sharedRuns.count
-      ? reusedRunsWarning(r.index.reusedRuns)
-      : undefined;
-    if (reused !== undefined) console.error(`ledger rebuild-index: warning: ${reused}`);
+    printIndexWarnings(r.index, r.sharedRuns.count);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof UsageError || err instanceof InvalidDateError) {

@@ -175,11 +175,25 @@ export async function main(args: string[]): Promise<number> {
       `${report.errorsFound} new bad lines, ${report.errors} in ingest_errors) ` +
       `in ${report.elapsedMs} ms`,
   );
+  printIndexWarnings(report);
+  return EXIT_OK;
+}
+
+/**
+ * Print the warnings of what a rebuild's index holds: event ids with copies
+ * that differ, and run ids with more than one `run.created` (those beyond
+ * `reusedSaid`, the ones a caller said already: a bucket's run ids created on
+ * two machines).
+ */
+export function printIndexWarnings(
+  report: Pick<RebuildReport, "conflicts" | "reusedRuns">,
+  reusedSaid = 0,
+): void {
   const conflicts = conflictsWarning(report.conflicts);
   if (conflicts !== undefined) console.error(`ledger rebuild-index: warning: ${conflicts}`);
+  if (report.reusedRuns.count <= reusedSaid) return;
   const reused = reusedRunsWarning(report.reusedRuns);
   if (reused !== undefined) console.error(`ledger rebuild-index: warning: ${reused}`);
-  return EXIT_OK;
 }
 
 /**

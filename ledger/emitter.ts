@@ -41,10 +41,10 @@ import { completeEvent } from "./events.ts";
 export const DEFAULT_ROOT: string = ROOT_DEFAULT;
 
 /**
- * Run ids an emitter remembers having created, to refuse a second
- * `run.created` of one (`RunIdReusedError`): the newest 100,000, about 10
- * MB of ids at most; a process that creates more runs than that is not
- * checked against its oldest.
+ * Run ids an emitter remembers having created, to warn of a second
+ * `run.created` of one (`RunIdReusedError`'s message): the newest 100,000,
+ * about 10 MB of ids at most; a process that creates more runs than that is
+ * not checked against its oldest.
  */
 const CREATED_RUN_IDS_KEPT = 100_000;
 

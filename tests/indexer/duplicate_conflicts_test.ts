@@ -65,3 +65,59 @@ Deno.test("rebuild: an event id with two different events is counted and warned 
     equal(entry.fields?.duplicate_conflicts, 1);
   });
 });
+
+Deno.test("rebuild: a copy that differs only in key order or number spelling is not a conflict", async () => {
+  await withTempDir(async (root) => {
+    const created = ev("run.created", "r1", T0, {
+      run_type: "x",
+      config: { window: 20, nested: { b: [1, 2.5], a: "x" } },
+      data_fingerprint: "",
+    });
+    const completed = ev("run.completed", "r1", T0 + 20, {
+      summary: { pnl: 5, sharpe: 0, trades: 3 },
+      artifact_paths: {},
+    });
+    await writePart(root, "day=2026-01-20/part-a.jsonl", [created, completed]);
+    // Another writer's copies, later: keys in another order, 20.0 for 20, 2.5e0 for 2.5,
+    // -0.0 for 0, an escaped letter: what `ledger verify` calls the same event.
+    const createdText = JSON.stringify({ ...created, timestamp_ms: T0 + 30 })
+      .replace(
+        '"config":{"window":20,"nested":{"b":[1,2.5],"a":"x"}}',
+        '"config":{"nested":{"a":"\\u0078","b":[1.0,2.5e0]},"window":20.0}',
+      );
+    const completedText = JSON.stringify({ ...completed, timestamp_ms: T0 + 31 })
+      .replace(
+        '"summary":{"pnl":5,"sharpe":0,"trades":3}',
+        '"summary":{"trades":3,"sharpe":-0.0,"pnl":5.0}',
+      );
+    equal(createdText.includes('"window":20.0}'), true, createdText);
+    equal(completedText.includes('"sharpe":-0.0'), true, completedText);
+    await writePart(root, "day=2026-01-20/part-b.jsonl", [createdText]);
+    const first = await rebuildIndex(root, {});
+    equal(first.duplicates, 1);
+    equal(first.conflicts, 0);
+    await writePart(root, "day=2026-01-20/part-b.jsonl", [completedText], { append: true });
+    const incremental = await rebuildIndex(root, {});
+    equal(incremental.mode, "incremental");
+    equal(incremental.duplicates, 2);
+    equal(incremental.conflicts, 0);
+    const full = await runLedger(["rebuild-index", "--root", root, "--full"]);
+    equal(full.code, 0, full.stderr);
+    equal(full.stderr, "");
+    // `ledger verify` agrees: two retries, no conflict.
+    const verified = await runLedger(["verify", "--root", root, "--json"]);
+    const report = JSON.parse(verified.stdout) as { duplicates: { same_event: boolean }[] };
+    deepEqual(report.duplicates.map((d) => d.same_event), [true, true], verified.stdout);
+
+    // A value that really differs, deep in an array of an object: a conflict.
+    const changed = createdText.replace("[1.0,2.5e0]", "[1.0,2.6]").replace(
+      `"timestamp_ms":${T0 + 30}`,
+      `"timestamp_ms":${T0 + 40}`,
+    );
+    await writePart(root, "day=2026-01-20/part-c.jsonl", [changed]);
+    const conflicting = await rebuildIndex(root, {});
+    equal(conflicting.mode, "incremental");
+    equal(conflicting.conflicts, 1);
+    equal((await rebuildIndex(root, { full: true })).conflicts, 1);
+  });
+});

@@ -341,15 +341,23 @@ export class EventEmitter {
    * `err` from an append of `event`: when it reports earlier buffered events
    * lost (a failed group commit, relaxed mode), they are counted and `event`
    * is appended again, since its own append did not fail (an audit: it was
-   * dropped for an error not its own, on a disk that had room again), unless
+   * dropped for an error not its own, on a disk that had room again); so is
+   * an `event` held on its own group's commit that failed (its error
+   * `includesThisEvent`: never acknowledged, so not counted as lost), unless
    * the emitter was closed meanwhile (`closes` is the count when the emit
    * began: a review saw the retry open a writer after `close()` returned, its
    * part never closed); otherwise this emit failed.
    */
   #failOrRetry(err: unknown, event: object, closes: number): Promise<string | null> {
-    this.#fail(err);
     if (!(err instanceof BufferedEventsLostError) || closes !== this.#closes) {
-      return Promise.resolve(null);
+      return Promise.resolve(this.#fail(err));
+    }
+    if (!err.includesThisEvent) this.#fail(err);
+    else if (err.lostEvents > 1) {
+      // Held on its own group's commit, which failed: the acknowledged events lost with it
+      // are failures; this one, never acknowledged, is appended again (a review: of several
+      // held emits only the first was, the others resolved with ids of events never written).
+      this.#fail(new BufferedEventsLostError(err.cause, err.lostEvents - 1));
     }
     return this.#emitOpening(event, false);
   }
@@ -432,7 +440,11 @@ export class EventEmitter {
     // so none is remembered (a review: a run re-created after the loss was refused; it would
     // be warned of as a reused id now).
     if (lost > 0) this.#createdRuns.clear();
-    this.#emitted -= Math.min(lost, this.#emitted);
+    // This emit's own event, when among the lost, was never counted as emitted.
+    const acknowledged = err instanceof BufferedEventsLostError && err.includesThisEvent
+      ? lost - 1
+      : lost;
+    this.#emitted -= Math.min(acknowledged, this.#emitted);
     this.#failed += Math.max(lost, 1);
     const { kind, message } = describeFailure(err);
     this.#lastError = message;

@@ -132,8 +132,10 @@ export class WriteError extends Error {
  * Relaxed mode: a group commit failed, so events already acknowledged (their
  * appends had resolved, buffered) were not written. Reported by the next
  * append, `flush()` or `close()` of the writer; `lostEvents` says how many
- * (every failed commit since the last report). The emitter counts them as
- * failed and appends the event at hand again.
+ * (every failed commit since the last report). An append held on its own
+ * group's commit (back pressure) that failed rejects with it too, its own
+ * event counted (`includesThisEvent`). The emitter counts the acknowledged
+ * ones as failed and appends the event at hand again.
  *
  * @example
  * ```ts
@@ -142,21 +144,35 @@ export class WriteError extends Error {
  * const err = new BufferedEventsLostError(new Error("No space left on device"), 5);
  * assert.equal(err.lostEvents, 5);
  * assert.match(err.message, /^5 events acknowledged in relaxed mode were not written/);
+ * const held = new BufferedEventsLostError(new Error("No space"), 3, { includesThisEvent: true });
+ * assert.match(held.message, /^2 events acknowledged in relaxed mode and this one were not/);
  * ```
  */
 export class BufferedEventsLostError extends Error {
-  /** Acknowledged events that were not written. */
+  /** Events that were not written: acknowledged ones, and the append's own when {@linkcode includesThisEvent}. */
   readonly lostEvents: number;
+  /**
+   * Whether the append that rejected with this error is one of them: it
+   * waited for its group's commit (back pressure), which failed, so its
+   * event was never acknowledged and may be appended again.
+   */
+  readonly includesThisEvent: boolean;
   /** Create the error for `lostEvents` events lost to the failure `cause`. */
-  constructor(cause: unknown, lostEvents: number) {
+  constructor(cause: unknown, lostEvents: number, options: { includesThisEvent?: boolean } = {}) {
     const why = cause instanceof Error ? cause.message : String(cause);
+    const includesThisEvent = options.includesThisEvent ?? false;
+    const acknowledged = includesThisEvent ? lostEvents - 1 : lostEvents;
+    const what = `${acknowledged} ${acknowledged === 1 ? "event" : "events"} acknowledged in ` +
+      `relaxed mode ${includesThisEvent ? "and this one " : ""}were not written`;
     super(
-      `${lostEvents} ${lostEvents === 1 ? "event" : "events"} acknowledged in relaxed mode ` +
-        `were not written (a group commit failed): ${why}`,
+      includesThisEvent && acknowledged === 0
+        ? `this event was not written (its group commit failed): ${why}`
+        : `${what} (a group commit failed): ${why}`,
       { cause },
     );
     this.name = "BufferedEventsLostError";
     this.lostEvents = lostEvents;
+    this.includesThisEvent = includesThisEvent;
   }
 }
 

@@ -286,6 +286,16 @@ interface Part {
   bytes: number;
 }
 
+/**
+ * What the appends held on one relaxed commit learn of it: how many
+ * `appendNow` calls wait on it (their lines are not counted in the pending
+ * error: each is told its own, see `#heldLineLost`), and its failure.
+ */
+interface CommitOutcome {
+  held: number;
+  error: unknown;
+}
+
 /** A validated line waiting to be written: its text is encoded with its chunk's. */
 interface PendingLine {
   day: string;
@@ -433,6 +443,8 @@ export class EventWriter {
   #starving = false;
   /** Whether the commit waiting to take the buffer (`#nextCommit`) wrote it: false if it failed. */
   #nextCommitOk: Promise<boolean> | undefined;
+  /** Of that commit: the `appendNow` calls held on it, and its failure once it failed. */
+  #nextOutcome: CommitOutcome | undefined;
   #pendingError: Error | undefined;
   #closed = false;
   /** The close in progress or done: every `close()` answers with it. */
@@ -500,11 +512,32 @@ export class EventWriter {
     // Relaxed fast path (the throughput case): no batch arrays, no async frame.
     const event = completeEvent(input);
     const { json, bytes } = encodeEventJson(event);
-    const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), json, bytes });
-    return pressure === undefined ? event : pressure.then((written) => {
-      if (written === false) this.#takePendingError();
+    const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), json, bytes }, true);
+    if (pressure === undefined) return event;
+    const outcome = this.#nextOutcome; // of the commit this line waits on, when it is held
+    return pressure.then((written) => {
+      // Held, and its own group failed: this event was never acknowledged, so it is told so
+      // itself (a review: only the first of several held appends heard of the failure; the
+      // others resolved, their events never written).
+      if (written === false) throw this.#heldLineLost(outcome!);
       return event;
     });
+  }
+
+  /**
+   * The error of an `appendNow` held on a commit that failed (`outcome`):
+   * its own event was not written, and with it the acknowledged events lost
+   * not yet told (the pending error, taken here).
+   */
+  #heldLineLost(outcome: CommitOutcome): BufferedEventsLostError {
+    const pending = this.#pendingError;
+    this.#pendingError = undefined;
+    if (pending instanceof BufferedEventsLostError) {
+      return new BufferedEventsLostError(pending.cause, pending.lostEvents + 1, {
+        includesThisEvent: true,
+      });
+    }
+    return new BufferedEventsLostError(pending ?? outcome.error, 1, { includesThisEvent: true });
   }
 
   /**
@@ -564,9 +597,10 @@ export class EventWriter {
    * or, when the groups not yet on disk pass the byte limit (back pressure),
    * once the commit that takes this line is done, to whether it wrote the
    * line (`false`: the caller takes the pending error). Never rejects. Else
-   * undefined.
+   * undefined. `held`: the caller tells its own line's failure itself (see
+   * `CommitOutcome`), so the line is not counted in the pending error.
    */
-  #buffered(line: PendingLine): Promise<boolean | void> | undefined {
+  #buffered(line: PendingLine, held = false): Promise<boolean | void> | undefined {
     this.#buffer.push(line);
     this.#bufferBytes += line.bytes;
     this.#appendsSinceTurn += 1;
@@ -582,6 +616,7 @@ export class EventWriter {
         // own failure is this append's: an earlier group's is told to the next append, flush
         // or close (a review: told here, the emitter wrote this line twice, under two ids).
         this.#appendsSinceTurn = 0;
+        if (held) this.#nextOutcome!.held += 1;
         return this.#nextCommitOk!;
       }
       if (this.#appendsSinceTurn >= this.#groupCommitEvents) {
@@ -720,18 +755,27 @@ export class EventWriter {
       this.#lastTurnMs = performance.now(); // a commit step ended: the loop turned
       if (this.#pendingCommits === 0) this.#starving = false;
     });
+    const outcome: CommitOutcome = { held: 0, error: undefined };
     const ok = commit.then(() => true, (err) => {
       // Reported by the next append/flush/close: relaxed appends already resolved. How many
       // were lost is part of the report (an audit: stats counted one failure for six lost).
+      // The appends held on this commit tell their own lines (`#heldLineLost`).
+      outcome.error = err;
+      const acknowledged = taken - outcome.held;
+      assert(acknowledged >= 0, "a held line is one the commit took");
       const earlier = this.#pendingError;
-      const lost = (earlier instanceof BufferedEventsLostError ? earlier.lostEvents : 0) + taken;
-      const cause = earlier instanceof BufferedEventsLostError ? earlier.cause : err;
-      this.#pendingError = new BufferedEventsLostError(cause, lost);
+      if (acknowledged > 0) {
+        const lost = (earlier instanceof BufferedEventsLostError ? earlier.lostEvents : 0) +
+          acknowledged;
+        const cause = earlier instanceof BufferedEventsLostError ? earlier.cause : err;
+        this.#pendingError = new BufferedEventsLostError(cause, lost);
+      }
       return false;
     });
     const settled = ok.then(() => undefined); // never rejects: the failure is kept above
     this.#nextCommit = settled;
     this.#nextCommitOk = ok;
+    this.#nextOutcome = outcome;
     return settled;
   }
 

@@ -256,3 +256,123 @@ function gatedParts(override: (file: DurableFile) => Partial<DurableFile>) {
   });
   return { gate, openGate, restore };
 }
+
+/**
+ * Many relaxed appends past the byte limit at once (a caller that does not await each): they
+ * are held on the one commit that takes them all, with the acknowledged lines before them. A
+ * review: when that commit failed, only the first held append heard of it; the others resolved
+ * with events never written. Now each held append rejects for its own line, and the pending
+ * error counts only the acknowledged lines.
+ */
+function heldTrial(i: number) {
+  return {
+    event_type: "trial.recorded",
+    run_id: "held",
+    trial_id: `t${String(i).padStart(4, "0")}`,
+    params: { pad: "h".repeat(200_000) },
+    metrics: {},
+  } as const;
+}
+
+const HELD_EVENTS = 100;
+
+Deno.test("relaxed: appends held on a commit that fails are each told their own loss", async () => {
+  await withTempDir(async (root) => {
+    let failNext = false;
+    const { openGate, restore } = gatedParts((file) => ({
+      write: (data) => {
+        if (!failNext) return file.write(data);
+        failNext = false;
+        return Promise.reject(new Error("injected: No space left on device"));
+      },
+    }));
+    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
+    try {
+      await writer.appendNow({ event_type: "run.started", run_id: "held" });
+      await writer.flush();
+      failNext = true;
+      const answers = Array.from({ length: HELD_EVENTS }, (_, i) => writer.appendNow(heldTrial(i)));
+      const held = answers.filter((a) => a instanceof Promise);
+      const acknowledged = HELD_EVENTS - held.length;
+      assert.ok(held.length > 10 && acknowledged > 10, `${held.length} held`);
+      const settled = await Promise.allSettled(held);
+      const errors = settled.map((s) => s.status === "rejected" ? s.reason : undefined);
+      assert.ok(errors.every((e) => e instanceof BufferedEventsLostError), String(errors[0]));
+      const lost = errors as BufferedEventsLostError[];
+      assert.ok(lost.every((e) => e.includesThisEvent));
+      // The first is told the acknowledged lines too; the others only their own.
+      assert.deepEqual(lost.map((e) => e.lostEvents), [
+        acknowledged + 1,
+        ...held.map(() => 1).slice(1),
+      ]);
+      assert.match(
+        lost[0].message,
+        new RegExp(
+          `^${acknowledged} events acknowledged in relaxed mode and this one were not written`,
+        ),
+      );
+      assert.match(
+        lost[1].message,
+        /^this event was not written \(its group commit failed\): Cannot write .*: injected/,
+      );
+      await writer.flush(); // nothing more to tell
+      assert.equal((await readCheckedLog(root)).events, 1);
+    } finally {
+      openGate();
+      await writer.close();
+      restore();
+    }
+  });
+});
+
+Deno.test("emitter, relaxed: emits held on a commit that fails are appended again, counted once", async () => {
+  await withTempDir(async (root) => {
+    let failNext = false;
+    const { openGate, restore } = gatedParts((file) => ({
+      write: (data) => {
+        if (!failNext) return file.write(data);
+        failNext = false;
+        return Promise.reject(new Error("injected: No space left on device"));
+      },
+    }));
+    const logged: string[] = [];
+    const emitter = new EventEmitter({
+      root,
+      durability: "relaxed",
+      writer: { groupCommitMs: 60_000 },
+      log: (m) => logged.push(m),
+    });
+    try {
+      assert.notEqual(await emitter.runStarted("held"), null);
+      await emitter.flush();
+      failNext = true;
+      const ids = await Promise.all(
+        Array.from({ length: HELD_EVENTS }, (_, i) => {
+          const { trial_id, params, metrics } = heldTrial(i);
+          return emitter.trialRecorded("held", { trial_id, params, metrics });
+        }),
+      );
+      await emitter.flush();
+      assert.ok(ids.every((id) => id !== null));
+      const log = await readCheckedLog(root);
+      const stats = emitter.stats();
+      // Every emit is either in the log (held ones, appended again) or counted failed
+      // (acknowledged ones, lost with the group): never both, never neither.
+      assert.equal(stats.emitted, log.events, JSON.stringify(stats));
+      assert.equal(stats.emitted + stats.failed, HELD_EVENTS + 1, JSON.stringify(stats));
+      assert.ok(stats.failed > 10 && log.events > 10, JSON.stringify(stats));
+      for (const id of ids.slice(HELD_EVENTS - 5)) {
+        assert.ok(log.ids.has(id!), "a held emit's id is written");
+      }
+      assert.equal(logged.length, 1, logged.join("\n"));
+      assert.match(
+        logged[0],
+        new RegExp(`^ledger emitter: BufferedEventsLostError: ${stats.failed} events acknowledged`),
+      );
+    } finally {
+      openGate();
+      await emitter.close();
+      restore();
+    }
+  });
+});

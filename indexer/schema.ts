@@ -503,17 +503,13 @@ const CONTENT_COLUMNS = EVENT_COLUMNS.filter((c) =>
   c !== "file" && c !== "line" && c !== "timestamp_ms"
 );
 
-/** The columns of `events` that hold a JSON fragment as the line wrote it. */
-const OBJECT_COLUMNS: ReadonlySet<string> = new Set([
-  "config",
-  "output_summary",
-  "params",
-  "metrics",
-  "summary",
-  "artifact_paths",
-  "error",
-  "tags",
-]);
+/** The columns of `events` that hold a JSON fragment as the line wrote it: the object fields. */
+const OBJECT_COLUMNS: ReadonlySet<string> = new Set(
+  Object.values(EVENT_FIELD_RULES).flatMap((rules) =>
+    rules.filter((r) => r.kind === "object" || r.kind === "string_map" || r.kind === "error_object")
+      .map((r) => r.field)
+  ),
+);
 
 /**
  * The JSON text in column `column` as `ledger verify` compares it (its

@@ -276,21 +276,27 @@ function heldTrial(i: number) {
 
 const HELD_EVENTS = 100;
 
+/** {@linkcode gatedParts} whose next write of a part fails once `failNext` is called. */
+function oneFailedWrite() {
+  let failing = false;
+  const parts = gatedParts((file) => ({
+    write: (data) => {
+      if (!failing) return file.write(data);
+      failing = false;
+      return Promise.reject(new Error("injected: No space left on device"));
+    },
+  }));
+  return { ...parts, failNext: () => (failing = true) };
+}
+
 Deno.test("relaxed: appends held on a commit that fails are each told their own loss", async () => {
   await withTempDir(async (root) => {
-    let failNext = false;
-    const { openGate, restore } = gatedParts((file) => ({
-      write: (data) => {
-        if (!failNext) return file.write(data);
-        failNext = false;
-        return Promise.reject(new Error("injected: No space left on device"));
-      },
-    }));
+    const { failNext, openGate, restore } = oneFailedWrite();
     const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
     try {
       await writer.appendNow({ event_type: "run.started", run_id: "held" });
       await writer.flush();
-      failNext = true;
+      failNext();
       const answers = Array.from({ length: HELD_EVENTS }, (_, i) => writer.appendNow(heldTrial(i)));
       const held = answers.filter((a) => a instanceof Promise);
       const acknowledged = HELD_EVENTS - held.length;
@@ -327,14 +333,7 @@ Deno.test("relaxed: appends held on a commit that fails are each told their own 
 
 Deno.test("emitter, relaxed: emits held on a commit that fails are appended again, counted once", async () => {
   await withTempDir(async (root) => {
-    let failNext = false;
-    const { openGate, restore } = gatedParts((file) => ({
-      write: (data) => {
-        if (!failNext) return file.write(data);
-        failNext = false;
-        return Promise.reject(new Error("injected: No space left on device"));
-      },
-    }));
+    const { failNext, openGate, restore } = oneFailedWrite();
     const logged: string[] = [];
     const emitter = new EventEmitter({
       root,
@@ -345,7 +344,7 @@ Deno.test("emitter, relaxed: emits held on a commit that fails are appended agai
     try {
       assert.notEqual(await emitter.runStarted("held"), null);
       await emitter.flush();
-      failNext = true;
+      failNext();
       const ids = await Promise.all(
         Array.from({ length: HELD_EVENTS }, (_, i) => {
           const { trial_id, params, metrics } = heldTrial(i);

@@ -214,6 +214,12 @@ export interface IngestOptions {
    * parts of the ids (by a hash of the id).
    */
   dedupRows: number;
+  /**
+   * The files are a bucket's mirror files (`<stem>.<fingerprint>.jsonl`):
+   * copies of one event id tied on time are ranked by their parts' names, as
+   * the local rebuild ranks them (see `DEDUP_EVENTS_SQL`). @default {false}
+   */
+  mirrorFiles?: boolean;
   /** Called after each batch with the bytes read so far and in all. */
   onBatch?: (doneBytes: number, totalBytes: number) => void;
   /** Checked between batches: an aborted signal stops the ingest (throws its reason). */
@@ -248,14 +254,12 @@ export async function ingest(
   for (const batch of batches(entries, batchBytes)) {
     options.signal?.throwIfAborted();
     const tryClean = options.deferDedup && total.batches.miss < CLEAN_MISSES_MAX;
-    const { counts, path } = await ingestBatch(
-      conn,
-      batch,
-      stagingDir,
-      options.deferDedup,
+    const { counts, path } = await ingestBatch(conn, batch, stagingDir, {
+      deferDedup: options.deferDedup,
       lines,
       tryClean,
-    );
+      mirrorFiles: options.mirrorFiles ?? false,
+    });
     total.batches[path] += 1;
     total.lines += counts.lines;
     total.events += counts.events;
@@ -273,7 +277,7 @@ export async function ingest(
     const passes = Math.ceil(Number(dupRows) / options.dedupRows);
     for (let part = 0; part < passes; part++) {
       options.signal?.throwIfAborted();
-      await exec(conn, DEDUP_EVENTS_SQL, [passes, part]);
+      await exec(conn, DEDUP_EVENTS_SQL, [passes, part, options.mirrorFiles ?? false]);
     }
     await exec(conn, "DROP TABLE dup_ids");
   }
@@ -318,9 +322,12 @@ async function ingestBatch(
   conn: DuckDBConnection,
   batch: ScanEntry[],
   stagingDir: string,
-  deferDedup: boolean,
-  lines: LongLines,
-  tryClean: boolean,
+  { deferDedup, lines, tryClean, mirrorFiles }: {
+    deferDedup: boolean;
+    lines: LongLines;
+    tryClean: boolean;
+    mirrorFiles: boolean;
+  },
 ): Promise<{ counts: BatchCounts; path: BatchPath }> {
   let invalid: InvalidLines = { files: [], lines: [] };
   try {
@@ -337,14 +344,20 @@ async function ingestBatch(
   const short = Number(longest) <= lines.longLineBytes;
   if (tryClean && invalid.files.length === 0 && !overlong && short) {
     const clean = await appendChecked(conn);
-    return { counts: await finishBatch(conn, "inserted"), path: clean ? "clean" : "miss" };
+    return {
+      counts: await finishBatch(conn, "inserted", mirrorFiles),
+      path: clean ? "clean" : "miss",
+    };
   }
   await checkLines(conn, batch, Number(longest), lines);
   if (invalid.files.length > 0) {
     const marks = invalid.files.map((file, i) => ({ file, line: invalid.lines[i] }));
     await exec(conn, MARK_INVALID_UTF8_SQL, [JSON.stringify(marks)]);
   }
-  return { counts: await finishBatch(conn, deferDedup ? "append" : "merge"), path: "staged" };
+  return {
+    counts: await finishBatch(conn, deferDedup ? "append" : "merge", mirrorFiles),
+    path: "staged",
+  };
 }
 
 /**
@@ -359,17 +372,19 @@ type StageEvents = "inserted" | "append" | "merge";
  * its events to `events` (see {@linkcode StageEvents}), the files' offsets;
  * the batch's counts.
  */
-async function finishBatch(conn: DuckDBConnection, events: StageEvents): Promise<BatchCounts> {
+async function finishBatch(
+  conn: DuckDBConnection,
+  events: StageEvents,
+  mirrorFiles: boolean,
+): Promise<BatchCounts> {
   await exec(conn, DROP_RESUMED_TAIL_ERRORS_SQL);
   await exec(conn, INSERT_STAGE_ERRORS_SQL);
   const [counts] = await rows(conn, STAGE_COUNTS_SQL);
   if (events === "append") await exec(conn, APPEND_STAGE_EVENTS_SQL);
   else if (events === "merge") {
     await exec(conn, FIND_STAGE_DUP_IDS_SQL);
-    await exec(
-      conn,
-      await hasDupIds(conn) ? MERGE_STAGE_EVENTS_SQL : INSERT_NEW_STAGE_EVENTS_SQL,
-    );
+    if (await hasDupIds(conn)) await exec(conn, MERGE_STAGE_EVENTS_SQL, [mirrorFiles]);
+    else await exec(conn, INSERT_NEW_STAGE_EVENTS_SQL);
   }
   await exec(conn, MERGE_INGEST_FILES_SQL);
   await exec(conn, DROP_TEMP_SQL);

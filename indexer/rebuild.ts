@@ -1250,6 +1250,7 @@ async function buildWith(
   lap("plan");
   const counts = await ingest(conn, entries, stagingDir, {
     deferDedup: mode === "full",
+    mirrorFiles: ctx.source !== LOCAL_SOURCE, // a bucket's index reads its mirror
     batchBytes: ctx.batchBytes,
     longLines: longLinesFor(memoryLimitBytes(ctx.memoryLimit), ctx.batchBytes),
     dedupRows: ctx.dedupRows,

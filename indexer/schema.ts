@@ -535,8 +535,24 @@ function canonicalJsonSql(column: string): string {
  */
 const CANDIDATE_RANK_SQL = `row_number() OVER ranked AS rank,
       first_value(md5) OVER ranked AS kept_md5`;
-const CANDIDATE_WINDOW_SQL =
-  `WINDOW ranked AS (PARTITION BY event_id ORDER BY timestamp_ms, file, line)`;
+function candidateWindowSql(mirrorParam: string): string {
+  return `WINDOW ranked AS (PARTITION BY event_id
+      ORDER BY timestamp_ms, ${rankedFileSql(mirrorParam)}, line, file)`;
+}
+
+/**
+ * The file name a copy is ranked by (SPEC 7's `file`): its own, but when
+ * the boolean parameter `mirrorParam` says the files are a bucket's mirror
+ * files (`<stem>.<12 hex fingerprint>.jsonl`, `storage/_layout.ts`), its
+ * part's (`<stem>.jsonl`), so that an index built from the bucket keeps the
+ * copy the local rebuild keeps. A probe: of two copies at one millisecond in
+ * `p.jsonl` and `p.g.jsonl`, the local index kept `p.g`'s and the bucket's
+ * `p`'s (hex digits sort before `g`). The file itself breaks what is left.
+ */
+function rankedFileSql(mirrorParam: string): string {
+  return String.raw`CASE WHEN ${mirrorParam}
+      THEN regexp_replace(file, '\.[0-9a-f]{12}\.jsonl$', '.jsonl') ELSE file END`;
+}
 
 /**
  * The copies of `candidates` that lost (`rank > 1`) into `event_duplicates`,
@@ -861,7 +877,8 @@ export const COUNT_DUP_IDS_SQL = `SELECT count(*) AS n FROM dup_ids`;
  * `(timestamp_ms, file, line)` of each `event_id` wins; the others go to
  * `event_duplicates`. Only the (few) ids of `dup_ids` go through the ranking;
  * the rest are inserted as they are. Records the touched runs in
- * `affected_runs`.
+ * `affected_runs`. `$1`: whether the files are a bucket's mirror files
+ * (see `rankedFileSql`).
  */
 export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
   `CREATE OR REPLACE TEMP TABLE candidates AS
@@ -874,7 +891,7 @@ export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
         SELECT ${EVENT_COLUMNS_SQL} FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)
       )
     )
-    ${CANDIDATE_WINDOW_SQL}`,
+    ${candidateWindowSql("$1::BOOLEAN")}`,
   `INSERT INTO affected_runs
     SELECT DISTINCT ev_run_id FROM stage WHERE is_event
     UNION SELECT run_id FROM candidates`,
@@ -924,7 +941,8 @@ const DUP_IDS_PART = `(SELECT event_id FROM dup_ids
  * with the rule of {@linkcode MERGE_STAGE_EVENTS_SQL}: the smallest
  * `(timestamp_ms, file, line)` of each `event_id` stays, the others go to
  * `event_duplicates`. Part `$2` of `$1` of the ids (by a hash of the id):
- * run once for each part, every id is ranked once.
+ * run once for each part, every id is ranked once. `$3`: whether the files
+ * are a bucket's mirror files (see `rankedFileSql`).
  */
 export const DEDUP_EVENTS_SQL: readonly string[] = [
   `CREATE OR REPLACE TEMP TABLE candidates AS
@@ -933,7 +951,7 @@ export const DEDUP_EVENTS_SQL: readonly string[] = [
       SELECT ${EVENT_COLUMNS_SQL}, ${contentMd5()} AS md5 FROM events
       WHERE event_id IN ${DUP_IDS_PART}
     )
-    ${CANDIDATE_WINDOW_SQL}`,
+    ${candidateWindowSql("$3::BOOLEAN")}`,
   `DELETE FROM events WHERE event_id IN ${DUP_IDS_PART}`,
   `INSERT INTO events (${EVENT_COLUMNS_SQL})
     SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,

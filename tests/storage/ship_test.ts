@@ -206,6 +206,12 @@ Deno.test({
     await t.step("one run id created on two machines is said", async () => {
       await sharedRunId(server, tmp);
     });
+    await t.step(
+      "copies of an id tied on time are ranked as the local rebuild ranks them",
+      async () => {
+        await tiedCopies(server, tmp);
+      },
+    );
     await t.step("ship --verify says which shipped parts the bucket no longer holds", async () => {
       await bucketDayGone(server, tmp);
     });
@@ -1385,6 +1391,38 @@ async function sharedRunId(server: CephServer, tmp: string): Promise<void> {
     r.stderr,
     /^ledger rebuild-index: warning: 1 event id has copies that differ \(more than the time\)/m,
   );
+}
+
+/**
+ * A probe: two copies of one event id at one millisecond, in `p.jsonl` and `p.g.jsonl`. The
+ * local rebuild keeps `p.g`'s (SPEC 7: the smallest `(timestamp_ms, file, line)`); the bucket's
+ * index ranked its mirror files `p.<fingerprint>.jsonl` and `p.g.<fingerprint>.jsonl`, hex
+ * before `g`, and kept the other. Mirror files are ranked by their parts' names now.
+ */
+async function tiedCopies(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "tied");
+  const run = fullRun("tied", T0);
+  const created = run.find((e) => e.event_type === "run.created")!;
+  await writePart(root, "day=2026-01-20/p.jsonl", run);
+  await writePart(root, "day=2026-01-20/p.g.jsonl", [{ ...created, run_type: "other" }]);
+  const local = await rebuildIndex(root, { full: true });
+  assert.equal(local.conflicts, 1);
+  const store = storeOf(server, "fleet");
+  const location = { bucket: "fleet", prefix: "tied/" };
+  assert.equal((await shipOnce(root, store, location)).chunksPut, 2);
+  const reader = join(tmp, "tied-reader");
+  const built = await rebuildIndexFromBucket(reader, store, location);
+  assert.equal(built.index.conflicts, 1);
+  const types = (db: string) => query(db, "SELECT run_type FROM runs_d");
+  assert.deepEqual(await types(join(root, "index/runs.duckdb")), [{ run_type: "other" }]);
+  assert.deepEqual(await types(join(reader, "index/runs.duckdb")), [{ run_type: "other" }]);
+  const diff = await compareIndexes(
+    join(root, "index/runs.duckdb"),
+    join(reader, "index/runs.duckdb"),
+  );
+  for (const [table, d] of Object.entries(diff)) {
+    assert.deepEqual([d.onlyA, d.onlyB], [0, 0], `${table} differs: ${JSON.stringify(d)}`);
+  }
 }
 
 /**

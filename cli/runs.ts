@@ -317,9 +317,8 @@ async function printDual(
   }
   const more = !o.limitGiven && runs.length > TABLE_ROWS_DEFAULT;
   const shown = more ? runs.slice(0, TABLE_ROWS_DEFAULT) : runs;
-  // No headline metric columns here: every sort field the table has no column for is an extra.
-  const asked = { ...query, columns: o.columnsAsked };
-  const columns = [...o.columnsAsked, ...sortOnlyColumns(asked, hasRunsColumn)];
+  // A sort field the table has no column for is an extra; a headline metric has its own.
+  const columns = tableColumns({ ...query, columns: o.columnsAsked }, shown);
   console.log(formatDualTable(shown, { columns, sortFields: sortFields(query), wide: o.wide }));
   if (more) {
     console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
@@ -335,13 +334,15 @@ function dualEmptyMessage(total: number, archivedHidden: number): string {
 }
 
 /**
- * The dual-mode table: the index's columns, LABEL (when a shown run has one),
- * the extra columns, then PHASES and SOURCE, fitted to the terminal. The run
- * id stays whole (up to {@linkcode WHOLE_CHARS_MAX}; an audit saw every
- * legacy id cut to `bt-202601…`): LABEL goes first, then PHASES; when the
- * table is still too wide, whole columns are left out in turn (TYPE,
- * DURATION, CREATED, then the extra columns from the last but the sort
- * fields) and a last line names them.
+ * The dual-mode table: the index's columns, its headline metrics (a probe:
+ * dual mode, on whenever the legacy file exists, showed none), LABEL (when a
+ * shown run has one), the extra columns, then PHASES and SOURCE, fitted to
+ * the terminal. The run id stays whole (up to {@linkcode WHOLE_CHARS_MAX};
+ * an audit saw every legacy id cut to `bt-202601…`): LABEL goes first, then
+ * PHASES, then the headline metrics from the last but the first and those
+ * sorted by; when the table is still too wide, whole columns are left out in
+ * turn (TYPE, DURATION, CREATED, the metrics, then the extra columns from
+ * the last but the sort fields) and a last line names them.
  */
 function formatDualTable(
   runs: readonly RunRecord[],
@@ -349,67 +350,114 @@ function formatDualTable(
 ): string {
   const width = terminalWidth();
   const extra = options.columns;
+  const all = headlineMetrics(runs);
+  const sorted = all.filter((m) => options.sortFields.includes(`summary.${m}`));
+  const others = all.filter((m) => !sorted.includes(m));
   const hasLabel = runs.some((r) => r.label !== null && r.label !== "");
   const layouts = [
-    ...(hasLabel ? [{ label: true, phases: true }] : []),
-    { label: false, phases: true },
-    { label: false, phases: false },
+    ...(hasLabel ? [{ label: true, phases: true, metrics: all }] : []),
+    { label: false, phases: true, metrics: all },
   ];
+  for (let n = others.length; n >= Math.min(1, others.length); n--) {
+    const kept = new Set([...sorted, ...others.slice(0, n)]);
+    layouts.push({ label: false, phases: false, metrics: all.filter((m) => kept.has(m)) });
+  }
+  const withNote = (table: string, t: ReturnType<typeof dualTable>) =>
+    t.bestTrialCells ? `${table}\n${BEST_TRIAL_NOTE}` : table;
   for (const layout of layouts) {
-    const t = dualTable(runs, extra, layout);
+    const t = dualTable(runs, extra, { ...layout, sorted });
     if (options.wide || tableFits(t.header, t.body, { width, widthsMin: t.mins })) {
-      // Fitted by design (no LABEL, no PHASES), as the index's table leaves out PHASES.
-      return formatTable(t.header, t.body, { wide: options.wide, width, widthsMin: t.mins });
+      // Fitted by design (no LABEL, no PHASES, fewer metrics), as the index's table is.
+      const table = formatTable(t.header, t.body, {
+        wide: options.wide,
+        width,
+        widthsMin: t.mins,
+        alignRight: t.right,
+      });
+      return withNote(table, t);
     }
   }
-  const t = dualTable(runs, extra, { label: false, phases: true });
+  const t = dualTable(runs, extra, { label: false, phases: true, metrics: all, sorted });
   const phasesIndex = t.header.length - 2;
+  const firstExtra = 5 + all.length;
   const order = [phasesIndex, 1, 4, 3];
+  for (let i = all.length - 1; i >= 0; i--) {
+    if (!sorted.includes(all[i])) order.push(5 + i);
+  }
   for (let i = extra.length - 1; i >= 0; i--) {
-    if (!options.sortFields.includes(extra[i])) order.push(5 + i);
+    if (!options.sortFields.includes(extra[i])) order.push(firstExtra + i);
   }
   const { table, leftOut } = leaveOutToFit(t.header, t.body, {
     width,
     widthsMin: t.mins,
     order,
     wide: options.wide,
+    alignRight: t.right,
   });
   const named = [...(hasLabel ? ["LABEL"] : []), ...leftOut.map((i) => t.header[i])];
   const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
-  return `${table}\n${wrapText(note, 0, 0, width)}`;
+  const starred = all.some((_, i) =>
+    !leftOut.includes(5 + i) && t.body.some((row) => row[5 + i].endsWith("*"))
+  );
+  return [table, ...(starred ? [BEST_TRIAL_NOTE] : []), wrapText(note, 0, 0, width)].join("\n");
 }
 
 function dualTable(
   runs: readonly RunRecord[],
   extra: readonly string[],
-  layout: { label: boolean; phases: boolean },
+  layout: {
+    label: boolean;
+    phases: boolean;
+    metrics: readonly string[];
+    sorted: readonly string[];
+  },
 ) {
+  const { metrics } = layout;
   const label = layout.label ? ["LABEL"] : [];
   const phases = layout.phases ? ["PHASES"] : [];
-  const header = ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION", ...label, ...extra];
+  const header = [
+    "RUN ID",
+    "TYPE",
+    "STATUS",
+    "CREATED",
+    "DURATION",
+    ...metrics.map(metricHeader),
+    ...label,
+    ...extra,
+  ];
   header.push(...phases, "SOURCE");
+  let bestTrialCells = false;
   const body = runs.map((r) => [
     r.run_id,
     r.run_type ?? "-",
     r.status + (r.archived ? " (archived)" : ""),
     formatTime(r.created_at_ms),
     formatDuration(r.duration_ms),
+    ...metrics.map((m) => {
+      const cell = metricCell(r.summary, m, layout.sorted);
+      if (cell.endsWith("*")) bestTrialCells = true;
+      return cell;
+    }),
     ...(layout.label ? [r.label ?? ""] : []),
     ...extra.map((c) => cellText(r[c])),
     ...(layout.phases ? [String(r.phase_count)] : []),
     String(r.source),
   ]);
+  const numberWidth = (i: number) => body.reduce((n, row) => Math.max(n, row[i].length), 1);
   const mins = [
     wholeWidth(body, 0, 10),
     6,
     9,
     20,
     8,
+    ...metrics.map((m, i) => Math.max(numberWidth(5 + i), metricHeader(m).length)),
     ...label.map(() => 6),
     ...extra.map((c) => Math.min(c.length, 16)),
   ];
   mins.push(...phases.map(() => 6), 9);
-  return { header, body, mins };
+  const right = [4, ...metrics.map((_, i) => 5 + i)];
+  if (layout.phases) right.push(header.length - 2);
+  return { header, body, mins, right, bestTrialCells };
 }
 
 /**
@@ -737,14 +785,6 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
     ...extra,
   ];
   let bestTrialCells = false;
-  // A sweep's own summary has no such metric: its best trial's, marked `*` (noted below the
-  // table). Under a column the rows are sorted by, the summary's own, which the sort reads.
-  const metricCell = (summary: unknown, m: string): string => {
-    const best = sorted.includes(m) ? undefined : bestTrialValue(summary, m);
-    if (best === undefined) return cellText(summaryValue(summary, m));
-    bestTrialCells = true;
-    return `${cellText(best)}*`;
-  };
   const body = runs.map((r) => {
     return [
       r.run_id,
@@ -753,7 +793,11 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
       formatTime(r.created_at_ms),
       formatDuration(r.duration_ms),
       ...(phases ? [String(r.phase_count)] : []),
-      ...metrics.map((m) => metricCell(r.summary, m)),
+      ...metrics.map((m) => {
+        const cell = metricCell(r.summary, m, sorted);
+        if (cell.endsWith("*")) bestTrialCells = true;
+        return cell;
+      }),
       r.label ?? "",
       ...extra.map((c) => cellText(r[c])),
     ];
@@ -785,6 +829,18 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
 
 /** The line below a runs table whose metric cells hold a sweep's best trial's (`0.25*`). */
 const BEST_TRIAL_NOTE = "(* a sweep's best trial)";
+
+/**
+ * A run's headline metric `m` as a table cell. A sweep's own summary has no
+ * such metric: its best trial's, marked `*` (noted below the table). Under a
+ * column the rows are sorted by (`sorted`), the summary's own, which the
+ * sort reads.
+ */
+function metricCell(summary: unknown, m: string, sorted: readonly string[]): string {
+  const best = sorted.includes(m) ? undefined : bestTrialValue(summary, m);
+  if (best === undefined) return cellText(summaryValue(summary, m));
+  return `${cellText(best)}*`;
+}
 
 /**
  * A time as ISO 8601 UTC to the second, or `-`.

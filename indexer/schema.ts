@@ -864,9 +864,11 @@ export const INSERT_STAGE_ERRORS_SQL = `INSERT INTO ingest_errors
  * `events` again (at 50M events the ranking's scans took 12 s).
  */
 export const FIND_STAGE_DUP_IDS_SQL = `CREATE OR REPLACE TEMP TABLE dup_ids AS
-    SELECT ev_event_id FROM stage WHERE is_event GROUP BY ev_event_id HAVING count(*) > 1
+    SELECT ev_event_id AS event_id FROM stage WHERE is_event
+    GROUP BY ev_event_id HAVING count(*) > 1
     UNION
-    SELECT ev_event_id FROM stage WHERE is_event AND ev_event_id IN (SELECT event_id FROM events)`;
+    SELECT ev_event_id FROM stage
+    WHERE is_event AND ev_event_id IN (SELECT e.event_id FROM events e)`;
 
 /** How many ids `dup_ids` holds. */
 export const COUNT_DUP_IDS_SQL = `SELECT count(*) AS n FROM dup_ids`;
@@ -886,19 +888,19 @@ export const MERGE_STAGE_EVENTS_SQL: readonly string[] = [
     FROM (
       SELECT *, ${contentMd5()} AS md5 FROM (
         SELECT ${STAGE_EVENT_SQL} FROM stage
-        WHERE is_event AND ev_event_id IN (SELECT event_id FROM dup_ids)
+        WHERE is_event AND ev_event_id IN (SELECT d.event_id FROM dup_ids d)
         UNION ALL
-        SELECT ${EVENT_COLUMNS_SQL} FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)
+        SELECT ${EVENT_COLUMNS_SQL} FROM events WHERE event_id IN (SELECT d.event_id FROM dup_ids d)
       )
     )
     ${candidateWindowSql("$1::BOOLEAN")}`,
   `INSERT INTO affected_runs
     SELECT DISTINCT ev_run_id FROM stage WHERE is_event
     UNION SELECT run_id FROM candidates`,
-  `DELETE FROM events WHERE event_id IN (SELECT event_id FROM dup_ids)`,
+  `DELETE FROM events WHERE event_id IN (SELECT d.event_id FROM dup_ids d)`,
   `INSERT INTO events (${EVENT_COLUMNS_SQL})
     SELECT ${STAGE_EVENT_SQL} FROM stage
-    WHERE is_event AND ev_event_id NOT IN (SELECT event_id FROM dup_ids)`,
+    WHERE is_event AND ev_event_id NOT IN (SELECT d.event_id FROM dup_ids d)`,
   `INSERT INTO events (${EVENT_COLUMNS_SQL})
     SELECT ${EVENT_COLUMNS_SQL} FROM candidates WHERE rank = 1`,
   ...INSERT_DUPLICATES_SQL,
@@ -932,8 +934,8 @@ export const FIND_DUP_IDS_SQL = `CREATE OR REPLACE TEMP TABLE dup_ids AS
 export const COUNT_DUP_ROWS_SQL = `SELECT coalesce(sum(n), 0)::BIGINT AS rows FROM dup_ids`;
 
 /** The ids of `dup_ids` of part `$2` of `$1` (by a hash of the id). */
-const DUP_IDS_PART = `(SELECT event_id FROM dup_ids
-      WHERE hash(event_id) % $1::UBIGINT = $2::UBIGINT)`;
+const DUP_IDS_PART = `(SELECT d.event_id FROM dup_ids d
+      WHERE hash(d.event_id) % $1::UBIGINT = $2::UBIGINT)`;
 
 /**
  * Deduplicate all of `events` after a full rebuild's batches, given its

@@ -43,3 +43,38 @@ Deno.test("duplicated ids are ranked alike in one pass and in many", async () =>
     await assert.rejects(rebuildIndex(root, { dedupRowsMax: 0 }), /dedupRowsMax must be/);
   });
 });
+
+// A probe's incremental update after one retried line took 9.8 s against 2.7 s, and at
+// `--memory-limit 128MB` ran out of memory: `dup_ids` named its column `ev_event_id`, so
+// `event_id IN (SELECT event_id FROM dup_ids)` read the outer row's own id, and every event of
+// the index was ranked again and every run derived again. Only the duplicated id's copies are.
+Deno.test("an incremental update with one duplicate ranks that id's copies alone", async () => {
+  await withTempDir(async (root) => {
+    const t0 = Date.UTC(2026, 0, 20);
+    const runs = Array.from({ length: 30 }, (_, i) => [
+      ev("run.created", `r${i}`, t0 + i * 100, { run_type: "x", config: {}, data_fingerprint: "" }),
+      ev("run.started", `r${i}`, t0 + i * 100 + 1, {}),
+    ]).flat();
+    await writePart(root, "day=2026-01-20/part-a.jsonl", runs);
+    await rebuildIndex(root, { full: true });
+    // A retry of r7's run.started, later, in another part.
+    const retried = runs.find((e) => e.run_id === "r7" && e.event_type === "run.started")!;
+    await writePart(root, "day=2026-01-20/part-b.jsonl", [
+      { ...retried, timestamp_ms: Number(retried.timestamp_ms) + 50 },
+    ]);
+    const progress: string[] = [];
+    // One event per derive group: the groups counted are the runs derived again.
+    const r = await rebuildIndex(root, {
+      deriveGroupEvents: 1,
+      onProgress: (m) => progress.push(m),
+    });
+    assert.equal(r.mode, "incremental");
+    assert.equal(r.duplicates, 1);
+    assert.equal(r.conflicts, 0);
+    const groups = progress.filter((m) => m.startsWith("deriving run tables: group"));
+    assert.deepEqual(groups, ["deriving run tables: group 1 of 1"], progress.join("\n"));
+    const incremental = await dumpTables(join(root, "index", "runs.duckdb"));
+    await rebuildIndex(root, { full: true });
+    assert.deepEqual(incremental, await dumpTables(join(root, "index", "runs.duckdb")));
+  });
+});

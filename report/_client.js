@@ -53,6 +53,8 @@
   const LOWER_IS_BETTER = new Set(["stop_out_rate", "calls_skipped", "calls_no_entry"]);
   // An unbounded metric in a heatmap row (html.ts UNBOUNDED_MARK).
   const UNBOUNDED = "unbounded";
+  // The y "parameter" of a one-row heatmap (x and y the same path): not a path of any params.
+  const ONE_ROW = "\u0000one-row";
   const DESCRIPTIVE = new Set(["calls", "avg_hold_ms"]);
   // A histogram bin's color by whether its values are above zero (data.ts Bin.above_zero).
   const HIST_FILL = { all: "#2e8540", none: "#c62828", some: "#8a94a3" };
@@ -305,10 +307,14 @@
       );
       const select = (axis) => controls.querySelector(`[data-axis="${axis}"]`);
       const x = select("x").value;
-      const y = select("y").value;
+      // One parameter on both axes (a sweep of one varying parameter opens so): one row of
+      // cells, one per value, not a diagonal of a square mostly empty (a probe).
+      const oneRow = select("y").value === x;
+      const y = oneRow ? ONE_ROW : select("y").value;
       const metric = select("metric").value;
       // Axis names: the option's text (a combo's sub-policy type beside its path).
       const labelOf = (axis) => {
+        if (axis === "y" && oneRow) return "";
         const opt = select(axis).selectedOptions[0];
         return opt ? opt.textContent : select(axis).value;
       };
@@ -319,7 +325,7 @@
       const rows = data.filter((d) =>
         d.m[metric] === UNBOUNDED ||
         (typeof d.m[metric] === "number" && Number.isFinite(d.m[metric]))
-      );
+      ).map((d) => oneRow ? { ...d, p: { ...d.p, [ONE_ROW]: metric } } : d);
       if (rows.length === 0 || !x || !y) return null;
       const values = rows.map(valueOf).filter(Number.isFinite);
       const min = values.length === 0 ? 0 : Math.min(...values);
@@ -347,6 +353,7 @@
           ticks[path] = (v) => v === undefined ? "(missing)" : escapeControl(JSON.stringify(v));
         }
       }
+      if (oneRow) ticks[y] = () => ""; // the legend names the metric
       const tick = (path) => ticks[path];
       const fmtMetric = (v) =>
         v === Infinity
@@ -383,7 +390,8 @@
             y: "y",
             fill: "fill",
             title: (c) =>
-              `${labelOf("x")} = ${tick(x)(c.x)}\n${labelOf("y")} = ${tick(y)(c.y)}\n` +
+              `${labelOf("x")} = ${tick(x)(c.x)}\n` +
+              (oneRow ? "" : `${labelOf("y")} = ${tick(y)(c.y)}\n`) +
               `${metric} ${fmtMetric(c.v)}: ${which} of ${c.n} trial${c.n === 1 ? "" : "s"} ` +
               `(${c.id})`,
           }),

@@ -231,10 +231,20 @@ Deno.test({
       const root = join(dir, "root");
       await sweep(root, "combo", COMBO_GRID);
       await sweep(root, "lad", LADDER_GRID);
+      await sweep(root, "one", { type: "fixed_stop", stopPct: [0.1, 0.2, 0.3] });
       const rebuilt = await runLedger(["rebuild-index", "--root", root]);
       assert.equal(rebuilt.code, 0, rebuilt.stderr);
       const out = join(dir, "r.html");
-      const made = await runLedger(["report", "combo", "lad", "--root", root, "--out", out]);
+      const made = await runLedger([
+        "report",
+        "combo",
+        "lad",
+        "one",
+        "--root",
+        root,
+        "--out",
+        out,
+      ]);
       assert.equal(made.code, 0, made.stderr);
       const context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
         executablePath: CHROMIUM_PATH,
@@ -311,6 +321,17 @@ Deno.test({
             ),
           );
           assert.ok(byStops.svg.includes("stop_out_rate"), byStops.svg);
+        });
+
+        // A probe: a sweep of one parameter opened on x = y = stopPct, a diagonal of a square.
+        await t.step("one parameter: one row of cells, not a diagonal", async () => {
+          await page.goto(`file://${out}#run-2`);
+          await waitForCharts(page, "section.active");
+          const h = await heatmap(page, "run-2-sweep");
+          assert.equal(h.cells, 3);
+          assert.deepEqual(h.xTicks, ["0.1", "0.2", "0.3"]);
+          assert.deepEqual(h.yTicks, [""]); // one row, unnamed: the legend names the metric
+          await shot(page, "run-2-sweep", "report-sweep-one-parameter");
         });
 
         await t.step("ledger ui: the same axes", async () => {

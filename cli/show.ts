@@ -506,9 +506,7 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
     const table = formatTable(
       ["TYPE", "PATH", "SIZE"],
       detail.artifacts.map((a) => [a.artifact_type, a.artifact_path, `${a.size_bytes} bytes`]),
-      // Whole paths, past the width if need be: a path is what a reader copies (a probe saw
-      // `/tmp/…/runs/pol1/policy_r…`, and only --json gave it whole).
-      { width: width - 2, alignRight: [2], wide: true }, // indented by two below
+      { width: width - 2, alignRight: [2] }, // indented by two below
     );
     lines.push(...table.split("\n").map((l) => `  ${l}`));
   }

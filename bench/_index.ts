@@ -26,6 +26,7 @@
 import { join } from "node:path";
 import { generateLog } from "./rebuild.ts";
 import { indexPath } from "../ledger/paths.ts";
+import { listParts } from "../ledger/parts.ts";
 import { publish, tempPathFor } from "../indexer/_publish.ts";
 import type { BenchRow } from "./_result.ts";
 import { generateRunsLog, runsLogRunId } from "./_runs_log.ts";
@@ -115,6 +116,7 @@ function rebuild(dir: string, root: string, mode: "full" | "incremental") {
  *     "verify peak memory 303",
  *     "incremental +1% to 303",
  *     "incremental +17 events to 303", // one whole run: the fixed cost
+ *     "incremental +17 events and 1 retried line to 303",
  *     "publish floor of the 303 index",
  *   ]);
  *   assert.ok(rows.every((r) => r.median !== null && r.median > 0));
@@ -204,6 +206,9 @@ export async function benchRebuild(dir: string, options: IndexBenchOptions): Pro
       rows.push(...await benchVerify(dir, root, log.events, f, Math.max(...peak)));
       rows.push(await benchIncremental(dir, root, log.events, f, options));
       rows.push(await benchIncremental(dir, root, log.events, f, options, FIXED_COST_EVENTS));
+      rows.push(
+        await benchIncremental(dir, root, log.events, f, options, FIXED_COST_EVENTS, true),
+      );
       rows.push(await benchPublishFloor(root, log.events, f, options));
     }
     await Deno.remove(root, { recursive: true });
@@ -367,7 +372,9 @@ async function benchVerify(
 
 /**
  * Item 7: append to the log (index up to date), then an incremental rebuild:
- * 1% of the log, or `fixedCostEvents` for the row that shows the fixed cost.
+ * 1% of the log, or `fixedCostEvents` for the row that shows the fixed cost,
+ * with a copy of an indexed line (`retried`: a retried emit, whose id the
+ * update ranks again) for the row that shows what a duplicate adds.
  */
 async function benchIncremental(
   dir: string,
@@ -376,6 +383,7 @@ async function benchIncremental(
   fullMs: number | null,
   options: IndexBenchOptions,
   fixedCostEvents?: number,
+  retried = false,
 ): Promise<BenchRow> {
   const incremental: number[] = [];
   let phases: Record<string, number> = {};
@@ -388,8 +396,13 @@ async function benchIncremental(
         seed: 100 + r,
         runPrefix: `more${r}`,
       })
-      : await generateLog(root, { events: fixedCostEvents, seed: 200 + r, runPrefix: `few${r}` });
+      : await generateLog(root, {
+        events: fixedCostEvents,
+        seed: (retried ? 300 : 200) + r,
+        runPrefix: `${retried ? "retry" : "few"}${r}`,
+      });
     added = log.events;
+    if (retried) await appendRetriedLine(root, r);
     const i = await rebuild(dir, root, "incremental");
     if (i.mode !== "incremental") throw new Error(`Expected an incremental rebuild, got ${i.mode}`);
     incremental.push(i.elapsedMs);
@@ -406,6 +419,14 @@ async function benchIncremental(
     referenceMedian: fullMs,
     ratio,
   };
+  if (retried) {
+    return {
+      ...row,
+      name: `incremental +${added} events and 1 retried line to ${fmtCount(events)}`,
+      note: `x${options.repeat}: a copy of an indexed line (an id already in the index) in a ` +
+        `new part: only that id's copies are ranked again; time went to ${phaseShares(phases)}`,
+    };
+  }
   if (fixedCostEvents !== undefined) {
     return {
       ...row,
@@ -421,6 +442,17 @@ async function benchIncremental(
     met: ratio === null ? null : ratio <= 0.05,
     note: `+${added} events x${options.repeat}; time went to ${phaseShares(phases)}`,
   };
+}
+
+/**
+ * Copy the first line of the log's first part file into a new part of its
+ * day (`part-retry-<n>.jsonl`): a retried emit, one event id twice.
+ */
+async function appendRetriedLine(root: string, n: number): Promise<void> {
+  const [first] = await listParts(root);
+  const text = await Deno.readTextFile(first.path);
+  const line = text.slice(0, text.indexOf("\n") + 1);
+  await Deno.writeTextFile(join(first.path, "..", `part-retry-${n}.jsonl`), line);
 }
 
 /**

@@ -166,6 +166,34 @@ function got(field: string): string {
 const GOT_CHARS_MAX = 60;
 
 /**
+ * For an object that fails `kind` for what it holds (a value of a string map
+ * that is not a string, an error without a string message): ` || '(...)'`
+ * naming the key and its value as `ledger verify` words them, else nothing.
+ * A probe: `expected an object of strings, got an object` left the reader to
+ * find `artifact_paths.k` in the line. Computed only for a bad line.
+ */
+function insideDetail(field: string, kind: FieldKind): string {
+  const v = at(field);
+  const quoted = (x: string) =>
+    `CASE WHEN json_type(${x}) IN ('OBJECT', 'ARRAY') THEN 'an ' || lower(json_type(${x})) ` +
+    `ELSE left(${x}::VARCHAR, ${GOT_CHARS_MAX}) END`;
+  if (kind === "string_map") {
+    const values = `json_extract(${v}, '$.*')`;
+    const bad = `list_position([json_type(x) <> 'VARCHAR' FOR x IN ${values}], true)`;
+    return ` || CASE WHEN ${isObject(v)} AND coalesce(${bad}, 0) > 0 THEN ' (' || ` +
+      `${sqlString(field)} || '.' || json_keys(${v})[${bad}] || ' must be a string, got ' || ` +
+      `${quoted(`${values}[${bad}]`)} || ')' ELSE '' END`;
+  }
+  if (kind === "error_object") {
+    const message = `json_extract(${v}, '$.message')`;
+    return ` || CASE WHEN NOT ${isObject(v)} THEN '' ` +
+      `WHEN ${message} IS NULL THEN ' (${field}.message is required)' ` +
+      `ELSE ' (${field}.message must be a string, got ' || ${quoted(message)} || ')' END`;
+  }
+  return "";
+}
+
+/**
  * The `WHEN event_type = ... THEN CASE ... END` branches checking the type
  * fields: one outer branch per type (a row leaves at its type), most
  * frequent types first.
@@ -179,7 +207,7 @@ function typeFieldChecks(): string {
         `THEN 'invalid field ${rule.field} of ${type}: expected ${
           KIND_EXPECTED[rule.kind]
         }, got ' || ` +
-        `${got(rule.field)}`;
+        `${got(rule.field)}${insideDetail(rule.field, rule.kind)}`;
     });
     if (checks.length === 0) continue; // no type fields to check
     branches.push(`WHEN event_type = ${sqlString(type)} THEN CASE ${checks.join(" ")} END`);

@@ -27,3 +27,46 @@ Deno.test("ingest_errors: got null for a null field, got missing for an absent o
     ]);
   });
 });
+
+// A probe: `expected an object of strings, got an object` where `ledger verify` said
+// `artifact_paths.k must be a string, got 1`. The reason names the key and its value now.
+Deno.test("ingest_errors: a bad value inside an object is named with its key", async () => {
+  await withTempDir(async (root) => {
+    const base = { timestamp_ms: Date.UTC(2026, 0, 20), run_id: "r1" };
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", [
+      {
+        ...base,
+        event_type: "run.completed",
+        event_id: "e1",
+        summary: {},
+        artifact_paths: { a: "x", k: 1 },
+      },
+      {
+        ...base,
+        event_type: "run.completed",
+        event_id: "e2",
+        summary: {},
+        artifact_paths: { k: { deep: 1 } },
+      },
+      { ...base, event_type: "run.failed", event_id: "e3", error: { msg: "oom" } },
+      { ...base, event_type: "run.failed", event_id: "e4", error: { message: 5 } },
+      { ...base, event_type: "run.failed", event_id: "e5", error: "oom" },
+      { ...base, event_type: "run.tagged", event_id: "e6", tags: { "a b": null } },
+    ]);
+    const { dbPath } = await rebuildIndex(root, {});
+    const reasons = await query(dbPath, "SELECT reason FROM ingest_errors ORDER BY line");
+    assert.deepEqual(reasons.map((r) => String(r.reason)), [
+      "invalid field artifact_paths of run.completed: expected an object of strings, got an " +
+      "object (artifact_paths.k must be a string, got 1)",
+      "invalid field artifact_paths of run.completed: expected an object of strings, got an " +
+      "object (artifact_paths.k must be a string, got an object)",
+      "invalid field error of run.failed: expected an object with a string message, got an " +
+      "object (error.message is required)",
+      "invalid field error of run.failed: expected an object with a string message, got an " +
+      "object (error.message must be a string, got 5)",
+      'invalid field error of run.failed: expected an object with a string message, got "oom"',
+      "invalid field tags of run.tagged: expected an object of strings, got an object " +
+      "(tags.a b must be a string, got null)",
+    ]);
+  });
+});

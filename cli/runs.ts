@@ -144,6 +144,8 @@ match (streamed), every value whole.
   --memory-limit SIZE    DuckDB memory of the query (default 256MB a core:
                          ${READER_MEMORY_LIMIT_DEFAULT}); a sort past it spills beside the index
 Fields: ${wrapText(`${fieldHelp("runs")}.`, 8)}
+A sweep's summary holds its best trial: the table's starred cells are
+summary.best_trial.metrics.<name>, which --where and --sort take as such.
 
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} or --legacy-db,
 legacy runs are listed too, every flag above applying to the one list (legacy

@@ -445,6 +445,8 @@ export class EventWriter {
   #nextCommitOk: Promise<boolean> | undefined;
   /** Of that commit: the `appendNow` calls held on it, and its failure once it failed. */
   #nextOutcome: CommitOutcome | undefined;
+  /** The last commit asked for, settled once its failure (if any) is the pending error. */
+  #lastSettled: Promise<void> = Promise.resolve();
   #pendingError: Error | undefined;
   #closed = false;
   /** The close in progress or done: every `close()` answers with it. */
@@ -669,6 +671,10 @@ export class EventWriter {
   async flush(): Promise<void> {
     await this.#commit();
     await this.#chain;
+    // The last commit's failure is kept a few microtasks after the chain settles: waited for,
+    // or a flush (and close) with a commit in flight and nothing buffered missed it (a review:
+    // close() resolved, the acknowledged event lost and never told).
+    await this.#lastSettled;
     this.#takePendingError();
   }
 
@@ -776,6 +782,7 @@ export class EventWriter {
     this.#nextCommit = settled;
     this.#nextCommitOk = ok;
     this.#nextOutcome = outcome;
+    this.#lastSettled = settled;
     return settled;
   }
 

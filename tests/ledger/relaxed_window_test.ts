@@ -375,3 +375,28 @@ Deno.test("emitter, relaxed: emits held on a commit that fails are appended agai
     }
   });
 });
+
+// A review: with a commit in flight and nothing buffered, close() waited for the queue, which
+// settles a few microtasks before the commit's failure is kept: close() resolved, and the
+// acknowledged event was lost and never told.
+Deno.test("relaxed: close() during a commit that fails is told the loss", async () => {
+  await withTempDir(async (root) => {
+    const { gate, openGate, restore } = gatedParts(() => ({
+      write: () => gate.then(() => Promise.reject(new Error("injected: the write fails"))),
+    }));
+    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 1 });
+    try {
+      writer.appendNow({ event_type: "run.started", run_id: "lost" });
+      await new Promise((resolve) => setTimeout(resolve, 30)); // the timer's commit is writing
+      const closed = writer.close().then(() => undefined, (e: unknown) => e);
+      openGate();
+      const err = await closed;
+      assert.ok(err instanceof BufferedEventsLostError, `close() is told: ${err}`);
+      assert.equal(err.lostEvents, 1);
+    } finally {
+      openGate();
+      restore();
+    }
+    assert.equal((await readCheckedLog(root)).events, 0);
+  });
+});

@@ -186,7 +186,7 @@ function insideDetail(field: string, kind: FieldKind): string {
   }
   if (kind === "error_object") {
     const message = `json_extract(${v}, '$.message')`;
-    return ` || CASE WHEN NOT ${isObject(v)} THEN '' ` +
+    return ` || CASE WHEN ${v} IS NULL OR NOT ${isObject(v)} THEN '' ` +
       `WHEN ${message} IS NULL THEN ' (${field}.message is required)' ` +
       `ELSE ' (${field}.message must be a string, got ' || ${quoted(message)} || ')' END`;
   }
@@ -584,14 +584,17 @@ function rankedFileSql(mirrorParam: string): string {
 
 /**
  * The copies of `candidates` that lost (`rank > 1`) into `event_duplicates`,
- * each with whether it `differs` from the copy kept (rank 1), compared as
- * `ledger verify` compares them: the same text is the same event; other
- * text is compared again in canonical form, so a copy another writer spelled
- * otherwise (`{"b":1,"a":2.0}` for `{"a":2,"b":1}`) is not a conflict (a
- * probe: it was warned of as one, which `verify` called a retry). The flag
- * is set against the copy kept at the time: a later copy that wins is
- * compared with the one it displaces, so an id is flagged exactly when its
- * copies are not all the same event. The canonical form is asked only of
+ * each with whether its id's copies are not all one event (`differs`),
+ * compared as `ledger verify` compares them: the same text is the same
+ * event; other text is compared again in canonical form, so a copy another
+ * writer spelled otherwise (`{"b":1,"a":2.0}` for `{"a":2,"b":1}`) is not a
+ * conflict (a probe: it was warned of as one, which `verify` called a
+ * retry). Each lost copy is compared with the copy kept (rank 1), and a
+ * later copy that wins with the one it displaces, so a difference among an
+ * id's copies is always seen; the flag then goes to every row of the id,
+ * old and new, so that it does not depend on the order the copies were
+ * indexed in (a review: per copy, an incremental update and a full rebuild
+ * flagged different rows). The canonical form is asked only of
  * the ids whose copies' text differs, copied apart first (`respelled`): asked
  * in the same statement as the rest, DuckDB computed it for every copy (1M
  * copies of a log indexed twice: 73 s against 19 s).
@@ -609,6 +612,10 @@ const INSERT_DUPLICATES_SQL: readonly string[] = [
         AND ${contentMd5("c.", true)} = ${contentMd5("k.", true)}) s
     WHERE d.event_id = s.event_id AND d.file = s.file AND d.line = s.line`,
   `DROP TABLE respelled`,
+  `UPDATE event_duplicates SET differs = true
+    WHERE NOT differs AND event_id IN (
+      SELECT d.event_id FROM event_duplicates d
+      WHERE d.differs AND d.event_id IN (SELECT c.event_id FROM candidates c))`,
 ];
 
 /**

@@ -121,3 +121,34 @@ Deno.test("rebuild: a copy that differs only in key order or number spelling is 
     equal((await rebuildIndex(root, { full: true })).conflicts, 1);
   });
 });
+
+// A review: `differs` was set per copy against the copy kept at the time, so after a later
+// copy won, an incremental update and a full rebuild flagged different rows of one id.
+Deno.test("rebuild: differs is the same after an incremental update as after a full rebuild", async () => {
+  await withTempDir(async (root) => {
+    const created = (time: number, v: number) => ({
+      ...ev("run.created", "r1", time, { run_type: "x", config: { v }, data_fingerprint: "" }),
+      event_id: "a",
+    });
+    await writePart(root, "day=2026-01-20/part-a.jsonl", [created(T0 + 2, 1), created(T0 + 3, 2)]);
+    await rebuildIndex(root, { full: true });
+    // An earlier copy, equal to the second: it wins; the first copy is the one that differs.
+    await writePart(root, "day=2026-01-20/part-b.jsonl", [created(T0 + 1, 2)]);
+    const incremental = await rebuildIndex(root, {});
+    equal(incremental.mode, "incremental");
+    equal(incremental.conflicts, 1);
+    const dbPath = join(root, "index", "runs.duckdb");
+    const flags = () =>
+      query(dbPath, "SELECT file, line, differs FROM event_duplicates ORDER BY file, line");
+    const afterIncremental = await flags();
+    deepEqual(afterIncremental.map((r) => r.differs), [true, true]);
+    deepEqual(
+      await dumpTables(dbPath),
+      await (async () => {
+        await rebuildIndex(root, { full: true });
+        return await dumpTables(dbPath);
+      })(),
+    );
+    deepEqual(await flags(), afterIncremental);
+  });
+});

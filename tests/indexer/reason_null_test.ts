@@ -52,6 +52,8 @@ Deno.test("ingest_errors: a bad value inside an object is named with its key", a
       { ...base, event_type: "run.failed", event_id: "e4", error: { message: 5 } },
       { ...base, event_type: "run.failed", event_id: "e5", error: "oom" },
       { ...base, event_type: "run.tagged", event_id: "e6", tags: { "a b": null } },
+      { ...base, event_type: "run.failed", event_id: "e7" },
+      { ...base, event_type: "run.failed", event_id: "e8", error: null },
     ]);
     const { dbPath } = await rebuildIndex(root, {});
     const reasons = await query(dbPath, "SELECT reason FROM ingest_errors ORDER BY line");
@@ -67,6 +69,9 @@ Deno.test("ingest_errors: a bad value inside an object is named with its key", a
       'invalid field error of run.failed: expected an object with a string message, got "oom"',
       "invalid field tags of run.tagged: expected an object of strings, got an object " +
       "(tags.a b must be a string, got null)",
+      // No object at all: nothing inside it to name (a review saw "(error.message is required)").
+      "invalid field error of run.failed: expected an object with a string message, got missing",
+      "invalid field error of run.failed: expected an object with a string message, got null",
     ]);
   });
 });

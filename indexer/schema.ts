@@ -542,16 +542,23 @@ const OBJECT_COLUMNS: ReadonlySet<string> = new Set(
 /**
  * The JSON text in column `column` as `ledger verify` compares it (its
  * `canonicalJson`): keys in order, numbers by value (`1`, `1.0` and `1e0`
- * are one number; `-0` is `0`), strings by what their escapes say. One
- * `path=value` per node of the document, sorted. Costly (a `json_tree` per
- * value, about 20 µs): asked only of copies whose text differs.
+ * are one number; `-0` is `0`), strings by what their escapes say, `NaN`
+ * and `Infinity` as `null` (as every reader reads them). One
+ * `{path, key, value}` per node of the document, sorted, as JSON: each key
+ * is quoted, so keys holding `.` or `=` cannot pass for a path (a review:
+ * `{"a=1.0,$.b":2}` read as `{"a":1,"b":2}` when the nodes were joined as
+ * text). Costly (a `json_tree` per value, about 20 µs): asked only of
+ * copies whose text differs.
  */
 function canonicalJsonSql(column: string): string {
-  return `(SELECT string_agg(concat(fullkey, '=', CASE
-      WHEN type IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')
-        THEN (CAST(value AS DOUBLE) + 0.0)::VARCHAR
+  const value = `CASE
+      WHEN type IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN
+        CASE WHEN isfinite(CAST(value AS DOUBLE)) THEN (CAST(value AS DOUBLE) + 0.0)::VARCHAR
+        ELSE 'null' END
       WHEN type IN ('OBJECT', 'ARRAY') THEN type
-      ELSE value::VARCHAR END), ',' ORDER BY fullkey, value::VARCHAR)
+      ELSE value::VARCHAR END`;
+  return `(SELECT to_json(list(struct_pack(p := fullkey, k := key, v := ${value})
+      ORDER BY fullkey, key, ${value}))::VARCHAR
     FROM json_tree(${column}))`;
 }
 

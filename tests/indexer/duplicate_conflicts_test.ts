@@ -152,3 +152,46 @@ Deno.test("rebuild: differs is the same after an incremental update as after a f
     deepEqual(await flags(), afterIncremental);
   });
 });
+
+// A review: the canonical form joined its nodes as text, so keys holding `.` or `=` could pass
+// for other paths and hide a conflict; and NaN (read as null by every reader, and by verify)
+// was a conflict with null.
+Deno.test("rebuild: keys with dots are not paths; NaN is null, as verify reads them", async () => {
+  await withTempDir(async (root) => {
+    const line = (id: string, time: number, config: string) =>
+      `{"event_type":"run.created","event_id":"${id}","timestamp_ms":${time},"run_id":"r${id}",` +
+      `"schema_version":1,"run_type":"x","config":${config},"data_fingerprint":""}`;
+    await writePart(root, "day=2026-01-20/part-a.jsonl", [
+      line("dots", T0, '{"a.b":{"c":1}}'),
+      line("dots", T0 + 1, '{"a":{"b":{"c":1}}}'),
+      line("eq", T0, '{"a=1.0,$.b":2}'),
+      line("eq", T0 + 1, '{"a":1,"b":2}'),
+      line("nan", T0, '{"x":NaN,"y":Infinity}'),
+      line("nan", T0 + 1, '{"y":null,"x":null}'),
+    ]);
+    const r = await rebuildIndex(root, { full: true });
+    equal(r.duplicates, 3);
+    deepEqual(
+      await query(
+        join(root, "index", "runs.duckdb"),
+        "SELECT event_id, differs FROM event_duplicates ORDER BY event_id",
+      ),
+      [
+        { event_id: "dots", differs: true },
+        { event_id: "eq", differs: true },
+        { event_id: "nan", differs: false },
+      ],
+    );
+    equal(r.conflicts, 2);
+    // `ledger verify` says the same of each id.
+    const verified = await runLedger(["verify", "--root", root, "--json"]);
+    const report = JSON.parse(verified.stdout) as {
+      duplicates: { event_id: string; same_event: boolean }[];
+    };
+    deepEqual(
+      report.duplicates.map((d) => [d.event_id, !d.same_event]).sort(),
+      [["dots", true], ["eq", true], ["nan", false]],
+      verified.stdout,
+    );
+  });
+});

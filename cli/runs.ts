@@ -437,8 +437,8 @@ function dualTable(
     formatDuration(r.duration_ms),
     ...metrics.map((m) => {
       const cell = metricCell(r.summary, m, layout.sorted);
-      if (cell.endsWith("*")) bestTrialCells = true;
-      return cell;
+      if (cell.bestTrial) bestTrialCells = true;
+      return cell.text;
     }),
     ...(layout.label ? [r.label ?? ""] : []),
     ...extra.map((c) => cellText(r[c])),
@@ -797,8 +797,8 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
       ...(phases ? [String(r.phase_count)] : []),
       ...metrics.map((m) => {
         const cell = metricCell(r.summary, m, sorted);
-        if (cell.endsWith("*")) bestTrialCells = true;
-        return cell;
+        if (cell.bestTrial) bestTrialCells = true;
+        return cell.text;
       }),
       r.label ?? "",
       ...extra.map((c) => cellText(r[c])),
@@ -838,10 +838,14 @@ const BEST_TRIAL_NOTE = "(* a sweep's best trial)";
  * column the rows are sorted by (`sorted`), the summary's own, which the
  * sort reads.
  */
-function metricCell(summary: unknown, m: string, sorted: readonly string[]): string {
+function metricCell(
+  summary: unknown,
+  m: string,
+  sorted: readonly string[],
+): { text: string; bestTrial: boolean } {
   const best = sorted.includes(m) ? undefined : bestTrialValue(summary, m);
-  if (best === undefined) return cellText(summaryValue(summary, m));
-  return `${cellText(best)}*`;
+  if (best === undefined) return { text: cellText(summaryValue(summary, m)), bestTrial: false };
+  return { text: `${cellText(best)}*`, bestTrial: true };
 }
 
 /**

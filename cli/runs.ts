@@ -417,16 +417,7 @@ function dualTable(
   const { metrics } = layout;
   const label = layout.label ? ["LABEL"] : [];
   const phases = layout.phases ? ["PHASES"] : [];
-  const header = [
-    "RUN ID",
-    "TYPE",
-    "STATUS",
-    "CREATED",
-    "DURATION",
-    ...metrics.map(metricHeader),
-    ...label,
-    ...extra,
-  ];
+  const header = [...LEADING_HEADERS, ...metrics.map(metricHeader), ...label, ...extra];
   header.push(...phases, "SOURCE");
   let bestTrialCells = false;
   const body = runs.map((r) => [
@@ -776,11 +767,7 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
   const { metrics, sorted, extra, phases } = layout;
   const first = phases ? 6 : 5; // the first metric column
   const header = [
-    "RUN ID",
-    "TYPE",
-    "STATUS",
-    "CREATED",
-    "DURATION",
+    ...LEADING_HEADERS,
     ...(phases ? ["PHASES"] : []), // issue 3: "run id, type, status, created, duration, phases"
     ...metrics.map(metricHeader),
     "LABEL",
@@ -828,6 +815,9 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
     bestTrialCells,
   };
 }
+
+/** The first columns of every runs table (the index's and dual mode's), in order. */
+const LEADING_HEADERS = ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION"];
 
 /** The line below a runs table whose metric cells hold a sweep's best trial's (`0.25*`). */
 const BEST_TRIAL_NOTE = "(* a sweep's best trial)";

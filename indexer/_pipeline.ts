@@ -203,6 +203,8 @@ export interface IngestOptions {
   deferDedup: boolean;
   /** Most bytes per batch. @default {STAGE_BYTES_MAX} */
   batchBytes?: number;
+  /** Most files (ranges) per batch. @default {BATCH_FILES_MAX} */
+  batchFiles?: number;
   /**
    * Which lines are checked apart from the others, in slices of how many
    * bytes ({@linkcode longLinesFor} the memory limit).
@@ -251,7 +253,8 @@ export async function ingest(
   const lines = options.longLines;
   assert(lines.longLineBytes >= 1 && lines.longLineBytes <= LONG_LINE_BYTES, "lines are sliced");
   assert(lines.sliceBytes >= 1, "a slice holds a line");
-  for (const batch of batches(entries, batchBytes)) {
+  const batchFiles = options.batchFiles ?? BATCH_FILES_MAX;
+  for (const batch of batches(entries, batchBytes, batchFiles)) {
     options.signal?.throwIfAborted();
     const tryClean = options.deferDedup && total.batches.miss < CLEAN_MISSES_MAX;
     const { counts, path } = await ingestBatch(conn, batch, stagingDir, {
@@ -296,15 +299,19 @@ async function hasDupIds(conn: DuckDBConnection): Promise<boolean> {
  * 4.5 KB a path (a review: 300,000 part files of one line each, 69 MB, went
  * into one batch and took a rebuild to 1.71 GiB).
  */
-const BATCH_FILES_MAX = 10_000;
+export const BATCH_FILES_MAX = 10_000;
 
-function* batches(entries: readonly ScanEntry[], batchBytes: number): Generator<ScanEntry[]> {
+function* batches(
+  entries: readonly ScanEntry[],
+  batchBytes: number,
+  batchFiles: number,
+): Generator<ScanEntry[]> {
   let batch: ScanEntry[] = [];
   let files = new Set<string>();
   let bytes = 0;
   for (const entry of entries) {
     const full = batch.length > 0 &&
-      (bytes + entry.readBytes > batchBytes || batch.length >= BATCH_FILES_MAX);
+      (bytes + entry.readBytes > batchBytes || batch.length >= batchFiles);
     if (full || files.has(entry.file)) {
       yield batch;
       batch = [];

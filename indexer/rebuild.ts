@@ -15,7 +15,14 @@ import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
 import { candidateOf, probeLiveness, ProcessTableHiddenError } from "./_liveness.ts";
-import { asStaged, ingest, longLinesFor, type ScanEntry, STAGE_BYTES_MAX } from "./_pipeline.ts";
+import {
+  asStaged,
+  BATCH_FILES_MAX,
+  ingest,
+  longLinesFor,
+  type ScanEntry,
+  STAGE_BYTES_MAX,
+} from "./_pipeline.ts";
 import { stageRanges, standInLength } from "./_stage.ts";
 import { realPathOf } from "../ledger/real_path.ts";
 import { LINE_BYTES_MAX } from "../ledger/limits.ts";
@@ -170,6 +177,11 @@ export interface RebuildOptions {
    * with `Max`). @deprecated Use `batchBytesMax`.
    */
   batchBytes?: number;
+  /**
+   * Most files (or ranges of a larger file) read per batch, whatever their
+   * bytes (an integer >= 1). @default {BATCH_FILES_MAX}
+   */
+  batchFilesMax?: number;
   /**
    * Most weight of events a rebuild derives the run tables of in one pass
    * (an integer >= 1; a run weighs its events and 4 more); more are derived
@@ -830,6 +842,8 @@ export interface CheckedRebuildOptions {
   memoryLimit: string;
   /** `batchBytesMax` or its default. */
   batchBytes: number;
+  /** `batchFilesMax` or its default. */
+  batchFiles: number;
   /** `deriveGroupEventsMax` or its default. */
   deriveGroupEvents: number;
   /** `dedupRowsMax` or its default. */
@@ -875,6 +889,10 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
       `batchBytesMax must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`,
     );
   }
+  const batchFiles = options.batchFilesMax ?? BATCH_FILES_MAX;
+  if (!Number.isSafeInteger(batchFiles) || batchFiles < 1) {
+    throw new RangeError(`batchFilesMax must be an integer >= 1, got ${batchFiles}`);
+  }
   const deriveGroupEvents = renamedOption(
     options.deriveGroupEventsMax,
     options.deriveGroupEvents,
@@ -910,6 +928,7 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
     staleAfterGiven: options.staleAfterMs !== undefined,
     memoryLimit,
     batchBytes,
+    batchFiles,
     deriveGroupEvents,
     dedupRows,
     source,
@@ -1252,6 +1271,7 @@ async function buildWith(
     deferDedup: mode === "full",
     mirrorFiles: ctx.source !== LOCAL_SOURCE, // a bucket's index reads its mirror
     batchBytes: ctx.batchBytes,
+    batchFiles: ctx.batchFiles,
     longLines: longLinesFor(memoryLimitBytes(ctx.memoryLimit), ctx.batchBytes),
     dedupRows: ctx.dedupRows,
     onBatch: ctx.onRead,

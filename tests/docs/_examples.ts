@@ -156,15 +156,17 @@ export function moduleOf(example: Example, sourceUrl: URL): string {
 }
 
 /**
- * Write one module per example of every source file under `root` into
- * `outDir`; returns each example with the `file:` URL of its module.
+ * Write one module per example of every source file under `root` (those
+ * `files` takes) into `outDir`; returns each example with the `file:` URL of
+ * its module.
  */
 export async function writeExampleModules(
   root: string,
   outDir: string,
+  files: (file: string) => boolean = () => true,
 ): Promise<{ example: Example; url: URL }[]> {
   const written: { example: Example; url: URL }[] = [];
-  for (const file of await sourceFiles(root)) {
+  for (const file of (await sourceFiles(root)).filter(files)) {
     const text = await Deno.readTextFile(join(root, file));
     const sourceUrl = pathToFileURL(resolve(root, file));
     for (const example of examplesOf(file, text)) {
@@ -175,4 +177,46 @@ export async function writeExampleModules(
     }
   }
   return written;
+}
+
+/**
+ * The source files whose examples `examples_test.ts` runs; `examples_more_test.ts` runs the
+ * others. Two test files run in two workers: in one, the 718 examples took 113 s of the suite,
+ * one after another.
+ */
+export function firstHalf(file: string): boolean {
+  return /^(backtest|bench|cli|indexer)\//.test(file);
+}
+
+/**
+ * Every example of the source files `files` takes, each as a step of `t`, run in this process;
+ * the examples found are counted again by their fence alone, so a block the parser misses fails.
+ * Returns how many ran.
+ */
+export async function runExampleSteps(
+  t: Deno.TestContext,
+  root: string,
+  files: (file: string) => boolean,
+): Promise<number> {
+  const outDir = await Deno.makeTempDir({ prefix: "ledger-examples-" });
+  try {
+    const written = await writeExampleModules(root, outDir, files);
+    let fences = 0;
+    for (const file of (await sourceFiles(root)).filter(files)) {
+      const text = await Deno.readTextFile(join(root, file));
+      fences += text.match(/^\s*\* ```ts\s*$/gm)?.length ?? 0;
+    }
+    if (written.length !== fences) {
+      throw new Error(`${written.length} examples written, ${fences} fences found`);
+    }
+    for (const { example, url } of written) {
+      await t.step(`${example.file}:${example.line}`, async () => {
+        const module = await import(url.href);
+        await module.default();
+      });
+    }
+    return written.length;
+  } finally {
+    await Deno.remove(outDir, { recursive: true });
+  }
 }

@@ -447,8 +447,7 @@ function foreignRefusal(err: ForeignIndexFileError): RebuildError {
  */
 async function refuseIndexInLog(dbPath: string, root: string): Promise<void> {
   const events = await realPathOf(eventsDir(root));
-  const target = await realPathOf(dbPath);
-  if (target === events || target.startsWith(events + sep)) {
+  if (isAtOrUnder(await realPathOf(dbPath), events)) {
     throw new ForeignIndexFileError(dbPath, "is inside the log's events directory");
   }
 }
@@ -796,10 +795,14 @@ export async function isAnotherRootsIndex(
   }
   if (!recordedLog) return false;
   const dbDir = dirname(await realPathOf(dbPath));
-  const under = (dir: string) => dbDir === dir || dbDir.startsWith(dir + sep);
   // Inside the recorded root (a root nested in this one: a review saw its index let through),
   // it is that root's; else inside this root, a copy's.
-  return under(recorded) || !under(rootPath);
+  return isAtOrUnder(dbDir, recorded) || !isAtOrUnder(dbDir, rootPath);
+}
+
+/** Whether the real path `path` is the folder `dir` or inside it. */
+function isAtOrUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir + sep);
 }
 
 /** The `index_meta` key of {@linkcode indexRoot}. */
@@ -889,28 +892,26 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
       `batchBytesMax must be an integer >= ${BATCH_BYTES_MIN}, got ${batchBytes}`,
     );
   }
-  const batchFiles = options.batchFilesMax ?? BATCH_FILES_MAX;
-  if (!Number.isSafeInteger(batchFiles) || batchFiles < 1) {
-    throw new RangeError(`batchFilesMax must be an integer >= 1, got ${batchFiles}`);
-  }
-  const deriveGroupEvents = renamedOption(
-    options.deriveGroupEventsMax,
-    options.deriveGroupEvents,
-    "deriveGroupEventsMax",
-    "deriveGroupEvents",
-  ) ?? deriveGroupEventsFor(memoryLimit);
-  if (!Number.isSafeInteger(deriveGroupEvents) || deriveGroupEvents < 1) {
-    throw new RangeError(
-      `deriveGroupEventsMax must be an integer >= 1, got ${deriveGroupEvents}`,
-    );
-  }
-  const dedupRows = options.dedupRowsMax ?? Math.max(
-    1,
-    Math.floor((memoryLimitBytes(memoryLimit) - DEDUP_RESERVED_BYTES) / DEDUP_BYTES_PER_ROW),
+  const batchFiles = countAtLeastOne(
+    "batchFilesMax",
+    options.batchFilesMax ?? BATCH_FILES_MAX,
   );
-  if (!Number.isSafeInteger(dedupRows) || dedupRows < 1) {
-    throw new RangeError(`dedupRowsMax must be an integer >= 1, got ${dedupRows}`);
-  }
+  const deriveGroupEvents = countAtLeastOne(
+    "deriveGroupEventsMax",
+    renamedOption(
+      options.deriveGroupEventsMax,
+      options.deriveGroupEvents,
+      "deriveGroupEventsMax",
+      "deriveGroupEvents",
+    ) ?? deriveGroupEventsFor(memoryLimit),
+  );
+  const dedupRows = countAtLeastOne(
+    "dedupRowsMax",
+    options.dedupRowsMax ?? Math.max(
+      1,
+      Math.floor((memoryLimitBytes(memoryLimit) - DEDUP_RESERVED_BYTES) / DEDUP_BYTES_PER_ROW),
+    ),
+  );
   const source = options.source ?? LOCAL_SOURCE;
   if (source !== LOCAL_SOURCE && !/^s3:\/\/[^/\s]+\//.test(source)) {
     // Recorded in the index: a misspelt "local" would refuse every later plain rebuild.
@@ -934,6 +935,14 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
     source,
     rereadFiles: new Set(options.rereadFiles ?? []),
   };
+}
+
+/** `value`, the option `name`, unless it is not an integer >= 1 (a `RangeError` naming it). */
+function countAtLeastOne(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
+  }
+  return value;
 }
 
 /**

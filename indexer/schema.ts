@@ -158,8 +158,13 @@ function got(field: string): string {
   // audit: `"run_id": null` was said to be missing). Computed only for a bad line.
   return `CASE WHEN ${v} IS NULL THEN
       CASE WHEN json_exists(text, ${sqlString(`$."${field}"`)}) THEN 'null' ELSE 'missing' END
-    WHEN json_type(${v}) IN ('OBJECT', 'ARRAY') THEN 'an ' || lower(json_type(${v}))
-    ELSE left(${v}::VARCHAR, ${GOT_CHARS_MAX}) END`;
+    ELSE ${valueText(v)} END`;
+}
+
+/** SQL text expression for a JSON value in a message: its kind if a container, else its text. */
+function valueText(v: string): string {
+  return `CASE WHEN json_type(${v}) IN ('OBJECT', 'ARRAY') THEN 'an ' || lower(json_type(${v})) ` +
+    `ELSE left(${v}::VARCHAR, ${GOT_CHARS_MAX}) END`;
 }
 
 /** How much of a bad value an error message quotes, in characters. */
@@ -174,21 +179,18 @@ const GOT_CHARS_MAX = 60;
  */
 function insideDetail(field: string, kind: FieldKind): string {
   const v = at(field);
-  const quoted = (x: string) =>
-    `CASE WHEN json_type(${x}) IN ('OBJECT', 'ARRAY') THEN 'an ' || lower(json_type(${x})) ` +
-    `ELSE left(${x}::VARCHAR, ${GOT_CHARS_MAX}) END`;
   if (kind === "string_map") {
     const values = `json_extract(${v}, '$.*')`;
     const bad = `list_position([json_type(x) <> 'VARCHAR' FOR x IN ${values}], true)`;
     return ` || CASE WHEN ${isObject(v)} AND coalesce(${bad}, 0) > 0 THEN ' (' || ` +
       `${sqlString(field)} || '.' || json_keys(${v})[${bad}] || ' must be a string, got ' || ` +
-      `${quoted(`${values}[${bad}]`)} || ')' ELSE '' END`;
+      `${valueText(`${values}[${bad}]`)} || ')' ELSE '' END`;
   }
   if (kind === "error_object") {
     const message = `json_extract(${v}, '$.message')`;
     return ` || CASE WHEN ${v} IS NULL OR NOT ${isObject(v)} THEN '' ` +
       `WHEN ${message} IS NULL THEN ' (${field}.message is required)' ` +
-      `ELSE ' (${field}.message must be a string, got ' || ${quoted(message)} || ')' END`;
+      `ELSE ' (${field}.message must be a string, got ' || ${valueText(message)} || ')' END`;
   }
   return "";
 }

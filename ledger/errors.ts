@@ -134,8 +134,9 @@ export class WriteError extends Error {
  * append, `flush()` or `close()` of the writer; `lostEvents` says how many
  * (every failed commit since the last report). An append held on its own
  * group's commit (back pressure) that failed rejects with it too, its own
- * event counted (`includesThisEvent`). The emitter counts the acknowledged
- * ones as failed and appends the event at hand again.
+ * events counted (`ownEvents`: 1 for `appendNow`, the lines a batch had
+ * held there for `appendBatch`; `includesThisEvent` when any). The emitter
+ * counts the acknowledged ones as failed and appends the event at hand again.
  *
  * @example
  * ```ts
@@ -146,10 +147,13 @@ export class WriteError extends Error {
  * assert.match(err.message, /^5 events acknowledged in relaxed mode were not written/);
  * const held = new BufferedEventsLostError(new Error("No space"), 3, { includesThisEvent: true });
  * assert.match(held.message, /^2 events acknowledged in relaxed mode and this one were not/);
+ * const batch = new BufferedEventsLostError(new Error("No space"), 7, { ownEvents: 4 });
+ * assert.ok(batch.includesThisEvent && batch.ownEvents === 4);
+ * assert.match(batch.message, /^3 events acknowledged in relaxed mode and 4 of this batch were not/);
  * ```
  */
 export class BufferedEventsLostError extends Error {
-  /** Events that were not written: acknowledged ones, and the append's own when {@linkcode includesThisEvent}. */
+  /** Events that were not written: acknowledged ones, and the call's own ({@linkcode ownEvents}). */
   readonly lostEvents: number;
   /**
    * Whether the append that rejected with this error is one of them: it
@@ -157,22 +161,43 @@ export class BufferedEventsLostError extends Error {
    * event was never acknowledged and may be appended again.
    */
   readonly includesThisEvent: boolean;
-  /** Create the error for `lostEvents` events lost to the failure `cause`. */
-  constructor(cause: unknown, lostEvents: number, options: { includesThisEvent?: boolean } = {}) {
+  /**
+   * Of {@linkcode lostEvents}, how many are the rejecting call's own, never
+   * acknowledged: 0, 1 for an `appendNow`, or the lines an `appendBatch`
+   * held on the commit that failed.
+   */
+  readonly ownEvents: number;
+  /**
+   * Create the error for `lostEvents` events lost to the failure `cause`;
+   * `ownEvents` of them the call's own (`includesThisEvent` is one).
+   */
+  constructor(
+    cause: unknown,
+    lostEvents: number,
+    options: { includesThisEvent?: boolean; ownEvents?: number } = {},
+  ) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    const includesThisEvent = options.includesThisEvent ?? false;
-    const acknowledged = includesThisEvent ? lostEvents - 1 : lostEvents;
+    const ownEvents = options.ownEvents ?? (options.includesThisEvent ? 1 : 0);
+    const acknowledged = lostEvents - ownEvents;
+    const own = ownEvents === 0
+      ? ""
+      : ownEvents === 1
+      ? "and this one "
+      : `and ${ownEvents} of this batch `;
     const what = `${acknowledged} ${acknowledged === 1 ? "event" : "events"} acknowledged in ` +
-      `relaxed mode ${includesThisEvent ? "and this one " : ""}were not written`;
+      `relaxed mode ${own}were not written`;
     super(
-      includesThisEvent && acknowledged === 0
+      ownEvents === 1 && acknowledged === 0
         ? `this event was not written (its group commit failed): ${why}`
+        : ownEvents > 1 && acknowledged === 0
+        ? `${ownEvents} events of this batch were not written (their group commit failed): ${why}`
         : `${what} (a group commit failed): ${why}`,
       { cause },
     );
     this.name = "BufferedEventsLostError";
     this.lostEvents = lostEvents;
-    this.includesThisEvent = includesThisEvent;
+    this.ownEvents = ownEvents;
+    this.includesThisEvent = ownEvents > 0;
   }
 }
 

@@ -287,9 +287,10 @@ interface Part {
 }
 
 /**
- * What the appends held on one relaxed commit learn of it: how many
- * `appendNow` calls wait on it (their lines are not counted in the pending
- * error: each is told its own, see `#heldLineLost`), and its failure.
+ * What the appends held on one relaxed commit learn of it: how many lines
+ * wait on it (of `appendNow` calls and batches; they are not counted in the
+ * pending error: each call is told its own, see `#heldLinesLost`), and its
+ * failure.
  */
 interface CommitOutcome {
   held: number;
@@ -521,25 +522,26 @@ export class EventWriter {
       // Held, and its own group failed: this event was never acknowledged, so it is told so
       // itself (a review: only the first of several held appends heard of the failure; the
       // others resolved, their events never written).
-      if (written === false) throw this.#heldLineLost(outcome!);
+      if (written === false) throw this.#heldLinesLost(outcome!, 1);
       return event;
     });
   }
 
   /**
-   * The error of an `appendNow` held on a commit that failed (`outcome`):
-   * its own event was not written, and with it the acknowledged events lost
-   * not yet told (the pending error, taken here).
+   * The error of a call that held `own` lines on a commit that failed
+   * (`outcome`): they were not written, and with them the acknowledged events
+   * lost not yet told (the pending error, taken here).
    */
-  #heldLineLost(outcome: CommitOutcome): BufferedEventsLostError {
+  #heldLinesLost(outcome: CommitOutcome, own: number): BufferedEventsLostError {
+    assert(own >= 1, "a call held on a commit holds a line");
     const pending = this.#pendingError;
     this.#pendingError = undefined;
     if (pending instanceof BufferedEventsLostError) {
-      return new BufferedEventsLostError(pending.cause, pending.lostEvents + 1, {
-        includesThisEvent: true,
+      return new BufferedEventsLostError(pending.cause, pending.lostEvents + own, {
+        ownEvents: own,
       });
     }
-    return new BufferedEventsLostError(pending ?? outcome.error, 1, { includesThisEvent: true });
+    return new BufferedEventsLostError(pending ?? outcome.error, own, { ownEvents: own });
   }
 
   /**
@@ -587,8 +589,22 @@ export class EventWriter {
     // which needs the event loop), so a turn never replaces a wait for the disk. None of
     // them rejects: a failure is told here, once (a review: each held line's own promise
     // rejected, the unawaited ones uncaught, and the process died after the batch resolved).
-    for (const line of lines) pressure = this.#buffered(line) ?? pressure;
-    if (pressure !== undefined && (await pressure) === false) this.#takePendingError();
+    // Its lines held at the byte limit are held on one commit (the queued one takes the whole
+    // buffer: no turn of the loop here lets it start) and are its own to tell, not counted in
+    // the pending error: a held appendNow told of that commit's failure first took the pending
+    // error, and the batch resolved, its lines never written (a review).
+    let held = 0;
+    for (const line of lines) {
+      const wait = this.#buffered(line, true);
+      if (wait === undefined) continue;
+      pressure = wait;
+      if (wait === this.#nextCommitOk) held += 1;
+    }
+    const outcome = this.#nextOutcome;
+    assert(held === 0 || outcome!.held >= held, "a batch's held lines wait on one commit");
+    if (pressure !== undefined && (await pressure) === false) {
+      throw this.#heldLinesLost(outcome!, held);
+    }
     return events; // relaxed: buffered, durable after the next group commit
   }
 
@@ -765,7 +781,7 @@ export class EventWriter {
     const ok = commit.then(() => true, (err) => {
       // Reported by the next append/flush/close: relaxed appends already resolved. How many
       // were lost is part of the report (an audit: stats counted one failure for six lost).
-      // The appends held on this commit tell their own lines (`#heldLineLost`).
+      // The appends held on this commit tell their own lines (`#heldLinesLost`).
       outcome.error = err;
       const acknowledged = taken - outcome.held;
       assert(acknowledged >= 0, "a held line is one the commit took");

@@ -400,3 +400,40 @@ Deno.test("relaxed: close() during a commit that fails is told the loss", async 
     assert.equal((await readCheckedLog(root)).events, 0);
   });
 });
+
+// A review: a batch held at the byte limit beside held appendNow calls, all on one commit that
+// failed: the first appendNow told of it took the pending error, which counted the batch's
+// lines, and the batch resolved, its events never written.
+Deno.test("relaxed: a batch held on a failed commit beside held appends rejects", async () => {
+  await withTempDir(async (root) => {
+    const { failNext, openGate, restore } = oneFailedWrite();
+    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
+    try {
+      await writer.appendNow({ event_type: "run.started", run_id: "held" });
+      await writer.flush();
+      failNext();
+      const answers = Array.from({ length: HELD_EVENTS }, (_, i) => writer.appendNow(heldTrial(i)));
+      const held = answers.filter((a) => a instanceof Promise);
+      assert.ok(held.length > 10, `${held.length} held`);
+      const batchEvents = 5;
+      const batch = writer.appendBatch(
+        Array.from({ length: batchEvents }, (_, i) => heldTrial(HELD_EVENTS + i)),
+      );
+      const [first, batchResult] = await Promise.allSettled([held[0], batch]);
+      assert.equal(first.status, "rejected");
+      assert.equal(batchResult.status, "rejected", "the batch's events were not written");
+      const err = (batchResult as PromiseRejectedResult).reason;
+      assert.ok(err instanceof BufferedEventsLostError, String(err));
+      assert.equal(err.ownEvents, batchEvents);
+      assert.equal(err.lostEvents, batchEvents, "the acknowledged lines went to the first");
+      assert.match(err.message, /^5 events of this batch were not written/);
+      await Promise.allSettled(held);
+      await writer.flush();
+      assert.equal((await readCheckedLog(root)).events, 1);
+    } finally {
+      openGate();
+      await writer.close();
+      restore();
+    }
+  });
+});

@@ -257,12 +257,42 @@ function readGrid(input: unknown): ReadGrid {
   return { template: value as Record<string, unknown>, shaped, axes, count };
 }
 
-function collectAxes(value: unknown, path: string, axes: GridAxis[]): void {
+/**
+ * Deepest nesting of lists and objects a grid may have (the grid object is
+ * level 1). A policy needs about 20 (combos 8 deep, ladder levels); a grid
+ * nested thousands deep overflowed the stack here (a probe: exit 1 and
+ * `Maximum call stack size exceeded`, not a usage error).
+ */
+const GRID_DEPTH_MAX = 32;
+
+function collectAxes(value: unknown, path: string, axes: GridAxis[], depth = 1): void {
+  if (value === null || typeof value !== "object") return;
+  const field = path === "" ? "grid" : path;
+  if (depth > GRID_DEPTH_MAX) {
+    throw new GridError(
+      `Grid nests lists and objects deeper than ${GRID_DEPTH_MAX} levels at ${field.slice(0, 80)}`,
+      { field },
+    );
+  }
   if (Array.isArray(value)) {
-    const field = path === "" ? "grid" : path;
     if (value.length === 0) throw new GridError(`Grid field ${field} is an empty list`, { field });
+    if (value.some((v) => Array.isArray(v))) {
+      // No policy field is a list of lists: its items would become axes named `stopPct.0`.
+      throw new GridError(
+        `Grid field ${field} is a list holding a list: an axis is one list of numbers`,
+        { field },
+      );
+    }
     const numbers = value.filter((v) => typeof v === "number").length;
     if (numbers === value.length) {
+      const infinite = value.find((v) => !Number.isFinite(v));
+      if (infinite !== undefined) {
+        // JSON.parse reads 1e400 as Infinity, which the policy check then named as null.
+        throw new GridError(
+          `Grid field ${field} lists a number too large for a double (read as ${infinite})`,
+          { field },
+        );
+      }
       const twice = value.find((v, i) => value.indexOf(v) !== i);
       if (twice !== undefined) {
         // Two equal values would run the same trial twice under two ids.
@@ -282,12 +312,10 @@ function collectAxes(value: unknown, path: string, axes: GridAxis[]): void {
         { field },
       );
     }
-    value.forEach((v, i) => collectAxes(v, join(path, String(i)), axes));
+    value.forEach((v, i) => collectAxes(v, join(path, String(i)), axes, depth + 1));
     return;
   }
-  if (value !== null && typeof value === "object") {
-    for (const [key, v] of Object.entries(value)) collectAxes(v, join(path, key), axes);
-  }
+  for (const [key, v] of Object.entries(value)) collectAxes(v, join(path, key), axes, depth + 1);
 }
 
 function join(path: string, key: string): string {

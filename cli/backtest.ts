@@ -503,7 +503,7 @@ async function readPolicyFlag(flag: string): Promise<string> {
  * The JSON text of a flag that takes `JSON` or `@file` (`--policy`,
  * `--grid`): the text itself, or the file's content, refused past
  * {@linkcode JSON_FILE_BYTES_MAX}, when the file is missing or when it is
- * not a file (a directory).
+ * not a file (a directory). A leading byte order mark is dropped.
  */
 export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promise<string> {
   if (!flag.startsWith("@")) return flag;
@@ -528,7 +528,10 @@ export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promi
       `${what} file ${messageValue(path)} is larger than ${JSON_FILE_BYTES_MAX} bytes`,
     );
   }
-  return await Deno.readTextFile(path);
+  const text = await Deno.readTextFile(path);
+  // A byte order mark, as Windows editors save, is not part of the JSON (RFC 8259 lets a reader
+  // ignore it): refused, it was "Unexpected token" naming a character no one sees (a probe).
+  return text.startsWith("\uFEFF") ? text.slice(1) : text;
 }
 
 /** The `--json` output of a finished backtest or sweep run. */

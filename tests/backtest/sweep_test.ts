@@ -355,6 +355,29 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
     );
     throws(() => expandGrid({ type: "fixed_stop", stopPct: [] }), /stopPct is an empty list/);
     throws(() => expandGrid("{not json"), /Grid is not valid JSON/);
+    // A probe: nested thousands deep, the grid overflowed the stack (exit 1, not a usage error);
+    // a list of lists made axes named stopPct.0; 1e400 was named as null.
+    const deep = '{"type":"fixed_stop","stopPct":0.2,"x":' + '{"a":'.repeat(3000) + "1" +
+      "}".repeat(3000) + "}";
+    throws(
+      () => expandGrid(deep),
+      (e: Error) =>
+        e instanceof GridError && /^Grid nests lists and objects deeper than 32 levels at x\.a/
+          .test(e.message),
+    );
+    throws(
+      () =>
+        expandGrid(
+          '{"type":"fixed_stop","stopPct":' + "[".repeat(3000) + "0.2" + "]".repeat(3000) + "}",
+        ),
+      (e: Error) => e instanceof GridError && /stopPct is a list holding a list/.test(e.message),
+    );
+    throws(
+      () => expandGrid('{"type":"fixed_stop","stopPct":[0.2,1e400]}'),
+      (e: Error) =>
+        e instanceof GridError && e.field === "stopPct" &&
+        /lists a number too large for a double \(read as Infinity\)/.test(e.message),
+    );
     // One value twice would run one trial twice; a list of policy types is two sweeps.
     throws(
       () => expandGrid({ type: "fixed_stop", stopPct: [0.2, 0.3, 0.2] }),

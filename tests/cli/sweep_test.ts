@@ -35,6 +35,27 @@ Deno.test("ledger sweep: a JSON typo in --grid is one line with the flag, the fi
         /^ledger sweep: --grid: Grid is not valid JSON \(.* at line 3 column 19\)\n$/,
       );
     });
+    // A probe: nested 3,000 deep, the grid overflowed the stack and exited 1.
+    await t.step("--grid nested too deep: exit 2, one line", async () => {
+      const deep = '{"type":"fixed_stop","stopPct":[0.1,0.2],"x":' + "[".repeat(3000) + "1" +
+        "]".repeat(3000) + "}";
+      const r = await runLedger(["sweep", "policy", "--root", root, "--grid", deep]);
+      equal(r.code, 2, r.stderr);
+      equal(
+        r.stderr,
+        "ledger sweep: --grid: Grid field x is a list holding a list: an axis is one list of " +
+          "numbers\n",
+      );
+      equal(await exists(root), false, "nothing written");
+    });
+    // A probe: a file saved with a byte order mark was "Unexpected token" of an unseen character.
+    await t.step("--grid @file with a byte order mark reads as the JSON after it", async () => {
+      const file = `${dir}/bom.json`;
+      await Deno.writeTextFile(file, '\uFEFF{"type":"fixed_stop","stopPct":[0.1,"x"]}');
+      const r = await runLedger(["sweep", "policy", "--root", root, "--grid", `@${file}`]);
+      equal(r.code, 2, r.stderr);
+      match(r.stderr, /Grid field stopPct mixes numbers with other values\n$/);
+    });
     await t.step("--grid @dir: not a file, said as such", async () => {
       const r = await runLedger(["sweep", "policy", "--root", root, "--grid", `@${dir}`]);
       equal(r.code, 2, r.stderr);

@@ -473,8 +473,9 @@ function hasRunsColumn(field: string): boolean {
 }
 
 /**
- * The table's extra columns: `--columns`, then each `--sort` field the table
- * does not show already (a headline metric has its own column).
+ * The table's extra columns: `--columns` but those the table shows anyway
+ * (RUN ID, TYPE, ...), then each `--sort` field the table does not show
+ * already (a headline metric has its own column).
  *
  * @example
  * ```ts
@@ -495,7 +496,8 @@ function hasRunsColumn(field: string): boolean {
 export function tableColumns(query: RunQuery, runs: readonly { summary?: unknown }[]): string[] {
   const headline = headlineMetrics(runs).map((m) => `summary.${m}`);
   return [
-    ...(query.columns ?? []),
+    // A column the table has anyway is not shown twice (a probe: `--columns run_id`).
+    ...(query.columns ?? []).filter((f) => !hasRunsColumn(f)),
     ...sortOnlyColumns(query, hasRunsColumn).filter((f) => !headline.includes(f)),
   ];
 }

@@ -46,7 +46,7 @@ import { withIndex } from "../queries.ts";
 import { isNonFinite } from "../_line_checks.ts";
 import { printedJsonTextSql } from "./_json.ts";
 import { InvalidMemoryLimitError, memoryLimitBytes, parseMemoryLimit } from "../memory_limit.ts";
-import { caseDistinctNames, flatPathName } from "./flat_path.ts";
+import { caseDistinctNames, flatFieldName } from "./flat_path.ts";
 import { INTEGER_TEXT_RE, jsonPathOf, NUMBER_TEXT_RE } from "./fields.ts";
 import { bindParams } from "./reader.ts";
 import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
@@ -737,7 +737,7 @@ async function flatPaths(
     const i = Number(root);
     walkShape(JSON.parse(String(shape)), [], (segments, kind) => {
       // The key "a.b" is `a\.b`, the path a -> b is `a.b` (see flat_path.ts): one name, one path.
-      const name = `${roots[i].root}.${exportName(flatPathName(segments))}`;
+      const name = flatFieldName(roots[i].root, segments);
       // Quoted keys, as `runs --columns` and `--where` read them: a key of digits never reads an
       // array's element (a probe: a run holding `"weights": [0.2, 0.8]` was exported with
       // `config.weights.0` = 0.2, another run's object key, where every other command said null).
@@ -1070,15 +1070,6 @@ function quoteIdent(name: string): string {
  */
 function sqlText(text: string): string {
   return text.split("\0").map((part) => `'${part.replaceAll("'", "''")}'`).join(" || chr(0) || ");
-}
-
-/**
- * A flat name as a column name: a NUL written `\0`, since DuckDB cannot
- * read a name that holds one. No other name is written the same: in a flat
- * name every `\` of a key is already doubled.
- */
-function exportName(flatName: string): string {
-  return flatName.replaceAll("\0", "\\0");
 }
 
 /**

@@ -37,7 +37,7 @@ import { isoTimeSql } from "./time.ts";
 import { isNonFinite } from "../_line_checks.ts";
 import { RUN_DURATION_SQL } from "../schema.ts";
 import { assert } from "../../ledger/assert.ts";
-import { flatPathSegments } from "./flat_path.ts";
+import { flatFieldName, flatPathSegments } from "./flat_path.ts";
 import { printedJsonTextSql } from "./_json.ts";
 
 /** What a query lists: runs or trials. */
@@ -294,7 +294,7 @@ export function resolveField(
   if (target === "runs" && root === "tags") {
     if (path.length === 0 && options.allowBareRoot) return allTagsField();
     if (path.length !== 1) throw bad();
-    return tagField(name, path[0]);
+    return tagField(flatFieldName(root, path), path[0]);
   }
   const roots = target === "runs" ? RUN_JSON_ROOTS : TRIAL_JSON_ROOTS;
   if (!Object.hasOwn(roots, root)) {
@@ -308,7 +308,10 @@ export function resolveField(
     }
   }
   if (path.length === 0 && !options.allowBareRoot) throw bad();
-  return jsonField(name, root, path, roots[root]);
+  // Named as every output names the path (`config.a\,b` typed is the column `config.a,b`, as
+  // `export` has it: a probe saw the two disagree).
+  const canonical = path.length === 0 ? root : flatFieldName(root, path);
+  return jsonField(canonical, root, path, roots[root]);
 }
 
 /**

@@ -50,6 +50,27 @@ export function flatPathName(segments: readonly string[]): string {
 }
 
 /**
+ * The name of the field at `segments` under `root` as every output names
+ * it: `root.` and the {@linkcode flatPathName}, a NUL written `\0` (a
+ * column name cannot hold one; no other name is written the same, since a
+ * flat name doubles every `\` of a key). `ledger export`'s column, the key
+ * of a `--columns` field in `runs` and `trials`: `config.a\,b` typed on a
+ * command line is the column `config.a,b`, as the export names it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { flatFieldName } from "./flat_path.ts";
+ * assert.equal(flatFieldName("config", ["a,b", "c.d"]), "config.a,b.c\\.d");
+ * assert.equal(flatFieldName("config", ["n\0"]), "config.n\\0");
+ * ```
+ */
+export function flatFieldName(root: string, segments: readonly string[]): string {
+  assert(segments.length > 0, "a field under a root has a key");
+  return `${root}${SEPARATOR}${flatPathName(segments).replaceAll("\0", ESCAPE + "0")}`;
+}
+
+/**
  * The keys of a flat name (the inverse of {@linkcode flatPathName}): split
  * at each `.` not escaped, `\.` and `\\` read as `.` and `\`, `\0` as a NUL
  * (how `ledger export` names a key holding one). A `\` before any other

@@ -96,8 +96,9 @@ export function parseSort(text: string, target: QueryTarget): SortKey[] {
         `Invalid sort ${JSON.stringify(part)}: expected FIELD[:asc|desc]`,
       );
     }
-    checkField(field, target);
-    keys.push({ field, descending: direction.toLowerCase() === "desc" });
+    // As the outputs name the field, so a sort field that is also a column is one column.
+    const { name } = checkField(field, target);
+    keys.push({ field: name, descending: direction.toLowerCase() === "desc" });
   }
   return keys;
 }
@@ -122,8 +123,8 @@ export function parseColumns(text: string, target: QueryTarget): string[] {
       `--columns has an empty field at item ${empty + 1} of ${JSON.stringify(text)}`,
     );
   }
-  for (const name of items) checkField(name, target, true);
-  return [...new Set(items)]; // a field named twice is one column
+  // Each as the outputs name it (`config.a\,b` is `config.a,b`); a field named twice is one column.
+  return [...new Set(items.map((name) => checkField(name, target, true).name))];
 }
 
 function checkField(name: string, target: QueryTarget, allowBareRoot = false): Field {

@@ -287,6 +287,17 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       ]);
       assert.equal(namedWhere.code, 0, namedWhere.stderr);
       assert.match(namedWhere.stdout, /: 1 run\b/);
+      assert.equal(namedWhere.stderr, "", "the run named matches");
+      // A probe: a run named that --where leaves out made a report of 0 runs, no word why.
+      const leftOut = await runLedger([
+        ...["report", "--root", root, "--out", all, fx.pathOnlyRun, "--where", "run_type = 'x'"],
+      ]);
+      assert.equal(leftOut.code, 0, leftOut.stderr);
+      assert.match(leftOut.stdout, /: 0 runs/);
+      assert.equal(
+        leftOut.stderr,
+        "ledger report: warning: 1 of the 1 runs named does not match --where: left out\n",
+      );
       // The UI lists archived runs only when asked (`?all=1`, as `ledger runs --all`).
       const ui = await startUi(root);
       try {

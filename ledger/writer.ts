@@ -584,8 +584,8 @@ export class EventWriter {
     }
     this.#takePendingError();
     let pressure: Promise<boolean | void> | undefined;
-    // The last promise is the one to wait on: once a line of this loop passes the byte
-    // limit, every later one does too (bytes leave the backlog only when I/O completes,
+    // A wait for the disk comes first, else the last turn: once a line of this loop passes the
+    // byte limit, every later one does too (bytes leave the backlog only when I/O completes,
     // which needs the event loop), so a turn never replaces a wait for the disk. None of
     // them rejects: a failure is told here, once (a review: each held line's own promise
     // rejected, the unawaited ones uncaught, and the process died after the batch resolved).
@@ -594,17 +594,25 @@ export class EventWriter {
     // the pending error: a held appendNow told of that commit's failure first took the pending
     // error, and the batch resolved, its lines never written (a review).
     let held = 0;
+    let heldOn: { wait: Promise<boolean | void>; outcome: CommitOutcome } | undefined;
     for (const line of lines) {
       const wait = this.#buffered(line, true);
       if (wait === undefined) continue;
-      pressure = wait;
-      if (wait === this.#nextCommitOk) held += 1;
+      if (wait !== this.#nextCommitOk) {
+        pressure = wait; // a turn of the loop
+        continue;
+      }
+      assert(
+        heldOn === undefined || heldOn.wait === wait,
+        "a batch's held lines wait on one commit",
+      );
+      heldOn = { wait, outcome: this.#nextOutcome! };
+      held += 1;
     }
-    const outcome = this.#nextOutcome;
-    assert(held === 0 || outcome!.held >= held, "a batch's held lines wait on one commit");
-    if (pressure !== undefined && (await pressure) === false) {
-      throw this.#heldLinesLost(outcome!, held);
-    }
+    if (heldOn !== undefined) {
+      assert(heldOn.outcome.held >= held, "the commit counts the batch's held lines");
+      if ((await heldOn.wait) === false) throw this.#heldLinesLost(heldOn.outcome, held);
+    } else if (pressure !== undefined) await pressure;
     return events; // relaxed: buffered, durable after the next group commit
   }
 

@@ -574,8 +574,25 @@ async function writeCandlesCsv(path: string, mints: readonly SampleMint[]): Prom
   return lines.length - 1;
 }
 
+/** What `deno task sample-data --help` prints. */
+const SAMPLE_DATA_USAGE = `Usage: deno task sample-data [DIR]
+
+Writes the deterministic sample data set into DIR (default data/sample):
+calls.csv and candles_1m.parquet, the same data every time.`;
+
 if (import.meta.main) {
-  const dir = Deno.args[0] ?? "data/sample";
+  const [arg, ...more] = Deno.args;
+  if (arg === "--help" || arg === "-h") {
+    console.log(SAMPLE_DATA_USAGE);
+    Deno.exit(0);
+  }
+  // A flag is not a folder (a probe: `--help` wrote into a folder named --help).
+  if (arg?.startsWith("-") || arg === "" || more.length > 0) {
+    console.error(`sample-data: expected one folder, got ${JSON.stringify(Deno.args)}`);
+    console.error(SAMPLE_DATA_USAGE);
+    Deno.exit(2);
+  }
+  const dir = arg ?? "data/sample";
   const t0 = performance.now();
   const out = await writeSampleData(dir);
   const ms = Math.round(performance.now() - t0);

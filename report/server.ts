@@ -16,6 +16,8 @@
  * @module
  */
 import { chartLibrary, clientScript } from "./charts.ts";
+import { OVERVIEW_SORTS } from "./_sql.ts";
+import { RUN_STATUSES } from "../indexer/schema.ts";
 import {
   FilterSyntaxError,
   InstantFormatError,
@@ -339,6 +341,22 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const offset = clampInt(p.get("offset"), 0, 0, Number.MAX_SAFE_INTEGER);
   const where = p.get("where")?.trim() || undefined;
   const includeArchived = p.get("all") === "1"; // `ledger runs --all`
+  // A sort or status the page cannot offer is said, as `ledger runs` refuses it (a probe:
+  // `?sort=bogus` sorted by creation time and `?status=bogus` listed no run, without a word).
+  const sort = p.get("sort") || undefined;
+  const status = p.get("status") || undefined;
+  const refused = sort !== undefined && !Object.hasOwn(OVERVIEW_SORTS, sort)
+    ? `Unknown sort ${JSON.stringify(sort)}: one of ${Object.keys(OVERVIEW_SORTS).join(", ")}`
+    : status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)
+    ? `Unknown status ${JSON.stringify(status)}: one of ${RUN_STATUSES.join(", ")}`
+    : undefined;
+  if (refused !== undefined) {
+    return page(
+      400,
+      "Bad filter",
+      `<h1>Bad filter</h1><p>${escapeHtml(refused)}</p><p><a href="/">All runs</a></p>`,
+    );
+  }
   let runIds: string[] | undefined;
   if (where !== undefined) {
     try {
@@ -355,11 +373,11 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   }
   const query: OverviewQuery = {
     runIds,
-    status: p.get("status") || undefined,
+    status,
     runType: p.get("type") || undefined,
     text: p.get("q") || undefined,
     includeArchived,
-    sort: p.get("sort") || undefined,
+    sort,
     ascending: p.get("dir") === "asc",
     limit,
     offset,

@@ -365,6 +365,18 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         const badWhere = await fetch(`${ui.url}/?where=${encodeURIComponent("<b>x = 1")}`);
         assert.equal(badWhere.status, 400);
         assert.ok(!(await badWhere.text()).includes("<b>x"));
+        // A probe: an unknown sort or status was ignored (every run, or none) without a word.
+        for (
+          const [query, said] of [["sort=bogus", "Unknown sort"], ["status=<b>", "Unknown status"]]
+        ) {
+          const bad = await fetch(`${ui.url}/?${query}`);
+          assert.equal(bad.status, 400, query);
+          const text = await bad.text();
+          assert.ok(text.includes(said) && !text.includes("<b>"), text);
+        }
+        const sorted = await fetch(`${ui.url}/?sort=duration&dir=asc`);
+        assert.equal(sorted.status, 200);
+        await sorted.body?.cancel();
 
         const missing = await fetch(`${ui.url}/run/nope`);
         assert.equal(missing.status, 404);

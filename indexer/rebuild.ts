@@ -1274,7 +1274,11 @@ async function buildWith(
   const sinceDate = mode === "full" ? undefined : ctx.sinceDate;
   const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
   const readBytes = entries.reduce((n, e) => n + (e.sourceBytes ?? e.readBytes), 0);
-  ctx.progress(`reading ${entries.length} files, ${readBytes} bytes`);
+  // Files, not ranges: a large file is read in several staged ranges (a probe: "reading 4
+  // files" of one new file, where the report said 1).
+  const readFiles = new Set(entries.map((e) => e.file)).size;
+  const ranges = entries.length === readFiles ? "" : ` in ${entries.length} ranges`;
+  ctx.progress(`reading ${countOf(readFiles, "file")}${ranges}, ${readBytes} bytes`);
   lap("plan");
   const counts = await ingest(conn, entries, stagingDir, {
     deferDedup: mode === "full",

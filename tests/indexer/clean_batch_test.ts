@@ -97,6 +97,10 @@ Deno.test("a full rebuild's clean and unclean batches index what staging every b
     // 11 batches (part-02's torn tail is one of its own): those of part-00, -03 and -05 hold a
     // line past 8 KiB and are staged (no miss); part-01, -06, -07 and -08 take the fast path and
     // find their bad lines after; part-09 comes after those 4 misses and is staged.
+    // Files, then the ranges they are read in (a probe: ranges were said as files).
+    const reading = progress.filter((line) => line.startsWith("reading "));
+    assert.equal(reading.length, 1);
+    assert.match(reading[0], /^reading 10 files in 11 ranges, \d+ bytes$/);
     assert.deepEqual(progress.filter((line) => line.startsWith("read ")), [
       "read 3056 lines: 3033 events, 23 errors; batches checked straight into events: 7 " +
       "(4 with bad lines), staged: 4",

@@ -289,6 +289,16 @@ function oneFailedWrite() {
   return { ...parts, failNext: () => (failing = true) };
 }
 
+/**
+ * {@linkcode HELD_EVENTS} appends past the byte limit, made in one turn of
+ * the event loop (so that they all wait on the one commit that takes them):
+ * the answers of those held.
+ */
+function heldAppends(writer: Awaited<ReturnType<typeof openWriter>>) {
+  const answers = Array.from({ length: HELD_EVENTS }, (_, i) => writer.appendNow(heldTrial(i)));
+  return answers.filter((a) => a instanceof Promise);
+}
+
 Deno.test("relaxed: appends held on a commit that fails are each told their own loss", async () => {
   await withTempDir(async (root) => {
     const { failNext, openGate, restore } = oneFailedWrite();
@@ -297,8 +307,7 @@ Deno.test("relaxed: appends held on a commit that fails are each told their own 
       await writer.appendNow({ event_type: "run.started", run_id: "held" });
       await writer.flush();
       failNext();
-      const answers = Array.from({ length: HELD_EVENTS }, (_, i) => writer.appendNow(heldTrial(i)));
-      const held = answers.filter((a) => a instanceof Promise);
+      const held = heldAppends(writer);
       const acknowledged = HELD_EVENTS - held.length;
       assert.ok(held.length > 10 && acknowledged > 10, `${held.length} held`);
       const settled = await Promise.allSettled(held);
@@ -412,8 +421,7 @@ Deno.test("relaxed: a batch held on a failed commit beside held appends rejects"
       await writer.appendNow({ event_type: "run.started", run_id: "held" });
       await writer.flush();
       failNext();
-      const answers = Array.from({ length: HELD_EVENTS }, (_, i) => writer.appendNow(heldTrial(i)));
-      const held = answers.filter((a) => a instanceof Promise);
+      const held = heldAppends(writer);
       assert.ok(held.length > 10, `${held.length} held`);
       const batchEvents = 5;
       const batch = writer.appendBatch(

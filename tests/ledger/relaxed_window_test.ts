@@ -290,16 +290,18 @@ function oneFailedWrite() {
 }
 
 /**
- * {@linkcode HELD_EVENTS} appends past the byte limit, made in one turn of
- * the event loop (so that they all wait on the one commit that takes them):
- * the answers of those held.
+ * A relaxed writer with one event written and its next write set to fail,
+ * then {@linkcode HELD_EVENTS} appends past the byte limit, made in one turn
+ * of the event loop (so that they all wait on the one commit that fails):
+ * `body` gets the writer and the answers of the appends held.
  */
-function heldAppends(writer: Awaited<ReturnType<typeof openWriter>>) {
-  const answers = Array.from({ length: HELD_EVENTS }, (_, i) => writer.appendNow(heldTrial(i)));
-  return answers.filter((a) => a instanceof Promise);
-}
-
-Deno.test("relaxed: appends held on a commit that fails are each told their own loss", async () => {
+async function withHeldAppends(
+  body: (
+    writer: Awaited<ReturnType<typeof openWriter>>,
+    held: Promise<unknown>[],
+    root: string,
+  ) => Promise<void>,
+): Promise<void> {
   await withTempDir(async (root) => {
     const { failNext, openGate, restore } = oneFailedWrite();
     const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
@@ -307,36 +309,42 @@ Deno.test("relaxed: appends held on a commit that fails are each told their own 
       await writer.appendNow({ event_type: "run.started", run_id: "held" });
       await writer.flush();
       failNext();
-      const held = heldAppends(writer);
-      const acknowledged = HELD_EVENTS - held.length;
-      assert.ok(held.length > 10 && acknowledged > 10, `${held.length} held`);
-      const settled = await Promise.allSettled(held);
-      const errors = settled.map((s) => s.status === "rejected" ? s.reason : undefined);
-      assert.ok(errors.every((e) => e instanceof BufferedEventsLostError), String(errors[0]));
-      const lost = errors as BufferedEventsLostError[];
-      assert.ok(lost.every((e) => e.includesThisEvent));
-      // The first is told the acknowledged lines too; the others only their own.
-      assert.deepEqual(lost.map((e) => e.lostEvents), [
-        acknowledged + 1,
-        ...held.map(() => 1).slice(1),
-      ]);
-      assert.match(
-        lost[0].message,
-        new RegExp(
-          `^${acknowledged} events acknowledged in relaxed mode and this one were not written`,
-        ),
-      );
-      assert.match(
-        lost[1].message,
-        /^this event was not written \(its group commit failed\): Cannot write .*: injected/,
-      );
-      await writer.flush(); // nothing more to tell
-      assert.equal((await readCheckedLog(root)).events, 1);
+      const answers = Array.from({ length: HELD_EVENTS }, (_, i) => writer.appendNow(heldTrial(i)));
+      await body(writer, answers.filter((a) => a instanceof Promise), root);
     } finally {
       openGate();
       await writer.close();
       restore();
     }
+  });
+}
+
+Deno.test("relaxed: appends held on a commit that fails are each told their own loss", async () => {
+  await withHeldAppends(async (writer, held, root) => {
+    const acknowledged = HELD_EVENTS - held.length;
+    assert.ok(held.length > 10 && acknowledged > 10, `${held.length} held`);
+    const settled = await Promise.allSettled(held);
+    const errors = settled.map((s) => s.status === "rejected" ? s.reason : undefined);
+    assert.ok(errors.every((e) => e instanceof BufferedEventsLostError), String(errors[0]));
+    const lost = errors as BufferedEventsLostError[];
+    assert.ok(lost.every((e) => e.includesThisEvent));
+    // The first is told the acknowledged lines too; the others only their own.
+    assert.deepEqual(lost.map((e) => e.lostEvents), [
+      acknowledged + 1,
+      ...held.map(() => 1).slice(1),
+    ]);
+    assert.match(
+      lost[0].message,
+      new RegExp(
+        `^${acknowledged} events acknowledged in relaxed mode and this one were not written`,
+      ),
+    );
+    assert.match(
+      lost[1].message,
+      /^this event was not written \(its group commit failed\): Cannot write .*: injected/,
+    );
+    await writer.flush(); // nothing more to tell
+    assert.equal((await readCheckedLog(root)).events, 1);
   });
 });
 
@@ -414,34 +422,22 @@ Deno.test("relaxed: close() during a commit that fails is told the loss", async 
 // failed: the first appendNow told of it took the pending error, which counted the batch's
 // lines, and the batch resolved, its events never written.
 Deno.test("relaxed: a batch held on a failed commit beside held appends rejects", async () => {
-  await withTempDir(async (root) => {
-    const { failNext, openGate, restore } = oneFailedWrite();
-    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 60_000 });
-    try {
-      await writer.appendNow({ event_type: "run.started", run_id: "held" });
-      await writer.flush();
-      failNext();
-      const held = heldAppends(writer);
-      assert.ok(held.length > 10, `${held.length} held`);
-      const batchEvents = 5;
-      const batch = writer.appendBatch(
-        Array.from({ length: batchEvents }, (_, i) => heldTrial(HELD_EVENTS + i)),
-      );
-      const [first, batchResult] = await Promise.allSettled([held[0], batch]);
-      assert.equal(first.status, "rejected");
-      assert.equal(batchResult.status, "rejected", "the batch's events were not written");
-      const err = (batchResult as PromiseRejectedResult).reason;
-      assert.ok(err instanceof BufferedEventsLostError, String(err));
-      assert.equal(err.ownEvents, batchEvents);
-      assert.equal(err.lostEvents, batchEvents, "the acknowledged lines went to the first");
-      assert.match(err.message, /^5 events of this batch were not written/);
-      await Promise.allSettled(held);
-      await writer.flush();
-      assert.equal((await readCheckedLog(root)).events, 1);
-    } finally {
-      openGate();
-      await writer.close();
-      restore();
-    }
+  await withHeldAppends(async (writer, held, root) => {
+    assert.ok(held.length > 10, `${held.length} held`);
+    const batchEvents = 5;
+    const batch = writer.appendBatch(
+      Array.from({ length: batchEvents }, (_, i) => heldTrial(HELD_EVENTS + i)),
+    );
+    const [first, batchResult] = await Promise.allSettled([held[0], batch]);
+    assert.equal(first.status, "rejected");
+    assert.equal(batchResult.status, "rejected", "the batch's events were not written");
+    const err = (batchResult as PromiseRejectedResult).reason;
+    assert.ok(err instanceof BufferedEventsLostError, String(err));
+    assert.equal(err.ownEvents, batchEvents);
+    assert.equal(err.lostEvents, batchEvents, "the acknowledged lines went to the first");
+    assert.match(err.message, /^5 events of this batch were not written/);
+    await Promise.allSettled(held);
+    await writer.flush();
+    assert.equal((await readCheckedLog(root)).events, 1);
   });
 });

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { runDir } from "../ledger/paths.ts";
 import {
@@ -170,6 +171,40 @@ export async function gitProvenance(options: GitProvenanceOptions = {}): Promise
     branch: branch === null || branch.trim() === "" ? null : branch.trim(),
     dirty: status === null ? null : status.trim() !== "",
   };
+}
+
+/**
+ * The git provenance a run records (SPEC 9: the code that produced it):
+ * of `gitCwd` when given, else of the checkout the ledger code runs from,
+ * else (a compiled binary, ledger imported from a URL: no checkout) of the
+ * working directory. A probe: a source run started from another folder
+ * recorded that folder's repository, or no commit at all. `excludeDir` as
+ * in {@linkcode GitProvenanceOptions}, resolved against the working
+ * directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { runGitProvenance } from "./artifacts.ts";
+ * const elsewhere = await Deno.makeTempDir(); // not a checkout
+ * try {
+ *   assert.equal((await runGitProvenance({ gitCwd: elsewhere })).commit, null);
+ * } finally {
+ *   await Deno.remove(elsewhere, { recursive: true });
+ * }
+ * ```
+ */
+export async function runGitProvenance(
+  options: { gitCwd?: string; excludeDir?: string } = {},
+): Promise<GitProvenance> {
+  const excludeDir = options.excludeDir === undefined ? undefined : resolve(options.excludeDir);
+  if (options.gitCwd !== undefined) return await gitProvenance({ cwd: options.gitCwd, excludeDir });
+  const code = new URL("..", import.meta.url);
+  if (code.protocol === "file:") {
+    const found = await gitProvenance({ cwd: fileURLToPath(code), excludeDir });
+    if (found.commit !== null) return found;
+  }
+  return await gitProvenance({ excludeDir });
 }
 
 /**

@@ -12,7 +12,7 @@ import { dirname, isAbsolute } from "node:path";
 import { resolveRoot, runDir } from "../ledger/paths.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { exists } from "../ledger/exists.ts";
-import { fingerprintInputs, gitProvenance, type Manifest, MANIFEST_FILE } from "./artifacts.ts";
+import { fingerprintInputs, type Manifest, MANIFEST_FILE, runGitProvenance } from "./artifacts.ts";
 import type { BacktestOptions, RunEventSink, RunResult } from "./workflow.ts";
 import { PATH_ONLY_RUN_TYPE, runPathOnly } from "./path_only.ts";
 import { POLICY_RUN_TYPE, runPolicy } from "./policy.ts";
@@ -171,7 +171,10 @@ export interface RerunOptions {
   runId?: string;
   /** Where the new run's events go. @default {getEventEmitter({ root })} */
   emitter?: SweepEventSink;
-  /** Directory whose git commit is compared and recorded. @default {Deno.cwd()} */
+  /**
+   * Directory whose git commit is compared and recorded. @default {the
+   * checkout the ledger code runs from, else Deno.cwd(): see `runGitProvenance`}
+   */
   gitCwd?: string;
   /** Phase hook of the new run (see `BacktestOptions`). @default {undefined} */
   onPhase?: BacktestOptions["onPhase"];
@@ -447,7 +450,7 @@ export async function rerunRun(
       same: original !== null && original === rerun,
     };
   }
-  const current = await gitProvenance({ cwd: options.gitCwd, excludeDir: root });
+  const current = await runGitProvenance({ gitCwd: options.gitCwd, excludeDir: root });
   const recorded = manifest.git?.commit ?? null;
   const recordedDirty = manifest.git?.dirty ?? null;
   return {

@@ -17,12 +17,12 @@ import { resolveRoot } from "../ledger/paths.ts";
 import {
   fingerprintInputs,
   type GitProvenance,
-  gitProvenance,
   type InputFile,
   type Manifest,
   MANIFEST_VERSION,
   newRunId,
   RunDirectory,
+  runGitProvenance,
   type StagedManifest,
 } from "./artifacts.ts";
 import {
@@ -190,7 +190,10 @@ export interface BacktestOptions {
   emitter?: RunEventSink;
   /** Progress of the compute/execute phase: (calls done, calls total). @default {undefined} */
   onProgress?: (done: number, total: number) => void;
-  /** Directory whose git provenance goes into the manifest. @default {Deno.cwd()} */
+  /**
+   * Directory whose git provenance goes into the manifest. @default {the
+   * checkout the ledger code runs from, else Deno.cwd(): see `runGitProvenance`}
+   */
   gitCwd?: string;
   /** Called when a phase starts and when it completes (progress display). @default {undefined} */
   onPhase?: (event: PhaseEvent) => void;
@@ -1129,7 +1132,7 @@ export async function dataPhases(
   const { conn } = session;
   const { calls, source, rowsIn } = await ctx.phase("plan", async () => {
     options.beforePlan?.();
-    ctx.git = await gitProvenance({ cwd: options.gitCwd, excludeDir: ctx.root });
+    ctx.git = await runGitProvenance({ gitCwd: options.gitCwd, excludeDir: ctx.root });
     const loaded = await loadCalls(conn, String(ctx.config.calls), {
       fromMs: options.fromMs,
       toMs: options.toMs,

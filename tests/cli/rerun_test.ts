@@ -161,6 +161,14 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
   }
 });
 
+/** The HEAD commit of the checkout `cwd`. */
+async function gitHead(cwd: string): Promise<string> {
+  const out = await new Deno.Command("git", { args: ["rev-parse", "HEAD"], cwd, stdout: "piped" })
+    .output();
+  equal(out.code, 0);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
 async function git(cwd: string, ...args: string[]): Promise<void> {
   const out = await new Deno.Command("git", {
     args: ["-c", "user.email=t@t", "-c", "user.name=t", ...args],
@@ -179,12 +187,12 @@ Deno.test("ledger rerun: from another directory, and a dirty tree is never 'same
     const root = `${dir}/ledger`;
     const work = `${dir}/work`;
     await Deno.mkdir(work);
-    await writeFixtures(work);
+    const inputs = await writeFixtures(work);
     await git(work, "init", "-q");
     await git(work, "add", ".");
     await git(work, "commit", "-q", "-m", "fixtures");
     await Deno.writeTextFile(`${work}/strategy.txt`, "an uncommitted change\n");
-    // Relative input paths, from the work directory (a git checkout with a dirty tree).
+    // Relative input paths, from the work directory (another git checkout, with a dirty tree).
     const run = await new Deno.Command(Deno.execPath(), {
       args: [
         ...["run", "--no-prompt", "-A", CLI, "backtest", "path-only", "--root", root],
@@ -199,12 +207,19 @@ Deno.test("ledger rerun: from another directory, and a dirty tree is never 'same
       await Deno.readTextFile(`${root}/artifacts/runs/rel-1/manifest.json`),
     );
     equal(manifest.inputs.calls.path, `${work}/calls.csv`, "recorded absolute");
-    equal(manifest.git.dirty, true);
+    // The provenance is the ledger code's, not the working directory's repository (a probe).
+    ok(manifest.git.commit !== await gitHead(work), "not the working directory's commit");
     // The rerun, from the test's own directory.
-    const r = await ledger(["rel-1", "--root", root, "--no-index", "--run-id", "rel-1-again"]);
+    const again = await ledger(["rel-1", "--root", root, "--no-index", "--run-id", "rel-1-again"]);
+    equal(again.code, 0, again.stderr);
+    // A run recorded from a dirty tree (the library's gitCwd) never reruns as the same code.
+    const emitter = new EventEmitter({ root });
+    await runPathOnly({ root, ...inputs, emitter, runId: "dirty-1", gitCwd: work });
+    await emitter.close();
+    const r = await ledger(["dirty-1", "--root", root, "--no-index", "--run-id", "dirty-1-again"]);
     equal(r.code, 0, r.stderr);
     match(r.stdout, /recorded [0-9a-f]+ with uncommitted changes/);
-    const report = (await rerunRun("rel-1", { root, gitCwd: work, runId: "rel-1-b" })).report;
+    const report = (await rerunRun("dirty-1", { root, gitCwd: work, runId: "dirty-1-b" })).report;
     equal(report.identical, true);
     equal(report.git.recorded_dirty, true);
     equal(report.git.same, false, "the same commit with uncommitted changes is not the same code");

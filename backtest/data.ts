@@ -330,9 +330,33 @@ async function openSource(
   const missing = options.required.filter((c) => !types.has(c));
   if (missing.length > 0) {
     if (format === "csv") await checkCsvRows(conn, path, options);
+    // DuckDB reads a one-line array as one row of a `json` column: "missing columns" of a
+    // file that holds every one (a probe).
+    if (format === "json" && await isJsonArray(path)) throw jsonArrayError(options.what, path);
     throw new MissingColumnsError(options.what, path, missing);
   }
   return types;
+}
+
+/** The error of a `.json` input that holds an array, not one object per line. */
+function jsonArrayError(what: string, path: string, cause?: unknown): InputError {
+  return new InputError(
+    `${what} file ${messageValue(path)} is a JSON array: the .json, .jsonl and .ndjson ` +
+      "formats hold one object per line (JSON Lines)",
+    { cause },
+  );
+}
+
+/** Bytes of a JSON file's start read to tell an array from JSON Lines. */
+const JSON_START_BYTES_MAX = 4096;
+
+/** Whether the file `path` starts (after white space and a byte order mark) with `[`. */
+async function isJsonArray(path: string): Promise<boolean> {
+  using file = await Deno.open(path);
+  const buffer = new Uint8Array(JSON_START_BYTES_MAX);
+  const n = (await file.read(buffer)) ?? 0;
+  const start = new TextDecoder().decode(buffer.subarray(0, n)).replace(/^\uFEFF/, "").trimStart();
+  return start.startsWith("[");
 }
 
 /** Bytes of a CSV file's start read to find its header line. */
@@ -411,6 +435,8 @@ async function readError(
     }
   }
   if (/Malformed JSON/.test(message)) {
+    // An array written over several lines: its first line, `[`, is not JSON on its own.
+    if (await isJsonArray(where.path)) return jsonArrayError(where.what, where.path, err);
     // DuckDB's line number of a malformed JSON line is one past it (DuckDB 1.5): find it here.
     const bad = await firstNonJsonLine(where.path);
     if (bad !== undefined) {

@@ -280,6 +280,25 @@ Deno.test("failures after run.created leave a complete trail with run.failed", a
         () => runPathOnly({ root, emitter, ...inputs, runId: "fail-cols" }),
       );
     });
+    // A probe: a JSON array of calls was "missing columns" it holds.
+    await t.step("a JSON array is said to be one, not a file missing columns", async () => {
+      const sub = `${dir}/array`;
+      await Deno.mkdir(sub);
+      const inputs = await writeFixtures(sub, { callsFormat: "jsonl" });
+      const lines = (await Deno.readTextFile(inputs.calls)).trim().split("\n");
+      // Over several lines (its first line `[` is not JSON), and on one (a row of no columns).
+      const texts = [`\uFEFF [\n${lines.join(",\n")}\n]\n`, `[${lines.join(",")}]`];
+      for (const [i, text] of texts.entries()) {
+        const calls = `${sub}/calls-${i}.json`;
+        await Deno.writeTextFile(calls, text);
+        await failed(
+          `fail-array-${i}`,
+          "plan",
+          /^Calls file .*calls-\d\.json is a JSON array: the \.json, \.jsonl and \.ndjson formats hold one object per line \(JSON Lines\)$/,
+          () => runPathOnly({ root, emitter, ...inputs, calls, runId: `fail-array-${i}` }),
+        );
+      }
+    });
     await t.step("a file of unknown format is refused before the run exists", async () => {
       const sub = `${dir}/unknown`;
       await Deno.mkdir(sub);

@@ -135,12 +135,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ledger report: warning: run ${problem.run_id}: ${problem.message}`);
   }
   // A run named and then left out by --where is said (a probe: a report of 0 runs, no word why).
-  const named = new Set(positionals).size;
-  if (filterRunIds !== undefined && named > built.runs.length) {
-    const left = named - built.runs.length;
+  const { runs: named, leftOut } = built.named;
+  if (leftOut > 0) {
     console.error(
-      `ledger report: warning: ${left} of the ${named} runs named ${
-        left === 1 ? "does" : "do"
+      `ledger report: warning: ${leftOut} of the ${named} runs named ${
+        leftOut === 1 ? "does" : "do"
       } not match --where: left out`,
     );
   }

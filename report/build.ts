@@ -84,6 +84,11 @@ export interface BuiltReport {
   /** Whether a compare section was made. */
   compared: boolean;
   /**
+   * Of the runs named (distinct, prefixes resolved), how many and how many
+   * `filterRunIds` left out: 0 and 0 when none were named.
+   */
+  named: { runs: number; leftOut: number };
+  /**
    * Files of the runs' directories the report could not use (unreadable, or
    * recorded and missing): each is said on its run's view, the rest is whole.
    */
@@ -134,7 +139,9 @@ export async function buildReport(
     let named = options.runIds === undefined || options.runIds.length === 0
       ? undefined
       : await index.resolveRunIds(options.runIds);
+    const namedRuns = new Set(named ?? []).size;
     if (options.filterRunIds) named = await options.filterRunIds(index, named);
+    const leftOut = namedRuns - new Set(named ?? []).size;
     const overview = await index.overview({ runIds: named, limit: REPORT_RUNS_MAX });
     const runIds = named ?? overview.runs.map((r) => r.run_id);
     if (named !== undefined) {
@@ -275,6 +282,7 @@ export async function buildReport(
       runs: views.map((v) => v.run.run_id),
       runsTotal: Math.max(overview.total, runIds.length),
       compared,
+      named: { runs: namedRuns, leftOut },
       artifactProblems: views.flatMap((v) => v.artifact_problems),
     };
   } finally {

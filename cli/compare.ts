@@ -191,6 +191,8 @@ async function tableFacts(
  * // A newline and the two characters `\n` print alike once escaped: quoted, as JSON.
  * const escaped = { ...comparison, config: { note: { a1: "a\nb", b2: "a\\nb" } } };
  * assert.ok(formatComparison(escaped, { width: 80 }).includes('note                 "a\\nb"        "a\\\\nb"'));
+ * // A section with nothing in it says so.
+ * assert.ok(formatComparison({ ...comparison, phases: {} }, { width: 80 }).includes("[phases: none]"));
  * ```
  */
 export function formatComparison(c: Comparison, options: FormatComparisonOptions = {}): string {
@@ -216,13 +218,16 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   for (const [path, values] of Object.entries(c.config)) {
     rows.push([path, ...rowCells(c.runs.map((id) => values[id]))]);
   }
-  section("summary");
+  // An empty section says so (a docs walk: a bare `[phases]` header over nothing).
+  const titled = (title: string, entries: object) =>
+    Object.keys(entries).length === 0 ? `${title}: none` : title;
+  section(titled("summary", c.summary));
   for (const [path, values] of Object.entries(c.summary)) {
     // Text that prints alike is quoted, as in the config rows (a review: summary strings).
     const [label, ...cells] = withDeltas(path, values, c);
     rows.push([label, ...rowCells(c.runs.map((id) => values[id]), cells)]);
   }
-  section("phases");
+  section(titled("phases", c.phases));
   const phaseLabels = distinctLabels(Object.keys(c.phases));
   for (const [k, [, values]] of Object.entries(c.phases).entries()) {
     rows.push([

@@ -335,6 +335,15 @@ function compareUrl(runIds: readonly string[]): string {
   return `/compare?${runIds.map((id) => `run=${encodeURIComponent(id)}`).join("&")}`;
 }
 
+/** The 400 page of an overview filter, sort or status the page cannot use: why, and a way back. */
+function badFilterPage(why: string): Response {
+  return page(
+    400,
+    "Bad filter",
+    `<h1>Bad filter</h1><p>${escapeHtml(why)}</p><p><a href="/">All runs</a></p>`,
+  );
+}
+
 async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const p = url.searchParams;
   const limit = clampInt(p.get("limit"), PAGE_ROWS_DEFAULT, 1, PAGE_ROWS_MAX);
@@ -350,25 +359,14 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
     : status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)
     ? `Unknown status ${JSON.stringify(status)}: one of ${RUN_STATUSES.join(", ")}`
     : undefined;
-  if (refused !== undefined) {
-    return page(
-      400,
-      "Bad filter",
-      `<h1>Bad filter</h1><p>${escapeHtml(refused)}</p><p><a href="/">All runs</a></p>`,
-    );
-  }
+  if (refused !== undefined) return badFilterPage(refused);
   let runIds: string[] | undefined;
   if (where !== undefined) {
     try {
       runIds = await index.runIdsWhere([where], WHERE_RUNS_MAX, includeArchived);
     } catch (err) {
       if (!isQueryUsageError(err)) throw err;
-      return page(
-        400,
-        "Bad filter",
-        `<h1>Bad filter</h1><p>${escapeHtml((err as Error).message)}</p>` +
-          `<p><a href="/">All runs</a></p>`,
-      );
+      return badFilterPage((err as Error).message);
     }
   }
   const query: OverviewQuery = {

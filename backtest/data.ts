@@ -352,11 +352,15 @@ const JSON_START_BYTES_MAX = 4096;
 
 /** Whether the file `path` starts (after white space and a byte order mark) with `[`. */
 async function isJsonArray(path: string): Promise<boolean> {
+  return (await readTextStart(path, JSON_START_BYTES_MAX)).trimStart().startsWith("[");
+}
+
+/** The text of the first `maxBytes` (one read) of the file `path`, without a byte order mark. */
+async function readTextStart(path: string, maxBytes: number): Promise<string> {
   using file = await Deno.open(path);
-  const buffer = new Uint8Array(JSON_START_BYTES_MAX);
+  const buffer = new Uint8Array(maxBytes);
   const n = (await file.read(buffer)) ?? 0;
-  const start = new TextDecoder().decode(buffer.subarray(0, n)).replace(/^\uFEFF/, "").trimStart();
-  return start.startsWith("[");
+  return new TextDecoder().decode(buffer.subarray(0, n)).replace(/^\uFEFF/, "");
 }
 
 /** Bytes of a CSV file's start read to find its header line. */
@@ -373,15 +377,7 @@ async function checkCsvRows(
   path: string,
   options: { what: string; required: readonly string[] },
 ): Promise<void> {
-  const file = await Deno.open(path);
-  const buf = new Uint8Array(CSV_HEADER_BYTES_MAX);
-  let length: number;
-  try {
-    length = (await file.read(buf)) ?? 0;
-  } finally {
-    file.close();
-  }
-  const text = new TextDecoder().decode(buf.subarray(0, length)).replace(/^\uFEFF/, "");
+  const text = await readTextStart(path, CSV_HEADER_BYTES_MAX);
   const header = text.split(/\r?\n/, 1)[0].split(",").map((c) =>
     c.trim().replace(/^"(.*)"$/, "$1")
   );

@@ -353,11 +353,11 @@ export class EventEmitter {
       return Promise.resolve(this.#fail(err));
     }
     if (!err.includesThisEvent) this.#fail(err);
-    else if (err.lostEvents > 1) {
+    else if (err.lostEvents > err.ownEvents) {
       // Held on its own group's commit, which failed: the acknowledged events lost with it
       // are failures; this one, never acknowledged, is appended again (a review: of several
       // held emits only the first was, the others resolved with ids of events never written).
-      this.#fail(new BufferedEventsLostError(err.cause, err.lostEvents - 1));
+      this.#fail(new BufferedEventsLostError(err.cause, err.lostEvents - err.ownEvents));
     }
     return this.#emitOpening(event, false);
   }
@@ -441,9 +441,7 @@ export class EventEmitter {
     // be warned of as a reused id now).
     if (lost > 0) this.#createdRuns.clear();
     // This emit's own event, when among the lost, was never counted as emitted.
-    const acknowledged = err instanceof BufferedEventsLostError && err.includesThisEvent
-      ? lost - 1
-      : lost;
+    const acknowledged = err instanceof BufferedEventsLostError ? lost - err.ownEvents : lost;
     this.#emitted -= Math.min(acknowledged, this.#emitted);
     this.#failed += Math.max(lost, 1);
     const { kind, message } = describeFailure(err);

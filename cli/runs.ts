@@ -398,9 +398,7 @@ function formatDualTable(
   });
   const named = [...(hasLabel ? ["LABEL"] : []), ...leftOut.map((i) => t.header[i])];
   const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
-  const starred = all.some((_, i) =>
-    !leftOut.includes(5 + i) && t.body.some((row) => row[5 + i].endsWith("*"))
-  );
+  const starred = starredShown(t.body, all.map((_, i) => 5 + i), leftOut);
   return [table, ...(starred ? [BEST_TRIAL_NOTE] : []), wrapText(note, 0, 0, width)].join("\n");
 }
 
@@ -426,11 +424,7 @@ function dualTable(
     r.status + (r.archived ? " (archived)" : ""),
     formatTime(r.created_at_ms),
     formatDuration(r.duration_ms),
-    ...metrics.map((m) => {
-      const cell = metricCell(r.summary, m, layout.sorted);
-      if (cell.bestTrial) bestTrialCells = true;
-      return cell.text;
-    }),
+    ...metricCells(r.summary, metrics, layout.sorted, () => (bestTrialCells = true)),
     ...(layout.label ? [r.label ?? ""] : []),
     ...extra.map((c) => cellText(r[c])),
     ...(layout.phases ? [String(r.phase_count)] : []),
@@ -731,8 +725,7 @@ export function formatRunsTable(
   // Named in the order they were left out (not an empty LABEL: an empty column is no loss).
   const named = leftOut.filter((i) => labelled || i !== t.labelIndex).map((i) => t.header[i]);
   // The note on `*` cells only while a column that holds one is shown.
-  const starred = metricColumns.filter((i) => !leftOut.includes(i))
-    .some((i) => t.body.some((row) => row[i].endsWith("*")));
+  const starred = starredShown(t.body, metricColumns, leftOut);
   const notes = starred ? [BEST_TRIAL_NOTE] : [];
   if (named.length > 0) {
     const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
@@ -784,11 +777,7 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
       formatTime(r.created_at_ms),
       formatDuration(r.duration_ms),
       ...(phases ? [String(r.phase_count)] : []),
-      ...metrics.map((m) => {
-        const cell = metricCell(r.summary, m, sorted);
-        if (cell.bestTrial) bestTrialCells = true;
-        return cell.text;
-      }),
+      ...metricCells(r.summary, metrics, sorted, () => (bestTrialCells = true)),
       r.label ?? "",
       ...extra.map((c) => cellText(r[c])),
     ];
@@ -825,19 +814,32 @@ const LEADING_HEADERS = ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION"];
 const BEST_TRIAL_NOTE = "(* a sweep's best trial)";
 
 /**
- * A run's headline metric `m` as a table cell. A sweep's own summary has no
- * such metric: its best trial's, marked `*` (noted below the table). Under a
- * column the rows are sorted by (`sorted`), the summary's own, which the
- * sort reads.
+ * A run's headline `metrics` as table cells. A sweep's own summary has no
+ * such metric: its best trial's, marked `*` (noted below the table;
+ * `onBestTrial` is called for each such cell). Under a column the rows are
+ * sorted by (`sorted`), the summary's own, which the sort reads.
  */
-function metricCell(
+function metricCells(
   summary: unknown,
-  m: string,
+  metrics: readonly string[],
   sorted: readonly string[],
-): { text: string; bestTrial: boolean } {
-  const best = sorted.includes(m) ? undefined : bestTrialValue(summary, m);
-  if (best === undefined) return { text: cellText(summaryValue(summary, m)), bestTrial: false };
-  return { text: `${cellText(best)}*`, bestTrial: true };
+  onBestTrial: () => void,
+): string[] {
+  return metrics.map((m) => {
+    const best = sorted.includes(m) ? undefined : bestTrialValue(summary, m);
+    if (best === undefined) return cellText(summaryValue(summary, m));
+    onBestTrial();
+    return `${cellText(best)}*`;
+  });
+}
+
+/** Whether a column of `columns` the table shows (not in `leftOut`) holds a best trial's `*` cell. */
+function starredShown(
+  body: readonly string[][],
+  columns: readonly number[],
+  leftOut: readonly number[],
+): boolean {
+  return columns.some((i) => !leftOut.includes(i) && body.some((row) => row[i].endsWith("*")));
 }
 
 /**

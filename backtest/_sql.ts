@@ -34,7 +34,12 @@ export interface ReadFileSqlOptions {
 /**
  * The table function that reads `path` in `format`; CSV is read all-VARCHAR,
  * or with `textColumns` as VARCHAR, when asked. The path is the file itself,
- * never a pattern (`literalGlob`).
+ * never a pattern (`literalGlob`). A CSV field is quoted with `"` (a quote
+ * inside doubled), as RFC 4180 and Python's `csv` write it, whatever the
+ * sniffer would pick: left to guess, it read a file with one stray quote
+ * (`"MT,2026-...`) as unquoted, so that row's mint became `"MT` and the
+ * backtest ran without that candle, exit 0 (a probe). The delimiter is
+ * still sniffed.
  */
 export function readFileSql(
   path: string,
@@ -45,7 +50,9 @@ export function readFileSql(
   const text = options.textColumns ?? [];
   switch (format) {
     case "csv":
-      return `read_csv(${p}, header = true${options.allVarchar ? ", all_varchar = true" : ""}${
+      return `read_csv(${p}, header = true, ${CSV_QUOTING}${
+        options.allVarchar ? ", all_varchar = true" : ""
+      }${
         text.length === 0
           ? ""
           : `, types = {${text.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(", ")}}`
@@ -57,6 +64,9 @@ export function readFileSql(
   }
 }
 
+/** How every CSV input is quoted (see {@linkcode readFileSql}). */
+const CSV_QUOTING = `quote = '"', escape = '"'`;
+
 /**
  * `path` read as a comma-separated file whose header names `columns`, with
  * no dialect sniffing: a row with more or fewer fields than the header fails
@@ -65,7 +75,7 @@ export function readFileSql(
 export function strictCsvSql(path: string, columns: readonly string[]): string {
   const struct = columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(", ");
   return `SELECT count(*) AS n FROM read_csv(${sqlString(literalGlob(path))}, header = true, ` +
-    `auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${struct}})`;
+    `auto_detect = false, delim = ',', ${CSV_QUOTING}, columns = {${struct}})`;
 }
 
 /** Session settings: timestamps without an offset are UTC. */

@@ -325,6 +325,9 @@ async function openSource(
     );
     if (format === "csv" && guessed.length > 0) types = await describe(guessed);
   } catch (err) {
+    // A dialect the sniffer cannot settle (a stray quote in its sample): the strict read
+    // names the line.
+    if (format === "csv" && isDialectError(err)) await checkCsvRows(conn, path, options);
     throw await readError(err, { what: options.what, path });
   }
   const missing = options.required.filter((c) => !types.has(c));
@@ -336,6 +339,11 @@ async function openSource(
     throw new MissingColumnsError(options.what, path, missing);
   }
   return types;
+}
+
+/** Whether `err` is DuckDB's sniffer giving up on a CSV file's dialect. */
+function isDialectError(err: unknown): boolean {
+  return err instanceof Error && /not possible to automatically detect the CSV/.test(err.message);
 }
 
 /** The error of a `.json` input that holds an array, not one object per line. */
@@ -417,6 +425,12 @@ async function readError(
     if (counts !== null) {
       return new InputError(
         `${prefix} line ${csvLine} has ${counts[2]} fields, the header ${counts[1]}`,
+        { cause: err },
+      );
+    }
+    if (/unterminated quote/.test(message)) {
+      return new InputError(
+        `${prefix} line ${csvLine} has an unterminated quote (a quote in a field is doubled: "")`,
         { cause: err },
       );
     }

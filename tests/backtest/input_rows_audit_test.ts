@@ -96,6 +96,41 @@ Deno.test("backtest: a CSV row with the wrong number of fields is named by its l
   }
 });
 
+// A probe: DuckDB's sniffer read a file with one stray quote as unquoted, so the row
+// `"B,<ts>,...` kept a mint `"B`: the run went on without that candle, exit 0.
+Deno.test("backtest: a CSV field opened by a stray quote fails the run, naming the line", async (t) => {
+  for (const file of ["calls", "candles"] as const) {
+    await t.step(file, async () => {
+      await withTempDir(async (dir) => {
+        const paths = await writeFixtures(dir, { epochMs: true });
+        const lines = (await Deno.readTextFile(paths[file])).split("\n");
+        lines[2] = `"${lines[2]}`; // line 3 of the file
+        await Deno.writeTextFile(paths[file], lines.join("\n"));
+        const r = await backtest(dir, paths.calls, paths.candles);
+        equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+        match(
+          oneLine(r.stderr),
+          new RegExp(`file ${paths[file]} line 3 has an unterminated quote`),
+        );
+        doesNotMatch(r.stdout, /completed/);
+      });
+    });
+  }
+  await t.step("a quoted field holding a comma and a doubled quote still reads", async () => {
+    await withTempDir(async (dir) => {
+      const { calls, candles } = await writeFixtures(dir, { epochMs: true });
+      const lines = (await Deno.readTextFile(calls)).split("\n");
+      const fields = lines[1].split(",");
+      fields[1] = '"Smith, ""the caller"""';
+      lines[1] = fields.join(",");
+      await Deno.writeTextFile(calls, lines.join("\n"));
+      const r = await backtest(dir, calls, candles);
+      equal(r.code, 0, `expected exit 0, got ${r.code}: ${r.stdout}${r.stderr}`);
+      match(r.stdout, /completed/);
+    });
+  });
+});
+
 Deno.test("backtest: a duplicate or inverted candle is named by mint and time", async (t) => {
   // Mint A's minute 3 (2026-01-05T00:03:00Z) doubled, or with its high under its low.
   const at = new Date(T0_MS + 3 * MINUTE_MS).toISOString();
@@ -162,6 +197,15 @@ Deno.test("backtest: a bad row past DuckDB's type sample names the file and its 
         return [header, ...rows];
       },
       /line 50002 has 8 fields, the header 7/,
+    ],
+    [
+      "CSV row with an unterminated quote",
+      "csv",
+      (rows) => {
+        rows[50_000] = `"${rows[50_000]}`;
+        return [header, ...rows];
+      },
+      /line 50002 has an unterminated quote/,
     ],
     [
       "JSONL line that is not JSON",

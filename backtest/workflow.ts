@@ -1151,7 +1151,11 @@ export async function dataPhases(
     };
   });
   const coverage = await ctx.phase("coverage", async () => {
-    if (calls.length === 0 && rowsIn > 0) {
+    if (rowsIn === 0) {
+      // A probe: a calls file of a header alone read "0 of 0 calls covered by <candles>".
+      throw new CoverageError(`Calls file ${ctx.config.calls} has no calls (no row)`);
+    }
+    if (calls.length === 0) {
       // The window, not the candles, left nothing (a time audit: "0 of 0 calls covered").
       throw new CoverageError(
         `No call of ${ctx.config.calls} is in the time window (${windowText(options)}): all ` +

@@ -5,7 +5,7 @@
  * `--calls`/`--candles` file of unknown format before anything is written
  * (audit 4: flags F1/F2, time F1/F3).
  */
-import { match, strictEqual as equal } from "node:assert/strict";
+import { doesNotMatch, match, strictEqual as equal } from "node:assert/strict";
 import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 import { hashTree, runLedger } from "../_helpers.ts";
 import { parseInstant } from "../../indexer/query/time.ts";
@@ -137,6 +137,33 @@ Deno.test("a window that leaves no call says so, not '0 of 0 calls covered'", as
       r.stderr,
       /No call of \S+ is in the time window \(from any to 2000-01-01T00:00:00\.000Z\): all \d+ are outside it/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a calls file of a header alone says it has no calls, for a backtest and a sweep", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_bt_no_calls_" });
+  try {
+    const inputs = await writeFixtures(dir);
+    const header = (await Deno.readTextFile(inputs.calls)).split("\n")[0];
+    await Deno.writeTextFile(inputs.calls, `${header}\n`);
+    const commands = [
+      ["backtest", "path-only"],
+      ["sweep", "policy", "--grid", '{"type":"fixed_stop","stopPct":[0.1,0.2]}'],
+    ];
+    for (const command of commands) {
+      await t.step(command[0], async () => {
+        const r = await runLedger([
+          ...command,
+          ...["--root", `${dir}/ledger`, "--no-index"],
+          ...["--calls", inputs.calls, "--candles", inputs.candles],
+        ]);
+        equal(r.code, 1, r.stderr);
+        match(r.stderr, /Calls file \S+ has no calls \(no row\)/);
+        doesNotMatch(r.stderr, /0 of 0 calls covered/);
+      });
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -198,8 +198,27 @@ export function candlesViewSql(
     ${epochMsExpr("ts", options.types.get("ts") ?? "VARCHAR")} AS ts_ms,
     ${textExpr("ts", options.types.get("ts") ?? "VARCHAR")} AS ts_raw,
     ${num("open")} AS open, ${num("high")} AS high, ${num("low")} AS low,
-    ${num("close")} AS close, ${num("volume")} AS volume
+    ${num("close")} AS close, ${num("volume")} AS volume,
+    ${
+    PRICE_FIELDS.map((c) => `${textExpr(c, options.types.get(c) ?? "VARCHAR")} AS ${c}_raw`)
+      .join(", ")
+  }
   FROM ${source} ${where}`;
+}
+
+/** The price columns of a candle. */
+const PRICE_FIELDS = ["open", "high", "low", "close"] as const;
+
+/**
+ * The file's text of price `field` (one of {@linkcode PRICE_FIELDS}) of the
+ * candle of mint `$1` at `$2` epoch ms whose `field` did not parse.
+ */
+export function unparsedPriceSql(candles: string, field: string): string {
+  if (!(PRICE_FIELDS as readonly string[]).includes(field)) {
+    throw new TypeError(`unparsedPriceSql: ${field} is not a price field`);
+  }
+  return `SELECT ${field}_raw AS raw FROM ${candles}
+    WHERE mint = $1 AND ts_ms = $2 AND ${field} IS NULL LIMIT 1`;
 }
 
 /** Distinct values of the `interval` column of a candle source. */

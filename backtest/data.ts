@@ -57,6 +57,7 @@ import {
   SLICE_READ_SQL,
   strictCsvSql,
   tsRawSql,
+  unparsedPriceSql,
   unparsedTsSql,
 } from "./_sql.ts";
 import type { Call, CandleSeries, FileFormat } from "./types.ts";
@@ -335,7 +336,15 @@ async function openSource(
     if (format === "csv") await checkCsvRows(conn, path, options);
     // DuckDB reads a one-line array as one row of a `json` column: "missing columns" of a
     // file that holds every one (a probe).
-    if (format === "json" && await isJsonArray(path)) throw jsonArrayError(options.what, path);
+    if (format === "json") {
+      if (await isJsonArray(path)) throw jsonArrayError(options.what, path);
+      const bad = await firstNonObjectLine(path);
+      if (bad !== undefined) {
+        throw new InputError(
+          `${options.what} file ${messageValue(path)} line ${bad.line} ${bad.problem}: ${bad.text}`,
+        );
+      }
+    }
     throw new MissingColumnsError(options.what, path, missing);
   }
   return types;
@@ -448,34 +457,54 @@ async function readError(
     // An array written over several lines: its first line, `[`, is not JSON on its own.
     if (await isJsonArray(where.path)) return jsonArrayError(where.what, where.path, err);
     // DuckDB's line number of a malformed JSON line is one past it (DuckDB 1.5): find it here.
-    const bad = await firstNonJsonLine(where.path);
+    const bad = await firstNonObjectLine(where.path);
     if (bad !== undefined) {
-      return new InputError(`${prefix} line ${bad.line} is not JSON: ${bad.text}`, { cause: err });
+      return new InputError(`${prefix} line ${bad.line} ${bad.problem}: ${bad.text}`, {
+        cause: err,
+      });
     }
   }
   return new InputError(`${prefix} cannot be read: ${message.split("\n")[0]}`, { cause: err });
 }
 
-/** The first non-blank line of the JSONL file `path` that `JSON.parse` refuses, 1-based. */
-async function firstNonJsonLine(
-  path: string,
-): Promise<{ line: number; text: string } | undefined> {
+/** A line of a JSONL input that is not an object, as {@linkcode firstNonObjectLine} finds it. */
+interface NonObjectLine {
+  /** 1-based. */
+  line: number;
+  /** What is wrong with it: `is not JSON` or `is not a JSON object`. */
+  problem: string;
+  /** The line, quoted, cut at {@linkcode JSONL_LINE_SHOWN_MAX} characters. */
+  text: string;
+}
+
+/**
+ * The first non-blank line of the JSONL file `path` that `JSON.parse`
+ * refuses or that is not an object. DuckDB reads a file with an array or a
+ * number on a line as one `json` column: "missing columns" of a file that
+ * has them all (a probe).
+ */
+async function firstNonObjectLine(path: string): Promise<NonObjectLine | undefined> {
   const file = await Deno.open(path);
   let rest = "";
   let line = 0;
-  const check = (text: string) => {
+  const check = (text: string): NonObjectLine | undefined => {
     line++;
     if (text.trim() === "") return undefined;
+    let problem: string | undefined;
     try {
-      JSON.parse(text);
-      return undefined;
+      const value: unknown = JSON.parse(text);
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        problem = "is not a JSON object";
+      }
     } catch (err) {
       if (!(err instanceof SyntaxError)) throw err;
-      const shown = text.length > JSONL_LINE_SHOWN_MAX
-        ? `${text.slice(0, JSONL_LINE_SHOWN_MAX)}...`
-        : text;
-      return { line, text: JSON.stringify(shown) };
+      problem = "is not JSON";
     }
+    if (problem === undefined) return undefined;
+    const shown = text.length > JSONL_LINE_SHOWN_MAX
+      ? `${text.slice(0, JSONL_LINE_SHOWN_MAX)}...`
+      : text;
+    return { line, problem, text: JSON.stringify(shown) };
   };
   // Leaving the loop early cancels the stream, which closes the file.
   for await (const chunk of file.readable.pipeThrough(new TextDecoderStream())) {
@@ -740,7 +769,15 @@ export async function coverCalls(
     });
   }
   for (const [mint, info] of lastTs) {
-    if (info.last === null || outOfRange("ts", info.last, "") === undefined) continue;
+    if (info.last === null) {
+      // Every ts of the mint failed to parse: its calls were reported as having no candles at
+      // or after their alert, with the rows right there (a probe).
+      throw new InputError(
+        `Candles file ${options.candlesPath ?? "(candles)"} has ${info.n} rows with a ts that ` +
+          `does not parse (first: ${await unparsedTs(conn, mint)})`,
+      );
+    }
+    if (outOfRange("ts", info.last, "") === undefined) continue;
     const text = await candleTsText(conn, mint, info.last);
     throw new InputError(
       `Candles file ${options.candlesPath ?? "(candles)"} has ${
@@ -869,18 +906,27 @@ export async function sliceCandles(
   return { rows: Number(count.getRowObjectsJS()[0].n), interval, resampledFrom };
 }
 
+/** The first candle of `mint` whose `ts` does not parse, as a message names it. */
+async function unparsedTs(conn: DuckDBConnection, mint: string): Promise<string> {
+  const raw = (await conn.runAndReadAll(unparsedTsSql("candles"), [mint]))
+    .getRowObjectsJS()[0]?.ts_raw ?? null;
+  return raw === null || String(raw).trim() === ""
+    ? `mint ${mint}, no ts`
+    : `mint ${mint}, ts ${JSON.stringify(raw)}: neither ISO-8601 nor epoch ms`;
+}
+
 async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
   const [bad] = (await conn.runAndReadAll(SLICE_BAD_ROWS_SQL)).getRowObjectsJS();
   if (bad !== undefined) {
     let first: string;
-    if (bad.ts === null) {
-      const raw = (await conn.runAndReadAll(unparsedTsSql("candles"), [String(bad.mint)]))
-        .getRowObjectsJS()[0]?.ts_raw ?? null;
-      first = raw === null || String(raw).trim() === ""
-        ? `mint ${bad.mint}, no ts`
-        : `mint ${bad.mint}, ts ${JSON.stringify(raw)}: neither ISO-8601 nor epoch ms`;
-    } else {
-      first = `mint ${bad.mint} at ${new Date(Number(bad.ts)).toISOString()}, ${bad.field}`;
+    if (bad.ts === null) first = await unparsedTs(conn, String(bad.mint));
+    else {
+      const [{ raw }] = (await conn.runAndReadAll(
+        unparsedPriceSql("candles", String(bad.field)),
+        [String(bad.mint), Number(bad.ts)],
+      )).getRowObjectsJS();
+      first = `mint ${bad.mint} at ${new Date(Number(bad.ts)).toISOString()}, ${bad.field} ` +
+        (raw === null || String(raw).trim() === "" ? "empty" : JSON.stringify(raw));
     }
     throw new InputError(
       `Candles file ${path} has ${bad.n} rows with a ts or price that does not parse (first: ${first})`,

@@ -74,6 +74,43 @@ Deno.test("backtest: a candle whose ts does not parse fails the run, naming it",
   }
 });
 
+// A probe: the message named the field of a price that did not parse, not what the file holds.
+Deno.test("backtest: a price that does not parse is named with its text", async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ["text", "B,T,1.0,abc,0.75,0.8,100", /mint B at \S+, high "abc"\)/],
+    ["empty", "B,T,1.0,1.1,,0.8,100", /mint B at \S+, low empty\)/],
+  ];
+  for (const [name, row, pattern] of cases) {
+    await t.step(name, async () => {
+      await withTempDir(async (dir) => {
+        const { calls, candles } = await writeFixtures(dir, { epochMs: true });
+        await replaceCandle(candles, "B", 1, row.replace("T", String(T0_MS + MINUTE_MS)));
+        const r = await backtest(dir, calls, candles);
+        equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+        const line = oneLine(r.stderr);
+        match(line, new RegExp(`Candles file ${candles} has 1 rows with a ts or price that`));
+        match(line, pattern);
+      });
+    });
+  }
+});
+
+// A probe: when no ts of a mint parsed, its calls were "not covered" (exit 1, "No call has
+// candles at or after its alert"), which sent the user looking for missing data.
+Deno.test("backtest: a mint none of whose candles' ts parses is named, not called uncovered", async () => {
+  await withTempDir(async (dir) => {
+    const { calls, candles } = await writeFixtures(dir, { epochMs: true });
+    const lines = (await Deno.readTextFile(candles)).split("\n");
+    const rows = lines.map((l) => l.startsWith("B,") ? l.replace(/^B,\d+,/, "B,soon,") : l);
+    await Deno.writeTextFile(candles, rows.join("\n"));
+    const r = await backtest(dir, calls, candles);
+    equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+    const line = oneLine(r.stderr);
+    match(line, new RegExp(`Candles file ${candles} has \\d+ rows with a ts that does not parse`));
+    match(line, /first: mint B, ts "soon": neither ISO-8601 nor epoch ms/);
+  });
+});
+
 Deno.test("backtest: a CSV row with the wrong number of fields is named by its line", async (t) => {
   const cases: [string, string][] = [
     ["one field too many", "x1,eve,A,solana,1767571230000,extra"],

@@ -299,6 +299,28 @@ Deno.test("failures after run.created leave a complete trail with run.failed", a
         );
       }
     });
+    // A probe: a JSONL line holding an array or a number made DuckDB read the file as one
+    // column, reported as every column missing.
+    await t.step("a JSONL line that is not an object is named by its line", async () => {
+      const sub = `${dir}/not-object`;
+      await Deno.mkdir(sub);
+      const inputs = await writeFixtures(sub, { callsFormat: "jsonl" });
+      const lines = (await Deno.readTextFile(inputs.calls)).trim().split("\n");
+      for (const [i, value] of ["[1,2]", "42"].entries()) {
+        const calls = `${sub}/calls-${i}.jsonl`;
+        await Deno.writeTextFile(calls, [lines[0], value, ...lines.slice(1)].join("\n") + "\n");
+        await failed(
+          `fail-not-object-${i}`,
+          "plan",
+          new RegExp(
+            `^Calls file .*calls-${i}\\.jsonl line 2 is not a JSON object: "${
+              value.replace("[", "\\[")
+            }"$`,
+          ),
+          () => runPathOnly({ root, emitter, ...inputs, calls, runId: `fail-not-object-${i}` }),
+        );
+      }
+    });
     await t.step("a file of unknown format is refused before the run exists", async () => {
       const sub = `${dir}/unknown`;
       await Deno.mkdir(sub);

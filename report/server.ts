@@ -7,7 +7,8 @@
  * origin only, and every text from the ledger is escaped. A request whose
  * Host is not the server's address with its port gets 421 (DNS rebinding).
  *
- * Routes: `/` (overview, paginated: `?offset=&limit=&status=&type=&q=&sort=&dir=`),
+ * Routes: `/` (overview, paginated: `?offset=&limit=&status=&type=&q=&where=&sort=&dir=&all=1`;
+ * a value it cannot use answers 400 saying why),
  * `/run/<run id>` (or `/run?id=<run id>`: the link of the ids `.` and `..`), `/compare?run=A&run=B...`, `/assets/plot.js`,
  * `/assets/client.js`. A run id in a URL may be a unique prefix, as on the
  * command line (SPEC 11): it redirects (302) to the full id's URL; an
@@ -346,20 +347,31 @@ function badFilterPage(why: string): Response {
 
 async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const p = url.searchParams;
-  const limit = clampInt(p.get("limit"), PAGE_ROWS_DEFAULT, 1, PAGE_ROWS_MAX);
-  const offset = clampInt(p.get("offset"), 0, 0, Number.MAX_SAFE_INTEGER);
+  // A parameter the page cannot use is said, as `ledger runs` refuses it (probes: `?sort=bogus`
+  // sorted by creation time, `?status=bogus` listed no run, `?limit=abc`, `?offset=-5`,
+  // `?dir=sideways` and `?all=yes` were ignored, all without a word).
+  const limit = intParam(p, "limit", PAGE_ROWS_DEFAULT, 1, PAGE_ROWS_MAX);
+  const offset = intParam(p, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
   const where = p.get("where")?.trim() || undefined;
-  const includeArchived = p.get("all") === "1"; // `ledger runs --all`
-  // A sort or status the page cannot offer is said, as `ledger runs` refuses it (a probe:
-  // `?sort=bogus` sorted by creation time and `?status=bogus` listed no run, without a word).
   const sort = p.get("sort") || undefined;
   const status = p.get("status") || undefined;
-  const refused = sort !== undefined && !Object.hasOwn(OVERVIEW_SORTS, sort)
+  const dir = p.get("dir") || undefined;
+  const all = p.get("all") || undefined;
+  const refused = typeof limit === "string"
+    ? limit
+    : typeof offset === "string"
+    ? offset
+    : sort !== undefined && !Object.hasOwn(OVERVIEW_SORTS, sort)
     ? `Unknown sort ${JSON.stringify(sort)}: one of ${Object.keys(OVERVIEW_SORTS).join(", ")}`
     : status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)
     ? `Unknown status ${JSON.stringify(status)}: one of ${RUN_STATUSES.join(", ")}`
+    : dir !== undefined && dir !== "asc" && dir !== "desc"
+    ? `Unknown dir ${JSON.stringify(dir)}: asc or desc`
+    : all !== undefined && all !== "1" && all !== "0"
+    ? `Unknown all ${JSON.stringify(all)}: 1 (archived runs too) or 0`
     : undefined;
   if (refused !== undefined) return badFilterPage(refused);
+  const includeArchived = all === "1"; // `ledger runs --all`
   let runIds: string[] | undefined;
   if (where !== undefined) {
     try {
@@ -376,7 +388,7 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
     text: p.get("q") || undefined,
     includeArchived,
     sort,
-    ascending: p.get("dir") === "asc",
+    ascending: dir === "asc",
     limit,
     offset,
   };
@@ -536,7 +548,21 @@ function isQueryUsageError(err: unknown): boolean {
     (err instanceof Error && /regular expression|regex/i.test(err.message));
 }
 
-function clampInt(raw: string | null, fallback: number, min: number, max: number): number {
-  if (raw === null || !/^\d+$/.test(raw)) return fallback;
-  return Math.min(max, Math.max(min, Number(raw)));
+/**
+ * The integer parameter `name` of `params`: `fallback` when absent or empty,
+ * at most `max` (a larger page or offset is cut to it), and why not when it
+ * is not a whole number of at least `min`.
+ */
+function intParam(
+  params: URLSearchParams,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number | string {
+  const raw = params.get(name) || undefined;
+  if (raw === undefined) return fallback;
+  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min)) return `${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`;
+  return Math.min(max, n);
 }

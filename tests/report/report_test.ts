@@ -365,18 +365,30 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         const badWhere = await fetch(`${ui.url}/?where=${encodeURIComponent("<b>x = 1")}`);
         assert.equal(badWhere.status, 400);
         assert.ok(!(await badWhere.text()).includes("<b>x"));
-        // A probe: an unknown sort or status was ignored (every run, or none) without a word.
+        // Probes: an unknown sort or status was ignored (every run, or none) without a word, and
+        // so were a limit, offset, direction or `all` the page cannot use.
         for (
-          const [query, said] of [["sort=bogus", "Unknown sort"], ["status=<b>", "Unknown status"]]
+          const [query, said] of [
+            ["sort=bogus", "Unknown sort"],
+            ["status=<b>", "Unknown status"],
+            ["limit=abc", "limit must be an integer &gt;= 1, got &quot;abc&quot;"],
+            ["limit=0", "limit must be an integer &gt;= 1"],
+            ["offset=-5", "offset must be an integer &gt;= 0, got &quot;-5&quot;"],
+            ["offset=1.5", "offset must be an integer &gt;= 0"],
+            ["dir=sideways", "Unknown dir"],
+            ["all=yes", "Unknown all"],
+          ]
         ) {
           const bad = await fetch(`${ui.url}/?${query}`);
           assert.equal(bad.status, 400, query);
           const text = await bad.text();
           assert.ok(text.includes(said) && !text.includes("<b>"), text);
         }
-        const sorted = await fetch(`${ui.url}/?sort=duration&dir=asc`);
-        assert.equal(sorted.status, 200);
-        await sorted.body?.cancel();
+        for (const query of ["sort=duration&dir=asc", "all=1&dir=desc", "limit=100000", "all=0"]) {
+          const good = await fetch(`${ui.url}/?${query}`);
+          assert.equal(good.status, 200, query);
+          await good.body?.cancel();
+        }
 
         const missing = await fetch(`${ui.url}/run/nope`);
         assert.equal(missing.status, 404);

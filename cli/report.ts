@@ -69,7 +69,8 @@ symbolic link: over the file it leads to; a link to a process's open file,
 such as /dev/stdout, is refused).
 
 Exit codes: 0 written, 1 no index (or a --db that is none), unknown run, or
-the file cannot be written, 2 usage error.`;
+the file cannot be written, 2 usage error (an --out in a folder that does not
+exist, a folder, a device or a link to a process's open file included).`;
 
 /**
  * Run `ledger report` with `args`; returns the exit code.

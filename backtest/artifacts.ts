@@ -327,6 +327,46 @@ export async function fingerprintInputs(
   return { fingerprint: combined.digest("hex"), files };
 }
 
+/** The part of a run's data its files do not say: which of their rows it reads. */
+export interface DataSelection {
+  /** `--from`, ISO, or null for the start of the data. */
+  from: string | null;
+  /** `--to`, ISO, or null for the end of the data. */
+  to: string | null;
+  /** `--interval` (candles resampled to it), or null for the file's own. */
+  interval: string | null;
+}
+
+/**
+ * A run's `data_fingerprint`: the files' fingerprint
+ * ({@linkcode fingerprintInputs}) when it reads them whole at their own
+ * interval, else the sha256 of that fingerprint and the selection. Two runs
+ * of one calls file, one on 320 calls and one on the 10 of its `--to`
+ * window, were compared as `same_data` (a probe). A window or interval
+ * written differently for the same rows (`--interval 1m` on 1m candles)
+ * gives another fingerprint: said to be other data, never the reverse.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { dataFingerprint } from "./artifacts.ts";
+ * const whole = { from: null, to: null, interval: null };
+ * assert.equal(dataFingerprint("ab12", whole), "ab12");
+ * const window = { ...whole, to: "2026-01-05T12:00:00.000Z" };
+ * assert.notEqual(dataFingerprint("ab12", window), "ab12");
+ * assert.notEqual(dataFingerprint("ab12", window), dataFingerprint("ab12", { ...whole, interval: "5m" }));
+ * ```
+ */
+export function dataFingerprint(filesFingerprint: string, selection: DataSelection): string {
+  if (selection.from === null && selection.to === null && selection.interval === null) {
+    return filesFingerprint; // as every run before selections counted
+  }
+  const { from, to, interval } = selection;
+  return createHash("sha256")
+    .update(`${filesFingerprint}\nselection:${JSON.stringify({ from, to, interval })}\n`)
+    .digest("hex");
+}
+
 /** Infix of the temporary files a run directory writes aside: `<name>.tmp-<8 hex>`. */
 export const TEMP_INFIX = ".tmp-";
 

@@ -15,6 +15,7 @@ import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { resolveRoot } from "../ledger/paths.ts";
 import {
+  dataFingerprint,
   fingerprintInputs,
   type GitProvenance,
   type InputFile,
@@ -871,18 +872,19 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
   // The directory is the claim: mkdir fails for a second process with this id.
   const claimed = await RunDirectory.claim(root, runId);
   if (claimed === null) throw new RunIdTakenError(runId, "its run directory exists");
+  const fingerprint = dataFingerprint(fp.fingerprint, config);
   const ctx = new RunContext({
     runId,
     runType,
     root,
     config,
     inputs: fp.files,
-    fingerprint: fp.fingerprint,
+    fingerprint,
     emitter,
   });
   ctx.adoptDir(claimed);
   ctx.onPhase = options.onPhase;
-  await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fp.fingerprint });
+  await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fingerprint });
   await emitter.flush(); // a relaxed emitter's buffer too: in the log before the lock is let go
   return ctx;
 }

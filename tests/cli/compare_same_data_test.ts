@@ -8,6 +8,7 @@
 import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
 import { runLedger } from "../_helpers.ts";
 import { emitCreatedRuns } from "./_query_fixture.ts";
+import { writeFixtures } from "../backtest/_fixtures.ts";
 
 Deno.test("compare: same_data needs one fingerprint that is not blank", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-same-data-" });
@@ -65,5 +66,48 @@ Deno.test("compare table: same data is unknown when a run has no fingerprint", a
     equal(await row(["fp-a1", "blank-1"]), "same data unknown (a run has no data fingerprint)");
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+// A probe: a run on the 10 calls of a --to window and a run on all 320 of the same file, or the
+// same candles resampled to 5m, compared as the same data: the fingerprint hashed the files alone.
+Deno.test("compare: runs of one data set with another window or interval are not the same data", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-same-data-window-" });
+  try {
+    const root = `${dir}/ledger`;
+    const { calls, candles } = await writeFixtures(dir);
+    const runs: [string, string[]][] = [
+      ["whole-1", []],
+      ["whole-2", []],
+      ["to-1", ["--to", "2026-01-05T00:00:10Z"]],
+      ["to-2", ["--to", "2026-01-05T00:00:10Z"]],
+      ["from", ["--from", "2026-01-05T00:00:10Z"]],
+      ["resampled", ["--interval", "5m"]],
+    ];
+    for (const [id, flags] of runs) {
+      const r = await runLedger([
+        ...["backtest", "path-only", "--root", root, "--run-id", id, "--no-index"],
+        ...["--calls", calls, "--candles", candles, ...flags],
+      ]);
+      equal(r.code, 0, r.stderr);
+    }
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const same = async (ids: string[]) => {
+      const r = await runLedger(["compare", ...ids, "--root", root, "--json"]);
+      equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).same_data;
+    };
+    deepEqual(
+      [
+        await same(["whole-1", "whole-2"]),
+        await same(["to-1", "to-2"]),
+        await same(["whole-1", "to-1"]),
+        await same(["whole-1", "from"]),
+        await same(["whole-1", "resampled"]),
+      ],
+      [true, true, false, false, false],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -357,11 +357,9 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const status = p.get("status") || undefined;
   const dir = p.get("dir") || undefined;
   const all = p.get("all") || undefined;
-  const refused = typeof limit === "string"
-    ? limit
-    : typeof offset === "string"
-    ? offset
-    : sort !== undefined && !Object.hasOwn(OVERVIEW_SORTS, sort)
+  if (typeof limit === "string") return badFilterPage(limit);
+  if (typeof offset === "string") return badFilterPage(offset);
+  const refused = sort !== undefined && !Object.hasOwn(OVERVIEW_SORTS, sort)
     ? `Unknown sort ${JSON.stringify(sort)}: one of ${Object.keys(OVERVIEW_SORTS).join(", ")}`
     : status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)
     ? `Unknown status ${JSON.stringify(status)}: one of ${RUN_STATUSES.join(", ")}`

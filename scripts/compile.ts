@@ -18,7 +18,7 @@
  * named by `DENORT_BIN`. When neither works this fails with one message that
  * says so and how to fix it.
  *
- * Usage: `deno task compile [--output PATH] [--data-dir DIR] [--no-self-extracting]`
+ * Usage: `deno task compile [--output PATH] [--data-dir DIR] [--no-self-extracting] [--no-net]`
  *
  * @module
  */
@@ -43,22 +43,35 @@ const ADDON_PACKAGE = `@duckdb/node-bindings-${Deno.build.os}-${
  * start. FFI is unscoped because the addon is loaded from wherever the binary
  * unpacks it.
  *
+ * With `network` (the default), what `ledger ui` and the bucket commands
+ * (`ship`, `rebuild-index --from`, `daemon --from`) need, as their tasks
+ * grant it: the network (the bucket's endpoint and the UI's address are
+ * chosen at run time), every environment variable (the AWS SDK reads its
+ * own: `AWS_*`, `HOME` for its config files) and the OS release (its user
+ * agent). A probe: the binary, SPEC 1's program for servers, could run none
+ * of SPEC 14's commands. Without it, the binary of 0.5.0: no network.
+ *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { compiledPermissions } from "./compile.ts";
  * assert.equal(compiledPermissions("/srv/l")[0], "--allow-read=/srv/l");
+ * assert.ok(compiledPermissions().includes("--allow-net"));
+ * assert.ok(compiledPermissions(undefined, { network: false }).includes("--allow-env=LEDGER_ROOT"));
  * ```
  */
-export function compiledPermissions(dataDir?: string): string[] {
+export function compiledPermissions(
+  dataDir?: string,
+  { network = true }: { network?: boolean } = {},
+): string[] {
   const scope = dataDir === undefined ? "" : `=${dataDir}`;
   return [
     `--allow-read${scope}`,
     `--allow-write${scope}`,
-    "--allow-env=LEDGER_ROOT",
+    ...(network ? ["--allow-env", "--allow-net"] : ["--allow-env=LEDGER_ROOT"]),
     "--allow-ffi",
     "--allow-run=git,ps",
-    "--allow-sys=hostname",
+    network ? "--allow-sys=hostname,osRelease" : "--allow-sys=hostname",
   ];
 }
 
@@ -133,6 +146,8 @@ export interface CompileOptions {
   dataDir?: string;
   /** Unpack the embedded files on first run so the addon finds libduckdb.so. @default {true} */
   selfExtracting?: boolean;
+  /** Grant the network ({@linkcode compiledPermissions}). @default {true} */
+  network?: boolean;
 }
 
 /**
@@ -155,7 +170,7 @@ export async function compile(options: CompileOptions = {}): Promise<string> {
     "compile",
     "--quiet",
     ...(selfExtracting ? ["--self-extracting"] : []),
-    ...compiledPermissions(options.dataDir),
+    ...compiledPermissions(options.dataDir, { network: options.network ?? true }),
     "--output",
     output,
     "cli/ledger.ts",
@@ -293,9 +308,12 @@ function stripAnsi(text: string): string {
 /** What `deno task compile --help` prints. */
 const COMPILE_USAGE =
   `Usage: deno task compile [--output PATH] [--data-dir DIR] [--no-self-extracting]
+                         [--no-net]
 
 Build the ledger binary (default dist/ledger) from cli/ledger.ts, DuckDB's
 addon included. --data-dir scopes its read and write permissions to DIR;
+--no-net leaves out the network (and the environment but LEDGER_ROOT), which
+ledger ui, ship, rebuild-index --from and daemon --from need;
 --no-self-extracting copies libduckdb.so to lib/ beside the binary instead of
 unpacking it on first run. The task writes only under dist/. The runtime
 base comes from Deno's host or ${DENORT_ENV_VARIABLE}.
@@ -312,6 +330,7 @@ if (import.meta.main) {
         output: { type: "string" },
         "data-dir": { type: "string" },
         "no-self-extracting": { type: "boolean" },
+        "no-net": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -345,6 +364,7 @@ if (import.meta.main) {
       output: values.output,
       dataDir: values["data-dir"],
       selfExtracting: !values["no-self-extracting"],
+      network: !values["no-net"],
     });
     console.log(`built ${output}`);
   } catch (err) {

@@ -7,7 +7,12 @@
  */
 import { match, ok, strictEqual as equal } from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { CompileError, findRuntimeBase, type RuntimeBase } from "../../scripts/compile.ts";
+import {
+  compiledPermissions,
+  CompileError,
+  findRuntimeBase,
+  type RuntimeBase,
+} from "../../scripts/compile.ts";
 
 const PROJECT_DIR = new URL("../../", import.meta.url).pathname;
 const COMPILE_SCRIPT = new URL("../../scripts/compile.ts", import.meta.url).pathname;
@@ -186,4 +191,42 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+// A probe: the binary (SPEC 1's program for servers) had no network, so it could run none of
+// SPEC 14's commands. Its permissions are checked here without denort: the same flags, given to
+// `deno run` of the same program.
+Deno.test("the compiled binary's permissions let ship reach a bucket, and --no-net's do not", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "ledger_compile_net_" });
+  try {
+    const cli = `${PROJECT_DIR}cli/ledger.ts`;
+    const emitted = await run(Deno.execPath(), [
+      ...["run", "-A", cli, "emit", "--root", root, "--event-type", "run.created"],
+      ...["--run-id", "n1", "--run-type", "t", "--config", "{}", "--data-fingerprint", "f"],
+    ]);
+    equal(emitted.code, 0, emitted.stderr);
+    const env = {
+      AWS_ACCESS_KEY_ID: "k",
+      AWS_SECRET_ACCESS_KEY: "s",
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL_S3: DEAD_PROXY, // a closed port: the request is refused at once
+    };
+    const ship = (network: boolean) =>
+      run(Deno.execPath(), [
+        ...["run", "--no-prompt", ...compiledPermissions(undefined, { network }), cli],
+        ...["ship", "--to", "s3://bkt/p", "--once", "--root", root],
+      ], { env });
+    await t.step("the default binary gets as far as the endpoint", async () => {
+      const r = await ship(true);
+      equal(r.code, 1, r.stderr);
+      match(r.stderr, /^ledger ship: Cannot reach s3:\/\/bkt at http:\/\/127\.0\.0\.1:9: /);
+    });
+    await t.step("--no-net's binary is refused before it sends anything", async () => {
+      const r = await ship(false);
+      equal(r.code, 1, r.stderr);
+      match(r.stderr, /^ledger ship: missing permissions --allow-env /);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -9,6 +9,7 @@
 import { messageValue } from "../ledger/control_text.ts";
 import { dirname, join, relative, resolve } from "node:path";
 import { indexPath } from "../ledger/paths.ts";
+import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
 import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_path.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
 import { AmbiguousRunError } from "../indexer/query/resolve.ts";
@@ -29,7 +30,10 @@ import {
 /**
  * Refuse an output path (`--out`) that would overwrite what the ledger keeps:
  * anything under the root's `events/` (the append-only log), `index/` or
- * `artifacts/` folders, and the index file `dbPath` with its `.wal`. Checked
+ * `artifacts/` folders, the index file `dbPath` with its `.wal`, and the
+ * legacy DuckDB dual mode reads by default (`data/baseline_results.duckdb`:
+ * before a backfill, the only copy of the runs made before the cutover; a
+ * probe overwrote it with a CSV export, exit 0). Checked
  * on the path as given and on its real path (symlinked folders), before any
  * work; a usage error (exit 2) naming the flag and the folder.
  *
@@ -51,6 +55,8 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     { path: join(root, "artifacts"), what: "the runs' artifacts" },
     { path: dbPath, what: "the index file" },
     { path: `${dbPath}.wal`, what: "the index file" },
+    { path: DEFAULT_LEGACY_DB_PATH, what: "the legacy DuckDB of dual mode" },
+    { path: `${DEFAULT_LEGACY_DB_PATH}.wal`, what: "the legacy DuckDB of dual mode" },
   ];
   const outs = [
     resolve(out),

@@ -67,6 +67,42 @@ Deno.test("report and export refuse an --out inside the log, the index or the ar
   }
 });
 
+// A probe: `export --out data/baseline_results.duckdb` replaced the legacy DuckDB dual mode reads
+// (before a backfill, the only copy of the runs made before the cutover) with a CSV, exit 0.
+Deno.test("report and export refuse an --out that is dual mode's legacy DuckDB", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-out-legacy-" });
+  const root = join(dir, "root");
+  try {
+    const emit = await runLedger([
+      ...["emit", "--root", root, "--event-type", "run.created", "--run-id", "g1"],
+      ...["--run-type", "policy", "--config", "{}", "--data-fingerprint", "fp"],
+    ]);
+    equal(emit.code, 0, emit.stderr);
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    await Deno.mkdir(join(dir, "data"));
+    const legacy = join(dir, "data", "baseline_results.duckdb");
+    await Deno.writeTextFile(legacy, "legacy bytes");
+    for (
+      const out of ["data/baseline_results.duckdb", legacy, "data/baseline_results.duckdb.wal"]
+    ) {
+      for (
+        const args of [
+          ["report", "--root", root, "--out", out],
+          ["export", "runs", "--root", root, "--format", "csv", "--out", out],
+        ]
+      ) {
+        const r = await runLedger(args, { cwd: dir });
+        equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        match(r.stderr, /--out .* is the legacy DuckDB of dual mode: write it elsewhere/);
+      }
+    }
+    equal(await bytesOf(legacy), "legacy bytes");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 // A bad-input probe: an --out through a loop of links, or too long a name, was an uncaught stack
 // trace from the permission check. One line now, exit 1, nothing written.
 Deno.test("report and export: an --out that cannot be looked at is one line", async () => {

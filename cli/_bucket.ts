@@ -87,6 +87,12 @@ function netHost(endpoint: string | undefined, region: string): string {
     }
     throw err;
   }
+  // A probe: `ftp://...` passed here and failed in the SDK, exit 1 with its internal words.
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(
+      `AWS_ENDPOINT_URL_S3 must be an http:// or https:// URL, got ${JSON.stringify(endpoint)}`,
+    );
+  }
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
   return `${url.hostname}:${port}`;
 }

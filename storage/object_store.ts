@@ -133,6 +133,10 @@ export function parseBucketUrl(value: string): BucketLocation {
   if (!BUCKET_PATTERN.test(bucket)) {
     throw new BucketUrlError(value, `bucket name ${JSON.stringify(bucket)} is not valid`);
   }
+  // A probe: `s3://b/p?x=1` wrote keys under `p?x=1/`; a query or fragment is a typo, not a prefix.
+  if (/[?#]/.test(m[2] ?? "")) {
+    throw new BucketUrlError(value, "no ? or # in the prefix (an s3:// URL takes no query)");
+  }
   const parts = (m[2] ?? "").split("/").filter((p) => p !== "");
   for (const p of parts) {
     if (p === "." || p === "..") throw new BucketUrlError(value, "no . or .. in the prefix");

@@ -69,6 +69,8 @@ Deno.test("s3:// URLs", async (t) => {
       ["s3://", /bucket name "" is not valid/],
       ["s3://Upper/x", /bucket name "Upper"/],
       ["s3://ok-bucket/a/../b", /no \. or \.\./],
+      ["s3://ok-bucket/p?x=1", /no \? or # in the prefix/],
+      ["s3://ok-bucket/p#frag", /no \? or # in the prefix/],
     ];
     for (const [value, why] of cases) {
       assert.throws(() => parseBucketUrl(value), (err: unknown) => {

@@ -42,7 +42,9 @@ Shipping is idempotent: what was shipped is kept in <root>/ship/, and after a
 crash or a lost state file the bucket is checked, never written twice. Remote
 content that disagrees with the local log is an error, never overwritten.
 With a state file, the chunks it records are trusted: only the end of the last
-one is compared with the local log, in parts with bytes to ship.
+one is compared with the local log, in parts with bytes to ship; a part whose
+size is the size shipped but whose modification time changed (edited) is
+compared whole.
 
   --once            one pass, then exit (exit 1 if anything could not be
                     shipped)

@@ -161,6 +161,18 @@ interface PartMemory {
    * its new lines never shipped (a storage audit).
    */
   conflicted?: boolean;
+  /**
+   * The part's modification time when its size was last the size shipped
+   * (kept in the state file; undefined in one written before 0.6.0). A part
+   * whose size is the size shipped but whose time is not was rewritten or
+   * edited since (`sed -i`, an editor): the log is append-only, so it is
+   * compared with the bucket whole ({@linkcode PartMemory.recheck}). A probe:
+   * a part edited to the same size passed every later ship, exit 0, with the
+   * bucket holding other bytes.
+   */
+  mtimeMs?: number | null;
+  /** This pass compares every chunk of the part, as `--verify` does (its time changed). */
+  recheck?: boolean;
 }
 
 /**
@@ -275,11 +287,17 @@ export class Shipper {
   async #shipPart(f: LocalPart, report: ShipReport, gone: Set<PartMemory>): Promise<void> {
     let mem = this.#parts.get(f.file);
     // Nothing new: no request at all (the bucket cannot hold more than the file has),
-    // unless every chunk is to be compared and this one was not yet.
+    // unless every chunk is to be compared and this one was not yet, or the file was
+    // written to since without growing (its time changed): then it is compared whole.
     if (
       mem !== undefined && f.sizeBytes === mem.shippedBytes && !mem.conflicted &&
       (mem.verified || !this.#verifyAll)
-    ) return;
+    ) {
+      if (mem.mtimeMs === undefined) mem.mtimeMs = f.mtimeMs; // a state file of 0.5.0
+      if (mem.mtimeMs === f.mtimeMs) return;
+      mem.verified = false;
+      mem.recheck = true;
+    }
     const file = await Deno.open(f.path, { read: true });
     try {
       const info = await file.stat();
@@ -349,6 +367,9 @@ export class Shipper {
       const part = { day: f.day, stem: f.stem, fingerprint: mem.fingerprint! };
       await this.#upload(file, size, part, mem, report);
       mem.conflicted = false;
+      mem.recheck = false;
+      // The time that goes with the size shipped; a part still growing gets it next pass.
+      mem.mtimeMs = size === info.size ? (info.mtime?.getTime() ?? null) : null;
     } catch (err) {
       if (mem !== undefined) mem.verified = false; // look at the bucket again next time
       if (err instanceof RemoteConflictError) {
@@ -430,7 +451,7 @@ export class Shipper {
     // A part marked conflicted is compared whole, as --verify does: the shallow check trusts
     // the recorded chunks, which is where --verify found the conflict (a probe: the next plain
     // pass passed it, exit 0, and cleared the mark while the bucket still held other bytes).
-    const stated = this.#verifyAll || mem.conflicted ? 0 : mem.shippedBytes;
+    const stated = this.#verifyAll || mem.conflicted || mem.recheck ? 0 : mem.shippedBytes;
     const trusted = stated === 0 || chunks.some((c) => c.start + c.length === stated) ? stated : 0;
     if (trusted !== stated) {
       this.#progress(
@@ -672,6 +693,7 @@ export class Shipper {
         shippedBytes: p.shipped_bytes,
         verified: false,
         conflicted: p.conflict === true,
+        ...(p.mtime_ms === undefined ? {} : { mtimeMs: p.mtime_ms }),
       });
     }
   }
@@ -683,6 +705,7 @@ export class Shipper {
       parts[name] = {
         fingerprint: m.fingerprint,
         shipped_bytes: m.shippedBytes,
+        ...(m.mtimeMs === undefined ? {} : { mtime_ms: m.mtimeMs }),
         ...(m.conflicted ? { conflict: true } : {}),
       };
     }
@@ -703,6 +726,8 @@ interface StatePart {
   shipped_bytes: number;
   /** The last pass found the part in conflict with the bucket ({@linkcode PartMemory}). */
   conflict?: boolean;
+  /** {@linkcode PartMemory.mtimeMs}. */
+  mtime_ms?: number | null;
 }
 
 interface StateFile {
@@ -727,6 +752,9 @@ function parseState(text: string): StateFile | undefined {
   if (typeof s.parts !== "object" || s.parts === null) return undefined;
   for (const p of Object.values(s.parts)) {
     if (typeof p?.fingerprint !== "string" || !Number.isSafeInteger(p.shipped_bytes)) {
+      return undefined;
+    }
+    if (p.mtime_ms !== undefined && p.mtime_ms !== null && !Number.isFinite(p.mtime_ms)) {
       return undefined;
     }
   }
@@ -769,6 +797,8 @@ interface LocalPart {
   day: string;
   stem: string;
   sizeBytes: number;
+  /** Modification time when listed, ms (null where the file system has none). */
+  mtimeMs: number | null;
 }
 
 /**
@@ -789,14 +819,17 @@ async function listLocalParts(root: string): Promise<LocalPart[]> {
       if (!e.isFile || !SHIPPED_FILE_PATTERN.test(e.name)) continue;
       const path = join(base, dayEntry.name, e.name);
       let sizeBytes: number;
+      let mtimeMs: number | null;
       try {
-        sizeBytes = (await Deno.stat(path)).size;
+        const info = await Deno.stat(path);
+        sizeBytes = info.size;
+        mtimeMs = info.mtime?.getTime() ?? null;
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) continue; // removed since listed
         throw err;
       }
       const stem = e.name.slice(0, -".jsonl".length);
-      out.push({ file: `${dayEntry.name}/${e.name}`, path, day: m[1], stem, sizeBytes });
+      out.push({ file: `${dayEntry.name}/${e.name}`, path, day: m[1], stem, sizeBytes, mtimeMs });
     }
   }
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));

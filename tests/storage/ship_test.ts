@@ -179,6 +179,9 @@ Deno.test({
     await t.step("a part cut back and grown to its shipped size stays a conflict", async () => {
       await shrunkAndRegrown(tmp);
     });
+    await t.step("a part edited to the same size is a conflict on the next ship", async () => {
+      await editedSameSize(tmp);
+    });
     await t.step("a part emptied or cut into its first line is a conflict", async () => {
       await emptiedPart(server, tmp);
     });
@@ -569,6 +572,56 @@ async function shrunkAndRegrown(tmp: string): Promise<void> {
 }
 
 /**
+ * A probe: a shipped part rewritten with one digit changed in a middle line (`sed -i`), or
+ * edited in place, kept its size, so every later `ship --once` took it for shipped: exit 0,
+ * the bucket holding other bytes. Its time changed: it is compared with the bucket whole.
+ * A part only touched agrees, and is not uploaded again.
+ */
+async function editedSameSize(tmp: string): Promise<void> {
+  const cases = [
+    { tag: "same-size-replaced", inPlace: false },
+    { tag: "same-size-in-place", inPlace: true },
+  ];
+  for (const { tag, inPlace } of cases) {
+    const root = join(tmp, tag);
+    await emitRuns(root, tag, 3);
+    const ship = () => ledger(["ship", "--root", root, "--to", `s3://fleet/${tag}`, "--once"]);
+    const first = await ship();
+    assert.equal(first.code, 0, first.stderr);
+    const [[name, bytes]] = [...await localParts(root)];
+    const path = join(root, "events", name);
+    // Touched only: compared, found equal, nothing uploaded.
+    await Deno.utime(path, new Date(), new Date(Date.now() + 5_000));
+    const touched = await ship();
+    assert.equal(touched.code, 0, touched.stderr);
+    assert.match(touched.stdout, /Shipped 0 bytes/);
+    const text = new TextDecoder().decode(bytes);
+    const lines = text.split("\n");
+    const middle = Math.floor(lines.length / 2);
+    assert.match(lines[middle], /"timestamp_ms":\d/);
+    lines[middle] = lines[middle].replace(
+      /"timestamp_ms":(\d)/,
+      (_, d) => `"timestamp_ms":${(Number(d) + 1) % 10}`,
+    );
+    const edited = lines.join("\n");
+    assert.equal(new TextEncoder().encode(edited).length, bytes.length);
+    if (inPlace) {
+      using file = await Deno.open(path, { write: true });
+      await file.write(new TextEncoder().encode(edited));
+    } else {
+      await Deno.writeTextFile(`${path}.new`, edited);
+      await Deno.rename(`${path}.new`, path);
+    }
+    await Deno.utime(path, new Date(), new Date(Date.now() + 10_000)); // a coarse clock's tick
+    for (const pass of [1, 2]) {
+      const again = await ship();
+      assert.equal(again.code, 1, `${tag} pass ${pass}: ${again.stderr}`);
+      assert.match(oneLine(again.stderr), /differs from the local log/);
+    }
+  }
+}
+
+/**
  * A storage audit: a shipped part emptied, or cut inside its first line, has no complete
  * line, and ship returned before comparing it with what it had shipped: `--verify` exited 0.
  */
@@ -844,16 +897,19 @@ async function wrongState(server: CephServer, tmp: string): Promise<void> {
   const ids = lines.map((l) => JSON.parse(l.line).event_id as string); // a torn line throws
   assert.equal(ids.length, new Set(ids).size, "no line twice in the bucket");
   assert.deepEqual(new Set(ids), new Set(acked), "every acknowledged event, once");
-  // A shipped byte changed locally (same length): a pass with nothing new trusts the state;
-  // --verify compares every chunk and refuses; the bucket is not overwritten.
+  // A shipped byte changed locally (same length): the part's time changed, so a pass with
+  // nothing new compares it whole and refuses (it trusted the state file, exit 0, before
+  // 0.6.0), as --verify does; the bucket is not overwritten.
   const path = join(root, "events", partName);
   const text = await Deno.readTextFile(path);
   assert.ok(text.includes('"state-'), text.slice(0, 200));
   const at = text.lastIndexOf('"state-'); // not in the first line: that names another part
   await Deno.writeTextFile(path, text.slice(0, at) + '"stAte-' + text.slice(at + 7));
+  await Deno.utime(path, new Date(), new Date(Date.now() + 10_000)); // a coarse clock's tick
   const before = await bucketLines(store, "state/");
   r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(oneLine(r.stderr), /differs from the local log/);
   r = await ledger(["ship", "--root", root, "--to", to, "--once", "--verify"]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(oneLine(r.stderr), /differs from the local log/);

@@ -307,7 +307,12 @@ async function printDual(
       (async function* () {
         yield runs;
       })(),
-      { format: o.format as "json" | "jsonl" | "csv", csvColumns: csvColumns(query.columns ?? []) },
+      {
+        format: o.format as "json" | "jsonl" | "csv",
+        // `source`, as the table's SOURCE and json's `source` (a probe: CSV had no way to tell
+        // a legacy row from the log's).
+        csvColumns: csvColumns(query.columns ?? [], ["source"]),
+      },
     );
     return EXIT_OK;
   }
@@ -502,7 +507,7 @@ function sortFields(query: RunQuery): string[] {
 }
 
 /** CSV columns of the runs list: the fixed ones, then the extra columns. */
-function csvColumns(extra: readonly string[]) {
+function csvColumns(extra: readonly string[], last: readonly string[] = []) {
   const fixed = [
     "run_id",
     "run_type",
@@ -514,8 +519,9 @@ function csvColumns(extra: readonly string[]) {
     "phase_count",
     "data_fingerprint",
   ];
-  // A fixed column named in --columns is not repeated.
-  return [...fixed, ...extra.filter((name) => !fixed.includes(name))].map((name) => ({
+  // A fixed column named in --columns is not repeated; `last` ends the row, as SOURCE the table.
+  const named = extra.filter((name) => !fixed.includes(name) && !last.includes(name));
+  return [...fixed, ...named, ...last].map((name) => ({
     header: name,
     get: (row: Record<string, unknown>) => row[name],
   }));

@@ -10,6 +10,13 @@ import { runLedger } from "../_helpers.ts";
 import { emitCreatedRuns } from "./_query_fixture.ts";
 import { writeFixtures } from "../backtest/_fixtures.ts";
 
+/** `compare --json`'s `same_data` of runs `ids` of `root`. */
+async function sameData(root: string, ids: string[]): Promise<boolean> {
+  const r = await runLedger(["compare", ...ids, "--root", root, "--json"]);
+  equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout).same_data;
+}
+
 Deno.test("compare: same_data needs one fingerprint that is not blank", async () => {
   const root = await Deno.makeTempDir({ prefix: "ledger-same-data-" });
   try {
@@ -21,11 +28,7 @@ Deno.test("compare: same_data needs one fingerprint that is not blank", async ()
       { id: "blank-2", fingerprint: "" },
       { id: "spaces", fingerprint: "  " },
     ]);
-    const same = async (ids: string[]) => {
-      const r = await runLedger(["compare", ...ids, "--root", root, "--json"]);
-      equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout).same_data;
-    };
+    const same = (ids: string[]) => sameData(root, ids);
     deepEqual(
       [
         await same(["fp-a1", "fp-a2"]),
@@ -92,11 +95,7 @@ Deno.test("compare: runs of one data set with another window or interval are not
       equal(r.code, 0, r.stderr);
     }
     equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
-    const same = async (ids: string[]) => {
-      const r = await runLedger(["compare", ...ids, "--root", root, "--json"]);
-      equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout).same_data;
-    };
+    const same = (ids: string[]) => sameData(root, ids);
     deepEqual(
       [
         await same(["whole-1", "whole-2"]),

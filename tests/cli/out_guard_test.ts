@@ -8,6 +8,16 @@ import { match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { runLedger } from "../_helpers.ts";
 
+/** A root holding one created run, indexed. */
+async function indexOneRun(root: string): Promise<void> {
+  const emit = await runLedger([
+    ...["emit", "--root", root, "--event-type", "run.created", "--run-id", "g1"],
+    ...["--run-type", "policy", "--config", "{}", "--data-fingerprint", "fp"],
+  ]);
+  equal(emit.code, 0, emit.stderr);
+  equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+}
+
 async function bytesOf(path: string): Promise<string> {
   return new TextDecoder().decode(await Deno.readFile(path));
 }
@@ -73,12 +83,7 @@ Deno.test("report and export refuse an --out that is dual mode's legacy DuckDB",
   const dir = await Deno.makeTempDir({ prefix: "ledger-out-legacy-" });
   const root = join(dir, "root");
   try {
-    const emit = await runLedger([
-      ...["emit", "--root", root, "--event-type", "run.created", "--run-id", "g1"],
-      ...["--run-type", "policy", "--config", "{}", "--data-fingerprint", "fp"],
-    ]);
-    equal(emit.code, 0, emit.stderr);
-    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    await indexOneRun(root);
     await Deno.mkdir(join(dir, "data"));
     const legacy = join(dir, "data", "baseline_results.duckdb");
     await Deno.writeTextFile(legacy, "legacy bytes");
@@ -109,12 +114,7 @@ Deno.test("report and export: an --out that cannot be looked at is one line", as
   const dir = await Deno.makeTempDir({ prefix: "ledger-out-loop-" });
   const root = join(dir, "root");
   try {
-    const emit = await runLedger([
-      ...["emit", "--root", root, "--event-type", "run.created", "--run-id", "g1"],
-      ...["--run-type", "policy", "--config", "{}", "--data-fingerprint", "fp"],
-    ]);
-    equal(emit.code, 0, emit.stderr);
-    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    await indexOneRun(root);
     await Deno.symlink(join(dir, "loop-b"), join(dir, "loop-a"));
     await Deno.symlink(join(dir, "loop-a"), join(dir, "loop-b"));
     const tooLong = join(dir, "a".repeat(300), "x.csv");

@@ -921,10 +921,10 @@ async function checkSlice(conn: DuckDBConnection, path: string): Promise<void> {
     let first: string;
     if (bad.ts === null) first = await unparsedTs(conn, String(bad.mint));
     else {
-      const [{ raw }] = (await conn.runAndReadAll(
+      const raw = (await conn.runAndReadAll(
         unparsedPriceSql("candles", String(bad.field)),
         [String(bad.mint), Number(bad.ts)],
-      )).getRowObjectsJS();
+      )).getRowObjectsJS()[0]?.raw ?? null;
       first = `mint ${bad.mint} at ${new Date(Number(bad.ts)).toISOString()}, ${bad.field} ` +
         (raw === null || String(raw).trim() === "" ? "empty" : JSON.stringify(raw));
     }

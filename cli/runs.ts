@@ -386,10 +386,10 @@ function formatDualTable(
   }
   const t = dualTable(runs, extra, { label: false, phases: true, metrics: all, sorted });
   const phasesIndex = t.header.length - 2;
-  const firstExtra = 5 + all.length;
+  const firstExtra = DUAL_FIRST_METRIC + all.length;
   const order = [phasesIndex, 1, 4, 3];
   for (let i = all.length - 1; i >= 0; i--) {
-    if (!sorted.includes(all[i])) order.push(5 + i);
+    if (!sorted.includes(all[i])) order.push(DUAL_FIRST_METRIC + i);
   }
   for (let i = extra.length - 1; i >= 0; i--) {
     if (!options.sortFields.includes(extra[i])) order.push(firstExtra + i);
@@ -403,7 +403,7 @@ function formatDualTable(
   });
   const named = [...(hasLabel ? ["LABEL"] : []), ...leftOut.map((i) => t.header[i])];
   const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
-  const starred = starredShown(t.body, all.map((_, i) => 5 + i), leftOut);
+  const starred = starredShown(t.body, all.map((_, i) => DUAL_FIRST_METRIC + i), leftOut);
   return [table, ...(starred ? [BEST_TRIAL_NOTE] : []), wrapText(note, 0, 0, width)].join("\n");
 }
 
@@ -442,12 +442,12 @@ function dualTable(
     9,
     20,
     8,
-    ...metrics.map((m, i) => Math.max(numberWidth(5 + i), metricHeader(m).length)),
+    ...metrics.map((m, i) => Math.max(numberWidth(DUAL_FIRST_METRIC + i), metricHeader(m).length)),
     ...label.map(() => 6),
     ...extra.map((c) => Math.min(c.length, 16)),
   ];
   mins.push(...phases.map(() => 6), 9);
-  const right = [4, ...metrics.map((_, i) => 5 + i)];
+  const right = [4, ...metrics.map((_, i) => DUAL_FIRST_METRIC + i)];
   if (layout.phases) right.push(header.length - 2);
   return { header, body, mins, right, bestTrialCells };
 }
@@ -766,7 +766,7 @@ interface RunsLayout {
  */
 function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
   const { metrics, sorted, extra, phases } = layout;
-  const first = phases ? 6 : 5; // the first metric column
+  const first = LEADING_HEADERS.length + (phases ? 1 : 0); // the first metric column
   const header = [
     ...LEADING_HEADERS,
     ...(phases ? ["PHASES"] : []), // issue 3: "run id, type, status, created, duration, phases"
@@ -815,6 +815,9 @@ function runsTable(runs: readonly RunRecord[], layout: RunsLayout) {
 
 /** The first columns of every runs table (the index's and dual mode's), in order. */
 const LEADING_HEADERS = ["RUN ID", "TYPE", "STATUS", "CREATED", "DURATION"];
+
+/** The dual-mode table's first metric column: right after {@linkcode LEADING_HEADERS}. */
+const DUAL_FIRST_METRIC = LEADING_HEADERS.length;
 
 /** The line below a runs table whose metric cells hold a sweep's best trial's (`0.25*`). */
 const BEST_TRIAL_NOTE = "(* a sweep's best trial)";

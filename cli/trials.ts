@@ -213,7 +213,11 @@ async function emptyMessage(
 
 /** Options for {@linkcode formatTrialsTable}. */
 export interface FormatTrialsTableOptions {
-  /** Extra columns. @default {[]} */
+  /**
+   * Extra columns: a `params.*` or `metrics.*` one the table has anyway comes
+   * first among its kind after the `sortFields` (left out to fit after the
+   * others). @default {[]}
+   */
   columns?: readonly string[];
   /**
    * The `--sort` fields: a `params.*` or `metrics.*` one comes first among
@@ -230,9 +234,10 @@ export interface FormatTrialsTableOptions {
 
 /**
  * The trials table: run, trial, then every params.* and metrics.* path of
- * the rows shown (the `--sort` ones first, then those whose values differ
- * between the rows, then those the same in every row), then the extra
- * columns it does not show already.
+ * the rows shown (the `--sort` ones first, then the `columns` ones, then
+ * those whose values differ between the rows, then those the same in every
+ * row: left out to fit from the end), then the extra columns it does not
+ * show already.
  *
  * @example
  * ```ts
@@ -263,18 +268,20 @@ export function formatTrialsTable(
     params: flatten(t.params),
     metrics: flatten(t.metrics),
   }));
-  const sortFields = options.sortFields ?? [];
   // The sort keys of a kind first, in their order: a table sorted by a metric shows it. Then
-  // the paths whose values differ between the rows, then those that are the same in every row:
-  // the columns left out to fit are taken from the end, and a sweep's table showed the
-  // constant params.type and left out the parameter that varied (an audit).
+  // the --columns ones (a probe: `--columns metrics.stop_out_rate` on a sweep of 15 paths was
+  // left out to fit, and not named), then the paths whose values differ between the rows, then
+  // those that are the same in every row: the columns left out to fit are taken from the end,
+  // and a sweep's table showed the constant params.type and left out the parameter that varied
+  // (an audit).
+  const first = [...(options.sortFields ?? []), ...(options.columns ?? [])];
   const keys = (k: "params" | "metrics") => {
     const all = [...new Set(flat.flatMap((f) => Object.keys(f[k])))];
-    const sorted = sortFields.filter((f) => f.startsWith(`${k}.`)).map((f) => f.slice(k.length + 1))
+    const asked = first.filter((f) => f.startsWith(`${k}.`)).map((f) => f.slice(k.length + 1))
       .filter((path) => all.includes(path));
     const varies = (path: string) =>
       new Set(flat.map((f) => JSON.stringify(f[k][path] ?? null))).size > 1;
-    return [...new Set([...sorted, ...all.filter(varies), ...all])];
+    return [...new Set([...asked, ...all.filter(varies), ...all])];
   };
   const params = keys("params");
   const metrics = keys("metrics");

@@ -34,6 +34,21 @@ Deno.test("trials table: ids whole, columns left out in turn, said on a last lin
   }
 });
 
+Deno.test("trials table: a --columns path it has anyway is shown first, not left out to fit", () => {
+  // A probe: `trials --columns metrics.stop_out_rate` on a sweep of 15 paths showed the table
+  // as without it, the asked path left out to fit and not named.
+  const columns = ["metrics.calls_total", "params.takeProfitPct"];
+  const [header] = formatTrialsTable(TRIALS, { width: 80, columns }).split("\n");
+  match(header, /^RUN ID +TRIAL {2}params\.takeP\S* {2}params\.stopPct {2}metrics\.calls/);
+  // After the --sort fields of its kind.
+  const sorted = formatTrialsTable(TRIALS, {
+    width: 200,
+    columns,
+    sortFields: ["metrics.win_rate"],
+  }).split("\n")[0];
+  match(sorted, /params\.takeProfitPct {2}.*metrics\.win_rate {2}metrics\.calls_total/);
+});
+
 Deno.test("trials table: a wide-character run id stays whole like an ASCII one", () => {
   // 13 characters, 17 terminal columns: counted in characters, it was cut (a review).
   const trials = TRIALS.map((t) => ({ ...t, run_id: "実験実験-1a2b3c4d" }));

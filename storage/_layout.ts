@@ -100,8 +100,30 @@ export function fingerprintOf(firstLine: Uint8Array): string {
   return createHash("sha256").update(firstLine).digest("hex").slice(0, 12);
 }
 
-/** A short stable name for a bucket location (state and cache file names). */
+/**
+ * A short stable name for a bucket location (state and cache file names).
+ * The endpoint is named as a URL reads it (scheme and host in lower case, no
+ * default port, no trailing `/`), so spellings of one endpoint share one
+ * state file and one mirror (an audit: `http://127.0.0.1:9000/` made a
+ * second mirror beside that of `http://127.0.0.1:9000`, fetched whole).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { locationId } from "./_layout.ts";
+ * const id = locationId("http://127.0.0.1:9000", "logs", "");
+ * assert.equal(locationId("HTTP://127.0.0.1:9000/", "logs", ""), id);
+ * assert.notEqual(locationId("http://127.0.0.1:9001", "logs", ""), id);
+ * ```
+ */
 export function locationId(endpoint: string | undefined, bucket: string, prefix: string): string {
-  return createHash("sha256").update(`${endpoint ?? "aws"}\n${bucket}\n${prefix}`).digest("hex")
-    .slice(0, 16);
+  const named = endpoint === undefined ? "aws" : endpointName(endpoint);
+  return createHash("sha256").update(`${named}\n${bucket}\n${prefix}`).digest("hex").slice(0, 16);
+}
+
+/** `endpoint` as a URL reads it, without a trailing `/`; as given when it is no URL. */
+function endpointName(endpoint: string): string {
+  if (!URL.canParse(endpoint)) return endpoint; // refused by the CLI before it is used
+  const url = new URL(endpoint);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
 }

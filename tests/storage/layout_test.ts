@@ -4,7 +4,13 @@
  * the reason.
  */
 import assert from "node:assert/strict";
-import { chunkKey, fingerprintOf, parseChunkKey, remotePartFile } from "../../storage/_layout.ts";
+import {
+  chunkKey,
+  fingerprintOf,
+  locationId,
+  parseChunkKey,
+  remotePartFile,
+} from "../../storage/_layout.ts";
 import { BucketUrlError, formatBucketUrl, parseBucketUrl } from "../../storage/object_store.ts";
 
 Deno.test("bucket layout", async (t) => {
@@ -49,6 +55,29 @@ Deno.test("bucket layout", async (t) => {
     assert.match(part.fingerprint, /^[0-9a-f]{12}$/);
     assert.notEqual(fingerprintOf(new TextEncoder().encode("a")), part.fingerprint);
   });
+});
+
+Deno.test("one endpoint however written: one state file and one mirror name", () => {
+  // An audit: `http://127.0.0.1:9000/` named a second mirror, fetched whole, beside that of
+  // `http://127.0.0.1:9000` (whose name is unchanged: mirrors made before keep theirs).
+  const id = locationId("http://127.0.0.1:9000", "logs", "team-a/");
+  for (
+    const same of ["http://127.0.0.1:9000/", "HTTP://127.0.0.1:9000//", "http://127.0.0.1:9000"]
+  ) {
+    assert.equal(locationId(same, "logs", "team-a/"), id, same);
+  }
+  assert.equal(
+    locationId("https://S3.example.com:443/", "b", ""),
+    locationId("https://s3.example.com", "b", ""),
+  );
+  assert.equal(locationId("http://minio/s3/", "b", ""), locationId("http://minio/s3", "b", ""));
+  for (
+    const other of ["http://127.0.0.1:9001", "https://127.0.0.1:9000", "http://127.0.0.1:9000/x"]
+  ) {
+    assert.notEqual(locationId(other, "logs", "team-a/"), id, other);
+  }
+  assert.notEqual(locationId(undefined, "logs", "team-a/"), id);
+  assert.notEqual(locationId("http://127.0.0.1:9000", "logs", "team-b/"), id);
 });
 
 Deno.test("s3:// URLs", async (t) => {

@@ -334,8 +334,8 @@ async function refuseExistingRuns(root: string, prepared: readonly Prepared[]): 
  * An `event_id` the caller gave that the log (or the batch) already holds for
  * another event: the index keeps one event per id (SPEC 7), so the other
  * would be acknowledged and never indexed (an audit: exit 0, and the run had
- * no events). The same event again (a retry: the same fields, its time aside
- * when the writer filled it) is accepted, and returned: those the log holds
+ * no events). The same event again (a retry: the same fields, and the same
+ * time when the caller gave one) is accepted, and returned: those the log holds
  * (acknowledged lines only) and the batch's later copies are not written
  * again. Only given ids are looked up: one pass over the log, paid by
  * imports, not by ordinary emits.
@@ -350,7 +350,7 @@ async function refuseTakenIds(
   const inBatch = new Map<string, Prepared>();
   for (const p of given) {
     const first = inBatch.get(p.event.event_id);
-    if (first !== undefined && !sameEvent(first.event, p.event)) {
+    if (first !== undefined && !sameEvent(first.event, p.event, first.timeGiven && p.timeGiven)) {
       // Line numbers, as every other batch error gives (an audit: with blank lines in the
       // input, "given events 1 and 2" were lines 2 and 4).
       throw new UsageError(
@@ -365,7 +365,8 @@ async function refuseTakenIds(
   const holding = new Set<string>(); // the parts holding a retry's event
   for (const [id, lines] of found) {
     const [existing] = lines; // the first line decides: the same event, or another
-    if (sameEvent(existing.event, inBatch.get(id)!.event)) {
+    const retried = inBatch.get(id)!;
+    if (sameEvent(existing.event, retried.event, retried.timeGiven)) {
       // An in-process writer's part (`ledger-*.jsonl`) may still roll its line back (a failed
       // write, a full disk: a review), and that writer takes no lock an emit could wait on: a
       // retry is answered from another line of the event (an earlier retry's, a review: each
@@ -374,9 +375,17 @@ async function refuseTakenIds(
         isSettledPart(l.file) && sameEvent(l.event, existing.event)
       );
       if (settled === undefined) continue;
-      held.add(inBatch.get(id)!); // a retry: its later copies in the batch are held already
+      held.add(retried); // a retry: its later copies in the batch are held already
       holding.add(settled.file);
       continue;
+    }
+    if (sameEvent(existing.event, retried.event)) {
+      throw new UsageError(
+        `event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another ` +
+          `event: the same fields at timestamp_ms ${String(existing.event.timestamp_ms)}, not ` +
+          `the ${retried.event.timestamp_ms} given; the index keeps one event per id: give ` +
+          `this one another event_id (or that time, to retry it)`,
+      );
     }
     throw new UsageError(
       `event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another ` +
@@ -428,8 +437,18 @@ async function syncHolding(root: string, file: string): Promise<void> {
 }
 
 /** The same event written twice: equal {@linkcode sameEventKey}s (`verify`'s rule). */
-function sameEvent(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  return sameEventKey(a) === sameEventKey(b);
+/**
+ * Whether `a` and `b` are one event written twice ({@linkcode sameEventKey}),
+ * their times compared too when both were given (`timeGiven`): a backfill of
+ * an id at another time is another event (a probe: it was taken for a retry,
+ * exit 0, and never written), a time a writer filled is set aside.
+ */
+function sameEvent(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+  timeGiven = false,
+): boolean {
+  return sameEventKey(a) === sameEventKey(b) && (!timeGiven || a.timestamp_ms === b.timestamp_ms);
 }
 
 /**
@@ -458,6 +477,8 @@ interface Prepared {
   lineNumber: number;
   /** The caller gave the `event_id` (an import, a backfill): it may already be in the log. */
   idGiven: boolean;
+  /** The caller gave the `timestamp_ms`: part of what makes the event the same as another. */
+  timeGiven: boolean;
 }
 
 /** Build, validate and encode every event the command line asks for; writes nothing. */
@@ -516,10 +537,17 @@ async function eventsFromFlags(values: Values): Promise<Prepared[]> {
 async function prepare(input: unknown, lineNumber: number): Promise<Prepared> {
   const event = completeEventFast(input) ??
     (await import("../ledger/events.ts")).completeEvent(input);
-  const idGiven = typeof input === "object" && input !== null &&
-    (input as Record<string, unknown>).event_id !== undefined;
+  const given = (field: string) =>
+    typeof input === "object" && input !== null &&
+    (input as Record<string, unknown>)[field] !== undefined;
   // encodeEventLine refuses an oversize event before anything is written.
-  return { event, line: encodeEventLine(event), lineNumber, idGiven };
+  return {
+    event,
+    line: encodeEventLine(event),
+    lineNumber,
+    idGiven: given("event_id"),
+    timeGiven: given("timestamp_ms"),
+  };
 }
 
 function flagValue(

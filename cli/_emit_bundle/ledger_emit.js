@@ -2153,7 +2153,7 @@ async function refuseTakenIds(root, prepared) {
   const inBatch = /* @__PURE__ */ new Map();
   for (const p of given) {
     const first = inBatch.get(p.event.event_id);
-    if (first !== void 0 && !sameEvent(first.event, p.event)) {
+    if (first !== void 0 && !sameEvent(first.event, p.event, first.timeGiven && p.timeGiven)) {
       throw new UsageError(`event_id ${JSON.stringify(p.event.event_id)} is given to two different events in this batch (lines ${first.lineNumber} and ${p.lineNumber})`);
     }
     if (first !== void 0) held.add(p);
@@ -2163,12 +2163,16 @@ async function refuseTakenIds(root, prepared) {
   const holding = /* @__PURE__ */ new Set();
   for (const [id, lines] of found) {
     const [existing] = lines;
-    if (sameEvent(existing.event, inBatch.get(id).event)) {
+    const retried = inBatch.get(id);
+    if (sameEvent(existing.event, retried.event, retried.timeGiven)) {
       const settled = lines.find((l) => isSettledPart(l.file) && sameEvent(l.event, existing.event));
       if (settled === void 0) continue;
-      held.add(inBatch.get(id));
+      held.add(retried);
       holding.add(settled.file);
       continue;
+    }
+    if (sameEvent(existing.event, retried.event)) {
+      throw new UsageError(`event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another event: the same fields at timestamp_ms ${String(existing.event.timestamp_ms)}, not the ${retried.event.timestamp_ms} given; the index keeps one event per id: give this one another event_id (or that time, to retry it)`);
     }
     throw new UsageError(`event_id ${JSON.stringify(id)} is already in the log (${existing.file}) for another event (${String(existing.event.event_type)} of run ${JSON.stringify(existing.event.run_id)}); the index keeps one event per id: give this one another event_id`);
   }
@@ -2199,8 +2203,8 @@ async function syncHolding(root, file) {
     });
   }
 }
-function sameEvent(a, b) {
-  return sameEventKey(a) === sameEventKey(b);
+function sameEvent(a, b, timeGiven = false) {
+  return sameEventKey(a) === sameEventKey(b) && (!timeGiven || a.timestamp_ms === b.timestamp_ms);
 }
 function joinNegativeValues(args) {
   const out = [];
@@ -2264,12 +2268,13 @@ async function eventsFromFlags(values) {
 }
 async function prepare(input, lineNumber) {
   const event = completeEventFast(input) ?? (await import("./events-KMMPVDMW.js")).completeEvent(input);
-  const idGiven = typeof input === "object" && input !== null && input.event_id !== void 0;
+  const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,
     line: encodeEventLine(event),
     lineNumber,
-    idGiven
+    idGiven: given("event_id"),
+    timeGiven: given("timestamp_ms")
   };
 }
 function flagValue2(raw, kind, type, { field, flag }) {

@@ -64,6 +64,50 @@ Deno.test("emit: a retry of an event by its id writes nothing; verify stays soun
   });
 });
 
+Deno.test("emit: a given id at another given time is another event, refused", async (t) => {
+  // A probe: a backfill repeating an event_id with another timestamp_ms was taken for a retry
+  // (exit 0, "not written again"): the time a caller gives is kept as given (SPEC 4).
+  await withTempDir(async (root) => {
+    const emit = (args: string[], stdin?: string) =>
+      runLedger(["emit", "--root", root, ...args], stdin === undefined ? {} : { stdin });
+    equal((await emit(["--event", CREATED])).code, 0);
+    const later = JSON.stringify({ ...JSON.parse(CREATED), timestamp_ms: Date.UTC(2023, 10, 14) });
+
+    await t.step("--event at another time: exit 2, named, nothing written", async () => {
+      const before = await hashTree(root);
+      const r = await emit(["--event", later]);
+      equal(r.code, 2, r.stderr);
+      equal(r.stdout, "");
+      match(
+        r.stderr,
+        /event_id "fixed-id-1" is already in the log .* for another event: the same fields at timestamp_ms 1768867200000, not the 1699920000000 given/,
+      );
+      deepEqual(await hashTree(root), before);
+    });
+
+    await t.step("the same id twice in a batch at two given times: exit 2", async () => {
+      const before = await hashTree(root);
+      const other = JSON.stringify({ ...JSON.parse(later), event_id: "fresh", run_id: "other" });
+      const otherLater = JSON.stringify({ ...JSON.parse(other), timestamp_ms: 1 });
+      const r = await emit(["--stdin"], `${other}\n${otherLater}\n`);
+      equal(r.code, 2, r.stderr);
+      match(r.stderr, /"fresh" is given to two different events in this batch \(lines 1 and 2\)/);
+      deepEqual(await hashTree(root), before);
+    });
+
+    await t.step("at its own time, or with the time left to the writer: a retry", async () => {
+      const before = await hashTree(root);
+      const { timestamp_ms: _, ...untimed } = JSON.parse(CREATED);
+      for (const event of [CREATED, JSON.stringify(untimed)]) {
+        const r = await emit(["--event", event]);
+        equal(r.code, 0, r.stderr);
+        match(r.stderr, /already in the log .*not written again/);
+      }
+      deepEqual(await hashTree(root), before);
+    });
+  });
+});
+
 Deno.test("emit: a retry of an event only a killed batch wrote is written", async () => {
   await withTempDir(async (root) => {
     // A batch that recorded the part empty, appended its line and died before acknowledging.

@@ -14,6 +14,7 @@ import type { LedgerEvent } from "../ledger/events.ts";
 import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
 import { assert } from "../ledger/assert.ts";
 import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
+import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { ValidationError, WriteError } from "../ledger/errors.ts";
 import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
@@ -182,6 +183,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const root = resolveRootFlag(values);
   const prepared = await eventsFromFlags(values);
+  await refuseUnknownOlderRunIds(root, prepared, values.stdin === true);
   const events = prepared.map((p) => p.event);
   let retried = 0;
   const write = async (lockWaitedMs: number) => {
@@ -261,6 +263,40 @@ function runTypeWarnings(events: readonly LedgerEvent[]): string[] {
     );
   }
   return out;
+}
+
+/**
+ * An annotation may name a run by an id no new run may have (`"py run 2"`,
+ * an older writer's) only when the log holds that run's `run.created`: the
+ * exception is for such runs, and an id of no run in the log is refused like
+ * that of any new event (a probe: `run.noted` of `../../etc/passwd`, of a
+ * blank or of a tab was written, with a warning). Throws the
+ * {@linkcode ValidationError} of the first (exit 1); reads the log only when
+ * such an id is given.
+ */
+async function refuseUnknownOlderRunIds(
+  root: string,
+  prepared: readonly Prepared[],
+  fromStdin: boolean,
+): Promise<void> {
+  const older = prepared.filter((p) => !RUN_ID_PATTERN.test(p.event.run_id));
+  if (older.length === 0) return;
+  const inLog = await findRunsCreated(root, new Set(older.map((p) => p.event.run_id)));
+  const unknown = older.find((p) => !inLog.has(p.event.run_id));
+  if (unknown === undefined) return;
+  const { event_type: type, run_id: runId } = unknown.event;
+  const where = fromStdin ? `line ${unknown.lineNumber}: ` : "";
+  throw new ValidationError(
+    "run_id",
+    `a string matching ${RUN_ID_PATTERN.source}`,
+    JSON.stringify(runId),
+    {
+      eventType: type,
+      message: `${where}${type}: run_id must be a string matching ${RUN_ID_PATTERN.source}, ` +
+        `got ${JSON.stringify(runId)} (an annotation may name another writer's run by such an ` +
+        "id only when the log holds its run.created)",
+    },
+  );
 }
 
 /**

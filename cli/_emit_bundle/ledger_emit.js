@@ -34,6 +34,7 @@ import {
   encodeEventLine
 } from "./chunk-OK4RFX62.js";
 import {
+  RUN_ID_PATTERN,
   ValidationError,
   WriteError,
   assert,
@@ -2051,6 +2052,7 @@ async function main(args) {
   }
   const root = resolveRootFlag(values);
   const prepared = await eventsFromFlags(values);
+  await refuseUnknownOlderRunIds(root, prepared, values.stdin === true);
   const events = prepared.map((p) => p.event);
   let retried = 0;
   const write = async (lockWaitedMs) => {
@@ -2110,6 +2112,19 @@ function runTypeWarnings(events) {
     out.push(`run ${event.run_id} has run_type ${JSON.stringify(event.run_type)}; backtests record ${JSON.stringify(usual)} (ledger runs --type ${event.run_type} finds only this spelling)`);
   }
   return out;
+}
+async function refuseUnknownOlderRunIds(root, prepared, fromStdin) {
+  const older = prepared.filter((p) => !RUN_ID_PATTERN.test(p.event.run_id));
+  if (older.length === 0) return;
+  const inLog = await findRunsCreated(root, new Set(older.map((p) => p.event.run_id)));
+  const unknown2 = older.find((p) => !inLog.has(p.event.run_id));
+  if (unknown2 === void 0) return;
+  const { event_type: type, run_id: runId } = unknown2.event;
+  const where = fromStdin ? `line ${unknown2.lineNumber}: ` : "";
+  throw new ValidationError("run_id", `a string matching ${RUN_ID_PATTERN.source}`, JSON.stringify(runId), {
+    eventType: type,
+    message: `${where}${type}: run_id must be a string matching ${RUN_ID_PATTERN.source}, got ${JSON.stringify(runId)} (an annotation may name another writer's run by such an id only when the log holds its run.created)`
+  });
 }
 async function unknownRunWarnings(root, events) {
   const created = new Set(events.filter((e) => e.event_type === "run.created").map((e) => e.run_id));

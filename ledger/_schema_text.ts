@@ -11,7 +11,7 @@ export const SCHEMA_FILE_TEXT = `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://ledger.local/events/_schema.json",
   "title": "ledger events (one JSON object per line of events/day=*/*.jsonl)",
-  "description": "Absent schema_version means 1. Unknown extra fields are allowed. version, event_types and migrations are the earlier Python tools' registry.",
+  "description": "Absent schema_version means 1. Unknown extra fields are allowed. run_id is checked as for new events; a line of an older writer may hold another run id (a non-empty string), which ledger reads. version, event_types and migrations are the earlier Python tools' registry.",
   "version": "1.0.0",
   "event_types": {
     "run.created": {
@@ -445,7 +445,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -505,7 +505,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -570,7 +570,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -624,7 +624,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -686,7 +686,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -750,7 +750,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -809,7 +809,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -869,7 +869,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -930,7 +930,7 @@ export const SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [

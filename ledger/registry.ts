@@ -62,7 +62,12 @@ const PYTHON_TYPE_NAMES: Record<string, string> = {
   boolean: "bool",
 };
 
-type PropertySchema = { type?: string; const?: unknown; anyOf?: PropertySchema[] };
+type PropertySchema = {
+  type?: string;
+  const?: unknown;
+  pattern?: string;
+  anyOf?: PropertySchema[];
+};
 
 /**
  * Build the JSON Schema document of the whole registry: `$defs` holds one
@@ -103,6 +108,8 @@ export function registryJsonSchema(): Record<string, unknown> {
     $id: SCHEMA_DOCUMENT_ID,
     title: "ledger events (one JSON object per line of events/day=*/*.jsonl)",
     description: "Absent schema_version means 1. Unknown extra fields are allowed. " +
+      "run_id is checked as for new events; a line of an older writer may hold another " +
+      "run id (a non-empty string), which ledger reads. " +
       "version, event_types and migrations are the earlier Python tools' registry.",
     version: PYTHON_REGISTRY_VERSION,
     event_types: pythonEventTypes(defs, versions),
@@ -119,13 +126,26 @@ function nullableOptionals(
 ): Record<string, PropertySchema> {
   return Object.fromEntries(
     Object.entries(schema.properties).map(([name, raw]) => {
-      const property = integerConst(raw);
+      const property = wholeStringPattern(integerConst(raw));
       return [
         name,
         schema.required?.includes(name) ? property : { anyOf: [property, { type: "null" }] },
       ];
     }),
   );
+}
+
+/**
+ * A `pattern` anchored with `$` alone also matches before a final newline in
+ * regex engines other than ECMAScript's (Python's `re.search`, which the
+ * `jsonschema` package uses, took `"bt\n"` as a run id: a probe): it ends
+ * with `(?![\s\S])` there too, as the event id pattern does already.
+ */
+function wholeStringPattern(property: PropertySchema): PropertySchema {
+  const { pattern } = property;
+  return pattern === undefined || !pattern.endsWith("$")
+    ? property
+    : { ...property, pattern: `${pattern}(?![\\s\\S])` };
 }
 
 /**

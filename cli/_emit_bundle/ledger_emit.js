@@ -1105,7 +1105,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-VWR7ZD4Z.js");
+    const { writeSchemaFile } = await import("./schema_file-UDWNHM7A.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1123,7 +1123,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-VWR7ZD4Z.js");
+    const { writeSchemaFile } = await import("./schema_file-UDWNHM7A.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);

@@ -22,6 +22,14 @@ Deno.test("registry: _schema.json holds a JSON Schema per type and version", asy
       assert.equal(completed.properties.duration_ms.type, "integer");
       assert.equal(completed.properties.duration_ms.minimum, 0);
       assert.equal(doc.$defs["run.started@v1"].properties.run_id.pattern.startsWith("^"), true);
+      // Whole strings in every engine: Python's re.search (the jsonschema package) took "bt\n"
+      // as a run id when the pattern ended with a bare `$` (a probe).
+      for (const type of ["run.started@v1", "run.created@v1", "trial.recorded@v1"]) {
+        const pattern: string = doc.$defs[type].properties.run_id.pattern;
+        assert.equal(pattern.endsWith("$(?![\\s\\S])"), true, pattern);
+        assert.match("bt-1", new RegExp(pattern));
+        assert.doesNotMatch("bt\n", new RegExp(pattern));
+      }
       assert.equal(doc["x-ledger-versions"]["run.failed"].current, 1);
     });
     await t.step("an outdated file is replaced atomically, an up-to-date one kept", async () => {

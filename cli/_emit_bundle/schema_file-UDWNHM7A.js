@@ -14,7 +14,7 @@ var SCHEMA_FILE_TEXT = `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://ledger.local/events/_schema.json",
   "title": "ledger events (one JSON object per line of events/day=*/*.jsonl)",
-  "description": "Absent schema_version means 1. Unknown extra fields are allowed. version, event_types and migrations are the earlier Python tools' registry.",
+  "description": "Absent schema_version means 1. Unknown extra fields are allowed. run_id is checked as for new events; a line of an older writer may hold another run id (a non-empty string), which ledger reads. version, event_types and migrations are the earlier Python tools' registry.",
   "version": "1.0.0",
   "event_types": {
     "run.created": {
@@ -448,7 +448,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -508,7 +508,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -573,7 +573,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -627,7 +627,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -689,7 +689,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -753,7 +753,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -812,7 +812,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -872,7 +872,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [
@@ -933,7 +933,7 @@ var SCHEMA_FILE_TEXT = `{
         },
         "run_id": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$(?![\\\\s\\\\S])"
         },
         "schema_version": {
           "anyOf": [

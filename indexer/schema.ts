@@ -1063,16 +1063,24 @@ const KEY = `{'t': timestamp_ms, 'id': event_id}`;
  * materialized CTE first took twice the memory and, once that spilled, more
  * time (trial_results of 20M events in one pass: 14.3 s against 24.8 s, peak
  * 0.90 GB against 1.00 GB; of 5M: 4.1 s against 4.5 s, 0.46 GB against 0.99 GB).
+ * The repeated keys are ranked by their small columns and only the picked
+ * rows' JSON is read (by `rowid`), as `runs_d` does: ranking whole rows held
+ * every copy at once (a probe: 60 trials of 900 KB params recorded three
+ * times, 155 MB of log, ran out of memory at 256MB; 11 such runs at the
+ * default limit).
  */
 function lastPerKey(columns: string, where: string, key: string): string {
   return `WITH repeated AS (
-      SELECT ${key} FROM events WHERE ${where} GROUP BY ${key} HAVING count(*) > 1)
+      SELECT ${key} FROM events WHERE ${where} GROUP BY ${key} HAVING count(*) > 1),
+    picked AS (
+      SELECT pick FROM (SELECT ${key}, timestamp_ms, event_id, rowid AS pick FROM events
+        WHERE ${where})
+        SEMI JOIN repeated USING (${key})
+      QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY timestamp_ms DESC, event_id DESC) = 1)
     SELECT ${columns} FROM (SELECT ${columns} FROM events WHERE ${where})
       ANTI JOIN repeated USING (${key})
     UNION ALL
-    SELECT ${columns} FROM (SELECT ${columns}, event_id AS pick_id FROM events WHERE ${where})
-      SEMI JOIN repeated USING (${key})
-    QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY timestamp_ms DESC, pick_id DESC) = 1`;
+    SELECT ${columns} FROM events WHERE ${where} AND rowid IN (SELECT pick FROM picked)`;
 }
 
 /**

@@ -92,3 +92,57 @@ Deno.test("the run tables of runs with 100 KB configs and summaries derive at 12
     }
   });
 });
+
+/** Trials of the sweep below, each recorded COPIES times with PARAMS_BYTES of params. */
+const TRIALS = 26;
+const COPIES = 3;
+/** Near the line limit: the probe's trials were 900 KB (old code failed from 24 trials here). */
+const PARAMS_BYTES = 900_000;
+
+// A probe: a sweep whose trials were recorded again (a retry with new ids) ranked the copies of
+// each trial with their params, so every copy's 900 KB was held at once: 60 trials recorded three
+// times (155 MB of log) ran out of memory at 256MB, and 11 times (567 MB) at the default limit.
+// The copies are now ranked by their small columns and only the picked rows' JSON is read.
+Deno.test("trials recorded more than once with 900 KB params derive at 128MB", async () => {
+  await withTempDir(async (root) => {
+    const day = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(day, { recursive: true });
+    using file = await Deno.open(join(day, "part-000001.jsonl"), { write: true, create: true });
+    const encoder = new TextEncoder();
+    const line = (event: Record<string, unknown>) => encoder.encode(JSON.stringify(event) + "\n");
+    await file.write(line({
+      event_type: "run.created",
+      event_id: "sweep-c",
+      timestamp_ms: T0,
+      run_id: "sweep",
+      run_type: "sweep",
+      config: {},
+      data_fingerprint: "f",
+    }));
+    for (let copy = 0; copy < COPIES; copy++) {
+      for (let t = 0; t < TRIALS; t++) {
+        await file.write(line({
+          event_type: "trial.recorded",
+          event_id: `t${t}-${copy}`,
+          timestamp_ms: T0 + 1 + copy,
+          run_id: "sweep",
+          trial_id: `t${t}`,
+          params: { blob: "p".repeat(PARAMS_BYTES), copy },
+          metrics: { copy },
+        }));
+      }
+    }
+    const report = await rebuildIndex(root, { full: true, memoryLimit: "128MB" });
+    assert.equal(report.events, 1 + TRIALS * COPIES);
+    const rows = await query(
+      join(root, "index", "runs.duckdb"),
+      `SELECT count(*) AS trials, min(params->>'$.copy') AS low, max(params->>'$.copy') AS high,
+        min(strlen(params)) AS bytes, min(metrics->>'$.copy') AS metrics_copy
+      FROM trial_results`,
+    );
+    const last = String(COPIES - 1);
+    const bytes = JSON.stringify({ blob: "", copy: 0 }).length + PARAMS_BYTES;
+    // One row per trial, its last copy's params and metrics.
+    assert.deepEqual(rows, [{ trials: TRIALS, low: last, high: last, bytes, metrics_copy: last }]);
+  });
+});

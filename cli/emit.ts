@@ -472,12 +472,12 @@ async function syncHolding(root: string, file: string): Promise<void> {
   }
 }
 
-/** The same event written twice: equal {@linkcode sameEventKey}s (`verify`'s rule). */
 /**
- * Whether `a` and `b` are one event written twice ({@linkcode sameEventKey}),
- * their times compared too when both were given (`timeGiven`): a backfill of
- * an id at another time is another event (a probe: it was taken for a retry,
- * exit 0, and never written), a time a writer filled is set aside.
+ * Whether `a` and `b` are one event written twice: equal
+ * {@linkcode sameEventKey}s (`verify`'s rule), and their times too when the
+ * caller gave them (`timeGiven`): a backfill of an id at another time is
+ * another event (a probe: it was taken for a retry, exit 0, and never
+ * written), a time a writer filled is set aside.
  */
 function sameEvent(
   a: Record<string, unknown>,

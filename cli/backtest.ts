@@ -194,34 +194,51 @@ export async function main(args: string[]): Promise<number> {
   }
   const emitter = getEventEmitter({ root });
   const progress = Deno.stderr.isTerminal() ? phaseDisplay() : undefined;
+  const indexes = values["no-index"] !== true;
   const hooks = {
     emitter,
     onProgress: progress?.progress,
     onPhase: progress?.phase,
-    onInterrupt: (i: InterruptInfo) => {
+    onInterrupt: async (i: InterruptInfo) => {
       progress?.done();
       console.error(interruptLine("backtest", i));
+      if (indexes) await refreshIndexInBackground(root, i.runId);
     },
   };
-  let result: RunResult;
+  let outcome: RunOutcome;
   try {
-    result = workflow === "path-only"
-      ? await runPathOnly({ ...options, ...hooks })
-      : await runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps, gapFill });
+    outcome = {
+      result: workflow === "path-only"
+        ? await runPathOnly({ ...options, ...hooks })
+        : await runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps, gapFill }),
+    };
   } catch (err) {
     progress?.done();
-    return failedRunExit("backtest", err, values.json === true);
+    outcome = failedRunExit("backtest", err, values.json === true);
   } finally {
     await emitter.close();
   }
+  if ("exit" in outcome) {
+    if (indexes) await refreshIndexInBackground(root, outcome.runId);
+    return outcome.exit;
+  }
+  const { result } = outcome;
   progress?.done();
   const unrecorded = unrecordedExit("backtest", result, emitter.stats(), values.json === true);
   if (unrecorded !== undefined) return unrecorded;
   if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
   else console.log(describeResult(result));
-  if (!values["no-index"]) await refreshIndexInBackground(root, result.runId);
+  if (indexes) await refreshIndexInBackground(root, result.runId);
   return EXIT_OK;
 }
+
+/**
+ * A run's end for `ledger backtest` and `ledger sweep`: its result, or the
+ * exit code of a run that recorded `run.failed` ({@linkcode failedRunExit}),
+ * whose index refresh starts after the emitter is closed, as a completed
+ * run's does.
+ */
+export type RunOutcome = { result: RunResult } | { exit: number; runId: string };
 
 /**
  * How `ledger backtest` and `ledger sweep` end on a run whose computation
@@ -260,10 +277,15 @@ export function unrecordedExit(
 /**
  * How `ledger backtest` and `ledger sweep` end on a run that failed: a taken
  * run id is a usage error (thrown); a run that recorded `run.failed` is one
- * stderr line (and the failure as JSON with `--json`), exit 1; anything else
- * is rethrown.
+ * stderr line (and the failure as JSON with `--json`), exit 1, its index
+ * refreshed like a completed run's (a probe: `ledger runs` left a failed run
+ * out until some later rebuild); anything else is rethrown.
  */
-export function failedRunExit(command: string, err: unknown, json: boolean): number {
+export function failedRunExit(
+  command: string,
+  err: unknown,
+  json: boolean,
+): { exit: number; runId: string } {
   if (err instanceof RunIdTakenError) throw new UsageError(err.message);
   if (!(err instanceof RunFailedError)) throw err;
   const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
@@ -276,7 +298,7 @@ export function failedRunExit(command: string, err: unknown, json: boolean): num
       phase_name: err.phaseName,
     }));
   }
-  return EXIT_FAILURE;
+  return { exit: EXIT_FAILURE, runId: err.runId };
 }
 
 export function backtestOptions(values: ParsedFlags["values"], root: string): BacktestOptions {

@@ -18,6 +18,7 @@ import {
 import { interruptLine, refreshIndexInBackground } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
+import { assert } from "../ledger/assert.ts";
 import { RunFailedError, RunIdTakenError } from "../backtest/workflow.ts";
 import { RerunError, type RerunReport, rerunRun } from "../backtest/rerun.ts";
 import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
@@ -95,13 +96,18 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   await requireExistingRoot(root); // a file as the root: said, not "Not a directory (os error 20)"
   const emitter = getEventEmitter({ root });
-  let report: RerunReport;
+  const indexes = values["no-index"] !== true;
+  let report: RerunReport | undefined;
+  let failedRunId: string | undefined;
   try {
     ({ report } = await rerunRun(runId, {
       root,
       emitter,
       runId: stringFlag(values, "run-id"),
-      onInterrupt: (i) => console.error(interruptLine("rerun", i)),
+      onInterrupt: async (i) => {
+        console.error(interruptLine("rerun", i));
+        if (indexes) await refreshIndexInBackground(root, i.runId);
+      },
     }));
   } catch (err) {
     if (err instanceof RerunError) {
@@ -111,18 +117,22 @@ export async function main(args: string[]): Promise<number> {
       return EXIT_FAILURE;
     }
     if (err instanceof RunIdTakenError) throw new UsageError(err.message);
-    if (err instanceof RunFailedError) {
-      const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
-      console.error(`ledger rerun: ${errorLine(err.message)} (run ${err.runId} failed${where})`);
-      return EXIT_FAILURE;
-    }
-    throw err;
+    if (!(err instanceof RunFailedError)) throw err;
+    const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
+    console.error(`ledger rerun: ${errorLine(err.message)} (run ${err.runId} failed${where})`);
+    failedRunId = err.runId;
   } finally {
     await emitter.close();
   }
+  if (report === undefined) {
+    assert(failedRunId !== undefined, "a rerun without a report recorded run.failed");
+    // Listed as failed, not missing: refreshed as a completed rerun is (a probe).
+    if (indexes) await refreshIndexInBackground(root, failedRunId);
+    return EXIT_FAILURE;
+  }
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeReport(report));
-  if (!values["no-index"]) await refreshIndexInBackground(root, report.rerun_run_id);
+  if (indexes) await refreshIndexInBackground(root, report.rerun_run_id);
   return EXIT_OK;
 }
 

@@ -28,6 +28,7 @@ import {
   refreshIndexInBackground,
   refuseMissingInputs,
   resultJson,
+  type RunOutcome,
   unrecordedExit,
 } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
@@ -183,30 +184,39 @@ export async function main(args: string[]): Promise<number> {
   }
   const emitter = getEventEmitter({ root });
   const progress = Deno.stderr.isTerminal() ? phaseDisplay("trials") : undefined;
-  let result: RunResult;
+  const indexes = values["no-index"] !== true;
+  let outcome: RunOutcome;
   try {
-    result = await runSweep({
-      ...sweep,
-      emitter,
-      onProgress: progress?.progress,
-      onPhase: progress?.phase,
-      onInterrupt: (i: InterruptInfo) => {
-        progress?.done();
-        console.error(interruptLine("sweep", i));
-      },
-    });
+    outcome = {
+      result: await runSweep({
+        ...sweep,
+        emitter,
+        onProgress: progress?.progress,
+        onPhase: progress?.phase,
+        onInterrupt: async (i: InterruptInfo) => {
+          progress?.done();
+          console.error(interruptLine("sweep", i));
+          if (indexes) await refreshIndexInBackground(root, i.runId);
+        },
+      }),
+    };
   } catch (err) {
     progress?.done();
-    return failedRunExit("sweep", err, values.json === true);
+    outcome = failedRunExit("sweep", err, values.json === true);
   } finally {
     await emitter.close();
   }
+  if ("exit" in outcome) {
+    if (indexes) await refreshIndexInBackground(root, outcome.runId);
+    return outcome.exit;
+  }
+  const { result } = outcome;
   progress?.done();
   const unrecorded = unrecordedExit("sweep", result, emitter.stats(), values.json === true);
   if (unrecorded !== undefined) return unrecorded;
   if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
   else console.log(describeSweep(result));
-  if (!values["no-index"]) await refreshIndexInBackground(root, result.runId);
+  if (indexes) await refreshIndexInBackground(root, result.runId);
   return EXIT_OK;
 }
 

@@ -246,10 +246,12 @@ export async function runPathOnly(options: PathOnlyOptions = {}): Promise<RunRes
         rows: rows.map((r) => metricsRow(r.call, r.metrics)),
       });
       await ctx.artifact("path_metrics", out.path, out.sizeBytes);
-      await ctx.writeManifest("completed", { summary });
+      const manifestBytes = await ctx.writeManifest("completed", { summary });
+      // Both files it wrote, in files and in bytes (a probe: bytes were the Parquet file's alone).
+      const bytes = out.sizeBytes + manifestBytes;
       return {
         value: undefined,
-        summary: { rows_in: rows.length, rows_out: out.rows, files: 2, bytes: out.sizeBytes },
+        summary: { rows_in: rows.length, rows_out: out.rows, files: 2, bytes },
       };
     });
     return summary;

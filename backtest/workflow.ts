@@ -553,12 +553,12 @@ export class RunContext {
    * once the run's last event is in the log (the manifest follows the log).
    * A completed manifest is not written once the run is interrupted (the
    * handler writes the failed one), nor kept when the interrupt comes while
-   * it is written.
+   * it is written. Resolves to its size in bytes.
    */
   async writeManifest(
     status: Manifest["status"],
     extra: { summary?: Record<string, unknown>; error?: Manifest["error"] },
-  ): Promise<void> {
+  ): Promise<number> {
     const own = status !== "failed";
     if (own) await this.#stopIfInterrupted();
     const dir = await this.dir();
@@ -588,6 +588,7 @@ export class RunContext {
     }
     this.#staged = staged;
     await this.#recordArtifact("manifest", staged.path, staged.sizeBytes);
+    return staged.sizeBytes;
   }
 
   /**

@@ -117,6 +117,13 @@ Deno.test("path-only run on the hand-worked fixtures", async (t) => {
       >[];
       deepEqual(artifacts.map((a) => a.artifact_type), ["path_metrics", "manifest"]);
       for (const a of artifacts) equal(a.size_bytes, (await Deno.stat(a.artifact_path)).size);
+      // The store phase wrote both: its summary counts them, files and bytes (a probe: the bytes
+      // were the Parquet file's alone).
+      const store = events.find((e) =>
+        e.event_type === "phase.completed" && e.phase_name === "store"
+      ) as Extract<LedgerEvent, { event_type: "phase.completed" }>;
+      equal(store.output_summary.files, artifacts.length);
+      equal(store.output_summary.bytes, artifacts.reduce((n, a) => n + a.size_bytes, 0));
       const done = events.at(-1) as Extract<LedgerEvent, { event_type: "run.completed" }>;
       deepEqual(Object.keys(done.artifact_paths).sort(), ["manifest", "path_metrics"]);
       equal(done.summary.calls_covered, 2);

@@ -1066,10 +1066,16 @@ export async function rebuildIndex(
   const tempPath = tempPathFor(dbPath);
   let published = false;
   let refusedForeign = false;
+  // The copy an update builds on, made while the log is listed (settles to its error, never
+  // rejects, so that a failed listing still waits for it before removing it).
+  let copied: Promise<unknown> = Promise.resolve(null);
   try {
     await refuseForeignFile(dbPath, root, options.full === true, source);
     const leftovers = await removeLeftovers(dbPath);
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
+    const updates = !options.full && (await exists(dbPath));
+    const copyStart = performance.now();
+    if (updates) copied = Deno.copyFile(dbPath, tempPath).then(() => null, (err: unknown) => err);
     // Listed before the log: the runs they stand for were on disk before them.
     const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
     const files = await listPartFiles(root, (entry, why) => progress(`skipped ${entry}: ${why}`));
@@ -1092,16 +1098,16 @@ export async function rebuildIndex(
     };
     let built: Built;
     let recoveredFrom: string | undefined;
-    if (!options.full && (await exists(dbPath))) {
+    if (updates) {
       let copySynced: Promise<unknown> = Promise.resolve(null);
       try {
-        const copyStart = performance.now();
-        await Deno.copyFile(dbPath, tempPath);
+        const copyError = await copied;
+        if (copyError !== null) throw copyError;
         // ext4 writes a new file's bytes before the first commit that touches it: syncing
         // the copy now puts that write beside the plan and the check query instead of
         // in front of the copy's first commit (settles to its error, never rejects).
         copySynced = syncFile(tempPath).then(() => null, (err: unknown) => err);
-        phasesMs.copy = Math.round(performance.now() - copyStart);
+        phasesMs.copy = Math.round(performance.now() - copyStart); // the listing beside it too
         built = await buildInto(tempPath, files, { ...ctx, mode: "incremental" });
         const syncError = await copySynced;
         if (syncError !== null) throw syncError;
@@ -1139,6 +1145,7 @@ export async function rebuildIndex(
     );
     return { ...built, dbPath, filesScanned: files.length, elapsedMs, recoveredFrom, phasesMs };
   } catch (err) {
+    await copied; // done with the copy before it is removed
     await removeTemp(tempPath);
     if (published) throw err; // said after the index was published
     if (signal?.aborted) throw new RebuildInterruptedError(dbPath, { cause: signal.reason });

@@ -201,11 +201,12 @@ export interface BacktestOptions {
   /**
    * Handle SIGINT/SIGTERM while the run is open: record `run.failed`
    * ("interrupted", with the phase), remove temporary files, call this with
-   * what happened (awaited, so that it may start the index refresh), and
-   * exit 130/143. Without it signals keep their default.
+   * what happened, and exit 130/143. Without it signals keep their default.
+   * It is synchronous: the process exits when it returns (while the run may
+   * be ending on its own, the exit code says the signal).
    * @default {undefined}
    */
-  onInterrupt?: (info: InterruptInfo) => void | Promise<void>;
+  onInterrupt?: (info: InterruptInfo) => void;
 }
 
 /**
@@ -1036,7 +1037,7 @@ export interface RunEnded {
  */
 export function installInterruptHandler(
   run: InterruptibleRun,
-  onInterrupt: (info: InterruptInfo) => void | Promise<void>,
+  onInterrupt: (info: InterruptInfo) => void,
 ): () => void {
   let handling: InterruptSignal | null = null;
   const handlers = new Map<InterruptSignal, () => void>();
@@ -1048,15 +1049,8 @@ export function installInterruptHandler(
       const ending = run.endInProgress?.() ?? null;
       if (ending !== null) {
         // The run records its own end: that end stands, then the process exits as asked.
-        void ending.then(async (ended) => {
-          await onInterrupt({
-            runId: run.runId,
-            signal,
-            phaseName: null,
-            removed: [],
-            exitCode,
-            ended,
-          });
+        void ending.then((ended) => {
+          onInterrupt({ runId: run.runId, signal, phaseName: null, removed: [], exitCode, ended });
           Deno.exit(exitCode);
         });
         return;
@@ -1076,7 +1070,7 @@ export function installInterruptHandler(
         // The run went on until here (a DuckDB write in flight at the signal finishes or
         // fails on its own thread): what it left aside since is removed too (an audit).
         removed.push(...run.removeTempFilesSync().filter((path) => !removed.includes(path)));
-        await onInterrupt({ runId: run.runId, signal, phaseName, removed, exitCode });
+        onInterrupt({ runId: run.runId, signal, phaseName, removed, exitCode });
         Deno.exit(exitCode);
       })();
     };

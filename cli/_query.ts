@@ -171,7 +171,7 @@ export async function refuseUnwritableOut(
  * console.error = (line: string) => printed.push(line);
  * try {
  *   await warnIfIndexMayLackRuns("runs", `${dir}/runs.duckdb`); // no marker: nothing said
- *   await writeRefreshMarker(`${dir}/runs.duckdb`, "run-1");
+ *   writeRefreshMarker(`${dir}/runs.duckdb`, "run-1");
  *   await warnIfIndexMayLackRuns("runs", `${dir}/runs.duckdb`);
  * } finally {
  *   console.error = error;

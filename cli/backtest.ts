@@ -194,15 +194,15 @@ export async function main(args: string[]): Promise<number> {
   }
   const emitter = getEventEmitter({ root });
   const progress = Deno.stderr.isTerminal() ? phaseDisplay() : undefined;
-  const indexes = values["no-index"] !== true;
+  const refresh = values["no-index"] === true ? undefined : await prepareIndexRefresh(root);
   const hooks = {
     emitter,
     onProgress: progress?.progress,
     onPhase: progress?.phase,
-    onInterrupt: async (i: InterruptInfo) => {
+    onInterrupt: (i: InterruptInfo) => {
       progress?.done();
       console.error(interruptLine("backtest", i));
-      if (indexes) await refreshIndexInBackground(root, i.runId);
+      refresh?.(i.runId);
     },
   };
   let outcome: RunOutcome;
@@ -219,7 +219,7 @@ export async function main(args: string[]): Promise<number> {
     await emitter.close();
   }
   if ("exit" in outcome) {
-    if (indexes) await refreshIndexInBackground(root, outcome.runId);
+    refresh?.(outcome.runId);
     return outcome.exit;
   }
   const { result } = outcome;
@@ -228,7 +228,7 @@ export async function main(args: string[]): Promise<number> {
   if (unrecorded !== undefined) return unrecorded;
   if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
   else console.log(describeResult(result));
-  if (indexes) await refreshIndexInBackground(root, result.runId);
+  refresh?.(result.runId);
   return EXIT_OK;
 }
 
@@ -791,41 +791,48 @@ async function canRun(command: string): Promise<boolean> {
 }
 
 /**
- * Start the background `rebuild-index` of {@linkcode refreshCommand} as a
- * detached child and return at once. Failures are logged, never thrown: the
- * daemon or the next rebuild catches up. A refresh marker for `runId` is
- * written first (`indexer/refresh_marker.ts`): until a rebuild removes it,
- * `ledger runs` and the other readers warn that the index may lack the run,
- * so a refresh that fails where nobody reads its output is not silent.
+ * Make ready the index refresh after a run, before the run starts: the
+ * returned function starts the background `rebuild-index` of
+ * {@linkcode refreshCommand} as a detached child and returns at once,
+ * synchronously, so a command's interrupt handler can start it just before
+ * the process exits (after a completed, failed or interrupted run: SPEC 9; a
+ * probe found a failed run missing from `ledger runs`). Failures are said on
+ * stderr, never thrown: the daemon or the next rebuild catches up. A refresh
+ * marker for the run is written first (`indexer/refresh_marker.ts`): until
+ * a rebuild removes it, `ledger runs` and the other readers warn that the
+ * index may lack the run, so a refresh that fails where nobody reads its
+ * output is not silent.
  */
-export async function refreshIndexInBackground(root: string, runId: string): Promise<void> {
-  try {
-    await writeRefreshMarker(indexPath(root), runId);
-  } catch (err) {
-    // Not a reason to skip the refresh: only a later warning is lost.
-    console.error(
-      `ledger backtest: warning: no refresh marker for run ${runId}: ${errorLine(String(err))}`,
-    );
-  }
+export async function prepareIndexRefresh(root: string): Promise<(runId: string) => void> {
   const refresh = await refreshCommand(root);
-  if ("reason" in refresh) {
-    console.error(
-      `ledger backtest: index not refreshed (${refresh.reason}); run ledger rebuild-index or the daemon`,
-    );
-    return;
-  }
-  try {
-    const child = new Deno.Command(refresh.command, {
-      args: refresh.args,
-      cwd: refresh.cwd,
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    child.unref();
-  } catch (err) {
-    console.error(`ledger backtest: index not refreshed: ${errorLine(String(err))}`);
-  }
+  return (runId: string) => {
+    try {
+      writeRefreshMarker(indexPath(root), runId);
+    } catch (err) {
+      // Not a reason to skip the refresh: only a later warning is lost.
+      console.error(
+        `ledger backtest: warning: no refresh marker for run ${runId}: ${errorLine(String(err))}`,
+      );
+    }
+    if ("reason" in refresh) {
+      console.error(
+        `ledger backtest: index not refreshed (${refresh.reason}); run ledger rebuild-index or the daemon`,
+      );
+      return;
+    }
+    try {
+      const child = new Deno.Command(refresh.command, {
+        args: refresh.args,
+        cwd: refresh.cwd,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      child.unref();
+    } catch (err) {
+      console.error(`ledger backtest: index not refreshed: ${errorLine(String(err))}`);
+    }
+  };
 }
 
 /**

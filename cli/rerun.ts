@@ -15,7 +15,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { interruptLine, refreshIndexInBackground } from "./backtest.ts";
+import { interruptLine, prepareIndexRefresh } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { assert } from "../ledger/assert.ts";
@@ -96,7 +96,7 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   await requireExistingRoot(root); // a file as the root: said, not "Not a directory (os error 20)"
   const emitter = getEventEmitter({ root });
-  const indexes = values["no-index"] !== true;
+  const refresh = values["no-index"] === true ? undefined : await prepareIndexRefresh(root);
   let report: RerunReport | undefined;
   let failedRunId: string | undefined;
   try {
@@ -104,9 +104,9 @@ export async function main(args: string[]): Promise<number> {
       root,
       emitter,
       runId: stringFlag(values, "run-id"),
-      onInterrupt: async (i) => {
+      onInterrupt: (i) => {
         console.error(interruptLine("rerun", i));
-        if (indexes) await refreshIndexInBackground(root, i.runId);
+        refresh?.(i.runId);
       },
     }));
   } catch (err) {
@@ -127,12 +127,12 @@ export async function main(args: string[]): Promise<number> {
   if (report === undefined) {
     assert(failedRunId !== undefined, "a rerun without a report recorded run.failed");
     // Listed as failed, not missing: refreshed as a completed rerun is (a probe).
-    if (indexes) await refreshIndexInBackground(root, failedRunId);
+    refresh?.(failedRunId);
     return EXIT_FAILURE;
   }
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeReport(report));
-  if (indexes) await refreshIndexInBackground(root, report.rerun_run_id);
+  refresh?.(report.rerun_run_id);
   return EXIT_OK;
 }
 

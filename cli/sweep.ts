@@ -24,8 +24,8 @@ import {
   interruptLine,
   jsonFlagName,
   phaseDisplay,
+  prepareIndexRefresh,
   readJsonFlag,
-  refreshIndexInBackground,
   refuseMissingInputs,
   resultJson,
   type RunOutcome,
@@ -184,7 +184,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const emitter = getEventEmitter({ root });
   const progress = Deno.stderr.isTerminal() ? phaseDisplay("trials") : undefined;
-  const indexes = values["no-index"] !== true;
+  const refresh = values["no-index"] === true ? undefined : await prepareIndexRefresh(root);
   let outcome: RunOutcome;
   try {
     outcome = {
@@ -193,10 +193,10 @@ export async function main(args: string[]): Promise<number> {
         emitter,
         onProgress: progress?.progress,
         onPhase: progress?.phase,
-        onInterrupt: async (i: InterruptInfo) => {
+        onInterrupt: (i: InterruptInfo) => {
           progress?.done();
           console.error(interruptLine("sweep", i));
-          if (indexes) await refreshIndexInBackground(root, i.runId);
+          refresh?.(i.runId);
         },
       }),
     };
@@ -207,7 +207,7 @@ export async function main(args: string[]): Promise<number> {
     await emitter.close();
   }
   if ("exit" in outcome) {
-    if (indexes) await refreshIndexInBackground(root, outcome.runId);
+    refresh?.(outcome.runId);
     return outcome.exit;
   }
   const { result } = outcome;
@@ -216,7 +216,7 @@ export async function main(args: string[]): Promise<number> {
   if (unrecorded !== undefined) return unrecorded;
   if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
   else console.log(describeSweep(result));
-  if (indexes) await refreshIndexInBackground(root, result.runId);
+  refresh?.(result.runId);
   return EXIT_OK;
 }
 

@@ -48,7 +48,8 @@ export function refreshMarkerPrefixFor(dbPath: string): string {
 /**
  * Write a marker for a refresh of the index at `dbPath` after run `runId`;
  * returns its path. Call it before starting the refresh, so the refresh
- * lists it and removes it when it succeeds.
+ * lists it and removes it when it succeeds. Synchronous: a command's
+ * interrupt handler writes it just before the process exits.
  *
  * @example
  * ```ts
@@ -56,7 +57,7 @@ export function refreshMarkerPrefixFor(dbPath: string): string {
  * import { listRefreshMarkers, writeRefreshMarker } from "./refresh_marker.ts";
  * const dir = await Deno.makeTempDir();
  * try {
- *   const path = await writeRefreshMarker(`${dir}/index/runs.duckdb`, "run-1", 1_000);
+ *   const path = writeRefreshMarker(`${dir}/index/runs.duckdb`, "run-1", 1_000);
  *   const [marker] = await listRefreshMarkers(`${dir}/index/runs.duckdb`);
  *   assert.deepEqual(marker, { path, runId: "run-1", startedAtMs: 1_000 });
  * } finally {
@@ -64,16 +65,16 @@ export function refreshMarkerPrefixFor(dbPath: string): string {
  * }
  * ```
  */
-export async function writeRefreshMarker(
+export function writeRefreshMarker(
   dbPath: string,
   runId: string,
   nowMs: number = Date.now(),
-): Promise<string> {
+): string {
   const suffix = crypto.getRandomValues(new Uint8Array(4));
   const hex = Array.from(suffix, (b) => b.toString(16).padStart(2, "0")).join("");
   const path = join(dirname(dbPath), `${refreshMarkerPrefixFor(dbPath)}${nowMs}-${hex}.json`);
-  await Deno.mkdir(dirname(dbPath), { recursive: true });
-  await Deno.writeTextFile(path, JSON.stringify({ run_id: runId, started_at_ms: nowMs }) + "\n", {
+  Deno.mkdirSync(dirname(dbPath), { recursive: true });
+  Deno.writeTextFileSync(path, JSON.stringify({ run_id: runId, started_at_ms: nowMs }) + "\n", {
     createNew: true,
   });
   return path;
@@ -155,9 +156,9 @@ async function readMarker(path: string): Promise<RefreshMarker | undefined> {
  * const dir = await Deno.makeTempDir();
  * try {
  *   const dbPath = `${dir}/runs.duckdb`;
- *   await writeRefreshMarker(dbPath, "run-1");
+ *   writeRefreshMarker(dbPath, "run-1");
  *   const listed = await listRefreshMarkers(dbPath);
- *   await writeRefreshMarker(dbPath, "run-2"); // written after the listing: it stays
+ *   writeRefreshMarker(dbPath, "run-2"); // written after the listing: it stays
  *   await removeRefreshMarkers(listed);
  *   await removeRefreshMarkers(listed); // again: nothing left to remove
  *   assert.deepEqual((await listRefreshMarkers(dbPath)).map((m) => m.runId), ["run-2"]);

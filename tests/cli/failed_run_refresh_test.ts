@@ -39,39 +39,33 @@ async function waitForStatuses(
   }
 }
 
+/**
+ * `ledger <command...>` into `<dir>/ledger` on a calls file without `chain` or `alert_ts`: the run
+ * fails in its coverage phase, after `run.created` (exit 1). Resolves to the root.
+ */
+async function failRun(dir: string, command: string[], ...extra: string[]): Promise<string> {
+  const root = join(dir, "ledger");
+  const calls = join(dir, "calls.csv");
+  await Deno.writeTextFile(calls, "call_id,caller,mint\nx,y,z\n");
+  const r = await runLedger([
+    ...command,
+    "--root",
+    root,
+    "--calls",
+    calls,
+    "--candles",
+    CANDLES,
+    ...extra,
+  ]);
+  equal(r.code, 1, r.stderr);
+  return root;
+}
+
 Deno.test("a failed backtest and a failed sweep are listed as failed without a rebuild", async () => {
   await withTempDir(async (dir) => {
-    const root = join(dir, "ledger");
-    const calls = join(dir, "calls.csv");
-    await Deno.writeTextFile(calls, "call_id,caller,mint\nx,y,z\n"); // no chain, no alert_ts
-    const backtest = await runLedger([
-      "backtest",
-      "path-only",
-      "--root",
-      root,
-      "--calls",
-      calls,
-      "--candles",
-      CANDLES,
-      "--run-id",
-      "bt-failed",
-    ]);
-    equal(backtest.code, 1, backtest.stderr);
-    const sweep = await runLedger([
-      "sweep",
-      "policy",
-      "--root",
-      root,
-      "--calls",
-      calls,
-      "--candles",
-      CANDLES,
-      "--grid",
-      '{"type":"fixed_stop","stopPct":[0.1,0.2]}',
-      "--run-id",
-      "sw-failed",
-    ]);
-    equal(sweep.code, 1, sweep.stderr);
+    const root = await failRun(dir, ["backtest", "path-only"], "--run-id", "bt-failed");
+    const grid = '{"type":"fixed_stop","stopPct":[0.1,0.2]}';
+    await failRun(dir, ["sweep", "policy"], "--grid", grid, "--run-id", "sw-failed");
     const want = { "bt-failed": "failed", "sw-failed": "failed" };
     deepEqual(await waitForStatuses(root, want), want);
   });
@@ -79,21 +73,7 @@ Deno.test("a failed backtest and a failed sweep are listed as failed without a r
 
 Deno.test("a failed run with --no-index starts no refresh", async () => {
   await withTempDir(async (dir) => {
-    const root = join(dir, "ledger");
-    const calls = join(dir, "calls.csv");
-    await Deno.writeTextFile(calls, "call_id,caller,mint\nx,y,z\n");
-    const r = await runLedger([
-      "backtest",
-      "path-only",
-      "--root",
-      root,
-      "--calls",
-      calls,
-      "--candles",
-      CANDLES,
-      "--no-index",
-    ]);
-    equal(r.code, 1, r.stderr);
+    const root = await failRun(dir, ["backtest", "path-only"], "--no-index");
     // A refresh would have published an index by now (the one above does within seconds).
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     equal(await exists(join(root, "index", "runs.duckdb")), false);

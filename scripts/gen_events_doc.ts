@@ -115,7 +115,8 @@ export function renderEventsDoc(): string {
     "path segment); ids already in a log (the earlier Python writer's) are read as they are. An",
     "annotation (`run.tagged`, `run.noted`, `run.archived`, `run.restored`) names a run the log",
     "already holds, so it takes that run's id as it is there (the read rule: a non-empty string",
-    "of at most 256 characters) and may annotate such an older run.",
+    "of at most 256 characters) and may annotate such an older run; `ledger emit` takes an id off",
+    "the pattern only for a run whose `run.created` the log holds (exit 1 otherwise).",
     "",
     "## Types",
     "",
@@ -254,7 +255,11 @@ function describe(schema: JsonSchema): string {
   if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
   switch (schema.type) {
     case "string": {
-      if (schema.pattern) return `string matching \`${schema.pattern}\``;
+      // Shown as JavaScript reads it: the `(?![\s\S])` the schema file adds for Python's engine
+      // (ledger/registry.ts) says nothing more there.
+      if (schema.pattern) {
+        return `string matching \`${schema.pattern.replace(/\(\?!\[\\s\\S\]\)$/, "")}\``;
+      }
       const parts = [schema.minLength === 1 ? "non-empty string" : "string"];
       if (schema.maxLength !== undefined) parts.push(`at most ${schema.maxLength} characters`);
       return parts.join(", ");

@@ -18,7 +18,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { type EmitterStats, getEventEmitter } from "../ledger/emitter.ts";
+import { type EmitterStats, type EventEmitter, getEventEmitter } from "../ledger/emitter.ts";
 import {
   grantFlags,
   LIVENESS_NEEDS,
@@ -195,34 +195,16 @@ export async function main(args: string[]): Promise<number> {
   const emitter = getEventEmitter({ root });
   const progress = Deno.stderr.isTerminal() ? phaseDisplay() : undefined;
   const refresh = values["no-index"] === true ? undefined : await prepareIndexRefresh(root);
-  const hooks = {
-    emitter,
-    onProgress: progress?.progress,
-    onPhase: progress?.phase,
-    onInterrupt: (i: InterruptInfo) => {
-      progress?.done();
-      console.error(interruptLine("backtest", i));
-      refresh?.(i.runId);
-    },
-  };
-  let outcome: RunOutcome;
-  try {
-    outcome = {
-      result: workflow === "path-only"
-        ? await runPathOnly({ ...options, ...hooks })
-        : await runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps, gapFill }),
-    };
-  } catch (err) {
-    progress?.done();
-    outcome = failedRunExit("backtest", err, values.json === true);
-  } finally {
-    await emitter.close();
-  }
-  if ("exit" in outcome) {
-    refresh?.(outcome.runId);
-    return outcome.exit;
-  }
-  const { result } = outcome;
+  const ended = await runRecorded(
+    "backtest",
+    (hooks) =>
+      workflow === "path-only"
+        ? runPathOnly({ ...options, ...hooks })
+        : runPolicy({ ...options, ...hooks, policy, feeBps, slippageBps, gapFill }),
+    { emitter, progress, json: values.json === true, refresh },
+  );
+  if (typeof ended === "number") return ended;
+  const result = ended;
   progress?.done();
   const unrecorded = unrecordedExit("backtest", result, emitter.stats(), values.json === true);
   if (unrecorded !== undefined) return unrecorded;
@@ -232,13 +214,51 @@ export async function main(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
+/** The hooks {@linkcode runRecorded} gives a run: its events, its progress, its interrupt. */
+export type RunHooks =
+  & Pick<BacktestOptions, "onProgress" | "onPhase" | "onInterrupt">
+  & { emitter: EventEmitter };
+
 /**
- * A run's end for `ledger backtest` and `ledger sweep`: its result, or the
- * exit code of a run that recorded `run.failed` ({@linkcode failedRunExit}),
- * whose index refresh starts after the emitter is closed, as a completed
- * run's does.
+ * Run a backtest or sweep of `ledger <command>` with the hooks that record
+ * its events (`emitter`, closed after), show its progress, say its interrupt
+ * and start the index refresh after it (`refresh`, undefined with
+ * `--no-index`). Resolves to its result, or to the exit code of a run that
+ * recorded `run.failed` ({@linkcode failedRunExit}), whose index refresh
+ * starts once the emitter is closed, as a completed run's does.
  */
-export type RunOutcome = { result: RunResult } | { exit: number; runId: string };
+export async function runRecorded(
+  command: string,
+  run: (hooks: RunHooks) => Promise<RunResult>,
+  options: {
+    emitter: EventEmitter;
+    progress: PhaseDisplay | undefined;
+    json: boolean;
+    refresh: ((runId: string) => void) | undefined;
+  },
+): Promise<RunResult | number> {
+  const { emitter, progress, refresh } = options;
+  let failed: { exit: number; runId: string };
+  try {
+    return await run({
+      emitter,
+      onProgress: progress?.progress,
+      onPhase: progress?.phase,
+      onInterrupt: (i: InterruptInfo) => {
+        progress?.done();
+        console.error(interruptLine(command, i));
+        refresh?.(i.runId);
+      },
+    });
+  } catch (err) {
+    progress?.done();
+    failed = failedRunExit(command, err, options.json);
+  } finally {
+    await emitter.close();
+  }
+  refresh?.(failed.runId);
+  return failed.exit;
+}
 
 /**
  * How `ledger backtest` and `ledger sweep` end on a run whose computation

@@ -19,20 +19,18 @@ import {
   backtestOptions,
   costFlags,
   entryDelayText,
-  failedRunExit,
   gapFillFlag,
-  interruptLine,
   jsonFlagName,
   phaseDisplay,
   prepareIndexRefresh,
   readJsonFlag,
   refuseMissingInputs,
   resultJson,
-  type RunOutcome,
+  runRecorded,
   unrecordedExit,
 } from "./backtest.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
-import { type InterruptInfo, type RunResult } from "../backtest/workflow.ts";
+import type { RunResult } from "../backtest/workflow.ts";
 import { GRID_TRIALS_MAX_DEFAULT, GridError } from "../backtest/grid.ts";
 import {
   objectiveRankValue,
@@ -185,32 +183,13 @@ export async function main(args: string[]): Promise<number> {
   const emitter = getEventEmitter({ root });
   const progress = Deno.stderr.isTerminal() ? phaseDisplay("trials") : undefined;
   const refresh = values["no-index"] === true ? undefined : await prepareIndexRefresh(root);
-  let outcome: RunOutcome;
-  try {
-    outcome = {
-      result: await runSweep({
-        ...sweep,
-        emitter,
-        onProgress: progress?.progress,
-        onPhase: progress?.phase,
-        onInterrupt: (i: InterruptInfo) => {
-          progress?.done();
-          console.error(interruptLine("sweep", i));
-          refresh?.(i.runId);
-        },
-      }),
-    };
-  } catch (err) {
-    progress?.done();
-    outcome = failedRunExit("sweep", err, values.json === true);
-  } finally {
-    await emitter.close();
-  }
-  if ("exit" in outcome) {
-    refresh?.(outcome.runId);
-    return outcome.exit;
-  }
-  const { result } = outcome;
+  const ended = await runRecorded(
+    "sweep",
+    (hooks) => runSweep({ ...sweep, ...hooks }),
+    { emitter, progress, json: values.json === true, refresh },
+  );
+  if (typeof ended === "number") return ended;
+  const result = ended;
   progress?.done();
   const unrecorded = unrecordedExit("sweep", result, emitter.stats(), values.json === true);
   if (unrecorded !== undefined) return unrecorded;

@@ -24,6 +24,34 @@ export { type ChildResult, CONFIG_PATH, hashTree, REPO_ROOT, withTempDir };
 /** The `ledger` entry point. */
 export const CLI_PATH = join(REPO_ROOT, "cli/ledger.ts");
 
+/**
+ * Whether the long mode runs (`deno task test:long`, which sets
+ * `LEDGER_LONG_TESTS=1`): the scale proofs that take a minute or more each on
+ * a 2-core machine (pages longer than a JavaScript string, rebuilds and
+ * exports of values near a megabyte at a 128 MB memory limit, 60,000-run
+ * listings in a 32 MiB heap). `deno task test` leaves them out to stay under
+ * ten minutes.
+ */
+export const LONG_TESTS: boolean = Deno.env.get("LEDGER_LONG_TESTS") === "1";
+
+/**
+ * The `ignore` of a long-mode test: true, with the reason printed once per
+ * file, unless {@linkcode LONG_TESTS}. `file` is the test module's
+ * `import.meta.url`.
+ */
+export function longOnly(file: string): boolean {
+  if (LONG_TESTS) return false;
+  if (!longReasonPrinted.has(file)) {
+    longReasonPrinted.add(file);
+    console.log(
+      `${file.split("/").slice(-2).join("/")}: long-mode tests ignored: ` +
+        "they run in `deno task test:long` (LEDGER_LONG_TESTS=1)",
+    );
+  }
+  return true;
+}
+const longReasonPrinted = new Set<string>();
+
 /** Every permission a ledger command can need (what `deno task test` grants). */
 export const TEST_PERMISSIONS: readonly string[] = [
   "--allow-read",

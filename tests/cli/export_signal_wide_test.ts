@@ -8,7 +8,7 @@
  */
 import { ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, runLedger } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, longOnly, runLedger } from "../_helpers.ts";
 
 /** Trials of the export: more than one of DuckDB's default Parquet row groups (122,880). */
 const TRIALS = 130_000;
@@ -61,7 +61,10 @@ function trialLines(t0: number): string[] {
   return lines;
 }
 
-Deno.test("export: SIGTERM while a wide Parquet file is written stops it within seconds", async () => {
+Deno.test({
+  name: "export: SIGTERM while a wide Parquet file is written stops it within seconds",
+  ignore: longOnly(import.meta.url),
+}, async () => {
   const dir = await Deno.makeTempDir({ prefix: "ledger-export-signal-wide-" });
   try {
     const root = join(dir, "root");

@@ -57,6 +57,7 @@ const DUCKDB_TASKS = [
   "sample-legacy",
   "test:power-loss",
   "test:doc",
+  "test:long",
   "vendor-duckdb",
 ];
 /**
@@ -67,6 +68,7 @@ const DUCKDB_TASKS = [
 const RUN_ANY_TASKS = [
   "test",
   "test:doc",
+  "test:long",
   "test:power-loss",
   "bench",
   "compile",
@@ -106,7 +108,7 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
   await t.step("only ui listens, on loopback only; report writes nothing but data", () => {
     for (const name of Object.keys(TASKS)) {
       const net = flagsOf(name).filter((f) => f.startsWith("--allow-net"));
-      if (["ui", "test", "test:doc", "bench"].includes(name)) {
+      if (["ui", "test", "test:doc", "test:long", "bench"].includes(name)) {
         deepEqual(net, ["--allow-net=127.0.0.1"], name);
       } else if (name === "ship") {
         // The bucket's endpoint comes from AWS_ENDPOINT_URL_S3 at run time; a task

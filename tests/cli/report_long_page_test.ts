@@ -10,7 +10,7 @@
  */
 import assert from "node:assert";
 import { join } from "node:path";
-import { runLedger, withTempDir } from "../_helpers.ts";
+import { longOnly, runLedger, withTempDir } from "../_helpers.ts";
 
 /** Runs in the log: enough that the page passes `STRING_CHARS_MAX`. */
 const RUNS = 10;
@@ -21,7 +21,10 @@ const ZEROS = 500_000;
 /** V8's longest string, in UTF-16 code units. */
 const STRING_CHARS_MAX = 2 ** 29 - 24;
 
-Deno.test("report writes a page longer than a JavaScript string", async () => {
+Deno.test({
+  name: "report writes a page longer than a JavaScript string",
+  ignore: longOnly(import.meta.url),
+}, async () => {
   await withTempDir(async (root) => {
     let nested = `[${new Array(ZEROS).fill("0").join(",")}]`;
     for (let level = 1; level < NESTING; level++) nested = `[${nested}]`;

@@ -16,7 +16,7 @@
  */
 import assert from "node:assert";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, longOnly, runLedger, withTempDir } from "../_helpers.ts";
 import { generateRunsLog } from "../../bench/_runs_log.ts";
 
 /**
@@ -94,6 +94,7 @@ async function runsCapped(root: string, cliArgs: string[], outPath: string): Pro
 }
 
 Deno.test({
+  ignore: longOnly(import.meta.url),
   name: `runs streams json, jsonl and csv of ${RUNS} runs within a ${HEAP_MIB_MAX} MiB heap`,
   sanitizeResources: false,
   async fn() {
@@ -137,6 +138,7 @@ const FALLBACK_RUNS = 100_000;
 const FALLBACK_MEMORY_LIMIT = "120MB";
 
 Deno.test({
+  ignore: longOnly(import.meta.url),
   name: "runs --json whose blocks do not fit the memory limit streams row by row: same bytes",
   sanitizeResources: false,
   async fn() {

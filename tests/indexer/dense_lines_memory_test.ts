@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { longLinesFor } from "../../indexer/_pipeline.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { memoryLimitBytes } from "../../indexer/memory_limit.ts";
-import { withTempDir } from "../_helpers.ts";
+import { longOnly, withTempDir } from "../_helpers.ts";
 
 const T0 = Date.UTC(2026, 0, 20);
 /** Bytes of trial lines per file: several vectors of lines on each thread. */
@@ -74,7 +74,10 @@ async function writeRun(
 }
 
 for (const limit of ["128MB", "256MB"]) {
-  Deno.test(`rebuilds at ${limit} read dense lines up to 8 KiB, one statement or sliced`, async () => {
+  Deno.test({
+    name: `rebuilds at ${limit} read dense lines up to 8 KiB, one statement or sliced`,
+    ignore: longOnly(import.meta.url),
+  }, async () => {
     const bytes = memoryLimitBytes(limit);
     const longest = longLinesFor(bytes, bytes / 8).longLineBytes;
     assert.ok(longest < 4_000, `${limit} slices lines shorter than the 8 KiB default: ${longest}`);

@@ -19,7 +19,7 @@ import { ev, T0, writePart } from "./_fixtures.ts";
 import { indexPath } from "../../ledger/paths.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { exportIndex } from "../../indexer/query/mod.ts";
-import { withTempDir } from "../_helpers.ts";
+import { longOnly, withTempDir } from "../_helpers.ts";
 
 /** The reader's memory limit of both tests: the old export failed under it. */
 const MEMORY_LIMIT = "256MB";
@@ -94,7 +94,11 @@ async function readParquet(path: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-Deno.test(`export: 400 configs of 1,651 paths to Parquet in a ${MEMORY_LIMIT} reader, every value in place`, async () => {
+Deno.test({
+  name:
+    `export: 400 configs of 1,651 paths to Parquet in a ${MEMORY_LIMIT} reader, every value in place`,
+  ignore: longOnly(import.meta.url),
+}, async () => {
   await withTempDir(async (root) => {
     const runs = 400;
     await indexRuns(root, Array.from({ length: runs }, (_, r) => wideConfig(r, 150)));
@@ -120,7 +124,10 @@ Deno.test(`export: 400 configs of 1,651 paths to Parquet in a ${MEMORY_LIMIT} re
   });
 });
 
-Deno.test(`export: 60 configs holding 50,000 numbers each in a ${MEMORY_LIMIT} reader`, async () => {
+Deno.test({
+  name: `export: 60 configs holding 50,000 numbers each in a ${MEMORY_LIMIT} reader`,
+  ignore: longOnly(import.meta.url),
+}, async () => {
   await withTempDir(async (root) => {
     const runs = 60;
     await indexRuns(

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
-import { withTempDir } from "../_helpers.ts";
+import { longOnly, withTempDir } from "../_helpers.ts";
 import { query } from "./_fixtures.ts";
 
 /** Runs of the first file: the 128MB failure began between 200 and 300 (probe). */
@@ -62,7 +62,10 @@ async function picked(db: string): Promise<Record<string, unknown>[]> {
   );
 }
 
-Deno.test("the run tables of runs with 100 KB configs and summaries derive at 128MB", async () => {
+Deno.test({
+  name: "the run tables of runs with 100 KB configs and summaries derive at 128MB",
+  ignore: longOnly(import.meta.url),
+}, async () => {
   await withTempDir(async (root) => {
     const day = join(root, "events", "day=2026-01-20");
     await Deno.mkdir(day, { recursive: true });
@@ -103,7 +106,10 @@ const PARAMS_BYTES = 900_000;
 // each trial with their params, so every copy's 900 KB was held at once: 60 trials recorded three
 // times (155 MB of log) ran out of memory at 256MB, and 11 times (567 MB) at the default limit.
 // The copies are now ranked by their small columns and only the picked rows' JSON is read.
-Deno.test("trials recorded more than once with 900 KB params derive at 128MB", async () => {
+Deno.test({
+  name: "trials recorded more than once with 900 KB params derive at 128MB",
+  ignore: longOnly(import.meta.url),
+}, async () => {
   await withTempDir(async (root) => {
     const day = join(root, "events", "day=2026-01-20");
     await Deno.mkdir(day, { recursive: true });

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { LINE_BYTES_MAX } from "../../ledger/limits.ts";
-import { withTempDir } from "../_helpers.ts";
+import { longOnly, withTempDir } from "../_helpers.ts";
 
 const FILES = 4;
 /** Bytes of short lines a file holds: most of a 16 MiB batch (the batch size at 128MB). */
@@ -43,7 +43,10 @@ function arrayTrial(runId: string, ts: number, trialId: string, n: number): stri
   });
 }
 
-Deno.test("a full rebuild at 128MB reads batches of a 1 MB array line beside costly short lines", async () => {
+Deno.test({
+  name: "a full rebuild at 128MB reads batches of a 1 MB array line beside costly short lines",
+  ignore: longOnly(import.meta.url),
+}, async () => {
   await withTempDir(async (root) => {
     const day = join(root, "events", "day=2026-01-20");
     await Deno.mkdir(day, { recursive: true });

@@ -33,6 +33,7 @@ import {
 } from "../indexer/duckdb.ts";
 import { InputError, MissingColumnsError } from "./errors.ts";
 import { messageValue } from "../ledger/control_text.ts";
+import { parseJsonText } from "../ledger/json_text.ts";
 import { TOUCH_SLACK } from "./_touch.ts";
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
 import {
@@ -478,8 +479,8 @@ interface NonObjectLine {
 }
 
 /**
- * The first non-blank line of the JSONL file `path` that `JSON.parse`
- * refuses or that is not an object. DuckDB reads a file with an array or a
+ * The first non-blank line of the JSONL file `path` that `parseJsonText`
+ * (what DuckDB's reader accepts) refuses or that is not an object. DuckDB reads a file with an array or a
  * number on a line as one `json` column: "missing columns" of a file that
  * has them all (a probe).
  */
@@ -492,7 +493,8 @@ async function firstNonObjectLine(path: string): Promise<NonObjectLine | undefin
     if (text.trim() === "") return undefined;
     let problem: string | undefined;
     try {
-      const value: unknown = JSON.parse(text);
+      // DuckDB reads NaN, Infinity and trailing commas (Python writes NaN): so does this.
+      const value: unknown = parseJsonText(text);
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
         problem = "is not a JSON object";
       }

@@ -254,6 +254,18 @@ Deno.test("backtest: a bad row past DuckDB's type sample names the file and its 
       },
       /line 50001 is not JSON/,
     ],
+    [
+      // Python writes NaN, which DuckDB reads: the bad line is the later one, not this one.
+      "JSONL line that is not JSON after a line with NaN",
+      "jsonl",
+      (rows) => {
+        const lines = asJsonl(rows);
+        lines[9] = lines[9].replace('"volume":"1"', '"volume":NaN');
+        lines[50_000] = '{"mint":"B","ts":oops}';
+        return lines;
+      },
+      /line 50001 is not JSON/,
+    ],
   ];
   for (const [name, ext, edit, pattern] of cases) {
     await t.step(name, async () => {

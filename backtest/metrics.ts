@@ -608,6 +608,8 @@ function sampleStdev(xs: readonly number[], m: number | null): number | null {
  * const t = (r: number, exit: number) => ({ realizedReturnBps: r, exitTsMs: exit, timeExposedMs: 0 });
  * // by exit: +100, -50, +200, -300 -> equity 100, 50, 250, -50; peak 250 -> -300
  * assert.equal(equityDrawdownBps([t(-300, 4), t(100, 1), t(200, 3), t(-50, 2)]), -300);
+ * // Kept to 1e-9 bps, as the returns are: no -30.400000000000002 from summing doubles.
+ * assert.equal(equityDrawdownBps([t(10.1, 1), t(20.2, 2), t(-30.3, 3), t(0.1, 4), t(-0.2, 5)]), -30.4);
  * ```
  */
 export function equityDrawdownBps(trades: readonly TradeOutcome[]): number {
@@ -620,7 +622,9 @@ export function equityDrawdownBps(trades: readonly TradeOutcome[]): number {
     if (equity > peak) peak = equity;
     if (equity - peak < worst) worst = equity - peak;
   }
-  return worst;
+  // Kept to 1e-9 bps, as the returns it sums are: +10.1, +20.2, -30.3, +0.1, -0.2 fell by
+  // -30.400000000000002, which sorted below a drawdown of -30.4.
+  return roundBps(worst);
 }
 
 /**

@@ -58,6 +58,14 @@ Deno.test("tradeMetrics matches the hand-worked example", async (t) => {
     // In call order the curve would be 300, 200, 300, 100, 100: drawdown -200.
     equal(equityDrawdownBps(EXAMPLE.map((x, i) => ({ ...x, exitTsMs: i }))), -200);
   });
+  await t.step("equity drawdown kept to 1e-9 bps, as the returns it sums", () => {
+    // Summed as doubles, the fall was -30.400000000000002: below a -30.4 in a sort.
+    const returns = [10.1, 20.2, -30.3, 0.1, -0.2];
+    equal(equityDrawdownBps(returns.map((r, i) => trade(r, i, 0))), -30.4);
+    equal(tradeMetrics(returns.map((r, i) => trade(r, i, 0))).max_drawdown_bps, -30.4);
+    // Ten 0.1s then a 1.0 fall: -1, not -0.9999999999999999.
+    equal(equityDrawdownBps([...Array(10).fill(0.1), -1].map((r, i) => trade(r, i, 0))), -1);
+  });
   await t.step("per-trade sharpe and sortino", () => {
     near(m.sharpe_per_trade!, 20 / Math.sqrt(37_000));
     near(m.sharpe_per_trade!, 0.103975, 1e-6);

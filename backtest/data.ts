@@ -480,9 +480,9 @@ interface NonObjectLine {
 
 /**
  * The first non-blank line of the JSONL file `path` that `parseJsonText`
- * (what DuckDB's reader accepts) refuses or that is not an object. DuckDB reads a file with an array or a
- * number on a line as one `json` column: "missing columns" of a file that
- * has them all (a probe).
+ * (which reads what DuckDB's reader reads) refuses or that is not an object.
+ * DuckDB reads a file with an array or a number on a line as one `json`
+ * column: "missing columns" of a file that has them all (a probe).
  */
 async function firstNonObjectLine(path: string): Promise<NonObjectLine | undefined> {
   const file = await Deno.open(path);

@@ -94,8 +94,8 @@ async function runsCapped(root: string, cliArgs: string[], outPath: string): Pro
 }
 
 Deno.test({
-  ignore: longOnly(import.meta.url),
   name: `runs streams json, jsonl and csv of ${RUNS} runs within a ${HEAP_MIB_MAX} MiB heap`,
+  ignore: longOnly(import.meta.url),
   sanitizeResources: false,
   async fn() {
     await withTempDir(async (root) => {
@@ -138,8 +138,8 @@ const FALLBACK_RUNS = 100_000;
 const FALLBACK_MEMORY_LIMIT = "120MB";
 
 Deno.test({
-  ignore: longOnly(import.meta.url),
   name: "runs --json whose blocks do not fit the memory limit streams row by row: same bytes",
+  ignore: longOnly(import.meta.url),
   sanitizeResources: false,
   async fn() {
     await withTempDir(async (root) => {

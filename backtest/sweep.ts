@@ -614,35 +614,48 @@ function bestTrialSummary(best: Best): Record<string, unknown> {
  * ```
  */
 export function trialColumns(results: readonly TrialResult[]): ColumnSpec[] {
-  // A path's type is its first value's; a number path is BIGINT while every value is a whole
-  // number (`maxHoldMs`), as `ledger export trials` types it (an audit: DOUBLE here, BIGINT
-  // there, for the same trials).
+  // A path's type comes from its values, as `ledger export trials` types the same trials (two
+  // audits: `params.maxHoldMs` and then `metrics.median_return_bps` were DOUBLE here and
+  // BIGINT there): BIGINT while every value is a whole number, DOUBLE once one is not; a
+  // metric with no value at all stays a number column (DOUBLE, `calls` BIGINT).
   const params = new Map<string, ColumnSpec["type"]>();
   for (const r of results) {
-    for (const [path, v] of Object.entries(flattenObject(r.params))) {
-      if (v === null || v === undefined) continue;
-      const type = params.get(path);
-      if (type === "BIGINT" && !Number.isSafeInteger(v)) params.set(path, "DOUBLE");
-      if (type !== undefined) continue;
-      params.set(
-        path,
-        typeof v === "number"
-          ? Number.isSafeInteger(v) ? "BIGINT" : "DOUBLE"
-          : typeof v === "boolean"
-          ? "BOOLEAN"
-          : "VARCHAR",
-      );
-    }
+    for (const [path, v] of Object.entries(flattenObject(r.params))) widenType(params, path, v);
   }
   const metricNames = [...TRADE_METRIC_NAMES, "calls_skipped", "stop_out_rate"];
+  const metrics = new Map<string, ColumnSpec["type"]>();
+  for (const r of results) {
+    const values = r.metrics as unknown as Record<string, unknown>;
+    for (const m of metricNames) widenType(metrics, m, values[m]);
+  }
   return [
     { name: "trial_id", type: "VARCHAR" },
     ...[...params].map(([path, type]) => ({ name: `params.${path}`, type })),
     ...metricNames.map((m): ColumnSpec => ({
       name: `metrics.${m}`,
-      type: m === "calls" || m === "calls_skipped" ? "BIGINT" : "DOUBLE",
+      type: metrics.get(m) ?? (m === "calls" || m === "calls_skipped" ? "BIGINT" : "DOUBLE"),
     })),
   ];
+}
+
+/**
+ * Records value `v` of `path` in `types`: the first value's type, a BIGINT
+ * widened to DOUBLE by a number that is not a whole one; null, undefined
+ * and non-finite numbers (written as null) do not count.
+ */
+function widenType(types: Map<string, ColumnSpec["type"]>, path: string, v: unknown): void {
+  if (v === null || v === undefined || (typeof v === "number" && !Number.isFinite(v))) return;
+  const type = types.get(path);
+  if (type === "BIGINT" && !Number.isSafeInteger(v)) types.set(path, "DOUBLE");
+  if (type !== undefined) return;
+  types.set(
+    path,
+    typeof v === "number"
+      ? Number.isSafeInteger(v) ? "BIGINT" : "DOUBLE"
+      : typeof v === "boolean"
+      ? "BOOLEAN"
+      : "VARCHAR",
+  );
 }
 
 function trialRow(columns: readonly ColumnSpec[], r: TrialResult): Row {

@@ -6,11 +6,16 @@
  *
  * @module
  */
-import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { exists } from "../../ledger/exists.ts";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
-import { LATE_DELAY_MS, runEvents, writeLateCallFixtures } from "../backtest/_fixtures.ts";
+import {
+  LATE_DELAY_MS,
+  runEvents,
+  writeFixtures,
+  writeLateCallFixtures,
+} from "../backtest/_fixtures.ts";
 
 Deno.test("ledger sweep: a JSON typo in --grid is one line with the flag, the file and the position", async (t) => {
   await withTempDir(async (dir) => {
@@ -167,5 +172,56 @@ Deno.test("ledger sweep --max-entry-delay: a late call is skipped by every trial
       const created = (await runEvents(root, "sw-late"))[0] as { config: Record<string, unknown> };
       equal(created.config.max_entry_delay_ms, 86_400_000);
     });
+  });
+});
+
+// A probe joined a sweep's trials.parquet with `ledger export trials` of the same trials:
+// metrics.median_return_bps was DOUBLE in one and BIGINT in the other (params had been mended).
+Deno.test("ledger sweep: trials.parquet types each column as ledger export trials does", async () => {
+  await withTempDir(async (dir) => {
+    const root = `${dir}/ledger`;
+    const inputs = await writeFixtures(dir);
+    const grid = '{"type":"fixed_stop","stopPct":[0.1,0.2,0.3],"takeProfitPct":[1.5,3]}';
+    const r = await runLedger([
+      ..."sweep policy --json --root".split(" "),
+      root,
+      ...["--calls", inputs.calls, "--candles", inputs.candles, "--grid", grid, "--no-index"],
+    ]);
+    equal(r.code, 0, r.stderr);
+    const built = await runLedger(["rebuild-index", "--root", root]);
+    equal(built.code, 0, built.stderr);
+    const artifact = JSON.parse(r.stdout).artifact_paths.trials;
+    const exported = `${dir}/export.parquet`;
+    const e = await runLedger([
+      ..."export trials --format parquet --root".split(" "),
+      root,
+      ...["--out", exported],
+    ]);
+    equal(e.code, 0, e.stderr);
+    const instance = await DuckDBInstance.create(":memory:");
+    const conn = await instance.connect();
+    try {
+      const types = async (path: string) =>
+        new Map(
+          (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`))
+            .getRowObjectsJS().map((c) => [String(c.column_name), String(c.column_type)]),
+        );
+      const [ours, theirs] = [await types(artifact), await types(exported)];
+      const shared = [...ours.keys()].filter((c) => theirs.has(c));
+      ok(
+        shared.some((c) => c.startsWith("params.")) && shared.some((c) => c.startsWith("metrics.")),
+      );
+      const wholeMetrics = shared.filter((c) =>
+        c.startsWith("metrics.") && c !== "metrics.calls" && theirs.get(c) === "BIGINT"
+      );
+      ok(wholeMetrics.length > 0, "a metric with whole values only, so the check means something");
+      deepEqual(
+        shared.map((c) => `${c} ${ours.get(c)}`),
+        shared.map((c) => `${c} ${theirs.get(c)}`),
+      );
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
   });
 });

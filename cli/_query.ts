@@ -12,7 +12,7 @@ import { indexPath } from "../ledger/paths.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
 import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_path.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
-import { AmbiguousRunError } from "../indexer/query/resolve.ts";
+import { AmbiguousRunError, RunNamedTwiceError } from "../indexer/query/resolve.ts";
 import { FilterSyntaxError } from "../indexer/query/filter.ts";
 import { QueryUsageError } from "../indexer/query/runs.ts";
 import { InstantFormatError, isDateOnly, parseInstant } from "../indexer/query/time.ts";
@@ -291,7 +291,8 @@ export async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (
       err instanceof QueryUsageError || err instanceof AmbiguousRunError ||
-      err instanceof FilterSyntaxError || err instanceof InstantFormatError
+      err instanceof RunNamedTwiceError || err instanceof FilterSyntaxError ||
+      err instanceof InstantFormatError
     ) {
       throw new UsageError(err.message);
     }

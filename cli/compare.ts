@@ -9,6 +9,7 @@
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import {
   allRows,
+  assertNamedOnce,
   compareRuns,
   type Comparison,
   isExactInteger,
@@ -91,8 +92,7 @@ export async function main(args: string[]): Promise<number> {
   const comparison = await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const ids = await resolveRunIds(conn, positionals);
-      const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-      if (twice !== undefined) throw new UsageError(`run ${twice} is named twice`);
+      assertNamedOnce(ids);
       const onWarning = (m: string) => console.error(`ledger compare: warning: ${m}`);
       const c = await compareRuns(conn, ids, { root, onWarning });
       // The table shows each run's label (SPEC 11); --json keeps SPEC 11's keys exactly.

@@ -15,6 +15,7 @@ import { buildReport, REPORT_TRIALS_MAX } from "../report/build.ts";
 import {
   AmbiguousRunError,
   IndexNotFoundError,
+  RunNamedTwiceError,
   RunNotFoundError,
   TRIALS_MAX,
 } from "../report/data.ts";
@@ -53,7 +54,8 @@ heatmap over two chosen parameters. Scripts, styles and data are inline: the
 file makes no network request and opens from disk.
 
 RUN is a run id or a unique prefix; without RUN the newest runs are shown
-(at most 500). --where EXPR keeps runs matching EXPR (see ledger runs --help).
+(at most 500); a run named twice is refused. --where EXPR keeps runs
+matching EXPR (see ledger runs --help).
 --title TEXT names the report (default: ledger report). -o is --out.
 
 A report of one sweep holds its first ${TRIALS_MAX} trials; the sweeps of a report of
@@ -70,7 +72,8 @@ such as /dev/stdout, is refused).
 
 Exit codes: 0 written, 1 no index (or a --db that is none), unknown run, or
 the file cannot be written, 2 usage error (an --out in a folder that does not
-exist, a folder, a device or a link to a process's open file included).`;
+exist, a folder, a device or a link to a process's open file included, an
+ambiguous prefix or a run named twice).`;
 
 /**
  * Run `ledger report` with `args`; returns the exit code.
@@ -123,7 +126,9 @@ export async function main(args: string[]): Promise<number> {
       filterRunIds,
     });
   } catch (err) {
-    if (err instanceof AmbiguousRunError) throw new UsageError(err.message);
+    if (err instanceof AmbiguousRunError || err instanceof RunNamedTwiceError) {
+      throw new UsageError(err.message);
+    }
     if (err instanceof IndexNotFoundError || err instanceof RunNotFoundError) {
       console.error(`ledger report: ${errorLine(err.message)}`);
       return EXIT_FAILURE;

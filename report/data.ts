@@ -28,7 +28,13 @@ import {
 } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
-import { AmbiguousRunError, resolveRunIds, UnknownRunError } from "../indexer/query/resolve.ts";
+import {
+  AmbiguousRunError,
+  assertNamedOnce,
+  resolveRunIds,
+  RunNamedTwiceError,
+  UnknownRunError,
+} from "../indexer/query/resolve.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { isJsonObject, parseJsonText } from "../ledger/json_text.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
@@ -100,6 +106,12 @@ export interface OverviewRun {
   win_rate: number | null;
   /** `summary.mean_return_bps`. */
   mean_return_bps: number | null;
+  /**
+   * The fields of `calls`, `win_rate` and `mean_return_bps` that are a
+   * sweep's best trial's (`summary.best_trial.metrics`), its summary not
+   * having them, as `ledger runs` shows them (starred).
+   */
+  best_trial_fields: OverviewMetric[];
   /** The `data_fingerprint` of `run.created`. */
   data_fingerprint: string | null;
   /** The run's `label` tag. */
@@ -107,6 +119,9 @@ export interface OverviewRun {
   /** Archived (`ledger archive`): listed only when asked for. */
   archived: boolean;
 }
+
+/** The metrics of an {@linkcode OverviewRun}. */
+export type OverviewMetric = "calls" | "win_rate" | "mean_return_bps";
 
 /** Runs created on one UTC day with one status. */
 export interface DayCount {
@@ -116,15 +131,6 @@ export interface DayCount {
   status: string;
   /** Runs. */
   count: number;
-}
-
-/** Options for {@linkcode ReportIndex.resolveRunIds}. */
-export interface ResolveOptions {
-  /**
-   * Keep a run named twice (or by two prefixes) twice, for the caller to
-   * refuse it. @default {false}
-   */
-  keepDuplicates?: boolean;
 }
 
 /** What the overview shows: a filter, a sort and a page. */
@@ -375,7 +381,7 @@ export class IndexUnreadableError extends Error {
 }
 
 /** A run id prefix matches more than one run: the command line's own error (SPEC 11). */
-export { AmbiguousRunError };
+export { AmbiguousRunError, RunNamedTwiceError };
 
 /** Options for {@linkcode ReportIndex.runs}. */
 export interface RunsOptions {
@@ -491,10 +497,11 @@ export class ReportIndex {
    * Resolve run ids as given on a command line: an exact id, or a prefix of
    * exactly one run. Throws {@linkcode RunNotFoundError} or
    * {@linkcode AmbiguousRunError} for the first, in order, that does not
-   * resolve; duplicates are dropped, order kept, unless
-   * {@linkcode ResolveOptions.keepDuplicates}. One query for the whole list.
+   * resolve, then {@linkcode RunNamedTwiceError} for a run named twice (by
+   * its id or by two prefixes: `ledger report A A` made a report of A, where
+   * the UI and `ledger compare` refuse it). One query for the whole list.
    */
-  async resolveRunIds(given: readonly string[], options: ResolveOptions = {}): Promise<string[]> {
+  async resolveRunIds(given: readonly string[]): Promise<string[]> {
     let resolved: string[];
     try {
       // The command line's rule (SPEC 11), one query for the whole list.
@@ -503,7 +510,8 @@ export class ReportIndex {
       if (err instanceof UnknownRunError) throw new RunNotFoundError(err.runId, this.dbPath);
       throw err;
     }
-    return options.keepDuplicates ? resolved : [...new Set(resolved)];
+    assertNamedOnce(resolved);
+    return resolved;
   }
 
   /**
@@ -1207,15 +1215,30 @@ async function readProvenance(
 function toOverviewRun(r: Record<string, unknown>): OverviewRun {
   const summary = parseJsonLoose(r.summary_json) as Record<string, unknown> | null;
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  // A sweep's summary holds its best trial, not metrics of its own: the overview showed "-"
+  // where `ledger runs` shows the best trial's value, starred (a probe).
+  const bestMetrics = plainObject(plainObject(summary?.best_trial).metrics);
+  const bestTrialFields: OverviewMetric[] = [];
+  const metric = (field: OverviewMetric, ...keys: string[]) => {
+    const own = plainObject(summary);
+    for (const key of keys) {
+      if (num(own[key]) !== null) return num(own[key]);
+    }
+    if (keys.some((key) => Object.hasOwn(own, key))) return null;
+    const best = num(bestMetrics[field]);
+    if (best !== null) bestTrialFields.push(field);
+    return best;
+  };
   return {
     run_id: String(r.run_id),
     run_type: r.run_type as string | null,
     status: String(r.status),
     created_at_ms: (r.created_at_ms ?? r.started_at_ms ?? null) as number | null,
     duration_ms: r.duration_ms as number | null,
-    calls: num(summary?.count) ?? num(summary?.calls_total) ?? num(summary?.calls),
-    win_rate: num(summary?.win_rate),
-    mean_return_bps: num(summary?.mean_return_bps),
+    calls: metric("calls", "count", "calls_total", "calls"),
+    win_rate: metric("win_rate", "win_rate"),
+    mean_return_bps: metric("mean_return_bps", "mean_return_bps"),
+    best_trial_fields: bestTrialFields,
     data_fingerprint: r.data_fingerprint as string | null,
     label: (r.label ?? null) as string | null,
     archived: r.archived === true,

@@ -16,6 +16,7 @@ import type {
   Bin,
   DayCount,
   Overview,
+  OverviewMetric,
   OverviewRun,
   RunView,
   TrialView,
@@ -277,7 +278,12 @@ export function renderOverview(overview: Overview, options: OverviewOptions): Fr
 <th data-sort="text">created (UTC)</th><th data-sort="num" class="num">duration</th>
 <th data-sort="num" class="num">calls</th><th data-sort="num" class="num">win rate</th>
 <th data-sort="num" class="num">mean return (bps)</th></tr></thead>
-<tbody>${rowsHtml}</tbody></table></div>
+<tbody>${rowsHtml}</tbody></table></div>${
+    overview.runs.some((r) => r.best_trial_fields.length > 0)
+      ? `\n<p class="muted" data-best-trial-note>* a sweep's best trial's value ` +
+        `(summary.best_trial.metrics): a sweep's summary holds no metrics of its own.</p>`
+      : ""
+  }
 ${live === undefined ? "" : pager(overview, live)}
 ${
     compareHref === null
@@ -365,8 +371,12 @@ function outsideText(outside: readonly DayCount[]): string {
 }
 
 function overviewRow(r: OverviewRun, links: Links): string {
-  const cell = (v: number | null, text: string) =>
-    `<td class="num" data-v="${v ?? ""}">${escapeHtml(text)}</td>`;
+  const cell = (v: number | null, text: string, field?: OverviewMetric) =>
+    field !== undefined && r.best_trial_fields.includes(field)
+      ? `<td class="num" data-v="${v ?? ""}" title="the sweep's best trial's">${
+        escapeHtml(text)
+      }<span class="best-trial">*</span></td>`
+      : `<td class="num" data-v="${v ?? ""}">${escapeHtml(text)}</td>`;
   const label = r.label === null ? "" : `<br><span class="label">${escapeHtml(r.label)}</span>`;
   return `<tr><td class="id"><a href="${escapeHtml(links.run(r.run_id))}">${
     escapeHtml(r.run_id)
@@ -375,9 +385,13 @@ function overviewRow(r: OverviewRun, links: Links): string {
   }</td>` +
     `<td data-v="${r.created_at_ms ?? ""}">${escapeHtml(formatTime(r.created_at_ms))}</td>` +
     cell(r.duration_ms, formatDuration(r.duration_ms)) +
-    cell(r.calls, r.calls === null ? "-" : String(r.calls)) +
-    cell(r.win_rate, r.win_rate === null ? "-" : `${(r.win_rate * 100).toFixed(1)}%`) +
-    cell(r.mean_return_bps, r.mean_return_bps === null ? "-" : r.mean_return_bps.toFixed(0)) +
+    cell(r.calls, r.calls === null ? "-" : String(r.calls), "calls") +
+    cell(r.win_rate, r.win_rate === null ? "-" : `${(r.win_rate * 100).toFixed(1)}%`, "win_rate") +
+    cell(
+      r.mean_return_bps,
+      r.mean_return_bps === null ? "-" : r.mean_return_bps.toFixed(0),
+      "mean_return_bps",
+    ) +
     `</tr>`;
 }
 
@@ -906,6 +920,7 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
       return problem === null ? "" : problemLine(problem, `<strong>${letters[i]}</strong>: `);
     }).join("")}</div>
 <div class="card">${chartFigure("compare-phases", `${key}-phases`, "Phase durations (ms)")}</div>
+${compareCallersCard(views, letters)}
 <div class="card"><h2>Config that differs</h2>${
     diffTable(views.map((v) => flatten(v.run.config)), letters)
   }</div><div class="card"><h2>Summary</h2>${
@@ -916,6 +931,83 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
     )
   }</div>`;
   return { html, charts };
+}
+
+/** The per-caller metrics the compare view shows for each run, and their headings. */
+const COMPARE_CALLER_METRICS = [
+  ["count", "calls"],
+  ["win_rate", "win rate"],
+  ["mean_return_bps", "mean (bps)"],
+  ["median_return_bps", "median (bps)"],
+] as const;
+
+/**
+ * The compare view's per-caller card (SPEC 12: "per-caller results with
+ * their counts"), what `ledger compare --json` has as `callers`: one row per
+ * caller, each run's calls, win rate, mean and median return side by side.
+ * A run's rows are its `caller_summary.parquet`'s, else its summary's
+ * `by_caller` (a sweep: its best trial's, said under the table). Empty when
+ * no run has per-caller results.
+ */
+function compareCallersCard(views: readonly RunView[], letters: readonly string[]): string {
+  const perRun = views.map((v) =>
+    v.callers !== null && v.callers.length > 0
+      ? { rows: v.callers, bestTrial: null }
+      : callersWithTrial(v.run.summary)
+  );
+  const byCaller = new Map<string, (Record<string, unknown> | undefined)[]>();
+  perRun.forEach(({ rows }, i) => {
+    for (const row of rows) {
+      const caller = String(row.caller);
+      if (!byCaller.has(caller)) byCaller.set(caller, views.map(() => undefined));
+      byCaller.get(caller)![i] = row;
+    }
+  });
+  if (byCaller.size === 0) return "";
+  const total = (cells: readonly (Record<string, unknown> | undefined)[]) =>
+    cells.reduce((n, row) => n + (typeof row?.count === "number" ? row.count : 0), 0);
+  const callers = [...byCaller].sort(([a, x], [b, y]) =>
+    total(y) - total(x) || (a < b ? -1 : a > b ? 1 : 0)
+  );
+  const heads = letters.flatMap((l) =>
+    COMPARE_CALLER_METRICS.map(([, title]) =>
+      `<th data-sort="num" class="num">${escapeHtml(`${l} ${title}`)}</th>`
+    )
+  ).join("");
+  const body = callers.map(([caller, cells]) =>
+    `<tr><td class="id">${escapeHtml(onPage(formatValue(caller)))}</td>${
+      cells.flatMap((row) =>
+        COMPARE_CALLER_METRICS.map(([key]) => {
+          const v = row?.[key];
+          return `<td class="num" data-v="${typeof v === "number" ? v : ""}">${
+            escapeHtml(formatValue(v))
+          }</td>`;
+        })
+      ).join("")
+    }</tr>`
+  ).join("");
+  const trials = perRun.flatMap(({ bestTrial }, i) =>
+    bestTrial === null ? [] : [`${letters[i]}: its best trial ${bestTrial}`]
+  );
+  return `<div class="card"><h2>Per caller</h2><div class="scroll"><table data-sortable ` +
+    `data-compare-callers><thead><tr><th data-sort="text">caller</th>${heads}</tr></thead>` +
+    `<tbody>${body}</tbody></table></div>${
+      trials.length === 0
+        ? ""
+        : `<p class="muted">A sweep's per-caller results are ${escapeHtml(trials.join("; "))}.</p>`
+    }</div>`;
+}
+
+/** {@linkcode callersOfSummary}'s rows, and the best trial's id when they are a sweep's. */
+function callersWithTrial(
+  summary: unknown,
+): { rows: Record<string, unknown>[]; bestTrial: string | null } {
+  const found = callersOfSummary(summary);
+  if (found === null) return { rows: [], bestTrial: null };
+  const s = isJsonObject(summary) ? summary : {};
+  const best = isJsonObject(s.best_trial) ? s.best_trial : null;
+  const fromBest = !isJsonObject(s.by_caller) && best !== null;
+  return { rows: found.rows, bestTrial: fromBest ? String(best.trial_id ?? "(no id)") : null };
 }
 
 /**
@@ -1129,12 +1221,18 @@ export function callersOfSummary(
   return { title, rows };
 }
 
+/**
+ * The summary without the per-caller results shown in their own table
+ * (`drop`): `by_caller`, and a sweep's `best_trial.by_caller` (a probe: the
+ * compare view's Summary listed about 100 `best_trial.by_caller.*` rows of a
+ * sweep, and no policy run's).
+ */
 function summaryWithoutCallers(summary: unknown, drop: boolean): unknown {
-  if (!drop || summary === null || typeof summary !== "object" || Array.isArray(summary)) {
-    return summary;
-  }
-  const { by_caller: _omitted, ...rest } = summary as Record<string, unknown>;
-  return rest;
+  if (!drop || !isJsonObject(summary)) return summary;
+  const { by_caller: _omitted, ...rest } = summary;
+  if (!isJsonObject(rest.best_trial) || !Object.hasOwn(rest.best_trial, "by_caller")) return rest;
+  const { by_caller: _alsoOmitted, ...best } = rest.best_trial;
+  return { ...rest, best_trial: best };
 }
 
 /**

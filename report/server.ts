@@ -32,6 +32,7 @@ import {
   LiveIndex,
   type OverviewQuery,
   type ReportIndex,
+  RunNamedTwiceError,
   RunNotFoundError,
   type RunView,
 } from "./data.ts";
@@ -430,18 +431,25 @@ async function resolvedRunId(index: ReportIndex, given: string): Promise<string 
 
 /**
  * The full run ids `given` stand for ({@linkcode resolvedRunId}'s rule), in
- * order, a run named twice kept twice; else the answer for the first that
- * does not resolve.
+ * order; else the answer for the first that does not resolve, or for a run
+ * named twice (by its id or by two prefixes: as `ledger compare`, not two runs).
  */
 async function resolvedRunIds(
   index: ReportIndex,
   given: readonly string[],
 ): Promise<string[] | Response> {
   try {
-    return await index.resolveRunIds(given, { keepDuplicates: true });
+    return await index.resolveRunIds(given);
   } catch (err) {
     if (err instanceof RunNotFoundError) return unknownRun(err.runId);
     if (err instanceof AmbiguousRunError) return text(400, err.message);
+    if (err instanceof RunNamedTwiceError) {
+      return page(
+        400,
+        "Compare",
+        `<h1>Compare</h1><p>Run ${escapeHtml(JSON.stringify(err.runId))} is named twice.</p>`,
+      );
+    }
     throw err;
   }
 }
@@ -465,15 +473,6 @@ async function comparePage(index: ReportIndex, ids: string[]): Promise<Response>
   // One query for them all, as `ledger compare` (it was one query a run).
   const runIds = await resolvedRunIds(index, ids);
   if (runIds instanceof Response) return runIds;
-  // As `ledger compare`: a run named twice (or by two prefixes) is not two runs.
-  const twice = runIds.find((id, i) => runIds.indexOf(id) !== i);
-  if (twice !== undefined) {
-    return page(
-      400,
-      "Compare",
-      `<h1>Compare</h1><p>Run ${escapeHtml(JSON.stringify(twice))} is named twice.</p>`,
-    );
-  }
   if (runIds.some((id, i) => id !== ids[i])) return redirect(compareUrl(runIds));
   // The compare shows no trials: none read (a sweep of 1M trials took 11 s to compare).
   const views: RunView[] = await index.runs(runIds, { trialsBudget: 0 });

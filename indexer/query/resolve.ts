@@ -67,6 +67,49 @@ export class AmbiguousRunError extends Error {
 }
 
 /**
+ * A run named twice, by its id or by two prefixes: a compare or a report of
+ * it is not two runs (`ledger compare`, `ledger report` and the UI's
+ * compare all refuse it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { RunNamedTwiceError } from "./resolve.ts";
+ * assert.equal(new RunNamedTwiceError("r1").message, "run r1 is named twice");
+ * ```
+ */
+export class RunNamedTwiceError extends Error {
+  /** The full id of the run named twice. */
+  readonly runId: string;
+  /** Create the error. */
+  constructor(runId: string) {
+    super(`run ${runId} is named twice`);
+    this.name = "RunNamedTwiceError";
+    this.runId = runId;
+  }
+}
+
+/**
+ * Throws {@linkcode RunNamedTwiceError} for the first run of `runIds` (full
+ * ids, as {@linkcode resolveRunIds} gives them) that is there twice.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { assertNamedOnce, RunNamedTwiceError } from "./resolve.ts";
+ * assertNamedOnce(["a1", "b2"]);
+ * assert.throws(() => assertNamedOnce(["a1", "b2", "a1"]), RunNamedTwiceError);
+ * ```
+ */
+export function assertNamedOnce(runIds: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const id of runIds) {
+    if (seen.has(id)) throw new RunNamedTwiceError(id);
+    seen.add(id);
+  }
+}
+
+/**
  * The full run id `idOrPrefix` stands for in the index open on `conn`.
  * Throws {@linkcode UnknownRunError} or {@linkcode AmbiguousRunError}.
  *

@@ -380,7 +380,10 @@ export class IndexUnreadableError extends Error {
   }
 }
 
-/** A run id prefix matches more than one run: the command line's own error (SPEC 11). */
+/**
+ * The command line's own errors (SPEC 11): a run id prefix matches more than
+ * one run; a run is named twice.
+ */
 export { AmbiguousRunError, RunNamedTwiceError };
 
 /** Options for {@linkcode ReportIndex.runs}. */

@@ -953,7 +953,7 @@ function compareCallersCard(views: readonly RunView[], letters: readonly string[
   const perRun = views.map((v) =>
     v.callers !== null && v.callers.length > 0
       ? { rows: v.callers, bestTrial: null }
-      : callersWithTrial(v.run.summary)
+      : callersOfSummary(v.run.summary) ?? { rows: [], bestTrial: null }
   );
   const byCaller = new Map<string, (Record<string, unknown> | undefined)[]>();
   perRun.forEach(({ rows }, i) => {
@@ -987,7 +987,7 @@ function compareCallersCard(views: readonly RunView[], letters: readonly string[
     }</tr>`
   ).join("");
   const trials = perRun.flatMap(({ bestTrial }, i) =>
-    bestTrial === null ? [] : [`${letters[i]}: its best trial ${bestTrial}`]
+    bestTrial === null ? [] : [`${letters[i]}: its best trial ${bestTrial}`.trimEnd()]
   );
   return `<div class="card"><h2>Per caller</h2><div class="scroll"><table data-sortable ` +
     `data-compare-callers><thead><tr><th data-sort="text">caller</th>${heads}</tr></thead>` +
@@ -996,18 +996,6 @@ function compareCallersCard(views: readonly RunView[], letters: readonly string[
         ? ""
         : `<p class="muted">A sweep's per-caller results are ${escapeHtml(trials.join("; "))}.</p>`
     }</div>`;
-}
-
-/** {@linkcode callersOfSummary}'s rows, and the best trial's id when they are a sweep's. */
-function callersWithTrial(
-  summary: unknown,
-): { rows: Record<string, unknown>[]; bestTrial: string | null } {
-  const found = callersOfSummary(summary);
-  if (found === null) return { rows: [], bestTrial: null };
-  const s = isJsonObject(summary) ? summary : {};
-  const best = isJsonObject(s.best_trial) ? s.best_trial : null;
-  const fromBest = !isJsonObject(s.by_caller) && best !== null;
-  return { rows: found.rows, bestTrial: fromBest ? String(best.trial_id ?? "(no id)") : null };
 }
 
 /**
@@ -1186,8 +1174,8 @@ function statusBadge(status: string): string {
 
 /**
  * The per-caller results a run's summary holds, as table rows with a title:
- * `by_caller` (a path-only run), or the best trial's (a sweep); null when it
- * has none.
+ * `by_caller` (a path-only run), or the best trial's (a sweep: `bestTrial`
+ * its id, else null); null when it has none.
  *
  * @example
  * ```ts
@@ -1197,12 +1185,13 @@ function statusBadge(status: string): string {
  * assert.deepEqual(path?.rows, [{ caller: "al", count: 5 }, { caller: "bob", count: 2 }]);
  * const sweep = callersOfSummary({ best_trial: { trial_id: "t3", by_caller: { al: { count: 1 } } } });
  * assert.equal(sweep?.title, "Per caller, best trial t3");
+ * assert.equal(sweep?.bestTrial, "t3");
  * assert.equal(callersOfSummary({ count: 3 }), null);
  * ```
  */
 export function callersOfSummary(
   summary: unknown,
-): { title: string; rows: Record<string, unknown>[] } | null {
+): { title: string; rows: Record<string, unknown>[]; bestTrial: string | null } | null {
   const object = (v: unknown) => isJsonObject(v) ? v : null;
   const s = object(summary);
   const own = object(s?.by_caller);
@@ -1215,10 +1204,9 @@ export function callersOfSummary(
   }));
   const count = (row: Record<string, unknown>) => typeof row.count === "number" ? row.count : 0;
   rows.sort((a, b) => count(b) - count(a) || (a.caller < b.caller ? -1 : 1));
-  const title = own !== null
-    ? "Per caller"
-    : `Per caller, best trial ${String(best?.trial_id ?? "")}`.trimEnd();
-  return { title, rows };
+  if (own !== null) return { title: "Per caller", rows, bestTrial: null };
+  const bestTrial = best?.trial_id === undefined ? "" : String(best.trial_id);
+  return { title: `Per caller, best trial ${bestTrial}`.trimEnd(), rows, bestTrial };
 }
 
 /**

@@ -44,12 +44,14 @@ Compare runs side by side, one column per run (a unique id prefix is
 enough): whether they saw the same data, git commit and dirty flag, the
 config paths whose values differ, every summary metric with its delta to
 the first run, phase durations, and per-caller results (a policy run's
-caller_summary.parquet, a sweep's best trial's). --json prints
+caller_summary.parquet, a sweep's best trial's, shown there and not in the
+table's summary). --json prints
 {runs, same_data, config, summary, phases, callers, git}. Paths are named
 as ledger export names columns (a "." inside a key is "\\."); a run with an
 object where another has a value shows that object; null means absent.
 
-Exit codes: 0 ok, 1 unknown run or no index, 2 usage error (ambiguous prefix).`;
+Exit codes: 0 ok, 1 unknown run or no index, 2 usage error (ambiguous prefix,
+a run named twice).`;
 
 /**
  * Run `ledger compare` with `args`; returns the exit code.
@@ -110,6 +112,9 @@ export async function main(args: string[]): Promise<number> {
   await warnIfIndexMayLackRuns("compare", dbPath);
   return EXIT_OK;
 }
+
+/** The flat path prefix of a sweep's best trial's per-caller results in its summary. */
+const BEST_TRIAL_CALLERS = "best_trial.by_caller.";
 
 /** Options for {@linkcode formatComparison}. */
 export interface FormatComparisonOptions {
@@ -222,10 +227,26 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
   const titled = (title: string, entries: object) =>
     Object.keys(entries).length === 0 ? `${title}: none` : title;
   section(titled("summary", c.summary));
+  // A sweep's per-caller results are its best trial's, in [callers] below: the summary's copy
+  // of them was about 8 rows a caller (a probe, 100 rows for 12 callers), said once instead.
+  const callersBelow = Object.keys(c.callers).length > 0;
+  const inCallers = new Set<string>();
   for (const [path, values] of Object.entries(c.summary)) {
+    if (callersBelow && path.startsWith(BEST_TRIAL_CALLERS)) {
+      for (const id of c.runs) {
+        if (values[id] !== null && values[id] !== undefined) inCallers.add(id);
+      }
+      continue;
+    }
     // Text that prints alike is quoted, as in the config rows (a review: summary strings).
     const [label, ...cells] = withDeltas(path, values, c);
     rows.push([label, ...rowCells(c.runs.map((id) => values[id]), cells)]);
+  }
+  if (inCallers.size > 0) {
+    rows.push([
+      BEST_TRIAL_CALLERS.slice(0, -1),
+      ...c.runs.map((id) => inCallers.has(id) ? "[callers]" : "-"),
+    ]);
   }
   section(titled("phases", c.phases));
   const phaseLabels = distinctLabels(Object.keys(c.phases));

@@ -4,7 +4,7 @@
  * two keys, and a run that has an object where another has a leaf shows
  * that object, never null.
  */
-import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { ev, T0, writePart } from "../indexer/_fixtures.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
@@ -148,4 +148,32 @@ Deno.test("compare table: summary values, phase names and callers that print ali
   deepEqual(row('"\\"p\\\\nq\\""'), ['"\\"p\\\\nq\\""', "30 ms", "-"]);
   deepEqual(row("side"), ["side", '"x"', '"x "']);
   deepEqual(row('"c\\nd" n'), ['"c\\nd" n', "1", "-"]);
+});
+
+// A probe: the table's summary of a sweep repeated its best trial's per-caller results, about 8
+// rows a caller, above the same numbers in [callers].
+Deno.test("compare table: a sweep's best trial's callers are shown once, under [callers]", () => {
+  const comparison = {
+    runs: ["p1", "s1"],
+    same_data: true,
+    config: {},
+    summary: {
+      win_rate: { p1: 0.5, s1: null },
+      "best_trial.metrics.win_rate": { p1: null, s1: 0.75 },
+      "best_trial.by_caller.alice.count": { p1: null, s1: 3 },
+      "best_trial.by_caller.alice.win_rate": { p1: null, s1: 0.75 },
+    },
+    phases: {},
+    callers: { alice: { p1: { count: 4, win_rate: 0.5 }, s1: { count: 3, win_rate: 0.75 } } },
+    git: { p1: { commit: null, dirty: null }, s1: { commit: null, dirty: null } },
+  };
+  const lines = formatComparison(comparison, { width: 100 }).split("\n");
+  const row = (label: string) => lines.find((l) => l.startsWith(label))?.trim().split(/\s{2,}/);
+  equal(lines.filter((l) => l.startsWith("best_trial.by_caller.")).length, 0, lines.join("\n"));
+  deepEqual(row("best_trial.by_caller"), ["best_trial.by_caller", "-", "[callers]"]);
+  deepEqual(row("best_trial.metrics.win_rate"), ["best_trial.metrics.win_rate", "-", "0.75"]);
+  deepEqual(row("alice count"), ["alice count", "4", "3 (-1)"]);
+  // Without a [callers] section (no per-caller results read), the summary keeps them.
+  const alone = formatComparison({ ...comparison, callers: {} }, { width: 100 });
+  ok(alone.includes("best_trial.by_caller.alice.count"), alone);
 });

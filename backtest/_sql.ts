@@ -29,11 +29,18 @@ export interface ReadFileSqlOptions {
    * the file (DuckDB refuses a type for a column it lacks). @default {[]}
    */
   textColumns?: readonly string[];
+  /**
+   * Every column of a JSON Lines file and its type (as a first read
+   * described them), so that none is typed from the reader's sample: a key
+   * whose rows past the sample hold another kind of value (an ISO `ts`
+   * after epoch ms) failed the read there. @default {undefined} (sniffed)
+   */
+  jsonColumns?: ReadonlyMap<string, string>;
 }
 
 /**
  * The table function that reads `path` in `format`; CSV is read all-VARCHAR,
- * or with `textColumns` as VARCHAR, when asked. The path is the file itself,
+ * or with `textColumns` as VARCHAR, when asked; JSON Lines with `jsonColumns`. The path is the file itself,
  * never a pattern (`literalGlob`). A CSV field is quoted with `"` (a quote
  * inside doubled), as RFC 4180 and Python's `csv` write it, whatever the
  * sniffer would pick: left to guess, it read a file with one stray quote
@@ -58,7 +65,11 @@ export function readFileSql(
           : `, types = {${text.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(", ")}}`
       })`;
     case "json":
-      return `read_json(${p}, format = 'newline_delimited')`;
+      return options.jsonColumns === undefined
+        ? `read_json(${p}, format = 'newline_delimited')`
+        : `read_json(${p}, format = 'newline_delimited', columns = {${
+          [...options.jsonColumns].map(([c, t]) => `${sqlString(c)}: ${sqlString(t)}`).join(", ")
+        }})`;
     case "parquet":
       return `read_parquet(${p})`;
   }
@@ -107,7 +118,7 @@ export interface EpochMsExprOptions {
 /**
  * Expression turning column `col` of DuckDB type `type` into epoch
  * milliseconds: numbers are epoch ms, timestamps are converted (UTC when
- * naive), strings are either all digits (epoch ms) or ISO-8601, with the
+ * naive), strings are either digits (epoch ms, a fraction allowed) or ISO-8601, with the
  * forms the `--from`/`--to` flags take (indexer/query/time.ts) that DuckDB's
  * cast does not: RFC 3339's lowercase `t` and `z`, no seconds
  * (`2026-03-08T06:30Z`), `+hh:mm` after hh:mm. Text that does not start with
@@ -142,7 +153,12 @@ export function epochMsExpr(col: string, type: string, options: EpochMsExprOptio
     ? ` + CASE WHEN regexp_matches(${s}, '\\.[0-9]{3}[0-9]*[1-9]') THEN 1 ELSE 0 END`
     : "";
   // The text as it is first: the rewrites cost only the rows DuckDB's cast refuses.
+  // Epoch ms written with a fraction (`1767225600000.0`, as pandas writes a column that holds a
+  // NaN) is read as the number column of the same text is (a probe: refused in a calls CSV).
+  const fraction = `TRY_CAST(${s} AS DOUBLE)`;
   return `CASE WHEN regexp_full_match(${s}, '-?[0-9]+') THEN TRY_CAST(${s} AS BIGINT) ` +
+    `WHEN regexp_full_match(${s}, '-?[0-9]+\\.[0-9]+') THEN ` +
+    `TRY_CAST(${up ? `ceil(${fraction})` : fraction} AS BIGINT) ` +
     `WHEN regexp_matches(${s}, '^[0-9]{4}-') THEN epoch_ms(coalesce(` +
     `TRY_CAST(${s} AS TIMESTAMPTZ), TRY_CAST(${iso} AS TIMESTAMPTZ)))${subMs} END`;
 }

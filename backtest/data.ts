@@ -5,13 +5,16 @@
  * - Candles: CSV, JSONL or Parquet with `mint, ts, open, high, low, close, volume`
  *   (`ts` is the bar's open time), optionally an `interval` column. `mint`
  *   and `interval` are text, as the calls' columns are (a CSV mint `F` is not
- *   `false`, `42` not a number); the other columns' types are guessed. Prices
+ *   `false`, `42` not a number), and so is a CSV `ts` (each row's time read
+ *   from its text, whatever the others hold); the other columns' types are
+ *   guessed. Prices
  *   must be finite numbers above 0 (`NaN`, infinite, 0 or negative is
  *   refused: a missing bar filled with zeros is not a price), the high at
  *   or above the low, the open and close within them, one bar per
  *   (mint, ts).
  * - Timestamps are ISO-8601 (UTC when no offset is given) or epoch
- *   milliseconds (numbers, or strings of digits), from 1973-03-03 (below,
+ *   milliseconds (numbers, or strings of digits, a fraction allowed:
+ *   `1767225600000.0`), from 1973-03-03 (below,
  *   likely epoch seconds) to 9999-12-31 (past it, likely micro- or
  *   nanoseconds): outside, refused. An alert finer than a millisecond is
  *   the next whole one (a candle 1 µs before it is not "at or after" it).
@@ -311,8 +314,15 @@ async function openSource(
   const format = fileFormat(path, options.what);
   let types = new Map<string, string>();
   try {
-    const describe = async (textColumns: readonly string[]) => {
-      const source = readFileSql(path, format, { allVarchar: options.allVarchar, textColumns });
+    const describe = async (
+      textColumns: readonly string[],
+      jsonColumns?: ReadonlyMap<string, string>,
+    ) => {
+      const source = readFileSql(path, format, {
+        allVarchar: options.allVarchar,
+        textColumns,
+        jsonColumns,
+      });
       await conn.run(createViewSql(options.name, source));
       const described = await conn.runAndReadAll(describeSql(options.name));
       return new Map(
@@ -326,6 +336,13 @@ async function openSource(
       types.has(c) && types.get(c) !== "VARCHAR"
     );
     if (format === "csv" && guessed.length > 0) types = await describe(guessed);
+    // JSON Lines: the same columns as text (every one for calls), given to the reader with the
+    // others' sniffed types, so no row past the sample fails a type it did not see (a probe).
+    const asText = (c: string) =>
+      options.allVarchar || (options.textColumns ?? []).includes(c) ? "VARCHAR" : undefined;
+    if (format === "json" && [...types].some(([c, t]) => t !== (asText(c) ?? t))) {
+      types = await describe([], new Map([...types].map(([c, t]) => [c, asText(c) ?? t])));
+    }
   } catch (err) {
     // A dialect the sniffer cannot settle (a stray quote in its sample): the strict read
     // names the line.
@@ -668,7 +685,9 @@ export async function openCandles(
     what: "Candles",
     name: "candles_src",
     allVarchar: false,
-    textColumns: ["mint", "interval"],
+    // `ts` too: the sniffer typed it from its sample, so a file of epoch ms with ISO times
+    // past the sample failed, and the same rows near the top passed (a probe).
+    textColumns: ["mint", "interval", "ts"],
     required: CANDLE_COLUMNS,
   });
   let interval: string | undefined;

@@ -7,7 +7,7 @@
  * whole one, as `--from`/`--to` read it (probe 20, item 10).
  */
 import { match, strictEqual as equal } from "node:assert/strict";
-import { loadCalls, openDataSession } from "../../backtest/data.ts";
+import { loadCalls, openCandles, openDataSession } from "../../backtest/data.ts";
 import { timeFlag } from "../../cli/backtest.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 
@@ -222,5 +222,94 @@ Deno.test("calls: an alert_ts finer than a millisecond is the next whole one, as
         equal(JSON.parse(r.stdout).summary.entry_delay_ms_max, 59_999);
       },
     );
+  });
+});
+
+// A probe: pandas writes an epoch-ms column holding a NaN as `1767225600000.0`; the candles CSV
+// and a calls JSONL number took it, a calls CSV refused it.
+Deno.test("calls: epoch ms written with a fraction, as pandas writes it", async (t) => {
+  const at = Date.UTC(2026, 0, 1);
+  await withTempDir(async (dir) => {
+    await t.step("whole", async () => equal(await alertMs(dir, `${at}.0`), at));
+    await t.step("finer than a ms: the next whole one", async () => {
+      equal(await alertMs(dir, `${at}.25`), at + 1);
+    });
+  });
+});
+
+/** Candles of mint Z, one a minute from 2026-01-01, `ts` as `tsOf(i)` writes it; their ts in ms. */
+async function mixedTimes(
+  path: string,
+  rows: number,
+  tsOf: (i: number, ms: number) => string | number,
+): Promise<number[]> {
+  const t0 = Date.UTC(2026, 0, 1);
+  const jsonl = path.endsWith(".jsonl");
+  const lines = jsonl ? [] : ["mint,ts,open,high,low,close,volume"];
+  for (let i = 0; i < rows; i++) {
+    const ts = tsOf(i, t0 + i * 60_000);
+    const row = { mint: "Z", ts, open: 1, high: 1.01, low: 0.99, close: 1, volume: 5 };
+    lines.push(jsonl ? JSON.stringify(row) : Object.values(row).join(","));
+  }
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return Array.from({ length: rows }, (_, i) => t0 + i * 60_000);
+}
+
+// A probe: the reader typed `ts` from its sample, so a file of epoch ms whose ISO times came after
+// the sample failed ("not a number", or "no ts" the other way round), and the same rows near the
+// top passed: each row's time is now read from its own text.
+Deno.test("candles: epoch ms and ISO times in one file read the same wherever they are", async (t) => {
+  const rows = 30_000; // past DuckDB's sample of 20,480 rows
+  const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+  await withTempDir(async (dir) => {
+    for (const ext of ["csv", "jsonl"]) {
+      for (
+        const [name, tsOf] of [
+          ["epoch ms, then ISO", (i: number, ms: number) => i < rows - 10 ? ms : iso(ms)],
+          ["ISO, then epoch ms", (i: number, ms: number) => i < rows - 10 ? iso(ms) : ms],
+        ] as const
+      ) {
+        await t.step(`${ext}: ${name}`, async () => {
+          const path = `${dir}/candles.${ext}`;
+          const expected = await mixedTimes(path, rows, tsOf);
+          const s = await openDataSession();
+          try {
+            await openCandles(s.conn, path);
+            const got = (await s.conn.runAndReadAll(
+              "SELECT ts_ms::DOUBLE AS ms FROM candles ORDER BY ts_ms",
+            )).getRowObjectsJS().map((r) => Number(r.ms));
+            equal(got.length, rows);
+            equal(got.every((ms, i) => ms === expected[i]), true);
+          } finally {
+            s.close();
+          }
+        });
+      }
+    }
+  });
+});
+
+Deno.test("calls: a JSONL alert_ts of epoch ms, then ISO past the sample, reads as both", async () => {
+  const t0 = Date.UTC(2026, 0, 1);
+  const rows = 30_000;
+  await withTempDir(async (dir) => {
+    const path = `${dir}/calls.jsonl`;
+    const lines = Array.from({ length: rows }, (_, i) =>
+      JSON.stringify({
+        call_id: `c${i}`,
+        caller: "k",
+        mint: "M",
+        chain: "solana",
+        alert_ts: i < rows - 10 ? t0 + i : new Date(t0 + i).toISOString(),
+      }));
+    await Deno.writeTextFile(path, lines.join("\n") + "\n");
+    const s = await openDataSession();
+    try {
+      const { calls } = await loadCalls(s.conn, path);
+      equal(calls.length, rows);
+      equal(calls.every((c) => c.alertTsMs === t0 + Number(c.callId.slice(1))), true);
+    } finally {
+      s.close();
+    }
   });
 });

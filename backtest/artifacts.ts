@@ -304,8 +304,6 @@ export async function fingerprintInputs(
   const files: Record<string, InputFile> = {};
   const combined = createHash("sha256");
   for (const [name, path] of Object.entries(inputs)) {
-    const hash = createHash("sha256");
-    let size = 0;
     try {
       // Before the open: opening a FIFO for reading waits for a writer, for ever.
       await assertRegularFileOrAbsent(path);
@@ -314,17 +312,46 @@ export async function fingerprintInputs(
       const what = `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
       throw new InputError(`${what} ${path} is ${err.kind}: name a CSV, JSONL or Parquet file`);
     }
-    using file = await Deno.open(path, { read: true });
-    const buf = new Uint8Array(HASH_CHUNK_BYTES);
-    for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
-      hash.update(buf.subarray(0, n));
-      size += n;
-    }
-    const sha256 = hash.digest("hex");
-    files[name] = { path, sha256, size_bytes: size };
+    const { sha256, size_bytes } = await hashFile(path);
+    files[name] = { path, sha256, size_bytes };
     combined.update(`${name}:${sha256}\n`);
   }
   return { fingerprint: combined.digest("hex"), files };
+}
+
+/**
+ * The sha256 (hex) and size of the file `path`, read in chunks of
+ * `HASH_CHUNK_BYTES`. Throws `NotRegularFileError` for a FIFO, a device or
+ * a directory, `Deno.errors.NotFound` when there is no such file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { hashFile } from "./artifacts.ts";
+ * const path = await Deno.makeTempFile();
+ * try {
+ *   await Deno.writeTextFile(path, "abc");
+ *   assert.deepEqual(await hashFile(path), {
+ *     sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+ *     size_bytes: 3,
+ *   });
+ * } finally {
+ *   await Deno.remove(path);
+ * }
+ * ```
+ */
+export async function hashFile(path: string): Promise<{ sha256: string; size_bytes: number }> {
+  // Before the open: opening a FIFO for reading waits for a writer, for ever.
+  await assertRegularFileOrAbsent(path);
+  const hash = createHash("sha256");
+  let size = 0;
+  using file = await Deno.open(path, { read: true });
+  const buf = new Uint8Array(HASH_CHUNK_BYTES);
+  for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
+    hash.update(buf.subarray(0, n));
+    size += n;
+  }
+  return { sha256: hash.digest("hex"), size_bytes: size };
 }
 
 /** The part of a run's data its files do not say: which of their rows it reads. */
@@ -424,8 +451,12 @@ export interface Manifest {
   data_fingerprint: string;
   /** Git provenance. */
   git: GitProvenance;
-  /** Output files by artifact name: path relative to the run directory and size. */
-  outputs: Record<string, { file: string; size_bytes: number }>;
+  /**
+   * Output files by artifact name: path relative to the run directory, size
+   * and sha256 as written (runs before 0.8 have no sha256), so that `ledger
+   * rerun` compares with what the run wrote, not with a file changed since.
+   */
+  outputs: Record<string, { file: string; size_bytes: number; sha256?: string }>;
   /** The run summary (completed runs). */
   summary: Record<string, unknown> | null;
   /** The error (failed runs). */

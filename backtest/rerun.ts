@@ -12,7 +12,13 @@ import { dirname, isAbsolute } from "node:path";
 import { resolveRoot, runDir } from "../ledger/paths.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { exists } from "../ledger/exists.ts";
-import { fingerprintInputs, type Manifest, MANIFEST_FILE, runGitProvenance } from "./artifacts.ts";
+import {
+  fingerprintInputs,
+  hashFile,
+  type Manifest,
+  MANIFEST_FILE,
+  runGitProvenance,
+} from "./artifacts.ts";
 import type { BacktestOptions, RunEventSink, RunResult } from "./workflow.ts";
 import { PATH_ONLY_RUN_TYPE, runPathOnly } from "./path_only.ts";
 import { POLICY_RUN_TYPE, runPolicy } from "./policy.ts";
@@ -205,12 +211,26 @@ export interface RerunOptions {
  * ```
  */
 export interface ArtifactComparison {
-  /** sha256 of the original file, or null when it is gone. */
+  /** sha256 of the original file as it is now, or null when it is gone. */
   original_sha256: string | null;
+  /**
+   * sha256 of the original file as the run wrote it (its manifest's), or
+   * null for a run recorded before manifests kept it.
+   */
+  recorded_sha256: string | null;
   /** sha256 of the rerun's file, or null when the rerun has none. */
   rerun_sha256: string | null;
-  /** Whether both exist and are byte-identical. */
+  /**
+   * Whether the rerun's file is byte-identical to what the run wrote: to
+   * `recorded_sha256`, or without it to the original file as it is now.
+   */
   same: boolean;
+  /**
+   * Whether the original file changed (or went) since the run: its sha256
+   * is not the recorded one, or, without one, its size is not the recorded
+   * size; null when that cannot be told (no sha256 recorded, same size).
+   */
+  original_changed: boolean | null;
 }
 
 /**
@@ -438,16 +458,26 @@ export async function rerunRun(
   const names = new Set([...Object.keys(manifest.outputs), ...Object.keys(result.artifactPaths)]);
   names.delete("manifest"); // it records times and ids
   for (const name of [...names].sort()) {
-    const output = manifest.outputs[name];
+    const output = Object.hasOwn(manifest.outputs, name) ? manifest.outputs[name] : undefined;
     const original = output === undefined
       ? null
-      : await sha256OrNull(`${runDir(root, runId)}/${output.file}`);
+      : await hashOrNull(`${runDir(root, runId)}/${output.file}`);
     const path = result.artifactPaths[name];
-    const rerun = path === undefined ? null : await sha256OrNull(path);
+    const rerun = path === undefined ? null : (await hashOrNull(path))?.sha256 ?? null;
+    const recorded = typeof output?.sha256 === "string" ? output.sha256 : null;
     artifacts[name] = {
-      original_sha256: original,
+      original_sha256: original?.sha256 ?? null,
+      recorded_sha256: recorded,
       rerun_sha256: rerun,
-      same: original !== null && original === rerun,
+      // Against what the run wrote: a file changed since is the file's story, not the rerun's.
+      same: rerun !== null && rerun === (recorded ?? original?.sha256),
+      original_changed: output === undefined
+        ? null
+        : recorded !== null
+        ? original?.sha256 !== recorded
+        : original === null || original.size_bytes !== output.size_bytes
+        ? true
+        : null,
     };
   }
   const current = await runGitProvenance({ gitCwd: options.gitCwd, excludeDir: root });
@@ -474,9 +504,9 @@ export async function rerunRun(
   };
 }
 
-async function sha256OrNull(path: string): Promise<string | null> {
+async function hashOrNull(path: string): Promise<{ sha256: string; size_bytes: number } | null> {
   try {
-    return (await fingerprintInputs({ f: path })).files.f.sha256;
+    return await hashFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
     throw err;

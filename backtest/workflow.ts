@@ -18,6 +18,7 @@ import {
   dataFingerprint,
   fingerprintInputs,
   type GitProvenance,
+  hashFile,
   type InputFile,
   type Manifest,
   MANIFEST_VERSION,
@@ -535,7 +536,11 @@ export class RunContext {
    */
   async artifact(type: string, path: string, sizeBytes: number): Promise<void> {
     await this.#stopIfInterrupted();
+    // The manifest keeps each output's sha256 as written: a probe changed an output after its
+    // run and `ledger rerun` called the identical reproduction "NOT identical".
+    const { sha256 } = await hashFile(path);
     await this.#recordArtifact(type, path, sizeBytes);
+    this.outputs[type].sha256 = sha256;
   }
 
   async #recordArtifact(type: string, path: string, sizeBytes: number): Promise<void> {

@@ -20,7 +20,12 @@ import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { assert } from "../ledger/assert.ts";
 import { RunFailedError, RunIdTakenError } from "../backtest/workflow.ts";
-import { RerunError, type RerunReport, rerunRun } from "../backtest/rerun.ts";
+import {
+  type ArtifactComparison,
+  RerunError,
+  type RerunReport,
+  rerunRun,
+} from "../backtest/rerun.ts";
 import { AmbiguousRunError, CANDIDATES_SHOWN_MAX } from "../indexer/query/resolve.ts";
 
 export const FLAGS = {
@@ -36,7 +41,9 @@ Repeats a path-only, policy or sweep run from its manifest.json: the same
 config on the same input files. Refuses (exit 1, nothing written) when an
 input's sha256 differs from the one recorded. The new run is an ordinary run;
 the report says whether its artifacts are byte-identical to the original's
-(manifest.json aside: it records times) and whether the git commit is the same.
+as the run wrote them (the sha256s of its manifest; manifest.json aside: it
+records times), whether a file of the run changed since, and whether the
+git commit is the same.
 RUN_ID may be a unique prefix of a run folder under <root>/artifacts/runs/
 that holds a manifest.json.
 
@@ -154,20 +161,45 @@ function short(sha: string | null): string {
   return sha === null ? "none" : sha.slice(0, 12);
 }
 
+/**
+ * Whether the comparison of `a` cannot be made: the run's file changed (or
+ * went) and its manifest, older than 0.8, has no sha256 of what it wrote.
+ */
+function unknowable(a: ArtifactComparison): boolean {
+  return a.original_changed === true && a.recorded_sha256 === null;
+}
+
+/** What a line of the report adds when the run's file is not as the run wrote it. */
+function changedNote(a: ArtifactComparison): string {
+  if (a.original_changed !== true) return "";
+  const what = a.original_sha256 === null
+    ? "is gone"
+    : a.recorded_sha256 === null
+    ? "changed since the run (its size is not the recorded one)"
+    : `changed since the run (now ${short(a.original_sha256)})`;
+  return unknowable(a)
+    ? `; the run's file ${what}, and no sha256 of it was recorded: not known`
+    : `; the run's file ${what}`;
+}
+
 function describeReport(r: RerunReport): string {
   const names = Object.keys(r.artifacts);
   const lines = [
     `rerun of ${r.original_run_id} (${r.run_type}) as ${r.rerun_run_id}: ${
       r.identical
         ? `identical (${names.length} artifact${names.length === 1 ? "" : "s"}, same sha256)`
+        : Object.values(r.artifacts).every((a) => a.same || unknowable(a))
+        ? "NOT known to be identical (a file of the run changed since, and its manifest has no " +
+          "sha256 of it)"
         : "NOT identical (artifacts differ)"
     }`,
   ];
   for (const [name, a] of Object.entries(r.artifacts)) {
+    const written = a.recorded_sha256 ?? a.original_sha256;
     lines.push(
-      `  ${name}: ${a.same ? "same" : "differs"} (${short(a.original_sha256)} -> ${
-        short(a.rerun_sha256)
-      })`,
+      `  ${name}: ${a.same ? "same" : "differs"} (${short(written)} -> ${short(a.rerun_sha256)})${
+        changedNote(a)
+      }`,
     );
   }
   lines.push(

@@ -143,6 +143,63 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       await Deno.remove(`${root}/artifacts/runs/hand-1`, { recursive: true });
     });
 
+    // A probe appended a byte to a run's output: the byte-identical rerun was "NOT identical".
+    await t.step(
+      "an output changed after its run: the rerun is compared with what it wrote",
+      async () => {
+        const manifest = JSON.parse(
+          await Deno.readTextFile(`${root}/artifacts/runs/pol-1/manifest.json`),
+        );
+        const recorded = manifest.outputs.policy_results.sha256;
+        match(recorded, /^[0-9a-f]{64}$/);
+        await Deno.writeTextFile(`${root}/artifacts/runs/pol-1/policy_results.parquet`, "x", {
+          append: true,
+        });
+        const r = await ledger(["pol-1", "--root", root, "--no-index"]);
+        equal(r.code, 0, r.stderr);
+        match(r.stdout, /: identical \(2 artifacts, same sha256\)\n/);
+        match(
+          r.stdout,
+          new RegExp(
+            `  policy_results: same \\(${recorded.slice(0, 12)} -> ${
+              recorded.slice(0, 12)
+            }\\); the run's file changed since the run \\(now [0-9a-f]{12}\\)\n`,
+          ),
+        );
+        const json = await ledger(["pol-1", "--root", root, "--no-index", "--json"]);
+        const a = JSON.parse(json.stdout).artifacts.policy_results;
+        deepEqual([a.same, a.original_changed, a.recorded_sha256], [true, true, recorded]);
+        ok(a.original_sha256 !== recorded);
+      },
+    );
+
+    await t.step("a run recorded without output sha256s: a changed file is not known", async () => {
+      const path = `${root}/artifacts/runs/path-1/manifest.json`;
+      const manifest = JSON.parse(await Deno.readTextFile(path));
+      delete manifest.outputs.path_metrics.sha256; // as manifests before 0.8
+      await Deno.writeTextFile(path, JSON.stringify(manifest));
+      const same = await ledger(["path-1", "--root", root, "--no-index", "--json"]);
+      const before = JSON.parse(same.stdout);
+      equal(before.identical, true);
+      deepEqual(
+        [
+          before.artifacts.path_metrics.original_changed,
+          before.artifacts.path_metrics.recorded_sha256,
+        ],
+        [null, null],
+      );
+      await Deno.writeTextFile(`${root}/artifacts/runs/path-1/path_metrics.parquet`, "x", {
+        append: true,
+      });
+      const r = await ledger(["path-1", "--root", root, "--no-index"]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /: NOT known to be identical \(a file of the run changed since/);
+      match(
+        r.stdout,
+        /  path_metrics: differs \(.*\); the run's file changed since the run \(its size is not the recorded one\), and no sha256 of it was recorded: not known\n/,
+      );
+    });
+
     await t.step("a changed input refuses the rerun and writes nothing", async () => {
       await emitter.close();
       const before = await runDirs(root);

@@ -442,6 +442,28 @@ function foreignRefusal(err: ForeignIndexFileError): RebuildError {
 }
 
 /**
+ * The refusals of an index path that need no log and no index, made by an
+ * update from a bucket before anything is fetched or made (a storage probe:
+ * `--from ... --db` at a part file of the root's log was written, and one at
+ * a file that is no DuckDB database was refused only after the whole bucket
+ * was mirrored, while saying nothing was changed): a path under `root`'s
+ * `events/`, and a file that is not a DuckDB database (unless it sits at the
+ * root's own index path or is named `*.duckdb`: a damaged index, rebuilt).
+ * Throws a {@linkcode RebuildError} ("Rebuild refused (nothing was changed)").
+ */
+export async function refuseForeignIndexPath(dbPath: string, root: string): Promise<void> {
+  try {
+    await refuseIndexInLog(dbPath, root);
+    if (resolve(dbPath) === resolve(indexPath(root)) || dbPath.endsWith(".duckdb")) return;
+    if (await isDuckDbFile(dbPath) === false) {
+      throw new ForeignIndexFileError(dbPath, "is not a DuckDB database");
+    }
+  } catch (err) {
+    throw err instanceof ForeignIndexFileError ? foreignRefusal(err) : err;
+  }
+}
+
+/**
  * Refuse an index path under the log's `events/` directory (resolved
  * through symbolic links, before anything is made there).
  */
@@ -711,10 +733,30 @@ export async function checkIndexSource(
   root?: string,
 ): Promise<void> {
   if (!await exists(dbPath, { isFile: true })) return;
-  const read = await readLiveIndex(dbPath, indexSource);
+  const read = await readLiveIndex(dbPath, async (conn) => ({
+    source: await indexSource(conn),
+    root: await indexRoot(conn),
+  }));
   // Not a readable index (damaged, another version): the rebuild recovers or says so.
   if (!read.ok) return;
-  const recorded = read.value;
+  const recorded = read.value.source;
+  const recordedRoot = read.value.root;
+  // The index of another root whose log is still there, given as --db to a bucket's update: as
+  // from a local log (refuseForeignFile), not replaced (a storage probe: `--from ... --db
+  // A/index/runs.duckdb` made A's index the bucket's, exit 0, and A's own rebuilds were refused).
+  if (
+    (recorded ?? LOCAL_SOURCE) === LOCAL_SOURCE && source !== LOCAL_SOURCE && root !== undefined &&
+    recordedRoot !== undefined && await isAnotherRootsIndex(dbPath, recordedRoot, root)
+  ) {
+    throw foreignRefusal(
+      new ForeignIndexFileError(
+        dbPath,
+        `is the index of the root ${recordedRoot}, whose log is still there`,
+        `not replacing it with the index of ${source} (give --db a path of its own, or --full ` +
+          "to replace it)",
+      ),
+    );
+  }
   // A root's own index asked to follow a bucket, while the root has a log (a storage audit:
   // `rebuild-index --from` replaced a worker's index and called it incremental; its
   // unshipped runs were gone, and every later local refresh was refused).
@@ -782,7 +824,7 @@ export async function isAnotherRootsIndex(
   recorded: string,
   root: string,
 ): Promise<boolean> {
-  const rootPath = await Deno.realPath(root);
+  const rootPath = await realPathOf(root); // a bucket's indexer root may not be made yet
   if (recorded === rootPath) return false;
   let recordedLog: boolean;
   try {

@@ -22,6 +22,7 @@ import {
   isSourceRefusal,
   rebuildIndex,
   type RebuildReport,
+  refuseForeignIndexPath,
 } from "../indexer/rebuild.ts";
 import {
   acquireDaemonLock,
@@ -815,8 +816,9 @@ export async function rebuildIndexFromBucket(
   location: BucketLocation,
   options: BucketIndexOptions = {},
 ): Promise<BucketIndexReport> {
-  await store.check(); // before anything is created locally
   const dbPath = options.dbPath ?? indexPath(root);
+  await refuseForeignIndexPath(dbPath, root); // a wrong --db: before any request
+  await store.check(); // before anything is created locally
   if (!options.full) await checkIndexSource(dbPath, formatBucketUrl(location), root); // likewise
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
   const mirror = await mirrorBucket(store, location, cacheRoot, options);
@@ -888,7 +890,9 @@ export async function runBucketDaemon(
     });
   const debug = (msg: string) => log({ level: "debug", msg });
   const dbPath = options.dbPath ?? indexPath(root);
-  // An index from another source is refused at once, before a mirror folder is made.
+  // A wrong --db, or an index from another source, is refused at once, before a mirror folder
+  // is made.
+  await refuseForeignIndexPath(dbPath, root);
   await checkIndexSource(dbPath, formatBucketUrl(location), root);
   let lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };

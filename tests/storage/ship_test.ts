@@ -224,6 +224,12 @@ Deno.test({
         await bucketIndexGuard(tmp);
       },
     );
+    await t.step(
+      "--from refuses the --db paths a local rebuild refuses, before any request",
+      async () => {
+        await foreignDbFromBucket(tmp);
+      },
+    );
     await t.step("a chunk missing from the bucket is said, not passed over", async () => {
       await missingChunk(server, tmp);
     });
@@ -359,6 +365,85 @@ async function bucketIndexGuard(tmp: string): Promise<void> {
   ]);
   assert.equal(replaced.code, 0, replaced.stderr);
   assert.deepEqual(await runIds(), shippedRuns);
+}
+
+/**
+ * A storage probe: `--from` with `--db` skipped refusals a local rebuild
+ * makes. Another root's index (its log still there) was replaced by the
+ * bucket's, exit 0, and that root's own rebuilds were then refused; a
+ * `--db` under the root's `events/` was written into the log; a `--db` at a
+ * part file was refused only after the whole bucket was mirrored. Each is
+ * now refused, exit 1, one line, before anything is fetched or made.
+ */
+async function foreignDbFromBucket(tmp: string): Promise<void> {
+  const worker = join(tmp, "fdb-worker");
+  await emitRuns(worker, "fdb", 2);
+  const shipped = await ledger(["ship", "--root", worker, "--to", "s3://fleet/fdb", "--once"]);
+  assert.equal(shipped.code, 0, shipped.stderr);
+  const other = join(tmp, "fdb-other");
+  await emitRuns(other, "fdbo", 1);
+  const builtOther = await ledger(["rebuild-index", "--root", other]);
+  assert.equal(builtOther.code, 0, builtOther.stderr);
+  const otherIndex = join(other, "index", "runs.duckdb");
+  const before = await Deno.readFile(otherIndex);
+  const idx = join(tmp, "fdb-idx");
+  for (const args of [["rebuild-index"], ["daemon", "--interval", "0.2"]]) {
+    const r = await ledger([
+      ...args,
+      "--root",
+      idx,
+      "--from",
+      "s3://fleet/fdb",
+      "--db",
+      otherIndex,
+    ]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(
+      oneLine(r.stderr),
+      /Rebuild refused \(nothing was changed\): \S+ is the index of the root \S+fdb-other, whose log is still there: not replacing it with the index of s3:\/\/fleet\/fdb\//,
+    );
+    assert.deepEqual(await Deno.readFile(otherIndex), before, args.join(" "));
+    assert.equal(await exists(idx), false, `${args.join(" ")}: nothing made`);
+  }
+  const rebuiltOther = await ledger(["rebuild-index", "--root", other]);
+  assert.equal(rebuiltOther.code, 0, rebuiltOther.stderr);
+  const day = [...Deno.readDirSync(join(worker, "events"))].find((e) => e.name.startsWith("day="));
+  assert.ok(day !== undefined);
+  const inLog = join(worker, "events", day.name, "idx.duckdb");
+  const r = await ledger([
+    "rebuild-index",
+    "--root",
+    worker,
+    "--from",
+    "s3://fleet/fdb",
+    "--db",
+    inLog,
+  ]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(oneLine(r.stderr), /is inside the log's events directory/);
+  assert.equal(await exists(inLog), false);
+  const part = [...Deno.readDirSync(join(worker, "events", day.name))]
+    .find((e) => e.name.endsWith(".jsonl"));
+  assert.ok(part !== undefined);
+  const fresh = join(tmp, "fdb-fresh");
+  const partPath = join(worker, "events", day.name, part.name);
+  const partBefore = await Deno.readFile(partPath);
+  const notDb = await ledger([
+    "rebuild-index",
+    "--root",
+    fresh,
+    "--from",
+    "s3://fleet/fdb",
+    "--db",
+    partPath,
+  ]);
+  assert.equal(notDb.code, 1, notDb.stdout);
+  assert.match(
+    oneLine(notDb.stderr),
+    /Rebuild refused \(nothing was changed\): .* is not a DuckDB database/,
+  );
+  assert.equal(await exists(fresh), false, "no mirror fetched, no root made");
+  assert.deepEqual(await Deno.readFile(partPath), partBefore);
 }
 
 async function emitRuns(root: string, tag: string, runs: number): Promise<string[]> {

@@ -276,13 +276,71 @@ export async function openDataSession(): Promise<DataSession> {
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   await conn.run(SESSION_SQL);
+  const copies: string[] = [];
+  bomFreeCopies.set(conn, copies);
   return {
     conn,
     close() {
       conn.closeSync();
       instance.closeSync();
+      for (const copy of copies.splice(0)) {
+        copiedFrom.delete(copy);
+        removeCopy(copy);
+      }
     },
   };
+}
+
+/**
+ * The copies without their byte order mark of the JSON Lines inputs a
+ * session reads, by its connection: DuckDB's JSON reader refuses a BOM
+ * ("byte order mark (BOM) is not supported"), which Windows tools write and
+ * the CSV reader skips (a probe: the same calls as CSV ran, as JSONL failed
+ * naming line 2 of a one-line file). Removed when the session closes.
+ */
+const bomFreeCopies = new WeakMap<DuckDBConnection, string[]>();
+/** The input each copy was made from, to name it in messages in place of the copy. */
+const copiedFrom = new Map<string, string>();
+
+/** Remove a copy made by {@linkcode readableJsonPath}, gone already or not. */
+function removeCopy(copy: string): void {
+  try {
+    Deno.removeSync(copy);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+/** The UTF-8 byte order mark. */
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
+/**
+ * The path DuckDB reads for the JSON Lines input `path`: itself, or a copy
+ * without its byte order mark (same lines, same line numbers) that lives as
+ * long as the session of `conn` ({@linkcode bomFreeCopies}).
+ */
+async function readableJsonPath(conn: DuckDBConnection, path: string, what: string) {
+  const head = new Uint8Array(BOM.length);
+  {
+    using file = await Deno.open(path);
+    const n = (await file.read(head)) ?? 0;
+    if (n < BOM.length || !BOM.every((b, i) => head[i] === b)) return path;
+  }
+  const copies = bomFreeCopies.get(conn);
+  if (copies === undefined) {
+    throw new InputError(
+      `${what} file ${messageValue(path)} starts with a byte order mark, which DuckDB's JSON ` +
+        "reader refuses: read it in a session of openDataSession, or save it without one",
+    );
+  }
+  const copy = await Deno.makeTempFile({ prefix: "ledger_input_", suffix: ".jsonl" });
+  copies.push(copy);
+  copiedFrom.set(copy, path);
+  const source = await Deno.open(path);
+  await source.seek(BOM.length, Deno.SeekMode.Start);
+  const target = await Deno.open(copy, { write: true, truncate: true });
+  await source.readable.pipeTo(target.writable); // closes both
+  return copy;
 }
 
 async function requireFile(path: string, what: string): Promise<void> {
@@ -312,13 +370,14 @@ async function openSource(
 ): Promise<Map<string, string>> {
   await requireFile(path, options.what);
   const format = fileFormat(path, options.what);
+  const readPath = format === "json" ? await readableJsonPath(conn, path, options.what) : path;
   let types = new Map<string, string>();
   try {
     const describe = async (
       textColumns: readonly string[],
       jsonColumns?: ReadonlyMap<string, string>,
     ) => {
-      const source = readFileSql(path, format, {
+      const source = readFileSql(readPath, format, {
         allVarchar: options.allVarchar,
         textColumns,
         jsonColumns,
@@ -444,7 +503,10 @@ async function readError(
   // The path named as the message shows it (quoted and escaped when it holds a control
   // character), also inside DuckDB's words: a newline in it cut the message there (a review).
   const named = messageValue(where.path);
-  const message = (err instanceof Error ? err.message : String(err)).replaceAll(where.path, named);
+  let message = (err instanceof Error ? err.message : String(err)).replaceAll(where.path, named);
+  for (const [copy, input] of copiedFrom) {
+    if (input === where.path) message = message.replaceAll(copy, named);
+  }
   const prefix = `${where.what} file ${named}`;
   const csvLine = /CSV Error on Line: (\d+)/.exec(message)?.[1];
   if (csvLine !== undefined) {

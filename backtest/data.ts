@@ -601,6 +601,46 @@ async function firstNonObjectLine(path: string): Promise<NonObjectLine | undefin
   return check(rest);
 }
 
+/**
+ * Where data row `row` (1-based, in file order) of the input `path` is, as
+ * a message names it: `line N` of a CSV file (after its header; a quoted
+ * field may hold line breaks) or a JSON Lines file (blank lines, which the
+ * reader skips, counted), `row N` of a Parquet file. A probe found one file
+ * named "line 3" for a short row and "row 2" for a bad time in the same
+ * place; an editor jumps to a line. Read only when a row is refused.
+ */
+async function placeOfRow(path: string, format: FileFormat, row: number): Promise<string> {
+  if (format === "parquet") return `row ${row}`;
+  const csv = format === "csv";
+  const wanted = csv ? row : row - 1; // records counted from 0: a CSV file's header is record 0
+  let line = 1;
+  let startLine = 1;
+  let record = -1;
+  let blank = true;
+  let quoted = false;
+  using file = await Deno.open(path);
+  const buffer = new Uint8Array(PLACE_SCAN_CHUNK_BYTES);
+  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+    for (let i = 0; i < n; i++) {
+      const b = buffer[i];
+      if (csv && b === 0x22) quoted = !quoted;
+      if (b === 0x0a) {
+        line++;
+        if (quoted) continue;
+        if (!blank && ++record === wanted) return `line ${startLine}`;
+        blank = true;
+      } else if (blank && b !== 0x20 && b !== 0x09 && b !== 0x0d) {
+        blank = false;
+        startLine = line;
+      }
+    }
+  }
+  return !blank && ++record === wanted ? `line ${startLine}` : `row ${row}`;
+}
+
+/** Bytes read at a time by {@linkcode placeOfRow}. */
+const PLACE_SCAN_CHUNK_BYTES = 1024 * 1024;
+
 /** Options for {@linkcode loadCalls}. */
 export interface LoadCallsOptions {
   /** Keep calls alerted at or after this time, epoch ms. @default {undefined} */
@@ -652,8 +692,12 @@ export async function loadCalls(
   }
   const calls: Call[] = [];
   const seen = new Set<string>();
+  const format = fileFormat(path, "Calls");
   for (let i = 0; i < rows.length; i++) {
-    const call = toCall(rows[i], { path, row: i + 1 });
+    const call = toCall(rows[i]);
+    if (typeof call === "string") {
+      throw new InputError(`Calls file ${path} ${await placeOfRow(path, format, i + 1)} ${call}`);
+    }
     if (seen.has(call.callId)) {
       throw new InputError(`Calls file ${path} has call_id ${JSON.stringify(call.callId)} twice`);
     }
@@ -668,27 +712,23 @@ export async function loadCalls(
   return { calls, rowsIn: rows.length };
 }
 
-function toCall(row: Record<string, unknown>, where: { path: string; row: number }): Call {
+/** The call of a row of the calls file, or what is wrong with it (`has no mint`). */
+function toCall(row: Record<string, unknown>): Call | string {
   for (const col of ["call_id", "caller", "mint", "alert_ts_raw"]) {
     const v = row[col];
     if (v === null || v === undefined || String(v).trim() === "") {
-      const name = col === "alert_ts_raw" ? "alert_ts" : col;
-      throw new InputError(`Calls file ${where.path} row ${where.row} has no ${name}`);
+      return `has no ${col === "alert_ts_raw" ? "alert_ts" : col}`;
     }
   }
   const ms = row.alert_ts_ms;
   if (ms === null || ms === undefined) {
-    throw new InputError(
-      `Calls file ${where.path} row ${where.row} has alert_ts ${
-        JSON.stringify(row.alert_ts_raw)
-      }, which is neither ISO-8601 nor epoch milliseconds`,
-    );
+    return `has alert_ts ${
+      JSON.stringify(row.alert_ts_raw)
+    }, which is neither ISO-8601 nor epoch milliseconds`;
   }
   const alertTsMs = Number(ms);
   const refused = outOfRange("alert_ts", alertTsMs, String(row.alert_ts_raw));
-  if (refused !== undefined) {
-    throw new InputError(`Calls file ${where.path} row ${where.row} has ${refused}`);
-  }
+  if (refused !== undefined) return `has ${refused}`;
   return {
     callId: String(row.call_id),
     caller: String(row.caller),

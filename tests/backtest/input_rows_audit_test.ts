@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { doesNotMatch, match, strictEqual as equal } from "node:assert/strict";
+import { doesNotMatch, match, rejects, strictEqual as equal } from "node:assert/strict";
+import { loadCalls, openDataSession } from "../../backtest/data.ts";
 import { MINUTE_MS, T0_MS, writeFixtures } from "./_fixtures.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 
@@ -377,5 +378,62 @@ Deno.test("backtest: JSON Lines inputs with a byte order mark read as without on
         equal(copies(), copiesBefore, "removed when the run fails too");
       },
     );
+  });
+});
+
+// A probe: one file named "line 3" for a row with a field too few and "row 2" for a bad time in
+// the same place; a refused row of calls is now named by its line, as an editor counts them.
+Deno.test("calls: a refused row is named by its line, whatever comes before it", async (t) => {
+  const header = "call_id,caller,mint,chain,alert_ts";
+  const good =
+    '{"call_id":"c1","caller":"a","mint":"M1","chain":"s","alert_ts":"2026-01-01T00:00:00Z"}';
+  const cases: [string, string, string, RegExp][] = [
+    [
+      "csv, a bad time",
+      "csv",
+      `${header}\nc1,a,M1,s,2026-01-01T00:00:00Z\nc2,b,M1,s,x\n`,
+      /line 3 has alert_ts "x"/,
+    ],
+    [
+      "csv, after a blank line",
+      "csv",
+      `${header}\nc1,a,M1,s,2026-01-01\n\nc2,b,M1,s,x\n`,
+      /line 4 has alert_ts "x"/,
+    ],
+    [
+      "csv, after a field with a line break",
+      "csv",
+      `${header}\n"c\n1",a,M1,s,2026-01-01\nc2,b,,s,2026-01-01\n`,
+      /line 4 has no mint/,
+    ],
+    [
+      "csv, CRLF",
+      "csv",
+      `${header}\r\nc1,a,M1,s,2026-01-01\r\nc2,,M1,s,2026-01-01\r\n`,
+      /line 3 has no caller/,
+    ],
+    [
+      "jsonl, after a blank line",
+      "jsonl",
+      `${good}\n\n${good.replace('"c1"', '"c2"').replace('"M1"', '""')}\n`,
+      /line 3 has no mint/,
+    ],
+  ];
+  await withTempDir(async (dir) => {
+    for (const [name, ext, text, expected] of cases) {
+      await t.step(name, async () => {
+        const path = `${dir}/calls.${ext}`;
+        await Deno.writeTextFile(path, text);
+        const s = await openDataSession();
+        try {
+          await rejects(loadCalls(s.conn, path), (err: Error) => {
+            match(err.message, new RegExp(`^Calls file \\S+calls\\.${ext} ${expected.source}`));
+            return true;
+          });
+        } finally {
+          s.close();
+        }
+      });
+    }
   });
 });

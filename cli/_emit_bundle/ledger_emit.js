@@ -381,7 +381,7 @@ function unknownFlag(flag) {
 // deno.json
 var deno_default = {
   name: "@lab/ledger",
-  version: "0.7.0",
+  version: "0.8.0",
   exports: "./mod.ts",
   nodeModulesDir: "auto",
   imports: {

@@ -63,7 +63,9 @@ Deno.test("an interrupted run records no artifact or completed manifest of its o
     });
     const dir = await RunDirectory.claim(root, "int-guard");
     ctx.adoptDir(dir!);
-    // Before the interrupt an artifact is recorded as usual.
+    // Before the interrupt an artifact is recorded as usual (its file there: the manifest
+    // records its sha256).
+    await Deno.writeTextFile(join(dir!.path, "early.parquet"), "x");
     await ctx.artifact("early", join(dir!.path, "early.parquet"), 1);
     deepEqual(seen, ["artifact.created"]);
 
@@ -79,7 +81,7 @@ Deno.test("an interrupted run records no artifact or completed manifest of its o
     deepEqual(seen, ["artifact.created", "artifact.created"]);
     const names = [];
     for await (const e of Deno.readDir(dir!.path)) names.push(e.name);
-    equal(names.length, 1, `only the staged failed manifest: ${names}`);
+    equal(names.length, 2, `only the early artifact and the staged failed manifest: ${names}`);
   });
 });
 

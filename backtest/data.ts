@@ -5,19 +5,21 @@
  * - Candles: CSV, JSONL or Parquet with `mint, ts, open, high, low, close, volume`
  *   (`ts` is the bar's open time), optionally an `interval` column. `mint`
  *   and `interval` are text, as the calls' columns are (a CSV mint `F` is not
- *   `false`, `42` not a number), and so is a CSV `ts` (each row's time read
- *   from its text, whatever the others hold); the other columns' types are
- *   guessed. Prices
- *   must be finite numbers above 0 (`NaN`, infinite, 0 or negative is
- *   refused: a missing bar filled with zeros is not a price), the high at
- *   or above the low, the open and close within them, one bar per
- *   (mint, ts).
+ *   `false`, `42` not a number), and so is the `ts` of a CSV or JSON Lines
+ *   file (each row's time read from its own text, whatever the others
+ *   hold); the other columns' types are guessed. Prices must be finite numbers above 0 (`NaN`, infinite, 0 or
+ *   negative is refused: a missing bar filled with zeros is not a price),
+ *   the high at or above the low, the open and close within them, one bar
+ *   per (mint, ts).
  * - Timestamps are ISO-8601 (UTC when no offset is given) or epoch
  *   milliseconds (numbers, or strings of digits, a fraction allowed:
- *   `1767225600000.0`), from 1973-03-03 (below,
- *   likely epoch seconds) to 9999-12-31 (past it, likely micro- or
- *   nanoseconds): outside, refused. An alert finer than a millisecond is
- *   the next whole one (a candle 1 µs before it is not "at or after" it).
+ *   `1767225600000.0`), from 1973-03-03 (below, likely epoch seconds) to
+ *   9999-12-31 (past it, likely micro- or nanoseconds): outside, refused.
+ *   An alert finer than a millisecond is the next whole one (a candle 1 µs
+ *   before it is not "at or after" it).
+ * - A JSON Lines file that starts with a byte order mark is read from a
+ *   copy without it (DuckDB's JSON reader refuses one), removed when the
+ *   session closes; a refused row of calls is named by its line.
  * - A file that lacks a needed column fails with {@linkcode MissingColumnsError}
  *   naming the file and the columns; unparseable values fail with
  *   {@linkcode InputError} naming the file, the column and an example.

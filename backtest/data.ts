@@ -5,9 +5,9 @@
  * - Candles: CSV, JSONL or Parquet with `mint, ts, open, high, low, close, volume`
  *   (`ts` is the bar's open time), optionally an `interval` column. `mint`
  *   and `interval` are text, as the calls' columns are (a CSV mint `F` is not
- *   `false`, `42` not a number), and so is the `ts` of a CSV or JSON Lines
- *   file (each row's time read from its own text, whatever the others
- *   hold); the other columns' types are guessed. Prices must be finite numbers above 0 (`NaN`, infinite, 0 or
+ *   `false`, `42` not a number), and so are the `ts`, prices and volume of
+ *   a CSV or JSON Lines file (each value read from its own text, whatever
+ *   the reader's sample held: whole prices there made a later 1.5 a 2). Prices must be finite numbers above 0 (`NaN`, infinite, 0 or
  *   negative is refused: a missing bar filled with zeros is not a price),
  *   the high at or above the low, the open and close within them, one bar
  *   per (mint, ts).
@@ -789,9 +789,11 @@ export async function openCandles(
     what: "Candles",
     name: "candles_src",
     allVarchar: false,
-    // `ts` too: the sniffer typed it from its sample, so a file of epoch ms with ISO times
-    // past the sample failed, and the same rows near the top passed (a probe).
-    textColumns: ["mint", "interval", "ts"],
+    // `ts` and the prices too: the reader typed them from its sample, so a file of epoch ms with
+    // ISO times past the sample failed (a probe), and prices that were whole numbers in the
+    // sample made a later 1.5 a 2, read without a word (a review): each value is cast from its
+    // own text instead.
+    textColumns: ["mint", "interval", "ts", "open", "high", "low", "close", "volume"],
     required: CANDLE_COLUMNS,
   });
   let interval: string | undefined;

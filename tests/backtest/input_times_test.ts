@@ -313,3 +313,53 @@ Deno.test("calls: a JSONL alert_ts of epoch ms, then ISO past the sample, reads 
     }
   });
 });
+
+// A review: prices that were whole numbers in the reader's sample typed the column as integers,
+// and a later 1.5 read as 2, without a word (CSV and JSON Lines alike); and once `ts` was read as
+// text, epoch ms written with an exponent (which the sniffed number column took) was refused.
+Deno.test("candles: a price past the sample keeps its fraction; ts with an exponent reads", async (t) => {
+  const rows = 30_000; // past DuckDB's sample of 20,480 rows
+  await withTempDir(async (dir) => {
+    for (const ext of ["csv", "jsonl"]) {
+      await t.step(ext, async () => {
+        const path = `${dir}/prices.${ext}`;
+        const t0 = Date.UTC(2026, 0, 1);
+        const lines = ext === "csv" ? ["mint,ts,open,high,low,close,volume"] : [];
+        for (let i = 0; i < rows; i++) {
+          const last = i === rows - 1;
+          const row = {
+            mint: "Z",
+            ts: last && ext === "csv" ? "1.7672256E+12" : t0 + i * 60_000,
+            open: last ? 1.5 : 1,
+            high: last ? 2.5 : 2,
+            low: 1,
+            close: last ? 1.25 : 1,
+            volume: last ? 0.5 : 5,
+          };
+          lines.push(ext === "csv" ? Object.values(row).join(",") : JSON.stringify(row));
+        }
+        await Deno.writeTextFile(path, lines.join("\n") + "\n");
+        const s = await openDataSession();
+        try {
+          await openCandles(s.conn, path);
+          const last = (await s.conn.runAndReadAll(
+            `SELECT ts_ms::DOUBLE AS ts, open, high, close, volume FROM candles
+              WHERE open <> 1 ORDER BY ts_ms`,
+          )).getRowObjectsJS();
+          equal(
+            JSON.stringify(last),
+            JSON.stringify([{
+              ts: ext === "csv" ? 1767225600000 : t0 + (rows - 1) * 60_000,
+              open: 1.5,
+              high: 2.5,
+              close: 1.25,
+              volume: 0.5,
+            }]),
+          );
+        } finally {
+          s.close();
+        }
+      });
+    }
+  });
+});

@@ -539,6 +539,8 @@ export class RunContext {
     // The manifest keeps each output's sha256 as written: a probe changed an output after its
     // run and `ledger rerun` called the identical reproduction "NOT identical".
     const { sha256 } = await hashFile(path);
+    // Again: a signal while the file was read must not see its artifact.created after it.
+    await this.#stopIfInterrupted();
     await this.#recordArtifact(type, path, sizeBytes);
     this.outputs[type].sha256 = sha256;
   }

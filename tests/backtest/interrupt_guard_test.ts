@@ -69,7 +69,12 @@ Deno.test("an interrupted run records no artifact or completed manifest of its o
     await ctx.artifact("early", join(dir!.path, "early.parquet"), 1);
     deepEqual(seen, ["artifact.created"]);
 
+    // A signal while an artifact's file is read for its sha256 (a review: it was recorded after
+    // the interrupt all the same).
+    await Deno.writeTextFile(join(dir!.path, "hashed.parquet"), "y");
+    const hashed = ctx.artifact("hashed", join(dir!.path, "hashed.parquet"), 1);
     ctx.markInterrupted();
+    equal(await settles(hashed), false);
     equal(await settles(ctx.artifact("policy_results", "late.parquet", 2)), false);
     equal(await settles(ctx.writeManifest("completed", { summary: {} })), false);
     equal(await settles(ctx.stopIfInterrupted()), false);
@@ -81,7 +86,7 @@ Deno.test("an interrupted run records no artifact or completed manifest of its o
     deepEqual(seen, ["artifact.created", "artifact.created"]);
     const names = [];
     for await (const e of Deno.readDir(dir!.path)) names.push(e.name);
-    equal(names.length, 2, `only the early artifact and the staged failed manifest: ${names}`);
+    equal(names.length, 3, `the two artifacts' files and the staged failed manifest: ${names}`);
   });
 });
 

@@ -604,22 +604,36 @@ async function firstNonObjectLine(path: string): Promise<NonObjectLine | undefin
 }
 
 /**
- * Where data row `row` (1-based, in file order) of the input `path` is, as
- * a message names it: `line N` of a CSV file (after its header; a quoted
- * field may hold line breaks) or a JSON Lines file (blank lines, which the
- * reader skips, counted), `row N` of a Parquet file. A probe found one file
- * named "line 3" for a short row and "row 2" for a bad time in the same
- * place; an editor jumps to a line. Read only when a row is refused.
+ * Where data row `row` (1-based, in file order) of the input `path`, which
+ * the reader read as `rows` rows, is, as a message names it: `line N` of a
+ * CSV file (after its header; a quoted field may hold line breaks) or a
+ * JSON Lines file (blank lines, which the reader skips, counted), `row N`
+ * of a Parquet file. A probe found one file named "line 3" for a short row
+ * and "row 2" for a bad time in the same place; an editor jumps to a line.
+ * Read only when a row is refused, the whole file: when its records do not
+ * number `rows` (a stray quote inside a field, a title line above the
+ * header, which the reader takes and this count does not), the count is
+ * not the reader's and `row N` is said (a review).
  */
-async function placeOfRow(path: string, format: FileFormat, row: number): Promise<string> {
+async function placeOfRow(
+  path: string,
+  format: FileFormat,
+  row: number,
+  rows: number,
+): Promise<string> {
   if (format === "parquet") return `row ${row}`;
   const csv = format === "csv";
-  const wanted = csv ? row : row - 1; // records counted from 0: a CSV file's header is record 0
+  const offset = csv ? 0 : -1; // records counted from 0: a CSV file's header is record 0
   let line = 1;
   let startLine = 1;
   let record = -1;
   let blank = true;
   let quoted = false;
+  let found: number | undefined;
+  const endRecord = () => {
+    record++;
+    if (record === row + offset) found = startLine;
+  };
   using file = await Deno.open(path);
   const buffer = new Uint8Array(PLACE_SCAN_CHUNK_BYTES);
   for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
@@ -629,7 +643,7 @@ async function placeOfRow(path: string, format: FileFormat, row: number): Promis
       if (b === 0x0a) {
         line++;
         if (quoted) continue;
-        if (!blank && ++record === wanted) return `line ${startLine}`;
+        if (!blank) endRecord();
         blank = true;
       } else if (blank && b !== 0x20 && b !== 0x09 && b !== 0x0d) {
         blank = false;
@@ -637,7 +651,9 @@ async function placeOfRow(path: string, format: FileFormat, row: number): Promis
       }
     }
   }
-  return !blank && ++record === wanted ? `line ${startLine}` : `row ${row}`;
+  if (!blank) endRecord();
+  const counted = record - offset; // data rows: records but a CSV file's header
+  return found !== undefined && counted === rows && !quoted ? `line ${found}` : `row ${row}`;
 }
 
 /** Bytes read at a time by {@linkcode placeOfRow}. */
@@ -698,7 +714,8 @@ export async function loadCalls(
   for (let i = 0; i < rows.length; i++) {
     const call = toCall(rows[i]);
     if (typeof call === "string") {
-      throw new InputError(`Calls file ${path} ${await placeOfRow(path, format, i + 1)} ${call}`);
+      const place = await placeOfRow(path, format, i + 1, rows.length);
+      throw new InputError(`Calls file ${path} ${place} ${call}`);
     }
     if (seen.has(call.callId)) {
       throw new InputError(`Calls file ${path} has call_id ${JSON.stringify(call.callId)} twice`);

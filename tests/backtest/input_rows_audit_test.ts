@@ -382,7 +382,8 @@ Deno.test("backtest: JSON Lines inputs with a byte order mark read as without on
 });
 
 // A probe: one file named "line 3" for a row with a field too few and "row 2" for a bad time in
-// the same place; a refused row of calls is now named by its line, as an editor counts them.
+// the same place; a refused row of calls is now named by its line, as an editor counts them, where
+// the lines can be counted as the reader counts rows.
 Deno.test("calls: a refused row is named by its line, whatever comes before it", async (t) => {
   const header = "call_id,caller,mint,chain,alert_ts";
   const good =
@@ -417,6 +418,19 @@ Deno.test("calls: a refused row is named by its line, whatever comes before it",
       "jsonl",
       `${good}\n\n${good.replace('"c1"', '"c2"').replace('"M1"', '""')}\n`,
       /line 3 has no mint/,
+    ],
+    // Where the lines cannot be counted as the reader counts its rows (a review): `row N`.
+    [
+      "csv, stray quotes inside fields",
+      "csv",
+      `${header}\nc1,al 5" tall,M1,s,2026-01-01\nc2,bo 6" tall,M1,s,2026-01-01\nc3,a,,s,2026-01-01\n`,
+      /row 3 has no mint/,
+    ],
+    [
+      "csv, a title line above the header",
+      "csv",
+      `my calls\n${header}\nc1,a,M1,s,2026-01-01\nc2,a,,s,2026-01-01\n`,
+      /row 2 has no mint/,
     ],
   ];
   await withTempDir(async (dir) => {

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { runDir } from "../ledger/paths.ts";
@@ -615,6 +615,15 @@ export class RunDirectory {
     }
     this.#temps.clear();
     return removed;
+  }
+
+  /**
+   * A path for a scratch file named after `name` in this directory, which
+   * {@linkcode RunDirectory.removeTempFilesSync} removes with the others (an
+   * interrupted run leaves none); its maker removes it when done.
+   */
+  scratchPath(name: string): string {
+    return this.#tempPath(join(this.path, name));
   }
 
   #tempPath(path: string): string {

@@ -258,6 +258,19 @@ export interface DataSession {
   close(): void;
 }
 
+/** Options of {@linkcode openDataSession}. */
+export interface DataSessionOptions {
+  /**
+   * A path the session may write a scratch file to (a JSON Lines input's
+   * copy without its byte order mark), given a name for it: a run gives one
+   * in its run directory, which its interrupt handler clears (a review: in
+   * the system's temporary folder, the copy was left behind by SIGINT, and
+   * `deno task backtest`, allowed to write under `data/` only, could not
+   * make it). @default {a file of `Deno.makeTempFile`}
+   */
+  scratchPath?: (name: string) => Promise<string>;
+}
+
 /**
  * Open an in-memory DuckDB session with UTC as the time zone.
  *
@@ -274,12 +287,12 @@ export interface DataSession {
  * }
  * ```
  */
-export async function openDataSession(): Promise<DataSession> {
+export async function openDataSession(options: DataSessionOptions = {}): Promise<DataSession> {
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   await conn.run(SESSION_SQL);
   const copies: string[] = [];
-  bomFreeCopies.set(conn, copies);
+  bomFreeCopies.set(conn, { copies, scratchPath: options.scratchPath });
   return {
     conn,
     close() {
@@ -300,7 +313,10 @@ export async function openDataSession(): Promise<DataSession> {
  * the CSV reader skips (a probe: the same calls as CSV ran, as JSONL failed
  * naming line 2 of a one-line file). Removed when the session closes.
  */
-const bomFreeCopies = new WeakMap<DuckDBConnection, string[]>();
+const bomFreeCopies = new WeakMap<
+  DuckDBConnection,
+  { copies: string[]; scratchPath?: (name: string) => Promise<string> }
+>();
 /** The input each copy was made from, to name it in messages in place of the copy. */
 const copiedFrom = new Map<string, string>();
 
@@ -328,19 +344,28 @@ async function readableJsonPath(conn: DuckDBConnection, path: string, what: stri
     const n = (await file.read(head)) ?? 0;
     if (n < BOM.length || !BOM.every((b, i) => head[i] === b)) return path;
   }
-  const copies = bomFreeCopies.get(conn);
-  if (copies === undefined) {
+  const session = bomFreeCopies.get(conn);
+  if (session === undefined) {
     throw new InputError(
       `${what} file ${messageValue(path)} starts with a byte order mark, which DuckDB's JSON ` +
         "reader refuses: read it in a session of openDataSession, or save it without one",
     );
   }
-  const copy = await Deno.makeTempFile({ prefix: "ledger_input_", suffix: ".jsonl" });
-  copies.push(copy);
+  const name = `${what.toLowerCase()}-without-bom.jsonl`;
+  const copy = session.scratchPath === undefined
+    ? await Deno.makeTempFile({ prefix: "ledger_input_", suffix: ".jsonl" })
+    : await session.scratchPath(name);
+  session.copies.push(copy);
   copiedFrom.set(copy, path);
   const source = await Deno.open(path);
-  await source.seek(BOM.length, Deno.SeekMode.Start);
-  const target = await Deno.open(copy, { write: true, truncate: true });
+  let target: Deno.FsFile;
+  try {
+    await source.seek(BOM.length, Deno.SeekMode.Start);
+    target = await Deno.open(copy, { write: true, create: true, truncate: true });
+  } catch (err) {
+    source.close();
+    throw err;
+  }
   await source.readable.pipeTo(target.writable); // closes both
   return copy;
 }

@@ -922,7 +922,11 @@ async function finishRunBody(
   let session: DataSession | undefined;
   let summary: Record<string, unknown>;
   try {
-    session = await openDataSession();
+    // Scratch files (an input's copy without its byte order mark) in the run directory: its
+    // interrupt handler removes them, and the tasks may write there.
+    session = await openDataSession({
+      scratchPath: async (name) => (await ctx.dir()).scratchPath(name),
+    });
     summary = await body(session);
   } catch (err) {
     await ctx.stopIfInterrupted();

@@ -752,8 +752,8 @@ export async function checkIndexSource(
       new ForeignIndexFileError(
         dbPath,
         `is the index of the root ${recordedRoot}, whose log is still there`,
-        `not replacing it with the index of ${source} (give --db a path of its own, or --full ` +
-          "to replace it)",
+        `not replacing it with the index of ${source} (give --db a path of its own, or ` +
+          "rebuild-index --full to replace it)",
       ),
     );
   }

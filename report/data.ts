@@ -100,7 +100,10 @@ export interface OverviewRun {
   created_at_ms: number | null;
   /** End minus start, null while unfinished. */
   duration_ms: number | null;
-  /** Calls of a backtest run (`summary.count`, `summary.calls_total` or `summary.calls`). */
+  /**
+   * Calls of a backtest run: `summary.count`, else a sweep's best trial's
+   * (`best_trial.metrics.calls`), else `summary.calls_total` or `summary.calls`.
+   */
   calls: number | null;
   /** `summary.win_rate`. */
   win_rate: number | null;
@@ -1222,15 +1225,24 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
   // where `ledger runs` shows the best trial's value, starred (a probe).
   const bestMetrics = plainObject(plainObject(summary?.best_trial).metrics);
   const bestTrialFields: OverviewMetric[] = [];
-  const metric = (field: OverviewMetric, ...keys: string[]) => {
+  // `fallback`: the summary's keys read when neither its own nor the best trial's value is
+  // there (a sweep's own calls_total counts every call, its best trial's calls those it traded:
+  // a review saw 320 unstarred beside a starred win rate of 155 calls).
+  const metric = (field: OverviewMetric, keys: string[], fallback: string[] = []) => {
     const own = plainObject(summary);
     for (const key of keys) {
       if (num(own[key]) !== null) return num(own[key]);
     }
     if (keys.some((key) => Object.hasOwn(own, key))) return null;
     const best = num(bestMetrics[field]);
-    if (best !== null) bestTrialFields.push(field);
-    return best;
+    if (best !== null) {
+      bestTrialFields.push(field);
+      return best;
+    }
+    for (const key of fallback) {
+      if (num(own[key]) !== null) return num(own[key]);
+    }
+    return null;
   };
   return {
     run_id: String(r.run_id),
@@ -1238,9 +1250,9 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
     status: String(r.status),
     created_at_ms: (r.created_at_ms ?? r.started_at_ms ?? null) as number | null,
     duration_ms: r.duration_ms as number | null,
-    calls: metric("calls", "count", "calls_total", "calls"),
-    win_rate: metric("win_rate", "win_rate"),
-    mean_return_bps: metric("mean_return_bps", "mean_return_bps"),
+    calls: metric("calls", ["count"], ["calls_total", "calls"]),
+    win_rate: metric("win_rate", ["win_rate"]),
+    mean_return_bps: metric("mean_return_bps", ["mean_return_bps"]),
     best_trial_fields: bestTrialFields,
     data_fingerprint: r.data_fingerprint as string | null,
     label: (r.label ?? null) as string | null,

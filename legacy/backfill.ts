@@ -20,7 +20,7 @@ import {
   RUN_ID_PATTERN,
 } from "../ledger/events.ts";
 import { openWriter } from "../ledger/writer.ts";
-import { parseJsonText } from "../ledger/json_text.ts";
+import { canonicalJson, isJsonObject, parseJsonText } from "../ledger/json_text.ts";
 import { dayOf } from "../ledger/paths.ts";
 import { readLog } from "../ledger/reader.ts";
 import { linesHolding } from "../ledger/run_lookup.ts";
@@ -508,6 +508,16 @@ export async function backfillLegacy(
         "backfilling it would give that run a second run.created",
     });
   }
+  // A run whose backfilled events are in the log with other content (its legacy row changed
+  // since: a time fixed from seconds to ms, or a second legacy file with the same run id): the
+  // backfill never rewrites an event, and a second copy of an id with other content would be
+  // taken for a retry of the first (a probe: the index kept the stale copy, parity never held).
+  for (const [runId, reason] of existing.changed) {
+    if (taken.has(runId)) continue;
+    taken.add(runId);
+    backfillableRuns -= 1;
+    skipped.push({ run_id: runId, reason });
+  }
   // The events of those runs are not planned either: planned = written + already present,
   // which a dry run prints as "would write" (an audit: 12 planned and "would write", 9 written).
   const kept = planned.filter((e) => !taken.has(e.run_id));
@@ -547,22 +557,44 @@ export function validMapping(row: LegacyRow): LegacyMapping {
 }
 
 /**
- * The backfilled ids already in the log, and the runs the log's own writers
- * created (a `run.created` whose id is not a backfill's). The days from the
+ * The backfilled ids already in the log, the runs the log's own writers
+ * created (a `run.created` whose id is not a backfill's), and the planned
+ * runs whose backfilled events the log holds with other content (run id to
+ * the reason, naming the first field that differs). The days from the
  * earliest planned event on are read whole (a backfilled event lives in its
- * timestamp's day); the earlier days only for the `run.created` lines of
- * the planned runs (an audit: a run the log's writers created on an earlier
- * day got a second `run.created` from the backfill, mixing two runs for
- * good, where `ledger emit` refuses the same write).
+ * timestamp's day); the earlier days only for their `run.created` lines and
+ * their backfilled lines (an audit: a run the log's writers created on an
+ * earlier day got a second `run.created` from the backfill, mixing two runs
+ * for good, where `ledger emit` refuses the same write; a probe: a legacy
+ * row whose time was fixed from seconds to ms got its events written again
+ * under the same ids, the first copies in 1970's day).
  */
 async function existingLegacyIds(
   root: string,
   planned: BackfillEvent[],
-): Promise<{ ids: Set<string>; logRunIds: Set<string>; unreadable: number }> {
+): Promise<
+  { ids: Set<string>; logRunIds: Set<string>; changed: Map<string, string>; unreadable: number }
+> {
   const ids = new Set<string>();
   const logRunIds = new Set<string>();
+  const changed = new Map<string, string>();
   let unreadable = 0;
-  if (planned.length === 0) return { ids, logRunIds, unreadable };
+  if (planned.length === 0) return { ids, logRunIds, changed, unreadable };
+  const plannedById = new Map(planned.map((e) => [e.event_id, e]));
+  const seen = (event: Record<string, unknown>) => {
+    const id = event.event_id as string;
+    ids.add(id);
+    const mine = plannedById.get(id);
+    if (mine === undefined || changed.has(mine.run_id)) return;
+    const field = Object.keys(mine).find((k) => canonicalJson(mine[k]) !== canonicalJson(event[k]));
+    if (field === undefined) return;
+    changed.set(
+      mine.run_id,
+      `the event log holds its backfilled ${mine.event_type} (${id}) with another ${field} ` +
+        `(${shortJson(event[field])} there, ${shortJson(mine[field])} now): a backfill never ` +
+        "rewrites an event (its legacy row changed since, or another legacy file has this run id)",
+    );
+  };
   let earliestMs = Infinity;
   for (const e of planned) earliestMs = Math.min(earliestMs, e.timestamp_ms);
   const fromDay = dayOf(earliestMs);
@@ -572,12 +604,36 @@ async function existingLegacyIds(
       continue;
     }
     const id = record.event.event_id;
-    if (id.startsWith(LEGACY_EVENT_ID_PREFIX)) ids.add(id);
+    if (id.startsWith(LEGACY_EVENT_ID_PREFIX)) seen(record.event as Record<string, unknown>);
     else if (record.event.event_type === "run.created") logRunIds.add(record.event.run_id);
+  }
+  for await (
+    const { line } of linesHolding(root, `"${LEGACY_EVENT_ID_PREFIX}`, { beforeDay: fromDay })
+  ) {
+    let event: unknown;
+    try {
+      event = parseJsonText(line);
+    } catch (err) {
+      if (err instanceof SyntaxError) continue; // not an event: the index leaves it out too
+      throw err;
+    }
+    if (!isJsonObject(event) || typeof event.event_id !== "string") continue;
+    if (plannedById.has(event.event_id)) seen(event);
   }
   const plannedRuns = new Set(planned.map((e) => e.run_id));
   for (const runId of await runsCreatedBefore(root, fromDay, plannedRuns)) logRunIds.add(runId);
-  return { ids, logRunIds, unreadable };
+  return { ids, logRunIds, changed, unreadable };
+}
+
+/** Characters of a value shown in a skip's reason. */
+const REASON_VALUE_CHARS_MAX = 60;
+
+/** `value` as JSON, cut at {@linkcode REASON_VALUE_CHARS_MAX} characters. */
+function shortJson(value: unknown): string {
+  const text = value === undefined ? "none" : canonicalJson(value);
+  return text.length > REASON_VALUE_CHARS_MAX
+    ? `${text.slice(0, REASON_VALUE_CHARS_MAX)}...`
+    : text;
 }
 
 /**

@@ -10,7 +10,7 @@ import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "n
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { backfillLegacy, checkParity } from "../../legacy/dual.ts";
-import { createUnkeyedLegacyTables, execSql } from "./_legacy_fixture.ts";
+import { createLegacyDb, createUnkeyedLegacyTables, execSql } from "./_legacy_fixture.ts";
 import { withTempDir } from "../_helpers.ts";
 
 const T = Date.UTC(2025, 11, 1);
@@ -59,5 +59,49 @@ Deno.test("legacy runs with several rows, or invalid events, are skipped in back
     const allowed = await checkParity({ legacyDbPath, root, allowSkipped: true });
     equal(allowed.holds, true, JSON.stringify(allowed.differences));
     deepEqual(allowed.skipped.map((s) => s.run_id), ["big", "dup"]);
+  });
+});
+
+// A probe: a legacy row backfilled with its time in seconds (1970's day), then fixed to ms and
+// backfilled again, got its events written a second time under the same ids with other content;
+// verify called the copy a retry, the index kept the stale one and parity never held again.
+Deno.test("a legacy run whose backfilled events changed is skipped, never written again", async () => {
+  await withTempDir(async (dir) => {
+    const legacyDbPath = join(dir, "baseline_results.duckdb");
+    const root = join(dir, "ledger");
+    await createLegacyDb(legacyDbPath, [
+      { run_id: "fixed", created_at_ms: T / 1000, started_at_ms: T + 1, completed_at_ms: T + 2 },
+      { run_id: "same", created_at_ms: T, started_at_ms: T + 1, completed_at_ms: T + 2 },
+    ]);
+    const first = await backfillLegacy(root, { legacyDbPath });
+    equal(first.eventsWritten, 6);
+    const lines = async () => {
+      const out: string[] = [];
+      for await (const day of Deno.readDir(join(root, "events"))) {
+        if (!day.isDirectory) continue;
+        for await (const f of Deno.readDir(join(root, "events", day.name))) {
+          const text = await Deno.readTextFile(join(root, "events", day.name, f.name));
+          out.push(...text.split("\n").filter((l) => l !== ""));
+        }
+      }
+      return out.sort();
+    };
+    const before = await lines();
+    await execSql(
+      legacyDbPath,
+      "UPDATE optimizer.runs_d SET created_at_ms = ? WHERE run_id = 'fixed'",
+      [
+        BigInt(T),
+      ],
+    );
+    const second = await backfillLegacy(root, { legacyDbPath });
+    equal(second.eventsWritten, 0);
+    deepEqual(second.skipped.map((s) => s.run_id), ["fixed"]);
+    match(
+      second.skipped[0].reason,
+      /^the event log holds its backfilled run\.created \(legacy-\w+\) with another timestamp_ms \(1764547200 there, 1764547200000 now\): a backfill never rewrites an event/,
+    );
+    equal(second.eventsAlreadyPresent, 3, "the unchanged run's events are there");
+    deepEqual(await lines(), before, "nothing written");
   });
 });

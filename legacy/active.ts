@@ -9,7 +9,8 @@
  */
 import { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
-import { isDuckDbFile } from "../indexer/queries.ts";
+import { isDuckDbFile, READER_CONFIG } from "../indexer/queries.ts";
+import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { utcDayStartMs } from "../indexer/query/time.ts";
 
 export { DEFAULT_LEGACY_DB_PATH };
@@ -106,6 +107,17 @@ export async function activeLegacyDbPath(given: string | undefined): Promise<str
       throw new LegacyDbNotFoundError(
         given,
         duckDb === false ? "is not a DuckDB database" : "is empty",
+      );
+    }
+    // One DuckDB cannot open (damaged, or locked by a legacy writer that is running): a probe's
+    // `runs` listed the index's runs alone under a warning, exit 0, a script none the wiser.
+    try {
+      (await DuckDBInstance.create(given, { ...READER_CONFIG })).closeSync();
+    } catch (err) {
+      if (!(err instanceof Error)) throw err;
+      throw new LegacyDbNotFoundError(
+        given,
+        `cannot be opened read-only: ${err.message.split("\n")[0]}`,
       );
     }
     return given;

@@ -243,7 +243,7 @@ Deno.test("ledger runs in dual mode: one list with a source per run", async (t) 
       deepEqual(sources(r.stdout), [["new-1", "event_log"], ["dual-1", "event_log"]]);
     });
     await t.step(
-      "a named --legacy-db that is missing fails; a missing index is a warning",
+      "a named --legacy-db that is missing or does not open fails; a missing index is a warning",
       async () => {
         const gone = join(dir, "gone.duckdb");
         const r = await ledger(["runs", "--root", root, "--legacy-db", gone, "--json"]);
@@ -266,6 +266,22 @@ Deno.test("ledger runs in dual mode: one list with a source per run", async (t) 
             );
             equal(bad.stdout, "");
           }
+        }
+        // A DuckDB file that does not open (cut short here; locked by a running legacy writer
+        // alike): a probe's `runs` listed the index's runs alone, exit 0, under a warning.
+        const cut = join(dir, "cut.duckdb");
+        await Deno.writeFile(cut, (await Deno.readFile(db)).subarray(0, 5000));
+        for (const command of [["runs"], ["show", "new-1"]]) {
+          const bad = await ledger([...command, "--root", root, "--legacy-db", cut]);
+          equal(bad.code, 1, bad.stderr);
+          match(
+            bad.stderr,
+            new RegExp(
+              `^ledger ${command[0]}: Legacy DuckDB file \\S+cut\\.duckdb \\(--legacy-db\\) ` +
+                "cannot be opened read-only: IO Error: .*\n$",
+            ),
+          );
+          equal(bad.stdout, "");
         }
         const noIndex = await ledger(["runs", "--root", join(dir, "empty"), "--legacy-db", db]);
         equal(noIndex.code, 0, noIndex.stderr);

@@ -562,12 +562,13 @@ export function validMapping(row: LegacyRow): LegacyMapping {
  * runs whose backfilled events the log holds with other content (run id to
  * the reason, naming the first field that differs). The days from the
  * earliest planned event on are read whole (a backfilled event lives in its
- * timestamp's day); the earlier days only for their `run.created` lines and
- * their backfilled lines (an audit: a run the log's writers created on an
- * earlier day got a second `run.created` from the backfill, mixing two runs
- * for good, where `ledger emit` refuses the same write; a probe: a legacy
- * row whose time was fixed from seconds to ms got its events written again
- * under the same ids, the first copies in 1970's day).
+ * timestamp's day), the earlier days only for their `run.created` lines (an
+ * audit: a run the log's writers created on an earlier day got a second
+ * `run.created` from the backfill, mixing two runs for good, where `ledger
+ * emit` refuses the same write); every day's backfilled lines are compared
+ * with the planned events (a probe: a legacy row whose time was fixed from
+ * seconds to ms got its events written again under the same ids, the first
+ * copies in 1970's day).
  */
 async function existingLegacyIds(
   root: string,
@@ -604,15 +605,15 @@ async function existingLegacyIds(
       continue;
     }
     const id = record.event.event_id;
-    if (id.startsWith(LEGACY_EVENT_ID_PREFIX)) seen(record.event as Record<string, unknown>);
+    if (id.startsWith(LEGACY_EVENT_ID_PREFIX)) ids.add(id);
     else if (record.event.event_type === "run.created") logRunIds.add(record.event.run_id);
   }
-  for await (
-    const { line } of linesHolding(root, `"${LEGACY_EVENT_ID_PREFIX}`, { beforeDay: fromDay })
-  ) {
+  // Every day's backfilled lines, read with exact integers as the planned events hold them (a
+  // seed past 2^53 read as a double differed from itself).
+  for await (const { line } of linesHolding(root, `"${LEGACY_EVENT_ID_PREFIX}`)) {
     let event: unknown;
     try {
-      event = parseJsonText(line);
+      event = parseJsonText(line, { exactIntegers: true });
     } catch (err) {
       if (err instanceof SyntaxError) continue; // not an event: the index leaves it out too
       throw err;

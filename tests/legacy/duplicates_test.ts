@@ -71,7 +71,15 @@ Deno.test("a legacy run whose backfilled events changed is skipped, never writte
     const root = join(dir, "ledger");
     await createLegacyDb(legacyDbPath, [
       { run_id: "fixed", created_at_ms: T / 1000, started_at_ms: T + 1, completed_at_ms: T + 2 },
-      { run_id: "same", created_at_ms: T, started_at_ms: T + 1, completed_at_ms: T + 2 },
+      // Values the log reads back otherwise than JSON.parse would (a seed past 2^53, NaN): the
+      // same event all the same, not "another config".
+      {
+        run_id: "same",
+        created_at_ms: T,
+        config: '{"seed": 9007199254740993, "x": NaN, "w": 1.50}',
+        started_at_ms: T + 1,
+        completed_at_ms: T + 2,
+      },
     ]);
     const first = await backfillLegacy(root, { legacyDbPath });
     equal(first.eventsWritten, 6);

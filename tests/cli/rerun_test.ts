@@ -196,7 +196,7 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       match(r.stdout, /: NOT known to be identical \(a file of the run changed since/);
       match(
         r.stdout,
-        /  path_metrics: differs \(.*\); the run's file changed since the run \(its size is not the recorded one\), and no sha256 of it was recorded: not known\n/,
+        / {2}path_metrics: differs \(.*\); the run's file changed since the run \(its size is not the recorded one\), and no sha256 of it was recorded: not known\n/,
       );
     });
 

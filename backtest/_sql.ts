@@ -25,10 +25,11 @@ export interface ReadFileSqlOptions {
   /** Read every CSV column as VARCHAR. @default {false} */
   allVarchar?: boolean;
   /**
-   * CSV columns read as VARCHAR whatever the sniffer guesses; each must be in
-   * the file (DuckDB refuses a type for a column it lacks). @default {[]}
+   * CSV columns read as this type (VARCHAR, DOUBLE) whatever the sniffer
+   * guesses; each must be in the file (DuckDB refuses a type for a column it
+   * lacks). @default {none}
    */
-  textColumns?: readonly string[];
+  csvTypes?: ReadonlyMap<string, string>;
   /**
    * Every column of a JSON Lines file and its type (as a first read
    * described them), so that none is typed from the reader's sample: a key
@@ -40,8 +41,8 @@ export interface ReadFileSqlOptions {
 
 /**
  * The table function that reads `path` in `format`; CSV is read all-VARCHAR,
- * or with `textColumns` as VARCHAR, when asked; JSON Lines with `jsonColumns`. The path is the file itself,
- * never a pattern (`literalGlob`). A CSV field is quoted with `"` (a quote
+ * or with the `csvTypes` given, when asked; JSON Lines with `jsonColumns`.
+ * The path is the file itself, never a pattern (`literalGlob`). A CSV field is quoted with `"` (a quote
  * inside doubled), as RFC 4180 and Python's `csv` write it, whatever the
  * sniffer would pick: left to guess, it read a file with one stray quote
  * (`"MT,2026-...`) as unquoted, so that row's mint became `"MT` and the
@@ -54,15 +55,15 @@ export function readFileSql(
   options: ReadFileSqlOptions = {},
 ): string {
   const p = sqlString(literalGlob(path));
-  const text = options.textColumns ?? [];
+  const typed = [...(options.csvTypes ?? [])];
   switch (format) {
     case "csv":
       return `read_csv(${p}, header = true, ${CSV_QUOTING}${
         options.allVarchar ? ", all_varchar = true" : ""
       }${
-        text.length === 0
+        typed.length === 0
           ? ""
-          : `, types = {${text.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(", ")}}`
+          : `, types = {${typed.map(([c, t]) => `${sqlString(c)}: ${sqlString(t)}`).join(", ")}}`
       })`;
     case "json":
       return options.jsonColumns === undefined

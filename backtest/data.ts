@@ -5,9 +5,10 @@
  * - Candles: CSV, JSONL or Parquet with `mint, ts, open, high, low, close, volume`
  *   (`ts` is the bar's open time), optionally an `interval` column. `mint`
  *   and `interval` are text, as the calls' columns are (a CSV mint `F` is not
- *   `false`, `42` not a number), and so are the `ts`, prices and volume of
- *   a CSV or JSON Lines file (each value read from its own text, whatever
- *   the reader's sample held: whole prices there made a later 1.5 a 2). Prices must be finite numbers above 0 (`NaN`, infinite, 0 or
+ *   `false`, `42` not a number), and so is the `ts` of a CSV or JSON Lines
+ *   file (each row's time read from its own text), whose prices and volume
+ *   are read as DOUBLE whatever the reader's sample held (whole prices there
+ *   made a later 1.5 a 2). Prices must be finite numbers above 0 (`NaN`, infinite, 0 or
  *   negative is refused: a missing bar filled with zeros is not a price),
  *   the high at or above the low, the open and close within them, one bar
  *   per (mint, ts).
@@ -390,8 +391,12 @@ async function openSource(
     what: string;
     name: string;
     allVarchar: boolean;
-    /** Columns read as text in a CSV file, not type-guessed (`F` is not `false`). */
-    textColumns?: readonly string[];
+    /**
+     * Columns read as this type (VARCHAR, DOUBLE) in a CSV or JSON Lines
+     * file, not typed from the reader's sample (`F` is not `false`; whole
+     * prices in the sample made a later 1.5 a 2).
+     */
+    columnTypes?: Readonly<Record<string, "VARCHAR" | "DOUBLE">>;
     required: readonly string[];
   },
 ): Promise<Map<string, string>> {
@@ -401,12 +406,12 @@ async function openSource(
   let types = new Map<string, string>();
   try {
     const describe = async (
-      textColumns: readonly string[],
+      csvTypes?: ReadonlyMap<string, string>,
       jsonColumns?: ReadonlyMap<string, string>,
     ) => {
       const source = readFileSql(readPath, format, {
         allVarchar: options.allVarchar,
-        textColumns,
+        csvTypes,
         jsonColumns,
       });
       await conn.run(createViewSql(options.name, source));
@@ -415,19 +420,24 @@ async function openSource(
         described.getRowObjectsJS().map((r) => [String(r.column_name), String(r.column_type)]),
       );
     };
-    types = await describe([]);
+    types = await describe();
     // The sniffer read a mint `F` as false and `42` as 42 (then "42.0"), which matched no call
-    // (a probe): read again with those columns as text, named only when the file has them.
-    const guessed = (options.textColumns ?? []).filter((c) =>
-      types.has(c) && types.get(c) !== "VARCHAR"
-    );
-    if (format === "csv" && guessed.length > 0) types = await describe(guessed);
-    // JSON Lines: the same columns as text (every one for calls), given to the reader with the
-    // others' sniffed types, so no row past the sample fails a type it did not see (a probe).
-    const asText = (c: string) =>
-      options.allVarchar || (options.textColumns ?? []).includes(c) ? "VARCHAR" : undefined;
-    if (format === "json" && [...types].some(([c, t]) => t !== (asText(c) ?? t))) {
-      types = await describe([], new Map([...types].map(([c, t]) => [c, asText(c) ?? t])));
+    // (a probe), typed `ts` and prices from its sample (ISO times past it failed, a 1.5 past
+    // whole prices read 2): read again with those columns typed, named only when the file has
+    // them. JSON Lines: every column given to the reader (all text for calls), the others with
+    // their sniffed types.
+    const wanted = (c: string) =>
+      options.allVarchar && format === "json"
+        ? "VARCHAR"
+        : Object.hasOwn(options.columnTypes ?? {}, c)
+        ? options.columnTypes![c]
+        : undefined;
+    const retyped = [...types].filter(([c, t]) => wanted(c) !== undefined && wanted(c) !== t);
+    if (format === "csv" && retyped.length > 0) {
+      types = await describe(new Map(retyped.map(([c]) => [c, wanted(c)!])));
+    }
+    if (format === "json" && retyped.length > 0) {
+      types = await describe(undefined, new Map([...types].map(([c, t]) => [c, wanted(c) ?? t])));
     }
   } catch (err) {
     // A dialect the sniffer cannot settle (a stray quote in its sample): the strict read
@@ -833,9 +843,18 @@ export async function openCandles(
     allVarchar: false,
     // `ts` and the prices too: the reader typed them from its sample, so a file of epoch ms with
     // ISO times past the sample failed (a probe), and prices that were whole numbers in the
-    // sample made a later 1.5 a 2, read without a word (a review): each value is cast from its
-    // own text instead.
-    textColumns: ["mint", "interval", "ts", "open", "high", "low", "close", "volume"],
+    // sample made a later 1.5 a 2, read without a word (a review). A price that is not a number
+    // fails the read naming its line, as before.
+    columnTypes: {
+      mint: "VARCHAR",
+      interval: "VARCHAR",
+      ts: "VARCHAR",
+      open: "DOUBLE",
+      high: "DOUBLE",
+      low: "DOUBLE",
+      close: "DOUBLE",
+      volume: "DOUBLE",
+    },
     required: CANDLE_COLUMNS,
   });
   let interval: string | undefined;

@@ -76,10 +76,16 @@ Deno.test("backtest: a candle whose ts does not parse fails the run, naming it",
 });
 
 // A probe: the message named the field of a price that did not parse, not what the file holds.
+// Since prices are read as DOUBLE whatever the sample held (whole prices there made a later 1.5 a
+// 2), text in one fails the read at its line, in a small file as in a large one.
 Deno.test("backtest: a price that does not parse is named with its text", async (t) => {
   const cases: [string, string, RegExp][] = [
-    ["text", "B,T,1.0,abc,0.75,0.8,100", /mint B at \S+, high "abc"\)/],
-    ["empty", "B,T,1.0,1.1,,0.8,100", /mint B at \S+, low empty\)/],
+    ["text", "B,T,1.0,abc,0.75,0.8,100", /candles\.csv line 10: high "abc" is not a number/],
+    [
+      "empty",
+      "B,T,1.0,1.1,,0.8,100",
+      /has 1 rows with a ts or price that .*mint B at \S+, low empty\)/,
+    ],
   ];
   for (const [name, row, pattern] of cases) {
     await t.step(name, async () => {
@@ -89,7 +95,7 @@ Deno.test("backtest: a price that does not parse is named with its text", async 
         const r = await backtest(dir, calls, candles);
         equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
         const line = oneLine(r.stderr);
-        match(line, new RegExp(`Candles file ${candles} has 1 rows with a ts or price that`));
+        match(line, new RegExp(`Candles file ${candles} `));
         match(line, pattern);
       });
     });

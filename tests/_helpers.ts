@@ -85,6 +85,20 @@ export function denoScriptArgs(
   ];
 }
 
+/**
+ * The permission flags of `deno task backtest` (deno.json's own), with the
+ * write scope on `dir` in place of `data`: what a run may do through the
+ * documented entry point, in a test's folder.
+ */
+export function backtestTaskPermissions(dir: string): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(CONFIG_PATH)).tasks as Record<string, string>;
+  const flags = tasks.backtest.split(" ").filter((f) => f.startsWith("--allow-"));
+  if (!flags.includes("--allow-write=data")) {
+    throw new Error(`deno task backtest no longer writes under data/ only: ${tasks.backtest}`);
+  }
+  return flags.map((f) => f === "--allow-write=data" ? `--allow-write=${dir}` : f);
+}
+
 /** Options for {@linkcode runLedger}. */
 export interface RunLedgerOptions {
   /** Bytes or text fed to standard input. @default {undefined} (no input) */

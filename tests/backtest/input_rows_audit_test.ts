@@ -11,7 +11,7 @@
 import { doesNotMatch, match, rejects, strictEqual as equal } from "node:assert/strict";
 import { loadCalls, openDataSession } from "../../backtest/data.ts";
 import { MINUTE_MS, T0_MS, writeFixtures } from "./_fixtures.ts";
-import { runLedger, withTempDir } from "../_helpers.ts";
+import { backtestTaskPermissions, runLedger, withTempDir } from "../_helpers.ts";
 
 const POLICY = '{"type":"fixed_stop","stopPct":0.2}';
 
@@ -369,12 +369,7 @@ Deno.test("backtest: JSON Lines inputs with a byte order mark read as without on
         args: [
           "run",
           "--no-prompt",
-          "--allow-read",
-          `--allow-write=${dir}`,
-          "--allow-env=LEDGER_ROOT",
-          "--allow-ffi=node_modules",
-          "--allow-run=git,deno",
-          "--allow-sys=hostname",
+          ...backtestTaskPermissions(dir),
           "cli/ledger.ts",
           ...["backtest", "policy", "--root", `${dir}/bom/root`, "--no-index"],
           ...["--calls", bomCalls, "--candles", bomCandles, "--policy", POLICY],

@@ -21,7 +21,7 @@ import { readManifest } from "../../backtest/rerun.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import type { RunEventSink } from "../../backtest/workflow.ts";
 import { runEvents, writeFixtures } from "./_fixtures.ts";
-import { CLI_PATH, CONFIG_PATH, REPO_ROOT } from "../_helpers.ts";
+import { backtestTaskPermissions, CLI_PATH, CONFIG_PATH, REPO_ROOT } from "../_helpers.ts";
 
 /**
  * Most a phase's duration_ms may differ from its events' timestamps: ms rounding of both, and
@@ -151,13 +151,7 @@ Deno.test("without git on PATH a backtest runs and records null provenance", asy
         "--no-prompt",
         "--config",
         CONFIG_PATH,
-        // deno task backtest's permissions, with the write scope on this test's folder
-        "--allow-read",
-        `--allow-write=${dir}`,
-        "--allow-env=LEDGER_ROOT",
-        "--allow-ffi=node_modules",
-        "--allow-run=git,deno",
-        "--allow-sys=hostname",
+        ...backtestTaskPermissions(dir),
         CLI_PATH,
         "backtest",
         "path-only",

@@ -5,12 +5,18 @@
  * machines emitting and shipping at once through a gateway restart, a
  * SIGKILLed shipper and a lost state file; a fourth root indexes the bucket;
  * its index must equal the full rebuild of the union of the three logs.
+ *
+ * `deno task test` runs the core of it (bad input, a crash between an upload
+ * and its state write, a conflict, a killed batch, the three machines); the
+ * edge cases of conflicts, mirrors and `daemon --from` run in
+ * `deno task test:long`, which starts the same server: together they took
+ * nearly two minutes, the tail of every run of the suite on a 2-core machine.
  */
 import { mirrorFollowsChanges } from "./_mirror_changed.ts";
 import { mirrorKeepsFetched } from "./_mirror_crash.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, hashTree } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, hashTree, longOnly } from "../_helpers.ts";
 import { chunkKey, fingerprintOf } from "../../storage/_layout.ts";
 import { shipOnce, Shipper, ShipperLockedError } from "../../storage/ship.ts";
 import { rebuildIndexFromBucket } from "../../storage/bucket_index.ts";
@@ -35,6 +41,8 @@ const unavailable = cephUnavailable();
 if (unavailable !== undefined) {
   console.error(`tests/storage/ship_test.ts ignored: ${unavailable}`);
 }
+/** Whether this run leaves out the edge-case steps (they run in `deno task test:long`). */
+const LONG_ONLY = unavailable === undefined && longOnly(import.meta.url);
 
 /** Runs each machine's writer emits while its shipper runs. */
 const RUNS_PER_MACHINE = 80;
@@ -176,89 +184,154 @@ Deno.test({
     await t.step("remote content that disagrees is an error, never overwritten", async () => {
       await conflict(server, tmp);
     });
-    await t.step("a part cut back and grown to its shipped size stays a conflict", async () => {
-      await shrunkAndRegrown(tmp);
+    await t.step({
+      name: "a part cut back and grown to its shipped size stays a conflict",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await shrunkAndRegrown(tmp);
+      },
     });
-    await t.step("a part edited to the same size is a conflict on the next ship", async () => {
-      await editedSameSize(tmp);
+    await t.step({
+      name: "a part edited to the same size is a conflict on the next ship",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await editedSameSize(tmp);
+      },
     });
-    await t.step("a part emptied or cut into its first line is a conflict", async () => {
-      await emptiedPart(server, tmp);
+    await t.step({
+      name: "a part emptied or cut into its first line is a conflict",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await emptiedPart(server, tmp);
+      },
     });
-    await t.step("a state file that points into a line or trusts changed bytes", async () => {
-      await wrongState(server, tmp);
+    await t.step({
+      name: "a state file that points into a line or trusts changed bytes",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await wrongState(server, tmp);
+      },
     });
-    await t.step("a part replaced or edited under a running shipper is a conflict", async () => {
-      await replacedUnderShipper(server, tmp);
+    await t.step({
+      name: "a part replaced or edited under a running shipper is a conflict",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await replacedUnderShipper(server, tmp);
+      },
     });
-    await t.step(
-      "a part whose first line is over 1 MiB ships with the lines after it",
-      async () => {
+    await t.step({
+      name: "a part whose first line is over 1 MiB ships with the lines after it",
+      ignore: LONG_ONLY,
+      fn: async () => {
         await longFirstLine(server, tmp);
       },
-    );
+    });
     await t.step("a batch killed before it was acknowledged never reaches the bucket", async () => {
       await killedBatch(server, tmp);
     });
-    await t.step("retention by day prefix: the index from the bucket follows", async () => {
-      await retention(server, tmp);
+    await t.step({
+      name: "retention by day prefix: the index from the bucket follows",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await retention(server, tmp);
+      },
     });
-    await t.step("a key naming a path outside the mirror is not a chunk", async () => {
-      await traversalKeys(server, tmp);
+    await t.step({
+      name: "a key naming a path outside the mirror is not a chunk",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await traversalKeys(server, tmp);
+      },
     });
-    await t.step("one run id created on two machines is said", async () => {
-      await sharedRunId(server, tmp);
+    await t.step({
+      name: "one run id created on two machines is said",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await sharedRunId(server, tmp);
+      },
     });
-    await t.step(
-      "copies of an id tied on time are ranked as the local rebuild ranks them",
-      async () => {
+    await t.step({
+      name: "copies of an id tied on time are ranked as the local rebuild ranks them",
+      ignore: LONG_ONLY,
+      fn: async () => {
         await tiedCopies(server, tmp);
       },
-    );
-    await t.step("ship --verify says which shipped parts the bucket no longer holds", async () => {
-      await bucketDayGone(server, tmp);
     });
-    await t.step(
-      "an index built from the bucket is never replaced from another source",
-      async () => {
+    await t.step({
+      name: "ship --verify says which shipped parts the bucket no longer holds",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await bucketDayGone(server, tmp);
+      },
+    });
+    await t.step({
+      name: "an index built from the bucket is never replaced from another source",
+      ignore: LONG_ONLY,
+      fn: async () => {
         await bucketIndexGuard(tmp);
       },
-    );
-    await t.step(
-      "--from refuses the --db paths a local rebuild refuses, before any request",
-      async () => {
+    });
+    await t.step({
+      name: "--from refuses the --db paths a local rebuild refuses, before any request",
+      ignore: LONG_ONLY,
+      fn: async () => {
         await foreignDbFromBucket(tmp);
       },
-    );
-    await t.step("a chunk missing from the bucket is said, not passed over", async () => {
-      await missingChunk(server, tmp);
     });
-    await t.step("a conflict --verify found stays until the bucket agrees again", async () => {
-      await conflictKept(server, tmp);
+    await t.step({
+      name: "a chunk missing from the bucket is said, not passed over",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await missingChunk(server, tmp);
+      },
+    });
+    await t.step({
+      name: "a conflict --verify found stays until the bucket agrees again",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await conflictKept(server, tmp);
+      },
     });
     // On this server: a second cluster cannot start beside it (fixed monitor ports).
-    await t.step("a mirror follows chunks changed behind ledger's back", async (t) => {
-      const dir = join(tmp, "mirror-changed");
-      await Deno.mkdir(dir);
-      await mirrorFollowsChanges(t, server, dir);
+    await t.step({
+      name: "a mirror follows chunks changed behind ledger's back",
+      ignore: LONG_ONLY,
+      fn: async (t) => {
+        const dir = join(tmp, "mirror-changed");
+        await Deno.mkdir(dir);
+        await mirrorFollowsChanges(t, server, dir);
+      },
     });
-    await t.step("a mirror killed mid-fetch keeps what it fetched", async () => {
-      const dir = join(tmp, "mirror-crash");
-      await Deno.mkdir(dir);
-      await mirrorKeepsFetched(server, dir);
+    await t.step({
+      name: "a mirror killed mid-fetch keeps what it fetched",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        const dir = join(tmp, "mirror-crash");
+        await Deno.mkdir(dir);
+        await mirrorKeepsFetched(server, dir);
+      },
     });
-    await t.step("an object overlapping its part's chunks is ignored by every mirror", async () => {
-      await overlappingObject(server, tmp);
+    await t.step({
+      name: "an object overlapping its part's chunks is ignored by every mirror",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await overlappingObject(server, tmp);
+      },
     });
-    await t.step("daemon --from follows chunks another --from run fetched first", async () => {
-      await fetchedByAnother(server, tmp);
+    await t.step({
+      name: "daemon --from follows chunks another --from run fetched first",
+      ignore: LONG_ONLY,
+      fn: async () => {
+        await fetchedByAnother(server, tmp);
+      },
     });
-    await t.step(
-      "daemon --from takes its lock again, and rebuilds, when index/ or its root goes",
-      async () => {
+    await t.step({
+      name: "daemon --from takes its lock again, and rebuilds, when index/ or its root goes",
+      ignore: LONG_ONLY,
+      fn: async () => {
         await bucketDaemonLockRetaken(server, tmp);
       },
-    );
+    });
     await t.step("three machines ship while a fourth indexes the bucket", async () => {
       await threeMachines(server, tmp);
     });

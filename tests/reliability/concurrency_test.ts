@@ -2,7 +2,7 @@
  * Concurrency: 16 writer processes (in-process emitter, durable) with
  * `ledger daemon --interval 1` and 4 reader processes (2 looping
  * `ledger runs --json`, 2 looping read-only DuckDB queries) for
- * `LEDGER_TEST_CONCURRENCY_SECONDS` (default 10): zero reader errors, zero
+ * `LEDGER_TEST_CONCURRENCY_SECONDS` (default 5, 30 in the long mode): zero reader errors, zero
  * lost events, and the daemon's final index equals a full rebuild.
  *
  * @module
@@ -17,6 +17,7 @@ import {
   denoScriptArgs,
   indexedIds,
   LineCollector,
+  LONG_TESTS,
   queryIndex,
   REPO_ROOT,
   runLedger,
@@ -24,11 +25,14 @@ import {
 } from "../_helpers.ts";
 
 /**
- * How long writers and readers run, in seconds: 10 in `deno task test` (16
- * writers take both cores for that long; 20 held the suite near its
- * 10-minute limit), more with `LEDGER_TEST_CONCURRENCY_SECONDS`.
+ * How long writers and readers run, in seconds: 5 in `deno task test` (16
+ * writers take both cores for that long; 10 and 20 held the suite over its
+ * 10-minute limit), 30 in `deno task test:long`, any with
+ * `LEDGER_TEST_CONCURRENCY_SECONDS`.
  */
-const DURATION_S = Number(Deno.env.get("LEDGER_TEST_CONCURRENCY_SECONDS") ?? "10");
+const DURATION_S = Number(
+  Deno.env.get("LEDGER_TEST_CONCURRENCY_SECONDS") ?? (LONG_TESTS ? "30" : "5"),
+);
 /** Writer processes. */
 const WRITERS = 16;
 /** `ledger runs --json` reader loops and read-only DuckDB reader processes. */

@@ -10,7 +10,7 @@ import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { countRunTrials, readRunDetail, withIndex } from "../../indexer/queries.ts";
 import { formatRunDetail } from "../../cli/show.ts";
 import { jsonText } from "../../indexer/query/_json.ts";
-import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, longOnly, runLedger, withTempDir } from "../_helpers.ts";
 
 /** Trials per run: more than the table shows, exactly as many, fewer, none. */
 const RUNS: [string, number][] = [["sweep-25", 25], ["sweep-20", 20], ["sweep-3", 3], ["pol", 0]];
@@ -131,7 +131,11 @@ Deno.test("show --json: trials streamed, the same bytes as the whole object", as
 /** The V8 old-space cap `show --json` runs under below, in MiB. */
 const SHOW_JSON_HEAP_MIB_MAX = 48;
 
-Deno.test("show --json of a sweep whose trials do not fit the heap at once", async () => {
+// A scale proof (40,000 wide trials, about 14 CPU-seconds here): in `deno task test:long`.
+Deno.test({
+  name: "show --json of a sweep whose trials do not fit the heap at once",
+  ignore: longOnly(import.meta.url),
+}, async () => {
   await withTempDir(async (root) => {
     // 40,000 trials of 30 params and 30 metrics: well over 48 MiB as objects in one detail.
     const writer = await openWriter(root);

@@ -30,7 +30,7 @@
  * @module
  */
 import { completeEvent, type EventInput, type LedgerEvent } from "./events.ts";
-import { encodeEventJson } from "./event_write.ts";
+import { type ArenaLine, LineArena, linesData } from "./line_arena.ts";
 import { BufferedEventsLostError, ValidationError, WriteError } from "./errors.ts";
 import { newWriterId } from "./ids.ts";
 import { TIMER_MS_MAX } from "./limits.ts";
@@ -297,16 +297,8 @@ interface CommitOutcome {
   error: unknown;
 }
 
-/** A validated line waiting to be written: its text is encoded with its chunk's. */
-interface PendingLine {
-  day: string;
-  /** The event's JSON, without the newline (added when its chunk is joined). */
-  json: string;
-  /** UTF-8 bytes of the line, newline included. */
-  bytes: number;
-}
-
-const textEncoder = new TextEncoder();
+/** A validated line waiting to be written, encoded (see `line_arena.ts`). */
+type PendingLine = ArenaLine;
 
 /** The two durability modes; anything else is refused (a misspelling must not mean relaxed). */
 const DURABILITIES: readonly string[] = ["durable", "relaxed"] satisfies Durability[];
@@ -421,6 +413,8 @@ export class EventWriter {
   #chain: Promise<void> = Promise.resolve();
   /** Tasks in the chain not yet finished (bounded by QUEUED_APPENDS_MAX). */
   #queued = 0;
+  /** Where lines are encoded, once, until they are written. */
+  #arena = new LineArena();
   #buffer: PendingLine[] = [];
   #bufferBytes = 0;
   /** Bytes of relaxed groups taken from the buffer and not yet written and synced. */
@@ -514,8 +508,7 @@ export class EventWriter {
     }
     // Relaxed fast path (the throughput case): no batch arrays, no async frame.
     const event = completeEvent(input);
-    const { json, bytes } = encodeEventJson(event);
-    const pressure = this.#buffered({ day: dayOf(event.timestamp_ms), json, bytes }, true);
+    const pressure = this.#buffered(this.#arena.encode(event, dayOf(event.timestamp_ms)), true);
     if (pressure === undefined) return event;
     const outcome = this.#nextOutcome; // of the commit this line waits on, when it is held
     return pressure.then((written) => {
@@ -566,15 +559,15 @@ export class EventWriter {
     let batchBytes = 0;
     for (let i = 0; i < inputs.length; i++) {
       const event = completeIndexed(inputs[i], i, inputs.length);
-      const { json, bytes } = encodeEventJson(event);
-      batchBytes += bytes;
+      const line = this.#arena.encode(event, dayOf(event.timestamp_ms));
+      batchBytes += line.bytes;
       if (batchBytes > BATCH_BYTES_MAX) {
         throw new RangeError(
           `Batch of ${inputs.length} events exceeds ${BATCH_BYTES_MAX} bytes at event ${i + 1}`,
         );
       }
       events.push(event);
-      lines.push({ day: dayOf(event.timestamp_ms), json, bytes });
+      lines.push(line);
     }
     if (lines.length === 0) return events;
     if (this.durability === "durable") {
@@ -883,11 +876,8 @@ export class EventWriter {
     sync: boolean,
     sizesBefore: Map<string, number>,
   ): Promise<void> {
-    // One encoding call for the chunk: per-line encoding costs more than the JSON.
-    const text = chunk.map((line) => line.json).join("\n") + "\n";
-    const data = new Uint8Array(size);
-    const { read, written } = textEncoder.encodeInto(text, data);
-    assert(read === text.length && written === size, "the chunk encodes to its lines' sizes");
+    const data = linesData(chunk, size); // the lines' own bytes, copied only when apart
+    assert(data.length === size, "the chunk is its lines' bytes");
     assert(data[data.length - 1] === 0x0a, "a chunk is whole lines");
     if (!sizesBefore.has(part.path)) sizesBefore.set(part.path, part.bytes);
     try {

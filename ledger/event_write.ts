@@ -310,12 +310,28 @@ let measureBuffer: Uint8Array | undefined;
  */
 export function encodeEventJson(event: LedgerEvent): EventJson {
   const json = JSON.stringify(event);
+  return { json, bytes: lineBytesOf(json, event.event_type) };
+}
+
+/**
+ * UTF-8 bytes of the line of `json` (an event of `eventType`), newline
+ * included. Throws {@linkcode EventTooLargeError} past
+ * {@linkcode LINE_BYTES_MAX}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { lineBytesOf } from "./event_write.ts";
+ * assert.equal(lineBytesOf('{"note":"ß"}', "run.noted"), 14); // ß takes two bytes
+ * ```
+ */
+export function lineBytesOf(json: string, eventType: string): number {
   measureBuffer ??= new Uint8Array(LINE_BYTES_MAX + 1);
   const { read, written } = textEncoder.encodeInto(json, measureBuffer);
   // A text that did not fit whole is longer than the buffer, so longer than the limit.
   const bytes = read === json.length ? written + 1 : textEncoder.encode(json).length + 1;
-  if (bytes > LINE_BYTES_MAX) throw new EventTooLargeError(bytes, LINE_BYTES_MAX, event.event_type);
-  return { json, bytes };
+  if (bytes > LINE_BYTES_MAX) throw new EventTooLargeError(bytes, LINE_BYTES_MAX, eventType);
+  return bytes;
 }
 
 // ---- helpers ----

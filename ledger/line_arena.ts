@@ -15,7 +15,7 @@
  * @module
  */
 import type { LedgerEvent } from "./events.ts";
-import { encodeEventJson } from "./event_write.ts";
+import { lineBytesOf } from "./event_write.ts";
 import { EventTooLargeError } from "./errors.ts";
 import { LINE_BYTES_MAX } from "./limits.ts";
 import { assert } from "./assert.ts";
@@ -80,7 +80,7 @@ export class LineArena {
     if (block === undefined || block.length - start < json.length * UTF8_BYTES_PER_UNIT_MAX + 1) {
       // It may not fit: count its bytes exactly (this throws past the limit), then take a new
       // block unless it fits after all.
-      const { bytes } = encodeEventJson(event);
+      const bytes = lineBytesOf(json, event.event_type);
       if (block === undefined || block.length - start < bytes) {
         block = new Uint8Array(Math.max(ARENA_BLOCK_BYTES, bytes));
         start = 0;

@@ -26,13 +26,13 @@ import {
 } from "./chunk-QTWSJ2HU.js";
 import {
   readLineValue
-} from "./chunk-23KLVYIA.js";
+} from "./chunk-7G5R23Q5.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-OK4RFX62.js";
+} from "./chunk-2TARREJH.js";
 import {
   RUN_ID_PATTERN,
   ValidationError,
@@ -1734,7 +1734,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-YPQY64XF.js");
+  const { checkEventLine } = await import("./event_line-QIV4O4LK.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2283,7 +2283,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-KMMPVDMW.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-NMB4VP47.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

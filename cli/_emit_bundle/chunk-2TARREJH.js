@@ -266,14 +266,17 @@ function encodeEventText(event) {
 var measureBuffer;
 function encodeEventJson(event) {
   const json = JSON.stringify(event);
+  return {
+    json,
+    bytes: lineBytesOf(json, event.event_type)
+  };
+}
+function lineBytesOf(json, eventType) {
   measureBuffer ??= new Uint8Array(LINE_BYTES_MAX + 1);
   const { read, written } = textEncoder.encodeInto(json, measureBuffer);
   const bytes = read === json.length ? written + 1 : textEncoder.encode(json).length + 1;
-  if (bytes > LINE_BYTES_MAX) throw new EventTooLargeError(bytes, LINE_BYTES_MAX, event.event_type);
-  return {
-    json,
-    bytes
-  };
+  if (bytes > LINE_BYTES_MAX) throw new EventTooLargeError(bytes, LINE_BYTES_MAX, eventType);
+  return bytes;
 }
 var lastValidRunId;
 var PLACED_FIELDS = Object.fromEntries(Object.entries(EVENT_FIELD_RULES).map(([type, rules]) => [

@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-F62U7ZMR.js";
+} from "./chunk-7X3SBGPK.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,7 +14,7 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-OK4RFX62.js";
+} from "./chunk-2TARREJH.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN

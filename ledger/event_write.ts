@@ -283,18 +283,18 @@ export interface EventJson {
 }
 
 /**
- * Where {@linkcode encodeEventJson} measures a line: one byte more than the
+ * Where {@linkcode lineBytesOf} measures a line: one byte more than the
  * longest line, so a line that does not fit is too long. Made at the first
  * use (`ledger emit` measures one line, and starts faster without it).
  */
 let measureBuffer: Uint8Array | undefined;
 
 /**
- * The relaxed writer's encoding: {@linkcode encodeEventText} without the
- * newline (appending it copies the text once more per event). The byte
- * count is exact: `encodeInto` a buffer one byte longer than the line limit
- * measures in one native call, about twice as fast as testing the text for
- * ASCII first. Throws {@linkcode EventTooLargeError} past
+ * An event's JSON and its line's exact UTF-8 byte count:
+ * {@linkcode encodeEventText} without the newline (appending it copies the
+ * text once more per event). The writer encodes its lines into blocks
+ * instead (`line_arena.ts`), counting with {@linkcode lineBytesOf} only a
+ * line that may not fit. Throws {@linkcode EventTooLargeError} past
  * {@linkcode LINE_BYTES_MAX}.
  *
  * @example
@@ -315,7 +315,9 @@ export function encodeEventJson(event: LedgerEvent): EventJson {
 
 /**
  * UTF-8 bytes of the line of `json` (an event of `eventType`), newline
- * included. Throws {@linkcode EventTooLargeError} past
+ * included: `encodeInto` a buffer one byte longer than the line limit
+ * measures in one native call, about twice as fast as testing the text for
+ * ASCII first. Throws {@linkcode EventTooLargeError} past
  * {@linkcode LINE_BYTES_MAX}.
  *
  * @example

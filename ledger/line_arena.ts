@@ -16,7 +16,6 @@
  */
 import type { LedgerEvent } from "./events.ts";
 import { lineBytesOf } from "./event_write.ts";
-import { EventTooLargeError } from "./errors.ts";
 import { LINE_BYTES_MAX } from "./limits.ts";
 import { assert } from "./assert.ts";
 
@@ -25,6 +24,8 @@ import { assert } from "./assert.ts";
  * (one group commit's worth). A longer line gets a block of its own size.
  */
 export const ARENA_BLOCK_BYTES = 256 * 1024;
+// A line encoded without being counted first fits a block, so it is under the line limit.
+assert(ARENA_BLOCK_BYTES <= LINE_BYTES_MAX, "a line that fits a block is under the line limit");
 
 /** UTF-8 bytes a UTF-16 code unit can take at most (a surrogate pair: 4 for 2). */
 const UTF8_BYTES_PER_UNIT_MAX = 3;
@@ -69,8 +70,8 @@ export class LineArena {
   #used = 0;
 
   /**
-   * Encode `event` as one line bound for `day`. Throws
-   * {@linkcode EventTooLargeError} past {@linkcode LINE_BYTES_MAX}, having
+   * Encode `event` as one line bound for `day`. Throws `EventTooLargeError`
+   * (from {@linkcode lineBytesOf}) past {@linkcode LINE_BYTES_MAX}, having
    * placed nothing.
    */
   encode(event: LedgerEvent, day: string): ArenaLine {
@@ -93,9 +94,8 @@ export class LineArena {
     );
     assert(read === json.length, "a line is encoded whole into room counted for it");
     const bytes = written + 1;
-    if (bytes > LINE_BYTES_MAX) {
-      throw new EventTooLargeError(bytes, LINE_BYTES_MAX, event.event_type);
-    }
+    // Counted (and refused past the limit) above, or placed in room of a block.
+    assert(bytes <= LINE_BYTES_MAX, "an encoded line is within the line limit");
     block[start + written] = NEWLINE;
     this.#used = start + bytes;
     return { day, block, start, bytes };

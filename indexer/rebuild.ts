@@ -1351,11 +1351,16 @@ async function buildWith(
   const livenessSkipped = await recordLiveness(conn, { ...ctx, mode });
   lap("liveness");
   if (livenessSkipped !== undefined) ctx.progress(`pid check skipped: ${livenessSkipped}`);
-  await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
-  await exec(conn, SET_META_SQL, ["schema_sha256", SCHEMA_SQL_SHA256]);
-  await exec(conn, SET_META_SQL, ["stale_after_ms", String(await staleAfterMsOf(conn, ctx, mode))]);
-  await exec(conn, SET_META_SQL, [SOURCE_META_KEY, ctx.source]);
-  await exec(conn, SET_META_SQL, [ROOT_META_KEY, ctx.rootPath]);
+  const staleAfterMs = await staleAfterMsOf(conn, ctx, mode);
+  // One commit for the bookkeeping: ten statements of their own were ten commits, each a WAL
+  // write and sync (50 ms of a full rebuild of 59 events here, against 11 in one).
+  await inTransaction(conn, async () => {
+    await exec(conn, SET_META_SQL, ["format_version", String(INDEX_FORMAT_VERSION)]);
+    await exec(conn, SET_META_SQL, ["schema_sha256", SCHEMA_SQL_SHA256]);
+    await exec(conn, SET_META_SQL, ["stale_after_ms", String(staleAfterMs)]);
+    await exec(conn, SET_META_SQL, [SOURCE_META_KEY, ctx.source]);
+    await exec(conn, SET_META_SQL, [ROOT_META_KEY, ctx.rootPath]);
+  });
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
   const [totals] = await rows(conn, COUNTS_SQL);
   const conflicts = Number(totals.duplicates) === 0
@@ -1451,6 +1456,9 @@ export async function deriveAffected(
   options: { progress?: (message: string) => void; signal?: AbortSignal } = {},
 ): Promise<void> {
   const [{ runs }] = await rows(conn, "SELECT count(*) AS runs FROM affected_runs");
+  // Every statement of DERIVE_SQL is limited to the affected runs: with none (an update that
+  // read nothing new), its 20 statements change nothing and took 50-60 ms to plan and run.
+  if (Number(runs) === 0) return;
   if (Number(runs) * DERIVE_EVENTS_PER_RUN > groupEvents) {
     await deriveInGroups(conn, groupEvents, true, options);
     return;

@@ -171,6 +171,23 @@ Deno.test("incremental rebuilds give the same index as full rebuilds", async (t)
       equal((await query(db, "SELECT count(*) AS n FROM events"))[0].n, 20);
     });
 
+    await t.step("an update with nothing new reads nothing and changes no table", async () => {
+      const db = join(root, "index", "runs.duckdb");
+      const before = await dumpTables(db);
+      const report = await rebuildIndex(root, {});
+      equal(report.mode, "incremental");
+      equal(report.filesRead, 0);
+      equal(report.eventsRead, 0);
+      deepEqual(await dumpTables(db), before);
+      // The derived tables were kept, not emptied: both runs are still there, completed.
+      const runs = await query(db, "SELECT run_id, status FROM latest_runs ORDER BY run_id");
+      deepEqual(runs, [{ run_id: "run-a", status: "completed" }, {
+        run_id: "run-b",
+        status: "completed",
+      }]);
+      ok(Number((await query(db, "SELECT count(*) AS n FROM phase_timings"))[0].n) > 0);
+    });
+
     await t.step("duplicates across files and bad lines in the new bytes", async () => {
       await writePart(root, `${DAY2}/part-c.jsonl`, [runA[0], "garbage", runA[9]]);
       await writePart(root, `${DAY2}/part-b.jsonl`, ["{}", runB[0]], {

@@ -48,11 +48,36 @@ export function duckdbApiSpecifier(): string {
   return specifier;
 }
 
-/** What the bundle's `require` may load: the native binding and `node:os`, imported. */
+/**
+ * What the bundle's `require` may load: the native binding and `node:os`.
+ *
+ * The binding's own loader (`@duckdb/node-bindings`) asks `detect-libc`
+ * whether Linux's libc is musl, which loads Deno's Node `child_process`
+ * layer: 16 ms of CPU of every process that opens DuckDB (`perf stat -r
+ * 15`, alternating, 135 against 151 ms). Deno knows the libc it was built
+ * for (`Deno.build.env`), so where that settles which platform package the
+ * loader would pick, the shim requires that package's addon itself, by the
+ * same `require` from the loader's own directory; anywhere else (musl, an
+ * unknown platform, no `node_modules` path) it imports the loader. The
+ * loader stays an analyzable `import()`: Deno installs it, and the platform
+ * package with it, whichever path runs.
+ */
 function requireShim(bindingsSpecifier: string): string {
   return [
-    `import __duckdbNodeBindings from "${bindingsSpecifier}";`,
+    'import { createRequire as __createRequire } from "node:module";',
     'import * as __nodeOs from "node:os";',
+    "var __platformAddon = () => {",
+    '  const os = { linux: "linux", darwin: "darwin", windows: "win32" }[Deno.build.os];',
+    '  const arch = { x86_64: "x64", aarch64: "arm64" }[Deno.build.arch];',
+    "  if (os === undefined || arch === undefined) return undefined;",
+    '  if (os === "linux" && Deno.build.env !== "gnu") return undefined;',
+    "  return `@duckdb/node-bindings-${os}-${arch}/duckdb.node`;",
+    "};",
+    "var __addon = __platformAddon();",
+    `var __loaderUrl = __addon === undefined ? undefined : import.meta.resolve("${bindingsSpecifier}");`,
+    'var __duckdbNodeBindings = __loaderUrl !== undefined && __loaderUrl.startsWith("file:")',
+    "  ? __createRequire(__loaderUrl)(__addon)",
+    `  : (await import("${bindingsSpecifier}")).default;`,
     "var __require = (name) => {",
     '  if (name === "@duckdb/node-bindings") return __duckdbNodeBindings;',
     '  if (name === "node:os") return __nodeOs;',

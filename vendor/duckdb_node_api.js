@@ -6,8 +6,20 @@ var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
-import __duckdbNodeBindings from "npm:@duckdb/node-bindings@1.5.6-r.1";
+import { createRequire as __createRequire } from "node:module";
 import * as __nodeOs from "node:os";
+var __platformAddon = () => {
+  const os = { linux: "linux", darwin: "darwin", windows: "win32" }[Deno.build.os];
+  const arch = { x86_64: "x64", aarch64: "arm64" }[Deno.build.arch];
+  if (os === undefined || arch === undefined) return undefined;
+  if (os === "linux" && Deno.build.env !== "gnu") return undefined;
+  return `@duckdb/node-bindings-${os}-${arch}/duckdb.node`;
+};
+var __addon = __platformAddon();
+var __loaderUrl = __addon === undefined ? undefined : import.meta.resolve("npm:@duckdb/node-bindings@1.5.6-r.1");
+var __duckdbNodeBindings = __loaderUrl !== undefined && __loaderUrl.startsWith("file:")
+  ? __createRequire(__loaderUrl)(__addon)
+  : (await import("npm:@duckdb/node-bindings@1.5.6-r.1")).default;
 var __require = (name) => {
   if (name === "@duckdb/node-bindings") return __duckdbNodeBindings;
   if (name === "node:os") return __nodeOs;

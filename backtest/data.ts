@@ -32,8 +32,8 @@
  * @module
  */
 import {
-  DuckDBConnection,
-  DuckDBDoubleVector,
+  duckdb,
+  type DuckDBConnection,
   DuckDBInstance,
   type DuckDBVector,
 } from "../indexer/duckdb.ts";
@@ -1221,7 +1221,7 @@ export async function readSlice(conn: DuckDBConnection): Promise<Map<string, Can
  * item by item.
  */
 function copyDoubles(vec: DuckDBVector, out: Float64Array, offset: number, size: number): void {
-  const items = vec instanceof DuckDBDoubleVector
+  const items = vec instanceof duckdb().DuckDBDoubleVector
     ? (vec as unknown as { items?: unknown }).items
     : undefined;
   if (items instanceof Float64Array && items.length >= size) {

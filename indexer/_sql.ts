@@ -4,16 +4,7 @@
  *
  * @module
  */
-import {
-  BIGINT,
-  BOOLEAN,
-  type DuckDBConnection,
-  type DuckDBType,
-  type DuckDBValue,
-  LIST,
-  listValue,
-  VARCHAR,
-} from "./duckdb.ts";
+import { duckdb, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "./duckdb.ts";
 
 /** A parameter: a scalar, or a typed list bound as `LIST(type)`. */
 export type SqlParam =
@@ -27,6 +18,7 @@ export type SqlParam =
   | { booleans: readonly boolean[] };
 
 function bind(params: readonly SqlParam[]): { values: DuckDBValue[]; types: DuckDBType[] } {
+  const { BIGINT, BOOLEAN, LIST, listValue, VARCHAR } = duckdb(); // a connection is open
   const values: DuckDBValue[] = [];
   const types: DuckDBType[] = [];
   for (const p of params) {

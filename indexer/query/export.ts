@@ -36,7 +36,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { BIGINT, type DuckDBConnection, type DuckDBValue } from "../duckdb.ts";
+import { duckdb, type DuckDBConnection, type DuckDBValue } from "../duckdb.ts";
 import { exec } from "../_sql.ts";
 import { assert } from "../../ledger/assert.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../../ledger/durable_fs.ts";
@@ -767,7 +767,10 @@ async function runPerSlice(
   onRows?: (rows: DuckDBValue[][]) => void,
 ): Promise<void> {
   for (const [lo, hi] of slices) {
-    const reader = await conn.runAndReadAll(sql, [BigInt(lo), BigInt(hi)], [BIGINT, BIGINT]);
+    const reader = await conn.runAndReadAll(sql, [BigInt(lo), BigInt(hi)], [
+      duckdb().BIGINT,
+      duckdb().BIGINT,
+    ]);
     onRows?.(reader.getRows());
   }
 }

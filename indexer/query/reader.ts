@@ -14,21 +14,14 @@
  * @module
  */
 import {
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
-  DuckDBBlobValue,
+  duckdb,
   type DuckDBConnection,
   type DuckDBResult,
   type DuckDBTimestampTZValue,
-  DuckDBTimestampValue,
   type DuckDBType,
-  DuckDBTypeId,
   type DuckDBValue,
   type DuckDBValueConverter,
   type JS,
-  JSDuckDBValueConverter,
-  VARCHAR,
 } from "../duckdb.ts";
 import type { QueryParam } from "./fields.ts";
 import { isExactInteger } from "./_json.ts";
@@ -97,6 +90,7 @@ export function withReader<T>(
 export function bindParams(
   params: readonly QueryParam[],
 ): { values: DuckDBValue[]; types: DuckDBType[] } {
+  const { BIGINT, BOOLEAN, DOUBLE, VARCHAR } = duckdb(); // a connection is open
   const values: DuckDBValue[] = [];
   const types: DuckDBType[] = [];
   for (const p of params) {
@@ -377,6 +371,7 @@ export async function openStream(
  */
 const SQL_VALUE_CONVERTER: DuckDBValueConverter<JS> = (value, type, converter) => {
   if (value === null) return null;
+  const { DuckDBBlobValue, DuckDBTypeId, JSDuckDBValueConverter } = duckdb(); // a result is read
   switch (type.typeId) {
     case DuckDBTypeId.DECIMAL:
       return rawJSON(String(value)) as JS; // JSON.stringify writes its digits
@@ -406,7 +401,7 @@ const SQL_VALUE_CONVERTER: DuckDBValueConverter<JS> = (value, type, converter) =
 
 /** DuckDB's text of a TIMESTAMPTZ as the UTC time it is, without a zone (`2026-01-01 01:02:03`). */
 function utcTimestampText(value: DuckDBTimestampTZValue): string {
-  return String(new DuckDBTimestampValue(value.micros));
+  return String(new (duckdb().DuckDBTimestampValue)(value.micros));
 }
 
 /**

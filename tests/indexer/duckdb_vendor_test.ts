@@ -11,7 +11,9 @@ import {
   VENDORED_HEADER_PREFIX,
   VENDORED_LICENSE_PATH,
 } from "../../scripts/vendor_duckdb.ts";
-import * as vendored from "../../indexer/duckdb.ts";
+// @ts-types="npm:@duckdb/node-api@1.5.6-r.1"
+import * as vendored from "../../vendor/duckdb_node_api.js";
+import { CONFIG_PATH } from "../_helpers.ts";
 
 const REPO = join(import.meta.dirname!, "..", "..");
 
@@ -49,6 +51,46 @@ Deno.test("the bundle exports what the package exports, and it works", async () 
   }
   assert.equal(rows[1][0].big, 4611686018427387904n);
   assert.deepEqual(rows[1], rows[0]);
+});
+
+Deno.test("DuckDB loads on the first open, not on import: a usage error never loads it", async () => {
+  // In a process of its own (the addon, once loaded, stays for the process). Only --allow-all
+  // reads /proc in Deno 2.9.
+  const script = `
+    const mapped = async () => (await Deno.readTextFile("/proc/self/maps")).includes("libduckdb");
+    const api = await import(${
+    JSON.stringify(new URL("../../indexer/duckdb.ts", import.meta.url).href)
+  });
+    await import(${JSON.stringify(new URL("../../cli/runs.ts", import.meta.url).href)});
+    const out = { importedMapped: await mapped(), earlyThrows: false };
+    try { api.duckdb(); } catch { out.earlyThrows = true; }
+    const instance = await api.DuckDBInstance.create(":memory:");
+    const conn = await instance.connect();
+    const rows = (await conn.runAndReadAll("SELECT 42 AS x")).getRowObjectsJS();
+    conn.disconnectSync();
+    instance.closeSync();
+    out.openedMapped = await mapped();
+    out.bigint = String(api.duckdb().BIGINT);
+    out.x = rows[0].x;
+    console.log(JSON.stringify(out));`;
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--allow-all", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const out = await child.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+    importedMapped: false,
+    earlyThrows: true,
+    openedMapped: true,
+    bigint: "BIGINT",
+    x: 42,
+  });
 });
 
 Deno.test("no module but indexer/duckdb.ts imports the package itself", async () => {

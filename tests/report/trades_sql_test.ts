@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { duckdb, DuckDBInstance } from "../../indexer/duckdb.ts";
 import { TRADES_SQL } from "../../report/_sql.ts";
-import { LIST, listValue, VARCHAR } from "../../indexer/duckdb.ts";
 import { withTempDir } from "../_helpers.ts";
 
 Deno.test("TRADES_SQL leaves no_entry calls out", async () => {
@@ -23,6 +22,7 @@ Deno.test("TRADES_SQL leaves no_entry calls out", async () => {
           ('c3', 600000::BIGINT, 0.0::DOUBLE, 0.0::DOUBLE, 'no_entry'))
         t(call_id, exit_ts_ms, realized_return_bps, max_adverse_excursion_bps, exit_reason))
         TO '${file}' (FORMAT parquet)`);
+      const { LIST, listValue, VARCHAR } = duckdb();
       const reader = await conn.runAndReadAll(TRADES_SQL, [listValue([file])], [LIST(VARCHAR)]);
       const [row] = reader.getRowObjectsJS();
       assert.deepEqual(JSON.parse(String(row.exits)), [60000, 120000]);

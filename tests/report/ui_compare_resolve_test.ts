@@ -7,7 +7,7 @@
  * prefix (the first in order that fails), 400 for a run named twice.
  */
 import assert from "node:assert/strict";
-import { DuckDBConnection } from "../../indexer/duckdb.ts";
+import { loadDuckDB } from "../../indexer/duckdb.ts";
 import { LiveIndex } from "../../report/data.ts";
 import { uiHandler } from "../../report/server.ts";
 import { withTempDir } from "../_helpers.ts";
@@ -25,7 +25,10 @@ const RUN_IDS = [
  * `fn` runs (a statement run through another counts once).
  */
 async function countingStatements(fn: () => Promise<void>): Promise<number> {
-  const proto = DuckDBConnection.prototype as unknown as Record<string, unknown>;
+  const proto = (await loadDuckDB()).DuckDBConnection.prototype as unknown as Record<
+    string,
+    unknown
+  >;
   const names = Object.getOwnPropertyNames(proto)
     .filter((k) => /^(run|stream|start|prepare|extract)/.test(k) && typeof proto[k] === "function");
   const saved = new Map(names.map((k) => [k, proto[k] as (...args: unknown[]) => unknown]));

@@ -766,11 +766,9 @@ async function runPerSlice(
   slices: readonly [number, number][],
   onRows?: (rows: DuckDBValue[][]) => void,
 ): Promise<void> {
+  const { BIGINT } = duckdb(); // a connection is open
   for (const [lo, hi] of slices) {
-    const reader = await conn.runAndReadAll(sql, [BigInt(lo), BigInt(hi)], [
-      duckdb().BIGINT,
-      duckdb().BIGINT,
-    ]);
+    const reader = await conn.runAndReadAll(sql, [BigInt(lo), BigInt(hi)], [BIGINT, BIGINT]);
     onRows?.(reader.getRows());
   }
 }

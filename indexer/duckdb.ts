@@ -7,7 +7,7 @@
  *
  * Loaded on first use, not on import: the bundle and its native addon cost
  * about 130 ms of CPU, which a command that stops at a usage error or prints
- * its help never needs (`ledger runs --bogus` took 235 ms of CPU, 110 of
+ * its help never needs (`ledger runs --limit ten` took 235 ms of CPU, 110 of
  * them before DuckDB). {@linkcode DuckDBInstance.create} loads it; the API's
  * other values (types such as `BIGINT`, value classes, `DuckDBTypeId`) come
  * from {@linkcode duckdb}, once an instance exists, or from

@@ -15,6 +15,7 @@
  */
 import {
   duckdb,
+  type DuckDBApi,
   type DuckDBConnection,
   type DuckDBResult,
   type DuckDBTimestampTZValue,
@@ -323,7 +324,8 @@ export async function openStream(
   conn: DuckDBConnection,
   sql: string,
 ): Promise<{ columns: string[]; batches: AsyncGenerator<Record<string, unknown>[]> }> {
-  // Values as DuckDB has them (SQL_VALUE_CONVERTER), then integers exact.
+  // Values as DuckDB has them (sqlValueConverter), then integers exact.
+  const convert = sqlValueConverter(duckdb()); // a connection is open
   const plain = (row: Record<string, unknown>) => plainRow(row, { exactIntegers: true });
   let wrappable = true;
   try {
@@ -337,7 +339,7 @@ export async function openStream(
   if (!wrappable) {
     const reader = await conn.runAndReadAll(sql);
     const columns = reader.deduplicatedColumnNames();
-    const rows = reader.convertRowObjects(SQL_VALUE_CONVERTER)
+    const rows = reader.convertRowObjects(convert)
       .map((r) => plain(r as Record<string, unknown>));
     return {
       columns,
@@ -350,7 +352,7 @@ export async function openStream(
   const columns = result.deduplicatedColumnNames();
   async function* batches() {
     let streamed = 0;
-    for await (const batch of result.yieldConvertedRowObjects(SQL_VALUE_CONVERTER)) {
+    for await (const batch of result.yieldConvertedRowObjects(convert)) {
       streamed += batch.length;
       yield batch.map((r) => plain(r as Record<string, unknown>));
     }
@@ -367,41 +369,41 @@ export async function openStream(
  * ISO text (`2026-01-01T01:02:03.456789Z`), a TIME, DATE or INTERVAL is
  * DuckDB's own text (a TIME was a count of microseconds), a BLOB is hex
  * (it was an object of byte indexes). Lists, structs and maps convert their
- * members the same way.
+ * members the same way. Made once per query from the loaded `api`.
  */
-const SQL_VALUE_CONVERTER: DuckDBValueConverter<JS> = (value, type, converter) => {
-  if (value === null) return null;
-  const { DuckDBBlobValue, DuckDBTypeId, JSDuckDBValueConverter } = duckdb(); // a result is read
-  switch (type.typeId) {
-    case DuckDBTypeId.DECIMAL:
-      return rawJSON(String(value)) as JS; // JSON.stringify writes its digits
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
-      return isoTimestampText(String(value), false);
-    case DuckDBTypeId.TIMESTAMP_TZ:
-      // In UTC, as `Z`: the JavaScript API writes it with the machine's offset (taken once, when
-      // it loads: not even the offset of that date), so an answer depended on `TZ`.
-      return isoTimestampText(utcTimestampText(value as DuckDBTimestampTZValue), false);
-    case DuckDBTypeId.DATE:
-    case DuckDBTypeId.TIME:
-    case DuckDBTypeId.TIME_NS:
-    case DuckDBTypeId.TIME_TZ:
-    case DuckDBTypeId.INTERVAL:
-      return String(value);
-    case DuckDBTypeId.BLOB:
-      return value instanceof DuckDBBlobValue
-        ? [...value.bytes].map((b) => b.toString(16).padStart(2, "0")).join("")
-        : String(value);
-    default:
-      return JSDuckDBValueConverter(value, type, converter);
-  }
-};
-
-/** DuckDB's text of a TIMESTAMPTZ as the UTC time it is, without a zone (`2026-01-01 01:02:03`). */
-function utcTimestampText(value: DuckDBTimestampTZValue): string {
-  return String(new (duckdb().DuckDBTimestampValue)(value.micros));
+function sqlValueConverter(api: DuckDBApi): DuckDBValueConverter<JS> {
+  const { DuckDBBlobValue, DuckDBTimestampValue, DuckDBTypeId, JSDuckDBValueConverter } = api;
+  /** DuckDB's text of a TIMESTAMPTZ as the UTC time it is, without a zone. */
+  const utcTimestampText = (value: DuckDBTimestampTZValue) =>
+    String(new DuckDBTimestampValue(value.micros)); // `2026-01-01 01:02:03`
+  return (value, type, converter) => {
+    if (value === null) return null;
+    switch (type.typeId) {
+      case DuckDBTypeId.DECIMAL:
+        return rawJSON(String(value)) as JS; // JSON.stringify writes its digits
+      case DuckDBTypeId.TIMESTAMP:
+      case DuckDBTypeId.TIMESTAMP_S:
+      case DuckDBTypeId.TIMESTAMP_MS:
+      case DuckDBTypeId.TIMESTAMP_NS:
+        return isoTimestampText(String(value), false);
+      case DuckDBTypeId.TIMESTAMP_TZ:
+        // In UTC, as `Z`: the JavaScript API writes it with the machine's offset (taken once, when
+        // it loads: not even the offset of that date), so an answer depended on `TZ`.
+        return isoTimestampText(utcTimestampText(value as DuckDBTimestampTZValue), false);
+      case DuckDBTypeId.DATE:
+      case DuckDBTypeId.TIME:
+      case DuckDBTypeId.TIME_NS:
+      case DuckDBTypeId.TIME_TZ:
+      case DuckDBTypeId.INTERVAL:
+        return String(value);
+      case DuckDBTypeId.BLOB:
+        return value instanceof DuckDBBlobValue
+          ? [...value.bytes].map((b) => b.toString(16).padStart(2, "0")).join("")
+          : String(value);
+      default:
+        return JSDuckDBValueConverter(value, type, converter);
+    }
+  };
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 // @ts-types="npm:@duckdb/node-api@1.5.6-r.1"
 import * as vendored from "../../vendor/duckdb_node_api.js";
 import { CONFIG_PATH } from "../_helpers.ts";
+import { runDeno } from "../ledger/_helpers.ts";
 
 const REPO = join(import.meta.dirname!, "..", "..");
 
@@ -63,7 +64,7 @@ Deno.test("DuckDB loads on the first open, not on import: a usage error never lo
   });
     await import(${JSON.stringify(new URL("../../cli/runs.ts", import.meta.url).href)});
     const out = { importedMapped: await mapped(), earlyThrows: false };
-    try { api.duckdb(); } catch { out.earlyThrows = true; }
+    try { api.duckdb(); } catch (err) { out.earlyThrows = /before it was loaded/.test(err.message); }
     const instance = await api.DuckDBInstance.create(":memory:");
     const conn = await instance.connect();
     const rows = (await conn.runAndReadAll("SELECT 42 AS x")).getRowObjectsJS();
@@ -73,18 +74,12 @@ Deno.test("DuckDB loads on the first open, not on import: a usage error never lo
     out.bigint = String(api.duckdb().BIGINT);
     out.x = rows[0].x;
     console.log(JSON.stringify(out));`;
-  const child = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--allow-all", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const out = await child.output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+  const out = await runDeno(
+    ["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--allow-all", "-"],
+    { stdin: script },
+  );
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(JSON.parse(out.stdout), {
     importedMapped: false,
     earlyThrows: true,
     openedMapped: true,

@@ -185,7 +185,7 @@ export class BufferedEventsLostError extends Error {
       ? "and this one "
       : `and ${ownEvents} of this batch `;
     const what = `${acknowledged} ${acknowledged === 1 ? "event" : "events"} acknowledged in ` +
-      `relaxed mode ${own}were not written`;
+      `relaxed mode ${own}${acknowledged === 1 && ownEvents === 0 ? "was" : "were"} not written`;
     super(
       ownEvents === 1 && acknowledged === 0
         ? `this event was not written (its group commit failed): ${why}`

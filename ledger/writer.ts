@@ -282,8 +282,29 @@ interface Part {
   day: string;
   path: string;
   file: DurableFile;
-  /** Bytes in the file: only grows (the file is append-only and ours alone). */
+  /**
+   * Relaxed mode: a second handle on the part for the group commits'
+   * fdatasync. Deno runs one handle's calls one at a time, so on `file` the
+   * next group's write waited for the last group's sync: a sync slowed by a
+   * busy disk (a CI run: over 190 ms) held every line appended meanwhile in
+   * memory, lost to a kill. Durable mode: `file`.
+   */
+  syncFile: DurableFile;
+  /** Bytes written to the file: only grows, but for a rollback (append-only and ours alone). */
   bytes: number;
+  /** Bytes known to be on disk: synced, or cut back to and synced by a rollback. */
+  syncedBytes: number;
+  /** The size a rollback cut the part back to, if one did: lines past it are gone. */
+  cutTo: number | undefined;
+  /** Rotated, evicted, abandoned or closed with the writer: no handle of it is open. */
+  closed: boolean;
+}
+
+/** The bytes of one part a relaxed group wrote, `[start, end)`: its sync stage makes them durable. */
+interface WrittenRange {
+  part: Part;
+  start: number;
+  end: number;
 }
 
 /**
@@ -410,7 +431,13 @@ export class EventWriter {
   #parts = new Map<string, Part>();
   #knownDays = new Set<string>();
   #seq = 0;
+  /** The write chain: every write, rotation, rollback and close, one at a time, in order. */
   #chain: Promise<void> = Promise.resolve();
+  /**
+   * Relaxed mode: the sync chain. Each group's sync stage, in order of the
+   * groups, after its write: the next group's write runs beside a slow sync.
+   */
+  #syncChain: Promise<void> = Promise.resolve();
   /** Tasks in the chain not yet finished (bounded by QUEUED_APPENDS_MAX). */
   #queued = 0;
   /** Where lines are encoded, once, until they are written. */
@@ -688,6 +715,7 @@ export class EventWriter {
   async flush(): Promise<void> {
     await this.#commit();
     await this.#chain;
+    await this.#syncChain; // after its rollbacks too: a failed sync stage waits for its own
     // The last commit's failure is kept a few microtasks after the chain settles: waited for,
     // or a flush (and close) with a commit in flight and nothing buffered missed it (a review:
     // close() resolved, the acknowledged event lost and never told).
@@ -712,7 +740,7 @@ export class EventWriter {
       await this.flush();
     } finally {
       await this.#enqueue(() => {
-        for (const part of this.#parts.values()) part.file.close();
+        for (const part of this.#parts.values()) closePart(part);
         this.#parts.clear();
         return Promise.resolve();
       });
@@ -731,8 +759,8 @@ export class EventWriter {
     }
   }
 
-  /** Run `task` after every earlier task; a failed task does not stop later ones. */
-  #enqueue(task: () => Promise<void>): Promise<void> {
+  /** Run `task` on the write chain after every earlier task; a failed task does not stop later ones. */
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
     this.#queued += 1;
     const run = this.#chain.then(task).finally(() => {
       this.#queued -= 1;
@@ -742,14 +770,25 @@ export class EventWriter {
     return run;
   }
 
+  /** Run `task` on the sync chain after every earlier sync stage (relaxed mode). */
+  #enqueueSync(task: () => Promise<void>): Promise<void> {
+    const run = this.#syncChain.then(task);
+    this.#syncChain = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
   /**
-   * Relaxed mode: commit the buffer as one group. The commit joins the chain
-   * and takes the buffer when its turn comes: appends made while earlier
-   * groups are written and synced go to disk together, so a backlog (a
-   * slow disk, or an emit loop that keeps the event loop from running I/O)
-   * costs one fdatasync, not one per `groupCommitEvents`. Resolves when the
-   * lines buffered so far are durable; a failure is kept for the next
-   * append, flush or close.
+   * Relaxed mode: commit the buffer as one group, in two stages. Its write
+   * joins the write chain and takes the buffer when its turn comes: appends
+   * made while earlier groups are written go to disk together. Its sync
+   * stage joins the sync chain once the write is done, so the next group's
+   * write runs while this one's fdatasync waits for the disk (the lines
+   * reach the page cache, which a kill keeps, within the window however
+   * slow the disk); a sync finds the groups written while it waited and
+   * covers them too, so a backlog (a slow disk, or an emit loop that keeps
+   * the event loop from running I/O) costs one fdatasync, not one per
+   * group. Resolves when the lines buffered so far are durable; a failure
+   * is kept for the next append, flush or close.
    */
   #commit(): Promise<void> {
     if (this.#timer !== undefined) {
@@ -757,22 +796,35 @@ export class EventWriter {
       this.#timer = undefined;
     }
     if (this.#nextCommit !== undefined) return this.#nextCommit; // it takes these lines too
-    if (this.#buffer.length === 0) return this.#chain;
+    if (this.#buffer.length === 0) return this.#lastSettled;
     let taken = 0;
+    let bytes = 0;
     if (this.#pendingCommits === 0) this.#lastTurnMs = performance.now(); // from the ask on
     this.#pendingCommits += 1;
-    const commit = this.#enqueue(() => {
+    const written = this.#enqueue(() => {
       this.#nextCommit = undefined;
       const lines = this.#buffer;
       taken = lines.length;
-      const bytes = this.#bufferBytes;
+      bytes = this.#bufferBytes;
       this.#buffer = [];
       this.#bufferBytes = 0;
       assert(lines.length > 0, "nothing takes the buffer but its queued commit");
       this.#inflightBytes += bytes;
-      return this.#writeLines(lines, false).finally(() => {
-        this.#inflightBytes -= bytes;
-      });
+      return this.#writeLines(lines, false);
+    }).then(
+      (ranges) => ({ ranges, error: undefined }),
+      // Held as a value until the sync stage's turn: a rejection waiting behind a slow sync
+      // with no handler yet would be an unhandled one. The sync stage throws it.
+      (error: unknown) => ({ ranges: [], error }),
+    );
+    const commit = this.#enqueueSync(async () => {
+      try {
+        const { ranges, error } = await written;
+        if (error !== undefined) throw error; // rolled back by the write stage
+        await this.#syncRanges(ranges);
+      } finally {
+        this.#inflightBytes -= bytes; // taken by the write stage, which settled first
+      }
     }).finally(() => {
       this.#pendingCommits -= 1;
       this.#lastTurnMs = performance.now(); // a commit step ended: the loop turned
@@ -805,23 +857,22 @@ export class EventWriter {
 
   /**
    * Write `lines` grouped by day; each group's chunks go to parts of that day.
+   * Durable mode (`syncEachChunk`) syncs each chunk; relaxed mode leaves the
+   * sync to the group's sync stage (`#syncRanges`) and returns what it wrote.
    * All or nothing: when any write or sync fails, every part this call wrote
    * to is truncated back to its size before the call, so no line of a failed
    * call stays in the log to be indexed (or doubled by a retry).
    */
-  async #writeLines(lines: PendingLine[], syncEachChunk: boolean): Promise<void> {
-    const sizesBefore = new Map<string, number>();
+  async #writeLines(lines: PendingLine[], syncEachChunk: boolean): Promise<WrittenRange[]> {
+    const ranges = new Map<Part, WrittenRange>();
     try {
-      await this.#writeLinesOnce(lines, syncEachChunk, sizesBefore);
+      await this.#writeLinesOnce(lines, syncEachChunk, ranges);
     } catch (err) {
       // Every part this call touched is dropped, not only the one that
       // failed: a part still open would keep a size that the truncation
       // below made wrong (and a later rollback to that size would extend
       // the file with zeros).
-      for (const part of [...this.#parts.values()]) {
-        if (sizesBefore.has(part.path)) this.#abandon(part);
-      }
-      const notUndone = await rollBack(sizesBefore); // parts left empty are removed
+      const notUndone = await this.#cutBack([...ranges.values()]);
       if (notUndone.length === 0 || !(err instanceof WriteError)) throw err;
       throw new WriteError(
         err.path,
@@ -830,14 +881,14 @@ export class EventWriter {
         { cause: err },
       );
     }
+    return [...ranges.values()];
   }
 
   async #writeLinesOnce(
     lines: PendingLine[],
     syncEachChunk: boolean,
-    sizesBefore: Map<string, number>,
+    ranges: Map<Part, WrittenRange>,
   ): Promise<void> {
-    const touched = new Set<Part>();
     for (const [day, group] of groupByDay(lines)) {
       let part = await this.#partFor(day);
       let chunk: PendingLine[] = [];
@@ -846,7 +897,7 @@ export class EventWriter {
         const wouldPass = part.bytes + chunkBytes + line.bytes > this.#partBytesMax;
         if (wouldPass && part.bytes + chunkBytes > 0) {
           if (chunk.length > 0) {
-            await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, sizesBefore);
+            await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, ranges);
           }
           if (!syncEachChunk && chunk.length > 0) await this.#syncPart(part);
           chunk = [];
@@ -856,15 +907,7 @@ export class EventWriter {
         chunk.push(line);
         chunkBytes += line.bytes;
       }
-      await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, sizesBefore);
-      touched.add(part);
-    }
-    if (!syncEachChunk) {
-      for (const part of touched) {
-        // Parts rotated or evicted meanwhile were synced before they were closed.
-        if (this.#parts.get(part.day) === part) await this.#syncPart(part);
-      }
-      // the group is durable from here
+      await this.#writeChunk(part, chunk, chunkBytes, syncEachChunk, ranges);
     }
   }
 
@@ -874,35 +917,116 @@ export class EventWriter {
     chunk: readonly PendingLine[],
     size: number,
     sync: boolean,
-    sizesBefore: Map<string, number>,
+    ranges: Map<Part, WrittenRange>,
   ): Promise<void> {
     const data = linesData(chunk, size); // the lines' own bytes, copied only when apart
     assert(data.length === size, "the chunk is its lines' bytes");
     assert(data[data.length - 1] === 0x0a, "a chunk is whole lines");
-    if (!sizesBefore.has(part.path)) sizesBefore.set(part.path, part.bytes);
+    assert(!part.closed, "a chunk goes to an open part");
+    let range = ranges.get(part);
+    if (range === undefined) {
+      range = { part, start: part.bytes, end: part.bytes };
+      ranges.set(part, range);
+    }
     try {
       part.bytes += await writeAll(part.file, data); // only grows: append-only and ours alone
-      if (sync) await part.file.syncData(); // the lines of this call are durable from here
+      range.end = part.bytes;
+      if (sync) {
+        await part.file.syncData(); // the lines of this call are durable from here
+        part.syncedBytes = part.bytes;
+      }
     } catch (err) {
+      range.end = part.bytes + data.length; // a short write may have left some of them
       this.#abandon(part); // it may end in a torn line: never write behind it
       if (err instanceof AssertionError) throw err; // a bug, not an I/O failure
       throw new WriteError(part.path, errorMessage(err), { cause: err });
     }
   }
 
+  /** fdatasync a part from the write chain (before it is rotated or evicted). */
   async #syncPart(part: Part): Promise<void> {
+    const written = part.bytes;
     try {
       await part.file.syncData();
     } catch (err) {
       this.#abandon(part);
       throw new WriteError(part.path, errorMessage(err), { cause: err });
     }
+    part.syncedBytes = Math.max(part.syncedBytes, written); // durable from here
+  }
+
+  /**
+   * A relaxed group's sync stage: make the bytes it wrote (`ranges`) durable.
+   * A part synced since (by a later group's stage, a rotation or an
+   * eviction) needs nothing more. When a sync fails, or a rollback of an
+   * earlier group cut into this group's lines, the group is rolled back
+   * whole (all or nothing) and the failure thrown; groups written behind it
+   * in the same parts are cut with it, and fail on seeing the cut.
+   */
+  async #syncRanges(ranges: readonly WrittenRange[]): Promise<void> {
+    let failure: WriteError | undefined;
+    for (const { part, end } of ranges) {
+      if (part.cutTo !== undefined && part.cutTo < end) {
+        failure = new WriteError(part.path, "cut back when an earlier group's commit failed");
+        break;
+      }
+    }
+    for (const { part, end } of failure === undefined ? ranges : []) {
+      if (part.syncedBytes >= end) continue;
+      if (part.closed) {
+        // Closed unsynced: only a failed call's rollback that could not sync does that.
+        failure = new WriteError(part.path, "closed before its lines were synced");
+        break;
+      }
+      const written = part.bytes; // what this sync covers at least: written before it starts
+      try {
+        await part.syncFile.syncData();
+      } catch (err) {
+        failure = new WriteError(part.path, errorMessage(err), { cause: err });
+        break;
+      }
+      part.syncedBytes = Math.max(part.syncedBytes, written); // these lines are durable from here
+    }
+    if (failure === undefined) return;
+    // Serialized with the writes: no write lands in a part while it is cut.
+    const notUndone = await this.#enqueue(() => this.#cutBack(ranges));
+    if (notUndone.length === 0) throw failure;
+    throw new WriteError(
+      failure.path,
+      `${failure.message}; could not roll back ${notUndone.join(", ")}: ` +
+        "lines of this failed group may remain in the log",
+      { cause: failure },
+    );
+  }
+
+  /**
+   * Abandon the parts of `ranges` and cut each back to where its range
+   * starts (removing a part that was empty then), unless a rollback already
+   * cut it as far. Returns the parts that could not be cut back.
+   */
+  async #cutBack(ranges: readonly WrittenRange[]): Promise<string[]> {
+    const sizes = new Map<string, number>();
+    const cut: WrittenRange[] = [];
+    for (const range of ranges) {
+      this.#abandon(range.part);
+      if (range.part.cutTo !== undefined && range.part.cutTo <= range.start) continue;
+      sizes.set(range.part.path, range.start);
+      cut.push(range);
+    }
+    const notUndone = await rollBack(sizes); // parts left empty are removed
+    for (const { part, start } of cut) {
+      part.cutTo = start;
+      // rollBack synced the file at that size: the lines before it are durable.
+      if (!notUndone.has(part.path)) part.syncedBytes = start;
+    }
+    return [...notUndone].map(([path, why]) => `${path} (${why})`);
   }
 
   #abandon(part: Part): void {
     if (this.#parts.get(part.day) === part) this.#parts.delete(part.day);
+    if (part.closed) return;
     try {
-      part.file.close();
+      closePart(part);
     } catch (err) {
       // Closing a file whose write failed can fail again (EBADF): the part is
       // dropped either way and the write error is what the caller sees.
@@ -913,7 +1037,7 @@ export class EventWriter {
   async #rotate(part: Part): Promise<Part> {
     assert(this.#parts.get(part.day) === part, "a rotated part is the open part of its day");
     this.#parts.delete(part.day);
-    part.file.close(); // its lines were synced by the caller
+    closePart(part); // its lines were synced by the caller
     return await this.#partFor(part.day);
   }
 
@@ -925,7 +1049,7 @@ export class EventWriter {
       const oldest = this.#parts.values().next().value!;
       await this.#syncPart(oldest); // relaxed mode may have unsynced lines in it
       this.#parts.delete(oldest.day);
-      oldest.file.close();
+      closePart(oldest);
     }
     const dir = dayDir(this.root, day);
     if (!this.#knownDays.has(day)) {
@@ -949,19 +1073,42 @@ export class EventWriter {
         if (err instanceof Deno.errors.NotFound) this.#knownDays.delete(day);
         throw new WriteError(path, errorMessage(err), { cause: err });
       }
+      let syncFile = file;
+      let failedAt = dir;
       try {
         await syncDir(dir); // the new part file's directory entry is durable from here
+        failedAt = path;
+        if (this.durability === "relaxed") syncFile = await openFile(path, { read: true });
       } catch (err) {
         file.close();
         await removeIfPresent(path); // empty and never handed out
-        throw new WriteError(dir, errorMessage(err), { cause: err });
+        throw new WriteError(failedAt, errorMessage(err), { cause: err });
       }
-      const part: Part = { day, path, file, bytes: 0 };
+      const part: Part = {
+        day,
+        path,
+        file,
+        syncFile,
+        bytes: 0,
+        syncedBytes: 0,
+        cutTo: undefined,
+        closed: false,
+      };
       this.#parts.set(day, part);
       assert(this.#parts.size <= OPEN_PARTS_MAX, "at most OPEN_PARTS_MAX parts are open");
       return part;
     }
     throw new WriteError(dir, `no free part file name after ${PART_NAME_ATTEMPTS_MAX} attempts`);
+  }
+}
+
+/** Close both handles of `part` (one, in durable mode). */
+function closePart(part: Part): void {
+  part.closed = true;
+  try {
+    part.file.close();
+  } finally {
+    if (part.syncFile !== part.file) part.syncFile.close();
   }
 }
 
@@ -1002,11 +1149,11 @@ function errorMessage(err: unknown): string {
  * part the failed call had created (size 0 before it) is removed instead, so
  * failed writes on a full disk leave no empty files behind. Safe because a
  * part file has exactly one writer: nobody else appended behind us. Returns
- * the parts that could not be rolled back (a read-only remount, say), for
- * the error message.
+ * the parts that could not be rolled back (a read-only remount, say), with
+ * why.
  */
-async function rollBack(sizesBefore: Map<string, number>): Promise<string[]> {
-  const notUndone: string[] = [];
+async function rollBack(sizesBefore: Map<string, number>): Promise<Map<string, string>> {
+  const notUndone = new Map<string, string>(); // path -> why
   for (const [path, size] of sizesBefore) {
     try {
       if (size === 0) {
@@ -1021,7 +1168,7 @@ async function rollBack(sizesBefore: Map<string, number>): Promise<string[]> {
         file.close();
       }
     } catch (err) {
-      notUndone.push(`${path} (${errorMessage(err)})`);
+      notUndone.set(path, errorMessage(err));
     }
   }
   return notUndone;

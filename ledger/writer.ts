@@ -296,8 +296,6 @@ interface Part {
   syncedBytes: number;
   /** The size a rollback cut the part back to, if one did: lines past it are gone. */
   cutTo: number | undefined;
-  /** Rotated, evicted, abandoned or closed with the writer: no handle of it is open. */
-  closed: boolean;
 }
 
 /** The bytes of one part a relaxed group wrote, `[start, end)`: its sync stage makes them durable. */
@@ -922,7 +920,7 @@ export class EventWriter {
     const data = linesData(chunk, size); // the lines' own bytes, copied only when apart
     assert(data.length === size, "the chunk is its lines' bytes");
     assert(data[data.length - 1] === 0x0a, "a chunk is whole lines");
-    assert(!part.closed, "a chunk goes to an open part");
+    assert(this.#isOpen(part), "a chunk goes to an open part");
     let range = ranges.get(part);
     if (range === undefined) {
       range = { part, start: part.bytes, end: part.bytes };
@@ -931,12 +929,8 @@ export class EventWriter {
     try {
       part.bytes += await writeAll(part.file, data); // only grows: append-only and ours alone
       range.end = part.bytes;
-      if (sync) {
-        await part.file.syncData(); // the lines of this call are durable from here
-        part.syncedBytes = part.bytes;
-      }
+      if (sync) await syncThrough(part, part.file); // the lines of this call are durable from here
     } catch (err) {
-      range.end = part.bytes + data.length; // a short write may have left some of them
       this.#abandon(part); // it may end in a torn line: never write behind it
       if (err instanceof AssertionError) throw err; // a bug, not an I/O failure
       throw new WriteError(part.path, errorMessage(err), { cause: err });
@@ -945,14 +939,12 @@ export class EventWriter {
 
   /** fdatasync a part from the write chain (before it is rotated or evicted). */
   async #syncPart(part: Part): Promise<void> {
-    const written = part.bytes;
     try {
-      await part.file.syncData();
+      await syncThrough(part, part.file); // durable from here
     } catch (err) {
       this.#abandon(part);
       throw new WriteError(part.path, errorMessage(err), { cause: err });
     }
-    part.syncedBytes = Math.max(part.syncedBytes, written); // durable from here
   }
 
   /**
@@ -973,19 +965,17 @@ export class EventWriter {
     }
     for (const { part, end } of failure === undefined ? ranges : []) {
       if (part.syncedBytes >= end) continue;
-      if (part.closed) {
+      if (!this.#isOpen(part)) {
         // Closed unsynced: only a failed call's rollback that could not sync does that.
         failure = new WriteError(part.path, "closed before its lines were synced");
         break;
       }
-      const written = part.bytes; // what this sync covers at least: written before it starts
       try {
-        await part.syncFile.syncData();
+        await syncThrough(part, part.syncFile); // these lines are durable from here
       } catch (err) {
         failure = new WriteError(part.path, errorMessage(err), { cause: err });
         break;
       }
-      part.syncedBytes = Math.max(part.syncedBytes, written); // these lines are durable from here
     }
     if (failure === undefined) return;
     // Serialized with the writes: no write lands in a part while it is cut.
@@ -1022,9 +1012,17 @@ export class EventWriter {
     return [...notUndone].map(([path, why]) => `${path} (${why})`);
   }
 
+  /**
+   * Whether `part` is the open part of its day. A part leaves `#parts` when
+   * its handles are closed (rotated, evicted, abandoned, or with the writer).
+   */
+  #isOpen(part: Part): boolean {
+    return this.#parts.get(part.day) === part;
+  }
+
   #abandon(part: Part): void {
-    if (this.#parts.get(part.day) === part) this.#parts.delete(part.day);
-    if (part.closed) return;
+    if (!this.#isOpen(part)) return; // rotated, evicted or abandoned already: closed
+    this.#parts.delete(part.day);
     try {
       closePart(part);
     } catch (err) {
@@ -1092,7 +1090,6 @@ export class EventWriter {
         bytes: 0,
         syncedBytes: 0,
         cutTo: undefined,
-        closed: false,
       };
       this.#parts.set(day, part);
       assert(this.#parts.size <= OPEN_PARTS_MAX, "at most OPEN_PARTS_MAX parts are open");
@@ -1102,9 +1099,18 @@ export class EventWriter {
   }
 }
 
-/** Close both handles of `part` (one, in durable mode). */
+/**
+ * fdatasync `part` through `handle`: what was written before the call is
+ * durable once it resolves (`syncedBytes`).
+ */
+async function syncThrough(part: Part, handle: DurableFile): Promise<void> {
+  const written = part.bytes;
+  await handle.syncData();
+  part.syncedBytes = Math.max(part.syncedBytes, written);
+}
+
+/** Close both handles of `part` (one, in durable mode); the caller takes it out of `#parts`. */
 function closePart(part: Part): void {
-  part.closed = true;
   try {
     part.file.close();
   } finally {

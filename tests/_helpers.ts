@@ -278,6 +278,28 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** How long {@linkcode eventually} waits, in milliseconds: a disk busy with the whole suite. */
+export const EVENTUALLY_MS_MAX = 15_000;
+
+/**
+ * Waits until `check` holds, polling every 5 ms, and fails naming `what` if it
+ * does not within `timeoutMs`. For a state another task reaches "soon": a fixed
+ * sleep is a guess about the machine's load (a CI run found a 50 ms guess short).
+ */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs: number = EVENTUALLY_MS_MAX,
+): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > until) {
+      throw new assert.AssertionError({ message: `${what}: not within ${timeoutMs} ms` });
+    }
+    await delay(5);
+  }
+}
+
 /** `ledger emit` arguments of a valid `run.created` of `runId` under `root`, then `extra`. */
 export function runCreatedArgs(root: string, runId: string, extra: string[] = []): string[] {
   return [

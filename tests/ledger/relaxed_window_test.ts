@@ -15,7 +15,7 @@ import { type DurableFile, REAL_FS, useDurableFs } from "../../ledger/durable_fs
 import { openWriter, RELAXED_BUFFER_BYTES_MAX } from "../../ledger/writer.ts";
 import { BufferedEventsLostError } from "../../ledger/errors.ts";
 import { encodeEventLine } from "../../ledger/events.ts";
-import { delay, denoScriptArgs, readCheckedLog, withTempDir } from "../_helpers.ts";
+import { denoScriptArgs, eventually, readCheckedLog, withTempDir } from "../_helpers.ts";
 import { boundFile } from "./_helpers.ts";
 
 /**
@@ -143,12 +143,12 @@ Deno.test("relaxed: a failed sync cuts the groups written behind it, and each is
       await writer.append(noted("durable"));
       await writer.flush();
       await writer.append(noted("a")); // its group's sync fails at the gate
-      await delay(50);
-      assert.equal(syncs, 2, "the second group's sync is at the gate");
+      await eventually(() => syncs === 2, "the second group's sync is at the gate");
       await writer.append(noted("b"));
       await writer.append(noted("c"));
-      await delay(50); // written behind it, their sync waiting for it
-      assert.equal((await readCheckedLog(root)).events, 4, "b and c were written meanwhile");
+      // Written behind it, their sync waiting for it:
+      await eventually(async () => (await readCheckedLog(root)).events === 4, "b and c written");
+      assert.equal(syncs, 2, "no sync passed the gate");
       openGate();
       const err = await writer.flush().then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof BufferedEventsLostError, `the flush is told: ${err}`);
@@ -242,12 +242,14 @@ Deno.test("relaxed: a line appended while a commit runs is written with no later
     const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 5 });
     try {
       await writer.append({ event_type: "run.noted", run_id: "r1", note: "a" });
-      await new Promise((resolve) => setTimeout(resolve, 50)); // its commit waits at the gate
-      assert.equal(syncs, 1, "the first commit is at its fdatasync");
+      await eventually(() => syncs === 1, "the first commit is at its fdatasync");
       const b = await writer.append({ event_type: "run.noted", run_id: "r1", note: "b" });
       openGate();
-      await new Promise((resolve) => setTimeout(resolve, 300)); // no append, flush or close
-      assert.ok((await readCheckedLog(root)).ids.has(b.event_id), "b is on disk");
+      // No append, flush or close: the writer's own timer writes it.
+      await eventually(
+        async () => (await readCheckedLog(root)).ids.has(b.event_id),
+        "b is on disk",
+      );
     } finally {
       openGate();
       await writer.close();
@@ -499,13 +501,17 @@ Deno.test("emitter, relaxed: emits held on a commit that fails are appended agai
 // acknowledged event was lost and never told.
 Deno.test("relaxed: close() during a commit that fails is told the loss", async () => {
   await withTempDir(async (root) => {
+    let writes = 0;
     const { gate, openGate, restore } = gatedParts(() => ({
-      write: () => gate.then(() => Promise.reject(new Error("injected: the write fails"))),
+      write: () => {
+        writes++;
+        return gate.then(() => Promise.reject(new Error("injected: the write fails")));
+      },
     }));
     const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 1 });
     try {
       writer.appendNow({ event_type: "run.started", run_id: "lost" });
-      await new Promise((resolve) => setTimeout(resolve, 30)); // the timer's commit is writing
+      await eventually(() => writes === 1, "the timer's commit is writing");
       const closed = writer.close().then(() => undefined, (e: unknown) => e);
       openGate();
       const err = await closed;

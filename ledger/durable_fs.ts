@@ -6,7 +6,8 @@
  * - {@linkcode syncDir}: fsync a directory, making entries created, renamed
  *   or removed in it survive a power loss.
  * - {@linkcode ensureDirDurable}: `mkdir -p`, syncing each parent of a new
- *   directory.
+ *   directory; {@linkcode ensureDir}, the same with the syncs left to the
+ *   caller (the writer's relaxed mode makes them with its next fdatasync).
  * - {@linkcode writeFileAtomic}: write a temporary file, fdatasync it, rename
  *   it over the target, sync the directory: a reader (or a reboot) sees the
  *   old content or the new, never a part.
@@ -237,17 +238,45 @@ export async function writeAll(file: DurableFile, data: Uint8Array): Promise<num
  * ```
  */
 export async function ensureDirDurable(path: string): Promise<boolean> {
-  return await ensureDirAt(path, 0);
+  const unsynced: string[] = [];
+  const created = await ensureDirAt(path, 0, unsynced);
+  for (const parent of unsynced) await fs.syncDir(parent); // the new entries are durable from here
+  return created;
 }
 
-async function ensureDirAt(path: string, depth: number): Promise<boolean> {
+/**
+ * Create `path` and any missing ancestors, as {@linkcode ensureDirDurable}
+ * does, but leave the fsyncs to the caller: resolves to the parents whose
+ * entries this call created, in the order to {@linkcode syncDir} them. The
+ * new directories may vanish in a power loss until they are synced.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ensureDir, syncDir } from "./durable_fs.ts";
+ * const dir = await Deno.makeTempDir();
+ * const unsynced = await ensureDir(`${dir}/a/b`);
+ * assert.deepEqual(unsynced, [dir, `${dir}/a`]);
+ * for (const parent of unsynced) await syncDir(parent);
+ * assert.deepEqual(await ensureDir(`${dir}/a/b`), []);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function ensureDir(path: string): Promise<string[]> {
+  const unsynced: string[] = [];
+  await ensureDirAt(path, 0, unsynced);
+  return unsynced;
+}
+
+/** Creates what is missing of `path`; each parent of a new entry joins `unsynced`, in order. */
+async function ensureDirAt(path: string, depth: number, unsynced: string[]): Promise<boolean> {
   if (depth > DIR_DEPTH_MAX) throw new Error(`Too many missing directories above ${path}`);
   try {
     await fs.mkdir(path);
   } catch (err) {
     if (err instanceof Deno.errors.AlreadyExists) return false;
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-    await ensureDirAt(dirname(path), depth + 1);
+    await ensureDirAt(dirname(path), depth + 1, unsynced);
     try {
       await fs.mkdir(path);
     } catch (again) {
@@ -261,7 +290,7 @@ async function ensureDirAt(path: string, depth: number): Promise<boolean> {
   // root down is still synced; only the root's own entry then waits for the
   // filesystem's metadata flush. Asked, never prompted.
   if (Deno.permissions.querySync({ name: "read", path: parent }).state !== "granted") return true;
-  await fs.syncDir(parent); // the new directory entry is durable from here
+  unsynced.push(parent);
   return true;
 }
 

@@ -40,6 +40,7 @@ import { assert, AssertionError } from "./assert.ts";
 import { ignoreFileSizeSignal } from "./file_size_signal.ts";
 import {
   type DurableFile,
+  ensureDir,
   ensureDirDurable,
   openFile,
   removeIfPresent,
@@ -429,6 +430,16 @@ export class EventWriter {
   #parts = new Map<string, Part>();
   #knownDays = new Set<string>();
   #seq = 0;
+  /**
+   * Directories whose new entries (a day directory in `events/`, a part file
+   * in its day) are not yet fsynced. A part's creation leaves them to the
+   * next sync of any part ({@linkcode EventWriter.#syncThrough}), which makes
+   * them durable before it counts a byte as synced: in relaxed mode a new
+   * part's first group is written at once, not after two directory fsyncs
+   * (on a disk busy with other writes they outlasted the commit window, and
+   * the lines, acknowledged, waited in memory for them).
+   */
+  #unsyncedDirs: string[] = [];
   /** The write chain: every write, rotation, rollback and close, one at a time, in order. */
   #chain: Promise<void> = Promise.resolve();
   /**
@@ -929,7 +940,7 @@ export class EventWriter {
     try {
       part.bytes += await writeAll(part.file, data); // only grows: append-only and ours alone
       range.end = part.bytes;
-      if (sync) await syncThrough(part, part.file); // the lines of this call are durable from here
+      if (sync) await this.#syncThrough(part, part.file); // the lines of this call are durable from here
     } catch (err) {
       this.#abandon(part); // it may end in a torn line: never write behind it
       if (err instanceof AssertionError) throw err; // a bug, not an I/O failure
@@ -940,7 +951,7 @@ export class EventWriter {
   /** fdatasync a part from the write chain (before it is rotated or evicted). */
   async #syncPart(part: Part): Promise<void> {
     try {
-      await syncThrough(part, part.file); // durable from here
+      await this.#syncThrough(part, part.file); // durable from here
     } catch (err) {
       this.#abandon(part);
       throw new WriteError(part.path, errorMessage(err), { cause: err });
@@ -971,7 +982,7 @@ export class EventWriter {
         break;
       }
       try {
-        await syncThrough(part, part.syncFile); // these lines are durable from here
+        await this.#syncThrough(part, part.syncFile); // these lines are durable from here
       } catch (err) {
         failure = new WriteError(part.path, errorMessage(err), { cause: err });
         break;
@@ -1004,12 +1015,47 @@ export class EventWriter {
       cut.push(range);
     }
     const notUndone = await rollBack(sizes); // parts left empty are removed
+    let dirsFailure: string | undefined;
+    try {
+      await this.#syncOwedDirs(); // a part's entry, for the lines the rollback kept
+    } catch (err) {
+      dirsFailure = `its directory entry not synced: ${errorMessage(err)}`;
+    }
     for (const { part, start } of cut) {
       part.cutTo = start;
+      if (notUndone.has(part.path)) continue;
+      if (dirsFailure !== undefined && start > 0) notUndone.set(part.path, dirsFailure);
       // rollBack synced the file at that size: the lines before it are durable.
-      if (!notUndone.has(part.path)) part.syncedBytes = start;
+      else part.syncedBytes = start;
     }
     return [...notUndone].map(([path, why]) => `${path} (${why})`);
+  }
+
+  /**
+   * fdatasync `part` through `handle`, and first fsync the directories whose
+   * entries are owed ({@linkcode EventWriter.#unsyncedDirs}): what was written
+   * before the call is durable, and reachable, once it resolves
+   * (`syncedBytes`).
+   */
+  async #syncThrough(part: Part, handle: DurableFile): Promise<void> {
+    const written = part.bytes;
+    await this.#syncOwedDirs();
+    await handle.syncData();
+    part.syncedBytes = Math.max(part.syncedBytes, written);
+  }
+
+  /** fsync the directories owed ({@linkcode EventWriter.#unsyncedDirs}). */
+  async #syncOwedDirs(): Promise<void> {
+    const dirs = this.#unsyncedDirs;
+    if (dirs.length === 0) return;
+    for (const dir of dirs) await syncDir(dir); // their new entries are durable from here
+    // Entries owed meanwhile (a part created while this sync waited) stay owed.
+    this.#unsyncedDirs = this.#unsyncedDirs.filter((d) => !dirs.includes(d));
+  }
+
+  /** Owe the fsync of `dirs` to the next sync (once each). */
+  #owe(dirs: readonly string[]): void {
+    for (const dir of dirs) if (!this.#unsyncedDirs.includes(dir)) this.#unsyncedDirs.push(dir);
   }
 
   /**
@@ -1052,7 +1098,7 @@ export class EventWriter {
     const dir = dayDir(this.root, day);
     if (!this.#knownDays.has(day)) {
       try {
-        await ensureDirDurable(dir); // fsyncs the events directory after creating it
+        this.#owe(await ensureDir(dir)); // the events directory, when the day's is new
       } catch (err) {
         throw new WriteError(dir, errorMessage(err), { cause: err });
       }
@@ -1071,16 +1117,17 @@ export class EventWriter {
         if (err instanceof Deno.errors.NotFound) this.#knownDays.delete(day);
         throw new WriteError(path, errorMessage(err), { cause: err });
       }
+      // The part's entry, and its day's in `events/` (another process may
+      // have made the day directory and not synced it yet), are synced with
+      // its first lines.
+      this.#owe([eventsDir(this.root), dir]);
       let syncFile = file;
-      let failedAt = dir;
       try {
-        await syncDir(dir); // the new part file's directory entry is durable from here
-        failedAt = path;
         if (this.durability === "relaxed") syncFile = await openFile(path, { read: true });
       } catch (err) {
         file.close();
         await removeIfPresent(path); // empty and never handed out
-        throw new WriteError(failedAt, errorMessage(err), { cause: err });
+        throw new WriteError(path, errorMessage(err), { cause: err });
       }
       const part: Part = {
         day,
@@ -1097,16 +1144,6 @@ export class EventWriter {
     }
     throw new WriteError(dir, `no free part file name after ${PART_NAME_ATTEMPTS_MAX} attempts`);
   }
-}
-
-/**
- * fdatasync `part` through `handle`: what was written before the call is
- * durable once it resolves (`syncedBytes`).
- */
-async function syncThrough(part: Part, handle: DurableFile): Promise<void> {
-  const written = part.bytes;
-  await handle.syncData();
-  part.syncedBytes = Math.max(part.syncedBytes, written);
 }
 
 /** Close both handles of `part` (one, in durable mode); the caller takes it out of `#parts`. */

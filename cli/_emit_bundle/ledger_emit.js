@@ -23,7 +23,7 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-QTWSJ2HU.js";
+} from "./chunk-WO6U4WPS.js";
 import {
   readLineValue
 } from "./chunk-7G5R23Q5.js";
@@ -1106,7 +1106,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-UDWNHM7A.js");
+    const { writeSchemaFile } = await import("./schema_file-6EESKQMP.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1124,7 +1124,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-UDWNHM7A.js");
+    const { writeSchemaFile } = await import("./schema_file-6EESKQMP.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);

@@ -219,16 +219,19 @@ async function writeAll(file, data) {
   return offset;
 }
 async function ensureDirDurable(path) {
-  return await ensureDirAt(path, 0);
+  const unsynced = [];
+  const created = await ensureDirAt(path, 0, unsynced);
+  for (const parent of unsynced) await fs.syncDir(parent);
+  return created;
 }
-async function ensureDirAt(path, depth) {
+async function ensureDirAt(path, depth, unsynced) {
   if (depth > DIR_DEPTH_MAX) throw new Error(`Too many missing directories above ${path}`);
   try {
     await fs.mkdir(path);
   } catch (err) {
     if (err instanceof Deno.errors.AlreadyExists) return false;
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-    await ensureDirAt(dirname(path), depth + 1);
+    await ensureDirAt(dirname(path), depth + 1, unsynced);
     try {
       await fs.mkdir(path);
     } catch (again) {
@@ -241,7 +244,7 @@ async function ensureDirAt(path, depth) {
     name: "read",
     path: parent
   }).state !== "granted") return true;
-  await fs.syncDir(parent);
+  unsynced.push(parent);
   return true;
 }
 async function writeFileAtomic(path, data) {

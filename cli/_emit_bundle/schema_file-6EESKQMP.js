@@ -3,7 +3,7 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-QTWSJ2HU.js";
+} from "./chunk-WO6U4WPS.js";
 import {
   WriteError,
   parseJsonText

@@ -297,6 +297,8 @@ interface Part {
   syncedBytes: number;
   /** The size a rollback cut the part back to, if one did: lines past it are gone. */
   cutTo: number | undefined;
+  /** Why a rollback that kept lines could not count them synced, if it could not. */
+  closedUnsynced: string | undefined;
 }
 
 /** The bytes of one part a relaxed group wrote, `[start, end)`: its sync stage makes them durable. */
@@ -968,7 +970,17 @@ export class EventWriter {
    */
   async #syncRanges(ranges: readonly WrittenRange[]): Promise<void> {
     let failure: WriteError | undefined;
-    for (const { part, end } of ranges) {
+    // The owed directory fsyncs first, before the checks below: a rollback or a rotation while
+    // they wait is seen by the checks as it left the ranges.
+    const unsynced = ranges.find(({ part, end }) => part.syncedBytes < end);
+    if (unsynced !== undefined) {
+      try {
+        await this.#syncOwedDirs();
+      } catch (err) {
+        failure = new WriteError(unsynced.part.path, errorMessage(err), { cause: err });
+      }
+    }
+    for (const { part, end } of failure === undefined ? ranges : []) {
       if (part.cutTo !== undefined && part.cutTo < end) {
         failure = new WriteError(part.path, "cut back when an earlier group's commit failed");
         break;
@@ -978,7 +990,8 @@ export class EventWriter {
       if (part.syncedBytes >= end) continue;
       if (!this.#isOpen(part)) {
         // Closed unsynced: only a failed call's rollback that could not sync does that.
-        failure = new WriteError(part.path, "closed before its lines were synced");
+        const why = part.closedUnsynced === undefined ? "" : ` (${part.closedUnsynced})`;
+        failure = new WriteError(part.path, `closed before its lines were synced${why}`);
         break;
       }
       try {
@@ -1017,16 +1030,20 @@ export class EventWriter {
     const notUndone = await rollBack(sizes); // parts left empty are removed
     let dirsFailure: string | undefined;
     try {
-      await this.#syncOwedDirs(); // a part's entry, for the lines the rollback kept
+      await this.#syncOwedDirs(); // the part's entry: the lines the rollback kept are reachable
     } catch (err) {
-      dirsFailure = `its directory entry not synced: ${errorMessage(err)}`;
+      dirsFailure = `its directory entry was not synced: ${errorMessage(err)}`;
     }
     for (const { part, start } of cut) {
       part.cutTo = start;
       if (notUndone.has(part.path)) continue;
-      if (dirsFailure !== undefined && start > 0) notUndone.set(part.path, dirsFailure);
-      // rollBack synced the file at that size: the lines before it are durable.
-      else part.syncedBytes = start;
+      if (dirsFailure === undefined) {
+        part.syncedBytes = start; // rollBack synced the file at that size: the lines before it too
+      } else {
+        // Not durable: an earlier group whose lines these are fails in its sync stage, which
+        // finds them unsynced in a closed part, and is cut back and told why.
+        part.closedUnsynced = dirsFailure;
+      }
     }
     return [...notUndone].map(([path, why]) => `${path} (${why})`);
   }
@@ -1137,6 +1154,7 @@ export class EventWriter {
         bytes: 0,
         syncedBytes: 0,
         cutTo: undefined,
+        closedUnsynced: undefined,
       };
       this.#parts.set(day, part);
       assert(this.#parts.size <= OPEN_PARTS_MAX, "at most OPEN_PARTS_MAX parts are open");

@@ -156,6 +156,86 @@ Deno.test("relaxed: a new part's first group is written before its directory fsy
   });
 });
 
+// The directory fsyncs a new part owes are part of its first sync: one that fails fails the group
+// as a failed fdatasync does (cut back, told), and the next append starts over in a new part.
+Deno.test("relaxed: a failed directory fsync fails its group like a failed fdatasync", async () => {
+  await withTempDir(async (root) => {
+    let failing = true;
+    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 5 });
+    const restore = useDurableFs({
+      ...REAL_FS,
+      syncDir: (path) =>
+        failing
+          ? Promise.reject(new Error("injected: dir Input/output error"))
+          : REAL_FS.syncDir(path),
+    });
+    try {
+      await writer.append({ event_type: "run.noted", run_id: "d", note: "lost" });
+      const err = await writer.flush().then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof BufferedEventsLostError, `the flush is told: ${err}`);
+      assert.equal(err.lostEvents, 1);
+      assert.match(err.message, /injected: dir Input\/output error/);
+      assert.equal((await readCheckedLog(root)).events, 0, "the group is cut back");
+      failing = false;
+      const kept = await writer.append({ event_type: "run.noted", run_id: "d", note: "kept" });
+      await writer.flush();
+      const log = await readCheckedLog(root);
+      assert.deepEqual([...log.ids], [kept.event_id]);
+    } finally {
+      await writer.close();
+      restore();
+    }
+  });
+});
+
+// A rollback keeps the lines before the failed group, and its fdatasync makes them durable; when
+// the directory fsyncs the part owes fail there, those lines are not counted synced: the group
+// that wrote them, its sync stage still waiting, is cut back and told, not acknowledged durable.
+Deno.test("relaxed: a rollback that cannot sync the part's directory counts no line durable", async () => {
+  await withTempDir(async (root) => {
+    let dirSyncs = 0;
+    let writes = 0;
+    let openDirGate!: () => void;
+    const dirGate = new Promise<void>((resolve) => (openDirGate = resolve));
+    const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 5 });
+    const restore = useDurableFs({
+      ...REAL_FS,
+      syncDir: (path) => {
+        dirSyncs++;
+        if (dirSyncs === 1) return dirGate.then(() => REAL_FS.syncDir(path)); // a's stage waits
+        if (dirSyncs === 2) return Promise.reject(new Error("injected: dir Input/output error"));
+        return REAL_FS.syncDir(path);
+      },
+      async open(path, options) {
+        const file = await REAL_FS.open(path, options);
+        if (!path.endsWith(".jsonl") || !options.append) return file;
+        return {
+          ...boundFile(file),
+          write: (data) =>
+            ++writes === 2
+              ? Promise.reject(new Error("injected: b's write fails"))
+              : file.write(data),
+        };
+      },
+    });
+    try {
+      await writer.append({ event_type: "run.noted", run_id: "d", note: "a" });
+      await eventually(() => dirSyncs === 1, "a's sync stage is at its directory fsync");
+      await writer.append({ event_type: "run.noted", run_id: "d", note: "b" });
+      await eventually(() => dirSyncs === 2, "b's rollback tried the owed directory fsyncs");
+      openDirGate();
+      const err = await writer.flush().then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof BufferedEventsLostError, `the flush is told: ${err}`);
+      assert.equal(err.lostEvents, 2, err.message);
+      assert.equal((await readCheckedLog(root)).events, 0, "a's lines are cut back with b's");
+    } finally {
+      openDirGate();
+      await writer.close();
+      restore();
+    }
+  });
+});
+
 // Groups written while an earlier group's sync waits sit behind it in the same part: when that
 // sync fails, the rollback of its group cuts them too. Each is told, none stays in the log (a
 // retry would double it), and the writer goes on in a new part.

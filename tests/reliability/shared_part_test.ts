@@ -26,7 +26,9 @@ import { completeEvent, encodeEventLine } from "../../ledger/events.ts";
 import { WriteError } from "../../ledger/errors.ts";
 import {
   CLI_PATH,
+  delay,
   denoScriptArgs,
+  eventually,
   indexedIds,
   LineCollector,
   readCheckedLog,
@@ -325,7 +327,8 @@ Deno.test("shared part: an append waiting for a part's lock tells onLockWait onc
     try {
       await holder.lock(true);
       append = appendShared(root, [next], [encodeEventLine(next)], options);
-      await new Promise((resolve) => setTimeout(resolve, 600)); // several notice periods
+      await eventually(() => waits.length > 0, "the waiting append tells onLockWait");
+      await delay(500); // several notice periods more: told once
     } finally {
       holder.close(); // lets the waiting append go on
     }

@@ -7,7 +7,7 @@
  *   or removed in it survive a power loss.
  * - {@linkcode ensureDirDurable}: `mkdir -p`, syncing each parent of a new
  *   directory; {@linkcode ensureDir}, the same with the syncs left to the
- *   caller (the writer's relaxed mode makes them with its next fdatasync).
+ *   caller (the writer makes them with the next fdatasync of a part).
  * - {@linkcode writeFileAtomic}: write a temporary file, fdatasync it, rename
  *   it over the target, sync the directory: a reader (or a reboot) sees the
  *   old content or the new, never a part.

@@ -989,7 +989,8 @@ export class EventWriter {
     for (const { part, end } of failure === undefined ? ranges : []) {
       if (part.syncedBytes >= end) continue;
       if (!this.#isOpen(part)) {
-        // Closed unsynced: only a failed call's rollback that could not sync does that.
+        // Closed unsynced: only a failed call's rollback that could not sync (the file, or the
+        // directory entries the part owes) does that.
         const why = part.closedUnsynced === undefined ? "" : ` (${part.closedUnsynced})`;
         failure = new WriteError(part.path, `closed before its lines were synced${why}`);
         break;

@@ -241,6 +241,51 @@ Deno.test("relaxed: a rollback that cannot sync the part's directory counts no l
   });
 });
 
+// A review of the two stages: a group whose first line did not fit its part rotated it with
+// nothing written there, and closed it unsynced; the group before it, its sync stage waiting in
+// line behind a slow one, found its part closed and was cut back: acknowledged, then lost. A
+// rotation now syncs what earlier groups wrote to the part before closing it.
+Deno.test("relaxed: a rotation syncs what earlier groups wrote to the part it closes", async () => {
+  await withTempDir(async (root) => {
+    let syncs = 0;
+    const { gate, openGate, restore } = gatedParts((file) => ({
+      syncData: () => {
+        const synced = file.syncData(); // called at once, as the writer does: in flight
+        return syncs++ === 0 ? gate.then(() => synced) : synced;
+      },
+    }));
+    const writer = await openWriter(root, {
+      durability: "relaxed",
+      groupCommitMs: 5,
+      partBytesMax: 1_000,
+    });
+    const noted = (fill: string, length: number) => ({
+      event_type: "run.noted",
+      run_id: "rot",
+      note: fill.repeat(length),
+    });
+    const onDisk = async (id: string) => (await readCheckedLog(root)).ids.has(id);
+    try {
+      const a = await writer.append(noted("a", 150));
+      await eventually(() => syncs === 1, "a's sync is in flight at the gate");
+      const b = await writer.append(noted("b", 150)); // its sync stage waits behind a's
+      await eventually(() => onDisk(b.event_id), "b written");
+      const c = await writer.append(noted("c", 500)); // does not fit: a new part
+      await eventually(() => onDisk(c.event_id), "c written");
+      openGate();
+      const err = await writer.flush().then(() => undefined, (e: unknown) => e);
+      assert.equal(err, undefined, `nothing lost: ${err}`);
+      const log = await readCheckedLog(root);
+      assert.deepEqual([a, b, c].filter((e) => !log.ids.has(e.event_id)), []);
+      assert.equal((await partPaths(root)).length, 2, "the part rotated");
+    } finally {
+      openGate();
+      await writer.close();
+      restore();
+    }
+  });
+});
+
 // Groups written while an earlier group's sync waits sit behind it in the same part: when that
 // sync fails, the rollback of its group cuts them too. Each is told, none stays in the log (a
 // retry would double it), and the writer goes on in a new part.

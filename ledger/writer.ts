@@ -1099,13 +1099,22 @@ export class EventWriter {
 
   async #rotate(part: Part): Promise<Part> {
     assert(this.#parts.get(part.day) === part, "a rotated part is the open part of its day");
-    // Relaxed: earlier groups' lines may wait for their sync stage, which finds the part closed
-    // and unsynced and fails (a review: a group whose first line did not fit wrote nothing here,
-    // and the part was closed unsynced: the group before it, acknowledged, was cut and lost).
+    await this.#retire(part);
+    return await this.#partFor(part.day);
+  }
+
+  /**
+   * Close an open part for good (rotated, or evicted for another day's),
+   * syncing first what is not yet synced: in relaxed mode earlier groups'
+   * lines may still wait for their sync stage, which would find the part
+   * closed and unsynced and fail (a review: a group whose first line did not
+   * fit rotated the part with nothing of its own in it, closed it unsynced,
+   * and the group before it, acknowledged, was cut back and lost).
+   */
+  async #retire(part: Part): Promise<void> {
     if (part.syncedBytes < part.bytes) await this.#syncPart(part);
     this.#parts.delete(part.day);
     closePart(part); // every line in it is synced
-    return await this.#partFor(part.day);
   }
 
   /** The open part of `day`, or a new one (creating the day directory if needed). */
@@ -1113,15 +1122,12 @@ export class EventWriter {
     const open = this.#parts.get(day);
     if (open !== undefined) return open;
     if (this.#parts.size >= OPEN_PARTS_MAX) {
-      const oldest = this.#parts.values().next().value!;
-      await this.#syncPart(oldest); // relaxed mode may have unsynced lines in it
-      this.#parts.delete(oldest.day);
-      closePart(oldest);
+      await this.#retire(this.#parts.values().next().value!); // the oldest
     }
     const dir = dayDir(this.root, day);
     if (!this.#knownDays.has(day)) {
       try {
-        this.#owe(await ensureDir(dir)); // the events directory, when the day's is new
+        this.#owe(await ensureDir(dir)); // the parents of what it created
       } catch (err) {
         throw new WriteError(dir, errorMessage(err), { cause: err });
       }

@@ -5,7 +5,7 @@ import {
   writeFixtures,
   writeLateCallFixtures,
 } from "../backtest/_fixtures.ts";
-import { hashTree } from "../_helpers.ts";
+import { eventually, hashTree } from "../_helpers.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
@@ -392,13 +392,8 @@ Deno.test("the demo runs three backtests, rebuilds the index and prints the tabl
 
 /** Wait until the log under `root` has a line containing `text`. */
 async function waitForLog(root: string, text: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const events = await readEventsText(`${root}/events`);
-    if (events.includes(text)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`no ${text} in ${root} after ${timeoutMs} ms`);
+  const logged = async () => (await readEventsText(`${root}/events`)).includes(text);
+  await eventually(logged, `${text} in the log under ${root}`, timeoutMs);
 }
 
 async function readEventsText(dir: string): Promise<string> {

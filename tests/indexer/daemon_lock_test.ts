@@ -17,15 +17,10 @@ import {
   runDaemon,
 } from "../../indexer/daemon.ts";
 import { fullRun, T0, writePart } from "./_fixtures.ts";
-import { withTempDir } from "../_helpers.ts";
+import { eventually, withTempDir } from "../_helpers.ts";
 
-async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** How long a daemon test waits for the daemon to reach a state, in milliseconds. */
+const DAEMON_WAIT_MS_MAX = 20_000;
 
 async function present(path: string): Promise<boolean> {
   try {
@@ -49,9 +44,13 @@ Deno.test("daemon: takes its lock again when index/ is deleted, so no second dae
     });
     try {
       const index = join(root, "index", "runs.duckdb");
-      await until("the first rebuild", () => present(index));
+      await eventually(() => present(index), "the first rebuild", DAEMON_WAIT_MS_MAX);
       await Deno.remove(join(root, "index"), { recursive: true });
-      await until("the lock taken again", () => logged.some((l) => /took it again/.test(l)));
+      await eventually(
+        () => logged.some((l) => /took it again/.test(l)),
+        "the lock taken again",
+        DAEMON_WAIT_MS_MAX,
+      );
       await assert.rejects(acquireDaemonLock(root), DaemonLockedError);
     } finally {
       stop.abort();
@@ -77,9 +76,10 @@ Deno.test("daemon: a stop ends a wait for another process's rebuild lock", async
       signal: stop.signal,
       log: (e) => logged.push(`${e.level} ${e.msg}`),
     });
-    await until(
-      "the wait said",
+    await eventually(
       () => logged.some((l) => /waiting for another rebuild/.test(l)),
+      "the wait said",
+      DAEMON_WAIT_MS_MAX,
     );
     const stoppedAt = performance.now();
     stop.abort();
@@ -102,16 +102,25 @@ Deno.test("daemon: a root gone under it is said once, and a root back is indexed
       log: (e) => logged.push(`${e.level} ${e.msg}`),
     });
     try {
-      await until("the first rebuild", () => logged.some((l) => /^info /.test(l)));
+      await eventually(
+        () => logged.some((l) => /^info /.test(l)),
+        "the first rebuild",
+        DAEMON_WAIT_MS_MAX,
+      );
       await Deno.rename(root, join(dir, "away"));
-      await until("the failure said", () => logged.some((l) => /^error /.test(l)));
+      await eventually(
+        () => logged.some((l) => /^error /.test(l)),
+        "the failure said",
+        DAEMON_WAIT_MS_MAX,
+      );
       await new Promise((resolve) => setTimeout(resolve, 600)); // about 15 more checks
       assert.equal(logged.filter((l) => /^error /.test(l)).length, 1, logged.join("\n"));
       await Deno.rename(join(dir, "away"), root);
       await writePart(root, "day=2026-01-21/part-000001.jsonl", fullRun("run-2", T0 + 86_400_000));
-      await until(
-        "the root indexed again",
+      await eventually(
         () => logged.filter((l) => /^info /.test(l)).length >= 2,
+        "the root indexed again",
+        DAEMON_WAIT_MS_MAX,
       );
     } finally {
       stop.abort();

@@ -8,7 +8,7 @@
  */
 import { ok, rejects, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
-import { withTempDir } from "../_helpers.ts";
+import { eventually, withTempDir } from "../_helpers.ts";
 import { fullRun, T0 } from "./_fixtures.ts";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { EmptyLogError, RebuildError, rebuildIndex } from "../../indexer/rebuild.ts";
@@ -125,18 +125,12 @@ Deno.test("empty log: the daemon says so once and rebuilds when the log is back"
       log: (entry) => entries.push(entry),
     });
     // Several passes with the log gone: one error, then "no change", the index as it was.
-    const waitFor = async (what: string, done: () => boolean) => {
-      const deadline = Date.now() + 20_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
-    await waitFor("the refusal", () => entries.some((e) => e.level === "error"));
+    await eventually(() => entries.some((e) => e.level === "error"), "the refusal", 20_000);
     const at = entries.length;
-    await waitFor(
-      "three passes after it",
+    await eventually(
       () => entries.slice(at).filter((e) => e.msg === "no change in the log").length >= 3,
+      "three passes after it",
+      20_000,
     );
     const errors = entries.filter((e) => e.level === "error");
     equal(errors.length, 1, JSON.stringify(errors));
@@ -145,7 +139,7 @@ Deno.test("empty log: the daemon says so once and rebuilds when the log is back"
     // The log restored with one more day: the next pass rebuilds.
     await Deno.rename(join(root, "events.moved"), join(root, "events"));
     await writeDay(root, T0 + DAY_MS, "r2");
-    await waitFor("the rebuild", () => entries.some((e) => e.level === "info"));
+    await eventually(() => entries.some((e) => e.level === "info"), "the rebuild", 20_000);
     stop.abort();
     const summary = await daemon;
     equal(summary.failures, 1);

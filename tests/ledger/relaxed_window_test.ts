@@ -11,7 +11,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import { listParts } from "../../ledger/parts.ts";
-import { type DurableFile, REAL_FS, useDurableFs } from "../../ledger/durable_fs.ts";
+import {
+  type DurableFile,
+  type DurableFsOps,
+  REAL_FS,
+  useDurableFs,
+} from "../../ledger/durable_fs.ts";
 import { openWriter, RELAXED_BUFFER_BYTES_MAX } from "../../ledger/writer.ts";
 import { BufferedEventsLostError } from "../../ledger/errors.ts";
 import { encodeEventLine } from "../../ledger/events.ts";
@@ -129,14 +134,11 @@ Deno.test("relaxed: a slow fdatasync holds back no later group's write", async (
 Deno.test("relaxed: a new part's first group is written before its directory fsyncs", async () => {
   await withTempDir(async (root) => {
     let dirSyncs = 0;
-    let openDirGate!: () => void;
-    const dirGate = new Promise<void>((resolve) => (openDirGate = resolve));
     const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 5 });
-    const restore = useDurableFs({
-      ...REAL_FS,
+    const { gate, openGate, restore } = gatedParts(() => ({}), {
       syncDir: async (path) => {
         dirSyncs++;
-        await dirGate;
+        await gate;
         await REAL_FS.syncDir(path);
       },
     });
@@ -149,12 +151,12 @@ Deno.test("relaxed: a new part's first group is written before its directory fsy
         "the first group written while its sync stage waits at the first directory fsync",
         5_000,
       );
-      openDirGate();
+      openGate();
       await writer.flush();
       assert.equal(dirSyncs, 2, "the flush synced the day's entry in events/ and the part's");
       assert.ok((await readCheckedLog(root)).ids.has(event.event_id));
     } finally {
-      openDirGate();
+      openGate();
       await writer.close();
       restore();
     }
@@ -200,27 +202,17 @@ Deno.test("relaxed: a rollback that cannot sync the part's directory counts no l
   await withTempDir(async (root) => {
     let dirSyncs = 0;
     let writes = 0;
-    let openDirGate!: () => void;
-    const dirGate = new Promise<void>((resolve) => (openDirGate = resolve));
     const writer = await openWriter(root, { durability: "relaxed", groupCommitMs: 5 });
-    const restore = useDurableFs({
-      ...REAL_FS,
+    const { gate, openGate, restore } = gatedParts((file) => ({
+      // Only the appending handle writes (a rollback truncates).
+      write: (data) =>
+        ++writes === 2 ? Promise.reject(new Error("injected: b's write fails")) : file.write(data),
+    }), {
       syncDir: (path) => {
         dirSyncs++;
-        if (dirSyncs === 1) return dirGate.then(() => REAL_FS.syncDir(path)); // a's stage waits
+        if (dirSyncs === 1) return gate.then(() => REAL_FS.syncDir(path)); // a's stage waits
         if (dirSyncs === 2) return Promise.reject(new Error("injected: dir Input/output error"));
         return REAL_FS.syncDir(path);
-      },
-      async open(path, options) {
-        const file = await REAL_FS.open(path, options);
-        if (!path.endsWith(".jsonl") || !options.append) return file;
-        return {
-          ...boundFile(file),
-          write: (data) =>
-            ++writes === 2
-              ? Promise.reject(new Error("injected: b's write fails"))
-              : file.write(data),
-        };
       },
     });
     try {
@@ -228,13 +220,13 @@ Deno.test("relaxed: a rollback that cannot sync the part's directory counts no l
       await eventually(() => dirSyncs === 1, "a's sync stage is at its directory fsync");
       await writer.append({ event_type: "run.noted", run_id: "d", note: "b" });
       await eventually(() => dirSyncs === 2, "b's rollback tried the owed directory fsyncs");
-      openDirGate();
+      openGate();
       const err = await writer.flush().then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof BufferedEventsLostError, `the flush is told: ${err}`);
       assert.equal(err.lostEvents, 2, err.message);
       assert.equal((await readCheckedLog(root)).events, 0, "a's lines are cut back with b's");
     } finally {
-      openDirGate();
+      openGate();
       await writer.close();
       restore();
     }
@@ -504,14 +496,18 @@ Deno.test("relaxed: a batch held at the byte limit is told its group's failure o
 
 /**
  * The real file system, with `override(file)`'s methods in place of a part
- * file's own, and a gate they may wait on: `openGate` opens it, `restore`
- * puts the real file system back.
+ * file's own, `ops` in place of its other calls (`syncDir`), and a gate they
+ * may wait on: `openGate` opens it, `restore` puts the real file system back.
  */
-function gatedParts(override: (file: DurableFile) => Partial<DurableFile>) {
+function gatedParts(
+  override: (file: DurableFile) => Partial<DurableFile>,
+  ops: Partial<Omit<DurableFsOps, "open">> = {},
+) {
   let openGate!: () => void;
   const gate = new Promise<void>((resolve) => (openGate = resolve));
   const restore = useDurableFs({
     ...REAL_FS,
+    ...ops,
     async open(path, options) {
       const file = await REAL_FS.open(path, options);
       if (!path.endsWith(".jsonl")) return file;

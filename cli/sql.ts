@@ -24,6 +24,11 @@ export const FLAGS: FlagSpec = {
   "memory-limit": { type: "string" },
 };
 
+/** How the DuckDB binding words a parser error of `extractStatements`, before the parser's words. */
+const EXTRACT_FAILED = "Failed to extract statements: ";
+/** The binding's error for a text that holds no statement (it has no parser error to read). */
+const NO_STATEMENT_BINDING_ERROR = "Error in native callback";
+
 /** Rows the table shows at most (the machine formats stream every row). */
 export const SQL_TABLE_ROWS_MAX = 1000;
 
@@ -84,12 +89,25 @@ export async function main(args: string[]): Promise<number> {
   const memoryLimit = readerMemoryLimitFlag(values);
   const code = await withReader(dbPath, async (conn) => {
     const statements = await conn.extractStatements(query).catch((err: unknown) => {
-      // The parser's own words, as when the query runs ("Parser Error: ..."), not the binding's.
       if (!(err instanceof Error)) throw err;
-      throw new Error(err.message.replace(/^Failed to extract statements: /, ""), { cause: err });
+      // The parser's own words, as when the query runs ("Parser Error: ..."), not the binding's.
+      if (err.message.startsWith(EXTRACT_FAILED)) {
+        throw new Error(err.message.slice(EXTRACT_FAILED.length), { cause: err });
+      }
+      // No statement and no parser error (only comments, blanks or semicolons): the binding
+      // then fails reading the error DuckDB does not have. A probe: `ledger sql ";"` printed
+      // "Error in native callback" and exited 1.
+      if (err.message === NO_STATEMENT_BINDING_ERROR) {
+        throw new UsageError("QUERY holds no statement (only comments, blanks or semicolons)");
+      }
+      throw err;
     });
     if (statements.count !== 1) {
-      throw new UsageError(`expected one query, got ${statements.count} statements`);
+      // DuckDB's count: some commands are several statements to it (a probe: `COPY FROM
+      // DATABASE a TO b` is 4), so say whose count it is.
+      throw new UsageError(
+        `expected one query, and DuckDB reads QUERY as ${statements.count} statements`,
+      );
     }
     // DuckDB aborts the whole process (not an error) when logging to a file is refused under
     // the reader's locked configuration: refuse it first.

@@ -48,8 +48,14 @@ import {
 import { asUsage, indexDbPath } from "./_query.ts";
 import { escapeControl } from "./_table.ts";
 
-/** A tag key: what `tags.<key>` can name in a filter. */
-export const TAG_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * A tag key: 1 to 64 of the characters `tags.<key>` names as they are in a
+ * filter (`PATH_KEY_CHAR` of `indexer/query/fields.ts`: a letter, mark or
+ * digit of any script, `_` or `-`). A probe: ASCII letters only refused
+ * `größe=1`, so a tag that `emit` and a Python writer had set could not be
+ * changed or removed with `ledger tag`.
+ */
+export const TAG_KEY_PATTERN: RegExp = /^[\p{L}\p{M}\p{N}_-]{1,64}$/u;
 /** Longest tag value or note, in characters. */
 export const ANNOTATION_CHARS_MAX = 10_000;
 
@@ -71,8 +77,9 @@ const USAGES: Record<Kind, string> = {
   tag: `Usage: ledger tag RUN key=value... [--no-index] [--db PATH] [--root DIR]
 
 Set tags on a run (run.tagged). A later value of a key wins; key= (empty)
-removes it. The tag "label" is shown as the run's label. Keys: letters,
-digits, _ and -; filter with ledger runs --where "tags.KEY = 'value'".
+removes it. The tag "label" is shown as the run's label. Keys: letters
+and digits of any script, _ and -; filter with
+ledger runs --where "tags.KEY = 'value'".
 
 ${TRAILER}`,
   note: `Usage: ledger note RUN TEXT [--no-index] [--db PATH] [--root DIR]
@@ -427,7 +434,9 @@ function annotationFields(
       const key = eq < 0 ? pair : pair.slice(0, eq);
       if (eq < 0 || !TAG_KEY_PATTERN.test(key)) {
         throw new UsageError(
-          `tag ${JSON.stringify(pair)} must be key=value with a key of letters, digits, _ or -`,
+          `tag ${
+            JSON.stringify(pair)
+          } must be key=value with a key of letters, digits, _ or - (at most 64)`,
         );
       }
       tags[key] = checkLength(pair.slice(eq + 1), `tag ${key}`);

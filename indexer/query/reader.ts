@@ -193,8 +193,9 @@ export class StreamTruncatedError extends Error {
   constructor(streamed: number, expected: number) {
     super(
       `The query's result ended after ${streamed} of its ${expected} rows: DuckDB stopped ` +
-        `streaming it without saying why (most often memory: raise --memory-limit); ` +
-        `what was printed is incomplete`,
+        `streaming it without saying why (most often memory: raise --memory-limit), or the ` +
+        `query's rows change from one run to the next (random(), an unseeded sample); ` +
+        `what was printed may be incomplete`,
     );
     this.name = "StreamTruncatedError";
     this.streamed = streamed;

@@ -82,3 +82,41 @@ Deno.test("annotations: tags too large for one event line are a usage error", as
     equal(await hashTree(`${root}/events`), before, "nothing written");
   });
 });
+
+// A probe: keys of ASCII letters only refused `größe=1`, so a tag that `emit` (or a Python
+// writer) had set could not be changed or removed with `ledger tag`.
+Deno.test("annotations: a tag key of another script is set, filtered on and removed", async (t) => {
+  await withIndexedRun(async (root) => {
+    const where = async (expr: string) => {
+      const r = await runLedger(["runs", "--root", root, "--where", expr, "--format", "jsonl"]);
+      equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split("\n").filter((l) => l !== "").length;
+    };
+    await t.step("größe=1 and 名前-2=x are set and found by --where", async () => {
+      const r = await runLedger(["tag", "inp-1", "größe=1", "名前-2=x", "--root", root]);
+      equal(r.code, 0, r.stderr);
+      equal(await where("tags.größe = 1"), 1);
+      equal(await where("tags.名前-2 = 'x'"), 1);
+    });
+    await t.step("größe= removes it", async () => {
+      const r = await runLedger(["tag", "inp-1", "größe=", "--root", root]);
+      equal(r.code, 0, r.stderr);
+      equal(await where("tags.größe is null"), 1);
+      equal(await where("tags.名前-2 = 'x'"), 1);
+    });
+    await t.step("a key with a space or of 65 characters is still refused", async () => {
+      await refused(
+        root,
+        ["tag", "inp-1", "a b=1"],
+        'ledger tag: tag "a b=1" must be key=value with a key of letters, digits, _ or - ' +
+          "(at most 64)\n",
+      );
+      await refused(
+        root,
+        ["tag", "inp-1", `${"ä".repeat(65)}=1`],
+        `ledger tag: tag "${"ä".repeat(65)}=1" must be key=value with a key of letters, ` +
+          "digits, _ or - (at most 64)\n",
+      );
+    });
+  });
+});

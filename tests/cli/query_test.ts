@@ -417,18 +417,26 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
       },
     );
 
-    // Two statements ran both; a refused enable_logging aborted the process (exit 134).
+    // Two statements ran both; a refused enable_logging aborted the process (exit 134); a
+    // query of no statement said "Error in native callback" and exited 1 (a probe).
     await t.step("sql: one query only; enable_logging is refused, not a crash", async () => {
       for (
         const q of [
           "SELECT 1; SELECT 2",
           `CALL enable_logging(storage='file', storage_path='${join(root, "log")}'); SELECT 1`,
           `CALL enable_logging(storage='file', storage_path='${join(root, "log")}')`,
+          ";",
+          "/* nothing */",
+          " ; -- nor here",
         ]
       ) {
         const r = await runLedger(["sql", "--root", root, q]);
         equal(r.code, 2, `${q}: ${r.stderr}`);
         equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        if (!q.includes("enable_logging")) {
+          const said = q.startsWith("SELECT") ? "as 2 statements" : "holds no statement";
+          ok(r.stderr.includes(said), `${q}: ${r.stderr}`);
+        }
       }
       const one = await runLedger(["sql", "--root", root, "SELECT 42 AS x;", "--format", "jsonl"]);
       equal(one.code, 0, one.stderr);

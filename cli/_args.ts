@@ -563,11 +563,25 @@ function holdsLog(dir: string): boolean {
   try {
     if (existsSync(join(dir, "_schema.json"))) return true;
     for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isDirectory && /^day=\d{4}-\d{2}-\d{2}$/.test(entry.name)) return true;
+      if (!/^day=\d{4}-\d{2}-\d{2}$/.test(entry.name)) continue;
+      // A linked day folder is a day the readers read (`isDayFolder` of ledger/parts.ts).
+      if (entry.isDirectory || (entry.isSymlink && isDirectorySync(join(dir, entry.name)))) {
+        return true;
+      }
     }
     return false;
   } catch (err) {
     // No log folder there, or none this command may read: nothing says it is one.
+    if (unreadable(err)) return false;
+    throw err;
+  }
+}
+
+/** Whether `path` is a directory, through its links (a stat this command may not make says no). */
+function isDirectorySync(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (err) {
     if (unreadable(err)) return false;
     throw err;
   }

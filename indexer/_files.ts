@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "../ledger/paths.ts";
+import { isDayFolder } from "../ledger/parts.ts";
 import { acknowledgedSize, pendingBatches } from "../ledger/shared_part.ts";
 
 /** One part file of the log. */
@@ -68,7 +69,7 @@ export async function listPartFiles(
   const files: PartFile[] = [];
   for (const dayEntry of await readDirOrEmpty(base)) {
     const m = DAY_DIR_PATTERN.exec(dayEntry.name);
-    if (!dayEntry.isDirectory || m === null) {
+    if (m === null || !(await isDayFolder(base, dayEntry))) {
       // What looks like a day but is not read, said (an audit: verify listed these and
       // rebuild-index --verbose did not).
       if (dayEntry.name.startsWith("day=")) {

@@ -67,6 +67,43 @@ export interface ListPartsOptions {
 }
 
 /**
+ * Whether the entry `entry` of the events directory `dir` is a folder to
+ * read as a day: a directory, or a symbolic link to one (old days moved to
+ * another disk and linked back). Every reader of the log asks this, so that
+ * what a writer appends through a link is what they read. A probe: writers
+ * appended through a linked day folder and printed the event ids, which
+ * `rebuild-index`, `verify` and `ship` then skipped. A dangling link is no
+ * folder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isDayFolder } from "./parts.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.mkdir(`${dir}/elsewhere`);
+ *   await Deno.symlink(`${dir}/elsewhere`, `${dir}/day=2026-01-23`);
+ *   await Deno.symlink(`${dir}/gone`, `${dir}/day=2026-01-24`);
+ *   const kinds: Record<string, boolean> = {};
+ *   for await (const entry of Deno.readDir(dir)) kinds[entry.name] = await isDayFolder(dir, entry);
+ *   assert.deepEqual(kinds, { elsewhere: true, "day=2026-01-23": true, "day=2026-01-24": false });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function isDayFolder(dir: string, entry: Deno.DirEntry): Promise<boolean> {
+  if (entry.isDirectory) return true;
+  if (!entry.isSymlink) return false;
+  try {
+    return (await Deno.stat(join(dir, entry.name))).isDirectory;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // dangling
+    throw err;
+  }
+}
+
+/**
  * List the part files of the log in reading order: day, then file name.
  * A missing events directory is an empty log.
  *
@@ -101,7 +138,8 @@ export async function listParts(root: string, options: ListPartsOptions = {}): P
     for await (const entry of Deno.readDir(dir)) {
       const match = DAY_DIR_PATTERN.exec(entry.name);
       if (
-        entry.isDirectory && match && (options.fromDay === undefined || match[1] >= options.fromDay)
+        match && (options.fromDay === undefined || match[1] >= options.fromDay) &&
+        await isDayFolder(dir, entry)
       ) {
         days.push(match[1]);
       }

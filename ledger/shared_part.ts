@@ -541,15 +541,25 @@ async function openShared(path: string): Promise<DurableFile> {
       throw new WriteError(path, message(err), { cause: err });
     }
   }
+  let linked = false;
   try {
-    await assertRegularFileOrAbsent(path); // a FIFO would block, or take lines nobody keeps
-    return await openFile(path, { read: true, write: true });
+    // The indexer, verify and ship read no linked part (a link may name another part of the
+    // log): lines appended through one would be acknowledged and never indexed (a probe).
+    linked = (await Deno.lstat(path)).isSymlink;
+    if (!linked) {
+      await assertRegularFileOrAbsent(path); // a FIFO would block, or take lines nobody keeps
+      return await openFile(path, { read: true, write: true });
+    }
   } catch (err) {
     const reason = err instanceof NotRegularFileError
       ? `it is ${err.kind}, not a regular file: refusing to open it`
       : message(err);
     throw new WriteError(path, reason, { cause: err });
   }
+  throw new WriteError(
+    path,
+    "it is a symbolic link, and no reader of the log reads a linked part: refusing to append",
+  );
 }
 
 /** The highest sequence number among the shared parts of `dir` (1 when there is none). */

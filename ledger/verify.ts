@@ -62,6 +62,7 @@ import { clockMs } from "./clock.ts";
 import { basename, join } from "node:path";
 import { countOf } from "./count_text.ts";
 import { DAY_DIR_PATTERN, dayOf, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
+import { isDayFolder } from "./parts.ts";
 import { type LogRecord, readPartFile } from "./reader.ts";
 import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
 import { sameEventKey } from "./run_lookup.ts";
@@ -525,7 +526,7 @@ async function listLayout(root: string): Promise<Layout> {
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const match = DAY_DIR_PATTERN.exec(entry.name);
-    if (entry.isDirectory && match) {
+    if (match && (await isDayFolder(dir, entry))) {
       layout.days.push({ day: match[1], parts: await listDay(dir, entry.name, layout) });
     } else if (entry.name === PENDING_DIR_NAME && entry.isDirectory) {
       // The writers' own bookkeeping (ledger/shared_part.ts): said below, once it is known

@@ -20,6 +20,7 @@
 import { bytesEqual, readRange } from "../ledger/byte_range.ts";
 import { assert } from "../ledger/assert.ts";
 import { join } from "node:path";
+import { isDayFolder } from "../ledger/parts.ts";
 import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";
 import { acknowledgedSize } from "../ledger/shared_part.ts";
 import { ensureDir, type FileLock, tryLock, writeFileAtomic } from "./_durable.ts";
@@ -814,7 +815,7 @@ async function listLocalParts(root: string): Promise<LocalPart[]> {
   const out: LocalPart[] = [];
   for (const dayEntry of await readDirOrEmpty(base)) {
     const m = DAY_DIR_PATTERN.exec(dayEntry.name);
-    if (!dayEntry.isDirectory || m === null) continue;
+    if (m === null || !(await isDayFolder(base, dayEntry))) continue;
     for (const e of await readDirOrEmpty(join(base, dayEntry.name))) {
       if (!e.isFile || !SHIPPED_FILE_PATTERN.test(e.name)) continue;
       const path = join(base, dayEntry.name, e.name);

@@ -339,9 +339,20 @@ function holdsLog(dir) {
   try {
     if (existsSync(join(dir, "_schema.json"))) return true;
     for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isDirectory && /^day=\d{4}-\d{2}-\d{2}$/.test(entry.name)) return true;
+      if (!/^day=\d{4}-\d{2}-\d{2}$/.test(entry.name)) continue;
+      if (entry.isDirectory || entry.isSymlink && isDirectorySync(join(dir, entry.name))) {
+        return true;
+      }
     }
     return false;
+  } catch (err) {
+    if (unreadable(err)) return false;
+    throw err;
+  }
+}
+function isDirectorySync(path) {
+  try {
+    return Deno.statSync(path).isDirectory;
   } catch (err) {
     if (unreadable(err)) return false;
     throw err;
@@ -1270,18 +1281,23 @@ async function openShared(path) {
       });
     }
   }
+  let linked = false;
   try {
-    await assertRegularFileOrAbsent(path);
-    return await openFile(path, {
-      read: true,
-      write: true
-    });
+    linked = (await Deno.lstat(path)).isSymlink;
+    if (!linked) {
+      await assertRegularFileOrAbsent(path);
+      return await openFile(path, {
+        read: true,
+        write: true
+      });
+    }
   } catch (err) {
     const reason = err instanceof NotRegularFileError ? `it is ${err.kind}, not a regular file: refusing to open it` : message(err);
     throw new WriteError(path, reason, {
       cause: err
     });
   }
+  throw new WriteError(path, "it is a symbolic link, and no reader of the log reads a linked part: refusing to append");
 }
 async function newestSeq(dir) {
   let newest = 1;
@@ -1561,6 +1577,16 @@ function message(err) {
 }
 
 // ledger/parts.ts
+async function isDayFolder(dir, entry) {
+  if (entry.isDirectory) return true;
+  if (!entry.isSymlink) return false;
+  try {
+    return (await Deno.stat(join(dir, entry.name))).isDirectory;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
 async function listParts(root, options = {}) {
   if (options.fromDay !== void 0 && !/^\d{4}-\d{2}-\d{2}$/.test(options.fromDay)) {
     throw new RangeError(`fromDay must be a UTC day YYYY-MM-DD, got ${JSON.stringify(options.fromDay)}`);
@@ -1570,7 +1596,7 @@ async function listParts(root, options = {}) {
   try {
     for await (const entry of Deno.readDir(dir)) {
       const match = DAY_DIR_PATTERN.exec(entry.name);
-      if (entry.isDirectory && match && (options.fromDay === void 0 || match[1] >= options.fromDay)) {
+      if (match && (options.fromDay === void 0 || match[1] >= options.fromDay) && await isDayFolder(dir, entry)) {
         days.push(match[1]);
       }
     }

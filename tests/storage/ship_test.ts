@@ -15,7 +15,7 @@
 import { mirrorFollowsChanges } from "./_mirror_changed.ts";
 import { mirrorKeepsFetched } from "./_mirror_crash.ts";
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CLI_PATH, denoScriptArgs, hashTree, longOnly } from "../_helpers.ts";
 import { chunkKey, fingerprintOf } from "../../storage/_layout.ts";
 import { shipOnce, Shipper, ShipperLockedError } from "../../storage/ship.ts";
@@ -150,7 +150,8 @@ async function localParts(root: string): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const events = join(root, "events");
   for await (const d of Deno.readDir(events)) {
-    if (!d.isDirectory || !d.name.startsWith("day=")) continue;
+    // A linked day folder is a day of the log (`isDayFolder` of ledger/parts.ts).
+    if (!(d.isDirectory || d.isSymlink) || !d.name.startsWith("day=")) continue;
     for await (const f of Deno.readDir(join(events, d.name))) {
       if (f.name.endsWith(".jsonl")) {
         out.set(`${d.name}/${f.name}`, await Deno.readFile(join(events, d.name, f.name)));
@@ -335,6 +336,9 @@ Deno.test({
     await t.step("three machines ship while a fourth indexes the bucket", async () => {
       await threeMachines(server, tmp);
     });
+    await t.step("a day folder linked from another disk is shipped", async () => {
+      await linkedDay(server, tmp);
+    });
   } finally {
     for (const [k, v] of Object.entries(savedEnv)) {
       if (v === undefined) Deno.env.delete(k);
@@ -517,6 +521,33 @@ async function foreignDbFromBucket(tmp: string): Promise<void> {
   );
   assert.equal(await exists(fresh), false, "no mirror fetched, no root made");
   assert.deepEqual(await Deno.readFile(partPath), partBefore);
+}
+
+/**
+ * A probe: the writers append through a day folder that is a symbolic link
+ * (old days moved to another disk), and `ship` skipped it, exit 0: those
+ * events never reached the bucket. Every line of the log reaches it.
+ */
+async function linkedDay(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "linked");
+  await emitRuns(root, "linked", 2);
+  const events = join(root, "events");
+  const days = [...Deno.readDirSync(events)].filter((e) => e.isDirectory).map((e) => e.name);
+  assert.ok(days.length >= 1, "the runs made a day folder");
+  const moved = join(tmp, "linked-other-disk", days[0]);
+  await Deno.mkdir(dirname(moved), { recursive: true });
+  await Deno.rename(join(events, days[0]), moved);
+  await Deno.symlink(moved, join(events, days[0]));
+  const shipped = await ledger(["ship", "--root", root, "--to", "s3://fleet/linked", "--once"]);
+  assert.equal(shipped.code, 0, shipped.stderr);
+  const local: string[] = [];
+  for (const part of (await localParts(root)).values()) {
+    const text = new TextDecoder().decode(part);
+    local.push(...text.split("\n").filter((l) => l !== ""));
+  }
+  assert.ok(local.length > 0);
+  const remote = (await bucketLines(storeOf(server, "fleet"), "linked/events/")).map((l) => l.line);
+  assert.deepEqual(remote.sort(), local.sort());
 }
 
 async function emitRuns(root: string, tag: string, runs: number): Promise<string[]> {

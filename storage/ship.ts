@@ -409,7 +409,8 @@ export class Shipper {
    * compared byte for byte. An offset that ends no chunk is not trusted:
    * every chunk is compared. A part with no chunk at all keeps its offset
    * (its day may have been removed from the bucket on purpose): false when
-   * that offset is past 0, with a warning in `report`.
+   * that offset is past 0, with a warning in `report`; but a part that grew
+   * since (`size` past the offset) ships again from byte 0, with a warning.
    */
   async #reconcile(
     file: Deno.FsFile,
@@ -439,6 +440,19 @@ export class Shipper {
     }
     if (chunks.length === 0) {
       if (mem.shippedBytes === 0) return true;
+      if (size > mem.shippedBytes) {
+        // The part grew: a chunk past bytes the bucket lacks could never be read (the index
+        // waits for the part's chunk from byte 0). A probe: the new lines went up as a chunk
+        // at the old offset, the pass said all the part's bytes were in the bucket, exit 0,
+        // and an index of the bucket held none of the part's events. Whole again instead.
+        report.warnings.push(
+          `${remoteName(part)}: the state file records ${mem.shippedBytes} bytes shipped, but ` +
+            `the bucket holds no chunk of this part (its day removed from the bucket, or the ` +
+            `objects lost); it has new lines, so it is uploaded again whole from the local log`,
+        );
+        mem.shippedBytes = 0;
+        return true;
+      }
       // Said, not failed: retention may have removed the day from the bucket on purpose
       // (OPERATIONS.md 7), but `ship --verify` must not count bytes it did not find (a
       // storage audit: it exited 0 and counted a deleted part's bytes as in the bucket).

@@ -339,6 +339,9 @@ Deno.test({
     await t.step("a day folder linked from another disk is shipped", async () => {
       await linkedDay(server, tmp);
     });
+    await t.step("a part the bucket lost and that grew since ships again whole", async () => {
+      await lostPartGrew(server, tmp);
+    });
   } finally {
     for (const [k, v] of Object.entries(savedEnv)) {
       if (v === undefined) Deno.env.delete(k);
@@ -1695,6 +1698,41 @@ async function bucketDayGone(server: CephServer, tmp: string): Promise<void> {
   assert.match(warnings[0], /the bucket holds no chunk of this part/);
   assert.match(r.stdout, new RegExp(`, ${kept} bytes in the bucket\\)`), r.stdout);
   assert.deepEqual(await bucketLines(store, "day-gone/"), before, "nothing uploaded again");
+}
+
+/**
+ * A probe: with every chunk of a part gone from the bucket (a prefix deleted by mistake, a
+ * bucket recreated), `ship --once` uploaded the part's new lines as a chunk at the old offset
+ * and said all its bytes were in the bucket, exit 0; an index of the bucket waited for the
+ * missing chunk from byte 0 and held none of the part's events. The part ships whole again.
+ */
+async function lostPartGrew(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "lost-grew");
+  const path = await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("lost-1", T0));
+  const to = "s3://fleet/lost-grew";
+  let r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(await deletePrefix(server, "fleet", "lost-grew/events/") >= 1);
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("lost-2", T0 + 60_000), {
+    append: true,
+  });
+  r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  const warnings = r.stderr.split("\n").filter((l) => l.startsWith("ledger ship: warning: "));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0], /no chunk of this part .*uploaded again whole from the local log/);
+  const size = (await Deno.stat(path)).size;
+  assert.match(r.stdout, new RegExp(`, ${size} bytes in the bucket\\)`), r.stdout);
+  const store = storeOf(server, "fleet");
+  const remote = (await bucketLines(store, "lost-grew/events/")).map((l) => l.line);
+  const local = (await Deno.readTextFile(path)).trimEnd().split("\n");
+  assert.deepEqual(remote, local);
+  const reader = join(tmp, "lost-grew-reader");
+  const built = await rebuildIndexFromBucket(reader, store, {
+    bucket: "fleet",
+    prefix: "lost-grew/",
+  });
+  assert.equal(built.index.events, local.length);
 }
 
 async function assertSameIndex(a: string, b: string, ingestErrors = 2): Promise<void> {

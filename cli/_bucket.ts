@@ -9,7 +9,8 @@
  */
 import { type BucketLocation, BucketUrlError, parseBucketUrl } from "../storage/object_store.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
-import { s3EndpointFromEnv } from "../storage/s3_env.ts";
+import { resolveS3Endpoint, type S3Endpoint } from "../storage/s3_env.ts";
+import { assert } from "../ledger/assert.ts";
 import { UsageError } from "./_args.ts";
 
 /** An opened bucket location. */
@@ -35,10 +36,9 @@ export async function openBucket(url: string, flag: string): Promise<OpenedBucke
     if (err instanceof BucketUrlError) throw new UsageError(`--${flag}: ${err.message}`);
     throw err;
   }
-  await checkPermissions();
+  const where = await checkPermissions();
   // Loaded only now: the AWS SDK reads the environment as soon as it is imported.
   const { openS3Store } = await import("../storage/s3.ts");
-  const where = s3EndpointFromEnv();
   return {
     location,
     endpoint: where.endpoint,
@@ -49,15 +49,17 @@ export async function openBucket(url: string, flag: string): Promise<OpenedBucke
 /**
  * The AWS SDK reads many `AWS_*` variables and the OS release (its user
  * agent); the endpoint needs the network. Throw one `NotCapable` naming every
- * missing flag, before anything is read or sent.
+ * missing flag, before anything is read or sent; else the endpoint, as the
+ * SDK resolves it ({@linkcode resolveS3Endpoint}: a profile's too).
  */
-async function checkPermissions(): Promise<void> {
+async function checkPermissions(): Promise<S3Endpoint> {
   const missing: string[] = [];
   const envOk = await granted({ name: "env" });
   if (!envOk) missing.push("--allow-env");
   if (!await granted({ name: "sys", kind: "osRelease" })) missing.push("--allow-sys=osRelease");
+  let where: S3Endpoint | undefined;
   if (envOk) {
-    const where = s3EndpointFromEnv();
+    where = await resolveS3Endpoint();
     const host = netHost(where.endpoint, where.region);
     if (!await granted({ name: "net", host })) missing.push(`--allow-net=${host}`);
   } else if (!await granted({ name: "net" })) {
@@ -69,6 +71,8 @@ async function checkPermissions(): Promise<void> {
       `missing ${noun} ${missing.join(" ")} to reach the bucket`,
     );
   }
+  assert(where !== undefined, "the environment is readable when nothing is missing");
+  return where;
 }
 
 async function granted(descriptor: Deno.PermissionDescriptor): Promise<boolean> {

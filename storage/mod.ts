@@ -16,7 +16,13 @@ export {
   parseBucketUrl,
   type PutResult,
 } from "./object_store.ts";
-export { openS3Store, type S3Endpoint, s3EndpointFromEnv, type S3StoreOptions } from "./s3.ts";
+export {
+  openS3Store,
+  resolveS3Endpoint,
+  type S3Endpoint,
+  s3EndpointFromEnv,
+  type S3StoreOptions,
+} from "./s3.ts";
 export {
   CHUNK_BYTES_MAX,
   OverwritingServerError,

@@ -27,9 +27,9 @@ import {
   type ObjectStoreErrorKind,
   type PutResult,
 } from "./object_store.ts";
-import { type S3Endpoint, s3EndpointFromEnv } from "./s3_env.ts";
+import { resolveS3Endpoint, type S3Endpoint, s3EndpointFromEnv } from "./s3_env.ts";
 
-export { type S3Endpoint, s3EndpointFromEnv };
+export { resolveS3Endpoint, type S3Endpoint, s3EndpointFromEnv };
 
 /** Attempts per request (the SDK retries throttling, 5xx and network errors). */
 const REQUEST_ATTEMPTS_MAX = 3;
@@ -61,7 +61,10 @@ const LIST_PAGE_KEYS_MAX = 1000;
 
 /** Options for {@linkcode openS3Store}. */
 export interface S3StoreOptions {
-  /** Endpoint and region. @default {s3EndpointFromEnv()} */
+  /**
+   * Endpoint and region. @default {s3EndpointFromEnv()} (the variables only:
+   * pass {@linkcode resolveS3Endpoint}'s to count a profile's too, as the CLI does)
+   */
   endpoint?: S3Endpoint;
   /**
    * Time a request may take until its answer starts, beyond an upload's

@@ -1,7 +1,9 @@
 /**
- * The S3 endpoint and region from the standard AWS variables, without
- * loading the AWS SDK (which reads the environment as soon as it is
- * imported): the CLI checks its permissions with this first.
+ * The S3 endpoint and region: from the standard AWS variables alone
+ * ({@linkcode s3EndpointFromEnv}, without loading the AWS SDK, which reads
+ * the environment as soon as it is imported), or as the SDK finds them,
+ * the shared config file's profile included ({@linkcode resolveS3Endpoint}):
+ * the CLI checks its permissions and names its state files with that.
  *
  * @module
  */
@@ -31,7 +33,70 @@ export function s3EndpointFromEnv(): S3Endpoint {
   return { endpoint, region };
 }
 
-function env(name: string): string | undefined {
-  const v = Deno.env.get(name);
+/**
+ * The endpoint and region as the AWS SDK resolves them for S3: the
+ * variables first (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, `AWS_REGION`),
+ * then the profile of the shared config files (`AWS_PROFILE`, else
+ * `default`; `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`): its
+ * `services` section's `s3 = endpoint_url`, its `endpoint_url`, its
+ * `region`; none when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the
+ * profile's `ignore_configured_endpoint_urls` says so (the SDK's rules,
+ * read with its own loader, `@smithy/core/config`). Then
+ * `AWS_DEFAULT_REGION`, then `us-east-1`. A file it may not read counts as
+ * absent, as it does for the SDK.
+ *
+ * A probe: with the endpoint in a profile, the SDK sent every request
+ * there while ledger took the bucket for one at AWS: two profiles naming
+ * two servers shared one state file (the second server got nothing, and
+ * the pass said every byte was in its bucket), and messages and the
+ * `--allow-net` hint named AWS.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { resolveS3Endpoint } from "./s3_env.ts";
+ * // With AWS_PROFILE=lab and, in ~/.aws/config, `[profile lab]` with
+ * // `endpoint_url = http://127.0.0.1:9000`: that endpoint (the tests run it).
+ * const { endpoint, region } = await resolveS3Endpoint();
+ * assert(region.length > 0 && (endpoint === undefined || URL.canParse(endpoint)));
+ * ```
+ */
+export async function resolveS3Endpoint(): Promise<S3Endpoint> {
+  const { booleanSelector, loadConfig, SelectorType } = await import("@smithy/core/config");
+  // ignoreCache: a long-lived process (the daemon, a test) reads the files as they are now.
+  const files = { ignoreCache: true };
+  const ignore = await loadConfig<boolean>({
+    environmentVariableSelector: (vars) =>
+      booleanSelector(vars, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", SelectorType.ENV),
+    configFileSelector: (profile) =>
+      booleanSelector(profile, "ignore_configured_endpoint_urls", SelectorType.CONFIG),
+    default: false,
+  }, files)();
+  const endpoint = ignore ? undefined : await loadConfig<string | undefined>({
+    environmentVariableSelector: (vars) =>
+      nonEmpty(vars.AWS_ENDPOINT_URL_S3) ?? nonEmpty(vars.AWS_ENDPOINT_URL),
+    configFileSelector: (profile, config) => {
+      if (profile.services !== undefined) {
+        const section = config?.[`services.${profile.services}`];
+        const url = nonEmpty(section?.["s3.endpoint_url"]);
+        if (url !== undefined) return url;
+      }
+      return nonEmpty(profile.endpoint_url);
+    },
+    default: undefined,
+  }, files)();
+  const region = await loadConfig<string>({
+    environmentVariableSelector: (vars) => nonEmpty(vars.AWS_REGION),
+    configFileSelector: (profile) => nonEmpty(profile.region),
+    default: env("AWS_DEFAULT_REGION") ?? "us-east-1",
+  }, { ...files, preferredFile: "credentials" })();
+  return { endpoint, region };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === "" ? undefined : v;
+}
+
+function env(name: string): string | undefined {
+  return nonEmpty(Deno.env.get(name));
 }

@@ -399,6 +399,7 @@ var deno_default = {
     "@aws-sdk/client-s3": "npm:@aws-sdk/client-s3@3.1169.0",
     "@duckdb/node-api": "npm:@duckdb/node-api@1.5.6-r.1",
     "@observablehq/plot": "npm:@observablehq/plot@0.6.17",
+    "@smithy/core/config": "npm:@smithy/core@3.41.1/config",
     d3: "npm:d3@7.9.0",
     "playwright-core": "npm:playwright-core@1.57.0",
     pino: "npm:pino@10.4.0",

@@ -463,11 +463,14 @@ function unknownRun(runId: string): Response {
 }
 
 async function comparePage(index: ReportIndex, ids: string[]): Promise<Response> {
-  if (ids.length < 2 || ids.length > COMPARE_RUNS_MAX) {
+  // An empty run= names no run (a probe: `?run=&run=` was 404 "Unknown run").
+  if (ids.length < 2 || ids.length > COMPARE_RUNS_MAX || ids.some((id) => id.trim() === "")) {
+    const empty = ids.some((id) => id.trim() === "") ? "A run= is empty. " : "";
     return page(
       400,
       "Compare",
-      `<h1>Compare</h1><p>Name 2 to ${COMPARE_RUNS_MAX} runs: /compare?run=A&amp;run=B</p>`,
+      `<h1>Compare</h1><p>${empty}Name 2 to ${COMPARE_RUNS_MAX} runs: ` +
+        `/compare?run=A&amp;run=B</p>`,
     );
   }
   // One query for them all, as `ledger compare` (it was one query a run).

@@ -173,6 +173,12 @@ Deno.test("ledger ui: the audit's defects", async (t) => {
           assert.equal(twice.status, 400, query);
           assert.match(await twice.text(), /Run &quot;pfx-beta-7&quot; is named twice/);
         }
+        // An empty run= names no run (a probe: 404 "Unknown run").
+        for (const query of ["run=&run=", "run=pfx-beta-7&run=%20"]) {
+          const empty = await fetch(`${ui.url}/compare?${query}`, { redirect: "manual" });
+          assert.equal(empty.status, 400, query);
+          assert.match(await empty.text(), /A run= is empty\. Name 2 to \d+ runs/);
+        }
       });
     } finally {
       const stopped = await ui.stop("SIGTERM");

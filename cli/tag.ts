@@ -433,11 +433,8 @@ function annotationFields(
       const eq = pair.indexOf("=");
       const key = eq < 0 ? pair : pair.slice(0, eq);
       if (eq < 0 || !TAG_KEY_PATTERN.test(key)) {
-        throw new UsageError(
-          `tag ${
-            JSON.stringify(pair)
-          } must be key=value with a key of letters, digits, _ or - (at most 64)`,
-        );
+        const rule = "key=value with a key of letters, digits, _ or - (at most 64)";
+        throw new UsageError(`tag ${JSON.stringify(pair)} must be ${rule}`);
       }
       tags[key] = checkLength(pair.slice(eq + 1), `tag ${key}`);
     }

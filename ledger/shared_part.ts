@@ -541,12 +541,10 @@ async function openShared(path: string): Promise<DurableFile> {
       throw new WriteError(path, message(err), { cause: err });
     }
   }
-  let linked = false;
   try {
     // The indexer, verify and ship read no linked part (a link may name another part of the
     // log): lines appended through one would be acknowledged and never indexed (a probe).
-    linked = (await Deno.lstat(path)).isSymlink;
-    if (!linked) {
+    if (!(await Deno.lstat(path)).isSymlink) {
       await assertRegularFileOrAbsent(path); // a FIFO would block, or take lines nobody keeps
       return await openFile(path, { read: true, write: true });
     }

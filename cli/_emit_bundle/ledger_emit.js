@@ -1282,10 +1282,8 @@ async function openShared(path) {
       });
     }
   }
-  let linked = false;
   try {
-    linked = (await Deno.lstat(path)).isSymlink;
-    if (!linked) {
+    if (!(await Deno.lstat(path)).isSymlink) {
       await assertRegularFileOrAbsent(path);
       return await openFile(path, {
         read: true,

@@ -163,6 +163,16 @@ interface PartMemory {
    */
   conflicted?: boolean;
   /**
+   * The last check found no chunk of this part in the bucket (its day
+   * removed by retention, or the objects lost; kept in the state file): its
+   * bytes are not counted in {@linkcode ShipReport.bytesInBucket}, and it is
+   * checked again when it grows (then shipped again whole). A probe: the
+   * next passes counted its bytes as in the bucket, and a long-running
+   * shipper uploaded its new lines past the missing start, a chunk no index
+   * can read.
+   */
+  missing?: boolean;
+  /**
    * The part's modification time when its size was last the size shipped
    * (kept in the state file; undefined in one written before 0.6.0). A part
    * whose size is the size shipped but whose time is not was rewritten or
@@ -280,7 +290,9 @@ export class Shipper {
     });
     await this.#saveState(); // even after a failure: what did upload is recorded
     if (failure !== undefined) throw failure;
-    for (const m of this.#parts.values()) if (!gone.has(m)) report.bytesInBucket += m.shippedBytes;
+    for (const m of this.#parts.values()) {
+      if (!gone.has(m) && !m.missing) report.bytesInBucket += m.shippedBytes;
+    }
     report.elapsedMs = Math.round(performance.now() - started);
     return report;
   }
@@ -356,8 +368,10 @@ export class Shipper {
         }
         this.#parts.set(f.file, mem);
         const part = { day: f.day, stem: f.stem, fingerprint };
-        if (!await this.#reconcile(file, size, part, mem, report)) gone.add(mem);
-        mem.verified = true;
+        const found = await this.#reconcile(file, size, part, mem, report);
+        if (!found) gone.add(mem);
+        mem.missing = !found;
+        mem.verified = found; // a missing part is looked for again when it grows
         mem.ino = info.ino;
         mem.tail = await shippedTail(file, mem.shippedBytes);
       }
@@ -708,6 +722,7 @@ export class Shipper {
         shippedBytes: p.shipped_bytes,
         verified: false,
         conflicted: p.conflict === true,
+        missing: p.missing === true,
         ...(p.mtime_ms === undefined ? {} : { mtimeMs: p.mtime_ms }),
       });
     }
@@ -722,6 +737,7 @@ export class Shipper {
         shipped_bytes: m.shippedBytes,
         ...(m.mtimeMs === undefined ? {} : { mtime_ms: m.mtimeMs }),
         ...(m.conflicted ? { conflict: true } : {}),
+        ...(m.missing ? { missing: true } : {}),
       };
     }
     const state: StateFile = {
@@ -741,6 +757,8 @@ interface StatePart {
   shipped_bytes: number;
   /** The last pass found the part in conflict with the bucket ({@linkcode PartMemory}). */
   conflict?: boolean;
+  /** The last check found no chunk of the part in the bucket ({@linkcode PartMemory.missing}). */
+  missing?: boolean;
   /** {@linkcode PartMemory.mtimeMs}. */
   mtime_ms?: number | null;
 }

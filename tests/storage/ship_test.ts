@@ -342,6 +342,12 @@ Deno.test({
     await t.step("a part the bucket lost and that grew since ships again whole", async () => {
       await lostPartGrew(server, tmp);
     });
+    await t.step(
+      "a part found missing is not counted after, and ships whole when it grows",
+      async () => {
+        await missingPartKept(server, tmp);
+      },
+    );
   } finally {
     for (const [k, v] of Object.entries(savedEnv)) {
       if (v === undefined) Deno.env.delete(k);
@@ -1733,6 +1739,57 @@ async function lostPartGrew(server: CephServer, tmp: string): Promise<void> {
     prefix: "lost-grew/",
   });
   assert.equal(built.index.events, local.length);
+}
+
+/**
+ * Probes: a part `ship --verify` found missing from the bucket was counted as in the bucket by
+ * every later pass (no request is made for a part with nothing new); and a long-running
+ * shipper that had found it missing uploaded its next lines past the missing start, a chunk no
+ * index can read. The state file keeps the part missing until it is found or shipped again.
+ */
+async function missingPartKept(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "missing");
+  const a = await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("miss-a", T0));
+  const b = await writePart(
+    root,
+    "day=2026-01-21/part-000001.jsonl",
+    fullRun("miss-b", T0 + 86_400_000),
+  );
+  const to = "s3://fleet/missing";
+  const location = { bucket: "fleet", prefix: "missing/" };
+  let r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(await deletePrefix(server, "fleet", "missing/events/day=2026-01-20/") >= 1);
+  const sizeB = (await Deno.stat(b)).size;
+  r = await ledger(["ship", "--root", root, "--to", to, "--once", "--verify"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /day=2026-01-20\/part-000001\.jsonl: .*holds no chunk of this part/);
+  assert.match(r.stdout, new RegExp(`, ${sizeB} bytes in the bucket\\)`), r.stdout);
+  r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`, ${sizeB} bytes in the bucket\\)`), "still not counted");
+  // A long-running shipper (with --verify: it looks at every part) finds it missing, then the
+  // part grows: it ships again whole, not from the old offset.
+  const store = storeOf(server, "fleet");
+  const shipper = new Shipper(root, store, location, {
+    endpoint: server.endpoint,
+    verifyAll: true,
+  });
+  await shipper.open();
+  try {
+    const first = await shipper.pass();
+    assert.equal(first.bytesInBucket, sizeB);
+    await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("miss-c", T0 + 60_000), {
+      append: true,
+    });
+    const second = await shipper.pass();
+    assert.deepEqual(second.problems, []);
+    assert.equal(second.bytesInBucket, sizeB + (await Deno.stat(a)).size);
+  } finally {
+    shipper.close();
+  }
+  const remote = (await bucketLines(store, "missing/events/day=2026-01-20/")).map((l) => l.line);
+  assert.deepEqual(remote, (await Deno.readTextFile(a)).trimEnd().split("\n"));
 }
 
 async function assertSameIndex(a: string, b: string, ingestErrors = 2): Promise<void> {

@@ -16,7 +16,7 @@ import {
   openWriter,
   type WriterOptions,
 } from "./writer.ts";
-import { resolveRoot, ROOT_DEFAULT } from "./paths.ts";
+import { resolveRoot, ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "./paths.ts";
 import {
   BufferedEventsLostError,
   EventTooLargeError,
@@ -25,6 +25,53 @@ import {
 } from "./errors.ts";
 import { encodeEventJson } from "./event_write.ts";
 import { completeEvent } from "./events.ts";
+
+/**
+ * The envelope fields a caller may supply to an emitter method (imports,
+ * backfills: SPEC 4); they are kept as given, else the writer fills them in.
+ *
+ * @example
+ * ```ts
+ * import type { EnvelopeFields } from "./emitter.ts";
+ * const backfill: EnvelopeFields = { event_id: "legacy-42", timestamp_ms: 1768867200000 };
+ * ```
+ */
+export interface EnvelopeFields {
+  /** The event's id (unique; new ids are time-sortable). */
+  event_id?: string;
+  /** When it happened, ms since epoch, UTC. */
+  timestamp_ms?: number;
+  /** The version of its type's schema. */
+  schema_version?: number;
+}
+
+/**
+ * What an emitter method takes for an event of type `T`: the type's fields
+ * ({@linkcode EventFields}) and the {@linkcode EnvelopeFields}. A probe: a
+ * backfill that supplied `timestamp_ms`, which SPEC 4 allows and the
+ * emitter keeps, did not type-check.
+ *
+ * @example
+ * ```ts
+ * import type { EmitFields } from "./emitter.ts";
+ * const fields: EmitFields<"run.started"> = { host: "lab-1", timestamp_ms: 1768867200000 };
+ * ```
+ */
+export type EmitFields<T extends EventType> = EventFields<T> & EnvelopeFields;
+
+/**
+ * What {@linkcode EventEmitter.runFailed} takes: its {@linkcode EmitFields},
+ * with `error` an `Error` too (written as `{name, message, cause, ...}`).
+ *
+ * @example
+ * ```ts
+ * import type { EmitFailedFields } from "./emitter.ts";
+ * const fields: EmitFailedFields = { error: new Error("no candles"), phase_name: "load" };
+ * ```
+ */
+export type EmitFailedFields =
+  & Omit<EmitFields<"run.failed">, "error">
+  & { error: EventFields<"run.failed">["error"] | Error };
 
 /**
  * Default ledger root when neither the option nor `LEDGER_ROOT` is set.
@@ -135,8 +182,16 @@ export interface EmitterStats {
  * ```
  */
 export class EventEmitter {
-  /** The ledger root events go to. */
+  /** The ledger root events go to, as given (see {@linkcode EventEmitter.rootPath}). */
   readonly root: string;
+  /**
+   * The ledger root as an absolute path, resolved once when the emitter is
+   * made: every part file goes under it, whatever the process's working
+   * directory later is. A probe: a backtest that changed its directory
+   * (`Deno.chdir`) after `run.created` wrote its later events under another
+   * `data/ledger`, every emit acknowledged.
+   */
+  readonly rootPath: string;
   /** The durability of every emit. */
   readonly durability: Durability;
   #writerOptions: WriterOptions;
@@ -158,7 +213,8 @@ export class EventEmitter {
 
   /** Create an emitter; nothing is opened until the first emit. */
   constructor(options: EventEmitterOptions = {}) {
-    this.root = resolveRoot(options.root); // the one root rule; an empty root is refused there
+    this.root = emitterRoot(options.root, options.log); // an empty root is refused there
+    this.rootPath = resolve(this.root);
     this.durability = options.durability ?? "durable";
     this.#writerOptions = { ...options.writer, durability: this.durability };
     // Refused here, at once: an emit never throws, so a bad option would only ever be counted.
@@ -169,7 +225,7 @@ export class EventEmitter {
     this.#log = options.log ?? ((message) => console.error(message));
     // One memory per root, not per emitter: a script that closes its emitter and runs again in
     // the process gets a new one from getEventEmitter (a review), and the log is the same.
-    const key = resolve(this.root);
+    const key = this.rootPath;
     let created = createdRunsByRoot.get(key);
     if (created === undefined) createdRunsByRoot.set(key, created = new Set());
     this.#createdRuns = created;
@@ -180,7 +236,7 @@ export class EventEmitter {
    * run id this process created already is written too, with a warning:
    * the index merges the two runs and every rebuild names the id.
    */
-  runCreated(runId: string, fields: EventFields<"run.created">): Promise<string | null> {
+  runCreated(runId: string, fields: EmitFields<"run.created">): Promise<string | null> {
     // A second run.created of one id merges two runs in the index (a probe). Refusing it alone
     // did not help (a review): the rest of the second run was written under the id all the same,
     // still merged, and the index, seeing one run.created, no longer warned. Written, it is said
@@ -201,7 +257,7 @@ export class EventEmitter {
   }
 
   /** Emit `run.started`, with this process's `host` and `pid` unless given. */
-  runStarted(runId: string, fields: EventFields<"run.started"> = {}): Promise<string | null> {
+  runStarted(runId: string, fields: EmitFields<"run.started"> = {}): Promise<string | null> {
     return this.#emit("run.started", runId, fields, () => ({
       ...fields,
       host: fields.host ?? hostname(),
@@ -210,55 +266,55 @@ export class EventEmitter {
   }
 
   /** Emit `phase.started`; resolves to the event id, or `null` on failure. */
-  phaseStarted(runId: string, fields: EventFields<"phase.started">): Promise<string | null> {
+  phaseStarted(runId: string, fields: EmitFields<"phase.started">): Promise<string | null> {
     return this.#emit("phase.started", runId, fields);
   }
 
   /** Emit `phase.completed`; resolves to the event id, or `null` on failure. */
-  phaseCompleted(runId: string, fields: EventFields<"phase.completed">): Promise<string | null> {
+  phaseCompleted(runId: string, fields: EmitFields<"phase.completed">): Promise<string | null> {
     return this.#emit("phase.completed", runId, fields);
   }
 
   /** Emit `trial.recorded`; resolves to the event id, or `null` on failure. */
-  trialRecorded(runId: string, fields: EventFields<"trial.recorded">): Promise<string | null> {
+  trialRecorded(runId: string, fields: EmitFields<"trial.recorded">): Promise<string | null> {
     return this.#emit("trial.recorded", runId, fields);
   }
 
   /** Emit `artifact.created`; resolves to the event id, or `null` on failure. */
-  artifactCreated(runId: string, fields: EventFields<"artifact.created">): Promise<string | null> {
+  artifactCreated(runId: string, fields: EmitFields<"artifact.created">): Promise<string | null> {
     return this.#emit("artifact.created", runId, fields);
   }
 
   /** Emit `baseline.completed`; resolves to the event id, or `null` on failure. */
   baselineCompleted(
     runId: string,
-    fields: EventFields<"baseline.completed">,
+    fields: EmitFields<"baseline.completed">,
   ): Promise<string | null> {
     return this.#emit("baseline.completed", runId, fields);
   }
 
   /** Emit `run.completed`; resolves to the event id, or `null` on failure. */
-  runCompleted(runId: string, fields: EventFields<"run.completed">): Promise<string | null> {
+  runCompleted(runId: string, fields: EmitFields<"run.completed">): Promise<string | null> {
     return this.#emit("run.completed", runId, fields);
   }
 
   /** Emit `run.failed`; resolves to the event id, or `null` on failure. */
-  runFailed(runId: string, fields: EventFields<"run.failed">): Promise<string | null> {
+  runFailed(runId: string, fields: EmitFailedFields): Promise<string | null> {
     return this.#emit("run.failed", runId, fields);
   }
 
   /** Emit `run.tagged` (an empty value removes the tag); resolves to the event id, or `null`. */
-  runTagged(runId: string, fields: EventFields<"run.tagged">): Promise<string | null> {
+  runTagged(runId: string, fields: EmitFields<"run.tagged">): Promise<string | null> {
     return this.#emit("run.tagged", runId, fields);
   }
 
   /** Emit `run.noted`; resolves to the event id, or `null` on failure. */
-  runNoted(runId: string, fields: EventFields<"run.noted">): Promise<string | null> {
+  runNoted(runId: string, fields: EmitFields<"run.noted">): Promise<string | null> {
     return this.#emit("run.noted", runId, fields);
   }
 
   /** Emit `run.archived`; resolves to the event id, or `null` on failure. */
-  runArchived(runId: string, fields: EventFields<"run.archived"> = {}): Promise<string | null> {
+  runArchived(runId: string, fields: EmitFields<"run.archived"> = {}): Promise<string | null> {
     return this.#emit("run.archived", runId, fields);
   }
 
@@ -290,7 +346,7 @@ export class EventEmitter {
     this.#opened = undefined;
     // Closed, written to or not: the next getEventEmitter of the root makes a new one (keyed as
     // getEventEmitter keys it: an audit found a relative root's closed emitter still handed out).
-    const key = resolve(this.root);
+    const key = this.rootPath;
     if (singletons.get(key) === this) singletons.delete(key);
     if (writer === undefined) return;
     try {
@@ -399,7 +455,7 @@ export class EventEmitter {
 
   #openWriter(): Promise<EventWriter> {
     if (this.#writer === undefined) {
-      const opening = openWriter(this.root, this.#writerOptions);
+      const opening = openWriter(this.rootPath, this.#writerOptions);
       this.#writer = opening;
       opening.then(
         (writer) => {
@@ -570,7 +626,7 @@ export class EmitterDurabilityError extends Error {
  * ```
  */
 export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter {
-  const root = resolveRoot(options.root);
+  const root = emitterRoot(options.root, options.log);
   // One emitter per root directory, however it is spelled (`data/ledger/` is `data/ledger`).
   const key = resolve(root);
   let emitter = singletons.get(key);
@@ -582,6 +638,31 @@ export function getEventEmitter(options: EventEmitterOptions = {}): EventEmitter
   }
   return emitter;
 }
+
+/**
+ * The root of an emitter: `root` when given, else `LEDGER_ROOT`, else
+ * {@linkcode DEFAULT_ROOT}. A process that may not read `LEDGER_ROOT` (no
+ * `--allow-env`) takes the default, said once on `log`: the emitter never
+ * throws into the backtest (SPEC 6; a probe: `getEventEmitter()` threw
+ * `NotCapable` under the README's own permissions).
+ */
+function emitterRoot(root: string | undefined, log: ((message: string) => void) | undefined) {
+  try {
+    return resolveRoot(root);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    if (!rootEnvRefusalSaid) {
+      rootEnvRefusalSaid = true;
+      const say = typeof log === "function" ? log : (message: string) => console.error(message);
+      say(
+        `ledger emitter: ${ROOT_ENV_VARIABLE} cannot be read without --allow-env=` +
+          `${ROOT_ENV_VARIABLE}: events go to ${DEFAULT_ROOT}`,
+      );
+    }
+    return DEFAULT_ROOT;
+  }
+}
+let rootEnvRefusalSaid = false;
 
 function hostname(): string | undefined {
   try {

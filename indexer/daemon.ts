@@ -18,7 +18,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { indexPath } from "../ledger/paths.ts";
+import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { exists } from "../ledger/exists.ts";
 import { assert } from "../ledger/assert.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
@@ -515,11 +515,17 @@ interface Snapshot {
  */
 async function logSnapshot(root: string, dbPath: string): Promise<Snapshot> {
   const files = await listPartFiles(root);
+  // With no part file, whether `events/` is there decides the rebuild: missing, it is refused
+  // (moved away, unmounted); there and empty, the index follows it (retention). A probe: after
+  // a refusal, `events/` made again empty looked like no change, and the daemon kept serving
+  // the old runs while `rebuild-index` emptied the index.
+  const dir = files.length > 0 || await exists(eventsDir(root)) ? "events/" : "no events/";
   return {
     // While a batch appends to a part its time moves and its acknowledged size does not.
-    log: JSON.stringify(
+    log: JSON.stringify([
+      dir,
       files.map((f) => [f.file, f.sizeBytes, f.pendingBytes > 0 ? "pending" : f.mtimeMs]),
-    ),
+    ]),
     index: await indexState(dbPath),
   };
 }

@@ -146,3 +146,31 @@ Deno.test("empty log: the daemon says so once and rebuilds when the log is back"
     equal(await eventCount(root), 20);
   });
 });
+
+// A probe: after the refusal, `events/` made again with no part file looked like no change (no
+// part file before, none after), and the daemon kept serving the old runs while
+// `rebuild-index` gave the empty index the log asks for.
+Deno.test("empty log: the daemon follows an events directory made again empty", async () => {
+  await withTempDir(async (root) => {
+    await writeDay(root, T0, "r1");
+    await rebuildIndex(root, {});
+    await Deno.rename(join(root, "events"), join(root, "events.moved"));
+    const entries: DaemonLogEntry[] = [];
+    const stop = new AbortController();
+    const daemon = runDaemon(root, {
+      intervalMs: 20,
+      signal: stop.signal,
+      log: (entry) => entries.push(entry),
+    });
+    try {
+      await eventually(() => entries.some((e) => e.level === "error"), "the refusal", 20_000);
+      equal(await eventCount(root), 10);
+      await Deno.mkdir(join(root, "events"));
+      await eventually(() => entries.some((e) => e.level === "info"), "the rebuild", 20_000);
+    } finally {
+      stop.abort();
+      await daemon;
+    }
+    equal(await eventCount(root), 0, "the index follows the emptied log, as rebuild-index does");
+  });
+});

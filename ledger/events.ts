@@ -1092,6 +1092,17 @@ function toValidationError(
   record: Record<string, unknown>,
   issue: z.core.$ZodIssue,
 ): ValidationError {
+  const symbolAt = issue.path.findIndex((key) => typeof key === "symbol");
+  if (symbolAt >= 0) {
+    // JSON has no Symbol keys (a probe: "metrics.Symbol(s) must be an object, got 2").
+    const owner = issue.path.slice(0, symbolAt).map(String).join(".") || "event";
+    return new ValidationError(
+      owner,
+      "an object of string keys (JSON has no Symbol keys)",
+      `a Symbol key ${String(issue.path[symbolAt])}`,
+      { eventType: type },
+    );
+  }
   const field = issue.path.map(String).join(".");
   let value: unknown = record;
   for (const key of issue.path) {
@@ -1107,7 +1118,15 @@ function toValidationError(
 
 function preview(value: unknown): string {
   const json = JSON.stringify(value) ?? String(value);
-  return json.length > JSON_PREVIEW_CHARS_MAX
+  const text = json.length > JSON_PREVIEW_CHARS_MAX
     ? `${json.slice(0, JSON_PREVIEW_CHARS_MAX)}...`
     : json;
+  // An instance of a class reads as a plain object in JSON: say what it is (a probe: "metrics
+  // must be an object, got {"a":1}" of a class instance).
+  const proto = typeof value === "object" && value !== null && !Array.isArray(value)
+    ? Object.getPrototypeOf(value)
+    : undefined;
+  if (proto === undefined || proto === null || proto === Object.prototype) return text;
+  const name = typeof proto.constructor === "function" ? proto.constructor.name : "";
+  return `an instance of ${name || "a class"} (a plain object is expected), ${text}`;
 }

@@ -206,3 +206,26 @@ Deno.test("a BigInt anywhere in an event is a ValidationError naming its path", 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+// Probes of the emitter: a class instance as `metrics` was refused as "must be an object, got
+// {"a":1}", and an object with a Symbol key as "metrics.Symbol(s) must be an object, got 2".
+Deno.test("events: a class instance and a Symbol key are refused in words that say so", () => {
+  class Cfg {
+    a = 1;
+  }
+  const trial = (metrics: unknown) => ({
+    event_type: "trial.recorded",
+    run_id: "r1",
+    trial_id: "t1",
+    params: {},
+    metrics,
+  });
+  assert.match(
+    messageOf(trial(new Cfg())),
+    /metrics must be an object, got an instance of Cfg \(a plain object is expected\), \{"a":1\}/,
+  );
+  assert.match(
+    messageOf(trial({ a: 1, [Symbol("s")]: 2 })),
+    /metrics must be an object of string keys \(JSON has no Symbol keys\), got a Symbol key Symbol\(s\)/,
+  );
+});

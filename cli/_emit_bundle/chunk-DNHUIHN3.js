@@ -544,6 +544,13 @@ function requireVersion(record, definition) {
   });
 }
 function toValidationError(type, record, issue) {
+  const symbolAt = issue.path.findIndex((key) => typeof key === "symbol");
+  if (symbolAt >= 0) {
+    const owner = issue.path.slice(0, symbolAt).map(String).join(".") || "event";
+    return new ValidationError(owner, "an object of string keys (JSON has no Symbol keys)", `a Symbol key ${String(issue.path[symbolAt])}`, {
+      eventType: type
+    });
+  }
   const field = issue.path.map(String).join(".");
   let value = record;
   for (const key of issue.path) {
@@ -560,7 +567,11 @@ function toValidationError(type, record, issue) {
 }
 function preview(value) {
   const json = JSON.stringify(value) ?? String(value);
-  return json.length > JSON_PREVIEW_CHARS_MAX ? `${json.slice(0, JSON_PREVIEW_CHARS_MAX)}...` : json;
+  const text2 = json.length > JSON_PREVIEW_CHARS_MAX ? `${json.slice(0, JSON_PREVIEW_CHARS_MAX)}...` : json;
+  const proto = typeof value === "object" && value !== null && !Array.isArray(value) ? Object.getPrototypeOf(value) : void 0;
+  if (proto === void 0 || proto === null || proto === Object.prototype) return text2;
+  const name2 = typeof proto.constructor === "function" ? proto.constructor.name : "";
+  return `an instance of ${name2 || "a class"} (a plain object is expected), ${text2}`;
 }
 
 export {

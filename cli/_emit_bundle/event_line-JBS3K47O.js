@@ -4,7 +4,7 @@ import {
 } from "./chunk-7G5R23Q5.js";
 import {
   validateEvent
-} from "./chunk-7X3SBGPK.js";
+} from "./chunk-DNHUIHN3.js";
 import {
   checkLoggedEvent
 } from "./chunk-2TARREJH.js";

@@ -1113,10 +1113,13 @@ function toValidationError(
   if (value === undefined && issue.code === "invalid_type") {
     return new ValidationError(field, "required", undefined, { eventType: type });
   }
-  return new ValidationError(field || "event", issue.message, preview(value), { eventType: type });
+  const objectExpected = issue.message.includes("object");
+  return new ValidationError(field || "event", issue.message, preview(value, objectExpected), {
+    eventType: type,
+  });
 }
 
-function preview(value: unknown): string {
+function preview(value: unknown, objectExpected = false): string {
   const json = JSON.stringify(value) ?? String(value);
   const text = json.length > JSON_PREVIEW_CHARS_MAX
     ? `${json.slice(0, JSON_PREVIEW_CHARS_MAX)}...`
@@ -1128,5 +1131,6 @@ function preview(value: unknown): string {
     : undefined;
   if (proto === undefined || proto === null || proto === Object.prototype) return text;
   const name = typeof proto.constructor === "function" ? proto.constructor.name : "";
-  return `an instance of ${name || "a class"} (a plain object is expected), ${text}`;
+  const hint = objectExpected ? " (a plain object is expected)" : "";
+  return `an instance of ${name || "a class"}${hint}, ${text}`;
 }

@@ -95,8 +95,10 @@ export interface ShipReport {
   /**
    * One line per part the state file records as shipped of which the
    * bucket holds no chunk (its day removed from the bucket, or the objects
-   * lost): not uploaded again, and its bytes not counted in
-   * {@linkcode ShipReport.bytesInBucket}. Does not fail the pass.
+   * lost): not uploaded again while it does not grow, and its bytes not
+   * counted in {@linkcode ShipReport.bytesInBucket}; uploaded again whole
+   * once it grows. Also one per gap between chunks uploaded again. Does not
+   * fail the pass.
    */
   warnings: string[];
   /** Wall time. */

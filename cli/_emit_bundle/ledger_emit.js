@@ -1759,7 +1759,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-JBS3K47O.js");
+  const { checkEventLine } = await import("./event_line-735W45HT.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2308,7 +2308,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-7NCYWFDH.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-IX2Z2XQS.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

@@ -4,7 +4,7 @@ import {
 } from "./chunk-7G5R23Q5.js";
 import {
   validateEvent
-} from "./chunk-DNHUIHN3.js";
+} from "./chunk-VH7V2CZV.js";
 import {
   checkLoggedEvent
 } from "./chunk-2TARREJH.js";

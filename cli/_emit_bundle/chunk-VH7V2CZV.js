@@ -561,17 +561,19 @@ function toValidationError(type, record, issue) {
       eventType: type
     });
   }
-  return new ValidationError(field || "event", issue.message, preview(value), {
+  const objectExpected = issue.message.includes("object");
+  return new ValidationError(field || "event", issue.message, preview(value, objectExpected), {
     eventType: type
   });
 }
-function preview(value) {
+function preview(value, objectExpected = false) {
   const json = JSON.stringify(value) ?? String(value);
   const text2 = json.length > JSON_PREVIEW_CHARS_MAX ? `${json.slice(0, JSON_PREVIEW_CHARS_MAX)}...` : json;
   const proto = typeof value === "object" && value !== null && !Array.isArray(value) ? Object.getPrototypeOf(value) : void 0;
   if (proto === void 0 || proto === null || proto === Object.prototype) return text2;
   const name2 = typeof proto.constructor === "function" ? proto.constructor.name : "";
-  return `an instance of ${name2 || "a class"} (a plain object is expected), ${text2}`;
+  const hint = objectExpected ? " (a plain object is expected)" : "";
+  return `an instance of ${name2 || "a class"}${hint}, ${text2}`;
 }
 
 export {

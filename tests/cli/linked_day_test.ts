@@ -42,7 +42,7 @@ Deno.test("a linked day folder is written and read alike; a linked shared part i
       equal(Deno.readTextFileSync(join(elsewhere, part)).trim().split("\n").length, 2);
     });
 
-    await t.step("rebuild-index and show read the linked day", async () => {
+    await t.step("rebuild-index and runs read the linked day", async () => {
       const rebuilt = await runLedger(["rebuild-index", "--root", root, "--full", "--verbose"]);
       equal(rebuilt.code, 0, rebuilt.stderr);
       ok(!rebuilt.stderr.includes("skipped"), rebuilt.stderr);

@@ -278,13 +278,12 @@ export class Shipper {
       warnings: [],
       elapsedMs: 0,
     };
-    const gone = new Set<PartMemory>(); // recorded as shipped, no chunk in the bucket
     const present = new Set(files.map((f) => f.file));
     for (const name of this.#parts.keys()) if (!present.has(name)) this.#parts.delete(name);
     let failure: unknown;
     await forEachLimited(files, PARTS_CONCURRENT_MAX, async (f) => {
       try {
-        await this.#shipPart(f, report, gone);
+        await this.#shipPart(f, report);
       } catch (err) {
         if (err instanceof RemoteConflictError) report.problems.push(err.message);
         else failure ??= err;
@@ -292,14 +291,12 @@ export class Shipper {
     });
     await this.#saveState(); // even after a failure: what did upload is recorded
     if (failure !== undefined) throw failure;
-    for (const m of this.#parts.values()) {
-      if (!gone.has(m) && !m.missing) report.bytesInBucket += m.shippedBytes;
-    }
+    for (const m of this.#parts.values()) if (!m.missing) report.bytesInBucket += m.shippedBytes;
     report.elapsedMs = Math.round(performance.now() - started);
     return report;
   }
 
-  async #shipPart(f: LocalPart, report: ShipReport, gone: Set<PartMemory>): Promise<void> {
+  async #shipPart(f: LocalPart, report: ShipReport): Promise<void> {
     let mem = this.#parts.get(f.file);
     // Nothing new: no request at all (the bucket cannot hold more than the file has),
     // unless every chunk is to be compared and this one was not yet, or the file was
@@ -371,7 +368,6 @@ export class Shipper {
         this.#parts.set(f.file, mem);
         const part = { day: f.day, stem: f.stem, fingerprint };
         const found = await this.#reconcile(file, size, part, mem, report);
-        if (!found) gone.add(mem);
         mem.missing = !found;
         mem.verified = found; // a missing part is looked for again when it grows
         mem.ino = info.ino;

@@ -148,14 +148,17 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** Run a child `deno` process to completion, optionally feeding `stdin`. */
+/**
+ * Run a child `deno` process to completion, optionally feeding `stdin`, in
+ * `cwd` (the repository's root unless given).
+ */
 export async function runDeno(
   args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
+  options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<ChildResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: options.env,
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",

@@ -9,20 +9,25 @@
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { withTempDir } from "./_helpers.ts";
+import { CONFIG_PATH, runDeno, withTempDir } from "./_helpers.ts";
 import { readLog } from "../../ledger/reader.ts";
 
 const CHILD = fileURLToPath(new URL("./_emitter_root_child.ts", import.meta.url));
-const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
-async function child(cwd: string, permissions: string[], mode: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-prompt", "--config", CONFIG, ...permissions, CHILD, mode],
+/** The child in `cwd`, under the repository's config, with only `permissions`. */
+function child(cwd: string, permissions: string[], mode: string) {
+  return runDeno([
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--config",
+    CONFIG_PATH,
+    ...permissions,
+    CHILD,
+    mode,
+  ], {
     cwd,
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  });
 }
 
 async function eventTypes(root: string): Promise<string[]> {

@@ -112,18 +112,27 @@ Deno.test("empty log: a moved or emptied events directory does not empty the ind
   });
 });
 
+/**
+ * A one-run log indexed, its `events/` moved to `events.moved`, and a daemon
+ * started on the root (every 20 ms) whose log entries are kept.
+ */
+async function daemonAfterLogMoved(root: string) {
+  await writeDay(root, T0, "r1");
+  await rebuildIndex(root, {});
+  await Deno.rename(join(root, "events"), join(root, "events.moved"));
+  const entries: DaemonLogEntry[] = [];
+  const stop = new AbortController();
+  const daemon = runDaemon(root, {
+    intervalMs: 20,
+    signal: stop.signal,
+    log: (entry) => entries.push(entry),
+  });
+  return { entries, stop, daemon };
+}
+
 Deno.test("empty log: the daemon says so once and rebuilds when the log is back", async () => {
   await withTempDir(async (root) => {
-    await writeDay(root, T0, "r1");
-    await rebuildIndex(root, {});
-    await Deno.rename(join(root, "events"), join(root, "events.moved"));
-    const entries: DaemonLogEntry[] = [];
-    const stop = new AbortController();
-    const daemon = runDaemon(root, {
-      intervalMs: 20,
-      signal: stop.signal,
-      log: (entry) => entries.push(entry),
-    });
+    const { entries, stop, daemon } = await daemonAfterLogMoved(root);
     // Several passes with the log gone: one error, then "no change", the index as it was.
     await eventually(() => entries.some((e) => e.level === "error"), "the refusal", 20_000);
     const at = entries.length;
@@ -152,16 +161,7 @@ Deno.test("empty log: the daemon says so once and rebuilds when the log is back"
 // `rebuild-index` gave the empty index the log asks for.
 Deno.test("empty log: the daemon follows an events directory made again empty", async () => {
   await withTempDir(async (root) => {
-    await writeDay(root, T0, "r1");
-    await rebuildIndex(root, {});
-    await Deno.rename(join(root, "events"), join(root, "events.moved"));
-    const entries: DaemonLogEntry[] = [];
-    const stop = new AbortController();
-    const daemon = runDaemon(root, {
-      intervalMs: 20,
-      signal: stop.signal,
-      log: (entry) => entries.push(entry),
-    });
+    const { entries, stop, daemon } = await daemonAfterLogMoved(root);
     try {
       await eventually(() => entries.some((e) => e.level === "error"), "the refusal", 20_000);
       equal(await eventCount(root), 10);

@@ -15,6 +15,12 @@ import { hashTree, runCreatedArgs, runLedger, withTempDir } from "../_helpers.ts
 
 const DAY_MS = Date.UTC(2026, 0, 3, 12);
 
+/** `ledger emit` of a `run.started` of run "linked" at `timestampMs`. */
+function emitStarted(root: string, timestampMs: number) {
+  const event = { event_type: "run.started", run_id: "linked", timestamp_ms: timestampMs };
+  return runLedger(["emit", "--root", root, "--event", JSON.stringify(event)]);
+}
+
 Deno.test("a linked day folder is written and read alike; a linked shared part is refused", async (t) => {
   await withTempDir(async (dir) => {
     const root = join(dir, "root");
@@ -29,13 +35,7 @@ Deno.test("a linked day folder is written and read alike; a linked shared part i
         runCreatedArgs(root, "linked", ["--timestamp-ms", String(DAY_MS)]),
       );
       equal(first.code, 0, first.stderr);
-      const second = await runLedger([
-        "emit",
-        "--root",
-        root,
-        "--event",
-        JSON.stringify({ event_type: "run.started", run_id: "linked", timestamp_ms: DAY_MS + 1 }),
-      ]);
+      const second = await emitStarted(root, DAY_MS + 1);
       equal(second.code, 0, second.stderr);
       equal(second.stderr, "", "no warning that the run has no run.created");
       const [part] = [...Deno.readDirSync(elsewhere)].map((e) => e.name);
@@ -72,13 +72,7 @@ Deno.test("a linked day folder is written and read alike; a linked shared part i
       equal(plainDays.length, 1); // the day of "plain"
       const logFolders = () => Promise.all([join(dir, "other-disk"), ...plainDays].map(hashTree));
       const before = await logFolders();
-      const r = await runLedger([
-        "emit",
-        "--root",
-        root,
-        "--event",
-        JSON.stringify({ event_type: "run.started", run_id: "linked", timestamp_ms: DAY_MS + 2 }),
-      ]);
+      const r = await emitStarted(root, DAY_MS + 2);
       equal(r.code, 1, r.stderr);
       equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       ok(r.stderr.includes("symbolic link"), r.stderr);

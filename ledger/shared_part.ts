@@ -54,7 +54,6 @@ import { assert } from "./assert.ts";
 import { exists } from "./exists.ts";
 import { randomHex } from "./ids.ts";
 import {
-  assertRegularFileOrAbsent,
   type DurableFile,
   ensureDirDurable,
   NotRegularFileError,
@@ -545,7 +544,8 @@ async function openShared(path: string): Promise<DurableFile> {
     // The indexer, verify and ship read no linked part (a link may name another part of the
     // log): lines appended through one would be acknowledged and never indexed (a probe).
     if (!(await Deno.lstat(path)).isSymlink) {
-      await assertRegularFileOrAbsent(path); // a FIFO would block, or take lines nobody keeps
+      // openFile refuses what is not a regular file: a FIFO would block, or take lines nobody
+      // keeps (NotRegularFileError, worded below).
       return await openFile(path, { read: true, write: true });
     }
   } catch (err) {

@@ -8,7 +8,6 @@ import {
   ROOT_DEFAULT,
   ROOT_ENV_VARIABLE,
   SHARED_PART_PATTERN,
-  assertRegularFileOrAbsent,
   dayDir,
   dayOf,
   dirname,
@@ -1284,7 +1283,6 @@ async function openShared(path) {
   }
   try {
     if (!(await Deno.lstat(path)).isSymlink) {
-      await assertRegularFileOrAbsent(path);
       return await openFile(path, {
         read: true,
         write: true

@@ -25,7 +25,7 @@ export {
 } from "./s3.ts";
 export {
   CHUNK_BYTES_MAX,
-  OverwritingServerError,
+  overwritingServerWarning,
   RemoteConflictError,
   shipOnce,
   type ShipOptions,

@@ -142,7 +142,13 @@ class S3Store implements ObjectStore {
   async check(): Promise<void> {
     let out;
     try {
-      out = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, MaxKeys: 1 }));
+      // A prefix no key has: a listing that is never truncated. s3rver fails (HTTP 500) to make
+      // the continuation token of a truncated one on runtimes without DES (Deno, Node >= 17),
+      // so a check of the whole bucket at MaxKeys 1 failed every ship once it held two objects.
+      const prefix = `.ledger-check-${crypto.randomUUID()}/`;
+      out = await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, MaxKeys: 1 }),
+      );
     } catch (err) {
       throw this.#translate(err, undefined);
     }

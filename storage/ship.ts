@@ -118,24 +118,14 @@ export class RemoteConflictError extends Error {
 }
 
 /**
- * The server wrote an object over itself although asked not to
- * (`If-None-Match: *`): `ledger ship` refuses to ship to it, since two
- * machines' ships of one key would overwrite each other's lines.
+ * The warning of a pass to a server that wrote an object over itself
+ * although asked not to (`If-None-Match: *`), described as `description`.
  */
-export class OverwritingServerError extends Error {
-  /**
-   * Create the error for the store described as `description`; the refusal
-   * is kept in `statePath`.
-   */
-  constructor(description: string, statePath: string) {
-    super(
-      `${description} overwrote an object when asked not to (If-None-Match: *): with a server ` +
-        "that does not refuse to overwrite, two machines' ships could replace each other's " +
-        "lines (s3rver does not refuse; AWS S3, MinIO and Ceph RGW do); nothing more is shipped " +
-        `to it (kept in ${statePath})`,
-    );
-    this.name = "OverwritingServerError";
-  }
+export function overwritingServerWarning(description: string): string {
+  return `${description} overwrote an object when asked not to (If-None-Match: *), as s3rver ` +
+    "does (AWS S3, MinIO and Ceph RGW refuse): ship looks for each key before it writes it and " +
+    "reads each chunk back, but two machines shipping the same part at the same moment could " +
+    "still replace each other's chunk (a later ship then reports the conflict)";
 }
 
 /** Another shipper of this root to this location is running. */
@@ -210,9 +200,12 @@ export class Shipper {
   /**
    * Whether the server refused to write a chunk this process had just
    * written (`If-None-Match: *`): unknown until the first upload, checked
-   * once; a server that overwrites is refused for good.
+   * once and kept in the state file. To a server that overwrites, a chunk
+   * is written only after a look for its key, and read back after.
    */
   #refusesOverwrite: boolean | undefined;
+  /** Whether this process said that the server overwrites (once). */
+  #warnedOverwrite = false;
   /** While that is unknown: the one upload in flight, which finds it out. */
   #probing: Promise<void> | undefined;
 
@@ -264,9 +257,6 @@ export class Shipper {
     assert(this.#lock !== null, "Shipper.open before Shipper.pass");
     const started = performance.now();
     if (!this.#loaded) await this.#loadState();
-    if (this.#refusesOverwrite === false) {
-      throw new OverwritingServerError(this.#store.description, this.#statePath);
-    }
     const files = await listLocalParts(this.#root);
     const report: ShipReport = {
       partsScanned: files.length,
@@ -290,6 +280,10 @@ export class Shipper {
       }
     });
     await this.#saveState(); // even after a failure: what did upload is recorded
+    if (this.#refusesOverwrite === false && !this.#warnedOverwrite) {
+      this.#warnedOverwrite = true;
+      report.warnings.push(overwritingServerWarning(this.#store.description));
+    }
     if (failure !== undefined) throw failure;
     for (const m of this.#parts.values()) if (!m.missing) report.bytesInBucket += m.shippedBytes;
     report.elapsedMs = Math.round(performance.now() - started);
@@ -664,19 +658,19 @@ export class Shipper {
    * `putIfAbsent`, once the server is known to refuse an overwrite. Until
    * then one upload at a time: the first chunk created is written again with
    * `If-None-Match: *`, which must be refused. A server that writes it (the
-   * same bytes: nothing changes) ignores conditional writes, so two
-   * machines' ships of one key would overwrite each other's lines, each
-   * exiting 0 (a storage audit, with s3rver): refused, before any other
-   * part's chunk is written (a review: every part of the pass had one), and
-   * kept in the state file, so later processes refuse it at once.
+   * same bytes: nothing changes) ignores conditional writes (s3rver): there
+   * a chunk is written only when a look finds no object at its key, and read
+   * back after, so that one ship never replaces another's chunk it could
+   * see. Two ships of one key at the same moment can still race (a storage
+   * audit had two machines' ships of one part to s3rver overwrite 19,001
+   * lines); the pass warns of it, and the next ship of the losing part finds
+   * its chunk differing from the local log (a conflict, exit 1).
    */
   async #put(key: string, body: Uint8Array): Promise<PutResult> {
     while (this.#refusesOverwrite === undefined && this.#probing !== undefined) {
       await this.#probing.catch(() => undefined); // its own caller reports its failure
     }
-    if (this.#refusesOverwrite === false) {
-      throw new OverwritingServerError(this.#store.description, this.#statePath);
-    }
+    if (this.#refusesOverwrite === false) return await this.#putChecked(key, body);
     if (this.#refusesOverwrite === true) return await this.#store.putIfAbsent(key, body);
     let result: PutResult | undefined;
     const probe = (async () => {
@@ -690,10 +684,19 @@ export class Shipper {
     } finally {
       this.#probing = undefined;
     }
-    if (this.#refusesOverwrite === false) {
-      throw new OverwritingServerError(this.#store.description, this.#statePath);
-    }
     return result!;
+  }
+
+  /**
+   * Write `body` at `key` on a server that ignores `If-None-Match: *`: only
+   * when no object is there, then read back. An object found there, or found
+   * other than written (another ship's, written meanwhile), is "exists": the
+   * caller compares it with the local log.
+   */
+  async #putChecked(key: string, body: Uint8Array): Promise<PutResult> {
+    if (await this.#store.head(key) !== null) return "exists";
+    await this.#store.putIfAbsent(key, body);
+    return bytesEqual(await this.#store.get(key), body) ? "created" : "exists";
   }
 
   async #loadState(): Promise<void> {
@@ -765,7 +768,7 @@ interface StateFile {
   format: number;
   target: string;
   saved_at_ms: number;
-  /** The server wrote an object over itself when asked not to ({@linkcode OverwritingServerError}). */
+  /** The server wrote an object over itself when asked not to ({@linkcode overwritingServerWarning}). */
   refuses_overwrite?: false;
   parts: Record<string, StatePart>;
 }

@@ -1,17 +1,22 @@
 /**
- * A server that ignores conditional writes (`If-None-Match: *`): a storage
- * audit had two machines ship the same key to s3rver at once, both exit 0,
- * and one machine's 19,001 acknowledged events overwritten in the bucket.
- * `ledger ship` writes its first chunk again with the condition and refuses
- * a server that stores it: one line naming the server, exit 1. The server
- * is s3rver (npm), a real S3 API server that ignores the condition; Ceph
- * RGW, which honours it, ships as before (`ship_test.ts`).
+ * A server that ignores conditional writes (`If-None-Match: *`): s3rver
+ * (npm), a real S3 API server, writes an object over itself when asked not
+ * to. `ledger ship` finds it out with its first chunk, warns (one line),
+ * and ships on: each chunk only where a look finds no object, read back
+ * after. A storage audit once had two machines' ships of one part to
+ * s3rver overwrite each other's lines, both exit 0; the race is now found by
+ * the read-back (the loser's conflict, exit 1) whenever the other write
+ * lands before it. Ceph RGW, which honours the condition, ships as before
+ * (`ship_test.ts`).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
+import { openS3Store } from "../../storage/s3.ts";
+import type { ObjectStore } from "../../storage/object_store.ts";
+import { shipOnce } from "../../storage/ship.ts";
 
 /** s3rver's version, run by Deno from the npm registry. */
 const S3RVER = "npm:s3rver@3.7.1/bin/s3rver.js";
@@ -26,35 +31,55 @@ async function* walk(dir: string): AsyncGenerator<string> {
 
 /** Time s3rver may take to start (its first run downloads it). */
 const START_MS_MAX = 120_000;
+/** s3rver's fixed credentials. */
+const KEYS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
-Deno.test("ship refuses a server that overwrites an object it was asked not to", async () => {
-  await withTempDir(async (tmp) => {
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = probe.addr.port;
-    probe.close();
-    const server = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "-A", S3RVER, "-d", join(tmp, "s3"), "-a", "127.0.0.1"]
-        .concat(["-p", String(port), "--silent", "--configure-bucket", "fleet"]),
-      cwd: tmp,
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(server.stderr).text();
-    try {
-      const deadline = Date.now() + START_MS_MAX;
-      for (;;) {
-        try {
-          (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-          break;
-        } catch (err) {
-          if (!(err instanceof Deno.errors.ConnectionRefused)) throw err;
-          assert.ok(Date.now() < deadline, "s3rver did not start");
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
+/** Run `fn` with s3rver serving the bucket `fleet` from `tmp/s3` on a free loopback port. */
+async function withS3rver(tmp: string, fn: (port: number) => Promise<void>): Promise<void> {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", "-A", S3RVER, "-d", join(tmp, "s3"), "-a", "127.0.0.1"]
+      .concat(["-p", String(port), "--silent", "--configure-bucket", "fleet"]),
+    cwd: tmp,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(server.stderr).text();
+  try {
+    const deadline = Date.now() + START_MS_MAX;
+    for (;;) {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        break;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.ConnectionRefused)) throw err;
+        assert.ok(Date.now() < deadline, "s3rver did not start");
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
+    }
+    await fn(port);
+  } finally {
+    server.kill("SIGTERM");
+    await server.status;
+    await stderr;
+  }
+}
+
+/** The chunk objects s3rver holds (it keeps each as a file named `<key>._S3rver_object`). */
+async function chunkFiles(tmp: string): Promise<string[]> {
+  const objects: string[] = [];
+  for await (const e of walk(join(tmp, "s3", "fleet"))) objects.push(e);
+  return objects.filter((o) => o.endsWith("._S3rver_object")).sort();
+}
+
+Deno.test("ship warns of a server that overwrites, and ships every line to it", async () => {
+  await withTempDir(async (tmp) => {
+    await withS3rver(tmp, async (port) => {
       const root = join(tmp, "worker");
-      // Two parts (two days): the refusal must come before the second part's chunk is written
-      // (a review: every part of the refusing pass had one in the bucket).
+      // Two parts (two days): both reach the bucket (until 0.8.0 the pass stopped after the
+      // first chunk, exit 1, and every later ship was refused).
       const day = (d: number) =>
         JSON.stringify({
           event_type: "run.created",
@@ -71,41 +96,138 @@ Deno.test("ship refuses a server that overwrites an object it was asked not to",
       const env = {
         AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
         AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "S3RVER",
-        AWS_SECRET_ACCESS_KEY: "S3RVER",
+        AWS_ACCESS_KEY_ID: KEYS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey,
+        LEDGER_ROOT: "",
       };
-      const ship = async () => {
+      const ledger = async (args: string[]) => {
         const out = await new Deno.Command(Deno.execPath(), {
-          args: denoScriptArgs(
-            CLI_PATH,
-            ["ship", "--root", root, "--to", "s3://fleet/x", "--once"],
-            [`--allow-net=127.0.0.1:${port}`],
-          ),
-          env: { ...env, LEDGER_ROOT: "" },
+          args: denoScriptArgs(CLI_PATH, args, [`--allow-net=127.0.0.1:${port}`]),
+          env,
         }).output();
-        return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+        const dec = new TextDecoder();
+        return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
       };
-      // The refusal, then again from a new process with nothing new to ship: it is kept in the
-      // state file (a review: the next ship --once exited 0).
+      const warning =
+        /^ledger ship: warning: s3:\/\/fleet at http:\/\/127\.0\.0\.1:\d+ overwrote an object when asked not to \(If-None-Match: \*\), as s3rver does/;
+      // Found out by the first pass, then known from the state file by a new process.
       for (const pass of ["first", "again"]) {
-        const shipped = await ship();
-        assert.equal(shipped.code, 1, `${pass}: ${shipped.stderr}`);
+        const shipped = await ledger(["ship", "--root", root, "--to", "s3://fleet/x", "--once"]);
+        assert.equal(shipped.code, 0, `${pass}: ${shipped.stderr}`);
         const lines = shipped.stderr.trimEnd().split("\n");
         assert.equal(lines.length, 1, shipped.stderr);
-        assert.match(
-          lines[0],
-          /^ledger ship: s3:\/\/fleet at http:\/\/127\.0\.0\.1:\d+ overwrote an object when asked not to \(If-None-Match: \*\)/,
-        );
+        assert.match(lines[0], warning);
       }
-      const objects: string[] = [];
-      for await (const e of walk(join(tmp, "s3", "fleet"))) objects.push(e);
-      // s3rver keeps each object as a file named `<key>._S3rver_object`, beside its metadata.
-      const chunks = objects.filter((o) => o.endsWith("._S3rver_object"));
-      assert.equal(chunks.length, 1, objects.join("\n"));
-    } finally {
-      server.kill("SIGTERM");
-      await server.status;
-      await stderr;
-    }
+      assert.equal((await chunkFiles(tmp)).length, 2);
+      const state = JSON.parse(
+        await Deno.readTextFile(
+          join(
+            root,
+            "ship",
+            (await Array.fromAsync(Deno.readDir(join(root, "ship"))))
+              .map((e) => e.name).find((n) => n.endsWith(".json"))!,
+          ),
+        ),
+      );
+      assert.equal(state.refuses_overwrite, false);
+      // Every event is in the bucket: an index built from it has both runs.
+      const from = await ledger([
+        "rebuild-index",
+        "--root",
+        join(tmp, "reader"),
+        "--from",
+        "s3://fleet/x",
+      ]);
+      assert.equal(from.code, 0, from.stderr);
+      const runs = await runLedger(["runs", "--root", join(tmp, "reader"), "--json"]);
+      assert.equal(runs.code, 0, runs.stderr);
+      assert.deepEqual(JSON.parse(runs.stdout).map((r: { run_id: string }) => r.run_id).sort(), [
+        "r0",
+        "r1",
+      ]);
+    });
+  });
+});
+
+Deno.test("ship to a server that overwrites finds another ship's chunk written over its own", async () => {
+  await withTempDir(async (tmp) => {
+    await withS3rver(tmp, async (port) => {
+      const real = openS3Store("fleet", {
+        endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
+        credentials: KEYS,
+      });
+      const location = { bucket: "fleet", prefix: "x/" };
+      const endpoint = `http://127.0.0.1:${port}`;
+      // Each root: one part of the same name whose first line is the same event (one backfill
+      // run on two machines: one remote part), then a line of its own.
+      const first = JSON.stringify({
+        event_id: "evt-shared",
+        event_type: "run.created",
+        run_id: "shared",
+        timestamp_ms: Date.UTC(2026, 0, 20),
+        schema_version: 1,
+        run_type: "t",
+        config: {},
+        data_fingerprint: "fp",
+      });
+      const own = (machine: string) =>
+        JSON.stringify({
+          event_id: `evt-${machine}`,
+          event_type: "run.started",
+          run_id: "shared",
+          timestamp_ms: Date.UTC(2026, 0, 20, 1),
+          schema_version: 1,
+          host: machine,
+        });
+      const rootOf = async (machine: string, lines: string[]) => {
+        const dir = join(tmp, machine, "events", "day=2026-01-20");
+        await Deno.mkdir(dir, { recursive: true });
+        await Deno.writeTextFile(join(dir, "part-000001.jsonl"), lines.join("\n") + "\n");
+        return join(tmp, machine);
+      };
+      // Machine a ships its first line alone; the server is found to overwrite.
+      const a = await rootOf("a", [first]);
+      const aFirst = await shipOnce(a, real, location, { endpoint });
+      assert.deepEqual(aFirst.problems, []);
+      assert.match(aFirst.warnings.join("\n"), /overwrote an object when asked not to/);
+      // Both append a line of their own at the same offset. Machine b's write lands right
+      // after a's: a's read-back finds b's bytes at its key.
+      await Deno.writeTextFile(
+        join(a, "events", "day=2026-01-20", "part-000001.jsonl"),
+        own("a") + "\n",
+        {
+          append: true,
+        },
+      );
+      const b = await rootOf("b", [first, own("b")]);
+      const racing: ObjectStore = {
+        description: real.description,
+        check: () => real.check(),
+        list: (prefix, options) => real.list(prefix, options),
+        get: (key, range) => real.get(key, range),
+        head: (key) => real.head(key),
+        putIfAbsent: async (key, body) => {
+          const result = await real.putIfAbsent(key, body);
+          if (key.endsWith(`.${String(first.length + 1).padStart(16, "0")}.jsonl`)) {
+            const other = await Deno.readFile(
+              join(b, "events", "day=2026-01-20", "part-000001.jsonl"),
+            );
+            await real.putIfAbsent(key, other.subarray(first.length + 1)); // b's ship, unconditioned
+          }
+          return result;
+        },
+      };
+      const aSecond = await shipOnce(a, racing, location, { endpoint });
+      assert.equal(aSecond.problems.length, 1, JSON.stringify(aSecond));
+      assert.match(
+        aSecond.problems[0],
+        /part-000001\.[0-9a-f]{12}\.0{13}170\.jsonl differs from the local log at bytes 170-/,
+      );
+      assert.equal(aSecond.chunksPut, 0, "a's overwritten chunk was counted as shipped");
+      // b, shipping now, finds its own line there: nothing to write, nothing wrong.
+      const bShip = await shipOnce(b, real, location, { endpoint });
+      assert.deepEqual(bShip.problems, [], JSON.stringify(bShip));
+      assert.equal(bShip.chunksPut, 0);
+    });
   });
 });

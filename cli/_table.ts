@@ -25,8 +25,8 @@ const GAP = "  ";
 const ELLIPSIS = "…";
 
 /**
- * The width to fit: the terminal's columns, or 80 when standard output is
- * not a terminal.
+ * The width to fit: the terminal's columns; when standard output is not a
+ * terminal, `COLUMNS` when set (and readable), else 80.
  *
  * @example
  * ```ts
@@ -42,7 +42,38 @@ export function terminalWidth(): number {
     if (!(err instanceof Error)) throw err;
     // No console size (e.g. a closed terminal): fall back to the pipe width.
   }
-  return PIPE_WIDTH_COLUMNS;
+  return columnsVariable() ?? PIPE_WIDTH_COLUMNS;
+}
+
+/** `COLUMNS` as a width of at least 20, or undefined (unset, not a number, not granted). */
+function columnsVariable(): number | undefined {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("COLUMNS");
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) return undefined; // a task grants LEDGER_ROOT only
+    throw err;
+  }
+  const n = Number(value);
+  return value !== undefined && /^\d+$/.test(value) ? Math.max(20, n) : undefined;
+}
+
+/**
+ * Whether a table goes out whole, as `--wide` makes it: when standard
+ * output is not a terminal (a pipe, a file) and `COLUMNS` gives no width,
+ * there is none to fit, and a column left out or a value cut there was lost
+ * to `grep` and to scripts (a probe: `ledger runs | grep policy` found
+ * nothing, TYPE left out at 80).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { tableGoesWhole } from "./_table.ts";
+ * assert.equal(tableGoesWhole(true), true);
+ * ```
+ */
+export function tableGoesWhole(wide: boolean): boolean {
+  return wide || (!Deno.stdout.isTerminal() && columnsVariable() === undefined);
 }
 
 /** Options for {@linkcode formatTable}. */

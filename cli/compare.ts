@@ -120,7 +120,7 @@ const BEST_TRIAL_CALLERS = "best_trial.by_caller.";
 export interface FormatComparisonOptions {
   /** Do not truncate cells. @default {false} */
   wide?: boolean;
-  /** Width to fit. @default {terminal width, 80 on a pipe} */
+  /** Width to fit. @default {terminal width; off a terminal COLUMNS, else 80} */
   width?: number;
   /** Each run's label (tag `label`): a `label` row when any run has one. @default {{}} */
   labels?: Readonly<Record<string, string | null>>;

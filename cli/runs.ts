@@ -56,6 +56,7 @@ import {
   leaveOutToFit,
   type OutputFormat,
   tableFits,
+  tableGoesWhole,
   terminalWidth,
   writeJsonTexts,
   writeRows,
@@ -119,8 +120,8 @@ const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [
 
 List runs from the index, newest first. The table shows id, type, status,
 created (UTC), duration, headline summary metrics (a sweep's: its best
-trial's, marked *) and the label, fitted to the terminal (--wide: no
-truncation; run ids stay whole); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
+trial's, marked *) and the label, fitted to the terminal (--wide, or into
+a pipe or file: nothing left out or cut); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
 Table numbers keep 4 significant digits. json, jsonl and csv list every
 match (streamed), every value whole.
 
@@ -206,7 +207,7 @@ export async function main(args: string[]): Promise<number> {
     ? await printRuns(dbPath, runQuery, { values, format, limit, memoryLimit, query })
     : await printDual(runQuery, { legacyDbPath, indexDbPath: dbPath, cutoverDate }, {
       format,
-      wide: values.wide === true,
+      wide: tableGoesWhole(values.wide === true),
       limitGiven: limit !== undefined,
       columnsAsked: query.columns ?? [],
     });
@@ -252,7 +253,7 @@ async function printRuns(
       console.log(formatRunsTable(shown, {
         columns,
         sortFields: sortFields(query),
-        wide: values.wide === true,
+        wide: tableGoesWhole(values.wide === true),
       }));
       if (more) {
         console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
@@ -558,7 +559,7 @@ export interface FormatRunsTableOptions {
   sortFields?: readonly string[];
   /** Do not truncate cells. @default {false} */
   wide?: boolean;
-  /** Width to fit. @default {terminal width, 80 on a pipe} */
+  /** Width to fit. @default {terminal width; off a terminal COLUMNS, else 80} */
   width?: number;
 }
 

@@ -43,6 +43,7 @@ import {
   cellText,
   columnWidth,
   leaveOutToFit,
+  tableGoesWhole,
   terminalWidth,
   writeJsonTexts,
   writeRows,
@@ -176,7 +177,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(formatTrialsTable(shown, {
         columns: query.columns,
         sortFields: (query.sort ?? []).map((k) => k.field),
-        wide: values.wide === true,
+        wide: tableGoesWhole(values.wide === true),
       }));
       if (more) {
         console.log(

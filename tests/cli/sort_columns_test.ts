@@ -44,6 +44,25 @@ Deno.test("runs and trials tables show the fields they are sorted by", async (t)
       );
       equal(narrow.code, 0, narrow.stderr);
       match(narrow.stdout, /\(left out to fit 80 columns: WIN_RATE, MEAN_BPS, .*PHASES/);
+      // Into a pipe with no COLUMNS the table goes out whole, as with --wide (a probe: TYPE
+      // left out at 80 columns, so `ledger runs | grep policy` found nothing).
+      for (const command of ["runs", "trials"]) {
+        const whole = await runLedger([command, "--root", root, "--columns", "config.fee_bps"], {
+          env: { COLUMNS: "" },
+        });
+        const wide = await runLedger(
+          [command, "--root", root, "--columns", "config.fee_bps", "--wide"],
+        );
+        equal(whole.code, 0, whole.stderr);
+        equal(whole.stdout, wide.stdout, command);
+      }
+      const whole = await runLedger(
+        ["runs", "--root", root, "--sort", "summary.calls_total", "--columns"]
+          .concat(["config.fee_bps,config.policy.stopPct"]),
+        { env: { COLUMNS: "" } },
+      );
+      equal(whole.stdout.includes("left out"), false, whole.stdout);
+      match(whole.stdout.split("\n")[0], /^RUN ID +TYPE +STATUS +CREATED +DURATION +PHASES/);
       const csv = await ledger("runs", "--sort", "summary.calls_total", "--format", "csv");
       equal(
         csv.stdout.split("\n")[0].includes("summary.calls_total"),

@@ -312,11 +312,16 @@ function scopeOf(task: string, readsAnything: boolean): string {
  *   "deno task ui does not grant it: add --allow-net=0.0.0.0:8080 to a deno run command " +
  *     "(deno run --no-prompt --allow-net=0.0.0.0:8080 ... cli/ledger.ts ui)",
  * );
- * // A message that names its flags: the task only when it grants them (it has no network).
+ * // A message that names its flags: the task only when it grants them (ledger's has no network).
  * assert.match(
  *   notCapableHint("rebuild-index", "missing permission --allow-net=s3:443 to reach the bucket",
+ *     "ledger"),
+ *   /^deno task ledger does not grant it either: add it to a deno run command/,
+ * );
+ * assert.equal(
+ *   notCapableHint("rebuild-index", "missing permission --allow-net=s3:443 to reach the bucket",
  *     "rebuild-index"),
- *   /^deno task rebuild-index does not grant it either: add it to a deno run command/,
+ *   "or use deno task rebuild-index",
  * );
  * ```
  */
@@ -352,7 +357,8 @@ export function notCapableHint(command: string, message: string, task: string): 
  * import { taskGrants } from "./_permissions.ts";
  * assert.equal(taskGrants("ui", "--allow-net=127.0.0.1:8080"), true);
  * assert.equal(taskGrants("ui", "--allow-net=0.0.0.0:8080"), false);
- * assert.equal(taskGrants("rebuild-index", "--allow-env=AWS_REGION"), false);
+ * assert.equal(taskGrants("runs", "--allow-env=AWS_REGION"), false);
+ * assert.equal(taskGrants("rebuild-index", "--allow-env=AWS_REGION"), true);
  * ```
  */
 export function taskGrants(task: string, flag: string, cwd: string = Deno.cwd()): boolean {

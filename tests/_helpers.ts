@@ -86,6 +86,24 @@ export function denoScriptArgs(
 }
 
 /**
+ * The `--allow-*` flags of a `deno task` in deno.json, with its relative
+ * paths (`data`, `node_modules`) made absolute for a run in `dir`.
+ */
+export async function taskPermissionFlags(task: string, dir: string): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(CONFIG_PATH));
+  const flags = String(config.tasks[task]).split(/\s+/).filter((f) => f.startsWith("--allow-"));
+  assert.ok(flags.length > 0, `deno task ${task} grants permissions`);
+  return flags.map((flag) => {
+    const [name, list] = flag.split("=", 2);
+    if (list === undefined) return flag;
+    const paths = list.split(",").map((p) =>
+      p === "data" ? join(dir, "data") : p === "node_modules" ? join(REPO_ROOT, p) : p
+    );
+    return `${name}=${paths.join(",")}`;
+  });
+}
+
+/**
  * The permission flags of `deno task backtest` (deno.json's own), with the
  * write scope on `dir` in place of `data`: what a run may do through the
  * documented entry point, in a test's folder.

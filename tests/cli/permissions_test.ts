@@ -110,9 +110,10 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
       const net = flagsOf(name).filter((f) => f.startsWith("--allow-net"));
       if (["ui", "test", "test:doc", "test:long", "bench"].includes(name)) {
         deepEqual(net, ["--allow-net=127.0.0.1"], name);
-      } else if (name === "ship") {
-        // The bucket's endpoint comes from AWS_ENDPOINT_URL_S3 at run time; a task
-        // cannot name it (docs/OPERATIONS.md: scope it with deno run --allow-net=HOST).
+      } else if (["ship", "rebuild-index", "daemon"].includes(name)) {
+        // The bucket's endpoint (ship --to, rebuild-index --from, daemon --from) comes from
+        // the AWS variables or profile at run time; a task cannot name it (docs/OPERATIONS.md:
+        // scope it with deno run --allow-net=HOST).
         deepEqual(net, ["--allow-net"], name);
       } else deepEqual(net, [], `task ${name} has ${net}`);
     }
@@ -143,8 +144,6 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
       const name of [
         "ledger",
         "emit",
-        "rebuild-index",
-        "daemon",
         "runs",
         "show",
         "backtest",
@@ -176,6 +175,13 @@ Deno.test("deno.json tasks grant only scoped permissions", async (t) => {
     for (const name of ["export", "report", "tag", "note", "archive", "restore"]) {
       const writes = flagsOf(name).filter((flag) => flag.startsWith("--allow-write"));
       ok(writes.every((flag) => flag === "--allow-write=data"), `task ${name}: ${writes}`);
+    }
+    // rebuild-index and daemon also read from a bucket (--from): the AWS SDK reads any AWS_*
+    // variable and ~/.aws/config, as ship's; they still write only under data/.
+    for (const name of ["rebuild-index", "daemon", "ship"]) {
+      const writes = flagsOf(name).filter((flag) => flag.startsWith("--allow-write"));
+      deepEqual(writes, ["--allow-write=data"], name);
+      ok(flagsOf(name).includes("--no-prompt"), `task ${name} may prompt`);
     }
     ok(!flagsOf("runs").some((flag) => flag.startsWith("--allow-write")), "runs writes nothing");
     ok(!flagsOf("show").some((flag) => flag.startsWith("--allow-write")), "show writes nothing");
@@ -412,12 +418,17 @@ Deno.test("missingPermissions and permissionMessage", async (t) => {
       standalone: false,
     });
     match(line, /or use deno task show$/);
-    // rebuild-index --from s3://... needs the network and the AWS variables: the task has neither.
+    // rebuild-index --from s3://... needs the network: its task grants it, ledger's does not.
     const s3 = permissionMessage("rebuild-index", ["--allow-net=127.0.0.1:9000"], {
       task: "rebuild-index",
       standalone: false,
     });
-    match(s3, /deno task rebuild-index does not grant it either: add it to a deno run command/);
+    match(s3, /or use deno task rebuild-index$/);
+    const viaLedger = permissionMessage("rebuild-index", ["--allow-net=127.0.0.1:9000"], {
+      task: "ledger",
+      standalone: false,
+    });
+    match(viaLedger, /deno task ledger does not grant it either: add it to a deno run command/);
   });
 });
 

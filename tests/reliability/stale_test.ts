@@ -18,6 +18,7 @@ import {
   LineCollector,
   REPO_ROOT,
   runStatuses,
+  taskPermissionFlags,
   withTempDir,
 } from "../_helpers.ts";
 
@@ -86,27 +87,12 @@ Deno.test("stale: a killed run on this host is stale, a live one running (pid pr
 
 Deno.test("stale: the same under the rebuild-index task's own permissions", async () => {
   await withTempDir(async (dir) => {
-    await killedAndLive(join(dir, "data", "ledger"), await taskPermissions("rebuild-index", dir));
+    await killedAndLive(
+      join(dir, "data", "ledger"),
+      await taskPermissionFlags("rebuild-index", dir),
+    );
   });
 });
-
-/**
- * The `--allow-*` flags of a `deno task` in deno.json, with its relative
- * paths (`data`, `node_modules`) made absolute for a run in `dir`.
- */
-async function taskPermissions(task: string, dir: string): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(CONFIG_PATH));
-  const flags = String(config.tasks[task]).split(/\s+/).filter((f) => f.startsWith("--allow-"));
-  assert.ok(flags.length > 0, `deno task ${task} grants permissions`);
-  return flags.map((flag) => {
-    const [name, list] = flag.split("=", 2);
-    if (list === undefined) return flag;
-    const paths = list.split(",").map((p) =>
-      p === "data" ? join(dir, "data") : p === "node_modules" ? join(REPO_ROOT, p) : p
-    );
-    return `${name}=${paths.join(",")}`;
-  });
-}
 
 Deno.test("stale: a running run silent for longer than staleAfterMs is stale", async () => {
   await withTempDir(async (root) => {

@@ -13,7 +13,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
+import {
+  CLI_PATH,
+  CONFIG_PATH,
+  denoScriptArgs,
+  runLedger,
+  taskPermissionFlags,
+  withTempDir,
+} from "../_helpers.ts";
 import { openS3Store } from "../../storage/s3.ts";
 import type { ObjectStore } from "../../storage/object_store.ts";
 import { shipOnce } from "../../storage/ship.ts";
@@ -145,6 +152,27 @@ Deno.test("ship warns of a server that overwrites, and ships every line to it", 
         "r0",
         "r1",
       ]);
+      // The same with deno task rebuild-index's own permissions (a probe: the task had no
+      // network and no AWS variables, so `deno task rebuild-index --from` could not run).
+      const viaTask = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--quiet",
+          "--config",
+          CONFIG_PATH,
+          ...await taskPermissionFlags("rebuild-index", tmp),
+          CLI_PATH,
+          "rebuild-index",
+          "--root",
+          join(tmp, "data", "ledger"),
+          "--from",
+          "s3://fleet/x",
+        ],
+        env,
+      }).output();
+      assert.equal(viaTask.code, 0, new TextDecoder().decode(viaTask.stderr));
+      const counted = await runLedger(["runs", "--root", join(tmp, "data", "ledger"), "--json"]);
+      assert.equal(JSON.parse(counted.stdout).length, 2, counted.stdout);
     });
   });
 });

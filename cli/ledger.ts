@@ -329,13 +329,19 @@ function print(text: string): number {
 }
 
 /**
- * `ledger --root DIR COMMAND ...` as `ledger COMMAND --root DIR ...`: every
+ * `ledger --root DIR COMMAND ...` as `ledger COMMAND ... --root DIR`: every
  * command takes `--root` (SPEC 8), also written before the command's name.
+ * It goes before a `--`, after which every word is an operand (a probe:
+ * `ledger --root DIR note RUN -- "-5 bps"` read `--root` and DIR as text).
  */
-function rootFirst(args: string[]): string[] {
-  if (args[0] === "--root" && args.length > 2) return [...args.slice(2), args[0], args[1]];
-  if (args[0]?.startsWith("--root=") && args.length > 1) return [...args.slice(1), args[0]];
-  return args;
+function rootFirst(args: readonly string[]): string[] {
+  const [root, rest] = args[0] === "--root" && args.length > 2
+    ? [args.slice(0, 2), args.slice(2)]
+    : args[0]?.startsWith("--root=") && args.length > 1
+    ? [args.slice(0, 1), args.slice(1)]
+    : [[], [...args]];
+  const end = rest.indexOf("--");
+  return end === -1 ? [...rest, ...root] : [...rest.slice(0, end), ...root, ...rest.slice(end)];
 }
 
 if (import.meta.main) {

@@ -331,3 +331,21 @@ Deno.test("annotations: annotations alone make no run, in the index or for ledge
     assert.match(full.stdout, /Indexed 4 events of 2 runs/);
   });
 });
+
+Deno.test("annotations: --root before the command keeps the words after -- as text", async () => {
+  await withTempDir(async (root) => {
+    const created = await runLedger(runCreatedArgs(root, "dash-1"));
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    // A probe: `--root DIR` moved after the `--`, so it was read as the note's text.
+    const noted = await runLedger(["--root", root, "note", "dash-1", "--", "-5 bps worse"]);
+    assert.equal(noted.code, 0, noted.stderr);
+    const tagged = await runLedger([`--root=${root}`, "tag", "dash-1", "--", "-k=v"]);
+    assert.equal(tagged.code, 0, tagged.stderr);
+    const shown = await runLedger(["--root", root, "show", "--json", "--", "dash-1"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    const detail = JSON.parse(shown.stdout);
+    assert.deepEqual(detail.notes.map((n: { note: string }) => n.note), ["-5 bps worse"]);
+    assert.deepEqual(detail.tags, { "-k": "v" });
+  });
+});

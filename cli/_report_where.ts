@@ -7,7 +7,6 @@
  */
 import { asUsage } from "./_query.ts";
 import type { ReportIndex } from "../report/data.ts";
-import { REPORT_RUNS_MAX } from "../report/build.ts";
 
 /**
  * A run filter for `buildReport`: the runs named (or all) that match every
@@ -55,7 +54,9 @@ export function whereFilter(
     // Over all runs, archived ones stay hidden as in `ledger runs --where` (a UI audit: they
     // came back); runs named on the command line are kept, archived or not.
     if (runIds === undefined) {
-      return await asUsage(() => index.runIdsWhere(expressions, REPORT_RUNS_MAX));
+      // Every match: the report shows the newest 500 (REPORT_RUNS_MAX) and says of how many (a
+      // probe: 600 matches made a report of "500 runs", the rest unsaid).
+      return await asUsage(() => index.runIdsWhere(expressions, Number.MAX_SAFE_INTEGER));
     }
     const matching = new Set(
       await asUsage(() => index.runIdsWhere(expressions, Number.MAX_SAFE_INTEGER, true)),

@@ -141,7 +141,9 @@ export async function buildReport(
       : await index.resolveRunIds(options.runIds);
     const namedRuns = new Set(named ?? []).size;
     if (options.filterRunIds) named = await options.filterRunIds(index, named);
-    const leftOut = namedRuns - new Set(named ?? []).size;
+    const leftOut = options.runIds === undefined || options.runIds.length === 0
+      ? 0
+      : namedRuns - new Set(named ?? []).size;
     const overview = await index.overview({ runIds: named, limit: REPORT_RUNS_MAX });
     const runIds = named ?? overview.runs.map((r) => r.run_id);
     if (named !== undefined) {

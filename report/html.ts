@@ -230,6 +230,8 @@ export function renderHeader(links: Links, extra = ""): string {
 export interface OverviewOptions {
   /** Where links go. */
   links: Links;
+  /** A line above the table about what it leaves out (escaped here). */
+  notice?: string;
   /** The live UI's pager and filter form; absent in the report (all rows, filtered in page). */
   live?: {
     query: {
@@ -260,7 +262,9 @@ export function renderOverview(overview: Overview, options: OverviewOptions): Fr
       `<option value="">any status</option>${
         statuses.map((s) => `<option>${escapeHtml(s)}</option>`).join("")
       }</select><span class="muted" data-count="runs">${
-        countOf(overview.runs.length, "run")
+        overview.total > overview.runs.length
+          ? `${overview.runs.length} of ${countOf(overview.total, "run")}`
+          : countOf(overview.runs.length, "run")
       }</span></div>`
     : liveFilterForm(overview, live);
   const compareIds = overview.runs.slice(0, 6).map((r) => r.run_id);
@@ -272,7 +276,11 @@ export function renderOverview(overview: Overview, options: OverviewOptions): Fr
   const html = `<h1>Runs</h1>
 <div class="card"><figure class="chart" data-chart="days" data-key="days">
 <figcaption>Runs per day by status${outside}</figcaption></figure></div>
-<div class="card">${filter}
+<div class="card">${filter}${
+    options.notice === undefined
+      ? ""
+      : `\n<p class="muted" data-notice>${escapeHtml(options.notice)}</p>`
+  }
 <div class="scroll"><table id="runs" data-sortable><thead><tr>
 <th data-sort="text">run</th><th data-sort="text">type</th><th data-sort="text">status</th>
 <th data-sort="text">created (UTC)</th><th data-sort="num" class="num">duration</th>

@@ -53,7 +53,7 @@ export const PAGE_ROWS_DEFAULT = 50;
 export const PAGE_ROWS_MAX = 500;
 /** Most runs in one compare page. */
 export const COMPARE_RUNS_MAX = 12;
-/** Most runs a `?where=` filter of the overview keeps. */
+/** Most runs a `?where=` filter of the overview keeps (the newest; past it the page says so). */
 export const WHERE_RUNS_MAX = 100_000;
 /** Longest URL served, in characters. */
 const URL_CHARS_MAX = 8_192;
@@ -372,12 +372,21 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   if (refused !== undefined) return badFilterPage(refused);
   const includeArchived = all === "1"; // `ledger runs --all`
   let runIds: string[] | undefined;
+  let notice: string | undefined;
   if (where !== undefined) {
     try {
-      runIds = await index.runIdsWhere([where], WHERE_RUNS_MAX, includeArchived);
+      runIds = await index.runIdsWhere([where], WHERE_RUNS_MAX + 1, includeArchived);
     } catch (err) {
       if (!isQueryUsageError(err)) throw err;
       return badFilterPage((err as Error).message);
+    }
+    // Past the cap, the page says so (a probe: 100,010 matches shown as 100,000, sorted and
+    // counted without the oldest ten, no word of it).
+    if (runIds.length > WHERE_RUNS_MAX) {
+      runIds = runIds.slice(0, WHERE_RUNS_MAX);
+      notice = `The filter matches more than ${WHERE_RUNS_MAX} runs: this page sorts, counts ` +
+        `and charts the newest ${WHERE_RUNS_MAX} of them. Narrow it, or use ledger runs ` +
+        `--where or ledger export runs --where for every match.`;
     }
   }
   const query: OverviewQuery = {
@@ -394,6 +403,7 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const [overview, facets] = await Promise.all([index.overview(query), index.facets()]);
   const frag = renderOverview(overview, {
     links: LINKS,
+    notice,
     live: {
       query: { ...query, where },
       offset,

@@ -16,7 +16,7 @@ import { assert } from "../ledger/assert.ts";
 import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { ValidationError, WriteError } from "../ledger/errors.ts";
-import { firstKeysWin, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
+import { firstKeysWin, numbersAtTop, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { countOf } from "../ledger/count_text.ts";
 import { openFile, syncDir } from "../ledger/durable_fs.ts";
@@ -622,11 +622,14 @@ function flagValue(
  * are then validated like any `null` (refused in a required field, absent in
  * an optional one); the line written is strict JSON. Integers past 2^53 (a
  * 64-bit seed) keep their digits: `JSON.parse` would round them, and the log
- * is immutable. No depth cut: the validator refuses a value nested too deep
- * and names its field.
+ * is immutable. Inside an event's objects a number keeps its text where
+ * `JSON.stringify` would change it (Python's `1.0` stays a float to the
+ * readers, `1.2345678901234567e+19` the same double; a probe saw them
+ * written as `1` and `12345678901234567000`). No depth cut: the validator
+ * refuses a value nested too deep and names its field.
  */
 function parseInputJson(text: string): unknown {
-  return parseJsonText(text, { depthMax: Number.POSITIVE_INFINITY, exactIntegers: true });
+  return parseJsonText(text, { depthMax: Number.POSITIVE_INFINITY, exactNumbers: true });
 }
 
 /**
@@ -645,7 +648,9 @@ function describeInputJsonError(text: string, err: unknown): string {
  */
 function parseJson(text: string, what: string): unknown {
   try {
-    return firstKeysWin(parseInputJson(text), text, scanJsonText(text).topLevelMembers);
+    return numbersAtTop(
+      firstKeysWin(parseInputJson(text), text, scanJsonText(text).topLevelMembers),
+    );
   } catch (err) {
     throw new ValidationError("event", "valid JSON", JSON.stringify(text), {
       message: `${what} is not valid JSON: ${describeInputJsonError(text, err)}`,

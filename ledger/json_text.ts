@@ -163,7 +163,11 @@ export function scanJsonText(text: string): JsonTextFacts {
  */
 export function parseJsonText(text: string, options: ParseJsonTextOptions = {}): unknown {
   const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
-  if (options.exactIntegers) {
+  if (options.exactNumbers) {
+    const exact = parseKeepingNumbers(text, depthMax);
+    if (exact !== undefined) return exact;
+  }
+  if (options.exactIntegers || options.exactNumbers) {
     const exact = parseKeepingIntegers(text, depthMax);
     if (exact !== undefined) return exact;
   }
@@ -201,6 +205,16 @@ export interface ParseJsonTextOptions {
    * back digit for digit. @default {false}
    */
   exactIntegers?: boolean;
+  /**
+   * Also keep every finite number inside the value whose text
+   * `JSON.stringify` would write otherwise (`1.0`, `-0.0`, `1e16`, and
+   * `1.2345678901234567e+19`, which it writes as the integer
+   * `12345678901234567000`) as a raw JSON object written back as given, so
+   * that a Python float is not read back as an int ({@linkcode numbersAtTop}
+   * makes an event's own members numbers again). The value itself, when a
+   * number, stays one. Implies `exactIntegers`. @default {false}
+   */
+  exactNumbers?: boolean;
 }
 
 /**
@@ -260,6 +274,71 @@ function parseKeepingIntegers(text: string, depthMax: number): unknown {
   }
 }
 
+/** A number literal that holds a fraction, an exponent or a minus zero. */
+const WRITTEN_AS_FLOAT = /[.eE]|^-0$/;
+
+/**
+ * `text` parsed keeping every number below the top level as written when
+ * `JSON.stringify` would write it otherwise ({@linkcode ParseJsonTextOptions.exactNumbers});
+ * undefined when it nests past `depthMax` (the caller's plain parse cuts it).
+ */
+function parseKeepingNumbers(text: string, depthMax: number): unknown {
+  if (text.length > 2 * depthMax && scanJsonText(text).depthMax > depthMax) return undefined;
+  let value: unknown;
+  try {
+    value = JSON_SOURCE.parse(text, keepNumbers);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    // NaN, Infinity and trailing commas, as the plain parse reads them; else the same error.
+    value = JSON_SOURCE.parse(normalizeJsonText(text), keepNumbers);
+  }
+  return JSON_SOURCE.isRawJSON(value) ? numberOf(value as ExactInteger) : value;
+}
+
+/** A kept number as a number again, unless an integer past 2^53. */
+function numberOf(raw: ExactInteger): unknown {
+  return INTEGER_LITERAL.test(raw.rawJSON) ? raw : Number(raw.rawJSON);
+}
+
+/**
+ * `value` (an event parsed with {@linkcode ParseJsonTextOptions.exactNumbers})
+ * with its own members that were kept as written numbers again, in place:
+ * an event's typed fields (`duration_ms`, `phase_order`, ...) are validated
+ * as numbers; what they hold keeps its numbers as written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { numbersAtTop, parseJsonText } from "./json_text.ts";
+ * const event = numbersAtTop(parseJsonText('{"duration_ms": 5.0, "config": {"stop": 1.0}}', {
+ *   exactNumbers: true,
+ * }));
+ * assert.equal(JSON.stringify(event), '{"duration_ms":5,"config":{"stop":1.0}}');
+ * ```
+ */
+export function numbersAtTop(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  if (JSON_SOURCE.isRawJSON(value)) return value;
+  const members = value as Record<string, unknown>;
+  for (const key of Object.keys(members)) {
+    const member = members[key];
+    if (JSON_SOURCE.isRawJSON(member)) members[key] = numberOf(member as ExactInteger);
+  }
+  return members;
+}
+
+function keepNumbers(_key: string, value: unknown, context: { source?: string }): unknown {
+  if (typeof value !== "number" || !Number.isFinite(value)) return value;
+  const source = context.source;
+  if (source === undefined) return value;
+  if (INTEGER_LITERAL.test(source) && source !== "-0") {
+    return Number.isSafeInteger(value) ? value : JSON_SOURCE.rawJSON(source);
+  }
+  return WRITTEN_AS_FLOAT.test(source) && JSON.stringify(value) !== source
+    ? JSON_SOURCE.rawJSON(source)
+    : value;
+}
+
 function keepExactIntegers(_key: string, value: unknown, context: { source?: string }): unknown {
   if (typeof value !== "number" || Number.isSafeInteger(value)) return value;
   const source = context.source;
@@ -287,7 +366,12 @@ function keepExactIntegers(_key: string, value: unknown, context: { source?: str
  * ```
  */
 export function canonicalJson(value: unknown): string {
-  if (isExactInteger(value)) return value.rawJSON;
+  if (isExactInteger(value)) {
+    // A number kept as written (`1.0`, `exactNumbers`): the number it is, as `1` is.
+    return INTEGER_LITERAL.test(value.rawJSON)
+      ? value.rawJSON
+      : canonicalJson(Number(value.rawJSON));
+  }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined)

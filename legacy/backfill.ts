@@ -437,8 +437,9 @@ export function jsonObject(text: string | null): Record<string, unknown> {
   if (text === null || text.trim() === "") return {};
   let value: unknown;
   try {
-    // Integers past 2^53 (a 64-bit seed) keep their digits in the log the backfill writes.
-    value = parseJsonText(text, { exactIntegers: true });
+    // Integers past 2^53 (a 64-bit seed) keep their digits in the log the backfill writes, and
+    // Python's floats their text (`1.0` stays a float; a probe saw it backfilled as `1`).
+    value = parseJsonText(text, { exactNumbers: true });
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
     // Not JSON: keep the text as it was, under a named key.

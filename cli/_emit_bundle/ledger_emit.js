@@ -22,16 +22,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-WO6U4WPS.js";
+} from "./chunk-RE3MOTVL.js";
 import {
   readLineValue
-} from "./chunk-7G5R23Q5.js";
+} from "./chunk-WSROKBA5.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-2TARREJH.js";
+} from "./chunk-RNHNPAFT.js";
 import {
   RUN_ID_PATTERN,
   ValidationError,
@@ -39,10 +39,11 @@ import {
   assert,
   canonicalJson,
   firstKeysWin,
+  numbersAtTop,
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-Y2ZGIMOO.js";
+} from "./chunk-OZM5RJ6T.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1117,7 +1118,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-6EESKQMP.js");
+    const { writeSchemaFile } = await import("./schema_file-XI67CMTR.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1135,7 +1136,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-6EESKQMP.js");
+    const { writeSchemaFile } = await import("./schema_file-XI67CMTR.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1757,7 +1758,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-735W45HT.js");
+  const { checkEventLine } = await import("./event_line-OGQ2NKP5.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2306,7 +2307,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-IX2Z2XQS.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-77OXGOZ7.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,
@@ -2334,7 +2335,7 @@ function flagValue2(raw, kind, type, { field, flag }) {
 function parseInputJson(text) {
   return parseJsonText(text, {
     depthMax: Number.POSITIVE_INFINITY,
-    exactIntegers: true
+    exactNumbers: true
   });
 }
 function describeInputJsonError(text, err) {
@@ -2344,7 +2345,7 @@ function describeInputJsonError(text, err) {
 }
 function parseJson(text, what) {
   try {
-    return firstKeysWin(parseInputJson(text), text, scanJsonText(text).topLevelMembers);
+    return numbersAtTop(firstKeysWin(parseInputJson(text), text, scanJsonText(text).topLevelMembers));
   } catch (err) {
     throw new ValidationError("event", "valid JSON", JSON.stringify(text), {
       message: `${what} is not valid JSON: ${describeInputJsonError(text, err)}`

@@ -7,14 +7,14 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-2TARREJH.js";
+} from "./chunk-RNHNPAFT.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert
-} from "./chunk-Y2ZGIMOO.js";
+} from "./chunk-OZM5RJ6T.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

@@ -5,7 +5,7 @@ import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   newEventId
-} from "./chunk-Y2ZGIMOO.js";
+} from "./chunk-OZM5RJ6T.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

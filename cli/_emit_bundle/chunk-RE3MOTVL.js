@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-Y2ZGIMOO.js";
+} from "./chunk-OZM5RJ6T.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

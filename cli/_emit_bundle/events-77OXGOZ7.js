@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-VH7V2CZV.js";
+} from "./chunk-ADKUG2OC.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-2TARREJH.js";
+} from "./chunk-RNHNPAFT.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-Y2ZGIMOO.js";
+} from "./chunk-OZM5RJ6T.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -46,7 +46,11 @@ function scanJsonText(text) {
 }
 function parseJsonText(text, options = {}) {
   const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
-  if (options.exactIntegers) {
+  if (options.exactNumbers) {
+    const exact = parseKeepingNumbers(text, depthMax);
+    if (exact !== void 0) return exact;
+  }
+  if (options.exactIntegers || options.exactNumbers) {
     const exact = parseKeepingIntegers(text, depthMax);
     if (exact !== void 0) return exact;
   }
@@ -74,13 +78,49 @@ function parseKeepingIntegers(text, depthMax) {
     return JSON_SOURCE.parse(normalizeJsonText(text), keepExactIntegers);
   }
 }
+var WRITTEN_AS_FLOAT = /[.eE]|^-0$/;
+function parseKeepingNumbers(text, depthMax) {
+  if (text.length > 2 * depthMax && scanJsonText(text).depthMax > depthMax) return void 0;
+  let value;
+  try {
+    value = JSON_SOURCE.parse(text, keepNumbers);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    value = JSON_SOURCE.parse(normalizeJsonText(text), keepNumbers);
+  }
+  return JSON_SOURCE.isRawJSON(value) ? numberOf(value) : value;
+}
+function numberOf(raw) {
+  return INTEGER_LITERAL.test(raw.rawJSON) ? raw : Number(raw.rawJSON);
+}
+function numbersAtTop(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  if (JSON_SOURCE.isRawJSON(value)) return value;
+  const members = value;
+  for (const key of Object.keys(members)) {
+    const member = members[key];
+    if (JSON_SOURCE.isRawJSON(member)) members[key] = numberOf(member);
+  }
+  return members;
+}
+function keepNumbers(_key, value, context) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return value;
+  const source = context.source;
+  if (source === void 0) return value;
+  if (INTEGER_LITERAL.test(source) && source !== "-0") {
+    return Number.isSafeInteger(value) ? value : JSON_SOURCE.rawJSON(source);
+  }
+  return WRITTEN_AS_FLOAT.test(source) && JSON.stringify(value) !== source ? JSON_SOURCE.rawJSON(source) : value;
+}
 function keepExactIntegers(_key, value, context) {
   if (typeof value !== "number" || Number.isSafeInteger(value)) return value;
   const source = context.source;
   return source !== void 0 && INTEGER_LITERAL.test(source) ? JSON_SOURCE.rawJSON(source) : value;
 }
 function canonicalJson(value) {
-  if (isExactInteger(value)) return value.rawJSON;
+  if (isExactInteger(value)) {
+    return INTEGER_LITERAL.test(value.rawJSON) ? value.rawJSON : canonicalJson(Number(value.rawJSON));
+  }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
@@ -432,6 +472,7 @@ export {
   JSON_DEPTH_MAX,
   scanJsonText,
   parseJsonText,
+  numbersAtTop,
   canonicalJson,
   normalizeJsonText,
   firstKeysWin,

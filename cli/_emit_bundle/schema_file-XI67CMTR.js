@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-WO6U4WPS.js";
+} from "./chunk-RE3MOTVL.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-Y2ZGIMOO.js";
+} from "./chunk-OZM5RJ6T.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -14,7 +14,7 @@
 import { z } from "npm:zod@4.6.7";
 import { ValidationError } from "./errors.ts";
 import { EVENT_ID_WRITE_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
-import { JSON_DEPTH_MAX } from "./json_text.ts";
+import { JSON_DEPTH_MAX, parseJsonText } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
 import { ANNOTATION_EVENT_TYPES, ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
 import { assert } from "./assert.ts";
@@ -748,7 +748,9 @@ function asWritten(input: unknown): unknown {
     throw new ValidationError("event", "a value JSON.stringify can write", err.message);
   }
   if (text === undefined) throw new ValidationError("event", "a JSON object", "undefined");
-  return JSON.parse(text);
+  // Read back keeping integers past 2^53 exact: `JSON.parse` rounded a seed given as an exact
+  // integer (`JSON.rawJSON`) whenever the event also held a Date or a Map (a probe).
+  return parseJsonText(text, { depthMax: Number.POSITIVE_INFINITY, exactIntegers: true });
 }
 
 /**

@@ -1758,7 +1758,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-OGQ2NKP5.js");
+  const { checkEventLine } = await import("./event_line-BGUQELSO.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2307,7 +2307,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-77OXGOZ7.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-3IEQB22L.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

@@ -394,6 +394,14 @@ Deno.test("what a toJSON returns is what is validated, and what is written", asy
     for (let i = 0; i < 100; i++) deep = { d: deep };
     assert.throws(() => completeEvent(completed({ x: { toJSON: () => deep } })), /levels deep/);
   });
+  await t.step("an exact integer beside a Date or a Map keeps its digits", () => {
+    // A probe: the line was read back with JSON.parse, which rounded the seed to ...992.
+    const seed = (JSON as unknown as { rawJSON(t: string): unknown }).rawJSON("9007199254740993");
+    for (const beside of [new Date(0), new Map([["k", 1]])]) {
+      const event = completeEvent(completed({ seed, beside }));
+      assert.match(new TextDecoder().decode(encodeEventLine(event)), /"seed":9007199254740993,/);
+    }
+  });
   await t.step("a Date in a config is kept as the text JSON.stringify writes for it", () => {
     const when = new Date(Date.UTC(2026, 0, 20));
     const event = completeEvent({

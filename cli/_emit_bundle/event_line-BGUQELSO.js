@@ -4,7 +4,7 @@ import {
 } from "./chunk-WSROKBA5.js";
 import {
   validateEvent
-} from "./chunk-ADKUG2OC.js";
+} from "./chunk-NDT3F2TF.js";
 import {
   checkLoggedEvent
 } from "./chunk-RNHNPAFT.js";

@@ -13,7 +13,8 @@ import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
-  assert
+  assert,
+  parseJsonText
 } from "./chunk-OZM5RJ6T.js";
 
 // ledger/events.ts
@@ -288,7 +289,10 @@ function asWritten(input) {
     throw new ValidationError("event", "a value JSON.stringify can write", err.message);
   }
   if (text2 === void 0) throw new ValidationError("event", "a JSON object", "undefined");
-  return JSON.parse(text2);
+  return parseJsonText(text2, {
+    depthMax: Number.POSITIVE_INFINITY,
+    exactIntegers: true
+  });
 }
 function jsonOf(value) {
   if (typeof value !== "object" || value === null) return value;

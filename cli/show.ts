@@ -31,6 +31,7 @@ import { resolveRunId, streamRows, UnknownRunError, withReader } from "../indexe
 import { RUN_TRIALS_SQL } from "../indexer/schema.ts";
 import { assert } from "../ledger/assert.ts";
 import { jsonText } from "../indexer/query/_json.ts";
+import { countOf } from "../ledger/count_text.ts";
 import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
 import { escapeControl, formatTable, OutputBuffer, terminalWidth, truncate } from "./_table.ts";
 import {
@@ -153,7 +154,9 @@ export async function main(args: string[]): Promise<number> {
       const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath, cutoverDate));
       if (answer.legacyRun !== null) {
         const detail = await legacyDetail(legacyDbPath, answer.legacyRun);
-        return printLegacyRun(answer.legacyRun, detail, values.json === true);
+        // What the log holds of it too (a run in both stores: its trials, tags, notes).
+        const logged = await loggedOf(dbPath, answer.legacyRun.run_id);
+        return printLegacyRun(answer.legacyRun, detail, logged, values.json === true);
       }
       detail = await getRun(dbPath, answer.runId);
     }
@@ -346,16 +349,65 @@ async function legacyDetail(legacyDbPath: string, run: DualRun): Promise<LegacyD
  * and from the legacy row its config, data fingerprint and error (`NaN` read
  * as null, SPEC 3). `--json` adds them beside the adapter's fields.
  */
-function printLegacyRun(run: DualRun, detail: LegacyDetail, json: boolean): number {
+/**
+ * The log's record of a run answered from the legacy DuckDB: its phases,
+ * trials, artifacts, baselines, tags and notes when the index has the run
+ * too, else none (no index: none either).
+ */
+async function loggedOf(dbPath: string, runId: string): Promise<Omit<RunDetail, "run">> {
+  let found: RunDetail | null = null;
+  try {
+    found = await getRun(dbPath, runId);
+  } catch (err) {
+    if (!(err instanceof IndexNotFoundError)) throw err;
+  }
+  if (found === null) {
+    return {
+      phases: [],
+      trials: [],
+      artifacts: [],
+      baselines: [],
+      tags: {},
+      notes: [],
+      archived: false,
+      archived_reason: null,
+    };
+  }
+  const { run: _run, ...rest } = found;
+  return rest;
+}
+
+/**
+ * A run answered from the legacy DuckDB. `--json` has the keys of any run's
+ * (a probe: `{run, source}` alone, so `d["trials"]` failed in a script), the
+ * lists from the log when it holds the run too.
+ */
+function printLegacyRun(
+  run: DualRun,
+  detail: LegacyDetail,
+  logged: Omit<RunDetail, "run">,
+  json: boolean,
+): number {
   if (json) {
-    console.log(JSON.stringify({ run: { ...run, ...detail }, source: "legacy" }, null, 2));
+    const whole = {
+      run: { ...run, ...detail, label: logged.tags.label ?? null },
+      ...logged,
+      source: "legacy",
+    };
+    console.log(jsonText(whole, 2));
     return EXIT_OK;
   }
   const text = (v: unknown) => (v === null || v === undefined ? "-" : JSON.stringify(v));
+  const held = [
+    countOf(logged.phases.length, "phase"),
+    countOf(logged.trials.length, "trial"),
+    countOf(logged.artifacts.length, "artifact"),
+  ];
+  const where = logged.phases.length + logged.trials.length + logged.artifacts.length === 0
+    ? "legacy DuckDB: no phases, trials or artifacts recorded"
+    : `legacy DuckDB; the log holds ${held.join(", ")} of it: ledger trials --run ${run.run_id}`;
   const lines = [
-    `run        ${
-      escapeControl(run.run_id)
-    }   (legacy DuckDB: no phases, trials or artifacts recorded)`,
+    `run        ${escapeControl(run.run_id)}   (${where})`,
     `type       ${escapeControl(run.run_type ?? "-")}`,
     `status     ${escapeControl(run.status)}`,
     `created    ${formatTime(run.created_at_ms)}`,
@@ -369,6 +421,10 @@ function printLegacyRun(run: DualRun, detail: LegacyDetail, json: boolean): numb
     `summary    ${escapeControl(text(detail.summary))}`,
   );
   if (detail.error !== null) lines.push(`error      ${escapeControl(text(detail.error))}`);
+  const tags = Object.entries(logged.tags);
+  if (tags.length > 0) {
+    lines.push(`tags       ${escapeControl(tags.map(([k, v]) => `${k}=${v}`).join(" "))}`);
+  }
   console.log(lines.join("\n"));
   return EXIT_OK;
 }

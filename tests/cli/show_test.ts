@@ -101,6 +101,37 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       equal(out.run.created_at_ms, created);
     });
 
+    await t.step(
+      "--json of a legacy run has every key of a run's, the log's lists in them",
+      async () => {
+        const args = ["show", "old-run", "--root", root, "--legacy-db", legacyDb, "--json"];
+        const before = JSON.parse((await ledger(args)).stdout);
+        const indexed = JSON.parse(
+          (await ledger(["show", "run-a", "--root", root, "--json"])).stdout,
+        );
+        // A probe: {run, source} alone, so a script's d["trials"] failed on a legacy run.
+        deepEqual(Object.keys(before).sort(), [...Object.keys(indexed), "source"].sort());
+        deepEqual([before.trials, before.phases, before.tags], [[], [], {}]);
+        // The log holds a trial and a tag of the same run: shown with the legacy record.
+        await writePart(root, "day=2026-01-10/part-1.jsonl", [
+          ev("trial.recorded", "old-run", created + 30, {
+            trial_id: "t1",
+            params: { stopPct: 0.1 },
+            metrics: { calls: 3 },
+          }),
+          ev("run.tagged", "old-run", created + 40, { tags: { label: "kept" } }),
+        ]);
+        await rebuildIndex(root, {});
+        const after = JSON.parse((await ledger(args)).stdout);
+        equal(after.source, "legacy");
+        deepEqual(after.trials.map((tr: { trial_id: string }) => tr.trial_id), ["t1"]);
+        deepEqual(after.tags, { label: "kept" });
+        equal(after.run.label, "kept");
+        const text = await ledger(args.slice(0, -1));
+        match(text.stdout, /the log holds 0 phases, 1 trial, 0 artifacts of it/);
+      },
+    );
+
     await t.step("text view", async () => {
       const r = await ledger(["show", "old-run", "--root", root, "--legacy-db", legacyDb]);
       equal(r.code, 0, r.stderr);

@@ -126,6 +126,11 @@ export function escapeHiddenControl(text: string): string {
  * assert.deepEqual(distinctCells(["x", "y"], ["x", "y"], shown), ["x", "y"]);
  * assert.deepEqual(distinctCells(["x", "x "], ["x", "x "], shown), ['"x"', '"x "']);
  * assert.deepEqual(distinctCells([3, "3", null], ["3", "3", "-"], shown), ["3", '"3"', "-"]);
+ * const page = (cell: string) => cell.replace(/\s+/g, " ");
+ * assert.deepEqual(distinctCells(["c d", "c\u00a0d"], ["c d", "c\u00a0d"], page), [
+ *   '"c d"',
+ *   '"c\\u00a0d"',
+ * ]);
  * ```
  */
 export function distinctCells(
@@ -134,8 +139,17 @@ export function distinctCells(
   shown: (cell: string) => string,
 ): string[] {
   if (!showsTwoAlike(values, cells, shown)) return [...cells];
-  return values.map((v) => (v === null || v === undefined ? "-" : JSON.stringify(v)));
+  return values.map((v) =>
+    v === null || v === undefined ? "-" : JSON.stringify(v).replace(UNUSUAL_SPACE, unicodeEscape)
+  );
 }
+
+/**
+ * Spaces other than U+0020 that look like it (no-break, en, em, thin, ideographic, ...): in
+ * the JSON of cells told apart they are written as `\uXXXX` (a probe: "c d" and "c\u00a0d"
+ * were two cells alike on the page and in the terminal).
+ */
+const UNUSUAL_SPACE = /[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]/g;
 
 /**
  * Whether two of `values` differ (as canonical JSON) while their cells are

@@ -198,7 +198,7 @@ th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertic
 th{font-weight:600;color:var(--muted);white-space:nowrap}
 th[data-sort]{cursor:pointer;user-select:none}th[data-sort]:hover{color:var(--accent)}
 th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
-td.num,th.num{text-align:right;white-space:nowrap}
+td.num,th.num{text-align:right;white-space:nowrap}td.val{white-space:pre}
 td.id{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px;word-break:break-all}
 pre{background:#f0f2f5;padding:8px;border-radius:4px;overflow:auto;max-height:340px;font-size:12px;margin:0}
 .status{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff}
@@ -1047,7 +1047,7 @@ function diffTable(
           flat.map((f) => f[p]),
           flat.map((f) => formatValue(f[p])),
           onPage,
-        ).map((c) => `<td class="num">${escapeHtml(c)}</td>`)
+        ).map((c) => `<td class="num val">${escapeHtml(c)}</td>`)
           .join("")
       }</tr>`
     ).join("")

@@ -17,9 +17,9 @@ import { startUi } from "./_fixture.ts";
 /** Two runs whose configs differ only where a double or a page would hide it. */
 const CONFIGS = {
   a: '{"seed":9007199254740993,"u64":18446744073709551615,"s":"a\\u0000b","nl":"x\\ny","k":1,' +
-    '"e":"p\\nq","w":"x"}',
+    '"e":"p\\nq","w":"x","ws":"a  b","nb":"c d"}',
   b: '{"seed":9007199254740992,"u64":18446744073709551614,"s":"ab","nl":"x y","k":1,' +
-    '"e":"p\\\\nq","w":"x "}',
+    '"e":"p\\\\nq","w":"x ","ws":"a b","nb":"c\\u00a0d"}',
 };
 
 /** The rows of the "Config that differs" table: path and the cells, as HTML text. */
@@ -35,12 +35,16 @@ function configDiffRows(html: string): string[][] {
 const EXPECTED_ROWS = [
   // A newline and the two characters `\n` print alike: the row is written as JSON (a review).
   ["e", "&quot;p\\nq&quot;", "&quot;p\\\\nq&quot;"],
+  // A no-break space looks like a space: escaped (a probe).
+  ["nb", "&quot;c d&quot;", "&quot;c\\u00a0d&quot;"],
   ["nl", "x\\ny", "x y"],
   ["s", "a\\x00b", "ab"],
   ["seed", "9007199254740993", "9007199254740992"],
   ["u64", "18446744073709551615", "18446744073709551614"],
   // A trailing space does not show on a page (a review): quoted.
   ["w", "&quot;x&quot;", "&quot;x &quot;"],
+  // Two spaces fold into one on a page: quoted, in a cell that keeps them (td.val).
+  ["ws", "&quot;a  b&quot;", "&quot;a b&quot;"],
 ];
 
 Deno.test("report building blocks keep integers past 2^53 and show control characters", () => {
@@ -83,6 +87,8 @@ Deno.test("ledger report and ledger ui: the compare tells apart what a double or
     assert.equal(report.code, 0, report.stderr);
     const html = await Deno.readTextFile(out);
     assert.deepEqual(configDiffRows(html), EXPECTED_ROWS);
+    assert.match(html, /td\.val\{white-space:pre\}/);
+    assert.match(html, /<td class="num val">&quot;a {2}b&quot;<\/td>/);
     assert.equal(html.includes("\u0000"), false, "no raw NUL in the page");
     assert.ok(html.includes("&quot;seed&quot;: 9007199254740993"), "run a's config, exact");
     assert.ok(html.includes("&quot;u64&quot;: 18446744073709551614"), "run b's config, exact");

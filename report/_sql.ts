@@ -22,13 +22,14 @@ const RUNS = `(${LATEST_RUNS_SELECT_SQL}) r`;
 /**
  * Filter of the overview, shared by the page query, the count and the
  * per-day counts. `$1` run ids (list, or NULL for all runs, archived ones
- * only when `$5`), `$2` status or NULL, `$3` run type or NULL, `$4` substring
- * of the run id or NULL, `$5` whether archived runs are listed too.
+ * only when `$5`), `$2` statuses (list) or NULL, `$3` run types (list) or
+ * NULL, `$4` substring of the run id or NULL, `$5` whether archived runs are
+ * listed too.
  */
 const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL AND ($5::BOOLEAN OR NOT coalesce(r.archived, false))
       OR list_contains($1::VARCHAR[], r.run_id))
-    AND ($2::VARCHAR IS NULL OR r.status = $2::VARCHAR)
-    AND ($3::VARCHAR IS NULL OR r.run_type = $3::VARCHAR)
+    AND ($2::VARCHAR[] IS NULL OR list_contains($2::VARCHAR[], r.status))
+    AND ($3::VARCHAR[] IS NULL OR list_contains($3::VARCHAR[], r.run_type))
     AND ($4::VARCHAR IS NULL OR contains(lower(r.run_id), lower($4::VARCHAR)))`;
 
 /** Sort keys of the overview and their SQL (newest first is the default). */

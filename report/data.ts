@@ -140,10 +140,10 @@ export interface DayCount {
 export interface OverviewQuery {
   /** Only these runs. @default {undefined} (all) */
   runIds?: readonly string[];
-  /** Only this status. */
-  status?: string;
-  /** Only this run type. */
-  runType?: string;
+  /** Only this status, or these (`ledger runs --status` repeated). */
+  status?: string | readonly string[];
+  /** Only this run type, or these (`ledger runs --type` repeated). */
+  runType?: string | readonly string[];
   /** Only run ids containing this text (any case). */
   text?: string;
   /** Archived runs too (without `runIds`; named runs are always listed). @default {false} */
@@ -553,8 +553,8 @@ export class ReportIndex {
   async overview(query: OverviewQuery = {}): Promise<Overview> {
     const filter: SqlParam[] = [
       query.runIds === undefined ? null : { strings: query.runIds },
-      query.status || null,
-      query.runType || null,
+      listParam(query.status),
+      listParam(query.runType),
       query.text || null,
       query.includeArchived === true,
     ];
@@ -1511,4 +1511,10 @@ export function thinCurve(points: [number, number][], max: number): [number, num
 
 function round4(v: number): number {
   return Math.round(v * 10_000) / 10_000;
+}
+
+/** One value or several as a list parameter; none (absent, empty) as NULL. */
+function listParam(value: string | readonly string[] | undefined): SqlParam {
+  const values = (typeof value === "string" ? [value] : value ?? []).filter((v) => v !== "");
+  return values.length === 0 ? null : { strings: values };
 }

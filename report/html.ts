@@ -235,8 +235,8 @@ export interface OverviewOptions {
   /** The live UI's pager and filter form; absent in the report (all rows, filtered in page). */
   live?: {
     query: {
-      status?: string;
-      runType?: string;
+      status?: string | readonly string[];
+      runType?: string | readonly string[];
       text?: string;
       sort?: string;
       ascending?: boolean;
@@ -408,14 +408,24 @@ function liveFilterForm(
   live: NonNullable<OverviewOptions["live"]>,
 ): string {
   const q = live.query;
-  const select = (name: string, label: string, values: string[], current?: string) =>
-    `<select name="${name}" aria-label="${label}"><option value="">any ${label}</option>${
+  // Several values chosen (`?status=a&status=b`): a multiple select that keeps them all.
+  const select = (
+    name: string,
+    label: string,
+    values: string[],
+    current?: string | readonly string[],
+  ) => {
+    const chosen = typeof current === "string" ? [current] : current ?? [];
+    return `<select name="${name}" aria-label="${label}"${
+      chosen.length > 1 ? " multiple" : ""
+    }><option value="">any ${label}</option>${
       values.map((v) =>
-        `<option${v === current ? " selected" : ""} value="${escapeHtml(v)}">${
+        `<option${chosen.includes(v) ? " selected" : ""} value="${escapeHtml(v)}">${
           escapeHtml(v)
         }</option>`
       ).join("")
     }</select>`;
+  };
   const sorts = ["created", "run_id", "run_type", "status", "duration"];
   return `<form class="toolbar" method="get" action="/">` +
     `<input type="search" name="q" value="${escapeHtml(q.text ?? "")}" ` +

@@ -355,15 +355,17 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const offset = intParam(p, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
   const where = p.get("where")?.trim() || undefined;
   const sort = p.get("sort") || undefined;
-  const status = p.get("status") || undefined;
+  // Repeated, as `ledger runs --status` (a probe: the second of two was dropped unsaid).
+  const statuses = p.getAll("status").filter((v) => v !== "");
+  const unknownStatus = statuses.find((v) => !(RUN_STATUSES as readonly string[]).includes(v));
   const dir = p.get("dir") || undefined;
   const all = p.get("all") || undefined;
   if (typeof limit === "string") return badFilterPage(limit);
   if (typeof offset === "string") return badFilterPage(offset);
   const refused = sort !== undefined && !Object.hasOwn(OVERVIEW_SORTS, sort)
     ? `Unknown sort ${JSON.stringify(sort)}: one of ${Object.keys(OVERVIEW_SORTS).join(", ")}`
-    : status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)
-    ? `Unknown status ${JSON.stringify(status)}: one of ${RUN_STATUSES.join(", ")}`
+    : unknownStatus !== undefined
+    ? `Unknown status ${JSON.stringify(unknownStatus)}: one of ${RUN_STATUSES.join(", ")}`
     : dir !== undefined && dir !== "asc" && dir !== "desc"
     ? `Unknown dir ${JSON.stringify(dir)}: asc or desc`
     : all !== undefined && all !== "1" && all !== "0"
@@ -391,8 +393,8 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   }
   const query: OverviewQuery = {
     runIds,
-    status,
-    runType: p.get("type") || undefined,
+    status: statuses,
+    runType: p.getAll("type").filter((v) => v !== ""),
     text: p.get("q") || undefined,
     includeArchived,
     sort,

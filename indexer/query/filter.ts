@@ -438,7 +438,9 @@ class Parser {
   }
 
   #unary(): FilterExpr {
-    if (++this.#depth > FILTER_DEPTH_MAX) {
+    // The expression itself is level 0: FILTER_DEPTH_MAX parentheses or `not`s around a
+    // comparison are accepted (a probe: 100 were refused as "at most 100").
+    if (++this.#depth > FILTER_DEPTH_MAX + 1) {
       this.#fail(`at most ${FILTER_DEPTH_MAX} levels of nesting`);
     }
     try {

@@ -16,6 +16,7 @@ import {
   streamRunsJson,
   withReader,
 } from "../../indexer/query/mod.ts";
+import { FILTER_DEPTH_MAX } from "../../indexer/query/filter.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { generateQueryLog } from "../../bench/_query.ts";
 import { indexPath } from "../../ledger/paths.ts";
@@ -240,4 +241,14 @@ Deno.test("listings read only what they print and stream in chunks (issue 19.8, 
       });
     });
   });
+});
+
+Deno.test("filter: FILTER_DEPTH_MAX levels of nesting are accepted, one more is refused", () => {
+  const nested = (n: number) => `${"(".repeat(n)}config.a = 1${")".repeat(n)}`;
+  parseFilter(nested(FILTER_DEPTH_MAX));
+  parseFilter(`${"not ".repeat(FILTER_DEPTH_MAX)}config.a = 1`);
+  throws(
+    () => parseFilter(nested(FILTER_DEPTH_MAX + 1)),
+    new RegExp(`at most ${FILTER_DEPTH_MAX} levels of nesting`),
+  );
 });

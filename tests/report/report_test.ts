@@ -357,6 +357,15 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         assert.ok(!/\d+-\d+ of 5/.test(past));
         const failed = await (await fetch(`${ui.url}/?status=failed`)).text();
         assert.equal((failed.match(/<tr><td class="id">/g) ?? []).length, 1);
+        // Repeated, as ledger runs --status: every one counts (a probe: the second was dropped).
+        const rows = (html: string) => (html.match(/<tr><td class="id">/g) ?? []).length;
+        const completed = rows(await (await fetch(`${ui.url}/?status=completed`)).text());
+        const both = await (await fetch(`${ui.url}/?status=failed&status=completed`)).text();
+        assert.equal(rows(both), completed + 1);
+        assert.match(both, /<select name="status" aria-label="status" multiple>/);
+        const badSecond = await fetch(`${ui.url}/?status=failed&status=%3Cb%3E`);
+        assert.equal(badSecond.status, 400);
+        assert.ok((await badSecond.text()).includes("Unknown status"));
         const where = await (await fetch(
           `${ui.url}/?where=${encodeURIComponent("run_type = 'sweep'")}`,
         )).text();

@@ -9,7 +9,7 @@
  */
 import { assert } from "../ledger/assert.ts";
 import type { DuckDBConnection } from "./duckdb.ts";
-import { literalGlob } from "./duckdb_glob.ts";
+import { globMatchesOthers, literalGlob } from "./duckdb_glob.ts";
 import { join } from "node:path";
 import { exec, rows } from "./_sql.ts";
 import {
@@ -36,6 +36,7 @@ import {
   MERGE_STAGE_EVENTS_SQL,
   NO_BAD_LINES_SQL,
   RESTORE_OVERLONG_SQL,
+  SPLIT_LINES_ONCE_SQL,
   SPLIT_LINES_SQL,
   SPLIT_LONG_LINES_SQL,
   STAGE_COMPLETE_LINES_SQL,
@@ -480,7 +481,10 @@ async function splitLines(
 ): Promise<void> {
   const scanFiles = batch.map((e) => scanFile(e, keepRaw.has(e.file)));
   await exec(conn, CREATE_SCAN_FILES_SQL, [JSON.stringify(scanFiles)]);
-  await exec(conn, SPLIT_LINES_SQL, [{ strings: batch.map((e) => literalGlob(e.readPath)) }]);
+  const once = batch.some((e) => globMatchesOthers(e.readPath));
+  await exec(conn, once ? SPLIT_LINES_ONCE_SQL : SPLIT_LINES_SQL, [
+    { strings: batch.map((e) => literalGlob(e.readPath)) },
+  ]);
 }
 
 /** Which lines are checked apart from the others, and in slices of how many bytes. */

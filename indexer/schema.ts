@@ -758,6 +758,15 @@ SELECT s.file, s.line_base + ord AS line, ord = n AS is_tail, ord = n - 1 AS is_
 FROM numbered JOIN scan_files s USING (read_path)`;
 
 /**
+ * {@linkcode SPLIT_LINES_SQL} for a batch whose globs may match a file
+ * twice (`globMatchesOthers` of `duckdb_glob.ts`): one row per file name.
+ */
+export const SPLIT_LINES_ONCE_SQL: string = SPLIT_LINES_SQL.replace(
+  "FROM read_text($1)",
+  "FROM (SELECT DISTINCT ON (filename) filename, content FROM read_text($1))",
+);
+
+/**
  * Parse and check the lines of `stage_lines` (see {@linkcode SPLIT_LINES_SQL})
  * into `stage`: one row per line, plus one per file for the text after the
  * last `\n` (`is_tail`; empty when the file ends with a newline). `reason`

@@ -453,13 +453,25 @@ export const INSERT_REREAD_SQL = `INSERT INTO reread
   SELECT DISTINCT unnest(from_json($1::VARCHAR, '["VARCHAR"]')) EXCEPT SELECT file FROM reread`;
 /**
  * Dropping a winning event whose duplicate lives in a file that is not
- * re-read would lose the event: re-read that file too. Returns the files
- * added; run until it adds none.
+ * re-read would lose the event: re-read that file too. And dropping a copy
+ * of an id flagged as differing (`event_duplicates.differs`, set on every
+ * copy of the id) leaves the flag of its other copies stale, which only
+ * their content can settle: re-read the files of every copy of that id, so
+ * it is ranked and compared anew (a probe: a conflicting copy fixed or
+ * removed still warned of a conflict until a full rebuild). Returns the
+ * files added; run until it adds none.
  */
 export const EXPAND_REREAD_SQL = `INSERT INTO reread
-  SELECT DISTINCT d.file FROM event_duplicates d
-  JOIN events e USING (event_id)
-  WHERE e.file IN (SELECT file FROM reread) AND d.file NOT IN (SELECT file FROM reread)
+  SELECT DISTINCT file FROM (
+    SELECT d.file FROM event_duplicates d
+    JOIN events e USING (event_id)
+    WHERE e.file IN (SELECT file FROM reread)
+    UNION ALL
+    SELECT file FROM (
+      SELECT file, event_id FROM event_duplicates UNION ALL SELECT file, event_id FROM events
+    ) WHERE event_id IN (SELECT event_id FROM event_duplicates
+      WHERE differs AND file IN (SELECT file FROM reread))
+  ) WHERE file NOT IN (SELECT file FROM reread)
   RETURNING file`;
 
 /** Drop everything indexed from the `reread` files, remembering the runs it touched. */

@@ -195,3 +195,39 @@ Deno.test("rebuild: keys with dots are not paths; NaN is null, as verify reads t
     );
   });
 });
+
+Deno.test("rebuild: a conflicting copy fixed or removed is no conflict in an update either", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "log");
+    const trial = (at: number, m: number) =>
+      ev("trial.recorded", "r1", T0 + at, { trial_id: "t1", params: { a: 1 }, metrics: { m } });
+    const first = trial(4, 1);
+    const copy = (at: number, m: number) => ({ ...trial(at, m), event_id: first.event_id });
+    await writePart(root, "day=2026-01-20/p1.jsonl", [
+      ev("run.created", "r1", T0, { run_type: "x", config: {}, data_fingerprint: "" }),
+      first,
+    ]);
+    await writePart(root, "day=2026-01-20/p2.jsonl", [copy(40, 1)]); // a retry
+    await writePart(root, "day=2026-01-20/p3.jsonl", [copy(50, 9)]); // a conflict
+    equal((await rebuildIndex(root, {})).conflicts, 1);
+    const dbPath = join(root, "index", "runs.duckdb");
+    const fullPath = join(dir, "full.duckdb");
+    for (
+      const change of [
+        // Fixed in place, then removed: a probe saw both still warned of by every update.
+        () => writePart(root, "day=2026-01-20/p3.jsonl", [copy(50, 1)]),
+        () => Deno.remove(join(root, "events", "day=2026-01-20", "p3.jsonl")),
+      ]
+    ) {
+      await change();
+      const updated = await rebuildIndex(root, {});
+      equal(updated.mode, "incremental");
+      equal(updated.conflicts, 0);
+      equal((await rebuildIndex(root, { full: true, dbPath: fullPath })).conflicts, 0);
+      deepEqual(
+        await query(dbPath, "SELECT file, differs FROM event_duplicates ORDER BY file"),
+        await query(fullPath, "SELECT file, differs FROM event_duplicates ORDER BY file"),
+      );
+    }
+  });
+});

@@ -438,3 +438,38 @@ function instantFlag(flag: string, text: string): number {
     throw new UsageError(`${flag}: ${message}`);
   }
 }
+
+/**
+ * In dual mode (the legacy DuckDB at its default path, whose runs `ledger
+ * runs` and `ledger show` list beside the index's), a prefix the index
+ * resolved to one of its runs may also start the id of a run only the
+ * legacy file holds: refused as ambiguous, naming both (a probe: `compare
+ * abc- new-1` compared `abc-ledger-1` while `show abc-` listed
+ * `abc-legacy-1` beside it, and `tag abc-` would tag a run the user could
+ * not tell apart). `given[i]` resolved to `resolved[i]`; exact ids are not
+ * looked up.
+ */
+export async function refuseLegacyPrefixMatch(
+  given: readonly string[],
+  resolved: readonly string[],
+): Promise<void> {
+  const prefixes = given.flatMap((g, i) => (g === resolved[i] ? [] : [[g, resolved[i]] as const]));
+  if (prefixes.length === 0) return;
+  try {
+    if (!(await Deno.stat(DEFAULT_LEGACY_DB_PATH)).isFile) return;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // dual mode has ended
+    throw err;
+  }
+  const { readLegacyRows } = await import("../legacy/read.ts");
+  for (const [prefix, runId] of prefixes) {
+    const { rows } = await readLegacyRows(DEFAULT_LEGACY_DB_PATH, { runIdPrefix: prefix });
+    const others = [...new Set(rows.map((r) => r.run_id))].filter((id) => id !== runId);
+    if (others.length > 0) {
+      throw new AmbiguousRunError(prefix, [
+        runId,
+        ...others.map((id) => `${id} (only in the legacy DuckDB)`),
+      ]);
+    }
+  }
+}

@@ -24,7 +24,7 @@ import {
   resolveRootFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
+import { asUsage, indexDbPath, refuseLegacyPrefixMatch, warnIfIndexMayLackRuns } from "./_query.ts";
 import { cellText, escapeControl, formatTable } from "./_table.ts";
 import { distinctCells } from "../ledger/control_text.ts";
 import { type DataComparison, dataComparison } from "../ledger/fingerprint.ts";
@@ -94,6 +94,7 @@ export async function main(args: string[]): Promise<number> {
   const comparison = await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const ids = await resolveRunIds(conn, positionals);
+      await refuseLegacyPrefixMatch(positionals, ids);
       assertNamedOnce(ids);
       const onWarning = (m: string) => console.error(`ledger compare: warning: ${m}`);
       const c = await compareRuns(conn, ids, { root, onWarning });

@@ -45,7 +45,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, indexDbPath } from "./_query.ts";
+import { asUsage, indexDbPath, refuseLegacyPrefixMatch } from "./_query.ts";
 import { escapeControl } from "./_table.ts";
 
 /**
@@ -327,6 +327,7 @@ async function readState(dbPath: string, prefix: string, kind: Kind): Promise<In
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const runId = await resolveRunId(conn, prefix);
+      await refuseLegacyPrefixMatch([prefix], [runId]);
       return {
         runId,
         latestMs: await latestEventMs(conn, runId, COMPETING[kind]),

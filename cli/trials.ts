@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { countOf } from "../ledger/count_text.ts";
 import { wrapText } from "./_wrap.ts";
 import {
@@ -34,6 +35,7 @@ import {
   indexDbPath,
   listFlag,
   readerMemoryLimitFlag,
+  refuseLegacyPrefixMatch,
   RUN_SELECT_FLAGS,
   runSelection,
   sortOnlyColumns,
@@ -144,7 +146,7 @@ export async function main(args: string[]): Promise<number> {
         : [];
       const query: TrialQuery = {
         ...selection,
-        runId: run === undefined ? undefined : await resolveRunId(conn, run),
+        runId: run === undefined ? undefined : await resolvedRun(conn, run),
         where: listFlag(values, "where"),
         sort: sortKeys,
         columns: [...asked, ...sortOnly],
@@ -346,3 +348,10 @@ function hasTrialColumn(field: string): boolean {
 
 /** Longest run id or trial id the table shows whole; longer ones are cut. */
 const ID_CHARS_SHOWN_MAX = 28;
+
+/** The run `--run` names: a unique prefix of the index's, and not of a legacy-only run's. */
+async function resolvedRun(conn: DuckDBConnection, given: string): Promise<string> {
+  const runId = await resolveRunId(conn, given);
+  await refuseLegacyPrefixMatch([given], [runId]);
+  return runId;
+}

@@ -112,7 +112,7 @@ export const DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
  * }
  * ```
  */
-export const PART_FILE_PATTERN = /^[^.].*\.jsonl$/;
+export const PART_FILE_PATTERN = /^[^.].*\.jsonl$/s;
 
 /**
  * Matches the Python writer's choice of file: it appends to the last

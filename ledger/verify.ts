@@ -55,7 +55,7 @@
  *
  * @module
  */
-import { messageValue } from "./control_text.ts";
+import { escapeControl, messageValue } from "./control_text.ts";
 import { fileOnPath } from "./exists.ts";
 import { assert } from "./assert.ts";
 import { clockMs } from "./clock.ts";
@@ -421,7 +421,9 @@ async function rereadDuplicates(scan: Scan, layout: Layout): Promise<void> {
  * ```
  */
 export function formatReport(report: VerifyReport): string {
-  const out = [`ledger root ${report.root}`];
+  // Each item one line: a file name holding a newline (which is read as a part) is escaped.
+  const out = [`ledger root ${escapeControl(report.root)}`];
+  const at = (o: { file: string; line: number }) => `${escapeControl(o.file)}:${o.line}`;
   for (const d of report.days) {
     const types = Object.entries(d.eventsByType).map(([t, n]) => `${t} ${n}`).join(", ") +
       (d.duplicateEvents > 0 ? `; ${countOf(d.duplicateEvents, "duplicate")}` : "");
@@ -430,21 +432,21 @@ export function formatReport(report: VerifyReport): string {
         `${countOf(d.events, "event")}${types === "" ? "" : ` (${types})`}, ` +
         `${countOf(d.tornCount, "torn tail")}, ${countOf(d.invalidCount, "invalid line")}`,
     );
-    for (const f of d.invalid) out.push(`  ${f.file}:${f.line}: invalid: ${f.reason}`);
-    for (const f of d.torn) out.push(`  ${f.file}:${f.line}: ${f.reason}`);
+    for (const f of d.invalid) out.push(`  ${at(f)}: invalid: ${escapeControl(f.reason)}`);
+    for (const f of d.torn) out.push(`  ${at(f)}: ${escapeControl(f.reason)}`);
   }
   for (const dup of report.duplicates) {
-    const where = dup.occurrences.map((o) => `${o.file}:${o.line}`).join(", ");
+    const where = dup.occurrences.map(at).join(", ");
     const what = dup.sameEvent
       ? "the same event again, a retry: counted once"
-      : `a conflict, the lines differ: ${dup.counted.file}:${dup.counted.line} counts`;
-    out.push(`duplicate event id ${dup.eventId}: ${where} (${what})`);
+      : `a conflict, the lines differ: ${at(dup.counted)} counts`;
+    out.push(`duplicate event id ${escapeControl(dup.eventId)}: ${where} (${what})`);
   }
   for (const l of report.lifecycle) {
-    out.push(`${l.file}:${l.line}: run ${l.runId}: ${l.reason}`);
+    out.push(`${at(l)}: run ${escapeControl(l.runId)}: ${escapeControl(l.reason)}`);
   }
-  for (const w of report.warnings) out.push(`warning: ${w}`);
-  for (const i of report.ignored) out.push(`ignored: ${i}`);
+  for (const w of report.warnings) out.push(`warning: ${escapeControl(w)}`);
+  for (const i of report.ignored) out.push(`ignored: ${escapeControl(i)}`);
   out.push(verdict(report));
   return out.join("\n");
 }

@@ -22,7 +22,7 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-RE3MOTVL.js";
+} from "./chunk-TMRB3WJC.js";
 import {
   readLineValue
 } from "./chunk-WSROKBA5.js";
@@ -1118,7 +1118,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-XI67CMTR.js");
+    const { writeSchemaFile } = await import("./schema_file-PQG7EWGO.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1136,7 +1136,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-XI67CMTR.js");
+    const { writeSchemaFile } = await import("./schema_file-PQG7EWGO.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);

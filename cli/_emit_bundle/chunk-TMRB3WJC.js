@@ -114,7 +114,7 @@ function checkRoot(root) {
 }
 var PART_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
 var DAY_DIR_PATTERN = /^day=(\d{4}-\d{2}-\d{2})$/;
-var PART_FILE_PATTERN = /^[^.].*\.jsonl$/;
+var PART_FILE_PATTERN = /^[^.].*\.jsonl$/s;
 var PYTHON_PART_PATTERN = /^part-.*\.jsonl$/;
 var SHARED_PART_PATTERN = /^emit-(\d{6,})\.jsonl$/;
 function partName(path) {

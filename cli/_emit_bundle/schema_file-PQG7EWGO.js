@@ -3,7 +3,7 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-RE3MOTVL.js";
+} from "./chunk-TMRB3WJC.js";
 import {
   WriteError,
   parseJsonText

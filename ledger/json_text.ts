@@ -264,7 +264,7 @@ const INTEGER_LITERAL = /^-?\d+$/;
  */
 function parseKeepingIntegers(text: string, depthMax: number): unknown {
   if (!LONG_DIGITS.test(text)) return undefined;
-  if (text.length > 2 * depthMax && scanJsonText(text).depthMax > depthMax) return undefined;
+  if (nestsPast(text, depthMax)) return undefined;
   try {
     return JSON_SOURCE.parse(text, keepExactIntegers);
   } catch (err) {
@@ -272,6 +272,17 @@ function parseKeepingIntegers(text: string, depthMax: number): unknown {
     // NaN, Infinity and trailing commas, as the plain parse reads them; else the same error.
     return JSON_SOURCE.parse(normalizeJsonText(text), keepExactIntegers);
   }
+}
+
+/**
+ * Whether `text` nests past `depthMax`, or past {@linkcode JSON_DEPTH_MAX}
+ * whatever `depthMax` is: a parse with a reviver recurses once a level, and
+ * overflowed the stack on a config 10,000 deep that the plain parse reads
+ * (and validation refuses, naming the field).
+ */
+function nestsPast(text: string, depthMax: number): boolean {
+  const limit = Math.min(depthMax, JSON_DEPTH_MAX);
+  return text.length > 2 * limit && scanJsonText(text).depthMax > limit;
 }
 
 /** A number literal that holds a fraction, an exponent or a minus zero. */
@@ -283,7 +294,7 @@ const WRITTEN_AS_FLOAT = /[.eE]|^-0$/;
  * undefined when it nests past `depthMax` (the caller's plain parse cuts it).
  */
 function parseKeepingNumbers(text: string, depthMax: number): unknown {
-  if (text.length > 2 * depthMax && scanJsonText(text).depthMax > depthMax) return undefined;
+  if (nestsPast(text, depthMax)) return undefined;
   let value: unknown;
   try {
     value = JSON_SOURCE.parse(text, keepNumbers);

@@ -22,16 +22,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-TMRB3WJC.js";
+} from "./chunk-IMZJ36RB.js";
 import {
   readLineValue
-} from "./chunk-WSROKBA5.js";
+} from "./chunk-3SQKGUQG.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-RNHNPAFT.js";
+} from "./chunk-GI3N25EC.js";
 import {
   RUN_ID_PATTERN,
   ValidationError,
@@ -43,7 +43,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-OZM5RJ6T.js";
+} from "./chunk-N3HK2LQJ.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1118,7 +1118,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-PQG7EWGO.js");
+    const { writeSchemaFile } = await import("./schema_file-37TZKUMG.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1136,7 +1136,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-PQG7EWGO.js");
+    const { writeSchemaFile } = await import("./schema_file-37TZKUMG.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1758,7 +1758,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-BGUQELSO.js");
+  const { checkEventLine } = await import("./event_line-VHXCZI4N.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2307,7 +2307,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-3IEQB22L.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-QNPS3IYE.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

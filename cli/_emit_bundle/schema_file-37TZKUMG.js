@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-TMRB3WJC.js";
+} from "./chunk-IMZJ36RB.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-OZM5RJ6T.js";
+} from "./chunk-N3HK2LQJ.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

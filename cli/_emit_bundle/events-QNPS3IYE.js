@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-NDT3F2TF.js";
+} from "./chunk-5VT2MOHS.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-RNHNPAFT.js";
+} from "./chunk-GI3N25EC.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-OZM5RJ6T.js";
+} from "./chunk-N3HK2LQJ.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

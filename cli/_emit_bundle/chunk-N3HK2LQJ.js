@@ -70,7 +70,7 @@ var LONG_DIGITS = /\d{16}/;
 var INTEGER_LITERAL = /^-?\d+$/;
 function parseKeepingIntegers(text, depthMax) {
   if (!LONG_DIGITS.test(text)) return void 0;
-  if (text.length > 2 * depthMax && scanJsonText(text).depthMax > depthMax) return void 0;
+  if (nestsPast(text, depthMax)) return void 0;
   try {
     return JSON_SOURCE.parse(text, keepExactIntegers);
   } catch (err) {
@@ -78,9 +78,13 @@ function parseKeepingIntegers(text, depthMax) {
     return JSON_SOURCE.parse(normalizeJsonText(text), keepExactIntegers);
   }
 }
+function nestsPast(text, depthMax) {
+  const limit = Math.min(depthMax, JSON_DEPTH_MAX);
+  return text.length > 2 * limit && scanJsonText(text).depthMax > limit;
+}
 var WRITTEN_AS_FLOAT = /[.eE]|^-0$/;
 function parseKeepingNumbers(text, depthMax) {
-  if (text.length > 2 * depthMax && scanJsonText(text).depthMax > depthMax) return void 0;
+  if (nestsPast(text, depthMax)) return void 0;
   let value;
   try {
     value = JSON_SOURCE.parse(text, keepNumbers);

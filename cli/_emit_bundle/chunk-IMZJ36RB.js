@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-OZM5RJ6T.js";
+} from "./chunk-N3HK2LQJ.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

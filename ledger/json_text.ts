@@ -399,7 +399,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Whether `value` is an integer {@linkcode parseJsonText} kept exact.
+ * Whether `value` is an integer {@linkcode parseJsonText} kept exact (with
+ * `exactNumbers`, also a number kept as written, such as `1.0`: its
+ * `rawJSON` is then not an integer literal).
  *
  * @example
  * ```ts

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 import { ev, T0, writePart } from "../indexer/_fixtures.ts";
-import { runLedger, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, CONFIG_PATH, REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
 
 Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambiguous everywhere", async () => {
   await withTempDir(async (dir) => {
@@ -55,5 +55,27 @@ Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambigu
     const exact = await ledger("compare", "abc-ledger", "other-1", "--json");
     assert.equal(exact.code, 0, exact.stderr);
     assert.deepEqual(JSON.parse(exact.stdout).runs, ["abc-ledger-1", "other-1"]);
+    // Run with reads scoped to the root (no data/ granted): no dual mode, no permission error.
+    const scoped = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--config",
+        CONFIG_PATH,
+        `--allow-read=${root},${join(REPO_ROOT, "node_modules")}`,
+        `--allow-ffi=${join(REPO_ROOT, "node_modules")}`,
+        "--allow-env=LEDGER_ROOT",
+        CLI_PATH,
+        "compare",
+        "abc-led",
+        "other-1",
+        "--json",
+        "--root",
+        root,
+      ],
+      cwd: dir,
+      env: { LEDGER_ROOT: "" },
+    }).output();
+    assert.equal(scoped.code, 0, new TextDecoder().decode(scoped.stderr));
   });
 });

@@ -28,7 +28,9 @@ export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
  *   `folder: true`, to the folder holding it (a command that writes a
  *   temporary file or a lock beside it); with `throughLinks: true`, of the
  *   file the path's symbolic links lead to (a command that renames a new
- *   file over that file: `--out`).
+ *   file over that file: `--out`); with `defaultIfGranted: true`, the
+ *   default path is read only when the process may (dual mode's legacy
+ *   file: a process not granted it has no dual mode), so it is not asked for.
  * - `{ name: "ffi" }`: loading DuckDB's native addon.
  * - `{ name: "run", command: "git" }`: running a program.
  * - `{ name: "env", variable: "X" }`, `{ name: "sys", kind: "hostname" }`.
@@ -55,6 +57,7 @@ export type PermissionNeed =
     folder?: boolean;
     throughLinks?: boolean;
     defaultPath?: string;
+    defaultIfGranted?: boolean;
   }
   | { name: "ffi" }
   | { name: "run"; command: string }
@@ -400,7 +403,11 @@ async function missingFlag(
   switch (need.name) {
     case "read":
     case "write": {
-      let value = "path" in need ? undefined : flagValue(args, need.flag) ?? need.defaultPath;
+      const given = "path" in need ? undefined : flagValue(args, need.flag);
+      if (!("path" in need) && given === undefined && need.defaultIfGranted === true) {
+        return undefined;
+      }
+      let value = "path" in need ? undefined : given ?? need.defaultPath;
       if (value !== undefined && "throughLinks" in need && need.throughLinks === true) {
         value = await linkedPath(value);
       }

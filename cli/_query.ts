@@ -459,8 +459,8 @@ export async function refuseLegacyPrefixMatch(
     if (!(await Deno.stat(DEFAULT_LEGACY_DB_PATH)).isFile) return;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return; // dual mode has ended
-    // Not granted (a `deno run` scoped to another root): no dual mode for this process, as
-    // `runs` and `show` cannot read the file either.
+    // Not granted (a `deno run` scoped to another root): no dual mode for this process, as for
+    // `runs` and `show` (legacy/active.ts).
     if (err instanceof Deno.errors.NotCapable) return;
     throw err;
   }

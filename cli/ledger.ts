@@ -41,16 +41,23 @@ const OUT: readonly PermissionNeed[] = [
   { name: "write", flag: "out", folder: true, throughLinks: true },
 ];
 /**
- * The legacy DuckDB of dual mode: `--legacy-db`, else the default file, which
- * `runs`, `show` and `legacy` look for even when it is not there (the value
- * of `DEFAULT_LEGACY_DB_PATH` in legacy/read.ts, which loads DuckDB: not
- * imported here; tests/cli/permission_advice_test.ts checks they agree).
+ * The legacy DuckDB of `ledger legacy`: `--legacy-db`, else the default file
+ * (the value of `DEFAULT_LEGACY_DB_PATH` in legacy/read.ts, which loads
+ * DuckDB: not imported here; tests/cli/permission_advice_test.ts checks they
+ * agree).
  */
 const READ_LEGACY_DB: PermissionNeed = {
   name: "read",
   flag: "legacy-db",
   defaultPath: "data/baseline_results.duckdb",
 };
+/**
+ * The legacy DuckDB of dual mode in `runs` and `show`: `--legacy-db`, else
+ * the default file when the process may read it. A `deno run
+ * --allow-read=ROOT` of `runs` has no dual mode; until 0.8.0 it refused to
+ * start for want of a file it may not have (a review).
+ */
+const DUAL_MODE_LEGACY_DB: PermissionNeed = { ...READ_LEGACY_DB, defaultIfGranted: true };
 /**
  * The inputs of `backtest` and `sweep`: `--calls`/`--candles`, else the
  * sample data (`SAMPLE_CALLS_PATH`/`SAMPLE_CANDLES_PATH` of
@@ -106,12 +113,12 @@ const COMMANDS: Record<string, Command> = {
   },
   "runs": {
     summary: "list the latest runs from the index",
-    needs: [READ_ROOT, { name: "read", flag: "db" }, READ_LEGACY_DB, FFI],
+    needs: [READ_ROOT, { name: "read", flag: "db" }, DUAL_MODE_LEGACY_DB, FFI],
     load: async () => (await import("./runs.ts")).main,
   },
   "show": {
     summary: "show one run: phases, trials, artifacts",
-    needs: [READ_ROOT, { name: "read", flag: "db" }, READ_LEGACY_DB, FFI],
+    needs: [READ_ROOT, { name: "read", flag: "db" }, DUAL_MODE_LEGACY_DB, FFI],
     load: async () => (await import("./show.ts")).main,
   },
   "backtest": {

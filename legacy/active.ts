@@ -122,7 +122,14 @@ export async function activeLegacyDbPath(given: string | undefined): Promise<str
     }
     return given;
   }
-  return (await exists(DEFAULT_LEGACY_DB_PATH)) ? DEFAULT_LEGACY_DB_PATH : undefined;
+  try {
+    return (await exists(DEFAULT_LEGACY_DB_PATH)) ? DEFAULT_LEGACY_DB_PATH : undefined;
+  } catch (err) {
+    // A process not granted the default path (`deno run --allow-read=ROOT`) has no dual mode:
+    // `runs` and `show` refused to start there until 0.8.0 (a review).
+    if (err instanceof Deno.errors.NotCapable) return undefined;
+    throw err;
+  }
 }
 
 /**

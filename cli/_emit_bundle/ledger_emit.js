@@ -556,7 +556,11 @@ async function missingFlag(need, args, root, options) {
   switch (need.name) {
     case "read":
     case "write": {
-      let value = "path" in need ? void 0 : flagValue(args, need.flag) ?? need.defaultPath;
+      const given = "path" in need ? void 0 : flagValue(args, need.flag);
+      if (!("path" in need) && given === void 0 && need.defaultIfGranted === true) {
+        return void 0;
+      }
+      let value = "path" in need ? void 0 : given ?? need.defaultPath;
       if (value !== void 0 && "throughLinks" in need && need.throughLinks === true) {
         value = await linkedPath(value);
       }

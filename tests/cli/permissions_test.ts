@@ -267,15 +267,52 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
       equal(r.code, 1);
       equal(
         r.stderr.trim(),
-        // The dual-mode default file is looked for too (a flags audit: the advised command
-        // then failed on it).
-        "ledger runs: missing permissions --allow-read=/nonexistent/ledger " +
-          "--allow-read=data/baseline_results.duckdb; " +
+        // The dual-mode default file is not asked for: it is looked for only when granted.
+        "ledger runs: missing permission --allow-read=/nonexistent/ledger; " +
           "deno task runs reads only under data/; keep the paths there or " +
-          "add them to a deno run command (deno run --no-prompt " +
-          "--allow-read=/nonexistent/ledger --allow-read=data/baseline_results.duckdb ... " +
-          "cli/ledger.ts runs)",
+          "add it to a deno run command (deno run --no-prompt " +
+          "--allow-read=/nonexistent/ledger ... cli/ledger.ts runs)",
       );
+    });
+    await t.step("runs and show scoped to the root alone: no dual mode, no refusal", async () => {
+      // Until 0.8.0 both refused to start without a grant of data/baseline_results.duckdb,
+      // a file dual mode only looks for (a review).
+      const root = `${dir}/scoped`;
+      const created = await deno([
+        "run",
+        ...scope,
+        CLI,
+        "emit",
+        "--root",
+        root,
+        "--event",
+        '{"event_type":"run.created","run_id":"scoped-1","run_type":"t","config":{},' +
+        '"data_fingerprint":"f"}',
+      ]);
+      equal(created.code, 0, created.stderr);
+      const built = await deno([
+        "run",
+        ...scope,
+        "--allow-ffi",
+        CLI,
+        "rebuild-index",
+        "--root",
+        root,
+      ]);
+      equal(built.code, 0, built.stderr);
+      const read = [`--allow-read=${root}`, "--allow-ffi", CLI];
+      const runs = await deno(["run", ...read, "runs", "--root", root, "--json"]);
+      equal(runs.code, 0, runs.stderr);
+      deepEqual(JSON.parse(runs.stdout).map((r: { run_id: string }) => r.run_id), ["scoped-1"]);
+      const show = await deno(["run", ...read, "show", "scoped", "--root", root, "--json"]);
+      equal(show.code, 0, show.stderr);
+      equal(JSON.parse(show.stdout).run.run_id, "scoped-1");
+      // Named outright, the legacy file is still asked for.
+      const named = await deno(
+        ["run", ...read, "runs", "--root", root, "--legacy-db", `${dir}/old.duckdb`],
+      );
+      equal(named.code, 1);
+      match(named.stderr, /missing permission --allow-read=.*old\.duckdb/);
     });
     await t.step("--db outside the granted scope", async () => {
       const r = await deno([

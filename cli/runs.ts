@@ -15,6 +15,7 @@ import {
   dayStartMs,
   DEFAULT_CUTOVER_DATE,
   DEFAULT_LEGACY_DB_PATH,
+  dualModeNotGrantedWarning,
 } from "../legacy/active.ts";
 import { RUN_STATUSES } from "../indexer/queries.ts";
 import {
@@ -193,7 +194,10 @@ export async function main(args: string[]): Promise<number> {
   const query = await asUsage(() => Promise.resolve(runQueryFlags(values)));
   const dbPath = indexDbPath(values);
   const cutoverDate = cutoverDateFlag(values);
-  const legacyDbPath = await activeLegacyDbPath(legacyDbFlag(values));
+  const legacyDbPath = await activeLegacyDbPath(legacyDbFlag(values), {
+    onNotGranted: (path) =>
+      console.error(`ledger runs: warning: ${dualModeNotGrantedWarning(path)}`),
+  });
   const machine = format !== "table";
   const runQuery: RunQuery = {
     ...query,

@@ -38,6 +38,7 @@ import {
   activeLegacyDbPath,
   DEFAULT_CUTOVER_DATE,
   DEFAULT_LEGACY_DB_PATH,
+  dualModeNotGrantedWarning,
 } from "../legacy/active.ts";
 import type { DualRun } from "../legacy/dual.ts";
 
@@ -119,7 +120,10 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = indexDbPath(values); // --db, else the root's; an empty --db is a usage error
   const legacyFlag = stringFlag(values, "legacy-db");
   if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
-  const legacyDbPath = await activeLegacyDbPath(legacyFlag);
+  const legacyDbPath = await activeLegacyDbPath(legacyFlag, {
+    onNotGranted: (path) =>
+      console.error(`ledger show: warning: ${dualModeNotGrantedWarning(path)}`),
+  });
   const cutoverDate = cutoverDateFlag(values);
   let detail: RunDetail | null;
   let trialCount: number | undefined; // all of them, when detail.trials holds the first few

@@ -68,11 +68,22 @@ export function dayStartMs(day: string, what = "The date"): number {
   return ms;
 }
 
+/** Options for {@linkcode activeLegacyDbPath}. */
+export interface ActiveLegacyDbOptions {
+  /**
+   * Called with the default path when no path is given and the process may
+   * not read the default one (dual mode is then off: whether the file is
+   * there cannot be told). @default {undefined}
+   */
+  onNotGranted?: (path: string) => void;
+}
+
 /**
  * The legacy file dual mode should read, or `undefined` when dual mode is
  * off: the given path, which must be a DuckDB file
  * ({@linkcode LegacyDbNotFoundError} otherwise: asked for, it is not passed
- * over), else the default path when that file exists. After
+ * over), else the default path when that file exists (and the process may
+ * read it: `options.onNotGranted` is told when it may not). After
  * `ledger legacy archive` the default file is gone and this returns
  * `undefined`: readers see the event log only.
  *
@@ -93,7 +104,10 @@ export function dayStartMs(day: string, what = "The date"): number {
  * }
  * ```
  */
-export async function activeLegacyDbPath(given: string | undefined): Promise<string | undefined> {
+export async function activeLegacyDbPath(
+  given: string | undefined,
+  options: ActiveLegacyDbOptions = {},
+): Promise<string | undefined> {
   if (given !== undefined) {
     // A file the user named must be there; only the default may be absent.
     if (!(await exists(given, { isFile: true }))) {
@@ -127,8 +141,9 @@ export async function activeLegacyDbPath(given: string | undefined): Promise<str
   } catch (err) {
     // A process not granted the default path (`deno run --allow-read=ROOT`) has no dual mode:
     // `runs` and `show` refused to start there until 0.8.0 (a review).
-    if (err instanceof Deno.errors.NotCapable) return undefined;
-    throw err;
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    options.onNotGranted?.(DEFAULT_LEGACY_DB_PATH);
+    return undefined;
   }
 }
 
@@ -153,4 +168,20 @@ export class LegacyDbNotFoundError extends Error {
     this.name = "LegacyDbNotFoundError";
     this.path = path;
   }
+}
+
+/**
+ * The warning of `runs` and `show` when dual mode is off because the process
+ * may not read the default legacy file (`deno run --allow-read=ROOT`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { dualModeNotGrantedWarning } from "./active.ts";
+ * assert.match(dualModeNotGrantedWarning("data/x.duckdb"), /--allow-read=data\/x\.duckdb/);
+ * ```
+ */
+export function dualModeNotGrantedWarning(path: string): string {
+  return `dual mode off: this process may not read ${path}, so legacy runs are left out ` +
+    `(add --allow-read=${path} to read them)`;
 }

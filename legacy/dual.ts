@@ -102,6 +102,7 @@ export {
 
 export { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
 export {
+  type ActiveLegacyDbOptions,
   activeLegacyDbPath,
   DateFormatError,
   dayStartMs,

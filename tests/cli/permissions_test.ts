@@ -304,9 +304,17 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
       const runs = await deno(["run", ...read, "runs", "--root", root, "--json"]);
       equal(runs.code, 0, runs.stderr);
       deepEqual(JSON.parse(runs.stdout).map((r: { run_id: string }) => r.run_id), ["scoped-1"]);
+      // Whether the legacy file is there cannot be told: said, not passed over in silence.
+      equal(
+        runs.stderr.trim(),
+        "ledger runs: warning: dual mode off: this process may not read " +
+          "data/baseline_results.duckdb, so legacy runs are left out " +
+          "(add --allow-read=data/baseline_results.duckdb to read them)",
+      );
       const show = await deno(["run", ...read, "show", "scoped", "--root", root, "--json"]);
       equal(show.code, 0, show.stderr);
       equal(JSON.parse(show.stdout).run.run_id, "scoped-1");
+      match(show.stderr, /^ledger show: warning: dual mode off: /);
       // Named outright, the legacy file is still asked for.
       const named = await deno(
         ["run", ...read, "runs", "--root", root, "--legacy-db", `${dir}/old.duckdb`],

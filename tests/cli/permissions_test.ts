@@ -296,8 +296,7 @@ Deno.test("ledger names the missing flag in one line and exits 1", async (t) => 
         "--allow-ffi",
         CLI,
         "rebuild-index",
-        "--root",
-        root,
+        `--root=${root}`,
       ]);
       equal(built.code, 0, built.stderr);
       const read = [`--allow-read=${root}`, "--allow-ffi", CLI];

@@ -13,7 +13,9 @@
  * 2"`, `"+1"`), and any other value is only `!=` to it; with a boolean,
  * only a boolean is equal (the string `"true"` is not `true`); with text, a
  * value compares as its text (a string as is, anything else as compact
- * JSON); `~` searches that text; `not` turns false into true.
+ * JSON); `~` searches that text; `not` turns false into true. And
+ * `--sort` puts numbers (and numeric text) first, in order, then other
+ * values by their text, then nulls, in either direction.
  */
 import { deepStrictEqual as deepEqual, ok } from "node:assert/strict";
 import { queryRuns, queryTrials, withReader } from "../../indexer/query/mod.ts";
@@ -256,6 +258,57 @@ Deno.test("--where answers as its documented rules, over runs and trials of mixe
       }
       // The expressions select something: not a comparison of empty lists.
       ok(matched > EXPRESSIONS * 20, `only ${matched} rows matched in all`);
+    });
+  });
+});
+
+/** Where `--sort` puts a value: numbers (and numeric text), then text, then nulls. */
+function sortClass(v: Value): 0 | 1 | 2 {
+  if (v === MISSING || v === null) return 2;
+  return asNumber(v) === undefined ? 1 : 0;
+}
+
+Deno.test("--sort orders numbers, then text, then nulls, in both directions", async () => {
+  await withTempDir(async (root) => {
+    const rng = new SeededRandom(5122026);
+    const configs = Array.from({ length: RUNS }, () => randomObject(rng, ["a"]));
+    await writePart(
+      root,
+      "day=2026-01-20/part-a.jsonl",
+      configs.map((config, i) =>
+        ev("run.created", `r${i}`, T0 + i, { run_type: "t", config, data_fingerprint: "f" })
+      ),
+    );
+    await rebuildIndex(root, {});
+    const values = configs.map((c): Value => Object.hasOwn(c, "a") ? c.a : MISSING);
+    // The order by value alone (ties are broken by the default order, not checked here).
+    const key = (v: Value) => {
+      const cls = sortClass(v);
+      return { cls, num: cls === 0 ? asNumber(v)! : 0, text: cls === 1 ? asText(v) : "" };
+    };
+    await withReader(indexPath(root), async (conn) => {
+      for (const descending of [false, true]) {
+        const rows = await queryRuns(conn, {
+          sort: [{ field: "config.a", descending }],
+          columns: ["config.a"],
+          includeArchived: true,
+        });
+        deepEqual(rows.length, RUNS);
+        const got = rows.map((r) => values[Number(r.run_id.slice(1))]);
+        const sign = descending ? -1 : 1;
+        const want = [...got].sort((x, y) => {
+          const a = key(x);
+          const b = key(y);
+          if (a.cls !== b.cls) return a.cls - b.cls; // nulls last either way
+          if (a.cls === 0) return sign * (a.num - b.num);
+          return sign * (a.text < b.text ? -1 : a.text > b.text ? 1 : 0);
+        });
+        deepEqual(
+          got.map((v) => JSON.stringify(key(v))),
+          want.map((v) => JSON.stringify(key(v))),
+          `--sort config.a:${descending ? "desc" : "asc"}`,
+        );
+      }
     });
   });
 });

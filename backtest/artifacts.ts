@@ -362,6 +362,11 @@ export interface DataSelection {
   to: string | null;
   /** `--interval` (candles resampled to it), or null for the file's own. */
   interval: string | null;
+  /**
+   * `--max-entry-delay`, ms: the calls whose entry opens later are left out,
+   * as a window leaves them out. Absent or undefined for no bound.
+   */
+  max_entry_delay_ms?: number;
 }
 
 /**
@@ -371,7 +376,10 @@ export interface DataSelection {
  * of one calls file, one on 320 calls and one on the 10 of its `--to`
  * window, were compared as `same_data` (a probe). A window or interval
  * written differently for the same rows (`--interval 1m` on 1m candles)
- * gives another fingerprint: said to be other data, never the reverse.
+ * gives another fingerprint: said to be other data, never the reverse. A
+ * `--max-entry-delay` bound is part of the selection for the same reason: two
+ * runs of one file, one leaving out the calls entered late, read other calls
+ * (a probe found them compared as `same_data`).
  *
  * @example
  * ```ts
@@ -382,15 +390,27 @@ export interface DataSelection {
  * const window = { ...whole, to: "2026-01-05T12:00:00.000Z" };
  * assert.notEqual(dataFingerprint("ab12", window), "ab12");
  * assert.notEqual(dataFingerprint("ab12", window), dataFingerprint("ab12", { ...whole, interval: "5m" }));
+ * const late = { ...whole, max_entry_delay_ms: 300_000 };
+ * assert.notEqual(dataFingerprint("ab12", late), "ab12");
+ * assert.notEqual(dataFingerprint("ab12", late), dataFingerprint("ab12", { ...late, max_entry_delay_ms: 60_000 }));
  * ```
  */
 export function dataFingerprint(filesFingerprint: string, selection: DataSelection): string {
-  if (selection.from === null && selection.to === null && selection.interval === null) {
+  const delay = selection.max_entry_delay_ms;
+  if (
+    selection.from === null && selection.to === null && selection.interval === null &&
+    delay === undefined
+  ) {
     return filesFingerprint; // as every run before selections counted
   }
   const { from, to, interval } = selection;
+  // The bound joins the hashed text only when given: a window's fingerprint
+  // stays what runs recorded before the bound counted.
+  const hashed = delay === undefined
+    ? { from, to, interval }
+    : { from, to, interval, max_entry_delay_ms: delay };
   return createHash("sha256")
-    .update(`${filesFingerprint}\nselection:${JSON.stringify({ from, to, interval })}\n`)
+    .update(`${filesFingerprint}\nselection:${JSON.stringify(hashed)}\n`)
     .digest("hex");
 }
 

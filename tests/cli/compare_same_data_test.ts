@@ -74,7 +74,8 @@ Deno.test("compare table: same data is unknown when a run has no fingerprint", a
 
 // A probe: a run on the 10 calls of a --to window and a run on all 320 of the same file, or the
 // same candles resampled to 5m, compared as the same data: the fingerprint hashed the files alone.
-Deno.test("compare: runs of one data set with another window or interval are not the same data", async () => {
+// Another: a run leaving out the calls entered more than a minute late, against one keeping them.
+Deno.test("compare: runs of one data set with another window, interval or entry bound are not the same data", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ledger-same-data-window-" });
   try {
     const root = `${dir}/ledger`;
@@ -86,6 +87,9 @@ Deno.test("compare: runs of one data set with another window or interval are not
       ["to-2", ["--to", "2026-01-05T00:00:10Z"]],
       ["from", ["--from", "2026-01-05T00:00:10Z"]],
       ["resampled", ["--interval", "5m"]],
+      ["delay-1m-1", ["--max-entry-delay", "1m"]],
+      ["delay-1m-2", ["--max-entry-delay", "60000"]],
+      ["delay-5m", ["--max-entry-delay", "5m"]],
     ];
     for (const [id, flags] of runs) {
       const r = await runLedger([
@@ -103,8 +107,11 @@ Deno.test("compare: runs of one data set with another window or interval are not
         await same(["whole-1", "to-1"]),
         await same(["whole-1", "from"]),
         await same(["whole-1", "resampled"]),
+        await same(["delay-1m-1", "delay-1m-2"]),
+        await same(["whole-1", "delay-1m-1"]),
+        await same(["delay-1m-1", "delay-5m"]),
       ],
-      [true, true, false, false, false],
+      [true, true, false, false, false, true, false, false],
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,6 +1,6 @@
 /**
- * The object-store interface the shipper and the bucket indexer use: the four
- * operations they need (list, ranged get, put-if-absent, head) and the typed
+ * The object-store interface the shipper and the bucket indexer use: the five
+ * operations they need (list, ranged get, put-if-absent, head, delete) and the typed
  * errors they turn into one-line messages. The S3 implementation lives in
  * `s3.ts`; anything else (a test double, another SDK) implements the same
  * interface.
@@ -47,6 +47,11 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: Uint8Array): Promise<PutResult>;
   /** The size of `key`, or `null` when it does not exist. */
   head(key: string): Promise<number | null>;
+  /**
+   * Remove `key` (nothing when it does not exist). The shipper removes only
+   * a chunk cut off mid-upload that a server kept (`ship.ts`).
+   */
+  delete(key: string): Promise<void>;
 }
 
 /** Why an object-store call failed. */

@@ -13,6 +13,7 @@
  * @module
  */
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -244,6 +245,14 @@ class S3Store implements ObjectStore {
       return out.ContentLength ?? 0;
     } catch (err) {
       if (statusOf(err) === 404) return null;
+      throw this.#translate(err, key);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+    } catch (err) {
       throw this.#translate(err, key);
     }
   }

@@ -490,11 +490,20 @@ export class Shipper {
         agreed = chunkEnd; // trusted: recorded as shipped, and it ends a chunk
         continue;
       }
-      if (chunkEnd === trusted) {
-        await this.#verifyRemote(file, size, c.key, c.start, c.length, TAIL_CHECK_BYTES);
-      } else {
-        await this.#verifyRemote(file, size, c.key, c.start, c.length);
-        report.chunksFound++;
+      try {
+        if (chunkEnd === trusted) {
+          await this.#verifyRemote(file, size, c.key, c.start, c.length, TAIL_CHECK_BYTES);
+        } else {
+          await this.#verifyRemote(file, size, c.key, c.start, c.length);
+          report.chunksFound++;
+        }
+      } catch (err) {
+        // The last chunk only: one cut off mid-upload ends mid-line, so no ship put one after.
+        const last = c === chunks.at(-1);
+        if (!(err instanceof RemoteConflictError) || !last) throw err;
+        if (!await this.#removeTorn(file, size, part, c.key, c.start, report)) throw err;
+        end = c.start; // shipped again from here, below
+        break;
       }
       agreed = chunkEnd; // known to be in the bucket from here
     }
@@ -557,6 +566,38 @@ export class Shipper {
   }
 
   /**
+   * Remove the object `key` at byte `start` of `part` when it is an upload
+   * cut off: no bytes, or bytes that equal the local ones there and end
+   * mid-line. No whole upload is either (a chunk is whole lines), and the
+   * bytes are this part's own, so nothing shipped is lost; the caller ships
+   * the lines again from `start`. A server that keeps the body of a PUT whose
+   * sender died (s3rver) left one, and every later ship of the part failed
+   * on it, exit 1, its new lines never shipped (a probe: a ship killed with
+   * SIGKILL mid-upload). True when removed, with a warning in `report`.
+   */
+  async #removeTorn(
+    file: Deno.FsFile,
+    size: number,
+    part: RemotePart,
+    key: string,
+    start: number,
+    report: ShipReport,
+  ): Promise<boolean> {
+    const remote = await this.#store.get(key);
+    if (remote.length > 0 && remote[remote.length - 1] === NEWLINE) return false;
+    if (start + remote.length > size) return false;
+    const local = await readLocalRange(file, start, start + remote.length);
+    if (!bytesEqual(remote, local)) return false;
+    await this.#store.delete(key);
+    report.warnings.push(
+      `${remoteName(part)}: bucket object ${key} held ${remote.length} bytes ending mid-line ` +
+        `(an upload cut off, kept by the server); removed, and its lines shipped again from ` +
+        `the local log`,
+    );
+    return true;
+  }
+
+  /**
    * The object `key` must equal the local bytes at `[start, start + length)`;
    * with `lastBytes`, only its last `lastBytes` are fetched and compared (the
    * end of a chunk the state file records).
@@ -585,7 +626,7 @@ export class Shipper {
       throw new RemoteConflictError(
         `Bucket object ${key} differs from the local log at bytes ${start + from}-${
           start + length
-        }`,
+        }${firstDifference(remote, local, start + from, from === 0)}`,
       );
     }
   }
@@ -642,7 +683,11 @@ export class Shipper {
     if (cut === 0) return undefined;
     const body = bytes.subarray(0, cut);
     const key = chunkKey(this.#location.prefix, part, start);
-    if (await this.#put(key, body) === "created") {
+    let put = await this.#put(key, body);
+    if (put === "exists" && await this.#removeTorn(file, size, part, key, start, report)) {
+      put = await this.#put(key, body);
+    }
+    if (put === "created") {
       report.chunksPut++;
       report.bytesShipped += body.length;
       return { end: start + body.length, created: body };
@@ -879,6 +924,34 @@ async function readDirOrEmpty(dir: string): Promise<Deno.DirEntry[]> {
 }
 
 const NEWLINE = 0x0a;
+
+/**
+ * Where `remote` and `local`, both read from byte `at` of a part (a line's
+ * start when `atLineStart`), first differ, as a clause for a conflict's
+ * message: the byte, and where the local line holding it starts. A probe:
+ * the message named a 16 MiB chunk's whole range, not the line that differed.
+ */
+function firstDifference(
+  remote: Uint8Array,
+  local: Uint8Array,
+  at: number,
+  atLineStart: boolean,
+): string {
+  const n = Math.min(remote.length, local.length);
+  let i = 0;
+  while (i < n && remote[i] === local[i]) i++;
+  if (i === n && remote.length === local.length) {
+    return "; the bucket's bytes end mid-line (an upload cut off, or bytes added to it)";
+  }
+  const which = i < n
+    ? `first at byte ${at + i}`
+    : `the ${remote.length < local.length ? "bucket's" : "local"} bytes end at byte ${at + n}`;
+  const lineStart = i === 0 ? -1 : local.lastIndexOf(NEWLINE, i - 1);
+  const line = lineStart === -1 && !atLineStart
+    ? `the local line holding byte ${at}`
+    : `the local line from byte ${at + lineStart + 1}`;
+  return `; ${which}, in ${line}`;
+}
 
 /**
  * The fingerprint of a part's first line, or undefined while it has no

@@ -234,6 +234,7 @@ Deno.test("ship to a server that overwrites finds another ship's chunk written o
         list: (prefix, options) => real.list(prefix, options),
         get: (key, range) => real.get(key, range),
         head: (key) => real.head(key),
+        delete: (key) => real.delete(key),
         putIfAbsent: async (key, body) => {
           const result = await real.putIfAbsent(key, body);
           if (key.endsWith(`.${String(first.length + 1).padStart(16, "0")}.jsonl`)) {
@@ -251,6 +252,12 @@ Deno.test("ship to a server that overwrites finds another ship's chunk written o
         aSecond.problems[0],
         /part-000001\.[0-9a-f]{12}\.0{13}170\.jsonl differs from the local log at bytes 170-/,
       );
+      // The byte that differs and its line, not only the chunk's range (a probe).
+      const differing = 170 + own("a").indexOf("evt-a") + "evt-".length;
+      assert.match(
+        aSecond.problems[0],
+        new RegExp(`; first at byte ${differing}, in the local line from byte 170$`),
+      );
       assert.equal(aSecond.chunksPut, 0, "a's overwritten chunk was counted as shipped");
       // b, shipping now, finds its own line there: nothing to write, nothing wrong.
       const bShip = await shipOnce(b, real, location, { endpoint });
@@ -259,3 +266,140 @@ Deno.test("ship to a server that overwrites finds another ship's chunk written o
     });
   });
 });
+
+// A probe: a ship killed with SIGKILL mid-upload to s3rver left the chunk it was writing cut
+// short (s3rver keeps the body of a PUT whose sender died), and every later ship of the part
+// exited 1 ("differs from the local log"), its new lines never shipped.
+Deno.test("ship removes a chunk cut off by a kill mid-upload, and ships its lines again", async () => {
+  await withTempDir(async (tmp) => {
+    await withS3rver(tmp, async (port) => {
+      const env = {
+        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: KEYS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey,
+        LEDGER_ROOT: "",
+      };
+      const shipArgs = (root: string, prefix: string) =>
+        denoScriptArgs(
+          CLI_PATH,
+          ["ship", "--root", root, "--to", `s3://fleet/${prefix}`, "--once"],
+          [
+            `--allow-net=127.0.0.1:${port}`,
+          ],
+        );
+      // One part of 40 MiB (three chunks): a chunk takes long enough to upload to be caught.
+      const root = join(tmp, "worker");
+      const dayDir = join(root, "events", "day=2026-01-20");
+      await Deno.mkdir(dayDir, { recursive: true });
+      const pad = "x".repeat(900);
+      const lines: string[] = [];
+      for (let i = 0; lines.length * 1000 < 40 * 1024 * 1024; i++) {
+        lines.push(JSON.stringify({
+          event_id: `evt-${i}`,
+          event_type: "run.noted",
+          run_id: "big",
+          timestamp_ms: Date.UTC(2026, 0, 20) + i,
+          schema_version: 1,
+          note: pad,
+        }));
+      }
+      const part = join(dayDir, "part-000001.jsonl");
+      await Deno.writeTextFile(part, lines.join("\n") + "\n");
+      const real = openS3Store("fleet", {
+        endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
+        credentials: KEYS,
+      });
+      // Kill each attempt's ship as soon as s3rver has begun writing a chunk, until one is
+      // left cut short (a kill can land after the body arrived whole: then try again).
+      let torn: { prefix: string; key: string; size: number } | undefined;
+      for (let attempt = 0; attempt < 6 && torn === undefined; attempt++) {
+        const prefix = `torn-${attempt}`;
+        await Deno.remove(join(root, "ship"), { recursive: true }).catch((err) => {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        });
+        const child = new Deno.Command(Deno.execPath(), {
+          args: shipArgs(root, prefix),
+          env,
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        const objects = join(tmp, "s3", "fleet", prefix);
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline) {
+          const found = await chunkFilesUnder(objects);
+          if (found.length > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        child.kill("SIGKILL");
+        await child.status;
+        await new Promise((resolve) => setTimeout(resolve, 500)); // s3rver ends the request
+        for await (const o of real.list(`${prefix}/`)) {
+          const body = await real.get(o.key);
+          if (body.length === 0 || body[body.length - 1] !== 0x0a) {
+            torn = { prefix, key: o.key, size: body.length };
+          }
+        }
+      }
+      assert.ok(torn !== undefined, "no kill left a chunk cut short in 6 attempts");
+      // An index of the bucket made meanwhile holds the whole lines of the cut-off chunk.
+      const reader = join(tmp, "reader");
+      const indexed = async () => {
+        const built = await new Deno.Command(Deno.execPath(), {
+          args: denoScriptArgs(CLI_PATH, [
+            ...["rebuild-index", "--root", reader, "--from", `s3://fleet/${torn!.prefix}`],
+          ], [`--allow-net=127.0.0.1:${port}`]),
+          env,
+        }).output();
+        assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+        const r = await runLedger([
+          ...["sql", "select count(*) as n from events", "--root", reader, "--format", "jsonl"],
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout).n;
+      };
+      const before = await indexed();
+      assert.ok(before < lines.length, `${before} events indexed from a cut-off chunk`);
+      // The next ship removes it, says so in one warning, and ships every line.
+      const again = await new Deno.Command(Deno.execPath(), {
+        args: shipArgs(root, torn.prefix),
+        env,
+      }).output();
+      const stderr = new TextDecoder().decode(again.stderr);
+      assert.equal(again.code, 0, stderr);
+      assert.match(
+        stderr,
+        new RegExp(`bucket object ${torn.key} held ${torn.size} bytes ending mid-line`),
+      );
+      const shipped: string[] = [];
+      for await (const o of real.list(`${torn.prefix}/`)) {
+        const text = new TextDecoder().decode(await real.get(o.key));
+        assert.ok(text.endsWith("\n"), `${o.key} ends mid-line`);
+        shipped.push(text);
+      }
+      assert.equal(shipped.join(""), lines.join("\n") + "\n");
+      // The index of the bucket drops what it mirrored of the removed chunk and reads it again.
+      assert.equal(await indexed(), lines.length);
+      // A part grown since ships its new lines on (the part was blocked for good before).
+      await Deno.writeTextFile(part, lines[0].replace("evt-0", "evt-new") + "\n", {
+        append: true,
+      });
+      const grown = await new Deno.Command(Deno.execPath(), {
+        args: shipArgs(root, torn.prefix),
+        env,
+      }).output();
+      assert.equal(grown.code, 0, new TextDecoder().decode(grown.stderr));
+    });
+  });
+});
+
+/** The object files s3rver holds under `dir` (none when it does not exist). */
+async function chunkFilesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const p of walk(dir)) if (p.endsWith("._S3rver_object")) out.push(p);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return out;
+}

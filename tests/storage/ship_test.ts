@@ -667,6 +667,9 @@ class CrashAfterPuts implements ObjectStore {
   head(key: string) {
     return this.#inner.head(key);
   }
+  delete(key: string) {
+    return this.#inner.delete(key);
+  }
   async putIfAbsent(key: string, body: Uint8Array): Promise<PutResult> {
     const result = await this.#inner.putIfAbsent(key, body);
     if (--this.#left <= 0) throw new Error("simulated crash after the upload");

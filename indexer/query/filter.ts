@@ -741,6 +741,7 @@ function compileCompare(
     return { sql: `${f.text.sql} IS ${e.op === "=" ? "" : "NOT "}NULL`, params: f.text.params };
   }
   if (typeof v === "number") {
+    if (f.kind === "time") refuseDateNumber(e, v);
     const exact = exactLiteralOf(e.valueText);
     let compared: SqlFragment;
     if (exact !== undefined && f.kind !== "time") {
@@ -765,6 +766,20 @@ function compileCompare(
     };
   }
   if (typeof v === "boolean") {
+    if (f.kind !== "json") {
+      // A plain field never holds a boolean: `= true` would match nothing, or (as it did) the
+      // text "true"; `created_at = true` was taken without a word (a probe).
+      const what = f.kind === "text"
+        ? `text: write '${v}' to compare the text`
+        : f.kind === "time"
+        ? "a time, never true or false"
+        : "a number, never true or false";
+      throw new FilterSyntaxError(
+        `${e.field} is ${what} (${e.field} ${e.op} ${v}, column ${e.valueColumn})`,
+        String(v),
+        e.valueColumn,
+      );
+    }
     if (e.op !== "=" && e.op !== "!=") {
       throw new FilterSyntaxError(
         `Cannot order by a boolean: ${e.field} ${e.op} ${v} at column ${e.column}`,
@@ -800,15 +815,47 @@ function compileCompare(
     if (isDateOnly(v)) return compareDay(f.value, e.op, ms);
     return { sql: `${f.value.sql} ${op} ?`, params: [...f.value.params, ms] };
   }
-  if (f.kind === "number" && v.trim() !== "" && Number.isFinite(Number(v))) {
-    // A number field holds numbers only: duration_ms > '500' means 500, not the text "500".
-    return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, Number(v)] };
+  if (f.kind === "number") {
+    // A number field holds numbers only: duration_ms > '500' means 500, not the text "500";
+    // '10s' is no number, and compared as text it matched by the digits' order (a probe).
+    if (v.trim() !== "" && Number.isFinite(Number(v))) {
+      return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, Number(v)] };
+    }
+    throw new FilterSyntaxError(
+      `${e.field} is a number of milliseconds: ${JSON.stringify(v)} is not a number ` +
+        `(column ${e.valueColumn}); write the milliseconds, e.g. ${e.field} ${e.op} 10000 for 10 s`,
+      v,
+      e.valueColumn,
+    );
   }
   return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, v] };
 }
 
 /** One UTC day, in ms. */
 const DAY_MS = 86_400_000;
+
+/**
+ * Refuse a number compared with a time that reads as a date written
+ * `yyyymmdd` (`created_at > 20260120`): a number is epoch milliseconds, and
+ * as that it is an instant of 1970-01-01, before any run (a probe: taken
+ * without a word, every run matched).
+ */
+function refuseDateNumber(e: Extract<FilterExpr, { kind: "compare" }>, v: number): void {
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(e.valueText ?? "");
+  if (m === null) return;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const ms = Date.UTC(year, month - 1, day);
+  const date = new Date(ms);
+  if (year < 1900 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return;
+  const iso = `${m[1]}-${m[2]}-${m[3]}`;
+  throw new FilterSyntaxError(
+    `${e.field} ${e.op} ${e.valueText} reads ${e.valueText} as epoch milliseconds ` +
+      `(${new Date(v).toISOString()}); write the date as a string, '${iso}' (column ` +
+      `${e.valueColumn})`,
+    e.valueText!,
+    e.valueColumn,
+  );
+}
 
 /**
  * A time compared with a date (`created_at <= '2026-01-20'`): the date is

@@ -252,3 +252,41 @@ Deno.test("filter: FILTER_DEPTH_MAX levels of nesting are accepted, one more is 
     new RegExp(`at most ${FILTER_DEPTH_MAX} levels of nesting`),
   );
 });
+
+// A time probe: `duration_ms >= '10s'` compared text silently, `created_at > 20260120` read the
+// date as epoch ms of 1970-01-01, and `created_at = true` was taken. Each is a usage error that
+// names the value's column; what is meant still compiles.
+Deno.test("filter: values no field of that kind holds are refused, naming the column", () => {
+  const cases: [string, RegExp, number][] = [
+    ["duration_ms >= '10s'", /duration_ms is a number of milliseconds: "10s" is not a number/, 16],
+    ["duration_ms = ''", /"" is not a number/, 15],
+    [
+      "created_at > 20260120",
+      /reads 20260120 as epoch milliseconds \(1970-01-01T05:37:40\.120Z\); write the date as a string, '2026-01-20'/,
+      14,
+    ],
+    ["recorded_at <= 20251231", /'2025-12-31'/, 16],
+    ["created_at = true", /created_at is a time, never true or false/, 14],
+    ["duration_ms != false", /duration_ms is a number, never true or false/, 16],
+    ["label = true", /label is text: write 'true' to compare the text/, 9],
+  ];
+  for (const [text, message, column] of cases) {
+    const target = text.startsWith("recorded_at") ? "trials" : "runs";
+    let err: unknown;
+    try {
+      compileFilter([parseFilter(text)], target);
+    } catch (e) {
+      err = e;
+    }
+    ok(err instanceof FilterSyntaxError, `${text}: ${err}`);
+    match(err.message, message, text);
+    equal(err.column, column, text);
+  }
+  // Epoch milliseconds, a number that is no date, and quoted numbers still compare.
+  for (
+    const text of ["created_at > 1768867200000", "created_at > 20261399", "duration_ms < '10'"]
+  ) {
+    compileFilter([parseFilter(text)], "runs");
+  }
+  compileFilter([parseFilter("config.flag = true and summary.x > '10s'")], "runs");
+});

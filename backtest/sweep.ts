@@ -9,7 +9,8 @@
  * `metrics.<name>`), and `aggregate` picks the best trial by the objective
  * (default `median_return_bps`) for `run.completed`'s summary; when no trial
  * has a value for the objective (every one null, e.g. `sharpe_per_trade`
- * over one trade), there is no best trial and `best_trial` is null.
+ * over one trade, or without trades), there is no best trial and
+ * `best_trial` is null.
  *
  * The grid is expanded and every combination validated before the run
  * exists: a grid over the limit or with an invalid combination throws
@@ -500,7 +501,8 @@ export type RankedMetrics =
  * downside: unbounded, better than any finite value), or `sharpe_per_trade`
  * null over two trades or more that all won (no spread: every trade won the
  * same); otherwise null, which
- * ranks last (no trades, or all returns 0). The stored metric stays null: the
+ * ranks last (all returns 0). A trial without trades has no value whatever
+ * the objective (its `win_rate` 0 and `max_drawdown_bps` 0 measure nothing). The stored metric stays null: the
  * `Infinity` lives only here, never in JSON.
  *
  * @example
@@ -519,6 +521,10 @@ export function objectiveRankValue(
   metrics: RankedMetrics,
   objective: SweepObjective,
 ): number | null {
+  // No trades, nothing measured: a win rate of 0 or a drawdown of 0 is no result, and ranked a
+  // trial that never traded above one that lost (a probe: a sweep of no trades had a best
+  // trial by win_rate and max_drawdown_bps, none by the other objectives).
+  if (metrics.calls === 0) return null;
   const v = metrics[objective];
   if (typeof v === "number" && Number.isFinite(v)) return v;
   // With trades, these two are null only when no trade lost (no gross loss, no downside);

@@ -222,7 +222,7 @@ function describeSweep(r: RunResult): string {
       : ""),
   ];
   if (best === null) {
-    lines.push(`  no best trial: every trial's ${s.objective} is null`);
+    lines.push(`  no best trial: every trial's ${s.objective} is null or from no trades`);
   } else {
     const m = best.metrics;
     // A null profit factor of a trial with a win and no loss is unbounded (docs/METRICS.md).

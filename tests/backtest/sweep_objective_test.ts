@@ -280,3 +280,42 @@ Deno.test("sweep: no trial has a value for the objective, so no best trial", asy
     });
   });
 });
+
+// A sweep probe: with no trade in any trial, `--objective win_rate` and `max_drawdown_bps` named
+// a best trial (both 0 for no trades), every other objective none.
+Deno.test("sweep: trials without trades are never the best, whatever the objective", async (t) => {
+  await t.step("ranking: no trades ranks last, below a trial that lost every trade", () => {
+    const none = { ...noTrades, max_drawdown_bps: 0 };
+    const lostAll = { calls: 2, win_rate: 0, mean_return_bps: -300, max_drawdown_bps: -600 };
+    for (const objective of ["win_rate", "max_drawdown_bps"] as const) {
+      equal(objectiveRankValue(none, objective), null, objective);
+      ok(ranksAbove(lostAll, none, objective), objective);
+      ok(!ranksAbove(none, lostAll, objective), objective);
+    }
+  });
+  await withDir(async (dir) => {
+    // a1's alert is 30 s before its first candle opens: --max-entry-delay 0 leaves it out.
+    const inputs = await writeData(dir, ["a1"]);
+    for (const objective of ["win_rate", "max_drawdown_bps", "median_return_bps"] as const) {
+      await t.step(`--objective ${objective}: no best trial`, async () => {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [
+            ...["run", "--no-prompt", "-A", CLI, "sweep", "policy"],
+            ...["--root", `${dir}/ledger-${objective}`, "--max-entry-delay", "0"],
+            ...["--calls", inputs.calls, "--candles", inputs.candles],
+            ...["--grid", JSON.stringify(GRID), "--objective", objective, "--no-index"],
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const stdout = new TextDecoder().decode(out.stdout);
+        equal(out.code, 0, new TextDecoder().decode(out.stderr));
+        ok(
+          stdout.includes(`no best trial: every trial's ${objective} is null or from no trades`),
+          stdout,
+        );
+        ok(!stdout.includes("best by"), stdout);
+      });
+    }
+  });
+});

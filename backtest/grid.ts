@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { TOUCH_SLACK } from "./_touch.ts";
 import { PolicyError } from "./errors.ts";
 import { describeJsonError, repeatedKeyPath } from "../ledger/json_syntax.ts";
 import { canonicalPolicy, normalizePolicy, parsePolicy, type Policy } from "./policies.ts";
@@ -298,6 +299,16 @@ function collectAxes(value: unknown, path: string, axes: GridAxis[], depth = 1):
         // Two equal values would run the same trial twice under two ids.
         throw new GridError(`Grid field ${field} lists ${twice} twice`, { field });
       }
+      const near = nearlyEqualPair(value as number[]);
+      if (near !== undefined) {
+        // The executor reads a level within TOUCH_SLACK as reached: 0.3 and 0.30000000000000004
+        // (0.1 + 0.2) ran the same trades twice under two ids (a probe).
+        throw new GridError(
+          `Grid field ${field} lists ${near[0]} and ${near[1]}, one value but for rounding ` +
+            `(within a relative ${TOUCH_SLACK}, which the backtest reads as equal): keep one`,
+          { field },
+        );
+      }
       axes.push({ path: field, values: value as number[] });
       return;
     }
@@ -398,6 +409,27 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
     trials.push(trial);
   }
   return trials;
+}
+
+/**
+ * Two values of `values`, not both integers, within a relative
+ * {@linkcode TOUCH_SLACK} of each other (sorted, so neighbours), or
+ * undefined. Integers (hold times in ms) are compared exactly.
+ *
+ * @example
+ * ```ts ignore
+ * nearlyEqualPair([0.5, 0.3, 0.1 + 0.2]); // [0.3, 0.30000000000000004]
+ * nearlyEqualPair([1e15, 1e15 + 1]); // undefined
+ * ```
+ */
+function nearlyEqualPair(values: readonly number[]): [number, number] | undefined {
+  const sorted = [...values].sort((a, b) => a - b);
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1], sorted[i]];
+    if (Number.isInteger(a) && Number.isInteger(b)) continue;
+    if (b - a <= TOUCH_SLACK * Math.max(Math.abs(a), Math.abs(b))) return [a, b];
+  }
+  return undefined;
 }
 
 /** The refusal of two combinations that are one policy, naming both. */

@@ -71,8 +71,9 @@ the best trial in run.completed's summary. Metrics: docs/METRICS.md.
 A grid is a policy whose numeric fields may be lists; every combination is a
 trial, e.g. '{"type":"fixed_stop","stopPct":[0.2,0.3],"takeProfitPct":[1,2,3]}'
 (6 trials). Ladder levels and combo sub-policies take lists too. A list is
-never empty and holds each value once; two combinations that make the same
-policy (a ladder's levels in another order) are refused too (exit 2).
+never empty and holds each value once (0.3 and 0.1+0.2, equal but for
+rounding, count as one); two combinations that make the same policy (a
+ladder's levels in another order) are refused too (exit 2).
 
 Flags:
   --grid JSON|@FILE    the grid (required)

@@ -383,6 +383,20 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       () => expandGrid({ type: "fixed_stop", stopPct: [0.2, 0.3, 0.2] }),
       (e: Error) => e instanceof GridError && e.field === "stopPct" && /0.2 twice/.test(e.message),
     );
+    // A sweep probe: 0.3 and 0.1 + 0.2 are one stop to the backtest (a level within its touch
+    // slack is reached), so they ran the same trades as two trials.
+    throws(
+      () => expandGrid({ type: "fixed_stop", stopPct: [0.5, 0.30000000000000004, 0.3] }),
+      (e: Error) =>
+        e instanceof GridError && e.field === "stopPct" &&
+        /lists 0\.3 and 0\.30000000000000004, one value but for rounding/.test(e.message),
+    );
+    // Values apart by more than rounding, and integers (hold times) apart by one, are kept.
+    equal(expandGrid({ type: "fixed_stop", stopPct: [0.3, 0.3000001] }).length, 2);
+    equal(
+      expandGrid({ type: "time_stop", maxHoldMs: [1e15, 1e15 + 1] }).length,
+      2,
+    );
     throws(
       () => expandGrid({ type: ["fixed_stop", "time_stop"], stopPct: 0.2 }),
       /Grid field type is a list of \["fixed_stop","time_stop"\]: only numbers vary/,

@@ -32,8 +32,10 @@ export class InstantFormatError extends Error {
   }
 }
 
+// The offset belongs to a time: `2026-01-20Z` is neither a day nor an instant (a time probe: read
+// as the instant 00:00, `--until 2026-01-20Z` left out the day that `--until 2026-01-20` keeps).
 const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?([Zz]|[+-]\d{2}:?\d{2})?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Whether `text` is a date only (`YYYY-MM-DD`). */
 export function isDateOnly(text: string): boolean {
@@ -87,6 +89,8 @@ const OFFSET_HOURS_MAX = 14;
  * // An offset no clock uses is a typo, refused rather than read as a shifted time.
  * assert.throws(() => parseInstant("2026-01-02T00:00+25:00"), /Invalid date or instant/);
  * assert.throws(() => parseInstant("2026-01-02T00:00+23:99"), /Invalid date or instant/);
+ * // An offset without a time: neither a day nor an instant.
+ * assert.throws(() => parseInstant("2026-01-20Z"), /Invalid date or instant/);
  * ```
  */
 export function parseInstant(text: string): number {

@@ -99,6 +99,9 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
         [["--sort", "run_id:sideways"], /FIELD\[:asc\|desc\]/],
         [["--format", "xml"], /--format must be one of/],
         [["--since", "yesterday"], /--since: Invalid date or instant/],
+        // An offset without a time (a probe: read as the instant 00:00, not the day).
+        [["--until", "2026-01-20Z"], /--until: Invalid date or instant "2026-01-20Z"/],
+        [["--where", "created_at < '2026-01-20+02:00'"], /Invalid date or instant/],
         [["--since", "2026-01-22", "--until", "2026-01-21"], /--since 2026-01-22 is after --until/],
         [["--columns", "summary.a..b"], /Unknown field/],
         [["--columns", "config.fee_bps,,summary.x"], /empty field at item 2/],

@@ -882,10 +882,15 @@ export function formatTime(ms: number | null): string {
  * assert.equal(formatDuration(59_999), "1 m 00 s"); // not "60.0 s"
  * assert.equal(formatDuration(999.7), "1.0 s");
  * assert.equal(formatDuration(3_599_999), "1 h 00 m");
+ * // A run that ended before it started (two machines' clocks): said, with its unit.
+ * assert.equal(formatDuration(-5_000), "-5.0 s");
  * ```
  */
 export function formatDuration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return "-";
+  // Below 0 (an end stamped before the start by another machine's clock) the unit was lost:
+  // `-5000 ms` (a time probe).
+  if (Math.round(ms) < 0) return `-${formatDuration(-ms)}`;
   // The unit is chosen after rounding: 59,999 ms is `1 m 00 s`, not `60.0 s` (a time audit).
   if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
   if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)} s`;

@@ -1341,10 +1341,14 @@ export function formatTime(ms: number | null | undefined): string {
  * assert.equal(formatDuration(2400), "2.4 s");
  * assert.equal(formatDuration(59_999), "1.0 min"); // not "60.0 s"
  * assert.equal(formatDuration(3_599_999), "1.0 h"); // not "60.0 min"
+ * assert.equal(formatDuration(-5_000), "-5.0 s"); // an end before the start (clocks)
  * ```
  */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "-";
+  // Below 0 (an end stamped before the start by another machine's clock): `-5.0 s`, not
+  // `-5000 ms` (a time probe).
+  if (Math.round(ms) < 0) return `-${formatDuration(-ms)}`;
   // The unit is chosen after rounding: 59,999 ms is `1.0 min`, not `60.0 s` (a time audit).
   if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
   if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)} s`;

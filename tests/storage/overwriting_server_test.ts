@@ -41,6 +41,17 @@ const START_MS_MAX = 120_000;
 /** s3rver's fixed credentials. */
 const KEYS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
+/** The environment of a `ledger` process using s3rver on `port` (no LEDGER_ROOT of this one's). */
+function s3rverEnv(port: number): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: KEYS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey,
+    LEDGER_ROOT: "",
+  };
+}
+
 /** Run `fn` with s3rver serving the bucket `fleet` from `tmp/s3` on a free loopback port. */
 async function withS3rver(tmp: string, fn: (port: number) => Promise<void>): Promise<void> {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -100,13 +111,7 @@ Deno.test("ship warns of a server that overwrites, and ships every line to it", 
         stdin: `${day(0)}\n${day(1)}\n`,
       });
       assert.equal(created.code, 0, created.stderr);
-      const env = {
-        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: KEYS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey,
-        LEDGER_ROOT: "",
-      };
+      const env = s3rverEnv(port);
       const ledger = async (args: string[]) => {
         const out = await new Deno.Command(Deno.execPath(), {
           args: denoScriptArgs(CLI_PATH, args, [`--allow-net=127.0.0.1:${port}`]),
@@ -273,13 +278,7 @@ Deno.test("ship to a server that overwrites finds another ship's chunk written o
 Deno.test("ship removes a chunk cut off by a kill mid-upload, and ships its lines again", async () => {
   await withTempDir(async (tmp) => {
     await withS3rver(tmp, async (port) => {
-      const env = {
-        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: KEYS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey,
-        LEDGER_ROOT: "",
-      };
+      const env = s3rverEnv(port);
       const shipArgs = (root: string, prefix: string) =>
         denoScriptArgs(
           CLI_PATH,

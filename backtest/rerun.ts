@@ -12,6 +12,7 @@ import { dirname, isAbsolute } from "node:path";
 import { resolveRoot, runDir } from "../ledger/paths.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { exists } from "../ledger/exists.ts";
+import { getEventEmitter } from "../ledger/emitter.ts";
 import {
   fingerprintInputs,
   hashFile,
@@ -25,6 +26,9 @@ import { POLICY_RUN_TYPE, runPolicy } from "./policy.ts";
 import { runSweep, SWEEP_RUN_TYPE, type SweepEventSink, type SweepObjective } from "./sweep.ts";
 import type { Interval } from "./data.ts";
 import type { GapFill } from "./executor.ts";
+
+/** The tag a rerun's run gets: the id of the run it repeats. */
+export const RERUN_OF_TAG = "rerun_of";
 
 /**
  * Run types a rerun can repeat.
@@ -454,6 +458,14 @@ export async function rerunRun(
   }
   const inputs = await checkInputs(manifest);
   const result = await repeat(manifest, { ...options, root });
+  // The new run names the run it repeats, in the log (an annotation, SPEC 11), so the index finds
+  // a run's reruns: `ledger runs --where "tags.rerun_of = 'ID'"` (a probe: only the printed
+  // report linked them).
+  const sink = options.emitter ?? getEventEmitter({ root });
+  if (sink.runTagged !== undefined) {
+    await sink.runTagged(result.runId, { tags: { [RERUN_OF_TAG]: runId } });
+    await sink.flush();
+  }
   const artifacts: Record<string, ArtifactComparison> = {};
   const names = new Set([...Object.keys(manifest.outputs), ...Object.keys(result.artifactPaths)]);
   names.delete("manifest"); // it records times and ids

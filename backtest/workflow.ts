@@ -141,6 +141,11 @@ export interface RunEventSink {
   ): Promise<unknown>;
   /** Make buffered events durable. */
   flush(): Promise<void>;
+  /**
+   * `run.tagged`, when the sink writes annotations (a rerun tags its run
+   * `rerun_of`). @default {absent: no tag is written}
+   */
+  runTagged?(runId: string, fields: { tags: Record<string, string> }): Promise<unknown>;
 }
 
 /**

@@ -5,7 +5,7 @@ import { runPolicy } from "../../backtest/policy.ts";
 import { runSweep } from "../../backtest/sweep.ts";
 import { rerunRun, resolveRerunId } from "../../backtest/rerun.ts";
 import { exists } from "../../ledger/exists.ts";
-import { writeFixtures } from "../backtest/_fixtures.ts";
+import { runEvents, writeFixtures } from "../backtest/_fixtures.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
@@ -67,6 +67,15 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       );
       equal(manifest.config.fee_bps, 25);
       deepEqual(manifest.config.policy, { type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
+      // The rerun names the run it repeats in the log (a probe: only the printed report did),
+      // after its run.completed; the original gets no event.
+      const events = await runEvents(root, "pol-1-again");
+      const tagged = events.filter((e) => e.event_type === "run.tagged");
+      deepEqual(tagged.map((e) => (e as unknown as { tags: unknown }).tags), [
+        { rerun_of: "pol-1" },
+      ]);
+      equal(events.at(-1)!.event_type, "run.tagged");
+      equal((await runEvents(root, "pol-1")).some((e) => e.event_type === "run.tagged"), false);
     });
 
     await t.step("path-only and sweep runs rerun identically", async () => {
@@ -198,6 +207,28 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
         r.stdout,
         / {2}path_metrics: differs \(.*\); the run's file changed since the run \(its size is not the recorded one\), and no sha256 of it was recorded: not known\n/,
       );
+    });
+
+    await t.step("a rerun is found from the index by its tag rerun_of", async () => {
+      await emitter.flush(); // the library's reruns above wrote it through this emitter
+      const built = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", "-A", CLI, "rebuild-index", "--root", root],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      equal(built.code, 0, new TextDecoder().decode(built.stderr));
+      const found = await new Deno.Command(Deno.execPath(), {
+        args: [
+          ...["run", "--no-prompt", "-A", CLI, "runs", "--root", root, "--json"],
+          ...["--where", "tags.rerun_of = 'sweep-1'"],
+        ],
+        stdout: "piped",
+      }).output();
+      equal(found.code, 0);
+      const ids = JSON.parse(new TextDecoder().decode(found.stdout))
+        .map((r: { run_id: string }) => r.run_id);
+      equal(ids.length, 1, JSON.stringify(ids));
+      ok(ids[0].startsWith("sweep-"), ids[0]);
     });
 
     await t.step("a changed input refuses the rerun and writes nothing", async () => {

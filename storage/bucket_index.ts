@@ -228,9 +228,12 @@ export function changedWarning(report: MirrorReport): string | undefined {
   if (changed.length === 0) return undefined;
   const shown = changed.slice(0, STALLED_SHOWN_MAX)
     .map((c) => c.key === undefined ? `${c.part} (chunks removed)` : `${c.part} (${c.key})`);
+  // Ship itself removes a chunk cut off mid-upload (`ship.ts`): a probe saw this warning blame
+  // "something other than ledger ship" for its repair.
   return `${changed.length} part(s) changed in the bucket after they were mirrored (an object ` +
-    `written again or removed by something other than ledger ship); fetched again, and the ` +
-    `index re-reads them: ${shownAndMore(shown, changed.length)}`;
+    `written again or removed: by something other than ledger ship, or a chunk cut off ` +
+    `mid-upload that ship replaced); fetched again, and the index re-reads them: ` +
+    shownAndMore(shown, changed.length);
 }
 
 /** The warnings of a mirror pass, each one line. */

@@ -402,7 +402,10 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
       );
     }
     const trial = { trialId: `t${String(k).padStart(digits, "0")}`, policy, values: ordered };
-    const key = JSON.stringify(canonicalPolicy(policy));
+    // Numbers to 12 significant digits: two combinations equal but for rounding (ladder levels
+    // (2, 3) and (3.0000000000000004, 2.0000000000000004)) are one policy to the backtest, as two
+    // values of one list are (`nearlyEqualPair`; a probe ran both).
+    const key = JSON.stringify(canonicalPolicy(policy), roundedForKey);
     const same = seen.get(key);
     if (same !== undefined) throw samePolicyError(trials[same], trial);
     seen.set(key, trials.length);
@@ -430,6 +433,16 @@ function nearlyEqualPair(values: readonly number[]): [number, number] | undefine
     if (b - a <= TOUCH_SLACK * Math.max(Math.abs(a), Math.abs(b))) return [a, b];
   }
   return undefined;
+}
+
+/**
+ * A `JSON.stringify` replacer: a number that is not an integer to 12
+ * significant digits (a relative step of about 1e-12, the backtest's
+ * `TOUCH_SLACK`); integers (hold times in ms) as they are.
+ */
+function roundedForKey(_key: string, value: unknown): unknown {
+  if (typeof value !== "number" || Number.isInteger(value)) return value;
+  return Number(value.toPrecision(12));
 }
 
 /** The refusal of two combinations that are one policy, naming both. */

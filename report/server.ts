@@ -353,7 +353,10 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   // `?dir=sideways` and `?all=yes` were ignored, all without a word).
   const limit = intParam(p, "limit", PAGE_ROWS_DEFAULT, 1, PAGE_ROWS_MAX);
   const offset = intParam(p, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
-  const where = p.get("where")?.trim() || undefined;
+  // As typed: a column in an error counts from its first character, as `--where`'s does (a
+  // probe: trimmed, `?where=  duration_ms >= '10s'` said column 16 where the CLI says 18).
+  const typedWhere = p.get("where");
+  const where = typedWhere === null || typedWhere.trim() === "" ? undefined : typedWhere;
   const sort = p.get("sort") || undefined;
   // Repeated, as `ledger runs --status` (a probe: the second of two was dropped unsaid).
   const statuses = p.getAll("status").filter((v) => v !== "");

@@ -41,6 +41,7 @@
 import {
   type Field,
   INTEGER_TEXT_RE,
+  NUMBER_TEXT_RE,
   PATH_KEY_CHAR_CLASS,
   type QueryParam,
   type QueryTarget,
@@ -818,7 +819,9 @@ function compileCompare(
   if (f.kind === "number") {
     // A number field holds numbers only: duration_ms > '500' means 500, not the text "500";
     // '10s' is no number, and compared as text it matched by the digits' order (a probe).
-    if (v.trim() !== "" && Number.isFinite(Number(v))) {
+    // A number as JSON writes one, as a string counts as a number in a JSON field: `Number()`
+    // also took '0x10000', '0b1', ' 10 ' and '+10' (a probe).
+    if (JSON_NUMBER.test(v) && Number.isFinite(Number(v))) {
       return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, Number(v)] };
     }
     throw new FilterSyntaxError(
@@ -831,6 +834,9 @@ function compileCompare(
   return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, v] };
 }
 
+/** A number as JSON writes one ({@linkcode NUMBER_TEXT_RE}), whole. */
+const JSON_NUMBER = new RegExp(`^${NUMBER_TEXT_RE}$`);
+
 /** One UTC day, in ms. */
 const DAY_MS = 86_400_000;
 
@@ -841,7 +847,9 @@ const DAY_MS = 86_400_000;
  * without a word, every run matched).
  */
 function refuseDateNumber(e: Extract<FilterExpr, { kind: "compare" }>, v: number): void {
-  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(e.valueText ?? "");
+  // By value, however written: `+20260120`, `020260120`, `20260120.0`, `2.026012e7` are the
+  // same number (a probe: only the eight digits were refused).
+  const m = Number.isInteger(v) ? /^(\d{4})(\d{2})(\d{2})$/.exec(String(v)) : null;
   if (m === null) return;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const ms = Date.UTC(year, month - 1, day);
@@ -849,10 +857,10 @@ function refuseDateNumber(e: Extract<FilterExpr, { kind: "compare" }>, v: number
   if (year < 1900 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return;
   const iso = `${m[1]}-${m[2]}-${m[3]}`;
   throw new FilterSyntaxError(
-    `${e.field} ${e.op} ${e.valueText} reads ${e.valueText} as epoch milliseconds ` +
+    `${e.field} ${e.op} ${e.valueText} reads ${v} as epoch milliseconds ` +
       `(${new Date(v).toISOString()}); write the date as a string, '${iso}' (column ` +
       `${e.valueColumn})`,
-    e.valueText!,
+    e.valueText ?? String(v),
     e.valueColumn,
   );
 }

@@ -402,6 +402,43 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       /Grid field type is a list of \["fixed_stop","time_stop"\]: only numbers vary/,
     );
   });
+  await t.step("two combinations that are one policy but for rounding are refused", () => {
+    // A probe: each list passed the rounding check, and t000 and t003 ran the same trades.
+    throws(
+      () =>
+        expandGrid({
+          type: "ladder",
+          levels: [
+            { multiple: [2, 3], fraction: 0.5 },
+            { multiple: [3.0000000000000004, 2.0000000000000004], fraction: 0.5 },
+          ],
+        }),
+      (e: Error) =>
+        e instanceof GridError && /t000 .* and t003 .* are the same policy/.test(e.message),
+    );
+    throws(
+      () =>
+        expandGrid({
+          type: "combo",
+          policies: [
+            { type: "fixed_stop", stopPct: [0.1, 0.2] },
+            { type: "fixed_stop", stopPct: [0.20000000000000004, 0.10000000000000003] },
+          ],
+        }),
+      (e: Error) => e instanceof GridError && /are the same policy/.test(e.message),
+    );
+    // Apart by more than rounding: four trials.
+    equal(
+      expandGrid({
+        type: "combo",
+        policies: [
+          { type: "fixed_stop", stopPct: [0.1, 0.2] },
+          { type: "fixed_stop", stopPct: [0.2000001, 0.1000001] },
+        ],
+      }).length,
+      4,
+    );
+  });
   await t.step("two combinations that are one policy are refused, naming both", () => {
     // The executor runs ladder levels by multiple: (1.5, 2) and (2, 1.5) are one ladder.
     throws(

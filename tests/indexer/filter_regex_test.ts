@@ -184,6 +184,15 @@ Deno.test("regular expressions run and are checked by DuckDB (RE2)", async (t) =
         );
         equal(ok200.status, 200);
         ok((await ok200.text()).includes(`href="/run/pol-c1"`));
+        // The column counts from the text as typed, leading blanks too, as the CLI's does (a
+        // probe: the page trimmed it first and said column 16).
+        const spaced = "  duration_ms >= '10s'";
+        const cli = await runLedger(["runs", "--root", root, "--where", spaced]);
+        equal(cli.code, 2, cli.stderr);
+        match(cli.stderr, /\(column 18\)/);
+        const page = await handle(new Request(`http://ui/?where=${encodeURIComponent(spaced)}`));
+        equal(page.status, 400);
+        match(await page.text(), /\(column 18\)/);
       } finally {
         live.close();
       }

@@ -269,6 +269,17 @@ Deno.test("filter: values no field of that kind holds are refused, naming the co
     ["created_at = true", /created_at is a time, never true or false/, 14],
     ["duration_ms != false", /duration_ms is a number, never true or false/, 16],
     ["label = true", /label is text: write 'true' to compare the text/, 9],
+    ["tags.k != false", /tags\.k is text: write 'false' to compare the text/, 11],
+    // The same number however written (a probe: only eight digits were refused).
+    ["created_at > +20260120", /reads 20260120 as epoch milliseconds/, 14],
+    ["created_at > 020260120", /'2026-01-20'/, 14],
+    ["created_at > 20260120.0", /'2026-01-20'/, 14],
+    ["created_at > 2.026012e7", /'2026-01-20'/, 14],
+    // A number as JSON writes one, as in a JSON field (a probe: hex and binary were taken).
+    ["duration_ms < '0x10000'", /"0x10000" is not a number/, 15],
+    ["duration_ms < '0b1'", /"0b1" is not a number/, 15],
+    ["duration_ms < ' 10 '", /" 10 " is not a number/, 15],
+    ["duration_ms < '+10'", /"\+10" is not a number/, 15],
   ];
   for (const [text, message, column] of cases) {
     const target = text.startsWith("recorded_at") ? "trials" : "runs";

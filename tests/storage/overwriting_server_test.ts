@@ -406,3 +406,66 @@ async function chunkFilesUnder(dir: string): Promise<string[]> {
   }
   return out;
 }
+
+// The companion of the kill test, without timing: an object left cut short at a chunk's key is
+// removed and shipped again only when its bytes are the local part's; other bytes ending
+// mid-line are a conflict, and the object is left as it was.
+Deno.test("ship removes a cut-off chunk only when its bytes are the part's", async () => {
+  await withTempDir(async (tmp) => {
+    await withS3rver(tmp, async (port) => {
+      const real = openS3Store("fleet", {
+        endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
+        credentials: KEYS,
+      });
+      const endpoint = `http://127.0.0.1:${port}`;
+      const root = join(tmp, "worker");
+      const dayDir = join(root, "events", "day=2026-01-20");
+      await Deno.mkdir(dayDir, { recursive: true });
+      const lines = [0, 1, 2].map((i) =>
+        JSON.stringify({
+          event_id: `evt-${i}`,
+          event_type: "run.noted",
+          run_id: "r",
+          timestamp_ms: Date.UTC(2026, 0, 20) + i,
+          schema_version: 1,
+          note: "n",
+        })
+      );
+      const local = new TextEncoder().encode(lines.join("\n") + "\n");
+      await Deno.writeFile(join(dayDir, "part-000001.jsonl"), local);
+      // The key of the part's first chunk, learnt by shipping it to another prefix.
+      const model = await shipOnce(root, real, { bucket: "fleet", prefix: "model/" }, { endpoint });
+      assert.deepEqual(model.problems, []);
+      const [modelKey] = (await Array.fromAsync(real.list("model/"))).map((o) => o.key);
+      const cut = local.subarray(0, lines[0].length + 10); // one line and part of the next
+      const bad = cut.slice();
+      bad[bad.length - 1] ^= 1;
+      for (
+        const [prefix, body, repaired] of [["same/", cut, true], ["other/", bad, false]] as const
+      ) {
+        const key = modelKey.replace(/^model\//, prefix);
+        assert.equal(await real.putIfAbsent(key, body), "created");
+        const report = await shipOnce(root, real, { bucket: "fleet", prefix }, { endpoint });
+        if (repaired) {
+          assert.deepEqual(report.problems, [], prefix);
+          assert.match(
+            report.warnings.join("\n"),
+            new RegExp(`${key} held ${cut.length} bytes ending mid-line`),
+          );
+          assert.deepEqual(await real.get(key), local);
+        } else {
+          assert.equal(report.problems.length, 1, JSON.stringify(report));
+          assert.match(
+            report.problems[0],
+            new RegExp(
+              `${key} differs from the local log at bytes 0-${bad.length}; first at byte ${
+                bad.length - 1
+              }, in the local line from byte ${lines[0].length + 1}`,
+            ),
+          );
+          assert.deepEqual(await real.get(key), bad, "the object was changed");
+        }
+      }
+    });
+  });
+});

@@ -500,9 +500,9 @@ export type RankedMetrics =
  * while at least one won (gross profit over no loss, a positive mean over no
  * downside: unbounded, better than any finite value), or `sharpe_per_trade`
  * null over two trades or more that all won (no spread: every trade won the
- * same); otherwise null, which
- * ranks last (all returns 0). A trial without trades has no value whatever
- * the objective (its `win_rate` 0 and `max_drawdown_bps` 0 measure nothing). The stored metric stays null: the
+ * same); otherwise null, which ranks last (all returns 0). A trial without
+ * trades has no value whatever the objective (its `win_rate` 0 and
+ * `max_drawdown_bps` 0 measure nothing). The stored metric stays null: the
  * `Infinity` lives only here, never in JSON.
  *
  * @example

@@ -432,8 +432,21 @@ export class Shipper {
       // A chunk missing (deleted from the bucket) is uploaded again from the local log,
       // where it starts and ends a line there (a storage audit: ship only failed, and the
       // index left out every line of the part after it).
-      const missing = c.startByte > end &&
+      let missing = c.startByte > end &&
         await this.#refillable(file, size, end, c.startByte);
+      const prev = chunks.at(-1);
+      if (
+        c.startByte > end && !missing && prev !== undefined &&
+        await this.#refillable(file, size, prev.start, c.startByte) &&
+        await this.#removeTorn(file, size, part, prev.key, prev.start, report)
+      ) {
+        // The chunk before the gap was cut off while it was being uploaded again (a missing
+        // chunk's refill, killed): it ends mid-line, so the gap after it could not be filled,
+        // and every later ship failed on it (a probe). Removed: the gap runs from its start.
+        chunks.pop();
+        end = prev.start;
+        missing = true;
+      }
       if (c.startByte !== end && !missing) {
         throw new RemoteConflictError(
           `Bucket object ${c.key} starts at byte ${c.startByte} but the part's chunks end at ` +
@@ -596,10 +609,10 @@ export class Shipper {
     const local = await readLocalRange(file, start, start + remote.length);
     if (!bytesEqual(remote, local)) return false;
     await this.#store.delete(key);
+    const held = remote.length === 0 ? "was empty" : `held ${remote.length} bytes ending mid-line`;
     report.warnings.push(
-      `${remoteName(part)}: bucket object ${key} held ${remote.length} bytes ending mid-line ` +
-        `(an upload cut off, kept by the server); removed, and its lines shipped again from ` +
-        `the local log`,
+      `${remoteName(part)}: bucket object ${key} ${held} (an upload cut off, kept by the ` +
+        `server); removed, and its lines shipped again from the local log`,
     );
     return true;
   }

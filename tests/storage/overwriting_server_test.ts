@@ -469,3 +469,63 @@ Deno.test("ship removes a cut-off chunk only when its bytes are the part's", asy
     });
   });
 });
+
+// A probe: a chunk missing from the middle of a part is uploaded again; a ship killed during that
+// upload left it cut short before the next chunk, and every later ship exited 1 ("the bucket was
+// changed by something else"), the index waiting for its bytes for good.
+Deno.test("ship repairs a cut-off refill of a missing chunk, before the chunks after it", async () => {
+  await withTempDir(async (tmp) => {
+    await withS3rver(tmp, async (port) => {
+      const real = openS3Store("fleet", {
+        endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
+        credentials: KEYS,
+      });
+      const endpoint = `http://127.0.0.1:${port}`;
+      const location = { bucket: "fleet", prefix: "gap/" };
+      const root = join(tmp, "worker");
+      const dayDir = join(root, "events", "day=2026-01-20");
+      await Deno.mkdir(dayDir, { recursive: true });
+      const part = join(dayDir, "part-000001.jsonl");
+      let n = 0;
+      const append = async () => {
+        const lines = [0, 1, 2].map(() =>
+          JSON.stringify({
+            event_id: `evt-${n}`,
+            event_type: "run.noted",
+            run_id: "r",
+            timestamp_ms: Date.UTC(2026, 0, 20) + n++,
+            schema_version: 1,
+            note: "n".repeat(100),
+          })
+        );
+        await Deno.writeTextFile(part, lines.join("\n") + "\n", { append: true });
+      };
+      // Three passes, three chunks.
+      for (let pass = 0; pass < 3; pass++) {
+        await append();
+        assert.deepEqual((await shipOnce(root, real, location, { endpoint })).problems, []);
+      }
+      const keys = (await Array.fromAsync(real.list("gap/"))).map((o) => o.key);
+      assert.equal(keys.length, 3);
+      // The middle chunk removed, then its refill cut off: 100 of its bytes, ending mid-line.
+      const local = await Deno.readFile(part);
+      const start = Number(keys[1].match(/\.(\d{16})\.jsonl$/)![1]);
+      await real.delete(keys[1]);
+      assert.equal(await real.putIfAbsent(keys[1], local.subarray(start, start + 100)), "created");
+      // Found by a pass that compares the bucket (--verify), or by the next with new lines.
+      const report = await shipOnce(root, real, location, { endpoint, verifyAll: true });
+      assert.deepEqual(report.problems, [], JSON.stringify(report));
+      assert.match(
+        report.warnings.join("\n"),
+        new RegExp(`${keys[1]} held 100 bytes ending mid-line`),
+      );
+      const shipped = await Promise.all(
+        (await Array.fromAsync(real.list("gap/"))).map((o) => real.get(o.key)),
+      );
+      assert.deepEqual(
+        shipped.map((b) => new TextDecoder().decode(b)).join(""),
+        new TextDecoder().decode(local),
+      );
+    });
+  });
+});

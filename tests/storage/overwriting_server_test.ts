@@ -52,6 +52,26 @@ function s3rverEnv(port: number): Record<string, string> {
   };
 }
 
+/** The bucket `fleet` of s3rver on `port`, in this process. */
+function s3rverStore(port: number): ObjectStore {
+  return openS3Store("fleet", {
+    endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
+    credentials: KEYS,
+  });
+}
+
+/** A `run.noted` line of run `r`, event `evt-<i>`, at 2026-01-20 plus `i` ms. */
+function notedLine(i: number, note: string): string {
+  return JSON.stringify({
+    event_id: `evt-${i}`,
+    event_type: "run.noted",
+    run_id: "r",
+    timestamp_ms: Date.UTC(2026, 0, 20) + i,
+    schema_version: 1,
+    note,
+  });
+}
+
 /** Run `fn` with s3rver serving the bucket `fleet` from `tmp/s3` on a free loopback port. */
 async function withS3rver(tmp: string, fn: (port: number) => Promise<void>): Promise<void> {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -185,10 +205,7 @@ Deno.test("ship warns of a server that overwrites, and ships every line to it", 
 Deno.test("ship to a server that overwrites finds another ship's chunk written over its own", async () => {
   await withTempDir(async (tmp) => {
     await withS3rver(tmp, async (port) => {
-      const real = openS3Store("fleet", {
-        endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
-        credentials: KEYS,
-      });
+      const real = s3rverStore(port);
       const location = { bucket: "fleet", prefix: "x/" };
       const endpoint = `http://127.0.0.1:${port}`;
       // Each root: one part of the same name whose first line is the same event (one backfill
@@ -294,21 +311,11 @@ Deno.test("ship removes a chunk cut off by a kill mid-upload, and ships its line
       const pad = "x".repeat(900);
       const lines: string[] = [];
       for (let i = 0; lines.length * 1000 < 40 * 1024 * 1024; i++) {
-        lines.push(JSON.stringify({
-          event_id: `evt-${i}`,
-          event_type: "run.noted",
-          run_id: "big",
-          timestamp_ms: Date.UTC(2026, 0, 20) + i,
-          schema_version: 1,
-          note: pad,
-        }));
+        lines.push(notedLine(i, pad));
       }
       const part = join(dayDir, "part-000001.jsonl");
       await Deno.writeTextFile(part, lines.join("\n") + "\n");
-      const real = openS3Store("fleet", {
-        endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
-        credentials: KEYS,
-      });
+      const real = s3rverStore(port);
       // Kill each attempt's ship as soon as s3rver has begun writing a chunk, until one is
       // left cut short (a kill can land after the body arrived whole: then try again).
       let torn: { prefix: string; key: string; size: number } | undefined;
@@ -413,24 +420,12 @@ async function chunkFilesUnder(dir: string): Promise<string[]> {
 Deno.test("ship removes a cut-off chunk only when its bytes are the part's", async () => {
   await withTempDir(async (tmp) => {
     await withS3rver(tmp, async (port) => {
-      const real = openS3Store("fleet", {
-        endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
-        credentials: KEYS,
-      });
+      const real = s3rverStore(port);
       const endpoint = `http://127.0.0.1:${port}`;
       const root = join(tmp, "worker");
       const dayDir = join(root, "events", "day=2026-01-20");
       await Deno.mkdir(dayDir, { recursive: true });
-      const lines = [0, 1, 2].map((i) =>
-        JSON.stringify({
-          event_id: `evt-${i}`,
-          event_type: "run.noted",
-          run_id: "r",
-          timestamp_ms: Date.UTC(2026, 0, 20) + i,
-          schema_version: 1,
-          note: "n",
-        })
-      );
+      const lines = [0, 1, 2].map((i) => notedLine(i, "n"));
       const local = new TextEncoder().encode(lines.join("\n") + "\n");
       await Deno.writeFile(join(dayDir, "part-000001.jsonl"), local);
       // The key of the part's first chunk, learnt by shipping it to another prefix.
@@ -476,10 +471,7 @@ Deno.test("ship removes a cut-off chunk only when its bytes are the part's", asy
 Deno.test("ship repairs a cut-off refill of a missing chunk, before the chunks after it", async () => {
   await withTempDir(async (tmp) => {
     await withS3rver(tmp, async (port) => {
-      const real = openS3Store("fleet", {
-        endpoint: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
-        credentials: KEYS,
-      });
+      const real = s3rverStore(port);
       const endpoint = `http://127.0.0.1:${port}`;
       const location = { bucket: "fleet", prefix: "gap/" };
       const root = join(tmp, "worker");
@@ -488,16 +480,7 @@ Deno.test("ship repairs a cut-off refill of a missing chunk, before the chunks a
       const part = join(dayDir, "part-000001.jsonl");
       let n = 0;
       const append = async () => {
-        const lines = [0, 1, 2].map(() =>
-          JSON.stringify({
-            event_id: `evt-${n}`,
-            event_type: "run.noted",
-            run_id: "r",
-            timestamp_ms: Date.UTC(2026, 0, 20) + n++,
-            schema_version: 1,
-            note: "n".repeat(100),
-          })
-        );
+        const lines = [0, 1, 2].map(() => notedLine(n++, "n".repeat(100)));
         await Deno.writeTextFile(part, lines.join("\n") + "\n", { append: true });
       };
       // Three passes, three chunks.

@@ -49,7 +49,7 @@ import {
   type SqlFragment,
   UnknownFieldError,
 } from "./fields.ts";
-import { isDateOnly, parseInstant } from "./time.ts";
+import { isDateOnly, parseInstant, utcDayStartMs } from "./time.ts";
 import type { DuckDBConnection } from "../duckdb.ts";
 import { RUN_STATUSES } from "../schema.ts";
 
@@ -850,12 +850,9 @@ function refuseDateNumber(e: Extract<FilterExpr, { kind: "compare" }>, v: number
   // By value, however written: `+20260120`, `020260120`, `20260120.0`, `2.026012e7` are the
   // same number (a probe: only the eight digits were refused).
   const m = Number.isInteger(v) ? /^(\d{4})(\d{2})(\d{2})$/.exec(String(v)) : null;
-  if (m === null) return;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const ms = Date.UTC(year, month - 1, day);
-  const date = new Date(ms);
-  if (year < 1900 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return;
+  if (m === null || Number(m[1]) < 1900) return;
   const iso = `${m[1]}-${m[2]}-${m[3]}`;
+  if (utcDayStartMs(iso) === undefined) return; // no such day (20261399): a number of ms
   throw new FilterSyntaxError(
     `${e.field} ${e.op} ${e.valueText} reads ${v} as epoch milliseconds ` +
       `(${new Date(v).toISOString()}); write the date as a string, '${iso}' (column ` +

@@ -438,7 +438,7 @@ export class Shipper {
       if (
         c.startByte > end && !missing && prev !== undefined &&
         await this.#refillable(file, size, prev.start, c.startByte) &&
-        await this.#removeTorn(file, size, part, prev.key, prev.start, report)
+        await this.#removeTorn(file, size, part, prev.key, prev.start, prev.length, report)
       ) {
         // The chunk before the gap was cut off while it was being uploaded again (a missing
         // chunk's refill, killed): it ends mid-line, so the gap after it could not be filled,
@@ -514,7 +514,7 @@ export class Shipper {
         // The last chunk only: one cut off mid-upload ends mid-line, so no ship put one after.
         const last = c === chunks.at(-1);
         if (!(err instanceof RemoteConflictError) || !last) throw err;
-        if (!await this.#removeTorn(file, size, part, c.key, c.start, report)) throw err;
+        if (!await this.#removeTorn(file, size, part, c.key, c.start, c.length, report)) throw err;
         end = c.start; // shipped again from here, below
         break;
       }
@@ -586,7 +586,8 @@ export class Shipper {
    * the lines again from `start`. A server that keeps the body of a PUT whose
    * sender died (s3rver) left one, and every later ship of the part failed
    * on it, exit 1, its new lines never shipped (a probe: a ship killed with
-   * SIGKILL mid-upload). True when removed, with a warning in `report`.
+   * SIGKILL mid-upload). `length` is its size as listed or looked up by the
+   * caller. True when removed, with a warning in `report`.
    */
   async #removeTorn(
     file: Deno.FsFile,
@@ -594,11 +595,10 @@ export class Shipper {
     part: RemotePart,
     key: string,
     start: number,
+    length: number,
     report: ShipReport,
   ): Promise<boolean> {
     // Its last byte first: a chunk found whole (a crash after its upload) costs one byte more.
-    const length = await this.#store.head(key);
-    if (length === null) return false; // gone: the caller's put or check says what is there
     if (length > 0) {
       const last = await this.#store.get(key, { start: length - 1, end: length });
       if (last[0] === NEWLINE) return false;
@@ -704,15 +704,19 @@ export class Shipper {
     const body = bytes.subarray(0, cut);
     const key = chunkKey(this.#location.prefix, part, start);
     let put = await this.#put(key, body);
-    if (put === "exists" && await this.#removeTorn(file, size, part, key, start, report)) {
+    let existing = put === "exists" ? await this.#store.head(key) : null;
+    if (
+      existing !== null &&
+      await this.#removeTorn(file, size, part, key, start, existing, report)
+    ) {
       put = await this.#put(key, body);
+      existing = put === "exists" ? await this.#store.head(key) : null;
     }
     if (put === "created") {
       report.chunksPut++;
       report.bytesShipped += body.length;
       return { end: start + body.length, created: body };
     }
-    const existing = await this.#store.head(key);
     if (existing === null) throw new Error(`Bucket reported ${key} as existing, then not found`);
     await this.#verifyRemote(file, size, key, start, existing);
     report.chunksFound++;

@@ -27,7 +27,7 @@ export const REPORT_RUNS_MAX = 500;
  * Most trials a report of several runs holds over all of them, spread over
  * its sweeps (`RunsOptions.trialsBudget`): the newest 500 runs, all sweeps,
  * hold the first 5 of each; a report of one sweep holds its first
- * {@linkcode TRIALS_MAX} (5,000). Each sweep's page says how many of its
+ * {@linkcode TRIALS_MAX} (10,000). Each sweep's page says how many of its
  * trials it holds. A report of 500 sweeps held 5,000 trials of each: a 245
  * MB file (a scale audit), where issue 13 asks for under 3 MB for 100 runs;
  * a trial takes about 640 bytes of the page, so 2,500 keep 100 sweeps near

@@ -83,8 +83,14 @@ const HISTOGRAM_BINS_MAX = 2 * HISTOGRAM_BINS_TARGET;
 const PER_DAY_CACHE_MAX = 64;
 /** Largest manifest read, in bytes. */
 const MANIFEST_BYTES_MAX = 4 * 1024 * 1024;
-/** Most trials of one run carried into a view. */
-export const TRIALS_MAX = 5_000;
+/**
+ * Most trials of one run carried into a view: as many as a sweep accepts by
+ * default (`GRID_TRIALS_MAX_DEFAULT`), so the heatmap of any default sweep
+ * is drawn from all its trials (at 5,000 a sweep of 10,000 was drawn from
+ * its first half, its best trial often outside it: a review). About 370
+ * bytes of page a trial of the policy metrics: 3.7 MB for 10,000.
+ */
+export const TRIALS_MAX = 10_000;
 /** Longest reason kept in an {@linkcode ArtifactProblem}'s message, in characters. */
 const PROBLEM_REASON_CHARS_MAX = 240;
 

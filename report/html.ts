@@ -480,9 +480,11 @@ export function renderRun(view: RunView, key: string): Fragment {
   parts.push(`<div class="grid"><div class="card">${
     kv([
       ["type", r.run_type ?? "-"],
-      ["created", formatTime(r.created_at_ms)],
-      ["started", formatTime(r.started_at_ms)],
-      ["ended", formatTime(r.ended_at_ms)],
+      // Times are UTC, said as the runs table's header says it (a review: the run and
+      // compare pages did not).
+      ["created (UTC)", formatTime(r.created_at_ms)],
+      ["started (UTC)", formatTime(r.started_at_ms)],
+      ["ended (UTC)", formatTime(r.ended_at_ms)],
       ["duration", formatDuration(r.duration_ms)],
       ["events", String(r.event_count)],
       ["process", r.host === null ? "-" : `${r.host} pid ${r.pid ?? "?"}`],
@@ -889,7 +891,7 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
   // SPEC 11: a tag `label` is shown as the run's label, here beside its id.
   const labelled = views.some((v) => (v.run.label ?? "") !== "");
   const legend = `<table><thead><tr><th></th><th>run</th>${labelled ? "<th>label</th>" : ""}` +
-    `<th>type</th><th>status</th><th>created</th><th class="num">duration</th></tr></thead>` +
+    `<th>type</th><th>status</th><th>created (UTC)</th><th class="num">duration</th></tr></thead>` +
     `<tbody>${
       views.map((v, i) =>
         `<tr><td><strong>${letters[i]}</strong></td><td class="id"><a href="${
@@ -1148,7 +1150,7 @@ function annotationsCard(view: RunView): string {
   const parts: string[] = [];
   if (view.archive !== null) {
     parts.push(
-      `<p class="archived">archived ${escapeHtml(formatTime(view.archive.changed_at_ms))}${
+      `<p class="archived">archived ${escapeHtml(formatTime(view.archive.changed_at_ms))} UTC${
         view.archive.reason === null ? "" : `: ${escapeHtml(view.archive.reason)}`
       }</p>`,
     );
@@ -1160,7 +1162,7 @@ function annotationsCard(view: RunView): string {
     parts.push(
       `<ul class="notes">${
         view.notes.map((n) =>
-          `<li><span class="label">${escapeHtml(formatTime(n.noted_at_ms))}</span> ${
+          `<li><span class="label">${escapeHtml(formatTime(n.noted_at_ms))} UTC</span> ${
             escapeHtml(n.note)
           }</li>`
         ).join("")

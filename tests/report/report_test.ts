@@ -138,6 +138,8 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       const compare = html.split(`<section class="view" id="compare">`)[1].split("</section>")[0];
       assert.match(compare, /<th>label<\/th>/);
       assert.match(compare, /<td>Baseline<\/td>/);
+      // Its times are UTC, and it says so (as the runs table does).
+      assert.match(compare, /<th>created \(UTC\)<\/th>/);
     });
 
     await t.step("a run's page shows its tags and notes, escaped", async () => {
@@ -155,7 +157,11 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
       assert.ok(card !== undefined, "the run page has a tags and notes card");
       assert.match(card, /<dt>desk<\/dt><dd>rates &lt;fx&gt;<\/dd>/);
       assert.match(card, /<dt>label<\/dt><dd>Baseline<\/dd>/);
-      assert.match(card, /<li><span class="label">[^<]+<\/span> stop too tight &lt;b&gt;<\/li>/);
+      assert.match(
+        card,
+        /<li><span class="label">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<\/span> stop too tight &lt;b&gt;<\/li>/,
+      );
+      assert.match(await Deno.readTextFile(one), /<dt>created \(UTC\)<\/dt><dd>\d{4}-/);
       // A run nobody wrote about has no such card.
       const other = join(dir, "other.html");
       const plain = await runLedger(["report", "--root", root, "--out", other, fx.policyRuns[1]]);

@@ -48,6 +48,7 @@ import {
   trialsMaxOf,
 } from "./grid.ts";
 import { TRADE_METRIC_NAMES, type TradeMetrics, tradeMetrics } from "./metrics.ts";
+import { fixedNumberType } from "./number_fields.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import type { LoadedData } from "./workflow.ts";
 import type { DataSession } from "./data.ts";
@@ -599,6 +600,8 @@ function bestTrialSummary(best: Best): Record<string, unknown> {
 
 /**
  * The columns of `trials.parquet` for these trials: id, flat params, metrics.
+ * A ladder's `levels` are flattened by index (`params.levels.0.multiple`),
+ * where `ledger export trials` writes an array as JSON text (`params.levels`).
  *
  * @example
  * ```ts
@@ -606,24 +609,26 @@ function bestTrialSummary(best: Best): Record<string, unknown> {
  * import { trialColumns, type TrialResult } from "./sweep.ts";
  * const trial = (id: string, maxHoldMs: number) => ({
  *   trialId: id,
- *   params: { type: "time_stop", stopPct: 0.2, maxHoldMs },
- *   metrics: {},
+ *   params: { type: "time_stop", takeProfitPct: 2, maxHoldMs },
+ *   metrics: { calls: 4, win_rate: 1 },
  * }) as unknown as TrialResult;
  * const columns = trialColumns([trial("t000", 3_600_000), trial("t001", 7_200_000)]);
- * assert.deepEqual(columns.slice(0, 4).map((c) => `${c.name} ${c.type}`), [
+ * assert.deepEqual(columns.slice(0, 6).map((c) => `${c.name} ${c.type}`), [
  *   "trial_id VARCHAR",
  *   "params.type VARCHAR",
- *   "params.stopPct DOUBLE",
+ *   "params.takeProfitPct DOUBLE", // a policy's fraction, whole here or not
  *   "params.maxHoldMs BIGINT", // every value a whole number
+ *   "metrics.calls BIGINT", // a count
+ *   "metrics.win_rate DOUBLE", // a measure, 1 here or not
  * ]);
- * assert.ok(columns.some((c) => c.name === "metrics.win_rate"));
  * ```
  */
 export function trialColumns(results: readonly TrialResult[]): ColumnSpec[] {
-  // A path's type comes from its values, as `ledger export trials` types the same trials (two
-  // audits: `params.maxHoldMs` and then `metrics.median_return_bps` were DOUBLE here and
-  // BIGINT there): BIGINT while every value is a whole number, DOUBLE once one is not; a
-  // metric with no value at all stays a number column (DOUBLE, `calls` BIGINT).
+  // A path's type is the one `ledger export trials` gives the same trials (two audits:
+  // `params.maxHoldMs` and then `metrics.median_return_bps` were DOUBLE here and BIGINT
+  // there): a measure is DOUBLE whatever its values (`number_fields.ts`: every metric but a
+  // count of calls, a policy's fraction), any other number BIGINT while every value is a
+  // whole number, DOUBLE once one is not; a metric with no value at all stays a number column.
   const params = new Map<string, ColumnSpec["type"]>();
   for (const r of results) {
     for (const [path, v] of Object.entries(flattenObject(r.params))) widenType(params, path, v);
@@ -634,12 +639,19 @@ export function trialColumns(results: readonly TrialResult[]): ColumnSpec[] {
     const values = r.metrics as unknown as Record<string, unknown>;
     for (const m of metricNames) widenType(metrics, m, values[m]);
   }
+  const typed = (root: string, path: string, type: ColumnSpec["type"] | undefined) =>
+    type === "BIGINT" || type === undefined
+      ? fixedNumberType(root, path.split(".").at(-1)!) ?? type ?? "BIGINT"
+      : type;
   return [
     { name: "trial_id", type: "VARCHAR" },
-    ...[...params].map(([path, type]) => ({ name: `params.${path}`, type })),
+    ...[...params].map(([path, type]) => ({
+      name: `params.${path}`,
+      type: typed("params", path, type),
+    })),
     ...metricNames.map((m): ColumnSpec => ({
       name: `metrics.${m}`,
-      type: metrics.get(m) ?? (m === "calls" || m === "calls_skipped" ? "BIGINT" : "DOUBLE"),
+      type: typed("metrics", m, metrics.get(m)),
     })),
   ];
 }

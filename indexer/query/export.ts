@@ -5,7 +5,9 @@
  * as the JSON wrote them: a path whose numbers are all written as integers
  * is a BIGINT column (DECIMAL(38,0) when one is past BIGINT's range, such
  * as a uint64 seed: exact in every format, Parquet included; text past 38
- * digits), one with a
+ * digits), unless it is a measure (`backtest/number_fields.ts`: a trial's
+ * metric but a count of calls, a win rate or return anywhere, a policy's
+ * fraction), which is DOUBLE whatever its values, one with a
  * number written with a fraction or an exponent (`0.5`, `1.0`, `1e3`) a
  * DOUBLE, unless it also holds an integer a double cannot hold exactly
  * (`9007199254740993` beside `0.5`): then the column is text, each number
@@ -50,6 +52,7 @@ import { caseDistinctNames, flatFieldName } from "./flat_path.ts";
 import { INTEGER_TEXT_RE, jsonPathOf, NUMBER_TEXT_RE } from "./fields.ts";
 import { bindParams } from "./reader.ts";
 import { checkWherePatterns, runQuerySql, trialQuerySql } from "./runs.ts";
+import { fixedNumberType } from "../../backtest/number_fields.ts";
 import { isoTimeSql } from "./time.ts";
 
 /** Export file formats. */
@@ -285,6 +288,8 @@ interface FlatPath {
   /** The DuckDB JSON path of its keys ({@linkcode jsonPathOf}). */
   path: string;
   kinds: Set<string>;
+  /** A measure (`number_fields.ts`): a column of numbers is DOUBLE whatever its values. */
+  measure: boolean;
 }
 
 const ROWS_TABLE = "export_rows";
@@ -743,7 +748,10 @@ async function flatPaths(
       // `config.weights.0` = 0.2, another run's object key, where every other command said null).
       const path = jsonPathOf(segments);
       let p = byName.get(name);
-      if (p === undefined) byName.set(name, p = { name, root: i, path, kinds: new Set() });
+      if (p === undefined) {
+        const measure = fixedNumberType(roots[i].root, segments.at(-1)!) === "DOUBLE";
+        byName.set(name, p = { name, root: i, path, kinds: new Set(), measure });
+      }
       assert(p.path === path, `one flat name is one path: ${name}`);
       p.kinds.add(kind);
     });
@@ -960,7 +968,8 @@ function flatColumns(
 
 /**
  * A column's type from the `json_structure` kinds at its path: BIGINT when
- * every number is written as an integer, DOUBLE otherwise, or the type
+ * every number is written as an integer and the path is not a measure
+ * ({@linkcode FlatPath.measure}), DOUBLE otherwise, or the type
  * `overrides` gives a column of numbers ({@linkcode WideType}); strings
  * count as numbers when each is one (`numericText`) and a number is there;
  * BOOLEAN when all are booleans; otherwise VARCHAR. Nulls do not count.
@@ -978,7 +987,7 @@ function columnType(
     if (rest.length === 0 || (numericText !== undefined && rest.every((k) => k === "VARCHAR"))) {
       const integers = numbers.every((k) => INTEGER_KINDS.has(k)) &&
         (rest.length === 0 || numericText === "integer");
-      return overrides.get(p.name) ?? (integers ? "BIGINT" : "DOUBLE");
+      return overrides.get(p.name) ?? (integers && !p.measure ? "BIGINT" : "DOUBLE");
     }
   }
   if (kinds.length === 1 && kinds[0] === "BOOLEAN") return "BOOLEAN";

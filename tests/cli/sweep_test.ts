@@ -181,7 +181,7 @@ Deno.test("ledger sweep: trials.parquet types each column as ledger export trial
   await withTempDir(async (dir) => {
     const root = `${dir}/ledger`;
     const inputs = await writeFixtures(dir);
-    const grid = '{"type":"fixed_stop","stopPct":[0.1,0.2,0.3],"takeProfitPct":[1.5,3]}';
+    const grid = '{"type":"fixed_stop","stopPct":[0.1,0.2,0.3],"takeProfitPct":[2,3]}';
     const r = await runLedger([
       ..."sweep policy --json --root".split(" "),
       root,
@@ -211,14 +211,28 @@ Deno.test("ledger sweep: trials.parquet types each column as ledger export trial
       ok(
         shared.some((c) => c.startsWith("params.")) && shared.some((c) => c.startsWith("metrics.")),
       );
-      const wholeMetrics = shared.filter((c) =>
-        c.startsWith("metrics.") && c !== "metrics.calls" && theirs.get(c) === "BIGINT"
-      );
-      ok(wholeMetrics.length > 0, "a metric with whole values only, so the check means something");
       deepEqual(
         shared.map((c) => `${c} ${ours.get(c)}`),
         shared.map((c) => `${c} ${theirs.get(c)}`),
       );
+      // A measure is DOUBLE whatever its values (a types audit: a sweep of whole metrics wrote
+      // BIGINT, and read_parquet of it beside another sweep's file read 0.25 as 0); the grid's
+      // takeProfitPct values are all whole, and so are some metrics' here.
+      const whole = await conn.runAndReadAll(
+        `SELECT count(*) FROM read_parquet('${artifact}')
+          WHERE "metrics.median_return_bps" = round("metrics.median_return_bps")`,
+      );
+      ok(Number(whole.getRows()[0][0]) > 0, "a whole metric, so the check means something");
+      for (const types of [ours, theirs]) {
+        deepEqual(
+          [...types].filter(([c]) => c.startsWith("metrics.") || c === "params.takeProfitPct")
+            .map(([c, t]) => `${c} ${t}`),
+          [...types].filter(([c]) => c.startsWith("metrics.") || c === "params.takeProfitPct")
+            .map(([c]) =>
+              `${c} ${c === "metrics.calls" || c === "metrics.calls_skipped" ? "BIGINT" : "DOUBLE"}`
+            ),
+        );
+      }
     } finally {
       conn.closeSync();
       instance.closeSync();

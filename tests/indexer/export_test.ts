@@ -154,7 +154,7 @@ Deno.test("export: an integer past BIGINT makes its column DECIMAL(38,0), exact"
       ["params.k", "BIGINT"],
       ["params.neg", "DECIMAL(38,0)"],
       ["params.huge", "DECIMAL(38,0)"],
-      ["metrics.m", "BIGINT"],
+      ["metrics.m", "DOUBLE"], // a trial's metric is a measure (number_fields.ts)
     ]);
     const jsonl = join(root, "trials.jsonl");
     await exportIndex(indexPath(root), { what: "trials", format: "jsonl", outPath: jsonl });
@@ -170,6 +170,108 @@ Deno.test("export: an integer past BIGINT makes its column DECIMAL(38,0), exact"
     const csvText = await Deno.readTextFile(csv);
     ok(csvText.includes(`,${big},`), "csv keeps the digits");
     ok(csvText.includes(`,${NEG_PAST_BIGINT},`) && csvText.includes(`,${TWO_TO_64},`), csvText);
+  });
+});
+
+// A types audit: typed by their values, a sweep of whole metrics wrote metrics.win_rate BIGINT,
+// another DOUBLE, and DuckDB's read_parquet of both files read 0.25 as 0.
+Deno.test("export: a measure is DOUBLE whatever its values, a count or a seed BIGINT", async () => {
+  await withTempDir(async (root) => {
+    const lines = [
+      JSON.stringify(ev("run.created", "sw", T0, {
+        run_type: "sweep",
+        config: { policy: { type: "time_stop", maxHoldMs: 60_000, takeProfitPct: 2 }, seed: 7 },
+        data_fingerprint: "f",
+      })),
+      ...[0, 1].map((i) =>
+        JSON.stringify(ev("trial.recorded", "sw", T0 + 1 + i, {
+          trial_id: `t${i}`,
+          params: { type: "time_stop", maxHoldMs: 60_000 * (i + 1), takeProfitPct: 2 + i },
+          metrics: { calls: 4, calls_skipped: 0, win_rate: i, mean_return_bps: 100, score: 3 },
+        }))
+      ),
+      JSON.stringify(ev("run.completed", "sw", T0 + 5, {
+        summary: {
+          rows_in: 4,
+          win_rate: 1,
+          best_trial: { trial_id: "t1", metrics: { calls: 4, win_rate: 1, score: 3 } },
+          by_caller: { amy: { count: 4, win_rate: 1, win_rate_ci_low: 1 } },
+        },
+        artifact_paths: {},
+      })),
+    ];
+    await writePart(root, join("day=2026-01-20", "part-measure.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const trials = join(root, "trials.parquet");
+    await exportIndex(indexPath(root), { what: "trials", format: "parquet", outPath: trials });
+    deepEqual((await describe(trials)).filter(([n]) => n.includes(".")), [
+      ["params.type", "VARCHAR"],
+      ["params.maxHoldMs", "BIGINT"], // an integer by the policy's schema
+      ["params.takeProfitPct", "DOUBLE"], // a policy's fraction
+      ["metrics.calls", "BIGINT"],
+      ["metrics.calls_skipped", "BIGINT"],
+      ["metrics.win_rate", "DOUBLE"],
+      ["metrics.mean_return_bps", "DOUBLE"],
+      ["metrics.score", "DOUBLE"], // any trial metric but a count of calls
+    ]);
+    const runs = join(root, "runs.parquet");
+    await exportIndex(indexPath(root), { what: "runs", format: "parquet", outPath: runs });
+    const types = new Map(await describe(runs));
+    deepEqual(
+      [
+        "summary.rows_in",
+        "summary.win_rate",
+        "summary.best_trial.metrics.calls",
+        "summary.best_trial.metrics.win_rate",
+        "summary.best_trial.metrics.score",
+        "summary.by_caller.amy.count",
+        "summary.by_caller.amy.win_rate",
+        "summary.by_caller.amy.win_rate_ci_low",
+        "config.policy.maxHoldMs",
+        "config.policy.takeProfitPct",
+        "config.seed",
+      ].map((c) => `${c} ${types.get(c)}`),
+      [
+        "summary.rows_in BIGINT",
+        "summary.win_rate DOUBLE",
+        "summary.best_trial.metrics.calls BIGINT",
+        "summary.best_trial.metrics.win_rate DOUBLE",
+        // Outside a trial's metrics only the backtests' own measures are known as such.
+        "summary.best_trial.metrics.score BIGINT",
+        "summary.by_caller.amy.count BIGINT",
+        "summary.by_caller.amy.win_rate DOUBLE",
+        "summary.by_caller.amy.win_rate_ci_low DOUBLE",
+        "config.policy.maxHoldMs BIGINT",
+        "config.policy.takeProfitPct DOUBLE",
+        "config.seed BIGINT",
+      ],
+    );
+  });
+});
+
+// A measure holding an integer a double cannot hold keeps it: text, as any such number column.
+Deno.test("export: a measure with an integer a double cannot hold is text, exact", async () => {
+  await withTempDir(async (root) => {
+    const lines = [
+      JSON.stringify(ev("run.created", "sw", T0, {
+        run_type: "sweep",
+        config: {},
+        data_fingerprint: "f",
+      })),
+      ...["9007199254740993", "1"].map((v, i) =>
+        JSON.stringify(ev("trial.recorded", "sw", T0 + 1 + i, {
+          trial_id: `t${i}`,
+          params: {},
+          metrics: { score: 0 },
+        })).replace('"score":0', `"score":${v}`)
+      ),
+    ];
+    await writePart(root, join("day=2026-01-20", "part-big-measure.jsonl"), lines);
+    await rebuildIndex(root, {});
+    const out = join(root, "trials.jsonl");
+    const r = await exportIndex(indexPath(root), { what: "trials", format: "jsonl", outPath: out });
+    deepEqual(r.numbersAsText, ["metrics.score"]);
+    ok((await Deno.readTextFile(out)).includes('"metrics.score":"9007199254740993"'));
   });
 });
 

@@ -89,12 +89,18 @@ export interface Field {
 export class UnknownFieldError extends Error {
   /** The field as written. */
   readonly field: string;
-  /** Create the error for `field` of `target`. */
-  constructor(field: string, target: QueryTarget, column?: number) {
+  /**
+   * Create the error for `field` of `target`; `bareRoot` when `field` is a
+   * JSON root alone (`summary`), which only some places take.
+   */
+  constructor(field: string, target: QueryTarget, column?: number, bareRoot = false) {
     super(
-      `Unknown field "${asTyped(field)}"${
-        column === undefined ? "" : ` at column ${column}`
-      } (fields: ${fieldHelp(target)})`,
+      `Unknown field "${asTyped(field)}"${column === undefined ? "" : ` at column ${column}`} (${
+        bareRoot
+          ? `the whole object, which only --columns and is null / is not null take: name a ` +
+            `path in it, ${field}.<path>`
+          : `fields: ${fieldHelp(target)}`
+      })`,
     );
     this.name = "UnknownFieldError";
     this.field = field;
@@ -257,7 +263,10 @@ export function readsRun(sql: string): boolean {
 
 /** Options for {@linkcode resolveField}. */
 export interface ResolveFieldOptions {
-  /** Accept a bare JSON root (`config`) meaning the whole object. @default {false} */
+  /**
+   * Accept a bare JSON root (`config`) meaning the whole object: `--columns`
+   * shows it, `--where`'s `is null` tests it. @default {false}
+   */
   allowBareRoot?: boolean;
   /** Column of the name in its source text, for error messages. @default {undefined} */
   column?: number;
@@ -292,7 +301,10 @@ export function resolveField(
   const path = dot < 0 ? [] : pathKeys(name.slice(dot + 1));
   if (path === undefined) throw bad();
   if (target === "runs" && root === "tags") {
-    if (path.length === 0 && options.allowBareRoot) return allTagsField();
+    if (path.length === 0) {
+      if (options.allowBareRoot) return allTagsField();
+      throw new UnknownFieldError(name, target, options.column, true);
+    }
     if (path.length !== 1) throw bad();
     return tagField(flatFieldName(root, path), path[0]);
   }
@@ -307,7 +319,9 @@ export function resolveField(
       throw err;
     }
   }
-  if (path.length === 0 && !options.allowBareRoot) throw bad();
+  if (path.length === 0 && !options.allowBareRoot) {
+    throw new UnknownFieldError(name, target, options.column, true);
+  }
   // Named as every output names the path (`config.a\,b` typed is the column `config.a,b`, as
   // `export` has it: a probe saw the two disagree).
   const canonical = path.length === 0 ? root : flatFieldName(root, path);

@@ -682,7 +682,8 @@ function compile(e: FilterExpr, target: QueryTarget): SqlFragment {
       return { sql: `NOT coalesce((${inner.sql}), false)`, params: inner.params };
     }
     case "null": {
-      const f = field(e.field, e.column, target);
+      // A root alone is the whole object (`summary is null`: a run that has none).
+      const f = field(e.field, e.column, target, true);
       return { sql: `${f.text.sql} IS ${e.negated ? "NOT " : ""}NULL`, params: f.text.params };
     }
     case "regex": {
@@ -713,9 +714,9 @@ function compile(e: FilterExpr, target: QueryTarget): SqlFragment {
   }
 }
 
-function field(name: string, column: number, target: QueryTarget): Field {
+function field(name: string, column: number, target: QueryTarget, allowBareRoot = false): Field {
   try {
-    return resolveField(name, target, { column });
+    return resolveField(name, target, { column, allowBareRoot });
   } catch (err) {
     if (err instanceof UnknownFieldError) {
       throw new FilterSyntaxError(err.message, name, column);

@@ -42,6 +42,31 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
       deepEqual(ids(r.stdout), ["pol-b2", "pol-a2", "pol-a1"]);
     });
 
+    // A probe: --columns took `summary` whole where --where and --sort said "Unknown field".
+    await t.step(
+      "a root alone: is null tests it, a comparison or a sort names a path",
+      async () => {
+        let r = await runs("--json", "--where", "summary is null");
+        equal(r.code, 0, r.stderr);
+        deepEqual(ids(r.stdout), ["fail-y"]); // failed: no run.completed, no summary
+        r = await runs("--json", "--where", "summary is not null", "--where", "run_id ~ '^pol-a'");
+        deepEqual(ids(r.stdout), ["pol-a2", "pol-a1"]);
+        r = await runs("--json", "--where", "tags is not null");
+        equal(r.code, 0, r.stderr);
+        deepEqual(ids(r.stdout), []); // no run is tagged yet
+        for (const args of [["--where", "summary = 1"], ["--sort", "summary"]]) {
+          r = await runs(...args);
+          equal(r.code, 2, args.join(" "));
+          match(
+            r.stderr,
+            /^ledger runs: (--where: )?Unknown field "summary"( at column 1)? \(the whole object, which only --columns and is null \/ is not null take: name a path in it, summary\.<path>\)\n$/,
+          );
+        }
+        r = await runLedger(["trials", "--root", root, "--where", "params is null", "--json"]);
+        equal(r.code, 0, r.stderr);
+      },
+    );
+
     await t.step("--columns adds fields to json, jsonl, csv and the table", async () => {
       const cols = [
         "--columns",

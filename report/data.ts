@@ -28,6 +28,7 @@ import {
 } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
+import { NUMBER_TEXT_RE } from "../indexer/query/fields.ts";
 import {
   AmbiguousRunError,
   assertNamedOnce,
@@ -107,8 +108,9 @@ export interface OverviewRun {
   /** End minus start, null while unfinished. */
   duration_ms: number | null;
   /**
-   * Calls of a backtest run: `summary.count`, else a sweep's best trial's
-   * (`best_trial.metrics.calls`), else `summary.calls_total` or `summary.calls`.
+   * Calls of a backtest run: `summary.count` or `summary.calls`, else a
+   * sweep's best trial's (`best_trial.metrics.calls`), else
+   * `summary.calls_total`.
    */
   calls: number | null;
   /** `summary.win_rate`. */
@@ -1224,9 +1226,17 @@ async function readProvenance(
   };
 }
 
+/** A whole text that is a number as JSON writes one ({@linkcode NUMBER_TEXT_RE}). */
+const NUMBER_TEXT = new RegExp(`^${NUMBER_TEXT_RE}$`);
+
 function toOverviewRun(r: Record<string, unknown>): OverviewRun {
   const summary = parseJsonLoose(r.summary_json) as Record<string, unknown> | null;
-  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  // Text that is a number as JSON writes one ("0.5") is that number, as `--where` and `--sort`
+  // read it (a probe: `ledger runs` showed "0.5" where the overview showed "-").
+  const num = (v: unknown) => {
+    const n = typeof v === "string" && NUMBER_TEXT.test(v) ? Number(v) : v;
+    return typeof n === "number" && Number.isFinite(n) ? n : null;
+  };
   // A sweep's summary holds its best trial, not metrics of its own: the overview showed "-"
   // where `ledger runs` shows the best trial's value, starred (a probe).
   const bestMetrics = plainObject(plainObject(summary?.best_trial).metrics);
@@ -1256,7 +1266,9 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
     status: String(r.status),
     created_at_ms: (r.created_at_ms ?? r.started_at_ms ?? null) as number | null,
     duration_ms: r.duration_ms as number | null,
-    calls: metric("calls", ["count"], ["calls_total", "calls"]),
+    // A summary's own `calls` comes before its best trial's, as its own win rate does (a probe:
+    // a row showed the best trial's calls, starred, beside the summary's own win rate).
+    calls: metric("calls", ["count", "calls"], ["calls_total"]),
     win_rate: metric("win_rate", ["win_rate"]),
     mean_return_bps: metric("mean_return_bps", ["mean_return_bps"]),
     best_trial_fields: bestTrialFields,

@@ -288,8 +288,8 @@ export function renderOverview(overview: Overview, options: OverviewOptions): Fr
 <th data-sort="num" class="num">mean return (bps)</th></tr></thead>
 <tbody>${rowsHtml}</tbody></table></div>${
     overview.runs.some((r) => r.best_trial_fields.length > 0)
-      ? `\n<p class="muted" data-best-trial-note>* a sweep's best trial's value ` +
-        `(summary.best_trial.metrics): a sweep's summary holds no metrics of its own.</p>`
+      ? `\n<p class="muted" data-best-trial-note>* the run's best trial's value ` +
+        `(summary.best_trial.metrics), its summary having none of its own, as a sweep's.</p>`
       : ""
   }
 ${live === undefined ? "" : pager(overview, live)}
@@ -394,13 +394,22 @@ function overviewRow(r: OverviewRun, links: Links): string {
     `<td data-v="${r.created_at_ms ?? ""}">${escapeHtml(formatTime(r.created_at_ms))}</td>` +
     cell(r.duration_ms, formatDuration(r.duration_ms)) +
     cell(r.calls, r.calls === null ? "-" : String(r.calls), "calls") +
-    cell(r.win_rate, r.win_rate === null ? "-" : `${(r.win_rate * 100).toFixed(1)}%`, "win_rate") +
+    cell(r.win_rate, r.win_rate === null ? "-" : `${fixed(r.win_rate * 100, 1)}%`, "win_rate") +
     cell(
       r.mean_return_bps,
-      r.mean_return_bps === null ? "-" : r.mean_return_bps.toFixed(0),
+      r.mean_return_bps === null ? "-" : fixed(r.mean_return_bps, 0),
       "mean_return_bps",
     ) +
     `</tr>`;
+}
+
+/**
+ * `v` with `digits` decimals, never a negative zero: a mean of -0.4 bps is
+ * `0`, not `-0` (a probe; the charts' `fmtBps` already wrote `0`).
+ */
+function fixed(v: number, digits: number): string {
+  const text = v.toFixed(digits);
+  return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
 }
 
 function liveFilterForm(

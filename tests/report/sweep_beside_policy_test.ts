@@ -2,7 +2,8 @@
  * A sweep beside a policy run in the report and the UI, as `ledger runs`
  * and `ledger compare --json` show them (a probe): the runs overview shows
  * the sweep's best trial's calls, win rate and mean return, starred, where
- * it showed "-"; the compare view has the per-caller results `compare
+ * it showed "-" (a run whose summary has its own calls shows its own, as
+ * its own win rate); the compare view has the per-caller results `compare
  * --json` has as `callers` (the policy run's `by_caller`, the sweep's best
  * trial's), and its Summary lists neither `by_caller.*` nor
  * `best_trial.by_caller.*` (it listed about 100 rows of a sweep's); a run
@@ -18,6 +19,8 @@ import { runLedger, withTempDir } from "../_helpers.ts";
 
 const POLICY = "pol-1";
 const SWEEP = "swp-1";
+/** A run with its own calls, win rate (as text) and mean beside a best trial's. */
+const MIXED = "mix-1";
 
 /** A caller's results as a summary's `by_caller` holds them. */
 function callerStats(count: number, winRate: number, mean: number) {
@@ -71,6 +74,14 @@ async function writeRuns(root: string): Promise<void> {
         by_caller: { amy: callerStats(4, 0.75, 40), cat: callerStats(2, 0.5, 20) },
       },
     }),
+    // A probe: its row showed the best trial's calls, starred, beside its own win rate and mean;
+    // "-" for the win rate `ledger runs` shows as "0.5"; and "-0" for a mean of -0.4 bps.
+    ...run(MIXED, "policy", t0 + 20, {
+      calls: 10,
+      win_rate: "0.5",
+      mean_return_bps: -0.4,
+      best_trial: { trial_id: "t1", metrics: { calls: 4, win_rate: 0.25, mean_return_bps: 7 } },
+    }),
   ];
   const emitted = await runLedger(["emit", "--stdin", "--root", root], {
     stdin: events.map((e) => JSON.stringify(e)).join("\n") + "\n",
@@ -109,6 +120,7 @@ function checkPages(overview: string, compare: string): void {
   assert.deepEqual(sweepCells.slice(-3), ["6*", "75.0%*", "32*"]);
   const policyCells = cellsOf(overviewRowOf(overview, POLICY));
   assert.deepEqual(policyCells.slice(-3), ["5", "40.0%", "12"]);
+
   assert.ok(overview.includes("data-best-trial-note"), "the star is explained");
   // Compare: per caller, A (the policy run) then B (the sweep), calls, win rate, mean, median.
   const callers = compareCallers(compare);
@@ -135,6 +147,19 @@ Deno.test("report and ui: a sweep beside a policy run in the overview and the co
       const compare = html.slice(html.indexOf('id="compare"'));
       checkPages(html, compare.slice(0, compare.indexOf('id="run-0"')));
     });
+
+    await t.step(
+      "ledger report of every run: a summary's own values, read as numbers",
+      async () => {
+        const out = join(dir, "all.html");
+        const r = await runLedger(["report", "--root", root, "--out", out]);
+        assert.equal(r.code, 0, r.stderr);
+        const html = await Deno.readTextFile(out);
+        // Its own calls, win rate and mean, none starred; text that is a number read as one; 0,
+        // not -0, for -0.4 bps.
+        assert.deepEqual(cellsOf(overviewRowOf(html, MIXED)).slice(-3), ["10", "50.0%", "0"]);
+      },
+    );
 
     // A probe: `ledger report A A` wrote a report of A (exit 0) where the UI answered 400.
     await t.step("ledger report names a run twice: exit 2, one line, nothing written", async () => {

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { TRADE_METRIC_NAMES } from "./metrics.ts";
 
 /**
  * Keys of the measures and fractions the backtests write: trade metrics
@@ -33,17 +34,9 @@
  * assert.ok(!MEASURE_FIELD_NAMES.has("calls") && !MEASURE_FIELD_NAMES.has("maxHoldMs"));
  * ```
  */
-export const MEASURE_FIELD_NAMES: ReadonlySet<string> = new Set([
-  // tradeMetrics (metrics.ts), but its count `calls`.
-  "win_rate",
-  "mean_return_bps",
-  "median_return_bps",
-  "profit_factor",
-  "expectancy_bps",
-  "max_drawdown_bps",
-  "sharpe_per_trade",
-  "sortino_per_trade",
-  "avg_hold_ms",
+export const MEASURE_FIELD_NAMES: ReadonlySet<string> = new Set<string>([
+  // tradeMetrics, but its count `calls`.
+  ...TRADE_METRIC_NAMES.filter((m) => !isCallCount(m)),
   // A sweep trial's (sweep.ts) and a policy run's summary.
   "stop_out_rate",
   // A caller's aggregate and win-rate interval (aggregate.ts).

@@ -23,8 +23,8 @@ import { TRADE_METRIC_NAMES } from "./metrics.ts";
  * Keys of the measures and fractions the backtests write: trade metrics
  * (`docs/METRICS.md`) but `calls`, a sweep trial's `stop_out_rate`, a
  * caller's aggregate and win-rate interval, a path-only run's rates and
- * medians, and the policies' fractional fields (`policies.ts`; `maxHoldMs`,
- * an integer by its schema, is not one).
+ * medians, a backtest's costs in bps, and the policies' fractional fields
+ * (`policies.ts`; `maxHoldMs`, an integer by its schema, is not one).
  *
  * @example
  * ```ts
@@ -49,6 +49,9 @@ export const MEASURE_FIELD_NAMES: ReadonlySet<string> = new Set<string>([
   "hit_4x_rate",
   "median_peak_multiple",
   "median_dd_bps",
+  // A backtest's costs (`--fee-bps`, `--slippage-bps`: 2.5 is one).
+  "fee_bps",
+  "slippage_bps",
   // The policies' fractional fields (policies.ts).
   "stopPct",
   "takeProfitPct",

@@ -980,7 +980,9 @@ function columnType(
   overrides: ReadonlyMap<string, WideType>,
 ): ColumnType {
   const kinds = [...p.kinds].filter((k) => k !== "NULL");
-  if (kinds.length === 0) return "VARCHAR";
+  // A measure with no value (a one-call sweep's sharpe) is still a number column (a probe: it
+  // was VARCHAR, and read_parquet beside another file made that one's sharpe text).
+  if (kinds.length === 0) return p.measure ? "DOUBLE" : "VARCHAR";
   const numbers = kinds.filter((k) => NUMBER_KINDS.has(k));
   if (numbers.length > 0) {
     const rest = kinds.filter((k) => !NUMBER_KINDS.has(k));

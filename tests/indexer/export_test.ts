@@ -180,14 +180,25 @@ Deno.test("export: a measure is DOUBLE whatever its values, a count or a seed BI
     const lines = [
       JSON.stringify(ev("run.created", "sw", T0, {
         run_type: "sweep",
-        config: { policy: { type: "time_stop", maxHoldMs: 60_000, takeProfitPct: 2 }, seed: 7 },
+        config: {
+          policy: { type: "time_stop", maxHoldMs: 60_000, takeProfitPct: 2 },
+          seed: 7,
+          fee_bps: 0, // another run's is 2.5
+        },
         data_fingerprint: "f",
       })),
       ...[0, 1].map((i) =>
         JSON.stringify(ev("trial.recorded", "sw", T0 + 1 + i, {
           trial_id: `t${i}`,
           params: { type: "time_stop", maxHoldMs: 60_000 * (i + 1), takeProfitPct: 2 + i },
-          metrics: { calls: 4, calls_skipped: 0, win_rate: i, mean_return_bps: 100, score: 3 },
+          metrics: {
+            calls: 4,
+            calls_skipped: 0,
+            win_rate: i,
+            mean_return_bps: 100,
+            score: 3,
+            sharpe_per_trade: null, // one call: no deviation
+          },
         }))
       ),
       JSON.stringify(ev("run.completed", "sw", T0 + 5, {
@@ -213,6 +224,7 @@ Deno.test("export: a measure is DOUBLE whatever its values, a count or a seed BI
       ["metrics.win_rate", "DOUBLE"],
       ["metrics.mean_return_bps", "DOUBLE"],
       ["metrics.score", "DOUBLE"], // any trial metric but a count of calls
+      ["metrics.sharpe_per_trade", "DOUBLE"], // no value at all: still a number column
     ]);
     const runs = join(root, "runs.parquet");
     await exportIndex(indexPath(root), { what: "runs", format: "parquet", outPath: runs });
@@ -230,6 +242,7 @@ Deno.test("export: a measure is DOUBLE whatever its values, a count or a seed BI
         "config.policy.maxHoldMs",
         "config.policy.takeProfitPct",
         "config.seed",
+        "config.fee_bps",
       ].map((c) => `${c} ${types.get(c)}`),
       [
         "summary.rows_in BIGINT",
@@ -244,6 +257,7 @@ Deno.test("export: a measure is DOUBLE whatever its values, a count or a seed BI
         "config.policy.maxHoldMs BIGINT",
         "config.policy.takeProfitPct DOUBLE",
         "config.seed BIGINT",
+        "config.fee_bps DOUBLE",
       ],
     );
   });

@@ -45,7 +45,8 @@ directory beside the index (removed after). Rows stream; at the end their
 number is checked against a count of the query, so a result DuckDB stopped
 early fails (exit 1) instead of printing part of the answer.
 
-Exit codes: 0 ok, 1 no index or the query failed, 2 usage error.`;
+Exit codes: 0 ok, 1 no index or the query failed (a write refused, an
+unknown table, out of memory), 2 usage error (a query that does not parse).`;
 
 /**
  * Run `ledger sql` with `args`; returns the exit code.
@@ -90,9 +91,10 @@ export async function main(args: string[]): Promise<number> {
   const code = await withReader(dbPath, async (conn) => {
     const statements = await conn.extractStatements(query).catch((err: unknown) => {
       if (!(err instanceof Error)) throw err;
-      // The parser's own words, as when the query runs ("Parser Error: ..."), not the binding's.
+      // The parser's own words ("Parser Error: ..."), not the binding's; a query that does not
+      // parse is bad input, a usage error as a --where that does not parse (a probe: exit 1).
       if (err.message.startsWith(EXTRACT_FAILED)) {
-        throw new Error(err.message.slice(EXTRACT_FAILED.length), { cause: err });
+        throw new UsageError(err.message.slice(EXTRACT_FAILED.length));
       }
       // No statement and no parser error (only comments, blanks or semicolons): the binding
       // then fails reading the error DuckDB does not have. A probe: `ledger sql ";"` printed

@@ -466,6 +466,20 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
           ok(r.stderr.includes(said), `${q}: ${r.stderr}`);
         }
       }
+      // A query that does not parse is bad input, as a --where that does not (a probe: exit 1);
+      // one that parses and fails (an unknown table) is a failure.
+      for (
+        const [q, code, said] of [
+          ["SELEC 1", 2, 'ledger sql: Parser Error: syntax error at or near "SELEC"'],
+          ["SELECT 'open", 2, "ledger sql: Parser Error: unterminated quoted string"],
+          ["SELECT * FROM nope", 1, "ledger sql: Catalog Error: Table with name nope"],
+        ] as const
+      ) {
+        const r = await runLedger(["sql", "--root", root, q]);
+        equal(r.code, code, `${q}: ${r.stderr}`);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        ok(r.stderr.startsWith(said), `${q}: ${r.stderr}`);
+      }
       const one = await runLedger(["sql", "--root", root, "SELECT 42 AS x;", "--format", "jsonl"]);
       equal(one.code, 0, one.stderr);
       equal(one.stdout.trim(), '{"x":42}');
@@ -494,7 +508,7 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
             .getRowObjectsJS().map((x) => [x.column_name, x.column_type]),
         );
         equal(types["config.policy.stopPct"], "DOUBLE");
-        equal(types["config.fee_bps"], "BIGINT");
+        equal(types["config.fee_bps"], "DOUBLE"); // a measure, 10 here or not
         equal(types["config.policy.type"], "VARCHAR");
         equal(types["summary.win_rate"], "DOUBLE");
         equal(types["archived"], "BOOLEAN");

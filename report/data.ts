@@ -28,7 +28,7 @@ import {
 } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
-import { NUMBER_TEXT_RE } from "../indexer/query/fields.ts";
+import { JSON_NUMBER_TEXT } from "../indexer/query/fields.ts";
 import {
   AmbiguousRunError,
   assertNamedOnce,
@@ -1226,15 +1226,12 @@ async function readProvenance(
   };
 }
 
-/** A whole text that is a number as JSON writes one ({@linkcode NUMBER_TEXT_RE}). */
-const NUMBER_TEXT = new RegExp(`^${NUMBER_TEXT_RE}$`);
-
 function toOverviewRun(r: Record<string, unknown>): OverviewRun {
   const summary = parseJsonLoose(r.summary_json) as Record<string, unknown> | null;
   // Text that is a number as JSON writes one ("0.5") is that number, as `--where` and `--sort`
   // read it (a probe: `ledger runs` showed "0.5" where the overview showed "-").
   const num = (v: unknown) => {
-    const n = typeof v === "string" && NUMBER_TEXT.test(v) ? Number(v) : v;
+    const n = typeof v === "string" && JSON_NUMBER_TEXT.test(v) ? Number(v) : v;
     return typeof n === "number" && Number.isFinite(n) ? n : null;
   };
   // A sweep's summary holds its best trial, not metrics of its own: the overview showed "-"

@@ -335,6 +335,19 @@ export function resolveField(
  * all three where `export` kept them text). An RE2 pattern.
  */
 export const NUMBER_TEXT_RE = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+/**
+ * A whole text that is a number as JSON writes one ({@linkcode NUMBER_TEXT_RE}),
+ * for JavaScript: a `--where` value, a report's summary metric.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { JSON_NUMBER_TEXT } from "./fields.ts";
+ * assert.ok(JSON_NUMBER_TEXT.test("0.5") && JSON_NUMBER_TEXT.test("1e3"));
+ * assert.ok(!JSON_NUMBER_TEXT.test("0010") && !JSON_NUMBER_TEXT.test(" 7"));
+ * ```
+ */
+export const JSON_NUMBER_TEXT: RegExp = new RegExp(`^${NUMBER_TEXT_RE}$`);
 /** Text that is an integer as JSON writes one (see {@linkcode NUMBER_TEXT_RE}). */
 export const INTEGER_TEXT_RE = String.raw`-?(?:0|[1-9]\d*)`;
 

@@ -41,7 +41,7 @@
 import {
   type Field,
   INTEGER_TEXT_RE,
-  NUMBER_TEXT_RE,
+  JSON_NUMBER_TEXT,
   PATH_KEY_CHAR_CLASS,
   type QueryParam,
   type QueryTarget,
@@ -822,7 +822,7 @@ function compileCompare(
     // '10s' is no number, and compared as text it matched by the digits' order (a probe).
     // A number as JSON writes one, as a string counts as a number in a JSON field: `Number()`
     // also took '0x10000', '0b1', ' 10 ' and '+10' (a probe).
-    if (JSON_NUMBER.test(v) && Number.isFinite(Number(v))) {
+    if (JSON_NUMBER_TEXT.test(v) && Number.isFinite(Number(v))) {
       return { sql: `${f.num.sql} ${op} ?`, params: [...f.num.params, Number(v)] };
     }
     throw new FilterSyntaxError(
@@ -834,9 +834,6 @@ function compileCompare(
   }
   return { sql: `${f.text.sql} ${op} ?`, params: [...f.text.params, v] };
 }
-
-/** A number as JSON writes one ({@linkcode NUMBER_TEXT_RE}), whole. */
-const JSON_NUMBER = new RegExp(`^${NUMBER_TEXT_RE}$`);
 
 /** One UTC day, in ms. */
 const DAY_MS = 86_400_000;

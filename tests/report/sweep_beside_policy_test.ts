@@ -120,7 +120,6 @@ function checkPages(overview: string, compare: string): void {
   assert.deepEqual(sweepCells.slice(-3), ["6*", "75.0%*", "32*"]);
   const policyCells = cellsOf(overviewRowOf(overview, POLICY));
   assert.deepEqual(policyCells.slice(-3), ["5", "40.0%", "12"]);
-
   assert.ok(overview.includes("data-best-trial-note"), "the star is explained");
   // Compare: per caller, A (the policy run) then B (the sweep), calls, win rate, mean, median.
   const callers = compareCallers(compare);

@@ -89,6 +89,8 @@ export interface Field {
 export class UnknownFieldError extends Error {
   /** The field as written. */
   readonly field: string;
+  /** Whether `field` is a JSON root alone (`summary`), refused where a path is needed. */
+  readonly bareRoot: boolean;
   /**
    * Create the error for `field` of `target`; `bareRoot` when `field` is a
    * JSON root alone (`summary`), which only some places take.
@@ -104,6 +106,7 @@ export class UnknownFieldError extends Error {
     );
     this.name = "UnknownFieldError";
     this.field = field;
+    this.bareRoot = bareRoot;
   }
 }
 
@@ -315,7 +318,10 @@ export function resolveField(
     try {
       return resolveField(name, "runs", options);
     } catch (err) {
-      if (err instanceof UnknownFieldError) throw bad();
+      // A run's root alone (`config`) keeps its own hint; anything else lists the trial's fields.
+      if (err instanceof UnknownFieldError) {
+        throw err.bareRoot ? new UnknownFieldError(name, target, options.column, true) : bad();
+      }
       throw err;
     }
   }

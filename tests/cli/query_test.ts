@@ -64,6 +64,15 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
         }
         r = await runLedger(["trials", "--root", root, "--where", "params is null", "--json"]);
         equal(r.code, 0, r.stderr);
+        // A run's root named from trials keeps the hint (it listed the fields instead).
+        for (const args of [["--where", "config = 1"], ["--sort", "summary"]]) {
+          r = await runLedger(["trials", "--root", root, ...args]);
+          equal(r.code, 2, args.join(" "));
+          match(r.stderr, /Unknown field "(config|summary)".*the whole object.*\.<path>\)\n$/);
+        }
+        r = await runLedger(["trials", "--root", root, "--where", "confg = 1"]);
+        equal(r.code, 2);
+        match(r.stderr, /Unknown field "confg" at column 1 \(fields: /);
       },
     );
 

@@ -551,8 +551,6 @@ export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
   }
   const meanBps = mean(returns);
   const winRate = n === 0 ? 0 : wins / n;
-  const meanWin = wins === 0 ? 0 : grossProfit / wins;
-  const meanNonWin = n - wins === 0 ? 0 : -grossLoss / (n - wins);
   const sd = sampleStdev(returns, meanBps);
   const downside = Math.sqrt(downsideSq / Math.max(1, n));
   return {
@@ -561,7 +559,9 @@ export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
     mean_return_bps: meanBps,
     median_return_bps: median(returns),
     profit_factor: grossLoss > 0 ? grossProfit / grossLoss : null,
-    expectancy_bps: n === 0 ? null : winRate * meanWin + (1 - winRate) * meanNonWin,
+    // win_rate · mean win + (1 - win_rate) · mean non-win, summed as (profit - loss) / n: the
+    // same by algebra without its rounding, so break-even (profit_factor 1) is 0, not -1e-13.
+    expectancy_bps: n === 0 ? null : (grossProfit - grossLoss) / n,
     max_drawdown_bps: equityDrawdownBps(trades),
     sharpe_per_trade: meanBps === null || sd === null || sd < NO_SPREAD_BPS ? null : meanBps / sd,
     sortino_per_trade: meanBps === null || downside === 0 ? null : meanBps / downside,

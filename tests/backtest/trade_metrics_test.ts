@@ -52,6 +52,11 @@ Deno.test("tradeMetrics matches the hand-worked example", async (t) => {
   await t.step("profit factor and expectancy", () => {
     near(m.profit_factor!, 4 / 3);
     near(m.expectancy_bps!, 20);
+    // Break-even by the split (a probe): 2/6 · 3000 + 4/6 · -1500 is -1.1e-13 in doubles, which
+    // `--where "metrics.expectancy_bps < 0"` called a loser beside a profit factor of 1.
+    const even = tradeMetrics([5000, -2000, -2000, -2000, 1000, 0].map((r, i) => trade(r, i, 0)));
+    equal(even.profit_factor, 1);
+    equal(even.expectancy_bps, 0);
   });
   await t.step("equity drawdown by exit time, not call order", () => {
     equal(m.max_drawdown_bps, -300);

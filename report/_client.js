@@ -49,6 +49,15 @@
         ? `\\x${code.toString(16).padStart(2, "0")}`
         : `\\u${code.toString(16).padStart(4, "0")}`;
     });
+  // A phase's name on an axis: escaped (a probe: U+202E made a bar read "compute"), and cut to
+  // PHASE_LABEL_MAX characters, whole in its tooltip; the margin fits the longest label.
+  const PHASE_LABEL_MAX = 32;
+  const phaseLabel = (name) => {
+    const text = escapeControl(String(name));
+    return text.length > PHASE_LABEL_MAX ? `${text.slice(0, PHASE_LABEL_MAX - 1)}\u2026` : text;
+  };
+  const phaseMargin = (names) =>
+    Math.max(90, 12 + 7 * Math.max(0, ...names.map((n) => phaseLabel(n).length)));
   // Sweep metrics where less is better (docs/METRICS.md), and those that only describe.
   const LOWER_IS_BETTER = new Set(["stop_out_rate", "calls_skipped", "calls_no_entry"]);
   // An unbounded metric in a heatmap row (html.ts UNBOUNDED_MARK).
@@ -132,10 +141,10 @@
       return Plot.plot({
         width,
         height: 40 + 26 * rows.length,
-        marginLeft: 90,
+        marginLeft: phaseMargin(order),
         marginRight: 70,
         x: { label: "ms", grid: true, domain: [0, total * 1.02] },
-        y: { domain: order, label: null },
+        y: { domain: order, label: null, tickFormat: phaseLabel },
         marks: [
           Plot.barX(bars, {
             x1: "start",
@@ -144,7 +153,7 @@
             // A phase the run ended in without completing it (where it failed): red. One
             // still going (the run has not ended): light, up to the run's last event so far.
             fill: (d) => (d.unfinished ? "#dc2626" : d.open ? "#9dbcf2" : "#2f6fdf"),
-            title: (d) => `${d.name}: ${d.ms} ms${phaseNote(d)}`,
+            title: (d) => `${escapeControl(d.name)}: ${d.ms} ms${phaseNote(d)}`,
           }),
           Plot.text(bars, {
             x: "end",
@@ -283,11 +292,11 @@
       return Plot.plot({
         width,
         height: 40 + 12 * data.letters.length * phases.length + 8 * phases.length,
-        marginLeft: 90,
+        marginLeft: phaseMargin(phases),
         marginRight: 20,
         x: { label: "ms", grid: true },
         y: { axis: null, domain: data.letters },
-        fy: { label: null, domain: phases, axis: "left", padding: 0.15 },
+        fy: { label: null, domain: phases, axis: "left", padding: 0.15, tickFormat: phaseLabel },
         color: { legend: true, domain: data.letters },
         marks: [
           Plot.barX(rows, {
@@ -295,7 +304,7 @@
             y: "run",
             fy: "phase",
             fill: "run",
-            title: (d) => `${d.run} ${d.phase}: ${d.ms} ms${phaseNote(d)}`,
+            title: (d) => `${d.run} ${escapeControl(d.phase)}: ${d.ms} ms${phaseNote(d)}`,
           }),
           Plot.ruleX([0]),
         ],
@@ -523,9 +532,11 @@
         const text = input.value.trim().toLowerCase();
         const want = status ? status.value : "";
         let shown = 0;
+        // The status is the cell's first badge: an archived run's cell says "archived" too (a
+        // probe: "completed" hid an archived completed run).
         for (const tr of table.tBodies[0].rows) {
           const ok = (!text || tr.textContent.toLowerCase().includes(text)) &&
-            (!want || tr.cells[2].textContent.trim() === want);
+            (!want || tr.cells[2].querySelector(".status").textContent === want);
           tr.hidden = !ok;
           if (ok) shown++;
         }

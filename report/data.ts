@@ -28,6 +28,7 @@ import {
 } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
+import { flatten as flattenPaths } from "../indexer/query/compare.ts";
 import { JSON_NUMBER_TEXT } from "../indexer/query/fields.ts";
 import {
   AmbiguousRunError,
@@ -37,7 +38,7 @@ import {
   UnknownRunError,
 } from "../indexer/query/resolve.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { isJsonObject, parseJsonText } from "../ledger/json_text.ts";
+import { isExactInteger, isJsonObject, parseJsonText } from "../ledger/json_text.ts";
 import { indexPath, runDir } from "../ledger/paths.ts";
 import {
   ARCHIVE_SQL,
@@ -123,6 +124,12 @@ export interface OverviewRun {
    * having them, as `ledger runs` shows them (starred).
    */
   best_trial_fields: OverviewMetric[];
+  /**
+   * The digits of `calls`, `win_rate` or `mean_return_bps` when the log
+   * wrote an integer a double does not hold (`9007199254740993`): the
+   * number fields hold the nearest double, for sorting.
+   */
+  exact_digits: Partial<Record<OverviewMetric, string>>;
   /** The `data_fingerprint` of `run.created`. */
   data_fingerprint: string | null;
   /** The run's `label` tag. */
@@ -814,7 +821,9 @@ export class ReportIndex {
       const clean: Record<string, unknown> = {};
       const parsed = parseJsonLoose(row.row_json) as Record<string, unknown>;
       for (const [k, v] of Object.entries(parsed)) {
-        if (k !== "filename") clean[k] = typeof v === "number" ? round4(v) : v;
+        // As stored: the page formats them (rounded here first, 1/15 showed as 0.06670 where a
+        // sweep's own by_caller showed 0.06667, and a rate under 5e-5 as 0: a probe).
+        if (k !== "filename") clean[k] = v;
       }
       if (!out.has(runId)) out.set(runId, []);
       out.get(runId)!.push(clean);
@@ -902,7 +911,7 @@ function withIntervals(
     if (entry === undefined) return row;
     const added: Record<string, unknown> = { ...row };
     for (const key of CALLER_INTERVAL_KEYS) {
-      if (typeof entry[key] === "number") added[key] = round4(entry[key] as number);
+      if (typeof entry[key] === "number") added[key] = entry[key];
     }
     return added;
   });
@@ -1227,12 +1236,24 @@ async function readProvenance(
 }
 
 function toOverviewRun(r: Record<string, unknown>): OverviewRun {
-  const summary = parseJsonLoose(r.summary_json) as Record<string, unknown> | null;
+  // Integers past 2^53 kept as written (a probe: calls 9007199254740993 showed ...992).
+  const summary = parseJsonLoose(r.summary_json, EXACT) as Record<string, unknown> | null;
   // Text that is a number as JSON writes one ("0.5") is that number, as `--where` and `--sort`
   // read it (a probe: `ledger runs` showed "0.5" where the overview showed "-").
   const num = (v: unknown) => {
-    const n = typeof v === "string" && JSON_NUMBER_TEXT.test(v) ? Number(v) : v;
+    const n = isExactInteger(v)
+      ? Number(v.rawJSON)
+      : typeof v === "string" && JSON_NUMBER_TEXT.test(v)
+      ? Number(v)
+      : v;
     return typeof n === "number" && Number.isFinite(n) ? n : null;
+  };
+  const exactDigits: Partial<Record<OverviewMetric, string>> = {};
+  // `v` as `num` reads it for `field`, its digits kept when a double does not hold them.
+  const take = (field: OverviewMetric, v: unknown) => {
+    const digits = isExactInteger(v) ? v.rawJSON : typeof v === "string" ? v : "";
+    if (/^-?\d+$/.test(digits) && BigInt(digits) !== BigInt(num(v)!)) exactDigits[field] = digits;
+    return num(v);
   };
   // A sweep's summary holds its best trial, not metrics of its own: the overview showed "-"
   // where `ledger runs` shows the best trial's value, starred (a probe).
@@ -1244,16 +1265,15 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
   const metric = (field: OverviewMetric, keys: string[], fallback: string[] = []) => {
     const own = plainObject(summary);
     for (const key of keys) {
-      if (num(own[key]) !== null) return num(own[key]);
+      if (num(own[key]) !== null) return take(field, own[key]);
     }
     if (keys.some((key) => Object.hasOwn(own, key))) return null;
-    const best = num(bestMetrics[field]);
-    if (best !== null) {
+    if (num(bestMetrics[field]) !== null) {
       bestTrialFields.push(field);
-      return best;
+      return take(field, bestMetrics[field]);
     }
     for (const key of fallback) {
-      if (num(own[key]) !== null) return num(own[key]);
+      if (num(own[key]) !== null) return take(field, own[key]);
     }
     return null;
   };
@@ -1269,6 +1289,7 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
     win_rate: metric("win_rate", ["win_rate"]),
     mean_return_bps: metric("mean_return_bps", ["mean_return_bps"]),
     best_trial_fields: bestTrialFields,
+    exact_digits: exactDigits,
     data_fingerprint: r.data_fingerprint as string | null,
     label: (r.label ?? null) as string | null,
     archived: r.archived === true,
@@ -1330,31 +1351,20 @@ function plainObject(value: unknown): Record<string, unknown> {
 
 /**
  * Flatten an object to dotted paths (`{policy: {stopPct: 1}}` to
- * `{"policy.stopPct": 1}`); arrays stay values.
+ * `{"policy.stopPct": 1}`; arrays stay values), named as `ledger compare` and
+ * `ledger export` name them: a `.` inside a key is `\.`, so the key `"a.b"`
+ * and the path `a` → `b` stay two rows (a probe: the compare page said "No
+ * differences" where `ledger compare` listed `a\.b 1 2`).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { flatten } from "./data.ts";
  * assert.equal(flatten({ a: { b: 1 } })["a.b"], 1);
+ * assert.equal(flatten({ "a.b": 2 })["a\\.b"], 2);
  * ```
  */
-export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!isJsonObject(value)) {
-    if (prefix !== "") out[prefix] = value;
-    return out;
-  }
-  for (const [k, v] of Object.entries(value)) {
-    const path = prefix === "" ? k : `${prefix}.${k}`;
-    if (isJsonObject(v)) {
-      Object.assign(out, flatten(v, path));
-    } else {
-      out[path] = v;
-    }
-  }
-  return out;
-}
+export const flatten: (value: unknown, prefix?: string) => Record<string, unknown> = flattenPaths;
 
 /**
  * Bin `values` into about {@linkcode HISTOGRAM_BINS_TARGET} bins of a round

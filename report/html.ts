@@ -32,6 +32,7 @@ import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/con
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { isExactInteger, isJsonObject } from "../ledger/json_text.ts";
 import { dataComparison } from "../ledger/fingerprint.ts";
+import { flatPathName } from "../indexer/query/flat_path.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
 export { countOf };
@@ -73,7 +74,28 @@ export function escapeHtml(text: unknown): string {
   return escapeHiddenControl(String(text ?? "")).replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
+/**
+ * Escape text for an attribute value a page reads back (an `<option value>`,
+ * a search box, a chart's key): only what would end or start markup, so a
+ * control character stays itself where {@linkcode escapeHtml} shows it as an
+ * escape (a probe: the option of a run type holding U+0007 submitted the
+ * escape's text and found 0 runs). A carriage return is a reference, which
+ * the parser does not turn into a line feed; a NUL cannot be carried (the
+ * parser makes it U+FFFD).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { escapeAttribute } from "./html.ts";
+ * assert.equal(escapeAttribute('a"\u0007\r'), "a&quot;\u0007&#13;");
+ * ```
+ */
+export function escapeAttribute(text: unknown): string {
+  return String(text ?? "").replace(/[&<>"'\r]/g, (c) => ESCAPES[c]);
+}
+
 const ESCAPES: Record<string, string> = {
+  "\r": "&#13;",
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
@@ -211,8 +233,8 @@ figure.chart .empty{color:var(--muted);font-style:italic}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-all}
 a{color:var(--accent)}
-.label{color:var(--muted);font-family:system-ui,sans-serif;font-size:12.5px}p.label{margin:-8px 0 12px;font-size:14px}
-.scroll{overflow-x:auto}.scroll td.id{white-space:nowrap;word-break:normal}
+.label{color:var(--muted);font-family:system-ui,sans-serif;font-size:12.5px;white-space:normal;overflow-wrap:anywhere}p.label{margin:-8px 0 12px;font-size:14px}
+table.legend td{overflow-wrap:anywhere}.scroll{overflow-x:auto}.scroll td.id{white-space:nowrap;word-break:normal}
 ul.notes{margin:8px 0 0;padding-left:18px}ul.notes li{white-space:pre-wrap;margin:2px 0}
 p.archived{margin:0 0 8px}
 p.artifact-problem{color:#9a3412;margin:4px 0;word-break:break-word}
@@ -393,14 +415,30 @@ function overviewRow(r: OverviewRun, links: Links): string {
   }</td>` +
     `<td data-v="${r.created_at_ms ?? ""}">${escapeHtml(formatTime(r.created_at_ms))}</td>` +
     cell(r.duration_ms, formatDuration(r.duration_ms)) +
-    cell(r.calls, r.calls === null ? "-" : String(r.calls), "calls") +
-    cell(r.win_rate, r.win_rate === null ? "-" : `${fixed(r.win_rate * 100, 1)}%`, "win_rate") +
+    cell(r.calls, r.calls === null ? "-" : r.exact_digits.calls ?? String(r.calls), "calls") +
+    cell(
+      r.win_rate,
+      r.win_rate === null ? "-" : percentText(r.win_rate, r.exact_digits.win_rate),
+      "win_rate",
+    ) +
     cell(
       r.mean_return_bps,
-      r.mean_return_bps === null ? "-" : fixed(r.mean_return_bps, 0),
+      r.mean_return_bps === null
+        ? "-"
+        : r.exact_digits.mean_return_bps ?? fixed(r.mean_return_bps, 0),
       "mean_return_bps",
     ) +
     `</tr>`;
+}
+
+/**
+ * A fraction as a percentage with one decimal; `digits`, an integer's exact
+ * digits, times 100 exactly; a fraction whose percentage is past a double
+ * (`1e308`) as itself times 100 rather than `Infinity%` (a probe).
+ */
+function percentText(v: number, digits: string | undefined): string {
+  if (digits !== undefined) return `${digits}00%`;
+  return Number.isFinite(v * 100) ? `${fixed(v * 100, 1)}%` : `${v}\u00d7100%`;
 }
 
 /**
@@ -429,7 +467,7 @@ function liveFilterForm(
       chosen.length > 1 ? " multiple" : ""
     }><option value="">any ${label}</option>${
       values.map((v) =>
-        `<option${chosen.includes(v) ? " selected" : ""} value="${escapeHtml(v)}">${
+        `<option${chosen.includes(v) ? " selected" : ""} value="${escapeAttribute(v)}">${
           escapeHtml(v)
         }</option>`
       ).join("")
@@ -437,9 +475,9 @@ function liveFilterForm(
   };
   const sorts = ["created", "run_id", "run_type", "status", "duration"];
   return `<form class="toolbar" method="get" action="/">` +
-    `<input type="search" name="q" value="${escapeHtml(q.text ?? "")}" ` +
+    `<input type="search" name="q" value="${escapeAttribute(q.text ?? "")}" ` +
     `placeholder="run id contains" aria-label="run id contains">` +
-    `<input type="search" name="where" value="${escapeHtml(q.where ?? "")}" size="28" ` +
+    `<input type="search" name="where" value="${escapeAttribute(q.where ?? "")}" size="28" ` +
     `placeholder="where: summary.win_rate > 0.3" aria-label="where">` +
     select("status", "status", live.facets.statuses, q.status) +
     select("type", "type", live.facets.types, q.runType) +
@@ -681,14 +719,14 @@ export function renderSweep(
   const metrics = firstKeys(allMetrics, metric, SWEEP_KEYS_MAX);
   const options = (values: string[], selected: string, label = (v: string) => v) =>
     values.map((v) =>
-      `<option${v === selected ? " selected" : ""} value="${escapeHtml(v)}">${
+      `<option${v === selected ? " selected" : ""} value="${escapeAttribute(v)}">${
         escapeHtml(label(v))
       }</option>`
     ).join("");
   const paramLabel = (path: string) => axisLabel(path, leaves);
   const x = params[0] ?? "";
   const y = params[1] ?? params[0] ?? "";
-  const controls = `<div class="toolbar" data-heatmap-controls="${escapeHtml(key)}">` +
+  const controls = `<div class="toolbar" data-heatmap-controls="${escapeAttribute(key)}">` +
     `<label>x <select data-axis="x">${options(params, x, paramLabel)}</select></label>` +
     `<label>y <select data-axis="y">${options(params, y, paramLabel)}</select></label>` +
     `<label>color <select data-axis="metric">${options(metrics, metric)}</select></label>` +
@@ -817,18 +855,24 @@ function unboundedKeys(metrics: Record<string, unknown>): ReadonlySet<string> {
 /**
  * Every leaf of `params` by dotted path, arrays included (`levels.0.multiple`,
  * `policies.1.maxHoldMs`): the report's {@linkcode flatten} keeps arrays as
- * values, which no axis can group or label.
+ * values, which no axis can group or label. Named as `flatten` names them
+ * (a `.` in a key is `\.`), so two paths never share an axis.
  */
 function leafPaths(params: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const walk = (value: unknown, path: string) => {
+  const walk = (value: unknown, path: string[]) => {
     if (value !== null && typeof value === "object" && !isExactInteger(value)) {
-      for (const [k, v] of Object.entries(value)) walk(v, path === "" ? k : `${path}.${k}`);
-    } else if (path !== "") {
-      out[path] = value;
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    } else if (path.length > 0) {
+      Object.defineProperty(out, flatPathName(path), {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   };
-  walk(params, "");
+  walk(params, []);
   return out;
 }
 
@@ -899,7 +943,8 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
   const charts: ChartData = {};
   // SPEC 11: a tag `label` is shown as the run's label, here beside its id.
   const labelled = views.some((v) => (v.run.label ?? "") !== "");
-  const legend = `<table><thead><tr><th></th><th>run</th>${labelled ? "<th>label</th>" : ""}` +
+  const legend =
+    `<table class="legend"><thead><tr><th></th><th>run</th>${labelled ? "<th>label</th>" : ""}` +
     `<th>type</th><th>status</th><th>created (UTC)</th><th class="num">duration</th></tr></thead>` +
     `<tbody>${
       views.map((v, i) =>
@@ -1146,7 +1191,7 @@ function notFiniteNote(count: number, what: string, where: string): string {
 }
 
 function chartFigure(kind: string, key: string, caption: string): string {
-  return `<figure class="chart" data-chart="${kind}" data-key="${escapeHtml(key)}">` +
+  return `<figure class="chart" data-chart="${kind}" data-key="${escapeAttribute(key)}">` +
     `<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
@@ -1319,7 +1364,12 @@ function pretty(value: unknown): string {
 function formatValue(v: unknown): string {
   if (v === null || v === undefined) return "-";
   if (typeof v === "number") {
-    return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
+    // Four significant digits, no trailing zeros invented (0.1 is 0.1, not 0.1000).
+    return Number.isInteger(v)
+      ? String(v)
+      : Math.abs(v) >= 100
+      ? v.toFixed(1)
+      : String(Number(v.toPrecision(4)));
   }
   // An object (an ExactInteger too: its digits) as JSON; a string with its line breaks shown,
   // as the terminal's tables show them (a cell would fold them into spaces).

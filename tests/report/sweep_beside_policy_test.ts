@@ -124,9 +124,9 @@ function checkPages(overview: string, compare: string): void {
   // Compare: per caller, A (the policy run) then B (the sweep), calls, win rate, mean, median.
   const callers = compareCallers(compare);
   assert.deepEqual([...callers.keys()], ["amy", "bob", "cat"]); // by calls over both runs
-  assert.deepEqual(callers.get("amy"), ["3", "0.3333", "10", "9", "4", "0.7500", "40", "39"]);
-  assert.deepEqual(callers.get("bob"), ["2", "0.5000", "15", "14", "-", "-", "-", "-"]);
-  assert.deepEqual(callers.get("cat"), ["-", "-", "-", "-", "2", "0.5000", "20", "19"]);
+  assert.deepEqual(callers.get("amy"), ["3", "0.3333", "10", "9", "4", "0.75", "40", "39"]);
+  assert.deepEqual(callers.get("bob"), ["2", "0.5", "15", "14", "-", "-", "-", "-"]);
+  assert.deepEqual(callers.get("cat"), ["-", "-", "-", "-", "2", "0.5", "20", "19"]);
   assert.ok(compare.includes("B: its best trial t002"));
   const summary = compare.slice(compare.indexOf("<h2>Summary</h2>"));
   assert.ok(summary.includes("best_trial.metrics.win_rate"), "the best trial's metrics stay");

@@ -392,7 +392,7 @@ Deno.test("renderSweep: a parameter named like a metric or `id` stays a paramete
   ]);
   const first = html.match(/<tbody><tr>(.*?)<\/tr>/)![1];
   const cells = [...first.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
-  assert.deepEqual(cells, ["t0", "P1", "5", "0.1000", "0.9000", "1"]); // formatValue: 4 decimals
+  assert.deepEqual(cells, ["t0", "P1", "5", "0.1", "0.9", "1"]); // formatValue: 4 digits, none invented
 });
 
 Deno.test({

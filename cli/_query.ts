@@ -12,7 +12,11 @@ import { indexPath } from "../ledger/paths.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
 import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_path.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
-import { AmbiguousRunError, RunNamedTwiceError } from "../indexer/query/resolve.ts";
+import {
+  AmbiguousRunError,
+  RunNamedTwiceError,
+  UnknownRunError,
+} from "../indexer/query/resolve.ts";
 import { FilterSyntaxError } from "../indexer/query/filter.ts";
 import { QueryUsageError } from "../indexer/query/runs.ts";
 import { InstantFormatError, isDateOnly, parseInstant } from "../indexer/query/time.ts";
@@ -447,11 +451,17 @@ function instantFlag(flag: string, text: string): number {
  * abc- new-1` compared `abc-ledger-1` while `show abc-` listed
  * `abc-legacy-1` beside it, and `tag abc-` would tag a run the user could
  * not tell apart). `given[i]` resolved to `resolved[i]`; exact ids are not
- * looked up.
+ * looked up. A prefix that is itself the id of a run only the legacy file
+ * holds names that run, which the index does not know
+ * ({@linkcode UnknownRunError}, exit 1): an exact id never means another run
+ * (a probe: `tag legfail` was refused as ambiguous beside `legfail-retry`).
+ * A legacy file that cannot be read is said on stderr, for `command`: the
+ * prefix is then resolved by the index alone.
  */
 export async function refuseLegacyPrefixMatch(
   given: readonly string[],
   resolved: readonly string[],
+  command: string,
 ): Promise<void> {
   const prefixes = given.flatMap((g, i) => (g === resolved[i] ? [] : [[g, resolved[i]] as const]));
   if (prefixes.length === 0) return;
@@ -466,8 +476,18 @@ export async function refuseLegacyPrefixMatch(
   }
   const { readLegacyRows } = await import("../legacy/read.ts");
   for (const [prefix, runId] of prefixes) {
-    const { rows } = await readLegacyRows(DEFAULT_LEGACY_DB_PATH, { runIdPrefix: prefix });
-    const others = [...new Set(rows.map((r) => r.run_id))].filter((id) => id !== runId);
+    const read = await readLegacyRows(DEFAULT_LEGACY_DB_PATH, { runIdPrefix: prefix });
+    if (!read.available) {
+      // Not silently (a probe: a locked legacy file let `tag legfail` tag legfail-retry).
+      for (const w of read.warnings) {
+        console.error(
+          `ledger ${command}: warning: ${w} (the prefix ${JSON.stringify(prefix)} means ${runId})`,
+        );
+      }
+      continue;
+    }
+    const others = [...new Set(read.rows.map((r) => r.run_id))].filter((id) => id !== runId);
+    if (others.includes(prefix)) throw new UnknownRunError(prefix);
     if (others.length > 0) {
       throw new AmbiguousRunError(prefix, [
         runId,

@@ -94,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
   const comparison = await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const ids = await resolveRunIds(conn, positionals);
-      await refuseLegacyPrefixMatch(positionals, ids);
+      await refuseLegacyPrefixMatch(positionals, ids, "compare");
       assertNamedOnce(ids);
       const onWarning = (m: string) => console.error(`ledger compare: warning: ${m}`);
       const c = await compareRuns(conn, ids, { root, onWarning });

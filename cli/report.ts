@@ -32,9 +32,11 @@ import { whereFilter } from "./_report_where.ts";
 import {
   indexDbPath,
   refuseLedgerOut,
+  refuseLegacyPrefixMatch,
   refuseUnwritableOut,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
+import { UnknownRunError } from "../indexer/query/resolve.ts";
 
 export const FLAGS: FlagSpec = {
   "out": { type: "string", short: "o" },
@@ -121,6 +123,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     built = await buildReport(root, {
       runIds: positionals,
+      checkResolved: (given, resolved) => refuseLegacyPrefixMatch(given, resolved, "report"),
       dbPath,
       title: stringFlag(values, "title"),
       filterRunIds,
@@ -129,7 +132,10 @@ export async function main(args: string[]): Promise<number> {
     if (err instanceof AmbiguousRunError || err instanceof RunNamedTwiceError) {
       throw new UsageError(err.message);
     }
-    if (err instanceof IndexNotFoundError || err instanceof RunNotFoundError) {
+    if (
+      err instanceof IndexNotFoundError || err instanceof RunNotFoundError ||
+      err instanceof UnknownRunError
+    ) {
       console.error(`ledger report: ${errorLine(err.message)}`);
       return EXIT_FAILURE;
     }

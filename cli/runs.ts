@@ -150,9 +150,10 @@ A sweep's summary holds its best trial: the table's starred cells are
 summary.best_trial.metrics.<name>, which --where and --sort take as such.
 
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} or --legacy-db,
-legacy runs are listed too, every flag above applying to the one list (legacy
-runs: no label, tags or phases, never archived); the table adds SOURCE;
-cutover ${DEFAULT_CUTOVER_DATE} or --cutover-date; --memory-limit does not apply.
+legacy runs are listed too, every flag above applying to the one list (a run
+only the legacy file holds: no label, tags or phases, never archived); the
+table and CSV add SOURCE; cutover ${DEFAULT_CUTOVER_DATE} or --cutover-date;
+--memory-limit does not apply.
 
 Exit codes: 0 ok, 1 no index or unreadable index, 2 usage error.`;
 

@@ -327,7 +327,7 @@ async function readState(dbPath: string, prefix: string, kind: Kind): Promise<In
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const runId = await resolveRunId(conn, prefix);
-      await refuseLegacyPrefixMatch([prefix], [runId]);
+      await refuseLegacyPrefixMatch([prefix], [runId], kind);
       return {
         runId,
         latestMs: await latestEventMs(conn, runId, COMPETING[kind]),

@@ -352,6 +352,6 @@ const ID_CHARS_SHOWN_MAX = 28;
 /** The run `--run` names: a unique prefix of the index's, and not of a legacy-only run's. */
 async function resolvedRun(conn: DuckDBConnection, given: string): Promise<string> {
   const runId = await resolveRunId(conn, given);
-  await refuseLegacyPrefixMatch([given], [runId]);
+  await refuseLegacyPrefixMatch([given], [runId], "trials");
   return runId;
 }

@@ -53,6 +53,12 @@ export const COMPARE_RUNS_MAX = 12;
 export interface BuildReportOptions {
   /** Runs to show (ids or unique prefixes), in this order. @default {the newest runs} */
   runIds?: readonly string[];
+  /**
+   * Called with `runIds` and the ids they resolved to, before anything is
+   * read of them: throws to refuse (the CLI's check of prefixes against the
+   * legacy DuckDB). @default {undefined}
+   */
+  checkResolved?: (given: readonly string[], resolved: readonly string[]) => Promise<void>;
   /** Keep only runs for which this returns true (applied to the resolved ids). */
   filterRunIds?: (
     index: ReportIndex,
@@ -139,6 +145,7 @@ export async function buildReport(
     let named = options.runIds === undefined || options.runIds.length === 0
       ? undefined
       : await index.resolveRunIds(options.runIds);
+    if (named !== undefined) await options.checkResolved?.(options.runIds!, named);
     const namedRuns = new Set(named ?? []).size;
     if (options.filterRunIds) named = await options.filterRunIds(index, named);
     const leftOut = options.runIds === undefined || options.runIds.length === 0

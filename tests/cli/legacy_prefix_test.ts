@@ -13,6 +13,7 @@ import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 import { ev, T0, writePart } from "../indexer/_fixtures.ts";
 import { CLI_PATH, CONFIG_PATH, REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
+import { exists } from "../../ledger/exists.ts";
 
 Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambiguous everywhere", async () => {
   await withTempDir(async (dir) => {
@@ -55,6 +56,34 @@ Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambigu
     const exact = await ledger("compare", "abc-ledger", "other-1", "--json");
     assert.equal(exact.code, 0, exact.stderr);
     assert.deepEqual(JSON.parse(exact.stdout).runs, ["abc-ledger-1", "other-1"]);
+    // `ledger report` checks its runs' prefixes too (it took the index's run without a word).
+    const report = await ledger("report", "abc-", "--out", join(dir, "r.html"));
+    assert.equal(report.code, 2, report.stderr);
+    assert.match(report.stderr, /prefix "abc-" is ambiguous: .*abc-legacy-1 \(only in the legacy/);
+    // The exact id of a legacy-only run is that run, not a prefix of the index's `abc-legacy-1x`
+    // (a probe: "ambiguous", exit 2; with the legacy file unread, `tag` tagged the other run).
+    await writePart(root, "day=2026-01-21/part-2.jsonl", [created("abc-legacy-1x", T0 + 2)]);
+    await rebuildIndex(root, {});
+    for (
+      const args of [
+        ["tag", "abc-legacy-1", "k=v", "--no-index"],
+        ["archive", "abc-legacy-1", "--no-index"],
+        ["compare", "abc-legacy-1", "other-1"],
+        ["trials", "--run", "abc-legacy-1"],
+        ["report", "abc-legacy-1", "--out", join(dir, "r.html")],
+      ]
+    ) {
+      const r = await ledger(...args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /Run "abc-legacy-1" is not in the index .*ledger legacy backfill/);
+    }
+    assert.equal(await exists(join(dir, "r.html")), false, "no report written");
+    for await (const day of Deno.readDir(join(root, "events"))) {
+      for await (const part of Deno.readDir(join(root, "events", day.name))) {
+        const text = await Deno.readTextFile(join(root, "events", day.name, part.name));
+        assert.doesNotMatch(text, /run\.(tagged|archived)/, "nothing annotated");
+      }
+    }
     // Run with reads scoped to the root (no data/ granted): no dual mode, no permission error.
     const scoped = await new Deno.Command(Deno.execPath(), {
       args: [

@@ -667,6 +667,25 @@ export class IndexSourceError extends Error {
 }
 
 /**
+ * The index was built from the same bucket and prefix through another
+ * endpoint (another server, or the same one spelled otherwise): its mirror
+ * is another folder of `<root>/remote/`. Refused as another source, since
+ * the bucket of another server is another log (a probe: `--from` the same
+ * `s3://bucket/prefix` on a second server replaced every run, exit 0).
+ */
+export class IndexEndpointError extends IndexSourceError {
+  /** Create the error for the index at `dbPath`, whose mirror is `recordedMirror`. */
+  constructor(dbPath: string, source: string, recordedMirror: string, endpoint: string | undefined) {
+    super(dbPath, source, source);
+    const here = endpoint === undefined ? "AWS's own endpoint" : endpoint;
+    this.message = `${dbPath} is built from ${source} through another endpoint than ${here} ` +
+      `(its mirror is ${recordedMirror}): set AWS_ENDPOINT_URL_S3 to that endpoint (or --full ` +
+      `to rebuild it from ${source} at ${here} instead)`;
+    this.name = "IndexEndpointError";
+  }
+}
+
+/**
  * Whether an index recording `recorded` as its source may not be updated
  * from `requested` ({@linkcode IndexSourceError}): only a bucket's index is
  * guarded, since it holds other machines' runs that no local log has.
@@ -717,7 +736,9 @@ export function isEmptyLogRefusal(err: unknown): err is RebuildError {
  * prefix leaving an empty mirror folder behind). With `root`, an index of
  * that root's own log (which it has) is refused to a bucket too. An index
  * that is missing or cannot be opened is left to the rebuild, which
- * rebuilds or reports it.
+ * rebuilds or reports it. With `mirror` (the folder a bucket's rebuild reads,
+ * one per endpoint), an index of the same bucket built through another
+ * endpoint is refused too ({@linkcode IndexEndpointError}).
  *
  * @example
  * ```ts
@@ -731,6 +752,7 @@ export async function checkIndexSource(
   dbPath: string,
   source: string,
   root?: string,
+  mirror?: { path: string; endpoint: string | undefined },
 ): Promise<void> {
   if (!await exists(dbPath, { isFile: true })) return;
   const read = await readLiveIndex(dbPath, async (conn) => ({
@@ -764,6 +786,18 @@ export async function checkIndexSource(
     root !== undefined && await exists(eventsDir(root));
   if (replacesLocal || refusesSource(recorded, source)) {
     const cause = new IndexSourceError(dbPath, recorded, source);
+    throw new RebuildError(
+      `Rebuild of ${dbPath} refused (the index is unchanged): ${cause.message}`,
+      { cause },
+    );
+  }
+  // The same bucket through another endpoint: the index's root is another mirror of this root.
+  if (
+    mirror !== undefined && recorded === source && recordedRoot !== undefined &&
+    dirname(recordedRoot) === dirname(await realPathOf(mirror.path)) &&
+    recordedRoot !== await realPathOf(mirror.path)
+  ) {
+    const cause = new IndexEndpointError(dbPath, source, recordedRoot, mirror.endpoint);
     throw new RebuildError(
       `Rebuild of ${dbPath} refused (the index is unchanged): ${cause.message}`,
       { cause },

@@ -822,8 +822,13 @@ export async function rebuildIndexFromBucket(
   const dbPath = options.dbPath ?? indexPath(root);
   await refuseForeignIndexPath(dbPath, root); // a wrong --db: before any request
   await store.check(); // before anything is created locally
-  if (!options.full) await checkIndexSource(dbPath, formatBucketUrl(location), root); // likewise
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
+  if (!options.full) {
+    await checkIndexSource(dbPath, formatBucketUrl(location), root, {
+      path: cacheRoot,
+      endpoint: options.endpoint,
+    }); // likewise
+  }
   const mirror = await mirrorBucket(store, location, cacheRoot, options);
   options.onProgress?.(
     `mirror: ${mirror.chunksFetched} new chunks (${mirror.bytesFetched} bytes) of ` +
@@ -896,10 +901,13 @@ export async function runBucketDaemon(
   // A wrong --db, or an index from another source, is refused at once, before a mirror folder
   // is made.
   await refuseForeignIndexPath(dbPath, root);
-  await checkIndexSource(dbPath, formatBucketUrl(location), root);
+  const cacheRoot = cacheRootFor(root, options.endpoint, location);
+  await checkIndexSource(dbPath, formatBucketUrl(location), root, {
+    path: cacheRoot,
+    endpoint: options.endpoint,
+  });
   let lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
-  const cacheRoot = cacheRootFor(root, options.endpoint, location);
   let first = true;
   const lastWarnings = new Map<string, string | undefined>();
   let indexedState: string | undefined; // the mirror as the last rebuild read it

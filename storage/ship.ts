@@ -19,6 +19,7 @@
  */
 import { bytesEqual, readRange } from "../ledger/byte_range.ts";
 import { assert } from "../ledger/assert.ts";
+import { exists } from "../ledger/exists.ts";
 import { join } from "node:path";
 import { isDayFolder } from "../ledger/parts.ts";
 import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";
@@ -268,6 +269,19 @@ export class Shipper {
       warnings: [],
       elapsedMs: 0,
     };
+    if (files.length === 0 && this.#parts.size > 0 && !(await exists(eventsDir(this.#root)))) {
+      // The log is gone (an unmounted disk, a moved folder): a pass would forget every part it
+      // shipped, their `missing` and `conflict` marks with them, and ship them whole again when
+      // the log is back (a probe: a day removed from the bucket came back). Nothing is changed.
+      report.problems.push(
+        `No log at ${eventsDir(this.#root)}, which ${this.#parts.size} shipped part` +
+          `${this.#parts.size === 1 ? " was" : "s were"} read from: nothing shipped, and ` +
+          `${this.#statePath} keeps what was (is the log's disk mounted?)`,
+      );
+      for (const m of this.#parts.values()) if (!m.missing) report.bytesInBucket += m.shippedBytes;
+      report.elapsedMs = Math.round(performance.now() - started);
+      return report;
+    }
     const present = new Set(files.map((f) => f.file));
     for (const name of this.#parts.keys()) if (!present.has(name)) this.#parts.delete(name);
     let failure: unknown;

@@ -336,6 +336,9 @@ Deno.test({
     await t.step("three machines ship while a fourth indexes the bucket", async () => {
       await threeMachines(server, tmp);
     });
+    await t.step("an index of a bucket is not replaced through another endpoint", async () => {
+      await otherEndpoint(server, tmp);
+    });
     await t.step("a day folder linked from another disk is shipped", async () => {
       await linkedDay(server, tmp);
     });
@@ -1750,6 +1753,53 @@ async function lostPartGrew(server: CephServer, tmp: string): Promise<void> {
  * shipper that had found it missing uploaded its next lines past the missing start, a chunk no
  * index can read. The state file keeps the part missing until it is found or shipped again.
  */
+/**
+ * A probe: the index records its bucket as `s3://bucket/prefix/`, without the
+ * endpoint, so `--from` the same bucket on another server (staging for
+ * production) replaced every run, exit 0. The same server spelled otherwise
+ * (`localhost` for `127.0.0.1`) stands for that here: another mirror folder,
+ * refused; `--full` rebuilds from it on purpose.
+ */
+async function otherEndpoint(server: CephServer, tmp: string): Promise<void> {
+  const worker = join(tmp, "endpoint-worker");
+  await emitRuns(worker, "endpoint", 2);
+  const to = "s3://fleet/endpoint";
+  let r = await ledger(["ship", "--root", worker, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  const idx = join(tmp, "endpoint-idx");
+  await Deno.mkdir(idx);
+  r = await ledger(["rebuild-index", "--root", idx, "--from", to]);
+  assert.equal(r.code, 0, r.stderr);
+  const db = join(idx, "index", "runs.duckdb");
+  const before = await Deno.readFile(db);
+  const elsewhere = async (args: string[]): Promise<Result> => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: denoScriptArgs(CLI_PATH, args, ["--allow-net=127.0.0.1,localhost"]),
+      env: {
+        LEDGER_ROOT: "",
+        AWS_ENDPOINT_URL_S3: server.endpoint.replace("127.0.0.1", "localhost"),
+      },
+      stdin: "null",
+      signal: AbortSignal.timeout(COMMAND_MS_MAX),
+    }).output();
+    const d = new TextDecoder();
+    return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+  };
+  for (const args of [["rebuild-index"], ["daemon", "--interval", "0.2"]]) {
+    r = await elsewhere([...args, "--root", idx, "--from", to]);
+    assert.equal(r.code, 1, `${args[0]}: ${r.stdout}`);
+    assert.match(
+      r.stderr,
+      /built from s3:\/\/fleet\/endpoint\/ through another endpoint than http:\/\/localhost:\d+ \(its mirror is .*\/remote\/[0-9a-f]+\): set AWS_ENDPOINT_URL_S3 .*--full/,
+    );
+    assert.deepEqual(await Deno.readFile(db), before, `${args[0]}: the index is unchanged`);
+  }
+  r = await elsewhere(["rebuild-index", "--root", idx, "--from", to, "--full"]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await elsewhere(["rebuild-index", "--root", idx, "--from", to]);
+  assert.equal(r.code, 0, r.stderr); // from here it is the index of that endpoint
+}
+
 async function missingPartKept(server: CephServer, tmp: string): Promise<void> {
   const root = join(tmp, "missing");
   const a = await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("miss-a", T0));
@@ -1793,6 +1843,23 @@ async function missingPartKept(server: CephServer, tmp: string): Promise<void> {
   }
   const remote = (await bucketLines(store, "missing/events/day=2026-01-20/")).map((l) => l.line);
   assert.deepEqual(remote, (await Deno.readTextFile(a)).trimEnd().split("\n"));
+  // The log gone (an unmounted disk): nothing shipped, the state kept, exit 1. A probe: such a
+  // pass exited 0 and forgot every part, so a day removed from the bucket came back with the log.
+  const [state] = [...Deno.readDirSync(join(root, "ship"))].filter((e) => e.name.endsWith(".json"));
+  const statePath = join(root, "ship", state.name);
+  const before = await Deno.readTextFile(statePath);
+  await Deno.rename(join(root, "events"), join(root, "events.off"));
+  r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(
+    r.stderr,
+    /No log at .*events, which 2 shipped parts were read from: nothing shipped/,
+  );
+  assert.equal(await Deno.readTextFile(statePath), before, "the state is kept");
+  await Deno.rename(join(root, "events.off"), join(root, "events"));
+  r = await ledger(["ship", "--root", root, "--to", to, "--once"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Shipped 0 bytes in 0 new chunks/);
 }
 
 async function assertSameIndex(a: string, b: string, ingestErrors = 2): Promise<void> {

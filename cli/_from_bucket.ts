@@ -128,8 +128,8 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
         stringFlag(values, "from")
       } ` +
         `into ${r.index.dbPath} (${r.index.mode}: fetched ${r.mirror.chunksFetched} new chunks, ` +
-        `${r.mirror.bytesFetched} bytes, of ${r.mirror.chunksListed}; ${r.index.errorsFound} new ` +
-        `bad lines, ${r.index.errors} in ingest_errors) in ` +
+        `${r.mirror.bytesFetched} bytes, of ${r.mirror.chunksListed}; ${r.index.errorsFound} bad ` +
+        `lines read, ${r.index.errors} in ingest_errors) in ` +
         // The whole command, fetching included (an audit: 604 ms printed for a 15 s run).
         `${Math.round(performance.now() - started)} ms`,
     );

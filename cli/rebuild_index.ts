@@ -172,7 +172,8 @@ export async function main(args: string[]): Promise<number> {
   console.log(
     `Indexed ${report.events} events of ${report.runs} runs into ${report.dbPath} ` +
       `(${report.mode}: read ${report.filesRead} of ${report.filesScanned} files, ` +
-      `${report.errorsFound} new bad lines, ${report.errors} in ingest_errors) ` +
+      // "read", not "new": a --since-date rebuild reads its days' known bad lines again (a probe).
+      `${report.errorsFound} bad lines read, ${report.errors} in ingest_errors) ` +
       `in ${report.elapsedMs} ms`,
   );
   printIndexWarnings(report);

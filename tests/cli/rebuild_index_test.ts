@@ -46,6 +46,13 @@ Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 2 on bad
       const g = await ledger(["rebuild-index", "--root", root, "--since-date", "2026-01-20"]);
       equal(g.code, 0, g.stderr);
       ok(!g.stderr.includes("ignored"), g.stderr);
+      // A bad line is counted as read, not as new, when --since-date reads its day again (a
+      // probe: "1 new bad lines" of an unchanged log).
+      await writePart(root, "day=2026-01-20/part-000001.jsonl", ["{not json"], { append: true });
+      const once = await ledger(["rebuild-index", "--root", root]);
+      match(once.stdout, /, 1 bad lines read, 1 in ingest_errors\)/);
+      const again = await ledger(["rebuild-index", "--root", root, "--since-date", "2026-01-20"]);
+      match(again.stdout, /, 1 bad lines read, 1 in ingest_errors\)/);
     });
 
     await t.step("--db writes the index elsewhere", async () => {

@@ -171,7 +171,9 @@ export async function main(args: string[]): Promise<number> {
       const trials: TrialRecord[] = [];
       for await (const batch of streamTrials(conn, query)) trials.push(...batch);
       if (trials.length === 0) {
-        console.log(await emptyMessage(conn, values.all === true || run !== undefined));
+        console.log(
+          await emptyMessage(conn, values.all === true || run !== undefined, query.runId),
+        );
         return EXIT_OK;
       }
       const more = limit === undefined && trials.length > TRIAL_ROWS_DEFAULT;
@@ -196,12 +198,26 @@ export async function main(args: string[]): Promise<number> {
 /**
  * "No trials match", with how many the index holds and how many of them are
  * archived runs' (hidden without --all, as `ledger runs` says of its runs);
- * `allShown` when archived runs' trials were asked for.
+ * `allShown` when archived runs' trials were asked for. With `run` (`--run`),
+ * of that run (a probe: a run without trials was "No trials in the index").
  */
 async function emptyMessage(
   conn: Parameters<Parameters<typeof withReader>[1]>[0],
   allShown: boolean,
+  run?: string,
 ): Promise<string> {
+  if (run !== undefined) {
+    const [{ n }] = await allRows(
+      conn,
+      "SELECT count(*) AS n FROM trial_results WHERE run_id = ?",
+      [
+        run,
+      ],
+    );
+    return Number(n) === 0
+      ? `Run ${run} has no trials.`
+      : `No trials of run ${run} match (${countOf(Number(n), "trial")} in all).`;
+  }
   const [{ total, archived }] = await allRows(
     conn,
     `SELECT count(*) AS total, count(*) FILTER (WHERE r.archived) AS archived

@@ -83,5 +83,22 @@ Deno.test("ledger trials: an empty answer says how many trials archived runs hid
     );
     const shown = await runLedger(["trials", "--root", root, "--all"]);
     match(shown.stdout, /^RUN ID +TRIAL/);
+    // --run of a run without trials says so of that run (a probe: "No trials in the index.",
+    // with sw-1's trial there); one whose trials all fail --where says how many it has.
+    const plain = { event_type: "run.created", run_id: "p-1", run_type: "policy" };
+    equal((await emit({ ...plain, config: {}, data_fingerprint: "f" })).code, 0);
+    equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const none = await runLedger(["trials", "--root", root, "--run", "p-"]);
+    equal(none.stdout.trim(), "Run p-1 has no trials.");
+    const unmatched = await runLedger([
+      "trials",
+      "--root",
+      root,
+      "--run",
+      "sw-1",
+      "--where",
+      "trial_id = 'x'",
+    ]);
+    equal(unmatched.stdout.trim(), "No trials of run sw-1 match (1 trial in all).");
   });
 });

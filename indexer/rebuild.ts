@@ -675,7 +675,12 @@ export class IndexSourceError extends Error {
  */
 export class IndexEndpointError extends IndexSourceError {
   /** Create the error for the index at `dbPath`, whose mirror is `recordedMirror`. */
-  constructor(dbPath: string, source: string, recordedMirror: string, endpoint: string | undefined) {
+  constructor(
+    dbPath: string,
+    source: string,
+    recordedMirror: string,
+    endpoint: string | undefined,
+  ) {
     super(dbPath, source, source);
     const here = endpoint === undefined ? "AWS's own endpoint" : endpoint;
     this.message = `${dbPath} is built from ${source} through another endpoint than ${here} ` +

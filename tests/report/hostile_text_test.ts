@@ -260,7 +260,7 @@ Deno.test({
         const status = page.locator('section.active select[data-filter-status="runs"]');
         await status.selectOption("completed");
         const shown = await page.locator("section.active table#runs tbody tr:not([hidden])")
-          .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).innerText.split("\t")[0]));
+          .evaluateAll((rows) => rows.map((r) => r.querySelector("td")?.textContent ?? ""));
         assert.ok(shown.some((id) => id.startsWith("big-2")), JSON.stringify(shown));
         assert.ok(shown.some((id) => id.startsWith("big-1")), JSON.stringify(shown));
 
@@ -269,7 +269,7 @@ Deno.test({
         await waitForCharts(page, "section.active");
         const legend = await page.locator("section.active table.legend").evaluate((table) => [
           table.getBoundingClientRect().width,
-          (table.parentElement as HTMLElement).clientWidth,
+          table.parentElement?.clientWidth ?? 0,
         ]);
         assert.ok(legend[0] <= legend[1], `the legend ${legend[0]} px wide in ${legend[1]} px`);
 

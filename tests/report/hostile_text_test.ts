@@ -113,6 +113,20 @@ async function makeRoot(root: string): Promise<void> {
   assert.equal(built.code, 0, built.stderr);
 }
 
+/**
+ * A root of the probe's runs and the report of four of them (named: big-2 is
+ * archived, which the overview lists only when named).
+ */
+async function probeReport(dir: string): Promise<{ root: string; out: string; html: string }> {
+  const root = join(dir, "root");
+  await makeRoot(root);
+  const out = join(dir, "r.html");
+  const runs = ["big-1", "big-2", "spoof", "bel-sweep"];
+  const made = await runLedger(["report", ...runs, "--root", root, "--out", out]);
+  assert.equal(made.code, 0, made.stderr);
+  return { root, out, html: await Deno.readTextFile(out) };
+}
+
 /** The rows of the table under the heading `h2` of a page: each row's cells, as HTML. */
 function tableRows(html: string, h2: string): string[][] {
   const start = html.indexOf(`<h2>${h2}</h2>`);
@@ -134,22 +148,7 @@ function overviewRow(html: string, runId: string): string {
 
 Deno.test("report and UI pages: dotted keys, integers past 2^53, control characters read back", async () => {
   await withTempDir(async (dir) => {
-    const root = join(dir, "root");
-    await makeRoot(root);
-    const out = join(dir, "r.html");
-    // Named: big-2 is archived, which the overview lists only when named.
-    const made = await runLedger([
-      "report",
-      "big-1",
-      "big-2",
-      "bel-sweep",
-      "--root",
-      root,
-      "--out",
-      out,
-    ]);
-    assert.equal(made.code, 0, made.stderr);
-    const html = await Deno.readTextFile(out);
+    const { root, html } = await probeReport(dir);
 
     // The overview: every digit, and a rate past a double's percentage as itself.
     const big1 = overviewRow(html, "big-1");
@@ -223,22 +222,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await withTempDir(async (dir) => {
-      const root = join(dir, "root");
-      await makeRoot(root);
-      const out = join(dir, "r.html");
-      const made = await runLedger([
-        "report",
-        "big-1",
-        "big-2",
-        "spoof",
-        "bel-sweep",
-        "--root",
-        root,
-        "--out",
-        out,
-      ]);
-      assert.equal(made.code, 0, made.stderr);
-      const html = await Deno.readTextFile(out);
+      const { out, html } = await probeReport(dir);
       const sectionOf = (runId: string) => {
         const match = html.match(new RegExp(`<section class="view" id="(run-\\d+)"><h1>${runId} `));
         assert.ok(match, `no section for ${runId}`);

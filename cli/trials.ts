@@ -195,6 +195,8 @@ export async function main(args: string[]): Promise<number> {
   return code;
 }
 
+const RUN_TRIALS_COUNT_SQL = "SELECT count(*) AS n FROM trial_results WHERE run_id = ?";
+
 /**
  * "No trials match", with how many the index holds and how many of them are
  * archived runs' (hidden without --all, as `ledger runs` says of its runs);
@@ -207,13 +209,7 @@ async function emptyMessage(
   run?: string,
 ): Promise<string> {
   if (run !== undefined) {
-    const [{ n }] = await allRows(
-      conn,
-      "SELECT count(*) AS n FROM trial_results WHERE run_id = ?",
-      [
-        run,
-      ],
-    );
+    const [{ n }] = await allRows(conn, RUN_TRIALS_COUNT_SQL, [run]);
     return Number(n) === 0
       ? `Run ${run} has no trials.`
       : `No trials of run ${run} match (${countOf(Number(n), "trial")} in all).`;

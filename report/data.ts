@@ -1336,7 +1336,7 @@ export function parseJsonLoose(
  * already flat (no value a nested object: a sweep's metrics, as a rule).
  */
 function flatOrFlattened(value: unknown): Record<string, unknown> {
-  // An own "__proto__" key: flatten's copy does not keep it (an assignment sets no such key).
+  // An own "__proto__" key: copied by flatten as a plain own key, as every other key.
   if (!isJsonObject(value) || Object.hasOwn(value, "__proto__")) return flatten(value);
   for (const k in value) {
     if (Object.hasOwn(value, k) && isJsonObject(value[k])) return flatten(value);

@@ -505,8 +505,18 @@ export class RunDirectory {
   readonly path: string;
   /** The run id. */
   readonly runId: string;
-  /** Temporary files written aside and not yet renamed or removed. */
+  /**
+   * Temporary files written aside and not yet renamed or removed by their
+   * writer. An interrupt's removal keeps them listed: a DuckDB write in
+   * flight makes its file again after it (a probe found them left behind).
+   */
   #temps = new Set<string>();
+  /** Parquet writes in flight: each settles once its file is in place or dropped. */
+  #writes = new Set<Promise<unknown>>();
+  /** Files put in place that the run has not recorded as artifacts yet. */
+  #unrecorded = new Set<string>();
+  /** The run was interrupted: no write puts a file in place from here. */
+  #interrupted = false;
 
   private constructor(path: string, runId: string) {
     this.path = path;
@@ -559,16 +569,62 @@ export class RunDirectory {
   ): Promise<{ path: string; rows: number; sizeBytes: number }> {
     const path = this.file(name);
     const tmp = this.#tempPath(path);
+    const write = (async () => {
+      try {
+        const rows = await writeParquet(conn, tmp, options);
+        await syncFile(tmp);
+        const sizeBytes = (await Deno.stat(tmp)).size;
+        // Interrupted (see interrupt): the file is dropped, not put in place (a probe: a sweep's
+        // trials.parquet landed beside run.failed, recorded nowhere).
+        if (this.#interrupted) return undefined;
+        this.#unrecorded.add(path); // listed before it is there: an interrupt removes it
+        await rename(tmp, path);
+        await syncDir(this.path); // the file is durable under its name from here
+        return { path, rows, sizeBytes };
+      } catch (err) {
+        if (this.#interrupted) return undefined; // its file removed under it by the interrupt
+        throw err;
+      } finally {
+        await this.#dropTemp(tmp);
+      }
+    })();
+    this.#writes.add(write);
+    let written;
     try {
-      const rows = await writeParquet(conn, tmp, options);
-      await syncFile(tmp);
-      const sizeBytes = (await Deno.stat(tmp)).size;
-      await rename(tmp, path);
-      await syncDir(this.path); // the file is durable under its name from here
-      return { path, rows, sizeBytes };
+      written = await write;
     } finally {
-      await this.#dropTemp(tmp);
+      this.#writes.delete(write);
     }
+    // Interrupted: the handler records the run's end and exits; this write goes no further.
+    if (written === undefined) return await new Promise<never>(() => {});
+    return written;
+  }
+
+  /**
+   * The run is interrupted: from now on no Parquet write puts its file in
+   * place, and {@linkcode RunDirectory.removeTempFilesSync} also removes the
+   * files put in place and not yet recorded ({@linkcode RunDirectory.recorded}).
+   */
+  interrupt(): void {
+    this.#interrupted = true;
+  }
+
+  /** The run recorded `path` as an artifact: an interrupt leaves it. */
+  recorded(path: string): void {
+    this.#unrecorded.delete(path);
+  }
+
+  /**
+   * Wait until every Parquet write in flight has put its file in place or
+   * dropped it, for at most `timeoutMs` (a DuckDB write cannot be stopped).
+   */
+  async settleWrites(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#writes]),
+      new Promise((resolve) => timer = setTimeout(resolve, timeoutMs)),
+    ]);
+    clearTimeout(timer);
   }
 
   /**
@@ -621,19 +677,21 @@ export class RunDirectory {
 
   /**
    * Remove every temporary file this directory has in flight (an
-   * interrupted run); synchronous so a signal handler can call it last.
+   * interrupted run), and, once {@linkcode RunDirectory.interrupt}ed, every
+   * file put in place that the run has not recorded; synchronous so a signal
+   * handler can call it last. They stay listed, so a second call removes
+   * what a write in flight made again since.
    */
   removeTempFilesSync(): string[] {
     const removed: string[] = [];
-    for (const tmp of this.#temps) {
+    for (const path of [...this.#temps, ...(this.#interrupted ? this.#unrecorded : [])]) {
       try {
-        Deno.removeSync(tmp);
-        removed.push(tmp);
+        Deno.removeSync(path);
+        removed.push(path);
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
     }
-    this.#temps.clear();
     return removed;
   }
 

@@ -495,6 +495,7 @@ export class RunContext {
   /** The run directory, created on first use. */
   async dir(): Promise<RunDirectory> {
     this.#dir ??= await RunDirectory.create(this.root, this.runId);
+    if (this.#interrupted) this.#dir.interrupt();
     return this.#dir;
   }
 
@@ -546,6 +547,7 @@ export class RunContext {
     const { sha256 } = await hashFile(path);
     // Again: a signal while the file was read must not see its artifact.created after it.
     await this.#stopIfInterrupted();
+    this.#dir?.recorded(path); // from here an interrupt leaves the file: its event is being written
     await this.#recordArtifact(type, path, sizeBytes);
     this.outputs[type].sha256 = sha256;
   }
@@ -651,6 +653,16 @@ export class RunContext {
    */
   markInterrupted(): void {
     this.#interrupted = true;
+    this.#dir?.interrupt(); // no Parquet file put in place from here; those not recorded go
+  }
+
+  /**
+   * Wait for the Parquet writes in flight to put their file in place or
+   * drop it (at most {@linkcode WRITE_SETTLE_MS_MAX}), so the interrupt's
+   * last removal sees what they left.
+   */
+  async settleWrites(): Promise<void> {
+    await this.#dir?.settleWrites(WRITE_SETTLE_MS_MAX);
   }
 
   /**
@@ -992,6 +1004,8 @@ export interface InterruptibleRun {
   markInterrupted(): void;
   /** Remove temporary files; returns their paths. */
   removeTempFilesSync(): string[];
+  /** Wait for the run's file writes in flight to end (see {@linkcode RunContext.settleWrites}). Optional. */
+  settleWrites?(): Promise<void>;
   /**
    * Stage the failed manifest (before `run.failed`, whose last artifact it
    * is) and put it in place once `run.failed` is durable, so an interrupted
@@ -1020,6 +1034,13 @@ export interface RunEnded {
   /** A failed run's error message. */
   error?: string;
 }
+
+/**
+ * Longest wait of an interrupt for the run's Parquet writes in flight, ms:
+ * a DuckDB `COPY` cannot be stopped, and the one of a sweep's 10,000 trials
+ * takes about a second.
+ */
+export const WRITE_SETTLE_MS_MAX = 10_000;
 
 /**
  * Handle SIGINT and SIGTERM for `run` until the returned function is called:
@@ -1084,7 +1105,9 @@ export function installInterruptHandler(
         await run.emitter.flush(); // run.failed is durable from here
         await run.commitFailedManifest?.(failedId);
         // The run went on until here (a DuckDB write in flight at the signal finishes or
-        // fails on its own thread): what it left aside since is removed too (an audit).
+        // fails on its own thread): once it has, what it left aside since is removed too (an
+        // audit; a probe found a sweep's trials.parquet and its temporary file left behind).
+        await run.settleWrites?.();
         removed.push(...run.removeTempFilesSync().filter((path) => !removed.includes(path)));
         onInterrupt({ runId: run.runId, signal, phaseName, removed, exitCode });
         Deno.exit(exitCode);

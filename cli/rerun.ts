@@ -39,11 +39,13 @@ export const USAGE = `Usage: ledger rerun RUN_ID [flags]
 
 Repeats a path-only, policy or sweep run from its manifest.json: the same
 config on the same input files. Refuses (exit 1, nothing written) when an
-input's sha256 differs from the one recorded. The new run is an ordinary run;
-the report says whether its artifacts are byte-identical to the original's
-as the run wrote them (the sha256s of its manifest; manifest.json aside: it
-records times), whether a file of the run changed since, and whether the
-git commit is the same.
+input's sha256 differs from the one recorded, and a run that did not complete
+(failed or interrupted: no results to compare; run it again with ledger
+backtest or ledger sweep and the config of its manifest.json). The new run is
+an ordinary run; the report says whether its artifacts are byte-identical to
+the original's as the run wrote them (the sha256s of its manifest;
+manifest.json aside: it records times), whether a file of the run changed
+since, and whether the git commit is the same.
 RUN_ID may be a unique prefix of a run folder under <root>/artifacts/runs/
 that holds a manifest.json.
 
@@ -56,9 +58,10 @@ Flags:
   -h, --help           show this help
 
 Exit codes: 0 rerun completed (identical or not: see the report), 1 unknown
-run, inputs changed or the rerun failed, 2 usage error or ambiguous prefix,
-130 or 143 stopped by SIGINT or SIGTERM (the new run recorded as run.failed;
-a signal that comes as it records its own end waits for it).`;
+run, a run not completed, inputs changed or the rerun failed, 2 usage error
+or ambiguous prefix, 130 or 143 stopped by SIGINT or SIGTERM (the new run
+recorded as run.failed; a signal that comes as it records its own end waits
+for it).`;
 
 /**
  * Run `ledger rerun` with `args`; returns the exit code.

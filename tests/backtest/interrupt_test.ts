@@ -86,6 +86,26 @@ Deno.test("an interrupted backtest records run.failed and exits 130/143", async 
       },
     );
     await t.step(
+      "SIGTERM as the store phase starts: its Parquet writes put nothing in place",
+      async () => {
+        // A probe: a sweep interrupted in store left trials.parquet (recorded nowhere) or its
+        // temporary file beside run.failed. The phase goes on under the handler here: its
+        // writes finish, and the handler waits for them, then removes what they made.
+        const r = await interrupt(
+          [root, inputs.calls, inputs.candles, "int-4", "store"],
+          "SIGTERM",
+        );
+        equal(r.code, 143, r.stderr);
+        match(r.stderr, /^interrupted SIGTERM store removed=\d+\n$/);
+        const events = await runEvents(root, "int-4");
+        equal(events.at(-1)?.event_type, "run.failed");
+        const artifacts = events.filter((e) => e.event_type === "artifact.created")
+          .map((e) => (e as { artifact_type?: string }).artifact_type);
+        deepEqual(artifacts, ["manifest"]);
+        deepEqual(await filesIn(`${root}/artifacts/runs/int-4`), ["manifest.json"]);
+      },
+    );
+    await t.step(
       "SIGTERM while run.completed is recorded: the run completes, then exit 143",
       async () => {
         // An audit: a signal just after run.completed replaced the completed manifest with a

@@ -139,6 +139,24 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       await Deno.remove(`${root}/artifacts/runs/crashed-1`);
     });
 
+    await t.step("a run that did not complete: exit 1, nothing written", async () => {
+      // A probe: an interrupted sweep's rerun was refused, which --help did not say (it does).
+      const manifest = JSON.parse(
+        await Deno.readTextFile(`${root}/artifacts/runs/pol-1/manifest.json`),
+      );
+      await Deno.mkdir(`${root}/artifacts/runs/failed-1`);
+      await Deno.writeTextFile(
+        `${root}/artifacts/runs/failed-1/manifest.json`,
+        JSON.stringify({ ...manifest, run_id: "failed-1", status: "failed" }),
+      );
+      const before = [...Deno.readDirSync(`${root}/artifacts/runs`)].length;
+      const r = await ledger(["failed-1", "--root", root, "--no-index"]);
+      equal(r.code, 1, r.stderr);
+      match(r.stderr, /Run failed-1 did not complete \(failed\): there are no results to compare/);
+      equal([...Deno.readDirSync(`${root}/artifacts/runs`)].length, before, "no run made");
+      await Deno.remove(`${root}/artifacts/runs/failed-1`, { recursive: true });
+    });
+
     await t.step("a manifest that is no run manifest: exit 1 naming the file", async () => {
       // A bad-input audit: `{}` said "Run zz-1 is a undefined run".
       await Deno.mkdir(`${root}/artifacts/runs/hand-1`);

@@ -172,6 +172,13 @@ export async function runCommand(name: string, args: string[], spec: CommandSpec
     // `emit > /dev/full` exited 1 after writing the event, and a retry wrote it twice).
     const done = code === EXIT_OK ? "done, but " : "";
     console.error(`ledger ${name}: ${done}${stdout.failure.message}`);
+  } else if (stdout.failure instanceof Deno.errors.BrokenPipe) {
+    // Only a durable command keeps a broken pipe (a reader's `| head` stops quietly): what it
+    // printed (an emit's event ids) is lost, which its help says one line tells (a probe).
+    const done = code === EXIT_OK ? "done, but " : "";
+    console.error(
+      `ledger ${name}: ${done}standard output was closed before all was printed (broken pipe)`,
+    );
   }
   return code;
 }

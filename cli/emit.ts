@@ -213,7 +213,10 @@ export async function main(args: string[]): Promise<number> {
   if (creates || prepared.some((p) => p.idGiven)) {
     await withRunIdLock(root, write, { onWait: sayWaiting });
   } else await write(0);
-  console.log(events.map((event) => event.event_id).join("\n"));
+  // Written, not console.log'd: console.log drops a broken pipe without a word, and the ids
+  // of a closed pipe are said lost on stderr (a probe; runCommand says it).
+  const ids = new TextEncoder().encode(events.map((event) => event.event_id).join("\n") + "\n");
+  for (let at = 0; at < ids.length;) at += Deno.stdout.writeSync(ids.subarray(at));
   if (retried > 0) {
     console.error(
       `ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch ` +

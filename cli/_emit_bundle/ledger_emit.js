@@ -740,6 +740,9 @@ async function runCommand(name, args, spec) {
   if (stdout.failure instanceof StdoutWriteError) {
     const done = code === EXIT_OK ? "done, but " : "";
     console.error(`ledger ${name}: ${done}${stdout.failure.message}`);
+  } else if (stdout.failure instanceof Deno.errors.BrokenPipe) {
+    const done = code === EXIT_OK ? "done, but " : "";
+    console.error(`ledger ${name}: ${done}standard output was closed before all was printed (broken pipe)`);
   }
   return code;
 }
@@ -2103,7 +2106,8 @@ async function main(args) {
       onWait: sayWaiting
     });
   } else await write(0);
-  console.log(events.map((event) => event.event_id).join("\n"));
+  const ids = new TextEncoder().encode(events.map((event) => event.event_id).join("\n") + "\n");
+  for (let at = 0; at < ids.length; ) at += Deno.stdout.writeSync(ids.subarray(at));
   if (retried > 0) {
     console.error(`ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch (the same event, by its event_id: a retry), not written again`);
   }

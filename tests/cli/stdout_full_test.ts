@@ -92,6 +92,40 @@ Deno.test({
         match(bundled.line, done);
         equal((await logText(root)).split('"note":"batch"').length - 1, 1);
       });
+      await t.step(
+        "a closed pipe: emit says its ids were not printed, --help stops quietly",
+        async () => {
+          // A probe: `ledger emit ... | (exec 0<&-; ...)` exited 0 with no word, its id lost.
+          const closed = async (args: readonly string[]) => {
+            const out = await new Deno.Command("bash", {
+              args: [
+                "-c",
+                '"$@" | true; exit "${PIPESTATUS[0]}"',
+                "bash",
+                Deno.execPath(),
+                ...args,
+              ],
+              cwd: REPO_ROOT,
+              env: { LEDGER_ROOT: "" },
+              stdin: "null",
+              stdout: "null",
+              stderr: "piped",
+            }).output();
+            return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+          };
+          const emit = ["emit", "--root", root, "--event-type", "run.noted", "--run-id", "full-1"];
+          const r = await closed(denoScriptArgs(CLI, [...emit, "--note", "piped"]));
+          equal(r.code, 0, r.stderr);
+          equal(
+            r.stderr,
+            "ledger emit: done, but standard output was closed before all was printed (broken pipe)\n",
+          );
+          equal((await logText(root)).split('"note":"piped"').length - 1, 1);
+          const help = await closed(denoScriptArgs(CLI, ["emit", "--help"]));
+          equal(help.code, 0, help.stderr);
+          equal(help.stderr, "");
+        },
+      );
       await t.step("rebuild-index: published, exit 0", async () => {
         const r = await toFull(denoScriptArgs(CLI, ["rebuild-index", "--root", root]));
         equal(r.code, 0, r.line);

@@ -797,11 +797,9 @@ export async function checkIndexSource(
     );
   }
   // The same bucket through another endpoint: the index's root is another mirror of this root.
-  if (
-    mirror !== undefined && recorded === source && recordedRoot !== undefined &&
-    dirname(recordedRoot) === dirname(await realPathOf(mirror.path)) &&
-    recordedRoot !== await realPathOf(mirror.path)
-  ) {
+  if (mirror === undefined || recorded !== source || recordedRoot === undefined) return;
+  const mirrorPath = await realPathOf(mirror.path);
+  if (dirname(recordedRoot) === dirname(mirrorPath) && recordedRoot !== mirrorPath) {
     const cause = new IndexEndpointError(dbPath, source, recordedRoot, mirror.endpoint);
     throw new RebuildError(
       `Rebuild of ${dbPath} refused (the index is unchanged): ${cause.message}`,

@@ -29,7 +29,7 @@ import {
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import { queryRuns } from "../indexer/query/mod.ts";
 import { flatten as flattenPaths } from "../indexer/query/compare.ts";
-import { JSON_NUMBER_TEXT } from "../indexer/query/fields.ts";
+import { INTEGER_TEXT_RE, JSON_NUMBER_TEXT } from "../indexer/query/fields.ts";
 import {
   AmbiguousRunError,
   assertNamedOnce,
@@ -1235,6 +1235,9 @@ async function readProvenance(
   };
 }
 
+/** A whole text that is an integer as JSON writes one. */
+const INTEGER_TEXT = new RegExp(`^${INTEGER_TEXT_RE}$`);
+
 function toOverviewRun(r: Record<string, unknown>): OverviewRun {
   // Integers past 2^53 kept as written (a probe: calls 9007199254740993 showed ...992).
   const summary = parseJsonLoose(r.summary_json, EXACT) as Record<string, unknown> | null;
@@ -1249,11 +1252,17 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
     return typeof n === "number" && Number.isFinite(n) ? n : null;
   };
   const exactDigits: Partial<Record<OverviewMetric, string>> = {};
-  // `v` as `num` reads it for `field`, its digits kept when a double does not hold them.
+  // `v` as `num` reads it for `field`, or null; its digits kept when it is an integer a double
+  // does not hold (an exact integer, or the text of one).
   const take = (field: OverviewMetric, v: unknown) => {
-    const digits = isExactInteger(v) ? v.rawJSON : typeof v === "string" ? v : "";
-    if (/^-?\d+$/.test(digits) && BigInt(digits) !== BigInt(num(v)!)) exactDigits[field] = digits;
-    return num(v);
+    const n = num(v);
+    const digits = isExactInteger(v) ? v.rawJSON : typeof v === "string" ? v : undefined;
+    if (
+      n !== null && !Number.isSafeInteger(n) && digits !== undefined && INTEGER_TEXT.test(digits)
+    ) {
+      exactDigits[field] = digits;
+    }
+    return n;
   };
   // A sweep's summary holds its best trial, not metrics of its own: the overview showed "-"
   // where `ledger runs` shows the best trial's value, starred (a probe).
@@ -1265,15 +1274,18 @@ function toOverviewRun(r: Record<string, unknown>): OverviewRun {
   const metric = (field: OverviewMetric, keys: string[], fallback: string[] = []) => {
     const own = plainObject(summary);
     for (const key of keys) {
-      if (num(own[key]) !== null) return take(field, own[key]);
+      const n = take(field, own[key]);
+      if (n !== null) return n;
     }
     if (keys.some((key) => Object.hasOwn(own, key))) return null;
-    if (num(bestMetrics[field]) !== null) {
+    const best = take(field, bestMetrics[field]);
+    if (best !== null) {
       bestTrialFields.push(field);
-      return take(field, bestMetrics[field]);
+      return best;
     }
     for (const key of fallback) {
-      if (num(own[key]) !== null) return take(field, own[key]);
+      const n = take(field, own[key]);
+      if (n !== null) return n;
     }
     return null;
   };

@@ -33,6 +33,7 @@ import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { isExactInteger, isJsonObject } from "../ledger/json_text.ts";
 import { dataComparison } from "../ledger/fingerprint.ts";
 import { flatPathName } from "../indexer/query/flat_path.ts";
+import { setOwn } from "../indexer/query/compare.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
 export { countOf };
@@ -864,12 +865,7 @@ function leafPaths(params: Record<string, unknown>): Record<string, unknown> {
     if (value !== null && typeof value === "object" && !isExactInteger(value)) {
       for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
     } else if (path.length > 0) {
-      Object.defineProperty(out, flatPathName(path), {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      setOwn(out, flatPathName(path), value);
     }
   };
   walk(params, []);

@@ -278,7 +278,7 @@ export class Shipper {
           `${this.#parts.size === 1 ? " was" : "s were"} read from: nothing shipped, and ` +
           `${this.#statePath} keeps what was (is the log's disk mounted?)`,
       );
-      for (const m of this.#parts.values()) if (!m.missing) report.bytesInBucket += m.shippedBytes;
+      report.bytesInBucket = this.#bytesInBucket();
       report.elapsedMs = Math.round(performance.now() - started);
       return report;
     }
@@ -299,9 +299,16 @@ export class Shipper {
       report.warnings.push(overwritingServerWarning(this.#store.description));
     }
     if (failure !== undefined) throw failure;
-    for (const m of this.#parts.values()) if (!m.missing) report.bytesInBucket += m.shippedBytes;
+    report.bytesInBucket = this.#bytesInBucket();
     report.elapsedMs = Math.round(performance.now() - started);
     return report;
+  }
+
+  /** Bytes the parts this shipper knows of have in the bucket (a part found missing has none). */
+  #bytesInBucket(): number {
+    let bytes = 0;
+    for (const m of this.#parts.values()) if (!m.missing) bytes += m.shippedBytes;
+    return bytes;
   }
 
   async #shipPart(f: LocalPart, report: ShipReport): Promise<void> {

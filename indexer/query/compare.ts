@@ -181,7 +181,7 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
 }
 
 /** Set an own property (a `__proto__` key stays a plain key). */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, {
     value,
     enumerable: true,

@@ -151,7 +151,7 @@ function ambiguousMessage(prefix: string, candidates: readonly string[]): string
   return new AmbiguousRunError(
     prefix,
     candidates.slice(0, CANDIDATES_SHOWN_MAX),
-    candidates.length > CANDIDATES_SHOWN_MAX,
+    candidates.length,
   ).message;
 }
 

@@ -690,7 +690,7 @@ export async function answerForRun(
     throw new AmbiguousRunError(
       runId,
       ids.slice(0, CANDIDATES_SHOWN_MAX),
-      ids.length > CANDIDATES_SHOWN_MAX,
+      ids.length,
     );
   }
   if (ids.length === 0) return { source: null, run: null, warnings };

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { assert } from "../../ledger/assert.ts";
 import type { DuckDBConnection } from "../duckdb.ts";
 import { RUN_ARCHIVED_SQL } from "../schema.ts";
 import { allRows } from "./reader.ts";
@@ -45,7 +46,8 @@ export class UnknownRunError extends Error {
  * ```ts
  * import assert from "node:assert";
  * import { AmbiguousRunError } from "./resolve.ts";
- * assert.match(new AmbiguousRunError("r", ["r1", "r2"]).message, /r1, r2/);
+ * assert.match(new AmbiguousRunError("r", ["r1", "r2"]).message, /r1, r2$/);
+ * assert.match(new AmbiguousRunError("r", ["r1", "r2"], 300).message, /r1, r2, \.\.\. \(300 runs in all\)$/);
  * ```
  */
 export class AmbiguousRunError extends Error {
@@ -53,16 +55,20 @@ export class AmbiguousRunError extends Error {
   readonly prefix: string;
   /** Some of the runs it matches (at most {@linkcode CANDIDATES_SHOWN_MAX}). */
   readonly candidates: string[];
-  /** Create the error. */
-  constructor(prefix: string, candidates: string[], more = false) {
+  /** How many runs it matches in all. */
+  readonly total: number;
+  /** Create the error; `total` counts every run the prefix matches, shown or not. */
+  constructor(prefix: string, candidates: string[], total: number = candidates.length) {
+    assert(total >= candidates.length, "AmbiguousRunError: total below the candidates shown");
     super(
       `Run id prefix ${JSON.stringify(prefix)} is ambiguous: it matches ${candidates.join(", ")}${
-        more ? ", ..." : ""
+        total > candidates.length ? `, ... (${total} runs in all)` : ""
       }`,
     );
     this.name = "AmbiguousRunError";
     this.prefix = prefix;
     this.candidates = candidates;
+    this.total = total;
   }
 }
 
@@ -183,7 +189,7 @@ export async function resolveRunIds(
   conn: DuckDBConnection,
   idsOrPrefixes: readonly string[],
 ): Promise<string[]> {
-  const found = new Map<number, { runId: string; exact: boolean }[]>();
+  const found = new Map<number, { runId: string; exact: boolean; total: number }[]>();
   const rows = idsOrPrefixes.length === 0 ? [] : await allRows(conn, RESOLVE_SQL, [
     JSON.stringify(idsOrPrefixes),
     CANDIDATES_SHOWN_MAX + 1,
@@ -191,7 +197,7 @@ export async function resolveRunIds(
   for (const row of rows) {
     const pos = Number(row.pos);
     const list = found.get(pos) ?? [];
-    list.push({ runId: String(row.run_id), exact: row.exact === true });
+    list.push({ runId: String(row.run_id), exact: row.exact === true, total: Number(row.total) });
     found.set(pos, list);
   }
   return idsOrPrefixes.map((idOrPrefix, i) => {
@@ -199,17 +205,14 @@ export async function resolveRunIds(
     if (matches.length === 0) throw new UnknownRunError(idOrPrefix);
     if (matches[0].exact || matches.length === 1) return matches[0].runId;
     const ids = matches.map((m) => m.runId);
-    throw new AmbiguousRunError(
-      idOrPrefix,
-      ids.slice(0, CANDIDATES_SHOWN_MAX),
-      ids.length > CANDIDATES_SHOWN_MAX,
-    );
+    throw new AmbiguousRunError(idOrPrefix, ids.slice(0, CANDIDATES_SHOWN_MAX), matches[0].total);
   });
 }
 
 /**
  * The runs each given id (`$1`, a JSON array; `pos` counts from 1) stands
- * for: its exact match, else up to `$2` runs it is a prefix of, by id. One
+ * for: its exact match, else up to `$2` runs it is a prefix of, by id, each
+ * with how many it is a prefix of in all (`total`). One
  * query for the whole list: a query per id scanned the runs once per id
  * (4.5 s for a compare of 1,000 runs in an index of 100,000: a scale audit).
  * The ids without an exact match are set apart first (`MATERIALIZED`): a
@@ -225,11 +228,12 @@ const RESOLVE_SQL = `
   rest AS MATERIALIZED (
     SELECT pos, id FROM given WHERE id <> '' AND pos NOT IN (SELECT pos FROM exact)),
   prefixed AS (
-    SELECT g.pos, r.run_id, row_number() OVER (PARTITION BY g.pos ORDER BY r.run_id) AS n
+    SELECT g.pos, r.run_id, row_number() OVER (PARTITION BY g.pos ORDER BY r.run_id) AS n,
+           count(*) OVER (PARTITION BY g.pos) AS total
       FROM rest g JOIN runs_status r ON starts_with(r.run_id, g.id))
-  SELECT pos, run_id, true AS exact FROM exact
+  SELECT pos, run_id, true AS exact, 1 AS total FROM exact
   UNION ALL
-  SELECT pos, run_id, false AS exact FROM prefixed WHERE n <= $2
+  SELECT pos, run_id, false AS exact, total FROM prefixed WHERE n <= $2
   ORDER BY pos, exact DESC, run_id`;
 
 /**

@@ -40,11 +40,12 @@ async function resolveAlone(conn: DuckDBConnection, idOrPrefix: string): Promise
   if (found.length === 0) throw new UnknownRunError(idOrPrefix);
   if (found[0].exact === true || found.length === 1) return String(found[0].run_id);
   const ids = found.map((r) => String(r.run_id));
-  throw new AmbiguousRunError(
-    idOrPrefix,
-    ids.slice(0, CANDIDATES_SHOWN_MAX),
-    ids.length > CANDIDATES_SHOWN_MAX,
+  const [{ total }] = await allRows(
+    conn,
+    "SELECT count(*) AS total FROM runs_status WHERE starts_with(run_id, ?)",
+    [idOrPrefix],
   );
+  throw new AmbiguousRunError(idOrPrefix, ids.slice(0, CANDIDATES_SHOWN_MAX), Number(total));
 }
 
 /** The ids, or the error (class and message) of the first that does not resolve. */
@@ -119,6 +120,19 @@ Deno.test("resolveRunIds: one query, the answers and errors of one id at a time"
         assert.equal(await resolveRunId(conn, "b"), "b2");
         await assert.rejects(resolveRunId(conn, "pol-"), AmbiguousRunError);
         await assert.rejects(resolveRunId(conn, ""), UnknownRunError);
+      });
+
+      await t.step("an ambiguous prefix of more runs than shown says how many in all", async () => {
+        const many = RUN_IDS.filter((id) => id.startsWith("many-")).length;
+        assert.ok(many > CANDIDATES_SHOWN_MAX);
+        await assert.rejects(resolveRunId(conn, "many-"), (err: unknown) => {
+          assert.ok(err instanceof AmbiguousRunError);
+          assert.equal(err.candidates.length, CANDIDATES_SHOWN_MAX);
+          assert.equal(err.total, many);
+          assert.match(err.message, new RegExp(`, \\.\\.\\. \\(${many} runs in all\\)$`));
+          return true;
+        });
+        await assert.rejects(resolveRunId(conn, "pol-"), /pol-\d+, pol-\d+$/); // all shown: no count
       });
     });
   });

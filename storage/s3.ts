@@ -272,14 +272,35 @@ class S3Store implements ObjectStore {
       "no-bucket": `Bucket does not exist: ${this.description}`,
       "access-denied":
         `Access denied by ${this.description} (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile): ${detail}`,
-      "no-credentials":
-        `No AWS credentials found for ${this.description} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile)`,
+      "no-credentials": `No AWS credentials found for ${this.description} (${credentialsAdvice()})`,
       "unreachable": `Cannot reach ${this.description}: ${detail}`,
       "not-found": `Not found: ${where}`,
       "other": `Request to ${where} failed: ${detail}`,
     }[kind];
     return new ObjectStoreError(kind, message, { cause: err });
   }
+}
+
+/**
+ * Where the SDK looked for credentials, for the message that found none. A
+ * profile named by `AWS_PROFILE` is said with the files it was looked for in
+ * (a probe: `AWS_PROFILE=nope`, a typo, got only "No AWS credentials found").
+ */
+function credentialsAdvice(): string {
+  const keys = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+  const profile = nonEmptyEnv("AWS_PROFILE");
+  if (profile === undefined) return `set ${keys}, or a profile (AWS_PROFILE)`;
+  const files = [
+    nonEmptyEnv("AWS_SHARED_CREDENTIALS_FILE") ?? "~/.aws/credentials",
+    nonEmptyEnv("AWS_CONFIG_FILE") ?? "~/.aws/config",
+  ];
+  return `no profile ${JSON.stringify(profile)} (AWS_PROFILE) with credentials in ` +
+    `${files.join(" or ")}, and not both of ${keys} set`;
+}
+
+function nonEmptyEnv(name: string): string | undefined {
+  const value = Deno.env.get(name);
+  return value === "" ? undefined : value;
 }
 
 interface SdkErrorShape {

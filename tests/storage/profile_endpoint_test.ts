@@ -140,5 +140,42 @@ Deno.test("the bucket's endpoint and region are the SDK's: variables, then the p
       match(stderr, /missing permission --allow-net=127\.0\.0\.1:9001 to reach the bucket/);
       equal(await hashTree(root), before);
     });
+    await t.step("no credentials: the profile named and its files, or the variables", async () => {
+      const root = join(home, "no-keys");
+      await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("keys-1", T0));
+      const before = await hashTree(root);
+      const ship = async (vars: Record<string, string>) => {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: denoScriptArgs(CLI_PATH, [
+            "ship",
+            "--root",
+            root,
+            "--to",
+            "s3://fleet/x",
+            "--once",
+          ], ["--allow-net"]), // no request leaves: credentials are looked for first
+          env: cleanEnv(home, { ...files, LEDGER_ROOT: "", ...vars }),
+          clearEnv: true,
+          stdin: "null",
+        }).output();
+        const stderr = new TextDecoder().decode(out.stderr);
+        equal(out.code, 1, stderr);
+        equal(stderr.trim().split("\n").length, 1, stderr);
+        return stderr;
+      };
+      // "lab" has an endpoint and no keys; "nope" is in no file: the same words for both.
+      for (const profile of ["lab", "nope"]) {
+        const stderr = await ship({ AWS_PROFILE: profile });
+        match(stderr, /^ledger ship: No AWS credentials found for s3:\/\/fleet /);
+        const files = `${join(home, "none")} or ${config}`;
+        match(stderr, new RegExp(`no profile "${profile}" \\(AWS_PROFILE\\) with credentials in`));
+        equal(stderr.includes(files), true, stderr);
+      }
+      match(
+        await ship({ AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9" }),
+        /\(set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile \(AWS_PROFILE\)\)$/m,
+      );
+      equal(await hashTree(root), before);
+    });
   });
 });

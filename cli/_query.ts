@@ -14,6 +14,7 @@ import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_p
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
 import {
   AmbiguousRunError,
+  CANDIDATES_SHOWN_MAX,
   RunNamedTwiceError,
   UnknownRunError,
 } from "../indexer/query/resolve.ts";
@@ -444,8 +445,27 @@ function instantFlag(flag: string, text: string): number {
 }
 
 /**
- * In dual mode (the legacy DuckDB at its default path, whose runs `ledger
- * runs` and `ledger show` list beside the index's), a prefix the index
+ * `--legacy-db PATH` of the commands that take a run (`tag`, `note`,
+ * `archive`, `restore`, `compare`, `trials`, `report`): the legacy DuckDB
+ * whose runs their prefixes are checked against
+ * ({@linkcode refuseLegacyPrefixMatch}), as `runs` and `show` list them.
+ * Named, it must be a DuckDB file that opens (`LegacyDbNotFoundError`, exit
+ * 1, before anything is resolved or written); `undefined` without the flag
+ * (the default path, when there, is read). Before this flag, a legacy file
+ * elsewhere (a rehearsal's) let a prefix resolve by the index alone.
+ */
+export async function legacyDbFlagPath(values: ParsedFlags["values"]): Promise<string | undefined> {
+  const raw = stringFlag(values, "legacy-db");
+  if (raw === undefined) return undefined;
+  if (raw === "") throw new UsageError("--legacy-db must not be empty");
+  const { activeLegacyDbPath } = await import("../legacy/active.ts");
+  return await activeLegacyDbPath(raw);
+}
+
+/**
+ * In dual mode (the legacy DuckDB at its default path, or `legacyDbPath`
+ * from {@linkcode legacyDbFlagPath}, whose runs `ledger runs` and `ledger
+ * show` list beside the index's), a prefix the index
  * resolved to one of its runs may also start the id of a run only the
  * legacy file holds: refused as ambiguous, naming both (a probe: `compare
  * abc- new-1` compared `abc-ledger-1` while `show abc-` listed
@@ -462,21 +482,16 @@ export async function refuseLegacyPrefixMatch(
   given: readonly string[],
   resolved: readonly string[],
   command: string,
+  legacyDbPath?: string,
 ): Promise<void> {
   const prefixes = given.flatMap((g, i) => (g === resolved[i] ? [] : [[g, resolved[i]] as const]));
   if (prefixes.length === 0) return;
-  try {
-    if (!(await Deno.stat(DEFAULT_LEGACY_DB_PATH)).isFile) return;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return; // dual mode has ended
-    // Not granted (a `deno run` scoped to another root): no dual mode for this process, as for
-    // `runs` and `show` (legacy/active.ts).
-    if (err instanceof Deno.errors.NotCapable) return;
-    throw err;
-  }
+  const path = legacyDbPath ?? DEFAULT_LEGACY_DB_PATH;
+  // A named file was checked by legacyDbFlagPath; the default one may be absent.
+  if (legacyDbPath === undefined && !(await defaultLegacyDbThere())) return;
   const { readLegacyRows } = await import("../legacy/read.ts");
   for (const [prefix, runId] of prefixes) {
-    const read = await readLegacyRows(DEFAULT_LEGACY_DB_PATH, { runIdPrefix: prefix });
+    const read = await readLegacyRows(path, { runIdPrefix: prefix });
     if (!read.available) {
       // Not silently (a probe: a locked legacy file let `tag legfail` tag legfail-retry).
       for (const w of read.warnings) {
@@ -489,10 +504,21 @@ export async function refuseLegacyPrefixMatch(
     const others = [...new Set(read.rows.map((r) => r.run_id))].filter((id) => id !== runId);
     if (others.includes(prefix)) throw new UnknownRunError(prefix);
     if (others.length > 0) {
-      throw new AmbiguousRunError(prefix, [
-        runId,
-        ...others.map((id) => `${id} (only in the legacy DuckDB)`),
-      ]);
+      const all = [runId, ...others.map((id) => `${id} (only in the legacy DuckDB)`)];
+      throw new AmbiguousRunError(prefix, all.slice(0, CANDIDATES_SHOWN_MAX), all.length);
     }
+  }
+}
+
+/** Whether the default legacy DuckDB is there for this process: dual mode's default. */
+async function defaultLegacyDbThere(): Promise<boolean> {
+  try {
+    return (await Deno.stat(DEFAULT_LEGACY_DB_PATH)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // dual mode has ended
+    // Not granted (a `deno run` scoped to another root): no dual mode for this process, as for
+    // `runs` and `show` (legacy/active.ts).
+    if (err instanceof Deno.errors.NotCapable) return false;
+    throw err;
   }
 }

@@ -24,7 +24,14 @@ import {
   resolveRootFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, indexDbPath, refuseLegacyPrefixMatch, warnIfIndexMayLackRuns } from "./_query.ts";
+import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
+import {
+  asUsage,
+  indexDbPath,
+  legacyDbFlagPath,
+  refuseLegacyPrefixMatch,
+  warnIfIndexMayLackRuns,
+} from "./_query.ts";
 import { cellText, escapeControl, formatTable } from "./_table.ts";
 import { distinctCells } from "../ledger/control_text.ts";
 import { type DataComparison, dataComparison } from "../ledger/fingerprint.ts";
@@ -35,10 +42,11 @@ export const FLAGS: FlagSpec = {
   "json": { type: "boolean" },
   "wide": { type: "boolean" },
   "db": { type: "string" },
+  "legacy-db": { type: "string" },
 };
 
 const USAGE = `Usage: ledger compare RUN RUN [RUN...] [--json] [--wide] [--db PATH]
-                      [--root DIR]
+                      [--legacy-db PATH] [--root DIR]
 
 Compare runs side by side, one column per run (a unique id prefix is
 enough): whether they saw the same data, git commit and dirty flag, the
@@ -49,6 +57,8 @@ table's summary). --json prints
 {runs, same_data, config, summary, phases, callers, git}. Paths are named
 as ledger export names columns (a "." inside a key is "\\."); a run with an
 object where another has a value shows that object; null means absent.
+In dual mode a prefix must also be unique among the legacy DuckDB's runs
+(${DEFAULT_LEGACY_DB_PATH} when there, else --legacy-db PATH).
 
 Exit codes: 0 ok, 1 unknown run or no index, 2 usage error (ambiguous prefix,
 a run named twice).`;
@@ -91,10 +101,11 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   await requireExistingRoot(root);
   const dbPath = indexDbPath(values);
+  const legacyDbPath = await legacyDbFlagPath(values);
   const comparison = await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const ids = await resolveRunIds(conn, positionals);
-      await refuseLegacyPrefixMatch(positionals, ids, "compare");
+      await refuseLegacyPrefixMatch(positionals, ids, "compare", legacyDbPath);
       assertNamedOnce(ids);
       const onWarning = (m: string) => console.error(`ledger compare: warning: ${m}`);
       const c = await compareRuns(conn, ids, { root, onWarning });

@@ -24,12 +24,21 @@ const FFI: PermissionNeed = { name: "ffi" };
 /** Git provenance in run manifests. */
 const RUN_GIT: PermissionNeed = { name: "run", command: "git" };
 
+/**
+ * `--legacy-db` of the commands that take a run (annotations, `compare`,
+ * `trials`, `report`): their prefixes are checked against its runs. Without
+ * the flag they read the default file when the process may (no permission
+ * asked for it).
+ */
+const NAMED_LEGACY_DB: PermissionNeed = { name: "read", flag: "legacy-db" };
+
 /** The annotation commands: read the index, append to the log, refresh the index. */
 const ANNOTATE: readonly PermissionNeed[] = [
   READ_ROOT,
   WRITE_ROOT,
   { name: "read", flag: "db", folder: true },
   { name: "write", flag: "db", folder: true },
+  NAMED_LEGACY_DB,
   FFI,
 ];
 /**
@@ -165,7 +174,7 @@ const COMMANDS: Record<string, Command> = {
   },
   "report": {
     summary: "write one HTML report: overview, runs, compare, sweeps",
-    needs: [READ_ROOT, { name: "read", flag: "db" }, ...OUT, FFI],
+    needs: [READ_ROOT, { name: "read", flag: "db" }, NAMED_LEGACY_DB, ...OUT, FFI],
     durableBeforeOutput: writesOut,
     load: async () => (await import("./report.ts")).main,
   },
@@ -176,12 +185,12 @@ const COMMANDS: Record<string, Command> = {
   },
   "compare": {
     summary: "compare runs: config, summary deltas, phases, callers",
-    needs: QUERY,
+    needs: [...QUERY, NAMED_LEGACY_DB],
     load: async () => (await import("./compare.ts")).main,
   },
   "trials": {
     summary: "list optimizer trials across runs, with filter and sort",
-    needs: QUERY,
+    needs: [...QUERY, NAMED_LEGACY_DB],
     load: async () => (await import("./trials.ts")).main,
   },
   "sql": {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
 import { errorLine } from "./_command.ts";
 import { messageValue } from "../ledger/control_text.ts";
 import { dirname } from "node:path";
@@ -31,6 +32,7 @@ import {
 import { whereFilter } from "./_report_where.ts";
 import {
   indexDbPath,
+  legacyDbFlagPath,
   refuseLedgerOut,
   refuseLegacyPrefixMatch,
   refuseUnwritableOut,
@@ -42,11 +44,12 @@ export const FLAGS: FlagSpec = {
   "out": { type: "string", short: "o" },
   "where": { type: "string", multiple: true },
   "db": { type: "string" },
+  "legacy-db": { type: "string" },
   "title": { type: "string" },
 };
 
 const USAGE = `Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--db PATH]
-                     [--title TEXT] [--root DIR]
+                     [--title TEXT] [--legacy-db PATH] [--root DIR]
 
 Write one self-contained HTML file: the runs overview (sortable, filterable,
 runs per day by status), a page per run (phase timeline, equity curve,
@@ -58,6 +61,8 @@ file makes no network request and opens from disk.
 RUN is a run id or a unique prefix; without RUN the newest runs are shown
 (at most 500); a run named twice is refused. --where EXPR keeps runs
 matching EXPR (see ledger runs --help).
+In dual mode a prefix must also be unique among the legacy DuckDB's runs
+(${DEFAULT_LEGACY_DB_PATH} when there, else --legacy-db PATH).
 --title TEXT names the report (default: ledger report). -o is --out.
 
 A report of one sweep holds its first ${TRIALS_MAX} trials; the sweeps of a report of
@@ -113,6 +118,7 @@ export async function main(args: string[]): Promise<number> {
   if (out === "") throw new UsageError("--out must not be empty");
   const dbPath = indexDbPath(values);
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
+  const legacyDbPath = await legacyDbFlagPath(values);
   const root = resolveRootFlag(values);
   await refuseLedgerOut(out, root, dbPath);
   const target = await refuseUnwritableOut(out, "report.html", "HTML file");
@@ -123,7 +129,8 @@ export async function main(args: string[]): Promise<number> {
   try {
     built = await buildReport(root, {
       runIds: positionals,
-      checkResolved: (given, resolved) => refuseLegacyPrefixMatch(given, resolved, "report"),
+      checkResolved: (given, resolved) =>
+        refuseLegacyPrefixMatch(given, resolved, "report", legacyDbPath),
       dbPath,
       title: stringFlag(values, "title"),
       filterRunIds,

@@ -45,7 +45,8 @@ import {
   stringFlag,
   UsageError,
 } from "./_args.ts";
-import { asUsage, indexDbPath, refuseLegacyPrefixMatch } from "./_query.ts";
+import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
+import { asUsage, indexDbPath, legacyDbFlagPath, refuseLegacyPrefixMatch } from "./_query.ts";
 import { escapeControl } from "./_table.ts";
 
 /**
@@ -61,10 +62,13 @@ export const ANNOTATION_CHARS_MAX = 10_000;
 
 export const FLAGS: FlagSpec = {
   "db": { type: "string" },
+  "legacy-db": { type: "string" },
   "no-index": { type: "boolean" },
 };
 
 const TRAILER = `RUN is a run id or a unique prefix of one; the run must be in the index.
+In dual mode a prefix must also be unique among the legacy DuckDB's runs
+(${DEFAULT_LEGACY_DB_PATH} when there, else --legacy-db PATH).
 The event is appended to the log, then the index is refreshed (--no-index:
 not refreshed; run ledger rebuild-index or the daemon).
 
@@ -74,7 +78,8 @@ const ARCHIVE_STATE = `Whether the run is archived is read from the index, refre
 --no-index, or an index built from a bucket, the event is written anyway.`;
 
 const USAGES: Record<Kind, string> = {
-  tag: `Usage: ledger tag RUN key=value... [--no-index] [--db PATH] [--root DIR]
+  tag: `Usage: ledger tag RUN key=value... [--no-index] [--db PATH]
+                  [--legacy-db PATH] [--root DIR]
 
 Set tags on a run (run.tagged). A later value of a key wins; key= (empty)
 removes it. The tag "label" is shown as the run's label. Keys: letters
@@ -82,12 +87,14 @@ and digits of any script, _ and -; filter with
 ledger runs --where "tags.KEY = 'value'".
 
 ${TRAILER}`,
-  note: `Usage: ledger note RUN TEXT [--no-index] [--db PATH] [--root DIR]
+  note: `Usage: ledger note RUN TEXT [--no-index] [--db PATH]
+                   [--legacy-db PATH] [--root DIR]
 
 Add a note to a run (run.noted); ledger show lists its notes.
 
 ${TRAILER}`,
-  archive: `Usage: ledger archive RUN [--reason TEXT] [--no-index] [--db PATH] [--root DIR]
+  archive: `Usage: ledger archive RUN [--reason TEXT] [--no-index] [--db PATH]
+                      [--legacy-db PATH] [--root DIR]
 
 Archive a run (run.archived): ledger runs hides it unless --all. An empty
 or blank --reason is no reason. A run already archived is left as it is
@@ -97,7 +104,8 @@ reason, which is recorded.
 ${ARCHIVE_STATE}
 
 ${TRAILER}`,
-  restore: `Usage: ledger restore RUN [--no-index] [--db PATH] [--root DIR]
+  restore: `Usage: ledger restore RUN [--no-index] [--db PATH]
+                      [--legacy-db PATH] [--root DIR]
 
 Restore an archived run (run.restored). A run that is not archived is left
 as it is ("not archived; nothing written", exit 0).
@@ -130,7 +138,7 @@ type Kind = "tag" | "note" | "archive" | "restore";
  * }
  * assert.equal(
  *   printed.split("\n")[0],
- *   "Usage: ledger tag RUN key=value... [--no-index] [--db PATH] [--root DIR]",
+ *   "Usage: ledger tag RUN key=value... [--no-index] [--db PATH]",
  * );
  * ```
  */
@@ -159,7 +167,7 @@ export function tagMain(args: string[]): Promise<number> {
  * }
  * assert.equal(
  *   printed.split("\n")[0],
- *   "Usage: ledger note RUN TEXT [--no-index] [--db PATH] [--root DIR]",
+ *   "Usage: ledger note RUN TEXT [--no-index] [--db PATH]",
  * );
  * ```
  */
@@ -188,7 +196,7 @@ export function noteMain(args: string[]): Promise<number> {
  * }
  * assert.equal(
  *   printed.split("\n")[0],
- *   "Usage: ledger archive RUN [--reason TEXT] [--no-index] [--db PATH] [--root DIR]",
+ *   "Usage: ledger archive RUN [--reason TEXT] [--no-index] [--db PATH]",
  * );
  * ```
  */
@@ -217,7 +225,7 @@ export function archiveMain(args: string[]): Promise<number> {
  * }
  * assert.equal(
  *   printed.split("\n")[0],
- *   "Usage: ledger restore RUN [--no-index] [--db PATH] [--root DIR]",
+ *   "Usage: ledger restore RUN [--no-index] [--db PATH]",
  * );
  * ```
  */
@@ -238,8 +246,9 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   await requireExistingRoot(root);
   const dbPath = indexDbPath(values);
+  const legacyDbPath = await legacyDbFlagPath(values);
   const refreshable = values["no-index"] !== true;
-  let state = await readState(dbPath, prefix, kind);
+  let state = await readState(dbPath, prefix, kind, legacyDbPath);
   // A --db that is the index of another root: its run is not this root's, and its refresh
   // would rebuild it from this root's log (a probe: tag --root A --db B's index wrote a tag of
   // B's run into A's log and turned B's index into A's). Only a --db given, and built from a
@@ -263,7 +272,7 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
     // a restore written with --no-index, and a second event is harmless where a skipped one
     // is not.
     await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
-    state = await readState(dbPath, prefix, kind);
+    state = await readState(dbPath, prefix, kind, legacyDbPath);
     if (holdsAlready(kind, fields, state.archive)) {
       // Run twice, a script gets the state it asked for; a second event would only repeat
       // it (an audit: restore of a run never archived appended a run.restored).
@@ -323,11 +332,16 @@ interface IndexState {
   archive: ArchiveState | undefined;
 }
 
-async function readState(dbPath: string, prefix: string, kind: Kind): Promise<IndexState> {
+async function readState(
+  dbPath: string,
+  prefix: string,
+  kind: Kind,
+  legacyDbPath: string | undefined,
+): Promise<IndexState> {
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const runId = await resolveRunId(conn, prefix);
-      await refuseLegacyPrefixMatch([prefix], [runId], kind);
+      await refuseLegacyPrefixMatch([prefix], [runId], kind, legacyDbPath);
       return {
         runId,
         latestMs: await latestEventMs(conn, runId, COMPETING[kind]),

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
 import { countOf } from "../ledger/count_text.ts";
 import { wrapText } from "./_wrap.ts";
@@ -33,6 +34,7 @@ import {
   asUsage,
   formatFlag,
   indexDbPath,
+  legacyDbFlagPath,
   listFlag,
   readerMemoryLimitFlag,
   refuseLegacyPrefixMatch,
@@ -66,6 +68,7 @@ export const FLAGS: FlagSpec = {
   "limit": { type: "string" },
   "wide": { type: "boolean" },
   "db": { type: "string" },
+  "legacy-db": { type: "string" },
   "memory-limit": { type: "string" },
 };
 
@@ -76,7 +79,8 @@ const USAGE = `Usage: ledger trials [--run RUN] [--where EXPR]... [--sort FIELD[
                      [--type T]... [--status S]... [--since TIME] [--until TIME]
                      [--all] [--columns F1,F2] [--limit N]
                      [--format table|json|jsonl|csv] [--json] [--wide]
-                     [--memory-limit SIZE] [--db PATH] [--root DIR]
+                     [--memory-limit SIZE] [--db PATH] [--legacy-db PATH]
+                     [--root DIR]
 
 List optimizer trials (trial.recorded), across runs or of one run (--run: an
 id or unique prefix). The table shows run, trial and the params and metrics
@@ -85,6 +89,8 @@ jsonl and csv list every match, every value whole.
 --type, --status, --since, --until and --all pick the trials' runs as
 ledger runs picks runs: trials of archived runs are left out unless --all
 (or --run names the run).
+In dual mode a --run prefix must also be unique among the legacy DuckDB's runs
+(${DEFAULT_LEGACY_DB_PATH} when there, else --legacy-db PATH).
 e.g. --where "metrics.sharpe_per_trade > 1 and params.stopPct <= 0.2"
      --sort metrics.sharpe_per_trade:desc (more keys break ties: F1,F2:desc
      or --sort again; the table shows the sort fields, first of their kind;
@@ -136,6 +142,7 @@ export async function main(args: string[]): Promise<number> {
   const selection = await asUsage(() => Promise.resolve(runSelection(values)));
   const dbPath = indexDbPath(values);
   const memoryLimit = readerMemoryLimitFlag(values);
+  const legacyDbPath = await legacyDbFlagPath(values);
   const code = await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const sortKeys = sort.length === 0 ? undefined : parseSort(sort.join(","), "trials");
@@ -146,7 +153,7 @@ export async function main(args: string[]): Promise<number> {
         : [];
       const query: TrialQuery = {
         ...selection,
-        runId: run === undefined ? undefined : await resolvedRun(conn, run),
+        runId: run === undefined ? undefined : await resolvedRun(conn, run, legacyDbPath),
         where: listFlag(values, "where"),
         sort: sortKeys,
         columns: [...asked, ...sortOnly],
@@ -362,8 +369,12 @@ function hasTrialColumn(field: string): boolean {
 const ID_CHARS_SHOWN_MAX = 28;
 
 /** The run `--run` names: a unique prefix of the index's, and not of a legacy-only run's. */
-async function resolvedRun(conn: DuckDBConnection, given: string): Promise<string> {
+async function resolvedRun(
+  conn: DuckDBConnection,
+  given: string,
+  legacyDbPath: string | undefined,
+): Promise<string> {
   const runId = await resolveRunId(conn, given);
-  await refuseLegacyPrefixMatch([given], [runId], "trials");
+  await refuseLegacyPrefixMatch([given], [runId], "trials", legacyDbPath);
   return runId;
 }

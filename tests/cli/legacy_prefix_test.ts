@@ -108,3 +108,76 @@ Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambigu
     assert.equal(scoped.code, 0, new TextDecoder().decode(scoped.stderr));
   });
 });
+
+Deno.test("dual mode: --legacy-db names the legacy file the commands that take a run check", async (t) => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    const created = (id: string, at: number) =>
+      ev("run.created", id, at, { run_type: "policy", config: {}, data_fingerprint: "fp" });
+    await writePart(root, "day=2026-01-20/part-1.jsonl", [
+      created("abc-ledger-1", T0),
+      created("other-1", T0 + 1),
+    ]);
+    await rebuildIndex(root, {});
+    // A legacy file away from the default path (a rehearsal's copy): read only when named.
+    const legacyDb = join(dir, "rehearsal", "old.duckdb");
+    await Deno.mkdir(join(dir, "rehearsal"));
+    await createLegacyDb(legacyDb, [{
+      run_id: "abc-legacy-1",
+      run_type: "baseline",
+      created_at_ms: Date.UTC(2026, 0, 10),
+      config: "{}",
+      data_fingerprint: "fp",
+    }]);
+    const ledger = (...args: string[]) => runLedger([...args, "--root", root], { cwd: dir });
+    const commands = [
+      ["compare", "abc-", "other-1"],
+      ["trials", "--run", "abc-"],
+      ["tag", "abc-", "k=v", "--no-index"],
+      ["note", "abc-", "text", "--no-index"],
+      ["archive", "abc-", "--no-index"],
+      ["report", "abc-", "--out", join(dir, "r.html")],
+    ];
+    await t.step("named, a prefix of both stores' runs is ambiguous", async () => {
+      for (const args of commands) {
+        const r = await ledger(...args, "--legacy-db", legacyDb);
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /prefix "abc-" is ambiguous: it matches abc-ledger-1, abc-legacy-1 \(only in the legacy DuckDB\)$/m,
+        );
+      }
+      const exact = await ledger("tag", "abc-legacy-1", "k=v", "--legacy-db", legacyDb);
+      assert.equal(exact.code, 1, exact.stderr);
+      assert.match(exact.stderr, /Run "abc-legacy-1" is not in the index/);
+    });
+    await t.step("a named file that is missing or empty fails before anything", async () => {
+      const gone = join(dir, "gone.duckdb");
+      for (const args of commands) {
+        const r = await ledger(...args, "--legacy-db", gone);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+        assert.match(r.stderr, /gone\.duckdb \(--legacy-db\) does not exist/);
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      }
+      for (const args of [commands[0], commands[2]]) {
+        const empty = await ledger(...args, "--legacy-db", "");
+        assert.equal(empty.code, 2, empty.stderr);
+        assert.match(empty.stderr, /--legacy-db must not be empty/);
+      }
+    });
+    await t.step("nothing was written by a refused command", async () => {
+      assert.equal(await exists(join(dir, "r.html")), false, "no report written");
+      for await (const day of Deno.readDir(join(root, "events"))) {
+        for await (const part of Deno.readDir(join(root, "events", day.name))) {
+          const text = await Deno.readTextFile(join(root, "events", day.name, part.name));
+          assert.doesNotMatch(text, /run\.(tagged|noted|archived)/, "nothing annotated");
+        }
+      }
+    });
+    await t.step("not named and not at the default path, the index alone answers", async () => {
+      const r = await ledger("compare", "abc-", "other-1", "--json");
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout).runs, ["abc-ledger-1", "other-1"]);
+    });
+  });
+});

@@ -285,7 +285,8 @@ async function smokeTest(output: string): Promise<void> {
   }
 }
 
-async function denoDir(): Promise<string> {
+/** Deno's own cache folder (`DENO_DIR`, as `deno info --json` reports it). */
+export async function denoDir(): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json"],
     stdin: "null",

@@ -8,31 +8,39 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 import { ev, T0, writePart } from "../indexer/_fixtures.ts";
 import { CLI_PATH, CONFIG_PATH, REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
 import { exists } from "../../ledger/exists.ts";
 
+function created(id: string, at: number) {
+  return ev("run.created", id, at, { run_type: "policy", config: {}, data_fingerprint: "fp" });
+}
+
+/** An index of abc-ledger-1 and other-1 at `root`; a legacy DuckDB of abc-legacy-1 at `legacyDb`. */
+async function twoStores(root: string, legacyDb: string): Promise<void> {
+  await writePart(root, "day=2026-01-20/part-1.jsonl", [
+    created("abc-ledger-1", T0),
+    created("other-1", T0 + 1),
+  ]);
+  await rebuildIndex(root, {});
+  await Deno.mkdir(dirname(legacyDb), { recursive: true });
+  await createLegacyDb(legacyDb, [{
+    run_id: "abc-legacy-1",
+    run_type: "baseline",
+    created_at_ms: Date.UTC(2026, 0, 10),
+    config: "{}",
+    data_fingerprint: "fp",
+  }]);
+}
+
 Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambiguous everywhere", async () => {
   await withTempDir(async (dir) => {
     const root = join(dir, "data", "ledger");
-    const created = (id: string, at: number) =>
-      ev("run.created", id, at, { run_type: "policy", config: {}, data_fingerprint: "fp" });
-    await writePart(root, "day=2026-01-20/part-1.jsonl", [
-      created("abc-ledger-1", T0),
-      created("other-1", T0 + 1),
-    ]);
-    await rebuildIndex(root, {});
     // The default legacy file of dual mode, under the working directory's data/.
-    await createLegacyDb(join(dir, "data", "baseline_results.duckdb"), [{
-      run_id: "abc-legacy-1",
-      run_type: "baseline",
-      created_at_ms: Date.UTC(2026, 0, 10),
-      config: "{}",
-      data_fingerprint: "fp",
-    }]);
+    await twoStores(root, join(dir, "data", "baseline_results.duckdb"));
     const ledger = (...args: string[]) => runLedger([...args, "--root", root], { cwd: dir });
     const shown = await ledger("show", "abc-");
     assert.equal(shown.code, 2, shown.stderr);
@@ -112,23 +120,9 @@ Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambigu
 Deno.test("dual mode: --legacy-db names the legacy file the commands that take a run check", async (t) => {
   await withTempDir(async (dir) => {
     const root = join(dir, "ledger");
-    const created = (id: string, at: number) =>
-      ev("run.created", id, at, { run_type: "policy", config: {}, data_fingerprint: "fp" });
-    await writePart(root, "day=2026-01-20/part-1.jsonl", [
-      created("abc-ledger-1", T0),
-      created("other-1", T0 + 1),
-    ]);
-    await rebuildIndex(root, {});
     // A legacy file away from the default path (a rehearsal's copy): read only when named.
     const legacyDb = join(dir, "rehearsal", "old.duckdb");
-    await Deno.mkdir(join(dir, "rehearsal"));
-    await createLegacyDb(legacyDb, [{
-      run_id: "abc-legacy-1",
-      run_type: "baseline",
-      created_at_ms: Date.UTC(2026, 0, 10),
-      config: "{}",
-      data_fingerprint: "fp",
-    }]);
+    await twoStores(root, legacyDb);
     const ledger = (...args: string[]) => runLedger([...args, "--root", root], { cwd: dir });
     const commands = [
       ["compare", "abc-", "other-1"],

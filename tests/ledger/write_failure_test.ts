@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { listParts, readPartFile } from "../../ledger/reader.ts";
+import { denoDir } from "../../scripts/compile.ts";
 import { denoRunArgs, REPO_ROOT, runDeno, withTempDir } from "./_helpers.ts";
 
 const CHILD = new URL("./_efbig_child.ts", import.meta.url).pathname;
@@ -27,18 +28,6 @@ async function bashMissing(): Promise<boolean> {
 const BASH_MISSING = await bashMissing();
 if (BASH_MISSING) console.log("ignored: EFBIG test: bash is not installed (needed for ulimit -f)");
 
-/** Deno's own cache folder (`deno info --json`): the children share its npm packages. */
-async function denoCacheDir(): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, `deno info --json: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
-}
-
 /**
  * Run `deno run ARGS` under a file size limit of {@linkcode FILE_BLOCKS_MAX}
  * (`ulimit -f`), with `SIGXFSZ` ignored from the start (a disposition kept
@@ -56,18 +45,18 @@ async function denoCacheDir(): Promise<string> {
 async function underFileLimit(args: readonly string[]): Promise<Deno.CommandOutput> {
   const [run, ...rest] = args;
   const command = [Deno.execPath(), run, "--no-code-cache", ...rest].map(quote).join(" ");
-  const denoDir = await Deno.makeTempDir({ prefix: "ledger-efbig-deno-" });
+  const ownDenoDir = await Deno.makeTempDir({ prefix: "ledger-efbig-deno-" });
   try {
-    await Deno.symlink(join(await denoCacheDir(), "npm"), join(denoDir, "npm"));
+    await Deno.symlink(join(await denoDir(), "npm"), join(ownDenoDir, "npm"));
     return await new Deno.Command("bash", {
       args: ["-c", `trap '' XFSZ; ulimit -f ${FILE_BLOCKS_MAX} && exec ${command}`],
       cwd: REPO_ROOT,
-      env: { DENO_DIR: denoDir },
+      env: { DENO_DIR: ownDenoDir },
       stdout: "piped",
       stderr: "piped",
     }).output();
   } finally {
-    await Deno.remove(denoDir, { recursive: true });
+    await Deno.remove(ownDenoDir, { recursive: true });
   }
 }
 

@@ -45,6 +45,29 @@ function cleanEnv(home: string, vars: Record<string, string>): Record<string, st
   return { ...keep, ...vars };
 }
 
+/** `ledger ship --once` of `root` to `s3://fleet/x`, which must fail with one stderr line. */
+async function shipFails(
+  home: string,
+  root: string,
+  permissions: string[],
+  vars: Record<string, string>,
+): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: denoScriptArgs(
+      CLI_PATH,
+      ["ship", "--root", root, "--to", "s3://fleet/x", "--once"],
+      permissions,
+    ),
+    env: cleanEnv(home, { LEDGER_ROOT: "", ...vars }),
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  equal(out.code, 1, stderr);
+  equal(stderr.trim().split("\n").length, 1, stderr);
+  return stderr;
+}
+
 async function resolved(home: string, vars: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: denoScriptArgs(CHILD),
@@ -118,25 +141,12 @@ Deno.test("the bucket's endpoint and region are the SDK's: variables, then the p
       const root = join(home, "worker");
       await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("prof-1", T0));
       const before = await hashTree(root);
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: denoScriptArgs(
-          CLI_PATH,
-          ["ship", "--root", root, "--to", "s3://fleet/x", "--once"],
-          ["--allow-net=example.com:443"],
-        ),
-        env: cleanEnv(home, {
-          ...files,
-          AWS_PROFILE: "lab",
-          AWS_ACCESS_KEY_ID: "test",
-          AWS_SECRET_ACCESS_KEY: "test",
-          LEDGER_ROOT: "",
-        }),
-        clearEnv: true,
-        stdin: "null",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr);
-      equal(out.code, 1, stderr);
-      equal(stderr.trim().split("\n").length, 1, stderr);
+      const stderr = await shipFails(home, root, ["--allow-net=example.com:443"], {
+        ...files,
+        AWS_PROFILE: "lab",
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+      });
       match(stderr, /missing permission --allow-net=127\.0\.0\.1:9001 to reach the bucket/);
       equal(await hashTree(root), before);
     });
@@ -144,25 +154,9 @@ Deno.test("the bucket's endpoint and region are the SDK's: variables, then the p
       const root = join(home, "no-keys");
       await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("keys-1", T0));
       const before = await hashTree(root);
-      const ship = async (vars: Record<string, string>) => {
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: denoScriptArgs(CLI_PATH, [
-            "ship",
-            "--root",
-            root,
-            "--to",
-            "s3://fleet/x",
-            "--once",
-          ], ["--allow-net"]), // no request leaves: credentials are looked for first
-          env: cleanEnv(home, { ...files, LEDGER_ROOT: "", ...vars }),
-          clearEnv: true,
-          stdin: "null",
-        }).output();
-        const stderr = new TextDecoder().decode(out.stderr);
-        equal(out.code, 1, stderr);
-        equal(stderr.trim().split("\n").length, 1, stderr);
-        return stderr;
-      };
+      // --allow-net: no request leaves, credentials are looked for first.
+      const ship = (vars: Record<string, string>) =>
+        shipFails(home, root, ["--allow-net"], { ...files, ...vars });
       // "lab" has an endpoint and no keys; "nope" is in no file: the same words for both.
       for (const profile of ["lab", "nope"]) {
         const stderr = await ship({ AWS_PROFILE: profile });

@@ -400,8 +400,13 @@ export function expectedRun(row: LegacyRow): ExpectedRun {
   let error: Record<string, unknown> | null = null;
   if (failed) {
     error = jsonObject(row.error_json);
-    if (typeof error.message !== "string") {
-      error = { ...error, message: LEGACY_FAILURE_MESSAGE };
+    if (typeof error.message !== "string") error = withMessage(error);
+    // A summary the run recorded without completing (a failed run's partial metrics) goes with
+    // its error: the log has no summary for a run that failed, and a probe saw it dropped while
+    // parity held and the archive went ahead.
+    const summary = jsonObject(row.summary_json);
+    if (Object.keys(summary).length > 0 && !Object.hasOwn(error, "legacy_summary")) {
+      error = { ...error, legacy_summary: summary };
     }
   }
   return {
@@ -416,6 +421,39 @@ export function expectedRun(row: LegacyRow): ExpectedRun {
     failed_at_ms: failed ? failedAt : null,
     error,
   };
+}
+
+/**
+ * A legacy error with a text `message`: a message of another kind (a Python
+ * dict, a number) becomes its JSON text and stays as it was under
+ * `legacy_message` (a probe: `{"message": {"text": "CUDA OOM", "code":
+ * 137}}` was replaced by "no error recorded"); a bare JSON string or text
+ * that is not JSON is the message; with none, {@linkcode LEGACY_FAILURE_MESSAGE}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { withMessage } from "./backfill.ts";
+ * assert.deepStrictEqual(withMessage({ message: 404 }), { message: "404", legacy_message: 404 });
+ * assert.deepStrictEqual(withMessage({ legacy_value: "boom" }), {
+ *   legacy_value: "boom",
+ *   message: "boom",
+ * });
+ * ```
+ */
+export function withMessage(error: Record<string, unknown>): Record<string, unknown> {
+  const given = error.message;
+  if (typeof given === "string") return error;
+  if (given !== undefined && given !== null) {
+    const kept = Object.hasOwn(error, "legacy_message") ? {} : { legacy_message: given };
+    return { ...error, message: canonicalJson(given), ...kept };
+  }
+  const text = typeof error.legacy_value === "string"
+    ? error.legacy_value
+    : typeof error.legacy_text === "string"
+    ? error.legacy_text
+    : "";
+  return { ...error, message: text.trim() === "" ? LEGACY_FAILURE_MESSAGE : text };
 }
 
 /**

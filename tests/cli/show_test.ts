@@ -151,9 +151,14 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
       equal(out.run.config.stopPct, 0.2);
       equal(out.run.summary, null); // failed, never completed: no summary, as runs and backfill
       equal(out.run.error.message, "boom");
+      // The summary it recorded goes with its error (NaN read as null), as backfill writes it.
+      deepEqual(out.run.error.legacy_summary, { mean_return_bps: null });
       const text = await ledger(args);
       equal(text.code, 0, text.stderr);
-      match(text.stdout, /^error +\{"message":"boom"\}$/m);
+      match(
+        text.stdout,
+        /^error +\{"message":"boom","legacy_summary":\{"mean_return_bps":null\}\}$/m,
+      );
       match(text.stdout, /^data +fp-2$/m);
       const completed = await ledger(["show", "old-run", "--root", root, "--legacy-db", legacyDb]);
       match(completed.stdout, /^summary +\{"alerts":3,"mean_return_bps":null\}$/m);

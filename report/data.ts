@@ -357,7 +357,8 @@ export class RunNotFoundError extends Error {
   constructor(runId: string, dbPath: string) {
     super(
       `Run ${JSON.stringify(runId)} is not in the index ${dbPath} ` +
-        "(see `ledger runs`; new events need `ledger rebuild-index`)",
+        "(see `ledger runs --all`; new events need `ledger rebuild-index`; a run only in the " +
+        "legacy DuckDB enters it with `ledger legacy backfill`)",
     );
     this.name = "RunNotFoundError";
     this.runId = runId;

@@ -57,12 +57,21 @@ export class AmbiguousRunError extends Error {
   readonly candidates: string[];
   /** How many runs it matches in all. */
   readonly total: number;
-  /** Create the error; `total` counts every run the prefix matches, shown or not. */
-  constructor(prefix: string, candidates: string[], total: number = candidates.length) {
+  /**
+   * Create the error; `total` counts every run the prefix matches, shown or
+   * not, in the store `where` names (the index alone: a legacy DuckDB's runs
+   * are not counted there, so it says so).
+   */
+  constructor(
+    prefix: string,
+    candidates: string[],
+    total: number = candidates.length,
+    where: "in all" | "in the index" = "in all",
+  ) {
     assert(total >= candidates.length, "AmbiguousRunError: total below the candidates shown");
     super(
       `Run id prefix ${JSON.stringify(prefix)} is ambiguous: it matches ${candidates.join(", ")}${
-        total > candidates.length ? `, ... (${total} runs in all)` : ""
+        total > candidates.length ? `, ... (${total} runs ${where})` : ""
       }`,
     );
     this.name = "AmbiguousRunError";
@@ -205,7 +214,12 @@ export async function resolveRunIds(
     if (matches.length === 0) throw new UnknownRunError(idOrPrefix);
     if (matches[0].exact || matches.length === 1) return matches[0].runId;
     const ids = matches.map((m) => m.runId);
-    throw new AmbiguousRunError(idOrPrefix, ids.slice(0, CANDIDATES_SHOWN_MAX), matches[0].total);
+    throw new AmbiguousRunError(
+      idOrPrefix,
+      ids.slice(0, CANDIDATES_SHOWN_MAX),
+      matches[0].total,
+      "in the index",
+    );
   });
 }
 

@@ -141,9 +141,17 @@ Deno.test("dual mode: --legacy-db names the legacy file the commands that take a
           /prefix "abc-" is ambiguous: it matches abc-ledger-1, abc-legacy-1 \(only in the legacy DuckDB\)$/m,
         );
       }
-      const exact = await ledger("tag", "abc-legacy-1", "k=v", "--legacy-db", legacyDb);
-      assert.equal(exact.code, 1, exact.stderr);
-      assert.match(exact.stderr, /Run "abc-legacy-1" is not in the index/);
+      // A legacy-only id is not in the index, in the same words for every command.
+      for (
+        const args of [["tag", "abc-legacy-1", "k=v"], ["report", "abc-legacy-1", "-o", "x.html"]]
+      ) {
+        const exact = await ledger(...args, "--legacy-db", legacyDb);
+        assert.equal(exact.code, 1, exact.stderr);
+        assert.match(
+          exact.stderr,
+          /Run "abc-legacy-1" is not in the index .*ledger legacy backfill/,
+        );
+      }
     });
     await t.step("a named file that is missing or empty fails before anything", async () => {
       const gone = join(dir, "gone.duckdb");

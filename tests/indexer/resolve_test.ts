@@ -45,7 +45,12 @@ async function resolveAlone(conn: DuckDBConnection, idOrPrefix: string): Promise
     "SELECT count(*) AS total FROM runs_status WHERE starts_with(run_id, ?)",
     [idOrPrefix],
   );
-  throw new AmbiguousRunError(idOrPrefix, ids.slice(0, CANDIDATES_SHOWN_MAX), Number(total));
+  throw new AmbiguousRunError(
+    idOrPrefix,
+    ids.slice(0, CANDIDATES_SHOWN_MAX),
+    Number(total),
+    "in the index",
+  );
 }
 
 /** The ids, or the error (class and message) of the first that does not resolve. */
@@ -129,7 +134,7 @@ Deno.test("resolveRunIds: one query, the answers and errors of one id at a time"
           assert.ok(err instanceof AmbiguousRunError);
           assert.equal(err.candidates.length, CANDIDATES_SHOWN_MAX);
           assert.equal(err.total, many);
-          assert.match(err.message, new RegExp(`, \\.\\.\\. \\(${many} runs in all\\)$`));
+          assert.match(err.message, new RegExp(`, \\.\\.\\. \\(${many} runs in the index\\)$`));
           return true;
         });
         await assert.rejects(resolveRunId(conn, "pol-"), /pol-\d+, pol-\d+$/); // all shown: no count

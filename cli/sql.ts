@@ -14,7 +14,7 @@ import {
   readerMemoryLimitFlag,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
-import { cellText, formatTable, writeRows } from "./_table.ts";
+import { cellText, formatTable, tableGoesWhole, writeRows } from "./_table.ts";
 
 export const FLAGS: FlagSpec = {
   "format": { type: "string" },
@@ -144,12 +144,14 @@ export async function main(args: string[]): Promise<number> {
       if (more) break;
     }
     if (rows.length === 0) {
-      console.log(formatTable(columns, [], { wide: values.wide === true }) + "\n(no rows)");
+      console.log(
+        formatTable(columns, [], { wide: tableGoesWhole(values.wide === true) }) + "\n(no rows)",
+      );
       return EXIT_OK;
     }
     console.log(
       formatTable(columns, rows.map((r) => columns.map((h) => cellText(r[h]))), {
-        wide: values.wide === true,
+        wide: tableGoesWhole(values.wide === true),
       }),
     );
     if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);

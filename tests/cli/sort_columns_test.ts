@@ -56,6 +56,27 @@ Deno.test("runs and trials tables show the fields they are sorted by", async (t)
         equal(whole.code, 0, whole.stderr);
         equal(whole.stdout, wide.stdout, command);
       }
+      // So do sql's and compare's (a probe: 9007199254740993 cut to `9007199…` in a file).
+      const long = "select run_id, config, 9007199254740993 AS a, 9007199254740993 AS b, " +
+        "9007199254740993 AS c, 9007199254740993 AS d from runs_d";
+      for (
+        const args of [["sql", long], [
+          "compare",
+          "pol-a1",
+          "pol-a2",
+          "pol-b1",
+          "pol-b2",
+          "pol-c1",
+          "path-x",
+        ]]
+      ) {
+        const whole = await runLedger([...args, "--root", root], { env: { COLUMNS: "" } });
+        const wide = await runLedger([...args, "--root", root, "--wide"]);
+        const narrow = await runLedger([...args, "--root", root]);
+        equal(whole.code, 0, whole.stderr);
+        equal(whole.stdout, wide.stdout, args[0]);
+        equal(narrow.stdout === wide.stdout, false, `${args[0]}: COLUMNS=80 fits 80 columns`);
+      }
       const whole = await runLedger(
         ["runs", "--root", root, "--sort", "summary.calls_total", "--columns"]
           .concat(["config.fee_bps,config.policy.stopPct"]),

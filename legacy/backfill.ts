@@ -457,6 +457,42 @@ export function withMessage(error: Record<string, unknown>): Record<string, unkn
 }
 
 /**
+ * The error a backfill by ledger 0.8.0 or earlier wrote for a failed legacy
+ * run, when it is not the one {@linkcode expectedRun} gives now (a message
+ * that was not text replaced, a summary dropped), as canonical JSON; else
+ * `undefined`. A log is never rewritten: parity and a later backfill take
+ * that error as the run's, and warn with {@linkcode priorErrorWarning}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { priorBackfillError } from "./backfill.ts";
+ * const row = {
+ *   run_id: "old-1", run_type: "policy", created_at_ms: 1, config: "{}", data_fingerprint: "fp",
+ *   started_at_ms: 2, completed_at_ms: null, failed_at_ms: 3, summary_json: null,
+ *   error_json: '{"message":404}', status_text: null, has_status_row: true,
+ * };
+ * assert.equal(priorBackfillError(row), '{"message":"legacy run failed (no error recorded)"}');
+ * assert.equal(priorBackfillError({ ...row, error_json: '{"message":"boom"}' }), undefined);
+ * ```
+ */
+export function priorBackfillError(row: LegacyRow): string | undefined {
+  const now = expectedRun(row).error;
+  if (now === null) return undefined;
+  let before = jsonObject(row.error_json);
+  if (typeof before.message !== "string") before = { ...before, message: LEGACY_FAILURE_MESSAGE };
+  const text = canonicalJson(before);
+  return text === canonicalJson(now) ? undefined : text;
+}
+
+/** The warning for a run whose log holds {@linkcode priorBackfillError}'s error. */
+export function priorErrorWarning(runId: string): string {
+  return `run ${JSON.stringify(runId)} was backfilled by ledger 0.8.0 or earlier: its ` +
+    "run.failed error lacks what the legacy file holds beyond it (a message that is not text, " +
+    "or the summary of a run that failed); the legacy file keeps it (archived, it stays there)";
+}
+
+/**
  * Parse a JSON column as an object: NULL or empty is `{}`, an object is
  * itself, another JSON value is `{legacy_value: value}`, text that is not
  * JSON is `{legacy_text: text}`. The Python tools wrote these columns with
@@ -531,7 +567,12 @@ export async function backfillLegacy(
     planned.push(...mapped.events);
   }
   if (legacy.unidentified !== undefined) skipped.push(unidentifiedSkip(legacy.unidentified));
-  const existing = await existingLegacyIds(root, planned);
+  const priorErrors = new Map<string, string>();
+  for (const row of legacy.rows) {
+    const prior = priorBackfillError(row);
+    if (prior !== undefined) priorErrors.set(row.run_id, prior);
+  }
+  const existing = await existingLegacyIds(root, planned, priorErrors);
   // A run id the log already has from its own writers is another run (or the same run
   // recorded since): a second run.created under that id would rewrite it (its creation time,
   // config and data fingerprint are picked by time). It is left out and reported.
@@ -571,7 +612,7 @@ export async function backfillLegacy(
     eventsAlreadyPresent: kept.length - toWrite.length,
     skipped,
     unreadableLogLines: existing.unreadable,
-    warnings: legacy.warnings,
+    warnings: [...legacy.warnings, ...[...existing.prior].sort().map(priorErrorWarning)],
   };
 }
 
@@ -612,22 +653,41 @@ export function validMapping(row: LegacyRow): LegacyMapping {
 async function existingLegacyIds(
   root: string,
   planned: BackfillEvent[],
+  priorErrors: ReadonlyMap<string, string>,
 ): Promise<
-  { ids: Set<string>; logRunIds: Set<string>; changed: Map<string, string>; unreadable: number }
+  {
+    ids: Set<string>;
+    logRunIds: Set<string>;
+    changed: Map<string, string>;
+    prior: Set<string>;
+    unreadable: number;
+  }
 > {
   const ids = new Set<string>();
   const logRunIds = new Set<string>();
   const changed = new Map<string, string>();
+  const prior = new Set<string>();
   let unreadable = 0;
-  if (planned.length === 0) return { ids, logRunIds, changed, unreadable };
+  if (planned.length === 0) return { ids, logRunIds, changed, prior, unreadable };
   const plannedById = new Map(planned.map((e) => [e.event_id, e]));
   const seen = (event: Record<string, unknown>) => {
     const id = event.event_id as string;
     ids.add(id);
     const mine = plannedById.get(id);
     if (mine === undefined || changed.has(mine.run_id)) return;
-    const field = Object.keys(mine).find((k) => canonicalJson(mine[k]) !== canonicalJson(event[k]));
+    const fields = Object.keys(mine).filter((k) =>
+      canonicalJson(mine[k]) !== canonicalJson(event[k])
+    );
+    const [field] = fields;
     if (field === undefined) return;
+    // The error an earlier version wrote (priorBackfillError): the run's, with a warning.
+    if (
+      fields.length === 1 && field === "error" &&
+      priorErrors.get(mine.run_id) === canonicalJson(event.error)
+    ) {
+      prior.add(mine.run_id);
+      return;
+    }
     changed.set(
       mine.run_id,
       `the event log holds its backfilled ${mine.event_type} (${id}) with another ${field} ` +
@@ -662,7 +722,7 @@ async function existingLegacyIds(
   }
   const plannedRuns = new Set(planned.map((e) => e.run_id));
   for (const runId of await runsCreatedBefore(root, fromDay, plannedRuns)) logRunIds.add(runId);
-  return { ids, logRunIds, changed, unreadable };
+  return { ids, logRunIds, changed, prior, unreadable };
 }
 
 /** Characters of a value shown in a skip's reason. */

@@ -10,6 +10,8 @@ import {
   type ExpectedRun,
   expectedRun,
   LegacyUnavailableError,
+  priorBackfillError,
+  priorErrorWarning,
   type SkippedRun,
   validMapping,
 } from "./backfill.ts";
@@ -233,6 +235,7 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
   const byId = new Map(index.rows.map((r) => [r.run_id, r]));
   const differences: ParityDifference[] = [];
   const skipped: SkippedRun[] = [];
+  const warnings: string[] = [];
   let comparedRuns = 0;
   for (const row of legacy.rows) {
     const mapped = validMapping(row);
@@ -254,7 +257,14 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
       differences.push({ run_id: row.run_id, field: "missing", legacy: "present", index: null });
       continue;
     }
-    differences.push(...compareRun(row.run_id, expectedRun(row), indexed));
+    const compared = compareRun(row.run_id, expectedRun(row), indexed);
+    // The error an earlier version's backfill wrote: the run's (a log is never rewritten), said.
+    const error = compared.find((d) => d.field === "error_json");
+    if (error !== undefined && error.index === priorBackfillError(row)) {
+      warnings.push(priorErrorWarning(row.run_id));
+      compared.splice(compared.indexOf(error), 1);
+    }
+    differences.push(...compared);
   }
   if (legacy.unidentified !== undefined) {
     const skip = unidentifiedSkip(legacy.unidentified);
@@ -273,7 +283,7 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
     comparedRuns,
     differences,
     skipped,
-    warnings: legacy.warnings,
+    warnings: [...legacy.warnings, ...warnings],
   };
 }
 

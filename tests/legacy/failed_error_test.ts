@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { createLegacyDb } from "./_legacy_fixture.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 
+const OLD_MESSAGE = "legacy run failed (no error recorded)";
+
 /** A week before the 2026-01-23 cutover. */
 const T0_MS = Date.UTC(2026, 0, 16);
 
@@ -79,5 +81,59 @@ Deno.test("legacy: a failed run's error message and summary reach the log whole"
       assert.equal(parity.code, 0, parity.stdout + parity.stderr);
       for (const [runId, , , error] of CASES) assert.deepEqual(await errorOf(runId), error, runId);
     });
+    await t.step(
+      "a log backfilled by 0.8.0 is taken as it is, with a warning per run",
+      async () => {
+        // What 0.8.0 wrote under the same event ids: the message replaced, no summary.
+        const before: Record<string, Record<string, unknown>> = {
+          "msg-obj": { message: OLD_MESSAGE, phase: "train" },
+          "msg-num": { message: OLD_MESSAGE },
+          "bare-text": { legacy_value: "boom", message: OLD_MESSAGE },
+          "not-json": { legacy_text: "Traceback: boom", message: OLD_MESSAGE },
+          "fail-sum": { message: "killed" },
+        };
+        for await (const day of Deno.readDir(join(root, "events"))) {
+          if (!day.isDirectory || !day.name.startsWith("day=")) continue;
+          for await (const part of Deno.readDir(join(root, "events", day.name))) {
+            const path = join(root, "events", day.name, part.name);
+            const lines = (await Deno.readTextFile(path)).split("\n").map((line) => {
+              if (!line.includes('"run.failed"')) return line;
+              const event = JSON.parse(line);
+              return event.run_id in before
+                ? JSON.stringify({ ...event, error: before[event.run_id] })
+                : line;
+            });
+            await Deno.writeTextFile(path, lines.join("\n"));
+          }
+        }
+        const again = await runLedger([
+          "legacy",
+          "backfill",
+          "--root",
+          root,
+          "--legacy-db",
+          legacyDb,
+        ]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stdout, /^events written: 0$/m);
+        assert.match(again.stdout, /^runs skipped: 0$/m);
+        const parity = await runLedger([
+          "legacy",
+          "parity",
+          "--root",
+          root,
+          "--legacy-db",
+          legacyDb,
+        ]);
+        assert.equal(parity.code, 0, parity.stdout + parity.stderr);
+        for (const out of [again.stderr, parity.stderr]) {
+          const warned = [
+            ...out.matchAll(/run "([^"]+)" was backfilled by ledger 0\.8\.0 or earlier/g),
+          ]
+            .map((m) => m[1]).sort();
+          assert.deepEqual(warned, Object.keys(before).sort(), out);
+        }
+      },
+    );
   });
 });

@@ -57,6 +57,8 @@ Deno.test("legacy: a failed run's error message and summary reach the log whole"
         summary_json,
       })),
     );
+    const legacy = (command: string) =>
+      runLedger(["legacy", command, "--root", root, "--legacy-db", legacyDb]);
     const errorOf = async (runId: string, ...flags: string[]) => {
       const r = await runLedger(["show", runId, "--json", "--root", root, ...flags]);
       assert.equal(r.code, 0, r.stderr);
@@ -68,16 +70,9 @@ Deno.test("legacy: a failed run's error message and summary reach the log whole"
       }
     });
     await t.step("backfilled, the log holds them and parity holds", async () => {
-      const backfill = await runLedger([
-        "legacy",
-        "backfill",
-        "--root",
-        root,
-        "--legacy-db",
-        legacyDb,
-      ]);
+      const backfill = await legacy("backfill");
       assert.equal(backfill.code, 0, backfill.stderr);
-      const parity = await runLedger(["legacy", "parity", "--root", root, "--legacy-db", legacyDb]);
+      const parity = await legacy("parity");
       assert.equal(parity.code, 0, parity.stdout + parity.stderr);
       for (const [runId, , , error] of CASES) assert.deepEqual(await errorOf(runId), error, runId);
     });
@@ -106,25 +101,11 @@ Deno.test("legacy: a failed run's error message and summary reach the log whole"
             await Deno.writeTextFile(path, lines.join("\n"));
           }
         }
-        const again = await runLedger([
-          "legacy",
-          "backfill",
-          "--root",
-          root,
-          "--legacy-db",
-          legacyDb,
-        ]);
+        const again = await legacy("backfill");
         assert.equal(again.code, 0, again.stderr);
         assert.match(again.stdout, /^events written: 0$/m);
         assert.match(again.stdout, /^runs skipped: 0$/m);
-        const parity = await runLedger([
-          "legacy",
-          "parity",
-          "--root",
-          root,
-          "--legacy-db",
-          legacyDb,
-        ]);
+        const parity = await legacy("parity");
         assert.equal(parity.code, 0, parity.stdout + parity.stderr);
         for (const out of [again.stderr, parity.stderr]) {
           const warned = [

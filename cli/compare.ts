@@ -58,7 +58,7 @@ table's summary). --json prints
 as ledger export names columns (a "." inside a key is "\\."); a run with an
 object where another has a value shows that object; null means absent.
 In dual mode a prefix must also be unique among the legacy DuckDB's runs
-(${DEFAULT_LEGACY_DB_PATH} when there, else --legacy-db PATH).
+(--legacy-db PATH, else ${DEFAULT_LEGACY_DB_PATH} when there).
 
 Exit codes: 0 ok, 1 unknown run or no index, 2 usage error (ambiguous prefix,
 a run named twice).`;

@@ -62,7 +62,7 @@ RUN is a run id or a unique prefix; without RUN the newest runs are shown
 (at most 500); a run named twice is refused. --where EXPR keeps runs
 matching EXPR (see ledger runs --help).
 In dual mode a prefix must also be unique among the legacy DuckDB's runs
-(${DEFAULT_LEGACY_DB_PATH} when there, else --legacy-db PATH).
+(--legacy-db PATH, else ${DEFAULT_LEGACY_DB_PATH} when there).
 --title TEXT names the report (default: ledger report). -o is --out.
 
 A report of one sweep holds its first ${TRIALS_MAX} trials; the sweeps of a report of

@@ -68,7 +68,7 @@ export const FLAGS: FlagSpec = {
 
 const TRAILER = `RUN is a run id or a unique prefix of one; the run must be in the index.
 In dual mode a prefix must also be unique among the legacy DuckDB's runs
-(${DEFAULT_LEGACY_DB_PATH} when there, else --legacy-db PATH).
+(--legacy-db PATH, else ${DEFAULT_LEGACY_DB_PATH} when there).
 The event is appended to the log, then the index is refreshed (--no-index:
 not refreshed; run ledger rebuild-index or the daemon).
 

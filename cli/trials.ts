@@ -90,7 +90,7 @@ jsonl and csv list every match, every value whole.
 ledger runs picks runs: trials of archived runs are left out unless --all
 (or --run names the run).
 In dual mode a --run prefix must also be unique among the legacy DuckDB's runs
-(${DEFAULT_LEGACY_DB_PATH} when there, else --legacy-db PATH).
+(--legacy-db PATH, else ${DEFAULT_LEGACY_DB_PATH} when there).
 e.g. --where "metrics.sharpe_per_trade > 1 and params.stopPct <= 0.2"
      --sort metrics.sharpe_per_trade:desc (more keys break ties: F1,F2:desc
      or --sort again; the table shows the sort fields, first of their kind;

@@ -455,11 +455,17 @@ function instantFlag(flag: string, text: string): number {
  * elsewhere (a rehearsal's) let a prefix resolve by the index alone.
  */
 export async function legacyDbFlagPath(values: ParsedFlags["values"]): Promise<string | undefined> {
-  const raw = stringFlag(values, "legacy-db");
+  const raw = legacyDbFlag(values);
   if (raw === undefined) return undefined;
-  if (raw === "") throw new UsageError("--legacy-db must not be empty");
   const { activeLegacyDbPath } = await import("../legacy/active.ts");
   return await activeLegacyDbPath(raw);
+}
+
+/** `--legacy-db PATH` as given (`undefined` without it); empty is a usage error. */
+export function legacyDbFlag(values: ParsedFlags["values"]): string | undefined {
+  const raw = stringFlag(values, "legacy-db");
+  if (raw === "") throw new UsageError("--legacy-db must not be empty");
+  return raw;
 }
 
 /**

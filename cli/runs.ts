@@ -43,6 +43,7 @@ import {
   asUsage,
   formatFlag,
   indexDbPath,
+  legacyDbFlag,
   listFlag,
   readerMemoryLimitFlag,
   RUN_SELECT_FLAGS,
@@ -531,12 +532,6 @@ function csvColumns(extra: readonly string[], last: readonly string[] = []) {
     header: name,
     get: (row: Record<string, unknown>) => row[name],
   }));
-}
-
-function legacyDbFlag(values: ParsedFlags["values"]): string | undefined {
-  const raw = stringFlag(values, "legacy-db");
-  if (raw === "") throw new UsageError("--legacy-db must not be empty");
-  return raw;
 }
 
 /** `--cutover-date` of dual mode (`runs`, `show`): a real `YYYY-MM-DD`, else a usage error. */

@@ -22,7 +22,6 @@ import {
   type FlagSpec,
   parseFlags,
   resolveRootFlag,
-  stringFlag,
   UsageError,
 } from "./_args.ts";
 import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
@@ -32,7 +31,7 @@ import { RUN_TRIALS_SQL } from "../indexer/schema.ts";
 import { assert } from "../ledger/assert.ts";
 import { jsonText } from "../indexer/query/_json.ts";
 import { countOf } from "../ledger/count_text.ts";
-import { asUsage, indexDbPath, warnIfIndexMayLackRuns } from "./_query.ts";
+import { asUsage, indexDbPath, legacyDbFlag, warnIfIndexMayLackRuns } from "./_query.ts";
 import { escapeControl, formatTable, OutputBuffer, terminalWidth, truncate } from "./_table.ts";
 import {
   activeLegacyDbPath,
@@ -118,9 +117,7 @@ export async function main(args: string[]): Promise<number> {
   if (runId === "") throw new UsageError("RUN_ID must not be empty");
   const root = resolveRootFlag(values);
   const dbPath = indexDbPath(values); // --db, else the root's; an empty --db is a usage error
-  const legacyFlag = stringFlag(values, "legacy-db");
-  if (legacyFlag === "") throw new UsageError("--legacy-db must not be empty");
-  const legacyDbPath = await activeLegacyDbPath(legacyFlag, {
+  const legacyDbPath = await activeLegacyDbPath(legacyDbFlag(values), {
     onNotGranted: (path) =>
       console.error(`ledger show: warning: ${dualModeNotGrantedWarning(path)}`),
   });

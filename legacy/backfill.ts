@@ -393,22 +393,10 @@ export interface ExpectedRun {
  * ```
  */
 export function expectedRun(row: LegacyRow): ExpectedRun {
-  const failed = row.failed_at_ms !== null || row.error_json !== null ||
-    row.status_text?.toLowerCase() === "failed";
+  const error = expectedError(row);
+  const failed = error !== null;
   const failedAt = row.failed_at_ms ?? row.completed_at_ms ?? row.started_at_ms ??
     row.created_at_ms;
-  let error: Record<string, unknown> | null = null;
-  if (failed) {
-    error = jsonObject(row.error_json);
-    if (typeof error.message !== "string") error = withMessage(error);
-    // A summary the run recorded without completing (a failed run's partial metrics) goes with
-    // its error: the log has no summary for a run that failed, and a probe saw it dropped while
-    // parity held and the archive went ahead.
-    const summary = jsonObject(row.summary_json);
-    if (Object.keys(summary).length > 0 && !Object.hasOwn(error, "legacy_summary")) {
-      error = { ...error, legacy_summary: summary };
-    }
-  }
   return {
     run_type: row.run_type ? row.run_type : UNKNOWN_RUN_TYPE,
     created_at_ms: row.created_at_ms,
@@ -421,6 +409,27 @@ export function expectedRun(row: LegacyRow): ExpectedRun {
     failed_at_ms: failed ? failedAt : null,
     error,
   };
+}
+
+/**
+ * The `run.failed` error of a legacy run (see {@linkcode expectedRun}), or
+ * `null` when it did not fail: `failed_at_ms` or `error_json` set, or a
+ * status word of `failed`.
+ */
+function expectedError(row: LegacyRow): Record<string, unknown> | null {
+  const failed = row.failed_at_ms !== null || row.error_json !== null ||
+    row.status_text?.toLowerCase() === "failed";
+  if (!failed) return null;
+  let error = jsonObject(row.error_json);
+  if (typeof error.message !== "string") error = withMessage(error);
+  // A summary the run recorded without completing (a failed run's partial metrics) goes with
+  // its error: the log has no summary for a run that failed, and a probe saw it dropped while
+  // parity held and the archive went ahead.
+  const summary = jsonObject(row.summary_json);
+  if (Object.keys(summary).length > 0 && !Object.hasOwn(error, "legacy_summary")) {
+    error = { ...error, legacy_summary: summary };
+  }
+  return error;
 }
 
 /**
@@ -477,7 +486,7 @@ export function withMessage(error: Record<string, unknown>): Record<string, unkn
  * ```
  */
 export function priorBackfillError(row: LegacyRow): string | undefined {
-  const now = expectedRun(row).error;
+  const now = expectedError(row);
   if (now === null) return undefined;
   let before = jsonObject(row.error_json);
   if (typeof before.message !== "string") before = { ...before, message: LEGACY_FAILURE_MESSAGE };

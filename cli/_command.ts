@@ -167,18 +167,17 @@ export async function runCommand(name: string, args: string[], spec: CommandSpec
   } finally {
     stdout.restore();
   }
-  if (stdout.failure instanceof StdoutWriteError) {
-    // The work is durable: exit 1 would tell a wrapper that retries to do it again (an audit:
-    // `emit > /dev/full` exited 1 after writing the event, and a retry wrote it twice).
-    const done = code === EXIT_OK ? "done, but " : "";
-    console.error(`ledger ${name}: ${done}${stdout.failure.message}`);
-  } else if (stdout.failure instanceof Deno.errors.BrokenPipe) {
-    // Only a durable command keeps a broken pipe (a reader's `| head` stops quietly): what it
-    // printed (an emit's event ids) is lost, which its help says one line tells (a probe).
-    const done = code === EXIT_OK ? "done, but " : "";
-    console.error(
-      `ledger ${name}: ${done}standard output was closed before all was printed (broken pipe)`,
-    );
+  // The work is durable: exit 1 would tell a wrapper that retries to do it again (an audit:
+  // `emit > /dev/full` exited 1 after writing the event, and a retry wrote it twice). Only a
+  // durable command keeps a broken pipe (a reader's `| head` stops quietly): what it printed
+  // (an emit's event ids) is lost, which its help says one line tells (a probe).
+  const lost = stdout.failure instanceof StdoutWriteError
+    ? stdout.failure.message
+    : stdout.failure instanceof Deno.errors.BrokenPipe
+    ? "standard output was closed before all was printed (broken pipe)"
+    : undefined;
+  if (lost !== undefined) {
+    console.error(`ledger ${name}: ${code === EXIT_OK ? "done, but " : ""}${lost}`);
   }
   return code;
 }

@@ -737,12 +737,9 @@ async function runCommand(name, args, spec) {
   } finally {
     stdout.restore();
   }
-  if (stdout.failure instanceof StdoutWriteError) {
-    const done = code === EXIT_OK ? "done, but " : "";
-    console.error(`ledger ${name}: ${done}${stdout.failure.message}`);
-  } else if (stdout.failure instanceof Deno.errors.BrokenPipe) {
-    const done = code === EXIT_OK ? "done, but " : "";
-    console.error(`ledger ${name}: ${done}standard output was closed before all was printed (broken pipe)`);
+  const lost = stdout.failure instanceof StdoutWriteError ? stdout.failure.message : stdout.failure instanceof Deno.errors.BrokenPipe ? "standard output was closed before all was printed (broken pipe)" : void 0;
+  if (lost !== void 0) {
+    console.error(`ledger ${name}: ${code === EXIT_OK ? "done, but " : ""}${lost}`);
   }
   return code;
 }

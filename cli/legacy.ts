@@ -146,7 +146,14 @@ async function backfill(values: ParsedFlags["values"]): Promise<number> {
   console.log(`legacy database: ${legacyDbPath}`);
   console.log(`legacy runs: ${report.legacyRuns}`);
   // A dry run writes nothing: it says what a real one would do.
-  console.log(`${dryRun ? "runs to backfill" : "runs backfilled"}: ${report.backfillableRuns}`);
+  // A second backfill wrote nothing: "runs backfilled: 17" beside "events written: 0" read
+  // as a contradiction (a probe), so the runs already in the log are counted on the line.
+  const present = report.runsAlreadyPresent > 0
+    ? ` (already in the log: ${report.runsAlreadyPresent})`
+    : "";
+  console.log(
+    `${dryRun ? "runs to backfill" : "runs backfilled"}: ${report.backfillableRuns}${present}`,
+  );
   console.log(`runs skipped: ${report.skipped.length}`);
   console.log(`events planned: ${report.eventsPlanned}`);
   console.log(

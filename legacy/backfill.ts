@@ -141,6 +141,11 @@ export interface BackfillReport {
   backfillableRuns: number;
   /** Events the backfillable legacy runs map to (written now or before, or to be). */
   eventsPlanned: number;
+  /**
+   * Backfillable runs every event of which was in the log already (an earlier
+   * backfill): this call wrote (or, in a dry run, would write) nothing for them.
+   */
+  runsAlreadyPresent: number;
   /** Events appended by this call. */
   eventsWritten: number;
   /** Events already in the log (an earlier backfill), not written again. */
@@ -612,10 +617,12 @@ export async function backfillLegacy(
   const kept = planned.filter((e) => !taken.has(e.run_id));
   const toWrite = kept.filter((e) => !existing.ids.has(e.event_id));
   if (!options.dryRun && toWrite.length > 0) await appendAll(root, toWrite, options);
+  const runsWithNewEvents = new Set(toWrite.map((e) => e.run_id));
   skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
   return {
     legacyRuns: legacy.rows.length,
     backfillableRuns,
+    runsAlreadyPresent: backfillableRuns - runsWithNewEvents.size,
     eventsPlanned: kept.length,
     eventsWritten: options.dryRun ? 0 : toWrite.length,
     eventsAlreadyPresent: kept.length - toWrite.length,

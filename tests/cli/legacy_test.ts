@@ -113,7 +113,13 @@ Deno.test("ledger legacy backfill, parity, archive from dual mode to cutover", a
       const report = JSON.parse(r.stdout);
       equal(report.eventsWritten, 0);
       equal(report.eventsAlreadyPresent, 6);
+      equal(report.runsAlreadyPresent, 2);
       equal(await logLineCount(root), 6);
+      // The text says why nothing was written beside "runs backfilled: 2".
+      const text = await ledger(["legacy", "backfill", ...common, "--no-index"]);
+      equal(text.code, 0, text.stderr);
+      match(text.stdout, /^runs backfilled: 2 \(already in the log: 2\)$/m);
+      match(text.stdout, /^events written: 0$/m);
     });
     await t.step("parity holds: exit 0", async () => {
       const r = await ledger(["legacy", "parity", ...common]);

@@ -162,3 +162,19 @@ export function parseBucketUrl(value: string): BucketLocation {
 export function formatBucketUrl(location: BucketLocation): string {
   return `s3://${location.bucket}/${location.prefix}`;
 }
+
+/**
+ * The whole URL of the object `key` (a key with the location's prefix in it)
+ * in `location`'s bucket, as a message names it: what `aws s3 cp` takes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { formatObjectUrl } from "./object_store.ts";
+ * const location = { bucket: "lab", prefix: "ledger/" };
+ * assert.equal(formatObjectUrl(location, "ledger/events/x"), "s3://lab/ledger/events/x");
+ * ```
+ */
+export function formatObjectUrl(location: BucketLocation, key: string): string {
+  return `s3://${location.bucket}/${key}`;
+}

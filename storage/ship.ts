@@ -38,6 +38,7 @@ import { forEachLimited } from "./_pool.ts";
 import {
   type BucketLocation,
   formatBucketUrl,
+  formatObjectUrl,
   type ObjectStore,
   type PutResult,
 } from "./object_store.ts";
@@ -210,6 +211,14 @@ export class Shipper {
   /** While that is unknown: the one upload in flight, which finds it out. */
   #probing: Promise<void> | undefined;
 
+  /**
+   * An object's whole URL for a message: a conflict named the key alone, and the
+   * bucket is what one needs to look at it (noticed in an earlier stop).
+   */
+  #objectUrl(key: string): string {
+    return formatObjectUrl(this.#location, key);
+  }
+
   /** Create a shipper; nothing is read or written until {@linkcode Shipper.pass}. */
   constructor(
     root: string,
@@ -372,7 +381,9 @@ export class Shipper {
           const old = partKeyPrefix(this.#location.prefix, { ...f, fingerprint: mem.fingerprint });
           throw new RemoteConflictError(
             `Local part ${f.file} no longer starts with the line shipped from it, and the ` +
-              `bucket still holds the part as it was (keys ${old}*): the file was replaced or ` +
+              `bucket still holds the part as it was (keys ${
+                this.#objectUrl(old)
+              }*): the file was replaced or ` +
               `edited. A part recreated after retention ships once its day is removed from ` +
               `the bucket too, or under another file name`,
           );
@@ -470,7 +481,9 @@ export class Shipper {
       }
       if (c.startByte !== end && !missing) {
         throw new RemoteConflictError(
-          `Bucket object ${c.key} starts at byte ${c.startByte} but the part's chunks end at ` +
+          `Bucket object ${
+            this.#objectUrl(c.key)
+          } starts at byte ${c.startByte} but the part's chunks end at ` +
             `${end}: the bucket was changed by something else`,
         );
       }
@@ -653,7 +666,9 @@ export class Shipper {
   ): Promise<void> {
     if (start + length > size) {
       throw new RemoteConflictError(
-        `Bucket object ${key} holds bytes ${start}-${start + length} but the local part has ` +
+        `Bucket object ${this.#objectUrl(key)} holds bytes ${start}-${
+          start + length
+        } but the local part has ` +
           `only ${size} bytes`,
       );
     }
@@ -665,9 +680,9 @@ export class Shipper {
     const local = await readLocalRange(file, start + from, start + length);
     if (!bytesEqual(remote, local) || remote[remote.length - 1] !== NEWLINE) {
       throw new RemoteConflictError(
-        `Bucket object ${key} differs from the local log at bytes ${start + from}-${
-          start + length
-        }${firstDifference(remote, local, start + from, from === 0)}`,
+        `Bucket object ${this.#objectUrl(key)} differs from the local log at bytes ${
+          start + from
+        }-${start + length}${firstDifference(remote, local, start + from, from === 0)}`,
       );
     }
   }

@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { exists } from "../ledger/exists.ts";
 import {
+  changedFilesWarning,
   InvalidDateError,
   MEMORY_LIMIT_DEFAULT,
   parseDay,
@@ -181,15 +182,18 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /**
- * Print the warnings of what a rebuild's index holds: event ids with copies
+ * Print the warnings of a rebuild: part files found changed where they were
+ * indexed, and of what its index holds: event ids with copies
  * that differ, and run ids with more than one `run.created` (those beyond
  * `reusedSaid`, the ones a caller said already: a bucket's run ids created on
  * two machines).
  */
 export function printIndexWarnings(
-  report: Pick<RebuildReport, "conflicts" | "reusedRuns">,
+  report: Pick<RebuildReport, "conflicts" | "reusedRuns" | "changedFiles">,
   reusedSaid = 0,
 ): void {
+  const changed = changedFilesWarning(report.changedFiles);
+  if (changed !== undefined) console.error(`ledger rebuild-index: warning: ${changed}`);
   const conflicts = conflictsWarning(report.conflicts);
   if (conflicts !== undefined) console.error(`ledger rebuild-index: warning: ${conflicts}`);
   if (report.reusedRuns.count <= reusedSaid) return;

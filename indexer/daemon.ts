@@ -24,6 +24,7 @@ import { assert } from "../ledger/assert.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { listPartFiles } from "./_files.ts";
 import {
+  changedFilesWarning,
   checkRebuildOptions,
   ForeignIndexFileError,
   isEmptyLogRefusal,
@@ -340,6 +341,8 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
             onWait: (m) => log({ level: "info", msg: m }),
           });
           if (report.recoveredFrom !== undefined) log(recoveredLogEntry(report.recoveredFrom));
+          const changed = changedFilesLogEntry(report);
+          if (changed !== undefined) log(changed);
           log(rebuildLogEntry(report));
           // The log as it was before this rebuild, the index as this rebuild left it.
           last = { log: snapshot.log, index: await indexState(dbPath) };
@@ -404,6 +407,31 @@ export function recoveredLogEntry(reason: string): DaemonLogEntry {
     msg: `the index could not be updated (${reason}); rebuilt it in full from the log`,
     fields: { reason },
   };
+}
+
+/**
+ * The warning entry of a rebuild that found part files changed where they
+ * were indexed ({@linkcode RebuildReport.changedFiles}), or undefined for
+ * none: said once, by the rebuild that found them (the next one reads them
+ * as they are now), by the local daemon and the bucket daemon.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { changedFilesLogEntry } from "./daemon.ts";
+ * const changedFiles = { shown: ["day=2026-01-20/a.jsonl (gone from the log)"], count: 1 };
+ * const entry = changedFilesLogEntry({ changedFiles });
+ * assert.equal(entry?.level, "warn");
+ * assert.equal(entry?.fields?.changed_files, 1);
+ * assert.equal(changedFilesLogEntry({ changedFiles: { shown: [], count: 0 } }), undefined);
+ * ```
+ */
+export function changedFilesLogEntry(
+  report: Pick<RebuildReport, "changedFiles">,
+): DaemonLogEntry | undefined {
+  const msg = changedFilesWarning(report.changedFiles);
+  if (msg === undefined) return undefined;
+  return { level: "warn", msg, fields: { changed_files: report.changedFiles.count } };
 }
 
 /** Whether `err` is a rebuild refused because `--db` is a file that is not an index. */

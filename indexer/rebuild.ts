@@ -65,7 +65,7 @@ import {
   STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
 import { exists } from "../ledger/exists.ts";
-import { countOf } from "../ledger/count_text.ts";
+import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
 import { isDuckDbFile, READER_CONFIG } from "./queries.ts";
@@ -295,6 +295,16 @@ export interface RebuildReport {
    * {@linkcode REUSED_RUN_IDS_SHOWN} in id order, and how many there are.
    */
   reusedRuns: { shown: string[]; count: number };
+  /**
+   * Part files an incremental rebuild found changed where they were already
+   * indexed: gone from the log, shrunk, rewritten at the same size, or with
+   * their last indexed line changed. The log is append-only, so each is an
+   * edit, a truncation or a removal by hand; what the file held left the
+   * index and what it holds now was read. The first
+   * {@linkcode CHANGED_FILES_SHOWN}, each with what changed, and how many
+   * there are. Files the caller named in `rereadFiles` are not counted.
+   */
+  changedFiles: { shown: string[]; count: number };
   /** Why the pid liveness check was skipped, if it was. */
   livenessSkipped?: string;
   /**
@@ -320,6 +330,36 @@ export interface RebuildReport {
 
 /** Reused run ids a {@linkcode RebuildReport} names ({@linkcode RebuildReport.reusedRuns}). */
 export const REUSED_RUN_IDS_SHOWN = 5;
+
+/** Changed part files a {@linkcode RebuildReport} names ({@linkcode RebuildReport.changedFiles}). */
+export const CHANGED_FILES_SHOWN = 5;
+
+/**
+ * The warning of a rebuild that found part files changed where they were
+ * already indexed ({@linkcode RebuildReport.changedFiles}), or undefined for
+ * none. A probe: a part file cut back by hand, or a day folder removed, took
+ * its events out of the index and nothing said so.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { changedFilesWarning } from "./rebuild.ts";
+ * assert.equal(changedFilesWarning({ shown: [], count: 0 }), undefined);
+ * const shown = ["day=2026-01-20/a.jsonl (gone from the log)"];
+ * assert.match(changedFilesWarning({ shown, count: 1 })!, /^1 part file changed where/);
+ * ```
+ */
+export function changedFilesWarning(
+  changed: RebuildReport["changedFiles"],
+): string | undefined {
+  if (changed.count === 0) return undefined;
+  return `${countOf(changed.count, "part file")} changed where ${
+    changed.count === 1 ? "it was" : "they were"
+  } already indexed (the log is append-only: edited, cut back or removed by hand?); the ` +
+    `events ${changed.count === 1 ? "it" : "they"} held left the index and what ${
+      changed.count === 1 ? "it holds" : "they hold"
+    } now was read: ${shownAndMore(changed.shown, changed.count)}`;
+}
 
 /**
  * `--since-date` is not a real `YYYY-MM-DD` day.
@@ -1358,7 +1398,14 @@ async function buildWith(
   await exec(conn, CREATE_AFFECTED_RUNS_SQL);
   // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
   const sinceDate = mode === "full" ? undefined : ctx.sinceDate;
-  const entries = await planScan(conn, files, { ...ctx, mode, sinceDate }, stagingDir);
+  const changedFiles: string[] = [];
+  const entries = await planScan(
+    conn,
+    files,
+    { ...ctx, mode, sinceDate },
+    stagingDir,
+    changedFiles,
+  );
   const readBytes = entries.reduce((n, e) => n + (e.sourceBytes ?? e.readBytes), 0);
   // Files, not ranges: a large file is read in several staged ranges (a probe: "reading 4
   // files" of one new file, where the report said 1).
@@ -1422,6 +1469,10 @@ async function buildWith(
     reusedRuns: {
       shown: reused.map((r) => String(r.run_id)),
       count: reused.length === 0 ? 0 : Number(reused[0].n),
+    },
+    changedFiles: {
+      shown: changedFiles.slice(0, CHANGED_FILES_SHOWN),
+      count: changedFiles.length,
     },
     livenessSkipped,
     fullBecause,
@@ -1596,12 +1647,16 @@ interface IndexedFile {
  * `--full` reads it. Days before `sinceDate` are left as indexed,
  * files since removed included (issue 3: `--since-date` keeps everything
  * indexed before its day; how old days are archived, docs/OPERATIONS.md).
+ * Each file found changed where it was indexed (not one the caller named,
+ * nor a day `sinceDate` reads again) is pushed to `changed`, with what
+ * changed.
  */
 async function planScan(
   conn: DuckDBConnection,
   files: PartFile[],
   ctx: BuildContext,
   stagingDir: string,
+  changed: string[],
 ): Promise<ScanEntry[]> {
   const indexed = new Map<string, IndexedFile>();
   for (const r of await rows(conn, SELECT_INGEST_FILES_SQL)) {
@@ -1623,17 +1678,32 @@ async function planScan(
     const day = dayOfFile(name);
     const beforeWindow = ctx.sinceDate !== undefined && day !== undefined && day < ctx.sinceDate;
     if (f === undefined && beforeWindow) keep.add(name);
-    else if (f === undefined) reread.add(name); // vanished: drop what it held
-    else if (ctx.rereadFiles.has(name)) reread.add(name); // changed where it was indexed
+    else if (f === undefined) {
+      reread.add(name); // vanished: drop what it held
+      changed.push(`${name} (gone from the log)`);
+    } else if (ctx.rereadFiles.has(name)) reread.add(name); // changed where it was indexed
     else if (ctx.sinceDate !== undefined && day !== undefined && day >= ctx.sinceDate) {
       reread.add(name);
     } else if (ctx.sinceDate !== undefined) continue; // before the window: keep as indexed
     else if (f.sizeBytes === old.sizeBytes && f.mtimeMs === old.mtimeMs) continue;
     // An append always grows a file: the same size with a new time is a rewrite in place
     // (a line fixed by hand, lines reordered), whatever its last line says.
-    else if (f.sizeBytes === old.sizeBytes) reread.add(name);
-    else if (await prefixUnchanged(f, old)) resume.set(name, old);
-    else reread.add(name);
+    else if (f.sizeBytes === old.sizeBytes) {
+      reread.add(name);
+      // With a torn tail when indexed, a writer's repair (cut the tail, append a line) can
+      // leave the same size: read again, but nothing to say.
+      if (old.bytesIndexed === old.sizeBytes) {
+        changed.push(`${name} (rewritten at the same size: another modification time)`);
+      }
+    } else if (await prefixUnchanged(f, old)) resume.set(name, old);
+    else {
+      reread.add(name);
+      changed.push(
+        f.sizeBytes < old.bytesIndexed
+          ? `${name} (cut back from ${old.bytesIndexed} indexed bytes to ${f.sizeBytes})`
+          : `${name} (its last indexed line, line ${old.linesIndexed}, changed)`,
+      );
+    }
   }
   for (const name of await expandReread(conn, reread, keep)) {
     reread.add(name);

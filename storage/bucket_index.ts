@@ -26,6 +26,7 @@ import {
 } from "../indexer/rebuild.ts";
 import {
   acquireDaemonLock,
+  changedFilesLogEntry,
   type DaemonLogEntry,
   type DaemonSummary,
   formatLogEntry,
@@ -964,6 +965,8 @@ export async function runBucketDaemon(
           indexedState = mirror.state;
           indexLeft = await indexState(dbPath);
           if (index.recoveredFrom !== undefined) log(recoveredLogEntry(index.recoveredFrom));
+          const changed = changedFilesLogEntry(index);
+          if (changed !== undefined) log(changed);
           const shared = await sharedRunIds(dbPath);
           const sharedMsg = sharedRunsWarning(shared);
           if (sharedMsg !== lastWarnings.get("shared")) {

@@ -53,6 +53,35 @@ Deno.test("ledger rebuild-index: builds, updates, --db, --verbose, exit 2 on bad
       match(once.stdout, /, 1 bad lines read, 1 in ingest_errors\)/);
       const again = await ledger(["rebuild-index", "--root", root, "--since-date", "2026-01-20"]);
       match(again.stdout, /, 1 bad lines read, 1 in ingest_errors\)/);
+      // Appends and a window read again are not changes to warn of.
+      for (const rebuild of [g, once, again]) {
+        ok(!rebuild.stderr.includes("changed"), rebuild.stderr);
+      }
+    });
+
+    await t.step("a part cut back by hand: one warning line naming it", async () => {
+      const path = join(root, "events", "day=2026-01-20", "part-000001.jsonl");
+      const text = await Deno.readTextFile(path);
+      const indexed = new TextEncoder().encode(text).length;
+      const kept = text.split("\n").slice(0, 10).join("\n") + "\n"; // run-1 only
+      await Deno.writeTextFile(path, kept);
+      const r = await ledger(["rebuild-index", "--root", root]);
+      equal(r.code, 0, r.stderr);
+      match(r.stdout, /Indexed 10 events of 1 runs .*\(incremental/);
+      equal(
+        r.stderr,
+        "ledger rebuild-index: warning: 1 part file changed where it was already indexed (the " +
+          "log is append-only: edited, cut back or removed by hand?); the events it held left " +
+          "the index and what it holds now was read: day=2026-01-20/part-000001.jsonl (cut back " +
+          `from ${indexed} indexed bytes to ${new TextEncoder().encode(kept).length})\n`,
+      );
+      const quiet = await ledger(["rebuild-index", "--root", root]);
+      equal(quiet.stderr, "", "said once, by the rebuild that found it");
+      // The lines put back are appends to what is indexed now: nothing to say.
+      await Deno.writeTextFile(path, text);
+      const back = await ledger(["rebuild-index", "--root", root]);
+      equal(back.stderr, "");
+      match(back.stdout, /Indexed 20 events of 2 runs .*\(incremental/);
     });
 
     await t.step("--db writes the index elsewhere", async () => {

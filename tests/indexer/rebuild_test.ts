@@ -142,12 +142,16 @@ const T1 = T0 + 86_400_000;
 const T2 = T0 + 2 * 86_400_000;
 
 /** Rebuild incrementally into the live index and in full into a second file; compare all tables. */
-async function assertIncrementalEqualsFull(root: string): Promise<void> {
+/** Update the index, rebuild it in full beside, compare; the update's part files found changed. */
+async function assertIncrementalEqualsFull(root: string): Promise<string[]> {
   const incremental = await rebuildIndex(root, {});
   equal(incremental.mode, "incremental");
   const fullDb = join(root, "index", "full.duckdb");
-  await rebuildIndex(root, { full: true, dbPath: fullDb });
+  const full = await rebuildIndex(root, { full: true, dbPath: fullDb });
+  deepEqual(full.changedFiles, { shown: [], count: 0 }, "a full rebuild compares with nothing");
   deepEqual(await dumpTables(join(root, "index", "runs.duckdb")), await dumpTables(fullDb));
+  equal(incremental.changedFiles.count, incremental.changedFiles.shown.length);
+  return incremental.changedFiles.shown;
 }
 
 Deno.test("incremental rebuilds give the same index as full rebuilds", async (t) => {
@@ -165,7 +169,8 @@ Deno.test("incremental rebuilds give the same index as full rebuilds", async (t)
       await Deno.writeTextFile(path, JSON.stringify(runA[3]).slice(25) + "\n", { append: true });
       await writePart(root, `${DAY1}/part-000001.jsonl`, runA.slice(4), { append: true });
       await writePart(root, `${DAY2}/part-b.jsonl`, runB);
-      await assertIncrementalEqualsFull(root);
+      // Appends, a torn tail completed, a new file: what writers do; nothing to warn of.
+      deepEqual(await assertIncrementalEqualsFull(root), []);
       const db = join(root, "index", "runs.duckdb");
       equal((await query(db, "SELECT count(*) AS n FROM ingest_errors"))[0].n, 0);
       equal((await query(db, "SELECT count(*) AS n FROM events"))[0].n, 20);
@@ -193,17 +198,26 @@ Deno.test("incremental rebuilds give the same index as full rebuilds", async (t)
       await writePart(root, `${DAY2}/part-b.jsonl`, ["{}", runB[0]], {
         append: true,
       });
-      await assertIncrementalEqualsFull(root);
+      deepEqual(await assertIncrementalEqualsFull(root), []);
       const db = join(root, "index", "runs.duckdb");
       equal((await query(db, "SELECT count(*) AS n FROM event_duplicates"))[0].n, 3);
       equal((await query(db, "SELECT count(*) AS n FROM ingest_errors"))[0].n, 2);
     });
 
     await t.step("a file rewritten with other content is read again", async () => {
-      await writePart(root, `${DAY2}/part-c.jsonl`, [
-        ev("run.created", "run-c", T1 + 5, { run_type: "x", config: {}, data_fingerprint: "" }),
+      const indexed = (await Deno.stat(join(root, "events", DAY2, "part-c.jsonl"))).size;
+      const line = ev("run.created", "run-c", T1 + 5, {
+        run_type: "x",
+        config: {},
+        data_fingerprint: "",
+      });
+      await writePart(root, `${DAY2}/part-c.jsonl`, [line]);
+      // Said, with what changed (a probe: a part cut back by hand left the index in silence).
+      deepEqual(await assertIncrementalEqualsFull(root), [
+        `${DAY2}/part-c.jsonl (cut back from ${indexed} indexed bytes to ${
+          JSON.stringify(line).length + 1
+        })`,
       ]);
-      await assertIncrementalEqualsFull(root);
     });
 
     await t.step(
@@ -211,13 +225,38 @@ Deno.test("incremental rebuilds give the same index as full rebuilds", async (t)
       async () => {
         await Deno.remove(join(root, "events", DAY1, "part-000001.jsonl"));
         await writePart(root, `${DAY2}/part-c.jsonl`, [runA[0], runA[9]]);
-        await assertIncrementalEqualsFull(root);
+        deepEqual((await assertIncrementalEqualsFull(root)).sort(), [
+          `${DAY1}/part-000001.jsonl (gone from the log)`,
+          `${DAY2}/part-c.jsonl (its last indexed line, line 1, changed)`,
+        ]);
         const db = join(root, "index", "runs.duckdb");
         const runs = await query(db, "SELECT run_id, status FROM latest_runs ORDER BY run_id");
         deepEqual(runs, [{ run_id: "run-a", status: "completed" }, {
           run_id: "run-b",
           status: "completed",
         }]);
+      },
+    );
+
+    await t.step(
+      "the same size: a writer's torn tail repaired is not said, an edit is",
+      async () => {
+        const path = join(root, "events", DAY2, "part-d.jsonl");
+        const torn = JSON.stringify(runB[0]).slice(0, 40); // a writer killed mid-line
+        await writePart(root, `${DAY2}/part-d.jsonl`, [runB[1]], { tail: torn });
+        deepEqual(await assertIncrementalEqualsFull(root), []);
+        // The next writer cuts the torn tail and appends a line as long: the same size.
+        const kept = `${JSON.stringify(runB[1])}\n`;
+        const bad = `${"x".repeat(torn.length - 1)}\n`;
+        await Deno.writeTextFile(path, kept + bad);
+        await Deno.utime(path, new Date(), new Date(Date.now() + 10_000)); // a coarse clock's tick
+        deepEqual(await assertIncrementalEqualsFull(root), []);
+        // Now every byte was indexed: a rewrite at the same size is an edit.
+        await Deno.writeTextFile(path, kept + bad.replace("x", "y"));
+        await Deno.utime(path, new Date(), new Date(Date.now() + 20_000));
+        deepEqual(await assertIncrementalEqualsFull(root), [
+          `${DAY2}/part-d.jsonl (rewritten at the same size: another modification time)`,
+        ]);
       },
     );
   } finally {

@@ -1011,7 +1011,9 @@ function toTrades(exits: number[], returns: number[], adverse: number[]): Trades
   for (const [i, t] of exits.entries()) {
     if (!Number.isFinite(returns[i])) continue;
     sum += returns[i];
-    equity.push([t, Math.round(sum)]);
+    // To 0.01 bps: whole bps drew a run of returns under half a basis point as a flat line at 0
+    // (a probe).
+    equity.push([t, Math.round(sum * 100) / 100]);
   }
   const finiteAdverse = adverse.filter(Number.isFinite);
   return {

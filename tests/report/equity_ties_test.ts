@@ -104,6 +104,43 @@ Deno.test("report: trades closing at the same time keep call order in the equity
   });
 });
 
+Deno.test("report: an equity curve of returns under a basis point is drawn to 0.01 bps", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    const iso = (minute: number) => new Date(T0_MS + minute * MINUTE_MS).toISOString();
+    // Two calls entered at 1 and sold at the last close: +0.4 bps, then +0.3 bps.
+    const calls = join(dir, "calls.csv");
+    await Deno.writeTextFile(
+      calls,
+      `call_id,caller,mint,chain,alert_ts\nc1,amy,P,solana,${iso(0)}\nc2,amy,Q,solana,${iso(1)}\n`,
+    );
+    const candles = join(dir, "candles.csv");
+    await Deno.writeTextFile(
+      candles,
+      "mint,ts,open,high,low,close,volume\n" +
+        `P,${iso(0)},1,1,1,1,100\nP,${iso(1)},1,1.00004,1,1.00004,100\n` +
+        `Q,${iso(1)},1,1,1,1,100\nQ,${iso(2)},1,1.00003,1,1.00003,100\n`,
+    );
+    const policy = JSON.stringify({ type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
+    const run = await runLedger([
+      ...["backtest", "policy", "--root", root, "--calls", calls, "--candles", candles],
+      ...["--policy", policy, "--run-id", "small-1", "--no-index", "--json"],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).summary.calls, 2);
+    const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    const out = join(dir, "report.html");
+    const report = await runLedger(["report", "small-1", "--root", root, "--out", out]);
+    assert.equal(report.code, 0, report.stderr);
+    const equity = chartData(await Deno.readTextFile(out))["run-0-equity"] as {
+      series: { v: number[] }[];
+    };
+    // Whole bps drew [0, 1]: the first trade's gain gone, the second's doubled.
+    assert.deepEqual(equity.series[0].v, [0.4, 0.7]);
+  });
+});
+
 Deno.test("report: a policy run whose calls never entered says it has no trades", async () => {
   await withTempDir(async (dir) => {
     const root = join(dir, "ledger");

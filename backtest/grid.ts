@@ -393,11 +393,18 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
       policy = parsePolicy(concrete);
     } catch (err) {
       if (!(err instanceof PolicyError)) throw err;
+      const reason = err.message.replace(/^Invalid policy: /, "");
+      // A field no list touches (a wrong type, a misspelt kind) fails every combination: the
+      // grid is named, not combination 1 by its lists' values, which left out the field at
+      // fault (a probe: `combination 1 of 1 {"stopPct":0.2} ...: type must be one of ...`).
+      if (axes.length > 0 && !axes.some((a) => pathsMeet(a.path, err.field))) {
+        throw new GridError(`Grid is not a valid policy, whatever its lists hold: ${reason}`, {
+          field: err.field,
+        });
+      }
       const shown = axes.length === 0 ? JSON.stringify(concrete) : JSON.stringify(ordered);
       throw new GridError(
-        `Grid combination ${k + 1} of ${count} ${shown} is not a valid policy: ${
-          err.message.replace(/^Invalid policy: /, "")
-        }`,
+        `Grid combination ${k + 1} of ${count} ${shown} is not a valid policy: ${reason}`,
         { field: err.field, combination: ordered },
       );
     }
@@ -412,6 +419,17 @@ export function expandGrid(input: unknown, options: ExpandGridOptions = {}): Gri
     trials.push(trial);
   }
   return trials;
+}
+
+/**
+ * Whether a list at `path` (`levels.0.multiple`) and a field a policy error
+ * names (`levels`, `levels.0.multiple`, `type`) are the same or one holds
+ * the other. `policy` (the whole policy: a rule across fields, an unknown
+ * field) may depend on any list: assumed to meet.
+ */
+function pathsMeet(path: string, field: string): boolean {
+  if (field === "policy") return true;
+  return path === field || path.startsWith(`${field}.`) || field.startsWith(`${path}.`);
 }
 
 /**

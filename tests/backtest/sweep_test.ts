@@ -439,6 +439,30 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       4,
     );
   });
+  await t.step("an invalid combination is named by its values; a fixed field, by the grid", () => {
+    // A list's value at fault: the combination, by the values of its lists.
+    throws(
+      () => expandGrid({ type: "fixed_stop", stopPct: [0.1, -1] }),
+      (e: Error) =>
+        e instanceof GridError && (e as GridError).field === "stopPct" &&
+        e.message === 'Grid combination 2 of 2 {"stopPct":-1} is not a valid policy: ' +
+            "stopPct must be >= 0",
+    );
+    throws(
+      () => expandGrid({ type: "ladder", levels: [{ multiple: [1.5, 0.5], fraction: 1 }] }),
+      /^GridError: Grid combination 2 of 2 \{"levels\.0\.multiple":0\.5\} is not a valid policy: /,
+    );
+    // A field no list touches fails every combination (a probe: "combination 1 of 1
+    // {"stopPct":0.2}" left out the type at fault).
+    throws(
+      () => expandGrid({ type: "nope", stopPct: [0.2] }),
+      (e: Error) =>
+        e instanceof GridError && (e as GridError).field === "type" &&
+        e.message.startsWith(
+          "Grid is not a valid policy, whatever its lists hold: type must be one of ",
+        ),
+    );
+  });
   await t.step("two combinations that are one policy are refused, naming both", () => {
     // The executor runs ladder levels by multiple: (1.5, 2) and (2, 1.5) are one ladder.
     throws(

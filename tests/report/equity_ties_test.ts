@@ -67,28 +67,46 @@ function chartData(html: string): Record<string, unknown> {
   return (JSON.parse(m[1]) as { charts: Record<string, unknown> }).charts;
 }
 
+/** An equity chart's series: offsets `t` from `t0`, values `v` in bps. */
+interface EquitySeries {
+  t0: number;
+  t: number[];
+  v: number[];
+}
+
+/**
+ * `ledger backtest policy` of `calls` and `candles` as run `runId` under
+ * `dir/ledger`, then `rebuild-index` and `report`: the run's summary and the
+ * series of its equity chart.
+ */
+async function equityOf(
+  dir: string,
+  inputs: { calls: string; candles: string },
+  runId: string,
+): Promise<{ summary: Record<string, number>; series: EquitySeries }> {
+  const root = join(dir, "ledger");
+  const policy = JSON.stringify({ type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
+  const run = await runLedger([
+    ...["backtest", "policy", "--root", root, "--calls", inputs.calls, "--candles", inputs.candles],
+    ...["--policy", policy, "--run-id", runId, "--no-index", "--json"],
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const rebuilt = await runLedger(["rebuild-index", "--root", root]);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  const out = join(dir, "report.html");
+  const report = await runLedger(["report", runId, "--root", root, "--out", out]);
+  assert.equal(report.code, 0, report.stderr);
+  const equity = chartData(await Deno.readTextFile(out))["run-0-equity"] as {
+    series: EquitySeries[];
+  };
+  return { summary: JSON.parse(run.stdout).summary, series: equity.series[0] };
+}
+
 Deno.test("report: trades closing at the same time keep call order in the equity curve", async () => {
   await withTempDir(async (dir) => {
-    const root = join(dir, "ledger");
-    const { calls, candles } = await writeInputs(dir);
-    const policy = JSON.stringify({ type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
-    const run = await runLedger([
-      ...["backtest", "policy", "--root", root, "--calls", calls, "--candles", candles],
-      ...["--policy", policy, "--run-id", "ties-1", "--no-index", "--json"],
-    ]);
-    assert.equal(run.code, 0, run.stderr);
-    const summary = JSON.parse(run.stdout).summary;
+    const { summary, series } = await equityOf(dir, await writeInputs(dir), "ties-1");
     assert.equal(summary.calls, 3);
     assert.equal(summary.max_drawdown_bps, -2000);
-    const rebuilt = await runLedger(["rebuild-index", "--root", root]);
-    assert.equal(rebuilt.code, 0, rebuilt.stderr);
-    const out = join(dir, "report.html");
-    const report = await runLedger(["report", "ties-1", "--root", root, "--out", out]);
-    assert.equal(report.code, 0, report.stderr);
-    const equity = chartData(await Deno.readTextFile(out))["run-0-equity"] as {
-      series: { t0: number; t: number[]; v: number[] }[];
-    };
-    const [series] = equity.series;
     // Every trade closes at minute 3: one exit time, the curve in call order z1, a1, m1.
     assert.equal(series.t0, T0_MS + 3 * MINUTE_MS);
     assert.deepEqual(series.t, [0, 0, 0]);
@@ -106,7 +124,6 @@ Deno.test("report: trades closing at the same time keep call order in the equity
 
 Deno.test("report: an equity curve of returns under a basis point is drawn to 0.01 bps", async () => {
   await withTempDir(async (dir) => {
-    const root = join(dir, "ledger");
     const iso = (minute: number) => new Date(T0_MS + minute * MINUTE_MS).toISOString();
     // Two calls entered at 1 and sold at the last close: +0.4 bps, then +0.3 bps.
     const calls = join(dir, "calls.csv");
@@ -121,23 +138,10 @@ Deno.test("report: an equity curve of returns under a basis point is drawn to 0.
         `P,${iso(0)},1,1,1,1,100\nP,${iso(1)},1,1.00004,1,1.00004,100\n` +
         `Q,${iso(1)},1,1,1,1,100\nQ,${iso(2)},1,1.00003,1,1.00003,100\n`,
     );
-    const policy = JSON.stringify({ type: "fixed_stop", stopPct: 0.2, takeProfitPct: 0.5 });
-    const run = await runLedger([
-      ...["backtest", "policy", "--root", root, "--calls", calls, "--candles", candles],
-      ...["--policy", policy, "--run-id", "small-1", "--no-index", "--json"],
-    ]);
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(JSON.parse(run.stdout).summary.calls, 2);
-    const rebuilt = await runLedger(["rebuild-index", "--root", root]);
-    assert.equal(rebuilt.code, 0, rebuilt.stderr);
-    const out = join(dir, "report.html");
-    const report = await runLedger(["report", "small-1", "--root", root, "--out", out]);
-    assert.equal(report.code, 0, report.stderr);
-    const equity = chartData(await Deno.readTextFile(out))["run-0-equity"] as {
-      series: { v: number[] }[];
-    };
+    const { summary, series } = await equityOf(dir, { calls, candles }, "small-1");
+    assert.equal(summary.calls, 2);
     // Whole bps drew [0, 1]: the first trade's gain gone, the second's doubled.
-    assert.deepEqual(equity.series[0].v, [0.4, 0.7]);
+    assert.deepEqual(series.v, [0.4, 0.7]);
   });
 });
 

@@ -302,7 +302,9 @@ export interface RebuildReport {
    * edit, a truncation or a removal by hand; what the file held left the
    * index and what it holds now was read. The first
    * {@linkcode CHANGED_FILES_SHOWN}, each with what changed, and how many
-   * there are. Files the caller named in `rereadFiles` are not counted.
+   * there are. Files the caller named in `rereadFiles` are counted only when
+   * gone (the bucket mirror names the parts that changed in the bucket; one
+   * removed from the bucket leaves the index as a removed local file does).
    */
   changedFiles: { shown: string[]; count: number };
   /** Why the pid liveness check was skipped, if it was. */
@@ -1647,9 +1649,9 @@ interface IndexedFile {
  * `--full` reads it. Days before `sinceDate` are left as indexed,
  * files since removed included (issue 3: `--since-date` keeps everything
  * indexed before its day; how old days are archived, docs/OPERATIONS.md).
- * Each file found changed where it was indexed (not one the caller named,
- * nor a day `sinceDate` reads again) is pushed to `changed`, with what
- * changed.
+ * Each file found changed where it was indexed (not a day `sinceDate`
+ * reads again, nor one the caller named unless it is gone) is pushed to
+ * `changed`, with what changed.
  */
 async function planScan(
   conn: DuckDBConnection,

@@ -379,11 +379,10 @@ export class Shipper {
           await this.#hasChunks({ day: f.day, stem: f.stem, fingerprint: mem.fingerprint })
         ) {
           const old = partKeyPrefix(this.#location.prefix, { ...f, fingerprint: mem.fingerprint });
+          const keys = `${this.#objectUrl(old)}*`;
           throw new RemoteConflictError(
             `Local part ${f.file} no longer starts with the line shipped from it, and the ` +
-              `bucket still holds the part as it was (keys ${
-                this.#objectUrl(old)
-              }*): the file was replaced or ` +
+              `bucket still holds the part as it was (keys ${keys}): the file was replaced or ` +
               `edited. A part recreated after retention ships once its day is removed from ` +
               `the bucket too, or under another file name`,
           );
@@ -480,10 +479,9 @@ export class Shipper {
         missing = true;
       }
       if (c.startByte !== end && !missing) {
+        const url = this.#objectUrl(c.key);
         throw new RemoteConflictError(
-          `Bucket object ${
-            this.#objectUrl(c.key)
-          } starts at byte ${c.startByte} but the part's chunks end at ` +
+          `Bucket object ${url} starts at byte ${c.startByte} but the part's chunks end at ` +
             `${end}: the bucket was changed by something else`,
         );
       }
@@ -665,10 +663,9 @@ export class Shipper {
     lastBytes = length,
   ): Promise<void> {
     if (start + length > size) {
+      const url = this.#objectUrl(key);
       throw new RemoteConflictError(
-        `Bucket object ${this.#objectUrl(key)} holds bytes ${start}-${
-          start + length
-        } but the local part has ` +
+        `Bucket object ${url} holds bytes ${start}-${start + length} but the local part has ` +
           `only ${size} bytes`,
       );
     }
@@ -679,10 +676,11 @@ export class Shipper {
     );
     const local = await readLocalRange(file, start + from, start + length);
     if (!bytesEqual(remote, local) || remote[remote.length - 1] !== NEWLINE) {
+      const url = this.#objectUrl(key);
       throw new RemoteConflictError(
-        `Bucket object ${this.#objectUrl(key)} differs from the local log at bytes ${
-          start + from
-        }-${start + length}${firstDifference(remote, local, start + from, from === 0)}`,
+        `Bucket object ${url} differs from the local log at bytes ${start + from}-${
+          start + length
+        }${firstDifference(remote, local, start + from, from === 0)}`,
       );
     }
   }

@@ -957,7 +957,10 @@ const OPTIONAL_FIELDS: Readonly<Record<EventType, ReadonlySet<string>>> = Object
 /**
  * `null` in an optional field (or `schema_version`) means absent, as for
  * the indexer (SPEC 4 rules in docs/EVENTS.md): `record` without those keys
- * (the same object when it has none).
+ * (the same object when it has none). So does `NaN` or an infinity, which
+ * JSON writes as `null` and every reader takes as absent there (a probe:
+ * `runStarted(id, { pid: NaN })` was refused, "pid must be an integer >= 0,
+ * got null", and the emitter dropped the run's `run.started`).
  */
 function dropNullOptionals(
   record: Record<string, unknown>,
@@ -966,12 +969,17 @@ function dropNullOptionals(
   const optional = OPTIONAL_FIELDS[type];
   let out = record;
   for (const name of optional) {
-    if (Object.hasOwn(record, name) && record[name] === null) {
+    if (Object.hasOwn(record, name) && isNullInJson(record[name])) {
       if (out === record) out = { ...record };
       delete out[name];
     }
   }
   return out;
+}
+
+/** Whether JSON writes `value` as `null`: `null` itself, `NaN` or an infinity. */
+function isNullInJson(value: unknown): boolean {
+  return value === null || (typeof value === "number" && !Number.isFinite(value));
 }
 
 /**
@@ -1122,6 +1130,8 @@ function toValidationError(
 }
 
 function preview(value: unknown, objectExpected = false): string {
+  // NaN and infinities by name: JSON's "null" read as if null had been given.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const json = JSON.stringify(value) ?? String(value);
   const text = json.length > JSON_PREVIEW_CHARS_MAX
     ? `${json.slice(0, JSON_PREVIEW_CHARS_MAX)}...`

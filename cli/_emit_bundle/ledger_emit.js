@@ -1762,7 +1762,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-VHXCZI4N.js");
+  const { checkEventLine } = await import("./event_line-ZHGVFU3Z.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2312,7 +2312,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-QNPS3IYE.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-DUJQTSL2.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

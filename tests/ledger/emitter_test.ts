@@ -48,6 +48,43 @@ Deno.test("emitter: one method per type, ids returned, events in the log", async
   });
 });
 
+Deno.test("emitter: NaN or an infinity in an optional field is absent, as JSON writes it", async () => {
+  // A probe: `runStarted(id, { pid: NaN })` was refused ("pid must be an integer >= 0, got
+  // null"), so the run had no run.started; readers take NaN there as absent (SPEC 3, SPEC 4).
+  await withTempDir(async (root) => {
+    const logs: string[] = [];
+    const emitter = new EventEmitter({ root, log: (m) => logs.push(m) });
+    assert.notEqual(await emitter.runStarted("r1", { pid: NaN }), null);
+    assert.notEqual(await emitter.runStarted("r1", { pid: Infinity, host: "h" }), null);
+    assert.notEqual(
+      await emitter.runArchived("r1", { reason: -Infinity as unknown as string }),
+      null,
+    );
+    // A required field stays required, named with the value given (JSON said "got null").
+    assert.equal(
+      await emitter.phaseCompleted("r1", {
+        phase_name: "p",
+        duration_ms: NaN,
+        output_summary: {},
+      }),
+      null,
+    );
+    await emitter.close();
+    assert.deepEqual(logs, [
+      "ledger emitter: ValidationError: phase.completed: duration_ms must be an integer >= 0, " +
+      "got NaN (further ValidationError failures are only counted)",
+    ]);
+    const logged = await events(root);
+    assert.deepEqual(logged.map((e) => e.event_type), [
+      "run.started",
+      "run.started",
+      "run.archived",
+    ]);
+    assert.ok(!("pid" in logged[0]) && !("pid" in logged[1]) && !("reason" in logged[2]));
+    assert.ok(logged[1].event_type === "run.started" && logged[1].host === "h");
+  });
+});
+
 Deno.test("emitter: failures resolve to null, are counted and logged once per kind", async () => {
   await withTempDir(async (dir) => {
     const logs: string[] = [];

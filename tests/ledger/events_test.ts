@@ -160,6 +160,18 @@ Deno.test("events: given envelope values are kept", () => {
   assert.equal(event.timestamp_ms, 1768867200000);
 });
 
+Deno.test("events: validateEvent reads NaN in an optional field as absent, as the line checks do", () => {
+  const envelope = { event_id: "e1", timestamp_ms: 1000, run_id: "r1" };
+  for (const mode of ["read", "write"] as const) {
+    const event = validateEvent({ event_type: "run.started", ...envelope, pid: NaN }, { mode });
+    assert.ok(!("pid" in event), mode); // it threw in read mode, where checkEventLine accepts
+  }
+  assert.throws(
+    () => validateEvent({ event_type: "run.started", ...envelope, timestamp_ms: Infinity }),
+    /timestamp_ms must be an integer between 0 and \d+, got Infinity$/,
+  );
+});
+
 Deno.test("events: oversize event is refused", () => {
   const event = completeEvent({
     event_type: "trial.recorded",

@@ -4,7 +4,7 @@ import {
 } from "./chunk-3SQKGUQG.js";
 import {
   validateEvent
-} from "./chunk-5VT2MOHS.js";
+} from "./chunk-RGMQBLZO.js";
 import {
   checkLoggedEvent
 } from "./chunk-GI3N25EC.js";

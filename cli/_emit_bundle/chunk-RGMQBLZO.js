@@ -444,7 +444,7 @@ function dropNullOptionals(record, type) {
   const optional = OPTIONAL_FIELDS[type];
   let out = record;
   for (const name2 of optional) {
-    if (Object.hasOwn(record, name2) && record[name2] === null) {
+    if (Object.hasOwn(record, name2) && isNullInJson(record[name2])) {
       if (out === record) out = {
         ...record
       };
@@ -452,6 +452,9 @@ function dropNullOptionals(record, type) {
     }
   }
   return out;
+}
+function isNullInJson(value) {
+  return value === null || typeof value === "number" && !Number.isFinite(value);
 }
 function requireSoundStructure(event, type) {
   const stack = [
@@ -571,6 +574,7 @@ function toValidationError(type, record, issue) {
   });
 }
 function preview(value, objectExpected = false) {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const json = JSON.stringify(value) ?? String(value);
   const text2 = json.length > JSON_PREVIEW_CHARS_MAX ? `${json.slice(0, JSON_PREVIEW_CHARS_MAX)}...` : json;
   const proto = typeof value === "object" && value !== null && !Array.isArray(value) ? Object.getPrototypeOf(value) : void 0;

@@ -119,7 +119,11 @@ export function gapFillOf(value: unknown): GapFill {
   return value;
 }
 
-/** Most bps a fee or slippage may be per side (100%). */
+/**
+ * The bound, in bps per side, a fee or slippage stays below, alone and added
+ * together (100%: a sale at that cost returns nothing); `COST_BPS_MAX`
+ * itself is refused.
+ */
 export const COST_BPS_MAX = 10_000;
 
 /**

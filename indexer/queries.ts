@@ -97,7 +97,7 @@ export interface RunRow {
   failed_at_ms: number | null;
   /** End (completed or failed) minus start, null while unfinished. */
   duration_ms: number | null;
-  /** Phases seen. */
+  /** Phases completed (a `phase.completed`; one only started is not counted). */
   phase_count: number;
   /** Phase names in order. */
   phase_names: string[];
@@ -552,15 +552,29 @@ export interface ListRunsOptions {
  * checkListOptions({ limit: 50, statuses: ["running", "stale"] });
  * assert.throws(() => checkListOptions({ limit: -1 }), /limit must be an integer >= 1, got -1/);
  * assert.throws(() => checkListOptions({ statuses: ["done"] }), /status must be one of/);
+ * assert.throws(() => checkListOptions({ sinceMs: NaN }), /sinceMs must be a finite number/);
  * assert.throws(() => checkListOptions({ status: "done" }), /status must be one of/);
  * ```
  */
 export function checkListOptions(
-  options: { limit?: number; status?: string; statuses?: readonly string[] },
+  options: {
+    limit?: number;
+    status?: string;
+    statuses?: readonly string[];
+    sinceMs?: number;
+    untilMs?: number;
+  },
 ): void {
   const { limit } = options;
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
     throw new RangeError(`limit must be an integer >= 1, got ${limit}`);
+  }
+  // A probe: `sinceMs: NaN` matched no run, in silence (a time that is no number).
+  for (const name of ["sinceMs", "untilMs"] as const) {
+    const ms = options[name];
+    if (ms !== undefined && !(typeof ms === "number" && Number.isFinite(ms))) {
+      throw new RangeError(`${name} must be a finite number of ms, got ${String(ms)}`);
+    }
   }
   if (options.statuses !== undefined && !Array.isArray(options.statuses)) {
     throw new TypeError(`statuses must be a list, got ${typeof options.statuses}`);

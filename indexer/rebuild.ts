@@ -169,7 +169,8 @@ export interface RebuildOptions {
   memoryLimit?: string;
   /**
    * Most bytes read per batch, and the size of the ranges a larger file is
-   * read in (at least 64 KiB). @default {STAGE_BYTES_MAX}
+   * read in (at least 64 KiB). @default {the smaller of STAGE_BYTES_MAX
+   * (128 MiB) and an eighth of `memoryLimit` (96,000,000 bytes at 768MB)}
    */
   batchBytesMax?: number;
   /**
@@ -1041,8 +1042,19 @@ export function checkRebuildOptions(options: RebuildOptions): CheckedRebuildOpti
     );
   }
   if (options.dbPath === "") throw new RangeError("dbPath must not be empty");
-  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-    throw new TypeError(`onProgress must be a function, got ${typeof options.onProgress}`);
+  // Every callback and signal too: `onRead: 5` failed mid-rebuild naming an inner option, and
+  // `onWait: 5`, `lockWaitSignal: "x"` were taken (a probe of the library).
+  for (const name of ["onProgress", "onWait", "onRead"] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== "function") {
+      throw new TypeError(`${name} must be a function, got ${typeof value}`);
+    }
+  }
+  for (const name of ["signal", "lockWaitSignal"] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && !(value instanceof AbortSignal)) {
+      throw new TypeError(`${name} must be an AbortSignal, got ${typeof value}`);
+    }
   }
   return {
     sinceDate,

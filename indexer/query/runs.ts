@@ -319,7 +319,12 @@ export function runQuerySql(
   numbered: SqlFragment;
   blocks: SqlFragment;
 } {
-  checkListOptions({ limit: query.limit, statuses: query.statuses });
+  checkListOptions({
+    limit: query.limit,
+    statuses: query.statuses,
+    sinceMs: query.sinceMs,
+    untilMs: query.untilMs,
+  });
   const conds: string[] = [];
   const params: QueryParam[] = [];
   if (!query.includeArchived) conds.push("NOT r.archived");
@@ -990,7 +995,12 @@ export function trialQuerySql(
   numbered: SqlFragment;
   blocks: SqlFragment;
 } {
-  checkListOptions({ limit: query.limit, statuses: query.statuses });
+  checkListOptions({
+    limit: query.limit,
+    statuses: query.statuses,
+    sinceMs: query.sinceMs,
+    untilMs: query.untilMs,
+  });
   const conds: string[] = ["true"];
   const params: QueryParam[] = [];
   if (query.runId !== undefined) {

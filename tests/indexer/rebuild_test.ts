@@ -733,6 +733,15 @@ Deno.test("rebuild limits: batchBytesMax and deriveGroupEventsMax, former names 
     ) {
       await rejects(rebuildIndex(root, { ...full, ...bad }), RangeError, JSON.stringify(bad));
     }
+    // Callbacks and signals are checked up front too, by name (a probe: `onRead: 5` failed
+    // mid-rebuild naming an inner `onBatch`; `onWait: 5` was taken).
+    for (const name of ["onProgress", "onWait", "onRead", "signal", "lockWaitSignal"]) {
+      await rejects(
+        rebuildIndex(root, { ...full, [name]: 5 }),
+        TypeError,
+        `${name} must be a`,
+      );
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

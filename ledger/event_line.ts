@@ -113,7 +113,8 @@ export function checkEventLine(
 function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: boolean): string {
   const got = err.got;
   if (got === undefined || repeatedKey || err.field.includes(".")) return err.message;
-  if (got !== "null" && !NUMBER_TEXT.test(got)) return err.message;
+  // A non-finite number is named as such ("got Infinity" of `1e400`): quoted as written too.
+  if (got !== "null" && !NON_FINITE_TEXT.has(got) && !NUMBER_TEXT.test(got)) return err.message;
   const suffix = `, got ${got}`;
   if (!err.message.endsWith(suffix)) return err.message;
   const written = topLevelNumberText(bytes, err.field);
@@ -123,6 +124,8 @@ function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: b
 
 /** The start of a JSON number's text. */
 const NUMBER_TEXT = /^-?\d/;
+/** How a validation error names a non-finite number it was given. */
+const NON_FINITE_TEXT: ReadonlySet<string> = new Set(["NaN", "Infinity", "-Infinity"]);
 
 /** `JSON.parse` with the source text of primitives (ES2025), not typed by this TypeScript lib. */
 type ParseWithSource = (

@@ -1762,7 +1762,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-ZHGVFU3Z.js");
+  const { checkEventLine } = await import("./event_line-47L2WKYU.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;

@@ -39,7 +39,7 @@ function checkEventLine(bytes, options = {}) {
 function reasonAsWritten(err, bytes, repeatedKey) {
   const got = err.got;
   if (got === void 0 || repeatedKey || err.field.includes(".")) return err.message;
-  if (got !== "null" && !NUMBER_TEXT.test(got)) return err.message;
+  if (got !== "null" && !NON_FINITE_TEXT.has(got) && !NUMBER_TEXT.test(got)) return err.message;
   const suffix = `, got ${got}`;
   if (!err.message.endsWith(suffix)) return err.message;
   const written = topLevelNumberText(bytes, err.field);
@@ -47,6 +47,11 @@ function reasonAsWritten(err, bytes, repeatedKey) {
   return `${err.message.slice(0, -suffix.length)}, got ${written}`;
 }
 var NUMBER_TEXT = /^-?\d/;
+var NON_FINITE_TEXT = /* @__PURE__ */ new Set([
+  "NaN",
+  "Infinity",
+  "-Infinity"
+]);
 function topLevelNumberText(bytes, field) {
   const seen = [];
   let root;

@@ -39,6 +39,38 @@ export function isNonFinite(v: string): string {
 }
 
 /**
+ * A JSON text (as DuckDB writes a fragment of a line) with each non-finite
+ * number written `null`: `NaN`, `Infinity`, `-inf` in any letter case, and a
+ * number past a double's range (`1e400`), as every ledger reader reads them
+ * (SPEC 3). Strings are left as they are (`"a:NaN}"` stays). DuckDB keeps
+ * such numbers as the line wrote them, which a strict parser of an index
+ * column (`JSON.parse`, Python's `json.loads` of `-inf`) refused. Only a text
+ * that may hold one ({@linkcode MAY_HOLD_NON_FINITE_SQL}) is cut into tokens
+ * (strings, words, punctuation; each word cast to DOUBLE), so a clean text
+ * costs one regular expression. NULL stays NULL.
+ */
+export function finiteJsonText(v: string): string {
+  return `CASE WHEN regexp_matches(${v}, ${MAY_HOLD_NON_FINITE_SQL}) THEN array_to_string(
+    list_transform(regexp_extract_all(${v}, ${JSON_TOKENS_SQL}),
+      t -> CASE WHEN NOT coalesce(isfinite(TRY_CAST(t AS DOUBLE)), true) THEN 'null' ELSE t END),
+    '') ELSE ${v} END`;
+}
+
+/**
+ * A value that may be a non-finite number: a letter `n` or `i` where a value
+ * starts (after `:`, `,` or `[`, blanks and a minus), or an exponent of three
+ * digits. A string may match too (then the tokens find nothing to change).
+ */
+const MAY_HOLD_NON_FINITE_SQL = String.raw`'[:,\[][ \t\n\r]*-?[NnIi]|[0-9][eE]\+?[0-9]{3}'`;
+
+/**
+ * The tokens of a JSON text, which tile it: a string (escapes included), a
+ * word (number, `true`, `false`, `null`, `NaN`, `-inf`: letters, digits,
+ * `.`, `+`, `-`), or a run of anything else (punctuation and blanks).
+ */
+const JSON_TOKENS_SQL = String.raw`'"(?:[^"\\]|\\.)*"|[0-9A-Za-z.+-]+|[^"0-9A-Za-z.+-]+'`;
+
+/**
  * The number a JSON fragment holds as DOUBLE, or NULL when it is not a
  * number. A fragment is a number exactly when it starts with a digit or `-`
  * (a string starts with `"`), so no parse is spent finding out.

@@ -57,6 +57,7 @@ import {
 } from "../ledger/field_rules.ts";
 import {
   depthIfSuspect,
+  finiteJsonText,
   hasLoneSurrogate,
   isOverlong,
   isPresent,
@@ -74,8 +75,9 @@ import {
 // 6: no run of annotations alone (runs_status, hence latest_runs, leaves them out);
 // 7: event_duplicates.content_md5 (a later copy that differs from the event kept is told);
 // 8: runs_status.created_count (a run id given to two runs is told);
-// 9: event_duplicates.differs (a copy spelled otherwise by another writer is not a conflict).
-export const INDEX_FORMAT_VERSION = 9;
+// 9: event_duplicates.differs (a copy spelled otherwise by another writer is not a conflict);
+// 10: JSON columns hold `null` for a non-finite number (`NaN`, `-inf`, `1e400`), not its text.
+export const INDEX_FORMAT_VERSION = 10;
 
 export { ID_LENGTH_MAX, TIMESTAMP_MS_MAX };
 export { EVENT_FIELD_RULES, type FieldKind, type FieldRule };
@@ -690,8 +692,9 @@ function countOk(field: string): string {
 function str(field: string): string {
   return text(field);
 }
+/** An object field's text, its non-finite numbers written `null` ({@linkcode finiteJsonText}). */
 function obj(field: string): string {
-  return `CASE WHEN ${isObject(at(field))} THEN ${at(field)}::VARCHAR END`;
+  return `CASE WHEN ${isObject(at(field))} THEN ${finiteJsonText(`${at(field)}::VARCHAR`)} END`;
 }
 function big(field: string): string {
   return `CASE WHEN ${countOk(field)} THEN CAST(${num(field)} AS BIGINT) END`;

@@ -159,3 +159,118 @@ Deno.test("non-finite numbers inside an object: --where and --sort read them as 
     });
   });
 });
+
+/**
+ * Every JSON column of the index, as a notebook reads `runs.duckdb` with a
+ * strict parser (SPEC 3: no reader fails on a log's `NaN`). DuckDB kept the
+ * text as written (`{"stop":NaN}`, `-inf`), which `JSON.parse` refused (two
+ * probes). Strings holding those words stay as they are.
+ */
+Deno.test("the index's JSON columns hold null for a log's NaN, Infinity and 1e400", async (t) => {
+  await withTempDir(async (root) => {
+    const dir = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(dir, { recursive: true });
+    const part = join(dir, "part-000001.jsonl");
+    const line = (i: number, type: string, fields: string) =>
+      `{"event_type": "${type}", "event_id": "n${i}", "run_id": "py", ` +
+      `"timestamp_ms": ${T0 + i}, ${fields}}\n`;
+    await Deno.writeTextFile(
+      part,
+      pythonPart() +
+        line(0, "run.started", `"host": "h", "pid": 1`) +
+        line(
+          1,
+          "phase.completed",
+          `"phase_name": "p", "duration_ms": 5, ` +
+            `"output_summary": {"rows": nan, "w": [INF, -Infinity], "s": "-inf,NaN"}`,
+        ),
+    );
+    await rebuildIndex(root, {});
+    // Appended after the first rebuild: these go through the incremental path.
+    await Deno.writeTextFile(
+      part,
+      line(2, "run.failed", `"error": {"message": "NaN,", "loss": -NaN, "e": 1E+400}`) +
+        line(
+          3,
+          "run.completed",
+          `"summary": {"sharpe": NaN, "dd": -inf, "n": 1e300, ` +
+            `"k": {"q": [Infinity, "Infinity"]}}, "artifact_paths": {"a": "x: NaN"}`,
+        ),
+      { append: true },
+    );
+    const report = await rebuildIndex(root, {});
+    equal(report.mode, "incremental");
+
+    const columns: [string, string][] = [
+      ["events", "config"],
+      ["events", "output_summary"],
+      ["events", "params"],
+      ["events", "metrics"],
+      ["events", "summary"],
+      ["events", "artifact_paths"],
+      ["events", "error"],
+      ["runs_d", "config"],
+      ["runs_status", "summary_json"],
+      ["runs_status", "error_json"],
+      ["runs_status", "artifact_paths_json"],
+      ["phase_timings", "output_summary_json"],
+      ["trial_results", "params"],
+      ["trial_results", "metrics"],
+    ];
+    const stored = new Map<string, string[]>();
+    await withReader(indexPath(root), async (conn) => {
+      for (const [table, column] of columns) {
+        const rows = (await conn.runAndReadAll(
+          `SELECT ${column} FROM ${table} WHERE ${column} IS NOT NULL ORDER BY ${column}`,
+        )).getRows().map((r) => String(r[0]));
+        stored.set(`${table}.${column}`, rows);
+      }
+    });
+
+    await t.step("a strict JSON.parse reads every value of every JSON column", () => {
+      for (const [column, values] of stored) {
+        equal(values.length > 0, true, `${column} has values`);
+        for (const value of values) {
+          equal(typeof JSON.parse(value), "object", `${column}: ${value}`);
+        }
+      }
+    });
+
+    await t.step("non-finite numbers are null, strings holding their names unchanged", () => {
+      deepEqual(stored.get("phase_timings.output_summary_json"), [
+        '{"rows":null,"w":[null,null],"s":"-inf,NaN"}',
+      ]);
+      deepEqual(stored.get("runs_status.error_json"), ['{"message":"NaN,","loss":null,"e":null}']);
+      deepEqual(stored.get("runs_status.summary_json"), [
+        '{"sharpe":null,"dd":null,"n":1e300,"k":{"q":[null,"Infinity"]}}',
+      ]);
+      deepEqual(stored.get("runs_status.artifact_paths_json"), ['{"a":"x: NaN"}']);
+      const configs = stored.get("runs_d.config")!;
+      equal(configs.includes('{"policy":{"stop":null,"xs":[null,1.5]}}'), true, `${configs}`);
+      equal(configs.includes('{"policy":{"stop":0.5,"xs":[null,1.5]}}'), true, `${configs}`);
+      equal(
+        configs.includes(
+          String.raw`{"policy":{"stop":"x:NaN,","q":"say \"NaN\" \\","xs":["NaN"]}}`,
+        ),
+        true,
+        `${configs}`,
+      );
+      deepEqual(stored.get("trial_results.metrics")!.filter((m) => m.includes("Infinity")), [
+        '{"m":{"a":"Infinity"}}',
+      ]);
+    });
+
+    await t.step("a full rebuild stores the same text", async () => {
+      const full = await rebuildIndex(root, { full: true });
+      equal(full.mode, "full");
+      await withReader(indexPath(root), async (conn) => {
+        for (const [table, column] of columns) {
+          const rows = (await conn.runAndReadAll(
+            `SELECT ${column} FROM ${table} WHERE ${column} IS NOT NULL ORDER BY ${column}`,
+          )).getRows().map((r) => String(r[0]));
+          deepEqual(rows, stored.get(`${table}.${column}`), `${table}.${column}`);
+        }
+      });
+    });
+  });
+});

@@ -5,7 +5,11 @@
  * @module
  */
 export {
+  CraftedIndexError,
   EmptyLogError,
+  ForeignIndexFileError,
+  IndexEndpointError,
+  IndexSourceError,
   InvalidDateError,
   InvalidMemoryLimitError,
   LOCAL_SOURCE,
@@ -44,9 +48,19 @@ export {
   NotAnIndexError,
   type NoteRow,
   type PhaseRow,
+  ReaderMemoryError,
   RUN_STATUSES,
   type RunDetail,
   type RunRow,
   type RunStatus,
   type TrialRow,
 } from "./queries.ts";
+// Errors a rebuild or a query (here, or through `legacy/dual.ts`) can throw
+// from the modules beneath it, so a library user can tell them apart.
+export { ProcessTableHiddenError } from "./_liveness.ts";
+export { AmbiguousRunError, RunNamedTwiceError, UnknownRunError } from "./query/resolve.ts";
+export { QueryUsageError } from "./query/runs.ts";
+export { UnknownFieldError } from "./query/fields.ts";
+export { FilterSyntaxError } from "./query/filter.ts";
+export { InstantFormatError } from "./query/time.ts";
+export { StreamTruncatedError } from "./query/reader.ts";

@@ -10,6 +10,8 @@
 /** A broken invariant: a bug, not bad input. */
 export class AssertionError extends Error {
   /**
+   * The error for the broken `invariant` (a sentence saying what should hold).
+   *
    * @example
    * ```ts
    * import assert from "node:assert";

@@ -159,6 +159,8 @@ export class NotRegularFileError extends Error {
   /** What it is instead (`a FIFO`, `a directory`, ...). */
   readonly kind: string;
   /**
+   * The error for `path`, which is `kind` (`a FIFO`, `a directory`, ...).
+   *
    * @example
    * ```ts
    * import assert from "node:assert";

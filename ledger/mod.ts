@@ -58,4 +58,9 @@ export * from "./event_line.ts";
 export * from "./registry.ts";
 export * from "./writer.ts";
 export * from "./reader.ts";
+// Errors a writer or reader above can throw from the modules beneath it, so a
+// library user can tell them apart with `instanceof`.
+export { AssertionError } from "./assert.ts";
+export { NotRegularFileError } from "./durable_fs.ts";
+export { ProcessFileLinkError } from "./real_path.ts";
 export * from "./emitter.ts";

@@ -64,6 +64,8 @@ export class ProcessFileLinkError extends Error {
   /** What the target is: `a process's open file` (`/proc/<pid>/fd/N`) or `a file under /proc`. */
   readonly what: string;
   /**
+   * The error for `path`, a link to `target` under `/proc`.
+   *
    * @example
    * ```ts
    * import assert from "node:assert";

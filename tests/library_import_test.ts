@@ -84,3 +84,34 @@ console.log(JSON.stringify({ id, ids, failed: emitter.stats().failed }));
     }
   });
 });
+
+/**
+ * Each error class of a module `mod.ts` reaches is one of its exports, so a
+ * library user can tell what a call threw with `instanceof` (a probe: 17 were
+ * not, `IndexSourceError`, the cause of a refused bucket rebuild, and
+ * `QueryUsageError` of `queryMergedRuns` among them).
+ */
+Deno.test("library import: every error class the library can throw is exported", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "mod.ts"],
+    cwd: new URL(".", REPO),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  const defined: string[] = [];
+  for (const { specifier } of graph.modules) {
+    if (!specifier.startsWith(REPO.href)) continue;
+    const text = await Deno.readTextFile(new URL(specifier));
+    const path = specifier.slice(REPO.href.length);
+    for (const [, name] of text.matchAll(/^export class (\w+) extends \w*Error\b/gm)) {
+      defined.push(`${name} (${path})`);
+    }
+  }
+  assert.ok(defined.length >= 40, `found ${defined.length} error classes`);
+  const exported = new Set(Object.keys(await import("../mod.ts")));
+  assert.deepEqual(defined.filter((d) => !exported.has(d.split(" ")[0])), []);
+});

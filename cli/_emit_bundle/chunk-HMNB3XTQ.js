@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-GI3N25EC.js";
+} from "./chunk-X67ASBDI.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -15,7 +15,7 @@ import {
   ValidationError,
   assert,
   parseJsonText
-} from "./chunk-N3HK2LQJ.js";
+} from "./chunk-4ZJUWUA6.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

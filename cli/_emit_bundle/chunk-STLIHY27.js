@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-N3HK2LQJ.js";
+} from "./chunk-4ZJUWUA6.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;
@@ -185,6 +185,8 @@ var NotRegularFileError = class extends Error {
   /** What it is instead (`a FIFO`, `a directory`, ...). */
   kind;
   /**
+   * The error for `path`, which is `kind` (`a FIFO`, `a directory`, ...).
+   *
    * @example
    * ```ts
    * import assert from "node:assert";

@@ -456,6 +456,8 @@ var WriteError = class extends Error {
 // ledger/assert.ts
 var AssertionError = class extends Error {
   /**
+   * The error for the broken `invariant` (a sentence saying what should hold).
+   *
    * @example
    * ```ts
    * import assert from "node:assert";

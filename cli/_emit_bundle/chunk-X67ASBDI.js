@@ -5,7 +5,7 @@ import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   newEventId
-} from "./chunk-N3HK2LQJ.js";
+} from "./chunk-4ZJUWUA6.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

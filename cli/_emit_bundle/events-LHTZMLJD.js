@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-RGMQBLZO.js";
+} from "./chunk-HMNB3XTQ.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-GI3N25EC.js";
+} from "./chunk-X67ASBDI.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-N3HK2LQJ.js";
+} from "./chunk-4ZJUWUA6.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-IMZJ36RB.js";
+} from "./chunk-STLIHY27.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-N3HK2LQJ.js";
+} from "./chunk-4ZJUWUA6.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -661,19 +661,45 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
+/** Most numbers of further bad lines a refused `--stdin` batch names after its first. */
+const BAD_LINES_NAMED_MAX = 5;
+
+/**
+ * The events of standard input, one per non-blank line, all checked before
+ * any is written. A batch with bad lines is refused with the first one's
+ * error, which also counts the others and names the first few of them (a
+ * probe: only the first was named, so a batch with ten bad lines took ten
+ * runs to mend).
+ */
 async function eventsFromStdin(): Promise<Prepared[]> {
   const text = await readStdin();
   const events: Prepared[] = [];
   const lines = text.split("\n");
+  let refused: Error | undefined;
+  const otherBadLines: number[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === "") continue;
     try {
       events.push(await prepare(parseJson(line, "the line"), i + 1));
     } catch (err) {
-      if (err instanceof Error) err.message = `line ${i + 1}: ${err.message}`;
-      throw err;
+      if (!(err instanceof Error)) throw err;
+      if (refused === undefined) {
+        err.message = `line ${i + 1}: ${err.message}`;
+        refused = err;
+      } else {
+        otherBadLines.push(i + 1);
+      }
     }
+  }
+  if (refused !== undefined) {
+    const n = otherBadLines.length;
+    if (n > 0) {
+      const named = otherBadLines.slice(0, BAD_LINES_NAMED_MAX).join(", ");
+      refused.message += ` (${n} more bad ${n === 1 ? "line" : "lines"}: ${named}` +
+        `${n > BAD_LINES_NAMED_MAX ? ", ..." : ""})`;
+    }
+    throw refused;
   }
   if (events.length === 0) {
     throw new ValidationError("stdin", "JSONL events", '""', {

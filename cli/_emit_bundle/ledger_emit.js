@@ -2357,19 +2357,35 @@ function parseJson(text, what) {
     });
   }
 }
+var BAD_LINES_NAMED_MAX = 5;
 async function eventsFromStdin() {
   const text = await readStdin();
   const events = [];
   const lines = text.split("\n");
+  let refused;
+  const otherBadLines = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === "") continue;
     try {
       events.push(await prepare(parseJson(line, "the line"), i + 1));
     } catch (err) {
-      if (err instanceof Error) err.message = `line ${i + 1}: ${err.message}`;
-      throw err;
+      if (!(err instanceof Error)) throw err;
+      if (refused === void 0) {
+        err.message = `line ${i + 1}: ${err.message}`;
+        refused = err;
+      } else {
+        otherBadLines.push(i + 1);
+      }
     }
+  }
+  if (refused !== void 0) {
+    const n = otherBadLines.length;
+    if (n > 0) {
+      const named = otherBadLines.slice(0, BAD_LINES_NAMED_MAX).join(", ");
+      refused.message += ` (${n} more bad ${n === 1 ? "line" : "lines"}: ${named}${n > BAD_LINES_NAMED_MAX ? ", ..." : ""})`;
+    }
+    throw refused;
   }
   if (events.length === 0) {
     throw new ValidationError("stdin", "JSONL events", '""', {

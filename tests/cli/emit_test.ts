@@ -507,6 +507,21 @@ const BAD_CASES: BadCase[] = [
     stderr: /^ledger emit: line 3: phase\.started: phase_order must be an integer >= 0, got -1$/,
   },
   {
+    name: "batch with several bad lines: the first said, the others counted and named",
+    args: ["--stdin"],
+    stdin: [
+      goodLine,
+      line({ event_type: "phase.started", run_id: "r", phase_name: "p", phase_order: -1 }),
+      ...Array.from({ length: 9 }, (_, i) => i % 2 === 0 ? "{oops" : goodLine),
+      line({ event_type: "run.started", run_id: "" }),
+    ].join("\n"),
+    code: 1,
+    stderr: new RegExp(
+      "^ledger emit: line 2: phase\\.started: phase_order must be an integer >= 0, got -1 " +
+        "\\(6 more bad lines: 3, 5, 7, 9, 11, \\.\\.\\.\\)$",
+    ),
+  },
+  {
     name: "batch with broken JSON",
     args: ["--stdin"],
     stdin: [goodLine, "{oops"].join("\n"),

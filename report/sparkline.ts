@@ -172,7 +172,8 @@ export async function equitySparklineLine(
         ? ""
         : ` (${leftOut} trade${leftOut === 1 ? "" : "s"} without a finite return left out)`;
       if (equity.length === 0) return leftOut === 0 ? null : `${label}no line:${notFinite}`;
-      const last = Math.round(equity[equity.length - 1]);
+      // To 0.01 bps, as the report draws the curve (whole bps said +1 for +0.7).
+      const last = Math.round(equity[equity.length - 1] * 100) / 100;
       const after = `  ${last >= 0 ? "+" : ""}${last} bps over ${equity.length} call${
         equity.length === 1 ? "" : "s"
       }${notFinite}`;

@@ -122,7 +122,7 @@ Deno.test("report: trades closing at the same time keep call order in the equity
   });
 });
 
-Deno.test("report: an equity curve of returns under a basis point is drawn to 0.01 bps", async () => {
+Deno.test("report and show: an equity curve of returns under a basis point is to 0.01 bps", async () => {
   await withTempDir(async (dir) => {
     const iso = (minute: number) => new Date(T0_MS + minute * MINUTE_MS).toISOString();
     // Two calls entered at 1 and sold at the last close: +0.4 bps, then +0.3 bps.
@@ -142,6 +142,10 @@ Deno.test("report: an equity curve of returns under a basis point is drawn to 0.
     assert.equal(summary.calls, 2);
     // Whole bps drew [0, 1]: the first trade's gain gone, the second's doubled.
     assert.deepEqual(series.v, [0.4, 0.7]);
+    // `ledger show`'s equity line says the same total (it said "+1 bps").
+    const shown = await runLedger(["show", "small-1", "--root", join(dir, "ledger")]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^equity +\S+ {2}\+0\.7 bps over 2 calls$/m);
   });
 });
 

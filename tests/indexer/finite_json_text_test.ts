@@ -9,13 +9,29 @@
  */
 import assert from "node:assert/strict";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
-import { finiteJsonText } from "../../indexer/_line_checks.ts";
+import { finiteJsonText, mayHoldNonFinite } from "../../indexer/_line_checks.ts";
 import { normalizeJsonText } from "../../ledger/json_text.ts";
 import { SeededRandom } from "../_helpers.ts";
 
 const NON_FINITE = ["NaN", "-NaN", "nan", "Infinity", "-Infinity", "inf", "-INF", "infinity"];
 // Not `-0`: DuckDB's reader writes it `0` before the rewrite sees it (docs/EVENTS.md).
-const NUMBERS = ["0", "-1", "2.5", "1e300", "1e400", "-1E+400", "1.5e-7", "100.0", "-2.0e-0"];
+const NUMBERS = [
+  "0",
+  "-1",
+  "2.5",
+  "1e300",
+  "1e400",
+  "-1E+400",
+  "1.5e-7",
+  "100.0",
+  "-2.0e-0",
+  // Past a double's range without a three-digit exponent (a probe: kept as written), and not.
+  "1" + "0".repeat(400),
+  "-" + "9".repeat(309) + ".5",
+  "1" + "0".repeat(300) + "e99",
+  "1" + "0".repeat(250) + "e20",
+  "9".repeat(199),
+];
 const STRING_PARTS = [
   "NaN",
   ":NaN,",
@@ -56,6 +72,29 @@ function generate(rand: SeededRandom, depth: number): string {
   );
   return `{${members.join(",")}}`;
 }
+
+Deno.test("mayHoldNonFinite: true of every non-finite spelling, false of null and numbers", async () => {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    const may = async (text: string) =>
+      (await conn.runAndReadAll(`SELECT ${mayHoldNonFinite("$1::VARCHAR")}`, [text]))
+        .getRows()[0][0];
+    for (
+      const token of [...NON_FINITE, "1e400", "1" + "0".repeat(309), "1" + "0".repeat(210) + "e99"]
+    ) {
+      assert.equal(await may(`{"a":${token}}`), true, token);
+      assert.equal(await may(`{"a":[1,${token}]}`), true, token);
+    }
+    // What most objects hold: each of these spared the tokens (null was not: a probe).
+    for (const text of ['{"a":null,"b":[null,null],"c":-1.5e-10}', '{"a":1e99,"b":true}', "{}"]) {
+      assert.equal(await may(text), false, text);
+    }
+  } finally {
+    conn.disconnectSync();
+    instance.closeSync();
+  }
+});
 
 Deno.test("finiteJsonText: strict JSON, as the lenient reader reads the line", async () => {
   const instance = await DuckDBInstance.create(":memory:");

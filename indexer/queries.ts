@@ -18,6 +18,7 @@ import { fileOnPath } from "../ledger/exists.ts";
 import {
   GET_RUN_SQL,
   INDEX_FORMAT_VERSION,
+  INDEX_FORMATS_READABLE,
   LIST_RUNS_SQL,
   RUN_ARCHIVED_SQL,
   RUN_ARTIFACTS_SQL,
@@ -911,7 +912,7 @@ export async function withIndex<T>(
           cause: err,
         });
       }
-      if (format !== String(INDEX_FORMAT_VERSION)) {
+      if (!INDEX_FORMATS_READABLE.includes(format)) {
         throw new IndexFormatError(dbPath, format, { cause: err });
       }
     }
@@ -1080,14 +1081,15 @@ export class IndexFormatError extends Error {
 
 /**
  * Throw {@linkcode NotAnIndexError} or {@linkcode IndexFormatError} unless
- * the database open in `instance` is an index of this code's format. For
+ * the database open in `instance` is an index of a format this code reads
+ * (`INDEX_FORMATS_READABLE`). For
  * readers that do not go through {@linkcode withIndex} (the report and the
  * UI), before their first query.
  */
 export async function requireIndexFormat(conn: DuckDBConnection, dbPath: string): Promise<void> {
   const format = await indexFormatOf(conn);
   if (format === null) throw new NotAnIndexError(dbPath, "is a DuckDB database without index_meta");
-  if (format !== String(INDEX_FORMAT_VERSION)) throw new IndexFormatError(dbPath, format);
+  if (!INDEX_FORMATS_READABLE.includes(format)) throw new IndexFormatError(dbPath, format);
 }
 
 /** `index_meta.format_version` of the index open on `conn`, or null. */

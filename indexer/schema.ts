@@ -79,6 +79,15 @@ import {
 // 10: JSON columns hold `null` for a non-finite number (`NaN`, `-inf`, `1e400`), not its text.
 export const INDEX_FORMAT_VERSION = 10;
 
+/**
+ * The index formats this version's readers read: its own, and 9, whose
+ * tables are the same and whose JSON columns may hold `NaN` as written,
+ * which every reader here reads as `null`. A rebuild replaces any other
+ * format than {@linkcode INDEX_FORMAT_VERSION} in full; until then, the
+ * report and the UI read an index of format 9 as `runs` and `show` do.
+ */
+export const INDEX_FORMATS_READABLE: readonly string[] = ["9", String(INDEX_FORMAT_VERSION)];
+
 export { ID_LENGTH_MAX, TIMESTAMP_MS_MAX };
 export { EVENT_FIELD_RULES, type FieldKind, type FieldRule };
 

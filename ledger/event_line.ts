@@ -27,6 +27,7 @@
 import { type LedgerEvent, validateEvent, type ValidationMode } from "./events.ts";
 import { ValidationError } from "./errors.ts";
 import { readLineValue } from "./line_value.ts";
+import { topLevelValueText } from "./json_text.ts";
 import { checkLoggedEvent } from "./event_write.ts";
 
 /**
@@ -106,9 +107,9 @@ export function checkEventLine(
  * The validation error's message, quoting a top-level number as the line
  * wrote it: the parse gives `9007199254740993` as `...992` and `1e400` as
  * `null`, and `verify` would otherwise name a value the line does not hold
- * (the index's `ingest_errors` quotes the text). Left as it is when the
- * field is nested, its key repeats (the first value counts) or the line is
- * not JSON as written (`NaN`).
+ * (the index's `ingest_errors` quotes the text); a non-finite number is
+ * quoted as spelled (`NaN`, `-inf`, read as `null`). Left as it is when the
+ * field is nested or its key repeats (the first value counts).
  */
 function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: boolean): string {
   const got = err.got;
@@ -117,10 +118,24 @@ function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: b
   if (got !== "null" && !NON_FINITE_TEXT.has(got) && !NUMBER_TEXT.test(got)) return err.message;
   const suffix = `, got ${got}`;
   if (!err.message.endsWith(suffix)) return err.message;
-  const written = topLevelNumberText(bytes, err.field);
+  const written = topLevelNumberText(bytes, err.field) ?? nonFiniteText(bytes, err.field);
   if (written === undefined || written === got) return err.message;
   return `${err.message.slice(0, -suffix.length)}, got ${written}`;
 }
+
+/**
+ * The non-finite number at top-level key `field` as the line spelled it
+ * (`NaN`, `-inf`), which `JSON.parse` refuses and the reader reads as
+ * `null`: `verify` said "got null" where the index says "got NaN" (a probe).
+ * Undefined when the value there is anything else.
+ */
+function nonFiniteText(bytes: Uint8Array, field: string): string | undefined {
+  const text = topLevelValueText(new TextDecoder().decode(bytes).replace(/^\uFEFF/, ""), field);
+  return text !== undefined && NON_FINITE_TOKEN.test(text) ? text : undefined;
+}
+
+/** A whole non-finite token as the log's readers take it (any letter case). */
+const NON_FINITE_TOKEN = /^-?(?:nan|inf(?:inity)?)$/i;
 
 /** The start of a JSON number's text. */
 const NUMBER_TEXT = /^-?\d/;

@@ -643,6 +643,33 @@ export function parseFirstKeyWins(text: string): Record<string, unknown> | undef
   return out;
 }
 
+/**
+ * The text of the value of the first member `key` of the top-level object of
+ * `text`, trimmed, as the text holds it (`NaN`, `-inf`, `1e400`, `"x"`), or
+ * undefined when `text` is not an object or has no such member. `text` is
+ * JSON with the extensions above (a line `JSON.parse` refuses for its `NaN`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { topLevelValueText } from "./json_text.ts";
+ * const line = '{"note": "pid: 1", "pid": -Infinity, "x": {"pid": 2}}';
+ * assert.equal(topLevelValueText(line, "pid"), "-Infinity");
+ * assert.equal(topLevelValueText(line, "y"), undefined);
+ * ```
+ */
+export function topLevelValueText(text: string, key: string): string | undefined {
+  let members: [string, string][] | undefined;
+  try {
+    members = splitTopLevel(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+  const member = members?.find(([keyText]) => JSON.parse(keyText) === key);
+  return member?.[1].trim();
+}
+
 /** The `[key, value]` texts of the members of the top-level object of `text`. */
 function splitTopLevel(text: string): [string, string][] | undefined {
   const ignore = newFacts();

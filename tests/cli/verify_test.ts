@@ -368,7 +368,16 @@ Deno.test("ledger verify: an invalid number is quoted as the line wrote it, as i
         ) +
         // Nested numbers of the same name are not the field.
         `{"event_type":"phase.started","event_id":"n-5","timestamp_ms":${T0},"run_id":"r",` +
-        `"phase_name":"x","phase_order":"7","x":{"phase_order":12345678901234567891}}\n`,
+        `"phase_name":"x","phase_order":"7","x":{"phase_order":12345678901234567891}}\n` +
+        // Python's non-finite numbers, which JSON.parse refuses and the reader reads as null
+        // ("got null" was said of them); a string naming one is not the value; null is null.
+        line({ ...base, event_id: "n-6", timestamp_ms: T0 }).replace("}", ',"phase_order":NaN}') +
+        line({ ...base, event_id: "n-7", note: '"phase_order": NaN', timestamp_ms: T0 })
+          .replace("}", ', "phase_order" : -inf , "y": [Infinity]}') +
+        line({ ...base, event_id: "n-8", timestamp_ms: T0 }).replace(
+          "}",
+          ',"x":NaN,"phase_order":null}',
+        ),
     );
     const report = await verifyLog(root);
     const reasons = report.days[0].invalid.map((f) => `${f.line}: ${f.reason}`);
@@ -378,7 +387,21 @@ Deno.test("ledger verify: an invalid number is quoted as the line wrote it, as i
       "3: phase.started: phase_order must be an integer >= 0, got -2.50",
       "4: phase.started: phase_order must be an integer >= 0, got 9007199254740992",
       '5: phase.started: phase_order must be an integer >= 0, got "7"',
+      "6: phase.started: phase_order must be an integer >= 0, got NaN",
+      "7: phase.started: phase_order must be an integer >= 0, got -inf",
+      "8: phase.started: phase_order must be an integer >= 0, got null",
     ]);
+    // The index names the same values for the lines a single value decides.
+    const built = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(built.code, 0, built.stderr);
+    const indexed = await runLedger([
+      ...["sql", "--root", root, "--format", "json"],
+      "SELECT line, reason FROM ingest_errors WHERE line IN (2, 6, 7) ORDER BY line",
+    ]);
+    assert.equal(indexed.code, 0, indexed.stderr);
+    const got = (JSON.parse(indexed.stdout) as { reason: string }[])
+      .map((r) => r.reason.slice(r.reason.lastIndexOf(", got ")));
+    assert.deepEqual(got, [", got 1e400", ", got NaN", ", got -inf"]);
   });
 });
 

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-STLIHY27.js";
+} from "./chunk-6ZSJBEO6.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-4ZJUWUA6.js";
+} from "./chunk-NSVW3PJL.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -5,7 +5,7 @@ import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   newEventId
-} from "./chunk-4ZJUWUA6.js";
+} from "./chunk-NSVW3PJL.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

@@ -209,6 +209,17 @@ function parseFirstKeyWins(text) {
   }
   return out;
 }
+function topLevelValueText(text, key) {
+  let members;
+  try {
+    members = splitTopLevel(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return void 0;
+    throw err;
+  }
+  const member = members?.find(([keyText]) => JSON.parse(keyText) === key);
+  return member?.[1].trim();
+}
 function splitTopLevel(text) {
   const ignore = newFacts();
   const members = [];
@@ -482,6 +493,7 @@ export {
   canonicalJson,
   normalizeJsonText,
   firstKeysWin,
+  topLevelValueText,
   RUN_ID_PATTERN,
   EVENT_ID_WRITE_PATTERN,
   newEventId,

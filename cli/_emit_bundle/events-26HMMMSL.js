@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-HMNB3XTQ.js";
+} from "./chunk-AJBM7R7B.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-X67ASBDI.js";
+} from "./chunk-I22WE7HU.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-4ZJUWUA6.js";
+} from "./chunk-NSVW3PJL.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

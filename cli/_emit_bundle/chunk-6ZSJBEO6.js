@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-4ZJUWUA6.js";
+} from "./chunk-NSVW3PJL.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

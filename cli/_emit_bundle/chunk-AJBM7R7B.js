@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-X67ASBDI.js";
+} from "./chunk-I22WE7HU.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -15,7 +15,7 @@ import {
   ValidationError,
   assert,
   parseJsonText
-} from "./chunk-4ZJUWUA6.js";
+} from "./chunk-NSVW3PJL.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

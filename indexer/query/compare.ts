@@ -48,8 +48,12 @@ export interface Comparison {
   summary: Record<string, PerRun<unknown>>;
   /** Phase durations: phase name to ms per run. */
   phases: Record<string, PerRun<number | null>>;
-  /** Per-caller results: caller to run to its metrics. */
-  callers: Record<string, PerRun<Record<string, unknown>>>;
+  /**
+   * Per-caller results: caller to run to its metrics, every run named
+   * (null for a run without results for that caller), as `config` and
+   * `summary` name every run.
+   */
+  callers: Record<string, PerRun<Record<string, unknown> | null>>;
   /**
    * Git provenance per run, as SPEC 11 shapes it (`{commit, dirty}` for
    * every run); both null when the run has no manifest or no git in it.
@@ -254,8 +258,8 @@ async function callerResults(
   summaries: PerRun<unknown>,
   root: string,
   onWarning: ((message: string) => void) | undefined,
-): Promise<Record<string, PerRun<Record<string, unknown>>>> {
-  const out: Record<string, PerRun<Record<string, unknown>>> = {};
+): Promise<Record<string, PerRun<Record<string, unknown> | null>>> {
+  const out: Record<string, PerRun<Record<string, unknown> | null>> = {};
   let instance: DuckDBInstance | undefined;
   try {
     for (const id of runIds) {
@@ -286,6 +290,13 @@ async function callerResults(
     }
   } finally {
     instance?.closeSync();
+  }
+  // Every run under every caller, in the order given (a probe: a run without results for a
+  // caller had no key there, where config and summary give it null).
+  for (const [caller, perRun] of Object.entries(out)) {
+    const all: PerRun<Record<string, unknown> | null> = {};
+    for (const id of runIds) setOwn(all, id, Object.hasOwn(perRun, id) ? perRun[id] : null);
+    setOwn(out, caller, all);
   }
   return out;
 }

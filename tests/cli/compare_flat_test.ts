@@ -84,7 +84,9 @@ Deno.test("compare: a leaf against an object, absent, and by_caller keys with do
       "e.k.j": { d1: null, d2: 1, d3: null },
     });
     // A caller's name is a key: a dot in it does not split it.
-    deepEqual(c.callers, { "al.ice": { d1: { win_rate: 0.5 }, d2: { win_rate: 0.7 } } });
+    deepEqual(c.callers, {
+      "al.ice": { d1: { win_rate: 0.5 }, d2: { win_rate: 0.7 }, d3: null },
+    });
     deepEqual(c.summary, {});
   });
 });
@@ -116,6 +118,27 @@ Deno.test("compare: a sweep's callers are its best trial's", async () => {
     deepEqual(c.callers, {
       alice: { s1: { count: 3, win_rate: 0.5 }, p1: { count: 4, win_rate: 0.5 } },
     });
+  });
+});
+
+// A probe: a run without results for a caller had no key under it, where config, summary and
+// phases give every run, null when it has none.
+Deno.test("compare: every caller names every run, null where a run has no results for it", async () => {
+  await withTempDir(async (root) => {
+    await buildIndex(root, [
+      ["p1", {}, { by_caller: { alice: { count: 4 } } }],
+      ["p2", {}, { by_caller: { bob: { count: 2 } } }],
+      ["p3", {}, {}],
+    ]);
+    const c = await withReader(
+      indexPath(root),
+      (conn) => compareRuns(conn, ["p3", "p1", "p2"], { root }),
+    );
+    deepEqual(c.callers, {
+      alice: { p3: null, p1: { count: 4 }, p2: null },
+      bob: { p3: null, p1: null, p2: { count: 2 } },
+    });
+    deepEqual(Object.keys(c.callers.alice), ["p3", "p1", "p2"]);
   });
 });
 

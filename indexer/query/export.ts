@@ -14,8 +14,9 @@
  * as written (`numbersAsText` names such columns); strings that are JSON
  * numbers as written (`"10"`, `"0.3"`, not
  * `"0010"` or `" 7"`) count as numbers in a column that holds numbers, any
- * other string makes the column text; all booleans make a BOOLEAN; anything else
- * is VARCHAR (objects and arrays as JSON text). NaN and infinities are null.
+ * other string makes the column text; all booleans make a BOOLEAN; a path
+ * with no value but null (NaN and infinities are null) a DOUBLE; anything
+ * else is VARCHAR (objects and arrays as JSON text).
  *
  * Column names are the flat names of `flat_path.ts`, so that every path
  * keeps its own column and no value is lost: keys joined with `.`, a `.` in
@@ -972,7 +973,8 @@ function flatColumns(
  * ({@linkcode FlatPath.measure}), DOUBLE otherwise, or the type
  * `overrides` gives a column of numbers ({@linkcode WideType}); strings
  * count as numbers when each is one (`numericText`) and a number is there;
- * BOOLEAN when all are booleans; otherwise VARCHAR. Nulls do not count.
+ * BOOLEAN when all are booleans; DOUBLE when there is no value; otherwise
+ * VARCHAR. Nulls do not count.
  */
 function columnType(
   p: FlatPath,
@@ -980,9 +982,13 @@ function columnType(
   overrides: ReadonlyMap<string, WideType>,
 ): ColumnType {
   const kinds = [...p.kinds].filter((k) => k !== "NULL");
-  // A measure with no value (a one-call sweep's sharpe) is still a number column (a probe: it
-  // was VARCHAR, and read_parquet beside another file made that one's sharpe text).
-  if (kinds.length === 0) return p.measure ? "DOUBLE" : "VARCHAR";
+  // A column with no value is DOUBLE: a measure's (a one-call sweep's sharpe: a probe found it
+  // VARCHAR, and read_parquet beside another file made that one's sharpe text) and any other
+  // (a user's metric that is NaN in every run, now that the index stores NaN as null: a probe
+  // found summary.alpha VARCHAR, where NaN had made it DOUBLE). Not BIGINT: read_parquet
+  // without union_by_name takes the first file's type, and a BIGINT of nulls there rounded
+  // another file's 1.5 to 2.
+  if (kinds.length === 0) return "DOUBLE";
   const numbers = kinds.filter((k) => NUMBER_KINDS.has(k));
   if (numbers.length > 0) {
     const rest = kinds.filter((k) => !NUMBER_KINDS.has(k));

@@ -1,7 +1,8 @@
 /**
  * The read queries of the report and the UI, in one place. Every value comes
  * in as a bound parameter (`$n`); column names for sorting come from a fixed
- * list ({@linkcode OVERVIEW_SORTS}), never from the request.
+ * list ({@linkcode OVERVIEW_SORTS}), never from the request; a sort by any
+ * other field is the query surface's order, passed in as run ids.
  *
  * @module
  */
@@ -51,6 +52,19 @@ export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
   FROM ${RUNS}
   WHERE ${OVERVIEW_FILTER}
   ORDER BY {order} NULLS LAST, r.run_id
+  LIMIT $6::BIGINT OFFSET $7::BIGINT`;
+
+/**
+ * {@linkcode OVERVIEW_PAGE_SQL} in a given order: `$8` every run id in the
+ * order of a field of the query surface (`ledger runs --sort`), which the
+ * filter `$1..$5` narrows and `$6`/`$7` page.
+ */
+export const OVERVIEW_PAGE_RANKED_SQL = `SELECT r.run_id
+  FROM ${RUNS} JOIN (
+    SELECT unnest($8::VARCHAR[]) AS run_id, generate_subscripts($8::VARCHAR[], 1) AS pos
+  ) o ON o.run_id = r.run_id
+  WHERE ${OVERVIEW_FILTER}
+  ORDER BY o.pos
   LIMIT $6::BIGINT OFFSET $7::BIGINT`;
 
 /** The overview's columns of the runs `$1`. */

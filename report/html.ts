@@ -474,7 +474,11 @@ function liveFilterForm(
       ).join("")
     }</select>`;
   };
-  const sorts = ["created", "run_id", "run_type", "status", "duration"];
+  // A field sort (`?sort=summary.win_rate`) is kept as an option of its own, selected.
+  const ownSorts = ["created", "run_id", "run_type", "status", "duration"];
+  const sorts = q.sort === undefined || ownSorts.includes(q.sort)
+    ? ownSorts
+    : [...ownSorts, q.sort];
   return `<form class="toolbar" method="get" action="/">` +
     `<input type="search" name="q" value="${escapeAttribute(q.text ?? "")}" ` +
     `placeholder="run id contains" aria-label="run id contains">` +
@@ -483,8 +487,9 @@ function liveFilterForm(
     select("status", "status", live.facets.statuses, q.status) +
     select("type", "type", live.facets.types, q.runType) +
     `<select name="sort" aria-label="sort">${
-      sorts.map((s) => `<option${s === (q.sort ?? "created") ? " selected" : ""}>${s}</option>`)
-        .join("")
+      sorts.map((s) =>
+        `<option${s === (q.sort ?? "created") ? " selected" : ""}>${escapeHtml(s)}</option>`
+      ).join("")
     }</select><select name="dir" aria-label="direction"><option value="desc">desc</option>` +
     `<option value="asc"${q.ascending ? " selected" : ""}>asc</option></select>` +
     `<label><input type="checkbox" name="all" value="1"${

@@ -7,8 +7,9 @@
  * origin only, and every text from the ledger is escaped. A request whose
  * Host is not the server's address with its port gets 421 (DNS rebinding).
  *
- * Routes: `/` (overview, paginated: `?offset=&limit=&status=&type=&q=&where=&sort=&dir=&all=1`;
- * a value it cannot use answers 400 saying why),
+ * Routes: `/` (overview, paginated: `?offset=&limit=&status=&type=&q=&where=&sort=&dir=&all=1`,
+ * `sort` one of its columns or any field as `ledger runs --sort` takes it, `summary.win_rate` or
+ * `duration_ms:asc`; a value it cannot use answers 400 saying why),
  * `/run/<run id>` (or `/run?id=<run id>`: the link of the ids `.` and `..`), `/compare?run=A&run=B...`, `/assets/plot.js`,
  * `/assets/client.js`. A run id in a URL may be a unique prefix, as on the
  * command line (SPEC 11): it redirects (302) to the full id's URL; an
@@ -31,6 +32,7 @@ import {
   IndexUnreadableError,
   LiveIndex,
   type OverviewQuery,
+  overviewSortKey,
   type ReportIndex,
   RunNamedTwiceError,
   RunNotFoundError,
@@ -346,6 +348,25 @@ function badFilterPage(why: string): Response {
   );
 }
 
+/**
+ * Why the overview cannot sort by `sort`, or undefined: it takes its own
+ * keys ({@linkcode OVERVIEW_SORTS}) and, as `ledger runs --sort` does, any
+ * field of SPEC 11 (`summary.win_rate`, `duration_ms:asc`; a probe:
+ * `?sort=duration_ms` was refused).
+ */
+function unknownSort(sort: string): string | undefined {
+  if (Object.hasOwn(OVERVIEW_SORTS, sort)) return undefined;
+  try {
+    overviewSortKey(sort, false);
+    return undefined;
+  } catch (err) {
+    if (!isQueryUsageError(err)) throw err;
+    return `Unknown sort ${JSON.stringify(sort)}: one of ${
+      Object.keys(OVERVIEW_SORTS).join(", ")
+    }, or a field as ledger runs --sort takes it (${(err as Error).message})`;
+  }
+}
+
 async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const p = url.searchParams;
   // A parameter the page cannot use is said, as `ledger runs` refuses it (probes: `?sort=bogus`
@@ -365,15 +386,14 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const all = p.get("all") || undefined;
   if (typeof limit === "string") return badFilterPage(limit);
   if (typeof offset === "string") return badFilterPage(offset);
-  const refused = sort !== undefined && !Object.hasOwn(OVERVIEW_SORTS, sort)
-    ? `Unknown sort ${JSON.stringify(sort)}: one of ${Object.keys(OVERVIEW_SORTS).join(", ")}`
-    : unknownStatus !== undefined
-    ? `Unknown status ${JSON.stringify(unknownStatus)}: one of ${RUN_STATUSES.join(", ")}`
-    : dir !== undefined && dir !== "asc" && dir !== "desc"
-    ? `Unknown dir ${JSON.stringify(dir)}: asc or desc`
-    : all !== undefined && all !== "1" && all !== "0"
-    ? `Unknown all ${JSON.stringify(all)}: 1 (archived runs too) or 0`
-    : undefined;
+  const refused = (sort === undefined ? undefined : unknownSort(sort)) ??
+    (unknownStatus !== undefined
+      ? `Unknown status ${JSON.stringify(unknownStatus)}: one of ${RUN_STATUSES.join(", ")}`
+      : dir !== undefined && dir !== "asc" && dir !== "desc"
+      ? `Unknown dir ${JSON.stringify(dir)}: asc or desc`
+      : all !== undefined && all !== "1" && all !== "0"
+      ? `Unknown all ${JSON.stringify(all)}: 1 (archived runs too) or 0`
+      : undefined);
   if (refused !== undefined) return badFilterPage(refused);
   const includeArchived = all === "1"; // `ledger runs --all`
   let runIds: string[] | undefined;

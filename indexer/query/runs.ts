@@ -28,7 +28,7 @@ import {
 import { mayHoldNonFinite, parseJsonLenient } from "./_json.ts";
 import { normalizeJsonText } from "../../ledger/json_text.ts";
 import { isoTimeSql } from "./time.ts";
-import { countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
+import { bindParams, countRows, startStream, streamRows, StreamTruncatedError } from "./reader.ts";
 import { checkListOptions, isOutOfMemory } from "../queries.ts";
 import { LATEST_RUNS_SELECT_SQL, RUN_DURATION_SQL, RUNS_NEWEST_FIRST_SQL } from "../schema.ts";
 import { assert } from "../../ledger/assert.ts";
@@ -893,6 +893,54 @@ export async function queryRuns(
   const out: RunRecord[] = [];
   for await (const batch of streamRuns(conn, query)) out.push(...batch);
   return out;
+}
+
+/**
+ * The ids of every run of the index, archived ones too, in the order
+ * `keys` give (ties broken as `ledger runs` breaks them: newest first, then
+ * by id): for a reader that filters and pages them itself (the UI's
+ * overview sorted by a field). One column: 100k runs by a summary path in
+ * 0.45-0.65 s, where {@linkcode queryRuns} took 1.3-2.4 s for whole rows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openWriter } from "../../ledger/writer.ts";
+ * import { indexPath } from "../../ledger/paths.ts";
+ * import { rebuildIndex } from "../rebuild.ts";
+ * import { runIdsInOrder, withReader } from "./mod.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const writer = await openWriter(root);
+ *   for (const [run_id, win_rate] of [["a1", 0.4], ["b2", 0.7], ["c3", null]] as const) {
+ *     await writer.appendBatch([
+ *       { event_type: "run.completed", run_id, summary: { win_rate }, artifact_paths: {} },
+ *     ]);
+ *   }
+ *   await writer.close();
+ *   await rebuildIndex(root);
+ *   const ids = await withReader(indexPath(root), (conn) =>
+ *     runIdsInOrder(conn, [{ field: "summary.win_rate", descending: true }]));
+ *   assert.deepEqual(ids, ["b2", "a1", "c3"]); // nulls last
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function runIdsInOrder(
+  conn: DuckDBConnection,
+  keys: readonly SortKey[],
+): Promise<string[]> {
+  const order = orderSql(keys, "runs", [...RUNS_NEWEST_FIRST_SQL]);
+  const phases = /\bp\./.test(order.sql)
+    ? ` LEFT JOIN ${PHASE_COUNTS_SQL} p ON p.run_id = r.run_id`
+    : "";
+  const sql = `SELECT r.run_id FROM ${INDEX_RUNS_SQL}${phases} ORDER BY ${order.sql}`;
+  const { values, types } = bindParams(order.params);
+  const reader = order.params.length === 0
+    ? await conn.runAndReadAll(sql)
+    : await conn.runAndReadAll(sql, values, types);
+  return reader.getRows().map((row) => String(row[0]));
 }
 
 function toRunRecord(

@@ -399,6 +399,30 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
           const text = await bad.text();
           assert.ok(text.includes(said) && !text.includes("<b>"), text);
         }
+        // Any field of SPEC 11 sorts the overview as `ledger runs --sort` sorts the runs (a
+        // probe: `?sort=duration_ms` and `?sort=summary.win_rate` were refused).
+        const pageIds = (html: string) =>
+          [...html.matchAll(/<tr><td class="id"><a href="[^"]*">([^<]*)<\/a>/g)].map((m) => m[1]);
+        for (
+          const [query, sortText] of [
+            ["sort=summary.win_rate&dir=desc", "summary.win_rate:desc"],
+            ["sort=summary.win_rate:asc&dir=desc", "summary.win_rate:asc"],
+            [`sort=${encodeURIComponent("duration_ms")}&dir=asc`, "duration_ms:asc"],
+          ]
+        ) {
+          const sorted = await fetch(`${ui.url}/?${query}`);
+          assert.equal(sorted.status, 200, query);
+          const listed = await runLedger(["runs", "--root", root, "--sort", sortText, "--json"]);
+          assert.equal(listed.code, 0, listed.stderr);
+          const expected = (JSON.parse(listed.stdout) as { run_id: string }[])
+            .map((r) => escapeHtml(r.run_id));
+          assert.deepEqual(pageIds(await sorted.text()), expected, query);
+        }
+        for (const query of ["sort=summary.win_rate,run_id", "sort=config.x:sideways"]) {
+          const bad = await fetch(`${ui.url}/?${query}`);
+          assert.equal(bad.status, 400, query);
+          assert.ok((await bad.text()).includes("Unknown sort"), query);
+        }
         for (const query of ["sort=duration&dir=asc", "all=1&dir=desc", "limit=100000", "all=0"]) {
           const good = await fetch(`${ui.url}/?${query}`);
           assert.equal(good.status, 200, query);

@@ -108,29 +108,38 @@ export function checkEventLine(
  * wrote it: the parse gives `9007199254740993` as `...992` and `1e400` as
  * `null`, and `verify` would otherwise name a value the line does not hold
  * (the index's `ingest_errors` quotes the text); a non-finite number is
- * quoted as spelled (`NaN`, `-inf`, read as `null`). Left as it is when the
- * field is nested or its key repeats (the first value counts).
+ * quoted as spelled (`NaN`, `-inf`, read as `null`), in a nested field too
+ * (`tags.label`). Left as it is when its key repeats at the top (the first
+ * value counts), and a number of a nested field is not looked up.
  */
 function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: boolean): string {
   const got = err.got;
-  if (got === undefined || repeatedKey || err.field.includes(".")) return err.message;
+  if (got === undefined || repeatedKey) return err.message;
   // A non-finite number is named as such ("got Infinity" of `1e400`): quoted as written too.
   if (got !== "null" && !NON_FINITE_TEXT.has(got) && !NUMBER_TEXT.test(got)) return err.message;
   const suffix = `, got ${got}`;
   if (!err.message.endsWith(suffix)) return err.message;
-  const written = topLevelNumberText(bytes, err.field) ?? nonFiniteText(bytes, err.field);
+  const nested = err.field.includes(".");
+  if (nested && got !== "null") return err.message;
+  const written = (nested ? undefined : topLevelNumberText(bytes, err.field)) ??
+    nonFiniteText(bytes, err.field);
   if (written === undefined || written === got) return err.message;
   return `${err.message.slice(0, -suffix.length)}, got ${written}`;
 }
 
 /**
- * The non-finite number at top-level key `field` as the line spelled it
- * (`NaN`, `-inf`), which `JSON.parse` refuses and the reader reads as
- * `null`: `verify` said "got null" where the index says "got NaN" (a probe).
- * Undefined when the value there is anything else.
+ * The non-finite number at `field` (a top-level key, or a path of keys
+ * joined with `.`: `tags.label`) as the line spelled it (`NaN`, `-inf`),
+ * which `JSON.parse` refuses and the reader reads as `null`: `verify` said
+ * "got null" where the index says "got NaN" (two probes). Undefined when
+ * the value there is anything else.
  */
 function nonFiniteText(bytes: Uint8Array, field: string): string | undefined {
-  const text = topLevelValueText(new TextDecoder().decode(bytes).replace(/^\uFEFF/, ""), field);
+  let text: string | undefined = new TextDecoder().decode(bytes).replace(/^\uFEFF/, "");
+  for (const key of field.split(".")) {
+    if (text === undefined) return undefined;
+    text = topLevelValueText(text, key);
+  }
   return text !== undefined && NON_FINITE_TOKEN.test(text) ? text : undefined;
 }
 

@@ -1762,7 +1762,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-DA4GTTGC.js");
+  const { checkEventLine } = await import("./event_line-NKFO6QQS.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;

@@ -39,16 +39,22 @@ function checkEventLine(bytes, options = {}) {
 }
 function reasonAsWritten(err, bytes, repeatedKey) {
   const got = err.got;
-  if (got === void 0 || repeatedKey || err.field.includes(".")) return err.message;
+  if (got === void 0 || repeatedKey) return err.message;
   if (got !== "null" && !NON_FINITE_TEXT.has(got) && !NUMBER_TEXT.test(got)) return err.message;
   const suffix = `, got ${got}`;
   if (!err.message.endsWith(suffix)) return err.message;
-  const written = topLevelNumberText(bytes, err.field) ?? nonFiniteText(bytes, err.field);
+  const nested = err.field.includes(".");
+  if (nested && got !== "null") return err.message;
+  const written = (nested ? void 0 : topLevelNumberText(bytes, err.field)) ?? nonFiniteText(bytes, err.field);
   if (written === void 0 || written === got) return err.message;
   return `${err.message.slice(0, -suffix.length)}, got ${written}`;
 }
 function nonFiniteText(bytes, field) {
-  const text = topLevelValueText(new TextDecoder().decode(bytes).replace(/^\uFEFF/, ""), field);
+  let text = new TextDecoder().decode(bytes).replace(/^\uFEFF/, "");
+  for (const key of field.split(".")) {
+    if (text === void 0) return void 0;
+    text = topLevelValueText(text, key);
+  }
   return text !== void 0 && NON_FINITE_TOKEN.test(text) ? text : void 0;
 }
 var NON_FINITE_TOKEN = /^-?(?:nan|inf(?:inity)?)$/i;

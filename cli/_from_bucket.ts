@@ -123,6 +123,10 @@ export async function rebuildIndexMain(args: string[]): Promise<number> {
         `ledger rebuild-index: warning: ${recoveredLogEntry(r.index.recoveredFrom).msg}`,
       );
     }
+    if (r.index.fullBecause !== undefined) {
+      // As the local rebuild says it (a probe: a bucket's index of format 9 was replaced unsaid).
+      console.error(`ledger rebuild-index: ${r.index.fullBecause}: rebuilt in full`);
+    }
     console.log(
       `Indexed ${r.index.events} events of ${r.index.runs} runs from ${
         stringFlag(values, "from")

@@ -35,6 +35,8 @@ import {
   useServerEnv,
 } from "./_server.ts";
 import { compareIndexes } from "./_compare.ts";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { INDEX_FORMAT_VERSION } from "../../indexer/schema.ts";
 import { fullRun, query, T0, writePart } from "../indexer/_fixtures.ts";
 
 const unavailable = cephUnavailable();
@@ -339,6 +341,12 @@ Deno.test({
     await t.step("an index of a bucket is not replaced through another endpoint", async () => {
       await otherEndpoint(server, tmp);
     });
+    await t.step(
+      "a bucket's index of an older format is rebuilt in full, and says so",
+      async () => {
+        await olderFormatSaid(tmp);
+      },
+    );
     await t.step("a day folder linked from another disk is shipped", async () => {
       await linkedDay(server, tmp);
     });
@@ -360,6 +368,42 @@ Deno.test({
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+/**
+ * A probe: `rebuild-index --from` replaced an index of format 9 in full and
+ * did not say why, where a local rebuild says "the index format changed:
+ * rebuilt in full".
+ */
+async function olderFormatSaid(tmp: string): Promise<void> {
+  const worker = join(tmp, "format-worker");
+  await emitRuns(worker, "format", 2);
+  const shipped = await ledger(["ship", "--root", worker, "--to", "s3://fleet/format", "--once"]);
+  assert.equal(shipped.code, 0, shipped.stderr);
+  const idx = join(tmp, "format-idx");
+  await Deno.mkdir(idx);
+  const args = ["rebuild-index", "--root", idx, "--from", "s3://fleet/format"];
+  const first = await ledger(args);
+  assert.equal(first.code, 0, first.stderr);
+  assert.doesNotMatch(first.stderr, /rebuilt in full/);
+  const db = join(idx, "index", "runs.duckdb");
+  const set = async (sql: string) => {
+    const instance = await DuckDBInstance.create(db);
+    const conn = await instance.connect();
+    try {
+      return (await conn.runAndReadAll(sql)).getRows();
+    } finally {
+      conn.disconnectSync();
+      instance.closeSync();
+    }
+  };
+  await set("UPDATE index_meta SET value = '9' WHERE key = 'format_version'");
+  const again = await ledger(args);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /^ledger rebuild-index: the index format changed: rebuilt in full$/m);
+  assert.match(again.stdout, /\(full: /);
+  const format = await set("SELECT value FROM index_meta WHERE key = 'format_version'");
+  assert.equal(String(format[0][0]), String(INDEX_FORMAT_VERSION));
+}
 
 /**
  * A storage audit: on the indexer's root, `ledger tag` refreshed the index

@@ -120,7 +120,7 @@ function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: b
   const suffix = `, got ${got}`;
   if (!err.message.endsWith(suffix)) return err.message;
   const nested = err.field.includes(".");
-  if (nested && got !== "null") return err.message;
+  if (nested && got !== "null" && !NON_FINITE_TEXT.has(got)) return err.message;
   const written = (nested ? undefined : topLevelNumberText(bytes, err.field)) ??
     nonFiniteText(bytes, err.field);
   if (written === undefined || written === got) return err.message;
@@ -129,8 +129,8 @@ function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: b
 
 /**
  * The non-finite number at `field` (a top-level key, or a path of keys
- * joined with `.`: `tags.label`) as the line spelled it (`NaN`, `-inf`),
- * which `JSON.parse` refuses and the reader reads as `null`: `verify` said
+ * joined with `.`: `tags.label`) as the line spelled it (`NaN`, `-inf`,
+ * `1e400`), which the reader reads as `null` or Infinity: `verify` said
  * "got null" where the index says "got NaN" (two probes). Undefined when
  * the value there is anything else.
  */
@@ -140,7 +140,11 @@ function nonFiniteText(bytes: Uint8Array, field: string): string | undefined {
     if (text === undefined) return undefined;
     text = topLevelValueText(text, key);
   }
-  return text !== undefined && NON_FINITE_TOKEN.test(text) ? text : undefined;
+  if (text === undefined) return undefined;
+  // `1e400` too: a number past a double's range, which the parse made Infinity.
+  const nonFinite = NON_FINITE_TOKEN.test(text) ||
+    (NUMBER_TEXT.test(text) && !Number.isFinite(Number(text)));
+  return nonFinite ? text : undefined;
 }
 
 /** A whole non-finite token as the log's readers take it (any letter case). */

@@ -1762,7 +1762,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-NKFO6QQS.js");
+  const { checkEventLine } = await import("./event_line-L3SZR4R3.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;

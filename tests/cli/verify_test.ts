@@ -380,7 +380,9 @@ Deno.test("ledger verify: an invalid number is quoted as the line wrote it, as i
         ) +
         // Nested: a tag's value (the index said "got NaN", verify "got null": a probe).
         `{"event_type":"run.tagged","event_id":"n-9","timestamp_ms":${T0},"run_id":"r",` +
-        `"tags":{"desk":"a","label":-Infinity}}\n`,
+        `"tags":{"desk":"a","label":-Infinity}}\n` +
+        `{"event_type":"run.tagged","event_id":"n-10","timestamp_ms":${T0},"run_id":"r",` +
+        `"tags":{"desk":-1E+400}}\n`,
     );
     const report = await verifyLog(root);
     const reasons = report.days[0].invalid.map((f) => `${f.line}: ${f.reason}`);
@@ -394,18 +396,25 @@ Deno.test("ledger verify: an invalid number is quoted as the line wrote it, as i
       "7: phase.started: phase_order must be an integer >= 0, got -inf",
       "8: phase.started: phase_order must be an integer >= 0, got null",
       "9: run.tagged: tags.label must be a string, got -Infinity",
+      "10: run.tagged: tags.desk must be a string, got -1E+400",
     ]);
     // The index names the same values for the lines a single value decides.
     const built = await runLedger(["rebuild-index", "--root", root]);
     assert.equal(built.code, 0, built.stderr);
     const indexed = await runLedger([
       ...["sql", "--root", root, "--format", "json"],
-      "SELECT line, reason FROM ingest_errors WHERE line IN (2, 6, 7, 9) ORDER BY line",
+      "SELECT line, reason FROM ingest_errors WHERE line IN (2, 6, 7, 9, 10) ORDER BY line",
     ]);
     assert.equal(indexed.code, 0, indexed.stderr);
     const got = (JSON.parse(indexed.stdout) as { reason: string }[])
       .map((r) => r.reason.slice(r.reason.lastIndexOf(", got ")));
-    assert.deepEqual(got, [", got 1e400", ", got NaN", ", got -inf", ", got -Infinity)"]);
+    assert.deepEqual(got, [
+      ", got 1e400",
+      ", got NaN",
+      ", got -inf",
+      ", got -Infinity)",
+      ", got -1E+400)",
+    ]);
   });
 });
 

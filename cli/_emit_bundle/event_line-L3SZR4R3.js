@@ -44,7 +44,7 @@ function reasonAsWritten(err, bytes, repeatedKey) {
   const suffix = `, got ${got}`;
   if (!err.message.endsWith(suffix)) return err.message;
   const nested = err.field.includes(".");
-  if (nested && got !== "null") return err.message;
+  if (nested && got !== "null" && !NON_FINITE_TEXT.has(got)) return err.message;
   const written = (nested ? void 0 : topLevelNumberText(bytes, err.field)) ?? nonFiniteText(bytes, err.field);
   if (written === void 0 || written === got) return err.message;
   return `${err.message.slice(0, -suffix.length)}, got ${written}`;
@@ -55,7 +55,9 @@ function nonFiniteText(bytes, field) {
     if (text === void 0) return void 0;
     text = topLevelValueText(text, key);
   }
-  return text !== void 0 && NON_FINITE_TOKEN.test(text) ? text : void 0;
+  if (text === void 0) return void 0;
+  const nonFinite = NON_FINITE_TOKEN.test(text) || NUMBER_TEXT.test(text) && !Number.isFinite(Number(text));
+  return nonFinite ? text : void 0;
 }
 var NON_FINITE_TOKEN = /^-?(?:nan|inf(?:inity)?)$/i;
 var NUMBER_TEXT = /^-?\d/;

@@ -83,8 +83,8 @@ export const INDEX_FORMAT_VERSION = 10;
  * The index formats this version's readers read: its own, and 9, whose
  * tables are the same and whose JSON columns may hold `NaN` as written,
  * which every reader here reads as `null`. A rebuild replaces any other
- * format than {@linkcode INDEX_FORMAT_VERSION} in full; until then, the
- * report and the UI read an index of format 9 as `runs` and `show` do.
+ * format than {@linkcode INDEX_FORMAT_VERSION} in full; until then every
+ * reader (`runs`, `show`, the report, the UI) reads an index of format 9.
  */
 export const INDEX_FORMATS_READABLE: readonly string[] = ["9", String(INDEX_FORMAT_VERSION)];
 

@@ -108,9 +108,9 @@ export function checkEventLine(
  * wrote it: the parse gives `9007199254740993` as `...992` and `1e400` as
  * `null`, and `verify` would otherwise name a value the line does not hold
  * (the index's `ingest_errors` quotes the text); a non-finite number is
- * quoted as spelled (`NaN`, `-inf`, read as `null`), in a nested field too
- * (`tags.label`). Left as it is when its key repeats at the top (the first
- * value counts), and a number of a nested field is not looked up.
+ * quoted as spelled (`NaN`, `-inf`, read as `null`; `1e400`), in a nested
+ * field too (`tags.label`). Left as it is when its key repeats at the top
+ * (the first value counts), and for a finite number of a nested field.
  */
 function reasonAsWritten(err: ValidationError, bytes: Uint8Array, repeatedKey: boolean): string {
   const got = err.got;

@@ -659,15 +659,14 @@ export function parseFirstKeyWins(text: string): Record<string, unknown> | undef
  * ```
  */
 export function topLevelValueText(text: string, key: string): string | undefined {
-  let members: [string, string][] | undefined;
   try {
-    members = splitTopLevel(text);
+    const member = splitTopLevel(text)?.find(([keyText]) => JSON.parse(keyText) === key);
+    return member?.[1].trim();
   } catch (err) {
+    // Not JSON even with the extensions (a key's escape JSON.parse refuses): no such member.
     if (err instanceof SyntaxError) return undefined;
     throw err;
   }
-  const member = members?.find(([keyText]) => JSON.parse(keyText) === key);
-  return member?.[1].trim();
 }
 
 /** The `[key, value]` texts of the members of the top-level object of `text`. */

@@ -210,15 +210,13 @@ function parseFirstKeyWins(text) {
   return out;
 }
 function topLevelValueText(text, key) {
-  let members;
   try {
-    members = splitTopLevel(text);
+    const member = splitTopLevel(text)?.find(([keyText]) => JSON.parse(keyText) === key);
+    return member?.[1].trim();
   } catch (err) {
     if (err instanceof SyntaxError) return void 0;
     throw err;
   }
-  const member = members?.find(([keyText]) => JSON.parse(keyText) === key);
-  return member?.[1].trim();
 }
 function splitTopLevel(text) {
   const ignore = newFacts();

@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-I22WE7HU.js";
+} from "./chunk-4IDPPUA5.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -15,7 +15,7 @@ import {
   ValidationError,
   assert,
   parseJsonText
-} from "./chunk-NSVW3PJL.js";
+} from "./chunk-XLB4XQOS.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

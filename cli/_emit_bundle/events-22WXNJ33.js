@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-AJBM7R7B.js";
+} from "./chunk-6ZXFWC4M.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-I22WE7HU.js";
+} from "./chunk-4IDPPUA5.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-NSVW3PJL.js";
+} from "./chunk-XLB4XQOS.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-6ZSJBEO6.js";
+} from "./chunk-MEHOPMWO.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-NSVW3PJL.js";
+} from "./chunk-XLB4XQOS.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -59,9 +59,19 @@ export function isNonFinite(v: string): string {
  * to DOUBLE.
  */
 export function finiteJsonText(v: string): string {
+  return `CASE WHEN NOT ${mayHoldNonFinite(v)} THEN ${v} ELSE ${nonFiniteAsNull(v)} END`;
+}
+
+/**
+ * The rewrite of {@linkcode finiteJsonText} without its pre-check, for a
+ * caller with a pre-check of its own (the query surface's
+ * `printedJsonTextSql`): the JSON text `v` (minified, as DuckDB writes it)
+ * with each non-finite number `null`, strings untouched. `v` should be a
+ * column or a lambda's variable: it is read up to three times.
+ */
+export function nonFiniteAsNull(v: string): string {
   const marked = `regexp_replace(${v}, ${STRING_OR_NON_FINITE_WORD_SQL}, '\\1' || chr(1), 'g')`;
-  return `CASE WHEN NOT ${mayHoldNonFinite(v)} THEN ${v}
-    WHEN regexp_matches(${v}, ${MAY_OVERFLOW_SQL}) THEN array_to_string(
+  return `CASE WHEN regexp_matches(${v}, ${MAY_OVERFLOW_SQL}) THEN array_to_string(
       list_transform(regexp_extract_all(${v}, ${JSON_TOKENS_SQL}),
         t -> CASE WHEN NOT coalesce(isfinite(TRY_CAST(t AS DOUBLE)), true) THEN 'null' ELSE t END),
       '')

@@ -23,6 +23,7 @@ import {
   normalizeJsonText,
   parseJsonText,
 } from "../../ledger/json_text.ts";
+import { nonFiniteAsNull } from "../_line_checks.ts";
 
 export { type ExactInteger, isExactInteger };
 
@@ -81,45 +82,17 @@ export function mayHoldNonFinite(text: string): boolean {
 const MAY_HOLD_NON_FINITE_RE2 = `(?i)${NON_FINITE_TOKEN.source}|${MAY_OVERFLOW_EXPONENT.source}`;
 
 /**
- * The pieces of a minified JSON text (DuckDB's): a string, or a run of
- * other characters between two strings (`:[1,2,NaN],`). Joined, they are
- * the text again. An array of 15,000 numbers is one piece: split into its
- * tokens, the `--where` of 190 such configs took 13-17 s and about 1 GB (a
- * review), against 2-3 s before any split.
- */
-const JSON_PIECES_RE2 = String.raw`(?s)"(?:[^"\\]|\\.)*"|[^"]+`;
-
-/**
- * The tokens of a run of characters between strings: a run of other
- * characters than punctuation (a number, `true`, `NaN`), or one character.
- */
-const JSON_TOKENS_RE2 = String.raw`(?s)[^{}\[\]:,]+|.`;
-
-/**
- * A non-finite token as `normalizeJsonText` finds one (`NaN`, `-Infinity`,
- * `inf`, any case; not `nano` nor `Infinity2`), for `regexp_replace`.
- */
-const NON_FINITE_WORD_RE2 = String.raw`(?i)-?(?:infinity|inf|nan)\b`;
-
-/**
- * A number that may be past a double's range: its run is split. A number
- * without an exponent of 3 digits or 100 digits in a row is below 1e199
- * (a review: `1` and 300 zeros `e10` was missed by `\d{309}`).
- */
-const MAY_OVERFLOW_RE2 = String.raw`${MAY_OVERFLOW_EXPONENT.source}|\d{100}`;
-
-/**
  * SQL of the text the outputs print of the JSON object or array whose
  * DuckDB text (minified, as `json_extract` gives it) is the SQL `text`:
  * that text, its non-finite numbers written `null` as `normalizeJsonText`
  * writes them for `--format jsonl` (see {@linkcode mayHoldNonFinite}), so
  * that `--where` and `--sort` read what every output shows (an oracle
  * audit: `{"stop": NaN}` matched `~ 'NaN'` and missed `= '{"stop":null}'`).
- * `text` should be a column or a lambda's variable: it is read up to three
- * times. Only a text that may hold such a number is split, into its strings
- * (kept) and the runs between them, where each `NaN`/`Infinity` word is
- * `null`; a run that may hold a number past a double's range (`1e309`) is
- * split into its tokens, each that casts to a non-finite DOUBLE `null`.
+ * `text` should be a column or a lambda's variable: it is read up to four
+ * times. Only a text that may hold such a number is rewritten, by the
+ * index's own rewrite (`nonFiniteAsNull` of `indexer/_line_checks.ts`,
+ * which stores such numbers as `null` since index format 10): here for an
+ * index of format 9 and legacy rows, whose text keeps them as written.
  *
  * @example
  * ```ts
@@ -129,15 +102,8 @@ const MAY_OVERFLOW_RE2 = String.raw`${MAY_OVERFLOW_EXPONENT.source}|\d{100}`;
  * ```
  */
 export function printedJsonTextSql(text: string): string {
-  const token = "lambda k: CASE WHEN NOT isfinite(TRY_CAST(k AS DOUBLE)) THEN 'null' ELSE k END";
-  const tokens = `array_to_string(list_transform(regexp_extract_all(p, '${JSON_TOKENS_RE2}'), ` +
-    `${token}), '')`;
-  const piece = `lambda p: CASE WHEN ascii(p) = 34 THEN p ` +
-    `WHEN regexp_matches(p, '${MAY_OVERFLOW_RE2}') THEN ${tokens} ` +
-    `ELSE regexp_replace(p, '${NON_FINITE_WORD_RE2}', 'null', 'g') END`;
-  return `CASE WHEN regexp_matches(${text}, '${MAY_HOLD_NON_FINITE_RE2}') THEN array_to_string(` +
-    `list_transform(regexp_extract_all(${text}, '${JSON_PIECES_RE2}'), ${piece}), '') ` +
-    `ELSE ${text} END`;
+  return `CASE WHEN regexp_matches(${text}, '${MAY_HOLD_NON_FINITE_RE2}') ` +
+    `THEN ${nonFiniteAsNull(text)} ELSE ${text} END`;
 }
 
 /** From here on every double is an integer, and `JSON.stringify` writes it as one. */

@@ -474,11 +474,15 @@ function liveFilterForm(
       ).join("")
     }</select>`;
   };
-  // A field sort (`?sort=summary.win_rate`) is kept as an option of its own, selected.
+  // A field sort (`?sort=summary.win_rate`) is kept as an option of its own, selected. A
+  // direction its text names (`duration_ms:asc`, which wins over `dir`) moves to the direction
+  // menu, so that the menu shows it and changing the menu changes the order (the menu showed
+  // `desc` beside a page sorted ascending, and choosing `asc` or `desc` changed nothing).
   const ownSorts = ["created", "run_id", "run_type", "status", "duration"];
-  const sorts = q.sort === undefined || ownSorts.includes(q.sort)
-    ? ownSorts
-    : [...ownSorts, q.sort];
+  const named = q.sort?.match(/^(.*?)(?<!\\):(asc|desc)$/i);
+  const sort = named ? named[1] : q.sort;
+  const ascending = named ? named[2].toLowerCase() === "asc" : q.ascending;
+  const sorts = sort === undefined || ownSorts.includes(sort) ? ownSorts : [...ownSorts, sort];
   return `<form class="toolbar" method="get" action="/">` +
     `<input type="search" name="q" value="${escapeAttribute(q.text ?? "")}" ` +
     `placeholder="run id contains" aria-label="run id contains">` +
@@ -488,10 +492,10 @@ function liveFilterForm(
     select("type", "type", live.facets.types, q.runType) +
     `<select name="sort" aria-label="sort">${
       sorts.map((s) =>
-        `<option${s === (q.sort ?? "created") ? " selected" : ""}>${escapeHtml(s)}</option>`
+        `<option${s === (sort ?? "created") ? " selected" : ""}>${escapeHtml(s)}</option>`
       ).join("")
     }</select><select name="dir" aria-label="direction"><option value="desc">desc</option>` +
-    `<option value="asc"${q.ascending ? " selected" : ""}>asc</option></select>` +
+    `<option value="asc"${ascending ? " selected" : ""}>asc</option></select>` +
     `<label><input type="checkbox" name="all" value="1"${
       q.includeArchived ? " checked" : ""
     }> archived too</label>` +

@@ -416,7 +416,17 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
           assert.equal(listed.code, 0, listed.stderr);
           const expected = (JSON.parse(listed.stdout) as { run_id: string }[])
             .map((r) => escapeHtml(r.run_id));
-          assert.deepEqual(pageIds(await sorted.text()), expected, query);
+          const html = await sorted.text();
+          assert.deepEqual(pageIds(html), expected, query);
+          // The form says the order the page has: the field selected without its direction,
+          // the direction in its menu (`:asc` beside `dir=desc` showed `desc`).
+          const [field, direction] = sortText.split(":");
+          assert.match(html, new RegExp(`<option selected>${field.replace(".", "\\.")}</option>`));
+          assert.equal(
+            /<option value="asc" selected>asc<\/option>/.test(html),
+            direction === "asc",
+            query,
+          );
         }
         for (const query of ["sort=summary.win_rate,run_id", "sort=config.x:sideways"]) {
           const bad = await fetch(`${ui.url}/?${query}`);

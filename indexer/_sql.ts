@@ -18,11 +18,14 @@ export type SqlParam =
   | { booleans: readonly boolean[] };
 
 function bind(params: readonly SqlParam[]): { values: DuckDBValue[]; types: DuckDBType[] } {
-  const { BIGINT, BOOLEAN, LIST, listValue, VARCHAR } = duckdb(); // a connection is open
+  const { BIGINT, BOOLEAN, DOUBLE, LIST, listValue, VARCHAR } = duckdb(); // a connection is open
   const values: DuckDBValue[] = [];
   const types: DuckDBType[] = [];
   for (const p of params) {
-    if (p === null || typeof p !== "object") {
+    if (typeof p === "number" && !Number.isSafeInteger(p)) {
+      values.push(p); // a fraction (or past 2^53): a double, as the query surface binds it
+      types.push(DOUBLE);
+    } else if (p === null || typeof p !== "object") {
       values.push(typeof p === "number" ? BigInt(p) : p);
       types.push(
         typeof p === "string"

@@ -55,16 +55,14 @@ export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
   LIMIT $6::BIGINT OFFSET $7::BIGINT`;
 
 /**
- * {@linkcode OVERVIEW_PAGE_SQL} in a given order: `$8` every run id in the
- * order of a field of the query surface (`ledger runs --sort`), which the
- * filter `$1..$5` narrows and `$6`/`$7` page.
+ * {@linkcode OVERVIEW_PAGE_SQL} in the order of a field of the query surface
+ * (`ledger runs --sort`): `{join}` and `{order}` are replaced by a
+ * `runOrderSql` fragment whose parameters start at `$8`.
  */
-export const OVERVIEW_PAGE_RANKED_SQL = `SELECT r.run_id
-  FROM ${RUNS} JOIN (
-    SELECT unnest($8::VARCHAR[]) AS run_id, generate_subscripts($8::VARCHAR[], 1) AS pos
-  ) o ON o.run_id = r.run_id
+export const OVERVIEW_PAGE_BY_FIELD_SQL = `SELECT r.run_id
+  FROM ${RUNS}{join}
   WHERE ${OVERVIEW_FILTER}
-  ORDER BY o.pos
+  ORDER BY {order}
   LIMIT $6::BIGINT OFFSET $7::BIGINT`;
 
 /** The overview's columns of the runs `$1`. */

@@ -404,18 +404,35 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         const pageIds = (html: string) =>
           [...html.matchAll(/<tr><td class="id"><a href="[^"]*">([^<]*)<\/a>/g)].map((m) => m[1]);
         for (
-          const [query, sortText] of [
+          const [query, sortText, where] of [
             ["sort=summary.win_rate&dir=desc", "summary.win_rate:desc"],
             ["sort=summary.win_rate:asc&dir=desc", "summary.win_rate:asc"],
             [`sort=${encodeURIComponent("duration_ms")}&dir=asc`, "duration_ms:asc"],
+            // A field whose key is a parameter of the SQL (numbered after the page's).
+            ["sort=tags.label&dir=asc", "tags.label:asc"],
+            // With a filter, and a field whose path needs quoting in the SQL ('$."x"').
+            [
+              `where=${encodeURIComponent("summary.win_rate > 0")}&sort=config.policy.type`,
+              "config.policy.type:desc",
+              "summary.win_rate > 0",
+            ],
           ]
         ) {
           const sorted = await fetch(`${ui.url}/?${query}`);
           assert.equal(sorted.status, 200, query);
-          const listed = await runLedger(["runs", "--root", root, "--sort", sortText, "--json"]);
+          const listed = await runLedger([
+            "runs",
+            "--root",
+            root,
+            "--sort",
+            sortText,
+            "--json",
+            ...(where === undefined ? [] : ["--where", where]),
+          ]);
           assert.equal(listed.code, 0, listed.stderr);
           const expected = (JSON.parse(listed.stdout) as { run_id: string }[])
             .map((r) => escapeHtml(r.run_id));
+          assert.ok(expected.length > 1, query);
           const html = await sorted.text();
           assert.deepEqual(pageIds(html), expected, query);
           // The form says the order the page has: the field selected without its direction,

@@ -25,13 +25,15 @@ const RUNS = `(${LATEST_RUNS_SELECT_SQL}) r`;
  * per-day counts. `$1` run ids (list, or NULL for all runs, archived ones
  * only when `$5`), `$2` statuses (list) or NULL, `$3` run types (list) or
  * NULL, `$4` substring of the run id or NULL, `$5` whether archived runs are
- * listed too.
+ * listed too; `{where}` is replaced by a `runWhereSql` condition (`true`
+ * without one) and, in each statement, `{join}` by the join it needs.
  */
 const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL AND ($5::BOOLEAN OR NOT coalesce(r.archived, false))
       OR list_contains($1::VARCHAR[], r.run_id))
     AND ($2::VARCHAR[] IS NULL OR list_contains($2::VARCHAR[], r.status))
     AND ($3::VARCHAR[] IS NULL OR list_contains($3::VARCHAR[], r.run_type))
-    AND ($4::VARCHAR IS NULL OR contains(lower(r.run_id), lower($4::VARCHAR)))`;
+    AND ($4::VARCHAR IS NULL OR contains(lower(r.run_id), lower($4::VARCHAR)))
+    AND ({where})`;
 
 /** Sort keys of the overview and their SQL (newest first is the default). */
 export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
@@ -44,22 +46,13 @@ export const OVERVIEW_SORTS: Readonly<Record<string, string>> = {
 
 /**
  * The run ids of one page of the overview. `$1..$5` the filter, `$6` limit,
- * `$7` offset; `{order}` is replaced by an {@linkcode OVERVIEW_SORTS}
- * expression and a direction. Only the id and the sort key go through the
- * sort; the page's columns come from {@linkcode OVERVIEW_ROWS_SQL}.
+ * `$7` offset, then the parameters of `{where}` and of `{order}`: the terms of
+ * the order, an {@linkcode OVERVIEW_SORTS} expression with its direction or
+ * a `runOrderSql` fragment (a field, as `ledger runs --sort` orders it).
+ * Only the id and the sort key go through the sort; the page's columns come
+ * from {@linkcode OVERVIEW_ROWS_SQL}.
  */
 export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
-  FROM ${RUNS}
-  WHERE ${OVERVIEW_FILTER}
-  ORDER BY {order} NULLS LAST, r.run_id
-  LIMIT $6::BIGINT OFFSET $7::BIGINT`;
-
-/**
- * {@linkcode OVERVIEW_PAGE_SQL} in the order of a field of the query surface
- * (`ledger runs --sort`): `{join}` and `{order}` are replaced by a
- * `runOrderSql` fragment whose parameters start at `$8`.
- */
-export const OVERVIEW_PAGE_BY_FIELD_SQL = `SELECT r.run_id
   FROM ${RUNS}{join}
   WHERE ${OVERVIEW_FILTER}
   ORDER BY {order}
@@ -72,12 +65,13 @@ export const OVERVIEW_ROWS_SQL = `SELECT r.run_id, r.run_type, r.status, r.creat
   FROM ${RUNS} WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
 /**
- * Runs per UTC day of creation and status for the filter `$1..$5`; runs
+ * Runs per UTC day of creation and status for the filter `$1..$5` (and
+ * `{where}`'s parameters from `$6`); runs
  * without any time count under a NULL day (the total is the sum).
  */
 export const RUNS_PER_DAY_SQL = `SELECT strftime(epoch_ms(coalesce(r.created_at_ms,
       r.started_at_ms, r.last_event_at_ms)), '%Y-%m-%d') AS day, r.status, count(*) AS count
-  FROM ${RUNS} WHERE ${OVERVIEW_FILTER}
+  FROM ${RUNS}{join} WHERE ${OVERVIEW_FILTER}
   GROUP BY ALL ORDER BY day NULLS LAST, r.status`;
 
 /** The distinct run types and statuses, for the filter menus. */

@@ -28,10 +28,13 @@ import {
 } from "../indexer/queries.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
 import {
+  checkWherePatterns,
+  type NumberedRunSql,
   parseSort,
   queryRuns,
   QueryUsageError,
   runOrderSql,
+  runWhereSql,
   type SortKey,
 } from "../indexer/query/mod.ts";
 import { flatten as flattenPaths } from "../indexer/query/compare.ts";
@@ -52,7 +55,6 @@ import {
   CALLERS_SQL,
   FACETS_SQL,
   NOTES_SQL,
-  OVERVIEW_PAGE_BY_FIELD_SQL,
   OVERVIEW_PAGE_SQL,
   OVERVIEW_ROWS_SQL,
   OVERVIEW_SORTS,
@@ -168,6 +170,11 @@ export interface OverviewQuery {
   runType?: string | readonly string[];
   /** Only run ids containing this text (any case). */
   text?: string;
+  /**
+   * Only runs for which every expression holds, as `ledger runs --where`
+   * reads them (SPEC 11); a bad one throws the query surface's usage error.
+   */
+  where?: readonly string[];
   /** Archived runs too (without `runIds`; named runs are always listed). @default {false} */
   includeArchived?: boolean;
   /**
@@ -214,6 +221,23 @@ export function overviewSortKey(sort: string, ascending: boolean): SortKey {
   return /(?<!\\):(?:asc|desc)$/i.test(sort)
     ? keys[0]
     : { field: keys[0].field, descending: !ascending };
+}
+
+/**
+ * `template` (an overview statement) with `{where}` the condition, `{order}`
+ * the order terms when given, and `{join}` what either reads besides `r`
+ * (the same join when both do). Replaced by functions, not strings, so that
+ * `$'` and `$&` in the SQL stay as written.
+ */
+function fillOverviewSql(
+  template: string,
+  where: NumberedRunSql,
+  order: { sql?: string; join: string },
+): string {
+  return template
+    .replace("{join}", () => where.join || order.join)
+    .replace("{where}", () => where.sql)
+    .replace("{order}", () => order.sql ?? "");
 }
 
 /** The runs overview. */
@@ -618,30 +642,32 @@ export class ReportIndex {
       query.includeArchived === true,
     ];
     const page = [...filter, query.limit ?? 100, query.offset ?? 0];
+    // `--where` in the statement itself, as `ledger runs --where` (the matching run ids passed
+    // as a list took 12-23 s a page for a filter matching 95k of 100k runs, most of it binding
+    // the list).
+    const where = runWhereSql(query.where ?? [], page.length + 1);
+    // A bad regular expression is the usage error `ledger runs` gives, not DuckDB's failure.
+    if (query.where !== undefined) await checkWherePatterns(this.#conn, query.where);
+    const first = page.length + where.params.length + 1;
     const sortSql = OVERVIEW_SORTS[query.sort ?? "created"];
-    let ids: string[];
-    if (sortSql !== undefined) {
-      const sql = OVERVIEW_PAGE_SQL.replace(
-        "{order}",
-        `${sortSql} ${query.ascending ? "ASC" : "DESC"}`,
-      );
-      ids = (await rows(this.#conn, sql, page)).map((r) => String(r.run_id));
-    } else {
-      // Any other field sorts as `ledger runs --sort` does, in the same statement as the filter
-      // and the page (100k runs by a summary path: every run id passed through JavaScript took
-      // 0.8-1.9 s a page, and 16-22 s one request in four while DuckDB bound the list).
-      const key = overviewSortKey(query.sort!, query.ascending === true);
-      const order = runOrderSql([key], page.length + 1);
-      // A function, not a string: `$'` and `$&` in the SQL stay as written.
-      const sql = OVERVIEW_PAGE_BY_FIELD_SQL.replace("{join}", () => order.join)
-        .replace("{order}", () => order.sql);
-      ids = (await rows(this.#conn, sql, [...page, ...order.params])).map((r) => String(r.run_id));
-    }
+    // Any other field sorts as `ledger runs --sort` does, in the same statement (100k runs by a
+    // summary path: every run id passed through JavaScript took 0.8-1.9 s a page, and 16-22 s
+    // one request in four while DuckDB bound the list).
+    const order = sortSql !== undefined
+      ? {
+        sql: `${sortSql} ${query.ascending ? "ASC" : "DESC"} NULLS LAST, r.run_id`,
+        join: "",
+        params: [],
+      }
+      : runOrderSql([overviewSortKey(query.sort!, query.ascending === true)], first);
+    const sql = fillOverviewSql(OVERVIEW_PAGE_SQL, where, order);
+    const ids = (await rows(this.#conn, sql, [...page, ...where.params, ...order.params]))
+      .map((r) => String(r.run_id));
     const byId = new Map(
       (ids.length === 0 ? [] : await rows(this.#conn, OVERVIEW_ROWS_SQL, [{ strings: ids }]))
         .map((r) => [String(r.run_id), r]),
     );
-    const { total, days } = await this.#perDay(filter);
+    const { total, days } = await this.#perDay(filter, query.where ?? []);
     return {
       runs: ids.map((id) => byId.get(id)).filter((r) => r !== undefined).map(toOverviewRun),
       total,
@@ -654,12 +680,17 @@ export class ReportIndex {
    * `ReportIndex` never changes (a publish is a new file, opened anew), so
    * the answer is kept for the next page of the same filter.
    */
-  #perDay(filter: SqlParam[]): Promise<{ total: number; days: DayCount[] }> {
-    const key = JSON.stringify(filter);
+  #perDay(
+    filter: SqlParam[],
+    whereTexts: readonly string[],
+  ): Promise<{ total: number; days: DayCount[] }> {
+    const key = JSON.stringify([filter, whereTexts]);
     let found = this.#perDayCache.get(key);
     if (found === undefined) {
       if (this.#perDayCache.size >= PER_DAY_CACHE_MAX) this.#perDayCache.clear();
-      found = rows(this.#conn, RUNS_PER_DAY_SQL, filter).then((counted) => ({
+      const where = runWhereSql(whereTexts, filter.length + 1);
+      const sql = fillOverviewSql(RUNS_PER_DAY_SQL, where, { join: "" });
+      found = rows(this.#conn, sql, [...filter, ...where.params]).then((counted) => ({
         total: counted.reduce((sum, d) => sum + Number(d.count), 0),
         days: counted.filter((d) => d.day !== null).map((d) => ({
           day: String(d.day),

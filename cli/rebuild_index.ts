@@ -189,16 +189,42 @@ export async function main(args: string[]): Promise<number> {
  * two machines).
  */
 export function printIndexWarnings(
-  report: Pick<RebuildReport, "conflicts" | "reusedRuns" | "changedFiles">,
+  report: Pick<RebuildReport, "conflicts" | "reusedRuns" | "changedFiles" | "notRead">,
   reusedSaid = 0,
 ): void {
   const changed = changedFilesWarning(report.changedFiles);
   if (changed !== undefined) console.error(`ledger rebuild-index: warning: ${changed}`);
+  const notRead = notReadWarning(report.notRead);
+  if (notRead !== undefined) console.error(`ledger rebuild-index: warning: ${notRead}`);
   const conflicts = conflictsWarning(report.conflicts);
   if (conflicts !== undefined) console.error(`ledger rebuild-index: warning: ${conflicts}`);
   if (report.reusedRuns.count <= reusedSaid) return;
   const reused = reusedRunsWarning(report.reusedRuns);
   if (reused !== undefined) console.error(`ledger rebuild-index: warning: ${reused}`);
+}
+
+/**
+ * The warning of a rebuild that passed over entries of the events directory
+ * ({@linkcode RebuildReport.notRead}), or undefined for none: events there
+ * never reach the index.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { notReadWarning } from "./rebuild_index.ts";
+ * assert.equal(notReadWarning(undefined), undefined);
+ * const shown = ["day=2026-1-5: not a day folder (a directory day=YYYY-MM-DD)"];
+ * assert.match(notReadWarning({ shown, count: 1 })!, /^1 entry of the events directory is not/);
+ * ```
+ */
+export function notReadWarning(notRead: RebuildReport["notRead"]): string | undefined {
+  if (notRead === undefined || notRead.count === 0) return undefined;
+  const more = notRead.count > notRead.shown.length
+    ? `, and ${notRead.count - notRead.shown.length} more`
+    : "";
+  return `${notRead.count === 1 ? "1 entry" : `${notRead.count} entries`} of the events ` +
+    `directory ${notRead.count === 1 ? "is" : "are"} not part of the log, and no event in ` +
+    `${notRead.count === 1 ? "it" : "them"} is indexed: ${notRead.shown.join("; ")}${more}`;
 }
 
 /**

@@ -308,6 +308,15 @@ export interface RebuildReport {
    * removed from the bucket leaves the index as a removed local file does).
    */
   changedFiles: { shown: string[]; count: number };
+  /**
+   * Entries of the events directory that look like the log's and are not
+   * read, each with why: a folder named `day=` that is not `day=YYYY-MM-DD`
+   * (`day=2026-1-5`, `day=20260120`), a part file that is not a regular
+   * file. Events in them never reach the index, so the CLI says so without
+   * `--verbose` (a probe: `day=2026-1-5` was passed over unsaid). The first
+   * {@linkcode CHANGED_FILES_SHOWN} and how many there are.
+   */
+  notRead?: { shown: string[]; count: number };
   /** Why the pid liveness check was skipped, if it was. */
   livenessSkipped?: string;
   /**
@@ -1211,7 +1220,11 @@ export async function rebuildIndex(
     if (updates) copied = Deno.copyFile(dbPath, tempPath).then(() => null, (err: unknown) => err);
     // Listed before the log: the runs they stand for were on disk before them.
     const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
-    const files = await listPartFiles(root, (entry, why) => progress(`skipped ${entry}: ${why}`));
+    const notRead: string[] = [];
+    const files = await listPartFiles(root, (entry, why) => {
+      progress(`skipped ${entry}: ${why}`);
+      notRead.push(`${entry}: ${why.replace(/: not read$/, "")}`);
+    });
     progress(`log: ${files.length} part files`);
     // With a --since-date window the days before it stay as indexed: nothing is emptied.
     const dropsAll = options.full === true || sinceDate === undefined;
@@ -1276,7 +1289,18 @@ export async function rebuildIndex(
       `published ${dbPath} (${built.mode}): ${built.events} events, ${built.runs} runs, ` +
         `${built.errors} ingest errors, ${elapsedMs} ms`,
     );
-    return { ...built, dbPath, filesScanned: files.length, elapsedMs, recoveredFrom, phasesMs };
+    return {
+      ...built,
+      dbPath,
+      filesScanned: files.length,
+      elapsedMs,
+      recoveredFrom,
+      phasesMs,
+      ...(notRead.length === 0 ? {} : {
+        // In name order, as files are listed (readDir's order is the file system's).
+        notRead: { shown: notRead.sort().slice(0, CHANGED_FILES_SHOWN), count: notRead.length },
+      }),
+    };
   } catch (err) {
     await copied; // done with the copy before it is removed
     await removeTemp(tempPath);

@@ -1,0 +1,39 @@
+/**
+ * `ledger rebuild-index` says, without `--verbose`, which entries of the
+ * events directory it passes over: a folder `day=2026-1-5` (a writer that
+ * left out a zero) or `day=20260120` is not part of the log (SPEC 3), and
+ * the events in it never reach the index. A probe: both were skipped
+ * unsaid, their runs missing from `ledger runs`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+
+Deno.test("rebuild-index warns of day folders it does not read, and stays quiet without them", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, "day=2026-01-20/part-a.jsonl", fullRun("kept", T0));
+    const clean = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.equal(clean.stderr, "");
+
+    await writePart(root, "day=2026-1-20/part-b.jsonl", fullRun("lost-1", T0 + 1_000));
+    await writePart(root, "day=20260120/part-c.jsonl", fullRun("lost-2", T0 + 2_000));
+    for (const flags of [[], ["--full"]]) {
+      const r = await runLedger(["rebuild-index", "--root", root, ...flags]);
+      assert.equal(r.code, 0, r.stderr); // a warning, not a failure: the log is indexed
+      const lines = r.stderr.trimEnd().split("\n");
+      assert.equal(lines.length, 1, r.stderr);
+      assert.equal(
+        lines[0],
+        "ledger rebuild-index: warning: 2 entries of the events directory are not part of the " +
+          "log, and no event in them is indexed: day=2026-1-20: not a day folder (a directory " +
+          "day=YYYY-MM-DD); day=20260120: not a day folder (a directory day=YYYY-MM-DD)",
+      );
+    }
+    const runs = await runLedger(["runs", "--root", root, "--json"]);
+    assert.equal(runs.code, 0, runs.stderr);
+    assert.deepEqual(JSON.parse(runs.stdout).map((r: { run_id: string }) => r.run_id), ["kept"]);
+  });
+});

@@ -409,24 +409,41 @@ function sqlValueConverter(api: DuckDBApi): DuckDBValueConverter<JS> {
 
 /**
  * DuckDB's text of a timestamp (`2026-01-01 01:02:03.456789`, with `+00`
- * or `+05:30` when it has a zone) as ISO 8601 UTC or with its offset;
- * `infinity` and other words as they are.
+ * or `+05:30` when it has a zone) as ISO 8601 UTC or with its offset, as
+ * every other command writes a time: milliseconds always (`.500`, `.000`;
+ * finer digits kept), a year before 1 as ISO's astronomical year (DuckDB's
+ * `0045-03-15 (BC)` is `-0044-03-15`); `infinity` and other words as they
+ * are. (A probe: `ledger sql` printed `...59.5Z` and `0045-03-15 (BC)
+ * 12:00:00` where `runs`, `trials` and `export` print `...59.500Z`.)
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { isoTimestampText } from "./reader.ts";
  * assert.equal(isoTimestampText("2026-01-01 01:02:03.456789", false), "2026-01-01T01:02:03.456789Z");
- * assert.equal(isoTimestampText("2026-01-01 01:02:03+00", true), "2026-01-01T01:02:03+00:00");
+ * assert.equal(isoTimestampText("2026-01-01 01:02:03.5", false), "2026-01-01T01:02:03.500Z");
+ * assert.equal(isoTimestampText("2026-01-01 01:02:03+00", true), "2026-01-01T01:02:03.000+00:00");
+ * assert.equal(isoTimestampText("0045-03-15 (BC) 12:00:00", false), "-0044-03-15T12:00:00.000Z");
+ * assert.equal(isoTimestampText("0001-01-01 (BC) 00:00:00", false), "0000-01-01T00:00:00.000Z");
  * assert.equal(isoTimestampText("infinity", false), "infinity");
  * ```
  */
 export function isoTimestampText(text: string, zoned: boolean): string {
-  const m = /^(-?\d{4,}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d(?::\d\d)?)?$/.exec(text);
+  const m = /^(\d{4,})(-\d\d-\d\d)( \(BC\))? (\d\d:\d\d:\d\d)(?:\.(\d+))?([+-]\d\d(?::\d\d)?)?$/
+    .exec(text);
   if (m === null) return text;
-  const [, date, time, offset] = m;
-  if (!zoned || offset === undefined) return `${date}T${time}Z`;
-  return `${date}T${time}${offset.length === 3 ? `${offset}:00` : offset}`;
+  const [, yearText, monthDay, bc, clock, fraction = "", offset] = m;
+  // 1 BC is year 0, 2 BC year -1 (ISO 8601's astronomical years, as JavaScript's Date reads them).
+  const year = bc === undefined ? yearText : astronomicalYear(Number(yearText));
+  const time = `${clock}.${fraction.padEnd(3, "0")}`;
+  if (!zoned || offset === undefined) return `${year}${monthDay}T${time}Z`;
+  return `${year}${monthDay}T${time}${offset.length === 3 ? `${offset}:00` : offset}`;
+}
+
+/** The ISO 8601 year of year `bc` before Christ: 1 BC is `0000`, 45 BC `-0044`. */
+function astronomicalYear(bc: number): string {
+  const year = 1 - bc;
+  return `${year < 0 ? "-" : ""}${String(Math.abs(year)).padStart(4, "0")}`;
 }
 
 /**

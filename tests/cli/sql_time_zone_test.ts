@@ -30,11 +30,45 @@ Deno.test("ledger sql: the session and its times are UTC under any TZ", async (t
           tz: "UTC",
           t: "2025-12-31T23:59:59.999Z",
           day: "2025-12-31",
-          given: "2025-12-31T18:15:00.5Z",
+          given: "2025-12-31T18:15:00.500Z",
           s: "2025-12-31 23:59",
         }]);
       });
     }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("ledger sql: times are written as every command writes them, a year BC too", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger_sql_iso_" });
+  try {
+    await Deno.mkdir(`${root}/events`);
+    await rebuildIndex(root, {});
+    // DuckDB's own text: `2026-01-31 23:59:00`, `...59.5`, `0045-03-15 (BC) 12:00:00`.
+    const query = "SELECT TIMESTAMP '2026-01-31 23:59:00' AS whole, " +
+      "make_timestamp(1772323199500000) AS half, TIMESTAMP '-0044-03-15 12:00' AS bc, " +
+      "TIMESTAMP_NS '2026-01-01 01:02:03.123456789' AS ns";
+    for (const format of ["json", "csv"]) {
+      const r = await runLedger(["sql", "--root", root, query, "--format", format]);
+      equal(r.code, 0, r.stderr);
+      const expected = [
+        "2026-01-31T23:59:00.000Z",
+        "2026-02-28T23:59:59.500Z",
+        "-0044-03-15T12:00:00.000Z",
+        "2026-01-01T01:02:03.123456789Z",
+      ];
+      if (format === "json") {
+        deepEqual(Object.values(JSON.parse(r.stdout)[0]), expected);
+      } else {
+        equal(r.stdout, `whole,half,bc,ns\n${expected.join(",")}\n`);
+      }
+    }
+    // What every other command writes: the same text for the same instant.
+    equal(
+      new Date(Date.UTC(2026, 1, 28, 23, 59, 59, 500)).toISOString(),
+      "2026-02-28T23:59:59.500Z",
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -37,6 +37,7 @@ import {
   runWhereSql,
   type SortKey,
 } from "../indexer/query/mod.ts";
+import { RUNS_NEWEST_FIRST_SQL } from "../indexer/schema.ts";
 import { flatten as flattenPaths } from "../indexer/query/compare.ts";
 import { INTEGER_TEXT_RE, JSON_NUMBER_TEXT } from "../indexer/query/fields.ts";
 import {
@@ -655,7 +656,11 @@ export class ReportIndex {
     // one request in four while DuckDB bound the list).
     const order = sortSql !== undefined
       ? {
-        sql: `${sortSql} ${query.ascending ? "ASC" : "DESC"} NULLS LAST, r.run_id`,
+        // Ties as `ledger runs --sort` breaks them: newest first, then by id (a probe: by id
+        // alone, `?sort=status&dir=asc` and `?sort=status:asc` listed the same runs in two orders).
+        sql: `${sortSql} ${query.ascending ? "ASC" : "DESC"} NULLS LAST, ${
+          RUNS_NEWEST_FIRST_SQL.join(", ")
+        }`,
         join: "",
         params: [],
       }

@@ -408,6 +408,9 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
             ["sort=summary.win_rate&dir=desc", "summary.win_rate:desc"],
             ["sort=summary.win_rate:asc&dir=desc", "summary.win_rate:asc"],
             [`sort=${encodeURIComponent("duration_ms")}&dir=asc`, "duration_ms:asc"],
+            // The page's own keys break ties as the command does: newest first, then by id.
+            ["sort=status&dir=asc", "status:asc"],
+            ["sort=run_type", "run_type:desc"],
             // A field whose key is a parameter of the SQL (numbered after the page's).
             ["sort=tags.label&dir=asc", "tags.label:asc"],
             // With a filter, and a field whose path needs quoting in the SQL ('$."x"').

@@ -29,6 +29,7 @@ import {
   ForeignIndexFileError,
   isEmptyLogRefusal,
   isSourceRefusal,
+  notReadWarning,
   RebuildError,
   rebuildIndex,
   RebuildInterruptedError,
@@ -343,6 +344,10 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           if (report.recoveredFrom !== undefined) log(recoveredLogEntry(report.recoveredFrom));
           const changed = changedFilesLogEntry(report);
           if (changed !== undefined) log(changed);
+          const notRead = notReadWarning(report.notRead);
+          if (notRead !== undefined) {
+            log({ level: "warn", msg: notRead, fields: { not_read: report.notRead!.count } });
+          }
           log(rebuildLogEntry(report));
           // The log as it was before this rebuild, the index as this rebuild left it.
           last = { log: snapshot.log, index: await indexState(dbPath) };

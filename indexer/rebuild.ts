@@ -340,6 +340,30 @@ export interface RebuildReport {
   phasesMs: Record<string, number>;
 }
 
+/**
+ * The warning of a rebuild that passed over entries of the events directory
+ * ({@linkcode RebuildReport.notRead}), or undefined for none: events there
+ * never reach the index.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { notReadWarning } from "./rebuild.ts";
+ * assert.equal(notReadWarning(undefined), undefined);
+ * const shown = ["day=2026-1-5: not a day folder (a directory day=YYYY-MM-DD)"];
+ * assert.match(notReadWarning({ shown, count: 1 })!, /^1 entry of the events directory is not/);
+ * ```
+ */
+export function notReadWarning(notRead: RebuildReport["notRead"]): string | undefined {
+  if (notRead === undefined || notRead.count === 0) return undefined;
+  const more = notRead.count > notRead.shown.length
+    ? `, and ${notRead.count - notRead.shown.length} more`
+    : "";
+  return `${notRead.count === 1 ? "1 entry" : `${notRead.count} entries`} of the events ` +
+    `directory ${notRead.count === 1 ? "is" : "are"} not part of the log, and no event in ` +
+    `${notRead.count === 1 ? "it" : "them"} is indexed: ${notRead.shown.join("; ")}${more}`;
+}
+
 /** Reused run ids a {@linkcode RebuildReport} names ({@linkcode RebuildReport.reusedRuns}). */
 export const REUSED_RUN_IDS_SHOWN = 5;
 

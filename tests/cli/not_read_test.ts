@@ -37,3 +37,37 @@ Deno.test("rebuild-index warns of day folders it does not read, and stays quiet 
     assert.deepEqual(JSON.parse(runs.stdout).map((r: { run_id: string }) => r.run_id), ["kept"]);
   });
 });
+
+Deno.test("the daemon logs the entries it does not read, with each rebuild", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, "day=2026-01-20/part-a.jsonl", fullRun("kept", T0));
+    await writePart(root, "day=2026-1-20/part-b.jsonl", fullRun("lost", T0 + 1_000));
+    const cli = new URL("../../cli/ledger.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, "daemon", "--root", root, "--interval", "0.2"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    let out = "";
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const end = Date.now() + 30_000;
+    try {
+      while (!/rebuild (full|incremental)/.test(out) && Date.now() < end) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += value;
+      }
+    } finally {
+      child.kill("SIGTERM");
+      // The rest of stdout, to its end.
+      for (let r = await reader.read(); !r.done; r = await reader.read()) out += r.value;
+    }
+    const status = await child.status;
+    assert.equal(status.code, 0, await stderr);
+    assert.match(
+      out,
+      /1 entry of the events directory is not part of the log, and no event in it is indexed: day=2026-1-20: not a day folder/,
+    );
+  });
+});

@@ -1012,9 +1012,22 @@ function withIntervals(
  * the runs of `counts` (run id to trials), each at most {@linkcode TRIALS_MAX}.
  * Every run gets the same share, and a run with fewer trials than its share
  * leaves the rest to the others (the runs with fewest trials are served
- * first, and each share is what is left over the runs left).
+ * first, and each share is what is left over the runs left). A smaller
+ * budget never gives a run more.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { spreadTrials } from "./data.ts";
+ * const counts = new Map([["a", 10], ["b", 1_000], ["c", 50_000]]);
+ * assert.deepEqual([...spreadTrials(counts, 900)], [["a", 10], ["b", 445], ["c", 445]]);
+ * assert.deepEqual([...spreadTrials(counts, 100_000)], [["a", 10], ["b", 1_000], ["c", 10_000]]);
+ * ```
  */
-function spreadTrials(counts: ReadonlyMap<string, number>, budget: number): Map<string, number> {
+export function spreadTrials(
+  counts: ReadonlyMap<string, number>,
+  budget: number,
+): Map<string, number> {
   const runs = [...counts].sort(([, n], [, m]) => n - m);
   const caps = new Map<string, number>();
   let left = Math.max(0, budget);

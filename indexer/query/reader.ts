@@ -425,16 +425,19 @@ function sqlValueConverter(api: DuckDBApi): DuckDBValueConverter<JS> {
  * assert.equal(isoTimestampText("2026-01-01 01:02:03+00", true), "2026-01-01T01:02:03.000+00:00");
  * assert.equal(isoTimestampText("0045-03-15 (BC) 12:00:00", false), "-0044-03-15T12:00:00.000Z");
  * assert.equal(isoTimestampText("0001-01-01 (BC) 00:00:00", false), "0000-01-01T00:00:00.000Z");
+ * assert.equal(isoTimestampText("-0044-03-15 12:00:00", false), "-0044-03-15T12:00:00.000Z");
  * assert.equal(isoTimestampText("infinity", false), "infinity");
  * ```
  */
 export function isoTimestampText(text: string, zoned: boolean): string {
-  const m = /^(\d{4,})(-\d\d-\d\d)( \(BC\))? (\d\d:\d\d:\d\d)(?:\.(\d+))?([+-]\d\d(?::\d\d)?)?$/
+  const m = /^(-?\d{4,})(-\d\d-\d\d)( \(BC\))? (\d\d:\d\d:\d\d)(?:\.(\d+))?([+-]\d\d(?::\d\d)?)?$/
     .exec(text);
   if (m === null) return text;
   const [, yearText, monthDay, bc, clock, fraction = "", offset] = m;
   // 1 BC is year 0, 2 BC year -1 (ISO 8601's astronomical years, as JavaScript's Date reads them).
-  const year = bc === undefined ? yearText : astronomicalYear(Number(yearText));
+  const year = bc === undefined || yearText.startsWith("-")
+    ? yearText
+    : astronomicalYear(Number(yearText));
   const time = `${clock}.${fraction.padEnd(3, "0")}`;
   if (!zoned || offset === undefined) return `${year}${monthDay}T${time}Z`;
   return `${year}${monthDay}T${time}${offset.length === 3 ? `${offset}:00` : offset}`;

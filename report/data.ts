@@ -218,10 +218,31 @@ export function overviewSortKey(sort: string, ascending: boolean): SortKey {
   if (keys.length !== 1) {
     throw new QueryUsageError(`Sort by one field, got ${JSON.stringify(sort)}`);
   }
-  // A direction the text names wins over the page's (`\:` is a colon inside a key).
-  return /(?<!\\):(?:asc|desc)$/i.test(sort)
+  // A direction the text names wins over the page's.
+  return sortDirection(sort).ascending !== undefined
     ? keys[0]
     : { field: keys[0].field, descending: !ascending };
+}
+
+/**
+ * A sort's text without the direction it ends with (`:asc`, `:desc`, any
+ * case; `\:` is a colon inside a key), and that direction: undefined when
+ * it names none. The overview's key ({@linkcode overviewSortKey}) and its
+ * form (the field in the sort menu, the direction in its own) read it alike.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { sortDirection } from "./data.ts";
+ * assert.deepEqual(sortDirection("duration_ms:ASC"), { field: "duration_ms", ascending: true });
+ * assert.deepEqual(sortDirection("config.a\\:desc"), { field: "config.a\\:desc" });
+ * ```
+ */
+export function sortDirection(sort: string): { field: string; ascending?: boolean } {
+  const named = /^(.*?)(?<!\\):(asc|desc)$/i.exec(sort);
+  return named === null
+    ? { field: sort }
+    : { field: named[1], ascending: named[2].toLowerCase() === "asc" };
 }
 
 /**

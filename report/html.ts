@@ -27,6 +27,7 @@ import {
   HISTOGRAM_VALUE_ABS_MAX,
   MANIFEST_FILE,
   POLICY_RESULTS_FILE,
+  sortDirection,
 } from "./data.ts";
 import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
@@ -479,9 +480,9 @@ function liveFilterForm(
   // menu, so that the menu shows it and changing the menu changes the order (the menu showed
   // `desc` beside a page sorted ascending, and choosing `asc` or `desc` changed nothing).
   const ownSorts = ["created", "run_id", "run_type", "status", "duration"];
-  const named = q.sort?.match(/^(.*?)(?<!\\):(asc|desc)$/i);
-  const sort = named ? named[1] : q.sort;
-  const ascending = named ? named[2].toLowerCase() === "asc" : q.ascending;
+  const named = q.sort === undefined ? undefined : sortDirection(q.sort);
+  const sort = named?.field;
+  const ascending = named?.ascending ?? q.ascending;
   const sorts = sort === undefined || ownSorts.includes(sort) ? ownSorts : [...ownSorts, sort];
   return `<form class="toolbar" method="get" action="/">` +
     `<input type="search" name="q" value="${escapeAttribute(q.text ?? "")}" ` +

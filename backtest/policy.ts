@@ -179,7 +179,22 @@ export interface PolicyOptions extends BacktestOptions {
   gapFill?: GapFill;
 }
 
-function tradeRow({ call, trade }: CallTrade): Row {
+/**
+ * One row of `policy_results.parquet` ({@linkcode POLICY_RESULTS_COLUMNS}):
+ * a call and its trade; a sweep writes its best trial's rows with it too.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { POLICY_RESULTS_COLUMNS, policyResultRow } from "./policy.ts";
+ * import { noEntryTrade } from "./executor.ts";
+ * const call = { callId: "c1", caller: "amy", mint: "M", chain: "solana", alertTsMs: 0 };
+ * const row = policyResultRow({ call, trade: noEntryTrade(0) });
+ * assert.equal(row.length, POLICY_RESULTS_COLUMNS.length);
+ * assert.deepEqual(row.slice(0, 3), ["c1", "amy", "M"]);
+ * ```
+ */
+export function policyResultRow({ call, trade }: CallTrade): Row {
   return [
     call.callId,
     call.caller,
@@ -283,7 +298,7 @@ export async function runPolicy(options: PolicyOptions): Promise<RunResult> {
       const dir = await ctx.dir();
       const out = await dir.writeParquet(session.conn, POLICY_RESULTS_FILE, {
         columns: POLICY_RESULTS_COLUMNS,
-        rows: [...replayed, ...noEntry].map(tradeRow),
+        rows: [...replayed, ...noEntry].map(policyResultRow),
       });
       await ctx.artifact("policy_results", out.path, out.sizeBytes);
       return {

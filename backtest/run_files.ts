@@ -92,6 +92,43 @@ export const CALLER_SUMMARY_FILE = "caller_summary.parquet";
 export const TRIALS_FILE = "trials.parquet";
 
 /**
+ * File name of a sweep's best trial's per-call results: the columns of
+ * `policy_results.parquet`, the rows the best trial's replay gave (its trades,
+ * then the calls it never entered), so its equity curve and histograms can be
+ * drawn as a policy run's are. A name of its own, so a glob of every run's
+ * `policy_results.parquet` still reads policy runs only.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { BEST_TRIAL_RESULTS_FILE, POLICY_RESULTS_FILE, tradesFileOf } from "./run_files.ts";
+ * // The per-call results a run's equity curve is drawn from, by its run type.
+ * assert.equal(tradesFileOf("sweep"), BEST_TRIAL_RESULTS_FILE);
+ * assert.equal(tradesFileOf("policy"), POLICY_RESULTS_FILE);
+ * assert.equal(tradesFileOf(null), POLICY_RESULTS_FILE);
+ * ```
+ */
+export const BEST_TRIAL_RESULTS_FILE = "best_trial_results.parquet";
+
+/**
+ * The file of a run directory holding the per-call results its equity curve
+ * is drawn from: a sweep's best trial's ({@linkcode BEST_TRIAL_RESULTS_FILE}),
+ * any other run's {@linkcode POLICY_RESULTS_FILE} (the run type `sweep` is
+ * spelled here: this module imports nothing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SWEEP_RUN_TYPE } from "./sweep.ts";
+ * import { BEST_TRIAL_RESULTS_FILE, tradesFileOf } from "./run_files.ts";
+ * assert.equal(tradesFileOf(SWEEP_RUN_TYPE), BEST_TRIAL_RESULTS_FILE);
+ * ```
+ */
+export function tradesFileOf(runType: string | null): string {
+  return runType === "sweep" ? BEST_TRIAL_RESULTS_FILE : POLICY_RESULTS_FILE;
+}
+
+/**
  * File name of the per-call metrics.
  *
  * @example

@@ -2,15 +2,18 @@
  * The sweep workflow (SPEC 13): every combination of a policy grid
  * (`grid.ts`) replayed over one data set in one process. One run of
  * `run_type` `sweep`; the data phases run once (`plan, coverage, slice,
- * load`), then `execute` replays each combination through the executor and
+ * load`), then `execute` replays each combination through the executor,
  * records one `trial.recorded` per combination (`params`: the concrete
- * policy, `metrics`: the trade metrics of docs/METRICS.md), `store` writes
+ * policy, `metrics`: the trade metrics of docs/METRICS.md) and keeps the best
+ * trial by the objective (default `median_return_bps`); `store` writes
  * `trials.parquet` (one row per trial: `trial_id`, `params.<path>`,
- * `metrics.<name>`), and `aggregate` picks the best trial by the objective
- * (default `median_return_bps`) for `run.completed`'s summary; when no trial
- * has a value for the objective (every one null, e.g. `sharpe_per_trade`
- * over one trade, or without trades), there is no best trial and
- * `best_trial` is null.
+ * `metrics.<name>`) and the best trial's per-call results
+ * (`best_trial_results.parquet`, the columns of a policy run's
+ * `policy_results.parquet`), and `aggregate` puts the best trial in
+ * `run.completed`'s summary. When no trial has a value for the objective
+ * (every one null, e.g. `sharpe_per_trade` over one trade, or without
+ * trades), there is no best trial: `best_trial` is null and no
+ * `best_trial_results.parquet` is written.
  *
  * The grid is expanded and every combination validated before the run
  * exists: a grid over the limit or with an invalid combination throws
@@ -52,9 +55,10 @@ import { fixedNumberType } from "./number_fields.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import type { LoadedData } from "./workflow.ts";
 import type { DataSession } from "./data.ts";
-import { TRIALS_FILE } from "./run_files.ts";
+import { POLICY_RESULTS_COLUMNS, policyResultRow } from "./policy.ts";
+import { BEST_TRIAL_RESULTS_FILE, TRIALS_FILE } from "./run_files.ts";
 
-export { TRIALS_FILE };
+export { BEST_TRIAL_RESULTS_FILE, TRIALS_FILE };
 
 /**
  * Run type recorded in `run.created`.
@@ -382,7 +386,7 @@ export async function runSweep(options: SweepOptions): Promise<RunResult> {
         },
       };
     });
-    await ctx.phase("store", () => storeTrials(ctx, session, executed.results));
+    await ctx.phase("store", () => storeTrials(ctx, session, executed));
     return await ctx.phase("aggregate", async () => {
       const best = executed.best;
       const summary = {
@@ -689,11 +693,20 @@ function trialRow(columns: readonly ColumnSpec[], r: TrialResult): Row {
   });
 }
 
+/**
+ * Write `trials.parquet` and, when there is a best trial, its per-call
+ * results (`best_trial_results.parquet`: the rows a policy run of its
+ * params writes, its trades then the calls it never entered), from which the
+ * report and `ledger show` draw the sweep's equity curve and histograms (an
+ * audit: a sweep's page had none, though its best trial is the policy a quant
+ * would go on to trade).
+ */
 async function storeTrials(
   ctx: RunContext,
   session: DataSession,
-  results: readonly TrialResult[],
+  executed: { results: readonly TrialResult[]; best: Best | null },
 ): Promise<{ value: undefined; summary: Record<string, unknown> }> {
+  const { results, best } = executed;
   const dir = await ctx.dir();
   const columns = trialColumns(results);
   const out = await dir.writeParquet(session.conn, TRIALS_FILE, {
@@ -701,10 +714,21 @@ async function storeTrials(
     rows: results.map((r) => trialRow(columns, r)),
   });
   await ctx.artifact("trials", out.path, out.sizeBytes);
-  return {
-    value: undefined,
-    summary: { rows_in: results.length, rows_out: out.rows, bytes: out.sizeBytes },
+  const summary: Record<string, unknown> = {
+    rows_in: results.length,
+    rows_out: out.rows,
+    bytes: out.sizeBytes,
   };
+  if (best !== null) {
+    const calls = await dir.writeParquet(session.conn, BEST_TRIAL_RESULTS_FILE, {
+      columns: POLICY_RESULTS_COLUMNS,
+      rows: [...best.trades, ...best.noEntry].map(policyResultRow),
+    });
+    await ctx.artifact("best_trial_results", calls.path, calls.sizeBytes);
+    summary.best_trial_rows = calls.rows;
+    summary.best_trial_bytes = calls.sizeBytes;
+  }
+  return { value: undefined, summary };
 }
 
 /** {@linkcode replayCostsOf}, its error as a `GridError` naming the field. */

@@ -26,6 +26,7 @@ import {
 } from "./_args.ts";
 import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
+import { bestTrialId } from "../report/data.ts";
 import { resolveRunId, streamRows, UnknownRunError, withReader } from "../indexer/query/mod.ts";
 import { RUN_TRIALS_SQL } from "../indexer/schema.ts";
 import { assert } from "../ledger/assert.ts";
@@ -190,6 +191,8 @@ export async function main(args: string[]): Promise<number> {
   if (!values.json) {
     const equity = await equitySparklineLine(root, detail.run.run_id, {
       lineWidth: terminalWidth(),
+      runType: detail.run.run_type,
+      bestTrial: detail.run.run_type === "sweep" ? bestTrialId(detail.run.summary) : null,
     });
     if (equity !== null) console.log(`\n${equity}`);
   }

@@ -65,8 +65,10 @@ export const USAGE = `Usage: ledger sweep policy --grid JSON|@FILE [flags]
 
 Runs every combination of a policy grid over one data set in one process: one
 run of run_type sweep (data loaded once), one trial.recorded per combination,
-trials.parquet (one row per trial: trial_id, params.<path>, metrics.<name>) and
-the best trial in run.completed's summary. Metrics: docs/METRICS.md.
+trials.parquet (one row per trial: trial_id, params.<path>, metrics.<name>),
+the best trial's per-call results (best_trial_results.parquet, the columns of
+a policy run's policy_results.parquet) and the best trial in run.completed's
+summary. Metrics: docs/METRICS.md.
 
 A grid is a policy whose numeric fields may be lists; every combination is a
 trial, e.g. '{"type":"fixed_stop","stopPct":[0.2,0.3],"takeProfitPct":[1,2,3]}'
@@ -239,5 +241,8 @@ function describeSweep(r: RunResult): string {
     );
   }
   lines.push(`  trials: ${r.artifactPaths.trials}`);
+  if (r.artifactPaths.best_trial_results !== undefined) {
+    lines.push(`  best trial's calls: ${r.artifactPaths.best_trial_results}`);
+  }
   return lines.join("\n");
 }

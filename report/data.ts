@@ -26,7 +26,13 @@ import {
   openIndexFile,
   requireIndexFormat,
 } from "../indexer/queries.ts";
-import { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE } from "../backtest/run_files.ts";
+import {
+  BEST_TRIAL_RESULTS_FILE,
+  CALLER_SUMMARY_FILE,
+  MANIFEST_FILE,
+  POLICY_RESULTS_FILE,
+  tradesFileOf,
+} from "../backtest/run_files.ts";
 import {
   checkWherePatterns,
   type NumberedRunSql,
@@ -71,7 +77,13 @@ import {
 
 export { IndexNotFoundError };
 
-export { CALLER_SUMMARY_FILE, MANIFEST_FILE, POLICY_RESULTS_FILE };
+export {
+  BEST_TRIAL_RESULTS_FILE,
+  CALLER_SUMMARY_FILE,
+  MANIFEST_FILE,
+  POLICY_RESULTS_FILE,
+  tradesFileOf,
+};
 /** Most points of an equity curve kept (beyond, {@linkcode thinCurve} keeps every bucket's extremes). */
 export const EQUITY_POINTS_MAX = 600;
 /** Bins of a histogram, about. */
@@ -812,7 +824,13 @@ export class ReportIndex {
     }
     // One run's unreadable or missing file is said on its view, never fails the others.
     const problems = new ArtifactProblems(artifacts);
-    const trades = await this.#trades(dirs, problems);
+    // A sweep's curve is its best trial's (tradesFileOf).
+    const tradesFiles = new Map<string, string>();
+    for (const id of dirs.keys()) {
+      const type = found.get(id)?.run_type;
+      tradesFiles.set(id, tradesFileOf(typeof type === "string" ? type : null));
+    }
+    const trades = await this.#trades(dirs, tradesFiles, problems);
     const callers = await this.#callers(dirs, problems);
     const views: RunView[] = [];
     for (const id of runIds) {
@@ -848,12 +866,12 @@ export class ReportIndex {
    */
   async #existing(
     dirs: Map<string, string>,
-    name: string,
+    name: string | Map<string, string>,
     problems: ArtifactProblems,
   ): Promise<Map<string, string>> {
     const byPath = new Map<string, string>();
     for (const [id, dir] of dirs) {
-      const path = `${dir}/${name}`;
+      const path = `${dir}/${typeof name === "string" ? name : name.get(id)}`;
       if (await fileThere(id, path, problems)) byPath.set(path, id);
     }
     return byPath;
@@ -893,9 +911,10 @@ export class ReportIndex {
 
   async #trades(
     dirs: Map<string, string>,
+    names: Map<string, string>,
     problems: ArtifactProblems,
   ): Promise<Map<string, TradesView>> {
-    const files = await this.#existing(dirs, POLICY_RESULTS_FILE, problems);
+    const files = await this.#existing(dirs, names, problems);
     const out = new Map<string, TradesView>();
     const add = (found: Record<string, unknown>[]) => {
       for (const row of found) {
@@ -908,12 +927,13 @@ export class ReportIndex {
     };
     add(await this.#readParquet(files, TRADES_SQL, problems));
     for (const [path, runId] of files) {
-      if (out.has(runId) || problems.has(runId, POLICY_RESULTS_FILE)) continue;
+      const name = names.get(runId)!;
+      if (out.has(runId) || problems.has(runId, name)) continue;
       // No trade among many: read with the others (union_by_name), a file without the
       // columns reads as nulls; alone, it says what it lacks.
       add(await this.#readParquet(new Map([[path, runId]]), TRADES_SQL, problems));
       // Results without a trade (no call had an entry): said as such, not left out unsaid.
-      if (!out.has(runId) && !problems.has(runId, POLICY_RESULTS_FILE)) {
+      if (!out.has(runId) && !problems.has(runId, name)) {
         out.set(runId, toTrades([], [], []));
       }
     }
@@ -1123,6 +1143,24 @@ function toPhases(phases: Record<string, unknown>[], run: RunView["run"]): Phase
     if (open) view.open = true;
     return view;
   });
+}
+
+/**
+ * The id of the best trial a sweep's summary names, or null without one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { bestTrialId } from "./data.ts";
+ * assert.equal(bestTrialId({ best_trial: { trial_id: "t0003", params: {} } }), "t0003");
+ * assert.equal(bestTrialId({ best_trial: null }), null);
+ * assert.equal(bestTrialId(null), null);
+ * ```
+ */
+export function bestTrialId(summary: unknown): string | null {
+  if (!isJsonObject(summary) || !isJsonObject(summary.best_trial)) return null;
+  const id = summary.best_trial.trial_id;
+  return id === undefined || id === null ? null : String(id);
 }
 
 /** Equity curve and histograms of one run's calls, ordered by exit time. */

@@ -22,12 +22,13 @@ import type {
   TrialView,
 } from "./data.ts";
 import {
+  bestTrialId,
   CALLER_SUMMARY_FILE,
   flatten,
   HISTOGRAM_VALUE_ABS_MAX,
   MANIFEST_FILE,
-  POLICY_RESULTS_FILE,
   sortDirection,
+  tradesFileOf,
 } from "./data.ts";
 import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
@@ -558,7 +559,10 @@ export function renderRun(view: RunView, key: string): Fragment {
   if (r.error !== null) {
     parts.push(`<div class="card"><h2>Error</h2><pre>${escapeHtml(pretty(r.error))}</pre></div>`);
   }
-  const tradesProblem = problemOf(view, POLICY_RESULTS_FILE);
+  const tradesProblem = problemOf(view, tradesFileOf(r.run_type));
+  // A sweep's curve and histograms are its best trial's: said in each title.
+  const bestTrial = r.run_type === "sweep" ? bestTrialId(r.summary) : null;
+  const whose = bestTrial === null ? "" : `, best trial ${bestTrial}`;
   if (tradesProblem !== null) {
     // In place of the equity curve and the histograms (an audit: one unreadable file failed
     // the whole report, and a missing one left them out unsaid).
@@ -578,15 +582,17 @@ export function renderRun(view: RunView, key: string): Fragment {
       chartFigure(
         "equity",
         `${key}-equity`,
-        `Equity curve: cumulative return by exit time, ${countOf(view.trades.count, "trade")}`,
+        `Equity curve${whose}: cumulative return by exit time, ${
+          countOf(view.trades.count, "trade")
+        }`,
       ) + notFiniteNote(view.trades.returns_not_finite, "return", "the curve or the histogram")
     }</div>`);
     parts.push(
       `<div class="grid"><div class="card">${
-        chartFigure("hist", `${key}-returns`, "Realized return per call") +
+        chartFigure("hist", `${key}-returns`, `Realized return per call${whose}`) +
         outliersNote(view.trades.returns)
       }</div><div class="card">${
-        chartFigure("hist", `${key}-adverse`, "Max adverse excursion per call") +
+        chartFigure("hist", `${key}-adverse`, `Max adverse excursion per call${whose}`) +
         outliersNote(view.trades.adverse) +
         notFiniteNote(view.trades.adverse_not_finite, "max adverse excursion", "the histogram")
       }</div></div>`,
@@ -996,7 +1002,7 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
   }${
     // A run whose per-call results could not be used is left out of the curves, and said so.
     views.map((v, i) => {
-      const problem = problemOf(v, POLICY_RESULTS_FILE);
+      const problem = problemOf(v, tradesFileOf(v.run.run_type));
       return problem === null ? "" : problemLine(problem, `<strong>${letters[i]}</strong>: `);
     }).join("")}</div>
 <div class="card">${chartFigure("compare-phases", `${key}-phases`, "Phase durations (ms)")}</div>

@@ -9,7 +9,7 @@ import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
-import { POLICY_RESULTS_FILE, unreadableMessage } from "./data.ts";
+import { tradesFileOf, unreadableMessage } from "./data.ts";
 import { EQUITY_LINE_SQL } from "./_sql.ts";
 
 /** Block characters from low to high. */
@@ -31,6 +31,14 @@ export interface SparklineOptions {
 export interface EquityLineOptions extends SparklineOptions {
   /** The whole line fits in this many characters (the sparkline narrows). @default {undefined} */
   lineWidth?: number;
+  /**
+   * The run's type, which picks the file drawn ({@linkcode tradesFileOf}: a
+   * sweep's best trial's per-call results).
+   * @default {null}
+   */
+  runType?: string | null;
+  /** A sweep's best trial id, said after the total (`, best trial t3`). @default {null} */
+  bestTrial?: string | null;
 }
 
 /**
@@ -100,7 +108,8 @@ export function terminalTakesUnicode(): boolean {
  * The `equity` line of `ledger show` for a policy run: the sparkline of the
  * cumulative return of its trades by exit time (ties in call order, calls
  * never entered left out: the curve of `max_drawdown_bps`, docs/METRICS.md)
- * and its final value, or null when the run has no `policy_results.parquet`.
+ * and its final value, or null when the run has no `policy_results.parquet`
+ * (for a sweep, given `runType`, its best trial's `best_trial_results.parquet`).
  * A file there that cannot be read gives a line saying so, naming it and
  * why, in place of the sparkline (as the report says it on the run's page).
  *
@@ -142,7 +151,7 @@ export async function equitySparklineLine(
   options: EquityLineOptions = {},
 ): Promise<string | null> {
   if (!RUN_ID_PATTERN.test(runId)) return null;
-  const path = `${runDir(root, runId)}/${POLICY_RESULTS_FILE}`;
+  const path = `${runDir(root, runId)}/${tradesFileOf(options.runType ?? null)}`;
   const label = "equity     ";
   try {
     if (!(await Deno.stat(path)).isFile) return null;
@@ -176,7 +185,7 @@ export async function equitySparklineLine(
       const last = Math.round(equity[equity.length - 1] * 100) / 100;
       const after = `  ${last >= 0 ? "+" : ""}${last} bps over ${equity.length} call${
         equity.length === 1 ? "" : "s"
-      }${notFinite}`;
+      }${options.bestTrial == null ? "" : `, best trial ${options.bestTrial}`}${notFinite}`;
       const room = options.lineWidth === undefined
         ? undefined
         : Math.max(1, options.lineWidth - label.length - after.length);

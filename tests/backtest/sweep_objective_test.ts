@@ -11,8 +11,9 @@
  *   t000 stop 0.1: -1000, +5000 -> profit factor 5, mean 2000, sortino 2000 / 707
  *   t001 stop 0.5: +5000, +5000 -> no loss: profit factor and sortino null, mean 5000
  */
-import { ok, strictEqual as equal } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, ok, strictEqual as equal } from "node:assert/strict";
 import { EventEmitter } from "../../ledger/emitter.ts";
+import { exists } from "../../ledger/exists.ts";
 import {
   objectiveRankValue,
   type RankedMetrics,
@@ -250,6 +251,9 @@ Deno.test("sweep: no trial has a value for the objective, so no best trial", asy
       ok(trials.every((tr) => tr.metrics.sharpe_per_trade === null));
       equal(r.summary.best_trial, null);
       equal(r.summary.trials, 2);
+      // No best trial, no best trial's calls: trials.parquet alone.
+      deepEqual(Object.keys(r.artifactPaths), ["trials", "manifest"]);
+      equal(await exists(`${r.runDir}/best_trial_results.parquet`), false);
       const completed = (await runEvents(root, r.runId))
         .find((e) => e.event_type === "run.completed") as unknown as {
           summary: Record<string, unknown>;

@@ -148,7 +148,7 @@ Deno.test("runSweep: one run, a trial per combination, trials.parquet, the best 
       const created = events.filter((e) =>
         e.event_type === "artifact.created"
       ) as (LedgerEvent & { artifact_type: string; artifact_path: string })[];
-      deepEqual(created.map((e) => e.artifact_type), ["trials", "manifest"]);
+      deepEqual(created.map((e) => e.artifact_type), ["trials", "best_trial_results", "manifest"]);
       equal(r.artifactPaths.trials, `${r.runDir}/trials.parquet`);
       const { columns, rows } = await readParquet(r.artifactPaths.trials);
       deepEqual(columns.slice(0, 4), [

@@ -84,7 +84,8 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       deepEqual(Object.keys(path.report.artifacts), ["path_metrics"]);
       const sweep = await rerunRun("sweep-1", { root, emitter, gitCwd: dir });
       equal(sweep.report.identical, true);
-      deepEqual(Object.keys(sweep.report.artifacts), ["trials"]);
+      deepEqual(Object.keys(sweep.report.artifacts), ["best_trial_results", "trials"]);
+      ok(Object.values(sweep.report.artifacts).every((a) => (a as { same: boolean }).same));
       equal(sweep.result.summary.trials, 2);
     });
 

@@ -153,7 +153,8 @@ Deno.test("ledger report: one run's unreadable or missing artifact is said on it
       assert.deepEqual(problemLines(compare).length, 1);
       assert.ok(problemLines(compare)[0].startsWith(`<strong>A</strong>: ${results} could not`));
       const curves = data["compare-equity"] as { series: { label: string }[] };
-      assert.deepEqual(curves.series.map((s) => s.label), ["B"]);
+      // The sweep's curve is its best trial's.
+      assert.deepEqual(curves.series.map((s) => s.label), ["B", "D"]);
     });
 
     await t.step("the whole report, no run named: written all the same", async () => {

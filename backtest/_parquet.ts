@@ -98,10 +98,12 @@ export async function writeParquet(
   const table = `_parquet_out_${++tableSeq}`;
   await conn.run(createTempTableSql(table, options.columns));
   let count = 0;
+  let negativeZero = false;
   try {
     const appender = await conn.createAppender(table);
     try {
       for (const row of options.rows) {
+        negativeZero ||= row.some((v) => Object.is(v, -0));
         appendRow(appender, options.columns, row);
         count++;
       }
@@ -109,7 +111,7 @@ export async function writeParquet(
     } finally {
       appender.closeSync();
     }
-    await conn.run(copyToParquetSql(table, path));
+    await conn.run(copyToParquetSql(table, path, negativeZero));
   } finally {
     await conn.run(dropTableSql(table));
   }

@@ -363,7 +363,14 @@ export function dropTableSql(table: string): string {
   return `DROP TABLE IF EXISTS ${table}`;
 }
 
-/** Write a table to a Parquet file (zstd). */
-export function copyToParquetSql(table: string, path: string): string {
-  return `COPY ${table} TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`;
+/**
+ * Write a table to a Parquet file (zstd). `keepZeroSigns` turns DuckDB's
+ * dictionary encoding off: its dictionary holds 0.0 and -0.0 as one value,
+ * so every zero of a column chunk took the sign of the first one written
+ * (a probe: a sweep's exact zeros read back as -0.0). Dictionaries make the
+ * files smaller, so only a table holding a negative zero goes without.
+ */
+export function copyToParquetSql(table: string, path: string, keepZeroSigns = false): string {
+  const dictionary = keepZeroSigns ? ", DICTIONARY_SIZE_LIMIT 0" : "";
+  return `COPY ${table} TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd${dictionary})`;
 }

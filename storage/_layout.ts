@@ -90,9 +90,53 @@ export function parseChunkKey(
   };
 }
 
-/** A stable string for a remote part: `day=D/<stem>.<fingerprint>.jsonl` (its mirror file). */
+/** Bytes of a file name that ext4, XFS and the other common file systems take, at most. */
+const FILE_NAME_BYTES_MAX = 255;
+/** Hex digits of the SHA-256 of a stem that stand for the part of it cut off. */
+const CUT_STEM_HASH_DIGITS = 8;
+
+/**
+ * A stable string for a remote part: `day=D/<stem>.<fingerprint>.jsonl` (its
+ * mirror file). A stem too long for that name to be one file name (a local
+ * part of 243 to 255 bytes: the fingerprint adds 13) is cut on a character
+ * and followed by `~` and 8 hex digits of its SHA-256, so the name fits in
+ * 255 bytes and still names one part (a storage probe: such a part shipped,
+ * and every `rebuild-index --from` of the bucket then failed on it, the
+ * other parts with it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { remotePartFile } from "./_layout.ts";
+ * const part = { day: "2026-12-06", fingerprint: "0123456789ab" };
+ * assert.equal(
+ *   remotePartFile({ ...part, stem: "part-000001" }),
+ *   "day=2026-12-06/part-000001.0123456789ab.jsonl",
+ * );
+ * const long = remotePartFile({ ...part, stem: "é".repeat(125) }); // 250 bytes
+ * const name = long.slice("day=2026-12-06/".length);
+ * assert.equal(new TextEncoder().encode(name).length <= 255, true);
+ * assert.match(name, /^(é)+~[0-9a-f]{8}\.0123456789ab\.jsonl$/);
+ * assert.notEqual(long, remotePartFile({ ...part, stem: "é".repeat(124) + "e" }));
+ * ```
+ */
 export function remotePartFile(part: RemotePart): string {
-  return `day=${part.day}/${part.stem}.${part.fingerprint}.jsonl`;
+  const tail = `.${part.fingerprint}.jsonl`;
+  const bytes = (text: string) => new TextEncoder().encode(text).length;
+  let stem = part.stem;
+  if (bytes(stem) + bytes(tail) > FILE_NAME_BYTES_MAX) {
+    const hash = createHash("sha256").update(stem).digest("hex").slice(0, CUT_STEM_HASH_DIGITS);
+    const room = FILE_NAME_BYTES_MAX - bytes(tail) - 1 - hash.length;
+    let kept = "";
+    let used = 0;
+    for (const char of stem) {
+      used += bytes(char);
+      if (used > room) break;
+      kept += char;
+    }
+    stem = `${kept}~${hash}`;
+  }
+  return `day=${part.day}/${stem}${tail}`;
 }
 
 /** The fingerprint of a part from its first line (without the `\n`). */

@@ -941,9 +941,11 @@ interface LocalPart {
 /**
  * What is shipped: every `*.jsonl` of a day folder except hidden files
  * (temporary files), whatever the writer named it (ledger, Python, or an
- * import); the indexer decides what it reads.
+ * import); the indexer decides what it reads. A name may hold a line break
+ * (`s`: without it, a part named with `\n`, `\r` or U+2028 was left out
+ * unsaid, where the local index read it: a storage probe).
  */
-const SHIPPED_FILE_PATTERN = /^[^.].*\.jsonl$/;
+const SHIPPED_FILE_PATTERN = /^[^.].*\.jsonl$/s;
 
 /** Every `*.jsonl` part under `<root>/events/day=*` (names do not matter), sorted. */
 async function listLocalParts(root: string): Promise<LocalPart[]> {

@@ -350,6 +350,9 @@ Deno.test({
     await t.step("a day folder linked from another disk is shipped", async () => {
       await linkedDay(server, tmp);
     });
+    await t.step("parts named with a line break or 255 bytes long ship and index", async () => {
+      await oddPartNames(tmp);
+    });
     await t.step("a part the bucket lost and that grew since ships again whole", async () => {
       await lostPartGrew(server, tmp);
     });
@@ -604,6 +607,50 @@ async function linkedDay(server: CephServer, tmp: string): Promise<void> {
   assert.ok(local.length > 0);
   const remote = (await bucketLines(storeOf(server, "fleet"), "linked/events/")).map((l) => l.line);
   assert.deepEqual(remote.sort(), local.sort());
+}
+
+/**
+ * A storage probe: a part named with `\n`, `\r` or U+2028 was never shipped
+ * (exit 0, nothing said), and one of 243 to 255 bytes shipped but made every
+ * `rebuild-index --from` of its prefix fail (its mirror file's name, 13 bytes
+ * longer, was too long), the other parts' events with it. Each part holds one
+ * run; the bucket's index has every one the local index has.
+ */
+async function oddPartNames(tmp: string): Promise<void> {
+  const root = join(tmp, "odd-names");
+  const day = join(root, "events", "day=2026-12-06");
+  await Deno.mkdir(day, { recursive: true });
+  const names = [
+    "part-000001.jsonl",
+    "line\nbreak.jsonl",
+    "carriage\rreturn.jsonl",
+    "line\u2028separator.jsonl",
+    "L".repeat(249) + ".jsonl", // 255 bytes
+    "é".repeat(120) + ".jsonl", // 246 bytes
+  ];
+  for (const [i, name] of names.entries()) {
+    const event = {
+      event_type: "run.created",
+      event_id: `odd-e${i}`,
+      run_id: `odd-${i}`,
+      run_type: "x",
+      config: {},
+      data_fingerprint: "f",
+      timestamp_ms: Date.UTC(2026, 11, 6) + i,
+      schema_version: 1,
+    };
+    await Deno.writeTextFile(join(day, name), JSON.stringify(event) + "\n");
+  }
+  const shipped = await ledger(["ship", "--root", root, "--to", "s3://fleet/odd", "--once"]);
+  assert.equal(shipped.code, 0, shipped.stderr);
+  const idx = join(tmp, "odd-idx");
+  await Deno.mkdir(idx);
+  const built = await ledger(["rebuild-index", "--root", idx, "--from", "s3://fleet/odd"]);
+  assert.equal(built.code, 0, built.stderr);
+  const runs = await ledger(["runs", "--root", idx, "--all", "--format", "json"]);
+  assert.equal(runs.code, 0, runs.stderr);
+  const ids = (JSON.parse(runs.stdout) as { run_id: string }[]).map((r) => r.run_id).sort();
+  assert.deepEqual(ids, names.map((_, i) => `odd-${i}`));
 }
 
 async function emitRuns(root: string, tag: string, runs: number): Promise<string[]> {

@@ -450,12 +450,20 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
  * import { normalizeJsonText } from "./json_text.ts";
  * assert.equal(normalizeJsonText('{"a":"NaN","b":nan,}'), '{"a":"NaN","b":null}');
  * assert.equal(normalizeJsonText("[-1e309, 2, -Infinity]"), "[null, 2, null]");
+ * // A comma after nothing is no trailing comma: left for JSON.parse to refuse.
+ * assert.equal(normalizeJsonText("[,]"), "[,]");
+ * assert.equal(normalizeJsonText('{"a":[1,],}'), '{"a":[1]}');
  * ```
  */
 export function normalizeJsonText(text: string): string {
   const out: string[] = [];
   let copiedTo = 0;
   let pendingComma = -1; // index of a comma that may turn out to be trailing
+  // Whether the last token ended a value: a comma after `[`, `{` or another comma trails
+  // nothing (`[,]`, `{,}`, `[1,,]`) and is left for JSON.parse to refuse, as the indexer
+  // refuses it (an audit: the writer wrote `[,]` as `[]` and verify passed it, where the
+  // index put the line in ingest_errors).
+  let afterValue = false;
   const ignore = newFacts();
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -463,13 +471,16 @@ export function normalizeJsonText(text: string): string {
     if (c === QUOTE) {
       i = scanString(text, i, ignore);
       pendingComma = -1;
+      afterValue = true;
       continue;
     }
     if (isSpace(c)) continue;
     if (c === COMMA) {
-      pendingComma = i;
+      pendingComma = afterValue ? i : -1;
+      afterValue = false;
       continue;
     }
+    afterValue = c !== OPEN_BRACE && c !== OPEN_BRACKET && c !== COLON;
     if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && pendingComma >= 0) {
       out.push(text.slice(copiedTo, pendingComma));
       copiedTo = pendingComma + 1;

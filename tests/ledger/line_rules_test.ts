@@ -170,6 +170,12 @@ const CASES: LineCase[] = [
     valid: true,
   },
   { name: "trailing comma", text: phaseDone("comma", "1", `{"a":[1,2,],}`), valid: true },
+  // A comma after nothing trails nothing (an audit: the writer wrote `[,]` as `[]` and verify
+  // passed it, where the indexer refused the line).
+  { name: "a comma in an empty array", text: phaseDone("ecomma", "1", `{"a":[,]}`), valid: false },
+  { name: "a comma in an empty object", text: phaseDone("ocomma", "1", `{"a":{,}}`), valid: false },
+  { name: "two commas", text: phaseDone("ccomma", "1", `{"a":[1,,]}`), valid: false },
+  { name: "a comma after a key's colon", text: phaseDone("kcomma", "1", `{"a":,}`), valid: false },
   {
     name: `nesting of ${JSON_DEPTH_MAX} levels`,
     text: phaseDone("deepok", "1", `{"a":${nested(JSON_DEPTH_MAX - 2)}}`),

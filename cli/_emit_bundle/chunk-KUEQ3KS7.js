@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-4IDPPUA5.js";
+} from "./chunk-KIWTQEGE.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -15,7 +15,7 @@ import {
   ValidationError,
   assert,
   parseJsonText
-} from "./chunk-XLB4XQOS.js";
+} from "./chunk-ZCCUHVTM.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

@@ -142,6 +142,7 @@ function normalizeJsonText(text) {
   const out = [];
   let copiedTo = 0;
   let pendingComma = -1;
+  let afterValue = false;
   const ignore = newFacts();
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -149,13 +150,16 @@ function normalizeJsonText(text) {
     if (c === QUOTE) {
       i = scanString(text, i, ignore);
       pendingComma = -1;
+      afterValue = true;
       continue;
     }
     if (isSpace(c)) continue;
     if (c === COMMA) {
-      pendingComma = i;
+      pendingComma = afterValue ? i : -1;
+      afterValue = false;
       continue;
     }
+    afterValue = c !== OPEN_BRACE && c !== OPEN_BRACKET && c !== COLON;
     if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && pendingComma >= 0) {
       out.push(text.slice(copiedTo, pendingComma));
       copiedTo = pendingComma + 1;

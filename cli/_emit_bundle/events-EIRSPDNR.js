@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-6ZXFWC4M.js";
+} from "./chunk-KUEQ3KS7.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-4IDPPUA5.js";
+} from "./chunk-KIWTQEGE.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-XLB4XQOS.js";
+} from "./chunk-ZCCUHVTM.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-XLB4XQOS.js";
+} from "./chunk-ZCCUHVTM.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

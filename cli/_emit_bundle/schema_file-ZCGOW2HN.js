@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-MEHOPMWO.js";
+} from "./chunk-KJK5IRBB.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-XLB4XQOS.js";
+} from "./chunk-ZCCUHVTM.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -681,6 +681,23 @@ export function topLevelValueText(text: string, key: string): string | undefined
 }
 
 /** The `[key, value]` texts of the members of the top-level object of `text`. */
+/**
+ * The members of the JSON object `text` as `[key text, value text]`, in
+ * order, a repeated key each time (`undefined` when `text` is no object).
+ * Throws `SyntaxError` when it is not JSON.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { objectMemberTexts } from "./json_text.ts";
+ * assert.deepEqual(objectMemberTexts('{"a": 1, "a": "x"}'), [['"a"', " 1"], ['"a"', ' "x"']]);
+ * assert.equal(objectMemberTexts("[1]"), undefined);
+ * ```
+ */
+export function objectMemberTexts(text: string): [string, string][] | undefined {
+  return splitTopLevel(text);
+}
+
 function splitTopLevel(text: string): [string, string][] | undefined {
   const ignore = newFacts();
   const members: [string, string][] = [];

@@ -9,7 +9,17 @@
  * @module
  */
 import { LINE_BYTES_MAX } from "./limits.ts";
-import { firstKeysWin, JSON_DEPTH_MAX, normalizeJsonText, scanJsonText } from "./json_text.ts";
+import {
+  firstKeysWin,
+  isJsonObject,
+  JSON_DEPTH_MAX,
+  normalizeJsonText,
+  objectMemberTexts,
+  parseJsonText,
+  scanJsonText,
+  topLevelValueText,
+} from "./json_text.ts";
+import { EVENT_FIELD_RULES } from "./field_rules.ts";
 
 /** What {@linkcode readLineValue} read: the line's value, or why it is not a valid line. */
 export type LineValue =
@@ -89,8 +99,60 @@ export function readLineValue(
     const json = lenient ? normalizeJsonText(text) : text;
     const parsed = JSON.parse(json);
     const value = firstKeysWin(parsed, json, facts.topLevelMembers); // as for the indexer
-    return { ok: true, value, nonFiniteCount: facts.nonFiniteCount, repeatedKey: value !== parsed };
+    return {
+      ok: true,
+      value: checkedFieldsAsIndexed(value, json),
+      nonFiniteCount: facts.nonFiniteCount,
+      repeatedKey: value !== parsed,
+    };
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
+}
+
+/**
+ * `value` with each object field the event's type checks inside (a string
+ * map: every value a string; an error: a string `message`) read as the
+ * indexer reads it when a key repeats in it: the index checks every value of
+ * a string map, repeated keys too, and an error's FIRST `message`, where
+ * `JSON.parse` keeps the last value of a key. A differential probe found
+ * `{"message": 2, "message": "oom"}` sound to `verify` and refused by the
+ * index (and the other way round, and for `tags` and `artifact_paths`).
+ * Costs a split of the field's text only for the types with such a field.
+ */
+function checkedFieldsAsIndexed(value: unknown, text: string): unknown {
+  if (!isJsonObject(value)) return value;
+  const rules = Object.hasOwn(EVENT_FIELD_RULES, String(value.event_type))
+    ? EVENT_FIELD_RULES[String(value.event_type)]
+    : undefined;
+  let out = value;
+  for (const { field, kind } of rules ?? []) {
+    if (kind !== "string_map" && kind !== "error_object") continue;
+    const inner = out[field];
+    if (!isJsonObject(inner)) continue;
+    const fieldText = topLevelValueText(text, field);
+    const members = fieldText === undefined ? undefined : objectMemberTexts(fieldText);
+    if (members === undefined || members.length === Object.keys(inner).length) continue;
+    // A key repeats in the field: the member the index decides by.
+    const decisive = kind === "error_object"
+      ? members.find(([key]) => JSON.parse(key) === "message")
+      : members.find(([, v]) => !v.trim().startsWith('"'));
+    if (decisive === undefined) continue;
+    const read = parseJsonText(decisive[1], { depthMax: Number.MAX_SAFE_INTEGER });
+    const changed = { ...inner };
+    Object.defineProperty(changed, JSON.parse(decisive[0]) as string, {
+      value: read,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    out = { ...out };
+    Object.defineProperty(out, field, {
+      value: changed,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }

@@ -34,6 +34,18 @@ function phaseDone(id: string, duration: string, summary = "{}"): string {
     `"run_id":"r-${id}","phase_name":"load","duration_ms":${duration},` +
     `"output_summary":${summary}}`;
 }
+function failed(id: string, error: string): string {
+  return `{"event_type":"run.failed","event_id":"e-${id}","timestamp_ms":${T0},` +
+    `"run_id":"r-${id}","error":${error}}`;
+}
+function tagged(id: string, tags: string): string {
+  return `{"event_type":"run.tagged","event_id":"e-${id}","timestamp_ms":${T0},` +
+    `"run_id":"r-${id}","tags":${tags}}`;
+}
+function completed(id: string, paths: string): string {
+  return `{"event_type":"run.completed","event_id":"e-${id}","timestamp_ms":${T0},` +
+    `"run_id":"r-${id}","summary":{},"artifact_paths":${paths}}`;
+}
 function nested(levels: number): string {
   return "[".repeat(levels) + "]".repeat(levels);
 }
@@ -176,6 +188,34 @@ const CASES: LineCase[] = [
   { name: "a comma in an empty object", text: phaseDone("ocomma", "1", `{"a":{,}}`), valid: false },
   { name: "two commas", text: phaseDone("ccomma", "1", `{"a":[1,,]}`), valid: false },
   { name: "a comma after a key's colon", text: phaseDone("kcomma", "1", `{"a":,}`), valid: false },
+  // A key repeated inside a field checked inside (an audit: verify kept the last value where
+  // the index checks an error's first message and every value of a string map).
+  {
+    name: "an error's first message a number",
+    text: failed("rm1", `{"message":2,"message":"oom"}`),
+    valid: false,
+  },
+  {
+    name: "an error's first message a string",
+    text: failed("rm2", `{"message":"oom","message":2}`),
+    valid: true,
+  },
+  {
+    name: "a tag repeated, first not a string",
+    text: tagged("rt1", `{"k":2,"k":"a"}`),
+    valid: false,
+  },
+  {
+    name: "a tag repeated, last not a string",
+    text: tagged("rt2", `{"k":"a","k":2}`),
+    valid: false,
+  },
+  { name: "a tag repeated, both strings", text: tagged("rt3", `{"k":"a","k":"b"}`), valid: true },
+  {
+    name: "an artifact path repeated, last not a string",
+    text: completed("ra1", `{"k":"a","k":2}`),
+    valid: false,
+  },
   {
     name: `nesting of ${JSON_DEPTH_MAX} levels`,
     text: phaseDone("deepok", "1", `{"a":${nested(JSON_DEPTH_MAX - 2)}}`),

@@ -5,7 +5,7 @@ import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   newEventId
-} from "./chunk-ZCCUHVTM.js";
+} from "./chunk-3XC5C4LW.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

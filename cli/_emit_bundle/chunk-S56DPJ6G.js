@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-KIWTQEGE.js";
+} from "./chunk-WOL6OMLW.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -15,7 +15,7 @@ import {
   ValidationError,
   assert,
   parseJsonText
-} from "./chunk-ZCCUHVTM.js";
+} from "./chunk-3XC5C4LW.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

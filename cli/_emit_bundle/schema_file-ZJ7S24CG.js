@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-KJK5IRBB.js";
+} from "./chunk-JANZGNMI.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-ZCCUHVTM.js";
+} from "./chunk-3XC5C4LW.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

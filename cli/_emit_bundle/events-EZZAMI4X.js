@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-KUEQ3KS7.js";
+} from "./chunk-S56DPJ6G.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-KIWTQEGE.js";
+} from "./chunk-WOL6OMLW.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-ZCCUHVTM.js";
+} from "./chunk-3XC5C4LW.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

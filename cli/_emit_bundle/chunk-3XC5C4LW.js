@@ -138,6 +138,9 @@ function canonicalJson(value) {
 function isExactInteger(value) {
   return JSON_SOURCE.isRawJSON(value);
 }
+function isJsonObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && !isExactInteger(value);
+}
 function normalizeJsonText(text) {
   const out = [];
   let copiedTo = 0;
@@ -221,6 +224,9 @@ function topLevelValueText(text, key) {
     if (err instanceof SyntaxError) return void 0;
     throw err;
   }
+}
+function objectMemberTexts(text) {
+  return splitTopLevel(text);
 }
 function splitTopLevel(text) {
   const ignore = newFacts();
@@ -493,9 +499,11 @@ export {
   parseJsonText,
   numbersAtTop,
   canonicalJson,
+  isJsonObject,
   normalizeJsonText,
   firstKeysWin,
   topLevelValueText,
+  objectMemberTexts,
   RUN_ID_PATTERN,
   EVENT_ID_WRITE_PATTERN,
   newEventId,

@@ -47,6 +47,12 @@ async function usesDictionary(path: string): Promise<boolean> {
   return rows.some((r) => String(r[0]).includes("DICTIONARY"));
 }
 
+/** `ledger export WHAT --format parquet --out OUT --root ROOT`, which must succeed. */
+async function exportParquet(what: "runs" | "trials", root: string, out: string): Promise<void> {
+  const r = await runLedger(["export", what, "--format", "parquet", "--out", out, "--root", root]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
 /** Runs whose `x` is given as JSON text: one run and one trial each. */
 function part(xs: string[], ys: string[]): string {
   return xs.flatMap((x, i) => [
@@ -91,29 +97,14 @@ Deno.test("export --format parquet keeps each zero's sign beside the others", as
 
     await t.step("runs", async () => {
       const out = join(root, "runs.parquet");
-      const r = await runLedger([
-        "export",
-        "runs",
-        "--format",
-        "parquet",
-        "--out",
-        out,
-        "--root",
-        root,
-      ]);
-      assert.equal(r.code, 0, r.stderr);
+      await exportParquet("runs", root, out);
       assert.deepEqual(await signs(out, "config.x"), want(xs));
       assert.deepEqual(await signs(out, "config.y"), want(ys));
     });
 
     await t.step("trials", async () => {
       const out = join(root, "trials.parquet");
-      const r = await runLedger([
-        "export",
-        "trials",
-        ...["--format", "parquet", "--out", out, "--root", root],
-      ]);
-      assert.equal(r.code, 0, r.stderr);
+      await exportParquet("trials", root, out);
       assert.deepEqual(await signs(out, "metrics.m"), want(ys));
     });
 
@@ -128,17 +119,7 @@ Deno.test("export --format parquet keeps each zero's sign beside the others", as
       await Deno.writeTextFile(join(manyDir, "part-000001.jsonl"), part(zeros, zeros));
       await rebuildIndex(many, {});
       const out = join(root, "plain.parquet");
-      const r = await runLedger([
-        "export",
-        "runs",
-        "--format",
-        "parquet",
-        "--out",
-        out,
-        "--root",
-        many,
-      ]);
-      assert.equal(r.code, 0, r.stderr);
+      await exportParquet("runs", many, out);
       assert.deepEqual(await signs(out, "config.x"), Array(n).fill(false));
       assert.equal(await usesDictionary(out), true);
     });

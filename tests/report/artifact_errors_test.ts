@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runLedger, withTempDir } from "../_helpers.ts";
+import { charts, sections } from "./_page.ts";
 import { escapeHtml } from "../../report/html.ts";
 import { startUi } from "./_fixture.ts";
 
@@ -60,21 +61,6 @@ async function makeRuns(root: string): Promise<void> {
 /** The file `name` of `runId`'s run directory. */
 function artifact(root: string, runId: string, name: string): string {
   return join(root, "artifacts", "runs", runId, name);
-}
-
-/** The `<section class="view">` of each view of a report page, by its id. */
-function sections(html: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of html.split(`<section class="view" id="`).slice(1)) {
-    out.set(part.slice(0, part.indexOf('"')), part.slice(0, part.indexOf("</section>")));
-  }
-  return out;
-}
-
-/** The chart data of a page (its `ledger-data` script). */
-function charts(html: string): Record<string, unknown> {
-  const at = html.indexOf(`id="ledger-data">`) + `id="ledger-data">`.length;
-  return JSON.parse(html.slice(at, html.indexOf("</script>", at))).charts;
 }
 
 /** The problem lines of a piece of page. */

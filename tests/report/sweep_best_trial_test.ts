@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { escapeHtml } from "../../report/html.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
+import { charts, sections } from "./_page.ts";
 
 const SWEEP = "sweep-b";
 const POLICY = "policy-b";
@@ -34,21 +35,6 @@ async function parquetRows(path: string): Promise<string[]> {
   } finally {
     db.closeSync();
   }
-}
-
-/** The chart data of a page (its `ledger-data` script). */
-function charts(html: string): Record<string, unknown> {
-  const at = html.indexOf(`id="ledger-data">`) + `id="ledger-data">`.length;
-  return JSON.parse(html.slice(at, html.indexOf("</script>", at))).charts;
-}
-
-/** The `<section class="view">` of each view of a report page, by its id. */
-function sections(html: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of html.split(`<section class="view" id="`).slice(1)) {
-    out.set(part.slice(0, part.indexOf('"')), part.slice(0, part.indexOf("</section>")));
-  }
-  return out;
 }
 
 Deno.test("a sweep's best trial: its per-call results, curve and histograms", async (t) => {

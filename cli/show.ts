@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { basename } from "node:path";
 import { errorLine } from "./_command.ts";
 import { listRefreshMarkers, refreshPendingClause } from "../indexer/refresh_marker.ts";
 import type { DuckDBConnection } from "../indexer/duckdb.ts";
@@ -26,7 +27,7 @@ import {
 } from "./_args.ts";
 import { cutoverDateFlag, formatDuration, formatTime } from "./runs.ts";
 import { equitySparklineLine } from "../report/sparkline.ts";
-import { bestTrialId } from "../report/data.ts";
+import { bestTrialId, tradesFileOf } from "../report/data.ts";
 import { resolveRunId, streamRows, UnknownRunError, withReader } from "../indexer/query/mod.ts";
 import { RUN_TRIALS_SQL } from "../indexer/schema.ts";
 import { assert } from "../ledger/assert.ts";
@@ -193,6 +194,10 @@ export async function main(args: string[]): Promise<number> {
       lineWidth: terminalWidth(),
       runType: detail.run.run_type,
       bestTrial: detail.run.run_type === "sweep" ? bestTrialId(detail.run.summary) : null,
+      // A recorded file that is gone is said, as the report says it (a probe: no line at all).
+      recorded: detail.artifacts.some((a) =>
+        basename(String(a.artifact_path)) === tradesFileOf(detail.run.run_type)
+      ),
     });
     if (equity !== null) console.log(`\n${equity}`);
   }

@@ -1010,7 +1010,7 @@ class ArtifactProblems {
       file,
       path,
       kind: "missing",
-      message: `no ${file}: the run recorded it, but ${path} is not there`,
+      message: missingMessage(file, path),
     });
   }
 
@@ -1314,6 +1314,25 @@ async function fileKey(path: string): Promise<string> {
     }
     throw err;
   }
+}
+
+/**
+ * The line saying that a run's file `file` (its name), which the run
+ * recorded, is not at `path`: the report's and `ledger show`'s words.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { missingMessage } from "./data.ts";
+ * assert.equal(
+ *   missingMessage("policy_results.parquet", "/l/artifacts/runs/p1/policy_results.parquet"),
+ *   "no policy_results.parquet: the run recorded it, but " +
+ *     "/l/artifacts/runs/p1/policy_results.parquet is not there",
+ * );
+ * ```
+ */
+export function missingMessage(file: string, path: string): string {
+  return `no ${file}: the run recorded it, but ${path} is not there`;
 }
 
 /**

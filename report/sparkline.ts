@@ -9,7 +9,7 @@ import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { runDir } from "../ledger/paths.ts";
-import { tradesFileOf, unreadableMessage } from "./data.ts";
+import { missingMessage, tradesFileOf, unreadableMessage } from "./data.ts";
 import { EQUITY_LINE_SQL } from "./_sql.ts";
 
 /** Block characters from low to high. */
@@ -39,6 +39,12 @@ export interface EquityLineOptions extends SparklineOptions {
   runType?: string | null;
   /** A sweep's best trial id, said after the total (`, best trial t3`). @default {null} */
   bestTrial?: string | null;
+  /**
+   * The run recorded the file (an `artifact.created` of it): when it is not
+   * there, the line says so, as the report does, instead of no line.
+   * @default {false}
+   */
+  recorded?: boolean;
 }
 
 /**
@@ -151,12 +157,15 @@ export async function equitySparklineLine(
   options: EquityLineOptions = {},
 ): Promise<string | null> {
   if (!RUN_ID_PATTERN.test(runId)) return null;
-  const path = `${runDir(root, runId)}/${tradesFileOf(options.runType ?? null)}`;
+  const file = tradesFileOf(options.runType ?? null);
+  const path = `${runDir(root, runId)}/${file}`;
   const label = "equity     ";
   try {
     if (!(await Deno.stat(path)).isFile) return null;
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
+    if (err instanceof Deno.errors.NotFound) {
+      return options.recorded ? `${label}${missingMessage(file, path)}` : null;
+    }
     if (!(err instanceof Error)) throw err;
     return `${label}${unreadableMessage(path, err)}`;
   }

@@ -149,5 +149,25 @@ Deno.test("a sweep's best trial: its per-call results, curve and histograms", as
       assert.ok(html.includes("<h2>Equity curve and histograms</h2>"));
       assert.ok(!("run-0-equity" in charts(html)));
     });
+
+    await t.step("a recorded file that is gone: show says so, as the report does", async () => {
+      const policyFile = join(root, "artifacts", "runs", POLICY, "policy_results.parquet");
+      for (
+        const [runId, path, name] of [
+          [SWEEP, file, "best_trial_results.parquet"],
+          [POLICY, policyFile, "policy_results.parquet"],
+        ]
+      ) {
+        await Deno.remove(path);
+        const shown = await runLedger(["show", runId, "--root", root], { env: { COLUMNS: "200" } });
+        assert.equal(shown.code, 0, shown.stderr);
+        const line = shown.stdout.split("\n").find((l) => l.startsWith("equity "));
+        assert.equal(
+          line,
+          `equity     no ${name}: the run recorded it, but ${path} is not there`,
+          shown.stdout,
+        );
+      }
+    });
   });
 });

@@ -18,7 +18,7 @@
 import type { LedgerEvent } from "./events.ts";
 import { EventTooLargeError } from "./errors.ts";
 import { EVENT_ID_WRITE_PATTERN, newEventId, RUN_ID_PATTERN } from "./ids.ts";
-import { JSON_DEPTH_MAX } from "./json_text.ts";
+import { JSON_DEPTH_MAX, setOwn } from "./json_text.ts";
 import { ID_LENGTH_MAX, LINE_BYTES_MAX, TIMESTAMP_MS_MAX } from "./limits.ts";
 import {
   ANNOTATION_EVENT_TYPES,
@@ -167,7 +167,7 @@ function checked(
     if (placed.has(key)) continue; // in `out` already, or a rule field left absent
     // A "__proto__" key (JSON.parse makes it a plain key) stays one: SPEC 4 keeps unknown
     // fields, and assigning it would set the prototype instead (zod drops it).
-    if (key === "__proto__") keepKey(out, key, record[key]);
+    if (key === "__proto__") setOwn(out, key, record[key]);
     else out[key] = record[key];
   }
   return out as LedgerEvent;
@@ -362,11 +362,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function hasToJsonMethod(node: object): boolean {
   return typeof (node as { toJSON?: unknown }).toJSON === "function";
-}
-
-/** Define `key` on `out` as a plain own property, even `"__proto__"`. */
-function keepKey(out: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**

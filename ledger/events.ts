@@ -14,7 +14,7 @@
 import { z } from "npm:zod@4.6.7";
 import { ValidationError } from "./errors.ts";
 import { EVENT_ID_WRITE_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
-import { JSON_DEPTH_MAX, parseJsonText } from "./json_text.ts";
+import { JSON_DEPTH_MAX, parseJsonText, setOwn } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
 import { ANNOTATION_EVENT_TYPES, ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
 import { assert } from "./assert.ts";
@@ -637,7 +637,7 @@ function restoreProtoKeys(
   type: EventType,
 ): void {
   const key = "__proto__";
-  if (Object.hasOwn(record, key)) defineKey(event, key, record[key]);
+  if (Object.hasOwn(record, key)) setOwn(event, key, record[key]);
   for (const rule of EVENT_FIELD_RULES[type]) {
     const given = record[rule.field];
     if (typeof given !== "object" || given === null || !Object.hasOwn(given, key)) continue;
@@ -652,10 +652,6 @@ function restoreProtoKeys(
     const whole = given as Record<string, unknown>;
     event[rule.field] = rule.kind === "error_object" ? { message: whole.message, ...whole } : whole;
   }
-}
-
-function defineKey(out: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**
@@ -1063,7 +1059,7 @@ function reorderFields(event: Record<string, unknown>): Record<string, unknown> 
   // Own keys only, defined: `"__proto__" in out` is true of every object, and assigning it would
   // set the prototype; the key stays a key (SPEC 4 keeps unknown fields).
   for (const [key, value] of Object.entries(event)) {
-    if (!Object.hasOwn(out, key)) defineKey(out, key, value);
+    if (!Object.hasOwn(out, key)) setOwn(out, key, value);
   }
   return out;
 }

@@ -643,15 +643,32 @@ export function parseFirstKeyWins(text: string): Record<string, unknown> | undef
   for (const [keyText, valueText] of members) {
     const key = JSON.parse(keyText) as string;
     if (Object.hasOwn(out, key)) continue;
-    // defineProperty: a "__proto__" key stays a plain key, as JSON.parse makes it.
-    Object.defineProperty(out, key, {
-      value: parseJsonText(valueText, { depthMax: Number.MAX_SAFE_INTEGER }),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(out, key, parseJsonText(valueText, { depthMax: Number.MAX_SAFE_INTEGER }));
   }
   return out;
+}
+
+/**
+ * Set `key` of `target` as a plain own property: a `"__proto__"` key stays a
+ * key, as `JSON.parse` makes it (an assignment would set the prototype).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { setOwn } from "./json_text.ts";
+ * const out: Record<string, unknown> = {};
+ * setOwn(out, "__proto__", 1);
+ * assert.deepEqual(Object.keys(out), ["__proto__"]);
+ * assert.equal(Object.getPrototypeOf(out), Object.prototype);
+ * ```
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /**

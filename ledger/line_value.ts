@@ -17,6 +17,7 @@ import {
   objectMemberTexts,
   parseJsonText,
   scanJsonText,
+  setOwn,
   topLevelValueText,
 } from "./json_text.ts";
 import { EVENT_FIELD_RULES } from "./field_rules.ts";
@@ -138,21 +139,11 @@ function checkedFieldsAsIndexed(value: unknown, text: string): unknown {
       ? members.find(([key]) => JSON.parse(key) === "message")
       : members.find(([, v]) => !v.trim().startsWith('"'));
     if (decisive === undefined) continue;
-    const read = parseJsonText(decisive[1], { depthMax: Number.MAX_SAFE_INTEGER });
     const changed = { ...inner };
-    Object.defineProperty(changed, JSON.parse(decisive[0]) as string, {
-      value: read,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    const read = parseJsonText(decisive[1], { depthMax: Number.MAX_SAFE_INTEGER });
+    setOwn(changed, JSON.parse(decisive[0]) as string, read);
     out = { ...out };
-    Object.defineProperty(out, field, {
-      value: changed,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(out, field, changed);
   }
   return out;
 }

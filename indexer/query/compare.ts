@@ -23,7 +23,7 @@ import { runDir } from "../../ledger/paths.ts";
 import { CALLER_SUMMARY_FILE, MANIFEST_FILE } from "../../backtest/run_files.ts";
 import { parseJsonLenient } from "./_json.ts";
 import { flatPathName, flatPathSegments } from "./flat_path.ts";
-import { canonicalJson, isJsonObject } from "../../ledger/json_text.ts";
+import { canonicalJson, isJsonObject, setOwn } from "../../ledger/json_text.ts";
 import { allRows, plainRow } from "./reader.ts";
 import { sameData } from "../../ledger/fingerprint.ts";
 
@@ -184,15 +184,8 @@ export function flatten(value: unknown, prefix = ""): Record<string, unknown> {
   return out;
 }
 
-/** Set an own property (a `__proto__` key stays a plain key). */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
-}
+// Part of the query module's API since compare first needed it; one definition, in json_text.ts.
+export { setOwn };
 
 /**
  * The value at the path `segments` of `tree`; undefined when there is none.

@@ -205,16 +205,19 @@ function parseFirstKeyWins(text) {
   for (const [keyText, valueText] of members) {
     const key = JSON.parse(keyText);
     if (Object.hasOwn(out, key)) continue;
-    Object.defineProperty(out, key, {
-      value: parseJsonText(valueText, {
-        depthMax: Number.MAX_SAFE_INTEGER
-      }),
-      enumerable: true,
-      writable: true,
-      configurable: true
-    });
+    setOwn(out, key, parseJsonText(valueText, {
+      depthMax: Number.MAX_SAFE_INTEGER
+    }));
   }
   return out;
+}
+function setOwn(target, key, value) {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true
+  });
 }
 function topLevelValueText(text, key) {
   try {
@@ -502,6 +505,7 @@ export {
   isJsonObject,
   normalizeJsonText,
   firstKeysWin,
+  setOwn,
   topLevelValueText,
   objectMemberTexts,
   RUN_ID_PATTERN,

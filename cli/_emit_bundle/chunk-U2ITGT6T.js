@@ -7,15 +7,16 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-WOL6OMLW.js";
+} from "./chunk-TMKH4KLJ.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert,
-  parseJsonText
-} from "./chunk-3XC5C4LW.js";
+  parseJsonText,
+  setOwn
+} from "./chunk-TPINZECM.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";
@@ -218,7 +219,7 @@ function validateEvent(input, options = {}) {
 }
 function restoreProtoKeys(record, event, type) {
   const key = "__proto__";
-  if (Object.hasOwn(record, key)) defineKey(event, key, record[key]);
+  if (Object.hasOwn(record, key)) setOwn(event, key, record[key]);
   for (const rule of EVENT_FIELD_RULES[type]) {
     const given = record[rule.field];
     if (typeof given !== "object" || given === null || !Object.hasOwn(given, key)) continue;
@@ -234,14 +235,6 @@ function restoreProtoKeys(record, event, type) {
       ...whole
     } : whole;
   }
-}
-function defineKey(out, key, value) {
-  Object.defineProperty(out, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true
-  });
 }
 function completeEvent(input, options = {}) {
   const fast = completeEventFast(input, options);
@@ -520,7 +513,7 @@ function reorderFields(event) {
   const out = {};
   for (const key of ENVELOPE_FIELDS) if (key in event) out[key] = event[key];
   for (const [key, value] of Object.entries(event)) {
-    if (!Object.hasOwn(out, key)) defineKey(out, key, value);
+    if (!Object.hasOwn(out, key)) setOwn(out, key, value);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 import {
   EVENT_FIELD_RULES,
   LINE_BYTES_MAX
-} from "./chunk-WOL6OMLW.js";
+} from "./chunk-TMKH4KLJ.js";
 import {
   JSON_DEPTH_MAX,
   firstKeysWin,
@@ -11,8 +11,9 @@ import {
   objectMemberTexts,
   parseJsonText,
   scanJsonText,
+  setOwn,
   topLevelValueText
-} from "./chunk-3XC5C4LW.js";
+} from "./chunk-TPINZECM.js";
 
 // ledger/line_value.ts
 var utf8 = new TextDecoder("utf-8", {
@@ -108,27 +109,17 @@ function checkedFieldsAsIndexed(value, text) {
     if (members === void 0 || members.length === Object.keys(inner).length) continue;
     const decisive = kind === "error_object" ? members.find(([key]) => JSON.parse(key) === "message") : members.find(([, v]) => !v.trim().startsWith('"'));
     if (decisive === void 0) continue;
-    const read = parseJsonText(decisive[1], {
-      depthMax: Number.MAX_SAFE_INTEGER
-    });
     const changed = {
       ...inner
     };
-    Object.defineProperty(changed, JSON.parse(decisive[0]), {
-      value: read,
-      enumerable: true,
-      writable: true,
-      configurable: true
+    const read = parseJsonText(decisive[1], {
+      depthMax: Number.MAX_SAFE_INTEGER
     });
+    setOwn(changed, JSON.parse(decisive[0]), read);
     out = {
       ...out
     };
-    Object.defineProperty(out, field, {
-      value: changed,
-      enumerable: true,
-      writable: true,
-      configurable: true
-    });
+    setOwn(out, field, changed);
   }
   return out;
 }

@@ -4,8 +4,9 @@ import {
   EventTooLargeError,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
-  newEventId
-} from "./chunk-3XC5C4LW.js";
+  newEventId,
+  setOwn
+} from "./chunk-TPINZECM.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;
@@ -230,7 +231,7 @@ function checked(record, type, id, ms, version) {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     if (placed.has(key)) continue;
-    if (key === "__proto__") keepKey(out, key, record[key]);
+    if (key === "__proto__") setOwn(out, key, record[key]);
     else out[key] = record[key];
   }
   return out;
@@ -294,14 +295,6 @@ function isPlainObject(value) {
 }
 function hasToJsonMethod(node) {
   return typeof node.toJSON === "function";
-}
-function keepKey(out, key, value) {
-  Object.defineProperty(out, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true
-  });
 }
 function keptValue(rule, value) {
   switch (rule.kind) {

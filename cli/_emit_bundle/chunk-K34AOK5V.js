@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-3XC5C4LW.js";
+} from "./chunk-TPINZECM.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

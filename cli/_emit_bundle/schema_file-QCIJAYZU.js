@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-JANZGNMI.js";
+} from "./chunk-K34AOK5V.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-3XC5C4LW.js";
+} from "./chunk-TPINZECM.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-S56DPJ6G.js";
+} from "./chunk-U2ITGT6T.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-WOL6OMLW.js";
+} from "./chunk-TMKH4KLJ.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-3XC5C4LW.js";
+} from "./chunk-TPINZECM.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -1303,10 +1303,13 @@ export function callersOfSummary(
  */
 function summaryWithoutCallers(summary: unknown, drop: boolean): unknown {
   if (!drop || !isJsonObject(summary)) return summary;
-  const { by_caller: _omitted, ...rest } = summary;
-  if (!isJsonObject(rest.best_trial) || !Object.hasOwn(rest.best_trial, "by_caller")) return rest;
-  const { by_caller: _alsoOmitted, ...best } = rest.best_trial;
-  return { ...rest, best_trial: best };
+  // Only a `by_caller` object is a table of callers: any other value stays in the summary
+  // (a probe: the compare view showed `by_caller: 5` nowhere).
+  const { by_caller: own, ...rest } = summary;
+  const kept = isJsonObject(own) ? rest : summary;
+  if (!isJsonObject(kept.best_trial) || !isJsonObject(kept.best_trial.by_caller)) return kept;
+  const { by_caller: _omitted, ...best } = kept.best_trial;
+  return { ...kept, best_trial: best };
 }
 
 /**

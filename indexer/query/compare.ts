@@ -208,7 +208,8 @@ function valueAt(tree: unknown, segments: readonly string[]): unknown {
 /**
  * Path to value per run, for every leaf path of any run (in the order the
  * runs have them); a run without a leaf there shows what it has at the path
- * (an object) or null. `skipRoot` leaves out a top-level key.
+ * (an object) or null. `skipRoot` leaves out what a top-level key holds
+ * when it is an object (the key stays a row when it holds anything else).
  */
 function sidebyside(
   runIds: readonly string[],
@@ -221,7 +222,9 @@ function sidebyside(
   const seen = new Set<string>();
   for (const id of runIds) {
     for (const p of Object.keys(flat[id])) {
-      if (skipped !== undefined && (p === skipped || p.startsWith(`${skipped}.`))) continue;
+      // Only what lies inside: a `by_caller` that is not an object (`5`, `[]`) has no callers
+      // to show, so it stays a summary row (a probe: it was in neither section).
+      if (skipped !== undefined && p.startsWith(`${skipped}.`)) continue;
       if (!seen.has(p)) {
         seen.add(p);
         paths.push(p);
@@ -335,7 +338,8 @@ function withSummaryKeys(
 
 /**
  * The summary's `by_caller` object (a sweep's: its best trial's, `best_trial.by_caller`, the
- * results its summary stands for): caller to its metrics (flat paths); callers without any left out.
+ * results its summary stands for): caller to its metrics (flat paths), `{ value }` for a caller
+ * whose results are not an object; callers with an empty object left out.
  */
 function byCallerOfSummary(summary: unknown): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
@@ -343,7 +347,8 @@ function byCallerOfSummary(summary: unknown): Record<string, Record<string, unkn
   const byCaller = isJsonObject(own) ? own : valueAt(summary, ["best_trial", "by_caller"]);
   if (!isJsonObject(byCaller)) return out;
   for (const [caller, metrics] of Object.entries(byCaller)) {
-    const flat = flatten(metrics);
+    // A caller's results that are not an object are its one value, as the report's table shows it.
+    const flat = isJsonObject(metrics) ? flatten(metrics) : { value: metrics };
     if (Object.keys(flat).length > 0) setOwn(out, caller, flat);
   }
   return out;

@@ -200,3 +200,46 @@ Deno.test("compare table: a sweep's best trial's callers are shown once, under [
   const alone = formatComparison({ ...comparison, callers: {} }, { width: 100 });
   ok(alone.includes("best_trial.by_caller.alice.count"), alone);
 });
+
+// A probe: a summary's `by_caller` that is not an object (`5`), or a caller's results that are not
+// an object, were in neither the summary nor the callers of `compare --json`, nor in the report's
+// compare view: left out without a word.
+Deno.test("compare: a by_caller that is not an object is a summary row, a caller's value its own", async () => {
+  await withTempDir(async (root) => {
+    await buildIndex(root, [
+      ["j1", {}, { by_caller: 5, n: 1 }],
+      ["j2", {}, { by_caller: { amy: 7, bob: { count: 2 } }, n: 1 }],
+      ["j3", {}, { best_trial: { trial_id: "t1", by_caller: [1] } }],
+    ]);
+    const c = await withReader(
+      indexPath(root),
+      (conn) => compareRuns(conn, ["j1", "j2", "j3"], { root }),
+    );
+    deepEqual(c.summary, {
+      by_caller: { j1: 5, j2: { amy: 7, bob: { count: 2 } }, j3: null },
+      n: { j1: 1, j2: 1, j3: null },
+      "best_trial.trial_id": { j1: null, j2: null, j3: "t1" },
+      "best_trial.by_caller": { j1: null, j2: null, j3: [1] },
+    });
+    deepEqual(c.callers, {
+      amy: { j1: null, j2: { value: 7 }, j3: null },
+      bob: { j1: null, j2: { count: 2 }, j3: null },
+    });
+
+    const out = join(root, "report.html");
+    const r = await runLedger(["report", "j1", "j2", "j3", "--root", root, "--out", out]);
+    equal(r.code, 0, r.stderr);
+    const html = await Deno.readTextFile(out);
+    const compare = html.slice(html.indexOf('id="compare"'));
+    const summary = compare.slice(
+      compare.indexOf("<h2>Summary</h2>"),
+      compare.indexOf('id="run-0"'),
+    );
+    // The rows of the Summary table: a `by_caller` of 5 and a best trial's `[1]` are there, the
+    // callers' object (shown in the per-caller table) is not split into rows.
+    const rows = [...summary.matchAll(/<tr><t[dh][^>]*>([^<]*)</g)].map((m) => m[1]);
+    ok(rows.includes("by_caller"), rows.join(" | "));
+    ok(rows.includes("best_trial.by_caller"), rows.join(" | "));
+    ok(!rows.some((row) => row.startsWith("by_caller.")), rows.join(" | "));
+  });
+});

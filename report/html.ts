@@ -780,7 +780,7 @@ export function renderSweep(
     `<div class="scroll"><table data-sortable><thead><tr><th data-sort="text">trial</th>${
       head.map((h) => `<th data-sort="num" class="num">${escapeHtml(h)}</th>`).join("")
     }</tr></thead><tbody>${
-      trials.slice(0, 500).map((t, i) =>
+      trials.slice(0, SWEEP_TABLE_ROWS_MAX).map((t, i) =>
         `<tr><td class="id">${escapeHtml(t.trial_id)}</td>${
           params.map((h) => cell(leaves[i][h])).join("")
         }${metrics.map((h) => cell(t.metrics[h])).join("")}</tr>`
@@ -788,7 +788,14 @@ export function renderSweep(
     }</tbody></table></div>`;
   const html = `<div class="card"><h2>Sweep</h2>${controls}${
     chartFigure("heatmap", key, "Parameter heatmap")
-  }<details><summary>Trials</summary>${table}</details></div>`;
+  }<details><summary>${
+    // A probe: a table of 500 rows under a page of 600 trials said nothing of the other 100.
+    Math.min(trials.length, SWEEP_TABLE_ROWS_MAX) < total
+      ? `Trials: the first ${
+        Math.min(trials.length, SWEEP_TABLE_ROWS_MAX)
+      } of ${total}, in trial order (sorting ranks these; ledger trials --run RUN lists ` +
+        "every trial)"
+      : "Trials"}</summary>${table}</details></div>`;
   return {
     html,
     // Only what the heatmap can be asked to draw: the trial id, its parameters (`p`) and its
@@ -802,6 +809,9 @@ export function renderSweep(
     },
   };
 }
+
+/** Most rows of a sweep's table of trials (the heatmap draws every trial the page holds). */
+export const SWEEP_TABLE_ROWS_MAX = 500;
 
 /** Most varying parameters, and apart most metrics, a sweep's heatmap offers and its table shows. */
 export const SWEEP_KEYS_MAX = 50;

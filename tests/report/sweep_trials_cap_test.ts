@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { GRID_TRIALS_MAX_DEFAULT } from "../../backtest/grid.ts";
 import { TRIALS_MAX } from "../../report/data.ts";
+import { SWEEP_TABLE_ROWS_MAX } from "../../report/html.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import { emitAndIndex } from "./_fixture.ts";
 
@@ -70,6 +71,11 @@ async function reportOfSweep(
   return { html, rows: JSON.parse(data[1]).charts["run-0-sweep"] };
 }
 
+/** Rows of the page's table of trials. */
+function trialRows(html: string): number {
+  return html.match(/<tr><td class="id">t\d{5}<\/td>/g)?.length ?? 0;
+}
+
 Deno.test("report: a sweep over the trials cap says how many of its trials it shows", async () => {
   await withTempDir(async (dir) => {
     const total = TRIALS_MAX + 1;
@@ -89,5 +95,19 @@ Deno.test("report: a sweep of the grid's default most trials is carried whole", 
     // The best trial, the last recorded, is in the heatmap's data.
     assert.equal(rows.at(-1)?.id, `t${String(total - 1).padStart(5, "0")}`);
     assert.doesNotMatch(html, /the first \d+ of \d+ trials/);
+    // Its table of trials has fewer rows, and says so (a probe: it said nothing).
+    assert.equal(trialRows(html), SWEEP_TABLE_ROWS_MAX);
+    assert.match(
+      html,
+      new RegExp(`<summary>Trials: the first ${SWEEP_TABLE_ROWS_MAX} of ${total}, in trial order`),
+    );
+  });
+});
+
+Deno.test("report: a sweep whose trials all fit its table says nothing of a cut", async () => {
+  await withTempDir(async (dir) => {
+    const { html } = await reportOfSweep(dir, SWEEP_TABLE_ROWS_MAX);
+    assert.equal(trialRows(html), SWEEP_TABLE_ROWS_MAX);
+    assert.match(html, /<summary>Trials<\/summary>/);
   });
 });

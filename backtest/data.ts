@@ -12,11 +12,13 @@
  *   negative is refused: a missing bar filled with zeros is not a price),
  *   the high at or above the low, the open and close within them, one bar
  *   per (mint, ts).
- * - Timestamps are ISO-8601 (UTC when no offset is given) or epoch
- *   milliseconds (numbers, or strings of digits, a fraction allowed:
- *   `1767225600000.0`), from 1973-03-03 (below, likely epoch seconds) to
- *   9999-12-31 (past it, likely micro- or nanoseconds): outside, refused.
- *   An alert finer than a millisecond is the next whole one (a candle 1 µs
+ * - Timestamps are ISO-8601 (UTC when no offset is given; an offset is `Z`,
+ *   `±hh:mm`, `±hhmm` or `±hh` up to 14 hours, or ` UTC`; a zone name such
+ *   as `EST` is refused) or epoch milliseconds (numbers, or strings of
+ *   digits, a fraction allowed: `1767225600000.0`), from 1973-03-03 (below,
+ *   likely epoch seconds) to 9999-12-31 (past it, likely micro- or
+ *   nanoseconds): outside, refused. A time finer than a millisecond is the
+ *   millisecond it falls in, and an alert the next whole one (a candle 1 µs
  *   before it is not "at or after" it).
  * - A JSON Lines file that starts with a byte order mark is read from a
  *   copy without it (DuckDB's JSON reader refuses one), removed when the
@@ -147,8 +149,11 @@ export const INTERVAL_MS = {
  * ```
  */
 export type Interval = keyof typeof INTERVAL_MS;
-/** Epoch-ms values below this are taken for epoch seconds and rejected (1973-03-03). */
-const EPOCH_MS_MIN = 100_000_000_000;
+/**
+ * Epoch-ms values below this are taken for epoch seconds and rejected
+ * (1973-03-03), in a data file as in `--from`/`--to`.
+ */
+export const EPOCH_MS_MIN = 100_000_000_000;
 
 /**
  * Why a time of `column` before {@linkcode EPOCH_MS_MIN} is refused, from

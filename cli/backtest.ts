@@ -28,7 +28,7 @@ import {
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath } from "../ledger/paths.ts";
 import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
-import { fileFormat, isInterval } from "../backtest/data.ts";
+import { EPOCH_MS_MIN, fileFormat, isInterval } from "../backtest/data.ts";
 import { InstantFormatError, parseInstant } from "../indexer/query/time.ts";
 import {
   COST_BPS_MAX,
@@ -418,7 +418,8 @@ export async function refuseMissingInputs(options: BacktestOptions): Promise<voi
  * import { timeFlag } from "./backtest.ts";
  * assert.equal(timeFlag({ to: "1970-01-01T00:00:00.0005Z" }, "to"), 1);
  * assert.equal(timeFlag({ from: "1970-01-01t00:01z" }, "from"), 60_000);
- * assert.equal(timeFlag({ from: "86400000" }, "from"), 86_400_000);
+ * assert.equal(timeFlag({ from: "1767225600000" }, "from"), 1_767_225_600_000);
+ * assert.throws(() => timeFlag({ from: "1767225600" }, "from"), /looks like epoch seconds/);
  * assert.throws(() => timeFlag({ to: "99999999999999999999" }, "to"), /--to "99999999999999999999"/);
  * ```
  */
@@ -428,6 +429,14 @@ export function timeFlag(values: ParsedFlags["values"], name: "from" | "to"): nu
   const text = raw.trim();
   if (/^\d+$/.test(text)) {
     const ms = Number(text);
+    // As in a data file (a probe: `--from 1772953200`, epoch seconds of 2026, was read as a time
+    // in 1970 and kept every call).
+    if (ms < EPOCH_MS_MIN) {
+      throw new UsageError(
+        `--${name} ${JSON.stringify(raw)} looks like epoch seconds (as epoch ms it is before ` +
+          `${new Date(EPOCH_MS_MIN).toISOString()}); epoch milliseconds are expected`,
+      );
+    }
     if (ms > DATE_MS_MAX) {
       throw new UsageError(
         `--${name} ${JSON.stringify(raw)} is past the last time in epoch ms (${DATE_MS_MAX})`,

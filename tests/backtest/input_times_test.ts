@@ -363,3 +363,139 @@ Deno.test("candles: a price past the sample keeps its fraction; ts with an expon
     }
   });
 });
+
+// A probe: DuckDB's cast read a zone name (`EST`), and then read the naive times of the rows
+// after it in that zone (5 h off, exit 0); it took `+25:00`, which `--from` refuses as a typo.
+Deno.test("calls: a zone name or an offset no clock uses is refused; +00 and UTC read", async (t) => {
+  const at = Date.UTC(2026, 0, 1);
+  const refused = [
+    "2025-12-31 19:00:00 EST",
+    "2026-01-01 00:00:00 America/New_York",
+    "2026-01-01T00:00:00+25:00",
+    "2026-01-01T00:00:00+14:60",
+    "2026-01-01T00:00:00 +00:00",
+  ];
+  const read: [string, number][] = [
+    ["2026-01-01 00:00:00+00", at], // DuckDB and PostgreSQL write an offset of hours alone
+    ["2026-01-01 05:00:00+05", at],
+    ["2026-01-01 00:00:00 UTC", at], // as BigQuery writes it
+    ["2026-01-01T14:00:00+14:00", at],
+    ["2025-12-31T12:00:00-12:00", at],
+  ];
+  await withTempDir(async (dir) => {
+    for (const text of refused) {
+      await t.step(`refused: ${text}`, async () => {
+        let message = "";
+        try {
+          await alertMs(dir, text);
+        } catch (err) {
+          message = err instanceof Error ? err.message : String(err);
+        }
+        match(message, /which is neither ISO-8601 nor epoch milliseconds$/);
+      });
+    }
+    for (const [text, ms] of read) {
+      await t.step(`read: ${text}`, async () => equal(await alertMs(dir, text), ms));
+    }
+    await t.step(
+      "a candles file: the zone-named row is refused, not the rows after it moved",
+      async () => {
+        const candles = `${dir}/zone_candles.csv`;
+        const calls = `${dir}/zone_calls.csv`;
+        await Deno.writeTextFile(
+          candles,
+          "mint,ts,open,high,low,close,volume\nM,2025-12-31 19:00:00 EST,1,1,1,1,1\n" +
+            "M,2026-01-01 00:01:00,2,2,2,2,1\nM,2026-01-01 00:02:00,3,3,3,3,1\n",
+        );
+        await Deno.writeTextFile(
+          calls,
+          "call_id,caller,mint,chain,alert_ts\nq,x,M,s,2026-01-01T00:01:00Z\n",
+        );
+        const r = await runLedger([
+          "backtest",
+          "path-only",
+          "--root",
+          `${dir}/root`,
+          "--no-index",
+          "--calls",
+          calls,
+          "--candles",
+          candles,
+        ]);
+        equal(r.code, 1, r.stderr);
+        match(r.stderr, /ts "2025-12-31 19:00:00 EST": neither ISO-8601 nor epoch ms/);
+      },
+    );
+  });
+});
+
+// A probe: a cast of a fraction rounds, so a candle at `...599999.6`, 0.4 ms before its alert,
+// became its anchor; a time finer than a millisecond is the millisecond it falls in.
+Deno.test("candles: a ts with a fraction of a millisecond is the millisecond it falls in", async (t) => {
+  const at = Date.UTC(2026, 0, 1);
+  await withTempDir(async (dir) => {
+    const calls = `${dir}/calls.csv`;
+    await Deno.writeTextFile(calls, `call_id,caller,mint,chain,alert_ts\nc,x,M,s,${at}\n`);
+    const rows = [[`${at - 1}.6`, 1], [at + 60_000, 2], [at + 120_000, 2]];
+    const files: [string, string][] = [
+      [
+        "csv",
+        "mint,ts,open,high,low,close,volume\n" +
+        rows.map(([ts, p]) => `M,${ts},${p},${p},${p},${p},1`).join("\n") + "\n",
+      ],
+      [
+        "jsonl",
+        rows.map(([ts, p]) =>
+          `{"mint":"M","ts":${ts},"open":${p},"high":${p},"low":${p},"close":${p},"volume":1}`
+        ).join("\n") + "\n",
+      ], // a JSON number: a DOUBLE column
+    ];
+    for (const [ext, text] of files) {
+      await t.step(ext, async () => {
+        const candles = `${dir}/candles.${ext}`;
+        await Deno.writeTextFile(candles, text);
+        const r = await runLedger([
+          "backtest",
+          "path-only",
+          "--root",
+          `${dir}/root-${ext}`,
+          "--no-index",
+          "--json",
+          "--calls",
+          calls,
+          "--candles",
+          candles,
+        ]);
+        equal(r.code, 0, r.stderr);
+        // Anchored on the candle a minute after the alert, not the one that opened before it.
+        equal(JSON.parse(r.stdout).summary.entry_delay_ms_max, 60_000);
+      });
+    }
+  });
+});
+
+// A probe: `--from 1772953200`, epoch seconds of 2026, was read as a time in 1970 (every call
+// kept, exit 0), where a data file refuses the same number.
+Deno.test("--from and --to in epoch seconds are refused, as in a data file", async () => {
+  await withTempDir(async (dir) => {
+    const r = await runLedger([
+      "backtest",
+      "path-only",
+      "--root",
+      `${dir}/root`,
+      "--no-index",
+      "--from",
+      "1772953200",
+    ]);
+    equal(r.code, 2, r.stderr);
+    equal(
+      r.stderr,
+      'ledger backtest: --from "1772953200" looks like epoch seconds (as epoch ms it is before ' +
+        "1973-03-03T09:46:40.000Z); epoch milliseconds are expected\n",
+    );
+    await Deno.stat(`${dir}/root`).then(
+      () => Promise.reject(new Error("the refused run wrote its root")),
+      (err) => equal(err instanceof Deno.errors.NotFound, true),
+    );
+  });
+});

@@ -9,6 +9,7 @@
 
 import type { FileFormat } from "./types.ts";
 import { literalGlob } from "../indexer/duckdb_glob.ts";
+import { assert } from "../ledger/assert.ts";
 
 /** Quote `value` as a SQL string literal. */
 export function sqlString(value: string): string {
@@ -299,9 +300,17 @@ export function unparsedTsSql(candles: string): string {
   return `SELECT ts_raw FROM ${candles} WHERE mint = $1 AND ts_ms IS NULL LIMIT 1`;
 }
 
-/** Smallest positive step between consecutive candles of a mint in `slice`. */
-export const BASE_INTERVAL_SQL = `SELECT min(d) AS step_ms FROM (
-  SELECT ts_ms - lag(ts_ms) OVER (PARTITION BY mint ORDER BY ts_ms) AS d FROM slice) WHERE d > 0`;
+/**
+ * Smallest positive step between consecutive candles of a mint in `slice`
+ * (`step_ms`, null when no mint has two), and for each of `intervalsMs`
+ * whether every candle opens on a multiple of it (`on_<ms>`).
+ */
+export function baseIntervalSql(intervalsMs: readonly number[]): string {
+  for (const ms of intervalsMs) assert(Number.isSafeInteger(ms) && ms > 0, `interval ${ms} ms`);
+  const aligned = intervalsMs.map((ms) => `, bool_and(ts_ms % ${ms} = 0) AS on_${ms}`).join("");
+  return `SELECT min(d) FILTER (WHERE d > 0) AS step_ms${aligned} FROM (
+  SELECT ts_ms, ts_ms - lag(ts_ms) OVER (PARTITION BY mint ORDER BY ts_ms) AS d FROM slice)`;
+}
 
 /** Rebuild `slice` in bars of `$1` ms (open first, high max, low min, close last, volume sum). */
 export const RESAMPLE_SLICE_SQL = `CREATE OR REPLACE TEMP TABLE slice AS

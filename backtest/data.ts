@@ -20,6 +20,11 @@
  *   nanoseconds): outside, refused. A time finer than a millisecond is the
  *   millisecond it falls in, and an alert the next whole one (a candle 1 µs
  *   before it is not "at or after" it).
+ * - The candles' interval, without an `interval` column, is the longest of
+ *   1m, 5m, 15m and 1h that every candle opens on, up to the shortest step
+ *   between two candles of a mint (1m candles with minutes missing are 1m
+ *   candles), else that step. With one candle a mint no step tells it: one
+ *   that does not open on the `--interval` asked is resampled to it.
  * - A JSON Lines file that starts with a byte order mark is read from a
  *   copy without it (DuckDB's JSON reader refuses one), removed when the
  *   session closes; a refused row of calls is named by its line.
@@ -45,7 +50,7 @@ import { parseJsonText } from "../ledger/json_text.ts";
 import { TOUCH_SLACK } from "./_touch.ts";
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
 import {
-  BASE_INTERVAL_SQL,
+  baseIntervalSql,
   callsSelectSql,
   candlesViewSql,
   coverageSql,
@@ -1067,10 +1072,16 @@ export async function sliceCandles(
     throw await readError(err, { what: "Candles", path: source.path });
   }
   await checkSlice(conn, source.path);
-  const stepRow = (await conn.runAndReadAll(BASE_INTERVAL_SQL)).getRowObjectsJS()[0];
-  const stepMs = stepRow?.step_ms === null || stepRow === undefined
-    ? null
-    : Number(stepRow.step_ms);
+  const intervalsMs = Object.values(INTERVAL_MS);
+  const stepRow = (await conn.runAndReadAll(baseIntervalSql(intervalsMs))).getRowObjectsJS()[0];
+  const gapMs = stepRow?.step_ms === null || stepRow === undefined ? null : Number(stepRow.step_ms);
+  const opensOn = (ms: number) => stepRow?.[`on_${ms}`] === true;
+  // The rows' interval: the longest one every candle opens on, up to the shortest step (a probe:
+  // 1m candles of an illiquid mint, a minute missing between each, were "2m" candles, and
+  // --interval 1m or 5m refused), else the shortest step (30s candles, or unaligned ones).
+  const alignedMs = intervalsMs.filter((ms) => opensOn(ms) && (gapMs === null || ms <= gapMs))
+    .at(-1);
+  const stepMs = gapMs === null ? null : alignedMs ?? gapMs;
   const fileInterval = source.interval ?? (stepMs === null ? null : intervalName(stepMs));
   // A labelled interval (the file's interval column) is its step; else the rows' spacing.
   const fileStepMs = source.interval !== undefined && isInterval(source.interval)
@@ -1094,6 +1105,15 @@ export async function sliceCandles(
       resampledFrom = fileInterval;
     }
     interval = options.interval;
+  } else if (
+    options.interval !== undefined && source.interval === undefined && stepMs === null &&
+    !opensOn(INTERVAL_MS[options.interval])
+  ) {
+    // One candle a mint: no step tells its length, but one that does not open on the asked
+    // interval is no bar of it (a probe: a 1m candle at 00:18 was a "5m" bar the call entered on,
+    // and no_entry beside a call on another mint that showed the file's step).
+    await conn.run(RESAMPLE_SLICE_SQL, [INTERVAL_MS[options.interval]]);
+    resampledFrom = "unknown";
   }
   const count = await conn.runAndReadAll("SELECT count(*) AS n FROM slice");
   return { rows: Number(count.getRowObjectsJS()[0].n), interval, resampledFrom };

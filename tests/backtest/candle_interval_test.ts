@@ -1,0 +1,93 @@
+/**
+ * The interval of candles without an `interval` column, read from the rows:
+ * the longest interval every candle opens on, up to the shortest step (a
+ * probe: 1m candles with a minute missing between each were "2m" candles,
+ * and `--interval 1m` or `5m` refused); with one candle a mint (no step),
+ * one that does not open on the asked interval is resampled to it (a probe:
+ * a 1m candle at 00:18 was entered as a "5m" bar).
+ *
+ * @module
+ */
+import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
+import {
+  coverCalls,
+  type Interval,
+  loadCalls,
+  openCandles,
+  openDataSession,
+  sliceCandles,
+} from "../../backtest/data.ts";
+import { withTempDir } from "../_helpers.ts";
+
+const T0 = Date.UTC(2026, 0, 1);
+const MINUTE = 60_000;
+
+/** Slice candles at `ts` (ms) of mint M for one call at `alertMs`: the slice and its rows' ts. */
+async function slice(
+  dir: string,
+  ts: readonly number[],
+  alertMs: number,
+  interval?: Interval,
+): Promise<{ interval: string; resampledFrom: string | null; ts: number[] }> {
+  const callsPath = `${dir}/calls.csv`;
+  const candlesPath = `${dir}/candles.csv`;
+  await Deno.writeTextFile(callsPath, `call_id,caller,mint,chain,alert_ts\nc,x,M,s,${alertMs}\n`);
+  await Deno.writeTextFile(
+    candlesPath,
+    "mint,ts,open,high,low,close,volume\n" + ts.map((t) => `M,${t},1,1,1,1,1`).join("\n") + "\n",
+  );
+  const s = await openDataSession();
+  try {
+    const { calls } = await loadCalls(s.conn, callsPath);
+    const source = await openCandles(s.conn, candlesPath);
+    await coverCalls(s.conn, calls);
+    const got = await sliceCandles(s.conn, source, interval === undefined ? {} : { interval });
+    const rows = (await s.conn.runAndReadAll("SELECT ts_ms FROM slice ORDER BY ts_ms"))
+      .getRowObjectsJS().map((r) => Number(r.ts_ms));
+    return { interval: got.interval, resampledFrom: got.resampledFrom, ts: rows };
+  } finally {
+    s.close();
+  }
+}
+
+Deno.test("candle interval: 1m candles with missing minutes are 1m candles", async (t) => {
+  const everyOther = Array.from({ length: 10 }, (_, i) => T0 + 2 * i * MINUTE);
+  await withTempDir(async (dir) => {
+    await t.step("no --interval", async () => {
+      const got = await slice(dir, everyOther, T0);
+      equal(got.interval, "1m");
+      equal(got.resampledFrom, null);
+    });
+    await t.step("--interval 1m", async () => {
+      equal((await slice(dir, everyOther, T0, "1m")).ts.length, 10);
+    });
+    await t.step("--interval 5m: resampled from 1m", async () => {
+      const got = await slice(dir, everyOther, T0, "5m");
+      deepEqual([got.interval, got.resampledFrom], ["5m", "1m"]);
+      deepEqual(got.ts, [T0, T0 + 5 * MINUTE, T0 + 10 * MINUTE, T0 + 15 * MINUTE]);
+    });
+    await t.step("5m candles with one missing stay 5m", async () => {
+      const fives = [0, 5, 15, 20].map((m) => T0 + m * MINUTE);
+      deepEqual((await slice(dir, fives, T0)).interval, "5m");
+      deepEqual((await slice(dir, fives, T0, "15m")).resampledFrom, "5m");
+    });
+    await t.step("30 s candles: the step, as before", async () => {
+      const halves = Array.from({ length: 4 }, (_, i) => T0 + i * 30_000);
+      equal((await slice(dir, halves, T0)).interval, "30000ms");
+    });
+  });
+});
+
+Deno.test("candle interval: one candle a mint is resampled when it opens off the interval", async (t) => {
+  await withTempDir(async (dir) => {
+    await t.step("a candle at 00:18 for --interval 5m: the 00:15 bar", async () => {
+      const got = await slice(dir, [T0 + 18 * MINUTE], T0 + 18 * MINUTE, "5m");
+      // Its bar opened at 00:15, before the alert: no bar of the slice is its entry.
+      deepEqual([got.interval, got.resampledFrom, got.ts], ["5m", "unknown", [T0 + 15 * MINUTE]]);
+    });
+    await t.step("a candle at 00:20 for --interval 5m: kept as the 00:20 bar", async () => {
+      const got = await slice(dir, [T0 + 20 * MINUTE], T0 + 18 * MINUTE, "5m");
+      deepEqual([got.interval, got.resampledFrom, got.ts], ["5m", null, [T0 + 20 * MINUTE]]);
+    });
+  });
+});

@@ -754,7 +754,8 @@ export async function loadCalls(
     throw await readError(err, { what: "Calls", path });
   }
   const calls: Call[] = [];
-  const seen = new Set<string>();
+  /** Row (1-based) of each call_id read. */
+  const seen = new Map<string, number>();
   const format = fileFormat(path, "Calls");
   for (let i = 0; i < rows.length; i++) {
     const call = toCall(rows[i]);
@@ -762,10 +763,17 @@ export async function loadCalls(
       const place = await placeOfRow(path, format, i + 1, rows.length);
       throw new InputError(`Calls file ${path} ${place} ${call}`);
     }
-    if (seen.has(call.callId)) {
-      throw new InputError(`Calls file ${path} has call_id ${JSON.stringify(call.callId)} twice`);
+    const first = seen.get(call.callId);
+    if (first !== undefined) {
+      // Both places, as every other refused row names its own (a probe: no line was named).
+      const place = await placeOfRow(path, format, i + 1, rows.length);
+      const firstPlace = await placeOfRow(path, format, first, rows.length);
+      const id = JSON.stringify(call.callId);
+      throw new InputError(
+        `Calls file ${path} ${place} has call_id ${id}, as ${firstPlace} has: a call_id is one call`,
+      );
     }
-    seen.add(call.callId);
+    seen.set(call.callId, i + 1);
     if (options.fromMs !== undefined && call.alertTsMs < options.fromMs) continue;
     if (options.toMs !== undefined && call.alertTsMs >= options.toMs) continue;
     calls.push(call);

@@ -479,3 +479,21 @@ Deno.test("calls: a refused row is named by its line, whatever comes before it",
     }
   });
 });
+
+// A probe: a call_id written twice was refused without a line, where every other refused row
+// names its own.
+Deno.test("backtest: a call_id written twice names both lines", async () => {
+  await withTempDir(async (dir) => {
+    const { calls, candles } = await writeFixtures(dir, { epochMs: true });
+    const lines = (await Deno.readTextFile(calls)).trimEnd().split("\n");
+    const firstId = lines[1].split(",")[0];
+    lines.splice(3, 0, lines[1]); // line 4 of the file repeats line 2
+    await Deno.writeTextFile(calls, lines.join("\n") + "\n");
+    const r = await backtest(dir, calls, candles);
+    equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+    match(
+      oneLine(r.stderr),
+      new RegExp(`Calls file ${calls} line 4 has call_id "${firstId}", as line 2 has`),
+    );
+  });
+});

@@ -23,6 +23,7 @@ import { openWriter } from "../ledger/writer.ts";
 import { canonicalJson, isJsonObject, parseJsonText } from "../ledger/json_text.ts";
 import { dayOf } from "../ledger/paths.ts";
 import { readLog } from "../ledger/reader.ts";
+import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
 import { linesHolding } from "../ledger/run_lookup.ts";
 import {
   DEFAULT_LEGACY_DB_PATH,
@@ -721,7 +722,12 @@ async function existingLegacyIds(
     }
     const id = record.event.event_id;
     if (id.startsWith(LEGACY_EVENT_ID_PREFIX)) ids.add(id);
-    else if (record.event.event_type === "run.created") logRunIds.add(record.event.run_id);
+    else if (!ANNOTATION_EVENT_TYPES.includes(record.event.event_type)) {
+      // Any event of the run's own, not only its run.created (a probe: a dual-written run whose
+      // run.created was lost got a legacy run.created, run.started and run.completed beside its
+      // own, for good). An annotation (a tag of a legacy-only run) is no run of the log's.
+      logRunIds.add(record.event.run_id);
+    }
   }
   // Every day's backfilled lines, read with exact integers as the planned events hold them (a
   // seed past 2^53 read as a double differed from itself).

@@ -374,12 +374,16 @@ function keepExactIntegers(_key: string, value: unknown, context: { source?: str
  * // A double past 2^53 is the integer it holds, as that integer written exactly is.
  * const twice = parseJsonText('[9.223372036854776e+18, 9223372036854775808]', { exactIntegers: true });
  * assert.equal(canonicalJson(twice), "[9223372036854775808,9223372036854775808]");
+ * // Zero is zero whatever its sign or spelling.
+ * assert.equal(canonicalJson(parseJsonText("[-0, -0.0, 0]", { exactNumbers: true })), "[0,0,0]");
  * ```
  */
 export function canonicalJson(value: unknown): string {
   if (isExactInteger(value)) {
-    // A number kept as written (`1.0`, `exactNumbers`): the number it is, as `1` is.
-    return INTEGER_LITERAL.test(value.rawJSON)
+    // A number kept as written (`1.0`, `exactNumbers`): the number it is, as `1` is; `-0` is
+    // the integer 0, as the index reads it and as `-0.0` already was here (a probe: a legacy
+    // config's `-0` made parity fail and a second backfill call its row changed).
+    return INTEGER_LITERAL.test(value.rawJSON) && value.rawJSON !== "-0"
       ? value.rawJSON
       : canonicalJson(Number(value.rawJSON));
   }

@@ -22,16 +22,16 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-K34AOK5V.js";
+} from "./chunk-QZ5QMD25.js";
 import {
   readLineValue
-} from "./chunk-ATK2SAQR.js";
+} from "./chunk-GG2LGEMW.js";
 import {
   ANNOTATION_EVENT_TYPES,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-TMKH4KLJ.js";
+} from "./chunk-FYI2DDFU.js";
 import {
   RUN_ID_PATTERN,
   ValidationError,
@@ -43,7 +43,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-TPINZECM.js";
+} from "./chunk-R7SOUSYB.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1122,7 +1122,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-QCIJAYZU.js");
+    const { writeSchemaFile } = await import("./schema_file-EGCI73X4.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1140,7 +1140,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-QCIJAYZU.js");
+    const { writeSchemaFile } = await import("./schema_file-EGCI73X4.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1762,7 +1762,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-NM2CG54B.js");
+  const { checkEventLine } = await import("./event_line-NHMN3H2R.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2312,7 +2312,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-N47RNLXJ.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-RIXFGBQX.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

@@ -4,13 +4,15 @@
  * of the backfill like one with it (a probe: the backfill wrote a legacy
  * `run.created`, `run.started` and `run.completed` beside the run's own, for
  * good, and parity could never hold); a run the log has only annotations of
- * (`ledger tag` of a legacy-only run) is still backfilled.
+ * (`ledger tag` of a legacy-only run) is still backfilled. An integer `-0`
+ * in a legacy JSON column is 0 to parity and to a second backfill.
  *
  * @module
  */
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
-import { backfillLegacy } from "../../legacy/dual.ts";
+import { backfillLegacy, checkParity } from "../../legacy/dual.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { createLegacyDb } from "./_legacy_fixture.ts";
 import { withTempDir } from "../_helpers.ts";
@@ -64,5 +66,34 @@ Deno.test("backfill: a run the log has without its run.created is left out; a ta
       }
     }
     equal((text.match(/"run_id":"part-1"/g) ?? []).length, 2, "part-1 keeps its own two events");
+  });
+});
+
+// A probe: the log keeps a legacy `-0` as written and the index reads it as 0, and the two
+// comparisons of a backfill read it as -0: parity failed, and a second backfill called the
+// unchanged row changed and skipped its run.
+Deno.test("backfill: an integer -0 in a legacy JSON column is 0 to parity and to a second backfill", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    const legacyDbPath = join(dir, "legacy.duckdb");
+    await createLegacyDb(legacyDbPath, [{
+      run_id: "z-1",
+      run_type: "policy",
+      created_at_ms: T0,
+      config: '{"v":-0,"w":[-0.0]}',
+      data_fingerprint: "fp",
+      started_at_ms: T0 + 1,
+      completed_at_ms: T0 + 2,
+      summary_json: '{"pnl":-0}',
+    }]);
+    const first = await backfillLegacy(root, { legacyDbPath });
+    equal(first.eventsWritten, 3);
+    await rebuildIndex(root, {});
+    const parity = await checkParity({ legacyDbPath, root });
+    deepEqual(parity.differences, []);
+    const again = await backfillLegacy(root, { legacyDbPath });
+    deepEqual(again.skipped, []);
+    equal(again.eventsWritten, 0);
+    equal(again.eventsAlreadyPresent, 3);
   });
 });

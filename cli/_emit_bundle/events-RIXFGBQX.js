@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-U2ITGT6T.js";
+} from "./chunk-IY333JFZ.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-TMKH4KLJ.js";
+} from "./chunk-FYI2DDFU.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-TPINZECM.js";
+} from "./chunk-R7SOUSYB.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

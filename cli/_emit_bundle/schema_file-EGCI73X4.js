@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-K34AOK5V.js";
+} from "./chunk-QZ5QMD25.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-TPINZECM.js";
+} from "./chunk-R7SOUSYB.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

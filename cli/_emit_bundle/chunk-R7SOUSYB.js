@@ -123,7 +123,7 @@ function keepExactIntegers(_key, value, context) {
 }
 function canonicalJson(value) {
   if (isExactInteger(value)) {
-    return INTEGER_LITERAL.test(value.rawJSON) ? value.rawJSON : canonicalJson(Number(value.rawJSON));
+    return INTEGER_LITERAL.test(value.rawJSON) && value.rawJSON !== "-0" ? value.rawJSON : canonicalJson(Number(value.rawJSON));
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {

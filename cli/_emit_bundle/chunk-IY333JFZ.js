@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-TMKH4KLJ.js";
+} from "./chunk-FYI2DDFU.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -16,7 +16,7 @@ import {
   assert,
   parseJsonText,
   setOwn
-} from "./chunk-TPINZECM.js";
+} from "./chunk-R7SOUSYB.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

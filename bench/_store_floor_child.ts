@@ -14,7 +14,12 @@
 import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { dirname, join } from "node:path";
 import { exec, rows } from "../indexer/_sql.ts";
-import { deriveAll, deriveGroupEventsFor, MEMORY_LIMIT_DEFAULT } from "../indexer/rebuild.ts";
+import {
+  deriveAll,
+  deriveGroupEventsFor,
+  INDEX_BLOCK_BYTES,
+  MEMORY_LIMIT_DEFAULT,
+} from "../indexer/rebuild.ts";
 import { CREATE_AFFECTED_RUNS_SQL, CREATE_SCHEMA_SQL, EVENT_COLUMNS } from "../indexer/schema.ts";
 import { peakRssBytes } from "./_stats.ts";
 
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
     const instance = await DuckDBInstance.create(dbPath, {
       memory_limit: MEMORY_LIMIT_DEFAULT,
       temp_directory: join(spill, "spill"),
+      default_block_size: String(INDEX_BLOCK_BYTES),
     });
     const conn = await instance.connect();
     let storeMs: number;

@@ -137,6 +137,25 @@ export async function runLedger(
   return await runScript(CLI_PATH, args, options);
 }
 
+/**
+ * The text of every part file of the log under `root` (each day folder's,
+ * in directory order; `_schema.json` left out), or "" when it has none.
+ */
+export async function logText(root: string): Promise<string> {
+  let text = "";
+  try {
+    for await (const day of Deno.readDir(join(root, "events"))) {
+      if (!day.isDirectory) continue;
+      for await (const part of Deno.readDir(join(root, "events", day.name))) {
+        if (part.isFile) text += await Deno.readTextFile(join(root, "events", day.name, part.name));
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return text;
+}
+
 /** Run `script ARGS` (a path in the repository) to completion as a child process. */
 export async function runScript(
   script: string,

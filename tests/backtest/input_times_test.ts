@@ -11,6 +11,11 @@ import { loadCalls, openCandles, openDataSession } from "../../backtest/data.ts"
 import { timeFlag } from "../../cli/backtest.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 
+/** `ledger backtest path-only --root ROOT --no-index FLAGS...` as a child process. */
+function pathOnly(root: string, ...flags: string[]) {
+  return runLedger(["backtest", "path-only", "--root", root, "--no-index", ...flags]);
+}
+
 async function alertMs(dir: string, alertTs: string): Promise<number> {
   const path = `${dir}/calls.csv`;
   await Deno.writeTextFile(path, `call_id,caller,mint,chain,alert_ts\nc1,k,M,solana,${alertTs}\n`);
@@ -81,17 +86,7 @@ Deno.test("candles: a ts before 1973-03-03 is refused as too early, not epoch se
       calls,
       "call_id,caller,mint,chain,alert_ts\nc1,k,M,solana,2026-03-08\n",
     );
-    const r = await runLedger([
-      "backtest",
-      "path-only",
-      "--root",
-      `${dir}/root`,
-      "--no-index",
-      "--calls",
-      calls,
-      "--candles",
-      candles,
-    ]);
+    const r = await pathOnly(`${dir}/root`, "--calls", calls, "--candles", candles);
     equal(r.code, 1, r.stderr);
     match(
       r.stderr.trim(),
@@ -131,17 +126,7 @@ Deno.test("a time in epoch micro- or nanoseconds is refused, not read as ms", as
           candles,
           `mint,ts,open,high,low,close,volume\n${rows.join("\n")}\n`,
         );
-        const r = await runLedger([
-          "backtest",
-          "path-only",
-          "--root",
-          `${dir}/root`,
-          "--no-index",
-          "--calls",
-          calls,
-          "--candles",
-          candles,
-        ]);
+        const r = await pathOnly(`${dir}/root`, "--calls", calls, "--candles", candles);
         equal(r.code, 1, r.stderr);
         match(
           r.stderr.trim(),
@@ -205,18 +190,7 @@ Deno.test("calls: an alert_ts finer than a millisecond is the next whole one, as
           candles,
           `mint,ts,open,high,low,close,volume\nKK,${at},1,1,1,1,1\nKK,${at + 60_000},2,2,2,2,1\n`,
         );
-        const r = await runLedger([
-          "backtest",
-          "path-only",
-          "--root",
-          `${dir}/root`,
-          "--no-index",
-          "--json",
-          "--calls",
-          calls,
-          "--candles",
-          candles,
-        ]);
+        const r = await pathOnly(`${dir}/root`, "--json", "--calls", calls, "--candles", candles);
         equal(r.code, 0, r.stderr);
         // Anchored on the 22:15 candle: 60 s after the candle at 22:14:00.000, less the 1 ms.
         equal(JSON.parse(r.stdout).summary.entry_delay_ms_max, 59_999);
@@ -411,17 +385,7 @@ Deno.test("calls: a zone name or an offset no clock uses is refused; +00 and UTC
           calls,
           "call_id,caller,mint,chain,alert_ts\nq,x,M,s,2026-01-01T00:01:00Z\n",
         );
-        const r = await runLedger([
-          "backtest",
-          "path-only",
-          "--root",
-          `${dir}/root`,
-          "--no-index",
-          "--calls",
-          calls,
-          "--candles",
-          candles,
-        ]);
+        const r = await pathOnly(`${dir}/root`, "--calls", calls, "--candles", candles);
         equal(r.code, 1, r.stderr);
         match(r.stderr, /ts "2025-12-31 19:00:00 EST": neither ISO-8601 nor epoch ms/);
       },
@@ -454,18 +418,14 @@ Deno.test("candles: a ts with a fraction of a millisecond is the millisecond it 
       await t.step(ext, async () => {
         const candles = `${dir}/candles.${ext}`;
         await Deno.writeTextFile(candles, text);
-        const r = await runLedger([
-          "backtest",
-          "path-only",
-          "--root",
+        const r = await pathOnly(
           `${dir}/root-${ext}`,
-          "--no-index",
           "--json",
           "--calls",
           calls,
           "--candles",
           candles,
-        ]);
+        );
         equal(r.code, 0, r.stderr);
         // Anchored on the candle a minute after the alert, not the one that opened before it.
         equal(JSON.parse(r.stdout).summary.entry_delay_ms_max, 60_000);
@@ -478,15 +438,7 @@ Deno.test("candles: a ts with a fraction of a millisecond is the millisecond it 
 // kept, exit 0), where a data file refuses the same number.
 Deno.test("--from and --to in epoch seconds are refused, as in a data file", async () => {
   await withTempDir(async (dir) => {
-    const r = await runLedger([
-      "backtest",
-      "path-only",
-      "--root",
-      `${dir}/root`,
-      "--no-index",
-      "--from",
-      "1772953200",
-    ]);
+    const r = await pathOnly(`${dir}/root`, "--from", "1772953200");
     equal(r.code, 2, r.stderr);
     equal(
       r.stderr,

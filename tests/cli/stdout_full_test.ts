@@ -7,7 +7,7 @@
  */
 import { match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
-import { denoScriptArgs, REPO_ROOT, TEST_PERMISSIONS } from "../_helpers.ts";
+import { denoScriptArgs, logText, REPO_ROOT, TEST_PERMISSIONS } from "../_helpers.ts";
 import { runEvents } from "../backtest/_fixtures.ts";
 import { runCommand } from "../../cli/_command.ts";
 
@@ -33,17 +33,6 @@ async function toFull(args: readonly string[], stdin = "") {
   const lines = text.trimEnd().split("\n");
   equal(lines.length, 1, `one stderr line expected, got: ${text}`);
   return { code, line: lines[0] };
-}
-
-async function logText(root: string): Promise<string> {
-  let text = "";
-  for await (const day of Deno.readDir(`${root}/events`)) {
-    if (!day.isDirectory) continue; // _schema.json
-    for await (const part of Deno.readDir(`${root}/events/${day.name}`)) {
-      text += await Deno.readTextFile(`${root}/events/${day.name}/${part.name}`);
-    }
-  }
-  return text;
 }
 
 Deno.test({

@@ -8,23 +8,9 @@
  */
 import { match, strictEqual as equal } from "node:assert/strict";
 import { runEvents } from "../backtest/_fixtures.ts";
+import { logText } from "../_helpers.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
-
-async function logText(root: string): Promise<string> {
-  let text = "";
-  try {
-    for await (const day of Deno.readDir(`${root}/events`)) {
-      if (!day.isDirectory) continue;
-      for await (const f of Deno.readDir(`${root}/events/${day.name}`)) {
-        if (f.isFile) text += await Deno.readTextFile(`${root}/events/${day.name}/${f.name}`);
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  return text;
-}
 
 Deno.test("ledger sweep: SIGINT/SIGTERM record run.failed, print one line, exit 130/143", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "ledger_sweep_sig_" });

@@ -2,7 +2,7 @@ import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "n
 import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { openWriter } from "../../ledger/writer.ts";
-import { runLedger } from "../_helpers.ts";
+import { logText, runLedger } from "../_helpers.ts";
 import {
   archiveLegacy,
   backfillLegacy,
@@ -560,13 +560,7 @@ Deno.test("backfill: a run id the log has is left out; integers past 2^53 keep t
     // Its events are not planned (an audit: a dry run said it would write them).
     equal(report.eventsPlanned, report.eventsWritten + report.eventsAlreadyPresent);
     equal(report.eventsWritten, 3); // big-1: run.created, run.started, run.completed
-    let text = "";
-    for await (const e of Deno.readDir(join(root, "events"))) {
-      if (!e.isDirectory) continue;
-      for await (const f of Deno.readDir(join(root, "events", e.name))) {
-        text += await Deno.readTextFile(join(root, "events", e.name, f.name));
-      }
-    }
+    const text = await logText(root);
     equal((text.match(/"run_id":"both-1"/g) ?? []).length, 1, "both-1 keeps its one event");
     ok(text.includes('"seed":12345678901234567891'), "the seed's digits");
     ok(text.includes('"trades":9007199254740993'), "the summary's digits");

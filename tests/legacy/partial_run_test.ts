@@ -15,7 +15,7 @@ import { backfillLegacy, checkParity } from "../../legacy/dual.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { createLegacyDb } from "./_legacy_fixture.ts";
-import { withTempDir } from "../_helpers.ts";
+import { logText, withTempDir } from "../_helpers.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const T0 = Date.UTC(2026, 0, 10);
@@ -58,13 +58,7 @@ Deno.test("backfill: a run the log has without its run.created is left out; a ta
     deepEqual(report.skipped.map((s) => s.run_id), ["part-1"]);
     match(report.skipped[0].reason, /already has a run with this id/);
     equal(report.eventsWritten, 3); // tagged-1: run.created, run.started, run.completed
-    let text = "";
-    for await (const day of Deno.readDir(join(root, "events"))) {
-      if (!day.isDirectory) continue;
-      for await (const f of Deno.readDir(join(root, "events", day.name))) {
-        text += await Deno.readTextFile(join(root, "events", day.name, f.name));
-      }
-    }
+    const text = await logText(root);
     equal((text.match(/"run_id":"part-1"/g) ?? []).length, 2, "part-1 keeps its own two events");
   });
 });

@@ -35,6 +35,21 @@
   // An axis tick in bps as exact as the tick (Plot picks 0.005 between 0 and 0.01).
   const fmtTick = (v) =>
     (Number(v.toFixed(9)) || 0).toLocaleString("en-US", { maximumFractionDigits: 9 });
+  // A value to `digits` significant digits, more while that would write one of `bounds` it is
+  // not: a win rate of 0.9996 is not "1" nor 99.96% "100%", 1e-4 bps not "0" (a probe: a run
+  // that lost one trade of 2,500 read as one that lost none).
+  const fmtNear = (v, digits, bounds) => {
+    let d = digits;
+    while (d < 9 && !bounds.includes(v) && bounds.includes(Number(v.toPrecision(d)))) d++;
+    return String(Number(v.toPrecision(d)) || 0);
+  };
+  // A share as a whole percentage, with decimals only where it would read 0% or 100% else.
+  const fmtPercent = (share) =>
+    `${
+      share * 100 >= 1 && share * 100 < 99
+        ? Math.round(share * 100)
+        : fmtNear(share * 100, 2, [0, 100])
+    }%`;
   // Control characters and bidirectional overrides as escapes (ledger/control_text.ts
   // escapeControl), so a chart label can neither hide a character nor reverse itself.
   // deno-lint-ignore no-control-regex
@@ -180,7 +195,8 @@
         height: 280,
         marginLeft: 64,
         x: { type: "utc", label: "exit time (UTC)" },
-        y: { label: "cumulative return (bps)", grid: true, tickFormat: fmtBps },
+        // Ticks and tips as exact as the curve (0.01 bps): whole bps wrote 0.15 and 0.45 as 0.
+        y: { label: "cumulative return (bps)", grid: true, tickFormat: fmtTick },
         color: many ? { legend: true, domain: data.letters } : undefined,
         marks: [
           Plot.ruleY([0], { stroke: "#8a94a3" }),
@@ -194,7 +210,7 @@
           }),
           Plot.tip(
             points,
-            Plot.pointerX({ x: "t", y: "v", title: (d) => `${d.run}: ${fmtBps(d.v)} bps` }),
+            Plot.pointerX({ x: "t", y: "v", title: (d) => `${d.run}: ${fmtTick(d.v)} bps` }),
           ),
         ],
       });
@@ -255,7 +271,7 @@
           y: "label",
           fill: (d) => (d.mean_return_bps >= 0 ? "#2e8540" : "#c62828"),
           title: (d) =>
-            `${d.label}: ${fmtBps(d.mean_return_bps)} bps over ${d.count} call${
+            `${d.label}: ${fmtTick(d.mean_return_bps)} bps over ${d.count} call${
               d.count === 1 ? "" : "s"
             }`,
         }),
@@ -264,7 +280,7 @@
           x: (d) => Math.max(0, d.mean_return_bps),
           y: "label",
           text: (d) =>
-            `n=${d.count}` + (d.win_rate == null ? "" : `  win ${(d.win_rate * 100).toFixed(0)}%`),
+            `n=${d.count}` + (d.win_rate == null ? "" : `  win ${fmtPercent(d.win_rate)}`),
           textAnchor: "start",
           dx: 6,
           fill: "#1d2330",
@@ -280,7 +296,7 @@
         height: 40 + 24 * rows.length,
         marginLeft: 110,
         marginRight: 150,
-        x: { label: "mean return (bps)", grid: true, tickFormat: fmtBps },
+        x: { label: "mean return (bps)", grid: true, tickFormat: fmtTick },
         y: { domain: rows.map((d) => d.label), label: null },
         marks,
       });
@@ -369,16 +385,24 @@
           ? "∞"
           : Math.abs(v) >= 100
           ? Math.round(v).toLocaleString("en-US")
-          : String(+v.toPrecision(3));
+          : fmtNear(v, 3, [0, 1, -1]);
       // One cell per (x, y) value pair: the best value of its trials. Best is the highest,
       // except for metrics where less is better (a higher stop-out rate is worse), and a
       // metric that only describes (calls, hold time) shows its highest, not called best.
       const lowerIsBetter = LOWER_IS_BETTER.has(metric);
       const which = DESCRIPTIVE.has(metric) ? "highest" : "best";
       const cells = groupByTwo(rows, x, y).map((g) => {
-        const best = g.rows.reduce((a, b) =>
-          (lowerIsBetter ? valueOf(b) < valueOf(a) : valueOf(b) > valueOf(a)) ? b : a
-        );
+        // Between two unbounded trials the higher mean_return_bps wins (docs/METRICS.md; a
+        // probe: the first of them was named, not the sweep's own best trial).
+        const mean = (d) =>
+          typeof d.m.mean_return_bps === "number" ? d.m.mean_return_bps : -Infinity;
+        const better = (b, a) =>
+          valueOf(b) === Infinity && valueOf(a) === Infinity
+            ? mean(b) > mean(a)
+            : lowerIsBetter
+            ? valueOf(b) < valueOf(a)
+            : valueOf(b) > valueOf(a);
+        const best = g.rows.reduce((a, b) => better(b, a) ? b : a);
         const v = valueOf(best);
         return { x: g.x, y: g.y, v, fill: v === Infinity ? max : v, n: g.rows.length, id: best.id };
       });

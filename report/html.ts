@@ -441,7 +441,13 @@ function overviewRow(r: OverviewRun, links: Links): string {
  */
 function percentText(v: number, digits: string | undefined): string {
   if (digits !== undefined) return `${digits}00%`;
-  return Number.isFinite(v * 100) ? `${fixed(v * 100, 1)}%` : `${v}\u00d7100%`;
+  if (!Number.isFinite(v * 100)) return `${v}\u00d7100%`;
+  // More decimals while one would write 100% or 0% of a share that is not (a probe: a win rate
+  // of 0.9996, a run that lost one trade of 2,500, read 100.0%).
+  let decimals = 1;
+  const near = (text: string) => (v < 1 && Number(text) >= 100) || (v > 0 && Number(text) <= 0);
+  while (decimals < 6 && near(fixed(v * 100, decimals))) decimals++;
+  return `${fixed(v * 100, decimals)}%`;
 }
 
 /**

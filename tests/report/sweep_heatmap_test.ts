@@ -208,8 +208,13 @@ async function bestByPair(
     const v = r.m[metric];
     best.set(k, seen === undefined ? v : lower ? Math.min(seen, v) : Math.max(seen, v));
   }
-  const fmt = (v: number) =>
-    Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(+v.toPrecision(3));
+  // The page's fmtMetric: 3 significant digits, more while they would write 0, 1 or -1.
+  const near = (v: number) => {
+    let d = 3;
+    while (d < 9 && ![0, 1, -1].includes(v) && [0, 1, -1].includes(+v.toPrecision(d))) d++;
+    return String(+v.toPrecision(d) || 0);
+  };
+  const fmt = (v: number) => Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : near(v);
   return [...best.values()].map(fmt).sort();
 }
 

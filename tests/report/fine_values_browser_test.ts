@@ -1,0 +1,142 @@
+/**
+ * The report writes values as exactly as they differ (a probe, in headless
+ * Chromium): an equity curve of +0.15 bps trades had y ticks `0, 0, 0, 0, 0,
+ * 1, 1, 1`; a win rate of 0.9996 (one losing trade of 2,500) read `100.0%`
+ * in the overview and `win 100%` in the per-caller chart; and a heatmap cell
+ * of two unbounded trials named the first of them its best, not the one
+ * with the higher mean return (docs/METRICS.md), the sweep's own best trial.
+ * Real `ledger emit`, `rebuild-index` and `report`; the run's Parquet files
+ * are written with DuckDB, as a backtest writes them.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { chromium, type Page } from "playwright-core";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, waitForCharts } from "./_browser.ts";
+import { emitAndIndex } from "./_fixture.ts";
+
+/** The events of a completed run: its trials' params and metrics, and its summary. */
+function runEvents(
+  runId: string,
+  runType: string,
+  t0: number,
+  summary: Record<string, unknown>,
+  trials: [Record<string, unknown>, Record<string, unknown>][] = [],
+): Record<string, unknown>[] {
+  const events: Record<string, unknown>[] = [
+    { event_type: "run.created", run_type: runType, config: {}, data_fingerprint: "fp" },
+    { event_type: "run.started" },
+    ...trials.map(([params, metrics], i) => ({
+      event_type: "trial.recorded",
+      trial_id: `t${i}`,
+      params,
+      metrics,
+    })),
+    { event_type: "run.completed", summary, artifact_paths: {} },
+  ];
+  return events.map((e, i) => ({ ...e, run_id: runId, timestamp_ms: t0 + i }));
+}
+
+/** Text of the SVG elements `inner` (`title`, `text`) of the chart `key` of the active section. */
+function texts(page: Page, key: string, inner: string): Promise<string[]> {
+  return page.locator(`section.active figure.chart[data-key="${key}"] svg ${inner}`)
+    .evaluateAll((nodes) => nodes.map((n) => n.textContent ?? ""));
+}
+
+Deno.test({
+  name: "report charts: values written as exactly as they differ",
+  ignore: chromiumMissing("fine_values_browser_test"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const root = join(dir, "root");
+      const t0 = Date.now() - 600_000;
+      const unbounded = (mean: number) => ({
+        calls: 3,
+        win_rate: 1,
+        mean_return_bps: mean,
+        profit_factor: null,
+      });
+      await emitAndIndex(root, [
+        ...runEvents("fine", "policy", t0, {
+          calls: 2500,
+          win_rate: 0.9996,
+          mean_return_bps: 0.15,
+        }),
+        ...runEvents("unb", "sweep", t0 + 100, { objective: "profit_factor" }, [
+          [{ stopPct: 0.5 }, unbounded(100)],
+          [{ stopPct: 0.5 }, unbounded(1000)],
+          [{ stopPct: 0.9 }, { calls: 3, win_rate: 0.5, mean_return_bps: 5, profit_factor: 2 }],
+        ]),
+      ]);
+      const runDir = join(root, "artifacts", "runs", "fine");
+      await Deno.mkdir(runDir, { recursive: true });
+      const db = await DuckDBInstance.create(":memory:");
+      const conn = await db.connect();
+      try {
+        // Five trades of +0.15 bps, a minute apart: a curve from 0.15 to 0.75 bps.
+        await conn.run(
+          `COPY (SELECT 'c' || i AS call_id, 'amy' AS caller, 'm' AS mint, ${t0} AS entry_ts_ms,
+              ${t0} + 60000 * (i + 1) AS exit_ts_ms, 1.0 AS entry_px, 1.0 AS exit_px,
+              0.15::DOUBLE AS realized_return_bps, 'time' AS exit_reason,
+              -1.0 AS max_adverse_excursion_bps FROM range(5) r(i))
+            TO '${join(runDir, "policy_results.parquet")}' (FORMAT parquet)`,
+        );
+        await conn.run(
+          `COPY (SELECT 'amy' AS caller, 2500 AS count, 0.15 AS mean_return_bps,
+              0.9996 AS win_rate) TO '${join(runDir, "caller_summary.parquet")}' (FORMAT parquet)`,
+        );
+      } finally {
+        conn.disconnectSync();
+        db.closeSync();
+      }
+      const out = join(dir, "r.html");
+      const made = await runLedger(["report", "--root", root, "--out", out]);
+      assert.equal(made.code, 0, made.stderr);
+      const html = await Deno.readTextFile(out);
+      // The overview's win rate (server-side).
+      const row = html.slice(html.indexOf(">fine</a>"));
+      assert.match(row.slice(0, row.indexOf("</tr>")), />99\.96%</);
+      const sectionOf = (runId: string) => {
+        const match = html.match(new RegExp(`<section class="view" id="(run-\\d+)"><h1>${runId} `));
+        assert.ok(match, `no section for ${runId}`);
+        return match[1];
+      };
+      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+      try {
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        page.on("pageerror", (err) => problems.push(err.message));
+
+        const fine = sectionOf("fine");
+        await page.goto(`file://${out}#${fine}`);
+        await waitForCharts(page, "section.active");
+        const ticks = await texts(page, `${fine}-equity`, `g[aria-label="y-axis tick label"] text`);
+        assert.ok(ticks.length > 1, JSON.stringify(ticks));
+        assert.equal(new Set(ticks).size, ticks.length, `equity ticks alike: ${ticks}`);
+        const labels = await texts(page, `${fine}-callers`, "text");
+        assert.ok(labels.includes("n=2500  win 99.96%"), JSON.stringify(labels));
+        const tips = await texts(page, `${fine}-callers`, "title");
+        assert.ok(tips.includes("amy: 0.15 bps over 2500 calls"), JSON.stringify(tips));
+
+        const unb = sectionOf("unb");
+        await page.goto(`file://${out}#${unb}`);
+        await waitForCharts(page, "section.active");
+        const heatmap = await page.locator("section.active figure.chart[data-chart=heatmap]")
+          .getAttribute("data-key");
+        assert.ok(heatmap);
+        const cells = await texts(page, heatmap, "title");
+        const half = cells.find((c) => c.startsWith("stopPct = 0.5\n"));
+        assert.ok(half, JSON.stringify(cells));
+        assert.match(half, /profit_factor ∞: best of 2 trials \(t1\)$/);
+        assert.deepEqual(problems, []);
+      } finally {
+        await browser.close();
+      }
+    });
+  },
+});

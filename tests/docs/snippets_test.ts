@@ -86,17 +86,29 @@ async function copyCheckout(dest: string): Promise<void> {
     equal(cp.code, 0, new TextDecoder().decode(cp.stderr));
   }
   // Hard links, not a symlink: the tasks' --allow-ffi=node_modules is checked
-  // against the real path of DuckDB's addon.
-  const link = await new Deno.Command("cp", {
-    args: ["-al", join(REPO_ROOT, "node_modules"), join(dest, "node_modules")],
-  }).output();
-  if (link.code !== 0) {
-    const copy = await new Deno.Command("cp", {
-      args: ["-R", join(REPO_ROOT, "node_modules"), join(dest, "node_modules")],
-    }).output();
-    equal(copy.code, 0, new TextDecoder().decode(copy.stderr));
+  // against the real path of DuckDB's addon. Another test's `deno` may create and
+  // remove a file there while it is copied (node_modules/.deno/.deno.lock.poll: a
+  // CI run failed on "cannot stat" it), so a failed copy is made again from the start.
+  const from = join(REPO_ROOT, "node_modules");
+  const to = join(dest, "node_modules");
+  let stderr = "";
+  for (let attempt = 0; attempt < NODE_MODULES_COPY_ATTEMPTS; attempt++) {
+    for (const flags of ["-al", "-R"]) {
+      await Deno.remove(to, { recursive: true }).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+      const copy = await new Deno.Command("cp", { args: [flags, from, to] }).output();
+      if (copy.code === 0) return;
+      stderr = new TextDecoder().decode(copy.stderr);
+    }
   }
+  throw new Error(
+    `node_modules could not be copied in ${NODE_MODULES_COPY_ATTEMPTS} tries: ${stderr}`,
+  );
 }
+
+/** Tries at copying node_modules, each hard links then a plain copy. */
+const NODE_MODULES_COPY_ATTEMPTS = 3;
 
 /** Run one snippet with bash in `cwd`, `deno` being this Deno. */
 async function runSnippet(snippet: Snippet, cwd: string): Promise<Deno.CommandOutput> {

@@ -49,3 +49,14 @@ export async function waitForCharts(page: Page, scope: string): Promise<void> {
   })()`;
   await page.waitForFunction(drawn, undefined, { timeout: DRAW_MS_MAX });
 }
+
+/** The text of the SVG elements `inner` (`title`, `text`) of the chart `key` of the active view. */
+export function chartTexts(page: Page, key: string, inner: string): Promise<string[]> {
+  return page.locator(`section.active figure.chart[data-key="${key}"] svg ${inner}`)
+    .evaluateAll((nodes) => nodes.map((n) => n.textContent ?? ""));
+}
+
+/** The tick labels of the chart `key`'s axis `axis` (`x` or `y`) in the active view. */
+export function chartTicks(page: Page, key: string, axis: string): Promise<string[]> {
+  return chartTexts(page, key, `g[aria-label="${axis}-axis tick label"] text`);
+}

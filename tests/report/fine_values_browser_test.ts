@@ -12,10 +12,18 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
+import { chromium } from "playwright-core";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, waitForCharts } from "./_browser.ts";
+import {
+  chartTexts,
+  chartTicks,
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  chromiumMissing,
+  waitForCharts,
+} from "./_browser.ts";
+import { runSectionId } from "./_page.ts";
 import { emitAndIndex } from "./_fixture.ts";
 
 /** The events of a completed run: its trials' params and metrics, and its summary. */
@@ -38,12 +46,6 @@ function runEvents(
     { event_type: "run.completed", summary, artifact_paths: {} },
   ];
   return events.map((e, i) => ({ ...e, run_id: runId, timestamp_ms: t0 + i }));
-}
-
-/** Text of the SVG elements `inner` (`title`, `text`) of the chart `key` of the active section. */
-function texts(page: Page, key: string, inner: string): Promise<string[]> {
-  return page.locator(`section.active figure.chart[data-key="${key}"] svg ${inner}`)
-    .evaluateAll((nodes) => nodes.map((n) => n.textContent ?? ""));
 }
 
 Deno.test({
@@ -101,35 +103,30 @@ Deno.test({
       // The overview's win rate (server-side).
       const row = html.slice(html.indexOf(">fine</a>"));
       assert.match(row.slice(0, row.indexOf("</tr>")), />99\.96%</);
-      const sectionOf = (runId: string) => {
-        const match = html.match(new RegExp(`<section class="view" id="(run-\\d+)"><h1>${runId} `));
-        assert.ok(match, `no section for ${runId}`);
-        return match[1];
-      };
       const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
       try {
         const page = await browser.newPage();
         const problems: string[] = [];
         page.on("pageerror", (err) => problems.push(err.message));
 
-        const fine = sectionOf("fine");
+        const fine = runSectionId(html, "fine");
         await page.goto(`file://${out}#${fine}`);
         await waitForCharts(page, "section.active");
-        const ticks = await texts(page, `${fine}-equity`, `g[aria-label="y-axis tick label"] text`);
+        const ticks = await chartTicks(page, `${fine}-equity`, "y");
         assert.ok(ticks.length > 1, JSON.stringify(ticks));
         assert.equal(new Set(ticks).size, ticks.length, `equity ticks alike: ${ticks}`);
-        const labels = await texts(page, `${fine}-callers`, "text");
+        const labels = await chartTexts(page, `${fine}-callers`, "text");
         assert.ok(labels.includes("n=2500  win 99.96%"), JSON.stringify(labels));
-        const tips = await texts(page, `${fine}-callers`, "title");
+        const tips = await chartTexts(page, `${fine}-callers`, "title");
         assert.ok(tips.includes("amy: 0.15 bps over 2500 calls"), JSON.stringify(tips));
 
-        const unb = sectionOf("unb");
+        const unb = runSectionId(html, "unb");
         await page.goto(`file://${out}#${unb}`);
         await waitForCharts(page, "section.active");
         const heatmap = await page.locator("section.active figure.chart[data-chart=heatmap]")
           .getAttribute("data-key");
         assert.ok(heatmap);
-        const cells = await texts(page, heatmap, "title");
+        const cells = await chartTexts(page, heatmap, "title");
         const half = cells.find((c) => c.startsWith("stopPct = 0.5\n"));
         assert.ok(half, JSON.stringify(cells));
         assert.match(half, /profit_factor ∞: best of 2 trials \(t1\)$/);

@@ -18,6 +18,7 @@ import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, waitForCharts } from "./_browser.ts";
 import { startUi } from "./_fixture.ts";
+import { runSectionId } from "./_page.ts";
 
 const BEL = "\u0007";
 const RLO = "\u202e";
@@ -223,11 +224,6 @@ Deno.test({
   async fn() {
     await withTempDir(async (dir) => {
       const { out, html } = await probeReport(dir);
-      const sectionOf = (runId: string) => {
-        const match = html.match(new RegExp(`<section class="view" id="(run-\\d+)"><h1>${runId} `));
-        assert.ok(match, `no section for ${runId}`);
-        return match[1];
-      };
       const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -258,7 +254,7 @@ Deno.test({
         assert.ok(legend[0] <= legend[1], `the legend ${legend[0]} px wide in ${legend[1]} px`);
 
         // The phase's name reads as written, escaped, on the axis and in its tooltip.
-        const spoof = sectionOf("spoof");
+        const spoof = runSectionId(html, "spoof");
         await page.goto(`file://${out}#${spoof}`);
         await waitForCharts(page, "section.active");
         const figure = `section.active figure.chart[data-key="${spoof}-phases"] svg`;
@@ -270,7 +266,7 @@ Deno.test({
         assert.deepEqual(titles, ["\\u202eetupmoc: 40 ms"]);
 
         // The key with a control character: the heatmap groups by its values, 1 and 2.
-        const sweep = sectionOf("bel-sweep");
+        const sweep = runSectionId(html, "bel-sweep");
         await page.goto(`file://${out}#${sweep}`);
         await waitForCharts(page, "section.active");
         const heatmap = await page.locator("section.active figure.chart[data-chart=heatmap]")

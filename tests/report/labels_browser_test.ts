@@ -10,10 +10,18 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
+import { chromium } from "playwright-core";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, waitForCharts } from "./_browser.ts";
+import {
+  chartTexts,
+  chartTicks,
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  chromiumMissing,
+  waitForCharts,
+} from "./_browser.ts";
+import { runSectionId } from "./_page.ts";
 import { emitAndIndex } from "./_fixture.ts";
 
 const POLICY = { type: "fixed_stop", stopPct: 0.3 };
@@ -42,19 +50,6 @@ function runEvents(
     { event_type: "run.completed", summary: { calls_total: 3 }, artifact_paths: {} },
   ];
   return events.map((e, i) => ({ ...e, run_id: runId, timestamp_ms: t0 + i }));
-}
-
-/** The titles (tooltips) of the marks of the chart `key` of the active section. */
-function titles(page: Page, key: string): Promise<string[]> {
-  return page.locator(`section.active figure.chart[data-key="${key}"] svg title`)
-    .evaluateAll((nodes) => nodes.map((n) => n.textContent ?? ""));
-}
-
-/** The tick labels of the chart `key`'s axis `axis` (`x` or `y`) in the active section. */
-function ticks(page: Page, key: string, axis: string): Promise<string[]> {
-  return page.locator(
-    `section.active figure.chart[data-key="${key}"] svg g[aria-label="${axis}-axis tick label"] text`,
-  ).evaluateAll((nodes) => nodes.map((n) => n.textContent ?? ""));
 }
 
 Deno.test({
@@ -105,34 +100,27 @@ Deno.test({
       const made = await runLedger(["report", "--root", root, "--out", out]);
       assert.equal(made.code, 0, made.stderr);
       const html = await Deno.readTextFile(out);
-      const sectionOf = (runId: string) => {
-        const match = html.match(
-          new RegExp(`<section class="view" id="(run-\\d+)"><h1>${runId} `),
-        );
-        assert.ok(match, `no section for ${runId}`);
-        return match[1];
-      };
       const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
       try {
         const page = await browser.newPage();
         const problems: string[] = [];
         page.on("pageerror", (err) => problems.push(err.message));
 
-        const narrow = sectionOf("narrow");
+        const narrow = runSectionId(html, "narrow");
         await page.goto(`file://${out}#${narrow}`);
         await waitForCharts(page, "section.active");
-        const bins = await titles(page, `${narrow}-returns`);
+        const bins = await chartTexts(page, `${narrow}-returns`, "title");
         assert.ok(bins.includes("[-0.01, 0.00): 1"), JSON.stringify(bins));
         assert.ok(bins.includes("[0.00, 0.01): 2"), JSON.stringify(bins));
-        const binTicks = await ticks(page, `${narrow}-returns`, "x");
+        const binTicks = await chartTicks(page, `${narrow}-returns`, "x");
         assert.ok(binTicks.length > 1, JSON.stringify(binTicks));
         assert.equal(new Set(binTicks).size, binTicks.length, `ticks alike: ${binTicks}`);
         assert.ok(!binTicks.includes("-0"), JSON.stringify(binTicks));
 
         // One bar per row: "dup" twice is two bars, 500 and 400 long, not one of 900.
-        const callerTicks = await ticks(page, `${narrow}-callers`, "y");
+        const callerTicks = await chartTicks(page, `${narrow}-callers`, "y");
         assert.deepEqual(callerTicks, ["dup", "dup (2)", '""', "evil\\u202ertl"]);
-        const callerTitles = await titles(page, `${narrow}-callers`);
+        const callerTitles = await chartTexts(page, `${narrow}-callers`, "title");
         assert.deepEqual(callerTitles.slice(0, 2), [
           "dup: 500 bps over 4 calls",
           "dup (2): 400 bps over 3 calls",
@@ -143,13 +131,16 @@ Deno.test({
         assert.equal(widths.length, 4);
         assert.ok(Math.abs(widths[0] / widths[1] - 5 / 4) < 0.02, `bar widths ${widths}`);
 
-        const sweep = sectionOf("sweep-mixed");
+        const sweep = runSectionId(html, "sweep-mixed");
         await page.goto(`file://${out}#${sweep}`);
         await waitForCharts(page, "section.active");
         const heatmap = await page.locator("section.active figure.chart[data-chart=heatmap]")
           .getAttribute("data-key");
         assert.ok(heatmap);
-        const axes = [...await ticks(page, heatmap, "x"), ...await ticks(page, heatmap, "y")];
+        const axes = [
+          ...await chartTicks(page, heatmap, "x"),
+          ...await chartTicks(page, heatmap, "y"),
+        ];
         for (const label of ["0.2", '"0.2"', "0.3", "(missing)", "true", '"true"', "null"]) {
           assert.ok(axes.includes(label), `${label} not among ${JSON.stringify(axes)}`);
         }

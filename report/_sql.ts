@@ -159,6 +159,29 @@ export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_
  */
 const EQUITY_ORDER = "exit_ts_ms, file_row_number";
 
+/**
+ * The columns of `policy_results.parquet` that {@linkcode TRADES_SQL} reads.
+ * Read with other files by name (`union_by_name`), a file without one of them
+ * reads it as nulls: without `exit_reason`, its calls never entered were
+ * drawn as trades when the report had two runs, where alone the file is said
+ * unreadable (an audit). Such a file is read alone, and said so, whatever
+ * the report holds.
+ */
+export const TRADE_COLUMNS: readonly string[] = [
+  "exit_ts_ms",
+  "realized_return_bps",
+  "max_adverse_excursion_bps",
+  "exit_reason",
+];
+
+/**
+ * The top-level and nested column names of each Parquet file of the list
+ * `$1` (from the files' footers; no row is read).
+ */
+export const PARQUET_COLUMNS_SQL = `SELECT file_name AS filename, list(name) AS names
+  FROM parquet_schema($1::VARCHAR[])
+  GROUP BY file_name`;
+
 /** The rows of `policy_results.parquet` that are trades: a call never entered is none. */
 const TRADES_ONLY = `exit_ts_ms IS NOT NULL AND realized_return_bps IS NOT NULL
     AND exit_reason IS DISTINCT FROM 'no_entry'`;

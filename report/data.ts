@@ -65,11 +65,13 @@ import {
   OVERVIEW_PAGE_SQL,
   OVERVIEW_ROWS_SQL,
   OVERVIEW_SORTS,
+  PARQUET_COLUMNS_SQL,
   PHASES_SQL,
   RUN_TRIALS_FIRST_SQL,
   RUNS_PER_DAY_SQL,
   RUNS_SQL,
   TAGS_SQL,
+  TRADE_COLUMNS,
   TRADES_SQL,
   TRIAL_COUNTS_SQL,
   TRIALS_FIRST_SQL,
@@ -909,6 +911,36 @@ export class ReportIndex {
     return out;
   }
 
+  /**
+   * The files of `files` that have every column of `columns`: read with the
+   * others by name, a file without one reads it as nulls. None when a
+   * file's footer cannot be read (each is then read alone, and the one that
+   * fails is said unreadable).
+   */
+  async #withColumns(
+    files: Map<string, string>,
+    columns: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (files.size < 2) return new Map();
+    let found: Record<string, unknown>[];
+    try {
+      found = await rows(this.#conn, PARQUET_COLUMNS_SQL, [{
+        strings: [...files.keys()].map(literalGlob),
+      }]);
+    } catch (err) {
+      if (!(err instanceof Error)) throw err;
+      return new Map(); // One of them (or more) cannot be read: each is read alone.
+    }
+    const out = new Map<string, string>();
+    for (const row of found) {
+      const path = String(row.filename);
+      const runId = files.get(path);
+      const names = new Set((row.names as unknown[]).map(String));
+      if (runId !== undefined && columns.every((c) => names.has(c))) out.set(path, runId);
+    }
+    return out;
+  }
+
   async #trades(
     dirs: Map<string, string>,
     names: Map<string, string>,
@@ -925,12 +957,14 @@ export class ReportIndex {
         out.set(runId, toTrades(numbers(row.exits), numbers(row.returns), numbers(row.adverse)));
       }
     };
-    add(await this.#readParquet(files, TRADES_SQL, problems));
+    add(
+      await this.#readParquet(await this.#withColumns(files, TRADE_COLUMNS), TRADES_SQL, problems),
+    );
     for (const [path, runId] of files) {
       const name = names.get(runId)!;
       if (out.has(runId) || problems.has(runId, name)) continue;
-      // No trade among many: read with the others (union_by_name), a file without the
-      // columns reads as nulls; alone, it says what it lacks.
+      // Not read with the others (it lacks a column, or no call of it is a trade): alone,
+      // a file without a column says what it lacks.
       add(await this.#readParquet(new Map([[path, runId]]), TRADES_SQL, problems));
       // Results without a trade (no call had an entry): said as such, not left out unsaid.
       if (!out.has(runId) && !problems.has(runId, name)) {

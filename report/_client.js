@@ -347,10 +347,11 @@
       // by the server, it ranks above every finite value and is drawn at the top of the scale.
       // html.ts: a row is {id, p: parameters, m: metrics}, kept apart (names may be shared).
       const valueOf = (d) => (d.m[metric] === UNBOUNDED ? Infinity : d.m[metric]);
-      const rows = data.filter((d) =>
+      const valued = (d) =>
         d.m[metric] === UNBOUNDED ||
-        (typeof d.m[metric] === "number" && Number.isFinite(d.m[metric]))
-      ).map((d) => oneRow ? { ...d, p: { ...d.p, [ONE_ROW]: metric } } : d);
+        (typeof d.m[metric] === "number" && Number.isFinite(d.m[metric]));
+      const all = data.map((d) => oneRow ? { ...d, p: { ...d.p, [ONE_ROW]: metric } } : d);
+      const rows = all.filter(valued);
       if (rows.length === 0 || !x || !y) return null;
       const values = rows.map(valueOf).filter(Number.isFinite);
       const min = values.length === 0 ? 0 : Math.min(...values);
@@ -367,8 +368,11 @@
         if (v === undefined) return "(missing)";
         return v === null ? "null" : escapeControl(String(v));
       };
-      const xs = [...new Set(rows.map((d) => d.p[x]))].sort(sortNum);
-      const ys = [...new Set(rows.map((d) => d.p[y]))].sort(sortNum);
+      // Every value the grid has, a cell each: one whose trials all lack the metric (a profit
+      // factor of no trade, 0 / 0) is a blank cell that says so (a probe: its row or column was
+      // left out, the grid drawn without it).
+      const xs = [...new Set(all.map((d) => d.p[x]))].sort(sortNum);
+      const ys = [...new Set(all.map((d) => d.p[y]))].sort(sortNum);
       // An axis whose distinct values would share a label (0.2 and "0.2", true and "true")
       // labels each as JSON, strings quoted (the rule of ledger/control_text.ts distinctCells).
       const ticks = { [x]: plainTick(x), [y]: plainTick(y) };
@@ -391,21 +395,37 @@
       // metric that only describes (calls, hold time) shows its highest, not called best.
       const lowerIsBetter = LOWER_IS_BETTER.has(metric);
       const which = DESCRIPTIVE.has(metric) ? "highest" : "best";
-      const cells = groupByTwo(rows, x, y).map((g) => {
-        // Between two unbounded trials the higher mean_return_bps wins (docs/METRICS.md; a
-        // probe: the first of them was named, not the sweep's own best trial).
-        const mean = (d) =>
-          typeof d.m.mean_return_bps === "number" ? d.m.mean_return_bps : -Infinity;
-        const better = (b, a) =>
-          valueOf(b) === Infinity && valueOf(a) === Infinity
-            ? mean(b) > mean(a)
-            : lowerIsBetter
-            ? valueOf(b) < valueOf(a)
-            : valueOf(b) > valueOf(a);
-        const best = g.rows.reduce((a, b) => better(b, a) ? b : a);
-        const v = valueOf(best);
-        return { x: g.x, y: g.y, v, fill: v === Infinity ? max : v, n: g.rows.length, id: best.id };
-      });
+      const groups = groupByTwo(all, x, y);
+      const blanks = groups.filter((g) => !g.rows.some(valued)).map((g) => ({
+        x: g.x,
+        y: g.y,
+        n: g.rows.length,
+        id: g.rows[0].id,
+      }));
+      const cells = groups.map((g) => ({ ...g, total: g.rows.length, rows: g.rows.filter(valued) }))
+        .filter((g) => g.rows.length > 0).map((g) => {
+          // Between two unbounded trials the higher mean_return_bps wins (docs/METRICS.md; a
+          // probe: the first of them was named, not the sweep's own best trial).
+          const mean = (d) =>
+            typeof d.m.mean_return_bps === "number" ? d.m.mean_return_bps : -Infinity;
+          const better = (b, a) =>
+            valueOf(b) === Infinity && valueOf(a) === Infinity
+              ? mean(b) > mean(a)
+              : lowerIsBetter
+              ? valueOf(b) < valueOf(a)
+              : valueOf(b) > valueOf(a);
+          const best = g.rows.reduce((a, b) => better(b, a) ? b : a);
+          const v = valueOf(best);
+          return {
+            x: g.x,
+            y: g.y,
+            v,
+            fill: v === Infinity ? max : v,
+            n: g.rows.length,
+            total: g.total,
+            id: best.id,
+          };
+        });
       return Plot.plot({
         width: Math.min(width, 160 + 90 * xs.length),
         height: 100 + 44 * ys.length,
@@ -418,6 +438,17 @@
         y: { domain: ys, label: labelOf("y"), labelAnchor: "top", tickFormat: tick(y) },
         color,
         marks: [
+          Plot.cell(blanks, {
+            x: "x",
+            y: "y",
+            fill: "#e6e6e6",
+            title: (c) =>
+              `${labelOf("x")} = ${tick(x)(c.x)}\n` +
+              (oneRow ? "" : `${labelOf("y")} = ${tick(y)(c.y)}\n`) +
+              `${metric}: no value in ${c.n === 1 ? "its trial" : `any of its ${c.n} trials`} ` +
+              `(${c.id})`,
+          }),
+          Plot.text(blanks, { x: "x", y: "y", text: () => "–", fill: "#555" }),
           Plot.cell(cells, {
             x: "x",
             y: "y",
@@ -425,8 +456,8 @@
             title: (c) =>
               `${labelOf("x")} = ${tick(x)(c.x)}\n` +
               (oneRow ? "" : `${labelOf("y")} = ${tick(y)(c.y)}\n`) +
-              `${metric} ${fmtMetric(c.v)}: ${which} of ${c.n} trial${c.n === 1 ? "" : "s"} ` +
-              `(${c.id})`,
+              `${metric} ${fmtMetric(c.v)}: ${which} of ${c.n} trial${c.n === 1 ? "" : "s"}` +
+              (c.total > c.n ? `, ${c.total - c.n} more without a value` : "") + ` (${c.id})`,
           }),
           Plot.text(cells, {
             x: "x",

@@ -4,7 +4,9 @@
  * 1, 1, 1`; a win rate of 0.9996 (one losing trade of 2,500) read `100.0%`
  * in the overview and `win 100%` in the per-caller chart; and a heatmap cell
  * of two unbounded trials named the first of them its best, not the one
- * with the higher mean return (docs/METRICS.md), the sweep's own best trial.
+ * with the higher mean return (docs/METRICS.md), the sweep's own best trial;
+ * a grid value whose trials all lack the metric (a profit factor of no
+ * trade) was left off the heatmap's axis, the grid drawn without it.
  * Real `ledger emit`, `rebuild-index` and `report`; the run's Parquet files
  * are written with DuckDB, as a backtest writes them.
  *
@@ -63,6 +65,8 @@ Deno.test({
         mean_return_bps: mean,
         profit_factor: null,
       });
+      // No trade: no profit factor (0 / 0), not an unbounded one.
+      const none = { calls: 0, win_rate: null, mean_return_bps: null, profit_factor: null };
       await emitAndIndex(root, [
         ...runEvents("fine", "policy", t0, {
           calls: 2500,
@@ -73,6 +77,9 @@ Deno.test({
           [{ stopPct: 0.5 }, unbounded(100)],
           [{ stopPct: 0.5 }, unbounded(1000)],
           [{ stopPct: 0.9 }, { calls: 3, win_rate: 0.5, mean_return_bps: 5, profit_factor: 2 }],
+          [{ stopPct: 0.7 }, none],
+          [{ stopPct: 0.7 }, none],
+          [{ stopPct: 0.9 }, none],
         ]),
       ]);
       const runDir = join(root, "artifacts", "runs", "fine");
@@ -130,6 +137,15 @@ Deno.test({
         const half = cells.find((c) => c.startsWith("stopPct = 0.5\n"));
         assert.ok(half, JSON.stringify(cells));
         assert.match(half, /profit_factor ∞: best of 2 trials \(t1\)$/);
+        // 0.7 has a cell too, blank, that says why; 0.9's other trial is counted, not ranked.
+        assert.deepEqual(await chartTicks(page, heatmap, "x"), ["0.5", "0.7", "0.9"]);
+        const seven = cells.find((c) => c.startsWith("stopPct = 0.7\n"));
+        assert.equal(seven, "stopPct = 0.7\nprofit_factor: no value in any of its 2 trials (t3)");
+        const nine = cells.find((c) => c.startsWith("stopPct = 0.9\n"));
+        assert.equal(
+          nine,
+          "stopPct = 0.9\nprofit_factor 2: best of 1 trial, 1 more without a value (t2)",
+        );
         assert.deepEqual(problems, []);
       } finally {
         await browser.close();

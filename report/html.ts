@@ -428,7 +428,7 @@ function overviewRow(r: OverviewRun, links: Links): string {
       r.mean_return_bps,
       r.mean_return_bps === null
         ? "-"
-        : r.exact_digits.mean_return_bps ?? fixed(r.mean_return_bps, 0),
+        : r.exact_digits.mean_return_bps ?? bpsText(r.mean_return_bps),
       "mean_return_bps",
     ) +
     `</tr>`;
@@ -451,8 +451,19 @@ function percentText(v: number, digits: string | undefined): string {
 }
 
 /**
- * `v` with `digits` decimals, never a negative zero: a mean of -0.4 bps is
- * `0`, not `-0` (a probe; the charts' `fmtBps` already wrote `0`).
+ * A mean in bps, whole, with more decimals while whole would write a mean
+ * that is not 0 as `0` (a probe: 0.00005 bps and -0.4 bps read `0`, as a
+ * run that broke even reads), up to 6.
+ */
+function bpsText(v: number): string {
+  let decimals = 0;
+  while (decimals < 6 && v !== 0 && Number(fixed(v, decimals)) === 0) decimals++;
+  return fixed(v, decimals);
+}
+
+/**
+ * `v` with `digits` decimals, never a negative zero: `-0.0000001` with one
+ * decimal is `0.0`, not `-0.0` (a probe: `-0`).
  */
 function fixed(v: number, digits: number): string {
   const text = v.toFixed(digits);

@@ -190,6 +190,9 @@
       // A compare colors each curve by its run's letter, with a legend, also when only one
       // of its runs has a curve (the others have no trades, or their results are unreadable).
       const many = series.length > 1 || data.letters !== undefined;
+      // Each curve starts at 0 (nothing traded yet) and steps at its first exit, as it steps at
+      // every later one: drawn from its first point, a first trade's return was no step at all.
+      const starts = series.map((s) => ({ run: s.label, t: new Date(s.t0 + s.t[0] * 1000), v: 0 }));
       return Plot.plot({
         width,
         height: 280,
@@ -200,7 +203,7 @@
         color: many ? { legend: true, domain: data.letters } : undefined,
         marks: [
           Plot.ruleY([0], { stroke: "#8a94a3" }),
-          Plot.lineY(points, {
+          Plot.lineY([...starts, ...points], {
             x: "t",
             y: "v",
             z: "run",

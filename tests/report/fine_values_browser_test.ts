@@ -6,7 +6,8 @@
  * of two unbounded trials named the first of them its best, not the one
  * with the higher mean return (docs/METRICS.md), the sweep's own best trial;
  * a grid value whose trials all lack the metric (a profit factor of no
- * trade) was left off the heatmap's axis, the grid drawn without it.
+ * trade) was left off the heatmap's axis, the grid drawn without it; and an
+ * equity curve began at its first trade's return, not at 0.
  * Real `ledger emit`, `rebuild-index` and `report`; the run's Parquet files
  * are written with DuckDB, as a backtest writes them.
  *
@@ -119,6 +120,14 @@ Deno.test({
         const fine = runSectionId(html, "fine");
         await page.goto(`file://${out}#${fine}`);
         await waitForCharts(page, "section.active");
+        // The curve starts at 0 (the zero rule's height), and steps at the first exit.
+        const equity = `section.active figure.chart[data-key="${fine}-equity"] svg`;
+        const zeroY = await page.locator(`${equity} g[aria-label="rule"] line`).getAttribute("y1");
+        const path = await page.locator(`${equity} g[aria-label="line"] path`).getAttribute("d");
+        assert.ok(zeroY !== null && path !== null);
+        const start = /^M([\d.]+),([\d.]+)/.exec(path);
+        assert.ok(start, path);
+        assert.equal(Number(start[2]), Number(zeroY), `curve ${path} from the zero rule`);
         const ticks = await chartTicks(page, `${fine}-equity`, "y");
         assert.ok(ticks.length > 1, JSON.stringify(ticks));
         assert.equal(new Set(ticks).size, ticks.length, `equity ticks alike: ${ticks}`);

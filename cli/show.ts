@@ -59,8 +59,9 @@ its phases with durations, trials and artifacts. --json prints one object
 archived_reason} (the reason given to ledger archive, or null); run has
 run_id, run_type, status, created_at_ms, started_at_ms, completed_at_ms,
 failed_at_ms, duration_ms, phase_count, phase_names, phase_duration_ms,
-last_event_at_ms, event_count, summary, error, host, pid, data_fingerprint,
-config and label (its label tag, or null).
+last_event_at_ms, event_count, summary, error, failed_phase (the phase its
+run.failed names, or null), host, pid, data_fingerprint, config and label
+(its label tag, or null).
 
 Dual mode (docs/MIGRATION.md): with ${DEFAULT_LEGACY_DB_PATH} (when it
 exists) or --legacy-db PATH, a run is shown from the store \`ledger runs\`
@@ -531,7 +532,11 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
     `started    ${formatTime(r.started_at_ms)}`,
   ];
   if (r.completed_at_ms !== null) lines.push(`completed  ${formatTime(r.completed_at_ms)}`);
-  if (r.failed_at_ms !== null) lines.push(`failed     ${formatTime(r.failed_at_ms)}`);
+  if (r.failed_at_ms !== null) {
+    // The phase it failed in, as run.failed names it (a probe: neither show nor the UI said it).
+    const phase = r.failed_phase === null ? "" : ` in phase ${text(r.failed_phase)}`;
+    lines.push(`failed     ${formatTime(r.failed_at_ms)}${phase}`);
+  }
   lines.push(`duration   ${formatDuration(r.duration_ms)}`);
   if (r.host !== null || r.pid !== null) {
     lines.push(`process    ${text(r.host ?? "?")} pid ${r.pid ?? "?"}`);

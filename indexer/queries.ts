@@ -112,6 +112,8 @@ export interface RunRow {
   summary: unknown;
   /** `error` of `run.failed`. */
   error: unknown;
+  /** `phase_name` of the last `run.failed`: the phase the run failed in, null when none named. */
+  failed_phase: string | null;
   /** Host of `run.started`. */
   host: string | null;
   /** Pid of `run.started`. */
@@ -1162,6 +1164,7 @@ function toRunRow(r: Record<string, unknown>): RunRow {
     event_count: Number(r.event_count ?? 0),
     summary: parseJson(r.summary_json),
     error: parseJson(r.error_json),
+    failed_phase: (r.failed_phase ?? null) as string | null,
     host: r.host as string | null,
     pid: r.pid as number | null,
     data_fingerprint: r.data_fingerprint as string | null,

@@ -1528,6 +1528,15 @@ export const RUN_ENDED_AT_SQL = `CASE WHEN r.status NOT IN ('completed', 'failed
 export const RUN_DURATION_SQL = `(${RUN_ENDED_AT_SQL} - r.started_at_ms)`;
 
 /**
+ * The phase each failed run says it failed in (`phase_name` of its last
+ * `run.failed`), by `run_id`: read from `runs_status`, which every index of
+ * this format has, not from `latest_runs` (whose columns an index already
+ * built keeps).
+ */
+export const FAILED_PHASE_SQL =
+  "(SELECT run_id, failed_phase FROM runs_status WHERE failed_phase IS NOT NULL)";
+
+/**
  * One row per run, newest first: `latest_runs` plus phase summary and
  * duration. `$1` status or NULL for all, `$2` limit or NULL for no limit.
  */
@@ -1536,8 +1545,9 @@ export const LIST_RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_a
     ${RUN_DURATION_SQL} AS duration_ms,
     coalesce(p.phase_count, 0) AS phase_count, coalesce(p.phase_names, []) AS phase_names,
     p.total_duration_ms AS phase_duration_ms, r.last_event_at_ms, r.event_count,
-    r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config
+    r.summary_json, r.error_json, f.failed_phase, r.host, r.pid, r.data_fingerprint, r.config
   FROM latest_runs r LEFT JOIN run_phase_summary p USING (run_id)
+  LEFT JOIN ${FAILED_PHASE_SQL} f USING (run_id)
   WHERE $1::VARCHAR IS NULL OR r.status = $1::VARCHAR
   ORDER BY ${RUNS_NEWEST_FIRST_SQL.join(", ")}
   LIMIT coalesce($2::BIGINT, 9223372036854775807)`;

@@ -1018,6 +1018,7 @@ function legacyRunRow(row: LegacyRow, nowMs: number): DualRunRow {
     event_count: 0,
     summary: expected.summary,
     error: expected.error,
+    failed_phase: null, // the legacy table has no phase
     host: null,
     pid: null,
     data_fingerprint: row.data_fingerprint,

@@ -8,6 +8,7 @@
  */
 
 import {
+  FAILED_PHASE_SQL,
   LATEST_RUNS_SELECT_SQL,
   RUN_DURATION_SQL,
   RUN_ENDED_AT_SQL,
@@ -84,9 +85,10 @@ export const FACETS_SQL = `SELECT 'type' AS facet, run_type AS value FROM runs_d
 export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, r.completed_at_ms, r.failed_at_ms, ${RUN_ENDED_AT_SQL} AS ended_at_ms,
     ${RUN_DURATION_SQL} AS duration_ms,
-    r.summary_json, r.error_json, r.host, r.pid, r.data_fingerprint, r.config,
+    r.summary_json, r.error_json, f.failed_phase, r.host, r.pid, r.data_fingerprint, r.config,
     r.event_count, r.last_event_at_ms, r.label, r.archived
-  FROM ${RUNS} WHERE list_contains($1::VARCHAR[], r.run_id)`;
+  FROM ${RUNS} LEFT JOIN ${FAILED_PHASE_SQL} f USING (run_id)
+  WHERE list_contains($1::VARCHAR[], r.run_id)`;
 
 /** Phases of the runs `$1` in order. */
 export const PHASES_SQL = `SELECT run_id, phase_name, phase_order, started_at_ms,

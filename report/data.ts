@@ -406,6 +406,8 @@ export interface RunView {
     duration_ms: number | null;
     summary: unknown;
     error: unknown;
+    /** The phase its last `run.failed` names, null when none. */
+    failed_phase: string | null;
     config: unknown;
     data_fingerprint: string | null;
     host: string | null;
@@ -1133,6 +1135,7 @@ function toRunInfo(r: Record<string, unknown>): RunView["run"] {
     duration_ms: r.duration_ms as number | null,
     summary: parseJsonLoose(r.summary_json, EXACT),
     error: parseJsonLoose(r.error_json, EXACT),
+    failed_phase: (r.failed_phase ?? null) as string | null,
     config: parseJsonLoose(r.config, EXACT),
     data_fingerprint: r.data_fingerprint as string | null,
     host: r.host as string | null,

@@ -574,7 +574,11 @@ export function renderRun(view: RunView, key: string): Fragment {
   const annotations = annotationsCard(view);
   if (annotations !== "") parts.push(annotations);
   if (r.error !== null) {
-    parts.push(`<div class="card"><h2>Error</h2><pre>${escapeHtml(pretty(r.error))}</pre></div>`);
+    // The phase it failed in, as its run.failed names it (a probe: the page did not say).
+    const phase = r.failed_phase === null ? "" : ` in phase ${escapeHtml(r.failed_phase)}`;
+    parts.push(
+      `<div class="card"><h2>Error${phase}</h2><pre>${escapeHtml(pretty(r.error))}</pre></div>`,
+    );
   }
   const tradesProblem = problemOf(view, tradesFileOf(r.run_type));
   // A sweep's curve and histograms are its best trial's: said in each title.

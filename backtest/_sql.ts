@@ -224,9 +224,13 @@ export function callsSelectSql(source: string, types: ReadonlyMap<string, string
 export function candlesViewSql(
   name: string,
   source: string,
-  options: { types: ReadonlyMap<string, string>; interval?: string },
+  options: { types: ReadonlyMap<string, string>; interval?: string; chosen?: boolean },
 ): string {
-  const where = options.interval === undefined
+  // Each mint's own interval (`candle_choice`), or one for all.
+  const where = options.chosen === true
+    ? `WHERE EXISTS (SELECT 1 FROM candle_choice c WHERE c.mint IS NOT DISTINCT FROM ${source}.mint
+      AND c.iv = CAST(${source}."interval" AS VARCHAR))`
+    : options.interval === undefined
     ? ""
     : `WHERE CAST("interval" AS VARCHAR) = ${sqlString(options.interval)}`;
   const num = (col: string) =>
@@ -266,6 +270,45 @@ export function unparsedPriceSql(candles: string, field: string): string {
 export function distinctIntervalsSql(source: string): string {
   return `SELECT DISTINCT CAST("interval" AS VARCHAR) AS iv FROM ${source} ORDER BY 1 LIMIT 10`;
 }
+
+/**
+ * The table `candle_choice`: for each mint of `source` (a candles file with
+ * an `interval` column), the interval of its rows to use, the first of
+ * `ranked` (intervals, best first) the mint has rows of; a mint with none of
+ * them has no row. `mint` is the file's value, `mint_text` the text the
+ * candles view gives it.
+ */
+export function candleChoiceSql(
+  source: string,
+  mintType: string,
+  ranked: readonly string[],
+): string {
+  assert(ranked.length > 0, "candleChoiceSql: no interval to choose");
+  const rank = ranked.map((iv, i) => `(${sqlString(iv)}, ${i})`).join(", ");
+  return `CREATE OR REPLACE TEMP TABLE candle_choice AS
+    SELECT mint, arg_min(iv, r) AS iv, any_value(mint_text) AS mint_text FROM (
+      SELECT DISTINCT mint, ${textExpr("mint", mintType)} AS mint_text,
+        CAST("interval" AS VARCHAR) AS iv
+      FROM ${source}) c
+    JOIN (VALUES ${rank}) ranked(iv, r) USING (iv)
+    GROUP BY mint`;
+}
+
+/**
+ * Turn the rows of `slice` of the mints whose chosen interval
+ * (`candle_choice`) is not `$2` into bars of `$1` ms (as
+ * {@linkcode RESAMPLE_SLICE_SQL}); the others' bars, already of it, stay as
+ * they are.
+ */
+export const RESAMPLE_CHOSEN_SQL = `CREATE OR REPLACE TEMP TABLE slice AS
+  WITH finer AS (SELECT DISTINCT mint_text FROM candle_choice WHERE iv <> $2::VARCHAR)
+  SELECT mint, ts_ms, open, high, low, close, volume FROM slice
+  WHERE mint IS NULL OR mint NOT IN (SELECT mint_text FROM finer)
+  UNION ALL
+  SELECT mint, (ts_ms // $1) * $1 AS ts_ms, arg_min(open, ts_ms) AS open, max(high) AS high,
+    min(low) AS low, arg_max(close, ts_ms) AS close, sum(volume) AS volume
+  FROM slice WHERE mint IN (SELECT mint_text FROM finer)
+  GROUP BY mint, (ts_ms // $1) * $1`;
 
 /** Table of the mints the run needs and the earliest alert of each. */
 export const CREATE_WANTED_SQL =

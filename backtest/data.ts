@@ -25,6 +25,10 @@
  *   between two candles of a mint (1m candles with minutes missing are 1m
  *   candles), else that step. With one candle a mint no step tells it: one
  *   that does not open on the `--interval` asked is resampled to it.
+ * - With an `interval` column and `--interval`, each mint's rows are its
+ *   rows of that interval, else of its coarsest finer one (which is then
+ *   resampled): a mint of 1m rows beside a mint of 5m rows has candles too
+ *   (`resampled_from` lists the intervals resampled, `1m,5m`).
  * - A JSON Lines file that starts with a byte order mark is read from a
  *   copy without it (DuckDB's JSON reader refuses one), removed when the
  *   session closes; a refused row of calls is named by its line.
@@ -49,9 +53,11 @@ import { messageValue } from "../ledger/control_text.ts";
 import { parseJsonText } from "../ledger/json_text.ts";
 import { TOUCH_SLACK } from "./_touch.ts";
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
+import { assert } from "../ledger/assert.ts";
 import {
   baseIntervalSql,
   callsSelectSql,
+  candleChoiceSql,
   candlesViewSql,
   coverageSql,
   CREATE_WANTED_SQL,
@@ -60,6 +66,7 @@ import {
   describeSql,
   distinctIntervalsSql,
   readFileSql,
+  RESAMPLE_CHOSEN_SQL,
   RESAMPLE_SLICE_SQL,
   SESSION_SQL,
   SLICE_BAD_ROWS_SQL,
@@ -816,6 +823,13 @@ export interface CandleSource {
   path: string;
   /** The interval the rows were filtered on (files with an `interval` column). */
   interval: string | undefined;
+  /**
+   * The finer intervals some mints' rows are of, each mint's own choice,
+   * when the asked interval is {@linkcode CandleSource.interval} and not
+   * every mint has rows of it (files with an `interval` column):
+   * {@linkcode sliceCandles} resamples those mints only. Empty otherwise.
+   */
+  resampleFrom: readonly string[];
 }
 
 /** Options for {@linkcode openCandles}. */
@@ -876,25 +890,41 @@ export async function openCandles(
     required: CANDLE_COLUMNS,
   });
   let interval: string | undefined;
+  let resampleFrom: string[] = [];
   if (types.has("interval")) {
     const reader = await conn.runAndReadAll(distinctIntervalsSql("candles_src"));
     const present = reader.getRowObjectsJS().map((r) => String(r.iv));
     if (options.interval !== undefined) {
-      if (present.includes(options.interval)) interval = options.interval;
+      // Each mint its own: the asked interval's rows, else its coarsest finer ones (the fewest
+      // rows), resampled (sliceCandles), as in a file without the column (an audit: 1m rows
+      // labelled 1m were refused for --interval 5m, unlabelled ones not; a probe: the file's
+      // coarsest finer interval for every mint left a mint of 1m rows alone without candles
+      // when another had 5m rows).
+      const wantMs = INTERVAL_MS[options.interval];
+      const finer = (Object.keys(INTERVAL_MS) as Interval[])
+        .filter((p) => INTERVAL_MS[p] < wantMs && wantMs % INTERVAL_MS[p] === 0)
+        .sort((a, b) => INTERVAL_MS[b] - INTERVAL_MS[a]);
+      await conn.run(
+        candleChoiceSql("candles_src", types.get("mint") ?? "VARCHAR", [
+          options.interval,
+          ...finer,
+        ]),
+      );
+      const chosen = (await conn.runAndReadAll("SELECT DISTINCT iv FROM candle_choice ORDER BY iv"))
+        .getRowObjectsJS().map((r) => String(r.iv));
+      if (chosen.length === 0) {
+        throw new InputError(
+          `Candles file ${path} has no ${options.interval} candles, nor finer ones to ` +
+            `resample (intervals: ${present.join(", ")})`,
+        );
+      }
+      if (chosen.length === 1) interval = chosen[0];
       else {
-        // Finer candles are resampled (sliceCandles), as in a file without the column (an
-        // audit: 1m rows labelled 1m were refused for --interval 5m, unlabelled ones not).
-        const wantMs = INTERVAL_MS[options.interval];
-        const finer = present.filter(isInterval)
-          .filter((p) => INTERVAL_MS[p] < wantMs && wantMs % INTERVAL_MS[p] === 0)
-          .sort((a, b) => INTERVAL_MS[b] - INTERVAL_MS[a]); // the coarsest: the fewest rows
-        if (finer.length === 0) {
-          throw new InputError(
-            `Candles file ${path} has no ${options.interval} candles, nor finer ones to ` +
-              `resample (intervals: ${present.join(", ")})`,
-          );
-        }
-        interval = finer[0];
+        interval = options.interval;
+        resampleFrom = chosen.filter((iv) => iv !== options.interval)
+          .sort((a, b) => INTERVAL_MS[a as Interval] - INTERVAL_MS[b as Interval]);
+        await conn.run(candlesViewSql("candles", "candles_src", { types, chosen: true }));
+        return { path, interval, resampleFrom };
       }
     } else if (present.length === 1) {
       interval = present[0];
@@ -905,7 +935,7 @@ export async function openCandles(
     }
   }
   await conn.run(candlesViewSql("candles", "candles_src", { types, interval }));
-  return { path, interval };
+  return { path, interval, resampleFrom };
 }
 
 /** What {@linkcode coverCalls} found. */
@@ -1099,7 +1129,14 @@ export async function sliceCandles(
     : null;
   let interval = fileInterval ?? options.interval ?? "unknown";
   let resampledFrom: string | null = null;
-  if (
+  if (source.resampleFrom.length > 0) {
+    // Mints of several intervals (openCandles chose each its own): those of finer rows are
+    // resampled, the others are bars of the asked interval already.
+    const want = options.interval;
+    assert(want !== undefined && want === source.interval, "per-mint intervals: the asked one");
+    await conn.run(RESAMPLE_CHOSEN_SQL, [INTERVAL_MS[want], want]);
+    resampledFrom = source.resampleFrom.join(",");
+  } else if (
     options.interval !== undefined && options.interval !== source.interval && fileStepMs !== null
   ) {
     const wantMs = INTERVAL_MS[options.interval];

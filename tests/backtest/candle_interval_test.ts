@@ -91,3 +91,51 @@ Deno.test("candle interval: one candle a mint is resampled when it opens off the
     });
   });
 });
+
+Deno.test("candle interval column: each mint resampled from its own finer rows", async () => {
+  await withTempDir(async (dir) => {
+    const callsPath = `${dir}/calls.csv`;
+    const candlesPath = `${dir}/candles.csv`;
+    await Deno.writeTextFile(
+      callsPath,
+      `call_id,caller,mint,chain,alert_ts\n` + ["A", "B", "C"].map((m) => `${m},x,${m},s,${T0}`)
+        .join("\n") +
+        "\n",
+    );
+    // A: 1m and 5m rows (the 5m ones priced 5, so the pick shows); B: 1m rows only (priced by
+    // minute); C: 15m rows. A probe: --interval 15m took 5m rows for every mint, and B had none.
+    const rows = ["mint,interval,ts,open,high,low,close,volume"];
+    for (let m = 0; m < 30; m++) {
+      rows.push(`A,1m,${T0 + m * MINUTE},1,1,1,1,1`);
+      rows.push(`B,1m,${T0 + m * MINUTE},${m + 1},${m + 2},${m + 1},${m + 1},1`);
+      if (m % 5 === 0) rows.push(`A,5m,${T0 + m * MINUTE},5,5,5,5,2`);
+      if (m % 15 === 0) rows.push(`C,15m,${T0 + m * MINUTE},7,8,6,7,3`);
+    }
+    await Deno.writeTextFile(candlesPath, rows.join("\n") + "\n");
+    const s = await openDataSession();
+    try {
+      const { calls } = await loadCalls(s.conn, callsPath);
+      const source = await openCandles(s.conn, candlesPath, { interval: "15m" });
+      await coverCalls(s.conn, calls);
+      const got = await sliceCandles(s.conn, source, { interval: "15m" });
+      deepEqual([got.interval, got.resampledFrom, got.rows], ["15m", "1m,5m", 6]);
+      const bars = (await s.conn.runAndReadAll(
+        "SELECT mint, ts_ms, open, high, low, close, volume FROM slice ORDER BY mint, ts_ms",
+      )).getRowObjectsJS().map((r) => [
+        r.mint,
+        (Number(r.ts_ms) - T0) / MINUTE,
+        ...[r.open, r.high, r.low, r.close, r.volume].map(Number),
+      ]);
+      deepEqual(bars, [
+        ["A", 0, 5, 5, 5, 5, 6],
+        ["A", 15, 5, 5, 5, 5, 6],
+        ["B", 0, 1, 16, 1, 15, 15],
+        ["B", 15, 16, 31, 16, 30, 15],
+        ["C", 0, 7, 8, 6, 7, 3],
+        ["C", 15, 7, 8, 6, 7, 3],
+      ]);
+    } finally {
+      s.close();
+    }
+  });
+});

@@ -587,7 +587,8 @@ function intParam(
 ): number | string {
   const raw = params.get(name) || undefined;
   if (raw === undefined) return fallback;
-  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  // Digits past 16 are past every maximum: the maximum (a probe: 17 digits were "not an integer").
+  const n = !/^\d+$/.test(raw) ? NaN : raw.length > 16 ? Infinity : Number(raw);
   if (!(n >= min)) return `${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`;
   return Math.min(max, n);
 }

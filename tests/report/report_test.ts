@@ -399,6 +399,12 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
           const text = await bad.text();
           assert.ok(text.includes(said) && !text.includes("<b>"), text);
         }
+        // A limit or offset past its maximum is the maximum, however many digits it has.
+        for (const query of [`limit=${"9".repeat(17)}`, `offset=${"9".repeat(20)}`]) {
+          const big = await fetch(`${ui.url}/?${query}`);
+          assert.equal(big.status, 200, query);
+          await big.body?.cancel();
+        }
         // Any field of SPEC 11 sorts the overview as `ledger runs --sort` sorts the runs (a
         // probe: `?sort=duration_ms` and `?sort=summary.win_rate` were refused).
         const pageIds = (html: string) =>

@@ -40,7 +40,7 @@ export const USAGE = `Usage: ledger rerun RUN_ID [flags]
 Repeats a path-only, policy or sweep run from its manifest.json: the same
 config on the same input files. Refuses (exit 1, nothing written) when an
 input's sha256 differs from the one recorded, and a run that did not complete
-(failed or interrupted: no results to compare; run it again with ledger
+(failed, interrupted or killed: no results to compare; run it again with ledger
 backtest or ledger sweep and the config of its manifest.json). The new run is
 an ordinary run; the report says whether its artifacts are byte-identical to
 the original's as the run wrote them (the sha256s of its manifest;

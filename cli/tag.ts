@@ -29,6 +29,7 @@ import {
 } from "../indexer/query/mod.ts";
 import { completeEvent, encodeEventLine } from "../ledger/events.ts";
 import { EventTooLargeError } from "../ledger/errors.ts";
+import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
 import {
   appendShared,
   type SharedAppendOptions,
@@ -57,6 +58,15 @@ import { escapeControl } from "./_table.ts";
  * changed or removed with `ledger tag`.
  */
 export const TAG_KEY_PATTERN: RegExp = /^[\p{L}\p{M}\p{N}_-]{1,64}$/u;
+/**
+ * The run has a competing annotation dated at the latest time an event may
+ * have ({@linkcode TIMESTAMP_MS_MAX}): no event can be dated after it, so no
+ * new one would take effect. Nothing is written (exit 1).
+ */
+class AnnotationTooLateError extends Error {
+  override name = "AnnotationTooLateError";
+}
+
 /** Longest tag value or note, in characters. */
 export const ANNOTATION_CHARS_MAX = 10_000;
 
@@ -69,8 +79,10 @@ export const FLAGS: FlagSpec = {
 const TRAILER = `RUN is a run id or a unique prefix of one; the run must be in the index.
 In dual mode a prefix must also be unique among the legacy DuckDB's runs
 (--legacy-db PATH, else ${DEFAULT_LEGACY_DB_PATH} when there).
-The event is appended to the log, then the index is refreshed (--no-index:
-not refreshed; run ledger rebuild-index or the daemon).
+The index is refreshed, the event appended to the log, and the index refreshed
+again (--no-index: not refreshed; run ledger rebuild-index or the daemon). An
+event dated ahead of this machine's clock that it would follow is followed:
+this one is dated just after it, so that it takes effect.
 
 Exit codes: 0 ok, 1 unknown run or failure, 2 usage error (ambiguous prefix).`;
 
@@ -267,10 +279,11 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
         "nothing was written",
     );
   }
-  if (holdsAlready(kind, fields, state.archive) && refreshable && isLocal(state.source)) {
-    // Said only by an index just caught up with this root's log: one not refreshed may miss
-    // a restore written with --no-index, and a second event is harmless where a skipped one
-    // is not.
+  if (refreshable && isLocal(state.source)) {
+    // The state is read from an index caught up with this root's log: one not refreshed may
+    // miss a restore written with --no-index (a second event is harmless where a skipped one
+    // is not), or a competing event dated ahead of this clock, after which this one would
+    // change nothing (a probe: `tag` said "tagged" and `show` kept the other machine's value).
     await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
     state = await readState(dbPath, prefix, kind, legacyDbPath);
     if (holdsAlready(kind, fields, state.archive)) {
@@ -285,6 +298,15 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   // The later event wins by time: after one dated ahead of this clock (another machine's),
   // this one is dated just after it, or the command would change nothing.
   const ahead = latestMs !== null && latestMs >= Date.now() ? latestMs : undefined;
+  if (ahead !== undefined && ahead >= TIMESTAMP_MS_MAX) {
+    // No event can be dated after it (a probe: the note below, then a refusal of a time the
+    // user never gave).
+    throw new AnnotationTooLateError(
+      `${escapeControl(runId)} has a ${COMPETING[kind].join(" or ")} dated ` +
+        `${new Date(ahead).toISOString()}, the latest time an event may have: no later one can ` +
+        "take effect; nothing was written",
+    );
+  }
   const dated = ahead === undefined ? {} : { timestamp_ms: ahead + 1 };
   if (ahead !== undefined) {
     console.error(

@@ -9,7 +9,7 @@
  * @module
  */
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
-import { runLedger, withTempDir } from "../_helpers.ts";
+import { logText, runLedger, withTempDir } from "../_helpers.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -86,6 +86,51 @@ Deno.test("query audit: annotations, duration, booleans, repeated --sort, export
       equal(restored.code, 0, restored.stderr);
       const [run] = await rows("runs", "--all", "--where", "run_id = 'fut'");
       deepEqual([run.label, run.archived], ["new", false]);
+    });
+
+    await t.step(
+      "an annotation dated ahead, in the log and not yet indexed, is followed",
+      async () => {
+        // A probe: the state was read from the index before it was refreshed, so a tag another
+        // machine dated ahead, not yet indexed, won over the new one, which said "tagged".
+        const ahead = Date.now() + 3_600_000;
+        const other = await runLedger(["emit", "--root", root, "--stdin"], {
+          stdin: line({
+            event_type: "run.tagged",
+            run_id: "cf",
+            tags: { owner: "other" },
+            timestamp_ms: ahead,
+          }) + "\n",
+        });
+        equal(other.code, 0, other.stderr);
+        const tagged = await ledger("tag", "cf", "owner=me");
+        equal(tagged.code, 0, tagged.stderr);
+        match(tagged.stderr, /has a run\.tagged dated .* after this machine's clock/);
+        const [run] = await rows("runs", "--where", "run_id = 'cf'", "--columns", "tags.owner");
+        equal(run["tags.owner"], "me");
+      },
+    );
+
+    await t.step("an annotation dated at the latest time: nothing written, exit 1", async () => {
+      const last = await runLedger(["emit", "--root", root, "--stdin"], {
+        stdin: line({
+          event_type: "run.tagged",
+          run_id: "cf",
+          tags: { z: "end" },
+          timestamp_ms: 253402300799999,
+        }) + "\n",
+      });
+      equal(last.code, 0, last.stderr);
+      equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+      const before = await logText(root);
+      const tagged = await ledger("tag", "cf", "z=now");
+      equal(tagged.code, 1, tagged.stderr);
+      equal(
+        tagged.stderr,
+        "ledger tag: cf has a run.tagged dated 9999-12-31T23:59:59.999Z, the latest time an event " +
+          "may have: no later one can take effect; nothing was written\n",
+      );
+      equal(await logText(root), before);
     });
 
     await t.step("a run that completed, then failed, ran until it failed", async () => {

@@ -5,10 +5,15 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "../ledger/paths.ts";
+import { basename, join } from "node:path";
+import {
+  DAY_DIR_PATTERN,
+  eventsDir,
+  PART_FILE_PATTERN,
+  SHARED_PART_PATTERN,
+} from "../ledger/paths.ts";
 import { isDayFolder } from "../ledger/parts.ts";
-import { acknowledgedSize, pendingBatches } from "../ledger/shared_part.ts";
+import { acknowledgedSize, pendingBatches, stableAcknowledgedSize } from "../ledger/shared_part.ts";
 
 /** One part file of the log. */
 export interface PartFile {
@@ -101,14 +106,33 @@ export async function listPartFiles(
     }
   }
   files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  // The sizes first, then the batches' records: a batch that records after a size was
-  // taken appends after it (acknowledgedSize).
+  // A shared part (short-lived writers, batches, cut-backs): its size and batch record taken
+  // under its lock, so no writer cuts it back below a batch's record afterwards (a storage
+  // probe: a size taken before a dead batch was cut back, its record read after, reached over
+  // a later dead batch's lines). A torn last line stays in, to be reported (SPEC 6).
+  const listed: PartFile[] = [];
+  for (const f of files) {
+    if (!SHARED_PART_PATTERN.test(basename(f.path))) {
+      listed.push(f);
+      continue;
+    }
+    const stable = await stableAcknowledgedSize(root, f.day, f.path);
+    if (stable === undefined) continue; // removed since it was listed: not part of this scan
+    f.sizeBytes = stable.acknowledgedBytes;
+    f.pendingBytes = stable.listedBytes - stable.acknowledgedBytes;
+    f.mtimeMs = stable.info.mtime?.getTime() ?? 0;
+    listed.push(f);
+  }
+  files.length = 0;
+  files.push(...listed);
+  // Any other part a batch's record names (none is written for one): the sizes first, then
+  // the records; a batch that records after a size was taken appends after it.
   const batches = await pendingBatches(root);
   if (batches.length > 0) {
     const byName = new Map(files.map((f) => [f.file, f]));
     for (const b of batches) {
       const f = byName.get(`day=${b.day}/${b.part}`);
-      if (f === undefined) continue; // its part is gone, or not a part file
+      if (f === undefined || SHARED_PART_PATTERN.test(b.part)) continue; // gone, or taken above
       // From the size as listed: a part may have two records (the first markers' name too).
       const listed = f.sizeBytes + f.pendingBytes;
       const acknowledged = await acknowledgedSize(root, f.day, f.path, listed);

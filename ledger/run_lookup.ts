@@ -15,7 +15,7 @@ import { canonicalJson, parseJsonText } from "./json_text.ts";
 import { checkFilledEvent } from "./event_write.ts";
 import { readLineValue } from "./line_value.ts";
 import { eventsDir, partName, SHARED_PART_PATTERN } from "./paths.ts";
-import { acknowledgedSize, LOCK_WAIT_MS_MAX_DEFAULT, lockOrGiveUp } from "./shared_part.ts";
+import { LOCK_WAIT_MS_MAX_DEFAULT, lockOrGiveUp, stableAcknowledgedSize } from "./shared_part.ts";
 import { ensureDirDurable } from "./durable_fs.ts";
 import { WriteError } from "./errors.ts";
 
@@ -415,10 +415,12 @@ export async function findEventsById(
   for (const part of await listParts(root)) {
     // Acknowledged lines only: a batch still appending (or killed while it did) holds lines
     // the next writer may cut; emit must not take one of those for its retry's event.
+    // A shared part's taken under its lock (stableAcknowledgedSize): without it, a dead batch
+    // cut back between its size and its record could leave a later dead batch's lines in reach.
     const shared = SHARED_PART_PATTERN.test(partName(part.file));
-    const bytesMax = shared
-      ? await acknowledgedSize(root, part.day, part.path, part.sizeBytes)
-      : Infinity;
+    const stable = shared ? await stableAcknowledgedSize(root, part.day, part.path) : undefined;
+    if (shared && stable === undefined) continue; // removed since listed
+    const bytesMax = stable?.wholeLinesBytes ?? Infinity;
     const read = await partText(part.path, bytesMax);
     if (read === undefined) continue;
     const { text } = read;

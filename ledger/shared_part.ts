@@ -447,7 +447,7 @@ export interface LockWait {
 }
 
 /**
- * Take `file`'s exclusive advisory lock (`flock`), trying again with pauses
+ * Take `file`'s advisory lock (`flock`; exclusive unless `exclusive` is false), trying again with pauses
  * that double up to {@linkcode LOCK_POLL_MS_MAX}: the ms it waited once it
  * is held (0 when it was free), undefined when another process held it for
  * all of `wait.waitMsMax` (the caller says what that means and writes
@@ -476,8 +476,9 @@ export interface LockWait {
 export async function lockOrGiveUp(
   file: Pick<DurableFile, "tryLock">,
   wait: LockWait,
+  exclusive = true,
 ): Promise<number | undefined> {
-  if (await file.tryLock(true)) return 0;
+  if (await file.tryLock(exclusive)) return 0;
   const startMs = performance.now();
   let pauseMs = 1;
   let told = false;
@@ -490,7 +491,7 @@ export async function lockOrGiveUp(
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
-    if (await file.tryLock(true)) return Math.max(1, Math.round(performance.now() - startMs));
+    if (await file.tryLock(exclusive)) return Math.max(1, Math.round(performance.now() - startMs));
   }
 }
 
@@ -581,6 +582,15 @@ async function newestSeq(dir: string): Promise<number> {
  * Returns the size after the repair.
  */
 async function repairTornTail(file: DurableFile, size: number): Promise<number> {
+  const end = await linesEnd(file, size);
+  if (end === size) return size; // the common case
+  await file.truncate(end);
+  await file.syncData(); // the repair is durable before anything is appended behind it
+  return end;
+}
+
+/** The end of the last whole line (just after its `\n`) in the first `size` bytes of `file`; 0 when none. */
+async function linesEnd(file: Pick<Deno.FsFile, "seek" | "read">, size: number): Promise<number> {
   if (size === 0) return 0;
   const last = new Uint8Array(1);
   await file.seek(size - 1, Deno.SeekMode.Start);
@@ -592,18 +602,13 @@ async function repairTornTail(file: DurableFile, size: number): Promise<number> 
     await file.seek(start, Deno.SeekMode.Start);
     await readFull(file, chunk);
     const newline = chunk.lastIndexOf(0x0a);
-    if (newline !== -1) {
-      end = start + newline + 1;
-      break;
-    }
+    if (newline !== -1) return start + newline + 1;
     end = start;
   }
-  await file.truncate(end);
-  await file.syncData(); // the repair is durable before anything is appended behind it
-  return end;
+  return 0;
 }
 
-async function readFull(file: DurableFile, buffer: Uint8Array): Promise<void> {
+async function readFull(file: Pick<Deno.FsFile, "read">, buffer: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < buffer.length) {
     const n = await file.read(buffer.subarray(offset));
@@ -748,6 +753,151 @@ export async function acknowledgedSize(
     if (recorded !== undefined) acknowledged = Math.min(acknowledged, recorded);
   }
   return acknowledged;
+}
+
+/**
+ * A reader waited `waitedMs` for a shared part's lock, which a writer held
+ * all along (a stopped or hung `ledger emit` or `tag`): which of its bytes
+ * are acknowledged cannot be told safely, so nothing of it was read.
+ */
+export class PartLockHeldError extends Error {
+  /** The part whose lock is held. */
+  readonly path: string;
+  /** How long the reader waited for it, in ms. */
+  readonly waitedMs: number;
+
+  /** Create the error for `path`, waited on for `waitedMs`. */
+  constructor(path: string, waitedMs: number) {
+    super(
+      `Cannot read ${path}: another process has held its lock for ${waitedMs} ms (a stopped or ` +
+        "hung ledger emit or tag? the lock is released when that process ends)",
+    );
+    this.name = "PartLockHeldError";
+    this.path = path;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/** What {@linkcode stableAcknowledgedSize} found of a shared part. */
+export interface StableSize {
+  /** The file's size, as `stat` gave it under the lock. */
+  listedBytes: number;
+  /**
+   * Its acknowledged bytes end here ({@linkcode acknowledgedSize}): the
+   * size, cut to a batch's record. A torn last line (a writer killed
+   * mid-line) is in them, for a reader to report as SPEC 6 asks.
+   */
+  acknowledgedBytes: number;
+  /**
+   * Its acknowledged whole lines end here: no writer cuts the part below
+   * it any more, so the bytes below stay as they are.
+   */
+  wholeLinesBytes: number;
+  /** The file's `stat`, taken under the lock. */
+  info: Deno.FileInfo;
+}
+
+/**
+ * The acknowledged bytes of the shared part at `partPath` (of `day`), taken
+ * under the part's lock (a shared one: no writer appends or cuts
+ * meanwhile): its size, cut to a dead or live batch's record
+ * ({@linkcode acknowledgedSize}), and the end of its last whole line below
+ * that. A writer cuts a part back only to a batch's record or to the end of
+ * its last whole line (a torn tail), so no later cut goes below
+ * `wholeLinesBytes`, and a reader may read those bytes at any time after;
+ * the bytes past it up to `acknowledgedBytes` are a torn line when taken,
+ * and the next writer cuts them. Taken without the
+ * lock, a size could hold a dead batch's bytes that the next writer cut back
+ * (and removed their record) before the record was read; a batch that died
+ * later could then append its lines where the stale size still reached (a
+ * storage probe: `ledger ship` uploaded 15,834 events no `emit --stdin` had
+ * acknowledged, and failed on that part from then on). Waits for a writer's
+ * lock up to `options.waitMsMax`; undefined when the file is gone. With
+ * `options.file` (the part, open to read), that file is locked and read,
+ * and left open.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { stableAcknowledgedSize } from "./shared_part.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const day = `${root}/events/day=2026-01-02`;
+ *   await Deno.mkdir(day, { recursive: true });
+ *   const part = `${day}/emit-000001.jsonl`;
+ *   await Deno.writeTextFile(part, '{"a":1}\n{"a":'); // a torn last line
+ *   const found = await stableAcknowledgedSize(root, "2026-01-02", part);
+ *   assert.deepEqual([found?.listedBytes, found?.acknowledgedBytes, found?.wholeLinesBytes], [
+ *     13,
+ *     13,
+ *     8,
+ *   ]);
+ *   assert.equal(await stableAcknowledgedSize(root, "2026-01-02", `${day}/none.jsonl`), undefined);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function stableAcknowledgedSize(
+  root: string,
+  day: string,
+  partPath: string,
+  options: { file?: Deno.FsFile; waitMsMax?: number } = {},
+): Promise<StableSize | undefined> {
+  const waitMsMax = options.waitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
+  let file: Deno.FsFile;
+  try {
+    // Synchronous where it can be: the indexer takes this for every shared part of the log on
+    // each update, and each asynchronous call costs about 40 µs here (0.4 ms a part, against
+    // 0.08 ms so; measured on 365 parts).
+    file = options.file ?? Deno.openSync(partPath, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  try {
+    if (!file.tryLockSync(false)) {
+      const waited = await lockOrGiveUp(file, { waitMsMax, noticeAfterMs: waitMsMax }, false);
+      if (waited === undefined) throw new PartLockHeldError(partPath, waitMsMax);
+    }
+    try {
+      const info = file.statSync();
+      const marked = hasMarker(root, day, partPath)
+        ? await acknowledgedSize(root, day, partPath, info.size)
+        : info.size;
+      return {
+        listedBytes: info.size,
+        acknowledgedBytes: marked,
+        wholeLinesBytes: endsWithNewline(file, marked) ? marked : await linesEnd(file, marked),
+        info,
+      };
+    } finally {
+      file.unlockSync();
+    }
+  } finally {
+    if (options.file === undefined) file.close();
+  }
+}
+
+/** Whether a batch's record of the part at `partPath` is there (either name). */
+function hasMarker(root: string, day: string, partPath: string): boolean {
+  for (const marker of [pendingPath(root, day, partPath), legacyPendingPath(root, day, partPath)]) {
+    try {
+      Deno.statSync(marker);
+      return true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return false;
+}
+
+/** Whether the first `size` bytes of `file` end with `\n` (0 bytes: yes, no line is torn). */
+function endsWithNewline(file: Deno.FsFile, size: number): boolean {
+  if (size === 0) return true;
+  const last = new Uint8Array(1);
+  file.seekSync(size - 1, Deno.SeekMode.Start);
+  return file.readSync(last) === 1 && last[0] === 0x0a;
 }
 
 /** Record each held part's size before the batch, durably, before a byte is appended. */

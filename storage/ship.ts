@@ -20,10 +20,10 @@
 import { bytesEqual, readRange } from "../ledger/byte_range.ts";
 import { assert } from "../ledger/assert.ts";
 import { exists } from "../ledger/exists.ts";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { isDayFolder } from "../ledger/parts.ts";
-import { DAY_DIR_PATTERN, eventsDir } from "../ledger/paths.ts";
-import { acknowledgedSize } from "../ledger/shared_part.ts";
+import { DAY_DIR_PATTERN, eventsDir, SHARED_PART_PATTERN } from "../ledger/paths.ts";
+import { acknowledgedSize, stableAcknowledgedSize } from "../ledger/shared_part.ts";
 import { ensureDir, type FileLock, tryLock, writeFileAtomic } from "./_durable.ts";
 import {
   type Chunk,
@@ -336,10 +336,11 @@ export class Shipper {
     }
     const file = await Deno.open(f.path, { read: true });
     try {
-      const info = await file.stat();
       // Only acknowledged lines: a batch of `emit --stdin` killed while appending is cut back
       // by the next writer, so its lines must never reach the bucket (SPEC 8, all or nothing).
-      const size = await acknowledgedSize(this.#root, f.day, f.path, info.size);
+      // A shared part's are taken under its lock, or a cut between the size and the batch's
+      // record let a later dead batch's lines through (a probe: 15,834 of them uploaded).
+      const { info, size } = await acknowledgedOf(this.#root, f, file);
       // Checked by this process before: the same file still, with the bytes shipped last in
       // place? A part replaced since (`sed -i` writes a new file) is checked again against the
       // bucket; one edited in place before its shipped offset is a conflict. Either way no
@@ -924,6 +925,27 @@ export async function shipOnce(
   } finally {
     shipper.close();
   }
+}
+
+/**
+ * The stat of `f` (open as `file`) and its acknowledged bytes: a shared
+ * part's taken under its lock ({@linkcode stableAcknowledgedSize}); any
+ * other part's are its size, cut to a batch's record if one names it.
+ */
+async function acknowledgedOf(
+  root: string,
+  f: LocalPart,
+  file: Deno.FsFile,
+): Promise<{ info: Deno.FileInfo; size: number }> {
+  if (SHARED_PART_PATTERN.test(basename(f.path))) {
+    const stable = await stableAcknowledgedSize(root, f.day, f.path, { file });
+    assert(stable !== undefined, "an open file is there");
+    // Whole lines only: a torn tail is cut by the next writer, and a batch could then append
+    // where it was (ship sends whole lines anyway).
+    return { info: stable.info, size: stable.wholeLinesBytes };
+  }
+  const info = await file.stat();
+  return { info, size: await acknowledgedSize(root, f.day, f.path, info.size) };
 }
 
 /** One local part file. */

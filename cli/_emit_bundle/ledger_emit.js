@@ -1228,8 +1228,8 @@ async function lockWithin(file, path, waiting) {
     throw new WriteError(path, `another process has held its lock for ${waitMsMax} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends); nothing was written`);
   }
 }
-async function lockOrGiveUp(file, wait) {
-  if (await file.tryLock(true)) return 0;
+async function lockOrGiveUp(file, wait, exclusive = true) {
+  if (await file.tryLock(exclusive)) return 0;
   const startMs = performance.now();
   let pauseMs = 1;
   let told = false;
@@ -1242,7 +1242,7 @@ async function lockOrGiveUp(file, wait) {
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, LOCK_POLL_MS_MAX);
-    if (await file.tryLock(true)) return Math.max(1, Math.round(performance.now() - startMs));
+    if (await file.tryLock(exclusive)) return Math.max(1, Math.round(performance.now() - startMs));
   }
 }
 async function lockExisting(path, waiting) {
@@ -1316,6 +1316,13 @@ async function newestSeq(dir) {
   return newest;
 }
 async function repairTornTail(file, size) {
+  const end = await linesEnd(file, size);
+  if (end === size) return size;
+  await file.truncate(end);
+  await file.syncData();
+  return end;
+}
+async function linesEnd(file, size) {
   if (size === 0) return 0;
   const last = new Uint8Array(1);
   await file.seek(size - 1, Deno.SeekMode.Start);
@@ -1327,15 +1334,10 @@ async function repairTornTail(file, size) {
     await file.seek(start, Deno.SeekMode.Start);
     await readFull(file, chunk);
     const newline = chunk.lastIndexOf(10);
-    if (newline !== -1) {
-      end = start + newline + 1;
-      break;
-    }
+    if (newline !== -1) return start + newline + 1;
     end = start;
   }
-  await file.truncate(end);
-  await file.syncData();
-  return end;
+  return 0;
 }
 async function readFull(file, buffer) {
   let offset = 0;
@@ -1422,6 +1424,74 @@ async function acknowledgedSize(root, day, partPath, sizeBytes) {
     if (recorded !== void 0) acknowledged = Math.min(acknowledged, recorded);
   }
   return acknowledged;
+}
+var PartLockHeldError = class extends Error {
+  /** The part whose lock is held. */
+  path;
+  /** How long the reader waited for it, in ms. */
+  waitedMs;
+  /** Create the error for `path`, waited on for `waitedMs`. */
+  constructor(path, waitedMs) {
+    super(`Cannot read ${path}: another process has held its lock for ${waitedMs} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends)`);
+    this.name = "PartLockHeldError";
+    this.path = path;
+    this.waitedMs = waitedMs;
+  }
+};
+async function stableAcknowledgedSize(root, day, partPath, options = {}) {
+  const waitMsMax = options.waitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
+  let file;
+  try {
+    file = options.file ?? Deno.openSync(partPath, {
+      read: true
+    });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return void 0;
+    throw err;
+  }
+  try {
+    if (!file.tryLockSync(false)) {
+      const waited = await lockOrGiveUp(file, {
+        waitMsMax,
+        noticeAfterMs: waitMsMax
+      }, false);
+      if (waited === void 0) throw new PartLockHeldError(partPath, waitMsMax);
+    }
+    try {
+      const info = file.statSync();
+      const marked = hasMarker(root, day, partPath) ? await acknowledgedSize(root, day, partPath, info.size) : info.size;
+      return {
+        listedBytes: info.size,
+        acknowledgedBytes: marked,
+        wholeLinesBytes: endsWithNewline(file, marked) ? marked : await linesEnd(file, marked),
+        info
+      };
+    } finally {
+      file.unlockSync();
+    }
+  } finally {
+    if (options.file === void 0) file.close();
+  }
+}
+function hasMarker(root, day, partPath) {
+  for (const marker of [
+    pendingPath(root, day, partPath),
+    legacyPendingPath(root, day, partPath)
+  ]) {
+    try {
+      Deno.statSync(marker);
+      return true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return false;
+}
+function endsWithNewline(file, size) {
+  if (size === 0) return true;
+  const last = new Uint8Array(1);
+  file.seekSync(size - 1, Deno.SeekMode.Start);
+  return file.readSync(last) === 1 && last[0] === 10;
 }
 async function writeMarkers(root, held, markers, batch) {
   await ensureDirDurable(pendingDir(root));
@@ -1784,7 +1854,9 @@ async function findEventsById(root, ids) {
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
   for (const part of await listParts(root)) {
     const shared = SHARED_PART_PATTERN.test(partName(part.file));
-    const bytesMax = shared ? await acknowledgedSize(root, part.day, part.path, part.sizeBytes) : Infinity;
+    const stable = shared ? await stableAcknowledgedSize(root, part.day, part.path) : void 0;
+    if (shared && stable === void 0) continue;
+    const bytesMax = stable?.wholeLinesBytes ?? Infinity;
     const read = await partText(part.path, bytesMax);
     if (read === void 0) continue;
     const { text } = read;

@@ -286,3 +286,26 @@ export async function startUi(
 
 /** Most time `ledger ui` may take to listen, ms. */
 const UI_START_MS_MAX = 30_000;
+
+/**
+ * `ledger backtest` runs on the sample data into `root`, each `[run id, its
+ * arguments after backtest]` (`["policy", "--policy", JSON]`,
+ * `["path-only"]`), unindexed.
+ */
+export async function backtestRuns(
+  root: string,
+  runs: readonly (readonly [string, readonly string[]])[],
+): Promise<void> {
+  for (const [runId, args] of runs) {
+    const res = await runLedger([
+      "backtest",
+      ...args,
+      "--root",
+      root,
+      "--run-id",
+      runId,
+      "--no-index",
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+  }
+}

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import { charts, sections } from "./_page.ts";
 import { escapeHtml } from "../../report/html.ts";
-import { startUi } from "./_fixture.ts";
+import { backtestRuns, startUi } from "./_fixture.ts";
 
 /** The runs of the fixture: two policy runs, a path-only run and a sweep of one trial. */
 const POLICY_A = "pol-a";
@@ -30,18 +30,7 @@ async function makeRuns(root: string): Promise<void> {
     [POLICY_B, ["policy", "--policy", '{"type":"fixed_stop","stopPct":0.2}']],
     [PATH_ONLY, ["path-only"]],
   ];
-  for (const [runId, args] of runs) {
-    const res = await runLedger([
-      "backtest",
-      ...args,
-      "--root",
-      root,
-      "--run-id",
-      runId,
-      "--no-index",
-    ]);
-    assert.equal(res.code, 0, res.stderr);
-  }
+  await backtestRuns(root, runs);
   const sweep = await runLedger([
     "sweep",
     "policy",

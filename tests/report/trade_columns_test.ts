@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import { charts } from "./_page.ts";
+import { backtestRuns } from "./_fixture.ts";
 
 /** Rewrite the Parquet file `path` without its column `column`. */
 async function dropColumn(path: string, column: string): Promise<void> {
@@ -31,20 +32,12 @@ async function dropColumn(path: string, column: string): Promise<void> {
 
 Deno.test("ledger report: a per-call file without exit_reason is unreadable beside other runs too", async () => {
   await withTempDir(async (root) => {
-    for (const [runId, stop] of [["pol-a", 0.3], ["pol-b", 0.2]] as const) {
-      const res = await runLedger([
-        "backtest",
-        "policy",
-        "--policy",
-        JSON.stringify({ type: "fixed_stop", stopPct: stop }),
-        "--root",
-        root,
-        "--run-id",
-        runId,
-        "--no-index",
-      ]);
-      assert.equal(res.code, 0, res.stderr);
-    }
+    await backtestRuns(
+      root,
+      ([["pol-a", 0.3], ["pol-b", 0.2]] as const).map(([runId, stopPct]) =>
+        [runId, ["policy", "--policy", JSON.stringify({ type: "fixed_stop", stopPct })]] as const
+      ),
+    );
     const rebuilt = await runLedger(["rebuild-index", "--root", root]);
     assert.equal(rebuilt.code, 0, rebuilt.stderr);
     const results = join(root, "artifacts", "runs", "pol-a", "policy_results.parquet");

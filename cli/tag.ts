@@ -13,6 +13,7 @@
  * @module
  */
 import { messageValue } from "../ledger/control_text.ts";
+import { isJsonObject } from "../ledger/json_text.ts";
 import {
   indexRoot,
   indexSource,
@@ -260,7 +261,7 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   const dbPath = indexDbPath(values);
   const legacyDbPath = await legacyDbFlagPath(values);
   const refreshable = values["no-index"] !== true;
-  let state = await readState(dbPath, prefix, kind, legacyDbPath);
+  let state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
   // A --db that is the index of another root: its run is not this root's, and its refresh
   // would rebuild it from this root's log (a probe: tag --root A --db B's index wrote a tag of
   // B's run into A's log and turned B's index into A's). Only a --db given, and built from a
@@ -285,7 +286,7 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
     // is not), or a competing event dated ahead of this clock, after which this one would
     // change nothing (a probe: `tag` said "tagged" and `show` kept the other machine's value).
     await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
-    state = await readState(dbPath, prefix, kind, legacyDbPath);
+    state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
     if (holdsAlready(kind, fields, state.archive)) {
       // Run twice, a script gets the state it asked for; a second event would only repeat
       // it (an audit: restore of a run never archived appended a run.restored).
@@ -359,14 +360,19 @@ async function readState(
   prefix: string,
   kind: Kind,
   legacyDbPath: string | undefined,
+  fields: Record<string, unknown>,
 ): Promise<IndexState> {
+  // A tag competes with the tags of its own keys only (a tag wins per key).
+  const tagKeys = kind === "tag" && isJsonObject(fields.tags)
+    ? Object.keys(fields.tags)
+    : undefined;
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
       const runId = await resolveRunId(conn, prefix);
       await refuseLegacyPrefixMatch([prefix], [runId], kind, legacyDbPath);
       return {
         runId,
-        latestMs: await latestEventMs(conn, runId, COMPETING[kind]),
+        latestMs: await latestEventMs(conn, runId, COMPETING[kind], tagKeys),
         source: await indexSource(conn),
         root: await indexRoot(conn),
         archive: kind === "archive" || kind === "restore"

@@ -756,27 +756,15 @@ export async function acknowledgedSize(
 }
 
 /**
- * A reader waited `waitedMs` for a shared part's lock, which a writer held
- * all along (a stopped or hung `ledger emit` or `tag`): which of its bytes
- * are acknowledged cannot be told safely, so nothing of it was read.
+ * Longest a reader waits for a shared part's lock, in ms: a writer holds it
+ * for one append and sync (a 60,000-line batch: about a second here). Past
+ * it (a stopped or hung writer) the reader reads the part unlocked, as it
+ * did before readers took the lock: one stopped `ledger emit` must not stop
+ * the daemon, `ship` or an annotation's refresh (a review: with a 60 s wait
+ * and an error after it, the daemon exited 1 a minute after an emit was
+ * stopped, and ignored SIGTERM meanwhile).
  */
-export class PartLockHeldError extends Error {
-  /** The part whose lock is held. */
-  readonly path: string;
-  /** How long the reader waited for it, in ms. */
-  readonly waitedMs: number;
-
-  /** Create the error for `path`, waited on for `waitedMs`. */
-  constructor(path: string, waitedMs: number) {
-    super(
-      `Cannot read ${path}: another process has held its lock for ${waitedMs} ms (a stopped or ` +
-        "hung ledger emit or tag? the lock is released when that process ends)",
-    );
-    this.name = "PartLockHeldError";
-    this.path = path;
-    this.waitedMs = waitedMs;
-  }
-}
+export const READER_LOCK_WAIT_MS = 2_000;
 
 /** What {@linkcode stableAcknowledgedSize} found of a shared part. */
 export interface StableSize {
@@ -795,6 +783,12 @@ export interface StableSize {
   wholeLinesBytes: number;
   /** The file's `stat`, taken under the lock. */
   info: Deno.FileInfo;
+  /**
+   * Whether the lock was held while these were taken: false when a writer
+   * held it for all of the wait (then they are taken as before readers
+   * locked: size first, then the batch's record).
+   */
+  locked: boolean;
 }
 
 /**
@@ -812,7 +806,8 @@ export interface StableSize {
  * later could then append its lines where the stale size still reached (a
  * storage probe: `ledger ship` uploaded 15,834 events no `emit --stdin` had
  * acknowledged, and failed on that part from then on). Waits for a writer's
- * lock up to `options.waitMsMax`; undefined when the file is gone. With
+ * lock up to `options.waitMsMax` ({@linkcode READER_LOCK_WAIT_MS}), then
+ * reads without it (`locked` false); undefined when the file is gone. With
  * `options.file` (the part, open to read), that file is locked and read,
  * and left open.
  *
@@ -844,7 +839,7 @@ export async function stableAcknowledgedSize(
   partPath: string,
   options: { file?: Deno.FsFile; waitMsMax?: number } = {},
 ): Promise<StableSize | undefined> {
-  const waitMsMax = options.waitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
+  const waitMsMax = options.waitMsMax ?? READER_LOCK_WAIT_MS;
   let file: Deno.FsFile;
   try {
     // Synchronous where it can be: the indexer takes this for every shared part of the log on
@@ -856,10 +851,8 @@ export async function stableAcknowledgedSize(
     throw err;
   }
   try {
-    if (!file.tryLockSync(false)) {
-      const waited = await lockOrGiveUp(file, { waitMsMax, noticeAfterMs: waitMsMax }, false);
-      if (waited === undefined) throw new PartLockHeldError(partPath, waitMsMax);
-    }
+    const locked = file.tryLockSync(false) ||
+      await lockOrGiveUp(file, { waitMsMax, noticeAfterMs: waitMsMax }, false) !== undefined;
     try {
       const info = file.statSync();
       const marked = hasMarker(root, day, partPath)
@@ -870,9 +863,10 @@ export async function stableAcknowledgedSize(
         acknowledgedBytes: marked,
         wholeLinesBytes: endsWithNewline(file, marked) ? marked : await linesEnd(file, marked),
         info,
+        locked,
       };
     } finally {
-      file.unlockSync();
+      if (locked) file.unlockSync();
     }
   } finally {
     if (options.file === undefined) file.close();

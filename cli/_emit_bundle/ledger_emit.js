@@ -1425,21 +1425,9 @@ async function acknowledgedSize(root, day, partPath, sizeBytes) {
   }
   return acknowledged;
 }
-var PartLockHeldError = class extends Error {
-  /** The part whose lock is held. */
-  path;
-  /** How long the reader waited for it, in ms. */
-  waitedMs;
-  /** Create the error for `path`, waited on for `waitedMs`. */
-  constructor(path, waitedMs) {
-    super(`Cannot read ${path}: another process has held its lock for ${waitedMs} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends)`);
-    this.name = "PartLockHeldError";
-    this.path = path;
-    this.waitedMs = waitedMs;
-  }
-};
+var READER_LOCK_WAIT_MS = 2e3;
 async function stableAcknowledgedSize(root, day, partPath, options = {}) {
-  const waitMsMax = options.waitMsMax ?? LOCK_WAIT_MS_MAX_DEFAULT;
+  const waitMsMax = options.waitMsMax ?? READER_LOCK_WAIT_MS;
   let file;
   try {
     file = options.file ?? Deno.openSync(partPath, {
@@ -1450,13 +1438,10 @@ async function stableAcknowledgedSize(root, day, partPath, options = {}) {
     throw err;
   }
   try {
-    if (!file.tryLockSync(false)) {
-      const waited = await lockOrGiveUp(file, {
-        waitMsMax,
-        noticeAfterMs: waitMsMax
-      }, false);
-      if (waited === void 0) throw new PartLockHeldError(partPath, waitMsMax);
-    }
+    const locked = file.tryLockSync(false) || await lockOrGiveUp(file, {
+      waitMsMax,
+      noticeAfterMs: waitMsMax
+    }, false) !== void 0;
     try {
       const info = file.statSync();
       const marked = hasMarker(root, day, partPath) ? await acknowledgedSize(root, day, partPath, info.size) : info.size;
@@ -1464,10 +1449,11 @@ async function stableAcknowledgedSize(root, day, partPath, options = {}) {
         listedBytes: info.size,
         acknowledgedBytes: marked,
         wholeLinesBytes: endsWithNewline(file, marked) ? marked : await linesEnd(file, marked),
-        info
+        info,
+        locked
       };
     } finally {
-      file.unlockSync();
+      if (locked) file.unlockSync();
     }
   } finally {
     if (options.file === void 0) file.close();

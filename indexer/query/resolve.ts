@@ -252,10 +252,12 @@ const RESOLVE_SQL = `
 
 /**
  * The time of the latest event of run `runId` whose type is one of
- * `eventTypes`, in ms, or null when the index has none. An annotation
- * command dates its own event after it: the later value wins by time
- * (SPEC 11), and an earlier event from a clock running ahead must not make
- * the command a silent no-op.
+ * `eventTypes`, in ms, or null when the index has none; with `tagKeys`,
+ * only the events whose `tags` set one of those keys count (a tag wins per
+ * key: a review found `ledger tag RUN b=1` refused because of a tag of `a`).
+ * An annotation command dates its own event after it: the later value wins
+ * by time (SPEC 11), and an earlier event from a clock running ahead must
+ * not make the command a silent no-op.
  *
  * @example
  * ```ts
@@ -275,9 +277,10 @@ const RESOLVE_SQL = `
  *   await rebuildIndex(root, {});
  *   const latest = await withReader(indexPath(root), async (conn) => [
  *     await latestEventMs(conn, "a1", ["run.tagged"]),
+ *     await latestEventMs(conn, "a1", ["run.tagged"], ["owner"]), // no tag of owner
  *     await latestEventMs(conn, "a1", ["run.archived", "run.restored"]),
  *   ]);
- *   assert.deepEqual(latest, [5_000, null]);
+ *   assert.deepEqual(latest, [5_000, null, null]);
  * } finally {
  *   await Deno.remove(root, { recursive: true });
  * }
@@ -287,13 +290,17 @@ export async function latestEventMs(
   conn: DuckDBConnection,
   runId: string,
   eventTypes: readonly string[],
+  tagKeys?: readonly string[],
 ): Promise<number | null> {
-  if (eventTypes.length === 0) return null;
+  if (eventTypes.length === 0 || tagKeys?.length === 0) return null;
+  const keyed = tagKeys === undefined
+    ? ""
+    : ` AND list_has_any(json_keys(tags), [${tagKeys.map(() => "?").join(", ")}]::VARCHAR[])`;
   const [{ t }] = await allRows(
     conn,
     `SELECT max(timestamp_ms) AS t FROM events
-      WHERE run_id = ? AND event_type IN (${eventTypes.map(() => "?").join(", ")})`,
-    [runId, ...eventTypes],
+      WHERE run_id = ? AND event_type IN (${eventTypes.map(() => "?").join(", ")})${keyed}`,
+    [runId, ...eventTypes, ...(tagKeys ?? [])],
   );
   return t === null ? null : Number(t);
 }

@@ -131,6 +131,10 @@ Deno.test("query audit: annotations, duration, booleans, repeated --sort, export
           "may have: no later one can take effect; nothing was written\n",
       );
       equal(await logText(root), before);
+      // Another key competes with nothing there: written, dated now (a review: refused too).
+      const other = await ledger("tag", "cf", "y=1");
+      equal(other.code, 0, other.stderr);
+      equal(other.stderr, "");
     });
 
     await t.step("a run that completed, then failed, ran until it failed", async () => {

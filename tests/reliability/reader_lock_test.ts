@@ -15,9 +15,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { listPartFiles } from "../../indexer/_files.ts";
 import { stableAcknowledgedSize } from "../../ledger/shared_part.ts";
-import { denoScriptArgs, LineCollector, REPO_ROOT, withTempDir } from "../_helpers.ts";
+import { withTempDir } from "../_helpers.ts";
+import { holdLock } from "./_hold_lock.ts";
 
-const LOCK_HOLDER = new URL("./_lock_holder_child.ts", import.meta.url).pathname;
 /** How long the reader is shown to wait while the lock is held, in ms. */
 const HELD_MS = 700;
 
@@ -28,17 +28,9 @@ Deno.test("shared part readers wait for a writer's lock and take whole lines onl
     const part = join(day, "emit-000001.jsonl");
     const lines = '{"event_id":"a"}\n{"event_id":"b"}\n';
     await Deno.writeTextFile(part, lines);
-    const holder = new Deno.Command(Deno.execPath(), {
-      args: denoScriptArgs(LOCK_HOLDER, [part]),
-      cwd: REPO_ROOT,
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
+    const { holder } = await holdLock(part); // and half a line written after `lines`
     let killed = false;
     try {
-      const said = new LineCollector(holder.stdout);
-      await said.waitFor(1, 20_000);
-      assert.deepEqual(said.lines, ["locked"]); // and half a line written after `lines`
       // Held past the wait (a stopped writer): read as before readers locked, and said.
       const unlocked = await stableAcknowledgedSize(root, "2026-01-02", part, { waitMsMax: 200 });
       assert.equal(unlocked?.locked, false);

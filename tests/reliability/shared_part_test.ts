@@ -30,12 +30,12 @@ import {
   denoScriptArgs,
   eventually,
   indexedIds,
-  LineCollector,
   readCheckedLog,
   REPO_ROOT,
   runLedger,
   withTempDir,
 } from "../_helpers.ts";
+import { holdLock } from "./_hold_lock.ts";
 
 /** Emit processes of the many-emits test (`LEDGER_EMITS` overrides). */
 const EMITS = Number(Deno.env.get("LEDGER_EMITS") ?? "24");
@@ -45,24 +45,6 @@ const EMITS_PARALLEL = 8;
 const WAITING_EMITS = 4;
 /** How long the waiting emits are given to (wrongly) finish while the lock is held, in ms. */
 const LOCK_HELD_MS = 1500;
-
-const LOCK_HOLDER = new URL("./_lock_holder_child.ts", import.meta.url).pathname;
-
-/** A child process holding the exclusive lock of the part at `path` (once it says so), and its output. */
-async function holdLock(
-  path: string,
-): Promise<{ holder: Deno.ChildProcess; said: LineCollector }> {
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: denoScriptArgs(LOCK_HOLDER, [path]),
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const said = new LineCollector(holder.stdout);
-  await said.waitFor(1, 20_000);
-  assert.deepEqual(said.lines, ["locked"]);
-  return { holder, said };
-}
 
 function emitArgs(root: string, runId: string): string[] {
   return ["emit", "--root", root, "--event-type", "run.started", "--run-id", runId];

@@ -301,9 +301,10 @@ export function candleChoiceSql(
  * they are.
  */
 export const RESAMPLE_CHOSEN_SQL = `CREATE OR REPLACE TEMP TABLE slice AS
-  WITH finer AS (SELECT DISTINCT mint_text FROM candle_choice WHERE iv <> $2::VARCHAR)
+  WITH finer AS (SELECT DISTINCT mint_text FROM candle_choice
+    WHERE iv <> $2::VARCHAR AND mint_text IS NOT NULL) -- a NULL in NOT IN drops every row
   SELECT mint, ts_ms, open, high, low, close, volume FROM slice
-  WHERE mint IS NULL OR mint NOT IN (SELECT mint_text FROM finer)
+  WHERE mint NOT IN (SELECT mint_text FROM finer)
   UNION ALL
   SELECT mint, (ts_ms // $1) * $1 AS ts_ms, arg_min(open, ts_ms) AS open, max(high) AS high,
     min(low) AS low, arg_max(close, ts_ms) AS close, sum(volume) AS volume

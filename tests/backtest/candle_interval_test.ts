@@ -111,6 +111,8 @@ Deno.test("candle interval column: each mint resampled from its own finer rows",
       if (m % 5 === 0) rows.push(`A,5m,${T0 + m * MINUTE},5,5,5,5,2`);
       if (m % 15 === 0) rows.push(`C,15m,${T0 + m * MINUTE},7,8,6,7,3`);
     }
+    // A row of no mint (no call wants it): it must not hide the others (SQL's NOT IN and NULL).
+    rows.push(`,1m,${T0},1,1,1,1,1`);
     await Deno.writeTextFile(candlesPath, rows.join("\n") + "\n");
     const s = await openDataSession();
     try {

@@ -2,8 +2,9 @@
  * What the browser tests of the report and the UI share: where Chromium is,
  * how it is started, where screenshots go, and the wait for charts to draw.
  */
+import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { REPO_ROOT } from "../_helpers.ts";
 
 /** Where Debian's chromium package installs the browser. */
@@ -37,6 +38,27 @@ export function chromiumMissing(test: string): boolean {
         "(apt-get install -y --no-install-recommends chromium; .ci/run does it)",
     );
     return true;
+  }
+}
+
+/**
+ * Run `use` on a page of a headless Chromium (`viewport` its size, if
+ * given), with the messages of the errors the page's scripts threw so far
+ * (`problems`), then check none threw; the browser closes either way.
+ */
+export async function withChromiumPage(
+  use: (page: Page, problems: readonly string[]) => Promise<void>,
+  viewport?: { width: number; height: number },
+): Promise<void> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage(viewport === undefined ? {} : { viewport });
+    const problems: string[] = [];
+    page.on("pageerror", (err) => problems.push(err.message));
+    await use(page, problems);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
   }
 }
 

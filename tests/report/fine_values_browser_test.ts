@@ -15,16 +15,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import {
   chartTexts,
   chartTicks,
-  CHROMIUM_ARGS,
-  CHROMIUM_PATH,
   chromiumMissing,
   waitForCharts,
+  withChromiumPage,
 } from "./_browser.ts";
 import { runSectionId } from "./_page.ts";
 import { emitAndIndex } from "./_fixture.ts";
@@ -111,12 +109,7 @@ Deno.test({
       // The overview's win rate (server-side).
       const row = html.slice(html.indexOf(">fine</a>"));
       assert.match(row.slice(0, row.indexOf("</tr>")), />99\.96%</);
-      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-      try {
-        const page = await browser.newPage();
-        const problems: string[] = [];
-        page.on("pageerror", (err) => problems.push(err.message));
-
+      await withChromiumPage(async (page) => {
         const fine = runSectionId(html, "fine");
         await page.goto(`file://${out}#${fine}`);
         await waitForCharts(page, "section.active");
@@ -155,10 +148,7 @@ Deno.test({
           nine,
           "stopPct = 0.9\nprofit_factor 2: best of 1 trial, 1 more without a value (t2)",
         );
-        assert.deepEqual(problems, []);
-      } finally {
-        await browser.close();
-      }
+      });
     });
   },
 });

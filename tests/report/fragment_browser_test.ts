@@ -7,9 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { runLedger, withTempDir } from "../_helpers.ts";
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, waitForCharts } from "./_browser.ts";
+import { chromiumMissing, waitForCharts, withChromiumPage } from "./_browser.ts";
 import { emitAndIndex } from "./_fixture.ts";
 
 Deno.test({
@@ -30,11 +29,7 @@ Deno.test({
       const out = join(dir, "r.html");
       const made = await runLedger(["report", "--root", root, "--out", out]);
       assert.equal(made.code, 0, made.stderr);
-      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-      try {
-        const page = await browser.newPage();
-        const problems: string[] = [];
-        page.on("pageerror", (err) => problems.push(err.message));
+      await withChromiumPage(async (page, problems) => {
         await page.goto(`file://${out}#%E0%A4%A`); // resolves once loaded: the script has run
         const active = await page.locator("section.view.active").evaluateAll((s) =>
           s.map((e) => e.id)
@@ -49,9 +44,7 @@ Deno.test({
           s.map((e) => e.id)
         );
         assert.deepEqual(run, ["run-0"]);
-      } finally {
-        await browser.close();
-      }
+      });
     });
   },
 });

@@ -13,10 +13,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, waitForCharts } from "./_browser.ts";
+import { chromiumMissing, waitForCharts, withChromiumPage } from "./_browser.ts";
 import { startUi } from "./_fixture.ts";
 import { runSectionId } from "./_page.ts";
 
@@ -224,11 +223,7 @@ Deno.test({
   async fn() {
     await withTempDir(async (dir) => {
       const { out, html } = await probeReport(dir);
-      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-      try {
-        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-        const problems: string[] = [];
-        page.on("pageerror", (err) => problems.push(err.message));
+      await withChromiumPage(async (page) => {
         await page.goto(`file://${out}`);
         await waitForCharts(page, "section.active");
         // The long label wraps: its cell stays narrow (it grew to 3,700 px, the other columns
@@ -276,10 +271,7 @@ Deno.test({
           `section.active figure.chart[data-key="${heatmap}"] svg g[aria-label="x-axis tick label"] text`,
         ).evaluateAll((nodes) => nodes.map((n) => n.textContent ?? ""));
         assert.deepEqual(axes, ["1", "2"]);
-        assert.deepEqual(problems, []);
-      } finally {
-        await browser.close();
-      }
+      }, { width: 1280, height: 900 });
     });
   },
 });

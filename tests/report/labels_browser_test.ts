@@ -10,16 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import {
   chartTexts,
   chartTicks,
-  CHROMIUM_ARGS,
-  CHROMIUM_PATH,
   chromiumMissing,
   waitForCharts,
+  withChromiumPage,
 } from "./_browser.ts";
 import { runSectionId } from "./_page.ts";
 import { emitAndIndex } from "./_fixture.ts";
@@ -100,12 +98,7 @@ Deno.test({
       const made = await runLedger(["report", "--root", root, "--out", out]);
       assert.equal(made.code, 0, made.stderr);
       const html = await Deno.readTextFile(out);
-      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-      try {
-        const page = await browser.newPage();
-        const problems: string[] = [];
-        page.on("pageerror", (err) => problems.push(err.message));
-
+      await withChromiumPage(async (page) => {
         const narrow = runSectionId(html, "narrow");
         await page.goto(`file://${out}#${narrow}`);
         await waitForCharts(page, "section.active");
@@ -144,10 +137,7 @@ Deno.test({
         for (const label of ["0.2", '"0.2"', "0.3", "(missing)", "true", '"true"', "null"]) {
           assert.ok(axes.includes(label), `${label} not among ${JSON.stringify(axes)}`);
         }
-        assert.deepEqual(problems, []);
-      } finally {
-        await browser.close();
-      }
+      });
     });
   },
 });

@@ -19,34 +19,13 @@ import {
   runLedger,
   withTempDir,
 } from "../_helpers.ts";
+import { mountTmpfs, quote, sh, tmpfsUnavailable, unmount } from "../_tmpfs.ts";
 
 const FILL_CHILD = new URL("./_fill_child.ts", import.meta.url).pathname;
 /** Size of the tmpfs, in KiB. */
 const TMPFS_KIB = 64;
 /** File size limit of the fallback (`ulimit -f`, 1 KiB blocks). */
 const FILE_KIB_MAX = 64;
-
-async function sh(script: string): Promise<{ code: number; stderr: string; stdout: string }> {
-  const out = await new Deno.Command("sh", {
-    args: ["-c", script],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
-}
-
-function quote(arg: string): string {
-  return `'${arg.replaceAll("'", "'\\''")}'`;
-}
-
-/** Mount a tmpfs at `dir`, or say why not. */
-async function mountTmpfs(dir: string): Promise<string | undefined> {
-  if (Deno.build.os !== "linux") return "not Linux";
-  const r = await sh(`mount -t tmpfs -o size=${TMPFS_KIB}k ledger-test ${quote(dir)}`);
-  return r.code === 0 ? undefined : `mount failed: ${r.stderr.trim().split("\n")[0]}`;
-}
 
 function emitArgs(root: string, runId: string): string[] {
   return ["emit", "--root", root, "--event-type", "run.started", "--run-id", runId];
@@ -58,18 +37,6 @@ function assertEmitFailed(r: { code: number; stdout: string; stderr: string }, p
   assert.equal(r.stdout, "", "nothing acknowledged");
   assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   assert.match(r.stderr, pattern);
-}
-
-/** Why no tmpfs can be mounted here (probed once, mounted and unmounted), or `undefined`. */
-async function tmpfsUnavailable(): Promise<string | undefined> {
-  const dir = await Deno.makeTempDir({ prefix: "ledger-tmpfs-probe-" });
-  try {
-    const why = await mountTmpfs(dir);
-    if (why === undefined) await sh(`umount ${quote(dir)}`);
-    return why;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 const TMPFS_UNAVAILABLE = await tmpfsUnavailable();
@@ -87,7 +54,7 @@ Deno.test({
   await withTempDir(async (dir) => {
     const mnt = join(dir, "mnt");
     await Deno.mkdir(mnt);
-    const why = await mountTmpfs(mnt);
+    const why = await mountTmpfs(mnt, TMPFS_KIB);
     if (why !== undefined) throw new Error(`tmpfs mounted in the probe but not now: ${why}`);
     try {
       const root = join(mnt, "ledger");
@@ -144,8 +111,7 @@ Deno.test({
         assert.equal(JSON.parse(v.stdout).totals.events, acked.length);
       });
     } finally {
-      const r = await sh(`umount ${quote(mnt)}`);
-      assert.equal(r.code, 0, r.stderr);
+      await unmount(mnt);
     }
   });
 });
@@ -157,7 +123,7 @@ Deno.test({
   await withTempDir(async (dir) => {
     const mnt = join(dir, "mnt");
     await Deno.mkdir(mnt);
-    const why = await mountTmpfs(mnt);
+    const why = await mountTmpfs(mnt, TMPFS_KIB);
     if (why !== undefined) throw new Error(`tmpfs mounted in the probe but not now: ${why}`);
     try {
       // The disk fills at different points of the run: an artifact, the manifest, the log.
@@ -181,8 +147,7 @@ Deno.test({
         assert.equal(left.stdout, "", `filled ${fillKib} KiB: temporary files left`);
       }
     } finally {
-      const r = await sh(`umount ${quote(mnt)}`);
-      assert.equal(r.code, 0, r.stderr);
+      await unmount(mnt);
     }
   });
 });

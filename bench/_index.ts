@@ -57,6 +57,7 @@ interface RebuildChildResult {
   events: number;
   runs: number;
   mode: string;
+  unchanged?: boolean;
   peakRssBytes: number;
 }
 
@@ -209,7 +210,8 @@ export async function benchRebuild(dir: string, options: IndexBenchOptions): Pro
       rows.push(
         await benchIncremental(dir, root, log.events, f, options, FIXED_COST_EVENTS, true),
       );
-      rows.push(await benchPublishFloor(root, log.events, f, options));
+      const publishFloor = await benchPublishFloor(root, log.events, f, options);
+      rows.push(publishFloor, await benchUnchanged(root, log.events, publishFloor, dir, options));
     }
     await Deno.remove(root, { recursive: true });
   }
@@ -491,6 +493,44 @@ async function benchPublishFloor(
     ratio: fullMs === null ? null : m / fullMs,
     note: `copy and publish of the ${sizeMib.toFixed(0)} MiB index x${options.repeat}: ` +
       `what an incremental rebuild pays before reading a line`,
+  };
+}
+
+/**
+ * Item 7's last row: a rebuild with nothing new to read (the index item 7
+ * left, up to date), which leaves the index as it is, against the publish
+ * floor that every rebuild paid before it did (`RebuildReport.unchanged`):
+ * what `ledger rebuild-index`, the daemon after another process's rebuild
+ * and each annotation command's first refresh pay on a current index.
+ */
+async function benchUnchanged(
+  root: string,
+  events: number,
+  publishFloor: BenchRow,
+  dir: string,
+  options: IndexBenchOptions,
+): Promise<BenchRow> {
+  const times: number[] = [];
+  const checks: number[] = [];
+  for (let r = 0; r < options.repeat; r++) {
+    const i = await rebuild(dir, root, "incremental");
+    if (i.unchanged !== true) throw new Error("Expected the index to be left as it is");
+    times.push(i.elapsedMs);
+    checks.push(i.phasesMs.check ?? 0);
+  }
+  const m = summarize(times).p50;
+  options.log(`item 7: nothing new, ${m.toFixed(0)} ms`);
+  return {
+    item: 7,
+    name: `rebuild with nothing new, ${fmtCount(events)}`,
+    unit: "ms",
+    median: m,
+    reference: "publish floor",
+    referenceMedian: publishFloor.median,
+    ratio: publishFloor.median === null ? null : m / publishFloor.median,
+    note: `x${options.repeat}: the index left as it is: the log listed, then ` +
+      `${summarize(checks).p50.toFixed(0)} ms to open it read-only and compare its bookkeeping ` +
+      "(and the pid check)",
   };
 }
 

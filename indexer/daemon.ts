@@ -26,6 +26,7 @@ import { listPartFiles } from "./_files.ts";
 import {
   changedFilesWarning,
   checkRebuildOptions,
+  endedRunProcesses,
   ForeignIndexFileError,
   isEmptyLogRefusal,
   isSourceRefusal,
@@ -37,10 +38,8 @@ import {
   requireRootDirectory,
 } from "./rebuild.ts";
 import { TIMER_MS_MAX } from "../ledger/limits.ts";
-import { candidateOf, probeLiveness, ProcessTableHiddenError } from "./_liveness.ts";
+import { probeLiveness } from "./_liveness.ts";
 import { withIndex } from "./queries.ts";
-import { rows } from "./_sql.ts";
-import { SELECT_LIVENESS_CANDIDATES_SQL } from "./schema.ts";
 
 /**
  * Default time between two checks of the log: 30 s.
@@ -504,34 +503,17 @@ export function rebuildLogEntry(r: RebuildReport): DaemonLogEntry {
 async function runningProcessEnded(dbPath: string, debug: (msg: string) => void): Promise<boolean> {
   const probe = probeLiveness();
   if (probe.kind === "skipped") return false;
-  let recorded: Record<string, unknown>[];
+  let ended: number[];
   try {
-    recorded = await withIndex(dbPath, (conn) =>
-      rows(
-        conn,
-        `SELECT c.pid, c.started_at_ms, p.alive
-          FROM (${SELECT_LIVENESS_CANDIDATES_SQL}) c
-          LEFT JOIN process_liveness p ON p.host = c.host AND p.pid = c.pid
-            AND p.started_at_ms IS NOT DISTINCT FROM c.started_at_ms`,
-        [probe.host],
-      ));
+    ended = await withIndex(dbPath, (conn) => endedRunProcesses(conn, probe));
   } catch (err) {
+    // The index cannot be read, or the process table cannot be trusted.
     if (!(err instanceof Error)) throw err;
     debug(`liveness not checked: ${err.message.split("\n")[0]}`);
     return false;
   }
-  if (recorded.length === 0) return false;
-  let alive: boolean[];
-  try {
-    alive = (await probe.look()).check(recorded.map(candidateOf));
-  } catch (err) {
-    if (!(err instanceof ProcessTableHiddenError)) throw err;
-    debug(`liveness not checked: ${err.message}`);
-    return false;
-  }
-  const ended = recorded.filter((r, i) => r.alive !== false && !alive[i]);
   if (ended.length > 0) {
-    debug(`the process of a running run ended (pid ${ended.map((r) => r.pid).join(", ")})`);
+    debug(`the process of a running run ended (pid ${ended.join(", ")})`);
   }
   return ended.length > 0;
 }

@@ -14,7 +14,12 @@ import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { assertRegularFileOrAbsent, syncFile } from "../ledger/durable_fs.ts";
 import { assert } from "../ledger/assert.ts";
 import { dayOfFile, listPartFiles, type PartFile } from "./_files.ts";
-import { candidateOf, probeLiveness, ProcessTableHiddenError } from "./_liveness.ts";
+import {
+  candidateOf,
+  type LivenessProbe,
+  probeLiveness,
+  ProcessTableHiddenError,
+} from "./_liveness.ts";
 import {
   asStaged,
   BATCH_FILES_MAX,
@@ -61,6 +66,7 @@ import {
   REUSED_RUN_IDS_SQL,
   SELECT_DERIVE_GROUP_SQL,
   SELECT_INGEST_FILES_SQL,
+  SELECT_LIVENESS_CANDIDATES_SQL,
   SET_META_SQL,
   STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
@@ -340,6 +346,13 @@ export interface RebuildReport {
   /** Why the pid liveness check was skipped, if it was. */
   livenessSkipped?: string;
   /**
+   * True when nothing the index was built from changed (an incremental
+   * rebuild of the same part files, sizes and modification times, and no
+   * run's process ended since it was checked): the index was left as it
+   * was, neither copied nor published again.
+   */
+  unchanged?: boolean;
+  /**
    * Why the existing index was rebuilt in full rather than updated, when it
    * could be read: its format changed, or it was built from another root
    * (the root was moved or copied, or `--db` names another root's index).
@@ -353,8 +366,9 @@ export interface RebuildReport {
   /** Wall time of the rebuild. */
   elapsedMs: number;
   /**
-   * Where the time went, in ms per step: `copy` (of the live index, for an
-   * incremental rebuild), `plan`, `ingest` (read, check, deduplicate),
+   * Where the time went, in ms per step: `check` (whether the index is up to
+   * date already, {@linkcode RebuildReport.unchanged}), `copy` (of the live
+   * index, for an incremental rebuild), `plan`, `ingest` (read, check, deduplicate),
    * `derive`, `liveness`, `checkpoint`, `close`, `publish`.
    */
   phasesMs: Record<string, number>;
@@ -1260,8 +1274,6 @@ export async function rebuildIndex(
     const leftovers = await removeLeftovers(dbPath);
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
     const updates = !options.full && (await exists(dbPath));
-    const copyStart = performance.now();
-    if (updates) copied = Deno.copyFile(dbPath, tempPath).then(() => null, (err: unknown) => err);
     // Listed before the log: the runs they stand for were on disk before them.
     const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
     const notRead: string[] = [];
@@ -1286,6 +1298,30 @@ export async function rebuildIndex(
       signal,
       stagingPrefix: stagingPrefixFor(dbPath),
     };
+    if (updates && sinceDate === undefined && source === LOCAL_SOURCE && markers.length === 0) {
+      // Nothing to read: the index stays as it is, not copied and published again (each
+      // annotation command refreshes before it writes; a copy of a 1M-event index is 72 MB).
+      const checkStart = performance.now();
+      const unchanged = await unchangedIndex(files, ctx);
+      if (unchanged !== undefined) {
+        phasesMs.check = Math.round(performance.now() - checkStart);
+        if (unchanged.livenessSkipped !== undefined) {
+          progress(`pid check skipped: ${unchanged.livenessSkipped}`);
+        }
+        const elapsedMs = Math.round(performance.now() - startMs);
+        progress(`${dbPath} is up to date with the log: left as it is, ${elapsedMs} ms`);
+        return {
+          ...unchanged,
+          dbPath,
+          filesScanned: files.length,
+          elapsedMs,
+          phasesMs,
+          ...notReadOf(notRead),
+        };
+      }
+    }
+    const copyStart = performance.now();
+    if (updates) copied = Deno.copyFile(dbPath, tempPath).then(() => null, (err: unknown) => err);
     let built: Built;
     let recoveredFrom: string | undefined;
     if (updates) {
@@ -1340,10 +1376,7 @@ export async function rebuildIndex(
       elapsedMs,
       recoveredFrom,
       phasesMs,
-      ...(notRead.length === 0 ? {} : {
-        // In name order, as files are listed (readDir's order is the file system's).
-        notRead: { shown: notRead.sort().slice(0, CHANGED_FILES_SHOWN), count: notRead.length },
-      }),
+      ...notReadOf(notRead),
     };
   } catch (err) {
     await copied; // done with the copy before it is removed
@@ -1370,6 +1403,98 @@ export async function rebuildIndex(
     // Refused as no index (nothing was changed): the lock file made for it goes too.
     if (refusedForeign) await lock.releaseAndForget();
     else lock.release();
+  }
+}
+
+/** The report's {@linkcode RebuildReport.notRead} of the entries the listing passed over. */
+function notReadOf(notRead: string[]): Pick<RebuildReport, "notRead"> {
+  if (notRead.length === 0) return {};
+  // In name order, as files are listed (readDir's order is the file system's).
+  return {
+    notRead: { shown: notRead.sort().slice(0, CHANGED_FILES_SHOWN), count: notRead.length },
+  };
+}
+
+/**
+ * Unfinished runs of this host whose processes {@linkcode unchangedIndex}
+ * checks; with more, the rebuild goes the ordinary way, which checks them
+ * in chunks.
+ */
+const UNCHANGED_CHECK_PROCESSES_MAX = 10_000;
+
+/**
+ * What an incremental update of the index at `ctx.dbPath` would report when
+ * it would change nothing, or undefined when it would (or the index cannot
+ * be read: the ordinary way then says why, or rebuilds it): the index is of
+ * this format and schema, built from this root's log, with the same
+ * `stale_after_ms` when one is given, its bookkeeping names exactly the
+ * listed part files with the same sizes and modification times (as
+ * {@linkcode planScan} skips a file), and no process of an unfinished run
+ * on this host ended since it was recorded alive. Read on a read-only
+ * connection: the index is neither copied nor published again.
+ */
+async function unchangedIndex(
+  files: PartFile[],
+  ctx: Omit<BuildContext, "mode">,
+): Promise<Built | undefined> {
+  const read = await readLiveIndex(ctx.dbPath, async (conn): Promise<Built | undefined> => {
+    await refuseCraftedCatalog(conn, ctx.dbPath);
+    await refuseForeignTables(conn, ctx.dbPath);
+    const made = await madeWith(conn);
+    if (!made.formatMatches || !made.schemaCurrent) return undefined;
+    if (made.source !== ctx.source || made.root !== ctx.rootPath) return undefined;
+    if (
+      ctx.staleAfterGiven &&
+      await metaValue(conn, "stale_after_ms") !== String(ctx.staleAfterMs)
+    ) return undefined;
+    const indexed = await rows(conn, SELECT_INGEST_FILES_SQL);
+    if (indexed.length !== files.length) return undefined;
+    const listed = new Map(files.map((f) => [f.file, f]));
+    for (const r of indexed) {
+      const f = listed.get(String(r.file));
+      if (f === undefined) return undefined;
+      if (f.sizeBytes !== Number(r.size_bytes) || f.mtimeMs !== Number(r.mtime_ms)) {
+        return undefined;
+      }
+    }
+    const livenessSkipped = await livenessUnchanged(conn);
+    if (livenessSkipped === false) return undefined;
+    return {
+      mode: "incremental",
+      unchanged: true,
+      filesRead: 0,
+      bytesRead: 0,
+      linesRead: 0,
+      eventsRead: 0,
+      errorsFound: 0,
+      ...await indexTotals(conn),
+      changedFiles: { shown: [], count: 0 },
+      ...(livenessSkipped === true ? {} : { livenessSkipped }),
+    };
+  });
+  return read.ok ? read.value : undefined;
+}
+
+/**
+ * Whether the liveness the index open on `conn` records still holds: true,
+ * false when a process of an unfinished run of this host ended (or there
+ * are too many to check here), or why it could not be checked (as a
+ * rebuild would say it skipped the check).
+ */
+async function livenessUnchanged(conn: DuckDBConnection): Promise<boolean | string> {
+  const probe = probeLiveness();
+  if (probe.kind === "skipped") return probe.reason;
+  const [count] = await rows(
+    conn,
+    `SELECT count(*) AS n FROM (${SELECT_LIVENESS_CANDIDATES_SQL})`,
+    [probe.host],
+  );
+  if (Number(count.n) > UNCHANGED_CHECK_PROCESSES_MAX) return false;
+  try {
+    return (await endedRunProcesses(conn, probe)).length === 0;
+  } catch (err) {
+    if (!(err instanceof ProcessTableHiddenError)) throw err;
+    return err.message;
   }
 }
 
@@ -1530,11 +1655,7 @@ async function buildWith(
     await exec(conn, SET_META_SQL, [ROOT_META_KEY, ctx.rootPath]);
   });
   await exec(conn, "DROP TABLE IF EXISTS affected_runs");
-  const [totals] = await rows(conn, COUNTS_SQL);
-  const conflicts = Number(totals.duplicates) === 0
-    ? 0
-    : Number((await rows(conn, COUNT_CONFLICTS_SQL))[0].conflicts);
-  const reused = await rows(conn, REUSED_RUN_IDS_SQL, [REUSED_RUN_IDS_SHOWN]);
+  const totals = await indexTotals(conn);
   await exec(conn, "CHECKPOINT"); // everything is in the file, no .wal needed from here
   lap("checkpoint");
   return {
@@ -1545,6 +1666,26 @@ async function buildWith(
     linesRead: counts.lines,
     eventsRead: counts.events,
     errorsFound: counts.errors,
+    ...totals,
+    changedFiles: {
+      shown: changedFiles.slice(0, CHANGED_FILES_SHOWN),
+      count: changedFiles.length,
+    },
+    livenessSkipped,
+    fullBecause,
+  };
+}
+
+/** What the index open on `conn` holds, as a {@linkcode RebuildReport} counts it. */
+async function indexTotals(conn: DuckDBConnection): Promise<
+  Pick<RebuildReport, "events" | "runs" | "errors" | "duplicates" | "conflicts" | "reusedRuns">
+> {
+  const [totals] = await rows(conn, COUNTS_SQL);
+  const conflicts = Number(totals.duplicates) === 0
+    ? 0
+    : Number((await rows(conn, COUNT_CONFLICTS_SQL))[0].conflicts);
+  const reused = await rows(conn, REUSED_RUN_IDS_SQL, [REUSED_RUN_IDS_SHOWN]);
+  return {
     events: Number(totals.events),
     runs: Number(totals.runs),
     errors: Number(totals.errors),
@@ -1554,12 +1695,6 @@ async function buildWith(
       shown: reused.map((r) => String(r.run_id)),
       count: reused.length === 0 ? 0 : Number(reused[0].n),
     },
-    changedFiles: {
-      shown: changedFiles.slice(0, CHANGED_FILES_SHOWN),
-      count: changedFiles.length,
-    },
-    livenessSkipped,
-    fullBecause,
   };
 }
 
@@ -1914,6 +2049,32 @@ async function recordLiveness(
   }
   await exec(conn, "DROP TABLE liveness_candidates");
   return undefined;
+}
+
+/**
+ * The pids of this host's unfinished runs whose processes ended since the
+ * index open on `conn` recorded them alive, or that it never checked: what
+ * a rebuild's liveness check ({@linkcode recordLiveness}) would now record
+ * differently. Throws {@linkcode ProcessTableHiddenError} when the process
+ * table cannot be trusted. The daemon asks this of an unchanged log (a run
+ * killed writes nothing), and so does a rebuild before it leaves an
+ * unchanged index as it is.
+ */
+export async function endedRunProcesses(
+  conn: DuckDBConnection,
+  probe: Extract<LivenessProbe, { kind: "ok" }>,
+): Promise<number[]> {
+  const recorded = await rows(
+    conn,
+    `SELECT c.pid, c.started_at_ms, p.alive
+      FROM (${SELECT_LIVENESS_CANDIDATES_SQL}) c
+      LEFT JOIN process_liveness p ON p.host = c.host AND p.pid = c.pid
+        AND p.started_at_ms IS NOT DISTINCT FROM c.started_at_ms`,
+    [probe.host],
+  );
+  if (recorded.length === 0) return [];
+  const alive = (await probe.look()).check(recorded.map(candidateOf));
+  return recorded.filter((r, i) => r.alive !== false && !alive[i]).map((r) => Number(r.pid));
 }
 
 /** Liveness rows checked and written per statement: about 3.5 MB of JSON. */

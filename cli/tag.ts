@@ -19,6 +19,7 @@ import {
   indexSource,
   isAnotherRootsIndex,
   LOCAL_SOURCE,
+  RebuildError,
   rebuildIndex,
 } from "../indexer/rebuild.ts";
 import {
@@ -81,7 +82,8 @@ const TRAILER = `RUN is a run id or a unique prefix of one; the run must be in t
 In dual mode a prefix must also be unique among the legacy DuckDB's runs
 (--legacy-db PATH, else ${DEFAULT_LEGACY_DB_PATH} when there).
 The index is refreshed, the event appended to the log, and the index refreshed
-again (--no-index: not refreshed; run ledger rebuild-index or the daemon). An
+again (--no-index: not refreshed; run ledger rebuild-index or the daemon); a
+failure of that last refresh is a warning (exit 0: the event is written). An
 event dated ahead of this machine's clock that it would follow is followed:
 this one is dated just after it, so that it takes effect.
 
@@ -336,7 +338,18 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
         `(ledger rebuild-index --from ${source}, or the daemon)`,
     );
   } else if (refreshable) {
-    await rebuildIndex(root, { dbPath, onWait: refreshWait(kind, EVENT_TYPE[kind]) });
+    try {
+      await rebuildIndex(root, { dbPath, onWait: refreshWait(kind, EVENT_TYPE[kind]) });
+    } catch (err) {
+      // The event is written and durable: a failure here is not the command's (a review: exit 1
+      // after "noted", and a script that retried wrote the note twice). Said, as a backtest's
+      // refresh that fails is; the daemon or the next rebuild catches up.
+      if (!(err instanceof RebuildError)) throw err;
+      console.error(
+        `ledger ${kind}: warning: index not refreshed (${err.message.split("\n")[0]}); the ` +
+          `${EVENT_TYPE[kind]} is in the log: run ledger rebuild-index or the daemon`,
+      );
+    }
   }
   return EXIT_OK;
 }

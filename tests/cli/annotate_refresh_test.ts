@@ -1,0 +1,87 @@
+/**
+ * An annotation command whose last index refresh fails (the index's disk
+ * full) has written its event: it says so as a warning and exits 0, so a
+ * script that retries on failure does not write the note twice. Its first
+ * refresh, of an index already up to date, does not copy the index: on a
+ * disk with room for one index and not two it gets as far as writing.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readLog } from "../../ledger/reader.ts";
+import { runLedger, withTempDir } from "../_helpers.ts";
+import { mountTmpfs, tmpfsUnavailable, unmount } from "../_tmpfs.ts";
+
+const TMPFS_UNAVAILABLE = await tmpfsUnavailable();
+if (TMPFS_UNAVAILABLE !== undefined) {
+  console.log(`ignored: an index on a full tmpfs: cannot mount one (${TMPFS_UNAVAILABLE})`);
+}
+
+Deno.test({
+  name: "note: the index refresh after writing fails for a full disk: a warning, exit 0, one note",
+  ignore: TMPFS_UNAVAILABLE !== undefined,
+}, async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "root");
+    const created = await runLedger([
+      ...["emit", "--root", root, "--event-type", "run.created", "--run-id", "full-1"],
+      ...["--run-type", "policy", "--config", "{}", "--data-fingerprint", "f"],
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    // The index's size decides the disk's: room for it and half of another.
+    const sized = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(sized.code, 0, sized.stderr);
+    const indexBytes = (await Deno.stat(join(root, "index", "runs.duckdb"))).size;
+    const mnt = join(dir, "mnt");
+    await Deno.mkdir(mnt);
+    const why = await mountTmpfs(mnt, Math.ceil((indexBytes * 1.5) / 1024));
+    if (why !== undefined) throw new Error(`tmpfs mounted in the probe but not now: ${why}`);
+    try {
+      const db = join(mnt, "runs.duckdb");
+      const built = await runLedger(["rebuild-index", "--root", root, "--db", db]);
+      assert.equal(built.code, 0, built.stderr);
+
+      const noted = await runLedger([
+        "note",
+        "--root",
+        root,
+        "--db",
+        db,
+        "full-1",
+        "fees were wrong",
+      ]);
+      assert.equal(noted.code, 0, noted.stderr);
+      assert.equal(noted.stdout.trim(), "noted full-1");
+      const warning = noted.stderr.trim().split("\n");
+      assert.equal(warning.length, 1, noted.stderr);
+      assert.match(
+        warning[0],
+        /^ledger note: warning: index not refreshed \(.*No space left on device.*\); the run\.noted is in the log: run ledger rebuild-index or the daemon$/,
+      );
+      const log = await Array.fromAsync(readLog(root));
+      const notes = log.filter((r) => r.kind === "event" && r.event.event_type === "run.noted");
+      assert.equal(notes.length, 1);
+
+      // The index is as it was, readable; a rebuild elsewhere has the note.
+      const shown = await runLedger(["show", "--root", root, "--db", db, "full-1", "--json"]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.deepEqual(JSON.parse(shown.stdout).notes ?? [], []);
+      const elsewhere = join(dir, "other.duckdb");
+      assert.equal((await runLedger(["rebuild-index", "--root", root, "--db", elsewhere])).code, 0);
+      const after = await runLedger([
+        "show",
+        "--root",
+        root,
+        "--db",
+        elsewhere,
+        "full-1",
+        "--json",
+      ]);
+      assert.equal(after.code, 0, after.stderr);
+      assert.equal(JSON.parse(after.stdout).notes.length, 1);
+    } finally {
+      await unmount(mnt);
+    }
+  });
+});

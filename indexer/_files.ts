@@ -33,6 +33,14 @@ export interface PartFile {
   pendingBytes: number;
   /** Modification time when listed, ms since epoch. */
   mtimeMs: number;
+  /**
+   * A shared part's torn last line (the bytes past its last whole line, up
+   * to `sizeBytes`), read under its lock when listed: the next writer cuts
+   * it and may append there before the part is read, so a reader reports
+   * these bytes, not the file's bytes there then. Absent: none, or longer
+   * than `TORN_TAIL_BYTES_MAX` (read from the file).
+   */
+  tail?: Uint8Array;
 }
 
 /**
@@ -109,16 +117,19 @@ export async function listPartFiles(
   // A shared part (short-lived writers, batches, cut-backs): its size and batch record taken
   // under its lock, so no writer cuts it back below a batch's record afterwards (a storage
   // probe: a size taken before a dead batch was cut back, its record read after, reached over
-  // a later dead batch's lines). A torn last line stays in, to be reported (SPEC 6).
+  // a later dead batch's lines). A torn last line stays in, to be reported (SPEC 6), as the
+  // bytes read under the lock (a review: read later, the next writer had cut it and a batch
+  // that died had appended there, and its lines were indexed).
   const listed: PartFile[] = [];
   for (const f of files) {
     if (!SHARED_PART_PATTERN.test(basename(f.path))) {
       listed.push(f);
       continue;
     }
-    const stable = await stableAcknowledgedSize(root, f.day, f.path);
+    const stable = await stableAcknowledgedSize(root, f.day, f.path, { tail: true });
     if (stable === undefined) continue; // removed since it was listed: not part of this scan
     f.sizeBytes = stable.acknowledgedBytes;
+    if (stable.tail !== undefined) f.tail = stable.tail;
     f.pendingBytes = stable.listedBytes - stable.acknowledgedBytes;
     f.mtimeMs = stable.info.mtime?.getTime() ?? 0;
     listed.push(f);

@@ -106,12 +106,12 @@ export async function stageRanges(
     const buffer = new Uint8Array(Math.min(READ_BUFFER_BYTES, chunkBytes));
     const cutter = new LineCutter();
     // Only the bytes listed (acknowledged): what a batch appends after the listing is its own.
-    let unread = f.sizeBytes - start.byteBase;
-    while (unread > 0) {
-      const n = await source.read(buffer.subarray(0, Math.min(buffer.length, unread)));
-      if (n === null) break;
-      unread -= n;
-      for (const segment of cutter.feed(buffer.subarray(0, n))) {
+    // A torn last line read under the part's lock when listed is taken as read then: the next
+    // writer may have cut it and appended since.
+    const fileEnd = f.sizeBytes - (f.tail?.length ?? 0);
+    let unread = Math.max(0, fileEnd - start.byteBase);
+    const feed = async (bytes: Uint8Array) => {
+      for (const segment of cutter.feed(bytes)) {
         chunk ??= await openChunk(stagingDir, byteBase, lineBase);
         if (segment.kind === "skip") {
           chunk.sourceBytes += segment.bytes;
@@ -137,6 +137,16 @@ export async function stageRanges(
         }
         await chunk.write(piece);
       }
+    };
+    while (unread > 0) {
+      const n = await source.read(buffer.subarray(0, Math.min(buffer.length, unread)));
+      if (n === null) break;
+      unread -= n;
+      await feed(buffer.subarray(0, n));
+    }
+    // Not after a file cut below its listed lines (by hand): the tail would land elsewhere.
+    if (f.tail !== undefined && unread === 0) {
+      await feed(f.tail.subarray(Math.max(0, start.byteBase - fileEnd)));
     }
     if (chunk !== undefined && (chunk.sourceBytes > 0 || entries.length === 0)) {
       entries.push(chunk.close(f));

@@ -53,6 +53,7 @@ import {
 import { assert } from "./assert.ts";
 import { exists } from "./exists.ts";
 import { randomHex } from "./ids.ts";
+import { LINE_BYTES_MAX } from "./limits.ts";
 import {
   type DurableFile,
   ensureDirDurable,
@@ -766,6 +767,15 @@ export async function acknowledgedSize(
  */
 export const READER_LOCK_WAIT_MS = 2_000;
 
+/**
+ * Longest torn last line {@linkcode stableAcknowledgedSize} reads under the
+ * part's lock, in bytes: a line may be this long (`LINE_BYTES_MAX`) and
+ * its torn part no longer. One past it is read from the file by the reader
+ * after the lock, as before: such a line is over the limit whatever
+ * follows it.
+ */
+export const TORN_TAIL_BYTES_MAX = LINE_BYTES_MAX;
+
 /** What {@linkcode stableAcknowledgedSize} found of a shared part. */
 export interface StableSize {
   /** The file's size, as `stat` gave it under the lock. */
@@ -781,6 +791,14 @@ export interface StableSize {
    * it any more, so the bytes below stay as they are.
    */
   wholeLinesBytes: number;
+  /**
+   * With `options.tail`: the bytes from `wholeLinesBytes` to
+   * `acknowledgedBytes` (a torn last line), read under the lock, unless
+   * longer than {@linkcode TORN_TAIL_BYTES_MAX}. The next writer cuts them
+   * and may append there at once; a reader that reports the torn line
+   * reports these, not what the file holds there by then.
+   */
+  tail?: Uint8Array;
   /** The file's `stat`, taken under the lock. */
   info: Deno.FileInfo;
   /**
@@ -809,7 +827,8 @@ export interface StableSize {
  * lock up to `options.waitMsMax` ({@linkcode READER_LOCK_WAIT_MS}), then
  * reads without it (`locked` false); undefined when the file is gone. With
  * `options.file` (the part, open to read), that file is locked and read,
- * and left open.
+ * and left open. With `options.tail`, a torn last line's bytes are read too
+ * (`tail`).
  *
  * @example
  * ```ts
@@ -837,7 +856,7 @@ export async function stableAcknowledgedSize(
   root: string,
   day: string,
   partPath: string,
-  options: { file?: Deno.FsFile; waitMsMax?: number } = {},
+  options: { file?: Deno.FsFile; waitMsMax?: number; tail?: boolean } = {},
 ): Promise<StableSize | undefined> {
   const waitMsMax = options.waitMsMax ?? READER_LOCK_WAIT_MS;
   let file: Deno.FsFile;
@@ -858,10 +877,19 @@ export async function stableAcknowledgedSize(
       const marked = hasMarker(root, day, partPath)
         ? await acknowledgedSize(root, day, partPath, info.size)
         : info.size;
+      const whole = endsWithNewline(file, marked) ? marked : await linesEnd(file, marked);
+      const tailBytes = marked - whole;
+      let tail: Uint8Array | undefined;
+      if (options.tail === true && tailBytes > 0 && tailBytes <= TORN_TAIL_BYTES_MAX) {
+        tail = new Uint8Array(tailBytes);
+        file.seekSync(whole, Deno.SeekMode.Start);
+        await readFull(file, tail);
+      }
       return {
         listedBytes: info.size,
         acknowledgedBytes: marked,
-        wholeLinesBytes: endsWithNewline(file, marked) ? marked : await linesEnd(file, marked),
+        wholeLinesBytes: whole,
+        ...(tail === undefined ? {} : { tail }),
         info,
         locked,
       };

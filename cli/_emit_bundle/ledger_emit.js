@@ -28,6 +28,7 @@ import {
 } from "./chunk-GG2LGEMW.js";
 import {
   ANNOTATION_EVENT_TYPES,
+  LINE_BYTES_MAX,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
@@ -1426,6 +1427,7 @@ async function acknowledgedSize(root, day, partPath, sizeBytes) {
   return acknowledged;
 }
 var READER_LOCK_WAIT_MS = 2e3;
+var TORN_TAIL_BYTES_MAX = LINE_BYTES_MAX;
 async function stableAcknowledgedSize(root, day, partPath, options = {}) {
   const waitMsMax = options.waitMsMax ?? READER_LOCK_WAIT_MS;
   let file;
@@ -1445,10 +1447,21 @@ async function stableAcknowledgedSize(root, day, partPath, options = {}) {
     try {
       const info = file.statSync();
       const marked = hasMarker(root, day, partPath) ? await acknowledgedSize(root, day, partPath, info.size) : info.size;
+      const whole = endsWithNewline(file, marked) ? marked : await linesEnd(file, marked);
+      const tailBytes = marked - whole;
+      let tail;
+      if (options.tail === true && tailBytes > 0 && tailBytes <= TORN_TAIL_BYTES_MAX) {
+        tail = new Uint8Array(tailBytes);
+        file.seekSync(whole, Deno.SeekMode.Start);
+        await readFull(file, tail);
+      }
       return {
         listedBytes: info.size,
         acknowledgedBytes: marked,
-        wholeLinesBytes: endsWithNewline(file, marked) ? marked : await linesEnd(file, marked),
+        wholeLinesBytes: whole,
+        ...tail === void 0 ? {} : {
+          tail
+        },
         info,
         locked
       };

@@ -7,6 +7,7 @@
  * @module
  */
 import { openStream, READER_MEMORY_LIMIT_DEFAULT, withReader } from "../indexer/query/mod.ts";
+import { duckdb, type DuckDBExtractedStatements } from "../indexer/duckdb.ts";
 import { EXIT_OK, type FlagSpec, parseFlags, UsageError } from "./_args.ts";
 import {
   formatFlag,
@@ -23,6 +24,31 @@ export const FLAGS: FlagSpec = {
   "db": { type: "string" },
   "memory-limit": { type: "string" },
 };
+
+/**
+ * `COPY` or `EXPORT` when the one statement of `statements` is one (it
+ * writes a file), else undefined. A statement DuckDB cannot prepare is not
+ * refused here: running it fails with DuckDB's own words.
+ */
+async function writingStatementKind(
+  statements: DuckDBExtractedStatements,
+): Promise<"COPY" | "EXPORT" | undefined> {
+  const { StatementType } = duckdb(); // a connection is open
+  let prepared;
+  try {
+    prepared = await statements.prepare(0);
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    return undefined; // e.g. a COPY to a path external access refuses: said when it runs
+  }
+  try {
+    if (prepared.statementType === StatementType.COPY) return "COPY";
+    if (prepared.statementType === StatementType.EXPORT) return "EXPORT";
+    return undefined;
+  } finally {
+    prepared.destroySync();
+  }
+}
 
 /** How the DuckDB binding words a parser error of `extractStatements`, before the parser's words. */
 const EXTRACT_FAILED = "Failed to extract statements: ";
@@ -109,6 +135,16 @@ export async function main(args: string[]): Promise<number> {
       // DATABASE a TO b` is 4), so say whose count it is.
       throw new UsageError(
         `expected one query, and DuckDB reads QUERY as ${statements.count} statements`,
+      );
+    }
+    // A read-only connection with external access off may still write its own database file
+    // and WAL paths: `COPY ... TO '<the index>' (USE_TMP_FILE false)` overwrote the index, or a
+    // --db legacy file, with CSV (a probe). No statement that writes a file runs.
+    const kind = await writingStatementKind(statements);
+    if (kind !== undefined) {
+      throw new UsageError(
+        `${kind} writes a file, and ledger sql writes none: print the rows with ` +
+          "--format csv|jsonl|json, or use ledger export",
       );
     }
     // DuckDB aborts the whole process (not an error) when logging to a file is refused under

@@ -1,5 +1,5 @@
 import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { indexPath } from "../../ledger/paths.ts";
 import { hashTree, runLedger, withTempDir } from "../_helpers.ts";
@@ -453,6 +453,33 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
         equal(exists, false);
       },
     );
+
+    // DuckDB lets a read-only connection write its own file and WAL paths: this COPY replaced the
+    // index (or a --db legacy file) with 14 bytes of CSV, exit 0 (a probe).
+    await t.step("sql: COPY to the index's own file or its WAL is refused (exit 2)", async () => {
+      const before = await Deno.readFile(db);
+      const entries = async () =>
+        (await Array.fromAsync(Deno.readDir(dirname(db)), (e) => e.name)).sort();
+      const names = await entries();
+      for (
+        const target of [db, `${db}.wal`, `${db}.wal.recovery`, `${db}.wal.checkpoint`]
+      ) {
+        for (const options of ["(FORMAT csv, USE_TMP_FILE false)", "(FORMAT csv)"]) {
+          const q = `COPY (SELECT 'overwritten' AS x) TO '${target}' ${options}`;
+          const r = await runLedger(["sql", "--root", root, q]);
+          equal(r.code, 2, `${q}: ${r.stdout}${r.stderr}`);
+          equal(
+            r.stderr.trim(),
+            "ledger sql: COPY writes a file, and ledger sql writes none: print the rows with " +
+              "--format csv|jsonl|json, or use ledger export",
+          );
+        }
+      }
+      deepEqual(await Deno.readFile(db), before);
+      deepEqual(await entries(), names);
+      const runs = await runLedger(["runs", "--root", root, "--json"]);
+      equal(runs.code, 0, runs.stderr);
+    });
 
     // Two statements ran both; a refused enable_logging aborted the process (exit 134); a
     // query of no statement said "Error in native callback" and exited 1 (a probe).

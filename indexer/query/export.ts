@@ -13,8 +13,9 @@
  * (`9007199254740993` beside `0.5`): then the column is text, each number
  * as written (`numbersAsText` names such columns); strings that are JSON
  * numbers as written (`"10"`, `"0.3"`, not
- * `"0010"` or `" 7"`) count as numbers in a column that holds numbers, any
- * other string makes the column text; all booleans make a BOOLEAN; a path
+ * `"0010"` or `" 7"`, nor `"1e400"`: past a double's range) count as
+ * numbers in a column that holds numbers, any other string makes the column
+ * text; all booleans make a BOOLEAN; a path
  * with no value but null (NaN and infinities are null) a DOUBLE; anything
  * else is VARCHAR (objects and arrays as JSON text).
  *
@@ -983,8 +984,11 @@ async function numericTextPaths(
   const found = await somePerPath(conn, roots, mixed, slices, (f) => {
     const isString = `json_type(${f}) = 'VARCHAR'`;
     const v = `json_extract_string(${f}, '$')`;
+    // A number as written past a double's range ("1e400", "-1e999") is text: in a DOUBLE
+    // column it was null (an export probe; `runs` and `--where` kept it as the text it is).
+    const finite = `coalesce(isfinite(TRY_CAST(${v} AS DOUBLE)), false)`;
     return [
-      `${isString} AND NOT regexp_full_match(${v}, ${sqlText(NUMBER_TEXT_RE)})`,
+      `${isString} AND NOT (regexp_full_match(${v}, ${sqlText(NUMBER_TEXT_RE)}) AND ${finite})`,
       `${isString} AND NOT regexp_full_match(${v}, ${sqlText(INTEGER_TEXT_RE)})`,
     ];
   });

@@ -401,3 +401,39 @@ Deno.test("export: a FIFO or a device as the target is refused, never replaced",
     ok(Deno.lstatSync("/dev/null").isCharDevice);
   });
 });
+
+Deno.test("export: numeric text past a double's range makes its column text, as logged", async () => {
+  await withTempDir(async (root) => {
+    // Beside numbers, "1e400" read as a DOUBLE was null in every format (an export probe).
+    const values = ["1e400", 1, 2, "-1e999", "2.5"];
+    await writePart(
+      root,
+      join("day=2026-01-20", "part-range.jsonl"),
+      values.map((v, i) =>
+        ev("run.created", `r${i}`, T0 + i, {
+          run_type: "t",
+          config: { x: v, y: i % 2 === 0 ? String(i) : i }, // y: numeric text in range
+          data_fingerprint: "f",
+        })
+      ),
+    );
+    await rebuildIndex(root, {});
+    const out = join(root, "runs.parquet");
+    await exportIndex(indexPath(root), { what: "runs", format: "parquet", outPath: out });
+    deepEqual((await describe(out)).filter(([n]) => n.startsWith("config.")), [
+      ["config.x", "VARCHAR"],
+      ["config.y", "BIGINT"],
+    ]);
+    const path = join(root, "runs.jsonl");
+    await exportIndex(indexPath(root), { what: "runs", format: "jsonl", outPath: path });
+    const rows = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l));
+    const byRun = Object.fromEntries(rows.map((r) => [r.run_id, [r["config.x"], r["config.y"]]]));
+    deepEqual(byRun, {
+      r0: ["1e400", 0],
+      r1: ["1", 1],
+      r2: ["2", 2],
+      r3: ["-1e999", 3],
+      r4: ["2.5", 4],
+    });
+  });
+});

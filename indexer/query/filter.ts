@@ -283,6 +283,17 @@ function tokenize(text: string): Token[] {
             ),
           );
         }
+        if (value === 0 && /[1-9]/.test(num[0].replace(/[eE].*$/, ""))) {
+          // 1e-400 reads as 0, which would match every zero: say so, as past the top.
+          return bad(
+            new FilterSyntaxError(
+              `Number ${JSON.stringify(num[0])} at column ${column} is out of range ` +
+                "(a double holds no non-zero number below about 4.9e-324)",
+              num[0],
+              column,
+            ),
+          );
+        }
         tokens.push({ kind: "number", text: num[0], value, column });
         i += num[0].length;
         continue;

@@ -89,7 +89,15 @@ Deno.test("--where on created_at: a date is its whole UTC day, as --since/--unti
 Deno.test("--where: a number past a double's range is a usage error, not no match", async (t) => {
   await withTempDir(async (root) => {
     await buildIndex(root, [["n1", { x: 1 }]]);
-    for (const [expr, column] of [["config.x < 1e999", 12], ["config.x > -1e400", 12]] as const) {
+    for (
+      const [expr, column] of [
+        ["config.x < 1e999", 12],
+        ["config.x > -1e400", 12],
+        // Below the smallest double: it read as 0 and matched every zero (a query probe).
+        ["config.x = 1e-400", 12],
+        ["config.x != -0.00001e-320", 13],
+      ] as const
+    ) {
       await t.step(expr, async () => {
         const r = await runLedger(["runs", "--root", root, "--where", expr]);
         equal(r.code, 2, r.stdout);
@@ -98,6 +106,13 @@ Deno.test("--where: a number past a double's range is a usage error, not no matc
         equal(r.stderr.includes(`"${token}" at column ${column}`), true, r.stderr);
       });
     }
+    await t.step("zeros and the smallest doubles are numbers", async () => {
+      for (const expr of ["config.x > 0e-400", "config.x > -0.0e5", "config.x > 5e-324"]) {
+        const r = await runLedger(["runs", "--root", root, "--where", expr, "--format", "jsonl"]);
+        equal(r.code, 0, `${expr}: ${r.stderr}`);
+        equal(r.stdout.trim().split("\n").length, 1, expr);
+      }
+    });
   });
 });
 

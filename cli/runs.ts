@@ -63,6 +63,7 @@ import {
   writeJsonTexts,
   writeRows,
 } from "./_table.ts";
+import { stoppableRead } from "./_stop.ts";
 
 export const FLAGS: FlagSpec = {
   ...RUN_SELECT_FLAGS,
@@ -210,7 +211,11 @@ export async function main(args: string[]): Promise<number> {
     limit: limit ?? (machine ? undefined : TABLE_ROWS_DEFAULT + 1),
   };
   const code = legacyDbPath === undefined
-    ? await printRuns(dbPath, runQuery, { values, format, limit, memoryLimit, query })
+    ? await stoppableRead(
+      "runs",
+      (signal) =>
+        printRuns(dbPath, runQuery, { values, format, limit, memoryLimit, query, signal }),
+    )
     : await printDual(runQuery, { legacyDbPath, indexDbPath: dbPath, cutoverDate }, {
       format,
       wide: tableGoesWhole(values.wide === true),
@@ -225,12 +230,13 @@ export async function main(args: string[]): Promise<number> {
 async function printRuns(
   dbPath: string,
   runQuery: RunQuery,
-  { values, format, limit, memoryLimit, query }: {
+  { values, format, limit, memoryLimit, query, signal }: {
     values: ParsedFlags["values"];
     format: OutputFormat;
     limit: number | undefined;
     memoryLimit: string;
     query: RunQuery;
+    signal: AbortSignal;
   },
 ): Promise<number> {
   const machine = format !== "table";
@@ -265,7 +271,7 @@ async function printRuns(
         console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);
       }
       return EXIT_OK;
-    }, { memoryLimit })
+    }, { memoryLimit, signal })
   );
 }
 

@@ -16,6 +16,7 @@ import {
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
 import { cellText, formatTable, tableGoesWhole, writeRows } from "./_table.ts";
+import { stoppableRead } from "./_stop.ts";
 
 export const FLAGS: FlagSpec = {
   "format": { type: "string" },
@@ -114,85 +115,86 @@ export async function main(args: string[]): Promise<number> {
   const format = formatFlag(values);
   const dbPath = indexDbPath(values);
   const memoryLimit = readerMemoryLimitFlag(values);
-  const code = await withReader(dbPath, async (conn) => {
-    const statements = await conn.extractStatements(query).catch((err: unknown) => {
-      if (!(err instanceof Error)) throw err;
-      // The parser's own words ("Parser Error: ..."), not the binding's; a query that does not
-      // parse is bad input, a usage error as a --where that does not parse (a probe: exit 1).
-      if (err.message.startsWith(EXTRACT_FAILED)) {
-        throw new UsageError(err.message.slice(EXTRACT_FAILED.length));
-      }
-      // No statement and no parser error (only comments, blanks or semicolons): the binding
-      // then fails reading the error DuckDB does not have. A probe: `ledger sql ";"` printed
-      // "Error in native callback" and exited 1.
-      if (err.message === NO_STATEMENT_BINDING_ERROR) {
-        throw new UsageError("QUERY holds no statement (only comments, blanks or semicolons)");
-      }
-      throw err;
-    });
-    if (statements.count !== 1) {
-      // DuckDB's count: some commands are several statements to it (a probe: `COPY FROM
-      // DATABASE a TO b` is 4), so say whose count it is.
-      throw new UsageError(
-        `expected one query, and DuckDB reads QUERY as ${statements.count} statements`,
-      );
-    }
-    // A read-only connection with external access off may still write its own database file
-    // and WAL paths: `COPY ... TO '<the index>' (USE_TMP_FILE false)` overwrote the index, or a
-    // --db legacy file, with CSV (a probe). No statement that writes a file runs.
-    const kind = await writingStatementKind(statements);
-    if (kind !== undefined) {
-      throw new UsageError(
-        `${kind} writes a file, and ledger sql writes none: print the rows with ` +
-          "--format csv|jsonl|json, or use ledger export",
-      );
-    }
-    // DuckDB aborts the whole process (not an error) when logging to a file is refused under
-    // the reader's locked configuration: refuse it first.
-    if (/\benable_logging\b/i.test(query)) {
-      throw new UsageError("enable_logging is not available: the index is opened read-only");
-    }
-    const { columns, batches } = await openStream(conn, query);
-    if (format !== "table") {
-      // openStream's values are JSON's already (times as text, BLOBs as hex, exact numbers).
-      await writeRows(
-        batches,
-        {
-          format,
-          csvColumns: columns.map((name) => ({
-            header: name,
-            get: (row: Record<string, unknown>) => row[name],
-          })),
-        },
-      );
-      return EXIT_OK;
-    }
-    const rows: Record<string, unknown>[] = [];
-    let more = false;
-    for await (const batch of batches) {
-      for (const row of batch) {
-        if (rows.length >= SQL_TABLE_ROWS_MAX) {
-          more = true;
-          break;
+  const code = await stoppableRead("sql", (signal) =>
+    withReader(dbPath, async (conn) => {
+      const statements = await conn.extractStatements(query).catch((err: unknown) => {
+        if (!(err instanceof Error)) throw err;
+        // The parser's own words ("Parser Error: ..."), not the binding's; a query that does not
+        // parse is bad input, a usage error as a --where that does not parse (a probe: exit 1).
+        if (err.message.startsWith(EXTRACT_FAILED)) {
+          throw new UsageError(err.message.slice(EXTRACT_FAILED.length));
         }
-        rows.push(row);
+        // No statement and no parser error (only comments, blanks or semicolons): the binding
+        // then fails reading the error DuckDB does not have. A probe: `ledger sql ";"` printed
+        // "Error in native callback" and exited 1.
+        if (err.message === NO_STATEMENT_BINDING_ERROR) {
+          throw new UsageError("QUERY holds no statement (only comments, blanks or semicolons)");
+        }
+        throw err;
+      });
+      if (statements.count !== 1) {
+        // DuckDB's count: some commands are several statements to it (a probe: `COPY FROM
+        // DATABASE a TO b` is 4), so say whose count it is.
+        throw new UsageError(
+          `expected one query, and DuckDB reads QUERY as ${statements.count} statements`,
+        );
       }
-      if (more) break;
-    }
-    if (rows.length === 0) {
+      // A read-only connection with external access off may still write its own database file
+      // and WAL paths: `COPY ... TO '<the index>' (USE_TMP_FILE false)` overwrote the index, or a
+      // --db legacy file, with CSV (a probe). No statement that writes a file runs.
+      const kind = await writingStatementKind(statements);
+      if (kind !== undefined) {
+        throw new UsageError(
+          `${kind} writes a file, and ledger sql writes none: print the rows with ` +
+            "--format csv|jsonl|json, or use ledger export",
+        );
+      }
+      // DuckDB aborts the whole process (not an error) when logging to a file is refused under
+      // the reader's locked configuration: refuse it first.
+      if (/\benable_logging\b/i.test(query)) {
+        throw new UsageError("enable_logging is not available: the index is opened read-only");
+      }
+      const { columns, batches } = await openStream(conn, query);
+      if (format !== "table") {
+        // openStream's values are JSON's already (times as text, BLOBs as hex, exact numbers).
+        await writeRows(
+          batches,
+          {
+            format,
+            csvColumns: columns.map((name) => ({
+              header: name,
+              get: (row: Record<string, unknown>) => row[name],
+            })),
+          },
+        );
+        return EXIT_OK;
+      }
+      const rows: Record<string, unknown>[] = [];
+      let more = false;
+      for await (const batch of batches) {
+        for (const row of batch) {
+          if (rows.length >= SQL_TABLE_ROWS_MAX) {
+            more = true;
+            break;
+          }
+          rows.push(row);
+        }
+        if (more) break;
+      }
+      if (rows.length === 0) {
+        console.log(
+          formatTable(columns, [], { wide: tableGoesWhole(values.wide === true) }) + "\n(no rows)",
+        );
+        return EXIT_OK;
+      }
       console.log(
-        formatTable(columns, [], { wide: tableGoesWhole(values.wide === true) }) + "\n(no rows)",
+        formatTable(columns, rows.map((r) => columns.map((h) => cellText(r[h]))), {
+          wide: tableGoesWhole(values.wide === true),
+        }),
       );
+      if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);
       return EXIT_OK;
-    }
-    console.log(
-      formatTable(columns, rows.map((r) => columns.map((h) => cellText(r[h]))), {
-        wide: tableGoesWhole(values.wide === true),
-      }),
-    );
-    if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);
-    return EXIT_OK;
-  }, { memoryLimit, anyFormat: true }); // any DuckDB file: sql is the way into an older index
+    }, { memoryLimit, anyFormat: true, signal })); // any DuckDB file: the way into an older index
   if (code === EXIT_OK) await warnIfIndexMayLackRuns("sql", dbPath);
   return code;
 }

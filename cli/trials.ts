@@ -52,6 +52,7 @@ import {
   writeJsonTexts,
   writeRows,
 } from "./_table.ts";
+import { stoppableRead } from "./_stop.ts";
 import { allRows } from "../indexer/query/reader.ts";
 
 /** The fixed CSV columns of the trials list; --columns adds others after them. */
@@ -143,60 +144,64 @@ export async function main(args: string[]): Promise<number> {
   const dbPath = indexDbPath(values);
   const memoryLimit = readerMemoryLimitFlag(values);
   const legacyDbPath = await legacyDbFlagPath(values);
-  const code = await asUsage(() =>
-    withReader(dbPath, async (conn) => {
-      const sortKeys = sort.length === 0 ? undefined : parseSort(sort.join(","), "trials");
-      const asked = columns === undefined ? [] : parseColumns(columns, "trials");
-      // The table also shows the fields it is sorted by; the other formats have --columns only.
-      const sortOnly = format === "table"
-        ? sortOnlyColumns({ sort: sortKeys, columns: asked }, hasTrialColumn)
-        : [];
-      const query: TrialQuery = {
-        ...selection,
-        runId: run === undefined ? undefined : await resolvedRun(conn, run, legacyDbPath),
-        where: listFlag(values, "where"),
-        sort: sortKeys,
-        columns: [...asked, ...sortOnly],
-        limit: limit ?? (format === "table" ? TRIAL_ROWS_DEFAULT + 1 : undefined),
-      };
-      if (format === "json" || format === "jsonl") {
-        await writeJsonTexts(streamTrialsJson(conn, query), format);
-        return EXIT_OK;
-      }
-      if (format !== "table") {
-        // A fixed column named in --columns is not repeated.
-        const extra = (query.columns ?? []).filter((c) => !TRIAL_CSV_COLUMNS.includes(c));
-        await writeRows(streamTrials(conn, query), {
-          format,
-          csvColumns: [...TRIAL_CSV_COLUMNS, ...extra].map((name) => ({
-            header: name,
-            get: (row: Record<string, unknown>) => row[name],
-          })),
-        });
-        return EXIT_OK;
-      }
-      const trials: TrialRecord[] = [];
-      for await (const batch of streamTrials(conn, query)) trials.push(...batch);
-      if (trials.length === 0) {
-        console.log(
-          await emptyMessage(conn, values.all === true || run !== undefined, query.runId),
-        );
-        return EXIT_OK;
-      }
-      const more = limit === undefined && trials.length > TRIAL_ROWS_DEFAULT;
-      const shown = more ? trials.slice(0, TRIAL_ROWS_DEFAULT) : trials;
-      console.log(formatTrialsTable(shown, {
-        columns: query.columns,
-        sortFields: (query.sort ?? []).map((k) => k.field),
-        wide: tableGoesWhole(values.wide === true),
-      }));
-      if (more) {
-        console.log(
-          `(first ${TRIAL_ROWS_DEFAULT} trials; use --limit N or --format jsonl for more)`,
-        );
-      }
-      return EXIT_OK;
-    }, { memoryLimit })
+  const code = await stoppableRead(
+    "trials",
+    (signal) =>
+      asUsage(() =>
+        withReader(dbPath, async (conn) => {
+          const sortKeys = sort.length === 0 ? undefined : parseSort(sort.join(","), "trials");
+          const asked = columns === undefined ? [] : parseColumns(columns, "trials");
+          // The table also shows the fields it is sorted by; the other formats have --columns only.
+          const sortOnly = format === "table"
+            ? sortOnlyColumns({ sort: sortKeys, columns: asked }, hasTrialColumn)
+            : [];
+          const query: TrialQuery = {
+            ...selection,
+            runId: run === undefined ? undefined : await resolvedRun(conn, run, legacyDbPath),
+            where: listFlag(values, "where"),
+            sort: sortKeys,
+            columns: [...asked, ...sortOnly],
+            limit: limit ?? (format === "table" ? TRIAL_ROWS_DEFAULT + 1 : undefined),
+          };
+          if (format === "json" || format === "jsonl") {
+            await writeJsonTexts(streamTrialsJson(conn, query), format);
+            return EXIT_OK;
+          }
+          if (format !== "table") {
+            // A fixed column named in --columns is not repeated.
+            const extra = (query.columns ?? []).filter((c) => !TRIAL_CSV_COLUMNS.includes(c));
+            await writeRows(streamTrials(conn, query), {
+              format,
+              csvColumns: [...TRIAL_CSV_COLUMNS, ...extra].map((name) => ({
+                header: name,
+                get: (row: Record<string, unknown>) => row[name],
+              })),
+            });
+            return EXIT_OK;
+          }
+          const trials: TrialRecord[] = [];
+          for await (const batch of streamTrials(conn, query)) trials.push(...batch);
+          if (trials.length === 0) {
+            console.log(
+              await emptyMessage(conn, values.all === true || run !== undefined, query.runId),
+            );
+            return EXIT_OK;
+          }
+          const more = limit === undefined && trials.length > TRIAL_ROWS_DEFAULT;
+          const shown = more ? trials.slice(0, TRIAL_ROWS_DEFAULT) : trials;
+          console.log(formatTrialsTable(shown, {
+            columns: query.columns,
+            sortFields: (query.sort ?? []).map((k) => k.field),
+            wide: tableGoesWhole(values.wide === true),
+          }));
+          if (more) {
+            console.log(
+              `(first ${TRIAL_ROWS_DEFAULT} trials; use --limit N or --format jsonl for more)`,
+            );
+          }
+          return EXIT_OK;
+        }, { memoryLimit, signal })
+      ),
   );
   if (code === EXIT_OK) await warnIfIndexMayLackRuns("trials", dbPath);
   return code;

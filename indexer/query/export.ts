@@ -189,17 +189,8 @@ export async function exportIndex(
   try {
     const written = await withIndex(
       dbPath,
-      async (conn) => {
-        const interrupt = () => conn.interrupt();
-        reader.signal?.addEventListener("abort", interrupt);
-        try {
-          reader.signal?.throwIfAborted();
-          return await writeExport(conn, options, temp);
-        } finally {
-          reader.signal?.removeEventListener("abort", interrupt);
-        }
-      },
-      { memoryLimit: reader.memoryLimit, writablePaths: [temp] },
+      (conn) => writeExport(conn, options, temp),
+      { memoryLimit: reader.memoryLimit, writablePaths: [temp], signal: reader.signal },
     );
     reader.signal?.throwIfAborted(); // stopped: the target stays as it was
     await Deno.rename(temp, outPath); // the file is complete from here

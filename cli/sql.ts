@@ -27,13 +27,15 @@ export const FLAGS: FlagSpec = {
 };
 
 /**
- * `COPY` or `EXPORT` when the one statement of `statements` is one (it
- * writes a file), else undefined. A statement DuckDB cannot prepare is not
+ * `COPY` or `EXPORT` when the one statement of `statements` (`query`) is
+ * one, or an `EXPLAIN` (which `ANALYZE` runs) that names one: it writes a
+ * file. Else undefined. A statement DuckDB cannot prepare is not
  * refused here: running it fails with DuckDB's own words.
  */
 async function writingStatementKind(
   statements: DuckDBExtractedStatements,
-): Promise<"COPY" | "EXPORT" | undefined> {
+  query: string,
+): Promise<string | undefined> {
   const { StatementType } = duckdb(); // a connection is open
   let prepared;
   try {
@@ -45,6 +47,13 @@ async function writingStatementKind(
   try {
     if (prepared.statementType === StatementType.COPY) return "COPY";
     if (prepared.statementType === StatementType.EXPORT) return "EXPORT";
+    if (prepared.statementType === StatementType.EXPLAIN) {
+      // EXPLAIN ANALYZE runs the statement it explains (a review: EXPLAIN ANALYZE COPY ... TO
+      // the index overwrote it). One that names COPY or EXPORT is refused as they are; the word
+      // in a string or a name is refused too (rare, and said).
+      const named = /\b(copy|export)\b/i.exec(query);
+      if (named !== null) return `EXPLAIN of ${named[1].toUpperCase()}`;
+    }
     return undefined;
   } finally {
     prepared.destroySync();
@@ -142,7 +151,7 @@ export async function main(args: string[]): Promise<number> {
       // A read-only connection with external access off may still write its own database file
       // and WAL paths: `COPY ... TO '<the index>' (USE_TMP_FILE false)` overwrote the index, or a
       // --db legacy file, with CSV (a probe). No statement that writes a file runs.
-      const kind = await writingStatementKind(statements);
+      const kind = await writingStatementKind(statements, query);
       if (kind !== undefined) {
         throw new UsageError(
           `${kind} writes a file, and ledger sql writes none: print the rows with ` +

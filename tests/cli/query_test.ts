@@ -465,16 +465,27 @@ Deno.test("ledger sql is read-only; ledger export keeps types", async (t) => {
         const target of [db, `${db}.wal`, `${db}.wal.recovery`, `${db}.wal.checkpoint`]
       ) {
         for (const options of ["(FORMAT csv, USE_TMP_FILE false)", "(FORMAT csv)"]) {
-          const q = `COPY (SELECT 'overwritten' AS x) TO '${target}' ${options}`;
-          const r = await runLedger(["sql", "--root", root, q]);
-          equal(r.code, 2, `${q}: ${r.stdout}${r.stderr}`);
-          equal(
-            r.stderr.trim(),
-            "ledger sql: COPY writes a file, and ledger sql writes none: print the rows with " +
-              "--format csv|jsonl|json, or use ledger export",
-          );
+          const copy = `COPY (SELECT 'overwritten' AS x) TO '${target}' ${options}`;
+          // EXPLAIN ANALYZE runs what it explains (a review: it overwrote the index).
+          for (
+            const [prefix, kind] of [
+              ["", "COPY"],
+              ["EXPLAIN ANALYZE ", "EXPLAIN of COPY"],
+              ["explain (analyze, format json) ", "EXPLAIN of COPY"],
+            ]
+          ) {
+            const r = await runLedger(["sql", "--root", root, prefix + copy]);
+            equal(r.code, 2, `${prefix + copy}: ${r.stdout}${r.stderr}`);
+            equal(
+              r.stderr.trim(),
+              `ledger sql: ${kind} writes a file, and ledger sql writes none: print the rows ` +
+                "with --format csv|jsonl|json, or use ledger export",
+            );
+          }
         }
       }
+      const explained = await runLedger(["sql", "--root", root, "EXPLAIN ANALYZE SELECT 1"]);
+      equal(explained.code, 0, explained.stderr);
       deepEqual(await Deno.readFile(db), before);
       deepEqual(await entries(), names);
       const runs = await runLedger(["runs", "--root", root, "--json"]);

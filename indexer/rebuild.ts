@@ -1298,7 +1298,10 @@ export async function rebuildIndex(
       signal,
       stagingPrefix: stagingPrefixFor(dbPath),
     };
-    if (updates && sinceDate === undefined && source === LOCAL_SOURCE && markers.length === 0) {
+    if (
+      updates && sinceDate === undefined && source === LOCAL_SOURCE && markers.length === 0 &&
+      checked.rereadFiles.size === 0 // files to read again whatever their size (a review)
+    ) {
       // Nothing to read: the index stays as it is, not copied and published again (each
       // annotation command refreshes before it writes; a copy of a 1M-event index is 72 MB).
       const checkStart = performance.now();
@@ -1429,8 +1432,10 @@ const UNCHANGED_CHECK_PROCESSES_MAX = 10_000;
  * this format and schema, built from this root's log, with the same
  * `stale_after_ms` when one is given, its bookkeeping names exactly the
  * listed part files with the same sizes and modification times (as
- * {@linkcode planScan} skips a file), and no process of an unfinished run
- * on this host ended since it was recorded alive. Read on a read-only
+ * {@linkcode planScan} skips a file), no file is to be read again
+ * (`rereadFiles`; checked by the caller), its liveness rows are this
+ * host's only, and no process of an unfinished run on this host ended
+ * since it was recorded alive. Read on a read-only
  * connection: the index is neither copied nor published again.
  */
 async function unchangedIndex(
@@ -1490,6 +1495,14 @@ async function livenessUnchanged(conn: DuckDBConnection): Promise<boolean | stri
     [probe.host],
   );
   if (Number(count.n) > UNCHANGED_CHECK_PROCESSES_MAX) return false;
+  // A rebuild keeps this host's rows only: rows of another (the host renamed, or an index
+  // built elsewhere) are dropped by the ordinary way (a review: the run stayed stale).
+  const [others] = await rows(
+    conn,
+    `SELECT count(*) AS n FROM process_liveness WHERE host IS DISTINCT FROM $1`,
+    [probe.host],
+  );
+  if (Number(others.n) > 0) return false;
   try {
     return (await endedRunProcesses(conn, probe)).length === 0;
   } catch (err) {

@@ -12,6 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { ev, fullRun, query, T0, writePart } from "./_fixtures.ts";
 
@@ -85,6 +86,28 @@ Deno.test("rebuild: an index up to date with the log is left as it is", async (t
       const added = await rebuildIndex(root);
       assert.equal(added.unchanged, undefined);
       assert.equal(added.runs, 2);
+    });
+
+    await t.step("a file named to read again: updated", async () => {
+      const named = await rebuildIndex(root, { rereadFiles: [`${DAY}/a.jsonl`] });
+      assert.equal(named.unchanged, undefined);
+      assert.equal(named.filesRead, 1);
+    });
+
+    await t.step("liveness rows of another host: updated, they go", async () => {
+      // As an index built on another machine, or before this one was renamed, holds them.
+      const instance = await DuckDBInstance.create(db);
+      const conn = await instance.connect();
+      await conn.run(
+        "INSERT INTO process_liveness (host, pid, alive, checked_at_ms, started_at_ms) " +
+          "VALUES ('elsewhere', 42, false, 0, NULL)",
+      );
+      conn.disconnectSync();
+      instance.closeSync();
+      const other = await rebuildIndex(root);
+      assert.equal(other.unchanged, undefined);
+      assert.deepEqual(await query(db, "SELECT host FROM process_liveness"), []);
+      assert.equal((await rebuildIndex(root)).unchanged, true);
     });
 
     await t.step("another staleAfterMs: updated; the same one: left", async () => {

@@ -492,6 +492,10 @@ function annotationFields(
         const rule = "key=value with a key of letters, digits, _ or - (at most 64)";
         throw new UsageError(`tag ${JSON.stringify(pair)} must be ${rule}`);
       }
+      if (Object.hasOwn(tags, key)) {
+        // Which one was meant? The last silently won (a bad-input probe).
+        throw new UsageError(`tag ${JSON.stringify(key)} is given twice; give each key once`);
+      }
       tags[key] = checkLength(pair.slice(eq + 1), `tag ${key}`);
     }
     return { tags };

@@ -14,7 +14,7 @@ import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
-import { fileOnPath } from "../ledger/exists.ts";
+import { exists, fileOnPath } from "../ledger/exists.ts";
 import {
   GET_RUN_SQL,
   INDEX_FORMAT_VERSION,
@@ -958,6 +958,13 @@ export async function openIndexFile(
     const namedLikeIndex = dbPath.endsWith(".duckdb");
     if (duckDb === false && !namedLikeIndex) {
       throw new NotAnIndexError(dbPath, "is not a DuckDB database", { cause: err });
+    }
+    if (duckDb === undefined && !namedLikeIndex && await exists(dbPath)) {
+      // DuckDB's own words were "IO Error: The file ... exists, but it is not a valid DuckDB
+      // database file!" (a bad-input probe).
+      throw new NotAnIndexError(dbPath, "is an empty file, not a DuckDB database", {
+        cause: err,
+      });
     }
     // Named like an index (the root's own runs.duckdb), not a DuckDB file, empty or cut short
     // (a copy that stopped): damaged, and rebuild-index heals it. A lock held by a writer is

@@ -39,6 +39,14 @@ Deno.test("annotations: bad input is a usage error that names the problem and wr
         "ledger note: expected one TEXT (quote it)\n",
       );
     });
+    // The last value silently won (a bad-input probe): which one was meant?
+    await t.step("a tag key given twice", async () => {
+      await refused(
+        root,
+        ["tag", "inp-1", "k=v", "j=1", "k=w"],
+        'ledger tag: tag "k" is given twice; give each key once\n',
+      );
+    });
   });
 });
 

@@ -734,6 +734,15 @@ function queryCases(): BadInput[] {
     // A --db that is no index: named (it was DuckDB's "Cannot launch in-memory database").
     q("runs", ["--db", "{S}/stray.txt"], 1, /stray\.txt is not a DuckDB database: not a ledger/),
     q("report", ["--db", "{S}/stray.txt", "--out", "{S}/r.html"], 1, /not a ledger index/),
+    // An empty file not named like an index (DuckDB's "exists, but it is not a valid DuckDB
+    // database file!" before: a bad-input probe).
+    q(
+      "runs",
+      ["--db", "{S}/empty.db"],
+      1,
+      /empty\.db is an empty file, not a DuckDB database: not/,
+    ),
+    q("sql", ["SELECT 1", "--db", "{S}/empty.db"], 1, /empty\.db is an empty file, not a DuckDB/),
     // The legacy file as --db: not "rebuild it", which rebuild-index refuses.
     q("show", ["run-a", "--db", "{S}/notindex.duckdb"], 1, /notindex\.duckdb .*without index_meta/),
     q("report", ["--db", "{S}/notindex.duckdb", "--out", "{S}/r.html"], 1, /without index_meta/),
@@ -791,6 +800,7 @@ async function buildTemplate(dir: string): Promise<void> {
   // An index damaged on disk (zeros), and one an older ledger built (format 5).
   await Deno.writeFile(join(dir, "zeros.duckdb"), new Uint8Array(16384));
   await Deno.writeFile(join(dir, "empty.duckdb"), new Uint8Array(0));
+  await Deno.writeFile(join(dir, "empty.db"), new Uint8Array(0));
   await Deno.copyFile(join(root, "index", "runs.duckdb"), join(dir, "old.duckdb"));
   const instance = await DuckDBInstance.create(join(dir, "old.duckdb"));
   const conn = await instance.connect();

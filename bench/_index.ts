@@ -119,6 +119,7 @@ function rebuild(dir: string, root: string, mode: "full" | "incremental") {
  *     "incremental +17 events to 303", // one whole run: the fixed cost
  *     "incremental +19 events and 1 retried line to 303",
  *     "publish floor of the 303 index",
+ *     "rebuild with nothing new, 303",
  *   ]);
  *   assert.ok(rows.every((r) => r.median !== null && r.median > 0));
  * } finally {

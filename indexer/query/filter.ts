@@ -272,23 +272,17 @@ function tokenize(text: string): Token[] {
       const after = text[i + num[0].length];
       if (after === undefined || !/[\p{L}_]/u.test(after)) {
         const value = Number(num[0]);
-        if (!Number.isFinite(value)) {
-          // 1e999 reads as Infinity, which no stored number equals or passes: say so.
+        // 1e999 reads as Infinity, which no stored number equals or passes, and 1e-400 as 0,
+        // which would match every zero: say so.
+        const range = !Number.isFinite(value)
+          ? "a double holds at most about 1.8e308"
+          : value === 0 && /[1-9]/.test(num[0].replace(/[eE].*$/, ""))
+          ? "a double holds no non-zero number below about 4.9e-324"
+          : undefined;
+        if (range !== undefined) {
           return bad(
             new FilterSyntaxError(
-              `Number ${JSON.stringify(num[0])} at column ${column} is out of range ` +
-                "(a double holds at most about 1.8e308)",
-              num[0],
-              column,
-            ),
-          );
-        }
-        if (value === 0 && /[1-9]/.test(num[0].replace(/[eE].*$/, ""))) {
-          // 1e-400 reads as 0, which would match every zero: say so, as past the top.
-          return bad(
-            new FilterSyntaxError(
-              `Number ${JSON.stringify(num[0])} at column ${column} is out of range ` +
-                "(a double holds no non-zero number below about 4.9e-324)",
+              `Number ${JSON.stringify(num[0])} at column ${column} is out of range (${range})`,
               num[0],
               column,
             ),

@@ -10,7 +10,7 @@
  * vs 40k one-line part files (linear?); `LEDGER_BENCH_HUGE=50000000` adds
  * longer sizes (not for CI: 50M events is about 11 GB of log); 7 incremental rebuild after
  * +1% to 1M vs full, and its floor (copy and publish of that index), and a
- * rebuild with nothing new vs that floor;
+ * rebuild with nothing new vs the incremental of a few events;
  * 8 `ledger runs`/`ledger show` on an index of 100k runs; 9 policy executor
  * calls/s; 10 executor calls per CPU-second and 11 a 100-combination sweep
  * vs one policy run (issue 12, `bench/_sweep.ts`); 12 the query surface on 100k

@@ -50,3 +50,23 @@ export async function tmpfsUnavailable(): Promise<string | undefined> {
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/**
+ * Mount a tmpfs of `kib` KiB at `mnt` (made here), run `body`, unmount it.
+ * For a test that {@linkcode tmpfsUnavailable} let run: a mount that fails
+ * now is an error, not a skip.
+ */
+export async function withTmpfs(
+  mnt: string,
+  kib: number,
+  body: () => Promise<void>,
+): Promise<void> {
+  await Deno.mkdir(mnt);
+  const why = await mountTmpfs(mnt, kib);
+  if (why !== undefined) throw new Error(`tmpfs mounted in the probe but not now: ${why}`);
+  try {
+    await body();
+  } finally {
+    await unmount(mnt);
+  }
+}

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readLog } from "../../ledger/reader.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
-import { mountTmpfs, tmpfsUnavailable, unmount } from "../_tmpfs.ts";
+import { tmpfsUnavailable, withTmpfs } from "../_tmpfs.ts";
 
 const TMPFS_UNAVAILABLE = await tmpfsUnavailable();
 if (TMPFS_UNAVAILABLE !== undefined) {
@@ -34,10 +34,7 @@ Deno.test({
     assert.equal(sized.code, 0, sized.stderr);
     const indexBytes = (await Deno.stat(join(root, "index", "runs.duckdb"))).size;
     const mnt = join(dir, "mnt");
-    await Deno.mkdir(mnt);
-    const why = await mountTmpfs(mnt, Math.ceil((indexBytes * 1.5) / 1024));
-    if (why !== undefined) throw new Error(`tmpfs mounted in the probe but not now: ${why}`);
-    try {
+    await withTmpfs(mnt, Math.ceil((indexBytes * 1.5) / 1024), async () => {
       const db = join(mnt, "runs.duckdb");
       const built = await runLedger(["rebuild-index", "--root", root, "--db", db]);
       assert.equal(built.code, 0, built.stderr);
@@ -80,8 +77,6 @@ Deno.test({
       ]);
       assert.equal(after.code, 0, after.stderr);
       assert.equal(JSON.parse(after.stdout).notes.length, 1);
-    } finally {
-      await unmount(mnt);
-    }
+    });
   });
 });

@@ -19,7 +19,7 @@ import {
   runLedger,
   withTempDir,
 } from "../_helpers.ts";
-import { mountTmpfs, quote, sh, tmpfsUnavailable, unmount } from "../_tmpfs.ts";
+import { quote, sh, tmpfsUnavailable, withTmpfs } from "../_tmpfs.ts";
 
 const FILL_CHILD = new URL("./_fill_child.ts", import.meta.url).pathname;
 /** Size of the tmpfs, in KiB. */
@@ -53,10 +53,7 @@ Deno.test({
 }, async (t) => {
   await withTempDir(async (dir) => {
     const mnt = join(dir, "mnt");
-    await Deno.mkdir(mnt);
-    const why = await mountTmpfs(mnt, TMPFS_KIB);
-    if (why !== undefined) throw new Error(`tmpfs mounted in the probe but not now: ${why}`);
-    try {
+    await withTmpfs(mnt, TMPFS_KIB, async () => {
       const root = join(mnt, "ledger");
       const acked: string[] = [];
 
@@ -110,9 +107,7 @@ Deno.test({
         assert.equal(v.code, 0, v.stderr);
         assert.equal(JSON.parse(v.stdout).totals.events, acked.length);
       });
-    } finally {
-      await unmount(mnt);
-    }
+    });
   });
 });
 
@@ -122,10 +117,7 @@ Deno.test({
 }, async () => {
   await withTempDir(async (dir) => {
     const mnt = join(dir, "mnt");
-    await Deno.mkdir(mnt);
-    const why = await mountTmpfs(mnt, TMPFS_KIB);
-    if (why !== undefined) throw new Error(`tmpfs mounted in the probe but not now: ${why}`);
-    try {
+    await withTmpfs(mnt, TMPFS_KIB, async () => {
       // The disk fills at different points of the run: an artifact, the manifest, the log.
       for (const fillKib of [0, 8, 32, 48]) {
         await sh(
@@ -146,9 +138,7 @@ Deno.test({
         const left = await sh(`find ${quote(mnt)} -name '*.tmp-*'`);
         assert.equal(left.stdout, "", `filled ${fillKib} KiB: temporary files left`);
       }
-    } finally {
-      await unmount(mnt);
-    }
+    });
   });
 });
 

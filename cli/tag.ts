@@ -287,8 +287,11 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
     // miss a restore written with --no-index (a second event is harmless where a skipped one
     // is not), or a competing event dated ahead of this clock, after which this one would
     // change nothing (a probe: `tag` said "tagged" and `show` kept the other machine's value).
-    await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
-    state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
+    const refreshed = await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
+    // An index left as it was (nothing new in the log) holds the state read above.
+    if (refreshed.unchanged !== true) {
+      state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
+    }
     if (holdsAlready(kind, fields, state.archive)) {
       // Run twice, a script gets the state it asked for; a second event would only repeat
       // it (an audit: restore of a run never archived appended a run.restored).

@@ -328,28 +328,32 @@ export async function openStream(
   // Values as DuckDB has them (sqlValueConverter), then integers exact.
   const convert = sqlValueConverter(duckdb()); // a connection is open
   const plain = (row: Record<string, unknown>) => plainRow(row, { exactIntegers: true });
-  let wrappable = true;
-  try {
-    await conn.prepare(countSqlFor(sql));
-  } catch (err) {
-    // Not a query that can be a subquery (PRAGMA, EXPLAIN, SET...): its rows cannot be
-    // counted, so it runs materialized, where DuckDB reports every error.
-    if (!(err instanceof Error)) throw err;
-    wrappable = false;
-  }
-  if (!wrappable) {
-    const reader = await conn.runAndReadAll(sql);
-    const columns = reader.deduplicatedColumnNames();
-    const rows = reader.convertRowObjects(convert)
-      .map((r) => plain(r as Record<string, unknown>));
+  // `CALL f(...)` cannot be a subquery; `SELECT * FROM f(...)`, the same rows, can: it streams
+  // and is counted (a probe: `CALL range(12000000)` was read whole, 4 GB, past --memory-limit).
+  const asSelect = callAsSelect(sql);
+  const query = await canBeSubquery(conn, sql)
+    ? sql
+    : asSelect !== undefined && await canBeSubquery(conn, asSelect)
+    ? asSelect
+    : undefined;
+  if (query === undefined) {
+    // Not a query that can be a subquery (PRAGMA, EXPLAIN, SET...): its rows cannot be counted,
+    // so it runs materialized, where DuckDB reports every error. The result stays DuckDB's and
+    // converts a chunk at a time as it is read (converting it whole held every row as an object,
+    // and the table reads only its first 1,000 rows).
+    const result = await conn.run(sql);
+    const columns = result.deduplicatedColumnNames();
     return {
       columns,
       batches: (async function* () {
-        if (rows.length > 0) yield rows;
+        for await (const batch of result.yieldConvertedRowObjects(convert)) {
+          yield batch.map((r) => plain(r as Record<string, unknown>));
+        }
       })(),
     };
   }
-  const result = await conn.stream(sql);
+  const streaming: string = query;
+  const result = await conn.stream(streaming);
   const columns = result.deduplicatedColumnNames();
   async function* batches() {
     let streamed = 0;
@@ -357,9 +361,42 @@ export async function openStream(
       streamed += batch.length;
       yield batch.map((r) => plain(r as Record<string, unknown>));
     }
-    await checkStreamComplete(conn, sql, [], streamed);
+    await checkStreamComplete(conn, streaming, [], streamed);
   }
   return { columns, batches: batches() };
+}
+
+/** Whether `sql` prepares as a subquery, so its rows can be counted ({@linkcode countSqlFor}). */
+async function canBeSubquery(conn: DuckDBConnection, sql: string): Promise<boolean> {
+  let prepared;
+  try {
+    prepared = await conn.prepare(countSqlFor(sql));
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    return false; // a PRAGMA, EXPLAIN, CALL, SET...: DuckDB's parser or binder refuses it there
+  }
+  prepared.destroySync();
+  return true;
+}
+
+/**
+ * `sql` as `SELECT * FROM ...` when it is `CALL ...` (after blanks and
+ * comments, which are kept): DuckDB's CALL of a table function returns the
+ * rows of that select. Else undefined. Whether the result is a query is
+ * for DuckDB to say.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { callAsSelect } from "./reader.ts";
+ * assert.equal(callAsSelect("-- all\n call range(3)"), "-- all\n SELECT * FROM range(3)");
+ * assert.equal(callAsSelect("SELECT 'CALL x'"), undefined);
+ * ```
+ */
+export function callAsSelect(sql: string): string | undefined {
+  const call = /^((?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*)CALL\b/i.exec(sql);
+  if (call === null) return undefined;
+  return `${call[1]}SELECT * FROM${sql.slice(call[0].length)}`;
 }
 
 /**

@@ -22,7 +22,7 @@
  */
 import assert from "node:assert";
 import { join } from "node:path";
-import { runLedger, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { indexPath } from "../../ledger/paths.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
@@ -174,6 +174,59 @@ Deno.test("reader memory: a stream DuckDB ends early is an error, not a short an
     const pragma = await runLedger(["sql", "PRAGMA version", "--json", "--root", root]);
     assert.equal(pragma.code, 0, pragma.stderr);
     assert.equal((JSON.parse(pragma.stdout) as unknown[]).length, 1);
+  });
+});
+
+/** The V8 old-space cap of a `ledger sql` process that must stream (as `runs_memory_test.ts`). */
+const SQL_HEAP_MIB_MAX = 32;
+
+/** Run `ledger sql QUERY --format FORMAT` with its heap capped, its output to `outPath`. */
+async function sqlCapped(
+  root: string,
+  query: string,
+  format: string,
+  outPath: string,
+): Promise<{ code: number; stderr: string }> {
+  const args = denoScriptArgs(CLI_PATH, ["sql", query, "--format", format, "--root", root]);
+  args.splice(1, 0, `--v8-flags=--max-old-space-size=${SQL_HEAP_MIB_MAX}`); // before the script
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    env: { LEDGER_ROOT: "" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = await Deno.open(outPath, { write: true, create: true, truncate: true });
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+    child.stdout.pipeTo(out.writable), // closes the file when the output ends
+  ]);
+  return { code: status.code, stderr };
+}
+
+Deno.test("reader memory: a CALL streams as the select it stands for, within a small heap", async () => {
+  await withTempDir(async (root) => {
+    await oneRunIndex(root);
+    // `CALL range(N)` cannot be a subquery, so it was read whole and converted at once: 4 GB
+    // for 12M rows (a probe), here an out-of-memory crash. It runs as `SELECT * FROM range(N)`.
+    const outPath = join(root, "out.txt");
+    const every = await sqlCapped(root, "/* all */ CALL range(1000000)", "jsonl", outPath);
+    assert.equal(every.code, 0, every.stderr);
+    const lines = (await Deno.readTextFile(outPath)).trimEnd().split("\n");
+    assert.equal(lines.length, 1000000);
+    assert.deepEqual([lines[0], lines.at(-1)], [`{"range":0}`, `{"range":999999}`]);
+    // The table shows its first rows: the rest is never converted.
+    const table = await sqlCapped(root, "call range(3000000)", "table", outPath);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(await Deno.readTextFile(outPath), /^range\n0\n1\n[^]*\n999\n\(first 1000 rows;/);
+    // Its errors are DuckDB's, as before.
+    const unknown = await runLedger(["sql", "CALL no_such_function()", "--root", root]);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /^ledger sql: Catalog Error: Table Function with name no_such_function does not exist!/,
+    );
   });
 });
 

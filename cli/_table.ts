@@ -558,6 +558,11 @@ export async function writeRows(
         text += options.csvColumns.map((c) => csvField(c.get(row))).join(",") + "\n";
       }
       n++;
+      if (text.length >= OutputBuffer.FLUSH_CHARS) {
+        // A batch of long values would pass a string's limit (2^29 characters) as one text.
+        await out.push(text);
+        text = "";
+      }
     }
     await out.push(text);
   }

@@ -523,9 +523,14 @@ export class RunDirectory {
     this.runId = runId;
   }
 
-  /** Create (if needed) the run directory of `runId` under `root`. */
+  /**
+   * Create (if needed) the run directory of `runId` under `root`. Its path
+   * is absolute, and so are the artifact paths the run records: under a
+   * relative root (the default `data/ledger`) they were relative to the
+   * writer's working directory, which no other reader knows (a probe).
+   */
   static async create(root: string, runId: string): Promise<RunDirectory> {
-    const path = runDir(root, runId);
+    const path = resolve(runDir(root, runId));
     await ensureDirDurable(path);
     return new RunDirectory(path, runId);
   }
@@ -536,7 +541,7 @@ export class RunDirectory {
    * is atomic, so of two processes claiming one id only one gets it.
    */
   static async claim(root: string, runId: string): Promise<RunDirectory | null> {
-    const path = runDir(root, runId);
+    const path = resolve(runDir(root, runId)); // absolute, as create's
     await ensureDirDurable(dirname(path));
     try {
       await Deno.mkdir(path);

@@ -7,10 +7,13 @@
  */
 import { asUsage } from "./_query.ts";
 import type { ReportIndex } from "../report/data.ts";
+import type { RunsKept } from "../report/build.ts";
 
 /**
  * A run filter for `buildReport`: the runs named (or all) that match every
- * expression, newest first when none were named.
+ * expression, newest first when none were named. Archived runs are left
+ * out of a match over all runs unless `includeArchived` (`--all`), and
+ * counted; runs named are kept, archived or not.
  *
  * @example
  * ```ts
@@ -32,13 +35,23 @@ import type { ReportIndex } from "../report/data.ts";
  *         artifact_paths: {} },
  *     ]);
  *   }
+ *   await writer.append({ event_type: "run.archived", run_id: "r3" });
  *   await writer.close();
  *   await rebuildIndex(root, {});
- *   const filter = whereFilter(["summary.win_rate >= 0.3"]);
  *   const index = await ReportIndex.open(root);
  *   try {
- *     assert.deepEqual(await filter(index, undefined), ["r3", "r2"]); // no runs named: newest first
- *     assert.deepEqual(await filter(index, ["r1", "r2"]), ["r2"]); // the named ones that match
+ *     const filter = whereFilter(["summary.win_rate >= 0.3"]);
+ *     // No runs named: newest first, the archived r3 left out and counted.
+ *     assert.deepEqual(await filter(index, undefined), { runIds: ["r2"], archivedHidden: 1 });
+ *     // The named ones that match, archived or not.
+ *     assert.deepEqual(await filter(index, ["r1", "r3", "r2"]), {
+ *       runIds: ["r3", "r2"],
+ *       archivedHidden: 0,
+ *     });
+ *     assert.deepEqual(await whereFilter(["summary.win_rate >= 0.3"], true)(index, undefined), {
+ *       runIds: ["r3", "r2"],
+ *       archivedHidden: 0,
+ *     });
  *   } finally {
  *     index.close();
  *   }
@@ -49,18 +62,19 @@ import type { ReportIndex } from "../report/data.ts";
  */
 export function whereFilter(
   expressions: readonly string[],
-): (index: ReportIndex, runIds: string[] | undefined) => Promise<string[]> {
+  includeArchived = false,
+): (index: ReportIndex, runIds: string[] | undefined) => Promise<RunsKept> {
   return async (index, runIds) => {
-    // Over all runs, archived ones stay hidden as in `ledger runs --where` (a UI audit: they
-    // came back); runs named on the command line are kept, archived or not.
+    // Every match (the report shows the newest 500, REPORT_RUNS_MAX, and says of how many: a
+    // probe's 600 matches made a report of "500 runs", the rest unsaid). Over all runs, archived
+    // ones stay hidden as in `ledger runs --where` (a UI audit: they came back), and are counted
+    // (a probe: an archived run's --where made a report of 0 runs, no word why).
+    const found = await asUsage(() => index.runsWhere(expressions, Number.MAX_SAFE_INTEGER));
     if (runIds === undefined) {
-      // Every match: the report shows the newest 500 (REPORT_RUNS_MAX) and says of how many (a
-      // probe: 600 matches made a report of "500 runs", the rest unsaid).
-      return await asUsage(() => index.runIdsWhere(expressions, Number.MAX_SAFE_INTEGER));
+      const kept = found.filter((r) => includeArchived || !r.archived).map((r) => r.run_id);
+      return { runIds: kept, archivedHidden: found.length - kept.length };
     }
-    const matching = new Set(
-      await asUsage(() => index.runIdsWhere(expressions, Number.MAX_SAFE_INTEGER, true)),
-    );
-    return runIds.filter((id) => matching.has(id));
+    const matching = new Set(found.map((r) => r.run_id));
+    return { runIds: runIds.filter((id) => matching.has(id)), archivedHidden: 0 };
   };
 }

@@ -12,7 +12,8 @@ import { errorLine } from "./_command.ts";
 import { messageValue } from "../ledger/control_text.ts";
 import { dirname } from "node:path";
 import { exists } from "../ledger/exists.ts";
-import { buildReport, REPORT_TRIALS_MAX } from "../report/build.ts";
+import { buildReport, REPORT_RUNS_MAX, REPORT_TRIALS_MAX } from "../report/build.ts";
+import { COMPARE_RUNS_MAX } from "../report/html.ts";
 import {
   AmbiguousRunError,
   IndexNotFoundError,
@@ -46,9 +47,10 @@ export const FLAGS: FlagSpec = {
   "db": { type: "string" },
   "legacy-db": { type: "string" },
   "title": { type: "string" },
+  "all": { type: "boolean" },
 };
 
-const USAGE = `Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--db PATH]
+const USAGE = `Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--all] [--db PATH]
                      [--title TEXT] [--legacy-db PATH] [--root DIR]
 
 Write one self-contained HTML file: the runs overview (sortable, filterable,
@@ -59,8 +61,10 @@ heatmap over two chosen parameters. Scripts, styles and data are inline: the
 file makes no network request and opens from disk.
 
 RUN is a run id or a unique prefix; without RUN the newest runs are shown
-(at most 500); a run named twice is refused. --where EXPR keeps runs
-matching EXPR (see ledger runs --help).
+(at most ${REPORT_RUNS_MAX}); a run named twice, or more than ${REPORT_RUNS_MAX} runs, is refused. The
+compare holds the first ${COMPARE_RUNS_MAX} runs named (said when more are; ledger compare
+takes them all). --where EXPR keeps runs matching EXPR (see ledger runs
+--help). Archived runs are left out (and counted) unless named or --all.
 In dual mode a prefix must also be unique among the legacy DuckDB's runs
 (--legacy-db PATH, else ${DEFAULT_LEGACY_DB_PATH} when there).
 --title TEXT names the report (default: ledger report). -o is --out.
@@ -118,12 +122,20 @@ export async function main(args: string[]): Promise<number> {
   if (out === "") throw new UsageError("--out must not be empty");
   const dbPath = indexDbPath(values);
   for (const id of positionals) if (id === "") throw new UsageError("RUN must not be empty");
+  if (positionals.length > REPORT_RUNS_MAX) {
+    // A probe: 601 runs named made a report of 500, "the newest; name runs ... for others".
+    throw new UsageError(
+      `${positionals.length} runs named: a report holds at most ${REPORT_RUNS_MAX} ` +
+        "(name fewer, or see them all with ledger ui or ledger runs)",
+    );
+  }
   const legacyDbPath = await legacyDbFlagPath(values);
   const root = resolveRootFlag(values);
   await refuseLedgerOut(out, root, dbPath);
   const target = await refuseUnwritableOut(out, "report.html", "HTML file");
   const where = (values.where ?? []) as string[];
-  const filterRunIds = where.length === 0 ? undefined : whereFilter(where);
+  const includeArchived = values.all === true;
+  const filterRunIds = where.length === 0 ? undefined : whereFilter(where, includeArchived);
   const started = performance.now();
   let built;
   try {
@@ -134,6 +146,7 @@ export async function main(args: string[]): Promise<number> {
       dbPath,
       title: stringFlag(values, "title"),
       filterRunIds,
+      includeArchived,
     });
   } catch (err) {
     if (err instanceof AmbiguousRunError || err instanceof RunNamedTwiceError) {
@@ -162,14 +175,30 @@ export async function main(args: string[]): Promise<number> {
       } not match --where: left out`,
     );
   }
+  // The compare's first 12 of more runs named, said (a probe: 13 named, "Compare 12 runs").
+  if (built.compared && built.comparedRuns < built.runs.length) {
+    console.error(
+      `ledger report: warning: the compare holds the first ${built.comparedRuns} of the ` +
+        `${built.runs.length} runs named (at most ${COMPARE_RUNS_MAX}); each has its page`,
+    );
+  }
   const kb = (bytes / 1024).toFixed(0);
   // Past the report's 500, which runs it holds (the page says it too; a probe: "500 runs").
   const held = built.runsTotal > built.runs.length
     ? `${built.runs.length} of ${built.runsTotal} runs (the newest; name runs or use --where ` +
       `for others)`
     : `${built.runs.length} run${built.runs.length === 1 ? "" : "s"}`;
+  // As ledger runs says it (a probe: --where matching only an archived run wrote "0 runs").
+  const hidden = built.archivedHidden === 0
+    ? ""
+    : ` (${built.archivedHidden} archived, shown with --all)`;
+  const compare = !built.compared
+    ? ""
+    : built.comparedRuns < built.runs.length
+    ? ` and the compare of the first ${built.comparedRuns}`
+    : " and their compare";
   console.log(
-    `Wrote ${out}: ${held}${built.compared ? " and their compare" : ""}, ` +
+    `Wrote ${out}: ${held}${hidden}${compare}, ` +
       `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
   );
   await warnIfIndexMayLackRuns("report", dbPath);

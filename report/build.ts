@@ -17,6 +17,7 @@ import {
 } from "./data.ts";
 import {
   type ChartData,
+  COMPARE_RUNS_MAX,
   countOf,
   escapeHtml,
   type Links,
@@ -52,8 +53,6 @@ export const REPORT_BYTES_TARGET = 2_200_000;
  * {@linkcode REPORT_BYTES_TARGET}, past the first two (all, then one a sweep).
  */
 const FIT_RENDERS_MAX = 4;
-/** Most runs a compare view holds. */
-export const COMPARE_RUNS_MAX = 12;
 
 /** Options for {@linkcode buildReport}. */
 export interface BuildReportOptions {
@@ -65,15 +64,26 @@ export interface BuildReportOptions {
    * legacy DuckDB). @default {undefined}
    */
   checkResolved?: (given: readonly string[], resolved: readonly string[]) => Promise<void>;
-  /** Keep only runs for which this returns true (applied to the resolved ids). */
-  filterRunIds?: (
-    index: ReportIndex,
-    runIds: string[] | undefined,
-  ) => Promise<string[] | undefined>;
+  /**
+   * The runs to keep of those named (resolved ids), or of all runs when
+   * none were named (`undefined`), with the archived runs it left out of
+   * all runs. @default {undefined} (every run named, or the newest runs)
+   */
+  filterRunIds?: (index: ReportIndex, runIds: string[] | undefined) => Promise<RunsKept>;
+  /** Archived runs too, when no runs are named (runs named are shown, archived or not). */
+  includeArchived?: boolean;
   /** The index file. @default {<root>/index/runs.duckdb} */
   dbPath?: string;
   /** Page title. @default {"ledger report"} */
   title?: string;
+}
+
+/** What {@linkcode BuildReportOptions.filterRunIds} keeps. */
+export interface RunsKept {
+  /** The runs kept, in the order to show them. */
+  runIds: string[];
+  /** Archived runs that matched and were left out (none named, no `includeArchived`). */
+  archivedHidden: number;
 }
 
 /** What {@linkcode buildReport} made. */
@@ -93,8 +103,15 @@ export interface BuiltReport {
    * the index; more than `runs` when past the report's 500.
    */
   runsTotal: number;
+  /**
+   * Archived runs that would have been shown, left out because no run was
+   * named and `includeArchived` was not given.
+   */
+  archivedHidden: number;
   /** Whether a compare section was made. */
   compared: boolean;
+  /** Runs the compare holds: those named, at most {@linkcode COMPARE_RUNS_MAX}; 0 when none. */
+  comparedRuns: number;
   /**
    * Of the runs named (distinct, prefixes resolved), how many and how many
    * `filterRunIds` left out: 0 and 0 when none were named.
@@ -153,11 +170,25 @@ export async function buildReport(
       : await index.resolveRunIds(options.runIds);
     if (named !== undefined) await options.checkResolved?.(options.runIds!, named);
     const namedRuns = new Set(named ?? []).size;
-    if (options.filterRunIds) named = await options.filterRunIds(index, named);
+    let archivedHidden = 0;
+    if (options.filterRunIds) {
+      const kept = await options.filterRunIds(index, named);
+      named = kept.runIds;
+      archivedHidden = kept.archivedHidden;
+    }
     const leftOut = options.runIds === undefined || options.runIds.length === 0
       ? 0
       : namedRuns - new Set(named ?? []).size;
-    const overview = await index.overview({ runIds: named, limit: REPORT_RUNS_MAX });
+    const includeArchived = options.includeArchived === true;
+    const overview = await index.overview({
+      runIds: named,
+      limit: REPORT_RUNS_MAX,
+      includeArchived,
+    });
+    if (named === undefined && !includeArchived) {
+      archivedHidden = (await index.overview({ includeArchived: true, limit: 1 })).total -
+        overview.total;
+    }
     const runIds = named ?? overview.runs.map((r) => r.run_id);
     if (named !== undefined) {
       // Keep the order the runs were named in.
@@ -220,7 +251,11 @@ export async function buildReport(
         }</section>`,
       );
       if (compared) {
-        const cmp = renderCompare(views.slice(0, COMPARE_RUNS_MAX), { links, key: "compare" });
+        const cmp = renderCompare(views.slice(0, COMPARE_RUNS_MAX), {
+          links,
+          key: "compare",
+          namedTotal: views.length,
+        });
         Object.assign(charts, cmp.charts);
         sections.push(`<section class="view" id="compare">${cmp.html}</section>`);
       }
@@ -313,7 +348,9 @@ export async function buildReport(
       parts,
       runs: views.map((v) => v.run.run_id),
       runsTotal: Math.max(overview.total, runIds.length),
+      archivedHidden,
       compared,
+      comparedRuns: compared ? Math.min(views.length, COMPARE_RUNS_MAX) : 0,
       named: { runs: namedRuns, leftOut },
       artifactProblems: views.flatMap((v) => v.artifact_problems),
     };

@@ -642,23 +642,22 @@ export class ReportIndex {
   }
 
   /**
-   * The ids of the runs matching every `--where` expression (SPEC 11),
-   * newest first, at most `limit`; archived runs only with
-   * `includeArchived` (hidden by default, as in `ledger runs`). Throws the
-   * query surface's usage errors for a bad expression.
+   * The runs matching every `--where` expression (SPEC 11), archived ones
+   * included and said (a caller hides them as `ledger runs` does, and can
+   * say how many it hid), newest first, at most `limit`. Throws the query
+   * surface's usage errors for a bad expression.
    */
-  async runIdsWhere(
+  async runsWhere(
     where: readonly string[],
     limit: number,
-    includeArchived = false,
-  ): Promise<string[]> {
+  ): Promise<{ run_id: string; archived: boolean }[]> {
     const found = await queryRuns(this.#conn, {
       where,
       limit,
       summary: false,
-      includeArchived,
+      includeArchived: true,
     });
-    return found.map((r) => r.run_id);
+    return found.map((r) => ({ run_id: r.run_id, archived: r.archived }));
   }
 
   /** The distinct run types and statuses in the index (kept: the file does not change). */

@@ -30,11 +30,13 @@ import {
   sortDirection,
   tradesFileOf,
 } from "./data.ts";
+import { assert } from "../ledger/assert.ts";
 import { distinctCells, escapeControl, escapeHiddenControl } from "../ledger/control_text.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { isExactInteger, isJsonObject } from "../ledger/json_text.ts";
 import { dataComparison } from "../ledger/fingerprint.ts";
 import { flatPathName } from "../indexer/query/flat_path.ts";
+import { jsonText } from "../indexer/query/_json.ts";
 import { setOwn } from "../indexer/query/compare.ts";
 import { objectiveRankValue, type RankedMetrics, SWEEP_OBJECTIVES } from "../backtest/sweep.ts";
 
@@ -413,9 +415,7 @@ function overviewRow(r: OverviewRun, links: Links): string {
   const label = r.label === null ? "" : `<br><span class="label">${escapeHtml(r.label)}</span>`;
   return `<tr><td class="id"><a href="${escapeHtml(links.run(r.run_id))}">${
     escapeHtml(r.run_id)
-  }</a>${label}</td><td>${escapeHtml(r.run_type ?? "-")}</td><td>${statusBadge(r.status)}${
-    r.archived ? ` <span class="status status-pending">archived</span>` : ""
-  }</td>` +
+  }</a>${label}</td><td>${escapeHtml(r.run_type ?? "-")}</td><td>${statusBadges(r)}</td>` +
     `<td data-v="${r.created_at_ms ?? ""}">${escapeHtml(formatTime(r.created_at_ms))}</td>` +
     cell(r.duration_ms, formatDuration(r.duration_ms)) +
     cell(r.calls, r.calls === null ? "-" : r.exact_digits.calls ?? String(r.calls), "calls") +
@@ -548,9 +548,7 @@ export function renderRun(view: RunView, key: string): Fragment {
   const charts: ChartData = {};
   const parts: string[] = [];
   parts.push(
-    `<h1>${escapeHtml(r.run_id)} ${statusBadge(r.status)}${
-      r.archived ? ` <span class="status status-pending">archived</span>` : ""
-    }</h1>`,
+    `<h1>${escapeHtml(r.run_id)} ${statusBadges(r)}</h1>`,
   );
   if (r.label !== null) parts.push(`<p class="label">${escapeHtml(r.label)}</p>`);
   parts.push(`<div class="grid"><div class="card">${
@@ -937,7 +935,16 @@ export interface CompareOptions {
   links: Links;
   /** Prefix of the chart keys. */
   key: string;
+  /**
+   * Runs named for the compare, when more than the views given (the first
+   * {@linkcode COMPARE_RUNS_MAX}): the page says which it holds.
+   * @default {views.length}
+   */
+  namedTotal?: number;
 }
+
+/** Most runs a compare view holds (its letters, series and columns stay readable). */
+export const COMPARE_RUNS_MAX = 12;
 
 /**
  * The compare of several runs: overlaid equity, phases, and the config and summary that differ.
@@ -982,6 +989,7 @@ export interface CompareOptions {
  */
 export function renderCompare(views: readonly RunView[], options: CompareOptions): Fragment {
   const { links, key } = options;
+  assert(views.length <= COMPARE_RUNS_MAX, `a compare of ${views.length} runs`);
   const letters = views.map((_, i) => runLetter(i));
   const charts: ChartData = {};
   // SPEC 11: a tag `label` is shown as the run's label, here beside its id.
@@ -996,7 +1004,7 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
         }">${escapeHtml(v.run.run_id)}</a></td>${
           labelled ? `<td>${escapeHtml(v.run.label ?? "")}</td>` : ""
         }<td>${escapeHtml(v.run.run_type ?? "-")}</td>` +
-        `<td>${statusBadge(v.run.status)}</td><td>${escapeHtml(formatTime(v.run.created_at_ms))}` +
+        `<td>${statusBadges(v.run)}</td><td>${escapeHtml(formatTime(v.run.created_at_ms))}` +
         `</td><td class="num">${escapeHtml(formatDuration(v.run.duration_ms))}</td></tr>`
       ).join("")
     }</tbody></table>`;
@@ -1020,7 +1028,17 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
       }))
     ),
   };
-  const html = `<h1>Compare ${views.length} runs</h1>
+  const namedTotal = options.namedTotal ?? views.length;
+  // A probe: a report naming 13 runs compared 12 and said "Compare 12 runs".
+  const capped = namedTotal <= views.length
+    ? ""
+    : `<p class="muted" id="compare-capped">${
+      escapeHtml(
+        `The first ${views.length} of the ${namedTotal} runs named: a compare holds at most ` +
+          `${COMPARE_RUNS_MAX} (each run named has its page; ledger compare takes them all).`,
+      )
+    }</p>`;
+  const html = `<h1>Compare ${views.length} runs</h1>${capped}
 <div class="card">${legend}<p class="muted">${
     {
       same: "Same data: every run has the same data fingerprint.",
@@ -1143,7 +1161,9 @@ function diffTable(
   const paths = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort();
   const shown = paths.filter((p) => {
     if (options.all) return true;
-    const values = new Set(flat.map((f) => JSON.stringify(f[p] ?? null)));
+    // jsonText: -0 is not 0 (a probe: the config compare said no difference where ledger
+    // compare --json lists one).
+    const values = new Set(flat.map((f) => jsonText(f[p] ?? null)));
     return values.size > 1;
   });
   if (shown.length === 0) return `<p class="muted">No differences.</p>`;
@@ -1289,6 +1309,12 @@ function statusBadge(status: string): string {
   return `<span class="status ${known ? `status-${status}` : ""}">${escapeHtml(status)}</span>`;
 }
 
+/** The status badge of `run`, and an `archived` one when it is (everywhere a run's status is). */
+function statusBadges(run: { status: string; archived: boolean }): string {
+  return statusBadge(run.status) +
+    (run.archived ? ` <span class="status status-pending">archived</span>` : "");
+}
+
 /**
  * The per-caller results a run's summary holds, as table rows with a title:
  * `by_caller` (a path-only run), or the best trial's (a sweep: `bestTrial`
@@ -1371,13 +1397,16 @@ function varyingKeys(objects: readonly Record<string, unknown>[]): string[] {
   return varying.length > 0 ? varying : keys;
 }
 
-/** Whether `a` and `b` write the same JSON (strings, booleans, null and numbers compared as they are). */
+/**
+ * Whether `a` and `b` write the same JSON as the machine formats write it
+ * (strings, booleans, null and numbers compared as they are, -0 apart from 0).
+ */
 function sameJson(a: unknown, b: unknown): boolean {
   const plain = (v: unknown) =>
     v === null || typeof v === "string" || typeof v === "boolean" ||
     (typeof v === "number" && Number.isFinite(v));
-  if (plain(a) && plain(b)) return a === b;
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (plain(a) && plain(b)) return Object.is(a, b);
+  return jsonText(a) === jsonText(b);
 }
 
 /**
@@ -1412,7 +1441,7 @@ function formatValue(v: unknown): string {
   if (typeof v === "number") {
     // Four significant digits, no trailing zeros invented (0.1 is 0.1, not 0.1000).
     return Number.isInteger(v)
-      ? String(v)
+      ? (Object.is(v, -0) ? "-0" : String(v)) // as the terminal's tables write it
       : Math.abs(v) >= 100
       ? v.toFixed(1)
       : String(Number(v.toPrecision(4)));

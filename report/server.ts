@@ -40,6 +40,7 @@ import {
   type RunView,
 } from "./data.ts";
 import {
+  COMPARE_RUNS_MAX,
   escapeHtml,
   type Links,
   LIVE_CSP,
@@ -54,8 +55,6 @@ import {
 export const PAGE_ROWS_DEFAULT = 50;
 /** Most rows per overview page. */
 export const PAGE_ROWS_MAX = 500;
-/** Most runs in one compare page. */
-export const COMPARE_RUNS_MAX = 12;
 /** Longest URL served, in characters. */
 const URL_CHARS_MAX = 8_192;
 

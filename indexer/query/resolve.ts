@@ -7,6 +7,7 @@
  * @module
  */
 import { assert } from "../../ledger/assert.ts";
+import { messageValue } from "../../ledger/control_text.ts";
 import type { DuckDBConnection } from "../duckdb.ts";
 import { RUN_ARCHIVED_SQL } from "../schema.ts";
 import { allRows } from "./reader.ts";
@@ -70,9 +71,11 @@ export class AmbiguousRunError extends Error {
   ) {
     assert(total >= candidates.length, "AmbiguousRunError: total below the candidates shown");
     super(
-      `Run id prefix ${JSON.stringify(prefix)} is ambiguous: it matches ${candidates.join(", ")}${
-        total > candidates.length ? `, ... (${total} runs ${where})` : ""
-      }`,
+      // Each candidate on the message's one line (a probe: an id holding a newline cut the CLI's
+      // line there, and broke the UI's 400 in two).
+      `Run id prefix ${JSON.stringify(prefix)} is ambiguous: it matches ${
+        candidates.map(messageValue).join(", ")
+      }${total > candidates.length ? `, ... (${total} runs ${where})` : ""}`,
     );
     this.name = "AmbiguousRunError";
     this.prefix = prefix;

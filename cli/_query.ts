@@ -58,10 +58,12 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     { path: join(root, "events"), what: "the ledger's append-only log" },
     { path: join(root, "index"), what: "the index folder" },
     { path: join(root, "artifacts"), what: "the runs' artifacts" },
-    { path: dbPath, what: "the index file" },
-    { path: `${dbPath}.wal`, what: "the index file" },
-    { path: DEFAULT_LEGACY_DB_PATH, what: "the legacy DuckDB of dual mode" },
-    { path: `${DEFAULT_LEGACY_DB_PATH}.wal`, what: "the legacy DuckDB of dual mode" },
+    // Files: the --out is refused when it is one, not "inside" one (a probe: `--db /tmp` said
+    // "--out x.html is inside /tmp (the index file)"; opening the index says what /tmp is).
+    { path: dbPath, what: "the index file", file: true },
+    { path: `${dbPath}.wal`, what: "the index file", file: true },
+    { path: DEFAULT_LEGACY_DB_PATH, what: "the legacy DuckDB of dual mode", file: true },
+    { path: `${DEFAULT_LEGACY_DB_PATH}.wal`, what: "the legacy DuckDB of dual mode", file: true },
   ];
   const outs = [
     resolve(out),
@@ -76,7 +78,7 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
         if (rel === "") {
           throw new UsageError(`--out ${messageValue(out)} is ${g.what}: write it elsewhere`);
         }
-        if (!rel.startsWith("..") && !rel.startsWith("/")) {
+        if (!("file" in g) && !rel.startsWith("..") && !rel.startsWith("/")) {
           throw new UsageError(
             `--out ${messageValue(out)} is inside ${
               messageValue(g.path)

@@ -137,3 +137,27 @@ Deno.test("report and export: an --out that cannot be looked at is one line", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("report and export: a --db that is a folder holding --out is said to be a folder", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-out-dbdir-" });
+  const root = join(dir, "root");
+  try {
+    await indexOneRun(root);
+    // A probe: "--out x.html is inside DIR (the index file)": the index is a file, and DIR none.
+    for (
+      const args of [
+        ["report", "--out", join(dir, "r.html")],
+        ["export", "runs", "--format", "csv", "--out", join(dir, "x.csv")],
+      ]
+    ) {
+      const r = await runLedger([...args, "--db", dir, "--root", root]);
+      equal(r.code, 1, r.stderr);
+      equal(
+        r.stderr,
+        `ledger ${args[0]}: ${dir} is a directory, not a regular file: refusing to open it\n`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -163,6 +163,14 @@ export function bpsVersus(price: number, base: number): number {
 
 /** Basis points are kept to a billionth (1e-9 bps): far below any price tick. */
 const BPS_DIGITS = 1e9;
+/**
+ * From here on (about 9e6 bps, a 900x return) a double holds no billionths
+ * of a basis point: such a value is kept as it is. Scaling it by
+ * {@linkcode BPS_DIGITS} only lost its last bits, and past 1.8e299 bps
+ * overflowed to Infinity (a probe: a return of 1e304 bps, a valid double,
+ * failed the run as "does not fit a number").
+ */
+const BPS_ROUNDED_MAX = Number.MAX_SAFE_INTEGER / BPS_DIGITS;
 
 /**
  * `bps` kept to 1e-9 bps ({@linkcode BPS_DIGITS}): a stop at -20% computed as
@@ -177,9 +185,11 @@ const BPS_DIGITS = 1e9;
  * import { roundBps } from "./metrics.ts";
  * assert.equal(roundBps(-1999.9999999999995), -2000);
  * assert.ok(Object.is(roundBps(-1e-12), 0));
+ * assert.equal(roundBps(1e304), 1e304); // past a billionth's precision: as it is
  * ```
  */
 export function roundBps(bps: number): number {
+  if (!(Math.abs(bps) < BPS_ROUNDED_MAX)) return bps; // no billionths to round (or NaN)
   return Math.round(bps * BPS_DIGITS) / BPS_DIGITS + 0;
 }
 

@@ -611,6 +611,11 @@ function num(x: unknown, digits = 0): string {
   return typeof x === "number" ? x.toFixed(digits) : "-";
 }
 
+/** `text` and its unit, or `-` alone when the value is missing. */
+function unit(text: string, suffix: string): string {
+  return text === "-" ? text : `${text}${suffix}`;
+}
+
 function describeResult(r: RunResult): string {
   const s = r.summary;
   const totalMs = r.phases.reduce((sum, p) => sum + p.durationMs, 0);
@@ -621,9 +626,10 @@ function describeResult(r: RunResult): string {
   if (r.runType === "path_only") {
     lines.push(
       `  2x/3x/4x hit rate: ${pct(s.hit_2x_rate)} / ${pct(s.hit_3x_rate)} / ${pct(s.hit_4x_rate)}` +
-        `, median peak ${num(s.median_peak_multiple, 2)}x, median drawdown ${
-          num(s.median_dd_bps)
-        } bps`,
+        // No unit after a missing value (a probe: "median peak -x").
+        `, median peak ${unit(num(s.median_peak_multiple, 2), "x")}, median drawdown ${
+          unit(num(s.median_dd_bps), " bps")
+        }`,
       // What the rates are over: covered calls without an anchor, or late, are counted apart.
       `  computed: ${num(s.calls_computed)}${
         leftOut(s.calls_skipped, s, "with candles but no anchor price")
@@ -631,8 +637,9 @@ function describeResult(r: RunResult): string {
     );
   } else {
     lines.push(
-      `  ${s.policy_type}: win rate ${pct(s.win_rate)}, mean ${num(s.mean_return_bps)} bps, ` +
-        `median ${num(s.median_return_bps)} bps, stop-outs ${pct(s.stop_out_rate)}`,
+      `  ${s.policy_type}: win rate ${pct(s.win_rate)}, mean ${
+        unit(num(s.mean_return_bps), " bps")
+      }, median ${unit(num(s.median_return_bps), " bps")}, stop-outs ${pct(s.stop_out_rate)}`,
       // What the rates are over: calls without an entry are counted apart (QUANTBOT.md).
       `  trades: ${num(s.count)}${leftOut(s.calls_no_entry, s, "without an entry")}`,
     );

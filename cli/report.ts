@@ -184,21 +184,24 @@ export async function main(args: string[]): Promise<number> {
   }
   const kb = (bytes / 1024).toFixed(0);
   // Past the report's 500, which runs it holds (the page says it too; a probe: "500 runs").
-  const held = built.runsTotal > built.runs.length
-    ? `${built.runs.length} of ${built.runsTotal} runs (the newest; name runs or use --where ` +
-      `for others)`
-    : `${built.runs.length} run${built.runs.length === 1 ? "" : "s"}`;
   // As ledger runs says it (a probe: --where matching only an archived run wrote "0 runs").
   const hidden = built.archivedHidden === 0
-    ? ""
-    : ` (${built.archivedHidden} archived, shown with --all)`;
+    ? []
+    : [`${built.archivedHidden} archived, shown with --all`];
+  const held = built.runsTotal > built.runs.length
+    ? `${built.runs.length} of ${built.runsTotal} runs (${
+      ["the newest; name runs or use --where for others", ...hidden].join("; ")
+    })`
+    : `${built.runs.length} run${built.runs.length === 1 ? "" : "s"}${
+      hidden.length === 0 ? "" : ` (${hidden[0]})`
+    }`;
   const compare = !built.compared
     ? ""
     : built.comparedRuns < built.runs.length
     ? ` and the compare of the first ${built.comparedRuns}`
     : " and their compare";
   console.log(
-    `Wrote ${out}: ${held}${hidden}${compare}, ` +
+    `Wrote ${out}: ${held}${compare}, ` +
       `${kb} KiB in ${Math.round(performance.now() - started)} ms (open it in a browser)`,
   );
   await warnIfIndexMayLackRuns("report", dbPath);

@@ -81,6 +81,10 @@ export const FACETS_SQL = `SELECT 'type' AS facet, run_type AS value FROM runs_d
   UNION ALL SELECT 'status', r.status FROM ${RUNS} GROUP BY r.status
   ORDER BY facet, value`;
 
+/** How many runs are archived (those an overview without archived runs leaves out). */
+export const ARCHIVED_RUNS_SQL =
+  `SELECT count(*) AS n FROM ${RUNS} WHERE coalesce(r.archived, false)`;
+
 /** Runs whose id is in the list `$1`. */
 export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, r.completed_at_ms, r.failed_at_ms, ${RUN_ENDED_AT_SQL} AS ended_at_ms,

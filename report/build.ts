@@ -185,10 +185,7 @@ export async function buildReport(
       limit: REPORT_RUNS_MAX,
       includeArchived,
     });
-    if (named === undefined && !includeArchived) {
-      archivedHidden = (await index.overview({ includeArchived: true, limit: 1 })).total -
-        overview.total;
-    }
+    if (named === undefined && !includeArchived) archivedHidden = await index.archivedRuns();
     const runIds = named ?? overview.runs.map((r) => r.run_id);
     if (named !== undefined) {
       // Keep the order the runs were named in.

@@ -58,6 +58,7 @@ import { isExactInteger, isJsonObject, parseJsonText } from "../ledger/json_text
 import { indexPath, runDir } from "../ledger/paths.ts";
 import {
   ARCHIVE_SQL,
+  ARCHIVED_RUNS_SQL,
   ARTIFACTS_SQL,
   CALLERS_SQL,
   FACETS_SQL,
@@ -658,6 +659,11 @@ export class ReportIndex {
       includeArchived: true,
     });
     return found.map((r) => ({ run_id: r.run_id, archived: r.archived }));
+  }
+
+  /** How many runs are archived. */
+  async archivedRuns(): Promise<number> {
+    return Number((await rows(this.#conn, ARCHIVED_RUNS_SQL))[0].n);
   }
 
   /** The distinct run types and statuses in the index (kept: the file does not change). */

@@ -107,7 +107,7 @@ ambiguous prefix or a run named twice).`;
  * }
  * assert.equal(
  *   printed.split("\n")[0],
- *   "Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--db PATH]",
+ *   "Usage: ledger report [RUN...] --out FILE.html [--where EXPR] [--all] [--db PATH]",
  * );
  * ```
  */

@@ -418,12 +418,38 @@ export function expectedRun(row: LegacyRow): ExpectedRun {
 }
 
 /**
+ * How the backfilled run `run` ends in the index, by the index's rule:
+ * completed or failed (the later wins, a tie is failed); null when it has
+ * not ended (running, stale or pending, which depend on the clock).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { endedStatus, type ExpectedRun } from "./backfill.ts";
+ * const run: ExpectedRun = {
+ *   run_type: "policy", created_at_ms: 1, config: {}, data_fingerprint: "", started_at_ms: 2,
+ *   completed_at_ms: 5, summary: {}, failed: true, failed_at_ms: 5, error: { message: "x" },
+ * };
+ * assert.equal(endedStatus(run), "failed"); // a tie is failed
+ * assert.equal(endedStatus({ ...run, failed_at_ms: 4 }), "completed");
+ * assert.equal(endedStatus({ ...run, completed_at_ms: null, failed: false }), null);
+ * ```
+ */
+export function endedStatus(run: ExpectedRun): "completed" | "failed" | null {
+  const { completed_at_ms: completedAtMs, failed, failed_at_ms: failedAtMs } = run;
+  if (completedAtMs !== null && (!failed || failedAtMs === null || completedAtMs > failedAtMs)) {
+    return "completed";
+  }
+  return failed ? "failed" : null;
+}
+
+/**
  * The `run.failed` error of a legacy run (see {@linkcode expectedRun}), or
- * `null` when it did not fail: `failed_at_ms` or `error_json` set, or a
- * status word of `failed`.
+ * `null` when it did not fail: `failed_at_ms` or an error recorded in
+ * `error_json` (see {@linkcode recordsError}), or a status word of `failed`.
  */
 function expectedError(row: LegacyRow): Record<string, unknown> | null {
-  const failed = row.failed_at_ms !== null || row.error_json !== null ||
+  const failed = row.failed_at_ms !== null || recordsError(row.error_json) ||
     row.status_text?.toLowerCase() === "failed";
   if (!failed) return null;
   let error = jsonObject(row.error_json);
@@ -436,6 +462,29 @@ function expectedError(row: LegacyRow): Record<string, unknown> | null {
     error = { ...error, legacy_summary: summary };
   }
   return error;
+}
+
+/**
+ * Whether an `error_json` records an error: not NULL, blank, JSON `null`
+ * or `{}`, which a writer leaves for a run that did not fail (Python's
+ * `json.dumps(None)` is `null`; the value mapping makes each of them `{}`).
+ * A probe: a completed run whose `error_json` was `null` was backfilled as
+ * failed, and listed failed in dual mode.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { recordsError } from "./backfill.ts";
+ * for (const none of [null, "", "  ", "null", "{}", " { } "]) assert.equal(recordsError(none), false);
+ * for (const some of ['{"message":"boom"}', '"boom"', "Traceback", "[]"]) assert(recordsError(some));
+ * ```
+ */
+export function recordsError(errorJson: string | null): boolean {
+  if (errorJson === null) return false;
+  const error = jsonObject(errorJson);
+  const keys = Object.keys(error);
+  return !(keys.length === 0 || (keys.length === 1 && keys[0] === "legacy_value" &&
+    error.legacy_value === null));
 }
 
 /**
@@ -505,6 +554,39 @@ export function priorErrorWarning(runId: string): string {
   return `run ${JSON.stringify(runId)} was backfilled by ledger 0.8.0 or earlier: its ` +
     "run.failed error lacks what the legacy file holds beyond it (a message that is not text, " +
     "or the summary of a run that failed); the legacy file keeps it (archived, it stays there)";
+}
+
+/**
+ * The warning for a legacy run that has not ended (neither completed nor
+ * failed) whose row holds a summary, else undefined. The log keeps a
+ * summary for a completed run (and a failed run's with its error) only, so
+ * no reader shows this one after the cutover: a probe saw dual mode's `show`
+ * print it, the backfill leave it out and parity hold. Said by `backfill`,
+ * `parity` and `archive`; the legacy file, archived, keeps it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { unendedSummaryWarning } from "./backfill.ts";
+ * const row = {
+ *   run_id: "r1", run_type: "policy", created_at_ms: 1, config: "{}", data_fingerprint: "fp",
+ *   started_at_ms: 2, completed_at_ms: null, failed_at_ms: null,
+ *   summary_json: '{"calls_done":120}', error_json: null, status_text: null, has_status_row: true,
+ * };
+ * assert.match(unendedSummaryWarning(row)!, /^run "r1" has not ended, and its legacy summary_json/);
+ * assert.equal(unendedSummaryWarning({ ...row, completed_at_ms: 3 }), undefined);
+ * assert.equal(unendedSummaryWarning({ ...row, summary_json: "{}" }), undefined);
+ * ```
+ */
+export function unendedSummaryWarning(row: LegacyRow): string | undefined {
+  const run = expectedRun(row);
+  if (run.completed_at_ms !== null || run.failed) return undefined;
+  const keys = Object.keys(jsonObject(row.summary_json)).length;
+  if (keys === 0) return undefined;
+  return `run ${JSON.stringify(row.run_id)} has not ended, and its legacy summary_json ` +
+    `(${keys} key${keys === 1 ? "" : "s"}) has no event in the log (the log keeps the summary ` +
+    "of a completed run): no reader shows it after the cutover; the legacy file keeps it " +
+    "(archived, it stays there)";
 }
 
 /**
@@ -619,6 +701,7 @@ export async function backfillLegacy(
   const toWrite = kept.filter((e) => !existing.ids.has(e.event_id));
   if (!options.dryRun && toWrite.length > 0) await appendAll(root, toWrite, options);
   const runsWithNewEvents = new Set(toWrite.map((e) => e.run_id));
+  const keptRuns = new Set(kept.map((e) => e.run_id));
   skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
   return {
     legacyRuns: legacy.rows.length,
@@ -629,8 +712,18 @@ export async function backfillLegacy(
     eventsAlreadyPresent: kept.length - toWrite.length,
     skipped,
     unreadableLogLines: existing.unreadable,
-    warnings: [...legacy.warnings, ...[...existing.prior].sort().map(priorErrorWarning)],
+    warnings: [
+      ...legacy.warnings,
+      ...[...existing.prior].sort().map(priorErrorWarning),
+      ...unendedSummaryWarnings(legacy.rows.filter((r) => keptRuns.has(r.run_id))),
+    ],
   };
+}
+
+/** {@linkcode unendedSummaryWarning} of each of `rows` that has one, by run id. */
+export function unendedSummaryWarnings(rows: readonly LegacyRow[]): string[] {
+  return [...rows].sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0))
+    .map(unendedSummaryWarning).filter((w) => w !== undefined);
 }
 
 /**

@@ -50,7 +50,7 @@ import {
   readLegacyRows,
   type RunStatus,
 } from "./read.ts";
-import { expectedRun } from "./backfill.ts";
+import { endedStatus, expectedRun } from "./backfill.ts";
 import {
   checkListOptions,
   IndexDamagedError,
@@ -1095,12 +1095,8 @@ function isDuckDbOpenError(err: unknown): boolean {
  */
 export function legacyStatus(row: LegacyRow, nowMs: number): RunStatus {
   // The index's rule: completed and failed both known -> the later wins, a tie is failed.
-  const { failed, failed_at_ms: failedAtMs } = expectedRun(row);
-  const completedAtMs = row.completed_at_ms;
-  if (completedAtMs !== null && (!failed || failedAtMs === null || completedAtMs > failedAtMs)) {
-    return "completed";
-  }
-  if (failed) return "failed";
+  const ended = endedStatus(expectedRun(row));
+  if (ended !== null) return ended;
   // The index's rule: a run whose last event is more than a day ahead of the clock is stale
   // (the dual-mode audit: a legacy run started in the future showed running here, stale once
   // backfilled).

@@ -103,9 +103,12 @@ SELECT d.run_id, d.run_type, CAST(d.created_at_ms AS BIGINT) AS created_at_ms,
        CAST(s.completed_at_ms AS BIGINT) AS completed_at_ms,
        CAST(s.failed_at_ms AS BIGINT) AS failed_at_ms,
        CAST(s.summary_json AS VARCHAR) AS summary_json,
-       CAST(s.error_json AS VARCHAR) AS error_json
+       CAST(s.error_json AS VARCHAR) AS error_json,
+       CAST(l.status AS VARCHAR) AS status,
+       CAST(s.created_count AS INTEGER) AS created_count
 FROM runs_d d
-LEFT JOIN runs_status s ON s.run_id = d.run_id`;
+LEFT JOIN runs_status s ON s.run_id = d.run_id
+LEFT JOIN latest_runs l ON l.run_id = d.run_id`;
 
 const KNOWN_COLUMNS: ReadonlySet<string> = new Set([
   ...LEGACY_RUNS_COLUMNS,

@@ -150,6 +150,10 @@ export interface IndexParityRow {
   failed_at_ms: number | null;
   summary_json: string | null;
   error_json: string | null;
+  /** The run's status as the index derives it (`completed`, `failed`, `running`...). */
+  status: string | null;
+  /** How many `run.created` events the run has (1 when one writer created it). */
+  created_count: number | null;
 }
 
 /** What one store gave: its rows, whether it could be read, and why not. */
@@ -500,7 +504,11 @@ async function readIndex<T>(
 function normalizeIndexRow(r: Row): Row {
   const out: Row = {};
   for (const [key, value] of Object.entries(r)) {
-    out[key] = key.endsWith("_ms") ? ms(value) : key === "run_id" ? String(value) : text(value);
+    out[key] = key.endsWith("_ms") || key === "created_count"
+      ? ms(value) // an integer or null
+      : key === "run_id"
+      ? String(value)
+      : text(value);
   }
   return out;
 }

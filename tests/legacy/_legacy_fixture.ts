@@ -137,7 +137,8 @@ export async function createIndexDb(path: string, runs: IndexFixtureRun[]): Prom
     );
     await exec(
       "CREATE TABLE runs_status(run_id VARCHAR, started_at_ms BIGINT, completed_at_ms BIGINT, " +
-        "failed_at_ms BIGINT, summary_json JSON, error_json JSON, status VARCHAR)",
+        "failed_at_ms BIGINT, summary_json JSON, error_json JSON, status VARCHAR, " +
+        "created_count BIGINT)",
     );
     await exec(
       "CREATE VIEW latest_runs AS SELECT d.run_id, d.run_type, d.created_at_ms, s.started_at_ms, " +
@@ -157,7 +158,7 @@ export async function createIndexDb(path: string, runs: IndexFixtureRun[]): Prom
         r.config ?? "{}",
         r.data_fingerprint ?? "",
       ]);
-      await exec("INSERT INTO runs_status VALUES (?, ?, ?, NULL, ?, NULL, ?)", [
+      await exec("INSERT INTO runs_status VALUES (?, ?, ?, NULL, ?, NULL, ?, 1)", [
         r.run_id,
         big(r.started_at_ms),
         big(r.completed_at_ms),

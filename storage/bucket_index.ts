@@ -47,6 +47,7 @@ import {
   remotePartFile,
 } from "./_layout.ts";
 import { forEachLimited } from "./_pool.ts";
+import { CHUNK_BYTES_MAX } from "./ship.ts";
 import { type BucketLocation, formatBucketUrl, type ObjectStore } from "./object_store.ts";
 
 /** Remote parts mirrored at the same time. */
@@ -67,6 +68,13 @@ export const MIRROR_CHECKPOINT_CHUNKS = 64;
 const MIRROR_CHECKPOINT_FILES_PER_SAVE = 8;
 /** Bytes fetched between two saves of `mirror.json` within a pass. */
 const MIRROR_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes of a bucket object held at once: a chunk `ledger ship` writes (16
+ * MiB at most, {@linkcode CHUNK_BYTES_MAX}) in one request, a larger object
+ * (another tool's) in ranges of this size. A probe: an object of 1.76 GB
+ * fetched whole took 3.7 GB of memory, whatever --memory-limit said.
+ */
+export const FETCH_RANGE_BYTES = CHUNK_BYTES_MAX;
 /** Format of `mirror.json`. */
 const MIRROR_FORMAT = 1;
 
@@ -84,6 +92,8 @@ export interface BucketIndexOptions {
   staleAfterMs?: number;
   /** DuckDB memory limit of the rebuild (see `RebuildOptions.memoryLimit`). */
   memoryLimit?: string;
+  /** Bytes of a bucket object fetched at once. @default {FETCH_RANGE_BYTES} */
+  fetchRangeBytes?: number;
   /** Receives progress lines. @default {undefined} */
   onProgress?: (message: string) => void;
   /**
@@ -316,12 +326,14 @@ export async function mirrorBucket(
   store: ObjectStore,
   location: BucketLocation,
   cacheRoot: string,
-  options: Pick<BucketIndexOptions, "onProgress"> = {},
+  options: Pick<BucketIndexOptions, "onProgress" | "fetchRangeBytes"> = {},
 ): Promise<MirrorReport> {
   const progress = options.onProgress ?? (() => {});
+  const rangeBytes = options.fetchRangeBytes ?? FETCH_RANGE_BYTES;
+  assert(Number.isSafeInteger(rangeBytes) && rangeBytes > 0, `fetch range of ${rangeBytes} bytes`);
   return await withMirrorLock(
     cacheRoot,
-    () => new Mirror(store, cacheRoot, progress).pass(location),
+    () => new Mirror(store, cacheRoot, progress, rangeBytes).pass(location),
   );
 }
 
@@ -392,10 +404,19 @@ class Mirror {
   /** The save in progress: saves run one after the other. */
   #saving: Promise<void> = Promise.resolve();
 
-  constructor(store: ObjectStore, cacheRoot: string, progress: (message: string) => void) {
+  /** Bytes of an object fetched at once ({@linkcode FETCH_RANGE_BYTES}). */
+  #rangeBytes: number;
+
+  constructor(
+    store: ObjectStore,
+    cacheRoot: string,
+    progress: (message: string) => void,
+    rangeBytes: number,
+  ) {
     this.#store = store;
     this.#cacheRoot = cacheRoot;
     this.#progress = progress;
+    this.#rangeBytes = rangeBytes;
   }
 
   async pass(location: BucketLocation): Promise<MirrorReport> {
@@ -509,6 +530,9 @@ class Mirror {
     let chainEnd = 0;
     let gap = false;
     for (const c of chunks) {
+      // An empty object holds no bytes of the part: fetched on every pass, it made each a change
+      // (a probe: daemon --from rebuilt the index every interval for one such object).
+      if (c.sizeBytes === 0) continue;
       if (c.startByte < chainEnd) {
         this.#progress(`${name}: ignoring ${c.key}, which overlaps the part's chunks`);
         report.overlapping.push({ key: c.key, part: name, startByte: c.startByte });
@@ -545,21 +569,19 @@ class Mirror {
     try {
       if (created) await syncDir(dirname(path)); // the new mirror file's entry is durable
       for (const c of todo) {
-        const bytes = await this.#store.get(c.key);
-        if (bytes.length !== c.sizeBytes) {
-          throw new Error(
-            `Bucket object ${c.key} has ${bytes.length} bytes, listed ${c.sizeBytes}`,
-          );
+        // A range at a time; a kill or a failure mid-object leaves bytes past the recorded size,
+        // which the next pass's recovery cuts.
+        for await (const bytes of fetchObject(this.#store, c, this.#rangeBytes)) {
+          await appendDurable(file, bytes);
         }
-        await appendDurable(file, bytes);
-        have += bytes.length;
+        have += c.sizeBytes;
         this.#sizes.set(name, have);
         this.#recordEtag(name, c);
         report.chunksFetched++;
-        report.bytesFetched += bytes.length;
+        report.bytesFetched += c.sizeBytes;
         report.changed = true;
         this.#unsaved.chunks++;
-        this.#unsaved.bytes += bytes.length;
+        this.#unsaved.bytes += c.sizeBytes;
         const chunksPerSave = Math.max(
           MIRROR_CHECKPOINT_CHUNKS,
           Math.floor(this.#sizes.size / MIRROR_CHECKPOINT_FILES_PER_SAVE),
@@ -590,13 +612,12 @@ class Mirror {
       const was = known.get(c.startByte);
       if (was === c.etag) continue;
       if (was !== undefined) {
-        const remote = await this.#store.get(c.key);
-        const mirrored = await readMirrorRange(
-          this.#path(name),
-          c.startByte,
-          c.startByte + c.sizeBytes,
-        );
-        if (!bytesEqual(remote, mirrored)) return c.key;
+        let at = c.startByte;
+        for await (const remote of fetchObject(this.#store, c, this.#rangeBytes)) {
+          const mirrored = await readMirrorRange(this.#path(name), at, at + remote.length);
+          if (!bytesEqual(remote, mirrored)) return c.key;
+          at += remote.length;
+        }
       }
       known.set(c.startByte, c.etag);
       this.#etagsLearnt = true;
@@ -708,6 +729,32 @@ class Mirror {
 }
 
 /** Bytes `[start, end)` of the file at `path` (the caller knows it has them). */
+/**
+ * The bytes of the chunk `c`, in ranges of at most `rangeBytes`. Throws
+ * when the object does not have the size listed: the last range asks for
+ * one byte more, so an object grown (or replaced) since the listing is
+ * said, as a whole fetch said it.
+ */
+async function* fetchObject(
+  store: ObjectStore,
+  c: Chunk,
+  rangeBytes: number,
+): AsyncGenerator<Uint8Array> {
+  for (let start = 0; start < c.sizeBytes; start += rangeBytes) {
+    const end = Math.min(start + rangeBytes, c.sizeBytes);
+    const asked = end === c.sizeBytes ? end + 1 : end;
+    const bytes = await store.get(c.key, { start, end: asked });
+    if (bytes.length !== end - start) {
+      throw new Error(
+        `Bucket object ${c.key} has ${start + bytes.length}${
+          asked > end ? " or more" : ""
+        } bytes, listed ${c.sizeBytes}`,
+      );
+    }
+    yield bytes;
+  }
+}
+
 async function readMirrorRange(path: string, start: number, end: number): Promise<Uint8Array> {
   using file = await Deno.open(path, { read: true });
   const bytes = await readRange(file, start, end);

@@ -17,9 +17,9 @@ import { mirrorKeepsFetched } from "./_mirror_crash.ts";
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { CLI_PATH, denoScriptArgs, hashTree, longOnly } from "../_helpers.ts";
-import { chunkKey, fingerprintOf } from "../../storage/_layout.ts";
+import { chunkKey, fingerprintOf, remotePartFile } from "../../storage/_layout.ts";
 import { shipOnce, Shipper, ShipperLockedError } from "../../storage/ship.ts";
-import { rebuildIndexFromBucket } from "../../storage/bucket_index.ts";
+import { mirrorBucket, rebuildIndexFromBucket } from "../../storage/bucket_index.ts";
 import { EmptyLogError, rebuildIndex } from "../../indexer/rebuild.ts";
 import { exists } from "../../ledger/exists.ts";
 import type { ObjectStore, PutResult } from "../../storage/object_store.ts";
@@ -356,6 +356,12 @@ Deno.test({
     await t.step("a part the bucket lost and that grew since ships again whole", async () => {
       await lostPartGrew(server, tmp);
     });
+    await t.step(
+      "an object past a fetch range is mirrored in ranges; an empty one is none",
+      async () => {
+        await largeAndEmptyObjects(server, tmp);
+      },
+    );
     await t.step(
       "a part found missing is not counted after, and ships whole when it grows",
       async () => {
@@ -1439,6 +1445,75 @@ async function missingChunk(server: CephServer, tmp: string): Promise<void> {
  * of a fresh mirror, and indexed, while an existing mirror ignored it: two
  * indexers of one bucket disagreed, silently. Both ignore it and warn.
  */
+/**
+ * Objects another tool put (a helper's probe): one larger than a fetch
+ * range was read whole into memory (1.76 GB took 3.7 GB, whatever
+ * --memory-limit said); it is fetched in ranges (`FETCH_RANGE_BYTES`, 16
+ * MiB; 1,000 bytes here) and mirrors the same bytes. An empty object with a
+ * chunk's key was fetched on every pass as a change: `daemon --from`
+ * rebuilt and published the index every interval for it.
+ */
+async function largeAndEmptyObjects(server: CephServer, tmp: string): Promise<void> {
+  const store = storeOf(server, "fleet");
+  const location = { bucket: "fleet", prefix: "large/" };
+  const name = "day=2026-01-20/part-000001.jsonl";
+  const lines = Array.from({ length: 40 }, (_, i) =>
+    JSON.stringify({
+      event_type: "run.created",
+      event_id: `big-${i}`,
+      run_id: `big-${String(i).padStart(3, "0")}`,
+      timestamp_ms: T0 + i,
+      schema_version: 1,
+      run_type: "policy",
+      config: { pad: "x".repeat(200) },
+      data_fingerprint: "f",
+    }));
+  const body = new TextEncoder().encode(lines.join("\n") + "\n");
+  const rangeBytes = 1000;
+  assert(body.length > 5 * rangeBytes, `${body.length} bytes`);
+  const part = {
+    day: name.slice(4, 14),
+    stem: name.slice(15, -".jsonl".length),
+    fingerprint: fingerprintOf(new TextEncoder().encode(lines[0])),
+  };
+  // One object for the whole part, as `aws s3 cp` of a renamed file would put it.
+  assert.equal(await store.putIfAbsent(chunkKey("large/", part, 0), body), "created");
+  const cacheRoot = join(tmp, "large-mirror");
+  const first = await mirrorBucket(store, location, cacheRoot, { fetchRangeBytes: rangeBytes });
+  assert.deepEqual([first.chunksFetched, first.bytesFetched], [1, body.length]);
+  assert.deepEqual(await Deno.readFile(join(cacheRoot, "events", remotePartFile(part))), body);
+  // An empty object with a chunk's key: no change, pass after pass.
+  const empty = { ...part, stem: "empty" };
+  assert.equal(
+    await store.putIfAbsent(chunkKey("large/", empty, 0), new Uint8Array(0)),
+    "created",
+  );
+  for (let pass = 0; pass < 2; pass++) {
+    const again = await mirrorBucket(store, location, cacheRoot, { fetchRangeBytes: rangeBytes });
+    assert.deepEqual([again.changed, again.chunksFetched], [false, 0], `pass ${pass}`);
+  }
+  // The object replaced by a longer one after the listing is said, not mirrored in part.
+  const other = join(tmp, "large-mirror-2");
+  const grown = new Uint8Array([...body, ...new TextEncoder().encode(lines[0] + "\n")]);
+  let listed = 0;
+  const racing: ObjectStore = {
+    description: store.description,
+    check: () => store.check(),
+    list: (prefix, options) => store.list(prefix, options),
+    get: async (key, range) => {
+      if (listed++ === 0) await overwriteObject(server, "fleet", key, grown);
+      return await store.get(key, range);
+    },
+    putIfAbsent: (key, body) => store.putIfAbsent(key, body),
+    head: (key) => store.head(key),
+    delete: (key) => store.delete(key),
+  };
+  await assert.rejects(
+    mirrorBucket(racing, location, other, { fetchRangeBytes: rangeBytes }),
+    new RegExp(`has ${body.length + 1} or more bytes, listed ${body.length}$`),
+  );
+}
+
 async function overlappingObject(server: CephServer, tmp: string): Promise<void> {
   const root = join(tmp, "overlap");
   const location = { bucket: "fleet", prefix: "overlap/" };

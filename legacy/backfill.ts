@@ -13,6 +13,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import {
   completeEvent,
   encodeEventLine,
@@ -669,6 +670,10 @@ export async function backfillLegacy(
     const prior = priorBackfillError(row);
     if (prior !== undefined) priorErrors.set(row.run_id, prior);
   }
+  // Held from reading the log's ids to the last append: a second backfill of this root waits,
+  // then finds the first one's events (a probe: two at once wrote 15,000 events twice, and
+  // ledger verify said NOT SOUND for ever, the log being append-only).
+  using _lock = options.dryRun ? undefined : await backfillLock(root);
   const existing = await existingLegacyIds(root, planned, priorErrors);
   // A run id the log already has from its own writers is another run (or the same run
   // recorded since): a second run.created under that id would rewrite it (its creation time,
@@ -724,6 +729,31 @@ export async function backfillLegacy(
 export function unendedSummaryWarnings(rows: readonly LegacyRow[]): string[] {
   return [...rows].sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0))
     .map(unendedSummaryWarning).filter((w) => w !== undefined);
+}
+
+/** The lock file of `ledger legacy backfill`, in the root's `index/` folder. */
+export const BACKFILL_LOCK_FILE = ".legacy-backfill.lock";
+
+/**
+ * Take the backfill lock of `root` (`index/` {@linkcode BACKFILL_LOCK_FILE}),
+ * waiting while another backfill holds it; closing the file releases it (the
+ * kernel does when the holder dies).
+ */
+async function backfillLock(root: string): Promise<Deno.FsFile> {
+  const dir = join(root, "index");
+  await Deno.mkdir(dir, { recursive: true });
+  const file = await Deno.open(join(dir, BACKFILL_LOCK_FILE), {
+    read: true,
+    write: true,
+    create: true,
+  });
+  try {
+    await file.lock(true);
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+  return file;
 }
 
 /**

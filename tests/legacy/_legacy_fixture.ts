@@ -259,8 +259,9 @@ export async function countRows(path: string, sql: string): Promise<number> {
 type Exec = (sql: string, values?: DuckDBValue[]) => Promise<void>;
 
 async function withDb(path: string, body: (exec: Exec) => Promise<void>): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  if (dir) await Deno.mkdir(dir, { recursive: true });
+  const slash = path.lastIndexOf("/");
+  // A bare file name has no folder to make (a probe: "abc.duckdb" made a folder "abc.duckd").
+  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
   const instance = await DuckDBInstance.create(path);
   const connection = await instance.connect();
   try {

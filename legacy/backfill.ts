@@ -550,6 +550,54 @@ export function priorBackfillError(row: LegacyRow): string | undefined {
   return text === canonicalJson(now) ? undefined : text;
 }
 
+/**
+ * What an earlier backfill wrote as the `run.failed` of a legacy run that
+ * does not fail now: its `error_json` is `null`, blank or `{}`, which
+ * {@linkcode recordsError} reads as no error and earlier versions read as a
+ * failure. Its time, and its error as canonical JSON in each form it was
+ * written (without the summary, by 0.8.0, and with it as `legacy_summary`,
+ * after); undefined for any other run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { priorFailure } from "./backfill.ts";
+ * const row = {
+ *   run_id: "old-1", run_type: "policy", created_at_ms: 1, config: "{}", data_fingerprint: "fp",
+ *   started_at_ms: 2, completed_at_ms: 5, failed_at_ms: null, summary_json: null,
+ *   error_json: "{}", status_text: null, has_status_row: true,
+ * };
+ * assert.deepEqual(priorFailure(row), {
+ *   failed_at_ms: 5,
+ *   errors: ['{"message":"legacy run failed (no error recorded)"}'],
+ * });
+ * assert.equal(priorFailure({ ...row, error_json: null }), undefined);
+ * ```
+ */
+export function priorFailure(
+  row: LegacyRow,
+): { failed_at_ms: number | null; errors: string[] } | undefined {
+  if (row.error_json === null || expectedError(row) !== null) return undefined;
+  const error = withMessage(jsonObject(row.error_json));
+  const summary = jsonObject(row.summary_json);
+  const errors = [canonicalJson(error)];
+  if (Object.keys(summary).length > 0) {
+    errors.push(canonicalJson({ ...error, legacy_summary: summary }));
+  }
+  return {
+    failed_at_ms: row.completed_at_ms ?? row.started_at_ms ?? row.created_at_ms,
+    errors,
+  };
+}
+
+/** The warning for a run whose log holds {@linkcode priorFailure}'s `run.failed`. */
+export function priorFailureWarning(runId: string): string {
+  return `run ${JSON.stringify(runId)} was backfilled by an earlier ledger as failed: its ` +
+    "legacy error_json (null, blank or {}) records no error, but the log keeps that run.failed " +
+    "(an event is never rewritten), so the run shows failed; the legacy file keeps the rest " +
+    "(archived, it stays there)";
+}
+
 /** The warning for a run whose log holds {@linkcode priorBackfillError}'s error. */
 export function priorErrorWarning(runId: string): string {
   return `run ${JSON.stringify(runId)} was backfilled by ledger 0.8.0 or earlier: its ` +
@@ -720,6 +768,11 @@ export async function backfillLegacy(
     warnings: [
       ...legacy.warnings,
       ...[...existing.prior].sort().map(priorErrorWarning),
+      // A run.failed an earlier backfill wrote for a run that does not fail now: the run's.
+      ...legacy.rows.filter((r) =>
+        keptRuns.has(r.run_id) && priorFailure(r) !== undefined &&
+        existing.ids.has(legacyEventId(r.run_id, "run.failed"))
+      ).map((r) => r.run_id).sort().map(priorFailureWarning),
       ...unendedSummaryWarnings(legacy.rows.filter((r) => keptRuns.has(r.run_id))),
     ],
   };

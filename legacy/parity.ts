@@ -13,6 +13,8 @@ import {
   LegacyUnavailableError,
   priorBackfillError,
   priorErrorWarning,
+  priorFailure,
+  priorFailureWarning,
   type SkippedRun,
   unendedSummaryWarnings,
   validMapping,
@@ -262,7 +264,17 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
       differences.push({ run_id: row.run_id, field: "missing", legacy: "present", index: null });
       continue;
     }
-    const compared = compareRun(row.run_id, expectedRun(row), indexed);
+    let compared = compareRun(row.run_id, expectedRun(row), indexed);
+    // The run.failed an earlier backfill wrote for a run that does not fail now: the run's (a
+    // log is never rewritten), said (a review: parity could never hold again after an upgrade).
+    const prior = priorFailure(row);
+    if (
+      prior !== undefined && prior.failed_at_ms === indexed.failed_at_ms &&
+      prior.errors.includes(canonicalText(indexed.error_json) ?? "")
+    ) {
+      warnings.push(priorFailureWarning(row.run_id));
+      compared = compared.filter((d) => !PRIOR_FAILURE_FIELDS.includes(d.field));
+    }
     // The error an earlier version's backfill wrote: the run's (a log is never rewritten), said.
     const error = compared.find((d) => d.field === "error_json");
     if (error !== undefined && error.index === priorBackfillError(row)) {
@@ -325,6 +337,9 @@ function compareRun(
     .filter(([, a, b]) => a !== b)
     .map(([field, legacy, index]) => ({ run_id: runId, field, legacy, index }));
 }
+
+/** The fields an earlier backfill's `run.failed` of a run that does not fail now changes. */
+const PRIOR_FAILURE_FIELDS = ["failed_at_ms", "error_json", "status"];
 
 /** What parity says of a run that has not ended (running, stale or pending, by the clock). */
 const NOT_ENDED = "not ended";

@@ -22,6 +22,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createLegacyDb } from "./_legacy_fixture.ts";
+import { legacyEventId } from "../../legacy/backfill.ts";
 import { logText, runLedger, withTempDir } from "../_helpers.ts";
 
 /** A week before the 2026-01-23 cutover. */
@@ -137,5 +138,50 @@ Deno.test("legacy: how a run ended is backfilled as it was, and parity compares 
         await Deno.stat(legacyDb); // not moved
       },
     );
+  });
+});
+
+Deno.test("legacy: a run.failed an earlier backfill wrote for an error_json of null is said", async () => {
+  await withTempDir(async (dir) => {
+    const legacyDb = join(dir, "legacy.duckdb");
+    const root = join(dir, "ledger");
+    const completedAt = T0_MS + 2_000;
+    await createLegacyDb(legacyDb, [{
+      run_id: "was-failed",
+      run_type: "baseline",
+      created_at_ms: T0_MS,
+      config: "{}",
+      data_fingerprint: "fp",
+      started_at_ms: T0_MS + 1_000,
+      completed_at_ms: completedAt,
+      summary_json: '{"win_rate":0.5}',
+      error_json: "null",
+    }]);
+    // What an earlier version's backfill wrote besides the run's other events (a review: parity
+    // then never held again, and nothing said why).
+    const day = join(root, "events", "day=2026-01-16");
+    await Deno.mkdir(day, { recursive: true });
+    await Deno.writeTextFile(
+      join(day, "part-earlier.jsonl"),
+      JSON.stringify({
+        event_type: "run.failed",
+        event_id: legacyEventId("was-failed", "run.failed"),
+        timestamp_ms: completedAt,
+        run_id: "was-failed",
+        schema_version: 1,
+        error: {
+          legacy_value: null,
+          message: "legacy run failed (no error recorded)",
+          legacy_summary: { win_rate: 0.5 },
+        },
+      }) + "\n",
+    );
+    const warning =
+      /^ledger legacy: warning: run "was-failed" was backfilled by an earlier ledger as failed: /m;
+    for (const command of ["backfill", "parity"]) {
+      const r = await runLedger(["legacy", command, "--root", root, "--legacy-db", legacyDb]);
+      assert.equal(r.code, 0, `${command}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, warning, command);
+    }
   });
 });

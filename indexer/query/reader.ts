@@ -391,10 +391,11 @@ async function canBeSubquery(conn: DuckDBConnection, sql: string): Promise<boole
  * import { callAsSelect } from "./reader.ts";
  * assert.equal(callAsSelect("-- all\n call range(3)"), "-- all\n SELECT * FROM range(3)");
  * assert.equal(callAsSelect("SELECT 'CALL x'"), undefined);
+ * assert.equal(callAsSelect("-- a\rCALL range(1)"), "-- a\rSELECT * FROM range(1)");
  * ```
  */
 export function callAsSelect(sql: string): string | undefined {
-  const call = /^((?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*)CALL\b/i.exec(sql);
+  const call = /^((?:\s+|--[^\n\r]*(?:[\n\r]|$)|\/\*[\s\S]*?\*\/)*)CALL\b/i.exec(sql);
   if (call === null) return undefined;
   return `${call[1]}SELECT * FROM${sql.slice(call[0].length)}`;
 }

@@ -179,7 +179,8 @@ export async function main(args: string[]): Promise<number> {
   if (built.compared && built.comparedRuns < built.runs.length) {
     console.error(
       `ledger report: warning: the compare holds the first ${built.comparedRuns} of the ` +
-        `${built.runs.length} runs named (at most ${COMPARE_RUNS_MAX}); each has its page`,
+        `${built.runs.length} runs named${leftOut > 0 ? " that match --where" : ""} (at most ` +
+        `${COMPARE_RUNS_MAX}); each has its page`,
     );
   }
   const kb = (bytes / 1024).toFixed(0);

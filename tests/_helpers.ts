@@ -129,6 +129,34 @@ export interface RunLedgerOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Run `ledger ARGS` with V8's old space capped at `heapMib` MiB, its
+ * standard output to the file `outPath` (a command that must stream: one
+ * that holds its whole answer runs out of heap and exits non-zero).
+ */
+export async function runLedgerCappedHeap(
+  args: readonly string[],
+  heapMib: number,
+  outPath: string,
+): Promise<{ code: number; stderr: string }> {
+  const argv = denoScriptArgs(CLI_PATH, args);
+  argv.splice(1, 0, `--v8-flags=--max-old-space-size=${heapMib}`); // before the script
+  const child = new Deno.Command(Deno.execPath(), {
+    args: argv,
+    env: { LEDGER_ROOT: "" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = await Deno.open(outPath, { write: true, create: true, truncate: true });
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+    child.stdout.pipeTo(out.writable), // closes the file when the output ends
+  ]);
+  return { code: status.code, stderr };
+}
+
 /** Run `ledger ARGS` to completion as a child process. */
 export async function runLedger(
   args: readonly string[],

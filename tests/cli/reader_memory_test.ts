@@ -22,7 +22,7 @@
  */
 import assert from "node:assert";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
+import { runLedger, runLedgerCappedHeap, withTempDir } from "../_helpers.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { indexPath } from "../../ledger/paths.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
@@ -187,22 +187,8 @@ async function sqlCapped(
   format: string,
   outPath: string,
 ): Promise<{ code: number; stderr: string }> {
-  const args = denoScriptArgs(CLI_PATH, ["sql", query, "--format", format, "--root", root]);
-  args.splice(1, 0, `--v8-flags=--max-old-space-size=${SQL_HEAP_MIB_MAX}`); // before the script
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    env: { LEDGER_ROOT: "" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = await Deno.open(outPath, { write: true, create: true, truncate: true });
-  const [status, stderr] = await Promise.all([
-    child.status,
-    new Response(child.stderr).text(),
-    child.stdout.pipeTo(out.writable), // closes the file when the output ends
-  ]);
-  return { code: status.code, stderr };
+  const args = ["sql", query, "--format", format, "--root", root];
+  return await runLedgerCappedHeap(args, SQL_HEAP_MIB_MAX, outPath);
 }
 
 Deno.test("reader memory: a CALL streams as the select it stands for, within a small heap", async () => {

@@ -16,7 +16,7 @@
  */
 import assert from "node:assert";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, longOnly, runLedger, withTempDir } from "../_helpers.ts";
+import { longOnly, runLedger, runLedgerCappedHeap, withTempDir } from "../_helpers.ts";
 import { generateRunsLog } from "../../bench/_runs_log.ts";
 
 /**
@@ -69,28 +69,13 @@ async function writeLog(root: string): Promise<void> {
 
 /** Run `ledger runs ARGS` with the heap capped, its output to `outPath`. */
 async function runsCapped(root: string, cliArgs: string[], outPath: string): Promise<number> {
-  const args = denoScriptArgs(CLI_PATH, ["runs", "--root", root, ...cliArgs]);
-  args.splice(1, 0, `--v8-flags=--max-old-space-size=${HEAP_MIB_MAX}`); // before the script
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    env: { LEDGER_ROOT: "" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // pipeTo closes the file when the output ends.
-  const out = await Deno.open(outPath, { write: true, create: true, truncate: true });
-  const [status, stderr] = await Promise.all([
-    child.status,
-    new Response(child.stderr).text(),
-    child.stdout.pipeTo(out.writable),
-  ]);
-  assert.equal(
-    status.code,
-    0,
-    `runs ${cliArgs.join(" ")} under a ${HEAP_MIB_MAX} MiB heap: ${stderr}`,
+  const { code, stderr } = await runLedgerCappedHeap(
+    ["runs", "--root", root, ...cliArgs],
+    HEAP_MIB_MAX,
+    outPath,
   );
-  return status.code;
+  assert.equal(code, 0, `runs ${cliArgs.join(" ")} under a ${HEAP_MIB_MAX} MiB heap: ${stderr}`);
+  return code;
 }
 
 Deno.test({

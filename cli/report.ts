@@ -184,11 +184,11 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   const kb = (bytes / 1024).toFixed(0);
-  // Past the report's 500, which runs it holds (the page says it too; a probe: "500 runs").
   // As ledger runs says it (a probe: --where matching only an archived run wrote "0 runs").
   const hidden = built.archivedHidden === 0
     ? []
     : [`${built.archivedHidden} archived, shown with --all`];
+  // Past the report's 500, which runs it holds (the page says it too; a probe: "500 runs").
   const held = built.runsTotal > built.runs.length
     ? `${built.runs.length} of ${built.runsTotal} runs (${
       ["the newest; name runs or use --where for others", ...hidden].join("; ")

@@ -728,7 +728,6 @@ class Mirror {
   }
 }
 
-/** Bytes `[start, end)` of the file at `path` (the caller knows it has them). */
 /**
  * The bytes of the chunk `c`, in ranges of at most `rangeBytes`. Throws
  * when the object does not have the size listed: the last range asks for
@@ -755,6 +754,7 @@ async function* fetchObject(
   }
 }
 
+/** Bytes `[start, end)` of the file at `path` (the caller knows it has them). */
 async function readMirrorRange(path: string, start: number, end: number): Promise<Uint8Array> {
   using file = await Deno.open(path, { read: true });
   const bytes = await readRange(file, start, end);

@@ -628,8 +628,7 @@ export function priorErrorWarning(runId: string): string {
  * ```
  */
 export function unendedSummaryWarning(row: LegacyRow): string | undefined {
-  const run = expectedRun(row);
-  if (run.completed_at_ms !== null || run.failed) return undefined;
+  if (endedStatus(expectedRun(row)) !== null) return undefined;
   const keys = Object.keys(jsonObject(row.summary_json)).length;
   if (keys === 0) return undefined;
   return `run ${JSON.stringify(row.run_id)} has not ended, and its legacy summary_json ` +
@@ -755,6 +754,7 @@ export async function backfillLegacy(
   if (!options.dryRun && toWrite.length > 0) await appendAll(root, toWrite, options);
   const runsWithNewEvents = new Set(toWrite.map((e) => e.run_id));
   const keptRuns = new Set(kept.map((e) => e.run_id));
+  const keptRows = legacy.rows.filter((r) => keptRuns.has(r.run_id));
   skipped.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
   return {
     legacyRuns: legacy.rows.length,
@@ -769,11 +769,10 @@ export async function backfillLegacy(
       ...legacy.warnings,
       ...[...existing.prior].sort().map(priorErrorWarning),
       // A run.failed an earlier backfill wrote for a run that does not fail now: the run's.
-      ...legacy.rows.filter((r) =>
-        keptRuns.has(r.run_id) && priorFailure(r) !== undefined &&
-        existing.ids.has(legacyEventId(r.run_id, "run.failed"))
+      ...keptRows.filter((r) =>
+        priorFailure(r) !== undefined && existing.ids.has(legacyEventId(r.run_id, "run.failed"))
       ).map((r) => r.run_id).sort().map(priorFailureWarning),
-      ...unendedSummaryWarnings(legacy.rows.filter((r) => keptRuns.has(r.run_id))),
+      ...unendedSummaryWarnings(keptRows),
     ],
   };
 }

@@ -259,7 +259,22 @@ async function archive(values: ParsedFlags["values"]): Promise<number> {
     return EXIT_OK;
   } catch (err) {
     if (!(err instanceof ParityError)) throw err;
-    printParity(legacyDbPath, err.report);
+    printWarnings(err.report.warnings);
+    // --json keeps its promise when archive refuses: the same object, nothing archived (a probe
+    // found the text report on stdout, which a script's JSON.parse fails on).
+    if (values.json) {
+      console.log(
+        JSON.stringify({
+          archivedPath: null,
+          movedAlso: [],
+          parity: err.report,
+          legacyDbPath,
+          root,
+        }),
+      );
+    } else {
+      printParity(legacyDbPath, err.report);
+    }
     console.error(`ledger legacy: ${err.message}; nothing was moved`);
     return EXIT_FAILURE;
   }

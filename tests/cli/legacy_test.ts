@@ -138,6 +138,17 @@ Deno.test("ledger legacy backfill, parity, archive from dual mode to cutover", a
       equal(a.code, 1);
       match(a.stderr, /Parity does not hold/);
       ok((await Deno.stat(db)).isFile);
+      // --json refused: one JSON object on stdout, nothing archived.
+      const j = await ledger(["legacy", "archive", ...common, "--json"]);
+      equal(j.code, 1);
+      const refused = JSON.parse(j.stdout);
+      equal(refused.archivedPath, null);
+      equal(refused.parity.holds, false);
+      deepEqual(refused.parity.differences.map((d: { field: string }) => d.field), [
+        "data_fingerprint",
+      ]);
+      match(j.stderr, /Parity does not hold.*nothing was moved/);
+      ok((await Deno.stat(db)).isFile);
     });
     await t.step("archive moves the file aside; runs then come from the event log", async () => {
       await execSql(db, "UPDATE optimizer.runs_d SET data_fingerprint = ? WHERE run_id = ?", [

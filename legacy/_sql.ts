@@ -36,7 +36,8 @@ export const LEGACY_STATUS_COLUMNS = [
 export const SQL_LEGACY_COLUMNS = `
 SELECT table_name, column_name, data_type
 FROM information_schema.columns
-WHERE table_schema = ? AND table_name IN ('runs_d', 'runs_status')`;
+WHERE table_schema = ? AND table_name IN ('runs_d', 'runs_status')
+ORDER BY table_name, ordinal_position`;
 
 /** Which of the index tables and views dual mode reads exist. */
 export const SQL_INDEX_TABLES = `

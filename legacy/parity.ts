@@ -27,6 +27,7 @@ import {
   readIndexParityRows,
   readLegacyRows,
   unidentifiedSkip,
+  unreadColumnsWarning,
 } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
 import { canonicalJson, parseJsonText } from "../ledger/json_text.ts";
@@ -300,7 +301,12 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
     comparedRuns,
     differences,
     skipped,
-    warnings: [...legacy.warnings, ...warnings, ...unendedSummaryWarnings(comparedRows)],
+    warnings: [
+      ...legacy.warnings,
+      ...(legacy.unreadColumns ? [unreadColumnsWarning(legacyDbPath, legacy.unreadColumns)] : []),
+      ...warnings,
+      ...unendedSummaryWarnings(comparedRows),
+    ],
   };
 }
 

@@ -615,6 +615,9 @@ function ms(v: unknown): number | null {
   return Math.abs(n) <= TIMESTAMP_MS_MAX ? n : null;
 }
 
+/** A decimal number as text: digits, an optional sign, fraction and exponent (`1.7e12`). */
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * A time held as text: epoch milliseconds in digits, or an ISO date or instant read as
  * `--since` reads one (no offset = UTC). `NaN` for empty text and for text that is no time.
@@ -622,8 +625,9 @@ function ms(v: unknown): number | null {
 function textMs(v: string): number {
   const trimmed = v.trim();
   if (trimmed === "") return NaN;
-  const n = Number(trimmed);
-  if (Number.isFinite(n)) return n;
+  // Decimal only: Number() also reads "0x1A" (26 ms), "0b1" and "0o7" (a probe), which no
+  // writer meant as a time; they are then no time, and warned of.
+  if (DECIMAL_TEXT.test(trimmed)) return Number(trimmed);
   try {
     return parseInstant(trimmed);
   } catch (err) {

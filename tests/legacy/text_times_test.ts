@@ -98,3 +98,39 @@ Deno.test("legacy text times finer than a ms are the ms that holds them, before 
     for (const [id, , ms] of times) equal(created.get(id), ms, id);
   });
 });
+
+// A probe: text times went through Number(), so "0x1A" was 26 ms after the epoch (and "0b1", "0o7"
+// times too). Decimal text only is epoch ms; the others are no time, named in a warning.
+Deno.test("legacy text times: decimal forms are epoch ms; hex, binary and octal are no time", async () => {
+  await withTempDir(async (dir) => {
+    const legacyDbPath = join(dir, "old.duckdb");
+    const root = join(dir, "ledger");
+    await Deno.mkdir(root);
+    const times: [string, string, number | null][] = [
+      ["plain", ` ${CREATED_MS} `, CREATED_MS],
+      ["signed", `+${CREATED_MS}`, CREATED_MS],
+      ["fraction", `${CREATED_MS}.0`, CREATED_MS],
+      ["exponent", "1.7680032E12", 1_768_003_200_000],
+      ["hex", "0x1A", null],
+      ["binary", "0b1", null],
+      ["octal", "0o7", null],
+    ];
+    await execSql(
+      legacyDbPath,
+      `CREATE SCHEMA optimizer;
+      CREATE TABLE optimizer.runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms VARCHAR,
+        config VARCHAR, data_fingerprint VARCHAR);
+      CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms VARCHAR,
+        completed_at_ms VARCHAR, summary_json VARCHAR);
+      INSERT INTO optimizer.runs_d VALUES ${
+        times.map(([id, text]) => `('${id}', 'policy', '${text}', '{}', 'fp')`).join(", ")
+      }`,
+    );
+    const { runs, warnings } = await queryRuns({}, { legacyDbPath, root, skipIndex: true });
+    const created = new Map(runs.map((r) => [r.run_id, r.created_at_ms]));
+    for (const [id, , ms] of times) equal(created.get(id), ms, id);
+    const named = warnings.filter((w) => w.includes("not a time"));
+    equal(named.length, 1, warnings.join("\n"));
+    ok(named[0].includes("3 value(s) of created_at_ms"), named[0]);
+  });
+});

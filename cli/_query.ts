@@ -137,12 +137,23 @@ export async function refuseUnwritableOut(
   try {
     await assertRegularFileOrAbsent(path);
   } catch (err) {
+    // A file on the way (`--out notes.txt/x.csv`): said below, as the folder that is not one.
+    if (err instanceof Deno.errors.NotADirectory) return await refuseFolderOf(out, path);
     if (!(err instanceof NotRegularFileError)) throw err;
     const hint = err.kind === "a directory" ? ` (e.g. ${messageValue(join(path, example))})` : "";
     throw new UsageError(
       `--out ${messageValue(out)} is ${err.kind}: name the ${what} to write${hint}`,
     );
   }
+  return await refuseFolderOf(out, path);
+}
+
+/**
+ * Refuse the `--out` `out` (leading to `path`) when the folder of `path` does not exist or is
+ * no folder, naming the file in the way (a probe: `--out notes.txt/x.csv` said "Not a directory
+ * (os error 20): stat ...", exit 1); else return `path`.
+ */
+async function refuseFolderOf(out: string, path: string): Promise<string> {
   const folder = dirname(path);
   let info: Deno.FileInfo;
   try {
@@ -153,6 +164,8 @@ export async function refuseUnwritableOut(
         `--out ${messageValue(out)}: the folder ${messageValue(folder)} does not exist`,
       );
     }
+    if (!(err instanceof Deno.errors.NotADirectory)) throw err;
+    await refuseFolderOf(out, folder); // throws: a file is on the way to `folder`
     throw err;
   }
   if (!info.isDirectory) {

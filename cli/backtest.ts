@@ -27,6 +27,7 @@ import {
 } from "./_permissions.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { indexPath } from "../ledger/paths.ts";
+import { fileOnPath } from "../ledger/exists.ts";
 import { writeRefreshMarker } from "../indexer/refresh_marker.ts";
 import { EPOCH_MS_MIN, fileFormat, isInterval } from "../backtest/data.ts";
 import { InstantFormatError, parseInstant } from "../indexer/query/time.ts";
@@ -395,8 +396,17 @@ export async function refuseMissingInputs(options: BacktestOptions): Promise<voi
     try {
       await Deno.stat(path);
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
       const what = name === "calls" ? "Calls" : "Candles";
+      // A file on the way (`--calls notes.txt/calls.csv`) is named (a probe got "Not a
+      // directory (os error 20): stat ...", exit 1).
+      if (err instanceof Deno.errors.NotADirectory) {
+        throw new UsageError(
+          `--${name}: ${what} file ${messageValue(path)} does not exist: ${
+            messageValue(await fileOnPath(path))
+          } is a file`,
+        );
+      }
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
       throw new UsageError(`--${name}: ${what} file ${messageValue(path)} does not exist`);
     }
   }
@@ -566,6 +576,13 @@ export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promi
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new UsageError(`${what} file ${messageValue(path)} does not exist`);
+    }
+    if (err instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(
+        `${what} file ${messageValue(path)} does not exist: ${
+          messageValue(await fileOnPath(path))
+        } is a file`,
+      );
     }
     throw err;
   }

@@ -216,9 +216,11 @@ export async function main(args: string[]): Promise<number> {
  */
 async function writeReplacing(path: string, parts: readonly string[]): Promise<number> {
   const tmp = `${dirname(path)}/.${crypto.randomUUID().slice(0, 8)}.report.tmp`;
+  let created = false;
   try {
     let bytes = 0;
     const file = await Deno.open(tmp, { write: true, createNew: true });
+    created = true;
     try {
       const encoder = new TextEncoder();
       for (const part of parts) {
@@ -242,9 +244,13 @@ async function writeReplacing(path: string, parts: readonly string[]): Promise<n
       );
     }
     if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied) {
-      throw new Error(`cannot write ${messageValue(path)}: ${err.message.split("\n")[0]}`, {
-        cause: err,
-      });
+      // The report is written beside --out, then renamed: a folder that takes no new file is
+      // said as such (a probe: the message named the temporary file, never asked for).
+      const why = err.message.split("\n")[0].replace(/: \w+ '.*$/, "");
+      const where = created
+        ? why
+        : `its folder ${messageValue(dirname(path))} takes no new file: ${why}`;
+      throw new Error(`cannot write ${messageValue(path)}: ${where}`, { cause: err });
     }
     throw err;
   }

@@ -8,7 +8,7 @@
  * @module
  */
 import { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
-import { exists } from "../ledger/exists.ts";
+import { exists, fileOnPath } from "../ledger/exists.ts";
 import { isDuckDbFile, READER_CONFIG } from "../indexer/queries.ts";
 import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { utcDayStartMs } from "../indexer/query/time.ts";
@@ -110,7 +110,19 @@ export async function activeLegacyDbPath(
 ): Promise<string | undefined> {
   if (given !== undefined) {
     // A file the user named must be there; only the default may be absent.
-    if (!(await exists(given, { isFile: true }))) {
+    let isFile: boolean;
+    try {
+      isFile = await exists(given, { isFile: true });
+    } catch (err) {
+      // A file on the way (`--legacy-db notes.txt/x.duckdb`; a probe got "Not a directory
+      // (os error 20): stat ...").
+      if (!(err instanceof Deno.errors.NotADirectory)) throw err;
+      throw new LegacyDbNotFoundError(
+        given,
+        `does not exist: ${await fileOnPath(given)} is a file`,
+      );
+    }
+    if (!isFile) {
       // Something else there (a folder) is named as such, not as missing (an audit).
       throw new LegacyDbNotFoundError(given, await exists(given) ? "is not a file" : undefined);
     }

@@ -7,6 +7,7 @@
  * @module
  */
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
+import { fileOnPath } from "../ledger/exists.ts";
 import { InstantFormatError, parseInstant } from "../indexer/query/time.ts";
 import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import {
@@ -576,6 +577,9 @@ async function openReadOnly(path: string, what: string): Promise<Opened> {
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       return { warning: `The ${what} ${path} does not exist` };
+    }
+    if (err instanceof Deno.errors.NotADirectory) {
+      return { warning: `The ${what} ${path} does not exist: ${await fileOnPath(path)} is a file` };
     }
     return { warning: `Cannot stat the ${what} ${path}: ${firstLine(err)}` };
   }

@@ -13,6 +13,7 @@ import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/
 import { join } from "node:path";
 import {
   CLI_PATH,
+  CONFIG_PATH,
   denoScriptArgs,
   REPO_ROOT,
   runCreatedArgs,
@@ -93,6 +94,78 @@ Deno.test("error messages name a path with control characters exactly, on one li
         `ledger export: --out "${escaped(out)}": the folder "${escaped(folder)}" does not exist`,
       ]);
     });
+
+    await t.step(
+      "report --out in a folder that takes no file names --out, not its temp file",
+      async () => {
+        // The report is written beside --out, then renamed: the message named that temporary file.
+        // /proc takes no new file, even for root; the task's permissions do not reach it.
+        const args = ["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--allow-all"];
+        args.push(CLI_PATH, "report", "--root", root, "--out", "/proc/version");
+        const out = await new Deno.Command(Deno.execPath(), { args, stdin: "null" }).output();
+        deepEqual(oneLine({ code: out.code, stderr: new TextDecoder().decode(out.stderr) }), [
+          1,
+          "ledger report: cannot write /proc/version: its folder /proc takes no new file: " +
+          "No such file or directory (os error 2)",
+        ]);
+      },
+    );
+
+    await t.step(
+      "a file where a folder should be is named, for --out and input paths",
+      async () => {
+        // A probe: each said "Not a directory (os error 20): stat '...'", exit 1.
+        const file = join(dir, "notes.txt");
+        await Deno.writeTextFile(file, "not a folder\n");
+        const under = join(file, "sub", "x");
+        const calls = join(REPO_ROOT, "data", "sample", "calls.csv");
+        const cases: [string[], number, string][] = [
+          [
+            ["export", "runs", "--root", root, "--format", "csv", "--out", `${under}.csv`],
+            2,
+            `ledger export: --out ${under}.csv: ${file} is not a folder`,
+          ],
+          [
+            ["report", "--root", root, "--out", join(file, "r.html")],
+            2,
+            `ledger report: --out ${join(file, "r.html")}: ${file} is not a folder`,
+          ],
+          [
+            ["backtest", "path-only", "--no-index", "--root", root, "--calls", `${under}.csv`],
+            2,
+            `ledger backtest: --calls: Calls file ${under}.csv does not exist: ${file} is a file`,
+          ],
+          [
+            [
+              "backtest",
+              "policy",
+              "--no-index",
+              "--root",
+              root,
+              "--calls",
+              calls,
+              "--policy",
+              `@${under}.json`,
+            ],
+            2,
+            `ledger backtest: policy file ${under}.json does not exist: ${file} is a file`,
+          ],
+          [
+            ["runs", "--root", root, "--legacy-db", `${under}.duckdb`],
+            1,
+            `ledger runs: Legacy DuckDB file ${under}.duckdb (--legacy-db) does not exist: ${file} is a file`,
+          ],
+          [
+            ["legacy", "parity", "--root", root, "--legacy-db", `${under}.duckdb`],
+            1,
+            `ledger legacy: The legacy database ${under}.duckdb does not exist: ${file} is a file`,
+          ],
+        ];
+        for (const [args, code, line] of cases) {
+          deepEqual(oneLine(await runLedger(args)), [code, line], args.join(" "));
+        }
+      },
+    );
 
     await t.step("$LEDGER_ROOT with a paragraph separator", async () => {
       const odd = join(dir, "p\u2029root");

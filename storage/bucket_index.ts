@@ -744,10 +744,14 @@ async function* fetchObject(
     const asked = end === c.sizeBytes ? end + 1 : end;
     const bytes = await store.get(c.key, { start, end: asked });
     if (bytes.length !== end - start) {
+      // None at all past the first range: the object ends at or before `start` (it shrank).
+      const bound = bytes.length > end - start
+        ? " or more"
+        : bytes.length === 0 && start > 0
+        ? " or fewer"
+        : "";
       throw new Error(
-        `Bucket object ${c.key} has ${start + bytes.length}${
-          asked > end ? " or more" : ""
-        } bytes, listed ${c.sizeBytes}`,
+        `Bucket object ${c.key} has ${start + bytes.length}${bound} bytes, listed ${c.sizeBytes}`,
       );
     }
     yield bytes;

@@ -41,7 +41,10 @@ export interface ObjectStore {
   check(): Promise<void>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
-  /** The bytes of `key`, or of `[start, end)` of it when a range is given. */
+  /**
+   * The bytes of `key`, or of `[start, end)` of it when a range is given: fewer when the object
+   * ends before `end`, none when it ends at or before `start`.
+   */
   get(key: string, range?: { start: number; end: number }): Promise<Uint8Array>;
   /** Create `key` with `body` unless it exists (then nothing is written). */
   putIfAbsent(key: string, body: Uint8Array): Promise<PutResult>;

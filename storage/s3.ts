@@ -196,6 +196,10 @@ class S3Store implements ObjectStore {
       if (out.Body === undefined) return new Uint8Array(0);
       return await out.Body.transformToByteArray();
     } catch (err) {
+      // A range starting at or past the object's end has no bytes (HTTP 416): the caller
+      // compares what it got with what it asked (a probe: an object that shrank since its
+      // listing failed the mirror with the server's "InvalidRange").
+      if (range !== undefined && statusOf(err) === 416) return new Uint8Array(0);
       throw this.#translate(err, key);
     }
   }

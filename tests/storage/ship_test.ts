@@ -1512,6 +1512,26 @@ async function largeAndEmptyObjects(server: CephServer, tmp: string): Promise<vo
     mirrorBucket(racing, location, other, { fetchRangeBytes: rangeBytes }),
     new RegExp(`has ${body.length + 1} or more bytes, listed ${body.length}$`),
   );
+  // Replaced by a shorter one: mid-range, the bytes it has; past a range's start, "or fewer"
+  // (the server's 416 InvalidRange was the message).
+  for (const [at, size, said] of [[0, 500, "500"], [1, 500, `${rangeBytes} or fewer`]] as const) {
+    const shrunk = body.slice(0, size);
+    let gets = 0;
+    const shrinking: ObjectStore = {
+      ...racing,
+      get: async (key, range) => {
+        if (gets++ === at) await overwriteObject(server, "fleet", key, shrunk);
+        return await store.get(key, range);
+      },
+    };
+    await overwriteObject(server, "fleet", chunkKey("large/", part, 0), body);
+    await assert.rejects(
+      mirrorBucket(shrinking, location, join(tmp, `large-mirror-shrunk-${at}`), {
+        fetchRangeBytes: rangeBytes,
+      }),
+      new RegExp(`has ${said} bytes, listed ${body.length}$`),
+    );
+  }
 }
 
 async function overlappingObject(server: CephServer, tmp: string): Promise<void> {

@@ -349,7 +349,12 @@ function exactBigInt(v: unknown): bigint | undefined {
   return isExactInteger(v) ? BigInt(v.rawJSON) : undefined;
 }
 
+/**
+ * A difference as the table writes numbers ({@linkcode cellText}): 4 significant digits, never
+ * in the integer part (a probe: `toPrecision(4)` first made +54495 "+54500" and -21633562.5
+ * "-21630000", which read as exact).
+ */
 function signed(n: number): string {
-  const text = cellText(Number(n.toPrecision(4)));
+  const text = cellText(n);
   return n > 0 ? `+${text}` : text;
 }

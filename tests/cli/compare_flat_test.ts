@@ -243,3 +243,31 @@ Deno.test("compare: a by_caller that is not an object is a summary row, a caller
     ok(!rows.some((row) => row.startsWith("by_caller.")), rows.join(" | "));
   });
 });
+
+// A probe: a delta was rounded to 4 significant digits in its integer part (+54495 printed
+// "+54500", -21633562.5 "-21630000", a phase 123456 ms longer "+123500 ms"), reading as exact.
+Deno.test("compare table: deltas keep their integer part, as the values do", () => {
+  const table = formatComparison({
+    runs: ["a", "b"],
+    same_data: true,
+    config: {},
+    summary: {
+      max_drawdown_bps: { a: -269930.3, b: -215435.3 },
+      avg_hold_ms: { a: 52777125, b: 31143562.5 },
+      m: { a: 1.5, b: 123456789.5 },
+      win_rate: { a: 0.1, b: 0.3 },
+      calls: { a: 320, b: 220 },
+    },
+    phases: { load: { a: 1000, b: 124456 } },
+    callers: {},
+    git: { a: { commit: null, dirty: null }, b: { commit: null, dirty: null } },
+  }, { width: 160 }).split("\n");
+  const row = (label: string) =>
+    table.map((l) => l.trim().split(/\s{2,}/)).find((cells) => cells[0] === label);
+  deepEqual(row("max_drawdown_bps"), ["max_drawdown_bps", "-269930.3", "-215435.3 (+54495)"]);
+  deepEqual(row("avg_hold_ms"), ["avg_hold_ms", "52777125", "31143562.5 (-21633562.5)"]);
+  deepEqual(row("m"), ["m", "1.5", "123456789.5 (+123456788)"]);
+  deepEqual(row("win_rate"), ["win_rate", "0.1", "0.3 (+0.2)"]); // not +0.19999999999999998
+  deepEqual(row("calls"), ["calls", "320", "220 (-100)"]);
+  deepEqual(row("load"), ["load", "1.0 s", "2 m 04 s (+123456 ms)"]);
+});

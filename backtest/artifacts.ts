@@ -300,23 +300,105 @@ export interface InputFile {
  */
 export async function fingerprintInputs(
   inputs: Record<string, string>,
-): Promise<{ fingerprint: string; files: Record<string, InputFile> }> {
+): Promise<
+  {
+    fingerprint: string;
+    files: Record<string, InputFile>;
+    identities: Record<string, FileIdentity>;
+  }
+> {
   const files: Record<string, InputFile> = {};
+  const identities: Record<string, FileIdentity> = {};
   const combined = createHash("sha256");
   for (const [name, path] of Object.entries(inputs)) {
+    const what = `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
     try {
       // Before the open: opening a FIFO for reading waits for a writer, for ever.
       await assertRegularFileOrAbsent(path);
     } catch (err) {
       if (!(err instanceof NotRegularFileError)) throw err;
-      const what = `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
       throw new InputError(`${what} ${path} is ${err.kind}: name a CSV, JSONL or Parquet file`);
     }
-    const { sha256, size_bytes } = await hashFile(path);
+    using file = await Deno.open(path, { read: true });
+    const identity = identityOf(await file.stat());
+    const { sha256, size_bytes } = await hashOpenFile(file);
+    const change = identityChange(identity, identityOf(await file.stat()));
+    if (change !== null) {
+      throw new InputError(
+        `${what} ${path} changed while it was hashed (${change}): run again once it is written`,
+      );
+    }
     files[name] = { path, sha256, size_bytes };
+    identities[name] = identity;
     combined.update(`${name}:${sha256}\n`);
   }
-  return { fingerprint: combined.digest("hex"), files };
+  return { fingerprint: combined.digest("hex"), files, identities };
+}
+
+/**
+ * What tells one version of a file from another without reading it: the file
+ * (device and inode) and its size, modification and change times. A run keeps
+ * its inputs' from when it hashed them, and checks them once it has read them
+ * ({@linkcode identityChange}).
+ */
+export interface FileIdentity {
+  /** Device of the file. */
+  dev: number;
+  /** Inode of the file. */
+  ino: number | null;
+  /** Size in bytes. */
+  size: number;
+  /** Last modification, ms since the epoch. */
+  mtimeMs: number | null;
+  /** Last change of the inode (a write, a rename), ms since the epoch. */
+  ctimeMs: number | null;
+}
+
+/**
+ * The {@linkcode FileIdentity} of `info`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { identityOf } from "./artifacts.ts";
+ * const path = await Deno.makeTempFile();
+ * try {
+ *   await Deno.writeTextFile(path, "abc");
+ *   assert.equal(identityOf(await Deno.stat(path)).size, 3);
+ * } finally {
+ *   await Deno.remove(path);
+ * }
+ * ```
+ */
+export function identityOf(info: Deno.FileInfo): FileIdentity {
+  return {
+    dev: info.dev,
+    ino: info.ino,
+    size: info.size,
+    mtimeMs: info.mtime?.getTime() ?? null,
+    ctimeMs: info.ctime?.getTime() ?? null,
+  };
+}
+
+/**
+ * How `now` differs from `then`, in words, or null when it does not: another
+ * file at the path first, then the size, then a write.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { identityChange } from "./artifacts.ts";
+ * const then = { dev: 1, ino: 7, size: 10, mtimeMs: 5, ctimeMs: 5 };
+ * assert.equal(identityChange(then, { ...then }), null);
+ * assert.equal(identityChange(then, { ...then, size: 4 }), "its size went from 10 to 4 bytes");
+ * assert.equal(identityChange(then, { ...then, ino: 8 }), "another file is at its path now");
+ * ```
+ */
+export function identityChange(then: FileIdentity, now: FileIdentity): string | null {
+  if (then.dev !== now.dev || then.ino !== now.ino) return "another file is at its path now";
+  if (then.size !== now.size) return `its size went from ${then.size} to ${now.size} bytes`;
+  if (then.mtimeMs !== now.mtimeMs || then.ctimeMs !== now.ctimeMs) return "it was written to";
+  return null;
 }
 
 /**
@@ -343,9 +425,14 @@ export async function fingerprintInputs(
 export async function hashFile(path: string): Promise<{ sha256: string; size_bytes: number }> {
   // Before the open: opening a FIFO for reading waits for a writer, for ever.
   await assertRegularFileOrAbsent(path);
+  using file = await Deno.open(path, { read: true });
+  return await hashOpenFile(file);
+}
+
+/** The sha256 (hex) and size of what `file` reads from its offset on. */
+async function hashOpenFile(file: Deno.FsFile): Promise<{ sha256: string; size_bytes: number }> {
   const hash = createHash("sha256");
   let size = 0;
-  using file = await Deno.open(path, { read: true });
   const buf = new Uint8Array(HASH_CHUNK_BYTES);
   for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
     hash.update(buf.subarray(0, n));

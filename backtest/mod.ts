@@ -40,6 +40,7 @@ export {
 } from "./data.ts";
 export {
   type ColumnSpec,
+  type FileIdentity,
   fingerprintInputs,
   type GitProvenance,
   gitProvenance,

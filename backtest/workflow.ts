@@ -16,9 +16,12 @@ import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { resolveRoot } from "../ledger/paths.ts";
 import {
   dataFingerprint,
+  type FileIdentity,
   fingerprintInputs,
   type GitProvenance,
   hashFile,
+  identityChange,
+  identityOf,
   type InputFile,
   type Manifest,
   MANIFEST_VERSION,
@@ -455,6 +458,8 @@ export class RunContext {
   readonly config: Record<string, unknown>;
   /** Hashes of the inputs. */
   readonly inputs: Record<string, InputFile>;
+  /** The inputs' {@linkcode FileIdentity} when they were hashed, by input name. */
+  readonly inputIdentities: Record<string, FileIdentity>;
   /** Combined input fingerprint. */
   readonly fingerprint: string;
   /** Where the events go. */
@@ -480,6 +485,7 @@ export class RunContext {
     root: string;
     config: Record<string, unknown>;
     inputs: Record<string, InputFile>;
+    inputIdentities?: Record<string, FileIdentity>;
     fingerprint: string;
     emitter: RunEventSink;
   }) {
@@ -488,8 +494,36 @@ export class RunContext {
     this.root = fields.root;
     this.config = fields.config;
     this.inputs = fields.inputs;
+    this.inputIdentities = fields.inputIdentities ?? {};
     this.fingerprint = fields.fingerprint;
     this.emitter = fields.emitter;
+  }
+
+  /**
+   * Throw {@linkcode InputError} when an input is not the file it was when it
+   * was hashed (replaced, resized or written to): called once the run has
+   * read its inputs, so a run never records the sha256 of a file it did not
+   * read (a probe replaced `calls.csv` after `run.created`: the run computed
+   * 220 calls under the 320-call file's sha256, `compare` said `same_data`
+   * and `rerun` "NOT identical").
+   */
+  async assertInputsUnchanged(): Promise<void> {
+    for (const [name, then] of Object.entries(this.inputIdentities)) {
+      const path = this.inputs[name].path;
+      let now: FileIdentity | null = null;
+      try {
+        now = identityOf(await Deno.stat(path));
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      const change = now === null ? "it is gone" : identityChange(then, now);
+      if (change === null) continue;
+      const what = `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
+      throw new InputError(
+        `${what} ${path} changed while the run read it (${change}): its results would not be ` +
+          `of the file whose sha256 it recorded; run it again`,
+      );
+    }
   }
 
   /** The run directory, created on first use. */
@@ -906,6 +940,7 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
     root,
     config,
     inputs: fp.files,
+    inputIdentities: fp.identities,
     fingerprint,
     emitter,
   });
@@ -1236,6 +1271,9 @@ export async function dataPhases(
   });
   const seriesByMint = await ctx.phase("load", async () => {
     const byMint = await readSlice(conn);
+    // The input files are read by now (into DuckDB and this process): the hashes recorded at
+    // run.created must be theirs.
+    await ctx.assertInputsUnchanged();
     let candles = 0;
     for (const s of byMint.values()) candles += s.ts.length;
     return {

@@ -1,0 +1,137 @@
+/**
+ * A run records the sha256 of the input files it read, or fails. A probe
+ * replaced `calls.csv` (a shorter file renamed over it) after `run.created`:
+ * the run computed 220 calls under the sha256 and data fingerprint of the
+ * 320-call file it had hashed, so `compare` said `same_data: true` beside
+ * `calls_total` 320 and 220, and `rerun` called the run "NOT identical". A
+ * run now checks, once it has read its inputs (end of phase `load`), that
+ * each is still the file it hashed: replaced, resized or written to, the run
+ * fails, naming the file and the change.
+ *
+ * The change is made by the run's own phase callback (when `plan`, the
+ * first reader, starts): deterministic, with real files.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runPathOnly } from "../../backtest/path_only.ts";
+import { runSweep } from "../../backtest/sweep.ts";
+import { RunFailedError } from "../../backtest/workflow.ts";
+import type { PhaseEvent } from "../../backtest/workflow.ts";
+import { logText, REPO_ROOT, withTempDir } from "../_helpers.ts";
+
+const SAMPLE = join(REPO_ROOT, "data", "sample");
+
+/** The calls file's text with its last `drop` rows left out. */
+async function fewerCalls(drop: number): Promise<string> {
+  const lines = (await Deno.readTextFile(join(SAMPLE, "calls.csv"))).trimEnd().split("\n");
+  return lines.slice(0, lines.length - drop).join("\n") + "\n";
+}
+
+/** Run `change` once, when phase `phase` starts. */
+function atStart(phase: string, change: () => void): (e: PhaseEvent) => void {
+  return (e) => {
+    if (e.name === phase && e.state === "started") change();
+  };
+}
+
+Deno.test("a run whose input changes while it reads it fails, naming the file", async (t) => {
+  await withTempDir(async (dir) => {
+    const candles = join(SAMPLE, "candles_1m.parquet");
+    const sample = await Deno.readTextFile(join(SAMPLE, "calls.csv"));
+    const cases: {
+      name: string;
+      phase: string;
+      change: (calls: string) => void;
+      said: RegExp;
+    }[] = [
+      {
+        name: "a shorter file renamed over it",
+        phase: "plan",
+        change: (calls) => {
+          Deno.writeTextFileSync(`${calls}.new`, fewerCallsText);
+          Deno.renameSync(`${calls}.new`, calls);
+        },
+        said: /another file is at its path now/,
+      },
+      {
+        name: "rewritten in place, shorter",
+        phase: "plan",
+        change: (calls) => Deno.writeTextFileSync(calls, fewerCallsText),
+        said: /its size went from \d+ to \d+ bytes/,
+      },
+      {
+        name: "rewritten in place, same size",
+        phase: "plan",
+        change: (calls) => Deno.writeTextFileSync(calls, sample.replace("0", "1")),
+        said: /it was written to/,
+      },
+      {
+        // After plan read it: removed before, the read itself fails ("does not exist").
+        name: "removed after it was read",
+        phase: "slice",
+        change: (calls) => Deno.removeSync(calls),
+        said: /it is gone/,
+      },
+    ];
+    const fewerCallsText = await fewerCalls(100);
+    for (const [i, c] of cases.entries()) {
+      await t.step(c.name, async () => {
+        const root = join(dir, `root-${i}`);
+        const calls = join(dir, `calls-${i}.csv`);
+        await Deno.writeTextFile(calls, sample);
+        // Older than the change by more than the 1 ms a file time is compared to.
+        await new Promise((done) => setTimeout(done, 20));
+        await assert.rejects(
+          runPathOnly({
+            root,
+            runId: `changed-${i}`,
+            calls,
+            candles,
+            onPhase: atStart(c.phase, () => c.change(calls)),
+          }),
+          RunFailedError,
+        );
+        const log = await logText(root);
+        const failed = log.split("\n").filter((l) => l.includes('"run.failed"'));
+        assert.equal(failed.length, 1, log);
+        const message = JSON.parse(failed[0]).error.message as string;
+        assert.match(message, new RegExp(`^Calls file ${calls} changed while the run read it \\(`));
+        assert.match(message, c.said);
+        assert.equal(JSON.parse(failed[0]).phase_name, "load");
+        assert.doesNotMatch(log, /"run.completed"/);
+      });
+    }
+
+    await t.step("a sweep is checked too", async () => {
+      const root = join(dir, "root-sweep");
+      const calls = join(dir, "calls-sweep.csv");
+      await Deno.writeTextFile(calls, sample);
+      await assert.rejects(
+        runSweep({
+          root,
+          runId: "changed-sweep",
+          calls,
+          candles,
+          grid: { type: "fixed_stop", stopPct: [0.2, 0.3] },
+          onPhase: atStart("plan", () => Deno.writeTextFileSync(calls, fewerCallsText)),
+        }),
+        (e: unknown) =>
+          e instanceof RunFailedError && /changed while the run read it/.test(e.message),
+      );
+    });
+
+    await t.step("an input left alone: the run completes", async () => {
+      const root = join(dir, "root-same");
+      const result = await runPathOnly({
+        root,
+        runId: "same",
+        calls: join(SAMPLE, "calls.csv"),
+        candles,
+        onPhase: atStart("plan", () => {}),
+      });
+      assert.equal(result.runId, "same");
+    });
+  });
+});

@@ -58,24 +58,6 @@ function columnsVariable(): number | undefined {
   return value !== undefined && /^\d+$/.test(value) ? Math.max(20, n) : undefined;
 }
 
-/**
- * Whether a table goes out whole, as `--wide` makes it: when standard
- * output is not a terminal (a pipe, a file) and `COLUMNS` gives no width,
- * there is none to fit, and a column left out or a value cut there was lost
- * to `grep` and to scripts (a probe: `ledger runs | grep policy` found
- * nothing, TYPE left out at 80).
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { tableGoesWhole } from "./_table.ts";
- * assert.equal(tableGoesWhole(true), true);
- * ```
- */
-export function tableGoesWhole(wide: boolean): boolean {
-  return wide || (!Deno.stdout.isTerminal() && columnsVariable() === undefined);
-}
-
 /** Options for {@linkcode formatTable}. */
 export interface TableOptions {
   /** Fit into this many columns. @default {terminalWidth()} */

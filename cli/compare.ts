@@ -32,7 +32,7 @@ import {
   refuseLegacyPrefixMatch,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
-import { cellText, escapeControl, formatTable, tableGoesWhole } from "./_table.ts";
+import { cellText, escapeControl, formatTable } from "./_table.ts";
 import { distinctCells } from "../ledger/control_text.ts";
 import { type DataComparison, dataComparison } from "../ledger/fingerprint.ts";
 import { jsonText } from "../indexer/query/_json.ts";
@@ -116,7 +116,7 @@ export async function main(args: string[]): Promise<number> {
   );
   console.log(
     values.json ? jsonText(comparison.c, 2) : formatComparison(comparison.c, {
-      wide: tableGoesWhole(values.wide === true),
+      wide: values.wide === true,
       labels: comparison.facts?.labels,
       data: comparison.facts?.data,
     }),

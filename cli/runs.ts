@@ -58,7 +58,6 @@ import {
   leaveOutToFit,
   type OutputFormat,
   tableFits,
-  tableGoesWhole,
   terminalWidth,
   writeJsonTexts,
   writeRows,
@@ -123,10 +122,10 @@ const USAGE = `Usage: ledger runs [--type T]... [--status S]... [--since WHEN] [
 
 List runs from the index, newest first. The table shows id, type, status,
 created (UTC), duration, headline summary metrics (a sweep's: its best
-trial's, marked *) and the label, fitted to the terminal (--wide, or into
-a pipe or file: nothing left out or cut); it lists ${TABLE_ROWS_DEFAULT} runs unless --limit.
-Table numbers keep 4 significant digits. json, jsonl and csv list every
-match (streamed), every value whole.
+trial's, marked *) and the label, fitted to the terminal (into a pipe or
+file: to $COLUMNS, else 80; --wide: nothing left out or cut); it lists
+${TABLE_ROWS_DEFAULT} runs unless --limit. Table numbers keep 4 significant digits.
+json, jsonl and csv list every match (streamed), every value whole.
 
   --type T, --status S   keep these (repeatable); status: one of
                          ${RUN_STATUSES.join(", ")}
@@ -218,7 +217,7 @@ export async function main(args: string[]): Promise<number> {
     )
     : await printDual(runQuery, { legacyDbPath, indexDbPath: dbPath, cutoverDate }, {
       format,
-      wide: tableGoesWhole(values.wide === true),
+      wide: values.wide === true,
       limitGiven: limit !== undefined,
       columnsAsked: query.columns ?? [],
     });
@@ -265,7 +264,7 @@ async function printRuns(
       console.log(formatRunsTable(shown, {
         columns,
         sortFields: sortFields(query),
-        wide: tableGoesWhole(values.wide === true),
+        wide: values.wide === true,
       }));
       if (more) {
         console.log(`(first ${TABLE_ROWS_DEFAULT} runs; use --limit N or --format jsonl for more)`);

@@ -15,7 +15,7 @@ import {
   readerMemoryLimitFlag,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
-import { cellText, formatTable, tableGoesWhole, writeRows } from "./_table.ts";
+import { cellText, formatTable, writeRows } from "./_table.ts";
 import { stoppableRead } from "./_stop.ts";
 
 export const FLAGS: FlagSpec = {
@@ -192,13 +192,13 @@ export async function main(args: string[]): Promise<number> {
       }
       if (rows.length === 0) {
         console.log(
-          formatTable(columns, [], { wide: tableGoesWhole(values.wide === true) }) + "\n(no rows)",
+          formatTable(columns, [], { wide: values.wide === true }) + "\n(no rows)",
         );
         return EXIT_OK;
       }
       console.log(
         formatTable(columns, rows.map((r) => columns.map((h) => cellText(r[h]))), {
-          wide: tableGoesWhole(values.wide === true),
+          wide: values.wide === true,
         }),
       );
       if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);

@@ -47,7 +47,6 @@ import {
   cellText,
   columnWidth,
   leaveOutToFit,
-  tableGoesWhole,
   terminalWidth,
   writeJsonTexts,
   writeRows,
@@ -192,7 +191,7 @@ export async function main(args: string[]): Promise<number> {
           console.log(formatTrialsTable(shown, {
             columns: query.columns,
             sortFields: (query.sort ?? []).map((k) => k.field),
-            wide: tableGoesWhole(values.wide === true),
+            wide: values.wide === true,
           }));
           if (more) {
             console.log(

@@ -193,8 +193,8 @@ export async function runScript(
   const child = new Deno.Command(Deno.execPath(), {
     args: denoScriptArgs(script, args),
     cwd: options.cwd ?? REPO_ROOT,
-    // COLUMNS: the tables fit 80 columns as in a terminal of that width (into a pipe without
-    // COLUMNS they go out whole: `COLUMNS: ""` for that).
+    // COLUMNS: the tables fit 80 columns, as into a pipe without COLUMNS (`COLUMNS: ""`) and
+    // in a terminal of that width.
     env: { LEDGER_ROOT: "", COLUMNS: "80", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",

@@ -1918,6 +1918,12 @@ async function planScan(
       reread.add(name);
     } else if (ctx.sinceDate !== undefined) continue; // before the window: keep as indexed
     else if (f.sizeBytes === old.sizeBytes && f.mtimeMs === old.mtimeMs) continue;
+    // A batch appending past the acknowledged size (or killed there) moved the time: nothing
+    // new to read while its last indexed line is as it was (a probe: every rebuild in that
+    // window said "rewritten at the same size" and read the part again from byte 0).
+    else if (
+      f.sizeBytes === old.sizeBytes && f.pendingBytes > 0 && await prefixUnchanged(f, old)
+    ) resume.set(name, old);
     // An append always grows a file: the same size with a new time is a rewrite in place
     // (a line fixed by hand, lines reordered), whatever its last line says.
     else if (f.sizeBytes === old.sizeBytes) {

@@ -709,3 +709,41 @@ export async function requireExistingRoot(root: string): Promise<void> {
   // A file there was said to be missing (a help audit): say what it is.
   if (!info.isDirectory) throw new RootNotFoundError(root, "is not a directory");
 }
+
+/**
+ * The first argument value (a flag's string, a positional) holding U+FFFD,
+ * which is what bytes that are not UTF-8 in a command-line argument become:
+ * a command that writes the value would write another one than given, in
+ * silence (a probe). `where` names it (`--run-type`, `argument 2`), `message`
+ * says so in one line. A U+FFFD meant as such goes in JSON as `\ufffd`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { replacementCharacterIn } from "./_args.ts";
+ * assert.equal(replacementCharacterIn({ note: "caf\u00e9" }, []), undefined);
+ * const found = replacementCharacterIn({ root: "r" }, ["run-1", "k=caf\uFFFD"]);
+ * assert.equal(found?.where, "argument 2");
+ * assert.match(found?.message ?? "", /^argument 2 holds U\+FFFD \(character 6\)/);
+ * ```
+ */
+export function replacementCharacterIn(
+  values: ParsedFlags["values"],
+  positionals: readonly string[],
+): { where: string; value: string; message: string } | undefined {
+  const given: [string, unknown][] = [
+    ...Object.entries(values).map(([name, value]) => [`--${name}`, value] as [string, unknown]),
+    ...positionals.map((value, i) => [`argument ${i + 1}`, value] as [string, unknown]),
+  ];
+  for (const [where, value] of given) {
+    if (typeof value !== "string" || !value.includes("\uFFFD")) continue;
+    const at = [...value].indexOf("\uFFFD") + 1;
+    return {
+      where,
+      value,
+      message: `${where} holds U+FFFD (character ${at}), which bytes that are not UTF-8 in an ` +
+        "argument become: give the value as UTF-8 (a U+FFFD meant as such: \\ufffd in JSON)",
+    };
+  }
+  return undefined;
+}

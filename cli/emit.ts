@@ -41,6 +41,7 @@ import {
   decimalNumber,
   type FlagSpec,
   parseFlags,
+  replacementCharacterIn,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -520,8 +521,22 @@ interface Prepared {
   timeGiven: boolean;
 }
 
+/**
+ * Refuse a flag value holding U+FFFD ({@linkcode replacementCharacterIn}): an
+ * argument that was not UTF-8 (a probe: `--run-type $'caf\xe9'` wrote
+ * `caf\uFFFD`, exit 0, where `--stdin` refuses the same bytes).
+ */
+function refuseReplacementCharacters(values: Values): void {
+  const found = replacementCharacterIn(values, []);
+  if (found === undefined) return;
+  throw new ValidationError(found.where, "UTF-8", JSON.stringify(found.value), {
+    message: found.message,
+  });
+}
+
 /** Build, validate and encode every event the command line asks for; writes nothing. */
 async function eventsFromFlags(values: Values): Promise<Prepared[]> {
+  refuseReplacementCharacters(values);
   const fieldFlags = Object.keys(FIELD_FLAGS).filter((name) => values[name] !== undefined);
   const eventJson = stringFlag(values, "event");
   const sources = [values.stdin === true, eventJson !== undefined].filter(Boolean).length;

@@ -43,6 +43,7 @@ import {
   type FlagSpec,
   type ParsedFlags,
   parseFlags,
+  replacementCharacterIn,
   requireExistingRoot,
   resolveRootFlag,
   stringFlag,
@@ -255,6 +256,9 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
     console.log(USAGES[kind]);
     return EXIT_OK;
   }
+  // A value written into the log as given, or not at all (bytes that are not UTF-8).
+  const notUtf8 = replacementCharacterIn(values, positionals);
+  if (notUtf8 !== undefined) throw new UsageError(notUtf8.message);
   const [prefix, ...rest] = positionals;
   if (prefix === undefined || prefix === "") throw new UsageError("RUN is required");
   const fields = annotationFields(kind, rest, values);

@@ -389,6 +389,30 @@ function unknownFlag(flag) {
   const quoted = JSON.stringify(flag);
   return `unknown flag ${quoted} (see --help; an argument that starts with a dash goes after --, as in -- ${quoted})`;
 }
+function replacementCharacterIn(values, positionals) {
+  const given = [
+    ...Object.entries(values).map(([name, value]) => [
+      `--${name}`,
+      value
+    ]),
+    ...positionals.map((value, i) => [
+      `argument ${i + 1}`,
+      value
+    ])
+  ];
+  for (const [where, value] of given) {
+    if (typeof value !== "string" || !value.includes("\uFFFD")) continue;
+    const at = [
+      ...value
+    ].indexOf("\uFFFD") + 1;
+    return {
+      where,
+      value,
+      message: `${where} holds U+FFFD (character ${at}), which bytes that are not UTF-8 in an argument become: give the value as UTF-8 (a U+FFFD meant as such: \\ufffd in JSON)`
+    };
+  }
+  return void 0;
+}
 
 // deno.json
 var deno_default = {
@@ -2335,7 +2359,15 @@ function joinNegativeValues(args) {
   }
   return out;
 }
+function refuseReplacementCharacters(values) {
+  const found = replacementCharacterIn(values, []);
+  if (found === void 0) return;
+  throw new ValidationError(found.where, "UTF-8", JSON.stringify(found.value), {
+    message: found.message
+  });
+}
 async function eventsFromFlags(values) {
+  refuseReplacementCharacters(values);
   const fieldFlags = Object.keys(FIELD_FLAGS).filter((name) => values[name] !== void 0);
   const eventJson = stringFlag(values, "event");
   const sources = [

@@ -95,7 +95,7 @@ function parseArgsStrict(args, spec, allowPositionals) {
   };
   const positional = (arg) => {
     if (!allowPositionals) {
-      throw new ArgsError(`Unexpected argument '${arg}'. This command does not take positional arguments`);
+      throw new ArgsError(`unexpected argument ${JSON.stringify(arg)} (this command takes flags only)`);
     }
     positionals.push(arg);
   };

@@ -35,6 +35,32 @@ Deno.test("every command: an unknown flag is a usage error (exit 2) in ledger's 
   }
 });
 
+// A contract check: six commands said Node's "Unexpected argument 'extra'. This command does not
+// take positional arguments" where the others say `unexpected argument "extra"` (issue 15.9: own
+// messages only).
+Deno.test("every command: an argument it does not take is refused in ledger's own words", async (t) => {
+  const names = await commandNames();
+  const root = await Deno.makeTempDir({ prefix: "ledger-usage-" });
+  try {
+    for (const name of names) {
+      await t.step(name, async () => {
+        // Past every argument a command takes: show RUN, compare RUN RUN..., backtest WORKFLOW.
+        const args = [name, "a", "b", "c", "d", "e", "--root", root];
+        const r = await runLedger(args);
+        // compare and report take any number of runs: they then fail to find them.
+        if (name === "compare" || name === "report" || name === "sql") return;
+        equal(r.code, 2, `${name}: ${r.stderr}`);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        doesNotMatch(r.stderr, /Unexpected argument|positional argument/);
+        match(r.stderr, new RegExp(`^ledger ${name}: `));
+      });
+    }
+    equal([...Deno.readDirSync(root)].length, 0, "nothing written");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 // A positional that starts with a dash (a query opening with an SQL comment) was cut at its
 // newline into "Unknown option '-- c" (an audit): one line, quoted, saying how to pass it.
 Deno.test("an argument that starts with a dash is one line saying to put it after --", async () => {

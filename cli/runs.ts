@@ -241,6 +241,9 @@ async function printRuns(
   const machine = format !== "table";
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
+      for (const w of await typeSpellingWarnings(conn, runQuery.types ?? [])) {
+        console.error(`ledger runs: warning: ${w}`);
+      }
       if (format === "json" || format === "jsonl") {
         await writeJsonTexts(streamRunsJson(conn, runQuery), format);
         return EXIT_OK;
@@ -285,6 +288,34 @@ function runQueryFlags(values: ParsedFlags["values"]): RunQuery {
     sort: sort.length === 0 ? undefined : parseSort(sort.join(","), "runs"),
     columns: columns === undefined ? [] : parseColumns(columns, "runs"),
   };
+}
+
+/**
+ * A warning per `--type` no run of the index has while another spelling of it
+ * (`-` for `_`, another case) is a run type there: `backtest path-only` makes
+ * runs of type `path_only`, and `runs --type path-only` said only "No runs
+ * match" (a contract check).
+ */
+async function typeSpellingWarnings(
+  conn: Parameters<Parameters<typeof withReader>[1]>[0],
+  types: readonly string[],
+): Promise<string[]> {
+  if (types.length === 0) return [];
+  const rows = await allRows(
+    conn,
+    `SELECT given, list_sort(list(DISTINCT r.run_type)) AS near
+    FROM unnest(from_json($1, '["VARCHAR"]')) AS g(given)
+    JOIN runs_d AS r
+      ON lower(replace(r.run_type, '-', '_')) = lower(replace(given, '-', '_'))
+    GROUP BY given
+    HAVING NOT list_contains(list(r.run_type), given)
+    ORDER BY given`,
+    [JSON.stringify(types)],
+  );
+  return rows.map((r) => {
+    const near = (r.near as string[]).map((t) => JSON.stringify(t)).join(", ");
+    return `no run has type ${JSON.stringify(r.given)}; the index has ${near}`;
+  });
 }
 
 /** "No runs match" when the index has runs the filters left out, else "No runs in the index." */

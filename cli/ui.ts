@@ -46,7 +46,8 @@ A run id in a URL (/run/ID, /compare?run=ID&run=ID) may be a unique prefix: it
 redirects to the full id; an ambiguous one answers 400 naming the candidates.
 Binds ${UI_HOST_DEFAULT} unless --host says otherwise (anyone who can reach that
 interface can read the ledger). It answers only a Host of its address with the
-port (loopback: 127.0.0.1, localhost, [::1]); others get 421, against DNS
+port (loopback: 127.0.0.1, localhost, [::1]; every interface, 0.0.0.0 or ::,
+also any IP address and this machine's name); others get 421, against DNS
 rebinding. --port 0 picks a free port. Ctrl-C (SIGINT) or SIGTERM stops it.
 
 Exit codes: 0 stopped by a signal, 1 failure (no index, --db not a file, port in

@@ -165,6 +165,12 @@ function hostsServed(given: string, bound: { hostname: string; port: number }): 
   if (isLoopback(bound.hostname) || anyAddress) {
     for (const name of LOOPBACK_NAMES) names.add(name);
   }
+  // Every interface: also this machine's own name (a probe: `curl http://vm:PORT/` got 421).
+  // Not a rebinding risk: an attacker's page asks with the attacker's name.
+  if (anyAddress) {
+    const own = machineName();
+    if (own !== undefined) names.add(own);
+  }
   const hosts = new Set<string>();
   for (const name of names) {
     const shown = name.includes(":") ? `[${name.toLowerCase()}]` : name.toLowerCase();
@@ -172,6 +178,16 @@ function hostsServed(given: string, bound: { hostname: string; port: number }): 
     if (bound.port === 80) hosts.add(shown);
   }
   return { hosts, anyAddress, port: bound.port };
+}
+
+/** This machine's host name, or undefined when the process may not read it. */
+function machineName(): string | undefined {
+  try {
+    return Deno.hostname();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) return undefined; // no --allow-sys=hostname
+    throw err;
+  }
 }
 
 /** Whether a request with the Host header `host` (null: none) is answered. */

@@ -99,20 +99,25 @@ Deno.test("ledger ui: only the Host names of its address are answered", async (t
       }
     });
 
-    await t.step("bound to every interface: the loopback names and any address", async () => {
-      const ui = await startUi(root, ["--host", "0.0.0.0"], "0.0.0.0,127.0.0.1");
-      try {
-        const port = Number(new URL(ui.url).port);
-        for (const host of [`localhost:${port}`, `10.1.2.3:${port}`, `[fe80::1]:${port}`]) {
-          assert.equal((await rawGet(port, host)).status, 200, host);
+    await t.step(
+      "bound to every interface: the loopback names, any address, its name",
+      async () => {
+        const ui = await startUi(root, ["--host", "0.0.0.0"], "0.0.0.0,127.0.0.1");
+        try {
+          const port = Number(new URL(ui.url).port);
+          // This machine's name too (a probe: `curl http://vm:PORT/` got 421).
+          const own = `${Deno.hostname()}:${port}`;
+          for (const host of [`localhost:${port}`, `10.1.2.3:${port}`, `[fe80::1]:${port}`, own]) {
+            assert.equal((await rawGet(port, host)).status, 200, host);
+          }
+          for (const host of [`attacker.example:${port}`, `10.1.2.3:${port + 1}`, "10.1.2.3"]) {
+            assert.equal((await rawGet(port, host)).status, 421, host);
+          }
+        } finally {
+          const stopped = await ui.stop("SIGTERM");
+          assert.equal(stopped.code, 0, stopped.stderr);
         }
-        for (const host of [`attacker.example:${port}`, `10.1.2.3:${port + 1}`, "10.1.2.3"]) {
-          assert.equal((await rawGet(port, host)).status, 421, host);
-        }
-      } finally {
-        const stopped = await ui.stop("SIGTERM");
-        assert.equal(stopped.code, 0, stopped.stderr);
-      }
-    });
+      },
+    );
   });
 });

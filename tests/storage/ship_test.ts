@@ -2053,6 +2053,8 @@ async function missingPartKept(server: CephServer, tmp: string): Promise<void> {
     r.stderr,
     /No log at .*events, which 2 shipped parts were read from: nothing shipped/,
   );
+  // Its stdout line says so too (it read as a pass that was done).
+  assert.match(r.stdout, /^Shipped 0 bytes .*; not all shipped: 1 problem, said on stderr$/m);
   assert.equal(await Deno.readTextFile(statePath), before, "the state is kept");
   await Deno.rename(join(root, "events.off"), join(root, "events"));
   r = await ledger(["ship", "--root", root, "--to", to, "--once"]);

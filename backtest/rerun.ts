@@ -321,8 +321,8 @@ export async function readManifest(root: string, runId: string): Promise<Manifes
       // Its folder there and its manifest not: the run never ended, killed before a run writes
       // it (a probe: the message did not say why).
       const why = await exists(runDir(root, runId))
-        ? ": it did not complete (a run killed before its end writes none), so there are no " +
-          "results to compare"
+        ? ": it has not completed (a run writes its manifest at its end; one still running, " +
+          "or killed before its end, has none), so there are no results to compare"
         : "";
       throw new RerunError("not_found", `Run ${runId} has no manifest at ${path}${why}`);
     }

@@ -135,7 +135,7 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       equal(exact.code, 1, exact.stderr);
       match(
         exact.stderr,
-        /Run crashed-1 has no manifest at \S+: it did not complete \(a run killed before its end writes none\), so there are no results to compare\n$/,
+        /Run crashed-1 has no manifest at \S+: it has not completed \(a run writes its manifest at its end; one still running, or killed before its end, has none\), so there are no results to compare\n$/,
       );
       const prefix = await ledger(["crash", "--root", root, "--no-index"]);
       equal(prefix.code, 1, prefix.stderr);

@@ -12,7 +12,7 @@
  */
 import { parseFlags, stringFlag, UsageError } from "./_args.ts";
 import { getEventEmitter } from "../ledger/emitter.ts";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { exists } from "../ledger/exists.ts";
 import { runPathOnly } from "../backtest/path_only.ts";
@@ -134,9 +134,13 @@ export async function main(args: string[]): Promise<number> {
   console.log(leaderboard(truth, policies));
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`\ndone in ${seconds} s. Next, on the demo's root:`);
-  console.log(`  deno task runs --root ${root}`);
-  console.log(`  deno task show ${policies[0].result.runId} --root ${root}`);
-  console.log(reportCommand(root, policies.map((p) => p.result.runId)));
+  const run = commandFor(root);
+  if (!run.tasks) {
+    console.log(`  (the deno tasks read data/ only; for ${root}, deno run -A:)`);
+  }
+  console.log(`  ${run("runs")} --root ${root}`);
+  console.log(`  ${run("show")} ${policies[0].result.runId} --root ${root}`);
+  console.log(reportCommand(root, policies.map((p) => p.result.runId), run));
   console.log(`Remove the demo's runs: rm -rf ${root}`);
   return 0;
 }
@@ -170,14 +174,28 @@ async function claimDemoRoot(root: string): Promise<void> {
   await Deno.writeTextFile(marker, "a root written by deno task demo: rm -rf it to remove them\n");
 }
 
+/**
+ * How the printed commands run `command` on `root`: `deno task COMMAND`, whose
+ * permissions read `data/` only, for a root there; else `deno run -A
+ * cli/ledger.ts COMMAND` (a contract check: `demo --root /tmp/x` printed
+ * `deno task ui --root /tmp/x`, which its permissions refuse). `tasks` says which.
+ */
+function commandFor(root: string): ((command: string) => string) & { tasks: boolean } {
+  const rel = relative(resolve("data"), resolve(root));
+  const tasks = !rel.startsWith("..") && !isAbsolute(rel);
+  const run = (command: string) =>
+    tasks ? `deno task ${command}` : `deno run -A cli/ledger.ts ${command}`;
+  return Object.assign(run, { tasks });
+}
+
 /** The command that writes the HTML report of the demo's policy runs (and how to browse live). */
-function reportCommand(root: string, runIds: string[]): string {
+function reportCommand(root: string, runIds: string[], run: (command: string) => string): string {
   const rootFlag = ` --root ${root}`;
   return [
     "See them: one offline HTML file (open data/report.html), or live in a browser:",
-    `  deno task report${rootFlag} --out data/report.html \\`,
+    `  ${run("report")}${rootFlag} --out data/report.html \\`,
     `    ${runIds.join(" ")}`,
-    `  deno task ui${rootFlag}`,
+    `  ${run("ui")}${rootFlag}`,
   ].join("\n");
 }
 

@@ -28,6 +28,7 @@ Deno.test("deno task demo: its own root, output within 80 columns", async () => 
     equal(await exists(realRoot), false, "LEDGER_ROOT untouched");
     equal(await exists(join(cwd, "data/ledger")), false, "data/ledger untouched");
     ok(stdout.includes("rm -rf data/demo"), "says how to remove its runs");
+    ok(stdout.includes("  deno task ui --root data/demo\n"), stdout);
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }
@@ -55,6 +56,30 @@ Deno.test("deno task demo --root refuses a root holding a log it did not write",
     equal(stderr.trim().split("\n").length, 1, "one line");
     equal(await Deno.readTextFile(part), line, "the log is unchanged");
     equal([...Deno.readDirSync(real)].map((e) => e.name).join(), "events", "nothing added");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+// A contract check: `demo --root /tmp/x` printed `deno task ui --root /tmp/x` and the like, which
+// the tasks' permissions (data/ only) refuse. A root elsewhere gets `deno run -A` commands.
+Deno.test("deno task demo --root elsewhere prints commands that can read it", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "ledger-demo-elsewhere-" });
+  const root = join(cwd, "elsewhere");
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: denoScriptArgs(DEMO, ["--root", root]),
+      cwd,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const next = stdout.slice(stdout.indexOf("Next, on the demo's root"));
+    ok(!next.includes("  deno task "), next);
+    for (const command of ["runs", "ui"]) {
+      ok(next.includes(`  deno run -A cli/ledger.ts ${command} --root ${root}\n`), next);
+    }
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }

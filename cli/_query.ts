@@ -123,6 +123,11 @@ export async function refuseUnwritableOut(
   example: string,
   what = "file",
 ): Promise<string> {
+  // `-` is standard output to most tools: here it was a file named "-" in silence (a probe),
+  // where /dev/stdout is refused (the file is written aside, then renamed into place).
+  if (out === "-") {
+    throw new UsageError(`--out - would be a file named "-": name the ${what} to write`);
+  }
   let path: string;
   try {
     path = await linkTargetOf(out);

@@ -7,6 +7,7 @@
  * @module
  */
 import { messageValue } from "../ledger/control_text.ts";
+import { countOf } from "../ledger/count_text.ts";
 import { STOP_EXIT_CODES, stopOnSignals, StopSignalError } from "./_stop.ts";
 import {
   EXPORT_FORMATS,
@@ -145,7 +146,9 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   console.log(
-    `wrote ${report.rows} ${what} x ${report.columns.length} columns to ${out} (${format})`,
+    `wrote ${countOf(report.rows, what.slice(0, -1))} x ${
+      countOf(report.columns.length, "column")
+    } to ${out} (${format})`,
   );
   if (report.numbersAsText.length > 0) {
     const names = report.numbersAsText;

@@ -39,8 +39,8 @@ both completed and failed, NaN/Infinity
 values (read as null), repeated top-level keys (the first counts), timestamps
 more than a day ahead of this clock, events in a day directory other than
 their timestamp's UTC day, runs created more than once (the first counts),
-runs that ended before they started, a missing _schema.json, and files the
-readers skip. docs/EVENTS.md lists what makes a line valid.
+runs that ended before they started, a missing or damaged _schema.json, and
+files the readers skip. docs/EVENTS.md lists what makes a line valid.
 
   --json     print the report as JSON
   --strict   count torn tails (a crash's last line, or a line being written)

@@ -40,7 +40,8 @@
  * removing old days go by the directory), a run with more than one
  * `run.created` (the first gives the config), a run that ended before it
  * started (its duration shows negative), a missing
- * `_schema.json` (the next writer recreates it), a day directory without part
+ * `_schema.json` (the next writer recreates it) or one that is not a JSON
+ * object (cut, emptied), a day directory without part
  * files, a file whose name is not UTF-8 (no reader can open it: rename it). Entries the readers skip (entries of `events/` that are not day
  * directories; in a day directory, names not ending in `.jsonl`, hidden
  * files, and entries that are not regular files: directories, symbolic
@@ -509,6 +510,30 @@ interface Layout {
   warnings: string[];
 }
 
+/**
+ * Why `path`, the log's `_schema.json`, is no JSON Schema document for other
+ * languages' tools (SPEC 5), or undefined: a file cut or emptied (disk damage,
+ * an edit) was said to be sound (a probe). A backtest's or sweep's writer
+ * writes it whole again; `emit` only when it is missing.
+ */
+async function schemaFileDamage(path: string): Promise<string | undefined> {
+  const text = await Deno.readTextFile(path);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return `events/_schema.json is not JSON (${text.length === 0 ? "empty" : "cut or damaged"}): ` +
+      "tools of other languages cannot validate against it (a backtest or sweep writes it again, " +
+      "or remove it and the next emit does)";
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "events/_schema.json is JSON but not a schema object: tools of other languages " +
+      "cannot validate against it (remove it and the next emit writes it again)";
+  }
+  return undefined;
+}
+
 /** The day directories and part files, what is ignored, and layout warnings. */
 async function listLayout(root: string): Promise<Layout> {
   const dir = eventsDir(root);
@@ -524,6 +549,9 @@ async function listLayout(root: string): Promise<Layout> {
   }
   if (!entries.some((e) => e.name === "_schema.json" && e.isFile)) {
     layout.warnings.push("events/_schema.json is missing (the next writer recreates it)");
+  } else {
+    const damage = await schemaFileDamage(join(dir, "_schema.json"));
+    if (damage !== undefined) layout.warnings.push(damage);
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {

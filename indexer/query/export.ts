@@ -777,9 +777,11 @@ async function flatPaths(
     walkShape(JSON.parse(String(shape)), [], (segments, kind) => {
       // The key "a.b" is `a\.b`, the path a -> b is `a.b` (see flat_path.ts): one name, one path.
       const name = flatFieldName(roots[i].root, segments);
-      // Quoted keys, as `runs --columns` and `--where` read them: a key of digits never reads an
-      // array's element (a probe: a run holding `"weights": [0.2, 0.8]` was exported with
-      // `config.weights.0` = 0.2, another run's object key, where every other command said null).
+      // The path `runs --columns` and `--where` read: a key of digits reads an array's element
+      // as well as an object's key (a sweep names a ladder's parameters `levels.0.multiple`), so
+      // a run holding `"weights": [0.2, 0.8]` has `config.weights.0` = 0.2 when another run's
+      // object made the column, beside its `config.weights` text (tests/indexer/
+      // export_flat_test.ts).
       const path = jsonPathOf(segments);
       let p = byName.get(name);
       if (p === undefined) {

@@ -435,7 +435,7 @@ var deno_default = {
     test: "deno fmt --check && deno lint && deno check --doc && deno doc --lint mod.ts && DENO_JOBS=4 deno test --no-check --parallel --allow-read --allow-write --allow-run --allow-env --allow-ffi --allow-sys --allow-net=127.0.0.1",
     "test:doc": "DENO_JOBS=4 deno test --doc --filter=.ts# --no-check --parallel --allow-read --allow-write --allow-run --allow-env --allow-ffi --allow-sys --allow-net=127.0.0.1",
     ledger: "deno run --no-prompt --allow-read=data --allow-write=data --allow-env=LEDGER_ROOT --allow-ffi=node_modules --allow-run=git,ps,deno --allow-sys=hostname cli/ledger.ts",
-    emit: "deno run --no-config --no-prompt --allow-read=data --allow-write=data --allow-env=LEDGER_ROOT cli/_emit_bundle/ledger_emit.js",
+    emit: "deno run --no-prompt --allow-read=data --allow-write=data --allow-env=LEDGER_ROOT cli/_emit_bundle/ledger_emit.js",
     "bundle-emit": "deno run --allow-read --allow-write --allow-run scripts/bundle_emit.ts",
     "rebuild-index": "deno run --no-prompt --allow-read --allow-write=data --allow-env --allow-net --allow-ffi=node_modules --allow-run=ps --allow-sys=hostname,osRelease cli/ledger.ts rebuild-index",
     daemon: "deno run --no-prompt --allow-read --allow-write=data --allow-env --allow-net --allow-ffi=node_modules --allow-run=ps --allow-sys=hostname,osRelease cli/ledger.ts daemon",

@@ -627,6 +627,13 @@ function ownWords(message: string): string {
   // Whole, not its first line: the token may hold a newline.
   const unknown = /^Unknown option '([^']*)'$/.exec(text);
   if (unknown !== null) return unknownFlag(unknown[1]);
+  // As the commands that take arguments say it (issue 15.9: own messages only).
+  const unexpected =
+    /^Unexpected argument '([^]*)'\. This command does not take positional arguments$/
+      .exec(text);
+  if (unexpected !== null) {
+    return `unexpected argument ${JSON.stringify(unexpected[1])} (this command takes flags only)`;
+  }
   return firstLine(text)
     .replace(
       /^Option '(-\w|--[^']+)' argument is ambiguous\.$/,

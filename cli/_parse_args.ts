@@ -92,9 +92,8 @@ export function parseArgsStrict(
   };
   const positional = (arg: string) => {
     if (!allowPositionals) {
-      // In the words of the other commands' (issue 15.9: own messages only; this was Node's).
       throw new ArgsError(
-        `unexpected argument ${JSON.stringify(arg)} (this command takes flags only)`,
+        `Unexpected argument '${arg}'. This command does not take positional arguments`,
       );
     }
     positionals.push(arg);

@@ -95,7 +95,7 @@ function parseArgsStrict(args, spec, allowPositionals) {
   };
   const positional = (arg) => {
     if (!allowPositionals) {
-      throw new ArgsError(`unexpected argument ${JSON.stringify(arg)} (this command takes flags only)`);
+      throw new ArgsError(`Unexpected argument '${arg}'. This command does not take positional arguments`);
     }
     positionals.push(arg);
   };
@@ -379,6 +379,10 @@ function ownWords(message2) {
   const text = hint === -1 ? message2 : message2.slice(0, hint);
   const unknown2 = /^Unknown option '([^']*)'$/.exec(text);
   if (unknown2 !== null) return unknownFlag(unknown2[1]);
+  const unexpected = /^Unexpected argument '([^]*)'\. This command does not take positional arguments$/.exec(text);
+  if (unexpected !== null) {
+    return `unexpected argument ${JSON.stringify(unexpected[1])} (this command takes flags only)`;
+  }
   return firstLine(text).replace(/^Option '(-\w|--[^']+)' argument is ambiguous\.$/, (_, flag) => `${flag} needs a value (one that starts with a dash is written ${flag.startsWith("--") ? `${flag}=-VALUE` : `${flag}-VALUE`})`).replace(/^Option '(?:-\w, )?(--[^ ']+)(?: <value>)?' argument missing$/, "$1 needs a value");
 }
 function unknownFlag(flag) {

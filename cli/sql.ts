@@ -15,7 +15,9 @@ import {
   readerMemoryLimitFlag,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
-import { cellText, formatTable, writeRows } from "./_table.ts";
+import { cellText, leaveOutToFit, terminalWidth, writeRows } from "./_table.ts";
+import { wrapText } from "./_wrap.ts";
+import { countOf } from "../ledger/count_text.ts";
 import { stoppableRead } from "./_stop.ts";
 
 export const FLAGS: FlagSpec = {
@@ -191,19 +193,46 @@ export async function main(args: string[]): Promise<number> {
         if (more) break;
       }
       if (rows.length === 0) {
-        console.log(
-          formatTable(columns, [], { wide: values.wide === true }) + "\n(no rows)",
-        );
+        console.log(sqlTable(columns, [], { wide: values.wide === true }) + "\n(no rows)");
         return EXIT_OK;
       }
-      console.log(
-        formatTable(columns, rows.map((r) => columns.map((h) => cellText(r[h]))), {
-          wide: values.wide === true,
-        }),
-      );
+      console.log(sqlTable(columns, rows.map((r) => columns.map((h) => cellText(r[h]))), {
+        wide: values.wide === true,
+      }));
       if (more) console.log(`(first ${SQL_TABLE_ROWS_MAX} rows; use --format jsonl for all)`);
       return EXIT_OK;
     }, { memoryLimit, anyFormat: true, signal })); // any DuckDB file: the way into an older index
   if (code === EXIT_OK) await warnIfIndexMayLackRuns("sql", dbPath);
   return code;
+}
+
+/** Columns a left-out line names before "...". */
+const LEFT_OUT_NAMED_MAX = 8;
+
+/**
+ * The table of an answer: fitted to the width (`$COLUMNS` into a pipe, else 80) with the last
+ * columns left out while the rest cannot fit at 4 characters each, and a line naming them (a
+ * contract check: 17 columns of `select * from latest_runs` made lines of 100 on an 80-column
+ * terminal, every cell a stub).
+ */
+function sqlTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: { wide: boolean },
+): string {
+  const width = terminalWidth();
+  const order = header.map((_, i) => header.length - 1 - i).slice(0, -1); // the first stays
+  const { table, leftOut } = leaveOutToFit(header, rows, {
+    width,
+    widthsMin: [],
+    order,
+    wide: options.wide,
+  });
+  if (leftOut.length === 0) return table;
+  const names = leftOut.slice().reverse().map((i) => header[i]);
+  const shown = names.slice(0, LEFT_OUT_NAMED_MAX).join(", ") +
+    (names.length > LEFT_OUT_NAMED_MAX ? ", ..." : "");
+  const note = `(${countOf(names.length, "column")} left out to fit ${width} columns: ${shown}; ` +
+    "--wide or --format csv shows all)";
+  return `${table}\n${wrapText(note, 0, 0, width)}`;
 }

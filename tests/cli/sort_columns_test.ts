@@ -57,6 +57,8 @@ Deno.test("runs and trials tables show the fields they are sorted by", async (t)
             "9007199254740993 AS c, 9007199254740993 AS d, 9007199254740993 AS e from runs_d",
           ],
           ["compare", "pol-a1", "pol-a2", "pol-b1", "pol-b2", "pol-c1", "path-x"],
+          // 17 columns: at 4 characters each they were 100 wide; the last are left out, said.
+          ["sql", "select * from latest_runs"],
         ]
       ) {
         const piped = await runLedger([...args, "--root", root], { env: { COLUMNS: "" } });
@@ -65,6 +67,9 @@ Deno.test("runs and trials tables show the fields they are sorted by", async (t)
         });
         equal(piped.code, 0, piped.stderr);
         equal(chars(piped.stdout) <= 80, true, `${args[0]}: ${piped.stdout}`);
+        if (args[1] === "select * from latest_runs") {
+          match(piped.stdout, /\(\d+ columns left out to fit 80 columns: [^]*--wide or --format/);
+        }
         // The trials table is narrow here: whole within 80.
         if (args[0] !== "trials") {
           equal(chars(wide.stdout) > 80, true, `${args[0]} --wide: ${wide.stdout}`);

@@ -12,6 +12,7 @@ import { indexPath } from "../ledger/paths.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
 import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_path.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
+import { exists } from "../ledger/exists.ts";
 import {
   AmbiguousRunError,
   CANDIDATES_SHOWN_MAX,
@@ -128,6 +129,7 @@ export async function refuseUnwritableOut(
   if (out === "-") {
     throw new UsageError(`--out - would be a file named "-": name the ${what} to write`);
   }
+  await refuseFileOnRawPath(out, what);
   let path: string;
   try {
     path = await linkTargetOf(out);
@@ -151,6 +153,40 @@ export async function refuseUnwritableOut(
     );
   }
   return await refuseFolderOf(out, path);
+}
+
+/**
+ * Refuse an `--out` a file stands in the way of as it is written: `notes.txt/` and
+ * `notes.txt/../x.csv` name paths under `notes.txt`, which the system refuses, but a resolved
+ * path drops the trailing `/` and the `..` (a review: `--out notes.txt/` replaced notes.txt with
+ * the export). Each folder of the path as given must be one, up to the first that is not there.
+ */
+async function refuseFileOnRawPath(out: string, what: string): Promise<void> {
+  const parts = out.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    const folder = parts.slice(0, i).join("/");
+    if (folder === "") continue; // the root of an absolute path
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(folder);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      break; // not there: said by the folder check after, or below
+    }
+    if (!info.isDirectory) {
+      const wanted = parts.slice(i).every((p) => p === "") ? ` (name the ${what} to write)` : "";
+      throw new UsageError(
+        `--out ${messageValue(out)}: ${messageValue(folder)} is not a folder${wanted}`,
+      );
+    }
+  }
+  // A folder by its spelling (`out/`) that is not there: never made a file named `out` (a
+  // review: it was). An existing folder is said after ("is a directory").
+  if (out.endsWith("/") && !(await exists(out))) {
+    throw new UsageError(
+      `--out ${messageValue(out)} names a folder, which does not exist: name the ${what} to write`,
+    );
+  }
 }
 
 /**

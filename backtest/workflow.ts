@@ -501,7 +501,8 @@ export class RunContext {
 
   /**
    * Throw {@linkcode InputError} when an input is not the file it was when it
-   * was hashed (replaced, resized or written to): called once the run has
+   * was hashed (replaced, resized or written to) and its bytes are not those
+   * hashed either (hashed again then: a chmod is no change): called once the run has
    * read its inputs, so a run never records the sha256 of a file it did not
    * read (a probe replaced `calls.csv` after `run.created`: the run computed
    * 220 calls under the 320-call file's sha256, `compare` said `same_data`
@@ -518,6 +519,9 @@ export class RunContext {
       }
       const change = now === null ? "it is gone" : identityChange(then, now);
       if (change === null) continue;
+      // Its metadata alone (chmod, a hard link, the same bytes copied over it): the bytes are
+      // what the hash is of (a review: such a run failed though its data had not changed).
+      if (now !== null && (await hashFile(path)).sha256 === this.inputs[name].sha256) continue;
       const what = `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
       throw new InputError(
         `${what} ${path} changed while the run read it (${change}): its results would not be ` +

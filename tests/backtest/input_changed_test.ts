@@ -122,6 +122,32 @@ Deno.test("a run whose input changes while it reads it fails, naming the file", 
       );
     });
 
+    await t.step("only its metadata or the same bytes again: the run completes", async () => {
+      // A review: a chmod, a hard link, or the same bytes copied over the file failed the run.
+      const changes: [string, (calls: string) => void][] = [
+        ["chmod", (calls) => Deno.chmodSync(calls, 0o600)],
+        ["a hard link", (calls) => Deno.linkSync(calls, `${calls}.bak`)],
+        ["the same bytes renamed over it", (calls) => {
+          Deno.writeTextFileSync(`${calls}.new`, sample);
+          Deno.renameSync(`${calls}.new`, calls);
+        }],
+      ];
+      for (const [i, [name, change]] of changes.entries()) {
+        const root = join(dir, `root-meta-${i}`);
+        const calls = join(dir, `calls-meta-${i}.csv`);
+        await Deno.writeTextFile(calls, sample);
+        await new Promise((done) => setTimeout(done, 20));
+        const result = await runPathOnly({
+          root,
+          runId: `meta-${i}`,
+          calls,
+          candles,
+          onPhase: atStart("plan", () => change(calls)),
+        });
+        assert.equal(result.runId, `meta-${i}`, name);
+      }
+    });
+
     await t.step("an input left alone: the run completes", async () => {
       const root = join(dir, "root-same");
       const result = await runPathOnly({

@@ -717,12 +717,16 @@ export async function requireExistingRoot(root: string): Promise<void> {
   if (!info.isDirectory) throw new RootNotFoundError(root, "is not a directory");
 }
 
+/** Flags whose value is a path, never written into the log. */
+const PATH_FLAGS: ReadonlySet<string> = new Set(["root", "db", "legacy-db"]);
+
 /**
  * The first argument value (a flag's string, a positional) holding U+FFFD,
  * which is what bytes that are not UTF-8 in a command-line argument become:
  * a command that writes the value would write another one than given, in
  * silence (a probe). `where` names it (`--run-type`, `argument 2`), `message`
- * says so in one line. A U+FFFD meant as such goes in JSON as `\ufffd`.
+ * says so in one line. Paths (`--root`, `--db`, `--legacy-db`) are not
+ * looked at: nothing writes them into the log.
  *
  * @example
  * ```ts
@@ -731,6 +735,7 @@ export async function requireExistingRoot(root: string): Promise<void> {
  * assert.equal(replacementCharacterIn({ note: "caf\u00e9" }, []), undefined);
  * const found = replacementCharacterIn({ root: "r" }, ["run-1", "k=caf\uFFFD"]);
  * assert.equal(found?.where, "argument 2");
+ * assert.equal(replacementCharacterIn({ root: "r\uFFFD" }, []), undefined); // a path
  * assert.match(found?.message ?? "", /^argument 2 holds U\+FFFD \(character 6\)/);
  * ```
  */
@@ -739,7 +744,9 @@ export function replacementCharacterIn(
   positionals: readonly string[],
 ): { where: string; value: string; message: string } | undefined {
   const given: [string, unknown][] = [
-    ...Object.entries(values).map(([name, value]) => [`--${name}`, value] as [string, unknown]),
+    // Not a path: a file may well be named so (a review), and nothing writes it into the log.
+    ...Object.entries(values).filter(([name]) => !PATH_FLAGS.has(name))
+      .map(([name, value]) => [`--${name}`, value] as [string, unknown]),
     ...positionals.map((value, i) => [`argument ${i + 1}`, value] as [string, unknown]),
   ];
   for (const [where, value] of given) {
@@ -749,7 +756,7 @@ export function replacementCharacterIn(
       where,
       value,
       message: `${where} holds U+FFFD (character ${at}), which bytes that are not UTF-8 in an ` +
-        "argument become: give the value as UTF-8 (a U+FFFD meant as such: \\ufffd in JSON)",
+        "argument become: give the value as UTF-8",
     };
   }
   return undefined;

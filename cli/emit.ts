@@ -541,7 +541,7 @@ function refuseReplacementCharacters(values: Values): void {
   const found = replacementCharacterIn(values, []);
   if (found === undefined) return;
   throw new ValidationError(found.where, "UTF-8", JSON.stringify(found.value), {
-    message: found.message,
+    message: `${found.message} (a U+FFFD meant as such: \\ufffd in JSON)`,
   });
 }
 

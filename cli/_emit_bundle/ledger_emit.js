@@ -393,9 +393,15 @@ function unknownFlag(flag) {
   const quoted = JSON.stringify(flag);
   return `unknown flag ${quoted} (see --help; an argument that starts with a dash goes after --, as in -- ${quoted})`;
 }
+var PATH_FLAGS = /* @__PURE__ */ new Set([
+  "root",
+  "db",
+  "legacy-db"
+]);
 function replacementCharacterIn(values, positionals) {
   const given = [
-    ...Object.entries(values).map(([name, value]) => [
+    // Not a path: a file may well be named so (a review), and nothing writes it into the log.
+    ...Object.entries(values).filter(([name]) => !PATH_FLAGS.has(name)).map(([name, value]) => [
       `--${name}`,
       value
     ]),
@@ -412,7 +418,7 @@ function replacementCharacterIn(values, positionals) {
     return {
       where,
       value,
-      message: `${where} holds U+FFFD (character ${at}), which bytes that are not UTF-8 in an argument become: give the value as UTF-8 (a U+FFFD meant as such: \\ufffd in JSON)`
+      message: `${where} holds U+FFFD (character ${at}), which bytes that are not UTF-8 in an argument become: give the value as UTF-8`
     };
   }
   return void 0;
@@ -2371,7 +2377,7 @@ function refuseReplacementCharacters(values) {
   const found = replacementCharacterIn(values, []);
   if (found === void 0) return;
   throw new ValidationError(found.where, "UTF-8", JSON.stringify(found.value), {
-    message: found.message
+    message: `${found.message} (a U+FFFD meant as such: \\ufffd in JSON)`
   });
 }
 async function eventsFromFlags(values) {

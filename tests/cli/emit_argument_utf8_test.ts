@@ -71,6 +71,16 @@ Deno.test("emit: a flag value that is not UTF-8 is refused, naming the flag", as
       const event = JSON.parse((await logText(root)).trim());
       assert.equal(event.config.name, "\uFFFD");
     });
+    await t.step("a --root holding U+FFFD (a path, valid UTF-8) is taken", async () => {
+      // A review: the check refused such a root, which runs and rebuild-index take.
+      const odd = join(dir, "r\uFFFD");
+      const r = await runBytes([Deno.execPath(), ...denoScriptArgs(CLI, ["emit"])].concat(
+        ["--root", odd, "--event-type", "run.created", "--run-id", "odd"],
+        ["--run-type", "t", "--config", "{}", "--data-fingerprint", "f"],
+      ));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(await logText(odd), /"run_id":"odd"/);
+    });
     await t.step("tag and note: refused the same way, exit 2, nothing written", async () => {
       const rebuilt = await runBytes([
         Deno.execPath(),

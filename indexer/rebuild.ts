@@ -1920,7 +1920,8 @@ async function planScan(
     else if (f.sizeBytes === old.sizeBytes && f.mtimeMs === old.mtimeMs) continue;
     // A batch appending past the acknowledged size (or killed there) moved the time: nothing
     // new to read while its last indexed line is as it was (a probe: every rebuild in that
-    // window said "rewritten at the same size" and read the part again from byte 0).
+    // window said "rewritten at the same size" and read the part again from byte 0). As for a
+    // grown file, an edit by hand before that line is not seen (docs/OPERATIONS.md: --full).
     else if (
       f.sizeBytes === old.sizeBytes && f.pendingBytes > 0 && await prefixUnchanged(f, old)
     ) resume.set(name, old);

@@ -69,6 +69,24 @@ Deno.test("legacy times stored as text are read as times, and an unreadable one 
   });
 });
 
+/** A legacy file of text time columns whose runs are created at the text of each of `times`. */
+async function createdAtTextDb(
+  path: string,
+  times: readonly (readonly [string, string, unknown])[],
+): Promise<void> {
+  await execSql(
+    path,
+    `CREATE SCHEMA optimizer;
+    CREATE TABLE optimizer.runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms VARCHAR,
+      config VARCHAR, data_fingerprint VARCHAR);
+    CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms VARCHAR,
+      completed_at_ms VARCHAR, summary_json VARCHAR);
+    INSERT INTO optimizer.runs_d VALUES ${
+      times.map(([id, text]) => `('${id}', 'policy', '${text}', '{}', 'fp')`).join(", ")
+    }`,
+  );
+}
+
 // A review: a text time with digits past the millisecond was truncated toward zero, so before 1970
 // it read 1 ms late (`1900-01-01T00:00:00.000000001Z` as -2208988799999).
 Deno.test("legacy text times finer than a ms are the ms that holds them, before 1970 too", async () => {
@@ -82,17 +100,7 @@ Deno.test("legacy text times finer than a ms are the ms that holds them, before 
       ["pre-edge", "1969-12-31T23:59:59.9999Z", -1],
       ["post-micro", "2026-01-10 00:00:00.123456", CREATED_MS + 123],
     ];
-    await execSql(
-      legacyDbPath,
-      `CREATE SCHEMA optimizer;
-      CREATE TABLE optimizer.runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms VARCHAR,
-        config VARCHAR, data_fingerprint VARCHAR);
-      CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms VARCHAR,
-        completed_at_ms VARCHAR, summary_json VARCHAR);
-      INSERT INTO optimizer.runs_d VALUES ${
-        times.map(([id, text]) => `('${id}', 'policy', '${text}', '{}', 'fp')`).join(", ")
-      }`,
-    );
+    await createdAtTextDb(legacyDbPath, times);
     const { runs } = await queryRuns({}, { legacyDbPath, root, skipIndex: true });
     const created = new Map(runs.map((r) => [r.run_id, r.created_at_ms]));
     for (const [id, , ms] of times) equal(created.get(id), ms, id);
@@ -115,17 +123,7 @@ Deno.test("legacy text times: decimal forms are epoch ms; hex, binary and octal 
       ["binary", "0b1", null],
       ["octal", "0o7", null],
     ];
-    await execSql(
-      legacyDbPath,
-      `CREATE SCHEMA optimizer;
-      CREATE TABLE optimizer.runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms VARCHAR,
-        config VARCHAR, data_fingerprint VARCHAR);
-      CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms VARCHAR,
-        completed_at_ms VARCHAR, summary_json VARCHAR);
-      INSERT INTO optimizer.runs_d VALUES ${
-        times.map(([id, text]) => `('${id}', 'policy', '${text}', '{}', 'fp')`).join(", ")
-      }`,
-    );
+    await createdAtTextDb(legacyDbPath, times);
     const { runs, warnings } = await queryRuns({}, { legacyDbPath, root, skipIndex: true });
     const created = new Map(runs.map((r) => [r.run_id, r.created_at_ms]));
     for (const [id, , ms] of times) equal(created.get(id), ms, id);

@@ -170,8 +170,13 @@ async function refuseFileOnRawPath(out: string, what: string): Promise<void> {
     try {
       info = await Deno.stat(folder);
     } catch (err) {
+      // Not there: said by the folder check after, or below. Not to be looked at here (Deno
+      // asks all access for /dev and /proc): the checks after say what the path is.
+      if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+        return;
+      }
       if (!(err instanceof Deno.errors.NotFound)) throw err;
-      break; // not there: said by the folder check after, or below
+      break;
     }
     if (!info.isDirectory) {
       const wanted = parts.slice(i).every((p) => p === "") ? ` (name the ${what} to write)` : "";

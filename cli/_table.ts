@@ -8,6 +8,8 @@
  */
 import { escapeControl } from "../ledger/control_text.ts";
 import { jsonText } from "../indexer/query/_json.ts";
+import { wrapText } from "./_wrap.ts";
+import { countOf } from "../ledger/count_text.ts";
 
 export { escapeControl };
 
@@ -259,6 +261,44 @@ export function leaveOutToFit(
     widthsMin: pick(widthsMin),
   });
   return { table, leftOut };
+}
+
+/** Options for {@linkcode leftOutNote}. */
+export interface LeftOutNoteOptions {
+  /** Say how many columns first (`(4 columns left out ...`). @default {false} */
+  counted?: boolean;
+  /** Name at most this many, then `...`. @default {Infinity} */
+  namedMax?: number;
+  /** How to see them all. @default {"--wide shows all"} */
+  hint?: string;
+}
+
+/**
+ * The line under a table naming the columns {@linkcode leaveOutToFit} left
+ * out, wrapped to `width`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { leftOutNote } from "./_table.ts";
+ * assert.equal(leftOutNote(80, ["TYPE", "CREATED"]), "(left out to fit 80 columns: TYPE, CREATED; --wide shows all)");
+ * assert.equal(
+ *   leftOutNote(80, ["a", "b", "c"], { counted: true, namedMax: 2, hint: "--wide" }),
+ *   "(3 columns left out to fit 80 columns: a, b, ...; --wide)",
+ * );
+ * ```
+ */
+export function leftOutNote(
+  width: number,
+  names: readonly string[],
+  options: LeftOutNoteOptions = {},
+): string {
+  const namedMax = options.namedMax ?? Number.POSITIVE_INFINITY;
+  const shown = names.slice(0, namedMax).join(", ") + (names.length > namedMax ? ", ..." : "");
+  const count = options.counted ? `${countOf(names.length, "column")} ` : "";
+  const note = `(${count}left out to fit ${width} columns: ${shown}; ` +
+    `${options.hint ?? "--wide shows all"})`;
+  return wrapText(note, 0, 0, width);
 }
 
 /**

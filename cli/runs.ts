@@ -56,6 +56,7 @@ import {
   columnWidth,
   formatTable,
   leaveOutToFit,
+  leftOutNote,
   type OutputFormat,
   tableFits,
   terminalWidth,
@@ -445,9 +446,8 @@ function formatDualTable(
     alignRight: t.right,
   });
   const named = [...(hasLabel ? ["LABEL"] : []), ...leftOut.map((i) => t.header[i])];
-  const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
   const starred = starredShown(t.body, all.map((_, i) => DUAL_FIRST_METRIC + i), leftOut);
-  return [table, ...(starred ? [BEST_TRIAL_NOTE] : []), wrapText(note, 0, 0, width)].join("\n");
+  return [table, ...(starred ? [BEST_TRIAL_NOTE] : []), leftOutNote(width, named)].join("\n");
 }
 
 function dualTable(
@@ -770,10 +770,7 @@ export function formatRunsTable(
   // The note on `*` cells only while a column that holds one is shown.
   const starred = starredShown(t.body, metricColumns, leftOut);
   const notes = starred ? [BEST_TRIAL_NOTE] : [];
-  if (named.length > 0) {
-    const note = `(left out to fit ${width} columns: ${named.join(", ")}; --wide shows all)`;
-    notes.push(wrapText(note, 0, 0, width));
-  }
+  if (named.length > 0) notes.push(leftOutNote(width, named));
   return [table, ...notes].join("\n");
 }
 

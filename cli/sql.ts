@@ -15,9 +15,7 @@ import {
   readerMemoryLimitFlag,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
-import { cellText, leaveOutToFit, terminalWidth, writeRows } from "./_table.ts";
-import { wrapText } from "./_wrap.ts";
-import { countOf } from "../ledger/count_text.ts";
+import { cellText, leaveOutToFit, leftOutNote, terminalWidth, writeRows } from "./_table.ts";
 import { stoppableRead } from "./_stop.ts";
 
 export const FLAGS: FlagSpec = {
@@ -230,9 +228,10 @@ function sqlTable(
   });
   if (leftOut.length === 0) return table;
   const names = leftOut.slice().reverse().map((i) => header[i]);
-  const shown = names.slice(0, LEFT_OUT_NAMED_MAX).join(", ") +
-    (names.length > LEFT_OUT_NAMED_MAX ? ", ..." : "");
-  const note = `(${countOf(names.length, "column")} left out to fit ${width} columns: ${shown}; ` +
-    "--wide or --format csv shows all)";
-  return `${table}\n${wrapText(note, 0, 0, width)}`;
+  const note = leftOutNote(width, names, {
+    counted: true,
+    namedMax: LEFT_OUT_NAMED_MAX,
+    hint: "--wide or --format csv shows all",
+  });
+  return `${table}\n${note}`;
 }

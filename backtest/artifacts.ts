@@ -311,7 +311,7 @@ export async function fingerprintInputs(
   const identities: Record<string, FileIdentity> = {};
   const combined = createHash("sha256");
   for (const [name, path] of Object.entries(inputs)) {
-    const what = `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
+    const what = inputFileLabel(name);
     try {
       // Before the open: opening a FIFO for reading waits for a writer, for ever.
       await assertRegularFileOrAbsent(path);
@@ -333,6 +333,20 @@ export async function fingerprintInputs(
     combined.update(`${name}:${sha256}\n`);
   }
   return { fingerprint: combined.digest("hex"), files, identities };
+}
+
+/**
+ * How a message names the input `name`: `calls` is "Calls file".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { inputFileLabel } from "./artifacts.ts";
+ * assert.equal(inputFileLabel("candles"), "Candles file");
+ * ```
+ */
+export function inputFileLabel(name: string): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
 }
 
 /**

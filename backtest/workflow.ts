@@ -23,6 +23,7 @@ import {
   identityChange,
   identityOf,
   type InputFile,
+  inputFileLabel,
   type Manifest,
   MANIFEST_VERSION,
   newRunId,
@@ -522,9 +523,10 @@ export class RunContext {
       // Its metadata alone (chmod, a hard link, the same bytes copied over it): the bytes are
       // what the hash is of (a review: such a run failed though its data had not changed).
       if (now !== null && (await hashFile(path)).sha256 === this.inputs[name].sha256) continue;
-      const what = `${name.charAt(0).toUpperCase()}${name.slice(1)} file`;
       throw new InputError(
-        `${what} ${path} changed while the run read it (${change}): its results would not be ` +
+        `${
+          inputFileLabel(name)
+        } ${path} changed while the run read it (${change}): its results would not be ` +
           `of the file whose sha256 it recorded; run it again`,
       );
     }

@@ -382,6 +382,23 @@ function inputFileFlag(
 }
 
 /**
+ * "`what` file PATH does not exist" for the error `err` of a stat of `path`,
+ * naming the file that stands on its path when one does (`--calls
+ * notes.txt/calls.csv`: a probe got "Not a directory (os error 20): stat
+ * ..."); undefined for any other error.
+ */
+async function missingFileMessage(
+  what: string,
+  path: string,
+  err: unknown,
+): Promise<string | undefined> {
+  const missing = `${what} file ${messageValue(path)} does not exist`;
+  if (err instanceof Deno.errors.NotFound) return missing;
+  if (!(err instanceof Deno.errors.NotADirectory)) return undefined;
+  return `${missing}: ${messageValue(await fileOnPath(path))} is a file`;
+}
+
+/**
  * Refuse a `--calls`/`--candles` file that does not exist, as a usage error
  * (exit 2) before the run exists, as a missing `--policy @file` is: it was
  * exit 1 from the library's check (a probe), against the comment above and
@@ -396,18 +413,9 @@ export async function refuseMissingInputs(options: BacktestOptions): Promise<voi
     try {
       await Deno.stat(path);
     } catch (err) {
-      const what = name === "calls" ? "Calls" : "Candles";
-      // A file on the way (`--calls notes.txt/calls.csv`) is named (a probe got "Not a
-      // directory (os error 20): stat ...", exit 1).
-      if (err instanceof Deno.errors.NotADirectory) {
-        throw new UsageError(
-          `--${name}: ${what} file ${messageValue(path)} does not exist: ${
-            messageValue(await fileOnPath(path))
-          } is a file`,
-        );
-      }
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-      throw new UsageError(`--${name}: ${what} file ${messageValue(path)} does not exist`);
+      const missing = await missingFileMessage(name === "calls" ? "Calls" : "Candles", path, err);
+      if (missing === undefined) throw err;
+      throw new UsageError(`--${name}: ${missing}`);
     }
   }
 }
@@ -574,17 +582,9 @@ export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promi
   try {
     info = await Deno.stat(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(`${what} file ${messageValue(path)} does not exist`);
-    }
-    if (err instanceof Deno.errors.NotADirectory) {
-      throw new UsageError(
-        `${what} file ${messageValue(path)} does not exist: ${
-          messageValue(await fileOnPath(path))
-        } is a file`,
-      );
-    }
-    throw err;
+    const missing = await missingFileMessage(what, path, err);
+    if (missing === undefined) throw err;
+    throw new UsageError(missing);
   }
   if (!info.isFile) {
     throw new UsageError(

@@ -32,7 +32,7 @@ import {
   type LegacyRow,
   readLegacyRows,
   unidentifiedSkip,
-  unreadColumnsWarning,
+  unreadColumnsWarnings,
 } from "./read.ts";
 
 /** Prefix of every backfilled event id. */
@@ -768,7 +768,7 @@ export async function backfillLegacy(
     unreadableLogLines: existing.unreadable,
     warnings: [
       ...legacy.warnings,
-      ...(legacy.unreadColumns ? [unreadColumnsWarning(legacyDbPath, legacy.unreadColumns)] : []),
+      ...unreadColumnsWarnings(legacyDbPath, legacy.unreadColumns),
       ...[...existing.prior].sort().map(priorErrorWarning),
       // A run.failed an earlier backfill wrote for a run that does not fail now: the run's.
       ...keptRows.filter((r) =>

@@ -27,7 +27,7 @@ import {
   readIndexParityRows,
   readLegacyRows,
   unidentifiedSkip,
-  unreadColumnsWarning,
+  unreadColumnsWarnings,
 } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
 import { canonicalJson, parseJsonText } from "../ledger/json_text.ts";
@@ -303,7 +303,7 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
     skipped,
     warnings: [
       ...legacy.warnings,
-      ...(legacy.unreadColumns ? [unreadColumnsWarning(legacyDbPath, legacy.unreadColumns)] : []),
+      ...unreadColumnsWarnings(legacyDbPath, legacy.unreadColumns),
       ...warnings,
       ...unendedSummaryWarnings(comparedRows),
     ],

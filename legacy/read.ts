@@ -210,28 +210,34 @@ export function unidentifiedSkip(rows: UnidentifiedRows): { run_id: string; reas
 }
 
 /**
- * The warning of a backfill or parity for legacy columns no run field comes from: their values
- * are in the legacy file only, and in the archived file after `legacy archive` (a probe: a
- * `notes` column was dropped without a word).
+ * The warning of a backfill or parity for legacy columns no run field comes from
+ * ({@linkcode StoreRead.unreadColumns}; none when there are none): their values are in the
+ * legacy file only, and in the archived file after `legacy archive` (a probe: a `notes` column
+ * was dropped without a word).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { unreadColumnsWarning } from "./read.ts";
+ * import { unreadColumnsWarnings } from "./read.ts";
+ * const [warning] = unreadColumnsWarnings("legacy.duckdb", ["runs_d.notes"]);
  * assert.match(
- *   unreadColumnsWarning("legacy.duckdb", ["runs_d.notes"]),
+ *   warning,
  *   /^Legacy database legacy\.duckdb has 1 column the event log does not keep: runs_d\.notes;/,
  * );
+ * assert.deepEqual(unreadColumnsWarnings("legacy.duckdb", undefined), []);
  * ```
  */
-export function unreadColumnsWarning(path: string, columns: string[]): string {
+export function unreadColumnsWarnings(path: string, columns: string[] | undefined): string[] {
+  if (columns === undefined || columns.length === 0) return [];
   const shown = columns.slice(0, UNREAD_COLUMNS_SHOWN_MAX).join(", ");
   const more = columns.length > UNREAD_COLUMNS_SHOWN_MAX ? ", ..." : "";
-  return `Legacy database ${path} has ${columns.length} ${
-    columns.length === 1 ? "column" : "columns"
-  } the event log does not keep: ${shown}${more}; ` +
+  return [
+    `Legacy database ${path} has ${columns.length} ${
+      columns.length === 1 ? "column" : "columns"
+    } the event log does not keep: ${shown}${more}; ` +
     "their values are not backfilled or compared, and stay in the legacy file (the archived " +
-    "file after legacy archive)";
+    "file after legacy archive)",
+  ];
 }
 
 /** Unread columns a warning names. */

@@ -32,6 +32,8 @@ Deno.test("export and report: --out - and paths through a file are refused; coun
     }
     // A review: `--out notes.txt/` replaced notes.txt with the export (a resolved path drops the
     // trailing /), `notes.txt/../x.csv` wrote x.csv, and `missing/` wrote a file named missing.
+    const exportTo = (out: string) =>
+      runLedger(["export", "runs", "--format", "csv", "--root", root, "--out", out]);
     const notes = join(dir, "notes.txt");
     await Deno.writeTextFile(notes, "keep me\n");
     const refused: [string, string][] = [
@@ -43,32 +45,14 @@ Deno.test("export and report: --out - and paths through a file are refused; coun
       ],
     ];
     for (const [target, line] of refused) {
-      const r = await runLedger([
-        "export",
-        "runs",
-        "--format",
-        "csv",
-        "--root",
-        root,
-        "--out",
-        target,
-      ]);
+      const r = await exportTo(target);
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr, `ledger export: ${line}\n`);
     }
     assert.equal(await Deno.readTextFile(notes), "keep me\n");
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["notes.txt", "root"]);
     const out = join(dir, "runs.csv");
-    const one = await runLedger([
-      "export",
-      "runs",
-      "--format",
-      "csv",
-      "--root",
-      root,
-      "--out",
-      out,
-    ]);
+    const one = await exportTo(out);
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stdout, /^wrote 1 run x \d+ columns to /);
   });

@@ -32,12 +32,18 @@ export const LEGACY_STATUS_COLUMNS = [
   "status",
 ] as const;
 
-/** Which columns of the two legacy tables exist, with their DuckDB types. */
+/**
+ * Which columns of the two legacy tables exist, with their DuckDB types. Names
+ * are matched as DuckDB matches them, whatever their case (a probe: a table
+ * created as `optimizer.Runs_Status` was "missing", its completed runs
+ * backfilled as pending, parity held and archive moved the file), and the
+ * table's name is given in lower case.
+ */
 export const SQL_LEGACY_COLUMNS = `
-SELECT table_name, column_name, data_type
+SELECT lower(table_name) AS table_name, column_name, data_type
 FROM information_schema.columns
-WHERE table_schema = ? AND table_name IN ('runs_d', 'runs_status')
-ORDER BY table_name, ordinal_position`;
+WHERE lower(table_schema) = lower(?) AND lower(table_name) IN ('runs_d', 'runs_status')
+ORDER BY lower(table_name), ordinal_position`;
 
 /** Which of the index tables and views dual mode reads exist. */
 export const SQL_INDEX_TABLES = `
@@ -61,10 +67,11 @@ export function columnExpression(name: string, dataType: string, kind: ColumnKin
   const col = `"${name}"`;
   if (kind === "ms") {
     if (type.startsWith("TIMESTAMP") || type === "DATE") return `epoch_ms(${col}) AS ${col}`;
-    // Text stays text: the reader parses epoch digits and ISO instants alike (no offset = UTC,
-    // whatever the machine's zone) and names what is no time; a cast made both NULL unheard.
-    if (type === "VARCHAR") return `CAST(${col} AS VARCHAR) AS ${col}`;
-    return `TRY_CAST(${col} AS BIGINT) AS ${col}`;
+    // Anything else is read as its text: the reader parses epoch digits (a fraction floored) and
+    // ISO instants alike (no offset = UTC, whatever the machine's zone) and names what is no
+    // time. A cast to BIGINT made a DOUBLE 1e19 or inf, a HUGEINT past BIGINT, a BOOLEAN, TIME
+    // or INTERVAL NULL (or 1 ms) unheard, and rounded a fraction the text reader floors (a probe).
+    return `CAST(${col} AS VARCHAR) AS ${col}`;
   }
   if (kind === "json") {
     if (type === "VARCHAR" || type === "JSON") return `CAST(${col} AS VARCHAR) AS ${col}`;

@@ -20,6 +20,7 @@ import {
 } from "./_args.ts";
 import {
   archiveLegacy,
+  archiveRecordPath,
   backfillLegacy,
   checkParity,
   DEFAULT_LEGACY_DB_PATH,
@@ -245,6 +246,9 @@ async function archive(values: ParsedFlags["values"]): Promise<number> {
       return EXIT_OK;
     }
     const { comparedRuns, legacyRuns, skipped } = report.parity;
+    if (report.resumed) {
+      console.log(`finishing the archive interrupted earlier (${archiveRecordPath(legacyDbPath)})`);
+    }
     console.log(`parity holds for ${comparedRuns} of ${legacyRuns} legacy run(s)`);
     // Skipped runs (--allow-skipped) are in no listing once the file is archived: each is named
     // (a probe: "parity holds for 18" of 24, the 6 others unsaid).

@@ -20,8 +20,10 @@ import {
   validMapping,
 } from "./backfill.ts";
 import {
+  ARCHIVE_RECORD_SUFFIX,
   DEFAULT_LEGACY_DB_PATH,
   defaultIndexDbPath,
+  firstLine,
   type IndexParityRow,
   type LegacyRow,
   readIndexParityRows,
@@ -31,7 +33,8 @@ import {
 } from "./read.ts";
 import { exists } from "../ledger/exists.ts";
 import { canonicalJson, parseJsonText } from "../ledger/json_text.ts";
-import { rename, syncDir } from "../ledger/durable_fs.ts";
+import { rename, syncDir, writeFileAtomic } from "../ledger/durable_fs.ts";
+import { assert } from "../ledger/assert.ts";
 
 /**
  * Options for {@linkcode checkParity}.
@@ -423,10 +426,12 @@ export interface ArchiveOptions extends ParityOptions {
 export interface ArchiveReport {
   /** Where the legacy file now is. */
   archivedPath: string;
-  /** Other files moved with it (its `.wal`). */
+  /** Other files moved with it (its `.wal`, ...: {@linkcode DUCKDB_COMPANION_SUFFIXES}). */
   movedAlso: string[];
   /** The parity check that allowed the move. */
   parity: ParityReport;
+  /** Whether this finished the moves of an archive that was interrupted. */
+  resumed: boolean;
 }
 
 /**
@@ -465,10 +470,82 @@ export function archivedName(path: string, nowMs: number): string {
 }
 
 /**
- * Check parity, and only when it holds move the legacy file (and its `.wal`)
- * to `<file>.archived-<UTC stamp>`. Readers then find no legacy file and see
- * the event log only: dual mode has ended. Throws {@linkcode ParityError}
- * (moving nothing) when parity does not hold.
+ * The files DuckDB keeps beside a database file, each part of what the file
+ * holds: its write-ahead log, the log of the writes made while it
+ * checkpoints (DuckDB 1.5 names it `.wal.checkpoint`) and the one of a
+ * recovery. Archive moves each one that is there with the file (a probe: a
+ * legacy writer killed while it checkpointed left a `.wal.checkpoint`, which
+ * stayed behind, and runs archive had read were not in the archived file).
+ */
+export const DUCKDB_COMPANION_SUFFIXES: readonly string[] = [
+  ".wal",
+  ".wal.checkpoint",
+  ".wal.recovery",
+];
+
+/**
+ * `<legacy file>.archiving`: the record of an archive under way, written
+ * (durably) before its first rename and removed after its last. An archive
+ * that finds it finishes the moves it names (a probe: archive moved the
+ * `.wal` first, and a failure or a kill before the file's own rename left
+ * the file without its log for good: the next archive moved it alone).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { archiveRecordPath } from "./parity.ts";
+ * assert.equal(archiveRecordPath("data/b.duckdb"), "data/b.duckdb.archiving");
+ * ```
+ */
+export function archiveRecordPath(legacyDbPath: string): string {
+  return `${legacyDbPath}${ARCHIVE_RECORD_SUFFIX}`;
+}
+
+/** What {@linkcode archiveRecordPath} holds. */
+interface ArchiveRecord {
+  archivedPath: string;
+  /** `[from, to]`, the legacy file first. */
+  moves: [string, string][];
+  parity: ParityReport;
+}
+
+/**
+ * A move of the archive failed. `moved` says whether the legacy file is
+ * archived: `false` when nothing was moved or all was moved back, `true`
+ * when the archive is half done and {@linkcode archiveRecordPath} names it
+ * (`ledger legacy archive` again finishes it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ArchiveMoveError } from "./parity.ts";
+ * const err = new ArchiveMoveError("could not move a.wal: denied; nothing was moved", false);
+ * assert.equal(err.moved, false);
+ * ```
+ */
+export class ArchiveMoveError extends Error {
+  /** Whether the legacy file is at its archived name. */
+  readonly moved: boolean;
+  /** Create the error. */
+  constructor(message: string, moved: boolean) {
+    super(message);
+    this.name = "ArchiveMoveError";
+    this.moved = moved;
+  }
+}
+
+/**
+ * Check parity, and only when it holds move the legacy file (and each of
+ * {@linkcode DUCKDB_COMPANION_SUFFIXES} beside it) to `<file>.archived-<UTC
+ * stamp>`. Readers then find no legacy file and see the event log only:
+ * dual mode has ended. Throws {@linkcode ParityError} (moving nothing) when
+ * parity does not hold, {@linkcode ArchiveMoveError} when a move fails.
+ *
+ * The legacy file moves first, then its companions; the moves are named
+ * beforehand in {@linkcode archiveRecordPath}, so an archive killed between
+ * them is finished by the next one (`resumed` in its report, with the parity
+ * report that allowed the moves), and one whose move fails moves back what it
+ * moved.
  *
  * @example
  * ```ts
@@ -484,8 +561,9 @@ export function archivedName(path: string, nowMs: number): string {
  *   await createLegacyDb(legacyDbPath, [{ run_id: "old-1", created_at_ms: Date.UTC(2025, 11, 1) }]);
  *   await backfillLegacy(root, { legacyDbPath });
  *   await rebuildIndex(root, {});
- *   const { archivedPath } = await archiveLegacy({ legacyDbPath, root });
+ *   const { archivedPath, resumed } = await archiveLegacy({ legacyDbPath, root });
  *   assert((await Deno.stat(archivedPath)).isFile && archivedPath.startsWith(legacyDbPath));
+ *   assert.equal(resumed, false);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -493,17 +571,114 @@ export function archivedName(path: string, nowMs: number): string {
  */
 export async function archiveLegacy(options: ArchiveOptions = {}): Promise<ArchiveReport> {
   const legacyDbPath = options.legacyDbPath ?? DEFAULT_LEGACY_DB_PATH;
+  const recordPath = archiveRecordPath(legacyDbPath);
+  const interrupted = await readArchiveRecord(recordPath);
+  if (interrupted !== undefined) {
+    if (!(await exists(legacyDbPath, { noFollow: true }))) {
+      return await moveAll(recordPath, interrupted, true);
+    }
+    // The legacy file moves first: still here, nothing was moved. Checked afresh below.
+    await Deno.remove(recordPath);
+  }
   const parity = await checkParity(options);
   if (!parity.holds) throw new ParityError(legacyDbPath, parity);
   const archivedPath = archivedName(legacyDbPath, options.nowMs ?? Date.now());
-  if (await exists(archivedPath, { noFollow: true })) throw new ArchiveExistsError(archivedPath);
-  const movedAlso: string[] = [];
-  const wal = `${legacyDbPath}.wal`;
-  if (await exists(wal, { noFollow: true })) {
-    await rename(wal, `${archivedPath}.wal`);
-    movedAlso.push(`${archivedPath}.wal`);
+  const moves: [string, string][] = [[legacyDbPath, archivedPath]];
+  for (const suffix of DUCKDB_COMPANION_SUFFIXES) {
+    const from = `${legacyDbPath}${suffix}`;
+    if (await exists(from, { noFollow: true })) moves.push([from, `${archivedPath}${suffix}`]);
   }
-  await rename(legacyDbPath, archivedPath);
-  await syncDir(dirname(archivedPath)); // the move is durable from here
-  return { archivedPath, movedAlso, parity };
+  for (const [, to] of moves) {
+    if (await exists(to, { noFollow: true })) throw new ArchiveExistsError(to);
+  }
+  const record: ArchiveRecord = { archivedPath, moves, parity };
+  await writeFileAtomic(recordPath, JSON.stringify(record) + "\n"); // durable before any move
+  return await moveAll(recordPath, record, false);
+}
+
+/** The record of an interrupted archive, or `undefined` when there is none. */
+async function readArchiveRecord(path: string): Promise<ArchiveRecord | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  let record: ArchiveRecord;
+  try {
+    record = JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new ArchiveMoveError(
+      `${path}, the record of an interrupted archive, is not JSON (${err.message}); ` +
+        "see which files it moved, then remove it",
+      false,
+    );
+  }
+  assert(
+    typeof record.archivedPath === "string" && Array.isArray(record.moves) &&
+      record.moves.length > 0 && typeof record.parity === "object",
+    `${path} is an archive record`,
+  );
+  return record;
+}
+
+/**
+ * Make the moves of `record` (those not made yet when `resumed`), sync,
+ * and remove the record. A failed move moves back what this call moved.
+ */
+async function moveAll(
+  recordPath: string,
+  record: ArchiveRecord,
+  resumed: boolean,
+): Promise<ArchiveReport> {
+  const { archivedPath, moves, parity } = record;
+  const done: [string, string][] = [];
+  for (const [from, to] of moves) {
+    // Resumed: what the interrupted archive moved is no longer at its old name.
+    if (resumed && !(await exists(from, { noFollow: true }))) continue;
+    try {
+      await rename(from, to);
+    } catch (err) {
+      throw await moveBack(recordPath, done, from, err);
+    }
+    done.push([from, to]);
+  }
+  if (resumed && !(await exists(archivedPath, { noFollow: true }))) {
+    throw new ArchiveMoveError(
+      `${recordPath} names an archive to ${archivedPath}, but neither it nor ` +
+        `${moves[0][0]} is there; see where the legacy file went, then remove the record`,
+      false,
+    );
+  }
+  await syncDir(dirname(archivedPath)); // the moves are durable from here
+  await Deno.remove(recordPath);
+  await syncDir(dirname(recordPath));
+  return { archivedPath, movedAlso: moves.slice(1).map(([, to]) => to), parity, resumed };
+}
+
+/** After the move of `failed` failed with `cause`: move `done` back, newest first. */
+async function moveBack(
+  recordPath: string,
+  done: [string, string][],
+  failed: string,
+  cause: unknown,
+): Promise<ArchiveMoveError> {
+  const why = `could not move ${failed}: ${firstLine(cause)}`;
+  try {
+    for (const [from, to] of done.toReversed()) await rename(to, from);
+    await syncDir(dirname(recordPath));
+  } catch (err) {
+    return new ArchiveMoveError(
+      `${why}; moving back failed too (${firstLine(err)}): ${recordPath} names the moves, ` +
+        "and ledger legacy archive finishes them once the cause is mended",
+      true,
+    );
+  }
+  await Deno.remove(recordPath);
+  return new ArchiveMoveError(
+    `${why}; ${done.length === 0 ? "nothing was moved" : "what was moved is moved back"}`,
+    false,
+  );
 }

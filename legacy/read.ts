@@ -7,7 +7,7 @@
  * @module
  */
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
-import { fileOnPath } from "../ledger/exists.ts";
+import { exists, fileOnPath } from "../ledger/exists.ts";
 import { InstantFormatError, parseInstant } from "../indexer/query/time.ts";
 import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import {
@@ -243,6 +243,9 @@ export function unreadColumnsWarnings(path: string, columns: string[] | undefine
 /** Unread columns a warning names. */
 const UNREAD_COLUMNS_SHOWN_MAX = 10;
 
+/** The suffix of the record an archive keeps of its moves while it makes them (legacy/parity.ts). */
+export const ARCHIVE_RECORD_SUFFIX = ".archiving";
+
 /** Filter applied inside the SQL, with bound values. */
 export interface ReadFilter {
   /** Only this run. */
@@ -273,7 +276,15 @@ export async function readLegacyRows(
   filter: ReadFilter = {},
 ): Promise<StoreRead<LegacyRow>> {
   const opened = await openReadOnly(path, "legacy database");
-  if ("warning" in opened) return { rows: [], available: false, warnings: [opened.warning] };
+  if ("warning" in opened) {
+    // Moved by an archive that was killed before it moved the rest (legacy/parity.ts).
+    const interrupted = await exists(`${path}${ARCHIVE_RECORD_SUFFIX}`, { noFollow: true });
+    const warning = interrupted
+      ? `${opened.warning}: an archive of it was interrupted (${path}${ARCHIVE_RECORD_SUFFIX}); ` +
+        "ledger legacy archive finishes it"
+      : opened.warning;
+    return { rows: [], available: false, warnings: [warning] };
+  }
   const { instance, connection } = opened;
   try {
     return await readLegacyTables(connection, path, filter);

@@ -1,0 +1,165 @@
+import { deepStrictEqual as deepEqual, ok, strictEqual as equal } from "node:assert";
+import { join } from "node:path";
+import {
+  archiveLegacy,
+  ArchiveMoveError,
+  archiveRecordPath,
+  DUCKDB_COMPANION_SUFFIXES,
+} from "../../legacy/parity.ts";
+import { backfillLegacy } from "../../legacy/backfill.ts";
+import { queryRuns } from "../../legacy/dual.ts";
+import { readLegacyRows } from "../../legacy/read.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { REAL_FS, useDurableFs } from "../../ledger/durable_fs.ts";
+import { exists } from "../../ledger/exists.ts";
+import { createLegacyDb } from "./_legacy_fixture.ts";
+import { withTempDir } from "../ledger/_helpers.ts";
+import { denoScriptArgs, REPO_ROOT, runLedger } from "../_helpers.ts";
+
+const CHILD = join(REPO_ROOT, "tests/legacy/_archive_child.ts");
+/** How long the legacy writer child may take to say it holds its row. */
+const WRITER_READY_MS_MAX = 30_000;
+
+/**
+ * A legacy file whose run `in-wal` is only in its `.wal` (its writer killed
+ * with SIGKILL before a checkpoint), beside a `.wal.checkpoint` and a
+ * `.wal.recovery` (the files DuckDB keeps while it checkpoints and
+ * recovers), backfilled and indexed: parity holds.
+ */
+async function legacyWithCompanions(dir: string): Promise<{ legacyDbPath: string; root: string }> {
+  const legacyDbPath = join(dir, "baseline_results.duckdb");
+  const root = join(dir, "ledger");
+  await createLegacyDb(legacyDbPath, [{ run_id: "in-file", created_at_ms: Date.UTC(2025, 11, 1) }]);
+  const writer = new Deno.Command(Deno.execPath(), {
+    args: denoScriptArgs(CHILD, ["wal", legacyDbPath, "in-wal"]),
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = writer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const timer = setTimeout(() => writer.kill("SIGKILL"), WRITER_READY_MS_MAX);
+  let said = "";
+  while (!said.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    said += value;
+  }
+  clearTimeout(timer);
+  writer.kill("SIGKILL");
+  await reader.cancel();
+  equal((await writer.status).signal, "SIGKILL");
+  ok(said.includes("ready"), `the legacy writer said ${JSON.stringify(said)}`);
+  ok((await Deno.stat(`${legacyDbPath}.wal`)).size > 0, "the run is in the .wal");
+  await Deno.writeTextFile(`${legacyDbPath}.wal.checkpoint`, "");
+  await Deno.writeTextFile(`${legacyDbPath}.wal.recovery`, "");
+  await backfillLegacy(root, { legacyDbPath });
+  await rebuildIndex(root, {});
+  return { legacyDbPath, root };
+}
+
+/** The run ids a legacy file lists. */
+async function legacyIds(legacyDbPath: string): Promise<string[]> {
+  const read = await readLegacyRows(legacyDbPath);
+  ok(read.available, read.warnings.join("; "));
+  return read.rows.map((r) => r.run_id).sort();
+}
+
+/** Which of the legacy file and its companions are at `path` + suffix. */
+async function filesAt(path: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const suffix of ["", ...DUCKDB_COMPANION_SUFFIXES]) {
+    if (await exists(`${path}${suffix}`, { noFollow: true })) out.push(suffix || "(file)");
+  }
+  return out;
+}
+
+const ALL_FILES = ["(file)", ".wal", ".wal.checkpoint", ".wal.recovery"];
+
+Deno.test("legacy archive moves the file with every file DuckDB keeps beside it", async () => {
+  await withTempDir(async (dir) => {
+    const { legacyDbPath, root } = await legacyWithCompanions(dir);
+    deepEqual(await legacyIds(legacyDbPath), ["in-file", "in-wal"]);
+    const report = await archiveLegacy({ legacyDbPath, root });
+    equal(report.resumed, false);
+    deepEqual(
+      report.movedAlso,
+      [".wal", ".wal.checkpoint", ".wal.recovery"].map((s) => `${report.archivedPath}${s}`),
+    );
+    deepEqual(await filesAt(legacyDbPath), []);
+    deepEqual(await filesAt(report.archivedPath), ALL_FILES);
+    equal(await exists(archiveRecordPath(legacyDbPath)), false);
+    deepEqual(await legacyIds(report.archivedPath), ["in-file", "in-wal"]);
+  });
+});
+
+Deno.test("legacy archive whose move fails moves back what it moved, and says so", async () => {
+  await withTempDir(async (dir) => {
+    const { legacyDbPath, root } = await legacyWithCompanions(dir);
+    const restore = useDurableFs({
+      ...REAL_FS,
+      rename(from, to) {
+        if (from === `${legacyDbPath}.wal.checkpoint`) {
+          return Promise.reject(new Deno.errors.PermissionDenied("Operation not permitted"));
+        }
+        return REAL_FS.rename(from, to);
+      },
+    });
+    let thrown: unknown;
+    try {
+      await archiveLegacy({ legacyDbPath, root, nowMs: Date.UTC(2026, 1, 3) });
+    } catch (err) {
+      thrown = err;
+    } finally {
+      restore();
+    }
+    ok(thrown instanceof ArchiveMoveError, String(thrown));
+    equal(thrown.moved, false);
+    ok(thrown.message.includes(`could not move ${legacyDbPath}.wal.checkpoint`), thrown.message);
+    ok(thrown.message.endsWith("what was moved is moved back"), thrown.message);
+    deepEqual(await filesAt(legacyDbPath), ALL_FILES);
+    deepEqual(await filesAt(`${legacyDbPath}.archived-20260203T000000Z`), []);
+    equal(await exists(archiveRecordPath(legacyDbPath)), false);
+    // Nothing split: the next archive moves all four, and the archived file lists both runs.
+    const report = await archiveLegacy({ legacyDbPath, root });
+    deepEqual(await filesAt(report.archivedPath), ALL_FILES);
+    deepEqual(await legacyIds(report.archivedPath), ["in-file", "in-wal"]);
+  });
+});
+
+Deno.test("legacy archive killed between its moves is finished by the next archive", async () => {
+  await withTempDir(async (dir) => {
+    const { legacyDbPath, root } = await legacyWithCompanions(dir);
+    const killed = await new Deno.Command(Deno.execPath(), {
+      args: denoScriptArgs(CHILD, ["archive", legacyDbPath, root, ".wal.checkpoint"]),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    equal(killed.signal, "SIGKILL", new TextDecoder().decode(killed.stderr));
+    // Killed after the file and its .wal moved: readers see no legacy file, and are told why.
+    deepEqual(await filesAt(legacyDbPath), [".wal.checkpoint", ".wal.recovery"]);
+    ok(await exists(archiveRecordPath(legacyDbPath)));
+    const read = await readLegacyRows(legacyDbPath);
+    equal(read.available, false);
+    ok(read.warnings[0].endsWith("ledger legacy archive finishes it"), read.warnings[0]);
+    // Dual mode has ended for readers: the index lists both runs, from the event log.
+    const { runs } = await queryRuns({}, { root, legacyDbPath });
+    deepEqual(runs.map((r) => r.run_id).sort(), ["in-file", "in-wal"]);
+
+    const finished = await runLedger([
+      "legacy",
+      "archive",
+      "--root",
+      root,
+      "--legacy-db",
+      legacyDbPath,
+    ]);
+    equal(finished.code, 0, finished.stderr);
+    const lines = finished.stdout.trim().split("\n");
+    equal(lines[0], `finishing the archive interrupted earlier (${legacyDbPath}.archiving)`);
+    ok(lines.includes("parity holds for 2 of 2 legacy run(s)"), finished.stdout);
+    const archivedPath = lines.find((l) => l.startsWith("archived "))?.split(" -> ")[1] ?? "";
+    deepEqual(await filesAt(legacyDbPath), []);
+    deepEqual(await filesAt(archivedPath), ALL_FILES);
+    equal(await exists(archiveRecordPath(legacyDbPath)), false);
+    deepEqual(await legacyIds(archivedPath), ["in-file", "in-wal"]);
+  });
+});

@@ -602,7 +602,10 @@ async function readArchiveRecord(path: string): Promise<ArchiveRecord | undefine
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
+    // A file on the way (`notes.txt/x.duckdb`): no record; the parity check names the file.
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
     throw err;
   }
   let record: ArchiveRecord;

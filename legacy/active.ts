@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
+import { DEFAULT_LEGACY_DB_PATH, requireLegacyReads } from "./read.ts";
 import { exists, fileOnPath } from "../ledger/exists.ts";
 import { isDuckDbFile, READER_CONFIG } from "../indexer/queries.ts";
 import { DuckDBInstance } from "../indexer/duckdb.ts";
@@ -146,6 +146,8 @@ export async function activeLegacyDbPath(
         `cannot be opened read-only: ${err.message.split("\n")[0]}`,
       );
     }
+    // One that opens may still fail on its first read (a cut file): an error too.
+    requireLegacyReads(given);
     return given;
   }
   try {

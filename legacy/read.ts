@@ -270,15 +270,81 @@ function filterSql(filter: ReadFilter, column: string): { sql: string; values: s
 
 type Row = Record<string, unknown>;
 
+/** Legacy files whose reads must succeed ({@linkcode requireLegacyReads}). */
+const requiredLegacyFiles = new Set<string>();
+
+/**
+ * From now on in this process, {@linkcode readLegacyRows} of `path` throws
+ * {@linkcode LegacyReadError} where it would say in a warning that the file
+ * cannot be read: for a file the user named (`--legacy-db`), which must be
+ * read (docs/MIGRATION.md: a mistyped path would otherwise list the index
+ * alone as if the legacy runs were gone). A probe: a cut DuckDB file opened,
+ * failed on its first read, and `runs --legacy-db` listed the index alone
+ * under a warning, exit 0. The default file, read when it is there, keeps
+ * the warning.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LegacyReadError, readLegacyRows, requireLegacyReads } from "./read.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const path = `${dir}/old.duckdb`;
+ *   assert.equal((await readLegacyRows(path)).available, false); // not there: a warning
+ *   requireLegacyReads(path);
+ *   await assert.rejects(readLegacyRows(path), LegacyReadError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export function requireLegacyReads(path: string): void {
+  requiredLegacyFiles.add(path);
+}
+
+/**
+ * A legacy file the user named ({@linkcode requireLegacyReads}) could not be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LegacyReadError } from "./read.ts";
+ * const err = new LegacyReadError("old.duckdb", "IO Error: Could not read enough bytes");
+ * assert.equal(err.message, "Legacy DuckDB file old.duckdb (--legacy-db) cannot be read: IO Error: Could not read enough bytes");
+ * ```
+ */
+export class LegacyReadError extends Error {
+  /** Create the error for `path`, which could not be read for `why`. */
+  constructor(path: string, why: string) {
+    super(`Legacy DuckDB file ${path} (--legacy-db) cannot be read: ${why}`);
+    this.name = "LegacyReadError";
+  }
+}
+
 /** Read the legacy runs of `path` (schema `optimizer`). */
 export async function readLegacyRows(
   path: string,
   filter: ReadFilter = {},
 ): Promise<StoreRead<LegacyRow>> {
+  const required = requiredLegacyFiles.has(path);
+  const read = await readLegacyFile(path, filter, required);
+  if (!read.available && required) throw new LegacyReadError(path, read.warnings.join("; "));
+  return read;
+}
+
+async function readLegacyFile(
+  path: string,
+  filter: ReadFilter,
+  required: boolean,
+): Promise<StoreRead<LegacyRow>> {
   const opened = await openReadOnly(path, "legacy database");
   if ("warning" in opened) {
     // Moved by an archive that was killed before it moved the rest (legacy/parity.ts).
-    const interrupted = await exists(`${path}${ARCHIVE_RECORD_SUFFIX}`, { noFollow: true });
+    const interrupted = await exists(`${path}${ARCHIVE_RECORD_SUFFIX}`, { noFollow: true })
+      .catch((err) => {
+        if (err instanceof Deno.errors.NotADirectory) return false; // said by the warning
+        throw err;
+      });
     const warning = interrupted
       ? `${opened.warning}: an archive of it was interrupted (${path}${ARCHIVE_RECORD_SUFFIX}); ` +
         "ledger legacy archive finishes it"
@@ -289,6 +355,7 @@ export async function readLegacyRows(
   try {
     return await readLegacyTables(connection, path, filter);
   } catch (err) {
+    if (required) throw new LegacyReadError(path, firstLine(err));
     return {
       rows: [],
       available: false,

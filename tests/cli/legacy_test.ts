@@ -300,6 +300,26 @@ Deno.test("ledger runs in dual mode: one list with a source per run", async (t) 
           );
           equal(bad.stdout, "");
         }
+        // Cut past its header, it opens and fails on its first read: a probe's `runs` and `show`
+        // listed the index alone, exit 0, under a warning.
+        const size = (await Deno.stat(db)).size;
+        ok(size > 300_000, `the legacy file has ${size} bytes`);
+        const cutLater = join(dir, "cut-later.duckdb");
+        await Deno.writeFile(cutLater, (await Deno.readFile(db)).subarray(0, 300_000));
+        for (const command of [["runs"], ["show", "new-1"]]) {
+          const bad = await ledger([...command, "--root", root, "--legacy-db", cutLater]);
+          equal(bad.code, 1, bad.stderr);
+          match(
+            bad.stderr,
+            new RegExp(
+              `^ledger ${
+                command[0]
+              }: Legacy DuckDB file \\S+cut-later\\.duckdb \\(--legacy-db\\) ` +
+                "cannot be read: IO Error: Could not read enough bytes.*\n$",
+            ),
+          );
+          equal(bad.stdout, "");
+        }
         const noIndex = await ledger(["runs", "--root", join(dir, "empty"), "--legacy-db", db]);
         equal(noIndex.code, 0, noIndex.stderr);
         match(noIndex.stderr, /warning: No index at/);

@@ -32,9 +32,12 @@
         maximumFractionDigits: decimals,
       });
   }
-  // An axis tick in bps as exact as the tick (Plot picks 0.005 between 0 and 0.01).
+  // An axis tick in bps as exact as the tick (Plot picks 0.005 between 0 and 0.01); a value
+  // that is none ("-": a caller with no entered trade has no mean, a probe's chart threw on it).
   const fmtTick = (v) =>
-    (Number(v.toFixed(9)) || 0).toLocaleString("en-US", { maximumFractionDigits: 9 });
+    typeof v !== "number" || !Number.isFinite(v)
+      ? "-"
+      : (Number(v.toFixed(9)) || 0).toLocaleString("en-US", { maximumFractionDigits: 9 });
   // A value to `digits` significant digits, more while that would write one of `bounds` it is
   // not: a win rate of 0.9996 is not "1" nor 99.96% "100%", 1e-4 bps not "0" (a probe: a run
   // that lost one trade of 2,500 read as one that lost none).
@@ -222,11 +225,22 @@
       if (data.bins.length === 0) return null;
       // Ticks and bounds with the precision of the narrowest bin.
       const fmt = bpsFormat([data.bins[0].x0, ...data.bins.map((b) => b.x1)]);
+      // Zero is on the axis where that leaves the bins at least half as wide: a probe's run whose
+      // trades all stopped out at -3,000 bps drew its one bin [-3,000, -2,999) under a pixel wide
+      // on an axis from -3,000 to 0, and no bar was seen.
+      const lo = data.bins[0].x0;
+      const hi = data.bins[data.bins.length - 1].x1;
+      const withZero = lo <= 0 && hi >= 0 ? true : lo > 0 ? lo <= hi - lo : -hi <= hi - lo;
       return Plot.plot({
         width: Math.min(width, 620),
         height: 220,
         marginLeft: 44,
-        x: { label: data.label, tickFormat: fmtTick, ticks: 6 },
+        x: {
+          label: data.label,
+          tickFormat: fmtTick,
+          ticks: 6,
+          domain: withZero ? [Math.min(lo, 0), Math.max(hi, 0)] : [lo, hi],
+        },
         y: { label: "calls", grid: true },
         marks: [
           Plot.rectY(data.bins, {
@@ -243,7 +257,7 @@
               (d.above ? `, of which ${d.above} above ${fmt(d.x1)}` : ""),
           }),
           Plot.ruleY([0]),
-          Plot.ruleX([0], { stroke: "#1d2330", strokeDasharray: "3,3" }),
+          withZero ? Plot.ruleX([0], { stroke: "#1d2330", strokeDasharray: "3,3" }) : null,
         ],
       });
     },
@@ -251,7 +265,9 @@
       if (data.length === 0) return null;
       const lo = Object.keys(data[0]).find((k) => /^mean_return_bps_(lo|low|lower)$/.test(k));
       const hi = Object.keys(data[0]).find((k) => /^mean_return_bps_(hi|high|upper)$/.test(k));
-      const sorted = data.slice().sort((a, b) => b.mean_return_bps - a.mean_return_bps);
+      // A caller with no entered trade has no mean (null): listed last, its count said.
+      const mean = (d) => (typeof d.mean_return_bps === "number" ? d.mean_return_bps : -Infinity);
+      const sorted = data.slice().sort((a, b) => mean(b) - mean(a) || 0);
       // One bar per row, under a label of its own: a caller named twice (a malformed
       // caller_summary.parquet) is two bars, "dup" and "dup (2)", not one bar of their sum.
       const used = new Set();
@@ -274,9 +290,11 @@
           y: "label",
           fill: (d) => (d.mean_return_bps >= 0 ? "#2e8540" : "#c62828"),
           title: (d) =>
-            `${d.label}: ${fmtTick(d.mean_return_bps)} bps over ${d.count} call${
-              d.count === 1 ? "" : "s"
-            }`,
+            `${d.label}: ${
+              typeof d.mean_return_bps === "number"
+                ? `${fmtTick(d.mean_return_bps)} bps`
+                : "no mean"
+            } over ${d.count} call${d.count === 1 ? "" : "s"}`,
         }),
         Plot.ruleX([0]),
         Plot.text(rows, {
@@ -533,9 +551,17 @@
     if (data === undefined || CHARTS[kind] === undefined) {
       empty(fig, "No data.");
     } else {
-      const chart = CHARTS[kind](data, widthOf(fig), fig);
+      // One chart that cannot be drawn says so and leaves the others drawn (a probe: a caller
+      // with no mean threw, and every chart after it on the page stayed blank).
+      let chart;
+      try {
+        chart = CHARTS[kind](data, widthOf(fig), fig);
+      } catch (err) {
+        empty(fig, `This chart could not be drawn: ${err instanceof Error ? err.message : err}`);
+        chart = undefined;
+      }
       if (chart === null) empty(fig, "No data to draw.");
-      else fig.append(chart);
+      else if (chart !== undefined) fig.append(chart);
     }
     fig.dataset.drawn = "1";
   }

@@ -989,20 +989,23 @@ function integerCompare(
  * of the same double, in both directions, and compared with the rounded
  * literal in `--where`).
  */
-function integerOf(f: Field): SqlFragment {
+function integerOf(f: Field, type: "HUGEINT" | "BIGNUM" = "HUGEINT"): SqlFragment {
   return {
     sql:
       `CASE WHEN regexp_full_match(${f.text.sql}, '${INTEGER_TEXT_RE}') THEN TRY_CAST(${f.text.sql} ` +
-      `AS HUGEINT) WHEN abs(${f.num.sql}) >= ${DOUBLE_EXACT_MAX} THEN TRY_CAST(${f.num.sql} ` +
-      `AS HUGEINT) END`,
+      `AS ${type}) WHEN abs(${f.num.sql}) >= ${DOUBLE_EXACT_MAX} THEN TRY_CAST(${f.num.sql} ` +
+      `AS ${type}) END`,
     params: [...f.text.params, ...f.text.params, ...f.num.params, ...f.num.params],
   };
 }
 
 /**
  * A sort key that orders exactly the values of `f` a double cannot tell
- * apart: the HUGEINT of a number from 2^53 on (either sign, an integer as
- * written or a double), NULL for any other value. Sorted after the double itself, it breaks only its ties.
+ * apart: the BIGNUM (DuckDB's integer of any size) of a number from 2^53 on
+ * (either sign, an integer as written or a double), NULL for any other
+ * value. Sorted after the double itself, it breaks only its ties. (A HUGEINT
+ * ended at 2^127: a probe's seeds 10^40 + 1 and 10^40 + 2 tied, and sorted in
+ * the default order.)
  *
  * @example
  * ```ts
@@ -1010,11 +1013,11 @@ function integerOf(f: Field): SqlFragment {
  * import { exactIntegerSortKey } from "./filter.ts";
  * import { resolveField } from "./fields.ts";
  * const key = exactIntegerSortKey(resolveField("config.seed", "runs"));
- * assert.match(key.sql, /^CASE WHEN abs\(.*\) >= 9007199254740992 THEN .*HUGEINT/);
+ * assert.match(key.sql, /^CASE WHEN abs\(.*\) >= 9007199254740992 THEN .*BIGNUM/);
  * ```
  */
 export function exactIntegerSortKey(f: Field): SqlFragment {
-  const int = integerOf(f);
+  const int = integerOf(f, "BIGNUM");
   return {
     sql: `CASE WHEN abs(${f.num.sql}) >= ${DOUBLE_EXACT_MAX} THEN ${int.sql} END`,
     params: [...f.num.params, ...int.params],

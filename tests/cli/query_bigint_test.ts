@@ -302,3 +302,41 @@ Deno.test("a float past 2^53: show and compare keep it a float, equal to its int
     deepEqual(Object.keys(JSON.parse(compare.stdout).config), ["y"], "x is the same value");
   });
 });
+
+/**
+ * Integers past HUGEINT's 2^127 - 1 sort exactly too (a probe: 10^40 + 1 and
+ * 10^40 + 2, 2^127 - 1 and 2^127 tied, in the default order, for `runs` and
+ * `trials`), as QUICKSTART promises for any number of digits.
+ */
+Deno.test("--sort orders integers past 2^127 exactly, in runs and trials", async () => {
+  await withTempDir(async (root) => {
+    const t0 = Date.UTC(2026, 0, 20, 12);
+    // Created in an order --sort must not keep: the older run holds the larger value of each pair.
+    const values = [
+      ["hi", "10000000000000000000000000000000000000002"], // 10^40 + 2
+      ["lo", "10000000000000000000000000000000000000001"],
+      ["big", "170141183460469231731687303715884105728"], // 2^127
+      ["small", "170141183460469231731687303715884105727"],
+    ];
+    const lines = values.flatMap(([id, v], i) => [
+      `{"event_type": "run.created", "event_id": "c-${id}", "timestamp_ms": ${t0 + i}, ` +
+      `"run_id": "${id}", "run_type": "policy", "data_fingerprint": "f", "config": {"seed": ${v}}}`,
+      `{"event_type": "trial.recorded", "event_id": "t-${id}", "timestamp_ms": ${t0 + i}, ` +
+      `"run_id": "${id}", "trial_id": "t", "params": {}, "metrics": {"m": ${v}}}`,
+    ]);
+    const dir = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(join(dir, "part-000001.jsonl"), lines.join("\n") + "\n");
+    await rebuildIndex(root, {});
+    const order = async (command: string, sort: string) => {
+      const r = await runLedger([command, "--root", root, "--format", "jsonl", "--sort", sort]);
+      equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split("\n").map((l) => JSON.parse(l).run_id);
+    };
+    const ascending = ["small", "big", "lo", "hi"];
+    deepEqual(await order("runs", "config.seed:asc"), ascending);
+    deepEqual(await order("runs", "config.seed:desc"), ascending.toReversed());
+    deepEqual(await order("trials", "metrics.m:asc"), ascending);
+    deepEqual(await order("trials", "metrics.m:desc"), ascending.toReversed());
+  });
+});

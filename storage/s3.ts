@@ -270,6 +270,14 @@ class S3Store implements ObjectStore {
 
   #translate(err: unknown, key: string | undefined): ObjectStoreError {
     const kind = classify(err);
+    // A web server on the wrong port answers a page the SDK cannot parse as S3's XML (a probe:
+    // "@aws-sdk XML parse error: mismatched tags <meta> and </head>. (HTTP 404)").
+    if (kind === "other" && /XML parse error/i.test((err as SdkErrorShape | null)?.message ?? "")) {
+      const status = statusOf(err);
+      return this.#notS3(
+        `${status === undefined ? "" : `HTTP ${status}, `}no S3 XML in its answer`,
+      );
+    }
     const where = key === undefined ? this.description : `${this.description}, key ${key}`;
     const detail = detailOf(err);
     const message = {
@@ -338,6 +346,15 @@ const NETWORK_CODES = new Set([
   "EPIPE",
 ]);
 
+/**
+ * Statuses of an endpoint that is there but cannot answer now (a load balancer
+ * or gateway before a server that is down or starting; S3's SlowDown): the
+ * server is not reached, as when nothing listens. A probe: `ship --interval`
+ * and `daemon --from` exited 1 at their start on a 503, where a running one
+ * rides it out and one started before its server retries.
+ */
+const UNAVAILABLE_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+
 function classify(err: unknown): ObjectStoreErrorKind {
   const e = (err ?? {}) as SdkErrorShape;
   const name = e.name ?? "";
@@ -345,7 +362,7 @@ function classify(err: unknown): ObjectStoreErrorKind {
   if (ACCESS_NAMES.has(name) || statusOf(err) === 403) return "access-denied";
   if (name === "CredentialsProviderError") return "no-credentials";
   if (name === "NoSuchKey" || name === "NotFound") return "not-found";
-  if (isNetworkError(err)) return "unreachable";
+  if (isNetworkError(err) || UNAVAILABLE_STATUSES.has(statusOf(err) ?? 0)) return "unreachable";
   return "other";
 }
 

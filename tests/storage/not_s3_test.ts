@@ -34,8 +34,11 @@ async function ledger(port: number, args: string[]) {
 
 for (
   const server of [
-    { name: "a web page for every request", listing: false },
-    { name: "a listing, then 200 with no ETag for a PUT", listing: true },
+    { name: "a web page for every request", listing: false, status: 200 },
+    // A web server on the wrong port (`python3 -m http.server`): a probe got the SDK's "XML parse
+    // error: mismatched tags <meta> and </head>. (HTTP 404)", which named no endpoint problem.
+    { name: "a 404 page for every request", listing: false, status: 404 },
+    { name: "a listing, then 200 with no ETag for a PUT", listing: true, status: 200 },
   ]
 ) {
   Deno.test(`an endpoint that is not S3 (${server.name}): ship and --from fail, write nothing`, async () => {
@@ -47,7 +50,10 @@ for (
           new URL(req.url).searchParams.get("list-type") === "2";
         return listing
           ? new Response(EMPTY_LISTING, { headers: { "content-type": "application/xml" } })
-          : new Response("<html>hello</html>", { headers: { "content-type": "text/html" } });
+          : new Response(
+            '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>hello</body></html>',
+            { status: server.status, headers: { "content-type": "text/html" } },
+          );
       },
     );
     try {
@@ -93,3 +99,82 @@ for (
     }
   });
 }
+
+/**
+ * An endpoint that answers 503 (a load balancer before a server that is down
+ * or starting): a probe's `ship --interval` and `daemon --from` exited 1 at
+ * their start, where one started before its server retries. Both wait for it
+ * now, saying so each interval, and stop on SIGTERM with exit 0.
+ */
+Deno.test("an endpoint answering 503: ship --interval and daemon --from wait for it", async (t) => {
+  const ac = new AbortController();
+  let requests = 0;
+  const http = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    () => {
+      requests++;
+      return new Response("<html>Service Unavailable</html>", { status: 503 });
+    },
+  );
+  try {
+    await withTempDir(async (tmp) => {
+      const worker = join(tmp, "worker");
+      await writePart(worker, "day=2026-01-20/part-000001.jsonl", fullRun("r1", T0));
+      const port = http.addr.port;
+      // ship says its retries on stderr; the daemon logs on stdout.
+      for (
+        const [name, args, said] of [
+          [
+            "ship --interval 1",
+            ["ship", "--root", worker, "--to", "s3://fleet/x", "--interval", "1"],
+            "stderr",
+          ],
+          [
+            "daemon --from",
+            ["daemon", "--root", join(tmp, "reader"), "--from", "s3://fleet/x", "--interval", "1"],
+            "stdout",
+          ],
+        ] as const
+      ) {
+        await t.step(name, async () => {
+          const child = new Deno.Command(Deno.execPath(), {
+            args: denoScriptArgs(CLI_PATH, [...args], [`--allow-net=127.0.0.1:${port}`]),
+            env: {
+              LEDGER_ROOT: "",
+              AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+              AWS_REGION: "us-east-1",
+              AWS_ACCESS_KEY_ID: "test",
+              AWS_SECRET_ACCESS_KEY: "test",
+              AWS_MAX_ATTEMPTS: "1",
+            },
+            stdout: said === "stdout" ? "piped" : "null",
+            stderr: said === "stderr" ? "piped" : "null",
+          }).spawn();
+          const reader = child[said].pipeThrough(new TextDecoderStream()).getReader();
+          let text = "";
+          const timer = setTimeout(() => child.kill("SIGKILL"), RETRIES_SEEN_MS_MAX);
+          // Two tries that failed on the 503, each said with the retry: still running.
+          while ((text.match(/HTTP 503.*retr/g) ?? []).length < 2) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            text += value;
+          }
+          clearTimeout(timer);
+          child.kill("SIGTERM");
+          for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
+          const status = await child.status;
+          equal(status.code, 0, text);
+          ok((text.match(/HTTP 503.*retr/g) ?? []).length >= 2, text);
+          match(text, /Cannot reach s3:\/\/fleet/);
+        });
+      }
+      ok(requests >= 4, `${requests} requests`);
+    });
+  } finally {
+    ac.abort();
+    await http.finished;
+  }
+});
+
+/** How long the 503 test waits for two retries (1 s apart) before it kills the child. */
+const RETRIES_SEEN_MS_MAX = 60_000;

@@ -132,14 +132,22 @@ const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * const loc = parseBucketUrl("s3://ledger-logs/team-a");
  * assert.equal(loc.bucket, "ledger-logs");
  * assert.equal(loc.prefix, "team-a/");
+ * assert.throws(() => parseBucketUrl("s3://ledger-logs/team\na"), /no control character/);
  * ```
  */
 export function parseBucketUrl(value: string): BucketLocation {
-  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(value);
+  // `[^]`, not `.`: a newline in the prefix was "it must start with s3://" (a probe).
+  const m = /^s3:\/\/([^/]*)(?:\/([^]*))?$/.exec(value);
   if (m === null) throw new BucketUrlError(value, "it must start with s3://");
   const bucket = m[1];
   if (!BUCKET_PATTERN.test(bucket)) {
     throw new BucketUrlError(value, `bucket name ${JSON.stringify(bucket)} is not valid`);
+  }
+  // Control characters (a newline, a tab) in a key: a paste gone wrong, and keys no listing shows
+  // plainly (a probe shipped under `tab\tx/`).
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(m[2] ?? "")) {
+    throw new BucketUrlError(value, "no control character (a newline, a tab) in the prefix");
   }
   // A probe: `s3://b/p?x=1` wrote keys under `p?x=1/`; a query or fragment is a typo, not a prefix.
   if (/[?#]/.test(m[2] ?? "")) {

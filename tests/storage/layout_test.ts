@@ -100,6 +100,9 @@ Deno.test("s3:// URLs", async (t) => {
       ["s3://ok-bucket/a/../b", /no \. or \.\./],
       ["s3://ok-bucket/p?x=1", /no \? or # in the prefix/],
       ["s3://ok-bucket/p#frag", /no \? or # in the prefix/],
+      // A probe: a newline said "it must start with s3://", a tab was shipped under `tab\tx/`.
+      ["s3://ok-bucket/nl\nx", /no control character \(a newline, a tab\) in the prefix/],
+      ["s3://ok-bucket/tab\tx", /no control character/],
     ];
     for (const [value, why] of cases) {
       assert.throws(() => parseBucketUrl(value), (err: unknown) => {

@@ -29,10 +29,11 @@ const RUNS = `(${LATEST_RUNS_SELECT_SQL}) r`;
  * listed too; `{where}` is replaced by a `runWhereSql` condition (`true`
  * without one) and, in each statement, `{join}` by the join it needs.
  */
-const OVERVIEW_FILTER = `($1::VARCHAR[] IS NULL AND ($5::BOOLEAN OR NOT coalesce(r.archived, false))
-      OR list_contains($1::VARCHAR[], r.run_id))
-    AND ($2::VARCHAR[] IS NULL OR list_contains($2::VARCHAR[], r.status))
-    AND ($3::VARCHAR[] IS NULL OR list_contains($3::VARCHAR[], r.run_type))
+const OVERVIEW_FILTER =
+  `($1::JSON::VARCHAR[] IS NULL AND ($5::BOOLEAN OR NOT coalesce(r.archived, false))
+      OR list_contains($1::JSON::VARCHAR[], r.run_id))
+    AND ($2::JSON::VARCHAR[] IS NULL OR list_contains($2::JSON::VARCHAR[], r.status))
+    AND ($3::JSON::VARCHAR[] IS NULL OR list_contains($3::JSON::VARCHAR[], r.run_type))
     AND ($4::VARCHAR IS NULL OR contains(lower(r.run_id), lower($4::VARCHAR)))
     AND ({where})`;
 
@@ -63,7 +64,7 @@ export const OVERVIEW_PAGE_SQL = `SELECT r.run_id
 export const OVERVIEW_ROWS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.started_at_ms, ${RUN_DURATION_SQL} AS duration_ms,
     r.summary_json, r.data_fingerprint, r.label, r.archived
-  FROM ${RUNS} WHERE list_contains($1::VARCHAR[], r.run_id)`;
+  FROM ${RUNS} WHERE list_contains($1::JSON::VARCHAR[], r.run_id)`;
 
 /**
  * Runs per UTC day of creation and status for the filter `$1..$5` (and
@@ -92,17 +93,17 @@ export const RUNS_SQL = `SELECT r.run_id, r.run_type, r.status, r.created_at_ms,
     r.summary_json, r.error_json, f.failed_phase, r.host, r.pid, r.data_fingerprint, r.config,
     r.event_count, r.last_event_at_ms, r.label, r.archived
   FROM ${RUNS} LEFT JOIN ${FAILED_PHASE_SQL} f USING (run_id)
-  WHERE list_contains($1::VARCHAR[], r.run_id)`;
+  WHERE list_contains($1::JSON::VARCHAR[], r.run_id)`;
 
 /** Phases of the runs `$1` in order. */
 export const PHASES_SQL = `SELECT run_id, phase_name, phase_order, started_at_ms,
     completed_at_ms, duration_ms
-  FROM phase_timings WHERE list_contains($1::VARCHAR[], run_id)
+  FROM phase_timings WHERE list_contains($1::JSON::VARCHAR[], run_id)
   ORDER BY run_id, phase_order NULLS LAST, started_at_ms, phase_name`;
 
 /** How many trials each of the runs `$1` has (runs without any are left out). */
 export const TRIAL_COUNTS_SQL = `SELECT run_id, count(*)::BIGINT AS n
-  FROM trial_results WHERE list_contains($1::VARCHAR[], run_id)
+  FROM trial_results WHERE list_contains($1::JSON::VARCHAR[], run_id)
   GROUP BY run_id`;
 
 /**
@@ -129,33 +130,33 @@ export const RUN_TRIALS_FIRST_SQL = `WITH picked AS (
  * the first 5,000 (2.2 GB for a sweep of 1M trials: a scale audit).
  */
 export const TRIALS_FIRST_SQL = `WITH caps AS (
-    SELECT unnest($1::VARCHAR[]) AS run_id, unnest($2::BIGINT[]) AS cap),
+    SELECT unnest($1::JSON::VARCHAR[]) AS run_id, unnest($2::JSON::BIGINT[]) AS cap),
   picked AS (
     SELECT t.rowid AS rid FROM trial_results t JOIN caps c ON t.run_id = c.run_id
     QUALIFY row_number() OVER (PARTITION BY t.run_id ORDER BY t.recorded_at_ms, t.trial_id)
       <= c.cap)
   SELECT t.run_id, t.trial_id, t.recorded_at_ms, t.params, t.metrics
   FROM trial_results t SEMI JOIN picked p ON t.rowid = p.rid
-  WHERE list_contains($1::VARCHAR[], t.run_id)
+  WHERE list_contains($1::JSON::VARCHAR[], t.run_id)
   ORDER BY t.run_id, t.recorded_at_ms, t.trial_id`;
 
 /** Tags of the runs `$1` (the label among them), by key. */
 export const TAGS_SQL = `SELECT run_id, key, value, tagged_at_ms
-  FROM run_tags WHERE list_contains($1::VARCHAR[], run_id)
+  FROM run_tags WHERE list_contains($1::JSON::VARCHAR[], run_id)
   ORDER BY run_id, key`;
 
 /** Notes of the runs `$1`, oldest first. */
 export const NOTES_SQL = `SELECT run_id, note, noted_at_ms
-  FROM run_notes WHERE list_contains($1::VARCHAR[], run_id)
+  FROM run_notes WHERE list_contains($1::JSON::VARCHAR[], run_id)
   ORDER BY run_id, noted_at_ms, event_id`;
 
 /** Why the runs `$1` that are archived were archived (the reason of the last archive). */
 export const ARCHIVE_SQL = `SELECT run_id, reason, changed_at_ms
-  FROM run_archive WHERE archived AND list_contains($1::VARCHAR[], run_id)`;
+  FROM run_archive WHERE archived AND list_contains($1::JSON::VARCHAR[], run_id)`;
 
 /** Artifacts of the runs `$1`. */
 export const ARTIFACTS_SQL = `SELECT run_id, artifact_type, artifact_path, size_bytes
-  FROM artifacts_catalog WHERE list_contains($1::VARCHAR[], run_id)
+  FROM artifacts_catalog WHERE list_contains($1::JSON::VARCHAR[], run_id)
   ORDER BY run_id, created_at_ms, artifact_path`;
 
 /**
@@ -185,7 +186,7 @@ export const TRADE_COLUMNS: readonly string[] = [
  * `$1` (from the files' footers; no row is read).
  */
 export const PARQUET_COLUMNS_SQL = `SELECT file_name AS filename, list(name) AS names
-  FROM parquet_schema($1::VARCHAR[])
+  FROM parquet_schema($1::JSON::VARCHAR[])
   GROUP BY file_name`;
 
 /** The rows of `policy_results.parquet` that are trades: a call never entered is none. */
@@ -208,7 +209,7 @@ export const TRADES_SQL = `SELECT filename,
     to_json(list(realized_return_bps ORDER BY ${EQUITY_ORDER}))::VARCHAR AS returns,
     to_json(list(max_adverse_excursion_bps ORDER BY ${EQUITY_ORDER}))::VARCHAR
       AS adverse
-  FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true,
+  FROM read_parquet($1::JSON::VARCHAR[], filename = true, union_by_name = true,
     file_row_number = true)
   WHERE ${TRADES_ONLY}
   GROUP BY filename`;
@@ -233,5 +234,5 @@ export const EQUITY_LINE_SQL = `SELECT sum(CASE WHEN isfinite(realized_return_bp
 
 /** Per-caller results of policy runs: each row of the Parquet files `$1` as JSON. */
 export const CALLERS_SQL = `SELECT t.filename, to_json(t)::VARCHAR AS row_json
-  FROM read_parquet($1::VARCHAR[], filename = true, union_by_name = true) t
+  FROM read_parquet($1::JSON::VARCHAR[], filename = true, union_by_name = true) t
   ORDER BY t.filename, t.count DESC, t.caller`;

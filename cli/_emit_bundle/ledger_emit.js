@@ -471,7 +471,7 @@ var deno_default = {
     ui: "deno run --no-prompt --allow-read=data,node_modules,report --allow-env=LEDGER_ROOT --allow-ffi=node_modules --allow-net=127.0.0.1 cli/ledger.ts ui",
     ship: "deno run --no-prompt --allow-read --allow-write=data --allow-env --allow-net --allow-sys=osRelease cli/ledger.ts ship",
     "events-doc": "deno run --allow-read --allow-write=docs/EVENTS.md --allow-run scripts/gen_events_doc.ts",
-    "test:long": "LEDGER_LONG_TESTS=1 DENO_JOBS=2 deno test --no-check --parallel --allow-read --allow-write --allow-run --allow-env --allow-ffi --allow-sys --allow-net=127.0.0.1 tests/cli/report_long_page_test.ts tests/cli/runs_memory_test.ts tests/cli/export_signal_wide_test.ts tests/indexer/large_values_memory_test.ts tests/indexer/long_lines_memory_test.ts tests/indexer/dense_lines_memory_test.ts tests/indexer/export_wide_test.ts tests/storage/ship_test.ts tests/reliability/kill_test.ts tests/reliability/concurrency_test.ts tests/cli/show_trials_test.ts",
+    "test:long": "LEDGER_LONG_TESTS=1 DENO_JOBS=2 deno test --no-check --parallel --allow-read --allow-write --allow-run --allow-env --allow-ffi --allow-sys --allow-net=127.0.0.1 tests/cli/report_long_page_test.ts tests/cli/runs_memory_test.ts tests/cli/export_signal_wide_test.ts tests/indexer/large_values_memory_test.ts tests/indexer/long_lines_memory_test.ts tests/indexer/dense_lines_memory_test.ts tests/indexer/export_wide_test.ts tests/storage/ship_test.ts tests/reliability/kill_test.ts tests/reliability/concurrency_test.ts tests/cli/show_trials_test.ts tests/report/ui_memory_test.ts",
     "test:power-loss": "LEDGER_CRASH_SEEDS=10000 deno test --allow-read --allow-write --allow-run --allow-env --allow-ffi --allow-sys tests/reliability/power_loss_test.ts"
   },
   fmt: {

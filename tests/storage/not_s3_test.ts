@@ -18,16 +18,21 @@ const EMPTY_LISTING = `<?xml version="1.0" encoding="UTF-8"?>
 <Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated>
 </ListBucketResult>`;
 
+/** A ledger command's environment with the server on `port` as its S3 endpoint. */
+function s3Env(port: number): Record<string, string> {
+  return {
+    LEDGER_ROOT: "",
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+  };
+}
+
 async function ledger(port: number, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: denoScriptArgs(CLI_PATH, args, [`--allow-net=127.0.0.1:${port}`]),
-    env: {
-      LEDGER_ROOT: "",
-      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-    },
+    env: s3Env(port),
   }).output();
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
@@ -139,14 +144,7 @@ Deno.test("an endpoint answering 503: ship --interval and daemon --from wait for
         await t.step(name, async () => {
           const child = new Deno.Command(Deno.execPath(), {
             args: denoScriptArgs(CLI_PATH, [...args], [`--allow-net=127.0.0.1:${port}`]),
-            env: {
-              LEDGER_ROOT: "",
-              AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-              AWS_REGION: "us-east-1",
-              AWS_ACCESS_KEY_ID: "test",
-              AWS_SECRET_ACCESS_KEY: "test",
-              AWS_MAX_ATTEMPTS: "1",
-            },
+            env: { ...s3Env(port), AWS_MAX_ATTEMPTS: "1" },
             stdout: said === "stdout" ? "piped" : "null",
             stderr: said === "stderr" ? "piped" : "null",
           }).spawn();

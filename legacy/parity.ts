@@ -629,7 +629,8 @@ async function readArchiveRecord(path: string): Promise<ArchiveRecord | undefine
 
 /**
  * Make the moves of `record` (those not made yet when `resumed`), sync,
- * and remove the record. A failed move moves back what this call moved.
+ * and remove the record. A failed move moves back what this call moved, or,
+ * when `resumed`, leaves the record for the next try.
  */
 async function moveAll(
   recordPath: string,
@@ -644,6 +645,15 @@ async function moveAll(
     try {
       await rename(from, to);
     } catch (err) {
+      // Finishing an interrupted archive: the file is moved already, and the record must stay
+      // to say where the rest goes (moving back only this call's moves split the pair).
+      if (resumed) {
+        throw new ArchiveMoveError(
+          `could not move ${from}: ${firstLine(err)}; ${recordPath} names the moves, ` +
+            "and ledger legacy archive finishes them once the cause is mended",
+          true,
+        );
+      }
       throw await moveBack(recordPath, done, from, err);
     }
     done.push([from, to]);

@@ -144,6 +144,30 @@ Deno.test("legacy archive killed between its moves is finished by the next archi
     const { runs } = await queryRuns({}, { root, legacyDbPath });
     deepEqual(runs.map((r) => r.run_id).sort(), ["in-file", "in-wal"]);
 
+    // Finishing it, a move that fails leaves the record (moving back would split the pair).
+    const restore = useDurableFs({
+      ...REAL_FS,
+      rename(from, to) {
+        if (from === `${legacyDbPath}.wal.recovery`) {
+          return Promise.reject(new Deno.errors.PermissionDenied("Operation not permitted"));
+        }
+        return REAL_FS.rename(from, to);
+      },
+    });
+    let thrown: unknown;
+    try {
+      await archiveLegacy({ legacyDbPath, root });
+    } catch (err) {
+      thrown = err;
+    } finally {
+      restore();
+    }
+    ok(thrown instanceof ArchiveMoveError, String(thrown));
+    equal(thrown.moved, true);
+    ok(thrown.message.includes("ledger legacy archive finishes them"), thrown.message);
+    ok(await exists(archiveRecordPath(legacyDbPath)));
+    deepEqual(await filesAt(legacyDbPath), [".wal.recovery"]);
+
     const finished = await runLedger([
       "legacy",
       "archive",

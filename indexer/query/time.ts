@@ -25,7 +25,7 @@ export class InstantFormatError extends Error {
   constructor(value: string) {
     super(
       `Invalid date or instant ${JSON.stringify(value)}: expected YYYY-MM-DD or ` +
-        "YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH:MM] (UTC when no offset)",
+        "YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH[:MM]] (UTC when no offset)",
     );
     this.name = "InstantFormatError";
     this.value = value;
@@ -35,7 +35,7 @@ export class InstantFormatError extends Error {
 // The offset belongs to a time: `2026-01-20Z` is neither a day nor an instant (a time probe: read
 // as the instant 00:00, `--until 2026-01-20Z` left out the day that `--until 2026-01-20` keeps).
 const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /** Whether `text` is a date only (`YYYY-MM-DD`). */
 export function isDateOnly(text: string): boolean {
@@ -80,6 +80,8 @@ const OFFSET_HOURS_MAX = 14;
  * import { parseInstant } from "./time.ts";
  * assert.equal(parseInstant("1970-01-02"), 86_400_000);
  * assert.equal(parseInstant("1970-01-01T01:00+01:00"), 0);
+ * // An offset of hours alone, as DuckDB writes a TIMESTAMPTZ (`2026-01-16 09:30:00-05`).
+ * assert.equal(parseInstant("1970-01-01 00:00:00-05"), 5 * 3_600_000);
  * // Past the millisecond, half of one: no whole millisecond equals it.
  * assert.equal(parseInstant("1970-01-01T00:00:00.0125Z"), 12.5);
  * assert.equal(parseInstant("2026-01-21T00:05:00.000000001Z"), Date.UTC(2026, 0, 21, 0, 5) + 0.5);

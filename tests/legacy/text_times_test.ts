@@ -25,7 +25,7 @@ async function createTextTimesDb(path: string): Promise<void> {
       ('garbage', 'policy', '${CREATED_MS}', '{}', 'fp')`,
     `INSERT INTO optimizer.runs_status VALUES
       ('iso-utc', '2026-01-10T00:00:01Z', '2026-01-10T00:05:00.000Z', '{"win_rate":0.5}'),
-      ('iso-offset', '2026-01-10T01:00:01+01:00', '2026-01-09T19:05:00-05:00', '{}'),
+      ('iso-offset', '2026-01-10T01:00:01+01:00', '2026-01-09 19:05:00-05', '{}'),
       ('epoch-text', '${STARTED_MS}', '${COMPLETED_MS}', '{}'),
       ('empty-text', '', NULL, NULL),
       ('garbage', 'yesterday', NULL, NULL)`,

@@ -743,15 +743,39 @@ function unreadableTimesWarnings(
       if (v === null || v === undefined) return false;
       return !(typeof v === "string" && v.trim() === "") && ms(v) === null;
     });
-    if (bad.length === 0) continue;
-    warnings.push(
-      `Legacy table ${LEGACY_SCHEMA}.${table} in ${path} has ${bad.length} value(s) of ${name} ` +
-        `that are not a time (such as ${JSON.stringify(String(bad[0][name]))}): read as NULL, ` +
-        `so their runs may show the wrong status`,
-    );
+    if (bad.length > 0) {
+      warnings.push(
+        `Legacy table ${LEGACY_SCHEMA}.${table} in ${path} has ${bad.length} value(s) of ${name} ` +
+          `that are not a time (such as ${JSON.stringify(String(bad[0][name]))}): read as NULL, ` +
+          `so their runs may show the wrong status`,
+      );
+    }
+    // Epoch seconds where ms belong (a probe: 1768555800 read as 1970-01-21, in silence, and its
+    // backfilled events went into day=1970-01-21). Read as written, but said.
+    const seconds = rows.filter((r) => {
+      const t = ms(r[name]);
+      return t !== null && t >= SECONDS_LIKE_MIN && t < SECONDS_LIKE_BELOW;
+    });
+    if (seconds.length > 0) {
+      const t = ms(seconds[0][name])!;
+      warnings.push(
+        `Legacy table ${LEGACY_SCHEMA}.${table} in ${path} has ${seconds.length} value(s) of ` +
+          `${name} that look like epoch seconds (such as ${t}: ` +
+          `${new Date(t).toISOString()} as ms, ${new Date(t * 1000).toISOString()} as seconds): ` +
+          `read as ms, as the column is defined`,
+      );
+    }
   }
   return warnings;
 }
+
+/**
+ * The least value of a ms column that looks like epoch seconds: as ms
+ * 1970-01-12, when no backtest ran; as seconds 2001-09-09.
+ */
+const SECONDS_LIKE_MIN = 1e9;
+/** The value from which a ms column's values look like ms again: as ms 1973-03-03, as seconds year 5138. */
+const SECONDS_LIKE_BELOW = 1e11;
 
 function text(v: unknown): string | null {
   if (v === null || v === undefined) return null;

@@ -91,3 +91,29 @@ Deno.test("legacy times of other column types are read as their text: a fraction
     ok(failed[0].includes('"true"'), failed[0]);
   });
 });
+
+Deno.test("legacy times in epoch seconds are read as written, and said", async () => {
+  await withTempDir(async (dir) => {
+    const legacyDbPath = join(dir, "old.duckdb");
+    const root = join(dir, "ledger");
+    await Deno.mkdir(root);
+    await execSql(
+      legacyDbPath,
+      `CREATE SCHEMA optimizer;
+      CREATE TABLE optimizer.runs_d(run_id VARCHAR, run_type VARCHAR, created_at_ms VARCHAR,
+        config VARCHAR, data_fingerprint VARCHAR);
+      CREATE TABLE optimizer.runs_status(run_id VARCHAR, started_at_ms BIGINT,
+        completed_at_ms BIGINT, summary_json VARCHAR);
+      INSERT INTO optimizer.runs_d VALUES ('secs', 'policy', '1768555800', '{}', 'fp'),
+        ('millis', 'policy', '${CREATED_MS}', '{}', 'fp');
+      INSERT INTO optimizer.runs_status VALUES ('millis', ${STARTED_MS}, ${COMPLETED_MS}, NULL)`,
+    );
+    const { runs, warnings } = await queryRuns({}, { legacyDbPath, root, skipIndex: true });
+    equal(runs.find((r) => r.run_id === "secs")?.created_at_ms, 1768555800);
+    deepEqual(warnings, [
+      `Legacy table optimizer.runs_d in ${legacyDbPath} has 1 value(s) of created_at_ms that ` +
+      "look like epoch seconds (such as 1768555800: 1970-01-21T11:15:55.800Z as ms, " +
+      "2026-01-16T09:30:00.000Z as seconds): read as ms, as the column is defined",
+    ]);
+  });
+});

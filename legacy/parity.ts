@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import {
   endedStatus,
   type ExpectedRun,
@@ -34,7 +34,6 @@ import {
 import { exists } from "../ledger/exists.ts";
 import { canonicalJson, parseJsonText } from "../ledger/json_text.ts";
 import { rename, syncDir, writeFileAtomic } from "../ledger/durable_fs.ts";
-import { assert } from "../ledger/assert.ts";
 
 /**
  * Options for {@linkcode checkParity}.
@@ -577,8 +576,18 @@ export async function archiveLegacy(options: ArchiveOptions = {}): Promise<Archi
     if (!(await exists(legacyDbPath, { noFollow: true }))) {
       return await moveAll(recordPath, interrupted, true);
     }
-    // The legacy file moves first: still here, nothing was moved. Checked afresh below.
-    await Deno.remove(recordPath);
+    // The legacy file moves first: still here, nothing was moved, unless a target is there (a
+    // rename lost to a power cut, or moved back by hand): then the record stays to say so.
+    for (const [, to] of interrupted.moves) {
+      if (await exists(to, { noFollow: true })) {
+        throw new ArchiveMoveError(
+          `${recordPath} names an archive that moved ${to} already, and ${legacyDbPath} is ` +
+            "there again: see which files belong together, then remove the record",
+          false,
+        );
+      }
+    }
+    await Deno.remove(recordPath); // checked afresh below
   }
   const parity = await checkParity(options);
   if (!parity.holds) throw new ParityError(legacyDbPath, parity);
@@ -591,12 +600,22 @@ export async function archiveLegacy(options: ArchiveOptions = {}): Promise<Archi
   for (const [, to] of moves) {
     if (await exists(to, { noFollow: true })) throw new ArchiveExistsError(to);
   }
-  const record: ArchiveRecord = { archivedPath, moves, parity };
-  await writeFileAtomic(recordPath, JSON.stringify(record) + "\n"); // durable before any move
-  return await moveAll(recordPath, record, false);
+  // Names, not paths: the record is read beside the files, from any working directory and
+  // however the legacy file is named then (a review: `b.duckdb` from one directory resumed
+  // from another moved that directory's files).
+  const stored = {
+    archivedPath: basename(archivedPath),
+    moves: moves.map(([from, to]) => [basename(from), basename(to)]),
+    parity,
+  };
+  await writeFileAtomic(recordPath, JSON.stringify(stored) + "\n"); // durable before any move
+  return await moveAll(recordPath, { archivedPath, moves, parity }, false);
 }
 
-/** The record of an interrupted archive, or `undefined` when there is none. */
+/**
+ * The record of an interrupted archive, its names made paths beside it, or
+ * `undefined` when there is none.
+ */
 async function readArchiveRecord(path: string): Promise<ArchiveRecord | undefined> {
   let text: string;
   try {
@@ -606,25 +625,38 @@ async function readArchiveRecord(path: string): Promise<ArchiveRecord | undefine
     if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
       return undefined;
     }
-    throw err;
+    throw new ArchiveMoveError(`Cannot read ${path}: ${firstLine(err)}`, false);
   }
-  let record: ArchiveRecord;
-  try {
-    record = JSON.parse(text);
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    throw new ArchiveMoveError(
-      `${path}, the record of an interrupted archive, is not JSON (${err.message}); ` +
-        "see which files it moved, then remove it",
+  const notRecord = (why: string) =>
+    new ArchiveMoveError(
+      `${path} is not the record of an archive (${why}); see which files it moved, then ` +
+        "remove it",
       false,
     );
+  let stored: unknown;
+  try {
+    stored = JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw notRecord(err.message);
   }
-  assert(
-    typeof record.archivedPath === "string" && Array.isArray(record.moves) &&
-      record.moves.length > 0 && typeof record.parity === "object",
-    `${path} is an archive record`,
-  );
-  return record;
+  const name = (v: unknown) => typeof v === "string" && v !== "" && !/[/\\]/.test(v);
+  const r = stored as Record<string, unknown> | null;
+  if (
+    typeof r !== "object" || r === null || !name(r.archivedPath) || !Array.isArray(r.moves) ||
+    r.moves.length === 0 ||
+    !r.moves.every((m) => Array.isArray(m) && m.length === 2 && name(m[0]) && name(m[1])) ||
+    typeof r.parity !== "object" || r.parity === null
+  ) {
+    throw notRecord("not an object of archivedPath, moves and parity");
+  }
+  const dir = dirname(path);
+  const at = (n: string) => join(dir, n);
+  return {
+    archivedPath: at(r.archivedPath as string),
+    moves: (r.moves as [string, string][]).map(([from, to]) => [at(from), at(to)]),
+    parity: r.parity as ParityReport,
+  };
 }
 
 /**
@@ -642,6 +674,14 @@ async function moveAll(
   for (const [from, to] of moves) {
     // Resumed: what the interrupted archive moved is no longer at its old name.
     if (resumed && !(await exists(from, { noFollow: true }))) continue;
+    // Never over a file (a review: a resumed archive replaced what was at a companion's name).
+    if (resumed && await exists(to, { noFollow: true })) {
+      throw new ArchiveMoveError(
+        `${to} exists already, and ${from} is to move there: see which is the legacy file's, ` +
+          `then ledger legacy archive again (${recordPath} names the moves)`,
+        true,
+      );
+    }
     try {
       await rename(from, to);
     } catch (err) {
@@ -657,6 +697,9 @@ async function moveAll(
       throw await moveBack(recordPath, done, from, err);
     }
     done.push([from, to]);
+    // The legacy file's own move durable before its companions': a power cut never keeps a
+    // companion's move without the file's (the rule above reads "still here" as "none moved").
+    if (done.length === 1) await syncDir(dirname(to));
   }
   if (resumed && !(await exists(archivedPath, { noFollow: true }))) {
     throw new ArchiveMoveError(

@@ -25,7 +25,8 @@ if (mode === "wal") {
     [rest[0]],
   );
   console.log("ready");
-  await new Promise(() => {}); // killed here
+  // Killed here (a promise alone would end the process: nothing else keeps its loop alive).
+  await new Promise((resolve) => setTimeout(resolve, 3_600_000));
 } else if (mode === "archive") {
   const [root, suffix] = rest;
   useDurableFs({

@@ -1,4 +1,4 @@
-import { deepStrictEqual as deepEqual, ok, strictEqual as equal } from "node:assert";
+import { deepStrictEqual as deepEqual, ok, rejects, strictEqual as equal } from "node:assert";
 import { join } from "node:path";
 import {
   archiveLegacy,
@@ -74,6 +74,21 @@ async function filesAt(path: string): Promise<string[]> {
 
 const ALL_FILES = ["(file)", ".wal", ".wal.checkpoint", ".wal.recovery"];
 
+/**
+ * Archive `dir`'s legacy file (`baseline_results.duckdb`, root `ledger`, both
+ * named relative to `dir`) in a child killed with SIGKILL as it is about to
+ * move the companion ending in `suffix`.
+ */
+async function killArchive(dir: string, suffix: string): Promise<void> {
+  const killed = await new Deno.Command(Deno.execPath(), {
+    args: denoScriptArgs(CHILD, ["archive", "baseline_results.duckdb", "ledger", suffix]),
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  equal(killed.signal, "SIGKILL", new TextDecoder().decode(killed.stderr));
+}
+
 Deno.test("legacy archive moves the file with every file DuckDB keeps beside it", async () => {
   await withTempDir(async (dir) => {
     const { legacyDbPath, root } = await legacyWithCompanions(dir);
@@ -128,12 +143,9 @@ Deno.test("legacy archive whose move fails moves back what it moved, and says so
 Deno.test("legacy archive killed between its moves is finished by the next archive", async () => {
   await withTempDir(async (dir) => {
     const { legacyDbPath, root } = await legacyWithCompanions(dir);
-    const killed = await new Deno.Command(Deno.execPath(), {
-      args: denoScriptArgs(CHILD, ["archive", legacyDbPath, root, ".wal.checkpoint"]),
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    equal(killed.signal, "SIGKILL", new TextDecoder().decode(killed.stderr));
+    // Started with relative paths in `dir`; finished below from another directory with absolute
+    // ones (a review: the record held the paths as typed, and the finish looked elsewhere).
+    await killArchive(dir, ".wal.checkpoint");
     // Killed after the file and its .wal moved: readers see no legacy file, and are told why.
     deepEqual(await filesAt(legacyDbPath), [".wal.checkpoint", ".wal.recovery"]);
     ok(await exists(archiveRecordPath(legacyDbPath)));
@@ -185,5 +197,40 @@ Deno.test("legacy archive killed between its moves is finished by the next archi
     deepEqual(await filesAt(archivedPath), ALL_FILES);
     equal(await exists(archiveRecordPath(legacyDbPath)), false);
     deepEqual(await legacyIds(archivedPath), ["in-file", "in-wal"]);
+  });
+});
+
+Deno.test("an interrupted legacy archive is finished over no file, and refuses a bad record", async () => {
+  await withTempDir(async (dir) => {
+    const { legacyDbPath, root } = await legacyWithCompanions(dir);
+    await killArchive(dir, ".wal");
+    const record = JSON.parse(await Deno.readTextFile(archiveRecordPath(legacyDbPath)));
+    // Something at a companion's archived name: kept, and the record kept to finish later.
+    const inTheWay = join(dir, `${record.archivedPath}.wal`);
+    await Deno.writeTextFile(inTheWay, "precious");
+    await rejects(archiveLegacy({ legacyDbPath, root }), (err: unknown) => {
+      ok(err instanceof ArchiveMoveError && err.moved, String(err));
+      ok(err.message.startsWith(`${inTheWay} exists already`), err.message);
+      return true;
+    });
+    equal(await Deno.readTextFile(inTheWay), "precious");
+    ok(await exists(archiveRecordPath(legacyDbPath)));
+    await Deno.remove(inTheWay);
+    const report = await archiveLegacy({ legacyDbPath, root });
+    equal(report.resumed, true);
+    deepEqual(await filesAt(report.archivedPath), ALL_FILES);
+    deepEqual(await legacyIds(report.archivedPath), ["in-file", "in-wal"]);
+    // A record that is none: said, nothing moved.
+    const other = join(dir, "other.duckdb");
+    await createLegacyDb(other, []);
+    for (const text of ["null", "{}", '{"archivedPath":"x","moves":[["../a","b"]],"parity":{}}']) {
+      await Deno.writeTextFile(archiveRecordPath(other), text);
+      await rejects(archiveLegacy({ legacyDbPath: other, root }), (err: unknown) => {
+        ok(err instanceof ArchiveMoveError && !err.moved, String(err));
+        ok(err.message.includes("is not the record of an archive"), err.message);
+        return true;
+      });
+      ok(await exists(other));
+    }
   });
 });

@@ -272,6 +272,7 @@ async function archive(values: ParsedFlags["values"]): Promise<number> {
           archivedPath: null,
           movedAlso: [],
           parity: err.report,
+          resumed: false,
           legacyDbPath,
           root,
         }),

@@ -146,7 +146,7 @@ export function parseBucketUrl(value: string): BucketLocation {
   // Control characters (a newline, a tab) in a key: a paste gone wrong, and keys no listing shows
   // plainly (a probe shipped under `tab\tx/`).
   // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(m[2] ?? "")) {
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(m[2] ?? "")) {
     throw new BucketUrlError(value, "no control character (a newline, a tab) in the prefix");
   }
   // A probe: `s3://b/p?x=1` wrote keys under `p?x=1/`; a query or fragment is a typo, not a prefix.

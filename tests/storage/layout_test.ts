@@ -103,6 +103,7 @@ Deno.test("s3:// URLs", async (t) => {
       // A probe: a newline said "it must start with s3://", a tab was shipped under `tab\tx/`.
       ["s3://ok-bucket/nl\nx", /no control character \(a newline, a tab\) in the prefix/],
       ["s3://ok-bucket/tab\tx", /no control character/],
+      ["s3://ok-bucket/next\u0085line", /no control character/],
     ];
     for (const [value, why] of cases) {
       assert.throws(() => parseBucketUrl(value), (err: unknown) => {

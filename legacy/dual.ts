@@ -103,7 +103,7 @@ export {
   type SkippedRun,
 } from "./backfill.ts";
 
-export { DEFAULT_LEGACY_DB_PATH } from "./read.ts";
+export { DEFAULT_LEGACY_DB_PATH, LegacyReadError } from "./read.ts";
 export {
   type ActiveLegacyDbOptions,
   activeLegacyDbPath,

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   archiveLegacy,
   ArchiveMoveError,
+  type ArchiveOptions,
   archiveRecordPath,
   DUCKDB_COMPANION_SUFFIXES,
 } from "../../legacy/parity.ts";
@@ -74,6 +75,27 @@ async function filesAt(path: string): Promise<string[]> {
 
 const ALL_FILES = ["(file)", ".wal", ".wal.checkpoint", ".wal.recovery"];
 
+/** What `archiveLegacy(options)` throws when the rename of `failing` is refused (undefined: none). */
+async function archiveFailingMove(failing: string, options: ArchiveOptions): Promise<unknown> {
+  const restore = useDurableFs({
+    ...REAL_FS,
+    rename(from, to) {
+      if (from === failing) {
+        return Promise.reject(new Deno.errors.PermissionDenied("Operation not permitted"));
+      }
+      return REAL_FS.rename(from, to);
+    },
+  });
+  try {
+    await archiveLegacy(options);
+    return undefined;
+  } catch (err) {
+    return err;
+  } finally {
+    restore();
+  }
+}
+
 /**
  * Archive `dir`'s legacy file (`baseline_results.duckdb`, root `ledger`, both
  * named relative to `dir`) in a child killed with SIGKILL as it is about to
@@ -109,23 +131,10 @@ Deno.test("legacy archive moves the file with every file DuckDB keeps beside it"
 Deno.test("legacy archive whose move fails moves back what it moved, and says so", async () => {
   await withTempDir(async (dir) => {
     const { legacyDbPath, root } = await legacyWithCompanions(dir);
-    const restore = useDurableFs({
-      ...REAL_FS,
-      rename(from, to) {
-        if (from === `${legacyDbPath}.wal.checkpoint`) {
-          return Promise.reject(new Deno.errors.PermissionDenied("Operation not permitted"));
-        }
-        return REAL_FS.rename(from, to);
-      },
-    });
-    let thrown: unknown;
-    try {
-      await archiveLegacy({ legacyDbPath, root, nowMs: Date.UTC(2026, 1, 3) });
-    } catch (err) {
-      thrown = err;
-    } finally {
-      restore();
-    }
+    const thrown = await archiveFailingMove(
+      `${legacyDbPath}.wal.checkpoint`,
+      { legacyDbPath, root, nowMs: Date.UTC(2026, 1, 3) },
+    );
     ok(thrown instanceof ArchiveMoveError, String(thrown));
     equal(thrown.moved, false);
     ok(thrown.message.includes(`could not move ${legacyDbPath}.wal.checkpoint`), thrown.message);
@@ -157,23 +166,7 @@ Deno.test("legacy archive killed between its moves is finished by the next archi
     deepEqual(runs.map((r) => r.run_id).sort(), ["in-file", "in-wal"]);
 
     // Finishing it, a move that fails leaves the record (moving back would split the pair).
-    const restore = useDurableFs({
-      ...REAL_FS,
-      rename(from, to) {
-        if (from === `${legacyDbPath}.wal.recovery`) {
-          return Promise.reject(new Deno.errors.PermissionDenied("Operation not permitted"));
-        }
-        return REAL_FS.rename(from, to);
-      },
-    });
-    let thrown: unknown;
-    try {
-      await archiveLegacy({ legacyDbPath, root });
-    } catch (err) {
-      thrown = err;
-    } finally {
-      restore();
-    }
+    const thrown = await archiveFailingMove(`${legacyDbPath}.wal.recovery`, { legacyDbPath, root });
     ok(thrown instanceof ArchiveMoveError, String(thrown));
     equal(thrown.moved, true);
     ok(thrown.message.includes("ledger legacy archive finishes them"), thrown.message);

@@ -11,7 +11,7 @@ import { assert } from "../ledger/assert.ts";
 import type { DuckDBConnection } from "./duckdb.ts";
 import { globMatchesOthers, literalGlob } from "./duckdb_glob.ts";
 import { join } from "node:path";
-import { exec, rows } from "./_sql.ts";
+import { exec, jsonList, rows } from "./_sql.ts";
 import {
   APPEND_STAGE_EVENTS_SQL,
   CLEAN_STAGE_SQL,
@@ -483,7 +483,7 @@ async function splitLines(
   await exec(conn, CREATE_SCAN_FILES_SQL, [JSON.stringify(scanFiles)]);
   const once = batch.some((e) => globMatchesOthers(e.readPath));
   await exec(conn, once ? SPLIT_LINES_ONCE_SQL : SPLIT_LINES_SQL, [
-    { strings: batch.map((e) => literalGlob(e.readPath)) },
+    jsonList(batch.map((e) => literalGlob(e.readPath))),
   ]);
 }
 

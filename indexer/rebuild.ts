@@ -39,7 +39,7 @@ import {
   stagingPrefixFor,
   tempPathFor,
 } from "./_publish.ts";
-import { exec, inTransaction, rows } from "./_sql.ts";
+import { exec, inTransaction, jsonList, rows } from "./_sql.ts";
 import {
   AFFECTED_SPAN_SQL,
   COUNT_CONFLICTS_SQL,
@@ -1985,8 +1985,8 @@ async function expandReread(
   for (let round = 0; round < REREAD_ROUNDS_MAX; round++) {
     const added = await rows(conn, EXPAND_REREAD_SQL);
     if (keep.size > 0) {
-      await exec(conn, `DELETE FROM reread WHERE list_contains($1::VARCHAR[], file)`, [
-        { strings: [...keep] },
+      await exec(conn, `DELETE FROM reread WHERE list_contains($1::JSON::VARCHAR[], file)`, [
+        jsonList([...keep]),
       ]);
     }
     if (added.every((r) => keep.has(String(r.file)))) break;

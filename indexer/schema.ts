@@ -764,7 +764,7 @@ const RUN_ID_TEXT = text("run_id");
 const TORN_TAIL_REASON = "torn tail: no newline at end of file";
 
 /**
- * Read the `scan_files` (`$1`: the list of read paths, `scan_files.read_path`,
+ * Read the `scan_files` (`$1`: the JSON list of read paths, `scan_files.read_path`,
  * each as a glob that matches only itself: `literalGlob` of `_pipeline.ts`)
  * and split them into numbered lines in the temp table `stage_lines`. Reading and splitting run on one thread; the checks
  * of {@linkcode STAGE_LINES_SQL} then scan a table, which DuckDB spreads
@@ -772,7 +772,7 @@ const TORN_TAIL_REASON = "torn tail: no newline at end of file";
  */
 export const SPLIT_LINES_SQL = `CREATE OR REPLACE TEMP TABLE stage_lines AS
 WITH split AS (
-  SELECT filename AS read_path, string_split(content, chr(10)) AS parts FROM read_text($1)
+  SELECT filename AS read_path, string_split(content, chr(10)) AS parts FROM read_text($1::JSON::VARCHAR[])
 ), numbered AS (
   SELECT read_path, unnest(parts) AS raw, generate_subscripts(parts, 1) AS ord, len(parts) AS n
   FROM split
@@ -786,8 +786,8 @@ FROM numbered JOIN scan_files s USING (read_path)`;
  * twice (`globMatchesOthers` of `duckdb_glob.ts`): one row per file name.
  */
 export const SPLIT_LINES_ONCE_SQL: string = SPLIT_LINES_SQL.replace(
-  "FROM read_text($1)",
-  "FROM (SELECT DISTINCT ON (filename) filename, content FROM read_text($1))",
+  "FROM read_text($1::JSON::VARCHAR[])",
+  "FROM (SELECT DISTINCT ON (filename) filename, content FROM read_text($1::JSON::VARCHAR[]))",
 );
 
 /**

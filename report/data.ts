@@ -16,7 +16,7 @@ import { basename, resolve } from "node:path";
 import { assert } from "../ledger/assert.ts";
 import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import { literalGlob } from "../indexer/duckdb_glob.ts";
-import { rows, type SqlParam } from "../indexer/_sql.ts";
+import { jsonList, rows, type SqlParam } from "../indexer/_sql.ts";
 import {
   checkIndexFile,
   IndexDamagedError,
@@ -1779,16 +1779,4 @@ function round4(v: number): number {
 function listParam(value: string | readonly string[] | undefined): SqlParam {
   const values = (typeof value === "string" ? [value] : value ?? []).filter((v) => v !== "");
   return values.length === 0 ? null : jsonList(values);
-}
-
-/**
- * A list parameter as its JSON text, which the statements of `_sql.ts` cast
- * (`$1::JSON::VARCHAR[]`). Not a bound DuckDB LIST: binding one leaks about
- * 60 bytes a value in the DuckDB binding under Deno (measured: 500 ids bound
- * 12,000 times grew the process by 370 MB, their JSON text by nothing), and
- * `ledger ui` binds the ids of every page it serves (a probe: its memory grew
- * by about 40 KB a request, without end).
- */
-function jsonList(values: readonly (string | number)[]): string {
-  return JSON.stringify(values);
 }

@@ -15,7 +15,7 @@ import { DuckDBInstance } from "../../indexer/duckdb.ts";
 import { literalGlob } from "../../indexer/duckdb_glob.ts";
 import { readFileSql, strictCsvSql } from "../../backtest/_sql.ts";
 import { TRADES_SQL } from "../../report/_sql.ts";
-import { rows } from "../../indexer/_sql.ts";
+import { jsonList, rows } from "../../indexer/_sql.ts";
 
 Deno.test("data files and artifacts whose paths hold [, * or ? are read as named", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ledger-glob-" });
@@ -47,7 +47,7 @@ Deno.test("data files and artifacts whose paths hold [, * or ? are read as named
     await results(parquet, 1);
     await results(join(dir, "results1.parquet"), 3);
     assert.equal(await count(`SELECT count(*) AS n FROM ${readFileSql(parquet, "parquet")}`), 1);
-    const trades = await rows(conn, TRADES_SQL, [{ strings: [literalGlob(parquet)] }]);
+    const trades = await rows(conn, TRADES_SQL, [jsonList([literalGlob(parquet)])]);
     assert.deepEqual(trades.map((r) => [r.filename, JSON.parse(String(r.exits)).length]), [
       [parquet, 1],
     ]);

@@ -296,7 +296,9 @@ async function refuseUnknownOlderRunIds(
 ): Promise<void> {
   const older = prepared.filter((p) => !RUN_ID_PATTERN.test(p.event.run_id));
   if (older.length === 0) return;
-  const inLog = await findRunsCreated(root, new Set(older.map((p) => p.event.run_id)));
+  const inLog = await findRunsCreated(root, new Set(older.map((p) => p.event.run_id)), {
+    oneEach: true,
+  });
   const unknown = older.find((p) => !inLog.has(p.event.run_id));
   if (unknown === undefined) return;
   const { event_type: type, run_id: runId } = unknown.event;
@@ -326,7 +328,8 @@ async function unknownRunWarnings(root: string, events: readonly LedgerEvent[]):
     events.filter((e) => e.event_type === "run.created").map((e) => e.run_id),
   );
   const asked = new Set(events.map((e) => e.run_id).filter((id) => !created.has(id)));
-  const inLog = await findRunsCreated(root, asked); // one read of the log for all of them
+  // One read of the log for all of them, newest first, stopped when each is found.
+  const inLog = await findRunsCreated(root, asked, { oneEach: true });
   const warnings: string[] = [];
   for (const event of events) {
     if (!asked.has(event.run_id)) continue;

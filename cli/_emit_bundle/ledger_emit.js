@@ -1769,7 +1769,9 @@ function runIdLockWaitMessage(command, waitedMs, waitMsMax = LOCK_WAIT_MS_MAX_DE
 async function findRunEvents(root, runId, options = {}) {
   const limit = options.limit ?? Infinity;
   const found = [];
-  for await (const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify(runId))) {
+  for await (const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify(runId), {
+    newestFirst: options.newestFirst
+  })) {
     const event = parseObject(line);
     if (event === null || event.run_id !== runId) continue;
     if (options.eventType !== void 0 && event.event_type !== options.eventType) continue;
@@ -1784,21 +1786,29 @@ async function findRunEvents(root, runId, options = {}) {
   return found;
 }
 var RUN_IDS_SEARCHED_ONE_BY_ONE_MAX = 4;
-async function findRunsCreated(root, runIds) {
+async function findRunsCreated(root, runIds, options = {}) {
   const found = /* @__PURE__ */ new Map();
+  const oneEach = options.oneEach === true;
   if (runIds.size <= RUN_IDS_SEARCHED_ONE_BY_ONE_MAX) {
     for (const runId of runIds) {
       const events = await findRunEvents(root, runId, {
-        eventType: "run.created"
+        eventType: "run.created",
+        ...oneEach ? {
+          limit: 1,
+          newestFirst: true
+        } : {}
       });
       if (events.length > 0) found.set(runId, events);
     }
     return found;
   }
-  for await (const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify("run.created"))) {
+  for await (const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify("run.created"), {
+    newestFirst: oneEach
+  })) {
     const event = parseObject(line);
     if (event === null || event.event_type !== "run.created") continue;
     if (typeof event.run_id !== "string" || !runIds.has(event.run_id)) continue;
+    if (oneEach && found.has(event.run_id)) continue;
     if (!line.includes(JSON.stringify(event.run_id))) continue;
     if (!await isValidLine(line, lossy, startOfFile)) continue;
     const runEvents = found.get(event.run_id) ?? [];
@@ -1808,27 +1818,137 @@ async function findRunsCreated(root, runIds) {
       file
     });
     found.set(event.run_id, runEvents);
+    if (oneEach && found.size === runIds.size) break;
   }
   return found;
 }
 async function* linesHolding(root, needle, options = {}) {
-  for (const part of await listParts(root)) {
+  const needleBytes = new TextEncoder().encode(needle);
+  assert(needleBytes.length > 0 && !needleBytes.includes(NEWLINE), "a needle within one line");
+  const parts = await listParts(root);
+  if (options.newestFirst === true) parts.reverse();
+  for (const part of parts) {
     if (options.beforeDay !== void 0 && part.day >= options.beforeDay) continue;
-    const read = await partText(part.path);
-    if (read === void 0) continue;
-    const { text, lossy } = read;
-    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
-      const start = text.lastIndexOf("\n", at) + 1;
-      const end = text.indexOf("\n", at);
-      if (end < 0) break;
+    let partLossy;
+    for await (const { bytes, startOfFile } of partLinesHolding(part.path, needleBytes)) {
+      let line;
+      let lossy;
+      try {
+        line = strictUtf8.decode(bytes);
+        lossy = line.includes("\uFFFD") && (partLossy ??= !await isUtf8File(part.path));
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err;
+        line = lossyUtf8.decode(bytes);
+        lossy = true;
+      }
       yield {
         file: part.file,
-        line: text.slice(start, end),
+        line,
         lossy,
-        startOfFile: start === 0
+        startOfFile
       };
-      at = end;
     }
+  }
+}
+var NEWLINE = 10;
+var PART_READ_BYTES = 16 * 1024 * 1024;
+var PART_READ_MIN_BYTES = 64 * 1024;
+async function* partLinesHolding(path, needle) {
+  let file;
+  try {
+    file = await Deno.open(path, {
+      read: true
+    });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  try {
+    const size = (await file.stat()).size;
+    let buf = new Uint8Array(Math.max(PART_READ_MIN_BYTES, Math.min(PART_READ_BYTES, size + 1)));
+    let held = 0;
+    let base = 0;
+    let rare;
+    for (let eof = false; !eof; ) {
+      if (held === buf.length) {
+        const grown = new Uint8Array(buf.length * 2);
+        grown.set(buf);
+        buf = grown;
+      }
+      while (held < buf.length) {
+        const n = await file.read(buf.subarray(held));
+        if (n === null) {
+          eof = true;
+          break;
+        }
+        held += n;
+      }
+      if (held === 0) break;
+      const end = buf.lastIndexOf(NEWLINE, held - 1) + 1;
+      if (end === 0) continue;
+      rare ??= rarestByteAt(needle, buf.subarray(0, Math.min(end, RARE_SAMPLE_BYTES)));
+      for (let at = buf.indexOf(needle[rare], rare); at >= 0 && at < end; ) {
+        const from = at - rare;
+        if (!holdsAt(buf, from, needle)) {
+          at = buf.indexOf(needle[rare], at + 1);
+          continue;
+        }
+        const lineStart = buf.lastIndexOf(NEWLINE, from) + 1;
+        const lineEnd = buf.indexOf(NEWLINE, from);
+        yield {
+          bytes: buf.slice(lineStart, lineEnd),
+          startOfFile: base + lineStart === 0
+        };
+        at = buf.indexOf(needle[rare], lineEnd + 1 + rare);
+      }
+      buf.copyWithin(0, end, held);
+      held -= end;
+      base += end;
+    }
+  } finally {
+    file.close();
+  }
+}
+var RARE_SAMPLE_BYTES = 64 * 1024;
+function rarestByteAt(needle, sample) {
+  const seen = new Uint32Array(256);
+  for (const b of sample) seen[b]++;
+  let rare = 0;
+  for (let i = 1; i < needle.length; i++) if (seen[needle[i]] < seen[needle[rare]]) rare = i;
+  return rare;
+}
+function holdsAt(buf, from, needle) {
+  if (from < 0) return false;
+  for (let i = 0; i < needle.length; i++) if (buf[from + i] !== needle[i]) return false;
+  return true;
+}
+async function isUtf8File(path) {
+  const decoder = new TextDecoder("utf-8", {
+    fatal: true
+  });
+  let file;
+  try {
+    file = await Deno.open(path, {
+      read: true
+    });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  try {
+    const buf = new Uint8Array(PART_READ_BYTES);
+    for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
+      decoder.decode(buf.subarray(0, n), {
+        stream: true
+      });
+    }
+    decoder.decode();
+    return true;
+  } catch (err) {
+    if (err instanceof TypeError) return false;
+    throw err;
+  } finally {
+    file.close();
   }
 }
 var strictUtf8 = new TextDecoder("utf-8", {
@@ -2255,7 +2375,9 @@ function runTypeWarnings(events) {
 async function refuseUnknownOlderRunIds(root, prepared, fromStdin) {
   const older = prepared.filter((p) => !RUN_ID_PATTERN.test(p.event.run_id));
   if (older.length === 0) return;
-  const inLog = await findRunsCreated(root, new Set(older.map((p) => p.event.run_id)));
+  const inLog = await findRunsCreated(root, new Set(older.map((p) => p.event.run_id)), {
+    oneEach: true
+  });
   const unknown2 = older.find((p) => !inLog.has(p.event.run_id));
   if (unknown2 === void 0) return;
   const { event_type: type, run_id: runId } = unknown2.event;
@@ -2268,7 +2390,9 @@ async function refuseUnknownOlderRunIds(root, prepared, fromStdin) {
 async function unknownRunWarnings(root, events) {
   const created = new Set(events.filter((e) => e.event_type === "run.created").map((e) => e.run_id));
   const asked = new Set(events.map((e) => e.run_id).filter((id) => !created.has(id)));
-  const inLog = await findRunsCreated(root, asked);
+  const inLog = await findRunsCreated(root, asked, {
+    oneEach: true
+  });
   const warnings = [];
   for (const event of events) {
     if (!asked.has(event.run_id)) continue;

@@ -62,7 +62,9 @@ index is built beside the live one and renamed over it, so readers never see
 a half-built index. Bad lines go to the ingest_errors table, never fail the
 rebuild. --db never replaces a file that is not an index (a part of the log,
 a file that is not a DuckDB database, another DuckDB database): refused; nor,
-without --full, the index of another root whose log is still there.
+without --full, the index of another root whose log is still there. An empty
+file, and one named *.duckdb that is not a DuckDB database (a damaged index),
+are rebuilt.
 
   --stale-after-hours H   a running run silent this long shows as stale
                           (default: what the index holds, else 24)

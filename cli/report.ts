@@ -252,6 +252,9 @@ async function writeReplacing(path: string, parts: readonly string[]): Promise<n
         : `its folder ${messageValue(dirname(path))} takes no new file: ${why}`;
       throw new Error(`cannot write ${messageValue(path)}: ${where}`, { cause: err });
     }
-    throw err;
+    // Any other failure of the write (a full disk, a quota, an I/O error) names the file too
+    // (a probe: "No space left on device (os error 28)" alone).
+    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new Error(`cannot write ${messageValue(path)}: ${why}`, { cause: err });
   }
 }

@@ -167,6 +167,16 @@ async function listenOn<T>(host: string, port: number, serve: () => Promise<T>):
         { cause: err },
       );
     }
+    if (err instanceof Deno.errors.PermissionDenied) {
+      // A port below 1024 needs privileges (a probe: "Permission denied (os error 13)" alone).
+      const why = port < 1024
+        ? "a port below 1024 needs root or CAP_NET_BIND_SERVICE"
+        : err.message;
+      throw new ListenError(
+        `cannot listen on port ${port} on ${host}: ${why} (--port 8765, or --port 0 for a free one)`,
+        { cause: err },
+      );
+    }
     if (err instanceof Deno.errors.AddrNotAvailable) {
       throw new ListenError(`--host ${host} is not an address of this machine (${err.message})`, {
         cause: err,

@@ -462,8 +462,10 @@ export async function rerunRun(
       `Run ${runId} did not complete (${manifest.status}): there are no results to compare`,
     );
   }
+  // Before the inputs are hashed: a mistyped field is refused at once, nothing written.
+  const config = rerunConfigOf(manifest, `${runDir(root, runId)}/${MANIFEST_FILE}`);
   const inputs = await checkInputs(manifest);
-  const result = await repeat(manifest, { ...options, root });
+  const result = await repeat(manifest, config, { ...options, root });
   // The new run names the run it repeats, in the log (an annotation, SPEC 11), so the index finds
   // a run's reruns: `ledger runs --where "tags.rerun_of = 'ID'"` (a probe: only the printed
   // report linked them).
@@ -531,13 +533,83 @@ async function hashOrNull(path: string): Promise<{ sha256: string; size_bytes: n
   }
 }
 
-function timeOf(value: unknown): number | undefined {
-  return typeof value === "string" ? Date.parse(value) : undefined;
+/**
+ * The config fields a rerun reads, each of the type its option takes. A
+ * probe: `"fee_bps": "50"` (or null, or `"abc"`) was read as 0 and a
+ * `from` that was not a string as no bound; the rerun recorded other
+ * numbers, exit 0. Ranges and names (`"interval": "7m"`, a negative fee)
+ * are the workflow's to check, as for a run from the command line.
+ */
+interface RerunConfig {
+  calls?: string;
+  candles?: string;
+  fromMs?: number;
+  toMs?: number;
+  interval?: Interval;
+  maxEntryDelayMs?: number;
+  feeBps?: number;
+  slippageBps?: number;
+  gapFill?: GapFill;
+  objective?: SweepObjective;
+  trialsMax?: number;
 }
 
-/** Run the manifest's workflow again with its config. */
+/**
+ * `manifest`'s config as {@linkcode RerunConfig}. A field of another type
+ * throws {@linkcode RerunError} (`not_rerunnable`) naming `path`, the field
+ * and its value. Null is accepted only where a run writes it (`from`, `to`,
+ * `interval`: no bound, the default; `max_trials` before it was recorded).
+ */
+function rerunConfigOf(manifest: Manifest, path: string): RerunConfig {
+  const c = manifest.config;
+  const field = (key: string, type: "string" | "number", nullable = false) => {
+    const value = c[key];
+    if (value === undefined || (nullable && value === null)) return undefined;
+    if (typeof value === type && !(type === "number" && !Number.isFinite(value))) return value;
+    const what = `${type === "number" ? "a number" : "a string"}${nullable ? " or null" : ""}`;
+    throw new RerunError(
+      "not_rerunnable",
+      `Manifest ${path}: config.${key} must be ${what}, got ${JSON.stringify(value)}`,
+    );
+  };
+  const time = (key: "from" | "to") => {
+    const text = field(key, "string", true) as string | undefined;
+    if (text === undefined) return undefined;
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) {
+      throw new RerunError(
+        "not_rerunnable",
+        `Manifest ${path}: config.${key} must be an ISO 8601 time or null, got ${
+          JSON.stringify(text)
+        }`,
+      );
+    }
+    return ms;
+  };
+  const costs = manifest.run_type !== PATH_ONLY_RUN_TYPE; // a path-only run has none
+  return {
+    calls: field("calls", "string", true) as string | undefined,
+    candles: field("candles", "string", true) as string | undefined,
+    fromMs: time("from"),
+    toMs: time("to"),
+    interval: field("interval", "string", true) as Interval | undefined,
+    maxEntryDelayMs: field("max_entry_delay_ms", "number") as number | undefined,
+    feeBps: costs ? field("fee_bps", "number") as number | undefined : undefined,
+    slippageBps: costs ? field("slippage_bps", "number") as number | undefined : undefined,
+    gapFill: costs ? field("gap_fill", "string") as GapFill | undefined : undefined,
+    objective: manifest.run_type === SWEEP_RUN_TYPE
+      ? field("objective", "string") as SweepObjective | undefined
+      : undefined,
+    trialsMax: manifest.run_type === SWEEP_RUN_TYPE
+      ? field("max_trials", "number", true) as number | undefined
+      : undefined,
+  };
+}
+
+/** Run the manifest's workflow again with its config (`config`, its fields type-checked). */
 function repeat(
   manifest: Manifest,
+  config: RerunConfig,
   options: RerunOptions & { root: string },
 ): Promise<RunResult> {
   const c = manifest.config;
@@ -547,20 +619,21 @@ function repeat(
     gitCwd: options.gitCwd,
     onPhase: options.onPhase,
     onInterrupt: options.onInterrupt,
-    calls: String(c.calls ?? manifest.inputs.calls.path),
-    candles: String(c.candles ?? manifest.inputs.candles.path),
-    fromMs: timeOf(c.from),
-    toMs: timeOf(c.to),
-    interval: (c.interval ?? undefined) as Interval | undefined,
+    calls: config.calls ?? manifest.inputs.calls.path,
+    candles: config.candles ?? manifest.inputs.candles.path,
+    fromMs: config.fromMs,
+    toMs: config.toMs,
+    interval: config.interval,
     // Absent in a run without a bound (and in runs made before the option).
-    maxEntryDelayMs: c.max_entry_delay_ms as number | undefined,
+    maxEntryDelayMs: config.maxEntryDelayMs,
   };
   const costs = {
-    feeBps: typeof c.fee_bps === "number" ? c.fee_bps : undefined,
-    slippageBps: typeof c.slippage_bps === "number" ? c.slippage_bps : undefined,
+    // Absent in runs made before the options: the defaults, as then.
+    feeBps: config.feeBps,
+    slippageBps: config.slippageBps,
     // Absent in a default run's config (and in runs made before the option); runPolicy and
     // runSweep check it before the run exists, as they check the costs.
-    gapFill: c.gap_fill as GapFill | undefined,
+    gapFill: config.gapFill,
   };
   const emitter = options.emitter as (RunEventSink & SweepEventSink) | undefined;
   switch (manifest.run_type) {
@@ -574,8 +647,8 @@ function repeat(
         ...costs,
         emitter,
         grid: c.grid,
-        objective: c.objective as SweepObjective | undefined,
-        trialsMax: typeof c.max_trials === "number" ? c.max_trials : undefined,
+        objective: config.objective,
+        trialsMax: config.trialsMax,
       });
   }
 }

@@ -16,7 +16,7 @@ import {
   type PermissionNeed,
 } from "./_permissions.ts";
 import { escapeMessageLine, messageValue } from "../ledger/control_text.ts";
-import { ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
+import { EnvVariableError, readEnvVariable, ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** A subcommand: takes its arguments, returns the process exit code. */
@@ -151,7 +151,13 @@ function guardStdout(keepGoing: boolean): StdoutGuard {
 export async function runCommand(name: string, args: string[], spec: CommandSpec): Promise<number> {
   const wantsHelp = args.includes("--help") || args.includes("-h");
   if (!wantsHelp) {
-    const missing = await missingPermissions(args, spec.needs);
+    let missing: string[];
+    try {
+      missing = await missingPermissions(args, spec.needs); // reads $LEDGER_ROOT
+    } catch (err) {
+      if (!(err instanceof EnvVariableError)) throw err;
+      return envVariableRefused(name, err); // a probe: a stack trace, for every command
+    }
     if (missing.length > 0) {
       console.error(permissionMessage(name, missing, { task: taskFor(name) }));
       return EXIT_FAILURE;
@@ -196,6 +202,7 @@ async function runMain(name: string, args: string[], spec: CommandSpec): Promise
       console.error(`ledger ${name}: ${errorLine(err.message, given)}`);
       return EXIT_USAGE;
     }
+    if (err instanceof EnvVariableError) return envVariableRefused(name, err);
     if (err instanceof Deno.errors.NotCapable) {
       // A permission the command's needs did not foresee: still one line and a hint.
       const first = errorLine(err.message, given);
@@ -206,6 +213,15 @@ async function runMain(name: string, args: string[], spec: CommandSpec): Promise
     console.error(`ledger ${name}: ${errorLine(message, given)}`);
     return EXIT_FAILURE;
   }
+}
+
+/**
+ * A variable of the environment that is not valid UTF-8: the user's input
+ * (as a flag is), so one line naming it and exit 2.
+ */
+function envVariableRefused(name: string, err: EnvVariableError): number {
+  console.error(`ledger ${name}: ${errorLine(err.message, [])}`);
+  return EXIT_USAGE;
 }
 
 /**
@@ -263,7 +279,14 @@ export function givenValues(args: readonly string[]): string[] {
   });
   const env = { name: "env", variable: ROOT_ENV_VARIABLE } as const;
   if (Deno.permissions.querySync(env).state === "granted") {
-    const root = Deno.env.get(ROOT_ENV_VARIABLE);
+    let root: string | undefined;
+    try {
+      root = readEnvVariable(ROOT_ENV_VARIABLE);
+    } catch (err) {
+      // Not UTF-8: no text to name in a message (the error about it names the variable). This
+      // runs while another error is printed, which must not become this one.
+      if (!(err instanceof EnvVariableError)) throw err;
+    }
     if (root !== undefined) values.push(root);
   }
   return values;

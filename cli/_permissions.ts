@@ -13,7 +13,7 @@
  * @module
  */
 
-import { ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
+import { readEnvVariable, ROOT_DEFAULT, ROOT_ENV_VARIABLE } from "../ledger/paths.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { dirname, join } from "../ledger/_path.ts";
 export { ROOT_DEFAULT, ROOT_ENV_VARIABLE };
@@ -221,7 +221,7 @@ export async function missingPermissions(
   if (root === "") return missing;
   if (usesRoot && root === undefined) {
     if (await granted({ name: "env", variable: ROOT_ENV_VARIABLE })) {
-      root = Deno.env.get(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
+      root = readEnvVariable(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
     } else {
       add(`--allow-env=${ROOT_ENV_VARIABLE}`);
       root = ROOT_DEFAULT;

@@ -10,6 +10,7 @@ import { escapeControl } from "../ledger/control_text.ts";
 import { jsonText } from "../indexer/query/_json.ts";
 import { wrapText } from "./_wrap.ts";
 import { countOf } from "../ledger/count_text.ts";
+import { readEnvVariable } from "../ledger/paths.ts";
 
 export { escapeControl };
 
@@ -51,7 +52,7 @@ export function terminalWidth(): number {
 function columnsVariable(): number | undefined {
   let value: string | undefined;
   try {
-    value = Deno.env.get("COLUMNS");
+    value = readEnvVariable("COLUMNS"); // not UTF-8: an error naming it
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable) return undefined; // a task grants LEDGER_ROOT only
     throw err;

@@ -1,7 +1,9 @@
 /**
  * Where things live under a ledger root (SPEC 3): the event log, its day
  * partitions, the schema export, the index and the run directories. Pure
- * functions: nothing here touches the disk.
+ * functions: nothing here touches the disk. Also the one reader of
+ * environment variables ({@linkcode readEnvVariable}), which the root rule
+ * is the first user of.
  *
  * @module
  */
@@ -52,7 +54,68 @@ export const ROOT_DEFAULT = "data/ledger";
  */
 export function resolveRoot(root?: string): string {
   if (root !== undefined) return checkRoot(root);
-  return Deno.env.get(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
+  return readEnvVariable(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
+}
+
+/**
+ * An environment variable holds a value that is not valid UTF-8, so it
+ * cannot be read as text. `variable` names it; the message shows the value
+ * with its bad bytes escaped (`"/tmp/\xFF"`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { EnvVariableError } from "./paths.ts";
+ * const err = new EnvVariableError("COLUMNS", '"\\xFF"');
+ * assert.equal(err.variable, "COLUMNS");
+ * assert.equal(err.message, 'Environment variable COLUMNS is not valid UTF-8: "\\xFF"');
+ * ```
+ */
+export class EnvVariableError extends Error {
+  /** The variable's name. */
+  readonly variable: string;
+  /** Create the error; `shown` is the value as Deno escapes it (quoted), when known. */
+  constructor(variable: string, shown?: string, options?: ErrorOptions) {
+    super(
+      `Environment variable ${variable} is not valid UTF-8${
+        shown === undefined ? "" : `: ${shown}`
+      }`,
+      options,
+    );
+    this.name = "EnvVariableError";
+    this.variable = variable;
+  }
+}
+
+/**
+ * The value of environment variable `name`, or undefined when it is unset:
+ * `Deno.env.get`, with a value that is not valid UTF-8 thrown as an
+ * {@linkcode EnvVariableError} naming the variable. Deno's own error names
+ * none (a probe: `COLUMNS=$'\xff'` failed with `environment variable was not
+ * valid unicode: "\xFF"`, and a bad `LEDGER_ROOT` with a stack trace), and
+ * a reader that caught it as "unset" sent `ship` to AWS itself when
+ * `AWS_ENDPOINT_URL_S3` named another server. Every reader of `LEDGER_ROOT`,
+ * `COLUMNS` and the `AWS_*` variables reads through here. Other errors
+ * (`NotCapable` without the permission) are thrown as they are.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readEnvVariable } from "./paths.ts";
+ * Deno.env.set("LEDGER_TEST_SET", "a value");
+ * assert.equal(readEnvVariable("LEDGER_TEST_SET"), "a value");
+ * assert.equal(readEnvVariable("LEDGER_TEST_NEVER_SET"), undefined);
+ * ```
+ */
+export function readEnvVariable(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.InvalidData)) throw err;
+    // Deno's message ends with the value, its bad bytes escaped: kept, as the value given.
+    const shown = /: (".*")$/s.exec(err.message)?.[1];
+    throw new EnvVariableError(name, shown, { cause: err });
+  }
 }
 
 /** `root`; an empty one is refused (it would mean the working directory, as `--root ""` does not). */

@@ -8,7 +8,7 @@
 import { DuckDBInstance } from "../indexer/duckdb.ts";
 import { literalGlob } from "../indexer/duckdb_glob.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { runDir } from "../ledger/paths.ts";
+import { EnvVariableError, readEnvVariable, runDir } from "../ledger/paths.ts";
 import { missingMessage, tradesFileOf, unreadableMessage } from "./data.ts";
 import { EQUITY_LINE_SQL } from "./_sql.ts";
 
@@ -89,7 +89,8 @@ function bucket(values: number[], width: number): number[] {
 
 /**
  * Whether the terminal takes UTF-8: the first of `LC_ALL`, `LC_CTYPE`,
- * `LANG` that is set decides (C/POSIX locales are ASCII). Variables this
+ * `LANG` that is set decides (C/POSIX locales are ASCII, and so is one
+ * whose value is not valid UTF-8, no locale's name). Variables this
  * process may not read (no prompt is ever shown) count as unset; with none
  * set, UTF-8 is assumed.
  *
@@ -103,7 +104,15 @@ function bucket(values: number[], width: number): number[] {
 export function terminalTakesUnicode(): boolean {
   for (const variable of ["LC_ALL", "LC_CTYPE", "LANG"]) {
     if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") continue;
-    const value = Deno.env.get(variable);
+    let value: string | undefined;
+    try {
+      value = readEnvVariable(variable);
+    } catch (err) {
+      if (!(err instanceof EnvVariableError)) throw err;
+      // Not valid UTF-8: no locale by that name, so the C library's own (ASCII), as a terminal
+      // would take it; a picture is no reason to fail the command.
+      return false;
+    }
     if (value === undefined || value === "") continue;
     return /utf-?8/i.test(value);
   }

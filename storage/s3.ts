@@ -29,6 +29,7 @@ import {
   type PutResult,
 } from "./object_store.ts";
 import { resolveS3Endpoint, type S3Endpoint, s3EndpointFromEnv } from "./s3_env.ts";
+import { readEnvVariable } from "../ledger/paths.ts";
 
 export { resolveS3Endpoint, type S3Endpoint, s3EndpointFromEnv };
 
@@ -311,7 +312,7 @@ function credentialsAdvice(): string {
 }
 
 function nonEmptyEnv(name: string): string | undefined {
-  const value = Deno.env.get(name);
+  const value = readEnvVariable(name);
   return value === "" ? undefined : value;
 }
 

@@ -5,8 +5,32 @@
  * the shared config file's profile included ({@linkcode resolveS3Endpoint}):
  * the CLI checks its permissions and names its state files with that.
  *
+ * A variable that is not valid UTF-8 throws an `EnvVariableError` naming
+ * it: the SDK reads such a variable as unset, so a bad
+ * `AWS_ENDPOINT_URL_S3` sent everything to AWS itself (a probe).
+ *
  * @module
  */
+import { readEnvVariable } from "../ledger/paths.ts";
+
+/**
+ * The `AWS_*` variables the SDK reads for S3 (endpoint, region, profile,
+ * its files, credentials), checked by {@linkcode resolveS3Endpoint} before
+ * it reads them: one it cannot read as text it takes as unset.
+ */
+const SDK_VARIABLES = [
+  "AWS_ENDPOINT_URL_S3",
+  "AWS_ENDPOINT_URL",
+  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_PROFILE",
+  "AWS_CONFIG_FILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+] as const;
 
 /** Where the S3 endpoint is, as read from the environment. */
 export interface S3Endpoint {
@@ -43,7 +67,8 @@ export function s3EndpointFromEnv(): S3Endpoint {
  * profile's `ignore_configured_endpoint_urls` says so (the SDK's rules,
  * read with its own loader, `@smithy/core/config`). Then
  * `AWS_DEFAULT_REGION`, then `us-east-1`. A file it may not read counts as
- * absent, as it does for the SDK.
+ * absent, as it does for the SDK. A variable of those (or of the
+ * credentials) that is not valid UTF-8 throws an `EnvVariableError`.
  *
  * A probe: with the endpoint in a profile, the SDK sent every request
  * there while ledger took the bucket for one at AWS: two profiles naming
@@ -62,6 +87,7 @@ export function s3EndpointFromEnv(): S3Endpoint {
  * ```
  */
 export async function resolveS3Endpoint(): Promise<S3Endpoint> {
+  checkSdkVariables();
   const { booleanSelector, loadConfig, SelectorType } = await import("@smithy/core/config");
   // ignoreCache: a long-lived process (the daemon, a test) reads the files as they are now.
   const files = { ignoreCache: true };
@@ -98,5 +124,17 @@ function nonEmpty(v: string | undefined): string | undefined {
 }
 
 function env(name: string): string | undefined {
-  return nonEmpty(Deno.env.get(name));
+  return nonEmpty(readEnvVariable(name));
+}
+
+/** Throw an `EnvVariableError` for the first of {@linkcode SDK_VARIABLES} not valid UTF-8. */
+function checkSdkVariables(): void {
+  for (const name of SDK_VARIABLES) {
+    try {
+      readEnvVariable(name);
+    } catch (err) {
+      // Not ours to ask for: the SDK meets the missing permission as it always did.
+      if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    }
+  }
 }

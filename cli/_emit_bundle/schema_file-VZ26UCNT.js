@@ -3,7 +3,7 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-QZ5QMD25.js";
+} from "./chunk-ZJI4Q5RA.js";
 import {
   WriteError,
   parseJsonText

@@ -106,7 +106,28 @@ var ROOT_ENV_VARIABLE = "LEDGER_ROOT";
 var ROOT_DEFAULT = "data/ledger";
 function resolveRoot(root) {
   if (root !== void 0) return checkRoot(root);
-  return Deno.env.get(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
+  return readEnvVariable(ROOT_ENV_VARIABLE) || ROOT_DEFAULT;
+}
+var EnvVariableError = class extends Error {
+  /** The variable's name. */
+  variable;
+  /** Create the error; `shown` is the value as Deno escapes it (quoted), when known. */
+  constructor(variable, shown, options) {
+    super(`Environment variable ${variable} is not valid UTF-8${shown === void 0 ? "" : `: ${shown}`}`, options);
+    this.name = "EnvVariableError";
+    this.variable = variable;
+  }
+};
+function readEnvVariable(name) {
+  try {
+    return Deno.env.get(name);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.InvalidData)) throw err;
+    const shown = /: (".*")$/s.exec(err.message)?.[1];
+    throw new EnvVariableError(name, shown, {
+      cause: err
+    });
+  }
 }
 function checkRoot(root) {
   if (root === "") throw new RangeError("root must not be empty: name a folder or leave it out");
@@ -286,6 +307,8 @@ export {
   ROOT_ENV_VARIABLE,
   ROOT_DEFAULT,
   resolveRoot,
+  EnvVariableError,
+  readEnvVariable,
   PART_BYTES_MAX_DEFAULT,
   DAY_DIR_PATTERN,
   PART_FILE_PATTERN,

@@ -640,11 +640,25 @@ function flagValue(
     // One line: the flag, the value as given (escaped) and where the JSON breaks.
     throw new ValidationError(field, "valid JSON", JSON.stringify(raw), {
       eventType: type,
-      message: `${type}: ${flag} must be valid JSON, got ${JSON.stringify(raw)} (${
+      message: `${type}: ${flag} must be valid JSON, got ${shownJson(raw)} (${
         describeInputJsonError(raw, err)
       })`,
     });
   }
+}
+
+/** Characters of a bad JSON value a message shows, at most; where it breaks is said apart. */
+const SHOWN_JSON_CHARS_MAX = 120;
+
+/**
+ * `raw` quoted for a message, cut after {@linkcode SHOWN_JSON_CHARS_MAX}
+ * characters with how long it was (a probe: a bad `--config` of 100 KB was
+ * echoed whole, one line of 100,119 bytes).
+ */
+function shownJson(raw: string): string {
+  if (raw.length <= SHOWN_JSON_CHARS_MAX) return JSON.stringify(raw);
+  const head = JSON.stringify(raw.slice(0, SHOWN_JSON_CHARS_MAX)).slice(0, -1);
+  return `${head}..." (${raw.length} characters)`;
 }
 
 /**

@@ -2592,9 +2592,15 @@ function flagValue2(raw, kind, type, { field, flag }) {
   } catch (err) {
     throw new ValidationError(field, "valid JSON", JSON.stringify(raw), {
       eventType: type,
-      message: `${type}: ${flag} must be valid JSON, got ${JSON.stringify(raw)} (${describeInputJsonError(raw, err)})`
+      message: `${type}: ${flag} must be valid JSON, got ${shownJson(raw)} (${describeInputJsonError(raw, err)})`
     });
   }
+}
+var SHOWN_JSON_CHARS_MAX = 120;
+function shownJson(raw) {
+  if (raw.length <= SHOWN_JSON_CHARS_MAX) return JSON.stringify(raw);
+  const head = JSON.stringify(raw.slice(0, SHOWN_JSON_CHARS_MAX)).slice(0, -1);
+  return `${head}..." (${raw.length} characters)`;
 }
 function parseInputJson(text) {
   return parseJsonText(text, {

@@ -15,6 +15,7 @@ import { rows } from "./_sql.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
 import { exists, fileOnPath } from "../ledger/exists.ts";
+import { realPathOf } from "../ledger/real_path.ts";
 import {
   GET_RUN_SQL,
   INDEX_FORMAT_VERSION,
@@ -411,6 +412,46 @@ export const READER_CONFIG: Readonly<Record<string, string>> = {
   enable_external_access: "false",
   lock_configuration: "true",
 };
+
+/**
+ * Open the DuckDB database file at `path` with `config`, by its real path
+ * (through symbolic links). With external access disabled (every reader's
+ * {@linkcode READER_CONFIG}) DuckDB opens a link but then refuses the `.wal`
+ * beside the file it leads to ("Permission Error: Cannot access file
+ * .../shared.duckdb.wal - file system operations are disabled by
+ * configuration"): an index or legacy file reached through a link could not
+ * be read (a probe). DuckDB's own errors then name the real path; callers'
+ * messages keep naming `path`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { DuckDBInstance } from "./duckdb.ts";
+ * import { openDuckDbFile, READER_CONFIG } from "./queries.ts";
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * try {
+ *   const made = await DuckDBInstance.create(`${dir}/shared.duckdb`);
+ *   const writer = await made.connect();
+ *   await writer.run("CREATE TABLE t AS SELECT 42 AS n");
+ *   writer.disconnectSync();
+ *   made.closeSync();
+ *   await Deno.symlink(`${dir}/shared.duckdb`, `${dir}/link.duckdb`);
+ *   const instance = await openDuckDbFile(`${dir}/link.duckdb`, { ...READER_CONFIG });
+ *   const conn = await instance.connect();
+ *   assert.deepEqual((await conn.runAndReadAll("SELECT n FROM t")).getRows(), [[42]]);
+ *   conn.disconnectSync();
+ *   instance.closeSync();
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function openDuckDbFile(
+  path: string,
+  config: Record<string, string>,
+): Promise<DuckDBInstance> {
+  return await DuckDBInstance.create(await realPathOf(path), config);
+}
 
 /** The time zone of every reader's session: UTC, never the machine's (SPEC: no local time). */
 const READER_TIME_ZONE_SQL = "SET TimeZone = 'UTC'";
@@ -952,7 +993,7 @@ export async function openIndexFile(
   config: Record<string, string>,
 ): Promise<DuckDBInstance> {
   try {
-    return await DuckDBInstance.create(dbPath, config);
+    return await openDuckDbFile(dbPath, config);
   } catch (err) {
     const duckDb = await isDuckDbFile(dbPath);
     const namedLikeIndex = dbPath.endsWith(".duckdb");

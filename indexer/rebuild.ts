@@ -74,7 +74,7 @@ import { exists } from "../ledger/exists.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
-import { isDuckDbFile, READER_CONFIG } from "./queries.ts";
+import { isDuckDbFile, openDuckDbFile, READER_CONFIG } from "./queries.ts";
 import { renamedOption } from "../ledger/renamed_option.ts";
 import { utcDayStartMs } from "./query/time.ts";
 import {
@@ -619,7 +619,7 @@ async function refuseForeignFile(
   if (!full && !otherRoot) return;
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(dbPath, { ...READER_CONFIG });
+    instance = await openDuckDbFile(dbPath, { ...READER_CONFIG }); // a link's target, really
   } catch (err) {
     if (err instanceof Error && /IO Error|Serialization Error|Corrupt/i.test(err.message)) return;
     throw err;
@@ -2110,7 +2110,7 @@ async function readLiveIndex<T>(
   read: (conn: DuckDBConnection) => Promise<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
   try {
-    const instance = await DuckDBInstance.create(dbPath, { ...READER_CONFIG });
+    const instance = await openDuckDbFile(dbPath, { ...READER_CONFIG }); // a link's target, really
     try {
       const conn = await instance.connect();
       try {

@@ -9,8 +9,7 @@
  */
 import { DEFAULT_LEGACY_DB_PATH, requireLegacyReads } from "./read.ts";
 import { exists, fileOnPath } from "../ledger/exists.ts";
-import { isDuckDbFile, READER_CONFIG } from "../indexer/queries.ts";
-import { DuckDBInstance } from "../indexer/duckdb.ts";
+import { isDuckDbFile, openDuckDbFile, READER_CONFIG } from "../indexer/queries.ts";
 import { utcDayStartMs } from "../indexer/query/time.ts";
 
 export { DEFAULT_LEGACY_DB_PATH };
@@ -138,7 +137,8 @@ export async function activeLegacyDbPath(
     // One DuckDB cannot open (damaged, or locked by a legacy writer that is running): a probe's
     // `runs` listed the index's runs alone under a warning, exit 0, a script none the wiser.
     try {
-      (await DuckDBInstance.create(given, { ...READER_CONFIG })).closeSync();
+      // By its real path: a file reached through a link opens as a copy does (see openDuckDbFile).
+      (await openDuckDbFile(given, { ...READER_CONFIG })).closeSync();
     } catch (err) {
       if (!(err instanceof Error)) throw err;
       throw new LegacyDbNotFoundError(

@@ -9,7 +9,7 @@
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
 import { exists, fileOnPath } from "../ledger/exists.ts";
 import { InstantFormatError, parseInstant } from "../indexer/query/time.ts";
-import { type DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
+import type { DuckDBConnection, DuckDBInstance } from "../indexer/duckdb.ts";
 import {
   columnExpression,
   type ColumnKind,
@@ -52,6 +52,7 @@ import {
   IndexFormatError,
   isDuckDbFile,
   NotAnIndexError,
+  openDuckDbFile,
   READER_CONFIG,
   requireIndexFormat,
   type RunStatus,
@@ -670,8 +671,9 @@ async function openReadOnly(path: string, what: string): Promise<Opened> {
   let instance: DuckDBInstance | undefined;
   try {
     // External access off, as every index reader: a view in the file could read other files,
-    // and a file of another format made DuckDB download an extension (into ~/.duckdb).
-    instance = await DuckDBInstance.create(path, { ...READER_CONFIG });
+    // and a file of another format made DuckDB download an extension (into ~/.duckdb). By its
+    // real path: a link's target's .wal is refused otherwise (see openDuckDbFile).
+    instance = await openDuckDbFile(path, { ...READER_CONFIG });
     const connection = await instance.connect();
     return { instance, connection };
   } catch (err) {

@@ -1022,6 +1022,40 @@ export class RebuildError extends Error {
   }
 }
 
+/**
+ * Make the index's folder `dir` (and its parents). A file where a folder
+ * must be is a {@linkcode RebuildError} naming it (a probe: "File exists
+ * (os error 17): mkdir 'ix/index'" for an `index` that was a file, and the
+ * same for a `--db` under a file).
+ */
+async function makeIndexFolder(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists || err instanceof Deno.errors.NotADirectory)) {
+      throw err;
+    }
+    let blocking = dir; // the nearest of dir and its parents that is there: a file
+    for (let up = dir; up !== dirname(up); up = dirname(up)) {
+      const info = await Deno.lstat(up).catch((e) => {
+        if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+          return null;
+        }
+        throw e;
+      });
+      if (info !== null) {
+        blocking = up;
+        break;
+      }
+    }
+    throw new RebuildError(
+      `Cannot make the index's folder ${dir}: ${blocking} is a file, not a folder ` +
+        "(nothing was changed)",
+      { cause: err },
+    );
+  }
+}
+
 /** {@linkcode RebuildOptions} checked, with their defaults. */
 export interface CheckedRebuildOptions {
   /** `sinceDate`, checked. */
@@ -1247,7 +1281,7 @@ export async function rebuildIndex(
   await refuseIndexInLog(dbPath, root).catch((err) => {
     throw err instanceof ForeignIndexFileError ? foreignRefusal(err) : err;
   }); // before anything is made there
-  await Deno.mkdir(dirname(dbPath), { recursive: true });
+  await makeIndexFolder(dirname(dbPath));
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
   let lock;
   try {

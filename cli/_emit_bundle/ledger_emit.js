@@ -1773,7 +1773,7 @@ async function withRunIdLock(root, fn, options = {}) {
       onWait
     });
     if (waitedMs === void 0) {
-      throw new WriteError(dir, `another process has held the log's run-id lock for ${waitMsMax} ms (a stopped or hung ledger emit of run.created or of given event ids, or backtest --run-id? the lock is released when that process ends); nothing was written`);
+      throw new WriteError(dir, `another process has held the log's run-id lock for ${waitMsMax} ms (a stopped or hung ledger emit of run.created or of given event ids, or backtest --run-id? or a queue of them on a large log, each holding it while it searches the log for its ids; the lock is released when that process ends); nothing was written`);
     }
     return await fn(waitedMs);
   } finally {

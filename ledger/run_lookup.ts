@@ -336,15 +336,19 @@ export async function* linesHolding(
       let line: string;
       let lossy: boolean;
       try {
-        line = strictUtf8.decode(bytes);
+        line = strictLineUtf8.decode(bytes);
         // A valid line holding U+FFFD in a part that is not all UTF-8: the indexer reads the
         // part as one text, so it cannot tell that line from a bad one, and leaves it out.
         lossy = line.includes("\uFFFD") && (partLossy ??= !(await isUtf8File(part.path)));
       } catch (err) {
         if (!(err instanceof TypeError)) throw err;
-        line = lossyUtf8.decode(bytes);
+        line = lossyLineUtf8.decode(bytes);
         lossy = true;
       }
+      // A byte order mark is skipped at the start of a part only, as reading the part as one
+      // text skips it; before any other line it stays, and makes the line invalid (a review:
+      // decoding each line alone skipped it on every line, and took such a line for a run's).
+      if (startOfFile && line.startsWith("\uFEFF")) line = line.slice(1);
       yield { file: part.file, line, lossy, startOfFile };
     }
   }
@@ -469,6 +473,9 @@ async function isUtf8File(path: string): Promise<boolean> {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 const lossyUtf8 = new TextDecoder();
+/** For one line of a part: a byte order mark is kept, as text (see linesHolding). */
+const strictLineUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const lossyLineUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * A part's text (`lossy`: some bytes were not UTF-8 and read as U+FFFD), or

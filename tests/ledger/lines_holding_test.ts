@@ -112,3 +112,29 @@ Deno.test("linesHolding: newestFirst reads the newest day's parts first", async 
     ]);
   });
 });
+
+Deno.test("linesHolding: a byte order mark is skipped before a part's first line only", async () => {
+  await withTempDir(async (root) => {
+    const day = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(day, { recursive: true });
+    const bom = "\uFEFF";
+    const created = (id: string) =>
+      `{"event_type":"run.created","event_id":"${id}","timestamp_ms":1768867200000,` +
+      `"run_id":"bomrun","run_type":"t","config":{},"data_fingerprint":"f"}`;
+    await Deno.writeTextFile(join(day, "part-000001.jsonl"), `${bom}${created("e1")}\n`);
+    await Deno.writeTextFile(
+      join(day, "part-000002.jsonl"),
+      `{"event_type":"run.started","event_id":"e0","timestamp_ms":1768867200000,"run_id":"z"}\n` +
+        `${bom}${created("e2")}\n`,
+    );
+    const got = await found(root, '"bomrun"');
+    // As reading each part as one text gave: the first part's mark skipped, the second's kept.
+    deepEqual(got.map((h) => [h.file.split("/")[1], h.startOfFile, h.line.startsWith(bom)]), [
+      ["part-000001.jsonl", true, false],
+      ["part-000002.jsonl", false, true],
+    ]);
+    // And the run-id lookup takes the first for the run's, never the second (verify's rule).
+    const { findRunEvents } = await import("../../ledger/run_lookup.ts");
+    deepEqual((await findRunEvents(root, "bomrun")).map((e) => e.eventId), ["e1"]);
+  });
+});

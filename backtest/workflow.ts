@@ -13,7 +13,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { resolveRoot, runDir } from "../ledger/paths.ts";
+import { resolveRoot } from "../ledger/paths.ts";
 import {
   dataFingerprint,
   type FileIdentity,
@@ -937,13 +937,7 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
     ...args.extraConfig,
   };
   // The directory is the claim: mkdir fails for a second process with this id.
-  let claimed = await RunDirectory.claim(root, runId);
-  if (claimed === null && options.runId !== undefined && await isEmptyDir(runDir(root, runId))) {
-    // Left by an attempt that wrote nothing: under the run-id lock, with no event of the run in
-    // the log, an empty directory is no run's (a probe: a backtest on a full disk left it, and
-    // the id stayed "taken" once space was freed).
-    claimed = await RunDirectory.create(root, runId);
-  }
+  const claimed = await RunDirectory.claim(root, runId);
   if (claimed === null) throw new RunIdTakenError(runId, "its run directory exists");
   const fingerprint = dataFingerprint(fp.fingerprint, config);
   const ctx = new RunContext({
@@ -961,19 +955,6 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
   await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fingerprint });
   await emitter.flush(); // a relaxed emitter's buffer too: in the log before the lock is let go
   return ctx;
-}
-
-/** Whether `path` is a directory with nothing in it. */
-async function isEmptyDir(path: string): Promise<boolean> {
-  try {
-    for await (const _ of Deno.readDir(path)) return false;
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return false;
-    }
-    throw err;
-  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { resolveRoot } from "../ledger/paths.ts";
+import { resolveRoot, runDir } from "../ledger/paths.ts";
 import {
   dataFingerprint,
   type FileIdentity,
@@ -938,7 +938,20 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
   };
   // The directory is the claim: mkdir fails for a second process with this id.
   const claimed = await RunDirectory.claim(root, runId);
-  if (claimed === null) throw new RunIdTakenError(runId, "its run directory exists");
+  if (claimed === null) {
+    // Empty, with no event of the run in the log: a run that wrote nothing (a full disk: a probe
+    // found the id taken for good) or one starting now; it is not taken over, which let two
+    // processes run under one id (a review), but the refusal says how to free it.
+    const dir = runDir(root, runId);
+    const empty = options.runId !== undefined && await isEmptyDir(dir);
+    throw new RunIdTakenError(
+      runId,
+      empty
+        ? `its run directory ${dir} exists, empty, and the log has no event of the run: a run ` +
+          "that wrote nothing, or one starting now; remove the directory if no process uses it"
+        : "its run directory exists",
+    );
+  }
   const fingerprint = dataFingerprint(fp.fingerprint, config);
   const ctx = new RunContext({
     runId,
@@ -955,6 +968,19 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
   await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fingerprint });
   await emitter.flush(); // a relaxed emitter's buffer too: in the log before the lock is let go
   return ctx;
+}
+
+/** Whether `path` is a directory with nothing in it. */
+async function isEmptyDir(path: string): Promise<boolean> {
+  try {
+    for await (const _ of Deno.readDir(path)) return false;
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw err;
+  }
 }
 
 /**

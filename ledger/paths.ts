@@ -87,6 +87,9 @@ export class EnvVariableError extends Error {
   }
 }
 
+/** Names of variables whose value a message never shows (credentials). */
+const SECRET_VARIABLE = /KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL/i;
+
 /**
  * The value of environment variable `name`, or undefined when it is unset:
  * `Deno.env.get`, with a value that is not valid UTF-8 thrown as an
@@ -95,8 +98,10 @@ export class EnvVariableError extends Error {
  * valid unicode: "\xFF"`, and a bad `LEDGER_ROOT` with a stack trace), and
  * a reader that caught it as "unset" sent `ship` to AWS itself when
  * `AWS_ENDPOINT_URL_S3` named another server. Every reader of `LEDGER_ROOT`,
- * `COLUMNS` and the `AWS_*` variables reads through here. Other errors
- * (`NotCapable` without the permission) are thrown as they are.
+ * `COLUMNS` and the `AWS_*` variables reads through here. The value of a
+ * credential's variable (`AWS_SECRET_ACCESS_KEY`, ...) is never shown.
+ * Other errors (`NotCapable` without the permission) are thrown as they
+ * are.
  *
  * @example
  * ```ts
@@ -112,8 +117,9 @@ export function readEnvVariable(name: string): string | undefined {
     return Deno.env.get(name);
   } catch (err) {
     if (!(err instanceof Deno.errors.InvalidData)) throw err;
-    // Deno's message ends with the value, its bad bytes escaped: kept, as the value given.
-    const shown = /: (".*")$/s.exec(err.message)?.[1];
+    // Deno's message ends with the value, its bad bytes escaped: kept, as the value given, but
+    // for a secret's (a review: AWS_SECRET_ACCESS_KEY was printed whole, into daemon logs too).
+    const shown = SECRET_VARIABLE.test(name) ? undefined : /: (".*")$/s.exec(err.message)?.[1];
     throw new EnvVariableError(name, shown, { cause: err });
   }
 }

@@ -30,6 +30,9 @@ const SDK_VARIABLES = [
   "AWS_ACCESS_KEY_ID",
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
+  // The SDK finds ~/.aws by the home folder (a review: a HOME that is not UTF-8 failed with
+  // Deno's message, naming no variable).
+  "HOME",
 ] as const;
 
 /** Where the S3 endpoint is, as read from the environment. */

@@ -656,9 +656,10 @@ const SHOWN_JSON_CHARS_MAX = 120;
  * echoed whole, one line of 100,119 bytes).
  */
 function shownJson(raw: string): string {
-  if (raw.length <= SHOWN_JSON_CHARS_MAX) return JSON.stringify(raw);
-  const head = JSON.stringify(raw.slice(0, SHOWN_JSON_CHARS_MAX)).slice(0, -1);
-  return `${head}..." (${raw.length} characters)`;
+  const chars = Array.from(raw); // by code point: a cut never splits an emoji's surrogate pair
+  if (chars.length <= SHOWN_JSON_CHARS_MAX) return JSON.stringify(raw);
+  const head = JSON.stringify(chars.slice(0, SHOWN_JSON_CHARS_MAX).join("")).slice(0, -1);
+  return `${head}..." (${chars.length} characters)`;
 }
 
 /**

@@ -38,6 +38,11 @@ Deno.test("emit: a long bad --config is shown cut, with its length; a short one 
       lines[0],
       /--config must be valid JSON, got "\{\\"a\\":\\"x+\.\.\." \(100009 characters\) \(/,
     );
+    // Cut by character, not inside an emoji; its length counts characters too.
+    const emoji = await emit(`{${"a".repeat(118)}\u{1F600}\u{1F600}\u{1F600} bad`);
+    assert.equal(emoji.code, 1, emoji.stderr);
+    assert.match(emoji.stderr, /a\u{1F600}\.\.\." \(126 characters\)/u);
+    assert.doesNotMatch(emoji.stderr, /\\ud83d/);
     const short = await emit('{"a":1,}x');
     assert.equal(short.code, 1, short.stderr);
     assert.match(short.stderr, /got "\{\\"a\\":1,\}x" \(/);

@@ -1048,9 +1048,11 @@ async function makeIndexFolder(dir: string): Promise<void> {
         break;
       }
     }
+    const what = (await Deno.lstat(blocking)).isSymlink
+      ? "is a link to no folder"
+      : "is a file, not a folder";
     throw new RebuildError(
-      `Cannot make the index's folder ${dir}: ${blocking} is a file, not a folder ` +
-        "(nothing was changed)",
+      `Cannot make the index's folder ${dir}: ${blocking} ${what} (nothing was changed)`,
       { cause: err },
     );
   }

@@ -24,7 +24,7 @@ import {
   sharedPartFileName,
   syncDir,
   writeAll
-} from "./chunk-ZJI4Q5RA.js";
+} from "./chunk-F2HXTOTQ.js";
 import {
   readLineValue
 } from "./chunk-GG2LGEMW.js";
@@ -1175,7 +1175,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-VZ26UCNT.js");
+    const { writeSchemaFile } = await import("./schema_file-FZZ3DWYZ.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1193,7 +1193,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-VZ26UCNT.js");
+    const { writeSchemaFile } = await import("./schema_file-FZZ3DWYZ.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1852,13 +1852,14 @@ async function* linesHolding(root, needle, options = {}) {
       let line;
       let lossy;
       try {
-        line = strictUtf8.decode(bytes);
+        line = strictLineUtf8.decode(bytes);
         lossy = line.includes("\uFFFD") && (partLossy ??= !await isUtf8File(part.path));
       } catch (err) {
         if (!(err instanceof TypeError)) throw err;
-        line = lossyUtf8.decode(bytes);
+        line = lossyLineUtf8.decode(bytes);
         lossy = true;
       }
+      if (startOfFile && line.startsWith("\uFEFF")) line = line.slice(1);
       yield {
         file: part.file,
         line,
@@ -1973,6 +1974,13 @@ var strictUtf8 = new TextDecoder("utf-8", {
   fatal: true
 });
 var lossyUtf8 = new TextDecoder();
+var strictLineUtf8 = new TextDecoder("utf-8", {
+  fatal: true,
+  ignoreBOM: true
+});
+var lossyLineUtf8 = new TextDecoder("utf-8", {
+  ignoreBOM: true
+});
 async function partText(path, bytesMax = Infinity) {
   let bytes;
   try {
@@ -2598,9 +2606,10 @@ function flagValue2(raw, kind, type, { field, flag }) {
 }
 var SHOWN_JSON_CHARS_MAX = 120;
 function shownJson(raw) {
-  if (raw.length <= SHOWN_JSON_CHARS_MAX) return JSON.stringify(raw);
-  const head = JSON.stringify(raw.slice(0, SHOWN_JSON_CHARS_MAX)).slice(0, -1);
-  return `${head}..." (${raw.length} characters)`;
+  const chars = Array.from(raw);
+  if (chars.length <= SHOWN_JSON_CHARS_MAX) return JSON.stringify(raw);
+  const head = JSON.stringify(chars.slice(0, SHOWN_JSON_CHARS_MAX).join("")).slice(0, -1);
+  return `${head}..." (${chars.length} characters)`;
 }
 function parseInputJson(text) {
   return parseJsonText(text, {

@@ -118,12 +118,13 @@ var EnvVariableError = class extends Error {
     this.variable = variable;
   }
 };
+var SECRET_VARIABLE = /KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL/i;
 function readEnvVariable(name) {
   try {
     return Deno.env.get(name);
   } catch (err) {
     if (!(err instanceof Deno.errors.InvalidData)) throw err;
-    const shown = /: (".*")$/s.exec(err.message)?.[1];
+    const shown = SECRET_VARIABLE.test(name) ? void 0 : /: (".*")$/s.exec(err.message)?.[1];
     throw new EnvVariableError(name, shown, {
       cause: err
     });

@@ -3,7 +3,7 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-ZJI4Q5RA.js";
+} from "./chunk-F2HXTOTQ.js";
 import {
   WriteError,
   parseJsonText

@@ -15,11 +15,20 @@
 import assert from "node:assert/strict";
 import { CLI_PATH, denoScriptArgs, runLedger, withTempDir } from "../_helpers.ts";
 
+/** Deno's cache directory, as this process has it (`deno info`). */
+const DENO_DIR: string = JSON.parse(
+  new TextDecoder().decode(
+    (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" }).output())
+      .stdout,
+  ),
+).denoDir;
+
 /**
  * Run `ledger ARGS` with variable `name` set to the bytes `printfValue`
- * stands for (a `printf` format: `/tmp/\xff`) and `env` besides.
+ * stands for (a `printf` format: `/tmp/\xff`) and `env` besides, in `cwd`.
  */
 async function runWithRawVariable(
+  cwd: string,
   name: string,
   printfValue: string,
   args: readonly string[],
@@ -36,7 +45,10 @@ async function runWithRawVariable(
       Deno.execPath(),
       ...denoScriptArgs(CLI_PATH, args),
     ],
-    env: { LEDGER_ROOT: "", COLUMNS: "80", ...env },
+    // Deno's own cache stays where it is: with HOME not UTF-8 (a step below), Deno would take a
+    // cache under a relative path of that name, in the working directory.
+    env: { LEDGER_ROOT: "", COLUMNS: "80", DENO_DIR: DENO_DIR, ...env },
+    cwd, // a test's folder: nothing of a step's lands in the repository
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -54,7 +66,7 @@ Deno.test("an environment variable that is not UTF-8 is one line naming it, exit
 
     for (const command of [["runs"], ["show", "e1"], ["verify"]]) {
       await t.step(`LEDGER_ROOT: ledger ${command[0]}`, async () => {
-        const r = await runWithRawVariable("LEDGER_ROOT", "/tmp/\\xff", command);
+        const r = await runWithRawVariable(root, "LEDGER_ROOT", "/tmp/\\xff", command);
         assert.equal(
           r.stderr,
           `ledger ${
@@ -66,7 +78,7 @@ Deno.test("an environment variable that is not UTF-8 is one line naming it, exit
     }
 
     await t.step("LEDGER_ROOT with --root given: unread, another error stays itself", async () => {
-      const r = await runWithRawVariable("LEDGER_ROOT", "/tmp/\\xff", [
+      const r = await runWithRawVariable(root, "LEDGER_ROOT", "/tmp/\\xff", [
         ...["runs", "--root", `${root}/missing`],
       ]);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
@@ -78,7 +90,7 @@ Deno.test("an environment variable that is not UTF-8 is one line naming it, exit
     await t.step("COLUMNS: ledger runs", async () => {
       const built = await runLedger(["rebuild-index", "--root", root]);
       assert.equal(built.code, 0, built.stderr);
-      const r = await runWithRawVariable("COLUMNS", "\\xff", ["runs", "--root", root]);
+      const r = await runWithRawVariable(root, "COLUMNS", "\\xff", ["runs", "--root", root]);
       assert.equal(
         r.stderr,
         'ledger runs: Environment variable COLUMNS is not valid UTF-8: "\\xFF"\n',
@@ -100,7 +112,7 @@ Deno.test("an environment variable that is not UTF-8 is one line naming it, exit
           AWS_REGION: "us-east-1",
         };
         delete env[name];
-        const r = await runWithRawVariable(name, "http://\\xff", [
+        const r = await runWithRawVariable(root, name, "http://\\xff", [
           ...["ship", "--root", root, "--to", "s3://bkt/p", "--once"],
         ], env);
         // A credential's value is never shown (a review: the secret key was printed whole).

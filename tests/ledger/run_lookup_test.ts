@@ -1,6 +1,6 @@
 import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
-import { findRunEvents, withRunIdLock } from "../../ledger/run_lookup.ts";
+import { findRunEvents, findRunsCreated, withRunIdLock } from "../../ledger/run_lookup.ts";
 
 // A run.created written by the Python tools with NaN in its config is a run
 // like any other (SPEC 3): the run-id check and emit's unknown-run warning
@@ -83,6 +83,32 @@ Deno.test("run-id lock: a holder in another process makes the wait give up, noth
     await holder.stdout.cancel().catch((err) => {
       if (!(err instanceof TypeError)) throw err; // already closed or locked: nothing to drain
     });
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+// A review: quantBot's Python writes a run id that is not all ASCII as `json.dumps` does by
+// default (`"caf\u00e9 1"`), and the lookup searched only for the id's own text, so an
+// annotation of that run was refused ("only when the log holds its run.created").
+Deno.test("run lookup: finds a run whose id Python wrote with \\u escapes", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger-lookup-" });
+  try {
+    const day = join(root, "events", "day=2026-01-20");
+    await Deno.mkdir(day, { recursive: true });
+    await Deno.writeTextFile(
+      join(day, "part-000001.jsonl"),
+      '{"event_type": "run.created", "event_id": "p1", "timestamp_ms": 1768867200000, ' +
+        '"run_id": "caf\\u00e9 1", "run_type": "t", "config": {}, "data_fingerprint": "f"}\n' +
+        '{"event_type": "run.started", "event_id": "p2", "timestamp_ms": 1768867200001, ' +
+        '"run_id": "caf\u00e9 1"}\n',
+    );
+    deepEqual((await findRunEvents(root, "caf\u00e9 1")).map((f) => f.eventId), ["p2", "p1"]);
+    const one = await findRunsCreated(root, new Set(["caf\u00e9 1"]));
+    deepEqual([...one.keys()], ["caf\u00e9 1"]);
+    // The batch path (more than four runs at once) finds it by the same texts.
+    const many = await findRunsCreated(root, new Set(["caf\u00e9 1", "a", "b", "c", "d"]));
+    deepEqual([...many.keys()], ["caf\u00e9 1"]);
+  } finally {
     await Deno.remove(root, { recursive: true });
   }
 });

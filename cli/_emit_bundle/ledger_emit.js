@@ -1787,21 +1787,37 @@ function runIdLockWaitMessage(command, waitedMs, waitMsMax = LOCK_WAIT_MS_MAX_DE
 async function findRunEvents(root, runId, options = {}) {
   const limit = options.limit ?? Infinity;
   const found = [];
-  for await (const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify(runId), {
-    newestFirst: options.newestFirst
-  })) {
-    const event = parseObject(line);
-    if (event === null || event.run_id !== runId) continue;
-    if (options.eventType !== void 0 && event.event_type !== options.eventType) continue;
-    if (!await isValidLine(line, lossy, startOfFile)) continue;
-    found.push({
-      eventId: String(event.event_id),
-      eventType: String(event.event_type),
-      file
-    });
-    if (found.length >= limit) return found;
+  const seen = /* @__PURE__ */ new Set();
+  for (const needle of idTexts(runId)) {
+    for await (const { file, line, lossy, startOfFile } of linesHolding(root, needle, {
+      newestFirst: options.newestFirst
+    })) {
+      const event = parseObject(line);
+      if (event === null || event.run_id !== runId) continue;
+      if (options.eventType !== void 0 && event.event_type !== options.eventType) continue;
+      if (seen.has(`${file}
+${line}`) || !await isValidLine(line, lossy, startOfFile)) continue;
+      seen.add(`${file}
+${line}`);
+      found.push({
+        eventId: String(event.event_id),
+        eventType: String(event.event_type),
+        file
+      });
+      if (found.length >= limit) return found;
+    }
   }
   return found;
+}
+function idTexts(runId) {
+  const text = JSON.stringify(runId);
+  const ascii = text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return ascii === text ? [
+    text
+  ] : [
+    text,
+    ascii
+  ];
 }
 var RUN_IDS_SEARCHED_ONE_BY_ONE_MAX = 4;
 async function findRunsCreated(root, runIds, options = {}) {
@@ -1827,7 +1843,8 @@ async function findRunsCreated(root, runIds, options = {}) {
     if (event === null || event.event_type !== "run.created") continue;
     if (typeof event.run_id !== "string" || !runIds.has(event.run_id)) continue;
     if (oneEach && found.has(event.run_id)) continue;
-    if (!line.includes(JSON.stringify(event.run_id))) continue;
+    const runId = event.run_id;
+    if (!idTexts(runId).some((text) => line.includes(text))) continue;
     if (!await isValidLine(line, lossy, startOfFile)) continue;
     const runEvents = found.get(event.run_id) ?? [];
     runEvents.push({

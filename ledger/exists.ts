@@ -66,3 +66,26 @@ export async function fileOnPath(path: string): Promise<string> {
   }
   return path;
 }
+
+/**
+ * The file at `path` opened for reading, or `undefined` when there is none
+ * (a part removed since it was listed, say); any other failure is thrown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openToReadIfThere } from "./exists.ts";
+ * assert.equal(await openToReadIfThere("/no/such/file"), undefined);
+ * const file = await openToReadIfThere(import.meta.filename!);
+ * assert.ok(file !== undefined);
+ * file.close();
+ * ```
+ */
+export async function openToReadIfThere(path: string): Promise<Deno.FsFile | undefined> {
+  try {
+    return await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}

@@ -19,6 +19,7 @@ import { LOCK_WAIT_MS_MAX_DEFAULT, lockOrGiveUp, stableAcknowledgedSize } from "
 import { ensureDirDurable } from "./durable_fs.ts";
 import { WriteError } from "./errors.ts";
 import { assert } from "./assert.ts";
+import { openToReadIfThere } from "./exists.ts";
 
 /**
  * Run `fn` holding the log's run-id lock: an exclusive advisory lock
@@ -405,13 +406,8 @@ async function* partLinesHolding(
   path: string,
   needle: Uint8Array,
 ): AsyncGenerator<{ bytes: Uint8Array; startOfFile: boolean }> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
+  const file = await openToReadIfThere(path);
+  if (file === undefined) return;
   try {
     // No larger than the part (a log of many small parts zeroed a block for each).
     const size = (await file.stat()).size;
@@ -478,13 +474,8 @@ function holdsAt(buf: Uint8Array, from: number, needle: Uint8Array): boolean {
 /** Whether the file at `path` is all UTF-8, read a block at a time (false when removed). */
 async function isUtf8File(path: string): Promise<boolean> {
   const decoder = new TextDecoder("utf-8", { fatal: true });
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
+  const file = await openToReadIfThere(path);
+  if (file === undefined) return false;
   try {
     const buf = new Uint8Array(PART_READ_BYTES);
     for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {

@@ -191,6 +191,16 @@ async function exists(path, options = {}) {
     throw err;
   }
 }
+async function openToReadIfThere(path) {
+  try {
+    return await Deno.open(path, {
+      read: true
+    });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return void 0;
+    throw err;
+  }
+}
 
 // indexer/memory_limit.ts
 var MEMORY_UNITS = {
@@ -1890,15 +1900,8 @@ var NEWLINE = 10;
 var PART_READ_BYTES = 16 * 1024 * 1024;
 var PART_READ_MIN_BYTES = 64 * 1024;
 async function* partLinesHolding(path, needle) {
-  let file;
-  try {
-    file = await Deno.open(path, {
-      read: true
-    });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
+  const file = await openToReadIfThere(path);
+  if (file === void 0) return;
   try {
     const size = (await file.stat()).size;
     let buf = new Uint8Array(Math.max(PART_READ_MIN_BYTES, Math.min(PART_READ_BYTES, size + 1)));
@@ -1962,15 +1965,8 @@ async function isUtf8File(path) {
   const decoder = new TextDecoder("utf-8", {
     fatal: true
   });
-  let file;
-  try {
-    file = await Deno.open(path, {
-      read: true
-    });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
+  const file = await openToReadIfThere(path);
+  if (file === void 0) return false;
   try {
     const buf = new Uint8Array(PART_READ_BYTES);
     for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {

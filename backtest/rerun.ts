@@ -22,8 +22,14 @@ import {
 } from "./artifacts.ts";
 import type { BacktestOptions, RunEventSink, RunResult } from "./workflow.ts";
 import { PATH_ONLY_RUN_TYPE, runPathOnly } from "./path_only.ts";
-import { POLICY_RUN_TYPE, runPolicy } from "./policy.ts";
-import { runSweep, SWEEP_RUN_TYPE, type SweepEventSink, type SweepObjective } from "./sweep.ts";
+import { POLICY_RUN_TYPE, type PolicyOptions, runPolicy } from "./policy.ts";
+import {
+  runSweep,
+  SWEEP_RUN_TYPE,
+  type SweepEventSink,
+  type SweepObjective,
+  type SweepOptions,
+} from "./sweep.ts";
 import type { Interval } from "./data.ts";
 import type { GapFill } from "./executor.ts";
 
@@ -540,19 +546,10 @@ async function hashOrNull(path: string): Promise<{ sha256: string; size_bytes: n
  * numbers, exit 0. Ranges and names (`"interval": "7m"`, a negative fee)
  * are the workflow's to check, as for a run from the command line.
  */
-interface RerunConfig {
-  calls?: string;
-  candles?: string;
-  fromMs?: number;
-  toMs?: number;
-  interval?: Interval;
-  maxEntryDelayMs?: number;
-  feeBps?: number;
-  slippageBps?: number;
-  gapFill?: GapFill;
-  objective?: SweepObjective;
-  trialsMax?: number;
-}
+type RerunConfig =
+  & Pick<BacktestOptions, "calls" | "candles" | "fromMs" | "toMs" | "interval" | "maxEntryDelayMs">
+  & Pick<PolicyOptions, "feeBps" | "slippageBps" | "gapFill">
+  & Pick<SweepOptions, "objective" | "trialsMax">;
 
 /**
  * `manifest`'s config as {@linkcode RerunConfig}. A field of another type

@@ -589,6 +589,7 @@ export async function archiveLegacy(options: ArchiveOptions = {}): Promise<Archi
     }
     await Deno.remove(recordPath); // checked afresh below
   }
+  await refuseLinkedLegacyFile(legacyDbPath);
   const parity = await checkParity(options);
   if (!parity.holds) throw new ParityError(legacyDbPath, parity);
   const archivedPath = archivedName(legacyDbPath, options.nowMs ?? Date.now());
@@ -610,6 +611,30 @@ export async function archiveLegacy(options: ArchiveOptions = {}): Promise<Archi
   };
   await writeFileAtomic(recordPath, JSON.stringify(stored) + "\n"); // durable before any move
   return await moveAll(recordPath, { archivedPath, moves, parity }, false);
+}
+
+/**
+ * Refuse to archive a legacy file that is a symbolic link: its rename would
+ * move the link, and leave the file it leads to, and that file's `.wal`,
+ * where the legacy writer still finds them (a review). Nothing is moved.
+ */
+async function refuseLinkedLegacyFile(legacyDbPath: string): Promise<void> {
+  const info = await Deno.lstat(legacyDbPath).catch((err) => {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return null; // none: the parity check names it
+    }
+    throw err;
+  });
+  if (info === null || !info.isSymlink) return;
+  const target = await Deno.realPath(legacyDbPath).catch((err) => {
+    if (err instanceof Deno.errors.NotFound) return "a file that is not there"; // dangling
+    throw err;
+  });
+  throw new ArchiveMoveError(
+    `${legacyDbPath} is a symbolic link to ${target}: archive that file itself (--legacy-db ` +
+      `${target}), then remove the link; nothing was moved`,
+    false,
+  );
 }
 
 /**

@@ -227,3 +227,29 @@ Deno.test("an interrupted legacy archive is finished over no file, and refuses a
     }
   });
 });
+
+// A review: a legacy file reached through a symbolic link was archived by moving the link, which
+// left the file it leads to, and its .wal, where the legacy writer still finds them.
+Deno.test("legacy archive of a symbolic link is refused, nothing moved", async () => {
+  await withTempDir(async (dir) => {
+    const real = join(dir, "shared.duckdb");
+    await createLegacyDb(real, [{ run_id: "r", created_at_ms: Date.UTC(2025, 11, 1) }]);
+    const root = join(dir, "ledger");
+    await backfillLegacy(root, { legacyDbPath: real });
+    await rebuildIndex(root, {});
+    const legacyDbPath = join(dir, "baseline_results.duckdb");
+    await Deno.symlink(real, legacyDbPath);
+    const thrown = await archiveLegacy({ legacyDbPath, root }).then(() => undefined, (e) => e);
+    ok(thrown instanceof ArchiveMoveError, String(thrown));
+    equal(
+      thrown.message,
+      `${legacyDbPath} is a symbolic link to ${await Deno.realPath(real)}: archive that file ` +
+        `itself (--legacy-db ${await Deno.realPath(
+          real,
+        )}), then remove the link; nothing was moved`,
+    );
+    ok((await Deno.lstat(legacyDbPath)).isSymlink);
+    deepEqual(await filesAt(real), ["(file)"]);
+    equal(await exists(archiveRecordPath(legacyDbPath)), false);
+  });
+});

@@ -6,7 +6,8 @@
  * The log is the truth, so this reads it, but cheaply: each part file is
  * searched for the quoted id as bytes, and only the lines that contain it are
  * parsed. Run ids match `RUN_ID_PATTERN` (no character JSON escapes), so a
- * line of that run always holds `"<run_id>"` verbatim.
+ * line of that run holds `"<run_id>"` verbatim; an older writer's id is also
+ * searched as Python escapes it (`idTexts`).
  *
  * @module
  */
@@ -206,25 +207,29 @@ export async function findRunEvents(
 /**
  * The texts a run id is written as in the log: as JSON writes it, and, when
  * it is not all ASCII, as Python's `json.dumps` does (`ensure_ascii`, its
- * default: `"caf\u00e9 1"`). A review: a run quantBot created under such an
- * id was not found, so an annotation of it was refused.
+ * default: `"caf\u00e9 1"`, DEL too) and with the hex in capitals. A
+ * review: a run quantBot created under such an id was not found, so an
+ * annotation of it was refused. Other escapes (of ASCII letters, `\/`) are
+ * not searched: no writer of the lab's makes them; the index reads them.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { idTexts } from "./run_lookup.ts";
  * assert.deepEqual(idTexts("r1"), ['"r1"']);
- * assert.deepEqual(idTexts("café 1"), ['"café 1"', '"caf\\u00e9 1"']);
- * assert.deepEqual(idTexts("😀"), ['"😀"', '"\\ud83d\\ude00"']);
+ * assert.deepEqual(idTexts("café 1"), ['"café 1"', '"caf\\u00e9 1"', '"caf\\u00E9 1"']);
+ * assert.deepEqual(idTexts("😀"), ['"😀"', '"\\ud83d\\ude00"', '"\\uD83D\\uDE00"']);
  * ```
  */
 export function idTexts(runId: string): string[] {
   const text = JSON.stringify(runId);
-  const ascii = text.replace(
-    /[\u0080-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-  return ascii === text ? [text] : [text, ascii];
+  // Python escapes DEL too; other writers (Jackson's ESCAPE_NON_ASCII) write the hex in capitals.
+  const escaped = (hex: (code: string) => string) =>
+    text.replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${hex(c.charCodeAt(0).toString(16).padStart(4, "0"))}`,
+    );
+  return [...new Set([text, escaped((h) => h), escaped((h) => h.toUpperCase())])];
 }
 
 /** Runs that {@linkcode findRunsCreated} searches for one by one, by their ids. */

@@ -118,7 +118,9 @@ class S3Store implements ObjectStore {
     },
   ) {
     this.#bucket = bucket;
-    this.description = `s3://${bucket} at ${where.endpoint ?? "AWS"}`;
+    this.description = `s3://${bucket} at ${
+      where.endpoint === undefined ? "AWS" : withoutUserInfo(where.endpoint)
+    }`;
     this.#requestMs = options.requestMs;
     const client = (idleMs: number | undefined) =>
       new S3Client({
@@ -309,6 +311,14 @@ function credentialsAdvice(): string {
   ];
   return `no profile ${JSON.stringify(profile)} (AWS_PROFILE) with credentials in ` +
     `${files.join(" or ")}, and not both of ${keys} set`;
+}
+
+/**
+ * `endpoint` without a user name and password in it (`http://u:p@host` as
+ * `http://***@host`), for messages: a review found the password printed.
+ */
+function withoutUserInfo(endpoint: string): string {
+  return endpoint.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, "$1***@");
 }
 
 function nonEmptyEnv(name: string): string | undefined {

@@ -108,6 +108,16 @@ Deno.test("run lookup: finds a run whose id Python wrote with \\u escapes", asyn
     // The batch path (more than four runs at once) finds it by the same texts.
     const many = await findRunsCreated(root, new Set(["caf\u00e9 1", "a", "b", "c", "d"]));
     deepEqual([...many.keys()], ["caf\u00e9 1"]);
+    // Python escapes DEL as well; other writers put the hex in capitals (a second review).
+    await Deno.writeTextFile(
+      join(day, "part-000002.jsonl"),
+      '{"event_type": "run.created", "event_id": "p3", "timestamp_ms": 1768867200000, ' +
+        '"run_id": "del\\u007fx", "run_type": "t", "config": {}, "data_fingerprint": "f"}\n' +
+        '{"event_type": "run.created", "event_id": "p4", "timestamp_ms": 1768867200000, ' +
+        '"run_id": "caf\\u00E9 2", "run_type": "t", "config": {}, "data_fingerprint": "f"}\n',
+    );
+    const more = await findRunsCreated(root, new Set(["del\x7fx", "caf\u00e9 2"]));
+    deepEqual([...more.keys()].sort(), ["caf\u00e9 2", "del\x7fx"]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -1821,12 +1821,13 @@ ${line}`);
 }
 function idTexts(runId) {
   const text = JSON.stringify(runId);
-  const ascii = text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return ascii === text ? [
-    text
-  ] : [
-    text,
-    ascii
+  const escaped = (hex) => text.replace(/[\u007f-\uffff]/g, (c) => `\\u${hex(c.charCodeAt(0).toString(16).padStart(4, "0"))}`);
+  return [
+    .../* @__PURE__ */ new Set([
+      text,
+      escaped((h) => h),
+      escaped((h) => h.toUpperCase())
+    ])
   ];
 }
 var RUN_IDS_SEARCHED_ONE_BY_ONE_MAX = 4;

@@ -1036,6 +1036,7 @@ async function makeIndexFolder(dir: string): Promise<void> {
       throw err;
     }
     let blocking = dir; // the nearest of dir and its parents that is there: a file
+    let link = false;
     for (let up = dir; up !== dirname(up); up = dirname(up)) {
       const info = await Deno.lstat(up).catch((e) => {
         if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
@@ -1045,12 +1046,11 @@ async function makeIndexFolder(dir: string): Promise<void> {
       });
       if (info !== null) {
         blocking = up;
+        link = info.isSymlink;
         break;
       }
     }
-    const what = (await Deno.lstat(blocking)).isSymlink
-      ? "is a link to no folder"
-      : "is a file, not a folder";
+    const what = link ? "is a link to no folder" : "is a file, not a folder";
     throw new RebuildError(
       `Cannot make the index's folder ${dir}: ${blocking} ${what} (nothing was changed)`,
       { cause: err },

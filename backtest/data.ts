@@ -587,6 +587,20 @@ async function readError(
       );
     }
   }
+  if (/CSV Parser state machine reached an invalid state|Error when sniffing file/.test(message)) {
+    // DuckDB reads one line ending throughout: a file that mixes CRLF and LF (lines appended
+    // on another system) fails its sniffer or parser without naming a line (a probe).
+    const mixed = await mixedLineEndings(where.path);
+    if (mixed !== undefined) {
+      const [first, second] = mixed.crlf < mixed.lf
+        ? [`line ${mixed.crlf} ends with CRLF`, `line ${mixed.lf} with LF alone`]
+        : [`line ${mixed.lf} ends with LF alone`, `line ${mixed.crlf} with CRLF`];
+      return new InputError(
+        `${prefix} mixes line endings: ${first}, ${second} (write every line with one of them)`,
+        { cause: err },
+      );
+    }
+  }
   if (/Malformed JSON/.test(message)) {
     // An array written over several lines: its first line, `[`, is not JSON on its own.
     if (await isJsonArray(where.path)) return jsonArrayError(where.what, where.path, err);
@@ -710,6 +724,44 @@ async function placeOfRow(
 
 /** Bytes read at a time by {@linkcode placeOfRow}. */
 const PLACE_SCAN_CHUNK_BYTES = 1024 * 1024;
+
+/** The first line of a file ending in CRLF and the first ending in LF alone, 1-based. */
+interface MixedLineEndings {
+  crlf: number;
+  lf: number;
+}
+
+/**
+ * The first line of the CSV file `path` that ends in CRLF and the first
+ * that ends in LF alone, when it has both; `undefined` when its lines end
+ * one way. A line break inside a quoted field is the field's, not a line
+ * ending. Reads until both are found, at most the whole file.
+ */
+async function mixedLineEndings(path: string): Promise<MixedLineEndings | undefined> {
+  let line = 1;
+  let quoted = false;
+  let previous = -1;
+  let crlf: number | undefined;
+  let lf: number | undefined;
+  using file = await Deno.open(path);
+  const buffer = new Uint8Array(PLACE_SCAN_CHUNK_BYTES);
+  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+    for (let i = 0; i < n; i++) {
+      const b = buffer[i];
+      if (b === 0x22) quoted = !quoted;
+      if (b === 0x0a) {
+        if (!quoted) {
+          if (previous === 0x0d) crlf ??= line;
+          else lf ??= line;
+          if (crlf !== undefined && lf !== undefined) return { crlf, lf };
+        }
+        line++;
+      }
+      previous = b;
+    }
+  }
+  return undefined;
+}
 
 /** Options for {@linkcode loadCalls}. */
 export interface LoadCallsOptions {

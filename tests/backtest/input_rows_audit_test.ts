@@ -175,6 +175,45 @@ Deno.test("backtest: a CSV field opened by a stray quote fails the run, naming t
   });
 });
 
+// A probe: a CSV file whose lines end in CRLF and LF both (lines appended on another system)
+// failed with DuckDB's "The CSV Parser state machine reached an invalid state", no line named.
+Deno.test("backtest: a CSV file of mixed line endings names a line of each", async (t) => {
+  for (const file of ["calls", "candles"] as const) {
+    await t.step(file, async () => {
+      await withTempDir(async (dir) => {
+        const paths = await writeFixtures(dir, { epochMs: true });
+        const lines = (await Deno.readTextFile(paths[file])).trimEnd().split("\n");
+        // Lines 1-2 end in CRLF, the rest in LF alone.
+        const text = `${lines.slice(0, 2).join("\r\n")}\r\n${lines.slice(2).join("\n")}\n`;
+        await Deno.writeTextFile(paths[file], text);
+        const r = await backtest(dir, paths.calls, paths.candles);
+        equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+        match(
+          oneLine(r.stderr),
+          new RegExp(
+            `file ${paths[file]} mixes line endings: line 1 ends with CRLF, line 3 with LF alone`,
+          ),
+        );
+      });
+    });
+  }
+  await t.step("a line break inside a quoted field is not a line ending", async () => {
+    await withTempDir(async (dir) => {
+      const { calls, candles } = await writeFixtures(dir, { epochMs: true });
+      const records = (await Deno.readTextFile(calls)).trimEnd().split("\n");
+      const fields = records[1].split(",");
+      fields[1] = '"two\nlines"'; // the record spans lines 2 and 3
+      records[1] = fields.join(",");
+      // Every record ends in CRLF but the one on line 5.
+      const text = records.map((r, i) => `${r}${i === 3 ? "\n" : "\r\n"}`).join("");
+      await Deno.writeTextFile(calls, text);
+      const r = await backtest(dir, calls, candles);
+      equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+      match(oneLine(r.stderr), /mixes line endings: line 1 ends with CRLF, line 5 with LF alone/);
+    });
+  });
+});
+
 Deno.test("backtest: a duplicate or inverted candle is named by mint and time", async (t) => {
   // Mint A's minute 3 (2026-01-05T00:03:00Z) doubled, or with its high under its low.
   const at = new Date(T0_MS + 3 * MINUTE_MS).toISOString();

@@ -7,8 +7,8 @@
  * @module
  */
 import { messageValue } from "../ledger/control_text.ts";
-import { dirname, join, relative, resolve } from "node:path";
-import { indexPath } from "../ledger/paths.ts";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { DAY_DIR_PATTERN, indexPath } from "../ledger/paths.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
 import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_path.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
@@ -35,6 +35,8 @@ import {
 
 /**
  * Refuse an output path (`--out`) that would overwrite what the ledger keeps:
+ * a file in a day folder of any root's log (`events/day=YYYY-MM-DD/`), which
+ * that root's indexer would read as events,
  * anything under the root's `events/` (the append-only log), `index/` or
  * `artifacts/` folders, the index file `dbPath` with its `.wal`, and the
  * legacy DuckDB dual mode reads by default (`data/baseline_results.duckdb`:
@@ -87,6 +89,18 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
           );
         }
       }
+    }
+  }
+  // Any other root's log too: an export written into another root's day folder was
+  // read by that root's next rebuild as event lines, each one bad (a probe).
+  for (const o of outs) {
+    const folder = dirname(o);
+    if (DAY_DIR_PATTERN.test(basename(folder)) && basename(dirname(folder)) === "events") {
+      throw new UsageError(
+        `--out ${messageValue(out)} is inside ${
+          messageValue(dirname(folder))
+        } (a ledger's append-only log): write it elsewhere`,
+      );
     }
   }
 }

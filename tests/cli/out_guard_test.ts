@@ -77,6 +77,47 @@ Deno.test("report and export refuse an --out inside the log, the index or the ar
   }
 });
 
+// A probe: an export into another root's day folder was read by that root's next rebuild as
+// event lines, each one bad (2 in ingest_errors, exit 0).
+Deno.test("report and export refuse an --out in a day folder of another root's log", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-out-other-log-" });
+  const root = join(dir, "root");
+  const other = join(dir, "other");
+  try {
+    await indexOneRun(root);
+    await indexOneRun(other);
+    const events = join(other, "events");
+    const day = [...Deno.readDirSync(events)].find((e) => e.name.startsWith("day="))!.name;
+    const before = [...Deno.readDirSync(join(events, day))].map((e) => e.name).sort();
+    await Deno.symlink(join(events, day), join(dir, "link"));
+    for (const out of [join(events, day, "runs.jsonl"), join(dir, "link", "runs.csv")]) {
+      for (
+        const args of [
+          ["report", "--root", root, "--out", out],
+          ["export", "runs", "--root", root, "--format", "jsonl", "--out", out],
+        ]
+      ) {
+        const r = await runLedger(args);
+        equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        equal(
+          r.stderr,
+          `ledger ${args[0]}: --out ${out} is inside ${events} (a ledger's append-only log): ` +
+            "write it elsewhere\n",
+        );
+      }
+    }
+    equal([...Deno.readDirSync(join(events, day))].map((e) => e.name).sort().join(), before.join());
+    // Beside the other root's log is fine.
+    const ok = await runLedger([
+      ...["export", "runs", "--root", root, "--format", "jsonl"],
+      ...["--out", join(other, "runs.jsonl")],
+    ]);
+    equal(ok.code, 0, ok.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 // A probe: `export --out data/baseline_results.duckdb` replaced the legacy DuckDB dual mode reads
 // (before a backfill, the only copy of the runs made before the cutover) with a CSV, exit 0.
 Deno.test("report and export refuse an --out that is dual mode's legacy DuckDB", async () => {

@@ -139,3 +139,25 @@ Deno.test("rebuild-index --full --db LINK to a DuckDB that is no index: refused 
     assert.ok((await Deno.lstat(link)).isSymlink);
   });
 });
+
+// OPERATIONS.md: to keep the index on another disk, link its folder (a link at the file itself is
+// replaced by a file at the first rebuild, the write aside being renamed over it).
+Deno.test("a linked index folder: rebuilds update the file behind it, and the link stays", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "data", "ledger");
+    await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-a", T0));
+    await Deno.mkdir(join(dir, "fast", "index"), { recursive: true });
+    await Deno.symlink(join(dir, "fast", "index"), join(root, "index"));
+    const first = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(first.code, 0, first.stderr);
+    await writePart(root, "day=2026-01-21/part-1.jsonl", fullRun("run-b", T0 + 86_400_000));
+    const second = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /incremental/);
+    assert.ok((await Deno.lstat(join(root, "index"))).isSymlink);
+    assert.ok((await Deno.lstat(join(dir, "fast", "index", "runs.duckdb"))).isFile);
+    const r = await runLedger(["runs", "--json", "--root", root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(runIds(r.stdout), ["run-a", "run-b"]);
+  });
+});

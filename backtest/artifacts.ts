@@ -15,6 +15,7 @@ import {
   ensureDirDurable,
   NotRegularFileError,
   rename,
+  statOfOpen,
   syncDir,
   syncFile,
 } from "../ledger/durable_fs.ts";
@@ -320,9 +321,9 @@ export async function fingerprintInputs(
       throw new InputError(`${what} ${path} is ${err.kind}: name a CSV, JSONL or Parquet file`);
     }
     using file = await Deno.open(path, { read: true });
-    const identity = identityOf(await file.stat());
+    const identity = identityOf(await statOfOpen(file, path));
     const { sha256, size_bytes } = await hashOpenFile(file);
-    const change = identityChange(identity, identityOf(await file.stat()));
+    const change = identityChange(identity, identityOf(await statOfOpen(file, path)));
     if (change !== null) {
       throw new InputError(
         `${what} ${path} changed while it was hashed (${change}): run again once it is written`,

@@ -235,7 +235,17 @@ export async function main(args: string[]): Promise<number> {
         "(the same event, by its event_id: a retry), not written again",
     );
   }
-  for (const warning of [...runTypeWarnings(events), ...await unknownRunWarnings(root, events)]) {
+  let unknownRuns: string[];
+  try {
+    unknownRuns = await unknownRunWarnings(root, events);
+  } catch (err) {
+    // Written and acknowledged (the ids are out): a look-up that fails is a warning, never exit
+    // 1, which a retry takes for nothing written (a probe: a part behind a linked day folder
+    // Deno would not stat under `deno task emit`; each retry wrote the event again).
+    const why = err instanceof Error ? err.message : String(err);
+    unknownRuns = [`could not look for the runs' run.created in the log: ${why.split("\n")[0]}`];
+  }
+  for (const warning of [...runTypeWarnings(events), ...unknownRuns]) {
     console.error(`ledger emit: warning: ${warning}`);
   }
   return 0;

@@ -13,7 +13,7 @@ import { type DuckDBConnection, DuckDBInstance } from "./duckdb.ts";
 import { basename, dirname, join } from "node:path";
 import { rows } from "./_sql.ts";
 import { readRange } from "../ledger/byte_range.ts";
-import { assertRegularFileOrAbsent } from "../ledger/durable_fs.ts";
+import { assertRegularFileOrAbsent, statOfOpen } from "../ledger/durable_fs.ts";
 import { exists, fileOnPath } from "../ledger/exists.ts";
 import { realPathOf } from "../ledger/real_path.ts";
 import {
@@ -1056,7 +1056,7 @@ export async function isDuckDbFile(path: string): Promise<boolean | undefined> {
     throw err;
   }
   try {
-    const { size } = await file.stat();
+    const { size } = await statOfOpen(file, path);
     if (size === 0) return undefined;
     const head = await readRange(file, 0, Math.min(size, 12));
     return new TextDecoder().decode(head.subarray(8, 12)) === DUCKDB_MAGIC;

@@ -55,6 +55,69 @@ export interface DurableFile {
   close(): void;
 }
 
+/**
+ * The `stat` of the open `file`, which `path` named when it was opened.
+ * Deno checks an open file's `stat` against the permission of the path its
+ * links lead to, not of the path it was opened by: a part read through a
+ * linked folder outside the folders granted (a day moved to another disk as
+ * OPERATIONS.md 7 says, or `data/` a link to a bigger disk, under a `deno
+ * task` granted `data` only) was opened and read, and its `stat` refused (a
+ * probe: `deno task emit` printed an event's id, then exited 1 on it, so a
+ * retry wrote the event twice). Refused so, the `stat` of `path`: the file
+ * it names now, which is the open file unless it was replaced since (a
+ * reader sees that change at its next read).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { statOfOpen } from "./durable_fs.ts";
+ * const path = await Deno.makeTempFile();
+ * try {
+ *   await Deno.writeTextFile(path, "abc\n");
+ *   using file = await Deno.open(path);
+ *   assert.equal((await statOfOpen(file, path)).size, 4);
+ * } finally {
+ *   await Deno.remove(path);
+ * }
+ * ```
+ */
+export async function statOfOpen(
+  file: { stat(): Promise<Deno.FileInfo> },
+  path: string,
+): Promise<Deno.FileInfo> {
+  try {
+    return await file.stat();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    return await Deno.stat(path);
+  }
+}
+
+/**
+ * {@linkcode statOfOpen}, synchronously.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { statOfOpenSync } from "./durable_fs.ts";
+ * const path = await Deno.makeTempFile();
+ * try {
+ *   using file = Deno.openSync(path);
+ *   assert.equal(statOfOpenSync(file, path).size, 0);
+ * } finally {
+ *   await Deno.remove(path);
+ * }
+ * ```
+ */
+export function statOfOpenSync(file: { statSync(): Deno.FileInfo }, path: string): Deno.FileInfo {
+  try {
+    return file.statSync();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    return Deno.statSync(path);
+  }
+}
+
 /** The seam: the file system calls behind every function of this module. */
 export interface DurableFsOps {
   /** Open (or create) a file. */

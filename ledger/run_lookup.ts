@@ -17,7 +17,7 @@ import { checkFilledEvent } from "./event_write.ts";
 import { readLineValue } from "./line_value.ts";
 import { eventsDir, partName, SHARED_PART_PATTERN } from "./paths.ts";
 import { LOCK_WAIT_MS_MAX_DEFAULT, lockOrGiveUp, stableAcknowledgedSize } from "./shared_part.ts";
-import { ensureDirDurable } from "./durable_fs.ts";
+import { ensureDirDurable, statOfOpen } from "./durable_fs.ts";
 import { WriteError } from "./errors.ts";
 import { assert } from "./assert.ts";
 import { openToReadIfThere } from "./exists.ts";
@@ -415,7 +415,7 @@ async function* partLinesHolding(
   if (file === undefined) return;
   try {
     // No larger than the part (a log of many small parts zeroed a block for each).
-    const size = (await file.stat()).size;
+    const size = (await statOfOpen(file, path)).size;
     let buf = new Uint8Array(Math.max(PART_READ_MIN_BYTES, Math.min(PART_READ_BYTES, size + 1)));
     let held = 0; // bytes of buf read and not yet searched past
     let base = 0; // offset in the part of buf[0]

@@ -22,9 +22,11 @@ import {
   resolveRoot,
   schemaPath,
   sharedPartFileName,
+  statOfOpen,
+  statOfOpenSync,
   syncDir,
   writeAll
-} from "./chunk-F2HXTOTQ.js";
+} from "./chunk-7ZAAC7G4.js";
 import {
   readLineValue
 } from "./chunk-GG2LGEMW.js";
@@ -1185,7 +1187,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-FZZ3DWYZ.js");
+    const { writeSchemaFile } = await import("./schema_file-HQEOIC2V.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1203,7 +1205,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-FZZ3DWYZ.js");
+    const { writeSchemaFile } = await import("./schema_file-HQEOIC2V.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1222,8 +1224,8 @@ async function lockPartFor(root, day, size, limits, report, onTornTail) {
     const path = `${dir}/${sharedPartFileName(seq)}`;
     const file = await lockShared(path, limits.waiting);
     try {
-      report.abandonedBytesRemoved += await resolvePending(file, pendingPath(root, day, path));
-      const info = await file.stat();
+      report.abandonedBytesRemoved += await resolvePending(file, path, pendingPath(root, day, path));
+      const info = await statOfOpen(file, path);
       if (!info.isFile) throw new WriteError(path, "is not a regular file");
       const repaired = await repairTornTail(file, info.size);
       if (repaired < info.size) {
@@ -1325,7 +1327,12 @@ async function openExisting(path) {
   }
 }
 async function namesFile(path, file) {
-  const held = await file.stat();
+  let held;
+  try {
+    held = await file.stat();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+  }
   let named;
   try {
     named = await Deno.stat(path);
@@ -1333,7 +1340,11 @@ async function namesFile(path, file) {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
-  return named.dev === held.dev && named.ino === held.ino;
+  if (held !== void 0) return named.dev === held.dev && named.ino === held.ino;
+  const at = await file.seek(0, Deno.SeekMode.Current);
+  const size = await file.seek(0, Deno.SeekMode.End);
+  await file.seek(at, Deno.SeekMode.Start);
+  return named.size === size;
 }
 async function openShared(path) {
   try {
@@ -1507,7 +1518,7 @@ async function stableAcknowledgedSize(root, day, partPath, options = {}) {
       noticeAfterMs: waitMsMax
     }, false) !== void 0;
     try {
-      const info = file.statSync();
+      const info = statOfOpenSync(file, partPath);
       const marked = hasMarker(root, day, partPath) ? await acknowledgedSize(root, day, partPath, info.size) : info.size;
       const whole = endsWithNewline(file, marked) ? marked : await linesEnd(file, marked);
       const tailBytes = marked - whole;
@@ -1577,7 +1588,7 @@ async function writeMarkers(root, held, markers, batch) {
   }
   await syncDir(pendingDir(root));
 }
-async function resolvePending(file, marker) {
+async function resolvePending(file, path, marker) {
   let text;
   try {
     text = await Deno.readTextFile(marker);
@@ -1589,7 +1600,7 @@ async function resolvePending(file, marker) {
   const dir = marker.slice(0, marker.lastIndexOf("/"));
   const size = await uncommittedSize(dir, text);
   if (size !== void 0) {
-    const now = (await file.stat()).size;
+    const now = (await statOfOpen(file, path)).size;
     if (now > size) {
       await file.truncate(size);
       await file.syncData();
@@ -1662,7 +1673,7 @@ async function removeAbandonedBatches(root, report, waiting) {
       continue;
     }
     try {
-      report.abandonedBytesRemoved += await resolvePending(file, marker);
+      report.abandonedBytesRemoved += await resolvePending(file, partPath, marker);
     } catch (err) {
       if (err instanceof WriteError) throw err;
       throw new WriteError(partPath, message(err), {
@@ -1904,7 +1915,7 @@ async function* partLinesHolding(path, needle) {
   const file = await openToReadIfThere(path);
   if (file === void 0) return;
   try {
-    const size = (await file.stat()).size;
+    const size = (await statOfOpen(file, path)).size;
     let buf = new Uint8Array(Math.max(PART_READ_MIN_BYTES, Math.min(PART_READ_BYTES, size + 1)));
     let held = 0;
     let base = 0;
@@ -2377,9 +2388,18 @@ async function main(args) {
   if (retried > 0) {
     console.error(`ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch (the same event, by its event_id: a retry), not written again`);
   }
+  let unknownRuns;
+  try {
+    unknownRuns = await unknownRunWarnings(root, events);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    unknownRuns = [
+      `could not look for the runs' run.created in the log: ${why.split("\n")[0]}`
+    ];
+  }
   for (const warning of [
     ...runTypeWarnings(events),
-    ...await unknownRunWarnings(root, events)
+    ...unknownRuns
   ]) {
     console.error(`ledger emit: warning: ${warning}`);
   }

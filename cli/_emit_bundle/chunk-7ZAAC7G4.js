@@ -167,6 +167,22 @@ function schemaPath(root) {
 
 // ledger/durable_fs.ts
 var DIR_DEPTH_MAX = 64;
+async function statOfOpen(file, path) {
+  try {
+    return await file.stat();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    return await Deno.stat(path);
+  }
+}
+function statOfOpenSync(file, path) {
+  try {
+    return file.statSync();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    return Deno.statSync(path);
+  }
+}
 var REAL_FS = {
   open: (path, options) => Deno.open(path, options),
   mkdir: (path) => Deno.mkdir(path),
@@ -321,6 +337,8 @@ export {
   dayDir,
   sharedPartFileName,
   schemaPath,
+  statOfOpen,
+  statOfOpenSync,
   openFile,
   assertRegularFileOrAbsent,
   NotRegularFileError,

@@ -3,7 +3,7 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-F2HXTOTQ.js";
+} from "./chunk-7ZAAC7G4.js";
 import {
   WriteError,
   parseJsonText

@@ -4352,7 +4352,7 @@ var require_dataAccessors = __commonJS({
         return node_bindings_1.default.get_data_from_pointer(dataView.buffer, dataView.byteOffset + offset + 8, lengthInBytes);
       }
     }
-    exports.textDecoder = new TextDecoder();
+    exports.textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
     function getString(dataView, offset) {
       const stringBytes = getStringBytes(dataView, offset);
       return exports.textDecoder.decode(stringBytes);

@@ -719,6 +719,67 @@ async function refuseForeignTables(conn: DuckDBConnection, dbPath: string): Prom
 }
 
 /**
+ * The tables and views of the index the earlier Python indexer built
+ * (quantBot's `tools/ledger/indexer.py`, SPEC 7), and its errors table.
+ */
+const EARLIER_INDEX_OBJECTS: ReadonlySet<string> = new Set([
+  "runs_d",
+  "runs_status",
+  "phase_timings",
+  "trial_results",
+  "artifacts_catalog",
+  "latest_runs",
+  "run_phase_summary",
+  "ingest_errors",
+]);
+
+/** Why a rebuild replaces the earlier indexer's index ({@linkcode RebuildReport.fullBecause}). */
+const EARLIER_INDEX_REASON =
+  "the index is the earlier Python indexer's (its tables, no index_meta)";
+
+/**
+ * Whether the file at `dbPath`, which must be `root`'s own index path, is
+ * the index the earlier Python indexer built there: a DuckDB database
+ * without `index_meta` whose tables and views are among
+ * {@linkcode EARLIER_INDEX_OBJECTS}, `runs_d` one of them. It indexes the
+ * same log, and a full rebuild replaces it (a probe: it was refused as "not
+ * a ledger index", and every command that reads the index then said to run
+ * `rebuild-index`, which refused it again). Any other table keeps it
+ * refused: a file of someone's own is not taken for an index.
+ */
+async function isEarlierIndexersIndex(dbPath: string, root: string): Promise<boolean> {
+  if (resolve(dbPath) !== resolve(indexPath(root))) return false;
+  if (await isDuckDbFile(dbPath) !== true) return false;
+  let instance: DuckDBInstance;
+  try {
+    instance = await openDuckDbFile(dbPath, { ...READER_CONFIG });
+  } catch (err) {
+    if (err instanceof Error && /IO Error|Serialization Error|Corrupt/i.test(err.message)) {
+      return false; // damaged: the rebuild recovers or says so
+    }
+    throw err;
+  }
+  try {
+    const conn = await instance.connect();
+    try {
+      if (await hasMeta(conn)) return false;
+      const names = (await rows(
+        conn,
+        "SELECT table_name AS name FROM duckdb_tables() " +
+          "WHERE NOT temporary AND database_name = current_database() UNION ALL " +
+          "SELECT view_name FROM duckdb_views() " +
+          "WHERE NOT internal AND NOT temporary AND database_name = current_database()",
+      )).map((r) => String(r.name));
+      return names.includes("runs_d") && names.every((n) => EARLIER_INDEX_OBJECTS.has(n));
+    } finally {
+      conn.disconnectSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}
+
+/**
  * {@linkcode RebuildOptions.source} of a rebuild from the root's own log
  * (the default); the other sources are buckets, `s3://bucket/prefix/`.
  *
@@ -1306,10 +1367,12 @@ export async function rebuildIndex(
   // rejects, so that a failed listing still waits for it before removing it).
   let copied: Promise<unknown> = Promise.resolve(null);
   try {
-    await refuseForeignFile(dbPath, root, options.full === true, source);
+    const earlier = source === LOCAL_SOURCE && await isEarlierIndexersIndex(dbPath, root);
+    if (earlier) progress(`${dbPath}: ${EARLIER_INDEX_REASON}`);
+    else await refuseForeignFile(dbPath, root, options.full === true, source);
     const leftovers = await removeLeftovers(dbPath);
     if (leftovers.length > 0) progress(`removed leftovers of crashed rebuilds: ${leftovers}`);
-    const updates = !options.full && (await exists(dbPath));
+    const updates = !options.full && !earlier && (await exists(dbPath));
     // Listed before the log: the runs they stand for were on disk before them.
     const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
     const notRead: string[] = [];
@@ -1410,6 +1473,7 @@ export async function rebuildIndex(
     );
     return {
       ...built,
+      ...(earlier ? { fullBecause: EARLIER_INDEX_REASON } : {}),
       dbPath,
       filesScanned: files.length,
       elapsedMs,

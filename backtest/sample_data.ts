@@ -594,7 +594,16 @@ if (import.meta.main) {
   }
   const dir = arg ?? "data/sample";
   const t0 = performance.now();
-  const out = await writeSampleData(dir);
+  let out: Awaited<ReturnType<typeof writeSampleData>>;
+  try {
+    out = await writeSampleData(dir);
+  } catch (err) {
+    // One line, as every command says a failure (a probe: a folder outside data/ under the
+    // task, or a file where the folder goes, printed a stack trace).
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`sample-data: ${message.split("\n")[0]}`);
+    Deno.exit(1);
+  }
   const ms = Math.round(performance.now() - t0);
   console.log(
     `wrote ${out.calls} calls to ${out.callsPath} and ${out.candles} candles to ${out.candlesPath} in ${ms} ms`,

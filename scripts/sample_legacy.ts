@@ -85,8 +85,26 @@ export async function writeSampleLegacyDb(path: string): Promise<void> {
   await createLegacyDb(path, sampleLegacyRuns());
 }
 
+/** What `deno task sample-legacy --help` prints. */
+const SAMPLE_LEGACY_USAGE = `Usage: deno task sample-legacy [PATH]
+
+Writes a small legacy DuckDB (schema optimizer, tables runs_d and runs_status)
+at PATH (default ${DEFAULT_LEGACY_DB_PATH}) to rehearse a migration
+(docs/MIGRATION.md). Never overwrites a file.`;
+
 if (import.meta.main) {
-  const path = Deno.args[0] ?? DEFAULT_LEGACY_DB_PATH;
+  const [arg, ...more] = Deno.args;
+  if (arg === "--help" || arg === "-h") {
+    console.log(SAMPLE_LEGACY_USAGE);
+    Deno.exit(0);
+  }
+  // A flag is not a path (a probe: `--help` wrote a legacy DuckDB named --help).
+  if (arg?.startsWith("-") || arg === "" || more.length > 0) {
+    console.error(`sample-legacy: expected one path, got ${JSON.stringify(Deno.args)}`);
+    console.error(SAMPLE_LEGACY_USAGE);
+    Deno.exit(2);
+  }
+  const path = arg ?? DEFAULT_LEGACY_DB_PATH;
   try {
     await writeSampleLegacyDb(path);
   } catch (err) {

@@ -411,6 +411,10 @@ async function missingFlag(
       if (value !== undefined && "throughLinks" in need && need.throughLinks === true) {
         value = await linkedPath(value);
       }
+      // A folder given where a file goes (`--out data`): the command refuses it in one line,
+      // exit 2, where asking for the folder holding it sent the user to grant the whole
+      // checkout (a probe: `deno task export ... --out data` asked for --allow-write=.).
+      if (!("path" in need) && need.folder === true && await isFolder(value)) return undefined;
       const path = "path" in need ? root : flagPath(need, value);
       if (path === undefined) return undefined;
       const ok = await granted({ name: need.name, path });
@@ -480,6 +484,17 @@ function isUnreadable(err: unknown): boolean {
     // for such an --out): the command's own checks say so in one line.
     err instanceof Deno.errors.FilesystemLoop ||
     (err instanceof Error && (err as { code?: unknown }).code === "ENAMETOOLONG");
+}
+
+/** Whether `path` is a directory this process may look at. */
+async function isFolder(path: string | undefined): Promise<boolean> {
+  if (path === undefined || path === "") return false;
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (err) {
+    if (isUnreadable(err)) return false;
+    throw err;
+  }
 }
 
 /** The path a flag's need is about: the flag's value, or the folder holding it. */

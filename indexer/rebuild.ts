@@ -718,6 +718,18 @@ async function refuseForeignTables(conn: DuckDBConnection, dbPath: string): Prom
   }
 }
 
+/** Whether `path` is a directory (through links); false when it or its folder is not there. */
+async function isDirectoryPath(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw err;
+  }
+}
+
 /**
  * The tables and views of the index the earlier Python indexer built
  * (quantBot's `tools/ledger/indexer.py`, SPEC 7), and its errors table.
@@ -1344,6 +1356,9 @@ export async function rebuildIndex(
   await refuseIndexInLog(dbPath, root).catch((err) => {
     throw err instanceof ForeignIndexFileError ? foreignRefusal(err) : err;
   }); // before anything is made there
+  // A folder given as the index (`--db data`) is refused before the folder holding it is made
+  // or written (a probe: under deno task rebuild-index that asked for write access to `.`).
+  if (await isDirectoryPath(dbPath)) await assertRegularFileOrAbsent(dbPath);
   await makeIndexFolder(dirname(dbPath));
   await assertRegularFileOrAbsent(dbPath); // a FIFO here would hang the copy aside forever
   let lock;

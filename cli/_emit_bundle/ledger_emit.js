@@ -613,6 +613,7 @@ async function missingFlag(need, args, root, options) {
       if (value !== void 0 && "throughLinks" in need && need.throughLinks === true) {
         value = await linkedPath(value);
       }
+      if (!("path" in need) && need.folder === true && await isFolder(value)) return void 0;
       const path = "path" in need ? root : flagPath(need, value);
       if (path === void 0) return void 0;
       const ok = await granted({
@@ -669,6 +670,15 @@ function isUnreadable(err) {
   return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied || // A path too long or through a loop of links (a bad-input probe: an uncaught stack trace
   // for such an --out): the command's own checks say so in one line.
   err instanceof Deno.errors.FilesystemLoop || err instanceof Error && err.code === "ENAMETOOLONG";
+}
+async function isFolder(path) {
+  if (path === void 0 || path === "") return false;
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (err) {
+    if (isUnreadable(err)) return false;
+    throw err;
+  }
 }
 function flagPath(need, value) {
   if (value === void 0 || value === "" || need.folder !== true) return value;

@@ -277,13 +277,15 @@ export function permissionMessage(
   const deno = `a deno run command (deno run --no-prompt ${
     flags.join(" ")
   } ... cli/ledger.ts ${command})`;
-  // deno task backtest reads any input; every task reads and writes only under data/.
-  const readsAnything = task === "backtest";
+  // Some tasks read anywhere (backtest's inputs; rebuild-index, daemon and ship read the
+  // SDK's config files): they write only under data/ (a probe: the hint said "reads and
+  // writes only under data/" of deno task rebuild-index).
+  const readsAnything = taskGrants(task, "--allow-read=/");
   const fix = standalone
     ? `this binary was compiled without ${them}; rebuild it with deno task compile ` +
       `(see docs/OPERATIONS.md) or use a root inside the compiled scope`
-    : pathsOnly && readsOnly && readsAnything
-    ? `use deno task backtest, which reads any input file, or add ${them} to ${deno}`
+    : pathsOnly && readsOnly && readsAnything && task !== "ledger"
+    ? `use deno task ${task}, which reads any input file, or add ${them} to ${deno}`
     : pathsOnly
     ? `deno task ${task} ${scopeOf(task, readsAnything)} only under data/; ` +
       `keep the paths there or add ${them} to ${deno}`

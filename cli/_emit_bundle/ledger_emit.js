@@ -550,8 +550,8 @@ function permissionMessage(command, flags, options = {}) {
   const pathsOnly = flags.every((f) => /^--allow-(read|write)=/.test(f));
   const readsOnly = flags.every((f) => f.startsWith("--allow-read="));
   const deno = `a deno run command (deno run --no-prompt ${flags.join(" ")} ... cli/ledger.ts ${command})`;
-  const readsAnything = task === "backtest";
-  const fix = standalone ? `this binary was compiled without ${them}; rebuild it with deno task compile (see docs/OPERATIONS.md) or use a root inside the compiled scope` : pathsOnly && readsOnly && readsAnything ? `use deno task backtest, which reads any input file, or add ${them} to ${deno}` : pathsOnly ? `deno task ${task} ${scopeOf(task, readsAnything)} only under data/; keep the paths there or add ${them} to ${deno}` : flags.some((f) => !taskGrants(task, f)) ? `deno task ${task} does not grant ${them} either: add ${them} to ${deno}` : `add ${them} to the deno run command or use deno task ${task}`;
+  const readsAnything = taskGrants(task, "--allow-read=/");
+  const fix = standalone ? `this binary was compiled without ${them}; rebuild it with deno task compile (see docs/OPERATIONS.md) or use a root inside the compiled scope` : pathsOnly && readsOnly && readsAnything && task !== "ledger" ? `use deno task ${task}, which reads any input file, or add ${them} to ${deno}` : pathsOnly ? `deno task ${task} ${scopeOf(task, readsAnything)} only under data/; keep the paths there or add ${them} to ${deno}` : flags.some((f) => !taskGrants(task, f)) ? `deno task ${task} does not grant ${them} either: add ${them} to ${deno}` : `add ${them} to the deno run command or use deno task ${task}`;
   return `ledger ${command}: missing ${noun} ${flags.join(" ")}; ${fix}`;
 }
 function scopeOf(task, readsAnything) {

@@ -218,6 +218,8 @@ Deno.test("a scoped task is refused outside its scope and writes nothing", async
       const r = await deno(["task", "rebuild-index", "--root", root]);
       equal(r.code, 1, r.stderr);
       match(r.stderr, new RegExp(`ledger rebuild-index: missing .*--allow-write=${root}`));
+      // Its task reads anywhere (a probe: the hint said "reads and writes only under data/").
+      match(r.stderr, /deno task rebuild-index writes only under data\/; /);
       equal(await exists(root, { noFollow: true }), false);
     });
   } finally {

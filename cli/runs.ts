@@ -125,8 +125,9 @@ List runs from the index, newest first. The table shows id, type, status,
 created (UTC), duration, headline summary metrics (a sweep's: its best
 trial's, marked *) and the label, fitted to the terminal (into a pipe or
 file: to $COLUMNS, else 80; --wide: nothing left out or cut); it lists
-${TABLE_ROWS_DEFAULT} runs unless --limit. Table numbers keep 4 significant digits.
-json, jsonl and csv list every match (streamed), every value whole.
+${TABLE_ROWS_DEFAULT} runs unless --limit. Table numbers keep 4 significant digits, and
+every digit of their integer part (12345.678 is 12345.7); json, jsonl and csv
+list every match (streamed), every value whole.
 
   --type T, --status S   keep these (repeatable); status: one of
                          ${RUN_STATUSES.join(", ")}

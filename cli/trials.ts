@@ -84,8 +84,9 @@ const USAGE = `Usage: ledger trials [--run RUN] [--where EXPR]... [--sort FIELD[
 
 List optimizer trials (trial.recorded), across runs or of one run (--run: an
 id or unique prefix). The table shows run, trial and the params and metrics
-(${TRIAL_ROWS_DEFAULT} rows unless --limit; numbers to 4 significant digits); json,
-jsonl and csv list every match, every value whole.
+(${TRIAL_ROWS_DEFAULT} rows unless --limit; numbers to 4 significant digits, and every
+digit of their integer part); json, jsonl and csv list every match, every
+value whole.
 --type, --status, --since, --until and --all pick the trials' runs as
 ledger runs picks runs: trials of archived runs are left out unless --all
 (or --run names the run).

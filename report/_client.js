@@ -405,9 +405,12 @@
       }
       if (oneRow) ticks[y] = () => ""; // the legend names the metric
       const tick = (path) => ticks[path];
+      // Past 1e15 in exponent form: a cell of -1e308 read as 412 characters of digits (a probe).
       const fmtMetric = (v) =>
         v === Infinity
           ? "∞"
+          : Math.abs(v) >= 1e15
+          ? v.toPrecision(3)
           : Math.abs(v) >= 100
           ? Math.round(v).toLocaleString("en-US")
           : fmtNear(v, 3, [0, 1, -1]);

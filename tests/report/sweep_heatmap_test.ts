@@ -214,7 +214,12 @@ async function bestByPair(
     while (d < 9 && ![0, 1, -1].includes(v) && [0, 1, -1].includes(+v.toPrecision(d))) d++;
     return String(+v.toPrecision(d) || 0);
   };
-  const fmt = (v: number) => Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : near(v);
+  const fmt = (v: number) =>
+    Math.abs(v) >= 1e15
+      ? v.toPrecision(3)
+      : Math.abs(v) >= 100
+      ? Math.round(v).toLocaleString("en-US")
+      : near(v);
   return [...best.values()].map(fmt).sort();
 }
 
@@ -237,6 +242,22 @@ Deno.test({
       await sweep(root, "combo", COMBO_GRID);
       await sweep(root, "lad", LADDER_GRID);
       await sweep(root, "one", { type: "fixed_stop", stopPct: [0.1, 0.2, 0.3] });
+      // A probe: a cell of -1e308 read as 412 characters of digits; 1e20 read as 27.
+      const huge = [
+        { event_type: "run.created", run_type: "sweep", config: {}, data_fingerprint: "fp" },
+        { event_type: "trial.recorded", trial_id: "t1", params: { a: 1, b: 1 }, metrics: {} },
+        { event_type: "trial.recorded", trial_id: "t2", params: { a: 2, b: 1 }, metrics: {} },
+        { event_type: "run.completed", summary: {}, artifact_paths: {} },
+      ].map((e, i) => ({
+        ...e,
+        run_id: "huge",
+        ...(i === 1 ? { metrics: { median_return_bps: 1e20 } } : {}),
+        ...(i === 2 ? { metrics: { median_return_bps: 5 } } : {}),
+      }));
+      const emitted = await runLedger(["emit", "--stdin", "--root", root], {
+        stdin: huge.map((e) => JSON.stringify(e)).join("\n") + "\n",
+      });
+      assert.equal(emitted.code, 0, emitted.stderr);
       const rebuilt = await runLedger(["rebuild-index", "--root", root]);
       assert.equal(rebuilt.code, 0, rebuilt.stderr);
       const out = join(dir, "r.html");
@@ -245,6 +266,7 @@ Deno.test({
         "combo",
         "lad",
         "one",
+        "huge",
         "--root",
         root,
         "--out",
@@ -337,6 +359,13 @@ Deno.test({
           assert.deepEqual(h.xTicks, ["0.1", "0.2", "0.3"]);
           assert.deepEqual(h.yTicks, [""]); // one row, unnamed: the legend names the metric
           await shot(page, "run-2-sweep", "report-sweep-one-parameter");
+        });
+
+        await t.step("a metric past 1e15 in exponent form", async () => {
+          await page.goto(`file://${out}#run-3`);
+          await waitForCharts(page, "section.active");
+          const h = await heatmap(page, "run-3-sweep");
+          assert.deepEqual(h.texts.slice().sort(), ["1.00e+20", "5"]);
         });
 
         await t.step("ledger ui: the same axes", async () => {

@@ -527,15 +527,29 @@ async function openExisting(path: string): Promise<DurableFile | undefined> {
   }
 }
 
-/** Whether `path` names the open `file` (same device and inode); false when it is gone. */
+/**
+ * Whether `path` names the open `file` (same device and inode); false when
+ * it is gone. Deno refuses the open file's `stat` when the path reaches it
+ * through a symbolic link out of the folders this process may read (`data/`
+ * a link to another disk under `deno task emit`): then nothing tells the
+ * held file from one renamed over the path while this process waited, and
+ * appending to a replaced file loses acknowledged lines (a review: a size
+ * comparison in its place lost 2 of 5 emits to a same-size `sed -i`). The
+ * append is refused, naming the folder to grant.
+ */
 async function namesFile(path: string, file: DurableFile): Promise<boolean> {
-  let held: Deno.FileInfo | undefined;
+  let held: Deno.FileInfo;
   try {
     held = await file.stat();
   } catch (err) {
-    // Deno refuses an open file's stat through a link out of the folders granted (see
-    // statOfOpen): then compared by size, below.
     if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    throw new WriteError(
+      path,
+      `it is reached through a symbolic link out of the folders this process may read, and ` +
+        `Deno checks an open file against the link's target: grant read of that folder ` +
+        `(${message(err).split(", run again")[0]})`,
+      { cause: err },
+    );
   }
   let named: Deno.FileInfo;
   try {
@@ -544,13 +558,7 @@ async function namesFile(path: string, file: DurableFile): Promise<boolean> {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
-  if (held !== undefined) return named.dev === held.dev && named.ino === held.ino;
-  // Every appender holds this lock to append: the file the path names has the held file's size
-  // when it is the held file (a replacement of the very same size is not told apart).
-  const at = await file.seek(0, Deno.SeekMode.Current);
-  const size = await file.seek(0, Deno.SeekMode.End);
-  await file.seek(at, Deno.SeekMode.Start);
-  return named.size === size;
+  return named.dev === held.dev && named.ino === held.ino;
 }
 
 async function openShared(path: string): Promise<DurableFile> {

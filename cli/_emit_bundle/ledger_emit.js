@@ -1342,6 +1342,9 @@ async function namesFile(path, file) {
     held = await file.stat();
   } catch (err) {
     if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    throw new WriteError(path, `it is reached through a symbolic link out of the folders this process may read, and Deno checks an open file against the link's target: grant read of that folder (${message(err).split(", run again")[0]})`, {
+      cause: err
+    });
   }
   let named;
   try {
@@ -1350,11 +1353,7 @@ async function namesFile(path, file) {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
-  if (held !== void 0) return named.dev === held.dev && named.ino === held.ino;
-  const at = await file.seek(0, Deno.SeekMode.Current);
-  const size = await file.seek(0, Deno.SeekMode.End);
-  await file.seek(at, Deno.SeekMode.Start);
-  return named.size === size;
+  return named.dev === held.dev && named.ino === held.ino;
 }
 async function openShared(path) {
   try {

@@ -7,8 +7,10 @@
  * through such a link was opened and read, and its `stat` refused (a probe):
  * an emit of an event of a run created on a linked day printed the event's
  * id, then exited 1 (a retry wrote it again); a `run.created` was refused;
- * with `data/` a link no emit wrote at all; `ledger tag` could not refresh
- * the index. Each command here runs under its task's own flags.
+ * `ledger tag` could not refresh the index. Readers now stat such a file by
+ * its path; a writer, which must tell the part it locked from one renamed
+ * over it, refuses to append through such a link, saying what to grant.
+ * Each command here runs under its task's own flags.
  *
  * @module
  */
@@ -140,6 +142,10 @@ Deno.test("deno task emit and ledger: a day folder linked from another disk", as
   });
 });
 
+// With data/ itself a link out of the task's folders, Deno refuses the stat of every part the
+// writer opens: nothing tells the part it locked from one renamed over its path meanwhile (a
+// review: comparing sizes instead lost 2 of 5 emits to a same-size rewrite). Refused, naming
+// what to grant; readers (ledger tag's refresh) read such a log.
 Deno.test("deno task emit and ledger: data/ a link to another disk", async () => {
   await withTempDir(async (dir) => {
     const work = join(dir, "work");
@@ -147,25 +153,27 @@ Deno.test("deno task emit and ledger: data/ a link to another disk", async () =>
     await Deno.mkdir(work);
     await Deno.symlink(join(dir, "disk", "data"), join(work, "data"));
     const rootArg = ["--root", "data/ledger"];
-    const first = await taskEmit(work, [...rootArg, ...created("d-1")]);
-    assert.equal(first.code, 0, first.stderr);
-    const next = await taskEmit(work, [
-      ...rootArg,
-      "--event-type",
-      "run.started",
-      "--run-id",
-      "d-1",
-    ]);
-    assert.equal(next.code, 0, next.stderr);
-    assert.equal(next.stderr, "");
+    const refused = await taskEmit(work, [...rootArg, ...created("d-1")]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.stdout, "");
+    assert.match(
+      refused.stderr,
+      /^ledger emit: Cannot write data\/ledger\/events\/day=[\d-]+\/emit-000001\.jsonl: it is reached through a symbolic link out of the folders this process may read, .*grant read of that folder/,
+    );
+    assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
     const root = join(dir, "disk", "data", "ledger");
-    assert.equal(await linesWith(root, '"d-1"'), 2);
+    assert.equal(await linesWith(root, '"d-1"'), 0, "nothing written");
+    // Written with the link's target granted (-A here), then read under the ledger task.
+    const written = await runLedger(["emit", "--root", root, ...created("d-1")]);
+    assert.equal(written.code, 0, written.stderr);
     const built = await runLedger(["rebuild-index", "--root", root]);
     assert.equal(built.code, 0, built.stderr);
-    const tagged = await taskLedger(work, ["tag", ...rootArg, "d-1", "desk=b"]);
-    assert.equal(tagged.code, 0, tagged.stderr);
-    const verified = await runLedger(["verify", "--root", root]);
-    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    const tagged = await taskLedger(work, ["tag", ...rootArg, "d-1", "desk=b", "--no-index"]);
+    assert.equal(tagged.code, 1, "tag appends too: refused the same way");
+    assert.match(tagged.stderr, /reached through a symbolic link/);
+    const listed = await taskLedger(work, ["runs", "--json", ...rootArg]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout).map((r: { run_id: string }) => r.run_id), ["d-1"]);
   });
 });
 

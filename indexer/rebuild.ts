@@ -745,6 +745,25 @@ const EARLIER_INDEX_OBJECTS: ReadonlySet<string> = new Set([
   "ingest_errors",
 ]);
 
+/**
+ * Every schema other than `main`, and every table, view, sequence, macro and
+ * type, of the database open on a connection: `schema_name` and `name`.
+ */
+const EARLIER_INDEX_OBJECTS_SQL = [
+  "SELECT schema_name, schema_name AS name FROM duckdb_schemas() WHERE NOT internal",
+  "  AND database_name = current_database() AND schema_name <> 'main'",
+  "UNION ALL SELECT schema_name, table_name FROM duckdb_tables()",
+  "  WHERE NOT temporary AND database_name = current_database()",
+  "UNION ALL SELECT schema_name, view_name FROM duckdb_views()",
+  "  WHERE NOT internal AND NOT temporary AND database_name = current_database()",
+  "UNION ALL SELECT schema_name, sequence_name FROM duckdb_sequences()",
+  "  WHERE NOT temporary AND database_name = current_database()",
+  "UNION ALL SELECT schema_name, function_name FROM duckdb_functions()",
+  "  WHERE NOT internal AND database_name = current_database()",
+  "UNION ALL SELECT schema_name, type_name FROM duckdb_types()",
+  "  WHERE NOT internal AND database_name = current_database()",
+].join("\n");
+
 /** Why a rebuild replaces the earlier indexer's index ({@linkcode RebuildReport.fullBecause}). */
 const EARLIER_INDEX_REASON =
   "the index is the earlier Python indexer's (its tables, no index_meta)";
@@ -775,14 +794,14 @@ async function isEarlierIndexersIndex(dbPath: string, root: string): Promise<boo
     const conn = await instance.connect();
     try {
       if (await hasMeta(conn)) return false;
-      const names = (await rows(
-        conn,
-        "SELECT table_name AS name FROM duckdb_tables() " +
-          "WHERE NOT temporary AND database_name = current_database() UNION ALL " +
-          "SELECT view_name FROM duckdb_views() " +
-          "WHERE NOT internal AND NOT temporary AND database_name = current_database()",
-      )).map((r) => String(r.name));
-      return names.includes("runs_d") && names.every((n) => EARLIER_INDEX_OBJECTS.has(n));
+      // Every object of the file, in every schema: the legacy DuckDB's optimizer.runs_d is no
+      // index's (a review: it was taken for one, and its runs were replaced), nor is a macro, a
+      // sequence or a type of someone's own.
+      const objects = (await rows(conn, EARLIER_INDEX_OBJECTS_SQL)).map((r) =>
+        `${String(r.schema_name)}.${String(r.name)}`
+      );
+      return objects.includes("main.runs_d") &&
+        objects.every((o) => o.startsWith("main.") && EARLIER_INDEX_OBJECTS.has(o.slice(5)));
     } finally {
       conn.disconnectSync();
     }

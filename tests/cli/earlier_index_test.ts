@@ -13,8 +13,9 @@ import { join } from "node:path";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 import { DuckDBInstance } from "../../indexer/duckdb.ts";
+import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 
-/** An index as the earlier Python indexer made it, at `path`, plus the tables `extra`. */
+/** An index as the earlier Python indexer made it, at `path`, then the statements `extra`. */
 async function earlierIndex(path: string, extra: string[] = []): Promise<void> {
   const db = await DuckDBInstance.create(path);
   const conn = await db.connect();
@@ -30,7 +31,7 @@ async function earlierIndex(path: string, extra: string[] = []): Promise<void> {
         "CREATE TABLE artifacts_catalog (run_id VARCHAR, artifact_path VARCHAR)",
         "CREATE VIEW latest_runs AS SELECT * FROM runs_d",
         "CREATE VIEW run_phase_summary AS SELECT run_id FROM phase_timings",
-        ...extra.map((name) => `CREATE TABLE ${name} (x INTEGER)`),
+        ...extra,
       ]
     ) await conn.run(sql);
   } finally {
@@ -67,20 +68,46 @@ Deno.test("rebuild-index replaces the earlier Python indexer's index at the root
     });
   }
 
-  await t.step("a table of another kind beside them: still refused, the file kept", async () => {
-    await withTempDir(async (dir) => {
-      const root = join(dir, "root");
-      await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-a", T0));
-      await Deno.mkdir(join(root, "index"));
-      const db = join(root, "index", "runs.duckdb");
-      await earlierIndex(db, ["notes"]);
-      const before = await Deno.readFile(db);
-      for (const args of [[], ["--full"]]) {
-        const r = await runLedger(["rebuild-index", "--root", root, ...args]);
-        assert.equal(r.code, 1, r.stderr);
-        assert.match(r.stderr, /is a DuckDB database but not a ledger index/);
-      }
-      assert.deepEqual(await Deno.readFile(db), before);
+  // A review: the legacy DuckDB (schema optimizer, its own runs_d) placed there was taken for
+  // the earlier index and replaced, its runs gone.
+  const others: [string, (db: string) => Promise<void>][] = [
+    [
+      "a table of another kind beside them",
+      (db) => earlierIndex(db, ["CREATE TABLE notes (x INTEGER)"]),
+    ],
+    [
+      "a schema of its own holding a latest_runs",
+      (db) =>
+        earlierIndex(db, [
+          "CREATE SCHEMA analysis",
+          "CREATE VIEW analysis.latest_runs AS SELECT 1",
+        ]),
+    ],
+    ["the legacy DuckDB (schema optimizer)", (db) =>
+      createLegacyDb(db, [{
+        run_id: "legacy-1",
+        run_type: "baseline",
+        created_at_ms: Date.UTC(2026, 0, 10),
+        config: "{}",
+        data_fingerprint: "fp",
+      }])],
+  ];
+  for (const [name, make] of others) {
+    await t.step(`${name}: still refused, the file kept`, async () => {
+      await withTempDir(async (dir) => {
+        const root = join(dir, "root");
+        await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("run-a", T0));
+        await Deno.mkdir(join(root, "index"));
+        const db = join(root, "index", "runs.duckdb");
+        await make(db);
+        const before = await Deno.readFile(db);
+        for (const args of [[], ["--full"]]) {
+          const r = await runLedger(["rebuild-index", "--root", root, ...args]);
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(r.stderr, /is a DuckDB database but not a ledger index/);
+        }
+        assert.deepEqual(await Deno.readFile(db), before);
+      });
     });
-  });
+  }
 });

@@ -543,13 +543,13 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
       run_id: id,
       run_type: text(d?.run_type),
       created_at_ms: ms(d?.created_at_ms),
-      config: text(d?.config),
+      config: jsonText(d?.config),
       data_fingerprint: text(d?.data_fingerprint),
       started_at_ms: ms(s?.started_at_ms),
       completed_at_ms: ms(s?.completed_at_ms),
       failed_at_ms: ms(s?.failed_at_ms),
-      summary_json: text(s?.summary_json),
-      error_json: text(s?.error_json),
+      summary_json: jsonText(s?.summary_json),
+      error_json: jsonText(s?.error_json),
       status_text: text(s?.status),
       has_status_row: s !== undefined,
     };
@@ -782,6 +782,19 @@ const SECONDS_LIKE_BELOW = 1e11;
 function text(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   return typeof v === "string" ? v : String(v);
+}
+
+/**
+ * A JSON text column's value, without one leading U+FEFF: a byte order mark
+ * before the JSON (text read from a file saved as UTF-8 with one: Python's
+ * `utf-8-sig`) is no part of the value, and `JSON.parse` refuses it. DuckDB's
+ * Node package dropped it until the vendored one kept strings whole (a
+ * review: then a BOM-prefixed legacy summary was backfilled as raw text, its
+ * numbers gone from `runs --where`).
+ */
+function jsonText(v: unknown): string | null {
+  const t = text(v);
+  return t !== null && t.startsWith("\ufeff") ? t.slice(1) : t;
 }
 
 /** The first line of an error's message. */

@@ -8,7 +8,12 @@
  */
 import { messageValue } from "../ledger/control_text.ts";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { DAY_DIR_PATTERN, indexPath } from "../ledger/paths.ts";
+import {
+  DAY_DIR_PATTERN,
+  indexPath,
+  PYTHON_PART_PATTERN,
+  SHARED_PART_PATTERN,
+} from "../ledger/paths.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
 import { linkTargetOf, ProcessFileLinkError, realPathOf } from "../ledger/real_path.ts";
 import { assertRegularFileOrAbsent, NotRegularFileError } from "../ledger/durable_fs.ts";
@@ -91,17 +96,55 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
       }
     }
   }
-  // Any other root's log too: an export written into another root's day folder was
-  // read by that root's next rebuild as event lines, each one bad (a probe).
+  // Any other root's log and artifacts too: an export written into another root's day folder
+  // was read by that root's next rebuild as event lines, each one bad (a probe); one into the
+  // target of a day folder linked from another disk, or over another root's artifact, the same
+  // (a review).
   for (const o of outs) {
     const folder = dirname(o);
-    if (DAY_DIR_PATTERN.test(basename(folder)) && basename(dirname(folder)) === "events") {
+    if (DAY_DIR_PATTERN.test(basename(folder)) && await isLogDay(folder)) {
       throw new UsageError(
-        `--out ${messageValue(out)} is inside ${
-          messageValue(dirname(folder))
-        } (a ledger's append-only log): write it elsewhere`,
+        `--out ${messageValue(out)} is inside ${messageValue(folder)} (a day of a ledger's ` +
+          "append-only log): write it elsewhere",
       );
     }
+    const parts = o.split("/");
+    const at = parts.findIndex((p, i) => p === "artifacts" && parts[i + 1] === "runs");
+    if (at !== -1 && parts.length > at + 3) {
+      throw new UsageError(
+        `--out ${messageValue(out)} is inside ${
+          messageValue(parts.slice(0, at + 3).join("/"))
+        } (a run's artifacts): write it elsewhere`,
+      );
+    }
+  }
+}
+
+/**
+ * Whether the folder `day` (named `day=YYYY-MM-DD`) is a day of a ledger's
+ * log: in a folder named `events`, or holding a part a writer made
+ * (`emit-NNNNNN.jsonl`, `part-*.jsonl`, `ledger-*.jsonl`: a day folder
+ * linked from another disk, whose target is named so nowhere). A folder
+ * this process may not list is taken for one.
+ */
+async function isLogDay(day: string): Promise<boolean> {
+  if (basename(dirname(day)) === "events") return true;
+  try {
+    for await (const entry of Deno.readDir(day)) {
+      if (
+        SHARED_PART_PATTERN.test(entry.name) || PYTHON_PART_PATTERN.test(entry.name) ||
+        /^ledger-.*\.jsonl$/.test(entry.name)
+      ) return true;
+    }
+    return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      return true;
+    }
+    throw err;
   }
 }
 

@@ -79,7 +79,7 @@ Deno.test("report and export refuse an --out inside the log, the index or the ar
 
 // A probe: an export into another root's day folder was read by that root's next rebuild as
 // event lines, each one bad (2 in ingest_errors, exit 0).
-Deno.test("report and export refuse an --out in a day folder of another root's log", async () => {
+Deno.test("report and export refuse an --out in another root's log or artifacts", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ledger-out-other-log-" });
   const root = join(dir, "root");
   const other = join(dir, "other");
@@ -101,12 +101,33 @@ Deno.test("report and export refuse an --out in a day folder of another root's l
         equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
         equal(
           r.stderr,
-          `ledger ${args[0]}: --out ${out} is inside ${events} (a ledger's append-only log): ` +
-            "write it elsewhere\n",
+          `ledger ${args[0]}: --out ${out} is inside ${join(events, day)} (a day of a ledger's ` +
+            "append-only log): write it elsewhere\n",
         );
       }
     }
     equal([...Deno.readDirSync(join(events, day))].map((e) => e.name).sort().join(), before.join());
+    // A review: the target of a day folder linked from another disk (OPERATIONS.md 7), whose
+    // folder is not named events, and another root's artifacts were written over.
+    const cold = join(dir, "cold");
+    await Deno.mkdir(cold);
+    await Deno.rename(join(events, day), join(cold, day));
+    await Deno.symlink(join(cold, day), join(events, day));
+    const artifacts = join(other, "artifacts", "runs", "g1");
+    await Deno.mkdir(artifacts, { recursive: true });
+    for (
+      const [out, pattern] of [
+        [join(cold, day, "runs.jsonl"), /\(a day of a ledger's append-only log\)/],
+        [join(artifacts, "trials.parquet"), /\(a run's artifacts\)/],
+      ] as const
+    ) {
+      const r = await runLedger([
+        ...["export", "runs", "--root", root, "--format", "jsonl", "--out", out],
+      ]);
+      equal(r.code, 2, r.stderr);
+      match(r.stderr, pattern);
+    }
+    equal([...Deno.readDirSync(artifacts)].length, 0);
     // Beside the other root's log is fine.
     const ok = await runLedger([
       ...["export", "runs", "--root", root, "--format", "jsonl"],

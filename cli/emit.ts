@@ -230,7 +230,7 @@ export async function main(args: string[]): Promise<number> {
   const ids = new TextEncoder().encode(events.map((event) => event.event_id).join("\n") + "\n");
   for (let at = 0; at < ids.length;) at += Deno.stdout.writeSync(ids.subarray(at));
   if (retried > 0) {
-    console.error(
+    sayAfterWrite(
       `ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch ` +
         "(the same event, by its event_id: a retry), not written again",
     );
@@ -246,9 +246,25 @@ export async function main(args: string[]): Promise<number> {
     unknownRuns = [`could not look for the runs' run.created in the log: ${why.split("\n")[0]}`];
   }
   for (const warning of [...runTypeWarnings(events), ...unknownRuns]) {
-    console.error(`ledger emit: warning: ${warning}`);
+    sayAfterWrite(`ledger emit: warning: ${warning}`);
   }
   return 0;
+}
+
+/**
+ * A line on stderr once the events are written and their ids printed. A
+ * stderr that cannot take it (a full disk behind `2>`) loses the line, not
+ * the exit code: exit 1 there made a retry write the events again (a
+ * review). Any other error is thrown.
+ */
+function sayAfterWrite(line: string): void {
+  try {
+    console.error(line);
+  } catch (err) {
+    const lost = err instanceof Deno.errors.BrokenPipe ||
+      (err instanceof Error && /\(os error \d+\)$/.test(err.message));
+    if (!lost) throw err;
+  }
 }
 
 /** One line while `emit` of a `run.created` waits for the run-id lock (it keeps waiting). */

@@ -2395,7 +2395,7 @@ async function main(args) {
   const ids = new TextEncoder().encode(events.map((event) => event.event_id).join("\n") + "\n");
   for (let at = 0; at < ids.length; ) at += Deno.stdout.writeSync(ids.subarray(at));
   if (retried > 0) {
-    console.error(`ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch (the same event, by its event_id: a retry), not written again`);
+    sayAfterWrite(`ledger emit: ${countOf(retried, "event")} already in the log or earlier in this batch (the same event, by its event_id: a retry), not written again`);
   }
   let unknownRuns;
   try {
@@ -2410,9 +2410,17 @@ async function main(args) {
     ...runTypeWarnings(events),
     ...unknownRuns
   ]) {
-    console.error(`ledger emit: warning: ${warning}`);
+    sayAfterWrite(`ledger emit: warning: ${warning}`);
   }
   return 0;
+}
+function sayAfterWrite(line) {
+  try {
+    console.error(line);
+  } catch (err) {
+    const lost = err instanceof Deno.errors.BrokenPipe || err instanceof Error && /\(os error \d+\)$/.test(err.message);
+    if (!lost) throw err;
+  }
 }
 function sayWaiting(waitedMs) {
   console.error(runIdLockWaitMessage("ledger emit", waitedMs));

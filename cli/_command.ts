@@ -183,7 +183,13 @@ export async function runCommand(name: string, args: string[], spec: CommandSpec
     ? "standard output was closed before all was printed (broken pipe)"
     : undefined;
   if (lost !== undefined) {
-    console.error(`ledger ${name}: ${code === EXIT_OK ? "done, but " : ""}${lost}`);
+    try {
+      console.error(`ledger ${name}: ${code === EXIT_OK ? "done, but " : ""}${lost}`);
+    } catch (err) {
+      // Standard error full too (`>/dev/full 2>/dev/full`): the line is lost, and the work is
+      // still done; exit 1 would send a retry to do it again (a review).
+      if (!(err instanceof Error && /\(os error \d+\)$/.test(err.message))) throw err;
+    }
   }
   return code;
 }

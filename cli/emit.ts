@@ -209,7 +209,7 @@ export async function main(args: string[]): Promise<number> {
     }); // durable when it resolves
     // Said as a torn tail's cut is (a probe: a killed 20,000-line batch's 8 MB went in silence).
     if (report.abandonedBytesRemoved > 0) {
-      console.error(
+      sayAfterWrite(
         `ledger emit: removed ${countOf(report.abandonedBytesRemoved, "byte")} of a batch ` +
           "whose writer died before acknowledging it (none of its events was written)",
       );

@@ -804,7 +804,11 @@ async function runCommand(name, args, spec) {
   }
   const lost = stdout.failure instanceof StdoutWriteError ? stdout.failure.message : stdout.failure instanceof Deno.errors.BrokenPipe ? "standard output was closed before all was printed (broken pipe)" : void 0;
   if (lost !== void 0) {
-    console.error(`ledger ${name}: ${code === EXIT_OK ? "done, but " : ""}${lost}`);
+    try {
+      console.error(`ledger ${name}: ${code === EXIT_OK ? "done, but " : ""}${lost}`);
+    } catch (err) {
+      if (!(err instanceof Error && /\(os error \d+\)$/.test(err.message))) throw err;
+    }
   }
   return code;
 }
@@ -1676,7 +1680,13 @@ async function removeAbandonedBatches(root, report, waiting) {
   const names = await pendingNames(root);
   for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
-    const file = await lockExisting(partPath, waiting);
+    let file;
+    try {
+      file = await lockExisting(partPath, waiting);
+    } catch (err) {
+      if (err instanceof WriteError && err.cause instanceof Deno.errors.NotCapable) continue;
+      throw err;
+    }
     if (file === void 0) {
       await removeIfPresent(marker);
       continue;
@@ -2383,7 +2393,7 @@ async function main(args) {
       lockWaitMsMax
     });
     if (report.abandonedBytesRemoved > 0) {
-      console.error(`ledger emit: removed ${countOf(report.abandonedBytesRemoved, "byte")} of a batch whose writer died before acknowledging it (none of its events was written)`);
+      sayAfterWrite(`ledger emit: removed ${countOf(report.abandonedBytesRemoved, "byte")} of a batch whose writer died before acknowledging it (none of its events was written)`);
     }
   };
   const creates = values["allow-existing"] !== true && events.some((e) => e.event_type === "run.created");

@@ -33,15 +33,24 @@ Deno.test({
       assert.equal(r.code, 0, "the event is written: exit 0");
       const id = r.stdout.trim();
       assert.match(id, /^[0-9a-f-]{36}$/);
-      let lines = 0;
-      for await (const day of Deno.readDir(join(root, "events"))) {
-        if (!day.name.startsWith("day=")) continue;
-        for await (const part of Deno.readDir(join(root, "events", day.name))) {
-          const text = await Deno.readTextFile(join(root, "events", day.name, part.name));
-          lines += text.split("\n").filter((l) => l.includes(id)).length;
-        }
-      }
-      assert.equal(lines, 1);
+      assert.equal(await linesHolding(root, id), 1);
+      // Standard output full too: the line saying the ids were lost is lost as well.
+      const both = await sh(`${argv.map(quote).join(" ")} >${DEV_FULL} 2>${DEV_FULL}`);
+      assert.equal(both.code, 0, "written: exit 0");
+      assert.equal(await linesHolding(root, '"phase.started"'), 2);
     });
   },
 });
+
+/** The lines of the log under `root` holding `text`. */
+async function linesHolding(root: string, text: string): Promise<number> {
+  let lines = 0;
+  for await (const day of Deno.readDir(join(root, "events"))) {
+    if (!day.name.startsWith("day=")) continue;
+    for await (const part of Deno.readDir(join(root, "events", day.name))) {
+      const content = await Deno.readTextFile(join(root, "events", day.name, part.name));
+      lines += content.split("\n").filter((l) => l.includes(text)).length;
+    }
+  }
+  return lines;
+}

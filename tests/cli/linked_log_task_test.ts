@@ -127,6 +127,37 @@ Deno.test("deno task emit and ledger: a day folder linked from another disk", as
       assert.equal(await linesWith(root, r.stdout.trim()), 1);
     });
 
+    // A review: the marker of a batch killed while it appended to a linked day's part (a
+    // backfill under -A) made every emit under the task refuse, on any day.
+    await t.step("an abandoned batch in the linked day's part stops no emit of today", async () => {
+      const day = join(dir, "cold", "day=2026-01-20");
+      const part = join(day, [...Deno.readDirSync(day)].find((e) => e.isFile)!.name);
+      const size = (await Deno.stat(part)).size;
+      await Deno.writeTextFile(part, '{"event_type":"run.started","run_id":"dead"}\n', {
+        append: true,
+      });
+      const pending = join(root, "events", ".pending");
+      await Deno.mkdir(pending, { recursive: true });
+      const marker = join(pending, `2026-01-20__${part.slice(part.lastIndexOf("/") + 1)}.size`);
+      await Deno.writeTextFile(marker, JSON.stringify({ size }));
+      const r = await taskEmit(dir, [
+        ...rootArg,
+        "--event-type",
+        "run.started",
+        "--run-id",
+        "new-1",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await linesWith(root, r.stdout.trim()), 1);
+      assert.ok(await Deno.stat(marker), "left for a writer that may stat the part");
+      // One that may (-A) cuts the abandoned line off.
+      const cleaner = await runLedger([
+        ...["emit", "--root", root, "--event-type", "run.started", "--run-id", "new-1"],
+      ]);
+      assert.equal(cleaner.code, 0, cleaner.stderr);
+      assert.equal((await Deno.stat(part)).size, size);
+    });
+
     await t.step("ledger tag refreshes the index through the link", async () => {
       const built = await runLedger(["rebuild-index", "--root", root]);
       assert.equal(built.code, 0, built.stderr);

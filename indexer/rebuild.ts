@@ -700,7 +700,22 @@ async function refuseCraftedCatalog(conn: DuckDBConnection, dbPath: string): Pro
     [Number(found.types), "type"],
     [Number(found.views), "view"],
   ].filter(([n]) => (n as number) > 0).map(([n, kind]) => countOf(n as number, kind as string));
-  if (what.length > 0) throw new CraftedIndexError(dbPath, what.join(", "));
+  if (what.length === 0) return;
+  // Not an index of ours at all (tables and no index_meta: the legacy file, someone's own
+  // database): refused and kept, not rebuilt over as a damaged index (a review: one with a view
+  // of its own was replaced by an update, where --full refused it).
+  const [tables] = await rows(
+    conn,
+    `SELECT count(*) AS n, count(*) FILTER (WHERE table_name = 'index_meta') AS meta
+      FROM system.main.duckdb_tables() WHERE NOT temporary AND database_name = current_database()`,
+  );
+  if (Number(tables.meta) === 0 && Number(tables.n) > 0) {
+    throw new ForeignIndexFileError(
+      dbPath,
+      "is a DuckDB database but not a ledger index (it has tables and no index_meta)",
+    );
+  }
+  throw new CraftedIndexError(dbPath, what.join(", "));
 }
 
 /** Throw {@linkcode ForeignIndexFileError} when the database on `conn` has tables but no `index_meta`. */

@@ -83,6 +83,26 @@ Deno.test("rebuild-index replaces the earlier Python indexer's index at the root
           "CREATE VIEW analysis.latest_runs AS SELECT 1",
         ]),
     ],
+    // A review: with a view or macro of its own, an update took the file for a damaged index
+    // and rebuilt over it, where --full refused it.
+    ["a macro beside them", (db) => earlierIndex(db, ["CREATE MACRO twice(x) AS x * 2"])],
+    ["the legacy DuckDB with a view of its own", async (db) => {
+      await createLegacyDb(db, [{
+        run_id: "legacy-1",
+        run_type: "baseline",
+        created_at_ms: Date.UTC(2026, 0, 10),
+        config: "{}",
+        data_fingerprint: "fp",
+      }]);
+      const instance = await DuckDBInstance.create(db);
+      const conn = await instance.connect();
+      try {
+        await conn.run("CREATE VIEW optimizer.recent AS SELECT * FROM optimizer.runs_d");
+      } finally {
+        conn.disconnectSync();
+        instance.closeSync();
+      }
+    }],
     ["the legacy DuckDB (schema optimizer)", (db) =>
       createLegacyDb(db, [{
         run_id: "legacy-1",

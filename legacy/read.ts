@@ -261,7 +261,8 @@ export interface ReadFilter {
  * `starts_with` failed (so `show PREFIX` missed the run) and `= '04217'` matched run 4217.
  */
 function filterSql(filter: ReadFilter, column: string): { sql: string; values: string[] } {
-  const id = `CAST(${column} AS VARCHAR)`;
+  // Without a leading U+FEFF, as `text` reads it.
+  const id = `regexp_replace(CAST(${column} AS VARCHAR), '^' || chr(65279), '')`;
   if (filter.runId !== undefined) return { sql: ` WHERE ${id} = ?`, values: [filter.runId] };
   if (filter.runIdPrefix !== undefined) {
     return { sql: ` WHERE starts_with(${id}, ?)`, values: [filter.runIdPrefix] };
@@ -526,12 +527,12 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
   const defCount = new Map<string, number>();
   for (const d of defRows) {
     if (d.run_id !== null) {
-      defCount.set(String(d.run_id), (defCount.get(String(d.run_id)) ?? 0) + 1);
+      defCount.set(text(d.run_id)!, (defCount.get(text(d.run_id)!) ?? 0) + 1);
     }
   }
   for (const s of statusRows) {
     if (s.run_id === null) continue;
-    const id = String(s.run_id);
+    const id = text(s.run_id)!;
     statusCount.set(id, (statusCount.get(id) ?? 0) + 1);
     const seen = statusById.get(id);
     // Several status rows for one run: the one that got furthest wins.
@@ -543,13 +544,13 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
       run_id: id,
       run_type: text(d?.run_type),
       created_at_ms: ms(d?.created_at_ms),
-      config: jsonText(d?.config),
+      config: text(d?.config),
       data_fingerprint: text(d?.data_fingerprint),
       started_at_ms: ms(s?.started_at_ms),
       completed_at_ms: ms(s?.completed_at_ms),
       failed_at_ms: ms(s?.failed_at_ms),
-      summary_json: jsonText(s?.summary_json),
-      error_json: jsonText(s?.error_json),
+      summary_json: text(s?.summary_json),
+      error_json: text(s?.error_json),
       status_text: text(s?.status),
       has_status_row: s !== undefined,
     };
@@ -562,7 +563,7 @@ function joinLegacy(defRows: Row[], statusRows: Row[]): LegacyRow[] {
   const byId = new Map<string, LegacyRow>();
   for (const d of defRows) {
     if (d.run_id === null) continue;
-    const id = String(d.run_id);
+    const id = text(d.run_id)!;
     const row = legacyRow(id, d, statusById.get(id));
     const seen = byId.get(id);
     // Duplicate definitions: the earliest created wins, deterministically.
@@ -779,22 +780,19 @@ const SECONDS_LIKE_MIN = 1e9;
 /** The value from which a ms column's values look like ms again: as ms 1973-03-03, as seconds year 5138. */
 const SECONDS_LIKE_BELOW = 1e11;
 
+/**
+ * A text column's value, without one leading U+FEFF: a byte order mark
+ * (text read from a file saved as UTF-8 with one: Python's `utf-8-sig`) is
+ * no part of a run id, a type, a fingerprint or the JSON after it, and
+ * `JSON.parse` refuses it. DuckDB's Node package dropped it until the
+ * vendored one kept strings whole (a review: then a BOM-prefixed legacy
+ * summary was backfilled as raw text, and a legacy run id with one was
+ * listed beside the same run of the log).
+ */
 function text(v: unknown): string | null {
   if (v === null || v === undefined) return null;
-  return typeof v === "string" ? v : String(v);
-}
-
-/**
- * A JSON text column's value, without one leading U+FEFF: a byte order mark
- * before the JSON (text read from a file saved as UTF-8 with one: Python's
- * `utf-8-sig`) is no part of the value, and `JSON.parse` refuses it. DuckDB's
- * Node package dropped it until the vendored one kept strings whole (a
- * review: then a BOM-prefixed legacy summary was backfilled as raw text, its
- * numbers gone from `runs --where`).
- */
-function jsonText(v: unknown): string | null {
-  const t = text(v);
-  return t !== null && t.startsWith("\ufeff") ? t.slice(1) : t;
+  const t = typeof v === "string" ? v : String(v);
+  return t.startsWith("\ufeff") ? t.slice(1) : t;
 }
 
 /** The first line of an error's message. */

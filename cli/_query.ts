@@ -73,6 +73,15 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     { path: DEFAULT_LEGACY_DB_PATH, what: "the legacy DuckDB of dual mode", file: true },
     { path: `${DEFAULT_LEGACY_DB_PATH}.wal`, what: "the legacy DuckDB of dual mode", file: true },
   ];
+  // The root's day folders and run folders linked from another disk, by their targets (a
+  // review: an export into the target of a linked day, named otherwise, went into the log).
+  const linkedFrom = [
+    [join(root, "events"), "the ledger's append-only log"],
+    [join(root, "artifacts", "runs"), "the runs' artifacts"],
+  ] as const;
+  for (const [dir, what] of linkedFrom) {
+    for (const target of await linkedEntries(dir)) guarded.push({ path: target, what });
+  }
   const outs = [
     resolve(out),
     await realPathOf(resolve(out)),
@@ -110,7 +119,10 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     }
     const parts = o.split("/");
     const at = parts.findIndex((p, i) => p === "artifacts" && parts[i + 1] === "runs");
-    if (at !== -1 && parts.length > at + 3) {
+    if (
+      at !== -1 && parts.length > at + 3 &&
+      await isRunFolder(parts.slice(0, at).join("/"), parts.slice(0, at + 3).join("/"))
+    ) {
       throw new UsageError(
         `--out ${messageValue(out)} is inside ${
           messageValue(parts.slice(0, at + 3).join("/"))
@@ -118,6 +130,50 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
       );
     }
   }
+}
+
+/**
+ * Whether `runDir` (`<root>/artifacts/runs/<run_id>`) is a run's folder of
+ * a ledger: it holds the run's `manifest.json`, or `root` holds a log
+ * (`events/`). A project's own `artifacts/runs/` stays writable (a review).
+ * A folder this process may not look at is taken for one.
+ */
+async function isRunFolder(root: string, runDir: string): Promise<boolean> {
+  for (const path of [join(runDir, "manifest.json"), join(root, "events")]) {
+    try {
+      await Deno.stat(path);
+      return true;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+        return true;
+      }
+      if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
+        throw err;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The real paths of the entries of `dir` that are symbolic links (days of a
+ * log, run folders moved to another disk); none when `dir` is not there or
+ * cannot be listed here (the permission check says so).
+ */
+async function linkedEntries(dir: string): Promise<string[]> {
+  const targets: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isSymlink) targets.push(await realPathOf(join(dir, entry.name)));
+    }
+  } catch (err) {
+    if (
+      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+      err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied
+    ) return targets;
+    throw err;
+  }
+  return targets;
 }
 
 /**

@@ -128,6 +128,35 @@ Deno.test("report and export refuse an --out in another root's log or artifacts"
       match(r.stderr, pattern);
     }
     equal([...Deno.readDirSync(artifacts)].length, 0);
+    // The root's own day and run folders linked from another disk, by targets named otherwise
+    // (a review); and a project's own artifacts/runs/ folder, no ledger's, stays writable.
+    const ownDay = [...Deno.readDirSync(join(root, "events"))].find((e) =>
+      e.name.startsWith("day=")
+    )!.name;
+    await Deno.rename(join(root, "events", ownDay), join(dir, "dec07"));
+    await Deno.symlink(join(dir, "dec07"), join(root, "events", ownDay));
+    await Deno.mkdir(join(dir, "big", "bt1"), { recursive: true });
+    await Deno.mkdir(join(root, "artifacts", "runs"), { recursive: true });
+    await Deno.symlink(join(dir, "big", "bt1"), join(root, "artifacts", "runs", "bt1"));
+    for (
+      const [out, pattern] of [
+        [join(dir, "dec07", "runs.jsonl"), /\(the ledger's append-only log\)/],
+        [join(dir, "big", "bt1", "x.parquet"), /\(the runs' artifacts\)/],
+      ] as const
+    ) {
+      const r = await runLedger([
+        ...["export", "runs", "--root", root, "--format", "jsonl", "--out", out],
+      ]);
+      equal(r.code, 2, r.stderr);
+      match(r.stderr, pattern);
+    }
+    const project = join(dir, "proj", "artifacts", "runs", "q4");
+    await Deno.mkdir(project, { recursive: true });
+    const mine = await runLedger([
+      ...["export", "runs", "--root", root, "--format", "csv"],
+      ...["--out", join(project, "summary.csv")],
+    ]);
+    equal(mine.code, 0, mine.stderr);
     // Beside the other root's log is fine.
     const ok = await runLedger([
       ...["export", "runs", "--root", root, "--format", "jsonl"],

@@ -188,10 +188,28 @@ export async function runCommand(name: string, args: string[], spec: CommandSpec
     } catch (err) {
       // Standard error full too (`>/dev/full 2>/dev/full`): the line is lost, and the work is
       // still done; exit 1 would send a retry to do it again (a review).
-      if (!(err instanceof Error && /\(os error \d+\)$/.test(err.message))) throw err;
+      if (!isLostLine(err)) throw err;
     }
   }
   return code;
+}
+
+/**
+ * Whether `err` is the failure of a write to standard output or error that
+ * the file behind it could not take (a full disk, a closed pipe): the line
+ * is lost, and a command that has done its work keeps its exit code.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isLostLine } from "./_command.ts";
+ * assert.ok(isLostLine(new Error("No space left on device (os error 28)")));
+ * assert.ok(!isLostLine(new TypeError("x is not a function")));
+ * ```
+ */
+export function isLostLine(err: unknown): boolean {
+  return err instanceof Deno.errors.BrokenPipe ||
+    (err instanceof Error && /\(os error \d+\)$/.test(err.message));
 }
 
 /** Load and run the subcommand; whatever it throws becomes one stderr line and an exit code. */

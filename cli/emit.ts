@@ -19,6 +19,7 @@ import { ValidationError, WriteError } from "../ledger/errors.ts";
 import { firstKeysWin, numbersAtTop, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { countOf } from "../ledger/count_text.ts";
+import { isLostLine } from "./_command.ts";
 import { openFile, syncDir } from "../ledger/durable_fs.ts";
 import { dirname, join } from "../ledger/_path.ts";
 import { eventsDir, partName, PYTHON_PART_PATTERN, SHARED_PART_PATTERN } from "../ledger/paths.ts";
@@ -261,9 +262,7 @@ function sayAfterWrite(line: string): void {
   try {
     console.error(line);
   } catch (err) {
-    const lost = err instanceof Deno.errors.BrokenPipe ||
-      (err instanceof Error && /\(os error \d+\)$/.test(err.message));
-    if (!lost) throw err;
+    if (!isLostLine(err)) throw err;
   }
 }
 

@@ -807,10 +807,13 @@ async function runCommand(name, args, spec) {
     try {
       console.error(`ledger ${name}: ${code === EXIT_OK ? "done, but " : ""}${lost}`);
     } catch (err) {
-      if (!(err instanceof Error && /\(os error \d+\)$/.test(err.message))) throw err;
+      if (!isLostLine(err)) throw err;
     }
   }
   return code;
+}
+function isLostLine(err) {
+  return err instanceof Deno.errors.BrokenPipe || err instanceof Error && /\(os error \d+\)$/.test(err.message);
 }
 async function runMain(name, args, spec) {
   try {
@@ -2428,8 +2431,7 @@ function sayAfterWrite(line) {
   try {
     console.error(line);
   } catch (err) {
-    const lost = err instanceof Deno.errors.BrokenPipe || err instanceof Error && /\(os error \d+\)$/.test(err.message);
-    if (!lost) throw err;
+    if (!isLostLine(err)) throw err;
   }
 }
 function sayWaiting(waitedMs) {

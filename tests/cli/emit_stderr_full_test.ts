@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, denoScriptArgs, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, denoScriptArgs, logText, withTempDir } from "../_helpers.ts";
 import { quote, sh } from "../_tmpfs.ts";
 
 const DEV_FULL = "/dev/full";
@@ -44,13 +44,5 @@ Deno.test({
 
 /** The lines of the log under `root` holding `text`. */
 async function linesHolding(root: string, text: string): Promise<number> {
-  let lines = 0;
-  for await (const day of Deno.readDir(join(root, "events"))) {
-    if (!day.name.startsWith("day=")) continue;
-    for await (const part of Deno.readDir(join(root, "events", day.name))) {
-      const content = await Deno.readTextFile(join(root, "events", day.name, part.name));
-      lines += content.split("\n").filter((l) => l.includes(text)).length;
-    }
-  }
-  return lines;
+  return (await logText(root)).split("\n").filter((line) => line.includes(text)).length;
 }

@@ -66,6 +66,8 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     { path: join(root, "events"), what: "the ledger's append-only log" },
     { path: join(root, "index"), what: "the index folder" },
     { path: join(root, "artifacts"), what: "the runs' artifacts" },
+    // Itself a link to another disk, by its target (a review).
+    { path: join(root, "artifacts", "runs"), what: "the runs' artifacts" },
     // Files: the --out is refused when it is one, not "inside" one (a probe: `--db /tmp` said
     // "--out x.html is inside /tmp (the index file)"; opening the index says what /tmp is).
     { path: dbPath, what: "the index file", file: true },
@@ -119,13 +121,16 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     }
     const parts = o.split("/");
     const at = parts.findIndex((p, i) => p === "artifacts" && parts[i + 1] === "runs");
+    const runDir = at !== -1 && parts.length > at + 3
+      ? parts.slice(0, at + 3).join("/")
+      : undefined;
     if (
-      at !== -1 && parts.length > at + 3 &&
-      await isRunFolder(parts.slice(0, at).join("/"), parts.slice(0, at + 3).join("/"))
+      (runDir !== undefined && await isRunFolder(parts.slice(0, at).join("/"), runDir)) ||
+      await holdsRunManifest(folder)
     ) {
       throw new UsageError(
         `--out ${messageValue(out)} is inside ${
-          messageValue(parts.slice(0, at + 3).join("/"))
+          messageValue(runDir ?? folder)
         } (a run's artifacts): write it elsewhere`,
       );
     }
@@ -156,6 +161,33 @@ async function isRunFolder(root: string, runDir: string): Promise<boolean> {
 }
 
 /**
+ * Whether `folder` holds a run's `manifest.json` (an object with a string
+ * `run_id`): a run folder wherever it is, such as the target of a run
+ * folder another root links from another disk (a review).
+ */
+async function holdsRunManifest(folder: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(folder, "manifest.json"));
+  } catch (err) {
+    if (
+      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+      err instanceof Deno.errors.IsADirectory || err instanceof Deno.errors.NotCapable ||
+      err instanceof Deno.errors.PermissionDenied
+    ) return false;
+    throw err;
+  }
+  try {
+    const manifest: unknown = JSON.parse(text);
+    return typeof manifest === "object" && manifest !== null &&
+      typeof (manifest as { run_id?: unknown }).run_id === "string";
+  } catch (err) {
+    if (err instanceof SyntaxError) return false;
+    throw err;
+  }
+}
+
+/**
  * The real paths of the entries of `dir` that are symbolic links (days of a
  * log, run folders moved to another disk); none when `dir` is not there or
  * cannot be listed here (the permission check says so).
@@ -164,7 +196,13 @@ async function linkedEntries(dir: string): Promise<string[]> {
   const targets: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (entry.isSymlink) targets.push(await realPathOf(join(dir, entry.name)));
+      if (!entry.isSymlink) continue;
+      try {
+        targets.push(await realPathOf(join(dir, entry.name)));
+      } catch (err) {
+        // A loop of links leads nowhere to write (a review: it failed every export).
+        if (!(err instanceof Deno.errors.FilesystemLoop)) throw err;
+      }
     }
   } catch (err) {
     if (

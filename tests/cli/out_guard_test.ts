@@ -150,6 +150,24 @@ Deno.test("report and export refuse an --out in another root's log or artifacts"
       equal(r.code, 2, r.stderr);
       match(r.stderr, pattern);
     }
+    // A review: artifacts/runs itself a link to another disk, and a run folder of another root
+    // moved elsewhere under another name (its manifest.json names the run); a loop of links in
+    // events/ failed every export.
+    await Deno.writeTextFile(join(dir, "big", "bt1", "manifest.json"), '{"run_id":"bt1"}');
+    const moved = join(dir, "elsewhere", "some-run");
+    await Deno.mkdir(moved, { recursive: true });
+    await Deno.writeTextFile(join(moved, "manifest.json"), '{"run_id":"g2"}');
+    await Deno.rename(join(root, "artifacts", "runs"), join(dir, "runs-disk"));
+    await Deno.symlink(join(dir, "runs-disk"), join(root, "artifacts", "runs"));
+    await Deno.mkdir(join(dir, "runs-disk", "r9"));
+    await Deno.symlink("loop", join(root, "events", "loop"));
+    for (const out of [join(dir, "runs-disk", "r9", "x.parquet"), join(moved, "x.parquet")]) {
+      const r = await runLedger([
+        ...["export", "runs", "--root", root, "--format", "parquet", "--out", out],
+      ]);
+      equal(r.code, 2, `${out}: ${r.stderr}`);
+      match(r.stderr, /\((the runs'|a run's) artifacts\)/);
+    }
     const project = join(dir, "proj", "artifacts", "runs", "q4");
     await Deno.mkdir(project, { recursive: true });
     const mine = await runLedger([

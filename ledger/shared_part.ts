@@ -718,6 +718,23 @@ function pendingDir(root: string): string {
  */
 const MARKER_SUFFIX = ".size";
 
+/** Whether `path` is a symbolic link whose target is not there. */
+async function isDanglingLink(path: string): Promise<boolean> {
+  try {
+    if (!(await Deno.lstat(path)).isSymlink) return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // no link: removed for good
+    throw err;
+  }
+  try {
+    await Deno.stat(path);
+    return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return true;
+    throw err;
+  }
+}
+
 /** The marker of the shared part at `partPath` of `day`. */
 function pendingPath(root: string, day: string, partPath: string): string {
   return `${pendingDir(root)}/${day}__${partName(partPath)}${MARKER_SUFFIX}`;
@@ -1106,6 +1123,10 @@ async function removeAbandonedBatches(
       throw err;
     }
     if (file === undefined) {
+      // Behind a link that leads nowhere now (a day moved to a disk that is offline): the part
+      // is still there, and its marker is kept for when it is back (a review: removed, it let
+      // the batch's unacknowledged lines be read as events once the disk returned).
+      if (await isDanglingLink(dayDir(root, day))) continue;
       // Its part is gone (removed by hand): nothing to cut. Not under a lock: a part created
       // again under the same name before this removal would lose its own marker.
       await removeIfPresent(marker);

@@ -1486,6 +1486,21 @@ function pendingDir(root) {
   return `${eventsDir(root)}/.pending`;
 }
 var MARKER_SUFFIX = ".size";
+async function isDanglingLink(path) {
+  try {
+    if (!(await Deno.lstat(path)).isSymlink) return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  try {
+    await Deno.stat(path);
+    return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return true;
+    throw err;
+  }
+}
 function pendingPath(root, day, partPath) {
   return `${pendingDir(root)}/${day}__${partName(partPath)}${MARKER_SUFFIX}`;
 }
@@ -1691,6 +1706,7 @@ async function removeAbandonedBatches(root, report, waiting) {
       throw err;
     }
     if (file === void 0) {
+      if (await isDanglingLink(dayDir(root, day))) continue;
       await removeIfPresent(marker);
       continue;
     }

@@ -150,6 +150,37 @@ Deno.test("deno task emit and ledger: a day folder linked from another disk", as
       assert.equal((await Deno.stat(part)).size, size);
     });
 
+    // A review: with the linked day's disk offline (the link dangling), an emit took the dead
+    // batch's part for one removed by hand and dropped its marker: once the disk was back, the
+    // batch's unacknowledged line was read as an event.
+    await t.step("a dead batch's marker outlives its day's disk going offline", async () => {
+      const day = join(dir, "cold", "day=2026-01-20");
+      const part = join(day, [...Deno.readDirSync(day)].find((e) => e.isFile)!.name);
+      const size = (await Deno.stat(part)).size;
+      await Deno.writeTextFile(part, '{"event_type":"run.started","run_id":"ghost"}\n', {
+        append: true,
+      });
+      const marker = join(
+        root,
+        "events",
+        ".pending",
+        `2026-01-20__${part.slice(part.lastIndexOf("/") + 1)}.size`,
+      );
+      await Deno.writeTextFile(marker, JSON.stringify({ size }));
+      await Deno.rename(join(dir, "cold"), join(dir, "cold.offline"));
+      const r = await runLedger([
+        ...["emit", "--root", root, "--event-type", "run.started", "--run-id", "new-1"],
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(await Deno.stat(marker), "kept while the part cannot be reached");
+      await Deno.rename(join(dir, "cold.offline"), join(dir, "cold"));
+      const again = await runLedger([
+        ...["emit", "--root", root, "--event-type", "run.started", "--run-id", "new-1"],
+      ]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((await Deno.stat(part)).size, size, "the dead batch's line is cut");
+    });
+
     await t.step("ledger tag refreshes the index through the link", async () => {
       const built = await runLedger(["rebuild-index", "--root", root]);
       assert.equal(built.code, 0, built.stderr);

@@ -1924,8 +1924,12 @@ async function* linesHolding(root, needle, options = {}) {
   if (options.newestFirst === true) parts.reverse();
   for (const part of parts) {
     if (options.beforeDay !== void 0 && part.day >= options.beforeDay) continue;
+    const shared = SHARED_PART_PATTERN.test(partName(part.file));
+    const stable = shared ? await stableAcknowledgedSize(root, part.day, part.path) : void 0;
+    if (shared && stable === void 0) continue;
+    const bytesMax = stable?.wholeLinesBytes ?? Infinity;
     let partLossy;
-    for await (const { bytes, startOfFile } of partLinesHolding(part.path, needleBytes)) {
+    for await (const { bytes, startOfFile } of partLinesHolding(part.path, needleBytes, bytesMax)) {
       let line;
       let lossy;
       try {
@@ -1949,11 +1953,11 @@ async function* linesHolding(root, needle, options = {}) {
 var NEWLINE = 10;
 var PART_READ_BYTES = 16 * 1024 * 1024;
 var PART_READ_MIN_BYTES = 64 * 1024;
-async function* partLinesHolding(path, needle) {
+async function* partLinesHolding(path, needle, bytesMax) {
   const file = await openToReadIfThere(path);
   if (file === void 0) return;
   try {
-    const size = (await statOfOpen(file, path)).size;
+    const size = Math.min(bytesMax, (await statOfOpen(file, path)).size);
     let buf = new Uint8Array(Math.max(PART_READ_MIN_BYTES, Math.min(PART_READ_BYTES, size + 1)));
     let held = 0;
     let base = 0;
@@ -1964,14 +1968,16 @@ async function* partLinesHolding(path, needle) {
         grown.set(buf);
         buf = grown;
       }
-      while (held < buf.length) {
-        const n = await file.read(buf.subarray(held));
+      const want = Math.min(buf.length, bytesMax - base);
+      while (held < want) {
+        const n = await file.read(buf.subarray(held, want));
         if (n === null) {
           eof = true;
           break;
         }
         held += n;
       }
+      if (base + held >= bytesMax) eof = true;
       if (held === 0) break;
       const end = buf.lastIndexOf(NEWLINE, held - 1) + 1;
       if (end === 0) continue;

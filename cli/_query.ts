@@ -40,8 +40,11 @@ import {
 
 /**
  * Refuse an output path (`--out`) that would overwrite what the ledger keeps:
- * a file in a day folder of any root's log (`events/day=YYYY-MM-DD/`), which
- * that root's indexer would read as events,
+ * a file in a day folder of any root's log (`events/day=YYYY-MM-DD/`, or a
+ * `day=` folder holding a writer's part), which that root's indexer would
+ * read as events, or in any root's run folder (`artifacts/runs/<id>/` of a
+ * root with a log, or a folder holding a run's `manifest.json`); the targets
+ * of the root's day and run folders linked from another disk;
  * anything under the root's `events/` (the append-only log), `index/` or
  * `artifacts/` folders, the index file `dbPath` with its `.wal`, and the
  * legacy DuckDB dual mode reads by default (`data/baseline_results.duckdb`:

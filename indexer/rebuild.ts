@@ -1378,6 +1378,29 @@ export async function rebuildIndex(
   root: string,
   options: RebuildOptions = {},
 ): Promise<RebuildReport> {
+  try {
+    return await rebuildOnce(root, options, false);
+  } catch (err) {
+    // Refused as no index of ours: the earlier Python indexer's index at the root's own path
+    // is this log's index all the same, replaced by a full rebuild. Looked at only once
+    // refused: opening the index for it cost every rebuild about 40 ms at 1M events.
+    if (!(err instanceof RebuildError && err.cause instanceof ForeignIndexFileError)) throw err;
+    const dbPath = options.dbPath ?? indexPath(root);
+    if ((options.source ?? LOCAL_SOURCE) !== LOCAL_SOURCE) throw err;
+    if (!await isEarlierIndexersIndex(dbPath, root)) throw err;
+    return await rebuildOnce(root, options, true);
+  }
+}
+
+/**
+ * {@linkcode rebuildIndex}, once; `earlier`: the file at the root's own
+ * index path is the earlier indexer's index, replaced by a full rebuild.
+ */
+async function rebuildOnce(
+  root: string,
+  options: RebuildOptions,
+  earlier: boolean,
+): Promise<RebuildReport> {
   const startMs = performance.now();
   const checked = checkRebuildOptions(options);
   const { sinceDate, source } = checked;
@@ -1416,7 +1439,6 @@ export async function rebuildIndex(
   // rejects, so that a failed listing still waits for it before removing it).
   let copied: Promise<unknown> = Promise.resolve(null);
   try {
-    const earlier = source === LOCAL_SOURCE && await isEarlierIndexersIndex(dbPath, root);
     if (earlier) progress(`${dbPath}: ${EARLIER_INDEX_REASON}`);
     else await refuseForeignFile(dbPath, root, options.full === true, source);
     const leftovers = await removeLeftovers(dbPath);

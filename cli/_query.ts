@@ -93,7 +93,7 @@ export async function refuseLedgerOut(out: string, root: string, dbPath: string)
     await realPathOf(await outTarget(out)),
   ];
   for (const g of guarded) {
-    const targets = [resolve(g.path), await realPathOf(resolve(g.path))];
+    const targets = [resolve(g.path), await realPathOrLoop(resolve(g.path))];
     for (const o of outs) {
       for (const t of targets) {
         const rel = relative(t, o);
@@ -190,6 +190,16 @@ async function holdsRunManifest(folder: string): Promise<boolean> {
   }
 }
 
+/** The real path of `path`, or `path` itself when it is a loop of links (nothing is there). */
+async function realPathOrLoop(path: string): Promise<string> {
+  try {
+    return await realPathOf(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.FilesystemLoop) return path;
+    throw err;
+  }
+}
+
 /**
  * The real paths of the entries of `dir` that are symbolic links (days of a
  * log, run folders moved to another disk); none when `dir` is not there or
@@ -200,17 +210,14 @@ async function linkedEntries(dir: string): Promise<string[]> {
   try {
     for await (const entry of Deno.readDir(dir)) {
       if (!entry.isSymlink) continue;
-      try {
-        targets.push(await realPathOf(join(dir, entry.name)));
-      } catch (err) {
-        // A loop of links leads nowhere to write (a review: it failed every export).
-        if (!(err instanceof Deno.errors.FilesystemLoop)) throw err;
-      }
+      // A loop of links leads nowhere to write (a review: it failed every export).
+      targets.push(await realPathOrLoop(join(dir, entry.name)));
     }
   } catch (err) {
     if (
       err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
-      err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied
+      err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied ||
+      err instanceof Deno.errors.FilesystemLoop
     ) return targets;
     throw err;
   }

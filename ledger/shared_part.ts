@@ -718,8 +718,11 @@ function pendingDir(root: string): string {
  */
 const MARKER_SUFFIX = ".size";
 
-/** Whether `path` is a symbolic link whose target is not there. */
-async function isDanglingLink(path: string): Promise<boolean> {
+/**
+ * Whether `path` is a symbolic link that leads to no folder: its target is
+ * not there, is a file, or is a loop of links.
+ */
+async function isUnreachableLink(path: string): Promise<boolean> {
   try {
     if (!(await Deno.lstat(path)).isSymlink) return false;
   } catch (err) {
@@ -727,10 +730,12 @@ async function isDanglingLink(path: string): Promise<boolean> {
     throw err;
   }
   try {
-    await Deno.stat(path);
-    return false;
+    return !(await Deno.stat(path)).isDirectory;
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return true;
+    if (
+      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.FilesystemLoop ||
+      err instanceof Deno.errors.NotADirectory
+    ) return true;
     throw err;
   }
 }
@@ -1111,6 +1116,11 @@ async function removeAbandonedBatches(
   const names = await pendingNames(root); // one listing serves the markers and the commits
   for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
+    // Behind a link that leads nowhere now (a day moved to a disk that is offline, a loop, a
+    // file): the part may be back, and its marker is kept for then (a review: removed, it let
+    // the batch's unacknowledged lines be read as events once the disk returned; a loop failed
+    // every emit, on any day).
+    if (await isUnreachableLink(dayDir(root, day))) continue;
     let file: DurableFile | undefined;
     try {
       file = await lockExisting(partPath, waiting);
@@ -1123,10 +1133,6 @@ async function removeAbandonedBatches(
       throw err;
     }
     if (file === undefined) {
-      // Behind a link that leads nowhere now (a day moved to a disk that is offline): the part
-      // is still there, and its marker is kept for when it is back (a review: removed, it let
-      // the batch's unacknowledged lines be read as events once the disk returned).
-      if (await isDanglingLink(dayDir(root, day))) continue;
       // Its part is gone (removed by hand): nothing to cut. Not under a lock: a part created
       // again under the same name before this removal would lose its own marker.
       await removeIfPresent(marker);

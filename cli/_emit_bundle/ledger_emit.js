@@ -1486,7 +1486,7 @@ function pendingDir(root) {
   return `${eventsDir(root)}/.pending`;
 }
 var MARKER_SUFFIX = ".size";
-async function isDanglingLink(path) {
+async function isUnreachableLink(path) {
   try {
     if (!(await Deno.lstat(path)).isSymlink) return false;
   } catch (err) {
@@ -1494,10 +1494,9 @@ async function isDanglingLink(path) {
     throw err;
   }
   try {
-    await Deno.stat(path);
-    return false;
+    return !(await Deno.stat(path)).isDirectory;
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return true;
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.FilesystemLoop || err instanceof Deno.errors.NotADirectory) return true;
     throw err;
   }
 }
@@ -1698,6 +1697,7 @@ async function removeAbandonedBatches(root, report, waiting) {
   const names = await pendingNames(root);
   for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
+    if (await isUnreachableLink(dayDir(root, day))) continue;
     let file;
     try {
       file = await lockExisting(partPath, waiting);
@@ -1706,7 +1706,6 @@ async function removeAbandonedBatches(root, report, waiting) {
       throw err;
     }
     if (file === void 0) {
-      if (await isDanglingLink(dayDir(root, day))) continue;
       await removeIfPresent(marker);
       continue;
     }

@@ -179,6 +179,16 @@ Deno.test("deno task emit and ledger: a day folder linked from another disk", as
       ]);
       assert.equal(again.code, 0, again.stderr);
       assert.equal((await Deno.stat(part)).size, size, "the dead batch's line is cut");
+      // A day that is a loop of links, with a dead batch's marker: no emit is stopped by it.
+      await Deno.symlink("day=2026-01-21", join(root, "events", "day=2026-01-21"));
+      const loopMarker = join(root, "events", ".pending", "2026-01-21__emit-000001.jsonl.size");
+      await Deno.writeTextFile(loopMarker, JSON.stringify({ size: 10 }));
+      const past = await runLedger([
+        ...["emit", "--root", root, "--event-type", "run.started", "--run-id", "new-1"],
+      ]);
+      assert.equal(past.code, 0, past.stderr);
+      assert.ok(await Deno.stat(loopMarker), "kept: the day may be reachable again");
+      await Deno.remove(join(root, "events", "day=2026-01-21"));
     });
 
     await t.step("ledger tag refreshes the index through the link", async () => {

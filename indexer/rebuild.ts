@@ -704,17 +704,7 @@ async function refuseCraftedCatalog(conn: DuckDBConnection, dbPath: string): Pro
   // Not an index of ours at all (tables and no index_meta: the legacy file, someone's own
   // database): refused and kept, not rebuilt over as a damaged index (a review: one with a view
   // of its own was replaced by an update, where --full refused it).
-  const [tables] = await rows(
-    conn,
-    `SELECT count(*) AS n, count(*) FILTER (WHERE table_name = 'index_meta') AS meta
-      FROM system.main.duckdb_tables() WHERE NOT temporary AND database_name = current_database()`,
-  );
-  if (Number(tables.meta) === 0 && Number(tables.n) > 0) {
-    throw new ForeignIndexFileError(
-      dbPath,
-      "is a DuckDB database but not a ledger index (it has tables and no index_meta)",
-    );
-  }
+  await refuseForeignTables(conn, dbPath);
   throw new CraftedIndexError(dbPath, what.join(", "));
 }
 
@@ -723,7 +713,8 @@ async function refuseForeignTables(conn: DuckDBConnection, dbPath: string): Prom
   if (await hasMeta(conn)) return;
   const [{ n }] = await rows(
     conn,
-    `SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database()`,
+    `SELECT count(*) AS n FROM system.main.duckdb_tables()
+      WHERE NOT temporary AND database_name = current_database()`,
   );
   if (Number(n) > 0) {
     throw new ForeignIndexFileError(
@@ -796,33 +787,18 @@ const EARLIER_INDEX_REASON =
 async function isEarlierIndexersIndex(dbPath: string, root: string): Promise<boolean> {
   if (resolve(dbPath) !== resolve(indexPath(root))) return false;
   if (await isDuckDbFile(dbPath) !== true) return false;
-  let instance: DuckDBInstance;
-  try {
-    instance = await openDuckDbFile(dbPath, { ...READER_CONFIG });
-  } catch (err) {
-    if (err instanceof Error && /IO Error|Serialization Error|Corrupt/i.test(err.message)) {
-      return false; // damaged: the rebuild recovers or says so
-    }
-    throw err;
-  }
-  try {
-    const conn = await instance.connect();
-    try {
-      if (await hasMeta(conn)) return false;
-      // Every object of the file, in every schema: the legacy DuckDB's optimizer.runs_d is no
-      // index's (a review: it was taken for one, and its runs were replaced), nor is a macro, a
-      // sequence or a type of someone's own.
-      const objects = (await rows(conn, EARLIER_INDEX_OBJECTS_SQL)).map((r) =>
-        `${String(r.schema_name)}.${String(r.name)}`
-      );
-      return objects.includes("main.runs_d") &&
-        objects.every((o) => o.startsWith("main.") && EARLIER_INDEX_OBJECTS.has(o.slice(5)));
-    } finally {
-      conn.disconnectSync();
-    }
-  } finally {
-    instance.closeSync();
-  }
+  const read = await readLiveIndex(dbPath, async (conn) => {
+    if (await hasMeta(conn)) return false;
+    // Every object of the file, in every schema: the legacy DuckDB's optimizer.runs_d is no
+    // index's (a review: it was taken for one, and its runs were replaced), nor is a macro, a
+    // sequence or a type of someone's own.
+    const objects = (await rows(conn, EARLIER_INDEX_OBJECTS_SQL)).map((r) =>
+      `${String(r.schema_name)}.${String(r.name)}`
+    );
+    return objects.includes("main.runs_d") &&
+      objects.every((o) => o.startsWith("main.") && EARLIER_INDEX_OBJECTS.has(o.slice(5)));
+  });
+  return read.ok && read.value; // one DuckDB cannot read keeps its refusal
 }
 
 /**
@@ -2012,7 +1988,7 @@ async function madeWith(conn: DuckDBConnection): Promise<
 async function hasMeta(conn: DuckDBConnection): Promise<boolean> {
   const tables = await rows(
     conn,
-    `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'index_meta'`,
+    `SELECT count(*) AS n FROM system.main.duckdb_tables() WHERE table_name = 'index_meta'`,
   );
   return Number(tables[0].n) > 0;
 }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { listParts } from "./parts.ts";
+import { listParts, type PartFile } from "./parts.ts";
 import { canonicalJson, parseJsonText } from "./json_text.ts";
 import { checkFilledEvent } from "./event_write.ts";
 import { readLineValue } from "./line_value.ts";
@@ -369,10 +369,8 @@ export async function* linesHolding(
     // Acknowledged lines only, as findEventsById reads them: the lines of a batch whose writer
     // died are no events (a review: a run created only by a killed batch was "already there",
     // and emitting it again was refused).
-    const shared = SHARED_PART_PATTERN.test(partName(part.file));
-    const stable = shared ? await stableAcknowledgedSize(root, part.day, part.path) : undefined;
-    if (shared && stable === undefined) continue; // removed since listed
-    const bytesMax = stable?.wholeLinesBytes ?? Infinity;
+    const bytesMax = await acknowledgedBytes(root, part);
+    if (bytesMax === undefined) continue; // removed since listed
     let partLossy: boolean | undefined; // read only when a line found needs it (rare)
     for await (
       const { bytes, startOfFile } of partLinesHolding(part.path, needleBytes, bytesMax)
@@ -399,6 +397,18 @@ export async function* linesHolding(
 }
 
 const NEWLINE = 0x0a;
+
+/**
+ * The bytes of `part` that hold acknowledged lines only: a shared part's
+ * whole lines before any dead batch's marker, taken under its lock
+ * (stableAcknowledgedSize: without it, a dead batch cut back between its
+ * size and its record could leave a later dead batch's lines in reach);
+ * every byte of another part; `undefined` for a part removed since listed.
+ */
+async function acknowledgedBytes(root: string, part: PartFile): Promise<number | undefined> {
+  if (!SHARED_PART_PATTERN.test(partName(part.file))) return Infinity;
+  return (await stableAcknowledgedSize(root, part.day, part.path))?.wholeLinesBytes;
+}
 
 /**
  * Bytes of a part read at a time by {@linkcode partLinesHolding}: what it
@@ -617,12 +627,8 @@ export async function findEventsById(
   for (const part of await listParts(root)) {
     // Acknowledged lines only: a batch still appending (or killed while it did) holds lines
     // the next writer may cut; emit must not take one of those for its retry's event.
-    // A shared part's taken under its lock (stableAcknowledgedSize): without it, a dead batch
-    // cut back between its size and its record could leave a later dead batch's lines in reach.
-    const shared = SHARED_PART_PATTERN.test(partName(part.file));
-    const stable = shared ? await stableAcknowledgedSize(root, part.day, part.path) : undefined;
-    if (shared && stable === undefined) continue; // removed since listed
-    const bytesMax = stable?.wholeLinesBytes ?? Infinity;
+    const bytesMax = await acknowledgedBytes(root, part);
+    if (bytesMax === undefined) continue; // removed since listed
     const read = await partText(part.path, bytesMax);
     if (read === undefined) continue;
     const { text } = read;

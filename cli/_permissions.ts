@@ -478,8 +478,20 @@ async function realFolder(folder: string): Promise<string> {
   }
 }
 
-/** A path this check cannot look at: missing, under a file, or not permitted. */
-function isUnreadable(err: unknown): boolean {
+/**
+ * Whether `err`, thrown by a look at a path, says there is nothing this
+ * process can look at there: missing, under a file, not permitted, a loop of
+ * links, a name too long.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isUnreadable } from "./_permissions.ts";
+ * assert.ok(isUnreadable(new Deno.errors.NotFound("x")));
+ * assert.ok(!isUnreadable(new TypeError("x")));
+ * ```
+ */
+export function isUnreadable(err: unknown): boolean {
   return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
     err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied ||
     // A path too long or through a loop of links (a bad-input probe: an uncaught stack trace

@@ -7,6 +7,7 @@
  * @module
  */
 import { messageValue } from "../ledger/control_text.ts";
+import { isUnreadable } from "./_permissions.ts";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import {
   DAY_DIR_PATTERN,
@@ -214,11 +215,7 @@ async function linkedEntries(dir: string): Promise<string[]> {
       targets.push(await realPathOrLoop(join(dir, entry.name)));
     }
   } catch (err) {
-    if (
-      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
-      err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied ||
-      err instanceof Deno.errors.FilesystemLoop
-    ) return targets;
+    if (isUnreadable(err)) return targets;
     throw err;
   }
   return targets;

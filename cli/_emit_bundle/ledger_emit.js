@@ -1923,10 +1923,8 @@ async function* linesHolding(root, needle, options = {}) {
   if (options.newestFirst === true) parts.reverse();
   for (const part of parts) {
     if (options.beforeDay !== void 0 && part.day >= options.beforeDay) continue;
-    const shared = SHARED_PART_PATTERN.test(partName(part.file));
-    const stable = shared ? await stableAcknowledgedSize(root, part.day, part.path) : void 0;
-    if (shared && stable === void 0) continue;
-    const bytesMax = stable?.wholeLinesBytes ?? Infinity;
+    const bytesMax = await acknowledgedBytes(root, part);
+    if (bytesMax === void 0) continue;
     let partLossy;
     for await (const { bytes, startOfFile } of partLinesHolding(part.path, needleBytes, bytesMax)) {
       let line;
@@ -1950,6 +1948,10 @@ async function* linesHolding(root, needle, options = {}) {
   }
 }
 var NEWLINE = 10;
+async function acknowledgedBytes(root, part) {
+  if (!SHARED_PART_PATTERN.test(partName(part.file))) return Infinity;
+  return (await stableAcknowledgedSize(root, part.day, part.path))?.wholeLinesBytes;
+}
 var PART_READ_BYTES = 16 * 1024 * 1024;
 var PART_READ_MIN_BYTES = 64 * 1024;
 async function* partLinesHolding(path, needle, bytesMax) {
@@ -2100,10 +2102,8 @@ async function findEventsById(root, ids) {
   if (ids.size === 0) return found;
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
   for (const part of await listParts(root)) {
-    const shared = SHARED_PART_PATTERN.test(partName(part.file));
-    const stable = shared ? await stableAcknowledgedSize(root, part.day, part.path) : void 0;
-    if (shared && stable === void 0) continue;
-    const bytesMax = stable?.wholeLinesBytes ?? Infinity;
+    const bytesMax = await acknowledgedBytes(root, part);
+    if (bytesMax === void 0) continue;
     const read = await partText(part.path, bytesMax);
     if (read === void 0) continue;
     const { text } = read;

@@ -58,7 +58,8 @@ Endpoint and credentials come only from the standard AWS variables and files:
 AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_PROFILE, ~/.aws/credentials. Path-style addressing.
 
-Exit codes: 0 done (or stopped by a signal), 1 failure, 2 usage error.`;
+Exit codes: 0 done (or, running on, stopped by a signal), 1 failure (with --once,
+anything not shipped, a signal or not), 2 usage error.`;
 
 /** Default `--interval`, in seconds. */
 const INTERVAL_SECONDS_DEFAULT = 30;
@@ -117,7 +118,8 @@ export async function main(args: string[]): Promise<number> {
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
     if (!await openShipper(shipper, once ? undefined : intervalSeconds, stop.signal)) {
-      return stop.signal.aborted ? EXIT_OK : EXIT_FAILURE;
+      // A signal stops a shipper that kept retrying (exit 0); --once failed to ship (exit 1).
+      return stop.signal.aborted && !once ? EXIT_OK : EXIT_FAILURE;
     }
     try {
       return once

@@ -15,7 +15,7 @@ import { completeEventFast, encodeEventLine } from "../ledger/event_write.ts";
 import { assert } from "../ledger/assert.ts";
 import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
-import { ValidationError, WriteError } from "../ledger/errors.ts";
+import { type UnreachableDayError, ValidationError, WriteError } from "../ledger/errors.ts";
 import { firstKeysWin, numbersAtTop, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { countOf } from "../ledger/count_text.ts";
@@ -189,11 +189,12 @@ export async function main(args: string[]): Promise<number> {
   await refuseUnknownOlderRunIds(root, prepared, values.stdin === true);
   const events = prepared.map((p) => p.event);
   let retried = 0;
+  const unsearched: string[] = []; // what a look-up could not check: said after the write
   const write = async (lockWaitedMs: number) => {
-    if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
+    if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared, unsearched);
     // A retry (an event the log holds already, by its given id) is not written again: written
     // twice, verify called the log NOT SOUND for good (an audit), though the index counts one.
-    const held = await refuseTakenIds(root, prepared);
+    const held = await refuseTakenIds(root, prepared, unsearched);
     const fresh = prepared.filter((p) => !held.has(p));
     retried = prepared.length - fresh.length;
     if (fresh.length === 0) return;
@@ -246,10 +247,18 @@ export async function main(args: string[]): Promise<number> {
     const why = err instanceof Error ? err.message : String(err);
     unknownRuns = [`could not look for the runs' run.created in the log: ${why.split("\n")[0]}`];
   }
-  for (const warning of [...runTypeWarnings(events), ...unknownRuns]) {
+  for (const warning of [...runTypeWarnings(events), ...unsearched, ...unknownRuns]) {
     sayAfterWrite(`ledger emit: warning: ${warning}`);
   }
   return 0;
+}
+
+/**
+ * The warnings for the day folders a look-up for `what` could not search
+ * (links to no folder: a disk not mounted), one each.
+ */
+function notSearched(days: ReadonlyMap<string, UnreachableDayError>, what: string): string[] {
+  return [...days.values()].map((err) => `could not look for ${what}: ${err.message}`);
 }
 
 /**
@@ -354,8 +363,18 @@ async function unknownRunWarnings(root: string, events: readonly LedgerEvent[]):
   );
   const asked = new Set(events.map((e) => e.run_id).filter((id) => !created.has(id)));
   // One read of the log for all of them, newest first, stopped when each is found.
-  const inLog = await findRunsCreated(root, asked, { oneEach: true });
+  const unreachable = new Map<string, UnreachableDayError>();
+  const inLog = await findRunsCreated(root, asked, {
+    oneEach: true,
+    onUnreachableDay: (err) => unreachable.set(err.entry, err),
+  });
   const warnings: string[] = [];
+  const missing = [...asked].filter((id) => !inLog.has(id));
+  if (missing.length > 0) {
+    // Only when it mattered: a day on a disk not mounted is listed by every emit's look-up.
+    const of = missing.length === 1 ? `run ${missing[0]}` : `${missing.length} runs`;
+    warnings.push(...notSearched(unreachable, `the run.created of ${of}`));
+  }
   for (const event of events) {
     if (!asked.has(event.run_id)) continue;
     asked.delete(event.run_id);
@@ -380,7 +399,11 @@ type Values = ReturnType<typeof parseFlags>["values"];
  * in the same batch, would merge two runs in the index: refused unless the
  * log's `run.created` is this very event (a retry).
  */
-async function refuseExistingRuns(root: string, prepared: readonly Prepared[]): Promise<void> {
+async function refuseExistingRuns(
+  root: string,
+  prepared: readonly Prepared[],
+  unsearched: string[],
+): Promise<void> {
   const createdBy = new Map<string, Prepared>(); // run id -> its first run.created in the batch
   for (const p of prepared) {
     const event = p.event;
@@ -394,8 +417,15 @@ async function refuseExistingRuns(root: string, prepared: readonly Prepared[]): 
     }
     createdBy.set(event.run_id, first ?? p);
   }
-  // One read of the log for every run the batch creates.
-  const inLog = await findRunsCreated(root, new Set(createdBy.keys()));
+  // One read of the log for every run the batch creates; a day that cannot be read is said, not
+  // refused: a cold disk not mounted would stop every new run.
+  const unreachable = new Map<string, UnreachableDayError>();
+  const inLog = await findRunsCreated(root, new Set(createdBy.keys()), {
+    onUnreachableDay: (err) => unreachable.set(err.entry, err),
+  });
+  const runs = [...createdBy.keys()];
+  const of = runs.length === 1 ? `run ${runs[0]}` : `the batch's ${runs.length} runs`;
+  unsearched.push(...notSearched(unreachable, `an earlier run.created of ${of}`));
   for (const p of prepared) {
     const event = p.event;
     if (event.event_type !== "run.created") continue;
@@ -422,6 +452,7 @@ async function refuseExistingRuns(root: string, prepared: readonly Prepared[]): 
 async function refuseTakenIds(
   root: string,
   prepared: readonly Prepared[],
+  unsearched: string[],
 ): Promise<Set<Prepared>> {
   const held = new Set<Prepared>();
   const given = prepared.filter((p) => p.idGiven);
@@ -440,7 +471,13 @@ async function refuseTakenIds(
     if (first !== undefined) held.add(p); // the batch's own repeat: its first copy is written
     inBatch.set(p.event.event_id, first ?? p);
   }
-  const found = await findEventsById(root, new Set(inBatch.keys()));
+  const unreachable = new Map<string, UnreachableDayError>();
+  const found = await findEventsById(root, new Set(inBatch.keys()), {
+    onUnreachableDay: (err) => unreachable.set(err.entry, err),
+  });
+  if (found.size < inBatch.size) {
+    unsearched.push(...notSearched(unreachable, "the given event ids"));
+  }
   const holding = new Set<string>(); // the parts holding a retry's event
   for (const [id, lines] of found) {
     const [existing] = lines; // the first line decides: the same event, or another

@@ -20,6 +20,7 @@
 import { dirname, join } from "node:path";
 import { eventsDir, indexPath } from "../ledger/paths.ts";
 import { exists } from "../ledger/exists.ts";
+import { UnreachableDayError } from "../ledger/errors.ts";
 import { assert } from "../ledger/assert.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { listPartFiles } from "./_files.ts";
@@ -361,7 +362,11 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           // An emptied log (moved away, unmounted), or a root gone altogether, is refused again
           // until the log changes (restored, remounted): said once, not every interval (an ops
           // audit: a missing root logged an error every 30 s).
-          if (isEmptyLogRefusal(err) || !(await exists(root))) {
+          if (
+            isEmptyLogRefusal(err) ||
+            (err instanceof Error && err.cause instanceof UnreachableDayError) ||
+            !(await exists(root))
+          ) {
             last = { log: snapshot.log, index: await indexState(dbPath) };
           }
         }
@@ -529,7 +534,15 @@ interface Snapshot {
  * replaced by hand is rebuilt).
  */
 async function logSnapshot(root: string, dbPath: string): Promise<Snapshot> {
-  const files = await listPartFiles(root);
+  let files: Awaited<ReturnType<typeof listPartFiles>>;
+  try {
+    files = await listPartFiles(root);
+  } catch (err) {
+    // A day on a disk not mounted: the rebuild refuses it (and is said) until the link leads
+    // to a folder again, or is removed.
+    if (!(err instanceof UnreachableDayError)) throw err;
+    return { log: `unreachable ${err.entry} -> ${err.target}`, index: await indexState(dbPath) };
+  }
   // With no part file, whether `events/` is there decides the rebuild: missing, it is refused
   // (moved away, unmounted); there and empty, the index follows it (retention). A probe: after
   // a refusal, `events/` made again empty looked like no change, and the daemon kept serving

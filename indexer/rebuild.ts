@@ -71,6 +71,7 @@ import {
   STALE_AFTER_MS_DEFAULT,
 } from "./schema.ts";
 import { exists } from "../ledger/exists.ts";
+import { UnreachableDayError } from "../ledger/errors.ts";
 import { countOf, shownAndMore } from "../ledger/count_text.ts";
 import { readRange } from "../ledger/byte_range.ts";
 import { listRefreshMarkers, removeRefreshMarkers } from "./refresh_marker.ts";
@@ -1538,7 +1539,10 @@ async function rebuildOnce(
       refusedForeign = true;
       throw foreignRefusal(err);
     }
-    if (err instanceof IndexSourceError || err instanceof EmptyLogError) {
+    if (
+      err instanceof IndexSourceError || err instanceof EmptyLogError ||
+      err instanceof UnreachableDayError
+    ) {
       throw new RebuildError(
         `Rebuild of ${dbPath} refused (the index is unchanged): ${err.message}`,
         { cause: err },

@@ -261,3 +261,41 @@ export class RunIdReusedError extends Error {
     this.runId = runId;
   }
 }
+
+/**
+ * A day folder of the log that is a symbolic link leading to no folder now:
+ * its target is not there (a disk not mounted), is not a folder, or is a
+ * loop of links. Readers that must see every day refuse rather than leave
+ * its events out: an index rebuilt without them lost the day's runs, and
+ * `verify` said "sound" (a probe, after a cold disk was unmounted).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { UnreachableDayError } from "./errors.ts";
+ * const err = new UnreachableDayError("day=2026-01-20", "/cold/day=2026-01-20", "not there");
+ * assert.equal(err.day, "2026-01-20");
+ * assert.match(err.message, /^events\/day=2026-01-20 is a link to \/cold\/day=2026-01-20/);
+ * ```
+ */
+export class UnreachableDayError extends Error {
+  /** The UTC day, `YYYY-MM-DD`. */
+  readonly day: string;
+  /** The folder's name in the events directory, `day=YYYY-MM-DD`. */
+  readonly entry: string;
+  /** Where the link leads, as written in it. */
+  readonly target: string;
+
+  /** Create the error for the link `entry` to `target`, which leads to no folder for `why`. */
+  constructor(entry: string, target: string, why: string) {
+    super(
+      `events/${entry} is a link to ${target}, which leads to no folder now (${why}): its ` +
+        "events cannot be read; mount its disk again, or remove the link to leave the day out " +
+        "of the log",
+    );
+    this.name = "UnreachableDayError";
+    this.entry = entry;
+    this.day = entry.slice("day=".length);
+    this.target = target;
+  }
+}

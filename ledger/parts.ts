@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "./_path.ts";
+import { UnreachableDayError } from "./errors.ts";
 import { DAY_DIR_PATTERN, eventsDir, PART_FILE_PATTERN } from "./paths.ts";
 
 /**
@@ -64,6 +65,12 @@ export interface PartFile {
 export interface ListPartsOptions {
   /** Only days on or after this UTC day (`YYYY-MM-DD`). @default {undefined} (all days) */
   fromDay?: string;
+  /**
+   * Told each day folder that is a link leading to no folder, which is then
+   * left out (a look-up that can do without it). Without it, such a day
+   * throws {@linkcode UnreachableDayError}. @default {undefined}
+   */
+  onUnreachableDay?: (err: UnreachableDayError) => void;
 }
 
 /**
@@ -72,8 +79,9 @@ export interface ListPartsOptions {
  * another disk and linked back). Every reader of the log asks this, so that
  * what a writer appends through a link is what they read. A probe: writers
  * appended through a linked day folder and printed the event ids, which
- * `rebuild-index`, `verify` and `ship` then skipped. A dangling link is no
- * folder.
+ * `rebuild-index`, `verify` and `ship` then skipped. A link that leads to no
+ * folder (dangling: its disk not mounted; a loop; a file) throws
+ * {@linkcode UnreachableDayError}: left out, its runs left the index.
  *
  * @example
  * ```ts
@@ -84,9 +92,17 @@ export interface ListPartsOptions {
  *   await Deno.mkdir(`${dir}/elsewhere`);
  *   await Deno.symlink(`${dir}/elsewhere`, `${dir}/day=2026-01-23`);
  *   await Deno.symlink(`${dir}/gone`, `${dir}/day=2026-01-24`);
- *   const kinds: Record<string, boolean> = {};
- *   for await (const entry of Deno.readDir(dir)) kinds[entry.name] = await isDayFolder(dir, entry);
- *   assert.deepEqual(kinds, { elsewhere: true, "day=2026-01-23": true, "day=2026-01-24": false });
+ *   await Deno.writeTextFile(`${dir}/day=2026-01-25`, "");
+ *   const kinds: Record<string, boolean | string> = {};
+ *   for await (const entry of Deno.readDir(dir)) {
+ *     kinds[entry.name] = await isDayFolder(dir, entry).catch((err) => err.name);
+ *   }
+ *   assert.deepEqual(kinds, {
+ *     elsewhere: true,
+ *     "day=2026-01-23": true,
+ *     "day=2026-01-24": "UnreachableDayError",
+ *     "day=2026-01-25": false,
+ *   });
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -95,10 +111,41 @@ export interface ListPartsOptions {
 export async function isDayFolder(dir: string, entry: Deno.DirEntry): Promise<boolean> {
   if (entry.isDirectory) return true;
   if (!entry.isSymlink) return false;
+  const path = join(dir, entry.name);
+  let why: string;
   try {
-    return (await Deno.stat(join(dir, entry.name))).isDirectory;
+    if ((await Deno.stat(path)).isDirectory) return true;
+    why = "not a folder";
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false; // dangling
+    if (err instanceof Deno.errors.NotFound) why = "not there";
+    else if (err instanceof Deno.errors.FilesystemLoop) why = "a loop of links";
+    else if (err instanceof Deno.errors.NotADirectory) why = "not a folder";
+    else throw err;
+  }
+  throw new UnreachableDayError(entry.name, await linkTarget(path), why);
+}
+
+/** {@linkcode isDayFolder}, or `false` for a link to no folder when `onUnreachable` is given. */
+async function isDayFolderOr(
+  dir: string,
+  entry: Deno.DirEntry,
+  onUnreachable: ((err: UnreachableDayError) => void) | undefined,
+): Promise<boolean> {
+  try {
+    return await isDayFolder(dir, entry);
+  } catch (err) {
+    if (!(err instanceof UnreachableDayError) || onUnreachable === undefined) throw err;
+    onUnreachable(err);
+    return false;
+  }
+}
+
+/** What the link at `path` holds, or `?` when it is gone since it was listed. */
+async function linkTarget(path: string): Promise<string> {
+  try {
+    return await Deno.readLink(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "?"; // removed since listed
     throw err;
   }
 }
@@ -137,11 +184,8 @@ export async function listParts(root: string, options: ListPartsOptions = {}): P
   try {
     for await (const entry of Deno.readDir(dir)) {
       const match = DAY_DIR_PATTERN.exec(entry.name);
-      if (
-        match && (options.fromDay === undefined || match[1] >= options.fromDay) &&
-        await isDayFolder(dir, entry)
-      ) {
-        days.push(match[1]);
+      if (match && (options.fromDay === undefined || match[1] >= options.fromDay)) {
+        if (await isDayFolderOr(dir, entry, options.onUnreachableDay)) days.push(match[1]);
       }
     }
   } catch (err) {

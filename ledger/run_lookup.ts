@@ -18,7 +18,7 @@ import { readLineValue } from "./line_value.ts";
 import { eventsDir, partName, SHARED_PART_PATTERN } from "./paths.ts";
 import { LOCK_WAIT_MS_MAX_DEFAULT, lockOrGiveUp, stableAcknowledgedSize } from "./shared_part.ts";
 import { ensureDirDurable, statOfOpen } from "./durable_fs.ts";
-import { WriteError } from "./errors.ts";
+import { type UnreachableDayError, WriteError } from "./errors.ts";
 import { assert } from "./assert.ts";
 import { openToReadIfThere } from "./exists.ts";
 
@@ -152,6 +152,11 @@ export interface FindRunEventsOptions {
    * The events found are then newest day first. @default {false}
    */
   newestFirst?: boolean;
+  /**
+   * Told each day folder that is a link to no folder, then searched without
+   * it; without it, such a day throws `UnreachableDayError`. @default {undefined}
+   */
+  onUnreachableDay?: (err: UnreachableDayError) => void;
 }
 
 /**
@@ -190,6 +195,7 @@ export async function findRunEvents(
     for await (
       const { file, line, lossy, startOfFile } of linesHolding(root, needle, {
         newestFirst: options.newestFirst,
+        onUnreachableDay: options.onUnreachableDay,
       })
     ) {
       const event = parseObject(line);
@@ -275,6 +281,7 @@ export async function findRunsCreated(
     for (const runId of runIds) {
       const events = await findRunEvents(root, runId, {
         eventType: "run.created",
+        onUnreachableDay: options.onUnreachableDay,
         ...(oneEach ? { limit: 1, newestFirst: true } : {}),
       });
       if (events.length > 0) found.set(runId, events);
@@ -284,6 +291,7 @@ export async function findRunsCreated(
   for await (
     const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify("run.created"), {
       newestFirst: oneEach,
+      onUnreachableDay: options.onUnreachableDay,
     })
   ) {
     const event = parseObject(line);
@@ -312,6 +320,8 @@ export interface FindRunsCreatedOptions {
    * whole for each event, a probe). @default {false}
    */
   oneEach?: boolean;
+  /** As {@linkcode FindRunEventsOptions.onUnreachableDay}. @default {undefined} */
+  onUnreachableDay?: (err: UnreachableDayError) => void;
 }
 
 /** A complete line of the log that holds a searched text (see {@linkcode linesHolding}). */
@@ -358,11 +368,15 @@ export interface LineHolding {
 export async function* linesHolding(
   root: string,
   needle: string,
-  options: { beforeDay?: string; newestFirst?: boolean } = {},
+  options: {
+    beforeDay?: string;
+    newestFirst?: boolean;
+    onUnreachableDay?: (err: UnreachableDayError) => void;
+  } = {},
 ): AsyncGenerator<LineHolding> {
   const needleBytes = new TextEncoder().encode(needle);
   assert(needleBytes.length > 0 && !needleBytes.includes(NEWLINE), "a needle within one line");
-  const parts = await listParts(root);
+  const parts = await listParts(root, { onUnreachableDay: options.onUnreachableDay });
   if (options.newestFirst === true) parts.reverse();
   for (const part of parts) {
     if (options.beforeDay !== undefined && part.day >= options.beforeDay) continue;
@@ -620,11 +634,12 @@ export interface FoundEvent {
 export async function findEventsById(
   root: string,
   ids: ReadonlySet<string>,
+  options: { onUnreachableDay?: (err: UnreachableDayError) => void } = {},
 ): Promise<Map<string, FoundEvent[]>> {
   const found = new Map<string, FoundEvent[]>();
   if (ids.size === 0) return found;
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
-  for (const part of await listParts(root)) {
+  for (const part of await listParts(root, { onUnreachableDay: options.onUnreachableDay })) {
     // Acknowledged lines only: a batch still appending (or killed while it did) holds lines
     // the next writer may cut; emit must not take one of those for its retry's event.
     const bytesMax = await acknowledgedBytes(root, part);

@@ -22,6 +22,7 @@ import { assert } from "../ledger/assert.ts";
 import { exists } from "../ledger/exists.ts";
 import { basename, join } from "node:path";
 import { isDayFolder } from "../ledger/parts.ts";
+import { UnreachableDayError } from "../ledger/errors.ts";
 import { DAY_DIR_PATTERN, eventsDir, SHARED_PART_PATTERN } from "../ledger/paths.ts";
 import { acknowledgedSize, stableAcknowledgedSize } from "../ledger/shared_part.ts";
 import { ensureDir, type FileLock, tryLock, writeFileAtomic } from "./_durable.ts";
@@ -92,7 +93,7 @@ export interface ShipReport {
   bytesShipped: number;
   /** Bytes of the local log known to be in the bucket after the pass. */
   bytesInBucket: number;
-  /** One line per part that could not be shipped (conflicts). */
+  /** One line per part that could not be shipped (conflicts), or day folder that could not be read. */
   problems: string[];
   /**
    * One line per part the state file records as shipped of which the
@@ -267,7 +268,8 @@ export class Shipper {
     assert(this.#lock !== null, "Shipper.open before Shipper.pass");
     const started = performance.now();
     if (!this.#loaded) await this.#loadState();
-    const files = await listLocalParts(this.#root);
+    const unreachable: UnreachableDayError[] = [];
+    const files = await listLocalParts(this.#root, unreachable);
     const report: ShipReport = {
       partsScanned: files.length,
       chunksPut: 0,
@@ -291,8 +293,20 @@ export class Shipper {
       report.elapsedMs = Math.round(performance.now() - started);
       return report;
     }
+    // A day on a disk not mounted keeps what was shipped of it: forgotten, its parts were
+    // compared again whole once the disk was back.
+    for (const err of unreachable) {
+      report.problems.push(
+        `${err.message.replace(/; mount .*$/, "")}; not shipped, its state kept`,
+      );
+    }
+    const gone = new Set(unreachable.map((err) => `${err.entry}/`));
     const present = new Set(files.map((f) => f.file));
-    for (const name of this.#parts.keys()) if (!present.has(name)) this.#parts.delete(name);
+    for (const name of this.#parts.keys()) {
+      if (!present.has(name) && !gone.has(name.slice(0, name.indexOf("/") + 1))) {
+        this.#parts.delete(name);
+      }
+    }
     let failure: unknown;
     await forEachLimited(files, PARTS_CONCURRENT_MAX, async (f) => {
       try {
@@ -969,13 +983,26 @@ interface LocalPart {
  */
 const SHIPPED_FILE_PATTERN = /^[^.].*\.jsonl$/s;
 
-/** Every `*.jsonl` part under `<root>/events/day=*` (names do not matter), sorted. */
-async function listLocalParts(root: string): Promise<LocalPart[]> {
+/**
+ * Every `*.jsonl` part under `<root>/events/day=*` (names do not matter),
+ * sorted; a day folder that is a link to no folder is put in `unreachable`.
+ */
+async function listLocalParts(
+  root: string,
+  unreachable: UnreachableDayError[],
+): Promise<LocalPart[]> {
   const base = eventsDir(root);
   const out: LocalPart[] = [];
   for (const dayEntry of await readDirOrEmpty(base)) {
     const m = DAY_DIR_PATTERN.exec(dayEntry.name);
-    if (m === null || !(await isDayFolder(base, dayEntry))) continue;
+    if (m === null) continue;
+    try {
+      if (!(await isDayFolder(base, dayEntry))) continue;
+    } catch (err) {
+      if (!(err instanceof UnreachableDayError)) throw err;
+      unreachable.push(err);
+      continue;
+    }
     for (const e of await readDirOrEmpty(join(base, dayEntry.name))) {
       if (!e.isFile || !SHIPPED_FILE_PATTERN.test(e.name)) continue;
       const path = join(base, dayEntry.name, e.name);

@@ -26,19 +26,20 @@ import {
   statOfOpenSync,
   syncDir,
   writeAll
-} from "./chunk-7ZAAC7G4.js";
+} from "./chunk-7YAJGMMR.js";
 import {
   readLineValue
-} from "./chunk-GG2LGEMW.js";
+} from "./chunk-TBCVNHGI.js";
 import {
   ANNOTATION_EVENT_TYPES,
   LINE_BYTES_MAX,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-FYI2DDFU.js";
+} from "./chunk-QQ45YPAU.js";
 import {
   RUN_ID_PATTERN,
+  UnreachableDayError,
   ValidationError,
   WriteError,
   assert,
@@ -48,7 +49,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-R7SOUSYB.js";
+} from "./chunk-PO2GU77J.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1204,7 +1205,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-HQEOIC2V.js");
+    const { writeSchemaFile } = await import("./schema_file-5J7OYQ7V.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1222,7 +1223,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-HQEOIC2V.js");
+    const { writeSchemaFile } = await import("./schema_file-5J7OYQ7V.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1761,10 +1762,33 @@ function message(err) {
 async function isDayFolder(dir, entry) {
   if (entry.isDirectory) return true;
   if (!entry.isSymlink) return false;
+  const path = join(dir, entry.name);
+  let why;
   try {
-    return (await Deno.stat(join(dir, entry.name))).isDirectory;
+    if ((await Deno.stat(path)).isDirectory) return true;
+    why = "not a folder";
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
+    if (err instanceof Deno.errors.NotFound) why = "not there";
+    else if (err instanceof Deno.errors.FilesystemLoop) why = "a loop of links";
+    else if (err instanceof Deno.errors.NotADirectory) why = "not a folder";
+    else throw err;
+  }
+  throw new UnreachableDayError(entry.name, await linkTarget(path), why);
+}
+async function isDayFolderOr(dir, entry, onUnreachable) {
+  try {
+    return await isDayFolder(dir, entry);
+  } catch (err) {
+    if (!(err instanceof UnreachableDayError) || onUnreachable === void 0) throw err;
+    onUnreachable(err);
+    return false;
+  }
+}
+async function linkTarget(path) {
+  try {
+    return await Deno.readLink(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "?";
     throw err;
   }
 }
@@ -1777,8 +1801,8 @@ async function listParts(root, options = {}) {
   try {
     for await (const entry of Deno.readDir(dir)) {
       const match = DAY_DIR_PATTERN.exec(entry.name);
-      if (match && (options.fromDay === void 0 || match[1] >= options.fromDay) && await isDayFolder(dir, entry)) {
-        days.push(match[1]);
+      if (match && (options.fromDay === void 0 || match[1] >= options.fromDay)) {
+        if (await isDayFolderOr(dir, entry, options.onUnreachableDay)) days.push(match[1]);
       }
     }
   } catch (err) {
@@ -1848,7 +1872,8 @@ async function findRunEvents(root, runId, options = {}) {
   const seen = /* @__PURE__ */ new Set();
   for (const needle of idTexts(runId)) {
     for await (const { file, line, lossy, startOfFile } of linesHolding(root, needle, {
-      newestFirst: options.newestFirst
+      newestFirst: options.newestFirst,
+      onUnreachableDay: options.onUnreachableDay
     })) {
       const event = parseObject(line);
       if (event === null || event.run_id !== runId) continue;
@@ -1886,6 +1911,7 @@ async function findRunsCreated(root, runIds, options = {}) {
     for (const runId of runIds) {
       const events = await findRunEvents(root, runId, {
         eventType: "run.created",
+        onUnreachableDay: options.onUnreachableDay,
         ...oneEach ? {
           limit: 1,
           newestFirst: true
@@ -1896,7 +1922,8 @@ async function findRunsCreated(root, runIds, options = {}) {
     return found;
   }
   for await (const { file, line, lossy, startOfFile } of linesHolding(root, JSON.stringify("run.created"), {
-    newestFirst: oneEach
+    newestFirst: oneEach,
+    onUnreachableDay: options.onUnreachableDay
   })) {
     const event = parseObject(line);
     if (event === null || event.event_type !== "run.created") continue;
@@ -1919,7 +1946,9 @@ async function findRunsCreated(root, runIds, options = {}) {
 async function* linesHolding(root, needle, options = {}) {
   const needleBytes = new TextEncoder().encode(needle);
   assert(needleBytes.length > 0 && !needleBytes.includes(NEWLINE), "a needle within one line");
-  const parts = await listParts(root);
+  const parts = await listParts(root, {
+    onUnreachableDay: options.onUnreachableDay
+  });
   if (options.newestFirst === true) parts.reverse();
   for (const part of parts) {
     if (options.beforeDay !== void 0 && part.day >= options.beforeDay) continue;
@@ -2081,7 +2110,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-NHMN3H2R.js");
+  const { checkEventLine } = await import("./event_line-VI3ZWUO3.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2097,11 +2126,13 @@ function parseObject(line, exactIntegers = false) {
     return null;
   }
 }
-async function findEventsById(root, ids) {
+async function findEventsById(root, ids, options = {}) {
   const found = /* @__PURE__ */ new Map();
   if (ids.size === 0) return found;
   const idPattern = /"event_id"\s*:\s*("(?:[^"\\]|\\.)*")/;
-  for (const part of await listParts(root)) {
+  for (const part of await listParts(root, {
+    onUnreachableDay: options.onUnreachableDay
+  })) {
     const bytesMax = await acknowledgedBytes(root, part);
     if (bytesMax === void 0) continue;
     const read = await partText(part.path, bytesMax);
@@ -2404,9 +2435,10 @@ async function main(args) {
   await refuseUnknownOlderRunIds(root, prepared, values.stdin === true);
   const events = prepared.map((p) => p.event);
   let retried = 0;
+  const unsearched = [];
   const write = async (lockWaitedMs) => {
-    if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared);
-    const held = await refuseTakenIds(root, prepared);
+    if (values["allow-existing"] !== true) await refuseExistingRuns(root, prepared, unsearched);
+    const held = await refuseTakenIds(root, prepared, unsearched);
     const fresh = prepared.filter((p) => !held.has(p));
     retried = prepared.length - fresh.length;
     if (fresh.length === 0) return;
@@ -2442,11 +2474,17 @@ async function main(args) {
   }
   for (const warning of [
     ...runTypeWarnings(events),
+    ...unsearched,
     ...unknownRuns
   ]) {
     sayAfterWrite(`ledger emit: warning: ${warning}`);
   }
   return 0;
+}
+function notSearched(days, what) {
+  return [
+    ...days.values()
+  ].map((err) => `could not look for ${what}: ${err.message}`);
 }
 function sayAfterWrite(line) {
   try {
@@ -2500,10 +2538,19 @@ async function refuseUnknownOlderRunIds(root, prepared, fromStdin) {
 async function unknownRunWarnings(root, events) {
   const created = new Set(events.filter((e) => e.event_type === "run.created").map((e) => e.run_id));
   const asked = new Set(events.map((e) => e.run_id).filter((id) => !created.has(id)));
+  const unreachable = /* @__PURE__ */ new Map();
   const inLog = await findRunsCreated(root, asked, {
-    oneEach: true
+    oneEach: true,
+    onUnreachableDay: (err) => unreachable.set(err.entry, err)
   });
   const warnings = [];
+  const missing = [
+    ...asked
+  ].filter((id) => !inLog.has(id));
+  if (missing.length > 0) {
+    const of = missing.length === 1 ? `run ${missing[0]}` : `${missing.length} runs`;
+    warnings.push(...notSearched(unreachable, `the run.created of ${of}`));
+  }
   for (const event of events) {
     if (!asked.has(event.run_id)) continue;
     asked.delete(event.run_id);
@@ -2513,7 +2560,7 @@ async function unknownRunWarnings(root, events) {
   }
   return warnings;
 }
-async function refuseExistingRuns(root, prepared) {
+async function refuseExistingRuns(root, prepared, unsearched) {
   const createdBy = /* @__PURE__ */ new Map();
   for (const p of prepared) {
     const event = p.event;
@@ -2524,7 +2571,15 @@ async function refuseExistingRuns(root, prepared) {
     }
     createdBy.set(event.run_id, first ?? p);
   }
-  const inLog = await findRunsCreated(root, new Set(createdBy.keys()));
+  const unreachable = /* @__PURE__ */ new Map();
+  const inLog = await findRunsCreated(root, new Set(createdBy.keys()), {
+    onUnreachableDay: (err) => unreachable.set(err.entry, err)
+  });
+  const runs = [
+    ...createdBy.keys()
+  ];
+  const of = runs.length === 1 ? `run ${runs[0]}` : `the batch's ${runs.length} runs`;
+  unsearched.push(...notSearched(unreachable, `an earlier run.created of ${of}`));
   for (const p of prepared) {
     const event = p.event;
     if (event.event_type !== "run.created") continue;
@@ -2534,7 +2589,7 @@ async function refuseExistingRuns(root, prepared) {
     }
   }
 }
-async function refuseTakenIds(root, prepared) {
+async function refuseTakenIds(root, prepared, unsearched) {
   const held = /* @__PURE__ */ new Set();
   const given = prepared.filter((p) => p.idGiven);
   if (given.length === 0) return held;
@@ -2547,7 +2602,13 @@ async function refuseTakenIds(root, prepared) {
     if (first !== void 0) held.add(p);
     inBatch.set(p.event.event_id, first ?? p);
   }
-  const found = await findEventsById(root, new Set(inBatch.keys()));
+  const unreachable = /* @__PURE__ */ new Map();
+  const found = await findEventsById(root, new Set(inBatch.keys()), {
+    onUnreachableDay: (err) => unreachable.set(err.entry, err)
+  });
+  if (found.size < inBatch.size) {
+    unsearched.push(...notSearched(unreachable, "the given event ids"));
+  }
   const holding = /* @__PURE__ */ new Set();
   for (const [id, lines] of found) {
     const [existing] = lines;
@@ -2663,7 +2724,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-RIXFGBQX.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-U2LAJ22E.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

@@ -613,6 +613,29 @@ async function linkedDay(server: CephServer, tmp: string): Promise<void> {
   assert.ok(local.length > 0);
   const remote = (await bucketLines(storeOf(server, "fleet"), "linked/events/")).map((l) => l.line);
   assert.deepEqual(remote.sort(), local.sort());
+  // Its disk not mounted: said, exit 1 with --once, and what was shipped of the day is kept in
+  // the state (forgotten, the day's parts were compared again whole once the disk was back).
+  const stateFiles = async () => {
+    const texts: string[] = [];
+    for await (const e of Deno.readDir(join(root, "ship"))) {
+      if (e.name.endsWith(".json")) texts.push(await Deno.readTextFile(join(root, "ship", e.name)));
+    }
+    return texts;
+  };
+  assert.ok((await stateFiles()).some((text) => text.includes(`${days[0]}/`)));
+  await Deno.rename(moved, `${moved}.offline`);
+  const offline = await ledger(["ship", "--root", root, "--to", "s3://fleet/linked", "--once"]);
+  await Deno.rename(`${moved}.offline`, moved);
+  assert.equal(offline.code, 1, offline.stderr);
+  assert.match(
+    offline.stderr,
+    /events\/day=\S+ is a link to .*, which leads to no folder now \(not there\).*not shipped, its state kept/,
+  );
+  assert.ok((await stateFiles()).some((text) => text.includes(`${days[0]}/`)), "state kept");
+  const back = await ledger(["ship", "--root", root, "--to", "s3://fleet/linked", "--once"]);
+  assert.equal(back.code, 0, back.stderr);
+  const after = (await bucketLines(storeOf(server, "fleet"), "linked/events/")).map((l) => l.line);
+  assert.deepEqual(after.sort(), local.sort());
 }
 
 /**

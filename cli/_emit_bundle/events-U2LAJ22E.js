@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-IY333JFZ.js";
+} from "./chunk-S4J5L73I.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-FYI2DDFU.js";
+} from "./chunk-QQ45YPAU.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-R7SOUSYB.js";
+} from "./chunk-PO2GU77J.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

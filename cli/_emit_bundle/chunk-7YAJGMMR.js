@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-R7SOUSYB.js";
+} from "./chunk-PO2GU77J.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

@@ -474,6 +474,22 @@ var WriteError = class extends Error {
     this.path = path;
   }
 };
+var UnreachableDayError = class extends Error {
+  /** The UTC day, `YYYY-MM-DD`. */
+  day;
+  /** The folder's name in the events directory, `day=YYYY-MM-DD`. */
+  entry;
+  /** Where the link leads, as written in it. */
+  target;
+  /** Create the error for the link `entry` to `target`, which leads to no folder for `why`. */
+  constructor(entry, target, why) {
+    super(`events/${entry} is a link to ${target}, which leads to no folder now (${why}): its events cannot be read; mount its disk again, or remove the link to leave the day out of the log`);
+    this.name = "UnreachableDayError";
+    this.entry = entry;
+    this.day = entry.slice("day=".length);
+    this.target = target;
+  }
+};
 
 // ledger/assert.ts
 var AssertionError = class extends Error {
@@ -515,5 +531,6 @@ export {
   ValidationError,
   EventTooLargeError,
   WriteError,
+  UnreachableDayError,
   assert
 };

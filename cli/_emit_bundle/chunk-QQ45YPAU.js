@@ -6,7 +6,7 @@ import {
   RUN_ID_PATTERN,
   newEventId,
   setOwn
-} from "./chunk-R7SOUSYB.js";
+} from "./chunk-PO2GU77J.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

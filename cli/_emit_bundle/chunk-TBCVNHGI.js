@@ -2,7 +2,7 @@
 import {
   EVENT_FIELD_RULES,
   LINE_BYTES_MAX
-} from "./chunk-FYI2DDFU.js";
+} from "./chunk-QQ45YPAU.js";
 import {
   JSON_DEPTH_MAX,
   firstKeysWin,
@@ -13,7 +13,7 @@ import {
   scanJsonText,
   setOwn,
   topLevelValueText
-} from "./chunk-R7SOUSYB.js";
+} from "./chunk-PO2GU77J.js";
 
 // ledger/line_value.ts
 var utf8 = new TextDecoder("utf-8", {

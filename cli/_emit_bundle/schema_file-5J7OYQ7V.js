@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-7ZAAC7G4.js";
+} from "./chunk-7YAJGMMR.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-R7SOUSYB.js";
+} from "./chunk-PO2GU77J.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -93,9 +93,12 @@ export class RerunError extends Error {
 /**
  * The run id that `idOrPrefix` names for a rerun (SPEC 11: a unique prefix
  * will do). An exact run folder wins; else the prefix must match exactly
- * one of the run folders under `<root>/artifacts/runs/` that hold a
- * `manifest.json`. Throws {@linkcode RerunError}: `not_found` when none
- * matches, `ambiguous` (with the candidates) when several do.
+ * one of the run folders under `<root>/artifacts/runs/`, with a manifest or
+ * not (a probe: among `exp-a`, killed, and `exp-b`, `rerun exp` reran
+ * `exp-b` where `show exp` said the prefix was ambiguous); the rerun then
+ * says when the run has no manifest. Throws {@linkcode RerunError}:
+ * `not_found` when none matches, `ambiguous` (with the candidates) when
+ * several do.
  *
  * The run folders answer, not the index: a rerun reads the manifest in the
  * folder and nothing else, the folders are exactly the runs it can repeat,
@@ -113,7 +116,9 @@ export class RerunError extends Error {
  *     await Deno.mkdir(`${root}/artifacts/runs/${id}`, { recursive: true });
  *     await Deno.writeTextFile(`${root}/artifacts/runs/${id}/manifest.json`, "{}");
  *   }
+ *   await Deno.mkdir(`${root}/artifacts/runs/killed-1`); // no manifest
  *   assert.equal(await resolveRerunId(root, "first-sw"), "first-sweep");
+ *   assert.equal(await resolveRerunId(root, "kill"), "killed-1");
  *   await assert.rejects(resolveRerunId(root, "fixed"), { kind: "ambiguous" });
  *   await assert.rejects(resolveRerunId(root, "zzz"), { kind: "not_found" });
  * } finally {
@@ -128,8 +133,10 @@ export async function resolveRerunId(root: string, idOrPrefix: string): Promise<
   try {
     for await (const entry of Deno.readDir(dir)) {
       if (!entry.name.startsWith(idOrPrefix) || !RUN_ID_PATTERN.test(entry.name)) continue;
-      const manifest = `${runDir(root, entry.name)}/${MANIFEST_FILE}`;
-      if (await exists(manifest, { isFile: true })) candidates.push(entry.name);
+      // A run folder, or a link to one (a run's folder moved to another disk).
+      if (entry.isDirectory || (entry.isSymlink && await exists(runDir(root, entry.name)))) {
+        candidates.push(entry.name);
+      }
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -148,7 +155,7 @@ export async function resolveRerunId(root: string, idOrPrefix: string): Promise<
   throw new RerunError(
     "ambiguous",
     `Run id prefix ${JSON.stringify(idOrPrefix)} is ambiguous: it matches ${candidates.length} ` +
-      `runs with a ${MANIFEST_FILE} in ${dir}`,
+      `run folders in ${dir}`,
     { candidates },
   );
 }

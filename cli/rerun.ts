@@ -47,7 +47,8 @@ the original's as the run wrote them (the sha256s of its manifest;
 manifest.json aside: it records times), whether a file of the run changed
 since, and whether the git commit is the same.
 RUN_ID may be a unique prefix of a run folder under <root>/artifacts/runs/
-that holds a manifest.json.
+(one without a manifest.json counts: a prefix of it and of another is
+ambiguous).
 
 Flags:
   --run-id ID          id of the new run

@@ -137,9 +137,22 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
         exact.stderr,
         /Run crashed-1 has no manifest at \S+: it has not completed \(a run writes its manifest at its end; one still running, or killed before its end, has none\), so there are no results to compare\n$/,
       );
+      // Its prefix names it too, and says the same (it reran nothing else).
       const prefix = await ledger(["crash", "--root", root, "--no-index"]);
       equal(prefix.code, 1, prefix.stderr);
-      match(prefix.stderr, /Run "crash" is not among the runs with a manifest\.json/);
+      match(prefix.stderr, /Run crashed-1 has no manifest at \S+: it has not completed/);
+      // A probe: a prefix of a killed run and of a completed one reran the completed one, where
+      // `show` called the prefix ambiguous.
+      await Deno.mkdir(`${root}/artifacts/runs/pol-2-killed`);
+      const before = await runDirs(root);
+      const both = await ledger(["pol", "--root", root, "--no-index"]);
+      equal(both.code, 2, both.stderr);
+      match(
+        both.stderr,
+        /Run id prefix "pol" is ambiguous: it matches pol-1, pol-1-again, pol-2-killed\n$/,
+      );
+      deepEqual(await runDirs(root), before);
+      await Deno.remove(`${root}/artifacts/runs/pol-2-killed`);
       await Deno.remove(`${root}/artifacts/runs/crashed-1`);
     });
 

@@ -392,8 +392,8 @@
       // Every value the grid has, a cell each: one whose trials all lack the metric (a profit
       // factor of no trade, 0 / 0) is a blank cell that says so (a probe: its row or column was
       // left out, the grid drawn without it).
-      const xs = [...new Set(all.map((d) => d.p[x]))].sort(sortNum);
-      const ys = [...new Set(all.map((d) => d.p[y]))].sort(sortNum);
+      const xs = axisValues(all, x).sort(sortNum);
+      const ys = axisValues(all, y).sort(sortNum);
       // An axis whose distinct values would share a label (0.2 and "0.2", true and "true")
       // labels each as JSON, strings quoted (the rule of ledger/control_text.ts distinctCells).
       const ticks = { [x]: plainTick(x), [y]: plainTick(y) };
@@ -404,7 +404,12 @@
         }
       }
       if (oneRow) ticks[y] = () => ""; // the legend names the metric
-      const tick = (path) => ticks[path];
+      // Cells and axes by each value's key (paramKey): a value the scales and the title read back.
+      const valueOfKey = {
+        [x]: new Map(xs.map((v) => [paramKey(v), v])),
+        [y]: new Map(ys.map((v) => [paramKey(v), v])),
+      };
+      const tick = (path) => (key) => ticks[path](valueOfKey[path].get(key));
       // Past 1e15 in exponent form: a cell of -1e308 read as 412 characters of digits (a probe).
       const fmtMetric = (v) =>
         v === Infinity
@@ -457,9 +462,14 @@
         marginTop: 36,
         marginBottom: 44,
         padding: 0.04,
-        x: { domain: xs, label: labelOf("x"), tickFormat: tick(x) },
+        x: { domain: xs.map(paramKey), label: labelOf("x"), tickFormat: tick(x) },
         // Above the axis, not rotated beside it: a leaf path is longer than a few rows are tall.
-        y: { domain: ys, label: labelOf("y"), labelAnchor: "top", tickFormat: tick(y) },
+        y: {
+          domain: ys.map(paramKey),
+          label: labelOf("y"),
+          labelAnchor: "top",
+          tickFormat: tick(y),
+        },
         color,
         marks: [
           Plot.cell(blanks, {
@@ -498,12 +508,30 @@
     },
   };
 
-  // Heatmap rows grouped by their parameters' values at two paths, in first-seen order.
+  // A heatmap axis's key of a parameter's value: its JSON, or "(missing)" for a trial without
+  // the parameter (a probe: JSON wrote a missing value as null, so a trial without `p` and one
+  // with `p: null` were one cell, under either label, and Plot drew no column for the other).
+  function paramKey(v) {
+    return v === undefined ? "(missing)" : JSON.stringify(v);
+  }
+
+  // The distinct values of the rows' parameter at `path` (by paramKey), in first-seen order.
+  function axisValues(rows, path) {
+    const byKey = new Map();
+    for (const d of rows) {
+      if (!byKey.has(paramKey(d.p[path]))) byKey.set(paramKey(d.p[path]), d.p[path]);
+    }
+    return [...byKey.values()];
+  }
+
+  // Heatmap rows grouped by their parameters' values at two paths, in first-seen order; a
+  // group's x and y are the values' keys (paramKey).
   function groupByTwo(rows, x, y) {
     const groups = new Map();
     for (const d of rows) {
-      const key = JSON.stringify([d.p[x], d.p[y]]);
-      if (!groups.has(key)) groups.set(key, { x: d.p[x], y: d.p[y], rows: [] });
+      const [kx, ky] = [paramKey(d.p[x]), paramKey(d.p[y])];
+      const key = JSON.stringify([kx, ky]);
+      if (!groups.has(key)) groups.set(key, { x: kx, y: ky, rows: [] });
       groups.get(key).rows.push(d);
     }
     return [...groups.values()];

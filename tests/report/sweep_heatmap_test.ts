@@ -254,8 +254,23 @@ Deno.test({
         ...(i === 1 ? { metrics: { median_return_bps: 1e20 } } : {}),
         ...(i === 2 ? { metrics: { median_return_bps: 5 } } : {}),
       }));
+      // A probe: a trial without `p` and one with `p: null` were one cell (keyed by JSON, which
+      // writes both as null), "best of 2 trials" under one label, and no column for the other.
+      const nulls = [
+        { event_type: "run.created", run_type: "sweep", config: {}, data_fingerprint: "fp" },
+        { event_type: "trial.recorded", trial_id: "t-null", params: { p: null, w: 1 } },
+        { event_type: "trial.recorded", trial_id: "t-absent", params: { w: 1 } },
+        { event_type: "trial.recorded", trial_id: "t-one", params: { p: 1, w: 1 } },
+        { event_type: "run.completed", summary: {}, artifact_paths: {} },
+      ].map((e, i) => ({
+        ...e,
+        run_id: "nulls",
+        ...(e.event_type === "trial.recorded"
+          ? { metrics: { median_return_bps: [10, 99, 5][i - 1] } }
+          : {}),
+      }));
       const emitted = await runLedger(["emit", "--stdin", "--root", root], {
-        stdin: huge.map((e) => JSON.stringify(e)).join("\n") + "\n",
+        stdin: [...huge, ...nulls].map((e) => JSON.stringify(e)).join("\n") + "\n",
       });
       assert.equal(emitted.code, 0, emitted.stderr);
       const rebuilt = await runLedger(["rebuild-index", "--root", root]);
@@ -267,6 +282,7 @@ Deno.test({
         "lad",
         "one",
         "huge",
+        "nulls",
         "--root",
         root,
         "--out",
@@ -367,6 +383,25 @@ Deno.test({
           const h = await heatmap(page, "run-3-sweep");
           assert.deepEqual(h.texts.slice().sort(), ["1.00e+20", "5"]);
         });
+
+        await t.step(
+          "a parameter null in one trial and missing in another: two cells",
+          async () => {
+            await page.goto(`file://${out}#run-4`);
+            await waitForCharts(page, "section.active");
+            const h = await heatmap(page, "run-4-sweep");
+            assert.equal(h.cells, 3);
+            assert.deepEqual(h.xTicks.slice().sort(), ["(missing)", "1", "null"]);
+            assert.deepEqual(h.texts.slice().sort(), ["10", "5", "99"]);
+            assert.ok(
+              h.svg.includes("p = null\nmedian_return_bps 10: best of 1 trial (t-null)"),
+              h.svg,
+            );
+            assert.ok(
+              h.svg.includes("p = (missing)\nmedian_return_bps 99: best of 1 trial (t-absent)"),
+            );
+          },
+        );
 
         await t.step("ledger ui: the same axes", async () => {
           const ui = await startUi(root);

@@ -102,7 +102,18 @@ export async function listPartFiles(
       }
       const path = join(base, dayEntry.name, entry.name);
       const stat = statOrNull(path);
-      if (stat === null) continue; // removed between listing and stat: not part of this scan
+      if (stat === null) {
+        // Deno names a file whose name is not UTF-8 with U+FFFD in its place: no path reaches it
+        // (a probe: its events left out of the index, with no word, where verify warned). Else
+        // removed between listing and stat: not part of this scan.
+        if (entry.name.includes("\uFFFD")) {
+          onSkip?.(
+            `${dayEntry.name}/${entry.name}`,
+            "its name is not valid UTF-8, so no path reaches it (rename it): not read",
+          );
+        }
+        continue;
+      }
       files.push({
         file: `${dayEntry.name}/${entry.name}`,
         path,

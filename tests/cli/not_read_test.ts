@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
+import { quote, sh } from "../_tmpfs.ts";
 
 Deno.test("rebuild-index warns of day folders it does not read, and stays quiet without them", async () => {
   await withTempDir(async (root) => {
@@ -69,5 +70,29 @@ Deno.test("the daemon logs the entries it does not read, with each rebuild", asy
       out,
       /1 entry of the events directory is not part of the log, and no event in it is indexed: day=2026-1-20: not a day folder/,
     );
+  });
+});
+
+// A probe: a part whose name is not UTF-8 (Latin-1 `é`, a byte Deno lists as U+FFFD) was left out
+// of the index with no word, even under --verbose, where verify warned of it.
+Deno.test("rebuild-index warns of a part whose name is not UTF-8", async () => {
+  await withTempDir(async (root) => {
+    await writePart(root, "day=2026-01-20/part-a.jsonl", fullRun("kept", T0));
+    const day = `${root}/events/day=2026-01-20`;
+    const made = await sh(
+      `cp ${quote(`${day}/part-a.jsonl`)} "$(printf '%s/latin1-\\351.jsonl' ${quote(day)})"`,
+    );
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal([...Deno.readDirSync(day)].length, 2);
+    for (const flags of [[], ["--full"]]) {
+      const r = await runLedger(["rebuild-index", "--root", root, ...flags]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stderr.trimEnd(),
+        "ledger rebuild-index: warning: 1 entry of the events directory is not part of the " +
+          "log, and no event in it is indexed: day=2026-01-20/latin1-\uFFFD.jsonl: its name is " +
+          "not valid UTF-8, so no path reaches it (rename it)",
+      );
+    }
   });
 });

@@ -76,17 +76,19 @@ import {
 // 7: event_duplicates.content_md5 (a later copy that differs from the event kept is told);
 // 8: runs_status.created_count (a run id given to two runs is told);
 // 9: event_duplicates.differs (a copy spelled otherwise by another writer is not a conflict);
-// 10: JSON columns hold `null` for a non-finite number (`NaN`, `-inf`, `1e400`), not its text.
-export const INDEX_FORMAT_VERSION = 10;
+// 10: JSON columns hold `null` for a non-finite number (`NaN`, `-inf`, `1e400`), not its text;
+// 11: a field an event's type does not define is not in its row (nor compared between copies).
+export const INDEX_FORMAT_VERSION = 11;
 
 /**
- * The index formats this version's readers read: its own, and 9, whose
- * tables are the same and whose JSON columns may hold `NaN` as written,
- * which every reader here reads as `null`. A rebuild replaces any other
- * format than {@linkcode INDEX_FORMAT_VERSION} in full; until then every
- * reader (`runs`, `show`, the report, the UI) reads an index of format 9.
+ * The index formats this version's readers read: its own, 10, whose tables
+ * are the same (a row may hold a field its type does not define), and 9,
+ * whose JSON columns may hold `NaN` as written, which every reader here
+ * reads as `null`. A rebuild replaces any other format than
+ * {@linkcode INDEX_FORMAT_VERSION} in full; until then every reader (`runs`,
+ * `show`, the report, the UI) reads an index of format 9 or 10.
  */
-export const INDEX_FORMATS_READABLE: readonly string[] = ["9", String(INDEX_FORMAT_VERSION)];
+export const INDEX_FORMATS_READABLE: readonly string[] = ["9", "10", String(INDEX_FORMAT_VERSION)];
 
 export { ID_LENGTH_MAX, TIMESTAMP_MS_MAX };
 export { EVENT_FIELD_RULES, type FieldKind, type FieldRule };
@@ -752,6 +754,20 @@ const STAGE_EVENT_VALUES: readonly [string, string][] = [
   ["reason", str("reason")],
 ];
 
+/**
+ * The value `value` of the column `column` where the line's event type
+ * defines the field, else NULL: a field a type does not define is kept in
+ * the log and not in the index (docs/INDEX.md), so it neither fills that
+ * type's row (a probe: `events.host` held a run.completed's extra `host`,
+ * and `error` a run.created's) nor tells two copies of one id apart.
+ */
+function definedOnly(column: string, value: string): string {
+  const types = Object.entries(EVENT_FIELD_RULES)
+    .filter(([, rules]) => rules.some((r) => r.field === column)).map(([type]) => type);
+  if (types.length === 0) return value; // a field of every event (event_id, run_id, ...)
+  return `CASE WHEN event_type IN (${types.map(sqlString).join(", ")}) THEN ${value} END`;
+}
+
 /** A stage row's event, in the order of {@linkcode EVENT_COLUMNS_SQL}. */
 const STAGE_EVENT_SQL = EVENT_COLUMNS.map((c) =>
   c === "file" || c === "line" ? c : `ev_${c} AS ${c}`
@@ -859,7 +875,7 @@ WITH lines AS (
 SELECT file, line, is_tail,
   CASE WHEN keep_raw OR is_tail OR is_last OR reason IS NOT NULL THEN raw END AS raw,
   strlen(raw) AS raw_bytes, reason, reason IS NULL AND NOT is_tail AS is_event,
-  ${STAGE_EVENT_VALUES.map(([c, v]) => `${v} AS ev_${c}`).join(",\n  ")}
+  ${STAGE_EVENT_VALUES.map(([c, v]) => `${definedOnly(c, v)} AS ev_${c}`).join(",\n  ")}
 FROM checked`;
 
 /**

@@ -231,3 +231,42 @@ Deno.test("rebuild: a conflicting copy fixed or removed is no conflict in an upd
     }
   });
 });
+
+// A probe: fields a type does not define (kept in the log, not in the index: docs/INDEX.md)
+// filled that type's row (`events.host` of a run.completed, `error` of a run.created) and told
+// two copies apart: two copies differing only in an undefined `host` were a conflict, in `zzz`
+// a retry.
+Deno.test("rebuild: a field the event's type does not define is not in its row, nor compared", async () => {
+  await withTempDir(async (root) => {
+    const completed = ev("run.completed", "r1", T0 + 20, {
+      summary: { ok: 1 },
+      artifact_paths: {},
+    });
+    const created = ev("run.created", "r1", T0, {
+      run_type: "x",
+      config: {},
+      data_fingerprint: "",
+      error: { message: "not a run.created field" },
+      host: "h",
+    });
+    await writePart(root, "day=2026-01-20/part-a.jsonl", [
+      created,
+      { ...completed, host: "A" },
+      { ...completed, timestamp_ms: T0 + 21, host: "B" },
+    ]);
+    const dbPath = join(root, "index", "runs.duckdb");
+    for (const flags of [["--full"], []]) {
+      const r = await runLedger(["rebuild-index", "--root", root, ...flags]);
+      equal(r.code, 0, r.stderr);
+      equal(r.stderr, "", "a retry, not a conflict");
+      deepEqual(
+        await query(dbPath, "SELECT event_type, host, error FROM events ORDER BY timestamp_ms"),
+        [
+          { event_type: "run.created", host: null, error: null },
+          { event_type: "run.completed", host: null, error: null },
+        ],
+      );
+      deepEqual(await query(dbPath, "SELECT differs FROM event_duplicates"), [{ differs: false }]);
+    }
+  });
+});

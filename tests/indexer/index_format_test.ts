@@ -45,26 +45,29 @@ Deno.test("readers: an index of another format says rebuild it", async () => {
   }
 });
 
-Deno.test("readers: an index of format 9 is read; the next rebuild replaces it in full", async () => {
-  const root = await Deno.makeTempDir({ prefix: "ledger-index-format-" });
-  try {
-    await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-a", T0));
-    await rebuildIndex(root, {});
-    // Format 9 has this version's tables; its JSON columns may hold NaN as the log wrote it.
-    const db = join(root, "index", "runs.duckdb");
-    const instance = await DuckDBInstance.create(db);
-    const conn = await instance.connect();
-    await conn.run("UPDATE index_meta SET value = '9' WHERE key = 'format_version'");
-    conn.disconnectSync();
-    instance.closeSync();
-    for (const args of [["runs"], ["show", "run-a"], ["report", "--out", join(root, "r.html")]]) {
-      const r = await runLedger([...args, "--root", root]);
-      equal(r.code, 0, `${args[0]}: ${r.stderr}`);
+for (const format of ["9", "10"]) {
+  Deno.test(`readers: an index of format ${format} is read; the next rebuild replaces it in full`, async () => {
+    const root = await Deno.makeTempDir({ prefix: "ledger-index-format-" });
+    try {
+      await writePart(root, "day=2026-01-20/part-1.jsonl", fullRun("run-a", T0));
+      await rebuildIndex(root, {});
+      // Formats 9 and 10 have this version's tables (9's JSON columns may hold NaN as the log
+      // wrote it; 10's rows a field their type does not define).
+      const db = join(root, "index", "runs.duckdb");
+      const instance = await DuckDBInstance.create(db);
+      const conn = await instance.connect();
+      await conn.run(`UPDATE index_meta SET value = '${format}' WHERE key = 'format_version'`);
+      conn.disconnectSync();
+      instance.closeSync();
+      for (const args of [["runs"], ["show", "run-a"], ["report", "--out", join(root, "r.html")]]) {
+        const r = await runLedger([...args, "--root", root]);
+        equal(r.code, 0, `${args[0]}: ${r.stderr}`);
+      }
+      const rebuilt = await rebuildIndex(root, {});
+      equal(rebuilt.mode, "full");
+      equal((await rebuildIndex(root, {})).mode, "incremental");
+    } finally {
+      await Deno.remove(root, { recursive: true });
     }
-    const rebuilt = await rebuildIndex(root, {});
-    equal(rebuilt.mode, "full");
-    equal((await rebuildIndex(root, {})).mode, "incremental");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  });
+}

@@ -287,6 +287,14 @@ export interface DataSessionOptions {
    * make it). @default {a file of `Deno.makeTempFile`}
    */
   scratchPath?: (name: string) => Promise<string>;
+  /**
+   * Files to read in place of the inputs the caller names by their paths:
+   * hard links to the files a run hashed (`RunContext.pinInputs` of
+   * `workflow.ts`), so that what is read is what was hashed whatever is
+   * renamed over the path meanwhile. Messages name the path; the session
+   * removes the links when it closes. @default {none}
+   */
+  readPaths?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -309,8 +317,13 @@ export async function openDataSession(options: DataSessionOptions = {}): Promise
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   await conn.run(SESSION_SQL);
+  const readPaths = options.readPaths ?? new Map<string, string>();
   const copies: string[] = [];
-  bomFreeCopies.set(conn, { copies, scratchPath: options.scratchPath });
+  for (const [path, link] of readPaths) {
+    copies.push(link);
+    copiedFrom.set(link, path);
+  }
+  bomFreeCopies.set(conn, { copies, scratchPath: options.scratchPath, readPaths });
   return {
     conn,
     close() {
@@ -333,9 +346,13 @@ export async function openDataSession(options: DataSessionOptions = {}): Promise
  */
 const bomFreeCopies = new WeakMap<
   DuckDBConnection,
-  { copies: string[]; scratchPath?: (name: string) => Promise<string> }
+  {
+    copies: string[];
+    scratchPath?: (name: string) => Promise<string>;
+    readPaths: ReadonlyMap<string, string>;
+  }
 >();
-/** The input each copy was made from, to name it in messages in place of the copy. */
+/** The input each copy (or link: `readPaths`) was made from, to name it in messages in its place. */
 const copiedFrom = new Map<string, string>();
 
 /** Remove a copy made by {@linkcode readableJsonPath}, gone already or not. */
@@ -351,16 +368,22 @@ function removeCopy(copy: string): void {
 const BOM = [0xef, 0xbb, 0xbf] as const;
 
 /**
- * The path DuckDB reads for the JSON Lines input `path`: itself, or a copy
- * without its byte order mark (same lines, same line numbers) that lives as
- * long as the session of `conn` ({@linkcode bomFreeCopies}).
+ * The path DuckDB reads for the JSON Lines input `path`, read from `source`
+ * (itself, or the session's link to it): `source`, or a copy without its
+ * byte order mark (same lines, same line numbers) that lives as long as the
+ * session of `conn` ({@linkcode bomFreeCopies}).
  */
-async function readableJsonPath(conn: DuckDBConnection, path: string, what: string) {
+async function readableJsonPath(
+  conn: DuckDBConnection,
+  source: string,
+  path: string,
+  what: string,
+) {
   const head = new Uint8Array(BOM.length);
   {
-    using file = await Deno.open(path);
+    using file = await Deno.open(source);
     const n = (await file.read(head)) ?? 0;
-    if (n < BOM.length || !BOM.every((b, i) => head[i] === b)) return path;
+    if (n < BOM.length || !BOM.every((b, i) => head[i] === b)) return source;
   }
   const session = bomFreeCopies.get(conn);
   if (session === undefined) {
@@ -375,16 +398,16 @@ async function readableJsonPath(conn: DuckDBConnection, path: string, what: stri
     : await session.scratchPath(name);
   session.copies.push(copy);
   copiedFrom.set(copy, path);
-  const source = await Deno.open(path);
+  const from = await Deno.open(source);
   let target: Deno.FsFile;
   try {
-    await source.seek(BOM.length, Deno.SeekMode.Start);
+    await from.seek(BOM.length, Deno.SeekMode.Start);
     target = await Deno.open(copy, { write: true, create: true, truncate: true });
   } catch (err) {
-    source.close();
+    from.close();
     throw err;
   }
-  await source.readable.pipeTo(target.writable); // closes both
+  await from.readable.pipeTo(target.writable); // closes both
   return copy;
 }
 
@@ -419,7 +442,11 @@ async function openSource(
 ): Promise<Map<string, string>> {
   await requireFile(path, options.what);
   const format = fileFormat(path, options.what);
-  const readPath = format === "json" ? await readableJsonPath(conn, path, options.what) : path;
+  // The run's link to the file it hashed, when it made one (DataSessionOptions.readPaths).
+  const readFrom = bomFreeCopies.get(conn)?.readPaths.get(path) ?? path;
+  const readPath = format === "json"
+    ? await readableJsonPath(conn, readFrom, path, options.what)
+    : readFrom;
   let types = new Map<string, string>();
   try {
     const describe = async (

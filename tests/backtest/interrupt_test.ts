@@ -50,7 +50,8 @@ Deno.test("an interrupted backtest records run.failed and exits 130/143", async 
     await t.step("SIGINT in the execute phase: exit 130, phase execute", async () => {
       const r = await interrupt([root, inputs.calls, inputs.candles, "int-1", "execute"], "SIGINT");
       equal(r.code, 130, r.stderr);
-      equal(r.stderr.trimEnd(), "interrupted SIGINT execute removed=0");
+      // The run's links to its two inputs (RunContext.pinInputs), which the interrupt removes.
+      equal(r.stderr.trimEnd(), "interrupted SIGINT execute removed=2");
       const events = await runEvents(root, "int-1");
       const last = events.at(-1) as { event_type: string; phase_name?: string; error: unknown };
       equal(last.event_type, "run.failed");
@@ -67,7 +68,8 @@ Deno.test("an interrupted backtest records run.failed and exits 130/143", async 
         );
         equal(r.code, 143, r.stderr);
         // Held inside the emit of phase.completed: the phase is still the current one.
-        equal(r.stderr.trimEnd(), "interrupted SIGTERM aggregate removed=1");
+        // The staged manifest and the two input links.
+        equal(r.stderr.trimEnd(), "interrupted SIGTERM aggregate removed=3");
         const events = await runEvents(root, "int-2");
         equal(events.at(-1)?.event_type, "run.failed");
         equal(events.some((e) => e.event_type === "run.completed"), false);

@@ -80,6 +80,23 @@ export function escapeHtml(text: unknown): string {
 }
 
 /**
+ * {@linkcode escapeHtml} of a value shown on one line (a run id, a label, a
+ * tag, a reason): its line breaks and tabs as escapes too, as the terminal's
+ * tables show them (a probe: labels `two\nlines` and `two lines` read the
+ * same, the page folding the break into a space).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { escapeLine } from "./html.ts";
+ * assert.equal(escapeLine("two\nlines <b>"), "two\\nlines &lt;b&gt;");
+ * ```
+ */
+export function escapeLine(text: unknown): string {
+  return escapeHtml(escapeControl(String(text ?? "")));
+}
+
+/**
  * Escape text for an attribute value a page reads back (an `<option value>`,
  * a search box, a chart's key): only what would end or start markup, so a
  * control character stays itself where {@linkcode escapeHtml} shows it as an
@@ -412,10 +429,10 @@ function overviewRow(r: OverviewRun, links: Links): string {
         escapeHtml(text)
       }<span class="best-trial">*</span></td>`
       : `<td class="num" data-v="${v ?? ""}">${escapeHtml(text)}</td>`;
-  const label = r.label === null ? "" : `<br><span class="label">${escapeHtml(r.label)}</span>`;
+  const label = r.label === null ? "" : `<br><span class="label">${escapeLine(r.label)}</span>`;
   return `<tr><td class="id"><a href="${escapeHtml(links.run(r.run_id))}">${
-    escapeHtml(r.run_id)
-  }</a>${label}</td><td>${escapeHtml(r.run_type ?? "-")}</td><td>${statusBadges(r)}</td>` +
+    escapeLine(r.run_id)
+  }</a>${label}</td><td>${escapeLine(r.run_type ?? "-")}</td><td>${statusBadges(r)}</td>` +
     `<td data-v="${r.created_at_ms ?? ""}">${escapeHtml(formatTime(r.created_at_ms))}</td>` +
     cell(r.duration_ms, formatDuration(r.duration_ms)) +
     cell(r.calls, r.calls === null ? "-" : r.exact_digits.calls ?? String(r.calls), "calls") +
@@ -548,9 +565,9 @@ export function renderRun(view: RunView, key: string): Fragment {
   const charts: ChartData = {};
   const parts: string[] = [];
   parts.push(
-    `<h1>${escapeHtml(r.run_id)} ${statusBadges(r)}</h1>`,
+    `<h1>${escapeLine(r.run_id)} ${statusBadges(r)}</h1>`,
   );
-  if (r.label !== null) parts.push(`<p class="label">${escapeHtml(r.label)}</p>`);
+  if (r.label !== null) parts.push(`<p class="label">${escapeLine(r.label)}</p>`);
   parts.push(`<div class="grid"><div class="card">${
     kv([
       ["type", r.run_type ?? "-"],
@@ -1001,9 +1018,9 @@ export function renderCompare(views: readonly RunView[], options: CompareOptions
       views.map((v, i) =>
         `<tr><td><strong>${letters[i]}</strong></td><td class="id"><a href="${
           escapeHtml(links.run(v.run.run_id))
-        }">${escapeHtml(v.run.run_id)}</a></td>${
-          labelled ? `<td>${escapeHtml(v.run.label ?? "")}</td>` : ""
-        }<td>${escapeHtml(v.run.run_type ?? "-")}</td>` +
+        }">${escapeLine(v.run.run_id)}</a></td>${
+          labelled ? `<td>${escapeLine(v.run.label ?? "")}</td>` : ""
+        }<td>${escapeLine(v.run.run_type ?? "-")}</td>` +
         `<td>${statusBadges(v.run)}</td><td>${escapeHtml(formatTime(v.run.created_at_ms))}` +
         `</td><td class="num">${escapeHtml(formatDuration(v.run.duration_ms))}</td></tr>`
       ).join("")
@@ -1268,7 +1285,7 @@ function annotationsCard(view: RunView): string {
   if (view.archive !== null) {
     parts.push(
       `<p class="archived">archived ${escapeHtml(formatTime(view.archive.changed_at_ms))} UTC${
-        view.archive.reason === null ? "" : `: ${escapeHtml(view.archive.reason)}`
+        view.archive.reason === null ? "" : `: ${escapeLine(view.archive.reason)}`
       }</p>`,
     );
   }
@@ -1292,7 +1309,7 @@ function annotationsCard(view: RunView): string {
 
 function kv(pairs: [string, string][]): string {
   return `<dl class="kv">${
-    pairs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")
+    pairs.map(([k, v]) => `<dt>${escapeLine(k)}</dt><dd>${escapeLine(v)}</dd>`).join("")
   }</dl>`;
 }
 

@@ -159,3 +159,53 @@ Deno.test("the page orders integers past 2^53 by value, beside numbers", () => {
     "9007199254740993",
   ]);
 });
+
+// A probe: labels `two\nlines` and `two lines` read the same, as did tag values `a\tb` and
+// `a b`: the page folded the break into a space (the compare's config table escaped it).
+Deno.test("ledger report and ledger ui: a label or tag with a line break or tab shows it", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    const created = (id: string) =>
+      JSON.stringify({
+        event_type: "run.created",
+        run_id: id,
+        run_type: "policy",
+        config: {},
+        data_fingerprint: "fp",
+      });
+    const tagged = (id: string, tags: Record<string, string>) =>
+      JSON.stringify({ event_type: "run.tagged", run_id: id, tags });
+    const lines = [
+      created("nl1"),
+      created("nl2"),
+      tagged("nl1", { label: "two\nlines", k: "a\tb" }),
+      tagged("nl2", { label: "two lines", k: "a b" }),
+    ];
+    const emitted = await runLedger(["emit", "--stdin", "--root", root], {
+      stdin: lines.join("\n") + "\n",
+    });
+    assert.equal(emitted.code, 0, emitted.stderr);
+    const built = await runLedger(["rebuild-index", "--root", root]);
+    assert.equal(built.code, 0, built.stderr);
+    const out = join(dir, "r.html");
+    const report = await runLedger(["report", "nl1", "nl2", "--root", root, "--out", out]);
+    assert.equal(report.code, 0, report.stderr);
+    const ui = await startUi(root);
+    try {
+      const pages = {
+        report: await Deno.readTextFile(out),
+        "ui run": await (await fetch(`${ui.url}/run/nl1`)).text(),
+        "ui overview": await (await fetch(`${ui.url}/`)).text(),
+      };
+      for (const [name, html] of Object.entries(pages)) {
+        assert.ok(html.includes("two\\nlines"), `${name}: the label's break shown`);
+        assert.ok(!html.includes("two\nlines"), `${name}: no raw break in the label`);
+      }
+      for (const html of [pages.report, pages["ui run"]]) {
+        assert.ok(html.includes("<dt>k</dt><dd>a\\tb</dd>"), "the tag's tab shown");
+      }
+    } finally {
+      await ui.stop();
+    }
+  });
+});

@@ -66,6 +66,22 @@ function unicodeEscape(ch: string): string {
  */
 export function messageValue(text: string): string {
   if (text.search(MESSAGE_BREAKING) < 0) return text;
+  return quotedValue(text);
+}
+
+/**
+ * `text` as JSON, quoted, with every character that would break or hide a
+ * one-line message escaped ({@linkcode messageValue} when it must quote).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { quotedValue } from "./control_text.ts";
+ * assert.equal(quotedValue("amb"), '"amb"');
+ * assert.equal(quotedValue("a\u2028b"), '"a\\u2028b"');
+ * ```
+ */
+export function quotedValue(text: string): string {
   // JSON escapes C0; what it leaves as it is (DEL, C1, the separators, the overrides) too.
   return JSON.stringify(text).replace(MESSAGE_BREAKING, unicodeEscape);
 }

@@ -68,6 +68,9 @@ function unicodeEscape(ch) {
 }
 function messageValue(text) {
   if (text.search(MESSAGE_BREAKING) < 0) return text;
+  return quotedValue(text);
+}
+function quotedValue(text) {
   return JSON.stringify(text).replace(MESSAGE_BREAKING, unicodeEscape);
 }
 function escapeMessageLine(line) {

@@ -7,7 +7,7 @@
  * @module
  */
 import { assert } from "../../ledger/assert.ts";
-import { messageValue } from "../../ledger/control_text.ts";
+import { messageValue, quotedValue } from "../../ledger/control_text.ts";
 import type { DuckDBConnection } from "../duckdb.ts";
 import { RUN_ARCHIVED_SQL } from "../schema.ts";
 import { allRows } from "./reader.ts";
@@ -74,7 +74,7 @@ export class AmbiguousRunError extends Error {
       // Each candidate on the message's one line (a probe: an id holding a newline cut the CLI's
       // line there, and broke the UI's 400 in two).
       `Run id prefix ${JSON.stringify(prefix)} is ambiguous: it matches ${
-        candidates.map(messageValue).join(", ")
+        candidatesText(candidates)
       }${total > candidates.length ? `, ... (${total} runs ${where})` : ""}`,
     );
     this.name = "AmbiguousRunError";
@@ -82,6 +82,17 @@ export class AmbiguousRunError extends Error {
     this.candidates = candidates;
     this.total = total;
   }
+}
+
+/**
+ * The candidates of an ambiguous prefix, one line: each as it is, or every
+ * one quoted when one must be (it holds a control character, or `, `, the
+ * list's own separator): a probe read `"amb\n…", amb, xss-a` as four ids
+ * where there were three.
+ */
+function candidatesText(candidates: readonly string[]): string {
+  const plain = candidates.every((c) => messageValue(c) === c && !c.includes(", "));
+  return candidates.map((c) => plain ? c : quotedValue(c)).join(", ");
 }
 
 /**

@@ -15,7 +15,8 @@ import { uiHandler } from "../../report/server.ts";
 Deno.test("an ambiguous prefix names candidates with a newline or ESC on one line", async () => {
   await withTempDir(async (dir) => {
     const root = join(dir, "ledger");
-    const ids = ["a\nb", "a\x1b[31mc"];
+    // And a plain id beside them: quoted too, or `"a\nb", ab` would read as two ids and a third.
+    const ids = ["a\nb", "a\x1b[31mc", "ab"];
     // Written as another writer would: `ledger emit` refuses such ids, the index reads them.
     const day = join(root, "events", "day=2026-01-05");
     await Deno.mkdir(day, { recursive: true });
@@ -36,7 +37,7 @@ Deno.test("an ambiguous prefix names candidates with a newline or ESC on one lin
     );
     const rebuilt = await runLedger(["rebuild-index", "--root", root]);
     assert.equal(rebuilt.code, 0, rebuilt.stderr);
-    const expected = `Run id prefix "a" is ambiguous: it matches "a\\nb", "a\\u001b[31mc"`;
+    const expected = `Run id prefix "a" is ambiguous: it matches "a\\nb", "a\\u001b[31mc", "ab"`;
     const shown = await runLedger(["show", "a", "--root", root]);
     assert.equal(shown.code, 2);
     assert.equal(shown.stderr, `ledger show: ${expected}\n`);

@@ -381,6 +381,19 @@ function unknownSort(sort: string): string | undefined {
   }
 }
 
+/** The query parameters of the overview page (its form's fields, and the pages'). */
+const OVERVIEW_PARAMETERS: readonly string[] = [
+  "q",
+  "where",
+  "type",
+  "status",
+  "sort",
+  "dir",
+  "all",
+  "limit",
+  "offset",
+];
+
 async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const p = url.searchParams;
   // A parameter the page cannot use is said, as `ledger runs` refuses it (probes: `?sort=bogus`
@@ -398,6 +411,14 @@ async function overviewPage(index: ReportIndex, url: URL): Promise<Response> {
   const unknownStatus = statuses.find((v) => !(RUN_STATUSES as readonly string[]).includes(v));
   const dir = p.get("dir") || undefined;
   const all = p.get("all") || undefined;
+  // A name the page does not take (`?since=`, a probe: the whole list answered, as if filtered).
+  const unknownName = [...p.keys()].find((name) => !OVERVIEW_PARAMETERS.includes(name));
+  if (unknownName !== undefined) {
+    return badFilterPage(
+      `Unknown parameter ${JSON.stringify(unknownName)}: the page takes ` +
+        `${OVERVIEW_PARAMETERS.join(", ")}`,
+    );
+  }
   if (typeof limit === "string") return badFilterPage(limit);
   if (typeof offset === "string") return badFilterPage(offset);
   const refused = (sort === undefined ? undefined : unknownSort(sort)) ??

@@ -392,6 +392,8 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
             ["offset=1.5", "offset must be an integer &gt;= 0"],
             ["dir=sideways", "Unknown dir"],
             ["all=yes", "Unknown all"],
+            // A probe: a parameter the page does not take answered the whole list.
+            ["since=2030-01-01", "Unknown parameter &quot;since&quot;: the page takes q, where"],
           ]
         ) {
           const bad = await fetch(`${ui.url}/?${query}`);

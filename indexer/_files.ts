@@ -13,6 +13,7 @@ import {
   SHARED_PART_PATTERN,
 } from "../ledger/paths.ts";
 import { isDayFolder } from "../ledger/parts.ts";
+import { UnreachableDayError } from "../ledger/errors.ts";
 import { acknowledgedSize, pendingBatches, stableAcknowledgedSize } from "../ledger/shared_part.ts";
 
 /** One part file of the log. */
@@ -49,6 +50,8 @@ export interface PartFile {
  * ids are not events yet (SPEC 8: all or nothing), so no index shows them.
  * A missing events directory is an empty log. `onSkip` hears of a `day=`
  * entry that is no day folder and a `*.jsonl` entry that is no regular file.
+ * A day folder that is a link to no folder throws `UnreachableDayError`,
+ * or, with `onUnreachableDay`, is told to it and left out.
  *
  * @example
  * ```ts
@@ -77,12 +80,23 @@ export interface PartFile {
 export async function listPartFiles(
   root: string,
   onSkip?: (entry: string, why: string) => void,
+  onUnreachableDay?: (err: UnreachableDayError) => void,
 ): Promise<PartFile[]> {
   const base = eventsDir(root);
   const files: PartFile[] = [];
   for (const dayEntry of await readDirOrEmpty(base)) {
     const m = DAY_DIR_PATTERN.exec(dayEntry.name);
-    if (m === null || !(await isDayFolder(base, dayEntry))) {
+    let isDay: boolean;
+    try {
+      isDay = m !== null && await isDayFolder(base, dayEntry);
+    } catch (err) {
+      // A link to no folder: thrown, unless the caller takes it (the rebuild, which needs
+      // only the days of its window).
+      if (!(err instanceof UnreachableDayError) || onUnreachableDay === undefined) throw err;
+      onUnreachableDay(err);
+      continue;
+    }
+    if (m === null || !isDay) {
       // What looks like a day but is not read, said (an audit: verify listed these and
       // rebuild-index --verbose did not).
       if (dayEntry.name.startsWith("day=")) {

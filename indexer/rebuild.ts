@@ -1424,10 +1424,19 @@ async function rebuildOnce(
     // Listed before the log: the runs they stand for were on disk before them.
     const markers = source === LOCAL_SOURCE ? await listRefreshMarkers(dbPath) : [];
     const notRead: string[] = [];
+    const unreachable: UnreachableDayError[] = [];
     const files = await listPartFiles(root, (entry, why) => {
       progress(`skipped ${entry}: ${why}`);
       notRead.push(`${entry}: ${why.replace(/: not read$/, "")}`);
-    });
+    }, (err) => unreachable.push(err));
+    // A day the rebuild would read, or drop, cannot be left out: every day, but with
+    // --since-date only those from it on (the days before stay as indexed; a review: a cron's
+    // `--since-date` failed while an old day's disk was offline). Once the mode is known, a
+    // rebuild that turned full checks the rest (buildInto).
+    const lost = unreachable.find((err) =>
+      options.full === true || sinceDate === undefined || err.day >= sinceDate
+    );
+    if (lost !== undefined) throw lost;
     progress(`log: ${files.length} part files`);
     // With a --since-date window the days before it stay as indexed: nothing is emptied.
     const dropsAll = options.full === true || sinceDate === undefined;
@@ -1444,6 +1453,7 @@ async function rebuildOnce(
       onRead: options.onRead,
       signal,
       stagingPrefix: stagingPrefixFor(dbPath),
+      unreachableDays: unreachable,
     };
     if (
       updates && sinceDate === undefined && source === LOCAL_SOURCE && markers.length === 0 &&
@@ -1686,6 +1696,8 @@ interface BuildContext extends CheckedRebuildOptions {
   onRead: ((doneBytes: number, totalBytes: number) => void) | undefined;
   signal: AbortSignal | undefined;
   stagingPrefix: string;
+  /** Day folders of the log that lead to no folder, before `sinceDate` (see rebuildOnce). */
+  unreachableDays: readonly UnreachableDayError[];
 }
 
 type Built = Omit<RebuildReport, "dbPath" | "filesScanned" | "elapsedMs" | "phasesMs">;
@@ -1769,8 +1781,10 @@ async function buildWith(
   if (mode === "full" || !made?.schemaCurrent) await exec(conn, CREATE_SCHEMA_SQL);
   else await exec(conn, INDEX_VIEWS_SQL); // ours, whatever the copy held under their names
   await exec(conn, CREATE_AFFECTED_RUNS_SQL);
-  // A full rebuild reads everything: there is nothing indexed before sinceDate to keep.
+  // A full rebuild reads everything: there is nothing indexed before sinceDate to keep, and
+  // no day it cannot read may be left out.
   const sinceDate = mode === "full" ? undefined : ctx.sinceDate;
+  if (mode === "full" && ctx.unreachableDays.length > 0) throw ctx.unreachableDays[0];
   const changedFiles: string[] = [];
   const entries = await planScan(
     conn,

@@ -121,6 +121,37 @@ Deno.test("a linked day whose link leads nowhere: rebuild and verify refuse, the
       });
     }
 
+    // A review: a cron's `rebuild-index --since-date` (OPERATIONS 7) failed while an older day's
+    // disk was offline, though the days before the window stay as indexed.
+    await t.step("--since-date after the day: updated, the day kept as indexed", async () => {
+      await Deno.rename(cold, `${cold}.offline`);
+      try {
+        const emitted = await runLedger(runCreatedArgs(root, "new-3"));
+        assert.equal(emitted.code, 0, emitted.stderr);
+        const today = new Date().toISOString().slice(0, 10);
+        const r = await runLedger(["rebuild-index", "--root", root, "--since-date", today]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(await runIds(root), ["new-1", "new-3", "old-1"]);
+        // From before the day, or in full: the day is needed, and refused.
+        for (const args of [["--since-date", "2026-01-20"], ["--since-date", today, "--full"]]) {
+          const refused = await runLedger(["rebuild-index", "--root", root, ...args]);
+          assert.equal(refused.code, 1, refused.stderr);
+          assert.match(refused.stderr, /events\/day=2026-01-20 is a link to/);
+        }
+        // No index yet: the rebuild is full, and the day is needed.
+        await Deno.rename(index, `${index}.aside`);
+        try {
+          const fresh = await runLedger(["rebuild-index", "--root", root, "--since-date", today]);
+          assert.equal(fresh.code, 1, fresh.stderr);
+          assert.match(fresh.stderr, /events\/day=2026-01-20 is a link to/);
+        } finally {
+          await Deno.rename(`${index}.aside`, index);
+        }
+      } finally {
+        await Deno.rename(`${cold}.offline`, cold);
+      }
+    });
+
     await t.step("emit writes and says which day it could not look through", async () => {
       await Deno.rename(cold, `${cold}.offline`);
       try {

@@ -968,7 +968,17 @@ interface CreateRunArgs {
  */
 async function createRun(args: CreateRunArgs): Promise<RunContext> {
   const { root, runId, runType, calls, candles, options, emitter } = args;
-  const known = options.runId === undefined ? [] : await findRunEvents(root, runId, { limit: 1 });
+  // A day of the log on a disk not mounted is said, not refused, as `ledger emit` says it: a
+  // cold disk offline must not stop new runs (a review: a chosen --run-id failed the run).
+  const told = new Set<string>(); // each day once (an id is searched in each of its spellings)
+  const known = options.runId === undefined ? [] : await findRunEvents(root, runId, {
+    limit: 1,
+    onUnreachableDay: (err) => {
+      if (told.has(err.entry)) return;
+      told.add(err.entry);
+      console.error(`ledger backtest: warning: could not look for run ${runId}: ${err.message}`);
+    },
+  });
   if (known.length > 0) {
     throw new RunIdTakenError(runId, `the log has its ${known[0].eventType} in ${known[0].file}`);
   }

@@ -30,7 +30,7 @@ import {
   withReader,
 } from "../indexer/query/mod.ts";
 import { completeEvent, encodeEventLine } from "../ledger/events.ts";
-import { EventTooLargeError } from "../ledger/errors.ts";
+import { EventTooLargeError, UnreachableDayError } from "../ledger/errors.ts";
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
 import {
   appendShared,
@@ -84,7 +84,9 @@ In dual mode a prefix must also be unique among the legacy DuckDB's runs
 (--legacy-db PATH, else ${DEFAULT_LEGACY_DB_PATH} when there).
 The index is refreshed, the event appended to the log, and the index refreshed
 again (--no-index: not refreshed; run ledger rebuild-index or the daemon); a
-failure of that last refresh is a warning (exit 0: the event is written). An
+failure of that last refresh is a warning (exit 0: the event is written), and
+so is a day of the log that cannot be read (a disk not mounted), which skips
+both refreshes: the event is written against the index as it is. An
 event dated ahead of this machine's clock that it would follow is followed:
 this one is dated just after it, so that it takes effect.
 
@@ -286,12 +288,26 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
         "nothing was written",
     );
   }
+  // A day of the log on a disk not mounted: the index cannot be refreshed, and the event is
+  // written against it as it is, as with --no-index (a review: every annotation was refused
+  // while a cold disk was offline).
+  let offline: string | undefined;
   if (refreshable && isLocal(state.source)) {
     // The state is read from an index caught up with this root's log: one not refreshed may
     // miss a restore written with --no-index (a second event is harmless where a skipped one
     // is not), or a competing event dated ahead of this clock, after which this one would
     // change nothing (a probe: `tag` said "tagged" and `show` kept the other machine's value).
-    const refreshed = await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
+    let refreshed: { unchanged?: boolean } = { unchanged: true };
+    try {
+      refreshed = await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
+    } catch (err) {
+      if (!(err instanceof RebuildError) || !(err.cause instanceof UnreachableDayError)) throw err;
+      offline = err.cause.message;
+      console.error(
+        `ledger ${kind}: warning: index not refreshed (${offline}); the ${EVENT_TYPE[kind]} is ` +
+          "written against the index as it is",
+      );
+    }
     // An index left as it was (nothing new in the log) holds the state read above.
     if (refreshed.unchanged !== true) {
       state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
@@ -344,7 +360,7 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
         `log and shows there once shipped (ledger ship --to ${source}) and indexed ` +
         `(ledger rebuild-index --from ${source}, or the daemon)`,
     );
-  } else if (refreshable) {
+  } else if (refreshable && offline === undefined) {
     try {
       await rebuildIndex(root, { dbPath, onWait: refreshWait(kind, EVENT_TYPE[kind]) });
     } catch (err) {

@@ -2554,6 +2554,7 @@ async function unknownRunWarnings(root, events) {
     const of = missing.length === 1 ? `run ${missing[0]}` : `${missing.length} runs`;
     warnings.push(...notSearched(unreachable, `the run.created of ${of}`));
   }
+  if (unreachable.size > 0) return warnings;
   for (const event of events) {
     if (!asked.has(event.run_id)) continue;
     asked.delete(event.run_id);

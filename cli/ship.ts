@@ -245,6 +245,9 @@ export async function shipLoop(
   signal: AbortSignal,
   log: (entry: DaemonLogEntry) => void = shipLines,
 ): Promise<void> {
+  // A warning or problem that stays is said at the pass that first finds it, not at every pass
+  // (a review: a day on a disk not mounted, one line each second), and again once it went away.
+  let said = new Set<string>();
   while (!signal.aborted) {
     try {
       const report = await shipper.pass();
@@ -262,8 +265,14 @@ export async function shipLoop(
           },
         });
       }
-      for (const w of report.warnings) log({ level: "warn", msg: w, fields: { event: "ship" } });
-      for (const p of report.problems) log({ level: "error", msg: p, fields: { event: "ship" } });
+      const now = new Set([...report.warnings, ...report.problems]);
+      for (const w of report.warnings) {
+        if (!said.has(w)) log({ level: "warn", msg: w, fields: { event: "ship" } });
+      }
+      for (const p of report.problems) {
+        if (!said.has(p)) log({ level: "error", msg: p, fields: { event: "ship" } });
+      }
+      said = now;
     } catch (err) {
       if (!(err instanceof ObjectStoreError)) throw err;
       // The bucket is unreachable for now: what is shipped stays recorded; try again.

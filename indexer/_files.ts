@@ -104,7 +104,19 @@ export async function listPartFiles(
       }
       continue;
     }
+    const names = new Set<string>();
     for (const entry of await readDirOrEmpty(join(base, dayEntry.name))) {
+      // A name that is not UTF-8 is listed with U+FFFD in place of its bytes: beside a file
+      // named so in UTF-8, the path reaches that one only, which would be read twice (a review).
+      const again = names.has(entry.name);
+      names.add(entry.name);
+      if (again && entry.name.includes("\uFFFD")) {
+        onSkip?.(
+          `${dayEntry.name}/${entry.name}`,
+          "its name is not valid UTF-8, so no path reaches it (rename it): not read",
+        );
+        continue;
+      }
       if (!entry.isFile || !PART_FILE_PATTERN.test(entry.name)) {
         if (!entry.isFile && PART_FILE_PATTERN.test(entry.name)) {
           onSkip?.(

@@ -632,10 +632,13 @@ async function listDay(dir: string, dayName: string, layout: Layout): Promise<Pa
   const parts: PartEntry[] = [];
   const names = (await Array.fromAsync(Deno.readDir(join(dir, dayName))))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of names) {
+  for (const [i, entry] of names.entries()) {
     const file = `${dayName}/${entry.name}`;
     const path = join(dir, file);
-    if (entry.name.includes(REPLACEMENT_CHARACTER) && !(await reachable(path))) {
+    // Beside a file named so in UTF-8, the path reaches that one only (sorted: they are side by
+    // side), which would be read twice and called a duplicate of itself (a review).
+    const again = i > 0 && names[i - 1].name === entry.name;
+    if (entry.name.includes(REPLACEMENT_CHARACTER) && (again || !(await reachable(path)))) {
       // Deno names a file whose name is not UTF-8 with U+FFFD in its place: no path reaches it,
       // so neither this check nor the indexer can read it. Say so instead of an OS error. A
       // name that holds U+FFFD itself is UTF-8: the indexer reads that file, and so does this.

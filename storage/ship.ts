@@ -269,7 +269,8 @@ export class Shipper {
     const started = performance.now();
     if (!this.#loaded) await this.#loadState();
     const unreachable: UnreachableDayError[] = [];
-    const files = await listLocalParts(this.#root, unreachable);
+    const notUtf8: string[] = [];
+    const files = await listLocalParts(this.#root, unreachable, notUtf8);
     const report: ShipReport = {
       partsScanned: files.length,
       chunksPut: 0,
@@ -295,6 +296,13 @@ export class Shipper {
     }
     // A day on a disk not mounted keeps what was shipped of it: forgotten, its parts were
     // compared again whole once the disk was back.
+    for (const file of notUtf8) {
+      // As the indexer says it: no path reaches the file, and it is no part of the log.
+      report.warnings.push(
+        `events/${file}: its name is not valid UTF-8, so no path reaches it: not shipped ` +
+          "(rename it)",
+      );
+    }
     for (const err of unreachable) {
       report.problems.push(
         `${err.message.replace(/; mount .*$/, "")}; not shipped, its state kept`,
@@ -985,11 +993,13 @@ const SHIPPED_FILE_PATTERN = /^[^.].*\.jsonl$/s;
 
 /**
  * Every `*.jsonl` part under `<root>/events/day=*` (names do not matter),
- * sorted; a day folder that is a link to no folder is put in `unreachable`.
+ * sorted; a day folder that is a link to no folder is put in `unreachable`,
+ * a part whose name is not UTF-8 (listed with U+FFFD) in `notUtf8`.
  */
 async function listLocalParts(
   root: string,
   unreachable: UnreachableDayError[],
+  notUtf8: string[],
 ): Promise<LocalPart[]> {
   const base = eventsDir(root);
   const out: LocalPart[] = [];
@@ -1003,9 +1013,17 @@ async function listLocalParts(
       unreachable.push(err);
       continue;
     }
+    const names = new Set<string>();
     for (const e of await readDirOrEmpty(join(base, dayEntry.name))) {
       if (!e.isFile || !SHIPPED_FILE_PATTERN.test(e.name)) continue;
       const path = join(base, dayEntry.name, e.name);
+      // Beside a file named so in UTF-8, the path reaches that one only (a review).
+      const again = names.has(e.name);
+      names.add(e.name);
+      if (again && e.name.includes("\uFFFD")) {
+        notUtf8.push(`${dayEntry.name}/${e.name}`);
+        continue;
+      }
       let sizeBytes: number;
       let mtimeMs: number | null;
       try {
@@ -1013,8 +1031,10 @@ async function listLocalParts(
         sizeBytes = info.size;
         mtimeMs = info.mtime?.getTime() ?? null;
       } catch (err) {
-        if (err instanceof Deno.errors.NotFound) continue; // removed since listed
-        throw err;
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        // Its name not UTF-8, or removed since listed.
+        if (e.name.includes("\uFFFD")) notUtf8.push(`${dayEntry.name}/${e.name}`);
+        continue;
       }
       const stem = e.name.slice(0, -".jsonl".length);
       out.push({ file: `${dayEntry.name}/${e.name}`, path, day: m[1], stem, sizeBytes, mtimeMs });

@@ -94,5 +94,24 @@ Deno.test("rebuild-index warns of a part whose name is not UTF-8", async () => {
           "not valid UTF-8, so no path reaches it (rename it)",
       );
     }
+    // A review: beside a file named with U+FFFD itself (UTF-8), whose name Deno lists alike, the
+    // path reached that one, which was read twice (verify: a duplicate of itself) and the other
+    // not said.
+    await Deno.writeTextFile(
+      `${day}/latin1-\uFFFD.jsonl`,
+      JSON.stringify({ ...fullRun("utf8", T0 + 5_000)[0] }) + "\n",
+    );
+    const r = await runLedger(["rebuild-index", "--root", root, "--full"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /latin1-\uFFFD\.jsonl: its name is not valid UTF-8/);
+    const runs = await runLedger(["runs", "--root", root, "--json"]);
+    assert.deepEqual(
+      JSON.parse(runs.stdout).map((x: { run_id: string }) => x.run_id).sort(),
+      ["kept", "utf8"],
+    );
+    const verified = await runLedger(["verify", "--root", root]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /latin1-\uFFFD\.jsonl: the file name is not valid UTF-8/);
+    assert.doesNotMatch(verified.stdout, /duplicate/);
   });
 });

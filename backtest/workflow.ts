@@ -553,8 +553,17 @@ export class RunContext {
     const links = new Map<string, string>();
     try {
       for (const [name, then] of Object.entries(this.inputIdentities)) {
-        const link = await this.#pinInput(name, then);
-        if (link !== undefined) links.set(this.inputs[name].path, link);
+        const path = this.inputs[name].path;
+        // One file given twice (calls and candles): one link (a review: a second one was made,
+        // and the first, replaced in the map, was left behind).
+        const made = links.get(path);
+        const link = made ?? await this.#pinInput(name, then);
+        if (link === undefined) continue;
+        if (made !== undefined) {
+          this.#pins[name] = made;
+          this.inputIdentities[name] = identityOf(await Deno.stat(made)); // as linked
+        }
+        links.set(path, link);
       }
     } catch (err) {
       for (const link of links.values()) await removeIfPresent(link); // no session takes them now
@@ -568,7 +577,10 @@ export class RunContext {
     const path = this.inputs[name].path;
     const link = (await this.dir()).scratchPath(`input-${name}`);
     try {
-      await Deno.link(path, link);
+      // The file itself: a link made to a symbolic link is one more symbolic link, which
+      // follows whatever is renamed over its target (a review: the race stayed), and a
+      // relative one leads nowhere from the run folder (a review: every such run failed).
+      await Deno.link(await Deno.realPath(path), link);
     } catch (err) {
       if (cannotLink(err)) return undefined;
       if (!(err instanceof Deno.errors.NotFound)) throw err;

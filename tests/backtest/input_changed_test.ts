@@ -179,8 +179,50 @@ Deno.test("a run whose input changes while it reads it fails, naming the file", 
         });
         assert.equal(result.runId, "aba");
         assert.equal(await callsRead(root), 320);
+        // The same through a symbolic link to the file (a review: the hard link was made to the
+        // link, which followed the file renamed over its target; a relative one led nowhere from
+        // the run folder, and every such run failed).
+        for (const [i, target] of [join(dir, "calls-sym.csv"), "calls-sym.csv"].entries()) {
+          const real = join(dir, "calls-sym.csv");
+          await Deno.writeTextFile(real, sample);
+          const linked = join(dir, `calls-sym-${i}.csv`);
+          await Deno.symlink(target, linked);
+          await new Promise((done) => setTimeout(done, 20));
+          const symRoot = join(dir, `root-sym-${i}`);
+          const symResult = await runPathOnly({
+            root: symRoot,
+            runId: `sym-${i}`,
+            calls: linked,
+            candles,
+            onPhase: (e) => {
+              if (e.name === "plan" && e.state === "started") {
+                Deno.renameSync(real, `${real}.away`);
+                Deno.writeTextFileSync(real, fewerCallsText);
+              }
+              if (e.name === "load" && e.state === "started") {
+                Deno.renameSync(`${real}.away`, real);
+              }
+            },
+          });
+          assert.equal(symResult.runId, `sym-${i}`);
+          assert.equal(await callsRead(symRoot), 320, target);
+          assert.deepEqual(await runDirNames(symRoot, `sym-${i}`), RUN_FILES);
+        }
       },
     );
+
+    // A review: one file given as both inputs made two links, and the first was left behind.
+    await t.step("one file as both inputs: refused as before, no link left", async () => {
+      const root = join(dir, "root-both");
+      const both = join(dir, "calls-both.csv");
+      await Deno.writeTextFile(both, sample);
+      await assert.rejects(
+        runPathOnly({ root, runId: "both", calls: both, candles: both }),
+        RunFailedError,
+      );
+      const left = (await runDirNames(root, "both")).filter((n) => n.startsWith("input-"));
+      assert.deepEqual(left, []);
+    });
 
     await t.step("only its metadata or the same bytes again: the run completes", async () => {
       // A review: a chmod, a hard link, or the same bytes copied over the file failed the run.

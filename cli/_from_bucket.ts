@@ -231,7 +231,7 @@ export async function daemonMain(args: string[]): Promise<number> {
     if (
       source !== undefined &&
       !await untilReachable(
-        () => source.store.check(),
+        () => source.store.check(stop.signal),
         intervalSeconds,
         stop.signal,
         (err) => unreachable(err, "the bucket's check"),
@@ -248,7 +248,7 @@ export async function daemonMain(args: string[]): Promise<number> {
       // start does not hold the local index back (an audit: no index until it came up):
       // indexing starts now and shipping opens when the endpoint answers.
       try {
-        await shipper.open();
+        await shipper.open(stop.signal);
         shipperOpen = true;
       } catch (err) {
         if (!(err instanceof ObjectStoreError && err.kind === "unreachable")) throw err;
@@ -291,7 +291,7 @@ export async function daemonMain(args: string[]): Promise<number> {
         // The first try failed at start (unreachable, said then): the next one an interval on.
         await sleep(intervalSeconds * 1000, stop.signal);
         const reached = await untilReachable(
-          () => opened.open(),
+          () => opened.open(stop.signal),
           intervalSeconds,
           stop.signal,
           (err) => unreachable(err, "shipping (indexing goes on)"),

@@ -145,11 +145,11 @@ export async function openShipper(
 ): Promise<boolean> {
   try {
     if (retrySeconds === undefined) {
-      await shipper.open();
+      await shipper.open(signal);
       return true;
     }
     return await untilReachable(
-      () => shipper.open(),
+      () => shipper.open(signal),
       retrySeconds,
       signal,
       (err) => console.error(`ledger ship: ${err.message}; retrying in ${retrySeconds} s`),

@@ -37,8 +37,12 @@ export type PutResult = "created" | "exists";
 export interface ObjectStore {
   /** A name for messages (`s3://bucket` at an endpoint); never holds a secret. */
   readonly description: string;
-  /** Check that the bucket exists and the credentials may list it. */
-  check(): Promise<void>;
+  /**
+   * Check that the bucket exists and the credentials may list it. `signal`
+   * stops a check that waits for an answer: it then throws an
+   * {@linkcode ObjectStoreError} of kind `unreachable`.
+   */
+  check(signal?: AbortSignal): Promise<void>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /**

@@ -143,7 +143,7 @@ class S3Store implements ObjectStore {
     this.#putClient = client(undefined);
   }
 
-  async check(): Promise<void> {
+  async check(signal?: AbortSignal): Promise<void> {
     let out;
     try {
       // A prefix no key has: a listing that is never truncated. s3rver fails (HTTP 500) to make
@@ -152,8 +152,18 @@ class S3Store implements ObjectStore {
       const prefix = `.ledger-check-${crypto.randomUUID()}/`;
       out = await this.#client.send(
         new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, MaxKeys: 1 }),
+        { abortSignal: signal },
       );
     } catch (err) {
+      // Stopped (SIGINT, SIGTERM) while a server held the request: said as no answer, at once
+      // (a review: a hung endpoint held `ship` for three 30 s timeouts after the signal).
+      if (signal?.aborted) {
+        throw new ObjectStoreError(
+          "unreachable",
+          `Stopped before ${this.description} answered`,
+          { cause: err },
+        );
+      }
       throw this.#translate(err, undefined);
     }
     // Every S3 listing names its bucket. A web server on the wrong port answers 200 with no

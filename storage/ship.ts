@@ -248,10 +248,11 @@ export class Shipper {
 
   /**
    * Check the bucket, then take the lock of this root and location. Nothing
-   * is written locally before the bucket answered.
+   * is written locally before the bucket answered. `signal` stops the wait
+   * for that answer (see `ObjectStore.check`).
    */
-  async open(): Promise<void> {
-    await this.#store.check();
+  async open(signal?: AbortSignal): Promise<void> {
+    await this.#store.check(signal);
     await ensureDir(join(this.#root, "ship"));
     this.#lock = await tryLock(this.#lockPath);
     if (this.#lock === null) throw new ShipperLockedError(this.#lockPath);

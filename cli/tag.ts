@@ -27,8 +27,10 @@ import {
   archiveState,
   latestEventMs,
   resolveRunId,
+  UnknownRunError,
   withReader,
 } from "../indexer/query/mod.ts";
+import { IndexNotFoundError } from "../indexer/queries.ts";
 import { completeEvent, encodeEventLine } from "../ledger/events.ts";
 import { EventTooLargeError, UnreachableDayError } from "../ledger/errors.ts";
 import { TIMESTAMP_MS_MAX } from "../ledger/limits.ts";
@@ -269,7 +271,27 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   const dbPath = indexDbPath(values);
   const legacyDbPath = await legacyDbFlagPath(values);
   const refreshable = values["no-index"] !== true;
-  let state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
+  const dbGiven = typeof values.db === "string";
+  let state: IndexState;
+  try {
+    state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
+  } catch (err) {
+    // A run the log has and the index not yet (created since the last rebuild), or no index
+    // yet: the refresh this command makes anyway comes first, then the run is looked up again
+    // (a probe: a run emitted a moment before was "not in the index", though --help says the
+    // index is refreshed first). The root's own index only: a --db may be another root's.
+    if (
+      !refreshable || dbGiven ||
+      !(err instanceof UnknownRunError || err instanceof IndexNotFoundError)
+    ) throw err;
+    try {
+      await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
+    } catch (refreshErr) {
+      if (refreshErr instanceof RebuildError) throw err; // say what was asked, not the refresh
+      throw refreshErr;
+    }
+    state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
+  }
   // A --db that is the index of another root: its run is not this root's, and its refresh
   // would rebuild it from this root's log (a probe: tag --root A --db B's index wrote a tag of
   // B's run into A's log and turned B's index into A's). Only a --db given, and built from a
@@ -277,7 +299,6 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
   // review: refused), and a bucket's index records its mirror. The rule is rebuild-index's
   // (isAnotherRootsIndex): an index inside this root, or one whose root's log is gone, is taken.
   const rootPath = await Deno.realPath(root);
-  const dbGiven = typeof values.db === "string";
   if (
     dbGiven && isLocal(state.source) && state.root !== undefined &&
     await isAnotherRootsIndex(dbPath, state.root, root)

@@ -80,3 +80,32 @@ Deno.test({
     });
   });
 });
+
+// A probe: a run emitted after the last rebuild (or with no index yet) was "not in the index",
+// though the commands refresh the index before they write.
+Deno.test("tag and note: a run the log has and the index not yet is found by the refresh", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "root");
+    const create = (id: string) =>
+      runLedger([
+        ...["emit", "--root", root, "--event-type", "run.created", "--run-id", id],
+        ...["--run-type", "policy", "--config", "{}", "--data-fingerprint", "f"],
+      ]);
+    assert.equal((await create("first-1")).code, 0);
+    const noIndex = await runLedger(["tag", "--root", root, "first-1", "desk=a"]);
+    assert.equal(noIndex.code, 0, noIndex.stderr);
+    assert.equal((await create("later-1")).code, 0);
+    const noted = await runLedger(["note", "--root", root, "later-1", "hello"]);
+    assert.equal(noted.code, 0, noted.stderr);
+    const shown = await runLedger(["show", "later-1", "--json", "--root", root]);
+    assert.deepEqual(JSON.parse(shown.stdout).notes.map((n: { note: string }) => n.note), [
+      "hello",
+    ]);
+    // An id no run has: refused as before, exit 1, nothing written.
+    const before = (await readLog(root)).length;
+    const unknown = await runLedger(["tag", "--root", root, "no-such-run", "desk=a"]);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /Run "no-such-run" is not in the index/);
+    assert.equal((await readLog(root)).length, before);
+  });
+});

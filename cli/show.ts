@@ -416,8 +416,13 @@ function printLegacyRun(
   const where = logged.phases.length + logged.trials.length + logged.artifacts.length === 0
     ? "legacy DuckDB: no phases, trials or artifacts recorded"
     : `legacy DuckDB; the log holds ${held.join(", ")} of it: ledger trials --run ${run.run_id}`;
+  // The log's annotations too (a probe: a legacy run's notes, archived state and label were in
+  // --json and missing here).
+  const archived = logged.archived ? "   (archived)" : "";
+  const width = terminalWidth();
   const lines = [
-    `run        ${escapeControl(run.run_id)}   (${where})`,
+    `run        ${escapeControl(run.run_id)}${archived}   (${where})`,
+    ...annotationHeadLines(logged, width),
     `type       ${escapeControl(run.run_type ?? "-")}`,
     `status     ${escapeControl(run.status)}`,
     `created    ${formatTime(run.created_at_ms)}`,
@@ -435,6 +440,7 @@ function printLegacyRun(
   if (tags.length > 0) {
     lines.push(`tags       ${escapeControl(tags.map(([k, v]) => `${k}=${v}`).join(" "))}`);
   }
+  lines.push(...notesLines(logged.notes, width));
   console.log(lines.join("\n"));
   return EXIT_OK;
 }
@@ -520,12 +526,9 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
   const width = options.width ?? 80;
   const r = detail.run;
   const text = escapeControl;
-  const reason = detail.archived_reason;
   const lines = [
     `run        ${text(r.run_id)}${detail.archived ? "   (archived)" : ""}`,
-    // Why it was archived (`ledger archive --reason`), wrapped as a note is.
-    ...(reason === null || reason === "" ? [] : wrap(`archived   ${text(reason)}`, width, INDENT)),
-    ...(detail.tags.label === undefined ? [] : [`label      ${text(detail.tags.label)}`]),
+    ...annotationHeadLines(detail, width),
     `type       ${text(r.run_type ?? "-")}`,
     `status     ${r.status}`,
     `created    ${formatTime(r.created_at_ms)}`,
@@ -586,15 +589,36 @@ export function formatRunDetail(detail: RunDetail, options: FormatRunDetailOptio
       lines.push(`  ${b.alerts_ok}/${b.alerts_total} alerts ok  ${text(b.artifact_path)}`);
     }
   }
-  if (detail.notes.length > 0) {
-    lines.push("", `notes (${detail.notes.length})`);
-    for (const n of detail.notes) {
-      lines.push(
-        ...wrap(`  ${formatTime(n.noted_at_ms)}  ${escapeControl(n.note)}`, width, "    "),
-      );
-    }
-  }
+  lines.push(...notesLines(detail.notes, width));
   return lines.join("\n");
+}
+
+/**
+ * The lines under a run's first one that say what people wrote about it:
+ * why it was archived (`ledger archive --reason`, wrapped as a note is) and
+ * its label.
+ */
+function annotationHeadLines(
+  detail: Pick<RunDetail, "archived_reason" | "tags">,
+  width: number,
+): string[] {
+  const reason = detail.archived_reason;
+  return [
+    ...(reason === null || reason === ""
+      ? []
+      : wrap(`archived   ${escapeControl(reason)}`, width, INDENT)),
+    ...(detail.tags.label === undefined ? [] : [`label      ${escapeControl(detail.tags.label)}`]),
+  ];
+}
+
+/** A run's notes section (a blank line, `notes (N)`, one wrapped entry each), or none. */
+function notesLines(notes: RunDetail["notes"], width: number): string[] {
+  if (notes.length === 0) return [];
+  const lines = ["", `notes (${notes.length})`];
+  for (const n of notes) {
+    lines.push(...wrap(`  ${formatTime(n.noted_at_ms)}  ${escapeControl(n.note)}`, width, "    "));
+  }
+  return lines;
 }
 
 /** `label` and the value as indented pretty JSON, every line wrapped at `width`. */

@@ -120,6 +120,8 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
             metrics: { calls: 3 },
           }),
           ev("run.tagged", "old-run", created + 40, { tags: { label: "kept" } }),
+          ev("run.noted", "old-run", created + 50, { note: "hello note" }),
+          ev("run.archived", "old-run", created + 60, { reason: "old" }),
         ]);
         await rebuildIndex(root, {});
         const after = JSON.parse((await ledger(args)).stdout);
@@ -127,8 +129,14 @@ Deno.test("ledger show: a run only in the legacy DuckDB is answered from it (dua
         deepEqual(after.trials.map((tr: { trial_id: string }) => tr.trial_id), ["t1"]);
         deepEqual(after.tags, { label: "kept" });
         equal(after.run.label, "kept");
+        deepEqual([after.archived, after.archived_reason], [true, "old"]);
         const text = await ledger(args.slice(0, -1));
         match(text.stdout, /the log holds 0 phases, 1 trial, 0 artifacts of it/);
+        // A probe: the text left out the log's notes, archived state and label.
+        match(text.stdout, /^run +old-run {3}\(archived\) {3}\(legacy DuckDB/m);
+        match(text.stdout, /^archived +old$/m);
+        match(text.stdout, /^label +kept$/m);
+        match(text.stdout, /^notes \(1\)\n {2}\S+ +hello note$/m);
       },
     );
 

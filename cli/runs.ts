@@ -260,7 +260,7 @@ async function printRuns(
       const runs: RunRecord[] = [];
       for await (const batch of streamRuns(conn, runQuery)) runs.push(...batch);
       if (runs.length === 0) {
-        console.log(await emptyMessage(conn, values));
+        console.log(await emptyMessage(conn, values, runQuery));
         return EXIT_OK;
       }
       const more = limit === undefined && runs.length > TABLE_ROWS_DEFAULT;
@@ -324,15 +324,22 @@ async function typeSpellingWarnings(
 async function emptyMessage(
   conn: Parameters<Parameters<typeof withReader>[1]>[0],
   values: ParsedFlags["values"],
+  runQuery: RunQuery,
 ): Promise<string> {
   const [{ total, archived }] = await allRows(
     conn,
     "SELECT count(*) AS total, count(*) FILTER (WHERE archived) AS archived FROM latest_runs",
   );
   if (Number(total) === 0) return "No runs in the index.";
-  const hidden = values.all === true || Number(archived) === 0
-    ? ""
-    : `; ${archived} archived, shown with --all`;
+  // The archived runs the filters match, which --all shows (a probe: the index's every archived
+  // run was counted, and --all then showed none), as `report` counts them.
+  let matched = 0;
+  if (values.all !== true && Number(archived) > 0) {
+    for await (const batch of streamRuns(conn, { ...runQuery, includeArchived: true })) {
+      matched += batch.length;
+    }
+  }
+  const hidden = matched === 0 ? "" : `; ${matched} archived, shown with --all`;
   return `No runs match (${countOf(Number(total), "run")} in the index${hidden}).`;
 }
 

@@ -120,6 +120,9 @@ Deno.test("ledger runs: filters, sort, columns, formats, archived, messages", as
       ok(ids((await runs("--json", "--all")).stdout).includes("pol-a1"));
       r = await runs("--where", "run_id = 'pol-a1'");
       match(r.stdout, /^No runs match \(8 runs in the index; 1 archived, shown with --all\)\.$/m);
+      // A probe: an archived run the filter does not match was counted, and --all showed none.
+      r = await runs("--where", "run_id = 'no-such-run'");
+      match(r.stdout, /^No runs match \(8 runs in the index\)\.$/m);
       r = await runLedger(["restore", "--root", root, "pol-a1"]);
       equal(r.code, 0, r.stderr);
       ok(ids((await runs("--json")).stdout).includes("pol-a1"));

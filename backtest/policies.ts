@@ -406,10 +406,17 @@ export function parsePolicy(input: unknown): Policy {
     }
   }
   const kindAt = new Set<string>();
-  const result = PolicySchema.safeParse(normalize(value, "", 0, kindAt));
+  const normalized = normalize(value, "", 0, kindAt);
+  const result = PolicySchema.safeParse(normalized);
   if (result.success) return result.data;
   const [issue, ...others] = result.error.issues;
   let field = issueField(issue);
+  // JSON.parse reads 1e400 as Infinity, which "must be a number" misnamed (a probe; the sweep
+  // grid's message says it so).
+  const got = valueAt(normalized, issue.path);
+  if (typeof got === "number" && !Number.isFinite(got)) {
+    throw new PolicyError(field, `${field} is a number too large for a double (read as ${got})`);
+  }
   // Name the field as the user spelt it: `kind` where the policy said kind.
   if (kindAt.has(field)) field = field.replace(/type$/, "kind");
   // A required field missing beside an unknown one is most often a misspelling
@@ -447,6 +454,16 @@ export function parsePolicy(input: unknown): Policy {
  */
 export function normalizePolicy(input: unknown): unknown {
   return normalize(input, "", 0, new Set());
+}
+
+/** The value at `path` in `value` (objects and arrays), or undefined. */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (typeof at !== "object" || at === null || typeof key === "symbol") return undefined;
+    at = (at as Record<string | number, unknown>)[key];
+  }
+  return at;
 }
 
 /** The dotted path of the field an issue is about (`policy` for the whole policy). */

@@ -67,3 +67,19 @@ Deno.test("number_fields: a policy's field taking a fraction is a measure, an in
 function numberFields(policy: object): string[] {
   return Object.entries(policy).filter(([, v]) => typeof v === "number").map(([k]) => k);
 }
+
+// A probe: `--policy '{"type":"fixed_stop","stopPct":1e400}'` said "stopPct must be a number";
+// JSON reads it as Infinity, which the sweep grid's message names.
+Deno.test("parsePolicy: a number past a double's range is named so", () => {
+  for (
+    const [text, said] of [
+      ['{"type":"fixed_stop","stopPct":1e400}', "stopPct is a number too large for a double"],
+      ['{"type":"ladder","levels":[{"multiple":-1e999,"fraction":0.5}]}', "levels.0.multiple is"],
+    ]
+  ) {
+    throws(
+      () => parsePolicy(text),
+      (err) => err instanceof PolicyError && err.message.includes(said),
+    );
+  }
+});

@@ -333,7 +333,13 @@ export async function readManifest(root: string, runId: string): Promise<Manifes
     if (err instanceof Deno.errors.NotFound) {
       // Its folder there and its manifest not: the run never ended, killed before a run writes
       // it (a probe: the message did not say why).
-      const why = await exists(runDir(root, runId))
+      const staged = await stagedManifest(runDir(root, runId));
+      const why = staged !== undefined
+        // Killed between its run.completed and putting the manifest in place (a probe: "it has
+        // not completed", where the index said completed).
+        ? `: its process died as it put the manifest in place (${staged} holds it); if ` +
+          `\`ledger show ${runId}\` says completed, \`mv ${staged} ${path}\` finishes that`
+        : await exists(runDir(root, runId))
         ? ": it has not completed (a run writes its manifest at its end; one still running, " +
           "or killed before its end, has none), so there are no results to compare"
         : "";
@@ -360,6 +366,34 @@ export async function readManifest(root: string, runId: string): Promise<Manifes
     );
   }
   return manifest as Manifest;
+}
+
+/**
+ * The manifest a run staged and had not put in place in its folder `dir`
+ * (`manifest.json.tmp-*`, one whose status is `completed`), or undefined.
+ */
+async function stagedManifest(dir: string): Promise<string | undefined> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw err;
+  }
+  for (const e of entries) {
+    if (!e.isFile || !e.name.startsWith(`${MANIFEST_FILE}.tmp-`)) continue;
+    let status: unknown;
+    try {
+      status = JSON.parse(await Deno.readTextFile(`${dir}/${e.name}`))?.status;
+    } catch (err) {
+      if (err instanceof SyntaxError) continue; // cut short: not one to put in place
+      throw err;
+    }
+    if (status === "completed") return `${dir}/${e.name}`;
+  }
+  return undefined;
 }
 
 /**

@@ -154,6 +154,23 @@ Deno.test("ledger rerun: repeats runs from their manifests", async (t) => {
       deepEqual(await runDirs(root), before);
       await Deno.remove(`${root}/artifacts/runs/pol-2-killed`);
       await Deno.remove(`${root}/artifacts/runs/crashed-1`);
+      // A probe: killed between its run.completed and putting its staged manifest in place,
+      // the run was "not completed" where the index said completed. Said, with the way out.
+      await Deno.mkdir(`${root}/artifacts/runs/crashed-2`);
+      const staged = `${root}/artifacts/runs/crashed-2/manifest.json.tmp-0a1b2c3d`;
+      await Deno.writeTextFile(
+        staged,
+        JSON.stringify({ run_id: "crashed-2", status: "completed" }),
+      );
+      const late = await ledger(["crashed-2", "--root", root, "--no-index"]);
+      equal(late.code, 1, late.stderr);
+      equal(late.stderr.trim().split("\n").length, 1, late.stderr);
+      match(
+        late.stderr,
+        /its process died as it put the manifest in place \(\S+tmp-0a1b2c3d holds it\)/,
+      );
+      match(late.stderr, /`mv \S+tmp-0a1b2c3d \S+crashed-2\/manifest\.json` finishes that/);
+      await Deno.remove(`${root}/artifacts/runs/crashed-2`, { recursive: true });
     });
 
     await t.step("a run that did not complete: exit 1, nothing written", async () => {

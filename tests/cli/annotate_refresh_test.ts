@@ -102,10 +102,10 @@ Deno.test("tag and note: a run the log has and the index not yet is found by the
       "hello",
     ]);
     // An id no run has: refused as before, exit 1, nothing written.
-    const before = (await readLog(root)).length;
+    const before = (await Array.fromAsync(readLog(root))).length;
     const unknown = await runLedger(["tag", "--root", root, "no-such-run", "desk=a"]);
     assert.equal(unknown.code, 1, unknown.stderr);
     assert.match(unknown.stderr, /Run "no-such-run" is not in the index/);
-    assert.equal((await readLog(root)).length, before);
+    assert.equal((await Array.fromAsync(readLog(root))).length, before);
   });
 });

@@ -335,7 +335,9 @@ async function emptyMessage(
   // run was counted, and --all then showed none), as `report` counts them.
   let matched = 0;
   if (values.all !== true && Number(archived) > 0) {
-    for await (const batch of streamRuns(conn, { ...runQuery, includeArchived: true })) {
+    // Every match, not the page's limit (a review: 5 of 100 with --limit 5).
+    const all = { ...runQuery, includeArchived: true, limit: undefined };
+    for await (const batch of streamRuns(conn, all)) {
       matched += batch.length;
     }
   }

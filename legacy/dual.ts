@@ -856,7 +856,10 @@ export interface MergedRunsResult {
   runs: RunRecord[];
   /** Runs of the merged list before any filter (archived ones included). */
   runsTotal: number;
-  /** Archived runs of the merged list (only the event log archives runs). */
+  /**
+   * Archived runs of the merged list that the query matches but hides (0
+   * with `includeArchived`; only the event log archives runs).
+   */
   archivedTotal: number;
   /** One sentence per store that could not be read (missing file or table). */
   warnings: string[];
@@ -928,7 +931,15 @@ export async function queryMergedRuns(
         runs.push(run);
       }
     }
-    const archivedTotal = merged.content.runs.filter((r) => r.archived).length;
+    // The archived runs the query matches, which --all shows (a review: every archived run was
+    // counted, and --all then showed none); none to count when they are listed already.
+    let archivedTotal = 0;
+    if (!query.includeArchived && merged.content.runs.some((r) => r.archived)) {
+      const all = { ...query, includeArchived: true, limit: undefined };
+      for await (const batch of streamRuns(conn, all, "latest_runs")) {
+        archivedTotal += batch.filter((run) => run.archived).length;
+      }
+    }
     return { runs, runsTotal: merged.content.runs.length, archivedTotal, warnings };
   });
 }

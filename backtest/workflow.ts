@@ -48,6 +48,7 @@ import {
   sliceCandles,
 } from "./data.ts";
 import { CoverageError, InputError } from "./errors.ts";
+import { UnreachableDayError } from "../ledger/errors.ts";
 import type { Call, CandleSeries } from "./types.ts";
 import { type EntrySplit, maxEntryDelayMsOf, splitByEntryDelay } from "./entry_delay.ts";
 import { assert } from "../ledger/assert.ts";
@@ -980,17 +981,17 @@ interface CreateRunArgs {
  */
 async function createRun(args: CreateRunArgs): Promise<RunContext> {
   const { root, runId, runType, calls, candles, options, emitter } = args;
-  // A day of the log on a disk not mounted is said, not refused, as `ledger emit` says it: a
-  // cold disk offline must not stop new runs (a review: a chosen --run-id failed the run).
-  const told = new Set<string>(); // each day once (an id is searched in each of its spellings)
-  const known = options.runId === undefined ? [] : await findRunEvents(root, runId, {
-    limit: 1,
-    onUnreachableDay: (err) => {
-      if (told.has(err.entry)) return;
-      told.add(err.entry);
-      console.error(`ledger backtest: warning: could not look for run ${runId}: ${err.message}`);
-    },
-  });
+  let known: Awaited<ReturnType<typeof findRunEvents>> = [];
+  try {
+    if (options.runId !== undefined) known = await findRunEvents(root, runId, { limit: 1 });
+  } catch (err) {
+    // A chosen id may be a run of a day on a disk not mounted: run anyway, its results merged
+    // into that run's (a review). A new id needs no look-up: the way on is to leave it out.
+    if (!(err instanceof UnreachableDayError)) throw err;
+    throw new InputError(
+      `Cannot tell whether run id ${runId} is taken: ${err.message}; or leave --run-id out`,
+    );
+  }
   if (known.length > 0) {
     throw new RunIdTakenError(runId, `the log has its ${known[0].eventType} in ${known[0].file}`);
   }

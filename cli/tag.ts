@@ -72,6 +72,15 @@ class AnnotationTooLateError extends Error {
   override name = "AnnotationTooLateError";
 }
 
+/**
+ * The run is not in the index, or there is none, and the refresh that would
+ * add it is refused (a day of the log on a disk not mounted). Nothing is
+ * written (exit 1).
+ */
+class IndexNotRefreshedError extends Error {
+  override name = "IndexNotRefreshedError";
+}
+
 /** Longest tag value or note, in characters. */
 export const ANNOTATION_CHARS_MAX = 10_000;
 
@@ -287,8 +296,16 @@ async function annotate(kind: Kind, args: string[]): Promise<number> {
     try {
       await rebuildIndex(root, { dbPath, onWait: refreshWait(kind) });
     } catch (refreshErr) {
-      if (refreshErr instanceof RebuildError) throw err; // say what was asked, not the refresh
-      throw refreshErr;
+      if (!(refreshErr instanceof RebuildError)) throw refreshErr;
+      // A day that cannot be read stops the refresh: said, or "rebuild it" sends the user to a
+      // rebuild refused for the same day (a review). Else what was asked is said.
+      if (!(refreshErr.cause instanceof UnreachableDayError)) throw err;
+      const missing = err instanceof UnknownRunError
+        ? `Run ${JSON.stringify(prefix)} is not in the index`
+        : `No index at ${messageValue(dbPath)}`;
+      throw new IndexNotRefreshedError(
+        `${missing}, and it cannot be refreshed: ${refreshErr.cause.message}; nothing was written`,
+      );
     }
     state = await readState(dbPath, prefix, kind, legacyDbPath, fields);
   }

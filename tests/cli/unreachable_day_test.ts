@@ -13,11 +13,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { exists } from "../../ledger/exists.ts";
 import {
   CLI_PATH,
   delay,
   denoScriptArgs,
   eventually,
+  logText,
   REPO_ROOT,
   runCreatedArgs,
   runLedger,
@@ -200,14 +202,25 @@ Deno.test("a linked day whose link leads nowhere: rebuild and verify refuse, the
         assert.equal(tagged.code, 0, tagged.stderr);
         assert.match(tagged.stderr, /^ledger tag: warning: index not refreshed \(events\/day=/);
         assert.equal(tagged.stderr.trim().split("\n").length, 1, tagged.stderr);
+        // A chosen run id may be a run of the day unread: run anyway, the two merged (a review).
+        // Refused, nothing written; a new id needs no look-up.
         const backtest = await runLedger([
           ...["backtest", "path-only", "--root", root, "--run-id", "bt-1", "--no-index"],
           ...["--calls", SAMPLE_CALLS, "--candles", SAMPLE_CANDLES],
         ]);
-        assert.equal(backtest.code, 0, backtest.stderr);
+        assert.equal(backtest.code, 1, backtest.stderr);
         assert.match(
           backtest.stderr,
-          /warning: could not look for run bt-1: events\/day=2026-01-20 is a link/,
+          /Cannot tell whether run id bt-1 is taken: events\/day=2026-01-20 is a link .*; or leave --run-id out/,
+        );
+        assert.equal(await exists(join(root, "artifacts", "runs", "bt-1")), false);
+        assert.doesNotMatch(await logText(root), /"bt-1"/);
+        // A run not indexed yet: its refresh is refused for the day; said, not "rebuild it".
+        const unindexed = await runLedger(["tag", "--root", root, "new-2", "desk=b"]);
+        assert.equal(unindexed.code, 1, unindexed.stderr);
+        assert.match(
+          unindexed.stderr,
+          /Run "new-2" is not in the index, and it cannot be refreshed: events\/day=2026-01-20 is a link .*; nothing was written/,
         );
       } finally {
         await Deno.rename(`${cold}.offline`, cold);

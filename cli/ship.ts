@@ -58,8 +58,8 @@ Endpoint and credentials come only from the standard AWS variables and files:
 AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_PROFILE, ~/.aws/credentials. Path-style addressing.
 
-Exit codes: 0 done (or, running on, stopped by a signal), 1 failure (with --once,
-anything not shipped, a signal or not), 2 usage error.`;
+Exit codes: 0 done (or, running on, stopped by a signal), 1 failure (with
+--once, anything not shipped, a signal or not), 2 usage error.`;
 
 /** Default `--interval`, in seconds. */
 const INTERVAL_SECONDS_DEFAULT = 30;

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
@@ -933,8 +933,8 @@ export async function startRun(
   await checkRootCreatable(root);
   // Absolute, so the manifest's inputs (and `ledger rerun`) do not depend on the
   // directory the run was started from.
-  const calls = resolve(options.calls ?? await samplePath(SAMPLE_CALLS_PATH));
-  const candles = resolve(options.candles ?? await samplePath(SAMPLE_CANDLES_PATH));
+  const calls = await absoluteInput(options.calls ?? await samplePath(SAMPLE_CALLS_PATH));
+  const candles = await absoluteInput(options.candles ?? await samplePath(SAMPLE_CANDLES_PATH));
   // Known from the names alone: refused before the run exists, as the CLI does (an audit:
   // `calls.txt` recorded run.created ... run.failed for a typo).
   fileFormat(calls, "Calls");
@@ -1050,6 +1050,26 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
   await emitter.runCreated(runId, { run_type: runType, config, data_fingerprint: fingerprint });
   await emitter.flush(); // a relaxed emitter's buffer too: in the log before the lock is let go
   return ctx;
+}
+
+/**
+ * `path` made absolute as the system opens it: its folder through its links
+ * (`far/../calls.csv`, with `far` a link, is the `calls.csv` beside `far`'s
+ * target: `resolve` cancelled `far/..` as text, and a run read and recorded
+ * another file than the one named; a review), its own name as given (a file
+ * that is a link stays named so). A folder not there, or one this process
+ * may not resolve: as text (the read then says what is wrong).
+ */
+async function absoluteInput(path: string): Promise<string> {
+  try {
+    return join(await Deno.realPath(dirname(path)), basename(path));
+  } catch (err) {
+    if (
+      !(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+        err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied)
+    ) throw err;
+    return resolve(path);
+  }
 }
 
 /**

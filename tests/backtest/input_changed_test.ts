@@ -207,6 +207,26 @@ Deno.test("a run whose input changes while it reads it fails, naming the file", 
       },
     );
 
+    // A review: `far/../calls.csv`, with `far` a link to another folder, names the calls.csv
+    // beside that folder's target (as the system opens it); the path was cancelled as text, and
+    // the run read and recorded the calls.csv beside `far`.
+    await t.step("a path through a linked folder and .. is the file the system opens", async () => {
+      const base = join(dir, "dotdot");
+      await Deno.mkdir(join(base, "in"), { recursive: true });
+      await Deno.mkdir(join(base, "other", "sub"), { recursive: true });
+      await Deno.writeTextFile(join(base, "in", "calls.csv"), sample);
+      await Deno.writeTextFile(join(base, "other", "calls.csv"), fewerCallsText);
+      await Deno.symlink(join(base, "other", "sub"), join(base, "in", "far"));
+      const root = join(dir, "root-dotdot");
+      await runPathOnly({
+        root,
+        runId: "dotdot",
+        calls: `${base}/in/far/../calls.csv`, // not join: it cancels far/.. as text
+        candles,
+      });
+      assert.equal(await callsRead(root), 220);
+    });
+
     // A review: one file given as both inputs made two links, and the first was left behind.
     await t.step("one file as both inputs: refused as before, no link left", async () => {
       const root = join(dir, "root-both");

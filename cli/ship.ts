@@ -192,6 +192,7 @@ export async function untilReachable(
       return true;
     } catch (err) {
       if (!(err instanceof ObjectStoreError) || err.kind !== "unreachable") throw err;
+      if (signal.aborted) break; // stopped: no retry to announce (a review)
       onUnreachable(err);
       await sleep(retrySeconds * 1000, signal);
     }

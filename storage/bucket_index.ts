@@ -873,7 +873,14 @@ export async function rebuildIndexFromBucket(
 ): Promise<BucketIndexReport> {
   const dbPath = options.dbPath ?? indexPath(root);
   await refuseForeignIndexPath(dbPath, root); // a wrong --db: before any request
-  await store.check(); // before anything is created locally
+  try {
+    await store.check(options.signal); // before anything is created locally
+  } catch (err) {
+    // A signal stops a check held by a hung server at once (a review: 88 s), and is said as a
+    // signal is (130 or 143), not as an unreachable bucket.
+    options.signal?.throwIfAborted();
+    throw err;
+  }
   const cacheRoot = cacheRootFor(root, options.endpoint, location);
   if (!options.full) {
     await checkIndexSource(dbPath, formatBucketUrl(location), root, {

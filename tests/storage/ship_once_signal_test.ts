@@ -74,6 +74,7 @@ for (
           equal(status.code, mode.code, `stdout: ${await stdout}\nstderr: ${err}`);
           ok(stoppedMs < STOP_WAIT_MS, `exited ${Math.round(stoppedMs)} ms after the signal`);
           if (mode.code === 1) match(err, /ledger ship: Stopped before s3:\/\/fleet .* answered/);
+          match(err, /^(?![\s\S]*retrying)/, "no retry said after the signal");
           equal(await hashTree(join(worker, "events")), before);
         } finally {
           clearTimeout(timer);
@@ -86,3 +87,62 @@ for (
     }
   });
 }
+
+// A review: `rebuild-index --from` waited ~88 s after the signal; a stopped `ship --interval`
+// said "retrying in 5 s" as it exited.
+Deno.test("rebuild-index --from: SIGTERM while the bucket check hangs exits 143 at once", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const held: Deno.Conn[] = [];
+  let accepted: () => void = () => {};
+  const firstAccept = new Promise<void>((resolve) => accepted = resolve);
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        held.push(conn);
+        accepted();
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.BadResource)) throw err;
+    }
+  })();
+  try {
+    await withTempDir(async (tmp) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: denoScriptArgs(
+          CLI_PATH,
+          ["rebuild-index", "--root", join(tmp, "reader"), "--from", "s3://fleet/x"],
+          [`--allow-net=127.0.0.1:${port}`],
+        ),
+        env: {
+          LEDGER_ROOT: "",
+          AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+          AWS_REGION: "us-east-1",
+          AWS_ACCESS_KEY_ID: "test",
+          AWS_SECRET_ACCESS_KEY: "test",
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const stdout = new Response(child.stdout).text();
+      const stderr = new Response(child.stderr).text();
+      const timer = setTimeout(() => child.kill("SIGKILL"), CONNECT_WAIT_MS);
+      try {
+        await firstAccept;
+        await new Promise((r) => setTimeout(r, 300));
+        const signalled = performance.now();
+        child.kill("SIGTERM");
+        const status = await child.status;
+        const stoppedMs = performance.now() - signalled;
+        equal(status.code, 143, `stdout: ${await stdout}\nstderr: ${await stderr}`);
+        ok(stoppedMs < STOP_WAIT_MS, `exited ${Math.round(stoppedMs)} ms after the signal`);
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  } finally {
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting;
+  }
+});

@@ -1057,10 +1057,14 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
  * (`far/../calls.csv`, with `far` a link, is the `calls.csv` beside `far`'s
  * target: `resolve` cancelled `far/..` as text, and a run read and recorded
  * another file than the one named; a review), its own name as given (a file
- * that is a link stays named so). A folder not there, or one this process
- * may not resolve: as text (the read then says what is wrong).
+ * that is a link stays named so). Only a path with `..` is resolved so; a
+ * folder not there, or one this process may not resolve: as text (the read
+ * then says what is wrong).
  */
 async function absoluteInput(path: string): Promise<string> {
+  // Without `..` the text names what the system opens, and stays inside the folders a task
+  // grants (resolved, a `data/` linked to another disk would name a path the task may not read).
+  if (!path.split("/").includes("..")) return resolve(path);
   try {
     return join(await Deno.realPath(dirname(path)), basename(path));
   } catch (err) {

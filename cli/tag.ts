@@ -97,7 +97,8 @@ The index is refreshed, the event appended to the log, and the index refreshed
 again (--no-index: not refreshed; run ledger rebuild-index or the daemon); a
 failure of that last refresh is a warning (exit 0: the event is written), and
 so is a day of the log that cannot be read (a disk not mounted), which skips
-both refreshes: the event is written against the index as it is. An
+both refreshes: the event of a run the index has is written against the
+index as it is (one it has not is refused). An
 event dated ahead of this machine's clock that it would follow is followed:
 this one is dated just after it, so that it takes effect.
 

@@ -295,8 +295,6 @@ export class Shipper {
       report.elapsedMs = Math.round(performance.now() - started);
       return report;
     }
-    // A day on a disk not mounted keeps what was shipped of it: forgotten, its parts were
-    // compared again whole once the disk was back.
     for (const file of notUtf8) {
       // As the indexer says it: no path reaches the file, and it is no part of the log.
       report.warnings.push(
@@ -304,6 +302,8 @@ export class Shipper {
           "(rename it)",
       );
     }
+    // A day on a disk not mounted keeps what was shipped of it: forgotten, its parts were
+    // compared again whole once the disk was back.
     for (const err of unreachable) {
       report.problems.push(
         `${err.message.replace(/; mount .*$/, "")}; not shipped, its state kept`,

@@ -1059,7 +1059,9 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
  * another file than the one named; a review), its own name as given (a file
  * that is a link stays named so). Only a path with `..` is resolved so; a
  * folder not there, or one this process may not resolve: as text (the read
- * then says what is wrong).
+ * then says what is wrong). Under permission flags Deno itself takes `..` as
+ * text in every path it is given, `realPath` too: the run then reads, and
+ * records, the file so named, consistently.
  */
 async function absoluteInput(path: string): Promise<string> {
   // Without `..` the text names what the system opens, and stays inside the folders a task

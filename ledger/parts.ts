@@ -112,17 +112,40 @@ export async function isDayFolder(dir: string, entry: Deno.DirEntry): Promise<bo
   if (entry.isDirectory) return true;
   if (!entry.isSymlink) return false;
   const path = join(dir, entry.name);
-  let why: string;
-  try {
-    if ((await Deno.stat(path)).isDirectory) return true;
-    why = "not a folder";
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) why = "not there";
-    else if (err instanceof Deno.errors.FilesystemLoop) why = "a loop of links";
-    else if (err instanceof Deno.errors.NotADirectory) why = "not a folder";
-    else throw err;
-  }
+  const why = await deadEnd(path);
+  if (why === undefined) return true;
   throw new UnreachableDayError(entry.name, await linkTarget(path), why);
+}
+
+/**
+ * Why `path`, through its links, leads to no folder (`not there`, `a loop of
+ * links`, `not a folder`), or undefined when it leads to one. The one
+ * reading of a day link for the readers ({@linkcode isDayFolder}) and the
+ * writers (a dead batch's marker kept while its day cannot be reached).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { deadEnd } from "./parts.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.symlink(`${dir}/gone`, `${dir}/day=2026-01-24`);
+ *   assert.equal(await deadEnd(dir), undefined);
+ *   assert.equal(await deadEnd(`${dir}/day=2026-01-24`), "not there");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function deadEnd(path: string): Promise<string | undefined> {
+  try {
+    return (await Deno.stat(path)).isDirectory ? undefined : "not a folder";
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "not there";
+    if (err instanceof Deno.errors.FilesystemLoop) return "a loop of links";
+    if (err instanceof Deno.errors.NotADirectory) return "not a folder";
+    throw err;
+  }
 }
 
 /** {@linkcode isDayFolder}, or `false` for a link to no folder when `onUnreachable` is given. */

@@ -40,6 +40,7 @@
 import { ignoreFileSizeSignal } from "./file_size_signal.ts";
 import type { LedgerEvent } from "./events.ts";
 import { WriteError } from "./errors.ts";
+import { deadEnd } from "./parts.ts";
 import {
   dayDir,
   dayOf,
@@ -729,15 +730,7 @@ async function isUnreachableLink(path: string): Promise<boolean> {
     if (err instanceof Deno.errors.NotFound) return false; // no link: removed for good
     throw err;
   }
-  try {
-    return !(await Deno.stat(path)).isDirectory;
-  } catch (err) {
-    if (
-      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.FilesystemLoop ||
-      err instanceof Deno.errors.NotADirectory
-    ) return true;
-    throw err;
-  }
+  return (await deadEnd(path)) !== undefined;
 }
 
 /** The marker of the shared part at `partPath` of `day`. */

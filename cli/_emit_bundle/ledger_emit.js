@@ -1105,6 +1105,88 @@ function ignoreFileSizeSignal() {
 function onFileSizeSignal() {
 }
 
+// ledger/parts.ts
+async function isDayFolder(dir, entry) {
+  if (entry.isDirectory) return true;
+  if (!entry.isSymlink) return false;
+  const path = join(dir, entry.name);
+  const why = await deadEnd(path);
+  if (why === void 0) return true;
+  throw new UnreachableDayError(entry.name, await linkTarget(path), why);
+}
+async function deadEnd(path) {
+  try {
+    return (await Deno.stat(path)).isDirectory ? void 0 : "not a folder";
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "not there";
+    if (err instanceof Deno.errors.FilesystemLoop) return "a loop of links";
+    if (err instanceof Deno.errors.NotADirectory) return "not a folder";
+    throw err;
+  }
+}
+async function isDayFolderOr(dir, entry, onUnreachable) {
+  try {
+    return await isDayFolder(dir, entry);
+  } catch (err) {
+    if (!(err instanceof UnreachableDayError) || onUnreachable === void 0) throw err;
+    onUnreachable(err);
+    return false;
+  }
+}
+async function linkTarget(path) {
+  try {
+    return await Deno.readLink(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "?";
+    throw err;
+  }
+}
+async function listParts(root, options = {}) {
+  if (options.fromDay !== void 0 && !/^\d{4}-\d{2}-\d{2}$/.test(options.fromDay)) {
+    throw new RangeError(`fromDay must be a UTC day YYYY-MM-DD, got ${JSON.stringify(options.fromDay)}`);
+  }
+  const dir = eventsDir(root);
+  const days = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const match = DAY_DIR_PATTERN.exec(entry.name);
+      if (match && (options.fromDay === void 0 || match[1] >= options.fromDay)) {
+        if (await isDayFolderOr(dir, entry, options.onUnreachableDay)) days.push(match[1]);
+      }
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+  days.sort();
+  const parts = [];
+  for (const day of days) {
+    const names = [];
+    for await (const entry of Deno.readDir(join(dir, `day=${day}`))) {
+      if (entry.isFile && PART_FILE_PATTERN.test(entry.name)) names.push(entry.name);
+    }
+    names.sort();
+    for (const name of names) {
+      const file = `day=${day}/${name}`;
+      const path = join(dir, file);
+      let sizeBytes;
+      try {
+        sizeBytes = (await Deno.stat(path)).size;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) continue;
+        throw err;
+      }
+      parts.push({
+        day,
+        file,
+        path,
+        sizeBytes
+      });
+    }
+  }
+  return parts;
+}
+
 // ledger/shared_part.ts
 var SHARED_PART_ATTEMPTS_MAX = 1e3;
 var LOCK_WAIT_MS_MAX_DEFAULT = 6e4;
@@ -1497,12 +1579,7 @@ async function isUnreachableLink(path) {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
-  try {
-    return !(await Deno.stat(path)).isDirectory;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.FilesystemLoop || err instanceof Deno.errors.NotADirectory) return true;
-    throw err;
-  }
+  return await deadEnd(path) !== void 0;
 }
 function pendingPath(root, day, partPath) {
   return `${pendingDir(root)}/${day}__${partName(partPath)}${MARKER_SUFFIX}`;
@@ -1759,86 +1836,6 @@ function batchesIn(root, names) {
 }
 function message(err) {
   return err instanceof Error ? err.message : String(err);
-}
-
-// ledger/parts.ts
-async function isDayFolder(dir, entry) {
-  if (entry.isDirectory) return true;
-  if (!entry.isSymlink) return false;
-  const path = join(dir, entry.name);
-  let why;
-  try {
-    if ((await Deno.stat(path)).isDirectory) return true;
-    why = "not a folder";
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) why = "not there";
-    else if (err instanceof Deno.errors.FilesystemLoop) why = "a loop of links";
-    else if (err instanceof Deno.errors.NotADirectory) why = "not a folder";
-    else throw err;
-  }
-  throw new UnreachableDayError(entry.name, await linkTarget(path), why);
-}
-async function isDayFolderOr(dir, entry, onUnreachable) {
-  try {
-    return await isDayFolder(dir, entry);
-  } catch (err) {
-    if (!(err instanceof UnreachableDayError) || onUnreachable === void 0) throw err;
-    onUnreachable(err);
-    return false;
-  }
-}
-async function linkTarget(path) {
-  try {
-    return await Deno.readLink(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return "?";
-    throw err;
-  }
-}
-async function listParts(root, options = {}) {
-  if (options.fromDay !== void 0 && !/^\d{4}-\d{2}-\d{2}$/.test(options.fromDay)) {
-    throw new RangeError(`fromDay must be a UTC day YYYY-MM-DD, got ${JSON.stringify(options.fromDay)}`);
-  }
-  const dir = eventsDir(root);
-  const days = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      const match = DAY_DIR_PATTERN.exec(entry.name);
-      if (match && (options.fromDay === void 0 || match[1] >= options.fromDay)) {
-        if (await isDayFolderOr(dir, entry, options.onUnreachableDay)) days.push(match[1]);
-      }
-    }
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  days.sort();
-  const parts = [];
-  for (const day of days) {
-    const names = [];
-    for await (const entry of Deno.readDir(join(dir, `day=${day}`))) {
-      if (entry.isFile && PART_FILE_PATTERN.test(entry.name)) names.push(entry.name);
-    }
-    names.sort();
-    for (const name of names) {
-      const file = `day=${day}/${name}`;
-      const path = join(dir, file);
-      let sizeBytes;
-      try {
-        sizeBytes = (await Deno.stat(path)).size;
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) continue;
-        throw err;
-      }
-      parts.push({
-        day,
-        file,
-        path,
-        sizeBytes
-      });
-    }
-  }
-  return parts;
 }
 
 // ledger/run_lookup.ts

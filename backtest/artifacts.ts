@@ -321,19 +321,60 @@ export async function fingerprintInputs(
       throw new InputError(`${what} ${path} is ${err.kind}: name a CSV, JSONL or Parquet file`);
     }
     using file = await Deno.open(path, { read: true });
-    const identity = identityOf(await statOfOpen(file, path));
-    const { sha256, size_bytes } = await hashOpenFile(file);
-    const change = identityChange(identity, identityOf(await statOfOpen(file, path)));
-    if (change !== null) {
-      throw new InputError(
-        `${what} ${path} changed while it was hashed (${change}): run again once it is written`,
-      );
-    }
+    const { identity, sha256, size_bytes } = await hashSteadily(file, path, what);
     files[name] = { path, sha256, size_bytes };
     identities[name] = identity;
     combined.update(`${name}:${sha256}\n`);
   }
   return { fingerprint: combined.digest("hex"), files, identities };
+}
+
+/**
+ * How many times {@linkcode hashSteadily} reads a file whose inode changed
+ * under it (its change time alone) before it gives up: each read after the
+ * first is compared with the one before.
+ */
+export const HASH_READS_MAX = 4;
+
+/**
+ * The sha256 and size of the open `file` (at `path`, named `what` in a
+ * message), with its identity from before the read. Throws
+ * {@linkcode InputError} when it was written to, resized or replaced while
+ * it was read. A change of its inode's change time alone (another run
+ * linking the file to read it, a chmod) reads it again, and two reads in a
+ * row of the same bytes are its hash (a CI run: two backtests on one
+ * candles file, the other one's hard link made this one fail "changed while
+ * it was hashed").
+ */
+async function hashSteadily(
+  file: Deno.FsFile,
+  path: string,
+  what: string,
+): Promise<{ identity: FileIdentity; sha256: string; size_bytes: number }> {
+  const first = identityOf(await statOfOpen(file, path));
+  let identity = first;
+  let previous: string | null = null;
+  for (let read = 1; read <= HASH_READS_MAX; read++) {
+    if (read > 1) await file.seek(0, Deno.SeekMode.Start);
+    const { sha256, size_bytes } = await hashOpenFile(file);
+    const now = identityOf(await statOfOpen(file, path));
+    // A write, a resize or another file since the first read began: never its hash.
+    const change = identityChange(first, { ...now, ctimeMs: first.ctimeMs });
+    if (change !== null) {
+      throw new InputError(
+        `${what} ${path} changed while it was hashed (${change}): run again once it is written`,
+      );
+    }
+    if (now.ctimeMs === identity.ctimeMs || sha256 === previous) {
+      return { identity: now, sha256, size_bytes };
+    }
+    previous = sha256;
+    identity = now;
+  }
+  throw new InputError(
+    `${what} ${path} changed while it was hashed (its inode changed through each of ` +
+      `${HASH_READS_MAX} reads, and no two gave the same bytes): run again once it is written`,
+  );
 }
 
 /**

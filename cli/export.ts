@@ -19,6 +19,7 @@ import {
   EXIT_OK,
   type FlagSpec,
   parseFlags,
+  pathFlag,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -114,7 +115,7 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError(`--format is required (${EXPORT_FORMATS.join(", ")})`);
   }
   const format = formatFlag(values, EXPORT_FORMATS) as string as ExportFormat;
-  const out = stringFlag(values, "out");
+  const out = pathFlag(values, "out");
   if (out === undefined || out === "") throw new UsageError("--out PATH is required");
   const dbPath = indexDbPath(values);
   await refuseLedgerOut(out, resolveRootFlag(values), dbPath);

@@ -17,6 +17,7 @@ import {
   duckdb,
   type DuckDBApi,
   type DuckDBConnection,
+  type DuckDBDateValue,
   type DuckDBResult,
   type DuckDBTimestampTZValue,
   type DuckDBType,
@@ -430,6 +431,9 @@ function sqlValueConverter(api: DuckDBApi): DuckDBValueConverter<JS> {
         // it loads: not even the offset of that date), so an answer depended on `TZ`.
         return isoTimestampText(utcTimestampText(value as DuckDBTimestampTZValue), false);
       case DuckDBTypeId.DATE:
+        return dateText(value as DuckDBDateValue);
+      case DuckDBTypeId.BIT:
+        return String(value); // `101` (the JavaScript API made it an object of byte indexes)
       case DuckDBTypeId.TIME:
       case DuckDBTypeId.TIME_NS:
       case DuckDBTypeId.TIME_TZ:
@@ -443,6 +447,22 @@ function sqlValueConverter(api: DuckDBApi): DuckDBValueConverter<JS> {
         return JSDuckDBValueConverter(value, type, converter);
     }
   };
+}
+
+/** The days of DuckDB's `infinity` DATE (`-infinity` is its negative). */
+const DATE_INFINITY_DAYS = 2_147_483_647;
+
+/**
+ * DuckDB's text of a DATE, where the JavaScript API's differs (a probe):
+ * `infinity` and `-infinity` (it printed `5881580-07-11` and
+ * `5877642-06-24 (BC)`), and 1 BC as `0001-06-15 (BC)` (it printed
+ * `0000-06-15`, while 44 BC was `0044-03-15 (BC)`).
+ */
+function dateText(value: DuckDBDateValue): string {
+  if (value.days === DATE_INFINITY_DAYS) return "infinity";
+  if (value.days === -DATE_INFINITY_DAYS) return "-infinity";
+  const text = String(value);
+  return text.startsWith("0000-") ? `0001-${text.slice(5)} (BC)` : text;
 }
 
 /**

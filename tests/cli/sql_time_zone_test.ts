@@ -73,3 +73,44 @@ Deno.test("ledger sql: times are written as every command writes them, a year BC
     await Deno.remove(root, { recursive: true });
   }
 });
+
+// A probe: the JavaScript API printed an infinite DATE as `5881580-07-11`, 1 BC as `0000-...`
+// (44 BC as `0044-03-15 (BC)`), and a BIT as an object of byte indexes, in lists too.
+Deno.test("ledger sql: a DATE and a BIT are DuckDB's text, infinite and BC dates too", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ledger_sql_date_" });
+  try {
+    await Deno.mkdir(`${root}/events`);
+    await rebuildIndex(root, {});
+    const query = "SELECT 'infinity'::DATE AS a, '-infinity'::DATE AS b, " +
+      "DATE '0001-06-15 (BC)' AS c, DATE '0044-03-15 (BC)' AS d, DATE '2026-12-07' AS e, " +
+      "'101'::BIT AS f, [DATE '0001-01-01 (BC)'] AS g, {'x': '0011'::BIT} AS h";
+    const r = await runLedger(["sql", "--root", root, query, "--format", "json"]);
+    equal(r.code, 0, r.stderr);
+    deepEqual(JSON.parse(r.stdout), [{
+      a: "infinity",
+      b: "-infinity",
+      c: "0001-06-15 (BC)",
+      d: "0044-03-15 (BC)",
+      e: "2026-12-07",
+      f: "101",
+      g: ["0001-01-01 (BC)"],
+      h: { x: "0011" },
+    }]);
+    // DuckDB's own text of each, as VARCHAR.
+    const text = await runLedger([
+      "sql",
+      "--root",
+      root,
+      `SELECT ${
+        ["'infinity'::DATE", "DATE '0001-06-15 (BC)'", "'101'::BIT"].map((v) => `${v}::VARCHAR`)
+          .join(", ")
+      }`,
+      "--format",
+      "csv",
+    ]);
+    equal(text.code, 0, text.stderr);
+    equal(text.stdout.split("\n")[1], "infinity,0001-06-15 (BC),101");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -493,6 +493,9 @@ Deno.test("stale: a running run whose process on this host is gone, or silent to
   // A live process of its own for the resumed run (this test's pid is shared below), started
   // before the run.started that names it.
   const resumer = new Deno.Command("sleep", { args: ["60"] }).spawn();
+  // A process started now, on the pid a run named half an hour ago (not this test's own process:
+  // under a loaded CI it had run for over 30 minutes, so the run was not older than it).
+  const reused = new Deno.Command("sleep", { args: ["60"] }).spawn();
   try {
     const host = Deno.hostname();
     const child = new Deno.Command(Deno.execPath(), { args: ["eval", "0"] }).spawn();
@@ -514,10 +517,10 @@ Deno.test("stale: a running run whose process on this host is gone, or silent to
       created("resumed", 2 * 3_600_000 + 10),
       ev("run.started", "resumed", now - 2 * 3_600_000, { host, pid: deadPid }),
       ev("run.started", "resumed", now, { host, pid: resumer.pid }),
-      // Started half an hour ago (not silent too long) on the pid this test's process has now:
-      // this process started later, so that run's own process is gone.
+      // Started half an hour ago (not silent too long) on the pid a process has now: that
+      // process started later, so the run's own process is gone.
       created("pid-reused", 30 * 60_000 + 10),
-      ev("run.started", "pid-reused", now - 30 * 60_000, { host, pid: Deno.pid }),
+      ev("run.started", "pid-reused", now - 30 * 60_000, { host, pid: reused.pid }),
     ]);
     const db = join(root, "index", "runs.duckdb");
     await rebuildIndex(root, { staleAfterMs: 3_600_000 });
@@ -552,6 +555,8 @@ Deno.test("stale: a running run whose process on this host is gone, or silent to
   } finally {
     resumer.kill("SIGKILL");
     await resumer.status;
+    reused.kill("SIGKILL");
+    await reused.status;
     await Deno.remove(root, { recursive: true });
   }
 });

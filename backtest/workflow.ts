@@ -505,13 +505,18 @@ export class RunContext {
   }
 
   /**
-   * Throw {@linkcode InputError} when an input is not the file it was when it
-   * was hashed (replaced, resized or written to) and its bytes are not those
-   * hashed either (hashed again then: a chmod is no change): called once the run has
-   * read its inputs, so a run never records the sha256 of a file it did not
-   * read (a probe replaced `calls.csv` after `run.created`: the run computed
-   * 220 calls under the 320-call file's sha256, `compare` said `same_data`
-   * and `rerun` "NOT identical").
+   * Throw {@linkcode InputError} when an input, hashed again through what the
+   * run read (its link, else its path), does not hold the bytes whose sha256
+   * the run recorded: called once the run has read its inputs, so a run never
+   * records the sha256 of a file it did not read (a probe replaced
+   * `calls.csv` after `run.created`: the run computed 220 calls under the
+   * 320-call file's sha256, `compare` said `same_data` and `rerun` "NOT
+   * identical"). Always hashed again: a file's times cannot tell (Deno gives
+   * its change time in whole seconds, and a write that puts the modification
+   * time back within the second of the link went unseen: a probe, with 18
+   * alert times changed under the sha256 of the file before). What it cannot
+   * see: a file written in place and written back, with its times put back,
+   * between two reads of the run.
    */
   async assertInputsUnchanged(): Promise<void> {
     for (const [name, then] of Object.entries(this.inputIdentities)) {
@@ -524,11 +529,10 @@ export class RunContext {
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
-      const change = now === null ? "it is gone" : identityChange(then, now);
-      if (change === null) continue;
-      // Its metadata alone (chmod, a hard link, the same bytes copied over it): the bytes are
-      // what the hash is of (a review: such a run failed though its data had not changed).
       if (now !== null && (await hashFile(read)).sha256 === this.inputs[name].sha256) continue;
+      const change = now === null
+        ? "it is gone"
+        : identityChange(then, now) ?? "its bytes are not those hashed";
       throw new InputError(
         `${
           inputFileLabel(name)
@@ -545,25 +549,22 @@ export class RunContext {
    * back while the run read it (a branch checked out and back) was read in
    * between, and the run recorded the sha256 of bytes it had not read (a
    * probe: 319 calls under the 320-call file's sha256, and `compare` said
-   * `same_data`). Throws {@linkcode InputError} when the path names another
-   * file than the one hashed by now. An input that cannot be linked (another
-   * file system, a task not allowed to write beside it) is read by its path,
-   * checked at the end as before ({@linkcode assertInputsUnchanged}).
+   * `same_data`). Throws {@linkcode InputError} when the path names no file
+   * by now. What it links is checked once read, as an input that cannot be
+   * linked (another file system, a task not allowed to write beside it) and
+   * is read by its path ({@linkcode assertInputsUnchanged}).
    */
   async pinInputs(): Promise<Map<string, string>> {
     const links = new Map<string, string>();
     try {
-      for (const [name, then] of Object.entries(this.inputIdentities)) {
+      for (const name of Object.keys(this.inputIdentities)) {
         const path = this.inputs[name].path;
         // One file given twice (calls and candles): one link (a review: a second one was made,
         // and the first, replaced in the map, was left behind).
         const made = links.get(path);
-        const link = made ?? await this.#pinInput(name, then);
+        const link = made ?? await this.#pinInput(name);
         if (link === undefined) continue;
-        if (made !== undefined) {
-          this.#pins[name] = made;
-          this.inputIdentities[name] = identityOf(await Deno.stat(made)); // as linked
-        }
+        if (made !== undefined) this.#pins[name] = made;
         links.set(path, link);
       }
     } catch (err) {
@@ -573,8 +574,8 @@ export class RunContext {
     return links;
   }
 
-  /** {@linkcode pinInputs} of the input `name` hashed as `then`: its link, if one was made. */
-  async #pinInput(name: string, then: FileIdentity): Promise<string | undefined> {
+  /** {@linkcode pinInputs} of the input `name`: its link, if one was made. */
+  async #pinInput(name: string): Promise<string | undefined> {
     const path = this.inputs[name].path;
     const link = (await this.dir()).scratchPath(`input-${name}`);
     try {
@@ -589,17 +590,9 @@ export class RunContext {
         `${inputFileLabel(name)} ${path} changed after it was hashed (it is gone): run it again`,
       );
     }
-    const now = identityOf(await Deno.stat(link));
-    // The link's own ctime aside (a link is a change of the file's metadata).
-    const change = identityChange(then, { ...now, ctimeMs: then.ctimeMs });
-    if (change !== null) {
-      await Deno.remove(link);
-      throw new InputError(
-        `${inputFileLabel(name)} ${path} changed after it was hashed (${change}): its results ` +
-          "would not be of the file whose sha256 the run recorded; run it again",
-      );
-    }
-    this.inputIdentities[name] = now;
+    // Whatever file it links now (touched, or another one renamed over the path since it was
+    // hashed): the run reads that one, and its bytes are checked against the sha256 once read
+    // (assertInputsUnchanged; a probe: a touch here failed a run whose bytes had not changed).
     this.#pins[name] = link;
     return link;
   }

@@ -11,7 +11,8 @@
  * over the path, or the path removed, changes nothing it reads, and a file
  * renamed over the path and put back (a branch checked out and back) is no
  * longer read in between (a probe: 319 calls under the 320-call file's
- * sha256).
+ * sha256). The check hashes each input again (a file's times missed a write
+ * that put them back: Deno's change time is in whole seconds).
  *
  * The change is made by the run's own phase callback (when `plan`, the
  * first reader, starts): deterministic, with real files.
@@ -23,7 +24,8 @@ import { join } from "node:path";
 import { runPathOnly } from "../../backtest/path_only.ts";
 import { runSweep } from "../../backtest/sweep.ts";
 import { RunFailedError } from "../../backtest/workflow.ts";
-import type { PhaseEvent } from "../../backtest/workflow.ts";
+import type { PhaseEvent, RunEventSink } from "../../backtest/workflow.ts";
+import { EventEmitter } from "../../ledger/emitter.ts";
 import { logText, REPO_ROOT, withTempDir } from "../_helpers.ts";
 
 const SAMPLE = join(REPO_ROOT, "data", "sample");
@@ -266,6 +268,83 @@ Deno.test("a run whose input changes while it reads it fails, naming the file", 
           onPhase: atStart("plan", () => change(calls)),
         });
         assert.equal(result.runId, `meta-${i}`, name);
+      }
+    });
+
+    // A probe: bytes written in place with the modification time put back, in the second of
+    // the run's link (Deno gives the change time in whole seconds), went unseen: 18 alert times
+    // changed, metrics of the new bytes under the sha256 of the old.
+    await t.step("written in place, its times put back: the run fails", async () => {
+      const root = join(dir, "root-times-back");
+      const calls = join(dir, "calls-times-back.csv");
+      await Deno.writeTextFile(calls, sample);
+      await new Promise((done) => setTimeout(done, 20));
+      const before = await Deno.stat(calls);
+      const other = sample.replace(/2026-01-05T/g, "2026-01-06T");
+      assert.notEqual(other, sample);
+      assert.equal(other.length, sample.length);
+      await assert.rejects(
+        runPathOnly({
+          root,
+          runId: "times-back",
+          calls,
+          candles,
+          onPhase: atStart("plan", () => {
+            using f = Deno.openSync(calls, { write: true });
+            f.writeSync(new TextEncoder().encode(other));
+            Deno.utimeSync(calls, before.atime!, before.mtime!);
+          }),
+        }),
+        (e: unknown) =>
+          e instanceof RunFailedError &&
+          e.message.startsWith(`Calls file ${calls} changed while the run read it (`),
+      );
+      assert.doesNotMatch(await logText(root), /"run.completed"/);
+    });
+
+    // A probe: a touch, or the same bytes renamed over the file, between the hash and the run's
+    // link failed the run "changed after it was hashed", though its bytes had not changed.
+    await t.step("touched between its hash and its link: the run completes", async () => {
+      const changes: [string, (calls: string) => void][] = [
+        ["touched", (calls) => Deno.utimeSync(calls, new Date(), new Date())],
+        ["the same bytes renamed over it", (calls) => {
+          Deno.writeTextFileSync(`${calls}.new`, sample);
+          Deno.renameSync(`${calls}.new`, calls);
+        }],
+      ];
+      for (const [i, [name, change]] of changes.entries()) {
+        const root = join(dir, `root-prelink-${i}`);
+        const calls = join(dir, `calls-prelink-${i}.csv`);
+        await Deno.writeTextFile(calls, sample);
+        await new Promise((done) => setTimeout(done, 20));
+        const emitter = new EventEmitter({ root });
+        // run.created is written after the hash and before the link.
+        const sink: RunEventSink = {
+          runCreated: async (id, fields) => {
+            const r = await emitter.runCreated(id, fields);
+            change(calls);
+            return r;
+          },
+          runStarted: (id, f) => emitter.runStarted(id, f),
+          phaseStarted: (id, f) => emitter.phaseStarted(id, f),
+          phaseCompleted: (id, f) => emitter.phaseCompleted(id, f),
+          artifactCreated: (id, f) => emitter.artifactCreated(id, f),
+          runCompleted: (id, f) => emitter.runCompleted(id, f),
+          runFailed: (id, f) => emitter.runFailed(id, f),
+          flush: () => emitter.flush(),
+        };
+        try {
+          const result = await runPathOnly({
+            root,
+            runId: `prelink-${i}`,
+            calls,
+            candles,
+            emitter: sink,
+          });
+          assert.equal(result.runId, `prelink-${i}`, name);
+        } finally {
+          await emitter.close();
+        }
       }
     });
 

@@ -514,6 +514,7 @@ export async function rerunRun(
   const config = rerunConfigOf(manifest, `${runDir(root, runId)}/${MANIFEST_FILE}`);
   const inputs = await checkInputs(manifest);
   const result = await repeat(manifest, config, { ...options, root });
+  refuseChangedRead(manifest, await readManifest(root, result.runId));
   // The new run names the run it repeats, in the log (an annotation, SPEC 11), so the index finds
   // a run's reruns: `ledger runs --where "tags.rerun_of = 'ID'"` (a probe: only the printed
   // report linked them).
@@ -570,6 +571,42 @@ export async function rerunRun(
       },
     },
   };
+}
+
+/**
+ * Throw {@linkcode RerunError} (`inputs_changed`) when the repeat `again`
+ * read an input of other bytes than `original` recorded: the file changed
+ * between the rerun's check and the repeat's own hash (a probe: "NOT
+ * identical (artifacts differ) ... inputs: ... (unchanged)", blaming the
+ * code for the data). The repeat stays in the log, as what it read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { Manifest } from "./artifacts.ts";
+ * import { refuseChangedRead, RerunError } from "./rerun.ts";
+ * const run = (id: string, sha256: string) =>
+ *   ({ run_id: id, inputs: { calls: { path: "/d/calls.csv", sha256 } } }) as unknown as Manifest;
+ * refuseChangedRead(run("r1", "aa"), run("r2", "aa")); // the same bytes: nothing to say
+ * assert.throws(
+ *   () => refuseChangedRead(run("r1", "aa"), run("r2", "bb")),
+ *   (e) => e instanceof RerunError && e.kind === "inputs_changed" && /the repeat read bb/.test(e.message),
+ * );
+ * ```
+ */
+export function refuseChangedRead(original: Manifest, again: Manifest): void {
+  for (const [name, recorded] of Object.entries(original.inputs ?? {})) {
+    const read = again.inputs?.[name]?.sha256;
+    if (read === recorded.sha256) continue;
+    throw new RerunError(
+      "inputs_changed",
+      `Input ${name} file ${recorded.path} changed while run ${again.run_id} repeated run ` +
+        `${original.run_id}: sha256 was ${recorded.sha256}, the repeat read ${
+          read ?? "none"
+        }; its ` +
+        "results are of other data, not compared",
+    );
+  }
 }
 
 async function hashOrNull(path: string): Promise<{ sha256: string; size_bytes: number } | null> {

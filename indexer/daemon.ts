@@ -363,8 +363,9 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           // until the log changes (restored, remounted): said once, not every interval (an ops
           // audit: a missing root logged an error every 30 s).
           if (
-            isEmptyLogRefusal(err) ||
-            (err instanceof Error && err.cause instanceof UnreachableDayError) ||
+            isEmptyLogRefusal(err) || err instanceof Deno.errors.PermissionDenied ||
+            (err instanceof Error && (err.cause instanceof UnreachableDayError ||
+              err.cause instanceof Deno.errors.PermissionDenied)) ||
             !(await exists(root))
           ) {
             last = { log: snapshot.log, index: await indexState(dbPath) };
@@ -540,8 +541,13 @@ async function logSnapshot(root: string, dbPath: string): Promise<Snapshot> {
   } catch (err) {
     // A day on a disk not mounted: the rebuild refuses it (and is said) until the link leads
     // to a folder again, or is removed.
-    if (!(err instanceof UnreachableDayError)) throw err;
-    return { log: `unreachable ${err.entry} -> ${err.target}`, index: await indexState(dbPath) };
+    if (err instanceof UnreachableDayError) {
+      return { log: `unreachable ${err.entry} -> ${err.target}`, index: await indexState(dbPath) };
+    }
+    // A folder or part this process may not read: the same, said once by the rebuild it fails
+    // (a probe: the daemon exited 1, and under systemd's Restart=on-failure failed every 5 s).
+    if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
+    return { log: `unreadable ${err.message}`, index: await indexState(dbPath) };
   }
   // With no part file, whether `events/` is there decides the rebuild: missing, it is refused
   // (moved away, unmounted); there and empty, the index follows it (retention). A probe: after

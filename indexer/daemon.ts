@@ -355,7 +355,10 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           // Every pass would be refused: exit 1. Another source's index, or a --db that is no
           // index (a bad-input probe: a daemon logged that refusal every interval, forever).
           if (isSourceRefusal(err) || isForeignFileRefusal(err)) throw err;
-          if (err instanceof RebuildInterruptedError && options.signal?.aborted) break;
+          if (err instanceof RebuildInterruptedError && options.signal?.aborted) {
+            summary.rebuilds--; // stopped before it ran (a probe: counted in the stop's summary)
+            break;
+          }
           summary.failures++;
           const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
           log({ level: "error", msg: `rebuild failed: ${message}`, fields: { error: message } });

@@ -86,6 +86,8 @@ Deno.test("daemon: a stop ends a wait for another process's rebuild lock", async
     const summary = await running;
     assert.ok(performance.now() - stoppedAt < 2_000, "stopped without the lock");
     assert.equal(summary.failures, 0, logged.join("\n"));
+    // A probe: "stopped after 1 checks, 1 rebuilds": the one it waited for, and never ran.
+    assert.equal(summary.rebuilds, 0, logged.join("\n"));
     held.unlockSync();
   });
 });

@@ -943,13 +943,26 @@ export async function startRun(
   // run's run.created written as one step under the log's run-id lock, so that an emit of
   // run.created for the same id cannot slip in between. A generated id is new by
   // construction (time and 24 random bits); the directory claim still catches a collision.
+  // From the run folder's claim until the handler is there, a signal is held, then handled as
+  // the run's interrupt (a probe: one in between ended the process, 143 and silent, and left an
+  // empty run folder that kept a chosen id taken).
+  const hold = options.onInterrupt === undefined ? undefined : new SignalHold();
   const create = () =>
-    createRun({ root, runId, runType, calls, candles, options, extraConfig, emitter });
-  const ctx = options.runId === undefined ? await create() : await withRunIdLock(root, create, {
-    onWait: (ms) => console.error(runIdLockWaitMessage("ledger backtest", ms)),
-  });
+    createRun({ root, runId, runType, calls, candles, options, extraConfig, emitter, hold });
+  let ctx: RunContext;
+  try {
+    ctx = options.runId === undefined ? await create() : await withRunIdLock(root, create, {
+      onWait: (ms) => console.error(runIdLockWaitMessage("ledger backtest", ms)),
+    });
+  } catch (err) {
+    const held = hold?.release() ?? null;
+    if (held !== null) Deno.exit(INTERRUPT_EXIT_CODES[held]); // nothing of the run written
+    throw err;
+  }
   if (options.onInterrupt !== undefined) {
-    ctx.releaseInterrupts = installInterruptHandler(ctx, options.onInterrupt);
+    const held = hold?.release() ?? null;
+    ctx.releaseInterrupts = installInterruptHandler(ctx, options.onInterrupt, held);
+    if (held !== null) await ctx.stopIfInterrupted(); // the handler records the end and exits
   }
   await emitter.runStarted(runId, {});
   return ctx;
@@ -965,6 +978,40 @@ interface CreateRunArgs {
   options: BacktestOptions;
   extraConfig: Record<string, unknown>;
   emitter: RunEventSink;
+  /** Holds SIGINT and SIGTERM from the run folder's claim on (interruptible runs). */
+  hold?: SignalHold;
+}
+
+/**
+ * SIGINT and SIGTERM held from {@linkcode SignalHold.hold} until
+ * {@linkcode SignalHold.release}, which says the first one that came (or
+ * null): a run between its folder's claim and its interrupt handler must
+ * not end there, nor record nothing. A second signal while held exits at
+ * once (the user insists).
+ */
+export class SignalHold {
+  #first: InterruptSignal | null = null;
+  #listeners = new Map<InterruptSignal, () => void>();
+
+  /** Start holding (again: no effect). */
+  hold(): void {
+    if (this.#listeners.size > 0) return;
+    for (const signal of Object.keys(INTERRUPT_EXIT_CODES) as InterruptSignal[]) {
+      const listener = () => {
+        if (this.#first !== null) Deno.exit(INTERRUPT_EXIT_CODES[this.#first]);
+        this.#first = signal;
+      };
+      this.#listeners.set(signal, listener);
+      Deno.addSignalListener(signal, listener);
+    }
+  }
+
+  /** Stop holding; the first signal held, or null. */
+  release(): InterruptSignal | null {
+    for (const [signal, listener] of this.#listeners) Deno.removeSignalListener(signal, listener);
+    this.#listeners.clear();
+    return this.#first;
+  }
 }
 
 /**
@@ -1012,6 +1059,7 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
     ...args.extraConfig,
   };
   // The directory is the claim: mkdir fails for a second process with this id.
+  args.hold?.hold();
   const claimed = await RunDirectory.claim(root, runId);
   if (claimed === null) {
     // Empty, with no event of the run in the log: a run that wrote nothing (a full disk: a probe
@@ -1232,8 +1280,9 @@ export const WRITE_SETTLE_MS_MAX = 10_000;
  * records `run.failed` (`error.message` "interrupted", the signal, the
  * phase), makes it durable, calls `onInterrupt` (one line for the user) and
  * exits 130 (SIGINT) or 143 (SIGTERM). A second signal while this happens
- * exits at once with the same code. Used by every long-running workflow
- * (backtests, sweeps).
+ * exits at once with the same code. `pending`, a signal that came before
+ * the handler was there ({@linkcode SignalHold}), is handled at once. Used
+ * by every long-running workflow (backtests, sweeps).
  *
  * @example
  * ```ts
@@ -1259,6 +1308,7 @@ export const WRITE_SETTLE_MS_MAX = 10_000;
 export function installInterruptHandler(
   run: InterruptibleRun,
   onInterrupt: (info: InterruptInfo) => void,
+  pending: InterruptSignal | null = null,
 ): () => void {
   let handling: InterruptSignal | null = null;
   const handlers = new Map<InterruptSignal, () => void>();
@@ -1300,6 +1350,7 @@ export function installInterruptHandler(
     handlers.set(signal, handler);
     Deno.addSignalListener(signal, handler);
   }
+  if (pending !== null) handlers.get(pending)!(); // held while the run was created
   return () => {
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
     handlers.clear();

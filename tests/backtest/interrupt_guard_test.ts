@@ -109,3 +109,59 @@ await new Promise((resolve) => setTimeout(resolve, 5000));
   equal(out.code, 143, new TextDecoder().decode(out.stderr));
   deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), ["a.tmp-1", "b.tmp-2"]);
 });
+
+// A probe: SIGTERM between the run folder's claim and run.created ended the process (143, no
+// line), left the folder empty and the chosen id taken ("remove the directory"). The signal is
+// held until the handler is there, which then records the run as interrupted.
+Deno.test("a signal while the run is created: recorded as interrupted, not an empty folder", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "root");
+    const sample = new URL("../../data/sample/", import.meta.url);
+    const code = `
+import { runPathOnly } from "${new URL("../../backtest/path_only.ts", import.meta.url)}";
+import { EventEmitter } from "${new URL("../../ledger/emitter.ts", import.meta.url)}";
+const root = ${JSON.stringify(root)};
+const emitter = new EventEmitter({ root });
+const sink = {
+  runCreated: (id, f) => {
+    Deno.kill(Deno.pid, "SIGTERM"); // after the claim, before run.created is written
+    return emitter.runCreated(id, f);
+  },
+  runStarted: (id, f) => emitter.runStarted(id, f),
+  phaseStarted: (id, f) => emitter.phaseStarted(id, f),
+  phaseCompleted: (id, f) => emitter.phaseCompleted(id, f),
+  artifactCreated: (id, f) => emitter.artifactCreated(id, f),
+  runCompleted: (id, f) => emitter.runCompleted(id, f),
+  runFailed: (id, f) => emitter.runFailed(id, f),
+  flush: () => emitter.flush(),
+};
+await runPathOnly({
+  root, runId: "held-1", emitter: sink,
+  calls: ${JSON.stringify(new URL("calls.csv", sample).pathname)},
+  candles: ${JSON.stringify(new URL("candles_1m.parquet", sample).pathname)},
+  onInterrupt: (i) => console.log(JSON.stringify({ signal: i.signal, phase: i.phaseName })),
+});
+console.log("completed");
+`;
+    const out = await new Deno.Command(Deno.execPath(), { args: ["eval", code] }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    equal(out.code, 143, `${stdout}${new TextDecoder().decode(out.stderr)}`);
+    deepEqual(JSON.parse(stdout), { signal: "SIGTERM", phase: null });
+    const types: string[] = [];
+    for await (const day of Deno.readDir(join(root, "events"))) {
+      if (!day.isDirectory) continue;
+      for await (const part of Deno.readDir(join(root, "events", day.name))) {
+        const text = await Deno.readTextFile(join(root, "events", day.name, part.name));
+        for (const line of text.split("\n").filter((l) => l !== "")) {
+          types.push(JSON.parse(line).event_type);
+        }
+      }
+    }
+    // The failed manifest's artifact.created as every interrupted run writes it; no run.started.
+    deepEqual(types, ["run.created", "artifact.created", "run.failed"]);
+    const manifest = JSON.parse(
+      await Deno.readTextFile(join(root, "artifacts", "runs", "held-1", "manifest.json")),
+    );
+    equal(manifest.status, "failed");
+  });
+});

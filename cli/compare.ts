@@ -338,9 +338,27 @@ function withDeltas(label: string, values: Record<string, unknown>, c: Compariso
         return `${cellText(v)} (${d > 0n ? `+${d}` : String(d)})`;
       }
       if (typeof v !== "number" || typeof base !== "number") return cellText(v);
-      return `${cellText(v)} (${signed(v - base)})`;
+      const d = v - base;
+      // Past a double's range (1e308 and -1e308, a probe: "(-Infinity)"): both are integers
+      // there, and their difference is exact as a bigint.
+      if (!Number.isFinite(d) && Number.isFinite(v) && Number.isFinite(base)) {
+        return `${cellText(v)} (${bigDifference(BigInt(v) - BigInt(base))})`;
+      }
+      return `${cellText(v)} (${signed(d)})`;
     }),
   ];
+}
+
+/**
+ * A difference past a double's range as the table writes a large number:
+ * 17 significant digits at most, no trailing zeros (`-2e+308`). Cut, not
+ * rounded: no double is exactly it.
+ */
+function bigDifference(d: bigint): string {
+  const digits = (d < 0n ? -d : d).toString();
+  const fraction = digits.slice(1, 17).replace(/0+$/, "");
+  const mantissa = fraction === "" ? digits[0] : `${digits[0]}.${fraction}`;
+  return `${d < 0n ? "-" : "+"}${mantissa}e+${digits.length - 1}`;
 }
 
 /** An integer as a bigint: a safe integer number, or one kept exact past 2^53; else undefined. */

@@ -271,3 +271,28 @@ Deno.test("compare table: deltas keep their integer part, as the values do", () 
   deepEqual(row("calls"), ["calls", "320", "220 (-100)"]);
   deepEqual(row("load"), ["load", "1.0 s", "2 m 04 s (+123456 ms)"]);
 });
+
+// A probe: 1e308 against -1e308 printed "-1e+308 (-Infinity)": the difference of two doubles
+// past a double's range. Both are integers there, their difference a bigint.
+Deno.test("compare table: a delta past a double's range is a number, not Infinity", () => {
+  const table = formatComparison({
+    runs: ["a", "b", "c"],
+    same_data: true,
+    config: {},
+    summary: { x: { a: 1e308, b: -1e308, c: 1.7976931348623157e308 } },
+    phases: {},
+    callers: {},
+    git: {
+      a: { commit: null, dirty: null },
+      b: { commit: null, dirty: null },
+      c: { commit: null, dirty: null },
+    },
+  }, { width: 160 }).split("\n");
+  const row = table.map((l) => l.trim().split(/\s{2,}/)).find((cells) => cells[0] === "x");
+  deepEqual(row, [
+    "x",
+    "1e+308",
+    "-1e+308 (-2e+308)",
+    "1.7976931348623157e+308 (+7.976931348623157e+307)",
+  ]);
+});

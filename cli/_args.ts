@@ -487,79 +487,15 @@ export function integerFlag(
  * ```
  */
 export function resolveRootFlag(values: ParsedFlags["values"]): string {
-  const flag = pathFlag(values, "root");
+  const flag = stringFlag(values, "root");
   if (flag !== undefined) {
     if (flag === "") throw new UsageError("--root must not be empty");
     refuseRootPart(flag, "--root");
     return flag;
   }
-  const root = physicalPath(resolveRoot());
+  const root = resolveRoot();
   refuseRootPart(root, "the root");
   return root;
-}
-
-/**
- * The path flag `name` as the system opens it ({@linkcode physicalPath}),
- * or undefined when it is not given; "" as given (each command says so).
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { pathFlag } from "./_args.ts";
- * assert.equal(pathFlag({ out: "runs.csv" }, "out"), "runs.csv");
- * assert.equal(pathFlag({}, "out"), undefined);
- * ```
- */
-export function pathFlag(values: ParsedFlags["values"], name: string): string | undefined {
-  const path = stringFlag(values, name);
-  return path === undefined || path === "" ? path : physicalPath(path);
-}
-
-/**
- * `path` as the system opens it: a `..` after a symbolic link goes to the
- * parent of the link's target, where cancelling `link/..` as text (what
- * `resolve` and `join` do) goes to the folder holding the link (a probe:
- * `export --out lk/../victim.csv` wrote over the victim.csv beside `lk`,
- * `emit --root lk/../E` wrote its events elsewhere than any other tool
- * would, and `runs --root lk/../../R2` found no index). The part up to the
- * last `..` that exists goes through `Deno.realPathSync` (absolute from
- * then on), the rest is kept as given; a path without `..`, or whose `..`
- * lead where the text does, is returned as given. Under permission flags (a `deno task`) Deno reads `..` as text in
- * every path, this too, so both agree with what it opens.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { physicalPath } from "./_args.ts";
- * assert.equal(physicalPath("data/ledger"), "data/ledger"); // no `..`: as given
- * const dir = Deno.realPathSync(Deno.makeTempDirSync());
- * try {
- *   Deno.mkdirSync(`${dir}/deep/a`, { recursive: true });
- *   Deno.symlinkSync(`${dir}/deep/a`, `${dir}/lk`);
- *   const opened = Deno.realPathSync(`${dir}/lk/..`); // what this process opens
- *   assert.equal(physicalPath(`${dir}/lk/../out.csv`), `${opened}/out.csv`);
- * } finally {
- *   Deno.removeSync(dir, { recursive: true });
- * }
- * ```
- */
-export function physicalPath(path: string): string {
-  const segments = path.split("/");
-  for (let last = segments.lastIndexOf(".."); last !== -1;) {
-    const head = segments.slice(0, last + 1).join("/");
-    try {
-      const real = Deno.realPathSync(head);
-      // The text's own folder (no link crossed, or Deno read `..` as text): the path as given,
-      // for the checks that name it (`notes.txt/../x.csv`, a file as a folder, is refused).
-      if (real === join(head.startsWith("/") ? "" : Deno.cwd(), head)) return path;
-      return join(real, ...segments.slice(last + 1));
-    } catch (err) {
-      if (!unreadable(err) && !(err instanceof Deno.errors.FilesystemLoop)) throw err;
-    }
-    // Not there (yet: a folder made for it is no link) or not readable: the `..` before it.
-    last = last === 0 ? -1 : segments.lastIndexOf("..", last - 1);
-  }
-  return path;
 }
 
 /** The folders of a ledger root that are not roots themselves. */

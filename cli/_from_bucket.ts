@@ -37,7 +37,6 @@ import {
   INTERVAL_SECONDS_MAX,
   type ParsedFlags,
   parseFlags,
-  pathFlag,
   positiveNumberFlag,
   rebuildMemoryLimitFlag,
   requireExistingRoot,
@@ -335,7 +334,7 @@ export async function daemonMain(args: string[]): Promise<number> {
 }
 
 function dbFlag(values: ParsedFlags["values"]): string | undefined {
-  const db = pathFlag(values, "db");
+  const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   return db === undefined ? undefined : resolve(db);
 }

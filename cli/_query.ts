@@ -34,7 +34,6 @@ import { OUTPUT_FORMATS, type OutputFormat } from "./_table.ts";
 import {
   memoryLimitFlag,
   type ParsedFlags,
-  pathFlag,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -422,7 +421,7 @@ export async function warnIfIndexMayLackRuns(command: string, dbPath: string): P
  * ```
  */
 export function indexDbPath(values: ParsedFlags["values"]): string {
-  const db = pathFlag(values, "db");
+  const db = stringFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   return db === undefined ? indexPath(resolveRootFlag(values)) : resolve(db);
 }

@@ -19,7 +19,6 @@ import {
   EXIT_OK,
   type FlagSpec,
   parseFlags,
-  pathFlag,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -115,7 +114,7 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError(`--format is required (${EXPORT_FORMATS.join(", ")})`);
   }
   const format = formatFlag(values, EXPORT_FORMATS) as string as ExportFormat;
-  const out = pathFlag(values, "out");
+  const out = stringFlag(values, "out");
   if (out === undefined || out === "") throw new UsageError("--out PATH is required");
   const dbPath = indexDbPath(values);
   await refuseLedgerOut(out, resolveRootFlag(values), dbPath);

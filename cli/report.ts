@@ -26,7 +26,6 @@ import {
   EXIT_OK,
   type FlagSpec,
   parseFlags,
-  pathFlag,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -118,7 +117,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT_OK;
   }
-  const out = pathFlag(values, "out");
+  const out = stringFlag(values, "out");
   if (out === undefined) throw new UsageError("--out FILE.html is required");
   if (out === "") throw new UsageError("--out must not be empty");
   const dbPath = indexDbPath(values);

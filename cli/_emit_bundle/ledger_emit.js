@@ -310,34 +310,15 @@ function decimalInteger(raw) {
   return fractionDigits <= digits.length && /^0*$/.test(digits.slice(-fractionDigits)) ? n : void 0;
 }
 function resolveRootFlag(values) {
-  const flag = pathFlag(values, "root");
+  const flag = stringFlag(values, "root");
   if (flag !== void 0) {
     if (flag === "") throw new UsageError("--root must not be empty");
     refuseRootPart(flag, "--root");
     return flag;
   }
-  const root = physicalPath(resolveRoot());
+  const root = resolveRoot();
   refuseRootPart(root, "the root");
   return root;
-}
-function pathFlag(values, name) {
-  const path = stringFlag(values, name);
-  return path === void 0 || path === "" ? path : physicalPath(path);
-}
-function physicalPath(path) {
-  const segments = path.split("/");
-  for (let last = segments.lastIndexOf(".."); last !== -1; ) {
-    const head = segments.slice(0, last + 1).join("/");
-    try {
-      const real = Deno.realPathSync(head);
-      if (real === join(head.startsWith("/") ? "" : Deno.cwd(), head)) return path;
-      return join(real, ...segments.slice(last + 1));
-    } catch (err) {
-      if (!unreadable(err) && !(err instanceof Deno.errors.FilesystemLoop)) throw err;
-    }
-    last = last === 0 ? -1 : segments.lastIndexOf("..", last - 1);
-  }
-  return path;
 }
 var ROOT_PARTS = /* @__PURE__ */ new Set([
   "events",

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getEventEmitter } from "../ledger/emitter.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
@@ -926,8 +926,8 @@ export async function startRun(
   await checkRootCreatable(root);
   // Absolute, so the manifest's inputs (and `ledger rerun`) do not depend on the
   // directory the run was started from.
-  const calls = await absoluteInput(options.calls ?? await samplePath(SAMPLE_CALLS_PATH));
-  const candles = await absoluteInput(options.candles ?? await samplePath(SAMPLE_CANDLES_PATH));
+  const calls = absoluteInput(options.calls ?? await samplePath(SAMPLE_CALLS_PATH));
+  const candles = absoluteInput(options.candles ?? await samplePath(SAMPLE_CANDLES_PATH));
   // Known from the names alone: refused before the run exists, as the CLI does (an audit:
   // `calls.txt` recorded run.created ... run.failed for a typo).
   fileFormat(calls, "Calls");
@@ -1094,29 +1094,14 @@ async function createRun(args: CreateRunArgs): Promise<RunContext> {
 }
 
 /**
- * `path` made absolute as the system opens it: its folder through its links
- * (`far/../calls.csv`, with `far` a link, is the `calls.csv` beside `far`'s
- * target: `resolve` cancelled `far/..` as text, and a run read and recorded
- * another file than the one named; a review), its own name as given (a file
- * that is a link stays named so). Only a path with `..` is resolved so; a
- * folder not there, or one this process may not resolve: as text (the read
- * then says what is wrong). Under permission flags Deno itself takes `..` as
- * text in every path it is given, `realPath` too: the run then reads, and
- * records, the file so named, consistently.
+ * `path` made absolute, its `..` read as text (`far/../calls.csv` is the
+ * `calls.csv` beside `far`, whatever `far` links to): as Deno reads every
+ * path under the permission flags its tasks run with, so one command line
+ * names one file however ledger is run (`deno task`, `deno run -A`, the
+ * compiled binary, the library), and the manifest records the file read.
  */
-async function absoluteInput(path: string): Promise<string> {
-  // Without `..` the text names what the system opens, and stays inside the folders a task
-  // grants (resolved, a `data/` linked to another disk would name a path the task may not read).
-  if (!path.split("/").includes("..")) return resolve(path);
-  try {
-    return join(await Deno.realPath(dirname(path)), basename(path));
-  } catch (err) {
-    if (
-      !(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
-        err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied)
-    ) throw err;
-    return resolve(path);
-  }
+function absoluteInput(path: string): string {
+  return resolve(path);
 }
 
 /**

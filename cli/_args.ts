@@ -487,15 +487,55 @@ export function integerFlag(
  * ```
  */
 export function resolveRootFlag(values: ParsedFlags["values"]): string {
-  const flag = stringFlag(values, "root");
+  const flag = pathFlag(values, "root");
   if (flag !== undefined) {
     if (flag === "") throw new UsageError("--root must not be empty");
     refuseRootPart(flag, "--root");
     return flag;
   }
-  const root = resolveRoot();
+  const root = textPath(resolveRoot());
   refuseRootPart(root, "the root");
   return root;
+}
+
+/**
+ * The path flag `name` with its `..` read as text ({@linkcode textPath}),
+ * or undefined when it is not given; "" as given (each command says so).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { pathFlag } from "./_args.ts";
+ * assert.equal(pathFlag({ root: "lk/../E" }, "root"), "E");
+ * assert.equal(pathFlag({}, "root"), undefined);
+ * ```
+ */
+export function pathFlag(values: ParsedFlags["values"], name: string): string | undefined {
+  const path = stringFlag(values, name);
+  return path === undefined || path === "" ? path : textPath(path);
+}
+
+/**
+ * `path` with its `..` read as text: `lk/../E` is the `E` beside `lk`,
+ * whatever `lk` links to, as Deno reads every path under the permission
+ * flags of its tasks and of the compiled binary. Under `deno run -A` Deno
+ * hands `lk/../E` to the system, which goes through the link: a root so
+ * named was one folder to the checks that pass it on and another to those
+ * that join it with `events` (a review: `rebuild-index --root lk/../E`
+ * said the root did not exist, under `-A` only, where `emit` had written
+ * it). A path without `..` is returned as given.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { textPath } from "./_args.ts";
+ * assert.equal(textPath("lk/../E"), "E");
+ * assert.equal(textPath("/srv/x/../ledger"), "/srv/ledger");
+ * assert.equal(textPath("data/ledger"), "data/ledger");
+ * ```
+ */
+export function textPath(path: string): string {
+  return path.split("/").includes("..") ? join(path) : path;
 }
 
 /** The folders of a ledger root that are not roots themselves. */

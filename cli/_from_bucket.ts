@@ -37,6 +37,7 @@ import {
   INTERVAL_SECONDS_MAX,
   type ParsedFlags,
   parseFlags,
+  pathFlag,
   positiveNumberFlag,
   rebuildMemoryLimitFlag,
   requireExistingRoot,
@@ -334,7 +335,7 @@ export async function daemonMain(args: string[]): Promise<number> {
 }
 
 function dbFlag(values: ParsedFlags["values"]): string | undefined {
-  const db = stringFlag(values, "db");
+  const db = pathFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   return db === undefined ? undefined : resolve(db);
 }

@@ -34,6 +34,7 @@ import { OUTPUT_FORMATS, type OutputFormat } from "./_table.ts";
 import {
   memoryLimitFlag,
   type ParsedFlags,
+  pathFlag,
   resolveRootFlag,
   stringFlag,
   UsageError,
@@ -421,7 +422,7 @@ export async function warnIfIndexMayLackRuns(command: string, dbPath: string): P
  * ```
  */
 export function indexDbPath(values: ParsedFlags["values"]): string {
-  const db = stringFlag(values, "db");
+  const db = pathFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   return db === undefined ? indexPath(resolveRootFlag(values)) : resolve(db);
 }

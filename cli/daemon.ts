@@ -26,12 +26,12 @@ import {
   type FlagSpec,
   INTERVAL_SECONDS_MAX,
   parseFlags,
+  pathFlag,
   positiveNumberFlag,
   rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
   staleAfterMsFlag,
-  stringFlag,
   UsageError,
 } from "./_args.ts";
 
@@ -111,7 +111,7 @@ export async function main(args: string[]): Promise<number> {
   const root = resolveRootFlag(values);
   const intervalSeconds = positiveNumberFlag(values, "interval", INTERVAL_SECONDS_MAX) ?? 30;
   const staleAfterMs = staleAfterMsFlag(values);
-  const db = stringFlag(values, "db");
+  const db = pathFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   const memoryLimit = rebuildMemoryLimitFlag(values);
   await requireExistingRoot(root);

@@ -30,6 +30,7 @@ import {
   EXIT_USAGE,
   type FlagSpec,
   parseFlags,
+  pathFlag,
   rebuildMemoryLimitFlag,
   requireExistingRoot,
   resolveRootFlag,
@@ -266,7 +267,7 @@ function parseOptions(args: string[]): Options | "help" {
   const { values } = parseFlags(args, FLAGS);
   if (values.help) return "help";
   const root = resolveRootFlag(values);
-  const db = stringFlag(values, "db");
+  const db = pathFlag(values, "db");
   if (db === "") throw new UsageError("--db must not be empty");
   const sinceDate = stringFlag(values, "since-date");
   if (sinceDate !== undefined) {

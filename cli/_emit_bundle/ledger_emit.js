@@ -310,15 +310,22 @@ function decimalInteger(raw) {
   return fractionDigits <= digits.length && /^0*$/.test(digits.slice(-fractionDigits)) ? n : void 0;
 }
 function resolveRootFlag(values) {
-  const flag = stringFlag(values, "root");
+  const flag = pathFlag(values, "root");
   if (flag !== void 0) {
     if (flag === "") throw new UsageError("--root must not be empty");
     refuseRootPart(flag, "--root");
     return flag;
   }
-  const root = resolveRoot();
+  const root = textPath(resolveRoot());
   refuseRootPart(root, "the root");
   return root;
+}
+function pathFlag(values, name) {
+  const path = stringFlag(values, name);
+  return path === void 0 || path === "" ? path : textPath(path);
+}
+function textPath(path) {
+  return path.split("/").includes("..") ? join(path) : path;
 }
 var ROOT_PARTS = /* @__PURE__ */ new Set([
   "events",

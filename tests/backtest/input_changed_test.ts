@@ -209,10 +209,11 @@ Deno.test("a run whose input changes while it reads it fails, naming the file", 
       },
     );
 
-    // A review: `far/../calls.csv`, with `far` a link to another folder, names the calls.csv
-    // beside that folder's target (as the system opens it); the path was cancelled as text, and
-    // the run read and recorded the calls.csv beside `far`.
-    await t.step("a path through a linked folder and .. is the file the system opens", async () => {
+    // `far/../calls.csv`, with `far` a link to another folder: read as text, the calls.csv
+    // beside `far`, in every mode (as Deno reads it under a task's permission flags), and the
+    // file recorded is the one read. A first fix went through the link under `-A` only: one
+    // command line named two files, as a root named so named two roots (a review).
+    await t.step("a path through a linked folder and .. is read as text, as recorded", async () => {
       const base = join(dir, "dotdot");
       await Deno.mkdir(join(base, "in"), { recursive: true });
       await Deno.mkdir(join(base, "other", "sub"), { recursive: true });
@@ -223,13 +224,14 @@ Deno.test("a run whose input changes while it reads it fails, naming the file", 
       await runPathOnly({
         root,
         runId: "dotdot",
-        calls: `${base}/in/far/../calls.csv`, // not join: it cancels far/.. as text
+        calls: `${base}/in/far/../calls.csv`, // not join: it cancels far/.. as text itself
         candles,
       });
-      // Deno itself reads such a path as text under permission flags (`--allow-read`, as the
-      // test task runs): then `in/calls.csv` is what every read of the run opens, and is right.
-      const asSystem = await Deno.realPath(`${base}/in/far/..`) !== join(base, "in");
-      assert.equal(await callsRead(root), asSystem ? 220 : 320);
+      assert.equal(await callsRead(root), 320);
+      const manifest = JSON.parse(
+        await Deno.readTextFile(join(root, "artifacts", "runs", "dotdot", "manifest.json")),
+      );
+      assert.equal(manifest.inputs.calls.path, join(base, "in", "calls.csv"));
     });
 
     // A review: one file given as both inputs made two links, and the first was left behind.

@@ -311,6 +311,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
   let lock = await acquireDaemonLock(root);
   const summary: DaemonSummary = { checks: 0, rebuilds: 0, failures: 0 };
   let last: Snapshot | undefined;
+  let deniedBefore: string | undefined; // the last rebuild's permission error, said once
   try {
     options.onStart?.();
     while (!options.signal?.aborted) {
@@ -349,6 +350,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
             log({ level: "warn", msg: notRead, fields: { not_read: report.notRead!.count } });
           }
           log(rebuildLogEntry(report));
+          deniedBefore = undefined;
           // The log as it was before this rebuild, the index as this rebuild left it.
           last = { log: snapshot.log, index: await indexState(dbPath) };
         } catch (err) {
@@ -361,14 +363,23 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
           }
           summary.failures++;
           const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-          log({ level: "error", msg: `rebuild failed: ${message}`, fields: { error: message } });
+          // A folder or file it may not read or write: tried again every interval (a review:
+          // recorded as seen, an index/ made writable again was never rebuilt into), said once.
+          const denied = err instanceof Deno.errors.PermissionDenied ||
+            (err instanceof Error && err.cause instanceof Deno.errors.PermissionDenied);
+          const again = denied && message === deniedBefore;
+          deniedBefore = denied ? message : undefined;
+          log({
+            level: again ? "debug" : "error",
+            msg: `rebuild failed${again ? " again" : ""}: ${message}`,
+            fields: { error: message },
+          });
           // An emptied log (moved away, unmounted), or a root gone altogether, is refused again
           // until the log changes (restored, remounted): said once, not every interval (an ops
           // audit: a missing root logged an error every 30 s).
           if (
-            isEmptyLogRefusal(err) || err instanceof Deno.errors.PermissionDenied ||
-            (err instanceof Error && (err.cause instanceof UnreachableDayError ||
-              err.cause instanceof Deno.errors.PermissionDenied)) ||
+            isEmptyLogRefusal(err) ||
+            (err instanceof Error && err.cause instanceof UnreachableDayError) ||
             !(await exists(root))
           ) {
             last = { log: snapshot.log, index: await indexState(dbPath) };
@@ -547,8 +558,9 @@ async function logSnapshot(root: string, dbPath: string): Promise<Snapshot> {
     if (err instanceof UnreachableDayError) {
       return { log: `unreachable ${err.entry} -> ${err.target}`, index: await indexState(dbPath) };
     }
-    // A folder or part this process may not read: the same, said once by the rebuild it fails
-    // (a probe: the daemon exited 1, and under systemd's Restart=on-failure failed every 5 s).
+    // A folder or part this process may not read: rebuilt (and refused) while it stays so, said
+    // once (a probe: the daemon exited 1, and under systemd's Restart=on-failure failed every
+    // 5 s).
     if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
     return { log: `unreadable ${err.message}`, index: await indexState(dbPath) };
   }

@@ -393,9 +393,10 @@ export function inputFileLabel(name: string): string {
 
 /**
  * What tells one version of a file from another without reading it: the file
- * (device and inode) and its size, modification and change times. A run keeps
- * its inputs' from when it hashed them, and checks them once it has read them
- * ({@linkcode identityChange}).
+ * (device and inode) and its size, modification and change times (the change
+ * time in whole seconds, as Deno gives it). A run keeps its inputs' from
+ * when it hashed them, to say how a file changed ({@linkcode identityChange});
+ * whether it changed, its bytes say (hashed again once the run read them).
  */
 export interface FileIdentity {
   /** Device of the file. */

@@ -24,8 +24,9 @@ import { join } from "node:path";
 import { runPathOnly } from "../../backtest/path_only.ts";
 import { runSweep } from "../../backtest/sweep.ts";
 import { RunFailedError } from "../../backtest/workflow.ts";
-import type { PhaseEvent, RunEventSink } from "../../backtest/workflow.ts";
+import type { PhaseEvent } from "../../backtest/workflow.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
+import { sinkAround } from "./_sink.ts";
 import { logText, REPO_ROOT, withTempDir } from "../_helpers.ts";
 
 const SAMPLE = join(REPO_ROOT, "data", "sample");
@@ -321,20 +322,7 @@ Deno.test("a run whose input changes while it reads it fails, naming the file", 
         await new Promise((done) => setTimeout(done, 20));
         const emitter = new EventEmitter({ root });
         // run.created is written after the hash and before the link.
-        const sink: RunEventSink = {
-          runCreated: async (id, fields) => {
-            const r = await emitter.runCreated(id, fields);
-            change(calls);
-            return r;
-          },
-          runStarted: (id, f) => emitter.runStarted(id, f),
-          phaseStarted: (id, f) => emitter.phaseStarted(id, f),
-          phaseCompleted: (id, f) => emitter.phaseCompleted(id, f),
-          artifactCreated: (id, f) => emitter.artifactCreated(id, f),
-          runCompleted: (id, f) => emitter.runCompleted(id, f),
-          runFailed: (id, f) => emitter.runFailed(id, f),
-          flush: () => emitter.flush(),
-        };
+        const sink = sinkAround(emitter, { after: () => change(calls) });
         try {
           const result = await runPathOnly({
             root,

@@ -120,21 +120,10 @@ Deno.test("a signal while the run is created: recorded as interrupted, not an em
     const code = `
 import { runPathOnly } from "${new URL("../../backtest/path_only.ts", import.meta.url)}";
 import { EventEmitter } from "${new URL("../../ledger/emitter.ts", import.meta.url)}";
+import { sinkAround } from "${new URL("./_sink.ts", import.meta.url)}";
 const root = ${JSON.stringify(root)};
-const emitter = new EventEmitter({ root });
-const sink = {
-  runCreated: (id, f) => {
-    Deno.kill(Deno.pid, "SIGTERM"); // after the claim, before run.created is written
-    return emitter.runCreated(id, f);
-  },
-  runStarted: (id, f) => emitter.runStarted(id, f),
-  phaseStarted: (id, f) => emitter.phaseStarted(id, f),
-  phaseCompleted: (id, f) => emitter.phaseCompleted(id, f),
-  artifactCreated: (id, f) => emitter.artifactCreated(id, f),
-  runCompleted: (id, f) => emitter.runCompleted(id, f),
-  runFailed: (id, f) => emitter.runFailed(id, f),
-  flush: () => emitter.flush(),
-};
+// After the claim, before run.created is written.
+const sink = sinkAround(new EventEmitter({ root }), { before: () => Deno.kill(Deno.pid, "SIGTERM") });
 await runPathOnly({
   root, runId: "held-1", emitter: sink,
   calls: ${JSON.stringify(new URL("calls.csv", sample).pathname)},

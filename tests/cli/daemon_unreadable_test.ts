@@ -22,6 +22,7 @@ import {
   runLedger,
   withTempDir,
 } from "../_helpers.ts";
+import { startDaemon } from "./_daemon_log.ts";
 
 /** 2026-01-20T09:00:00Z: a day of its own, older than today. */
 const OLD_MS = Date.UTC(2026, 0, 20, 9);
@@ -68,21 +69,8 @@ Deno.test({
       const [command, args] = withoutReadOverride(
         ["daemon", "--root", root, "--interval", "0.2", "--log-json"],
       );
-      const child = new Deno.Command(command, {
-        args,
-        env: { LEDGER_ROOT: "" },
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const stderr = new Response(child.stderr).text();
-      let out = "";
-      const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({ write: (chunk) => void (out += chunk) }),
-      );
-      const entries = () =>
-        out.split("\n").filter((l) => l !== "").map((l) =>
-          JSON.parse(l) as { level: string; msg: string }
-        );
+      const daemon = startDaemon(command, args);
+      const entries = daemon.entries;
       const runIds = async () => {
         const r = await runLedger(["runs", "--json", "--root", root]);
         assert.equal(r.code, 0, r.stderr);
@@ -98,7 +86,7 @@ Deno.test({
         await eventually(() => entries().some((e) => e.level === "error"), "the refusal logged");
         await delay(1500); // several intervals
         const errors = entries().filter((e) => e.level === "error");
-        assert.equal(errors.length, 1, out);
+        assert.equal(errors.length, 1, daemon.text());
         assert.match(errors[0].msg, /Permission denied .*day=2026-01-20/);
         assert.deepEqual(await runIds(), ["new-1", "old-1"], "the index served as it was");
         await Deno.chmod(day, 0o755);
@@ -108,10 +96,8 @@ Deno.test({
         );
       } finally {
         await Deno.chmod(day, 0o755);
-        child.kill("SIGTERM");
-        const status = await child.status;
-        await reading;
-        assert.equal(status.code, 0, `${await stderr}\n${out}`);
+        const stopped = await daemon.stop();
+        assert.equal(stopped.code, 0, `${stopped.stderr}\n${daemon.text()}`);
       }
     });
   },
@@ -130,21 +116,8 @@ Deno.test({
       const [command, args] = withoutReadOverride(
         ["daemon", "--root", root, "--interval", "0.2", "--log-json"],
       );
-      const child = new Deno.Command(command, {
-        args,
-        env: { LEDGER_ROOT: "" },
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const stderr = new Response(child.stderr).text();
-      let out = "";
-      const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({ write: (chunk) => void (out += chunk) }),
-      );
-      const entries = () =>
-        out.split("\n").filter((l) => l !== "").map((l) =>
-          JSON.parse(l) as { level: string; msg: string }
-        );
+      const daemon = startDaemon(command, args);
+      const entries = daemon.entries;
       const index = join(root, "index");
       try {
         await eventually(
@@ -156,7 +129,7 @@ Deno.test({
         await eventually(() => entries().some((e) => e.level === "error"), "the refusal logged");
         await delay(1500); // several intervals, each tried again
         const errors = entries().filter((e) => e.level === "error");
-        assert.equal(errors.length, 1, out);
+        assert.equal(errors.length, 1, daemon.text());
         assert.match(errors[0].msg, /Permission denied/);
         await Deno.chmod(index, 0o755);
         await eventually(async () => {
@@ -166,10 +139,8 @@ Deno.test({
         }, "the daemon indexes once it may write again");
       } finally {
         await Deno.chmod(index, 0o755);
-        child.kill("SIGTERM");
-        const status = await child.status;
-        await reading;
-        assert.equal(status.code, 0, `${await stderr}\n${out}`);
+        const stopped = await daemon.stop();
+        assert.equal(stopped.code, 0, `${stopped.stderr}\n${daemon.text()}`);
       }
     });
   },

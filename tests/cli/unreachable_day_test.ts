@@ -25,6 +25,7 @@ import {
   runLedger,
   withTempDir,
 } from "../_helpers.ts";
+import { startDaemon } from "./_daemon_log.ts";
 
 /** 2026-01-20T09:00:00Z: a day of its own, older than today. */
 const OLD_MS = Date.UTC(2026, 0, 20, 9);
@@ -237,26 +238,16 @@ Deno.test("the daemon keeps the index while a linked day leads nowhere, says so 
   await withTempDir(async (dir) => {
     const { root, cold } = await linkedRoot(dir);
     await Deno.rename(cold, `${cold}.offline`);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: denoScriptArgs(CLI_PATH, ["daemon", "--root", root, "--interval", "0.2", "--log-json"]),
-      env: { LEDGER_ROOT: "" },
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(child.stderr).text();
-    let out = "";
-    const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({ write: (chunk) => void (out += chunk) }),
+    const daemon = startDaemon(
+      Deno.execPath(),
+      denoScriptArgs(CLI_PATH, ["daemon", "--root", root, "--interval", "0.2", "--log-json"]),
     );
-    const entries = () =>
-      out.split("\n").filter((l) => l !== "").map((l) =>
-        JSON.parse(l) as { level: string; msg: string }
-      );
+    const entries = daemon.entries;
     try {
       await eventually(() => entries().some((e) => e.level === "error"), "the refusal logged");
       await delay(1500); // several intervals
       const errors = entries().filter((e) => e.level === "error");
-      assert.equal(errors.length, 1, out);
+      assert.equal(errors.length, 1, daemon.text());
       assert.match(errors[0].msg, /events\/day=2026-01-20 is a link to .*leads to no folder now/);
       assert.deepEqual(await runIds(root), ["new-1", "old-1"]);
       await Deno.rename(`${cold}.offline`, cold);
@@ -269,10 +260,8 @@ Deno.test("the daemon keeps the index while a linked day leads nowhere, says so 
         return r.code === 0 && JSON.parse(r.stdout).run.status === "running";
       }, "the daemon indexes again once the day is back");
     } finally {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await reading;
-      assert.equal(status.code, 0, await stderr);
+      const stopped = await daemon.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
     }
   });
 });

@@ -596,14 +596,12 @@ export async function rerunRun(
  */
 export function refuseChangedRead(original: Manifest, again: Manifest): void {
   for (const [name, recorded] of Object.entries(original.inputs ?? {})) {
-    const read = again.inputs?.[name]?.sha256;
+    const read = again.inputs?.[name]?.sha256 ?? "none";
     if (read === recorded.sha256) continue;
     throw new RerunError(
       "inputs_changed",
       `Input ${name} file ${recorded.path} changed while run ${again.run_id} repeated run ` +
-        `${original.run_id}: sha256 was ${recorded.sha256}, the repeat read ${
-          read ?? "none"
-        }; its ` +
+        `${original.run_id}: sha256 was ${recorded.sha256}, the repeat read ${read}; its ` +
         "results are of other data, not compared",
     );
   }

@@ -16,6 +16,7 @@ import {
   parseFlags,
   resolveRootFlag,
   stringFlag,
+  textPath,
   UsageError,
 } from "./_args.ts";
 import { type EmitterStats, type EventEmitter, getEventEmitter } from "../ledger/emitter.ts";
@@ -370,8 +371,11 @@ function inputFileFlag(
   values: ParsedFlags["values"],
   name: "calls" | "candles",
 ): string | undefined {
-  const path = nonEmpty(values, name);
-  if (path === undefined) return undefined;
+  const given = nonEmpty(values, name);
+  if (given === undefined) return undefined;
+  // Its `..` as text, as the run reads it (a review: the check before the run went through a
+  // link under `deno run -A`, and said a file the run would read did not exist).
+  const path = textPath(given);
   try {
     fileFormat(path, name === "calls" ? "Calls" : "Candles");
   } catch (err) {
@@ -576,7 +580,9 @@ async function readPolicyFlag(flag: string): Promise<string> {
  */
 export async function readJsonFlag(flag: string, what: "policy" | "grid"): Promise<string> {
   if (!flag.startsWith("@")) return flag;
-  const path = flag.slice(1);
+  // Its `..` as text, as every path ledger is given (a review: under `deno run -A` the system
+  // went through a link and read another policy than a task reads for the same words).
+  const path = textPath(flag.slice(1));
   if (path === "") throw new UsageError(`--${what} @file needs a file name after @`);
   let info: Deno.FileInfo;
   try {

@@ -350,15 +350,22 @@ function withDeltas(label: string, values: Record<string, unknown>, c: Compariso
 }
 
 /**
- * A difference past a double's range as the table writes a large number:
- * 17 significant digits at most, no trailing zeros (`-2e+308`). Cut, not
- * rounded: no double is exactly it.
+ * A difference past a double's range as the table writes a number: its
+ * first 15 significant digits, rounded, no trailing zeros (`-2.4e+308`; no
+ * double is exactly it, so 17 digits would only show the doubles' error).
  */
 function bigDifference(d: bigint): string {
   const digits = (d < 0n ? -d : d).toString();
-  const fraction = digits.slice(1, 17).replace(/0+$/, "");
-  const mantissa = fraction === "" ? digits[0] : `${digits[0]}.${fraction}`;
-  return `${d < 0n ? "-" : "+"}${mantissa}e+${digits.length - 1}`;
+  const kept = digits.slice(0, 15);
+  let rounded = (BigInt(kept) + (Number(digits[15] ?? "0") >= 5 ? 1n : 0n)).toString();
+  let exponent = digits.length - 1;
+  if (rounded.length > kept.length) { // 999... rounded up to 1000...
+    rounded = rounded.slice(0, kept.length);
+    exponent++;
+  }
+  const fraction = rounded.slice(1).replace(/0+$/, "");
+  const mantissa = fraction === "" ? rounded[0] : `${rounded[0]}.${fraction}`;
+  return `${d < 0n ? "-" : "+"}${mantissa}e+${exponent}`;
 }
 
 /** An integer as a bigint: a safe integer number, or one kept exact past 2^53; else undefined. */

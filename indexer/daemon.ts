@@ -387,6 +387,7 @@ export async function runDaemon(root: string, options: DaemonOptions = {}): Prom
         }
       } else {
         debug("no change in the log");
+        deniedBefore = undefined; // read again as it was: a refusal from now on is news (a review)
       }
       await sleep(intervalMs, options.signal);
     }

@@ -279,7 +279,10 @@ Deno.test("compare table: a delta past a double's range is a number, not Infinit
     runs: ["a", "b", "c"],
     same_data: true,
     config: {},
-    summary: { x: { a: 1e308, b: -1e308, c: 1.7976931348623157e308 } },
+    summary: {
+      x: { a: 1e308, b: -1e308, c: 1.7976931348623157e308 },
+      v: { a: 1.2e308, b: -1.2e308, c: -1.2e308 },
+    },
     phases: {},
     callers: {},
     git: {
@@ -288,11 +291,14 @@ Deno.test("compare table: a delta past a double's range is a number, not Infinit
       c: { commit: null, dirty: null },
     },
   }, { width: 160 }).split("\n");
-  const row = table.map((l) => l.trim().split(/\s{2,}/)).find((cells) => cells[0] === "x");
-  deepEqual(row, [
+  const row = (label: string) =>
+    table.map((l) => l.trim().split(/\s{2,}/)).find((cells) => cells[0] === label);
+  deepEqual(row("x"), [
     "x",
     "1e+308",
     "-1e+308 (-2e+308)",
     "1.7976931348623157e+308 (+7.976931348623157e+307)",
   ]);
+  // Rounded to 15 digits: not the doubles' error (-2.3999999999999998e+308, a review).
+  deepEqual(row("v"), ["v", "1.2e+308", "-1.2e+308 (-2.4e+308)", "-1.2e+308 (-2.4e+308)"]);
 });

@@ -94,6 +94,16 @@ Deno.test({
           async () => (await runIds()).includes("new-2"),
           "the daemon indexes again once it may read the day",
         );
+        // Each outage is said (a review: one ended with nothing new to index, the next was said
+        // at debug only, as the first one's repeat).
+        const said = (n: number) => () => entries().filter((e) => e.level === "error").length === n;
+        await Deno.chmod(day, 0o000);
+        await eventually(said(2), "the second outage said");
+        await Deno.chmod(day, 0o755);
+        await delay(600); // checks that find the log as indexed
+        await Deno.chmod(day, 0o000);
+        assert.equal((await runLedger(runCreatedArgs(root, "new-3"))).code, 0);
+        await eventually(said(3), "the third outage said");
       } finally {
         await Deno.chmod(day, 0o755);
         const stopped = await daemon.stop();

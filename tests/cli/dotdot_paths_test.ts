@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, CONFIG_PATH, runScript, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, CONFIG_PATH, REPO_ROOT, runScript, withTempDir } from "../_helpers.ts";
 import type { ChildResult } from "../_helpers.ts";
 
 /** Run `ledger ARGS` in `cwd` with every permission (`-A`: Deno reads `..` through links). */
@@ -65,4 +65,33 @@ Deno.test("a root or an output named with .. after a link is one place in every 
       });
     }
   }
+});
+
+// A review: under `-A` the inputs' check before the run, and a `--policy @file`, went through
+// the link, where the run reads (and a task reads) the file beside it: "does not exist" for a
+// file the run would read, and another policy than a task's for the same command line.
+Deno.test("backtest inputs and a --policy @file with .. after a link are read as text", async () => {
+  await withTempDir(async (dir) => {
+    const work = join(dir, "w");
+    await Deno.mkdir(join(dir, "deep", "a"), { recursive: true });
+    await Deno.mkdir(work);
+    await Deno.symlink(join(dir, "deep", "a"), join(work, "lk"));
+    await Deno.copyFile(join(REPO_ROOT, "data", "sample", "calls.csv"), join(work, "calls.csv"));
+    await Deno.writeTextFile(join(work, "pol.json"), '{"type":"fixed_stop","stopPct":0.1}');
+    await Deno.writeTextFile(join(dir, "deep", "pol.json"), '{"type":"fixed_stop","stopPct":0.9}');
+    const candles = join(REPO_ROOT, "data", "sample", "candles_1m.parquet");
+    for (const [mode, run] of Object.entries(MODES)) {
+      const runId = mode === "-A" ? "all" : "flags";
+      const r = await run([
+        ...["backtest", "policy", "--root", "R", "--no-index", "--run-id", runId],
+        ...["--calls", "lk/../calls.csv", "--candles", candles, "--policy", "@lk/../pol.json"],
+      ], work);
+      assert.equal(r.code, 0, `${mode}: ${r.stderr}`);
+      const manifest = JSON.parse(
+        await Deno.readTextFile(join(work, "R", "artifacts", "runs", runId, "manifest.json")),
+      );
+      assert.equal(manifest.inputs.calls.path, join(work, "calls.csv"), mode);
+      assert.deepEqual(manifest.config.policy, { type: "fixed_stop", stopPct: 0.1 }, mode);
+    }
+  });
 });

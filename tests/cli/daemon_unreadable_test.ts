@@ -22,7 +22,7 @@ import {
   runLedger,
   withTempDir,
 } from "../_helpers.ts";
-import { startDaemon } from "./_daemon_log.ts";
+import { type DaemonChild, startDaemon } from "./_daemon_log.ts";
 
 /** 2026-01-20T09:00:00Z: a day of its own, older than today. */
 const OLD_MS = Date.UTC(2026, 0, 20, 9);
@@ -48,12 +48,19 @@ if (CANNOT_DROP) {
   );
 }
 
-/** The command and arguments that run `ledger ARGS` unable to read a folder it may not. */
-function withoutReadOverride(args: string[]): [string, string[]] {
-  const deno = [Deno.execPath(), ...denoScriptArgs(CLI_PATH, args)];
-  if (!IS_ROOT) return [deno[0], deno.slice(1)];
+/**
+ * `ledger daemon` on `root` (every 0.2 s, JSON log), unable to read or
+ * write a folder its mode refuses: as root, without the capabilities that
+ * let root do so anyway.
+ */
+function startRefusableDaemon(root: string): DaemonChild {
+  const deno = [
+    Deno.execPath(),
+    ...denoScriptArgs(CLI_PATH, ["daemon", "--root", root, "--interval", "0.2", "--log-json"]),
+  ];
+  if (!IS_ROOT) return startDaemon(deno[0], deno.slice(1));
   const caps = "-dac_override,-dac_read_search";
-  return ["setpriv", ["--bounding-set", caps, "--inh-caps", caps, ...deno]];
+  return startDaemon("setpriv", ["--bounding-set", caps, "--inh-caps", caps, ...deno]);
 }
 
 Deno.test({
@@ -66,10 +73,7 @@ Deno.test({
       assert.equal(old.code, 0, old.stderr);
       assert.equal((await runLedger(runCreatedArgs(root, "new-1"))).code, 0);
       const day = join(root, "events", OLD_DAY);
-      const [command, args] = withoutReadOverride(
-        ["daemon", "--root", root, "--interval", "0.2", "--log-json"],
-      );
-      const daemon = startDaemon(command, args);
+      const daemon = startRefusableDaemon(root);
       const entries = daemon.entries;
       const runIds = async () => {
         const r = await runLedger(["runs", "--json", "--root", root]);
@@ -123,10 +127,7 @@ Deno.test({
     await withTempDir(async (dir) => {
       const root = join(dir, "root");
       assert.equal((await runLedger(runCreatedArgs(root, "new-1"))).code, 0);
-      const [command, args] = withoutReadOverride(
-        ["daemon", "--root", root, "--interval", "0.2", "--log-json"],
-      );
-      const daemon = startDaemon(command, args);
+      const daemon = startRefusableDaemon(root);
       const entries = daemon.entries;
       const index = join(root, "index");
       try {

@@ -35,11 +35,12 @@ Dual mode ends in three steps (see docs/MIGRATION.md):
              run.started, run.completed / run.failed events (with the legacy
              timestamps and deterministic event ids: a second backfill writes
              nothing), then refresh the index
-  parity     compare every legacy run with the index; print the differences;
-             exit 1 if there are any, 0 when parity holds
-  archive    when parity holds, move the legacy file to
-             <file>.archived-<UTC stamp> (never deleted); readers then see
-             the event log only
+  parity     bring the index up to date with the log, then compare every
+             legacy run with it; print the differences; exit 1 if there are
+             any, 0 when parity holds
+  archive    when parity holds (checked as parity does), move the legacy
+             file to <file>.archived-<UTC stamp> (never deleted); readers
+             then see the event log only
 
 Flags:
   --legacy-db PATH   the legacy DuckDB file
@@ -178,7 +179,7 @@ async function refreshIndex(root: string): Promise<string> {
   try {
     // Loaded here: parity and archive never load the indexer.
     const { rebuildIndex } = await import("../indexer/rebuild.ts");
-    await rebuildIndex(root, { onWait: (m) => console.error(`ledger legacy: ${m}`) });
+    await rebuildIndex(root, { onWait: sayWait });
     return "refreshed";
   } catch (err) {
     const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
@@ -197,6 +198,7 @@ async function parity(values: ParsedFlags["values"]): Promise<number> {
     legacyDbPath,
     root,
     allowSkipped: values["allow-skipped"] === true,
+    onWait: sayWait,
   });
   printWarnings(report.warnings);
   if (values.json) {
@@ -239,6 +241,7 @@ async function archive(values: ParsedFlags["values"]): Promise<number> {
       legacyDbPath,
       root,
       allowSkipped: values["allow-skipped"] === true,
+      onWait: sayWait,
     });
     printWarnings(report.parity.warnings);
     if (values.json) {
@@ -283,6 +286,11 @@ async function archive(values: ParsedFlags["values"]): Promise<number> {
     console.error(`ledger legacy: ${err.message}; nothing was moved`);
     return EXIT_FAILURE;
   }
+}
+
+/** Said while the index refresh of backfill, parity or archive waits for another rebuild. */
+function sayWait(message: string): void {
+  console.error(`ledger legacy: ${message}`);
 }
 
 function printWarnings(warnings: string[]): void {

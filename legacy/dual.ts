@@ -82,6 +82,7 @@ export {
   type ArchiveReport,
   checkParity,
   DUCKDB_COMPANION_SUFFIXES,
+  IndexRefreshError,
   IndexUnavailableError,
   type ParityDifference,
   ParityError,

@@ -23,6 +23,7 @@ import {
   ARCHIVE_RECORD_SUFFIX,
   DEFAULT_LEGACY_DB_PATH,
   defaultIndexDbPath,
+  defaultRoot,
   firstLine,
   type IndexParityRow,
   type LegacyRow,
@@ -76,6 +77,17 @@ export interface ParityOptions {
    * @default {false}
    */
   allowSkipped?: boolean;
+  /**
+   * Bring the root's index up to date with its log first (an incremental
+   * rebuild, as `ledger rebuild-index`), so that an event written since the
+   * backfill counts (a probe: a `run.failed` emitted after the backfill was
+   * not in the index, and parity held and archive moved the file). Never
+   * with {@linkcode ParityOptions.indexDbPath}, whose log is not known.
+   * @default {true}
+   */
+  refreshIndex?: boolean;
+  /** Told when the refresh waits for another rebuild of the index. @default {undefined} */
+  onWait?: (message: string) => void;
 }
 
 /**
@@ -210,7 +222,8 @@ export class ParityError extends Error {
 /**
  * Compare every legacy run with the index: run type, creation time, config,
  * fingerprint, start/completion/failure times, summary and error, each as the
- * backfill maps them. The index must have been rebuilt after the backfill.
+ * backfill maps them. The root's index is first brought up to date with its
+ * log ({@linkcode ParityOptions.refreshIndex}).
  *
  * @example
  * ```ts
@@ -238,6 +251,9 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
   const indexDbPath = options.indexDbPath ?? defaultIndexDbPath(options.root);
   const legacy = await readLegacyRows(legacyDbPath);
   if (!legacy.available) throw new LegacyUnavailableError(legacyDbPath, legacy.warnings);
+  if (options.indexDbPath === undefined && options.refreshIndex !== false) {
+    await refreshRootIndex(options.root ?? defaultRoot(), indexDbPath, options.onWait);
+  }
   const index = await readIndexParityRows(indexDbPath);
   if (!index.available) throw new IndexUnavailableError(indexDbPath, index.warnings);
   const byId = new Map(index.rows.map((r) => [r.run_id, r]));
@@ -310,6 +326,45 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
       ...unendedSummaryWarnings(comparedRows),
     ],
   };
+}
+
+/**
+ * The index of `root` could not be brought up to date with the log, so
+ * parity was not checked (nor anything archived).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { IndexRefreshError } from "./parity.ts";
+ * const err = new IndexRefreshError("data/ledger/index/runs.duckdb", "disk full");
+ * assert.match(err.message, /could not be brought up to date with the log \(disk full\)/);
+ * ```
+ */
+export class IndexRefreshError extends Error {
+  /** Create the error for the index at `path`, which `reason` kept from being updated. */
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super(
+      `The index ${path} could not be brought up to date with the log (${reason}); ` +
+        "parity was not checked",
+      options,
+    );
+    this.name = "IndexRefreshError";
+  }
+}
+
+/** Rebuild the index of `root` from what its log holds now ({@linkcode ParityOptions.refreshIndex}). */
+async function refreshRootIndex(
+  root: string,
+  indexDbPath: string,
+  onWait: ((message: string) => void) | undefined,
+): Promise<void> {
+  // Loaded here: only parity and archive need the indexer, once.
+  const { rebuildIndex } = await import("../indexer/rebuild.ts");
+  try {
+    await rebuildIndex(root, { onWait });
+  } catch (err) {
+    throw new IndexRefreshError(indexDbPath, firstLine(err), { cause: err });
+  }
 }
 
 function compareRun(

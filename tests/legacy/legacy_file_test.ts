@@ -118,9 +118,13 @@ Deno.test("an index of an older format: parity refuses, dual mode warns and list
     }]);
     await execSql(indexDbPath, "UPDATE index_meta SET value = '4' WHERE key = 'format_version'");
     const older = /built by another version of ledger \(index format 4, this one reads/;
-    await assert.rejects(checkParity({ legacyDbPath, root: dir }), older);
+    await assert.rejects(checkParity({ legacyDbPath, root: dir, refreshIndex: false }), older);
     const { runs, warnings } = await queryRuns({}, { legacyDbPath, root: dir });
     deepEqual(runs.map((r) => r.run_id), ["old-1"]);
     ok(warnings.some((w) => older.test(w)), warnings.join("\n"));
+    // Refreshed first (the default): rebuilt by this version from the root's log, which has no
+    // event, so the legacy run is missing from it.
+    const refreshed = await checkParity({ legacyDbPath, root: dir });
+    deepEqual(refreshed.differences.map((d) => `${d.run_id} ${d.field}`), ["old-1 missing"]);
   });
 });

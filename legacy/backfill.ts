@@ -22,7 +22,6 @@ import {
 } from "../ledger/events.ts";
 import { openWriter } from "../ledger/writer.ts";
 import { canonicalJson, isJsonObject, parseJsonText } from "../ledger/json_text.ts";
-import { dayOf } from "../ledger/paths.ts";
 import { readLog } from "../ledger/reader.ts";
 import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
 import { linesHolding } from "../ledger/run_lookup.ts";
@@ -735,7 +734,7 @@ export async function backfillLegacy(
     skipped.push({
       run_id: runId,
       reason: "the event log already has a run with this id (not from a backfill): " +
-        "backfilling it would give that run a second run.created",
+        "backfilling it would write the legacy run's events into that run",
     });
   }
   // A run whose backfilled events are in the log with other content (its legacy row changed
@@ -832,14 +831,13 @@ export function validMapping(row: LegacyRow): LegacyMapping {
 
 /**
  * The backfilled ids already in the log, the runs the log's own writers
- * created (a `run.created` whose id is not a backfill's), and the planned
- * runs whose backfilled events the log holds with other content (run id to
- * the reason, naming the first field that differs). The days from the
- * earliest planned event on are read whole (a backfilled event lives in its
- * timestamp's day), the earlier days only for their `run.created` lines (an
- * audit: a run the log's writers created on an earlier day got a second
- * `run.created` from the backfill, mixing two runs for good, where `ledger
- * emit` refuses the same write); every day's backfilled lines are compared
+ * wrote an event of (not an annotation), and the planned runs whose
+ * backfilled events the log holds with other content (run id to the reason,
+ * naming the first field that differs). Every day is read whole: an event of
+ * the run's own on any day means the log has that run (an audit: a run the
+ * log's writers created on an earlier day got a second `run.created` from the
+ * backfill, mixing two runs for good, where `ledger emit` refuses the same
+ * write); every day's backfilled lines are compared
  * with the planned events (a probe: a legacy row whose time was fixed from
  * seconds to ms got its events written again under the same ids, the first
  * copies in 1970's day).
@@ -889,10 +887,10 @@ async function existingLegacyIds(
         "rewrites an event (its legacy row changed since, or another legacy file has this run id)",
     );
   };
-  let earliestMs = Infinity;
-  for (const e of planned) earliestMs = Math.min(earliestMs, e.timestamp_ms);
-  const fromDay = dayOf(earliestMs);
-  for await (const record of readLog(root, { fromDay })) {
+  // Every day, not only those from the earliest planned event on (helper-291: a run of the log's
+  // own whose events were all dated before the legacy row's creation got the legacy events beside
+  // its own, for good, where only a run.created was looked for on those days).
+  for await (const record of readLog(root)) {
     if (record.kind !== "event") {
       unreadable += 1;
       continue;
@@ -919,8 +917,6 @@ async function existingLegacyIds(
     if (!isJsonObject(event) || typeof event.event_id !== "string") continue;
     if (plannedById.has(event.event_id)) seen(event);
   }
-  const plannedRuns = new Set(planned.map((e) => e.run_id));
-  for (const runId of await runsCreatedBefore(root, fromDay, plannedRuns)) logRunIds.add(runId);
   return { ids, logRunIds, changed, prior, unreadable };
 }
 
@@ -934,38 +930,6 @@ function shortJson(value: unknown): string {
     ? `${text.slice(0, REASON_VALUE_CHARS_MAX)}...`
     : text;
 }
-
-/**
- * The run ids of `runIds` that a `run.created` of the log's own writers (no
- * backfill id) names in a day before `day`: only lines that hold
- * `"run.created"` are parsed, so the days a backfill does not write to cost
- * a read and a text search.
- */
-async function runsCreatedBefore(
-  root: string,
-  day: string,
-  runIds: ReadonlySet<string>,
-): Promise<Set<string>> {
-  const found = new Set<string>();
-  for await (const { line } of linesHolding(root, RUN_CREATED_TEXT, { beforeDay: day })) {
-    let event: unknown;
-    try {
-      event = parseJsonText(line);
-    } catch (err) {
-      if (err instanceof SyntaxError) continue; // not an event: the index leaves it out too
-      throw err;
-    }
-    if (typeof event !== "object" || event === null) continue;
-    const { event_type, run_id, event_id } = event as Record<string, unknown>;
-    if (event_type !== "run.created" || typeof run_id !== "string") continue;
-    if (typeof event_id === "string" && event_id.startsWith(LEGACY_EVENT_ID_PREFIX)) continue;
-    if (runIds.has(run_id)) found.add(run_id);
-  }
-  return found;
-}
-
-/** What every `run.created` line holds, however it is spaced (`"event_type": "run.created"`). */
-const RUN_CREATED_TEXT = '"run.created"';
 
 async function appendAll(
   root: string,

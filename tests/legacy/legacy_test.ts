@@ -669,6 +669,42 @@ Deno.test("backfill: a run id the log created on an earlier day than any legacy 
   }
 });
 
+// helper-291: the log's own run.started and run.completed of a run whose run.created was lost,
+// dated before every legacy event, were not looked for (only run.created lines were, on those
+// days): the backfill wrote the legacy run's events into that run, for good.
+Deno.test("backfill: a run the log has events of on an earlier day than any legacy event is left out", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-backfill-early-events-" });
+  try {
+    const root = join(dir, "ledger");
+    const legacyDbPath = join(dir, "legacy.duckdb");
+    await createLegacyDb(legacyDbPath, [{
+      run_id: "r-1",
+      run_type: "policy",
+      created_at_ms: CUT - 5 * DAY_MS,
+      started_at_ms: CUT - 5 * DAY_MS + 1000,
+      completed_at_ms: CUT - 5 * DAY_MS + 60_000,
+      summary_json: '{"win_rate":0.1}',
+    }]);
+    const writer = await openWriter(root);
+    const early = CUT - 60 * DAY_MS; // weeks before every legacy event
+    await writer.append({ event_type: "run.started", run_id: "r-1", timestamp_ms: early });
+    await writer.append({
+      event_type: "run.completed",
+      run_id: "r-1",
+      timestamp_ms: early + 1000,
+      summary: { win_rate: 0.9 },
+      artifact_paths: {},
+    });
+    await writer.close();
+    const report = await backfillLegacy(root, { legacyDbPath });
+    deepEqual(report.skipped.map((s) => s.run_id), ["r-1"]);
+    match(report.skipped[0].reason, /already has a run with this id .*into that run/);
+    equal(report.eventsWritten, 0); // the log holds the run's own two events only
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 // A fidelity audit: queryRuns and queryRunStatus handed back Python's NaN and Infinity in
 // summary_json as they were, so the caller's JSON.parse failed (EVENTS.md: the library's queries
 // read them as null, as getRun and listRuns do).

@@ -20,7 +20,7 @@ import {
   type EventInput,
   RUN_ID_PATTERN,
 } from "../ledger/events.ts";
-import { openWriter } from "../ledger/writer.ts";
+import { BATCH_BYTES_MAX, openWriter } from "../ledger/writer.ts";
 import { canonicalJson, isJsonObject, parseJsonText } from "../ledger/json_text.ts";
 import { readLog } from "../ledger/reader.ts";
 import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
@@ -42,6 +42,14 @@ const EVENT_ID_HEX_DIGITS = 24;
 
 /** Events handed to the writer per batch (one durable write per batch and day). */
 export const BACKFILL_BATCH_EVENTS_MAX = 1000;
+
+/**
+ * Bytes of lines handed to the writer per batch: half the writer's
+ * `BATCH_BYTES_MAX` (64 MiB), the other half a margin. By events alone, 1,000
+ * valid events of 900 KB configs made one batch the writer refused, and every
+ * backfill failed (helper-291).
+ */
+export const BACKFILL_BATCH_BYTES_MAX = BATCH_BYTES_MAX / 2;
 
 /** `run_type` written for a legacy run whose `run_type` is NULL or empty. */
 export const UNKNOWN_RUN_TYPE = "unknown";
@@ -938,11 +946,22 @@ async function appendAll(
 ): Promise<void> {
   const writer = await openWriter(root, { durability: options.durability ?? "durable" });
   try {
-    for (let i = 0; i < events.length; i += BACKFILL_BATCH_EVENTS_MAX) {
-      // Validated again by the writer; the cast only widens our plain objects to its input type.
-      const batch = events.slice(i, i + BACKFILL_BATCH_EVENTS_MAX) as unknown as EventInput[];
-      await writer.appendBatch(batch);
+    let batch: BackfillEvent[] = [];
+    let batchBytes = 0;
+    for (const event of events) {
+      const bytes = encodeEventLine(completeEvent(event)).length; // validMapping encoded it too
+      if (
+        batch.length >= BACKFILL_BATCH_EVENTS_MAX || batchBytes + bytes > BACKFILL_BATCH_BYTES_MAX
+      ) {
+        // Validated again by the writer; the cast only widens our plain objects to its input type.
+        await writer.appendBatch(batch as unknown as EventInput[]);
+        batch = [];
+        batchBytes = 0;
+      }
+      batch.push(event);
+      batchBytes += bytes;
     }
+    if (batch.length > 0) await writer.appendBatch(batch as unknown as EventInput[]);
   } finally {
     await writer.close(); // every batch is durable from here
   }

@@ -736,6 +736,31 @@ export async function refuseLegacyPrefixMatch(
   }
 }
 
+/**
+ * Rethrow `err`, except an {@linkcode AmbiguousRunError} for a prefix that is
+ * exactly the id of a run the legacy DuckDB holds (dual mode, as
+ * {@linkcode refuseLegacyPrefixMatch} reads it): that prefix names that run,
+ * which the index does not know ({@linkcode UnknownRunError}, exit 1), as it
+ * does beside one indexed match (helper-291: `tag both` beside `both-a` and
+ * `both-b` was "ambiguous", its candidates leaving out `both`).
+ */
+export async function refuseAmbiguousLegacyRun(
+  err: unknown,
+  legacyDbPath?: string,
+): Promise<never> {
+  if (!(err instanceof AmbiguousRunError)) throw err;
+  if (legacyDbPath === undefined && !(await defaultLegacyDbThere())) throw err;
+  const { readLegacyRows } = await import("../legacy/read.ts");
+  const read = await readLegacyRows(legacyDbPath ?? DEFAULT_LEGACY_DB_PATH, {
+    runIdPrefix: err.prefix,
+  });
+  // Unreadable: the index's answer stands, as refuseLegacyPrefixMatch lets it.
+  if (read.available && read.rows.some((r) => r.run_id === err.prefix)) {
+    throw new UnknownRunError(err.prefix);
+  }
+  throw err;
+}
+
 /** Whether the default legacy DuckDB is there for this process: dual mode's default. */
 async function defaultLegacyDbThere(): Promise<boolean> {
   try {

@@ -29,6 +29,7 @@ import {
   asUsage,
   indexDbPath,
   legacyDbFlagPath,
+  refuseAmbiguousLegacyRun,
   refuseLegacyPrefixMatch,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
@@ -104,7 +105,9 @@ export async function main(args: string[]): Promise<number> {
   const legacyDbPath = await legacyDbFlagPath(values);
   const comparison = await asUsage(() =>
     withReader(dbPath, async (conn) => {
-      const ids = await resolveRunIds(conn, positionals);
+      const ids = await resolveRunIds(conn, positionals).catch((err) =>
+        refuseAmbiguousLegacyRun(err, legacyDbPath)
+      );
       await refuseLegacyPrefixMatch(positionals, ids, "compare", legacyDbPath);
       assertNamedOnce(ids);
       const onWarning = (m: string) => console.error(`ledger compare: warning: ${m}`);

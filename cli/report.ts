@@ -34,6 +34,7 @@ import { whereFilter } from "./_report_where.ts";
 import {
   indexDbPath,
   legacyDbFlagPath,
+  refuseAmbiguousLegacyRun,
   refuseLedgerOut,
   refuseLegacyPrefixMatch,
   refuseUnwritableOut,
@@ -148,7 +149,8 @@ export async function main(args: string[]): Promise<number> {
       filterRunIds,
       includeArchived,
     });
-  } catch (err) {
+  } catch (caught) {
+    const err = await refuseAmbiguousLegacyRun(caught, legacyDbPath).catch((e) => e);
     if (err instanceof AmbiguousRunError || err instanceof RunNamedTwiceError) {
       throw new UsageError(err.message);
     }

@@ -52,7 +52,13 @@ import {
   UsageError,
 } from "./_args.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
-import { asUsage, indexDbPath, legacyDbFlagPath, refuseLegacyPrefixMatch } from "./_query.ts";
+import {
+  asUsage,
+  indexDbPath,
+  legacyDbFlagPath,
+  refuseAmbiguousLegacyRun,
+  refuseLegacyPrefixMatch,
+} from "./_query.ts";
 import { escapeControl } from "./_table.ts";
 
 /**
@@ -443,7 +449,9 @@ async function readState(
     : undefined;
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
-      const runId = await resolveRunId(conn, prefix);
+      const runId = await resolveRunId(conn, prefix).catch((err) =>
+        refuseAmbiguousLegacyRun(err, legacyDbPath)
+      );
       await refuseLegacyPrefixMatch([prefix], [runId], kind, legacyDbPath);
       return {
         runId,

@@ -37,6 +37,7 @@ import {
   legacyDbFlagPath,
   listFlag,
   readerMemoryLimitFlag,
+  refuseAmbiguousLegacyRun,
   refuseLegacyPrefixMatch,
   RUN_SELECT_FLAGS,
   runSelection,
@@ -379,7 +380,9 @@ async function resolvedRun(
   given: string,
   legacyDbPath: string | undefined,
 ): Promise<string> {
-  const runId = await resolveRunId(conn, given);
+  const runId = await resolveRunId(conn, given).catch((err) =>
+    refuseAmbiguousLegacyRun(err, legacyDbPath)
+  );
   await refuseLegacyPrefixMatch([given], [runId], "trials", legacyDbPath);
   return runId;
 }

@@ -70,21 +70,30 @@ Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambigu
     assert.match(report.stderr, /prefix "abc-" is ambiguous: .*abc-legacy-1 \(only in the legacy/);
     // The exact id of a legacy-only run is that run, not a prefix of the index's `abc-legacy-1x`
     // (a probe: "ambiguous", exit 2; with the legacy file unread, `tag` tagged the other run).
+    const refusedAsLegacyOnly = async () => {
+      for (
+        const args of [
+          ["tag", "abc-legacy-1", "k=v", "--no-index"],
+          ["archive", "abc-legacy-1", "--no-index"],
+          ["note", "abc-legacy-1", "text", "--no-index"],
+          ["compare", "abc-legacy-1", "other-1"],
+          ["trials", "--run", "abc-legacy-1"],
+          ["report", "abc-legacy-1", "--out", join(dir, "r.html")],
+        ]
+      ) {
+        const r = await ledger(...args);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+        assert.match(r.stderr, /Run "abc-legacy-1" is not in the index .*ledger legacy backfill/);
+      }
+    };
     await writePart(root, "day=2026-01-21/part-2.jsonl", [created("abc-legacy-1x", T0 + 2)]);
     await rebuildIndex(root, {});
-    for (
-      const args of [
-        ["tag", "abc-legacy-1", "k=v", "--no-index"],
-        ["archive", "abc-legacy-1", "--no-index"],
-        ["compare", "abc-legacy-1", "other-1"],
-        ["trials", "--run", "abc-legacy-1"],
-        ["report", "abc-legacy-1", "--out", join(dir, "r.html")],
-      ]
-    ) {
-      const r = await ledger(...args);
-      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr, /Run "abc-legacy-1" is not in the index .*ledger legacy backfill/);
-    }
+    await refusedAsLegacyOnly();
+    // Starting two of the index's runs, the same (helper-291: "ambiguous", exit 2, naming the
+    // two indexed runs and not the legacy one).
+    await writePart(root, "day=2026-01-21/part-3.jsonl", [created("abc-legacy-1y", T0 + 3)]);
+    await rebuildIndex(root, {});
+    await refusedAsLegacyOnly();
     assert.equal(await exists(join(dir, "r.html")), false, "no report written");
     for await (const day of Deno.readDir(join(root, "events"))) {
       for await (const part of Deno.readDir(join(root, "events", day.name))) {

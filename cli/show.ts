@@ -158,6 +158,9 @@ export async function main(args: string[]): Promise<number> {
       const answer = await asUsage(() => dualAnswer(runId, legacyDbPath, dbPath, cutoverDate));
       if (answer.legacyRun !== null) {
         const detail = await legacyDetail(legacyDbPath, answer.legacyRun);
+        // A summary the legacy row holds and the listing leaves out, said as backfill and parity
+        // say it (helper-291: "summary -" beside summary_json in --json, unexplained).
+        if (detail.warning !== undefined) console.error(`ledger show: warning: ${detail.warning}`);
         // What the log holds of it too (a run in both stores: its trials, tags, notes).
         const logged = await loggedOf(dbPath, answer.legacyRun.run_id);
         return printLegacyRun(answer.legacyRun, detail, logged, values.json === true);
@@ -336,12 +339,14 @@ interface LegacyDetail {
   config: Record<string, unknown> | null;
   summary: Record<string, unknown> | null;
   error: Record<string, unknown> | null;
+  /** Why the row's `summary_json` is not its summary (the run has not ended), if so. */
+  warning: string | undefined;
 }
 
 /** The legacy row's config, fingerprint and error of `run`, and its summary, read. */
 async function legacyDetail(legacyDbPath: string, run: DualRun): Promise<LegacyDetail> {
   const { readLegacyRows } = await import("../legacy/read.ts");
-  const { expectedRun } = await import("../legacy/backfill.ts");
+  const { expectedRun, unendedSummaryWarning } = await import("../legacy/backfill.ts");
   const row = (await readLegacyRows(legacyDbPath, { runId: run.run_id })).rows[0] ?? null;
   // The backfill's mapping, as `runs` has it and the index will after a backfill: config `{}`
   // for NULL, a summary only once completed (an audit: show printed a running run's summary).
@@ -351,6 +356,7 @@ async function legacyDetail(legacyDbPath: string, run: DualRun): Promise<LegacyD
     config: expected?.config ?? null,
     summary: expected?.summary ?? null,
     error: expected?.error ?? null,
+    warning: row === null ? undefined : unendedSummaryWarning(row),
   };
 }
 

@@ -75,6 +75,21 @@ Deno.test("legacy: how a run ended is backfilled as it was, and parity compares 
         for (const id of ["err-null", "err-empty", "err-obj"]) {
           assert.equal(statuses[id], "completed");
         }
+        // show says why the summary the legacy row holds is not shown (helper-291).
+        const shown = await runLedger([
+          "show",
+          "still-running",
+          "--root",
+          root,
+          "--legacy-db",
+          legacyDb,
+        ]);
+        assert.equal(shown.code, 0, shown.stderr);
+        assert.match(shown.stdout, /^summary +-$/m);
+        assert.match(
+          shown.stderr,
+          /^ledger show: warning: run "still-running" has not ended, and its legacy summary_json \(2 keys\)/m,
+        );
         const backfill = await legacy("backfill");
         assert.equal(backfill.code, 0, backfill.stderr);
         assert.doesNotMatch(await logText(root), /"run\.failed"/);

@@ -221,6 +221,15 @@ function printParity(legacyDbPath: string, report: ParityReport): void {
   }
   for (const d of report.differences) {
     if (d.field === "skipped") continue;
+    if (d.field === "missing_column") {
+      console.log(
+        `difference: the legacy file has no ${
+          String(d.legacy).includes(".") ? "column" : "table"
+        } ${d.legacy} (read as NULL, so nothing shows its values reached the log): add it with ` +
+          "its values (or rename the column that holds them)",
+      );
+      continue;
+    }
     console.log(
       `difference ${JSON.stringify(d.run_id)} ${d.field}: legacy ${JSON.stringify(d.legacy)}, ` +
         `index ${JSON.stringify(d.index)}`,

@@ -175,6 +175,12 @@ export interface StoreRead<T> {
    * are none.
    */
   unreadColumns?: string[];
+  /**
+   * Required columns the legacy tables lack (read as NULL), as `table.column`, or `runs_status`
+   * when that table is missing: no comparison can tell their values were carried over. Absent
+   * when there are none.
+   */
+  missingColumns?: string[];
 }
 
 /** Rows of the legacy tables whose `run_id` is NULL. */
@@ -382,6 +388,7 @@ async function readLegacyTables(
     warnings.push(`Legacy table ${LEGACY_SCHEMA}.runs_d in ${path} ${what}; no legacy runs read`);
     return { rows: [], available: false, warnings };
   }
+  const missingColumns = requiredMissing("runs_d", defs, RUNS_KINDS);
   warnings.push(...missingColumnsWarning(path, "runs_d", defs, RUNS_KINDS));
   const defRows = await selectLegacy(connection, "runs_d", defs, RUNS_KINDS, filter);
   warnings.push(...unreadableTimesWarnings(path, "runs_d", defRows, RUNS_KINDS));
@@ -391,7 +398,9 @@ async function readLegacyTables(
     warnings.push(
       `Legacy table ${LEGACY_SCHEMA}.runs_status in ${path} is missing; legacy runs show as pending`,
     );
+    missingColumns.push("runs_status");
   } else {
+    missingColumns.push(...requiredMissing("runs_status", stats, STATUS_KINDS));
     warnings.push(...missingColumnsWarning(path, "runs_status", stats, STATUS_KINDS));
     statusRows = await selectLegacy(connection, "runs_status", stats, STATUS_KINDS, filter);
     warnings.push(...unreadableTimesWarnings(path, "runs_status", statusRows, STATUS_KINDS));
@@ -434,6 +443,7 @@ async function readLegacyTables(
     warnings,
     ...(hasUnidentified ? { unidentified } : {}),
     ...(unreadColumns.length > 0 ? { unreadColumns } : {}),
+    ...(missingColumns.length > 0 ? { missingColumns } : {}),
   };
 }
 
@@ -471,12 +481,22 @@ function missingColumnsWarning(
   present: Map<string, string>,
   kinds: Record<string, ColumnKind>,
 ): string[] {
-  const missing = Object.keys(kinds).filter((c) => !present.has(c) && !OPTIONAL_COLUMNS.has(c));
+  const missing = requiredMissing(table, present, kinds).map((c) => c.slice(table.length + 1));
   if (missing.length === 0) return [];
   return [
     `Legacy table ${LEGACY_SCHEMA}.${table} in ${path} has no column ${missing.join(", ")}: ` +
     `read as NULL, so its runs may show the wrong status`,
   ];
+}
+
+/** The columns of `kinds` that `table` lacks and must have, as `table.column`. */
+function requiredMissing(
+  table: string,
+  present: Map<string, string>,
+  kinds: Record<string, ColumnKind>,
+): string[] {
+  return Object.keys(kinds).filter((c) => !present.has(c) && !OPTIONAL_COLUMNS.has(c))
+    .map((c) => `${table}.${c}`);
 }
 
 const STATUS_KINDS: Record<string, ColumnKind> = {

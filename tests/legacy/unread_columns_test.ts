@@ -62,3 +62,50 @@ Deno.test("legacy: columns the event log does not keep are named by backfill and
     );
   });
 });
+
+// helper-291: a runs_status with completed_at and summary in place of completed_at_ms and
+// summary_json read as NULL on both sides, so parity held and archive went ahead; the completed
+// run then listed as stale without a summary.
+Deno.test("legacy: a required column the file lacks is a parity difference; archive refuses", async () => {
+  await withTempDir(async (dir) => {
+    const legacyDb = join(dir, "legacy.duckdb");
+    const root = join(dir, "ledger");
+    const common = ["--root", root, "--legacy-db", legacyDb];
+    await createLegacyDb(legacyDb, [RUN]);
+    await execSql(
+      legacyDb,
+      "ALTER TABLE optimizer.runs_status RENAME completed_at_ms TO completed_at",
+    );
+    await execSql(legacyDb, "ALTER TABLE optimizer.runs_status RENAME summary_json TO summary");
+    const backfill = await runLedger(["legacy", "backfill", ...common]);
+    assert.equal(backfill.code, 0, backfill.stderr);
+    assert.match(backfill.stderr, /has no column completed_at_ms, summary_json: read as NULL/);
+
+    const parity = await runLedger(["legacy", "parity", ...common, "--json"]);
+    assert.equal(parity.code, 1, parity.stdout + parity.stderr);
+    assert.deepEqual(JSON.parse(parity.stdout).differences, [
+      { run_id: "", field: "missing_column", legacy: "runs_status.completed_at_ms", index: null },
+      { run_id: "", field: "missing_column", legacy: "runs_status.summary_json", index: null },
+    ]);
+    const text = await runLedger(["legacy", "parity", ...common, "--allow-skipped"]);
+    assert.equal(text.code, 1, "not waived by --allow-skipped");
+    assert.match(
+      text.stdout,
+      /^difference: the legacy file has no column runs_status\.completed_at_ms \(read as NULL/m,
+    );
+    const archive = await runLedger(["legacy", "archive", ...common]);
+    assert.equal(archive.code, 1, archive.stdout + archive.stderr);
+    assert.ok((await Deno.stat(legacyDb)).isFile, "nothing was moved");
+
+    // The columns given their names again: parity holds.
+    await execSql(
+      legacyDb,
+      "ALTER TABLE optimizer.runs_status RENAME completed_at TO completed_at_ms",
+    );
+    await execSql(legacyDb, "ALTER TABLE optimizer.runs_status RENAME summary TO summary_json");
+    const again = await runLedger(["legacy", "backfill", ...common]);
+    assert.equal(again.code, 0, again.stderr);
+    const holds = await runLedger(["legacy", "parity", ...common]);
+    assert.equal(holds.code, 0, holds.stdout + holds.stderr);
+  });
+});

@@ -253,9 +253,15 @@ export async function shipLoop(
     try {
       const report = await shipper.pass();
       if (report.chunksPut + report.chunksFound > 0) {
+        // A problem that stays is said once, at the pass that found it: each summary says so
+        // (helper-289: one error line, then clean-looking summaries while a part stayed stuck).
+        const n = report.problems.length;
+        const notAll = n === 0
+          ? ""
+          : `; not all shipped: ${countOf(n, "problem")}, said when first found`;
         log({
           level: "info",
-          msg: summary(report, to),
+          msg: summary(report, to) + notAll,
           fields: {
             event: "ship",
             bytes_shipped: report.bytesShipped,
@@ -290,6 +296,9 @@ export async function shipLoop(
 /** `ledger ship --interval`'s own lines: the summary on stdout, problems on stderr. */
 function shipLines(entry: DaemonLogEntry): void {
   if (entry.level === "info") console.log(entry.msg);
+  // A warning says so, as --once's do (helper-289: the same words as an error); a problem is
+  // said as --once says it.
+  else if (entry.level === "warn") console.error(`ledger ship: warning: ${entry.msg}`);
   else if (entry.level !== "debug") console.error(`ledger ship: ${entry.msg}`);
 }
 

@@ -187,6 +187,12 @@ Deno.test({
     await t.step("remote content that disagrees is an error, never overwritten", async () => {
       await conflict(server, tmp);
     });
+    await t.step(
+      "ship --interval says a warning is one, and each summary a problem that stays",
+      async () => {
+        await intervalSaysProblems(server, tmp);
+      },
+    );
     await t.step({
       name: "a part cut back and grown to its shipped size stays a conflict",
       ignore: LONG_ONLY,
@@ -884,6 +890,74 @@ async function conflict(server: CephServer, tmp: string): Promise<void> {
     oneLine(r.stderr).includes(`Bucket object s3://fleet/${key} differs from the local log`),
     r.stderr,
   );
+  assert.deepEqual(await store.get(key), foreign, "the bucket object is not overwritten");
+}
+
+/**
+ * helper-289: `ship --interval` said a re-upload's warning in an error's words (no `warning:`,
+ * which `--once` gives), and a conflict once, then a clean-looking summary every pass while
+ * the part stayed stuck. A middle chunk deleted (uploaded again: a warning) and a foreign
+ * object at the next chunk's key (a conflict: a problem), with a pass every 0.2 s.
+ */
+async function intervalSaysProblems(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "interval-said");
+  const location = { bucket: "fleet", prefix: "interval-said/" };
+  const store = storeOf(server, "fleet");
+  const part = "day=2026-01-20/part-000001.jsonl";
+  const path = join(root, "events", part);
+  for (let i = 0; i < 3; i++) {
+    await writePart(root, part, fullRun(`said-${i}`, T0 + i * 1000), { append: i > 0 });
+    assert.equal((await shipOnce(root, store, location)).chunksPut, 1); // one chunk per pass
+  }
+  /**
+   * `ship --interval 0.2` until its `summaries`-th summary and 1 s more (5 passes), then
+   * SIGTERM: its lines, but the banner. A pass with nothing to ship says nothing.
+   */
+  const passes = async (summaries: number) => {
+    const child = new Child(CLI_PATH, [
+      ...["ship", "--root", root, "--to", "s3://fleet/interval-said", "--interval", "0.2"],
+    ]);
+    const deadline = Date.now() + COMMAND_MS_MAX;
+    while (child.lines.filter((l) => l.startsWith("Shipped")).length < summaries) {
+      assert.ok(Date.now() < deadline, `no summary ${summaries}: ${child.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const status = await child.stop("SIGTERM");
+    assert.equal(status.code, 0, child.stderr);
+    const stderr = child.errLines.filter((l) => !l.includes("SIGINT/SIGTERM to stop"));
+    return { summaries: child.lines.filter((l) => l.startsWith("Shipped")), stderr };
+  };
+
+  // A middle chunk lost, and a new run to ship: uploaded again, with a warning that says so.
+  const keys = (await Array.fromAsync(store.list("interval-said/events/"))).map((o) => o.key);
+  await store.delete(keys.sort()[1]);
+  await writePart(root, part, fullRun("said-3", T0 + 3000), { append: true });
+  const repaired = await passes(1);
+  assert.equal(repaired.stderr.length, 1, repaired.stderr.join("\n"));
+  assert.match(
+    repaired.stderr[0],
+    /^ledger ship: warning: day=2026-01-20\/part-000001\.jsonl: bytes \d+-\d+ were missing from the bucket/,
+  );
+  for (const line of repaired.summaries) assert.doesNotMatch(line, /not all shipped/);
+
+  // A foreign object where the next chunk goes: a conflict, said once, and by every summary.
+  const shipped = (await Deno.stat(path)).size;
+  await writePart(root, part, fullRun("said-4", T0 + 4000), { append: true });
+  const text = await Deno.readTextFile(path);
+  const key = chunkKey(location.prefix, {
+    day: "2026-01-20",
+    stem: "part-000001",
+    fingerprint: fingerprintOf(new TextEncoder().encode(text.slice(0, text.indexOf("\n")))),
+  }, shipped);
+  const foreign = new TextEncoder().encode('{"not":"ours"}\n');
+  assert.equal(await store.putIfAbsent(key, foreign), "created");
+  const stuck = await passes(3);
+  assert.equal(stuck.stderr.length, 1, stuck.stderr.join("\n"));
+  assert.match(stuck.stderr[0], /^ledger ship: Bucket object .* differs from the local log/);
+  for (const line of stuck.summaries) {
+    assert.match(line, /; not all shipped: 1 problem, said when first found$/);
+  }
   assert.deepEqual(await store.get(key), foreign, "the bucket object is not overwritten");
 }
 

@@ -607,7 +607,7 @@ export function renderRun(view: RunView, key: string): Fragment {
     // Its per-call results hold no trade: an audit found such a run with no word of it.
     parts.push(
       `<div class="card"><h2>No trades</h2><p class="muted">None of the run's calls had an ` +
-        `entry (no candle at or after its alert, or no price), so there is no equity curve ` +
+        `entry (${escapeHtml(noEntryReasons(r.summary))}), so there is no equity curve ` +
         `and no histogram.</p></div>`,
     );
   } else if (view.trades !== null) {
@@ -699,6 +699,29 @@ function problemOf(view: RunView, file: string): ArtifactProblem | null {
 }
 
 /** A card in place of what a file the run's view could not use would show. */
+/**
+ * Why a run's calls made no trade, from its summary's counts when it has
+ * them (helper-290: "no candle at or after its alert" for two calls its
+ * summary counted as `calls_entry_late`), else every reason there can be.
+ */
+function noEntryReasons(summary: unknown): string {
+  const count = (key: string) => {
+    const n = isJsonObject(summary) ? summary[key] : undefined;
+    return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : 0;
+  };
+  const late = count("calls_entry_late");
+  const uncovered = count("calls_no_candles");
+  const reasons = [
+    ...(uncovered > 0
+      ? [`${countOf(uncovered, "call")} with no candle at or after its alert`]
+      : []),
+    ...(late > 0 ? [`${countOf(late, "call")} whose entry was later than --max-entry-delay`] : []),
+  ];
+  return reasons.length > 0
+    ? reasons.join(", ")
+    : "no candle at or after its alert, an entry later than --max-entry-delay, or no price";
+}
+
 function problemCard(title: string, problem: ArtifactProblem): string {
   return `<div class="card"><h2>${escapeHtml(title)}</h2>${problemLine(problem)}</div>`;
 }

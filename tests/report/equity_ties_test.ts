@@ -182,3 +182,36 @@ Deno.test("report: a policy run whose calls never entered says it has no trades"
     assert.equal(chartData(html)["run-0-equity"], undefined, "no empty chart");
   });
 });
+
+// helper-290: two calls left out by --max-entry-delay (calls_entry_late: 2, calls_no_candles: 0)
+// were said to have "no candle at or after its alert".
+Deno.test("report: a run whose entries were all too late says so, from its summary", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "ledger");
+    const iso = (minute: number) => new Date(T0_MS + minute * MINUTE_MS).toISOString();
+    const calls = join(dir, "calls.csv");
+    await Deno.writeTextFile(
+      calls,
+      `call_id,caller,mint,chain,alert_ts\nc1,a,UP,solana,${iso(-10)}\nc2,b,UP,solana,${iso(-5)}\n`,
+    );
+    const candles = join(dir, "candles.csv");
+    await Deno.writeTextFile(
+      candles,
+      `mint,ts,open,high,low,close,volume\nUP,${iso(0)},1,1,1,1,1\nUP,${iso(1)},1,2,1,2,1\n`,
+    );
+    const run = await runLedger([
+      ...["backtest", "policy", "--root", root, "--calls", calls, "--candles", candles],
+      ...["--policy", '{"type":"fixed_stop","stopPct":0.3}', "--max-entry-delay", "1s"],
+      ...["--run-id", "late-1", "--no-index"],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((await runLedger(["rebuild-index", "--root", root])).code, 0);
+    const out = join(dir, "report.html");
+    const report = await runLedger(["report", "late-1", "--root", root, "--out", out]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(
+      await Deno.readTextFile(out),
+      /<h2>No trades<\/h2><p class="muted">None of the run's calls had an entry \(2 calls whose entry was later than --max-entry-delay\)/,
+    );
+  });
+});

@@ -23,6 +23,8 @@ import {
 } from "./_args.ts";
 import { openBucket } from "./_bucket.ts";
 import { countOf } from "../ledger/count_text.ts";
+import { exists } from "../ledger/exists.ts";
+import { eventsDir } from "../ledger/paths.ts";
 
 export const FLAGS: FlagSpec = {
   "to": { type: "string" },
@@ -106,6 +108,15 @@ export async function main(args: string[]): Promise<number> {
     INTERVAL_SECONDS_DEFAULT;
   const bucket = await openBucket(to, "to");
   await requireExistingRoot(root);
+  if (!(await exists(eventsDir(root)))) {
+    // A mistyped root that exists (--root data for data/ledger) shipped nothing, exit 0, in
+    // silence (helper-289), where rebuild-index warns. Not refused: a worker's shipper may
+    // start before its first event.
+    console.error(
+      `ledger ship: warning: ${root} has no events/ directory (is --root the ledger root, the ` +
+        "folder that holds events/?): nothing to ship yet",
+    );
+  }
   const verbose = values.verbose === true;
   const shipper = new Shipper(root, bucket.store, bucket.location, {
     endpoint: bucket.endpoint,

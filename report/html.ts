@@ -1230,13 +1230,18 @@ function onPage(cell: string): string {
 
 function callersTable(callers: Record<string, unknown>[], open = false): string {
   const cols = [...new Set(callers.flatMap((row) => Object.keys(row)))];
+  // A column of numbers sorts as numbers whatever its first row holds (helper-290: a first
+  // caller's null mean_tail_capture made the column text, and "-" sorted before 0.1667).
+  const numeric = (c: string) =>
+    callers.some((row) => typeof row[c] === "number") &&
+    callers.every((row) => typeof row[c] === "number" || row[c] === null || row[c] === undefined);
   return `<details${
     open ? " open" : ""
   }><summary>Per-caller table</summary><table data-sortable><thead><tr>${
     cols.map((c) =>
-      `<th data-sort="${typeof callers[0][c] === "number" ? "num" : "text"}"${
-        typeof callers[0][c] === "number" ? ' class="num"' : ""
-      }>${escapeHtml(c)}</th>`
+      `<th data-sort="${numeric(c) ? "num" : "text"}"${numeric(c) ? ' class="num"' : ""}>${
+        escapeHtml(c)
+      }</th>`
     ).join("")
   }</tr></thead><tbody>${
     callers.map((row) =>

@@ -835,6 +835,12 @@ export function renderSweep(
     const dataV = typeof v === "number" ? v : isExactInteger(v) ? v.rawJSON : "";
     return `<td class="num" data-v="${dataV}">${escapeHtml(formatValue(v))}</td>`;
   };
+  // A null objective that ranks unbounded is shown as the heatmap shows it (helper-290: ∞ in
+  // its cell, "-" in this table), and sorts above every number.
+  const metricCell = (i: number, h: string) =>
+    unbounded[i].has(h)
+      ? `<td class="num" data-v="Infinity" title="unbounded (no losing trade)">∞</td>`
+      : cell(trials[i].metrics[h]);
   const table =
     `<div class="scroll"><table data-sortable><thead><tr><th data-sort="text">trial</th>${
       head.map((h) => `<th data-sort="num" class="num">${escapeHtml(h)}</th>`).join("")
@@ -842,7 +848,7 @@ export function renderSweep(
       trials.slice(0, SWEEP_TABLE_ROWS_MAX).map((t, i) =>
         `<tr><td class="id">${escapeHtml(t.trial_id)}</td>${
           params.map((h) => cell(leaves[i][h])).join("")
-        }${metrics.map((h) => cell(t.metrics[h])).join("")}</tr>`
+        }${metrics.map((h) => metricCell(i, h)).join("")}</tr>`
       ).join("")
     }</tbody></table></div>`;
   const html = `<div class="card"><h2>Sweep</h2>${controls}${

@@ -92,6 +92,12 @@ Deno.test("renderSweep: a trial with no losing trade is an unbounded cell, not l
   // The client draws what the server marks: both spell the mark alike.
   const client = Deno.readTextFileSync(new URL("../../report/_client.js", import.meta.url));
   assert.ok(client.includes(`const UNBOUNDED = "${UNBOUNDED_MARK}";`));
+  // The trials table shows it as the heatmap does (helper-290: "-" there), sorting above all.
+  assert.match(
+    html,
+    /<td class="num" data-v="Infinity" title="unbounded \(no losing trade\)">∞<\/td>/,
+  );
+  assert.match(html, /<td class="num" data-v="0">0<\/td>/);
   // No trades at all is not unbounded: it stays null (no cell; a metric null in every trial
   // is no choice of the heatmap, and not carried).
   const none = renderSweep([{
@@ -99,6 +105,7 @@ Deno.test("renderSweep: a trial with no losing trade is an unbounded cell, not l
     metrics: { calls: 0, win_rate: 0, profit_factor: null },
   }], "n");
   assert.equal((none.charts.n as HeatmapRow[])[0].m.profit_factor ?? null, null);
+  assert.doesNotMatch(none.html, /∞/);
 });
 
 Deno.test("renderSweep: axes are the varying leaf paths of ladder and combo params", async (t) => {

@@ -437,12 +437,20 @@
           // probe: the first of them was named, not the sweep's own best trial).
           const mean = (d) =>
             typeof d.m.mean_return_bps === "number" ? d.m.mean_return_bps : -Infinity;
-          const better = (b, a) =>
-            valueOf(b) === Infinity && valueOf(a) === Infinity
-              ? mean(b) > mean(a)
-              : lowerIsBetter
-              ? valueOf(b) < valueOf(a)
-              : valueOf(b) > valueOf(a);
+          // Values within a relative 1e-12 of each other tie, and the earlier trial (grid
+          // order) wins, as the sweep's own best trial (docs/METRICS.md; helper-290: 0.1 + 0.2
+          // beat 0.3 here, naming another trial than the sweep would).
+          const near = (p, q) =>
+            p === q || (Number.isFinite(p) && Number.isFinite(q) &&
+              Math.abs(p - q) <= 1e-12 * Math.max(Math.abs(p), Math.abs(q)));
+          const better = (b, a) => {
+            const [vb, va] = [valueOf(b), valueOf(a)];
+            if (vb === Infinity && va === Infinity) {
+              return !near(mean(b), mean(a)) && mean(b) > mean(a);
+            }
+            if (near(vb, va)) return false;
+            return lowerIsBetter ? vb < va : vb > va;
+          };
           const best = g.rows.reduce((a, b) => better(b, a) ? b : a);
           const v = valueOf(best);
           return {

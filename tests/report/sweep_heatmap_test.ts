@@ -276,8 +276,21 @@ Deno.test({
           ? { metrics: { median_return_bps: [10, 99, 5][i - 1] } }
           : {}),
       }));
+      // helper-290: two trials of one cell within 1e-12 (0.3 and 0.1 + 0.2) tie, and the earlier
+      // one is the cell's, as the sweep's best trial; the cell named the later.
+      const tiedMedians = [0.3, 0.1 + 0.2, 5, 6, 7, 8, 9, 10];
+      const ties = [
+        { event_type: "run.created", run_type: "sweep", config: {}, data_fingerprint: "fp" },
+        ...tiedMedians.map((median, i) => ({
+          event_type: "trial.recorded",
+          trial_id: `tie-${i}`,
+          params: { a: 1 + (i >> 2), c: 1 + ((i >> 1) & 1), d: 1 + (i & 1) },
+          metrics: { median_return_bps: median },
+        })),
+        { event_type: "run.completed", summary: {}, artifact_paths: {} },
+      ].map((e) => ({ ...e, run_id: "ties" }));
       const emitted = await runLedger(["emit", "--stdin", "--root", root], {
-        stdin: [...huge, ...nulls].map((e) => JSON.stringify(e)).join("\n") + "\n",
+        stdin: [...huge, ...nulls, ...ties].map((e) => JSON.stringify(e)).join("\n") + "\n",
       });
       assert.equal(emitted.code, 0, emitted.stderr);
       const rebuilt = await runLedger(["rebuild-index", "--root", root]);
@@ -290,6 +303,7 @@ Deno.test({
         "one",
         "huge",
         "nulls",
+        "ties",
         "--root",
         root,
         "--out",
@@ -409,6 +423,14 @@ Deno.test({
             );
           },
         );
+
+        await t.step("a tie within 1e-12: the earlier trial's cell", async () => {
+          await page.goto(`file://${out}#run-5`);
+          await waitForCharts(page, "section.active");
+          const h = await heatmap(page, "run-5-sweep");
+          assert.equal(h.cells, 4);
+          assert.ok(h.svg.includes("median_return_bps 0.3: best of 2 trials (tie-0)"), h.svg);
+        });
 
         await t.step("ledger ui: the same axes", async () => {
           const ui = await startUi(root);

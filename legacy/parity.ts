@@ -257,8 +257,14 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
   const indexDbPath = options.indexDbPath ?? defaultIndexDbPath(options.root);
   const legacy = await readLegacyRows(legacyDbPath);
   if (!legacy.available) throw new LegacyUnavailableError(legacyDbPath, legacy.warnings);
+  const refreshWarnings: string[] = [];
   if (options.indexDbPath === undefined && options.refreshIndex !== false) {
-    await refreshRootIndex(options.root ?? defaultRoot(), indexDbPath, options.onWait);
+    const warning = await refreshRootIndex(
+      options.root ?? defaultRoot(),
+      indexDbPath,
+      options.onWait,
+    );
+    if (warning !== undefined) refreshWarnings.push(warning);
   }
   const index = await readIndexParityRows(indexDbPath);
   if (!index.available) throw new IndexUnavailableError(indexDbPath, index.warnings);
@@ -332,6 +338,7 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
     differences,
     skipped,
     warnings: [
+      ...refreshWarnings,
       ...legacy.warnings,
       ...unreadColumnsWarnings(legacyDbPath, legacy.unreadColumns),
       ...warnings,
@@ -364,17 +371,30 @@ export class IndexRefreshError extends Error {
   }
 }
 
-/** Rebuild the index of `root` from what its log holds now ({@linkcode ParityOptions.refreshIndex}). */
+/**
+ * Rebuild the index of `root` from what its log holds now
+ * ({@linkcode ParityOptions.refreshIndex}). An index built from a bucket
+ * (`rebuild-index --from`) is not rebuilt from a local log: it is compared as
+ * it is, and the returned warning says so.
+ */
 async function refreshRootIndex(
   root: string,
   indexDbPath: string,
   onWait: ((message: string) => void) | undefined,
-): Promise<void> {
+): Promise<string | undefined> {
   // Loaded here: only parity and archive need the indexer, once.
-  const { rebuildIndex } = await import("../indexer/rebuild.ts");
+  const { IndexSourceError, isSourceRefusal, rebuildIndex } = await import(
+    "../indexer/rebuild.ts"
+  );
   try {
     await rebuildIndex(root, { onWait });
+    return undefined;
   } catch (err) {
+    if (isSourceRefusal(err) && err.cause instanceof IndexSourceError) {
+      return `the index ${indexDbPath} is built from ${err.cause.recorded}, not from the log ` +
+        `of ${root}: compared as it was last rebuilt (rebuild-index --from that bucket first ` +
+        "for its latest events)";
+    }
     throw new IndexRefreshError(indexDbPath, firstLine(err), { cause: err });
   }
 }

@@ -14,6 +14,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createLegacyDb } from "./_legacy_fixture.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
+import { backfillLegacy } from "../../legacy/backfill.ts";
+import { checkParity } from "../../legacy/parity.ts";
+import { rebuildIndex } from "../../indexer/rebuild.ts";
 
 /** A week before the 2026-01-23 cutover. */
 const T0_MS = Date.UTC(2026, 0, 16);
@@ -92,5 +95,27 @@ Deno.test("legacy parity and archive check nothing when the index cannot be upda
       );
     }
     assert.ok((await Deno.stat(legacyDb)).isFile, "nothing was archived");
+  });
+});
+
+// An indexer's index built from a bucket (`rebuild-index --from`) is never rebuilt from a local
+// log: parity compares with it as it is, and says so, rather than failing where it worked.
+Deno.test("legacy parity of an index built from a bucket compares it as it is, and says so", async () => {
+  await withTempDir(async (dir) => {
+    const legacyDb = join(dir, "legacy.duckdb");
+    const root = join(dir, "ledger");
+    await createLegacyDb(legacyDb, [RUNNING]);
+    const backfill = await backfillLegacy(root, { legacyDbPath: legacyDb });
+    assert.equal(backfill.eventsWritten, 2);
+    await rebuildIndex(root, { source: "s3://fleet/lab/" }); // as a mirror of that bucket is
+    const report = await checkParity({ legacyDbPath: legacyDb, root });
+    assert.ok(report.holds, JSON.stringify(report.differences));
+    assert.ok(
+      report.warnings.some((w) =>
+        /is built from s3:\/\/fleet\/lab\/, not from the log of .*: compared as it was last rebuilt/
+          .test(w)
+      ),
+      report.warnings.join("\n"),
+    );
   });
 });

@@ -272,6 +272,17 @@ export function distinctIntervalsSql(source: string): string {
 }
 
 /**
+ * How many rows of `source` (a candles file with an `interval` column) have
+ * an interval that is none of `known` (NULL included), and the first of them
+ * as a JSON string (`null` for NULL): `n`, `first`.
+ */
+export function unknownIntervalsSql(source: string, known: readonly string[]): string {
+  const list = known.map((k) => `'${k.replaceAll("'", "''")}'`).join(", ");
+  return `SELECT count(*) AS n, min(coalesce(to_json(CAST("interval" AS VARCHAR))::VARCHAR, 'null'))
+    AS first FROM ${source} WHERE "interval" IS NULL OR CAST("interval" AS VARCHAR) NOT IN (${list})`;
+}
+
+/**
  * The table `candle_choice`: for each mint of `source` (a candles file with
  * an `interval` column), the interval of its rows to use, the first of
  * `ranked` (intervals, best first) the mint has rows of; a mint with none of

@@ -28,7 +28,8 @@
  * - With an `interval` column and `--interval`, each mint's rows are its
  *   rows of that interval, else of its coarsest finer one (which is then
  *   resampled): a mint of 1m rows beside a mint of 5m rows has candles too
- *   (`resampled_from` lists the intervals resampled, `1m,5m`).
+ *   (`resampled_from` lists the intervals resampled, `1m,5m`). A row whose
+ *   interval is none of `1m`, `5m`, `15m`, `1h` (empty, `1min`) is refused.
  * - A JSON Lines file that starts with a byte order mark is read from a
  *   copy without it (DuckDB's JSON reader refuses one), removed when the
  *   session closes; a refused row of calls is named by its line.
@@ -42,6 +43,7 @@
  *
  * @module
  */
+import { countOf } from "../ledger/count_text.ts";
 import {
   duckdb,
   type DuckDBConnection,
@@ -78,6 +80,7 @@ import {
   SLICE_READ_SQL,
   strictCsvSql,
   tsRawSql,
+  unknownIntervalsSql,
   unparsedPriceSql,
   unparsedTsSql,
 } from "./_sql.ts";
@@ -979,6 +982,19 @@ export async function openCandles(
       // labelled 1m were refused for --interval 5m, unlabelled ones not; a probe: the file's
       // coarsest finer interval for every mint left a mint of 1m rows alone without candles
       // when another had 5m rows).
+      // A row of no known interval (empty, `1min`, `1m ` with a space) would be neither kept nor
+      // resampled: left out in silence, it ended a trade early (helper-293: a take-profit at
+      // +4000 bps read as 198 bps at the end of the data).
+      const [odd] = (await conn.runAndReadAll(
+        unknownIntervalsSql("candles_src", Object.keys(INTERVAL_MS)),
+      )).getRowObjectsJS();
+      if (Number(odd.n) > 0) {
+        throw new InputError(
+          `Candles file ${path} has ${countOf(Number(odd.n), "candle")} whose interval is none ` +
+            `of ${Object.keys(INTERVAL_MS).join(", ")} (first: ${odd.first}): with --interval ` +
+            "each row is kept or left out by its interval; spell it as one of those",
+        );
+      }
       const wantMs = INTERVAL_MS[options.interval];
       const finer = (Object.keys(INTERVAL_MS) as Interval[])
         .filter((p) => INTERVAL_MS[p] < wantMs && wantMs % INTERVAL_MS[p] === 0)

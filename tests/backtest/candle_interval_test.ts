@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/strict";
+import { deepStrictEqual as deepEqual, rejects, strictEqual as equal } from "node:assert/strict";
 import {
   coverCalls,
   type Interval,
@@ -138,6 +138,38 @@ Deno.test("candle interval column: each mint resampled from its own finer rows",
       ]);
     } finally {
       s.close();
+    }
+  });
+});
+
+// helper-293: rows labelled `1min`, `1m ` or nothing were neither kept nor resampled under
+// --interval: left out in silence, they ended a trade before its take-profit candle.
+Deno.test("candle interval column: a row of no known interval is refused with --interval", async () => {
+  await withTempDir(async (dir) => {
+    const candlesPath = `${dir}/candles.csv`;
+    for (const odd of ["1min", "1m ", ""]) {
+      const rows = ["mint,interval,ts,open,high,low,close,volume"];
+      for (let m = 0; m < 4; m++) rows.push(`A,1m,${T0 + m * MINUTE},1,1,1,1,1`);
+      rows.push(`A,${odd},${T0 + 4 * MINUTE},1,1.6,1,1.5,1`);
+      await Deno.writeTextFile(candlesPath, rows.join("\n") + "\n");
+      const s = await openDataSession();
+      try {
+        await rejects(
+          openCandles(s.conn, candlesPath, { interval: "1m" }),
+          (err: Error) => {
+            equal(err.name, "InputError");
+            equal(
+              err.message,
+              `Candles file ${candlesPath} has 1 candle whose interval is none of 1m, 5m, 15m, ` +
+                `1h (first: ${odd === "" ? "null" : JSON.stringify(odd)}): with --interval each ` +
+                "row is kept or left out by its interval; spell it as one of those",
+            );
+            return true;
+          },
+        );
+      } finally {
+        s.close();
+      }
     }
   });
 });

@@ -31,15 +31,21 @@ const RUNNING = {
   started_at_ms: T0_MS + 1_000,
 };
 
+/** A legacy file of {@linkcode RUNNING} in `dir`, backfilled by the CLI into the root beside it. */
+async function backfilled(dir: string) {
+  const legacyDb = join(dir, "legacy.duckdb");
+  const root = join(dir, "ledger");
+  await createLegacyDb(legacyDb, [RUNNING]);
+  const legacy = (command: string) =>
+    runLedger(["legacy", command, "--root", root, "--legacy-db", legacyDb]);
+  const backfill = await legacy("backfill");
+  assert.equal(backfill.code, 0, backfill.stderr);
+  return { legacyDb, root, legacy, backfill };
+}
+
 Deno.test("legacy parity and archive see the events written since the index was built", async () => {
   await withTempDir(async (dir) => {
-    const legacyDb = join(dir, "legacy.duckdb");
-    const root = join(dir, "ledger");
-    await createLegacyDb(legacyDb, [RUNNING]);
-    const legacy = (command: string) =>
-      runLedger(["legacy", command, "--root", root, "--legacy-db", legacyDb]);
-    const backfill = await legacy("backfill");
-    assert.equal(backfill.code, 0, backfill.stderr);
+    const { legacyDb, root, legacy, backfill } = await backfilled(dir);
     assert.match(backfill.stdout, /^index: refreshed$/m);
     const before = await legacy("parity");
     assert.equal(before.code, 0, before.stdout + before.stderr);
@@ -73,13 +79,7 @@ Deno.test("legacy parity and archive see the events written since the index was 
 
 Deno.test("legacy parity and archive check nothing when the index cannot be updated", async () => {
   await withTempDir(async (dir) => {
-    const legacyDb = join(dir, "legacy.duckdb");
-    const root = join(dir, "ledger");
-    await createLegacyDb(legacyDb, [RUNNING]);
-    const legacy = (command: string) =>
-      runLedger(["legacy", command, "--root", root, "--legacy-db", legacyDb]);
-    const backfill = await legacy("backfill");
-    assert.equal(backfill.code, 0, backfill.stderr);
+    const { legacyDb, root, legacy } = await backfilled(dir);
     // The index folder replaced by a file: no rebuild can write there, the index is gone.
     await Deno.remove(join(root, "index"), { recursive: true });
     await Deno.writeTextFile(join(root, "index"), "not a folder\n");

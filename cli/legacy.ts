@@ -226,7 +226,8 @@ function printParity(legacyDbPath: string, report: ParityReport): void {
         `difference: the legacy file has no ${
           String(d.legacy).includes(".") ? "column" : "table"
         } ${d.legacy} (read as NULL, so nothing shows its values reached the log): add it with ` +
-          "its values (or rename the column that holds them)",
+          `its values (or rename the ${String(d.legacy).includes(".") ? "column" : "table"} that ` +
+          "holds them)",
       );
       continue;
     }

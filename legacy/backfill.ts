@@ -870,6 +870,7 @@ async function existingLegacyIds(
   let unreadable = 0;
   if (planned.length === 0) return { ids, logRunIds, changed, prior, unreadable };
   const plannedById = new Map(planned.map((e) => [e.event_id, e]));
+  const plannedRuns = new Set(planned.map((e) => e.run_id));
   const seen = (event: Record<string, unknown>) => {
     const id = event.event_id as string;
     ids.add(id);
@@ -909,7 +910,8 @@ async function existingLegacyIds(
       // Any event of the run's own, not only its run.created (a probe: a dual-written run whose
       // run.created was lost got a legacy run.created, run.started and run.completed beside its
       // own, for good). An annotation (a tag of a legacy-only run) is no run of the log's.
-      logRunIds.add(record.event.run_id);
+      // Only the planned runs' ids: a log of millions of runs is read whole now (helper-292).
+      if (plannedRuns.has(record.event.run_id)) logRunIds.add(record.event.run_id);
     }
   }
   // Every day's backfilled lines, read with exact integers as the planned events hold them (a

@@ -82,7 +82,10 @@ export interface ParityOptions {
    * rebuild, as `ledger rebuild-index`), so that an event written since the
    * backfill counts (a probe: a `run.failed` emitted after the backfill was
    * not in the index, and parity held and archive moved the file). Never
-   * with {@linkcode ParityOptions.indexDbPath}, whose log is not known.
+   * with {@linkcode ParityOptions.indexDbPath}, whose log is not known. When
+   * it cannot (a read-only root, an index built from a bucket), parity
+   * compares the index as it is, with a warning, and archive refuses
+   * ({@linkcode IndexRefreshError}).
    * @default {true}
    */
   refreshIndex?: boolean;
@@ -130,7 +133,10 @@ export interface ParityDifference {
    * values would compare equal without ever reaching the log.
    */
   field: string;
-  /** The value the backfill maps the legacy row to (JSON text for objects). */
+  /**
+   * The value the backfill maps the legacy row to (JSON text for objects);
+   * for `missing_column`, the column (or table) missing.
+   */
   legacy: string | number | null;
   /** The value in the index. */
   index: string | number | null;
@@ -253,21 +259,39 @@ export class ParityError extends Error {
  * ```
  */
 export async function checkParity(options: ParityOptions = {}): Promise<ParityReport> {
+  return await parityOf(options, false);
+}
+
+/**
+ * {@linkcode checkParity}; an index that could not be brought up to date is
+ * compared as it is with a warning, or, when `upToDate` (archive), refused
+ * ({@linkcode IndexRefreshError}; helper-292: a read-only root's current index
+ * failed parity, and a bucket's stale index let archive move the file).
+ */
+async function parityOf(options: ParityOptions, upToDate: boolean): Promise<ParityReport> {
   const legacyDbPath = options.legacyDbPath ?? DEFAULT_LEGACY_DB_PATH;
   const indexDbPath = options.indexDbPath ?? defaultIndexDbPath(options.root);
   const legacy = await readLegacyRows(legacyDbPath);
   if (!legacy.available) throw new LegacyUnavailableError(legacyDbPath, legacy.warnings);
   const refreshWarnings: string[] = [];
+  let failed: IndexRefreshError | undefined;
   if (options.indexDbPath === undefined && options.refreshIndex !== false) {
-    const warning = await refreshRootIndex(
+    failed = await refreshRootIndex(
       options.root ?? defaultRoot(),
       indexDbPath,
       options.onWait,
     );
-    if (warning !== undefined) refreshWarnings.push(warning);
+    if (failed !== undefined && upToDate) throw failed;
+    if (failed !== undefined) {
+      refreshWarnings.push(
+        `the index ${indexDbPath} could not be brought up to date with the log ` +
+          `(${failed.reason}): compared as it was last rebuilt`,
+      );
+    }
   }
   const index = await readIndexParityRows(indexDbPath);
-  if (!index.available) throw new IndexUnavailableError(indexDbPath, index.warnings);
+  // No index to compare as it is: why it could not be built is the line to read.
+  if (!index.available) throw failed ?? new IndexUnavailableError(indexDbPath, index.warnings);
   const byId = new Map(index.rows.map((r) => [r.run_id, r]));
   const differences: ParityDifference[] = [];
   const skipped: SkippedRun[] = [];
@@ -360,6 +384,8 @@ export async function checkParity(options: ParityOptions = {}): Promise<ParityRe
  * ```
  */
 export class IndexRefreshError extends Error {
+  /** Why the index was not updated. */
+  readonly reason: string;
   /** Create the error for the index at `path`, which `reason` kept from being updated. */
   constructor(path: string, reason: string, options?: ErrorOptions) {
     super(
@@ -368,20 +394,21 @@ export class IndexRefreshError extends Error {
       options,
     );
     this.name = "IndexRefreshError";
+    this.reason = reason;
   }
 }
 
 /**
  * Rebuild the index of `root` from what its log holds now
- * ({@linkcode ParityOptions.refreshIndex}). An index built from a bucket
- * (`rebuild-index --from`) is not rebuilt from a local log: it is compared as
- * it is, and the returned warning says so.
+ * ({@linkcode ParityOptions.refreshIndex}); why it could not, if so. An index
+ * built from a bucket (`rebuild-index --from`) is never rebuilt from a local
+ * log.
  */
 async function refreshRootIndex(
   root: string,
   indexDbPath: string,
   onWait: ((message: string) => void) | undefined,
-): Promise<string | undefined> {
+): Promise<IndexRefreshError | undefined> {
   // Loaded here: only parity and archive need the indexer, once.
   const { IndexSourceError, isSourceRefusal, rebuildIndex } = await import(
     "../indexer/rebuild.ts"
@@ -390,12 +417,11 @@ async function refreshRootIndex(
     await rebuildIndex(root, { onWait });
     return undefined;
   } catch (err) {
-    if (isSourceRefusal(err) && err.cause instanceof IndexSourceError) {
-      return `the index ${indexDbPath} is built from ${err.cause.recorded}, not from the log ` +
-        `of ${root}: compared as it was last rebuilt (rebuild-index --from that bucket first ` +
-        "for its latest events)";
-    }
-    throw new IndexRefreshError(indexDbPath, firstLine(err), { cause: err });
+    const reason = isSourceRefusal(err) && err.cause instanceof IndexSourceError
+      ? `it is built from ${err.cause.recorded}, not from the log of ${root}: ` +
+        "rebuild-index --from that bucket for its latest events"
+      : firstLine(err);
+    return new IndexRefreshError(indexDbPath, reason, { cause: err });
   }
 }
 
@@ -677,7 +703,7 @@ export async function archiveLegacy(options: ArchiveOptions = {}): Promise<Archi
     await Deno.remove(recordPath); // checked afresh below
   }
   await refuseLinkedLegacyFile(legacyDbPath);
-  const parity = await checkParity(options);
+  const parity = await parityOf(options, true);
   if (!parity.holds) throw new ParityError(legacyDbPath, parity);
   const archivedPath = archivedName(legacyDbPath, options.nowMs ?? Date.now());
   const moves: [string, string][] = [[legacyDbPath, archivedPath]];

@@ -698,7 +698,6 @@ function problemOf(view: RunView, file: string): ArtifactProblem | null {
   return view.artifact_problems.find((p) => p.file === file) ?? null;
 }
 
-/** A card in place of what a file the run's view could not use would show. */
 /**
  * Why a run's calls made no trade, from its summary's counts when it has
  * them (helper-290: "no candle at or after its alert" for two calls its
@@ -722,6 +721,7 @@ function noEntryReasons(summary: unknown): string {
     : "no candle at or after its alert, an entry later than --max-entry-delay, or no price";
 }
 
+/** A card in place of what a file the run's view could not use would show. */
 function problemCard(title: string, problem: ArtifactProblem): string {
   return `<div class="card"><h2>${escapeHtml(title)}</h2>${problemLine(problem)}</div>`;
 }

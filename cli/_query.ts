@@ -668,7 +668,7 @@ function instantFlag(flag: string, text: string): number {
  * `--legacy-db PATH` of the commands that take a run (`tag`, `note`,
  * `archive`, `restore`, `compare`, `trials`, `report`): the legacy DuckDB
  * whose runs their prefixes are checked against
- * ({@linkcode refuseLegacyPrefixMatch}), as `runs` and `show` list them.
+ * ({@linkcode resolveBesideLegacy}), as `runs` and `show` list them.
  * Named, it must be a DuckDB file that opens (`LegacyDbNotFoundError`, exit
  * 1, before anything is resolved or written); `undefined` without the flag
  * (the default path, when there, is read). Before this flag, a legacy file
@@ -689,76 +689,84 @@ export function legacyDbFlag(values: ParsedFlags["values"]): string | undefined 
 }
 
 /**
- * In dual mode (the legacy DuckDB at its default path, or `legacyDbPath`
- * from {@linkcode legacyDbFlagPath}, whose runs `ledger runs` and `ledger
- * show` list beside the index's), a prefix the index
- * resolved to one of its runs may also start the id of a run only the
- * legacy file holds: refused as ambiguous, naming both (a probe: `compare
- * abc- new-1` compared `abc-ledger-1` while `show abc-` listed
- * `abc-legacy-1` beside it, and `tag abc-` would tag a run the user could
- * not tell apart). `given[i]` resolved to `resolved[i]`; exact ids are not
- * looked up. A prefix that is itself the id of a run only the legacy file
- * holds names that run, which the index does not know
- * ({@linkcode UnknownRunError}, exit 1): an exact id never means another run
- * (a probe: `tag legfail` was refused as ambiguous beside `legfail-retry`).
- * A legacy file that cannot be read is said on stderr, for `command`: the
- * prefix is then resolved by the index alone.
+ * The runs `given` name on a command line (`resolve`: SPEC 11's rule, an
+ * exact id or a unique prefix of the index's), checked in dual mode against
+ * the legacy DuckDB (at its default path, or `legacyDbPath` from
+ * {@linkcode legacyDbFlagPath}), whose runs `ledger runs` and `ledger show`
+ * list beside the index's. The one place `compare`, `tag`, `note`,
+ * `archive`, `restore`, `trials` and `report` resolve runs through:
+ *
+ * - A prefix the index resolved to one of its runs that also starts the id
+ *   of a run only the legacy file holds is refused as ambiguous, naming both
+ *   (a probe: `compare abc- new-1` compared `abc-ledger-1` while `show abc-`
+ *   listed `abc-legacy-1` beside it, and `tag abc-` would tag a run the user
+ *   could not tell apart). Exact ids are not looked up.
+ * - A prefix that is itself the id of a run only the legacy file holds names
+ *   that run, which the index does not know ({@linkcode UnknownRunError},
+ *   exit 1), whether the index found one run it starts (a probe: `tag
+ *   legfail` was refused as ambiguous beside `legfail-retry`) or several
+ *   (helper-291: `tag both` beside `both-a` and `both-b` was "ambiguous",
+ *   its candidates leaving out `both`): an exact id never means another run.
+ * - A legacy file that cannot be read (locked by a writer) is said on
+ *   stderr, for `command`, and the index's answer stands.
  */
-export async function refuseLegacyPrefixMatch(
+export async function resolveBesideLegacy(
   given: readonly string[],
-  resolved: readonly string[],
+  resolve: (given: readonly string[]) => Promise<string[]>,
   command: string,
-  legacyDbPath?: string,
-): Promise<void> {
-  const prefixes = given.flatMap((g, i) => (g === resolved[i] ? [] : [[g, resolved[i]] as const]));
-  if (prefixes.length === 0) return;
-  const path = legacyDbPath ?? DEFAULT_LEGACY_DB_PATH;
-  // A named file was checked by legacyDbFlagPath; the default one may be absent.
-  if (legacyDbPath === undefined && !(await defaultLegacyDbThere())) return;
-  const { readLegacyRows } = await import("../legacy/read.ts");
-  for (const [prefix, runId] of prefixes) {
-    const read = await readLegacyRows(path, { runIdPrefix: prefix });
-    if (!read.available) {
-      // Not silently (a probe: a locked legacy file let `tag legfail` tag legfail-retry).
-      for (const w of read.warnings) {
-        console.error(
-          `ledger ${command}: warning: ${w} (the prefix ${JSON.stringify(prefix)} means ${runId})`,
-        );
-      }
-      continue;
-    }
-    const others = [...new Set(read.rows.map((r) => r.run_id))].filter((id) => id !== runId);
+  legacyDbPath: string | undefined,
+): Promise<string[]> {
+  let resolved: string[];
+  try {
+    resolved = await resolve(given);
+  } catch (err) {
+    if (!(err instanceof AmbiguousRunError)) throw err;
+    const legacyIds = await legacyRunIdsStarting(err.prefix, command, legacyDbPath, "is ambiguous");
+    if (legacyIds?.includes(err.prefix)) throw new UnknownRunError(err.prefix);
+    throw err;
+  }
+  for (const [i, prefix] of given.entries()) {
+    const runId = resolved[i];
+    if (prefix === runId) continue;
+    const legacyIds = await legacyRunIdsStarting(prefix, command, legacyDbPath, `means ${runId}`);
+    const others = (legacyIds ?? []).filter((id) => id !== runId);
     if (others.includes(prefix)) throw new UnknownRunError(prefix);
     if (others.length > 0) {
       const all = [runId, ...others.map((id) => `${id} (only in the legacy DuckDB)`)];
       throw new AmbiguousRunError(prefix, all.slice(0, CANDIDATES_SHOWN_MAX), all.length);
     }
   }
+  return resolved;
 }
 
 /**
- * Rethrow `err`, except an {@linkcode AmbiguousRunError} for a prefix that is
- * exactly the id of a run the legacy DuckDB holds (dual mode, as
- * {@linkcode refuseLegacyPrefixMatch} reads it): that prefix names that run,
- * which the index does not know ({@linkcode UnknownRunError}, exit 1), as it
- * does beside one indexed match (helper-291: `tag both` beside `both-a` and
- * `both-b` was "ambiguous", its candidates leaving out `both`).
+ * The ids of the legacy DuckDB's runs that start with `prefix`, once each;
+ * `undefined` out of dual mode, or when the file cannot be read, which is
+ * said on stderr for `command` with what the index alone made of the prefix
+ * (`meaning`): not silently (a probe: a locked legacy file let `tag legfail`
+ * tag legfail-retry).
  */
-export async function refuseAmbiguousLegacyRun(
-  err: unknown,
-  legacyDbPath?: string,
-): Promise<never> {
-  if (!(err instanceof AmbiguousRunError)) throw err;
-  if (legacyDbPath === undefined && !(await defaultLegacyDbThere())) throw err;
+async function legacyRunIdsStarting(
+  prefix: string,
+  command: string,
+  legacyDbPath: string | undefined,
+  meaning: string,
+): Promise<string[] | undefined> {
+  // A named file was checked by legacyDbFlagPath; the default one may be absent.
+  if (legacyDbPath === undefined && !(await defaultLegacyDbThere())) return undefined;
   const { readLegacyRows } = await import("../legacy/read.ts");
   const read = await readLegacyRows(legacyDbPath ?? DEFAULT_LEGACY_DB_PATH, {
-    runIdPrefix: err.prefix,
+    runIdPrefix: prefix,
   });
-  // Unreadable: the index's answer stands, as refuseLegacyPrefixMatch lets it.
-  if (read.available && read.rows.some((r) => r.run_id === err.prefix)) {
-    throw new UnknownRunError(err.prefix);
+  if (!read.available) {
+    for (const w of read.warnings) {
+      console.error(
+        `ledger ${command}: warning: ${w} (the prefix ${JSON.stringify(prefix)} ${meaning})`,
+      );
+    }
+    return undefined;
   }
-  throw err;
+  return [...new Set(read.rows.map((r) => r.run_id))];
 }
 
 /** Whether the default legacy DuckDB is there for this process: dual mode's default. */

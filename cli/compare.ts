@@ -29,8 +29,7 @@ import {
   asUsage,
   indexDbPath,
   legacyDbFlagPath,
-  refuseAmbiguousLegacyRun,
-  refuseLegacyPrefixMatch,
+  resolveBesideLegacy,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
 import { cellText, escapeControl, formatTable } from "./_table.ts";
@@ -105,10 +104,8 @@ export async function main(args: string[]): Promise<number> {
   const legacyDbPath = await legacyDbFlagPath(values);
   const comparison = await asUsage(() =>
     withReader(dbPath, async (conn) => {
-      const ids = await resolveRunIds(conn, positionals).catch((err) =>
-        refuseAmbiguousLegacyRun(err, legacyDbPath)
-      );
-      await refuseLegacyPrefixMatch(positionals, ids, "compare", legacyDbPath);
+      const resolve = (given: readonly string[]) => resolveRunIds(conn, given);
+      const ids = await resolveBesideLegacy(positionals, resolve, "compare", legacyDbPath);
       assertNamedOnce(ids);
       const onWarning = (m: string) => console.error(`ledger compare: warning: ${m}`);
       const c = await compareRuns(conn, ids, { root, onWarning });

@@ -34,10 +34,9 @@ import { whereFilter } from "./_report_where.ts";
 import {
   indexDbPath,
   legacyDbFlagPath,
-  refuseAmbiguousLegacyRun,
   refuseLedgerOut,
-  refuseLegacyPrefixMatch,
   refuseUnwritableOut,
+  resolveBesideLegacy,
   warnIfIndexMayLackRuns,
 } from "./_query.ts";
 import { UnknownRunError } from "../indexer/query/resolve.ts";
@@ -142,15 +141,14 @@ export async function main(args: string[]): Promise<number> {
   try {
     built = await buildReport(root, {
       runIds: positionals,
-      checkResolved: (given, resolved) =>
-        refuseLegacyPrefixMatch(given, resolved, "report", legacyDbPath),
+      resolveRunIds: (given, resolve) =>
+        resolveBesideLegacy(given, resolve, "report", legacyDbPath),
       dbPath,
       title: stringFlag(values, "title"),
       filterRunIds,
       includeArchived,
     });
-  } catch (caught) {
-    const err = await refuseAmbiguousLegacyRun(caught, legacyDbPath).catch((e) => e);
+  } catch (err) {
     if (err instanceof AmbiguousRunError || err instanceof RunNamedTwiceError) {
       throw new UsageError(err.message);
     }

@@ -26,7 +26,7 @@ import {
   type ArchiveState,
   archiveState,
   latestEventMs,
-  resolveRunId,
+  resolveRunIds,
   UnknownRunError,
   withReader,
 } from "../indexer/query/mod.ts";
@@ -52,13 +52,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../legacy/read.ts";
-import {
-  asUsage,
-  indexDbPath,
-  legacyDbFlagPath,
-  refuseAmbiguousLegacyRun,
-  refuseLegacyPrefixMatch,
-} from "./_query.ts";
+import { asUsage, indexDbPath, legacyDbFlagPath, resolveBesideLegacy } from "./_query.ts";
 import { escapeControl } from "./_table.ts";
 
 /**
@@ -449,10 +443,8 @@ async function readState(
     : undefined;
   return await asUsage(() =>
     withReader(dbPath, async (conn) => {
-      const runId = await resolveRunId(conn, prefix).catch((err) =>
-        refuseAmbiguousLegacyRun(err, legacyDbPath)
-      );
-      await refuseLegacyPrefixMatch([prefix], [runId], kind, legacyDbPath);
+      const resolve = (given: readonly string[]) => resolveRunIds(conn, given);
+      const [runId] = await resolveBesideLegacy([prefix], resolve, kind, legacyDbPath);
       return {
         runId,
         latestMs: await latestEventMs(conn, runId, COMPETING[kind], tagKeys),

@@ -15,7 +15,7 @@ import {
   parseColumns,
   parseSort,
   READER_MEMORY_LIMIT_DEFAULT,
-  resolveRunId,
+  resolveRunIds,
   streamTrials,
   streamTrialsJson,
   type TrialQuery,
@@ -37,8 +37,7 @@ import {
   legacyDbFlagPath,
   listFlag,
   readerMemoryLimitFlag,
-  refuseAmbiguousLegacyRun,
-  refuseLegacyPrefixMatch,
+  resolveBesideLegacy,
   RUN_SELECT_FLAGS,
   runSelection,
   sortOnlyColumns,
@@ -380,9 +379,7 @@ async function resolvedRun(
   given: string,
   legacyDbPath: string | undefined,
 ): Promise<string> {
-  const runId = await resolveRunId(conn, given).catch((err) =>
-    refuseAmbiguousLegacyRun(err, legacyDbPath)
-  );
-  await refuseLegacyPrefixMatch([given], [runId], "trials", legacyDbPath);
+  const resolve = (named: readonly string[]) => resolveRunIds(conn, named);
+  const [runId] = await resolveBesideLegacy([given], resolve, "trials", legacyDbPath);
   return runId;
 }

@@ -59,11 +59,14 @@ export interface BuildReportOptions {
   /** Runs to show (ids or unique prefixes), in this order. @default {the newest runs} */
   runIds?: readonly string[];
   /**
-   * Called with `runIds` and the ids they resolved to, before anything is
-   * read of them: throws to refuse (the CLI's check of prefixes against the
-   * legacy DuckDB). @default {undefined}
+   * Resolves `runIds` through the index's own resolution (`resolve`), before
+   * anything is read of them: throws to refuse (the CLI checks prefixes
+   * against the legacy DuckDB). @default {`resolve` as it is}
    */
-  checkResolved?: (given: readonly string[], resolved: readonly string[]) => Promise<void>;
+  resolveRunIds?: (
+    given: readonly string[],
+    resolve: (given: readonly string[]) => Promise<string[]>,
+  ) => Promise<string[]>;
   /**
    * The runs to keep of those named (resolved ids), or of all runs when
    * none were named (`undefined`), with the archived runs it left out of
@@ -165,10 +168,10 @@ export async function buildReport(
   const [library, client] = await Promise.all([chartLibrary(), clientScript()]);
   const index = await ReportIndex.open(root, { dbPath: options.dbPath });
   try {
+    const resolve = (given: readonly string[]) => index.resolveRunIds(given);
     let named = options.runIds === undefined || options.runIds.length === 0
       ? undefined
-      : await index.resolveRunIds(options.runIds);
-    if (named !== undefined) await options.checkResolved?.(options.runIds!, named);
+      : await (options.resolveRunIds?.(options.runIds, resolve) ?? resolve(options.runIds));
     const namedRuns = new Set(named ?? []).size;
     let archivedHidden = 0;
     if (options.filterRunIds) {

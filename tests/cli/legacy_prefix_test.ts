@@ -192,3 +192,48 @@ Deno.test("dual mode: --legacy-db names the legacy file the commands that take a
     });
   });
 });
+
+Deno.test("dual mode: a legacy file that cannot be read is said, and the index's answer stands", async () => {
+  await withTempDir(async (dir) => {
+    const root = join(dir, "data", "ledger");
+    const legacyDb = join(dir, "data", "baseline_results.duckdb");
+    await twoStores(root, legacyDb);
+    await writePart(root, "day=2026-01-21/part-2.jsonl", [
+      created("abc-legacy-1x", T0 + 2),
+      created("abc-legacy-1y", T0 + 3),
+    ]);
+    await rebuildIndex(root, {});
+    // Not a DuckDB file any more (as one a writer holds: it cannot be opened).
+    await Deno.writeTextFile(legacyDb, "not a database\n".repeat(1000));
+    const ledger = (...args: string[]) => runLedger([...args, "--root", root], { cwd: dir });
+    // A prefix the index resolved to one run: that run, after a warning.
+    const one = await ledger("compare", "abc-led", "other-1", "--json");
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual(JSON.parse(one.stdout).runs, ["abc-ledger-1", "other-1"]);
+    assert.match(
+      one.stderr,
+      /^ledger compare: warning: .*\(the prefix "abc-led" means abc-ledger-1\)$/m,
+    );
+    // An id the index alone finds ambiguous (the legacy run's exact id, unread): the ambiguity,
+    // after a warning that says why the legacy file did not settle it (helper-292: silently).
+    for (
+      const [command, args] of [
+        ["tag", ["tag", "abc-legacy-1", "k=v", "--no-index"]],
+        ["trials", ["trials", "--run", "abc-legacy-1"]],
+        ["report", ["report", "abc-legacy-1", "--out", join(dir, "r.html")]],
+      ] as const
+    ) {
+      const r = await ledger(...args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^ledger ${command}: warning: .*\\(the prefix "abc-legacy-1" is ambiguous\\)$`,
+          "m",
+        ),
+      );
+      assert.match(r.stderr, /prefix "abc-legacy-1" is ambiguous: it matches abc-legacy-1x/);
+    }
+    assert.equal(await exists(join(dir, "r.html")), false, "no report written");
+  });
+});

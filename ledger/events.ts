@@ -43,9 +43,31 @@ function name() {
   return z.string({ error: "a non-empty string" }).min(1, { error: "a non-empty string" });
 }
 
+/**
+ * An integer from 0 to 2^53 - 1. A larger whole number is said to be too
+ * large (an audit: `--size-bytes 9007199254740993` was refused as "must be
+ * an integer >= 0", which it is); anything else in the registry's words.
+ */
 function count() {
   const expected = "an integer >= 0";
-  return z.int({ error: expected }).min(0, { error: expected });
+  const error = (issue: { input?: unknown }) =>
+    isWholeNumberPastSafe(issue.input)
+      ? `${expected}, at most ${Number.MAX_SAFE_INTEGER}`
+      : expected;
+  return z.int({ error }).min(0, { error: expected });
+}
+
+/** A whole number past 2^53 - 1: a number, or the digits a command line or exact JSON kept. */
+function isWholeNumberPastSafe(input: unknown): boolean {
+  if (typeof input === "number") return Number.isInteger(input) && input > Number.MAX_SAFE_INTEGER;
+  if (typeof input === "bigint") return input > BigInt(Number.MAX_SAFE_INTEGER);
+  // An integer past 2^53 in exact JSON is a raw JSON value (json_text.ts), its digits kept.
+  const raw = typeof input === "object" && input !== null
+    ? (input as { rawJSON?: unknown }).rawJSON
+    : input;
+  if (typeof raw !== "string") return false;
+  const text = raw.trim();
+  return /^\+?\d+$/.test(text) && BigInt(text) > BigInt(Number.MAX_SAFE_INTEGER);
 }
 
 function object() {

@@ -2117,7 +2117,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-VI3ZWUO3.js");
+  const { checkEventLine } = await import("./event_line-IZ3ZXEFS.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2732,7 +2732,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-U2LAJ22E.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-ZS76SM4P.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

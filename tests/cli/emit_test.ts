@@ -374,7 +374,8 @@ const BAD_CASES: BadCase[] = [
       ...["--artifact-path", "p", "--size-bytes", "99999999999999999999"],
     ],
     code: 1,
-    stderr: /size_bytes must be an integer >= 0, got "99999999999999999999"/,
+    stderr:
+      /size_bytes must be an integer >= 0, at most 9007199254740991, got "99999999999999999999"/,
   },
   {
     name: "fractional number",
@@ -614,6 +615,20 @@ Deno.test("emit keeps integers past 2^53 digit for digit (flags, --event, --stdi
       '{"event_type":"run.started","run_id":"big","pid":9007199254740993}',
     ]);
     assert.equal(refused.code, 1, refused.stderr);
-    assert.match(refused.stderr, /pid must be an integer >= 0, got 9007199254740993/);
+    assert.match(
+      refused.stderr,
+      /pid must be an integer >= 0, at most 9007199254740991, got 9007199254740993/,
+    );
+    // The largest count kept exactly is taken; one more is said to be too large, not "not >= 0".
+    const artifact = (size: string) =>
+      emit(root, [
+        ...["--event-type", "artifact.created", "--run-id", "big", "--artifact-type", "a"],
+        ...["--artifact-path", "p", "--size-bytes", size],
+      ]);
+    const largest = await artifact("9007199254740991");
+    assert.equal(largest.code, 0, largest.stderr);
+    const past = await artifact("9007199254740992");
+    assert.equal(past.code, 1, past.stderr);
+    assert.match(past.stderr, /size_bytes must be an integer >= 0, at most 9007199254740991, got/);
   });
 });

@@ -390,7 +390,7 @@ Deno.test("ledger verify: an invalid number is quoted as the line wrote it, as i
       "1: run.started: timestamp_ms must be an integer between 0 and 253402300799999, got 9007199254740993",
       "2: phase.started: phase_order must be an integer >= 0, got 1e400",
       "3: phase.started: phase_order must be an integer >= 0, got -2.50",
-      "4: phase.started: phase_order must be an integer >= 0, got 9007199254740992",
+      "4: phase.started: phase_order must be an integer >= 0, at most 9007199254740991, got 9007199254740992",
       '5: phase.started: phase_order must be an integer >= 0, got "7"',
       "6: phase.started: phase_order must be an integer >= 0, got NaN",
       "7: phase.started: phase_order must be an integer >= 0, got -inf",

@@ -35,11 +35,20 @@ function name() {
 }
 function count() {
   const expected = "an integer >= 0";
+  const error = (issue) => isWholeNumberPastSafe(issue.input) ? `${expected}, at most ${Number.MAX_SAFE_INTEGER}` : expected;
   return z.int({
-    error: expected
+    error
   }).min(0, {
     error: expected
   });
+}
+function isWholeNumberPastSafe(input) {
+  if (typeof input === "number") return Number.isInteger(input) && input > Number.MAX_SAFE_INTEGER;
+  if (typeof input === "bigint") return input > BigInt(Number.MAX_SAFE_INTEGER);
+  const raw = typeof input === "object" && input !== null ? input.rawJSON : input;
+  if (typeof raw !== "string") return false;
+  const text2 = raw.trim();
+  return /^\+?\d+$/.test(text2) && BigInt(text2) > BigInt(Number.MAX_SAFE_INTEGER);
 }
 function object() {
   return z.record(z.string(), z.unknown(), {

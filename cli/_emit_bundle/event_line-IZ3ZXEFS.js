@@ -4,7 +4,7 @@ import {
 } from "./chunk-TBCVNHGI.js";
 import {
   validateEvent
-} from "./chunk-S4J5L73I.js";
+} from "./chunk-WAC75PHZ.js";
 import {
   checkLoggedEvent
 } from "./chunk-QQ45YPAU.js";

@@ -506,7 +506,8 @@ async function openSource(
         );
       }
     }
-    throw new MissingColumnsError(options.what, path, missing);
+    const empty = (await Deno.stat(path)).size === 0;
+    throw new MissingColumnsError(options.what, path, missing, { empty });
   }
   return types;
 }

@@ -35,6 +35,8 @@ export class InputError extends Error {
  * import { MissingColumnsError } from "./errors.ts";
  * const err = new MissingColumnsError("Calls", "calls.csv", ["mint", "alert_ts"]);
  * assert.equal(err.message, "Calls file calls.csv is missing columns: mint, alert_ts");
+ * const empty = new MissingColumnsError("Calls", "calls.csv", ["mint"], { empty: true });
+ * assert.equal(empty.message, "Calls file calls.csv is empty (0 bytes), so it is missing columns: mint");
  * ```
  */
 export class MissingColumnsError extends InputError {
@@ -42,9 +44,14 @@ export class MissingColumnsError extends InputError {
   readonly file: string;
   /** The missing column names. */
   readonly columns: string[];
-  /** Create the error for `file` (described as `what`, e.g. "Calls") missing `columns`. */
-  constructor(what: string, file: string, columns: string[]) {
-    super(`${what} file ${file} is missing columns: ${columns.join(", ")}`);
+  /**
+   * Create the error for `file` (described as `what`, e.g. "Calls") missing
+   * `columns`; `empty` when the file has no byte at all, which is said first
+   * (a probe: an empty file was only "missing columns", as if it had others).
+   */
+  constructor(what: string, file: string, columns: string[], options: { empty?: boolean } = {}) {
+    const why = options.empty === true ? "is empty (0 bytes), so it " : "";
+    super(`${what} file ${file} ${why}is missing columns: ${columns.join(", ")}`);
     this.name = "MissingColumnsError";
     this.file = file;
     this.columns = columns;

@@ -179,6 +179,19 @@ Deno.test("ledger backtest: runs and failures", async (t) => {
       equal(r.code, 1);
       match(oneLine(r.stderr), /Candles file .*cols\/candles\.csv is missing columns: volume/);
     });
+    await t.step(
+      "an empty file is said to be empty (0 bytes), then its missing columns",
+      async () => {
+        const empty = `${dir}/cols/empty.jsonl`;
+        await Deno.writeTextFile(empty, "");
+        const r = await ledger(["path-only", "--root", root, "--calls", empty, "--no-index"]);
+        equal(r.code, 1);
+        match(
+          oneLine(r.stderr),
+          /Calls file .*empty\.jsonl is empty \(0 bytes\), so it is missing columns: call_id, caller/,
+        );
+      },
+    );
     // A probe: a missing --calls/--candles exited 1, a missing --policy @file 2. A file named on
     // the command line that does not exist is a usage error: exit 2, before the run exists.
     await t.step("a missing calls or candles file: exit 2, no run", async () => {

@@ -986,8 +986,9 @@ interface CreateRunArgs {
  * SIGINT and SIGTERM held from {@linkcode SignalHold.hold} until
  * {@linkcode SignalHold.release}, which says the first one that came (or
  * null): a run between its folder's claim and its interrupt handler must
- * not end there, nor record nothing. A second signal while held exits at
- * once (the user insists).
+ * not end there, nor record nothing. A second signal while held is left
+ * to the handler of the first, which follows in moments (it exited at once,
+ * which left the claimed run folder empty).
  */
 export class SignalHold {
   #first: InterruptSignal | null = null;
@@ -998,8 +999,7 @@ export class SignalHold {
     if (this.#listeners.size > 0) return;
     for (const signal of Object.keys(INTERRUPT_EXIT_CODES) as InterruptSignal[]) {
       const listener = () => {
-        if (this.#first !== null) Deno.exit(INTERRUPT_EXIT_CODES[this.#first]);
-        this.#first = signal;
+        this.#first ??= signal;
       };
       this.#listeners.set(signal, listener);
       Deno.addSignalListener(signal, listener);
@@ -1265,7 +1265,9 @@ export const WRITE_SETTLE_MS_MAX = 10_000;
  * records `run.failed` (`error.message` "interrupted", the signal, the
  * phase), makes it durable, calls `onInterrupt` (one line for the user) and
  * exits 130 (SIGINT) or 143 (SIGTERM). A second signal while this happens
- * exits at once with the same code. `pending`, a signal that came before
+ * is said on stderr, once, and waits for it: exiting at once left the run
+ * without its `run.failed` or with a manifest listed and not in place
+ * (SIGKILL stops at once, the run then stale). `pending`, a signal that came before
  * the handler was there ({@linkcode SignalHold}), is handled at once. Used
  * by every long-running workflow (backtests, sweeps).
  *
@@ -1296,11 +1298,25 @@ export function installInterruptHandler(
   pending: InterruptSignal | null = null,
 ): () => void {
   let handling: InterruptSignal | null = null;
+  let repeatSaid = false;
   const handlers = new Map<InterruptSignal, () => void>();
   for (const signal of Object.keys(INTERRUPT_EXIT_CODES) as InterruptSignal[]) {
     const exitCode = INTERRUPT_EXIT_CODES[signal];
     const handler = () => {
-      if (handling !== null) Deno.exit(INTERRUPT_EXIT_CODES[handling]);
+      if (handling !== null) {
+        // A second Ctrl-C while the first is recorded waits for it (helper-294: exiting here left
+        // the run without its run.failed, stale, or its manifest listed and never put in place,
+        // without a word). SIGKILL still stops the process at once, the run then stale.
+        if (!repeatSaid) {
+          repeatSaid = true;
+          console.error(
+            `ledger: ${signal} again: still recording run ${run.runId} as interrupted by ` +
+              `${handling}, which takes a moment (kill -9 ${Deno.pid} stops at once, the run ` +
+              "then stale)",
+          );
+        }
+        return;
+      }
       handling = signal;
       const ending = run.endInProgress?.() ?? null;
       if (ending !== null) {

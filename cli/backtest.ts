@@ -249,6 +249,8 @@ export async function runRecorded(
       onInterrupt: (i: InterruptInfo) => {
         progress?.done();
         console.error(interruptLine(command, i));
+        // --json keeps its promise as for a failed run (helper-294: nothing on stdout).
+        if (options.json) console.log(JSON.stringify(interruptJson(i)));
         refresh?.(i.runId);
       },
     });
@@ -892,6 +894,31 @@ export async function prepareIndexRefresh(root: string): Promise<(runId: string)
       console.error(`ledger backtest: index not refreshed: ${errorLine(String(err))}`);
     }
   };
+}
+
+/**
+ * The `--json` object of an interrupted run: a failed run's
+ * ({@linkcode failedRunExit}), its error the run.failed's (`interrupted`,
+ * the signal); a run that was recording its own end as the signal came ends
+ * as that end says (`completed` with the signal, no summary).
+ */
+export function interruptJson(i: InterruptInfo): Record<string, unknown> {
+  if (i.ended === undefined) {
+    return {
+      run_id: i.runId,
+      status: "failed",
+      error: { message: "interrupted", signal: i.signal },
+      phase_name: i.phaseName,
+    };
+  }
+  const { end, recorded, error } = i.ended;
+  if (recorded && end === "completed") {
+    return { run_id: i.runId, status: "completed", signal: i.signal };
+  }
+  const why = error === undefined ? "" : `: ${errorLine(error)}`;
+  const message = recorded ? errorLine(error ?? "failed") : `its run.${end} could not be ` +
+    `written to the log${why}`;
+  return { run_id: i.runId, status: "failed", error: { message }, phase_name: null };
 }
 
 /**

@@ -69,3 +69,51 @@ Deno.test("ledger sweep: SIGINT/SIGTERM record run.failed, print one line, exit 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// helper-294: a second signal while the first was being recorded exited at once (130, nothing on
+// stderr), leaving the run without its run.failed (stale), or its manifest listed in the log and
+// never put in place. It waits for the first now, and says so.
+Deno.test("ledger sweep: a second signal while the first is recorded waits for it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger_sweep_sig2_" });
+  try {
+    const root = `${dir}/root`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        ...["run", "-A", CLI, "sweep", "policy", "--root", root, "--run-id", "sweep-sig2"],
+        ...["--no-index", "--json", "--grid"],
+        '{"type":"fixed_stop","stopPct":[0.1,0.2,0.3,0.4,0.5],"takeProfitPct":[1,2,3,4]}',
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stdout = new Response(child.stdout).text();
+    const stderr = new Response(child.stderr).text();
+    const deadline = Date.now() + 30_000;
+    while (!(await logText(root)).includes('"run.started"')) {
+      if (Date.now() > deadline) throw new Error("no run.started after 30 s");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Two different signals: two of one kind may merge into one while the first is pending.
+    child.kill("SIGINT");
+    child.kill("SIGTERM");
+    const status = await child.status;
+    const err = (await stderr).trimEnd();
+    equal(status.code, 130, err); // the first signal's code
+    match(err, /^ledger: SIGTERM again: still recording run sweep-sig2 as interrupted by SIGINT/m);
+    match(err, /^ledger sweep: interrupted by SIGINT( in phase \w+)?; run sweep-sig2 recorded/m);
+    const events = await runEvents(root, "sweep-sig2") as { event_type: string }[];
+    equal(events.filter((e) => e.event_type === "run.failed").length, 1);
+    equal(events.at(-1)?.event_type, "run.failed");
+    const manifest = JSON.parse(
+      await Deno.readTextFile(`${root}/artifacts/runs/sweep-sig2/manifest.json`),
+    );
+    equal(manifest.status, "failed");
+    // --json keeps its promise for an interrupted run (helper-294: nothing on stdout).
+    const out = JSON.parse(await stdout);
+    equal(out.run_id, "sweep-sig2");
+    equal(out.status, "failed");
+    equal(out.error.message, "interrupted");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -313,7 +313,31 @@ export function mean(values: readonly (number | null)[]): number | null {
     sum += v;
     count++;
   }
-  return count === 0 ? null : sum / count;
+  if (count === 0) return null;
+  if (Number.isFinite(sum)) return sum / count;
+  // Past the largest double (returns of 1e308 bps, helper-294: the mean was null with data):
+  // the mean of finite values is finite, summed as value / count.
+  let scaled = 0;
+  for (const v of values) if (v !== null && Number.isFinite(v)) scaled += v / count;
+  return scaled;
+}
+
+/**
+ * The sum of `xs` divided by `scale` (`> 0`), each term divided first, so
+ * that a sum past the largest double is still a number (helper-294:
+ * `profit_factor` of returns of 1e308 bps was Infinity, then null).
+ */
+function scaledSum(xs: readonly number[], scale: number): number {
+  let sum = 0;
+  for (const x of xs) sum += x / scale;
+  return sum;
+}
+
+/** The largest `|x|` of `xs` (0 for none). */
+function largestMagnitude(xs: readonly number[]): number {
+  let largest = 0;
+  for (const x of xs) largest = Math.max(largest, Math.abs(x));
+  return largest;
 }
 
 /**
@@ -562,16 +586,29 @@ export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
   const meanBps = mean(returns);
   const winRate = n === 0 ? 0 : wins / n;
   const sd = sampleStdev(returns, meanBps);
-  const downside = Math.sqrt(downsideSq / Math.max(1, n));
+  let downside = Math.sqrt(downsideSq / Math.max(1, n));
+  let profitFactor = grossLoss > 0 ? grossProfit / grossLoss : null;
+  // win_rate · mean win + (1 - win_rate) · mean non-win, summed as (profit - loss) / n: the
+  // same by algebra without its rounding, so break-even (profit_factor 1) is 0, not -1e-13.
+  let expectancy = n === 0 ? null : (grossProfit - grossLoss) / n;
+  if (!Number.isFinite(grossProfit + grossLoss + downsideSq)) {
+    // Sums past the largest double (returns near 1e308 bps): the same ratios of sums scaled by
+    // the largest return, which they do not depend on.
+    const scale = largestMagnitude(returns);
+    const profit = scaledSum(returns.filter((r) => r > 0), scale);
+    const losses = returns.filter((r) => r < 0);
+    const loss = -scaledSum(losses, scale);
+    profitFactor = grossLoss > 0 ? profit / loss : null;
+    expectancy = ((profit - loss) / n) * scale;
+    downside = Math.sqrt(scaledSum(losses.map((r) => (r / scale) * r), scale) / n) * scale;
+  }
   return {
     calls: n,
     win_rate: winRate,
     mean_return_bps: meanBps,
     median_return_bps: median(returns),
-    profit_factor: grossLoss > 0 ? grossProfit / grossLoss : null,
-    // win_rate · mean win + (1 - win_rate) · mean non-win, summed as (profit - loss) / n: the
-    // same by algebra without its rounding, so break-even (profit_factor 1) is 0, not -1e-13.
-    expectancy_bps: n === 0 ? null : (grossProfit - grossLoss) / n,
+    profit_factor: profitFactor,
+    expectancy_bps: expectancy,
     max_drawdown_bps: equityDrawdownBps(trades),
     sharpe_per_trade: meanBps === null || sd === null || sd < NO_SPREAD_BPS ? null : meanBps / sd,
     sortino_per_trade: meanBps === null || downside === 0 ? null : meanBps / downside,
@@ -603,7 +640,14 @@ function sampleStdev(xs: readonly number[], m: number | null): number | null {
   if (m === null || xs.length < 2) return null;
   let ss = 0;
   for (const x of xs) ss += (x - m) * (x - m);
-  return Math.sqrt(ss / (xs.length - 1));
+  if (Number.isFinite(ss)) return Math.sqrt(ss / (xs.length - 1));
+  // Squares past the largest double (helper-294: returns of 1e303 bps gave a Sharpe of 0): the
+  // deviations halved (so that none overflows) and scaled by the largest of them.
+  const halves = xs.map((x) => x / 2 - m / 2);
+  const scale = largestMagnitude(halves);
+  let scaled = 0;
+  for (const d of halves) scaled += (d / scale) * (d / scale);
+  return 2 * scale * Math.sqrt(scaled / (xs.length - 1));
 }
 
 /**

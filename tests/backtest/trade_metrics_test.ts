@@ -134,3 +134,26 @@ Deno.test("winRateInterval: seeded percentile bootstrap", async (t) => {
     equal(Math.round(ci.low * 10), ci.low * 10);
   });
 });
+
+// helper-294: returns near the largest double (1e308 bps, which a backtest records) summed past
+// it: the mean, expectancy and profit factor were null with three trades, the Sharpe 0.
+Deno.test("tradeMetrics: sums past the largest double stay numbers", () => {
+  const rel = (actual: number | null, expected: number) =>
+    ok(
+      Number.isFinite(expected) && actual !== null &&
+        Math.abs(actual - expected) <= Math.abs(expected) * 1e-12,
+      `expected ${expected}, got ${actual}`,
+    );
+  const m = tradeMetrics([trade(1e308, 1, 0), trade(1e308, 2, 0), trade(-5000, 3, 0)]);
+  rel(m.mean_return_bps, (1e308 / 3) * 2 - 5000 / 3); // 2e308 itself is past the largest
+  rel(m.expectancy_bps, (1e308 / 3) * 2);
+  rel(m.profit_factor, (1e308 / 5000) * 2);
+  // Squares past it: sd of [a, a, b] is |a - b| / sqrt(3), so the Sharpe is (2a + b) / 3 / that.
+  const big = tradeMetrics([trade(1e307, 1, 0), trade(1e307, 2, 0), trade(-5000, 3, 0)]);
+  rel(big.sharpe_per_trade, (2e307 / 3) / (1e307 / Math.sqrt(3)));
+  // Downside past it: sqrt((1e300^2 + 1e300^2) / 3), over a mean of -2e300 / 3.
+  const losses = tradeMetrics([trade(-1e300, 1, 0), trade(-1e300, 2, 0), trade(1, 3, 0)]);
+  rel(losses.sortino_per_trade, (-2e300 / 3) / (1e300 * Math.sqrt(2 / 3)));
+  // Ordinary returns are summed as they were, digit for digit.
+  equal(tradeMetrics([trade(100, 1, 0), trade(-50, 2, 0), trade(200, 3, 0)]).profit_factor, 6);
+});

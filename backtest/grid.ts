@@ -299,13 +299,15 @@ function collectAxes(value: unknown, path: string, axes: GridAxis[], depth = 1):
         // Two equal values would run the same trial twice under two ids.
         throw new GridError(`Grid field ${field} lists ${twice} twice`, { field });
       }
-      const near = nearlyEqualPair(value as number[]);
+      const side = levelSide(field);
+      const near = nearlyEqualPair(value as number[], side);
       if (near !== undefined) {
         // The executor reads a level within TOUCH_SLACK as reached: 0.3 and 0.30000000000000004
         // (0.1 + 0.2) ran the same trades twice under two ids (a probe).
         throw new GridError(
           `Grid field ${field} lists ${near[0]} and ${near[1]}, one value but for rounding ` +
-            `(within a relative ${TOUCH_SLACK}, which the backtest reads as equal): keep one`,
+            `(${side === 0 ? "" : `their levels, 1 ${side < 0 ? "-" : "+"} value, `}within a ` +
+            `relative ${TOUCH_SLACK}, which the backtest reads as equal): keep one`,
           { field },
         );
       }
@@ -433,22 +435,49 @@ function pathsMeet(path: string, field: string): boolean {
 }
 
 /**
+ * The fields whose level is a price times `1 + side · value`: a stop below
+ * it (-1), a take-profit or trailing activation above it (+1). The
+ * backtest compares that level, so two of their values are one when their
+ * `1 + side · value` are (helper-294: stops of 0.999999999999 and
+ * 0.9999999999995, levels 2x apart, were refused as one value; stops of
+ * 1e-15 and 2e-15, one level, were two trials).
+ */
+const LEVEL_SIDES: ReadonlyMap<string, -1 | 1> = new Map([
+  ["stopPct", -1],
+  ["trailPct", -1],
+  ["hardStopPct", -1],
+  ["takeProfitPct", 1],
+  ["activationPct", 1],
+]);
+
+/** The {@linkcode LEVEL_SIDES} side of the grid field at `path` (`policies.1.stopPct`), or 0. */
+function levelSide(path: string): -1 | 0 | 1 {
+  return LEVEL_SIDES.get(path.slice(path.lastIndexOf(".") + 1)) ?? 0;
+}
+
+/**
  * Two values of `values`, not both integers, within a relative
  * {@linkcode TOUCH_SLACK} of each other (sorted, so neighbours), or
- * undefined. Integers (hold times in ms) are compared exactly.
+ * undefined; with a `side`, their `1 + side · value` are compared (the
+ * level). Integers (hold times in ms) are compared exactly.
  *
  * @example
  * ```ts ignore
- * nearlyEqualPair([0.5, 0.3, 0.1 + 0.2]); // [0.3, 0.30000000000000004]
- * nearlyEqualPair([1e15, 1e15 + 1]); // undefined
+ * nearlyEqualPair([0.5, 0.3, 0.1 + 0.2], 0); // [0.3, 0.30000000000000004]
+ * nearlyEqualPair([1e15, 1e15 + 1], 0); // undefined
+ * nearlyEqualPair([0.999999999999, 0.9999999999995], -1); // undefined: levels 1e-12, 5e-13
  * ```
  */
-function nearlyEqualPair(values: readonly number[]): [number, number] | undefined {
+function nearlyEqualPair(
+  values: readonly number[],
+  side: -1 | 0 | 1,
+): [number, number] | undefined {
   const sorted = [...values].sort((a, b) => a - b);
   for (let i = 1; i < sorted.length; i++) {
     const [a, b] = [sorted[i - 1], sorted[i]];
     if (Number.isInteger(a) && Number.isInteger(b)) continue;
-    if (b - a <= TOUCH_SLACK * Math.max(Math.abs(a), Math.abs(b))) return [a, b];
+    const [x, y] = side === 0 ? [a, b] : [1 + side * a, 1 + side * b];
+    if (Math.abs(y - x) <= TOUCH_SLACK * Math.max(Math.abs(x), Math.abs(y))) return [a, b];
   }
   return undefined;
 }
@@ -456,10 +485,13 @@ function nearlyEqualPair(values: readonly number[]): [number, number] | undefine
 /**
  * A `JSON.stringify` replacer: a number that is not an integer to 12
  * significant digits (a relative step of about 1e-12, the backtest's
- * `TOUCH_SLACK`); integers (hold times in ms) as they are.
+ * `TOUCH_SLACK`), a level's ({@linkcode LEVEL_SIDES}) by its `1 ± value`;
+ * integers (hold times in ms) as they are.
  */
-function roundedForKey(_key: string, value: unknown): unknown {
+function roundedForKey(key: string, value: unknown): unknown {
   if (typeof value !== "number" || Number.isInteger(value)) return value;
+  const side = LEVEL_SIDES.get(key);
+  if (side !== undefined) return `level ${(1 + side * value).toPrecision(12)}`;
   return Number(value.toPrecision(12));
 }
 

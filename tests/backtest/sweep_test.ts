@@ -393,6 +393,27 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
     );
     // Values apart by more than rounding, and integers (hold times) apart by one, are kept.
     equal(expandGrid({ type: "fixed_stop", stopPct: [0.3, 0.3000001] }).length, 2);
+    // A level is compared, not the value (helper-294): stops near 100% whose levels (1 - value:
+    // 1e-12 and 5e-13 of the entry) are 2x apart are two; stops or take-profits of 1e-15 and
+    // 2e-15 are one level (1 -/+ value) but for rounding.
+    equal(expandGrid({ type: "fixed_stop", stopPct: [0.999999999999, 0.9999999999995] }).length, 2);
+    for (const field of ["stopPct", "takeProfitPct"]) {
+      throws(
+        () => expandGrid({ type: "fixed_stop", stopPct: 0.5, [field]: [1e-15, 2e-15] }),
+        (e: Error) =>
+          e instanceof GridError && e.field === field &&
+          /lists 1e-15 and 2e-15, one value but for rounding \(their levels, 1 [-+] value/.test(
+            e.message,
+          ),
+      );
+    }
+    equal(
+      expandGrid({
+        type: "combo",
+        policies: [{ type: "fixed_stop", stopPct: [0.999999999999, 0.9999999999995] }],
+      }).length,
+      2,
+    );
     equal(
       expandGrid({ type: "time_stop", maxHoldMs: [1e15, 1e15 + 1] }).length,
       2,

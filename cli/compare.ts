@@ -250,9 +250,11 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
       }
       continue;
     }
-    // Text that prints alike is quoted, as in the config rows (a review: summary strings).
-    const [label, ...cells] = withDeltas(path, values, c);
-    rows.push([label, ...rowCells(c.runs.map((id) => values[id]), cells)]);
+    // Text that prints alike is quoted, as in the config rows (a review: summary strings); the
+    // values are told apart without their deltas, which stay (helper-296: `2 (+1)` beside the
+    // string "2" was not alike, and a row told apart lost every delta).
+    const cells = rowCells(c.runs.map((id) => values[id]));
+    rows.push([path, ...cells.map((cell, i) => cell + deltaText(values, c, i))]);
   }
   if (inCallers.size > 0) {
     rows.push([
@@ -280,7 +282,10 @@ export function formatComparison(c: Comparison, options: FormatComparisonOptions
       const metrics = [...new Set(c.runs.flatMap((id) => Object.keys(perRun[id] ?? {})))];
       for (const m of metrics) {
         const values = Object.fromEntries(c.runs.map((id) => [id, perRun[id]?.[m] ?? null]));
-        rows.push(withDeltas(`${callerLabels[k]} ${m}`, values, c));
+        rows.push([
+          `${callerLabels[k]} ${m}`,
+          ...c.runs.map((id, i) => cellText(values[id]) + deltaText(values, c, i)),
+        ]);
       }
     }
   }
@@ -320,33 +325,49 @@ function distinctLabels(labels: readonly string[]): string[] {
   return distinctCells(labels, labels, inTable);
 }
 
-function withDeltas(label: string, values: Record<string, unknown>, c: Comparison): string[] {
+/**
+ * The delta of run `i`'s value to the first run's, as the table writes it
+ * after the cell (` (+1)`), or nothing (the first run, a value that is no
+ * number).
+ */
+function deltaText(values: Record<string, unknown>, c: Comparison, i: number): string {
+  if (i === 0) return "";
+  const v = values[c.runs[i]];
   const base = values[c.runs[0]];
-  return [
-    label,
-    ...c.runs.map((id, i) => {
-      const v = values[id];
-      if (i === 0) return cellText(v);
-      // Integers past 2^53 (a seed) differ exactly: a double difference would be 0 or off.
-      const exact = exactBigInt(v);
-      const exactBase = exactBigInt(base);
-      if (
-        exact !== undefined && exactBase !== undefined &&
-        (isExactInteger(v) || isExactInteger(base))
-      ) {
-        const d = exact - exactBase;
-        return `${cellText(v)} (${d > 0n ? `+${d}` : String(d)})`;
-      }
-      if (typeof v !== "number" || typeof base !== "number") return cellText(v);
-      const d = v - base;
-      // Past a double's range (1e308 and -1e308, a probe: "(-Infinity)"): both are integers
-      // there, and their difference is exact as a bigint.
-      if (!Number.isFinite(d) && Number.isFinite(v) && Number.isFinite(base)) {
-        return `${cellText(v)} (${bigDifference(BigInt(v) - BigInt(base))})`;
-      }
-      return `${cellText(v)} (${signed(d)})`;
-    }),
-  ];
+  // Integers past 2^53 (a seed) differ exactly: a double difference would be 0 or off.
+  const exact = exactBigInt(v);
+  const exactBase = exactBigInt(base);
+  if (exact !== undefined && exactBase !== undefined) {
+    if (!isExactInteger(v) && !isExactInteger(base)) {
+      return ` (${signed(Number(exact - exactBase))})`;
+    }
+    const d = exact - exactBase;
+    return ` (${d > 0n ? `+${d}` : String(d)})`;
+  }
+  // One of them past 2^53, the other with a fraction (helper-296: no delta): the difference of
+  // the two as doubles, which holds its first 15 digits.
+  const big = isExactInteger(v) ? Number(v.rawJSON) : v;
+  const bigBase = isExactInteger(base) ? Number(base.rawJSON) : base;
+  if (typeof big !== "number" || typeof bigBase !== "number") return "";
+  if (big !== v || bigBase !== base) return ` (${roughDifference(big - bigBase)})`;
+  const d = big - bigBase;
+  // Past a double's range (1e308 and -1e308, a probe: "(-Infinity)"): both are integers
+  // there, and their difference is exact as a bigint.
+  if (!Number.isFinite(d) && Number.isFinite(big) && Number.isFinite(bigBase)) {
+    return ` (${bigDifference(BigInt(big) - BigInt(bigBase))})`;
+  }
+  return ` (${signed(d)})`;
+}
+
+/**
+ * A difference of a double and an integer past 2^53, as the table writes a
+ * number past a double's range ({@linkcode bigDifference}): its first 15
+ * significant digits in exponent form, which no one reads as exact.
+ */
+function roughDifference(d: number): string {
+  const [mantissa, exponent] = Math.abs(d).toExponential(14).split("e");
+  const trimmed = mantissa.replace(/\.?0+$/, "");
+  return `${d < 0 ? "-" : "+"}${trimmed}e${exponent}`;
 }
 
 /**

@@ -142,6 +142,7 @@ export function escapeHiddenControl(text: string): string {
  * assert.deepEqual(distinctCells(["x", "y"], ["x", "y"], shown), ["x", "y"]);
  * assert.deepEqual(distinctCells(["x", "x "], ["x", "x "], shown), ['"x"', '"x "']);
  * assert.deepEqual(distinctCells([3, "3", null], ["3", "3", "-"], shown), ["3", '"3"', "-"]);
+ * assert.deepEqual(distinctCells([-0, "-0"], ["-0", "-0"], shown), ["-0", '"-0"']);
  * const page = (cell: string) => cell.replace(/\s+/g, " ");
  * assert.deepEqual(distinctCells(["c d", "c\u00a0d"], ["c d", "c\u00a0d"], page), [
  *   '"c d"',
@@ -156,7 +157,9 @@ export function distinctCells(
 ): string[] {
   if (!showsTwoAlike(values, cells, shown)) return [...cells];
   return values.map((v) =>
-    v === null || v === undefined ? "-" : JSON.stringify(v).replace(UNUSUAL_SPACE, unicodeEscape)
+    v === null || v === undefined ? "-" : Object.is(v, -0) // JSON writes it 0 (helper-296: a -0 told apart from "0.5" lost its sign)
+      ? "-0"
+      : JSON.stringify(v).replace(UNUSUAL_SPACE, unicodeEscape)
   );
 }
 

@@ -302,3 +302,33 @@ Deno.test("compare table: a delta past a double's range is a number, not Infinit
   // Rounded to 15 digits: not the doubles' error (-2.3999999999999998e+308, a review).
   deepEqual(row("v"), ["v", "1.2e+308", "-1.2e+308 (-2.4e+308)", "-1.2e+308 (-2.4e+308)"]);
 });
+
+// helper-296: a row told apart (a value and a string that print alike) lost every delta and the
+// sign of -0; the number 2 and the string "2" were not told apart, their cells differing by the
+// delta; an integer past 2^53 against a fraction had no delta.
+Deno.test("compare table: values are told apart without their deltas, which stay", async () => {
+  const { parseJsonText } = await import("../../ledger/json_text.ts");
+  const big = parseJsonText("9007199254740993", { exactIntegers: true });
+  const table = formatComparison({
+    runs: ["a", "b", "c"],
+    same_data: true,
+    config: {},
+    summary: {
+      win_rate: { a: 0.5, b: -0, c: "0.5" },
+      m: { a: 1, b: 2, c: "2" },
+      big: { a: big, b: 0.5, c: null },
+    },
+    phases: {},
+    callers: {},
+    git: {
+      a: { commit: null, dirty: null },
+      b: { commit: null, dirty: null },
+      c: { commit: null, dirty: null },
+    },
+  }, { width: 160 }).split("\n");
+  const row = (label: string) =>
+    table.map((l) => l.trim().split(/\s{2,}/)).find((cells) => cells[0] === label);
+  deepEqual(row("win_rate"), ["win_rate", "0.5", "-0 (-0.5)", '"0.5"']);
+  deepEqual(row("m"), ["m", "1", "2 (+1)", '"2"']);
+  deepEqual(row("big"), ["big", "9007199254740993", "0.5 (-9.00719925474099e+15)", "-"]);
+});

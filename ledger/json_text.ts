@@ -306,9 +306,14 @@ function parseKeepingNumbers(text: string, depthMax: number): unknown {
   return JSON_SOURCE.isRawJSON(value) ? numberOf(value as ExactInteger) : value;
 }
 
-/** A kept number as a number again, unless an integer past 2^53. */
+/**
+ * A kept number as a number again, unless an integer past 2^53. `-0` is
+ * kept for its sign only, and is the number -0 again (helper-295: an
+ * event's `"phase_order": -0` stayed raw, and `emit` refused it as no
+ * integer, where the index and `verify` read it as 0).
+ */
 function numberOf(raw: ExactInteger): unknown {
-  return INTEGER_LITERAL.test(raw.rawJSON) ? raw : Number(raw.rawJSON);
+  return INTEGER_LITERAL.test(raw.rawJSON) && raw.rawJSON !== "-0" ? raw : Number(raw.rawJSON);
 }
 
 /**

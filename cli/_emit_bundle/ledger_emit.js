@@ -26,17 +26,17 @@ import {
   statOfOpenSync,
   syncDir,
   writeAll
-} from "./chunk-7YAJGMMR.js";
+} from "./chunk-TQ6BNQY7.js";
 import {
   readLineValue
-} from "./chunk-TBCVNHGI.js";
+} from "./chunk-K32QKUAV.js";
 import {
   ANNOTATION_EVENT_TYPES,
   LINE_BYTES_MAX,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-QQ45YPAU.js";
+} from "./chunk-43AWYQT4.js";
 import {
   RUN_ID_PATTERN,
   UnreachableDayError,
@@ -49,7 +49,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-PO2GU77J.js";
+} from "./chunk-F5MZUEJB.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1297,7 +1297,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-5J7OYQ7V.js");
+    const { writeSchemaFile } = await import("./schema_file-GKP4ILRS.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1315,7 +1315,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-5J7OYQ7V.js");
+    const { writeSchemaFile } = await import("./schema_file-GKP4ILRS.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -2117,7 +2117,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-IZ3ZXEFS.js");
+  const { checkEventLine } = await import("./event_line-ZGLSR4IS.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2732,7 +2732,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-ZS76SM4P.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-ZL5FKSAF.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

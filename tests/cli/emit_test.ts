@@ -632,3 +632,29 @@ Deno.test("emit keeps integers past 2^53 digit for digit (flags, --event, --stdi
     assert.match(past.stderr, /size_bytes must be an integer >= 0, at most 9007199254740991, got/);
   });
 });
+
+// helper-295: an integer field written -0 (as Python's json writes a negative zero int) was
+// refused by --event and --stdin ("must be an integer >= 0, got -0"), where the index and verify
+// read it as 0 and --phase-order=-0 was taken.
+Deno.test("emit takes an integer field written -0 as 0, as the index reads it", async () => {
+  await withTempDir(async (root) => {
+    const event = await emit(root, [
+      "--event",
+      '{"event_type":"phase.started","run_id":"z","phase_name":"p","phase_order":-0}',
+    ]);
+    assert.equal(event.code, 0, event.stderr);
+    const line = '{"event_type":"artifact.created","run_id":"z","artifact_type":"a",' +
+      '"artifact_path":"/p","size_bytes":-0}';
+    const batch = await emit(root, ["--stdin"], line + "\n");
+    assert.equal(batch.code, 0, batch.stderr);
+    let text = "";
+    for (const day of Deno.readDirSync(join(root, "events"))) {
+      if (!day.name.startsWith("day=")) continue;
+      for (const f of Deno.readDirSync(join(root, "events", day.name))) {
+        text += await Deno.readTextFile(join(root, "events", day.name, f.name));
+      }
+    }
+    assert.match(text, /"phase_order":0[,}]/);
+    assert.match(text, /"size_bytes":0[,}]/);
+  });
+});

@@ -2,7 +2,7 @@
 import {
   EVENT_FIELD_RULES,
   LINE_BYTES_MAX
-} from "./chunk-QQ45YPAU.js";
+} from "./chunk-43AWYQT4.js";
 import {
   JSON_DEPTH_MAX,
   firstKeysWin,
@@ -13,7 +13,7 @@ import {
   scanJsonText,
   setOwn,
   topLevelValueText
-} from "./chunk-PO2GU77J.js";
+} from "./chunk-F5MZUEJB.js";
 
 // ledger/line_value.ts
 var utf8 = new TextDecoder("utf-8", {

@@ -95,7 +95,7 @@ function parseKeepingNumbers(text, depthMax) {
   return JSON_SOURCE.isRawJSON(value) ? numberOf(value) : value;
 }
 function numberOf(raw) {
-  return INTEGER_LITERAL.test(raw.rawJSON) ? raw : Number(raw.rawJSON);
+  return INTEGER_LITERAL.test(raw.rawJSON) && raw.rawJSON !== "-0" ? raw : Number(raw.rawJSON);
 }
 function numbersAtTop(value) {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;

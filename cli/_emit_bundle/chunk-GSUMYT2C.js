@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-QQ45YPAU.js";
+} from "./chunk-43AWYQT4.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -16,7 +16,7 @@ import {
   assert,
   parseJsonText,
   setOwn
-} from "./chunk-PO2GU77J.js";
+} from "./chunk-F5MZUEJB.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

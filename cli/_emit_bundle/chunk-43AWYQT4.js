@@ -6,7 +6,7 @@ import {
   RUN_ID_PATTERN,
   newEventId,
   setOwn
-} from "./chunk-PO2GU77J.js";
+} from "./chunk-F5MZUEJB.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

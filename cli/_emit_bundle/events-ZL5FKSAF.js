@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-WAC75PHZ.js";
+} from "./chunk-GSUMYT2C.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-QQ45YPAU.js";
+} from "./chunk-43AWYQT4.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-PO2GU77J.js";
+} from "./chunk-F5MZUEJB.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-7YAJGMMR.js";
+} from "./chunk-TQ6BNQY7.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-PO2GU77J.js";
+} from "./chunk-F5MZUEJB.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -57,17 +57,16 @@ function count() {
   return z.int({ error }).min(0, { error: expected });
 }
 
-/** A whole number past 2^53 - 1: a number, or the digits a command line or exact JSON kept. */
+/** A whole number past 2^53 - 1: a number, or the text a command line or exact JSON kept. */
 function isWholeNumberPastSafe(input: unknown): boolean {
-  if (typeof input === "number") return Number.isInteger(input) && input > Number.MAX_SAFE_INTEGER;
   if (typeof input === "bigint") return input > BigInt(Number.MAX_SAFE_INTEGER);
-  // An integer past 2^53 in exact JSON is a raw JSON value (json_text.ts), its digits kept.
+  // An integer past 2^53 in exact JSON is a raw JSON value (json_text.ts), its digits kept; a
+  // command line keeps what it cannot read exactly as typed (`1e16`, `9007199254740993`).
   const raw = typeof input === "object" && input !== null
     ? (input as { rawJSON?: unknown }).rawJSON
     : input;
-  if (typeof raw !== "string") return false;
-  const text = raw.trim();
-  return /^\+?\d+$/.test(text) && BigInt(text) > BigInt(Number.MAX_SAFE_INTEGER);
+  const n = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw.trim()) : NaN;
+  return Number.isInteger(n) && n > Number.MAX_SAFE_INTEGER;
 }
 
 function object() {

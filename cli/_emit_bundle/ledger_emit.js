@@ -2117,7 +2117,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-ZGLSR4IS.js");
+  const { checkEventLine } = await import("./event_line-VHCC7C2K.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2732,7 +2732,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-ZL5FKSAF.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-JRMF7LEJ.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

@@ -630,6 +630,12 @@ Deno.test("emit keeps integers past 2^53 digit for digit (flags, --event, --stdi
     const past = await artifact("9007199254740992");
     assert.equal(past.code, 1, past.stderr);
     assert.match(past.stderr, /size_bytes must be an integer >= 0, at most 9007199254740991, got/);
+    // Written with an exponent or a fraction of zeros, the same (helper-297).
+    for (const typed of ["1e16", "9007199254740992.0"]) {
+      const r = await artifact(typed);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /size_bytes must be an integer >= 0, at most 9007199254740991, got/);
+    }
   });
 });
 

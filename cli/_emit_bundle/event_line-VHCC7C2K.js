@@ -4,7 +4,7 @@ import {
 } from "./chunk-K32QKUAV.js";
 import {
   validateEvent
-} from "./chunk-GSUMYT2C.js";
+} from "./chunk-X5VFP2NG.js";
 import {
   checkLoggedEvent
 } from "./chunk-43AWYQT4.js";

@@ -43,12 +43,10 @@ function count() {
   });
 }
 function isWholeNumberPastSafe(input) {
-  if (typeof input === "number") return Number.isInteger(input) && input > Number.MAX_SAFE_INTEGER;
   if (typeof input === "bigint") return input > BigInt(Number.MAX_SAFE_INTEGER);
   const raw = typeof input === "object" && input !== null ? input.rawJSON : input;
-  if (typeof raw !== "string") return false;
-  const text2 = raw.trim();
-  return /^\+?\d+$/.test(text2) && BigInt(text2) > BigInt(Number.MAX_SAFE_INTEGER);
+  const n = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw.trim()) : NaN;
+  return Number.isInteger(n) && n > Number.MAX_SAFE_INTEGER;
 }
 function object() {
   return z.record(z.string(), z.unknown(), {

@@ -459,7 +459,7 @@ function levelSide(path: string): -1 | 0 | 1 {
  * Two values of `values`, not both integers, within a relative
  * {@linkcode TOUCH_SLACK} of each other (sorted, so neighbours), or
  * undefined; with a `side`, their `1 + side · value` are compared (the
- * level). Integers (hold times in ms) are compared exactly.
+ * level). Integers of other fields (hold times in ms) are compared exactly.
  *
  * @example
  * ```ts ignore
@@ -475,7 +475,10 @@ function nearlyEqualPair(
   const sorted = [...values].sort((a, b) => a - b);
   for (let i = 1; i < sorted.length; i++) {
     const [a, b] = [sorted[i - 1], sorted[i]];
-    if (Number.isInteger(a) && Number.isInteger(b)) continue;
+    if (Number.isInteger(a) && Number.isInteger(b) && side === 0) continue;
+    // 0 is no level for a take-profit, hard stop or ladder stop ("none"): not near any other value
+    // (helper-297: takeProfitPct [0, 1e-13], none against one at the entry, was refused).
+    if (side !== 0 && (a === 0 || b === 0)) continue;
     const [x, y] = side === 0 ? [a, b] : [1 + side * a, 1 + side * b];
     if (Math.abs(y - x) <= TOUCH_SLACK * Math.max(Math.abs(x), Math.abs(y))) return [a, b];
   }
@@ -486,12 +489,15 @@ function nearlyEqualPair(
  * A `JSON.stringify` replacer: a number that is not an integer to 12
  * significant digits (a relative step of about 1e-12, the backtest's
  * `TOUCH_SLACK`), a level's ({@linkcode LEVEL_SIDES}) by its `1 ± value`;
- * integers (hold times in ms) as they are.
+ * integers of other fields (hold times in ms) as they are.
  */
 function roundedForKey(key: string, value: unknown): unknown {
-  if (typeof value !== "number" || Number.isInteger(value)) return value;
+  if (typeof value !== "number") return value;
   const side = LEVEL_SIDES.get(key);
-  if (side !== undefined) return `level ${(1 + side * value).toPrecision(12)}`;
+  // Whole values too (helper-297: a take-profit of 1 and one of 1 + 1e-13 were two policies); 0
+  // is none, no level.
+  if (side !== undefined && value !== 0) return `level ${(1 + side * value).toPrecision(12)}`;
+  if (Number.isInteger(value)) return value;
   return Number(value.toPrecision(12));
 }
 

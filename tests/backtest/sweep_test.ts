@@ -414,6 +414,21 @@ Deno.test("grids: every policy type, ladder levels and combo sub-policies", asyn
       }).length,
       2,
     );
+    // 0 is no take-profit (helper-297): not one level with a take-profit at the entry.
+    equal(expandGrid({ type: "fixed_stop", stopPct: 0.5, takeProfitPct: [0, 1e-13] }).length, 2);
+    // Whole values are levels too: a take-profit of 1 and of 1 + 1e-13, swapped in a combo.
+    throws(
+      () =>
+        expandGrid({
+          type: "combo",
+          policies: [
+            { type: "fixed_stop", stopPct: 0.2, takeProfitPct: [1, 3] },
+            { type: "fixed_stop", stopPct: 0.2, takeProfitPct: [3, 1 + 1e-13] },
+          ],
+        }),
+      (e: Error) =>
+        e instanceof GridError && /t000 .* and t003 .* are the same policy/.test(e.message),
+    );
     equal(
       expandGrid({ type: "time_stop", maxHoldMs: [1e15, 1e15 + 1] }).length,
       2,

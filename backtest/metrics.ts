@@ -292,7 +292,10 @@ export function median(values: readonly (number | null)[]): number | null {
   if (xs.length === 0) return null;
   xs.sort((x, y) => x - y);
   const mid = xs.length >> 1;
-  return xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+  if (xs.length % 2 === 1) return xs[mid];
+  const half = (xs[mid - 1] + xs[mid]) / 2;
+  // Two values near the largest double sum past it (helper-297: a median of Infinity).
+  return Number.isFinite(half) ? half : xs[mid - 1] / 2 + xs[mid] / 2;
 }
 
 /**
@@ -591,15 +594,20 @@ export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
   // win_rate · mean win + (1 - win_rate) · mean non-win, summed as (profit - loss) / n: the
   // same by algebra without its rounding, so break-even (profit_factor 1) is 0, not -1e-13.
   let expectancy = n === 0 ? null : (grossProfit - grossLoss) / n;
-  if (!Number.isFinite(grossProfit + grossLoss + downsideSq)) {
-    // Sums past the largest double (returns near 1e308 bps): the same ratios of sums scaled by
-    // the largest return, which they do not depend on.
-    const scale = largestMagnitude(returns);
+  // Sums past the largest double (returns near 1e308 bps): taken again scaled by the largest
+  // return, each only when it overflowed (helper-297: a small loss scaled by 1e308 underflowed to
+  // -0, and a profit factor came out -Infinity).
+  const scale = largestMagnitude(returns);
+  const losses = returns.filter((r) => r < 0);
+  if (!Number.isFinite(grossProfit) || !Number.isFinite(grossLoss)) {
     const profit = scaledSum(returns.filter((r) => r > 0), scale);
-    const losses = returns.filter((r) => r < 0);
     const loss = -scaledSum(losses, scale);
-    profitFactor = grossLoss > 0 ? profit / loss : null;
+    // A loss too small to scale: the profit factor is past any double, as the plain division of
+    // a finite loss into the overflowed profit says (Infinity, written as null).
+    profitFactor = grossLoss > 0 ? (loss > 0 ? profit / loss : Infinity) : null;
     expectancy = ((profit - loss) / n) * scale;
+  }
+  if (!Number.isFinite(downsideSq)) {
     downside = Math.sqrt(scaledSum(losses.map((r) => (r / scale) * r), scale) / n) * scale;
   }
   return {

@@ -154,6 +154,16 @@ Deno.test("tradeMetrics: sums past the largest double stay numbers", () => {
   // Downside past it: sqrt((1e300^2 + 1e300^2) / 3), over a mean of -2e300 / 3.
   const losses = tradeMetrics([trade(-1e300, 1, 0), trade(-1e300, 2, 0), trade(1, 3, 0)]);
   rel(losses.sortino_per_trade, (-2e300 / 3) / (1e300 * Math.sqrt(2 / 3)));
+  // Only what overflowed is taken again (helper-297): the downside of a loss of 1 bps beside two
+  // wins of 1e308 (its square is finite) is sqrt(1 / 3); a loss of 1e-20 bps makes a profit factor
+  // past any double (Infinity, written null), not -Infinity; a median of two values near the
+  // largest double is their mean, not Infinity.
+  const small = tradeMetrics([trade(1e308, 1, 0), trade(1e308, 2, 0), trade(-1, 3, 0)]);
+  rel(small.sortino_per_trade, ((1e308 / 3) * 2 - 1 / 3) / Math.sqrt(1 / 3));
+  const tiny = tradeMetrics([trade(1e308, 1, 0), trade(1e308, 2, 0), trade(-1e-20, 3, 0)]);
+  equal(tiny.profit_factor, Infinity);
+  const top = tradeMetrics([trade(Number.MAX_VALUE, 1, 0), trade(Number.MAX_VALUE, 2, 0)]);
+  equal(top.median_return_bps, Number.MAX_VALUE);
   // Ordinary returns are summed as they were, digit for digit.
   equal(tradeMetrics([trade(100, 1, 0), trade(-50, 2, 0), trade(200, 3, 0)]).profit_factor, 6);
 });

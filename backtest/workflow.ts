@@ -1299,6 +1299,7 @@ export function installInterruptHandler(
 ): () => void {
   let handling: InterruptSignal | null = null;
   let repeatSaid = false;
+  let endingItself = false; // the first signal came as the run recorded its own end
   const handlers = new Map<InterruptSignal, () => void>();
   for (const signal of Object.keys(INTERRUPT_EXIT_CODES) as InterruptSignal[]) {
     const exitCode = INTERRUPT_EXIT_CODES[signal];
@@ -1309,10 +1310,12 @@ export function installInterruptHandler(
         // without a word). SIGKILL still stops the process at once, the run then stale.
         if (!repeatSaid) {
           repeatSaid = true;
+          const doing = endingItself
+            ? `run ${run.runId} is recording its own end`
+            : `still recording run ${run.runId} as interrupted by ${handling}`;
           console.error(
-            `ledger: ${signal} again: still recording run ${run.runId} as interrupted by ` +
-              `${handling}, which takes a moment (kill -9 ${Deno.pid} stops at once, the run ` +
-              "then stale)",
+            `ledger: ${signal} again: ${doing}, which takes a moment (kill -9 ${Deno.pid} stops ` +
+              "at once, the run then stale)",
           );
         }
         return;
@@ -1320,6 +1323,7 @@ export function installInterruptHandler(
       handling = signal;
       const ending = run.endInProgress?.() ?? null;
       if (ending !== null) {
+        endingItself = true;
         // The run records its own end: that end stands, then the process exits as asked.
         void ending.then((ended) => {
           onInterrupt({ runId: run.runId, signal, phaseName: null, removed: [], exitCode, ended });

@@ -723,7 +723,11 @@ export async function resolveBesideLegacy(
     if (!(err instanceof AmbiguousRunError)) throw err;
     const legacyIds = await legacyRunIdsStarting(err.prefix, command, legacyDbPath, "is ambiguous");
     if (legacyIds?.includes(err.prefix)) throw new UnknownRunError(err.prefix);
-    throw err;
+    // The legacy-only runs it starts are candidates too, as `show` names them (helper-297).
+    const legacyOnly = (legacyIds ?? []).filter((id) => !err.candidates.includes(id));
+    if (legacyOnly.length === 0 || err.total > err.candidates.length) throw err;
+    const all = [...err.candidates, ...legacyOnly.map((id) => `${id} (only in the legacy DuckDB)`)];
+    throw new AmbiguousRunError(err.prefix, all.slice(0, CANDIDATES_SHOWN_MAX), all.length);
   }
   for (const [i, prefix] of given.entries()) {
     const runId = resolved[i];

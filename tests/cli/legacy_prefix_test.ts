@@ -95,6 +95,14 @@ Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambigu
     await rebuildIndex(root, {});
     await refusedAsLegacyOnly();
     assert.equal(await exists(join(dir, "r.html")), false, "no report written");
+    // A prefix the index alone finds ambiguous names the legacy-only runs it starts too, as
+    // `show` does (helper-297: only the indexed ones).
+    const many = await ledger("tag", "abc-", "k=v", "--no-index");
+    assert.equal(many.code, 2, many.stderr);
+    assert.match(
+      many.stderr,
+      /prefix "abc-" is ambiguous: it matches abc-ledger-1, abc-legacy-1x, abc-legacy-1y, abc-legacy-1 \(only in the legacy DuckDB\)/,
+    );
     for await (const day of Deno.readDir(join(root, "events"))) {
       for await (const part of Deno.readDir(join(root, "events", day.name))) {
         const text = await Deno.readTextFile(join(root, "events", day.name, part.name));

@@ -52,6 +52,14 @@ export function longOnly(file: string): boolean {
 }
 const longReasonPrinted = new Set<string>();
 
+/**
+ * Use `node_modules` as the test run set it up (`--node-modules-dir=manual`):
+ * with the config's `auto`, every spawned `deno run` checked it again under
+ * its lock, and the suite's parallel processes waited for one another
+ * there ("Blocking waiting for file lock on node_modules directory").
+ */
+export const NODE_MODULES_AS_IS: readonly string[] = ["--node-modules-dir=manual"];
+
 /** Every permission a ledger command can need (what `deno task test` grants). */
 export const TEST_PERMISSIONS: readonly string[] = [
   "--allow-read",
@@ -78,6 +86,7 @@ export function denoScriptArgs(
     "--no-prompt",
     "--config",
     CONFIG_PATH,
+    ...NODE_MODULES_AS_IS,
     ...TEST_PERMISSIONS,
     ...extraPermissions,
     script,

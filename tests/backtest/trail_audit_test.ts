@@ -151,6 +151,7 @@ Deno.test("without git on PATH a backtest runs and records null provenance", asy
         "--no-prompt",
         "--config",
         CONFIG_PATH,
+        "--node-modules-dir=manual",
         ...backtestTaskPermissions(dir),
         CLI_PATH,
         "backtest",

@@ -17,7 +17,17 @@ import type { ChildResult } from "../_helpers.ts";
 /** Run `ledger ARGS` in `cwd` with every permission (`-A`: Deno reads `..` through links). */
 async function ledgerAllowAll(args: readonly string[], cwd: string): Promise<ChildResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "-A", CLI_PATH, ...args],
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--config",
+      CONFIG_PATH,
+      "--node-modules-dir=manual",
+      "-A",
+      CLI_PATH,
+      ...args,
+    ],
     cwd,
     env: { LEDGER_ROOT: "", COLUMNS: "80" },
     stdin: "null",

@@ -116,6 +116,7 @@ Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambigu
         "--no-prompt",
         "--config",
         CONFIG_PATH,
+        "--node-modules-dir=manual",
         `--allow-read=${root},${join(REPO_ROOT, "node_modules")}`,
         `--allow-ffi=${join(REPO_ROOT, "node_modules")}`,
         "--allow-env=LEDGER_ROOT",

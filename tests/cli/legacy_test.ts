@@ -41,7 +41,7 @@ const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
 async function ledger(args: string[], cwd?: string) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--config", CONFIG, CLI, ...args],
+    args: ["run", "--allow-all", "--config", CONFIG, "--node-modules-dir=manual", CLI, ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",

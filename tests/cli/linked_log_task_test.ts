@@ -42,7 +42,7 @@ interface Result {
 async function taskArgv(task: string, dir: string, script: string, args: string[]) {
   return [
     Deno.execPath(),
-    ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH],
+    ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--node-modules-dir=manual"],
     ...await taskPermissionFlags(task, dir),
     script,
     ...args,
@@ -267,7 +267,16 @@ Deno.test({
       for await (const part of Deno.readDir(oldDay)) await Deno.chmod(join(oldDay, part.name), 0);
       const argv = [
         Deno.execPath(),
-        ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "-A", CLI_PATH],
+        ...[
+          "run",
+          "--quiet",
+          "--no-prompt",
+          "--config",
+          CONFIG_PATH,
+          "--node-modules-dir=manual",
+          "-A",
+          CLI_PATH,
+        ],
         ...["emit", "--root", root, "--event-type", "run.started", "--run-id", "old-1"],
       ];
       const r = Deno.uid() === 0

@@ -100,7 +100,15 @@ Deno.test("error messages name a path with control characters exactly, on one li
       async () => {
         // The report is written beside --out, then renamed: the message named that temporary file.
         // /proc takes no new file, even for root; the task's permissions do not reach it.
-        const args = ["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--allow-all"];
+        const args = [
+          "run",
+          "--quiet",
+          "--no-prompt",
+          "--config",
+          CONFIG_PATH,
+          "--node-modules-dir=manual",
+          "--allow-all",
+        ];
         args.push(CLI_PATH, "report", "--root", root, "--out", "/proc/version");
         const out = await new Deno.Command(Deno.execPath(), { args, stdin: "null" }).output();
         deepEqual(oneLine({ code: out.code, stderr: new TextDecoder().decode(out.stderr) }), [

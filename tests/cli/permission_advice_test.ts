@@ -15,7 +15,17 @@ import { SAMPLE_CALLS_PATH, SAMPLE_CANDLES_PATH } from "../../backtest/workflow.
 
 async function deno(flags: readonly string[], args: readonly string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, ...flags, CLI_PATH, ...args],
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--config",
+      CONFIG_PATH,
+      "--node-modules-dir=manual",
+      ...flags,
+      CLI_PATH,
+      ...args,
+    ],
     cwd: REPO_ROOT,
     env: { LEDGER_ROOT: "" },
     stdin: "null",

@@ -21,7 +21,7 @@ import {
 async function underTask(task: string, dir: string, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
-      ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH],
+      ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--node-modules-dir=manual"],
       ...await taskPermissionFlags(task, dir),
       CLI_PATH,
       ...args,

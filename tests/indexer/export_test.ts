@@ -341,7 +341,17 @@ Deno.test("export: a number column with an integer a double cannot hold is text,
     }
     // The command says which columns are text, on stderr; stdout keeps its one line.
     const child = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", "--config", CONFIG_PATH, CLI_PATH, "export", "runs"]
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--config",
+        CONFIG_PATH,
+        "--node-modules-dir=manual",
+        CLI_PATH,
+        "export",
+        "runs",
+      ]
         .concat(["--root", root, "--format", "csv", "--out", join(root, "cli.csv")]),
       stdout: "piped",
       stderr: "piped",
@@ -369,7 +379,17 @@ Deno.test("export: a target DuckDB cannot write is named, not its temporary file
     // look there only with --allow-all: the command runs as a child that has it.
     const out = "/proc/ledger-export-test.csv";
     const child = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", "--config", CONFIG_PATH, CLI_PATH, "export", "runs"]
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--config",
+        CONFIG_PATH,
+        "--node-modules-dir=manual",
+        CLI_PATH,
+        "export",
+        "runs",
+      ]
         .concat(["--root", root, "--format", "csv", "--out", out]),
       stdout: "piped",
       stderr: "piped",

@@ -132,6 +132,7 @@ export function denoRunArgs(script: string, args: string[] = []): string[] {
     "--quiet",
     "--config",
     CONFIG_PATH,
+    "--node-modules-dir=manual",
     "--allow-read",
     "--allow-write",
     "--allow-env",

@@ -22,6 +22,7 @@ function child(cwd: string, permissions: string[], mode: string) {
     "--no-prompt",
     "--config",
     CONFIG_PATH,
+    "--node-modules-dir=manual",
     ...permissions,
     CHILD,
     mode,

@@ -50,6 +50,7 @@ async function rebuildWith(root: string, permissions: string[]): Promise<Record<
       "--no-prompt",
       "--config",
       CONFIG_PATH,
+      "--node-modules-dir=manual",
       ...permissions,
       REBUILD_CHILD,
       root,

@@ -519,7 +519,15 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
         for (const [args, says] of cases) {
           const r = await new Deno.Command(Deno.execPath(), {
             args: [
-              ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, ...TEST_PERMISSIONS],
+              ...[
+                "run",
+                "--quiet",
+                "--no-prompt",
+                "--config",
+                CONFIG_PATH,
+                "--node-modules-dir=manual",
+                ...TEST_PERMISSIONS,
+              ],
               ...["--allow-net", CLI_PATH, "ui", "--root", root, ...args],
             ],
             env: { LEDGER_ROOT: "" },

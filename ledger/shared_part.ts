@@ -226,7 +226,7 @@ export async function appendShared(
   const days = [...byDay.keys()].sort(); // lock order: never a deadlock between two batches
   await prepareRoot(root, days);
   const report: SharedAppendReport = { paths: [], tornBytesRepaired: 0, abandonedBytesRemoved: 0 };
-  await removeAbandonedBatches(root, report, waiting); // before taking any lock
+  await removeAbandonedBatches(root, days, report, waiting); // before taking any lock
   const held: Locked[] = [];
   try {
     for (const day of days) {
@@ -436,13 +436,16 @@ async function lockWithin(file: DurableFile, path: string, waiting: LockWaiting)
     onWait: onWait && ((waitedMs) => onWait({ path, waitedMs, waitMsMax })),
   });
   if (held === undefined) {
-    throw new WriteError(
+    throw new PartLockHeldError(
       path,
       `another process has held its lock for ${waitMsMax} ms (a stopped or hung ` +
         "ledger emit or tag? the lock is released when that process ends); nothing was written",
     );
   }
 }
+
+/** A part's lock that another process held for all of the wait ({@linkcode lockWithin}). */
+class PartLockHeldError extends WriteError {}
 
 /** How {@linkcode lockOrGiveUp} waits for a lock another process holds. */
 export interface LockWait {
@@ -1104,6 +1107,7 @@ async function uncommittedSize(
  */
 async function removeAbandonedBatches(
   root: string,
+  days: readonly string[],
   report: SharedAppendReport,
   waiting: LockWaiting,
 ): Promise<void> {
@@ -1115,10 +1119,15 @@ async function removeAbandonedBatches(
     // the batch's unacknowledged lines be read as events once the disk returned; a loop failed
     // every emit, on any day).
     if (await isUnreachableLink(dayDir(root, day))) continue;
+    // Another day's part whose lock is held: its batch is alive (or stopped), not abandoned, and
+    // this append does not touch that part; its own writer, or the next one of that day, resolves
+    // it (helper-298: a stopped batch of today made an emit of another day wait 60 s and fail).
+    const ours = days.includes(day);
     let file: DurableFile | undefined;
     try {
-      file = await lockExisting(partPath, waiting);
+      file = await lockExisting(partPath, ours ? waiting : { waitMsMax: 0, noticeAfterMs: 0 });
     } catch (err) {
+      if (!ours && err instanceof PartLockHeldError) continue;
       // A part this process may not stat (a day linked out of the folders granted, see
       // namesFile): its batch is left for a writer that may, and readers go on ignoring the
       // bytes past its marker; this writer's own part is another (a review: one such marker

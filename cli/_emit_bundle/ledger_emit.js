@@ -1226,7 +1226,7 @@ async function appendShared(root, events, lines, options = {}) {
     tornBytesRepaired: 0,
     abandonedBytesRemoved: 0
   };
-  await removeAbandonedBatches(root, report, waiting);
+  await removeAbandonedBatches(root, days, report, waiting);
   const held = [];
   try {
     for (const day of days) {
@@ -1400,9 +1400,11 @@ async function lockWithin(file, path, waiting) {
     }))
   });
   if (held === void 0) {
-    throw new WriteError(path, `another process has held its lock for ${waitMsMax} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends); nothing was written`);
+    throw new PartLockHeldError(path, `another process has held its lock for ${waitMsMax} ms (a stopped or hung ledger emit or tag? the lock is released when that process ends); nothing was written`);
   }
 }
+var PartLockHeldError = class extends WriteError {
+};
 async function lockOrGiveUp(file, wait, exclusive = true) {
   if (await file.tryLock(exclusive)) return 0;
   const startMs = performance.now();
@@ -1781,15 +1783,20 @@ async function uncommittedSize(pendingDirPath, text) {
   const committed = await exists(`${pendingDirPath}/${record.batch}${COMMIT_SUFFIX}`);
   return committed ? void 0 : record.size;
 }
-async function removeAbandonedBatches(root, report, waiting) {
+async function removeAbandonedBatches(root, days, report, waiting) {
   const names = await pendingNames(root);
   for (const { day, part, marker } of batchesIn(root, names)) {
     const partPath = `${dayDir(root, day)}/${part}`;
     if (await isUnreachableLink(dayDir(root, day))) continue;
+    const ours = days.includes(day);
     let file;
     try {
-      file = await lockExisting(partPath, waiting);
+      file = await lockExisting(partPath, ours ? waiting : {
+        waitMsMax: 0,
+        noticeAfterMs: 0
+      });
     } catch (err) {
+      if (!ours && err instanceof PartLockHeldError) continue;
       if (err instanceof WriteError && err.cause instanceof Deno.errors.NotCapable) continue;
       throw err;
     }

@@ -354,3 +354,50 @@ Deno.test("shared part: a torn last line cut off before appending is told to onT
     assert.equal(repairs.length, 1);
   });
 });
+
+// helper-298: a stopped batch of one day (its part's lock held, its marker in events/.pending)
+// made every emit of the root wait for that lock, whatever its day, then fail naming the other
+// day's part: an append resolves the abandoned batches of its own days only, and leaves a held
+// part of another day to its writer.
+Deno.test("shared part: a batch holding another day's part does not hold up an append", async () => {
+  await withTempDir(async (root) => {
+    const today = completeEvent({ event_type: "run.started", run_id: "r1" });
+    await appendShared(root, [today], [encodeEventLine(today)]);
+    const path = join(dayDir(root, dayOf(today.timestamp_ms)), sharedPartFileName(1));
+    const size = (await Deno.stat(path)).size;
+    // A live batch of today, stopped: its marker records the part's size before it.
+    const marker = join(
+      root,
+      "events",
+      ".pending",
+      `${dayOf(today.timestamp_ms)}__${sharedPartFileName(1)}.size`,
+    );
+    await Deno.mkdir(dirname(marker), { recursive: true });
+    await Deno.writeTextFile(marker, JSON.stringify({ size }));
+    const holder = await Deno.open(path, { read: true, write: true });
+    try {
+      await holder.lock(true);
+      const earlier = completeEvent({
+        event_type: "run.started",
+        run_id: "r2",
+        timestamp_ms: Date.UTC(2023, 10, 14, 12),
+      });
+      const started = performance.now();
+      const report = await appendShared(root, [earlier], [encodeEventLine(earlier)], {
+        lockWaitMsMax: 3000,
+      });
+      assert.ok(performance.now() - started < 2000, "not held up by the other day's lock");
+      assert.match(report.paths[0], /day=2023-11-14\/emit-000001\.jsonl$/);
+      assert.equal(await exists(marker), true, "the live batch's marker is left to it");
+      // The same day's append still waits for that batch, and gives up as before.
+      const same = completeEvent({ event_type: "run.started", run_id: "r3" });
+      const refused = await appendShared(root, [same], [encodeEventLine(same)], {
+        lockWaitMsMax: 300,
+      }).then(() => undefined, (err: unknown) => err);
+      assert.ok(refused instanceof WriteError, String(refused));
+      assert.match(refused.message, /another process has held its lock for 300 ms/);
+    } finally {
+      holder.close();
+    }
+  });
+});

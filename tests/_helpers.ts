@@ -13,13 +13,23 @@ import { listParts, readPartFile } from "../ledger/reader.ts";
 import {
   type ChildResult,
   CONFIG_PATH,
+  DENO_RUN,
   hashTree,
+  NODE_MODULES_AS_IS,
   REPO_ROOT,
   withTempDir,
 } from "./ledger/_helpers.ts";
 import { mulberry32 } from "../backtest/sample_data.ts";
 
-export { type ChildResult, CONFIG_PATH, hashTree, REPO_ROOT, withTempDir };
+export {
+  type ChildResult,
+  CONFIG_PATH,
+  DENO_RUN,
+  hashTree,
+  NODE_MODULES_AS_IS,
+  REPO_ROOT,
+  withTempDir,
+};
 
 /** The `ledger` entry point. */
 export const CLI_PATH = join(REPO_ROOT, "cli/ledger.ts");
@@ -52,14 +62,6 @@ export function longOnly(file: string): boolean {
 }
 const longReasonPrinted = new Set<string>();
 
-/**
- * Use `node_modules` as the test run set it up (`--node-modules-dir=manual`):
- * with the config's `auto`, every spawned `deno run` checked it again under
- * its lock, and the suite's parallel processes waited for one another
- * there ("Blocking waiting for file lock on node_modules directory").
- */
-export const NODE_MODULES_AS_IS: readonly string[] = ["--node-modules-dir=manual"];
-
 /** Every permission a ledger command can need (what `deno task test` grants). */
 export const TEST_PERMISSIONS: readonly string[] = [
   "--allow-read",
@@ -81,12 +83,7 @@ export function denoScriptArgs(
   extraPermissions: readonly string[] = [],
 ): string[] {
   return [
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--config",
-    CONFIG_PATH,
-    ...NODE_MODULES_AS_IS,
+    ...DENO_RUN,
     ...TEST_PERMISSIONS,
     ...extraPermissions,
     script,

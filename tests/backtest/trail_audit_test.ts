@@ -21,7 +21,7 @@ import { readManifest } from "../../backtest/rerun.ts";
 import { EventEmitter } from "../../ledger/emitter.ts";
 import type { RunEventSink } from "../../backtest/workflow.ts";
 import { runEvents, writeFixtures } from "./_fixtures.ts";
-import { backtestTaskPermissions, CLI_PATH, CONFIG_PATH, REPO_ROOT } from "../_helpers.ts";
+import { backtestTaskPermissions, CLI_PATH, DENO_RUN, REPO_ROOT } from "../_helpers.ts";
 
 /**
  * Most a phase's duration_ms may differ from its events' timestamps: ms rounding of both, and
@@ -146,12 +146,7 @@ Deno.test("without git on PATH a backtest runs and records null provenance", asy
     await Deno.symlink(Deno.execPath(), `${dir}/bin/deno`); // deno, and no git
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
-        "--quiet",
-        "--no-prompt",
-        "--config",
-        CONFIG_PATH,
-        "--node-modules-dir=manual",
+        ...DENO_RUN,
         ...backtestTaskPermissions(dir),
         CLI_PATH,
         "backtest",

@@ -11,19 +11,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, CONFIG_PATH, REPO_ROOT, runScript, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, DENO_RUN, REPO_ROOT, runScript, withTempDir } from "../_helpers.ts";
 import type { ChildResult } from "../_helpers.ts";
 
 /** Run `ledger ARGS` in `cwd` with every permission (`-A`: Deno reads `..` through links). */
 async function ledgerAllowAll(args: readonly string[], cwd: string): Promise<ChildResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      CONFIG_PATH,
-      "--node-modules-dir=manual",
+      ...DENO_RUN,
       "-A",
       CLI_PATH,
       ...args,

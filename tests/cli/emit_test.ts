@@ -3,18 +3,15 @@ import { join } from "node:path";
 import { readLog } from "../../ledger/reader.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { UUID_V7_PATTERN } from "../../ledger/ids.ts";
-import { CONFIG_PATH, hashTree, REPO_ROOT, runDeno, withTempDir } from "../ledger/_helpers.ts";
+import { hashTree, REPO_ROOT, runDeno, withTempDir } from "../ledger/_helpers.ts";
+import { DENO_RUN } from "../_helpers.ts";
 
 const CLI = join(REPO_ROOT, "cli/ledger.ts");
 
 /** `ledger emit` with broad permissions and an explicit root. */
 function emit(root: string, args: string[], stdin?: string) {
   return runDeno([
-    "run",
-    "--quiet",
-    "--config",
-    CONFIG_PATH,
-    "--node-modules-dir=manual",
+    ...DENO_RUN,
     "--allow-read",
     "--allow-write",
     "--allow-env",
@@ -57,11 +54,7 @@ Deno.test("ledger emit: the earlier emit_event.py command line works under the t
     const child = new Deno.Command(Deno.execPath(), {
       // exactly the permissions of `deno task emit`; the root defaults to data/ledger
       args: [
-        "run",
-        "--quiet",
-        "--config",
-        CONFIG_PATH,
-        "--node-modules-dir=manual",
+        ...DENO_RUN,
         "--allow-read=data",
         "--allow-write=data",
         "--allow-env=LEDGER_ROOT",
@@ -93,12 +86,7 @@ Deno.test("ledger emit: a new root under permissions scoped to that root alone",
     // opened for fsync: the first emit must still create the root and succeed.
     const root = join(dir, "fresh-root");
     const r = await runDeno([
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      CONFIG_PATH,
-      "--node-modules-dir=manual",
+      ...DENO_RUN,
       `--allow-read=${root}`,
       `--allow-write=${root}`,
       "--allow-env=LEDGER_ROOT",

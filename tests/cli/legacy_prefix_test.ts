@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { createLegacyDb } from "../legacy/_legacy_fixture.ts";
 import { ev, T0, writePart } from "../indexer/_fixtures.ts";
-import { CLI_PATH, CONFIG_PATH, REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, DENO_RUN, REPO_ROOT, runLedger, withTempDir } from "../_helpers.ts";
 import { exists } from "../../ledger/exists.ts";
 
 function created(id: string, at: number) {
@@ -112,11 +112,7 @@ Deno.test("dual mode: a prefix of a legacy-only run and an indexed run is ambigu
     // Run with reads scoped to the root (no data/ granted): no dual mode, no permission error.
     const scoped = await new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
-        "--no-prompt",
-        "--config",
-        CONFIG_PATH,
-        "--node-modules-dir=manual",
+        ...DENO_RUN,
         `--allow-read=${root},${join(REPO_ROOT, "node_modules")}`,
         `--allow-ffi=${join(REPO_ROOT, "node_modules")}`,
         "--allow-env=LEDGER_ROOT",

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createLegacyDb, execSql, type FixtureRun } from "../legacy/_legacy_fixture.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
+import { DENO_RUN } from "../_helpers.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 const CUT = Date.UTC(2026, 0, 23);
@@ -37,11 +38,9 @@ const RUNS: FixtureRun[] = [
   },
 ];
 
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
-
 async function ledger(args: string[], cwd?: string) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--config", CONFIG, "--node-modules-dir=manual", CLI, ...args],
+    args: [...DENO_RUN, "--allow-all", CLI, ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",

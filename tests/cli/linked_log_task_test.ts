@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   CLI_PATH,
-  CONFIG_PATH,
+  DENO_RUN,
   logText,
   REPO_ROOT,
   runLedger,
@@ -42,7 +42,7 @@ interface Result {
 async function taskArgv(task: string, dir: string, script: string, args: string[]) {
   return [
     Deno.execPath(),
-    ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--node-modules-dir=manual"],
+    ...DENO_RUN,
     ...await taskPermissionFlags(task, dir),
     script,
     ...args,
@@ -268,12 +268,7 @@ Deno.test({
       const argv = [
         Deno.execPath(),
         ...[
-          "run",
-          "--quiet",
-          "--no-prompt",
-          "--config",
-          CONFIG_PATH,
-          "--node-modules-dir=manual",
+          ...DENO_RUN,
           "-A",
           CLI_PATH,
         ],

@@ -13,7 +13,7 @@ import { deepStrictEqual as deepEqual, strictEqual as equal } from "node:assert/
 import { join } from "node:path";
 import {
   CLI_PATH,
-  CONFIG_PATH,
+  DENO_RUN,
   denoScriptArgs,
   REPO_ROOT,
   runCreatedArgs,
@@ -101,12 +101,7 @@ Deno.test("error messages name a path with control characters exactly, on one li
         // The report is written beside --out, then renamed: the message named that temporary file.
         // /proc takes no new file, even for root; the task's permissions do not reach it.
         const args = [
-          "run",
-          "--quiet",
-          "--no-prompt",
-          "--config",
-          CONFIG_PATH,
-          "--node-modules-dir=manual",
+          ...DENO_RUN,
           "--allow-all",
         ];
         args.push(CLI_PATH, "report", "--root", root, "--out", "/proc/version");

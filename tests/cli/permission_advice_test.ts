@@ -8,7 +8,7 @@
  * for it only where granted.
  */
 import { match, ok, strictEqual as equal } from "node:assert/strict";
-import { CLI_PATH, CONFIG_PATH, REPO_ROOT } from "../_helpers.ts";
+import { CLI_PATH, DENO_RUN, REPO_ROOT } from "../_helpers.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { DEFAULT_LEGACY_DB_PATH } from "../../legacy/read.ts";
 import { SAMPLE_CALLS_PATH, SAMPLE_CANDLES_PATH } from "../../backtest/workflow.ts";
@@ -16,12 +16,7 @@ import { SAMPLE_CALLS_PATH, SAMPLE_CANDLES_PATH } from "../../backtest/workflow.
 async function deno(flags: readonly string[], args: readonly string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      CONFIG_PATH,
-      "--node-modules-dir=manual",
+      ...DENO_RUN,
       ...flags,
       CLI_PATH,
       ...args,

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   CLI_PATH,
-  CONFIG_PATH,
+  DENO_RUN,
   runCreatedArgs,
   runLedger,
   taskPermissionFlags,
@@ -21,7 +21,7 @@ import {
 async function underTask(task: string, dir: string, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
-      ...["run", "--quiet", "--no-prompt", "--config", CONFIG_PATH, "--node-modules-dir=manual"],
+      ...DENO_RUN,
       ...await taskPermissionFlags(task, dir),
       CLI_PATH,
       ...args,

@@ -15,7 +15,7 @@ import { ev, T0, writePart } from "./_fixtures.ts";
 import { indexPath } from "../../ledger/paths.ts";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { exportIndex, queryRuns, withReader } from "../../indexer/query/mod.ts";
-import { CLI_PATH, CONFIG_PATH, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, DENO_RUN, withTempDir } from "../_helpers.ts";
 
 /** Each run's config (its summary is `{n: i}`), oldest first. */
 const CONFIGS: Record<string, unknown>[] = [
@@ -342,12 +342,8 @@ Deno.test("export: a number column with an integer a double cannot hold is text,
     // The command says which columns are text, on stderr; stdout keeps its one line.
     const child = await new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
+        ...DENO_RUN,
         "-A",
-        "--quiet",
-        "--config",
-        CONFIG_PATH,
-        "--node-modules-dir=manual",
         CLI_PATH,
         "export",
         "runs",
@@ -380,12 +376,8 @@ Deno.test("export: a target DuckDB cannot write is named, not its temporary file
     const out = "/proc/ledger-export-test.csv";
     const child = await new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
+        ...DENO_RUN,
         "-A",
-        "--quiet",
-        "--config",
-        CONFIG_PATH,
-        "--node-modules-dir=manual",
         CLI_PATH,
         "export",
         "runs",

@@ -14,6 +14,28 @@ export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 /** The repository's deno.json (import map for child processes). */
 export const CONFIG_PATH = join(REPO_ROOT, "deno.json");
 
+/**
+ * Use `node_modules` as the test run set it up (`--node-modules-dir=manual`):
+ * with the config's `auto`, every spawned `deno run` checked it again under
+ * its lock, and the suite's parallel processes waited for one another
+ * there ("Blocking waiting for file lock on node_modules directory").
+ */
+export const NODE_MODULES_AS_IS: readonly string[] = ["--node-modules-dir=manual"];
+
+/**
+ * The start of every `deno run` a test spawns: quiet, never prompting, under
+ * the repository config, with {@linkcode NODE_MODULES_AS_IS}; permissions
+ * and the script follow.
+ */
+export const DENO_RUN: readonly string[] = [
+  "run",
+  "--quiet",
+  "--no-prompt",
+  "--config",
+  CONFIG_PATH,
+  ...NODE_MODULES_AS_IS,
+];
+
 /** Run `fn` with a fresh temporary directory that is removed afterwards. */
 export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "ledger_test_" });
@@ -128,11 +150,7 @@ export async function hashTree(dir: string): Promise<string> {
 /** Arguments that run `script` with Deno under the repository's config and broad test permissions. */
 export function denoRunArgs(script: string, args: string[] = []): string[] {
   return [
-    "run",
-    "--quiet",
-    "--config",
-    CONFIG_PATH,
-    "--node-modules-dir=manual",
+    ...DENO_RUN,
     "--allow-read",
     "--allow-write",
     "--allow-env",

@@ -9,20 +9,16 @@
 import { deepStrictEqual as deepEqual, match, strictEqual as equal } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_PATH, runDeno, withTempDir } from "./_helpers.ts";
+import { runDeno, withTempDir } from "./_helpers.ts";
 import { readLog } from "../../ledger/reader.ts";
+import { DENO_RUN } from "../_helpers.ts";
 
 const CHILD = fileURLToPath(new URL("./_emitter_root_child.ts", import.meta.url));
 
 /** The child in `cwd`, under the repository's config, with only `permissions`. */
 function child(cwd: string, permissions: string[], mode: string) {
   return runDeno([
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--config",
-    CONFIG_PATH,
-    "--node-modules-dir=manual",
+    ...DENO_RUN,
     ...permissions,
     CHILD,
     mode,

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { rebuildIndex } from "../../indexer/rebuild.ts";
 import { openWriter } from "../../ledger/writer.ts";
 import {
-  CONFIG_PATH,
+  DENO_RUN,
   denoScriptArgs,
   LineCollector,
   REPO_ROOT,
@@ -45,12 +45,7 @@ async function startRun(root: string, runId: string): Promise<Deno.ChildProcess>
 async function rebuildWith(root: string, permissions: string[]): Promise<Record<string, unknown>> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      CONFIG_PATH,
-      "--node-modules-dir=manual",
+      ...DENO_RUN,
       ...permissions,
       REBUILD_CHILD,
       root,

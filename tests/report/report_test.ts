@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PATH, CONFIG_PATH, runLedger, TEST_PERMISSIONS, withTempDir } from "../_helpers.ts";
+import { CLI_PATH, DENO_RUN, runLedger, TEST_PERMISSIONS, withTempDir } from "../_helpers.ts";
 import {
   addCopiesOfRun,
   makeFixture,
@@ -520,12 +520,7 @@ Deno.test("ledger report and ledger ui on real backtests", async (t) => {
           const r = await new Deno.Command(Deno.execPath(), {
             args: [
               ...[
-                "run",
-                "--quiet",
-                "--no-prompt",
-                "--config",
-                CONFIG_PATH,
-                "--node-modules-dir=manual",
+                ...DENO_RUN,
                 ...TEST_PERMISSIONS,
               ],
               ...["--allow-net", CLI_PATH, "ui", "--root", root, ...args],

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   CLI_PATH,
-  CONFIG_PATH,
+  DENO_RUN,
   denoScriptArgs,
   runLedger,
   taskPermissionFlags,
@@ -181,11 +181,7 @@ Deno.test("ship warns of a server that overwrites, and ships every line to it", 
       // network and no AWS variables, so `deno task rebuild-index --from` could not run).
       const viaTask = await new Deno.Command(Deno.execPath(), {
         args: [
-          "run",
-          "--quiet",
-          "--config",
-          CONFIG_PATH,
-          "--node-modules-dir=manual",
+          ...DENO_RUN,
           ...await taskPermissionFlags("rebuild-index", tmp),
           CLI_PATH,
           "rebuild-index",

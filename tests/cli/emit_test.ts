@@ -4,7 +4,7 @@ import { readLog } from "../../ledger/reader.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { UUID_V7_PATTERN } from "../../ledger/ids.ts";
 import { hashTree, REPO_ROOT, runDeno, withTempDir } from "../ledger/_helpers.ts";
-import { DENO_RUN } from "../_helpers.ts";
+import { DENO_RUN, logText } from "../_helpers.ts";
 
 const CLI = join(REPO_ROOT, "cli/ledger.ts");
 
@@ -589,13 +589,7 @@ Deno.test("emit keeps integers past 2^53 digit for digit (flags, --event, --stdi
       '"params":{},"metrics":{"n":18446744073709551615}}';
     const batch = await emit(root, ["--stdin"], line + "\n");
     assert.equal(batch.code, 0, batch.stderr);
-    let text = "";
-    for (const day of Deno.readDirSync(join(root, "events"))) {
-      if (!day.name.startsWith("day=")) continue;
-      for (const f of Deno.readDirSync(join(root, "events", day.name))) {
-        text += await Deno.readTextFile(join(root, "events", day.name, f.name));
-      }
-    }
+    const text = await logText(root);
     for (const digits of ["9007199254740993", "-12345678901234567891", "9007199254740995"]) {
       assert(text.includes(digits), `${digits} in the log`);
     }
@@ -644,13 +638,7 @@ Deno.test("emit takes an integer field written -0 as 0, as the index reads it", 
       '"artifact_path":"/p","size_bytes":-0}';
     const batch = await emit(root, ["--stdin"], line + "\n");
     assert.equal(batch.code, 0, batch.stderr);
-    let text = "";
-    for (const day of Deno.readDirSync(join(root, "events"))) {
-      if (!day.name.startsWith("day=")) continue;
-      for (const f of Deno.readDirSync(join(root, "events", day.name))) {
-        text += await Deno.readTextFile(join(root, "events", day.name, f.name));
-      }
-    }
+    const text = await logText(root);
     assert.match(text, /"phase_order":0[,}]/);
     assert.match(text, /"size_bytes":0[,}]/);
   });

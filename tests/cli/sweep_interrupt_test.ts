@@ -12,37 +12,40 @@ import { logText } from "../_helpers.ts";
 
 const CLI = new URL("../../cli/ledger.ts", import.meta.url).pathname;
 
+/**
+ * `ledger sweep policy` of run `runId` into `root` (`--no-index`, then
+ * `args`), once its `run.started` is in the log: the process, and its
+ * stdout and stderr as they will end.
+ */
+async function startedSweep(root: string, runId: string, args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "-A", CLI, "sweep", "policy", "--root", root, "--run-id", runId, "--no-index"],
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const stderr = new Response(child.stderr).text();
+  const deadline = Date.now() + 30_000;
+  while (!(await logText(root)).includes('"run.started"')) {
+    if (Date.now() > deadline) throw new Error("no run.started after 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { child, stdout, stderr };
+}
+
 Deno.test("ledger sweep: SIGINT/SIGTERM record run.failed, print one line, exit 130/143", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "ledger_sweep_sig_" });
   try {
     for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
       await t.step(signal, async () => {
         const root = `${dir}/${signal}`;
-        const child = new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            CLI,
-            "sweep",
-            "policy",
-            "--root",
-            root,
-            "--run-id",
-            "sweep-sig",
-            "--no-index",
-            "--grid",
-            '{"type":"fixed_stop","stopPct":[0.1,0.2,0.3],"takeProfitPct":[1,2]}',
-          ],
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        const stdout = new Response(child.stdout).text();
-        const stderr = new Response(child.stderr).text();
-        const deadline = Date.now() + 30_000;
-        while (!(await logText(root)).includes('"run.started"')) {
-          if (Date.now() > deadline) throw new Error("no run.started after 30 s");
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+        const { child, stdout, stderr } = await startedSweep(root, "sweep-sig", [
+          "--grid",
+          '{"type":"fixed_stop","stopPct":[0.1,0.2,0.3],"takeProfitPct":[1,2]}',
+        ]);
         child.kill(signal);
         const status = await child.status;
         const err = (await stderr).trimEnd();
@@ -77,22 +80,10 @@ Deno.test("ledger sweep: a second signal while the first is recorded waits for i
   const dir = await Deno.makeTempDir({ prefix: "ledger_sweep_sig2_" });
   try {
     const root = `${dir}/root`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        ...["run", "-A", CLI, "sweep", "policy", "--root", root, "--run-id", "sweep-sig2"],
-        ...["--no-index", "--json", "--grid"],
-        '{"type":"fixed_stop","stopPct":[0.1,0.2,0.3,0.4,0.5],"takeProfitPct":[1,2,3,4]}',
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stdout = new Response(child.stdout).text();
-    const stderr = new Response(child.stderr).text();
-    const deadline = Date.now() + 30_000;
-    while (!(await logText(root)).includes('"run.started"')) {
-      if (Date.now() > deadline) throw new Error("no run.started after 30 s");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const { child, stdout, stderr } = await startedSweep(root, "sweep-sig2", [
+      ...["--json", "--grid"],
+      '{"type":"fixed_stop","stopPct":[0.1,0.2,0.3,0.4,0.5],"takeProfitPct":[1,2,3,4]}',
+    ]);
     // Two different signals: two of one kind may merge into one while the first is pending.
     child.kill("SIGINT");
     child.kill("SIGTERM");

@@ -597,17 +597,19 @@ export function tradeMetrics(trades: readonly TradeOutcome[]): TradeMetrics {
   // Sums past the largest double (returns near 1e308 bps): taken again scaled by the largest
   // return, each only when it overflowed (helper-297: a small loss scaled by 1e308 underflowed to
   // -0, and a profit factor came out -Infinity).
-  const scale = largestMagnitude(returns);
-  const losses = returns.filter((r) => r < 0);
+  // Scaled only then: tradeMetrics runs once per trial of a sweep, and ordinary sums never are.
   if (!Number.isFinite(grossProfit) || !Number.isFinite(grossLoss)) {
+    const scale = largestMagnitude(returns);
     const profit = scaledSum(returns.filter((r) => r > 0), scale);
-    const loss = -scaledSum(losses, scale);
+    const loss = -scaledSum(returns.filter((r) => r < 0), scale);
     // A loss too small to scale: the profit factor is past any double, as the plain division of
     // a finite loss into the overflowed profit says (Infinity, written as null).
     profitFactor = grossLoss > 0 ? (loss > 0 ? profit / loss : Infinity) : null;
     expectancy = ((profit - loss) / n) * scale;
   }
   if (!Number.isFinite(downsideSq)) {
+    const losses = returns.filter((r) => r < 0);
+    const scale = largestMagnitude(losses);
     downside = Math.sqrt(scaledSum(losses.map((r) => (r / scale) * r), scale) / n) * scale;
   }
   return {

@@ -288,12 +288,7 @@ export function unrecordedExit(
     })`,
   );
   if (json) {
-    console.log(JSON.stringify({
-      run_id: result.runId,
-      status: "failed",
-      error: { message },
-      phase_name: null,
-    }));
+    console.log(JSON.stringify(failedRunJson(result.runId, { message }, null)));
   }
   return EXIT_FAILURE;
 }
@@ -315,12 +310,7 @@ export function failedRunExit(
   const where = err.phaseName === null ? "" : ` in phase ${err.phaseName}`;
   console.error(`ledger ${command}: ${errorLine(err.message)} (run ${err.runId} failed${where})`);
   if (json) {
-    console.log(JSON.stringify({
-      run_id: err.runId,
-      status: "failed",
-      error: { message: err.message },
-      phase_name: err.phaseName,
-    }));
+    console.log(JSON.stringify(failedRunJson(err.runId, { message: err.message }, err.phaseName)));
   }
   return { exit: EXIT_FAILURE, runId: err.runId };
 }
@@ -904,12 +894,7 @@ export async function prepareIndexRefresh(root: string): Promise<(runId: string)
  */
 export function interruptJson(i: InterruptInfo): Record<string, unknown> {
   if (i.ended === undefined) {
-    return {
-      run_id: i.runId,
-      status: "failed",
-      error: { message: "interrupted", signal: i.signal },
-      phase_name: i.phaseName,
-    };
+    return failedRunJson(i.runId, { message: "interrupted", signal: i.signal }, i.phaseName);
   }
   const { end, recorded, error } = i.ended;
   if (recorded && end === "completed") {
@@ -918,7 +903,16 @@ export function interruptJson(i: InterruptInfo): Record<string, unknown> {
   const why = error === undefined ? "" : `: ${errorLine(error)}`;
   const message = recorded ? errorLine(error ?? "failed") : `its run.${end} could not be ` +
     `written to the log${why}`;
-  return { run_id: i.runId, status: "failed", error: { message }, phase_name: null };
+  return failedRunJson(i.runId, { message }, null);
+}
+
+/** The `--json` object of a failed run: `run_id`, `status` "failed", `error`, `phase_name`. */
+function failedRunJson(
+  runId: string,
+  error: { message: string; signal?: string },
+  phaseName: string | null,
+): Record<string, unknown> {
+  return { run_id: runId, status: "failed", error, phase_name: phaseName };
 }
 
 /**

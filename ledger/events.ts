@@ -14,7 +14,7 @@
 import { z } from "npm:zod@4.6.7";
 import { ValidationError } from "./errors.ts";
 import { EVENT_ID_WRITE_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
-import { JSON_DEPTH_MAX, parseJsonText, setOwn } from "./json_text.ts";
+import { isExactInteger, JSON_DEPTH_MAX, parseJsonText, setOwn } from "./json_text.ts";
 import { completeEventFast, fillEvent } from "./event_write.ts";
 import { ANNOTATION_EVENT_TYPES, ENVELOPE_FIELDS, EVENT_FIELD_RULES } from "./field_rules.ts";
 import { assert } from "./assert.ts";
@@ -62,9 +62,7 @@ function isWholeNumberPastSafe(input: unknown): boolean {
   if (typeof input === "bigint") return input > BigInt(Number.MAX_SAFE_INTEGER);
   // An integer past 2^53 in exact JSON is a raw JSON value (json_text.ts), its digits kept; a
   // command line keeps what it cannot read exactly as typed (`1e16`, `9007199254740993`).
-  const raw = typeof input === "object" && input !== null
-    ? (input as { rawJSON?: unknown }).rawJSON
-    : input;
+  const raw = isExactInteger(input) ? input.rawJSON : input;
   const n = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw.trim()) : NaN;
   return Number.isInteger(n) && n > Number.MAX_SAFE_INTEGER;
 }

@@ -26,17 +26,17 @@ import {
   statOfOpenSync,
   syncDir,
   writeAll
-} from "./chunk-TQ6BNQY7.js";
+} from "./chunk-CWAI2XVO.js";
 import {
   readLineValue
-} from "./chunk-K32QKUAV.js";
+} from "./chunk-EB7XH4RB.js";
 import {
   ANNOTATION_EVENT_TYPES,
   LINE_BYTES_MAX,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-43AWYQT4.js";
+} from "./chunk-HFDXB636.js";
 import {
   RUN_ID_PATTERN,
   UnreachableDayError,
@@ -49,7 +49,7 @@ import {
   parseJsonText,
   randomHex,
   scanJsonText
-} from "./chunk-F5MZUEJB.js";
+} from "./chunk-3QVPQZ4R.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1297,7 +1297,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-GKP4ILRS.js");
+    const { writeSchemaFile } = await import("./schema_file-4AM2TE57.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1315,7 +1315,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-GKP4ILRS.js");
+    const { writeSchemaFile } = await import("./schema_file-4AM2TE57.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -2124,7 +2124,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-VHCC7C2K.js");
+  const { checkEventLine } = await import("./event_line-THBCKJKK.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2739,7 +2739,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-JRMF7LEJ.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-ITDJVIPN.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

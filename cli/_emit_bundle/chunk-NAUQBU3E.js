@@ -7,16 +7,17 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-43AWYQT4.js";
+} from "./chunk-HFDXB636.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN,
   ValidationError,
   assert,
+  isExactInteger,
   parseJsonText,
   setOwn
-} from "./chunk-F5MZUEJB.js";
+} from "./chunk-3QVPQZ4R.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";
@@ -44,7 +45,7 @@ function count() {
 }
 function isWholeNumberPastSafe(input) {
   if (typeof input === "bigint") return input > BigInt(Number.MAX_SAFE_INTEGER);
-  const raw = typeof input === "object" && input !== null ? input.rawJSON : input;
+  const raw = isExactInteger(input) ? input.rawJSON : input;
   const n = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw.trim()) : NaN;
   return Number.isInteger(n) && n > Number.MAX_SAFE_INTEGER;
 }

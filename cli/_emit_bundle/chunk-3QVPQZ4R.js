@@ -518,6 +518,7 @@ export {
   parseJsonText,
   numbersAtTop,
   canonicalJson,
+  isExactInteger,
   isJsonObject,
   normalizeJsonText,
   firstKeysWin,

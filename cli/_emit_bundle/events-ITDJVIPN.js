@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-X5VFP2NG.js";
+} from "./chunk-NAUQBU3E.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-43AWYQT4.js";
+} from "./chunk-HFDXB636.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-F5MZUEJB.js";
+} from "./chunk-3QVPQZ4R.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

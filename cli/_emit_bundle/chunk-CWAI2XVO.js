@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-F5MZUEJB.js";
+} from "./chunk-3QVPQZ4R.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-TQ6BNQY7.js";
+} from "./chunk-CWAI2XVO.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-F5MZUEJB.js";
+} from "./chunk-3QVPQZ4R.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -2,7 +2,7 @@
 import {
   EVENT_FIELD_RULES,
   LINE_BYTES_MAX
-} from "./chunk-43AWYQT4.js";
+} from "./chunk-HFDXB636.js";
 import {
   JSON_DEPTH_MAX,
   firstKeysWin,
@@ -13,7 +13,7 @@ import {
   scanJsonText,
   setOwn,
   topLevelValueText
-} from "./chunk-F5MZUEJB.js";
+} from "./chunk-3QVPQZ4R.js";
 
 // ledger/line_value.ts
 var utf8 = new TextDecoder("utf-8", {

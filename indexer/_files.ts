@@ -14,7 +14,13 @@ import {
 } from "../ledger/paths.ts";
 import { isDayFolder } from "../ledger/parts.ts";
 import { UnreachableDayError } from "../ledger/errors.ts";
-import { acknowledgedSize, pendingBatches, stableAcknowledgedSize } from "../ledger/shared_part.ts";
+import {
+  acknowledgedSize,
+  crossDayLogSize,
+  crossDayPartsBetween,
+  pendingBatches,
+  stableAcknowledgedSize,
+} from "../ledger/shared_part.ts";
 
 /** One part file of the log. */
 export interface PartFile {
@@ -51,7 +57,10 @@ export interface PartFile {
  * A missing events directory is an empty log. `onSkip` hears of a `day=`
  * entry that is no day folder and a `*.jsonl` entry that is no regular file.
  * A day folder that is a link to no folder throws `UnreachableDayError`,
- * or, with `onUnreachableDay`, is told to it and left out.
+ * or, with `onUnreachableDay`, is told to it and left out. A batch over
+ * several days is listed whole or not at all: the parts of one that
+ * committed while the sizes were taken are taken again (the cross-day log,
+ * `ledger/shared_part.ts`).
  *
  * @example
  * ```ts
@@ -81,6 +90,78 @@ export async function listPartFiles(
   root: string,
   onSkip?: (entry: string, why: string) => void,
   onUnreachableDay?: (err: UnreachableDayError) => void,
+  hooks: ListingHooks = {},
+): Promise<PartFile[]> {
+  // A listing taken again tells each skipped entry once.
+  const told = new Set<string>();
+  const skip = onSkip && ((entry: string, why: string) => {
+    if (told.has(`${entry}\n${why}`)) return;
+    told.add(`${entry}\n${why}`);
+    onSkip(entry, why);
+  });
+  const unreachable = onUnreachableDay && ((err: UnreachableDayError) => {
+    if (told.has(err.message)) return;
+    told.add(err.message);
+    onUnreachableDay(err);
+  });
+  // The shared parts' sizes are taken one after another; a batch over several days that
+  // committed between two of them would be in one day's size and not the other's (helper-298).
+  // Such a batch names its parts in the cross-day log before it appends: those are taken again
+  // (all of them after its lines), until no batch came meanwhile.
+  let mark = crossDayLogSize(root);
+  let files = await listOnce(root, skip, unreachable, hooks.afterShared);
+  for (let round = 0; round < CROSS_DAY_ROUNDS_MAX; round++) {
+    const now = crossDayLogSize(root);
+    if (now === mark) break;
+    const names = await crossDayPartsBetween(root, mark, now);
+    mark = now;
+    const byName = new Map(files.map((f) => [f.file, f]));
+    if (names === undefined || names.some((name) => !byName.has(name))) {
+      // A part (or a day) new since the folders were read, or a log that cannot be told:
+      // everything again.
+      files = await listOnce(root, skip, unreachable);
+      continue;
+    }
+    const gone = new Set<PartFile>();
+    for (const name of names) {
+      const f = byName.get(name)!;
+      if (!await takeShared(root, f)) gone.add(f);
+    }
+    if (gone.size > 0) files = files.filter((f) => !gone.has(f));
+  }
+  // Any other part a batch's record names (none is written for one): the sizes first, then
+  // the records; a batch that records after a size was taken appends after it.
+  const batches = await pendingBatches(root);
+  if (batches.length > 0) {
+    const byName = new Map(files.map((f) => [f.file, f]));
+    for (const b of batches) {
+      const f = byName.get(`day=${b.day}/${b.part}`);
+      if (f === undefined || SHARED_PART_PATTERN.test(b.part)) continue; // gone, or taken above
+      // From the size as listed: a part may have two records (the first markers' name too).
+      const listed = f.sizeBytes + f.pendingBytes;
+      const acknowledged = await acknowledgedSize(root, f.day, f.path, listed);
+      f.pendingBytes = listed - acknowledged;
+      f.sizeBytes = acknowledged;
+    }
+  }
+  return files;
+}
+
+/** Where a test steps into {@linkcode listPartFiles}. */
+export interface ListingHooks {
+  /** Called once a shared part's size is taken, in the first pass only (a test runs a writer here). */
+  afterShared?: (file: PartFile) => Promise<void>;
+}
+
+/** Most times {@linkcode listPartFiles} takes parts again for batches over several days that came meanwhile. */
+const CROSS_DAY_ROUNDS_MAX = 16;
+
+/** One listing of the part files, each shared part's size taken under its lock (see listPartFiles). */
+async function listOnce(
+  root: string,
+  onSkip: ((entry: string, why: string) => void) | undefined,
+  onUnreachableDay: ((err: UnreachableDayError) => void) | undefined,
+  afterShared?: (file: PartFile) => Promise<void>,
 ): Promise<PartFile[]> {
   const base = eventsDir(root);
   const files: PartFile[] = [];
@@ -159,36 +240,34 @@ export async function listPartFiles(
   // that died had appended there, and its lines were indexed).
   const listed: PartFile[] = [];
   for (const f of files) {
-    if (!SHARED_PART_PATTERN.test(basename(f.path))) {
-      listed.push(f);
-      continue;
-    }
-    const stable = await stableAcknowledgedSize(root, f.day, f.path, { tail: true });
-    if (stable === undefined) continue; // removed since it was listed: not part of this scan
-    f.sizeBytes = stable.acknowledgedBytes;
-    if (stable.tail !== undefined) f.tail = stable.tail;
-    f.pendingBytes = stable.listedBytes - stable.acknowledgedBytes;
-    f.mtimeMs = stable.info.mtime?.getTime() ?? 0;
+    if (!await takeShared(root, f)) continue;
     listed.push(f);
-  }
-  files.length = 0;
-  files.push(...listed);
-  // Any other part a batch's record names (none is written for one): the sizes first, then
-  // the records; a batch that records after a size was taken appends after it.
-  const batches = await pendingBatches(root);
-  if (batches.length > 0) {
-    const byName = new Map(files.map((f) => [f.file, f]));
-    for (const b of batches) {
-      const f = byName.get(`day=${b.day}/${b.part}`);
-      if (f === undefined || SHARED_PART_PATTERN.test(b.part)) continue; // gone, or taken above
-      // From the size as listed: a part may have two records (the first markers' name too).
-      const listed = f.sizeBytes + f.pendingBytes;
-      const acknowledged = await acknowledgedSize(root, f.day, f.path, listed);
-      f.pendingBytes = listed - acknowledged;
-      f.sizeBytes = acknowledged;
+    if (afterShared !== undefined && SHARED_PART_PATTERN.test(basename(f.path))) {
+      await afterShared(f);
     }
   }
-  return files;
+  return listed;
+}
+
+/**
+ * Take the size of `f` again when it is a shared part (short-lived writers, batches,
+ * cut-backs): its size and batch record under its lock, so no writer cuts it back below a
+ * batch's record afterwards (a storage probe: a size taken before a dead batch was cut back,
+ * its record read after, reached over a later dead batch's lines). A torn last line stays in,
+ * to be reported (SPEC 6), as the bytes read under the lock (a review: read later, the next
+ * writer had cut it and a batch that died had appended there, and its lines were indexed).
+ * False when it is gone (removed since it was listed: not part of this scan).
+ */
+async function takeShared(root: string, f: PartFile): Promise<boolean> {
+  if (!SHARED_PART_PATTERN.test(basename(f.path))) return true;
+  const stable = await stableAcknowledgedSize(root, f.day, f.path, { tail: true });
+  if (stable === undefined) return false;
+  f.sizeBytes = stable.acknowledgedBytes;
+  if (stable.tail !== undefined) f.tail = stable.tail;
+  else delete f.tail;
+  f.pendingBytes = stable.listedBytes - stable.acknowledgedBytes;
+  f.mtimeMs = stable.info.mtime?.getTime() ?? 0;
+  return true;
 }
 
 /** The day (`YYYY-MM-DD`) of a relative part file name, or undefined. */

@@ -28,7 +28,10 @@
  * A batch on several parts (several days) commits on all of them at once:
  * once its lines are durable it creates `events/.pending/<batch>.commit`,
  * and from then on its markers cut nothing, so a kill between the removals
- * of two markers cannot keep one day's lines and cut another's.
+ * of two markers cannot keep one day's lines and cut another's. Before it
+ * appends, such a batch also names its parts in `events/.pending/`
+ * {@linkcode CROSS_DAY_LOG_NAME}, for readers that take the parts' sizes one
+ * after another.
  *
  * A failed write is rolled back (truncated to the size before it, still
  * under the lock), so it acknowledges nothing and leaves nothing. A part past
@@ -664,6 +667,7 @@ async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<
     // A batch on several parts: its id, shared by its markers and its commit.
     if (batch && held.length > 1) batchId = randomHex(8);
     if (batch) await writeMarkers(root, held, markers, batchId); // the sizes before are durable from here
+    if (batchId !== undefined) await recordCrossDay(root, held); // before any line: readers re-take these parts
     for (const part of held) {
       await part.file.seek(0, Deno.SeekMode.End);
       await writeAll(part.file, part.bytes); // whole lines, one write call
@@ -1044,6 +1048,124 @@ function parseMarker(text: string): MarkerRecord | undefined {
   const size = value?.size;
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) return undefined;
   return typeof value?.batch === "string" ? { size, batch: value.batch } : { size };
+}
+
+/**
+ * The name, in `events/.pending`, of the log of batches over several days:
+ * each appends one line naming its parts (a JSON array of
+ * `day=YYYY-MM-DD/<part>`) once it holds every part's lock, before it
+ * appends a line of its own. A reader that takes the parts' sizes one after
+ * another (the indexer's listing) reads this log's size before and after:
+ * a batch that committed meanwhile may be in one day's size and not in the
+ * other's (helper-298: a 17-line batch over two days indexed 9 of 17 for one
+ * rebuild), and its line names the parts to take again. Not synced: only a
+ * reader alive at the time uses it. It grows by about 70 bytes a batch over
+ * several days (a batch that crosses midnight, a backfill); nothing else
+ * writes it.
+ */
+export const CROSS_DAY_LOG_NAME = "cross-day.log";
+
+/** Most bytes of the cross-day log a reader reads at once; past it, it lists again. */
+const CROSS_DAY_READ_BYTES_MAX = 1024 * 1024;
+
+function crossDayLogPath(root: string): string {
+  return `${pendingDir(root)}/${CROSS_DAY_LOG_NAME}`;
+}
+
+/** Name the held parts of a batch over several days in the cross-day log (one write call). */
+async function recordCrossDay(root: string, held: readonly Locked[]): Promise<void> {
+  const names = held.map((part) => `day=${dayOfPart(part.path)}/${partName(part.path)}`);
+  const file = await openFile(crossDayLogPath(root), { append: true, create: true });
+  try {
+    await writeAll(file, new TextEncoder().encode(`${JSON.stringify(names)}\n`));
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * The size of the cross-day log of `root` now, in bytes (0 when absent):
+ * read before and after a listing, a change says a batch over several days
+ * took its parts' locks meanwhile ({@linkcode crossDayPartsBetween}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { crossDayLogSize, crossDayPartsBetween } from "./shared_part.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   assert.equal(crossDayLogSize(root), 0); // no batch over several days yet
+ *   await Deno.mkdir(`${root}/events/.pending`, { recursive: true });
+ *   const line = '["day=2026-01-01/emit-000001.jsonl","day=2026-01-02/emit-000001.jsonl"]\n';
+ *   await Deno.writeTextFile(`${root}/events/.pending/cross-day.log`, line);
+ *   assert.equal(crossDayLogSize(root), line.length);
+ *   assert.deepEqual(await crossDayPartsBetween(root, 0, line.length), [
+ *     "day=2026-01-01/emit-000001.jsonl",
+ *     "day=2026-01-02/emit-000001.jsonl",
+ *   ]);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export function crossDayLogSize(root: string): number {
+  try {
+    return Deno.statSync(crossDayLogPath(root)).size;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return 0;
+    throw err;
+  }
+}
+
+/**
+ * The parts (`day=YYYY-MM-DD/<part>`, sorted, once each) the cross-day log
+ * of `root` names between byte `from` and byte `to` (two of
+ * {@linkcode crossDayLogSize}'s answers): the batches over several days that
+ * took their locks in between. Undefined when that cannot be told (the log
+ * shrank or was replaced, a line does not parse, more than a MiB to read):
+ * the caller then lists every part again.
+ */
+export async function crossDayPartsBetween(
+  root: string,
+  from: number,
+  to: number,
+): Promise<string[] | undefined> {
+  if (to < from || to - from > CROSS_DAY_READ_BYTES_MAX) return undefined;
+  const bytes = new Uint8Array(to - from);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(crossDayLogPath(root), { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined; // removed by hand
+    throw err;
+  }
+  try {
+    if ((await file.stat()).size < to) return undefined; // shrank since
+    await file.seek(from, Deno.SeekMode.Start);
+    await readFull(file, bytes);
+  } finally {
+    file.close();
+  }
+  const text = new TextDecoder().decode(bytes);
+  if (!text.endsWith("\n")) return undefined;
+  const parts = new Set<string>();
+  for (const line of text.slice(0, -1).split("\n")) {
+    let names: unknown;
+    try {
+      names = JSON.parse(line);
+    } catch (err) {
+      if (err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+    if (!Array.isArray(names)) return undefined;
+    for (const name of names) {
+      if (typeof name !== "string" || !/^day=\d{4}-\d{2}-\d{2}\/[^/]+$/.test(name)) {
+        return undefined;
+      }
+      parts.add(name);
+    }
+  }
+  return [...parts].sort();
 }
 
 /** Where a batch on several parts records that all its lines are durable. */

@@ -69,7 +69,7 @@ import { FUTURE_TIMESTAMP_TOLERANCE_MS, type LedgerEvent } from "./events.ts";
 import { sameEventKey } from "./run_lookup.ts";
 import { ANNOTATION_EVENT_TYPES } from "./field_rules.ts";
 import { idFingerprint, IdFingerprints } from "./_id_fingerprints.ts";
-import { acknowledgedSize, pendingBatches } from "./shared_part.ts";
+import { acknowledgedSize, CROSS_DAY_LOG_NAME, pendingBatches } from "./shared_part.ts";
 
 /** Most findings of one kind kept in a report (counts are always complete). */
 export const FINDINGS_LISTED_MAX = 1000;
@@ -586,6 +586,7 @@ async function listLayout(root: string): Promise<Layout> {
   }
   if (pendingSeen) {
     for await (const marker of Deno.readDir(join(dir, PENDING_DIR_NAME))) {
+      if (marker.name === CROSS_DAY_LOG_NAME && marker.isFile) continue; // readers' log, no batch
       const batch = batches.find((b) => basename(b.marker) === marker.name);
       const where = `events/${PENDING_DIR_NAME}/${marker.name}`;
       layout.warnings.push(

@@ -1538,6 +1538,7 @@ async function writeHeld(root, held, batch) {
   try {
     if (batch && held.length > 1) batchId = randomHex(8);
     if (batch) await writeMarkers(root, held, markers, batchId);
+    if (batchId !== void 0) await recordCrossDay(root, held);
     for (const part of held) {
       await part.file.seek(0, Deno.SeekMode.End);
       await writeAll(part.file, part.bytes);
@@ -1749,6 +1750,24 @@ function parseMarker(text) {
   } : {
     size
   };
+}
+var CROSS_DAY_LOG_NAME = "cross-day.log";
+var CROSS_DAY_READ_BYTES_MAX = 1024 * 1024;
+function crossDayLogPath(root) {
+  return `${pendingDir(root)}/${CROSS_DAY_LOG_NAME}`;
+}
+async function recordCrossDay(root, held) {
+  const names = held.map((part) => `day=${dayOfPart(part.path)}/${partName(part.path)}`);
+  const file = await openFile(crossDayLogPath(root), {
+    append: true,
+    create: true
+  });
+  try {
+    await writeAll(file, new TextEncoder().encode(`${JSON.stringify(names)}
+`));
+  } finally {
+    file.close();
+  }
 }
 function commitPath(root, batch) {
   return `${pendingDir(root)}/${batch}${COMMIT_SUFFIX}`;

@@ -16,8 +16,7 @@ import { isDayFolder } from "../ledger/parts.ts";
 import { UnreachableDayError } from "../ledger/errors.ts";
 import {
   acknowledgedSize,
-  crossDayLogSize,
-  crossDayPartsBetween,
+  listWholeBatches,
   pendingBatches,
   stableAcknowledgedSize,
 } from "../ledger/shared_part.ts";
@@ -104,31 +103,18 @@ export async function listPartFiles(
     told.add(err.message);
     onUnreachableDay(err);
   });
-  // The shared parts' sizes are taken one after another; a batch over several days that
-  // committed between two of them would be in one day's size and not the other's (helper-298).
-  // Such a batch names its parts in the cross-day log before it appends: those are taken again
-  // (all of them after its lines), until no batch came meanwhile.
-  let mark = crossDayLogSize(root);
-  let files = await listOnce(root, skip, unreachable, hooks.afterShared);
-  for (let round = 0; round < CROSS_DAY_ROUNDS_MAX; round++) {
-    const now = crossDayLogSize(root);
-    if (now === mark) break;
-    const names = await crossDayPartsBetween(root, mark, now);
-    mark = now;
-    const byName = new Map(files.map((f) => [f.file, f]));
-    if (names === undefined || names.some((name) => !byName.has(name))) {
-      // A part (or a day) new since the folders were read, or a log that cannot be told:
-      // everything again.
-      files = await listOnce(root, skip, unreachable);
-      continue;
-    }
-    const gone = new Set<PartFile>();
-    for (const name of names) {
-      const f = byName.get(name)!;
-      if (!await takeShared(root, f)) gone.add(f);
-    }
-    if (gone.size > 0) files = files.filter((f) => !gone.has(f));
-  }
+  // The shared parts' sizes are taken one after another: a batch over several days that
+  // committed between two of them is taken again, whole (helper-298).
+  let first = true;
+  const files = await listWholeBatches(
+    root,
+    () => {
+      const afterShared = first ? hooks.afterShared : undefined;
+      first = false;
+      return listOnce(root, skip, unreachable, afterShared);
+    },
+    (f) => takeShared(root, f),
+  );
   // Any other part a batch's record names (none is written for one): the sizes first, then
   // the records; a batch that records after a size was taken appends after it.
   const batches = await pendingBatches(root);
@@ -152,9 +138,6 @@ export interface ListingHooks {
   /** Called once a shared part's size is taken, in the first pass only (a test runs a writer here). */
   afterShared?: (file: PartFile) => Promise<void>;
 }
-
-/** Most times {@linkcode listPartFiles} takes parts again for batches over several days that came meanwhile. */
-const CROSS_DAY_ROUNDS_MAX = 16;
 
 /** One listing of the part files, each shared part's size taken under its lock (see listPartFiles). */
 async function listOnce(

@@ -1168,6 +1168,68 @@ export async function crossDayPartsBetween(
   return [...parts].sort();
 }
 
+/** Most rounds {@linkcode listWholeBatches} takes parts again for batches that came meanwhile. */
+const CROSS_DAY_ROUNDS_MAX = 16;
+
+/**
+ * A listing of the log's parts in which every batch over several days is
+ * whole or absent: `list` lists the parts (`file`: `day=YYYY-MM-DD/<part>`),
+ * taking each shared part's size under its lock one after another, and
+ * `retake` takes one part's size again (false: it is gone). A batch that
+ * committed between two of those sizes would be in one day's and not the
+ * other's (helper-298: a 17-line batch indexed 9 of 17 until the next
+ * rebuild); it named its parts in the cross-day log
+ * ({@linkcode CROSS_DAY_LOG_NAME}) once it held their locks, before its
+ * lines, so those parts are taken again, after it, until no batch came
+ * meanwhile (at most {@linkcode CROSS_DAY_ROUNDS_MAX} rounds). A part new
+ * since the listing, or a log that cannot be told, lists everything again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listWholeBatches } from "./shared_part.ts";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   let listings = 0;
+ *   const parts = await listWholeBatches(
+ *     root,
+ *     () => Promise.resolve([{ file: `day=2026-01-0${++listings}/emit-000001.jsonl` }]),
+ *     () => Promise.resolve(true),
+ *   );
+ *   assert.equal(listings, 1); // no batch over several days came meanwhile: one listing
+ *   assert.equal(parts[0].file, "day=2026-01-01/emit-000001.jsonl");
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
+export async function listWholeBatches<T extends { file: string }>(
+  root: string,
+  list: () => Promise<T[]>,
+  retake: (part: T) => Promise<boolean>,
+): Promise<T[]> {
+  let mark = crossDayLogSize(root);
+  let parts = await list();
+  for (let round = 0; round < CROSS_DAY_ROUNDS_MAX; round++) {
+    const now = crossDayLogSize(root);
+    if (now === mark) break;
+    const names = await crossDayPartsBetween(root, mark, now);
+    mark = now;
+    const byName = new Map(parts.map((part) => [part.file, part]));
+    if (names === undefined || names.some((name) => !byName.has(name))) {
+      parts = await list(); // a part (or a day) new since the folders were read
+      continue;
+    }
+    const gone = new Set<T>();
+    for (const name of names) {
+      const part = byName.get(name)!;
+      if (!await retake(part)) gone.add(part);
+    }
+    if (gone.size > 0) parts = parts.filter((part) => !gone.has(part));
+  }
+  return parts;
+}
+
 /** Where a batch on several parts records that all its lines are durable. */
 function commitPath(root: string, batch: string): string {
   return `${pendingDir(root)}/${batch}${COMMIT_SUFFIX}`;

@@ -24,7 +24,12 @@ import { basename, join } from "node:path";
 import { isDayFolder } from "../ledger/parts.ts";
 import { UnreachableDayError } from "../ledger/errors.ts";
 import { DAY_DIR_PATTERN, eventsDir, SHARED_PART_PATTERN } from "../ledger/paths.ts";
-import { acknowledgedSize, stableAcknowledgedSize } from "../ledger/shared_part.ts";
+import {
+  acknowledgedSize,
+  listWholeBatches,
+  stableAcknowledgedSize,
+  type StableSize,
+} from "../ledger/shared_part.ts";
 import { ensureDir, type FileLock, tryLock, writeFileAtomic } from "./_durable.ts";
 import {
   type Chunk,
@@ -271,7 +276,24 @@ export class Shipper {
     if (!this.#loaded) await this.#loadState();
     const unreachable: UnreachableDayError[] = [];
     const notUtf8: string[] = [];
-    const files = await listLocalParts(this.#root, unreachable, notUtf8);
+    // One cut of the shared parts' sizes for the pass: a batch of `emit --stdin` over several
+    // days ships whole or not at all (a batch that committed between two parts' sizes was
+    // shipped for one day only until the next pass, as the indexer once indexed it: helper-298).
+    const cut = new Map<string, StableSize>();
+    const files = await listWholeBatches(
+      this.#root,
+      async () => {
+        unreachable.length = 0;
+        notUtf8.length = 0;
+        cut.clear();
+        const kept: LocalPart[] = [];
+        for (const f of await listLocalParts(this.#root, unreachable, notUtf8)) {
+          if (await takeCut(this.#root, f, cut)) kept.push(f);
+        }
+        return kept;
+      },
+      (f) => takeCut(this.#root, f, cut),
+    );
     const report: ShipReport = {
       partsScanned: files.length,
       chunksPut: 0,
@@ -319,7 +341,7 @@ export class Shipper {
     let failure: unknown;
     await forEachLimited(files, PARTS_CONCURRENT_MAX, async (f) => {
       try {
-        await this.#shipPart(f, report);
+        await this.#shipPart(f, report, cut.get(f.file));
       } catch (err) {
         if (err instanceof RemoteConflictError) report.problems.push(err.message);
         else failure ??= err;
@@ -343,7 +365,8 @@ export class Shipper {
     return bytes;
   }
 
-  async #shipPart(f: LocalPart, report: ShipReport): Promise<void> {
+  /** Ship the new lines of `f`; a shared part up to `taken`, its size in the pass's cut. */
+  async #shipPart(f: LocalPart, report: ShipReport, taken?: StableSize): Promise<void> {
     let mem = this.#parts.get(f.file);
     // Nothing new: no request at all (the bucket cannot hold more than the file has),
     // unless every chunk is to be compared and this one was not yet, or the file was
@@ -363,7 +386,7 @@ export class Shipper {
       // by the next writer, so its lines must never reach the bucket (SPEC 8, all or nothing).
       // A shared part's are taken under its lock, or a cut between the size and the batch's
       // record let a later dead batch's lines through (a probe: 15,834 of them uploaded).
-      const { info, size } = await acknowledgedOf(this.#root, f, file);
+      const { info, size } = await acknowledgedOf(this.#root, f, file, taken);
       // Checked by this process before: the same file still, with the bytes shipped last in
       // place? A part replaced since (`sed -i` writes a new file) is checked again against the
       // bucket; one edited in place before its shipped offset is a conflict. Either way no
@@ -951,16 +974,40 @@ export async function shipOnce(
 }
 
 /**
+ * Take the size of `f` into the pass's `cut` when it is a shared part (under
+ * its lock, {@linkcode stableAcknowledgedSize}), with its size and time as
+ * the lock saw them. False when it is gone.
+ */
+async function takeCut(root: string, f: LocalPart, cut: Map<string, StableSize>): Promise<boolean> {
+  if (!SHARED_PART_PATTERN.test(basename(f.path))) return true;
+  const stable = await stableAcknowledgedSize(root, f.day, f.path);
+  if (stable === undefined) return false; // removed since it was listed: not part of this pass
+  cut.set(f.file, stable);
+  f.sizeBytes = stable.info.size;
+  f.mtimeMs = stable.info.mtime?.getTime() ?? null;
+  return true;
+}
+
+/**
  * The stat of `f` (open as `file`) and its acknowledged bytes: a shared
- * part's taken under its lock ({@linkcode stableAcknowledgedSize}); any
- * other part's are its size, cut to a batch's record if one names it.
+ * part's whole lines as the pass's cut took them (`taken`, when `file` is
+ * still that file: no writer cuts below them) or else under its lock
+ * ({@linkcode stableAcknowledgedSize}); any other part's are its size, cut
+ * to a batch's record if one names it.
  */
 async function acknowledgedOf(
   root: string,
   f: LocalPart,
   file: Deno.FsFile,
+  taken?: StableSize,
 ): Promise<{ info: Deno.FileInfo; size: number }> {
   if (SHARED_PART_PATTERN.test(basename(f.path))) {
+    if (taken !== undefined) {
+      const info = await file.stat();
+      if (info.ino === taken.info.ino && info.dev === taken.info.dev) {
+        return { info, size: taken.wholeLinesBytes };
+      }
+    }
     const stable = await stableAcknowledgedSize(root, f.day, f.path, { file });
     assert(stable !== undefined, "an open file is there");
     // Whole lines only: a torn tail is cut by the next writer, and a batch could then append

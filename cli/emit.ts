@@ -16,7 +16,7 @@ import { assert } from "../ledger/assert.ts";
 import { ANNOTATION_EVENT_TYPES } from "../ledger/field_rules.ts";
 import { RUN_ID_PATTERN } from "../ledger/ids.ts";
 import { type UnreachableDayError, ValidationError, WriteError } from "../ledger/errors.ts";
-import { firstKeysWin, numbersAtTop, parseJsonText, scanJsonText } from "../ledger/json_text.ts";
+import { numbersAtTop, parseJsonText } from "../ledger/json_text.ts";
 import { describeJsonError } from "../ledger/json_syntax.ts";
 import { countOf } from "../ledger/count_text.ts";
 import { isLostLine } from "./_command.ts";
@@ -741,7 +741,11 @@ function shownJson(raw: string): string {
  * refuses a value nested too deep and names its field.
  */
 function parseInputJson(text: string): unknown {
-  return parseJsonText(text, { depthMax: Number.POSITIVE_INFINITY, exactNumbers: true });
+  return parseJsonText(text, {
+    depthMax: Number.POSITIVE_INFINITY,
+    exactNumbers: true,
+    firstKeys: true,
+  });
 }
 
 /**
@@ -754,15 +758,14 @@ function describeInputJsonError(text: string, err: unknown): string {
 
 /**
  * An event given as JSON text (`--event`, a line of `--stdin`): a repeated
- * top-level key keeps its FIRST value, as every reader of the log reads the
- * line (docs/EVENTS.md, rule 6); `JSON.parse` keeps the last, so the event
- * written would otherwise differ from the event the same line is read as.
+ * key keeps its FIRST value, at the top level as every reader of the log
+ * reads the line (docs/EVENTS.md, rule 6), inside objects as the index
+ * reads them; `JSON.parse` keeps the last, so the event written would
+ * otherwise differ from the event the same line is read as.
  */
 function parseJson(text: string, what: string): unknown {
   try {
-    return numbersAtTop(
-      firstKeysWin(parseInputJson(text), text, scanJsonText(text).topLevelMembers),
-    );
+    return numbersAtTop(parseInputJson(text));
   } catch (err) {
     throw new ValidationError("event", "valid JSON", JSON.stringify(text), {
       message: `${what} is not valid JSON: ${describeInputJsonError(text, err)}`,

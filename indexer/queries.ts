@@ -1240,9 +1240,9 @@ function toRunRow(r: Record<string, unknown>): RunRow {
 /**
  * A stored JSON column: NaN/Infinity (Python's) read as null, deep nesting cut (SPEC 3),
  * integers past 2^53 kept exact (a 64-bit seed: `show --json` rounded it, `runs --json` did
- * not).
+ * not), a repeated key at its first value (as `--where` reads it).
  */
 function parseJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  return parseJsonText(String(value), { exactIntegers: true });
+  return parseJsonText(String(value), { exactIntegers: true, firstKeys: true });
 }

@@ -85,6 +85,8 @@ export interface JsonTextFacts {
   loneSurrogate: boolean;
   /** Members of the top-level object, repeated keys counted each time (0 if not an object). */
   topLevelMembers: number;
+  /** Members of every object at any level, repeated keys counted each time. */
+  members: number;
 }
 
 const QUOTE = 0x22;
@@ -133,6 +135,7 @@ export function scanJsonText(text: string): JsonTextFacts {
       if (lastSignificant === COMMA) facts.trailingCommaCount += 1;
       depth -= 1;
     } else if (c === COLON) {
+      facts.members += 1;
       if (depth === 1 && topIsObject) facts.topLevelMembers += 1;
     } else if (isNonFiniteStart(c)) {
       const length = nonFiniteTokenLength(text, i);
@@ -159,17 +162,28 @@ export function scanJsonText(text: string): JsonTextFacts {
  * import { parseJsonText } from "./json_text.ts";
  * const value = parseJsonText('{"sharpe": NaN, "peak": -Infinity, "n": [1, 2,]}');
  * assert.equal(JSON.stringify(value), '{"sharpe":null,"peak":null,"n":[1,2]}');
+ * // A key repeated inside an object: its first value with `firstKeys`, as DuckDB reads it.
+ * const repeated = '{"params": {"stop": 0.1, "x": [{"k": 1, "k": 2}], "stop": 0.2}}';
+ * assert.equal(JSON.stringify(parseJsonText(repeated)), '{"params":{"stop":0.2,"x":[{"k":2}]}}');
+ * assert.equal(
+ *   JSON.stringify(parseJsonText(repeated, { firstKeys: true })),
+ *   '{"params":{"stop":0.1,"x":[{"k":1}]}}',
+ * );
  * ```
  */
 export function parseJsonText(text: string, options: ParseJsonTextOptions = {}): unknown {
   const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
   if (options.exactNumbers) {
     const exact = parseKeepingNumbers(text, depthMax);
-    if (exact !== undefined) return exact;
+    if (exact !== undefined) {
+      return options.firstKeys ? parsedFirstKeys(text, options, exact) : exact;
+    }
   }
   if (options.exactIntegers || options.exactNumbers) {
     const exact = parseKeepingIntegers(text, depthMax);
-    if (exact !== undefined) return exact;
+    if (exact !== undefined) {
+      return options.firstKeys ? parsedFirstKeys(text, options, exact) : exact;
+    }
   }
   let value: unknown;
   try {
@@ -180,7 +194,86 @@ export function parseJsonText(text: string, options: ParseJsonTextOptions = {}):
     if (facts.nonFiniteCount === 0 && facts.trailingCommaCount === 0) throw err;
     value = JSON.parse(normalizeJsonText(text));
   }
+  if (options.firstKeys) return parsedFirstKeys(text, options, value);
   return mayBeDeeper(text, depthMax) ? cutDeep(value, depthMax) : value;
+}
+
+/** Levels of nesting past which {@linkcode parseJsonText}'s `firstKeys` leaves a text as parsed. */
+const FIRST_KEYS_DEPTH_MAX = 1000;
+
+/**
+ * `parsed`, the value `text` was parsed to with `options` (`JSON.parse`
+ * keeps a repeated key's LAST value), or, when an object of it repeats a
+ * key, `text` parsed again so that every object keeps the FIRST value of
+ * each key, as DuckDB reads it. Cut as `options.depthMax` says.
+ */
+function parsedFirstKeys(text: string, options: ParseJsonTextOptions, parsed: unknown): unknown {
+  const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
+  const facts = scanJsonText(text);
+  let value = parsed;
+  if (facts.members > countMembers(parsed) && facts.depthMax <= FIRST_KEYS_DEPTH_MAX) {
+    const inner = { ...options, firstKeys: false, depthMax: Number.MAX_SAFE_INTEGER };
+    value = parseFirstKeysDeep(text, inner, true);
+  }
+  return facts.depthMax > depthMax ? cutDeep(value, depthMax) : value;
+}
+
+/** Members of every plain object inside `value` (a raw JSON number is none). */
+function countMembers(value: unknown): number {
+  if (typeof value !== "object" || value === null || JSON_SOURCE.isRawJSON(value)) return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) count += countMembers(item);
+    return count;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    count += 1 + countMembers((value as Record<string, unknown>)[key]);
+  }
+  return count;
+}
+
+/**
+ * `text` (a JSON value, with the extensions above) parsed so that every
+ * object keeps the first value of a repeated key; `top`: `text` is the
+ * whole value (a number there stays a number, as `exactNumbers` says).
+ */
+function parseFirstKeysDeep(text: string, options: ParseJsonTextOptions, top: boolean): unknown {
+  const first = text.charCodeAt(skipSpace(text, 0));
+  if (first === OPEN_BRACE) {
+    const out: Record<string, unknown> = {};
+    for (const [keyText, valueText] of splitTopLevel(text)!) {
+      const key = JSON.parse(keyText) as string;
+      if (!Object.hasOwn(out, key)) setOwn(out, key, parseFirstKeysDeep(valueText, options, false));
+    }
+    return out;
+  }
+  if (first === OPEN_BRACKET) {
+    return splitArray(text).map((item) => parseFirstKeysDeep(item, options, false));
+  }
+  // A scalar: read inside an array, so that `exactNumbers` keeps a nested number's text.
+  return top ? parseJsonText(text, options) : (parseJsonText(`[${text}]`, options) as unknown[])[0];
+}
+
+/** The element texts of the JSON array `text` (a trailing comma dropped). */
+function splitArray(text: string): string[] {
+  const ignore = newFacts();
+  const items: string[] = [];
+  let i = skipSpace(text, skipSpace(text, 0) + 1);
+  while (i < text.length && text.charCodeAt(i) !== CLOSE_BRACKET) {
+    const start = i;
+    let depth = 0;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) i = scanString(text, i, ignore);
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
+      else if (c === COMMA && depth === 0) break;
+    }
+    items.push(text.slice(start, i));
+    if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
+  }
+  return items;
 }
 
 /**
@@ -215,6 +308,13 @@ export interface ParseJsonTextOptions {
    * number, stays one. Implies `exactIntegers`. @default {false}
    */
   exactNumbers?: boolean;
+  /**
+   * A key repeated inside any object keeps its FIRST value, as DuckDB (the
+   * index, `--where`, `export`) reads it; `JSON.parse` keeps the last, so
+   * `show` and `compare` once showed another value than `--where` matched
+   * (helper-296). Costs a scan of the text. @default {false}
+   */
+  firstKeys?: boolean;
 }
 
 /**
@@ -763,6 +863,7 @@ function newFacts(): JsonTextFacts {
     trailingCommaCount: 0,
     loneSurrogate: false,
     topLevelMembers: 0,
+    members: 0,
   };
 }
 

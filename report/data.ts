@@ -1561,7 +1561,7 @@ export function parseJsonLoose(
   const text = String(value);
   try {
     // The one NaN-tolerant parse (every spelling DuckDB reads: `nan`, `-inf`, ...).
-    return parseJsonText(text, options);
+    return parseJsonText(text, { ...options, firstKeys: true }); // as `--where` reads it
   } catch (err) {
     if (err instanceof SyntaxError) return text;
     throw err;

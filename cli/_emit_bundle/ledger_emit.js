@@ -26,17 +26,17 @@ import {
   statOfOpenSync,
   syncDir,
   writeAll
-} from "./chunk-CWAI2XVO.js";
+} from "./chunk-N23KWP2L.js";
 import {
   readLineValue
-} from "./chunk-EB7XH4RB.js";
+} from "./chunk-HQMDESHU.js";
 import {
   ANNOTATION_EVENT_TYPES,
   LINE_BYTES_MAX,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-HFDXB636.js";
+} from "./chunk-U5XJ44QP.js";
 import {
   RUN_ID_PATTERN,
   UnreachableDayError,
@@ -44,12 +44,10 @@ import {
   WriteError,
   assert,
   canonicalJson,
-  firstKeysWin,
   numbersAtTop,
   parseJsonText,
-  randomHex,
-  scanJsonText
-} from "./chunk-3QVPQZ4R.js";
+  randomHex
+} from "./chunk-T2JZGFBW.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1297,7 +1295,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-4AM2TE57.js");
+    const { writeSchemaFile } = await import("./schema_file-EERZ7IW3.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1315,7 +1313,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-4AM2TE57.js");
+    const { writeSchemaFile } = await import("./schema_file-EERZ7IW3.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -2143,7 +2141,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-THBCKJKK.js");
+  const { checkEventLine } = await import("./event_line-MPQWM6LX.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2758,7 +2756,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-ITDJVIPN.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-4BKU62FN.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,
@@ -2793,7 +2791,8 @@ function shownJson(raw) {
 function parseInputJson(text) {
   return parseJsonText(text, {
     depthMax: Number.POSITIVE_INFINITY,
-    exactNumbers: true
+    exactNumbers: true,
+    firstKeys: true
   });
 }
 function describeInputJsonError(text, err) {
@@ -2803,7 +2802,7 @@ function describeInputJsonError(text, err) {
 }
 function parseJson(text, what) {
   try {
-    return numbersAtTop(firstKeysWin(parseInputJson(text), text, scanJsonText(text).topLevelMembers));
+    return numbersAtTop(parseInputJson(text));
   } catch (err) {
     throw new ValidationError("event", "valid JSON", JSON.stringify(text), {
       message: `${what} is not valid JSON: ${describeInputJsonError(text, err)}`

@@ -48,6 +48,7 @@ export function parseJsonLenient(text: unknown): unknown {
   // 1e309 parses as Infinity, which a table or CSV would print: null, as NaN reads (SPEC 3).
   return parseJsonText(MAY_OVERFLOW_DOUBLE.test(json) ? normalizeJsonText(json) : json, {
     exactIntegers: true,
+    firstKeys: true, // as DuckDB (`--where`, `export`) reads a repeated key
   });
 }
 

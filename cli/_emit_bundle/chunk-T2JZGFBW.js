@@ -32,6 +32,7 @@ function scanJsonText(text) {
       if (lastSignificant === COMMA) facts.trailingCommaCount += 1;
       depth -= 1;
     } else if (c === COLON) {
+      facts.members += 1;
       if (depth === 1 && topIsObject) facts.topLevelMembers += 1;
     } else if (isNonFiniteStart(c)) {
       const length = nonFiniteTokenLength(text, i);
@@ -48,11 +49,15 @@ function parseJsonText(text, options = {}) {
   const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
   if (options.exactNumbers) {
     const exact = parseKeepingNumbers(text, depthMax);
-    if (exact !== void 0) return exact;
+    if (exact !== void 0) {
+      return options.firstKeys ? parsedFirstKeys(text, options, exact) : exact;
+    }
   }
   if (options.exactIntegers || options.exactNumbers) {
     const exact = parseKeepingIntegers(text, depthMax);
-    if (exact !== void 0) return exact;
+    if (exact !== void 0) {
+      return options.firstKeys ? parsedFirstKeys(text, options, exact) : exact;
+    }
   }
   let value;
   try {
@@ -63,7 +68,70 @@ function parseJsonText(text, options = {}) {
     if (facts.nonFiniteCount === 0 && facts.trailingCommaCount === 0) throw err;
     value = JSON.parse(normalizeJsonText(text));
   }
+  if (options.firstKeys) return parsedFirstKeys(text, options, value);
   return mayBeDeeper(text, depthMax) ? cutDeep(value, depthMax) : value;
+}
+var FIRST_KEYS_DEPTH_MAX = 1e3;
+function parsedFirstKeys(text, options, parsed) {
+  const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
+  const facts = scanJsonText(text);
+  let value = parsed;
+  if (facts.members > countMembers(parsed) && facts.depthMax <= FIRST_KEYS_DEPTH_MAX) {
+    const inner = {
+      ...options,
+      firstKeys: false,
+      depthMax: Number.MAX_SAFE_INTEGER
+    };
+    value = parseFirstKeysDeep(text, inner, true);
+  }
+  return facts.depthMax > depthMax ? cutDeep(value, depthMax) : value;
+}
+function countMembers(value) {
+  if (typeof value !== "object" || value === null || JSON_SOURCE.isRawJSON(value)) return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) count += countMembers(item);
+    return count;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    count += 1 + countMembers(value[key]);
+  }
+  return count;
+}
+function parseFirstKeysDeep(text, options, top) {
+  const first = text.charCodeAt(skipSpace(text, 0));
+  if (first === OPEN_BRACE) {
+    const out = {};
+    for (const [keyText, valueText] of splitTopLevel(text)) {
+      const key = JSON.parse(keyText);
+      if (!Object.hasOwn(out, key)) setOwn(out, key, parseFirstKeysDeep(valueText, options, false));
+    }
+    return out;
+  }
+  if (first === OPEN_BRACKET) {
+    return splitArray(text).map((item) => parseFirstKeysDeep(item, options, false));
+  }
+  return top ? parseJsonText(text, options) : parseJsonText(`[${text}]`, options)[0];
+}
+function splitArray(text) {
+  const ignore = newFacts();
+  const items = [];
+  let i = skipSpace(text, skipSpace(text, 0) + 1);
+  while (i < text.length && text.charCodeAt(i) !== CLOSE_BRACKET) {
+    const start = i;
+    let depth = 0;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) i = scanString(text, i, ignore);
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
+      else if (c === COMMA && depth === 0) break;
+    }
+    items.push(text.slice(start, i));
+    if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
+  }
+  return items;
 }
 var JSON_SOURCE = JSON;
 var LONG_DIGITS = /\d{16}/;
@@ -270,7 +338,8 @@ function newFacts() {
     nonFiniteCount: 0,
     trailingCommaCount: 0,
     loneSurrogate: false,
-    topLevelMembers: 0
+    topLevelMembers: 0,
+    members: 0
   };
 }
 function mayBeDeeper(text, depthMax) {

@@ -2,7 +2,7 @@
 import {
   EVENT_FIELD_RULES,
   LINE_BYTES_MAX
-} from "./chunk-HFDXB636.js";
+} from "./chunk-U5XJ44QP.js";
 import {
   JSON_DEPTH_MAX,
   firstKeysWin,
@@ -13,7 +13,7 @@ import {
   scanJsonText,
   setOwn,
   topLevelValueText
-} from "./chunk-3QVPQZ4R.js";
+} from "./chunk-T2JZGFBW.js";
 
 // ledger/line_value.ts
 var utf8 = new TextDecoder("utf-8", {

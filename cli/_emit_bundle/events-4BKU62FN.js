@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-NAUQBU3E.js";
+} from "./chunk-32VVYBHE.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-HFDXB636.js";
+} from "./chunk-U5XJ44QP.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-3QVPQZ4R.js";
+} from "./chunk-T2JZGFBW.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-CWAI2XVO.js";
+} from "./chunk-N23KWP2L.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-3QVPQZ4R.js";
+} from "./chunk-T2JZGFBW.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

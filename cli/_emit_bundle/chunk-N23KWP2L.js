@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-3QVPQZ4R.js";
+} from "./chunk-T2JZGFBW.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

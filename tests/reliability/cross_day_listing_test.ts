@@ -11,7 +11,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { listPartFiles, type PartFile } from "../../indexer/_files.ts";
 import { runLedger, withTempDir } from "../_helpers.ts";
 

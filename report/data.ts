@@ -602,8 +602,8 @@ export class ReportIndex {
     try {
       const conn = await instance.connect();
       // Parquet artifacts only: no other file, no network, from here on.
-      const artifacts = `${absRoot}/artifacts/`.replaceAll("'", "''");
-      await conn.run(`SET allowed_directories = ['${artifacts}']`);
+      const allowed = (await artifactDirs(absRoot)).map((dir) => `'${dir.replaceAll("'", "''")}'`);
+      await conn.run(`SET allowed_directories = [${allowed.join(", ")}]`);
       await conn.run("SET enable_external_access = false");
       await conn.run("SET lock_configuration = true");
       // After the lock: index_meta may be a view that reads a file (a review).
@@ -1002,6 +1002,53 @@ export class ReportIndex {
     }
     return out;
   }
+}
+
+/**
+ * The folders a report may read Parquet files from: the root's `artifacts/`,
+ * and the real folders behind it where it, its `runs/` or a run's folder is
+ * a link to another disk (DuckDB checks `allowed_directories` against a
+ * file's real path: helper-299 found a run folder moved to another disk and
+ * linked back drawn without its charts, "file system operations are
+ * disabled", where `ledger show` read it). Each ends with `/`.
+ */
+async function artifactDirs(absRoot: string): Promise<string[]> {
+  const artifacts = `${absRoot}/artifacts`;
+  const dirs = new Set([`${artifacts}/`]);
+  for (const dir of [artifacts, `${artifacts}/runs`]) {
+    const real = await realFolder(dir);
+    if (real !== undefined) dirs.add(`${real}/`);
+  }
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(`${artifacts}/runs`));
+  } catch (err) {
+    if (isNothingThere(err)) return [...dirs];
+    throw err;
+  }
+  for (const entry of entries) {
+    if (!entry.isSymlink) continue;
+    const real = await realFolder(`${artifacts}/runs/${entry.name}`);
+    if (real !== undefined) dirs.add(`${real}/`);
+  }
+  return [...dirs];
+}
+
+/** The real path of the folder `path`, or undefined when nothing (readable) is there. */
+async function realFolder(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.realPath(path);
+  } catch (err) {
+    if (isNothingThere(err)) return undefined;
+    throw err;
+  }
+}
+
+/** An error that says a path leads nowhere this process may read (the run is said missing later). */
+function isNothingThere(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+    err instanceof Deno.errors.FilesystemLoop || err instanceof Deno.errors.PermissionDenied ||
+    err instanceof Deno.errors.NotCapable;
 }
 
 /**
@@ -1733,9 +1780,11 @@ function niceStep(raw: number): number {
 /**
  * At most `max` points of a curve, in order: the points cut into buckets of
  * consecutive points, each keeping its first, last, lowest and highest (the
- * M4 rule of line-chart decimation). Every peak and trough stays, so the
- * chart of a long run still shows the drawdown `max_drawdown_bps` measures:
- * an audit found even spacing dropping the lowest point of a curve.
+ * M4 rule of line-chart decimation), and its deepest point below the peak
+ * so far with that peak: the chart of a long run still shows the drawdown
+ * `max_drawdown_bps` measures (an audit found even spacing dropping the
+ * lowest point of a curve; helper-299 a trough after a bucket's high, above
+ * the bucket's low, dropped: -9,000 bps drawn as -320).
  *
  * @example
  * ```ts
@@ -1752,24 +1801,41 @@ function niceStep(raw: number): number {
  * ```
  */
 export function thinCurve(points: [number, number][], max: number): [number, number][] {
-  assert(max >= 4, "a bucket keeps up to four points");
+  assert(max >= THIN_POINTS_PER_BUCKET, "a bucket keeps up to six points");
   if (points.length <= max) return points;
-  const buckets = Math.floor(max / 4);
+  const buckets = Math.floor(max / THIN_POINTS_PER_BUCKET);
   const out: [number, number][] = [];
+  let peak = 0; // the highest point so far (the first of equals)
   for (let b = 0; b < buckets; b++) {
     const from = Math.floor((b * points.length) / buckets);
     const to = Math.floor(((b + 1) * points.length) / buckets); // exclusive
     let low = from;
     let high = from;
-    for (let i = from + 1; i < to; i++) {
-      if (points[i][1] < points[low][1]) low = i;
-      if (points[i][1] > points[high][1]) high = i;
+    let trough = from;
+    let troughPeak = peak;
+    let deepest = Infinity;
+    for (let i = from; i < to; i++) {
+      const v = points[i][1];
+      if (v < points[low][1]) low = i;
+      if (v > points[high][1]) high = i;
+      if (v > points[peak][1]) peak = i;
+      const below = v - points[peak][1];
+      if (below < deepest) {
+        deepest = below;
+        trough = i;
+        troughPeak = peak;
+      }
     }
-    const kept = [...new Set([from, low, high, to - 1])].sort((x, y) => x - y);
-    for (const i of kept) out.push(points[i]);
+    // A peak in an earlier bucket is that bucket's highest point, kept there.
+    const kept = new Set([from, low, high, to - 1, trough]);
+    if (troughPeak >= from) kept.add(troughPeak);
+    for (const i of [...kept].sort((x, y) => x - y)) out.push(points[i]);
   }
   return out;
 }
+
+/** Points {@linkcode thinCurve} keeps of a bucket, at most. */
+const THIN_POINTS_PER_BUCKET = 6;
 
 function round4(v: number): number {
   return Math.round(v * 10_000) / 10_000;

@@ -67,6 +67,7 @@ import {
  * ```
  */
 export async function refuseLedgerOut(out: string, root: string, dbPath: string): Promise<void> {
+  refuseOverlongOut(out);
   const guarded = [
     { path: join(root, "events"), what: "the ledger's append-only log" },
     { path: join(root, "index"), what: "the index folder" },
@@ -189,6 +190,33 @@ async function holdsRunManifest(folder: string): Promise<boolean> {
   } catch (err) {
     if (err instanceof SyntaxError) return false;
     throw err;
+  }
+}
+
+/** Bytes a file name may have (Linux's `NAME_MAX`), and a whole path (`PATH_MAX`, its NUL left out). */
+const FILE_NAME_BYTES_MAX = 255;
+const PATH_BYTES_MAX = 4095;
+
+/**
+ * Refuse an `--out` no file system takes: a name (a part between two `/`)
+ * longer than {@linkcode FILE_NAME_BYTES_MAX} bytes, or a path longer than
+ * {@linkcode PATH_BYTES_MAX}, a usage error naming the flag (helper-299: the
+ * OS's "File name too long (os error 36): realpath ...", exit 1).
+ */
+function refuseOverlongOut(out: string): void {
+  const bytes = (text: string) => new TextEncoder().encode(text).length;
+  const name = resolve(out).split("/").find((part) => bytes(part) > FILE_NAME_BYTES_MAX);
+  if (name !== undefined) {
+    throw new UsageError(
+      `--out ${messageValue(out)} has a name of ${bytes(name)} bytes: a file or folder name ` +
+        `may have at most ${FILE_NAME_BYTES_MAX}`,
+    );
+  }
+  if (bytes(resolve(out)) > PATH_BYTES_MAX) {
+    throw new UsageError(
+      `--out ${messageValue(out)} is a path of ${bytes(resolve(out))} bytes: at most ` +
+        `${PATH_BYTES_MAX}`,
+    );
   }
 }
 

@@ -16,6 +16,7 @@ import { isDayFolder } from "../ledger/parts.ts";
 import { UnreachableDayError } from "../ledger/errors.ts";
 import {
   acknowledgedSize,
+  type CrossDayBatch,
   listWholeBatches,
   pendingBatches,
   stableAcknowledgedSize,
@@ -57,9 +58,9 @@ export interface PartFile {
  * entry that is no day folder and a `*.jsonl` entry that is no regular file.
  * A day folder that is a link to no folder throws `UnreachableDayError`,
  * or, with `onUnreachableDay`, is told to it and left out. A batch over
- * several days is listed whole or not at all: the parts of one that
- * committed while the sizes were taken are taken again (the cross-day log,
- * `ledger/shared_part.ts`).
+ * several days is listed whole or not at all: one that committed while the
+ * sizes were taken is left out of every part (`listWholeBatches`), for the
+ * next listing.
  *
  * @example
  * ```ts
@@ -104,16 +105,23 @@ export async function listPartFiles(
     onUnreachableDay(err);
   });
   // The shared parts' sizes are taken one after another: a batch over several days that
-  // committed between two of them is taken again, whole (helper-298).
+  // committed between two of them is left out of all (helper-298, helper-301).
   let first = true;
+  const inFlight = new Map<PartFile, CrossDayBatch>();
   const files = await listWholeBatches(
     root,
     () => {
       const afterShared = first ? hooks.afterShared : undefined;
       first = false;
-      return listOnce(root, skip, unreachable, afterShared);
+      inFlight.clear();
+      return listOnce(root, skip, unreachable, inFlight, afterShared);
     },
-    (f) => takeShared(root, f),
+    (f) => ({ file: f.file, bytes: f.sizeBytes, inFlight: inFlight.get(f) }),
+    (f, bytes) => {
+      f.pendingBytes += f.sizeBytes - bytes; // left for the next listing, as a batch's are
+      f.sizeBytes = bytes;
+      delete f.tail; // a size before a batch ends a whole line
+    },
   );
   // Any other part a batch's record names (none is written for one): the sizes first, then
   // the records; a batch that records after a size was taken appends after it.
@@ -144,6 +152,7 @@ async function listOnce(
   root: string,
   onSkip: ((entry: string, why: string) => void) | undefined,
   onUnreachableDay: ((err: UnreachableDayError) => void) | undefined,
+  inFlight: Map<PartFile, CrossDayBatch>,
   afterShared?: (file: PartFile) => Promise<void>,
 ): Promise<PartFile[]> {
   const base = eventsDir(root);
@@ -223,7 +232,7 @@ async function listOnce(
   // that died had appended there, and its lines were indexed).
   const listed: PartFile[] = [];
   for (const f of files) {
-    if (!await takeShared(root, f)) continue;
+    if (!await takeShared(root, f, inFlight)) continue;
     listed.push(f);
     if (afterShared !== undefined && SHARED_PART_PATTERN.test(basename(f.path))) {
       await afterShared(f);
@@ -233,7 +242,7 @@ async function listOnce(
 }
 
 /**
- * Take the size of `f` again when it is a shared part (short-lived writers, batches,
+ * Take the size of `f` when it is a shared part (short-lived writers, batches,
  * cut-backs): its size and batch record under its lock, so no writer cuts it back below a
  * batch's record afterwards (a storage probe: a size taken before a dead batch was cut back,
  * its record read after, reached over a later dead batch's lines). A torn last line stays in,
@@ -241,10 +250,15 @@ async function listOnce(
  * writer had cut it and a batch that died had appended there, and its lines were indexed).
  * False when it is gone (removed since it was listed: not part of this scan).
  */
-async function takeShared(root: string, f: PartFile): Promise<boolean> {
+async function takeShared(
+  root: string,
+  f: PartFile,
+  inFlight: Map<PartFile, CrossDayBatch>,
+): Promise<boolean> {
   if (!SHARED_PART_PATTERN.test(basename(f.path))) return true;
   const stable = await stableAcknowledgedSize(root, f.day, f.path, { tail: true });
   if (stable === undefined) return false;
+  if (stable.inFlight !== undefined) inFlight.set(f, stable.inFlight);
   f.sizeBytes = stable.acknowledgedBytes;
   if (stable.tail !== undefined) f.tail = stable.tail;
   else delete f.tail;

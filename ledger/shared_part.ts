@@ -667,7 +667,7 @@ async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<
     // A batch on several parts: its id, shared by its markers and its commit.
     if (batch && held.length > 1) batchId = randomHex(8);
     if (batch) await writeMarkers(root, held, markers, batchId); // the sizes before are durable from here
-    if (batchId !== undefined) await recordCrossDay(root, held); // before any line: readers re-take these parts
+    if (batchId !== undefined) await recordCrossDay(root, held); // before its lines: for readers
     for (const part of held) {
       await part.file.seek(0, Deno.SeekMode.End);
       await writeAll(part.file, part.bytes); // whole lines, one write call
@@ -694,7 +694,11 @@ async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<
         notUndone.push(`${part.path} (${message(undoErr)})`);
       }
     }
-    const path = held.find((part) => part.path)?.path ?? "";
+    // What failed, by its path: a part, or the cross-day log (a review: its failures were
+    // said as the first day's part's).
+    const own = err instanceof WriteError && err.message.startsWith(`Cannot write ${err.path}: `);
+    const path = own ? err.path : held.find((part) => part.path)?.path ?? "";
+    const reason = own ? err.message.slice(`Cannot write ${err.path}: `.length) : message(err);
     let suffix = notUndone.length === 0
       ? ""
       : `; could not roll back ${notUndone.join(", ")}: lines of this failed call may remain`;
@@ -710,7 +714,7 @@ async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<
           `(${message(cleanErr)})`;
       }
     }
-    throw new WriteError(path, `${message(err)}${suffix}`, { cause: err });
+    throw new WriteError(path, `${reason}${suffix}`, { cause: err });
   }
 }
 
@@ -857,6 +861,12 @@ export interface StableSize {
    * locked: size first, then the batch's record).
    */
   locked: boolean;
+  /**
+   * Taken without the lock while a batch over several days held it (its
+   * record of this part there): that batch, for a reader that takes other
+   * parts of it, maybe after it committed ({@linkcode listWholeBatches}).
+   */
+  inFlight?: CrossDayBatch;
 }
 
 /**
@@ -924,9 +934,9 @@ export async function stableAcknowledgedSize(
       await lockOrGiveUp(file, { waitMsMax, noticeAfterMs: waitMsMax }, false) !== undefined;
     try {
       const info = statOfOpenSync(file, partPath);
-      const marked = hasMarker(root, day, partPath)
-        ? await acknowledgedSize(root, day, partPath, info.size)
-        : info.size;
+      const recorded = hasMarker(root, day, partPath);
+      const marked = recorded ? await acknowledgedSize(root, day, partPath, info.size) : info.size;
+      const inFlight = !locked && recorded ? await inFlightBatch(root, day, partPath) : undefined;
       const whole = endsWithNewline(file, marked) ? marked : await linesEnd(file, marked);
       const tailBytes = marked - whole;
       let tail: Uint8Array | undefined;
@@ -942,6 +952,7 @@ export async function stableAcknowledgedSize(
         ...(tail === undefined ? {} : { tail }),
         info,
         locked,
+        ...(inFlight === undefined ? {} : { inFlight }),
       };
     } finally {
       if (locked) file.unlockSync();
@@ -1052,137 +1063,211 @@ function parseMarker(text: string): MarkerRecord | undefined {
 
 /**
  * The name, in `events/.pending`, of the log of batches over several days:
- * each appends one line naming its parts (a JSON array of
- * `day=YYYY-MM-DD/<part>`) once it holds every part's lock, before it
- * appends a line of its own. A reader that takes the parts' sizes one after
- * another (the indexer's listing) reads this log's size before and after:
- * a batch that committed meanwhile may be in one day's size and not in the
- * other's (helper-298: a 17-line batch over two days indexed 9 of 17 for one
- * rebuild), and its line names the parts to take again. Not synced: only a
- * reader alive at the time uses it. It grows by about 70 bytes a batch over
- * several days (a batch that crosses midnight, a backfill); nothing else
- * writes it.
+ * each appends one line, a JSON object of its parts (`day=YYYY-MM-DD/<part>`)
+ * and each one's size before the batch, once it holds every part's lock and
+ * before it appends a line of its own. A reader that takes the parts' sizes
+ * one after another (the indexer's listing, a `ship` pass) reads this log
+ * before and after: a batch that took its locks meanwhile may be in one
+ * day's size and not in another's (helper-298: a 17-line batch over two days
+ * indexed 9 of 17 for one rebuild), and its line says where each of its
+ * parts stood before it ({@linkcode listWholeBatches}). Not synced: only a
+ * reader alive at the time uses it. It grows by about 70 bytes a part of
+ * each batch over several days (a batch that crosses midnight, a backfill);
+ * nothing else writes it. Remove it only with no writer and no reader
+ * running.
  */
 export const CROSS_DAY_LOG_NAME = "cross-day.log";
 
 /** Most bytes of the cross-day log a reader reads at once; past it, it lists again. */
-const CROSS_DAY_READ_BYTES_MAX = 1024 * 1024;
+const CROSS_DAY_READ_BYTES_MAX = 16 * 1024 * 1024;
 
 function crossDayLogPath(root: string): string {
   return `${pendingDir(root)}/${CROSS_DAY_LOG_NAME}`;
 }
 
-/** Name the held parts of a batch over several days in the cross-day log (one write call). */
+/**
+ * Name the held parts of a batch over several days, with their sizes before
+ * it, in the cross-day log (one write call). A log that cannot take the line
+ * fails the batch before any of its lines is written.
+ */
 async function recordCrossDay(root: string, held: readonly Locked[]): Promise<void> {
-  const names = held.map((part) => `day=${dayOfPart(part.path)}/${partName(part.path)}`);
-  const file = await openFile(crossDayLogPath(root), { append: true, create: true });
+  const parts = Object.fromEntries(
+    held.map((part) => [`day=${dayOfPart(part.path)}/${partName(part.path)}`, part.sizeBefore]),
+  );
+  const path = crossDayLogPath(root);
   try {
-    await writeAll(file, new TextEncoder().encode(`${JSON.stringify(names)}\n`));
-  } finally {
-    file.close();
+    const file = await openFile(path, { append: true, create: true });
+    try {
+      await writeAll(file, new TextEncoder().encode(`${JSON.stringify(parts)}\n`));
+    } finally {
+      file.close();
+    }
+  } catch (err) {
+    // Named as what failed (helper-301: "Cannot write <a day's part>: ..." sent the reader to
+    // the part).
+    throw new WriteError(path, `${message(err)} (the log of batches over several days)`, {
+      cause: err,
+    });
   }
 }
 
-/**
- * The size of the cross-day log of `root` now, in bytes (0 when absent):
- * read before and after a listing, a change says a batch over several days
- * took its parts' locks meanwhile ({@linkcode crossDayPartsBetween}).
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { crossDayLogSize, crossDayPartsBetween } from "./shared_part.ts";
- * const root = await Deno.makeTempDir();
- * try {
- *   assert.equal(crossDayLogSize(root), 0); // no batch over several days yet
- *   await Deno.mkdir(`${root}/events/.pending`, { recursive: true });
- *   const line = '["day=2026-01-01/emit-000001.jsonl","day=2026-01-02/emit-000001.jsonl"]\n';
- *   await Deno.writeTextFile(`${root}/events/.pending/cross-day.log`, line);
- *   assert.equal(crossDayLogSize(root), line.length);
- *   assert.deepEqual(await crossDayPartsBetween(root, 0, line.length), [
- *     "day=2026-01-01/emit-000001.jsonl",
- *     "day=2026-01-02/emit-000001.jsonl",
- *   ]);
- * } finally {
- *   await Deno.remove(root, { recursive: true });
- * }
- * ```
- */
-export function crossDayLogSize(root: string): number {
+/** A batch over several days, as a reader found it: each part's size before it. */
+export interface CrossDayBatch {
+  /** `day=YYYY-MM-DD/<part>` -> its size in bytes before the batch (a whole-lines boundary). */
+  parts: Map<string, number>;
+}
+
+/** Where the cross-day log stood when looked at: absent, or its file and size. */
+type CrossDayMark = { ino: number | null; dev: number; size: number } | undefined;
+
+function crossDayMark(root: string): CrossDayMark {
   try {
-    return Deno.statSync(crossDayLogPath(root)).size;
+    const info = Deno.statSync(crossDayLogPath(root));
+    return { ino: info.ino, dev: info.dev, size: info.size };
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return 0;
+    if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
 }
 
 /**
- * The parts (`day=YYYY-MM-DD/<part>`, sorted, once each) the cross-day log
- * of `root` names between byte `from` and byte `to` (two of
- * {@linkcode crossDayLogSize}'s answers): the batches over several days that
- * took their locks in between. Undefined when that cannot be told (the log
- * shrank or was replaced, a line does not parse, more than a MiB to read):
- * the caller then lists every part again.
+ * The batches the cross-day log of `root` names between two of its marks:
+ * the batches over several days that took their locks in between. Undefined
+ * when that cannot be told: the log was replaced, removed or cut meanwhile,
+ * cannot be read by this process, holds a line that does not parse, or more
+ * than {@linkcode CROSS_DAY_READ_BYTES_MAX} bytes came.
  */
-export async function crossDayPartsBetween(
+async function crossDayBatchesBetween(
   root: string,
-  from: number,
-  to: number,
-): Promise<string[] | undefined> {
-  if (to < from || to - from > CROSS_DAY_READ_BYTES_MAX) return undefined;
-  const bytes = new Uint8Array(to - from);
-  let file: Deno.FsFile;
+  from: CrossDayMark,
+  to: CrossDayMark,
+): Promise<CrossDayBatch[] | undefined> {
+  if (to === undefined) return from === undefined ? [] : undefined;
+  const start = from?.size ?? 0;
+  if (from !== undefined && (from.ino !== to.ino || from.dev !== to.dev)) return undefined;
+  if (to.size < start || to.size - start > CROSS_DAY_READ_BYTES_MAX) return undefined;
+  if (to.size === start) return [];
+  const bytes = new Uint8Array(to.size - start);
   try {
-    file = await Deno.open(crossDayLogPath(root), { read: true });
+    const file = await Deno.open(crossDayLogPath(root), { read: true });
+    try {
+      const info = await file.stat();
+      if (info.ino !== to.ino || info.size < to.size) return undefined; // replaced or cut since
+      await file.seek(start, Deno.SeekMode.Start);
+      let offset = 0;
+      while (offset < bytes.length) {
+        const n = await file.read(bytes.subarray(offset));
+        if (n === null) return undefined; // cut while read
+        offset += n;
+      }
+    } finally {
+      file.close();
+    }
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined; // removed by hand
+    // Not this process's to read (another user's file under umask 077: helper-301), or no
+    // longer a file: the caller lists again, then takes the listing as it is.
+    if (
+      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied ||
+      err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.IsADirectory
+    ) return undefined;
     throw err;
-  }
-  try {
-    if ((await file.stat()).size < to) return undefined; // shrank since
-    await file.seek(from, Deno.SeekMode.Start);
-    await readFull(file, bytes);
-  } finally {
-    file.close();
   }
   const text = new TextDecoder().decode(bytes);
   if (!text.endsWith("\n")) return undefined;
-  const parts = new Set<string>();
+  const batches: CrossDayBatch[] = [];
   for (const line of text.slice(0, -1).split("\n")) {
-    let names: unknown;
-    try {
-      names = JSON.parse(line);
-    } catch (err) {
-      if (err instanceof SyntaxError) return undefined;
-      throw err;
-    }
-    if (!Array.isArray(names)) return undefined;
-    for (const name of names) {
-      if (typeof name !== "string" || !/^day=\d{4}-\d{2}-\d{2}\/[^/]+$/.test(name)) {
-        return undefined;
-      }
-      parts.add(name);
-    }
+    const batch = parseCrossDayLine(line);
+    if (batch === undefined) return undefined;
+    batches.push(batch);
   }
-  return [...parts].sort();
+  return batches;
 }
 
-/** Most rounds {@linkcode listWholeBatches} takes parts again for batches that came meanwhile. */
-const CROSS_DAY_ROUNDS_MAX = 16;
+/** One line of the cross-day log, or undefined when it is not one. */
+function parseCrossDayLine(line: string): CrossDayBatch | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const parts = new Map<string, number>();
+  for (const [name, size] of Object.entries(value)) {
+    if (!/^day=\d{4}-\d{2}-\d{2}\/[^/]+$/.test(name)) return undefined;
+    if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) return undefined;
+    parts.set(name, size);
+  }
+  return parts.size > 0 ? { parts } : undefined;
+}
+
+/**
+ * The batch over several days whose record of the part at `partPath` (of
+ * `day`) is there now, with every part its records name: a reader that had
+ * to take that part's size without its lock (held past the wait: a batch
+ * slower than {@linkcode READER_LOCK_WAIT_MS}) may take another part of it
+ * after it committed (helper-301). Undefined for none, or a batch of one
+ * part.
+ */
+async function inFlightBatch(
+  root: string,
+  day: string,
+  partPath: string,
+): Promise<CrossDayBatch | undefined> {
+  let id: string | undefined;
+  for (const marker of [pendingPath(root, day, partPath), legacyPendingPath(root, day, partPath)]) {
+    const text = await readMarkerOrUndefined(marker);
+    id ??= text === undefined ? undefined : parseMarker(text)?.batch;
+  }
+  if (id === undefined) return undefined;
+  const parts = new Map<string, number>();
+  for (const { day: d, part, marker } of await pendingBatches(root)) {
+    const text = await readMarkerOrUndefined(marker);
+    const record = text === undefined ? undefined : parseMarker(text);
+    if (record?.batch === id) parts.set(`day=${d}/${part}`, record.size);
+  }
+  return parts.size > 1 ? { parts } : undefined;
+}
+
+/** The text of a batch's record, or undefined when it is gone (resolved meanwhile). */
+async function readMarkerOrUndefined(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/** Most listings {@linkcode listWholeBatches} takes when the cross-day log cannot be told. */
+const CROSS_DAY_LISTINGS_MAX = 3;
+
+/** How {@linkcode listWholeBatches} sees one part of a listing. */
+export interface ListedPart {
+  /** `day=YYYY-MM-DD/<part>`. */
+  file: string;
+  /** The bytes the listing takes of it (its acknowledged size when taken). */
+  bytes: number;
+  /** A batch over several days that held its lock when its size was taken without it. */
+  inFlight?: CrossDayBatch;
+}
 
 /**
  * A listing of the log's parts in which every batch over several days is
- * whole or absent: `list` lists the parts (`file`: `day=YYYY-MM-DD/<part>`),
- * taking each shared part's size under its lock one after another, and
- * `retake` takes one part's size again (false: it is gone). A batch that
- * committed between two of those sizes would be in one day's and not the
- * other's (helper-298: a 17-line batch indexed 9 of 17 until the next
- * rebuild); it named its parts in the cross-day log
- * ({@linkcode CROSS_DAY_LOG_NAME}) once it held their locks, before its
- * lines, so those parts are taken again, after it, until no batch came
- * meanwhile (at most {@linkcode CROSS_DAY_ROUNDS_MAX} rounds). A part new
- * since the listing, or a log that cannot be told, lists everything again.
+ * whole or absent. `list` lists the parts, taking each shared part's size
+ * under its lock one after another; `seen` tells how the listing took a
+ * part, and `cutTo` takes fewer bytes of it. A batch that took its locks
+ * during the listing named its parts and their sizes before it in the
+ * cross-day log ({@linkcode CROSS_DAY_LOG_NAME}); one that held a lock past
+ * the reader's wait is found by its records (`inFlight`). Such a batch in
+ * one part's bytes and not in another's (helper-298, helper-301) is left
+ * out of every part: each part that holds it is cut back to its size before
+ * it, and so on for the batches those cuts leave half (a batch later on the
+ * same part), until none is. What is left out comes with the next listing.
+ * When the log cannot be told (replaced, cut, unreadable), the listing is
+ * taken again, at most {@linkcode CROSS_DAY_LISTINGS_MAX} times in all,
+ * then returned as it is.
  *
  * @example
  * ```ts
@@ -1193,41 +1278,64 @@ const CROSS_DAY_ROUNDS_MAX = 16;
  *   let listings = 0;
  *   const parts = await listWholeBatches(
  *     root,
- *     () => Promise.resolve([{ file: `day=2026-01-0${++listings}/emit-000001.jsonl` }]),
- *     () => Promise.resolve(true),
+ *     () => Promise.resolve([{ file: `day=2026-01-0${++listings}/emit-000001.jsonl`, bytes: 9 }]),
+ *     (part) => part,
+ *     (part, bytes) => (part.bytes = bytes),
  *   );
  *   assert.equal(listings, 1); // no batch over several days came meanwhile: one listing
- *   assert.equal(parts[0].file, "day=2026-01-01/emit-000001.jsonl");
+ *   assert.deepEqual(parts, [{ file: "day=2026-01-01/emit-000001.jsonl", bytes: 9 }]);
  * } finally {
  *   await Deno.remove(root, { recursive: true });
  * }
  * ```
  */
-export async function listWholeBatches<T extends { file: string }>(
+export async function listWholeBatches<T>(
   root: string,
   list: () => Promise<T[]>,
-  retake: (part: T) => Promise<boolean>,
+  seen: (part: T) => ListedPart,
+  cutTo: (part: T, bytes: number) => void,
 ): Promise<T[]> {
-  let mark = crossDayLogSize(root);
-  let parts = await list();
-  for (let round = 0; round < CROSS_DAY_ROUNDS_MAX; round++) {
-    const now = crossDayLogSize(root);
-    if (now === mark) break;
-    const names = await crossDayPartsBetween(root, mark, now);
-    mark = now;
-    const byName = new Map(parts.map((part) => [part.file, part]));
-    if (names === undefined || names.some((name) => !byName.has(name))) {
-      parts = await list(); // a part (or a day) new since the folders were read
-      continue;
+  let parts: T[] = [];
+  for (let listing = 0; listing < CROSS_DAY_LISTINGS_MAX; listing++) {
+    const before = crossDayMark(root);
+    parts = await list();
+    const batches = await crossDayBatchesBetween(root, before, crossDayMark(root));
+    if (batches === undefined) continue; // cannot be told: listed again
+    for (const part of parts) {
+      const inFlight = seen(part).inFlight;
+      if (inFlight !== undefined) batches.push(inFlight);
     }
-    const gone = new Set<T>();
-    for (const name of names) {
-      const part = byName.get(name)!;
-      if (!await retake(part)) gone.add(part);
-    }
-    if (gone.size > 0) parts = parts.filter((part) => !gone.has(part));
+    leaveOutHalfBatches(parts, batches, seen, cutTo);
+    return parts;
   }
   return parts;
+}
+
+/** Cut every part holding a batch that another part of the listing does not hold (see above). */
+function leaveOutHalfBatches<T>(
+  parts: readonly T[],
+  batches: readonly CrossDayBatch[],
+  seen: (part: T) => ListedPart,
+  cutTo: (part: T, bytes: number) => void,
+): void {
+  if (batches.length === 0) return;
+  const byFile = new Map(parts.map((part) => [seen(part).file, part]));
+  // Each cut lowers a part to a size it had before: the loop ends.
+  for (let cut = true; cut;) {
+    cut = false;
+    for (const batch of batches) {
+      const holding: [T, number][] = [];
+      let missing = false;
+      for (const [file, before] of batch.parts) {
+        const part = byFile.get(file);
+        if (part !== undefined && seen(part).bytes > before) holding.push([part, before]);
+        else missing = true; // not listed (new since), or taken before the batch
+      }
+      if (!missing || holding.length === 0) continue;
+      for (const [part, before] of holding) cutTo(part, before);
+      cut = true;
+    }
+  }
 }
 
 /** Where a batch on several parts records that all its lines are durable. */

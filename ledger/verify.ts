@@ -586,7 +586,17 @@ async function listLayout(root: string): Promise<Layout> {
   }
   if (pendingSeen) {
     for await (const marker of Deno.readDir(join(dir, PENDING_DIR_NAME))) {
-      if (marker.name === CROSS_DAY_LOG_NAME && marker.isFile) continue; // readers' log, no batch
+      if (marker.name === CROSS_DAY_LOG_NAME) {
+        // The readers' log of batches over several days (ledger/shared_part.ts), no batch: said
+        // only when it is no file, which fails every such batch (helper-301).
+        if (!(await isRegularFile(join(dir, PENDING_DIR_NAME, marker.name)))) {
+          layout.warnings.push(
+            `events/${PENDING_DIR_NAME}/${marker.name} is not a regular file: every emit --stdin ` +
+              "batch over several days fails until it is removed",
+          );
+        }
+        continue;
+      }
       const batch = batches.find((b) => basename(b.marker) === marker.name);
       const where = `events/${PENDING_DIR_NAME}/${marker.name}`;
       layout.warnings.push(
@@ -599,6 +609,18 @@ async function listLayout(root: string): Promise<Layout> {
     }
   }
   return layout;
+}
+
+/** Whether `path` leads to a regular file (links followed). */
+async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.FilesystemLoop) {
+      return false;
+    }
+    throw err;
+  }
 }
 
 /**

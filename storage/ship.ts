@@ -292,7 +292,15 @@ export class Shipper {
         }
         return kept;
       },
-      (f) => takeCut(this.#root, f, cut),
+      (f) => {
+        const taken = cut.get(f.file);
+        return { file: f.file, bytes: taken?.acknowledgedBytes ?? 0, inFlight: taken?.inFlight };
+      },
+      (f, bytes) => {
+        const taken = cut.get(f.file)!; // only a shared part holds a batch's lines
+        const wholeLinesBytes = Math.min(taken.wholeLinesBytes, bytes);
+        cut.set(f.file, { ...taken, acknowledgedBytes: bytes, wholeLinesBytes });
+      },
     );
     const report: ShipReport = {
       partsScanned: files.length,

@@ -1560,7 +1560,9 @@ async function writeHeld(root, held, batch) {
         notUndone.push(`${part.path} (${message(undoErr)})`);
       }
     }
-    const path = held.find((part) => part.path)?.path ?? "";
+    const own = err instanceof WriteError && err.message.startsWith(`Cannot write ${err.path}: `);
+    const path = own ? err.path : held.find((part) => part.path)?.path ?? "";
+    const reason = own ? err.message.slice(`Cannot write ${err.path}: `.length) : message(err);
     let suffix = notUndone.length === 0 ? "" : `; could not roll back ${notUndone.join(", ")}: lines of this failed call may remain`;
     if (notUndone.length === 0 && markers.length > 0) {
       try {
@@ -1571,7 +1573,7 @@ async function writeHeld(root, held, batch) {
         suffix += `; its record in ${pendingDir(root)} stays until the next emit (${message(cleanErr)})`;
       }
     }
-    throw new WriteError(path, `${message(err)}${suffix}`, {
+    throw new WriteError(path, `${reason}${suffix}`, {
       cause: err
     });
   }
@@ -1638,7 +1640,9 @@ async function stableAcknowledgedSize(root, day, partPath, options = {}) {
     }, false) !== void 0;
     try {
       const info = statOfOpenSync(file, partPath);
-      const marked = hasMarker(root, day, partPath) ? await acknowledgedSize(root, day, partPath, info.size) : info.size;
+      const recorded = hasMarker(root, day, partPath);
+      const marked = recorded ? await acknowledgedSize(root, day, partPath, info.size) : info.size;
+      const inFlight = !locked && recorded ? await inFlightBatch(root, day, partPath) : void 0;
       const whole = endsWithNewline(file, marked) ? marked : await linesEnd(file, marked);
       const tailBytes = marked - whole;
       let tail;
@@ -1655,7 +1659,10 @@ async function stableAcknowledgedSize(root, day, partPath, options = {}) {
           tail
         },
         info,
-        locked
+        locked,
+        ...inFlight === void 0 ? {} : {
+          inFlight
+        }
       };
     } finally {
       if (locked) file.unlockSync();
@@ -1750,21 +1757,59 @@ function parseMarker(text) {
   };
 }
 var CROSS_DAY_LOG_NAME = "cross-day.log";
-var CROSS_DAY_READ_BYTES_MAX = 1024 * 1024;
+var CROSS_DAY_READ_BYTES_MAX = 16 * 1024 * 1024;
 function crossDayLogPath(root) {
   return `${pendingDir(root)}/${CROSS_DAY_LOG_NAME}`;
 }
 async function recordCrossDay(root, held) {
-  const names = held.map((part) => `day=${dayOfPart(part.path)}/${partName(part.path)}`);
-  const file = await openFile(crossDayLogPath(root), {
-    append: true,
-    create: true
-  });
+  const parts = Object.fromEntries(held.map((part) => [
+    `day=${dayOfPart(part.path)}/${partName(part.path)}`,
+    part.sizeBefore
+  ]));
+  const path = crossDayLogPath(root);
   try {
-    await writeAll(file, new TextEncoder().encode(`${JSON.stringify(names)}
+    const file = await openFile(path, {
+      append: true,
+      create: true
+    });
+    try {
+      await writeAll(file, new TextEncoder().encode(`${JSON.stringify(parts)}
 `));
-  } finally {
-    file.close();
+    } finally {
+      file.close();
+    }
+  } catch (err) {
+    throw new WriteError(path, `${message(err)} (the log of batches over several days)`, {
+      cause: err
+    });
+  }
+}
+async function inFlightBatch(root, day, partPath) {
+  let id;
+  for (const marker of [
+    pendingPath(root, day, partPath),
+    legacyPendingPath(root, day, partPath)
+  ]) {
+    const text = await readMarkerOrUndefined(marker);
+    id ??= text === void 0 ? void 0 : parseMarker(text)?.batch;
+  }
+  if (id === void 0) return void 0;
+  const parts = /* @__PURE__ */ new Map();
+  for (const { day: d, part, marker } of await pendingBatches(root)) {
+    const text = await readMarkerOrUndefined(marker);
+    const record = text === void 0 ? void 0 : parseMarker(text);
+    if (record?.batch === id) parts.set(`day=${d}/${part}`, record.size);
+  }
+  return parts.size > 1 ? {
+    parts
+  } : void 0;
+}
+async function readMarkerOrUndefined(path) {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return void 0;
+    throw err;
   }
 }
 function commitPath(root, batch) {
@@ -1839,6 +1884,9 @@ async function removeUnusedCommits(root, names) {
     if (!name.endsWith(COMMIT_SUFFIX)) continue;
     await removeCommitIfUnused(pendingDir(root), name.slice(0, -COMMIT_SUFFIX.length));
   }
+}
+async function pendingBatches(root) {
+  return batchesIn(root, await pendingNames(root));
 }
 async function pendingNames(root) {
   try {

@@ -1503,7 +1503,12 @@ async function rebuildOnce(
         if (err instanceof ForeignIndexFileError) throw err;
         // The log is the truth: an index that cannot be updated is rebuilt from it.
         await removeTemp(tempPath);
-        recoveredFrom = describeError(err, tempPath);
+        // The copy holds the index's bytes: what is wrong with it is the index's (helper-300:
+        // "runs.duckdb.tmp-N ... is not a valid DuckDB database file" named the copy).
+        recoveredFrom = describeError(err, tempPath).replaceAll(
+          `${tempPath} (the new index being built beside ${basename(dbPath)}, removed)`,
+          `${dbPath} (as copied to be updated)`,
+        );
         progress(`the index could not be updated (${recoveredFrom}): rebuilding in full`);
         built = await buildInto(tempPath, files, { ...ctx, mode: "full" });
       }

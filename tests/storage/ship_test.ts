@@ -241,6 +241,9 @@ Deno.test({
     await t.step("a batch over two days ships whole in every pass, beside its writer", async () => {
       await crossDayBatches(server, tmp);
     });
+    await t.step("daemon --from says a failed rebuild once, not every pass", async () => {
+      await emptiedBucket(server, tmp);
+    });
     await t.step({
       name: "retention by day prefix: the index from the bucket follows",
       ignore: LONG_ONLY,
@@ -1799,6 +1802,37 @@ async function overlappingObject(server: CephServer, tmp: string): Promise<void>
     ["foreign_log_objects"],
   ]);
   assert.deepEqual(await runs(old), ["overlap-run"]);
+}
+
+/**
+ * helper-300: with every object of its prefix removed from the bucket (retention, a lifecycle
+ * rule), `daemon --from` failed its rebuild and logged it on every pass (2,900 error lines a day
+ * at --interval 30), where the local daemon says it once and rebuilds when the log changes.
+ */
+async function emptiedBucket(server: CephServer, tmp: string): Promise<void> {
+  const root = join(tmp, "emptied");
+  const reader = join(tmp, "emptied-reader");
+  const store = storeOf(server, "fleet");
+  await writePart(root, "day=2026-01-20/part-000001.jsonl", fullRun("emptied-1", T0));
+  await shipOnce(root, store, { bucket: "fleet", prefix: "emptied/" });
+  const first = await ledger(["rebuild-index", "--root", reader, "--from", "s3://fleet/emptied"]);
+  assert.equal(first.code, 0, first.stderr);
+  await deletePrefix(server, "fleet", "emptied/");
+  const daemon = new Child(CLI_PATH, [
+    ...["daemon", "--root", reader, "--from", "s3://fleet/emptied", "--interval", "0.2"],
+    "--log-json",
+  ]);
+  try {
+    await waitFor("the failed rebuild", () => daemon.lines.some((l) => l.includes('"error"')));
+    await sleep(1500); // several more passes
+  } finally {
+    const stopped = await daemon.stop("SIGTERM");
+    assert.equal(stopped.code, 0, daemon.stderr);
+  }
+  const entries = daemon.lines.map((l) => JSON.parse(l));
+  const errors = entries.filter((e) => e.level === "error");
+  assert.equal(errors.length, 1, JSON.stringify(errors));
+  assert.match(errors[0].msg, /^update from the bucket failed: /);
 }
 
 /**

@@ -164,7 +164,7 @@ class S3Store implements ObjectStore {
           { cause: err },
         );
       }
-      throw this.#translate(err, undefined);
+      throw this.#translate(err, undefined, "listing");
     }
     // Every S3 listing names its bucket. A web server on the wrong port answers 200 with no
     // such field, and the SDK reads that as an empty bucket (an audit: ship said "Shipped",
@@ -187,7 +187,7 @@ class S3Store implements ObjectStore {
           }),
         );
       } catch (err) {
-        throw this.#translate(err, prefix);
+        throw this.#translate(err, prefix, "listing");
       }
       for (const o of page.Contents ?? []) {
         if (o.Key !== undefined) yield { key: o.Key, sizeBytes: o.Size ?? 0, etag: o.ETag };
@@ -281,8 +281,14 @@ class S3Store implements ObjectStore {
     );
   }
 
-  #translate(err: unknown, key: string | undefined): ObjectStoreError {
+  #translate(err: unknown, key: string | undefined, request?: "listing"): ObjectStoreError {
     const kind = classify(err);
+    // A listing has no key to be missing: a bare 404 with no S3 error code (no bucket says
+    // NoSuchBucket) is a server that is not S3, or an endpoint with a wrong path (helper-300:
+    // "Not found: s3://bkt at http://...").
+    if (kind === "not-found" && request === "listing") {
+      return this.#notS3("HTTP 404 to a listing, with no S3 error code");
+    }
     // A web server on the wrong port answers a page the SDK cannot parse as S3's XML (a probe:
     // "@aws-sdk XML parse error: mismatched tags <meta> and </head>. (HTTP 404)").
     if (kind === "other" && /XML parse error/i.test((err as SdkErrorShape | null)?.message ?? "")) {

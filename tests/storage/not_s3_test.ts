@@ -33,6 +33,8 @@ for (
     // A web server on the wrong port (`python3 -m http.server`): a probe got the SDK's "XML parse
     // error: mismatched tags <meta> and </head>. (HTTP 404)", which named no endpoint problem.
     { name: "a 404 page for every request", listing: false, status: 404 },
+    // helper-300: a 404 with no body read as "Not found: s3://fleet at http://...".
+    { name: "a bare 404 for every request", listing: false, status: 404, bare: true },
     { name: "a listing, then 200 with no ETag for a PUT", listing: true, status: 200 },
   ]
 ) {
@@ -43,6 +45,7 @@ for (
       (req) => {
         const listing = server.listing && req.method === "GET" &&
           new URL(req.url).searchParams.get("list-type") === "2";
+        if ("bare" in server) return new Response(null, { status: server.status });
         return listing
           ? new Response(EMPTY_LISTING, { headers: { "content-type": "application/xml" } })
           : new Response(

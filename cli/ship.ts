@@ -163,7 +163,9 @@ export async function openShipper(
       () => shipper.open(signal),
       retrySeconds,
       signal,
-      (err) => console.error(`ledger ship: ${err.message}; retrying in ${retrySeconds} s`),
+      // A warning, as the same line of a pass is (helper-300: said without the prefix before
+      // the first contact, with it after).
+      (err) => console.error(`ledger ship: warning: ${err.message}; retrying in ${retrySeconds} s`),
     );
   } catch (err) {
     if (!(err instanceof ObjectStoreError || err instanceof ShipperLockedError)) throw err;

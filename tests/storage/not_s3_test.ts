@@ -157,6 +157,8 @@ Deno.test("an endpoint answering 503: ship --interval and daemon --from wait for
           equal(status.code, 0, text);
           ok((text.match(/HTTP 503.*retr/g) ?? []).length >= 2, text);
           match(text, /Cannot reach s3:\/\/fleet/);
+          // ship's retries are warnings, before the first contact as after it (helper-300).
+          if (said === "stderr") match(text, /^ledger ship: warning: Cannot reach s3:\/\/fleet/m);
         });
       }
       ok(requests >= 4, `${requests} requests`);

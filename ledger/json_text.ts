@@ -211,7 +211,8 @@ function parsedFirstKeys(text: string, options: ParseJsonTextOptions, parsed: un
   const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
   const facts = scanJsonText(text);
   let value = parsed;
-  if (facts.members > countMembers(parsed) && facts.depthMax <= FIRST_KEYS_DEPTH_MAX) {
+  // Depth first: countMembers recurses (a config 10,000 deep overflowed the stack).
+  if (facts.depthMax <= FIRST_KEYS_DEPTH_MAX && facts.members > countMembers(parsed)) {
     const inner = { ...options, firstKeys: false, depthMax: Number.MAX_SAFE_INTEGER };
     value = parseFirstKeysDeep(text, inner, true);
   }

@@ -26,17 +26,17 @@ import {
   statOfOpenSync,
   syncDir,
   writeAll
-} from "./chunk-N23KWP2L.js";
+} from "./chunk-FZJ4UYBZ.js";
 import {
   readLineValue
-} from "./chunk-HQMDESHU.js";
+} from "./chunk-G3W2BBDE.js";
 import {
   ANNOTATION_EVENT_TYPES,
   LINE_BYTES_MAX,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-U5XJ44QP.js";
+} from "./chunk-LNFSILDP.js";
 import {
   RUN_ID_PATTERN,
   UnreachableDayError,
@@ -47,7 +47,7 @@ import {
   numbersAtTop,
   parseJsonText,
   randomHex
-} from "./chunk-T2JZGFBW.js";
+} from "./chunk-N6ZPNLOR.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1295,7 +1295,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-EERZ7IW3.js");
+    const { writeSchemaFile } = await import("./schema_file-GC7WIC2E.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1313,7 +1313,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-EERZ7IW3.js");
+    const { writeSchemaFile } = await import("./schema_file-GC7WIC2E.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -2189,7 +2189,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-MPQWM6LX.js");
+  const { checkEventLine } = await import("./event_line-SUBRA53F.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2804,7 +2804,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-4BKU62FN.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-PCTOLWSH.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

@@ -431,7 +431,7 @@ Deno.test("a damaged index is rebuilt in full from the log, by itself", async (t
       equal(report.mode, "full");
       equal(report.events, 10);
       ok(report.recoveredFrom !== undefined);
-      match(report.recoveredFrom, /the new index being built beside runs\.duckdb, removed/);
+      match(report.recoveredFrom, /index\/runs\.duckdb \(as copied to be updated\)/);
       deepEqual(leftovers(root), []);
       equal((await query(db, "SELECT count(*) AS n FROM events"))[0].n, 10);
     });

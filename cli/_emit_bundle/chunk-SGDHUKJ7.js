@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-U5XJ44QP.js";
+} from "./chunk-LNFSILDP.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -17,7 +17,7 @@ import {
   isExactInteger,
   parseJsonText,
   setOwn
-} from "./chunk-T2JZGFBW.js";
+} from "./chunk-N6ZPNLOR.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-N23KWP2L.js";
+} from "./chunk-FZJ4UYBZ.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-T2JZGFBW.js";
+} from "./chunk-N6ZPNLOR.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

@@ -76,7 +76,7 @@ function parsedFirstKeys(text, options, parsed) {
   const depthMax = options.depthMax ?? JSON_DEPTH_MAX;
   const facts = scanJsonText(text);
   let value = parsed;
-  if (facts.members > countMembers(parsed) && facts.depthMax <= FIRST_KEYS_DEPTH_MAX) {
+  if (facts.depthMax <= FIRST_KEYS_DEPTH_MAX && facts.members > countMembers(parsed)) {
     const inner = {
       ...options,
       firstKeys: false,

@@ -2,7 +2,7 @@
 import {
   EVENT_FIELD_RULES,
   LINE_BYTES_MAX
-} from "./chunk-U5XJ44QP.js";
+} from "./chunk-LNFSILDP.js";
 import {
   JSON_DEPTH_MAX,
   firstKeysWin,
@@ -13,7 +13,7 @@ import {
   scanJsonText,
   setOwn,
   topLevelValueText
-} from "./chunk-T2JZGFBW.js";
+} from "./chunk-N6ZPNLOR.js";
 
 // ledger/line_value.ts
 var utf8 = new TextDecoder("utf-8", {

@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-32VVYBHE.js";
+} from "./chunk-SGDHUKJ7.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-U5XJ44QP.js";
+} from "./chunk-LNFSILDP.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-T2JZGFBW.js";
+} from "./chunk-N6ZPNLOR.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -119,12 +119,15 @@ export class EventTooLargeError extends Error {
 export class WriteError extends Error {
   /** The file or directory being written. */
   readonly path: string;
+  /** Why it could not be written (the message without "Cannot write PATH: "). */
+  readonly reason: string;
 
   /** Create the error for `path`; `cause` is the underlying error. */
   constructor(path: string, reason: string, options: ErrorOptions = {}) {
     super(`Cannot write ${path}: ${reason}`, options);
     this.name = "WriteError";
     this.path = path;
+    this.reason = reason;
   }
 }
 

@@ -696,9 +696,8 @@ async function writeHeld(root: string, held: Locked[], batch: boolean): Promise<
     }
     // What failed, by its path: a part, or the cross-day log (a review: its failures were
     // said as the first day's part's).
-    const own = err instanceof WriteError && err.message.startsWith(`Cannot write ${err.path}: `);
-    const path = own ? err.path : held.find((part) => part.path)?.path ?? "";
-    const reason = own ? err.message.slice(`Cannot write ${err.path}: `.length) : message(err);
+    const path = err instanceof WriteError ? err.path : held.find((part) => part.path)?.path ?? "";
+    const reason = err instanceof WriteError ? err.reason : message(err);
     let suffix = notUndone.length === 0
       ? ""
       : `; could not roll back ${notUndone.join(", ")}: lines of this failed call may remain`;
@@ -1215,19 +1214,22 @@ async function inFlightBatch(
   day: string,
   partPath: string,
 ): Promise<CrossDayBatch | undefined> {
+  // Every record read once: this part's names the batch, the batch's name its parts.
+  const own = `day=${day}/${partName(partPath)}`;
+  const byBatch = new Map<string, Map<string, number>>();
   let id: string | undefined;
-  for (const marker of [pendingPath(root, day, partPath), legacyPendingPath(root, day, partPath)]) {
-    const text = await readMarkerOrUndefined(marker);
-    id ??= text === undefined ? undefined : parseMarker(text)?.batch;
-  }
-  if (id === undefined) return undefined;
-  const parts = new Map<string, number>();
   for (const { day: d, part, marker } of await pendingBatches(root)) {
     const text = await readMarkerOrUndefined(marker);
     const record = text === undefined ? undefined : parseMarker(text);
-    if (record?.batch === id) parts.set(`day=${d}/${part}`, record.size);
+    if (record?.batch === undefined) continue;
+    const file = `day=${d}/${part}`;
+    if (file === own) id ??= record.batch;
+    const parts = byBatch.get(record.batch) ?? new Map<string, number>();
+    parts.set(file, record.size);
+    byBatch.set(record.batch, parts);
   }
-  return parts.size > 1 ? { parts } : undefined;
+  const parts = id === undefined ? undefined : byBatch.get(id);
+  return parts !== undefined && parts.size > 1 ? { parts } : undefined;
 }
 
 /** The text of a batch's record, or undefined when it is gone (resolved meanwhile). */
@@ -1363,14 +1365,8 @@ async function writeCommit(root: string, batch: string): Promise<void> {
 async function removeCommitIfUnused(dir: string, batch: string): Promise<void> {
   for await (const entry of Deno.readDir(dir)) {
     if (!entry.isFile || !/^\d{4}-\d{2}-\d{2}__/.test(entry.name)) continue; // not a marker
-    let text: string;
-    try {
-      text = await Deno.readTextFile(`${dir}/${entry.name}`);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue; // resolved meanwhile
-      throw err;
-    }
-    if (parseMarker(text)?.batch === batch) return; // still needed
+    const text = await readMarkerOrUndefined(`${dir}/${entry.name}`); // undefined: resolved
+    if (text !== undefined && parseMarker(text)?.batch === batch) return; // still needed
   }
   await removeIfPresent(`${dir}/${batch}${COMMIT_SUFFIX}`);
 }

@@ -26,17 +26,17 @@ import {
   statOfOpenSync,
   syncDir,
   writeAll
-} from "./chunk-FZJ4UYBZ.js";
+} from "./chunk-WB5E2S3G.js";
 import {
   readLineValue
-} from "./chunk-G3W2BBDE.js";
+} from "./chunk-U3BJLGLB.js";
 import {
   ANNOTATION_EVENT_TYPES,
   LINE_BYTES_MAX,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-LNFSILDP.js";
+} from "./chunk-7IYOEIMI.js";
 import {
   RUN_ID_PATTERN,
   UnreachableDayError,
@@ -47,7 +47,7 @@ import {
   numbersAtTop,
   parseJsonText,
   randomHex
-} from "./chunk-N6ZPNLOR.js";
+} from "./chunk-2HSR2ZD6.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1295,7 +1295,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-GC7WIC2E.js");
+    const { writeSchemaFile } = await import("./schema_file-4N46757I.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1313,7 +1313,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-GC7WIC2E.js");
+    const { writeSchemaFile } = await import("./schema_file-4N46757I.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -1560,9 +1560,8 @@ async function writeHeld(root, held, batch) {
         notUndone.push(`${part.path} (${message(undoErr)})`);
       }
     }
-    const own = err instanceof WriteError && err.message.startsWith(`Cannot write ${err.path}: `);
-    const path = own ? err.path : held.find((part) => part.path)?.path ?? "";
-    const reason = own ? err.message.slice(`Cannot write ${err.path}: `.length) : message(err);
+    const path = err instanceof WriteError ? err.path : held.find((part) => part.path)?.path ?? "";
+    const reason = err instanceof WriteError ? err.reason : message(err);
     let suffix = notUndone.length === 0 ? "" : `; could not roll back ${notUndone.join(", ")}: lines of this failed call may remain`;
     if (notUndone.length === 0 && markers.length > 0) {
       try {
@@ -1785,22 +1784,21 @@ async function recordCrossDay(root, held) {
   }
 }
 async function inFlightBatch(root, day, partPath) {
+  const own = `day=${day}/${partName(partPath)}`;
+  const byBatch = /* @__PURE__ */ new Map();
   let id;
-  for (const marker of [
-    pendingPath(root, day, partPath),
-    legacyPendingPath(root, day, partPath)
-  ]) {
-    const text = await readMarkerOrUndefined(marker);
-    id ??= text === void 0 ? void 0 : parseMarker(text)?.batch;
-  }
-  if (id === void 0) return void 0;
-  const parts = /* @__PURE__ */ new Map();
   for (const { day: d, part, marker } of await pendingBatches(root)) {
     const text = await readMarkerOrUndefined(marker);
     const record = text === void 0 ? void 0 : parseMarker(text);
-    if (record?.batch === id) parts.set(`day=${d}/${part}`, record.size);
+    if (record?.batch === void 0) continue;
+    const file = `day=${d}/${part}`;
+    if (file === own) id ??= record.batch;
+    const parts2 = byBatch.get(record.batch) ?? /* @__PURE__ */ new Map();
+    parts2.set(file, record.size);
+    byBatch.set(record.batch, parts2);
   }
-  return parts.size > 1 ? {
+  const parts = id === void 0 ? void 0 : byBatch.get(id);
+  return parts !== void 0 && parts.size > 1 ? {
     parts
   } : void 0;
 }
@@ -1827,14 +1825,8 @@ async function writeCommit(root, batch) {
 async function removeCommitIfUnused(dir, batch) {
   for await (const entry of Deno.readDir(dir)) {
     if (!entry.isFile || !/^\d{4}-\d{2}-\d{2}__/.test(entry.name)) continue;
-    let text;
-    try {
-      text = await Deno.readTextFile(`${dir}/${entry.name}`);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue;
-      throw err;
-    }
-    if (parseMarker(text)?.batch === batch) return;
+    const text = await readMarkerOrUndefined(`${dir}/${entry.name}`);
+    if (text !== void 0 && parseMarker(text)?.batch === batch) return;
   }
   await removeIfPresent(`${dir}/${batch}${COMMIT_SUFFIX}`);
 }
@@ -2189,7 +2181,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-SUBRA53F.js");
+  const { checkEventLine } = await import("./event_line-E4OAKVLI.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2804,7 +2796,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-PCTOLWSH.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-MPQT5YPV.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

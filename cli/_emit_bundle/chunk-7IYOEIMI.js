@@ -6,7 +6,7 @@ import {
   RUN_ID_PATTERN,
   newEventId,
   setOwn
-} from "./chunk-N6ZPNLOR.js";
+} from "./chunk-2HSR2ZD6.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

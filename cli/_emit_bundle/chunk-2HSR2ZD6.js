@@ -536,11 +536,14 @@ var EventTooLargeError = class extends Error {
 var WriteError = class extends Error {
   /** The file or directory being written. */
   path;
+  /** Why it could not be written (the message without "Cannot write PATH: "). */
+  reason;
   /** Create the error for `path`; `cause` is the underlying error. */
   constructor(path, reason, options = {}) {
     super(`Cannot write ${path}: ${reason}`, options);
     this.name = "WriteError";
     this.path = path;
+    this.reason = reason;
   }
 };
 var UnreachableDayError = class extends Error {

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-FZJ4UYBZ.js";
+} from "./chunk-WB5E2S3G.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-N6ZPNLOR.js";
+} from "./chunk-2HSR2ZD6.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

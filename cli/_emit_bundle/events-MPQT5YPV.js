@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-SGDHUKJ7.js";
+} from "./chunk-RGXKIQDB.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-LNFSILDP.js";
+} from "./chunk-7IYOEIMI.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-N6ZPNLOR.js";
+} from "./chunk-2HSR2ZD6.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-N6ZPNLOR.js";
+} from "./chunk-2HSR2ZD6.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

@@ -256,6 +256,23 @@ function parseFirstKeysDeep(text: string, options: ParseJsonTextOptions, top: bo
   return top ? parseJsonText(text, options) : (parseJsonText(`[${text}]`, options) as unknown[])[0];
 }
 
+/**
+ * Where the value starting at `start` of an object's or array's `text`
+ * ends: at the comma after it, or at the bracket closing its container.
+ */
+function valueEnd(text: string, start: number, ignore: JsonTextFacts): number {
+  let depth = 0;
+  let i = start;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = scanString(text, i, ignore);
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
+    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
+    else if (c === COMMA && depth === 0) break;
+  }
+  return i;
+}
+
 /** The element texts of the JSON array `text` (a trailing comma dropped). */
 function splitArray(text: string): string[] {
   const ignore = newFacts();
@@ -263,14 +280,7 @@ function splitArray(text: string): string[] {
   let i = skipSpace(text, skipSpace(text, 0) + 1);
   while (i < text.length && text.charCodeAt(i) !== CLOSE_BRACKET) {
     const start = i;
-    let depth = 0;
-    for (; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) i = scanString(text, i, ignore);
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
-      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
-      else if (c === COMMA && depth === 0) break;
-    }
+    i = valueEnd(text, i, ignore);
     items.push(text.slice(start, i));
     if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
   }
@@ -838,14 +848,7 @@ function splitTopLevel(text: string): [string, string][] | undefined {
     i = skipSpace(text, keyEnd + 1);
     if (text.charCodeAt(i) !== COLON) throw new SyntaxError(`Expected ':' at position ${i}`);
     const valueStart = i + 1;
-    let depth = 0;
-    for (i = valueStart; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) i = scanString(text, i, ignore);
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
-      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
-      else if (c === COMMA && depth === 0) break;
-    }
+    i = valueEnd(text, valueStart, ignore);
     members.push([keyText, text.slice(valueStart, i)]);
     if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
   }

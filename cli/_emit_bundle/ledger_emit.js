@@ -26,17 +26,17 @@ import {
   statOfOpenSync,
   syncDir,
   writeAll
-} from "./chunk-WB5E2S3G.js";
+} from "./chunk-RD5KKU2W.js";
 import {
   readLineValue
-} from "./chunk-U3BJLGLB.js";
+} from "./chunk-BAT4DO5J.js";
 import {
   ANNOTATION_EVENT_TYPES,
   LINE_BYTES_MAX,
   checkFilledEvent,
   completeEventFast,
   encodeEventLine
-} from "./chunk-7IYOEIMI.js";
+} from "./chunk-MDOIKWK2.js";
 import {
   RUN_ID_PATTERN,
   UnreachableDayError,
@@ -47,7 +47,7 @@ import {
   numbersAtTop,
   parseJsonText,
   randomHex
-} from "./chunk-2HSR2ZD6.js";
+} from "./chunk-JVLLLO6I.js";
 
 // ledger/control_text.ts
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -1295,7 +1295,7 @@ async function prepareRoot(root, days) {
     });
   }
   if (schemaMissing) {
-    const { writeSchemaFile } = await import("./schema_file-4N46757I.js");
+    const { writeSchemaFile } = await import("./schema_file-ORJQZZC4.js");
     await writeSchemaFile(root);
   }
   for (const day of days) {
@@ -1313,7 +1313,7 @@ async function prepareRoot(root, days) {
         cause: err
       });
     }
-    const { writeSchemaFile } = await import("./schema_file-4N46757I.js");
+    const { writeSchemaFile } = await import("./schema_file-ORJQZZC4.js");
     await writeSchemaFile(root);
     try {
       await ensureDirDurable(dir);
@@ -2181,7 +2181,7 @@ async function isValidLine(line, lossy, startOfFile) {
   });
   if (!read.ok) return false;
   if (checkFilledEvent(read.value) !== void 0) return true;
-  const { checkEventLine } = await import("./event_line-E4OAKVLI.js");
+  const { checkEventLine } = await import("./event_line-FI7NPBUX.js");
   return checkEventLine(bytes, {
     startOfFile
   }).ok;
@@ -2796,7 +2796,7 @@ async function eventsFromFlags(values) {
   ];
 }
 async function prepare(input, lineNumber) {
-  const event = completeEventFast(input) ?? (await import("./events-MPQT5YPV.js")).completeEvent(input);
+  const event = completeEventFast(input) ?? (await import("./events-5JFLMY3L.js")).completeEvent(input);
   const given = (field) => typeof input === "object" && input !== null && input[field] !== void 0;
   return {
     event,

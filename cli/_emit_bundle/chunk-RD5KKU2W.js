@@ -2,7 +2,7 @@
 import {
   assert,
   randomHex
-} from "./chunk-2HSR2ZD6.js";
+} from "./chunk-JVLLLO6I.js";
 
 // ledger/_path.ts
 var win32 = Deno.build.os === "windows" ? await import("node:path") : void 0;

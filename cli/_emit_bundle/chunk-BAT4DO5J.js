@@ -2,7 +2,7 @@
 import {
   EVENT_FIELD_RULES,
   LINE_BYTES_MAX
-} from "./chunk-7IYOEIMI.js";
+} from "./chunk-MDOIKWK2.js";
 import {
   JSON_DEPTH_MAX,
   firstKeysWin,
@@ -13,7 +13,7 @@ import {
   scanJsonText,
   setOwn,
   topLevelValueText
-} from "./chunk-2HSR2ZD6.js";
+} from "./chunk-JVLLLO6I.js";
 
 // ledger/line_value.ts
 var utf8 = new TextDecoder("utf-8", {

@@ -7,7 +7,7 @@ import {
   TIMESTAMP_MS_MAX,
   completeEventFast,
   fillEvent
-} from "./chunk-7IYOEIMI.js";
+} from "./chunk-MDOIKWK2.js";
 import {
   EVENT_ID_WRITE_PATTERN,
   JSON_DEPTH_MAX,
@@ -17,7 +17,7 @@ import {
   isExactInteger,
   parseJsonText,
   setOwn
-} from "./chunk-2HSR2ZD6.js";
+} from "./chunk-JVLLLO6I.js";
 
 // ledger/events.ts
 import { z } from "npm:zod@4.6.7";

@@ -6,7 +6,7 @@ import {
   completeEvent,
   eventSchema,
   validateEvent
-} from "./chunk-RGXKIQDB.js";
+} from "./chunk-TXAGT46R.js";
 import {
   FUTURE_TIMESTAMP_TOLERANCE_MS,
   ID_LENGTH_MAX,
@@ -14,11 +14,11 @@ import {
   TIMESTAMP_MS_MAX,
   encodeEventLine,
   encodeEventText
-} from "./chunk-7IYOEIMI.js";
+} from "./chunk-MDOIKWK2.js";
 import {
   JSON_DEPTH_MAX,
   RUN_ID_PATTERN
-} from "./chunk-2HSR2ZD6.js";
+} from "./chunk-JVLLLO6I.js";
 export {
   CURRENT_FIELDS,
   EVENT_DEFINITIONS,

@@ -3,11 +3,11 @@ import {
   assertRegularFileOrAbsent,
   schemaPath,
   writeFileAtomic
-} from "./chunk-WB5E2S3G.js";
+} from "./chunk-RD5KKU2W.js";
 import {
   WriteError,
   parseJsonText
-} from "./chunk-2HSR2ZD6.js";
+} from "./chunk-JVLLLO6I.js";
 
 // ledger/_schema_text.ts
 var SCHEMA_FILE_TEXT = `{

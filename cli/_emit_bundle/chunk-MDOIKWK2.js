@@ -6,7 +6,7 @@ import {
   RUN_ID_PATTERN,
   newEventId,
   setOwn
-} from "./chunk-2HSR2ZD6.js";
+} from "./chunk-JVLLLO6I.js";
 
 // ledger/limits.ts
 var LINE_BYTES_MAX = 1024 * 1024;

@@ -114,20 +114,25 @@ function parseFirstKeysDeep(text, options, top) {
   }
   return top ? parseJsonText(text, options) : parseJsonText(`[${text}]`, options)[0];
 }
+function valueEnd(text, start, ignore) {
+  let depth = 0;
+  let i = start;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = scanString(text, i, ignore);
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
+    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
+    else if (c === COMMA && depth === 0) break;
+  }
+  return i;
+}
 function splitArray(text) {
   const ignore = newFacts();
   const items = [];
   let i = skipSpace(text, skipSpace(text, 0) + 1);
   while (i < text.length && text.charCodeAt(i) !== CLOSE_BRACKET) {
     const start = i;
-    let depth = 0;
-    for (; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) i = scanString(text, i, ignore);
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
-      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
-      else if (c === COMMA && depth === 0) break;
-    }
+    i = valueEnd(text, i, ignore);
     items.push(text.slice(start, i));
     if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
   }
@@ -312,14 +317,7 @@ function splitTopLevel(text) {
     i = skipSpace(text, keyEnd + 1);
     if (text.charCodeAt(i) !== COLON) throw new SyntaxError(`Expected ':' at position ${i}`);
     const valueStart = i + 1;
-    let depth = 0;
-    for (i = valueStart; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) i = scanString(text, i, ignore);
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
-      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth-- === 0) break;
-      else if (c === COMMA && depth === 0) break;
-    }
+    i = valueEnd(text, valueStart, ignore);
     members.push([
       keyText,
       text.slice(valueStart, i)
